@@ -1,0 +1,94 @@
+"""The math of one network: forward propagation, δ, G, and the update, for one example or a batch.
+
+Single examples are 1-D vectors (``o⁽⁰⁾ = [1, x]``); batches are matrices with one column per
+example, so the whole data set goes through each layer in one matrix product.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation
+from .losses import LOSSES, Loss, output_delta
+from .spec import NetworkSpec
+
+Weights = Sequence[np.ndarray]
+
+
+class Network:
+    """A spec's layers and loss as functions; the weights are passed in, never stored."""
+
+    def __init__(self, spec: NetworkSpec) -> None:
+        self.spec = spec
+        self.L = spec.L
+        self.acts: list[Activation] = [ACTIVATIONS[name] for name in spec.activations]
+        self.alphas = spec.alphas
+        self.loss: Loss = LOSSES[spec.loss]
+
+    # -- one layer at a time (the step schedule) -------------------------------------------------
+    def act(self, l: int) -> Activation:
+        return self.acts[l - 1]
+
+    def f(self, l: int, s: np.ndarray) -> np.ndarray:
+        return self.acts[l - 1].f(s, self.alphas[l - 1])
+
+    def df(self, l: int, s: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """f′(s⁽ˡ⁾) elementwise; ``o`` is f(s⁽ˡ⁾) without the bias entry."""
+        return self.acts[l - 1].df(s, o, self.alphas[l - 1])
+
+    def activation_out(self, l: int, s: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer (columns for a batch)."""
+        out = self.f(l, s)
+        if l == self.L:
+            return out
+        ones = np.ones((1,) + out.shape[1:], dtype=out.dtype)
+        return np.concatenate([ones, out], axis=0)
+
+    def example_loss(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.loss.value(s_L, o_L, y, self.acts[-1])
+
+    def output_delta(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return output_delta(self.loss, self.acts[-1], self.alphas[-1], s_L, o_L, y)
+
+    def hidden_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, s: np.ndarray, o: np.ndarray):
+        """δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] ⊙ f′(s⁽ˡ⁾); ``o`` is o⁽ˡ⁾ with its leading 1."""
+        back = (W_next.T @ delta_next)[1:]
+        return back * self.df(l, s, o[1:])
+
+    def regularised(self, W: np.ndarray, G: np.ndarray, l2: float) -> np.ndarray:
+        """G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾, where W̃ is W with its bias column zeroed."""
+        if not l2:
+            return G
+        tilde = W.copy()
+        tilde[:, 0] = 0.0
+        return G + 2.0 * l2 * tilde
+
+    # -- whole batches (training, gradient check, benchmarks) -------------------------------------
+    def forward(self, weights: Weights, X: np.ndarray) -> tuple[list, list]:
+        """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
+        O = [np.concatenate([np.ones((1, len(X)), dtype=X.dtype), X.T], axis=0)]
+        S: list = [None]
+        for l in range(1, self.L + 1):
+            S.append(weights[l - 1] @ O[-1])
+            O.append(self.activation_out(l, S[-1]))
+        return S, O
+
+    def dataset_loss(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:
+        """ℓ_D = Σ_n ℓ⁽ⁿ⁾."""
+        S, O = self.forward(weights, X)
+        return self.example_loss(S[-1], O[-1], Y.T).sum()
+
+    def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples."""
+        S, O = self.forward(weights, X)
+        Yt = Y.T
+        loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
+        delta = self.output_delta(S[-1], O[-1], Yt)
+        G: list = [None] * self.L
+        for l in range(self.L, 0, -1):
+            G[l - 1] = delta @ O[l - 1].T
+            if l > 1:
+                delta = self.hidden_delta(l - 1, weights[l - 1], delta, S[l - 1], O[l - 1])
+        return loss, G

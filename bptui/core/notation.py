@@ -1,0 +1,43 @@
+"""The lecture's notation as text: superscripts and numbers, shared by every view and export."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
+
+
+def sup(l: int | str) -> str:
+    """``sup(2)`` → ``⁽²⁾``, the layer superscript of W⁽²⁾, s⁽²⁾, …"""
+    return f"({l})".translate(_SUP)
+
+
+def num(x: float, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits, a real minus sign, no ``-0``."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    text = f"{x:.{digits}g}"
+    return text.replace("-", "−")
+
+
+def vec(v: np.ndarray, digits: int = 4, limit: int = 8) -> str:
+    """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are."""
+    v = np.asarray(v).ravel()
+    if len(v) <= limit:
+        return "[" + ", ".join(num(x, digits) for x in v) + "]"
+    head = ", ".join(num(x, digits) for x in v[: limit - 2])
+    tail = ", ".join(num(x, digits) for x in v[-2:])
+    return f"[{head}, …, {tail}] ({len(v)} values)"
+
+
+def mat(m: np.ndarray, digits: int = 4, limit: int = 6) -> str:
+    """A matrix row by row, ``[[…], […]]``; big ones are cut with their shape."""
+    m = np.asarray(m)
+    if m.ndim == 1:
+        return vec(m, digits, limit)
+    rows = [vec(r, digits, limit) for r in m[:limit]]
+    body = ", ".join(rows)
+    if len(m) > limit:
+        return f"[{body}, …] ({m.shape[0]}×{m.shape[1]})"
+    return f"[{body}]"

@@ -1,0 +1,182 @@
+"""Network file → validated :class:`NetworkSpec` (the only way data enters the core)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import validate
+from .activations import ACTIVATIONS
+from .errors import SpecError
+from .notation import sup
+
+DEFAULT_ACTIVATION = "sigmoid"
+DEFAULT_INIT = {"seed": 0, "scale": 0.5}
+DEFAULT_TRAINING = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Everything a network file says, checked and with defaults filled in."""
+
+    source: str
+    name: str
+    description: str
+    widths: tuple[int, ...]  # d^(0), …, d^(L)
+    activations: tuple[str, ...]  # f for layers 1..L (index 0 is layer 1)
+    alphas: tuple[float, ...]  # α for layers 1..L (0 where unused)
+    weights: tuple[np.ndarray, ...]  # W^(1), …, W^(L)
+    loss: str
+    inputs: np.ndarray  # N × d^(0)
+    targets: np.ndarray  # N × d^(L)
+    learning_rate: float
+    update: str
+    l2: float
+    epochs: int
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def L(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def N(self) -> int:
+        return len(self.inputs)
+
+    def with_weights(self, weights) -> "NetworkSpec":
+        return replace(self, weights=tuple(_frozen(np.array(w, dtype=float)) for w in weights))
+
+    def to_json(self) -> dict:
+        """A valid v1 network file with this spec's (possibly trained) weights."""
+        out = copy.deepcopy(self.raw)
+        out["weights"] = [w.tolist() for w in self.weights]
+        out.pop("init", None)
+        return out
+
+
+def _number_array(rows: list, place: str, width: int, width_text: str) -> np.ndarray:
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise SpecError(f"{len(row)} values, expected {width} = {width_text}", place=f"{place}[{i}]")
+    return np.array(rows, dtype=float).reshape(len(rows), width)
+
+
+def parse(doc: Any, source: str = "") -> NetworkSpec:
+    """Check a parsed JSON document and build its spec; raises SpecError naming the place."""
+    try:
+        return _parse(doc, source)
+    except SpecError as err:
+        raise err.at(source)
+
+
+def _parse(doc: Any, source: str) -> NetworkSpec:
+    validate.check(doc, validate.schema())
+    layers = doc["layers"]
+    widths = tuple(int(layer["units"]) for layer in layers)
+    L = len(widths) - 1
+    if "activation" in layers[0] or "alpha" in layers[0]:
+        raise SpecError("the input layer has no activation", place="layers[0]")
+    acts, alphas = [], []
+    for l in range(1, L + 1):
+        layer = layers[l]
+        name = layer.get("activation", DEFAULT_ACTIVATION)
+        act = ACTIVATIONS[name]
+        if name == "softmax" and l < L:
+            raise SpecError("softmax is for the output layer only", place=f"layers[{l}].activation")
+        if name == "softmax" and widths[l] < 2:
+            raise SpecError("softmax needs at least 2 units", place=f"layers[{l}].units")
+        if "alpha" in layer and act.default_alpha is None:
+            raise SpecError(f"{name} takes no alpha (only elu, leaky_relu and prelu do)", place=f"layers[{l}].alpha")
+        acts.append(name)
+        alphas.append(float(layer.get("alpha", act.default_alpha or 0.0)))
+
+    if "weights" in doc:
+        ws = doc["weights"]
+        if len(ws) != L:
+            raise SpecError(f"{len(ws)} matrices, expected {L} (one per layer 1..{L})", place="weights")
+        weights = []
+        for l, w in enumerate(ws, start=1):
+            expect = f"{widths[l]}×{widths[l-1] + 1} = d{sup(l)} × (d{sup(l-1)}+1)"
+            cols = {len(row) for row in w}
+            if len(w) != widths[l] or cols != {widths[l - 1] + 1}:
+                shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(cols))}"
+                raise SpecError(f"shape {shape}, expected {expect}", place=f"weights[{l-1}]")
+            weights.append(np.array(w, dtype=float))
+    else:
+        init = {**DEFAULT_INIT, **doc.get("init", {})}
+        rng = np.random.default_rng(int(init["seed"]))
+        scale = float(init["scale"])
+        weights = [rng.uniform(-scale, scale, size=(widths[l], widths[l - 1] + 1)) for l in range(1, L + 1)]
+
+    loss = doc.get("loss", "squared")
+    out_act = acts[-1]
+    if loss == "cross_entropy" and out_act not in ("sigmoid", "softmax"):
+        raise SpecError(
+            f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
+        )
+
+    data = doc["data"]
+    n_in, n_out = len(data["inputs"]), len(data["targets"])
+    if n_in != n_out:
+        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+    X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
+    Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    if loss == "cross_entropy":
+        bad = np.argwhere((Y < 0) | (Y > 1))
+        if len(bad):
+            i, k = bad[0]
+            raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
+
+    training = {**DEFAULT_TRAINING, **doc.get("training", {})}
+    return NetworkSpec(
+        source=source,
+        name=doc.get("name", Path(source).stem if source else "network"),
+        description=doc.get("description", ""),
+        widths=widths,
+        activations=tuple(acts),
+        alphas=tuple(alphas),
+        weights=tuple(_frozen(w) for w in weights),
+        loss=loss,
+        inputs=_frozen(X),
+        targets=_frozen(Y),
+        learning_rate=float(training["learning_rate"]),
+        update=training["update"],
+        l2=float(training["l2"]),
+        epochs=int(training["epochs"]),
+        raw=doc,
+    )
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; missing files and broken JSON become SpecErrors naming the place."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a network file", source=source) from None
+    except FileNotFoundError:
+        raise SpecError("no such file", source=source) from None
+    except UnicodeDecodeError as err:
+        raise SpecError(f"not UTF-8 text (byte {err.start})", source=source) from None
+    except OSError as err:
+        raise SpecError(f"cannot read: {err.strerror}", source=source) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SpecError(err.msg, source=source, place=f"line {err.lineno}, column {err.colno}") from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", source=source) from None
+
+
+def load(path: str | Path) -> NetworkSpec:
+    return parse(read_json(path), str(path))

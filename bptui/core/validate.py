@@ -1,0 +1,82 @@
+"""Validation of a parsed JSON document against bptui's JSON Schema.
+
+The schema (``schema.json``) is standard JSON Schema 2020-12; the tests check it with the
+``jsonschema`` package. At run time this small validator covers the keywords that schema uses,
+so that start-up does not pay for importing ``jsonschema``, and it names the place of the first
+problem the way students read it (``layers[1].activation``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .errors import SpecError
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+    or (isinstance(v, float) and v.is_integer()),
+}
+_ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "number": "a number"}
+
+
+@lru_cache(maxsize=None)
+def schema(name: str = "schema.json") -> dict:
+    return json.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+
+
+def join(place: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{place}[{key}]"
+    return f"{place}.{key}" if place else key
+
+
+def describe(value: Any) -> str:
+    text = json.dumps(value, allow_nan=True)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def check(value: Any, sch: dict, place: str = "") -> None:
+    """Raise SpecError at the first place where ``value`` breaks ``sch``."""
+    where = place or "top level"
+    if "type" in sch:
+        kind = sch["type"]
+        if not _TYPES[kind](value):
+            raise SpecError(f"{describe(value)} is not {_ARTICLE.get(kind, 'a ' + kind)}", place=where)
+        if kind in ("number", "integer") and not math.isfinite(value):
+            raise SpecError(f"{describe(value)} is not a finite number", place=where)
+    if "const" in sch and value != sch["const"]:
+        raise SpecError(f"{describe(value)} must be {describe(sch['const'])}", place=where)
+    if "enum" in sch and value not in sch["enum"]:
+        raise SpecError(f"{describe(value)} is not one of {', '.join(sch['enum'])}", place=where)
+    if "minimum" in sch and value < sch["minimum"]:
+        raise SpecError(f"{describe(value)} is below the minimum {sch['minimum']}", place=where)
+    if "exclusiveMinimum" in sch and value <= sch["exclusiveMinimum"]:
+        raise SpecError(f"{describe(value)} must be greater than {sch['exclusiveMinimum']}", place=where)
+    if isinstance(value, dict):
+        for key in sch.get("required", ()):
+            if key not in value:
+                raise SpecError(f"missing required key {key!r}", place=where)
+        props = sch.get("properties", {})
+        for key, item in value.items():
+            if key in props:
+                check(item, props[key], join(place, key))
+            elif sch.get("additionalProperties", True) is False:
+                known = ", ".join(props)
+                raise SpecError(f"unknown key {key!r} (known keys: {known})", place=where)
+    if isinstance(value, list):
+        if len(value) < sch.get("minItems", 0):
+            what = "empty" if not value else f"{len(value)} entries"
+            raise SpecError(f"{what}, at least {sch['minItems']} needed", place=where)
+        if "items" in sch:
+            for i, item in enumerate(value):
+                check(item, sch["items"], join(place, i))

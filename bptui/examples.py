@@ -1,0 +1,30 @@
+"""The example networks that ship with bptui, reachable by name (``bptui xor``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def examples_dir() -> Path:
+    """``bptui/networks`` in an installed package; the repository's ``networks/`` in a checkout."""
+    packaged = Path(str(resources.files("bptui"))) / "networks"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "networks"
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in examples_dir().glob("*.json"))
+
+
+def resolve(arg: str | None) -> str:
+    """A path as given if it exists, else a bundled example by name; no argument means xor."""
+    if arg is None:
+        arg = "xor"
+    if Path(arg).exists():
+        return arg
+    stem = arg[:-5] if arg.endswith(".json") else arg
+    if "/" not in arg and stem in names():
+        return str(examples_dir() / f"{stem}.json")
+    return arg  # loading it reports "no such file"

@@ -1,0 +1,56 @@
+"""``bptui trace``: every step of the schedule as a worked solution (text) or JSON Lines."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from .core.equations import equation, value_json
+from .core.notation import num, sup, vec
+from .core.spec import NetworkSpec
+from .core.stepper import Step, Stepper
+
+
+def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
+    """Each step of ``epochs`` epochs with its equation, straight from the core's stepper."""
+    stepper = Stepper(spec)
+    for _ in range(epochs * len(stepper.schedule)):
+        step = stepper.forward()
+        yield stepper, step, equation(stepper.net, stepper.state, step, lr=spec.learning_rate, l2=spec.l2)
+
+
+def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
+    for _, step, eq in run(spec, epochs):
+        k = step.key
+        yield json.dumps({
+            "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
+            "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
+        }, ensure_ascii=False)
+
+
+def describe(spec: NetworkSpec) -> str:
+    shape = "-".join(str(w) for w in spec.widths)
+    acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
+    return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update} updates, "
+            f"η = {num(spec.learning_rate)}" + (f", λ = {num(spec.l2)}" if spec.l2 else ""))
+
+
+def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
+    yield describe(spec)
+    if spec.description:
+        yield spec.description
+    for stepper, step, eq in run(spec, epochs):
+        k = step.key
+        if k.step % len(stepper.schedule) == 1:
+            yield ""
+            yield f"Epoch {k.epoch}"
+        if k.example_start:
+            st = stepper.state
+            yield ""
+            yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
+        elif k.phase == "update" and k.layer == 1:
+            yield ""
+            yield f"Update after example {stepper.schedule.key(k.step - 2).example}:"
+        yield f"  {k.step:>4}. [{k.phase}] {eq}"
+        if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
+            yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"

@@ -1,0 +1,14 @@
+"""Data flows one way: the core imports neither Textual nor Rich."""
+
+import subprocess
+import sys
+
+
+def test_core_imports_no_textual_or_rich():
+    code = (
+        "import sys, bptui.core, bptui.core.equations, bptui.core.check, bptui.core.train, bptui.trace;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""

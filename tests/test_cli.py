@@ -1,0 +1,191 @@
+"""The command line: trace, train and check on every example; every kind of bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.spec import load
+from bptui.core.stepper import Stepper
+
+from .conftest import EXAMPLES, NETWORKS
+
+XOR = json.loads((NETWORKS / "xor.json").read_text())
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_trace_json_on_every_example(capsys, name):
+    code, out, err = run(capsys, "trace", NETWORKS / f"{name}.json", "--format", "json", "--epochs", "2")
+    assert code == 0 and err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
+    spec = load(NETWORKS / f"{name}.json")
+    assert len(rows) == 2 * len(Stepper(spec).schedule)
+    assert set(rows[0]) == {"step", "epoch", "example", "phase", "quantity", "layer", "equation", "value"}
+    assert [r["step"] for r in rows] == list(range(1, len(rows) + 1))
+    assert rows[0]["quantity"] == "s" and rows[0]["equation"].startswith("s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾")
+    # the first step's value is W⁽¹⁾ [1, x⁽¹⁾]
+    expected = spec.weights[0] @ np.concatenate([[1.0], spec.inputs[0]])
+    np.testing.assert_allclose(rows[0]["value"], expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_trace_text_on_every_example(capsys, name):
+    code, out, _ = run(capsys, "trace", name)
+    assert code == 0
+    assert "Example n = 1" in out and "End of epoch 1" in out
+    assert "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:]" in out
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_train_and_save_on_every_example(capsys, tmp_path, name):
+    out_file = tmp_path / "trained.json"
+    code, out, _ = run(capsys, "train", NETWORKS / f"{name}.json", "--epochs", "20", "--format", "json",
+                       "--save", out_file)
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"epochs", "loss", "weights"} and result["epochs"] == 20
+    trained = load(out_file)
+    for w, saved in zip(result["weights"], trained.weights):
+        np.testing.assert_array_equal(np.array(w), saved)
+    from bptui.core.network import Network
+
+    assert result["loss"] == pytest.approx(Network(trained).dataset_loss(trained.weights, trained.inputs, trained.targets))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_check_on_every_example(capsys, name):
+    code, out, _ = run(capsys, "check", NETWORKS / f"{name}.json", "--format", "json")
+    assert code == 0
+    result = json.loads(out)
+    assert len(result["layers"]) == len(load(NETWORKS / f"{name}.json").weights)
+    assert result["max_rel_error"] == max(r["max_rel_error"] for r in result["layers"]) < 1e-6
+
+
+def test_train_matches_the_step_schedule(capsys):
+    """Training (vectorised) and stepping through K epochs give the same weights."""
+    for name in ("xor", "regression"):
+        spec = load(NETWORKS / f"{name}.json")
+        code, out, _ = run(capsys, "train", name, "--epochs", "3", "--format", "json")
+        stepper = Stepper(spec)
+        stepper.goto(3 * len(stepper.schedule))
+        for w, s in zip(json.loads(out)["weights"], stepper.weights):
+            np.testing.assert_allclose(w, s, rtol=1e-12, atol=1e-14)
+
+
+def test_train_xor_learns(capsys):
+    code, out, _ = run(capsys, "train", "xor", "--format", "json")
+    assert json.loads(out)["loss"] < 0.05
+
+
+def test_check_fails_with_exit_1_on_wrong_gradients(capsys, monkeypatch):
+    from bptui.core import network
+
+    original = network.Network.output_delta
+    monkeypatch.setattr(network.Network, "output_delta", lambda self, *a: 0.9 * original(self, *a))
+    code, out, _ = run(capsys, "check", "xor")
+    assert code == 1 and "FAILED" in out
+
+
+def test_bundled_examples_by_name_and_default(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # works from any folder
+    code, out, _ = run(capsys, "trace", "xor.json", "--format", "json")
+    assert code == 0 and len(out.splitlines()) == 38
+    code, out, _ = run(capsys, "examples")
+    assert code == 0 and all(name in out for name in EXAMPLES)
+
+
+def bad(tmp_path, doc=None, text=None, name="bad.json"):
+    path = tmp_path / name
+    path.write_text(text if text is not None else json.dumps(doc))
+    return path
+
+
+def edit(**changes):
+    doc = json.loads(json.dumps(XOR))
+    for dotted, value in changes.items():
+        *parents, last = dotted.split("__")
+        target = doc
+        for p in parents:
+            target = target[int(p)] if p.isdigit() else target[p]
+        if value is KeyError:
+            del target[int(last) if last.isdigit() else last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+    return doc
+
+
+BAD = {
+    "broken_json": (None, '{"layers": [', "line 1, column 13"),
+    "wrong_shape": (edit(weights__1=[[0.1, 0.2]]), None, "weights[1]: shape 1×2, expected 1×3 = d⁽²⁾ × (d⁽¹⁾+1)"),
+    "ragged_rows": (edit(weights__0=[[0.1, 0.2, 0.3], [0.1, 0.2]]), None, "weights[0]: shape 2×2/3"),
+    "too_few_matrices": (edit(weights=[[[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]]]), None, "weights: 1 matrices, expected 2"),
+    "unknown_activation": (edit(layers__1__activation="swish"), None, "layers[1].activation: \"swish\" is not one of"),
+    "unknown_loss": (edit(loss="hinge"), None, "loss: \"hinge\" is not one of"),
+    "softmax_hidden": (edit(layers__1__activation="softmax"), None, "layers[1].activation: softmax is for the output layer only"),
+    "nan_weight": (None, json.dumps(XOR).replace("0.05", "NaN"), "weights[1][0][0]: NaN is not a finite number"),
+    "inf_input": (None, json.dumps(XOR).replace('"inputs": [[0, 0]', '"inputs": [[0, Infinity]'), "data.inputs[0][1]: Infinity is not a finite number"),
+    "string_weight": (edit(weights__0__0__1="0.5"), None, "weights[0][0][1]: \"0.5\" is not a number"),
+    "string_target": (edit(data__targets__2=["one"]), None, "data.targets[2][0]: \"one\" is not a number"),
+    "input_width": (edit(data__inputs__1=[0, 1, 1]), None, "data.inputs[1]: 3 values, expected 2 = d⁽⁰⁾"),
+    "target_width": (edit(data__targets__0=[0, 1]), None, "data.targets[0]: 2 values, expected 1 = d⁽²⁾"),
+    "empty_data": (edit(data={"inputs": [], "targets": []}), None, "data.inputs: empty, at least 1 needed"),
+    "count_mismatch": (edit(data__targets=[[0], [1]]), None, "data: 4 inputs but 2 targets"),
+    "no_layers": (edit(layers=KeyError), None, "top level: missing required key 'layers'"),
+    "one_layer": (edit(layers=[{"units": 2}]), None, "layers: 1 entries, at least 2 needed"),
+    "zero_units": (edit(layers__1__units=0), None, "layers[1].units: 0 is below the minimum 1"),
+    "unknown_key": (edit(learning_rate=0.1), None, "top level: unknown key 'learning_rate'"),
+    "input_activation": (edit(layers__0__activation="tanh"), None, "layers[0]: the input layer has no activation"),
+    "ce_with_tanh": (edit(loss="cross_entropy", layers__2__activation="tanh"), None, "loss: cross_entropy needs a sigmoid or softmax output"),
+    "ce_target_range": (edit(loss="cross_entropy", data__targets__1=[2]), None, "data.targets[1][0]: cross_entropy targets must lie in [0, 1]"),
+    "negative_rate": (edit(training__learning_rate=-1), None, "training.learning_rate: -1 must be greater than 0"),
+    "bad_update": (edit(training__update="sometimes"), None, "training.update: \"sometimes\" is not one of"),
+    "not_an_object": (None, "[1, 2]", "top level: [1, 2] is not an object"),
+    "not_utf8": (None, None, "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+@pytest.mark.parametrize("command", ["trace", "train", "check"])
+def test_bad_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, command):
+    doc, text, expected = BAD[case]
+    if case == "not_utf8":
+        path = tmp_path / "bad.json"
+        path.write_bytes(b'{"name": "\xff"}')
+    else:
+        path = bad(tmp_path, doc, text)
+    code, out, err = run(capsys, command, path)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: ")
+    assert expected in err
+
+
+def test_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "trace", tmp_path / "nope.json")
+    assert code == 2 and err.startswith(f"error: {tmp_path / 'nope.json'}: no such file (bundled examples: chain,")
+
+
+def test_usage_errors_are_one_line(capsys):
+    code, _, err = run(capsys, "train", "xor", "--epochs", "0")
+    assert code == 2 and err.startswith("error: bptui train: argument --epochs: 0 must be at least 1")
+    assert err.count("\n") == 1
+
+
+def test_save_to_an_unwritable_place(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "xor", "--epochs", "1", "--save", tmp_path / "no" / "dir.json")
+    assert code == 2 and err.startswith("error: ") and "cannot write" in err
+
+
+def test_console_script_never_prints_a_traceback(tmp_path):
+    path = bad(tmp_path, edit(weights__1=[[0.1, 0.2]]))
+    proc = subprocess.run([sys.executable, "-m", "bptui", "check", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ")
