@@ -53,8 +53,9 @@ class BptuiApp(App[None]):
         yield Static(id="equation", markup=False)
         yield Static(id="message", markup=False)
         with VerticalScroll(id="layers", can_focus=False):
+            widest = max(w.shape[1] for w in self.spec.weights)
             for view in layer_views(self.stepper):
-                yield LayerSheet(view, self.digits, id=f"layer-{view.layer}")
+                yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -81,10 +82,12 @@ class BptuiApp(App[None]):
             o0_text = f"o{sup(0)} = [1, x⁽¹⁾] = {vec([1.0, *spec.inputs[0]], self.digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, self.digits)}"
+        loss = stepper.state.loss
+        loss_text = "" if loss is None or example is None else f"ℓ{sup(example)} = {num(loss, self.digits)} · "
         return (
             f"{spec.name} · {shape} · {spec.loss} loss · {spec.update} · η = {num(spec.learning_rate)}\n"
             f"epoch {key.epoch} · {example_text} · step {pos_in_epoch} of {len(sch)} · {phase} · "
-            f"ℓ_D so far = {num(stepper.state.loss_D, self.digits)}\n"
+            f"{loss_text}ℓ_D so far = {num(stepper.state.loss_D, self.digits)}\n"
             f"{o0_text} · next: {symbol(stepper.next_key)} ({stepper.next_key.phase})"
         )
 

@@ -42,10 +42,13 @@ class LayerSheet(ScrollView, can_focus=True):
     LayerSheet > .sheet--bias { color: $text-accent; }
     """
 
-    def __init__(self, view: LayerView, digits: int, **kwargs) -> None:
+    def __init__(self, view: LayerView, digits: int, widest: int, **kwargs) -> None:
+        """``widest``: the most matrix columns of any layer, so that all panels choose one layout."""
         super().__init__(**kwargs)
+        self.widest = widest
         self.view = view
         self.digits = digits
+        self.stacked, self.ncols = False, 0
         self._layout_columns()
 
     def show(self, view: LayerView, digits: int) -> None:
@@ -59,15 +62,35 @@ class LayerSheet(ScrollView, can_focus=True):
             self.refresh()
 
     # -- geometry ---------------------------------------------------------------------------------
+    def _matrix_width(self, n: int) -> int:
+        return 1 + n * self.cw + (7 if n < self.view.W.shape[1] else 0)
+
+    def _line_width(self, n: int, stacked: bool) -> int:
+        m = self._matrix_width(n)
+        return 5 + m + 2 + 3 * self.cw + (0 if stacked else 2 + m)
+
     def _layout_columns(self) -> None:
+        """Side by side (W | s o δ | G) when it fits, else G under W; as many columns as fit."""
         v = self.view
         self.cw = cell_width(self.digits)
-        self.ncols = min(v.W.shape[1], MAX_MATRIX_COLS)
-        self.hidden_cols = v.W.shape[1] - self.ncols
+        avail = self.scrollable_content_region.width or 10**6
+        n = min(v.W.shape[1], MAX_MATRIX_COLS)
+        self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
+        while self.stacked and n > 2 and self._line_width(n, True) > avail:
+            n -= 1
+        self.ncols = n
+        self.hidden_cols = v.W.shape[1] - n
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
-        matrix = 1 + self.ncols * self.cw + (7 if self.hidden_cols else 0)
-        self.line_width = 5 + 2 * (matrix + 2) + 3 * self.cw
-        self.virtual_size = Size(self.line_width, self.rows + HEADER_LINES)
+        height = HEADER_LINES + self.rows
+        if self.stacked:
+            height += 1 + HEADER_LINES + v.W.shape[0]
+        self.virtual_size = Size(self._line_width(n, self.stacked), height)
+
+    def on_resize(self) -> None:
+        old = (self.stacked, self.ncols)
+        self._layout_columns()
+        if (self.stacked, self.ncols) != old:
+            self.refresh(layout=True)
 
     def _title(self) -> str:
         v = self.view
@@ -81,12 +104,32 @@ class LayerSheet(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         base = self.rich_style
-        if row >= self.rows + HEADER_LINES:
-            return Strip.blank(self.size.width, base)
         style = self.get_component_rich_style
-        segments = self._header(row, style) if row < HEADER_LINES else self._row(row - HEADER_LINES, style)
-        strip = Strip(segments).crop_extend(scroll_x, scroll_x + self.size.width, base)
+        top = HEADER_LINES + self.rows
+        if row < HEADER_LINES:
+            segments = self._header(row, style)
+        elif row < top:
+            segments = self._row(row - HEADER_LINES, style)
+        elif self.stacked and row == top:
+            segments = []
+        elif self.stacked and row < top + 1 + HEADER_LINES:
+            segments = self._g_header(row - top - 1, style)
+        elif self.stacked and row < self.virtual_size.height:
+            b = row - top - 1 - HEADER_LINES
+            label = Segment(f"b={b + 1}".rjust(4) + " ", style("sheet--header"))
+            segments = [label] + self._matrix(self.view.G, b, "G", style)
+        else:
+            return Strip.blank(self.size.width, base)
+        strip = Strip(segments).apply_style(base).crop_extend(scroll_x, scroll_x + self.size.width, base)
         return strip.apply_offsets(scroll_x, row)
+
+    def _g_header(self, row: int, style) -> list[Segment]:
+        head = style("sheet--header")
+        if row == 1:
+            return [Segment("unit ", head), Segment(self._matrix_header(), head)]
+        produced = self.view.produced == "G"
+        name = self._label(f"G{sup(self.view.layer)}", produced)
+        return [Segment(" " * 5, head), Segment(name, head + style("sheet--produced") if produced else head)]
 
     def _label(self, name: str, produced: bool) -> str:
         return ("▶ " if produced else "") + name
@@ -95,20 +138,23 @@ class LayerSheet(ScrollView, can_focus=True):
         v, cw, l = self.view, self.cw, self.view.layer
         head = style("sheet--header")
         hot = head + style("sheet--produced")
-        mw = 1 + self.ncols * cw + (7 if self.hidden_cols else 0)
+        mw = self._matrix_width(self.ncols)
         segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
         if row == 0:
             for name, q, width in ((f"W{sup(l)}", "W", mw), ):
                 segs.append(Segment(self._label(name, v.produced == q).ljust(width + 2), hot if v.produced == q else head))
             for name, q in ((f"s{sup(l)}", "s"), (f"o{sup(l)}", "o"), (f"δ{sup(l)}", "delta")):
                 segs.append(Segment(self._label(name, v.produced == q).rjust(cw), hot if v.produced == q else head))
+            if self.stacked:
+                return segs
             name = f"G{sup(l)}"
             segs.append(Segment("  " + self._label(name, v.produced == "G").ljust(mw), hot if v.produced == "G" else head))
             return segs
         cols = self._matrix_header()
         segs.append(Segment(cols + "  ", head))
         segs.append(Segment(" " * (3 * cw), head))
-        segs.append(Segment("  " + cols, head))
+        if not self.stacked:
+            segs.append(Segment("  " + cols, head))
         return segs
 
     def _matrix_header(self) -> str:
@@ -147,7 +193,7 @@ class LayerSheet(ScrollView, can_focus=True):
         b = r - 1 if v.hidden else r  # index into W's rows
         label = "b=0" if bias_row else f"b={b + 1}"
         segs = [Segment(label.rjust(4) + " ", style("sheet--header"))]
-        mw = 1 + self.ncols * self.cw + (7 if self.hidden_cols else 0)
+        mw = self._matrix_width(self.ncols)
         if bias_row:
             segs.append(Segment(" " * (mw + 2)))
         else:
@@ -161,7 +207,7 @@ class LayerSheet(ScrollView, can_focus=True):
             produced = v.produced == q
             changed = produced and v.changed is not None and bool(v.changed[idx])
             segs.append(self._number(arr[idx], style, changed, produced, v.stale))
-        segs.append(Segment("  "))
-        if not bias_row:
+        if not bias_row and not self.stacked:
+            segs.append(Segment("  "))
             segs += self._matrix(v.G, b, "G", style)
         return segs

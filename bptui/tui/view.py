@@ -57,4 +57,4 @@ def cell(x: float, digits: int) -> str:
 
 
 def cell_width(digits: int) -> int:
-    return digits + 6
+    return digits + 5

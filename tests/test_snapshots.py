@@ -1,0 +1,37 @@
+"""Snapshot tests of the app's main states (SVGs in tests/__snapshots__, each looked at before accepting)."""
+
+from bptui.tui.app import BptuiApp
+
+from .tui_helpers import app_for, big_spec
+
+
+def test_first_screen(snap_compare):
+    assert snap_compare(app_for("xor"), terminal_size=(120, 40))
+
+
+def test_mid_forward_pass(snap_compare):
+    assert snap_compare(app_for("xor"), press=["n", "n", "n"], terminal_size=(120, 40))
+
+
+def test_end_of_backward_pass(snap_compare):
+    assert snap_compare(app_for("xor"), press=["n", "b"], terminal_size=(120, 40))
+
+
+def test_right_after_an_update(snap_compare):
+    assert snap_compare(app_for("xor"), press=["u"], terminal_size=(120, 40))
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(app_for("xor"), press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_small_terminal(snap_compare):
+    assert snap_compare(app_for("xor"), press=["f"], terminal_size=(80, 24))
+
+
+def test_deep_network(snap_compare):
+    assert snap_compare(app_for("deep_sigmoid"), press=["b"], terminal_size=(120, 40))
+
+
+def test_large_network(snap_compare):
+    assert snap_compare(BptuiApp(big_spec()), press=["f"], terminal_size=(120, 40))
