@@ -156,6 +156,8 @@ def test_unused_input_and_numbers_as_arguments():
     assert eqs[0] == "p = x^2 = 3^2 = 9"
     assert eqs[1] == "q = p·(−0.5)·x = 9·(−0.5)·3 = −13.5"
     assert eqs[-1] == "g_w = 0 (w is not used)"
+    spec = graph(inputs={"x": 2}, expression="x + -x**2")
+    assert walk(spec)[1][2][1] == "n3 = x + n2 = 2 + (−4) = −2"
     assert stepper.gradient["x"] == pytest.approx(-1.5 * 9)
     assert stepper.gradient["w"] == 0
 

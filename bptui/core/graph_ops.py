@@ -89,7 +89,7 @@ def _tan_domain(v):
 
 OPS: dict[str, Op] = {op.name: op for op in [
     Op("add", N_ARY, lambda *a: reduce(lambda x, y: x + y, a), lambda i, v: 1.0 + 0 * v[i],
-       lambda s: " + ".join(s), lambda i, s: "1"),
+       lambda s: " + ".join([s[0], *map(p, s[1:])]), lambda i, s: "1"),
     Op("mul", N_ARY, lambda *a: reduce(mul, a), lambda i, v: _others(v, i),
        lambda s: "·".join(p(x) for x in s), lambda i, s: "·".join(p(x) for j, x in enumerate(s) if j != i)),
     Op("sub", 2, lambda a, b: a - b, lambda i, v: 1.0 + 0 * v[i] if i == 0 else -1.0 + 0 * v[i],
