@@ -90,13 +90,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _load(arg: str | None):
     from .core.errors import SpecError
-    from .core.spec import load
+    from .core.spec import load_any
     from .examples import names, resolve
 
     path = resolve(arg)
     if not Path(path).exists():
         raise SpecError(f"no such file (bundled examples: {', '.join(names())})", source=path)
-    return load(path)
+    return load_any(path)
+
+
+def _is_graph(spec) -> bool:
+    return getattr(spec, "kind", "network") == "graph"
 
 
 def cmd_open(args) -> int:
@@ -107,12 +111,12 @@ def cmd_open(args) -> int:
 
 
 def cmd_examples(args) -> int:
-    from .core.spec import load
+    from .core.spec import load_any
     from .examples import examples_dir, names
 
     for name in names():
-        spec = load(examples_dir() / f"{name}.json")
-        print(f"{name:14} {spec.description}")
+        spec = load_any(examples_dir() / f"{name}.json")
+        print(f"{name:21} {spec.description}")
     return 0
 
 
@@ -120,6 +124,15 @@ def cmd_trace(args) -> int:
     from .trace import trace_json, trace_text
 
     spec = _load(args.file)
+    if _is_graph(spec):
+        from .trace import graph_trace_json, graph_trace_text
+
+        if args.epochs not in (None, 1):
+            raise UsageError("bptui trace: --epochs: a computation graph has one forward and one reverse pass")
+        lines = graph_trace_json(spec) if args.format == "json" else graph_trace_text(spec)
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return 0
     epochs = args.epochs or 1
     lines = trace_json(spec, epochs) if args.format == "json" else trace_text(spec, epochs)
     out = sys.stdout
@@ -133,6 +146,11 @@ def cmd_train(args) -> int:
     from .core.train import train
 
     spec = _load(args.file)
+    if _is_graph(spec):
+        from .core.errors import SpecError
+
+        raise SpecError("a computation graph has no weights, so there is nothing to train "
+                        "(try bptui trace or bptui check)", source=spec.source)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -181,6 +199,8 @@ def cmd_check(args) -> int:
     from .core.check import THRESHOLD, gradient_check, worst_per_layer
 
     spec = _load(args.file)
+    if _is_graph(spec):
+        return _check_graph(spec, args)
     checks = gradient_check(spec)
     worst = worst_per_layer(checks, spec.L)
     overall = max(worst)
@@ -201,4 +221,26 @@ def cmd_check(args) -> int:
             for c in sorted(checks, key=lambda c: -c.rel_error)[:5]:
                 print(f"  w{sup(c.layer)}_{c.row},{c.col}: backprop {c.backprop:.9g}, "
                       f"finite difference {c.numeric:.9g}, relative error {c.rel_error:.2e}")
+    return 0 if overall <= THRESHOLD else 1
+
+
+def _check_graph(spec, args) -> int:
+    from .core.check import THRESHOLD, graph_check
+
+    checks = graph_check(spec)
+    overall = max(c.rel_error for c in checks)
+    if args.format == "json":
+        print(json.dumps({
+            "inputs": [{"input": c.input, "backprop": c.backprop, "numeric": c.numeric, "rel_error": c.rel_error}
+                       for c in checks],
+            "max_rel_error": overall,
+        }))
+    else:
+        y = spec.output
+        print(f"{spec.name}: reverse-mode ∂{y}/∂input against central finite differences, {len(checks)} inputs")
+        for c in checks:
+            print(f"  ∂{y}/∂{c.input}: backprop {c.backprop:.9g}, finite difference {c.numeric:.9g}, "
+                  f"relative error {c.rel_error:.2e}")
+        verdict = "ok" if overall <= THRESHOLD else "FAILED"
+        print(f"overall: max relative error {overall:.2e} ({verdict}, threshold {THRESHOLD:.0e})")
     return 0 if overall <= THRESHOLD else 1

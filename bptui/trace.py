@@ -54,3 +54,44 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
             yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"
+
+
+# -- computation graphs -----------------------------------------------------------------------------
+def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
+    """Each step of the graph's forward and reverse pass with its equation."""
+    from .core.graph_stepper import GraphStepper, graph_equation
+
+    stepper = GraphStepper(spec)
+    while not stepper.at_end:
+        step = stepper.forward()
+        yield stepper, step, graph_equation(spec, stepper.state, step)
+
+
+def graph_trace_json(spec) -> Iterator[str]:
+    for _, step, eq in run_graph(spec):
+        k = step.key
+        yield json.dumps({
+            "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
+            "quantity": k.quantity, "layer": k.layer, "node": k.node, "equation": eq,
+            "value": float(step.value),
+        }, ensure_ascii=False)
+
+
+def graph_trace_text(spec) -> Iterator[str]:
+    from .core.graph import describe as describe_graph
+
+    yield describe_graph(spec)
+    if spec.description:
+        yield spec.description
+    for stepper, step, eq in run_graph(spec):
+        k = step.key
+        if k.step == 1:
+            yield ""
+            yield "Forward: every node's value, in computing order"
+        elif k.phase == "reverse" and k.node == spec.output:
+            yield ""
+            yield f"Reverse: every adjoint g_v = ∂{spec.output}/∂v, from {spec.output} back to the inputs"
+        yield f"  {k.step:>4}. [{k.phase}] {eq}"
+    grad = ", ".join(f"∂{spec.output}/∂{name} = {num(g)}" for name, g in stepper.gradient.items())
+    yield ""
+    yield f"{spec.output} = {num(stepper.state.values[spec.output])}; {grad}"

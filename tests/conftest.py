@@ -1,10 +1,19 @@
+import json
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ROOT / "networks"
-EXAMPLES = sorted(p.stem for p in NETWORKS.glob("*.json"))
+
+
+def _kind(path: Path) -> str:
+    return json.loads(path.read_text()).get("kind", "network")
+
+
+ALL_EXAMPLES = sorted(p.stem for p in NETWORKS.glob("*.json"))
+EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "network"]
+GRAPH_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "graph"]
 
 
 @pytest.fixture

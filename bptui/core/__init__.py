@@ -6,7 +6,7 @@ Pure NumPy: nothing here imports Textual or Rich (a test checks it), so every vi
 
 from .errors import SpecError
 from .schedule import Schedule, StepKey
-from .spec import NetworkSpec, load, parse
+from .spec import NetworkSpec, load, load_any, parse
 from .stepper import State, Step, Stepper
 
-__all__ = ["SpecError", "Schedule", "StepKey", "NetworkSpec", "load", "parse", "State", "Step", "Stepper"]
+__all__ = ["SpecError", "Schedule", "StepKey", "NetworkSpec", "load", "load_any", "parse", "State", "Step", "Stepper"]

@@ -180,3 +180,23 @@ def read_json(path: str | Path) -> Any:
 
 def load(path: str | Path) -> NetworkSpec:
     return parse(read_json(path), str(path))
+
+
+KINDS = ("network", "graph")
+
+
+def parse_any(doc: Any, source: str = ""):
+    """A network or a computation graph, by the document's ``kind`` (absent means network)."""
+    kind = doc.get("kind", "network") if isinstance(doc, dict) else "network"
+    if kind == "graph":
+        from .graph import parse as parse_graph
+
+        return parse_graph(doc, source)
+    if kind not in KINDS:
+        raise SpecError(f"{validate.describe(kind)} is not one of {', '.join(KINDS)}", source=source, place="kind")
+    return parse(doc, source)
+
+
+def load_any(path: str | Path):
+    """Read a file and return its NetworkSpec or GraphSpec."""
+    return parse_any(read_json(path), str(path))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -26,6 +27,7 @@ _TYPES = {
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
     or (isinstance(v, float) and v.is_integer()),
 }
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
 _ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "number": "a number"}
 
 
@@ -45,15 +47,39 @@ def describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+def _one_of(value: Any, options: list[dict], where: str) -> None:
+    """Exactly one of ``options`` must hold (bptui's schemas use it as "one of these keys")."""
+    passed = 0
+    for option in options:
+        try:
+            check(value, option, where)
+            passed += 1
+        except SpecError:
+            pass
+    if passed != 1:
+        keys = [key for option in options for key in option.get("required", ())]
+        wanted = " or ".join(repr(k) for k in keys) if keys else "the alternatives"
+        found = "neither" if passed == 0 else "both"
+        if len(keys) != 2:
+            found = f"{passed}"
+        raise SpecError(f"needs exactly one of {wanted}, found {found}", place=where)
+
+
 def check(value: Any, sch: dict, place: str = "") -> None:
     """Raise SpecError at the first place where ``value`` breaks ``sch``."""
     where = place or "top level"
     if "type" in sch:
-        kind = sch["type"]
-        if not _TYPES[kind](value):
-            raise SpecError(f"{describe(value)} is not {_ARTICLE.get(kind, 'a ' + kind)}", place=where)
-        if kind in ("number", "integer") and not math.isfinite(value):
+        kinds = sch["type"] if isinstance(sch["type"], list) else [sch["type"]]
+        matching = [kind for kind in kinds if _TYPES[kind](value)]
+        if not matching:
+            wanted = " or ".join(_ARTICLE.get(kind, "a " + kind) for kind in kinds)
+            raise SpecError(f"{describe(value)} is not {wanted}", place=where)
+        if matching[0] in ("number", "integer") and not math.isfinite(value):
             raise SpecError(f"{describe(value)} is not a finite number", place=where)
+    if "pattern" in sch and isinstance(value, str) and not re.search(sch["pattern"], value):
+        what = "a name (letters, digits and _, not starting with a digit)" if sch["pattern"] == NAME_PATTERN \
+            else f"of the form {sch['pattern']}"
+        raise SpecError(f"{describe(value)} is not {what}", place=where)
     if "const" in sch and value != sch["const"]:
         raise SpecError(f"{describe(value)} must be {describe(sch['const'])}", place=where)
     if "enum" in sch and value not in sch["enum"]:
@@ -67,12 +93,19 @@ def check(value: Any, sch: dict, place: str = "") -> None:
             if key not in value:
                 raise SpecError(f"missing required key {key!r}", place=where)
         props = sch.get("properties", {})
+        extra = sch.get("additionalProperties", True)
         for key, item in value.items():
+            if "propertyNames" in sch:
+                check(key, sch["propertyNames"], where)
             if key in props:
                 check(item, props[key], join(place, key))
-            elif sch.get("additionalProperties", True) is False:
+            elif extra is False:
                 known = ", ".join(props)
                 raise SpecError(f"unknown key {key!r} (known keys: {known})", place=where)
+            elif isinstance(extra, dict):
+                check(item, extra, join(place, key))
+        if "oneOf" in sch:
+            _one_of(value, sch["oneOf"], where)
     if isinstance(value, list):
         if len(value) < sch.get("minItems", 0):
             what = "empty" if not value else f"{len(value)} entries"

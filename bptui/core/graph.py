@@ -1,0 +1,295 @@
+"""Graph file → validated :class:`GraphSpec`, and reverse-mode automatic differentiation on it.
+
+A graph file names its inputs and either lists its nodes (``{"name": "a", "op": "mul", "args":
+["x", "z"]}``, in the order they are computed) or gives one expression that bptui turns into nodes.
+The math is two loops, as the lecture does it: forward, every node's value from its arguments;
+reverse, ``g_y = 1`` and then every other node's adjoint, the sum over the node's consumers of the
+consumer's adjoint times the local derivative. The stepper walks the same functions one at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import validate
+from .errors import SpecError
+from .expr import parse_expression
+from .graph_ops import OPS, arity_ok
+from .notation import num
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    op: str
+    args: tuple  # input and node names (str) and numbers (float)
+    place: str  # where the file defines it: "nodes[3]", or "expression" (column …)
+    text: str = ""  # the part of the expression it was made from ("" for listed nodes)
+
+    @property
+    def where(self) -> str:
+        return f"{self.place} ({self.text})" if self.text else f"{self.place} ({self.name})"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of an adjoint's sum: ``g_consumer · ∂consumer/∂args[arg]``."""
+
+    consumer: str
+    arg: int
+    adjoint: float
+    local: float
+
+    @property
+    def value(self) -> float:
+        return self.adjoint * self.local
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """Everything a graph file says, checked: inputs, nodes in computing order, the output."""
+
+    source: str
+    name: str
+    description: str
+    inputs: tuple[tuple[str, float], ...]  # (name, value) in the file's order
+    nodes: tuple[Node, ...]  # in topological (computing) order
+    output: str
+    expression: str | None = None
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    kind = "graph"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [name for name, _ in self.inputs]
+
+    @cached_property
+    def by_name(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def consumers(self) -> dict[str, list[tuple[Node, int]]]:
+        """For every name, the (node, argument index) that use it, latest node first."""
+        out: dict[str, list[tuple[Node, int]]] = {name: [] for name in self.input_names}
+        out.update({n.name: [] for n in self.nodes})
+        for node in reversed(self.nodes):
+            for i, arg in enumerate(node.args):
+                if isinstance(arg, str):
+                    out[arg].append((node, i))
+        return out
+
+    @property
+    def forward_order(self) -> list[str]:
+        return [n.name for n in self.nodes]
+
+    @property
+    def reverse_order(self) -> list[str]:
+        """The output, the other nodes latest first, then the inputs in the file's order."""
+        rest = [n.name for n in reversed(self.nodes) if n.name != self.output]
+        return [self.output, *rest, *self.input_names]
+
+    def to_json(self) -> dict:
+        return dict(self.raw)
+
+
+# -- the math ---------------------------------------------------------------------------------------
+def arg_value(values: dict, arg, dtype=np.float64):
+    return values[arg] if isinstance(arg, str) else dtype(arg)
+
+
+def node_value(node: Node, values: dict, dtype=np.float64):
+    args = [arg_value(values, a, dtype) for a in node.args]
+    with np.errstate(all="ignore"):
+        return OPS[node.op].f(*args)
+
+
+def local_derivative(node: Node, i: int, values: dict, dtype=np.float64):
+    """∂node/∂args[i] at ``values``."""
+    args = [arg_value(values, a, dtype) for a in node.args]
+    with np.errstate(all="ignore"):
+        return OPS[node.op].df(i, args)
+
+
+def forward_values(spec: GraphSpec, inputs: dict | None = None, dtype=np.float64) -> dict:
+    """Every input's and node's value, in computing order (``inputs`` overrides the file's)."""
+    values = {name: dtype(v) for name, v in spec.inputs}
+    if inputs:
+        values.update({name: dtype(v) for name, v in inputs.items()})
+    for node in spec.nodes:
+        values[node.name] = node_value(node, values, dtype)
+    return values
+
+
+def adjoint_terms(spec: GraphSpec, values: dict, adjoints: dict, name: str, dtype=np.float64) -> list[Term]:
+    """The terms of ``g_name``: one per use of ``name``, latest consumer first."""
+    return [Term(node.name, i, adjoints[node.name], local_derivative(node, i, values, dtype))
+            for node, i in spec.consumers[name]]
+
+
+def adjoint(spec: GraphSpec, values: dict, adjoints: dict, name: str, dtype=np.float64):
+    """``g_name``: 1 for the output, else the sum of its terms (0 for a name nothing uses)."""
+    if name == spec.output:
+        return dtype(1.0)
+    total = dtype(0.0)
+    for term in adjoint_terms(spec, values, adjoints, name, dtype):
+        total = total + term.value
+    return total
+
+
+def gradient(spec: GraphSpec, inputs: dict | None = None, dtype=np.float64) -> tuple[dict, dict]:
+    """(values, adjoints) after the forward and the reverse pass."""
+    values = forward_values(spec, inputs, dtype)
+    adjoints: dict = {}
+    for name in spec.reverse_order:
+        adjoints[name] = adjoint(spec, values, adjoints, name, dtype)
+    return values, adjoints
+
+
+# -- reading a file ---------------------------------------------------------------------------------
+def parse(doc: Any, source: str = "") -> GraphSpec:
+    """Check a parsed graph document and build its spec; raises SpecError naming the place."""
+    try:
+        return _parse(doc, source)
+    except SpecError as err:
+        raise err.at(source)
+
+
+def _parse(doc: Any, source: str) -> GraphSpec:
+    validate.check(doc, validate.schema("graph-schema.json"))
+    inputs = tuple((name, float(v)) for name, v in doc["inputs"].items())
+    if not inputs:
+        raise SpecError("empty, at least 1 input needed", place="inputs")
+    input_names = [name for name, _ in inputs]
+    output = doc.get("output")
+    if output is not None and output in input_names:
+        raise SpecError(f"{output!r} is an input; the output must be a node", place="output")
+    if "expression" in doc:
+        parsed, root = parse_expression(doc["expression"], input_names, output)
+        nodes = tuple(Node(n.name, n.op, n.args, "expression", n.text) for n in parsed)
+        output = root
+    else:
+        nodes = _listed_nodes(doc["nodes"], input_names)
+        names = [n.name for n in nodes]
+        if output is None:
+            output = names[-1]
+        elif output not in names:
+            raise SpecError(f"unknown node {output!r} (nodes: {', '.join(names)})", place="output")
+    spec = GraphSpec(
+        source=source,
+        name=doc.get("name", Path(source).stem if source else "graph"),
+        description=doc.get("description", ""),
+        inputs=inputs,
+        nodes=nodes,
+        output=output,
+        expression=doc.get("expression"),
+        raw=doc,
+    )
+    _check_domain(spec)
+    return spec
+
+
+def _listed_nodes(items: list, input_names: list[str]) -> tuple[Node, ...]:
+    defined_at: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name, place = item["name"], f"nodes[{i}]"
+        if name in input_names:
+            raise SpecError(f"{name!r} is already an input", place=f"{place}.name")
+        if name in defined_at:
+            raise SpecError(f"{name!r} is already defined at nodes[{defined_at[name]}]", place=f"{place}.name")
+        defined_at[name] = i
+    known = set(input_names) | set(defined_at)
+    for i, item in enumerate(items):
+        op = OPS[item["op"]]
+        if not arity_ok(op, len(item["args"])):
+            raise SpecError(f"{op.name} takes {op.arity_text()}, got {len(item['args'])}", place=f"nodes[{i}].args")
+        for j, arg in enumerate(item["args"]):
+            if isinstance(arg, str) and arg not in known:
+                listed = ", ".join(input_names + list(defined_at))
+                raise SpecError(f"unknown name {arg!r} (inputs and nodes: {listed})", place=f"nodes[{i}].args[{j}]")
+    cycle = _find_cycle(items, defined_at)
+    if cycle:
+        first = cycle[0]
+        raise SpecError(f"cycle: {' → '.join(cycle)}", place=f"nodes[{defined_at[first]}]")
+    for i, item in enumerate(items):
+        for j, arg in enumerate(item["args"]):
+            if isinstance(arg, str) and arg in defined_at and defined_at[arg] >= i:
+                raise SpecError(f"{arg!r} is used before it is defined (at nodes[{defined_at[arg]}]); "
+                                "list nodes in the order they are computed", place=f"nodes[{i}].args[{j}]")
+    return tuple(Node(item["name"], item["op"], tuple(a if isinstance(a, str) else float(a) for a in item["args"]),
+                      f"nodes[{i}]") for i, item in enumerate(items))
+
+
+def _find_cycle(items: list, defined_at: dict[str, int]) -> list[str] | None:
+    """A cycle among the nodes' references, as ``[a, b, a]``, or None (deterministic order)."""
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    path: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        path.append(name)
+        for arg in items[defined_at[name]]["args"]:
+            if isinstance(arg, str) and arg in defined_at:
+                if state.get(arg) == 1:
+                    return path[path.index(arg):] + [arg]
+                if arg not in state:
+                    found = visit(arg)
+                    if found:
+                        return found
+        path.pop()
+        state[name] = 2
+        return None
+
+    for item in items:
+        if item["name"] not in state:
+            found = visit(item["name"])
+            if found:
+                return found
+    return None
+
+
+def const_text(c: float) -> str:
+    """A number written in a formula: exact up to 12 digits, a real minus sign."""
+    return f"{c:.12g}".replace("-", "−")
+
+
+def arg_names(node: Node) -> list[str]:
+    """The node's arguments as its formula writes them: names, and numbers as numbers."""
+    return [a if isinstance(a, str) else const_text(a) for a in node.args]
+
+
+def _check_domain(spec: GraphSpec) -> None:
+    """Every value and every local derivative the steps will show must be a finite number."""
+    values = {name: np.float64(v) for name, v in spec.inputs}
+    for node in spec.nodes:
+        op = OPS[node.op]
+        args = [arg_value(values, a) for a in node.args]
+        formula = op.text(arg_names(node))
+        why = op.domain(args)
+        if why:
+            raise SpecError(f"{node.name} = {formula}: {why} at the given inputs", place=node.where)
+        value = node_value(node, values)
+        if not np.isfinite(value):
+            raise SpecError(f"{node.name} = {formula} = {num(value)} is not a finite number at the given inputs",
+                            place=node.where)
+        values[node.name] = value
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, str):
+                d = local_derivative(node, i, values)
+                if not np.isfinite(d):
+                    raise SpecError(f"∂{node.name}/∂{arg} = {op.dtext(i, arg_names(node))} is not a finite number "
+                                    "at the given inputs", place=node.where)
+
+
+def describe(spec: GraphSpec) -> str:
+    given = ", ".join(f"{name} = {num(v)}" for name, v in spec.inputs)
+    what = f"{spec.output} = {spec.expression}" if spec.expression else f"{len(spec.nodes)} nodes, output {spec.output}"
+    return f"{spec.name}: a computation graph ({what}) at {given}"

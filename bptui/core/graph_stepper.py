@@ -1,0 +1,178 @@
+"""Reverse-mode automatic differentiation on a computation graph, one step at a time.
+
+The schedule (defined here, once): forward, one step per node in computing order (its ``value``);
+reverse, one step per adjoint — ``g_y = 1`` for the output first, then every other node latest
+first, then the inputs in the file's order (their adjoints are the gradient). The TUI, ``bptui
+trace`` and the tests all walk these steps. Graphs are tiny, so going back recomputes from the
+start with the same code: the values are bit-for-bit the ones first shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .graph import GraphSpec, adjoint, adjoint_terms, arg_names, const_text, node_value
+from .graph_ops import OPS, p
+from .notation import num
+from .stepper import Step
+
+FORWARD, REVERSE = "forward", "reverse"
+
+
+@dataclass(frozen=True)
+class GraphStepKey:
+    """Where a step stands; the same fields as a network's StepKey, plus the ``node`` it computes."""
+
+    step: int  # 1-based
+    phase: str  # forward | reverse
+    quantity: str  # value | adjoint
+    node: str  # the node's (or input's) name
+    epoch: int = 1
+    example: int | None = None
+    layer: int | None = None
+    group_start: bool = False
+    example_start: bool = False
+
+
+class GraphSchedule:
+    """The steps of one forward and one reverse pass over ``spec``."""
+
+    def __init__(self, spec: GraphSpec) -> None:
+        plan = [(FORWARD, "value", name) for name in spec.forward_order]
+        plan += [(REVERSE, "adjoint", name) for name in spec.reverse_order]
+        self.keys = tuple(GraphStepKey(i + 1, phase, quantity, name) for i, (phase, quantity, name) in enumerate(plan))
+        self.n_forward = len(spec.nodes)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def key(self, i: int) -> GraphStepKey:
+        if not 0 <= i < len(self.keys):
+            raise IndexError(f"step {i + 1} of {len(self.keys)}")
+        return self.keys[i]
+
+    def steps(self, epochs: int = 1) -> Iterator[GraphStepKey]:
+        return iter(self.keys)
+
+
+@dataclass
+class GraphState:
+    """What is on the blackboard: each name's value and adjoint, None until its step is done."""
+
+    values: dict  # inputs are known from the start
+    adjoints: dict
+
+    @classmethod
+    def start(cls, spec: GraphSpec) -> "GraphState":
+        values = {name: np.float64(v) for name, v in spec.inputs}
+        values.update({n.name: None for n in spec.nodes})
+        return cls(values, {name: None for name in spec.reverse_order})
+
+
+class GraphStepper:
+    """Same shape as :class:`~bptui.core.stepper.Stepper`: forward(), back(), goto(i), position, last."""
+
+    def __init__(self, spec: GraphSpec) -> None:
+        self.spec = spec
+        self.schedule = GraphSchedule(spec)
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = GraphState.start(self.spec)
+        self.position = 0  # steps done
+        self.last: Step | None = None
+
+    @property
+    def at_end(self) -> bool:
+        return self.position >= len(self.schedule)
+
+    @property
+    def next_key(self) -> GraphStepKey | None:
+        return None if self.at_end else self.schedule.key(self.position)
+
+    @property
+    def gradient(self) -> dict[str, float | None]:
+        """∂output/∂input for every input (None until its step is done)."""
+        return {name: self.state.adjoints[name] for name in self.spec.input_names}
+
+    def forward(self) -> Step:
+        """Do the next step and return it; IndexError after the last one."""
+        key = self.schedule.key(self.position)
+        self.last = self._apply(key)
+        self.position += 1
+        return self.last
+
+    def back(self) -> None:
+        if self.position > 0:
+            self.goto(self.position - 1)
+
+    def goto(self, target: int) -> None:
+        """Move to the state after ``target`` steps (clamped to the schedule)."""
+        target = max(0, min(target, len(self.schedule)))
+        if target < self.position:
+            self.reset()
+        while self.position < target:
+            self.forward()
+
+    def run_until(self, stop) -> list[Step]:
+        done = [self.forward()]
+        while not stop(done[-1]) and not self.at_end:
+            done.append(self.forward())
+        return done
+
+    def _apply(self, key: GraphStepKey) -> Step:
+        st = self.state
+        if key.phase == FORWARD:
+            value = st.values[key.node] = node_value(self.spec.by_name[key.node], st.values)
+        else:
+            value = st.adjoints[key.node] = adjoint(self.spec, st.values, st.adjoints, key.node)
+        return Step(key, value)
+
+
+# -- equations --------------------------------------------------------------------------------------
+_ATOM = re.compile(r"[\w.]+|\w+\([^()]*\)|\[[^\[\]]*\]")
+
+
+def factor(text: str) -> str:
+    """A local derivative as a factor: ``cos(b)`` stays, ``−a/b²`` becomes ``(−a/b²)``."""
+    return text if _ATOM.fullmatch(text) else f"({text})"
+
+
+def _signed_sum(values: list, digits: int) -> str:
+    text = num(values[0], digits)
+    for v in values[1:]:
+        text += f" − {num(-v, digits)}" if v < 0 else f" + {num(v, digits)}"
+    return text
+
+
+def graph_equation(spec: GraphSpec, state: GraphState, step: Step, digits: int = 4) -> str:
+    """The step's equation as the lecture writes it, with the numbers filled in."""
+    key = step.key
+    name = key.node
+
+    def numbers(node) -> list[str]:
+        return [num(state.values[a], digits) if isinstance(a, str) else const_text(a) for a in node.args]
+
+    if key.phase == FORWARD:
+        node = spec.by_name[name]
+        op = OPS[node.op]
+        return f"{name} = {op.text(arg_names(node))} = {op.text(numbers(node))} = {num(step.value, digits)}"
+    if name == spec.output:
+        return f"g_{name} = ∂{name}/∂{name} = 1"
+    terms = adjoint_terms(spec, state.values, state.adjoints, name)
+    if not terms:
+        return f"g_{name} = 0 ({name} is not used)"
+    symbolic, filled = [], []
+    for t in terms:
+        node = spec.by_name[t.consumer]
+        d = OPS[node.op].dtext
+        symbolic.append(f"g_{t.consumer}·{factor(d(t.arg, arg_names(node)))}")
+        filled.append(f"{p(num(t.adjoint, digits))}·{factor(d(t.arg, numbers(node)))}")
+    text = f"g_{name} = {' + '.join(symbolic)} = {' + '.join(filled)}"
+    if len(terms) > 1:
+        text += f" = {_signed_sum([t.value for t in terms], digits)}"
+    return f"{text} = {num(step.value, digits)}"
