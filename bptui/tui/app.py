@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -100,10 +101,17 @@ class BptuiApp(App[None]):
         return equation(self.stepper.net, self.stepper.state, last, self.digits,
                         lr=self.spec.learning_rate, l2=self.spec.l2)
 
+    def _set_text(self, widget: Static, text: str) -> None:
+        """Update a text line; ask for a new layout only when its height may change."""
+        width = max(widget.content_region.width, 1)
+        lines = sum(-(-max(cell_len(line), 1) // width) for line in text.split("\n"))
+        widget.update(text, layout=lines != getattr(widget, "_bptui_lines", None))
+        widget._bptui_lines = lines
+
     def refresh_view(self) -> None:
         with self.batch_update():
-            self.query_one("#status", Static).update(self.status_text())
-            self.query_one("#equation", Static).update(self.equation_text())
+            self._set_text(self.query_one("#status", Static), self.status_text())
+            self._set_text(self.query_one("#equation", Static), self.equation_text())
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits)
 

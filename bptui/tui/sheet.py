@@ -49,9 +49,36 @@ class LayerSheet(ScrollView, can_focus=True):
         self.view = view
         self.digits = digits
         self.stacked, self.ncols = False, 0
+        self._styles: dict[str, Style] | None = None
         self._layout_columns()
 
+    def _palette(self) -> dict[str, Style]:
+        """The styles a line is drawn with, combined once per update rather than once per cell."""
+        if self._styles is None:
+            get = self.get_component_rich_style
+            base = self.rich_style
+            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias")}
+            hot = get("sheet--produced")
+            for name in ("header", "pos", "neg", "dim"):
+                p[f"{name}+"] = p[name] + hot
+            p["base"] = base
+            self._styles = p
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    @staticmethod
+    def _signature(view: LayerView, digits: int) -> tuple:
+        # arrays are never changed in place, and self.view keeps the old ones alive, so ids are safe
+        arrays = (view.W, view.G, view.s, view.o, view.delta)
+        return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits)
+
     def show(self, view: LayerView, digits: int) -> None:
+        """Show a new state; a layer the step did not touch is not redrawn."""
+        if self._signature(view, digits) == self._signature(self.view, self.digits):
+            return
         self.view, self.digits = view, digits
         old = self.virtual_size
         self._layout_columns()
@@ -103,8 +130,8 @@ class LayerSheet(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
-        base = self.rich_style
-        style = self.get_component_rich_style
+        style = self._palette()
+        base = style["base"]
         top = HEADER_LINES + self.rows
         if row < HEADER_LINES:
             segments = self._header(row, style)
@@ -116,28 +143,28 @@ class LayerSheet(ScrollView, can_focus=True):
             segments = self._g_header(row - top - 1, style)
         elif self.stacked and row < self.virtual_size.height:
             b = row - top - 1 - HEADER_LINES
-            label = Segment(f"b={b + 1}".rjust(4) + " ", style("sheet--header"))
+            label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
             segments = [label] + self._matrix(self.view.G, b, "G", style)
         else:
             return Strip.blank(self.size.width, base)
-        strip = Strip(segments).apply_style(base).crop_extend(scroll_x, scroll_x + self.size.width, base)
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + self.size.width, base)
         return strip.apply_offsets(scroll_x, row)
 
     def _g_header(self, row: int, style) -> list[Segment]:
-        head = style("sheet--header")
+        head = style["header"]
         if row == 1:
             return [Segment("unit ", head), Segment(self._matrix_header(), head)]
         produced = self.view.produced == "G"
         name = self._label(f"G{sup(self.view.layer)}", produced)
-        return [Segment(" " * 5, head), Segment(name, head + style("sheet--produced") if produced else head)]
+        return [Segment(" " * 5, head), Segment(name, style["header+"] if produced else head)]
 
     def _label(self, name: str, produced: bool) -> str:
         return ("▶ " if produced else "") + name
 
     def _header(self, row: int, style) -> list[Segment]:
         v, cw, l = self.view, self.cw, self.view.layer
-        head = style("sheet--header")
-        hot = head + style("sheet--produced")
+        head = style["header"]
+        hot = style["header+"]
         mw = self._matrix_width(self.ncols)
         segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
         if row == 0:
@@ -166,13 +193,11 @@ class LayerSheet(ScrollView, can_focus=True):
 
     def _number(self, x, style, changed: bool, produced: bool, dim: bool) -> Segment:
         text = cell(float(x), self.digits) + ("•" if changed else " ")
-        s = style("sheet--dim") if dim else style("sheet--neg" if x < 0 else "sheet--pos")
-        if produced:
-            s = s + style("sheet--produced")
-        return Segment(text.rjust(self.cw), s)
+        name = "dim" if dim else ("neg" if x < 0 else "pos")
+        return Segment(text.rjust(self.cw), style[name + "+" if produced else name])
 
     def _blank(self, style) -> Segment:
-        return Segment("·".rjust(self.cw - 1) + " ", style("sheet--dim"))
+        return Segment("·".rjust(self.cw - 1) + " ", style["dim"])
 
     def _matrix(self, M: np.ndarray, b: int, q: str, style) -> list[Segment]:
         v = self.view
@@ -182,9 +207,9 @@ class LayerSheet(ScrollView, can_focus=True):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
             segs.append(self._number(M[b, a], style, changed, produced, False))
             if a == 0:
-                segs.append(Segment("│", style("sheet--bias")))
+                segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:
-            segs.append(Segment(" " * 7))
+            segs.append(Segment(" " * 7, style["base"]))
         return segs
 
     def _row(self, r: int, style) -> list[Segment]:
@@ -192,22 +217,22 @@ class LayerSheet(ScrollView, can_focus=True):
         bias_row = v.hidden and r == 0
         b = r - 1 if v.hidden else r  # index into W's rows
         label = "b=0" if bias_row else f"b={b + 1}"
-        segs = [Segment(label.rjust(4) + " ", style("sheet--header"))]
+        segs = [Segment(label.rjust(4) + " ", style["header"])]
         mw = self._matrix_width(self.ncols)
         if bias_row:
-            segs.append(Segment(" " * (mw + 2)))
+            segs.append(Segment(" " * (mw + 2), style["base"]))
         else:
             segs += self._matrix(v.W, b, "W", style)
-            segs.append(Segment("  "))
+            segs.append(Segment("  ", style["base"]))
         for q, arr in (("s", v.s), ("o", v.o), ("delta", v.delta)):
             idx = r if q == "o" else b
             if arr is None or (bias_row and q != "o"):
-                segs.append(self._blank(style) if not bias_row or q == "o" else Segment(" " * self.cw))
+                segs.append(self._blank(style) if not bias_row or q == "o" else Segment(" " * self.cw, style["base"]))
                 continue
             produced = v.produced == q
             changed = produced and v.changed is not None and bool(v.changed[idx])
             segs.append(self._number(arr[idx], style, changed, produced, v.stale))
         if not bias_row and not self.stacked:
-            segs.append(Segment("  "))
+            segs.append(Segment("  ", style["base"]))
             segs += self._matrix(v.G, b, "G", style)
         return segs
