@@ -143,15 +143,16 @@ def cmd_train(args) -> int:
         task = progress.add_task("train", total=epochs, loss=float("nan"))
         progress.start()
 
-    def on_epoch(epoch: int, loss: float) -> None:
+    def on_epoch(report) -> None:
         if progress is not None:
-            progress.update(task, completed=epoch, loss=loss)
+            progress.update(task, completed=report.epoch, loss=report.loss)
 
     try:
-        weights, history = train(spec, epochs, on_epoch)
+        result = train(spec, epochs, on_epoch)
     finally:
         if progress is not None:
             progress.stop()
+    weights, history = result.weights, result.history
     final = float(Network(spec).dataset_loss(weights, spec.inputs, spec.targets))
     trained = spec.with_weights(weights)
     if args.save:

@@ -45,6 +45,25 @@ def describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+def _fits(value: Any, sch: dict) -> bool:
+    """Whether ``value`` has a branch's type and (for objects) all of its required keys."""
+    if "type" in sch and not _TYPES[sch["type"]](value):
+        return False
+    if "enum" in sch and "type" not in sch and not isinstance(value, (str, int, float)):
+        return False
+    return not isinstance(value, dict) or all(key in value for key in sch.get("required", ()))
+
+
+def _branch(value: Any, branches: list, where: str) -> dict:
+    """The one ``oneOf`` branch ``value`` means to be (its type and required keys tell), so that the
+    error names the real problem inside it; the branches of bptui's schema exclude each other."""
+    fitting = [b for b in branches if _fits(value, b)]
+    if len(fitting) == 1:
+        return fitting[0]
+    forms = ", ".join(b.get("title", "?") for b in branches[:-1]) + " or " + branches[-1].get("title", "?")
+    raise SpecError(f"{describe(value)} is not {forms}", place=where)
+
+
 def check(value: Any, sch: dict, place: str = "") -> None:
     """Raise SpecError at the first place where ``value`` breaks ``sch``."""
     where = place or "top level"
@@ -62,6 +81,10 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         raise SpecError(f"{describe(value)} is below the minimum {sch['minimum']}", place=where)
     if "exclusiveMinimum" in sch and value <= sch["exclusiveMinimum"]:
         raise SpecError(f"{describe(value)} must be greater than {sch['exclusiveMinimum']}", place=where)
+    if "exclusiveMaximum" in sch and value >= sch["exclusiveMaximum"]:
+        raise SpecError(f"{describe(value)} must be less than {sch['exclusiveMaximum']}", place=where)
+    if "oneOf" in sch:
+        check(value, _branch(value, sch["oneOf"], where), place)
     if isinstance(value, dict):
         for key in sch.get("required", ()):
             if key not in value:
