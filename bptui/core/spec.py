@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -84,11 +85,16 @@ class NetworkSpec:
     def with_weights(self, weights) -> "NetworkSpec":
         return replace(self, weights=tuple(_frozen(np.array(w, dtype=float)) for w in weights))
 
-    def to_json(self) -> dict:
-        """A valid v1 network file with this spec's (possibly trained) weights."""
+    def to_json(self, folder: str | Path | None = None) -> dict:
+        """A valid v1 network file with this spec's (possibly trained) weights, to be written in
+        ``folder``: a CSV data file is named relative to it (absolute without a folder)."""
         out = copy.deepcopy(self.raw)
         out["weights"] = [w.tolist() for w in self.weights]
         out.pop("init", None)
+        if "csv" in out.get("data", {}):
+            csv_path = (Path(self.source).parent / out["data"]["csv"]).resolve()
+            out["data"]["csv"] = (os.path.relpath(csv_path, Path(folder).resolve()) if folder is not None
+                                  else str(csv_path))
         return out
 
 

@@ -58,6 +58,9 @@ def _branch(value: Any, branches: list, where: str) -> dict:
     """The one ``oneOf`` branch ``value`` means to be (its type and required keys tell), so that the
     error names the real problem inside it; the branches of bptui's schema exclude each other."""
     fitting = [b for b in branches if _fits(value, b)]
+    if len(fitting) > 1 and isinstance(value, dict):  # keys a branch does not know rule it out
+        known = [b for b in fitting if b.get("additionalProperties", True) or set(value) <= set(b.get("properties", {}))]
+        fitting = known or fitting
     if len(fitting) == 1:
         return fitting[0]
     forms = ", ".join(b.get("title", "?") for b in branches[:-1]) + " or " + branches[-1].get("title", "?")
