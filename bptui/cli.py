@@ -35,6 +35,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bptui",
@@ -65,6 +75,13 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="epochs (trace: 1; train: the file's training.epochs)")
     if command == "train":
         p.add_argument("--save", metavar="OUT", help="write the trained network (a valid network file) to OUT")
+        p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help="instead of the file's training.optimizer")
+        p.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="instead of the file's η")
+        mode = p.add_mutually_exclusive_group()
+        mode.add_argument("--update", choices=("full_batch", "per_example"), help="instead of the file's update")
+        mode.add_argument("--batch-size", type=_positive, metavar="K", help="mini-batches of K examples")
+        p.add_argument("--shuffle-seed", type=int, metavar="S", help="reshuffle the examples every epoch, seeded")
+        p.add_argument("--plot", action="store_true", help="draw the loss curve (and the test loss) in the terminal")
     return p
 
 
@@ -141,9 +158,28 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def _with_training(spec, args):
+    """The spec with the command line's training options in place of the file's."""
+    changes = {
+        "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "update": {"batch_size": args.batch_size} if args.batch_size else args.update,
+        "shuffle_seed": args.shuffle_seed,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return spec
+    import copy
+
+    from .core.spec import parse
+
+    doc = copy.deepcopy(spec.raw)
+    doc["training"] = {**doc.get("training", {}), **changes}
+    return parse(doc, spec.source)
+
+
 def cmd_train(args) -> int:
-    from .core.network import Network
-    from .core.train import train
+    from .core.train import evaluate, train
 
     spec = _load(args.file)
     if _is_graph(spec):
@@ -151,48 +187,89 @@ def cmd_train(args) -> int:
 
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
+    spec = _with_training(spec, args)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(), transient=True)
+                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(),
+                            console=Console(stderr=True, no_color=args.no_color if hasattr(args, "no_color") else False),
+                            transient=True)
         task = progress.add_task("train", total=epochs, loss=float("nan"))
         progress.start()
 
-    def on_epoch(epoch: int, loss: float) -> None:
+    def on_epoch(report) -> None:
         if progress is not None:
-            progress.update(task, completed=epoch, loss=loss)
+            progress.update(task, completed=report.epoch, loss=report.loss)
 
     try:
-        weights, history = train(spec, epochs, on_epoch)
+        result = train(spec, epochs, on_epoch)
     finally:
         if progress is not None:
             progress.stop()
-    final = float(Network(spec).dataset_loss(weights, spec.inputs, spec.targets))
+    weights, history = result.weights, result.history
+    ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save:
         try:
-            Path(args.save).write_text(json.dumps(trained.to_json(), indent=2) + "\n", encoding="utf-8")
+            Path(args.save).write_text(json.dumps(trained.to_json(Path(args.save).parent), indent=2) + "\n", encoding="utf-8")
         except OSError as err:
             from .core.errors import SpecError
 
             raise SpecError(f"cannot write: {err.strerror}", source=args.save) from None
     if args.format == "json":
-        print(json.dumps({"epochs": epochs, "loss": final, "weights": [w.tolist() for w in weights]}))
+        print(json.dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
+                          "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
+                          "test_accuracy": ev.test_accuracy, "history": history}))
         return 0
     from .core.notation import num
+    from .trace import describe
 
-    print(f"{spec.name}: {epochs} epochs of {spec.update} gradient descent, η = {num(spec.learning_rate)}"
-          + (f", λ = {num(spec.l2)}" if spec.l2 else ""))
-    marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
-    for i in marks:
-        print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
-    print(f"ℓ_D at the final weights: {final:.6g}")
+    print(describe(spec))
+    if args.plot:
+        from .plot import loss_plot
+
+        series = {"training, mean ℓ⁽ⁿ⁾ during the epoch": [v / spec.N for v in history]}
+        if result.test_history:
+            n_test = len(spec.test_inputs)
+            series["test, mean ℓ⁽ⁿ⁾ after the epoch"] = [v / n_test for v in result.test_history]
+        print()
+        for line in loss_plot(series):
+            print(line)
+    else:
+        marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
+        for i in marks:
+            print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
+    print()
+    _final_table(spec, epochs, ev, num, args)
     if args.save:
         print(f"saved to {args.save}")
     return 0
+
+
+def _final_table(spec, epochs, ev, num, args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"after {epochs} epochs", title_justify="left")
+    table.add_column("split")
+    table.add_column("examples", justify="right")
+    table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
+    table.add_column("mean ℓ⁽ⁿ⁾", justify="right")
+    if spec.is_classifier:
+        table.add_column("accuracy", justify="right")
+    rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
+    if ev.n_test:
+        rows.append(("test", ev.n_test, ev.test_loss, ev.test_accuracy))
+    for name, n, loss, acc in rows:
+        cells = [name, str(n), f"{loss:.6g}", f"{loss / n:.6g}"]
+        if spec.is_classifier:
+            cells.append(f"{100 * acc:.1f}%")
+        table.add_row(*cells)
+    Console(no_color=args.no_color if hasattr(args, "no_color") else False, highlight=False).print(table)
 
 
 def cmd_check(args) -> int:

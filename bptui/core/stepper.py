@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import optim
 from .network import Network
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Schedule, StepKey
 from .spec import NetworkSpec
@@ -37,10 +38,11 @@ class State:
     loss: float | None = None  # ℓ⁽ⁿ⁾ of the current example
     x: np.ndarray | None = None
     y: np.ndarray | None = None
+    opt: list = field(default_factory=list)  # opt[l]: layer l's optimizer state (velocity, moments)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
-                     list(self.delta), self.loss, self.x, self.y)
+                     list(self.delta), self.loss, self.x, self.y, list(self.opt))
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,15 @@ class Step:
     key: StepKey
     value: object  # ndarray, or float for the loss
     before: object = None  # G before the increment, W before the update
+    opt_before: optim.OptState | None = None  # update steps: the optimizer state before …
+    opt: optim.OptState | None = None  # … and after the update
 
 
 class Stepper:
     def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
         self.spec = spec
         self.net = Network(spec)
-        self.schedule = Schedule(spec.L, spec.N, spec.update)
+        self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed)
         self.max_checkpoints = max_checkpoints
         self.reset()
 
@@ -66,7 +70,8 @@ class Stepper:
         L = self.spec.L
         W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
         G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
-        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1))
+        opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt)
         self.position = 0  # steps done; the next step is schedule.key(position)
         self.last: Step | None = None
         self._stride = 1  # keep checkpoints at boundaries whose number is a multiple of this
@@ -171,14 +176,14 @@ class Stepper:
         if key.example_start:
             if key.group_start:
                 st.G = [None] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
-            if key.example == 1:
+            if key.epoch_start:
                 st.loss_D = 0.0
             n = key.example - 1
             st.x, st.y = spec.inputs[n], spec.targets[n]
             st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
             st.o = [_ro(np.concatenate([[1.0], st.x]))] + [None] * L
             st.loss = None
-        before = None
+        before = opt_before = opt_after = None
         if key.phase == FORWARD and key.quantity == "s":
             value = st.s[l] = _ro(st.W[l] @ st.o[l - 1])
         elif key.phase == FORWARD:
@@ -196,9 +201,12 @@ class Stepper:
             before = st.G[l]
             value = st.G[l] = _ro(before + np.outer(st.delta[l], st.o[l - 1]))
         elif key.phase == UPDATE:
-            before = st.W[l]
-            step = net.regularised(before, st.G[l], spec.l2)
-            value = st.W[l] = _ro(before - spec.learning_rate * step)
+            before, opt_before = st.W[l], st.opt[l]
+            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
+            for a in opt_after.arrays().values():
+                _ro(a)
+            value = st.W[l] = _ro(W_new)
+            st.opt[l] = opt_after
         else:  # pragma: no cover - the schedule has no other phases
             raise ValueError(key)
-        return Step(key, value, before)
+        return Step(key, value, before, opt_before, opt_after)
