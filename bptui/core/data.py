@@ -7,7 +7,6 @@ the data after a seeded shuffle; it is held out from the step schedule and from 
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +82,8 @@ def generator_shape(name: str) -> tuple[int, tuple[int, ...]]:
 # -- CSV files --------------------------------------------------------------------------------------
 def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: str) -> tuple[np.ndarray, np.ndarray]:
     """Named columns of a CSV file with a header line, as numbers; every problem is a SpecError."""
+    import csv  # only files that use a CSV pay for it
+
     source = str(path)
     try:
         with open(path, newline="", encoding="utf-8") as fh:

@@ -12,7 +12,7 @@ import json
 import math
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
@@ -33,7 +33,7 @@ _ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "
 
 @lru_cache(maxsize=None)
 def schema(name: str = "schema.json") -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+    return json.loads(Path(__file__).with_name(name).read_text(encoding="utf-8"))
 
 
 def join(place: str, key: str | int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
@@ -25,7 +26,7 @@ class BptuiApp(App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live anywhere
     BINDINGS = [
         Binding("n,right,space", "next", "Next", id="next", priority=True, tooltip="One step forward"),
         Binding("p,left", "prev", "Prev", id="prev", priority=True, tooltip="One step back, exact values restored"),
