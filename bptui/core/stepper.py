@@ -73,6 +73,7 @@ class Stepper:
         opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
         self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt)
         self.position = 0  # steps done; the next step is schedule.key(position)
+        self.floor = 0  # history starts here (moves forward when a weight is edited)
         self.last: Step | None = None
         self._stride = 1  # keep checkpoints at boundaries whose number is a multiple of this
         self._checkpoints: dict[int, State] = {}
@@ -99,19 +100,19 @@ class Stepper:
 
     def back(self) -> None:
         """Undo one step (exact values restored)."""
-        if self.position > 0:
+        if self.position > self.floor:
             self.goto(self.position - 1)
 
     def goto(self, target: int) -> None:
         """Move to the state after ``target`` steps, replaying from the nearest checkpoint."""
-        target = max(0, target)
+        target = max(self.floor, target)
         if target >= self.position:
             while self.position < target:
                 self.forward()
             return
         # restore strictly before the target (unless it is 0) so the last step is replayed too
         start, state = max(
-            ((p, s) for p, s in self._candidates() if p < target or p == 0), key=lambda ps: ps[0]
+            ((p, s) for p, s in self._candidates() if p < target or p == self.floor), key=lambda ps: ps[0]
         )
         self.state = state.copy()
         self.position = start
@@ -124,6 +125,30 @@ class Stepper:
             if key.example_start and self.position != replay_from:
                 self._at_boundary(key)
             self.last = self._apply(key)
+            self.position += 1
+
+    def edit_weight(self, l: int, row: int, col: int, value: float) -> None:
+        """Set w_{row+1,col}⁽ˡ⁾ to ``value`` now; what depends on it is recomputed, history restarts.
+
+        Inside an example the edit takes effect from the example's first step, which is replayed up
+        to where we are, so s, o, δ and this example's share of G use the new weight. Before an
+        example or an update step it takes effect at once. Steps before that point cannot be
+        revisited: they were computed with the old weight.
+        """
+        target = self.position
+        start = target
+        if self.next_key.phase != UPDATE:
+            while start > self.floor and not self.schedule.key(start).example_start:
+                start -= 1
+        self.goto(start)
+        W = np.array(self.state.W[l])
+        W[row, col] = value
+        self.state.W[l] = _ro(W)
+        self.floor = start
+        self._checkpoints = {start: self.state.copy()}
+        self._stride, self._latest, self.last = 1, None, None
+        while self.position < target:
+            self.last = self._apply(self.schedule.key(self.position))
             self.position += 1
 
     def run_until(self, stop) -> list[Step]:
@@ -166,7 +191,7 @@ class Stepper:
                 self._stride *= 2
                 self._checkpoints = {
                     p: s for p, s in self._checkpoints.items()
-                    if p == 0 or self._boundary_number(p) % self._stride == 0
+                    if p == self.floor or self._boundary_number(p) % self._stride == 0
                 }
 
     # -- the step code ----------------------------------------------------------------------------
