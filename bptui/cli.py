@@ -402,3 +402,53 @@ def cmd_quiz(args) -> int:
     print()
     print(quiz.score.summary())
     return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export
+
+    spec = _load(args.file)
+    if _is_graph(spec) and args.epochs not in (None, 1):
+        raise UsageError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
+    lines = export(spec, args.format, args.epochs or 1)
+    if not args.output:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return 0
+    from .core.errors import SpecError
+
+    text = "".join(line + "\n" for line in lines)
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise SpecError(f"cannot write: {err.strerror}", source=args.output) from None
+    return 0
+
+
+def serve_command(path: str, no_color: bool = False) -> str:
+    """The command textual-serve runs for each browser: this Python's ``-m bptui FILE``."""
+    import shlex
+
+    parts = [sys.executable, "-m", "bptui", str(Path(path).resolve())]
+    if no_color:
+        parts.append("--no-color")
+    return shlex.join(parts)
+
+
+def cmd_serve(args) -> int:
+    from .examples import resolve
+
+    _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    try:
+        from textual_serve.server import Server
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise UsageError("bptui serve needs textual-serve: python -m pip install textual-serve") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"bptui serve: --port: {args.port} is not a port (1 … 65535)")
+    command = serve_command(resolve(args.file), args.no_color)
+    # the app runs in a child process: let it import this very bptui, installed or not
+    package_root = str(Path(__file__).resolve().parent.parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    print(f"serving {args.file} at http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+    Server(command, host=args.host, port=args.port, title=f"bptui · {Path(resolve(args.file)).stem}").serve()
+    return 0
