@@ -39,10 +39,13 @@ class State:
     x: np.ndarray | None = None
     y: np.ndarray | None = None
     opt: list = field(default_factory=list)  # opt[l]: layer l's optimizer state (velocity, moments)
+    # updates[l]: (the update Step that last wrote W[l], the G[l] it used), None before the first one;
+    # kept so an explanation can show the last update of any weight with its exact numbers
+    updates: list = field(default_factory=list)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
-                     list(self.delta), self.loss, self.x, self.y, list(self.opt))
+                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates))
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class Stepper:
         W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
         G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
         opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
-        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt)
+        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt,
+                           updates=[None] * (L + 1))
         self.position = 0  # steps done; the next step is schedule.key(position)
         self.floor = 0  # history starts here (moves forward when a weight is edited)
         self.last: Step | None = None
@@ -234,4 +238,7 @@ class Stepper:
             st.opt[l] = opt_after
         else:  # pragma: no cover - the schedule has no other phases
             raise ValueError(key)
-        return Step(key, value, before, opt_before, opt_after)
+        step = Step(key, value, before, opt_before, opt_after)
+        if key.phase == UPDATE:
+            st.updates[l] = (step, st.G[l])
+        return step
