@@ -35,3 +35,9 @@ def test_deep_network(snap_compare):
 
 def test_large_network(snap_compare):
     assert snap_compare(BptuiApp(big_spec()), press=["f"], terminal_size=(120, 40))
+
+
+def test_explain_panel(snap_compare):
+    # end of example 1's backward pass; the cursor on δ₁⁽¹⁾ shows its chain rule
+    keys = ["b", "tab", "right", "right", "right", "right", "right"]
+    assert snap_compare(app_for("xor"), press=keys, terminal_size=(120, 40))

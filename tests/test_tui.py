@@ -126,7 +126,14 @@ async def test_cursor_explain_and_edit_a_weight():
         await pilot.press("right", "down")
         await pilot.pause()
         assert sheet.cursor_cell == ("W", 1, 1, 1)
-        assert "w⁽¹⁾_2,1 = 0.3" in str(app.query_one("#explain").render())
+        from bptui.core.explain import Cell, explain
+
+        panel = str(app.query_one("#explain").render())
+        assert panel.startswith(explain(app.stepper, Cell("W", 1, 2, 1)).text())  # w₂,₁⁽¹⁾ = 0.3: …
+        await pilot.press("right", "right", "right", "up", "up")  # the o column, up to o₀⁽¹⁾ (the bias 1)
+        await pilot.pause()
+        assert "o₀⁽¹⁾ = 1" in str(app.query_one("#explain").render())
+        await pilot.press("down", "down", "left", "left", "left")
         assert "[0.3000]" in screen_text(app)  # the cursor is visible without colour
         await pilot.press("enter")
         await pilot.press("ctrl+u", *"0.9", "enter")

@@ -1,31 +1,21 @@
-"""The side panel's text for the cell under the cursor."""
+"""The side panel's text: the chain rule behind the cell under the cursor (from the core)."""
 
 from __future__ import annotations
 
-from ..core.notation import num, sup
+from ..core.explain import Cell, explain
 from ..core.stepper import Stepper
 
-NAMES = {"s": "s", "o": "o", "delta": "δ", "G": "G", "W": "w"}
 
-
-def cell_name(cell: tuple) -> str:
+def to_cell(stepper: Stepper, cell: tuple) -> Cell:
+    """A panel cell (quantity, layer, array row, column) in the lecture's indices (b from 1)."""
     quantity, l, row, col = cell
-    if quantity in ("W", "G"):
-        return f"{'w' if quantity == 'W' else 'G'}{sup(l)}_{row + 1},{col}"
-    index = row if quantity == "o" else row + 1
-    return f"{NAMES[quantity]}{sup(l)}_{index}"
+    if quantity == "o":  # a hidden o⁽ˡ⁾ holds its bias 1 at index 0 = b 0
+        return Cell("o", l, row if l < stepper.spec.L else row + 1)
+    return Cell(quantity, l, row + 1, col)
 
 
 def explain_cell(stepper: Stepper, cell: tuple, digits: int) -> str:
-    quantity, l, row, col = cell
-    st = stepper.state
-    arrays = {"W": st.W, "G": st.G, "s": st.s, "o": st.o, "delta": st.delta}
-    array = arrays[quantity][l]
-    name = cell_name(cell)
-    if array is None:
-        return f"{name}\n\nnot computed yet in this pass"
-    value = array[row, col] if quantity in ("W", "G") else array[row]
-    text = f"{name} = {num(value, digits)}"
-    if quantity == "W":
-        text += "\n\nEnter: type a new value"
+    text = explain(stepper, to_cell(stepper, cell), digits).text()
+    if cell[0] == "W":
+        text += "\n\nEnter: type a new value for this weight"
     return text
