@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from .core.equations import equation, value_json
+from .core.equations import step_equation, value_json
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
@@ -16,7 +16,7 @@ def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
     stepper = Stepper(spec)
     for _ in range(epochs * len(stepper.schedule)):
         step = stepper.forward()
-        yield stepper, step, equation(stepper.net, stepper.state, step, optimizer=spec.optimizer)
+        yield stepper, step, step_equation(stepper, step)
 
 
 def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:

@@ -168,3 +168,17 @@ async def test_save_writes_a_valid_network_file(tmp_path):
     saved = load(target)
     for a, b in zip(saved.weights, app.stepper.weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["moons", "iris"])  # momentum and adam
+async def test_update_equations_show_the_files_optimizer(capsys, name):
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_to_update()
+        await pilot.pause()
+        position = app.stepper.position
+        shown = str(app.query_one("#equation").render())
+    main(["trace", name, "--format", "json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:position]]
+    assert rows[-1]["phase"] == "update" and shown == rows[-1]["equation"]
+    assert ("v" if name == "moons" else "m̂") in shown

@@ -107,6 +107,11 @@ def update_equation(opt: Optimizer, state: State, step: Step, digits: int = 4) -
             f"W{L} ← W{L} − η m̂ / (√v̂ + ε) = {m(step.before)} − {eta} {m(m_hat)} / (√{m(v_hat)} + ε) = {m(step.value)}")
 
 
+def step_equation(stepper, step: Step, digits: int = 4) -> str:
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer)
+
+
 def value_json(value) -> object:
     """A step's value for JSON: a number or nested lists."""
     if isinstance(value, np.ndarray):

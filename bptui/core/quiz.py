@@ -144,12 +144,6 @@ def _masked(value: np.ndarray, index, digits: int) -> str | None:
     return None if None in rows else "[" + ", ".join(rows) + "]"
 
 
-def network_equation(stepper, step, digits: int = 4) -> str:
-    from .equations import equation
-
-    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer)
-
-
 def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
     """The step's equation with the number ``cell`` replaced by ``?``."""
     spec = stepper.spec
@@ -159,7 +153,9 @@ def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
         eq = graph_equation(spec, stepper.state, step, digits)
         shown = num(step.value, digits)
         return eq[: -len(shown)] + "?" if eq.endswith(shown) else f"{eq.rsplit(' = ', 1)[0]} = ?"
-    eq = network_equation(stepper, step, digits)
+    from .equations import step_equation
+
+    eq = step_equation(stepper, step, digits)
     if cell.quantity == "loss":
         return eq[: eq.rindex(f" = {num(step.value, digits)};")] + " = ?;   ℓ_D = ℓ_D + ?"
     value = np.asarray(step.value)

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
-from ..core.equations import equation, symbol
+from ..core.equations import step_equation, symbol
 from ..core.notation import num, sup, vec
 from ..core.schedule import BACKWARD, LOSS, UPDATE
 from ..core.spec import NetworkSpec
@@ -110,8 +110,7 @@ class BptuiApp(App[None]):
             nxt = self.stepper.next_key
             return (f"Press n, → or space to compute {symbol(nxt)}, the first step. "
                     "? explains the notation and the keys.")
-        return equation(self.stepper.net, self.stepper.state, last, self.digits,
-                        lr=self.spec.learning_rate, l2=self.spec.l2)
+        return step_equation(self.stepper, last, self.digits)
 
     def _set_text(self, widget: Static, text: str) -> None:
         """Update a text line; ask for a new layout only when its height may change."""
