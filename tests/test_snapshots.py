@@ -41,3 +41,8 @@ def test_explain_panel(snap_compare):
     # end of example 1's backward pass; the cursor on δ₁⁽¹⁾ shows its chain rule
     keys = ["b", "tab", "right", "right", "right", "right", "right"]
     assert snap_compare(app_for("xor"), press=keys, terminal_size=(120, 40))
+
+
+def test_quiz_mode(snap_compare):
+    # quiz mode on, the first backward step asked: δ⁽²⁾ hidden, the answer box waiting
+    assert snap_compare(app_for("xor"), press=["f", "z", "n"], terminal_size=(120, 40))

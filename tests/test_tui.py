@@ -182,3 +182,37 @@ async def test_update_equations_show_the_files_optimizer(capsys, name):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:position]]
     assert rows[-1]["phase"] == "update" and shown == rows[-1]["equation"]
     assert ("v" if name == "moons" else "m̂") in shown
+
+
+async def test_quiz_mode_hides_asks_checks_and_scores():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("z", "n")
+        q = app.question
+        assert q is not None and q.symbol in str(app.query_one("#equation").render())
+        assert "?" in screen_text(app) and cell(q.value, 4) not in str(app.query_one("#equation").render())
+        assert app.focused is app.query_one("#answer")
+        await pilot.press(*repr(q.value * (1 + 5e-4)), "enter")  # within the relative tolerance 1e-3
+        assert app.score.right == 1 and app.question is None
+        assert "Right" in str(app.query_one("#message").render())
+        await pilot.press("n")
+        wrong = app.question.value * 1.01 + 0.01
+        await pilot.press(*repr(wrong), "enter")
+        assert (app.score.right, app.score.asked) == (1, 2)
+        assert "Not quite" in str(app.query_one("#message").render())
+        await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
+        assert app.question is not None and app.score.asked == 2
+        await pilot.press("escape")  # skip: the value is shown, nothing scored
+        assert app.question is None and app.score.asked == 2
+        await pilot.press("z")
+        assert app.score is None and "1 of 2 right" in str(app.query_one("#message").render())
+        assert app.stepper.position == 3
+
+
+async def test_quiz_asks_the_cell_under_the_cursor():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("tab", "right", "right", "right", "down")  # the s⁽¹⁾ column, unit 2
+        await pilot.pause()
+        await pilot.press("z", "n")
+        assert app.question.symbol == "s₂⁽¹⁾" and app.question.value == pytest.approx(-0.2)

@@ -10,14 +10,16 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from ..core.equations import step_equation, symbol
+from ..core.explain import explain
+from ..core.quiz import Question, Score, ask, candidates, check
 from ..core.notation import num, sup, vec
 from ..core.schedule import BACKWARD, LOSS, UPDATE
 from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
-from .explain import explain_cell
+from .explain import explain_cell, panel_cell, to_cell
 from .prompt import Prompt
 from .sheet import LayerSheet
 from .view import layer_views
@@ -44,6 +46,7 @@ class BptuiApp(App[None]):
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("w", "save", "Save", id="save", tooltip="Save the network with its current weights"),
+        Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
         Binding("escape", "leave_panel", "", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -57,6 +60,8 @@ class BptuiApp(App[None]):
         self.stepper = Stepper(spec)
         self.digits = 4
         self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
+        self.score: Score | None = None  # quiz mode's score, None when quiz mode is off
+        self.question: Question | None = None  # the question waiting for an answer
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -69,6 +74,7 @@ class BptuiApp(App[None]):
                 for view in layer_views(self.stepper):
                     yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
             yield Static(id="explain", markup=False)
+        yield Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -97,14 +103,21 @@ class BptuiApp(App[None]):
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, self.digits)}"
         loss = stepper.state.loss
         loss_text = "" if loss is None or example is None else f"ℓ{sup(example)} = {num(loss, self.digits)} · "
+        asking_loss = self.question is not None and self.question.cell.quantity == "loss"
+        if asking_loss:
+            loss_text = f"ℓ{sup(example)} = ? · "
+        quiz_text = "" if self.score is None else f" · quiz {self.score.right} of {self.score.asked} right"
         return (
             f"{spec.name} · {shape} · {spec.loss} loss · {spec.update} · η = {num(spec.learning_rate)}\n"
             f"epoch {key.epoch} · {example_text} · step {pos_in_epoch} of {len(sch)} · {phase} · "
-            f"{loss_text}ℓ_D so far = {num(stepper.state.loss_D, self.digits)}\n"
+            f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, self.digits)}"
+            f"{quiz_text}\n"
             f"{o0_text} · next: {symbol(stepper.next_key)} ({stepper.next_key.phase})"
         )
 
     def equation_text(self) -> str:
+        if self.question is not None:
+            return f"{self.question.equation}      {self.question.symbol} = ?"
         last = self.stepper.last
         if last is None:
             nxt = self.stepper.next_key
@@ -123,8 +136,9 @@ class BptuiApp(App[None]):
         with self.batch_update():
             self._set_text(self.query_one("#status", Static), self.status_text())
             self._set_text(self.query_one("#equation", Static), self.equation_text())
+            hidden = None if self.question is None else panel_cell(self.stepper, self.question.cell)
             for view in layer_views(self.stepper):
-                self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits)
+                self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
             self.show_explanation()
 
     def say(self, text: str) -> None:
@@ -142,6 +156,9 @@ class BptuiApp(App[None]):
         self.refresh_view()
 
     def action_next(self) -> None:
+        if self.score is not None:
+            self.ask_next()
+            return
         self._move(self.stepper.forward)
 
     def action_prev(self) -> None:
@@ -185,6 +202,9 @@ class BptuiApp(App[None]):
             panel.update(explain_cell(self.stepper, self.cell, self.digits))
 
     def action_leave_panel(self) -> None:
+        if self.question is not None:
+            self.action_skip_question()
+            return
         self.set_focus(None)
 
     def on_layer_sheet_edit_requested(self, message: LayerSheet.EditRequested) -> None:
@@ -227,6 +247,62 @@ class BptuiApp(App[None]):
             self.say(f"Saved the network with its current weights to {path}.")
 
         self.push_screen(Prompt("Save the network (weights included) to:", default), done)
+
+    # -- quiz mode ----------------------------------------------------------------------------------
+    def action_toggle_quiz(self) -> None:
+        if self.score is None:
+            self.score = Score()
+            self.say("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
+                     "one the step makes). z again ends the quiz.")
+        else:
+            self.say(f"Quiz mode off. {self.score.summary()}")
+            self.score = self.question = None
+            self.query_one("#answer", Input).display = False
+        self.refresh_view()
+
+    def ask_next(self) -> None:
+        """Do the next step with one of its numbers hidden, and wait for the student's answer."""
+        step = self.stepper.forward()
+        wanted = to_cell(self.stepper, self.cell) if self.cell is not None else None
+        if wanted is not None and wanted not in candidates(self.spec, step.key):
+            wanted = None
+        self.question = ask(self.stepper, step, seed=0, cell=wanted, digits=self.digits)
+        self.say(f"What is {self.question.symbol}?")
+        self.refresh_view()
+        answer = self.query_one("#answer", Input)
+        answer.value = ""
+        answer.display = True
+        answer.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "answer" or self.question is None:
+            return
+        try:
+            verdict = check(self.stepper, self.question, event.value)
+        except ValueError:
+            self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, -1e-3, 1/4), or Esc to skip.")
+            return
+        self.score.add(verdict)
+        q = self.question
+        right = num(q.value, 8)
+        self.say(f"✓ Right: {q.symbol} = {right}." if verdict.right
+                 else f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}.")
+        self._reveal(verdict.explanation.text())
+
+    def action_skip_question(self) -> None:
+        if self.question is not None:
+            self.say(f"Skipped: {self.question.symbol} = {num(self.question.value, 8)}.")
+            self._reveal(explain(self.stepper, self.question.cell, self.digits).text())
+
+    def _reveal(self, explanation: str) -> None:
+        self.question = None
+        answer = self.query_one("#answer", Input)
+        answer.display = False
+        self.set_focus(None)
+        self.refresh_view()
+        panel = self.query_one("#explain", Static)
+        panel.update(explanation)
+        panel.display = True
 
     def action_help(self) -> None:
         from .help import HelpScreen

@@ -14,6 +14,17 @@ def to_cell(stepper: Stepper, cell: tuple) -> Cell:
     return Cell(quantity, l, row + 1, col)
 
 
+def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
+    """The inverse of :func:`to_cell`; None for numbers no panel shows (the loss)."""
+    if cell.quantity in ("W", "G"):
+        return (cell.quantity, cell.layer, cell.unit - 1, cell.column)
+    if cell.quantity == "o":
+        return ("o", cell.layer, cell.unit if cell.layer < stepper.spec.L else cell.unit - 1, None)
+    if cell.quantity in ("s", "delta"):
+        return (cell.quantity, cell.layer, cell.unit - 1, None)
+    return None
+
+
 def explain_cell(stepper: Stepper, cell: tuple, digits: int) -> str:
     text = explain(stepper, to_cell(stepper, cell), digits).text()
     if cell[0] == "W":

@@ -30,7 +30,11 @@ KEYS = [
     ("e", "to the end of the epoch"),
     ("r", "reset to the file's weights"),
     ("+  -", "more / fewer digits"),
-    ("tab", "focus a panel; then ↑ ↓ PgUp PgDn and [ ] scroll it"),
+    ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
+    ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),
+    ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
+    ("w", "save the network with its current weights"),
+    ("z", "quiz mode: n hides the next value (or the cursor's cell) for you to type"),
     ("?", "this help"),
     ("q", "quit"),
 ]

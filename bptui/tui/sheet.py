@@ -77,6 +77,7 @@ class LayerSheet(ScrollView, can_focus=True):
         self.stacked, self.ncols = False, 0
         self._styles: dict[str, Style] | None = None
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
+        self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._layout_columns()
 
     def _palette(self) -> dict[str, Style]:
@@ -98,16 +99,17 @@ class LayerSheet(ScrollView, can_focus=True):
         self._styles = None
 
     @staticmethod
-    def _signature(view: LayerView, digits: int) -> tuple:
+    def _signature(view: LayerView, digits: int, hidden: tuple | None) -> tuple:
         # arrays are never changed in place, and self.view keeps the old ones alive, so ids are safe
         arrays = (view.W, view.G, view.s, view.o, view.delta)
-        return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits)
+        return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits, hidden)
 
-    def show(self, view: LayerView, digits: int) -> None:
-        """Show a new state; a layer the step did not touch is not redrawn."""
-        if self._signature(view, digits) == self._signature(self.view, self.digits):
+    def show(self, view: LayerView, digits: int, hidden: tuple | None = None) -> None:
+        """Show a new state (``hidden``: a cell shown as ``?``, the quiz's question); a layer the
+        step did not touch is not redrawn."""
+        if self._signature(view, digits, hidden) == self._signature(self.view, self.digits, self.hidden):
             return
-        self.view, self.digits = view, digits
+        self.view, self.digits, self.hidden = view, digits, hidden
         old = self.virtual_size
         self._layout_columns()
         self.border_title = self._title()
@@ -201,7 +203,7 @@ class LayerSheet(ScrollView, can_focus=True):
         q, a = self.columns()[c]
         m = self._matrix_width(self.ncols)
         if q in ("W", "G"):
-            x = 5 + a * self.cw + (1 if a else 0)
+            x = 5 + a * self.cw + (1 if a else 0)  # the bias bar │ follows column 0
             return x + (m + 2 + 3 * self.cw + 2 if q == "G" and not self.stacked else 0)
         return 5 + m + 2 + ("s", "o", "delta").index(q) * self.cw
 
@@ -302,8 +304,9 @@ class LayerSheet(ScrollView, can_focus=True):
             text += f" +{self.hidden_cols}…".rjust(7)
         return text
 
-    def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False) -> Segment:
-        text = cell(float(x), self.digits) + ("•" if changed else " ")
+    def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,
+                secret: bool = False) -> Segment:
+        text = "? " if secret else cell(float(x), self.digits) + ("•" if changed else " ")
         if here:  # brackets mark the cursor without colour too
             return Segment(f"[{text.strip()}]".rjust(self.cw), style["cursor"])
         name = "dim" if dim else ("neg" if x < 0 else "pos")
@@ -319,7 +322,8 @@ class LayerSheet(ScrollView, can_focus=True):
         segs = []
         for a in range(self.ncols):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
-            segs.append(self._number(M[b, a], style, changed, produced, False, here == (q, v.layer, b, a)))
+            at = (q, v.layer, b, a)
+            segs.append(self._number(M[b, a], style, changed, produced, False, here == at, self.hidden == at))
             if a == 0:
                 segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:
@@ -350,7 +354,8 @@ class LayerSheet(ScrollView, can_focus=True):
             else:
                 produced = v.produced == q
                 changed = produced and v.changed is not None and bool(v.changed[idx])
-                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here))
+                secret = self.hidden == (q, v.layer, idx, None)
+                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here, secret))
         if not bias_row and not self.stacked:
             segs.append(Segment("  ", style["base"]))
             segs += self._matrix(v.G, b, "G", style)
