@@ -7,6 +7,7 @@ import os
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
 from ..core.equations import equation, symbol
@@ -14,6 +15,7 @@ from ..core.notation import num, sup, vec
 from ..core.schedule import BACKWARD, LOSS, UPDATE
 from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
+from .net_diagrams import NetworkDiagrams
 from .sheet import LayerSheet
 from .view import layer_views
 
@@ -33,6 +35,8 @@ class BptuiApp(App[None]):
         Binding("u", "to_update", "Update", id="update", tooltip="Through the next update"),
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
+        Binding("c", "diagram('graph')", "Graph", id="graph", tooltip="The network's computation graph (again: panels)"),
+        Binding("d", "diagram('nn')", "NN diagram", id="nn-diagram", tooltip="Units and weights (again: panels)"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
@@ -56,6 +60,7 @@ class BptuiApp(App[None]):
             widest = max(w.shape[1] for w in self.spec.weights)
             for view in layer_views(self.stepper):
                 yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
+        yield NetworkDiagrams(self.stepper, id="diagrams")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,6 +111,7 @@ class BptuiApp(App[None]):
             self.query_one("#equation", Static).update(self.equation_text())
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits)
+            self.query_one(NetworkDiagrams).refresh_from(self.digits)
 
     def say(self, text: str) -> None:
         message = self.query_one("#message", Static)
@@ -158,9 +164,14 @@ class BptuiApp(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def action_diagram(self, mode: str) -> None:
+        """c, d: a diagram of the network in place of the layer panels, and back."""
+        shown = self.query_one(NetworkDiagrams).toggle(mode, self.digits)
+        self.query_one("#layers").display = not shown
+
     def action_scroll_panel(self, dx: int) -> None:
         focused = self.focused
-        if isinstance(focused, LayerSheet):
+        if isinstance(focused, ScrollView):
             focused.scroll_relative(x=dx, animate=False)
 
 

@@ -51,24 +51,25 @@ class GraphCanvas(ScrollView, can_focus=True):
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), **kwargs) -> None:
         super().__init__(**kwargs)
+        self.state = CanvasState({}, {})
+        self.set_diagram(nodes, edges, label_width, pinned)
+
+    def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
+                    pinned: frozenset = frozenset()) -> None:
+        """Lay the graph out (once per graph, and again when the boxes change size)."""
         self.nodes = {n.id: n for n in nodes}
         self.edges = edges
-        self.label_width = label_width
-        sizes = {n.id: BoxSize(n.width + 5, n.lines + 2, n.name is not None) for n in nodes}  # + room for •
-        self.layout_ = layout(sizes, edges, label_width, pinned)
-        self.state = CanvasState({}, {})
-        self._rows = _rows(self.layout_, self.nodes)
-        self.virtual_size = Size(self.layout_.width, self.layout_.height)
-
-    @property
-    def grid(self) -> Layout:
-        return self.layout_
+        sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
+        self.grid = layout(sizes, edges, label_width, pinned)
+        self._rows = _rows(self.grid, self.nodes)
+        self.virtual_size = Size(self.grid.width, self.grid.height)
+        self.refresh(layout=True)
 
     def show(self, state: CanvasState, scroll: bool = True) -> None:
         self.state = state
         self.refresh()
         if scroll and state.current is not None and self.size.width:
-            b = self.layout_.boxes[state.current]
+            b = self.grid.boxes[state.current]
             self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -112,7 +113,8 @@ class GraphCanvas(ScrollView, can_focus=True):
                 s = style("canvas--pending") if node_id in st.pending else style("canvas--text")
                 if hot:
                     s = s + style("canvas--hot-line")
-                segs.append(Segment(" " + _fit(text + (HOT if hot else ""), width) + " ", s))
+                text = text.center(width) if self.nodes[node_id].round else _fit(text + (HOT if hot else ""), width)
+                segs.append(Segment(" " + text + " ", s))
                 x = x0 + width + 2
             else:  # label
                 i, width = item[2], item[3]
