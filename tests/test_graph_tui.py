@@ -130,7 +130,9 @@ async def test_c_toggles_the_networks_computation_graph():
         text = canvas_text(app, "#canvas-graph")
         for name in ("o⁽⁰⁾", "W⁽¹⁾", "s⁽¹⁾", "o⁽¹⁾", "W⁽²⁾", "s⁽²⁾", "o⁽²⁾", "ℓ"):
             assert name in text
-        assert "▶ s⁽¹⁾" in text and "= [0.1, −0.2]•" in text
+        state = app.query_one("#canvas-graph", GraphCanvas).state
+        assert "▶ s⁽¹⁾" in text and (state.current, state.hot_line) == ("s1", 1)
+        assert state.texts["s1"][1] == "= [0.1, −0.2]"
         await pilot.press("n", "n", "n", "n")  # o⁽¹⁾ s⁽²⁾ o⁽²⁾ ℓ: the graph follows
         state = app.query_one("#canvas-graph", GraphCanvas).state
         assert state.current == "loss" and state.texts["loss"][1] == f"= {num(app.stepper.state.loss)}"

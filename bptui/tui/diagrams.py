@@ -116,9 +116,8 @@ def network_graph(spec: NetworkSpec) -> Diagram:
     for l in range(1, L + 1):
         edges += [(f"o{l - 1}", f"s{l}"), (f"W{l}", f"s{l}"), (f"s{l}", f"o{l}")]
     edges += [(f"o{L}", "loss"), ("y", "loss")]
-    nodes = _network_nodes(spec)
-    width = max([cell_len(text) for _, _, text in nodes] + [14])
-    return Diagram([CanvasNode(i, name, 3, width) for i, name, _ in nodes], edges, pinned=frozenset({"o0"}))
+    nodes = [CanvasNode(i, name, 3, max(cell_len(text), 10)) for i, name, text in _network_nodes(spec)]
+    return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 
 
 def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
@@ -169,7 +168,7 @@ def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
         d_in, d_out = spec.widths[l - 1] + 1, spec.widths[l]
         f = _F.get(spec.activations[l - 1], spec.activations[l - 1])
         o = f"{f}(s{sup(l)})" if l == L else f"[1, {f}(s{sup(l)})]"
-        nodes += [(f"W{l}", f"W{sup(l)}", f"{d_out}×{d_in} weights"), (f"s{l}", f"s{sup(l)}", f"W{sup(l)} o{sup(l - 1)}"),
+        nodes += [(f"W{l}", f"W{sup(l)}", f"{d_out}×{d_in}"), (f"s{l}", f"s{sup(l)}", f"W{sup(l)} o{sup(l - 1)}"),
                   (f"o{l}", f"o{sup(l)}", o)]
     return nodes + [("y", "y", "target"), ("loss", "ℓ", _loss_text(spec))]
 

@@ -106,7 +106,7 @@ def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozen
 
     lanes = [_lanes(segs) for segs in segments]
     labelled = [any(b in boxes for _, _, b, _, _ in segs) for segs in segments]
-    gap_w = [len(lanes[r]) + 4 + (label_width + 1 if label_width and labelled[r] else 0) for r in range(n_ranks - 1)]
+    gap_w = [len(lanes[r]) + 3 + (label_width + 1 if label_width and labelled[r] else 0) for r in range(n_ranks - 1)]
     col_x = []
     x = 0
     for r in range(n_ranks):
