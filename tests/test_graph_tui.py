@@ -226,3 +226,12 @@ def test_the_apps_import_no_layout_library_until_a_graph_is_drawn():
             "print(any(m.split('.')[0] == 'grandalf' for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+async def test_c_on_a_large_network_cuts_the_values_to_fit():
+    app = BptuiApp(big_spec())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "n", "n")
+        state = app.query_one("#canvas-graph", GraphCanvas).state
+        assert state.current == "o1" and "values)" in state.texts["o1"][1]  # vec() says how long it is
+        assert "o⁽¹⁾" in canvas_text(app, "#canvas-graph")

@@ -65,12 +65,19 @@ class GraphCanvas(ScrollView, can_focus=True):
         self.virtual_size = Size(self.grid.width, self.grid.height)
         self.refresh(layout=True)
 
-    def show(self, state: CanvasState, scroll: bool = True) -> None:
+    def show(self, state: CanvasState) -> None:
         self.state = state
         self.refresh()
-        if scroll and state.current is not None and self.size.width:
-            b = self.grid.boxes[state.current]
+        self._follow()
+
+    def _follow(self) -> None:
+        """Scroll the current node into view (once the canvas has a size)."""
+        if self.state.current is not None and self.size.width:
+            b = self.grid.boxes[self.state.current]
             self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self._follow()
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
