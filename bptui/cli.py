@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 
-COMMANDS = ("trace", "train", "check", "examples")
+COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
 
 
 class UsageError(Exception):
@@ -35,12 +36,22 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bptui",
         description="Step through backpropagation one keypress at a time. "
         "With no command, FILE (default: the bundled xor example) opens in the terminal app.",
-        epilog="commands: trace, train, check, examples (bptui COMMAND --help)",
+        epilog="commands: trace, train, check, quiz, export, serve, examples (bptui COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     p.add_argument("file", nargs="?", metavar="FILE", help="network file, or a bundled example's name")
@@ -53,18 +64,46 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         "trace": "every step of the schedule, as a worked solution or JSON Lines",
         "train": "gradient descent for some epochs; prints the loss (and saves the weights)",
         "check": "gradient check: backprop G against central finite differences for every weight",
+        "quiz": "answer each step's hidden number at the terminal; right or wrong, the explanation follows",
+        "export": "every step as a numbered worked solution: Markdown, a LaTeX document, or CSV",
+        "serve": "serve the terminal app in a web browser (textual-serve)",
         "examples": "list the bundled example networks",
     }
     p = _Parser(prog=f"bptui {command}", description=helps[command])
+    p.add_argument("--no-color", action="store_true", help="no colour in the output (NO_COLOR is honoured too)")
     if command == "examples":
         return p
     p.add_argument("file", metavar="FILE", help="network file, or a bundled example's name")
+    if command == "quiz":
+        p.add_argument("--tolerance", type=_positive_float, default=1e-3, metavar="R",
+                       help="relative tolerance of a right answer (default 1e-3; values near 0 get an absolute 1e-6)")
+        p.add_argument("--steps", type=_positive, default=None, metavar="K",
+                       help="ask about the first K steps (default: one epoch, or a graph's whole pass)")
+        p.add_argument("--seed", type=int, default=0, metavar="S", help="which entry of each vector or matrix is asked")
+        return p
+    if command == "export":
+        p.add_argument("--format", choices=("markdown", "latex", "csv"), default="markdown")
+        p.add_argument("--epochs", type=_positive, default=None, help="epochs to write out (default 1)")
+        p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output")
+        return p
+    if command == "serve":
+        p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
+        p.add_argument("--host", default="127.0.0.1", metavar="H",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+        return p
     p.add_argument("--format", choices=("text", "json"), default="text")
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_positive, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
     if command == "train":
         p.add_argument("--save", metavar="OUT", help="write the trained network (a valid network file) to OUT")
+        p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help="instead of the file's training.optimizer")
+        p.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="instead of the file's η")
+        mode = p.add_mutually_exclusive_group()
+        mode.add_argument("--update", choices=("full_batch", "per_example"), help="instead of the file's update")
+        mode.add_argument("--batch-size", type=_positive, metavar="K", help="mini-batches of K examples")
+        p.add_argument("--shuffle-seed", type=int, metavar="S", help="reshuffle the examples every epoch, seeded")
+        p.add_argument("--plot", action="store_true", help="draw the loss curve (and the test loss) in the terminal")
     return p
 
 
@@ -75,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser(argv[0]).parse_args(argv[1:])
+            if args.no_color:
+                os.environ["NO_COLOR"] = "1"  # Rich and Textual both honour it
             return globals()[f"cmd_{argv[0]}"](args)
         args = _parser().parse_args(argv)
         return cmd_open(args)
@@ -97,6 +138,11 @@ def _load(arg: str | None):
     if not Path(path).exists():
         raise SpecError(f"no such file (bundled examples: {', '.join(names())})", source=path)
     return load_any(path)
+
+
+def _no_color(args) -> bool | None:
+    """True for --no-color; otherwise None, so Rich decides from NO_COLOR (False would override it)."""
+    return True if getattr(args, "no_color", False) or os.environ.get("NO_COLOR") else None
 
 
 def _is_graph(spec) -> bool:
@@ -144,9 +190,28 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def _with_training(spec, args):
+    """The spec with the command line's training options in place of the file's."""
+    changes = {
+        "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "update": {"batch_size": args.batch_size} if args.batch_size else args.update,
+        "shuffle_seed": args.shuffle_seed,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return spec
+    import copy
+
+    from .core.spec import parse
+
+    doc = copy.deepcopy(spec.raw)
+    doc["training"] = {**doc.get("training", {}), **changes}
+    return parse(doc, spec.source)
+
+
 def cmd_train(args) -> int:
-    from .core.network import Network
-    from .core.train import train
+    from .core.train import evaluate, train
 
     spec = _load(args.file)
     if _is_graph(spec):
@@ -154,48 +219,89 @@ def cmd_train(args) -> int:
 
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
+    spec = _with_training(spec, args)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(), transient=True)
+                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(),
+                            console=Console(stderr=True, no_color=_no_color(args)),
+                            transient=True)
         task = progress.add_task("train", total=epochs, loss=float("nan"))
         progress.start()
 
-    def on_epoch(epoch: int, loss: float) -> None:
+    def on_epoch(report) -> None:
         if progress is not None:
-            progress.update(task, completed=epoch, loss=loss)
+            progress.update(task, completed=report.epoch, loss=report.loss)
 
     try:
-        weights, history = train(spec, epochs, on_epoch)
+        result = train(spec, epochs, on_epoch)
     finally:
         if progress is not None:
             progress.stop()
-    final = float(Network(spec).dataset_loss(weights, spec.inputs, spec.targets))
+    weights, history = result.weights, result.history
+    ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save:
         try:
-            Path(args.save).write_text(json.dumps(trained.to_json(), indent=2) + "\n", encoding="utf-8")
+            Path(args.save).write_text(json.dumps(trained.to_json(Path(args.save).parent), indent=2) + "\n", encoding="utf-8")
         except OSError as err:
             from .core.errors import SpecError
 
             raise SpecError(f"cannot write: {err.strerror}", source=args.save) from None
     if args.format == "json":
-        print(json.dumps({"epochs": epochs, "loss": final, "weights": [w.tolist() for w in weights]}))
+        print(json.dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
+                          "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
+                          "test_accuracy": ev.test_accuracy, "history": history}))
         return 0
     from .core.notation import num
+    from .trace import describe
 
-    print(f"{spec.name}: {epochs} epochs of {spec.update} gradient descent, η = {num(spec.learning_rate)}"
-          + (f", λ = {num(spec.l2)}" if spec.l2 else ""))
-    marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
-    for i in marks:
-        print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
-    print(f"ℓ_D at the final weights: {final:.6g}")
+    print(describe(spec))
+    if args.plot:
+        from .plot import loss_plot
+
+        series = {"training, mean ℓ⁽ⁿ⁾ during the epoch": [v / spec.N for v in history]}
+        if result.test_history:
+            n_test = len(spec.test_inputs)
+            series["test, mean ℓ⁽ⁿ⁾ after the epoch"] = [v / n_test for v in result.test_history]
+        print()
+        for line in loss_plot(series):
+            print(line)
+    else:
+        marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
+        for i in marks:
+            print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
+    print()
+    _final_table(spec, epochs, ev, num, args)
     if args.save:
         print(f"saved to {args.save}")
     return 0
+
+
+def _final_table(spec, epochs, ev, num, args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"after {epochs} epochs", title_justify="left")
+    table.add_column("split")
+    table.add_column("examples", justify="right")
+    table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
+    table.add_column("mean ℓ⁽ⁿ⁾", justify="right")
+    if spec.is_classifier:
+        table.add_column("accuracy", justify="right")
+    rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
+    if ev.n_test:
+        rows.append(("test", ev.n_test, ev.test_loss, ev.test_accuracy))
+    for name, n, loss, acc in rows:
+        cells = [name, str(n), f"{loss:.6g}", f"{loss / n:.6g}"]
+        if spec.is_classifier:
+            cells.append(f"{100 * acc:.1f}%")
+        table.add_row(*cells)
+    Console(no_color=_no_color(args), highlight=False).print(table)
 
 
 def cmd_check(args) -> int:
@@ -247,3 +353,105 @@ def _check_graph(spec, args) -> int:
         verdict = "ok" if overall <= THRESHOLD else "FAILED"
         print(f"overall: max relative error {overall:.2e} ({verdict}, threshold {THRESHOLD:.0e})")
     return 0 if overall <= THRESHOLD else 1
+
+
+def cmd_quiz(args) -> int:
+    from .core.notation import num
+    from .core.quiz import DEFAULT_ABS, Quiz, Tolerance
+
+    spec = _load(args.file)
+    quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps)
+    if _is_graph(spec):
+        from .core.graph import describe as describe_graph
+
+        print(describe_graph(spec))
+    else:
+        from .trace import describe
+
+        print(describe(spec))
+    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, -1e-3 or 1/4); "
+          f"right within a relative {num(args.tolerance)}. q quits.")
+    while (question := quiz.next()) is not None:
+        k = question.key
+        where = f"step {k.step} of {quiz.total} · {k.phase}"
+        if getattr(k, "example", None) is not None:
+            where += f" · epoch {k.epoch} · example n = {k.example}"
+        print()
+        print(where)
+        print(f"  {question.equation}")
+        while True:
+            try:
+                text = input(f"{question.symbol} = ")
+            except EOFError:
+                print()
+                text = "q"
+            if text.strip().lower() in ("q", "quit", "exit"):
+                print(quiz.score.summary())
+                return 0
+            if not text.strip():
+                continue
+            try:
+                verdict = quiz.answer(question, text)
+            except ValueError as err:
+                print(f"{err}; q quits")
+                continue
+            break
+        right = num(question.value, 6)
+        if verdict.right:
+            print(f"right: {question.symbol} = {right}")
+        else:
+            print(f"wrong: {question.symbol} = {right}, not {num(verdict.given, 6)}")
+        print(verdict.explanation.text())
+    print()
+    print(quiz.score.summary())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export
+
+    spec = _load(args.file)
+    if _is_graph(spec) and args.epochs not in (None, 1):
+        raise UsageError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
+    lines = export(spec, args.format, args.epochs or 1)
+    if not args.output:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return 0
+    from .core.errors import SpecError
+
+    text = "".join(line + "\n" for line in lines)
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise SpecError(f"cannot write: {err.strerror}", source=args.output) from None
+    return 0
+
+
+def serve_command(path: str, no_color: bool = False) -> str:
+    """The command textual-serve runs for each browser: this Python's ``-m bptui FILE``."""
+    import shlex
+
+    parts = [sys.executable, "-m", "bptui", str(Path(path).resolve())]
+    if no_color:
+        parts.append("--no-color")
+    return shlex.join(parts)
+
+
+def cmd_serve(args) -> int:
+    from .examples import resolve
+
+    _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    try:
+        from textual_serve.server import Server
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise UsageError("bptui serve needs textual-serve: python -m pip install textual-serve") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"bptui serve: --port: {args.port} is not a port (1 … 65535)")
+    command = serve_command(resolve(args.file), args.no_color)
+    # the app runs in a child process: let it import this very bptui, installed or not
+    package_root = str(Path(__file__).resolve().parent.parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    print(f"serving {args.file} at http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+    Server(command, host=args.host, port=args.port, title=f"bptui · {Path(resolve(args.file)).stem}").serve()
+    return 0

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 
 def examples_dir() -> Path:
     """``bptui/networks`` in an installed package; the repository's ``networks/`` in a checkout."""
-    packaged = Path(str(resources.files("bptui"))) / "networks"
+    packaged = Path(__file__).resolve().parent / "networks"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "networks"

@@ -16,23 +16,32 @@ def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
     stepper = Stepper(spec)
     for _ in range(epochs * len(stepper.schedule)):
         step = stepper.forward()
-        yield stepper, step, equation(stepper.net, stepper.state, step, lr=spec.learning_rate, l2=spec.l2)
+        yield stepper, step, equation(stepper.net, stepper.state, step, optimizer=spec.optimizer)
 
 
 def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
     for _, step, eq in run(spec, epochs):
         k = step.key
-        yield json.dumps({
+        row = {
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
-        }, ensure_ascii=False)
+        }
+        if step.opt is not None and step.opt.arrays():
+            row["optimizer_state"] = step.opt.to_json()
+        yield json.dumps(row, ensure_ascii=False)
 
 
 def describe(spec: NetworkSpec) -> str:
     shape = "-".join(str(w) for w in spec.widths)
     acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
-    return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update} updates, "
-            f"η = {num(spec.learning_rate)}" + (f", λ = {num(spec.l2)}" if spec.l2 else ""))
+    opt = spec.optimizer
+    extra = {"momentum": f", μ = {num(opt.momentum)}",
+             "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
+    shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""
+    held_out = f", {len(spec.test_inputs)} test examples held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
+    return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update_text} updates{shuffled}, "
+            f"{opt.name}, η = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
+            + f"; {spec.N} training examples{held_out}")
 
 
 def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
@@ -50,7 +59,10 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
         elif k.phase == "update" and k.layer == 1:
             yield ""
-            yield f"Update after example {stepper.schedule.key(k.step - 2).example}:"
+            if spec.update == "mini_batch":
+                yield f"Update after mini-batch {k.group} of {stepper.schedule.n_groups}:"
+            else:
+                yield f"Update after example {stepper.schedule.key(k.step - 2).example}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
             yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"

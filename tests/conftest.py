@@ -2,6 +2,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# the same examples on every run, so CI never fails on a draw a developer could not reproduce
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ROOT / "networks"

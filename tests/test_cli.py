@@ -32,8 +32,10 @@ def test_trace_json_on_every_example(capsys, name):
     assert set(rows[0]) == {"step", "epoch", "example", "phase", "quantity", "layer", "equation", "value"}
     assert [r["step"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0]["quantity"] == "s" and rows[0]["equation"].startswith("s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾")
-    # the first step's value is W⁽¹⁾ [1, x⁽¹⁾]
-    expected = spec.weights[0] @ np.concatenate([[1.0], spec.inputs[0]])
+    # the first step's value is W⁽¹⁾ [1, x⁽ⁿ⁾] for the epoch's first example n (1 unless shuffled)
+    n = rows[0]["example"]
+    assert n == 1 or spec.shuffle_seed is not None
+    expected = spec.weights[0] @ np.concatenate([[1.0], spec.inputs[n - 1]])
     np.testing.assert_allclose(rows[0]["value"], expected, rtol=1e-15)
 
 
@@ -52,7 +54,8 @@ def test_train_and_save_on_every_example(capsys, tmp_path, name):
                        "--save", out_file)
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"epochs", "loss", "weights"} and result["epochs"] == 20
+    assert set(result) == {"epochs", "loss", "weights", "test_loss", "accuracy", "test_accuracy", "history"}
+    assert result["epochs"] == 20 and len(result["history"]) == 20
     trained = load(out_file)
     for w, saved in zip(result["weights"], trained.weights):
         np.testing.assert_array_equal(np.array(w), saved)
@@ -70,15 +73,37 @@ def test_check_on_every_example(capsys, name):
     assert result["max_rel_error"] == max(r["max_rel_error"] for r in result["layers"]) < 1e-6
 
 
-def test_train_matches_the_step_schedule(capsys):
-    """Training (vectorised) and stepping through K epochs give the same weights."""
-    for name in ("xor", "regression"):
-        spec = load(NETWORKS / f"{name}.json")
-        code, out, _ = run(capsys, "train", name, "--epochs", "3", "--format", "json")
-        stepper = Stepper(spec)
-        stepper.goto(3 * len(stepper.schedule))
-        for w, s in zip(json.loads(out)["weights"], stepper.weights):
-            np.testing.assert_allclose(w, s, rtol=1e-12, atol=1e-14)
+TRAINING_VARIANTS = [
+    ("xor", ()), ("regression", ()), ("iris", ()), ("moons", ()),
+    ("xor", ("--optimizer", "momentum")), ("xor", ("--optimizer", "adam", "--learning-rate", "0.05")),
+    ("xor", ("--batch-size", "3")), ("xor", ("--batch-size", "2", "--shuffle-seed", "7", "--optimizer", "adam")),
+    ("regression", ("--optimizer", "momentum", "--batch-size", "4", "--shuffle-seed", "1")),
+    ("classifier", ("--update", "per_example", "--optimizer", "adam", "--shuffle-seed", "3")),
+]
+
+
+@pytest.mark.parametrize("name,options", TRAINING_VARIANTS)
+def test_train_matches_the_step_schedule(capsys, name, options):
+    """Training (vectorised) and stepping through K epochs give the same weights and optimizer state,
+    for every optimizer and update mode, shuffled or not."""
+    from bptui.cli import _command_parser, _load, _with_training
+
+    code, out, _ = run(capsys, "train", name, "--epochs", "3", "--format", "json", *options)
+    assert code == 0
+    spec = _with_training(_load(name), _command_parser("train").parse_args([name, *options]))
+    stepper = Stepper(spec)
+    stepper.goto(3 * len(stepper.schedule))
+    result = json.loads(out)
+    for w, s in zip(result["weights"], stepper.weights):
+        np.testing.assert_allclose(w, s, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(result["history"][-1], stepper.state.loss_D, rtol=1e-11)
+    from bptui.core.train import train
+
+    trained = train(spec, 3)
+    for mine, theirs in zip(trained.opt, stepper.state.opt[1:]):
+        for key, a in mine.arrays().items():
+            np.testing.assert_allclose(a, theirs.arrays()[key], rtol=1e-10, atol=1e-13)
+        assert mine.t == theirs.t
 
 
 def test_train_xor_learns(capsys):
@@ -166,6 +191,75 @@ def test_bad_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, comma
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: ")
     assert expected in err
+
+
+CSV = "a,b,c\n1,2,0\n3,4,1\n"
+
+
+def csv_network(tmp_path, text=CSV, **data):
+    (tmp_path / "d.csv").write_text(text)
+    doc = {"layers": [{"units": 2}, {"units": 1}],
+           "data": {"csv": "d.csv", "targets": ["c"], **data}}
+    return bad(tmp_path, doc, name="net.json")
+
+
+@pytest.mark.parametrize("command", ["trace", "train", "check"])
+def test_csv_errors(capsys, tmp_path, command):
+    cases = [
+        ((CSV,), {"csv": "nope.csv"}, "net.json: data.csv: no such file"),
+        ((CSV,), {"targets": ["zzz"]}, "net.json: data.targets[0]: no column 'zzz' in d.csv (columns: a, b, c)"),
+        ((CSV,), {"inputs": ["a", "q"]}, "net.json: data.inputs[1]: no column 'q'"),
+        (("a,b,c\n1,2,0\n3,x,1\n",), {}, "d.csv: line 3, column b: 'x' is not a finite number"),
+        (("a,b,c\n1,2,0\n3,4\n",), {}, "d.csv: line 3: 2 cells, expected 3"),
+        (("a,b,c\n",), {}, "d.csv: no rows of data"),
+        ((CSV,), {"inputs": ["a"]}, "net.json: data.inputs: 1 columns, expected 2"),
+    ]
+    for args, data, expected in cases:
+        path = csv_network(tmp_path, *args, **data)
+        code, out, err = run(capsys, command, path)
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith("error: ") and expected in err, err
+
+
+def test_csv_reads_named_columns_and_one_hot_targets(tmp_path):
+    spec = load(csv_network(tmp_path, inputs=["b", "a"]))
+    np.testing.assert_array_equal(spec.inputs, [[2, 1], [4, 3]])
+    np.testing.assert_array_equal(spec.targets, [[0], [1]])
+    iris = load(NETWORKS / "iris.json")
+    assert iris.N + len(iris.test_inputs) == 150 and len(iris.test_inputs) == 30
+    assert set(iris.targets.sum(axis=1)) == {1.0}
+
+
+def test_generator_errors(capsys, tmp_path):
+    for data, expected in [
+        ({"generator": "spiral"}, "data.generator: spiral gives 2 inputs, but layers[0] has 3 units"),
+        ({"generator": "bogus"}, "data.generator: \"bogus\" is not one of xor, circle"),
+        ({"generator": "xor", "test_fraction": 1}, "data.test_fraction: 1 must be less than 1"),
+        ({"generator": "xor", "n": 2, "test_fraction": 0.9}, "test_fraction 0.9 leaves no training examples"),
+        ({"inputs": [[1, 2, 3]]}, "data: {\"inputs\": [[1, 2, 3]]} is not inline data"),
+    ]:
+        units = 3 if "spiral" in str(data) else 2
+        path = bad(tmp_path, {"layers": [{"units": units}, {"units": 1}], "data": data})
+        code, out, err = run(capsys, "train", path)
+        assert code == 2 and expected in err, err
+
+
+def test_train_prints_a_table_and_plots(capsys):
+    code, out, _ = run(capsys, "train", "moons", "--epochs", "30", "--plot")
+    assert code == 0
+    assert "training" in out and "test" in out and "accuracy" in out and "%" in out
+    assert "┤" in out and "epoch 30" in out and "mean ℓ⁽ⁿ⁾" in out
+    code, out, _ = run(capsys, "train", "regression", "--epochs", "5")
+    assert code == 0 and "accuracy" not in out
+
+
+def test_training_options_are_checked(capsys):
+    code, _, err = run(capsys, "train", "xor", "--optimizer", "rmsprop")
+    assert code == 2 and "invalid choice" in err
+    code, _, err = run(capsys, "train", "xor", "--batch-size", "2", "--update", "per_example")
+    assert code == 2 and "not allowed with" in err
+    code, _, err = run(capsys, "train", "xor", "--learning-rate", "-1")
+    assert code == 2 and "must be a positive number" in err
 
 
 def test_missing_file(capsys, tmp_path):

@@ -234,9 +234,16 @@ def test_random_expressions_against_central_differences(src, point):
     h = np.longdouble(1e-6)
     for name in inputs:
         x = np.longdouble(inputs[name])
-        up = forward_values(spec, {name: x + h}, np.longdouble)[spec.output]
-        down = forward_values(spec, {name: x - h}, np.longdouble)[spec.output]
-        numeric = float((up - down) / (2 * h))
+
+        def central(step):
+            up = forward_values(spec, {name: x + step}, np.longdouble)[spec.output]
+            down = forward_values(spec, {name: x - step}, np.longdouble)[spec.output]
+            return up, down, float((up - down) / (2 * step))
+
+        up, down, numeric = central(h)
+        # where the function bends so fast that the difference itself is unreliable (steps h and
+        # h/2 disagree), finite differences cannot judge backprop: skip the point
+        assume(abs(central(h / 2)[2] - numeric) <= 1e-6 * max(1.0, abs(numeric)))
         # max, abs and division can sit near a kink or a pole: skip those points
         assume(abs(float(up - down)) < 1e3)
         close = abs(adjoints[name] - numeric) <= 1e-5 * max(1.0, abs(numeric))

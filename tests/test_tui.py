@@ -113,3 +113,51 @@ async def test_a_large_network_opens_and_steps():
         shown = header.count("a=") + 1  # bias and a=1..k
         assert f"+{785 - shown}…" in header and 2 <= shown <= 8
         assert layer1.size.height <= 18  # the panel scrolls instead of growing
+
+
+async def test_cursor_explain_and_edit_a_weight():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n", "tab")  # s⁽¹⁾ and o⁽¹⁾ done; the cursor goes into layer 1
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", LayerSheet)
+        assert app.focused is sheet and app.query_one("#explain").display
+        assert sheet.cursor_cell == ("W", 1, 0, 0)
+        await pilot.press("right", "down")
+        await pilot.pause()
+        assert sheet.cursor_cell == ("W", 1, 1, 1)
+        assert "w⁽¹⁾_2,1 = 0.3" in str(app.query_one("#explain").render())
+        assert "[0.3000]" in screen_text(app)  # the cursor is visible without colour
+        await pilot.press("enter")
+        await pilot.press("ctrl+u", *"0.9", "enter")
+        assert app.stepper.state.W[1][1, 1] == 0.9 and app.stepper.position == 2
+        await pilot.press("escape")  # leave the panel: arrows step again
+        await pilot.pause()
+        assert not app.query_one("#explain").display
+        await pilot.press("right")
+        assert app.stepper.position == 3
+
+
+async def test_editing_a_non_weight_or_typing_nonsense_changes_nothing():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "tab", "right", "right", "right")  # the s⁽¹⁾ column
+        assert app.query_one("#layer-1", LayerSheet).cursor_cell == ("s", 1, 0, None)
+        await pilot.press("enter")
+        assert "Only weights can be edited" in str(app.query_one("#message").render())
+        await pilot.press("left", "enter", "ctrl+u", *"abc", "enter")
+        assert "not a number" in str(app.query_one("#message").render())
+        np.testing.assert_array_equal(app.stepper.state.W[1], app.spec.weights[0])
+
+
+async def test_save_writes_a_valid_network_file(tmp_path):
+    from bptui.core.spec import load
+
+    app = app_for("xor")
+    target = tmp_path / "saved.json"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("u", "w", "ctrl+u", *str(target), "enter")
+        assert "Saved" in str(app.query_one("#message").render())
+    saved = load(target)
+    for a, b in zip(saved.weights, app.stepper.weights):
+        np.testing.assert_array_equal(a, b)

@@ -4,9 +4,18 @@ Pure NumPy: nothing here imports Textual or Rich (a test checks it), so every vi
 ``bptui trace``, exports — reads the same numbers.
 """
 
-from .errors import SpecError
-from .schedule import Schedule, StepKey
-from .spec import NetworkSpec, load, load_any, parse
-from .stepper import State, Step, Stepper
+from importlib import import_module
 
-__all__ = ["SpecError", "Schedule", "StepKey", "NetworkSpec", "load", "load_any", "parse", "State", "Step", "Stepper"]
+_EXPORTS = {
+    "SpecError": "errors", "Schedule": "schedule", "StepKey": "schedule", "NetworkSpec": "spec",
+    "load": "spec", "load_any": "spec", "parse": "spec", "State": "stepper", "Step": "stepper",
+    "Stepper": "stepper",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import on first use (PEP 562): ``import bptui.core.spec`` need not load the stepper."""
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -40,6 +40,10 @@ class Activation:
     default_alpha: float | None = None
 
 
+def _leaky(s: np.ndarray, a: float) -> np.ndarray:
+    return np.where(s >= 0, s, a * s)
+
+
 def _gelu(s: np.ndarray, a: float) -> np.ndarray:
     return 0.5 * s * (1.0 + _erf(s / math.sqrt(2.0)))
 
@@ -71,19 +75,10 @@ ACTIVATIONS: dict[str, Activation] = {
             "(1 if {s} > 0 else α e^{s})",
             1.0,
         ),
-        Activation(
-            "leaky_relu",
-            lambda s, a: np.where(s >= 0, s, a * s),
-            lambda s, o, a: np.where(s >= 0, 1.0, a),
-            "(1 if {s} ≥ 0 else α)",
-            0.01,
-        ),
-        Activation(
-            "prelu",
-            lambda s, a: np.where(s >= 0, s, a * s),
-            lambda s, o, a: np.where(s >= 0, 1.0, a),
-            "(1 if {s} ≥ 0 else α)",
-            0.25,
+        # leaky ReLU and PReLU are one function; they differ in α's default (PReLU's α is fixed in v1)
+        *(
+            Activation(name, _leaky, lambda s, o, a: np.where(s >= 0, 1.0, a), "(1 if {s} ≥ 0 else α)", alpha)
+            for name, alpha in (("leaky_relu", 0.01), ("prelu", 0.25))
         ),
         Activation("softmax", lambda s, a: _softmax(s), lambda s, o, a: o * (1.0 - o), "diag({o}) − {o}{o}ᵀ"),
     ]

@@ -57,23 +57,30 @@ class Network:
         back = (W_next.T @ delta_next)[1:]
         return back * self.df(l, s, o[1:])
 
-    def regularised(self, W: np.ndarray, G: np.ndarray, l2: float) -> np.ndarray:
-        """G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾, where W̃ is W with its bias column zeroed."""
-        if not l2:
-            return G
-        tilde = W.copy()
-        tilde[:, 0] = 0.0
-        return G + 2.0 * l2 * tilde
-
     # -- whole batches (training, gradient check, benchmarks) -------------------------------------
+    def o0(self, X: np.ndarray) -> np.ndarray:
+        """O⁽⁰⁾ for a batch X (N × d⁽⁰⁾): the columns [1, x⁽ⁿ⁾], one per example."""
+        O = np.empty((X.shape[1] + 1, len(X)), dtype=X.dtype)
+        O[0] = 1.0
+        O[1:] = X.T
+        return O
+
     def forward(self, weights: Weights, X: np.ndarray) -> tuple[list, list]:
         """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
-        O = [np.concatenate([np.ones((1, len(X)), dtype=X.dtype), X.T], axis=0)]
+        return self.forward_o0(weights, self.o0(X))
+
+    def forward_o0(self, weights: Weights, O0: np.ndarray) -> tuple[list, list]:
+        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once."""
+        O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
             S.append(weights[l - 1] @ O[-1])
             O.append(self.activation_out(l, S[-1]))
         return S, O
+
+    def predict(self, weights: Weights, X: np.ndarray) -> np.ndarray:
+        """o⁽ᴸ⁾ for every row of X, as rows (N × d⁽ᴸ⁾)."""
+        return self.forward(weights, X)[1][-1].T
 
     def dataset_loss(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:
         """ℓ_D = Σ_n ℓ⁽ⁿ⁾."""
@@ -82,13 +89,24 @@ class Network:
 
     def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples."""
-        S, O = self.forward(weights, X)
-        Yt = Y.T
+        loss, G, _ = self.backprop(weights, self.o0(X), Y.T)
+        return loss, G
+
+    def backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+        """(ℓ_D, [G⁽¹⁾ … G⁽ᴸ⁾], [δ⁽¹⁾ … δ⁽ᴸ⁾] or None) for examples as columns: O⁽⁰⁾ and Yᵀ.
+
+        The lean path training runs: one matrix product per layer forward, two back, no copies of
+        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ.
+        """
+        S, O = self.forward_o0(weights, O0)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
         delta = self.output_delta(S[-1], O[-1], Yt)
         G: list = [None] * self.L
+        deltas: list | None = [None] * self.L if keep_deltas else None
         for l in range(self.L, 0, -1):
+            if deltas is not None:
+                deltas[l - 1] = delta
             G[l - 1] = delta @ O[l - 1].T
             if l > 1:
                 delta = self.hidden_delta(l - 1, weights[l - 1], delta, S[l - 1], O[l - 1])
-        return loss, G
+        return loss, G, deltas

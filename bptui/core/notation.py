@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 _SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
+_SUB = str.maketrans("0123456789+-an", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₙ")
 
 
 def sup(l: int | str) -> str:
     """``sup(2)`` → ``⁽²⁾``, the layer superscript of W⁽²⁾, s⁽²⁾, …"""
     return f"({l})".translate(_SUP)
+
+
+def sub(*indices: int | str) -> str:
+    """``sub(2, 1)`` → ``₂,₁``, the unit subscripts of w₂,₁⁽¹⁾, s₂⁽¹⁾, …"""
+    return ",".join(str(i).translate(_SUB) for i in indices)
 
 
 def num(x: float, digits: int = 4) -> str:

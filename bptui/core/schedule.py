@@ -4,8 +4,12 @@ The TUI, ``bptui trace``, the exports and the tests all walk this same sequence.
 
 For each example n: for l = 1..L, ``s⁽ˡ⁾`` then ``o⁽ˡ⁾``; then the loss ℓ⁽ⁿ⁾; then ``δ⁽ᴸ⁾``,
 ``G⁽ᴸ⁾``, and for l = L−1..1, ``δ⁽ˡ⁾``, ``G⁽ˡ⁾``. After the last example of an update group, one
-update step per layer, l = 1..L. ``full_batch`` has one group per epoch (all N examples);
-``per_example`` a group per example.
+update step per layer, l = 1..L. An epoch is a list of update groups of ``group_size`` examples
+(the last one may be smaller): ``full_batch`` has one group of all N examples, ``per_example`` a
+group per example, ``mini_batch`` groups of k. The examples come in data order, or, with a
+``shuffle_seed``, in the order ``np.random.default_rng([shuffle_seed, epoch]).permutation(N)``,
+drawn anew every epoch. Only which example sits in a slot depends on the epoch; the positions of
+the steps do not.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
+
 FORWARD, LOSS, BACKWARD, UPDATE = "forward", "loss", "backward", "update"
+UPDATE_MODES = ("full_batch", "per_example", "mini_batch")
 
 
 @dataclass(frozen=True)
@@ -22,12 +29,14 @@ class StepKey:
 
     step: int
     epoch: int
-    example: int | None
+    example: int | None  # which example of the data (1-based), whatever slot it is shuffled to
     phase: str
     quantity: str  # s | o | loss | delta | G | W
     layer: int | None
     group_start: bool = False  # the first step of an update group (G is zeroed before it)
     example_start: bool = False  # the first step of an example
+    group: int = 1  # 1-based update group within the epoch
+    epoch_start: bool = False  # the first step of an epoch (ℓ_D is zeroed before it)
 
 
 def example_block(L: int) -> list[tuple[str, str, int | None]]:
@@ -41,21 +50,53 @@ def example_block(L: int) -> list[tuple[str, str, int | None]]:
     return block
 
 
+def group_size_for(update: str, N: int, batch_size: int | None = None) -> int:
+    """Examples per update group: N for full_batch, 1 for per_example, k (at most N) for mini_batch."""
+    if update == "full_batch":
+        return N
+    if update == "per_example":
+        return 1
+    if update == "mini_batch" and batch_size:
+        return min(int(batch_size), N)
+    raise ValueError(f"unknown update mode {update!r}")
+
+
+def epoch_order(N: int, epoch: int, shuffle_seed: int | None) -> np.ndarray:
+    """The 0-based example order of a 1-based ``epoch``: data order, or a seeded permutation."""
+    if shuffle_seed is None:
+        return np.arange(N)
+    return np.random.default_rng([int(shuffle_seed), int(epoch)]).permutation(N)
+
+
 class Schedule:
     """Random access to the steps of a network with L layers, N examples and an update mode."""
 
-    def __init__(self, L: int, N: int, update: str = "full_batch") -> None:
+    def __init__(self, L: int, N: int, update: str = "full_batch", batch_size: int | None = None,
+                 shuffle_seed: int | None = None) -> None:
         self.L, self.N, self.update = L, N, update
-        self.group_size = N if update == "full_batch" else 1
+        self.shuffle_seed = shuffle_seed
+        self.group_size = group_size_for(update, N, batch_size)
         self.block = example_block(L)
         self.per_example = len(self.block)  # 4L + 1
         self.n_groups = -(-N // self.group_size)
         self.full_group_steps = self.group_size * self.per_example + L
         last = N - (self.n_groups - 1) * self.group_size
         self.steps_per_epoch = (self.n_groups - 1) * self.full_group_steps + last * self.per_example + L
+        self._order: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:  # steps in one epoch
         return self.steps_per_epoch
+
+    def groups(self, epoch: int) -> list[np.ndarray]:
+        """The 0-based example indices of each update group of a 1-based ``epoch``."""
+        order = self.order(epoch)
+        return [order[a:a + self.group_size] for a in range(0, self.N, self.group_size)]
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The 0-based examples of a 1-based ``epoch`` in the order the steps visit them."""
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, epoch_order(self.N, epoch, self.shuffle_seed))
+        return self._order[1]
 
     def key(self, i: int) -> StepKey:
         """The step at 0-based position ``i`` (any epoch)."""
@@ -66,10 +107,12 @@ class Schedule:
         if offset < size * self.per_example:
             k, j = divmod(offset, self.per_example)
             phase, quantity, layer = self.block[j]
-            return StepKey(i + 1, epoch + 1, g * self.group_size + k + 1, phase, quantity, layer,
-                           group_start=offset == 0, example_start=j == 0)
+            slot = g * self.group_size + k
+            n = slot if self.shuffle_seed is None else int(self.order(epoch + 1)[slot])
+            return StepKey(i + 1, epoch + 1, n + 1, phase, quantity, layer,
+                           group_start=offset == 0, example_start=j == 0, group=g + 1, epoch_start=r == 0)
         layer = offset - size * self.per_example + 1
-        return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer)
+        return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer, group=g + 1)
 
     def steps(self, epochs: int = 1) -> Iterator[StepKey]:
         for i in range(epochs * self.steps_per_epoch):

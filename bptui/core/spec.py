@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ import numpy as np
 from . import validate
 from .activations import ACTIVATIONS
 from .errors import SpecError
+from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
 from .notation import sup
+from .optim import Optimizer
+from .schedule import group_size_for
 
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT = {"seed": 0, "scale": 0.5}
@@ -44,6 +48,31 @@ class NetworkSpec:
     l2: float
     epochs: int
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    test_inputs: np.ndarray | None = None  # the held-out split (0 rows when there is none)
+    test_targets: np.ndarray | None = None
+    optimizer: Optimizer = Optimizer()
+    batch_size: int | None = None  # k for update == "mini_batch"
+    shuffle_seed: int | None = None
+    input_shift: np.ndarray | None = None  # standardised inputs are (x − shift) / scale
+    input_scale: np.ndarray | None = None
+
+    @property
+    def group_size(self) -> int:
+        """Examples per update: N (full batch), 1 (per example) or k (mini-batches)."""
+        return group_size_for(self.update, self.N, self.batch_size)
+
+    @property
+    def update_text(self) -> str:
+        if self.update == "mini_batch":
+            return f"mini-batch (k = {self.batch_size})"
+        return self.update
+
+    @property
+    def is_classifier(self) -> bool:
+        """Softmax outputs, or sigmoid outputs with 0/1 targets: accuracy makes sense."""
+        if self.activations[-1] == "softmax":
+            return True
+        return self.activations[-1] == "sigmoid" and bool(np.isin(self.targets, (0.0, 1.0)).all())
 
     @property
     def L(self) -> int:
@@ -56,11 +85,16 @@ class NetworkSpec:
     def with_weights(self, weights) -> "NetworkSpec":
         return replace(self, weights=tuple(_frozen(np.array(w, dtype=float)) for w in weights))
 
-    def to_json(self) -> dict:
-        """A valid v1 network file with this spec's (possibly trained) weights."""
+    def to_json(self, folder: str | Path | None = None) -> dict:
+        """A valid v1 network file with this spec's (possibly trained) weights, to be written in
+        ``folder``: a CSV data file is named relative to it (absolute without a folder)."""
         out = copy.deepcopy(self.raw)
         out["weights"] = [w.tolist() for w in self.weights]
         out.pop("init", None)
+        if "csv" in out.get("data", {}):
+            csv_path = (Path(self.source).parent / out["data"]["csv"]).resolve()
+            out["data"]["csv"] = (os.path.relpath(csv_path, Path(folder).resolve()) if folder is not None
+                                  else str(csv_path))
         return out
 
 
@@ -125,19 +159,27 @@ def _parse(doc: Any, source: str) -> NetworkSpec:
             f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
         )
 
-    data = doc["data"]
-    n_in, n_out = len(data["inputs"]), len(data["targets"])
-    if n_in != n_out:
-        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
-    X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
-    Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    data = _data(doc["data"], widths, source)
     if loss == "cross_entropy":
-        bad = np.argwhere((Y < 0) | (Y > 1))
-        if len(bad):
-            i, k = bad[0]
-            raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
+        inline = "inputs" in doc["data"]
+        for T in (data.targets, data.test_targets):
+            bad = np.argwhere((T < 0) | (T > 1))
+            if len(bad):
+                i, k = bad[0]
+                if inline:
+                    raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
+                raise SpecError(f"cross_entropy targets must lie in [0, 1], not {T[i, k]:g}", place="data")
 
     training = {**DEFAULT_TRAINING, **doc.get("training", {})}
+    update, batch_size = training["update"], None
+    if isinstance(update, dict):
+        update, batch_size = "mini_batch", int(update["batch_size"])
+    optimizer = Optimizer(
+        name=training.get("optimizer", "sgd"),
+        learning_rate=float(training["learning_rate"]),
+        l2=float(training["l2"]),
+        **{k: float(training[k]) for k in ("momentum", "beta1", "beta2", "eps") if k in training},
+    )
     return NetworkSpec(
         source=source,
         name=doc.get("name", Path(source).stem if source else "network"),
@@ -147,14 +189,62 @@ def _parse(doc: Any, source: str) -> NetworkSpec:
         alphas=tuple(alphas),
         weights=tuple(_frozen(w) for w in weights),
         loss=loss,
-        inputs=_frozen(X),
-        targets=_frozen(Y),
-        learning_rate=float(training["learning_rate"]),
-        update=training["update"],
-        l2=float(training["l2"]),
+        inputs=_frozen(data.inputs),
+        targets=_frozen(data.targets),
+        learning_rate=optimizer.learning_rate,
+        update=update,
+        l2=optimizer.l2,
         epochs=int(training["epochs"]),
         raw=doc,
+        test_inputs=_frozen(data.test_inputs),
+        test_targets=_frozen(data.test_targets),
+        optimizer=optimizer,
+        batch_size=batch_size,
+        shuffle_seed=int(training["shuffle_seed"]) if "shuffle_seed" in training else None,
+        input_shift=data.shift,
+        input_scale=data.scale,
     )
+
+
+def _data(data: dict, widths: tuple[int, ...], source: str) -> DataSet:
+    """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
+    L = len(widths) - 1
+    test_fraction, seed = 0.0, None
+    if "generator" in data:
+        opts = {**GENERATOR_DEFAULTS, **data}
+        name = opts["generator"]
+        n_in, n_out = generator_shape(name)
+        if widths[0] != n_in:
+            raise SpecError(f"{name} gives {n_in} input{'s' * (n_in > 1)}, but layers[0] has {widths[0]} units",
+                            place="data.generator")
+        if widths[-1] not in n_out:
+            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_out))} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])
+        test_fraction = float(opts["test_fraction"])
+    elif "csv" in data:
+        path = Path(source).parent / data["csv"] if source else Path(data["csv"])
+        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data")
+        for key, M, d, l in (("inputs", X, widths[0], 0), ("targets", Y, widths[-1], L)):
+            if M.shape[1] != d:
+                raise SpecError(f"{M.shape[1]} columns, expected {d} = d{sup(l)} (units of layers[{l}])",
+                                place=f"data.{key}")
+        test_fraction, seed = float(data.get("test_fraction", 0.0)), int(data.get("seed", 0))
+    else:
+        n_in, n_out = len(data["inputs"]), len(data["targets"])
+        if n_in != n_out:
+            raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+        X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
+        Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    X, Y, Xt, Yt = split(X, Y, test_fraction, seed)
+    if len(X) == 0:
+        raise SpecError(f"test_fraction {test_fraction:g} leaves no training examples", place="data.test_fraction")
+    shift = scale = None
+    if data.get("standardize"):
+        X, Xt, shift, scale = standardise(X, Xt)
+        shift, scale = _frozen(shift), _frozen(scale)
+    return DataSet(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float),
+                   np.ascontiguousarray(Xt, dtype=float), np.ascontiguousarray(Yt, dtype=float), shift, scale)
 
 
 def read_json(path: str | Path) -> Any:

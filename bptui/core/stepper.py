@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import optim
 from .network import Network
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Schedule, StepKey
 from .spec import NetworkSpec
@@ -37,10 +38,14 @@ class State:
     loss: float | None = None  # ℓ⁽ⁿ⁾ of the current example
     x: np.ndarray | None = None
     y: np.ndarray | None = None
+    opt: list = field(default_factory=list)  # opt[l]: layer l's optimizer state (velocity, moments)
+    # updates[l]: (the update Step that last wrote W[l], the G[l] it used), None before the first one;
+    # kept so an explanation can show the last update of any weight with its exact numbers
+    updates: list = field(default_factory=list)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
-                     list(self.delta), self.loss, self.x, self.y)
+                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates))
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,15 @@ class Step:
     key: StepKey
     value: object  # ndarray, or float for the loss
     before: object = None  # G before the increment, W before the update
+    opt_before: optim.OptState | None = None  # update steps: the optimizer state before …
+    opt: optim.OptState | None = None  # … and after the update
 
 
 class Stepper:
     def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
         self.spec = spec
         self.net = Network(spec)
-        self.schedule = Schedule(spec.L, spec.N, spec.update)
+        self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed)
         self.max_checkpoints = max_checkpoints
         self.reset()
 
@@ -66,8 +73,11 @@ class Stepper:
         L = self.spec.L
         W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
         G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
-        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1))
+        opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt,
+                           updates=[None] * (L + 1))
         self.position = 0  # steps done; the next step is schedule.key(position)
+        self.floor = 0  # history starts here (moves forward when a weight is edited)
         self.last: Step | None = None
         self._stride = 1  # keep checkpoints at boundaries whose number is a multiple of this
         self._checkpoints: dict[int, State] = {}
@@ -94,19 +104,19 @@ class Stepper:
 
     def back(self) -> None:
         """Undo one step (exact values restored)."""
-        if self.position > 0:
+        if self.position > self.floor:
             self.goto(self.position - 1)
 
     def goto(self, target: int) -> None:
         """Move to the state after ``target`` steps, replaying from the nearest checkpoint."""
-        target = max(0, target)
+        target = max(self.floor, target)
         if target >= self.position:
             while self.position < target:
                 self.forward()
             return
         # restore strictly before the target (unless it is 0) so the last step is replayed too
         start, state = max(
-            ((p, s) for p, s in self._candidates() if p < target or p == 0), key=lambda ps: ps[0]
+            ((p, s) for p, s in self._candidates() if p < target or p == self.floor), key=lambda ps: ps[0]
         )
         self.state = state.copy()
         self.position = start
@@ -119,6 +129,30 @@ class Stepper:
             if key.example_start and self.position != replay_from:
                 self._at_boundary(key)
             self.last = self._apply(key)
+            self.position += 1
+
+    def edit_weight(self, l: int, row: int, col: int, value: float) -> None:
+        """Set w_{row+1,col}⁽ˡ⁾ to ``value`` now; what depends on it is recomputed, history restarts.
+
+        Inside an example the edit takes effect from the example's first step, which is replayed up
+        to where we are, so s, o, δ and this example's share of G use the new weight. Before an
+        example or an update step it takes effect at once. Steps before that point cannot be
+        revisited: they were computed with the old weight.
+        """
+        target = self.position
+        start = target
+        if self.next_key.phase != UPDATE:
+            while start > self.floor and not self.schedule.key(start).example_start:
+                start -= 1
+        self.goto(start)
+        W = np.array(self.state.W[l])
+        W[row, col] = value
+        self.state.W[l] = _ro(W)
+        self.floor = start
+        self._checkpoints = {start: self.state.copy()}
+        self._stride, self._latest, self.last = 1, None, None
+        while self.position < target:
+            self.last = self._apply(self.schedule.key(self.position))
             self.position += 1
 
     def run_until(self, stop) -> list[Step]:
@@ -161,7 +195,7 @@ class Stepper:
                 self._stride *= 2
                 self._checkpoints = {
                     p: s for p, s in self._checkpoints.items()
-                    if p == 0 or self._boundary_number(p) % self._stride == 0
+                    if p == self.floor or self._boundary_number(p) % self._stride == 0
                 }
 
     # -- the step code ----------------------------------------------------------------------------
@@ -171,14 +205,14 @@ class Stepper:
         if key.example_start:
             if key.group_start:
                 st.G = [None] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
-            if key.example == 1:
+            if key.epoch_start:
                 st.loss_D = 0.0
             n = key.example - 1
             st.x, st.y = spec.inputs[n], spec.targets[n]
             st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
             st.o = [_ro(np.concatenate([[1.0], st.x]))] + [None] * L
             st.loss = None
-        before = None
+        before = opt_before = opt_after = None
         if key.phase == FORWARD and key.quantity == "s":
             value = st.s[l] = _ro(st.W[l] @ st.o[l - 1])
         elif key.phase == FORWARD:
@@ -196,9 +230,15 @@ class Stepper:
             before = st.G[l]
             value = st.G[l] = _ro(before + np.outer(st.delta[l], st.o[l - 1]))
         elif key.phase == UPDATE:
-            before = st.W[l]
-            step = net.regularised(before, st.G[l], spec.l2)
-            value = st.W[l] = _ro(before - spec.learning_rate * step)
+            before, opt_before = st.W[l], st.opt[l]
+            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
+            for a in opt_after.arrays().values():
+                _ro(a)
+            value = st.W[l] = _ro(W_new)
+            st.opt[l] = opt_after
         else:  # pragma: no cover - the schedule has no other phases
             raise ValueError(key)
-        return Step(key, value, before)
+        step = Step(key, value, before, opt_before, opt_after)
+        if key.phase == UPDATE:
+            st.updates[l] = (step, st.G[l])
+        return step

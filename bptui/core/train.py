@@ -1,43 +1,182 @@
-"""Gradient descent on the whole data set at once (the vectorised path, not the step schedule)."""
+"""Training on whole update groups at once (the vectorised path, not the step schedule), and what
+views need to watch it: per-epoch reports, cancellation, gradient statistics, accuracy, and the
+network's output over a grid of 2-D inputs.
+
+The arithmetic is the step schedule's — G summed over the examples of an update group, in the
+schedule's groups and order (``schedule.epoch_order``), one update per group through
+``optim.update`` — vectorised over the examples of a group.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 import numpy as np
 
+from . import optim
 from .network import Network
+from .schedule import epoch_order
 from .spec import NetworkSpec
 
 
-def update(net: Network, W: np.ndarray, G: np.ndarray, lr: float, l2: float) -> np.ndarray:
-    """W⁽ˡ⁾ − η (G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾)."""
-    return W - lr * net.regularised(W, G, l2)
+@dataclass(frozen=True)
+class EpochReport:
+    """Handed to ``on_epoch`` after each epoch. The arrays are the trainer's: read, don't write."""
+
+    epoch: int  # 1-based, counting from ``start_epoch``
+    loss: float  # ℓ_D summed over the epoch's update groups, each before its update
+    test_loss: float | None  # ℓ on the test split after the epoch (None without a test split)
+    weights: list[np.ndarray]
+    opt: list[optim.OptState]
+
+
+@dataclass
+class TrainResult:
+    weights: list[np.ndarray]
+    history: list[float] = field(default_factory=list)  # EpochReport.loss of every epoch done
+    test_history: list[float] = field(default_factory=list)  # EpochReport.test_loss (when a test split exists)
+    opt: list[optim.OptState] = field(default_factory=list)  # to continue training where this stopped
+    epochs_done: int = 0
+    cancelled: bool = False
 
 
 def train(
     spec: NetworkSpec,
     epochs: int,
-    on_epoch: Callable[[int, float], None] | None = None,
-) -> tuple[list[np.ndarray], list[float]]:
-    """Train for ``epochs`` epochs; returns the final weights and ℓ_D before each epoch's updates.
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    *,
+    weights: Sequence[np.ndarray] | None = None,
+    opt: list[optim.OptState] | None = None,
+    start_epoch: int = 1,
+    cancelled: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train for ``epochs`` epochs from the file's weights (or ``weights`` and optimizer state ``opt``).
 
-    The same arithmetic as the step schedule (G summed over the examples of an update group, one
-    update per group), vectorised over the examples of a group.
+    ``cancelled`` is asked before every epoch (a Textual worker passes ``lambda: worker.is_cancelled``);
+    when it says yes, training stops and the result holds the epochs done so far. ``start_epoch``
+    numbers the epochs, which picks the shuffled order when ``training.shuffle_seed`` is set.
     """
     net = Network(spec)
-    W = [np.array(w) for w in spec.weights]
-    X, Y = spec.inputs, spec.targets
-    size = spec.N if spec.update == "full_batch" else 1
-    history = []
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(1, epochs + 1):
+    W = [np.array(w, dtype=float) for w in (spec.weights if weights is None else weights)]
+    state = list(opt) if opt is not None else [spec.optimizer.init(w) for w in W]
+    O0 = net.o0(np.asarray(spec.inputs, dtype=float))  # built once; groups are column slices of it
+    Yt = spec.targets.T
+    N, k = spec.N, spec.group_size
+    test = (net.o0(spec.test_inputs), spec.test_targets.T) if spec.test_inputs is not None and len(spec.test_inputs) else None
+    result = TrainResult(W, opt=state)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(start_epoch, start_epoch + epochs):
+            if cancelled is not None and cancelled():
+                result.cancelled = True
+                break
+            order = None if spec.shuffle_seed is None else epoch_order(N, epoch, spec.shuffle_seed)
             total = 0.0
-            for start in range(0, spec.N, size):
-                loss, G = net.gradient(W, X[start:start + size], Y[start:start + size])
+            for a in range(0, N, k):
+                if order is not None:
+                    idx = order[a:a + k]
+                    O, Y = O0[:, idx], Yt[:, idx]
+                elif k == N:
+                    O, Y = O0, Yt
+                else:
+                    O, Y = O0[:, a:a + k], Yt[:, a:a + k]
+                loss, G, _ = net.backprop(W, O, Y)
                 total += loss
-                W = [update(net, w, g, spec.learning_rate, spec.l2) for w, g in zip(W, G)]
-            history.append(total)
+                for i in range(len(W)):
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i])
+            result.history.append(total)
+            test_loss = None
+            if test is not None:
+                S, Os = net.forward_o0(W, test[0])
+                test_loss = float(net.example_loss(S[-1], Os[-1], test[1]).sum())
+                result.test_history.append(test_loss)
+            result.epochs_done += 1
             if on_epoch is not None:
-                on_epoch(epoch, total)
-    return W, history
+                on_epoch(EpochReport(epoch, total, test_loss, W, state))
+    return result
+
+
+# -- what views show while training ---------------------------------------------------------------
+@dataclass(frozen=True)
+class LayerStats:
+    layer: int
+    G_norm: float  # ‖G⁽ˡ⁾‖ (Frobenius), over the whole training set
+    mean_abs_delta: float  # mean |δ⁽ˡ⁾| over units and examples
+
+
+def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                   X: np.ndarray | None = None, Y: np.ndarray | None = None) -> list[LayerStats]:
+    """‖G⁽ˡ⁾‖ and mean |δ⁽ˡ⁾| for l = 1..L on the training set (or X, Y): vanishing gradients at a glance."""
+    net = Network(spec)
+    weights = spec.weights if weights is None else weights
+    X = spec.inputs if X is None else X
+    Y = spec.targets if Y is None else Y
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        _, G, deltas = net.backprop(weights, net.o0(X), Y.T, keep_deltas=True)
+    return [LayerStats(l, float(np.linalg.norm(g)), float(np.abs(d).mean()))
+            for l, (g, d) in enumerate(zip(G, deltas), start=1)]
+
+
+def accuracy(spec: NetworkSpec, weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float | None:
+    """The fraction of examples classified right (argmax for softmax, o ≥ ½ for sigmoid units);
+    None for a network that is not a classifier or for no examples."""
+    if not spec.is_classifier or len(X) == 0:
+        return None
+    out = Network(spec).predict(weights, X)
+    if spec.activations[-1] == "softmax":
+        right = out.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        right = ((out >= 0.5) == (Y >= 0.5)).all(axis=1)
+    return float(right.mean())
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    train_loss: float  # ℓ_D on the training split
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    n_train: int
+    n_test: int
+
+
+def evaluate(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> Evaluation:
+    """Loss (and accuracy for classifiers) on the training and test splits at ``weights``."""
+    net = Network(spec)
+    Xt, Yt = spec.test_inputs, spec.test_targets
+    has_test = Xt is not None and len(Xt) > 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return Evaluation(
+            float(net.dataset_loss(weights, spec.inputs, spec.targets)),
+            float(net.dataset_loss(weights, Xt, Yt)) if has_test else None,
+            accuracy(spec, weights, spec.inputs, spec.targets),
+            accuracy(spec, weights, Xt, Yt) if has_test else None,
+            spec.N,
+            len(Xt) if has_test else 0,
+        )
+
+
+def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 40, height: int = 20,
+                x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None):
+    """The network's output over a ``height`` × ``width`` grid of 2-D inputs (a decision-boundary map).
+
+    Returns (xs, ys, Z): the grid's x and y coordinates and Z of shape height × width × d⁽ᴸ⁾, row 0
+    at the smallest y. Coordinates are the network's inputs (standardised, if the file asks for it);
+    the ranges default to the data's, training and test splits together, widened by 10%.
+    """
+    if spec.widths[0] != 2:
+        raise ValueError(f"a grid needs 2 inputs, this network has {spec.widths[0]}")
+    data = spec.inputs if spec.test_inputs is None else np.concatenate([spec.inputs, spec.test_inputs])
+
+    def around(col: int) -> tuple[float, float]:
+        lo, hi = float(data[:, col].min()), float(data[:, col].max())
+        pad = 0.1 * (hi - lo) or 1.0
+        return lo - pad, hi + pad
+
+    xs = np.linspace(*(x_range or around(0)), width)
+    ys = np.linspace(*(y_range or around(1)), height)
+    gx, gy = np.meshgrid(xs, ys)
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        Z = Network(spec).predict(weights, points)
+    return xs, ys, Z.reshape(height, width, -1)

@@ -12,7 +12,7 @@ import json
 import math
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
@@ -33,7 +33,7 @@ _ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "
 
 @lru_cache(maxsize=None)
 def schema(name: str = "schema.json") -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+    return json.loads(Path(__file__).with_name(name).read_text(encoding="utf-8"))
 
 
 def join(place: str, key: str | int) -> str:
@@ -47,22 +47,31 @@ def describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def _one_of(value: Any, options: list[dict], where: str) -> None:
-    """Exactly one of ``options`` must hold (bptui's schemas use it as "one of these keys")."""
-    passed = 0
-    for option in options:
-        try:
-            check(value, option, where)
-            passed += 1
-        except SpecError:
-            pass
-    if passed != 1:
-        keys = [key for option in options for key in option.get("required", ())]
-        wanted = " or ".join(repr(k) for k in keys) if keys else "the alternatives"
-        found = "neither" if passed == 0 else "both"
-        if len(keys) != 2:
-            found = f"{passed}"
-        raise SpecError(f"needs exactly one of {wanted}, found {found}", place=where)
+def _fits(value: Any, sch: dict) -> bool:
+    """Whether ``value`` has a branch's type and (for objects) all of its required keys."""
+    if "type" in sch and not _TYPES[sch["type"]](value):
+        return False
+    if "enum" in sch and "type" not in sch and not isinstance(value, (str, int, float)):
+        return False
+    return not isinstance(value, dict) or all(key in value for key in sch.get("required", ()))
+
+
+def _branch(value: Any, branches: list, where: str) -> dict:
+    """The one ``oneOf`` branch ``value`` means to be (its type and required keys tell), so that the
+    error names the real problem inside it; the branches of bptui's schema exclude each other."""
+    fitting = [b for b in branches if _fits(value, b)]
+    if len(fitting) > 1 and isinstance(value, dict):  # keys a branch does not know rule it out
+        known = [b for b in fitting if b.get("additionalProperties", True) or set(value) <= set(b.get("properties", {}))]
+        fitting = known or fitting
+    if len(fitting) == 1:
+        return fitting[0]
+    if all("title" in b for b in branches):
+        forms = ", ".join(b["title"] for b in branches[:-1]) + " or " + branches[-1]["title"]
+        raise SpecError(f"{describe(value)} is not {forms}", place=where)
+    # branches told apart by their required keys only ("nodes" or "expression")
+    keys = [key for b in branches for key in b.get("required", ())]
+    found = "neither" if not fitting else "both" if len(fitting) == 2 else str(len(fitting))
+    raise SpecError(f"needs exactly one of {' or '.join(repr(k) for k in keys)}, found {found}", place=where)
 
 
 def check(value: Any, sch: dict, place: str = "") -> None:
@@ -88,6 +97,10 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         raise SpecError(f"{describe(value)} is below the minimum {sch['minimum']}", place=where)
     if "exclusiveMinimum" in sch and value <= sch["exclusiveMinimum"]:
         raise SpecError(f"{describe(value)} must be greater than {sch['exclusiveMinimum']}", place=where)
+    if "exclusiveMaximum" in sch and value >= sch["exclusiveMaximum"]:
+        raise SpecError(f"{describe(value)} must be less than {sch['exclusiveMaximum']}", place=where)
+    if "oneOf" in sch:
+        check(value, _branch(value, sch["oneOf"], where), place)
     if isinstance(value, dict):
         for key in sch.get("required", ()):
             if key not in value:
@@ -104,8 +117,6 @@ def check(value: Any, sch: dict, place: str = "") -> None:
                 raise SpecError(f"unknown key {key!r} (known keys: {known})", place=where)
             elif isinstance(extra, dict):
                 check(item, extra, join(place, key))
-        if "oneOf" in sch:
-            _one_of(value, sch["oneOf"], where)
     if isinstance(value, list):
         if len(value) < sch.get("minItems", 0):
             what = "empty" if not value else f"{len(value)} entries"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
@@ -15,6 +18,8 @@ from ..core.notation import num, sup, vec
 from ..core.schedule import BACKWARD, LOSS, UPDATE
 from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
+from .explain import explain_cell
+from .prompt import Prompt
 from .net_diagrams import NetworkDiagrams
 from .sheet import LayerSheet
 from .view import layer_views
@@ -26,19 +31,24 @@ class BptuiApp(App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
-    CSS_PATH = "app.tcss"
+    AUTO_FOCUS = None  # arrows step until Tab (or a click) puts the cursor in a panel
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live anywhere
     BINDINGS = [
-        Binding("n,right,space", "next", "Next", id="next", priority=True, tooltip="One step forward"),
-        Binding("p,left", "prev", "Prev", id="prev", priority=True, tooltip="One step back, exact values restored"),
+        Binding("n,space", "next", "Next", id="next", tooltip="One step forward"),
+        Binding("p", "prev", "Prev", id="prev", tooltip="One step back, exact values restored"),
+        Binding("left", "prev", "Prev", id="prev-arrow", show=False),
+        Binding("right", "next", "Next", id="next-arrow", show=False),
         Binding("f", "to_loss", "Forward pass", id="forward-pass", tooltip="To the end of this forward pass (the loss)"),
         Binding("b", "to_backward_end", "Backward pass", id="backward-pass", tooltip="To the end of this backward pass"),
         Binding("u", "to_update", "Update", id="update", tooltip="Through the next update"),
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
         Binding("c", "diagram('graph')", "Graph", id="graph", tooltip="The network's computation graph (again: panels)"),
-        Binding("d", "diagram('nn')", "NN diagram", id="nn-diagram", tooltip="Units and weights (again: panels)"),
+        Binding("d", "diagram('nn')", "NN", id="nn-diagram", tooltip="Units and weights (again: panels)"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
+        Binding("w", "save", "Save", id="save", tooltip="Save the network with its current weights"),
+        Binding("escape", "leave_panel", "", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("left_square_bracket", "scroll_panel(-8)", "", show=False),
@@ -50,17 +60,20 @@ class BptuiApp(App[None]):
         self.spec = spec
         self.stepper = Stepper(spec)
         self.digits = 4
+        self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
         yield Static(id="equation", markup=False)
         yield Static(id="message", markup=False)
-        with VerticalScroll(id="layers", can_focus=False):
-            widest = max(w.shape[1] for w in self.spec.weights)
-            for view in layer_views(self.stepper):
-                yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
-        yield NetworkDiagrams(self.stepper, id="diagrams")
+        with Horizontal(id="main"):
+            with VerticalScroll(id="layers", can_focus=False):
+                widest = max(w.shape[1] for w in self.spec.weights)
+                for view in layer_views(self.stepper):
+                    yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
+            yield NetworkDiagrams(self.stepper, id="diagrams")
+            yield Static(id="explain", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,13 +118,21 @@ class BptuiApp(App[None]):
         return equation(self.stepper.net, self.stepper.state, last, self.digits,
                         lr=self.spec.learning_rate, l2=self.spec.l2)
 
+    def _set_text(self, widget: Static, text: str) -> None:
+        """Update a text line; ask for a new layout only when its height may change."""
+        width = max(widget.content_region.width, 1)
+        lines = sum(-(-max(cell_len(line), 1) // width) for line in text.split("\n"))
+        widget.update(text, layout=lines != getattr(widget, "_bptui_lines", None))
+        widget._bptui_lines = lines
+
     def refresh_view(self) -> None:
         with self.batch_update():
-            self.query_one("#status", Static).update(self.status_text())
-            self.query_one("#equation", Static).update(self.equation_text())
+            self._set_text(self.query_one("#status", Static), self.status_text())
+            self._set_text(self.query_one("#equation", Static), self.equation_text())
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits)
             self.query_one(NetworkDiagrams).refresh_from(self.digits)
+            self.show_explanation()
 
     def say(self, text: str) -> None:
         message = self.query_one("#message", Static)
@@ -158,6 +179,61 @@ class BptuiApp(App[None]):
     def action_digits(self, change: int) -> None:
         self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
         self.refresh_view()
+
+    # -- cells: explain, edit, save ------------------------------------------------------------------
+    def on_layer_sheet_cursor_moved(self, message: LayerSheet.CursorMoved) -> None:
+        self.cell = message.cell
+        self.show_explanation()
+
+    def show_explanation(self) -> None:
+        panel = self.query_one("#explain", Static)
+        panel.display = self.cell is not None
+        if self.cell is not None:
+            panel.update(explain_cell(self.stepper, self.cell, self.digits))
+
+    def action_leave_panel(self) -> None:
+        self.set_focus(None)
+
+    def on_layer_sheet_edit_requested(self, message: LayerSheet.EditRequested) -> None:
+        quantity, l, row, col = message.cell
+        if quantity != "W":
+            self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell.")
+            return
+        current = float(self.stepper.state.W[l][row, col])
+        name = f"w{sup(l)}_{row + 1},{col}"
+
+        def done(text: str | None) -> None:
+            if text is None or not text.strip():
+                return
+            try:
+                value = float(text.replace("−", "-"))
+            except ValueError:
+                self.say(f"{text!r} is not a number; {name} is unchanged.")
+                return
+            if value != value or value in (float("inf"), float("-inf")):
+                self.say(f"{text} is not a finite number; {name} is unchanged.")
+                return
+            self._move(lambda: self.stepper.edit_weight(l, row, col, value))
+            self.say(f"{name} = {num(value, self.digits)}: this example is recomputed with it; "
+                     "earlier steps can no longer be revisited.")
+
+        self.push_screen(Prompt(f"New value of {name} (now {num(current, 8)}):", repr(current)), done)
+
+    def action_save(self) -> None:
+        default = f"{self.spec.name}-edited.json"
+
+        def done(path: str | None) -> None:
+            if not path:
+                return
+            spec = self.spec.with_weights(self.stepper.weights)
+            try:
+                Path(path).write_text(json.dumps(spec.to_json(), indent=2) + "\n", encoding="utf-8")
+            except OSError as err:
+                self.say(f"Could not save {path}: {err.strerror}.")
+                return
+            self.say(f"Saved the network with its current weights to {path}.")
+
+        self.push_screen(Prompt("Save the network (weights included) to:", default), done)
 
     def action_help(self) -> None:
         from .help import HelpScreen

@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -19,10 +21,33 @@ HEADER_LINES = 2
 
 
 class LayerSheet(ScrollView, can_focus=True):
-    """A scrollable table of one layer's quantities."""
+    """A scrollable table of one layer's quantities, with a cell cursor when it has focus."""
+
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Cell ↑", show=False),
+        Binding("down", "move(1, 0)", "Cell ↓", show=False),
+        Binding("left", "move(0, -1)", "Cell ←", show=False),
+        Binding("right", "move(0, 1)", "Cell →", show=False),
+        Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
+    ]
+
+    class CursorMoved(Message):
+        """The cell under the cursor: (quantity, layer, index, column), or None when focus leaves."""
+
+        def __init__(self, sheet: "LayerSheet", cell: tuple | None) -> None:
+            super().__init__()
+            self.sheet = sheet
+            self.cell = cell
+
+    class EditRequested(Message):
+        def __init__(self, sheet: "LayerSheet", cell: tuple) -> None:
+            super().__init__()
+            self.sheet = sheet
+            self.cell = cell
 
     COMPONENT_CLASSES = {
         "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
+        "sheet--cursor",
     }
     DEFAULT_CSS = """
     LayerSheet {
@@ -40,6 +65,7 @@ class LayerSheet(ScrollView, can_focus=True):
     LayerSheet > .sheet--dim { color: $text-disabled; }
     LayerSheet > .sheet--produced { background: $accent 30%; text-style: bold; }
     LayerSheet > .sheet--bias { color: $text-accent; }
+    LayerSheet > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
     """
 
     def __init__(self, view: LayerView, digits: int, widest: int, **kwargs) -> None:
@@ -49,9 +75,38 @@ class LayerSheet(ScrollView, can_focus=True):
         self.view = view
         self.digits = digits
         self.stacked, self.ncols = False, 0
+        self._styles: dict[str, Style] | None = None
+        self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self._layout_columns()
 
+    def _palette(self) -> dict[str, Style]:
+        """The styles a line is drawn with, combined once per update rather than once per cell."""
+        if self._styles is None:
+            get = self.get_component_rich_style
+            base = self.rich_style
+            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias")}
+            hot = get("sheet--produced")
+            for name in ("header", "pos", "neg", "dim"):
+                p[f"{name}+"] = p[name] + hot
+            p["base"] = base
+            p["cursor"] = base + get("sheet--cursor")
+            self._styles = p
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    @staticmethod
+    def _signature(view: LayerView, digits: int) -> tuple:
+        # arrays are never changed in place, and self.view keeps the old ones alive, so ids are safe
+        arrays = (view.W, view.G, view.s, view.o, view.delta)
+        return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits)
+
     def show(self, view: LayerView, digits: int) -> None:
+        """Show a new state; a layer the step did not touch is not redrawn."""
+        if self._signature(view, digits) == self._signature(self.view, self.digits):
+            return
         self.view, self.digits = view, digits
         old = self.virtual_size
         self._layout_columns()
@@ -99,12 +154,95 @@ class LayerSheet(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.border_title = self._title()
 
+    # -- the cursor ---------------------------------------------------------------------------------
+    def columns(self) -> list[tuple[str, int | None]]:
+        """The cells of one row, left to right: W's shown columns, s, o, δ, G's shown columns."""
+        matrix = [(q, a) for q in ("W",) for a in range(self.ncols)]
+        return matrix + [("s", None), ("o", None), ("delta", None)] + [("G", a) for a in range(self.ncols)]
+
+    def cell_at(self, r: int, c: int) -> tuple | None:
+        """(quantity, layer, index, column) of the cell at unit row r, column c; None if empty."""
+        q, a = self.columns()[c]
+        hidden = self.view.hidden
+        if q == "o":
+            return ("o", self.view.layer, r, None)
+        if hidden and r == 0:
+            return None
+        return (q, self.view.layer, r - (1 if hidden else 0), a)
+
+    @property
+    def cursor_cell(self) -> tuple | None:
+        return self.cell_at(*self.cursor) if self.has_focus else None
+
+    def action_move(self, dr: int, dc: int) -> None:
+        r, c = self.cursor
+        ncols = len(self.columns())
+        r = min(max(r + dr, 0), self.rows - 1)
+        c = min(max(c + dc, 0), ncols - 1)
+        if self.cell_at(r, c) is None:  # the bias row holds only o's leading 1
+            r = 1 if dr <= 0 and dc != 0 else r
+            if self.cell_at(r, c) is None:
+                r, c = (r + 1, c) if dr < 0 else (r, self.columns().index(("o", None)))
+        self.cursor = (r, c)
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.CursorMoved(self, self.cursor_cell))
+
+    def _scroll_to_cursor(self) -> None:
+        r, c = self.cursor
+        q, _ = self.columns()[c]
+        y = HEADER_LINES + r
+        if self.stacked and q == "G":
+            y = HEADER_LINES + self.rows + 1 + HEADER_LINES + r - (1 if self.view.hidden else 0)
+        x = self._column_x(c)
+        self.scroll_to_region(Region(x, y, self.cw, 1), animate=False, immediate=True)
+
+    def _column_x(self, c: int) -> int:
+        q, a = self.columns()[c]
+        m = self._matrix_width(self.ncols)
+        if q in ("W", "G"):
+            x = 5 + a * self.cw + (1 if a else 0)
+            return x + (m + 2 + 3 * self.cw + 2 if q == "G" and not self.stacked else 0)
+        return 5 + m + 2 + ("s", "o", "delta").index(q) * self.cw
+
+    def on_click(self, event) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        x, y = offset.x + self.scroll_x, offset.y + self.scroll_y
+        r = y - HEADER_LINES
+        columns = self.columns()
+        if self.stacked and r >= self.rows:  # the G block under W
+            r = r - self.rows - 1 - HEADER_LINES + (1 if self.view.hidden else 0)
+            candidates = [c for c, (q, _) in enumerate(columns) if q == "G"]
+        else:
+            candidates = [c for c, (q, _) in enumerate(columns) if not (self.stacked and q == "G")]
+        hits = [c for c in candidates if self._column_x(c) <= x < self._column_x(c) + self.cw]
+        if 0 <= r < self.rows and hits and self.cell_at(r, hits[0]) is not None:
+            self.focus()
+            self.cursor = (r, hits[0])
+            self.refresh()
+            self.post_message(self.CursorMoved(self, self.cursor_cell))
+
+    def on_focus(self) -> None:
+        # runs before Widget._on_focus sets has_focus, so name the cell directly
+        self.refresh()
+        self.post_message(self.CursorMoved(self, self.cell_at(*self.cursor)))
+
+    def on_blur(self) -> None:
+        self.refresh()
+        self.post_message(self.CursorMoved(self, None))
+
+    def action_edit(self) -> None:
+        if self.cursor_cell is not None:
+            self.post_message(self.EditRequested(self, self.cursor_cell))
+
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
-        base = self.rich_style
-        style = self.get_component_rich_style
+        style = self._palette()
+        base = style["base"]
         top = HEADER_LINES + self.rows
         if row < HEADER_LINES:
             segments = self._header(row, style)
@@ -116,28 +254,28 @@ class LayerSheet(ScrollView, can_focus=True):
             segments = self._g_header(row - top - 1, style)
         elif self.stacked and row < self.virtual_size.height:
             b = row - top - 1 - HEADER_LINES
-            label = Segment(f"b={b + 1}".rjust(4) + " ", style("sheet--header"))
+            label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
             segments = [label] + self._matrix(self.view.G, b, "G", style)
         else:
             return Strip.blank(self.size.width, base)
-        strip = Strip(segments).apply_style(base).crop_extend(scroll_x, scroll_x + self.size.width, base)
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + self.size.width, base)
         return strip.apply_offsets(scroll_x, row)
 
     def _g_header(self, row: int, style) -> list[Segment]:
-        head = style("sheet--header")
+        head = style["header"]
         if row == 1:
             return [Segment("unit ", head), Segment(self._matrix_header(), head)]
         produced = self.view.produced == "G"
         name = self._label(f"G{sup(self.view.layer)}", produced)
-        return [Segment(" " * 5, head), Segment(name, head + style("sheet--produced") if produced else head)]
+        return [Segment(" " * 5, head), Segment(name, style["header+"] if produced else head)]
 
     def _label(self, name: str, produced: bool) -> str:
         return ("▶ " if produced else "") + name
 
     def _header(self, row: int, style) -> list[Segment]:
         v, cw, l = self.view, self.cw, self.view.layer
-        head = style("sheet--header")
-        hot = head + style("sheet--produced")
+        head = style["header"]
+        hot = style["header+"]
         mw = self._matrix_width(self.ncols)
         segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
         if row == 0:
@@ -164,27 +302,28 @@ class LayerSheet(ScrollView, can_focus=True):
             text += f" +{self.hidden_cols}…".rjust(7)
         return text
 
-    def _number(self, x, style, changed: bool, produced: bool, dim: bool) -> Segment:
+    def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False) -> Segment:
         text = cell(float(x), self.digits) + ("•" if changed else " ")
-        s = style("sheet--dim") if dim else style("sheet--neg" if x < 0 else "sheet--pos")
-        if produced:
-            s = s + style("sheet--produced")
-        return Segment(text.rjust(self.cw), s)
+        if here:  # brackets mark the cursor without colour too
+            return Segment(f"[{text.strip()}]".rjust(self.cw), style["cursor"])
+        name = "dim" if dim else ("neg" if x < 0 else "pos")
+        return Segment(text.rjust(self.cw), style[name + "+" if produced else name])
 
     def _blank(self, style) -> Segment:
-        return Segment("·".rjust(self.cw - 1) + " ", style("sheet--dim"))
+        return Segment("·".rjust(self.cw - 1) + " ", style["dim"])
 
     def _matrix(self, M: np.ndarray, b: int, q: str, style) -> list[Segment]:
         v = self.view
         produced = v.produced == q
+        here = self.cursor_cell
         segs = []
         for a in range(self.ncols):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
-            segs.append(self._number(M[b, a], style, changed, produced, False))
+            segs.append(self._number(M[b, a], style, changed, produced, False, here == (q, v.layer, b, a)))
             if a == 0:
-                segs.append(Segment("│", style("sheet--bias")))
+                segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:
-            segs.append(Segment(" " * 7))
+            segs.append(Segment(" " * 7, style["base"]))
         return segs
 
     def _row(self, r: int, style) -> list[Segment]:
@@ -192,22 +331,27 @@ class LayerSheet(ScrollView, can_focus=True):
         bias_row = v.hidden and r == 0
         b = r - 1 if v.hidden else r  # index into W's rows
         label = "b=0" if bias_row else f"b={b + 1}"
-        segs = [Segment(label.rjust(4) + " ", style("sheet--header"))]
+        segs = [Segment(label.rjust(4) + " ", style["header"])]
         mw = self._matrix_width(self.ncols)
         if bias_row:
-            segs.append(Segment(" " * (mw + 2)))
+            segs.append(Segment(" " * (mw + 2), style["base"]))
         else:
             segs += self._matrix(v.W, b, "W", style)
-            segs.append(Segment("  "))
+            segs.append(Segment("  ", style["base"]))
+        cursor = self.cursor_cell
         for q, arr in (("s", v.s), ("o", v.o), ("delta", v.delta)):
             idx = r if q == "o" else b
-            if arr is None or (bias_row and q != "o"):
-                segs.append(self._blank(style) if not bias_row or q == "o" else Segment(" " * self.cw))
-                continue
-            produced = v.produced == q
-            changed = produced and v.changed is not None and bool(v.changed[idx])
-            segs.append(self._number(arr[idx], style, changed, produced, v.stale))
+            here = cursor == (q, v.layer, idx, None)
+            if bias_row and q != "o":
+                segs.append(Segment(" " * self.cw, style["base"]))
+            elif arr is None:
+                blank = self._blank(style)
+                segs.append(Segment("[·]".rjust(self.cw), style["cursor"]) if here else blank)
+            else:
+                produced = v.produced == q
+                changed = produced and v.changed is not None and bool(v.changed[idx])
+                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here))
         if not bias_row and not self.stacked:
-            segs.append(Segment("  "))
+            segs.append(Segment("  ", style["base"]))
             segs += self._matrix(v.G, b, "G", style)
         return segs

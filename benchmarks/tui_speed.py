@@ -1,0 +1,115 @@
+"""TUI figures: steps processed and rendered (XOR, 784-128-10, a bare Textual app) and cold start.
+
+    python benchmarks/tui_speed.py [--steps N] [--starts K]
+
+Step cost is CPU time (time.process_time) of N steps, each followed by the pilot waiting until the
+screen is drawn: the pilot's idle waits are sleeps, so they drop out and what is left is the work of
+handling a key and rendering. Cold start is the wall time of a fresh process from launch to its
+first frame (headless), interleaved with the bare app, median of K runs each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+
+from _common import ROOT, big_spec
+
+from textual.app import App
+from textual.widgets import Static
+
+
+class Bare(App):
+    def compose(self):
+        yield Static("0", id="s")
+
+
+async def cpu_per_step(make_app, step, n: int) -> float:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(5):  # warm up
+            step(app)
+            await pilot.pause()
+        t = time.process_time()
+        for _ in range(n):
+            step(app)
+            await pilot.pause()
+        return (time.process_time() - t) / n
+
+
+def bare_step(app) -> None:
+    static = app.query_one("#s", Static)
+    static.update(str(int(str(static.render())) + 1))
+
+
+COLD_BARE = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("bptui")
+    def on_mount(self):
+        self.call_after_refresh(self.exit)
+Bare().run(headless=True)
+"""
+
+COLD_BPTUI = """
+import sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+class FirstFrame(tui.BptuiApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(self.exit)
+tui.BptuiApp = FirstFrame
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True)
+from bptui.cli import main
+main()
+"""
+
+
+def cold_start(k: int) -> tuple[float, float]:
+    path = str(ROOT / "networks" / "xor.json")
+    scripts = {"bare": COLD_BARE, "bptui": COLD_BPTUI.format(path=path)}
+    times: dict[str, list[float]] = {"bare": [], "bptui": []}
+    for _ in range(k):
+        for name, code in scripts.items():
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+            times[name].append(time.perf_counter() - t)
+    return statistics.median(times["bare"]), statistics.median(times["bptui"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--starts", type=int, default=11)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from bptui.core.spec import load
+    from bptui.tui.app import BptuiApp
+
+    xor = load(ROOT / "networks" / "xor.json")
+    big = big_spec((784, 128, 10), n=20)
+    n = args.steps
+    bare = asyncio.run(cpu_per_step(Bare, bare_step, n))
+    t_xor = asyncio.run(cpu_per_step(lambda: BptuiApp(xor), lambda a: a.action_next(), n))
+    t_big = asyncio.run(cpu_per_step(lambda: BptuiApp(big), lambda a: a.action_next(), n))
+    print(f"CPU per step, processed and rendered ({n} steps, 120×40):")
+    print(f"  bare Textual app (one Static): {bare * 1e3:6.2f} ms")
+    print(f"  bptui XOR:                     {t_xor * 1e3:6.2f} ms  ({t_xor / bare:.2f}× bare)")
+    print(f"  bptui 784-128-10:              {t_big * 1e3:6.2f} ms  ({t_big / bare:.2f}× bare, {t_big / t_xor:.2f}× XOR)")
+    b, s = cold_start(args.starts)
+    print(f"cold start to the first frame (median of {args.starts}): bare {b * 1e3:.0f} ms, "
+          f"bptui xor {s * 1e3:.0f} ms, ratio {s / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()

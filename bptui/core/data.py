@@ -1,0 +1,153 @@
+"""Data sets: inline lists, seeded generators and CSV files; the held-out test split; standardising.
+
+Every generator draws from ``np.random.default_rng(seed)`` only, so the same ``data`` section gives
+the same numbers on every machine and run. The test split (``test_fraction``) is the last part of
+the data after a seeded shuffle; it is held out from the step schedule and from training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SpecError
+
+GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
+GENERATOR_DEFAULTS = {"n": 200, "noise": 0.1, "seed": 0, "test_fraction": 0.2}
+CLASSIFIERS = ("xor", "circle", "gauss", "spiral", "moons")
+
+
+@dataclass(frozen=True)
+class DataSet:
+    inputs: np.ndarray  # training split, N × d⁽⁰⁾ (standardised when asked)
+    targets: np.ndarray
+    test_inputs: np.ndarray  # the held-out split (0 rows when there is none)
+    test_targets: np.ndarray
+    shift: np.ndarray | None = None  # x ↦ (x − shift) / scale when standardised
+    scale: np.ndarray | None = None
+
+
+# -- generators -------------------------------------------------------------------------------------
+def _labels_2d(name: str, n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n points in the plane and their 0/1 classes."""
+    if name == "xor":
+        X = rng.uniform(-1.0, 1.0, size=(n, 2))
+        c = (X[:, 0] * X[:, 1] < 0).astype(float)
+    elif name == "circle":
+        X = rng.uniform(-1.0, 1.0, size=(n, 2))
+        c = (np.hypot(X[:, 0], X[:, 1]) < math.sqrt(2 / math.pi)).astype(float)  # half the square inside
+    elif name == "gauss":
+        c = (np.arange(n) % 2).astype(float)
+        X = rng.normal(0.0, 0.5, size=(n, 2)) + np.where(c[:, None] == 1, 1.0, -1.0)
+    elif name == "spiral":
+        c = (np.arange(n) % 2).astype(float)
+        t = rng.uniform(0.0, 1.0, size=n)
+        angle = 3 * math.pi * t + math.pi * c
+        X = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    else:  # moons
+        c = (np.arange(n) % 2).astype(float)
+        a = rng.uniform(0.0, math.pi, size=n)
+        X = np.where(c[:, None] == 0,
+                     np.stack([np.cos(a), np.sin(a)], axis=1),
+                     np.stack([1 - np.cos(a), 0.5 - np.sin(a)], axis=1))
+    X = X + rng.normal(0.0, noise, size=X.shape) if noise else X
+    return X, c
+
+
+def generate(name: str, n: int, noise: float, seed: int, outputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` examples of a generator, in a seeded random order; ``outputs`` is d⁽ᴸ⁾.
+
+    ``sine``: x uniform in [−π, π], y = sin x + noise. The classifiers: points in the plane with
+    target 0/1 (one output unit) or one-hot [1, 0] / [0, 1] (two output units).
+    """
+    rng = np.random.default_rng(seed)
+    if name == "sine":
+        X = rng.uniform(-math.pi, math.pi, size=(n, 1))
+        Y = np.sin(X) + (rng.normal(0.0, noise, size=X.shape) if noise else 0.0)
+        return X, Y
+    X, c = _labels_2d(name, n, noise, rng)
+    Y = c[:, None] if outputs == 1 else np.stack([1 - c, c], axis=1)
+    order = rng.permutation(n)
+    return X[order], Y[order]
+
+
+def generator_shape(name: str) -> tuple[int, tuple[int, ...]]:
+    """(input width, allowed output widths) of a generator."""
+    return (1, (1,)) if name == "sine" else (2, (1, 2))
+
+
+# -- CSV files --------------------------------------------------------------------------------------
+def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: str) -> tuple[np.ndarray, np.ndarray]:
+    """Named columns of a CSV file with a header line, as numbers; every problem is a SpecError."""
+    import csv  # only files that use a CSV pay for it
+
+    source = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise SpecError(f"no such file {source}", place=f"{place}.csv") from None
+    except IsADirectoryError:
+        raise SpecError(f"{source} is a directory, not a CSV file", place=f"{place}.csv") from None
+    except UnicodeDecodeError as err:
+        raise SpecError(f"not UTF-8 text (byte {err.start})", source=source) from None
+    except (OSError, csv.Error) as err:
+        raise SpecError(f"cannot read: {getattr(err, 'strerror', None) or err}", source=source) from None
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise SpecError("empty: a header line of column names is needed", source=source)
+    header = [h.strip() for h in rows[0]]
+    if len(rows) < 2:
+        raise SpecError("no rows of data below the header", source=source)
+    columns = {name: i for i, name in enumerate(header)}
+    for key, names in (("targets", targets), ("inputs", inputs or [])):
+        for i, name in enumerate(names):
+            if name not in columns:
+                raise SpecError(f"no column {name!r} in {path.name} (columns: {', '.join(header)})",
+                                place=f"{place}.{key}[{i}]")
+    if inputs is None:
+        inputs = [h for h in header if h not in targets]
+        if not inputs:
+            raise SpecError(f"no input columns left in {path.name} besides the targets", place=f"{place}.targets")
+    values = np.empty((len(rows) - 1, len(header)))
+    wanted = [columns[c] for c in inputs + targets]
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise SpecError(f"{len(row)} cells, expected {len(header)} like the header", source=source,
+                            place=f"line {line}")
+        for j in wanted:
+            cell = row[j].strip()
+            try:
+                x = float(cell)
+            except ValueError:
+                x = math.nan
+            if not math.isfinite(x):
+                raise SpecError(f"{cell!r} is not a finite number", source=source,
+                                place=f"line {line}, column {header[j]}")
+            values[line - 2, j] = x
+    return values[:, [columns[c] for c in inputs]], values[:, [columns[c] for c in targets]]
+
+
+# -- split and standardise --------------------------------------------------------------------------
+def split(X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int | None) -> tuple[np.ndarray, ...]:
+    """(train X, train Y, test X, test Y): a seeded shuffle (when ``seed`` is given), then the last
+    round(test_fraction · N) rows are the test split."""
+    n_test = int(round(test_fraction * len(X)))
+    if n_test == 0:
+        return X, Y, X[:0], Y[:0]
+    if seed is not None:
+        order = np.random.default_rng(seed).permutation(len(X))
+        X, Y = X[order], Y[order]
+    cut = len(X) - n_test
+    return X[:cut], Y[:cut], X[cut:], Y[cut:]
+
+
+def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x − mean) / std per input, with the statistics of the training split only (std 0 → 1)."""
+    shift = train.mean(axis=0)
+    scale = train.std(axis=0)
+    scale[scale == 0] = 1.0
+    return (train - shift) / scale, (test - shift) / scale, shift, scale

@@ -1,0 +1,221 @@
+"""Quiz logic: hide one number of the next step, read the student's answer, check it, keep score.
+
+The quiz walks the same steppers as every view. For each step it does the step, picks the number to
+ask for — the scalar (a loss, a graph node's value or adjoint) or one cell of the vector or matrix,
+chosen by a seeded generator (``numpy.random.default_rng([seed, step])``, so the same quiz every
+run) or given — and shows the step's equation with that number replaced by ``?``. Answers are
+floats (``0.25``, ``-1e-3``, ``−0.5``) or simple fractions (``1/4``, ``-3/8``); an answer is right
+within a relative tolerance (1e-3 by default) or, for values near 0, a small absolute floor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .explain import Cell, Explanation, explain
+from .notation import mat, num, sup, vec
+
+DEFAULT_REL = 1e-3
+DEFAULT_ABS = 1e-6
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Right when |answer − value| ≤ max(rel·|value|, abs)."""
+
+    rel: float = DEFAULT_REL
+    abs: float = DEFAULT_ABS
+
+    def accepts(self, answer: float, value: float) -> bool:
+        return abs(answer - value) <= max(self.rel * abs(value), self.abs)
+
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_FRACTION = re.compile(rf"\s*({_NUMBER})\s*/\s*({_NUMBER})\s*")
+
+
+def parse_answer(text: str) -> float:
+    """A float or a simple fraction ``p/q``; ValueError (saying what is accepted) otherwise."""
+    clean = text.strip().replace("−", "-").replace("–", "-").replace(" ", "")
+    m = _FRACTION.fullmatch(clean)
+    try:
+        if m:
+            top, bottom = float(m.group(1)), float(m.group(2))
+            if bottom == 0:
+                raise ValueError("division by zero")
+            value = top / bottom
+        elif re.fullmatch(_NUMBER, clean):
+            value = float(clean)
+        else:
+            raise ValueError(clean)
+    except ValueError:
+        raise ValueError(f"not a number: {text.strip()!r} (type a number like 0.25, -1e-3 or 1/4)") from None
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text.strip()!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Question:
+    """One asked number: the step (already done), the cell, the equation with ``?`` in its place."""
+
+    key: object  # the step's StepKey or GraphStepKey
+    cell: Cell
+    symbol: str  # the asked number's name: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b …
+    equation: str  # the step's equation, the asked number shown as "?"
+    value: float  # the right answer
+
+
+@dataclass(frozen=True)
+class Verdict:
+    question: Question
+    given: float
+    right: bool
+    explanation: Explanation
+
+
+@dataclass
+class Score:
+    asked: int = 0
+    right: int = 0
+    verdicts: list = field(default_factory=list)
+
+    def add(self, verdict: Verdict) -> None:
+        self.asked += 1
+        self.right += verdict.right
+        self.verdicts.append(verdict)
+
+    def summary(self) -> str:
+        if not self.asked:
+            return "score: no answers"
+        return f"score: {self.right} of {self.asked} right ({round(100 * self.right / self.asked)}%)"
+
+
+# -- which number to ask for ------------------------------------------------------------------------
+def candidates(spec, key) -> list[Cell]:
+    """Every cell a step produced (without the constant bias entry of a hidden o⁽ˡ⁾)."""
+    if getattr(key, "node", None) is not None:
+        return [Cell(key.quantity, node=key.node)]
+    q, l = key.quantity, key.layer
+    if q == "loss":
+        return [Cell("loss")]
+    units = range(1, spec.widths[l] + 1)
+    if q in ("G", "W"):
+        return [Cell(q, l, b, a) for b in units for a in range(spec.widths[l - 1] + 1)]
+    return [Cell(q, l, b) for b in units]
+
+
+def choose(spec, key, seed: int = 0) -> Cell:
+    """The cell to ask for at this step: the same one for the same seed, every run."""
+    options = candidates(spec, key)
+    if len(options) == 1:
+        return options[0]
+    return options[int(np.random.default_rng([int(seed), int(key.step)]).integers(len(options)))]
+
+
+def _index(spec, cell: Cell):
+    """Where ``cell`` sits in the step's value array."""
+    b = cell.unit
+    if cell.quantity in ("G", "W"):
+        return (b - 1, cell.column)
+    if cell.quantity == "o" and cell.layer < spec.L:
+        return b
+    return b - 1
+
+
+def _masked(value: np.ndarray, index, digits: int) -> str | None:
+    """The value as :func:`~bptui.core.notation.vec`/``mat`` writes it, with ``?`` at ``index``;
+    None when that entry would be elided."""
+    def row(v, hide, limit):
+        if len(v) > limit:
+            return None
+        return "[" + ", ".join("?" if i == hide else num(x, digits) for i, x in enumerate(v)) + "]"
+
+    if value.ndim == 1:
+        return row(value, index, 8)
+    r, c = index
+    if len(value) > 6:
+        return None
+    rows = [row(v, c if i == r else -1, 6) for i, v in enumerate(value)]
+    return None if None in rows else "[" + ", ".join(rows) + "]"
+
+
+def network_equation(stepper, step, digits: int = 4) -> str:
+    from .equations import equation
+
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer)
+
+
+def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
+    """The step's equation with the number ``cell`` replaced by ``?``."""
+    spec = stepper.spec
+    if getattr(spec, "kind", "network") == "graph":
+        from .graph_stepper import graph_equation
+
+        eq = graph_equation(spec, stepper.state, step, digits)
+        shown = num(step.value, digits)
+        return eq[: -len(shown)] + "?" if eq.endswith(shown) else f"{eq.rsplit(' = ', 1)[0]} = ?"
+    eq = network_equation(stepper, step, digits)
+    if cell.quantity == "loss":
+        return eq[: eq.rindex(f" = {num(step.value, digits)};")] + " = ?;   ℓ_D = ℓ_D + ?"
+    value = np.asarray(step.value)
+    shown = vec(value, digits) if value.ndim == 1 else mat(value, digits)
+    masked = _masked(value, _index(spec, cell), digits)
+    head = eq[: -len(shown)] if eq.endswith(shown) else eq.rsplit(" = ", 1)[0] + " = "
+    return head + (masked if masked is not None else "?   (too big to show; the asked entry is hidden)")
+
+
+def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4) -> Question:
+    """The question for a step just done: ``cell`` or a seeded choice among its numbers."""
+    spec = stepper.spec
+    cell = cell or choose(spec, step.key, seed)
+    symbol = cell.symbol()
+    if cell.quantity == "loss":
+        symbol = f"ℓ{sup(step.key.example)}"
+    if cell.quantity == "loss" or cell.node is not None:
+        value = float(step.value)
+    else:
+        value = float(np.asarray(step.value)[_index(spec, cell)])
+    return Question(step.key, cell, symbol, hide(stepper, step, cell, digits), value)
+
+
+def check(stepper, question: Question, text: str, tolerance: Tolerance = Tolerance()) -> Verdict:
+    """Parse the answer (ValueError if it is not a number) and judge it, with the explanation."""
+    given = parse_answer(text)
+    return Verdict(question, given, tolerance.accepts(given, question.value), explain(stepper, question.cell))
+
+
+class Quiz:
+    """A quiz over the steps of a network or graph file: ``next()`` a question, ``answer()`` it."""
+
+    def __init__(self, spec, tolerance: Tolerance = Tolerance(), seed: int = 0, steps: int | None = None,
+                 digits: int = 4) -> None:
+        if getattr(spec, "kind", "network") == "graph":
+            from .graph_stepper import GraphStepper
+
+            self.stepper = GraphStepper(spec)
+        else:
+            from .stepper import Stepper
+
+            self.stepper = Stepper(spec)
+        self.spec, self.tolerance, self.seed, self.digits = spec, tolerance, seed, digits
+        self.total = len(self.stepper.schedule) if steps is None else steps
+        if getattr(spec, "kind", "network") == "graph":
+            self.total = min(self.total, len(self.stepper.schedule))
+        self.score = Score()
+
+    def next(self) -> Question | None:
+        """Do the next step and ask about it; None after the last one."""
+        if self.stepper.position >= self.total:
+            return None
+        step = self.stepper.forward()
+        return ask(self.stepper, step, self.seed, digits=self.digits)
+
+    def answer(self, question: Question, text: str) -> Verdict:
+        verdict = check(self.stepper, question, text, self.tolerance)
+        self.score.add(verdict)
+        return verdict

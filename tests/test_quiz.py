@@ -1,0 +1,131 @@
+"""The quiz: answers parsed and judged, a seeded choice of cell, and `bptui quiz` driven through stdin."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.explain import Cell
+from bptui.core.quiz import Quiz, Tolerance, ask, choose, parse_answer
+from bptui.core.spec import load_any
+from bptui.core.stepper import Stepper
+
+from .conftest import NETWORKS
+
+
+@pytest.mark.parametrize("text, value", [
+    ("0.25", 0.25), ("-1e-3", -1e-3), ("−0.5", -0.5), ("1/4", 0.25), (" -3 / 8 ", -0.375), ("+2", 2.0),
+    (".5", 0.5), ("1E2", 100.0), ("1.5/0.5", 3.0),
+])
+def test_answers_are_floats_or_simple_fractions(text, value):
+    assert parse_answer(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1/0", "nan", "inf", "1/2/3", "0x10", "1,5", "2*3"])
+def test_other_answers_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_answer(text)
+
+
+def test_tolerance_is_relative_with_a_floor_near_zero():
+    t = Tolerance()
+    assert t.accepts(0.5592, 0.5592682) and not t.accepts(0.558, 0.5592682)
+    assert t.accepts(-412.0, -412.19) and not t.accepts(-411.0, -412.19)
+    assert t.accepts(0.0, 3e-7) and not t.accepts(0.0, 3e-5)
+    assert Tolerance(rel=0.1).accepts(0.54, 0.5) and not Tolerance(rel=0.1).accepts(0.56, 0.5)
+
+
+def test_the_choice_is_seeded_and_covers_every_cell():
+    spec = load_any(NETWORKS / "xor.json")
+    stepper = Stepper(spec)
+    keys = [stepper.schedule.key(i) for i in range(len(stepper.schedule))]
+    assert [choose(spec, k, seed=5) for k in keys] == [choose(spec, k, seed=5) for k in keys]
+    assert [choose(spec, k, seed=5) for k in keys] != [choose(spec, k, seed=6) for k in keys]
+    chosen = {choose(spec, keys[6], seed) for seed in range(60)}  # G⁽²⁾: 1×3
+    assert chosen == {Cell("G", 2, 1, a) for a in range(3)}
+    assert all(c.unit != 0 for c in (choose(spec, keys[1], s) for s in range(30)))  # never the bias 1 of o⁽¹⁾
+
+
+def test_a_question_hides_exactly_its_number():
+    spec = load_any(NETWORKS / "xor.json")
+    stepper = Stepper(spec)
+    step = stepper.forward()
+    q = ask(stepper, step, cell=Cell("s", 1, 2))
+    assert q.equation.endswith("= [0.1, ?]") and q.value == -0.2 and q.symbol == "s₂⁽¹⁾"
+    stepper.goto(7)  # G⁽²⁾ of example 1
+    q = ask(stepper, stepper.last, cell=Cell("G", 2, 1, 2))
+    assert q.equation.endswith("= [[0.2757, 0.02748, ?]]")
+    assert q.value == stepper.state.G[2][0, 2]
+    stepper.goto(5)
+    q = ask(stepper, stepper.last)
+    assert "?" in q.equation and "0.3128" not in q.equation and q.symbol == "ℓ⁽¹⁾"
+
+
+def test_a_whole_quiz_in_the_core_keeps_score():
+    quiz = Quiz(load_any(NETWORKS / "lecture13.json"))
+    answers = 0
+    while (q := quiz.next()) is not None:
+        verdict = quiz.answer(q, repr(q.value) if answers % 2 == 0 else str(q.value * 1.01 + 0.1))
+        assert verdict.right == (answers % 2 == 0)
+        assert verdict.explanation.value == q.value
+        answers += 1
+    assert answers == 16 and quiz.score.asked == 16 and quiz.score.right == 8
+    assert quiz.score.summary() == "score: 8 of 16 right (50%)"
+
+
+def right_answers(name, steps, seed=0):
+    quiz = Quiz(load_any(NETWORKS / f"{name}.json"), seed=seed, steps=steps)
+    values = []
+    while (q := quiz.next()) is not None:
+        values.append(q.value)
+    return values
+
+
+def test_bptui_quiz_through_stdin(monkeypatch, capsys):
+    values = right_answers("xor", 4)
+    answers = iter([f"{values[0] * (1 + 5e-4):.10g}",  # within 1e-3: right
+                    f"{values[1] * (1 + 5e-3):.10g}",  # outside: wrong
+                    "not a number", f"{values[2]:.4g}",  # re-asked, then right
+                    f"{values[3]:.10g}"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    code = main(["quiz", str(NETWORKS / "xor.json"), "--steps", "4"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("right: ") == 3 and out.count("wrong: ") == 1
+    assert "not a number: 'not a number'" in out
+    assert "s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾ = [[0.1, 0.5, −0.4], [−0.2, 0.3, 0.6]] [1, 0, 0] = [" in out and "?" in out
+    assert "Σₐ w" in out  # the explanation follows each answer
+    assert out.rstrip().endswith("score: 3 of 4 right (75%)")
+
+
+def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
+    values = right_answers("lecture13", None)
+    stdin = f"{values[0]}\n{values[1] + 1}\n"  # then EOF
+    proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", str(NETWORKS / "lecture13.json")],
+                          input=stdin, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "a = x·z = 2·3 = ?" in proc.stdout
+    assert proc.stdout.rstrip().endswith("score: 1 of 2 right (50%)")
+    first = right_answers("xor", 1)[0]
+    proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", "xor", "--tolerance", "0.5"],
+                          input=f"{first * 1.4}\nq\n", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "right within a relative 0.5" in proc.stdout
+    assert proc.stdout.rstrip().endswith("score: 1 of 1 right (100%)")
+
+
+def test_bptui_quiz_bad_input(capsys):
+    assert main(["quiz", "nope.json"]) == 2
+    assert capsys.readouterr().err.startswith("error: nope.json: no such file")
+    assert main(["quiz", "xor", "--tolerance", "-1"]) == 2
+
+
+def test_quiz_values_match_the_stepper():
+    spec = load_any(NETWORKS / "classifier.json")
+    quiz = Quiz(spec, seed=2)
+    reference = Stepper(spec)
+    while (q := quiz.next()) is not None:
+        step = reference.forward()
+        value = np.asarray(step.value)
+        assert q.value in value.ravel() or q.value == float(step.value)

@@ -1,0 +1,121 @@
+"""`bptui serve` in a subprocess on a free local port; --no-color and NO_COLOR; trace text for screen readers."""
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from bptui.cli import main, serve_command
+
+from .conftest import NETWORKS, ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_command_runs_this_python_on_the_file():
+    parts = shlex.split(serve_command(str(NETWORKS / "xor.json")))
+    assert parts[:3] == [sys.executable, "-m", "bptui"] and parts[3] == str((NETWORKS / "xor.json").resolve())
+    assert shlex.split(serve_command("xor.json", no_color=True))[-1] == "--no-color"
+
+
+def test_serve_serves_the_page():
+    pytest.importorskip("textual_serve")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bptui", "serve", str(NETWORKS / "xor.json"), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        page, last_error = None, None
+        for _ in range(60):  # up to about 30 s for the server to come up
+            if proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    page = response.read().decode("utf-8", "replace")
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError) as err:
+                last_error = err
+                time.sleep(0.5)
+        assert page is not None, f"no page: {last_error}; exit {proc.poll()}"
+        assert "bptui · xor" in page  # the title
+        assert "textual" in page.lower() and "/ws" in page  # textual-serve's terminal page and its websocket
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_checks_the_file_first(capsys):
+    assert main(["serve", "nope.json"]) == 2
+    assert capsys.readouterr().err.startswith("error: nope.json: no such file")
+
+
+@pytest.mark.parametrize("command", ["trace", "train", "check", "quiz", "export", "serve", "examples"])
+def test_every_command_takes_no_color(command):
+    from bptui.cli import _command_parser
+
+    assert _command_parser(command).parse_args(["--no-color"] + ([] if command == "examples" else ["xor"])).no_color
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _train_in_a_terminal(extra_env: dict, args: list[str]) -> str:
+    """`bptui train` with its output on a pseudo-terminal (so Rich would colour it), read back."""
+    import pty
+
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **extra_env}
+    env.pop("NO_COLOR", None) if "NO_COLOR" not in extra_env else None
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bptui", "train", "xor", "--epochs", "30", *args], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_no_color_and_NO_COLOR_take_the_colour_out_of_train():
+    coloured = _train_in_a_terminal({"FORCE_COLOR": "1"}, [])
+    assert ANSI.search(coloured)  # the check can see colour when there is some
+    for env, args in (({"NO_COLOR": "1"}, []), ({}, ["--no-color"])):
+        out = _train_in_a_terminal(env, args)
+        colours = [c for c in ANSI.findall(out) if re.search(r"\[(3\d|4\d|9\d|38|48)", c)]
+        assert colours == [], (env, args, colours[:5])
+        assert "after 30 epochs" in out
+
+
+def test_trace_text_reads_linearly_for_a_screen_reader(capsys):
+    for name in ("xor", "lecture13", "classifier"):
+        assert main(["trace", str(NETWORKS / f"{name}.json")]) == 0
+        out = capsys.readouterr().out
+        assert not re.search(r"[\u2500-\u259f]", out)  # no box drawing or block characters
+        assert "\x1b" not in out  # no escape sequences
+        for line in out.splitlines():
+            # every number stands after a label: "name = …", a step's equation, or an example's x and y
+            if re.search(r"\d", line) and not line.startswith(("Epoch", "End of epoch")):
+                assert "=" in line or line.endswith((".", ":")), line
