@@ -36,7 +36,7 @@ class BptuiApp(App[None]):
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
         Binding("c", "diagram('graph')", "Graph", id="graph", tooltip="The network's computation graph (again: panels)"),
-        Binding("d", "diagram('nn')", "NN diagram", id="nn-diagram", tooltip="Units and weights (again: panels)"),
+        Binding("d", "diagram('nn')", "NN", id="nn-diagram", tooltip="Units and weights (again: panels)"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),

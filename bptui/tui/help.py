@@ -30,7 +30,7 @@ KEYS = [
     ("e", "to the end of the epoch"),
     ("r", "reset to the file's weights"),
     ("c", "the network's computation graph (matrix level); again: the layer panels"),
-    ("d", "the neural-network diagram (units and weights); again: the layer panels"),
+    ("d", "the neural-network (NN) diagram: units and weights; again: the layer panels"),
     ("+  -", "more / fewer digits"),
     ("tab", "focus a panel; then ↑ ↓ PgUp PgDn and [ ] scroll it"),
     ("?", "this help"),
