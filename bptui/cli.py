@@ -151,7 +151,10 @@ def _is_graph(spec) -> bool:
 
 def cmd_open(args) -> int:
     spec = _load(args.file)
-    from .tui.app import run
+    if _is_graph(spec):
+        from .tui.graph_app import run
+    else:
+        from .tui.app import run
 
     return run(spec, no_color=args.no_color)
 

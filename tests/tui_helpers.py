@@ -26,3 +26,10 @@ def big_spec(widths=(784, 128, 10), n=4, seed=0):
 
 def app_for(name: str) -> BptuiApp:
     return BptuiApp(load(NETWORKS / f"{name}.json"))
+
+
+def graph_app_for(name: str):
+    from bptui.core.spec import load_any
+    from bptui.tui.graph_app import GraphApp
+
+    return GraphApp(load_any(NETWORKS / f"{name}.json"))

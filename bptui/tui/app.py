@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Input, Static
 
 from ..core.equations import step_equation, symbol
@@ -21,6 +22,7 @@ from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
 from .explain import explain_cell, panel_cell, to_cell
 from .prompt import Prompt
+from .net_diagrams import NetworkDiagrams
 from .sheet import LayerSheet
 from .view import layer_views
 
@@ -43,6 +45,8 @@ class BptuiApp(App[None]):
         Binding("u", "to_update", "Update", id="update", tooltip="Through the next update"),
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
+        Binding("c", "diagram('graph')", "Graph", id="graph", tooltip="The network's computation graph (again: panels)"),
+        Binding("d", "diagram('nn')", "NN", id="nn-diagram", tooltip="Units and weights (again: panels)"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("w", "save", "Save", id="save", tooltip="Save the network with its current weights"),
@@ -73,6 +77,7 @@ class BptuiApp(App[None]):
                 widest = max(w.shape[1] for w in self.spec.weights)
                 for view in layer_views(self.stepper):
                     yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
+            yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
         yield Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
         yield Footer()
@@ -139,6 +144,7 @@ class BptuiApp(App[None]):
             hidden = None if self.question is None else panel_cell(self.stepper, self.question.cell)
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
+            self.query_one(NetworkDiagrams).refresh_from(self.digits)
             self.show_explanation()
 
     def say(self, text: str) -> None:
@@ -309,9 +315,14 @@ class BptuiApp(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def action_diagram(self, mode: str) -> None:
+        """c, d: a diagram of the network in place of the layer panels, and back."""
+        shown = self.query_one(NetworkDiagrams).toggle(mode, self.digits)
+        self.query_one("#layers").display = not shown
+
     def action_scroll_panel(self, dx: int) -> None:
         focused = self.focused
-        if isinstance(focused, LayerSheet):
+        if isinstance(focused, ScrollView):
             focused.scroll_relative(x=dx, animate=False)
 
 

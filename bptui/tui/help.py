@@ -29,6 +29,8 @@ KEYS = [
     ("u", "through the next update"),
     ("e", "to the end of the epoch"),
     ("r", "reset to the file's weights"),
+    ("c", "the network's computation graph (matrix level); again: the layer panels"),
+    ("d", "the neural-network (NN) diagram: units and weights; again: the layer panels"),
     ("+  -", "more / fewer digits"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
     ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),
@@ -42,7 +44,10 @@ KEYS = [
 ON_SCREEN = """\
   ▶ marks the quantity the last step produced (also highlighted);
   • marks each value the last step changed; · is a value not yet computed;
-  dim values belong to a pass that has ended; negative numbers carry a − sign (and are red)."""
+  dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).
+  c: the computation graph at matrix level, one box per quantity (W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾,
+  s⁽ˡ⁾ holds δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed. d: the neural-network
+  diagram, one rounded node per unit (1 for a bias), each edge labelled with its weight."""
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -50,6 +55,43 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
     width = max(cell_len(a) for a, _ in rows) + 3
     return "\n".join(f"  {a}{' ' * (width - cell_len(a))}{b}" for a, b in rows)
+
+
+GRAPH_NOTATION = [
+    ("a = x·z", "a node: an intermediate variable and the function it computes"),
+    ("g_a = ∂y/∂a", "the adjoint of a: how the output y changes with a"),
+    ("g_y = 1", "the reverse pass starts at the output"),
+    ("g_a = Σ g_c·∂c/∂a", "a sum over the consumers c of a (the nodes a points to)"),
+    ("g_x for an input x", "∂y/∂x: the gradient, the end of the reverse pass"),
+]
+
+GRAPH_KEYS = [
+    ("n  →  space", "next step"),
+    ("p  ←", "previous step (exact values restored)"),
+    ("f", "to the end of the forward pass"),
+    ("b", "to the end of the reverse pass"),
+    ("r", "reset to the start"),
+    ("+  -", "more / fewer digits"),
+    ("↑ ↓ PgUp PgDn  [ ]", "scroll the graph (it follows the current step by itself)"),
+    ("?", "this help"),
+    ("q", "quit"),
+]
+
+GRAPH_ON_SCREEN = """\
+  One box per variable (the lecture's computation-graph convention): the function inside, the
+  name above; an edge from each argument to the node that uses it. In each box: = its value,
+  g = its adjoint. ▶ marks the node the last step computed (also highlighted), • the line it wrote;
+  the highlighted edges are the ones its equation reads along; · is a value not yet computed."""
+
+
+def graph_help_text() -> str:
+    return (
+        "bptui — reverse-mode automatic differentiation one step at a time\n\n"
+        f"NOTATION (the lecture's)\n{_table(GRAPH_NOTATION)}\n\n"
+        f"ON SCREEN\n{GRAPH_ON_SCREEN}\n\n"
+        f"KEYS\n{_table(GRAPH_KEYS)}\n\n"
+        "Press escape or ? to close."
+    )
 
 
 def help_text() -> str:
@@ -74,6 +116,10 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, text: str | None = None) -> None:
+        super().__init__()
+        self.text = text
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(), markup=False, id="help-text")
+            yield Static(self.text or help_text(), markup=False, id="help-text")

@@ -1,0 +1,222 @@
+"""What the graph canvases show, derived from the steppers' state (no Textual here).
+
+Three diagrams, each a list of nodes and edges (fixed for the file) and a :class:`CanvasState`
+per step: a graph file's computation graph, a network's computation graph at matrix level, and a
+network's neural-network diagram (the lecture's two conventions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.cells import cell_len
+
+from ..core.graph import GraphSpec, arg_names
+from ..core.graph_ops import OPS
+from ..core.graph_stepper import FORWARD, GraphStepper
+from ..core.notation import mat, num, sup, vec
+from ..core.spec import NetworkSpec
+from ..core.stepper import Stepper
+
+PENDING = "·"  # a value not computed yet
+MAX_UNITS, MAX_LAYERS = 8, 4  # the largest network the neural-network diagram draws
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def sub(i: int) -> str:
+    return str(i).translate(_SUB)
+
+
+@dataclass(frozen=True)
+class CanvasNode:
+    id: str
+    name: str | None  # written above the box (the variable's name); None: nothing above
+    lines: int  # text lines inside the box
+    width: int  # their width
+    round: bool = False  # rounded corners: a unit of a neural-network diagram
+
+
+@dataclass(frozen=True)
+class CanvasState:
+    """What changes from step to step."""
+
+    texts: dict  # node id → its lines
+    labels: dict  # edge index → its label
+    current: str | None = None  # the node the last step computed
+    hot_line: int | None = None  # which of its lines the step wrote
+    hot_edges: frozenset = frozenset()  # edges the step reads along
+    pending: frozenset = frozenset()  # nodes with nothing computed yet (dim)
+
+
+@dataclass(frozen=True)
+class Diagram:
+    nodes: list
+    edges: list  # (from id, to id)
+    label_width: int = 0
+    pinned: frozenset = frozenset()  # sources kept in the first column (the inputs)
+
+    def edges_into(self, node: str) -> frozenset:
+        return frozenset(i for i, (_, v) in enumerate(self.edges) if v == node)
+
+    def edges_from(self, node: str) -> frozenset:
+        return frozenset(i for i, (u, _) in enumerate(self.edges) if u == node)
+
+
+# -- a graph file -----------------------------------------------------------------------------------
+def formula(spec: GraphSpec, name: str) -> str:
+    node = spec.by_name.get(name)
+    return "input" if node is None else OPS[node.op].text(arg_names(node))
+
+
+def graph_diagram(spec: GraphSpec, digits: int) -> Diagram:
+    """One box per input and per node, the function inside, the name above; edges argument → node."""
+    names = spec.input_names + spec.forward_order
+    done = GraphStepper(spec)  # a stepper of its own, walked to the end: how wide the numbers get
+    done.goto(len(done.schedule))
+    numbers = [*done.state.values.values(), *done.state.adjoints.values()]
+    width = max([cell_len(formula(spec, n)) for n in names] + [4 + cell_len(num(x, digits)) for x in numbers])
+    nodes = [CanvasNode(n, n, 3, width) for n in names]
+    edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
+    return Diagram(nodes, edges, pinned=frozenset(spec.input_names))
+
+
+def graph_state(stepper: GraphStepper, diagram: Diagram, digits: int) -> CanvasState:
+    spec, st = stepper.spec, stepper.state
+    texts, pending = {}, set()
+    for node in diagram.nodes:
+        value, adj = st.values[node.id], st.adjoints[node.id]
+        if value is None:
+            pending.add(node.id)
+        texts[node.id] = [formula(spec, node.id),
+                          f"= {PENDING if value is None else num(value, digits)}",
+                          f"g = {PENDING if adj is None else num(adj, digits)}"]
+    last = stepper.last
+    if last is None:
+        return CanvasState(texts, {}, pending=frozenset(pending))
+    node = last.key.node
+    forward = last.key.phase == FORWARD
+    hot = diagram.edges_into(node) if forward else diagram.edges_from(node)
+    return CanvasState(texts, {}, node, 1 if forward else 2, hot, frozenset(pending))
+
+
+# -- a network, as a computation graph at matrix level ----------------------------------------------
+_F = {"sigmoid": "σ", "identity": "id"}
+
+
+def _loss_text(spec: NetworkSpec) -> str:
+    o = f"o{sup(spec.L)}"
+    return {"squared": f"Σ({o} − y)²", "half_squared": f"½Σ({o} − y)²"}.get(spec.loss, f"−Σ y·log {o}")
+
+
+def network_graph(spec: NetworkSpec) -> Diagram:
+    """o⁽⁰⁾ and W⁽¹⁾ → s⁽¹⁾ → o⁽¹⁾, with W⁽²⁾ → s⁽²⁾ → … → o⁽ᴸ⁾, with y → ℓ."""
+    L = spec.L
+    edges = []
+    for l in range(1, L + 1):
+        edges += [(f"o{l - 1}", f"s{l}"), (f"W{l}", f"s{l}"), (f"s{l}", f"o{l}")]
+    edges += [(f"o{L}", "loss"), ("y", "loss")]
+    nodes = [CanvasNode(i, name, 3, max(cell_len(text), 10)) for i, name, text in _network_nodes(spec)]
+    return Diagram(nodes, edges, pinned=frozenset({"o0"}))
+
+
+def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
+    spec, st, L = stepper.spec, stepper.state, stepper.spec.L
+    funcs = {i: text for i, _, text in _network_nodes(spec)}
+
+    def v(x) -> str:
+        if x is None:
+            return PENDING
+        x = np.asarray(x)
+        return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+
+    texts = {"o0": [funcs["o0"], f"= {v(st.o[0])}", ""],
+             "y": [funcs["y"], f"= {v(st.y)}", ""],
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"ℓ_D = {num(st.loss_D, digits)}"]}
+    pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
+    for l in range(1, L + 1):
+        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
+        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"δ = {v(st.delta[l])}"]
+        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(st.o[l])}", ""]
+        pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
+    last = stepper.last
+    if last is None:
+        return CanvasState(texts, {}, pending=frozenset(pending))
+    q, l = last.key.quantity, last.key.layer
+    into, out = diagram.edges_into, diagram.edges_from
+    if q == "s":
+        node, line, hot = f"s{l}", 1, into(f"s{l}")
+    elif q == "o":
+        node, line, hot = f"o{l}", 1, into(f"o{l}")
+    elif q == "loss":
+        node, line, hot = "loss", 1, into("loss")
+    elif q == "delta":  # δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾: back from ℓ, or from s⁽ˡ⁺¹⁾, through o⁽ˡ⁾
+        node, line = f"s{l}", 2
+        hot = out(f"s{l}") | (into("loss") & out(f"o{L}") if l == L else out(f"o{l}"))
+    elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
+        node, line, hot = f"W{l}", 2, into(f"s{l}")
+    else:  # the update writes W⁽ˡ⁾
+        node, line, hot = f"W{l}", 1, frozenset()
+    return CanvasState(texts, {}, node, line, hot, frozenset(pending))
+
+
+def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
+    """(id, name, function) of each node of :func:`network_graph`, in the same order."""
+    L = spec.L
+    nodes = [("o0", f"o{sup(0)}", "[1, x]")]
+    for l in range(1, L + 1):
+        d_in, d_out = spec.widths[l - 1] + 1, spec.widths[l]
+        f = _F.get(spec.activations[l - 1], spec.activations[l - 1])
+        o = f"{f}(s{sup(l)})" if l == L else f"[1, {f}(s{sup(l)})]"
+        nodes += [(f"W{l}", f"W{sup(l)}", f"{d_out}×{d_in}"), (f"s{l}", f"s{sup(l)}", f"W{sup(l)} o{sup(l - 1)}"),
+                  (f"o{l}", f"o{sup(l)}", o)]
+    return nodes + [("y", "y", "target"), ("loss", "ℓ", _loss_text(spec))]
+
+
+# -- a network, as a neural-network diagram ---------------------------------------------------------
+def nn_too_big(spec: NetworkSpec) -> str | None:
+    """Why the network is too big for a neural-network diagram, or None."""
+    if spec.L <= MAX_LAYERS and max(spec.widths) <= MAX_UNITS:
+        return None
+    shape = "-".join(str(w) for w in spec.widths)
+    return (f"The neural-network diagram draws networks of at most {MAX_UNITS} units per layer and "
+            f"{MAX_LAYERS} layers of weights; {spec.name} is {shape}. Press d again for the layer panels, "
+            "or c for its computation graph.")
+
+
+def unit_name(spec: NetworkSpec, l: int, b: int) -> str:
+    if b == 0:
+        return "1"
+    return f"x{sub(b)}" if l == 0 else f"o{sub(b)}{sup(l)}"
+
+
+def nn_diagram(spec: NetworkSpec, digits: int) -> Diagram:
+    """One rounded node per unit (and a 1 per bias), an edge per weight, labelled with it."""
+    nodes, edges = [], []
+    for l in range(spec.L + 1):
+        first = 0 if l < spec.L else 1  # every layer but the output has a bias unit
+        for b in range(first, spec.widths[l] + 1):
+            name = unit_name(spec, l, b)
+            nodes.append(CanvasNode(f"u{l}_{b}", None, 1, cell_len(name), round=True))
+    for l in range(1, spec.L + 1):
+        for b in range(1, spec.widths[l] + 1):
+            for a in range(spec.widths[l - 1] + 1):
+                edges.append((f"u{l - 1}_{a}", f"u{l}_{b}"))
+    inputs = frozenset(f"u0_{b}" for b in range(spec.widths[0] + 1))
+    return Diagram(nodes, edges, label_width=digits + 3, pinned=inputs)
+
+
+def nn_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
+    spec, W = stepper.spec, stepper.state.W
+    texts = {n.id: [unit_name(spec, *map(int, n.id[1:].split("_")))] for n in diagram.nodes}
+    labels, layer_of = {}, {}
+    for i, (u, v) in enumerate(diagram.edges):
+        l, b = map(int, v[1:].split("_"))
+        a = int(u.split("_")[1])
+        labels[i] = num(W[l][b - 1, a], digits)
+        layer_of[i] = l
+    last = stepper.last
+    hot: frozenset = frozenset()
+    if last is not None and last.key.quantity in ("s", "G", "W"):
+        hot = frozenset(i for i, l in layer_of.items() if l == last.key.layer)
+    return CanvasState(texts, labels, hot_edges=hot)

@@ -1,0 +1,193 @@
+"""A DAG of boxes on a scrollable character canvas, drawn with the Line API.
+
+The layout (grandalf layers, our orthogonal routing) is computed once, when the canvas is made;
+every step only hands the canvas new text for the boxes' lines and edge labels and says which node
+and edges are hot, and the canvas redraws the lines on screen. Used for a graph file's computation
+graph, a network's matrix-level computation graph and its neural-network diagram.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from .diagrams import CanvasNode, CanvasState
+from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
+
+MARK = "▶"  # before the name of the node the last step computed (visible without colour)
+HOT = "•"  # after the line the last step wrote
+
+
+def _fit(text: str, width: int) -> str:
+    if cell_len(text) > width:
+        while cell_len(text) > width - 1:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - cell_len(text))
+
+
+class GraphCanvas(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
+        "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label",
+    }
+    DEFAULT_CSS = """
+    GraphCanvas { height: 1fr; padding: 0 1; scrollbar-size: 1 1; }
+    GraphCanvas > .canvas--box { color: $text-muted; }
+    GraphCanvas > .canvas--name { color: $text-accent; text-style: bold; }
+    GraphCanvas > .canvas--text { color: $text; }
+    GraphCanvas > .canvas--current { color: $accent; text-style: bold; }
+    GraphCanvas > .canvas--pending { color: $text-disabled; }
+    GraphCanvas > .canvas--edge { color: $text-muted; }
+    GraphCanvas > .canvas--hot-edge { color: $accent; text-style: bold; }
+    GraphCanvas > .canvas--hot-line { background: $accent 30%; text-style: bold; }
+    GraphCanvas > .canvas--label { color: $text-primary; }
+    """
+
+    def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
+                 pinned: frozenset = frozenset(), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.state = CanvasState({}, {})
+        self.set_diagram(nodes, edges, label_width, pinned)
+
+    def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
+                    pinned: frozenset = frozenset()) -> None:
+        """Lay the graph out (once per graph, and again when the boxes change size)."""
+        self.nodes = {n.id: n for n in nodes}
+        self.edges = edges
+        sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
+        self.grid = layout(sizes, edges, label_width, pinned)
+        self._rows = _rows(self.grid, self.nodes)
+        self.virtual_size = Size(self.grid.width, self.grid.height)
+        self.refresh(layout=True)
+
+    def show(self, state: CanvasState) -> None:
+        self.state = state
+        self.refresh()
+        self._follow()
+
+    def _follow(self) -> None:
+        """Scroll the current node into view (once the canvas has a size)."""
+        if self.state.current is not None and self.size.width:
+            b = self.grid.boxes[self.state.current]
+            self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self._follow()
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        base = self.rich_style
+        if row >= len(self._rows):
+            return Strip.blank(self.size.width, base)
+        strip = Strip(self._segments(row, self.get_component_rich_style)).apply_style(base)
+        return strip.crop_extend(scroll_x, scroll_x + self.size.width, base).apply_offsets(scroll_x, row)
+
+    def text_lines(self) -> list[str]:
+        """The whole canvas as plain text (for tests and for reading)."""
+        plain = Style()
+        return [Strip(self._segments(row, lambda *_: plain)).text.rstrip() for row in range(len(self._rows))]
+
+    def _segments(self, row: int, style) -> list[Segment]:
+        st = self.state
+        segs: list[Segment] = []
+        x = 0
+        for item in self._rows[row]:
+            kind, x0 = item[0], item[1]
+            if x0 > x:
+                segs.append(Segment(" " * (x0 - x)))
+            if kind == "run":  # box border or edge line, one owner
+                text, owner = item[2], item[3]
+                segs.append(Segment(text, self._owner_style(owner, style)))
+                x = x0 + len(text)
+            elif kind == "name":
+                node_id, width = item[2], item[3]
+                current = node_id == st.current
+                text = _fit((MARK + " " if current else "") + self.nodes[node_id].name, width)
+                segs.append(Segment(text, style("canvas--current" if current else "canvas--name")))
+                x = x0 + width
+            elif kind == "text":
+                node_id, k, width = item[2], item[3], item[4]
+                lines = st.texts.get(node_id, ())
+                text = lines[k] if k < len(lines) else ""
+                hot = node_id == st.current and k == st.hot_line
+                s = style("canvas--pending") if node_id in st.pending else style("canvas--text")
+                if hot:
+                    s = s + style("canvas--hot-line")
+                text = text.center(width) if self.nodes[node_id].round else _fit(text + (HOT if hot else ""), width)
+                segs.append(Segment(" " + text + " ", s))
+                x = x0 + width + 2
+            else:  # label
+                i, width = item[2], item[3]
+                text = st.labels.get(i, "")
+                text = "─" * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
+                s = style("canvas--hot-edge") if i in st.hot_edges else style("canvas--label")
+                segs.append(Segment(text, s))
+                x = x0 + width
+        return segs
+
+    def _owner_style(self, owner, style):
+        st = self.state
+        if owner[0] == "e":
+            return style("canvas--hot-edge" if owner[1] in st.hot_edges else "canvas--edge")
+        if owner[1] == st.current:
+            return style("canvas--current")
+        return style("canvas--pending" if owner[1] in st.pending else "canvas--box")
+
+
+def _rows(lay: Layout, nodes: dict) -> list[list[tuple]]:
+    """Each row of the canvas as items sorted by column: static runs and slots for text."""
+    grid: dict = {}  # (x, y) → (char, owner)
+    slots: dict = {}  # y → [item]
+    for (x, y), (bits, i) in lay.cells.items():
+        grid[(x, y)] = (LINE_CHARS.get(bits, "·"), ("e", i))
+    for (x, y), i in lay.arrows.items():
+        grid[(x, y)] = (ARROW, ("e", i))
+    for i, (x, y, width) in lay.labels.items():
+        for xx in range(x, x + width):
+            grid.pop((xx, y), None)
+        slots.setdefault(y, []).append(("label", x, i, width))
+    for node_id, b in lay.boxes.items():
+        node = nodes[node_id]
+        tl, tr, bl, br = "╭╮╰╯" if node.round else "┌┐└┘"
+        owner = ("n", node_id)
+        for xx in range(b.x + 1, b.x + b.w - 1):
+            grid[(xx, b.y)] = ("─", owner)
+            grid[(xx, b.y + b.h - 1)] = ("─", owner)
+        grid[(b.x, b.y)], grid[(b.x + b.w - 1, b.y)] = (tl, owner), (tr, owner)
+        grid[(b.x, b.y + b.h - 1)], grid[(b.x + b.w - 1, b.y + b.h - 1)] = (bl, owner), (br, owner)
+        for yy in range(b.y + 1, b.y + b.h - 1):
+            grid[(b.x, yy)] = ("│", owner)
+            grid[(b.x + b.w - 1, yy)] = ("│", owner)
+        first = b.y + 1 + (b.h - 2 - node.lines) // 2
+        for k in range(node.lines):
+            slots.setdefault(first + k, []).append(("text", b.x + 1, node_id, k, b.w - 4))
+        for yy in range(b.y + 1, b.y + b.h - 1):  # rows of a tall box without text are blank inside
+            if not first <= yy < first + node.lines:
+                slots.setdefault(yy, []).append(("run", b.x + 1, " " * (b.w - 2), owner))
+        if node.name is not None:
+            slots.setdefault(b.y - 1, []).append(("name", b.x, node_id, b.w))
+    rows: list[list[tuple]] = [[] for _ in range(lay.height)]
+    by_row: dict = {}
+    for (x, y), value in grid.items():
+        by_row.setdefault(y, []).append((x, value))
+    for y in range(lay.height):
+        items = list(slots.get(y, []))
+        run_x, run_text, run_owner = None, "", None
+        for x, (char, owner) in sorted(by_row.get(y, [])):
+            if run_x is not None and x == run_x + len(run_text) and owner == run_owner:
+                run_text += char
+                continue
+            if run_x is not None:
+                items.append(("run", run_x, run_text, run_owner))
+            run_x, run_text, run_owner = x, char, owner
+        if run_x is not None:
+            items.append(("run", run_x, run_text, run_owner))
+        rows[y] = sorted(items, key=lambda item: item[1])
+    return rows

@@ -1,0 +1,73 @@
+"""A network's two diagrams, in place of the layer panels: its computation graph (c) and its
+neural-network diagram (d). Each canvas is made (and laid out) the first time it is shown."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.widgets import Static
+
+from ..core.stepper import Stepper
+from .diagrams import network_graph, network_graph_state, nn_diagram, nn_state, nn_too_big
+from .graph_canvas import GraphCanvas
+
+GRAPH, NN = "graph", "nn"
+
+
+class NetworkDiagrams(Container):
+    DEFAULT_CSS = """
+    NetworkDiagrams { height: 1fr; display: none; }
+    NetworkDiagrams #diagram-title { height: 1; padding: 0 1; color: $text-muted; text-style: bold; }
+    NetworkDiagrams #diagram-note { height: auto; padding: 1 2; color: $text-warning; display: none; }
+    """
+
+    def __init__(self, stepper: Stepper, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stepper = stepper
+        self.mode: str | None = None
+        self.diagrams: dict = {}
+        self.digits: dict = {}  # the digits each canvas was laid out for (edge labels' width)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="diagram-title", markup=False)
+        yield Static(id="diagram-note", markup=False)
+
+    def toggle(self, mode: str, digits: int) -> bool:
+        """Show ``mode``'s diagram, or hide it if it is showing; True if a diagram is showing."""
+        self.mode = None if self.mode == mode else mode
+        self.display = self.mode is not None
+        spec = self.stepper.spec
+        too_big = nn_too_big(spec) if self.mode == NN else None
+        note = self.query_one("#diagram-note", Static)
+        note.update(too_big or "")
+        note.display = bool(too_big)
+        if self.mode is not None and not too_big and self.mode not in self.diagrams:
+            self._make(self.mode, digits)
+        for m in (GRAPH, NN):
+            if m in self.diagrams:
+                self.query_one(f"#canvas-{m}", GraphCanvas).display = m == self.mode and not too_big
+        titles = {GRAPH: "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)",
+                  NN: "Neural-network diagram: a node per unit (1: bias), edges labelled with weights"}
+        self.query_one("#diagram-title", Static).update(titles.get(self.mode, ""))
+        self.refresh_from(digits)
+        return self.mode is not None
+
+    def _make(self, mode: str, digits: int) -> None:
+        spec = self.stepper.spec
+        d = network_graph(spec) if mode == GRAPH else nn_diagram(spec, digits)
+        self.diagrams[mode], self.digits[mode] = d, digits
+        self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id=f"canvas-{mode}"))
+
+    def refresh_from(self, digits: int) -> None:
+        """Show the stepper's state in the diagram on screen (nothing to do when none is)."""
+        mode = self.mode
+        if mode not in self.diagrams:
+            return
+        canvas = self.query_one(f"#canvas-{mode}", GraphCanvas)
+        if mode == NN and self.digits[mode] != digits:  # the weights' labels change width
+            d = self.diagrams[mode] = nn_diagram(self.stepper.spec, digits)
+            self.digits[mode] = digits
+            canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
+        d = self.diagrams[mode]
+        state = network_graph_state if mode == GRAPH else nn_state
+        canvas.show(state(self.stepper, d, digits))
