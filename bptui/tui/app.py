@@ -34,6 +34,9 @@ class BptuiApp(App[None]):
         Binding("u", "to_update", "Update", id="update", tooltip="Through the next update"),
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
+        Binding("t", "train", "Train", id="train", tooltip="Train for some epochs in the background, then step on"),
+        Binding("g", "gradient_check", "Grad check", id="gradient-check",
+                tooltip="Every weight's backprop gradient against a finite difference"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
@@ -47,6 +50,7 @@ class BptuiApp(App[None]):
         self.spec = spec
         self.stepper = Stepper(spec)
         self.digits = 4
+        self.trained_epochs = 0  # epochs trained with `t` since the file's weights
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -155,7 +159,47 @@ class BptuiApp(App[None]):
 
     def action_reset(self) -> None:
         self._move(self.stepper.reset)
+        self.trained_epochs = 0
         self.say("Reset to the file's weights.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of the stepper work on the main screen only; on a dialog they reach its widgets."""
+        if len(self.screen_stack) > 1 and action in {"next", "prev", "train", "gradient_check"}:
+            return False
+        return True
+
+    # -- training and the gradient check (screens in training.py and gradcheck.py) ---------------
+    def action_train(self) -> None:
+        from .training import EpochsPrompt, TrainScreen
+
+        note = (f"From the weights on screen, after {self.trained_epochs} epochs trained."
+                if self.trained_epochs else "From the weights on screen.")
+
+        def start(epochs: int | None) -> None:
+            if epochs is None:
+                self.say("Training cancelled.")
+                return
+            opt = self.stepper.state.opt[1:]
+            self.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt,
+                                         self.trained_epochs + 1, on_done=self._trained))
+
+        self.push_screen(EpochsPrompt(self.spec.epochs, note), start)
+
+    def _trained(self, result) -> None:
+        """Training ended (finished or stopped): the stepper starts again from its weights."""
+        self.trained_epochs += result.epochs_done
+        self.stepper.reset(weights=result.weights, opt=result.opt)
+        self.refresh_view()
+        how = "stopped after" if result.cancelled else "after"
+        self.say(f"Stepping from the trained weights ({how} {result.epochs_done} epochs; "
+                 f"{self.trained_epochs} since the file's). r resets to the file's weights.")
+
+    def action_gradient_check(self) -> None:
+        from .gradcheck import GradCheckScreen
+
+        where = "the file's weights" if self.trained_epochs == 0 and self.stepper.position == 0 else \
+            f"the weights on screen (step {self.stepper.position})"
+        self.push_screen(GradCheckScreen(self.spec, self.stepper.weights, where))
 
     def action_digits(self, change: int) -> None:
         self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))

@@ -29,6 +29,8 @@ KEYS = [
     ("u", "through the next update"),
     ("e", "to the end of the epoch"),
     ("r", "reset to the file's weights"),
+    ("t", "train for N epochs (asked; Esc stops), then step on from the trained weights"),
+    ("g", "gradient check: backprop against finite differences for every weight"),
     ("+  -", "more / fewer digits"),
     ("tab", "focus a panel; then ↑ ↓ PgUp PgDn and [ ] scroll it"),
     ("?", "this help"),
