@@ -34,7 +34,8 @@ def weight_name(c: WeightCheck) -> str:
 
 
 def _sci(x: float) -> str:
-    return f"{x:.6e}".replace("-", "−")
+    # a space where a positive number has no sign, so that the digits line up
+    return f"{x: .6e}".replace("-", "−")
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
@@ -45,11 +46,11 @@ def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
 def summary(checks: list[WeightCheck], where: str) -> str:
     worst = max((c.rel_error for c in checks), default=0.0)
     bad = sum(c.rel_error > THRESHOLD for c in checks)
-    verdict = (f"all within {THRESHOLD:g}: backprop agrees with the finite differences" if not bad
+    verdict = (f"all below {THRESHOLD:g} ✓" if not bad
                else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
-    return (f"{len(checks)} weights at {where} · worst relative error {worst:.2e} · {verdict}\n"
-            "finite difference: (ℓ_D(w + h) − ℓ_D(w − h)) / 2h, h = 1e−5, in extended precision · "
-            "relative error |a − b| / max(|a|, |b|, 1e−8)")
+    return (f"{len(checks)} weights, at {where} · worst relative error {worst:.2e} · {verdict}\n"
+            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
+            "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
 
 
 class GradCheckScreen(ModalScreen[None]):
@@ -59,10 +60,11 @@ class GradCheckScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     GradCheckScreen { align: center middle; }
     GradCheckScreen > Vertical {
-        width: 110; max-width: 100%; height: 100%; border: thick $accent; background: $surface; padding: 0 1;
+        width: 110; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
+        background: $surface; padding: 0 1;
     }
     GradCheckScreen #check-summary { height: auto; }
-    GradCheckScreen #check-table { height: 1fr; }
+    GradCheckScreen #check-table { height: auto; max-height: 100%; }
     GradCheckScreen LoadingIndicator { height: 3; }
     """
 
