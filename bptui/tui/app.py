@@ -35,7 +35,7 @@ class BptuiApp(App[None]):
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
         Binding("t", "train", "Train", id="train", tooltip="Train for some epochs in the background, then step on"),
-        Binding("g", "gradient_check", "Grad check", id="gradient-check",
+        Binding("g", "gradient_check", "Check", id="gradient-check",
                 tooltip="Every weight's backprop gradient against a finite difference"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
@@ -61,7 +61,7 @@ class BptuiApp(App[None]):
             widest = max(w.shape[1] for w in self.spec.weights)
             for view in layer_views(self.stepper):
                 yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # room for the keys; ctrl+p still opens it
 
     def on_mount(self) -> None:
         self.title = f"bptui · {self.spec.name}"

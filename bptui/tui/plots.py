@@ -249,10 +249,10 @@ class DecisionMap(Widget):
         middle = "x₁"
         gap = width - len(left) - len(right) - len(middle)
         text.append(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right + "\n", axis)
-        scale = "output: blue 0 · grey ½ · orange 1" if self.spec.widths[-1] == 1 and \
+        scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
             self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
             "output: low blue · high orange"
-        text.append(" " * pad + scale, axis)
+        text.append(scale, axis)
         return text
 
 
