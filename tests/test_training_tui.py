@@ -133,7 +133,7 @@ async def test_the_decision_map_needs_two_inputs():
     app = app_for("iris")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _train(pilot, app, 2)
-        text = str(screen.query_one(DecisionMap).render())
+        text = screen.query_one(DecisionMap).text()
         assert "two input features" in text and "d⁽⁰⁾ = 4" in text
 
 
@@ -141,7 +141,7 @@ async def test_the_decision_map_draws_the_training_points():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _train(pilot, app, 10)
-        text = str(screen.query_one(DecisionMap).render())
+        text = screen.query_one(DecisionMap).text()
         assert text.count("○") == 2 and text.count("●") == 2 and "▀" in text and "x₁" in text
 
 

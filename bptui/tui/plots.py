@@ -12,8 +12,10 @@ from typing import Sequence
 
 import numpy as np
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ..core.notation import sup
@@ -30,23 +32,34 @@ def braille_canvas(series: Sequence[Sequence[float]], epochs: int, width: int, h
     """Each series drawn as a connected line on a ``width`` × ``height`` grid of braille cells.
 
     Returns one bit grid per series (height × width ints, the braille dot bits); x runs over
-    epochs 1..``epochs``, y over [lo, hi] (log10 of both when ``log``).
+    epochs 1..``epochs``, y over [lo, hi] (log10 of both when ``log``). A long series is first
+    reduced to the first, lowest, highest and last value of each dot column, so drawing costs the
+    same for 100 epochs as for 100 000. Values that cannot be drawn (inf, NaN, ≤ 0 on a log
+    scale) are left out.
     """
-    f = math.log10 if log else float
-    flo, fhi = f(lo), f(hi)
+    f = np.log10 if log else np.asarray
+    flo, fhi = float(f(lo)), float(f(hi))
     span = (fhi - flo) or 1.0
     W, H = 2 * width, 4 * height
     grids = []
     for ys in series:
         grid = [[0] * width for _ in range(height)]
+        y = np.asarray(ys, dtype=float)
+        idx = np.arange(len(y))
+        ok = np.isfinite(y) & ((y > 0) if log else True)
+        y, idx = y[ok], idx[ok]
+        x = np.minimum(idx * (W - 1) / max(1, epochs - 1), W - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.clip((f(y) - flo) * (H - 1) / span, 0, H - 1)
+        if len(v) > 2 * W:
+            col = np.rint(x).astype(int)
+            starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+            ends = np.r_[starts[1:], len(col)] - 1
+            x = np.repeat(col[starts], 4).astype(float)
+            v = np.stack([v[starts], np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts), v[ends]],
+                         axis=1).ravel()
         prev = None
-        for i, y in enumerate(ys):
-            if not (math.isfinite(y) and (y > 0 or not log)):
-                prev = None
-                continue
-            x = i * (W - 1) / max(1, epochs - 1)
-            v = (f(y) - flo) * (H - 1) / span
-            point = (x, min(max(v, 0.0), H - 1.0))
+        for point in zip(x.tolist(), v.tolist()):
             a = prev or point
             steps = max(1, int(max(abs(point[0] - a[0]), abs(point[1] - a[1])) + 0.5))
             for s in range(steps + 1):
@@ -79,59 +92,83 @@ class LossCurve(Widget):
         self.has_test = has_test
         self.train_loss: list[float] = []
         self.test_loss: list[float] = []
+        self._strips: list[Strip] | None = None
+        self._built_for = None
         self.border_title = "loss per epoch"
 
     def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
         self.train_loss, self.test_loss = train_loss, test_loss
         if epochs is not None:
             self.epochs = epochs
+        self._strips = None
         self.refresh()
 
-    def render(self) -> Text:
+    # drawn with the Line API: lines built once per update, runs of one style in one segment
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:  # new numbers, or a new size
+            self._strips, self._built_for = self._build(), size
+        width, base = size.width, self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, width, base)
+        return Strip.blank(width, base)
+
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def _build(self) -> list[Strip]:
+        base = self.rich_style
         get = self.get_component_rich_style
-        axis, styles = get("curve--axis"), (get("curve--train"), get("curve--test"))
+        axis = base + get("curve--axis")
+        styles = (base + get("curve--train"), base + get("curve--test"))
         series = [self.train_loss] + ([self.test_loss] if self.has_test else [])
         values = [v for ys in series for v in ys if math.isfinite(v)]
         w, h = self.content_region.width, self.content_region.height
-        text = Text(no_wrap=True, overflow="crop")
         if not values:
-            text.append("(the curve appears after the first epoch)", axis)
-            return text
+            return [Strip([Segment("(the curve appears after the first epoch)", axis)])]
         lo, hi = min(values), max(values)
         log = lo > 0 and hi / lo > 10
         if hi == lo:
-            lo, hi = (lo / 2, lo * 2) if log or lo > 0 else (lo - 1, hi + 1)
-        ticks = {0: _tick(hi), None: _tick(lo)}
-        pad = max(len(t) for t in ticks.values())
+            lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
+        pad = max(len(_tick(hi)), len(_tick(lo)))
         width, height = max(4, w - pad - 2), max(2, h - 3)
         grids = braille_canvas(series, self.epochs, width, height, lo, hi, log)
         mid = 10 ** ((math.log10(lo) + math.log10(hi)) / 2) if log else (lo + hi) / 2
         labels = {0: _tick(hi), height // 2: _tick(mid), height - 1: _tick(lo)}
+        strips = []
         for r in range(height):
             label = labels.get(r)
-            text.append(f"{label:>{pad}} ┤" if label else " " * pad + " │", axis)
+            segs = [Segment(f"{label:>{pad}} ┤" if label else " " * pad + " │", axis)]
+            run, run_style = [], None
             for c in range(width):
                 bits = [g[r][c] for g in grids]
                 union = 0
                 for b in bits:
                     union |= b
-                if not union:
-                    text.append(" ")
-                    continue
-                first = next(i for i, b in enumerate(bits) if b)
-                text.append(chr(0x2800 + union), styles[first])
-            text.append("\n")
-        text.append(" " * pad + " └" + "─" * width + "\n", axis)
+                if union:
+                    style = styles[next(i for i, b in enumerate(bits) if b)]
+                    char = chr(0x2800 + union)
+                else:
+                    style, char = base, " "
+                if style is not run_style and run:
+                    segs.append(Segment("".join(run), run_style))
+                    run = []
+                run.append(char)
+                run_style = style
+            if run:
+                segs.append(Segment("".join(run), run_style))
+            strips.append(Strip(segs))
+        strips.append(Strip([Segment(" " * pad + " └" + "─" * width, axis)]))
         left, right = "epoch 1", f"epoch {self.epochs}"
-        text.append(" " * (pad + 2) + left + right.rjust(width - len(left)) + "\n", axis)
-        text.append(" " * (pad + 2))
-        text.append("⣿ ℓ_D (training)", styles[0])
+        strips.append(Strip([Segment(" " * (pad + 2) + left + right.rjust(width - len(left)), axis)]))
+        legend = [Segment(" " * (pad + 2), base), Segment("⣿ ℓ_D (training)", styles[0])]
         if self.has_test:
-            text.append("   ")
-            text.append("⣿ test loss", styles[1])
+            legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
         if log:
-            text.append("   log scale", axis)
-        return text
+            legend.append(Segment("   log scale", axis))
+        strips.append(Strip(legend))
+        return strips
 
 
 # -- the decision boundary ------------------------------------------------------------------------
@@ -181,9 +218,12 @@ class DecisionMap(Widget):
                 legend = "digit: class"
             self.border_subtitle = legend
         self._cache: dict = {}
+        self._strips: list[Strip] | None = None
+        self._built_for = None
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
+        self._strips = None
         self.refresh()
 
     def _style(self, top: int, bottom: int, k: int) -> Style:
@@ -214,14 +254,27 @@ class DecisionMap(Widget):
         t = np.nan_to_num(np.clip(z, 0, 1), nan=0.5)
         return np.rint(t * (_LEVELS - 1)).astype(int), np.full(z.shape, -1)
 
-    def render(self) -> Text:
-        axis = self.get_component_rich_style("map--axis")
-        text = Text(no_wrap=True, overflow="crop")
-        if not self.usable:
-            text.append(f"A map of the output needs two input features;\nthis network has d{sup(0)} = "
-                        f"{self.spec.widths[0]}.", axis)
-            return text
+    # drawn with the Line API: the lines are built once per update (cached styles, no Rich Text)
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:  # new weights, or a new size
+            self._strips, self._built_for = self._build(), size
+        base = self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, size.width, base)
+        return Strip.blank(size.width, base)
+
+    def text(self) -> str:
+        """What the map shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def _build(self) -> list[Strip]:
+        axis = self.rich_style + self.get_component_rich_style("map--axis")
         w, h = self.content_region.width, self.content_region.height
+        if not self.usable:
+            note = [f"A map of the output needs two input features;", f"this network has d{sup(0)} = "
+                    f"{self.spec.widths[0]}."]
+            return [Strip([Segment(line, axis)]) for line in note]
         pad = 6
         width, rows = max(4, w - pad - 1), max(2, h - 2)
         xs, ys, Z = output_grid(self.spec, self.weights, width, 2 * rows)
@@ -230,30 +283,39 @@ class DecisionMap(Widget):
         X = self.spec.inputs
         cols = np.rint((X[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (width - 1)).astype(int)
         halves = np.rint((X[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (2 * rows - 1)).astype(int)
-        points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols, halves, self.glyphs)}
+        points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
         ylabels = {0: f"{ys[-1]:.2g}", rows - 1: f"{ys[0]:.2g}", rows // 2: "x₂"}
+        level, cls = level.tolist(), cls.tolist()
+        strips = []
         for r in range(rows):
-            text.append(f"{ylabels.get(r, ''):>{pad - 1}} ", axis)
-            hi_row, lo_row = 2 * rows - 1 - 2 * r, 2 * rows - 2 - 2 * r  # grid rows: top half, bottom half
+            segs = [Segment(f"{ylabels.get(r, ''):>{pad - 1}} ", axis)]
+            top_row, bottom_row = level[2 * rows - 1 - 2 * r], level[2 * rows - 2 - 2 * r]
+            k_row = cls[2 * rows - 1 - 2 * r]
             for c in range(width):
-                top, bottom = level[hi_row, c], level[lo_row, c]
                 glyph = points.get((r, c))
                 if glyph is None:
-                    text.append("▀", self._style(int(top), int(bottom), int(cls[hi_row, c])))
+                    segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
                 else:
-                    mean = int((int(top) + int(bottom)) // 2)
-                    bg = Color.from_rgb(*self._colour(mean, int(cls[hi_row, c])))
-                    text.append(glyph, Style(color="black", bgcolor=bg, bold=True))
-            text.append("\n")
+                    segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
+            strips.append(Strip(segs))
         left, right = f"{xs[0]:.2g}", f"{xs[-1]:.2g}"
         middle = "x₁"
-        gap = width - len(left) - len(right) - len(middle)
-        text.append(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right + "\n", axis)
+        gap = max(1, width - len(left) - len(right) - len(middle))
+        strips.append(Strip([Segment(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right,
+                                     axis)]))
         scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
             self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
             "output: low blue · high orange"
-        text.append(scale, axis)
-        return text
+        strips.append(Strip([Segment(scale, axis)]))
+        return strips
+
+    def _point_style(self, level: int, k: int) -> Style:
+        key = ("point", level, k)
+        style = self._cache.get(key)
+        if style is None:
+            style = Style(color="black", bgcolor=Color.from_rgb(*self._colour(level, k)), bold=True)
+            self._cache[key] = style
+        return style
 
 
 # -- gradients per layer --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from ..core.notation import num
 from ..core.spec import NetworkSpec
 from ..core.train import EpochReport, TrainResult, evaluate, gradient_stats, train
 
-UPDATE_INTERVAL = 0.05  # seconds between screen updates while training (at most 20 a second)
+UPDATE_INTERVAL = 0.1  # seconds between screen updates while training (at most 10 a second)
 MAX_EPOCHS = 1_000_000
 CLOCK: Callable[[], float] = time.perf_counter  # tests freeze it: the throttle and the timing read it
 
