@@ -11,7 +11,6 @@ from bptui.cli import main
 from bptui.core.notation import num
 from bptui.tui.app import BptuiApp
 from bptui.tui.diagrams import graph_diagram
-from bptui.tui.graph_app import GraphApp
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.graph_layout import ARROW, BoxSize, layout
 from bptui.tui.help import HelpScreen

@@ -46,3 +46,35 @@ def test_explain_panel(snap_compare):
 def test_quiz_mode(snap_compare):
     # quiz mode on, the first backward step asked: δ⁽²⁾ hidden, the answer box waiting
     assert snap_compare(app_for("xor"), press=["f", "z", "n"], terminal_size=(120, 40))
+
+
+# -- training and the gradient check (the clock is frozen: no timings, and the screen is updated
+# after the first and the last epoch only, whatever the machine's speed) --------------------------
+async def _train_and_wait(pilot):
+    await pilot.press("t", "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_training_screen(snap_compare, monkeypatch):
+    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
+    assert snap_compare(app_for("xor"), run_before=_train_and_wait, terminal_size=(120, 40))
+
+
+def test_decision_boundary(snap_compare, monkeypatch):
+    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
+    assert snap_compare(app_for("moons"), run_before=_train_and_wait, terminal_size=(120, 40))
+
+
+def test_training_small_terminal(snap_compare, monkeypatch):
+    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
+    assert snap_compare(app_for("deep_sigmoid"), run_before=_train_and_wait, terminal_size=(80, 24))
+
+
+def test_gradient_check(snap_compare):
+    async def check(pilot):
+        await pilot.press("g")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_for("deep_sigmoid"), run_before=check, terminal_size=(120, 40))

@@ -68,12 +68,17 @@ class Stepper:
         self.reset()
 
     # -- state ------------------------------------------------------------------------------------
-    def reset(self, weights=None) -> None:
-        """Back to step 0 with the file's weights (or ``weights``); history is forgotten."""
+    def reset(self, weights=None, opt=None) -> None:
+        """Back to step 0 with the file's weights (or ``weights``, and optimizer state ``opt``, one
+        per layer, as ``train`` returns them); history is forgotten."""
         L = self.spec.L
         W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
         G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
-        opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+        if opt is None:
+            opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+        else:  # copied and read-only, like every array the stepper holds
+            opt = [None] + [optim.OptState(o.t, *(None if a is None else _ro(np.array(a, dtype=float)) for a in (o.m, o.v)))
+                            for o in opt]
         self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt,
                            updates=[None] * (L + 1))
         self.position = 0  # steps done; the next step is schedule.key(position)

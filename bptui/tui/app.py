@@ -40,20 +40,23 @@ class BptuiApp(App[None]):
         Binding("p", "prev", "Prev", id="prev", tooltip="One step back, exact values restored"),
         Binding("left", "prev", "Prev", id="prev-arrow", show=False),
         Binding("right", "next", "Next", id="next-arrow", show=False),
-        Binding("f", "to_loss", "Forward pass", id="forward-pass", tooltip="To the end of this forward pass (the loss)"),
-        Binding("b", "to_backward_end", "Backward pass", id="backward-pass", tooltip="To the end of this backward pass"),
+        Binding("f", "to_loss", "Loss", id="forward-pass", tooltip="To the end of this forward pass (the loss)"),
+        Binding("b", "to_backward_end", "Backprop", id="backward-pass", tooltip="To the end of this backward pass"),
         Binding("u", "to_update", "Update", id="update", tooltip="Through the next update"),
         Binding("e", "to_epoch_end", "Epoch", id="epoch", tooltip="To the end of the epoch"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
+        Binding("q", "quit", "Quit", id="quit"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the file's weights"),
         Binding("c", "diagram('graph')", "Graph", id="graph", tooltip="The network's computation graph (again: panels)"),
         Binding("d", "diagram('nn')", "NN", id="nn-diagram", tooltip="Units and weights (again: panels)"),
+        Binding("t", "train", "Train", id="train", tooltip="Train for some epochs in the background, then step on"),
+        Binding("g", "gradient_check", "Check", id="gradient-check",
+                tooltip="Every weight's backprop gradient against a finite difference"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
-        Binding("w", "save", "Save", id="save", tooltip="Save the network with its current weights"),
+        Binding("w", "save", "Save", id="save", show=False, tooltip="Save the network with its current weights"),
         Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
         Binding("escape", "leave_panel", "", show=False),
-        Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
-        Binding("q", "quit", "Quit", id="quit"),
         Binding("left_square_bracket", "scroll_panel(-8)", "", show=False),
         Binding("right_square_bracket", "scroll_panel(8)", "", show=False),
     ]
@@ -66,6 +69,7 @@ class BptuiApp(App[None]):
         self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
         self.score: Score | None = None  # quiz mode's score, None when quiz mode is off
         self.question: Question | None = None  # the question waiting for an answer
+        self.trained_epochs = 0  # epochs trained with `t` since the file's weights
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -80,7 +84,7 @@ class BptuiApp(App[None]):
             yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
         yield Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def on_mount(self) -> None:
         self.title = f"bptui · {self.spec.name}"
@@ -190,7 +194,47 @@ class BptuiApp(App[None]):
 
     def action_reset(self) -> None:
         self._move(self.stepper.reset)
+        self.trained_epochs = 0
         self.say("Reset to the file's weights.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of the stepper work on the main screen only; on a dialog they reach its widgets."""
+        if len(self.screen_stack) > 1 and action in {"next", "prev", "train", "gradient_check"}:
+            return False
+        return True
+
+    # -- training and the gradient check (screens in training.py and gradcheck.py) ---------------
+    def action_train(self) -> None:
+        from .training import TrainScreen, epochs_prompt
+
+        note = (f"From the weights on screen, after {self.trained_epochs} epochs trained."
+                if self.trained_epochs else "From the weights on screen.")
+
+        def start(epochs: int | None) -> None:
+            if epochs is None:
+                self.say("Training cancelled.")
+                return
+            opt = self.stepper.state.opt[1:]
+            self.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt,
+                                         self.trained_epochs + 1, on_done=self._trained))
+
+        self.push_screen(epochs_prompt(self.spec.epochs, note), start)
+
+    def _trained(self, result) -> None:
+        """Training ended (finished or stopped): the stepper starts again from its weights."""
+        self.trained_epochs += result.epochs_done
+        self.stepper.reset(weights=result.weights, opt=result.opt)
+        self.refresh_view()
+        how = "stopped after" if result.cancelled else "after"
+        self.say(f"Stepping from the trained weights ({how} {result.epochs_done} epochs; "
+                 f"{self.trained_epochs} since the file's). r resets to the file's weights.")
+
+    def action_gradient_check(self) -> None:
+        from .gradcheck import GradCheckScreen
+
+        where = "the file's weights" if self.trained_epochs == 0 and self.stepper.position == 0 else \
+            f"the weights on screen (step {self.stepper.position})"
+        self.push_screen(GradCheckScreen(self.spec, self.stepper.weights, where))
 
     def action_digits(self, change: int) -> None:
         self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))

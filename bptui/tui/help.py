@@ -31,6 +31,8 @@ KEYS = [
     ("r", "reset to the file's weights"),
     ("c", "the network's computation graph (matrix level); again: the layer panels"),
     ("d", "the neural-network (NN) diagram: units and weights; again: the layer panels"),
+    ("t", "train for N epochs (asked; Esc stops), then step on from the trained weights"),
+    ("g", "gradient check: backprop against finite differences for every weight"),
     ("+  -", "more / fewer digits"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
     ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -9,8 +11,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 
-class Prompt(ModalScreen[str | None]):
-    """Ask for one value; dismisses with the text typed, or None when cancelled."""
+class Prompt(ModalScreen[object | None]):
+    """Ask for one value; dismisses with ``parse(text)``, or None when cancelled.
+
+    ``parse`` returns the value, or a string saying what is wrong with the text: then the hint line
+    says it and the question stays open.
+    """
 
     AUTO_FOCUS = "Input"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel-prompt")]
@@ -22,21 +28,33 @@ class Prompt(ModalScreen[str | None]):
     }
     Prompt Label { width: 100%; }
     Prompt #hint { color: $text-muted; }
+    Prompt #hint.invalid { color: $text-error; }
     """
 
-    def __init__(self, question: str, value: str = "", hint: str = "Enter to confirm · Esc to cancel") -> None:
+    def __init__(self, question: str, value: str = "", hint: str = "Enter to confirm · Esc to cancel",
+                 parse: Callable[[str], object] | None = None, restrict: str | None = None) -> None:
         super().__init__()
         self.question, self.value, self.hint = question, value, hint
+        self.parse, self.restrict = parse, restrict
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, id="question", markup=False)
-            yield Input(self.value, id="answer", select_on_focus=True)
+            yield Input(self.value, id="answer", select_on_focus=True, restrict=self.restrict)
             yield Label(self.hint, id="hint", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value)
+        if self.parse is None:
+            self.dismiss(event.value)
+            return
+        result = self.parse(event.value)
+        if isinstance(result, str):
+            hint = self.query_one("#hint", Label)
+            hint.update(result)
+            hint.add_class("invalid")
+            return
+        self.dismiss(result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,134 @@
+"""The gradient check on screen: every weight's backprop gradient next to its central finite
+difference, worst relative error first, flagged above the threshold.
+
+The check runs in a worker thread (it costs two evaluations of ℓ_D per weight, in extended
+precision), and networks with more than ``MAX_WEIGHTS`` weights are not checked here: the note
+points to ``bptui check FILE``, which checks them all.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, LoadingIndicator, Static
+from textual.worker import get_current_worker
+
+from rich.text import Text
+
+from ..core.check import THRESHOLD, WeightCheck, gradient_check
+from ..core.notation import sup
+from ..core.spec import NetworkSpec
+
+MAX_WEIGHTS = 5000
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def weight_name(c: WeightCheck) -> str:
+    """w⁽ˡ⁾_b,a in the lecture's notation (a = 0: the bias)."""
+    return f"w{sup(c.layer)}{str(c.row).translate(_SUB)},{str(c.col).translate(_SUB)}"
+
+
+def _sci(x: float) -> str:
+    # a space where a positive number has no sign, so that the digits line up
+    return f"{x: .6e}".replace("-", "−")
+
+
+def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
+    """Worst first; ties in the order of the weights (layer, row, column), so the table is stable."""
+    return sorted(checks, key=lambda c: -c.rel_error)
+
+
+def summary(checks: list[WeightCheck], where: str) -> str:
+    worst = max((c.rel_error for c in checks), default=0.0)
+    bad = sum(c.rel_error > THRESHOLD for c in checks)
+    verdict = (f"all below {THRESHOLD:g} ✓" if not bad
+               else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
+    return (f"{len(checks)} weights, at {where} · worst relative error {worst:.2e} · {verdict}\n"
+            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
+            "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
+
+
+class GradCheckScreen(ModalScreen[None]):
+    """``g``: the finite-difference check of every weight's gradient."""
+
+    BINDINGS = [Binding("escape,g,q", "dismiss", "Close", id="close-check")]
+    DEFAULT_CSS = """
+    GradCheckScreen { align: center middle; }
+    GradCheckScreen > Vertical {
+        width: 110; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
+        background: $surface; padding: 0 1;
+    }
+    GradCheckScreen #check-summary { height: auto; }
+    GradCheckScreen #check-table { height: auto; max-height: 100%; }
+    GradCheckScreen LoadingIndicator { height: 3; }
+    """
+
+    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen") -> None:
+        super().__init__()
+        self.spec = spec
+        self.weights = [w.copy() for w in weights]
+        self.where = where
+        self.n_weights = sum(w.size for w in self.weights)
+        self.checks: list[WeightCheck] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Gradient check · {self.spec.name} · Esc closes"
+            yield Static(f"Checking {self.n_weights} weights ({2 * self.n_weights} evaluations of ℓ_D)…",
+                         id="check-summary", markup=False)
+            yield LoadingIndicator(id="check-loading")
+            yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.display = False
+        table.add_column("layer", key="layer")
+        table.add_column("weight", key="weight")
+        table.add_column("backprop ∂ℓ_D/∂w", key="backprop")
+        table.add_column("finite difference", key="numeric")
+        table.add_column("relative error", key="error")
+        table.add_column("", key="flag")
+        if self.n_weights > MAX_WEIGHTS:
+            self.query_one(LoadingIndicator).display = False
+            self.query_one("#check-summary", Static).update(
+                f"{self.n_weights:,} weights is more than this screen checks ({MAX_WEIGHTS:,}): it would take "
+                f"{2 * self.n_weights:,} evaluations of ℓ_D.\nRun `bptui check {self.spec.source or 'FILE'}` "
+                "in a shell to check them all.")
+            return
+        self.run_check()
+
+    @work(thread=True, exclusive=True, group="gradcheck")
+    def run_check(self) -> None:
+        worker = get_current_worker()
+        checks = gradient_check(self.spec, self.weights)
+        if not worker.is_cancelled:
+            try:
+                self.app.call_from_thread(self.show_checks, checks)
+            except RuntimeError:  # pragma: no cover - the app quit meanwhile
+                pass
+
+    def show_checks(self, checks: list[WeightCheck]) -> None:
+        self.checks = _sorted(checks)
+        table = self.query_one(DataTable)
+        for c in self.checks:
+            bad = c.rel_error > THRESHOLD
+            style = "bold red" if bad else ""
+            table.add_row(
+                f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
+                Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
+                Text(f"{c.rel_error:.2e}", style=style, justify="right"),
+                Text("✗" if bad else "✓", style="bold red" if bad else "green"),
+            )
+        self.query_one(LoadingIndicator).display = False
+        table.display = True
+        table.focus()
+        self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
+
+    def action_dismiss(self, result=None) -> None:
+        self.workers.cancel_group(self, "gradcheck")
+        self.dismiss(None)

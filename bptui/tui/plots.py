@@ -1,0 +1,385 @@
+"""Pictures for the training screen, drawn with characters: the loss curve (braille dots), the
+decision boundary (half blocks, two rows of the grid per line of text) and per-layer gradient bars.
+
+Each widget keeps the numbers it was last shown and draws them in ``render``; ``show`` only stores
+and refreshes, so updating a panel while training costs one redraw of that panel.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..core.notation import sup
+from ..core.spec import NetworkSpec
+from ..core.train import LayerStats, output_grid
+
+# -- the loss curve -------------------------------------------------------------------------------
+# braille dots: bit of the dot at (column dx, row dy) within a 2 × 4 cell, dy = 0 at the top
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+
+
+def braille_canvas(series: Sequence[Sequence[float]], epochs: int, width: int, height: int,
+                   lo: float, hi: float, log: bool) -> list[list[list[int]]]:
+    """Each series drawn as a connected line on a ``width`` × ``height`` grid of braille cells.
+
+    Returns one bit grid per series (height × width ints, the braille dot bits); x runs over
+    epochs 1..``epochs``, y over [lo, hi] (log10 of both when ``log``). A long series is first
+    reduced to the first, lowest, highest and last value of each dot column, so drawing costs the
+    same for 100 epochs as for 100 000. Values that cannot be drawn (inf, NaN, ≤ 0 on a log
+    scale) are left out.
+    """
+    f = np.log10 if log else np.asarray
+    flo, fhi = float(f(lo)), float(f(hi))
+    span = (fhi - flo) or 1.0
+    W, H = 2 * width, 4 * height
+    grids = []
+    for ys in series:
+        grid = [[0] * width for _ in range(height)]
+        y = np.asarray(ys, dtype=float)
+        idx = np.arange(len(y))
+        ok = np.isfinite(y) & ((y > 0) if log else True)
+        y, idx = y[ok], idx[ok]
+        x = np.minimum(idx * (W - 1) / max(1, epochs - 1), W - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.clip((f(y) - flo) * (H - 1) / span, 0, H - 1)
+        if len(v) > 2 * W:
+            col = np.rint(x).astype(int)
+            starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+            ends = np.r_[starts[1:], len(col)] - 1
+            x = np.repeat(col[starts], 4).astype(float)
+            v = np.stack([v[starts], np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts), v[ends]],
+                         axis=1).ravel()
+        prev = None
+        for point in zip(x.tolist(), v.tolist()):
+            a = prev or point
+            steps = max(1, int(max(abs(point[0] - a[0]), abs(point[1] - a[1])) + 0.5))
+            for s in range(steps + 1):
+                px = round(a[0] + (point[0] - a[0]) * s / steps)
+                py = H - 1 - round(a[1] + (point[1] - a[1]) * s / steps)
+                grid[py // 4][px // 2] |= _DOTS[py % 4][px % 2]
+            prev = point
+        grids.append(grid)
+    return grids
+
+
+def _tick(v: float) -> str:
+    return f"{v:.3g}"
+
+
+class LossCurve(Widget):
+    """ℓ_D per epoch (and the test loss) against the epoch; log scale when the losses span > 10×."""
+
+    COMPONENT_CLASSES = {"curve--train", "curve--test", "curve--axis"}
+    DEFAULT_CSS = """
+    LossCurve { height: 1fr; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    LossCurve > .curve--train { color: $text-primary; }
+    LossCurve > .curve--test { color: $text-warning; }
+    LossCurve > .curve--axis { color: $text-muted; }
+    """
+
+    def __init__(self, epochs: int, has_test: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.epochs = epochs
+        self.has_test = has_test
+        self.train_loss: list[float] = []
+        self.test_loss: list[float] = []
+        self._strips: list[Strip] | None = None
+        self._built_for = None
+        self.border_title = "loss per epoch"
+
+    def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
+        self.train_loss, self.test_loss = train_loss, test_loss
+        if epochs is not None:
+            self.epochs = epochs
+        self._strips = None
+        self.refresh()
+
+    # drawn with the Line API: lines built once per update, runs of one style in one segment
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:  # new numbers, or a new size
+            self._strips, self._built_for = self._build(), size
+        width, base = size.width, self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, width, base)
+        return Strip.blank(width, base)
+
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def _build(self) -> list[Strip]:
+        base = self.rich_style
+        get = self.get_component_rich_style
+        axis = base + get("curve--axis")
+        styles = (base + get("curve--train"), base + get("curve--test"))
+        series = [self.train_loss] + ([self.test_loss] if self.has_test else [])
+        values = [v for ys in series for v in ys if math.isfinite(v)]
+        w, h = self.content_region.width, self.content_region.height
+        if not values:
+            return [Strip([Segment("(the curve appears after the first epoch)", axis)])]
+        lo, hi = min(values), max(values)
+        log = lo > 0 and hi / lo > 10
+        if hi == lo:
+            lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
+        pad = max(len(_tick(hi)), len(_tick(lo)))
+        width, height = max(4, w - pad - 2), max(2, h - 3)
+        grids = braille_canvas(series, self.epochs, width, height, lo, hi, log)
+        mid = 10 ** ((math.log10(lo) + math.log10(hi)) / 2) if log else (lo + hi) / 2
+        labels = {0: _tick(hi), height // 2: _tick(mid), height - 1: _tick(lo)}
+        strips = []
+        for r in range(height):
+            label = labels.get(r)
+            segs = [Segment(f"{label:>{pad}} ┤" if label else " " * pad + " │", axis)]
+            run, run_style = [], None
+            for c in range(width):
+                bits = [g[r][c] for g in grids]
+                union = 0
+                for b in bits:
+                    union |= b
+                if union:
+                    style = styles[next(i for i, b in enumerate(bits) if b)]
+                    char = chr(0x2800 + union)
+                else:
+                    style, char = base, " "
+                if style is not run_style and run:
+                    segs.append(Segment("".join(run), run_style))
+                    run = []
+                run.append(char)
+                run_style = style
+            if run:
+                segs.append(Segment("".join(run), run_style))
+            strips.append(Strip(segs))
+        strips.append(Strip([Segment(" " * pad + " └" + "─" * width, axis)]))
+        left, right = "epoch 1", f"epoch {self.epochs}"
+        strips.append(Strip([Segment(" " * (pad + 2) + left + right.rjust(width - len(left)), axis)]))
+        legend = [Segment(" " * (pad + 2), base), Segment("⣿ ℓ_D (training)", styles[0])]
+        if self.has_test:
+            legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
+        if log:
+            legend.append(Segment("   log scale", axis))
+        strips.append(Strip(legend))
+        return strips
+
+
+# -- the decision boundary ------------------------------------------------------------------------
+_LOW, _MID, _HIGH = (40, 90, 170), (235, 235, 235), (205, 110, 20)  # output 0, ½ and 1
+_CLASS_COLOURS = [(40, 90, 170), (205, 110, 20), (40, 150, 70), (170, 50, 150), (150, 140, 30),
+                  (30, 150, 160), (180, 60, 50), (100, 100, 100), (120, 80, 40), (80, 80, 180)]
+_LEVELS = 48  # colours are quantised to this many levels, so the styles can be cached
+
+
+def _mix(a, b, t: float) -> tuple[int, int, int]:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
+
+def _diverging(t: float) -> tuple[int, int, int]:
+    """0 → blue, ½ → light grey (the boundary), 1 → orange."""
+    return _mix(_LOW, _MID, 2 * t) if t < 0.5 else _mix(_MID, _HIGH, 2 * t - 1)
+
+
+def class_glyphs(spec: NetworkSpec, Y: np.ndarray) -> list[str]:
+    """One glyph per example: ○ / ● for a single 0/1 output, the class digit for softmax, • else."""
+    if spec.activations[-1] == "softmax" and Y.shape[1] <= 10:
+        return [str(int(i)) for i in Y.argmax(axis=1)]
+    if spec.is_classifier and Y.shape[1] == 1:
+        return ["●" if y >= 0.5 else "○" for y in Y[:, 0]]
+    return ["•"] * len(Y)
+
+
+class DecisionMap(Widget):
+    """The network's output over the plane of its two inputs, with the training points on it."""
+
+    COMPONENT_CLASSES = {"map--axis"}
+    DEFAULT_CSS = """
+    DecisionMap { height: 1fr; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    DecisionMap > .map--axis { color: $text-muted; }
+    """
+
+    def __init__(self, spec: NetworkSpec, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
+        self.usable = spec.widths[0] == 2
+        self.border_title = "decision boundary" if self.usable else "decision boundary (2 inputs only)"
+        if self.usable:
+            self.glyphs = class_glyphs(spec, spec.targets)
+            legend = "○ y=0 · ● y=1" if spec.is_classifier and spec.widths[-1] == 1 else ""
+            if spec.activations[-1] == "softmax":
+                legend = "digit: class"
+            self.border_subtitle = legend
+        self._cache: dict = {}
+        self._strips: list[Strip] | None = None
+        self._built_for = None
+
+    def show(self, weights: Sequence[np.ndarray]) -> None:
+        self.weights = list(weights)
+        self._strips = None
+        self.refresh()
+
+    def _style(self, top: int, bottom: int, k: int) -> Style:
+        key = (top, bottom, k)
+        style = self._cache.get(key)
+        if style is None:
+            style = Style(color=Color.from_rgb(*self._colour(top, k)), bgcolor=Color.from_rgb(*self._colour(bottom, k)))
+            self._cache[key] = style
+        return style
+
+    def _colour(self, level: int, k: int) -> tuple[int, int, int]:
+        t = level / (_LEVELS - 1)
+        if k < 0:
+            return _diverging(t)
+        return _mix(_MID, _CLASS_COLOURS[k % len(_CLASS_COLOURS)], t)
+
+    def _levels(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Colour level (0.._LEVELS-1) and class (-1: a diverging map of one output) of each grid point."""
+        if Z.shape[2] > 1:  # several outputs: the winning class, paler where it is less sure
+            k = Z.argmax(axis=2)
+            top = Z.max(axis=2)
+            t = np.clip((top - 1 / Z.shape[2]) / (1 - 1 / Z.shape[2]), 0, 1)
+            return np.rint(t * (_LEVELS - 1)).astype(int), k
+        z = Z[:, :, 0]
+        if not self.spec.is_classifier:  # a regression output: its own range
+            lo, hi = np.nanmin(z), np.nanmax(z)
+            z = (z - lo) / ((hi - lo) or 1.0)
+        t = np.nan_to_num(np.clip(z, 0, 1), nan=0.5)
+        return np.rint(t * (_LEVELS - 1)).astype(int), np.full(z.shape, -1)
+
+    # drawn with the Line API: the lines are built once per update (cached styles, no Rich Text)
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:  # new weights, or a new size
+            self._strips, self._built_for = self._build(), size
+        base = self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, size.width, base)
+        return Strip.blank(size.width, base)
+
+    def text(self) -> str:
+        """What the map shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def _build(self) -> list[Strip]:
+        axis = self.rich_style + self.get_component_rich_style("map--axis")
+        w, h = self.content_region.width, self.content_region.height
+        if not self.usable:
+            note = ["A map of the output needs two input features;", f"this network has d{sup(0)} = "
+                    f"{self.spec.widths[0]}."]
+            return [Strip([Segment(line, axis)]) for line in note]
+        pad = 6
+        width, rows = max(4, w - pad - 1), max(2, h - 2)
+        xs, ys, Z = output_grid(self.spec, self.weights, width, 2 * rows)
+        level, cls = self._levels(Z)
+        # the training points: grid column and half-row (0 at the smallest y) of each
+        X = self.spec.inputs
+        cols = np.rint((X[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (width - 1)).astype(int)
+        halves = np.rint((X[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (2 * rows - 1)).astype(int)
+        points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
+        ylabels = {0: f"{ys[-1]:.2g}", rows - 1: f"{ys[0]:.2g}", rows // 2: "x₂"}
+        level, cls = level.tolist(), cls.tolist()
+        strips = []
+        for r in range(rows):
+            segs = [Segment(f"{ylabels.get(r, ''):>{pad - 1}} ", axis)]
+            top_row, bottom_row = level[2 * rows - 1 - 2 * r], level[2 * rows - 2 - 2 * r]
+            k_row = cls[2 * rows - 1 - 2 * r]
+            for c in range(width):
+                glyph = points.get((r, c))
+                if glyph is None:
+                    segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
+                else:
+                    segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
+            strips.append(Strip(segs))
+        left, right = f"{xs[0]:.2g}", f"{xs[-1]:.2g}"
+        middle = "x₁"
+        gap = max(1, width - len(left) - len(right) - len(middle))
+        strips.append(Strip([Segment(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right,
+                                     axis)]))
+        scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
+            self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
+            "output: low blue · high orange"
+        strips.append(Strip([Segment(scale, axis)]))
+        return strips
+
+    def _point_style(self, level: int, k: int) -> Style:
+        key = ("point", level, k)
+        style = self._cache.get(key)
+        if style is None:
+            style = Style(color="black", bgcolor=Color.from_rgb(*self._colour(level, k)), bold=True)
+            self._cache[key] = style
+        return style
+
+
+# -- gradients per layer --------------------------------------------------------------------------
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def log_bar(value: float, lo: int, hi: int, width: int) -> str:
+    """A bar of ``width`` cells whose length is log10(value) between the decades ``lo`` and ``hi``."""
+    if not value > 0 or width <= 0:
+        return " " * width
+    frac = min(max((math.log10(value) - lo) / (hi - lo), 0.0), 1.0)
+    eighths = max(1, round(frac * width * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)[:width]
+
+
+def decades(values: Sequence[float]) -> tuple[int, int]:
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return -1, 0
+    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    return (lo, hi) if hi > lo else (lo - 1, hi)
+
+
+class GradientBars(Widget):
+    """‖G⁽ˡ⁾‖ and mean |δ⁽ˡ⁾| for every layer, as bars on one log scale, numbers printed."""
+
+    COMPONENT_CLASSES = {"bars--g", "bars--delta", "bars--axis"}
+    DEFAULT_CSS = """
+    GradientBars { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    GradientBars > .bars--g { color: $text-primary; }
+    GradientBars > .bars--delta { color: $text-success; }
+    GradientBars > .bars--axis { color: $text-muted; }
+    """
+
+    def __init__(self, L: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stats: list[LayerStats] = []
+        self.L = L
+        self.border_title = "gradients per layer (log scale; layer 1 is next to the input)"
+
+    def show(self, stats: list[LayerStats]) -> None:
+        self.stats = stats
+        self.refresh()
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return self.L + 1
+
+    def render(self) -> Text:
+        get = self.get_component_rich_style
+        axis, g_style, d_style = get("bars--axis"), get("bars--g"), get("bars--delta")
+        text = Text(no_wrap=True, overflow="crop")
+        if not self.stats:
+            return text
+        lo, hi = decades([v for s in self.stats for v in (s.G_norm, s.mean_abs_delta)])
+        label = 6  # "l = 1 "
+        number = 9  # " 1.23e-04"
+        bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
+        text.append(" " * label + f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}".ljust(bar + number) + "   ", axis)
+        text.append(f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}", axis)
+        for s in self.stats:
+            text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
+            text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
+            text.append(f" {s.G_norm:8.2e}   ")
+            text.append(log_bar(s.mean_abs_delta, lo, hi, bar), d_style)
+            text.append(f" {s.mean_abs_delta:8.2e}")
+        return text
