@@ -14,13 +14,10 @@ from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Input, Static
 
 from ..core.equations import step_equation, symbol
-from ..core.explain import explain
-from ..core.quiz import Question, Score, ask, candidates, check
 from ..core.notation import num, sup, vec
 from ..core.schedule import BACKWARD, LOSS, UPDATE
 from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
-from .explain import explain_cell, panel_cell, to_cell
 from .prompt import Prompt
 from .net_diagrams import NetworkDiagrams
 from .sheet import LayerSheet
@@ -67,8 +64,8 @@ class BptuiApp(App[None]):
         self.stepper = Stepper(spec)
         self.digits = 4
         self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
-        self.score: Score | None = None  # quiz mode's score, None when quiz mode is off
-        self.question: Question | None = None  # the question waiting for an answer
+        self.score = None  # quiz mode's Score, None when quiz mode is off
+        self.question = None  # the quiz's Question waiting for an answer
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
 
     # -- layout -----------------------------------------------------------------------------------
@@ -83,7 +80,6 @@ class BptuiApp(App[None]):
                     yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
             yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
-        yield Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
         yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def on_mount(self) -> None:
@@ -145,7 +141,11 @@ class BptuiApp(App[None]):
         with self.batch_update():
             self._set_text(self.query_one("#status", Static), self.status_text())
             self._set_text(self.query_one("#equation", Static), self.equation_text())
-            hidden = None if self.question is None else panel_cell(self.stepper, self.question.cell)
+            hidden = None
+            if self.question is not None:
+                from .explain import panel_cell
+
+                hidden = panel_cell(self.stepper, self.question.cell)
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
             self.query_one(NetworkDiagrams).refresh_from(self.digits)
@@ -249,6 +249,8 @@ class BptuiApp(App[None]):
         panel = self.query_one("#explain", Static)
         panel.display = self.cell is not None
         if self.cell is not None:
+            from .explain import explain_cell
+
             panel.update(explain_cell(self.stepper, self.cell, self.digits))
 
     def action_leave_panel(self) -> None:
@@ -301,17 +303,23 @@ class BptuiApp(App[None]):
     # -- quiz mode ----------------------------------------------------------------------------------
     def action_toggle_quiz(self) -> None:
         if self.score is None:
+            from ..core.quiz import Score
+
             self.score = Score()
             self.say("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
                      "one the step makes). z again ends the quiz.")
         else:
             self.say(f"Quiz mode off. {self.score.summary()}")
             self.score = self.question = None
-            self.query_one("#answer", Input).display = False
+            for answer in self.query("#answer"):
+                answer.display = False
         self.refresh_view()
 
     def ask_next(self) -> None:
         """Do the next step with one of its numbers hidden, and wait for the student's answer."""
+        from ..core.quiz import ask, candidates
+        from .explain import to_cell
+
         step = self.stepper.forward()
         wanted = to_cell(self.stepper, self.cell) if self.cell is not None else None
         if wanted is not None and wanted not in candidates(self.spec, step.key):
@@ -319,14 +327,25 @@ class BptuiApp(App[None]):
         self.question = ask(self.stepper, step, seed=0, cell=wanted, digits=self.digits)
         self.say(f"What is {self.question.symbol}?")
         self.refresh_view()
-        answer = self.query_one("#answer", Input)
+        answer = self._answer_box()
         answer.value = ""
         answer.display = True
         answer.focus()
 
+    def _answer_box(self) -> Input:
+        """The quiz's answer line, made the first time a question is asked."""
+        boxes = self.query("#answer")
+        if boxes:
+            return boxes.first(Input)
+        answer = Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
+        self.mount(answer, before=self.query_one(Footer))
+        return answer
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "answer" or self.question is None:
             return
+        from ..core.quiz import check
+
         try:
             verdict = check(self.stepper, self.question, event.value)
         except ValueError:
@@ -341,13 +360,14 @@ class BptuiApp(App[None]):
 
     def action_skip_question(self) -> None:
         if self.question is not None:
+            from ..core.explain import explain
+
             self.say(f"Skipped: {self.question.symbol} = {num(self.question.value, 8)}.")
             self._reveal(explain(self.stepper, self.question.cell, self.digits).text())
 
     def _reveal(self, explanation: str) -> None:
         self.question = None
-        answer = self.query_one("#answer", Input)
-        answer.display = False
+        self._answer_box().display = False
         self.set_focus(None)
         self.refresh_view()
         panel = self.query_one("#explain", Static)

@@ -8,8 +8,8 @@ from textual.containers import Container
 from textual.widgets import Static
 
 from ..core.stepper import Stepper
-from .diagrams import network_graph, network_graph_state, nn_diagram, nn_state, nn_too_big
-from .graph_canvas import GraphCanvas
+
+# the diagrams and their canvas are imported when one is first shown: start-up does not pay for them
 
 GRAPH, NN = "graph", "nn"
 
@@ -34,6 +34,9 @@ class NetworkDiagrams(Container):
 
     def toggle(self, mode: str, digits: int) -> bool:
         """Show ``mode``'s diagram, or hide it if it is showing; True if a diagram is showing."""
+        from .diagrams import nn_too_big
+        from .graph_canvas import GraphCanvas
+
         self.mode = None if self.mode == mode else mode
         self.display = self.mode is not None
         spec = self.stepper.spec
@@ -53,6 +56,9 @@ class NetworkDiagrams(Container):
         return self.mode is not None
 
     def _make(self, mode: str, digits: int) -> None:
+        from .diagrams import network_graph, nn_diagram
+        from .graph_canvas import GraphCanvas
+
         spec = self.stepper.spec
         d = network_graph(spec) if mode == GRAPH else nn_diagram(spec, digits)
         self.diagrams[mode], self.digits[mode] = d, digits
@@ -63,6 +69,9 @@ class NetworkDiagrams(Container):
         mode = self.mode
         if mode not in self.diagrams:
             return
+        from .diagrams import network_graph_state, nn_diagram, nn_state
+        from .graph_canvas import GraphCanvas
+
         canvas = self.query_one(f"#canvas-{mode}", GraphCanvas)
         if mode == NN and self.digits[mode] != digits:  # the weights' labels change width
             d = self.diagrams[mode] = nn_diagram(self.stepper.spec, digits)
