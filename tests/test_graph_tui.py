@@ -114,7 +114,8 @@ def test_open_picks_the_graph_app(monkeypatch):
 
     opened = []
     monkeypatch.setattr(bptui.tui.graph_app, "run", lambda spec, no_color=False: opened.append(("graph", spec.kind)) or 0)
-    monkeypatch.setattr(bptui.tui.app, "run", lambda spec, no_color=False: opened.append(("network", spec.name)) or 0)
+    monkeypatch.setattr(bptui.tui.app, "run",
+                        lambda doc, source, no_color=False: opened.append(("network", doc["name"])) or 0)
     assert main([str(NETWORKS / "lecture13.json")]) == 0
     assert main(["xor"]) == 0
     assert opened == [("graph", "graph"), ("network", "xor")]

@@ -11,6 +11,7 @@ from bptui.tui.help import HelpScreen
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell
 
+from .conftest import NETWORKS
 from .tui_helpers import app_for, big_spec
 
 
@@ -216,3 +217,33 @@ async def test_quiz_asks_the_cell_under_the_cursor():
         await pilot.pause()
         await pilot.press("z", "n")
         assert app.question.symbol == "s₂⁽¹⁾" and app.question.value == pytest.approx(-0.2)
+
+
+async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_network():
+    from bptui.core import validate
+
+    path = str(NETWORKS / "xor.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.stepper is not None and app.query(LayerSheet)
+        await pilot.press("n", "n")
+        assert app.stepper.position == 2 and "0.0997" in screen_text(app)
+
+
+@pytest.mark.parametrize("edit,expected", [
+    ({"weights": [[[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]], [[0.1, 0.2]]]}, "weights[1]: shape 1×2, expected 1×3"),
+    ({"layers": [{"units": 2}, {"units": 2, "activation": "softmax"}, {"units": 1}]}, "softmax is for the output"),
+])
+def test_bptui_FILE_with_bad_input_prints_one_error_line(tmp_path, capsys, monkeypatch, edit, expected):
+    """Found before the app starts (the schema) or while it loads (shapes): one error line, exit 2."""
+    from textual.app import App
+
+    headless_run = App.run
+    monkeypatch.setattr(App, "run", lambda self, **kw: headless_run(self, headless=True))
+    doc = {**json.loads((NETWORKS / "xor.json").read_text()), **edit}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    code = main([str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"error: {path}: ") and expected in err and err.count("\n") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 _SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
 _SUB = str.maketrans("0123456789+-an", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₙ")
@@ -27,8 +26,10 @@ def num(x: float, digits: int = 4) -> str:
     return text.replace("-", "−")
 
 
-def vec(v: np.ndarray, digits: int = 4, limit: int = 8) -> str:
+def vec(v, digits: int = 4, limit: int = 8) -> str:
     """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are."""
+    import numpy as np  # here, not at the top: the app's first frame formats without NumPy
+
     v = np.asarray(v).ravel()
     if len(v) <= limit:
         return "[" + ", ".join(num(x, digits) for x in v) + "]"
@@ -37,8 +38,10 @@ def vec(v: np.ndarray, digits: int = 4, limit: int = 8) -> str:
     return f"[{head}, …, {tail}] ({len(v)} values)"
 
 
-def mat(m: np.ndarray, digits: int = 4, limit: int = 6) -> str:
+def mat(m, digits: int = 4, limit: int = 6) -> str:
     """A matrix row by row, ``[[…], […]]``; big ones are cut with their shape."""
+    import numpy as np
+
     m = np.asarray(m)
     if m.ndim == 1:
         return vec(m, digits, limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import validate
+from .validate import read_json  # noqa: F401  (spec.read_json: the first stage of loading)
 from .activations import ACTIVATIONS
 from .errors import SpecError
 from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
@@ -105,16 +105,19 @@ def _number_array(rows: list, place: str, width: int, width_text: str) -> np.nda
     return np.array(rows, dtype=float).reshape(len(rows), width)
 
 
-def parse(doc: Any, source: str = "") -> NetworkSpec:
-    """Check a parsed JSON document and build its spec; raises SpecError naming the place."""
+def parse(doc: Any, source: str = "", schema_checked: bool = False) -> NetworkSpec:
+    """Check a parsed JSON document and build its spec; raises SpecError naming the place.
+
+    ``schema_checked``: the caller has already run ``validate.check`` on ``doc``."""
     try:
-        return _parse(doc, source)
+        return _parse(doc, source, schema_checked)
     except SpecError as err:
         raise err.at(source)
 
 
-def _parse(doc: Any, source: str) -> NetworkSpec:
-    validate.check(doc, validate.schema())
+def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
+    if not schema_checked:
+        validate.check(doc, validate.schema())
     layers = doc["layers"]
     widths = tuple(int(layer["units"]) for layer in layers)
     L = len(widths) - 1
@@ -245,27 +248,6 @@ def _data(data: dict, widths: tuple[int, ...], source: str) -> DataSet:
         shift, scale = _frozen(shift), _frozen(scale)
     return DataSet(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float),
                    np.ascontiguousarray(Xt, dtype=float), np.ascontiguousarray(Yt, dtype=float), shift, scale)
-
-
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; missing files and broken JSON become SpecErrors naming the place."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a network file", source=source) from None
-    except FileNotFoundError:
-        raise SpecError("no such file", source=source) from None
-    except UnicodeDecodeError as err:
-        raise SpecError(f"not UTF-8 text (byte {err.start})", source=source) from None
-    except OSError as err:
-        raise SpecError(f"cannot read: {err.strerror}", source=source) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(err.msg, source=source, place=f"line {err.lineno}, column {err.colno}") from None
-    except RecursionError:
-        raise SpecError("JSON nested too deeply", source=source) from None
 
 
 def load(path: str | Path) -> NetworkSpec:

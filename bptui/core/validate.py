@@ -1,4 +1,5 @@
-"""Validation of a parsed JSON document against bptui's JSON Schema.
+"""Reading a network file and validating it against bptui's JSON Schema (pure Python, no NumPy:
+the app can check a file before it loads the math).
 
 The schema (``schema.json``) is standard JSON Schema 2020-12; the tests check it with the
 ``jsonschema`` package. At run time this small validator covers the keywords that schema uses,
@@ -124,3 +125,24 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         if "items" in sch:
             for i, item in enumerate(value):
                 check(item, sch["items"], join(place, i))
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; missing files and broken JSON become SpecErrors naming the place."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a network file", source=source) from None
+    except FileNotFoundError:
+        raise SpecError("no such file", source=source) from None
+    except UnicodeDecodeError as err:
+        raise SpecError(f"not UTF-8 text (byte {err.start})", source=source) from None
+    except OSError as err:
+        raise SpecError(f"cannot read: {err.strerror}", source=source) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SpecError(err.msg, source=source, place=f"line {err.lineno}, column {err.colno}") from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", source=source) from None

@@ -1,10 +1,17 @@
-"""``bptui FILE``: the stepper on screen, one step per keypress."""
+"""``bptui FILE``: the stepper on screen, one step per keypress.
+
+Start-up is lean: the first frame (the network's name and shape, the keys) needs only the file,
+checked against the schema in pure Python; NumPy, the core and the panels load right after it
+(``BptuiApp.from_document``). Constructed with a spec, as the tests do, the app is whole at once.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
@@ -13,15 +20,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Input, Static
 
-from ..core.equations import step_equation, symbol
 from ..core.notation import num, sup, vec
-from ..core.schedule import BACKWARD, LOSS, UPDATE
-from ..core.spec import NetworkSpec
-from ..core.stepper import Stepper
 from .prompt import Prompt
-from .net_diagrams import NetworkDiagrams
-from .sheet import LayerSheet
-from .view import layer_views
+
+if TYPE_CHECKING:
+    from ..core.spec import NetworkSpec
+    from .sheet import LayerSheet
+
+# NumPy, the core's math and the panels are imported inside the methods that use them, so that
+# the first frame does not wait for them (after the first use an import is a dictionary look-up)
 
 MIN_DIGITS, MAX_DIGITS = 1, 8
 
@@ -58,15 +65,29 @@ class BptuiApp(App[None]):
         Binding("right_square_bracket", "scroll_panel(8)", "", show=False),
     ]
 
-    def __init__(self, spec: NetworkSpec) -> None:
+    def __init__(self, spec: NetworkSpec | None = None) -> None:
         super().__init__()
         self.spec = spec
-        self.stepper = Stepper(spec)
+        self.stepper = None
+        if spec is not None:
+            from ..core.stepper import Stepper
+
+            self.stepper = Stepper(spec)
+        self.document: tuple[Any, str] | None = None  # (JSON document, file name) still to load
+        self.load_error = None  # a SpecError found while loading: the app exits with status 2
         self.digits = 4
         self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
         self.score = None  # quiz mode's Score, None when quiz mode is off
         self.question = None  # the quiz's Question waiting for an answer
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
+
+    @classmethod
+    def from_document(cls, doc: Any, source: str) -> "BptuiApp":
+        """An app for a network file whose document passed ``validate.check``: its first frame is
+        drawn from the document, and the spec, the stepper and the panels follow right after."""
+        app = cls()
+        app.document = (doc, source)
+        return app
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -75,19 +96,58 @@ class BptuiApp(App[None]):
         yield Static(id="message", markup=False)
         with Horizontal(id="main"):
             with VerticalScroll(id="layers", can_focus=False):
-                widest = max(w.shape[1] for w in self.spec.weights)
-                for view in layer_views(self.stepper):
-                    yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
-            yield NetworkDiagrams(self.stepper, id="diagrams")
+                if self.stepper is not None:
+                    yield from self._panels()
             yield Static(id="explain", markup=False)
         yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
+    def _panels(self):
+        from .sheet import LayerSheet
+        from .view import layer_views
+
+        widest = max(w.shape[1] for w in self.spec.weights)
+        for view in layer_views(self.stepper):
+            yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
+
     def on_mount(self) -> None:
+        if self.stepper is None:  # the first frame from the document; the rest after it
+            doc, source = self.document
+            name = doc.get("name") or Path(source).stem
+            self.title = f"bptui · {name}"
+            shape = "-".join(str(layer["units"]) for layer in doc["layers"])
+            self.query_one("#status", Static).update(f"{name} · {shape} · {doc.get('loss', 'squared')} loss")
+            self.query_one("#equation", Static).update("Loading the network…")
+            self.call_after_refresh(self._load_network)
+            return
+        self._show_network()
+
+    def _load_network(self) -> None:
+        from ..core.errors import SpecError
+        from ..core.spec import parse
+        from ..core.stepper import Stepper
+
+        doc, source = self.document
+        try:
+            self.spec = parse(doc, source, schema_checked=True)
+        except SpecError as err:
+            self.load_error = err
+            self.exit(return_code=2)
+            return
+        self.stepper = Stepper(self.spec)
+        self.query_one("#layers").mount_all(self._panels())
+        self._show_network()
+
+    def _show_network(self) -> None:
+        from .net_diagrams import NetworkDiagrams
+
         self.title = f"bptui · {self.spec.name}"
+        self.query_one("#main").mount(NetworkDiagrams(self.stepper, id="diagrams"), before="#explain")
         self.refresh_view()
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:
+        from ..core.equations import symbol
+
         spec, stepper = self.spec, self.stepper
         sch = stepper.schedule
         last = stepper.last
@@ -121,6 +181,8 @@ class BptuiApp(App[None]):
         )
 
     def equation_text(self) -> str:
+        from ..core.equations import step_equation, symbol
+
         if self.question is not None:
             return f"{self.question.equation}      {self.question.symbol} = ?"
         last = self.stepper.last
@@ -138,6 +200,9 @@ class BptuiApp(App[None]):
         widget._bptui_lines = lines
 
     def refresh_view(self) -> None:
+        from .sheet import LayerSheet
+        from .view import layer_views
+
         with self.batch_update():
             self._set_text(self.query_one("#status", Static), self.status_text())
             self._set_text(self.query_one("#equation", Static), self.equation_text())
@@ -148,7 +213,8 @@ class BptuiApp(App[None]):
                 hidden = panel_cell(self.stepper, self.question.cell)
             for view in layer_views(self.stepper):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
-            self.query_one(NetworkDiagrams).refresh_from(self.digits)
+            for diagrams in self.query("#diagrams"):  # mounted with the panels
+                diagrams.refresh_from(self.digits)
             self.show_explanation()
 
     def say(self, text: str) -> None:
@@ -178,15 +244,15 @@ class BptuiApp(App[None]):
         self._move(self.stepper.back)
 
     def action_to_loss(self) -> None:
-        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == LOSS))
+        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "loss"))
 
     def action_to_backward_end(self) -> None:
-        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == BACKWARD and s.key.layer == 1
+        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "backward" and s.key.layer == 1
                                                   and s.key.quantity == "G"))
 
     def action_to_update(self) -> None:
         L = self.spec.L
-        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == UPDATE and s.key.layer == L))
+        self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "update" and s.key.layer == L))
 
     def action_to_epoch_end(self) -> None:
         n = len(self.stepper.schedule)
@@ -198,7 +264,10 @@ class BptuiApp(App[None]):
         self.say("Reset to the file's weights.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys of the stepper work on the main screen only; on a dialog they reach its widgets."""
+        """Keys of the stepper work on the main screen only, once the network is loaded; on a
+        dialog they reach its widgets."""
+        if self.stepper is None:
+            return action in {"quit", "help"}
         if len(self.screen_stack) > 1 and action in {"next", "prev", "train", "gradient_check"}:
             return False
         return True
@@ -381,7 +450,7 @@ class BptuiApp(App[None]):
 
     def action_diagram(self, mode: str) -> None:
         """c, d: a diagram of the network in place of the layer panels, and back."""
-        shown = self.query_one(NetworkDiagrams).toggle(mode, self.digits)
+        shown = self.query_one("#diagrams").toggle(mode, self.digits)
         self.query_one("#layers").display = not shown
 
     def action_scroll_panel(self, dx: int) -> None:
@@ -390,8 +459,14 @@ class BptuiApp(App[None]):
             focused.scroll_relative(x=dx, animate=False)
 
 
-def run(spec: NetworkSpec, no_color: bool = False) -> int:
+def run(doc: Any, source: str, no_color: bool = False) -> int:
+    """Open the app on a schema-checked network document; bad input found while loading ends the
+    app and is reported as one ``error:`` line, exit status 2."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    BptuiApp(spec).run()
-    return 0
+    app = BptuiApp.from_document(doc, source)
+    app.run()
+    if app.load_error is not None:
+        print(f"error: {app.load_error}", file=sys.stderr)
+        return 2
+    return app.return_code or 0
