@@ -350,20 +350,24 @@ GRAPH_NOTATION = [
 ]
 
 
+def _intro(spec) -> str:
+    """One line on what the file is: the network's shape and settings, or the graph's inputs."""
+    if _is_graph(spec):
+        from .core.graph import describe as describe_graph
+
+        return describe_graph(spec)
+    from .trace import describe
+
+    return describe(spec)
+
+
 def _md_inline(text: str) -> str:
     return text.replace("*", r"\*").replace("_", r"\_")
 
 
 def markdown(spec, epochs: int = 1) -> Iterator[str]:
-    from .trace import describe
-
     graph = _is_graph(spec)
-    if graph:
-        from .core.graph import describe as describe_graph
-
-        intro = describe_graph(spec)
-    else:
-        intro = describe(spec)
+    intro = _intro(spec)
     yield f"# Worked solution: {spec.name}"
     yield ""
     yield _md_inline(intro)
@@ -426,15 +430,8 @@ def _grad_line(spec, stepper) -> str:
 
 # -- LaTeX ------------------------------------------------------------------------------------------
 def latex(spec, epochs: int = 1) -> Iterator[str]:
-    from .trace import describe
-
     graph = _is_graph(spec)
-    if graph:
-        from .core.graph import describe as describe_graph
-
-        intro = describe_graph(spec)
-    else:
-        intro = describe(spec)
+    intro = _intro(spec)
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\allowdisplaybreaks"

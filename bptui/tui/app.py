@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 
 from ..core.notation import num, sup, vec
 from .prompt import Prompt
+from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
 if TYPE_CHECKING:
     from ..core.spec import NetworkSpec
@@ -30,10 +31,7 @@ if TYPE_CHECKING:
 # NumPy, the core's math and the panels are imported inside the methods that use them, so that
 # the first frame does not wait for them (after the first use an import is a dictionary look-up)
 
-MIN_DIGITS, MAX_DIGITS = 1, 8
-
-
-class BptuiApp(App[None]):
+class BptuiApp(SteppingApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
@@ -217,31 +215,12 @@ class BptuiApp(App[None]):
                 diagrams.refresh_from(self.digits)
             self.show_explanation()
 
-    def say(self, text: str) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(bool(text), "visible")
-
     # -- actions ----------------------------------------------------------------------------------
-    def _move(self, move) -> None:
-        self.say("")
-        try:
-            move()
-        except FloatingPointError as err:  # pragma: no cover - numpy is set to warn, not raise
-            self.say(f"numerical problem: {err}")
-        self.refresh_view()
-
     def action_next(self) -> None:
         if self.score is not None:
             self.ask_next()
             return
         self._move(self.stepper.forward)
-
-    def action_prev(self) -> None:
-        if self.stepper.position == 0:
-            self.say("Already at the first step.")
-            return
-        self._move(self.stepper.back)
 
     def action_to_loss(self) -> None:
         self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "loss"))

@@ -15,11 +15,11 @@ from ..core.graph_stepper import FORWARD, GraphStepper, graph_equation
 from ..core.notation import num
 from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
+from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
-MIN_DIGITS, MAX_DIGITS = 1, 8
 
 
-class GraphApp(App[None]):
+class GraphApp(SteppingApp, App[None]):
     """Step through the forward and the reverse pass of one computation graph."""
 
     TITLE = "bptui"
@@ -93,28 +93,12 @@ class GraphApp(App[None]):
             self.query_one("#equation", Static).update(self.equation_text())
             self.query_one(GraphCanvas).show(graph_state(self.stepper, self.diagram, self.digits))
 
-    def say(self, text: str) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(bool(text), "visible")
-
     # -- actions ----------------------------------------------------------------------------------
-    def _move(self, move) -> None:
-        self.say("")
-        move()
-        self.refresh_view()
-
     def action_next(self) -> None:
         if self.stepper.at_end:
             self.say("The reverse pass is done: the inputs' adjoints are the gradient. r starts again.")
             return
         self._move(self.stepper.forward)
-
-    def action_prev(self) -> None:
-        if self.stepper.position == 0:
-            self.say("Already at the first step.")
-            return
-        self._move(self.stepper.back)
 
     def action_to_forward_end(self) -> None:
         end = self.stepper.schedule.n_forward

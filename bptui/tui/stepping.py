@@ -1,0 +1,28 @@
+"""What the network app and the graph app share: a message line and moving the stepper."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+MIN_DIGITS, MAX_DIGITS = 1, 8
+
+
+class SteppingApp:
+    """A mixin for an App with a ``stepper``, a ``#message`` Static and a ``refresh_view()``."""
+
+    def say(self, text: str) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(bool(text), "visible")
+
+    def _move(self, move) -> None:
+        """Move the stepper (``move()``) and show where it is."""
+        self.say("")
+        move()
+        self.refresh_view()
+
+    def action_prev(self) -> None:
+        if self.stepper.position == 0:
+            self.say("Already at the first step.")
+            return
+        self._move(self.stepper.back)
