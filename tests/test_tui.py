@@ -247,3 +247,17 @@ def test_bptui_FILE_with_bad_input_prints_one_error_line(tmp_path, capsys, monke
     code = main([str(path)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"error: {path}: ") and expected in err and err.count("\n") == 1
+
+
+async def test_the_optimizers_state_is_shown_beside_W():
+    app = app_for("iris")  # adam: first and second moments
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.press("u")
+        sheet = app.query_one("#layer-2", LayerSheet)
+        lines = [sheet.render_line(y).text for y in range(sheet.virtual_size.height)]
+        sheet.scroll_to(y=sheet.virtual_size.height, animate=False)  # the blocks under G⁽²⁾
+        await pilot.pause()
+        text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
+        state = app.stepper.state.opt[2]
+        assert "▶ m⁽²⁾ (1st moment, t = 1)" in "\n".join(lines) + text and "v⁽²⁾ (2nd moment, t = 1)" in text
+        assert cell(state.v[0, 0], app.digits) in text

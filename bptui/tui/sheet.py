@@ -101,7 +101,7 @@ class LayerSheet(ScrollView, can_focus=True):
     @staticmethod
     def _signature(view: LayerView, digits: int, hidden: tuple | None) -> tuple:
         # arrays are never changed in place, and self.view keeps the old ones alive, so ids are safe
-        arrays = (view.W, view.G, view.s, view.o, view.delta)
+        arrays = (view.W, view.G, view.s, view.o, view.delta) + tuple(a for _, a in view.optimizer)
         return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits, hidden)
 
     def show(self, view: LayerView, digits: int, hidden: tuple | None = None) -> None:
@@ -138,10 +138,16 @@ class LayerSheet(ScrollView, can_focus=True):
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
-        height = HEADER_LINES + self.rows
-        if self.stacked:
-            height += 1 + HEADER_LINES + v.W.shape[0]
+        self.blocks = self._blocks()
+        height = HEADER_LINES + self.rows + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0])
         self.virtual_size = Size(self._line_width(n, self.stacked), height)
+
+    def _blocks(self) -> list[tuple[str, str, np.ndarray]]:
+        """Matrices drawn under the rows, each as (quantity, label, matrix): G⁽ˡ⁾ when it does not
+        fit beside W⁽ˡ⁾, then the optimizer's state (it changes in the update of W⁽ˡ⁾)."""
+        v = self.view
+        blocks = [("G", f"G{sup(v.layer)}", v.G)] if self.stacked else []
+        return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def on_resize(self) -> None:
         old = (self.stacked, self.ncols)
@@ -250,25 +256,28 @@ class LayerSheet(ScrollView, can_focus=True):
             segments = self._header(row, style)
         elif row < top:
             segments = self._row(row - HEADER_LINES, style)
-        elif self.stacked and row == top:
-            segments = []
-        elif self.stacked and row < top + 1 + HEADER_LINES:
-            segments = self._g_header(row - top - 1, style)
-        elif self.stacked and row < self.virtual_size.height:
-            b = row - top - 1 - HEADER_LINES
-            label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
-            segments = [label] + self._matrix(self.view.G, b, "G", style)
+        elif row < self.virtual_size.height:
+            block, offset = divmod(row - top, 1 + HEADER_LINES + self.view.W.shape[0])
+            quantity, label, matrix = self.blocks[block]
+            if offset == 0:
+                segments = []
+            elif offset <= HEADER_LINES:
+                segments = self._block_header(offset - 1, quantity, label, style)
+            else:
+                b = offset - 1 - HEADER_LINES
+                label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
+                segments = [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
         else:
             return Strip.blank(self.size.width, base)
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + self.size.width, base)
         return strip.apply_offsets(scroll_x, row)
 
-    def _g_header(self, row: int, style) -> list[Segment]:
+    def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]
         if row == 1:
             return [Segment("unit ", head), Segment(self._matrix_header(), head)]
-        produced = self.view.produced == "G"
-        name = self._label(f"G{sup(self.view.layer)}", produced)
+        produced = self.view.produced == quantity
+        name = self._label(label, produced)
         return [Segment(" " * 5, head), Segment(name, style["header+"] if produced else head)]
 
     def _label(self, name: str, produced: bool) -> str:
@@ -315,15 +324,17 @@ class LayerSheet(ScrollView, can_focus=True):
     def _blank(self, style) -> Segment:
         return Segment("·".rjust(self.cw - 1) + " ", style["dim"])
 
-    def _matrix(self, M: np.ndarray, b: int, q: str, style) -> list[Segment]:
+    def _matrix(self, M: np.ndarray, b: int, q: str, style, mark: bool = True) -> list[Segment]:
+        """Row b of matrix M; ``mark``: M is the quantity q itself (its changes and cursor show)."""
         v = self.view
-        produced = v.produced == q
+        produced = mark and v.produced == q
         here = self.cursor_cell
         segs = []
         for a in range(self.ncols):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
-            at = (q, v.layer, b, a)
-            segs.append(self._number(M[b, a], style, changed, produced, False, here == at, self.hidden == at))
+            at = (q, v.layer, b, a) if mark else None
+            segs.append(self._number(M[b, a], style, changed, produced, False, here == at and mark,
+                                     self.hidden == at and mark))
             if a == 0:
                 segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:

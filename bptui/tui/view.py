@@ -25,6 +25,23 @@ class LayerView:
     produced: str | None  # quantity the last step produced in this layer: W s o delta G
     changed: np.ndarray | None  # cells of the produced quantity whose value changed
     stale: bool  # s, o, δ belong to a pass that has ended (update steps follow)
+    optimizer: tuple = ()  # (label, matrix) of the optimizer's state: momentum's v; adam's m and v
+
+
+OPT_LABELS = {
+    "momentum": {"v": "v{l} (velocity: v ← μv + g)"},
+    "adam": {"m": "m{l} (1st moment, t = {t})", "v": "v{l} (2nd moment, t = {t})"},
+}
+
+
+def optimizer_state(stepper: Stepper, l: int) -> tuple:
+    """The matrices the optimizer keeps for layer l, labelled, to show beside W⁽ˡ⁾."""
+    from ..core.notation import sup
+
+    state = stepper.state.opt[l]
+    labels = OPT_LABELS.get(stepper.spec.optimizer.name, {})
+    return tuple((labels[name].format(l=sup(l), t=state.t), array)
+                 for name, array in state.arrays().items() if name in labels)
 
 
 def layer_views(stepper: Stepper) -> list[LayerView]:
@@ -40,6 +57,7 @@ def layer_views(stepper: Stepper) -> list[LayerView]:
         views.append(LayerView(
             layer=l, activation=spec.activations[l - 1], W=st.W[l], G=st.G[l], s=st.s[l], o=st.o[l],
             delta=st.delta[l], hidden=l < spec.L, produced=produced, changed=changed, stale=stale,
+            optimizer=optimizer_state(stepper, l),
         ))
     return views
 
