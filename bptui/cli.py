@@ -453,6 +453,22 @@ def serve_command(path: str, no_color: bool = False) -> str:
     return shlex.join(parts)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail now, with one error line, if the server could not listen there (a busy port, a host
+    that is not this machine's), rather than with the server's traceback later."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise UsageError(f"bptui serve: cannot listen on {host}:{port}: {reason}") from None
+
+
 def cmd_serve(args) -> int:
     from .examples import resolve
 
@@ -463,6 +479,7 @@ def cmd_serve(args) -> int:
         raise UsageError("bptui serve needs textual-serve: python -m pip install textual-serve") from None
     if not 0 < args.port < 65536:
         raise UsageError(f"bptui serve: --port: {args.port} is not a port (1 … 65535)")
+    _check_can_listen(args.host, args.port)
     command = serve_command(resolve(args.file), args.no_color)
     # the app runs in a child process: let it import this very bptui, installed or not
     package_root = str(Path(__file__).resolve().parent.parent)

@@ -283,3 +283,15 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "bptui", "check", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: ")
+
+
+def test_serve_on_a_busy_port_is_one_error_line(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = run(capsys, "serve", "xor", "--port", port)
+    assert code == 2 and err.startswith(f"error: bptui serve: cannot listen on 127.0.0.1:{port}: ")
+    assert err.count("\n") == 1 and out == ""

@@ -63,11 +63,38 @@ def test_history_restarts_at_the_edit():
     assert np.array_equal(stepper.state.W[2], first[0]) and stepper.state.W[2][0, 1] == -1.0
 
 
-def test_edit_before_an_update_takes_effect_at_once():
+def test_edit_between_two_update_steps_takes_effect_at_once():
+    stepper = Stepper(xor())
+    stepper.goto(37)  # W⁽¹⁾ updated; the update of W⁽²⁾ is next
+    G, W1 = stepper.state.G[2], stepper.state.W[1]
+    stepper.edit_weight(2, 0, 0, 1.0)
+    assert stepper.position == 37 and np.array_equal(stepper.state.W[1], W1)  # nothing replayed
+    stepper.forward()
+    assert stepper.state.W[2][0, 0] == 1.0 - 0.5 * G[0, 0]
+
+
+def test_edit_before_the_updates_recomputes_the_last_example_and_updates_with_it():
     stepper = Stepper(xor())
     stepper.goto(36)  # all four examples done; the updates are next
-    G = stepper.state.G[2]
+    G_before = stepper.state.G[2]
     stepper.edit_weight(2, 0, 0, 1.0)
+    G = stepper.state.G[2]
+    assert not np.array_equal(G, G_before)  # example 4's share of G⁽²⁾ uses the new weight
     stepper.forward()
     stepper.forward()
     assert stepper.state.W[2][0, 0] == 1.0 - 0.5 * G[0, 0]
+
+
+def test_edit_right_after_an_examples_last_step_recomputes_that_example():
+    spec = xor()
+    stepper = Stepper(spec)
+    stepper.goto(9)  # example 1 done (G⁽¹⁾ was the last step); example 2 is next
+    stepper.edit_weight(2, 0, 0, 0.3)
+    W = [np.array(w) for w in spec.weights]
+    W[1][0, 0] = 0.3
+    fresh = Stepper(spec.with_weights(W))
+    fresh.goto(9)
+    assert stepper.position == 9 and stepper.last.key == fresh.last.key
+    for name in ("s", "o", "delta", "G"):
+        for a, b in zip(getattr(stepper.state, name)[1:], getattr(fresh.state, name)[1:]):
+            assert np.array_equal(a, b), name

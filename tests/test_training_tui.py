@@ -19,7 +19,7 @@ async def _train(pilot, app, epochs=None):
     await pilot.press("t")
     assert isinstance(app.screen, Prompt)
     if epochs is not None:
-        app.screen.query_one("#answer").value = str(epochs)
+        app.screen.query_one("#value").value = str(epochs)
     await pilot.press("enter")
     assert isinstance(app.screen, TrainScreen)
     await app.workers.wait_for_complete()
@@ -65,7 +65,7 @@ async def test_escape_stops_training_and_keeps_the_epochs_done():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("t")
-        app.screen.query_one("#answer").value = "1000000"
+        app.screen.query_one("#value").value = "1000000"
         await pilot.press("enter")
         await pilot.pause(0.3)
         await pilot.press("escape")
@@ -87,8 +87,8 @@ async def test_the_epochs_prompt_validates_and_escape_cancels():
     async with app.run_test() as pilot:
         await pilot.press("t")
         prompt = app.screen
-        assert prompt.query_one("#answer").value == "500"
-        prompt.query_one("#answer").value = "0"
+        assert prompt.query_one("#value").value == "500"
+        prompt.query_one("#value").value = "0"
         await pilot.press("enter")
         assert app.screen is prompt and "positive whole number" in str(prompt.query_one("#hint").render())
         await pilot.press("escape")

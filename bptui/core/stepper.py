@@ -139,14 +139,16 @@ class Stepper:
     def edit_weight(self, l: int, row: int, col: int, value: float) -> None:
         """Set w_{row+1,col}⁽ˡ⁾ to ``value`` now; what depends on it is recomputed, history restarts.
 
-        Inside an example the edit takes effect from the example's first step, which is replayed up
-        to where we are, so s, o, δ and this example's share of G use the new weight. Before an
-        example or an update step it takes effect at once. Steps before that point cannot be
+        Inside an example (or right after its last step) the edit takes effect from the example's
+        first step, which is replayed up to where we are, so s, o, δ and this example's share of G
+        use the new weight. After an update step (or at the very start) it takes effect at once. Steps before that point cannot be
         revisited: they were computed with the old weight.
         """
         target = self.position
         start = target
-        if self.next_key.phase != UPDATE:
+        if target > self.floor and self.schedule.key(target - 1).phase != UPDATE:
+            # inside an example, or just after its last step: that example is recomputed
+            start = target - 1
             while start > self.floor and not self.schedule.key(start).example_start:
                 start -= 1
         self.goto(start)

@@ -75,6 +75,7 @@ class BptuiApp(SteppingApp, App[None]):
         self.load_error = None  # a SpecError found while loading: the app exits with status 2
         self.digits = 4
         self.cell: tuple | None = None  # the cell under the cursor, when a panel has focus
+        self._followed: int | None = None  # the layer last scrolled into view
         self.score = None  # quiz mode's Score, None when quiz mode is off
         self.question = None  # the quiz's Question waiting for an answer
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
@@ -213,6 +214,11 @@ class BptuiApp(SteppingApp, App[None]):
                 self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
             for diagrams in self.query("#diagrams"):  # mounted with the panels
                 diagrams.refresh_from(self.digits)
+            last = self.stepper.last
+            if last is not None and last.key.layer is not None and last.key.layer != self._followed:
+                # keep the layer the step works on in view (deep networks have more than a screen)
+                self.query_one(f"#layer-{last.key.layer}").scroll_visible(animate=False)
+                self._followed = last.key.layer
             self.show_explanation()
 
     # -- actions ----------------------------------------------------------------------------------
@@ -312,8 +318,10 @@ class BptuiApp(SteppingApp, App[None]):
         if quantity != "W":
             self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell.")
             return
+        from ..core.explain import Cell
+
         current = float(self.stepper.state.W[l][row, col])
-        name = f"w{sup(l)}_{row + 1},{col}"
+        name = Cell("W", l, row + 1, col).symbol()  # w₁,₀⁽²⁾, as the side panel writes it
 
         def done(text: str | None) -> None:
             if text is None or not text.strip():

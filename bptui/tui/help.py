@@ -107,6 +107,7 @@ def help_text() -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "VerticalScroll"  # ↑ ↓ PgUp PgDn scroll the help at once
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "Close help", id="close-help"),
     ]

@@ -40,7 +40,7 @@ class Prompt(ModalScreen[object | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, id="question", markup=False)
-            yield Input(self.value, id="answer", select_on_focus=True, restrict=self.restrict)
+            yield Input(self.value, id="value", select_on_focus=True, restrict=self.restrict)
             yield Label(self.hint, id="hint", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

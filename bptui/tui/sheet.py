@@ -133,8 +133,10 @@ class LayerSheet(ScrollView, can_focus=True):
         avail = self.scrollable_content_region.width or 10**6
         n = min(v.W.shape[1], MAX_MATRIX_COLS)
         self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
-        while self.stacked and n > 2 and self._line_width(n, True) > avail:
-            n -= 1
+        if self.stacked:  # G is under W: W may use the width, as many columns as fit
+            n = v.W.shape[1]
+            while n > 2 and self._line_width(n, True) > avail:
+                n -= 1
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)

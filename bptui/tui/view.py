@@ -75,4 +75,4 @@ def cell(x: float, digits: int) -> str:
 
 
 def cell_width(digits: int) -> int:
-    return digits + 5
+    return max(digits + 5, 9)  # room for the short scientific form, −1.0e−5•
