@@ -60,8 +60,8 @@ class GraphApp(QuizMode, SteppingApp, App[None]):
                 tooltip="Put the cursor on a node (again: the next node); the side panel explains it"),
         Binding("escape", "leave", "", id="leave", show=False),
         Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
-        Binding("f", "to_forward_end", "Forward pass", id="forward-pass", tooltip="To the end of the forward pass"),
-        Binding("b", "to_reverse_end", "Reverse pass", id="reverse-pass", tooltip="To the end of the reverse pass"),
+        Binding("f", "to_forward_end", "Forward", id="forward-pass", tooltip="To the end of the forward pass"),
+        Binding("b", "to_reverse_end", "Reverse", id="reverse-pass", tooltip="To the end of the reverse pass"),
         Binding("r", "reset", "Reset", id="reset", tooltip="Back to the start"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
@@ -88,7 +88,7 @@ class GraphApp(QuizMode, SteppingApp, App[None]):
         with Horizontal(id="main"):
             yield GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id="graph")
             yield Static(id="explain", markup=False)
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def on_mount(self) -> None:
         self.title = f"bptui · {self.spec.name}"
