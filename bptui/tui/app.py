@@ -18,10 +18,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.scroll_view import ScrollView
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from ..core.notation import num, sup, vec
 from .prompt import Prompt
+from .quizmode import QuizMode
 from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
 if TYPE_CHECKING:
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
 # NumPy, the core's math and the panels are imported inside the methods that use them, so that
 # the first frame does not wait for them (after the first use an import is a dictionary look-up)
 
-class BptuiApp(SteppingApp, App[None]):
+class BptuiApp(QuizMode, SteppingApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
+    QUIZ_INTRO = ("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
+                  "one the step makes). z again ends the quiz.")
     AUTO_FOCUS = None  # arrows step until Tab (or a click) puts the cursor in a panel
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live anywhere
     BINDINGS = [
@@ -356,79 +359,14 @@ class BptuiApp(SteppingApp, App[None]):
 
         self.push_screen(Prompt("Save the network (weights included) to:", default), done)
 
-    # -- quiz mode ----------------------------------------------------------------------------------
-    def action_toggle_quiz(self) -> None:
-        if self.score is None:
-            from ..core.quiz import Score
-
-            self.score = Score()
-            self.say("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
-                     "one the step makes). z again ends the quiz.")
-        else:
-            self.say(f"Quiz mode off. {self.score.summary()}")
-            self.score = self.question = None
-            for answer in self.query("#answer"):
-                answer.display = False
-        self.refresh_view()
-
-    def ask_next(self) -> None:
-        """Do the next step with one of its numbers hidden, and wait for the student's answer."""
-        from ..core.quiz import ask, candidates
+    # -- quiz mode (the keys and the answer line in quizmode.py) ---------------------------------------
+    def _quiz_cell(self, step):
+        """The cell under the cursor, if the step makes it."""
+        from ..core.quiz import candidates
         from .explain import to_cell
 
-        step = self.stepper.forward()
         wanted = to_cell(self.stepper, self.cell) if self.cell is not None else None
-        if wanted is not None and wanted not in candidates(self.spec, step.key):
-            wanted = None
-        self.question = ask(self.stepper, step, seed=0, cell=wanted, digits=self.digits)
-        self.say(f"What is {self.question.symbol}?")
-        self.refresh_view()
-        answer = self._answer_box()
-        answer.value = ""
-        answer.display = True
-        answer.focus()
-
-    def _answer_box(self) -> Input:
-        """The quiz's answer line, made the first time a question is asked."""
-        boxes = self.query("#answer")
-        if boxes:
-            return boxes.first(Input)
-        answer = Input(id="answer", placeholder="your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip")
-        self.mount(answer, before=self.query_one(Footer))
-        return answer
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "answer" or self.question is None:
-            return
-        from ..core.quiz import check
-
-        try:
-            verdict = check(self.stepper, self.question, event.value)
-        except ValueError:
-            self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, -1e-3, 1/4), or Esc to skip.")
-            return
-        self.score.add(verdict)
-        q = self.question
-        right = num(q.value, 8)
-        self.say(f"✓ Right: {q.symbol} = {right}." if verdict.right
-                 else f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}.")
-        self._reveal(verdict.explanation.text())
-
-    def action_skip_question(self) -> None:
-        if self.question is not None:
-            from ..core.explain import explain
-
-            self.say(f"Skipped: {self.question.symbol} = {num(self.question.value, 8)}.")
-            self._reveal(explain(self.stepper, self.question.cell, self.digits).text())
-
-    def _reveal(self, explanation: str) -> None:
-        self.question = None
-        self._answer_box().display = False
-        self.set_focus(None)
-        self.refresh_view()
-        panel = self.query_one("#explain", Static)
-        panel.update(explanation)
-        panel.display = True
+        return wanted if wanted is not None and wanted in candidates(self.spec, step.key) else None
 
     def action_help(self) -> None:
         from .help import HelpScreen

@@ -11,7 +11,9 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -33,7 +35,7 @@ def _fit(text: str, width: int) -> str:
 class GraphCanvas(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
-        "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label",
+        "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
     }
     DEFAULT_CSS = """
     GraphCanvas { height: 1fr; padding: 0 1; scrollbar-size: 1 1; }
@@ -46,12 +48,21 @@ class GraphCanvas(ScrollView, can_focus=True):
     GraphCanvas > .canvas--hot-edge { color: $accent; text-style: bold; }
     GraphCanvas > .canvas--hot-line { background: $accent 30%; text-style: bold; }
     GraphCanvas > .canvas--label { color: $text-primary; }
+    GraphCanvas > .canvas--selected { color: $text-secondary; text-style: bold reverse; }
     """
+
+    class NodeClicked(Message):
+        """A click on a node's box or its name."""
+
+        def __init__(self, node: str) -> None:
+            super().__init__()
+            self.node = node
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), **kwargs) -> None:
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
+        self.selected: str | None = None  # the node under the cursor: [name] in its title line
         self.set_diagram(nodes, edges, label_width, pinned)
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
@@ -70,10 +81,32 @@ class GraphCanvas(ScrollView, can_focus=True):
         self.refresh()
         self._follow()
 
+    def select(self, node: str | None) -> None:
+        """Mark ``node`` as the cursor's (None: no cursor): only a restyle, the layout stays."""
+        self.selected = node
+        self.refresh()
+        self._follow()
+
+    def node_at(self, x: int, y: int) -> str | None:
+        """The node whose box (or the name above it) covers canvas cell (x, y)."""
+        for node_id, b in self.grid.boxes.items():
+            if b.x <= x < b.x + b.w and b.y - 1 <= y < b.y + b.h:
+                return node_id
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        node = self.node_at(offset.x + int(self.scroll_x), offset.y + int(self.scroll_y))
+        if node is not None:
+            self.post_message(self.NodeClicked(node))
+
     def _follow(self) -> None:
-        """Scroll the current node into view (once the canvas has a size)."""
-        if self.state.current is not None and self.size.width:
-            b = self.grid.boxes[self.state.current]
+        """Scroll the selected node, else the current one, into view (once the canvas has a size)."""
+        node = self.selected if self.selected is not None else self.state.current
+        if node is not None and self.size.width:
+            b = self.grid.boxes[node]
             self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
 
     def on_resize(self) -> None:
@@ -108,9 +141,16 @@ class GraphCanvas(ScrollView, can_focus=True):
                 x = x0 + len(text)
             elif kind == "name":
                 node_id, width = item[2], item[3]
-                current = node_id == st.current
-                text = _fit((MARK + " " if current else "") + self.nodes[node_id].name, width)
-                segs.append(Segment(text, style("canvas--current" if current else "canvas--name")))
+                current, selected = node_id == st.current, node_id == self.selected
+                name = self.nodes[node_id].name
+                text = _fit((MARK + " " if current else "") + (f"[{name}]" if selected else name), width)
+                if selected:
+                    head = len(MARK + " ") if current else 0
+                    segs.append(Segment(text[:head], style("canvas--current")))
+                    segs.append(Segment(text[head:head + len(name) + 2], style("canvas--selected")))
+                    segs.append(Segment(text[head + len(name) + 2:], style("canvas--name")))
+                else:
+                    segs.append(Segment(text, style("canvas--current" if current else "canvas--name")))
                 x = x0 + width
             elif kind == "text":
                 node_id, k, width = item[2], item[3], item[4]

@@ -74,7 +74,11 @@ GRAPH_KEYS = [
     ("b", "to the end of the reverse pass"),
     ("r", "reset to the start"),
     ("+  -", "more / fewer digits"),
-    ("↑ ↓ PgUp PgDn  [ ]", "scroll the graph (it follows the current step by itself)"),
+    ("tab, click", "put the cursor on a node; the side panel explains its value and adjoint"),
+    ("← → ↑ ↓", "with the cursor: move it between the nodes in computing order"),
+    ("escape", "take the cursor away (arrows step again); in the quiz, skip the question"),
+    ("z", "quiz mode: n hides the next value for you to type; z again ends it with the score"),
+    ("↑ ↓ PgUp PgDn  [ ]", "scroll the graph (it follows the current step, or the cursor, by itself)"),
     ("?", "this help"),
     ("q", "quit"),
 ]
@@ -83,7 +87,8 @@ GRAPH_ON_SCREEN = """\
   One box per variable (the lecture's computation-graph convention): the function inside, the
   name above; an edge from each argument to the node that uses it. In each box: = its value,
   g = its adjoint. ▶ marks the node the last step computed (also highlighted), • the line it wrote;
-  the highlighted edges are the ones its equation reads along; · is a value not yet computed."""
+  the highlighted edges are the ones its equation reads along; · is a value not yet computed.
+  [a]: the node under the cursor; ? is the value the quiz asks for."""
 
 
 def graph_help_text() -> str:
