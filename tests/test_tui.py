@@ -177,6 +177,8 @@ async def test_update_equations_show_the_files_optimizer(capsys, name):
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_to_update()
         await pilot.pause()
+        assert str(app.query_one("#equation").render()).endswith("… (x: the whole equation)")
+        await pilot.press("x")  # the whole equation
         position = app.stepper.position
         shown = str(app.query_one("#equation").render())
     main(["trace", name, "--format", "json"])

@@ -59,6 +59,8 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
                 tooltip="Every weight's backprop gradient against a finite difference"),
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
+        Binding("x", "whole_equation", "Equation", id="whole-equation", show=False,
+                tooltip="Show the whole equation of the step (or three lines)"),
         Binding("w", "save", "Save", id="save", show=False, tooltip="Save the network with its current weights"),
         Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
         Binding("escape", "leave_panel", "", show=False),
@@ -94,7 +96,8 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
-        yield Static(id="equation", markup=False)
+        with VerticalScroll(id="equation-box", can_focus=False):
+            yield Static(id="equation", markup=False)
         yield Static(id="message", markup=False)
         with Horizontal(id="main"):
             with VerticalScroll(id="layers", can_focus=False):
@@ -194,6 +197,29 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
                     "? explains the notation and the keys.")
         return step_equation(self.stepper, last, self.digits)
 
+    def _show_equation(self, text: str) -> None:
+        """Three lines, cut with a pointer to x when longer; the whole of it when x is on."""
+        box = self.query_one("#equation-box")
+        widget = self.query_one("#equation", Static)
+        if box.has_class("whole"):
+            self._set_text(widget, text)
+            return
+        width = max(widget.content_region.width, 20)
+        lines, out = 0, []
+        for line in text.split("\n"):
+            lines += -(-max(cell_len(line), 1) // width)
+            out.append(line)
+        if lines > 3:
+            keep = 3 * width - 24
+            text = text[:keep] + " … (x: the whole equation)"
+        widget.update(text, layout=False)
+
+    def action_whole_equation(self) -> None:
+        box = self.query_one("#equation-box")
+        box.toggle_class("whole")
+        self._show_equation(self.equation_text())
+        self.say("The whole equation; x again for three lines." if box.has_class("whole") else "")
+
     def _set_text(self, widget: Static, text: str) -> None:
         """Update a text line; ask for a new layout only when its height may change."""
         width = max(widget.content_region.width, 1)
@@ -207,7 +233,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
 
         with self.batch_update():
             self._set_text(self.query_one("#status", Static), self.status_text())
-            self._set_text(self.query_one("#equation", Static), self.equation_text())
+            self._show_equation(self.equation_text())
             hidden = None
             if self.question is not None:
                 from .explain import panel_cell

@@ -34,6 +34,7 @@ KEYS = [
     ("t", "train for N epochs (asked; Esc stops), then step on from the trained weights"),
     ("g", "gradient check: backprop against finite differences for every weight"),
     ("+  -", "more / fewer digits"),
+    ("x", "the whole equation of the step (long ones are cut to three lines)"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
     ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),

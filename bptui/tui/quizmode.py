@@ -8,9 +8,14 @@ for a seeded choice) and shows ``self.question`` hidden in its own views in ``re
 
 from __future__ import annotations
 
-from textual.widgets import Footer, Input, Static
+from typing import TYPE_CHECKING
+
+from textual.widgets import Footer, Static
 
 from ..core.notation import num
+
+if TYPE_CHECKING:  # the answer line's Input is imported when the first question is asked
+    from textual.widgets import Input
 
 ANSWER_PLACEHOLDER = "your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip"
 
@@ -57,7 +62,9 @@ class QuizMode:
         """The quiz's answer line, made the first time a question is asked."""
         boxes = self.query("#answer")
         if boxes:
-            return boxes.first(Input)
+            return boxes.first()
+        from textual.widgets import Input
+
         answer = Input(id="answer", placeholder=ANSWER_PLACEHOLDER)
         self.mount(answer, before=self.query_one(Footer))
         return answer

@@ -11,7 +11,12 @@ class SteppingApp:
     """A mixin for an App with a ``stepper``, a ``#message`` Static and a ``refresh_view()``."""
 
     def say(self, text: str) -> None:
+        """A line under the equation; empty hides it. Unchanged text costs nothing (every step
+        clears the line, and a layout pass would redraw the whole screen)."""
         message = self.query_one("#message", Static)
+        if text == getattr(message, "_said", ""):
+            return
+        message._said = text
         message.update(text)
         message.set_class(bool(text), "visible")
 
