@@ -95,6 +95,11 @@ print(end - marks["first"], end - marks["shown"])
 def cold_start(k: int) -> dict[str, float]:
     """Median wall time from launching a fresh process to its first frame, and to the network's
     panels on screen; the bare app and bptui interleaved, k runs each."""
+    import compileall
+
+    # bytecode, as an installed package has it (pip compiles on install; a checkout run with
+    # PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start)
+    compileall.compile_dir(str(ROOT / "bptui"), quiet=1)
     path = str(ROOT / "networks" / "xor.json")
     scripts = {"bare": COLD_BARE, "bptui": COLD_BPTUI.format(path=path)}
     times: dict[str, list[float]] = {"bare": [], "first frame": [], "network shown": []}
