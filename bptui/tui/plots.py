@@ -71,12 +71,18 @@ def braille_canvas(series: Sequence[Sequence[float]], epochs: int, width: int, h
     return grids
 
 
-def _tick(v: float) -> str:
-    return f"{v:.3g}"
+def _ticks(values: Sequence[float]) -> list[str]:
+    """Axis labels with as many significant digits as it takes to tell them apart (1.06, 1.03, 1)."""
+    for digits in range(3, 8):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if len(set(labels)) == len(set(values)):
+            return labels
+    return labels
 
 
 class LossCurve(Widget):
-    """ℓ_D per epoch (and the test loss) against the epoch; log scale when the losses span > 10×."""
+    """The mean loss per example (ℓ_D / N; the test split's too) against the epoch, so that the
+    training and test curves compare; log scale when the losses span > 10×."""
 
     COMPONENT_CLASSES = {"curve--train", "curve--test", "curve--axis"}
     DEFAULT_CSS = """
@@ -94,7 +100,7 @@ class LossCurve(Widget):
         self.test_loss: list[float] = []
         self._strips: list[Strip] | None = None
         self._built_for = None
-        self.border_title = "loss per epoch"
+        self.border_title = "mean loss per example (ℓ_D / N), per epoch"
 
     def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
         self.train_loss, self.test_loss = train_loss, test_loss
@@ -131,11 +137,12 @@ class LossCurve(Widget):
         log = lo > 0 and hi / lo > 10
         if hi == lo:
             lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
-        pad = max(len(_tick(hi)), len(_tick(lo)))
+        mid = 10 ** ((math.log10(lo) + math.log10(hi)) / 2) if log else (lo + hi) / 2
+        top, middle, bottom = _ticks([hi, mid, lo])
+        pad = max(len(top), len(middle), len(bottom))
         width, height = max(4, w - pad - 2), max(2, h - 3)
         grids = braille_canvas(series, self.epochs, width, height, lo, hi, log)
-        mid = 10 ** ((math.log10(lo) + math.log10(hi)) / 2) if log else (lo + hi) / 2
-        labels = {0: _tick(hi), height // 2: _tick(mid), height - 1: _tick(lo)}
+        labels = {0: top, height // 2: middle, height - 1: bottom}
         strips = []
         for r in range(height):
             label = labels.get(r)
@@ -162,7 +169,7 @@ class LossCurve(Widget):
         strips.append(Strip([Segment(" " * pad + " └" + "─" * width, axis)]))
         left, right = "epoch 1", f"epoch {self.epochs}"
         strips.append(Strip([Segment(" " * (pad + 2) + left + right.rjust(width - len(left)), axis)]))
-        legend = [Segment(" " * (pad + 2), base), Segment("⣿ ℓ_D (training)", styles[0])]
+        legend = [Segment(" " * (pad + 2), base), Segment("⣿ training", styles[0])]
         if self.has_test:
             legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
         if log:

@@ -167,7 +167,9 @@ class TrainScreen(ModalScreen[None]):
         with self.app.batch_update():
             self.query_one(ProgressBar).update(progress=done)
             self.query_one("#train-status", Static).update(self._status(done, history, test_history))
-            self.query_one(LossCurve).show(history, test_history)
+            test = self.spec.test_inputs
+            n, n_test = len(self.spec.inputs), max(0 if test is None else len(test), 1)
+            self.query_one(LossCurve).show([v / n for v in history], [v / n_test for v in test_history])
             self.query_one(DecisionMap).show(weights)
             self.query_one(GradientBars).show(stats)
 
