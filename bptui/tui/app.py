@@ -185,17 +185,15 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             f"{o0_text} · next: {symbol(stepper.next_key)} ({stepper.next_key.phase})"
         )
 
-    def equation_text(self) -> str:
-        from ..core.equations import step_equation, symbol
+    def step_symbol(self, key) -> str:
+        from ..core.equations import symbol
 
-        if self.question is not None:
-            return f"{self.question.equation}      {self.question.symbol} = ?"
-        last = self.stepper.last
-        if last is None:
-            nxt = self.stepper.next_key
-            return (f"Press n, → or space to compute {symbol(nxt)}, the first step. "
-                    "? explains the notation and the keys.")
-        return step_equation(self.stepper, last, self.digits)
+        return symbol(key)
+
+    def step_equation(self, step) -> str:
+        from ..core.equations import step_equation
+
+        return step_equation(self.stepper, step, self.digits)
 
     def _show_equation(self, text: str) -> None:
         """Three lines, cut with a pointer to x when longer; the whole of it when x is on."""

@@ -118,16 +118,11 @@ class GraphApp(QuizMode, SteppingApp, App[None]):
     def _symbol(key) -> str:
         return key.node if key.phase == FORWARD else f"g_{key.node}"
 
-    def equation_text(self) -> str:
-        if self.question is not None:
-            return f"{self.question.equation}      {self.question.symbol} = ?"
-        last = self.stepper.last
-        if last is None:
-            nxt = self.stepper.next_key
-            return (f"Press n, → or space to compute {self._symbol(nxt)}, the first step. "
-                    "? explains the notation and the keys.")
-        return graph_equation(self.spec, self.stepper.state, last, self.digits)
+    def step_symbol(self, key) -> str:
+        return self._symbol(key)
 
+    def step_equation(self, step) -> str:
+        return graph_equation(self.spec, self.stepper.state, step, self.digits)
     def refresh_view(self) -> None:
         with self.batch_update():
             self.query_one("#status", Static).update(self.status_text())
