@@ -161,7 +161,13 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         shape = "-".join(str(w) for w in spec.widths)
         example = key.example
         if example is None:  # an update step: say which examples it follows
-            example_text = f"updating the weights after example {sch.key(stepper.position - 1 - key.layer).example}"
+            if sch.n_groups == 1:
+                example_text = f"updating the weights after all {spec.N} examples"
+            elif sch.group_size == 1:
+                example_text = f"updating the weights after example {sch.key(stepper.position - 1 - key.layer).example}"
+            else:
+                group = (stepper.position - 1) % len(sch) // sch.full_group_steps + 1
+                example_text = f"updating the weights after mini-batch {group} of {sch.n_groups}"
         else:
             example_text = (f"example {example} of {spec.N}: x = {vec(spec.inputs[example - 1], self.digits)}, "
                             f"y = {vec(spec.targets[example - 1], self.digits)}")
@@ -178,12 +184,20 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             loss_text = f"ℓ{sup(example)} = ? · "
         quiz_text = "" if self.score is None else f" · quiz {self.score.right} of {self.score.asked} right"
         return (
-            f"{spec.name} · {shape} · {spec.loss} loss · {spec.update} · η = {num(spec.learning_rate)}\n"
+            f"{spec.name} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
             f"epoch {key.epoch} · {example_text} · step {pos_in_epoch} of {len(sch)} · {phase} · "
             f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, self.digits)}"
             f"{quiz_text}\n"
             f"{o0_text} · next: {symbol(stepper.next_key)} ({stepper.next_key.phase})"
         )
+
+    def _update_text(self) -> str:
+        """How the weights are updated: full_batch, per_example or mini-batches of k, and the
+        optimizer when it is not plain gradient descent."""
+        spec = self.spec
+        mode = f"mini-batches of {spec.batch_size}" if spec.update == "mini_batch" else spec.update
+        name = spec.optimizer.name
+        return mode if name == "sgd" else f"{mode} · {name}"
 
     def step_symbol(self, key) -> str:
         from ..core.equations import symbol
@@ -374,14 +388,17 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             if not path:
                 return
             spec = self.spec.with_weights(self.stepper.weights)
+            existed = Path(path).exists()
             try:
                 Path(path).write_text(json.dumps(spec.to_json(), indent=2) + "\n", encoding="utf-8")
             except OSError as err:
                 self.say(f"Could not save {path}: {err.strerror}.")
                 return
-            self.say(f"Saved the network with its current weights to {path}.")
+            what = "Replaced" if existed else "Saved the network with its current weights to"
+            self.say(f"{what} {path}.")
 
-        self.push_screen(Prompt("Save the network (weights included) to:", default), done)
+        self.push_screen(Prompt("Save the network (weights included) to:", default,
+                                "Enter saves (a file of that name is replaced) · Esc cancels"), done)
 
     # -- quiz mode (the keys and the answer line in quizmode.py) ---------------------------------------
     def _quiz_cell(self, step):

@@ -48,7 +48,7 @@ def summary(checks: list[WeightCheck], where: str) -> str:
     bad = sum(c.rel_error > THRESHOLD for c in checks)
     verdict = (f"all below {THRESHOLD:g} ✓" if not bad
                else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
-    return (f"{len(checks)} weights, at {where} · worst relative error {worst:.2e} · {verdict}\n"
+    return (f"{len(checks)} weights, at {where} · worst relative error {f'{worst:.2e}'.replace('-', '−')} · {verdict}\n"
             "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
             "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
 
@@ -121,7 +121,7 @@ class GradCheckScreen(ModalScreen[None]):
             table.add_row(
                 f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
-                Text(f"{c.rel_error:.2e}", style=style, justify="right"),
+                Text(f"{c.rel_error:.2e}".replace("-", "−"), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
             )
         self.query_one(LoadingIndicator).display = False
