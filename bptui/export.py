@@ -361,6 +361,16 @@ def _intro(spec) -> str:
     return describe(spec)
 
 
+def _notes(spec, graph: bool) -> list[str]:
+    """The notation list at the top of a worked solution (the same in Markdown and LaTeX)."""
+    lines = list(GRAPH_NOTATION if graph else NETWORK_NOTATION)
+    if _needs_elision(spec):
+        lines.append(f"Matrices and vectors with more than {LIMIT} rows or columns show their first and last "
+                     r"ones; the middle is elided with $\cdots$ and $\vdots$.")
+    lines.append("Numbers are rounded to 4 significant digits; the computation keeps full precision.")
+    return lines
+
+
 def _md_inline(text: str) -> str:
     return text.replace("*", r"\*").replace("_", r"\_")
 
@@ -377,12 +387,8 @@ def markdown(spec, epochs: int = 1) -> Iterator[str]:
     yield ""
     yield "## Notation (Lecture 13, *Backpropagation*)"
     yield ""
-    for line in GRAPH_NOTATION if graph else NETWORK_NOTATION:
+    for line in _notes(spec, graph):
         yield f"- {line}"
-    if _needs_elision(spec):
-        yield (f"- Matrices and vectors with more than {LIMIT} rows or columns show their first and last ones; "
-               r"the middle is elided with $\cdots$ and $\vdots$.")
-    yield "- Numbers are rounded to 4 significant digits; the computation keeps full precision."
     events = _graph_events(spec) if graph else _network_events(spec, epochs)
     for kind, data in events:
         if kind == "epoch":
@@ -448,12 +454,8 @@ def latex(spec, epochs: int = 1) -> Iterator[str]:
     yield ""
     yield r"\section*{Notation (Lecture 13, \emph{Backpropagation})}"
     yield r"\begin{itemize}"
-    for line in GRAPH_NOTATION if graph else NETWORK_NOTATION:
+    for line in _notes(spec, graph):
         yield rf"\item {line}"
-    if _needs_elision(spec):
-        yield (rf"\item Matrices and vectors with more than {LIMIT} rows or columns show their first and last ones; "
-               r"the middle is elided with $\cdots$ and $\vdots$.")
-    yield r"\item Numbers are rounded to 4 significant digits; the computation keeps full precision."
     yield r"\end{itemize}"
     events = _graph_events(spec) if graph else _network_events(spec, epochs)
     for kind, data in events:
