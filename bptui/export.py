@@ -21,7 +21,6 @@ from .core.optim import regularised
 
 LIMIT = 6  # rows or columns shown before eliding the middle
 DIGITS = 4
-FORMATS = ("markdown", "latex", "csv")
 
 
 # -- numbers, vectors and matrices in LaTeX ---------------------------------------------------------

@@ -84,8 +84,6 @@ ACTIVATIONS: dict[str, Activation] = {
     ]
 }
 
-NAMES = tuple(ACTIVATIONS)
-
 
 def softmax_vjp(o: np.ndarray, g: np.ndarray) -> np.ndarray:
     """J_softmax(s)ᵀ g = o ⊙ (g − Σ_k g_k o_k), for one vector or a batch of columns."""

@@ -17,7 +17,6 @@ from .errors import SpecError
 
 GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
 GENERATOR_DEFAULTS = {"n": 200, "noise": 0.1, "seed": 0, "test_fraction": 0.2}
-CLASSIFIERS = ("xor", "circle", "gauss", "spiral", "moons")
 
 
 @dataclass(frozen=True)

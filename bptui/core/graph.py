@@ -9,7 +9,6 @@ consumer's adjoint times the local derivative. The stepper walks the same functi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,8 +21,6 @@ from .errors import SpecError
 from .expr import parse_expression
 from .graph_ops import OPS, arity_ok
 from .notation import num
-
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ def _squared_grad(o: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
 class Loss:
     name: str
     text: str  # ℓ as the lecture writes it, "{o}" and "{y}" are filled in
-    delta_text: str  # δ^(L) as the lecture writes it
     value: Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]
     grad_o: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # ∂ℓ/∂o, None when δ is taken from s directly
 
@@ -42,20 +41,18 @@ def _ce_value(s, o, y, act):
 
 LOSSES: dict[str, Loss] = {
     "squared": Loss(
-        "squared", "Σ_k ({o}_k − y_k)²", "2({o} − y) ⊙ f′(s)",
+        "squared", "Σ_k ({o}_k − y_k)²",
         _squared_value, lambda o, y: _squared_grad(o, y, 2.0),
     ),
     "half_squared": Loss(
-        "half_squared", "½ Σ_k ({o}_k − y_k)²", "({o} − y) ⊙ f′(s)",
+        "half_squared", "½ Σ_k ({o}_k − y_k)²",
         lambda s, o, y, act: _squared_value(s, o, y, act, 0.5), lambda o, y: _squared_grad(o, y, 1.0),
     ),
     "cross_entropy": Loss(
-        "cross_entropy", "−Σ_k y_k log {o}_k", "{o} − y",
+        "cross_entropy", "−Σ_k y_k log {o}_k",
         _ce_value, None,
     ),
 }
-
-NAMES = tuple(LOSSES)
 
 
 def output_delta(loss: Loss, act: Activation, alpha: float, s: np.ndarray, o: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -20,7 +20,6 @@ from typing import Iterator
 import numpy as np
 
 FORWARD, LOSS, BACKWARD, UPDATE = "forward", "loss", "backward", "update"
-UPDATE_MODES = ("full_batch", "per_example", "mini_batch")
 
 
 @dataclass(frozen=True)
