@@ -96,8 +96,10 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=_positive, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
     if command == "train":
+        from .core.optim import OPTIMIZERS  # the optimizers' table: a new one is offered here at once
+
         p.add_argument("--save", metavar="OUT", help="write the trained network (a valid network file) to OUT")
-        p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help="instead of the file's training.optimizer")
+        p.add_argument("--optimizer", choices=OPTIMIZERS, help="instead of the file's training.optimizer")
         p.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="instead of the file's η")
         mode = p.add_mutually_exclusive_group()
         mode.add_argument("--update", choices=("full_batch", "per_example"), help="instead of the file's update")

@@ -9,15 +9,14 @@ start with the same code: the values are bit-for-bit the ones first shown.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from .graph import GraphSpec, adjoint, adjoint_terms, arg_names, const_text, node_value
-from .graph_ops import OPS, p
-from .notation import num
+from .formula import Equation, Num, Partial, Ref, TextPrinter, add, group, mul, substitute
+from .graph import GraphSpec, adjoint, adjoint_sym, adjoint_terms, arg_nodes, name_sym, node_value
+from .graph_ops import OPS
 from .stepper import Step
 
 FORWARD, REVERSE = "forward", "reverse"
@@ -134,45 +133,56 @@ class GraphStepper:
 
 
 # -- equations --------------------------------------------------------------------------------------
-_ATOM = re.compile(r"[\w.]+|\w+\([^()]*\)|\[[^\[\]]*\]")
+def value_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
+    """``a = x·z = 2·3 = 6``: a node's op on its arguments' names, then on their values."""
+    node = spec.by_name[name]
+    op = OPS[node.op]
+    args = arg_nodes(node)
+    env = {name_sym(a): state.values[a] for a in node.args if isinstance(a, str)}
+    numbers = {name_sym(a): Num(float(state.values[a]), Ref("value", node=a)) for a in node.args if isinstance(a, str)}
+    rhs = op.tree(args)
+    value = state.values[name]
+    return Equation(name_sym(name), (rhs, substitute(rhs, numbers), Num(float(value), Ref("value", node=name))),
+                    bindings=env)
 
 
-def factor(text: str) -> str:
-    """A local derivative as a factor: ``cos(b)`` stays, ``−a/b²`` becomes ``(−a/b²)``."""
-    return text if _ATOM.fullmatch(text) else f"({text})"
+def adjoint_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
+    """``g_b = g_e·(−a/b²) + g_c·cos(b) = … = −12.36``: the sum over ``name``'s consumers of the
+    consumer's adjoint times the local derivative, with the numbers, each term's value, the sum."""
+    value = state.adjoints[name]
+    result = Num(float(value), Ref("adjoint", node=name))
+    lhs = adjoint_sym(name)
+    if name == spec.output:
+        top = Partial(name_sym(name), name_sym(name))
+        return Equation(lhs, (top, result), bindings={top: 1.0})
+    terms = adjoint_terms(spec, state.values, state.adjoints, name)
+    if not terms:
+        return Equation(lhs, (result,), note=f"{name} is not used")
+    symbolic, env, numbers = [], {}, {}
+    for t in terms:
+        node = spec.by_name[t.consumer]
+        args = arg_nodes(node)
+        symbolic.append(mul(adjoint_sym(t.consumer), group(OPS[node.op].dtree(t.arg, args))))
+        env[adjoint_sym(t.consumer)] = t.adjoint
+        numbers[adjoint_sym(t.consumer)] = Num(float(t.adjoint), Ref("adjoint", node=t.consumer))
+        for a in node.args:
+            if isinstance(a, str):
+                env[name_sym(a)] = state.values[a]
+                numbers[name_sym(a)] = Num(float(state.values[a]), Ref("value", node=a))
+    rhs = add(*symbolic)
+    forms = [rhs, substitute(rhs, numbers)]
+    if len(terms) > 1:
+        forms.append(add(*[Num(float(t.value), means=term) for t, term in zip(terms, symbolic)]))
+    return Equation(lhs, (*forms, result), bindings=env)
 
 
-def _signed_sum(values: list, digits: int) -> str:
-    text = num(values[0], digits)
-    for v in values[1:]:
-        text += f" − {num(-v, digits)}" if v < 0 else f" + {num(v, digits)}"
-    return text
+def graph_equations(spec: GraphSpec, state: GraphState, step: Step) -> tuple[Equation, ...]:
+    key = step.key
+    if key.phase == FORWARD:
+        return (value_equation(spec, state, key.node),)
+    return (adjoint_equation(spec, state, key.node),)
 
 
 def graph_equation(spec: GraphSpec, state: GraphState, step: Step, digits: int = 4) -> str:
-    """The step's equation as the lecture writes it, with the numbers filled in."""
-    key = step.key
-    name = key.node
-
-    def numbers(node) -> list[str]:
-        return [num(state.values[a], digits) if isinstance(a, str) else const_text(a) for a in node.args]
-
-    if key.phase == FORWARD:
-        node = spec.by_name[name]
-        op = OPS[node.op]
-        return f"{name} = {op.text(arg_names(node))} = {op.text(numbers(node))} = {num(step.value, digits)}"
-    if name == spec.output:
-        return f"g_{name} = ∂{name}/∂{name} = 1"
-    terms = adjoint_terms(spec, state.values, state.adjoints, name)
-    if not terms:
-        return f"g_{name} = 0 ({name} is not used)"
-    symbolic, filled = [], []
-    for t in terms:
-        node = spec.by_name[t.consumer]
-        d = OPS[node.op].dtext
-        symbolic.append(f"g_{t.consumer}·{factor(d(t.arg, arg_names(node)))}")
-        filled.append(f"{p(num(t.adjoint, digits))}·{factor(d(t.arg, numbers(node)))}")
-    text = f"g_{name} = {' + '.join(symbolic)} = {' + '.join(filled)}"
-    if len(terms) > 1:
-        text += f" = {_signed_sum([t.value for t in terms], digits)}"
-    return f"{text} = {num(step.value, digits)}"
+    """The step's equation as the lecture writes it, with the numbers filled in (text)."""
+    return TextPrinter(digits).equation(graph_equations(spec, state, step)[0])

@@ -410,9 +410,9 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         return wanted if wanted is not None and wanted in candidates(self.spec, step.key) else None
 
     def action_help(self) -> None:
-        from .help import HelpScreen
+        from .help import HelpScreen, help_text
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(help_text(self.spec)))
 
     def action_diagram(self, mode: str) -> None:
         """c, d: a diagram of the network in place of the layer panels, and back."""

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.cells import cell_len
 
-from ..core.graph import GraphSpec, arg_names
-from ..core.graph_ops import OPS
+from ..core.graph import GraphSpec, formula_text
 from ..core.graph_stepper import FORWARD, GraphStepper
 from ..core.notation import mat, num, sup, vec
 from ..core.spec import NetworkSpec
@@ -66,7 +65,7 @@ class Diagram:
 # -- a graph file -----------------------------------------------------------------------------------
 def formula(spec: GraphSpec, name: str) -> str:
     node = spec.by_name.get(name)
-    return "input" if node is None else OPS[node.op].text(arg_names(node))
+    return "input" if node is None else formula_text(node)
 
 
 def graph_diagram(spec: GraphSpec, digits: int) -> Diagram:
@@ -101,12 +100,22 @@ def graph_state(stepper: GraphStepper, diagram: Diagram, digits: int) -> CanvasS
 
 
 # -- a network, as a computation graph at matrix level ----------------------------------------------
-_F = {"sigmoid": "σ", "identity": "id"}
-
-
 def _loss_text(spec: NetworkSpec) -> str:
-    o = f"o{sup(spec.L)}"
-    return {"squared": f"Σ({o} − y)²", "half_squared": f"½Σ({o} − y)²"}.get(spec.loss, f"−Σ y·log {o}")
+    """ℓ as the loss's table writes it, over the output units k."""
+    from ..core.formula import Sym, TextPrinter
+    from ..core.losses import LOSSES
+
+    L = spec.L
+    return TextPrinter().p(LOSSES[spec.loss].formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)),
+                                                      spec.activations[-1]))
+
+
+def _f_text(spec: NetworkSpec, l: int) -> str:
+    """f⁽ˡ⁾(s⁽ˡ⁾) as the activation's table writes it: σ(s⁽¹⁾), tanh(s⁽¹⁾), s⁽ᴸ⁾ for the identity."""
+    from ..core.activations import ACTIVATIONS
+    from ..core.formula import Sym, TextPrinter
+
+    return TextPrinter().p(ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True)))
 
 
 def network_graph(spec: NetworkSpec) -> Diagram:
@@ -166,8 +175,8 @@ def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
     nodes = [("o0", f"o{sup(0)}", "[1, x]")]
     for l in range(1, L + 1):
         d_in, d_out = spec.widths[l - 1] + 1, spec.widths[l]
-        f = _F.get(spec.activations[l - 1], spec.activations[l - 1])
-        o = f"{f}(s{sup(l)})" if l == L else f"[1, {f}(s{sup(l)})]"
+        f = _f_text(spec, l)
+        o = f if l == L else f"[1, {f}]"
         nodes += [(f"W{l}", f"W{sup(l)}", f"{d_out}×{d_in}"), (f"s{l}", f"s{sup(l)}", f"W{sup(l)} o{sup(l - 1)}"),
                   (f"o{l}", f"o{sup(l)}", o)]
     return nodes + [("y", "y", "target"), ("loss", "ℓ", _loss_text(spec))]
