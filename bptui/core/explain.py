@@ -123,9 +123,9 @@ def _not_yet(cell: Cell, why: str) -> Explanation:
 # -- networks ---------------------------------------------------------------------------------------
 def current_example(stepper) -> int | None:
     """The 1-based example whose s, o, δ are on the board (None before the first step)."""
-    if stepper.position == 0:
+    if stepper.last is None:  # step 0, or the start of a group after an edit
         return None
-    key = stepper.schedule.key(stepper.position - 1)
+    key = stepper.last.key
     if key.example is not None:
         return key.example
     return stepper.schedule.key(stepper.position - 1 - key.layer).example
@@ -179,7 +179,7 @@ def _example_pass(net, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list, lis
 def _group_examples(stepper, l: int) -> list[int]:
     """The 0-based examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now (this update group's, so far)."""
     sch, pos = stepper.schedule, stepper.position
-    if pos == 0:
+    if stepper.last is None:  # step 0, or the start of a group after an edit: G is zero
         return []
     key = sch.key(pos - 1)
     group_start = sch.epoch_start(pos - 1) + (key.group - 1) * sch.full_group_steps
@@ -192,7 +192,7 @@ def _weights_of_group(stepper) -> list:
     """W⁽¹⁾…W⁽ᴸ⁾ as they were during the current group (before any of its update steps)."""
     st = stepper.state
     W = list(st.W)
-    key = stepper.schedule.key(stepper.position - 1) if stepper.position else None
+    key = stepper.last.key if stepper.last is not None else None
     if key is not None and key.phase == UPDATE:
         for l in range(1, key.layer + 1):
             W[l] = st.updates[l][0].before
@@ -366,20 +366,16 @@ def _explain_W(stepper, cell: Cell, digits: int) -> Explanation:
     w = f"w{sub(b, a)}{sup(l)}"
     what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
         f"the bias of unit {b} in layer {l}"
-    record = st.updates[l]
-    if record is None:
-        origin = "the network file" if "weights" in spec.raw else "the file's init (seeded)"
-        return Explanation(f"{w} = {num(value, digits)}: {what}",
-                           (f"{w} = {num(value, digits)}, its starting value from {origin}: no update yet",), value)
-    step, G = record
+    prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
+    if prov.kind != "update":
+        return Explanation(f"{w} = {num(value, digits)}: {what}", (prov.text(digits),), value)
+    step, G = prov.update, prov.G
     opt = spec.optimizer
     i = (b - 1, a)
     w0 = float(step.before[i])
     g = float(regularised(step.before, G, opt.l2)[i])
     eta = num(opt.learning_rate, digits)
-    when = {"mini_batch": f"mini-batch {step.key.group}", "full_batch": "all the examples",
-            "per_example": f"example {stepper.schedule.key(step.key.step - 1 - step.key.layer).example}"}[spec.update]
-    title = f"{w} = {num(value, digits)}: {what}, as updated after {when} of epoch {step.key.epoch}"
+    title = f"{w} = {num(value, digits)}: {what}, as updated {prov.follows.text()} of epoch {step.key.epoch}"
     lines: list[str] = []
     Gs = f"G{sub(b, a)}{sup(l)}"
     if opt.l2 and a:
