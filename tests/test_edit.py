@@ -9,6 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bptui.core.spec import load
 from bptui.core.stepper import Stepper
@@ -204,3 +206,35 @@ def test_an_edit_has_a_provenance_and_an_update_replaces_it():
     assert stepper.provenance(1, 0, 0).kind == "update" and stepper.provenance(1, 0, 0).update.before[0, 0] == 0.5
     stepper.goto(38 + 36)
     assert stepper.provenance(1, 0, 0).kind == "edit"
+
+
+SPECS = {name: load(NETWORKS / f"{name}.json") for name in ("xor", "regression", "moons", "iris")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(SPECS)), where=st.floats(0, 2, exclude_max=True), cell=st.integers(0, 10**6),
+       value=st.floats(-2, 2))
+def test_any_edit_anywhere_leaves_a_board_a_fresh_stepper_agrees_with(name, where, cell, value):
+    """Edit any weight at any step of two epochs: the board is a group start, and every G, W and ℓ_D
+    of the group that follows equals a fresh stepper's from the weights at that start."""
+    spec = SPECS[name]
+    stepper = Stepper(spec)
+    sch = stepper.schedule
+    at = int(where * sch.steps_per_epoch)
+    stepper.goto(at)
+    start = sch.group_start(at)
+    l = 1 + cell % spec.L
+    row, col = divmod(cell // spec.L % stepper.state.W[l].size, stepper.state.W[l].shape[1])
+    edit = stepper.edit_weight(l, row, col, value)
+    assert stepper.position == stepper.floor == edit.start == start and edit.restarted == (at > start)
+    assert stepper.state.W[l][row, col] == value and stepper.last is None
+    W, opt, loss_D = [np.array(w) for w in stepper.weights], stepper.state.opt[1:], stepper.state.loss_D
+    fresh = _group_stepper(spec, list(edit.follows.indices), W, opt)
+    for _ in range(len(fresh.schedule)):
+        stepper.forward()
+        want = fresh.forward()
+        if want.key.phase == "loss":
+            loss_D += want.value
+        for a, b in zip(stepper.state.G[1:] + stepper.state.W[1:], fresh.state.G[1:] + fresh.state.W[1:]):
+            assert np.array_equal(a, b)
+        assert stepper.state.loss_D == loss_D
