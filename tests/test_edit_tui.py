@@ -9,6 +9,7 @@ from bptui.core.notation import num
 from bptui.core.stepper import Stepper
 from bptui.tui.gradcheck import GradCheckScreen
 from bptui.tui.sheet import LayerSheet
+from bptui.tui.view import cell
 
 from .test_training_tui import _train
 from .test_tui import screen_text
@@ -134,6 +135,10 @@ async def test_an_edit_mid_epoch_restarts_the_full_batch_with_the_new_weight():
             assert text(app, "#equation") == app.step_equation(fresh.last)
         # all four examples' G done, the updates next: g checks the G on screen
         assert stepper.where().group_done
+        shown = screen_text(app)
+        for G in fresh.state.G[1:]:
+            for x in G.ravel():
+                assert cell(x, app.digits) in shown
         await pilot.press("tab")
         screen = await check(pilot, app)
         assert "(the G on screen)" in text(screen, "#check-summary")
@@ -178,6 +183,11 @@ async def test_after_training_the_status_explanation_and_check_follow_the_traine
         await pilot.press("escape")
         assert status(app)[1] == (f"epoch 1 · example 1 of 4: x = [0, 0], y = [0] · step 0 of 38 · start · "
                                   "ℓ_D so far = 0")
+        shown = screen_text(app)
+        for W in app.stepper.weights:
+            for x in W.ravel():
+                assert cell(x, app.digits) in shown
+        assert text(app, "#equation").startswith("Press n, → or space to compute s⁽¹⁾")
         await pilot.press("tab")
         value = num(app.stepper.state.W[1][0, 0])
         panel = text(app, "#explain")
