@@ -61,7 +61,7 @@ class Step:
     opt: optim.OptState | None = None  # … and after the update
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not positions
 class Position:
     """Where the stepper stands: the one account of it that every view reads.
 
@@ -190,7 +190,7 @@ class Edit:
                 f"Earlier steps can no longer be revisited.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Provenance:
     """Where the value of one weight comes from: the reset's ``origin`` (file, init, training), an
     ``edit``, or an ``update`` step (with the G it used)."""
