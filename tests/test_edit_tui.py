@@ -213,3 +213,14 @@ async def test_an_unchanged_value_is_no_edit():
         await edit_first_weight(pilot, app, "0.1")
         assert app.stepper.position == 3 and not app.stepper.edits
         assert "unchanged" in text(app, "#message")
+
+
+async def test_no_edit_while_a_quiz_question_waits():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("z", "n")  # quiz mode: the first step is done and its value asked
+        assert app.question is not None
+        app.query_one("#layer-1", LayerSheet).focus()
+        await pilot.press("enter")
+        assert "Answer the question first" in text(app, "#message")
+        assert app.stepper.position == 1 and not app.stepper.edits

@@ -379,6 +379,9 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         if quantity != "W":
             self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell.")
             return
+        if self.question is not None:  # the question is about a step an edit could take off the board
+            self.say("Answer the question first (Esc skips it); then edit the weight.")
+            return
         from ..core.explain import Cell
 
         current = float(self.stepper.state.W[l][row, col])
