@@ -100,12 +100,7 @@ def _network_events(spec, epochs: int) -> Iterator[tuple[str, object]]:
         if key.example_start:
             yield "example", (key.example, st.x, st.y, st.o[0])
         elif key.phase == "update" and key.layer == 1:
-            if spec.update == "mini_batch":
-                yield "update", f"mini-batch {key.group} of {stepper.schedule.n_groups}"
-            elif spec.update == "full_batch":
-                yield "update", "all the examples"
-            else:
-                yield "update", f"example {stepper.schedule.key(key.step - 2).example}"
+            yield "update", stepper.where().follows.text()
         yield "step", (stepper, step)
         if key.phase == "update" and key.layer == spec.L and key.step % per_epoch == 0:
             yield "end", (key.epoch, st.loss_D)
@@ -212,7 +207,7 @@ def markdown(spec, epochs: int = 1) -> Iterator[str]:
             yield f"$o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":
             yield ""
-            yield f"### Update after {data}"
+            yield f"### Update {data}"
         elif kind == "pass":
             yield ""
             yield f"## {_md_inline(data)}"
@@ -280,7 +275,7 @@ def latex(spec, epochs: int = 1) -> Iterator[str]:
             yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":
             yield ""
-            yield rf"\subsection*{{Update after {tex_escape(data)}}}"
+            yield rf"\subsection*{{Update {tex_escape(data)}}}"
         elif kind == "pass":
             yield ""
             yield rf"\section*{{{tex_escape(data.split(':')[0])}}}"

@@ -59,10 +59,7 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
         elif k.phase == "update" and k.layer == 1:
             yield ""
-            if spec.update == "mini_batch":
-                yield f"Update after mini-batch {k.group} of {stepper.schedule.n_groups}:"
-            else:
-                yield f"Update after example {stepper.schedule.key(k.step - 2).example}:"
+            yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
             yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"

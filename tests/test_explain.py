@@ -101,7 +101,7 @@ def test_the_lecture_rules_in_the_text():
     g = explain(stepper, Cell("G", 1, 2, 2))
     assert "over n = 1, 2, 3, 4" in g.text() and len(g.terms) == 4
     w = explain(stepper, Cell("W", 1, 1, 2))
-    assert "w₁,₂⁽¹⁾ ← w₁,₂⁽¹⁾ − η G₁,₂⁽¹⁾" in w.text() and "after all the examples of epoch 1" in w.title
+    assert "w₁,₂⁽¹⁾ ← w₁,₂⁽¹⁾ − η G₁,₂⁽¹⁾" in w.text() and "after all 4 examples of epoch 1" in w.title
 
 
 def test_wide_layers_are_elided_in_the_text_not_in_the_terms():

@@ -81,7 +81,7 @@ def test_graph_csv_matches_the_gradient(capsys, name):
 def test_markdown_reads_as_a_handout():
     text = "\n".join(export(load_any(NETWORKS / "xor.json"), "markdown"))
     assert text.startswith("# Worked solution: xor")
-    assert "## Epoch 1" in text and "### Example $n = 1$" in text and "### Update after all the examples" in text
+    assert "## Epoch 1" in text and "### Example $n = 1$" in text and "### Update after all 4 examples" in text
     assert "s^{(1)} &= W^{(1)} o^{(0)}" in text
     assert r"\begin{bmatrix} 0.1 & 0.5 & -0.4 \\ -0.2 & 0.3 & 0.6 \end{bmatrix}" in text
     assert text.count("**Step ") == 38 and text.count("$$") == 2 * 38

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -30,8 +31,10 @@ def relative_error(a: float, b: float, floor: float = 1e-8) -> float:
     return abs(a - b) / max(abs(a), abs(b), floor)
 
 
-def gradient_check(spec: NetworkSpec, weights=None, h: float = 1e-5) -> list[WeightCheck]:
-    """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight.
+def gradient_check(spec: NetworkSpec, weights=None, h: float = 1e-5,
+                   examples: Sequence[int] | None = None) -> list[WeightCheck]:
+    """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight; with ``examples``
+    (0-based indices, e.g. one update group's), ℓ is summed over those examples only.
 
     Backprop runs in float64 as everywhere else. The finite differences run in extended precision
     (``np.longdouble``): in float64 their rounding error, about 1e-16·ℓ_D/h, would swamp the tiny
@@ -39,9 +42,12 @@ def gradient_check(spec: NetworkSpec, weights=None, h: float = 1e-5) -> list[Wei
     """
     net = Network(spec)
     weights = weights if weights is not None else spec.weights
-    _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], spec.inputs, spec.targets)
+    inputs, targets = spec.inputs, spec.targets
+    if examples is not None:
+        inputs, targets = inputs[list(examples)], targets[list(examples)]
+    _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets)
     W = [np.array(w, dtype=np.longdouble) for w in weights]
-    X, Y = spec.inputs.astype(np.longdouble), spec.targets.astype(np.longdouble)
+    X, Y = inputs.astype(np.longdouble), targets.astype(np.longdouble)
     h = np.longdouble(h)
     out = []
     for l, w in enumerate(W, start=1):

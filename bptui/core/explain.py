@@ -145,9 +145,9 @@ def _not_yet(cell: Cell, why: str) -> Explanation:
 # -- networks ---------------------------------------------------------------------------------------
 def current_example(stepper: Any) -> int | None:
     """The 1-based example whose s, o, δ are on the board (None before the first step)."""
-    if stepper.position == 0:
+    if stepper.last is None:  # step 0, or the start of a group after an edit
         return None
-    key = stepper.schedule.key(stepper.position - 1)
+    key = stepper.last.key
     if key.example is not None:
         return key.example
     return stepper.schedule.key(stepper.position - 1 - key.layer).example
@@ -187,7 +187,7 @@ def _example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list
 def _group_examples(stepper: Any, l: int) -> list[int]:
     """The 0-based examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now (this update group's, so far)."""
     sch, pos = stepper.schedule, stepper.position
-    if pos == 0 or pos <= stepper.floor and stepper.last is None:
+    if stepper.last is None:  # step 0, or the start of a group after an edit: G is zero
         return []
     key = sch.key(pos - 1)
     group_start = sch.epoch_start(pos - 1) + (key.group - 1) * sch.full_group_steps
@@ -200,7 +200,7 @@ def _weights_of_group(stepper: Any) -> list:
     """W⁽¹⁾…W⁽ᴸ⁾ as they were during the current group (before any of its update steps)."""
     st = stepper.state
     W = list(st.W)
-    key = stepper.schedule.key(stepper.position - 1) if stepper.position else None
+    key = stepper.last.key if stepper.last is not None else None
     if key is not None and key.phase == UPDATE:
         for l in range(1, key.layer + 1):
             if st.updates[l] is not None:
@@ -440,22 +440,15 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = _Builder(digits)
     what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
         f"the bias of unit {b} in layer {l}"
-    provenance = getattr(stepper, "provenance", None)
-    record = st.updates[l]
-    origin = provenance(l, b - 1, a) if provenance is not None else None
-    if origin is not None and getattr(origin, "kind", "update") != "update":
-        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (origin.text(digits),), value)
-    if record is None:
-        where = "the network file" if "weights" in spec.raw else "the file's init (seeded)"
-        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}",
-                           (f"{out.p(lhs)} = {out.n(value)}, its starting value from {where}: no update yet",), value)
-    step, G = record
+    prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
+    if prov.kind != "update":
+        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)
+    step, G = prov.update, prov.G
     opt = spec.optimizer
     i = (b - 1, a)
     w0 = float(step.before[i])
     g = float(regularised(step.before, G, opt.l2)[i])
-    when = _update_follows(stepper, step)
-    title = f"{out.p(lhs)} = {out.n(value)}: {what}, as updated after {when} of epoch {step.key.epoch}"
+    title = f"{out.p(lhs)} = {out.n(value)}: {what}, as updated {prov.follows.text()} of epoch {step.key.epoch}"
     params = hyper_parameters(opt)
     before: dict = {Sym("w", l, (b, a)): w0}
     after: dict = {Sym("w", l, (b, a)): value, Sym("G", l, (b, a)): float(G[i]), Sym("g", l, (b, a)): g,
@@ -485,15 +478,6 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     delta_w = value - w0
     return out.done(title, value, (w0, float(delta_w)))
 
-
-def _update_follows(stepper: Any, step: Any) -> str:
-    """What the update ``step`` came after: all the examples, example n, or mini-batch k."""
-    follows = getattr(stepper.schedule, "update_follows", None)
-    if follows is not None:
-        return str(follows(step.key))
-    spec = stepper.spec
-    return {"mini_batch": f"mini-batch {step.key.group}", "full_batch": "all the examples",
-            "per_example": f"example {stepper.schedule.key(step.key.step - 1 - step.key.layer).example}"}[spec.update]
 
 
 def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:

@@ -653,7 +653,7 @@ class Printer:
     def terms(self, items: list[str]) -> list[str]:
         if len(items) <= self.max_terms:
             return items
-        return items[:3] + [self.ellipsis()] + items[-2:]
+        return items[:3] + ["+ " + self.ellipsis()] + items[-2:]
 
     def ellipsis(self) -> str:
         return "…"

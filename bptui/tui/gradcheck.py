@@ -68,10 +68,12 @@ class GradCheckScreen(ModalScreen[None]):
     GradCheckScreen LoadingIndicator { height: 3; }
     """
 
-    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen") -> None:
+    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
+                 examples: list[int] | None = None) -> None:
         super().__init__()
         self.spec = spec
         self.weights = [w.copy() for w in weights]
+        self.examples = examples  # 0-based examples whose ℓ is differentiated (default: all)
         self.where = where
         self.n_weights = sum(w.size for w in self.weights)
         self.checks: list[WeightCheck] | None = None
@@ -105,7 +107,7 @@ class GradCheckScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="gradcheck")
     def run_check(self) -> None:
         worker = get_current_worker()
-        checks = gradient_check(self.spec, self.weights)
+        checks = gradient_check(self.spec, self.weights, examples=self.examples)
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)

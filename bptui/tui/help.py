@@ -36,7 +36,7 @@ KEYS = [
     ("+  -", "more / fewer digits"),
     ("x", "the whole equation of the step (long ones are cut to three lines)"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
-    ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),
+    ("enter", "on a W cell: type a new weight (its update group restarts with it)"),
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
     ("w", "save the network with its current weights"),
     ("z", "quiz mode: n hides the next value (or the cursor's cell) for you to type"),
