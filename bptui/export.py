@@ -323,7 +323,7 @@ def _graph_events(spec) -> Iterator[tuple[str, object]]:
 
 
 def _is_graph(spec) -> bool:
-    return getattr(spec, "kind", "network") == "graph"
+    return spec.kind == "graph"
 
 
 def _needs_elision(spec) -> bool:

@@ -201,7 +201,7 @@ def _weights_of_group(stepper) -> list:
 
 def explain(stepper, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
-    if getattr(stepper.spec, "kind", "network") == "graph":
+    if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
     _check(stepper.spec, cell)
     return {"s": _explain_s, "o": _explain_o, "delta": _explain_delta, "G": _explain_G,

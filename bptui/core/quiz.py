@@ -147,7 +147,7 @@ def _masked(value: np.ndarray, index, digits: int) -> str | None:
 def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
     """The step's equation with the number ``cell`` replaced by ``?``."""
     spec = stepper.spec
-    if getattr(spec, "kind", "network") == "graph":
+    if spec.kind == "graph":
         from .graph_stepper import graph_equation
 
         eq = graph_equation(spec, stepper.state, step, digits)
@@ -190,7 +190,7 @@ class Quiz:
 
     def __init__(self, spec, tolerance: Tolerance = Tolerance(), seed: int = 0, steps: int | None = None,
                  digits: int = 4) -> None:
-        if getattr(spec, "kind", "network") == "graph":
+        if spec.kind == "graph":
             from .graph_stepper import GraphStepper
 
             self.stepper = GraphStepper(spec)
@@ -200,7 +200,7 @@ class Quiz:
             self.stepper = Stepper(spec)
         self.spec, self.tolerance, self.seed, self.digits = spec, tolerance, seed, digits
         self.total = len(self.stepper.schedule) if steps is None else steps
-        if getattr(spec, "kind", "network") == "graph":
+        if spec.kind == "graph":
             self.total = min(self.total, len(self.stepper.schedule))
         self.score = Score()
 

@@ -6,7 +6,7 @@ import copy
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -55,6 +55,8 @@ class NetworkSpec:
     shuffle_seed: int | None = None
     input_shift: np.ndarray | None = None  # standardised inputs are (x − shift) / scale
     input_scale: np.ndarray | None = None
+
+    kind: ClassVar[Literal["network"]] = "network"  # a GraphSpec's is "graph": ``spec.kind`` tells them apart
 
     @property
     def group_size(self) -> int:
