@@ -407,6 +407,7 @@ def _check_graph(spec, args) -> int:
 def cmd_quiz(args) -> int:
     from .core.notation import num
     from .core.quiz import DEFAULT_ABS, Quiz, Tolerance
+    from .core.schedule import StepKey
 
     spec = _load(args.file)
     quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps)
@@ -423,7 +424,7 @@ def cmd_quiz(args) -> int:
     while (question := quiz.next()) is not None:
         k = question.key
         where = f"step {k.step} of {quiz.total} · {k.phase}"
-        if getattr(k, "example", None) is not None:
+        if isinstance(k, StepKey) and k.example is not None:
             where += f" · epoch {k.epoch} · example n = {k.example}"
         print()
         print(where)

@@ -42,10 +42,10 @@ def step_size(x: float | np.floating, dtype: type[np.floating] = PRECISION) -> n
     return dtype(np.cbrt(np.finfo(dtype).eps)) * max(dtype(1), abs(dtype(x)))
 
 
-def rounding_atol(up: np.floating, down: np.floating, h: np.floating) -> float:
-    """The rounding error of (up − down) / 2h when up and down are each right to a few eps."""
-    eps = np.finfo(np.result_type(up, down)).eps
-    return float(ROUNDING * eps * max(abs(up), abs(down)) / h)
+def rounding_atol(up: float | np.floating, down: float | np.floating, h: float | np.floating) -> float:
+    """The rounding error of (up − down) / 2h when up and down are each right to a few eps of
+    ``PRECISION``."""
+    return float(ROUNDING * np.finfo(PRECISION).eps * np.maximum(np.abs(up), np.abs(down)) / h)
 
 
 def relative_error(a: float, b: float, floor: float = 1e-8) -> float:

@@ -135,6 +135,6 @@ class GradCheckScreen(ModalScreen[None]):
         table.focus()
         self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
 
-    def action_dismiss(self, result=None) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         self.workers.cancel_group(self, "gradcheck")
         self.dismiss(None)
