@@ -119,15 +119,27 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], spec.inputs, spec.targets)
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = spec.inputs.astype(PRECISION), spec.targets.astype(PRECISION)
+    # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
+    # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
+    _, O = net.forward(W, X)
+    Yt = Y.T
+
+    def loss_from(l: int) -> np.floating:
+        o = O[l - 1]
+        for k in range(l, net.L + 1):
+            s = W[k - 1] @ o
+            o = net.activation_out(k, s)
+        return net.example_loss(s, o, Yt).sum()
+
     out = []
     with np.errstate(all="ignore"):  # a non-finite ℓ_D is reported as such, not warned about
         for l, w in enumerate(W, start=1):
             for (b, a), w_ba in np.ndenumerate(w):
                 h = step_size(w_ba)
                 w[b, a] = w_ba + h
-                up, w_up = net.dataset_loss(W, X, Y), w[b, a]
+                up, w_up = loss_from(l), w[b, a]
                 w[b, a] = w_ba - h
-                down, w_down = net.dataset_loss(W, X, Y), w[b, a]
+                down, w_down = loss_from(l), w[b, a]
                 w[b, a] = w_ba
                 numeric = (up - down) / (w_up - w_down)  # the step as it was taken, after rounding
                 out.append(WeightCheck(l, b + 1, a, float(G[l - 1][b, a]), float(numeric),

@@ -14,7 +14,8 @@ gradient is small against the loss. So:
     cancellation, unlike the Taylor series in powers of −x²);
   - |x| ≥ 1.5: erfc(x) = x e^{−x²}/√π · 1/(x² + 1/2 − (1·2/4)/(x² + 5/2 − (3·4/4)/(x² + 9/2 − …))),
     the even part of Laplace's continued fraction, evaluated bottom-up from a fixed depth (80
-    levels: converged to below 1e−19 from x = 1.5 on), and erf(x) = 1 − erfc(x).
+    levels from x = 1.5 on, fewer from 2, 2.5 and 3 on: each converged to below 1e−20), and
+    erf(x) = 1 − erfc(x).
 
   Measured against a 120-digit ``decimal`` reference (tests/test_special.py): erf within 3 units
   of long double's last place (eps = 1.1e−19) everywhere; erfc too, except just below 1.5, where
@@ -32,7 +33,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 _SPLIT = 1.5  # series below, continued fraction from here on
-_DEPTH = 80  # levels of the continued fraction
+# levels of the continued fraction for the smallest argument it gets: converged to below 1e−20
+# (against the decimal reference) from 1.5, 2, 2.5 and 3 on
+_DEPTHS = ((3.0, 24), (2.5, 40), (2.0, 48), (_SPLIT, 80))
 _PI = "3.14159265358979323846264338327950288419716939937510"
 
 _erf_obj = np.frompyfunc(math.erf, 1, 1)  # a little faster than np.vectorize (10 against 12–18 ms for 10⁵)
@@ -58,24 +61,33 @@ def _sqrt_pi(dtype: np.dtype) -> np.floating:
 
 def _erf_series(a: NDArray[np.floating]) -> NDArray[np.floating]:
     """erf(a) for 0 ≤ a < 1.5 (a 1-D array), to the precision of a's dtype."""
-    eps = np.finfo(a.dtype).eps
+    eps = float(np.finfo(a.dtype).eps)
+    # terms needed for the largest a (the others converge sooner), counted in Python floats
+    x2, term, terms = 2 * float(a.max()) ** 2, 1.0, 0
+    while term > eps / 4:
+        terms += 1
+        term *= x2 / (2 * terms + 1)
     a2 = 2 * a * a
-    term = np.ones_like(a)
+    term_v = np.ones_like(a)
     total = np.ones_like(a)
-    for n in range(1, 200):
-        term = term * a2 / (2 * n + 1)
-        total = total + term
-        if not np.any(term > eps * total / 4):
-            break
+    for n in range(1, terms + 1):  # in place: for small arrays the calls, not the flops, cost
+        term_v *= a2
+        term_v /= 2 * n + 1
+        total += term_v
     return 2 / _sqrt_pi(a.dtype) * a * np.exp(-a * a) * total
 
 
 def _erfc_cf(a: NDArray[np.floating]) -> NDArray[np.floating]:
     """erfc(a) for a ≥ 1.5 (a 1-D array), by the even continued fraction, bottom-up."""
+    smallest = a.min()
+    depth = next(d for bound, d in _DEPTHS if smallest >= bound)
     z = a * a
-    f = z + (4 * _DEPTH + 1) / 2
-    for k in range(_DEPTH, 0, -1):
-        f = z + (4 * k - 3) / 2 - ((2 * k - 1) * (2 * k) / 4) / f
+    f = z + (4 * depth + 1) / 2
+    q = np.empty_like(f)
+    for k in range(depth, 0, -1):  # f ← z + (4k − 3)/2 − (2k − 1)2k/4 / f, in place
+        np.divide((2 * k - 1) * (2 * k) / 4, f, out=q)
+        np.subtract(z, q, out=f)
+        f += (4 * k - 3) / 2
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         out = a * np.exp(-z) / f / _sqrt_pi(a.dtype)
     return np.where(np.isinf(a), 0, out)  # ∞·e^{−∞} is NaN; erfc(∞) = 0
@@ -85,11 +97,13 @@ def _erf_erfc_abs(a: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArra
     """(erf(a), erfc(a)) for a = |x| (1-D, no NaN), each computed where it is accurate."""
     erf, erfc = np.empty_like(a), np.empty_like(a)
     small = a < _SPLIT
-    erf[small] = _erf_series(a[small])
-    erfc[small] = 1 - erf[small]
+    if small.any():
+        erf[small] = _erf_series(a[small])
+        erfc[small] = 1 - erf[small]
     big = ~small
-    erfc[big] = _erfc_cf(a[big])
-    erf[big] = 1 - erfc[big]
+    if big.any():
+        erfc[big] = _erfc_cf(a[big])
+        erf[big] = 1 - erfc[big]
     return erf, erfc
 
 
