@@ -338,7 +338,7 @@ def cmd_check(args) -> int:
                        for l, e in enumerate(worst, start=1)],
             "max_rel_error": _json_number(v.worst),
             "verdict": v.word, "failed": v.failed, "nonfinite": v.nonfinite,
-            "rtol": RTOL, "atol": max((c.atol for c in checks), default=0.0),
+            "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
         from .core.notation import sup
@@ -384,7 +384,7 @@ def _check_graph(spec, args) -> int:
     if args.format == "json":
         print(json.dumps({
             "inputs": [{"input": c.input, "backprop": _json_number(c.backprop), "numeric": _json_number(c.numeric),
-                        "rel_error": _json_number(c.rel_error), "atol": c.atol, "ok": c.ok}
+                        "rel_error": _json_number(c.rel_error), "atol": _json_number(c.atol), "ok": c.ok}
                        for c in checks],
             "max_rel_error": _json_number(v.worst),
             "verdict": v.word, "failed": v.failed, "nonfinite": v.nonfinite, "rtol": RTOL,

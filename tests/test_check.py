@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import replace
 from decimal import Decimal, localcontext
 
@@ -209,6 +210,23 @@ def test_check_command_says_failed_when_a_gradient_is_nan(capsys, monkeypatch):
     result = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert result["max_rel_error"] is None and result["verdict"] == "FAILED" and result["nonfinite"] == 9
     assert [r["max_rel_error"] for r in result["layers"]] == [None, None]
+
+
+def test_an_overflow_fails_without_a_warning_and_the_json_stays_json(capsys, tmp_path):
+    """ℓ_D overflows float64 (1e200²): backprop's G is infinite; the check says so, exit 1, no
+    RuntimeWarning on stderr, and null (not Infinity) in the JSON."""
+    path = tmp_path / "overflow.json"
+    path.write_text(json.dumps({"layers": [{"units": 1}, {"units": 1, "activation": "identity"}],
+                                "weights": [[[0.5, 1e200]]],
+                                "data": {"inputs": [[1e200], [1]], "targets": [[0], [1]]}}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would raise
+        assert main(["check", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "2 not finite" in out and "w⁽¹⁾_1,1: backprop inf" in out and err == ""
+    assert main(["check", str(path), "--format", "json"]) == 1
+    result = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert result["verdict"] == "FAILED" and result["nonfinite"] == 2 and result["max_rel_error"] is None
 
 
 def test_check_command_reports_the_rule_and_the_new_json_keys(capsys):
