@@ -314,7 +314,7 @@ def csv_rows(spec, epochs: int = 1) -> Iterator[tuple]:
         for kind, data in _graph_events(spec):
             if kind == "step":
                 k = data[1].key
-                yield (k.step, k.epoch, "", k.phase, k.quantity, "", k.node, "", "", _v(data[1].value))
+                yield (k.step, 1, "", k.phase, k.quantity, "", k.node, "", "", _v(data[1].value))  # one "epoch"
         return
     for kind, data in _network_events(spec, epochs):
         if kind != "step":

@@ -79,9 +79,9 @@ def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
 def graph_trace_json(spec) -> Iterator[str]:
     for _, step, eq in run_graph(spec):
         k = step.key
-        yield json.dumps({
-            "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
-            "quantity": k.quantity, "layer": k.layer, "node": k.node, "equation": eq,
+        yield json.dumps({  # a graph has no epochs, examples or layers: the keys keep a network's shape
+            "step": k.step, "epoch": 1, "example": None, "phase": k.phase,
+            "quantity": k.quantity, "layer": None, "node": k.node, "equation": eq,
             "value": float(step.value),
         }, ensure_ascii=False)
 

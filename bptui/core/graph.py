@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class GraphSpec:
     expression: str | None = None
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
-    kind = "graph"
+    kind: ClassVar[Literal["graph"]] = "graph"
 
     @property
     def input_names(self) -> list[str]:

@@ -41,8 +41,8 @@ def _product_of_others(args: Sequence, i: int):
 class Op:
     name: str
     arity: int | None  # None: n-ary (at least 2)
-    f: Callable[..., object]  # f(*args) → the node's value
-    df: Callable[[int, Sequence], object]  # df(i, args) → ∂value/∂args[i]
+    f: Callable[..., np.floating]  # f(*args) → the node's value (a NumPy scalar)
+    df: Callable[[int, Sequence], np.floating]  # df(i, args) → ∂value/∂args[i]
     tree: Callable[[Sequence[Node]], Node]  # the forward formula, from the arguments (symbols or numbers)
     dtree: Callable[[int, Sequence[Node]], Node]  # ∂value/∂args[i], written the same way
     domain: Callable[[Sequence], str | None] = lambda args: None  # why args are outside the domain

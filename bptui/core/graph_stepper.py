@@ -10,7 +10,7 @@ start with the same code: the values are bit-for-bit the ones first shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -19,22 +19,24 @@ from .graph import GraphSpec, adjoint, adjoint_sym, adjoint_terms, arg_nodes, na
 from .graph_ops import OPS
 from .stepper import Step
 
+if TYPE_CHECKING:
+    from .protocols import Stepping
+
 FORWARD, REVERSE = "forward", "reverse"
 
 
 @dataclass(frozen=True)
 class GraphStepKey:
-    """Where a step stands; the same fields as a network's StepKey, plus the ``node`` it computes."""
+    """Where a step stands (a :class:`~.protocols.StepKeyLike`) and the ``node`` it computes. A graph
+    has no epochs, examples or layers: its key has no such fields."""
 
     step: int  # 1-based
     phase: str  # forward | reverse
     quantity: str  # value | adjoint
     node: str  # the node's (or input's) name
-    epoch: int = 1
-    example: int | None = None
-    layer: int | None = None
-    group_start: bool = False
-    example_start: bool = False
+
+
+GraphStep = Step[GraphStepKey, float]
 
 
 class GraphSchedule:
@@ -62,18 +64,19 @@ class GraphSchedule:
 class GraphState:
     """What is on the blackboard: each name's value and adjoint, None until its step is done."""
 
-    values: dict  # inputs are known from the start
-    adjoints: dict
+    values: dict[str, float | None]  # inputs are known from the start
+    adjoints: dict[str, float | None]
 
     @classmethod
     def start(cls, spec: GraphSpec) -> "GraphState":
-        values = {name: np.float64(v) for name, v in spec.inputs}
+        values: dict[str, float | None] = {name: np.float64(v) for name, v in spec.inputs}
         values.update({n.name: None for n in spec.nodes})
         return cls(values, {name: None for name in spec.reverse_order})
 
 
 class GraphStepper:
-    """Same shape as :class:`~bptui.core.stepper.Stepper`: forward(), back(), goto(i), position, last."""
+    """Same shape as :class:`~bptui.core.stepper.Stepper` (both are :class:`~.protocols.Stepping`):
+    forward(), back(), goto(i), run_until(stop), position, last."""
 
     def __init__(self, spec: GraphSpec) -> None:
         self.spec = spec
@@ -83,7 +86,7 @@ class GraphStepper:
     def reset(self) -> None:
         self.state = GraphState.start(self.spec)
         self.position = 0  # steps done
-        self.last: Step | None = None
+        self.last: GraphStep | None = None
 
     @property
     def at_end(self) -> bool:
@@ -98,7 +101,7 @@ class GraphStepper:
         """∂output/∂input for every input (None until its step is done)."""
         return {name: self.state.adjoints[name] for name in self.spec.input_names}
 
-    def forward(self) -> Step:
+    def forward(self) -> GraphStep:
         """Do the next step and return it; IndexError after the last one."""
         key = self.schedule.key(self.position)
         self.last = self._apply(key)
@@ -117,19 +120,25 @@ class GraphStepper:
         while self.position < target:
             self.forward()
 
-    def run_until(self, stop) -> list[Step]:
+    def run_until(self, stop: Callable[[GraphStep], bool]) -> list[GraphStep]:
         done = [self.forward()]
         while not stop(done[-1]) and not self.at_end:
             done.append(self.forward())
         return done
 
-    def _apply(self, key: GraphStepKey) -> Step:
+    def _apply(self, key: GraphStepKey) -> GraphStep:
         st = self.state
+        value: float
         if key.phase == FORWARD:
             value = st.values[key.node] = node_value(self.spec.by_name[key.node], st.values)
         else:
             value = st.adjoints[key.node] = adjoint(self.spec, st.values, st.adjoints, key.node)
         return Step(key, value)
+
+
+if TYPE_CHECKING:
+    def _steps(stepper: GraphStepper) -> Stepping[GraphStepKey, float]:
+        return stepper  # mypy checks here that a GraphStepper is Stepping
 
 
 # -- equations --------------------------------------------------------------------------------------

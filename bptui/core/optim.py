@@ -69,6 +69,13 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _moment(a: np.ndarray | None, opt: Optimizer) -> np.ndarray:
+    """A moment the optimizer's state has (``Optimizer.init`` made it)."""
+    if a is None:
+        raise ValueError(f"{opt.name} needs its state from Optimizer.init, not an empty OptState")
+    return a
+
+
 def regularised(W: np.ndarray, G: np.ndarray, l2: float) -> np.ndarray:
     """g = G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾, where W̃ is W with its bias column zeroed (G itself when λ = 0)."""
     if not l2:
@@ -85,13 +92,13 @@ def update(opt: Optimizer, W: np.ndarray, G: np.ndarray, state: OptState) -> tup
     if opt.name == "sgd":
         return W - lr * g, state
     if opt.name == "momentum":
-        v = opt.momentum * state.v + g
+        v = opt.momentum * _moment(state.v, opt) + g
         return W - lr * v, OptState(v=v)
     if opt.name == "adam":
         t = state.t + 1
         b1, b2 = opt.beta1, opt.beta2
-        m = b1 * state.m + (1.0 - b1) * g
-        v = b2 * state.v + (1.0 - b2) * (g * g)
+        m = b1 * _moment(state.m, opt) + (1.0 - b1) * g
+        v = b2 * _moment(state.v, opt) + (1.0 - b2) * (g * g)
         m_hat = m / (1.0 - b1**t)
         v_hat = v / (1.0 - b2**t)
         return W - lr * m_hat / (np.sqrt(v_hat) + opt.eps), OptState(t=t, m=m, v=v)

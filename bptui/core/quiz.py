@@ -20,6 +20,7 @@ from .explain import Cell, Explanation, explain
 from .formula import Equation, Ref, TextPrinter
 from .formula import hide as formula_hide
 from .notation import sup
+from .protocols import StepKeyLike
 
 DEFAULT_REL = 1e-3
 DEFAULT_ABS = 1e-6
@@ -65,7 +66,7 @@ def parse_answer(text: str) -> float:
 class Question:
     """One asked number: the step (already done), the cell, the equation with ``?`` in its place."""
 
-    key: object  # the step's StepKey or GraphStepKey
+    key: StepKeyLike  # the step's StepKey or GraphStepKey
     cell: Cell
     symbol: str  # the asked number's name: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b …
     equation: str  # the step's equation, the asked number shown as "?"

@@ -11,15 +11,19 @@ the replay a step back can cost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
 from . import optim
 from .network import Network
 from .notation import num, sub, sup
+from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
 from .spec import DEFAULT_INIT, NetworkSpec
+
+if TYPE_CHECKING:
+    from .protocols import Stepping
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -27,23 +31,41 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _known(a: np.ndarray | None) -> np.ndarray:
+    """A value the schedule has computed by the time a step reads it (s before o, o before ℓ, …)."""
+    if a is None:  # pragma: no cover - the step order rules it out
+        raise RuntimeError("a step read a value its schedule has not computed yet")
+    return a
+
+
+def _layer(key: StepKey) -> int:
+    if key.layer is None:  # pragma: no cover - only the loss step has no layer
+        raise ValueError(f"step {key.step} ({key.quantity}) has no layer")
+    return key.layer
+
+
+# W⁽⁰⁾ and G⁽⁰⁾ do not exist: index 0 of those lists holds this empty matrix, so that W[l] is W⁽ˡ⁾
+NO_LAYER = _ro(np.zeros((0, 0)))
+
+
 @dataclass
 class State:
     """Everything on the lecture's blackboard at one moment (l indexes the lists directly)."""
 
-    W: list  # W[l] for l = 1..L (index 0 unused)
-    G: list  # G[l]
+    W: list[np.ndarray]  # W[l] for l = 1..L (index 0: NO_LAYER)
+    G: list[np.ndarray]  # G[l]
     loss_D: float = 0.0  # ℓ_D so far in this epoch
-    s: list = field(default_factory=list)  # s[l], None until computed for this example
-    o: list = field(default_factory=list)  # o[0] = [1, x] … o[L]
-    delta: list = field(default_factory=list)
+    s: list[np.ndarray | None] = field(default_factory=list)  # s[l], None until computed for this example
+    o: list[np.ndarray | None] = field(default_factory=list)  # o[0] = [1, x] … o[L]
+    delta: list[np.ndarray | None] = field(default_factory=list)
     loss: float | None = None  # ℓ⁽ⁿ⁾ of the current example
     x: np.ndarray | None = None
     y: np.ndarray | None = None
-    opt: list = field(default_factory=list)  # opt[l]: layer l's optimizer state (velocity, moments)
+    # opt[l]: layer l's optimizer state (velocity, moments); opt[0] is an empty OptState
+    opt: list[optim.OptState] = field(default_factory=list)
     # updates[l]: (the update Step that last wrote W[l], the G[l] it used), None before the first one;
     # kept so an explanation can show the last update of any weight with its exact numbers
-    updates: list = field(default_factory=list)
+    updates: list[tuple[NetworkStep, np.ndarray] | None] = field(default_factory=list)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
@@ -51,14 +73,20 @@ class State:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One executed step: where it stands, the value it produced and the value it replaced."""
+class Step(Generic[K, V]):
+    """One executed step: where it stands, the value it produced and the value it replaced.
 
-    key: StepKey
-    value: object  # ndarray, or float for the loss
-    before: object = None  # G before the increment, W before the update
+    Generic in its key and value: a network's steps are :data:`NetworkStep`, a graph's
+    ``Step[GraphStepKey, float]``."""
+
+    key: K
+    value: V  # a network's: ndarray, or float for the loss; a graph's: float
+    before: np.ndarray | None = None  # G before the increment, W before the update
     opt_before: optim.OptState | None = None  # update steps: the optimizer state before …
     opt: optim.OptState | None = None  # … and after the update
+
+
+NetworkStep = Step[StepKey, Union[np.ndarray, float]]
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not positions
@@ -269,6 +297,8 @@ def _p(x: float, digits: int) -> str:
 
 
 class Stepper:
+    """A network's stepper (see the module's docstring); satisfies :class:`~.protocols.Stepping`."""
+
     def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
         self.spec = spec
         self.net = Network(spec)
@@ -277,25 +307,27 @@ class Stepper:
         self.reset()
 
     # -- state ------------------------------------------------------------------------------------
-    def reset(self, weights=None, opt=None, origin: Origin | None = None) -> None:
+    def reset(self, weights: Sequence[np.ndarray] | None = None,
+              opt: Sequence[optim.OptState] | None = None, origin: Origin | None = None) -> None:
         """Back to step 0 with the file's weights (or ``weights``, and optimizer state ``opt``, one
         per layer, as ``train`` returns them, which came from ``origin``); history is forgotten."""
         L = self.spec.L
-        W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
-        G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
+        W = [NO_LAYER] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
+        G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in W[1:]]
         if opt is None:
-            opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+            states = [optim.OptState()] + [self.spec.optimizer.init(w) for w in W[1:]]
         else:  # copied and read-only, like every array the stepper holds
-            opt = [None] + [optim.OptState(o.t, *(None if a is None else _ro(np.array(a, dtype=float)) for a in (o.m, o.v)))
-                            for o in opt]
-        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt,
+            states = [optim.OptState()] + [
+                optim.OptState(o.t, *(None if a is None else _ro(np.array(a, dtype=float)) for a in (o.m, o.v)))
+                for o in opt]
+        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=states,
                            updates=[None] * (L + 1))
         self.origin = origin if origin is not None else (Origin.of_spec(self.spec) if weights is None else Origin("given"))
         self.edits: dict[tuple[int, int, int], Edit] = {}  # the latest edit of each weight since the reset
         self.floor_edits: list[Edit] = []  # the edits that put history's floor where it is
         self.position = 0  # steps done; the next step is schedule.key(position)
         self.floor = 0  # history starts here (moves forward when a weight is edited)
-        self.last: Step | None = None
+        self.last: NetworkStep | None = None
         self._stride = 1  # keep checkpoints at boundaries whose number is a multiple of this
         self._checkpoints: dict[int, State] = {}
         self._latest: tuple[int, State] | None = None
@@ -310,7 +342,7 @@ class Stepper:
         return self.state.W[1:]
 
     # -- moving -----------------------------------------------------------------------------------
-    def forward(self) -> Step:
+    def forward(self) -> NetworkStep:
         """Do the next step of the schedule and return it."""
         key = self.schedule.key(self.position)
         if key.example_start:
@@ -418,7 +450,7 @@ class Stepper:
             return Provenance(l, row, col, value, "edit", edit=edit)
         return Provenance(l, row, col, value, self.origin.kind, origin=self.origin)
 
-    def run_until(self, stop) -> list[Step]:
+    def run_until(self, stop: Callable[[NetworkStep], bool]) -> list[NetworkStep]:
         """Step forward until ``stop(step)`` is true for the step just done; returns the steps."""
         done = [self.forward()]
         while not stop(done[-1]):
@@ -426,7 +458,7 @@ class Stepper:
         return done
 
     # -- checkpoints ------------------------------------------------------------------------------
-    def _candidates(self):
+    def _candidates(self) -> Iterator[tuple[int, State]]:
         yield from self._checkpoints.items()
         if self._latest is not None:
             yield self._latest
@@ -469,36 +501,41 @@ class Stepper:
                 }
 
     # -- the step code ----------------------------------------------------------------------------
-    def _apply(self, key: StepKey) -> Step:
+    def _apply(self, key: StepKey) -> NetworkStep:
         st, net, spec, L = self.state, self.net, self.spec, self.spec.L
-        l = key.layer
         if key.example_start:
             if key.group_start:
-                st.G = [None] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
+                st.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
             if key.epoch_start:
                 st.loss_D = 0.0
+            assert key.example is not None  # an example's first step names it
             n = key.example - 1
             st.x, st.y = spec.inputs[n], spec.targets[n]
             st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
-            st.o = [_ro(np.concatenate([[1.0], st.x]))] + [None] * L
+            st.o = [_ro(np.concatenate([[1.0], spec.inputs[n]]))] + [None] * L
             st.loss = None
-        before = opt_before = opt_after = None
-        if key.phase == FORWARD and key.quantity == "s":
-            value = st.s[l] = _ro(st.W[l] @ st.o[l - 1])
-        elif key.phase == FORWARD:
-            value = st.o[l] = _ro(net.activation_out(l, st.s[l]))
-        elif key.phase == LOSS:
-            value = st.loss = float(net.example_loss(st.s[L], st.o[L], st.y))
+        before: np.ndarray | None = None
+        opt_before = opt_after = None
+        value: np.ndarray | float
+        if key.phase == LOSS:
+            value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             st.loss_D += value
+            return Step(key, value)
+        l = _layer(key)
+        if key.phase == FORWARD and key.quantity == "s":
+            value = st.s[l] = _ro(st.W[l] @ _known(st.o[l - 1]))
+        elif key.phase == FORWARD:
+            value = st.o[l] = _ro(net.activation_out(l, _known(st.s[l])))
         elif key.phase == BACKWARD and key.quantity == "delta":
             if l == L:
-                value = _ro(net.output_delta(st.s[L], st.o[L], st.y))
+                value = _ro(net.output_delta(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             else:
-                value = _ro(net.hidden_delta(l, st.W[l + 1], st.delta[l + 1], st.s[l], st.o[l]))
+                value = _ro(net.hidden_delta(l, st.W[l + 1], _known(st.delta[l + 1]), _known(st.s[l]),
+                                             _known(st.o[l])))
             st.delta[l] = value
         elif key.phase == BACKWARD:
             before = st.G[l]
-            value = st.G[l] = _ro(before + np.outer(st.delta[l], st.o[l - 1]))
+            value = st.G[l] = _ro(before + np.outer(_known(st.delta[l]), _known(st.o[l - 1])))
         elif key.phase == UPDATE:
             before, opt_before = st.W[l], st.opt[l]
             W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
@@ -508,7 +545,12 @@ class Stepper:
             st.opt[l] = opt_after
         else:  # pragma: no cover - the schedule has no other phases
             raise ValueError(key)
-        step = Step(key, value, before, opt_before, opt_after)
+        step: NetworkStep = Step(key, value, before, opt_before, opt_after)
         if key.phase == UPDATE:
             st.updates[l] = (step, st.G[l])
         return step
+
+
+if TYPE_CHECKING:
+    def _steps(stepper: Stepper) -> Stepping[StepKey, np.ndarray | float]:
+        return stepper  # mypy checks here that a Stepper is Stepping

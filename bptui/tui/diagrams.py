@@ -73,7 +73,7 @@ def graph_diagram(spec: GraphSpec, digits: int) -> Diagram:
     names = spec.input_names + spec.forward_order
     done = GraphStepper(spec)  # a stepper of its own, walked to the end: how wide the numbers get
     done.goto(len(done.schedule))
-    numbers = [*done.state.values.values(), *done.state.adjoints.values()]
+    numbers = [x for x in (*done.state.values.values(), *done.state.adjoints.values()) if x is not None]
     width = max([cell_len(formula(spec, n)) for n in names] + [4 + cell_len(num(x, digits)) for x in numbers])
     nodes = [CanvasNode(n, n, 3, width) for n in names]
     edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
@@ -151,21 +151,21 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     last = stepper.last
     if last is None:
         return CanvasState(texts, {}, pending=frozenset(pending))
-    q, l = last.key.quantity, last.key.layer
+    q, k = last.key.quantity, last.key.layer  # k: the step's layer (None for the loss)
     into, out = diagram.edges_into, diagram.edges_from
     if q == "s":
-        node, line, hot = f"s{l}", 1, into(f"s{l}")
+        node, line, hot = f"s{k}", 1, into(f"s{k}")
     elif q == "o":
-        node, line, hot = f"o{l}", 1, into(f"o{l}")
+        node, line, hot = f"o{k}", 1, into(f"o{k}")
     elif q == "loss":
         node, line, hot = "loss", 1, into("loss")
     elif q == "delta":  # δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾: back from ℓ, or from s⁽ˡ⁺¹⁾, through o⁽ˡ⁾
-        node, line = f"s{l}", 2
-        hot = out(f"s{l}") | (into("loss") & out(f"o{L}") if l == L else out(f"o{l}"))
+        node, line = f"s{k}", 2
+        hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
     elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
-        node, line, hot = f"W{l}", 2, into(f"s{l}")
+        node, line, hot = f"W{k}", 2, into(f"s{k}")
     else:  # the update writes W⁽ˡ⁾
-        node, line, hot = f"W{l}", 1, frozenset()
+        node, line, hot = f"W{k}", 1, frozenset()
     return CanvasState(texts, {}, node, line, hot, frozenset(pending))
 
 
