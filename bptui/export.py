@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import unicodedata
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def aligned(rows: list[Row]) -> str:
 
 
 # -- walking the steps ------------------------------------------------------------------------------
-def _network_events(spec, epochs: int) -> Iterator[tuple[str, object]]:
+def _network_events(spec, epochs: int) -> Iterator[tuple[str, Any]]:
     """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D))."""
     from .core.stepper import Stepper
 
@@ -106,12 +106,11 @@ def _network_events(spec, epochs: int) -> Iterator[tuple[str, object]]:
             yield "end", (key.epoch, st.loss_D)
 
 
-def _graph_events(spec) -> Iterator[tuple[str, object]]:
+def _graph_events(spec) -> Iterator[tuple[str, Any]]:
     from .core.graph_stepper import GraphStepper
 
     stepper = GraphStepper(spec)
-    while not stepper.at_end:
-        key = stepper.next_key
+    while (key := stepper.next_key) is not None:
         if key.step == 1:
             yield "pass", "Forward pass: every node's value, in computing order"
         elif key.phase == "reverse" and key.node == spec.output:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
+from .core.graph import GraphSpec
+from .core.graph_stepper import GraphStepper
 from .core.equations import step_equation, value_json
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
@@ -66,9 +68,9 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
 
 
 # -- computation graphs -----------------------------------------------------------------------------
-def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
+def run_graph(spec: GraphSpec) -> Iterator[tuple[GraphStepper, Step, str]]:
     """Each step of the graph's forward and reverse pass with its equation."""
-    from .core.graph_stepper import GraphStepper, graph_equation
+    from .core.graph_stepper import graph_equation
 
     stepper = GraphStepper(spec)
     while not stepper.at_end:
@@ -101,6 +103,6 @@ def graph_trace_text(spec) -> Iterator[str]:
             yield ""
             yield f"Reverse: every adjoint g_v = ∂{spec.output}/∂v, from {spec.output} back to the inputs"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
-    grad = ", ".join(f"∂{spec.output}/∂{name} = {num(g)}" for name, g in stepper.gradient.items())
+    grad = ", ".join(f"∂{spec.output}/∂{name} = {num(g)}" for name, g in stepper.gradient.items() if g is not None)
     yield ""
-    yield f"{spec.output} = {num(stepper.state.values[spec.output])}; {grad}"
+    yield f"{spec.output} = {num(stepper.state.values[spec.output] or 0.0)}; {grad}"

@@ -89,6 +89,7 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     """The equations of ``step``, just done, on the board ``state``."""
     key, L = step.key, net.L
     l = key.layer
+    rhs: Node
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))
@@ -153,8 +154,8 @@ def _output_delta(net: Network, state: State, step: Step) -> Equation:
             env[yk] = y
             numbers = sub(mul(Num(total, means=Sum("k", yk)), values[o(L)]), values[Y])
             return Equation(delta(L), (rhs, numbers, result), bindings=env)
-        rhs = sub(o(L), Y)
-        return Equation(delta(L), (rhs, substitute(rhs, values), result), bindings=env)
+        cancelled = sub(o(L), Y)
+        return Equation(delta(L), (cancelled, substitute(cancelled, values), result), bindings=env)
     grad = loss.grad_formula(o(L), Y)
     if act == "softmax":  # δ = J ∂ℓ/∂o with the softmax's full Jacobian J = diag(o) − o oᵀ
         J = fprime(net, L, s(L), o(L))
@@ -165,10 +166,10 @@ def _output_delta(net: Network, state: State, step: Step) -> Equation:
     df = fprime(net, L, s(L), o(L))
     if df == ONE:
         return Equation(delta(L), (grad, substitute(grad, values), result), bindings=env)
-    rhs = mul(grad, df)
+    product = mul(grad, df)
     fp = net.df(L, s_L, o_L)
-    numbers = mul(substitute(grad, values), _arr(fp, means=df))
-    return Equation(delta(L), (rhs, numbers, result), bindings=env)
+    filled = mul(substitute(grad, values), _arr(fp, means=df))
+    return Equation(delta(L), (product, filled, result), bindings=env)
 
 
 def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
@@ -190,26 +191,27 @@ def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
     l = step.key.layer
     assert l is not None
     W0, W1, G_l = step.before, step.value, state.G[l]
+    assert isinstance(W0, np.ndarray)
     g = regularised(W0, G_l, opt.l2)
     W_tilde = np.array(W0, dtype=float)
     W_tilde[:, 0] = 0.0
-    before: dict[Sym, Any] = {W(l): W0}
-    after: dict[Sym, Any] = {W(l): W1, G(l): G_l, Sym("g", l, vector=True): g,
+    before: dict[Node, Any] = {W(l): W0}
+    after: dict[Node, Any] = {W(l): W1, G(l): G_l, Sym("g", l, vector=True): g,
                              Sym("W", l, accent="tilde", vector=True): W_tilde}
-    params = hyper_parameters(opt)
+    params: dict[Node, Any] = {**hyper_parameters(opt)}
     shown: dict[Node, Node] = {sym: Num(float(v), exact=True) for sym, v in params.items()}
     if step.opt is not None and step.opt_before is not None:
         for name, value in step.opt.arrays().items():
             before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
             after[Sym(name, l, vector=True)] = value
-        if opt.name == "adam":
+        if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
             t = step.opt.t
             after[Sym("t")] = t
             shown[Sym("t")] = Num(float(t), exact=True)
             b1, b2 = opt.beta1, opt.beta2
             after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
-    refs = {W(l): ("W", l), G(l): ("G", l)}
+    refs: dict[Sym, str] = {W(l): "W", G(l): "G"}
     eqs = []
     for lhs, rel, rhs in update_formulas(opt, l):
         env: dict[Node, Any] = {**params, **after}
@@ -219,9 +221,9 @@ def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
         for sym, value in env.items():
             if isinstance(sym, Sym) and sym.vector:
                 q = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                values[sym] = _arr(value, *(q or (None, None)), means=None if q else sym)
+                values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
         quantity = refs.get(lhs)
-        result = _arr(after[lhs], *(quantity or (None, None)))
+        result = _arr(after[lhs], quantity, l if quantity else None)
         eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
 

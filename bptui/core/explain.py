@@ -231,8 +231,13 @@ def _alpha_env(net: Any, l: int) -> dict:
     return {ALPHA: net.alphas[l - 1]} if net.act(l).uses_alpha else {}
 
 
+def _indices(cell: Cell) -> tuple[int, int, int]:
+    """(l, b, a) of a network cell that :func:`_check` has passed (0 where a quantity has none)."""
+    return (cell.layer or 0, cell.unit or 0, cell.column or 0)
+
+
 def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
-    st, l, b = stepper.state, cell.layer, cell.unit
+    st, (l, b, _) = stepper.state, _indices(cell)
     if st.s[l] is None:
         return _not_yet(cell, f"s{sup(l)} comes in this example's forward pass.")
     W_used = _weights_of_group(stepper)[l]  # the W that made s, even after an update
@@ -263,7 +268,7 @@ def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 
 def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
-    st, net, spec, l, b = stepper.state, stepper.net, stepper.spec, cell.layer, cell.unit
+    st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
     lhs = Sym("o", l, (b,))
     out = _Builder(digits)
     if st.o[l] is None:
@@ -290,23 +295,22 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
                            add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))
         out.eq(Equation(lhs, (rhs, numbers, result), bindings={s_b: float(s[b - 1]), s_k: s}))
         return out.done(title, value)
-    rhs = net.act(l).value(s_b)
+    f_s = net.act(l).value(s_b)
     env = {s_b: float(s[b - 1]), **_alpha_env(net, l)}
-    numbers = substitute(rhs, {s_b: Num(float(s[b - 1]), Ref("s", l, (b - 1,)))})
-    forms = (rhs, numbers, result) if rhs != s_b else (rhs, result)
-    out.eq(Equation(lhs, forms, bindings=env))
+    applied = substitute(f_s, {s_b: Num(float(s[b - 1]), Ref("s", l, (b - 1,)))})
+    out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env))
     return out.done(title, value)
 
 
 def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
-    st, net, spec, l, b = stepper.state, stepper.net, stepper.spec, cell.layer, cell.unit
+    st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
     if st.delta[l] is None:
         return _not_yet(cell, f"δ{sup(l)} comes in this example's backward pass.")
     value = float(st.delta[l][b - 1])
     n = current_example(stepper)
     lhs = cell.sym()
     out = _Builder(digits)
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ{sup(n)}/∂s{subscript(b)}{sup(l)}, how the loss of example n = {n} "
+    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ{sup(n or 'n')}/∂s{subscript(b)}{sup(l)}, how the loss of example n = {n} "
              f"moves with s{subscript(b)}{sup(l)}")
     if l == spec.L:
         return _explain_output_delta(stepper, cell, value, lhs, title, out)
@@ -343,7 +347,7 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 
 def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Sym, title: str, out: _Builder) -> Explanation:
-    st, net, spec, b = stepper.state, stepper.net, stepper.spec, cell.unit
+    st, net, spec, (_, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
     L = spec.L
     o, y, s = st.o[L], st.y, st.s[L]
     ob, yb = float(o[b - 1]), float(y[b - 1])
@@ -378,12 +382,12 @@ def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Sym, titl
         terms = [float(g[k] * (o[b - 1] * ((1.0 if k == b - 1 else 0.0) - o[k]))) for k in range(K)]
         o_k, y_k, k = Sym("o", L, ("k",)), Sym("y", None, ("k",)), Sym("k")
         body = mul(group(loss.grad_formula(o_k, y_k)), O_b, group(sub(Ind(k, "=", Num(float(b), exact=True)), o_k)))
-        numbers = add(*[mul(group(loss.grad_formula(Num(float(o[j]), Ref("o", L, (j,))), Num(float(y[j])))),
+        worked = add(*[mul(group(loss.grad_formula(Num(float(o[j]), Ref("o", L, (j,))), Num(float(y[j])))),
                             nums[O_b], group(sub(Num(1.0 if j == b - 1 else 0.0, exact=True), Num(float(o[j]), Ref("o", L, (j,))))))
                         for j in range(K)])
         env.update({o_k: o, y_k: y, k: np.arange(1, K + 1, dtype=float)})
-        forms = [Sum("k", mul(Partial(ell, o_k), Partial(o_k, S_b))), Sum("k", body), numbers,
-                 add(*[Num(t) for t in terms]), result]
+        forms: list[Node] = [Sum("k", mul(Partial(ell, o_k), Partial(o_k, S_b))), Sum("k", body), worked,
+                             add(*[Num(t) for t in terms]), result]
         env[Partial(ell, o_k)] = g
         env[Partial(o_k, S_b)] = o[b - 1] * ((np.arange(K) == b - 1) - o)
         out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{note}, softmax output"))
@@ -393,15 +397,15 @@ def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Sym, titl
     diff = float(loss.grad_o(np.array([ob]), np.array([yb]))[0]) if loss.grad_o else 0.0
     df = net.act(L).derivative(S_b, O_b)
     env.update({Partial(ell, O_b): diff, Partial(O_b, S_b): fp})
-    forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)), mul(grad, df),
-             mul(substitute(grad, nums), substitute(df, nums)),
-             mul(Num(diff, means=grad), Num(fp, means=df)), result]
-    out.eq(Equation(lhs, tuple(forms), bindings=env, note=note))
+    chain: list[Node] = [mul(Partial(ell, O_b), Partial(O_b, S_b)), mul(grad, df),
+                         mul(substitute(grad, nums), substitute(df, nums)),
+                         mul(Num(diff, means=grad), Num(fp, means=df)), result]
+    out.eq(Equation(lhs, tuple(chain), bindings=env, note=note))
     return out.done(title, value, (diff,), fp)
 
 
 def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
-    st, spec, l, b, a = stepper.state, stepper.spec, cell.layer, cell.unit, cell.column
+    st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
     value = float(st.G[l][b - 1, a])
     lhs = cell.sym()
     out = _Builder(digits)
@@ -434,7 +438,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 
 def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
-    st, spec, l, b, a = stepper.state, stepper.spec, cell.layer, cell.unit, cell.column
+    st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
     value = float(st.W[l][b - 1, a])
     lhs = cell.sym()
     out = _Builder(digits)
@@ -515,7 +519,7 @@ def explain_graph(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     from .graph import adjoint_sym, adjoint_terms, formula_text, name_sym
     from .graph_stepper import adjoint_equation, value_equation
 
-    spec, st, name = stepper.spec, stepper.state, cell.node
+    spec, st, name = stepper.spec, stepper.state, cell.node or ""
     if name not in st.values:
         raise ValueError(f"unknown node {name!r} (nodes: {', '.join(st.values)})")
     if cell.quantity not in ("value", "adjoint"):
@@ -529,9 +533,10 @@ def explain_graph(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
         if value is None:
             return _not_yet(cell, f"{name} comes in the forward pass.")
         node = spec.by_name[name]
-        terms = tuple(float(st.values[x]) if isinstance(x, str) else float(x) for x in node.args) if node.op == "add" else ()
+        summed = [float(st.values[x] or 0.0) if isinstance(x, str) else float(x) for x in node.args] \
+            if node.op == "add" else []
         out.eq(value_equation(spec, st, name))
-        return out.done(f"{name} = {out.n(value)}: node {name} = {formula_text(node)}", float(value), terms)
+        return out.done(f"{name} = {out.n(value)}: node {name} = {formula_text(node)}", float(value), summed)
     value = st.adjoints[name]
     y = spec.output
     if value is None:

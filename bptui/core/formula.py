@@ -409,10 +409,10 @@ def _ival(node: Node, d: int, env: dict) -> Interval:
         hi = _compare(node.rel, a.lo, b.hi) | _compare(node.rel, a.hi, b.lo)
         return Interval(lo.astype(float), hi.astype(float))
     if isinstance(node, Cases):
-        c = _ival(node.cond, d, env)
-        t, o = _ival(node.then, d, env), _ival(node.other, d, env)
-        lo = np.where(c.lo == 1, t.lo, np.where(c.hi == 0, o.lo, np.minimum(t.lo, o.lo)))
-        hi = np.where(c.lo == 1, t.hi, np.where(c.hi == 0, o.hi, np.maximum(t.hi, o.hi)))
+        cond = _ival(node.cond, d, env)
+        then, other = _ival(node.then, d, env), _ival(node.other, d, env)
+        lo = np.where(cond.lo == 1, then.lo, np.where(cond.hi == 0, other.lo, np.minimum(then.lo, other.lo)))
+        hi = np.where(cond.lo == 1, then.hi, np.where(cond.hi == 0, other.hi, np.maximum(then.hi, other.hi)))
         return Interval(lo, hi)
     if isinstance(node, Sum):
         b = _ival(node.body, d, env)
@@ -991,8 +991,8 @@ class LatexPrinter(Printer):
                 return self.p(replace(a, T=True))
             return self.wrap(a, ATOM) + "^T"
         if op == "()":  # a fraction is a group of its own in LaTeX
-            inner = args[0]
-            return self.p(inner) if isinstance(inner, Op) and inner.op == "/" else self.paren(self.p(inner))
+            grouped = args[0]
+            return self.p(grouped) if isinstance(grouped, Op) and grouped.op == "/" else self.paren(self.p(grouped))
         raise ValueError(op)  # pragma: no cover
 
     _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "diag", "max", "min"}

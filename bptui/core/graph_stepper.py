@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
-from .formula import Equation, Num, Partial, Ref, TextPrinter, add, group, mul, substitute
+from .formula import Equation, Node, Num, Partial, Ref, TextPrinter, add, group, mul, substitute
 from .graph import GraphSpec, adjoint, adjoint_sym, adjoint_terms, arg_nodes, name_sym, node_value
 from .graph_ops import OPS
 from .stepper import Step
@@ -142,16 +142,23 @@ if TYPE_CHECKING:
 
 
 # -- equations --------------------------------------------------------------------------------------
+def _known(x: float | None) -> float:
+    """A value the step being written has already computed."""
+    assert x is not None
+    return float(x)
+
+
 def value_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
     """``a = x·z = 2·3 = 6``: a node's op on its arguments' names, then on their values."""
     node = spec.by_name[name]
     op = OPS[node.op]
     args = arg_nodes(node)
-    env = {name_sym(a): state.values[a] for a in node.args if isinstance(a, str)}
-    numbers = {name_sym(a): Num(float(state.values[a]), Ref("value", node=a)) for a in node.args if isinstance(a, str)}
+    env: dict = {name_sym(a): state.values[a] for a in node.args if isinstance(a, str)}
+    numbers: dict = {name_sym(a): Num(_known(state.values[a]), Ref("value", node=a))
+                     for a in node.args if isinstance(a, str)}
     rhs = op.tree(args)
     value = state.values[name]
-    return Equation(name_sym(name), (rhs, substitute(rhs, numbers), Num(float(value), Ref("value", node=name))),
+    return Equation(name_sym(name), (rhs, substitute(rhs, numbers), Num(_known(value), Ref("value", node=name))),
                     bindings=env)
 
 
@@ -159,7 +166,7 @@ def adjoint_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
     """``g_b = g_e·(−a/b²) + g_c·cos(b) = … = −12.36``: the sum over ``name``'s consumers of the
     consumer's adjoint times the local derivative, with the numbers, each term's value, the sum."""
     value = state.adjoints[name]
-    result = Num(float(value), Ref("adjoint", node=name))
+    result = Num(_known(value), Ref("adjoint", node=name))
     lhs = adjoint_sym(name)
     if name == spec.output:
         top = Partial(name_sym(name), name_sym(name))
@@ -167,7 +174,9 @@ def adjoint_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
     terms = adjoint_terms(spec, state.values, state.adjoints, name)
     if not terms:
         return Equation(lhs, (result,), note=f"{name} is not used")
-    symbolic, env, numbers = [], {}, {}
+    symbolic: list[Node] = []
+    env: dict = {}
+    numbers: dict = {}
     for t in terms:
         node = spec.by_name[t.consumer]
         args = arg_nodes(node)
@@ -177,9 +186,9 @@ def adjoint_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
         for a in node.args:
             if isinstance(a, str):
                 env[name_sym(a)] = state.values[a]
-                numbers[name_sym(a)] = Num(float(state.values[a]), Ref("value", node=a))
+                numbers[name_sym(a)] = Num(_known(state.values[a]), Ref("value", node=a))
     rhs = add(*symbolic)
-    forms = [rhs, substitute(rhs, numbers)]
+    forms: list[Node] = [rhs, substitute(rhs, numbers)]
     if len(terms) > 1:
         forms.append(add(*[Num(float(t.value), means=term) for t, term in zip(terms, symbolic)]))
     return Equation(lhs, (*forms, result), bindings=env)

@@ -142,9 +142,9 @@ def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None 
     ]
 
 
-def hyper_parameters(opt: Optimizer) -> dict[Sym, float]:
+def hyper_parameters(opt: Optimizer) -> dict[Node, float]:
     """The symbols of the optimizer's hyper-parameters and their values (η, λ, μ, β₁, β₂, ε)."""
-    out = {ETA: opt.learning_rate}
+    out: dict[Node, float] = {ETA: opt.learning_rate}
     if opt.l2:
         out[LAMBDA] = opt.l2
     if opt.name == "momentum":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,10 +123,11 @@ def choose(spec, key, seed: int = 0) -> Cell:
 
 def _index(spec, cell: Cell):
     """Where ``cell`` sits in the step's value array."""
-    b = cell.unit
+    b, l = cell.unit, cell.layer
+    assert b is not None and l is not None
     if cell.quantity in ("G", "W"):
         return (b - 1, cell.column)
-    if cell.quantity == "o" and cell.layer < spec.L:
+    if cell.quantity == "o" and l < spec.L:
         return b
     return b - 1
 
@@ -189,7 +191,7 @@ class Quiz:
         if spec.kind == "graph":
             from .graph_stepper import GraphStepper
 
-            self.stepper = GraphStepper(spec)
+            self.stepper: Any = GraphStepper(spec)
         else:
             from .stepper import Stepper
 

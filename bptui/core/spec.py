@@ -33,7 +33,6 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 class NetworkSpec:
     """Everything a network file says, checked and with defaults filled in."""
 
-    kind = "network"
     source: str
     name: str
     description: str

@@ -481,7 +481,7 @@ class Stepper:
         snap.loss, snap.x, snap.y = None, None, None
         key = self.schedule.key(position)
         if key.group_start:
-            snap.G = [None] + [_ro(np.zeros_like(w)) for w in snap.W[1:]]
+            snap.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in snap.W[1:]]
         if key.epoch_start:
             snap.loss_D = 0.0
         return snap
