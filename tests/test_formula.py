@@ -193,3 +193,47 @@ def test_the_formula_of_every_activation_is_its_derivative():
         np.testing.assert_allclose(np.broadcast_to(evaluate(act.derivative(S, O), env), s.shape), act.df(s, o, alpha),
                                    rtol=1e-14)
         assert act.derivative(S, O) != ONE or name == "identity"
+
+
+# -- the defects the issue found, each pinned ----------------------------------------------------
+def _one_layer(act: str, loss: str, targets, weights, inputs=((0.0,),)):
+    doc = {"layers": [{"units": len(inputs[0])}, {"units": len(targets[0]), "activation": act}],
+           "weights": [weights], "loss": loss, "data": {"inputs": [list(x) for x in inputs], "targets": targets}}
+    return Stepper(parse(doc, "t.json"))
+
+
+def _text(stepper, steps: int) -> str:
+    stepper.goto(steps)
+    return TextPrinter(4).equation(step_equations(stepper.net, stepper.state, stepper.last, stepper.spec.optimizer)[0])
+
+
+def test_sigmoid_cross_entropy_shows_the_binary_loss_with_its_numbers():
+    st = _one_layer("sigmoid", "cross_entropy", [[0.0]], [[-0.1, 0.3]])
+    text = _text(st, 3)
+    assert "ℓ⁽¹⁾ = −Σₖ (yₖ log(oₖ⁽¹⁾) + (1 − yₖ) log(1 − oₖ⁽¹⁾))" in text
+    assert text.endswith(f"= −log(1 − 0.475) = {TextPrinter(4).p(Num(float(st.state.loss)))}")
+
+
+def test_softmax_cross_entropy_shows_its_numbers_and_the_real_delta_for_any_targets():
+    st = _one_layer("softmax", "cross_entropy", [[0.5, 0.0]], [[0.0, 0.0], [0.0, 0.0]])
+    assert _text(st, 3) == "ℓ⁽¹⁾ = −Σₖ yₖ log(oₖ⁽¹⁾) = −0.5·log(0.5) = 0.3466"
+    assert _text(st, 4) == "δ⁽¹⁾ = (Σₖ yₖ) o⁽¹⁾ − y = 0.5 [0.5, 0.5] − [0.5, 0] = [−0.25, 0.25]"
+    st = _one_layer("softmax", "cross_entropy", [[1.0, 0.0]], [[0.1, 0.5], [-0.2, 0.3]], inputs=((1.0,),))
+    assert _text(st, 3) == "ℓ⁽¹⁾ = −Σₖ yₖ log(oₖ⁽¹⁾) = −log(0.6225) = 0.4741"  # softmax([0.6, 0.1])
+    assert _text(st, 4) == "δ⁽¹⁾ = o⁽¹⁾ − y = [0.6225, 0.3775] − [1, 0] = [−0.3775, 0.3775]"
+
+
+def test_f_prime_is_written_one_way_everywhere():
+    """softplus: σ(s⁽¹⁾) on the equation line, σ(s₂⁽¹⁾) in the side panel, \\sigma(s^{(1)}) in LaTeX."""
+    doc = {"layers": [{"units": 1}, {"units": 2, "activation": "softplus"}, {"units": 1, "activation": "identity"}],
+           "init": {"seed": 1}, "loss": "squared", "data": {"inputs": [[0.5]], "targets": [[1.0]]}}
+    stepper = Stepper(parse(doc, "t.json"))
+    stepper.goto(8)  # δ⁽¹⁾
+    (eq,) = step_equations(stepper.net, stepper.state, stepper.last, stepper.spec.optimizer)
+    assert "⊙ σ(s⁽¹⁾) = " in TextPrinter().equation(eq)
+    assert r"\odot \sigma(s^{(1)})" in " ".join(r for row in LatexPrinter().rows(eq) for r in row)
+    panel = explain(stepper, Cell("delta", 1, 2)).text()
+    assert "·σ(s₂⁽¹⁾)" in panel and "softplus′" not in panel
+    from bptui.tui.help import network_text
+
+    assert "f′(s⁽¹⁾) = σ(s⁽¹⁾)" in network_text(stepper.spec)

@@ -642,7 +642,8 @@ class Printer:
                     part.startswith("(") or part.startswith(r"\left(") or isinstance(right, (Sym, Call))):
                 out += part  # 2(o − y), 2λ, 2√a
             elif vectors == 1 or (exact and not isinstance(right, Num)) or (
-                    _indexed(right) and not isinstance(left, (Num, Partial))):
+                    _indexed(right) and not isinstance(left, (Num, Partial))) or (
+                    isinstance(right, Call) and (_indexed(left) or (isinstance(left, Op) and left.op in "+-"))):
                 out += " " + part  # η G⁽ˡ⁾, 0.5 [[…]], w₁,₀⁽¹⁾ o₀⁽⁰⁾, (1 − β₁) g
             elif isinstance(left, Partial) and isinstance(right, Partial):
                 out += " " + dot + " " + part
@@ -670,8 +671,8 @@ def _negative_number(node: Node) -> bool:
 
 
 def _indexed(node: Node) -> bool:
-    """A symbol in the lecture's indexed notation (w₁,₀⁽¹⁾, δ⁽²⁾, β₁): factors of them juxtapose."""
-    return isinstance(node, Sym) and (node.layer is not None or bool(node.sub) or node.latex is not None)
+    """A symbol in the lecture's indexed notation (w₁,₀⁽¹⁾, δ⁽²⁾, yₖ): factors of them juxtapose."""
+    return isinstance(node, Sym) and (node.layer is not None or bool(node.sub))
 
 
 def _vector_like(node: Node) -> bool:
@@ -784,7 +785,7 @@ class TextPrinter(Printer):
         if op == "neg":
             if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
                 return "−" + self.p(args[0])
-            return "−" + self.wrap(args[0], prec, strict=True, lead=False)
+            return "−" + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
         if op == "@":
             return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
@@ -968,7 +969,7 @@ class LatexPrinter(Printer):
         if op == "neg":
             if isinstance(args[0], Sum):
                 return "-" + self.p(args[0])
-            return "-" + self.wrap(args[0], prec, strict=True, lead=False)
+            return "-" + self.wrap(args[0], _PREC["*"], lead=False)
         if op == "@":
             return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
