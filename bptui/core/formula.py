@@ -628,6 +628,50 @@ class Printer:
     def equation(self, eq: Equation) -> str:
         raise NotImplementedError
 
+    # how this target writes the operators both printers share
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "−", " ⊙ ", "·", "²", "⊙"  # SELF_ODOT: o⊙o
+
+    def _p_Op(self, o: Op) -> str:
+        op, args = o.op, o.args
+        prec = _PREC.get(op, ATOM)
+        minus = self.MINUS
+        if op == "+":
+            items = [self.wrap(args[0], prec)]
+            for a in args[1:]:
+                term = self.wrap(a, prec)
+                if term.startswith(minus):  # a computed term joins with its sign; a given one keeps it
+                    term = f"{minus} " + term[1:] if _computed(a) else "+ " + self.paren(term)
+                else:
+                    term = "+ " + term
+                items.append(term)
+            return " ".join(self.terms(items))
+        if op == "-":
+            return f"{self.wrap(args[0], prec)} {minus} {self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "*":
+            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
+                                       for i, a in enumerate(args)], self.ODOT, self.DOT)
+        if op == "sq":
+            a = args[0]
+            if _vector_like(a):
+                inner = self.wrap(a, 2, strict=True)
+                return f"{inner}{self.SELF_ODOT}{inner}"
+            inner = self.p(a)
+            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
+                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
+                inner = self.paren(inner)
+            return inner + self.SQUARED
+        if op == "neg":
+            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
+                return minus + self.p(args[0])
+            return minus + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
+        if op == "@":
+            return " ".join(self.wrap(a, prec) for a in args)
+        return self._op(op, args, prec)
+
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
+        """The operators each target writes its own way (/, ^, ᵀ, [1, v], …)."""
+        raise NotImplementedError
+
     def product(self, args: Sequence[Node], parts: list[str], odot: str, dot: str) -> str:
         """Factors joined as the lecture writes them: ⊙ between two vectors; a scalar before a
         vector by juxtaposition (η G, 0.5 [[…]]); a written constant before a group with nothing
@@ -742,35 +786,7 @@ class TextPrinter(Printer):
             return f"[{body}, …{', ?' if hidden else ''}] ({v.shape[0]}×{v.shape[1]})"
         return f"[{body}]"
 
-    def _p_Op(self, o: Op) -> str:
-        op, args = o.op, o.args
-        prec = _PREC.get(op, ATOM)
-        if op == "+":
-            items = [self.wrap(args[0], prec)]
-            for a in args[1:]:
-                term = self.wrap(a, prec)
-                if term.startswith("−"):  # a computed term joins with its sign; a given one keeps it
-                    term = "− " + term[1:] if _computed(a) else "+ " + self.paren(term)
-                else:
-                    term = "+ " + term
-                items.append(term)
-            items = self.terms(items)
-            return " ".join(items)
-        if op == "-":
-            return f"{self.wrap(args[0], prec)} − {self.wrap(args[1], prec, strict=True, lead=False)}"
-        if op == "*":
-            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
-                                       for i, a in enumerate(args)], " ⊙ ", "·")
-        if op == "sq":
-            a = args[0]
-            if _vector_like(a):
-                inner = self.wrap(a, 2, strict=True)
-                return f"{inner}⊙{inner}"
-            inner = self.p(a)
-            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
-                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
-                inner = self.paren(inner)
-            return inner + "²"
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
         if op == "/":
             return f"{self.wrap(args[0], prec)}/{self.wrap(args[1], prec, strict=True, lead=False)}"
         if op == "^":
@@ -782,12 +798,6 @@ class TextPrinter(Printer):
                 return base + e.base.translate(_SUP_LETTERS)
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
-        if op == "neg":
-            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
-                return "−" + self.p(args[0])
-            return "−" + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
-        if op == "@":
-            return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -855,6 +865,8 @@ _GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ"
 
 class LatexPrinter(Printer):
     """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
+
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "-", r" \odot ", r" \cdot ", "^{2}", r" \odot "
 
     limit = 6  # rows or columns shown before eliding the middle
 
@@ -934,44 +946,11 @@ class LatexPrinter(Printer):
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)" if r"\begin" in text or r"\frac" in text else f"({text})"
 
-    def _p_Op(self, o: Op) -> str:
-        op, args = o.op, o.args
-        prec = _PREC.get(op, ATOM)
-        if op == "+":
-            items = [self.wrap(args[0], prec)]
-            for a in args[1:]:
-                term = self.wrap(a, prec)
-                if term.startswith("-"):
-                    term = "- " + term[1:] if _computed(a) else "+ " + self.paren(term)
-                else:
-                    term = "+ " + term
-                items.append(term)
-            return " ".join(self.terms(items))
-        if op == "-":
-            return f"{self.wrap(args[0], prec)} - {self.wrap(args[1], prec, strict=True, lead=False)}"
-        if op == "*":
-            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
-                                       for i, a in enumerate(args)], r" \odot ", r" \cdot ")
-        if op == "sq":
-            a = args[0]
-            if _vector_like(a):
-                inner = self.wrap(a, 2, strict=True)
-                return rf"{inner} \odot {inner}"
-            inner = self.p(a)
-            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
-                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
-                inner = self.paren(inner)
-            return inner + "^{2}"
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
         if op == "/":
             return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
-        if op == "neg":
-            if isinstance(args[0], Sum):
-                return "-" + self.p(args[0])
-            return "-" + self.wrap(args[0], _PREC["*"], lead=False)
-        if op == "@":
-            return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):
