@@ -452,8 +452,9 @@ def cmd_quiz(args) -> int:
         from .trace import describe
 
         print(describe(spec))
-    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, -1e-3 or 1/4); "
-          f"right within a relative {num(args.tolerance)}. q quits.")
+    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
+          f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
+          "A wrong answer gets a hint and a second try. q quits.")
     while (question := quiz.next()) is not None:
         k = question.key
         where = f"step {k.step} of {quiz.total} · {k.phase}"
@@ -469,7 +470,7 @@ def cmd_quiz(args) -> int:
                 print()
                 text = "q"
             if text.strip().lower() in ("q", "quit", "exit"):
-                print(quiz.score.summary())
+                _quiz_score(quiz.score)
                 return 0
             if not text.strip():
                 continue
@@ -478,16 +479,26 @@ def cmd_quiz(args) -> int:
             except ValueError as err:
                 print(f"{err}; q quits")
                 continue
-            break
+            if verdict.final:
+                break
+            print(f"not quite ({num(verdict.given, 6)}). hint: {verdict.hint}")
+            print("one more try:")
         right = num(question.value, 6)
         if verdict.right:
-            print(f"right: {question.symbol} = {right}")
+            print(f"right{' at the second try' if verdict.attempt > 1 else ''}: {question.symbol} = {right}")
         else:
             print(f"wrong: {question.symbol} = {right}, not {num(verdict.given, 6)}")
         print(verdict.explanation.text())
     print()
-    print(quiz.score.summary())
+    _quiz_score(quiz.score)
     return 0
+
+
+def _quiz_score(score) -> None:
+    """The final score and, when anything was answered, its breakdown by quantity."""
+    print(score.summary())
+    for line in score.breakdown():
+        print(f"  {line}")
 
 
 def cmd_export(args) -> int:
