@@ -19,14 +19,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from .core.errors import SpecError
-from .core.formula import Equation, LatexPrinter, Node, Ref, Sym, blank
+from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
+                           walk)
 
 QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
 DIGITS = 4
@@ -159,6 +160,33 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
     return Sym(base, ref.layer, (b,), latex=latex)
 
 
+def _derived(node: Node) -> bool:
+    """A value worked out from the board's numbers (f′(s⁽ˡ⁾), (Wᵀδ)[1:], the softmax's Jacobian), not a
+    board number itself nor an earlier value of one (G⁽ˡ⁾ before +=, whose ``means`` is its symbol)."""
+    return (isinstance(node, (Arr, Num)) and node.ref is None and node.means is not None
+            and not isinstance(node.means, Sym) and not (isinstance(node, Arr) and node.blanks))
+
+
+def _without_workings(eq: Equation) -> Equation:
+    """An equation whose result is a blank keeps its formula, the form with its numbers, and the
+    blank: values worked out from earlier answers are written as their formulas again (f′(s⁽ˡ⁾),
+    (Wᵀδ)[1:]), and the values worked out between the numbers and the result
+    (g_b = … = −12.49 + 0.1282 = (13)) are left out, since they would give answers away."""
+    result = eq.forms[-1]
+    if not any((isinstance(n, Hidden) and n.first) or (isinstance(n, Arr) and any(f for _, _, f in n.blanks))
+               for n in walk(result)):
+        return eq
+    forms: list[Node] = []
+    for form in eq.forms[:-1]:
+        form = substitute(form, {n: n.means for n in walk(form) if _derived(n)})
+        if not forms or form != forms[-1]:
+            forms.append(form)
+    numbers = next((i for i, f in enumerate(forms) if not any(isinstance(n, (Sym, Partial)) for n in walk(f))), None)
+    if numbers is not None:
+        forms = forms[:numbers + 1]
+    return replace(eq, forms=(*forms, result))
+
+
 class Blanker:
     """Decides which numbers are blanks, step by step, and prints each step's equations with them.
 
@@ -211,7 +239,7 @@ class Blanker:
             self.live[key] = _Live(labels, value)
         labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
                       for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
-        return [blank(eq, labels_now, fresh, aliases) for eq in eqs]
+        return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
 
     def label_of(self, ref: Ref) -> int | None:
         """The number of the blank that board number ``ref`` (a scalar, or one entry) is now, if any."""

@@ -48,14 +48,25 @@ def brow(v, digits: int = DIGITS) -> str:
 _TEXT = {"−": "-", "…": r"\ldots{}", "×": r"$\times$", "—": "---", "–": "--", "’": "'", "‘": "`", "“": "``",
          "”": "''", "ℓ": r"$\ell$", "η": r"$\eta$", "λ": r"$\lambda$", "δ": r"$\delta$", "σ": r"$\sigma$",
          "‖": r"$\|$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$", "π": r"$\pi$", "Σ": r"$\Sigma$"}
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻", "0123456789()lL+-")
+_SUPERSCRIPT_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻"
+_SUPERSCRIPTS = str.maketrans(_SUPERSCRIPT_CHARS, "0123456789()lL+-")
 
 
 def tex_escape(text: str) -> str:
     """Plain text (a file's name or description) safe for pdflatex: specials escaped, Unicode mapped
     to LaTeX or to its closest ASCII."""
+    out, at = [], 0
+    for m in re.finditer(f"([A-Za-z]?)([{_SUPERSCRIPT_CHARS}]+)", text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
+        out.append(_escape_plain(text[at:m.start()]))
+        out.append(rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+        at = m.end()
+    out.append(_escape_plain(text[at:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
     out = []
-    for ch in text.translate(_SUPERSCRIPTS):
+    for ch in text:
         if ch in "\\":
             out.append(r"\textbackslash{}")
         elif ch in "{}$&#_%":
