@@ -92,7 +92,7 @@ def steps_part(spec: Any, text: str) -> Part:
     from .core.stepper import Stepper
 
     per_epoch = len(Stepper(spec).schedule)
-    return Part(a, b, -(-b // per_epoch), f"steps {a} to {b} ({per_epoch} steps an epoch)")
+    return Part(a, b, -(-b // per_epoch), f"steps {a} to {b} of the run; {per_epoch} steps an epoch")
 
 
 def example_part(spec: Any, n: int, epoch: int = 1) -> Part:
