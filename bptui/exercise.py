@@ -428,6 +428,9 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if args.variants:
         if not args.output:
             raise ExerciseError("bptui export: --variants needs --output DIR, the folder to write the variants to")
+        if args.answers:
+            raise ExerciseError("bptui export: --answers: with --variants each key is written beside its variant "
+                                "(variant-01-key.md, …)")
         return write_variants(spec, args, quantities, every, part_of)
     if args.seed is not None or args.round is not None:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
