@@ -160,11 +160,15 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
     return Sym(base, ref.layer, (b,), latex=latex)
 
 
-def _derived(node: Node) -> bool:
-    """A value worked out from the board's numbers (f′(s⁽ˡ⁾), (Wᵀδ)[1:], the softmax's Jacobian), not a
-    board number itself nor an earlier value of one (G⁽ˡ⁾ before +=, whose ``means`` is its symbol)."""
-    return (isinstance(node, (Arr, Num)) and node.ref is None and node.means is not None
-            and not isinstance(node.means, Sym) and not (isinstance(node, Arr) and node.blanks))
+def _derived(node: Node) -> Node | None:
+    """The formula of a value worked out from the board's numbers (f′(s⁽ˡ⁾), (Wᵀδ)[1:], the softmax's
+    Jacobian); None for a board number itself or an earlier value of one (G⁽ˡ⁾ before +=, whose
+    ``means`` is its symbol)."""
+    if not isinstance(node, (Arr, Num)) or node.ref is not None or node.means is None:
+        return None
+    if isinstance(node.means, Sym) or (isinstance(node, Arr) and node.blanks):
+        return None
+    return node.means
 
 
 def _without_workings(eq: Equation) -> Equation:
@@ -178,7 +182,8 @@ def _without_workings(eq: Equation) -> Equation:
         return eq
     forms: list[Node] = []
     for form in eq.forms[:-1]:
-        form = substitute(form, {n: n.means for n in walk(form) if _derived(n)})
+        formulas = {n: f for n in walk(form) if (f := _derived(n)) is not None}
+        form = substitute(form, formulas)
         if not forms or form != forms[-1]:
             forms.append(form)
     numbers = next((i for i, f in enumerate(forms) if not any(isinstance(n, (Sym, Partial)) for n in walk(f))), None)
