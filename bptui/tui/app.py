@@ -382,17 +382,25 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         self.push_screen(Prompt(f"New value of {name} (now {num(current, 8)}):", repr(current)), done)
 
     def action_save(self) -> None:
+        from . import saving  # served: off, or confined to the operator's folder
+
+        if (refused := saving.refusal()) is not None:
+            self.say(refused)
+            return
         default = f"{self.spec.name}-edited.json"
 
         def done(path: str | None) -> None:
             if not path:
                 return
+            if isinstance(target := saving.target(path), str):
+                self.say(target)
+                return
             spec = self.spec.with_weights(self.stepper.weights)
-            existed = Path(path).exists()
             try:
-                Path(path).write_text(json.dumps(spec.to_json(), indent=2) + "\n", encoding="utf-8")
-            except OSError as err:
-                self.say(f"Could not save {path}: {err.strerror}.")
+                existed = target.exists()
+                target.write_text(json.dumps(spec.to_json(), indent=2) + "\n", encoding="utf-8")
+            except (OSError, ValueError) as err:  # ValueError: a NUL in the name
+                self.say(f"Could not save {path}: {getattr(err, 'strerror', None) or err}.")
                 return
             what = "Replaced" if existed else "Saved the network with its current weights to"
             self.say(f"{what} {path}.")

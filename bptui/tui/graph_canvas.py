@@ -98,7 +98,7 @@ class GraphCanvas(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        node = self.node_at(offset.x + int(self.scroll_x), offset.y + int(self.scroll_y))
+        node = self.node_at(int(offset.x + self.scroll_x), int(offset.y + self.scroll_y))
         if node is not None:
             self.post_message(self.NodeClicked(node))
 

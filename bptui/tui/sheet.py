@@ -219,7 +219,8 @@ class LayerSheet(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        x, y = offset.x + self.scroll_x, offset.y + self.scroll_y
+        # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
+        x, y = int(offset.x + self.scroll_x), int(offset.y + self.scroll_y)
         r = y - HEADER_LINES
         columns = self.columns()
         if self.stacked and r >= self.rows:  # the G block under W
