@@ -195,3 +195,15 @@ def test_bad_serve_options_are_one_error_line(capsys):
     assert main(["serve", "xor", "--allow-origin", "evil"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert all(line.startswith("error: ") for line in err) and len(err) == 3
+
+
+async def test_beyond_loopback_warns_and_prints_a_working_address():
+    server = Served("--host", "0.0.0.0")
+    try:
+        text = "".join(server.lines)
+        assert "warning: listening on 0.0.0.0" in text
+        assert "0.0.0.0" not in server.url
+        status, page = await fetch(server.url)  # the printed address works from here
+        assert status == 200 and "ws://0.0.0.0" not in page
+    finally:
+        server.stop()
