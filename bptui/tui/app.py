@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from ..core.notation import num, sup, vec
 from .prompt import Prompt
+from .guard import GuardedApp
 from .quizmode import QuizMode
 from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 # NumPy, the core's math and the panels are imported inside the methods that use them, so that
 # the first frame does not wait for them (after the first use an import is a dictionary look-up)
 
-class BptuiApp(QuizMode, SteppingApp, App[None]):
+class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
@@ -285,6 +286,8 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         self._move(lambda: self.stepper.run_until(lambda s: s.key.step % n == 0))
 
     def action_reset(self) -> None:
+        for sheet in self.query("LayerSheet"):  # Tab opens on the first cell again
+            sheet.home()
         self._move(self.stepper.reset)
         self.trained_epochs = 0
         self.say("Reset to the file's weights.")

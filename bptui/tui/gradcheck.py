@@ -21,6 +21,7 @@ from rich.text import Text
 from ..core.check import THRESHOLD, WeightCheck, gradient_check
 from ..core.notation import sup
 from ..core.spec import NetworkSpec
+from .guard import GuardedPump
 
 MAX_WEIGHTS = 5000
 
@@ -34,26 +35,43 @@ def weight_name(c: WeightCheck) -> str:
 
 
 def _sci(x: float) -> str:
-    # a space where a positive number has no sign, so that the digits line up
+    # a space where a positive number has no sign, so that the digits line up; ∞, −∞, nan as such
+    from .view import nonfinite_text
+
+    special = nonfinite_text(float(x))
+    if special is not None:
+        return special if special.startswith("−") else " " + special
     return f"{x: .6e}".replace("-", "−")
+
+
+def _bad(c: WeightCheck) -> bool:
+    """Above the threshold, or not a number at all (a gradient that overflowed)."""
+    return not c.rel_error <= THRESHOLD
+
+
+def _error_text(x: float) -> str:
+    from .view import nonfinite_text
+
+    special = nonfinite_text(float(x))
+    return special if special is not None else f"{x:.2e}".replace("-", "−")
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
     """Worst first; ties in the order of the weights (layer, row, column), so the table is stable."""
-    return sorted(checks, key=lambda c: -c.rel_error)
+    return sorted(checks, key=lambda c: -c.rel_error if c.rel_error == c.rel_error else -float("inf"))
 
 
 def summary(checks: list[WeightCheck], where: str) -> str:
-    worst = max((c.rel_error for c in checks), default=0.0)
-    bad = sum(c.rel_error > THRESHOLD for c in checks)
+    worst = max((c.rel_error if c.rel_error == c.rel_error else float("inf") for c in checks), default=0.0)
+    bad = sum(_bad(c) for c in checks)
     verdict = (f"all below {THRESHOLD:g} ✓" if not bad
                else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
-    return (f"{len(checks)} weights, at {where} · worst relative error {f'{worst:.2e}'.replace('-', '−')} · {verdict}\n"
+    return (f"{len(checks)} weights, at {where} · worst relative error {_error_text(worst)} · {verdict}\n"
             "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
             "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
 
 
-class GradCheckScreen(ModalScreen[None]):
+class GradCheckScreen(GuardedPump, ModalScreen[None]):
     """``g``: the finite-difference check of every weight's gradient."""
 
     BINDINGS = [Binding("escape,g,q", "dismiss", "Close", id="close-check")]
@@ -102,7 +120,7 @@ class GradCheckScreen(ModalScreen[None]):
             return
         self.run_check()
 
-    @work(thread=True, exclusive=True, group="gradcheck")
+    @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
     def run_check(self) -> None:
         worker = get_current_worker()
         checks = gradient_check(self.spec, self.weights)
@@ -116,18 +134,28 @@ class GradCheckScreen(ModalScreen[None]):
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
         for c in self.checks:
-            bad = c.rel_error > THRESHOLD
+            bad = _bad(c)
             style = "bold red" if bad else ""
             table.add_row(
                 f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
-                Text(f"{c.rel_error:.2e}".replace("-", "−"), style=style, justify="right"),
+                Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
             )
         self.query_one(LoadingIndicator).display = False
         table.display = True
         table.focus()
         self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group == "gradcheck" and event.state == WorkerState.ERROR:
+            from .guard import describe
+
+            self.query_one(LoadingIndicator).display = False
+            self.query_one("#check-summary", Static).update(
+                f"The gradient check failed: {describe(event.worker.error)}. Esc closes.")
 
     def action_dismiss(self, result=None) -> None:
         self.workers.cancel_group(self, "gradcheck")
