@@ -78,6 +78,7 @@ class QuizMode:
             verdict = check(self.stepper, self.question, event.value)
         except ValueError:
             self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, -1e-3, 1/4), or Esc to skip.")
+            event.input.value = ""  # the next try starts afresh, not appended to this one
             return
         self.score.add(verdict)
         q = self.question
