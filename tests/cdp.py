@@ -105,9 +105,17 @@ class Browser:
         await page.send("Page.navigate", url=url)
         return page
 
+    def freeze(self) -> None:
+        """Stop the browser's processes (SIGSTOP): it neither closes its sockets nor answers pings,
+        as when a laptop sleeps or the network goes."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
     async def close(self) -> None:
         if getattr(self, "reader", None) is not None:
             self.reader.cancel()
+        if getattr(self, "ws", None) is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # first: a frozen browser would not answer a close
+            self.proc.wait()
         if getattr(self, "ws", None) is not None:
             await self.ws.close()
         if getattr(self, "http", None) is not None:

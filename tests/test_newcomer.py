@@ -131,3 +131,17 @@ async def test_a_rejected_quiz_answer_is_cleared():
         await pilot.pause()
         assert "not a number" in str(app.query_one("#message").render())
         assert answer.value == "" and answer.has_focus
+
+
+async def test_w_says_so_when_the_target_cannot_be_checked(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        app.screen.query_one("#value").value = "x" * 300 + ".json"  # a name over 255 bytes
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.is_running and len(app.screen_stack) == 1
+        assert "Could not save" in str(app.query_one("#message").render())
+        assert "went wrong" not in str(app.query_one("#message").render())

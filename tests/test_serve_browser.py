@@ -79,3 +79,19 @@ async def test_the_app_in_chromium():
             assert not server.apps(), f"app still running {time.monotonic() - start:.1f} s after the tab closed"
     finally:
         server.stop()
+
+
+async def test_a_browser_that_goes_silent_ends_its_app_within_5_s():
+    server = Served()
+    try:
+        async with Browser(CHROMIUM) as browser:
+            page = await browser.new_page(server.url)
+            await page.wait_for("document.body.classList.contains('-first-byte')")
+            assert len(server.apps()) == 1
+            browser.freeze()  # no close frame, no answer to pings
+            start = time.monotonic()
+            while server.apps() and time.monotonic() - start < 5:
+                await asyncio.sleep(0.05)
+            assert not server.apps(), "app still running 5 s after its browser went silent"
+    finally:
+        server.stop()
