@@ -81,6 +81,8 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
+        self._known_formats: dict[int, tuple[np.ndarray, str]] = {}
+        self._known_digits = digits
         self._layout_columns()
 
     def _palette(self) -> dict[str, Style]:
@@ -134,7 +136,14 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         v = self.view
         self.cw = cell_width(self.digits)
         arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
-        self._formats = {id(a): number_format(a, self.digits) for a in arrays if a is not None}
+        known = self._known_formats if self._known_digits == self.digits else {}
+        formats: dict[int, tuple[np.ndarray, str]] = {}
+        for a in arrays:  # an array unchanged since the last step keeps its format (W: 100k values)
+            if a is not None:
+                entry = known.get(id(a))
+                formats[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
+        self._known_formats, self._known_digits = formats, self.digits
+        self._formats = {key: fmt for key, (_, fmt) in formats.items()}
         avail = self.scrollable_content_region.width or 10**6
         n = min(v.W.shape[1], MAX_MATRIX_COLS)
         self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
