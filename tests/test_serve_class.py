@@ -207,3 +207,23 @@ async def test_beyond_loopback_warns_and_prints_a_working_address():
         assert status == 200 and "ws://0.0.0.0" not in page
     finally:
         server.stop()
+
+
+async def test_w_saves_into_the_save_dir_when_served(tmp_path, monkeypatch):
+    from bptui.core.spec import load
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    monkeypatch.setenv(saving.SAVE_DIR, str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)
+    app = BptuiApp(load(NETWORKS / "xor.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for name, saved in (("../escape", False), ("mine", True)):
+            await pilot.press("w")
+            app.screen.query_one("#value").value = name
+            await pilot.press("enter")
+            await pilot.pause()
+            assert (tmp_path / "mine.json").exists() == saved
+        assert not (tmp_path.parent / "escape.json").exists()
+        assert load(tmp_path / "mine.json").name == "xor"
