@@ -166,7 +166,10 @@ class Session(AppService):
         process = self._process
         if process is not None and process.returncode is None:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
+                if hasattr(os, "killpg"):
+                    os.killpg(process.pid, signal.SIGKILL)  # the app and anything it started
+                else:  # pragma: no cover - Windows
+                    process.kill()
             except (ProcessLookupError, PermissionError):
                 pass
         if self._task is not None and not self._task.done():
@@ -320,7 +323,10 @@ class ClassServer(Server):
         self.initialize_logging()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is None:  # pragma: no cover - no SIGHUP on Windows
+                continue
             try:
                 loop.add_signal_handler(sig, self.request_exit)
             except (NotImplementedError, AttributeError, ValueError):  # pragma: no cover - Windows
