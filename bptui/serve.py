@@ -9,6 +9,7 @@ protocol with the app process) serves any app to anyone who reaches the port. It
 - **the page's own origin**: the websocket refuses an ``Origin`` other than the page's
   (``scheme://Host``) or one the operator allows (``--allow-origin``, for a reverse proxy), and a
   request without one; browsers send it, and do not stop a foreign page from opening websockets;
+  on loopback, the ``Host`` must be a loopback name too (no DNS rebinding);
 - **bounds**: at most ``max_sessions`` apps at once (a clear page when full), a terminal of at
   most ``max_size`` cells (larger requests are cut down), websocket messages of at most 64 KiB;
 - **no app outlives its session**: the app runs as ``python -m bptui FILE`` (no shell) in a
@@ -210,6 +211,14 @@ class ClassServer(Server):
     def token_ok(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode(), self.token.encode())
 
+    def host_ok(self, request: web.Request) -> bool:
+        """Listening on loopback, the page must be asked for by a loopback name (localhost,
+        127.0.0.1, [::1]): a foreign name that resolves here is DNS rebinding."""
+        if not is_loopback(self.host):
+            return True
+        host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+        return is_loopback(host.strip("[]"))
+
     def origin_ok(self, request: web.Request) -> bool:
         """The websocket's Origin is the page's own (``scheme://Host``) or one the operator allows."""
         origin = request.headers.get("Origin")
@@ -227,6 +236,8 @@ class ClassServer(Server):
         return web.Response(status=status, text=body, content_type="text/html", headers=SECURITY_HEADERS)
 
     async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+        if not self.host_ok(request):
+            return self.page(403, "Wrong host", "This server answers only to this machine's own names.")
         if not self.token_ok(request.query.get("token")):
             return self.page(403, "This page needs its token",
                              "Open the address that <code>bptui serve</code> printed, with its "
@@ -246,8 +257,8 @@ class ClassServer(Server):
         return response
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if not self.token_ok(request.match_info.get("token")):
-            raise web.HTTPForbidden(text="wrong token")
+        if not self.token_ok(request.match_info.get("token")) or not self.host_ok(request):
+            raise web.HTTPForbidden(text="wrong token or host")
         if not self.origin_ok(request):
             log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
             raise web.HTTPForbidden(text="origin not allowed")

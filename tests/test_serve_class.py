@@ -227,3 +227,12 @@ async def test_w_saves_into_the_save_dir_when_served(tmp_path, monkeypatch):
             assert (tmp_path / "mine.json").exists() == saved
         assert not (tmp_path.parent / "escape.json").exists()
         assert load(tmp_path / "mine.json").name == "xor"
+
+
+async def test_on_loopback_a_foreign_host_name_is_refused(served):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(served.url, headers={"Host": f"evil.example:{served.port}"}) as response:
+            assert response.status == 403
+        async with session.get(served.url.replace("127.0.0.1", "localhost")) as response:
+            assert response.status == 200
+    assert await handshake(served, f"http://evil.example:{served.port}") == 403
