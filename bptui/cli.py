@@ -459,16 +459,6 @@ def cmd_export(args) -> int:
     return 0
 
 
-def serve_command(path: str, no_color: bool = False) -> str:
-    """The command textual-serve runs for each browser: this Python's ``-m bptui FILE``."""
-    import shlex
-
-    parts = [sys.executable, "-m", "bptui", str(Path(path).resolve())]
-    if no_color:
-        parts.append("--no-color")
-    return shlex.join(parts)
-
-
 def _check_can_listen(host: str, port: int) -> None:
     """Fail now, with one error line, if the server could not listen there (a busy port, a host
     that is not this machine's), rather than with the server's traceback later."""

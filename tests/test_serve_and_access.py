@@ -2,31 +2,24 @@
 
 import os
 import re
-import shlex
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 
 import pytest
 
-from bptui.cli import main, serve_command
+from bptui.cli import main
 
 from .conftest import NETWORKS, ROOT
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_serve_runs_this_python_on_the_file():
+    pytest.importorskip("textual_serve")
+    from bptui.serve import app_argv
 
-
-def test_serve_command_runs_this_python_on_the_file():
-    parts = shlex.split(serve_command(str(NETWORKS / "xor.json")))
+    parts = app_argv(str(NETWORKS / "xor.json"))
     assert parts[:3] == [sys.executable, "-m", "bptui"] and parts[3] == str((NETWORKS / "xor.json").resolve())
-    assert shlex.split(serve_command("xor.json", no_color=True))[-1] == "--no-color"
+    assert app_argv("xor.json", no_color=True)[-1] == "--no-color"
 
 
 def test_serve_serves_the_page():
