@@ -56,6 +56,7 @@ async def test_fewer_digits_keep_one_format_in_a_panel():
         assert all("e" in n for n in numbers) or not any("e" in n for n in numbers), row
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy says it overflowed: that is the point
 async def test_overflow_to_inf_and_nan_does_not_crash_the_app():
     app = BptuiApp(huge_spec())
     async with app.run_test(size=(120, 40)) as pilot:
