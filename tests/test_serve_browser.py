@@ -95,3 +95,17 @@ async def test_a_browser_that_goes_silent_ends_its_app_within_5_s():
             assert not server.apps(), "app still running 5 s after its browser went silent"
     finally:
         server.stop()
+
+
+async def test_a_full_server_says_so_in_the_page():
+    server = Served("--max-sessions", "1")
+    try:
+        async with Browser(CHROMIUM) as browser:
+            first = await browser.new_page(server.url)
+            await first.wait_for("document.body.classList.contains('-first-byte')")
+            second = await browser.new_page(server.url)  # the page itself says it is full
+            text = await second.wait_for("document.body && document.body.innerText.includes('at most 1 sessions')"
+                                         " && document.body.innerText")
+            assert "Full" in text
+    finally:
+        server.stop()
