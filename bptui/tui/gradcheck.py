@@ -1,5 +1,5 @@
 """The gradient check on screen: every weight's backprop gradient next to its central finite
-difference, worst relative error first, flagged above the threshold.
+difference, worst relative error first, flagged ✗ where |g − fd| > atol + rtol·|fd| (core/check.py).
 
 The check runs in a worker thread (it costs two evaluations of ℓ_D per weight, in extended
 precision), and networks with more than ``MAX_WEIGHTS`` weights are not checked here: the note
@@ -18,7 +18,9 @@ from textual.worker import get_current_worker
 
 from rich.text import Text
 
-from ..core.check import THRESHOLD, WeightCheck, gradient_check
+import numpy as np
+
+from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
 from ..core.notation import sup
 from ..core.spec import NetworkSpec
 from .guard import GuardedPump
@@ -44,11 +46,6 @@ def _sci(x: float) -> str:
     return f"{x: .6e}".replace("-", "−")
 
 
-def _bad(c: WeightCheck) -> bool:
-    """Above the threshold, or not a number at all (a gradient that overflowed)."""
-    return not c.rel_error <= THRESHOLD
-
-
 def _error_text(x: float) -> str:
     from .view import nonfinite_text
 
@@ -57,18 +54,22 @@ def _error_text(x: float) -> str:
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
-    """Worst first; ties in the order of the weights (layer, row, column), so the table is stable."""
-    return sorted(checks, key=lambda c: -c.rel_error if c.rel_error == c.rel_error else -float("inf"))
+    """Failures first, then worst relative error first; ties in the order of the weights (layer, row,
+    column), so the table is stable."""
+    return sorted(checks, key=lambda c: (c.ok, -c.rel_error))
 
 
 def summary(checks: list[WeightCheck], where: str) -> str:
-    worst = max((c.rel_error if c.rel_error == c.rel_error else float("inf") for c in checks), default=0.0)
-    bad = sum(_bad(c) for c in checks)
-    verdict = (f"all below {THRESHOLD:g} ✓" if not bad
-               else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
-    return (f"{len(checks)} weights, at {where} · worst relative error {_error_text(worst)} · {verdict}\n"
-            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
-            "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
+    v = verdict(checks)
+    eps = f"{np.finfo(PRECISION).eps:.1e}".replace("e-", "e−")
+    bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
+    if v.nonfinite:
+        bad += f" ({v.nonfinite} not finite)"
+    return (f"{len(checks)} weights, at {where} · worst relative error {_error_text(v.worst)} · "
+            f"{'all pass ✓' if v.ok else bad}\n"
+            f"finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision, h = ∛eps·max(1, |w|), eps = {eps}\n"
+            f"✓ when |g − fd| ≤ atol + {RTOL:.0e}·|fd|".replace("e-0", "e−") + f", atol = {ROUNDING}·eps·|ℓ_D|/h (the difference's rounding error)\n"
+            "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")
 
 
 class GradCheckScreen(GuardedPump, ModalScreen[None]):
@@ -86,10 +87,12 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     GradCheckScreen LoadingIndicator { height: 3; }
     """
 
-    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen") -> None:
+    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
+                 examples: list[int] | None = None) -> None:
         super().__init__()
         self.spec = spec
         self.weights = [w.copy() for w in weights]
+        self.examples = examples  # 0-based examples whose ℓ is differentiated (default: all)
         self.where = where
         self.n_weights = sum(w.size for w in self.weights)
         self.checks: list[WeightCheck] | None = None
@@ -123,7 +126,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
     def run_check(self) -> None:
         worker = get_current_worker()
-        checks = gradient_check(self.spec, self.weights)
+        checks = gradient_check(self.spec, self.weights, examples=self.examples)
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)
@@ -134,7 +137,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
         for c in self.checks:
-            bad = _bad(c)
+            bad = not c.ok
             style = "bold red" if bad else ""
             table.add_row(
                 f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
@@ -157,6 +160,6 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
             self.query_one("#check-summary", Static).update(
                 f"The gradient check failed: {describe(event.worker.error)}. Esc closes.")
 
-    def action_dismiss(self, result=None) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         self.workers.cancel_group(self, "gradcheck")
         self.dismiss(None)
