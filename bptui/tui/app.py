@@ -280,7 +280,9 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         self._move(lambda: self.stepper.run_until(lambda s: s.key.step % n == 0))
 
     def action_reset(self) -> None:
-        for sheet in self.query("LayerSheet"):  # Tab opens on the first cell again
+        from .sheet import LayerSheet
+
+        for sheet in self.query(LayerSheet):  # Tab opens on the first cell again
             sheet.home()
         self._move(self.stepper.reset)
         self.trained_epochs = 0
