@@ -57,6 +57,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _terminal_size(text: str) -> tuple[int, int]:
+    cols, _, rows = text.lower().partition("x")
+    if not (cols.isdigit() and rows.isdigit() and 20 <= int(cols) <= 2000 and 10 <= int(rows) <= 1000):
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLSxROWS (20 … 2000 by 10 … 1000), like 400x150")
+    return int(cols), int(rows)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bptui",
@@ -121,6 +128,15 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
         p.add_argument("--host", default="127.0.0.1", metavar="H",
                        help="address to listen on (default 127.0.0.1: this machine only)")
+        p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also accept the app's websocket from this web origin, e.g. "
+                            "https://class.example.org behind a reverse proxy (repeatable)")
+        p.add_argument("--max-sessions", type=_positive, default=20, metavar="N",
+                       help="at most N apps at once (default 20)")
+        p.add_argument("--max-size", type=_terminal_size, default=(400, 150), metavar="COLSxROWS",
+                       help="the largest terminal a browser may ask for (default 400x150)")
+        p.add_argument("--save-dir", metavar="DIR",
+                       help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
     if command in ("trace", "train"):
@@ -507,16 +523,6 @@ def cmd_export(args) -> int:
     return export_command(args, _load)
 
 
-def serve_command(path: str, no_color: bool = False) -> str:
-    """The command textual-serve runs for each browser: this Python's ``-m bptui FILE``."""
-    import shlex
-
-    parts = [sys.executable, "-m", "bptui", str(Path(path).resolve())]
-    if no_color:
-        parts.append("--no-color")
-    return shlex.join(parts)
-
-
 def _check_can_listen(host: str, port: int) -> None:
     """Fail now, with one error line, if the server could not listen there (a busy port, a host
     that is not this machine's), rather than with the server's traceback later."""
@@ -538,16 +544,25 @@ def cmd_serve(args) -> int:
 
     _load(args.file)  # bad files fail here, with the usual error line, not in the browser
     try:
-        from textual_serve.server import Server
+        from .serve import ClassServer, app_argv, normalize_origin
     except ImportError:  # pragma: no cover - a declared dependency
         raise UsageError("bptui serve needs textual-serve: python -m pip install textual-serve") from None
     if not 0 < args.port < 65536:
         raise UsageError(f"bptui serve: --port: {args.port} is not a port (1 … 65535)")
+    for origin in args.allow_origin:
+        if not normalize_origin(origin).startswith(("http://", "https://")):
+            raise UsageError(f"bptui serve: --allow-origin: {origin!r} is not an origin like https://host[:port]")
+    save_dir = None
+    if args.save_dir is not None:
+        save_dir = Path(args.save_dir)
+        if not save_dir.is_dir():
+            raise UsageError(f"bptui serve: --save-dir: {args.save_dir}: not a folder")
     _check_can_listen(args.host, args.port)
-    command = serve_command(resolve(args.file), args.no_color)
     # the app runs in a child process: let it import this very bptui, installed or not
     package_root = str(Path(__file__).resolve().parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-    print(f"serving {args.file} at http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
-    Server(command, host=args.host, port=args.port, title=f"bptui · {Path(resolve(args.file)).stem}").serve()
+    server = ClassServer(app_argv(resolve(args.file), args.no_color), host=args.host, port=args.port,
+                         title=f"bptui · {Path(resolve(args.file)).stem}", allow_origins=tuple(args.allow_origin),
+                         max_sessions=args.max_sessions, max_size=args.max_size, save_dir=save_dir)
+    server.serve()
     return 0

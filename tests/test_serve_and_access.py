@@ -2,61 +2,39 @@
 
 import os
 import re
-import shlex
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 
 import pytest
 
-from bptui.cli import main, serve_command
+from bptui.cli import main
 
 from .conftest import NETWORKS, ROOT
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_serve_runs_this_python_on_the_file():
+    pytest.importorskip("textual_serve")
+    from bptui.serve import app_argv
 
-
-def test_serve_command_runs_this_python_on_the_file():
-    parts = shlex.split(serve_command(str(NETWORKS / "xor.json")))
+    parts = app_argv(str(NETWORKS / "xor.json"))
     assert parts[:3] == [sys.executable, "-m", "bptui"] and parts[3] == str((NETWORKS / "xor.json").resolve())
-    assert shlex.split(serve_command("xor.json", no_color=True))[-1] == "--no-color"
+    assert app_argv("xor.json", no_color=True)[-1] == "--no-color"
 
 
 def test_serve_serves_the_page():
     pytest.importorskip("textual_serve")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bptui", "serve", str(NETWORKS / "xor.json"), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    from .serve_helpers import Served
+
+    server = Served()
     try:
-        page, last_error = None, None
-        for _ in range(60):  # up to about 30 s for the server to come up
-            if proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    assert response.status == 200
-                    page = response.read().decode("utf-8", "replace")
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError) as err:
-                last_error = err
-                time.sleep(0.5)
-        assert page is not None, f"no page: {last_error}; exit {proc.poll()}"
+        with urllib.request.urlopen(server.url, timeout=10) as response:
+            assert response.status == 200
+            page = response.read().decode("utf-8", "replace")
         assert "bptui · xor" in page  # the title
-        assert "textual" in page.lower() and "/ws" in page  # textual-serve's terminal page and its websocket
+        assert "textual" in page.lower() and f"ws/{server.token}" in page  # the terminal page and its websocket
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+        server.stop()
 
 
 def test_serve_checks_the_file_first(capsys):

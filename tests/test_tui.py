@@ -9,7 +9,7 @@ from bptui.cli import main
 from bptui.tui.app import BptuiApp
 from bptui.tui.help import HelpScreen
 from bptui.tui.sheet import LayerSheet
-from bptui.tui.view import cell
+from bptui.tui.view import cell, number_format
 
 from .conftest import NETWORKS
 from .tui_helpers import app_for, big_spec
@@ -282,4 +282,4 @@ async def test_the_optimizers_state_is_shown_beside_W():
         text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
         state = app.stepper.state.opt[2]
         assert "▶ m⁽²⁾ (1st moment, t = 1)" in "\n".join(lines) + text and "v⁽²⁾ (2nd moment, t = 1)" in text
-        assert cell(state.v[0, 0], app.digits) in text
+        assert cell(state.v[0, 0], app.digits, number_format(state.v, app.digits)) in text  # one format per matrix

@@ -39,6 +39,7 @@ class TrainResult:
     opt: list[optim.OptState] = field(default_factory=list)  # to continue training where this stopped
     epochs_done: int = 0
     cancelled: bool = False
+    diverged: int | None = None  # the epoch whose loss or weights were no longer finite (stop_if_diverged)
 
 
 def test_split(spec: NetworkSpec) -> tuple[np.ndarray, np.ndarray] | None:
@@ -56,12 +57,15 @@ def train(
     opt: list[optim.OptState] | None = None,
     start_epoch: int = 1,
     cancelled: Callable[[], bool] | None = None,
+    stop_if_diverged: bool = False,
 ) -> TrainResult:
     """Train for ``epochs`` epochs from the file's weights (or ``weights`` and optimizer state ``opt``).
 
     ``cancelled`` is asked before every epoch (a Textual worker passes ``lambda: worker.is_cancelled``);
     when it says yes, training stops and the result holds the epochs done so far. ``start_epoch``
     numbers the epochs, which picks the shuffled order when ``training.shuffle_seed`` is set.
+    With ``stop_if_diverged``, an epoch whose loss or weights are no longer finite (inf, nan) is
+    the last: ``result.diverged`` names it, and its loss is the last of ``result.history``.
     """
     net = Network(spec)
     W = [np.array(w, dtype=float) for w in (spec.weights if weights is None else weights)]
@@ -100,6 +104,9 @@ def train(
             result.epochs_done += 1
             if on_epoch is not None:
                 on_epoch(EpochReport(epoch, total, test_loss, W, state))
+            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
+                result.diverged = epoch
+                break
     return result
 
 

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from ..core.notation import num, sup, vec
 from .prompt import Prompt
+from .guard import GuardedApp
 from .quizmode import QuizMode
 from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # NumPy, the core's math and the panels are imported inside the methods that use them, so that
 # the first frame does not wait for them (after the first use an import is a dictionary look-up)
 
-class BptuiApp(QuizMode, SteppingApp, App[None]):
+class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
@@ -278,6 +279,10 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         self._move(lambda: self.stepper.run_until(lambda s: s.key.step % n == 0))
 
     def action_reset(self) -> None:
+        from .sheet import LayerSheet
+
+        for sheet in self.query(LayerSheet):  # Tab opens on the first cell again
+            sheet.home()
         self._move(self.stepper.reset)
         self.trained_epochs = 0
         self.say("Reset to the file's weights.")
@@ -407,19 +412,27 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         self.push_screen(Prompt(f"New value of {name} (now {num(current, 8)}):", repr(current)), done)
 
     def action_save(self) -> None:
+        from . import saving  # served: off, or confined to the operator's folder
+
+        if (refused := saving.refusal()) is not None:
+            self.say(refused)
+            return
         default = f"{self.spec.name}-edited.json"
 
         def done(path: str | None) -> None:
             if not path:
                 return
+            if isinstance(target := saving.target(path), str):
+                self.say(target)
+                return
             spec = self.spec.with_weights(self.stepper.weights)
-            existed = Path(path).exists()
             try:
                 from ..core.jsonfmt import network_text
 
-                Path(path).write_text(network_text(spec.to_json()), encoding="utf-8")
-            except OSError as err:
-                self.say(f"Could not save {path}: {err.strerror}.")
+                existed = target.exists()
+                target.write_text(network_text(spec.to_json()), encoding="utf-8")
+            except (OSError, ValueError) as err:  # ValueError: a NUL in the name
+                self.say(f"Could not save {path}: {getattr(err, 'strerror', None) or err}.")
                 return
             what = "Replaced" if existed else "Saved the network with its current weights to"
             self.say(f"{what} {path}.")

@@ -23,6 +23,7 @@ import numpy as np
 from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
 from ..core.notation import sup
 from ..core.spec import NetworkSpec
+from .guard import GuardedPump
 
 MAX_WEIGHTS = 5000
 
@@ -36,8 +37,20 @@ def weight_name(c: WeightCheck) -> str:
 
 
 def _sci(x: float) -> str:
-    # a space where a positive number has no sign, so that the digits line up
+    # a space where a positive number has no sign, so that the digits line up; ∞, −∞, nan as such
+    from .view import nonfinite_text
+
+    special = nonfinite_text(float(x))
+    if special is not None:
+        return special if special.startswith("−") else " " + special
     return f"{x: .6e}".replace("-", "−")
+
+
+def _error_text(x: float) -> str:
+    from .view import nonfinite_text
+
+    special = nonfinite_text(float(x))
+    return special if special is not None else f"{x:.2e}".replace("-", "−")
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
@@ -52,14 +65,14 @@ def summary(checks: list[WeightCheck], where: str) -> str:
     bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
     if v.nonfinite:
         bad += f" ({v.nonfinite} not finite)"
-    return (f"{len(checks)} weights, at {where} · worst relative error {f'{v.worst:.2e}'.replace('-', '−')} · "
+    return (f"{len(checks)} weights, at {where} · worst relative error {_error_text(v.worst)} · "
             f"{'all pass ✓' if v.ok else bad}\n"
             f"finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision, h = ∛eps·max(1, |w|), eps = {eps}\n"
             f"✓ when |g − fd| ≤ atol + {RTOL:.0e}·|fd|".replace("e-0", "e−") + f", atol = {ROUNDING}·eps·|ℓ_D|/h (the difference's rounding error)\n"
             "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")
 
 
-class GradCheckScreen(ModalScreen[None]):
+class GradCheckScreen(GuardedPump, ModalScreen[None]):
     """``g``: the finite-difference check of every weight's gradient."""
 
     BINDINGS = [Binding("escape,g,q", "dismiss", "Close", id="close-check")]
@@ -110,7 +123,7 @@ class GradCheckScreen(ModalScreen[None]):
             return
         self.run_check()
 
-    @work(thread=True, exclusive=True, group="gradcheck")
+    @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
     def run_check(self) -> None:
         worker = get_current_worker()
         checks = gradient_check(self.spec, self.weights, examples=self.examples)
@@ -129,13 +142,23 @@ class GradCheckScreen(ModalScreen[None]):
             table.add_row(
                 f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
-                Text(f"{c.rel_error:.2e}".replace("-", "−"), style=style, justify="right"),
+                Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
             )
         self.query_one(LoadingIndicator).display = False
         table.display = True
         table.focus()
         self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group == "gradcheck" and event.state == WorkerState.ERROR:
+            from .guard import describe
+
+            self.query_one(LoadingIndicator).display = False
+            self.query_one("#check-summary", Static).update(
+                f"The gradient check failed: {describe(event.worker.error)}. Esc closes.")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.workers.cancel_group(self, "gradcheck")

@@ -20,6 +20,7 @@ from ..core.graph_stepper import FORWARD, GraphStepper, graph_equation
 from ..core.notation import num
 from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
+from .guard import GuardedApp
 from .quizmode import QuizMode
 from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
 
@@ -42,7 +43,7 @@ def node_explanation(stepper: GraphStepper, node: str, digits: int, hidden=None)
     return "\n\n".join(parts)
 
 
-class GraphApp(QuizMode, SteppingApp, App[None]):
+class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     """Step through the forward and the reverse pass of one computation graph."""
 
     TITLE = "bptui"

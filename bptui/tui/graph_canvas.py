@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .diagrams import CanvasNode, CanvasState
+from .guard import GuardedPump
 from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
 
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
@@ -32,7 +33,7 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))
 
 
-class GraphCanvas(ScrollView, can_focus=True):
+class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
         "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
@@ -98,7 +99,7 @@ class GraphCanvas(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        node = self.node_at(offset.x + int(self.scroll_x), offset.y + int(self.scroll_y))
+        node = self.node_at(int(offset.x + self.scroll_x), int(offset.y + self.scroll_y))
         if node is not None:
             self.post_message(self.NodeClicked(node))
 

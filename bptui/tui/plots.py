@@ -176,6 +176,8 @@ class LossCurve(Widget):
             legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
         if log:
             legend.append(Segment("   log scale", axis))
+        if any(not math.isfinite(v) for ys in series for v in ys):
+            legend.append(Segment("   ∞/nan not drawn (diverged)", axis))
         strips.append(Strip(legend))
         return strips
 
@@ -185,6 +187,18 @@ _LOW, _MID, _HIGH = (40, 90, 170), (235, 235, 235), (205, 110, 20)  # output 0, 
 _CLASS_COLOURS = [(40, 90, 170), (205, 110, 20), (40, 150, 70), (170, 50, 150), (150, 140, 30),
                   (30, 150, 160), (180, 60, 50), (100, 100, 100), (120, 80, 40), (80, 80, 180)]
 _LEVELS = 48  # colours are quantised to this many levels, so the styles can be cached
+# without colour (NO_COLOR, --no-color) the map is drawn in characters: a shade for one output's
+# level (low blank … high █), a pattern for the winning class of several
+_SHADES = " ░▒▓█"
+_CLASS_MARKS = "·░▒▓╳+=%#@"
+
+
+def number_text(x: float) -> str:
+    """``1.23e−04``, or ``∞``, ``−∞``, ``nan``: a panel's number, readable without colour."""
+    from .view import nonfinite_text
+
+    special = nonfinite_text(float(x))
+    return special if special is not None else f"{x:8.2e}"
 
 
 def _mix(a, b, t: float) -> tuple[int, int, int]:
@@ -252,14 +266,17 @@ class DecisionMap(Widget):
     def _levels(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Colour level (0.._LEVELS-1) and class (-1: a diverging map of one output) of each grid point."""
         if Z.shape[2] > 1:  # several outputs: the winning class, paler where it is less sure
+            Z = np.nan_to_num(Z, nan=0.0, posinf=1.0, neginf=0.0)  # a diverged network: no crash
             k = Z.argmax(axis=2)
             top = Z.max(axis=2)
             t = np.clip((top - 1 / Z.shape[2]) / (1 - 1 / Z.shape[2]), 0, 1)
             return np.rint(t * (_LEVELS - 1)).astype(int), k
         z = Z[:, :, 0]
         if not self.spec.is_classifier:  # a regression output: its own range
-            lo, hi = np.nanmin(z), np.nanmax(z)
-            z = (z - lo) / ((hi - lo) or 1.0)
+            finite = z[np.isfinite(z)]
+            lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+            with np.errstate(invalid="ignore", over="ignore"):
+                z = (z - lo) / ((hi - lo) or 1.0)
         t = np.nan_to_num(np.clip(z, 0, 1), nan=0.5)
         return np.rint(t * (_LEVELS - 1)).astype(int), np.full(z.shape, -1)
 
@@ -295,6 +312,7 @@ class DecisionMap(Widget):
         points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
         ylabels = {0: f"{ys[-1]:.2g}", rows - 1: f"{ys[0]:.2g}", rows // 2: "x₂"}
         level, cls = level.tolist(), cls.tolist()
+        plain = bool(getattr(self.app, "no_color", False))
         strips = []
         for r in range(rows):
             segs = [Segment(f"{ylabels.get(r, ''):>{pad - 1}} ", axis)]
@@ -302,7 +320,12 @@ class DecisionMap(Widget):
             k_row = cls[2 * rows - 1 - 2 * r]
             for c in range(width):
                 glyph = points.get((r, c))
-                if glyph is None:
+                if glyph is None and plain:  # characters, not colours
+                    k = k_row[c]
+                    mark = _CLASS_MARKS[k % len(_CLASS_MARKS)] if k >= 0 else \
+                        _SHADES[min(len(_SHADES) - 1, (top_row[c] + bottom_row[c]) * len(_SHADES) // (2 * _LEVELS))]
+                    segs.append(Segment(mark, axis))
+                elif glyph is None:
                     segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
                 else:
                     segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
@@ -312,9 +335,15 @@ class DecisionMap(Widget):
         gap = max(1, width - len(left) - len(right) - len(middle))
         strips.append(Strip([Segment(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right,
                                      axis)]))
-        scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
-            self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
-            "output: low blue · high orange"
+        if plain:
+            scale = ("shade: the output, 0 blank … 1 █" if self.spec.widths[-1] == 1 and self.spec.is_classifier
+                     else "pattern: the winning class, " + " ".join(
+                         f"{k} {_CLASS_MARKS[k % len(_CLASS_MARKS)]}" for k in range(min(self.spec.widths[-1], 10)))
+                     if self.spec.widths[-1] > 1 else "shade: the output, low blank … high █")
+        else:
+            scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
+                self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
+                "output: low blue · high orange"
         strips.append(Strip([Segment(scale, axis)]))
         return strips
 
@@ -388,7 +417,7 @@ class GradientBars(Widget):
         for s in self.stats:
             text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
             text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
-            text.append(f" {s.G_norm:8.2e}   ")
+            text.append(f" {number_text(s.G_norm):>8}   ")
             text.append(log_bar(s.mean_abs_delta, lo, hi, bar), d_style)
-            text.append(f" {s.mean_abs_delta:8.2e}")
+            text.append(f" {number_text(s.mean_abs_delta):>8}")
         return text

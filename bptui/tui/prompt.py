@@ -10,8 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from .guard import GuardedPump
 
-class Prompt(ModalScreen[object | None]):
+
+class Prompt(GuardedPump, ModalScreen[object | None]):
     """Ask for one value; dismisses with ``parse(text)``, or None when cancelled.
 
     ``parse`` returns the value, or a string saying what is wrong with the text: then the hint line
@@ -36,6 +38,12 @@ class Prompt(ModalScreen[object | None]):
         super().__init__()
         self.question, self.value, self.hint = question, value, hint
         self.parse, self.restrict = parse, restrict
+        self.answered = False  # dismissed already: Enters that arrive together answer once
+
+    def _answer(self, result: object | None) -> None:
+        if not self.answered:
+            self.answered = True
+            self.dismiss(result)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -45,8 +53,10 @@ class Prompt(ModalScreen[object | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.answered:
+            return
         if self.parse is None:
-            self.dismiss(event.value)
+            self._answer(event.value)
             return
         result = self.parse(event.value)
         if isinstance(result, str):
@@ -54,7 +64,7 @@ class Prompt(ModalScreen[object | None]):
             hint.update(result)
             hint.add_class("invalid")
             return
-        self.dismiss(result)
+        self._answer(result)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._answer(None)

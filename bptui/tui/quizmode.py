@@ -81,6 +81,7 @@ class QuizMode:
             verdict = check(self.stepper, self.question, event.value, attempt=self.attempt, tries=TRIES)
         except ValueError:
             self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, 1/4, ln(2), e^6), or Esc to skip.")
+            event.input.value = ""  # the next try starts afresh, not appended to this one
             return
         q = self.question
         right = num(q.value, 8)

@@ -15,12 +15,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.notation import sup
-from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width
+from .guard import GuardedPump
+from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width, finite, number_format
 
 HEADER_LINES = 2
 
 
-class LayerSheet(ScrollView, can_focus=True):
+class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     """A scrollable table of one layer's quantities, with a cell cursor when it has focus."""
 
     BINDINGS = [
@@ -47,7 +48,7 @@ class LayerSheet(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {
         "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
-        "sheet--cursor",
+        "sheet--cursor", "sheet--nonfinite",
     }
     DEFAULT_CSS = """
     LayerSheet {
@@ -66,6 +67,7 @@ class LayerSheet(ScrollView, can_focus=True):
     LayerSheet > .sheet--produced { background: $accent 30%; text-style: bold; }
     LayerSheet > .sheet--bias { color: $text-accent; }
     LayerSheet > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
+    LayerSheet > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
     """
 
     def __init__(self, view: LayerView, digits: int, widest: int, **kwargs) -> None:
@@ -78,6 +80,9 @@ class LayerSheet(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
+        self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
+        self._known_formats: dict[int, tuple[np.ndarray, str]] = {}
+        self._known_digits = digits
         self._layout_columns()
 
     def _palette(self) -> dict[str, Style]:
@@ -85,7 +90,7 @@ class LayerSheet(ScrollView, can_focus=True):
         if self._styles is None:
             get = self.get_component_rich_style
             base = self.rich_style
-            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias")}
+            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias", "nonfinite")}
             hot = get("sheet--produced")
             for name in ("header", "pos", "neg", "dim"):
                 p[f"{name}+"] = p[name] + hot
@@ -130,6 +135,15 @@ class LayerSheet(ScrollView, can_focus=True):
         """Side by side (W | s o δ | G) when it fits, else G under W; as many columns as fit."""
         v = self.view
         self.cw = cell_width(self.digits)
+        arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
+        known = self._known_formats if self._known_digits == self.digits else {}
+        formats: dict[int, tuple[np.ndarray, str]] = {}
+        for a in arrays:  # an array unchanged since the last step keeps its format (W: 100k values)
+            if a is not None:
+                entry = known.get(id(a))
+                formats[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
+        self._known_formats, self._known_digits = formats, self.digits
+        self._formats = {key: fmt for key, (_, fmt) in formats.items()}
         avail = self.scrollable_content_region.width or 10**6
         n = min(v.W.shape[1], MAX_MATRIX_COLS)
         self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
@@ -180,6 +194,12 @@ class LayerSheet(ScrollView, can_focus=True):
             return None
         return (q, self.view.layer, r - (1 if hidden else 0), a)
 
+    def home(self) -> None:
+        """The cursor back on the first cell (W's bias of unit 1), as after a reset."""
+        self.cursor = (1 if self.view.hidden else 0, 0)
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
     @property
     def cursor_cell(self) -> tuple | None:
         return self.cell_at(*self.cursor) if self.has_focus else None
@@ -219,7 +239,8 @@ class LayerSheet(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        x, y = offset.x + self.scroll_x, offset.y + self.scroll_y
+        # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
+        x, y = int(offset.x + self.scroll_x), int(offset.y + self.scroll_y)
         r = y - HEADER_LINES
         columns = self.columns()
         if self.stacked and r >= self.rows:  # the G block under W
@@ -316,10 +337,13 @@ class LayerSheet(ScrollView, can_focus=True):
         return text
 
     def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,
-                secret: bool = False) -> Segment:
-        text = "? " if secret else cell(float(x), self.digits) + ("•" if changed else " ")
+                secret: bool = False, fmt: str | None = None) -> Segment:
+        x = float(x)
+        text = "? " if secret else cell(x, self.digits, fmt) + ("•" if changed else " ")
         if here:  # brackets mark the cursor without colour too
             return Segment(f"[{text.strip()}]".rjust(self.cw), style["cursor"])
+        if not finite(x) and not secret:  # ∞, −∞, nan: also in reverse video
+            return Segment(text.rjust(self.cw), style["nonfinite"])
         name = "dim" if dim else ("neg" if x < 0 else "pos")
         return Segment(text.rjust(self.cw), style[name + "+" if produced else name])
 
@@ -331,12 +355,13 @@ class LayerSheet(ScrollView, can_focus=True):
         v = self.view
         produced = mark and v.produced == q
         here = self.cursor_cell
+        fmt = self._formats.get(id(M))
         segs = []
         for a in range(self.ncols):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
             at = (q, v.layer, b, a) if mark else None
             segs.append(self._number(M[b, a], style, changed, produced, False, here == at and mark,
-                                     self.hidden == at and mark))
+                                     self.hidden == at and mark, fmt))
             if a == 0:
                 segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:
@@ -368,7 +393,8 @@ class LayerSheet(ScrollView, can_focus=True):
                 produced = v.produced == q
                 changed = produced and v.changed is not None and bool(v.changed[idx])
                 secret = self.hidden == (q, v.layer, idx, None)
-                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here, secret))
+                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here, secret,
+                                         self._formats.get(id(arr))))
         if not bias_row and not self.stacked:
             segs.append(Segment("  ", style["base"]))
             segs += self._matrix(v.G, b, "G", style)

@@ -25,6 +25,7 @@ from ..core import optim
 from ..core.notation import num
 from ..core.spec import NetworkSpec
 from ..core.train import EpochReport, TrainResult, evaluate, gradient_stats, train
+from .guard import GuardedPump
 from .prompt import Prompt
 
 UPDATE_INTERVAL = 0.1  # seconds between screen updates while training (at most 10 a second)
@@ -52,11 +53,12 @@ def _copy_opt(state: list[optim.OptState]) -> list[optim.OptState]:
     return [optim.OptState(s.t, *(None if a is None else np.array(a) for a in (s.m, s.v))) for s in state]
 
 
-class TrainScreen(ModalScreen[None]):
+class TrainScreen(GuardedPump, ModalScreen[None]):
     """Trains in a worker and shows it happen; Esc stops training, then returns to the stepper."""
 
     BINDINGS = [Binding("escape", "stop_or_close", "Stop / back", id="stop-training",
-                        tooltip="Stop training (the weights so far are kept); once stopped, back to the stepper")]
+                        tooltip="Stop training (the weights so far are kept); once stopped, back to the stepper"),
+                Binding("q", "quit_app", "Quit", id="quit-training", tooltip="Stop training and quit bptui")]
     DEFAULT_CSS = """
     TrainScreen { background: $background; }
     TrainScreen #train-title { background: $boost; padding: 0 1; }
@@ -107,7 +109,7 @@ class TrainScreen(ModalScreen[None]):
         self.train_worker()
 
     # -- the worker (runs in a thread; talks to the screen only through call_from_thread) ---------
-    @work(thread=True, exclusive=True, group="training")
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def train_worker(self) -> TrainResult:
         worker = get_current_worker()
         spec, last_epoch = self.spec, self.start_epoch + self.epochs - 1
@@ -131,7 +133,7 @@ class TrainScreen(ModalScreen[None]):
                                       weights, stats)
 
         result = train(spec, self.epochs, on_epoch, weights=self.start_weights, opt=_copy_opt(self.start_opt),
-                       start_epoch=self.start_epoch, cancelled=lambda: worker.is_cancelled)
+                       start_epoch=self.start_epoch, cancelled=lambda: worker.is_cancelled, stop_if_diverged=True)
         elapsed = CLOCK() - start
         if result.epochs_done and len(history) and result.epochs_done != self._shown_epochs:
             # cancelled between two screen updates: show where it stopped
@@ -153,10 +155,10 @@ class TrainScreen(ModalScreen[None]):
     # -- UI thread ------------------------------------------------------------------------------
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
         parts = [f"epoch {self.start_epoch + done - 1 if done else '–'} ({done} of {self.epochs} done)"]
-        if history:
-            parts.append(f"ℓ_D = {num(history[-1], 4)}")
+        if history:  # what train() reports: the epoch's ℓ⁽ⁿ⁾ summed, each before its update
+            parts.append(f"ℓ_D (sum, before each update) = {num(history[-1], 4)}")
         if test_history:
-            parts.append(f"test loss = {num(test_history[-1], 4)}")
+            parts.append(f"test ℓ_D = {num(test_history[-1], 4)}")
         return " · ".join(parts)
 
     def _progress(self, done: int, history, test_history, weights, stats) -> None:
@@ -175,13 +177,19 @@ class TrainScreen(ModalScreen[None]):
 
     def _finished(self, result: TrainResult, elapsed: float) -> None:
         self.result, self.elapsed = result, elapsed
-        ev = evaluate(self.spec, result.weights)
-        how = "Stopped" if result.cancelled else "Trained"
-        rate = f" ({result.epochs_done / elapsed:,.0f} epochs/s)" if elapsed > 0 and result.epochs_done else ""
-        parts = [f"{how} {result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''} in {elapsed:.2f} s{rate}",
-                 f"ℓ_D = {num(ev.train_loss, 4)}"]
+        with np.errstate(all="ignore"):
+            ev = evaluate(self.spec, result.weights)
+        how = "Stopped after" if result.cancelled or result.diverged else "Trained"
+        rate = f", {result.epochs_done / elapsed:,.0f} epochs/s" if elapsed > 0 and result.epochs_done else ""
+        n = len(self.spec.inputs)
+        parts = [f"{how} {result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''} ({elapsed:.2f} s{rate})",
+                 f"ℓ_D now = {num(ev.train_loss, 4)} ({num(ev.train_loss / n, 4)} per example)"]
+        if result.diverged is not None:
+            loss = result.history[-1] if result.history else float("nan")
+            parts.insert(0, f"Training diverged at epoch {result.diverged}: ℓ_D = {num(loss, 4)} (η = "
+                            f"{num(self.spec.learning_rate)} may be too large)")
         if ev.test_loss is not None:
-            parts.append(f"test loss = {num(ev.test_loss, 4)}")
+            parts.append(f"test ℓ_D = {num(ev.test_loss, 4)}")
         if ev.train_accuracy is not None:
             parts.append(f"accuracy {ev.train_accuracy:.0%}" + (f" (test {ev.test_accuracy:.0%})"
                                                                 if ev.test_accuracy is not None else ""))
@@ -194,6 +202,22 @@ class TrainScreen(ModalScreen[None]):
     @property
     def running(self) -> bool:
         return self.result is None
+
+    def on_worker_state_changed(self, event) -> None:
+        """A training run that fails says so, and the stepper carries on from where it was."""
+        from textual.worker import WorkerState
+
+        if event.worker.group == "training" and event.state == WorkerState.ERROR:
+            from .guard import describe
+
+            self.result = TrainResult([np.array(w) for w in self.start_weights], opt=_copy_opt(self.start_opt))
+            self.query_one("#train-message", Static).update(
+                f"Training failed: {describe(event.worker.error)}. The weights on screen are unchanged; "
+                "Esc returns to the stepper.")
+
+    def action_quit_app(self) -> None:
+        self.workers.cancel_group(self, "training")
+        self.app.exit()
 
     def action_stop_or_close(self) -> None:
         if self.running:

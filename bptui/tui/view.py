@@ -62,16 +62,55 @@ def layer_views(stepper: Stepper) -> list[LayerView]:
     return views
 
 
-def cell(x: float, digits: int) -> str:
-    """A number in a fixed width: ``digits`` decimals, or a short scientific form for tiny values."""
+FIXED, SCIENTIFIC = "f", "e"
+
+
+def number_format(values: np.ndarray | None, digits: int) -> str:
+    """One format for a whole matrix or vector, so that a column never switches between
+    ``0.47`` and ``6.9e−2``: fixed decimals, unless a nonzero value would lose its digits there
+    (below 10^−(digits−1)) or be too wide (10⁵ and more); then scientific for all."""
+    if values is None:
+        return FIXED
+    a = np.abs(np.asarray(values, dtype=float))
+    a = a[np.isfinite(a) & (a != 0)]
+    if a.size and (a.min() < 10.0 ** -(digits - 1) or a.max() >= 1e5):
+        return SCIENTIFIC
+    return FIXED
+
+
+def cell(x: float, digits: int, fmt: str | None = None) -> str:
+    """A number in a fixed width: ``digits`` decimals, or a short scientific form (``fmt``: the
+    format of its matrix, from :func:`number_format`; None chooses for this number alone).
+    inf and nan read ``∞``, ``−∞`` and ``nan``, without colour."""
+    if (special := nonfinite_text(x)) is not None:
+        return special
+    if fmt is None:
+        ax = abs(x)
+        fmt = SCIENTIFIC if ax and (ax < 10.0 ** -(digits - 1) or ax >= 1e5) else FIXED
     if x == 0:
         text = "0"
-    elif abs(x) >= 10 ** -(digits - 1) and abs(x) < 10**5:
+    elif fmt == FIXED:
         text = f"{x:.{digits}f}"
     else:
         mantissa, exp = f"{x:.{max(digits - 2, 1)}e}".split("e")
         text = f"{mantissa}e{int(exp)}"
     return text.replace("-", "−")
+
+
+def finite(x: float) -> bool:
+    return x == x and x not in (INF, -INF)
+
+
+def nonfinite_text(x: float) -> str | None:
+    """``∞``, ``−∞`` or ``nan`` for a number that is not finite; None for one that is."""
+    if x != x:
+        return "nan"
+    if x in (INF, -INF):
+        return "∞" if x > 0 else "−∞"
+    return None
+
+
+INF = float("inf")
 
 
 def cell_width(digits: int) -> int:

@@ -1,0 +1,111 @@
+"""`bptui serve` in a real headless Chromium, driven over the DevTools protocol: the page loads,
+keys work without a first click, the footer shows the keys, a click on a panel value explains it,
+and closing the tab ends the app within 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import pytest
+
+from bptui.tui.sheet import HEADER_LINES, LayerSheet
+
+from .serve_helpers import Served
+from .tui_helpers import app_for
+
+aiohttp = pytest.importorskip("aiohttp")
+from .cdp import Browser, find_chromium  # noqa: E402  (needs aiohttp)
+
+CHROMIUM = find_chromium()
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the app processes"),
+]
+
+
+async def where_is_w_bias(cols: int, rows: int) -> tuple[int, int, str]:
+    """The screen cell of w₁,₀⁽¹⁾ at this terminal size, and a line its explanation shows: found
+    with a pilot, which lays the screen out as the served app does."""
+    app = app_for("xor")
+    async with app.run_test(size=(cols, rows)) as pilot:
+        sheet = app.query_one("#layer-1", LayerSheet)
+        region = sheet.content_region
+        x, y = region.x + sheet._column_x(0) + sheet.cw // 2, region.y + HEADER_LINES + 1
+        await pilot.click(offset=(x, y))
+        await pilot.pause()
+        assert app.cell == ("W", 1, 0, 0)
+        explanation = str(app.query_one("#explain").render()).splitlines()[0]
+    return x, y, explanation.strip()[:20]
+
+
+async def test_the_app_in_chromium():
+    server = Served()
+    try:
+        async with Browser(CHROMIUM) as browser:
+            page = await browser.new_page(server.url)
+            await page.wait_for("document.body.classList.contains('-first-byte')")
+            await page.wait_for("(window.__ws.text.match(/Next/g) || []).length > 0", 20)  # the footer's keys
+            assert await page.evaluate("document.activeElement.className") == "xterm-helper-textarea"
+            assert len(server.apps()) == 1
+
+            # keys without a first click
+            await page.press("n")
+            await page.wait_for("window.__ws.text.includes('step 1 of 38')")
+
+            # a click on a value: the side panel explains it, and the session lives on
+            url = await page.evaluate("window.__ws.url")
+            cols, rows = (int(v) for v in url.split("width=")[1].split("&height="))
+            x, y, explanation = await where_is_w_bias(cols, rows)
+            rect = await page.evaluate(
+                "(() => {const r = document.querySelector('.xterm-screen').getBoundingClientRect();"
+                " return [r.x, r.y, r.width, r.height];})()")
+            cw, ch = rect[2] / cols, rect[3] / rows
+            before = len(await page.received())
+            await page.click(rect[0] + (x + 0.5) * cw, rect[1] + (y + 0.5) * ch)
+            deadline = time.monotonic() + 10
+            while explanation not in (await page.received())[before:] and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert explanation in (await page.received())[before:], explanation
+            assert not await page.evaluate("document.body.classList.contains('-closed')")
+            assert len(server.apps()) == 1
+
+            # closing the tab ends the app within 5 s
+            await page.close()
+            start = time.monotonic()
+            while server.apps() and time.monotonic() - start < 5:
+                await asyncio.sleep(0.05)
+            assert not server.apps(), f"app still running {time.monotonic() - start:.1f} s after the tab closed"
+    finally:
+        server.stop()
+
+
+async def test_a_browser_that_goes_silent_ends_its_app_within_5_s():
+    server = Served()
+    try:
+        async with Browser(CHROMIUM) as browser:
+            page = await browser.new_page(server.url)
+            await page.wait_for("document.body.classList.contains('-first-byte')")
+            assert len(server.apps()) == 1
+            browser.freeze()  # no close frame, no answer to pings
+            start = time.monotonic()
+            while server.apps() and time.monotonic() - start < 5:
+                await asyncio.sleep(0.05)
+            assert not server.apps(), "app still running 5 s after its browser went silent"
+    finally:
+        server.stop()
+
+
+async def test_a_full_server_says_so_in_the_page():
+    server = Served("--max-sessions", "1")
+    try:
+        async with Browser(CHROMIUM) as browser:
+            first = await browser.new_page(server.url)
+            await first.wait_for("document.body.classList.contains('-first-byte')")
+            second = await browser.new_page(server.url)  # the page itself says it is full
+            text = await second.wait_for("document.body && document.body.innerText.includes('at most 1 sessions')"
+                                         " && document.body.innerText")
+            assert "Full" in text
+    finally:
+        server.stop()
