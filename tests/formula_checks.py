@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from bptui.core.formula import (Arr, Equation, Hidden, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
-                                has_numbers, interval, overlaps, walk)
+                                agrees, has_numbers, interval, overlaps, shown_value, walk)
 from bptui.core.notation import num
 
 
@@ -52,6 +52,8 @@ def leaves(eq: Equation):
 
 def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> int:
     """Assert the equation's promises; returns how many numbers were checked."""
+    printer = TextPrinter(digits)
+    digits = printer.digits_for(eq)  # the digits it is printed with (more where numbers nearly cancel)
     result = eq.result
     if not has_numbers(result) or isinstance(result, Hidden):
         return 0
@@ -81,6 +83,14 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
                 assert overlaps(iv, shown), (f"{where}: the numbers shown in form {i} of "
                                              f"{TextPrinter(digits).equation(eq)} give {iv}, not {value}")
                 checked += 1
+            # and redoing the arithmetic on the page does not contradict the result (within 1 %)
+            if not printer._elided(form):
+                with np.errstate(all="ignore"):
+                    redone = np.asarray(shown_value(form, digits, eq.bindings), dtype=float).reshape(-1)
+                target = np.asarray(value, dtype=float).reshape(-1)
+                if redone.size == target.size and _finite(redone):
+                    assert np.all(agrees(redone, target, digits)), (
+                        f"{where}: redoing form {i} of {TextPrinter(digits).equation(eq)} on the page gives {redone}, not {target}")
     for leaf in leaves(eq):
         x = leaf.value if isinstance(leaf, Num) else leaf.values
         if leaf.means is not None:  # a derived number is the value of its formula
@@ -99,13 +109,15 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
 
 
 def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -> None:
-    """The rendered text shows each number of the tree at ``digits`` (where the printer does not elide)."""
+    """The rendered text shows each number of the tree at the digits the printer chose for it (where
+    the printer does not elide)."""
+    digits = TextPrinter(digits).digits_for(eq)
     for leaf in leaves(eq):
         if isinstance(leaf, Num) and not leaf.exact and math.isfinite(leaf.value):
             # a term after the first of a sum is printed with its sign apart: "− 0.4"
             assert num(abs(leaf.value), digits) in text, f"{num(leaf.value, digits)} missing from {text}"
             if latex is not None:
-                assert LatexPrinter(digits)._num(leaf.value) in latex
+                assert LatexPrinter(digits)._num(abs(leaf.value)) in latex
         elif isinstance(leaf, Arr) and leaf.values.ndim == 1 and len(leaf.values) <= 6 and _finite(leaf.values):
             row = "[" + ", ".join(num(x, digits) for x in leaf.values) + "]"
             assert row in text, f"{row} missing from {text}"

@@ -351,6 +351,20 @@ def rounded(x: float, digits: int) -> float:
     return float(f"{x:.{digits}g}") if math.isfinite(x) else x
 
 
+def _rounded_array(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every entry as printed with ``d`` significant digits, and half a unit in its last place."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(x) & (x != 0)
+        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))), 0.0)
+        scale = 10.0 ** (d - 1 - mag)
+        shown = np.where(ok, np.round(x * scale) / scale, x)
+        # rounding up may carry into a new digit (9.9996 → 10.00): the unit follows the printed number
+        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok & (shown != 0), shown, 1.0)))), 0.0)
+        half = np.where(ok, 0.5 * 10.0 ** (mag - d + 1), 0.0)
+    return shown, half
+
+
 @dataclass(frozen=True)
 class Interval:
     lo: Any
@@ -366,10 +380,16 @@ def interval(node: Node, digits: int, bindings: dict | None = None) -> Interval:
     """Every value ``node`` can have when each number in it is only known as printed (rounded to
     ``digits`` significant digits); exact constants and bound symbols are exact."""
     env = bindings or {}
-    return _ival(node, digits, env)
+    return _ival(node, digits, env, True)
 
 
-def _ival(node: Node, d: int, env: dict) -> Interval:
+def shown_value(node: Node, digits: int, bindings: dict | None = None) -> Any:
+    """``node`` evaluated on its numbers as printed with ``digits`` significant digits: what a
+    student gets by redoing the arithmetic on the page."""
+    return _ival(node, digits, bindings or {}, False).lo
+
+
+def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
     try:
         if node in env:
             return _iv(env[node])
@@ -378,16 +398,15 @@ def _ival(node: Node, d: int, env: dict) -> Interval:
     if isinstance(node, Num):
         if node.exact:
             return _iv(node.value)
-        return _iv(rounded(node.value, d), shown_halfwidth(node.value, d))
+        return _iv(rounded(node.value, d), shown_halfwidth(node.value, d) if spread else 0.0)
     if isinstance(node, Arr):
-        shown = np.vectorize(lambda x: rounded(x, d), otypes=[float])(node.values) if node.values.size else node.values
-        half = np.vectorize(lambda x: shown_halfwidth(x, d), otypes=[float])(node.values) if node.values.size else 0.0
-        return _iv(shown, half)
+        shown, half = _rounded_array(node.values, d)
+        return _iv(shown, half if spread else 0.0)
     if isinstance(node, Op):
-        return _iop(node.op, [_ival(a, d, env) for a in node.args])
+        return _iop(node.op, [_ival(a, d, env, spread) for a in node.args])
     if isinstance(node, Call):
         fn = FUNCTIONS[node.fn]
-        args = [_ival(a, d, env) for a in node.args]
+        args = [_ival(a, d, env, spread) for a in node.args]
         if node.fn == "softmax":
             (a,) = args  # softmax_k grows with s_k and falls with the others
             lo = np.array([np.exp(a.lo[k]) / (np.exp(a.lo[k]) + np.sum(np.delete(np.exp(a.hi), k)))
@@ -408,18 +427,18 @@ def _ival(node: Node, d: int, env: dict) -> Interval:
             return _sample(fn.f, args[0])
         raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
     if isinstance(node, Ind):
-        a, b = _ival(node.a, d, env), _ival(node.b, d, env)
+        a, b = _ival(node.a, d, env, spread), _ival(node.b, d, env, spread)
         lo = _compare(node.rel, a.lo, b.hi) & _compare(node.rel, a.hi, b.lo)
         hi = _compare(node.rel, a.lo, b.hi) | _compare(node.rel, a.hi, b.lo)
         return Interval(lo.astype(float), hi.astype(float))
     if isinstance(node, Cases):
-        cond = _ival(node.cond, d, env)
-        then, other = _ival(node.then, d, env), _ival(node.other, d, env)
+        cond = _ival(node.cond, d, env, spread)
+        then, other = _ival(node.then, d, env, spread), _ival(node.other, d, env, spread)
         lo = np.where(cond.lo == 1, then.lo, np.where(cond.hi == 0, other.lo, np.minimum(then.lo, other.lo)))
         hi = np.where(cond.lo == 1, then.hi, np.where(cond.hi == 0, other.hi, np.maximum(then.hi, other.hi)))
         return Interval(lo, hi)
     if isinstance(node, Sum):
-        b = _ival(node.body, d, env)
+        b = _ival(node.body, d, env, spread)
         return Interval(np.sum(b.lo), np.sum(b.hi))
     raise Unbound(node)
 
@@ -532,6 +551,25 @@ def walk(node: Node) -> Iterator[Node]:
 def is_numeric(node: Node) -> bool:
     """Whether ``node`` holds numbers only (no symbol): the form a student can recompute."""
     return not any(isinstance(n, (Sym, Partial, Hidden)) for n in walk(node))
+
+
+def redoable(node: Node, bindings: dict) -> bool:
+    """Whether a student can redo ``node``'s arithmetic from the page: numbers, and no symbol but the
+    constants it names (α)."""
+    for n in walk(node):
+        if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
+            return False
+    return True
+
+
+def agrees(redone: np.ndarray, result: np.ndarray, digits: int, rel: float = 0.01) -> np.ndarray:
+    """Whether arithmetic redone on printed numbers agrees with the result (elementwise): within
+    ``rel`` of it, or within one unit in the last digit it is printed with — what a reader accepts
+    as rounding, where ``0.5 − 0.5 = 3e−05`` is a contradiction."""
+    _, half = _rounded_array(result, digits)
+    tol = np.maximum(rel * np.abs(result), 2.0 * half) + 1e-12 * np.maximum(1.0, np.abs(result))
+    with np.errstate(invalid="ignore"):
+        return (np.abs(redone - result) <= tol) | ~np.isfinite(redone) | ~np.isfinite(result)
 
 
 def has_numbers(node: Node) -> bool:
@@ -676,6 +714,59 @@ class Printer:
 
     def equation(self, eq: Equation) -> str:
         raise NotImplementedError
+
+    # -- how many digits an equation needs --------------------------------------------------------
+    AGREE = 0.01  # the numbers as printed must give the result to within 1 %
+
+    def elides(self, a: Arr) -> bool:
+        """Whether this printer shows only part of the array (then nobody can redo its arithmetic)."""
+        raise NotImplementedError
+
+    def digits_for(self, eq: Equation) -> int:
+        """The digits ``eq`` is printed with: the printer's own, or more where redoing the arithmetic
+        on the numbers as printed would contradict the result printed (numbers that nearly cancel:
+        ``0.5 − 0.5 = 3e−05`` becomes ``0.50004 − 0.50001 = 3e−05``)."""
+        result = eq.result
+        if not has_numbers(result) or any(isinstance(n, Hidden) for n in walk(result)):
+            return self.digits
+        try:
+            with np.errstate(all="ignore"):
+                y = np.asarray(evaluate(result), dtype=float)
+        except (Unbound, TypeError, ValueError):
+            return self.digits
+        if not np.all(np.isfinite(y)):
+            return self.digits
+        forms = [f for f in eq.forms[:-1] if has_numbers(f) and redoable(f, eq.bindings) and not self._elided(f)]
+        for d in range(self.digits, self.digits + 5):
+            if all(self._agrees(f, y, d, eq.bindings) for f in forms):
+                return d
+        return self.digits
+
+    def _agrees(self, form: Node, y: np.ndarray, d: int, bindings: dict) -> bool:
+        try:
+            with np.errstate(all="ignore"):
+                v = np.asarray(shown_value(form, d, bindings), dtype=float)
+        except (Unbound, TypeError, ValueError):
+            return True
+        if v.shape != y.shape and v.size != y.size:
+            return True
+        return bool(np.all(agrees(v.reshape(-1), y.reshape(-1), d, self.AGREE)))
+
+    def _elided(self, node: Node) -> bool:
+        for n in walk(node):
+            if isinstance(n, Arr) and self.elides(n):
+                return True
+            if isinstance(n, Op) and n.op == "+" and len(n.args) > self.max_terms:
+                return True
+        return False
+
+    def at(self, digits: int) -> "Printer":
+        """This printer with ``digits`` significant digits."""
+        if digits == self.digits:
+            return self
+        other = type(self)(digits)
+        other.max_terms = self.max_terms
+        return other
 
     # how this target writes the operators both printers share
     MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "−", " ⊙ ", "·", "²", "⊙"  # SELF_ODOT: o⊙o
@@ -896,16 +987,24 @@ class TextPrinter(Printer):
     def _p_Partial(self, p: Partial) -> str:
         return f"∂{self.p(p.top)}/∂{self.p(p.bottom)}"
 
+    def elides(self, a: Arr) -> bool:
+        v = a.values
+        if v.ndim == 1:
+            return len(v) > self.vec_limit
+        return v.shape[0] > self.mat_limit or v.shape[1] > self.mat_limit
+
     def equation(self, eq: Equation) -> str:
-        text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
+        printer = self.at(self.digits_for(eq))
+        text = f"{printer.p(eq.lhs)} {eq.rel} " + " = ".join(printer.p(f) for f in eq.forms)
         return text + (f"   ({eq.note})" if eq.note else "")
 
     def chain(self, eq: Equation) -> list[str]:
         """The equation one form a line, the ``=`` signs aligned (explanations)."""
-        lhs = self.p(eq.lhs)
+        printer = self.at(self.digits_for(eq))
+        lhs = printer.p(eq.lhs)
         pad = " " * len(lhs)
-        lines = [f"{lhs} {eq.rel} {self.p(eq.forms[0])}"]
-        lines += [f"{pad} = {self.p(f)}" for f in eq.forms[1:]]
+        lines = [f"{lhs} {eq.rel} {printer.p(eq.forms[0])}"]
+        lines += [f"{pad} = {printer.p(f)}" for f in eq.forms[1:]]
         if eq.note:
             lines[0] += f"   ({eq.note})"
         return lines
@@ -1078,11 +1177,15 @@ class LatexPrinter(Printer):
     def ellipsis(self) -> str:
         return r"\cdots"
 
+    def elides(self, a: Arr) -> bool:
+        return max(a.values.shape or (0,)) > self.limit
+
     def rows(self, eq: Equation) -> list[tuple[str, str, str]]:
         """(lhs or '', relation, form) per line: the equation one ``=`` a line, for ``aligned``."""
+        printer = self.at(self.digits_for(eq))
         rel = r"\leftarrow" if eq.rel == "←" else "="
-        out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
-        out += [("", "=", self.p(f)) for f in eq.forms[1:]]
+        out = [(printer.p(eq.lhs), rel, printer.p(eq.forms[0]))]
+        out += [("", "=", printer.p(f)) for f in eq.forms[1:]]
         return out
 
 
