@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from .core.equations import step_equation, value_json
+from .core.jsonout import dumps
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
@@ -28,7 +28,7 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         }
         if step.opt is not None and step.opt.arrays():
             row["optimizer_state"] = step.opt.to_json()
-        yield json.dumps(row, ensure_ascii=False)
+        yield dumps(row, ensure_ascii=False)
 
 
 def describe(spec: NetworkSpec) -> str:
@@ -82,7 +82,7 @@ def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
 def graph_trace_json(spec) -> Iterator[str]:
     for _, step, eq in run_graph(spec):
         k = step.key
-        yield json.dumps({
+        yield dumps({
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "node": k.node, "equation": eq,
             "value": float(step.value),

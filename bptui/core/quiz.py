@@ -34,12 +34,15 @@ class Tolerance:
         return abs(answer - value) <= max(self.rel * abs(value), self.abs)
 
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"  # one way to match: no backtracking blow-up
+MAX_ANSWER = 100  # characters; a longer "answer" is not a number anyone types
 _FRACTION = re.compile(rf"\s*({_NUMBER})\s*/\s*({_NUMBER})\s*")
 
 
 def parse_answer(text: str) -> float:
     """A float or a simple fraction ``p/q``; ValueError (saying what is accepted) otherwise."""
+    if len(text) > MAX_ANSWER:
+        raise ValueError(f"not a number: {len(text):,} characters (type a number like 0.25, -1e-3 or 1/4)")
     clean = text.strip().replace("−", "-").replace("–", "-").replace(" ", "")
     m = _FRACTION.fullmatch(clean)
     try:
