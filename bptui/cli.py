@@ -472,6 +472,7 @@ def cmd_check(args) -> int:
     from .core.check import THRESHOLD, gradient_check
 
     spec = _load(args.file)
+    _check_affordable(spec)
     if _is_graph(spec):
         return _check_graph(spec, args)
     checks = gradient_check(spec)
@@ -499,6 +500,29 @@ def cmd_check(args) -> int:
                 print(f"  w{sup(c.layer)}_{c.row},{c.col}: backprop {c.backprop:.9g}, "
                       f"finite difference {c.numeric:.9g}, relative error {c.rel_error:.2e}")
     return 0 if overall <= THRESHOLD else 1
+
+
+MAX_CHECK_WORK = 300_000_000  # W²·N: about 5 s of finite differences on the development machine
+MAX_GRAPH_CHECK_WORK = 3_000_000  # inputs × (nodes + arguments): about as long for a graph
+
+
+def _check_affordable(spec) -> None:
+    """A finite-difference check evaluates the whole loss twice per weight (a graph twice per
+    input): refuse, with the numbers, a check that would run for minutes or hours."""
+    from .core.errors import SpecError
+
+    if _is_graph(spec):
+        size = len(spec.nodes) + sum(len(n.args) for n in spec.nodes)
+        if len(spec.inputs) * size > MAX_GRAPH_CHECK_WORK:
+            raise SpecError(f"too big for a finite-difference check: {len(spec.inputs):,} inputs × {size:,} nodes "
+                            f"and arguments, at most {MAX_GRAPH_CHECK_WORK:,}", source=spec.source)
+        return
+    n_weights = sum(w.size for w in spec.weights)
+    work = n_weights * n_weights * spec.N
+    if work > MAX_CHECK_WORK:
+        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {spec.N:,} examples, "
+                        f"W²·N = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is evaluated twice per weight); "
+                        "check a smaller network or fewer examples", source=spec.source)
 
 
 def _sort_key(rel_error: float) -> float:
