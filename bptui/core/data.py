@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -90,17 +91,26 @@ def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: st
     import csv  # only files that use a CSV pay for it
     import io
 
-    from .files import MAX_CSV_FILE_BYTES, read_text
-    from .validate import unsafe_char
+    from .files import MAX_CSV_FILE_BYTES, open_regular
 
     source = str(path)
     try:
-        text = read_text(path, MAX_CSV_FILE_BYTES, what="CSV file")
+        raw = open_regular(path, MAX_CSV_FILE_BYTES, what="CSV file")
     except SpecError as err:
         if err.message == "no such file":  # named from the network file, where the name was written
             raise SpecError(f"no such file {source}", place=f"{place}.csv") from None
         raise
-    reader = csv.reader(io.StringIO(text, newline=""))
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
+        return _read_rows(csv.reader(fh), path, inputs, targets, place, max_rows, target_range)
+
+
+def _read_rows(reader: Iterator[list[str]], path: Path, inputs: list[str] | None, targets: list[str], place: str,
+               max_rows: int | None, target_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    import csv
+
+    from .validate import unsafe_char
+
+    source = str(path)
     try:
         header_row = next((r for r in reader if any(cell.strip() for cell in r)), None)
         if header_row is None:
@@ -156,6 +166,10 @@ def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: st
             rows.append(values)
     except csv.Error as err:
         raise SpecError(f"not CSV: {err}", source=source, place=f"line {reader.line_num}") from None
+    except UnicodeDecodeError as err:
+        raise SpecError("not UTF-8 text", source=source) from None
+    except OSError as err:
+        raise SpecError(f"cannot read: {err.strerror or err}", source=source) from None
     if not rows:
         raise SpecError("no rows of data below the header", source=source)
     M = np.array(rows)

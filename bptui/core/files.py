@@ -71,8 +71,8 @@ def missing(path: str | Path) -> str:
     return "no such file"
 
 
-def read_bytes(path: str | Path, limit: int, what: str = "network file", place: str = "") -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; anything else is a SpecError."""
+def open_regular(path: str | Path, limit: int, what: str = "network file", place: str = "") -> IO[bytes]:
+    """A regular file of at most ``limit`` bytes, open for reading; anything else is a SpecError."""
     source = check_name(path)
 
     def fail(message: str) -> SpecError:
@@ -96,14 +96,24 @@ def read_bytes(path: str | Path, limit: int, what: str = "network file", place: 
     try:
         # O_NONBLOCK: should the file have been swapped for a FIFO since the stat, open does not block
         fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise fail(f"is not a regular file, not a {what}")
-            data = fh.read(limit + 1)
+        fh = os.fdopen(fd, "rb")
     except OSError as err:
         raise fail(f"cannot read: {_reason(err)}") from None
-    if len(data) > limit:
-        raise fail(f"too big for a {what} (more than {_size_text(limit)})")
+    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise fail(f"is not a regular file, not a {what}")
+    return fh
+
+
+def read_bytes(path: str | Path, limit: int, what: str = "network file", place: str = "") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; anything else is a SpecError."""
+    with open_regular(path, limit, what, place) as fh:
+        try:
+            data = fh.read(limit + 1)
+        except OSError as err:
+            raise SpecError(f"cannot read: {_reason(err)}", source=str(path), place=place) from None
+    if len(data) > limit:  # it grew since the stat
+        raise SpecError(f"too big for a {what} (more than {_size_text(limit)})", source=str(path), place=place)
     return data
 
 

@@ -29,7 +29,7 @@ DEFAULT_TRAINING = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "ep
 # million activations.
 MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
 MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
-MAX_ACTIVATIONS = 50_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ⁾ or o⁽ˡ⁾, 400 MB
+MAX_ACTIVATIONS = 25_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ⁾ or o⁽ˡ⁾, 200 MB
 
 
 def max_examples(widths: tuple[int, ...]) -> int:
