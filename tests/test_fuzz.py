@@ -176,8 +176,8 @@ def apply(doc: Any, path: tuple, kind: str, arg: Any) -> Any:
         parent[key] = _nest(old, arg)
     elif kind == "unknown_key" and isinstance(old, dict):
         old["surprise"] = 1
-    elif kind == "huge_list":  # at most about 20 MB of JSON: the cases test bptui, not the test's memory
-        parent[key] = [old] * min(arg, 20_000_000 // len(_dumps(old)))
+    elif kind == "huge_list":  # at most about 2 MB of JSON (bigger files: test_hardening)
+        parent[key] = [old] * min(arg, 2_000_000 // len(_dumps(old)))
     return doc
 
 

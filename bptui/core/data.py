@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -104,8 +104,9 @@ def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: st
         return _read_rows(csv.reader(fh), path, inputs, targets, place, max_rows, target_range)
 
 
-def _read_rows(reader: Iterator[list[str]], path: Path, inputs: list[str] | None, targets: list[str], place: str,
+def _read_rows(reader: Any, path: Path, inputs: list[str] | None, targets: list[str], place: str,
                max_rows: int | None, target_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a ``csv.reader`` (its type is private to the csv module) as read_csv says."""
     import csv
 
     from .validate import unsafe_char
