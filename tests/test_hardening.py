@@ -257,6 +257,28 @@ def test_the_atomic_writer_leaves_the_old_file_whole_when_writing_fails(tmp_path
     assert target.read_text() == "a\nb\n" and os.listdir(tmp_path) == ["out.md"]
 
 
+def test_a_pipe_or_a_symlink_as_the_output_is_written_into_never_replaced(tmp_path, capsys):
+    """Not a device like /dev/full here: a regression would replace the machine's device by a file."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    with guard(20):
+        code, _, _ = run(capsys, "train", "xor", "--epochs", "2", "--save", fifo)
+    reader.join(20)
+    assert code == 0 and stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["name"] == "xor"
+    real = write(tmp_path, XOR, "real.json")
+    (tmp_path / "link.json").symlink_to(real)
+    assert run(capsys, "train", tmp_path / "link.json", "--epochs", "2", "--save", tmp_path / "link.json")[0] == 0
+    assert (tmp_path / "link.json").is_symlink()
+    assert not np.allclose(load(real).weights[0], load(NETWORKS / "xor.json").weights[0])
+    assert sorted(os.listdir(tmp_path)) == ["link.json", "out.fifo", "real.json"]
+
+
 def test_save_onto_the_network_file_itself_replaces_it_whole(tmp_path, capsys):
     path = write(tmp_path, XOR)
     before = load(path)

@@ -141,12 +141,26 @@ def _new_file_mode(target: Path) -> int:
 def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """A text stream to a temporary file in ``path``'s folder, renamed onto ``path`` when the block
     ends without an exception (and removed when it raises). The old file stays whole until then.
+    A symlink is written through (the link stays); a device or a pipe is written into directly,
+    never replaced by a file.
 
     OSErrors (a missing folder, a full disk, no permission) become a SpecError naming ``path``."""
-    target = Path(check_name(path))
-    source = str(path)
-    if target.is_dir():
+    source = check_name(path)
+    try:
+        mode = os.stat(source).st_mode  # what the name leads to, through symlinks
+    except (OSError, ValueError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise SpecError("is a directory: give a file name to write to", source=source)
+    if mode is not None and not stat.S_ISREG(mode):
+        # a device or a pipe (/dev/stdout, /dev/null, a FIFO): written into, never replaced by a file
+        try:
+            with open(source, "w", encoding=encoding, newline="\n") as out:
+                yield out
+        except OSError as err:
+            raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
+        return
+    target = Path(os.path.realpath(source))  # through a symlink: the link stays, its file is replaced
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent)
     except OSError as err:
