@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from .core.graph import GraphSpec
+from .core.graph_stepper import GraphStepper
 from .core.equations import step_equation, value_json
 from .core.jsonout import dumps
 from .core.notation import num, sup, vec
@@ -59,19 +61,16 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
         elif k.phase == "update" and k.layer == 1:
             yield ""
-            if spec.update == "mini_batch":
-                yield f"Update after mini-batch {k.group} of {stepper.schedule.n_groups}:"
-            else:
-                yield f"Update after example {stepper.schedule.key(k.step - 2).example}:"
+            yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
             yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"
 
 
 # -- computation graphs -----------------------------------------------------------------------------
-def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
+def run_graph(spec: GraphSpec) -> Iterator[tuple[GraphStepper, Step, str]]:
     """Each step of the graph's forward and reverse pass with its equation."""
-    from .core.graph_stepper import GraphStepper, graph_equation
+    from .core.graph_stepper import graph_equation
 
     stepper = GraphStepper(spec)
     while not stepper.at_end:
@@ -82,9 +81,9 @@ def run_graph(spec) -> Iterator[tuple[object, Step, str]]:
 def graph_trace_json(spec) -> Iterator[str]:
     for _, step, eq in run_graph(spec):
         k = step.key
-        yield dumps({
-            "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
-            "quantity": k.quantity, "layer": k.layer, "node": k.node, "equation": eq,
+        yield dumps({  # a graph has no epochs, examples or layers: the keys keep a network's shape
+            "step": k.step, "epoch": 1, "example": None, "phase": k.phase,
+            "quantity": k.quantity, "layer": None, "node": k.node, "equation": eq,
             "value": float(step.value),
         }, ensure_ascii=False)
 
@@ -104,6 +103,6 @@ def graph_trace_text(spec) -> Iterator[str]:
             yield ""
             yield f"Reverse: every adjoint g_v = ∂{spec.output}/∂v, from {spec.output} back to the inputs"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
-    grad = ", ".join(f"∂{spec.output}/∂{name} = {num(g)}" for name, g in stepper.gradient.items())
+    grad = ", ".join(f"∂{spec.output}/∂{name} = {num(g)}" for name, g in stepper.gradient.items() if g is not None)
     yield ""
-    yield f"{spec.output} = {num(stepper.state.values[spec.output])}; {grad}"
+    yield f"{spec.output} = {num(stepper.state.values[spec.output] or 0.0)}; {grad}"

@@ -12,7 +12,9 @@ from bptui.cli import main
 from bptui.core.graph import gradient
 from bptui.core.spec import load_any
 from bptui.core.stepper import Stepper
-from bptui.export import bmatrix, export, math_text, tex_escape, tnum
+from bptui.core.formula import LatexPrinter, Sym
+from bptui.core.graph_ops import OPS
+from bptui.export import bmatrix, export, tex_escape, tnum
 
 from .conftest import EXAMPLES, GRAPH_EXAMPLES, NETWORKS, ROOT
 from .helpers import random_spec
@@ -79,7 +81,7 @@ def test_graph_csv_matches_the_gradient(capsys, name):
 def test_markdown_reads_as_a_handout():
     text = "\n".join(export(load_any(NETWORKS / "xor.json"), "markdown"))
     assert text.startswith("# Worked solution: xor")
-    assert "## Epoch 1" in text and "### Example $n = 1$" in text and "### Update after all the examples" in text
+    assert "## Epoch 1" in text and "### Example $n = 1$" in text and "### Update after all 4 examples" in text
     assert "s^{(1)} &= W^{(1)} o^{(0)}" in text
     assert r"\begin{bmatrix} 0.1 & 0.5 & -0.4 \\ -0.2 & 0.3 & 0.6 \end{bmatrix}" in text
     assert text.count("**Step ") == 38 and text.count("$$") == 2 * 38
@@ -95,8 +97,10 @@ def test_big_matrices_are_elided_and_the_reader_is_told():
 
 def test_latex_pieces():
     assert tnum(-0.4) == "-0.4" and tnum(1.5e-7) == r"1.5 \times 10^{-7}" and tnum(0.0) == "0"
-    assert math_text("g_b = g_e·(−a/b²) + g_c·cos(b)") == r"g_{b} = g_{e} \cdot (-a/b^{2}) + g_{c} \cdot \cos(b)"
-    assert math_text("n1 = √x") == r"\mathit{n1} = \sqrt{x}"
+    a, b, n1 = Sym("a"), Sym("b"), Sym("n1")
+    latex = LatexPrinter()
+    assert latex(OPS["div"].dtree(1, [a, b])) == r"\frac{-a}{b^{2}}"
+    assert latex(OPS["sqrt"].tree([n1])) == r"\sqrt{\mathit{n1}}"
     assert tex_escape("50% of ‖G⁽ˡ⁾‖ & $x_1") == r"50\% of $\|$G(l)$\|$ \& \$x\_1"
 
 

@@ -34,3 +34,29 @@ def test_validators_agree(case):
     except SpecError:
         ours = False
     assert ours == by_jsonschema
+
+
+def test_the_schemas_name_exactly_what_the_tables_define():
+    """Adding an activation, a loss, an optimizer, a generator or a graph op is one entry in its
+    table; the schema's lists must follow (this test says which one to update)."""
+    from bptui.core.activations import ACTIVATIONS
+    from bptui.core.data import GENERATORS
+    from bptui.core.graph_ops import ALIASES, OPS
+    from bptui.core.losses import LOSSES
+    from bptui.core.optim import OPTIMIZERS
+
+    props = validate.schema()["properties"]
+    assert props["layers"]["items"]["properties"]["activation"]["enum"] == list(ACTIVATIONS)
+    assert props["loss"]["enum"] == list(LOSSES)
+    assert props["training"]["properties"]["optimizer"]["enum"] == list(OPTIMIZERS)
+    assert props["data"]["oneOf"][1]["properties"]["generator"]["enum"] == list(GENERATORS)
+    node = validate.schema("graph-schema.json")["properties"]["nodes"]["items"]
+    assert node["properties"]["op"]["enum"] == list(OPS) and not set(ALIASES) & set(OPS)
+
+
+def test_the_command_line_offers_the_tables_choices():
+    from bptui.cli import _command_parser
+    from bptui.core.optim import OPTIMIZERS
+
+    action = next(a for a in _command_parser("train")._actions if a.dest == "optimizer")
+    assert tuple(action.choices) == OPTIMIZERS

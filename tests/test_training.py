@@ -77,7 +77,8 @@ def test_the_stepper_uses_the_optimizer_and_keeps_its_state():
     from bptui.core.equations import equation
 
     text = equation(stepper.net, stepper.state, step, optimizer=spec.optimizer)
-    assert text.startswith("v⁽¹⁾ ← μ v⁽¹⁾ + G⁽¹⁾, W⁽¹⁾ ← W⁽¹⁾ − η v⁽¹⁾, μ = 0.5, η = 0.5")
+    assert text.startswith("v⁽¹⁾ ← μ v⁽¹⁾ + G⁽¹⁾ = 0.5 [[0, 0, 0], [0, 0, 0]] + [[0.06124, ")
+    assert ";   W⁽¹⁾ ← W⁽¹⁾ − η v⁽¹⁾ = [[0.1, 0.5, −0.4], [−0.2, 0.3, 0.6]] − 0.5 [[0.06124, " in text
     stepper.goto(2 * per - 2)
     step = stepper.forward()
     np.testing.assert_array_equal(step.opt.v, 0.5 * G1 + stepper.state.G[1])
@@ -92,7 +93,8 @@ def test_adam_equation_and_trace_record_the_state(capsys):
     assert len(updates) == 2 * 8  # 120 examples in mini-batches of 16: 8 groups, 2 layers
     first = updates[0]
     assert first["optimizer_state"]["t"] == 1 and set(first["optimizer_state"]) == {"t", "m", "v"}
-    assert "m̂ = m⁽¹⁾ / (1 − β₁ᵗ)" in first["equation"] and "W⁽¹⁾ ← W⁽¹⁾ − η m̂ / (√v̂ + ε)" in first["equation"]
+    assert "m̂⁽¹⁾ = m⁽¹⁾/(1 − β₁ᵗ) = " in first["equation"] and "/(1 − 0.9¹) = " in first["equation"]
+    assert "W⁽¹⁾ ← W⁽¹⁾ − η m̂⁽¹⁾/(√v̂⁽¹⁾ + ε) = " in first["equation"]
 
 
 def test_back_then_forward_is_exact_with_adam_and_shuffled_mini_batches():

@@ -125,9 +125,32 @@ async def test_g_checks_every_weight_worst_first():
         assert len(errors) == 9 and errors == sorted(errors, reverse=True)
         assert errors[0] < THRESHOLD
         assert screen.query_one("DataTable").row_count == 9
-        assert "all below 1e-06" in str(screen.query_one("#check-summary").render())
+        assert "all pass ✓" in str(screen.query_one("#check-summary").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, GradCheckScreen)
+
+
+async def test_g_flags_what_bptui_check_fails(monkeypatch):
+    """✗ follows the check's rule (|g − fd| > atol + 1e−6·|fd|): a 1% error in tanh′ fails the six
+    weights of layer 1, listed first; layer 2's pass."""
+    from dataclasses import replace
+
+    from bptui.core.activations import ACTIVATIONS
+
+    tanh = ACTIVATIONS["tanh"]
+    monkeypatch.setitem(ACTIVATIONS, "tanh", replace(tanh, df=lambda s, o, a: 1.01 * tanh.df(s, o, a)))
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert [c.layer for c in screen.checks if not c.ok] == [1] * 6
+        assert [c.ok for c in screen.checks] == [False] * 6 + [True] * 3
+        table = screen.query_one("DataTable")
+        flags = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        assert flags == ["✗"] * 6 + ["✓"] * 3
+        assert "6 weights fail ✗" in str(screen.query_one("#check-summary").render())
 
 
 async def test_the_decision_map_needs_two_inputs():

@@ -138,12 +138,14 @@ async def test_cursor_explain_and_edit_a_weight():
         assert "[0.3000]" in screen_text(app)  # the cursor is visible without colour
         await pilot.press("enter")
         await pilot.press("ctrl+u", *"0.9", "enter")
-        assert app.stepper.state.W[1][1, 1] == 0.9 and app.stepper.position == 2
+        # mid-epoch (full batch): the epoch restarts from its first example with the new weight
+        assert app.stepper.state.W[1][1, 1] == 0.9 and app.stepper.position == 0
+        assert "epoch 1 restarts at its first example" in str(app.query_one("#message").render())
         await pilot.press("escape")  # leave the panel: arrows step again
         await pilot.pause()
         assert not app.query_one("#explain").display
         await pilot.press("right")
-        assert app.stepper.position == 3
+        assert app.stepper.position == 1
 
 
 async def test_editing_a_non_weight_or_typing_nonsense_changes_nothing():

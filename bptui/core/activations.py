@@ -1,7 +1,10 @@
-"""Activation functions f, their derivatives f', and how the lecture writes f'.
+"""Activation functions f and their derivatives f′: the one table of them.
 
-Every function takes the pre-activation ``s`` (and, where it is cheaper, the activation ``o = f(s)``)
-and works on a 1-D vector or on a batch of column vectors.
+Each entry states its function once, three ways side by side: the arithmetic (``f``, ``df``: NumPy
+on a 1-D vector or a batch of column vectors), and how the lecture writes f and f′ (``value``,
+``derivative``: formula trees, see :mod:`bptui.core.formula`). The same trees print the equation
+line, the explanations (per unit: ``derivative(s_b, o_b)``), the export (LaTeX) and the help.
+Adding an activation is one entry here; the schema's enum is checked against this table by a test.
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ from typing import Callable
 
 import numpy as np
 
-_erf = np.vectorize(math.erf, otypes=[float])
+from .formula import ONE, Call, Cases, Ind, Node, Num, Op, Sym, mul, sub
+from .special import erf, erfc, extended
+
+
+def normal_cdf(s: np.ndarray) -> np.ndarray:
+    """Φ(s), the standard normal distribution function (GELU is s·Φ(s))."""
+    return 0.5 * (1.0 + erf(s / math.sqrt(2.0)))
 
 
 def _sigmoid(s: np.ndarray) -> np.ndarray:
@@ -29,15 +38,25 @@ def _softmax(s: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=0, keepdims=True)
 
 
+ALPHA = Sym("α", latex=r"\alpha")
+ZERO = Num(0.0, exact=True)
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str
     f: Callable[[np.ndarray, float], np.ndarray]
     # df(s, o, alpha): elementwise derivative df/ds (not used for softmax, whose Jacobian is full)
     df: Callable[[np.ndarray, np.ndarray, float], np.ndarray]
-    # f' written as the lecture does, in terms of o^(l) or s^(l); "{o}" and "{s}" are filled in
-    df_text: str
+    # f(s) as the lecture writes it, for a symbol or the numbers of s (σ(s⁽¹⁾), tanh([0.1, −0.2]))
+    value: Callable[[Node], Node]
+    # f′ as the lecture writes it, in s and o = f(s): vectors (1 − o⁽ˡ⁾⊙o⁽ˡ⁾) or one unit (1 − (o_b⁽ˡ⁾)²)
+    derivative: Callable[[Node, Node], Node]
     default_alpha: float | None = None
+
+    @property
+    def uses_alpha(self) -> bool:
+        return self.default_alpha is not None
 
 
 def _leaky(s: np.ndarray, a: float) -> np.ndarray:
@@ -45,42 +64,54 @@ def _leaky(s: np.ndarray, a: float) -> np.ndarray:
 
 
 def _gelu(s: np.ndarray, a: float) -> np.ndarray:
-    return 0.5 * s * (1.0 + _erf(s / math.sqrt(2.0)))
+    """s Φ(s), Φ the standard normal CDF: in float64 with math.erf; in extended precision (the
+    gradient check) as ½ s erfc(−s/√2) with bptui's own erfc, every constant in that precision."""
+    if extended(s.dtype):
+        return 0.5 * s * erfc(-s / np.sqrt(s.dtype.type(2)))
+    return 0.5 * s * (1.0 + erf(s / math.sqrt(2.0)))
 
 
 def _dgelu(s: np.ndarray, o: np.ndarray, a: float) -> np.ndarray:
-    cdf = 0.5 * (1.0 + _erf(s / math.sqrt(2.0)))
+    cdf = normal_cdf(s)
     pdf = np.exp(-0.5 * s * s) / math.sqrt(2.0 * math.pi)
     return cdf + s * pdf
+
+
+def _call(fn: str) -> Callable[[Node], Node]:
+    return lambda s: Call(fn, (s,))
+
+
+def _with_alpha(fn: str) -> Callable[[Node], Node]:
+    return lambda s: Call(fn, (s, ALPHA))
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
-        Activation("identity", lambda s, a: s * 1.0, lambda s, o, a: np.ones_like(s, dtype=float), "1"),
-        Activation("sigmoid", lambda s, a: _sigmoid(s), lambda s, o, a: o * (1.0 - o), "{o}⊙(1 − {o})"),
-        Activation("tanh", lambda s, a: np.tanh(s), lambda s, o, a: 1.0 - o * o, "(1 − {o}⊙{o})"),
-        Activation("relu", lambda s, a: np.maximum(s, 0.0), lambda s, o, a: (s > 0).astype(float), "1[{s} > 0]"),
-        Activation("gelu", _gelu, _dgelu, "Φ({s}) + {s}⊙φ({s})"),
-        Activation(
-            "softplus",
-            lambda s, a: np.logaddexp(0.0, s),
-            lambda s, o, a: _sigmoid(s),
-            "σ({s})",
-        ),
-        Activation(
-            "elu",
-            lambda s, a: np.where(s > 0, s, a * np.expm1(np.minimum(s, 0.0))),
-            lambda s, o, a: np.where(s > 0, 1.0, a * np.exp(np.minimum(s, 0.0))),
-            "(1 if {s} > 0 else α e^{s})",
-            1.0,
-        ),
+        Activation("identity", lambda s, a: s * 1.0, lambda s, o, a: np.ones_like(s, dtype=float),
+                   lambda s: s, lambda s, o: ONE),
+        Activation("sigmoid", lambda s, a: _sigmoid(s), lambda s, o, a: o * (1.0 - o),
+                   _call("sigmoid"), lambda s, o: mul(o, sub(ONE, o))),
+        Activation("tanh", lambda s, a: np.tanh(s), lambda s, o, a: 1.0 - o * o,
+                   _call("tanh"), lambda s, o: sub(ONE, Op("sq", (o,)))),
+        Activation("relu", lambda s, a: np.maximum(s, 0.0), lambda s, o, a: (s > 0).astype(float),
+                   _call("relu"), lambda s, o: Ind(s, ">", ZERO)),
+        Activation("gelu", _gelu, _dgelu, _call("gelu"),
+                   lambda s, o: Op("+", (Call("Phi", (s,)), mul(s, Call("phi", (s,)))))),
+        Activation("softplus", lambda s, a: np.logaddexp(0.0, s), lambda s, o, a: _sigmoid(s),
+                   _call("softplus"), lambda s, o: Call("sigmoid", (s,))),
+        Activation("elu", lambda s, a: np.where(s > 0, s, a * np.expm1(np.minimum(s, 0.0))),
+                   lambda s, o, a: np.where(s > 0, 1.0, a * np.exp(np.minimum(s, 0.0))),
+                   _with_alpha("elu"), lambda s, o: Cases(ONE, Ind(s, ">", ZERO), mul(ALPHA, Call("exp", (s,)))),
+                   1.0),
         # leaky ReLU and PReLU are one function; they differ in α's default (PReLU's α is fixed in v1)
         *(
-            Activation(name, _leaky, lambda s, o, a: np.where(s >= 0, 1.0, a), "(1 if {s} ≥ 0 else α)", alpha)
+            Activation(name, _leaky, lambda s, o, a: np.where(s >= 0, 1.0, a), _with_alpha(name),
+                       lambda s, o: Cases(ONE, Ind(s, "≥", ZERO), ALPHA), alpha)
             for name, alpha in (("leaky_relu", 0.01), ("prelu", 0.25))
         ),
-        Activation("softmax", lambda s, a: _softmax(s), lambda s, o, a: o * (1.0 - o), "diag({o}) − {o}{o}ᵀ"),
+        Activation("softmax", lambda s, a: _softmax(s), lambda s, o, a: o * (1.0 - o), _call("softmax"),
+                   lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o)))),
     ]
 }
 

@@ -1,15 +1,66 @@
-"""The finite-difference method: every weight's backprop gradient against a central difference."""
+"""The finite-difference method: every weight's backprop gradient against a central difference.
+
+The verdict follows ``torch.autograd.gradcheck``: a gradient g passes when
+
+    |g − fd| ≤ atol + rtol·|fd|,    rtol = 1e−6,
+
+where fd = (ℓ(w + h) − ℓ(w − h)) / 2h and atol is the finite difference's own rounding error,
+``ROUNDING·eps·max(|ℓ(w + h)|, |ℓ(w − h)|) / h`` with eps of the precision the differences run in.
+A gradient much smaller than ℓ/h·eps cannot be told from 0 by any finite difference, so it is not
+judged by its relative error. A NaN or an infinity on either side fails, always.
+
+The step is h = ∛eps·max(1, |w|), scaled with the weight (or input) it moves: ∛eps balances the
+central difference's truncation error (∝ h²) against its rounding error (∝ eps/h), and the scale
+keeps that balance for large values, e.g. x¹⁰⁰⁰, whose third derivative is huge.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .network import Network
 from .spec import NetworkSpec
 
-THRESHOLD = 1e-6
+if TYPE_CHECKING:
+    from .graph import GraphSpec
+
+RTOL = 1e-6
+THRESHOLD = RTOL  # the name the views used before atol: the relative tolerance
+# atol = ROUNDING·eps·|ℓ|/h: the rounding error of the difference. Measured |fd − g| at most
+# 4.7·eps·|ℓ_D|/h (median 0.2) over the bundled examples and 4,600 weights of random networks (every
+# activation and loss, up to 4 layers and 155 examples); 16 leaves room without hiding real errors.
+ROUNDING = 16
+PRECISION = np.longdouble  # the finite differences' precision (float64 where long double is float64)
+
+
+def step_size(x: float | np.floating, dtype: type[np.floating] = PRECISION) -> np.floating:
+    """h = ∛eps·max(1, |x|) in ``dtype``."""
+    return dtype(np.cbrt(np.finfo(dtype).eps)) * max(dtype(1), abs(dtype(x)))
+
+
+def rounding_atol(up: float | np.floating, down: float | np.floating, h: float | np.floating) -> float:
+    """The rounding error of (up − down) / 2h when up and down are each right to a few eps of
+    ``PRECISION``."""
+    return float(ROUNDING * np.finfo(PRECISION).eps * np.maximum(np.abs(up), np.abs(down)) / h)
+
+
+def relative_error(a: float, b: float, floor: float = 1e-8) -> float:
+    """|a − b| / max(|a|, |b|, floor), and ∞ when either is NaN or infinite (reported, not judged:
+    the verdict is :func:`passes`)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return math.inf
+    return abs(a - b) / max(abs(a), abs(b), floor)
+
+
+def passes(backprop: float, numeric: float, atol: float, rtol: float = RTOL) -> bool:
+    """|g − fd| ≤ atol + rtol·|fd|, and both finite."""
+    if not (math.isfinite(backprop) and math.isfinite(numeric)):
+        return False
+    return abs(backprop - numeric) <= atol + rtol * abs(numeric)
 
 
 @dataclass(frozen=True)
@@ -19,47 +70,19 @@ class WeightCheck:
     col: int  # a (0 is the bias)
     backprop: float
     numeric: float
+    atol: float = 0.0  # the finite difference's rounding error
 
     @property
     def rel_error(self) -> float:
         return relative_error(self.backprop, self.numeric)
 
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.backprop) and math.isfinite(self.numeric)
 
-def relative_error(a: float, b: float, floor: float = 1e-8) -> float:
-    """|a − b| / max(|a|, |b|, floor): the floor keeps two gradients that are both ~0 from dividing by 0."""
-    return abs(a - b) / max(abs(a), abs(b), floor)
-
-
-def gradient_check(spec: NetworkSpec, weights=None, h: float = 1e-5) -> list[WeightCheck]:
-    """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight.
-
-    Backprop runs in float64 as everywhere else. The finite differences run in extended precision
-    (``np.longdouble``): in float64 their rounding error, about 1e-16·ℓ_D/h, would swamp the tiny
-    gradients of a deep sigmoid network's first layers and hide real errors among false ones.
-    """
-    net = Network(spec)
-    weights = weights if weights is not None else spec.weights
-    _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], spec.inputs, spec.targets)
-    W = [np.array(w, dtype=np.longdouble) for w in weights]
-    X, Y = spec.inputs.astype(np.longdouble), spec.targets.astype(np.longdouble)
-    h = np.longdouble(h)
-    out = []
-    for l, w in enumerate(W, start=1):
-        for (b, a), w_ba in np.ndenumerate(w):
-            w[b, a] = w_ba + h
-            up = net.dataset_loss(W, X, Y)
-            w[b, a] = w_ba - h
-            down = net.dataset_loss(W, X, Y)
-            w[b, a] = w_ba
-            out.append(WeightCheck(l, b + 1, a, float(G[l - 1][b, a]), float((up - down) / (2 * h))))
-    return out
-
-
-def worst_per_layer(checks: list[WeightCheck], L: int) -> list[float]:
-    worst = [0.0] * L
-    for c in checks:
-        worst[c.layer - 1] = max(worst[c.layer - 1], c.rel_error)
-    return worst
+    @property
+    def ok(self) -> bool:
+        return passes(self.backprop, self.numeric, self.atol)
 
 
 @dataclass(frozen=True)
@@ -69,13 +92,68 @@ class InputCheck:
     input: str
     backprop: float
     numeric: float
+    atol: float = 0.0
 
     @property
     def rel_error(self) -> float:
         return relative_error(self.backprop, self.numeric)
 
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.backprop) and math.isfinite(self.numeric)
 
-def graph_check(spec, h: float = 1e-5) -> list[InputCheck]:
+    @property
+    def ok(self) -> bool:
+        return passes(self.backprop, self.numeric, self.atol)
+
+
+def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                   examples: Sequence[int] | None = None) -> list[WeightCheck]:
+    """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight; with ``examples``
+    (0-based indices, e.g. one update group's), ℓ is summed over those examples only.
+
+    Backprop runs in float64 as everywhere else. The finite differences run in extended precision
+    (``np.longdouble``, every activation included): in float64 their rounding error, about
+    1e-16·ℓ_D/h, would swamp the tiny gradients of a deep sigmoid network's first layers.
+    """
+    net = Network(spec)
+    weights = weights if weights is not None else spec.weights
+    inputs, targets = spec.inputs, spec.targets
+    if examples is not None:
+        inputs, targets = inputs[list(examples)], targets[list(examples)]
+    with np.errstate(all="ignore"):  # an overflow shows as a gradient that is not finite, and fails
+        _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets)
+    W = [np.array(w, dtype=PRECISION) for w in weights]
+    X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
+    # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
+    # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
+    _, O = net.forward(W, X)
+    Yt = Y.T
+
+    def loss_from(l: int) -> np.floating:
+        o = O[l - 1]
+        for k in range(l, net.L + 1):
+            s = W[k - 1] @ o
+            o = net.activation_out(k, s)
+        return net.example_loss(s, o, Yt).sum()
+
+    out = []
+    with np.errstate(all="ignore"):  # a non-finite ℓ_D is reported as such, not warned about
+        for l, w in enumerate(W, start=1):
+            for (b, a), w_ba in np.ndenumerate(w):
+                h = step_size(w_ba)
+                w[b, a] = w_ba + h
+                up, w_up = loss_from(l), w[b, a]
+                w[b, a] = w_ba - h
+                down, w_down = loss_from(l), w[b, a]
+                w[b, a] = w_ba
+                numeric = (up - down) / (w_up - w_down)  # the step as it was taken, after rounding
+                out.append(WeightCheck(l, b + 1, a, float(G[l - 1][b, a]), float(numeric),
+                                       rounding_atol(up, down, h)))
+    return out
+
+
+def graph_check(spec: GraphSpec) -> list[InputCheck]:
     """Every input's adjoint after stepping through the graph, against (y(x+h) − y(x−h)) / 2h.
 
     As for networks, the finite differences run in extended precision (``np.longdouble``).
@@ -86,11 +164,54 @@ def graph_check(spec, h: float = 1e-5) -> list[InputCheck]:
     stepper = GraphStepper(spec)
     stepper.goto(len(stepper.schedule))
     given = dict(spec.inputs)
-    h = np.longdouble(h)
     out = []
-    for name, backprop in stepper.gradient.items():
-        x = np.longdouble(given[name])
-        up = forward_values(spec, {name: x + h}, np.longdouble)[spec.output]
-        down = forward_values(spec, {name: x - h}, np.longdouble)[spec.output]
-        out.append(InputCheck(name, float(backprop), float((up - down) / (2 * h))))
+    with np.errstate(all="ignore"):
+        for name, backprop in stepper.gradient.items():
+            x = PRECISION(given[name])
+            h = step_size(x)
+            x_up, x_down = x + h, x - h
+            up = forward_values(spec, {name: x_up}, PRECISION)[spec.output]
+            down = forward_values(spec, {name: x_down}, PRECISION)[spec.output]
+            numeric = (up - down) / (x_up - x_down)
+            out.append(InputCheck(name, math.nan if backprop is None else float(backprop), float(numeric),
+                                  rounding_atol(up, down, h)))
     return out
+
+
+def worst_per_layer(checks: Sequence[WeightCheck], L: int) -> list[float]:
+    """The largest relative error of each layer (∞ where a gradient is not finite)."""
+    worst = [0.0] * L
+    for c in checks:
+        worst[c.layer - 1] = max(worst[c.layer - 1], c.rel_error)
+    return worst
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a whole check says: how many gradients failed, how many are not finite, the worst error."""
+
+    checked: int
+    failed: int
+    nonfinite: int
+    worst: float  # the largest relative error (∞ when a gradient is not finite)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def word(self) -> str:
+        return "ok" if self.ok else "FAILED"
+
+
+def verdict(checks: Sequence[WeightCheck] | Sequence[InputCheck]) -> Verdict:
+    """The verdict of a check: every gradient passes (see :func:`passes`); the same in any order."""
+    return Verdict(len(checks), sum(not c.ok for c in checks), sum(not c.finite for c in checks),
+                   max((c.rel_error for c in checks), default=0.0))
+
+
+def rule_text(loss: str = "ℓ_D", var: str = "w") -> str:
+    """The pass rule in words, for the CLI and the ``g`` screen."""
+    eps = f"{np.finfo(PRECISION).eps:.1e}".replace("e-", "e−")
+    return (f"|g − fd| ≤ atol + {RTOL:g}·|fd|, atol = {ROUNDING}·eps·|{loss}|/h (the difference's rounding error; "
+            f"eps = {eps}, h = ∛eps·max(1, |{var}|))")

@@ -84,6 +84,7 @@ def tokenize(src: str) -> list[Token]:
         if not m:
             raise SpecError(f"unexpected character {src[pos]!r}", place=f"expression, column {pos + 1}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         text = m.group(kind)
         tokens.append(Token(kind, _SAME.get(text, text) if kind == "op" else text, m.start(kind) + 1, m.end() + 1))
         pos = m.end()

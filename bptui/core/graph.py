@@ -12,13 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from . import validate
 from .errors import SpecError
 from .expr import parse_expression
+from .formula import Node as FNode
+from .formula import Num
+from .formula import Sym as FSym
+from .formula import text
 from .graph_ops import OPS, arity_ok
 from .notation import num
 
@@ -65,7 +69,7 @@ class GraphSpec:
     expression: str | None = None
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
-    kind = "graph"
+    kind: ClassVar[Literal["graph"]] = "graph"
 
     @property
     def input_names(self) -> list[str]:
@@ -272,14 +276,25 @@ def _find_cycle(items: list, defined_at: dict[str, int]) -> list[str] | None:
     return None
 
 
-def const_text(c: float) -> str:
-    """A number written in a formula: exact up to 12 digits, a real minus sign."""
-    return f"{c:.12g}".replace("-", "−")
+def name_sym(name: str) -> FSym:
+    """A node's or an input's name as a formula symbol (``a``, ``n1`` …)."""
+    return FSym(name)
 
 
-def arg_names(node: Node) -> list[str]:
-    """The node's arguments as its formula writes them: names, and numbers as numbers."""
-    return [a if isinstance(a, str) else const_text(a) for a in node.args]
+def adjoint_sym(name: str) -> FSym:
+    """g_a: the adjoint of ``name``."""
+    latex = name if len(name) == 1 else r"\mathit{" + name.replace("_", r"\_") + "}"
+    return FSym(f"g_{name}", latex=f"g_{{{latex}}}")
+
+
+def arg_nodes(node: Node) -> list[FNode]:
+    """The node's arguments as its formula writes them: names as symbols, numbers as constants."""
+    return [name_sym(a) if isinstance(a, str) else Num(float(a), exact=True) for a in node.args]
+
+
+def formula_text(node: Node) -> str:
+    """The function a node computes, as the lecture writes it: ``x·z``, ``ln(x)``, ``d + e + f``."""
+    return text(OPS[node.op].tree(arg_nodes(node)))
 
 
 def _check_domain(spec: GraphSpec) -> None:
@@ -288,7 +303,7 @@ def _check_domain(spec: GraphSpec) -> None:
     for node in spec.nodes:
         op = OPS[node.op]
         args = [arg_value(values, a) for a in node.args]
-        formula = op.text(arg_names(node))
+        formula = formula_text(node)
         why = op.domain(args)
         if why:
             raise SpecError(f"{node.name} = {formula}: {why} at the given inputs", place=node.where)
@@ -301,7 +316,7 @@ def _check_domain(spec: GraphSpec) -> None:
             if isinstance(arg, str):
                 d = local_derivative(node, i, values)
                 if not np.isfinite(d):
-                    raise SpecError(f"∂{node.name}/∂{arg} = {op.dtext(i, arg_names(node))} is not a finite number "
+                    raise SpecError(f"∂{node.name}/∂{arg} = {text(op.dtree(i, arg_nodes(node)))} is not a finite number "
                                     "at the given inputs", place=node.where)
 
 

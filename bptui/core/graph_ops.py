@@ -1,9 +1,9 @@
 """The operations a computation graph's nodes compute, each one small and obvious.
 
 Every op has, side by side: its forward value, its local derivative with respect to each argument,
-and both written the way the lecture writes them (``a/b``, ``−a/b²``, ``e^a``, ``cos(b)``). The
-formulas are templates: fill them with node names for the symbolic equation, with numbers for the
-worked one. Values are NumPy scalars, so the same code runs in float64 (the steps) and in
+and both written the way the lecture writes them (``a/b``, ``−a/b²``, ``e^a``, ``cos(b)``) as
+formula trees (:mod:`bptui.core.formula`): given the arguments as symbols they give the symbolic
+equation, given them as numbers the worked one, and every view prints the same tree. Values are NumPy scalars, so the same code runs in float64 (the steps) and in
 ``np.longdouble`` (the finite differences of ``bptui check``).
 """
 
@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import reduce
-from operator import mul
+from operator import mul as operator_mul
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .formula import ONE, TWO, Call, Ind, Node, Num, mul, sub
+from .formula import Op as F
 from .notation import num
 
 N_ARY = None  # arity of add and mul: two or more arguments
 
 
-def p(text: str) -> str:
-    """Parenthesise a negative number where it stands next to an operator: ``(−2)·3``."""
-    return f"({text})" if text.startswith("−") else text
+MINUS_ONE = Num(-1.0, exact=True)
 
 
 def _sigmoid(a):
@@ -33,18 +33,18 @@ def _sigmoid(a):
     return e / (1 + e)
 
 
-def _others(args: Sequence, i: int):
-    return reduce(mul, [a for j, a in enumerate(args) if j != i], 1)
+def _product_of_others(args: Sequence, i: int):
+    return reduce(operator_mul, [a for j, a in enumerate(args) if j != i], 1)
 
 
 @dataclass(frozen=True)
 class Op:
     name: str
     arity: int | None  # None: n-ary (at least 2)
-    f: Callable[..., object]  # f(*args) → the node's value
-    df: Callable[[int, Sequence], object]  # df(i, args) → ∂value/∂args[i]
-    text: Callable[[Sequence[str]], str]  # the forward formula, from the arguments' names or numbers
-    dtext: Callable[[int, Sequence[str]], str]  # ∂value/∂args[i], written the same way
+    f: Callable[..., np.floating]  # f(*args) → the node's value (a NumPy scalar)
+    df: Callable[[int, Sequence], np.floating]  # df(i, args) → ∂value/∂args[i]
+    tree: Callable[[Sequence[Node]], Node]  # the forward formula, from the arguments (symbols or numbers)
+    dtree: Callable[[int, Sequence[Node]], Node]  # ∂value/∂args[i], written the same way
     domain: Callable[[Sequence], str | None] = lambda args: None  # why args are outside the domain
 
     def arity_text(self) -> str:
@@ -53,9 +53,13 @@ class Op:
         return "1 argument" if self.arity == 1 else f"{self.arity} arguments"
 
 
-def _unary(name, f, df, text, dtext, domain=lambda args: None) -> Op:
-    return Op(name, 1, lambda a: f(a), lambda i, v: df(v[0]), lambda s: text(s[0]),
-              lambda i, s: dtext(s[0]), domain)
+def _unary(name, f, df, tree, dtree, domain=lambda args: None) -> Op:
+    return Op(name, 1, lambda a: f(a), lambda i, v: df(v[0]), lambda s: tree(s[0]),
+              lambda i, s: dtree(s[0]), domain)
+
+
+def _call(fn: str):
+    return lambda a: Call(fn, (a,))
 
 
 def _log_domain(v):
@@ -97,40 +101,43 @@ def _tan_domain(v):
 
 OPS: dict[str, Op] = {op.name: op for op in [
     Op("add", N_ARY, lambda *a: reduce(lambda x, y: x + y, a), lambda i, v: 1.0 + 0 * v[i],
-       lambda s: " + ".join([s[0], *map(p, s[1:])]), lambda i, s: "1"),
-    Op("mul", N_ARY, lambda *a: reduce(mul, a), lambda i, v: _others(v, i),
-       lambda s: "·".join(p(x) for x in s), lambda i, s: "·".join(p(x) for j, x in enumerate(s) if j != i)),
+       lambda s: F("+", tuple(s)), lambda i, s: ONE),
+    Op("mul", N_ARY, lambda *a: reduce(operator_mul, a), lambda i, v: _product_of_others(v, i),
+       lambda s: F("*", tuple(s)), lambda i, s: mul(*[x for j, x in enumerate(s) if j != i])),
     Op("sub", 2, lambda a, b: a - b, lambda i, v: 1.0 + 0 * v[i] if i == 0 else -1.0 + 0 * v[i],
-       lambda s: f"{s[0]} − {p(s[1])}", lambda i, s: "1" if i == 0 else "−1"),
+       lambda s: sub(s[0], s[1]), lambda i, s: ONE if i == 0 else MINUS_ONE),
     Op("div", 2, lambda a, b: a / b, lambda i, v: 1 / v[1] if i == 0 else -v[0] / v[1] ** 2,
-       lambda s: f"{p(s[0])}/{p(s[1])}", lambda i, s: f"1/{p(s[1])}" if i == 0 else f"−{p(s[0])}/{p(s[1])}²",
+       lambda s: F("/", (s[0], s[1])),
+       lambda i, s: F("/", (ONE, s[1])) if i == 0 else F("/", (F("neg", (s[0],)), F("sq", (s[1],)))),
        _div_domain),
-    _unary("neg", lambda a: -a, lambda a: -1.0 + 0 * a, lambda a: f"−{p(a)}", lambda a: "−1"),
+    _unary("neg", lambda a: -a, lambda a: -1.0 + 0 * a, lambda a: F("neg", (a,)), lambda a: MINUS_ONE),
     Op("pow", 2, lambda a, b: a ** b,
        lambda i, v: _dpow_base(v) if i == 0 else v[0] ** v[1] * np.log(v[0]),
-       lambda s: f"{p(s[0])}^{p(s[1])}",
-       lambda i, s: f"{p(s[1])}·{p(s[0])}^({s[1]} − 1)" if i == 0 else f"{p(s[0])}^{p(s[1])}·ln({s[0]})",
+       lambda s: F("^", (s[0], s[1])),
+       lambda i, s: mul(s[1], F("^", (s[0], sub(s[1], ONE)))) if i == 0
+       else mul(F("^", (s[0], s[1])), Call("ln", (s[0],))),
        _pow_domain),
-    _unary("exp", np.exp, np.exp, lambda a: f"e^{p(a)}", lambda a: f"e^{p(a)}"),
-    _unary("log", np.log, lambda a: 1 / a, lambda a: f"ln({a})", lambda a: f"1/{p(a)}", _log_domain),
-    _unary("sin", np.sin, np.cos, lambda a: f"sin({a})", lambda a: f"cos({a})"),
-    _unary("cos", np.cos, lambda a: -np.sin(a), lambda a: f"cos({a})", lambda a: f"−sin({a})"),
-    _unary("tan", np.tan, lambda a: 1 / np.cos(a) ** 2, lambda a: f"tan({a})", lambda a: f"1/cos²({a})",
-           _tan_domain),
-    _unary("tanh", np.tanh, lambda a: 1 - np.tanh(a) ** 2, lambda a: f"tanh({a})", lambda a: f"1 − tanh²({a})"),
-    _unary("sigmoid", _sigmoid, lambda a: _sigmoid(a) * (1 - _sigmoid(a)), lambda a: f"σ({a})",
-           lambda a: f"σ({a})·(1 − σ({a}))"),
-    _unary("sqrt", np.sqrt, lambda a: 1 / (2 * np.sqrt(a)), lambda a: f"√{p(a)}", lambda a: f"1/(2√{p(a)})",
-           _sqrt_domain),
-    _unary("relu", lambda a: a * (a > 0), lambda a: 1.0 * (a > 0) + 0 * a, lambda a: f"relu({a})",
-           lambda a: f"[{a} > 0]"),
-    _unary("abs", abs, lambda a: np.sign(a) + 0 * a, lambda a: f"|{a}|", lambda a: f"sign({a})"),
+    _unary("exp", np.exp, np.exp, _call("exp"), _call("exp")),
+    _unary("log", np.log, lambda a: 1 / a, _call("ln"), lambda a: F("/", (ONE, a)), _log_domain),
+    _unary("sin", np.sin, np.cos, _call("sin"), _call("cos")),
+    _unary("cos", np.cos, lambda a: -np.sin(a), _call("cos"), lambda a: F("neg", (Call("sin", (a,)),))),
+    _unary("tan", np.tan, lambda a: 1 / np.cos(a) ** 2, _call("tan"),
+           lambda a: F("/", (ONE, F("sq", (Call("cos", (a,)),)))), _tan_domain),
+    _unary("tanh", np.tanh, lambda a: 1 - np.tanh(a) ** 2, _call("tanh"),
+           lambda a: sub(ONE, F("sq", (Call("tanh", (a,)),)))),
+    _unary("sigmoid", _sigmoid, lambda a: _sigmoid(a) * (1 - _sigmoid(a)), _call("sigmoid"),
+           lambda a: mul(Call("sigmoid", (a,)), sub(ONE, Call("sigmoid", (a,))))),
+    _unary("sqrt", np.sqrt, lambda a: 1 / (2 * np.sqrt(a)), _call("sqrt"),
+           lambda a: F("/", (ONE, mul(TWO, Call("sqrt", (a,))))), _sqrt_domain),
+    _unary("relu", lambda a: a * (a > 0), lambda a: 1.0 * (a > 0) + 0 * a, _call("relu"),
+           lambda a: Ind(a, ">", Num(0.0, exact=True))),
+    _unary("abs", abs, lambda a: np.sign(a) + 0 * a, _call("abs"), _call("sign")),
     Op("max", 2, lambda a, b: a if a >= b else b,
        lambda i, v: 1.0 * (v[0] >= v[1]) if i == 0 else 1.0 * (v[1] > v[0]),
-       lambda s: f"max({s[0]}, {s[1]})", lambda i, s: f"[{s[0]} ≥ {s[1]}]" if i == 0 else f"[{s[1]} > {s[0]}]"),
+       lambda s: Call("max", (s[0], s[1])), lambda i, s: Ind(s[0], "≥", s[1]) if i == 0 else Ind(s[1], ">", s[0])),
     Op("min", 2, lambda a, b: a if a <= b else b,
        lambda i, v: 1.0 * (v[0] <= v[1]) if i == 0 else 1.0 * (v[1] < v[0]),
-       lambda s: f"min({s[0]}, {s[1]})", lambda i, s: f"[{s[0]} ≤ {s[1]}]" if i == 0 else f"[{s[1]} < {s[0]}]"),
+       lambda s: Call("min", (s[0], s[1])), lambda i, s: Ind(s[0], "≤", s[1]) if i == 0 else Ind(s[1], "<", s[0])),
 ]}
 
 ALIASES = {"ln": "log"}  # names the expression syntax accepts for an op
@@ -144,4 +151,4 @@ def is_finite(x) -> bool:
     return bool(np.isfinite(x))
 
 
-__all__ = ["OPS", "ALIASES", "Op", "arity_ok", "is_finite", "p"]
+__all__ = ["OPS", "ALIASES", "Op", "arity_ok", "is_finite"]

@@ -9,33 +9,34 @@ start with the same code: the values are bit-for-bit the ones first shown.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
-from .graph import GraphSpec, adjoint, adjoint_terms, arg_names, const_text, node_value
-from .graph_ops import OPS, p
-from .notation import num
+from .formula import Equation, Node, Num, Partial, Ref, TextPrinter, add, group, mul, substitute
+from .graph import GraphSpec, adjoint, adjoint_sym, adjoint_terms, arg_nodes, name_sym, node_value
+from .graph_ops import OPS
 from .stepper import Step
+
+if TYPE_CHECKING:
+    from .protocols import Stepping
 
 FORWARD, REVERSE = "forward", "reverse"
 
 
 @dataclass(frozen=True)
 class GraphStepKey:
-    """Where a step stands; the same fields as a network's StepKey, plus the ``node`` it computes."""
+    """Where a step stands (a :class:`~.protocols.StepKeyLike`) and the ``node`` it computes. A graph
+    has no epochs, examples or layers: its key has no such fields."""
 
     step: int  # 1-based
     phase: str  # forward | reverse
     quantity: str  # value | adjoint
     node: str  # the node's (or input's) name
-    epoch: int = 1
-    example: int | None = None
-    layer: int | None = None
-    group_start: bool = False
-    example_start: bool = False
+
+
+GraphStep = Step[GraphStepKey, float]
 
 
 class GraphSchedule:
@@ -63,18 +64,19 @@ class GraphSchedule:
 class GraphState:
     """What is on the blackboard: each name's value and adjoint, None until its step is done."""
 
-    values: dict  # inputs are known from the start
-    adjoints: dict
+    values: dict[str, float | None]  # inputs are known from the start
+    adjoints: dict[str, float | None]
 
     @classmethod
     def start(cls, spec: GraphSpec) -> "GraphState":
-        values = {name: np.float64(v) for name, v in spec.inputs}
+        values: dict[str, float | None] = {name: np.float64(v) for name, v in spec.inputs}
         values.update({n.name: None for n in spec.nodes})
         return cls(values, {name: None for name in spec.reverse_order})
 
 
 class GraphStepper:
-    """Same shape as :class:`~bptui.core.stepper.Stepper`: forward(), back(), goto(i), position, last."""
+    """Same shape as :class:`~bptui.core.stepper.Stepper` (both are :class:`~.protocols.Stepping`):
+    forward(), back(), goto(i), run_until(stop), position, last."""
 
     def __init__(self, spec: GraphSpec) -> None:
         self.spec = spec
@@ -84,7 +86,7 @@ class GraphStepper:
     def reset(self) -> None:
         self.state = GraphState.start(self.spec)
         self.position = 0  # steps done
-        self.last: Step | None = None
+        self.last: GraphStep | None = None
 
     @property
     def at_end(self) -> bool:
@@ -99,7 +101,7 @@ class GraphStepper:
         """∂output/∂input for every input (None until its step is done)."""
         return {name: self.state.adjoints[name] for name in self.spec.input_names}
 
-    def forward(self) -> Step:
+    def forward(self) -> GraphStep:
         """Do the next step and return it; IndexError after the last one."""
         key = self.schedule.key(self.position)
         self.last = self._apply(key)
@@ -118,14 +120,15 @@ class GraphStepper:
         while self.position < target:
             self.forward()
 
-    def run_until(self, stop) -> list[Step]:
+    def run_until(self, stop: Callable[[GraphStep], bool]) -> list[GraphStep]:
         done = [self.forward()]
         while not stop(done[-1]) and not self.at_end:
             done.append(self.forward())
         return done
 
-    def _apply(self, key: GraphStepKey) -> Step:
+    def _apply(self, key: GraphStepKey) -> GraphStep:
         st = self.state
+        value: float
         if key.phase == FORWARD:
             value = st.values[key.node] = node_value(self.spec.by_name[key.node], st.values)
         else:
@@ -133,46 +136,71 @@ class GraphStepper:
         return Step(key, value)
 
 
+if TYPE_CHECKING:
+    def _steps(stepper: GraphStepper) -> Stepping[GraphStepKey, float]:
+        return stepper  # mypy checks here that a GraphStepper is Stepping
+
+
 # -- equations --------------------------------------------------------------------------------------
-_ATOM = re.compile(r"[\w.]+|\w+\([^()]*\)|\[[^\[\]]*\]")
+def _known(x: float | None) -> float:
+    """A value the step being written has already computed."""
+    assert x is not None
+    return float(x)
 
 
-def factor(text: str) -> str:
-    """A local derivative as a factor: ``cos(b)`` stays, ``−a/b²`` becomes ``(−a/b²)``."""
-    return text if _ATOM.fullmatch(text) else f"({text})"
+def value_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
+    """``a = x·z = 2·3 = 6``: a node's op on its arguments' names, then on their values."""
+    node = spec.by_name[name]
+    op = OPS[node.op]
+    args = arg_nodes(node)
+    env: dict = {name_sym(a): state.values[a] for a in node.args if isinstance(a, str)}
+    numbers: dict = {name_sym(a): Num(_known(state.values[a]), Ref("value", node=a))
+                     for a in node.args if isinstance(a, str)}
+    rhs = op.tree(args)
+    value = state.values[name]
+    return Equation(name_sym(name), (rhs, substitute(rhs, numbers), Num(_known(value), Ref("value", node=name))),
+                    bindings=env)
 
 
-def _signed_sum(values: list, digits: int) -> str:
-    text = num(values[0], digits)
-    for v in values[1:]:
-        text += f" − {num(-v, digits)}" if v < 0 else f" + {num(v, digits)}"
-    return text
+def adjoint_equation(spec: GraphSpec, state: GraphState, name: str) -> Equation:
+    """``g_b = g_e·(−a/b²) + g_c·cos(b) = … = −12.36``: the sum over ``name``'s consumers of the
+    consumer's adjoint times the local derivative, with the numbers, each term's value, the sum."""
+    value = state.adjoints[name]
+    result = Num(_known(value), Ref("adjoint", node=name))
+    lhs = adjoint_sym(name)
+    if name == spec.output:
+        top = Partial(name_sym(name), name_sym(name))
+        return Equation(lhs, (top, result), bindings={top: 1.0})
+    terms = adjoint_terms(spec, state.values, state.adjoints, name)
+    if not terms:
+        return Equation(lhs, (result,), note=f"{name} is not used")
+    symbolic: list[Node] = []
+    env: dict = {}
+    numbers: dict = {}
+    for t in terms:
+        node = spec.by_name[t.consumer]
+        args = arg_nodes(node)
+        symbolic.append(mul(adjoint_sym(t.consumer), group(OPS[node.op].dtree(t.arg, args))))
+        env[adjoint_sym(t.consumer)] = t.adjoint
+        numbers[adjoint_sym(t.consumer)] = Num(float(t.adjoint), Ref("adjoint", node=t.consumer))
+        for a in node.args:
+            if isinstance(a, str):
+                env[name_sym(a)] = state.values[a]
+                numbers[name_sym(a)] = Num(_known(state.values[a]), Ref("value", node=a))
+    rhs = add(*symbolic)
+    forms: list[Node] = [rhs, substitute(rhs, numbers)]
+    if len(terms) > 1:
+        forms.append(add(*[Num(float(t.value), means=term) for t, term in zip(terms, symbolic)]))
+    return Equation(lhs, (*forms, result), bindings=env)
+
+
+def graph_equations(spec: GraphSpec, state: GraphState, step: Step) -> tuple[Equation, ...]:
+    key = step.key
+    if key.phase == FORWARD:
+        return (value_equation(spec, state, key.node),)
+    return (adjoint_equation(spec, state, key.node),)
 
 
 def graph_equation(spec: GraphSpec, state: GraphState, step: Step, digits: int = 4) -> str:
-    """The step's equation as the lecture writes it, with the numbers filled in."""
-    key = step.key
-    name = key.node
-
-    def numbers(node) -> list[str]:
-        return [num(state.values[a], digits) if isinstance(a, str) else const_text(a) for a in node.args]
-
-    if key.phase == FORWARD:
-        node = spec.by_name[name]
-        op = OPS[node.op]
-        return f"{name} = {op.text(arg_names(node))} = {op.text(numbers(node))} = {num(step.value, digits)}"
-    if name == spec.output:
-        return f"g_{name} = ∂{name}/∂{name} = 1"
-    terms = adjoint_terms(spec, state.values, state.adjoints, name)
-    if not terms:
-        return f"g_{name} = 0 ({name} is not used)"
-    symbolic, filled = [], []
-    for t in terms:
-        node = spec.by_name[t.consumer]
-        d = OPS[node.op].dtext
-        symbolic.append(f"g_{t.consumer}·{factor(d(t.arg, arg_names(node)))}")
-        filled.append(f"{p(num(t.adjoint, digits))}·{factor(d(t.arg, numbers(node)))}")
-    text = f"g_{name} = {' + '.join(symbolic)} = {' + '.join(filled)}"
-    if len(terms) > 1:
-        text += f" = {_signed_sum([t.value for t in terms], digits)}"
-    return f"{text} = {num(step.value, digits)}"
+    """The step's equation as the lecture writes it, with the numbers filled in (text)."""
+    return TextPrinter(digits).equation(graph_equations(spec, state, step)[0])

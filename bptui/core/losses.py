@@ -1,7 +1,11 @@
-"""Per-example losses ℓ^(n) and the base case of backprop, δ^(L) = ∂ℓ/∂s^(L).
+"""Per-example losses ℓ⁽ⁿ⁾ and the base case of backprop, δ⁽ᴸ⁾ = ∂ℓ/∂s⁽ᴸ⁾: the one table of them.
 
 Arrays are column vectors or batches of columns (one column per example); ``value`` sums over
-the output units and returns one number per column.
+the output units and returns one number per column. Each loss also states how the lecture writes
+it (``formula``: a tree over the output units k, see :mod:`bptui.core.formula`) and the numbers of
+one example filled in (``terms``); cross-entropy's form depends on the output layer (binary with
+sigmoid outputs, categorical with softmax). Adding a loss is one entry here; the schema's enum is
+checked against this table by a test.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .activations import Activation, softmax_vjp
+from .formula import HALF, ONE, TWO, Call, Node, Num, Op, Ref, Sum, Sym, add, mul, sub
 
 
 def _squared_grad(o: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
@@ -21,9 +26,29 @@ def _squared_grad(o: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
 @dataclass(frozen=True)
 class Loss:
     name: str
-    text: str  # ℓ as the lecture writes it, "{o}" and "{y}" are filled in
     value: Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]
     grad_o: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # ∂ℓ/∂o, None when δ is taken from s directly
+    # ℓ written over the units k, from the symbols o_k, y_k, and the output activation's name
+    formula: Callable[[Node, Node, str], Node]
+    # ∂ℓ/∂o⁽ᴸ⁾ written from the vectors o, y (for the squared losses: 2(o − y), (o − y))
+    grad_formula: Callable[[Node, Node], Node] | None = None
+
+    def terms(self, o: np.ndarray, y: np.ndarray, act: str, L: int) -> Node:
+        """ℓ with one example's numbers: o_k (the board's) and y_k filled in."""
+        ok = [Num(float(o[k]), Ref("o", L, (k,))) for k in range(len(o))]
+        yk = [Num(float(y[k]), Ref("y", None, (k,))) for k in range(len(y))]
+        if self.name == "cross_entropy":
+            parts: list[Node] = []
+            for o_k, y_k in zip(ok, yk):
+                if y_k.value != 0:
+                    log = Call("log", (o_k,))
+                    parts.append(log if y_k.value == 1 else mul(y_k, log))
+                if act == "sigmoid" and y_k.value != 1:
+                    log = Call("log", (sub(ONE, o_k),))
+                    parts.append(log if y_k.value == 0 else mul(sub(ONE, y_k), log))
+            return Op("neg", (add(*parts),)) if parts else Num(0.0, exact=True)
+        body = add(*[Op("sq", (sub(o_k, y_k),)) for o_k, y_k in zip(ok, yk)])
+        return mul(HALF, body) if self.name == "half_squared" else body
 
 
 def _squared_value(s, o, y, act, scale=1.0):
@@ -39,19 +64,23 @@ def _ce_value(s, o, y, act):
     return (y * np.logaddexp(0.0, -s) + (1.0 - y) * np.logaddexp(0.0, s)).sum(axis=0)
 
 
+def _squared_formula(o: Node, y: Node, act: str) -> Node:
+    return Sum("k", Op("sq", (sub(o, y),)))
+
+
+def _ce_formula(o: Node, y: Node, act: str) -> Node:
+    if act == "softmax":
+        return Op("neg", (Sum("k", mul(y, Call("log", (o,)))),))
+    return Op("neg", (Sum("k", add(mul(y, Call("log", (o,))), mul(sub(ONE, y), Call("log", (sub(ONE, o),))))),))
+
+
 LOSSES: dict[str, Loss] = {
-    "squared": Loss(
-        "squared", "Σ_k ({o}_k − y_k)²",
-        _squared_value, lambda o, y: _squared_grad(o, y, 2.0),
-    ),
-    "half_squared": Loss(
-        "half_squared", "½ Σ_k ({o}_k − y_k)²",
-        lambda s, o, y, act: _squared_value(s, o, y, act, 0.5), lambda o, y: _squared_grad(o, y, 1.0),
-    ),
-    "cross_entropy": Loss(
-        "cross_entropy", "−Σ_k y_k log {o}_k",
-        _ce_value, None,
-    ),
+    "squared": Loss("squared", _squared_value, lambda o, y: _squared_grad(o, y, 2.0), _squared_formula,
+                    lambda o, y: mul(TWO, sub(o, y))),
+    "half_squared": Loss("half_squared", lambda s, o, y, act: _squared_value(s, o, y, act, 0.5),
+                         lambda o, y: _squared_grad(o, y, 1.0),
+                         lambda o, y, act: mul(HALF, _squared_formula(o, y, act)), lambda o, y: sub(o, y)),
+    "cross_entropy": Loss("cross_entropy", _ce_value, None, _ce_formula),
 }
 
 
@@ -65,3 +94,6 @@ def output_delta(loss: Loss, act: Activation, alpha: float, s: np.ndarray, o: np
     if act.name == "softmax":
         return softmax_vjp(o, g)
     return g * act.df(s, o, alpha)
+
+
+__all__ = ["LOSSES", "Loss", "output_delta", "Sym"]

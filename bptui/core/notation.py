@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 _SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
-_SUB = str.maketrans("0123456789+-an", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₙ")
+_SUB = str.maketrans("0123456789+-ank", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₙₖ")
 
 
 def sup(l: int | str) -> str:
@@ -18,10 +18,15 @@ def sub(*indices: int | str) -> str:
 
 
 def num(x: float, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits, a real minus sign, no ``-0``."""
+    """A number with ``digits`` significant digits, a real minus sign, no ``-0``; ∞, −∞ and nan
+    for values that are not finite."""
     x = float(x)
     if x == 0:
         return "0"
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "∞" if x > 0 else "−∞"
     text = f"{x:.{digits}g}"
     return text.replace("-", "−")
 

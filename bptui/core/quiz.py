@@ -13,11 +13,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .explain import Cell, Explanation, explain
-from .notation import mat, num, sup, vec
+from .formula import Equation, Ref, TextPrinter
+from .formula import hide as formula_hide
+from .notation import sup
+from .protocols import StepKeyLike
 
 DEFAULT_REL = 1e-3
 DEFAULT_ABS = 1e-6
@@ -66,7 +70,7 @@ def parse_answer(text: str) -> float:
 class Question:
     """One asked number: the step (already done), the cell, the equation with ``?`` in its place."""
 
-    key: object  # the step's StepKey or GraphStepKey
+    key: StepKeyLike  # the step's StepKey or GraphStepKey
     cell: Cell
     symbol: str  # the asked number's name: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b …
     equation: str  # the step's equation, the asked number shown as "?"
@@ -101,7 +105,7 @@ class Score:
 # -- which number to ask for ------------------------------------------------------------------------
 def candidates(spec, key) -> list[Cell]:
     """Every cell a step produced (without the constant bias entry of a hidden o⁽ˡ⁾)."""
-    if getattr(key, "node", None) is not None:
+    if getattr(key, "node", None) is not None:  # a graph's step key names its node
         return [Cell(key.quantity, node=key.node)]
     q, l = key.quantity, key.layer
     if q == "loss":
@@ -122,50 +126,44 @@ def choose(spec, key, seed: int = 0) -> Cell:
 
 def _index(spec, cell: Cell):
     """Where ``cell`` sits in the step's value array."""
-    b = cell.unit
+    b, l = cell.unit, cell.layer
+    assert b is not None and l is not None
     if cell.quantity in ("G", "W"):
         return (b - 1, cell.column)
-    if cell.quantity == "o" and cell.layer < spec.L:
+    if cell.quantity == "o" and l < spec.L:
         return b
     return b - 1
 
 
-def _masked(value: np.ndarray, index, digits: int) -> str | None:
-    """The value as :func:`~bptui.core.notation.vec`/``mat`` writes it, with ``?`` at ``index``;
-    None when that entry would be elided."""
-    def row(v, hide, limit):
-        if len(v) > limit:
-            return None
-        return "[" + ", ".join("?" if i == hide else num(x, digits) for i, x in enumerate(v)) + "]"
-
-    if value.ndim == 1:
-        return row(value, index, 8)
-    r, c = index
-    if len(value) > 6:
-        return None
-    rows = [row(v, c if i == r else -1, 6) for i, v in enumerate(value)]
-    return None if None in rows else "[" + ", ".join(rows) + "]"
+def ref(spec, cell: Cell) -> Ref:
+    """The board number ``cell`` names, as the formula trees refer to it."""
+    if cell.node is not None:
+        return Ref(cell.quantity, node=cell.node)
+    if cell.quantity == "loss":
+        return Ref("loss")
+    index = _index(spec, cell)
+    return Ref(cell.quantity, cell.layer, index if isinstance(index, tuple) else (index,))
 
 
 def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
-    """The step's equation with the number ``cell`` replaced by ``?``."""
-    spec = stepper.spec
-    if getattr(spec, "kind", "network") == "graph":
-        from .graph_stepper import graph_equation
-
-        eq = graph_equation(spec, stepper.state, step, digits)
-        shown = num(step.value, digits)
-        return eq[: -len(shown)] + "?" if eq.endswith(shown) else f"{eq.rsplit(' = ', 1)[0]} = ?"
-    from .equations import step_equation
-
-    eq = step_equation(stepper, step, digits)
+    """The step's equations with the number ``cell`` shown as ``?`` wherever it stands (for the
+    loss, ℓ_D's new value too, which would give it away)."""
+    refs = {ref(stepper.spec, cell)}
     if cell.quantity == "loss":
-        return eq[: eq.rindex(f" = {num(step.value, digits)};")] + " = ?;   ℓ_D = ℓ_D + ?"
-    value = np.asarray(step.value)
-    shown = vec(value, digits) if value.ndim == 1 else mat(value, digits)
-    masked = _masked(value, _index(spec, cell), digits)
-    head = eq[: -len(shown)] if eq.endswith(shown) else eq.rsplit(" = ", 1)[0] + " = "
-    return head + (masked if masked is not None else "?   (too big to show; the asked entry is hidden)")
+        refs.add(Ref("loss_D"))
+    printer = TextPrinter(digits)
+    return ";   ".join(printer.equation(formula_hide(eq, refs)) for eq in equations_of(stepper, step))
+
+
+def equations_of(stepper, step) -> tuple[Equation, ...]:
+    """The equations of a step just done, for a network or a graph."""
+    if stepper.spec.kind == "graph":
+        from .graph_stepper import graph_equations
+
+        return graph_equations(stepper.spec, stepper.state, step)
+    from .equations import step_equations
+
+    return step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
 
 
 def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4) -> Question:
@@ -193,17 +191,17 @@ class Quiz:
 
     def __init__(self, spec, tolerance: Tolerance = Tolerance(), seed: int = 0, steps: int | None = None,
                  digits: int = 4) -> None:
-        if getattr(spec, "kind", "network") == "graph":
+        if spec.kind == "graph":
             from .graph_stepper import GraphStepper
 
-            self.stepper = GraphStepper(spec)
+            self.stepper: Any = GraphStepper(spec)
         else:
             from .stepper import Stepper
 
             self.stepper = Stepper(spec)
         self.spec, self.tolerance, self.seed, self.digits = spec, tolerance, seed, digits
         self.total = len(self.stepper.schedule) if steps is None else steps
-        if getattr(spec, "kind", "network") == "graph":
+        if spec.kind == "graph":
             self.total = min(self.total, len(self.stepper.schedule))
         self.score = Score()
 

@@ -38,6 +38,35 @@ class StepKey:
     epoch_start: bool = False  # the first step of an epoch (ℓ_D is zeroed before it)
 
 
+@dataclass(frozen=True, eq=False)
+class Follows:
+    """What an update follows: all N examples, example n, or mini-batch k of M (one update group)."""
+
+    N: int  # examples in the data
+    indices: np.ndarray  # the group's 0-based examples, in the order they are stepped (a read-only view)
+    group: int  # 1-based group within the epoch
+    n_groups: int
+    group_size: int  # examples per group (the last one may have fewer)
+
+    @property
+    def examples(self) -> tuple[int, ...]:
+        """The group's 1-based examples, in the order they are stepped."""
+        return tuple(int(n) + 1 for n in self.indices)
+
+    @property
+    def first(self) -> int:
+        """The group's first example (1-based)."""
+        return int(self.indices[0]) + 1
+
+    def text(self, preposition: str = "after") -> str:
+        """``after all 4 examples``, ``after example 3``, ``after mini-batch 2 of 5``."""
+        if self.group_size == 1:
+            return f"{preposition} example {self.first}"
+        if self.n_groups == 1:
+            return f"{preposition} all {self.N} examples"
+        return f"{preposition} mini-batch {self.group} of {self.n_groups}"
+
+
 def example_block(L: int) -> list[tuple[str, str, int | None]]:
     """The (phase, quantity, layer) of one example's steps, forward then loss then backward."""
     block: list[tuple[str, str, int | None]] = []
@@ -94,7 +123,9 @@ class Schedule:
     def order(self, epoch: int) -> np.ndarray:
         """The 0-based examples of a 1-based ``epoch`` in the order the steps visit them."""
         if self._order is None or self._order[0] != epoch:
-            self._order = (epoch, epoch_order(self.N, epoch, self.shuffle_seed))
+            order = epoch_order(self.N, epoch, self.shuffle_seed)
+            order.flags.writeable = False  # handed out as views (Follows.indices)
+            self._order = (epoch, order)
         return self._order[1]
 
     def key(self, i: int) -> StepKey:
@@ -112,6 +143,17 @@ class Schedule:
                            group_start=offset == 0, example_start=j == 0, group=g + 1, epoch_start=r == 0)
         layer = offset - size * self.per_example + 1
         return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer, group=g + 1)
+
+    def follows(self, epoch: int, group: int) -> Follows:
+        """The examples of update group ``group`` of a 1-based ``epoch``: what its update follows."""
+        a = (group - 1) * self.group_size
+        return Follows(self.N, self.order(epoch)[a:a + self.group_size], group, self.n_groups, self.group_size)
+
+    def group_start(self, i: int) -> int:
+        """The 0-based position of the first step of the update group that step ``i`` belongs to."""
+        epoch, r = divmod(i, self.steps_per_epoch)
+        g = min(r // self.full_group_steps, self.n_groups - 1)
+        return epoch * self.steps_per_epoch + g * self.full_group_steps
 
     def steps(self, epochs: int = 1) -> Iterator[StepKey]:
         for i in range(epochs * self.steps_per_epoch):

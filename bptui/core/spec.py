@@ -6,7 +6,7 @@ import copy
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -20,8 +20,8 @@ from .optim import Optimizer
 from .schedule import group_size_for
 
 DEFAULT_ACTIVATION = "sigmoid"
-DEFAULT_INIT = {"seed": 0, "scale": 0.5}
-DEFAULT_TRAINING = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
+DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
+DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
 # What a network may ask of memory, checked before anything is allocated (README: "Sizes"). The
 # schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
@@ -81,6 +81,8 @@ class NetworkSpec:
     shuffle_seed: int | None = None
     input_shift: np.ndarray | None = None  # standardised inputs are (x − shift) / scale
     input_scale: np.ndarray | None = None
+
+    kind: ClassVar[Literal["network"]] = "network"  # a GraphSpec's is "graph": ``spec.kind`` tells them apart
 
     @property
     def group_size(self) -> int:
@@ -197,10 +199,11 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
                 i, k = bad[0]
                 raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
 
-    training = {**DEFAULT_TRAINING, **doc.get("training", {})}
+    training: dict[str, Any] = {**DEFAULT_TRAINING, **doc.get("training", {})}
     update, batch_size = training["update"], None
     if isinstance(update, dict):
-        update, batch_size = "mini_batch", int(update["batch_size"])
+        batch_size = int(update["batch_size"])
+        update = "mini_batch"
     optimizer = Optimizer(
         name=training.get("optimizer", "sgd"),
         learning_rate=float(training["learning_rate"]),
@@ -240,12 +243,12 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str) -> DataSe
     if "generator" in data:
         opts = {**GENERATOR_DEFAULTS, **data}
         name = opts["generator"]
-        n_in, n_out = generator_shape(name)
+        n_in, n_outs = generator_shape(name)
         if widths[0] != n_in:
             raise SpecError(f"{name} gives {n_in} input{'s' * (n_in > 1)}, but layers[0] has {widths[0]} units",
                             place="data.generator")
-        if widths[-1] not in n_out:
-            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_out))} output unit(s), "
+        if widths[-1] not in n_outs:
+            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
                             f"but layers[{L}] has {widths[-1]}", place="data.generator")
         _check_examples(int(opts["n"]), widths, "data.n")
         X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])

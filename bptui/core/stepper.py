@@ -11,13 +11,19 @@ the replay a step back can cost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
 from . import optim
 from .network import Network
-from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Schedule, StepKey
-from .spec import NetworkSpec
+from .notation import num, sub, sup
+from .protocols import K, V
+from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
+from .spec import DEFAULT_INIT, NetworkSpec
+
+if TYPE_CHECKING:
+    from .protocols import Stepping
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -25,23 +31,41 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _known(a: np.ndarray | None) -> np.ndarray:
+    """A value the schedule has computed by the time a step reads it (s before o, o before ℓ, …)."""
+    if a is None:  # pragma: no cover - the step order rules it out
+        raise RuntimeError("a step read a value its schedule has not computed yet")
+    return a
+
+
+def _layer(key: StepKey) -> int:
+    if key.layer is None:  # pragma: no cover - only the loss step has no layer
+        raise ValueError(f"step {key.step} ({key.quantity}) has no layer")
+    return key.layer
+
+
+# W⁽⁰⁾ and G⁽⁰⁾ do not exist: index 0 of those lists holds this empty matrix, so that W[l] is W⁽ˡ⁾
+NO_LAYER = _ro(np.zeros((0, 0)))
+
+
 @dataclass
 class State:
     """Everything on the lecture's blackboard at one moment (l indexes the lists directly)."""
 
-    W: list  # W[l] for l = 1..L (index 0 unused)
-    G: list  # G[l]
+    W: list[np.ndarray]  # W[l] for l = 1..L (index 0: NO_LAYER)
+    G: list[np.ndarray]  # G[l]
     loss_D: float = 0.0  # ℓ_D so far in this epoch
-    s: list = field(default_factory=list)  # s[l], None until computed for this example
-    o: list = field(default_factory=list)  # o[0] = [1, x] … o[L]
-    delta: list = field(default_factory=list)
+    s: list[np.ndarray | None] = field(default_factory=list)  # s[l], None until computed for this example
+    o: list[np.ndarray | None] = field(default_factory=list)  # o[0] = [1, x] … o[L]
+    delta: list[np.ndarray | None] = field(default_factory=list)
     loss: float | None = None  # ℓ⁽ⁿ⁾ of the current example
     x: np.ndarray | None = None
     y: np.ndarray | None = None
-    opt: list = field(default_factory=list)  # opt[l]: layer l's optimizer state (velocity, moments)
+    # opt[l]: layer l's optimizer state (velocity, moments); opt[0] is an empty OptState
+    opt: list[optim.OptState] = field(default_factory=list)
     # updates[l]: (the update Step that last wrote W[l], the G[l] it used), None before the first one;
     # kept so an explanation can show the last update of any weight with its exact numbers
-    updates: list = field(default_factory=list)
+    updates: list[tuple[NetworkStep, np.ndarray] | None] = field(default_factory=list)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
@@ -49,17 +73,232 @@ class State:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One executed step: where it stands, the value it produced and the value it replaced."""
+class Step(Generic[K, V]):
+    """One executed step: where it stands, the value it produced and the value it replaced.
 
-    key: StepKey
-    value: object  # ndarray, or float for the loss
-    before: object = None  # G before the increment, W before the update
+    Generic in its key and value: a network's steps are :data:`NetworkStep`, a graph's
+    ``Step[GraphStepKey, float]``."""
+
+    key: K
+    value: V  # a network's: ndarray, or float for the loss; a graph's: float
+    before: np.ndarray | None = None  # G before the increment, W before the update
     opt_before: optim.OptState | None = None  # update steps: the optimizer state before …
     opt: optim.OptState | None = None  # … and after the update
 
 
+NetworkStep = Step[StepKey, Union[np.ndarray, float]]
+
+
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields, not positions
+class Position:
+    """Where the stepper stands: the one account of it that every view reads.
+
+    When a step's values are on the board, it describes that step (``phase`` is its phase and
+    ``example`` the example whose s, o, δ are shown; during the updates, the group's last example).
+    When none is (step 0, and the first step history can revisit after an edit), ``phase`` is
+    ``"start"`` and it names what comes next: the epoch, the example and its x and y, in the epoch's
+    (possibly shuffled) order.
+    """
+
+    step: int  # steps done since the start
+    epoch: int  # 1-based
+    step_in_epoch: int  # steps done in this epoch: 0 at its start … steps_per_epoch at its end
+    steps_per_epoch: int
+    phase: str  # forward | loss | backward | update, or "start"
+    example: int  # 1-based example on the board (or next, at the start)
+    x: np.ndarray
+    y: np.ndarray
+    next: StepKey  # the step the next keypress does
+    follows: Follows  # the update group the example belongs to: what its update follows
+    group_done: bool  # G holds the whole group's gradient and none of its updates has been made
+    at_floor: bool  # history cannot go further back from here
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the weights of a reset came from: the network file, its seeded ``init``, training with
+    ``t`` (``epochs`` this run, ``total`` since the file's weights) or weights given otherwise."""
+
+    kind: Literal["file", "init", "trained", "given"]
+    source: str = ""
+    seed: int | None = None
+    scale: float | None = None
+    epochs: int = 0
+    total: int = 0
+    optimizer: optim.Optimizer | None = None
+
+    @staticmethod
+    def of_spec(spec: NetworkSpec) -> "Origin":
+        if "weights" in spec.raw or not spec.raw:
+            return Origin("file", spec.source)
+        init = {**DEFAULT_INIT, **spec.raw.get("init", {})}
+        return Origin("init", spec.source, int(init["seed"]), float(init["scale"]))
+
+    def text(self) -> str:
+        """What the weights' starting value is, after ``w = 0.1: ``."""
+        if self.kind == "file":
+            return f"its value in the network file{' ' + self.source if self.source else ''}"
+        if self.kind == "init":
+            return (f"drawn by the file's init: uniform in [−{num(self.scale or 0)}, {num(self.scale or 0)}] "
+                    f"from numpy.random.default_rng({self.seed})")
+        if self.kind == "trained":
+            opt = self.optimizer or optim.Optimizer()
+            total = f"; {self.total} since the file's weights" if self.total != self.epochs else ""
+            return (f"after training with t for {self.epochs} epoch{'s' if self.epochs != 1 else ''} "
+                    f"({opt.name}, η = {num(opt.learning_rate)}{total}), from the weights on screen then")
+        return "the weights the stepper was started with"
+
+
+def weight_name(l: int, row: int, col: int) -> str:
+    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias)."""
+    return f"w{sub(row + 1, col)}{sup(l)}"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A weight typed in by hand and what the stepper did with it.
+
+    ``start`` is the position it took effect from (the start of its update group: the group restarted
+    there when the edit was made inside it, ``at`` > ``start``); ``old`` is the value it replaced there.
+    """
+
+    layer: int
+    row: int  # 0-based array indices of W⁽ˡ⁾
+    col: int
+    old: float  # the value at ``start``, which the edit replaced
+    new: float
+    shown: float  # the value on screen when the edit was made (differs after an undone update)
+    at: int  # the position the edit was made at
+    start: int  # the position it takes effect from, an update-group boundary
+    epoch: int  # the epoch of the group it starts
+    step_in_epoch: int  # ``start`` within that epoch
+    follows: Follows  # the group that starts (or restarts) with it
+    undone: tuple[int, ...] = ()  # the layers whose update in the group was undone
+
+    @property
+    def name(self) -> str:
+        return weight_name(self.layer, self.row, self.col)
+
+    @property
+    def restarted(self) -> bool:
+        return self.at > self.start
+
+    def equation(self, digits: int = 4) -> str:
+        """``w₁,₀⁽¹⁾ ← 0.3 (edited; was 0.1)``"""
+        return f"{self.name} ← {num(self.new, digits)} (edited; was {num(self.old, digits)})"
+
+    def group_text(self) -> str:
+        """The group the edit starts: ``epoch 2``, ``mini-batch 2``, ``example 3``."""
+        f = self.follows
+        if f.group_size == 1:
+            return f"example {f.first}"
+        if f.n_groups == 1:
+            return f"epoch {self.epoch}"
+        return f"mini-batch {f.group}"
+
+    def text(self, digits: int = 4) -> str:
+        """What happened, for the message line."""
+        name, new, first = self.name, num(self.new, digits), self.follows.first
+        f = self.follows
+        if not self.restarted:
+            group = self.group_text() + ("" if f.group_size == 1 else f" (example {first})")
+            return (f"{name} = {new} (was {num(self.old, digits)}): in effect at once; the next step starts "
+                    f"{group} with it. Earlier steps can no longer be revisited.")
+        if f.group_size == 1:
+            what = f"example {first} starts again from its first step, so its G and ℓ_D"
+        else:
+            what = f"{self.group_text()} restarts at its first example, example {first}, so G and ℓ_D"
+        undone = ""
+        if self.undone:
+            layers = ", ".join(f"W{sup(l)}" for l in self.undone)
+            undone = (f"; its update{'s' if len(self.undone) > 1 else ''} of {layers} "
+                      f"{'are' if len(self.undone) > 1 else 'is'} undone ({name} was {num(self.shown, digits)} after "
+                      f"{'them' if len(self.undone) > 1 else 'it'}, {num(self.old, digits)} before)")
+        return (f"{name} = {new}: {what} follow from the new weight{undone}. "
+                f"Earlier steps can no longer be revisited.")
+
+
+@dataclass(frozen=True, eq=False)
+class Provenance:
+    """Where the value of one weight comes from: the reset's ``origin`` (file, init, training), an
+    ``edit``, or an ``update`` step (with the G it used)."""
+
+    layer: int
+    row: int
+    col: int
+    value: float
+    kind: Literal["file", "init", "trained", "given", "edit", "update"]
+    origin: Origin | None = None
+    edit: Edit | None = None
+    update: Step | None = None
+    G: np.ndarray | None = None  # the G⁽ˡ⁾ the update used
+    optimizer: optim.Optimizer | None = None
+    follows: Follows | None = None  # what the update followed
+    step_in_epoch: int = 0  # the update step within its epoch
+
+    def text(self, digits: int = 4) -> str:
+        """One line in the lecture's notation: where the weight's value comes from, with its numbers."""
+        w, value = weight_name(self.layer, self.row, self.col), num(self.value, digits)
+        if self.kind == "edit" and self.edit is not None:
+            e = self.edit
+            where = f"step {e.step_in_epoch} of epoch {e.epoch}"
+            how = (f"; {e.group_text()} restarted there with it" if e.restarted else "")
+            return f"{w} = {value}: edited by hand (was {num(e.old, digits)}), in effect from {where}{how}"
+        if self.kind == "update" and self.update is not None:
+            return self._update_text(w, digits)
+        return f"{w} = {value}: {(self.origin or Origin('given')).text()}"
+
+    def _update_text(self, w: str, digits: int) -> str:
+        step, opt, G = self.update, self.optimizer or optim.Optimizer(), self.G
+        assert step is not None and G is not None
+        i = (self.row, self.col)
+        w0 = float(step.before[i])  # type: ignore[index]
+        g = float(optim.regularised(step.before, G, opt.l2)[i])  # type: ignore[arg-type]
+        b, a, l = self.row + 1, self.col, self.layer
+        Gs = f"G{sub(b, a)}{sup(l)}"
+        follows = f", {self.follows.text()}" if self.follows is not None else ""
+        head = f"{w} = {num(self.value, digits)}: set by the update at step {self.step_in_epoch} of epoch {step.key.epoch}{follows}"
+        lines = []
+        gs = Gs
+        if opt.l2 and a:
+            gs = f"g{sub(b, a)}"
+            lines.append(f"{gs} = {Gs} + 2λ {w} = {_p(G[i], digits)} + {num(2 * opt.l2, digits)}·{_p(w0, digits)} "
+                         f"= {num(g, digits)}")
+        eta = num(opt.learning_rate, digits)
+        if opt.name == "momentum":
+            v0, v1 = float(step.opt_before.v[i]), float(step.opt.v[i])  # type: ignore[union-attr,index]
+            v = f"v{sub(b, a)}"
+            lines.append(f"{v} ← μ {v} + {gs} = {num(opt.momentum, digits)}·{_p(v0, digits)} + {_p(g, digits)} "
+                         f"= {num(v1, digits)}")
+            lines.append(f"{w} ← {w} − η {v} = {_p(w0, digits)} − {eta}·{_p(v1, digits)} = {num(self.value, digits)}")
+        elif opt.name == "adam":
+            t = step.opt.t  # type: ignore[union-attr]
+            m1, v1 = float(step.opt.m[i]), float(step.opt.v[i])  # type: ignore[union-attr,index]
+            m_hat, v_hat = m1 / (1.0 - opt.beta1**t), v1 / (1.0 - opt.beta2**t)
+            m0, v0 = float(step.opt_before.m[i]), float(step.opt_before.v[i])  # type: ignore[union-attr,index]
+            b1, b2 = opt.beta1, opt.beta2
+            m, v = f"m{sub(b, a)}", f"v{sub(b, a)}"
+            lines.append(f"{m} ← β₁ {m} + (1 − β₁) {gs} = {num(b1, digits)}·{_p(m0, digits)} + "
+                         f"{num(1 - b1, digits)}·{_p(g, digits)} = {num(m1, digits)}")
+            lines.append(f"{v} ← β₂ {v} + (1 − β₂) {gs}² = {num(b2, digits)}·{_p(v0, digits)} + "
+                         f"{num(1 - b2, digits)}·{_p(g, digits)}² = {num(v1, digits)}")
+            lines.append(f"m̂ = {m} / (1 − β₁ᵗ) = {num(m_hat, digits)}, v̂ = {v} / (1 − β₂ᵗ) = {num(v_hat, digits)}   (t = {t})")
+            lines.append(f"{w} ← {w} − η m̂ / (√v̂ + ε) = {_p(w0, digits)} − {eta}·{_p(m_hat, digits)} / "
+                         f"(√{_p(v_hat, digits)} + {num(opt.eps, digits)}) = {num(self.value, digits)}")
+        else:
+            lines.append(f"{w} ← {w} − η {gs} = {_p(w0, digits)} − {eta}·{_p(g, digits)} = {num(self.value, digits)}")
+        return "\n".join([head] + ["  " + line for line in lines])
+
+
+def _p(x: float, digits: int) -> str:
+    """A number as a factor: negative ones in parentheses."""
+    text = num(x, digits)
+    return f"({text})" if text.startswith("−") else text
+
+
 class Stepper:
+    """A network's stepper (see the module's docstring); satisfies :class:`~.protocols.Stepping`."""
+
     def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
         self.spec = spec
         self.net = Network(spec)
@@ -68,22 +307,27 @@ class Stepper:
         self.reset()
 
     # -- state ------------------------------------------------------------------------------------
-    def reset(self, weights=None, opt=None) -> None:
+    def reset(self, weights: Sequence[np.ndarray] | None = None,
+              opt: Sequence[optim.OptState] | None = None, origin: Origin | None = None) -> None:
         """Back to step 0 with the file's weights (or ``weights``, and optimizer state ``opt``, one
-        per layer, as ``train`` returns them); history is forgotten."""
+        per layer, as ``train`` returns them, which came from ``origin``); history is forgotten."""
         L = self.spec.L
-        W = [None] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
-        G = [None] + [_ro(np.zeros_like(w)) for w in W[1:]]
+        W = [NO_LAYER] + [_ro(np.array(w, dtype=float)) for w in (weights or self.spec.weights)]
+        G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in W[1:]]
         if opt is None:
-            opt = [None] + [self.spec.optimizer.init(w) for w in W[1:]]
+            states = [optim.OptState()] + [self.spec.optimizer.init(w) for w in W[1:]]
         else:  # copied and read-only, like every array the stepper holds
-            opt = [None] + [optim.OptState(o.t, *(None if a is None else _ro(np.array(a, dtype=float)) for a in (o.m, o.v)))
-                            for o in opt]
-        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=opt,
+            states = [optim.OptState()] + [
+                optim.OptState(o.t, *(None if a is None else _ro(np.array(a, dtype=float)) for a in (o.m, o.v)))
+                for o in opt]
+        self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=states,
                            updates=[None] * (L + 1))
+        self.origin = origin if origin is not None else (Origin.of_spec(self.spec) if weights is None else Origin("given"))
+        self.edits: dict[tuple[int, int, int], Edit] = {}  # the latest edit of each weight since the reset
+        self.floor_edits: list[Edit] = []  # the edits that put history's floor where it is
         self.position = 0  # steps done; the next step is schedule.key(position)
         self.floor = 0  # history starts here (moves forward when a weight is edited)
-        self.last: Step | None = None
+        self.last: NetworkStep | None = None
         self._stride = 1  # keep checkpoints at boundaries whose number is a multiple of this
         self._checkpoints: dict[int, State] = {}
         self._latest: tuple[int, State] | None = None
@@ -98,7 +342,7 @@ class Stepper:
         return self.state.W[1:]
 
     # -- moving -----------------------------------------------------------------------------------
-    def forward(self) -> Step:
+    def forward(self) -> NetworkStep:
         """Do the next step of the schedule and return it."""
         key = self.schedule.key(self.position)
         if key.example_start:
@@ -136,33 +380,77 @@ class Stepper:
             self.last = self._apply(key)
             self.position += 1
 
-    def edit_weight(self, l: int, row: int, col: int, value: float) -> None:
-        """Set w_{row+1,col}⁽ˡ⁾ to ``value`` now; what depends on it is recomputed, history restarts.
+    def edit_weight(self, l: int, row: int, col: int, value: float) -> Edit:
+        """Set w_{row+1,col}⁽ˡ⁾ to ``value``, so that every number on the board follows from the weights
+        shown and the data; history restarts where the edit takes effect.
 
-        Inside an example (or right after its last step) the edit takes effect from the example's
-        first step, which is replayed up to where we are, so s, o, δ and this example's share of G
-        use the new weight. After an update step (or at the very start) it takes effect at once. Steps before that point cannot be
-        revisited: they were computed with the old weight.
+        At an update-group boundary (step 0, or right after a group's last update) the edit takes
+        effect at once. Anywhere else the current update group restarts at its first example: the
+        stepper goes back to the group's first step, with the weights and optimizer state of the
+        group's start plus the edit (the group's updates, if some were made, are undone), G zeroed,
+        ℓ_D as it was at the group's start. Under full_batch the group is the epoch. Steps before that
+        point cannot be revisited: they were computed with the old weight.
         """
-        target = self.position
-        start = target
-        if target > self.floor and self.schedule.key(target - 1).phase != UPDATE:
-            # inside an example, or just after its last step: that example is recomputed
-            start = target - 1
-            while start > self.floor and not self.schedule.key(start).example_start:
-                start -= 1
+        at, sch = self.position, self.schedule
+        start = sch.group_start(at)  # ``at`` itself at a boundary
+        shown = float(self.state.W[l][row, col])
+        undone: tuple[int, ...] = ()
+        if at > start and sch.key(at - 1).phase == UPDATE:
+            undone = tuple(range(1, (sch.key(at - 1).layer or 0) + 1))
         self.goto(start)
+        key = sch.key(start)
+        self.state = self._fresh_example(self.state, start)
+        old = float(self.state.W[l][row, col])
         W = np.array(self.state.W[l])
         W[row, col] = value
         self.state.W[l] = _ro(W)
+        if start != self.floor:
+            self.floor_edits = []
         self.floor = start
         self._checkpoints = {start: self.state.copy()}
         self._stride, self._latest, self.last = 1, None, None
-        while self.position < target:
-            self.last = self._apply(self.schedule.key(self.position))
-            self.position += 1
+        edit = Edit(l, row, col, old, float(value), shown, at, start, key.epoch, start - sch.epoch_start(start),
+                    sch.follows(key.epoch, key.group), undone)
+        self.edits[(l, row, col)] = edit
+        self.floor_edits.append(edit)
+        return edit
 
-    def run_until(self, stop) -> list[Step]:
+    # -- where it stands --------------------------------------------------------------------------
+    def where(self) -> Position:
+        """Where the stepper stands (see :class:`Position`)."""
+        sch, p, spec = self.schedule, self.position, self.spec
+        nxt = sch.key(p)
+        if self.last is None:  # nothing on the board: what comes next (the floor is a group boundary)
+            key, phase, in_epoch = nxt, "start", p - sch.epoch_start(p)
+            example = nxt.example if nxt.example is not None else sch.key(sch.group_start(p)).example
+        else:
+            key, phase, in_epoch = self.last.key, self.last.key.phase, p - sch.epoch_start(p - 1)
+            example = key.example if key.example is not None else sch.key(p - 1 - (key.layer or 0)).example
+        assert example is not None
+        return Position(
+            step=p, epoch=key.epoch, step_in_epoch=in_epoch, steps_per_epoch=sch.steps_per_epoch, phase=phase,
+            example=example, x=spec.inputs[example - 1], y=spec.targets[example - 1], next=nxt,
+            follows=sch.follows(key.epoch, key.group),
+            group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == 1,
+            at_floor=p == self.floor,
+        )
+
+    def provenance(self, l: int, row: int, col: int) -> Provenance:
+        """Where the value of w_{row+1,col}⁽ˡ⁾ on the board comes from (0-based array indices)."""
+        value = float(self.state.W[l][row, col])
+        record = self.state.updates[l]
+        edit = self.edits.get((l, row, col))
+        if record is not None and (edit is None or record[0].key.step > edit.start):
+            step, G = record
+            sch = self.schedule
+            return Provenance(l, row, col, value, "update", update=step, G=G, optimizer=self.spec.optimizer,
+                              follows=sch.follows(step.key.epoch, step.key.group),
+                              step_in_epoch=step.key.step - sch.epoch_start(step.key.step - 1))
+        if edit is not None:
+            return Provenance(l, row, col, value, "edit", edit=edit)
+        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin)
+
+    def run_until(self, stop: Callable[[NetworkStep], bool]) -> list[NetworkStep]:
         """Step forward until ``stop(step)`` is true for the step just done; returns the steps."""
         done = [self.forward()]
         while not stop(done[-1]):
@@ -170,7 +458,7 @@ class Stepper:
         return done
 
     # -- checkpoints ------------------------------------------------------------------------------
-    def _candidates(self):
+    def _candidates(self) -> Iterator[tuple[int, State]]:
         yield from self._checkpoints.items()
         if self._latest is not None:
             yield self._latest
@@ -185,10 +473,17 @@ class Stepper:
         return epoch * sch.N + g * sch.group_size + inside
 
     def _fresh_example(self, state: State, position: int) -> State:
+        """``state`` as the board shows it before the update group starting at ``position``: no
+        example's s, o, δ yet, G zeroed, and ℓ_D zeroed when an epoch starts there."""
         snap = state.copy()
         L = self.spec.L
         snap.s, snap.o, snap.delta = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
-        snap.loss = None
+        snap.loss, snap.x, snap.y = None, None, None
+        key = self.schedule.key(position)
+        if key.group_start:
+            snap.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in snap.W[1:]]
+        if key.epoch_start:
+            snap.loss_D = 0.0
         return snap
 
     def _at_boundary(self, key: StepKey) -> None:
@@ -206,36 +501,41 @@ class Stepper:
                 }
 
     # -- the step code ----------------------------------------------------------------------------
-    def _apply(self, key: StepKey) -> Step:
+    def _apply(self, key: StepKey) -> NetworkStep:
         st, net, spec, L = self.state, self.net, self.spec, self.spec.L
-        l = key.layer
         if key.example_start:
             if key.group_start:
-                st.G = [None] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
+                st.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
             if key.epoch_start:
                 st.loss_D = 0.0
+            assert key.example is not None  # an example's first step names it
             n = key.example - 1
             st.x, st.y = spec.inputs[n], spec.targets[n]
             st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
-            st.o = [_ro(np.concatenate([[1.0], st.x]))] + [None] * L
+            st.o = [_ro(np.concatenate([[1.0], spec.inputs[n]]))] + [None] * L
             st.loss = None
-        before = opt_before = opt_after = None
-        if key.phase == FORWARD and key.quantity == "s":
-            value = st.s[l] = _ro(st.W[l] @ st.o[l - 1])
-        elif key.phase == FORWARD:
-            value = st.o[l] = _ro(net.activation_out(l, st.s[l]))
-        elif key.phase == LOSS:
-            value = st.loss = float(net.example_loss(st.s[L], st.o[L], st.y))
+        before: np.ndarray | None = None
+        opt_before = opt_after = None
+        value: np.ndarray | float
+        if key.phase == LOSS:
+            value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             st.loss_D += value
+            return Step(key, value)
+        l = _layer(key)
+        if key.phase == FORWARD and key.quantity == "s":
+            value = st.s[l] = _ro(st.W[l] @ _known(st.o[l - 1]))
+        elif key.phase == FORWARD:
+            value = st.o[l] = _ro(net.activation_out(l, _known(st.s[l])))
         elif key.phase == BACKWARD and key.quantity == "delta":
             if l == L:
-                value = _ro(net.output_delta(st.s[L], st.o[L], st.y))
+                value = _ro(net.output_delta(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             else:
-                value = _ro(net.hidden_delta(l, st.W[l + 1], st.delta[l + 1], st.s[l], st.o[l]))
+                value = _ro(net.hidden_delta(l, st.W[l + 1], _known(st.delta[l + 1]), _known(st.s[l]),
+                                             _known(st.o[l])))
             st.delta[l] = value
         elif key.phase == BACKWARD:
             before = st.G[l]
-            value = st.G[l] = _ro(before + np.outer(st.delta[l], st.o[l - 1]))
+            value = st.G[l] = _ro(before + np.outer(_known(st.delta[l]), _known(st.o[l - 1])))
         elif key.phase == UPDATE:
             before, opt_before = st.W[l], st.opt[l]
             W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
@@ -245,7 +545,12 @@ class Stepper:
             st.opt[l] = opt_after
         else:  # pragma: no cover - the schedule has no other phases
             raise ValueError(key)
-        step = Step(key, value, before, opt_before, opt_after)
+        step: NetworkStep = Step(key, value, before, opt_before, opt_after)
         if key.phase == UPDATE:
             st.updates[l] = (step, st.G[l])
         return step
+
+
+if TYPE_CHECKING:
+    def _steps(stepper: Stepper) -> Stepping[StepKey, np.ndarray | float]:
+        return stepper  # mypy checks here that a Stepper is Stepping

@@ -41,6 +41,12 @@ class TrainResult:
     cancelled: bool = False
 
 
+def test_split(spec: NetworkSpec) -> tuple[np.ndarray, np.ndarray] | None:
+    """The held-out examples (inputs, targets); None when the file holds none out."""
+    X, Y = spec.test_inputs, spec.test_targets
+    return (X, Y) if X is not None and Y is not None and len(X) else None
+
+
 def train(
     spec: NetworkSpec,
     epochs: int,
@@ -63,7 +69,8 @@ def train(
     O0 = net.o0(np.asarray(spec.inputs, dtype=float))  # built once; groups are column slices of it
     Yt = spec.targets.T
     N, k = spec.N, spec.group_size
-    test = (net.o0(spec.test_inputs), spec.test_targets.T) if spec.test_inputs is not None and len(spec.test_inputs) else None
+    split = test_split(spec)
+    test = (net.o0(split[0]), split[1].T) if split is not None else None
     result = TrainResult(W, opt=state)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(start_epoch, start_epoch + epochs):
@@ -143,16 +150,15 @@ class Evaluation:
 def evaluate(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> Evaluation:
     """Loss (and accuracy for classifiers) on the training and test splits at ``weights``."""
     net = Network(spec)
-    Xt, Yt = spec.test_inputs, spec.test_targets
-    has_test = Xt is not None and len(Xt) > 0
+    test = test_split(spec)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return Evaluation(
             float(net.dataset_loss(weights, spec.inputs, spec.targets)),
-            float(net.dataset_loss(weights, Xt, Yt)) if has_test else None,
+            float(net.dataset_loss(weights, *test)) if test is not None else None,
             accuracy(spec, weights, spec.inputs, spec.targets),
-            accuracy(spec, weights, Xt, Yt) if has_test else None,
+            accuracy(spec, weights, *test) if test is not None else None,
             spec.N,
-            len(Xt) if has_test else 0,
+            len(test[0]) if test is not None else 0,
         )
 
 

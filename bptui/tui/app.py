@@ -153,42 +153,30 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     def status_text(self) -> str:
         from ..core.equations import symbol
 
-        spec, stepper = self.spec, self.stepper
-        sch = stepper.schedule
-        last = stepper.last
-        key = last.key if last is not None else stepper.next_key
-        pos_in_epoch = stepper.position - sch.epoch_start(max(stepper.position - 1, 0)) if last else 0
+        spec, stepper, digits = self.spec, self.stepper, self.digits
+        at = stepper.where()
         shape = "-".join(str(w) for w in spec.widths)
-        example = key.example
-        if example is None:  # an update step: say which examples it follows
-            if sch.n_groups == 1:
-                example_text = f"updating the weights after all {spec.N} examples"
-            elif sch.group_size == 1:
-                example_text = f"updating the weights after example {sch.key(stepper.position - 1 - key.layer).example}"
-            else:
-                group = (stepper.position - 1) % len(sch) // sch.full_group_steps + 1
-                example_text = f"updating the weights after mini-batch {group} of {sch.n_groups}"
+        if at.phase == "update":
+            example_text = f"updating the weights {at.follows.text()}"
         else:
-            example_text = (f"example {example} of {spec.N}: x = {vec(spec.inputs[example - 1], self.digits)}, "
-                            f"y = {vec(spec.targets[example - 1], self.digits)}")
-        phase = last.key.phase if last else "start"
+            example_text = f"example {at.example} of {spec.N}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
         o0 = stepper.state.o[0]
-        if o0 is None:
-            o0_text = f"o{sup(0)} = [1, x⁽¹⁾] = {vec([1.0, *spec.inputs[0]], self.digits)}"
+        if o0 is None:  # nothing on the board yet: the next example's
+            o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
         else:
-            o0_text = f"o{sup(0)} = [1, x] = {vec(o0, self.digits)}"
+            o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
         loss = stepper.state.loss
-        loss_text = "" if loss is None or example is None else f"ℓ{sup(example)} = {num(loss, self.digits)} · "
+        loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
         asking_loss = self.question is not None and self.question.cell.quantity == "loss"
         if asking_loss:
-            loss_text = f"ℓ{sup(example)} = ? · "
+            loss_text = f"ℓ{sup(at.example)} = ? · "
         quiz_text = "" if self.score is None else f" · quiz {self.score.right} of {self.score.asked} right"
         return (
             f"{spec.name} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
-            f"epoch {key.epoch} · {example_text} · step {pos_in_epoch} of {len(sch)} · {phase} · "
-            f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, self.digits)}"
+            f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
+            f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
             f"{quiz_text}\n"
-            f"{o0_text} · next: {symbol(stepper.next_key)} ({stepper.next_key.phase})"
+            f"{o0_text} · next: {symbol(at.next)} ({at.next.phase})"
         )
 
     def _update_text(self) -> str:
@@ -208,6 +196,12 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         from ..core.equations import step_equation
 
         return step_equation(self.stepper, step, self.digits)
+
+    def equation_text(self) -> str:
+        """Right after an edit, the edit itself (no step since is on the board); else the last step's."""
+        if self.stepper.last is None and self.stepper.floor_edits and self.question is None:
+            return "; ".join(edit.equation(self.digits) for edit in self.stepper.floor_edits)
+        return super().equation_text()
 
     def _show_equation(self, text: str) -> None:
         """Three lines, cut with a pointer to x when longer; the whole of it when x is on."""
@@ -289,6 +283,18 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         self.trained_epochs = 0
         self.say("Reset to the file's weights.")
 
+    def action_prev(self) -> None:
+        stepper = self.stepper
+        if stepper.position == stepper.floor and stepper.floor_edits:
+            at = stepper.where()
+            names = list(dict.fromkeys(edit.name for edit in stepper.floor_edits))
+            were = "was" if len(names) == 1 else "were"
+            self.say(f"Cannot go further back: {', '.join(names)} {were} edited here (step {at.step_in_epoch} of "
+                     f"epoch {at.epoch}), and the steps before were computed with the old "
+                     f"value{'s' if len(names) > 1 else ''}. r resets to the file's weights.")
+            return
+        super().action_prev()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys of the stepper work on the main screen only, once the network is loaded; on a
         dialog they reach its widgets."""
@@ -317,8 +323,12 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
 
     def _trained(self, result) -> None:
         """Training ended (finished or stopped): the stepper starts again from its weights."""
+        from ..core.stepper import Origin
+
         self.trained_epochs += result.epochs_done
-        self.stepper.reset(weights=result.weights, opt=result.opt)
+        origin = Origin("trained", self.spec.source, epochs=result.epochs_done, total=self.trained_epochs,
+                        optimizer=self.spec.optimizer)
+        self.stepper.reset(weights=result.weights, opt=result.opt, origin=origin)
         self.refresh_view()
         how = "stopped after" if result.cancelled else "after"
         self.say(f"Stepping from the trained weights ({how} {result.epochs_done} epochs; "
@@ -327,9 +337,19 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     def action_gradient_check(self) -> None:
         from .gradcheck import GradCheckScreen
 
-        where = "the file's weights" if self.trained_epochs == 0 and self.stepper.position == 0 else \
-            f"the weights on screen (step {self.stepper.position})"
-        self.push_screen(GradCheckScreen(self.spec, self.stepper.weights, where))
+        stepper = self.stepper
+        at = stepper.where()
+        if at.step == 0 and not stepper.edits and stepper.origin.kind in ("file", "init"):
+            where = "the file's weights"
+        else:
+            where = f"the weights on screen (step {at.step_in_epoch} of epoch {at.epoch})"
+        examples = None
+        if at.group_done and at.follows.n_groups > 1:  # the gradient of this group's ℓ: the G on screen
+            examples = at.follows.indices.tolist()
+            where += f", ℓ summed {at.follows.text('over')} (the G on screen)"
+        elif at.group_done:
+            where += " (the G on screen)"
+        self.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples))
 
     def action_digits(self, change: int) -> None:
         self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
@@ -359,6 +379,9 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         if quantity != "W":
             self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell.")
             return
+        if self.question is not None:  # the question is about a step an edit could take off the board
+            self.say("Answer the question first (Esc skips it); then edit the weight.")
+            return
         from ..core.explain import Cell
 
         current = float(self.stepper.state.W[l][row, col])
@@ -375,9 +398,12 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             if value != value or value in (float("inf"), float("-inf")):
                 self.say(f"{text} is not a finite number; {name} is unchanged.")
                 return
-            self._move(lambda: self.stepper.edit_weight(l, row, col, value))
-            self.say(f"{name} = {num(value, self.digits)}: this example is recomputed with it; "
-                     "earlier steps can no longer be revisited.")
+            if value == current:
+                self.say(f"{name} is unchanged ({num(value, self.digits)}).")
+                return
+            edits = []
+            self._move(lambda: edits.append(self.stepper.edit_weight(l, row, col, value)))
+            self.say(edits[0].text(self.digits))
 
         self.push_screen(Prompt(f"New value of {name} (now {num(current, 8)}):", repr(current)), done)
 
@@ -410,9 +436,9 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         return wanted if wanted is not None and wanted in candidates(self.spec, step.key) else None
 
     def action_help(self) -> None:
-        from .help import HelpScreen
+        from .help import HelpScreen, help_text
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(help_text(self.spec)))
 
     def action_diagram(self, mode: str) -> None:
         """c, d: a diagram of the network in place of the layer panels, and back."""

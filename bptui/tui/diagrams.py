@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.cells import cell_len
 
-from ..core.graph import GraphSpec, arg_names
-from ..core.graph_ops import OPS
+from ..core.graph import GraphSpec, formula_text
 from ..core.graph_stepper import FORWARD, GraphStepper
 from ..core.notation import mat, num, sup, vec
 from ..core.spec import NetworkSpec
@@ -66,7 +65,7 @@ class Diagram:
 # -- a graph file -----------------------------------------------------------------------------------
 def formula(spec: GraphSpec, name: str) -> str:
     node = spec.by_name.get(name)
-    return "input" if node is None else OPS[node.op].text(arg_names(node))
+    return "input" if node is None else formula_text(node)
 
 
 def graph_diagram(spec: GraphSpec, digits: int) -> Diagram:
@@ -74,7 +73,7 @@ def graph_diagram(spec: GraphSpec, digits: int) -> Diagram:
     names = spec.input_names + spec.forward_order
     done = GraphStepper(spec)  # a stepper of its own, walked to the end: how wide the numbers get
     done.goto(len(done.schedule))
-    numbers = [*done.state.values.values(), *done.state.adjoints.values()]
+    numbers = [x for x in (*done.state.values.values(), *done.state.adjoints.values()) if x is not None]
     width = max([cell_len(formula(spec, n)) for n in names] + [4 + cell_len(num(x, digits)) for x in numbers])
     nodes = [CanvasNode(n, n, 3, width) for n in names]
     edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
@@ -101,12 +100,22 @@ def graph_state(stepper: GraphStepper, diagram: Diagram, digits: int) -> CanvasS
 
 
 # -- a network, as a computation graph at matrix level ----------------------------------------------
-_F = {"sigmoid": "σ", "identity": "id"}
-
-
 def _loss_text(spec: NetworkSpec) -> str:
-    o = f"o{sup(spec.L)}"
-    return {"squared": f"Σ({o} − y)²", "half_squared": f"½Σ({o} − y)²"}.get(spec.loss, f"−Σ y·log {o}")
+    """ℓ as the loss's table writes it, over the output units k."""
+    from ..core.formula import Sym, TextPrinter
+    from ..core.losses import LOSSES
+
+    L = spec.L
+    return TextPrinter().p(LOSSES[spec.loss].formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)),
+                                                      spec.activations[-1]))
+
+
+def _f_text(spec: NetworkSpec, l: int) -> str:
+    """f⁽ˡ⁾(s⁽ˡ⁾) as the activation's table writes it: σ(s⁽¹⁾), tanh(s⁽¹⁾), s⁽ᴸ⁾ for the identity."""
+    from ..core.activations import ACTIVATIONS
+    from ..core.formula import Sym, TextPrinter
+
+    return TextPrinter().p(ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True)))
 
 
 def network_graph(spec: NetworkSpec) -> Diagram:
@@ -142,21 +151,21 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     last = stepper.last
     if last is None:
         return CanvasState(texts, {}, pending=frozenset(pending))
-    q, l = last.key.quantity, last.key.layer
+    q, k = last.key.quantity, last.key.layer  # k: the step's layer (None for the loss)
     into, out = diagram.edges_into, diagram.edges_from
     if q == "s":
-        node, line, hot = f"s{l}", 1, into(f"s{l}")
+        node, line, hot = f"s{k}", 1, into(f"s{k}")
     elif q == "o":
-        node, line, hot = f"o{l}", 1, into(f"o{l}")
+        node, line, hot = f"o{k}", 1, into(f"o{k}")
     elif q == "loss":
         node, line, hot = "loss", 1, into("loss")
     elif q == "delta":  # δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾: back from ℓ, or from s⁽ˡ⁺¹⁾, through o⁽ˡ⁾
-        node, line = f"s{l}", 2
-        hot = out(f"s{l}") | (into("loss") & out(f"o{L}") if l == L else out(f"o{l}"))
+        node, line = f"s{k}", 2
+        hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
     elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
-        node, line, hot = f"W{l}", 2, into(f"s{l}")
+        node, line, hot = f"W{k}", 2, into(f"s{k}")
     else:  # the update writes W⁽ˡ⁾
-        node, line, hot = f"W{l}", 1, frozenset()
+        node, line, hot = f"W{k}", 1, frozenset()
     return CanvasState(texts, {}, node, line, hot, frozenset(pending))
 
 
@@ -166,8 +175,8 @@ def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
     nodes = [("o0", f"o{sup(0)}", "[1, x]")]
     for l in range(1, L + 1):
         d_in, d_out = spec.widths[l - 1] + 1, spec.widths[l]
-        f = _F.get(spec.activations[l - 1], spec.activations[l - 1])
-        o = f"{f}(s{sup(l)})" if l == L else f"[1, {f}(s{sup(l)})]"
+        f = _f_text(spec, l)
+        o = f if l == L else f"[1, {f}]"
         nodes += [(f"W{l}", f"W{sup(l)}", f"{d_out}×{d_in}"), (f"s{l}", f"s{sup(l)}", f"W{sup(l)} o{sup(l - 1)}"),
                   (f"o{l}", f"o{sup(l)}", o)]
     return nodes + [("y", "y", "target"), ("loss", "ℓ", _loss_text(spec))]

@@ -16,12 +16,15 @@ def to_cell(stepper: Stepper, cell: tuple) -> Cell:
 
 def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
     """The inverse of :func:`to_cell`; None for numbers no panel shows (the loss)."""
+    l, b = cell.layer, cell.unit
+    if l is None or b is None:  # the loss, or a graph's cell
+        return None
     if cell.quantity in ("W", "G"):
-        return (cell.quantity, cell.layer, cell.unit - 1, cell.column)
+        return (cell.quantity, l, b - 1, cell.column)
     if cell.quantity == "o":
-        return ("o", cell.layer, cell.unit if cell.layer < stepper.spec.L else cell.unit - 1, None)
+        return ("o", l, b if l < stepper.spec.L else b - 1, None)
     if cell.quantity in ("s", "delta"):
-        return (cell.quantity, cell.layer, cell.unit - 1, None)
+        return (cell.quantity, l, b - 1, None)
     return None
 
 

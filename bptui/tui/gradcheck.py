@@ -1,5 +1,5 @@
 """The gradient check on screen: every weight's backprop gradient next to its central finite
-difference, worst relative error first, flagged above the threshold.
+difference, worst relative error first, flagged ✗ where |g − fd| > atol + rtol·|fd| (core/check.py).
 
 The check runs in a worker thread (it costs two evaluations of ℓ_D per weight, in extended
 precision), and networks with more than ``MAX_WEIGHTS`` weights are not checked here: the note
@@ -19,7 +19,9 @@ from textual.worker import get_current_worker
 
 from rich.text import Text
 
-from ..core.check import THRESHOLD, WeightCheck, gradient_check
+import numpy as np
+
+from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
 from ..core.notation import sup
 from ..core.spec import NetworkSpec
 
@@ -40,18 +42,22 @@ def _sci(x: float) -> str:
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
-    """Worst first; ties in the order of the weights (layer, row, column), so the table is stable."""
-    return sorted(checks, key=lambda c: -c.rel_error)
+    """Failures first, then worst relative error first; ties in the order of the weights (layer, row,
+    column), so the table is stable."""
+    return sorted(checks, key=lambda c: (c.ok, -c.rel_error))
 
 
 def summary(checks: list[WeightCheck], where: str) -> str:
-    worst = max((c.rel_error for c in checks), default=0.0)
-    bad = sum(c.rel_error > THRESHOLD for c in checks)
-    verdict = (f"all below {THRESHOLD:g} ✓" if not bad
-               else f"{bad} weight{'s' if bad != 1 else ''} above {THRESHOLD:g} ✗")
-    return (f"{len(checks)} weights, at {where} · worst relative error {f'{worst:.2e}'.replace('-', '−')} · {verdict}\n"
-            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h with h = 1e−5, in extended precision\n"
-            "relative error |a−b| / max(|a|, |b|, 1e−8), worst first")
+    v = verdict(checks)
+    eps = f"{np.finfo(PRECISION).eps:.1e}".replace("e-", "e−")
+    bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
+    if v.nonfinite:
+        bad += f" ({v.nonfinite} not finite)"
+    return (f"{len(checks)} weights, at {where} · worst relative error {f'{v.worst:.2e}'.replace('-', '−')} · "
+            f"{'all pass ✓' if v.ok else bad}\n"
+            f"finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision, h = ∛eps·max(1, |w|), eps = {eps}\n"
+            f"✓ when |g − fd| ≤ atol + {RTOL:.0e}·|fd|".replace("e-0", "e−") + f", atol = {ROUNDING}·eps·|ℓ_D|/h (the difference's rounding error)\n"
+            "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")
 
 
 class GradCheckScreen(ModalScreen[None]):
@@ -69,10 +75,12 @@ class GradCheckScreen(ModalScreen[None]):
     GradCheckScreen LoadingIndicator { height: 3; }
     """
 
-    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen") -> None:
+    def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
+                 examples: list[int] | None = None) -> None:
         super().__init__()
         self.spec = spec
         self.weights = [w.copy() for w in weights]
+        self.examples = examples  # 0-based examples whose ℓ is differentiated (default: all)
         self.where = where
         self.n_weights = sum(w.size for w in self.weights)
         self.checks: list[WeightCheck] | None = None
@@ -106,7 +114,7 @@ class GradCheckScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="gradcheck")
     def run_check(self) -> None:
         worker = get_current_worker()
-        checks = gradient_check(self.spec, self.weights)
+        checks = gradient_check(self.spec, self.weights, examples=self.examples)
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)
@@ -117,7 +125,7 @@ class GradCheckScreen(ModalScreen[None]):
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
         for c in self.checks:
-            bad = c.rel_error > THRESHOLD
+            bad = not c.ok
             style = "bold red" if bad else ""
             table.add_row(
                 f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
@@ -130,6 +138,6 @@ class GradCheckScreen(ModalScreen[None]):
         table.focus()
         self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
 
-    def action_dismiss(self, result=None) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         self.workers.cancel_group(self, "gradcheck")
         self.dismiss(None)

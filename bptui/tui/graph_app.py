@@ -106,7 +106,7 @@ class GraphApp(QuizMode, SteppingApp, App[None]):
         nxt = stepper.next_key
         if nxt is None:
             hidden = self.question.cell.node if self.question is not None else None
-            after = "done: " + ", ".join(f"∂{spec.output}/∂{x} = {'?' if x == hidden else num(g, self.digits)}"
+            after = "done: " + ", ".join(f"∂{spec.output}/∂{x} = {'?' if x == hidden or g is None else num(g, self.digits)}"
                                          for x, g in stepper.gradient.items())
         else:
             after = f"next: {self._symbol(nxt)} ({nxt.phase} pass)"
@@ -160,6 +160,8 @@ class GraphApp(QuizMode, SteppingApp, App[None]):
             self.select(self.order[(self.order.index(self.node) + 1) % len(self.order)])
 
     def action_cursor(self, delta: int) -> None:
+        if self.node is None:  # check_action allows it only with a cursor
+            return
         i = min(len(self.order) - 1, max(0, self.order.index(self.node) + delta))
         self.select(self.order[i])
 

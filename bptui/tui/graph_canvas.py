@@ -143,6 +143,7 @@ class GraphCanvas(ScrollView, can_focus=True):
                 node_id, width = item[2], item[3]
                 current, selected = node_id == st.current, node_id == self.selected
                 name = self.nodes[node_id].name
+                assert name is not None  # only a node with a name has a "name" item
                 text = _fit((MARK + " " if current else "") + (f"[{name}]" if selected else name), width)
                 if selected:
                     head = len(MARK + " ") if current else 0

@@ -16,7 +16,7 @@ NOTATION = [
     ("o⁽ᴸ⁾ = f(s⁽ᴸ⁾)", "the output layer's activations"),
     ("ℓ⁽ⁿ⁾, ℓ_D = Σₙ ℓ⁽ⁿ⁾", "loss of example n; of the data set so far this epoch"),
     ("δ⁽ᴸ⁾ = ∂ℓ/∂s⁽ᴸ⁾", "2(o⁽ᴸ⁾ − y) ⊙ f′(s⁽ᴸ⁾) for the squared error (o − y)²"),
-    ("δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] ⊙ f′(s⁽ˡ⁾)", "f′ = 1 − o⊙o for tanh, o⊙(1 − o) for σ"),
+    ("δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] ⊙ f′(s⁽ˡ⁾)", "each layer's f′ is under THIS NETWORK below"),
     ("G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ", "the gradient of ℓ_D with respect to W⁽ˡ⁾"),
     ("W⁽ˡ⁾ ← W⁽ˡ⁾ − η (G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾)", "the update; W̃ is W with its bias column zeroed"),
 ]
@@ -36,7 +36,7 @@ KEYS = [
     ("+  -", "more / fewer digits"),
     ("x", "the whole equation of the step (long ones are cut to three lines)"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
-    ("enter", "on a W cell: type a new weight (this example is recomputed with it)"),
+    ("enter", "on a W cell: type a new weight (its update group restarts with it)"),
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
     ("w", "save the network with its current weights"),
     ("z", "quiz mode: n hides the next value (or the cursor's cell) for you to type"),
@@ -102,10 +102,23 @@ def graph_help_text() -> str:
     )
 
 
-def help_text() -> str:
+def network_text(spec) -> str:
+    """The network's own rules (f and f′ of each layer, the loss, δ, G, the update), printed from
+    the same tables as every step's equation."""
+    from ..core.equations import network_formulas
+    from ..core.formula import TextPrinter
+    from ..core.network import Network
+
+    printer = TextPrinter()
+    return "\n".join("  " + printer.equation(eq) for eq in network_formulas(Network(spec), spec.optimizer))
+
+
+def help_text(spec=None) -> str:
+    mine = f"THIS NETWORK ({spec.name}: its rules, as every step writes them)\n{network_text(spec)}\n\n" if spec else ""
     return (
         "bptui — backpropagation one step at a time\n\n"
         f"NOTATION (the lecture's)\n{_table(NOTATION)}\n\n"
+        f"{mine}"
         f"ON SCREEN\n{ON_SCREEN}\n\n"
         f"KEYS\n{_table(KEYS)}\n\n"
         "Press escape or ? to close."

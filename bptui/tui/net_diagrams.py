@@ -49,7 +49,7 @@ class NetworkDiagrams(Container):
         for m in (GRAPH, NN):
             if m in self.diagrams:
                 self.query_one(f"#canvas-{m}", GraphCanvas).display = m == self.mode and not too_big
-        titles = {GRAPH: "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)",
+        titles: dict[str | None, str] = {GRAPH: "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)",
                   NN: "Neural-network diagram: a node per unit (1: bias), edges labelled with weights"}
         self.query_one("#diagram-title", Static).update(titles.get(self.mode, ""))
         self.refresh_from(digits)

@@ -15,6 +15,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -99,7 +100,7 @@ class LossCurve(Widget):
         self.train_loss: list[float] = []
         self.test_loss: list[float] = []
         self._strips: list[Strip] | None = None
-        self._built_for = None
+        self._built_for: Size | None = None
         self.border_title = "mean loss per example (ℓ_D / N), per epoch"
 
     def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
@@ -147,7 +148,8 @@ class LossCurve(Widget):
         for r in range(height):
             label = labels.get(r)
             segs = [Segment(f"{label:>{pad}} ┤" if label else " " * pad + " │", axis)]
-            run, run_style = [], None
+            run: list[str] = []
+            run_style = None
             for c in range(width):
                 bits = [g[r][c] for g in grids]
                 union = 0
@@ -226,7 +228,7 @@ class DecisionMap(Widget):
             self.border_subtitle = legend
         self._cache: dict = {}
         self._strips: list[Strip] | None = None
-        self._built_for = None
+        self._built_for: Size | None = None
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)

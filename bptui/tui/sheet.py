@@ -167,7 +167,7 @@ class LayerSheet(ScrollView, can_focus=True):
     # -- the cursor ---------------------------------------------------------------------------------
     def columns(self) -> list[tuple[str, int | None]]:
         """The cells of one row, left to right: W's shown columns, s, o, δ, G's shown columns."""
-        matrix = [(q, a) for q in ("W",) for a in range(self.ncols)]
+        matrix: list[tuple[str, int | None]] = [("W", a) for a in range(self.ncols)]
         return matrix + [("s", None), ("o", None), ("delta", None)] + [("G", a) for a in range(self.ncols)]
 
     def cell_at(self, r: int, c: int) -> tuple | None:
@@ -210,7 +210,7 @@ class LayerSheet(ScrollView, can_focus=True):
     def _column_x(self, c: int) -> int:
         q, a = self.columns()[c]
         m = self._matrix_width(self.ncols)
-        if q in ("W", "G"):
+        if a is not None:  # W or G
             x = 5 + a * self.cw + (1 if a else 0)  # the bias bar │ follows column 0
             return x + (m + 2 + 3 * self.cw + 2 if q == "G" and not self.stacked else 0)
         return 5 + m + 2 + ("s", "o", "delta").index(q) * self.cw

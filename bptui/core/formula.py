@@ -1,0 +1,1079 @@
+"""Equations as data: one tree per formula, and a printer per target.
+
+Every equation bptui shows — a step's, an explanation's, a graph node's — is built once from a few
+node kinds, and every view prints the same tree: :class:`TextPrinter` for the app and ``bptui
+trace`` (Unicode), :class:`LatexPrinter` for ``bptui export``; the quiz hides a number by its cell
+(:func:`hide`), never by cutting strings.
+
+Node kinds:
+
+- :class:`Sym` — a symbol of the lecture's notation: a letter with its layer superscript and unit
+  subscripts (``w₁,₀⁽²⁾``, ``δ⁽¹⁾``, ``g_a``), an accent (``m̂``, ``W̃``) and a transpose.
+- :class:`Num` — a number; ``ref`` names the number on the board it is (a :class:`Ref`).
+- :class:`Arr` — a vector or a matrix of numbers (one quantity of the board, or a value derived
+  from it); printers elide the middle of big ones.
+- :class:`Op` — an operator on operands (``+ − · ⊙ / ^``, a matrix product, δ oᵀ, [1, v], …).
+- :class:`Call` — a named function applied (σ, tanh, log, e^…, Φ, diag, max, …).
+- :class:`Ind` (1[s > 0]), :class:`Cases` (1 if s > 0 else α), :class:`Sum` (Σₖ …),
+  :class:`Partial` (∂ℓ/∂s), and :class:`Hidden` (the quiz's ``?``).
+
+An :class:`Equation` is a left-hand side, a relation (``=`` or ``←``) and a chain of forms — the
+symbolic one, the one with the numbers filled in, … — whose last form is the result. Its
+``bindings`` give the value of every symbol in it, so the chain can be evaluated: the tests check
+that every form evaluates to the result, and that the numbers as printed (rounded) still do
+(:func:`interval`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+
+import numpy as np
+
+from .notation import num
+
+# -- nodes ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Which number of the board a value is: a quantity (s, o, delta, G, W, loss, value, adjoint, …),
+    its layer or node, and, for one entry of an array, its index into the array."""
+
+    quantity: str
+    layer: int | None = None
+    index: tuple[int, ...] | None = None  # None: the whole array
+    node: str | None = None
+
+    def at(self, *index: int) -> "Ref":
+        return replace(self, index=tuple(int(i) for i in index))
+
+
+@dataclass(frozen=True)
+class Sym:
+    base: str  # the letter as printed in text: W, s, o, δ, G, y, ℓ, η, g, m, v, x, a, …
+    layer: int | str | None = None  # superscript (l): 2, "n", "L"
+    sub: tuple[int | str, ...] = ()  # subscripts: (b,), (b, a), ("k",)
+    accent: str = ""  # "hat" or "tilde"
+    T: bool = False  # transposed
+    vector: bool = False  # stands for a vector or matrix (products print as ⊙, squares as o⊙o)
+    latex: str | None = None  # the letter in LaTeX when it is not the text's (\delta, \ell, …)
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    ref: Ref | None = None
+    exact: bool = False  # a constant written as it is (2, 1, η's 0.5), not a rounded value
+    spelled: str | None = field(default=None, compare=False)  # how a constant is written, when not as digits (½)
+    means: "Node | None" = field(default=None, compare=False)  # the formula it is the value of
+
+
+@dataclass(frozen=True, eq=False)
+class Arr:
+    values: np.ndarray  # 1-D: a column vector; 2-D: a matrix
+    ref: Ref | None = None  # the quantity the array is (its entries' refs add their index)
+    row: bool = False  # a vector printed as a row, transposed (oᵀ)
+    hidden: tuple[int, ...] | None = None  # an entry printed as "?"
+    means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # + - * sq / ^ neg @ outer cat1 drop0 T
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    fn: str  # a key of FUNCTIONS
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Ind:
+    """The indicator 1[a rel b]."""
+
+    a: "Node"
+    rel: str  # > ≥ < ≤ =
+    b: "Node"
+
+
+@dataclass(frozen=True)
+class Cases:
+    """``then`` where ``cond`` holds, else ``other`` (elementwise)."""
+
+    then: "Node"
+    cond: Ind
+    other: "Node"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Σ over ``index`` of ``body`` (whose symbols indexed by ``index`` stand for whole vectors)."""
+
+    index: str
+    body: "Node"
+    lo: "Node | None" = None  # the range, when printed: index = lo … hi
+    hi: "Node | None" = None
+
+
+@dataclass(frozen=True)
+class Partial:
+    """∂top/∂bottom (its value comes from the equation's bindings)."""
+
+    top: "Node"
+    bottom: "Node"
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A number the quiz asks for: printed as ``?``."""
+
+    ref: Ref | None = None
+
+
+Node = Union[Sym, Num, Arr, Op, Call, Ind, Cases, Sum, Partial, Hidden]
+
+
+@dataclass(frozen=True, eq=False)
+class Equation:
+    """``lhs rel form₀ = form₁ = … = result``; ``note`` is printed after it, in parentheses."""
+
+    lhs: Node
+    forms: tuple[Node, ...]
+    rel: str = "="
+    bindings: dict = field(default_factory=dict)  # node → its exact value, for evaluating the forms
+    note: str = ""
+
+    @property
+    def result(self) -> Node:
+        return self.forms[-1]
+
+
+# -- helpers to build trees -------------------------------------------------------------------------
+ONE = Num(1.0, exact=True)
+TWO = Num(2.0, exact=True)
+HALF = Num(0.5, exact=True, spelled="½")
+
+
+def const(x: float) -> Num:
+    return Num(float(x), exact=True)
+
+
+def add(*args: Node) -> Node:
+    flat: list[Node] = []
+    for a in args:
+        flat.extend(a.args if isinstance(a, Op) and a.op == "+" else (a,))
+    return flat[0] if len(flat) == 1 else Op("+", tuple(flat))
+
+
+def sub(a: Node, b: Node) -> Op:
+    return Op("-", (a, b))
+
+
+def mul(*args: Node) -> Node:
+    return args[0] if len(args) == 1 else Op("*", tuple(args))
+
+
+def group(node: Node) -> Node:
+    """``node`` in parentheses when it is more than a name, a number or a function call: a factor as
+    the lecture writes it, g_f (1/a)."""
+    if isinstance(node, (Sym, Call, Ind)) or (isinstance(node, Num) and node.value >= 0):
+        return node
+    return Op("()", (node,))
+
+
+def value_node(x: Any, ref: Ref | None = None, row: bool = False) -> Node:
+    """A number (0-d) or an array as a node."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return Num(float(a), ref)
+    return Arr(a, ref, row)
+
+
+# -- functions --------------------------------------------------------------------------------------
+def _activation(name: str) -> Callable[..., Any]:
+    """An activation's own arithmetic (bptui.core.activations), imported on first use."""
+    def f(x: Any, alpha: float = 0.0) -> Any:
+        from .activations import ACTIVATIONS
+
+        return ACTIVATIONS[name].f(np.asarray(x, dtype=float), alpha)
+    return f
+
+
+def _normal_cdf(x: Any) -> Any:
+    from .activations import normal_cdf
+
+    return normal_cdf(np.asarray(x, dtype=float))
+
+
+def _normal_pdf(x: Any) -> Any:
+    return np.exp(-0.5 * np.asarray(x, dtype=float) ** 2) / math.sqrt(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class Function:
+    """How a named function is written (text, LaTeX) and evaluated."""
+
+    text: str
+    latex: str
+    f: Callable[..., Any]
+    monotone: bool = True  # increasing in its (first) argument: the interval check relies on it
+    critical: tuple[float, ...] = ()  # where a non-monotone one turns
+    shown: int | None = None  # how many arguments are written (elu's α is not)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "sigmoid": Function("σ", r"\sigma", _activation("sigmoid")),
+    "tanh": Function("tanh", r"\tanh", _activation("tanh")),
+    "relu": Function("relu", r"\operatorname{relu}", _activation("relu")),
+    "softplus": Function("softplus", r"\operatorname{softplus}", _activation("softplus")),
+    "gelu": Function("gelu", r"\operatorname{gelu}", _activation("gelu"), monotone=False, critical=(-0.7517915241,)),
+    "elu": Function("elu", r"\operatorname{elu}", _activation("elu"), shown=1),
+    "leaky_relu": Function("leaky_relu", r"\operatorname{leaky\_relu}", _activation("leaky_relu"), shown=1),
+    "prelu": Function("prelu", r"\operatorname{prelu}", _activation("prelu"), shown=1),
+    "softmax": Function("softmax", r"\operatorname{softmax}", _activation("softmax"), monotone=False),
+    "Phi": Function("Φ", r"\Phi", _normal_cdf),
+    "phi": Function("φ", r"\varphi", _normal_pdf, monotone=False, critical=(0.0,)),
+    "exp": Function("exp", r"\exp", np.exp),
+    "log": Function("log", r"\log", np.log),
+    "ln": Function("ln", r"\ln", np.log),
+    "sqrt": Function("√", r"\sqrt", np.sqrt),
+    "sin": Function("sin", r"\sin", np.sin, monotone=False),
+    "cos": Function("cos", r"\cos", np.cos, monotone=False),
+    "tan": Function("tan", r"\tan", np.tan, monotone=False),
+    "abs": Function("abs", "abs", np.abs, monotone=False, critical=(0.0,)),
+    "sign": Function("sign", r"\operatorname{sign}", np.sign),
+    "max": Function("max", r"\max", np.maximum),
+    "min": Function("min", r"\min", np.minimum),
+    "diag": Function("diag", r"\operatorname{diag}", np.diag, monotone=False),
+}
+
+
+# -- evaluation -------------------------------------------------------------------------------------
+class Unbound(KeyError):
+    """A symbol with no value in the equation's bindings."""
+
+
+def evaluate(node: Node, bindings: dict | None = None) -> Any:
+    """The exact value of ``node``: numbers as they are, symbols from ``bindings``."""
+    bindings = bindings or {}
+    return _eval(node, bindings)
+
+
+def _eval(node: Node, env: dict) -> Any:
+    try:
+        if node in env:
+            return env[node]
+    except TypeError:  # an Arr (unhashable): never bound
+        pass
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Arr):
+        return node.values
+    if isinstance(node, (Sym, Partial, Hidden)):
+        raise Unbound(node)
+    if isinstance(node, Op):
+        return _apply_op(node.op, [_eval(a, env) for a in node.args])
+    if isinstance(node, Call):
+        return FUNCTIONS[node.fn].f(*[_eval(a, env) for a in node.args])
+    if isinstance(node, Ind):
+        return _compare(node.rel, _eval(node.a, env), _eval(node.b, env)).astype(float)
+    if isinstance(node, Cases):
+        cond = _compare(node.cond.rel, _eval(node.cond.a, env), _eval(node.cond.b, env))
+        return np.where(cond, _eval(node.then, env), _eval(node.other, env))
+    if isinstance(node, Sum):
+        return np.sum(_eval(node.body, env))
+    raise TypeError(f"not a formula node: {node!r}")  # pragma: no cover
+
+
+def _compare(rel: str, a: Any, b: Any) -> np.ndarray:
+    a, b = np.asarray(a), np.asarray(b)
+    return {">": a > b, "≥": a >= b, "<": a < b, "≤": a <= b, "=": a == b}[rel]
+
+
+def _apply_op(op: str, v: list) -> Any:
+    if op == "+":
+        total = v[0]
+        for x in v[1:]:
+            total = total + x
+        return total
+    if op == "-":
+        return v[0] - v[1]
+    if op == "*":
+        total = v[0]
+        for x in v[1:]:
+            total = total * x
+        return total
+    if op == "sq":
+        return v[0] * v[0]
+    if op == "/":
+        return v[0] / v[1]
+    if op == "^":
+        return np.power(v[0], v[1])
+    if op == "neg":
+        return -v[0]
+    if op == "@":
+        return np.asarray(v[0]) @ np.asarray(v[1])
+    if op == "outer":
+        return np.outer(v[0], v[1])
+    if op == "cat1":
+        return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
+    if op == "drop0":
+        return np.asarray(v[0])[1:]
+    if op == "T":
+        return np.asarray(v[0]).T
+    if op == "()":
+        return v[0]
+    raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+
+# -- the numbers as printed: intervals --------------------------------------------------------------
+def shown_halfwidth(x: float, digits: int) -> float:
+    """Half a unit in the last place of ``x`` printed with ``digits`` significant digits (0 for 0)."""
+    if x == 0 or not math.isfinite(x):
+        return 0.0
+    shown = float(f"{x:.{digits}g}")
+    if shown == 0:
+        return 0.5 * abs(x)
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(shown))) - digits + 1)
+
+
+def rounded(x: float, digits: int) -> float:
+    """``x`` as printed with ``digits`` significant digits."""
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else x
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Any
+    hi: Any
+
+
+def _iv(x: Any, u: Any = 0.0) -> Interval:
+    x = np.asarray(x, dtype=float)
+    return Interval(x - u, x + u)
+
+
+def interval(node: Node, digits: int, bindings: dict | None = None) -> Interval:
+    """Every value ``node`` can have when each number in it is only known as printed (rounded to
+    ``digits`` significant digits); exact constants and bound symbols are exact."""
+    env = bindings or {}
+    return _ival(node, digits, env)
+
+
+def _ival(node: Node, d: int, env: dict) -> Interval:
+    try:
+        if node in env:
+            return _iv(env[node])
+    except TypeError:
+        pass
+    if isinstance(node, Num):
+        if node.exact:
+            return _iv(node.value)
+        return _iv(rounded(node.value, d), shown_halfwidth(node.value, d))
+    if isinstance(node, Arr):
+        shown = np.vectorize(lambda x: rounded(x, d), otypes=[float])(node.values) if node.values.size else node.values
+        half = np.vectorize(lambda x: shown_halfwidth(x, d), otypes=[float])(node.values) if node.values.size else 0.0
+        return _iv(shown, half)
+    if isinstance(node, Op):
+        return _iop(node.op, [_ival(a, d, env) for a in node.args])
+    if isinstance(node, Call):
+        fn = FUNCTIONS[node.fn]
+        args = [_ival(a, d, env) for a in node.args]
+        if node.fn == "softmax":
+            (a,) = args  # softmax_k grows with s_k and falls with the others
+            lo = np.array([np.exp(a.lo[k]) / (np.exp(a.lo[k]) + np.sum(np.delete(np.exp(a.hi), k)))
+                           for k in range(len(a.lo))])
+            hi = np.array([np.exp(a.hi[k]) / (np.exp(a.hi[k]) + np.sum(np.delete(np.exp(a.lo), k)))
+                           for k in range(len(a.lo))])
+            return Interval(lo, hi)
+        if fn.monotone:
+            return Interval(fn.f(*[a.lo for a in args]), fn.f(*[a.hi for a in args]))
+        if len(args) == 1 and node.fn in ("gelu", "phi", "abs"):
+            a = args[0]
+            points = [fn.f(a.lo), fn.f(a.hi)]
+            for c in fn.critical:
+                inside = (a.lo <= c) & (c <= a.hi)
+                points.append(np.where(inside, fn.f(np.full_like(np.asarray(a.lo, dtype=float), c)), fn.f(a.lo)))
+            return Interval(np.minimum.reduce(points), np.maximum.reduce(points))
+        if len(args) == 1 and node.fn in ("sin", "cos", "tan"):
+            return _sample(fn.f, args[0])
+        raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
+    if isinstance(node, Ind):
+        a, b = _ival(node.a, d, env), _ival(node.b, d, env)
+        lo = _compare(node.rel, a.lo, b.hi) & _compare(node.rel, a.hi, b.lo)
+        hi = _compare(node.rel, a.lo, b.hi) | _compare(node.rel, a.hi, b.lo)
+        return Interval(lo.astype(float), hi.astype(float))
+    if isinstance(node, Cases):
+        cond = _ival(node.cond, d, env)
+        then, other = _ival(node.then, d, env), _ival(node.other, d, env)
+        lo = np.where(cond.lo == 1, then.lo, np.where(cond.hi == 0, other.lo, np.minimum(then.lo, other.lo)))
+        hi = np.where(cond.lo == 1, then.hi, np.where(cond.hi == 0, other.hi, np.maximum(then.hi, other.hi)))
+        return Interval(lo, hi)
+    if isinstance(node, Sum):
+        b = _ival(node.body, d, env)
+        return Interval(np.sum(b.lo), np.sum(b.hi))
+    raise Unbound(node)
+
+
+def _sample(f: Callable, a: Interval, n: int = 64) -> Interval:
+    lo, hi = np.asarray(a.lo, dtype=float), np.asarray(a.hi, dtype=float)
+    ts = np.linspace(0.0, 1.0, n)
+    vals = [f(lo + t * (hi - lo)) for t in ts]
+    return Interval(np.minimum.reduce(vals), np.maximum.reduce(vals))
+
+
+def _imul(a: Interval, b: Interval) -> Interval:
+    with np.errstate(invalid="ignore"):
+        c = [np.multiply(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+    c = [np.where(np.isnan(x), 0.0, x) for x in c]  # 0·∞ where an interval is exactly 0
+    return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+
+
+def _iop(op: str, v: list[Interval]) -> Interval:
+    if op == "+":
+        return Interval(sum(x.lo for x in v), sum(x.hi for x in v))
+    if op == "-":
+        return Interval(v[0].lo - v[1].hi, v[0].hi - v[1].lo)
+    if op == "neg":
+        return Interval(-v[0].hi, -v[0].lo)
+    if op == "*":
+        out = v[0]
+        for x in v[1:]:
+            out = _imul(out, x)
+        return out
+    if op == "sq":
+        a = v[0]
+        lo2, hi2 = a.lo * a.lo, a.hi * a.hi
+        straddle = (a.lo <= 0) & (a.hi >= 0)
+        return Interval(np.where(straddle, 0.0, np.minimum(lo2, hi2)), np.maximum(lo2, hi2))
+    if op == "/":
+        a, b = v
+        if np.any((b.lo <= 0) & (b.hi >= 0)):
+            return Interval(np.full(np.shape(a.lo), -np.inf), np.full(np.shape(a.lo), np.inf))
+        return _imul(a, Interval(1.0 / b.hi, 1.0 / b.lo))
+    if op == "^":
+        a, b = v
+        if np.all(b.lo == b.hi) and np.all(np.equal(np.mod(b.lo, 1), 0)):
+            c = [np.power(a.lo, b.lo), np.power(a.hi, b.lo)]
+            lo, hi = np.minimum(*c), np.maximum(*c)
+            even = np.mod(b.lo, 2) == 0
+            lo = np.where(even & (a.lo <= 0) & (a.hi >= 0), 0.0, lo)
+            return Interval(lo, hi)
+        with np.errstate(all="ignore"):
+            c = [np.power(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+        return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+    if op == "@":
+        A, x = v
+        p = _imul(Interval(np.asarray(A.lo), np.asarray(A.hi)),
+                  Interval(np.asarray(x.lo)[None, :] if np.ndim(x.lo) == 1 else x.lo,
+                           np.asarray(x.hi)[None, :] if np.ndim(x.hi) == 1 else x.hi))
+        if np.ndim(x.lo) == 1:
+            return Interval(p.lo.sum(axis=1), p.hi.sum(axis=1))
+        raise ValueError("interval @ only for a matrix times a vector")  # pragma: no cover
+    if op == "outer":
+        a, b = v
+        return _imul(Interval(np.asarray(a.lo)[:, None], np.asarray(a.hi)[:, None]),
+                     Interval(np.asarray(b.lo)[None, :], np.asarray(b.hi)[None, :]))
+    if op == "cat1":
+        return Interval(np.concatenate([[1.0], v[0].lo]), np.concatenate([[1.0], v[0].hi]))
+    if op == "drop0":
+        return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
+    if op == "T":
+        return Interval(np.asarray(v[0].lo).T, np.asarray(v[0].hi).T)
+    if op == "()":
+        return v[0]
+    raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+
+def overlaps(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
+    """Whether two intervals (elementwise) share a point, up to a relative ``slack``."""
+    lo_a, hi_a, lo_b, hi_b = (np.asarray(x, dtype=float) for x in (a.lo, a.hi, b.lo, b.hi))
+    if np.shape(lo_a) != np.shape(lo_b) and lo_a.size != lo_b.size:
+        return False
+    lo_a, hi_a, lo_b, hi_b = (x.reshape(-1) for x in (lo_a, hi_a, lo_b, hi_b))
+    scale = slack * (1.0 + np.maximum(np.abs(lo_a) + np.abs(hi_a), np.abs(lo_b) + np.abs(hi_b)))
+    ok = (lo_a <= hi_b + scale) & (lo_b <= hi_a + scale)
+    finite = np.isfinite(lo_a) & np.isfinite(hi_a) & np.isfinite(lo_b) & np.isfinite(hi_b)
+    return bool(np.all(ok | ~finite))
+
+
+# -- walking trees ----------------------------------------------------------------------------------
+def children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Op, Call)):
+        return node.args
+    if isinstance(node, Ind):
+        return (node.a, node.b)
+    if isinstance(node, Cases):
+        return (node.then, node.cond, node.other)
+    if isinstance(node, Sum):
+        return tuple(x for x in (node.body, node.lo, node.hi) if x is not None)
+    if isinstance(node, Partial):
+        return (node.top, node.bottom)
+    if isinstance(node, Sym):
+        return ()
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    yield node
+    for c in children(node):
+        yield from walk(c)
+
+
+def is_numeric(node: Node) -> bool:
+    """Whether ``node`` holds numbers only (no symbol): the form a student can recompute."""
+    return not any(isinstance(n, (Sym, Partial, Hidden)) for n in walk(node))
+
+
+def has_numbers(node: Node) -> bool:
+    return any(isinstance(n, (Num, Arr)) and not (isinstance(n, Num) and n.exact) for n in walk(node))
+
+
+def _rebuild(node: Node, f: Callable[[Node], Node]) -> Node:
+    node = f(node)
+    if isinstance(node, Op):
+        return Op(node.op, tuple(_rebuild(a, f) for a in node.args))
+    if isinstance(node, Call):
+        return Call(node.fn, tuple(_rebuild(a, f) for a in node.args))
+    if isinstance(node, Ind):
+        return Ind(_rebuild(node.a, f), node.rel, _rebuild(node.b, f))
+    if isinstance(node, Cases):
+        cond = _rebuild(node.cond, f)
+        assert isinstance(cond, Ind)
+        return Cases(_rebuild(node.then, f), cond, _rebuild(node.other, f))
+    if isinstance(node, Sum):
+        return replace(node, body=_rebuild(node.body, f))
+    return node
+
+
+def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
+    """The same equation with the numbers named by ``refs`` printed as ``?`` wherever they stand."""
+    wanted = set(refs)
+
+    def mask(node: Node) -> Node:
+        if isinstance(node, Num) and node.ref is not None and node.ref in wanted:
+            return Hidden(node.ref)
+        if isinstance(node, Arr) and node.ref is not None:
+            for r in wanted:
+                if r.index is not None and replace(r, index=None) == node.ref:
+                    return replace(node, hidden=r.index)
+            if node.ref in wanted:
+                return Hidden(node.ref)
+        return node
+
+    return replace(eq, lhs=eq.lhs, forms=tuple(_rebuild(f, mask) for f in eq.forms))
+
+
+# -- printing numbers -------------------------------------------------------------------------------
+def const_text(c: float) -> str:
+    """A constant written in a formula: exact up to 12 digits, a real minus sign."""
+    return f"{c:.12g}".replace("-", "−")
+
+
+# -- printers ---------------------------------------------------------------------------------------
+_SUP = str.maketrans("0123456789()+-nlL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸ")
+_SUP_LETTERS = str.maketrans("tn", "ᵗⁿ")
+_SUB_CHARS = dict(zip("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+# precedence: higher binds tighter
+_PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, "^": 5, "T": 6}
+ATOM = 9
+
+
+class Printer:
+    """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
+
+    digits: int = 4
+    max_terms: int = 8  # sums with more terms show their first three and last two
+
+    def __init__(self, digits: int = 4) -> None:
+        self.digits = digits
+
+    def __call__(self, node: Node) -> str:
+        return self.p(node)
+
+    def p(self, node: Node) -> str:
+        return getattr(self, f"_p_{type(node).__name__}")(node)
+
+    def prec(self, node: Node) -> int:
+        if isinstance(node, Op):
+            if node.op in ("cat1", "drop0", "()"):
+                return ATOM
+            return _PREC[node.op]
+        if isinstance(node, Num) and node.value < 0:
+            return 4  # like a unary minus
+        if isinstance(node, (Sum,)):
+            return 1
+        if isinstance(node, Cases):
+            return ATOM
+        return ATOM
+
+    def wrap(self, node: Node, above: int, strict: bool = False, lead: bool = True) -> str:
+        """``node`` as an operand of an operator of precedence ``above``, parenthesised when it binds
+        less tightly (``strict``: or as tightly), or when it starts with a minus and is not the
+        leading operand (``0.3 − (−0.5)``, ``g_e·(−a/b²)``)."""
+        text = self.p(node)
+        p = self.prec(node)
+        negative = text.startswith("−") or text.startswith("-")
+        return self.paren(text) if (p < above or (strict and p == above) or (negative and not lead)) else text
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def equation(self, eq: Equation) -> str:
+        raise NotImplementedError
+
+    def product(self, args: Sequence[Node], parts: list[str], odot: str, dot: str) -> str:
+        """Factors joined as the lecture writes them: ⊙ between two vectors; a scalar before a
+        vector by juxtaposition (η G, 0.5 [[…]]); a written constant before a group with nothing
+        between (2(o − y), 2λ); · between two numbers."""
+        vectors = sum(_vector_like(a) for a in args)
+        if vectors >= 2:
+            return odot.join(parts)
+        out = parts[0]
+        for left, right, part in zip(args, args[1:], parts[1:]):
+            exact = isinstance(left, Num) and left.exact and left.value > 0
+            if exact and not isinstance(right, Num) and (
+                    part.startswith("(") or part.startswith(r"\left(") or isinstance(right, (Sym, Call))):
+                out += part  # 2(o − y), 2λ, 2√a
+            elif vectors == 1 or (exact and not isinstance(right, Num)) or (
+                    _indexed(right) and not isinstance(left, (Num, Partial))) or (
+                    isinstance(right, Call) and (_indexed(left) or (isinstance(left, Op) and left.op in "+-"))):
+                out += " " + part  # η G⁽ˡ⁾, 0.5 [[…]], w₁,₀⁽¹⁾ o₀⁽⁰⁾, (1 − β₁) g
+            elif isinstance(left, Partial) and isinstance(right, Partial):
+                out += " " + dot + " " + part
+            else:
+                out += dot + part
+        return out
+
+    def terms(self, items: list[str]) -> list[str]:
+        if len(items) <= self.max_terms:
+            return items
+        return items[:3] + ["+ " + self.ellipsis()] + items[-2:]
+
+    def ellipsis(self) -> str:
+        return "…"
+
+
+def _computed(node: Node) -> bool:
+    """A number worked out along the way (a term's value), not one read off the board."""
+    return isinstance(node, Num) and node.ref is None and not node.exact
+
+
+def _negative_number(node: Node) -> bool:
+    """A negative number: parenthesised as a factor, (−0.4)·0.5, as the lecture's worked examples do."""
+    return isinstance(node, Num) and node.value < 0
+
+
+def _indexed(node: Node) -> bool:
+    """A symbol in the lecture's indexed notation (w₁,₀⁽¹⁾, δ⁽²⁾, yₖ): factors of them juxtapose."""
+    return isinstance(node, Sym) and (node.layer is not None or bool(node.sub))
+
+
+def _vector_like(node: Node) -> bool:
+    if isinstance(node, Sym):
+        return node.vector
+    if isinstance(node, Arr):
+        return True
+    if isinstance(node, (Op, Call)):
+        return any(_vector_like(a) for a in node.args)
+    if isinstance(node, (Cases,)):
+        return _vector_like(node.then) or _vector_like(node.other) or _vector_like(node.cond.a)
+    if isinstance(node, Ind):
+        return _vector_like(node.a)
+    return False
+
+
+class TextPrinter(Printer):
+    """Unicode text in the lecture's notation: the app's equation line and ``bptui trace``."""
+
+    vec_limit = 8
+    mat_limit = 6
+
+    def _p_Sym(self, s: Sym) -> str:
+        base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
+        if s.sub:
+            parts = [str(i) for i in s.sub]
+            if all(ch in _SUB_CHARS for part in parts for ch in part):
+                base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
+            else:
+                base += "_" + ",".join(parts)
+        if s.layer is not None:
+            base += f"({s.layer})".translate(_SUP)
+        return base + ("ᵀ" if s.T else "")
+
+    def _p_Num(self, n: Num) -> str:
+        if n.exact:
+            return n.spelled or const_text(n.value)
+        return num(n.value, self.digits)
+
+    def _p_Hidden(self, h: Hidden) -> str:
+        return "?"
+
+    def _row(self, v: np.ndarray, hide: int | None, limit: int) -> str:
+        d = self.digits
+        cells = ["?" if i == hide else num(x, d) for i, x in enumerate(v)]
+        if len(cells) <= limit:
+            return "[" + ", ".join(cells) + "]"
+        hidden_note = ""
+        if hide is not None and limit - 2 <= hide < len(cells) - 2:
+            hidden_note = ", ?"
+        return "[" + ", ".join(cells[: limit - 2]) + f", …{hidden_note}, " + ", ".join(cells[-2:]) + \
+            f"] ({len(cells)} values)"
+
+    def _p_Arr(self, a: Arr) -> str:
+        v = a.values
+        if v.ndim == 1:
+            hide = a.hidden[0] if a.hidden is not None else None
+            text = self._row(v, hide, self.vec_limit)
+            return text + "ᵀ" if a.row else text
+        rows = []
+        for i, r in enumerate(v[: self.mat_limit]):
+            hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
+            rows.append(self._row(r, hide, self.mat_limit))
+        body = ", ".join(rows)
+        if len(v) > self.mat_limit:
+            hidden = a.hidden is not None and a.hidden[0] >= self.mat_limit
+            return f"[{body}, …{', ?' if hidden else ''}] ({v.shape[0]}×{v.shape[1]})"
+        return f"[{body}]"
+
+    def _p_Op(self, o: Op) -> str:
+        op, args = o.op, o.args
+        prec = _PREC.get(op, ATOM)
+        if op == "+":
+            items = [self.wrap(args[0], prec)]
+            for a in args[1:]:
+                term = self.wrap(a, prec)
+                if term.startswith("−"):  # a computed term joins with its sign; a given one keeps it
+                    term = "− " + term[1:] if _computed(a) else "+ " + self.paren(term)
+                else:
+                    term = "+ " + term
+                items.append(term)
+            items = self.terms(items)
+            return " ".join(items)
+        if op == "-":
+            return f"{self.wrap(args[0], prec)} − {self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "*":
+            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
+                                       for i, a in enumerate(args)], " ⊙ ", "·")
+        if op == "sq":
+            a = args[0]
+            if _vector_like(a):
+                inner = self.wrap(a, 2, strict=True)
+                return f"{inner}⊙{inner}"
+            inner = self.p(a)
+            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
+                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
+                inner = self.paren(inner)
+            return inner + "²"
+        if op == "/":
+            return f"{self.wrap(args[0], prec)}/{self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "^":
+            base = self.wrap(args[0], prec, strict=True)
+            e = args[1]
+            if isinstance(e, Num) and e.exact and float(e.value).is_integer() and 0 <= e.value < 10:
+                return base + str(int(e.value)).translate(_SUP)
+            if isinstance(e, Sym) and not e.sub and e.layer is None and e.base in ("t", "n"):
+                return base + e.base.translate(_SUP_LETTERS)
+            exponent = self.p(e)
+            return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
+        if op == "neg":
+            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
+                return "−" + self.p(args[0])
+            return "−" + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
+        if op == "@":
+            return " ".join(self.wrap(a, prec) for a in args)
+        if op == "outer":
+            right = self.wrap(args[1], ATOM)
+            if isinstance(args[1], Arr):
+                return f"{self.wrap(args[0], prec)} {right}ᵀ"
+            return f"{self.wrap(args[0], prec)} {right}ᵀ"
+        if op == "cat1":
+            return f"[1, {self.p(args[0])}]"
+        if op == "drop0":
+            return f"({self.p(args[0])})[1:]"
+        if op == "T":
+            return self.wrap(args[0], ATOM) + "ᵀ"
+        if op == "()":
+            return self.paren(self.p(args[0]))
+        raise ValueError(op)  # pragma: no cover
+
+    def _p_Call(self, c: Call) -> str:
+        fn = FUNCTIONS[c.fn]
+        if c.fn == "exp":
+            arg = c.args[0]
+            inner = self.p(arg)
+            bare = (isinstance(arg, Sym) and not arg.sub and arg.layer is None) or (
+                isinstance(arg, Num) and arg.value >= 0)
+            return f"e^{inner if bare else self.paren(inner)}"
+        if c.fn == "sqrt":
+            arg = c.args[0]
+            return "√" + (self.p(arg) if self.prec(arg) == ATOM else self.paren(self.p(arg)))
+        if c.fn == "abs":
+            return f"|{self.p(c.args[0])}|"
+        return f"{fn.text}({', '.join(self.p(a) for a in c.args[:fn.shown])})"
+
+    def _p_Ind(self, i: Ind) -> str:
+        return f"1[{self.p(i.a)} {i.rel} {self.p(i.b)}]"
+
+    def _p_Cases(self, c: Cases) -> str:
+        cond = c.cond
+        return f"({self.p(c.then)} if {self.p(cond.a)} {cond.rel} {self.p(cond.b)} else {self.p(c.other)})"
+
+    def _p_Sum(self, s: Sum) -> str:
+        idx = "".join(_SUB_CHARS.get(ch, "") for ch in s.index)
+        head = f"Σ{idx}" if len(idx) == len(s.index) else f"Σ_{s.index}"
+        body = self.wrap(s.body, 2)
+        return f"{head} {body}"
+
+    def _p_Partial(self, p: Partial) -> str:
+        return f"∂{self.p(p.top)}/∂{self.p(p.bottom)}"
+
+    def equation(self, eq: Equation) -> str:
+        text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
+        return text + (f"   ({eq.note})" if eq.note else "")
+
+    def chain(self, eq: Equation) -> list[str]:
+        """The equation one form a line, the ``=`` signs aligned (explanations)."""
+        lhs = self.p(eq.lhs)
+        pad = " " * len(lhs)
+        lines = [f"{lhs} {eq.rel} {self.p(eq.forms[0])}"]
+        lines += [f"{pad} = {self.p(f)}" for f in eq.forms[1:]]
+        if eq.note:
+            lines[0] += f"   ({eq.note})"
+        return lines
+
+
+_GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ": r"\mu", "α": r"\alpha",
+          "β₁": r"\beta_1", "β₂": r"\beta_2", "ε": r"\epsilon", "σ": r"\sigma", "Σ": r"\Sigma"}
+
+
+class LatexPrinter(Printer):
+    """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
+
+    limit = 6  # rows or columns shown before eliding the middle
+
+    def _num(self, x: float) -> str:
+        x = float(x)
+        if x == 0:
+            return "0"
+        if not math.isfinite(x):
+            return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
+        text = f"{x:.{self.digits}g}"
+        if "e" in text:
+            mantissa, exp = text.split("e")
+            text = f"{mantissa} \\times 10^{{{int(exp)}}}"
+        return text
+
+    def _name(self, base: str) -> str:
+        if base in _GREEK:
+            return _GREEK[base]
+        if len(base) == 1:
+            return base
+        if base == "ℓ_D":
+            return r"\ell_{\mathcal{D}}"
+        return r"\mathit{" + base.replace("_", r"\_") + "}"
+
+    def _p_Sym(self, s: Sym) -> str:
+        base = s.latex or self._name(s.base)
+        if s.accent == "hat":
+            base = rf"\hat{{{base}}}"
+        elif s.accent == "tilde":
+            base = rf"\tilde{{{base}}}"
+        sub = ("_{" + ",".join(str(i) for i in s.sub) + "}") if s.sub else ""
+        sup_parts = []
+        if s.layer is not None:
+            sup_parts.append(f"({s.layer})")
+        if s.T:
+            sup_parts.append("T")
+        sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
+        if "_" in base and sub:  # \beta_1 with a subscript: group it
+            base = "{" + base + "}"
+        return base + sub + sup
+
+    def _p_Num(self, n: Num) -> str:
+        if n.exact:
+            if n.spelled == "½":
+                return r"\tfrac{1}{2}"
+            return f"{n.value:.12g}"
+        return self._num(n.value)
+
+    def _p_Hidden(self, h: Hidden) -> str:
+        return "?"
+
+    def _keep(self, n: int) -> list[int | None]:
+        if n <= self.limit:
+            return list(range(n))
+        return list(range(self.limit - 2)) + [None, n - 1]
+
+    def _p_Arr(self, a: Arr) -> str:
+        m = a.values
+        hidden = a.hidden
+        if m.ndim == 1:
+            m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
+            if hidden is not None:
+                hidden = (0, hidden[0]) if a.row else (hidden[0], 0)
+        rows = []
+        for i in self._keep(m.shape[0]):
+            cells = []
+            for j in self._keep(m.shape[1]):
+                if i is None:
+                    cells.append(r"\vdots" if j is not None else r"\ddots")
+                elif j is None:
+                    cells.append(r"\cdots")
+                else:
+                    cells.append("?" if hidden == (i, j) else self._num(m[i, j]))
+            rows.append(" & ".join(cells))
+        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)" if r"\begin" in text or r"\frac" in text else f"({text})"
+
+    def _p_Op(self, o: Op) -> str:
+        op, args = o.op, o.args
+        prec = _PREC.get(op, ATOM)
+        if op == "+":
+            items = [self.wrap(args[0], prec)]
+            for a in args[1:]:
+                term = self.wrap(a, prec)
+                if term.startswith("-"):
+                    term = "- " + term[1:] if _computed(a) else "+ " + self.paren(term)
+                else:
+                    term = "+ " + term
+                items.append(term)
+            return " ".join(self.terms(items))
+        if op == "-":
+            return f"{self.wrap(args[0], prec)} - {self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "*":
+            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
+                                       for i, a in enumerate(args)], r" \odot ", r" \cdot ")
+        if op == "sq":
+            a = args[0]
+            if _vector_like(a):
+                inner = self.wrap(a, 2, strict=True)
+                return rf"{inner} \odot {inner}"
+            inner = self.p(a)
+            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
+                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
+                inner = self.paren(inner)
+            return inner + "^{2}"
+        if op == "/":
+            return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
+        if op == "^":
+            return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
+        if op == "neg":
+            if isinstance(args[0], Sum):
+                return "-" + self.p(args[0])
+            return "-" + self.wrap(args[0], _PREC["*"], lead=False)
+        if op == "@":
+            return " ".join(self.wrap(a, prec) for a in args)
+        if op == "outer":
+            right = args[1]
+            if isinstance(right, Arr):
+                return f"{self.wrap(args[0], prec)} {self.p(replace(right, row=True))}"
+            rt = self.p(right)
+            if isinstance(right, Sym):
+                rt = self.p(replace(right, T=True))
+                return f"{self.wrap(args[0], prec)} {rt}"
+            return f"{self.wrap(args[0], prec)} {rt}^T"
+        if op == "cat1":
+            entries = self._entries(args[0])
+            return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
+        if op == "drop0":
+            return rf"\left({self.p(args[0])}\right)_{{1:}}"
+        if op == "T":
+            a = args[0]
+            if isinstance(a, Sym):
+                return self.p(replace(a, T=True))
+            return self.wrap(a, ATOM) + "^T"
+        if op == "()":  # a fraction is a group of its own in LaTeX
+            grouped = args[0]
+            return self.p(grouped) if isinstance(grouped, Op) and grouped.op == "/" else self.paren(self.p(grouped))
+        raise ValueError(op)  # pragma: no cover
+
+    _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "diag", "max", "min"}
+
+    def _entries(self, node: Node) -> list[str] | None:
+        """A function applied to a column vector of numbers, written entry by entry
+        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else."""
+        if isinstance(node, Call) and node.fn in self._ELEMENTWISE and len(node.args[:FUNCTIONS[node.fn].shown]) == 1:
+            arg = node.args[0]
+            if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
+                return [self.p(Call(node.fn, (Num(float(x)), *node.args[1:]))) for x in arg.values]
+        return None
+
+    def _column(self, entries: list[str]) -> str:
+        return r"\begin{bmatrix} " + r" \\ ".join(entries) + r" \end{bmatrix}"
+
+    def _p_Call(self, c: Call) -> str:
+        fn = FUNCTIONS[c.fn]
+        entries = self._entries(c)
+        if entries is not None:
+            return self._column(entries)
+        args = [self.p(a) for a in c.args[:fn.shown]]
+        if c.fn == "exp":
+            return f"e^{{{args[0]}}}"
+        if c.fn == "sqrt":
+            return rf"\sqrt{{{args[0]}}}"
+        if c.fn == "abs":
+            return rf"\left|{args[0]}\right|"
+        return fn.latex + self.paren(", ".join(args))
+
+    _REL = {">": ">", "≥": r"\geq", "<": "<", "≤": r"\leq", "=": "="}
+
+    def _p_Ind(self, i: Ind) -> str:
+        return rf"\mathbb{{1}}[{self.p(i.a)} {self._REL[i.rel]} {self.p(i.b)}]"
+
+    def _p_Cases(self, c: Cases) -> str:
+        cond = c.cond
+        return (rf"\begin{{cases}} {self.p(c.then)} & {self.p(cond.a)} {self._REL[cond.rel]} {self.p(cond.b)} \\ "
+                rf"{self.p(c.other)} & \text{{otherwise}} \end{{cases}}")
+
+    def _p_Sum(self, s: Sum) -> str:
+        return rf"\sum_{{{s.index}}} {self.wrap(s.body, 2)}"
+
+    def _p_Partial(self, p: Partial) -> str:
+        return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"
+
+    def ellipsis(self) -> str:
+        return r"\cdots"
+
+    def rows(self, eq: Equation) -> list[tuple[str, str, str]]:
+        """(lhs or '', relation, form) per line: the equation one ``=`` a line, for ``aligned``."""
+        rel = r"\leftarrow" if eq.rel == "←" else "="
+        out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
+        out += [("", "=", self.p(f)) for f in eq.forms[1:]]
+        return out
+
+
+def text(node_or_eq: Node | Equation, digits: int = 4) -> str:
+    """A node or an equation as Unicode text."""
+    printer = TextPrinter(digits)
+    if isinstance(node_or_eq, Equation):
+        return printer.equation(node_or_eq)
+    return printer.p(node_or_eq)
+
+
+def latex(node: Node, digits: int = 4) -> str:
+    return LatexPrinter(digits).p(node)
+
+
+def join_text(eqs: Sequence[Equation], digits: int = 4, sep: str = "; ") -> str:
+    printer = TextPrinter(digits)
+    return sep.join(printer.equation(e) for e in eqs)
+
+
+def substitute(node: Node, mapping: dict) -> Node:
+    """``node`` with every subtree that is a key of ``mapping`` replaced by its value (top-down):
+    the symbolic form becomes the form with the numbers filled in, node for node."""
+    def swap(n: Node) -> Node:
+        try:
+            return mapping.get(n, n)
+        except TypeError:
+            return n
+    return _rebuild(node, swap)

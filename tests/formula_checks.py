@@ -1,0 +1,111 @@
+"""What every rendered equation must satisfy: its numbers are the values they stand for, at the
+digits shown, and the arithmetic shown holds on the numbers as shown."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bptui.core.formula import (Arr, Equation, Hidden, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
+                                has_numbers, interval, overlaps, walk)
+from bptui.core.notation import num
+
+
+def _finite(x) -> bool:
+    return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-9 * abs(b) + 1e-12 * (1 + abs(b))
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape and a.size != b.size:
+        return False
+    return bool(np.allclose(a.reshape(-1), b.reshape(-1), rtol=1e-9, atol=1e-12 * (1 + np.max(np.abs(b), initial=0))))
+
+
+def board_value(stepper, ref: Ref, step=None):
+    """The number a Ref names, read from the stepper's state (the board)."""
+    st = stepper.state
+    q, l = ref.quantity, ref.layer
+    if q in ("value", "adjoint"):
+        return (st.values if q == "value" else st.adjoints)[ref.node]
+    if q == "loss":
+        return st.loss
+    if q == "loss_D":
+        return st.loss_D
+    if q == "y":
+        whole = st.y
+    else:
+        whole = {"W": st.W, "G": st.G, "s": st.s, "o": st.o, "delta": st.delta}[q][l]
+    whole = np.asarray(whole)
+    return whole if ref.index is None else whole[ref.index]
+
+
+def leaves(eq: Equation):
+    for form in eq.forms:
+        for node in walk(form):
+            if isinstance(node, (Num, Arr)):
+                yield node
+
+
+def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> int:
+    """Assert the equation's promises; returns how many numbers were checked."""
+    result = eq.result
+    if not has_numbers(result) or isinstance(result, Hidden):
+        return 0
+    value = evaluate(result)
+    checked = 0
+    if not _finite(value):
+        return 0
+    shown = interval(result, digits)
+    for i, form in enumerate(eq.forms[:-1]):
+        # every form evaluates (exactly) to the result
+        try:
+            exact = evaluate(form, eq.bindings)
+        except Unbound:
+            exact = None
+        if exact is not None:
+            with np.errstate(all="ignore"):
+                ok = not _finite(exact) or _close(exact, value)
+            assert ok, f"{where}: form {i} of {TextPrinter(digits).equation(eq)} is {exact}, not {value}"
+        # the numbers as printed, rounded, still give the result as printed
+        if has_numbers(form) and all(not isinstance(n, Hidden) for n in walk(form)):
+            try:
+                with np.errstate(all="ignore"):
+                    iv = interval(form, digits, eq.bindings)
+            except Unbound:
+                iv = None
+            if iv is not None:
+                assert overlaps(iv, shown), (f"{where}: the numbers shown in form {i} of "
+                                             f"{TextPrinter(digits).equation(eq)} give {iv}, not {value}")
+                checked += 1
+    for leaf in leaves(eq):
+        x = leaf.value if isinstance(leaf, Num) else leaf.values
+        if leaf.means is not None:  # a derived number is the value of its formula
+            try:
+                meant = evaluate(leaf.means, eq.bindings)
+            except Unbound:
+                meant = None
+            if meant is not None and _finite(meant) and _finite(x):
+                assert _close(x, meant), f"{where}: {x} shown for {TextPrinter().p(leaf.means)} = {meant}"
+        if stepper is not None and leaf.ref is not None:  # a board number is the board's number
+            board = board_value(stepper, leaf.ref)
+            if board is not None and _finite(board):
+                assert _close(x, board), f"{where}: {x} shown for {leaf.ref}, the board has {board}"
+        checked += 1
+    return checked
+
+
+def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -> None:
+    """The rendered text shows each number of the tree at ``digits`` (where the printer does not elide)."""
+    for leaf in leaves(eq):
+        if isinstance(leaf, Num) and not leaf.exact and math.isfinite(leaf.value):
+            # a term after the first of a sum is printed with its sign apart: "− 0.4"
+            assert num(abs(leaf.value), digits) in text, f"{num(leaf.value, digits)} missing from {text}"
+            if latex is not None:
+                assert LatexPrinter(digits)._num(leaf.value) in latex
+        elif isinstance(leaf, Arr) and leaf.values.ndim == 1 and len(leaf.values) <= 6 and _finite(leaf.values):
+            row = "[" + ", ".join(num(x, digits) for x in leaf.values) + "]"
+            assert row in text, f"{row} missing from {text}"

@@ -1,0 +1,239 @@
+"""One truth behind every number: every equation the app, `trace` and `export` show — and every
+explanation — is a formula tree whose numbers are the values they stand for, at the digits shown,
+and whose arithmetic holds on the numbers as shown (interval arithmetic over their rounding).
+
+The property test runs random networks of every activation × loss × update mode × optimizer, with
+and without L2, through two epochs (plus a weight edit and a restart from trained weights) and
+checks every step's equations in text and LaTeX, and the explanation of every cell at every
+fifth step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bptui.core.activations import ACTIVATIONS
+from bptui.core.equations import step_equations
+from bptui.core.explain import Cell, explain
+from bptui.core.formula import (ONE, Arr, Equation, LatexPrinter, Num, Op, Sym, TextPrinter, evaluate, hide, interval,
+                                overlaps, shown_halfwidth)
+from bptui.core.graph_stepper import GraphStepper, graph_equations
+from bptui.core.losses import LOSSES
+from bptui.core.optim import OPTIMIZERS
+from bptui.core.spec import load_any, parse
+from bptui.core.stepper import Stepper
+
+from .conftest import GRAPH_EXAMPLES, NETWORKS
+from .formula_checks import check_equation, check_text
+
+HIDDEN = [name for name in ACTIVATIONS if name != "softmax"]
+OUTPUT = list(ACTIVATIONS)
+
+
+def cells(spec):
+    out = [Cell("loss")]
+    for l in range(0, spec.L + 1):
+        first = 0 if l < spec.L else 1
+        out += [Cell("o", l, b) for b in range(first, spec.widths[l] + 1)]
+    for l in range(1, spec.L + 1):
+        for b in range(1, spec.widths[l] + 1):
+            out += [Cell("s", l, b), Cell("delta", l, b)]
+            out += [Cell(q, l, b, a) for q in ("G", "W") for a in range(spec.widths[l - 1] + 1)]
+    return out
+
+
+@st.composite
+def networks(draw):
+    loss = draw(st.sampled_from(list(LOSSES)))
+    out = draw(st.sampled_from(["sigmoid", "softmax"] if loss == "cross_entropy" else OUTPUT))
+    depth = draw(st.integers(1, 2))
+    widths = [draw(st.integers(1, 3))] + [draw(st.integers(1, 3)) for _ in range(depth)]
+    widths.append(draw(st.integers(2 if out == "softmax" else 1, 3)))
+    hidden = draw(st.sampled_from(HIDDEN))
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    layers = [{"units": widths[0]}] + [{"units": w, "activation": hidden} for w in widths[1:-1]]
+    layers.append({"units": widths[-1], "activation": out})
+    n = 3
+    X = rng.normal(0, 1.5, size=(n, widths[0])).round(draw(st.integers(1, 6)))
+    if loss == "cross_entropy":  # any targets in [0, 1]: one-hot, 0/1 or in between (Σy ≠ 1)
+        Y = rng.choice([0.0, 1.0, 0.25, 0.5], size=(n, widths[-1]))
+    else:
+        Y = rng.normal(0, 1, size=(n, widths[-1]))
+    update = draw(st.sampled_from(["full_batch", "per_example", {"batch_size": 2}]))
+    optimizer = draw(st.sampled_from(OPTIMIZERS))
+    training = {"learning_rate": draw(st.sampled_from([0.5, 0.1, 0.03])), "update": update,
+                "l2": draw(st.sampled_from([0.0, 0.1])), "optimizer": optimizer}
+    doc = {"layers": layers, "loss": loss, "init": {"seed": seed, "scale": draw(st.sampled_from([0.5, 2.0]))},
+           "data": {"inputs": X.tolist(), "targets": Y.tolist()}, "training": training}
+    return parse(doc, "random.json")
+
+
+def check_step(stepper, step, digits: int) -> int:
+    checked = 0
+    text, latex = TextPrinter(digits), LatexPrinter(digits)
+    for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+        checked += check_equation(eq, digits, stepper, where=f"step {step.key.step}")
+        check_text(eq, digits, text.equation(eq), " ".join(r for row in latex.rows(eq) for r in row))
+    return checked
+
+
+def check_explanations(stepper, digits: int) -> int:
+    checked = 0
+    for cell in cells(stepper.spec):
+        e = explain(stepper, cell, digits)
+        for eq in e.equations:
+            checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
+            check_text(eq, digits, e.text())
+    return checked
+
+
+STATS = {"networks": 0, "steps": 0, "numbers": 0}
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(), st.integers(2, 6))
+def test_every_number_is_its_value_and_the_arithmetic_shown_holds(spec, digits):
+    stepper = Stepper(spec)
+    STATS["networks"] += 1
+    steps = 2 * len(stepper.schedule)
+    for i in range(steps):
+        step = stepper.forward()
+        STATS["steps"] += 1
+        STATS["numbers"] += check_step(stepper, step, digits)
+        if i % 5 == 0:
+            STATS["numbers"] += check_explanations(stepper, digits)
+    # after an edit, and after a restart from other (trained) weights, the same holds
+    stepper.goto(len(stepper.schedule) // 2)
+    stepper.edit_weight(1, 0, 0, 0.75)
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        STATS["numbers"] += check_step(stepper, step, digits)
+    STATS["numbers"] += check_explanations(stepper, digits)
+    stepper.reset(weights=[w * 1.5 for w in stepper.weights], opt=stepper.state.opt[1:])
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        STATS["numbers"] += check_step(stepper, step, digits)
+    STATS["numbers"] += check_explanations(stepper, digits)
+
+
+@pytest.mark.parametrize("name", GRAPH_EXAMPLES)
+@pytest.mark.parametrize("digits", [2, 4, 6])
+def test_graph_equations_and_explanations_hold(name, digits):
+    stepper = GraphStepper(load_any(NETWORKS / f"{name}.json"))
+    while not stepper.at_end:
+        step = stepper.forward()
+        for eq in graph_equations(stepper.spec, stepper.state, step):
+            assert check_equation(eq, digits, stepper) > 0
+            check_text(eq, digits, TextPrinter(digits).equation(eq))
+        for node in stepper.state.values:
+            for q in ("value", "adjoint"):
+                for eq in explain(stepper, Cell(q, node=node), digits).equations:
+                    check_equation(eq, digits, stepper)
+
+
+# -- the checker itself catches what it must ------------------------------------------------------
+def test_false_arithmetic_is_caught():
+    """The defect the issue found: δ = o − y shown for softmax with Σy ≠ 1 (the value is o·Σy − y)."""
+    o, y = np.array([0.5, 0.5]), np.array([0.5, 0.0])
+    true = o * y.sum() - y
+    wrong = Equation(Sym("δ"), (Op("-", (Arr(o), Arr(y))), Arr(true)))
+    with pytest.raises(AssertionError):
+        check_equation(wrong, 4)
+    right = Equation(Sym("δ"), (Op("-", (Op("*", (Num(0.5), Arr(o))), Arr(y))), Arr(true)))
+    assert check_equation(right, 4) > 0
+
+
+def test_numbers_that_are_not_their_values_are_caught():
+    eq = Equation(Sym("s"), (Op("*", (Num(2.0), Sym("x"))), Op("*", (Num(2.0), Num(3.0, means=Sym("x")))), Num(6.0)),
+                  bindings={Sym("x"): 3.5})
+    with pytest.raises(AssertionError):
+        check_equation(eq, 4)
+
+
+def test_rounding_is_allowed_but_not_more():
+    # 0.1234 + 0.5678 = 0.6912 holds at 4 digits; 0.6915 does not
+    ok = Equation(Sym("a"), (Op("+", (Num(0.12341), Num(0.56781))), Num(0.12341 + 0.56781)))
+    assert check_equation(ok, 4) > 0
+    assert overlaps(interval(Num(0.12341), 4), interval(Num(0.12344), 4))
+    assert not overlaps(interval(Num(0.1234), 4), interval(Num(0.1237), 4))
+    assert shown_halfwidth(0.0123456, 3) == pytest.approx(0.00005)
+    assert shown_halfwidth(9.9996, 4) == pytest.approx(0.005)  # printed as 10.00
+
+
+def test_the_quiz_hides_by_cell_not_by_string():
+    spec = load_any(NETWORKS / "xor.json")
+    stepper = Stepper(spec)
+    stepper.goto(7)  # G⁽²⁾ of example 1
+    (eq,) = step_equations(stepper.net, stepper.state, stepper.last, spec.optimizer)
+    from bptui.core.formula import Ref
+
+    text = TextPrinter(4).equation(hide(eq, {Ref("G", 2, (0, 2))}))
+    assert text.endswith("= [[0.2757, 0.02748, ?]]") and text.count("?") == 1
+    (eq,) = step_equations(stepper.net, stepper.state, stepper.schedule and stepper.last, spec.optimizer)
+    assert evaluate(eq.forms[0], eq.bindings)[0, 2] == stepper.state.G[2][0, 2]
+
+
+def test_the_formula_of_every_activation_is_its_derivative():
+    """The table's f′ trees evaluate to the table's arithmetic, for every activation."""
+    s = np.linspace(-3, 3, 13)
+    for name, act in ACTIVATIONS.items():
+        if name == "softmax":
+            continue
+        alpha = act.default_alpha or 0.0
+        o = act.f(s, alpha)
+        S, O = Sym("s", 1, vector=True), Sym("o", 1, vector=True)
+        from bptui.core.activations import ALPHA
+
+        env = {S: s, O: o, ALPHA: alpha}
+        np.testing.assert_allclose(evaluate(act.value(S), env), o, rtol=1e-14)
+        np.testing.assert_allclose(np.broadcast_to(evaluate(act.derivative(S, O), env), s.shape), act.df(s, o, alpha),
+                                   rtol=1e-14)
+        assert act.derivative(S, O) != ONE or name == "identity"
+
+
+# -- the defects the issue found, each pinned ----------------------------------------------------
+def _one_layer(act: str, loss: str, targets, weights, inputs=((0.0,),)):
+    doc = {"layers": [{"units": len(inputs[0])}, {"units": len(targets[0]), "activation": act}],
+           "weights": [weights], "loss": loss, "data": {"inputs": [list(x) for x in inputs], "targets": targets}}
+    return Stepper(parse(doc, "t.json"))
+
+
+def _text(stepper, steps: int) -> str:
+    stepper.goto(steps)
+    return TextPrinter(4).equation(step_equations(stepper.net, stepper.state, stepper.last, stepper.spec.optimizer)[0])
+
+
+def test_sigmoid_cross_entropy_shows_the_binary_loss_with_its_numbers():
+    st = _one_layer("sigmoid", "cross_entropy", [[0.0]], [[-0.1, 0.3]])
+    text = _text(st, 3)
+    assert "ℓ⁽¹⁾ = −Σₖ (yₖ log(oₖ⁽¹⁾) + (1 − yₖ) log(1 − oₖ⁽¹⁾))" in text
+    assert text.endswith(f"= −log(1 − 0.475) = {TextPrinter(4).p(Num(float(st.state.loss)))}")
+
+
+def test_softmax_cross_entropy_shows_its_numbers_and_the_real_delta_for_any_targets():
+    st = _one_layer("softmax", "cross_entropy", [[0.5, 0.0]], [[0.0, 0.0], [0.0, 0.0]])
+    assert _text(st, 3) == "ℓ⁽¹⁾ = −Σₖ yₖ log(oₖ⁽¹⁾) = −0.5·log(0.5) = 0.3466"
+    assert _text(st, 4) == "δ⁽¹⁾ = (Σₖ yₖ) o⁽¹⁾ − y = 0.5 [0.5, 0.5] − [0.5, 0] = [−0.25, 0.25]"
+    st = _one_layer("softmax", "cross_entropy", [[1.0, 0.0]], [[0.1, 0.5], [-0.2, 0.3]], inputs=((1.0,),))
+    assert _text(st, 3) == "ℓ⁽¹⁾ = −Σₖ yₖ log(oₖ⁽¹⁾) = −log(0.6225) = 0.4741"  # softmax([0.6, 0.1])
+    assert _text(st, 4) == "δ⁽¹⁾ = o⁽¹⁾ − y = [0.6225, 0.3775] − [1, 0] = [−0.3775, 0.3775]"
+
+
+def test_f_prime_is_written_one_way_everywhere():
+    """softplus: σ(s⁽¹⁾) on the equation line, σ(s₂⁽¹⁾) in the side panel, \\sigma(s^{(1)}) in LaTeX."""
+    doc = {"layers": [{"units": 1}, {"units": 2, "activation": "softplus"}, {"units": 1, "activation": "identity"}],
+           "init": {"seed": 1}, "loss": "squared", "data": {"inputs": [[0.5]], "targets": [[1.0]]}}
+    stepper = Stepper(parse(doc, "t.json"))
+    stepper.goto(8)  # δ⁽¹⁾
+    (eq,) = step_equations(stepper.net, stepper.state, stepper.last, stepper.spec.optimizer)
+    assert "⊙ σ(s⁽¹⁾) = " in TextPrinter().equation(eq)
+    assert r"\odot \sigma(s^{(1)})" in " ".join(r for row in LatexPrinter().rows(eq) for r in row)
+    panel = explain(stepper, Cell("delta", 1, 2)).text()
+    assert "·σ(s₂⁽¹⁾)" in panel and "softplus′" not in panel
+    from bptui.tui.help import network_text
+
+    assert "f′(s⁽¹⁾) = σ(s⁽¹⁾)" in network_text(stepper.spec)
