@@ -47,6 +47,16 @@ def _epochs(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
 def _natural(text: str) -> int:
     """A seed: a whole number 0 or more (NumPy's generators take no negative seeds)."""
     try:
@@ -105,9 +115,28 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
-        p.add_argument("--format", choices=("markdown", "latex", "csv"), default="markdown")
-        p.add_argument("--epochs", type=_epochs, default=None, help="epochs to write out (default 1)")
-        p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output")
+        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf"), default="markdown",
+                       help="pdf: the LaTeX compiled by pdflatex (needs --output)")
+        p.add_argument("--epochs", type=_epochs, default=None,
+                       help="epochs to write out (default 1); with --example, the epoch the example is taken from")
+        p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")
+        part = p.add_argument_group("a part of the run (steps keep their numbers from the full run)")
+        part.add_argument("--example", type=_positive, metavar="N",
+                          help="example N's forward and backward pass (and the update that follows it, if one does)")
+        part.add_argument("--steps", metavar="A:B", help="steps A to B, 1-based and inclusive, as bptui trace numbers them")
+        ex = p.add_argument_group("exercises")
+        ex.add_argument("--exercise", action="store_true",
+                        help="leave the values the steps produce blank, numbered (1) ____, for a student to work out")
+        ex.add_argument("--answers", metavar="OUT", help="write the exercise's answer key to OUT (.md, .tex or .pdf)")
+        ex.add_argument("--blank", metavar="QUANTITIES",
+                        help="which values are blank: any of s,o,loss,delta,G,W,value,adjoint (default: all)")
+        ex.add_argument("--blank-every", type=_positive, metavar="K", help="blank only every K-th of those steps")
+        ex.add_argument("--variants", type=_positive, metavar="N",
+                        help="N variants with new weights (graphs: new inputs), each a network file, its exercise "
+                             "and its key, in the folder --output DIR")
+        ex.add_argument("--seed", type=_natural, default=None, metavar="S", help="the variants' seed (default 0)")
+        ex.add_argument("--round", type=_non_negative, default=None, metavar="D",
+                        help="round the variants' drawn numbers to D decimals")
         return p
     if command == "serve":
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
@@ -398,22 +427,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _check_output(out: str, spec, what: str) -> None:
-    """Refuse an output name that is no file name, or that would replace one of the input's files
-    (the network file itself, or its CSV data) with ``what``."""
-    from .core.errors import SpecError
-    from .core.files import check_name, same_file
-
-    check_name(out, "output file")
-    inputs = [spec.source]
-    if "csv" in spec.raw.get("data", {}):
-        inputs.append(str(Path(spec.source).parent / spec.raw["data"]["csv"]))
-    for name in inputs:
-        if name and same_file(out, name):
-            raise SpecError(f"is the input file {name}: writing {what} there would replace it "
-                            "(choose another name)", source=out)
-
-
 def _save_network(trained, out: str) -> None:
     """``train --save OUT``: the trained network as a network file, written atomically. Saving onto
     the network file itself is allowed (the same format, the old file whole until the new one is);
@@ -430,7 +443,9 @@ def _save_network(trained, out: str) -> None:
     if not all(np.isfinite(w).all() for w in trained.weights):
         raise SpecError("training diverged: some weights are not finite numbers (∞ or nan), so there is "
                         "no network file to save (try a smaller learning rate)", source=out)
-    write_text_atomic(out, json.dumps(trained.to_json(Path(out).parent), indent=2, allow_nan=False) + "\n")
+    from .core.jsonfmt import network_text
+
+    write_text_atomic(out, network_text(trained.to_json(Path(out).parent)))
 
 
 def _console(**kwargs):
@@ -593,8 +608,9 @@ def cmd_quiz(args) -> int:
         from .trace import describe
 
         print(describe(spec))
-    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, -1e-3 or 1/4); "
-          f"right within a relative {num(args.tolerance)}. q quits.")
+    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
+          f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
+          "A wrong answer gets a hint and a second try. q quits.")
     while (question := quiz.next()) is not None:
         k = question.key
         where = f"step {k.step} of {quiz.total} · {k.phase}"
@@ -610,7 +626,7 @@ def cmd_quiz(args) -> int:
                 print()
                 text = "q"
             if text.strip().lower() in ("q", "quit", "exit"):
-                print(quiz.score.summary())
+                _quiz_score(quiz.score)
                 return 0
             if not text.strip():
                 continue
@@ -619,34 +635,32 @@ def cmd_quiz(args) -> int:
             except ValueError as err:
                 print(f"{err}; q quits")
                 continue
-            break
+            if verdict.final:
+                break
+            print(f"not quite ({num(verdict.given, 6)}). hint: {verdict.hint}")
+            print("one more try:")
         right = num(question.value, 6)
         if verdict.right:
-            print(f"right: {question.symbol} = {right}")
+            print(f"right{' at the second try' if verdict.attempt > 1 else ''}: {question.symbol} = {right}")
         else:
             print(f"wrong: {question.symbol} = {right}, not {num(verdict.given, 6)}")
         print(verdict.explanation.text())
     print()
-    print(quiz.score.summary())
+    _quiz_score(quiz.score)
     return 0
+
+
+def _quiz_score(score) -> None:
+    """The final score and, when anything was answered, its breakdown by quantity."""
+    print(score.summary())
+    for line in score.breakdown():
+        print(f"  {line}")
 
 
 def cmd_export(args) -> int:
-    from .export import export
+    from .exercise import export_command
 
-    spec = _load(args.file)
-    if spec.kind == "graph" and args.epochs not in (None, 1):
-        raise UsageError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
-    lines = export(spec, args.format, args.epochs or 1)
-    if args.output is None:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        return 0
-    from .core.files import write_lines_atomic
-
-    _check_output(args.output, spec, {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV"}[args.format])
-    write_lines_atomic(args.output, lines)  # streamed to a temporary file, renamed when complete
-    return 0
+    return export_command(args, _load)
 
 
 def serve_command(path: str, no_color: bool = False) -> str:

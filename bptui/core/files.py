@@ -19,7 +19,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from .errors import SpecError
 
@@ -138,13 +138,14 @@ def _new_file_mode(target: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """A text stream to a temporary file in ``path``'s folder, renamed onto ``path`` when the block
     ends without an exception (and removed when it raises). The old file stays whole until then.
     A symlink is written through (the link stays); a device or a pipe is written into directly,
     never replaced by a file.
 
-    OSErrors (a missing folder, a full disk, no permission) become a SpecError naming ``path``."""
+    ``encoding="binary"`` gives a bytes stream. OSErrors (a missing folder, a full disk, no
+    permission) become a SpecError naming ``path``."""
     source = check_name(path)
     try:
         mode = os.stat(source).st_mode  # what the name leads to, through symlinks
@@ -155,7 +156,8 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]
     if mode is not None and not stat.S_ISREG(mode):
         # a device or a pipe (/dev/stdout, /dev/null, a FIFO): written into, never replaced by a file
         try:
-            with open(source, "w", encoding=encoding, newline="\n") as out:
+            with (open(source, "wb") if encoding == "binary" else
+                  open(source, "w", encoding=encoding, newline="\n")) as out:
                 yield out
         except OSError as err:
             raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
@@ -167,7 +169,8 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[str]
         raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
     try:
         try:
-            with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
+            with (os.fdopen(fd, "wb") if encoding == "binary" else
+                  os.fdopen(fd, "w", encoding=encoding, newline="\n")) as fh:
                 yield fh
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -187,12 +190,32 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         fh.write(text)
 
 
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path, encoding="binary") as fh:
+        fh.write(data)
+
+
 def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
     """Write each line and a newline to ``path`` atomically, streaming: nothing is joined in memory."""
     with atomic_writer(path) as fh:
         for line in lines:
             fh.write(line)
             fh.write("\n")
+
+
+def check_not_an_input(out: str | Path, spec: Any, what: str) -> None:
+    """Refuse an output name that is no file name, or that would replace one of ``spec``'s input
+    files (the network or graph file itself, or its CSV data) with ``what`` (Markdown, a PDF, …)."""
+    check_name(out, "output file")
+    inputs = [str(spec.source)]
+    csv = spec.raw.get("data", {}).get("csv") if isinstance(spec.raw.get("data"), dict) else None
+    if isinstance(csv, str):
+        inputs.append(str(Path(spec.source).parent / csv))
+    for name in inputs:
+        if name and same_file(out, name):
+            raise SpecError(f"is the input file {name}: writing {what} there would replace it "
+                            "(choose another name)", source=str(out))
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
