@@ -159,6 +159,8 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[Any]
             with (open(source, "wb") if encoding == "binary" else
                   open(source, "w", encoding=encoding, newline="\n")) as out:
                 yield out
+        except BrokenPipeError:  # --output /dev/stdout | head: the reader has all it wanted
+            raise
         except OSError as err:
             raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
         return
