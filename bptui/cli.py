@@ -37,6 +37,16 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_EPOCHS = 1_000_000  # as the schema's training.epochs
+
+
+def _epochs(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"{text} is more than {MAX_EPOCHS:,} epochs")
+    return value
+
+
 def _non_negative(text: str) -> int:
     try:
         value = int(text)
@@ -44,6 +54,17 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
+def _natural(text: str) -> int:
+    """A seed: a whole number 0 or more (NumPy's generators take no negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative: a seed is a whole number 0 or more")
     return value
 
 
@@ -98,12 +119,12 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="relative tolerance of a right answer (default 1e-3; values near 0 get an absolute 1e-6)")
         p.add_argument("--steps", type=_positive, default=None, metavar="K",
                        help="ask about the first K steps (default: one epoch, or a graph's whole pass)")
-        p.add_argument("--seed", type=int, default=0, metavar="S", help="which entry of each vector or matrix is asked")
+        p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
         p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf"), default="markdown",
                        help="pdf: the LaTeX compiled by pdflatex (needs --output)")
-        p.add_argument("--epochs", type=_positive, default=None,
+        p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs to write out (default 1); with --example, the epoch the example is taken from")
         p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")
         part = p.add_argument_group("a part of the run (steps keep their numbers from the full run)")
@@ -120,7 +141,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         ex.add_argument("--variants", type=_positive, metavar="N",
                         help="N variants with new weights (graphs: new inputs), each a network file, its exercise "
                              "and its key, in the folder --output DIR")
-        ex.add_argument("--seed", type=int, default=None, metavar="S", help="the variants' seed (default 0)")
+        ex.add_argument("--seed", type=_natural, default=None, metavar="S", help="the variants' seed (default 0)")
         ex.add_argument("--round", type=_non_negative, default=None, metavar="D",
                         help="round the variants' drawn numbers to D decimals")
         return p
@@ -140,7 +161,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
     if command in ("trace", "train"):
-        p.add_argument("--epochs", type=_positive, default=None,
+        p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
     if command == "train":
         from .core.optim import OPTIMIZERS  # the optimizers' table: a new one is offered here at once
@@ -151,42 +172,96 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         mode = p.add_mutually_exclusive_group()
         mode.add_argument("--update", choices=("full_batch", "per_example"), help="instead of the file's update")
         mode.add_argument("--batch-size", type=_positive, metavar="K", help="mini-batches of K examples")
-        p.add_argument("--shuffle-seed", type=int, metavar="S", help="reshuffle the examples every epoch, seeded")
+        p.add_argument("--shuffle-seed", type=_natural, metavar="S", help="reshuffle the examples every epoch, seeded")
         p.add_argument("--plot", action="store_true", help="draw the loss curve (and the test loss) in the terminal")
     return p
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters, lone surrogates and bidirectional controls
+    (from a file's name, say) written as escapes (``\\x1b``), so they cannot act on the terminal."""
+    from .core.validate import unsafe_char
+
+    if unsafe_char(text) is None:
+        return text
+    return "".join(ch if ch in "\t" or unsafe_char(ch) is None else ascii(ch)[1:-1] for ch in text)
+
+
+def report(message: str) -> None:
+    """The one ``error:`` line, on stderr."""
+    try:
+        print(f"error: {printable(message)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # no stderr to say it on
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still buffered
+    cannot fail again (and print a traceback) after an error writing it was reported."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to do
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from .core.errors import SpecError
 
+    import warnings
+
+    # overflow in the math (huge weights) gives ∞ and nan, which the output shows; NumPy's
+    # RuntimeWarning lines on stderr would only alarm
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="bptui")
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser(argv[0]).parse_args(argv[1:])
             if args.no_color:
                 os.environ["NO_COLOR"] = "1"  # Rich and Textual both honour it
-            return globals()[f"cmd_{argv[0]}"](args)
-        args = _parser().parse_args(argv)
-        return cmd_open(args)
+            code = globals()[f"cmd_{argv[0]}"](args)
+        else:
+            args = _parser().parse_args(argv)
+            code = cmd_open(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at the interpreter's exit
+        return code
     except (SpecError, UsageError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        report(str(err))
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `bptui trace … | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `bptui trace … | head`: the reader has all it wanted
+        _silence_stdout()
         return 0
+    except OSError as err:  # writing the output failed: /dev/full, a disk that filled up
+        _silence_stdout()
+        where = err.filename if err.filename is not None else "standard output"
+        report(f"{where}: cannot write: {err.strerror or err}")
+        return 2
 
 
 def _load(arg: str | None):
-    from .core.errors import SpecError
     from .core.spec import load_any
-    from .examples import names, resolve
+    from .examples import resolve
 
-    path = resolve(arg)
-    if not Path(path).exists():
-        raise SpecError(f"no such file (bundled examples: {', '.join(names())})", source=path)
-    return load_any(path)
+    return load_any(_existing(resolve(arg)))
+
+
+def _existing(path: str) -> str:
+    """``path``, or one error line: an empty name, a NUL, or nothing there (with the bundled names)."""
+    from .core.errors import SpecError
+    from .core.files import check_name, exists, missing
+    from .examples import names
+
+    check_name(path)
+    if not exists(path):
+        why = missing(path)
+        if why == "no such file":
+            why += f" (bundled examples: {', '.join(names())})"
+        raise SpecError(why, source=path)
+    return path
 
 
 def _no_color(args) -> bool | None:
@@ -199,24 +274,53 @@ def cmd_open(args) -> int:
     wait for NumPy; the rest of its checks run as the app loads it (errors still end in `error:`)."""
     from .core import validate
     from .core.errors import SpecError
-    from .examples import names, resolve
+    from .examples import resolve
 
-    path = resolve(args.file)
-    if not Path(path).exists():
-        raise SpecError(f"no such file (bundled examples: {', '.join(names())})", source=path)
+    path = _existing(resolve(args.file))
     doc = validate.read_json(path)
     if isinstance(doc, dict) and doc.get("kind", "network") != "network":
         from .core.spec import parse_any
+        from .tui.graph_layout import too_big
+
+        spec = parse_any(doc, path)
+        names = spec.input_names + spec.forward_order
+        edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
+        why = too_big(names, edges, frozenset(spec.input_names))
+        if why:
+            raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
+        _require_terminal()
         from .tui.graph_app import run as run_graph
 
-        return run_graph(parse_any(doc, path), no_color=args.no_color)
+        return run_graph(spec, no_color=args.no_color)
     try:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
+    _require_terminal()
     from .tui.app import run
 
     return run(doc, path, no_color=args.no_color)
+
+
+def _require_terminal() -> None:
+    """The app draws on a terminal and reads keys from it: without one (output to a pipe or a file,
+    input from one) it would write escape codes into the pipe and never end. Served apps (the
+    environment's TEXTUAL_DRIVER names textual-serve's driver) and headless runs (the tests' pilot
+    and the start-up benchmark replace ``App.run``) have no terminal and need none."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    try:
+        on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        on_terminal = False
+    if on_terminal:
+        return
+    from textual.app import App
+
+    if getattr(App.run, "__module__", None) != "textual.app":  # run headless by a test or a benchmark
+        return
+    raise UsageError("bptui: the app needs a terminal (standard input and output are not one); "
+                     "bptui trace FILE writes the steps as text")
 
 
 def cmd_examples(args) -> int:
@@ -305,19 +409,14 @@ def cmd_train(args) -> int:
     weights, history = result.weights, result.history
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
-    if args.save:
-        try:
-            from .core.jsonfmt import network_text
-
-            Path(args.save).write_text(network_text(trained.to_json(Path(args.save).parent)), encoding="utf-8")
-        except OSError as err:
-            from .core.errors import SpecError
-
-            raise SpecError(f"cannot write: {err.strerror}", source=args.save) from None
+    if args.save is not None:
+        _save_network(trained, args.save)
     if args.format == "json":
-        print(json.dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
-                          "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
-                          "test_accuracy": ev.test_accuracy, "history": history}))
+        from .core.jsonout import dumps
+
+        print(dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
+                     "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
+                     "test_accuracy": ev.test_accuracy, "history": history}))
         return 0
     from .core.notation import num
     from .trace import describe
@@ -339,13 +438,46 @@ def cmd_train(args) -> int:
             print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
     print()
     _final_table(spec, epochs, ev, num, args)
-    if args.save:
-        print(f"saved to {args.save}")
+    if args.save is not None:
+        print(f"saved to {printable(args.save)}")
     return 0
 
 
-def _final_table(spec, epochs, ev, num, args) -> None:
+def _save_network(trained, out: str) -> None:
+    """``train --save OUT``: the trained network as a network file, written atomically. Saving onto
+    the network file itself is allowed (the same format, the old file whole until the new one is);
+    onto its CSV data it is not."""
+    import numpy as np
+
+    from .core.errors import SpecError
+    from .core.files import check_name, same_file, write_text_atomic
+
+    check_name(out, "output file")
+    csv = trained.raw.get("data", {}).get("csv")
+    if csv is not None and same_file(out, Path(trained.source).parent / csv):
+        raise SpecError(f"is the network's CSV data file: saving the network there would replace it", source=out)
+    if not all(np.isfinite(w).all() for w in trained.weights):
+        raise SpecError("training diverged: some weights are not finite numbers (∞ or nan), so there is "
+                        "no network file to save (try a smaller learning rate)", source=out)
+    from .core.jsonfmt import network_text
+
+    write_text_atomic(out, network_text(trained.to_json(Path(out).parent)))
+
+
+def _console(**kwargs):
+    """A Rich Console whose closed pipe (``bptui train … | head -1``) ends the command as it ends
+    ``trace``'s: quietly, status 0 (Rich's own default exits with 1)."""
     from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole(**kwargs)
+
+
+def _final_table(spec, epochs, ev, num, args) -> None:
     from rich.table import Table
 
     table = Table(title=f"after {epochs} epochs", title_justify="left")
@@ -363,7 +495,7 @@ def _final_table(spec, epochs, ev, num, args) -> None:
         if spec.is_classifier:
             cells.append(f"{100 * acc:.1f}%")
         table.add_row(*cells)
-    Console(no_color=_no_color(args), highlight=False).print(table)
+    _console(no_color=_no_color(args), highlight=False).print(table)
 
 
 def _json_number(x: float) -> float | None:
@@ -375,6 +507,7 @@ def cmd_check(args) -> int:
     from .core.check import RTOL, gradient_check, rule_text, verdict, worst_per_layer
 
     spec = _load(args.file)
+    _check_affordable(spec)
     if spec.kind == "graph":
         return _check_graph(spec, args)
     checks = gradient_check(spec)
@@ -423,6 +556,29 @@ def _failure(backprop: float, numeric: float, atol: float) -> str:
     if not math.isfinite(numeric):
         return text + ": the finite difference is not finite (the loss is NaN or infinite near this value)"
     return text + f", |g − fd| = {abs(backprop - numeric):.2e} > atol + {RTOL:g}·|fd| = {atol + RTOL * abs(numeric):.2e}"
+
+
+MAX_CHECK_WORK = 300_000_000  # W²·N: about 5 s of finite differences on the development machine
+MAX_GRAPH_CHECK_WORK = 3_000_000  # inputs × (nodes + arguments): about as long for a graph
+
+
+def _check_affordable(spec) -> None:
+    """A finite-difference check evaluates the whole loss twice per weight (a graph twice per
+    input): refuse, with the numbers, a check that would run for minutes or hours."""
+    from .core.errors import SpecError
+
+    if spec.kind == "graph":
+        size = len(spec.nodes) + sum(len(n.args) for n in spec.nodes)
+        if len(spec.inputs) * size > MAX_GRAPH_CHECK_WORK:
+            raise SpecError(f"too big for a finite-difference check: {len(spec.inputs):,} inputs × {size:,} nodes "
+                            f"and arguments, at most {MAX_GRAPH_CHECK_WORK:,}", source=spec.source)
+        return
+    n_weights = sum(w.size for w in spec.weights)
+    work = n_weights * n_weights * spec.N
+    if work > MAX_CHECK_WORK:
+        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {spec.N:,} examples, "
+                        f"W²·N = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is evaluated twice per weight); "
+                        "check a smaller network or fewer examples", source=spec.source)
 
 
 def _check_graph(spec, args) -> int:

@@ -19,11 +19,13 @@ def names() -> list[str]:
 
 def resolve(arg: str | None) -> str:
     """A path as given if it exists, else a bundled example by name; no argument means xor."""
+    from .core.files import exists
+
     if arg is None:
         arg = "xor"
-    if Path(arg).exists():
+    if exists(arg):  # False, not an exception, for a name the OS refuses (too long, a NUL)
         return arg
     stem = arg[:-5] if arg.endswith(".json") else arg
-    if "/" not in arg and stem in names():
+    if stem and "/" not in arg and "\0" not in arg and stem in names():
         return str(examples_dir() / f"{stem}.json")
     return arg  # loading it reports "no such file"

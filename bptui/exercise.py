@@ -334,21 +334,14 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
 # -- writing files ----------------------------------------------------------------------------------
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to a temporary name beside ``path`` and rename it into place, so a reader never
-    sees half a file; an error is one ``error:`` line naming the file."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as err:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise SpecError(f"cannot write: {err.strerror or err}", source=str(path)) from None
+    sees half a file (core/files.py: a device or a pipe is written into, never replaced); an error
+    is one ``error:`` line naming the file."""
+    from .core.files import write_bytes_atomic, write_text_atomic
+
+    if isinstance(data, bytes):
+        write_bytes_atomic(path, data)
+    else:
+        write_text_atomic(path, data)
 
 
 PDFLATEX_MISSING = ("--format pdf needs pdflatex, which is not installed: install TeX Live "
@@ -402,6 +395,7 @@ def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> I
 # -- bptui export -----------------------------------------------------------------------------------
 def export_command(args: Any, load: Callable[[str], Any]) -> int:
     """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
+    from .core.files import check_not_an_input, write_lines_atomic
     from .export import export
 
     spec = load(args.file)
@@ -443,8 +437,15 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
     blanker = Blanker(spec, quantities, every) if exercise else None
     lines = export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
-    if args.output:
+    names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
+    if args.output is not None:
+        check_not_an_input(args.output, spec, names[fmt])
+    if args.answers is not None:
+        check_not_an_input(args.answers, spec, "an answer key")
+    if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output))
+    elif args.output is not None:
+        write_lines_atomic(args.output, lines)  # streamed to a temporary file, renamed when complete
     else:
         for line in lines:
             sys.stdout.write(line + "\n")

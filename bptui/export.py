@@ -203,8 +203,14 @@ def _notes(spec, graph: bool) -> list[str]:
     return lines
 
 
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]$|#"}}
+
+
 def _md_inline(text: str) -> str:
-    return text.replace("*", r"\*").replace("_", r"\_")
+    """Text from the file (a name, a description) as Markdown that shows it literally: no HTML
+    (``<script>`` is ``&lt;script&gt;``), no links, emphasis, code or math; lines kept apart."""
+    text = "".join(_MD_ESCAPES.get(c, c) for c in text)
+    return text.replace("\n", "  \n")
 
 
 def _exercise_note(spec) -> str:
@@ -222,7 +228,7 @@ def _part_note(part: "Part | None") -> str | None:
 def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     graph = _is_graph(spec)
     intro = _intro(spec)
-    yield f"# {'Exercise' if blanker else 'Worked solution'}: {spec.name}"
+    yield f"# {'Exercise' if blanker else 'Worked solution'}: {_md_inline(spec.name)}"
     yield ""
     yield _md_inline(intro)
     if spec.description:

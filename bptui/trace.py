@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from .core.graph import GraphSpec
 from .core.graph_stepper import GraphStepper
 from .core.equations import step_equation, value_json
+from .core.jsonout import dumps
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
@@ -30,7 +30,7 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         }
         if step.opt is not None and step.opt.arrays():
             row["optimizer_state"] = step.opt.to_json()
-        yield json.dumps(row, ensure_ascii=False)
+        yield dumps(row, ensure_ascii=False)
 
 
 def describe(spec: NetworkSpec) -> str:
@@ -81,7 +81,7 @@ def run_graph(spec: GraphSpec) -> Iterator[tuple[GraphStepper, Step, str]]:
 def graph_trace_json(spec) -> Iterator[str]:
     for _, step, eq in run_graph(spec):
         k = step.key
-        yield json.dumps({  # a graph has no epochs, examples or layers: the keys keep a network's shape
+        yield dumps({  # a graph has no epochs, examples or layers: the keys keep a network's shape
             "step": k.step, "epoch": 1, "example": None, "phase": k.phase,
             "quantity": k.quantity, "layer": None, "node": k.node, "equation": eq,
             "value": float(step.value),

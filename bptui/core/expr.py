@@ -9,6 +9,10 @@ Grammar (as in Python: ``**`` binds tighter than unary minus and is right-associ
     power   := primary (("**" | "^") unary)?
     primary := NUMBER | NAME | NAME "(" expr ("," expr)* ")" | "(" expr ")"
 
+The parser is recursive descent written as generators run by one loop (:func:`_run`): each rule
+``yield``s the rule it calls and gets its value back, so nesting costs heap, not Python's stack,
+and ``((((x))))`` 10,000 deep parses like any other formula, in linear time.
+
 NAME is an input, or before ``(`` an op (``exp``, ``log`` or ``ln``, ``sin``, …, ``max``). The same
 subexpression written twice is one node (``x*z`` three times is one node used three times); a chain
 ``a + b + c`` is one n-ary ``add``; parts with no input in them are folded into a number. Nodes are
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Generator
 
 import numpy as np
 
@@ -28,6 +33,27 @@ from .graph_ops import ALIASES, OPS, arity_ok
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
                     r"|(?P<op>\*\*|[-+*/^(),−·×]))")
 _SAME = {"−": "-", "·": "*", "×": "*", "^": "**"}
+MAX_ARGS = 100  # terms of one sum, arguments of one call: each argument's local derivative reads them all
+MAX_NODES = 10_000  # nodes one expression may make (as the schema's nodes list)
+TEXT = 60  # the most characters of the formula a node keeps to name itself in error messages
+
+Rule = Generator[Any, Any, Any]  # a grammar rule: yields the rules it calls, returns its value
+
+
+def _run(rule: Rule) -> Any:
+    """Run a rule and every rule it calls with an explicit stack instead of Python's."""
+    stack = [rule]
+    value: Any = None
+    while stack:
+        try:
+            called = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            value = done.value
+        else:
+            stack.append(called)
+            value = None
+    return value
 
 
 @dataclass(frozen=True)
@@ -111,7 +137,7 @@ class _Parser:
 
     def make(self, op: str, args: list, start: int, end: int):
         """The node for ``op(args)``: an existing one if it was written before, a number if constant."""
-        text = self.src[start - 1:end - 1].strip()
+        text = self.snippet(start, end)
         if all(isinstance(a, float) for a in args):
             values = [np.float64(a) for a in args]
             why = OPS[op].domain(values)
@@ -122,22 +148,38 @@ class _Parser:
             return value
         key = (op, tuple(args))
         if key not in self.memo:
+            if len(self.nodes) >= MAX_NODES:
+                raise SpecError(f"more than {MAX_NODES:,} nodes: too big a graph", place=f"expression, column {start}")
             node = ParsedNode(self.fresh_name(), op, tuple(args), text)
             self.nodes.append(node)
             self.memo[key] = node.name
         return self.memo[key]
 
+    def snippet(self, start: int, end: int) -> str:
+        """The formula from column ``start`` to before ``end``, its middle elided past TEXT characters
+        (a node's text costs constant space however long its part of the formula)."""
+        if end - start <= TEXT:
+            return self.src[start - 1:end - 1].strip()
+        half = TEXT // 2 - 1
+        return f"{self.src[start - 1:start - 1 + half].strip()} … {self.src[end - 1 - half:end - 1].strip()}"
+
+    def too_many(self, what: str, tok: Token) -> SpecError:
+        return self.error(f"more than {MAX_ARGS:,} {what}: split it into parts", tok)
+
     # -- grammar ----------------------------------------------------------------------------------
-    def expr(self):
+    def expr(self) -> Rule:
         start = self.tok.col
-        value = self.term()
+        value = yield self.term()
         chain = [value]
         while self.at("+", "-"):
             end = self.tok_start_prev()
-            sign = self.take().text
-            rhs = self.term()
+            sign_tok = self.take()
+            sign = sign_tok.text
+            rhs = yield self.term()
             if sign == "+":
                 chain.append(rhs)
+                if len(chain) > MAX_ARGS:
+                    raise self.too_many("terms in one sum", sign_tok)
                 continue
             left = self.make("add", chain, start, end) if len(chain) > 1 else chain[0]
             chain = [self.make("sub", [left, rhs], start, self.tok_start_prev())]
@@ -149,40 +191,40 @@ class _Parser:
         """The column just after the last token taken."""
         return self.tokens[self.i - 1].end
 
-    def term(self):
+    def term(self) -> Rule:
         start = self.tok.col
-        value = self.unary()
+        value = yield self.unary()
         while self.at("*", "/"):
             op = {"*": "mul", "/": "div"}[self.take().text]
-            rhs = self.unary()
+            rhs = yield self.unary()
             value = self.make(op, [value, rhs], start, self.tok_start_prev())
         return value
 
-    def unary(self):
+    def unary(self) -> Rule:
         if self.at("-", "+"):
             sign = self.take()
-            operand = self.unary()
+            operand = yield self.unary()
             if sign.text == "+":
                 return operand
             return self.make("neg", [operand], sign.col, self.tok_start_prev())
-        return self.power()
+        return (yield self.power())
 
-    def power(self):
+    def power(self) -> Rule:
         start = self.tok.col
-        base = self.primary()
+        base = yield self.primary()
         if self.at("**"):
             self.take()
-            exponent = self.unary()
+            exponent = yield self.unary()
             return self.make("pow", [base, exponent], start, self.tok_start_prev())
         return base
 
-    def primary(self):
+    def primary(self) -> Rule:
         tok = self.take()
         if tok.kind == "num":
             return float(tok.text)
         if tok.kind == "name":
             if self.at("("):
-                return self.call(tok)
+                return (yield self.call(tok))
             if tok.text in self.constants:
                 return self.constants[tok.text]
             if tok.text in self.inputs:
@@ -192,23 +234,25 @@ class _Parser:
             known = f"inputs: {', '.join(self.inputs)}" if self.inputs else f"constants: {', '.join(self.constants)}"
             raise self.error(f"unknown name {tok.text!r} ({known})", tok)
         if tok.kind == "op" and tok.text == "(":
-            value = self.expr()
+            value = yield self.expr()
             self.expect(")", tok)
             return value
         found = "the end of the expression" if tok.kind == "end" else repr(tok.text)
         raise self.error(f"expected a number, an input name or '(', found {found}", tok)
 
-    def call(self, name: Token):
+    def call(self, name: Token) -> Rule:
         op = ALIASES.get(name.text, name.text)
         if op not in OPS:
             if name.text in self.inputs:
                 raise self.error(f"{name.text} is an input, not an op: it cannot be called", name)
             raise self.error(f"unknown op {name.text!r} (ops: {', '.join(OPS)}, ln)", name)
         opened = self.take()
-        args = [self.expr()]
+        args = [(yield self.expr())]
         while self.at(","):
-            self.take()
-            args.append(self.expr())
+            comma = self.take()
+            if len(args) >= MAX_ARGS:
+                raise self.too_many("arguments in one call", comma)
+            args.append((yield self.expr()))
         self.expect(")", opened)
         if not arity_ok(OPS[op], len(args)):
             raise self.error(f"{name.text} takes {OPS[op].arity_text()}, got {len(args)}", name)
@@ -217,7 +261,7 @@ class _Parser:
     def parse(self):
         if self.tok.kind == "end":
             raise self.error("the expression is empty")
-        value = self.expr()
+        value = _run(self.expr())
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self.tok.text!r} after a complete expression")
         return value

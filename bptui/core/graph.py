@@ -26,6 +26,8 @@ from .formula import text
 from .graph_ops import OPS, arity_ok
 from .notation import num
 
+MAX_USES = 20_000  # arguments of all nodes together (the graph's edges); with at most 100 per node
+
 
 @dataclass(frozen=True)
 class Node:
@@ -184,6 +186,10 @@ def _parse(doc: Any, source: str) -> GraphSpec:
             output = names[-1]
         elif output not in names:
             raise SpecError(f"unknown node {output!r} (nodes: {', '.join(names)})", place="output")
+    uses = sum(len(n.args) for n in nodes)
+    if uses > MAX_USES:
+        raise SpecError(f"{uses:,} arguments in all, at most {MAX_USES:,}: too big a graph",
+                        place="expression" if "expression" in doc else "nodes")
     spec = GraphSpec(
         source=source,
         name=doc.get("name", Path(source).stem if source else "graph"),
@@ -219,7 +225,10 @@ def _listed_nodes(items: list, input_names: list[str]) -> tuple[Node, ...]:
     cycle = _find_cycle(items, defined_at)
     if cycle:
         first = cycle[0]
-        raise SpecError(f"cycle: {' → '.join(cycle)}", place=f"nodes[{defined_at[first]}]")
+        text = " → ".join(cycle if len(cycle) <= 12 else [*cycle[:5], "…", *cycle[-5:]])
+        if len(cycle) > 12:
+            text += f" ({len(cycle) - 1:,} nodes)"
+        raise SpecError(f"cycle: {text}", place=f"nodes[{defined_at[first]}]")
     for i, item in enumerate(items):
         for j, arg in enumerate(item["args"]):
             if isinstance(arg, str) and arg in defined_at and defined_at[arg] >= i:
@@ -230,30 +239,40 @@ def _listed_nodes(items: list, input_names: list[str]) -> tuple[Node, ...]:
 
 
 def _find_cycle(items: list, defined_at: dict[str, int]) -> list[str] | None:
-    """A cycle among the nodes' references, as ``[a, b, a]``, or None (deterministic order)."""
+    """A cycle among the nodes' references, as ``[a, b, a]``, or None (deterministic order).
+
+    Depth-first search with an explicit stack, so a chain of any length costs no recursion."""
     state: dict[str, int] = {}  # 1 = on the path, 2 = done
     path: list[str] = []
+    on_path: dict[str, int] = {}  # name → its index in path
 
-    def visit(name: str) -> list[str] | None:
-        state[name] = 1
-        path.append(name)
-        for arg in items[defined_at[name]]["args"]:
-            if isinstance(arg, str) and arg in defined_at:
-                if state.get(arg) == 1:
-                    return path[path.index(arg):] + [arg]
-                if arg not in state:
-                    found = visit(arg)
-                    if found:
-                        return found
-        path.pop()
-        state[name] = 2
-        return None
+    def refs(name: str) -> list[str]:
+        return [a for a in items[defined_at[name]]["args"] if isinstance(a, str) and a in defined_at]
 
     for item in items:
-        if item["name"] not in state:
-            found = visit(item["name"])
-            if found:
-                return found
+        root = item["name"]
+        if root in state:
+            continue
+        stack = [(root, iter(refs(root)))]
+        state[root] = 1
+        on_path[root] = len(path)
+        path.append(root)
+        while stack:
+            name, rest = stack[-1]
+            for arg in rest:
+                if state.get(arg) == 1:
+                    return path[on_path[arg]:] + [arg]
+                if arg not in state:
+                    state[arg] = 1
+                    on_path[arg] = len(path)
+                    path.append(arg)
+                    stack.append((arg, iter(refs(arg))))
+                    break
+            else:
+                stack.pop()
+                path.pop()
+                del on_path[name]
+                state[name] = 2
     return None
 
 

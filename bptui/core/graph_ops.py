@@ -87,6 +87,14 @@ def _pow_domain(v):
     return None
 
 
+def _dpow_base(v):
+    """∂(a^b)/∂a = b·a^(b−1), and 0 for b = 0 (a^0 is 1 for every a, also where a^(−1) is not finite)."""
+    a, b = v
+    if b == 0:
+        return 0 * a
+    return b * a ** (b - 1)
+
+
 def _tan_domain(v):
     return "tan where cos = 0" if np.cos(v[0]) == 0 else None
 
@@ -104,7 +112,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        _div_domain),
     _unary("neg", lambda a: -a, lambda a: -1.0 + 0 * a, lambda a: F("neg", (a,)), lambda a: MINUS_ONE),
     Op("pow", 2, lambda a, b: a ** b,
-       lambda i, v: v[1] * v[0] ** (v[1] - 1) if i == 0 else v[0] ** v[1] * np.log(v[0]),
+       lambda i, v: _dpow_base(v) if i == 0 else v[0] ** v[1] * np.log(v[0]),
        lambda s: F("^", (s[0], s[1])),
        lambda i, s: mul(s[1], F("^", (s[0], sub(s[1], ONE)))) if i == 0
        else mul(F("^", (s[0], s[1])), Call("ln", (s[0],))),

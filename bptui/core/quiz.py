@@ -41,7 +41,8 @@ class Tolerance:
         return abs(answer - value) <= max(self.rel * abs(value), self.abs)
 
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"  # one way to match: no backtracking blow-up
+MAX_ANSWER = 100  # characters; a longer "answer" is not a number anyone types
 _FRACTION = re.compile(rf"\s*({_NUMBER})\s*/\s*({_NUMBER})\s*")
 
 
@@ -52,6 +53,8 @@ def parse_answer(text: str) -> float:
     """A float, a simple fraction ``p/q``, or an expression of numbers with the constants e and π
     (``ln(2)``, ``e^6``, ``sqrt(2)/2``), read by the graph files' parser (never ``eval``);
     ValueError (saying what is accepted) otherwise."""
+    if len(text) > MAX_ANSWER:
+        raise ValueError(f"not a number: {len(text):,} characters (type {ACCEPTED})")
     clean = text.strip().replace("−", "-").replace("–", "-").replace(" ", "")
     m = _FRACTION.fullmatch(clean)
     try:

@@ -23,6 +23,32 @@ DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
+# What a network may ask of memory, checked before anything is allocated (README: "Sizes"). The
+# schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
+# examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
+# million activations.
+MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
+MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
+MAX_ACTIVATIONS = 25_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ⁾ or o⁽ˡ⁾, 200 MB
+
+
+def max_examples(widths: tuple[int, ...]) -> int:
+    """The most examples (training and test) a network of these widths may have."""
+    return min(MAX_DATA_VALUES // (widths[0] + widths[-1]), MAX_ACTIVATIONS // sum(widths))
+
+
+def _check_examples(n: int, widths: tuple[int, ...], place: str) -> None:
+    limit = max_examples(widths)
+    if n > limit:
+        raise SpecError(f"{n:,} examples, at most {limit:,} for a {'-'.join(map(str, widths))} network "
+                        f"(N·(d⁽⁰⁾ + d⁽ᴸ⁾) ≤ {MAX_DATA_VALUES:,} and N·Σ d⁽ˡ⁾ ≤ {MAX_ACTIVATIONS:,})", place=place)
+
+
+def _check_weights(widths: tuple[int, ...]) -> None:
+    n = sum(widths[l] * (widths[l - 1] + 1) for l in range(1, len(widths)))
+    if n > MAX_WEIGHTS:
+        raise SpecError(f"{n:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
+
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
@@ -123,6 +149,7 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
     layers = doc["layers"]
     widths = tuple(int(layer["units"]) for layer in layers)
     L = len(widths) - 1
+    _check_weights(widths)
     if "activation" in layers[0] or "alpha" in layers[0]:
         raise SpecError("the input layer has no activation", place="layers[0]")
     acts, alphas = [], []
@@ -164,16 +191,13 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
             f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
         )
 
-    data = _data(doc["data"], widths, source)
-    if loss == "cross_entropy":
-        inline = "inputs" in doc["data"]
+    data = _data(doc["data"], widths, source, loss)
+    if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
         for T in (data.targets, data.test_targets):
             bad = np.argwhere((T < 0) | (T > 1))
             if len(bad):
                 i, k = bad[0]
-                if inline:
-                    raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
-                raise SpecError(f"cross_entropy targets must lie in [0, 1], not {T[i, k]:g}", place="data")
+                raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
 
     training: dict[str, Any] = {**DEFAULT_TRAINING, **doc.get("training", {})}
     update, batch_size = training["update"], None
@@ -212,7 +236,7 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
     )
 
 
-def _data(data: dict, widths: tuple[int, ...], source: str) -> DataSet:
+def _data(data: dict, widths: tuple[int, ...], source: str, loss: str) -> DataSet:
     """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
     L = len(widths) - 1
     test_fraction, seed = 0.0, None
@@ -226,11 +250,13 @@ def _data(data: dict, widths: tuple[int, ...], source: str) -> DataSet:
         if widths[-1] not in n_outs:
             raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
                             f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        _check_examples(int(opts["n"]), widths, "data.n")
         X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])
         test_fraction = float(opts["test_fraction"])
     elif "csv" in data:
         path = Path(source).parent / data["csv"] if source else Path(data["csv"])
-        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data")
+        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data", max_rows=max_examples(widths),
+                        target_range=(0.0, 1.0) if loss == "cross_entropy" else None)
         for key, M, d, l in (("inputs", X, widths[0], 0), ("targets", Y, widths[-1], L)):
             if M.shape[1] != d:
                 raise SpecError(f"{M.shape[1]} columns, expected {d} = d{sup(l)} (units of layers[{l}])",
@@ -240,6 +266,7 @@ def _data(data: dict, widths: tuple[int, ...], source: str) -> DataSet:
         n_in, n_out = len(data["inputs"]), len(data["targets"])
         if n_in != n_out:
             raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+        _check_examples(n_in, widths, "data.inputs")
         X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
         Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
     X, Y, Xt, Yt = split(X, Y, test_fraction, seed)

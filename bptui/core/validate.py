@@ -44,8 +44,37 @@ def join(place: str, key: str | int) -> str:
 
 
 def describe(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and not _finite(value):
+        return f"an integer of {len(str(abs(value))) if value.bit_length() < 10_000 else 'thousands of'} digits"
     text = json.dumps(value, allow_nan=True)
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _finite(value: int | float) -> bool:
+    """A number a float can hold: not NaN or ±∞, and no integer beyond the largest float."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too big for a float
+        return False
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def unsafe_char(text: str) -> tuple[int, str] | None:
+    """The first character of ``text`` that must not reach a terminal or a document, as (index, why):
+    a control character other than tab and newline (escape sequences could retitle or clear the
+    terminal), a lone surrogate (not text: it cannot even be printed) or a bidirectional override
+    (text that reads differently from what it is)."""
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if (code < 0x20 and ch not in "\t\n") or 0x7F <= code <= 0x9F:
+            return i, f"a control character (U+{code:04X})"
+        if 0xD800 <= code <= 0xDFFF:
+            return i, f"a lone surrogate (U+{code:04X}), which is not text"
+        if ch in _BIDI:
+            return i, f"a bidirectional control character (U+{code:04X})"
+    return None
 
 
 def _fits(value: Any, sch: dict) -> bool:
@@ -84,8 +113,12 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         if not matching:
             wanted = " or ".join(_ARTICLE.get(kind, "a " + kind) for kind in kinds)
             raise SpecError(f"{describe(value)} is not {wanted}", place=where)
-        if matching[0] in ("number", "integer") and not math.isfinite(value):
+        if matching[0] in ("number", "integer") and not _finite(value):
             raise SpecError(f"{describe(value)} is not a finite number", place=where)
+    if isinstance(value, str) and (bad := unsafe_char(value)) is not None:
+        raise SpecError(f"contains {bad[1]} at character {bad[0] + 1}", place=where)
+    if isinstance(value, str) and len(value) > sch.get("maxLength", len(value)):
+        raise SpecError(f"{len(value):,} characters, at most {sch['maxLength']:,} allowed", place=where)
     if "pattern" in sch and isinstance(value, str) and not re.search(sch["pattern"], value):
         what = "a name (letters, digits and _, not starting with a digit)" if sch["pattern"] == NAME_PATTERN \
             else f"of the form {sch['pattern']}"
@@ -96,6 +129,8 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         raise SpecError(f"{describe(value)} is not one of {', '.join(sch['enum'])}", place=where)
     if "minimum" in sch and value < sch["minimum"]:
         raise SpecError(f"{describe(value)} is below the minimum {sch['minimum']}", place=where)
+    if "maximum" in sch and value > sch["maximum"]:
+        raise SpecError(f"{describe(value)} is above the maximum {sch['maximum']:,}", place=where)
     if "exclusiveMinimum" in sch and value <= sch["exclusiveMinimum"]:
         raise SpecError(f"{describe(value)} must be greater than {sch['exclusiveMinimum']}", place=where)
     if "exclusiveMaximum" in sch and value >= sch["exclusiveMaximum"]:
@@ -103,6 +138,8 @@ def check(value: Any, sch: dict, place: str = "") -> None:
     if "oneOf" in sch:
         check(value, _branch(value, sch["oneOf"], where), place)
     if isinstance(value, dict):
+        if len(value) > sch.get("maxProperties", len(value)):
+            raise SpecError(f"{len(value):,} entries, at most {sch['maxProperties']:,} allowed", place=where)
         for key in sch.get("required", ()):
             if key not in value:
                 raise SpecError(f"missing required key {key!r}", place=where)
@@ -122,27 +159,34 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         if len(value) < sch.get("minItems", 0):
             what = "empty" if not value else f"{len(value)} entries"
             raise SpecError(f"{what}, at least {sch['minItems']} needed", place=where)
+        if len(value) > sch.get("maxItems", len(value)):
+            raise SpecError(f"{len(value):,} entries, at most {sch['maxItems']:,} allowed", place=where)
         if "items" in sch:
             for i, item in enumerate(value):
                 check(item, sch["items"], join(place, i))
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; missing files and broken JSON become SpecErrors naming the place."""
-    source = str(path)
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one too long for a float becomes ``inf`` (then "not a finite number"), rather
+    than an int that overflows later or trips Python's limit on integer digits."""
+    if len(text) <= 300:
+        return int(text)
+    return float(text)
+
+
+def loads(text: str, source: str = "") -> Any:
+    """Parse JSON text; broken JSON becomes a SpecError naming the line and column."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a network file", source=source) from None
-    except FileNotFoundError:
-        raise SpecError("no such file", source=source) from None
-    except UnicodeDecodeError as err:
-        raise SpecError(f"not UTF-8 text (byte {err.start})", source=source) from None
-    except OSError as err:
-        raise SpecError(f"cannot read: {err.strerror}", source=source) from None
-    try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as err:
         raise SpecError(err.msg, source=source, place=f"line {err.lineno}, column {err.colno}") from None
     except RecursionError:
         raise SpecError("JSON nested too deeply", source=source) from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; missing files, files that are not regular files or are too big, and broken
+    JSON become SpecErrors naming the place."""
+    from .files import MAX_NETWORK_FILE_BYTES, read_text
+
+    return loads(read_text(path, MAX_NETWORK_FILE_BYTES), str(path))

@@ -193,6 +193,18 @@ def nn_too_big(spec: NetworkSpec) -> str | None:
             "or c for its computation graph.")
 
 
+def graph_too_big(spec: NetworkSpec) -> str | None:
+    """Why the network's computation graph is too big to lay out, or None."""
+    from .graph_layout import too_big
+
+    d = network_graph(spec)
+    why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
+    if why is None:
+        return None
+    return (f"The computation graph of {spec.name} is too big to draw ({why}). "
+            "Press c again for the layer panels.")
+
+
 def unit_name(spec: NetworkSpec, l: int, b: int) -> str:
     if b == 0:
         return "1"

@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, LoadingIndicator, Static
 from textual.worker import get_current_worker
@@ -99,7 +100,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Gradient check · {self.spec.name} · Esc closes"
+            box.border_title = f"Gradient check · {escape(self.spec.name)} · Esc closes"  # a title is markup
             yield Static(f"Checking {self.n_weights} weights ({2 * self.n_weights} evaluations of ℓ_D)…",
                          id="check-summary", markup=False)
             yield LoadingIndicator(id="check-loading")

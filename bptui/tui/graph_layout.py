@@ -161,6 +161,22 @@ def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozen
     return Layout(width, height, boxes, cells, arrows, labels)
 
 
+MAX_BOXES = 200  # the most boxes a graph view lays out: about 1 s on the development machine
+MAX_VERTICES = 2000  # boxes plus the dummy vertices of long edges (an edge passing k ranks has k − 1)
+
+
+def too_big(ids: list, edges: list[tuple], pinned: frozenset = frozenset()) -> str | None:
+    """Why a graph is too big to lay out in reasonable time (layout grows faster than linearly
+    with the boxes and the ranks long edges pass), or None. Linear time; no grandalf."""
+    if len(ids) > MAX_BOXES:
+        return f"{len(ids):,} boxes to draw, at most {MAX_BOXES}"
+    ranks = _ranks(dict.fromkeys(ids), edges, pinned)
+    vertices = len(ids) + sum(max(0, ranks[v] - ranks[u] - 1) for u, v in edges)
+    if vertices > MAX_VERTICES:
+        return f"{vertices:,} boxes and edge bends to draw, at most {MAX_VERTICES:,}"
+    return None
+
+
 def _chains(edges: list[tuple], ranks: dict) -> list[list]:
     """Each edge as the list of keys it passes: source, its dummies (edge, rank), target."""
     chains = []
@@ -178,14 +194,19 @@ def _ranks(sizes: dict, edges: list[tuple], pinned: frozenset) -> dict:
         preds[v].append(u)
         succs[u].append(v)
     rank: dict = {}
-
-    def visit(v):
-        if v not in rank:
-            rank[v] = max((visit(u) + 1 for u in preds[v]), default=0)
-        return rank[v]
-
-    for v in sizes:
-        visit(v)
+    for v in sizes:  # longest path, depth first with an explicit stack (no recursion, any depth)
+        if v in rank:
+            continue
+        stack = [v]
+        while stack:
+            w = stack[-1]
+            todo = [u for u in preds[w] if u not in rank]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            if w not in rank:
+                rank[w] = max((rank[u] + 1 for u in preds[w]), default=0)
     for v in sizes:
         if not preds[v] and succs[v] and v not in pinned:
             rank[v] = min(rank[w] for w in succs[v]) - 1

@@ -34,13 +34,13 @@ class NetworkDiagrams(Container):
 
     def toggle(self, mode: str, digits: int) -> bool:
         """Show ``mode``'s diagram, or hide it if it is showing; True if a diagram is showing."""
-        from .diagrams import nn_too_big
+        from .diagrams import graph_too_big, nn_too_big
         from .graph_canvas import GraphCanvas
 
         self.mode = None if self.mode == mode else mode
         self.display = self.mode is not None
         spec = self.stepper.spec
-        too_big = nn_too_big(spec) if self.mode == NN else None
+        too_big = nn_too_big(spec) if self.mode == NN else graph_too_big(spec) if self.mode == GRAPH else None
         note = self.query_one("#diagram-note", Static)
         note.update(too_big or "")
         note.display = bool(too_big)
