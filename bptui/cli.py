@@ -268,7 +268,7 @@ def cmd_train(args) -> int:
 
             raise SpecError(f"cannot write: {err.strerror}", source=args.save) from None
     if args.format == "json":
-        print(json.dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
+        print(json.dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)],
                           "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
                           "test_accuracy": ev.test_accuracy, "history": history}))
         return 0

@@ -90,6 +90,10 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     key, L = step.key, net.L
     l = key.layer
     rhs: Node
+    from . import conv_equations  # the steps of map layers (v2 files)
+
+    if conv_equations.wants(net, key):
+        return conv_equations.step_equations(net, state, step)
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))

@@ -212,6 +212,13 @@ def explain(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
     if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
+    if stepper.spec.is_v2:  # feature maps, convolution, pooling (core/conv_explain.py)
+        from . import conv_explain
+
+        if conv_explain.handles(stepper.spec, cell):
+            return conv_explain.explain_map(stepper, cell, digits)
+        if cell.quantity == "W":
+            return _explain_W(stepper, cell, digits)
     _check(stepper.spec, cell)
     return {"s": _explain_s, "o": _explain_o, "delta": _explain_delta, "G": _explain_G,
             "W": _explain_W, "loss": _explain_loss}[cell.quantity](stepper, cell, digits)
