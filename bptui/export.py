@@ -325,6 +325,10 @@ def csv_rows(spec, epochs: int = 1) -> Iterator[tuple]:
             yield head + ("", "", _v(data[1].value))
             continue
         value = np.asarray(data[1].value)
+        if value.ndim == 3:  # a feature map (v2): node holds its channel, row and col its position (from 1)
+            for (c, i, j), x in np.ndenumerate(value):
+                yield head[:-1] + (c + 1, i + 1, j + 1, _v(x))
+            continue
         if value.ndim == 2:
             for b in range(value.shape[0]):
                 for a in range(value.shape[1]):

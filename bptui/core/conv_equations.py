@@ -392,7 +392,7 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equat
     rule = mul(Op("()", (up_rule,)), df) if df != ONE else up_rule
     up_value = float(np.sum(np.array(vals_d) * np.array(vals_w))) if vals_w else float(np.sum(vals_d) *
                                                                                          (1.0 if not isinstance(above, Pool2d) or above.mode == "max" else 1.0 / above.size ** 2))
-    filled = mul(Op("()", (up_filled,)), Num(fp, means=df)) if df != ONE else up_filled
-    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if df != ONE else None
+    filled = mul(Op("()", (up_filled,)) if len(terms) > 1 else up_filled, Num(fp, means=df)) if df != ONE else up_filled
+    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if df != ONE and len(terms) > 1 else None
     forms = (rule, filled) + ((middle,) if middle is not None else ()) + (Num(float(value[pos]), Ref("delta", l, pos)),)
     return Equation(lhs, forms, bindings=env, note=note)

@@ -61,6 +61,9 @@ class Cell:
         if q == "loss":
             return Sym("ℓ", latex=r"\ell")
         assert b is not None
+        if isinstance(b, tuple):  # a feature map's entry (k, i, j), 0-based: printed from 1
+            base = "δ" if q == "delta" else q
+            return Sym(base, l, tuple(x + 1 for x in b), latex=r"\delta" if q == "delta" else None)
         if q in ("G", "W"):
             assert a is not None
             return Sym("G" if q == "G" else "w", l, (b, a))
