@@ -110,6 +110,11 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         from .sheet import LayerSheet
         from .view import layer_views
 
+        if self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
+            from .map_sheet import panels
+
+            yield from panels(self.stepper, self.digits)
+            return
         widest = max(w.shape[1] for w in self.spec.weights)
         for view in layer_views(self.stepper):
             yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
@@ -165,6 +170,11 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
+        if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
+            shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
+            if at.phase != "update":
+                example_text = f"example {at.example} of {spec.N} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
+            o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
         loss = stepper.state.loss
         loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
         asking_loss = self.question is not None and self.question.cell.quantity == "loss"
@@ -245,8 +255,13 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
                 from .explain import panel_cell
 
                 hidden = panel_cell(self.stepper, self.question.cell)
-            for view in layer_views(self.stepper):
-                self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
+            if self.spec.is_v2:
+                from .map_sheet import refresh_panels
+
+                refresh_panels(self, hidden)
+            else:
+                for view in layer_views(self.stepper):
+                    self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
             for diagrams in self.query("#diagrams"):  # mounted with the panels
                 diagrams.refresh_from(self.digits)
             last = self.stepper.last
@@ -359,6 +374,8 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     def on_layer_sheet_cursor_moved(self, message: LayerSheet.CursorMoved) -> None:
         self.cell = message.cell
         self.show_explanation()
+        if self.spec.is_v2:  # the receptive field of the cell under the cursor (map_sheet.highlights)
+            self.refresh_view()
 
     def show_explanation(self) -> None:
         panel = self.query_one("#explain", Static)
