@@ -201,7 +201,8 @@ class MapSheet(ScrollView, can_focus=True):
         lines.append(head)
         for c in range(Cn):
             for i in range(H):
-                row = [(f"k={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
+                letter = "c" if k is None else "k"  # the input's channels are c, a layer's k
+                row = [(f"{letter}={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
                 for q, _ in names:
                     arr = {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
                     for j in range(W):
