@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from typing import Iterator
 
 from .core.graph import GraphSpec
@@ -69,7 +71,7 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             st = stepper.state
             yield ""
             if spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
-                image = TextPrinter().p(Arr(st.o[0]))
+                image = TextPrinter().p(Arr(np.asarray(st.o[0])))
                 yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
             else:
                 yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"

@@ -59,7 +59,7 @@ def _view(stepper: Any) -> Any:
     """The board with the weights this pass used (before any of the group's update steps)."""
     st = stepper.state.copy()
     st.W = _weights_of_group(stepper)
-    st.W_board = stepper.state.W  # type: ignore[attr-defined]  # conv_equations._wref reads it
+    st.W_board = stepper.state.W  # conv_equations._wref reads it
     return st
 
 
@@ -92,7 +92,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms = [float(W[b - 1, a] * col[a]) for a in range(len(col))]
         w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
         filled = add(*[mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None),
-                           Num(float(col[a]), Ref("o", l - 1, np.unravel_index(a - 1, k.in_shape)) if a else None,
+                           Num(float(col[a]), Ref("o", l - 1, tuple(int(i) for i in np.unravel_index(a - 1, k.in_shape))) if a else None,
                                exact=a == 0)) for a in range(len(col))])
         lhs = Sym("s", l, (b,))
         out.eq(Equation(lhs, (Sum("a", mul(w_a, o_a)), filled, Num(value, Ref("s", l, (b - 1,)))),
@@ -106,7 +106,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         what = f"the pre-activation of channel {pos[0] + 1} at position ({pos[1] + 1}, {pos[2] + 1})"
         assert isinstance(k, Conv2d)
         rows, cols = k.receptive_field(pos[1], pos[2])
-        extra = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
+        extra: tuple[str, ...] = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
                  f"of o{sup(l - 1)} (every channel), with kernel {pos[0] + 1}",)
     elif q == "o":
         eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)

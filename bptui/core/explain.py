@@ -45,7 +45,7 @@ class Cell:
 
     quantity: str  # s | o | delta | G | W | loss ; graphs: value | adjoint
     layer: int | None = None
-    unit: int | None = None
+    unit: Any = None  # int b, or a feature map's position (k, i, j) as a tuple (v2 networks)
     column: int | None = None
     node: str | None = None
 

@@ -786,10 +786,10 @@ class TextPrinter(Printer):
     def _p_Arr(self, a: Arr) -> str:
         v = a.values
         if v.ndim >= 3:  # a feature map: one matrix per channel (a kernel: per output, then input channel)
-            hidden = a.hidden
+            hid = a.hidden
             parts = []
             for c in range(min(len(v), 4)):
-                inner = (hidden[1:] if hidden is not None and hidden[0] == c else None)
+                inner = (hid[1:] if hid is not None and hid[0] == c else None)
                 parts.append(self._p_Arr(Arr(v[c], hidden=inner)))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"

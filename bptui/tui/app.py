@@ -110,7 +110,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         from .sheet import LayerSheet
         from .view import layer_views
 
-        if self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
+        if self.spec is not None and self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
             from .map_sheet import panels
 
             yield from panels(self.stepper, self.digits)
@@ -170,6 +170,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
+        assert spec is not None
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
             shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
             if at.phase != "update":
@@ -255,7 +256,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
                 from .explain import panel_cell
 
                 hidden = panel_cell(self.stepper, self.question.cell)
-            if self.spec.is_v2:
+            if self.spec is not None and self.spec.is_v2:
                 from .map_sheet import refresh_panels
 
                 refresh_panels(self, hidden)
@@ -374,7 +375,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     def on_layer_sheet_cursor_moved(self, message: LayerSheet.CursorMoved) -> None:
         self.cell = message.cell
         self.show_explanation()
-        if self.spec.is_v2:  # the receptive field of the cell under the cursor (map_sheet.highlights)
+        if self.spec is not None and self.spec.is_v2:  # the receptive field of the cell under the cursor (map_sheet.highlights)
             self.refresh_view()
 
     def show_explanation(self) -> None:
