@@ -454,6 +454,12 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = _Builder(digits)
     what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
         f"the bias of unit {b} in layer {l}"
+    kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
+    if kind is not None and kind.type == "conv2d":  # W⁽ˡ⁾ row b: kernel b's bias, then its (c, u, v) weights
+        from .conv_explain import _kernel_name
+
+        what = (f"weight {_kernel_name(kind, a)} of kernel {b} in layer {l} (a convolution)" if a else
+                f"the bias b_{b} of kernel {b} in layer {l} (a convolution)")
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)
