@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .formula import (ONE, Arr, Equation, Node, Num, Op, Ref, Sum, Sym, TextPrinter, add, mul, sub,
+from .formula import (ONE, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub,
                       substitute, value_node)
 from .losses import LOSSES
 from .network import Network
@@ -261,8 +261,21 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     screen, the export's notation and the diagrams)."""
     L = net.L
     eqs: list[Equation] = []
+    kinds = net.kinds if net.spec.is_v2 else ()
+    one, zero = Num(1.0, exact=True), Num(0.0, exact=True)
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
+        kind = kinds[l - 1] if kinds else None
+        if kind is not None and kind.type == "conv2d":  # a map layer: its s, and o = f(s) without a bias entry
+            eqs.append(Equation(s(l), (Op("⋆", (W(l), o(l - 1), Sym("b", l, vector=True), one, zero)),)))
+            eqs.append(Equation(o(l), (f,)))
+            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), o(l)),)))
+            continue
+        if kind is not None and not kind.has_s:  # pooling: o straight from the map below
+            eqs.append(Equation(o(l), (Op(f"{getattr(kind, 'mode', 'max')}pool", (o(l - 1), one, one)),)))
+            continue
+        if kind is not None and getattr(kind, "after_map", False):
+            eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
         if net.act(l).name != "softmax":
             eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), o(l)),)))
@@ -281,6 +294,16 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     if L > 1:
         eqs.append(Equation(delta("l"), (mul(Op("drop0", (Op("@", (Op("T", (W("l+1"),)), delta("l+1"))),)),
                                              Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))
+    if any(k.type == "conv2d" for k in kinds):  # below a convolution; its G; through a pooling layer
+        fl = Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)
+        eqs.append(Equation(delta("l"), (mul(Op("()", (Op("⋆full", (delta("l+1"), W("l+1"), one, zero)),)), fl),),
+                            note="below a convolution: the full correlation with the flipped kernel"))
+        eqs.append(Equation(Sym("G_w", "l", vector=True, latex="G_w"),
+                            (add(Sym("G_w", "l", vector=True, latex="G_w"), Op("⋆G", (o("l-1"), delta("l"), one, zero))),),
+                            "←", note="a convolution's kernel; its bias gets Σ of δ over the positions"))
+    if any(not k.has_s for k in kinds):
+        eqs.append(Equation(delta("l"), (Op("route_max", (Partial(loss_sym("n"), o("l+1")), o("l"), one, one)),),
+                            note="below a pooling layer (⊙ f′(s⁽ˡ⁾) for a convolution): to each window's first maximum"))
     eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
     for lhs, rel, rhs in update_formulas(opt, "l"):
         eqs.append(Equation(lhs, (rhs,), rel))
