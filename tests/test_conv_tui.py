@@ -94,3 +94,15 @@ def test_receptive_field_snapshot(snap_compare):
         pilot.app.query_one("#layer-0").scroll_visible(animate=False)
         await pilot.pause()
     assert snap_compare(app_for("two_channel"), run_before=run_before, terminal_size=(140, 50))
+
+
+@pytest.mark.asyncio
+async def test_the_equation_line_works_out_the_cursor_position():
+    app = app_for("edges")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _run_to(pilot, 1)  # s⁽¹⁾
+        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.equation_text()
+        await _cursor_on(pilot, 1, ("s", 1, (1, 2, 3), None))
+        assert "s₂,₃,₄⁽¹⁾ = b₂⁽¹⁾" in app.equation_text()
+        await _cursor_on(pilot, 1, ("o", 1, (1, 2, 3), None))  # not what the step made: the first position
+        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.equation_text()

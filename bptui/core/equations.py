@@ -85,15 +85,17 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
 
 
 # -- one step ---------------------------------------------------------------------------------------
-def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None) -> tuple[Equation, ...]:
-    """The equations of ``step``, just done, on the board ``state``."""
+def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
+                   pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+    """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
+    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position."""
     key, L = step.key, net.L
     l = key.layer
     rhs: Node
     from . import conv_equations  # the steps of map layers (v2 files)
 
     if conv_equations.wants(net, key):
-        return conv_equations.step_equations(net, state, step)
+        return conv_equations.step_equations(net, state, step, pos)
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))
@@ -233,16 +235,17 @@ def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
 
 
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
-             optimizer: Optimizer | None = None) -> str:
+             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None) -> str:
     """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``)."""
     opt = optimizer or Optimizer("sgd", lr, l2)
     printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt))
+    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos))
 
 
-def step_equation(stepper: Any, step: Step, digits: int = 4) -> str:
-    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text."""
-    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer)
+def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text
+    (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos)
 
 
 def value_json(value: Any) -> object:

@@ -206,7 +206,23 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
     def step_equation(self, step) -> str:
         from ..core.equations import step_equation
 
-        return step_equation(self.stepper, step, self.digits)
+        return step_equation(self.stepper, step, self.digits, self._cursor_position(step))
+
+    def _cursor_position(self, step) -> tuple[int, ...] | None:
+        """Where a map step's scalar form is worked out: the cursor's cell when it is one of the values
+        the step made (a position of the map, or a kernel weight of a conv G), else the first."""
+        cell, key = self.cell, step.key
+        if cell is None or self.spec is None or not self.spec.is_v2 or cell[1] != key.layer or cell[0] != key.quantity:
+            return None
+        if isinstance(cell[2], tuple):
+            return cell[2]
+        kind = self.spec.layer_kinds[key.layer - 1]
+        if key.quantity == "G" and kind.type == "conv2d" and cell[3]:  # (k, c, u, v) of kernel column a
+            import numpy as np
+
+            c, u, v = np.unravel_index(cell[3] - 1, (kind.in_shape[0],) + kind.kernel)
+            return (int(cell[2]), int(c), int(u), int(v))
+        return None
 
     def equation_text(self) -> str:
         """Right after an edit, the edit itself (no step since is on the board); else the last step's."""
