@@ -106,3 +106,20 @@ async def test_the_equation_line_works_out_the_cursor_position():
         assert "s₂,₃,₄⁽¹⁾ = b₂⁽¹⁾" in app.equation_text()
         await _cursor_on(pilot, 1, ("o", 1, (1, 2, 3), None))  # not what the step made: the first position
         assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.equation_text()
+
+
+@pytest.mark.asyncio
+async def test_the_first_frame_from_a_v2_document():
+    """``bptui FILE`` draws its first frame from the schema-checked document, before the spec."""
+    import json
+
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    path = NETWORKS / "edges.json"
+    app = BptuiApp.from_document(json.loads(path.read_text()), str(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.stepper is not None and app.query_one("#layer-1", MapSheet)

@@ -124,7 +124,7 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             doc, source = self.document
             name = doc.get("name") or Path(source).stem
             self.title = f"bptui · {name}"
-            shape = "-".join(str(layer["units"]) for layer in doc["layers"])
+            shape = "-".join(_layer_text(layer) for layer in doc["layers"])
             self.query_one("#status", Static).update(f"{name} · {shape} · {doc.get('loss', 'squared')} loss")
             self.query_one("#equation", Static).update("Loading the network…")
             self.call_after_refresh(self._load_network)
@@ -483,6 +483,16 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
         focused = self.focused
         if isinstance(focused, ScrollView):
             focused.scroll_relative(x=dx, animate=False)
+
+
+def _layer_text(layer: dict) -> str:
+    """A layer as the first frame names it, from the schema-checked document (before the spec):
+    its units, a map input's C×H×W, or a v2 layer's type."""
+    if "units" in layer:
+        return str(layer["units"])
+    if "shape" in layer:
+        return "×".join(str(n) for n in layer["shape"])
+    return str(layer.get("type", "?"))
 
 
 def run(doc: Any, source: str, no_color: bool = False) -> int:
