@@ -37,6 +37,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -84,9 +94,28 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
-        p.add_argument("--format", choices=("markdown", "latex", "csv"), default="markdown")
-        p.add_argument("--epochs", type=_positive, default=None, help="epochs to write out (default 1)")
-        p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output")
+        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf"), default="markdown",
+                       help="pdf: the LaTeX compiled by pdflatex (needs --output)")
+        p.add_argument("--epochs", type=_positive, default=None,
+                       help="epochs to write out (default 1); with --example, the epoch the example is taken from")
+        p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")
+        part = p.add_argument_group("a part of the run (steps keep their numbers from the full run)")
+        part.add_argument("--example", type=_positive, metavar="N",
+                          help="example N's forward and backward pass (and the update that follows it, if one does)")
+        part.add_argument("--steps", metavar="A:B", help="steps A to B, 1-based and inclusive, as bptui trace numbers them")
+        ex = p.add_argument_group("exercises")
+        ex.add_argument("--exercise", action="store_true",
+                        help="leave the values the steps produce blank, numbered (1) ____, for a student to work out")
+        ex.add_argument("--answers", metavar="OUT", help="write the exercise's answer key to OUT (.md, .tex or .pdf)")
+        ex.add_argument("--blank", metavar="QUANTITIES",
+                        help="which values are blank: any of s,o,loss,delta,G,W,value,adjoint (default: all)")
+        ex.add_argument("--blank-every", type=_positive, metavar="K", help="blank only every K-th of those steps")
+        ex.add_argument("--variants", type=_positive, metavar="N",
+                        help="N variants with new weights (graphs: new inputs), each a network file, its exercise "
+                             "and its key, in the folder --output DIR")
+        ex.add_argument("--seed", type=int, default=None, metavar="S", help="the variants' seed (default 0)")
+        ex.add_argument("--round", type=_non_negative, default=None, metavar="D",
+                        help="round the variants' drawn numbers to D decimals")
         return p
     if command == "serve":
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
@@ -262,7 +291,9 @@ def cmd_train(args) -> int:
     trained = spec.with_weights(weights)
     if args.save:
         try:
-            Path(args.save).write_text(json.dumps(trained.to_json(Path(args.save).parent), indent=2) + "\n", encoding="utf-8")
+            from .core.jsonfmt import network_text
+
+            Path(args.save).write_text(network_text(trained.to_json(Path(args.save).parent)), encoding="utf-8")
         except OSError as err:
             from .core.errors import SpecError
 
@@ -421,8 +452,9 @@ def cmd_quiz(args) -> int:
         from .trace import describe
 
         print(describe(spec))
-    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, -1e-3 or 1/4); "
-          f"right within a relative {num(args.tolerance)}. q quits.")
+    print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
+          f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
+          "A wrong answer gets a hint and a second try. q quits.")
     while (question := quiz.next()) is not None:
         k = question.key
         where = f"step {k.step} of {quiz.total} · {k.phase}"
@@ -438,7 +470,7 @@ def cmd_quiz(args) -> int:
                 print()
                 text = "q"
             if text.strip().lower() in ("q", "quit", "exit"):
-                print(quiz.score.summary())
+                _quiz_score(quiz.score)
                 return 0
             if not text.strip():
                 continue
@@ -447,37 +479,32 @@ def cmd_quiz(args) -> int:
             except ValueError as err:
                 print(f"{err}; q quits")
                 continue
-            break
+            if verdict.final:
+                break
+            print(f"not quite ({num(verdict.given, 6)}). hint: {verdict.hint}")
+            print("one more try:")
         right = num(question.value, 6)
         if verdict.right:
-            print(f"right: {question.symbol} = {right}")
+            print(f"right{' at the second try' if verdict.attempt > 1 else ''}: {question.symbol} = {right}")
         else:
             print(f"wrong: {question.symbol} = {right}, not {num(verdict.given, 6)}")
         print(verdict.explanation.text())
     print()
-    print(quiz.score.summary())
+    _quiz_score(quiz.score)
     return 0
+
+
+def _quiz_score(score) -> None:
+    """The final score and, when anything was answered, its breakdown by quantity."""
+    print(score.summary())
+    for line in score.breakdown():
+        print(f"  {line}")
 
 
 def cmd_export(args) -> int:
-    from .export import export
+    from .exercise import export_command
 
-    spec = _load(args.file)
-    if spec.kind == "graph" and args.epochs not in (None, 1):
-        raise UsageError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
-    lines = export(spec, args.format, args.epochs or 1)
-    if not args.output:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        return 0
-    from .core.errors import SpecError
-
-    text = "".join(line + "\n" for line in lines)
-    try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise SpecError(f"cannot write: {err.strerror}", source=args.output) from None
-    return 0
+    return export_command(args, _load)
 
 
 def serve_command(path: str, no_color: bool = False) -> str:

@@ -16,8 +16,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .core.formula import Arr, LatexPrinter, Sym
+from typing import TYPE_CHECKING
+
+from .core.formula import Arr, LatexPrinter, Ref, Sym, blank_text
 from .core.notation import num
+
+if TYPE_CHECKING:
+    from .exercise import Blanker, Part
 
 LIMIT = 6  # rows or columns shown before eliding the middle
 DIGITS = 4
@@ -43,14 +48,25 @@ def brow(v, digits: int = DIGITS) -> str:
 _TEXT = {"−": "-", "…": r"\ldots{}", "×": r"$\times$", "—": "---", "–": "--", "’": "'", "‘": "`", "“": "``",
          "”": "''", "ℓ": r"$\ell$", "η": r"$\eta$", "λ": r"$\lambda$", "δ": r"$\delta$", "σ": r"$\sigma$",
          "‖": r"$\|$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$", "π": r"$\pi$", "Σ": r"$\Sigma$"}
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻", "0123456789()lL+-")
+_SUPERSCRIPT_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻"
+_SUPERSCRIPTS = str.maketrans(_SUPERSCRIPT_CHARS, "0123456789()lL+-")
 
 
 def tex_escape(text: str) -> str:
     """Plain text (a file's name or description) safe for pdflatex: specials escaped, Unicode mapped
     to LaTeX or to its closest ASCII."""
+    out, at = [], 0
+    for m in re.finditer(f"([A-Za-z]?)([{_SUPERSCRIPT_CHARS}]+)", text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
+        out.append(_escape_plain(text[at:m.start()]))
+        out.append(rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+        at = m.end()
+    out.append(_escape_plain(text[at:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
     out = []
-    for ch in text.translate(_SUPERSCRIPTS):
+    for ch in text:
         if ch in "\\":
             out.append(r"\textbackslash{}")
         elif ch in "{}$&#_%":
@@ -71,12 +87,14 @@ def tex_escape(text: str) -> str:
 Row = tuple[str, str, str]
 
 
-def step_rows(spec, stepper, step) -> list[Row]:
-    """One step's equations (the core's trees, as the app and ``trace`` show them) in LaTeX."""
+def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row]:
+    """One step's equations (the core's trees, as the app and ``trace`` show them) in LaTeX; with a
+    ``blanker`` (an exercise), its numbered blanks in place."""
     from .core.quiz import equations_of
 
     printer = LatexPrinter(DIGITS)
-    return [row for eq in equations_of(stepper, step) for row in printer.rows(eq)]
+    eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step)
+    return [row for eq in eqs for row in printer.rows(eq)]
 
 
 def aligned(rows: list[Row]) -> str:
@@ -85,38 +103,48 @@ def aligned(rows: list[Row]) -> str:
 
 
 # -- walking the steps ------------------------------------------------------------------------------
-def _network_events(spec, epochs: int) -> Iterator[tuple[str, Any]]:
-    """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D))."""
+def _network_events(spec, epochs: int, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
+    """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D));
+    with a ``part``, only its steps (the run walked up to it), each heading its first step needs."""
     from .core.stepper import Stepper
 
     stepper = Stepper(spec)
     per_epoch = len(stepper.schedule)
-    for _ in range(epochs * per_epoch):
+    first, last = (1, epochs * per_epoch) if part is None else (part.first, part.last)
+    stepper.goto(first - 1)
+    for i in range(first, last + 1):
         key = stepper.next_key
-        if key.step % per_epoch == 1 or per_epoch == 1:
+        if key.step % per_epoch == 1 or per_epoch == 1 or i == first:
             yield "epoch", key.epoch
         step = stepper.forward()
         st = stepper.state
-        if key.example_start:
+        if key.example_start or (i == first and key.example is not None):
             yield "example", (key.example, st.x, st.y, st.o[0])
-        elif key.phase == "update" and key.layer == 1:
+        elif key.phase == "update" and (key.layer == 1 or i == first):
             yield "update", stepper.where().follows.text()
         yield "step", (stepper, step)
         if key.phase == "update" and key.layer == spec.L and key.step % per_epoch == 0:
             yield "end", (key.epoch, st.loss_D)
 
 
-def _graph_events(spec) -> Iterator[tuple[str, Any]]:
+def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
     from .core.graph_stepper import GraphStepper
 
     stepper = GraphStepper(spec)
-    while (key := stepper.next_key) is not None:
-        if key.step == 1:
+    first, last = (1, len(stepper.schedule)) if part is None else (part.first, part.last)
+    stepper.goto(first - 1)
+    while (key := stepper.next_key) is not None and key.step <= last:
+        if key.step == 1 or (key.step == first and key.phase == "forward"):
             yield "pass", "Forward pass: every node's value, in computing order"
-        elif key.phase == "reverse" and key.node == spec.output:
+        elif key.phase == "reverse" and (key.node == spec.output or key.step == first):
             yield "pass", f"Reverse pass: every adjoint g_v = ∂{spec.output}/∂v, from {spec.output} back to the inputs"
         yield "step", (stepper, stepper.forward())
-    yield "gradient", stepper
+    if stepper.next_key is None:
+        yield "gradient", stepper
+
+
+def _events(spec, epochs: int, part: "Part | None") -> Iterator[tuple[str, Any]]:
+    return _graph_events(spec, part) if _is_graph(spec) else _network_events(spec, epochs, part)
 
 
 def _is_graph(spec) -> bool:
@@ -185,21 +213,37 @@ def _md_inline(text: str) -> str:
     return text.replace("*", r"\*").replace("_", r"\_")
 
 
-def markdown(spec, epochs: int = 1) -> Iterator[str]:
+def _exercise_note(spec) -> str:
+    givens = "inputs" if _is_graph(spec) else "weights, inputs and targets"
+    return ("Work out each numbered blank, (1) ____, in order. Where a later step uses a value you worked out, "
+            f"it shows the blank's number, (1), in its place. The given {givens} are printed as numbers.")
+
+
+def _part_note(part: "Part | None") -> str | None:
+    if part is None:
+        return None
+    return f"This part of the run: {part.what}; its steps keep their numbers from the full run (as in bptui trace)."
+
+
+def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     graph = _is_graph(spec)
     intro = _intro(spec)
-    yield f"# Worked solution: {spec.name}"
+    yield f"# {'Exercise' if blanker else 'Worked solution'}: {spec.name}"
     yield ""
     yield _md_inline(intro)
     if spec.description:
         yield ""
         yield _md_inline(spec.description)
+    for note in (_exercise_note(spec) if blanker else None, _part_note(part)):
+        if note:
+            yield ""
+            yield note
     yield ""
     yield "## Notation (Lecture 13, *Backpropagation*)"
     yield ""
     for line in _notes(spec, graph):
         yield f"- {line}"
-    events = _graph_events(spec) if graph else _network_events(spec, epochs)
+    events = _events(spec, epochs, part)
     for kind, data in events:
         if kind == "epoch":
             yield ""
@@ -219,12 +263,12 @@ def markdown(spec, epochs: int = 1) -> Iterator[str]:
         elif kind == "end":
             epoch, loss_D = data
             yield ""
-            yield f"End of epoch {epoch}: $\\ell_{{\\mathcal{{D}}}} = {tnum(loss_D)}$."
+            yield f"End of epoch {epoch}: $\\ell_{{\\mathcal{{D}}}} = {_shown(loss_D, Ref('loss_D'), blanker)}$."
         elif kind == "gradient":
             yield ""
             yield "## Result"
             yield ""
-            yield f"${_grad_line(spec, data)}$"
+            yield f"${_grad_line(spec, data, blanker)}$"
         else:
             stepper, step = data
             k = step.key
@@ -232,21 +276,27 @@ def markdown(spec, epochs: int = 1) -> Iterator[str]:
             yield f"**Step {k.step}** ({k.phase})"
             yield ""
             yield "$$"
-            yield aligned(step_rows(spec, stepper, step))
+            yield aligned(step_rows(spec, stepper, step, blanker))
             yield "$$"
 
 
-def _grad_line(spec, stepper) -> str:
+def _shown(value: float, ref: Ref, blanker: "Blanker | None") -> str:
+    """A board number in a summary line: its blank's number in an exercise, else its value."""
+    label = blanker.label_of(ref) if blanker is not None else None
+    return tnum(value) if label is None else blank_text(label, False, latex=True)
+
+
+def _grad_line(spec, stepper, blanker: "Blanker | None" = None) -> str:
     printer = LatexPrinter(DIGITS)
     y = printer.p(Sym(spec.output))
-    parts = [f"{y} = {tnum(stepper.state.values[spec.output])}"]
-    parts += [rf"\frac{{\partial {y}}}{{\partial {printer.p(Sym(name))}}} = {tnum(g)}"
+    parts = [f"{y} = {_shown(stepper.state.values[spec.output], Ref('value', node=spec.output), blanker)}"]
+    parts += [rf"\frac{{\partial {y}}}{{\partial {printer.p(Sym(name))}}} = {_shown(g, Ref('adjoint', node=name), blanker)}"
               for name, g in stepper.gradient.items()]
     return r", \quad ".join(parts)
 
 
 # -- LaTeX ------------------------------------------------------------------------------------------
-def latex(spec, epochs: int = 1) -> Iterator[str]:
+def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     graph = _is_graph(spec)
     intro = _intro(spec)
     yield r"\documentclass[10pt]{article}"
@@ -254,7 +304,7 @@ def latex(spec, epochs: int = 1) -> Iterator[str]:
     yield r"\allowdisplaybreaks"
     yield r"\setlength{\parindent}{0pt}"
     yield r"\addtolength{\textwidth}{3cm}\addtolength{\oddsidemargin}{-1.5cm}\addtolength{\evensidemargin}{-1.5cm}"
-    yield rf"\title{{Worked solution: {tex_escape(spec.name)}}}"
+    yield rf"\title{{{'Exercise' if blanker else 'Worked solution'}: {tex_escape(spec.name)}}}"
     yield r"\date{}"
     yield r"\begin{document}"
     yield r"\maketitle"
@@ -262,13 +312,17 @@ def latex(spec, epochs: int = 1) -> Iterator[str]:
     if spec.description:
         yield ""
         yield tex_escape(spec.description)
+    for note in (_exercise_note(spec) if blanker else None, _part_note(part)):
+        if note:
+            yield ""
+            yield tex_escape(note).replace("(1) \\_\\_\\_\\_", r"$(1)\,\underline{\hphantom{0.0000}}$")
     yield ""
     yield r"\section*{Notation (Lecture 13, \emph{Backpropagation})}"
     yield r"\begin{itemize}"
     for line in _notes(spec, graph):
         yield rf"\item {line}"
     yield r"\end{itemize}"
-    events = _graph_events(spec) if graph else _network_events(spec, epochs)
+    events = _events(spec, epochs, part)
     for kind, data in events:
         if kind == "epoch":
             yield ""
@@ -288,18 +342,18 @@ def latex(spec, epochs: int = 1) -> Iterator[str]:
         elif kind == "end":
             epoch, loss_D = data
             yield ""
-            yield rf"End of epoch {epoch}: $\ell_{{\mathcal{{D}}}} = {tnum(loss_D)}$."
+            yield rf"End of epoch {epoch}: $\ell_{{\mathcal{{D}}}} = {_shown(loss_D, Ref('loss_D'), blanker)}$."
         elif kind == "gradient":
             yield ""
             yield r"\section*{Result}"
-            yield rf"$${_grad_line(spec, data)}$$"
+            yield rf"$${_grad_line(spec, data, blanker)}$$"
         else:
             stepper, step = data
             k = step.key
             yield ""
             yield rf"\paragraph{{Step {k.step} ({k.phase}).}}"
             yield r"\begin{align*}"
-            yield aligned(step_rows(spec, stepper, step)).removeprefix("\\begin{aligned}\n").removesuffix("\n\\end{aligned}")
+            yield aligned(step_rows(spec, stepper, step, blanker)).removeprefix("\\begin{aligned}\n").removesuffix("\n\\end{aligned}")
             yield r"\end{align*}"
     yield r"\end{document}"
 
@@ -312,16 +366,16 @@ def _v(x) -> str:
     return f"{float(x):.12g}"
 
 
-def csv_rows(spec, epochs: int = 1) -> Iterator[tuple]:
+def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tuple]:
     """One row per scalar value: rows and columns in the lecture's indexing (b from 1, a from 0;
     a hidden o⁽ˡ⁾ has its bias entry at row 0)."""
     if _is_graph(spec):
-        for kind, data in _graph_events(spec):
+        for kind, data in _graph_events(spec, part):
             if kind == "step":
                 k = data[1].key
                 yield (k.step, 1, "", k.phase, k.quantity, "", k.node, "", "", _v(data[1].value))  # one "epoch"
         return
-    for kind, data in _network_events(spec, epochs):
+    for kind, data in _network_events(spec, epochs, part):
         if kind != "step":
             continue
         k = data[1].key
@@ -345,11 +399,11 @@ def csv_rows(spec, epochs: int = 1) -> Iterator[tuple]:
                 yield head + (i + first, "", _v(x))
 
 
-def csv_lines(spec, epochs: int = 1) -> Iterator[str]:
+def csv_lines(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in csv_rows(spec, epochs):
+    for row in csv_rows(spec, epochs, part):
         writer.writerow(row)
         yield from _drain(buffer)
     yield from _drain(buffer)
@@ -362,9 +416,12 @@ def _drain(buffer: io.StringIO) -> Iterator[str]:
     yield from text.splitlines()
 
 
-def export(spec, fmt: str, epochs: int = 1) -> Iterator[str]:
-    """The lines of the export in ``fmt`` (markdown, latex or csv)."""
-    return {"markdown": markdown, "latex": latex, "csv": csv_lines}[fmt](spec, epochs)
+def export(spec, fmt: str, epochs: int = 1, part: "Part | None" = None,
+           blanker: "Blanker | None" = None) -> Iterator[str]:
+    """The lines of the export in ``fmt`` (markdown, latex or csv): the whole run or a ``part`` of
+    it, a worked solution or, with a ``blanker``, an exercise."""
+    writer = {"markdown": markdown, "latex": latex, "csv": csv_lines}[fmt]
+    return writer(spec, epochs, part, blanker)
 
 
 __all__ = ["export", "markdown", "latex", "csv_rows", "bmatrix", "tnum", "tex_escape", "num"]

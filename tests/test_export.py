@@ -101,7 +101,8 @@ def test_latex_pieces():
     latex = LatexPrinter()
     assert latex(OPS["div"].dtree(1, [a, b])) == r"\frac{-a}{b^{2}}"
     assert latex(OPS["sqrt"].tree([n1])) == r"\sqrt{\mathit{n1}}"
-    assert tex_escape("50% of ‖G⁽ˡ⁾‖ & $x_1") == r"50\% of $\|$G(l)$\|$ \& \$x\_1"
+    assert tex_escape("50% of ‖G⁽ˡ⁾‖ & $x_1") == r"50\% of $\|$\ensuremath{G^{(l)}}$\|$ \& \$x\_1"
+    assert tex_escape("(f⁽¹⁾ = tanh, δ⁽²⁾)") == r"(\ensuremath{f^{(1)}} = tanh, $\delta$\ensuremath{^{(2)}})"
 
 
 def test_graph_epochs_are_refused(capsys):

@@ -28,21 +28,10 @@ from bptui.core.stepper import Stepper
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
 from .formula_checks import check_equation, check_text
+from .test_explain import cells
 
 HIDDEN = [name for name in ACTIVATIONS if name != "softmax"]
 OUTPUT = list(ACTIVATIONS)
-
-
-def cells(spec):
-    out = [Cell("loss")]
-    for l in range(0, spec.L + 1):
-        first = 0 if l < spec.L else 1
-        out += [Cell("o", l, b) for b in range(first, spec.widths[l] + 1)]
-    for l in range(1, spec.L + 1):
-        for b in range(1, spec.widths[l] + 1):
-            out += [Cell("s", l, b), Cell("delta", l, b)]
-            out += [Cell(q, l, b, a) for q in ("G", "W") for a in range(spec.widths[l - 1] + 1)]
-    return out
 
 
 @st.composite

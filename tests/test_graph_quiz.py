@@ -70,6 +70,8 @@ async def test_quiz_hides_asks_checks_scores_skips_and_ends_with_the_summary():
         assert app.score.right == 1 and app.question is None and "Right" in str(app.query_one("#message").render())
         assert panel(app) == explain_graph(app.stepper, Cell("value", node="d")).text()
         await pilot.press("n")  # e = a/b
+        await pilot.press(*repr(app.question.value * 1.01), "enter")  # a hint, one more try
+        assert app.score.asked == 1 and "Hint: e = a/b = 6/0.6931 = ?" in str(app.query_one("#message").render())
         await pilot.press(*repr(app.question.value * 1.01), "enter")
         assert (app.score.right, app.score.asked) == (1, 2) and "Not quite" in str(app.query_one("#message").render())
         await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
@@ -77,7 +79,8 @@ async def test_quiz_hides_asks_checks_scores_skips_and_ends_with_the_summary():
         await pilot.press("escape")  # skip: shown, nothing scored
         assert app.question is None and app.score.asked == 2 and "Skipped" in str(app.query_one("#message").render())
         await pilot.press("z")
-        assert app.score is None and "1 of 2 right" in str(app.query_one("#message").render())
+        message = str(app.query_one("#message").render())
+        assert app.score is None and "1 of 2 right" in message and "value 1/2" in message
         assert app.stepper.position == 6 and not app.query_one("#answer").display
 
 

@@ -23,7 +23,24 @@ def test_answers_are_floats_or_simple_fractions(text, value):
     assert parse_answer(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1/0", "nan", "inf", "1/2/3", "0x10", "1,5", "2*3"])
+@pytest.mark.parametrize("text, value", [
+    ("ln(2)", np.log(2)), ("e^6", np.exp(6)), ("e**6", np.exp(6)), ("sqrt(2)/2", np.sqrt(2) / 2),
+    ("π/4", np.pi / 4), ("pi", np.pi), ("-e", -np.e), ("2*3", 6.0), ("1/2/4", 0.125), ("exp(-1)", np.exp(-1)),
+    ("tanh(−0.2)", np.tanh(-0.2)), ("sigmoid(0)", 0.5), ("2^-1", 0.5), ("1 − 0.09967^2", 1 - 0.09967**2),
+])
+def test_answers_may_be_expressions_with_e_and_pi(text, value):
+    assert parse_answer(text) == pytest.approx(value, rel=1e-15)
+
+
+def test_a_refused_expression_says_why():
+    with pytest.raises(ValueError, match=r"ln\(-1\): log of −1"):
+        parse_answer("ln(-1)")
+    with pytest.raises(ValueError, match="unknown name 'x' .constants: e, pi."):
+        parse_answer("2*x")
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1/0", "nan", "inf", "0x10", "1,5", "2pi", "ln(-1)", "e^1000",
+                                  "__import__('os')", "(1", "1+"])
 def test_other_answers_are_refused(text):
     with pytest.raises(ValueError):
         parse_answer(text)
@@ -67,12 +84,37 @@ def test_a_whole_quiz_in_the_core_keeps_score():
     quiz = Quiz(load_any(NETWORKS / "lecture13.json"))
     answers = 0
     while (q := quiz.next()) is not None:
-        verdict = quiz.answer(q, repr(q.value) if answers % 2 == 0 else str(q.value * 1.01 + 0.1))
-        assert verdict.right == (answers % 2 == 0)
+        if answers % 2:  # a wrong first answer: a hint with the formula's numbers, nothing counted yet
+            first = quiz.answer(q, str(q.value * 1.01 + 0.1))
+            assert not first.final and not first.right and first.hint.startswith(q.symbol) and first.hint.endswith("= ?")
+            assert quiz.score.asked == answers
+        verdict = quiz.answer(q, repr(q.value) if answers % 4 != 3 else str(q.value * 1.01 + 0.1))
+        assert verdict.final and verdict.right == (answers % 4 != 3) and verdict.attempt == 1 + answers % 2
         assert verdict.explanation.value == q.value
         answers += 1
-    assert answers == 16 and quiz.score.asked == 16 and quiz.score.right == 8
-    assert quiz.score.summary() == "score: 8 of 16 right (50%)"
+    assert answers == 16 and quiz.score.asked == 16 and (quiz.score.right, quiz.score.second) == (12, 4)
+    assert quiz.score.summary() == "score: 12 of 16 right (75%): 8 at the first try, 4 at the second"
+    assert quiz.score.breakdown() == ["value: 6 of 7 right (4 at the first try, 2 at the second)",
+                                      "adjoint: 6 of 9 right (4 at the first try, 2 at the second)"]
+
+
+def test_the_hint_is_the_formula_with_its_inputs_numbers():
+    quiz = Quiz(load_any(NETWORKS / "lecture13.json"))
+    hints = {}
+    while (q := quiz.next()) is not None:
+        hints[q.symbol] = quiz.answer(q, "1e9").hint
+        quiz.answer(q, "1e9")
+    assert hints["b"] == "b = ln(x) = ln(2) = ?"
+    assert hints["g_b"] == "g_b = g_e·(−a/b²) + g_c·cos(b) = 1·(−6/0.6931²) + 0.1667·cos(0.6931) = ?"
+    assert quiz.score.asked == 16 and quiz.score.right == 0
+    xor = Quiz(load_any(NETWORKS / "xor.json"), seed=0, steps=8)
+    hints = {}
+    while (q := xor.next()) is not None:
+        hints[q.symbol] = xor.answer(q, "1e9").hint
+        xor.answer(q, repr(q.value))
+    assert hints["δ₁⁽¹⁾"] == "δ₁⁽¹⁾ = δ₁⁽²⁾ w₁,₁⁽²⁾·(1 − (o₁⁽¹⁾)²) = 0.2757·0.7·(1 − 0.09967²) = ?"
+    assert xor.score.summary() == "score: 8 of 8 right (100%): 0 at the first try, 8 at the second"
+    assert [line.split(":")[0] for line in xor.score.breakdown()] == ["s", "o", "ℓ", "δ", "G"]
 
 
 def right_answers(name, steps, seed=0):
@@ -86,18 +128,21 @@ def right_answers(name, steps, seed=0):
 def test_bptui_quiz_through_stdin(monkeypatch, capsys):
     values = right_answers("xor", 4)
     answers = iter([f"{values[0] * (1 + 5e-4):.10g}",  # within 1e-3: right
-                    f"{values[1] * (1 + 5e-3):.10g}",  # outside: wrong
+                    f"{values[1] * (1 + 5e-3):.10g}",  # outside: wrong, a hint
+                    f"{values[1] * (1 + 5e-3):.10g}",  # wrong again: the solution
                     "not a number", f"{values[2]:.4g}",  # re-asked, then right
-                    f"{values[3]:.10g}"])
+                    "0", "1/(1 + e^-0.23819)"])  # o⁽²⁾: wrong, then right as an expression
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
     code = main(["quiz", str(NETWORKS / "xor.json"), "--steps", "4"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.count("right: ") == 3 and out.count("wrong: ") == 1
+    assert out.count("right: ") == 2 and out.count("wrong: ") == 1 and out.count("right at the second try: ") == 1
+    assert out.count("one more try") == 2 and "hint: o₂⁽¹⁾ = tanh(s₂⁽¹⁾) = tanh(−0.2) = ?" in out
     assert "not a number: 'not a number'" in out
     assert "s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾ = [[0.1, 0.5, −0.4], [−0.2, 0.3, 0.6]] [1, 0, 0] = [" in out and "?" in out
     assert "Σₐ w" in out  # the explanation follows each answer
-    assert out.rstrip().endswith("score: 3 of 4 right (75%)")
+    assert "score: 3 of 4 right (75%): 2 at the first try, 1 at the second" in out
+    assert out.rstrip().endswith("o: 1 of 2 right (0 at the first try, 1 at the second)")
 
 
 def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
@@ -107,12 +152,13 @@ def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
                           input=stdin, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == ""
     assert "a = x·z = 2·3 = ?" in proc.stdout
-    assert proc.stdout.rstrip().endswith("score: 1 of 2 right (50%)")
+    assert "a = x·z = 2·3 = ?" in proc.stdout and "hint: b = ln(x) = ln(2) = ?" in proc.stdout
+    assert proc.stdout.rstrip().endswith("score: 1 of 1 right (100%)\n  value: 1 of 1 right (1 at the first try, 0 at the second)")
     first = right_answers("xor", 1)[0]
     proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", "xor", "--tolerance", "0.5"],
                           input=f"{first * 1.4}\nq\n", capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "right within a relative 0.5" in proc.stdout
-    assert proc.stdout.rstrip().endswith("score: 1 of 1 right (100%)")
+    assert "score: 1 of 1 right (100%)" in proc.stdout
 
 
 def test_bptui_quiz_bad_input(capsys):

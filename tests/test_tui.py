@@ -202,16 +202,34 @@ async def test_quiz_mode_hides_asks_checks_and_scores():
         assert "Right" in str(app.query_one("#message").render())
         await pilot.press("n")
         wrong = app.question.value * 1.01 + 0.01
-        await pilot.press(*repr(wrong), "enter")
-        assert (app.score.right, app.score.asked) == (1, 2)
+        await pilot.press(*repr(wrong), "enter")  # a hint and a second try: nothing scored yet
+        message = str(app.query_one("#message").render())
+        assert app.question is not None and app.score.asked == 1 and app.attempt == 2
+        assert "Hint: o₂⁽¹⁾ = tanh(s₂⁽¹⁾) = tanh(−0.2) = ?" in message and "One more try" in message
+        assert app.query_one("#answer").value == ""
+        await pilot.press(*repr(wrong), "enter")  # wrong again: the solution
+        assert (app.score.right, app.score.asked) == (1, 2) and app.question is None
         assert "Not quite" in str(app.query_one("#message").render())
         await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
         assert app.question is not None and app.score.asked == 2
         await pilot.press("escape")  # skip: the value is shown, nothing scored
         assert app.question is None and app.score.asked == 2
         await pilot.press("z")
-        assert app.score is None and "1 of 2 right" in str(app.query_one("#message").render())
+        message = str(app.query_one("#message").render())
+        assert app.score is None and "1 of 2 right" in message and "By quantity: s 1/1, o 0/1." in message
         assert app.stepper.position == 3
+
+
+async def test_quiz_takes_expressions_and_a_second_try():
+    app = app_for("lecture13_expression") if False else app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("z", "n", *"0", "enter")  # s₂⁽¹⁾ = −0.2: wrong at the first try
+        assert app.attempt == 2 and app.score.asked == 0
+        await pilot.press(*"-1/5", "enter")  # an expression, right at the second try
+        assert (app.score.right, app.score.second, app.score.asked) == (1, 1, 1)
+        assert "Right at the second try" in str(app.query_one("#message").render())
+        await pilot.press("n", *"tanh(-1/5)", "enter")  # o₂⁽¹⁾ = tanh(−0.2), typed as the formula
+        assert (app.score.right, app.score.second) == (2, 1) and app.score.by_quantity["o"].first == 1
 
 
 async def test_quiz_asks_the_cell_under_the_cursor():

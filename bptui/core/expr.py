@@ -65,8 +65,10 @@ def tokenize(src: str) -> list[Token]:
 
 
 class _Parser:
-    def __init__(self, src: str, inputs: list[str], reserved: tuple[str, ...] = ()) -> None:
+    def __init__(self, src: str, inputs: list[str], reserved: tuple[str, ...] = (),
+                 constants: dict[str, float] | None = None) -> None:
         self.src, self.inputs = src, list(inputs)
+        self.constants = constants or {}
         self.tokens = tokenize(src)
         self.i = 0
         self.nodes: list[ParsedNode] = []
@@ -181,11 +183,14 @@ class _Parser:
         if tok.kind == "name":
             if self.at("("):
                 return self.call(tok)
+            if tok.text in self.constants:
+                return self.constants[tok.text]
             if tok.text in self.inputs:
                 return tok.text
             if tok.text in OPS or tok.text in ALIASES:
                 raise self.error(f"{tok.text} is an op: call it, as in {tok.text}(x)", tok)
-            raise self.error(f"unknown name {tok.text!r} (inputs: {', '.join(self.inputs)})", tok)
+            known = f"inputs: {', '.join(self.inputs)}" if self.inputs else f"constants: {', '.join(self.constants)}"
+            raise self.error(f"unknown name {tok.text!r} ({known})", tok)
         if tok.kind == "op" and tok.text == "(":
             value = self.expr()
             self.expect(")", tok)
@@ -216,6 +221,20 @@ class _Parser:
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self.tok.text!r} after a complete expression")
         return value
+
+
+CONSTANTS = {"e": float(np.e), "pi": float(np.pi)}
+
+
+def evaluate_constant(src: str) -> float:
+    """The value of a formula of numbers and the constants e and π (``pi``): ``ln(2)``, ``e^6``,
+    ``sqrt(2)/2``, ``-1/4``; a SpecError (naming the column) for anything else, or a value outside an
+    op's domain. The same parser as the graph files (never ``eval``)."""
+    parser = _Parser(src.replace("π", "pi"), [], constants=CONSTANTS)
+    value = parser.parse()
+    if not isinstance(value, float) or not np.isfinite(value):  # pragma: no cover - no inputs: always folded
+        raise SpecError("not a number", place="expression")
+    return value
 
 
 def parse_expression(src: str, inputs: list[str], output: str | None = None) -> tuple[list[ParsedNode], str]:

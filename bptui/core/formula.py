@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -78,6 +78,7 @@ class Arr:
     row: bool = False  # a vector printed as a row, transposed (oᵀ)
     hidden: tuple[int, ...] | None = None  # an entry printed as "?"
     means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
+    blanks: tuple[tuple[tuple[int, ...], int, bool], ...] = ()  # an exercise's blanks: (index, number, first)
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,12 @@ class Partial:
 
 @dataclass(frozen=True)
 class Hidden:
-    """A number the quiz asks for: printed as ``?``."""
+    """A number the quiz asks for: printed as ``?``; or an exercise's numbered blank: ``(3) ____``
+    where the student writes it (``first``), ``(3)`` where the same number appears again."""
 
     ref: Ref | None = None
+    label: int | None = None
+    first: bool = False
 
 
 Node = Union[Sym, Num, Arr, Op, Call, Ind, Cases, Sum, Partial, Hidden]
@@ -625,6 +629,51 @@ def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
     return replace(eq, lhs=eq.lhs, forms=tuple(_rebuild(f, mask) for f in eq.forms))
 
 
+def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
+          aliases: Mapping[Node, Mapping[tuple[int, ...] | None, int]] | None = None) -> Equation:
+    """The same equation with the numbers named by ``labels`` (a Ref of one entry, or of a scalar)
+    printed as numbered blanks: ``(3) ____`` in the result form for the refs in ``first`` (the
+    numbers this step produces), ``(3)`` everywhere else, so an answer is never given away later.
+    ``aliases`` numbers values that carry no ref but ``means`` an earlier board value (G⁽ˡ⁾ before
+    ``G⁽ˡ⁾ += δ oᵀ``, W⁽ˡ⁾ before its update, ℓ_D before ``ℓ_D += ℓ⁽ⁿ⁾``): their entries' numbers by index
+    (None for a scalar)."""
+    fresh = set(first)
+    others = aliases or {}
+
+    def masker(result: bool) -> Callable[[Node], Node]:
+        def mask(node: Node) -> Node:
+            if isinstance(node, Num):
+                if node.ref is not None and node.ref in labels:
+                    return Hidden(node.ref, labels[node.ref], result and node.ref in fresh)
+                if node.ref is None and node.means is not None and node.means in others:
+                    label = others[node.means].get(None)
+                    return Hidden(None, label) if label is not None else node
+                return node
+            if isinstance(node, Arr):
+                found: list[tuple[tuple[int, ...], int, bool]] = []
+                if node.ref is not None:
+                    for index in np.ndindex(*node.values.shape):
+                        r = node.ref.at(*index)
+                        if r in labels:
+                            found.append((index, labels[r], result and r in fresh))
+                elif node.means is not None and node.means in others:
+                    found = [(index, label, False) for index, label in others[node.means].items()
+                             if index is not None]
+                return replace(node, blanks=tuple(found)) if found else node
+            return node
+        return mask
+
+    last = len(eq.forms) - 1
+    return replace(eq, forms=tuple(_rebuild(f, masker(i == last)) for i, f in enumerate(eq.forms)))
+
+
+def blank_text(label: int, first: bool, latex: bool = False) -> str:
+    """A numbered blank: where it is asked (``(3) ____``) or where it appears again (``(3)``)."""
+    if latex:
+        return rf"({label})\,\underline{{\hphantom{{0.0000}}}}" if first else rf"\mathbf{{({label})}}"
+    return f"({label}) ____" if first else f"({label})"
+
+
 # -- printing numbers -------------------------------------------------------------------------------
 def const_text(c: float) -> str:
     """A constant written in a formula: exact up to 12 digits, a real minus sign."""
@@ -683,6 +732,50 @@ class Printer:
         return f"({text})"
 
     def equation(self, eq: Equation) -> str:
+        raise NotImplementedError
+
+    # how this target writes the operators both printers share
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "−", " ⊙ ", "·", "²", "⊙"  # SELF_ODOT: o⊙o
+
+    def _p_Op(self, o: Op) -> str:
+        op, args = o.op, o.args
+        prec = _PREC.get(op, ATOM)
+        minus = self.MINUS
+        if op == "+":
+            items = [self.wrap(args[0], prec)]
+            for a in args[1:]:
+                term = self.wrap(a, prec)
+                if term.startswith(minus):  # a computed term joins with its sign; a given one keeps it
+                    term = f"{minus} " + term[1:] if _computed(a) else "+ " + self.paren(term)
+                else:
+                    term = "+ " + term
+                items.append(term)
+            return " ".join(self.terms(items))
+        if op == "-":
+            return f"{self.wrap(args[0], prec)} {minus} {self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "*":
+            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
+                                       for i, a in enumerate(args)], self.ODOT, self.DOT)
+        if op == "sq":
+            a = args[0]
+            if _vector_like(a):
+                inner = self.wrap(a, 2, strict=True)
+                return f"{inner}{self.SELF_ODOT}{inner}"
+            inner = self.p(a)
+            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
+                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
+                inner = self.paren(inner)
+            return inner + self.SQUARED
+        if op == "neg":
+            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
+                return minus + self.p(args[0])
+            return minus + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
+        if op == "@":
+            return " ".join(self.wrap(a, prec) for a in args)
+        return self._op(op, args, prec)
+
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
+        """The operators each target writes its own way (/, ^, ᵀ, [1, v], …)."""
         raise NotImplementedError
 
     def product(self, args: Sequence[Node], parts: list[str], odot: str, dot: str) -> str:
@@ -770,11 +863,12 @@ class TextPrinter(Printer):
         return num(n.value, self.digits)
 
     def _p_Hidden(self, h: Hidden) -> str:
-        return "?"
+        return "?" if h.label is None else blank_text(h.label, h.first)
 
-    def _row(self, v: np.ndarray, hide: int | None, limit: int) -> str:
+    def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None) -> str:
         d = self.digits
-        cells = ["?" if i == hide else num(x, d) for i, x in enumerate(v)]
+        blanks = blanks or {}
+        cells = ["?" if i == hide else blanks[i] if i in blanks else num(x, d) for i, x in enumerate(v)]
         if len(cells) <= limit:
             return "[" + ", ".join(cells) + "]"
         hidden_note = ""
@@ -790,52 +884,27 @@ class TextPrinter(Printer):
             parts = []
             for c in range(min(len(v), 4)):
                 inner = (hid[1:] if hid is not None and hid[0] == c else None)
-                parts.append(self._p_Arr(Arr(v[c], hidden=inner)))
+                blanks = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=blanks)))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
-            text = self._row(v, hide, self.vec_limit)
+            blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
+            text = self._row(v, hide, self.vec_limit, blanks)
             return text + "ᵀ" if a.row else text
         rows = []
         for i, r in enumerate(v[: self.mat_limit]):
             hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
-            rows.append(self._row(r, hide, self.mat_limit))
+            marks = {index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i}
+            rows.append(self._row(r, hide, self.mat_limit, marks))
         body = ", ".join(rows)
         if len(v) > self.mat_limit:
             hidden = a.hidden is not None and a.hidden[0] >= self.mat_limit
             return f"[{body}, …{', ?' if hidden else ''}] ({v.shape[0]}×{v.shape[1]})"
         return f"[{body}]"
 
-    def _p_Op(self, o: Op) -> str:
-        op, args = o.op, o.args
-        prec = _PREC.get(op, ATOM)
-        if op == "+":
-            items = [self.wrap(args[0], prec)]
-            for a in args[1:]:
-                term = self.wrap(a, prec)
-                if term.startswith("−"):  # a computed term joins with its sign; a given one keeps it
-                    term = "− " + term[1:] if _computed(a) else "+ " + self.paren(term)
-                else:
-                    term = "+ " + term
-                items.append(term)
-            items = self.terms(items)
-            return " ".join(items)
-        if op == "-":
-            return f"{self.wrap(args[0], prec)} − {self.wrap(args[1], prec, strict=True, lead=False)}"
-        if op == "*":
-            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
-                                       for i, a in enumerate(args)], " ⊙ ", "·")
-        if op == "sq":
-            a = args[0]
-            if _vector_like(a):
-                inner = self.wrap(a, 2, strict=True)
-                return f"{inner}⊙{inner}"
-            inner = self.p(a)
-            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
-                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
-                inner = self.paren(inner)
-            return inner + "²"
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
         if op == "/":
             return f"{self.wrap(args[0], prec)}/{self.wrap(args[1], prec, strict=True, lead=False)}"
         if op == "^":
@@ -847,12 +916,6 @@ class TextPrinter(Printer):
                 return base + e.base.translate(_SUP_LETTERS)
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
-        if op == "neg":
-            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
-                return "−" + self.p(args[0])
-            return "−" + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
-        if op == "@":
-            return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -924,6 +987,8 @@ _GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ"
 class LatexPrinter(Printer):
     """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
 
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "-", r" \odot ", r" \cdot ", "^{2}", r" \odot "
+
     limit = 6  # rows or columns shown before eliding the middle
 
     def _num(self, x: float) -> str:
@@ -972,7 +1037,7 @@ class LatexPrinter(Printer):
         return self._num(n.value)
 
     def _p_Hidden(self, h: Hidden) -> str:
-        return "?"
+        return "?" if h.label is None else blank_text(h.label, h.first, latex=True)
 
     def _keep(self, n: int) -> list[int | None]:
         if n <= self.limit:
@@ -983,13 +1048,16 @@ class LatexPrinter(Printer):
         m = a.values
         hidden = a.hidden
         if m.ndim >= 3:  # a feature map: its channels' matrices side by side
-            parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None))
+            parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
+                                     blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)))
                      for c in range(min(len(m), 4))]
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
+        blanks = {index: blank_text(label, first, latex=True) for index, label, first in a.blanks}
         if m.ndim == 1:
             m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
             if hidden is not None:
                 hidden = (0, hidden[0]) if a.row else (hidden[0], 0)
+            blanks = {((0, i[0]) if a.row else (i[0], 0)): text for i, text in blanks.items()}
         rows = []
         for i in self._keep(m.shape[0]):
             cells = []
@@ -999,51 +1067,18 @@ class LatexPrinter(Printer):
                 elif j is None:
                     cells.append(r"\cdots")
                 else:
-                    cells.append("?" if hidden == (i, j) else self._num(m[i, j]))
+                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j]))
             rows.append(" & ".join(cells))
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)" if r"\begin" in text or r"\frac" in text else f"({text})"
 
-    def _p_Op(self, o: Op) -> str:
-        op, args = o.op, o.args
-        prec = _PREC.get(op, ATOM)
-        if op == "+":
-            items = [self.wrap(args[0], prec)]
-            for a in args[1:]:
-                term = self.wrap(a, prec)
-                if term.startswith("-"):
-                    term = "- " + term[1:] if _computed(a) else "+ " + self.paren(term)
-                else:
-                    term = "+ " + term
-                items.append(term)
-            return " ".join(self.terms(items))
-        if op == "-":
-            return f"{self.wrap(args[0], prec)} - {self.wrap(args[1], prec, strict=True, lead=False)}"
-        if op == "*":
-            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
-                                       for i, a in enumerate(args)], r" \odot ", r" \cdot ")
-        if op == "sq":
-            a = args[0]
-            if _vector_like(a):
-                inner = self.wrap(a, 2, strict=True)
-                return rf"{inner} \odot {inner}"
-            inner = self.p(a)
-            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
-                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
-                inner = self.paren(inner)
-            return inner + "^{2}"
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
         if op == "/":
             return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
-        if op == "neg":
-            if isinstance(args[0], Sum):
-                return "-" + self.p(args[0])
-            return "-" + self.wrap(args[0], _PREC["*"], lead=False)
-        if op == "@":
-            return " ".join(self.wrap(a, prec) for a in args)
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):
@@ -1079,7 +1114,9 @@ class LatexPrinter(Printer):
         if isinstance(node, Call) and node.fn in self._ELEMENTWISE and len(node.args[:FUNCTIONS[node.fn].shown]) == 1:
             arg = node.args[0]
             if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
-                return [self.p(Call(node.fn, (Num(float(x)), *node.args[1:]))) for x in arg.values]
+                blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
+                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x)), *node.args[1:])))
+                        for i, x in enumerate(arg.values)]
         return None
 
     def _column(self, entries: list[str]) -> str:

@@ -4,8 +4,11 @@ The quiz walks the same steppers as every view. For each step it does the step, 
 ask for — the scalar (a loss, a graph node's value or adjoint) or one cell of the vector or matrix,
 chosen by a seeded generator (``numpy.random.default_rng([seed, step])``, so the same quiz every
 run) or given — and shows the step's equation with that number replaced by ``?``. Answers are
-floats (``0.25``, ``-1e-3``, ``−0.5``) or simple fractions (``1/4``, ``-3/8``); an answer is right
-within a relative tolerance (1e-3 by default) or, for values near 0, a small absolute floor.
+floats (``0.25``, ``-1e-3``, ``−0.5``), fractions (``1/4``) or expressions with the constants e and
+π (``ln(2)``, ``e^6``, ``sqrt(2)/2``); an answer is right within a relative tolerance (1e-3 by
+default) or, for values near 0, a small absolute floor. A wrong first answer gets a hint — the
+formula with its inputs' numbers — and a second try; the score counts first- and second-try answers
+apart, by quantity (s, o, ℓ, δ, G, update; a graph's value and adjoint).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .explain import Cell, Explanation, explain
-from .formula import Equation, Ref, TextPrinter
+from .formula import Equation, Ref, TextPrinter, is_numeric
 from .formula import hide as formula_hide
 from .notation import sup
 from .protocols import StepKeyLike
@@ -42,8 +45,13 @@ _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _FRACTION = re.compile(rf"\s*({_NUMBER})\s*/\s*({_NUMBER})\s*")
 
 
+ACCEPTED = "a number like 0.25, -1e-3 or 1/4, or an expression like ln(2), e^6, sqrt(2)/2 or π/4"
+
+
 def parse_answer(text: str) -> float:
-    """A float or a simple fraction ``p/q``; ValueError (saying what is accepted) otherwise."""
+    """A float, a simple fraction ``p/q``, or an expression of numbers with the constants e and π
+    (``ln(2)``, ``e^6``, ``sqrt(2)/2``), read by the graph files' parser (never ``eval``);
+    ValueError (saying what is accepted) otherwise."""
     clean = text.strip().replace("−", "-").replace("–", "-").replace(" ", "")
     m = _FRACTION.fullmatch(clean)
     try:
@@ -55,12 +63,26 @@ def parse_answer(text: str) -> float:
         elif re.fullmatch(_NUMBER, clean):
             value = float(clean)
         else:
-            raise ValueError(clean)
-    except ValueError:
-        raise ValueError(f"not a number: {text.strip()!r} (type a number like 0.25, -1e-3 or 1/4)") from None
+            value = _expression(text.strip())
+    except ValueError as err:
+        why = str(err)
+        reason = f": {why}" if why and why != clean else ""
+        raise ValueError(f"not a number: {text.strip()!r}{reason} (type {ACCEPTED})") from None
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {text.strip()!r}")
     return value
+
+
+def _expression(text: str) -> float:
+    from .errors import SpecError
+    from .expr import evaluate_constant
+
+    if not text:
+        raise ValueError("")
+    try:
+        return evaluate_constant(text)
+    except SpecError as err:
+        raise ValueError(str(err)) from None
 
 
 @dataclass(frozen=True)
@@ -74,29 +96,84 @@ class Question:
     value: float  # the right answer
 
 
+TRIES = 2  # a wrong first answer gets a hint and a second try
+
+
 @dataclass(frozen=True)
 class Verdict:
+    """An answer judged. ``final``: the question is over (right, or the last try); otherwise
+    ``hint`` is the formula with its inputs' numbers, for the next try."""
+
     question: Question
     given: float
     right: bool
     explanation: Explanation
+    attempt: int = 1
+    final: bool = True
+    hint: str = ""
+
+
+# the quantities the score is broken down by, in the order of a step's schedule
+QUANTITY_NAMES = {"s": "s", "o": "o", "loss": "ℓ", "delta": "δ", "G": "G", "W": "update",
+                  "value": "value", "adjoint": "adjoint"}
+
+
+@dataclass
+class Tally:
+    """One quantity's answers: how many asked, right at the first try, right at the second."""
+
+    asked: int = 0
+    first: int = 0
+    second: int = 0
+
+    @property
+    def right(self) -> int:
+        return self.first + self.second
 
 
 @dataclass
 class Score:
     asked: int = 0
     right: int = 0
+    second: int = 0  # of the right answers, those at the second try
     verdicts: list = field(default_factory=list)
+    by_quantity: dict[str, Tally] = field(default_factory=dict)
 
     def add(self, verdict: Verdict) -> None:
+        """Count a question's final verdict."""
         self.asked += 1
         self.right += verdict.right
+        later = verdict.right and verdict.attempt > 1
+        self.second += later
         self.verdicts.append(verdict)
+        name = QUANTITY_NAMES.get(verdict.question.key.quantity, verdict.question.key.quantity)
+        tally = self.by_quantity.setdefault(name, Tally())
+        tally.asked += 1
+        tally.first += verdict.right and not later
+        tally.second += later
 
     def summary(self) -> str:
         if not self.asked:
             return "score: no answers"
-        return f"score: {self.right} of {self.asked} right ({round(100 * self.right / self.asked)}%)"
+        text = f"score: {self.right} of {self.asked} right ({round(100 * self.right / self.asked)}%)"
+        if self.second:
+            text += f": {self.right - self.second} at the first try, {self.second} at the second"
+        return text
+
+    def breakdown(self) -> list[str]:
+        """One line per quantity asked, in the schedule's order: right of asked, first and second try."""
+        order = list(QUANTITY_NAMES.values())
+        names = sorted(self.by_quantity, key=lambda n: order.index(n) if n in order else len(order))
+        return [f"{name}: {t.right} of {t.asked} right ({t.first} at the first try, {t.second} at the second)"
+                for name, t in ((n, self.by_quantity[n]) for n in names)]
+
+    def compact(self) -> str:
+        """The breakdown on one line: ``s 2/2, δ 1/2 (1 at the 2nd try)``."""
+        parts = []
+        for name in [line.split(":")[0] for line in self.breakdown()]:
+            t = self.by_quantity[name]
+            parts.append(f"{name} {t.right}/{t.asked}" + (f" ({t.second} at the 2nd try)" if t.second else ""))
+        return ", ".join(parts)
 
 
 # -- which number to ask for ------------------------------------------------------------------------
@@ -188,10 +265,35 @@ def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4)
     return Question(step.key, cell, symbol, hide(stepper, step, cell, digits), value)
 
 
-def check(stepper, question: Question, text: str, tolerance: Tolerance = Tolerance()) -> Verdict:
-    """Parse the answer (ValueError if it is not a number) and judge it, with the explanation."""
+def check(stepper, question: Question, text: str, tolerance: Tolerance = Tolerance(), attempt: int = 1,
+          tries: int = 1, digits: int = 4) -> Verdict:
+    """Parse the answer (ValueError if it is neither a number nor an expression) and judge it, with
+    the explanation; a wrong answer before the last of ``tries`` gets a hint instead of the end."""
     given = parse_answer(text)
-    return Verdict(question, given, tolerance.accepts(given, question.value), explain(stepper, question.cell))
+    right = tolerance.accepts(given, question.value)
+    final = right or attempt >= tries
+    return Verdict(question, given, right, explain(stepper, question.cell, digits), attempt, final,
+                   "" if final else hint(stepper, question, digits))
+
+
+def hint(stepper, question: Question, digits: int = 4) -> str:
+    """The formula of the asked number with its inputs' numbers, the result left as ``?``: the
+    explanation's last equation, from its last symbolic form to its first form of numbers
+    (``g_b = g_e·(−a/b²) + g_c·cos(b) = 1·(−6/0.6931²) + 0.1667·cos(0.6931) = ?``)."""
+    eqs = explain(stepper, question.cell, digits).equations
+    if not eqs:
+        return ""
+    eq = eqs[-1]
+    forms = list(eq.forms[:-1])  # never the result
+    numeric = [i for i, f in enumerate(forms) if is_numeric(f)]
+    if numeric:
+        first = numeric[0]
+        shown = forms[max(0, first - 1):first + 1]
+    else:
+        shown = forms[-1:]
+    printer = TextPrinter(digits)
+    parts = [printer.p(f) for f in shown]
+    return f"{question.symbol} {eq.rel} " + " = ".join([*parts, "?"])
 
 
 class Quiz:
@@ -212,15 +314,24 @@ class Quiz:
         if spec.kind == "graph":
             self.total = min(self.total, len(self.stepper.schedule))
         self.score = Score()
+        self.tries = TRIES
+        self.attempt = 1
 
     def next(self) -> Question | None:
         """Do the next step and ask about it; None after the last one."""
         if self.stepper.position >= self.total:
             return None
         step = self.stepper.forward()
+        self.attempt = 1
         return ask(self.stepper, step, self.seed, digits=self.digits)
 
     def answer(self, question: Question, text: str) -> Verdict:
-        verdict = check(self.stepper, question, text, self.tolerance)
-        self.score.add(verdict)
+        """Judge an answer (ValueError if it is not one: nothing counted); the score counts a
+        question once it is over: right, or wrong at the second try."""
+        verdict = check(self.stepper, question, text, self.tolerance, self.attempt, self.tries, self.digits)
+        if verdict.final:
+            self.score.add(verdict)
+            self.attempt = 1
+        else:
+            self.attempt += 1
         return verdict

@@ -7,7 +7,6 @@ checked against the schema in pure Python; NumPy, the core and the panels load r
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -450,7 +449,9 @@ class BptuiApp(QuizMode, SteppingApp, App[None]):
             spec = self.spec.with_weights(self.stepper.weights)
             existed = Path(path).exists()
             try:
-                Path(path).write_text(json.dumps(spec.to_json(), indent=2) + "\n", encoding="utf-8")
+                from ..core.jsonfmt import network_text
+
+                Path(path).write_text(network_text(spec.to_json()), encoding="utf-8")
             except OSError as err:
                 self.say(f"Could not save {path}: {err.strerror}.")
                 return

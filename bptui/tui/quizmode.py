@@ -17,7 +17,7 @@ from ..core.notation import num
 if TYPE_CHECKING:  # the answer line's Input is imported when the first question is asked
     from textual.widgets import Input
 
-ANSWER_PLACEHOLDER = "your answer, e.g. 0.25, -1e-3 or 1/4 · Enter to check · Esc to skip"
+ANSWER_PLACEHOLDER = "your answer, e.g. 0.25, 1/4, ln(2) or e^6 · Enter to check · Esc to skip"
 
 
 class QuizMode:
@@ -27,6 +27,7 @@ class QuizMode:
     QUIZ_INTRO = "Quiz mode: n asks for the next step's value. z again ends the quiz."
     score = None  # quiz mode's Score, None when quiz mode is off
     question = None  # the quiz's Question waiting for an answer
+    attempt = 1  # which try the answer line waits for (a wrong first answer gets a hint and a second)
 
     def _quiz_cell(self, step):
         """The number to ask for at ``step`` (a core Cell among the step's candidates), or None."""
@@ -39,7 +40,8 @@ class QuizMode:
             self.score = Score()
             self.say(self.QUIZ_INTRO)
         else:
-            self.say(f"Quiz mode off. {self.score.summary()}")
+            by = self.score.compact()
+            self.say(f"Quiz mode off. {self.score.summary()}" + (f". By quantity: {by}." if by else ""))
             self.score = self.question = None
             for answer in self.query("#answer"):
                 answer.display = False
@@ -50,6 +52,7 @@ class QuizMode:
         from ..core.quiz import ask
 
         step = self.stepper.forward()
+        self.attempt = 1
         self.question = ask(self.stepper, step, seed=0, cell=self._quiz_cell(step), digits=self.digits)
         self.say(f"What is {self.question.symbol}?")
         self.refresh_view()
@@ -72,18 +75,28 @@ class QuizMode:
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "answer" or self.question is None:
             return
-        from ..core.quiz import check
+        from ..core.quiz import TRIES, check
 
         try:
-            verdict = check(self.stepper, self.question, event.value)
+            verdict = check(self.stepper, self.question, event.value, attempt=self.attempt, tries=TRIES)
         except ValueError:
-            self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, -1e-3, 1/4), or Esc to skip.")
+            self.say(f"{event.value!r} is not a number: try again (e.g. 0.25, 1/4, ln(2), e^6), or Esc to skip.")
             return
-        self.score.add(verdict)
         q = self.question
         right = num(q.value, 8)
-        self.say(f"✓ Right: {q.symbol} = {right}." if verdict.right
-                 else f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}.")
+        second = " at the second try" if verdict.attempt > 1 else ""
+        if not verdict.final:  # a hint and a second try
+            message = f"✗ Not quite ({num(verdict.given, 6)}). Hint: {verdict.hint}  One more try, or Esc to skip."
+        elif verdict.right:
+            message = f"✓ Right{second}: {q.symbol} = {right}."
+        else:
+            message = f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}."
+        self.say(message)
+        if not verdict.final:
+            self.attempt += 1
+            event.input.value = ""
+            return
+        self.score.add(verdict)
         self._reveal(verdict.explanation.text())
 
     def action_skip_question(self) -> None:

@@ -1,0 +1,518 @@
+"""Exercises and answer keys: the worked solution with chosen values left blank, and its key.
+
+``bptui export FILE --exercise`` writes :mod:`bptui.export`'s worked solution with the values a
+student should work out replaced by numbered blanks, ``(1) ____``, and ``--answers OUT`` writes the
+key with the same numbers. The blanks are made on the formula trees (:func:`bptui.core.formula.blank`),
+never by cutting strings: a blank is a board number (a :class:`~bptui.core.formula.Ref` of one entry),
+and once blanked it is printed as its number, ``(3)``, wherever it appears later — in a later
+step's numbers, as G⁽ˡ⁾ before ``G⁽ˡ⁾ += δ oᵀ`` or W⁽ˡ⁾ before its update — until a step overwrites it.
+So a later step never gives an earlier answer away. The givens (the file's weights, the inputs,
+the targets, the formulas) always stay.
+
+:class:`Part` picks a part of a run (``--steps A:B``, ``--example N``), numbered as in the full run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from .core.errors import SpecError
+from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
+                           walk)
+
+QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
+DIGITS = 4
+
+
+class ExerciseError(SpecError):
+    """Bad exercise options (a quantity, a range): one ``error:`` line."""
+
+
+def parse_quantities(text: str | None) -> frozenset[str]:
+    """``--blank s,o,delta`` → the quantities; None: every value the steps produce."""
+    if text is None:
+        return frozenset(QUANTITIES)
+    names = [t.strip() for t in text.replace(" ", ",").split(",") if t.strip()]
+    aliases = {"δ": "delta", "ℓ": "loss", "g": "G", "w": "W", "update": "W"}
+    out = set()
+    for name in names:
+        name = aliases.get(name, name)
+        if name not in QUANTITIES:
+            raise ExerciseError(f"--blank: unknown quantity {name!r} (choose from {', '.join(QUANTITIES)})")
+        out.add(name)
+    if not out:
+        raise ExerciseError(f"--blank: no quantity given (choose from {', '.join(QUANTITIES)})")
+    return frozenset(out)
+
+
+# -- parts of a run ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """Steps ``first`` … ``last`` (1-based, inclusive, as ``bptui trace`` numbers them) and how many
+    epochs the run needs to reach them; ``what`` says which part it is, for the document."""
+
+    first: int
+    last: int
+    epochs: int
+    what: str
+
+    def __contains__(self, step: int) -> bool:
+        return self.first <= step <= self.last
+
+
+def parse_steps(text: str) -> tuple[int, int]:
+    try:
+        a_text, b_text = text.split(":")
+        a, b = int(a_text), int(b_text)
+    except ValueError:
+        raise ExerciseError(f"--steps: {text!r} is not a range A:B of step numbers (e.g. 1:9)") from None
+    if a < 1 or b < a:
+        raise ExerciseError(f"--steps: {text!r}: need 1 ≤ A ≤ B (steps are numbered from 1, as bptui trace numbers them)")
+    return a, b
+
+
+def steps_part(spec: Any, text: str) -> Part:
+    a, b = parse_steps(text)
+    if spec.kind == "graph":
+        from .core.graph_stepper import GraphStepper
+
+        total = len(GraphStepper(spec).schedule)
+        if b > total:
+            raise ExerciseError(f"--steps: {text}: the graph has {total} steps", source=spec.source)
+        return Part(a, b, 1, f"steps {a} to {b} of {total}")
+    from .core.stepper import Stepper
+
+    per_epoch = len(Stepper(spec).schedule)
+    return Part(a, b, -(-b // per_epoch), f"steps {a} to {b} of the run; {per_epoch} steps an epoch")
+
+
+def example_part(spec: Any, n: int, epoch: int = 1) -> Part:
+    """Example ``n``'s forward and backward pass in ``epoch`` and, when one follows, its update."""
+    if spec.kind == "graph":
+        raise ExerciseError("--example: a computation graph has no examples", source=spec.source)
+    if not 1 <= n <= spec.N:
+        raise ExerciseError(f"--example: {n} is out of range: the data has {spec.N} training examples (1 … {spec.N})",
+                            source=spec.source)
+    from .core.stepper import Stepper
+
+    schedule = Stepper(spec).schedule
+    per_epoch = len(schedule)
+    start = (epoch - 1) * per_epoch
+    steps = [i for i in range(start, start + per_epoch) if schedule.key(i).example == n]
+    first, last = steps[0], steps[-1]
+    while last + 1 < start + per_epoch and schedule.key(last + 1).phase == "update":
+        last += 1
+    return Part(first + 1, last + 1, epoch, f"example n = {n} of epoch {epoch}")
+
+
+# -- blanks -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyEntry:
+    """One blank and its answer: its number, the step that asks for it, the symbol, the value."""
+
+    label: int
+    step: int
+    symbol: Sym
+    value: float
+    ref: Ref
+
+
+@dataclass
+class _Live:
+    labels: dict[tuple[int, ...] | None, int]
+    value: Any
+
+
+def _visible(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The entries the LaTeX printer shows (big arrays elide their middle): only they can be blanks."""
+    keep = LatexPrinter(DIGITS)._keep
+    if len(shape) == 3:  # a feature map (v2): the first position, which the step's scalar form works out
+        return [(0, 0, 0)]
+    if len(shape) == 1:
+        return [(i,) for i in keep(shape[0]) if i is not None]
+    return [(i, j) for i in keep(shape[0]) if i is not None for j in keep(shape[1]) if j is not None]
+
+
+def _v2_only(spec: Any, key: Any) -> tuple[int, ...] | None:
+    """For a step of a v2 map layer, the one entry its equations work out with numbers (the first
+    position; a convolution's G: its first kernel weight), the only one that can be a blank."""
+    if not getattr(spec, "is_v2", False) or key.layer is None or key.quantity not in ("s", "o", "delta", "G"):
+        return None
+    kind = spec.layer_kinds[key.layer - 1]
+    if kind.type == "dense":
+        return None
+    return (0, 1) if key.quantity == "G" else (0, 0, 0)
+
+
+def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
+    """The lecture's name of one blanked number: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b …"""
+    if ref.node is not None:
+        from .core.graph import adjoint_sym, name_sym
+
+        return adjoint_sym(ref.node) if ref.quantity == "adjoint" else name_sym(ref.node)
+    if ref.quantity == "loss":
+        return Sym("ℓ", example, latex=r"\ell")
+    if ref.quantity == "loss_D":
+        return Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
+    assert ref.index is not None and ref.layer is not None
+    base = {"s": "s", "o": "o", "delta": "δ", "G": "G", "W": "w"}[ref.quantity]
+    latex = r"\delta" if base == "δ" else None
+    if len(ref.index) == 2:
+        return Sym(base, ref.layer, (ref.index[0] + 1, ref.index[1]), latex=latex)
+    i = ref.index[0]
+    b = i if ref.quantity == "o" and ref.layer < spec.L else i + 1
+    return Sym(base, ref.layer, (b,), latex=latex)
+
+
+def _derived(node: Node) -> Node | None:
+    """The formula of a value worked out from the board's numbers (f′(s⁽ˡ⁾), (Wᵀδ)[1:], the softmax's
+    Jacobian); None for a board number itself or an earlier value of one (G⁽ˡ⁾ before +=, whose
+    ``means`` is its symbol)."""
+    if not isinstance(node, (Arr, Num)) or node.ref is not None or node.means is None:
+        return None
+    if isinstance(node.means, Sym) or (isinstance(node, Arr) and node.blanks):
+        return None
+    return node.means
+
+
+def _without_workings(eq: Equation) -> Equation:
+    """An equation whose result is a blank keeps its formula, the form with its numbers, and the
+    blank: values worked out from earlier answers are written as their formulas again (f′(s⁽ˡ⁾),
+    (Wᵀδ)[1:]), and the values worked out between the numbers and the result
+    (g_b = … = −12.49 + 0.1282 = (13)) are left out, since they would give answers away."""
+    result = eq.forms[-1]
+    if not any((isinstance(n, Hidden) and n.first) or (isinstance(n, Arr) and any(f for _, _, f in n.blanks))
+               for n in walk(result)):
+        return eq
+    forms: list[Node] = []
+    for form in eq.forms[:-1]:
+        formulas = {n: f for n in walk(form) if (f := _derived(n)) is not None}
+        form = substitute(form, formulas)
+        if not forms or form != forms[-1]:
+            forms.append(form)
+    numbers = next((i for i, f in enumerate(forms) if not any(isinstance(n, (Sym, Partial)) for n in walk(f))), None)
+    if numbers is not None:
+        forms = forms[:numbers + 1]
+    return replace(eq, forms=(*forms, result))
+
+
+class Blanker:
+    """Decides which numbers are blanks, step by step, and prints each step's equations with them.
+
+    ``quantities``: which steps' values are blanked; ``every``: only every K-th such step (the first,
+    the (K+1)-th, …). Each blanked step's value gets one number per entry shown, in order; the
+    numbers live until a step overwrites the quantity.
+    """
+
+    def __init__(self, spec: Any, quantities: frozenset[str] = frozenset(QUANTITIES), every: int = 1) -> None:
+        self.spec, self.quantities, self.every = spec, quantities, every
+        self.live: dict[tuple[str, int | None, str | None], _Live] = {}
+        self.entries: list[KeyEntry] = []
+        self.candidates = 0
+
+    def _produced(self, step: Any) -> list[tuple[Ref, Any]]:
+        """The board numbers a step writes: its quantity (and ℓ_D with a loss)."""
+        k = step.key
+        if self.spec.kind == "graph":
+            return [(Ref(k.quantity, node=k.node), float(step.value))]
+        if k.quantity == "loss":
+            return [(Ref("loss"), float(step.value)), (Ref("loss_D"), None)]
+        return [(Ref(k.quantity, k.layer), np.array(step.value, dtype=float))]
+
+    def equations(self, stepper: Any, step: Any) -> list[Equation]:
+        """The step's equations with the blanks in place (the step is just done by ``stepper``)."""
+        from .core.quiz import equations_of
+
+        eqs = equations_of(stepper, step)
+        k = step.key
+        aliases = self._aliases(stepper, step)
+        chosen = self._chosen(k)
+        fresh: set[Ref] = set()
+        for ref, value in self._produced(step):
+            if ref.quantity == "loss_D":
+                value = float(stepper.state.loss_D)
+            key = (ref.quantity, ref.layer, ref.node)
+            self.live.pop(key, None)
+            if not chosen:
+                continue
+            labels: dict[tuple[int, ...] | None, int] = {}
+            if np.ndim(value) == 0:
+                labels[None] = self._new(k, ref, float(value))
+                fresh.add(ref)
+            else:
+                only = _v2_only(self.spec, k)
+                for index in _visible(np.shape(value)):
+                    if ref.quantity == "o" and ref.layer is not None and ref.layer < self.spec.L and index == (0,) \
+                            and only is None:
+                        continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
+                    if only is not None and index != only:
+                        continue
+                    labels[index] = self._new(k, ref.at(*index), float(value[index]))
+                    fresh.add(ref.at(*index))
+            self.live[key] = _Live(labels, value)
+        labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
+                      for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
+        return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+
+    def label_of(self, ref: Ref) -> int | None:
+        """The number of the blank that board number ``ref`` (a scalar, or one entry) is now, if any."""
+        live = self.live.get((ref.quantity, ref.layer, ref.node))
+        return None if live is None else live.labels.get(ref.index)
+
+    def _chosen(self, key: Any) -> bool:
+        if key.quantity not in self.quantities:
+            return False
+        self.candidates += 1
+        return (self.candidates - 1) % self.every == 0
+
+    def _new(self, key: Any, ref: Ref, value: float) -> int:
+        label = len(self.entries) + 1
+        example = getattr(key, "example", None)
+        self.entries.append(KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref))
+        return label
+
+    def _aliases(self, stepper: Any, step: Any) -> dict[Node, dict[tuple[int, ...] | None, int]]:
+        """Earlier board values a step shows without a ref (G before +=, W before its update, ℓ_D
+        before +=), numbered as they were blanked, if they are still those values."""
+        if self.spec.kind == "graph":
+            return {}
+        from .core.equations import LOSS_D, G, W
+
+        k = step.key
+        out: dict[Node, dict[tuple[int, ...] | None, int]] = {}
+        if k.quantity in ("G", "W") and step.before is not None:
+            live = self.live.get((k.quantity, k.layer, None))
+            if live is not None and np.array_equal(live.value, step.before):
+                out[(G if k.quantity == "G" else W)(k.layer)] = dict(live.labels)
+        if k.quantity == "loss":
+            live = self.live.get(("loss_D", None, None))
+            before = float(stepper.state.loss_D) - float(step.value)
+            if live is not None and np.isclose(live.value, before, rtol=1e-12, atol=1e-15):
+                out[LOSS_D] = dict(live.labels)
+        return out
+
+
+# -- the key ----------------------------------------------------------------------------------------
+def _by_step(entries: list[KeyEntry]) -> Iterator[tuple[int, list[KeyEntry]]]:
+    group: list[KeyEntry] = []
+    for e in entries:
+        if group and group[0].step != e.step:
+            yield group[0].step, group
+            group = []
+        group.append(e)
+    if group:
+        yield group[0].step, group
+
+
+def _entry_tex(e: KeyEntry, printer: LatexPrinter) -> str:
+    return f"({e.label})\\; {printer.p(e.symbol)} = {printer._num(e.value)}"
+
+
+def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
+    """The key: each step's blanks with their numbers and values (as the worked solution prints them)."""
+    printer = LatexPrinter(DIGITS)
+    yield f"# Answer key: {spec.name}"
+    yield ""
+    yield (f"The answers to the {len(entries)} numbered blanks of the exercise{what}, step by step, "
+           "rounded to 4 significant digits as in the worked solution (`bptui trace` prints the same values).")
+    for step, group in _by_step(entries):
+        yield ""
+        yield f"**Step {step}**: " + ", ".join(f"${_entry_tex(e, printer)}$" for e in group)
+
+
+def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
+    from .export import tex_escape
+
+    printer = LatexPrinter(DIGITS)
+    yield r"\documentclass[10pt]{article}"
+    yield r"\usepackage{amsmath,amssymb}"
+    yield r"\setlength{\parindent}{0pt}"
+    yield rf"\title{{Answer key: {tex_escape(spec.name)}}}"
+    yield r"\date{}"
+    yield r"\begin{document}"
+    yield r"\maketitle"
+    yield (f"The answers to the {len(entries)} numbered blanks of the exercise{tex_escape(what)}, step by step, "
+           "rounded to 4 significant digits as in the worked solution.")
+    for step, group in _by_step(entries):
+        yield ""
+        yield rf"\paragraph{{Step {step}.}} " + ", ".join(f"${_entry_tex(e, printer)}$" for e in group)
+    yield r"\end{document}"
+
+
+# -- writing files ----------------------------------------------------------------------------------
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary name beside ``path`` and rename it into place, so a reader never
+    sees half a file; an error is one ``error:`` line naming the file."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as err:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise SpecError(f"cannot write: {err.strerror or err}", source=str(path)) from None
+
+
+PDFLATEX_MISSING = ("--format pdf needs pdflatex, which is not installed: install TeX Live "
+                    "(e.g. apt-get install texlive-latex-base texlive-latex-extra), "
+                    "or write --format latex and compile it elsewhere")
+
+
+def compile_pdf(tex: str, where: str) -> bytes:
+    """The PDF of a LaTeX document, compiled by pdflatex in a temporary folder."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise ExerciseError(PDFLATEX_MISSING, source=where)
+    with tempfile.TemporaryDirectory(prefix="bptui-pdf-") as tmp:
+        Path(tmp, "doc.tex").write_text(tex, encoding="utf-8")
+        try:
+            run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp,
+                                 stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise ExerciseError(f"pdflatex did not run: {err}", source=where) from None
+        pdf = Path(tmp, "doc.pdf")
+        if run.returncode != 0 or not pdf.exists():
+            log = run.stdout.decode("utf-8", "replace").splitlines()
+            first = next((line for line in log if line.startswith("!")), f"exit status {run.returncode}")
+            raise ExerciseError(f"pdflatex failed: {first.lstrip('! ')}", source=where)
+        return pdf.read_bytes()
+
+
+def _text(lines: Iterable[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def document(lines: Iterable[str], fmt: str, where: str) -> str | bytes:
+    """The file's contents in ``fmt``: the text, or (pdf) the compiled LaTeX."""
+    text = _text(lines)
+    return compile_pdf(text, where) if fmt == "pdf" else text
+
+
+EXTENSIONS = {"markdown": ".md", "latex": ".tex", "pdf": ".pdf"}
+
+
+def key_format(path: str, fmt: str) -> str:
+    """The key's format: its file's extension (.md, .tex, .pdf) if it has one, else the exercise's."""
+    by_ext = {ext: name for name, ext in EXTENSIONS.items()}
+    return by_ext.get(Path(path).suffix.lower(), fmt)
+
+
+def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> Iterator[str]:
+    return key_markdown(spec, entries, what) if fmt == "markdown" else key_latex(spec, entries, what)
+
+
+# -- bptui export -----------------------------------------------------------------------------------
+def export_command(args: Any, load: Callable[[str], Any]) -> int:
+    """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
+    from .export import export
+
+    spec = load(args.file)
+    fmt = args.format
+    exercise = bool(args.exercise or args.answers or args.variants)
+    if not exercise and (args.blank is not None or args.blank_every is not None):
+        raise ExerciseError("bptui export: --blank and --blank-every make an exercise: add --exercise")
+    if exercise and fmt == "csv":
+        raise ExerciseError("bptui export: an exercise is a document: --format markdown, latex or pdf, not csv")
+    if spec.kind == "graph" and args.epochs not in (None, 1):
+        raise ExerciseError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
+    if args.example is not None and args.steps is not None:
+        raise ExerciseError("bptui export: --example and --steps each choose the part to export: give one")
+    if args.steps is not None and args.epochs is not None:
+        raise ExerciseError("bptui export: --steps numbers the steps of the whole run (as bptui trace): "
+                            "--epochs is not needed with it")
+    quantities = parse_quantities(args.blank)
+    every = args.blank_every or 1
+
+    def part_of(s: Any) -> Part | None:
+        if args.example is not None:
+            return example_part(s, args.example, args.epochs or 1)
+        if args.steps is not None:
+            return steps_part(s, args.steps)
+        return None
+
+    part = part_of(spec)
+    epochs = part.epochs if part is not None else (args.epochs or 1)
+    if args.variants:
+        if not args.output:
+            raise ExerciseError("bptui export: --variants needs --output DIR, the folder to write the variants to")
+        if args.answers:
+            raise ExerciseError("bptui export: --answers: with --variants each key is written beside its variant "
+                                "(variant-01-key.md, …)")
+        return write_variants(spec, args, quantities, every, part_of)
+    if args.seed is not None or args.round is not None:
+        raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
+    if fmt == "pdf" and not args.output:
+        raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
+    blanker = Blanker(spec, quantities, every) if exercise else None
+    lines = export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
+    if args.output:
+        write_atomic(args.output, document(lines, fmt, args.output))
+    else:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+    if args.answers:
+        assert blanker is not None
+        kfmt = key_format(args.answers, fmt)
+        key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
+        write_atomic(args.answers, document(key, kfmt, args.answers))
+    return 0
+
+
+def _what(part: Part | None) -> str:
+    return f" ({part.what})" if part is not None else ""
+
+
+def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
+                   part_of: Callable[[Any], Part | None]) -> int:
+    """``--variants N --seed S --output DIR``: per student a network file, its exercise and its key."""
+    from .core.jsonfmt import network_text
+    from .core.spec import load_any
+    from .core.variants import variants
+    from .export import export
+
+    folder = Path(args.output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SpecError(f"cannot make the folder: {err.strerror or err}", source=str(folder)) from None
+    if not folder.is_dir():
+        raise SpecError("not a folder", source=str(folder))
+    fmt = args.format
+    ext = EXTENSIONS[fmt]
+    width = max(2, len(str(args.variants)))
+    docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
+    for i, doc in enumerate(docs, start=1):
+        stem = folder / f"variant-{i:0{width}d}"
+        path = stem.with_suffix(".json")
+        write_atomic(path, network_text(doc))
+        variant = load_any(path)  # the key is what bptui trace prints for this very file
+        part = part_of(variant)
+        epochs = part.epochs if part is not None else (args.epochs or 1)
+        blanker = Blanker(variant, quantities, every)
+        lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
+        write_atomic(stem.with_suffix(ext), document(lines, fmt, str(stem.with_suffix(ext))))
+        key_path = folder / f"{stem.name}-key{ext}"
+        key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
+        write_atomic(key_path, document(key, fmt, str(key_path)))
+    print(f"wrote {len(docs)} variants to {folder}: variant-{1:0{width}d}.json, variant-{1:0{width}d}{ext}, "
+          f"variant-{1:0{width}d}-key{ext}, …", file=sys.stderr)
+    return 0
+
+
+__all__ = ["Blanker", "KeyEntry", "compile_pdf", "export_command", "write_atomic", "Part", "QUANTITIES", "example_part", "key_latex", "key_markdown",
+           "parse_quantities", "steps_part"]

@@ -1,0 +1,287 @@
+"""Exercises, keys, variants and parts of a run (`bptui export --exercise …`), and PDF.
+
+The exercise and its key are checked against golden files (read before they were committed), the
+blanks against the key one to one, every key against `bptui trace` of the same file, the parts of a
+run against the full run's numbering, and bad options against the one-line error rule.
+"""
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.formula import LatexPrinter
+from bptui.core.spec import load_any
+from bptui.exercise import Blanker, example_part, parse_quantities, steps_part
+from bptui.export import export
+
+from .conftest import NETWORKS, ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
+FIRST = re.compile(r"\((\d+)\)\\,\\underline")  # where a blank is asked
+AGAIN = re.compile(r"\\mathbf\{\((\d+)\)\}")  # where it appears again
+ENTRY = re.compile(r"\$\((\d+)\)\\; (.+?) = (.+?)\$")
+STEP = re.compile(r"^\*\*Step (\d+)\*\*: (.*)$")
+
+
+@pytest.mark.parametrize("name", ["xor", "lecture13"])
+def test_golden_exercise_and_key(tmp_path, capsys, name):
+    key = tmp_path / "key.md"
+    assert main(["export", str(NETWORKS / f"{name}.json"), "--exercise", "--answers", str(key)]) == 0
+    assert capsys.readouterr().out == (GOLDEN / f"{name}-exercise.md").read_text(encoding="utf-8")
+    assert key.read_text(encoding="utf-8") == (GOLDEN / f"{name}-key.md").read_text(encoding="utf-8")
+
+
+def key_entries(text: str) -> list[tuple[int, int, str, str]]:
+    """(step, number, symbol, value) of every entry of a Markdown key."""
+    out = []
+    for line in text.splitlines():
+        m = STEP.match(line)
+        if m:
+            out += [(int(m.group(1)), int(n), sym, value) for n, sym, value in ENTRY.findall(m.group(2))]
+    return out
+
+
+def blanks_match_key(exercise: str, key: str) -> int:
+    """Every blank is asked once, numbered 1, 2, … in order; it reappears only after it was asked;
+    the key has exactly those numbers. Returns how many."""
+    asked = [int(n) for n in FIRST.findall(exercise)]
+    assert asked == list(range(1, len(asked) + 1))
+    for m in AGAIN.finditer(exercise):
+        first = FIRST.search(exercise, 0, m.start())
+        assert int(m.group(1)) in {int(n) for n in FIRST.findall(exercise[:m.start()])}, m.group(0)
+        assert first is not None
+    assert [n for _, n, _, _ in key_entries(key)] == asked
+    return len(asked)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("xor", []), ("xor", ["--epochs", "2"]), ("xor", ["--blank", "G,W", "--epochs", "2"]),
+    ("xor", ["--blank-every", "3"]), ("chain", ["--epochs", "3"]), ("classifier", []), ("regression", []),
+    ("deep_relu", ["--steps", "1:40"]), ("moons", ["--example", "20"]), ("iris", ["--example", "5", "--epochs", "2"]),
+    ("lecture13", []), ("lecture13_expression", ["--blank", "adjoint"]),
+])
+def test_blanks_and_key_entries_match_one_to_one(tmp_path, capsys, name, options):
+    key = tmp_path / "key.md"
+    assert main(["export", name, "--exercise", "--answers", str(key), *options]) == 0
+    n = blanks_match_key(capsys.readouterr().out, key.read_text(encoding="utf-8"))
+    assert n > 0
+
+
+def test_a_blank_never_gives_its_answer_away_later(capsys):
+    """No value of the key, as the worked solution prints it, appears in the exercise (xor, two epochs:
+    the updated weights are used again in epoch 2, G and ℓ_D are summed over the examples)."""
+    spec = load_any(NETWORKS / "xor.json")
+    blanker = Blanker(spec)
+    text = "\n".join(export(spec, "markdown", 2, None, blanker))
+    printer = LatexPrinter(4)
+    telling = {printer._num(e.value) for e in blanker.entries if len(printer._num(abs(e.value))) >= 5}
+    assert len(telling) > 100
+    assert [v for v in telling if re.search(rf"(?<![\d.]){re.escape(v)}(?!\d)", text)] == []
+    assert "tanh(0.06938)" not in text and r"\tanh(\mathbf{(90)})" in text  # epoch 2 starts from the answers
+    assert r"\begin{bmatrix} \mathbf{(81)} & \mathbf{(82)} & \mathbf{(83)}" in text  # W⁽¹⁾ after the update
+
+
+def test_the_givens_stay_and_blank_every_thins_the_sheet(capsys):
+    spec = load_any(NETWORKS / "xor.json")
+    full = Blanker(spec)
+    list(export(spec, "markdown", 1, None, full))
+    light = Blanker(spec, parse_quantities("s,o,delta"), every=2)
+    text = "\n".join(export(spec, "markdown", 1, None, light))
+    chosen = sorted({e.step for e in full.entries if e.symbol.base in "soδ"})  # s⁽¹⁾ o⁽¹⁾ s⁽²⁾ o⁽²⁾ δ⁽²⁾ δ⁽¹⁾ …
+    assert len(chosen) == 24 and sorted({e.step for e in light.entries}) == chosen[::2]
+    assert {e.symbol.base for e in light.entries} == {"s", "δ"}  # every other one of them
+    assert r"\begin{bmatrix} 0.1 & 0.5 & -0.4 \\ -0.2 & 0.3 & 0.6 \end{bmatrix}" in text  # the file's W⁽¹⁾
+    assert "0.09967" in text  # o⁽¹⁾ of example 1 (step 2) is not blank: every other step is
+
+
+def trace_rows(capsys, path) -> dict[int, dict]:
+    assert main(["trace", str(path), "--format", "json"]) == 0
+    return {row["step"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+
+
+SYMBOL = re.compile(r"^(s|o|\\delta|G|w)_\{(\d+)(?:,(\d+))?\}\^\{\((\d+)\)\}$")
+
+
+def traced(rows: dict[int, dict], step: int, symbol: str, L: int) -> float:
+    """The number ``symbol`` of step ``step``, read off ``bptui trace --format json``."""
+    row = rows[step]
+    if symbol == r"\ell_{\mathcal{D}}":
+        epoch = row["epoch"]
+        return sum(r["value"] for s, r in rows.items() if s <= step and r["epoch"] == epoch and r["quantity"] == "loss")
+    if symbol.startswith(r"\ell^"):
+        assert row["quantity"] == "loss" and symbol == rf"\ell^{{({row['example']})}}"
+        return row["value"]
+    m = SYMBOL.match(symbol)
+    if m is None:  # a graph: a node's value or adjoint
+        node = re.sub(r"\\mathit\{(.+)\}", r"\1", symbol.removeprefix("g_{").removesuffix("}"))
+        assert row["node"] == node and row["quantity"] == ("adjoint" if symbol.startswith("g_{") else "value")
+        return row["value"]
+    base, b, a, layer = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+    assert row["layer"] == layer and row["quantity"] == {"s": "s", "o": "o", r"\delta": "delta", "G": "G", "w": "W"}[base]
+    value = np.asarray(row["value"])
+    if a is not None:
+        return float(value[b - 1, int(a)])
+    return float(value[b] if base == "o" and layer < L else value[b - 1])
+
+
+def key_equals_trace(capsys, key_text: str, network) -> int:
+    spec = load_any(network)
+    rows = trace_rows(capsys, network)
+    if spec.kind == "network":  # the key may reach into later epochs: trace them all
+        assert main(["trace", str(network), "--format", "json", "--epochs", "2"]) == 0
+        rows = {row["step"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    printer = LatexPrinter(4)
+    entries = key_entries(key_text)
+    for step, _, symbol, shown in entries:
+        assert shown == printer._num(traced(rows, step, symbol, getattr(spec, "L", 0))), (step, symbol)
+    return len(entries)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("name, options", [("xor", ["--round", "2"]), ("lecture13", []),
+                                           ("moons", ["--example", "20"]), ("classifier", ["--epochs", "2"])])
+def test_every_variant_key_equals_its_trace(tmp_path, capsys, seed, name, options):
+    out = tmp_path / "class"
+    assert main(["export", name, "--variants", "3", "--seed", str(seed), "--output", str(out), *options]) == 0
+    capsys.readouterr()
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"variant-0{i}{ext}" for i in (1, 2, 3) for ext in ("-key.md", ".json", ".md")]
+    docs = []
+    for i in (1, 2, 3):
+        key = (out / f"variant-0{i}-key.md").read_text(encoding="utf-8")
+        exercise = (out / f"variant-0{i}.md").read_text(encoding="utf-8")
+        n = blanks_match_key(exercise, key)
+        assert key_equals_trace(capsys, key, out / f"variant-0{i}.json") == n > 0
+        docs.append(json.loads((out / f"variant-0{i}.json").read_text(encoding="utf-8")))
+    original = load_any(NETWORKS / f"{name}.json")
+    if original.kind == "graph":
+        inputs = [d["inputs"] for d in docs]
+        assert len({json.dumps(x) for x in inputs}) == 3 and all(x != dict(original.inputs) for x in inputs)
+        for x in inputs:
+            assert all(abs(x[k] - v) <= max(0.5, abs(v) / 2) + 0.05 for k, v in original.inputs)
+        return
+    assert len({json.dumps(d["weights"]) for d in docs}) == 3
+    for d in docs:
+        variant = load_any(out / "variant-01.json")
+        assert d["layers"] == original.raw["layers"] and d["loss"] == original.raw.get("loss", "squared")
+        assert [np.shape(w) for w in d["weights"]] == [w.shape for w in original.weights]
+        assert variant.N == original.N
+    if name == "xor":  # --round 2: two decimals at most
+        assert all(round(x, 2) == x for w in docs[0]["weights"] for row in w for x in row)
+    if name == "moons":  # the generator draws its data anew
+        assert len({d["data"]["seed"] for d in docs}) == 3 and all(d["data"]["generator"] == "moons" for d in docs)
+
+
+def test_variants_are_the_same_for_the_same_seed(tmp_path, capsys):
+    for folder, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        assert main(["export", "xor", "--variants", "2", "--seed", seed, "--output", str(tmp_path / folder)]) == 0
+    same = [(tmp_path / f / "variant-02.json").read_text(encoding="utf-8") for f in "abc"]
+    assert same[0] == same[1] != same[2]
+    assert (tmp_path / "a" / "variant-02-key.md").read_text() == (tmp_path / "b" / "variant-02-key.md").read_text()
+    text = same[0]  # a file people edit by hand: a matrix row per line
+    assert '  "weights": [\n    [[' in text and "],\n     [" in text
+    assert "seed 5" in json.loads(text)["description"]
+
+
+@pytest.mark.parametrize("name, steps", [("xor", "9:12"), ("xor", "36:41"), ("moons", "170:190"),
+                                         ("lecture13", "6:9")])
+def test_steps_keep_the_full_runs_numbers_and_equations(capsys, name, steps):
+    a, b = map(int, steps.split(":"))
+    spec = load_any(NETWORKS / f"{name}.json")
+    part = steps_part(spec, steps)
+    full = "\n".join(export(spec, "markdown", part.epochs))
+    assert main(["export", name, "--steps", steps]) == 0
+    text = capsys.readouterr().out
+    numbers = [int(n) for n in re.findall(r"^\*\*Step (\d+)\*\*", text, re.M)]
+    assert numbers == list(range(a, b + 1))
+    for n in numbers:  # each step's block is the full run's
+        block = re.search(rf"\*\*Step {n}\*\* .*?\$\$\n(.*?)\$\$", full, re.S)
+        assert block is not None and block.group(1) in text
+
+
+@pytest.mark.parametrize("name, n, epoch", [("xor", 4, 1), ("xor", 2, 2), ("moons", 20, 1), ("moons", 3, 1),
+                                            ("regression", 7, 1), ("iris", 30, 2)])
+def test_an_example_is_its_steps_of_the_full_run_and_its_update(capsys, name, n, epoch):
+    spec = load_any(NETWORKS / f"{name}.json")
+    assert main(["trace", name, "--format", "json", "--epochs", str(epoch)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    mine = [r["step"] for r in rows if r["epoch"] == epoch and r["example"] == n]
+    after = mine[-1] + 1
+    while after <= len(rows) and rows[after - 1]["phase"] == "update" and rows[after - 1]["epoch"] == epoch:
+        mine.append(after)
+        after += 1
+    part = example_part(spec, n, epoch)
+    assert (part.first, part.last) == (mine[0], mine[-1]) and mine == list(range(mine[0], mine[-1] + 1))
+    options = ["--example", str(n)] + (["--epochs", str(epoch)] if epoch > 1 else [])
+    assert main(["export", name, *options]) == 0
+    text = capsys.readouterr().out
+    assert [int(s) for s in re.findall(r"^\*\*Step (\d+)\*\*", text, re.M)] == mine
+    assert f"### Example $n = {n}$" in text and f"example n = {n} of epoch {epoch}" in text
+    has_update = rows[mine[-1] - 1]["phase"] == "update"
+    assert ("### Update" in text) == has_update
+    if (name, n) in (("xor", 4), ("moons", 20)):
+        assert has_update  # the last example of its update group: its update follows
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--steps", "5:2"], "--steps: '5:2': need 1 ≤ A ≤ B"),
+    (["--steps", "x"], "--steps: 'x' is not a range A:B"),
+    (["--example", "5"], "xor.json: --example: 5 is out of range: the data has 4 training examples"),
+    (["--example", "0"], "--example: 0 must be at least 1"),
+    (["--example", "1", "--steps", "1:2"], "give one"),
+    (["--blank", "s,q", "--exercise"], "--blank: unknown quantity 'q'"),
+    (["--blank", "s"], "add --exercise"),
+    (["--variants", "3"], "--variants needs --output DIR"),
+    (["--variants", "3", "--output", "x", "--answers", "k.md"], "each key is written beside its variant"),
+    (["--seed", "3"], "--seed and --round draw variants"),
+    (["--format", "pdf"], "--format pdf writes a file"),
+    (["--exercise", "--format", "csv"], "not csv"),
+    (["--round", "-1", "--variants", "2"], "must be 0 or more"),
+])
+def test_bad_options_are_one_error_line(capsys, options, message):
+    assert main(["export", str(NETWORKS / "xor.json"), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+
+
+def test_bad_graph_parts_and_unwritable_places(tmp_path, capsys):
+    assert main(["export", "lecture13", "--steps", "3:40"]) == 2
+    assert "lecture13.json: --steps: 3:40: the graph has 16 steps" in capsys.readouterr().err
+    assert main(["export", "lecture13", "--example", "1"]) == 2
+    assert "a computation graph has no examples" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["export", "xor", "--variants", "2", "--output", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {blocker / 'sub'}: cannot make the folder") and err.count("\n") == 1
+    assert main(["export", "xor", "--exercise", "--answers", str(tmp_path / "no" / "key.md")]) == 2
+    assert f"error: {tmp_path / 'no' / 'key.md'}: cannot write" in capsys.readouterr().err
+    assert not list(tmp_path.glob("**/.*.tmp"))  # no half-written file left behind
+
+
+def test_pdf_without_pdflatex_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(["export", "xor", "--format", "pdf", "--output", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {tmp_path / 'x.pdf'}: --format pdf needs pdflatex, which is not installed: install TeX Live "
+                   "(e.g. apt-get install texlive-latex-base texlive-latex-extra), or write --format latex and "
+                   "compile it elsewhere\n")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_pdf_of_an_exercise_its_key_and_variants(tmp_path, capsys):
+    ex, key = tmp_path / "ex.pdf", tmp_path / "key.pdf"
+    assert main(["export", "xor", "--exercise", "--format", "pdf", "--output", str(ex), "--answers", str(key)]) == 0
+    assert ex.read_bytes().startswith(b"%PDF") and key.read_bytes().startswith(b"%PDF")
+    assert main(["export", "lecture13", "--variants", "2", "--format", "pdf", "--output", str(tmp_path / "v")]) == 0
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
+        "variant-01-key.pdf", "variant-01.json", "variant-01.pdf", "variant-02-key.pdf", "variant-02.json",
+        "variant-02.pdf"]
+    assert main(["export", "classifier", "--exercise", "--format", "latex", "--output", str(tmp_path / "c.tex"),
+                 "--answers", str(tmp_path / "c-key.tex")]) == 0
+    assert (tmp_path / "c-key.tex").read_text().startswith(r"\documentclass")
