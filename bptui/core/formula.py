@@ -884,8 +884,8 @@ class TextPrinter(Printer):
             parts = []
             for c in range(min(len(v), 4)):
                 inner = (hid[1:] if hid is not None and hid[0] == c else None)
-                blanks = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
-                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=blanks)))
+                per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel)))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
         if v.ndim == 1:
