@@ -414,7 +414,8 @@ def cmd_train(args) -> int:
     if args.format == "json":
         from .core.jsonout import dumps
 
-        print(dumps({"epochs": epochs, "loss": ev.train_loss, "weights": [w.tolist() for w in weights],
+        print(dumps({"epochs": epochs, "loss": ev.train_loss,
+                     "weights": [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)],
                      "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
                      "test_accuracy": ev.test_accuracy, "history": history}))
         return 0

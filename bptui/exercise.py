@@ -135,9 +135,22 @@ class _Live:
 def _visible(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """The entries the LaTeX printer shows (big arrays elide their middle): only they can be blanks."""
     keep = LatexPrinter(DIGITS)._keep
+    if len(shape) == 3:  # a feature map (v2): the first position, which the step's scalar form works out
+        return [(0, 0, 0)]
     if len(shape) == 1:
         return [(i,) for i in keep(shape[0]) if i is not None]
     return [(i, j) for i in keep(shape[0]) if i is not None for j in keep(shape[1]) if j is not None]
+
+
+def _v2_only(spec: Any, key: Any) -> tuple[int, ...] | None:
+    """For a step of a v2 map layer, the one entry its equations work out with numbers (the first
+    position; a convolution's G: its first kernel weight), the only one that can be a blank."""
+    if not getattr(spec, "is_v2", False) or key.layer is None or key.quantity not in ("s", "o", "delta", "G"):
+        return None
+    kind = spec.layer_kinds[key.layer - 1]
+    if kind.type == "dense":
+        return None
+    return (0, 1) if key.quantity == "G" else (0, 0, 0)
 
 
 def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
@@ -236,9 +249,13 @@ class Blanker:
                 labels[None] = self._new(k, ref, float(value))
                 fresh.add(ref)
             else:
+                only = _v2_only(self.spec, k)
                 for index in _visible(np.shape(value)):
-                    if ref.quantity == "o" and ref.layer is not None and ref.layer < self.spec.L and index == (0,):
+                    if ref.quantity == "o" and ref.layer is not None and ref.layer < self.spec.L and index == (0,) \
+                            and only is None:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
+                    if only is not None and index != only:
+                        continue
                     labels[index] = self._new(k, ref.at(*index), float(value[index]))
                     fresh.add(ref.at(*index))
             self.live[key] = _Live(labels, value)

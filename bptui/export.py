@@ -196,6 +196,12 @@ def _notes(spec, graph: bool) -> list[str]:
         rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
                           for lhs, rel, rhs in printer.rows(eq)[:1])
         lines.append(f"This network's rules: {rules}.")
+        if getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (README)
+            lines.append(r"Feature maps $o^{(l)}$ are $C \times H \times W$ arrays without a bias entry (each convolution "
+                         r"has its own bias $b^{(l)}$); indices $k, i, j$ (and $c, u, v$ in a kernel) count from 1. "
+                         r"$\star$ is the cross-correlation (PyTorch's Conv2d); a dense layer reads "
+                         r"$[1, \operatorname{vec}(o^{(l-1)})]$, the map flattened in $C, H, W$ order. Each map step shows "
+                         r"its map-level rule and, with every number, the first position.")
     if _needs_elision(spec):
         lines.append(f"Matrices and vectors with more than {LIMIT} rows or columns show their first and last "
                      r"ones; the middle is elided with $\cdots$ and $\vdots$.")
@@ -385,6 +391,10 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tupl
             yield head + ("", "", _v(data[1].value))
             continue
         value = np.asarray(data[1].value)
+        if value.ndim == 3:  # a feature map (v2): node holds its channel, row and col its position (from 1)
+            for (c, i, j), x in np.ndenumerate(value):
+                yield head[:-1] + (c + 1, i + 1, j + 1, _v(x))
+            continue
         if value.ndim == 2:
             for b in range(value.shape[0]):
                 for a in range(value.shape[1]):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 from typing import Iterator
 
 from .core.graph import GraphSpec
 from .core.graph_stepper import GraphStepper
 from .core.equations import step_equation, value_json
 from .core.jsonout import dumps
+from .core.formula import Arr, TextPrinter
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
@@ -28,6 +30,8 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
         }
+        if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None:  # a conv's {"kernel", "bias"}
+            row["value"] = spec.layer_kinds[k.layer - 1].weights_json(step.value)
         if step.opt is not None and step.opt.arrays():
             row["optimizer_state"] = step.opt.to_json()
         yield dumps(row, ensure_ascii=False)
@@ -35,7 +39,14 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
 
 def describe(spec: NetworkSpec) -> str:
     shape = "-".join(str(w) for w in spec.widths)
-    acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
+    if spec.is_v2:  # the layers by kind: 1×6×6 → conv2d 2×3×3 → maxpool2d 2×2 → dense 1
+        first = "×".join(map(str, spec.input_shape)) if spec.input_shape else str(spec.widths[0])
+        shape = " → ".join([first] + [k.describe() for k in spec.layer_kinds])
+        acts = ", ".join(f"f{sup(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
+                         if k.has_s)
+        shape, acts = f"{shape}", acts
+    if not spec.is_v2:
+        acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
     opt = spec.optimizer
     extra = {"momentum": f", μ = {num(opt.momentum)}",
              "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
@@ -58,8 +69,12 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         if k.example_start:
             st = stepper.state
             yield ""
-            yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
-        elif k.phase == "update" and k.layer == 1:
+            if spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
+                image = TextPrinter().p(Arr(np.asarray(st.o[0])))
+                yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
+            else:
+                yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
+        elif k.phase == "update" and k.layer == stepper.schedule.updated[0]:
             yield ""
             yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"

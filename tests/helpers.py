@@ -32,3 +32,67 @@ def random_spec(widths, hidden="tanh", output="sigmoid", loss="squared", update=
         "training": {"learning_rate": 0.3, "update": update, "l2": l2},
     }
     return parse(doc, "random.json")
+
+
+CONV_ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity", "softplus", "elu", "leaky_relu", "gelu")
+
+
+def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str = "full_batch",
+                    optimizer: str = "sgd", l2: float = 0.0) -> dict:
+    """A random small v2 network file: a map input, one or two conv2d layers with stride and padding,
+    max or average pooling (sometimes overlapping), a dense layer or two; random weights and data."""
+    rng = np.random.default_rng([14, seed])
+    C, H, W = int(rng.integers(1, 3)), int(rng.integers(4, 8)), int(rng.integers(4, 8))
+    layers: list[dict] = [{"shape": [C, H, W]}]
+    weights: list = []
+    shape = (C, H, W)
+
+    def fits(n_, k, s, p):
+        return k <= n_ + 2 * p and (n_ + 2 * p - k) % s == 0
+
+    for depth in range(int(rng.integers(1, 3))):
+        for _ in range(50):  # a kernel, stride and padding that fit the map
+            kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+            s, p = int(rng.integers(1, 3)), int(rng.integers(0, 2))
+            if fits(shape[1], kh, s, p) and fits(shape[2], kw, s, p):
+                break
+        else:  # pragma: no cover
+            kh = kw = s = 1
+            p = 0
+        K = int(rng.integers(1, 4))
+        act = str(rng.choice(CONV_ACTIVATIONS))
+        layers.append({"type": "conv2d", "channels": K, "kernel": [kh, kw] if kh != kw else kh,
+                       "stride": s, "padding": p, "activation": act})
+        weights.append({"kernel": rng.normal(0, 0.6, size=(K, shape[0], kh, kw)).tolist(),
+                        "bias": rng.normal(0, 0.3, size=K).tolist()})
+        shape = (K, (shape[1] + 2 * p - kh) // s + 1, (shape[2] + 2 * p - kw) // s + 1)
+        if min(shape[1:]) >= 2 and rng.random() < 0.7:
+            size = 2
+            stride = int(rng.choice([1, 2])) if (shape[1] - 2) % 2 == 0 and (shape[2] - 2) % 2 == 0 else 1
+            layers.append({"type": str(rng.choice(["maxpool2d", "avgpool2d"])), "size": size, "stride": stride})
+            weights.append(None)
+            shape = (shape[0], (shape[1] - size) // stride + 1, (shape[2] - size) // stride + 1)
+    d = shape[0] * shape[1] * shape[2]
+    loss = loss or str(rng.choice(["squared", "half_squared", "cross_entropy"]))
+    out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
+    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
+    if rng.random() < 0.5:
+        h = int(rng.integers(2, 5))
+        layers.append({"units": h, "activation": str(rng.choice(CONV_ACTIVATIONS))})
+        weights.append(rng.normal(0, 0.6, size=(h, d + 1)).tolist())
+        d = h
+    layers.append({"units": out, "activation": out_act})
+    weights.append(rng.normal(0, 0.6, size=(out, d + 1)).tolist())
+    X = rng.normal(0, 1, size=(n, C, H, W))
+    if loss == "cross_entropy":
+        Y = np.eye(out)[rng.integers(0, out, size=n)]
+    else:
+        Y = rng.normal(0, 1, size=(n, out))
+    inputs = X[:, 0].tolist() if C == 1 and seed % 2 else X.tolist()  # [H][W] for one channel, sometimes
+    return {"layers": layers, "weights": weights, "loss": loss,
+            "data": {"inputs": inputs, "targets": Y.tolist()},
+            "training": {"learning_rate": 0.1, "update": update, "l2": l2, "optimizer": optimizer}}
+
+
+def random_conv_spec(seed: int, **kw):
+    return parse(random_conv_doc(seed, **kw), "random_conv.json")

@@ -226,3 +226,68 @@ def test_f_prime_is_written_one_way_everywhere():
     from bptui.tui.help import network_text
 
     assert "f′(s⁽¹⁾) = σ(s⁽¹⁾)" in network_text(stepper.spec)
+
+
+# -- convolution and pooling: the same promises on random v2 networks -------------------------------
+CONV_STATS = {"networks": 0, "steps": 0, "numbers": 0}
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_conv_and_pool_equations_hold_on_random_networks(seed):
+    from .helpers import random_conv_doc
+
+    update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
+    optimizer = OPTIMIZERS[seed % len(OPTIMIZERS)]
+    spec = parse(random_conv_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2)), "conv.json")
+    digits = 2 + seed % 5
+    stepper = Stepper(spec)
+    CONV_STATS["networks"] += 1
+    for i in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        CONV_STATS["steps"] += 1
+        CONV_STATS["numbers"] += check_conv_step(stepper, step, digits)
+        if i % 17 == 0:
+            CONV_STATS["numbers"] += check_map_explanations(stepper, digits)
+    stepper.goto(len(stepper.schedule) // 2)
+    stepper.edit_weight(1, 0, 1, 0.75)
+    for _ in range(len(stepper.schedule)):
+        CONV_STATS["numbers"] += check_conv_step(stepper, stepper.forward(), digits)
+    assert CONV_STATS["numbers"] > 0
+
+
+def map_cells(spec):
+    """Every cell of a v2 network's board: map positions (k, i, j) as tuples, W and G by row and column."""
+    from bptui.core.explain import Cell as C
+
+    out = [C("loss")]
+    for l, k in enumerate(spec.layer_kinds, start=1):
+        for q in (("s", "o", "delta") if k.has_s else ("o", "delta")):
+            for pos in np.ndindex(*k.out_shape):
+                out.append(C(q, l, pos if k.is_map else pos[0] + 1))
+        if k.has_weights:
+            rows, cols = k.param_shape
+            out += [C(q, l, b, a) for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
+    return out
+
+
+def check_map_explanations(stepper, digits: int) -> int:
+    checked = 0
+    for cell in map_cells(stepper.spec):
+        e = explain(stepper, cell, digits)
+        for eq in e.equations:
+            checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
+            if "…" not in e.text():  # the text shows every number where it elides none
+                check_text(eq, digits, e.text())
+    return checked
+
+
+def check_conv_step(stepper, step, digits: int) -> int:
+    checked = 0
+    text, latex = TextPrinter(digits), LatexPrinter(digits)
+    for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+        checked += check_equation(eq, digits, stepper, where=f"step {step.key.step}")
+        shown = text.equation(eq)
+        rows = " ".join(r for row in latex.rows(eq) for r in row)
+        if "…" not in shown and "cdots" not in rows and "ddots" not in rows:
+            check_text(eq, digits, shown, rows)
+    return checked

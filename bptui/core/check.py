@@ -133,8 +133,8 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     def loss_from(l: int) -> np.floating:
         o = O[l - 1]
         for k in range(l, net.L + 1):
-            s = W[k - 1] @ o
-            o = net.activation_out(k, s)
+            s, o = net.layer_out(k, W[k - 1], o)
+        assert s is not None  # the output layer is dense: it has an s
         return net.example_loss(s, o, Yt).sum()
 
     out = []

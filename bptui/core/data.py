@@ -16,7 +16,9 @@ import numpy as np
 
 from .errors import SpecError
 
-GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
+POINT_GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
+IMAGE_GENERATORS = ("edges", "shapes")  # small images [1][H][W] for conv2d networks
+GENERATORS = POINT_GENERATORS + IMAGE_GENERATORS
 GENERATOR_DEFAULTS = {"n": 200, "noise": 0.1, "seed": 0, "test_fraction": 0.2}
 
 
@@ -77,6 +79,58 @@ def generate(name: str, n: int, noise: float, seed: int, outputs: int) -> tuple[
 def generator_shape(name: str) -> tuple[int, tuple[int, ...]]:
     """(input width, allowed output widths) of a generator."""
     return (1, (1,)) if name == "sine" else (2, (1, 2))
+
+
+# -- small synthetic images (v2 networks with a map input) ------------------------------------------
+def image_classes(name: str) -> tuple[int, ...]:
+    """The output widths an image generator can fill: ``edges`` 1 (0/1), ``shapes`` 3 (one-hot)."""
+    return (1,) if name == "edges" else (3,)
+
+
+def generate_images(name: str, n: int, noise: float, seed: int, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` grey images H × W in [0, 1] (plus Gaussian ``noise``), flattened as rows, and targets.
+
+    ``edges``: a vertical step edge (dark left of a random column, bright right; target 1) or a
+    horizontal one (target 0), alternating. ``shapes``: a bar (horizontal or vertical), a cross or a
+    blob (a filled square of 2×2 or 3×3), each at a random place, one-hot over the three classes.
+    The same seed always gives the same images.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, H, W))
+    if name == "edges":
+        Y = np.zeros((n, 1))
+        for i in range(n):
+            vertical = i % 2 == 0
+            cut = int(rng.integers(1, (W if vertical else H)))
+            if vertical:
+                X[i, :, cut:] = 1.0
+            else:
+                X[i, cut:, :] = 1.0
+            if rng.random() < 0.5:  # bright-to-dark as often as dark-to-bright
+                X[i] = 1.0 - X[i]
+            Y[i, 0] = float(vertical)
+    else:
+        Y = np.zeros((n, 3))
+        for i in range(n):
+            c = i % 3
+            if c == 0:  # a bar across the image
+                if rng.random() < 0.5:
+                    X[i, int(rng.integers(0, H)), :] = 1.0
+                else:
+                    X[i, :, int(rng.integers(0, W))] = 1.0
+            elif c == 1:  # a cross of arm length 1
+                r, q = int(rng.integers(1, H - 1)), int(rng.integers(1, W - 1))
+                X[i, r, q - 1:q + 2] = 1.0
+                X[i, r - 1:r + 2, q] = 1.0
+            else:  # a blob
+                k = int(rng.integers(2, 4))
+                r, q = int(rng.integers(0, H - k + 1)), int(rng.integers(0, W - k + 1))
+                X[i, r:r + k, q:q + k] = 1.0
+            Y[i, c] = 1.0
+    if noise:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    order = rng.permutation(n)
+    return X[order].reshape(n, H * W), Y[order]
 
 
 # -- CSV files --------------------------------------------------------------------------------------

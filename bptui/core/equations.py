@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .formula import (ONE, Arr, Equation, Node, Num, Op, Ref, Sum, Sym, TextPrinter, add, mul, sub,
+from .formula import (ONE, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub,
                       substitute, value_node)
 from .losses import LOSSES
 from .network import Network
@@ -85,11 +85,17 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
 
 
 # -- one step ---------------------------------------------------------------------------------------
-def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None) -> tuple[Equation, ...]:
-    """The equations of ``step``, just done, on the board ``state``."""
+def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
+                   pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+    """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
+    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position."""
     key, L = step.key, net.L
     l = key.layer
     rhs: Node
+    from . import conv_equations  # the steps of map layers (v2 files)
+
+    if conv_equations.wants(net, key):
+        return conv_equations.step_equations(net, state, step, pos)
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))
@@ -229,16 +235,17 @@ def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
 
 
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
-             optimizer: Optimizer | None = None) -> str:
+             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None) -> str:
     """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``)."""
     opt = optimizer or Optimizer("sgd", lr, l2)
     printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt))
+    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos))
 
 
-def step_equation(stepper: Any, step: Step, digits: int = 4) -> str:
-    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text."""
-    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer)
+def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text
+    (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos)
 
 
 def value_json(value: Any) -> object:
@@ -257,8 +264,21 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     screen, the export's notation and the diagrams)."""
     L = net.L
     eqs: list[Equation] = []
+    kinds = net.kinds if net.spec.is_v2 else ()
+    one, zero = Num(1.0, exact=True), Num(0.0, exact=True)
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
+        kind = kinds[l - 1] if kinds else None
+        if kind is not None and kind.type == "conv2d":  # a map layer: its s, and o = f(s) without a bias entry
+            eqs.append(Equation(s(l), (Op("⋆", (W(l), o(l - 1), Sym("b", l, vector=True), one, zero)),)))
+            eqs.append(Equation(o(l), (f,)))
+            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), o(l)),)))
+            continue
+        if kind is not None and not kind.has_s:  # pooling: o straight from the map below
+            eqs.append(Equation(o(l), (Op(f"{getattr(kind, 'mode', 'max')}pool", (o(l - 1), one, one)),)))
+            continue
+        if kind is not None and getattr(kind, "after_map", False):
+            eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
         if net.act(l).name != "softmax":
             eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), o(l)),)))
@@ -277,6 +297,16 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     if L > 1:
         eqs.append(Equation(delta("l"), (mul(Op("drop0", (Op("@", (Op("T", (W("l+1"),)), delta("l+1"))),)),
                                              Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))
+    if any(k.type == "conv2d" for k in kinds):  # below a convolution; its G; through a pooling layer
+        fl = Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)
+        eqs.append(Equation(delta("l"), (mul(Op("()", (Op("⋆full", (delta("l+1"), W("l+1"), one, zero)),)), fl),),
+                            note="below a convolution: the full correlation with the flipped kernel"))
+        eqs.append(Equation(Sym("G_w", "l", vector=True, latex="G_w"),
+                            (add(Sym("G_w", "l", vector=True, latex="G_w"), Op("⋆G", (o("l-1"), delta("l"), one, zero))),),
+                            "←", note="a convolution's kernel; its bias gets Σ of δ over the positions"))
+    if any(not k.has_s for k in kinds):
+        eqs.append(Equation(delta("l"), (Op("route_max", (Partial(loss_sym("n"), o("l+1")), o("l"), one, one)),),
+                            note="below a pooling layer (⊙ f′(s⁽ˡ⁾) for a convolution): to each window's first maximum"))
     eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
     for lhs, rel, rhs in update_formulas(opt, "l"):
         eqs.append(Equation(lhs, (rhs,), rel))

@@ -45,7 +45,7 @@ class Cell:
 
     quantity: str  # s | o | delta | G | W | loss ; graphs: value | adjoint
     layer: int | None = None
-    unit: int | None = None
+    unit: Any = None  # int b, or a feature map's position (k, i, j) as a tuple (v2 networks)
     column: int | None = None
     node: str | None = None
 
@@ -61,6 +61,9 @@ class Cell:
         if q == "loss":
             return Sym("ℓ", latex=r"\ell")
         assert b is not None
+        if isinstance(b, tuple):  # a feature map's entry (k, i, j), 0-based: printed from 1
+            base = "δ" if q == "delta" else q
+            return Sym(base, l, tuple(x + 1 for x in b), latex=r"\delta" if q == "delta" else None)
         if q in ("G", "W"):
             assert a is not None
             return Sym("G" if q == "G" else "w", l, (b, a))
@@ -212,6 +215,13 @@ def explain(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
     if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
+    if stepper.spec.is_v2:  # feature maps, convolution, pooling (core/conv_explain.py)
+        from . import conv_explain
+
+        if conv_explain.handles(stepper.spec, cell):
+            return conv_explain.explain_map(stepper, cell, digits)
+        if cell.quantity == "W":
+            return _explain_W(stepper, cell, digits)
     _check(stepper.spec, cell)
     return {"s": _explain_s, "o": _explain_o, "delta": _explain_delta, "G": _explain_G,
             "W": _explain_W, "loss": _explain_loss}[cell.quantity](stepper, cell, digits)
@@ -444,6 +454,12 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = _Builder(digits)
     what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
         f"the bias of unit {b} in layer {l}"
+    kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
+    if kind is not None and kind.type == "conv2d":  # W⁽ˡ⁾ row b: kernel b's bias, then its (c, u, v) weights
+        from .conv_explain import _kernel_name
+
+        what = (f"weight {_kernel_name(kind, a)} of kernel {b} in layer {l} (a convolution)" if a else
+                f"the bias b_{b} of kernel {b} in layer {l} (a convolution)")
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)

@@ -253,6 +253,8 @@ FUNCTIONS: dict[str, Function] = {
     "sign": Function("sign", r"\operatorname{sign}", np.sign),
     "max": Function("max", r"\max", np.maximum),
     "min": Function("min", r"\min", np.minimum),
+    # the maximum of a pooling window, any number of arguments (increasing in each)
+    "maxof": Function("max", r"\max", lambda *a: np.maximum.reduce([np.asarray(x, dtype=float) for x in a])),
     "diag": Function("diag", r"\operatorname{diag}", np.diag, monotone=False),
 }
 
@@ -332,7 +334,59 @@ def _apply_op(op: str, v: list) -> Any:
         return np.asarray(v[0]).T
     if op == "()":
         return v[0]
+    if op in MAP_OPS:
+        return MAP_OPS[op].f(*v)
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+
+# -- feature maps: convolution and pooling as operators ---------------------------------------------
+@dataclass(frozen=True)
+class MapOp:
+    """An operator on feature maps: its NumPy arithmetic (``f``, from core/layers.py), how many of its
+    arguments are printed (the rest are exact parameters: stride, padding, size), and its spelling
+    in text and LaTeX, with ``{0}``, ``{1}``, … for the printed arguments."""
+
+    f: Callable[..., Any]
+    shown: int
+    text: str
+    latex: str
+
+
+def _map_ops() -> dict[str, MapOp]:
+    from . import layers as M
+
+    return {
+        "⋆": MapOp(lambda k, x, b, s, p: M.correlate(k, x, b, s, p), 3, "{0} ⋆ {1} + {2}", r"{0} \star {1} + {2}"),
+        "⋆full": MapOp(lambda d, k, s, p: M.correlate_full(d, k, s, p), 2, "{0} ⋆full rot180({1})",
+                       r"{0} \star_{{\mathrm{{full}}}} \operatorname{{rot}}_{{180}}({1})"),
+        "⋆G": MapOp(lambda x, d, s, p: M.correlate_grad(x, d, s, p), 2, "{0} ⋆ {1}", r"{0} \star {1}"),
+        "maxpool": MapOp(lambda x, n, s: M.pool(x, n, s, "max"), 1, "maxpool({0})", r"\operatorname{{maxpool}}({0})"),
+        "avgpool": MapOp(lambda x, n, s: M.pool(x, n, s, "avg"), 1, "avgpool({0})", r"\operatorname{{avgpool}}({0})"),
+        "route_max": MapOp(lambda g, x, n, s: M.route(g, x, n, s, "max"), 1, "route_max({0})",
+                           r"\operatorname{{route}}_{{\max}}({0})"),
+        "route_avg": MapOp(lambda g, x, n, s: M.route(g, x, n, s, "avg"), 1, "route_avg({0})",
+                           r"\operatorname{{route}}_{{\mathrm{{avg}}}}({0})"),
+        "vec": MapOp(lambda x: np.asarray(x).reshape(-1), 1, "vec({0})", r"\operatorname{{vec}}({0})"),
+        "unvec": MapOp(lambda x, *shape: np.asarray(x).reshape(tuple(int(n) for n in shape)), 1,
+                       "unvec({0})", r"\operatorname{{unvec}}({0})"),
+    }
+
+
+class _LazyOps(dict):
+    def __missing__(self, key: str) -> MapOp:
+        if not super().__len__():
+            self.update(_map_ops())
+            if key in self:
+                return self[key]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not super().__len__():
+            self.update(_map_ops())
+        return super().__contains__(key)
+
+
+MAP_OPS: dict[str, MapOp] = _LazyOps()
 
 
 # -- the numbers as printed: intervals --------------------------------------------------------------
@@ -510,6 +564,8 @@ def _iop(op: str, v: list[Interval]) -> Interval:
         return Interval(np.asarray(v[0].lo).T, np.asarray(v[0].hi).T)
     if op == "()":
         return v[0]
+    if op in MAP_OPS:  # map-level forms are symbolic: their numbers are shown position by position
+        raise Unbound(op)
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
 
 
@@ -668,7 +724,8 @@ _SUP_LETTERS = str.maketrans("tn", "ᵗⁿ")
 _SUB_CHARS = dict(zip("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 
 # precedence: higher binds tighter
-_PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, "^": 5, "T": 6}
+_PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, "^": 5, "T": 6,
+         "⋆": 1, "⋆full": 2, "⋆G": 2}  # ⋆ with its + b is a sum; the other map operators are atoms
 ATOM = 9
 
 
@@ -691,7 +748,7 @@ class Printer:
         if isinstance(node, Op):
             if node.op in ("cat1", "drop0", "()"):
                 return ATOM
-            return _PREC[node.op]
+            return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
             return 4  # like a unary minus
         if isinstance(node, (Sum,)):
@@ -913,6 +970,15 @@ class TextPrinter(Printer):
 
     def _p_Arr(self, a: Arr) -> str:
         v = a.values
+        if v.ndim >= 3:  # a feature map: one matrix per channel (a kernel: per output, then input channel)
+            hid = a.hidden
+            parts = []
+            for c in range(min(len(v), 4)):
+                inner = (hid[1:] if hid is not None and hid[0] == c else None)
+                per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel)))
+            more = f", … ({len(v)} channels)" if len(v) > 4 else ""
+            return "[" + ", ".join(parts) + more + "]"
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
             blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
@@ -954,6 +1020,9 @@ class TextPrinter(Printer):
             return self.wrap(args[0], ATOM) + "ᵀ"
         if op == "()":
             return self.paren(self.p(args[0]))
+        if op in MAP_OPS:
+            m = MAP_OPS[op]
+            return m.text.format(*(self.wrap(a, 2) for a in args[:m.shown]))
         raise ValueError(op)  # pragma: no cover
 
     def _p_Call(self, c: Call) -> str:
@@ -1077,6 +1146,11 @@ class LatexPrinter(Printer):
     def _p_Arr(self, a: Arr) -> str:
         m = a.values
         hidden = a.hidden
+        if m.ndim >= 3:  # a feature map: its channels' matrices side by side
+            parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
+                                     blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)))
+                     for c in range(min(len(m), 4))]
+            return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
         blanks = {index: blank_text(label, first, latex=True) for index, label, first in a.blanks}
         if m.ndim == 1:
             m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
@@ -1126,6 +1200,9 @@ class LatexPrinter(Printer):
         if op == "()":  # a fraction is a group of its own in LaTeX
             grouped = args[0]
             return self.p(grouped) if isinstance(grouped, Op) and grouped.op == "/" else self.paren(self.p(grouped))
+        if op in MAP_OPS:
+            m = MAP_OPS[op]
+            return m.latex.format(*(self.wrap(a, 2) for a in args[:m.shown]))
         raise ValueError(op)  # pragma: no cover
 
     _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "diag", "max", "min"}

@@ -12,6 +12,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, Activation
 from .losses import LOSSES, Loss, output_delta
+from .layers import Dense, LayerKind
 from .spec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
@@ -26,6 +27,36 @@ class Network:
         self.acts: list[Activation] = [ACTIVATIONS[name] for name in spec.activations]
         self.alphas = spec.alphas
         self.loss: Loss = LOSSES[spec.loss]
+        self.kinds: tuple[LayerKind, ...] = spec.layer_kinds  # kinds[l - 1] is layer l's
+
+    def kind(self, l: int) -> LayerKind:
+        return self.kinds[l - 1]
+
+    def units(self, l: int, O: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁾ without its bias entry (a hidden dense layer's leading 1; maps and o⁽ᴸ⁾ have none)."""
+        return O[1:] if (0 < l < self.L and isinstance(self.kinds[l - 1], Dense)) or (l == 0 and not self.spec.input_shape) else O
+
+    def layer_out(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """(S⁽ˡ⁾, O⁽ˡ⁾) from O⁽ˡ⁻¹⁾ for any kind of layer (S is None for a pooling layer)."""
+        k = self.kinds[l - 1]
+        if not k.has_s:
+            return None, k.pre(W, O_prev)
+        S = W @ O_prev if isinstance(k, Dense) and not k.after_map else k.pre(W, O_prev)
+        return S, self.activation_out(l, S)
+
+    def back_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, O_l: np.ndarray,
+                   S_l: np.ndarray | None, O_prev_next: np.ndarray | None = None) -> np.ndarray:
+        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾
+        itself when layer l is a pooling layer (it has no s). ``O_l`` is o⁽ˡ⁾ as stored."""
+        nxt, k = self.kinds[l], self.kinds[l - 1]
+        if isinstance(nxt, Dense) and not nxt.after_map and isinstance(k, Dense):
+            assert S_l is not None
+            return self.hidden_delta(l, W_next, delta_next, S_l, O_l)  # the lecture's rule, as in v1
+        back = nxt.back(W_next, delta_next, O_l)
+        if not k.has_s:
+            return back
+        assert S_l is not None
+        return back * self.df(l, S_l, self.units(l, O_l))
 
     # -- one layer at a time (the step schedule) -------------------------------------------------
     def act(self, l: int) -> Activation:
@@ -41,7 +72,7 @@ class Network:
     def activation_out(self, l: int, s: np.ndarray) -> np.ndarray:
         """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer (columns for a batch)."""
         out = self.f(l, s)
-        if l == self.L:
+        if l == self.L or not isinstance(self.kinds[l - 1], Dense):
             return out
         ones = np.ones((1,) + out.shape[1:], dtype=out.dtype)
         return np.concatenate([ones, out], axis=0)
@@ -60,6 +91,8 @@ class Network:
     # -- whole batches (training, gradient check, benchmarks) -------------------------------------
     def o0(self, X: np.ndarray) -> np.ndarray:
         """O⁽⁰⁾ for a batch X (N × d⁽⁰⁾): the columns [1, x⁽ⁿ⁾], one per example."""
+        if self.spec.input_shape:  # a map has no bias entry: columns of C·H·W values
+            return np.ascontiguousarray(X.T)
         O = np.empty((X.shape[1] + 1, len(X)), dtype=X.dtype)
         O[0] = 1.0
         O[1:] = X.T
@@ -74,8 +107,9 @@ class Network:
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
-            S.append(weights[l - 1] @ O[-1])
-            O.append(self.activation_out(l, S[-1]))
+            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            S.append(s)
+            O.append(o)
         return S, O
 
     def predict(self, weights: Weights, X: np.ndarray) -> np.ndarray:
@@ -106,7 +140,8 @@ class Network:
         for l in range(self.L, 0, -1):
             if deltas is not None:
                 deltas[l - 1] = delta
-            G[l - 1] = delta @ O[l - 1].T
+            k = self.kinds[l - 1]
+            G[l - 1] = delta @ O[l - 1].T if isinstance(k, Dense) and not k.after_map else k.grad(weights[l - 1], delta, O[l - 1])
             if l > 1:
-                delta = self.hidden_delta(l - 1, weights[l - 1], delta, S[l - 1], O[l - 1])
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
         return loss, G, deltas

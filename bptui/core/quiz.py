@@ -187,6 +187,15 @@ def candidates(spec, key) -> list[Cell]:
     q, l = key.quantity, key.layer
     if q == "loss":
         return [Cell("loss")]
+    if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].type != "dense" and q != "W":
+        # a map step's equation works out the first position (and a conv G its first kernel
+        # weight) with every number: that is the one a student can compute from what is shown
+        k = spec.layer_kinds[l - 1]
+        if q == "G":
+            return [Cell(q, l, 1, 1)]
+        return [Cell(q, l, (0,) * len(k.out_shape))]
+    if getattr(spec, "is_v2", False) and q == "delta" and l < spec.L and spec.layer_kinds[l].type != "dense":
+        return [Cell(q, l, 1)]
     units = range(1, spec.widths[l] + 1)
     if q in ("G", "W"):
         return [Cell(q, l, b, a) for b in units for a in range(spec.widths[l - 1] + 1)]
@@ -205,6 +214,8 @@ def _index(spec, cell: Cell):
     """Where ``cell`` sits in the step's value array."""
     b, l = cell.unit, cell.layer
     assert b is not None and l is not None
+    if isinstance(b, tuple):  # a map position (k, i, j), 0-based
+        return b
     if cell.quantity in ("G", "W"):
         return (b - 1, cell.column)
     if cell.quantity == "o" and l < spec.L:

@@ -15,7 +15,7 @@ the steps do not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -67,14 +67,20 @@ class Follows:
         return f"{preposition} mini-batch {self.group} of {self.n_groups}"
 
 
-def example_block(L: int) -> list[tuple[str, str, int | None]]:
-    """The (phase, quantity, layer) of one example's steps, forward then loss then backward."""
+def example_block(L: int, kinds: Sequence[Any] | None = None) -> list[tuple[str, str, int | None]]:
+    """The (phase, quantity, layer) of one example's steps, forward then loss then backward.
+
+    ``kinds`` (layers 1..L, :mod:`~bptui.core.layers`) says what each layer computes: its
+    ``block_forward()`` (``s``, ``o``; a pooling layer only ``o``) and ``block_backward()`` (``delta``,
+    ``G``; a pooling layer only ``delta``, which is then ∂ℓ/∂o⁽ˡ⁾). Without it every layer is dense."""
     block: list[tuple[str, str, int | None]] = []
     for l in range(1, L + 1):
-        block += [(FORWARD, "s", l), (FORWARD, "o", l)]
+        forward = kinds[l - 1].block_forward() if kinds else ["s", "o"]
+        block += [(FORWARD, q, l) for q in forward]
     block.append((LOSS, "loss", None))
     for l in range(L, 0, -1):
-        block += [(BACKWARD, "delta", l), (BACKWARD, "G", l)]
+        backward = kinds[l - 1].block_backward() if kinds else ["delta", "G"]
+        block += [(BACKWARD, q, l) for q in backward]
     return block
 
 
@@ -100,16 +106,19 @@ class Schedule:
     """Random access to the steps of a network with L layers, N examples and an update mode."""
 
     def __init__(self, L: int, N: int, update: str = "full_batch", batch_size: int | None = None,
-                 shuffle_seed: int | None = None) -> None:
+                 shuffle_seed: int | None = None, kinds: Sequence[Any] | None = None) -> None:
         self.L, self.N, self.update = L, N, update
         self.shuffle_seed = shuffle_seed
         self.group_size = group_size_for(update, N, batch_size)
-        self.block = example_block(L)
-        self.per_example = len(self.block)  # 4L + 1
+        self.block = example_block(L, kinds)
+        self.per_example = len(self.block)  # 4L + 1 for dense layers
+        # the layers an update step changes: all of them, but a pooling layer (it has no weights)
+        self.updated = [l for l in range(1, L + 1) if not kinds or kinds[l - 1].has_weights]
+        U = len(self.updated)
         self.n_groups = -(-N // self.group_size)
-        self.full_group_steps = self.group_size * self.per_example + L
+        self.full_group_steps = self.group_size * self.per_example + U
         last = N - (self.n_groups - 1) * self.group_size
-        self.steps_per_epoch = (self.n_groups - 1) * self.full_group_steps + last * self.per_example + L
+        self.steps_per_epoch = (self.n_groups - 1) * self.full_group_steps + last * self.per_example + U
         self._order: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:  # steps in one epoch
@@ -141,7 +150,7 @@ class Schedule:
             n = slot if self.shuffle_seed is None else int(self.order(epoch + 1)[slot])
             return StepKey(i + 1, epoch + 1, n + 1, phase, quantity, layer,
                            group_start=offset == 0, example_start=j == 0, group=g + 1, epoch_start=r == 0)
-        layer = offset - size * self.per_example + 1
+        layer = self.updated[offset - size * self.per_example]
         return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer, group=g + 1)
 
     def follows(self, epoch: int, group: int) -> Follows:

@@ -18,6 +18,8 @@ from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_c
 from .notation import sup
 from .optim import Optimizer
 from .schedule import group_size_for
+from .layers import Conv2d, Dense, LayerKind, Pool2d, out_size
+from .data import IMAGE_GENERATORS, generate_images, image_classes
 
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
@@ -81,6 +83,10 @@ class NetworkSpec:
     shuffle_seed: int | None = None
     input_shift: np.ndarray | None = None  # standardised inputs are (x − shift) / scale
     input_scale: np.ndarray | None = None
+    # v2 files: each layer's kind (layers 1..L; empty for a v1 file, whose layers are all dense) and
+    # the input's map shape (C, H, W), () for a vector input
+    kinds: tuple[LayerKind, ...] = ()
+    input_shape: tuple[int, ...] = ()
 
     kind: ClassVar[Literal["network"]] = "network"  # a GraphSpec's is "graph": ``spec.kind`` tells them apart
 
@@ -103,6 +109,18 @@ class NetworkSpec:
         return self.activations[-1] == "sigmoid" and bool(np.isin(self.targets, (0.0, 1.0)).all())
 
     @property
+    def layer_kinds(self) -> tuple[LayerKind, ...]:
+        """The kind of layers 1..L: the file's (v2), or dense layers of the widths (v1)."""
+        if self.kinds:
+            return self.kinds
+        return tuple(Dense((self.widths[l - 1],), (self.widths[l],)) for l in range(1, self.L + 1))
+
+    @property
+    def is_v2(self) -> bool:
+        """A file with a map input or a layer kind other than dense (format v2)."""
+        return bool(self.kinds)
+
+    @property
     def L(self) -> int:
         return len(self.widths) - 1
 
@@ -117,7 +135,7 @@ class NetworkSpec:
         """A valid v1 network file with this spec's (possibly trained) weights, to be written in
         ``folder``: a CSV data file is named relative to it (absolute without a folder)."""
         out = copy.deepcopy(self.raw)
-        out["weights"] = [w.tolist() for w in self.weights]
+        out["weights"] = [k.weights_json(w) for k, w in zip(self.layer_kinds, self.weights)]
         out.pop("init", None)
         if "csv" in out.get("data", {}):
             csv_path = (Path(self.source).parent / out["data"]["csv"]).resolve()
@@ -147,6 +165,11 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
     if not schema_checked:
         validate.check(doc, validate.schema())
     layers = doc["layers"]
+    if any(set(layer) & V2_KEYS for layer in layers):
+        return _parse_v2(doc, source)
+    for i, layer in enumerate(layers):
+        if "units" not in layer:
+            raise SpecError("missing required key 'units'", place=f"layers[{i}]")
     widths = tuple(int(layer["units"]) for layer in layers)
     L = len(widths) - 1
     _check_weights(widths)
@@ -184,6 +207,14 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
         scale = float(init["scale"])
         weights = [rng.uniform(-scale, scale, size=(widths[l], widths[l - 1] + 1)) for l in range(1, L + 1)]
 
+    return _finish(doc, source, widths, acts, alphas, weights)
+
+
+def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alphas: list[float],
+            weights: list[np.ndarray], kinds: tuple[LayerKind, ...] = (),
+            input_shape: tuple[int, ...] = ()) -> NetworkSpec:
+    """The loss, the data and the training settings, for either format's layers."""
+    L = len(widths) - 1
     loss = doc.get("loss", "squared")
     out_act = acts[-1]
     if loss == "cross_entropy" and out_act not in ("sigmoid", "softmax"):
@@ -191,7 +222,7 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
             f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
         )
 
-    data = _data(doc["data"], widths, source, loss)
+    data = _data(doc["data"], widths, source, loss, input_shape)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
         for T in (data.targets, data.test_targets):
             bad = np.argwhere((T < 0) | (T > 1))
@@ -233,14 +264,38 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
         shuffle_seed=int(training["shuffle_seed"]) if "shuffle_seed" in training else None,
         input_shift=data.shift,
         input_scale=data.scale,
+        kinds=kinds,
+        input_shape=input_shape,
     )
 
 
-def _data(data: dict, widths: tuple[int, ...], source: str, loss: str) -> DataSet:
+def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_shape: tuple[int, ...] = ()) -> DataSet:
     """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
     L = len(widths) - 1
     test_fraction, seed = 0.0, None
-    if "generator" in data:
+    if input_shape and "generator" in data and data["generator"] in IMAGE_GENERATORS:
+        opts = {**GENERATOR_DEFAULTS, **data}
+        name = opts["generator"]
+        C, H, W = input_shape
+        if C != 1:
+            raise SpecError(f"{name} makes images of 1 channel, but layers[0].shape has {C}", place="data.generator")
+        if H < 3 or W < 3:
+            raise SpecError(f"{name} needs images of at least 3×3, not {H}×{W}", place="data.generator")
+        if widths[-1] not in image_classes(name):
+            raise SpecError(f"{name} gives targets for {image_classes(name)[0]} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        X, Y = generate_images(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), H, W)
+        test_fraction = float(opts["test_fraction"])
+    elif input_shape and "generator" in data:
+        raise SpecError(f"{data['generator']} makes points, not images: a map input needs "
+                        f"{' or '.join(IMAGE_GENERATORS)}", place="data.generator")
+    elif not input_shape and data.get("generator") in IMAGE_GENERATORS:
+        raise SpecError(f"{data['generator']} makes images: layers[0] needs a shape [1, H, W]", place="data.generator")
+    elif input_shape and "csv" in data:
+        raise SpecError("a map input takes inline data or an image generator, not a CSV file", place="data.csv")
+    elif input_shape and "inputs" in data:
+        X, Y = _map_data(data, input_shape, widths)
+    elif "generator" in data:
         opts = {**GENERATOR_DEFAULTS, **data}
         name = opts["generator"]
         n_in, n_outs = generator_shape(name)
@@ -278,6 +333,191 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str) -> DataSe
         shift, scale = _frozen(shift), _frozen(scale)
     return DataSet(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float),
                    np.ascontiguousarray(Xt, dtype=float), np.ascontiguousarray(Yt, dtype=float), shift, scale)
+
+
+def _map_data(data: dict, shape: tuple[int, ...], widths: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Inline images: each input a nested list [C][H][W] (or [H][W] when C = 1), flattened in C, H, W
+    order; targets as for v1."""
+    C, H, W = shape
+    L = len(widths) - 1
+    n_in, n_out = len(data["inputs"]), len(data["targets"])
+    if n_in != n_out:
+        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+    rows = []
+    want = f"[{C}][{H}][{W}]" + (f" or [{H}][{W}]" if C == 1 else "")
+    for i, x in enumerate(data["inputs"]):
+        try:
+            a = np.array(x, dtype=float)
+        except (ValueError, TypeError):
+            raise SpecError(f"not a nested list of numbers of shape {want}", place=f"data.inputs[{i}]") from None
+        if a.shape != (C, H, W) and not (C == 1 and a.shape == (H, W)):
+            got = "×".join(map(str, a.shape)) if a.dtype != object else "ragged"
+            raise SpecError(f"shape {got}, expected {want} (layers[0].shape)", place=f"data.inputs[{i}]")
+        if not np.isfinite(a).all():
+            raise SpecError("not a finite number", place=f"data.inputs[{i}]")
+        rows.append(a.reshape(-1))
+    X = np.array(rows, dtype=float).reshape(n_in, C * H * W)
+    Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    return X, Y
+
+
+# -- format v2: feature maps, convolution, pooling ---------------------------------------------------
+V2_KEYS = {"shape", "type", "channels", "kernel", "stride", "padding", "size"}
+_KEYS = {"dense": {"type", "units", "activation", "alpha"},
+         "conv2d": {"type", "channels", "kernel", "stride", "padding", "activation", "alpha"},
+         "maxpool2d": {"type", "size", "stride"}, "avgpool2d": {"type", "size", "stride"}}
+
+
+def _activation(layer: dict, l: int, L: int, width: int) -> tuple[str, float]:
+    name = layer.get("activation", DEFAULT_ACTIVATION)
+    act = ACTIVATIONS[name]
+    if name == "softmax" and l < L:
+        raise SpecError("softmax is for the output layer only", place=f"layers[{l}].activation")
+    if name == "softmax" and width < 2:
+        raise SpecError("softmax needs at least 2 units", place=f"layers[{l}].units")
+    if "alpha" in layer and act.default_alpha is None:
+        raise SpecError(f"{name} takes no alpha (only elu, leaky_relu and prelu do)", place=f"layers[{l}].alpha")
+    return name, float(layer.get("alpha", act.default_alpha or 0.0))
+
+
+def _fit(n: int, k: int, stride: int, padding: int, what: str, place: str) -> int:
+    """The output length along one axis, or an error when the kernel is too large or does not fit evenly."""
+    if k > n + 2 * padding:
+        pad = f" + 2·{padding} padding" if padding else ""
+        raise SpecError(f"{what} {k} is larger than its input {n}{pad}", place=place)
+    if (n + 2 * padding - k) % stride:
+        pad = f" + 2·{padding}" if padding else ""
+        raise SpecError(f"the {what} does not fit evenly: ({n}{pad} − {k}) = {n + 2 * padding - k} is not a "
+                        f"multiple of the stride {stride}", place=place)
+    return out_size(n, k, stride, padding)
+
+
+def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], tuple[LayerKind, ...], tuple[int, ...]]:
+    """widths, activations, alphas, kinds and the input's map shape of a v2 file's layers."""
+    first = layers[0]
+    if set(first) - {"shape", "units"} or len(first) != 1:
+        raise SpecError("the input layer is {\"shape\": [C, H, W]} or {\"units\": d}, nothing else", place="layers[0]")
+    if "shape" in first:
+        if len(first["shape"]) != 3:
+            raise SpecError(f"{len(first['shape'])} numbers, expected 3: [C, H, W]", place="layers[0].shape")
+        shape: tuple[int, ...] = tuple(int(v) for v in first["shape"])
+        input_shape = shape
+    else:
+        shape = (int(first["units"]),)
+        input_shape = ()
+    L = len(layers) - 1
+    widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
+    for l in range(1, L + 1):
+        layer, place = layers[l], f"layers[{l}]"
+        kind = layer.get("type", "dense")
+        if "shape" in layer:
+            raise SpecError("only the input layer has a shape", place=f"{place}.shape")
+        extra = sorted(set(layer) - _KEYS[kind])
+        if extra:
+            raise SpecError(f"{extra[0]!r} is not a key of a {kind} layer (its keys: {', '.join(sorted(_KEYS[kind]))})",
+                            place=place)
+        map_in = len(shape) == 3
+        if kind == "dense":
+            if "units" not in layer:
+                raise SpecError("missing required key 'units'", place=place)
+            out: tuple[int, ...] = (int(layer["units"]),)
+            k: LayerKind = Dense(shape, out, after_map=map_in)
+            act, alpha = _activation(layer, l, L, out[0])
+        else:
+            if not map_in:
+                raise SpecError(f"a {kind} layer needs a feature map as input, but layers[{l - 1}] gives a "
+                                f"vector of {shape[0]}", place=place)
+            C, H, W = shape
+            if kind == "conv2d":
+                for key in ("channels", "kernel"):
+                    if key not in layer:
+                        raise SpecError(f"missing required key {key!r}", place=place)
+                kern = layer["kernel"]
+                kh, kw = (int(kern), int(kern)) if isinstance(kern, (int, float)) else (int(kern[0]), int(kern[1]))
+                if not isinstance(kern, (int, float)) and len(kern) != 2:
+                    raise SpecError(f"{len(kern)} numbers, expected k or [kh, kw]", place=f"{place}.kernel")
+                st, pad = int(layer.get("stride", 1)), int(layer.get("padding", 0))
+                Ho = _fit(H, kh, st, pad, "kernel height", f"{place}.kernel")
+                Wo = _fit(W, kw, st, pad, "kernel width", f"{place}.kernel")
+                out = (int(layer["channels"]), Ho, Wo)
+                k = Conv2d(shape, out, kernel=(kh, kw), stride=st, padding=pad)
+                act, alpha = _activation(layer, l, L, int(np.prod(out)))
+                if act == "softmax":
+                    raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
+            else:
+                if "size" not in layer:
+                    raise SpecError("missing required key 'size'", place=place)
+                size = int(layer["size"])
+                st = int(layer.get("stride", size))
+                Ho = _fit(H, size, st, 0, "pooling window", f"{place}.size")
+                Wo = _fit(W, size, st, 0, "pooling window", f"{place}.size")
+                out = (C, Ho, Wo)
+                k = Pool2d(shape, out, size=size, stride=st, mode=kind[:3])
+                act, alpha = "identity", 0.0
+        if l == L and kind != "dense":
+            raise SpecError(f"the output layer must be dense ({{\"units\": k}}), not {kind}: add a dense layer "
+                            "after it (a map flattens in C, H, W order)", place=place)
+        shape = out
+        widths.append(int(np.prod(out)))
+        acts.append(act)
+        alphas.append(alpha)
+        kinds.append(k)
+    return tuple(widths), acts, alphas, tuple(kinds), input_shape
+
+
+def _parse_v2(doc: Any, source: str) -> NetworkSpec:
+    """A v2 file: feature-map input and conv2d / pooling layers (see :mod:`bptui.core.layers`)."""
+    widths, acts, alphas, kinds, input_shape = _layers_v2(doc["layers"])
+    L = len(widths) - 1
+    if "weights" in doc:
+        ws = doc["weights"]
+        if len(ws) != L:
+            raise SpecError(f"{len(ws)} entries, expected {L} (one per layer 1..{L}; null for a pooling layer)",
+                            place="weights")
+        weights = []
+        for l, (k, w) in enumerate(zip(kinds, ws), start=1):
+            weights.append(_weights_v2(k, w, l))
+    else:
+        init = {**DEFAULT_INIT, **doc.get("init", {})}
+        rng = np.random.default_rng(int(init["seed"]))
+        scale = float(init["scale"])
+        weights = [rng.uniform(-scale, scale, size=k.param_shape) for k in kinds]
+    return _finish(doc, source, widths, acts, alphas, weights, kinds, input_shape)
+
+
+def _weights_v2(k: LayerKind, w: Any, l: int) -> np.ndarray:
+    place = f"weights[{l - 1}]"
+    if not k.has_weights:
+        if w is not None:
+            raise SpecError(f"expected null: layers[{l}] ({k.type}) has no weights", place=place)
+        return k.weights_from_json(None)
+    if isinstance(k, Conv2d):
+        if not isinstance(w, dict):
+            raise SpecError(f"expected {{\"kernel\", \"bias\"}} with {k.expected_weights()} for layers[{l}] (conv2d)",
+                            place=place)
+        try:
+            kernel = np.array(w["kernel"], dtype=float)
+        except (ValueError, TypeError):
+            kernel = np.array([], dtype=object)
+        if kernel.dtype == object or kernel.shape != k.kernel_shape:
+            got = "ragged or not numbers" if kernel.dtype == object else "×".join(map(str, kernel.shape))
+            raise SpecError(f"shape {got}, expected {'×'.join(map(str, k.kernel_shape))} = K × C × kh × kw",
+                            place=f"{place}.kernel")
+        if not np.isfinite(kernel).all():
+            raise SpecError("not a finite number", place=f"{place}.kernel")
+        if len(w["bias"]) != k.channels:
+            raise SpecError(f"{len(w['bias'])} values, expected {k.channels} = K (channels of layers[{l}])",
+                            place=f"{place}.bias")
+        return k.weights_from_json(w)
+    if not isinstance(w, list):
+        raise SpecError(f"expected a matrix {k.expected_weights()} for layers[{l}] (dense)", place=place)
+    rows, cols = k.param_shape
+    widths = {len(row) for row in w}
+    if len(w) != rows or widths != {cols}:
+        shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(widths))}"
+        flat = " (the map below flattened, plus the bias column)" if isinstance(k, Dense) and k.after_map else ""
+        raise SpecError(f"shape {shape}, expected {rows}×{cols} = d{sup(l)} × (d{sup(l - 1)}+1){flat}", place=place)
+    return np.array(w, dtype=float)
 
 
 def load(path: str | Path) -> NetworkSpec:

@@ -302,7 +302,8 @@ class Stepper:
     def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
         self.spec = spec
         self.net = Network(spec)
-        self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed)
+        self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed,
+                                 spec.kinds or None)
         self.max_checkpoints = max_checkpoints
         self.reset()
 
@@ -512,7 +513,8 @@ class Stepper:
             n = key.example - 1
             st.x, st.y = spec.inputs[n], spec.targets[n]
             st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
-            st.o = [_ro(np.concatenate([[1.0], spec.inputs[n]]))] + [None] * L
+            o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
+            st.o = [_ro(o0)] + [None] * L
             st.loss = None
         before: np.ndarray | None = None
         opt_before = opt_after = None
@@ -522,20 +524,25 @@ class Stepper:
             st.loss_D += value
             return Step(key, value)
         l = _layer(key)
+        kind = net.kind(l)  # each layer kind computes its own steps (core/layers.py)
         if key.phase == FORWARD and key.quantity == "s":
-            value = st.s[l] = _ro(st.W[l] @ _known(st.o[l - 1]))
+            value = st.s[l] = _ro(kind.pre_one(st.W[l], _known(st.o[l - 1])))
         elif key.phase == FORWARD:
-            value = st.o[l] = _ro(net.activation_out(l, _known(st.s[l])))
+            if kind.has_s:
+                value = st.o[l] = _ro(net.activation_out(l, _known(st.s[l])))
+            else:  # a pooling layer: o⁽ˡ⁾ straight from o⁽ˡ⁻¹⁾
+                value = st.o[l] = _ro(kind.pre_one(st.W[l], _known(st.o[l - 1])))
         elif key.phase == BACKWARD and key.quantity == "delta":
             if l == L:
                 value = _ro(net.output_delta(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
-            else:
-                value = _ro(net.hidden_delta(l, st.W[l + 1], _known(st.delta[l + 1]), _known(st.s[l]),
-                                             _known(st.o[l])))
+            else:  # ∂ℓ/∂o⁽ˡ⁾ from the layer above, ⊙ f′(s⁽ˡ⁾) (a pooling layer has no s: ∂ℓ/∂o⁽ˡ⁾ itself)
+                o_l = _known(st.o[l])
+                back = net.kind(l + 1).back_one(st.W[l + 1], _known(st.delta[l + 1]), o_l, kind)
+                value = _ro(back * net.df(l, _known(st.s[l]), net.units(l, o_l)) if kind.has_s else back)
             st.delta[l] = value
         elif key.phase == BACKWARD:
             before = st.G[l]
-            value = st.G[l] = _ro(before + np.outer(_known(st.delta[l]), _known(st.o[l - 1])))
+            value = st.G[l] = _ro(before + kind.grad_one(st.W[l], _known(st.delta[l]), _known(st.o[l - 1])))
         elif key.phase == UPDATE:
             before, opt_before = st.W[l], st.opt[l]
             W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)

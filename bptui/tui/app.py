@@ -110,6 +110,11 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         from .sheet import LayerSheet
         from .view import layer_views
 
+        if self.spec is not None and self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
+            from .map_sheet import panels
+
+            yield from panels(self.stepper, self.digits)
+            return
         widest = max(w.shape[1] for w in self.spec.weights)
         for view in layer_views(self.stepper):
             yield LayerSheet(view, self.digits, widest, id=f"layer-{view.layer}")
@@ -119,7 +124,7 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
             doc, source = self.document
             name = doc.get("name") or Path(source).stem
             self.title = f"bptui · {name}"
-            shape = "-".join(str(layer["units"]) for layer in doc["layers"])
+            shape = "-".join(_layer_text(layer) for layer in doc["layers"])
             self.query_one("#status", Static).update(f"{name} · {shape} · {doc.get('loss', 'squared')} loss")
             self.query_one("#equation", Static).update("Loading the network…")
             self.call_after_refresh(self._load_network)
@@ -165,6 +170,12 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
             o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
+        assert spec is not None
+        if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
+            shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
+            if at.phase != "update":
+                example_text = f"example {at.example} of {spec.N} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
+            o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
         loss = stepper.state.loss
         loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
         asking_loss = self.question is not None and self.question.cell.quantity == "loss"
@@ -195,7 +206,23 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     def step_equation(self, step) -> str:
         from ..core.equations import step_equation
 
-        return step_equation(self.stepper, step, self.digits)
+        return step_equation(self.stepper, step, self.digits, self._cursor_position(step))
+
+    def _cursor_position(self, step) -> tuple[int, ...] | None:
+        """Where a map step's scalar form is worked out: the cursor's cell when it is one of the values
+        the step made (a position of the map, or a kernel weight of a conv G), else the first."""
+        cell, key = self.cell, step.key
+        if cell is None or self.spec is None or not self.spec.is_v2 or cell[1] != key.layer or cell[0] != key.quantity:
+            return None
+        if isinstance(cell[2], tuple):
+            return cell[2]
+        kind = self.spec.layer_kinds[key.layer - 1]
+        if key.quantity == "G" and kind.type == "conv2d" and cell[3]:  # (k, c, u, v) of kernel column a
+            import numpy as np
+
+            c, u, v = np.unravel_index(cell[3] - 1, (kind.in_shape[0],) + kind.kernel)
+            return (int(cell[2]), int(c), int(u), int(v))
+        return None
 
     def equation_text(self) -> str:
         """Right after an edit, the edit itself (no step since is on the board); else the last step's."""
@@ -245,8 +272,13 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
                 from .explain import panel_cell
 
                 hidden = panel_cell(self.stepper, self.question.cell)
-            for view in layer_views(self.stepper):
-                self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
+            if self.spec is not None and self.spec.is_v2:
+                from .map_sheet import refresh_panels
+
+                refresh_panels(self, hidden)
+            else:
+                for view in layer_views(self.stepper):
+                    self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, self.digits, hidden)
             for diagrams in self.query("#diagrams"):  # mounted with the panels
                 diagrams.refresh_from(self.digits)
             last = self.stepper.last
@@ -363,6 +395,8 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     def on_layer_sheet_cursor_moved(self, message: LayerSheet.CursorMoved) -> None:
         self.cell = message.cell
         self.show_explanation()
+        if self.spec is not None and self.spec.is_v2:  # the receptive field of the cell under the cursor (map_sheet.highlights)
+            self.refresh_view()
 
     def show_explanation(self) -> None:
         panel = self.query_one("#explain", Static)
@@ -463,6 +497,16 @@ class BptuiApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         focused = self.focused
         if isinstance(focused, ScrollView):
             focused.scroll_relative(x=dx, animate=False)
+
+
+def _layer_text(layer: dict) -> str:
+    """A layer as the first frame names it, from the schema-checked document (before the spec):
+    its units, a map input's C×H×W, or a v2 layer's type."""
+    if "units" in layer:
+        return str(layer["units"])
+    if "shape" in layer:
+        return "×".join(str(n) for n in layer["shape"])
+    return str(layer.get("type", "?"))
 
 
 def run(doc: Any, source: str, no_color: bool = False) -> int:

@@ -9,6 +9,8 @@ from ..core.stepper import Stepper
 def to_cell(stepper: Stepper, cell: tuple) -> Cell:
     """A panel cell (quantity, layer, array row, column) in the lecture's indices (b from 1)."""
     quantity, l, row, col = cell
+    if isinstance(row, tuple):  # a map position (k, i, j) of a v2 network
+        return Cell(quantity, l, row)
     if quantity == "o":  # a hidden o⁽ˡ⁾ holds its bias 1 at index 0 = b 0
         return Cell("o", l, row if l < stepper.spec.L else row + 1)
     return Cell(quantity, l, row + 1, col)
@@ -19,6 +21,8 @@ def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
     l, b = cell.layer, cell.unit
     if l is None or b is None:  # the loss, or a graph's cell
         return None
+    if isinstance(b, tuple):
+        return (cell.quantity, l, b, None)
     if cell.quantity in ("W", "G"):
         return (cell.quantity, l, b - 1, cell.column)
     if cell.quantity == "o":

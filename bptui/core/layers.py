@@ -1,0 +1,386 @@
+"""Layer kinds: what a layer is, apart from its activation.
+
+A network is a list of layers of a few kinds: ``dense`` (the lecture's s = W o), ``conv2d`` and the
+two poolings. Each kind states, in one small class, everything the rest of the core asks of it:
+
+- its shapes: ``in_shape`` (what it reads: ``(d,)`` or a map ``(C, H, W)``, never with the bias 1)
+  and ``out_shape``; ``param_shape``, the shape of its weight matrix (``(0, 1)`` for no weights);
+- its forward and backward passes on a *batch*, examples as the last axis of a 2-D array with one
+  column per example (maps flattened in C, H, W order, as ``torch.flatten``): ``pre`` (s from o⁽ˡ⁻¹⁾;
+  for a pooling layer, which has no s, o itself), ``grad`` (G from δ and o⁽ˡ⁻¹⁾) and ``back``
+  (∂ℓ/∂o⁽ˡ⁻¹⁾ from δ, without o⁽ˡ⁻¹⁾'s bias entry); one example is a batch of one;
+- its part of the step schedule (``block_forward``, ``block_backward``);
+- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``).
+
+A convolution's weights live, inside the core, as one matrix K × (1 + C·kh·kw) with the bias in
+column 0: the lecture's bias column, so that the optimizers, L2 (which never touches column 0),
+the gradient check and training treat every layer alike. Its rows are the flattened kernels, in
+the same (c, u, v) order as the columns of the im2col matrix, so s = W [1; cols] is one product.
+Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [K]}``.
+
+A new kind of layer (a recurrent one, say) is one more class here, with these same methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Shape = tuple[int, ...]
+
+
+def _ones_on_top(O: np.ndarray) -> np.ndarray:
+    ones = np.ones((1,) + O.shape[1:], dtype=O.dtype)
+    return np.concatenate([ones, O], axis=0)
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
+
+    in_shape: Shape
+    out_shape: Shape
+
+    type: ClassVar[str] = ""
+    has_weights: ClassVar[bool] = True
+    has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+
+    @property
+    def in_size(self) -> int:
+        return int(np.prod(self.in_shape))
+
+    @property
+    def out_size(self) -> int:
+        return int(np.prod(self.out_shape))
+
+    @property
+    def is_map(self) -> bool:
+        """Whether the layer's output is a feature map (C, H, W)."""
+        return len(self.out_shape) == 3
+
+    @property
+    def param_shape(self) -> Shape:
+        return (0, 1)
+
+    # -- the step schedule: (phase, quantity) of this layer's steps --------------------------------
+    def block_forward(self) -> list[str]:
+        return ["s", "o"] if self.has_s else ["o"]
+
+    def block_backward(self) -> list[str]:
+        return ["delta", "G"] if self.has_weights else ["delta"]
+
+    # -- batches: columns are examples ----------------------------------------------------------------
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
+    def shaped(self, x: np.ndarray) -> np.ndarray:
+        """One example's column as the board shows it: a map (C, H, W) or a vector."""
+        return x.reshape(self.out_shape) if self.is_map else x.reshape(-1)
+
+    def pre_one(self, W: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """s⁽ˡ⁾ (o⁽ˡ⁾ for a pooling layer) of one example from its o⁽ˡ⁻¹⁾ as stored."""
+        return self.shaped(self.pre(W, o.reshape(-1, 1)))
+
+    def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """One example's term δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ of G⁽ˡ⁾ (for a convolution: the correlation of o⁽ˡ⁻¹⁾ with δ)."""
+        return self.grad(W, delta.reshape(-1, 1), o.reshape(-1, 1))
+
+    def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁻¹⁾ of one example, shaped as layer l−1's output (``below``; None for the input)."""
+        back = self.back(W, delta.reshape(-1, 1), o.reshape(-1, 1))
+        shape = below.out_shape if below is not None else self.in_shape
+        return back.reshape(shape) if len(shape) == 3 else back.reshape(-1)
+
+    # -- files and JSON --------------------------------------------------------------------------------
+    def weights_json(self, W: np.ndarray) -> Any:
+        return W.tolist()
+
+    def weights_from_json(self, value: Any) -> np.ndarray:  # pragma: no cover - per kind
+        raise NotImplementedError
+
+    def expected_weights(self) -> str:
+        return "×".join(map(str, self.param_shape))
+
+    def describe(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True)
+class Dense(LayerKind):
+    """s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with the bias in column 0; after a map, o⁽ˡ⁻¹⁾ = [1, vec(map)]."""
+
+    after_map: bool = False  # o⁽ˡ⁻¹⁾ is a feature map: it has no bias entry of its own
+    type: ClassVar[str] = "dense"
+
+    @property
+    def param_shape(self) -> Shape:
+        return (self.out_shape[0], self.in_size + 1)
+
+    def with_one(self, O: np.ndarray) -> np.ndarray:
+        return _ones_on_top(O) if self.after_map else O
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return W @ self.with_one(O)
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return delta @ self.with_one(O).T
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return (W.T @ delta)[1:]
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.array(value, dtype=float)
+
+    def describe(self) -> str:
+        return f"dense {self.out_shape[0]}"
+
+    # one example: the lecture's vectors, with the v1 arithmetic exactly (same numbers to the bit)
+    def column(self, o: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁻¹⁾ as the vector W multiplies: [1, vec(map)] after a map, else o⁽ˡ⁻¹⁾ itself."""
+        return np.concatenate([[1.0], o.reshape(-1)]) if self.after_map else o
+
+    def pre_one(self, W: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return W @ self.column(o)
+
+    def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return np.outer(delta, self.column(o))
+
+    def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
+        back = (W.T @ delta)[1:]
+        return back.reshape(below.out_shape if below is not None else self.in_shape) if self.after_map else back
+
+
+def out_size(n: int, k: int, stride: int, padding: int) -> int:
+    return (n + 2 * padding - k) // stride + 1
+
+
+@dataclass(frozen=True)
+class Conv2d(LayerKind):
+    """s[k, i, j] = b[k] + Σ_{c,u,v} w[k, c, u, v] · o[c, i·stride + u − padding, j·stride + v − padding]
+    (zero padding; PyTorch's Conv2d, a cross-correlation), computed for all positions and examples as
+    one product with the im2col matrix."""
+
+    kernel: tuple[int, int] = (1, 1)
+    stride: int = 1
+    padding: int = 0
+    type: ClassVar[str] = "conv2d"
+
+    @property
+    def channels(self) -> int:
+        return self.out_shape[0]
+
+    @property
+    def param_shape(self) -> Shape:
+        C = self.in_shape[0]
+        return (self.channels, 1 + C * self.kernel[0] * self.kernel[1])
+
+    @property
+    def kernel_shape(self) -> Shape:
+        return (self.channels, self.in_shape[0]) + self.kernel
+
+    def cols(self, O: np.ndarray) -> np.ndarray:
+        """The im2col matrix (C·kh·kw) × (Ho·Wo·N): column (i, j, n) holds the window under output
+        position (i, j) of example n, in (c, u, v) order; no Python loop over positions."""
+        C, H, Wd = self.in_shape
+        N = O.shape[-1]
+        X = O.reshape(C, H, Wd, N)
+        p, st = self.padding, self.stride
+        if p:
+            X = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0)))
+        kh, kw = self.kernel
+        _, Ho, Wo = self.out_shape
+        win = sliding_window_view(X, (kh, kw), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
+        # win: (C, Ho, Wo, N, kh, kw) → (C, kh, kw, Ho, Wo, N)
+        return np.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3)).reshape(C * kh * kw, Ho * Wo * N)
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
+        N = O.shape[-1]
+        S = W[:, 1:] @ self.cols(O) + W[:, :1]
+        return S.reshape(self.out_size, N)  # (K, Ho, Wo, N) flattened: C, H, W order, examples last
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        D = delta.reshape(self.channels, -1)  # (K, Ho·Wo·N)
+        G = np.empty(self.param_shape)
+        G[:, 0] = D.sum(axis=1)
+        G[:, 1:] = D @ self.cols(O).T
+        return G
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁻¹⁾: the "full" correlation of δ with the flipped kernel, as col2im of Wᵀδ (a loop
+        over the kh·kw kernel offsets, each a strided slice over all positions and examples)."""
+        C, H, Wd = self.in_shape
+        N = delta.shape[-1]
+        kh, kw = self.kernel
+        _, Ho, Wo = self.out_shape
+        p, st = self.padding, self.stride
+        D = delta.reshape(self.channels, Ho * Wo * N)
+        dcols = (W[:, 1:].T @ D).reshape(C, kh, kw, Ho, Wo, N)
+        dX = np.zeros((C, H + 2 * p, Wd + 2 * p, N))
+        for u in range(kh):
+            for v in range(kw):
+                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += dcols[:, u, v]
+        if p:
+            dX = dX[:, p:p + H, p:p + Wd]
+        return dX.reshape(C * H * Wd, N)
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {"kernel": W[:, 1:].reshape(self.kernel_shape).tolist(), "bias": W[:, 0].tolist()}
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        kernel = np.asarray(value["kernel"], dtype=float).reshape(self.channels, -1)
+        bias = np.asarray(value["bias"], dtype=float).reshape(self.channels, 1)
+        return np.concatenate([bias, kernel], axis=1)
+
+    def expected_weights(self) -> str:
+        return f"kernel {'×'.join(map(str, self.kernel_shape))}, bias {self.channels}"
+
+    def describe(self) -> str:
+        kh, kw = self.kernel
+        extra = (f", stride {self.stride}" if self.stride != 1 else "") + (f", padding {self.padding}" if self.padding else "")
+        return f"conv2d {self.channels}×{kh}×{kw}{extra}"
+
+    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
+        """The rows and columns of o⁽ˡ⁻¹⁾ (unpadded coordinates, may reach outside) under output (i, j)."""
+        a, b = i * self.stride - self.padding, j * self.stride - self.padding
+        return slice(a, a + self.kernel[0]), slice(b, b + self.kernel[1])
+
+
+@dataclass(frozen=True)
+class Pool2d(LayerKind):
+    """o[c, i, j] = max (or mean) of o⁽ˡ⁻¹⁾[c, i·stride + u, j·stride + v] over the size × size window;
+    no weights, no s. Max pooling sends the gradient to the window's first maximum in row-major order."""
+
+    size: int = 2
+    stride: int = 2
+    mode: str = "max"  # max | avg
+
+    has_weights: ClassVar[bool] = False
+    has_s: ClassVar[bool] = False
+
+    @property
+    def type(self) -> str:  # type: ignore[override]  # max or avg, an instance's
+        return f"{self.mode}pool2d"
+
+    def windows(self, O: np.ndarray) -> np.ndarray:
+        """(C, Ho, Wo, N, size·size): each output position's window, row-major."""
+        C, H, Wd = self.in_shape
+        N = O.shape[-1]
+        _, Ho, Wo = self.out_shape
+        st, k = self.stride, self.size
+        X = O.reshape(C, H, Wd, N)
+        win = sliding_window_view(X, (k, k), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
+        return win.reshape(C, Ho, Wo, N, k * k)
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
+        win = self.windows(O)
+        out = win.max(axis=-1) if self.mode == "max" else win.mean(axis=-1)
+        return out.reshape(self.out_size, O.shape[-1])
+
+    def argmax(self, O: np.ndarray) -> np.ndarray:
+        """(C, Ho, Wo, N): the index u·size + v of each window's first maximum (row-major)."""
+        return self.windows(O).argmax(axis=-1)
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return np.zeros(self.param_shape)
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+        C, H, Wd = self.in_shape
+        N = delta.shape[-1]
+        _, Ho, Wo = self.out_shape
+        st, k = self.stride, self.size
+        D = delta.reshape(C, Ho, Wo, N)
+        arg = self.argmax(O) if self.mode == "max" else None
+        dX = np.zeros((C, H, Wd, N))
+        for u in range(k):
+            for v in range(k):
+                part = D * (arg == u * k + v) if arg is not None else D / (k * k)
+                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += part
+        return dX.reshape(C * H * Wd, N)
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return None
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.zeros(self.param_shape)
+
+    def expected_weights(self) -> str:
+        return "null (a pooling layer has no weights)"
+
+    def describe(self) -> str:
+        return f"{self.type} {self.size}×{self.size}" + (f", stride {self.stride}" if self.stride != self.size else "")
+
+    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
+        a, b = i * self.stride, j * self.stride
+        return slice(a, a + self.size), slice(b, b + self.size)
+
+
+TYPES = ("dense", "conv2d", "maxpool2d", "avgpool2d")
+
+
+# -- one map at a time: the formula trees' map operators (core/formula.py's MAP_OPS) -------------------
+def _conv_kind(x_shape: Shape, kernel_shape: Shape, stride: int, padding: int) -> Conv2d:
+    C, H, W = x_shape
+    K, _, kh, kw = kernel_shape
+    out = (K, out_size(H, kh, stride, padding), out_size(W, kw, stride, padding))
+    return Conv2d(x_shape, out, kernel=(kh, kw), stride=stride, padding=padding)
+
+
+def correlate(kernel: np.ndarray, x: np.ndarray, bias: np.ndarray, stride: float, padding: float) -> np.ndarray:
+    """W ⋆ o + b for one map o (C, H, W) and kernels (K, C, kh, kw): the conv layer's s."""
+    kernel, x = np.asarray(kernel, dtype=float), np.asarray(x, dtype=float)
+    k = _conv_kind(x.shape, kernel.shape, int(stride), int(padding))
+    W = np.concatenate([np.asarray(bias, dtype=float).reshape(-1, 1), kernel.reshape(kernel.shape[0], -1)], axis=1)
+    return k.pre_one(W, x)
+
+
+def correlate_full(delta: np.ndarray, kernel: np.ndarray, stride: float, padding: float) -> np.ndarray:
+    """∂ℓ/∂o⁽ˡ⁻¹⁾ = δ ⋆full rot180(W): the "full" correlation of δ (K, Ho, Wo) with the flipped kernels
+    (for stride > 1, of δ with stride − 1 zeros between its entries), cropped by the padding."""
+    delta, kernel = np.asarray(delta, dtype=float), np.asarray(kernel, dtype=float)
+    K, C, kh, kw = kernel.shape
+    st, p = int(stride), int(padding)
+    H = (delta.shape[1] - 1) * st + kh - 2 * p
+    Wd = (delta.shape[2] - 1) * st + kw - 2 * p
+    k = _conv_kind((C, H, Wd), kernel.shape, st, p)
+    W = np.concatenate([np.zeros((K, 1)), kernel.reshape(K, -1)], axis=1)
+    return k.back_one(W, delta, np.zeros((C, H, Wd)), None)
+
+
+def correlate_grad(x: np.ndarray, delta: np.ndarray, stride: float, padding: float) -> np.ndarray:
+    """The kernel's gradient o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾ (K, C, kh, kw): the correlation of the input with δ."""
+    x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
+    C, H, Wd = x.shape
+    K, Ho, Wo = delta.shape
+    st, p = int(stride), int(padding)
+    kh, kw = H + 2 * p - (Ho - 1) * st, Wd + 2 * p - (Wo - 1) * st
+    k = _conv_kind(x.shape, (K, C, kh, kw), st, p)
+    return k.grad_one(np.zeros(k.param_shape), delta, x)[:, 1:].reshape(K, C, kh, kw)
+
+
+def _pool_kind(x_shape: Shape, size: int, stride: int, mode: str) -> Pool2d:
+    C, H, W = x_shape
+    return Pool2d(x_shape, (C, out_size(H, size, stride, 0), out_size(W, size, stride, 0)), size=size, stride=stride,
+                  mode=mode)
+
+
+def pool(x: np.ndarray, size: float, stride: float, mode: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return _pool_kind(x.shape, int(size), int(stride), mode).pre_one(np.zeros((0, 1)), x)
+
+
+def route(g: np.ndarray, x: np.ndarray, size: float, stride: float, mode: str) -> np.ndarray:
+    """∂ℓ/∂o⁽ˡ⁻¹⁾ from ∂ℓ/∂o⁽ˡ⁾ = g through a pooling layer: to each window's first maximum (max), or
+    spread evenly over the window (avg)."""
+    x = np.asarray(x, dtype=float)
+    k = _pool_kind(x.shape, int(size), int(stride), mode)
+    return k.back_one(np.zeros((0, 1)), np.asarray(g, dtype=float), x, None)

@@ -1,0 +1,228 @@
+"""Convolution and pooling (format v2): finite differences on random networks of every kind with
+stride and padding, a step worked by hand, the schedule's blocks, every command on the v2
+examples, and one error line for every kind of bad v2 input."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.check import gradient_check, verdict
+from bptui.core.layers import Conv2d, Pool2d
+from bptui.core.spec import load, parse
+from bptui.core.stepper import Stepper
+from bptui.core.train import evaluate, train
+
+from .conftest import NETWORKS, V2_EXAMPLES
+from .helpers import random_conv_doc, random_conv_spec
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- finite differences ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(30))
+def test_backprop_matches_finite_differences(seed):
+    spec = random_conv_spec(seed, n=3)
+    checks = gradient_check(spec)
+    assert verdict(checks).ok, [c for c in checks if not c.ok][:3]
+    assert len(checks) == sum(w.size for w in spec.weights)
+
+
+def test_finite_differences_catch_a_wrong_convolution_gradient(monkeypatch):
+    spec = random_conv_spec(3, n=3)
+    original = Conv2d.back
+    monkeypatch.setattr(Conv2d, "back", lambda self, *a: 1.01 * original(self, *a))
+    assert not verdict(gradient_check(spec)).ok
+
+
+def test_the_one_example_path_is_the_batch_path():
+    """The stepper's G summed over an update group is the batch gradient (training's)."""
+    from bptui.core.network import Network
+
+    for seed in range(12):
+        spec = random_conv_spec(seed, n=3)
+        st = Stepper(spec)
+        for _ in range(len(st.schedule) - len(st.schedule.updated)):
+            st.forward()
+        loss, G = Network(spec).gradient(list(spec.weights), spec.inputs, spec.targets)
+        assert st.state.loss_D == pytest.approx(loss, rel=1e-12)
+        for l in range(1, spec.L + 1):
+            np.testing.assert_allclose(st.state.G[l], G[l - 1], rtol=1e-10, atol=1e-13)
+
+
+# -- one step by hand ------------------------------------------------------------------------------------
+HAND = {
+    "layers": [{"shape": [1, 3, 3]},
+               {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 1, "padding": 0, "activation": "identity"},
+               {"type": "maxpool2d", "size": 2},
+               {"units": 1, "activation": "identity"}],
+    "weights": [{"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5]}, None, [[0.0, 2.0]]],
+    "loss": "half_squared",
+    "data": {"inputs": [[[1, 2, 3], [4, 5, 6], [7, 8, 10]]], "targets": [[0]]},
+}
+
+
+def test_a_step_worked_by_hand():
+    spec = parse(HAND, "hand.json")
+    st = Stepper(spec)
+    keys = [st.schedule.key(i) for i in range(len(st.schedule))]
+    assert [(k.phase, k.quantity, k.layer) for k in keys] == [
+        ("forward", "s", 1), ("forward", "o", 1), ("forward", "o", 2), ("forward", "s", 3), ("forward", "o", 3),
+        ("loss", "loss", None), ("backward", "delta", 3), ("backward", "G", 3), ("backward", "delta", 2),
+        ("backward", "delta", 1), ("backward", "G", 1), ("update", "W", 1), ("update", "W", 3)]
+    s1 = st.forward().value
+    # s[i, j] = 0.5 + x[i, j] − x[i+1, j+1]: 0.5 + 1 − 5, 0.5 + 2 − 6, 0.5 + 4 − 8, 0.5 + 5 − 10
+    np.testing.assert_array_equal(s1, [[[-3.5, -3.5], [-3.5, -4.5]]])
+    st.forward()
+    np.testing.assert_array_equal(st.forward().value, [[[-3.5]]])  # the max, the first of three ties
+    assert st.forward().value.tolist() == [-7.0]  # s = 0 + 2·(−3.5)
+    st.forward()
+    assert st.forward().value == 24.5  # ½·49
+    assert st.forward().value.tolist() == [-7.0]  # δ⁽³⁾ = o − y
+    np.testing.assert_array_equal(st.forward().value, [[-7.0, 24.5]])  # G⁽³⁾ = δ [1, vec(o⁽²⁾)]ᵀ
+    np.testing.assert_array_equal(st.forward().value, [[[-14.0]]])  # ∂ℓ/∂o⁽²⁾ = 2·(−7)
+    # max pooling routes it to the first maximum in row-major order: (0, 0), not (0, 1) or (1, 0)
+    np.testing.assert_array_equal(st.forward().value, [[[-14.0, 0.0], [0.0, 0.0]]])
+    # G⁽¹⁾: the bias gets Σδ = −14, the kernel the correlation of x with δ: −14·x[u, v]
+    np.testing.assert_array_equal(st.forward().value, [[-14.0, -14.0, -28.0, -56.0, -70.0]])
+    eq = "\n".join(json.loads(line)["equation"] for line in _trace_json(spec))
+    assert "route_max(∂ℓ⁽¹⁾/∂o⁽²⁾)" in eq and "W⁽¹⁾ ⋆ o⁽⁰⁾ + b⁽¹⁾" in eq and "o⁽⁰⁾ ⋆ δ⁽¹⁾" in eq
+    assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾ + Σ_c,u,v w_1,c,u,v⁽¹⁾ o_c,r,q⁽⁰⁾ = 0.5 + 1·1 + 0·2 + 0·4 + (−1)·5 = −3.5" in eq
+
+
+def _trace_json(spec):
+    from bptui.trace import trace_json
+
+    return list(trace_json(spec, 1))
+
+
+def test_the_full_correlation_with_the_flipped_kernel_is_written_for_a_conv_above():
+    doc = random_conv_doc(1)
+    spec = parse(doc, "r.json")
+    assert any(isinstance(a, Conv2d) and l > 0 for l, a in enumerate(spec.kinds))
+    text = "\n".join(json.loads(line)["equation"] for line in _trace_json(spec))
+    assert "⋆full rot180(W⁽" in text
+
+
+# -- the commands on the bundled v2 examples -------------------------------------------------------------
+@pytest.mark.parametrize("name", V2_EXAMPLES)
+def test_trace_json_has_maps_and_kernels(capsys, name):
+    code, out, err = run(capsys, "trace", NETWORKS / f"{name}.json", "--format", "json")
+    assert code == 0 and err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
+    spec = load(NETWORKS / f"{name}.json")
+    assert len(rows) == len(Stepper(spec).schedule)
+    for r in rows:
+        if r["layer"] is None:
+            continue
+        k = spec.kinds[r["layer"] - 1]
+        if r["quantity"] in ("G", "W") and isinstance(k, Conv2d):
+            assert set(r["value"]) == {"kernel", "bias"}
+            assert np.shape(r["value"]["kernel"]) == k.kernel_shape and len(r["value"]["bias"]) == k.channels
+        elif r["quantity"] in ("s", "o", "delta") and k.is_map:
+            assert np.shape(r["value"]) == k.out_shape
+    assert not any(r["quantity"] == "G" and isinstance(spec.kinds[r["layer"] - 1], Pool2d) for r in rows if r["layer"])
+
+
+@pytest.mark.parametrize("name", V2_EXAMPLES)
+def test_train_check_quiz_export(capsys, tmp_path, name):
+    path = NETWORKS / f"{name}.json"
+    out_file = tmp_path / "trained.json"
+    code, out, _ = run(capsys, "train", path, "--epochs", "3", "--format", "json", "--save", out_file)
+    assert code == 0
+    result = json.loads(out)
+    trained = load(out_file)
+    for w, saved, kind in zip(result["weights"], trained.weights, trained.layer_kinds):
+        assert w == kind.weights_json(saved)
+        assert (w is None) == isinstance(kind, Pool2d)
+    code, out, _ = run(capsys, "check", path, "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "ok"
+    code, out, _ = run(capsys, "trace", path)
+    assert code == 0 and "End of epoch 1" in out
+    for fmt in ("markdown", "latex", "csv"):
+        code, out, _ = run(capsys, "export", path, "--format", fmt)
+        assert code == 0 and out
+
+
+def test_quiz_asks_what_the_scalar_form_shows(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("0\n" * 12 + "q\n"))
+    code, out, _ = run(capsys, "quiz", NETWORKS / "edges.json", "--steps", "11")
+    assert code == 0 and "score:" in out
+    assert "s₁,₁,₁⁽¹⁾ = ?" in out or "= ?" in out
+
+
+def test_the_edge_detector_learns_in_seconds():
+    import time
+
+    spec = load(NETWORKS / "edges.json")
+    t0 = time.perf_counter()
+    result = train(spec, spec.epochs)
+    assert time.perf_counter() - t0 < 10
+    ev = evaluate(spec, result.weights)
+    assert ev.train_accuracy == 1.0 and ev.test_accuracy is not None and ev.test_accuracy >= 0.8
+
+
+# -- bad input: one error line naming the place ----------------------------------------------------------
+def _bad(**changes):
+    doc = copy.deepcopy(HAND)
+    for path, value in changes.items():
+        target = doc
+        keys = [int(k) if k.isdigit() else k for k in path.split("__")]
+        for k in keys[:-1]:
+            target = target[k]
+        target[keys[-1]] = value
+    return doc
+
+
+BAD = {
+    "kernel_too_large": (_bad(layers__1__kernel=4, weights=None),
+                         "layers[1].kernel: kernel height 4 is larger than its input 3"),
+    "does_not_divide": (_bad(layers__1__stride=2, weights=None),
+                        "layers[1].kernel: the kernel height does not fit evenly: (3 − 2) = 1 is not a multiple of the stride 2"),
+    "pool_does_not_divide": (_bad(layers__2__size=1, layers__2__stride=2, weights=None),
+                             "layers[2].size: the pooling window does not fit evenly"),
+    "wrong_kernel_shape": (_bad(weights__0={"kernel": [[[[1, 0, 0], [0, -1, 0]]]], "bias": [0.5]}),
+                           "weights[0].kernel: shape 1×1×2×3, expected 1×1×2×2 = K × C × kh × kw"),
+    "wrong_bias": (_bad(weights__0={"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5, 1]}),
+                   "weights[0].bias: 2 values, expected 1 = K"),
+    "pool_weights": (_bad(weights__1=[[1.0]]), "weights[1]: expected null: layers[2] (maxpool2d) has no weights"),
+    "dense_after_map": (_bad(weights__2=[[0.0, 2.0, 1.0]]), "weights[2]: shape 1×3, expected 1×2 = d⁽³⁾ × (d⁽²⁾+1) (the map below flattened"),
+    "conv_as_matrix": (_bad(weights__0=[[0.5, 1, 0, 0, -1]]), "weights[0]: expected {\"kernel\", \"bias\"} with kernel 1×1×2×2, bias 1"),
+    "input_shape": (_bad(data__inputs=[[[1, 2], [4, 5]]]), "data.inputs[0]: shape 2×2, expected [1][3][3] or [3][3]"),
+    "conv_after_vector": (_bad(layers__0={"units": 9}, weights=None), "layers[1]: a conv2d layer needs a feature map as input"),
+    "conv_output": (_bad(layers=[{"shape": [1, 3, 3]}, {"type": "conv2d", "channels": 1, "kernel": 2}], weights=None),
+                    "layers[1]: the output layer must be dense"),
+    "unknown_key": (_bad(layers__2__kernel=2, weights=None), "layers[2]: 'kernel' is not a key of a maxpool2d layer"),
+    "shape_length": (_bad(layers__0={"shape": [3, 3]}, weights=None), "layers[0].shape: 2 entries, at least 3 needed"),
+    "unknown_type": (_bad(layers__1__type="conv3d", weights=None), "layers[1].type: \"conv3d\" is not one of"),
+    "point_generator": (_bad(data={"generator": "xor"}, weights=None), "data.generator: xor makes points, not images"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+@pytest.mark.parametrize("command", ["trace", "check"])
+def test_bad_v2_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, command):
+    doc, expected = BAD[case]
+    if doc.get("weights") is None:
+        doc.pop("weights", None)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, command, path)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
+    assert expected in err, err
+
+
+def test_v1_files_are_unchanged_by_the_v2_reader():
+    spec = load(NETWORKS / "xor.json")
+    assert not spec.is_v2 and spec.kinds == () and all(k.type == "dense" for k in spec.layer_kinds)
