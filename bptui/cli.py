@@ -402,11 +402,16 @@ def cmd_train(args) -> int:
             progress.update(task, completed=report.epoch, loss=report.loss)
 
     try:
-        result = train(spec, epochs, on_epoch)
+        result = train(spec, epochs, on_epoch, stop_if_diverged=True)
     finally:
         if progress is not None:
             progress.stop()
     weights, history = result.weights, result.history
+    epochs = result.epochs_done  # fewer when training diverged and stopped
+    diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {history[-1]:.6g} "
+                f"(η = {spec.learning_rate:g} may be too large); stopped there") if result.diverged else None
+    if diverged:
+        print(f"warning: {diverged}", file=sys.stderr)
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -417,7 +422,7 @@ def cmd_train(args) -> int:
         print(dumps({"epochs": epochs, "loss": ev.train_loss,
                      "weights": [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)],
                      "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
-                     "test_accuracy": ev.test_accuracy, "history": history}))
+                     "test_accuracy": ev.test_accuracy, "history": history, "diverged": result.diverged}))
         return 0
     from .core.notation import num
     from .trace import describe

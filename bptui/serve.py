@@ -343,8 +343,9 @@ class ClassServer(Server):
             except (NotImplementedError, AttributeError, ValueError):  # pragma: no cover - Windows
                 pass
         try:
+            # no access log: each request's URL carries the session token, and a class sees the screen
             web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
-                        print=self.announce)
+                        print=self.announce, access_log=None)
         finally:
             self.kill_all()
 

@@ -54,7 +54,7 @@ def test_train_and_save_on_every_example(capsys, tmp_path, name):
                        "--save", out_file)
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"epochs", "loss", "weights", "test_loss", "accuracy", "test_accuracy", "history"}
+    assert set(result) == {"epochs", "loss", "weights", "test_loss", "accuracy", "test_accuracy", "history", "diverged"}
     assert result["epochs"] == 20 and len(result["history"]) == 20
     trained = load(out_file)
     for w, saved in zip(result["weights"], trained.weights):
@@ -295,3 +295,13 @@ def test_serve_on_a_busy_port_is_one_error_line(capsys):
         code, out, err = run(capsys, "serve", "xor", "--port", port)
     assert code == 2 and err.startswith(f"error: bptui serve: cannot listen on 127.0.0.1:{port}: ")
     assert err.count("\n") == 1 and out == ""
+
+
+def test_train_stops_and_says_so_when_it_diverges(capsys):
+    import json as _json
+
+    assert main(["train", "regression", "--learning-rate", "1000", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    out = _json.loads(captured.out)  # strict JSON: null, never NaN
+    assert out["diverged"] is not None and out["epochs"] == out["diverged"] < 300
+    assert "warning: training diverged at epoch" in captured.err and "η = 1000 may be too large" in captured.err

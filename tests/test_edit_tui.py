@@ -173,7 +173,7 @@ async def test_an_edit_in_a_mini_batch_restarts_it_and_g_checks_its_examples():
         app._move(lambda: stepper.goto(2 * group_steps - 1))
         await edit_first_weight(pilot, app, "0.2")
         assert stepper.position == group_steps
-        assert "its update of W⁽¹⁾ is undone" in text(app, "#message")
+        assert "update of W⁽¹⁾ is undone, so W⁽¹⁾ is as it was before it" in text(app, "#message")
 
 
 async def test_after_training_the_status_explanation_and_check_follow_the_trained_weights():

@@ -175,3 +175,17 @@ def test_quiz_values_match_the_stepper():
         step = reference.forward()
         value = np.asarray(step.value)
         assert q.value in value.ravel() or q.value == float(step.value)
+
+
+def test_skipped_questions_count_as_asked():
+    from bptui.core.quiz import Score
+
+    spec = load_any(NETWORKS / "xor.json")
+    quiz = Quiz(spec)
+    first = quiz.next()
+    quiz.score.skip(first)
+    second = quiz.next()
+    quiz.answer(second, repr(second.value))
+    assert quiz.score.asked == 2 and quiz.score.right == 1 and quiz.score.skipped == 1
+    assert quiz.score.summary() == "score: 1 of 2 right (50%); 1 skipped"
+    assert isinstance(quiz.score, Score)

@@ -141,6 +141,14 @@ class Score:
     second: int = 0  # of the right answers, those at the second try
     verdicts: list = field(default_factory=list)
     by_quantity: dict[str, Tally] = field(default_factory=dict)
+    skipped: int = 0  # questions shown and skipped (they count as asked, not right)
+
+    def skip(self, question: "Question") -> None:
+        """Count a question the student skipped: asked, not answered."""
+        self.asked += 1
+        self.skipped += 1
+        name = QUANTITY_NAMES.get(question.key.quantity, question.key.quantity)
+        self.by_quantity.setdefault(name, Tally()).asked += 1
 
     def add(self, verdict: Verdict) -> None:
         """Count a question's final verdict."""
@@ -161,6 +169,8 @@ class Score:
         text = f"score: {self.right} of {self.asked} right ({round(100 * self.right / self.asked)}%)"
         if self.second:
             text += f": {self.right - self.second} at the first try, {self.second} at the second"
+        if self.skipped:
+            text += f"; {self.skipped} skipped"
         return text
 
     def breakdown(self) -> list[str]:

@@ -211,9 +211,12 @@ class Edit:
         undone = ""
         if self.undone:
             layers = ", ".join(f"W{sup(l)}" for l in self.undone)
-            undone = (f"; its update{'s' if len(self.undone) > 1 else ''} of {layers} "
-                      f"{'are' if len(self.undone) > 1 else 'is'} undone ({name} was {num(self.shown, digits)} after "
-                      f"{'them' if len(self.undone) > 1 else 'it'}, {num(self.old, digits)} before)")
+            many = len(self.undone) > 1
+            undone = (f"; this group's update{'s' if many else ''} of {layers} {'are' if many else 'is'} undone, "
+                      f"so {layers} {'are' if many else 'is'} as {'they were' if many else 'it was'} before "
+                      f"{'them' if many else 'it'}")
+            if self.layer in self.undone:
+                undone += f" ({name} was {num(self.shown, digits)} after it, {num(self.old, digits)} before)"
         return (f"{name} = {new}: {what} follow from the new weight{undone}. "
                 f"Earlier steps can no longer be revisited.")
 

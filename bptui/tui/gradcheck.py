@@ -22,19 +22,19 @@ from rich.text import Text
 import numpy as np
 
 from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
-from ..core.notation import sup
 from ..core.spec import NetworkSpec
 from .guard import GuardedPump
 
 MAX_WEIGHTS = 5000
 
 
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def weight_name(c: WeightCheck) -> str:
-    """w⁽ˡ⁾_b,a in the lecture's notation (a = 0: the bias)."""
-    return f"w{sup(c.layer)}{str(c.row).translate(_SUB)},{str(c.col).translate(_SUB)}"
+    """w_b,a⁽ˡ⁾ as every other view writes it (a = 0: the bias)."""
+    from ..core.explain import Cell
+
+    return Cell("W", c.layer, c.row, c.col).symbol()
 
 
 def _sci(x: float) -> str:

@@ -104,6 +104,8 @@ class QuizMode:
         if self.question is not None:
             from ..core.explain import explain
 
+            if self.score is not None:
+                self.score.skip(self.question)
             self.say(f"Skipped: {self.question.symbol} = {num(self.question.value, 8)}.")
             self._reveal(explain(self.stepper, self.question.cell, self.digits).text())
 
