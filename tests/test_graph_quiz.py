@@ -76,11 +76,12 @@ async def test_quiz_hides_asks_checks_scores_skips_and_ends_with_the_summary():
         assert (app.score.right, app.score.asked) == (1, 2) and "Not quite" in str(app.query_one("#message").render())
         await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
         assert app.question is not None and app.score.asked == 2
-        await pilot.press("escape")  # skip: shown, nothing scored
-        assert app.question is None and app.score.asked == 2 and "Skipped" in str(app.query_one("#message").render())
+        await pilot.press("escape")  # skip: shown, counted as asked and skipped
+        assert app.question is None and app.score.asked == 3 and app.score.skipped == 1
+        assert "Skipped" in str(app.query_one("#message").render())
         await pilot.press("z")
         message = str(app.query_one("#message").render())
-        assert app.score is None and "1 of 2 right" in message and "value 1/2" in message
+        assert app.score is None and "1 of 3 right" in message and "1 skipped" in message and "value 1/3" in message
         assert app.stepper.position == 6 and not app.query_one("#answer").display
 
 
