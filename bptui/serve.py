@@ -235,7 +235,7 @@ class ClassServer(Server):
                 f"<h1>{title}</h1><p>{text}</p></body></html>")
         return web.Response(status=status, text=body, content_type="text/html", headers=SECURITY_HEADERS)
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         if not self.host_ok(request):
             return self.page(403, "Wrong host", "This server answers only to this machine's own names.")
         if not self.token_ok(request.query.get("token")):
@@ -284,7 +284,7 @@ class ClassServer(Server):
                 await websocket.close()
         return websocket
 
-    async def _process_messages(self, websocket: web.WebSocketResponse,  # type: ignore[override]
+    async def _process_messages(self, websocket: web.WebSocketResponse,
                                 app_service: AppService) -> None:
         """textual-serve's loop, checking what the browser sends: a malformed message is ignored."""
         async for message in websocket:
