@@ -231,11 +231,12 @@ async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_networ
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200):  # the loading screen, then the network screen in its place (NumPy loads)
             await pilot.pause(0.05)
-            if app.main is not None and app.screen is app.main and app.query(LayerSheet):
+            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
                 break
-        assert app.stepper is not None and app.query(LayerSheet)
+        # the network screen is pushed over the app's default screen, which app.query looks in
+        assert app.stepper is not None and app.main is not None and app.main.query(LayerSheet)
         await pilot.press("n", "n")
-        assert app.stepper.position == 2 and "0.0997" in screen_text(app)
+        assert app.stepper.position == 2 and "0.0997" in screen_text(app.main)
 
 
 @pytest.mark.parametrize("edit,expected", [
@@ -282,17 +283,17 @@ async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_
 
     def record() -> None:
         if isinstance(app.screen, LoadingScreen):
-            loading_text.append([app.screen.query_one(f"#layer-{l}", LayerSheet).render_line(2).text
-                                 for l in (1, 2)])
+            loading_text.append([app.screen.query_one(f"#layer-{l}", LayerSheet).render_line(y).text
+                                 for l, y in ((1, 3), (2, 2))])  # unit b=1 of each layer
 
     app.panels_shown = record  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(200):
             await pilot.pause(0.05)
-            if app.main is not None and app.screen is app.main and app.query(LayerSheet):
+            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
                 break
         assert loading_text, "the loading screen showed no panels"
-        after = [app.query_one(f"#layer-{l}", LayerSheet).render_line(2).text for l in (1, 2)]
+        after = [app.main.query_one(f"#layer-{l}", LayerSheet).render_line(y).text for l, y in ((1, 3), (2, 2))]
         assert loading_text[0] == after and "0.1000" in after[0] and "−0.4000" in after[0]
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from .sheet import arrange_panels, panels
+from .sheet import LayerPanels, panels
 from .stepping import MessageLine, TextLine
 from .view import document_views
 
@@ -26,6 +25,7 @@ from .view import document_views
 class LoadingScreen(Screen[None]):
     """What the network screen will show, as far as the file alone tells it."""
 
+    AUTO_FOCUS = ""  # no cursor in a panel before the network is loaded
     BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
 
     def __init__(self, doc: Any, source: str) -> None:
@@ -45,14 +45,11 @@ class LoadingScreen(Screen[None]):
             yield TextLine(id="equation")
         yield MessageLine(id="message")
         with Horizontal(id="main"):
-            with VerticalScroll(id="layers", can_focus=False):
+            with LayerPanels(id="layers"):
                 if self.views is not None:
                     yield from panels(self.views, 4)
         yield Footer(show_command_palette=False, compact=True)
         self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
-
-    def on_resize(self, event: events.Resize) -> None:
-        arrange_panels(self.query_one("#layers"), event.size.width)
 
     def on_mount(self) -> None:
         self.app.title = f"bptui · {self.name_text}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 from ..core.notation import num, sup, vec
 from . import messages
 from .prompt import Prompt
-from .sheet import LayerSheet, arrange_panels, panels
+from .sheet import LayerPanels, LayerSheet, panels
 from .stepping import MessageLine, SteppingScreen, TextLine
 
 if TYPE_CHECKING:
@@ -87,14 +87,11 @@ class NetworkScreen(SteppingScreen):
             yield TextLine(id="equation")
         yield MessageLine(id="message")
         with Horizontal(id="main"):
-            with VerticalScroll(id="layers", can_focus=False):
+            with LayerPanels(id="layers"):
                 yield from panels(layer_views(self.stepper), self.digits, bind=SteppingScreen.digits)
             yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
         yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
-
-    def on_resize(self, event: events.Resize) -> None:
-        arrange_panels(self.query_one("#layers"), event.size.width)
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:

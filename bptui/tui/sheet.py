@@ -9,7 +9,9 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -452,3 +454,11 @@ def arrange_panels(layers: Any, width: int) -> None:
         if sheet.stretch != wide:
             sheet.stretch = wide
             sheet._relayout()
+
+
+class LayerPanels(VerticalScroll, can_focus=False):
+    """The ``#layers`` column: the panels one under the other, or side by side when the room it
+    is given (the screen's width, less the side panel's when that is open) holds them."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        arrange_panels(self, event.size.width)
