@@ -77,6 +77,7 @@ class Measured(tui.BptuiApp):
         self.call_after_refresh(lambda: marks.setdefault("first", time.perf_counter()))
     def panels_shown(self):  # the layer panels are on screen (the loading screen's, or the network's)
         marks["shown"] = time.perf_counter()
+        marks.setdefault("first", marks["shown"])  # the loading screen's first frame has the panels
         self.exit()
 tui.BptuiApp = Measured
 from textual.app import App

@@ -26,7 +26,7 @@ from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
 from . import messages
 from .guard import GuardedApp
-from textual.reactive import reactive
+from textual.reactive import var
 
 from .stepping import MessageLine, SteppingScreen, TextLine
 
@@ -76,7 +76,7 @@ class GraphScreen(SteppingScreen):
         Binding("right_square_bracket", "scroll_graph(8)", "", show=False),
     ]
 
-    node: reactive[str | None] = reactive(None, init=False, bindings=True)
+    node: var[str | None] = var(None, init=False, bindings=True)
     """The node under the cursor, None: no cursor (arrows step)."""
 
     stepper: GraphStepper

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
@@ -67,7 +67,7 @@ class NetworkScreen(SteppingScreen):
     AUTO_FOCUS = ""  # arrows step until Tab (or a click) puts the cursor in a panel
     BINDINGS = NETWORK_BINDINGS
 
-    cell: reactive[tuple | None] = reactive(None, init=False)
+    cell: var[tuple | None] = var(None, init=False)
     """The panel cell under the cursor, (quantity, layer, index, column); None: no panel has focus."""
 
     stepper: Stepper

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from rich.cells import cell_len
 from textual import on
-from textual.reactive import reactive, var
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -47,7 +47,7 @@ class TextLine(Static):
 class MessageLine(Static):
     """The line under the equation; empty hides it."""
 
-    text: reactive[str] = reactive("", init=False)
+    text: var[str] = var("", init=False)
     """What the line says; unchanged text costs nothing (every step clears it)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -65,17 +65,18 @@ class SteppingScreen(GuardedPump, Screen[None]):
 
     QUIZ_INTRO = "Quiz mode: n asks for the next step's value. z again ends the quiz."
 
-    position: reactive[int] = reactive(0, init=False, bindings=True)
-    """The stepper's position (steps done); the stepper holds the arrays it names."""
+    position: var[int] = var(0, init=False)
+    """The stepper's position (steps done); the stepper holds the arrays it names. No key depends
+    on it, so it does not refresh the bindings (the footer recomposes on every refresh: 40 ms)."""
     revision: var[int] = var(0, init=False)
     """Counted up when the board changes without moving: an edit, a reset, trained weights."""
-    digits: reactive[int] = reactive(4, init=False)
+    digits: var[int] = var(4, init=False)
     """Decimals of the numbers on screen (+ and −)."""
-    asked: reactive[Cell | None] = reactive(None, init=False, bindings=True)
+    asked: var[Cell | None] = var(None, init=False, bindings=True)
     """The cell the quiz's open question hides (a core Cell, a key), None without a question."""
-    quizzing: reactive[bool] = reactive(False, init=False, bindings=True)
+    quizzing: var[bool] = var(False, init=False, bindings=True)
     """Quiz mode is on (z)."""
-    board: reactive[tuple] = reactive((), init=False)
+    board: var[tuple] = var((), init=False)
     """What the board shows, as a key: its watcher is the one place that redraws."""
 
     def __init__(self, stepper: Any, **kwargs: Any) -> None:
