@@ -410,8 +410,6 @@ def cmd_train(args) -> int:
     epochs = result.epochs_done  # fewer when training diverged and stopped
     diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {history[-1]:.6g} "
                 f"(η = {spec.learning_rate:g} may be too large); stopped there") if result.diverged else None
-    if diverged:
-        print(f"warning: {diverged}", file=sys.stderr)
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -428,6 +426,8 @@ def cmd_train(args) -> int:
     from .trace import describe
 
     print(describe(spec))
+    if diverged:
+        print(f"Warning: {diverged}.")
     if args.plot:
         from .plot import loss_plot
 

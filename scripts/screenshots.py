@@ -25,6 +25,7 @@ SHOTS = [
     ("06-help", "xor", ["question_mark"], (120, 40)),
     ("07-vanishing-gradients", "deep_sigmoid", ["b"], (120, 40)),
     ("08-small-terminal", "xor", ["f"], (80, 24)),
+    ("09-big-screen", "xor", ["n", "b"], (200, 50)),
 ]
 
 

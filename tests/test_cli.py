@@ -303,5 +303,7 @@ def test_train_stops_and_says_so_when_it_diverges(capsys):
     assert main(["train", "regression", "--learning-rate", "1000", "--format", "json"]) == 0
     captured = capsys.readouterr()
     out = _json.loads(captured.out)  # strict JSON: null, never NaN
-    assert out["diverged"] is not None and out["epochs"] == out["diverged"] < 300
-    assert "warning: training diverged at epoch" in captured.err and "η = 1000 may be too large" in captured.err
+    assert out["diverged"] is not None and out["epochs"] == out["diverged"] < 300 and captured.err == ""
+    assert main(["train", "regression", "--learning-rate", "1000"]) == 0
+    text = capsys.readouterr().out
+    assert f"Warning: training diverged at epoch {out['diverged']}: ℓ_D = " in text and "η = 1000 may be too large" in text

@@ -16,7 +16,7 @@ def _move_to(sheet: MapSheet, key) -> None:
 
 async def _run_to(pilot, steps: int) -> None:
     for _ in range(steps):
-        pilot.app.action_next()
+        pilot.app.main.action_next()
     await pilot.pause()
 
 
@@ -49,7 +49,7 @@ async def test_an_output_cell_highlights_its_receptive_field_and_kernel():
     async with app.run_test(size=(160, 50)) as pilot:
         await _run_to(pilot, 2)
         await _cursor_on(pilot, 1, ("s", 1, (1, 2, 3), None))
-        assert app.cell == ("s", 1, (1, 2, 3), None)
+        assert app.main.cell == ("s", 1, (1, 2, 3), None)
         field = app.query_one("#layer-0", MapSheet).field
         inputs = {k[2] for k in field if k[1] == 0}
         assert inputs == {(0, r, c) for r in range(2, 5) for c in range(3, 6)}
@@ -101,11 +101,11 @@ async def test_the_equation_line_works_out_the_cursor_position():
     app = app_for("edges")
     async with app.run_test(size=(160, 50)) as pilot:
         await _run_to(pilot, 1)  # s⁽¹⁾
-        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.equation_text()
+        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.main.equation_text()
         await _cursor_on(pilot, 1, ("s", 1, (1, 2, 3), None))
-        assert "s₂,₃,₄⁽¹⁾ = b₂⁽¹⁾" in app.equation_text()
+        assert "s₂,₃,₄⁽¹⁾ = b₂⁽¹⁾" in app.main.equation_text()
         await _cursor_on(pilot, 1, ("o", 1, (1, 2, 3), None))  # not what the step made: the first position
-        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.equation_text()
+        assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾" in app.main.equation_text()
 
 
 @pytest.mark.asyncio
@@ -122,4 +122,4 @@ async def test_the_first_frame_from_a_v2_document():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        assert app.stepper is not None and app.query_one("#layer-1", MapSheet)
+        assert app.stepper is not None and app.main is not None and app.main.query_one("#layer-1", MapSheet)

@@ -193,7 +193,7 @@ def test_every_G_and_loss_after_an_edit_follows_from_the_edited_weights(name, of
 def test_an_edit_has_a_provenance_and_an_update_replaces_it():
     spec = xor()
     stepper = Stepper(spec)
-    assert stepper.provenance(1, 0, 0).text() == "w₁,₀⁽¹⁾ = 0.1: its value in the network file " + spec.source
+    assert stepper.provenance(1, 0, 0).text() == "w₁,₀⁽¹⁾ = 0.1: its value in the network file xor.json"
     stepper.goto(38)
     p = stepper.provenance(1, 0, 0)
     assert p.kind == "update" and p.update.key.step == 37

@@ -110,7 +110,7 @@ async def test_an_edit_mid_epoch_restarts_the_full_batch_with_the_new_weight():
     spec = app.spec
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(12):  # into example 2
-            app.action_next()
+            app.main.action_next()
         await edit_first_weight(pilot, app, "0.3")
         stepper = app.stepper
         assert stepper.position == stepper.floor == 0 and stepper.state.W[1][0, 0] == 0.3
@@ -127,18 +127,18 @@ async def test_an_edit_mid_epoch_restarts_the_full_batch_with_the_new_weight():
         W[0][0, 0] = 0.3
         fresh = Stepper(spec.with_weights(W))
         for p in (5, 12, 36):
-            app._move(lambda: stepper.goto(p))
+            app.main._move(lambda: stepper.goto(p))
             fresh.goto(p)
             for a, b in zip(stepper.state.G[1:], fresh.state.G[1:]):
                 np.testing.assert_array_equal(a, b)
             assert stepper.state.loss_D == fresh.state.loss_D
-            assert text(app, "#equation") == app.step_equation(fresh.last)
+            assert text(app, "#equation") == app.main.step_equation(fresh.last)
         # all four examples' G done, the updates next: g checks the G on screen
         assert stepper.where().group_done
         shown = screen_text(app)
         for G in fresh.state.G[1:]:
             for x in G.ravel():
-                assert cell(x, app.digits) in shown
+                assert cell(x, app.main.digits) in shown
         await pilot.press("tab")
         screen = await check(pilot, app)
         assert "(the G on screen)" in text(screen, "#check-summary")
@@ -152,7 +152,7 @@ async def test_an_edit_in_a_mini_batch_restarts_it_and_g_checks_its_examples():
     async with app.run_test(size=(120, 40)) as pilot:
         stepper = app.stepper
         group_steps = stepper.schedule.full_group_steps  # 20·9 + 2
-        app._move(lambda: stepper.goto(group_steps + 100))  # inside mini-batch 2
+        app.main._move(lambda: stepper.goto(group_steps + 100))  # inside mini-batch 2
         examples = stepper.where().follows.examples
         await edit_first_weight(pilot, app, "0.3")
         assert stepper.position == stepper.floor == group_steps
@@ -161,7 +161,7 @@ async def test_an_edit_in_a_mini_batch_restarts_it_and_g_checks_its_examples():
             "so G and ℓ_D follow from the new weight")
         assert f"epoch 1 · example {examples[0]} of {spec.N}" in status(app)[1]
         assert f"step {group_steps} of {stepper.schedule.steps_per_epoch} · start" in status(app)[1]
-        app._move(lambda: stepper.goto(2 * group_steps - 2))  # mini-batch 2's G complete, its updates next
+        app.main._move(lambda: stepper.goto(2 * group_steps - 2))  # mini-batch 2's G complete, its updates next
         assert "(the G on screen)" not in status(app)[1]
         screen = await check(pilot, app)
         summary = text(screen, "#check-summary")
@@ -170,7 +170,7 @@ async def test_an_edit_in_a_mini_batch_restarts_it_and_g_checks_its_examples():
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
         await pilot.press("escape")
         # an edit between the updates undoes them, and says so
-        app._move(lambda: stepper.goto(2 * group_steps - 1))
+        app.main._move(lambda: stepper.goto(2 * group_steps - 1))
         await edit_first_weight(pilot, app, "0.2")
         assert stepper.position == group_steps
         assert "update of W⁽¹⁾ is undone, so W⁽¹⁾ is as it was before it" in text(app, "#message")
@@ -186,7 +186,7 @@ async def test_after_training_the_status_explanation_and_check_follow_the_traine
         shown = screen_text(app)
         for W in app.stepper.weights:
             for x in W.ravel():
-                assert cell(x, app.digits) in shown
+                assert cell(x, app.main.digits) in shown
         assert text(app, "#equation").startswith("Press n, → or space to compute s⁽¹⁾")
         await pilot.press("tab")
         value = num(app.stepper.state.W[1][0, 0])
@@ -219,7 +219,7 @@ async def test_no_edit_while_a_quiz_question_waits():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("z", "n")  # quiz mode: the first step is done and its value asked
-        assert app.question is not None
+        assert app.main.question is not None
         app.query_one("#layer-1", LayerSheet).focus()
         await pilot.press("enter")
         assert "Answer the question first" in text(app, "#message")

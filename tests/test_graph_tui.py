@@ -39,7 +39,7 @@ async def test_stepping_a_graph_shows_the_core_values_forward_and_back(capsys):
     app = graph_app_for("lecture13")
     async with app.run_test(size=(120, 40)) as pilot:
         for row in rows:
-            app.action_next()
+            app.main.action_next()
             await pilot.pause()
             assert str(app.query_one("#equation").render()) == row["equation"]
             node = row["node"]
@@ -48,7 +48,7 @@ async def test_stepping_a_graph_shows_the_core_values_forward_and_back(capsys):
             assert f"▶ {node}" in canvas_text(app) and line + "•" in canvas_text(app)
         assert "done: ∂y/∂x = " in str(app.query_one("#status").render())
         for row in reversed(rows[:-1]):
-            app.action_prev()
+            app.main.action_prev()
             await pilot.pause()
             assert app.stepper.position == row["step"]
             assert str(app.query_one("#equation").render()) == row["equation"]
@@ -77,9 +77,9 @@ async def test_graph_messages_digits_help_and_quit():
         await pilot.press("f")
         assert "forward pass is done" in str(app.query_one("#message").render())
         await pilot.press("plus", "plus")
-        assert app.digits == 6 and "= 0.693147" in box_lines(app, "b")
+        assert app.main.digits == 6 and "= 0.693147" in box_lines(app, "b")
         await pilot.press("minus", "minus", "minus")
-        assert app.digits == 3 and "= 0.693" in box_lines(app, "b")
+        assert app.main.digits == 3 and "= 0.693" in box_lines(app, "b")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert "g_a = ∂y/∂a" in str(app.screen.query_one("#help-text").render())

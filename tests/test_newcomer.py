@@ -55,7 +55,7 @@ async def test_the_training_screen_says_training_diverged():
         assert "Stopped after" in message
         await pilot.press("escape")
         for _ in range(len(app.stepper.schedule) + 2):  # stepping on from the diverged weights
-            app.action_next()
+            app.main.action_next()
         await pilot.press("n", "g")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -117,7 +117,7 @@ async def test_after_r_tab_opens_on_the_first_cell():
         assert first.cursor != (1, 0)
         await pilot.press("escape", "r", "tab")
         await pilot.pause()
-        assert app.cell == ("W", 1, 0, 0)
+        assert app.main.cell == ("W", 1, 0, 0)
 
 
 async def test_a_rejected_quiz_answer_is_cleared():

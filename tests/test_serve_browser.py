@@ -35,7 +35,7 @@ async def where_is_w_bias(cols: int, rows: int) -> tuple[int, int, str]:
         x, y = region.x + sheet._column_x(0) + sheet.cw // 2, region.y + HEADER_LINES + 1
         await pilot.click(offset=(x, y))
         await pilot.pause()
-        assert app.cell == ("W", 1, 0, 0)
+        assert app.main.cell == ("W", 1, 0, 0)
         explanation = str(app.query_one("#explain").render()).splitlines()[0]
     return x, y, explanation.strip()[:20]
 

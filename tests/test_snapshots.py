@@ -78,3 +78,12 @@ def test_gradient_check(snap_compare):
         await pilot.pause()
 
     assert snap_compare(app_for("deep_sigmoid"), run_before=check, terminal_size=(120, 40))
+
+
+def test_big_screen(snap_compare):
+    """200×50, a projector: xor's layers side by side, filling the width, rows spaced out."""
+    assert snap_compare(app_for("xor"), press=["n", "b"], terminal_size=(200, 50))
+
+
+def test_big_screen_with_the_explanation(snap_compare):
+    assert snap_compare(app_for("xor"), press=["n", "b", "tab", "right"], terminal_size=(200, 50))

@@ -33,15 +33,15 @@ async def test_stepping_shows_the_trace_values(capsys):
     app = app_for("xor")
     async with app.run_test(size=(140, 40)) as pilot:
         for row in rows:
-            app.action_next()
+            app.main.action_next()
             await pilot.pause()
             assert str(app.query_one("#equation").render()) == row["equation"]
             shown = screen_text(app)
             for x in np.ravel(row["value"])[:6]:
-                assert cell(x, app.digits) in shown, (row["step"], x)
+                assert cell(x, app.main.digits) in shown, (row["step"], x)
         # and back again: every earlier step's equation and values come back exactly
         for row in reversed(rows[:-1]):
-            app.action_prev()
+            app.main.action_prev()
             await pilot.pause()
             assert app.stepper.position == row["step"]
             assert str(app.query_one("#equation").render()) == row["equation"]
@@ -71,9 +71,9 @@ async def test_digits_help_and_quit():
     app = app_for("xor")
     async with app.run_test() as pilot:
         await pilot.press("n", "plus", "plus")
-        assert app.digits == 6 and "0.100000" in screen_text(app)
+        assert app.main.digits == 6 and "0.100000" in screen_text(app)
         await pilot.press("minus", "minus", "minus")
-        assert app.digits == 3 and "0.100" in screen_text(app) and "0.1000" not in screen_text(app)
+        assert app.main.digits == 3 and "0.100" in screen_text(app) and "0.1000" not in screen_text(app)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_text = str(app.screen.query_one("#help-text").render())
@@ -177,7 +177,7 @@ async def test_save_writes_a_valid_network_file(tmp_path):
 async def test_update_equations_show_the_files_optimizer(capsys, name):
     app = app_for(name)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.action_to_update()
+        app.main.action_to_update()
         await pilot.pause()
         assert str(app.query_one("#equation").render()).endswith("… (x: the whole equation)")
         await pilot.press("x")  # the whole equation
@@ -193,30 +193,30 @@ async def test_quiz_mode_hides_asks_checks_and_scores():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("z", "n")
-        q = app.question
+        q = app.main.question
         assert q is not None and q.symbol in str(app.query_one("#equation").render())
         assert "?" in screen_text(app) and cell(q.value, 4) not in str(app.query_one("#equation").render())
         assert app.focused is app.query_one("#answer")
         await pilot.press(*repr(q.value * (1 + 5e-4)), "enter")  # within the relative tolerance 1e-3
-        assert app.score.right == 1 and app.question is None
+        assert app.main.score.right == 1 and app.main.question is None
         assert "Right" in str(app.query_one("#message").render())
         await pilot.press("n")
-        wrong = app.question.value * 1.01 + 0.01
+        wrong = app.main.question.value * 1.01 + 0.01
         await pilot.press(*repr(wrong), "enter")  # a hint and a second try: nothing scored yet
         message = str(app.query_one("#message").render())
-        assert app.question is not None and app.score.asked == 1 and app.attempt == 2
+        assert app.main.question is not None and app.main.score.asked == 1 and app.main.quiz_line().attempt == 2
         assert "Hint: o₂⁽¹⁾ = tanh(s₂⁽¹⁾) = tanh(−0.2) = ?" in message and "One more try" in message
         assert app.query_one("#answer").value == ""
         await pilot.press(*repr(wrong), "enter")  # wrong again: the solution
-        assert (app.score.right, app.score.asked) == (1, 2) and app.question is None
+        assert (app.main.score.right, app.main.score.asked) == (1, 2) and app.main.question is None
         assert "Not quite" in str(app.query_one("#message").render())
         await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
-        assert app.question is not None and app.score.asked == 2
-        await pilot.press("escape")  # skip: the value is shown, nothing scored
-        assert app.question is None and app.score.asked == 2
+        assert app.main.question is not None and app.main.score.asked == 2
+        await pilot.press("escape")  # skip: the value is shown, counted as asked and skipped
+        assert app.main.question is None and app.main.score.asked == 3 and app.main.score.skipped == 1
         await pilot.press("z")
         message = str(app.query_one("#message").render())
-        assert app.score is None and "1 of 2 right" in message and "By quantity: s 1/1, o 0/1." in message
+        assert app.main.score is None and "1 of 3 right" in message and "1 skipped" in message
         assert app.stepper.position == 3
 
 
@@ -224,12 +224,12 @@ async def test_quiz_takes_expressions_and_a_second_try():
     app = app_for("lecture13_expression") if False else app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("z", "n", *"0", "enter")  # s₂⁽¹⁾ = −0.2: wrong at the first try
-        assert app.attempt == 2 and app.score.asked == 0
+        assert app.main.quiz_line().attempt == 2 and app.main.score.asked == 0
         await pilot.press(*"-1/5", "enter")  # an expression, right at the second try
-        assert (app.score.right, app.score.second, app.score.asked) == (1, 1, 1)
+        assert (app.main.score.right, app.main.score.second, app.main.score.asked) == (1, 1, 1)
         assert "Right at the second try" in str(app.query_one("#message").render())
         await pilot.press("n", *"tanh(-1/5)", "enter")  # o₂⁽¹⁾ = tanh(−0.2), typed as the formula
-        assert (app.score.right, app.score.second) == (2, 1) and app.score.by_quantity["o"].first == 1
+        assert (app.main.score.right, app.main.score.second) == (2, 1) and app.main.score.by_quantity["o"].first == 1
 
 
 async def test_quiz_asks_the_cell_under_the_cursor():
@@ -238,7 +238,7 @@ async def test_quiz_asks_the_cell_under_the_cursor():
         await pilot.press("tab", "right", "right", "right", "down")  # the s⁽¹⁾ column, unit 2
         await pilot.pause()
         await pilot.press("z", "n")
-        assert app.question.symbol == "s₂⁽¹⁾" and app.question.value == pytest.approx(-0.2)
+        assert app.main.question.symbol == "s₂⁽¹⁾" and app.main.question.value == pytest.approx(-0.2)
 
 
 async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_network():
@@ -247,10 +247,14 @@ async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_networ
     path = str(NETWORKS / "xor.json")
     app = BptuiApp.from_document(validate.read_json(path), path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        assert app.stepper is not None and app.query(LayerSheet)
+        for _ in range(200):  # the loading screen, then the network screen in its place (NumPy loads)
+            await pilot.pause(0.05)
+            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
+                break
+        # the network screen is pushed over the app's default screen, which app.query looks in
+        assert app.stepper is not None and app.main is not None and app.main.query(LayerSheet)
         await pilot.press("n", "n")
-        assert app.stepper.position == 2 and "0.0997" in screen_text(app)
+        assert app.stepper.position == 2 and "0.0997" in screen_text(app.main)
 
 
 @pytest.mark.parametrize("edit,expected", [
@@ -282,4 +286,64 @@ async def test_the_optimizers_state_is_shown_beside_W():
         text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
         state = app.stepper.state.opt[2]
         assert "▶ m⁽²⁾ (1st moment, t = 1)" in "\n".join(lines) + text and "v⁽²⁾ (2nd moment, t = 1)" in text
-        assert cell(state.v[0, 0], app.digits, number_format(state.v, app.digits)) in text  # one format per matrix
+        assert cell(state.v[0, 0], app.main.digits, number_format(state.v, app.main.digits)) in text  # one format per matrix
+
+
+async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_numpy():
+    """A file with its weights and data inline: the first frame already has the panels at step 0,
+    drawn by the same LayerSheet from the document (the network screen then shows the same)."""
+    from bptui.core import validate
+    from bptui.tui.loading import LoadingScreen
+
+    path = str(NETWORKS / "xor.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    loading_text = []
+
+    def record() -> None:
+        if isinstance(app.screen, LoadingScreen):
+            loading_text.append([app.screen.query_one(f"#layer-{l}", LayerSheet).render_line(y).text
+                                 for l, y in ((1, 3), (2, 2))])  # unit b=1 of each layer
+
+    app.panels_shown = record  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
+                break
+        assert loading_text, "the loading screen showed no panels"
+        after = [app.main.query_one(f"#layer-{l}", LayerSheet).render_line(y).text for l, y in ((1, 3), (2, 2))]
+        assert loading_text[0] == after and "0.1000" in after[0] and "−0.4000" in after[0]
+
+
+def test_document_views_wait_for_numpy_when_the_file_does_not_give_its_weights():
+    from bptui.core import validate
+    from bptui.tui.view import document_views
+
+    doc = validate.read_json(str(NETWORKS / "xor.json"))
+    assert document_views(doc) is not None
+    assert document_views({k: v for k, v in doc.items() if k != "weights"}) is None
+    assert document_views({**doc, "data": {"generator": "xor"}}) is None
+    assert document_views({**doc, "weights": [[[0.1, 0.2]], doc["weights"][1]]}) is None  # a wrong shape
+
+
+async def test_on_a_big_screen_the_panels_fill_the_room():
+    """200×50: xor's panels use at least two thirds of the width and half of the height, and
+    their numbers spread over more than the left 75 columns; at 120×40 they stay one under the other."""
+    app = app_for("xor")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "b")
+        await pilot.pause()
+        sheets = list(app.query(LayerSheet))
+        left = min(s.region.x for s in sheets)
+        right = max(s.region.right for s in sheets)
+        top = min(s.region.y for s in sheets)
+        bottom = max(s.region.bottom for s in sheets)
+        assert right - left >= 200 * 2 / 3 and bottom - top >= 50 / 2, [s.region for s in sheets]
+        assert sheets[1].region.x > 75  # side by side
+        lines = [s.render_line(y).text for s in sheets for y in range(s.size.height)]
+        assert sum(1 for line in lines if line.strip()) >= 8
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        sheets = list(app.query(LayerSheet))
+        assert sheets[0].region.x == sheets[1].region.x and not app.query_one("#layers").has_class("wide")

@@ -11,6 +11,7 @@ the replay a step back can cost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
@@ -137,7 +138,7 @@ class Origin:
     def text(self) -> str:
         """What the weights' starting value is, after ``w = 0.1: ``."""
         if self.kind == "file":
-            return f"its value in the network file{' ' + self.source if self.source else ''}"
+            return f"its value in the network file{' ' + Path(self.source).name if self.source else ''}"
         if self.kind == "init":
             return (f"drawn by the file's init: uniform in [−{num(self.scale or 0)}, {num(self.scale or 0)}] "
                     f"from numpy.random.default_rng({self.seed})")

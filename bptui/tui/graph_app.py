@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from typing import Any
+
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ..core.graph import GraphSpec
@@ -20,15 +24,17 @@ from ..core.graph_stepper import FORWARD, GraphStepper, graph_equation
 from ..core.notation import num
 from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
+from . import messages
 from .guard import GuardedApp
-from .quizmode import QuizMode
-from .stepping import MAX_DIGITS, MIN_DIGITS, SteppingApp
+from textual.reactive import var
+
+from .stepping import MessageLine, SteppingScreen, TextLine
 
 # keys that move the stepper: not while a question waits for its answer (they reach the answer line)
 _MOVES = frozenset({"next", "prev", "to_forward_end", "to_reverse_end", "reset", "digits"})
 
 
-def node_explanation(stepper: GraphStepper, node: str, digits: int, hidden=None) -> str:
+def node_explanation(stepper: GraphStepper, node: str, digits: int, hidden: Any = None) -> str:
     """The side panel for ``node``: its value's explanation, then its adjoint's once computed;
     the quiz's ``hidden`` number (a core Cell) is shown as ``?``."""
     from ..core.explain import Cell, explain_graph
@@ -43,11 +49,9 @@ def node_explanation(stepper: GraphStepper, node: str, digits: int, hidden=None)
     return "\n\n".join(parts)
 
 
-class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
+class GraphScreen(SteppingScreen):
     """Step through the forward and the reverse pass of one computation graph."""
 
-    TITLE = "bptui"
-    CSS_PATH = "app.tcss"
     QUIZ_INTRO = ("Quiz mode: n does the next step with its value hidden; type it in the line below. "
                   "z again ends the quiz.")
     BINDINGS = [
@@ -67,24 +71,26 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         Binding("plus,equals_sign", "digits(1)", "+digits", id="more-digits", show=False),
         Binding("minus", "digits(-1)", "−digits", id="fewer-digits", show=False),
         Binding("question_mark", "help", "Help", id="help", tooltip="Notation and keys"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "app.quit", "Quit", id="quit"),
         Binding("left_square_bracket", "scroll_graph(-8)", "", show=False),
         Binding("right_square_bracket", "scroll_graph(8)", "", show=False),
     ]
 
-    def __init__(self, spec: GraphSpec) -> None:
-        super().__init__()
+    node: var[str | None] = var(None, init=False, bindings=True)
+    """The node under the cursor, None: no cursor (arrows step)."""
+
+    stepper: GraphStepper
+
+    def __init__(self, spec: GraphSpec, stepper: GraphStepper) -> None:
+        super().__init__(stepper)
         self.spec = spec
-        self.stepper = GraphStepper(spec)
-        self.digits = 4
         self.diagram = graph_diagram(spec, self.digits)
         self.order = [*spec.input_names, *spec.forward_order]  # the cursor's order: computing order
-        self.node: str | None = None  # the node under the cursor, None: no cursor (arrows step)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status", markup=False)
-        yield Static(id="equation", markup=False)
-        yield Static(id="message", markup=False)
+        yield TextLine(id="status")
+        yield TextLine(id="equation")
+        yield MessageLine(id="message")
         d = self.diagram
         with Horizontal(id="main"):
             yield GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id="graph")
@@ -92,9 +98,8 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def on_mount(self) -> None:
-        self.title = f"bptui · {self.spec.name}"
+        self.app.title = f"bptui · {self.spec.name}"
         self.query_one(GraphCanvas).focus()
-        self.refresh_view()
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:
@@ -106,52 +111,61 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         phase = "start" if last is None else f"{last.key.phase} pass"
         nxt = stepper.next_key
         if nxt is None:
-            hidden = self.question.cell.node if self.question is not None else None
+            hidden = self.asked.node if self.asked is not None else None
             after = "done: " + ", ".join(f"∂{spec.output}/∂{x} = {'?' if x == hidden or g is None else num(g, self.digits)}"
                                          for x, g in stepper.gradient.items())
         else:
             after = f"next: {self._symbol(nxt)} ({nxt.phase} pass)"
-        quiz = "" if self.score is None else f" · quiz {self.score.right} of {self.score.asked} right"
+        score = self.score
+        quiz = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         return (f"{spec.name} · computation graph · {len(spec.nodes)} nodes · {what}\n"
                 f"given {given} · step {stepper.position} of {n} · {phase} · {after}{quiz}")
 
     @staticmethod
-    def _symbol(key) -> str:
+    def _symbol(key: Any) -> str:
         return key.node if key.phase == FORWARD else f"g_{key.node}"
 
-    def step_symbol(self, key) -> str:
+    def step_symbol(self, key: Any) -> str:
         return self._symbol(key)
 
-    def step_equation(self, step) -> str:
+    def step_equation(self, step: Any) -> str:
         return graph_equation(self.spec, self.stepper.state, step, self.digits)
-    def refresh_view(self) -> None:
-        with self.batch_update():
-            self.query_one("#status", Static).update(self.status_text())
-            self.query_one("#equation", Static).update(self.equation_text())
+
+    def watch_digits(self, old: int, digits: int) -> None:
+        """The boxes change width with the digits: a new layout, before the board is redrawn."""
+        self.diagram = d = graph_diagram(self.spec, digits)
+        if self.is_mounted:
+            self.query_one(GraphCanvas).set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
+
+    def redraw(self) -> None:
+        """The one place the board is drawn: the watcher of ``board`` calls it."""
+        with self.app.batch_update():
+            self.query_one("#status", TextLine).show(self.status_text())
+            self.query_one("#equation", TextLine).show(self.equation_text())
             state = graph_state(self.stepper, self.diagram, self.digits)
-            if self.question is not None:  # the asked number is "?" in its box
-                cell = self.question.cell
+            if self.asked is not None and self.asked.node is not None:  # the asked number is "?" in its box
+                cell = self.asked
                 lines = list(state.texts[cell.node])
                 lines[1 if cell.quantity == "value" else 2] = "= ?" if cell.quantity == "value" else "g = ?"
                 state = replace(state, texts={**state.texts, cell.node: lines})
             self.query_one(GraphCanvas).show(state)
             self.show_explanation()
-        self.refresh_bindings()
 
     def show_explanation(self) -> None:
         panel = self.query_one("#explain", Static)
         panel.display = self.node is not None
         if self.node is not None:
-            hidden = self.question.cell if self.question is not None else None
-            panel.update(node_explanation(self.stepper, self.node, self.digits, hidden))
+            panel.update(node_explanation(self.stepper, self.node, self.digits, self.asked))
 
     # -- the node cursor ----------------------------------------------------------------------------
     def select(self, node: str | None) -> None:
-        """Put the cursor on ``node`` (None: take it away): a restyle and the side panel."""
+        """Put the cursor on ``node`` (None: take it away)."""
         self.node = node
+
+    def watch_node(self, node: str | None) -> None:
+        """A restyle and the side panel."""
         self.query_one(GraphCanvas).select(node)
         self.show_explanation()
-        self.refresh_bindings()
 
     def action_select_node(self) -> None:
         if self.node is None:
@@ -175,7 +189,8 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         else:
             self.action_prev()
 
-    def on_graph_canvas_node_clicked(self, message: GraphCanvas.NodeClicked) -> None:
+    @on(messages.NodeClicked)
+    def node_clicked(self, message: messages.NodeClicked) -> None:
         self.select(message.node)
 
     def action_leave(self) -> None:
@@ -187,8 +202,6 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the answer line has the focus, the stepper's keys reach it; ↑ ↓ move the cursor
         when there is one and scroll the graph otherwise."""
-        if len(self.screen_stack) > 1 and action in _MOVES | {"arrow", "cursor", "select_node"}:
-            return False
         answering = isinstance(self.focused, Input)
         if action in ("arrow", "cursor"):
             if answering:
@@ -198,14 +211,15 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
             return False
         return True
 
-    def _after_answer(self) -> None:
+    def after_answer(self) -> None:
         self.query_one(GraphCanvas).focus()
 
     # -- actions ----------------------------------------------------------------------------------
     def action_next(self) -> None:
-        if self.score is not None:
+        if self.quizzing:
+            score = self.score
             if self.stepper.at_end:
-                self.say(f"The reverse pass is done. {self.score.summary()}; z ends the quiz, r starts again.")
+                self.say(f"The reverse pass is done. {score.summary()}; z ends the quiz, r starts again.")
                 return
             self.ask_next()
             return
@@ -225,24 +239,36 @@ class GraphApp(GuardedApp, QuizMode, SteppingApp, App[None]):
         self._move(lambda: self.stepper.goto(len(self.stepper.schedule)))
 
     def action_reset(self) -> None:
-        self._move(self.stepper.reset)
+        self._move(self.stepper.reset, rebuilt=True)
         self.say("Reset to the start.")
-
-    def action_digits(self, change: int) -> None:
-        digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
-        if digits != self.digits:
-            self.digits = digits
-            self.diagram = d = graph_diagram(self.spec, digits)  # the boxes change width
-            self.query_one(GraphCanvas).set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
-        self.refresh_view()
 
     def action_help(self) -> None:
         from .help import HelpScreen, graph_help_text
 
-        self.push_screen(HelpScreen(graph_help_text()))
+        self.app.push_screen(HelpScreen(graph_help_text()))
 
     def action_scroll_graph(self, dx: int) -> None:
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)
+
+
+class GraphApp(GuardedApp, App[None]):
+    """A thin App around the graph screen: it holds the graph and its stepper."""
+
+    TITLE = "bptui"
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, spec: GraphSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.stepper = GraphStepper(spec)
+        self.main = GraphScreen(spec, self.stepper)
+
+    def get_default_screen(self) -> Screen:
+        return self.main
+
+    def say(self, text: str) -> None:
+        if self.main.is_mounted:
+            self.main.say(text)
 
 
 def run(spec: GraphSpec, no_color: bool = False) -> int:

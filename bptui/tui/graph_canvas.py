@@ -13,10 +13,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from . import messages
 from .diagrams import CanvasNode, CanvasState
 from .guard import GuardedPump
 from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
@@ -51,13 +51,6 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     GraphCanvas > .canvas--label { color: $text-primary; }
     GraphCanvas > .canvas--selected { color: $text-secondary; text-style: bold reverse; }
     """
-
-    class NodeClicked(Message):
-        """A click on a node's box or its name."""
-
-        def __init__(self, node: str) -> None:
-            super().__init__()
-            self.node = node
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), **kwargs) -> None:
@@ -101,7 +94,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             return
         node = self.node_at(int(offset.x + self.scroll_x), int(offset.y + self.scroll_y))
         if node is not None:
-            self.post_message(self.NodeClicked(node))
+            self.post_message(messages.NodeClicked(node))
 
     def _follow(self) -> None:
         """Scroll the selected node, else the current one, into view (once the canvas has a size)."""

@@ -28,6 +28,7 @@ from textual.strip import Strip
 
 from ..core.layers import Conv2d, Dense, LayerKind, Pool2d
 from ..core.notation import sup
+from . import messages
 from .sheet import LayerSheet
 from .view import cell, cell_width
 
@@ -248,19 +249,19 @@ class MapSheet(ScrollView, can_focus=True):
         self.scroll_to_region(Region(x, y, cell_width(self.digits), 1), animate=False, immediate=True)
         self._signature = ()
         self.refresh()
-        self.post_message(LayerSheet.CursorMoved(self, self.cursor_cell))  # type: ignore[arg-type]
+        self.post_message(messages.CursorMoved(self.cursor_cell))
 
     def on_focus(self) -> None:
         self.refresh()
-        self.post_message(LayerSheet.CursorMoved(self, self.cells[self.cursor][2] if self.cells else None))  # type: ignore[arg-type]
+        self.post_message(messages.CursorMoved(self.cells[self.cursor][2] if self.cells else None))
 
     def on_blur(self) -> None:
         self.refresh()
-        self.post_message(LayerSheet.CursorMoved(self, None))  # type: ignore[arg-type]
+        self.post_message(messages.CursorMoved(None))
 
     def action_edit(self) -> None:
         if self.cursor_cell is not None:
-            self.post_message(LayerSheet.EditRequested(self, self.cursor_cell))  # type: ignore[arg-type]
+            self.post_message(messages.EditRequested(self.cursor_cell))
 
     def on_click(self, event: Any) -> None:
         offset = event.get_content_offset(self)
@@ -273,7 +274,7 @@ class MapSheet(ScrollView, can_focus=True):
                 self.focus()
                 self.cursor = n
                 self.refresh()
-                self.post_message(LayerSheet.CursorMoved(self, self.cursor_cell))  # type: ignore[arg-type]
+                self.post_message(messages.CursorMoved(self.cursor_cell))
                 return
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class MapSheet(ScrollView, can_focus=True):
 
 
 # -- the app's hooks ------------------------------------------------------------------------------------
-def panels(stepper: Any, digits: int) -> Iterator[Any]:
+def panels(stepper: Any, digits: int, bind: Any = None) -> Iterator[Any]:
     """The panels of a v2 network: the input map, then a MapSheet per map layer and a LayerSheet per
     dense layer (a dense layer after a map reads it flattened, [1, vec(o)])."""
     from .view import layer_views
@@ -327,19 +328,21 @@ def panels(stepper: Any, digits: int) -> Iterator[Any]:
     views = layer_views(stepper)
     for l, k in enumerate(spec.layer_kinds, start=1):
         if isinstance(k, Dense):
-            yield LayerSheet(views[l - 1], digits, widest, id=f"layer-{l}")
+            sheet = LayerSheet(views[l - 1], digits, widest, id=f"layer-{l}")
+            yield sheet.data_bind(digits=bind) if bind is not None else sheet
         else:
             yield MapSheet(stepper, l, digits, id=f"layer-{l}")
 
 
-def refresh_panels(app: Any, hidden: Key | None) -> None:
-    """Show the stepper's state in every panel of a v2 network, with the receptive-field highlight."""
+def refresh_panels(screen: Any, hidden: Key | None) -> None:
+    """Show the stepper's state in every panel of a v2 network (the network screen's), with the
+    receptive-field highlight of the cell under the cursor."""
     from .view import layer_views
 
-    field = highlights(app.spec, app.cell)
-    views = layer_views(app.stepper)
-    for sheet in app.query("#layers > *"):
+    field = highlights(screen.spec, screen.cell)
+    views = layer_views(screen.stepper)
+    for sheet in screen.query("#layers > *"):
         if isinstance(sheet, MapSheet):
-            sheet.show(app.digits, hidden, field)
+            sheet.show(screen.digits, hidden, field)
         elif isinstance(sheet, LayerSheet):
-            sheet.show(views[sheet.view.layer - 1], app.digits, hidden)
+            sheet.show(views[sheet.view.layer - 1], hidden)

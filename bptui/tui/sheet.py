@@ -5,16 +5,20 @@ Only the lines on screen are built, so a 128 × 785 layer costs what its visible
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.geometry import Region, Size
-from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.notation import sup
+from . import messages
 from .guard import GuardedPump
 from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width, finite, number_format
 
@@ -32,19 +36,8 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
     ]
 
-    class CursorMoved(Message):
-        """The cell under the cursor: (quantity, layer, index, column), or None when focus leaves."""
-
-        def __init__(self, sheet: "LayerSheet", cell: tuple | None) -> None:
-            super().__init__()
-            self.sheet = sheet
-            self.cell = cell
-
-    class EditRequested(Message):
-        def __init__(self, sheet: "LayerSheet", cell: tuple) -> None:
-            super().__init__()
-            self.sheet = sheet
-            self.cell = cell
+    digits: reactive[int] = reactive(4, init=False)
+    """Decimals of every number; follows the screen's ``digits`` (``data_bind``)."""
 
     COMPONENT_CLASSES = {
         "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
@@ -70,18 +63,22 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     LayerSheet > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
     """
 
-    def __init__(self, view: LayerView, digits: int, widest: int, **kwargs) -> None:
-        """``widest``: the most matrix columns of any layer, so that all panels choose one layout."""
+    def __init__(self, view: LayerView, digits: int, widest: int, **kwargs: Any) -> None:
+        """``widest``: the most matrix columns of any layer, so that all panels choose one layout.
+        ``view`` may hold NumPy arrays (a stepper's state) or :class:`~.view.Rows` (the loading
+        screen's view of the file, before NumPy is imported)."""
         super().__init__(**kwargs)
         self.widest = widest
         self.view = view
-        self.digits = digits
+        self.set_reactive(LayerSheet.digits, digits)
         self.stacked, self.ncols = False, 0
         self._styles: dict[str, Style] | None = None
+        self.pitch = 1
+        self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
-        self._known_formats: dict[int, tuple[np.ndarray, str]] = {}
+        self._known_formats: dict[int, tuple[Any, str]] = {}
         self._known_digits = digits
         self._layout_columns()
 
@@ -109,12 +106,18 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         arrays = (view.W, view.G, view.s, view.o, view.delta) + tuple(a for _, a in view.optimizer)
         return tuple(id(a) for a in arrays) + (view.produced, view.stale, digits, hidden)
 
-    def show(self, view: LayerView, digits: int, hidden: tuple | None = None) -> None:
+    def show(self, view: LayerView, hidden: tuple | None = None) -> None:
         """Show a new state (``hidden``: a cell shown as ``?``, the quiz's question); a layer the
         step did not touch is not redrawn."""
-        if self._signature(view, digits, hidden) == self._signature(self.view, self.digits, self.hidden):
+        if self._signature(view, self.digits, hidden) == self._signature(self.view, self.digits, self.hidden):
             return
-        self.view, self.digits, self.hidden = view, digits, hidden
+        self.view, self.hidden = view, hidden
+        self._relayout()
+
+    def watch_digits(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
         old = self.virtual_size
         self._layout_columns()
         self.border_title = self._title()
@@ -137,7 +140,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         self.cw = cell_width(self.digits)
         arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
         known = self._known_formats if self._known_digits == self.digits else {}
-        formats: dict[int, tuple[np.ndarray, str]] = {}
+        formats: dict[int, tuple[Any, str]] = {}
         for a in arrays:  # an array unchanged since the last step keeps its format (W: 100k values)
             if a is not None:
                 entry = known.get(id(a))
@@ -153,12 +156,20 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
                 n -= 1
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
+        if self.stretch and not self.stacked and avail < 10**6:  # 12 + (2n + 3)·cw columns in all
+            room = (avail - 12 - (14 if self.hidden_cols else 0)) // (2 * n + 3)
+            self.cw = max(self.cw, min(2 * self.cw, room))
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
-        height = HEADER_LINES + self.rows + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0])
+        self.pitch = 1  # lines per unit row: more on a tall panel of a big screen, fewer blocks
+        room = self.scrollable_content_region.height
+        if self.stretch and not self.blocks and room:
+            self.pitch = max(1, min(3, (room - HEADER_LINES) // self.rows))
+        height = (HEADER_LINES + (self.rows - 1) * self.pitch + 1
+                  + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0]))
         self.virtual_size = Size(self._line_width(n, self.stacked), height)
 
-    def _blocks(self) -> list[tuple[str, str, np.ndarray]]:
+    def _blocks(self) -> list[tuple[str, str, Any]]:
         """Matrices drawn under the rows, each as (quantity, label, matrix): G⁽ˡ⁾ when it does not
         fit beside W⁽ˡ⁾, then the optimizer's state (it changes in the update of W⁽ˡ⁾)."""
         v = self.view
@@ -166,10 +177,20 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def on_resize(self) -> None:
-        old = (self.stacked, self.ncols)
+        old = (self.stacked, self.ncols, self.cw, self.pitch)
         self._layout_columns()
-        if (self.stacked, self.ncols) != old:
+        if (self.stacked, self.ncols, self.cw, self.pitch) != old:
             self.refresh(layout=True)
+
+    def natural_width(self) -> int:
+        """The width this panel needs with G beside W and cells of the usual width (borders and
+        padding included)."""
+        n = min(self.view.W.shape[1], MAX_MATRIX_COLS)
+        cw, self.cw = self.cw, cell_width(self.digits)
+        try:
+            return self._line_width(n, False) + 4
+        finally:
+            self.cw = cw
 
     def _title(self) -> str:
         v = self.view
@@ -216,12 +237,12 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         self.cursor = (r, c)
         self._scroll_to_cursor()
         self.refresh()
-        self.post_message(self.CursorMoved(self, self.cursor_cell))
+        self.post_message(messages.CursorMoved(self.cursor_cell))
 
     def _scroll_to_cursor(self) -> None:
         r, c = self.cursor
         q, _ = self.columns()[c]
-        y = HEADER_LINES + r
+        y = HEADER_LINES + r * self.pitch
         if self.stacked and q == "G":
             y = HEADER_LINES + self.rows + 1 + HEADER_LINES + r - (1 if self.view.hidden else 0)
         x = self._column_x(c)
@@ -242,6 +263,10 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
         x, y = int(offset.x + self.scroll_x), int(offset.y + self.scroll_y)
         r = y - HEADER_LINES
+        if self.pitch > 1:  # the blank lines between unit rows hold no cell
+            if r % self.pitch:
+                return
+            r //= self.pitch
         columns = self.columns()
         if self.stacked and r >= self.rows:  # the G block under W
             r = r - self.rows - 1 - HEADER_LINES + (1 if self.view.hidden else 0)
@@ -253,20 +278,20 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
             self.focus()
             self.cursor = (r, hits[0])
             self.refresh()
-            self.post_message(self.CursorMoved(self, self.cursor_cell))
+            self.post_message(messages.CursorMoved(self.cursor_cell))
 
     def on_focus(self) -> None:
         # runs before Widget._on_focus sets has_focus, so name the cell directly
         self.refresh()
-        self.post_message(self.CursorMoved(self, self.cell_at(*self.cursor)))
+        self.post_message(messages.CursorMoved(self.cell_at(*self.cursor)))
 
     def on_blur(self) -> None:
         self.refresh()
-        self.post_message(self.CursorMoved(self, None))
+        self.post_message(messages.CursorMoved(None))
 
     def action_edit(self) -> None:
         if self.cursor_cell is not None:
-            self.post_message(self.EditRequested(self, self.cursor_cell))
+            self.post_message(messages.EditRequested(self.cursor_cell))
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -274,11 +299,12 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         row = scroll_y + y
         style = self._palette()
         base = style["base"]
-        top = HEADER_LINES + self.rows
+        top = HEADER_LINES + (self.rows - 1) * self.pitch + 1
         if row < HEADER_LINES:
             segments = self._header(row, style)
         elif row < top:
-            segments = self._row(row - HEADER_LINES, style)
+            r, between = divmod(row - HEADER_LINES, self.pitch)
+            segments = [] if between else self._row(r, style)
         elif row < self.virtual_size.height:
             block, offset = divmod(row - top, 1 + HEADER_LINES + self.view.W.shape[0])
             quantity, label, matrix = self.blocks[block]
@@ -350,7 +376,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     def _blank(self, style) -> Segment:
         return Segment("·".rjust(self.cw - 1) + " ", style["dim"])
 
-    def _matrix(self, M: np.ndarray, b: int, q: str, style, mark: bool = True) -> list[Segment]:
+    def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
         """Row b of matrix M; ``mark``: M is the quantity q itself (its changes and cursor show)."""
         v = self.view
         produced = mark and v.produced == q
@@ -399,3 +425,40 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
             segs.append(Segment("  ", style["base"]))
             segs += self._matrix(v.G, b, "G", style)
         return segs
+
+
+def panels(views: list[LayerView], digits: int, bind: Any = None) -> list[LayerSheet]:
+    """A LayerSheet per layer, all with one layout (the widest layer's); ``bind``: the screen's
+    ``digits`` reactive, for the panels to follow (``data_bind``)."""
+    widest = max(view.W.shape[1] for view in views)
+    sheets = []
+    for view in views:
+        sheet = LayerSheet(view, digits, widest, id=f"layer-{view.layer}")
+        sheets.append(sheet.data_bind(digits=bind) if bind is not None else sheet)
+    return sheets
+
+
+WIDE_LAYERS = 4  # at most this many layers side by side
+
+
+def arrange_panels(layers: Any, width: int) -> None:
+    """Big screens and projectors: the layer panels side by side, their cells widened, when every
+    panel fits beside the others with G beside W; else one under the other (``layers``: the
+    ``#layers`` container, ``width``: the room it has)."""
+    sheets = list(layers.query(LayerSheet))
+    wide = 1 < len(sheets) <= WIDE_LAYERS and sum(sheet.natural_width() for sheet in sheets) <= width
+    if not wide and len(sheets) == 1:
+        wide = width >= 2 * sheets[0].natural_width()  # one layer: widen its cells
+    layers.set_class(wide, "wide")
+    for sheet in sheets:
+        if sheet.stretch != wide:
+            sheet.stretch = wide
+            sheet._relayout()
+
+
+class LayerPanels(VerticalScroll, can_focus=False):
+    """The ``#layers`` column: the panels one under the other, or side by side when the room it
+    is given (the screen's width, less the side panel's when that is open) holds them."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        arrange_panels(self, event.size.width)

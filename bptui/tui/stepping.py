@@ -1,44 +1,237 @@
-"""What the network app and the graph app share: a message line and moving the stepper."""
+"""What the network screen and the graph screen share: the state that names what is on the board,
+as reactives, one watcher that redraws, a message line, moving the stepper, and quiz mode.
+
+The board is named by ints and keys, never by arrays (a reactive compares old and new with ``!=``):
+the stepper's ``position``, a ``revision`` counted up when the board changes without moving (an
+edit, a reset, training), the ``digits`` and the quiz's ``asked`` cell. ``board`` is computed from
+them, and its watcher redraws; child widgets that only need the digits follow with ``data_bind``.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable
+
+from rich.cells import cell_len
+from textual import on
+from textual.reactive import var
+from textual.screen import Screen
 from textual.widgets import Static
+
+from ..core.notation import num
+from . import messages
+from .guard import GuardedPump
+
+if TYPE_CHECKING:
+    from ..core.explain import Cell
+    from ..core.quiz import Question
+    from .quizmode import QuizLine
 
 MIN_DIGITS, MAX_DIGITS = 1, 8
 
 
-class SteppingApp:
-    """A mixin for an App with a ``stepper``, a ``#message`` Static and a ``refresh_view()``, and
-    ``step_symbol(key)`` / ``step_equation(step)`` to name a step and write its equation."""
+class TextLine(Static):
+    """A line of text (status, equation) that asks for a new layout only when its height may
+    change: a layout pass would redraw the whole screen."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, **kwargs)
+        self.lines: int | None = None  # lines the text took at the last update
+
+    def show(self, text: str) -> None:
+        width = max(self.content_region.width, 1)
+        lines = sum(-(-max(cell_len(line), 1) // width) for line in text.split("\n"))
+        self.update(text, layout=lines != self.lines)
+        self.lines = lines
+
+
+class MessageLine(Static):
+    """The line under the equation; empty hides it."""
+
+    text: var[str] = var("", init=False)
+    """What the line says; unchanged text costs nothing (every step clears it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, **kwargs)
+
+    def watch_text(self, text: str) -> None:
+        self.update(text)
+        self.set_class(bool(text), "visible")
+
+
+class SteppingScreen(GuardedPump, Screen[None]):
+    """A screen that steps through one stepper. Subclasses compose a ``#status`` and an
+    ``#equation`` TextLine, a MessageLine and an ``#explain`` Static, and define ``redraw()``,
+    ``step_symbol(key)`` and ``step_equation(step)``."""
+
+    QUIZ_INTRO = "Quiz mode: n asks for the next step's value. z again ends the quiz."
+
+    position: var[int] = var(0, init=False)
+    """The stepper's position (steps done); the stepper holds the arrays it names. No key depends
+    on it, so it does not refresh the bindings (the footer recomposes on every refresh: 40 ms)."""
+    revision: var[int] = var(0, init=False)
+    """Counted up when the board changes without moving: an edit, a reset, trained weights."""
+    digits: var[int] = var(4, init=False)
+    """Decimals of the numbers on screen (+ and −)."""
+    asked: var[Cell | None] = var(None, init=False, bindings=True)
+    """The cell the quiz's open question hides (a core Cell, a key), None without a question."""
+    quizzing: var[bool] = var(False, init=False, bindings=True)
+    """Quiz mode is on (z)."""
+    board: var[tuple] = var((), init=False)
+    """What the board shows, as a key: its watcher is the one place that redraws."""
+
+    def __init__(self, stepper: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stepper: Any = stepper  # a Stepper or a GraphStepper (the subclass says which)
+        self.set_reactive(SteppingScreen.position, stepper.position)
+
+    def compute_board(self) -> tuple:
+        return (self.position, self.revision, self.digits, self.asked, self.quizzing)
+
+    def watch_board(self) -> None:
+        if self.is_mounted:
+            self.redraw()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Show the board (subclasses)."""
+
+    @property
+    def question(self) -> Question | None:
+        """The quiz's open question (kept by the quiz line), None when there is none."""
+        quiz = self.quiz_line(create=False)
+        return quiz.question if quiz is not None else None
+
+    # -- the message line and moving --------------------------------------------------------------
     def say(self, text: str) -> None:
-        """A line under the equation; empty hides it. Unchanged text costs nothing (every step
-        clears the line, and a layout pass would redraw the whole screen)."""
-        message = self.query_one("#message", Static)
-        if text == getattr(message, "_said", ""):
-            return
-        message._said = text
-        message.update(text)
-        message.set_class(bool(text), "visible")
+        """A line under the equation; empty hides it."""
+        self.query_one(MessageLine).text = text
 
-    def _move(self, move) -> None:
-        """Move the stepper (``move()``) and show where it is."""
+    def _move(self, move: Callable[[], object], rebuilt: bool = False) -> None:
+        """Move the stepper (``move()``); ``rebuilt``: the board changed beyond its position."""
         self.say("")
         move()
-        self.refresh_view()
+        with self.app.batch_update():
+            if rebuilt:
+                self.revision += 1
+            self.position = self.stepper.position
 
     def equation_text(self) -> str:
         """The last step's equation (a quiz question hides its number); a hint before the first."""
-        if getattr(self, "question", None) is not None:
-            return f"{self.question.equation}      {self.question.symbol} = ?"
+        question = self.question
+        if question is not None:
+            return f"{question.equation}      {question.symbol} = ?"
         last = self.stepper.last
         if last is None:
             return (f"Press n, → or space to compute {self.step_symbol(self.stepper.next_key)}, the first "
                     "step. ? explains the notation and the keys.")
         return self.step_equation(last)
 
+    def step_symbol(self, key: Any) -> str:
+        raise NotImplementedError
+
+    def step_equation(self, step: Any) -> str:
+        raise NotImplementedError
+
     def action_prev(self) -> None:
         if self.stepper.position == 0:
             self.say("Already at the first step.")
             return
         self._move(self.stepper.back)
+
+    def action_digits(self, change: int) -> None:
+        self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
+
+    # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/quiz.py) -----------------
+    def quiz_line(self, create: bool = True) -> QuizLine | None:
+        """The quiz's answer line, mounted the first time quiz mode is turned on."""
+        from textual.widgets import Footer
+
+        from .quizmode import QuizLine
+
+        lines = self.query(QuizLine)
+        if lines:
+            return lines.first()
+        if not create:
+            return None
+        line = QuizLine(id="answer")
+        self.mount(line, before=self.query_one(Footer))
+        return line
+
+    def quiz_cell(self, step: Any) -> Cell | None:
+        """The number to ask for at ``step`` (a core Cell among the step's candidates), or None."""
+        return None
+
+    def action_toggle_quiz(self) -> None:
+        quiz = self.quiz_line()
+        assert quiz is not None
+        if not self.quizzing:
+            quiz.start()
+            self.quizzing = True
+            self.say(self.QUIZ_INTRO)
+        else:
+            by = quiz.score.compact()
+            self.say(f"Quiz mode off. {quiz.score.summary()}" + (f". By quantity: {by}." if by else ""))
+            quiz.stop()
+            self.quizzing = False
+            self.asked = None
+
+    @property
+    def score(self) -> Any:
+        """Quiz mode's Score, None when quiz mode is off."""
+        quiz = self.quiz_line(create=False)
+        return quiz.score if quiz is not None and self.quizzing else None
+
+    def ask_next(self) -> None:
+        """Do the next step with one of its numbers hidden, and wait for the student's answer."""
+        quiz = self.quiz_line()
+        assert quiz is not None
+        self.say("")
+        step = self.stepper.forward()
+        question = quiz.ask(self.stepper, step, self.quiz_cell(step), self.digits)
+        self.say(f"What is {question.symbol}?")
+        with self.app.batch_update():
+            self.asked = question.cell
+            self.position = self.stepper.position
+
+    @on(messages.QuizRejected)
+    def quiz_rejected(self, message: messages.QuizRejected) -> None:
+        self.say(f"{message.text!r} is not a number: try again (e.g. 0.25, 1/4, ln(2), e^6), or Esc to skip.")
+
+    @on(messages.QuizAnswered)
+    def quiz_answered(self, message: messages.QuizAnswered) -> None:
+        q, verdict = message.question, message.verdict
+        right = num(q.value, 8)
+        if not verdict.final:  # the quiz line keeps the question open for a second try
+            self.say(f"✗ Not quite ({num(verdict.given, 6)}). Hint: {verdict.hint}  One more try, or Esc to skip.")
+            return
+        second = " at the second try" if verdict.attempt > 1 else ""
+        self.say(f"✓ Right{second}: {q.symbol} = {right}." if verdict.right
+                 else f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}.")
+        self._reveal(verdict.explanation.text())
+
+    def action_skip_question(self) -> None:
+        question = self.question
+        if question is not None:
+            from ..core.explain import explain
+
+            quiz = self.quiz_line()
+            assert quiz is not None
+            quiz.skip()
+            self.say(f"Skipped: {question.symbol} = {num(question.value, 8)}.")
+            self._reveal(explain(self.stepper, question.cell, self.digits).text())
+
+    def _reveal(self, explanation: str) -> None:
+        quiz = self.quiz_line()
+        assert quiz is not None
+        quiz.close()
+        self.after_answer()
+        self.asked = None
+        panel = self.query_one("#explain", Static)
+        panel.update(explanation)
+        panel.display = True
+
+    def after_answer(self) -> None:
+        """Where the focus goes once a question is answered or skipped."""
+        self.set_focus(None)

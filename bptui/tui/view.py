@@ -1,29 +1,45 @@
-"""What one layer panel shows, derived from the stepper's state (no Textual here)."""
+"""What one layer panel shows (no Textual here): from a stepper's state, or, before NumPy is
+imported, from the network file itself (:func:`document_views`, the loading screen's panels)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..core.schedule import UPDATE
-from ..core.stepper import Stepper
+if TYPE_CHECKING:
+    from ..core.stepper import Stepper
 
 MAX_MATRIX_COLS = 8  # bias + 7 weight columns; wider matrices say how many columns are hidden
+
+
+class Rows:
+    """A matrix as plain lists, indexed like a NumPy array (``M[b, a]``, ``M.shape``): what a
+    panel needs to draw the file's weights before NumPy is imported."""
+
+    def __init__(self, rows: list[list[float]]) -> None:
+        self.rows = [[float(x) for x in row] for row in rows]
+        self.shape = (len(self.rows), len(self.rows[0]) if self.rows else 0)
+
+    def __getitem__(self, index: tuple[int, int]) -> float:
+        b, a = index
+        return self.rows[b][a]
+
+    def values(self) -> list[float]:
+        return [x for row in self.rows for x in row]
 
 
 @dataclass(frozen=True)
 class LayerView:
     layer: int
     activation: str
-    W: np.ndarray
-    G: np.ndarray
-    s: np.ndarray | None
-    o: np.ndarray | None  # with the leading 1 for a hidden layer
-    delta: np.ndarray | None
+    W: Any  # a NumPy array, or Rows
+    G: Any
+    s: Any | None
+    o: Any | None  # with the leading 1 for a hidden layer
+    delta: Any | None
     hidden: bool  # o⁽ˡ⁾ has a bias entry (row b = 0)
     produced: str | None  # quantity the last step produced in this layer: W s o delta G
-    changed: np.ndarray | None  # cells of the produced quantity whose value changed
+    changed: Any | None  # cells of the produced quantity whose value changed
     stale: bool  # s, o, δ belong to a pass that has ended (update steps follow)
     optimizer: tuple = ()  # (label, matrix) of the optimizer's state: momentum's v; adam's m and v
 
@@ -44,7 +60,40 @@ def optimizer_state(stepper: Stepper, l: int) -> tuple:
                  for name, array in state.arrays().items() if name in labels)
 
 
+def document_views(doc: Any) -> list[LayerView] | None:
+    """The panels at step 0 of a schema-checked network document, without NumPy: the file's
+    weights and G = 0, nothing computed yet. None when they need the core: weights from ``init``,
+    data from a generator or a CSV file, an optimizer with state, or a shape the core will reject."""
+    try:
+        layers, weights = doc["layers"], doc.get("weights")
+        training = doc.get("training", {})
+        if weights is None or "inputs" not in doc["data"] or training.get("optimizer", "sgd") != "sgd":
+            return None
+        widths = [int(layer["units"]) for layer in layers]
+        L = len(widths) - 1
+        if len(weights) != L:
+            return None
+        views = []
+        for l in range(1, L + 1):
+            W = Rows(weights[l - 1])
+            if W.shape != (widths[l], widths[l - 1] + 1) or any(len(row) != W.shape[1] for row in W.rows):
+                return None
+            if not all(x == x and abs(x) != float("inf") for x in W.values()):
+                return None
+            G = Rows([[0.0] * W.shape[1] for _ in range(W.shape[0])])
+            views.append(LayerView(layer=l, activation=layers[l].get("activation", "sigmoid"), W=W, G=G,
+                                   s=None, o=None, delta=None, hidden=l < L, produced=None, changed=None,
+                                   stale=False))
+        return views
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
 def layer_views(stepper: Stepper) -> list[LayerView]:
+    import numpy as np
+
+    from ..core.schedule import UPDATE
+
     st, spec, last = stepper.state, stepper.spec, stepper.last
     stale = last is not None and last.key.phase == UPDATE
     views = []
@@ -65,15 +114,22 @@ def layer_views(stepper: Stepper) -> list[LayerView]:
 FIXED, SCIENTIFIC = "f", "e"
 
 
-def number_format(values: np.ndarray | None, digits: int) -> str:
+def number_format(values: Any, digits: int) -> str:
     """One format for a whole matrix or vector, so that a column never switches between
     ``0.47`` and ``6.9e−2``: fixed decimals, unless a nonzero value would lose its digits there
     (below 10^−(digits−1)) or be too wide (10⁵ and more); then scientific for all."""
     if values is None:
         return FIXED
-    a = np.abs(np.asarray(values, dtype=float))
-    a = a[np.isfinite(a) & (a != 0)]
-    if a.size and (a.min() < 10.0 ** -(digits - 1) or a.max() >= 1e5):
+    if isinstance(values, Rows):  # the loading screen's few numbers, without NumPy
+        xs = [abs(x) for x in values.values() if x and finite(x)]
+        small, large = (min(xs), max(xs)) if xs else (None, None)
+    else:
+        import numpy as np
+
+        a = np.abs(np.asarray(values, dtype=float))
+        a = a[np.isfinite(a) & (a != 0)]
+        small, large = (a.min(), a.max()) if a.size else (None, None)
+    if small is not None and large is not None and (small < 10.0 ** -(digits - 1) or large >= 1e5):
         return SCIENTIFIC
     return FIXED
 

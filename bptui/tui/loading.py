@@ -1,0 +1,70 @@
+"""The loading screen: the first frame, drawn from the checked network document alone (no NumPy).
+
+It shows the network's name and shape and, when the file gives its weights and its data inline,
+the panels at step 0 (the file's weights, G = 0), through the same LayerSheet the network screen
+uses, fed by :func:`~.view.document_views`. Right after that frame the core is imported, the spec
+parsed and the network screen takes its place; bad input found then ends the app (status 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from .sheet import LayerPanels, panels
+from .stepping import MessageLine, TextLine
+from .view import document_views
+
+
+def _layer_text(layer: dict) -> str:
+    """A layer as the first frame names it, from the schema-checked document (before the spec):
+    its units, a map input's C×H×W, or a v2 layer's type."""
+    if "units" in layer:
+        return str(layer["units"])
+    if "shape" in layer:
+        return "×".join(str(n) for n in layer["shape"])
+    return str(layer.get("type", "?"))
+
+
+class LoadingScreen(Screen[None]):
+    """What the network screen will show, as far as the file alone tells it."""
+
+    AUTO_FOCUS = ""  # no cursor in a panel before the network is loaded
+    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
+
+    def __init__(self, doc: Any, source: str) -> None:
+        super().__init__()
+        self.doc, self.source = doc, source
+        self.views = document_views(doc)
+
+    @property
+    def name_text(self) -> str:
+        return str(self.doc.get("name") or Path(self.source).stem)
+
+    def compose(self) -> ComposeResult:
+        doc = self.doc
+        shape = "-".join(_layer_text(layer) for layer in doc["layers"])
+        yield TextLine(id="status")
+        with VerticalScroll(id="equation-box", can_focus=False):
+            yield TextLine(id="equation")
+        yield MessageLine(id="message")
+        with Horizontal(id="main"):
+            with LayerPanels(id="layers"):
+                if self.views is not None:
+                    yield from panels(self.views, 4)
+        yield Footer(show_command_palette=False, compact=True)
+        self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
+
+    def on_mount(self) -> None:
+        self.app.title = f"bptui · {self.name_text}"
+        self.query_one("#status", TextLine).show(self.status)
+        self.query_one("#equation", TextLine).show("Loading the network…")
+        if self.views is not None:
+            self.call_after_refresh(self.app.panels_shown)  # type: ignore[attr-defined]
+        self.call_after_refresh(self.app.load_network)  # type: ignore[attr-defined]
