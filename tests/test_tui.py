@@ -347,3 +347,19 @@ async def test_on_a_big_screen_the_panels_fill_the_room():
         await pilot.pause()
         sheets = list(app.query(LayerSheet))
         assert sheets[0].region.x == sheets[1].region.x and not app.query_one("#layers").has_class("wide")
+
+
+async def test_on_a_narrow_terminal_the_side_panel_goes_under_the_layers():
+    """At 80×24 the explanation used to squeeze the layer panels until W's columns scrolled away."""
+    app = app_for("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(8):
+            app.main.action_next()
+        await pilot.press("tab", "right", "right", "right", "right")
+        await pilot.pause()
+        main, sheet = app.main.query_one("#main"), app.main.query_one("#layer-1")
+        assert main.has_class("narrow") and app.main.query_one("#explain").display
+        assert sheet.scroll_x == 0 and sheet.size.width >= 70  # the whole row of W, s, o, δ fits
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not app.main.query_one("#main").has_class("narrow")

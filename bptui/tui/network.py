@@ -317,6 +317,11 @@ class NetworkScreen(SteppingScreen):
             where += " (the G on screen)"
         self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples))
 
+    NARROW = 110  # below this many columns the side panel goes under the layer panels
+
+    def on_resize(self) -> None:
+        self.query_one("#main").set_class(self.size.width < self.NARROW, "narrow")
+
     # -- cells: explain, edit, save ------------------------------------------------------------------
     @on(messages.CursorMoved)
     def cursor_moved(self, message: messages.CursorMoved) -> None:
