@@ -180,7 +180,8 @@ class NetworkScreen(SteppingScreen):
         if box.has_class("whole"):
             widget.show(text)
             return
-        width = max(widget.content_region.width, 20)
+        # before the first layout the line has no width yet: the screen's (it spans the screen)
+        width = max(widget.content_region.width or self.app.size.width - 2, 20)
         lines = 0
         for line in text.split("\n"):
             lines += -(-max(cell_len(line), 1) // width)
