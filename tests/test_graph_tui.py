@@ -236,3 +236,25 @@ async def test_c_on_a_large_network_cuts_the_values_to_fit():
         state = app.query_one("#canvas-graph", GraphCanvas).state
         assert state.current == "o1" and "values)" in state.texts["o1"][1]  # vec() says how long it is
         assert "o⁽¹⁾" in canvas_text(app, "#canvas-graph")
+
+
+def test_the_matrix_level_graph_shows_small_networks_values_whole():
+    """The c view's boxes are as wide as their values at the digits shown (they used to end in …)."""
+    from bptui.core.spec import load
+    from bptui.core.stepper import Stepper
+    from rich.cells import cell_len
+
+    from bptui.tui.diagrams import network_graph, network_graph_state
+
+    from .conftest import NETWORKS
+
+    stepper = Stepper(load(NETWORKS / "xor.json"))
+    for digits in (4, 6):
+        diagram = network_graph(stepper.spec, digits)
+        widths = {node.id: node.width for node in diagram.nodes}
+        stepper.reset()
+        for _ in range(len(stepper.schedule)):
+            stepper.forward()
+            state = network_graph_state(stepper, diagram, digits)
+            for node, lines in state.texts.items():
+                assert all(cell_len(line) <= widths[node] for line in lines), (digits, node, lines, widths[node])

@@ -118,14 +118,34 @@ def _f_text(spec: NetworkSpec, l: int) -> str:
     return TextPrinter().p(ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True)))
 
 
-def network_graph(spec: NetworkSpec) -> Diagram:
-    """o⁽⁰⁾ and W⁽¹⁾ → s⁽¹⁾ → o⁽¹⁾, with W⁽²⁾ → s⁽²⁾ → … → o⁽ᴸ⁾, with y → ℓ."""
+MAX_BOX = 80  # the widest box of the matrix-level graph; longer values end in …
+
+
+def _value_width(shape: tuple[int, ...], digits: int) -> int:
+    """About how wide ``= [[…], …]`` is for a value of ``shape`` at ``digits``: each number up to
+    digits + 6 characters (a sign, the "0.0" of a small one, ", ") and the brackets."""
+    per, prefix = digits + 6, len("G = ") + 1  # and the • of a value the step changed
+    if len(shape) == 0:
+        return prefix + per
+    if len(shape) == 1:
+        return prefix + 2 + shape[0] * per
+    return prefix + 2 + shape[0] * (2 + shape[1] * per)
+
+
+def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
+    """o⁽⁰⁾ and W⁽¹⁾ → s⁽¹⁾ → o⁽¹⁾, with W⁽²⁾ → s⁽²⁾ → … → o⁽ᴸ⁾, with y → ℓ. Each box is as wide as its
+    values need at ``digits`` (up to MAX_BOX), so that small networks show every number whole."""
     L = spec.L
     edges = []
     for l in range(1, L + 1):
         edges += [(f"o{l - 1}", f"s{l}"), (f"W{l}", f"s{l}"), (f"s{l}", f"o{l}")]
     edges += [(f"o{L}", "loss"), ("y", "loss")]
-    nodes = [CanvasNode(i, name, 3, max(cell_len(text), 10)) for i, name, text in _network_nodes(spec)]
+    shapes = {"o0": (spec.widths[0] + 1,), "y": (spec.widths[-1],), "loss": ()}
+    for l in range(1, L + 1):
+        shapes.update({f"W{l}": spec.weights[l - 1].shape, f"s{l}": (spec.widths[l],),
+                       f"o{l}": (spec.widths[l] + (l < L),)})
+    nodes = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, _value_width(shapes[i], digits))))
+             for i, name, text in _network_nodes(spec)]
     return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 
 

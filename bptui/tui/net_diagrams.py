@@ -64,7 +64,7 @@ class NetworkDiagrams(Container):
         from .graph_canvas import GraphCanvas
 
         spec = self.stepper.spec
-        d = network_graph(spec) if mode == GRAPH else nn_diagram(spec, digits)
+        d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
         self.diagrams[mode], self.digits[mode] = d, digits
         self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id=f"canvas-{mode}"))
 
@@ -77,8 +77,11 @@ class NetworkDiagrams(Container):
         from .graph_canvas import GraphCanvas
 
         canvas = self.query_one(f"#canvas-{mode}", GraphCanvas)
-        if mode == NN and self.digits[mode] != digits:  # the weights' labels change width
-            d = self.diagrams[mode] = nn_diagram(self.stepper.spec, digits)
+        if self.digits[mode] != digits:  # the numbers change width: the boxes and labels follow
+            from .diagrams import network_graph
+
+            spec = self.stepper.spec
+            d = self.diagrams[mode] = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
             self.digits[mode] = digits
             canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
         d = self.diagrams[mode]
