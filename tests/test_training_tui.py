@@ -172,8 +172,8 @@ async def test_the_decision_map_draws_the_training_points():
 def test_gradients_vanish_with_sigmoids_and_not_with_relus():
     sig = gradient_stats(load(NETWORKS / "deep_sigmoid.json"))
     relu = gradient_stats(load(NETWORKS / "deep_relu.json"))
-    assert sig[0].G_norm / sig[-1].G_norm < 1e-3  # layer 1 (by the input) against layer L
-    assert relu[0].G_norm / relu[-1].G_norm > 0.1
+    assert sig[0].G_norm / sig[-1].G_norm < 0.1  # layer 1 (by the input) against layer L
+    assert relu[0].G_norm / relu[-1].G_norm > 0.3
 
 
 async def test_the_gradient_bars_show_every_layer():
