@@ -63,8 +63,29 @@ def passes(backprop: float, numeric: float, atol: float, rtol: float = RTOL) -> 
     return abs(backprop - numeric) <= atol + rtol * abs(numeric)
 
 
+class _Judged:
+    """What a weight's and an input's check share: the two gradients, the rounding allowance, and
+    their verdict (:func:`passes`)."""
+
+    backprop: float
+    numeric: float
+    atol: float
+
+    @property
+    def rel_error(self) -> float:
+        return relative_error(self.backprop, self.numeric)
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.backprop) and math.isfinite(self.numeric)
+
+    @property
+    def ok(self) -> bool:
+        return passes(self.backprop, self.numeric, self.atol)
+
+
 @dataclass(frozen=True)
-class WeightCheck:
+class WeightCheck(_Judged):
     layer: int
     row: int  # b (unit of layer l, 1-based)
     col: int  # a (0 is the bias)
@@ -72,39 +93,15 @@ class WeightCheck:
     numeric: float
     atol: float = 0.0  # the finite difference's rounding error
 
-    @property
-    def rel_error(self) -> float:
-        return relative_error(self.backprop, self.numeric)
-
-    @property
-    def finite(self) -> bool:
-        return math.isfinite(self.backprop) and math.isfinite(self.numeric)
-
-    @property
-    def ok(self) -> bool:
-        return passes(self.backprop, self.numeric, self.atol)
-
 
 @dataclass(frozen=True)
-class InputCheck:
+class InputCheck(_Judged):
     """∂output/∂input by reverse-mode AD (the stepper's steps) and by a central difference."""
 
     input: str
     backprop: float
     numeric: float
     atol: float = 0.0
-
-    @property
-    def rel_error(self) -> float:
-        return relative_error(self.backprop, self.numeric)
-
-    @property
-    def finite(self) -> bool:
-        return math.isfinite(self.backprop) and math.isfinite(self.numeric)
-
-    @property
-    def ok(self) -> bool:
-        return passes(self.backprop, self.numeric, self.atol)
 
 
 def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,

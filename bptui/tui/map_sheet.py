@@ -29,7 +29,7 @@ from textual.strip import Strip
 from ..core.layers import Conv2d, Dense, LayerKind, Pool2d
 from ..core.notation import sup
 from . import messages
-from .sheet import LayerSheet
+from .sheet import LayerSheet, panel_css
 from .view import cell, cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
@@ -90,25 +90,7 @@ class MapSheet(ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES = {"sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced",
                          "sheet--bias", "sheet--cursor", "sheet--field"}
-    DEFAULT_CSS = """
-    MapSheet {
-        height: auto;
-        max-height: 24;
-        border: round $panel-lighten-2;
-        border-title-color: $text;
-        padding: 0 1;
-        scrollbar-size: 1 1;
-    }
-    MapSheet:focus { border: round $accent; }
-    MapSheet > .sheet--header { color: $text-muted; text-style: bold; }
-    MapSheet > .sheet--pos { color: $text-primary; }
-    MapSheet > .sheet--neg { color: $text-error; }
-    MapSheet > .sheet--dim { color: $text-disabled; }
-    MapSheet > .sheet--produced { background: $accent 30%; text-style: bold; }
-    MapSheet > .sheet--bias { color: $text-accent; }
-    MapSheet > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
-    MapSheet > .sheet--field { background: $warning 40%; text-style: bold underline; }
-    """
+    DEFAULT_CSS = panel_css("MapSheet", 24, "MapSheet > .sheet--field { background: $warning 40%; text-style: bold underline; }\n")
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -25,6 +25,32 @@ from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width, finite, number_f
 HEADER_LINES = 2
 
 
+PANEL_CSS = """
+NAME {
+    height: auto;
+    max-height: HEIGHT;
+    border: round $panel-lighten-2;
+    border-title-color: $text;
+    padding: 0 1;
+    scrollbar-size: 1 1;
+}
+NAME:focus { border: round $accent; }
+NAME > .sheet--header { color: $text-muted; text-style: bold; }
+NAME > .sheet--pos { color: $text-primary; }
+NAME > .sheet--neg { color: $text-error; }
+NAME > .sheet--dim { color: $text-disabled; }
+NAME > .sheet--produced { background: $accent 30%; text-style: bold; }
+NAME > .sheet--bias { color: $text-accent; }
+NAME > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
+NAME > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
+"""
+
+
+def panel_css(name: str, max_height: int, extra: str = "") -> str:
+    """The look every number panel shares (a layer's, a feature map's), for the widget ``name``."""
+    return PANEL_CSS.replace("NAME", name).replace("HEIGHT", str(max_height)) + extra
+
+
 class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     """A scrollable table of one layer's quantities, with a cell cursor when it has focus."""
 
@@ -43,25 +69,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
         "sheet--cursor", "sheet--nonfinite",
     }
-    DEFAULT_CSS = """
-    LayerSheet {
-        height: auto;
-        max-height: 18;
-        border: round $panel-lighten-2;
-        border-title-color: $text;
-        padding: 0 1;
-        scrollbar-size: 1 1;
-    }
-    LayerSheet:focus { border: round $accent; }
-    LayerSheet > .sheet--header { color: $text-muted; text-style: bold; }
-    LayerSheet > .sheet--pos { color: $text-primary; }
-    LayerSheet > .sheet--neg { color: $text-error; }
-    LayerSheet > .sheet--dim { color: $text-disabled; }
-    LayerSheet > .sheet--produced { background: $accent 30%; text-style: bold; }
-    LayerSheet > .sheet--bias { color: $text-accent; }
-    LayerSheet > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
-    LayerSheet > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
-    """
+    DEFAULT_CSS = panel_css("LayerSheet", 18)
 
     def __init__(self, view: LayerView, digits: int, widest: int, **kwargs: Any) -> None:
         """``widest``: the most matrix columns of any layer, so that all panels choose one layout.
