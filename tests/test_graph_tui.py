@@ -10,7 +10,7 @@ import pytest
 from bptui.cli import main
 from bptui.core.notation import num
 from bptui.tui.app import BptuiApp
-from bptui.tui.diagrams import graph_diagram
+from bptui.tui.diagrams import COLD_ARROW, graph_diagram
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.graph_layout import ARROW, BoxSize, layout
 from bptui.tui.help import HelpScreen
@@ -151,7 +151,7 @@ async def test_d_draws_the_neural_network_diagram_with_the_current_weights():
         text = canvas_text(app, "#canvas-nn")
         for name in ("x₁", "x₂", "o₁⁽¹⁾", "o₂⁽¹⁾", "o₁⁽²⁾", "ℓ"):
             assert (name in text) == (name != "ℓ")  # no loss node in this convention
-        assert text.count(ARROW) == 9  # 3·2 + 3·1 weights, bias included
+        assert text.count(ARROW) + text.count(COLD_ARROW) == 9  # 3·2 + 3·1 weights, bias included
         for w in (0.1, 0.5, -0.4, -0.2, 0.3, 0.6, 0.05, 0.7, -0.6):
             assert num(w) in text
         await pilot.press("u")  # after the update the labels are the new weights
@@ -199,7 +199,7 @@ def test_graph_layouts_are_sound(name):
     _check_layout({n.id: BoxSize(n.width + 5, n.lines + 2) for n in d.nodes}, d.edges)
 
 
-@pytest.mark.parametrize("name", ["xor", "deep_sigmoid", "classifier", "chain"])
+@pytest.mark.parametrize("name", ["xor", "deep_sigmoid", "classifier", "chain", "iris", "moons"])
 def test_network_diagram_layouts_are_sound(name):
     from bptui.core.spec import load
     from bptui.tui.diagrams import network_graph, nn_diagram

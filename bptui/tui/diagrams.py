@@ -7,7 +7,8 @@ network's neural-network diagram (the lecture's two conventions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.cells import cell_len
@@ -17,6 +18,9 @@ from ..core.graph_stepper import FORWARD, GraphStepper
 from ..core.notation import mat, num, sup, vec
 from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
+
+if TYPE_CHECKING:
+    from ..core.neurons import UnitMaps
 
 PENDING = "·"  # a value not computed yet
 MAX_UNITS, MAX_LAYERS = 8, 4  # the largest network the neural-network diagram draws
@@ -46,6 +50,10 @@ class CanvasState:
     hot_line: int | None = None  # which of its lines the step wrote
     hot_edges: frozenset = frozenset()  # edges the step reads along
     pending: frozenset = frozenset()  # nodes with nothing computed yet (dim)
+    edge_kinds: dict = field(default_factory=dict)  # edge index → its weight's glyph kind (EDGE_GLYPHS)
+    paints: dict = field(default_factory=dict)  # node id → {line: a paint per character (a map level, or a sign)}
+    marked: dict = field(default_factory=dict)  # node id → the line the step wrote there (−1: every line)
+    weighted: bool = False  # edges drawn by their weights' glyphs (edge_kinds), ▷ on those the step did not use
 
 
 @dataclass(frozen=True)
@@ -231,33 +239,197 @@ def unit_name(spec: NetworkSpec, l: int, b: int) -> str:
     return f"x{sub(b)}" if l == 0 else f"o{sub(b)}{sup(l)}"
 
 
-def nn_diagram(spec: NetworkSpec, digits: int) -> Diagram:
-    """One rounded node per unit (and a 1 per bias), an edge per weight, labelled with it."""
-    nodes, edges = [], []
+# -- the neural-network diagram's glyphs: readable without colour ------------------------------------
+MAP_ROWS = 3  # text rows of a unit's map over the input plane
+SHADES = " ░▒▓█"  # a map's levels, low … high (the colour follows the same level)
+MAX_EDGES = 16  # a layer with more weights than this is drawn as one W⁽ˡ⁾ box, not an edge per weight
+HEAVY = 0.5  # an edge is heavy when |w| is at least this fraction of the largest |w| in the network
+# an edge's line by its weight: solid for w ≥ 0, dashed for w < 0; light or heavy by |w|
+EDGE_GLYPHS = {
+    "+": str.maketrans({}),
+    "++": str.maketrans("─│┌┐└┘├┤┬┴┼", "━┃┏┓┗┛┣┫┳┻╋"),
+    "-": str.maketrans("─│", "┄┆"),
+    "--": str.maketrans("─│┌┐└┘├┤┬┴┼", "┅┇┏┓┗┛┣┫┳┻╋"),
+}
+WEIGHT_GLYPH = {"+": "──", "++": "━━", "-": "┄┄", "--": "┅┅"}  # a weight in a W⁽ˡ⁾ box
+COLD_ARROW = "▷"  # the arrow of an edge the last step did not use (▶: it did)
+LEGEND = "weights: ── + · ┄┄ − · heavy ━━ ┅┅ |w| ≥ ½ max|w| · ▶ used by the step (▷ not) · • written"
+MAP_LEGEND = "\nmaps: each unit's o over the plane (x₁ →, x₂ ↑), low ' ░▒▓█' high"
+
+
+def weight_kind(w: float, big: float) -> str:
+    """``+``, ``++``, ``-`` or ``--``: a weight's sign, and heavy when |w| ≥ HEAVY·``big``."""
+    sign = "-" if w < 0 else "+"
+    return sign * 2 if big > 0 and abs(w) >= HEAVY * big else sign
+
+
+def drawn_whole(spec: NetworkSpec, l: int) -> bool:
+    """Whether layer l's weights are drawn as an edge each (else as one W⁽ˡ⁾ box between the layers)."""
+    return (spec.widths[l - 1] + 1) * spec.widths[l] <= MAX_EDGES
+
+
+def has_maps(spec: NetworkSpec) -> bool:
+    """A map over the input plane in each unit: dense networks of two inputs."""
+    return spec.widths[0] == 2 and not spec.is_v2
+
+
+@dataclass(frozen=True)
+class NNDiagram(Diagram):
+    """The neural-network diagram: the layer of each edge's weights, and each unit's lines."""
+
+    edge_layers: tuple = ()  # edges[i] carries weights of W⁽ˡ⁾, l = edge_layers[i]
+    weight_edges: dict | None = None  # edge index → (l, row, column) of the one weight it stands for
+    digits: int = 4
+    maps: bool = False
+
+
+def _unit_width(digits: int) -> int:
+    return max(11, 4 + digits + 6)  # "δ = −1.234e−05"
+
+
+def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
+    """One rounded node per unit (and a 1 per bias): its name, its map over the input plane (two
+    inputs), s, o and δ. An edge per weight labelled with it; layers with more than MAX_EDGES
+    weights go through one W⁽ˡ⁾ box that shows the matrix as glyphs."""
+    maps = has_maps(spec)
+    width = _unit_width(digits)
+    nodes: list = []
     for l in range(spec.L + 1):
         first = 0 if l < spec.L else 1  # every layer but the output has a bias unit
         for b in range(first, spec.widths[l] + 1):
-            name = unit_name(spec, l, b)
-            nodes.append(CanvasNode(f"u{l}_{b}", None, 1, cell_len(name), round=True))
+            if b == 0:
+                nodes.append(CanvasNode(f"u{l}_0", None, 1, 1, round=True))
+                continue
+            lines = 1 + (MAP_ROWS if maps else 0) + (1 if l == 0 else 3)  # name, map, o (s, o, δ)
+            nodes.append(CanvasNode(f"u{l}_{b}", None, lines, width, round=True))
+    edges: list = []
+    layers: list = []
+    weight_edges: dict = {}
     for l in range(1, spec.L + 1):
-        for b in range(1, spec.widths[l] + 1):
-            for a in range(spec.widths[l - 1] + 1):
-                edges.append((f"u{l - 1}_{a}", f"u{l}_{b}"))
+        d_in, d_out = spec.widths[l - 1], spec.widths[l]
+        if drawn_whole(spec, l):
+            for b in range(1, d_out + 1):
+                for a in range(d_in + 1):
+                    weight_edges[len(edges)] = (l, b - 1, a)
+                    edges.append((f"u{l - 1}_{a}", f"u{l}_{b}"))
+                    layers.append(l)
+            continue
+        nodes.append(CanvasNode(f"W{l}", f"W{sup(l)} ({d_out}×{d_in + 1})", d_out, 3 * (d_in + 1) + 1))
+        for a in range(d_in + 1):
+            edges.append((f"u{l - 1}_{a}", f"W{l}"))
+            layers.append(l)
+        for b in range(1, d_out + 1):
+            edges.append((f"W{l}", f"u{l}_{b}"))
+            layers.append(l)
     inputs = frozenset(f"u0_{b}" for b in range(spec.widths[0] + 1))
-    return Diagram(nodes, edges, label_width=digits + 3, pinned=inputs)
+    return NNDiagram(nodes, edges, label_width=digits + 3, pinned=inputs, edge_layers=tuple(layers),
+                     weight_edges=weight_edges, digits=digits, maps=maps)
 
 
-def nn_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
-    spec, W = stepper.spec, stepper.state.W
-    texts = {n.id: [unit_name(spec, *map(int, n.id[1:].split("_")))] for n in diagram.nodes}
-    labels, layer_of = {}, {}
-    for i, (u, v) in enumerate(diagram.edges):
-        l, b = map(int, v[1:].split("_"))
-        a = int(u.split("_")[1])
-        labels[i] = num(W[l][b - 1, a], digits)
-        layer_of[i] = l
+class MapCache:
+    """The units' maps over the input plane, recomputed only when the weights change (the stepper's
+    arrays are read-only and replaced by an update or an edit, so their identity says so)."""
+
+    def __init__(self) -> None:
+        self._for: tuple = ()
+        self._maps: UnitMaps | None = None
+        self.computed = 0  # how many times the maps were computed (for tests)
+
+    def get(self, spec: NetworkSpec, weights: list, width: int) -> UnitMaps:
+        from ..core.neurons import unit_maps
+
+        if self._maps is None or len(self._for) != len(weights) or any(a is not b for a, b in zip(self._for, weights)):
+            self._maps = unit_maps(spec, weights, width, MAP_ROWS)
+            self._for = tuple(weights)  # held, so an id is never reused while compared
+            self.computed += 1
+        return self._maps
+
+
+def _fit_text(text: str, width: int) -> str:
+    if cell_len(text) <= width:
+        return text
+    while cell_len(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | None = None) -> CanvasState:
+    """Each unit's map, s, o and δ for the example on the board, each edge's weight (its label and
+    its glyph), and what the last step used: the edges of the W⁽ˡ⁾ it read or wrote
+    (:func:`~bptui.core.neurons.weights_used`) and the lines of the units it wrote."""
+    from ..core.neurons import weights_used
+
+    assert isinstance(diagram, NNDiagram)
+    spec, st, net = stepper.spec, stepper.state, stepper.net
+    W = st.W
+    width = _unit_width(diagram.digits)
+    big = max((float(np.nanmax(np.abs(w))) for w in W[1:] if w.size and np.isfinite(w).any()), default=0.0)
+    unit_maps = (cache or MapCache()).get(spec, list(W[1:]), width) if diagram.maps else None
+    texts: dict = {}
+    paints: dict = {}
+    pending: set = set()
+    first_value = 1 + (MAP_ROWS if diagram.maps else 0)  # the line of s (of x's value in layer 0)
+
+    def value(x) -> str:
+        return PENDING if x is None else num(float(x), digits)
+
+    for l in range(spec.L + 1):
+        o = st.o[l]
+        units = None if o is None else net.units(l, o)
+        for b in range(0 if l < spec.L else 1, spec.widths[l] + 1):
+            node = f"u{l}_{b}"
+            if b == 0:
+                texts[node] = ["1"]
+                continue
+            lines = [unit_name(spec, l, b)]
+            if unit_maps is not None:
+                levels = unit_maps.level(l, b, len(SHADES))[::-1]  # the top line: the largest x₂
+                paint = {}
+                for r in range(MAP_ROWS):
+                    row = levels[r].tolist()
+                    lines.append("".join(SHADES[v] for v in row))
+                    paint[1 + r] = tuple(row)
+                paints[node] = paint
+            if l == 0:
+                lines.append(f"= {value(None if units is None else units[b - 1])}")
+            else:
+                s, d = st.s[l], st.delta[l]
+                lines += [f"s = {value(None if s is None else s[b - 1])}",
+                          f"o = {value(None if units is None else units[b - 1])}",
+                          f"δ = {value(None if d is None else d[b - 1])}"]
+            if units is None:
+                pending.add(node)
+            texts[node] = [_fit_text(t, width) for t in lines]
+    labels, kinds = {}, {}
+    for i, (l, row, col) in (diagram.weight_edges or {}).items():
+        w = float(W[l][row, col])
+        labels[i] = num(w, digits)
+        kinds[i] = weight_kind(w, big)
+    for l in range(1, spec.L + 1):
+        if f"W{l}" in {n.id for n in diagram.nodes}:
+            Wl = W[l]
+            rows, paint = [], {}
+            for r in range(Wl.shape[0]):
+                ks = [weight_kind(float(w), big) for w in Wl[r]]
+                rows.append(WEIGHT_GLYPH[ks[0]] + "│" + " ".join(WEIGHT_GLYPH[k] for k in ks[1:]))
+                paint[r] = tuple(c for k in ks for c in (k[0],) * 3)[:len(rows[-1])]
+            texts[f"W{l}"] = rows
+            paints[f"W{l}"] = paint
     last = stepper.last
-    hot: frozenset = frozenset()
-    if last is not None and last.key.quantity in ("s", "G", "W"):
-        hot = frozenset(i for i, l in layer_of.items() if l == last.key.layer)
-    return CanvasState(texts, labels, hot_edges=hot)
+    if last is None:
+        return CanvasState(texts, labels, pending=frozenset(pending), edge_kinds=kinds, paints=paints,
+                           weighted=True)
+    key = last.key
+    used = weights_used(key, spec.L)
+    hot = frozenset(i for i, l in enumerate(diagram.edge_layers) if l in used)
+    marked: dict = {}
+    line = {"s": first_value, "o": first_value + 1, "delta": first_value + 2}.get(key.quantity)
+    if line is not None and key.layer is not None:
+        marked = {f"u{key.layer}_{b}": line for b in range(1, spec.widths[key.layer] + 1)}
+    elif key.quantity == "W" and f"W{key.layer}" in texts:
+        marked = {f"W{key.layer}": -1}
+    current = next(iter(marked), None)  # the canvas keeps it in view
+    if current is None and key.layer is not None:  # G⁽ˡ⁾, an update: its box, or layer l's first unit
+        current = f"W{key.layer}" if f"W{key.layer}" in texts else f"u{key.layer}_1"
+    return CanvasState(texts, labels, current=current, hot_edges=hot, pending=frozenset(pending),
+                       edge_kinds=kinds, paints=paints, marked=marked, weighted=True)

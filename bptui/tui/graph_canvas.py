@@ -8,7 +8,10 @@ graph, a network's matrix-level computation graph and its neural-network diagram
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.cells import cell_len
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -17,12 +20,23 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
-from .diagrams import CanvasNode, CanvasState
+from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .guard import GuardedPump
 from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
 
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
 HOT = "•"  # after the line the last step wrote
+# a unit's map: the decision map's colours (plots.py), low blue, middle grey, high orange
+_LOW, _MID, _HIGH = (40, 90, 170), (235, 235, 235), (205, 110, 20)
+
+
+@lru_cache(maxsize=None)
+def _level_style(level: int) -> Style:
+    """A map cell at ``level``: its colour behind, the shade glyph in a darker tone of it."""
+    t = level / (len(SHADES) - 1)
+    a, b, u = (_LOW, _MID, 2 * t) if t < 0.5 else (_MID, _HIGH, 2 * t - 1)
+    r, g, bl = (round(x + (y - x) * u) for x, y in zip(a, b))
+    return Style(color=Color.from_rgb(r // 2, g // 2, bl // 2), bgcolor=Color.from_rgb(r, g, bl))
 
 
 def _fit(text: str, width: int) -> str:
@@ -37,6 +51,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
         "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
+        "canvas--negative",
     }
     DEFAULT_CSS = """
     GraphCanvas { height: 1fr; padding: 0 1; scrollbar-size: 1 1; }
@@ -50,6 +65,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     GraphCanvas > .canvas--hot-line { background: $accent 30%; text-style: bold; }
     GraphCanvas > .canvas--label { color: $text-primary; }
     GraphCanvas > .canvas--selected { color: $text-secondary; text-style: bold reverse; }
+    GraphCanvas > .canvas--negative { color: $text-error; }
     """
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
@@ -131,6 +147,10 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 segs.append(Segment(" " * (x0 - x)))
             if kind == "run":  # box border or edge line, one owner
                 text, owner = item[2], item[3]
+                if owner[0] == "e" and st.weighted:  # the NN diagram: a weight's glyphs, ▷ unless hot
+                    text = text.translate(EDGE_GLYPHS[st.edge_kinds.get(owner[1], "+")])
+                    if owner[1] not in st.hot_edges:
+                        text = text.replace(ARROW, COLD_ARROW)
                 segs.append(Segment(text, self._owner_style(owner, style)))
                 x = x0 + len(text)
             elif kind == "name":
@@ -151,26 +171,48 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 node_id, k, width = item[2], item[3], item[4]
                 lines = st.texts.get(node_id, ())
                 text = lines[k] if k < len(lines) else ""
-                hot = node_id == st.current and k == st.hot_line
+                hot = (node_id == st.current and k == st.hot_line) or st.marked.get(node_id) in (k, -1)
                 s = style("canvas--pending") if node_id in st.pending else style("canvas--text")
                 if hot:
                     s = s + style("canvas--hot-line")
-                text = text.center(width) if self.nodes[node_id].round else _fit(text + (HOT if hot else ""), width)
-                segs.append(Segment(" " + text + " ", s))
+                paint = st.paints.get(node_id, {}).get(k)
+                if paint is not None:  # a map's levels, or a W⁽ˡ⁾ box's signs: a style per character
+                    segs += self._painted(text, paint, width, s, style)
+                else:
+                    text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
+                        else _fit(text + (HOT if hot else ""), width)
+                    segs.append(Segment(" " + text + " ", s))
                 x = x0 + width + 2
             else:  # label
                 i, width = item[2], item[3]
                 text = st.labels.get(i, "")
-                text = "─" * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
+                fill = "─".translate(EDGE_GLYPHS[st.edge_kinds[i]]) if i in st.edge_kinds else "─"
+                text = fill * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
                 s = style("canvas--hot-edge") if i in st.hot_edges else style("canvas--label")
                 segs.append(Segment(text, s))
                 x = x0 + width
         return segs
 
+    def _painted(self, text: str, paint: tuple, width: int, base: Style, style) -> list[Segment]:
+        """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
+        or a weight's sign (``-`` in the negative colour)."""
+        pad = max(0, width - cell_len(text))
+        segs = [Segment(" " * (1 + pad // 2), base)]
+        for ch, p in zip(text, paint):
+            if isinstance(p, int):
+                cell = _level_style(p)
+            else:
+                cell = base + style("canvas--negative") if p == "-" else base
+            segs.append(Segment(ch, cell))
+        segs.append(Segment(text[len(paint):] + " " * (1 + pad - pad // 2), base))
+        return segs
+
     def _owner_style(self, owner, style):
         st = self.state
         if owner[0] == "e":
-            return style("canvas--hot-edge" if owner[1] in st.hot_edges else "canvas--edge")
+            if owner[1] in st.hot_edges:
+                return style("canvas--hot-edge")
+            return style("canvas--negative" if st.edge_kinds.get(owner[1], "+")[0] == "-" else "canvas--edge")
         if owner[1] == st.current:
             return style("canvas--current")
         return style("canvas--pending" if owner[1] in st.pending else "canvas--box")

@@ -3,11 +3,17 @@ neural-network diagram (d). Each canvas is made (and laid out) the first time it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.widgets import Static
 
+from ..core.notation import sup
 from ..core.stepper import Stepper
+
+if TYPE_CHECKING:
+    from .diagrams import MapCache
 
 # the diagrams and their canvas are imported when one is first shown: start-up does not pay for them
 
@@ -17,7 +23,7 @@ GRAPH, NN = "graph", "nn"
 class NetworkDiagrams(Container):
     DEFAULT_CSS = """
     NetworkDiagrams { height: 1fr; display: none; }
-    NetworkDiagrams #diagram-title { height: 1; padding: 0 1; color: $text-muted; text-style: bold; }
+    NetworkDiagrams #diagram-title { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
     NetworkDiagrams #diagram-note { height: auto; padding: 1 2; color: $text-warning; display: none; }
     """
 
@@ -27,6 +33,7 @@ class NetworkDiagrams(Container):
         self.mode: str | None = None
         self.diagrams: dict = {}
         self.digits: dict = {}  # the digits each canvas was laid out for (edge labels' width)
+        self.maps: MapCache | None = None  # the units' maps over the input plane (MapCache), made with the NN diagram
 
     def compose(self) -> ComposeResult:
         yield Static(id="diagram-title", markup=False)
@@ -53,11 +60,24 @@ class NetworkDiagrams(Container):
         for m in (GRAPH, NN):
             if m in self.diagrams:
                 self.query_one(f"#canvas-{m}", GraphCanvas).display = m == self.mode and not too_big
-        titles: dict[str | None, str] = {GRAPH: "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)",
-                  NN: "Neural-network diagram: a node per unit (1: bias), edges labelled with weights"}
-        self.query_one("#diagram-title", Static).update(titles.get(self.mode, ""))
+        self.query_one("#diagram-title", Static).update(self.title_text())
         self.refresh_from(digits)
         return self.mode is not None
+
+    def title_text(self) -> str:
+        if self.mode == GRAPH:
+            return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
+        if self.mode != NN:
+            return ""
+        from .diagrams import LEGEND, MAP_LEGEND, MAX_EDGES, drawn_whole, has_maps
+
+        spec = self.stepper.spec
+        boxes = [l for l in range(1, spec.L + 1) if not drawn_whole(spec, l)]
+        text = "Neural-network diagram: a node per unit (1: bias) with s, o, δ of the example on the board"
+        if boxes:
+            names = ", ".join(f"W{sup(l)}" for l in boxes)
+            text += f"; {names} (over {MAX_EDGES} weights) drawn as a box, a glyph per weight, bias │ the rest"
+        return text + "\n" + LEGEND + (MAP_LEGEND if has_maps(spec) else "")
 
     def _make(self, mode: str, digits: int) -> None:
         from .diagrams import network_graph, nn_diagram
@@ -85,5 +105,11 @@ class NetworkDiagrams(Container):
             self.digits[mode] = digits
             canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
         d = self.diagrams[mode]
-        state = network_graph_state if mode == GRAPH else nn_state
-        canvas.show(state(self.stepper, d, digits))
+        if mode == GRAPH:
+            canvas.show(network_graph_state(self.stepper, d, digits))
+            return
+        from .diagrams import MapCache
+
+        if self.maps is None:
+            self.maps = MapCache()
+        canvas.show(nn_state(self.stepper, d, digits, self.maps))

@@ -1,0 +1,258 @@
+"""Neurons you can see: each unit's map over the input plane, its s, o, δ, and the edges a step uses."""
+
+import numpy as np
+import pytest
+
+from bptui.core.activations import ACTIVATIONS
+from bptui.core.neurons import plane_ranges, unit_maps, weights_used
+from bptui.core.notation import num
+from bptui.core.spec import load
+from bptui.core.stepper import Stepper
+from bptui.core.train import output_grid
+from bptui.tui.diagrams import (COLD_ARROW, EDGE_GLYPHS, MAP_ROWS, SHADES, WEIGHT_GLYPH, MapCache, NNDiagram,
+                                nn_diagram, nn_state, weight_kind)
+from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.graph_layout import ARROW
+from bptui.tui.net_diagrams import NetworkDiagrams
+
+from .conftest import NETWORKS
+from .tui_helpers import app_for
+
+
+def per_point(spec, weights, x):
+    """o⁽ˡ⁾ of one input, each layer by the lecture's rule written out here: o⁽⁰⁾ = [1, x],
+    s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾, o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] (no leading 1 for the output layer)."""
+    o, outs = np.concatenate([[1.0], x]), [np.asarray(x, dtype=float)]
+    for l, W in enumerate(weights, start=1):
+        act = ACTIVATIONS[spec.activations[l - 1]]
+        f = act.f(W @ o, spec.alphas[l - 1])
+        outs.append(f)
+        o = np.concatenate([[1.0], f])
+    return outs
+
+
+@pytest.mark.parametrize("name", ["xor", "moons", "classifier", "deep_relu"])
+def test_unit_maps_are_each_units_output_at_each_grid_point(name):
+    spec = load(NETWORKS / f"{name}.json")
+    rng = np.random.default_rng(1)
+    weights = [w + rng.normal(0, 0.5, w.shape) for w in spec.weights]  # not the file's: any weights
+    m = unit_maps(spec, weights, 7, 5)
+    (x0, x1), (y0, y1) = plane_ranges(spec)
+    assert m.xs[0] == x0 and m.xs[-1] == x1 and m.ys[0] == y0 and m.ys[-1] == y1
+    for l in range(spec.L + 1):
+        assert m.maps[l].shape == (spec.widths[l], 5, 7)
+    for i in range(5):
+        for j in range(7):
+            outs = per_point(spec, weights, np.array([m.xs[j], m.ys[i]]))
+            for l in range(spec.L + 1):
+                np.testing.assert_allclose(m.maps[l][:, i, j], outs[l], rtol=1e-12, atol=1e-14)
+    # the output layer's map is the decision map's grid
+    _, _, Z = output_grid(spec, weights, 7, 5)
+    np.testing.assert_allclose(m.maps[spec.L], np.moveaxis(Z, 2, 0), rtol=1e-12)
+
+
+def test_a_maps_levels_span_the_activations_range():
+    spec = load(NETWORKS / "xor.json")  # tanh hidden units: −1 … 1; the sigmoid output: 0 … 1
+    m = unit_maps(spec, spec.weights, 40, 20)
+    assert m.ranges[1] == (-1.0, 1.0) and m.ranges[2] == (0.0, 1.0)
+    lv = m.level(1, 1, 5)
+    expected = np.rint((m.maps[1][0] + 1) / 2 * 4).astype(int)
+    assert (lv == expected).all() and lv.min() >= 0 and lv.max() <= 4
+    relu = load(NETWORKS / "deep_relu.json")  # unbounded: the layer's own span on the grid
+    r = unit_maps(relu, relu.weights, 9, 9)
+    assert r.ranges[1] == (float(r.maps[1].min()), float(r.maps[1].max()))
+
+
+def test_unit_maps_need_two_inputs():
+    with pytest.raises(ValueError, match="2 inputs"):
+        unit_maps(load(NETWORKS / "iris.json"), load(NETWORKS / "iris.json").weights, 5, 5)
+
+
+def test_weights_used_follows_the_lecture_equations():
+    stepper = Stepper(load(NETWORKS / "deep_sigmoid.json"))
+    L = stepper.spec.L
+    expected = {"s": lambda l: {l}, "o": lambda l: set(), "G": lambda l: {l}, "W": lambda l: {l},
+                "delta": lambda l: {l + 1} if l < L else set()}
+    seen = set()
+    for key in stepper.schedule.steps():
+        used = weights_used(key, L)
+        if key.quantity == "loss":
+            assert used == frozenset()
+        else:
+            assert used == frozenset(expected[key.quantity](key.layer)), key
+        seen.add(key.quantity)
+    assert seen == {"s", "o", "loss", "delta", "G", "W"}
+
+
+def test_weight_glyphs_by_sign_and_size():
+    assert [weight_kind(w, 1.0) for w in (0.1, 0.6, -0.1, -0.5, 0.0)] == ["+", "++", "-", "--", "+"]
+    assert "─".translate(EDGE_GLYPHS["--"]) == "┅" and "│".translate(EDGE_GLYPHS["-"]) == "┆"
+    assert "┼".translate(EDGE_GLYPHS["++"]) == "╋"
+
+
+# -- the diagram in the app ---------------------------------------------------------------------------
+def box_text(canvas: GraphCanvas, node: str) -> list[str]:
+    """The lines inside ``node``'s box as the canvas draws them (plain text, no colour)."""
+    b = canvas.grid.boxes[node]
+    rows = canvas.text_lines()
+    return [rows[y][b.x + 1:b.x + b.w - 1].strip() for y in range(b.y + 1, b.y + b.h - 1)]
+
+
+def expected_lines(stepper, l: int, b: int, digits: int) -> list[str]:
+    """s, o, δ of unit b of layer l as the stepper holds them (· before they are computed)."""
+    st = stepper.state
+
+    def v(x, i):
+        return "·" if x is None else num(float(x[i]), digits)
+
+    o = st.o[l]
+    units = None if o is None else stepper.net.units(l, o)
+    if l == 0:
+        return [f"= {v(units, b - 1)}"]
+    return [f"s = {v(st.s[l], b - 1)}", f"o = {v(units, b - 1)}", f"δ = {v(st.delta[l], b - 1)}"]
+
+
+def arrows(canvas: GraphCanvas) -> dict:
+    """Each edge's arrow as drawn: ▶ where the last step used it, ▷ where not."""
+    rows = canvas.text_lines()
+    return {i: rows[y][x] for (x, y), i in canvas.grid.arrows.items()}
+
+
+def hot_arrows(canvas: GraphCanvas) -> int:
+    return sum(a == ARROW for a in arrows(canvas).values())
+
+
+@pytest.mark.parametrize("name", ["xor", "iris"])
+async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_uses(name):
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        d = app.query_one(NetworkDiagrams).diagrams["nn"]
+        assert isinstance(d, NNDiagram)
+        spec, stepper, L = app.spec, app.stepper, app.spec.L
+        maps = spec.widths[0] == 2
+        kinds = set()
+        for k in range(4 * L + 1 + 2 * L):  # one example's steps, then the first steps of the next or the updates
+            if k:
+                await pilot.press("n")
+            digits = app.screen.digits
+            for l in range(L + 1):
+                for b in range(1, spec.widths[l] + 1):
+                    lines = box_text(canvas, f"u{l}_{b}")
+                    values = [line.rstrip("•").strip() for line in lines[1 + (MAP_ROWS if maps else 0):]]
+                    assert values == expected_lines(stepper, l, b, digits), (k, l, b)
+            last = stepper.last
+            state = canvas.state
+            if last is None:
+                assert state.hot_edges == frozenset() and hot_arrows(canvas) == 0
+                continue
+            kinds.add(last.key.quantity)
+            used = weights_used(last.key, L)
+            hot = {i for i, l in enumerate(d.edge_layers) if l in used}
+            assert state.hot_edges == hot, last.key
+            # readable without colour: ▶ on each edge the step used, ▷ on the others
+            assert arrows(canvas) == {i: ARROW if i in hot else COLD_ARROW for i in range(len(d.edges))}
+            q, l = last.key.quantity, last.key.layer
+            if q in ("s", "o", "delta"):  # the unit lines the step wrote carry •
+                line = {"s": 0, "o": 1, "delta": 2}[q] + 1 + (MAP_ROWS if maps else 0)
+                for b in range(1, spec.widths[l] + 1):
+                    assert box_text(canvas, f"u{l}_{b}")[line].endswith("•")
+                    assert state.marked[f"u{l}_{b}"] == line
+        assert kinds >= {"s", "o", "loss", "delta", "G"}
+
+
+async def test_each_edge_shows_its_weight_by_label_and_glyph():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        d = app.query_one(NetworkDiagrams).diagrams["nn"]
+        W = app.stepper.state.W
+        big = max(float(np.abs(w).max()) for w in W[1:])
+        assert big == 0.7
+        for i, (l, row, col) in d.weight_edges.items():
+            w = float(W[l][row, col])
+            assert canvas.state.labels[i] == num(w)
+            assert canvas.state.edge_kinds[i] == ("-" if w < 0 else "+") * (2 if abs(w) >= 0.35 else 1)
+        text = "\n".join(canvas.text_lines())
+        assert "━" in text and "┅" in text and "┄" in text  # heavy +, heavy −, light −: drawn as such
+        # after the updates the glyphs follow the new weights
+        await pilot.press("e")
+        W = app.stepper.state.W
+        big = max(float(np.abs(w).max()) for w in W[1:])
+        for i, (l, row, col) in d.weight_edges.items():
+            assert canvas.state.edge_kinds[i] == weight_kind(float(W[l][row, col]), big)
+
+
+async def test_units_maps_are_the_core_grid_and_recomputed_only_when_weights_change():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        diagrams = app.query_one(NetworkDiagrams)
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        cache = diagrams.maps
+        assert isinstance(cache, MapCache) and cache.computed == 1
+        spec = app.spec
+        width = canvas.nodes["u1_1"].width
+        m = unit_maps(spec, app.stepper.weights, width, MAP_ROWS)
+        for l, b in ((0, 1), (0, 2), (1, 1), (1, 2), (2, 1)):
+            rows = box_text(canvas, f"u{l}_{b}")[1:1 + MAP_ROWS]
+            levels = m.level(l, b, len(SHADES))[::-1]  # top row: the largest x₂
+            assert rows == ["".join(SHADES[v] for v in r).strip() for r in levels.tolist()]
+            assert canvas.state.paints[f"u{l}_{b}"][1] == tuple(levels[0].tolist())
+        await pilot.press("f", "b")  # steps that change no weight: no new maps
+        assert cache.computed == 1
+        before = canvas.state.texts["u1_1"][1:1 + MAP_ROWS]
+        await pilot.press("u")  # the updates: new weights, new maps
+        assert cache.computed == 2
+        m2 = unit_maps(spec, app.stepper.weights, width, MAP_ROWS)
+        assert canvas.state.texts["u2_1"][1:1 + MAP_ROWS] == [
+            "".join(SHADES[v] for v in r) for r in m2.level(2, 1, len(SHADES))[::-1].tolist()]
+        assert before is not None
+        app.screen.action_reset()
+        await pilot.pause()
+        assert cache.computed == 3  # the file's weights again
+
+
+async def test_a_big_layer_is_one_box_of_weight_glyphs():
+    app = app_for("iris")  # 4-8-3: W⁽¹⁾ 8×5 and W⁽²⁾ 3×9 are boxes, not 67 crossing edges
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        d = app.query_one(NetworkDiagrams).diagrams["nn"]
+        assert len(d.edges) == (5 + 8) + (9 + 3) and not d.weight_edges
+        W = app.stepper.state.W
+        big = max(float(np.abs(w).max()) for w in W[1:])
+        for l in (1, 2):
+            rows = [r for r in box_text(canvas, f"W{l}") if r]  # a box is as tall as its ports need
+            assert len(rows) == W[l].shape[0]
+            for r, row in enumerate(rows):
+                glyphs = [WEIGHT_GLYPH[weight_kind(float(w), big)] for w in W[l][r]]
+                assert row == glyphs[0] + "│" + " ".join(glyphs[1:])
+        assert "W⁽¹⁾ (8×5)" in "\n".join(canvas.text_lines())
+        title = str(app.query_one("#diagram-title").render())
+        assert "W⁽¹⁾, W⁽²⁾" in title and "┄┄ −" in title
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_diagram_fits_any_terminal(size):
+    app = app_for("moons")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d", "n", "n", "f", "b")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        assert canvas.display and canvas.size.height > 0
+        assert canvas.state.current == "W1"  # G⁽¹⁾: the W⁽¹⁾ box (moons: 24 weights), scrolled into view
+        b = canvas.grid.boxes["W1"]
+        assert canvas.scroll_y <= b.y and b.y + b.h <= canvas.scroll_y + canvas.size.height + b.h
+        await pilot.press("d")
+        assert app.query_one("#layers").display
+
+
+def test_nn_state_without_an_app():
+    spec = load(NETWORKS / "xor.json")
+    stepper = Stepper(spec)
+    d = nn_diagram(spec, 4)
+    stepper.forward()
+    state = nn_state(stepper, d, 4)
+    assert state.texts["u1_1"][1 + MAP_ROWS] == f"s = {num(stepper.state.s[1][0])}"
