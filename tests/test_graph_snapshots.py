@@ -29,3 +29,18 @@ def test_network_computation_graph_backward(snap_compare):
 
 def test_neural_network_diagram(snap_compare):
     assert snap_compare(app_for("xor"), press=["d"], terminal_size=(120, 40))
+
+
+def test_neural_network_diagram_mid_backward(snap_compare):
+    # δ⁽¹⁾ of example 1: its units' δ lines marked, the W⁽²⁾ edges it reads ▶, the maps with ◆ at x = (0, 0)
+    assert snap_compare(app_for("xor"), press=["f", "n", "n", "n", "d"], terminal_size=(120, 40))
+
+
+def test_neural_network_diagram_of_a_big_layer(snap_compare):
+    # iris 4-8-3: W⁽¹⁾ and W⁽²⁾ as boxes of weight glyphs, s⁽¹⁾ just computed
+    assert snap_compare(app_for("iris"), press=["n", "d"], terminal_size=(120, 40))
+
+
+def test_neural_network_diagram_small_terminal(snap_compare):
+    # moons 2-8-1 at 80×24: the canvas scrolls to the layer the step works on
+    assert snap_compare(app_for("moons"), press=["f", "d"], terminal_size=(80, 24))

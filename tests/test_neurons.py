@@ -5,11 +5,11 @@ import pytest
 
 from bptui.core.activations import ACTIVATIONS
 from bptui.core.neurons import plane_ranges, unit_maps, weights_used
-from bptui.core.notation import num
+from bptui.core.notation import num, sub, sup
 from bptui.core.spec import load
 from bptui.core.stepper import Stepper
 from bptui.core.train import output_grid
-from bptui.tui.diagrams import (COLD_ARROW, EDGE_GLYPHS, MAP_ROWS, SHADES, WEIGHT_GLYPH, MapCache, NNDiagram,
+from bptui.tui.diagrams import (COLD_ARROW, EDGE_GLYPHS, EXAMPLE, MAP_ROWS, SHADES, WEIGHT_GLYPH, MapCache, NNDiagram,
                                 nn_diagram, nn_state, weight_kind)
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.graph_layout import ARROW
@@ -108,8 +108,9 @@ def expected_lines(stepper, l: int, b: int, digits: int) -> list[str]:
     o = st.o[l]
     units = None if o is None else stepper.net.units(l, o)
     if l == 0:
-        return [f"= {v(units, b - 1)}"]
-    return [f"s = {v(st.s[l], b - 1)}", f"o = {v(units, b - 1)}", f"δ = {v(st.delta[l], b - 1)}"]
+        return [f"x{sub(b)} = {v(units, b - 1)}"]
+    u = f"{sub(b)}{sup(l)}"
+    return [f"s{u} = {v(st.s[l], b - 1)}", f"o{u} = {v(units, b - 1)}", f"δ{u} = {v(st.delta[l], b - 1)}"]
 
 
 def arrows(canvas: GraphCanvas) -> dict:
@@ -140,7 +141,7 @@ async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_us
             for l in range(L + 1):
                 for b in range(1, spec.widths[l] + 1):
                     lines = box_text(canvas, f"u{l}_{b}")
-                    values = [line.rstrip("•").strip() for line in lines[1 + (MAP_ROWS if maps else 0):]]
+                    values = [line.rstrip("•").strip() for line in lines[(MAP_ROWS if maps else 0):]]
                     assert values == expected_lines(stepper, l, b, digits), (k, l, b)
             last = stepper.last
             state = canvas.state
@@ -155,7 +156,7 @@ async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_us
             assert arrows(canvas) == {i: ARROW if i in hot else COLD_ARROW for i in range(len(d.edges))}
             q, l = last.key.quantity, last.key.layer
             if q in ("s", "o", "delta"):  # the unit lines the step wrote carry •
-                line = {"s": 0, "o": 1, "delta": 2}[q] + 1 + (MAP_ROWS if maps else 0)
+                line = {"s": 0, "o": 1, "delta": 2}[q] + (MAP_ROWS if maps else 0)
                 for b in range(1, spec.widths[l] + 1):
                     assert box_text(canvas, f"u{l}_{b}")[line].endswith("•")
                     assert state.marked[f"u{l}_{b}"] == line
@@ -185,6 +186,18 @@ async def test_each_edge_shows_its_weight_by_label_and_glyph():
             assert canvas.state.edge_kinds[i] == weight_kind(float(W[l][row, col]), big)
 
 
+def map_rows(spec, m, l, b, x=None) -> list[str]:
+    """Unit b of layer l's map as the diagram should draw it: top row the largest x₂, a shade per level,
+    ◆ at the grid point nearest the example's input x."""
+    rows = [[SHADES[v] for v in r] for r in m.level(l, b, len(SHADES))[::-1].tolist()]
+    if x is not None:
+        (x0, x1), (y0, y1) = plane_ranges(spec)
+        j = int(np.clip(round((x[0] - x0) / (x1 - x0) * (len(m.xs) - 1)), 0, len(m.xs) - 1))
+        i = int(np.clip(round((x[1] - y0) / (y1 - y0) * (len(m.ys) - 1)), 0, len(m.ys) - 1))
+        rows[len(m.ys) - 1 - i][j] = EXAMPLE
+    return ["".join(r) for r in rows]
+
+
 async def test_units_maps_are_the_core_grid_and_recomputed_only_when_weights_change():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -197,19 +210,22 @@ async def test_units_maps_are_the_core_grid_and_recomputed_only_when_weights_cha
         width = canvas.nodes["u1_1"].width
         m = unit_maps(spec, app.stepper.weights, width, MAP_ROWS)
         for l, b in ((0, 1), (0, 2), (1, 1), (1, 2), (2, 1)):
-            rows = box_text(canvas, f"u{l}_{b}")[1:1 + MAP_ROWS]
-            levels = m.level(l, b, len(SHADES))[::-1]  # top row: the largest x₂
-            assert rows == ["".join(SHADES[v] for v in r).strip() for r in levels.tolist()]
-            assert canvas.state.paints[f"u{l}_{b}"][1] == tuple(levels[0].tolist())
+            rows = box_text(canvas, f"u{l}_{b}")[:MAP_ROWS]
+            assert rows == [r.strip() for r in map_rows(spec, m, l, b)]  # drawn, as plain text
+            levels = m.level(l, b, len(SHADES))[::-1]
+            assert canvas.state.paints[f"u{l}_{b}"][0] == tuple(levels[0].tolist())  # and its colours
+        await pilot.press("n")  # example 1 on the board, x = (0, 0): ◆ in every map
+        x = app.stepper.state.o[0][1:]
+        for l, b in ((0, 1), (1, 2), (2, 1)):
+            assert canvas.state.texts[f"u{l}_{b}"][:MAP_ROWS] == map_rows(spec, m, l, b, x)
+        assert EXAMPLE in box_text(canvas, "u1_1")[MAP_ROWS - 1]  # x₂ = 0: the bottom row
         await pilot.press("f", "b")  # steps that change no weight: no new maps
         assert cache.computed == 1
-        before = canvas.state.texts["u1_1"][1:1 + MAP_ROWS]
         await pilot.press("u")  # the updates: new weights, new maps
         assert cache.computed == 2
         m2 = unit_maps(spec, app.stepper.weights, width, MAP_ROWS)
-        assert canvas.state.texts["u2_1"][1:1 + MAP_ROWS] == [
-            "".join(SHADES[v] for v in r) for r in m2.level(2, 1, len(SHADES))[::-1].tolist()]
-        assert before is not None
+        x = app.stepper.state.o[0][1:]
+        assert canvas.state.texts["u2_1"][:MAP_ROWS] == map_rows(spec, m2, 2, 1, x)
         app.screen.action_reset()
         await pilot.pause()
         assert cache.computed == 3  # the file's weights again
@@ -255,4 +271,4 @@ def test_nn_state_without_an_app():
     d = nn_diagram(spec, 4)
     stepper.forward()
     state = nn_state(stepper, d, 4)
-    assert state.texts["u1_1"][1 + MAP_ROWS] == f"s = {num(stepper.state.s[1][0])}"
+    assert state.texts["u1_1"][MAP_ROWS] == f"s₁⁽¹⁾ = {num(stepper.state.s[1][0])}"

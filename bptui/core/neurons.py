@@ -53,6 +53,15 @@ class UnitMaps:
     maps: list[np.ndarray]
     ranges: list[tuple[float, float]]
 
+    def cell(self, x: np.ndarray) -> tuple[int, int]:
+        """(i, j): the grid point nearest the input x (clipped to the grid), row i from the smallest x₂."""
+        def nearest(v: float, axis: np.ndarray) -> int:
+            if not np.isfinite(v):
+                return 0
+            return int(np.clip(np.rint((v - axis[0]) / ((axis[-1] - axis[0]) or 1.0) * (len(axis) - 1)), 0, len(axis) - 1))
+
+        return nearest(float(x[1]), self.ys), nearest(float(x[0]), self.xs)
+
     def level(self, l: int, b: int, levels: int) -> np.ndarray:
         """Unit b of layer l as integers 0 … levels − 1 over the grid (nan: the middle)."""
         lo, hi = self.ranges[l]

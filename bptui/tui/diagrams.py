@@ -240,8 +240,9 @@ def unit_name(spec: NetworkSpec, l: int, b: int) -> str:
 
 
 # -- the neural-network diagram's glyphs: readable without colour ------------------------------------
-MAP_ROWS = 3  # text rows of a unit's map over the input plane
+MAP_ROWS = 4  # text rows of a unit's map over the input plane
 SHADES = " ░▒▓█"  # a map's levels, low … high (the colour follows the same level)
+EXAMPLE = "◆"  # in every map: the input of the example on the board
 MAX_EDGES = 16  # a layer with more weights than this is drawn as one W⁽ˡ⁾ box, not an edge per weight
 HEAVY = 0.5  # an edge is heavy when |w| is at least this fraction of the largest |w| in the network
 # an edge's line by its weight: solid for w ≥ 0, dashed for w < 0; light or heavy by |w|
@@ -254,7 +255,7 @@ EDGE_GLYPHS = {
 WEIGHT_GLYPH = {"+": "──", "++": "━━", "-": "┄┄", "--": "┅┅"}  # a weight in a W⁽ˡ⁾ box
 COLD_ARROW = "▷"  # the arrow of an edge the last step did not use (▶: it did)
 LEGEND = "weights: ── + · ┄┄ − · heavy ━━ ┅┅ |w| ≥ ½ max|w| · ▶ used by the step (▷ not) · • written"
-MAP_LEGEND = "\nmaps: each unit's o over the plane (x₁ →, x₂ ↑), low ' ░▒▓█' high"
+MAP_LEGEND = "\nmaps: each unit's o over the plane (x₁ →, x₂ ↑), low ' ░▒▓█' high · ◆ the example's x"
 
 
 def weight_kind(w: float, big: float) -> str:
@@ -284,7 +285,7 @@ class NNDiagram(Diagram):
 
 
 def _unit_width(digits: int) -> int:
-    return max(11, 4 + digits + 6)  # "δ = −1.234e−05"
+    return 8 + digits + 6  # "δ₁⁽¹⁾ = −1.234e−05" whole; a longer number (e−100) ends in …
 
 
 def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
@@ -300,7 +301,7 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
             if b == 0:
                 nodes.append(CanvasNode(f"u{l}_0", None, 1, 1, round=True))
                 continue
-            lines = 1 + (MAP_ROWS if maps else 0) + (1 if l == 0 else 3)  # name, map, o (s, o, δ)
+            lines = (MAP_ROWS if maps else 0) + (1 if l == 0 else 3)  # the map, x (or s, o, δ)
             nodes.append(CanvasNode(f"u{l}_{b}", None, lines, width, round=True))
     edges: list = []
     layers: list = []
@@ -368,7 +369,11 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     texts: dict = {}
     paints: dict = {}
     pending: set = set()
-    first_value = 1 + (MAP_ROWS if diagram.maps else 0)  # the line of s (of x's value in layer 0)
+    first_value = MAP_ROWS if diagram.maps else 0  # the line of s (of x in layer 0)
+    here = None  # where the example on the board lies in the maps: (line from the top, column)
+    if unit_maps is not None and st.o[0] is not None:
+        i, j = unit_maps.cell(st.o[0][1:])
+        here = (MAP_ROWS - 1 - i, j)
 
     def value(x) -> str:
         return PENDING if x is None else num(float(x), digits)
@@ -381,22 +386,26 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
             if b == 0:
                 texts[node] = ["1"]
                 continue
-            lines = [unit_name(spec, l, b)]
+            lines = []
             if unit_maps is not None:
                 levels = unit_maps.level(l, b, len(SHADES))[::-1]  # the top line: the largest x₂
                 paint = {}
                 for r in range(MAP_ROWS):
                     row = levels[r].tolist()
-                    lines.append("".join(SHADES[v] for v in row))
-                    paint[1 + r] = tuple(row)
+                    glyphs = [SHADES[v] for v in row]
+                    if here is not None and r == here[0]:
+                        glyphs[here[1]] = EXAMPLE
+                    lines.append("".join(glyphs))
+                    paint[r] = tuple(row)
                 paints[node] = paint
             if l == 0:
-                lines.append(f"= {value(None if units is None else units[b - 1])}")
+                lines.append(f"x{sub(b)} = {value(None if units is None else units[b - 1])}")
             else:
                 s, d = st.s[l], st.delta[l]
-                lines += [f"s = {value(None if s is None else s[b - 1])}",
-                          f"o = {value(None if units is None else units[b - 1])}",
-                          f"δ = {value(None if d is None else d[b - 1])}"]
+                u = f"{sub(b)}{sup(l)}"
+                lines += [f"s{u} = {value(None if s is None else s[b - 1])}",
+                          f"o{u} = {value(None if units is None else units[b - 1])}",
+                          f"δ{u} = {value(None if d is None else d[b - 1])}"]
             if units is None:
                 pending.add(node)
             texts[node] = [_fit_text(t, width) for t in lines]
@@ -429,6 +438,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     elif key.quantity == "W" and f"W{key.layer}" in texts:
         marked = {f"W{key.layer}": -1}
     current = next(iter(marked), None)  # the canvas keeps it in view
+    if key.quantity == "loss":  # ℓ⁽ⁿ⁾ reads o⁽ᴸ⁾ (no unit holds ℓ): the output units in view
+        current = f"u{spec.L}_1"
     if current is None and key.layer is not None:  # G⁽ˡ⁾, an update: its box, or layer l's first unit
         current = f"W{key.layer}" if f"W{key.layer}" in texts else f"u{key.layer}_1"
     return CanvasState(texts, labels, current=current, hot_edges=hot, pending=frozenset(pending),

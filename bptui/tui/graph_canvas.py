@@ -188,7 +188,8 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 text = st.labels.get(i, "")
                 fill = "─".translate(EDGE_GLYPHS[st.edge_kinds[i]]) if i in st.edge_kinds else "─"
                 text = fill * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
-                s = style("canvas--hot-edge") if i in st.hot_edges else style("canvas--label")
+                s = style("canvas--hot-edge") if i in st.hot_edges else style(
+                    "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
                 segs.append(Segment(text, s))
                 x = x0 + width
         return segs

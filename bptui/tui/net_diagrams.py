@@ -64,6 +64,9 @@ class NetworkDiagrams(Container):
         self.refresh_from(digits)
         return self.mode is not None
 
+    def on_resize(self) -> None:
+        self.query_one("#diagram-title", Static).update(self.title_text())
+
     def title_text(self) -> str:
         if self.mode == GRAPH:
             return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
@@ -73,6 +76,8 @@ class NetworkDiagrams(Container):
 
         spec = self.stepper.spec
         boxes = [l for l in range(1, spec.L + 1) if not drawn_whole(spec, l)]
+        if self.app.size.width < 110 or self.app.size.height < 32:  # a small terminal: room for the diagram
+            return "NN diagram · ── + · ┄┄ − · ━━ big |w| · ▶ used by the step · ? legend"
         text = "Neural-network diagram: a node per unit (1: bias) with s, o, δ of the example on the board"
         if boxes:
             names = ", ".join(f"W{sup(l)}" for l in boxes)
