@@ -199,12 +199,17 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         or a weight's sign (``-`` in the negative colour)."""
         pad = max(0, width - cell_len(text))
         segs = [Segment(" " * (1 + pad // 2), base)]
-        for ch, p in zip(text, paint):
+        start = 0
+        for k in range(1, len(paint) + 1):  # a segment per run of one paint: fewer segments to draw
+            if k < len(paint) and paint[k] == paint[start]:
+                continue
+            p = paint[start]
             if isinstance(p, int):
                 cell = _level_style(p)
             else:
                 cell = base + style("canvas--negative") if p == "-" else base
-            segs.append(Segment(ch, cell))
+            segs.append(Segment(text[start:k], cell))
+            start = k
         segs.append(Segment(text[len(paint):] + " " * (1 + pad - pad // 2), base))
         return segs
 

@@ -49,15 +49,15 @@ ON_SCREEN = """\
   • marks each value the last step changed; · is a value not yet computed;
   dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).
   c: the computation graph at matrix level, one box per quantity (W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾,
-  s⁽ˡ⁾ holds δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed. d: the neural-network
-  diagram, one rounded node per unit (1 for a bias) with its s, o, δ for the example on the board
-  (• on those the last step wrote), each edge labelled with its weight and drawn by it: ── w ≥ 0,
-  ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|; ▶ ends the edges whose W⁽ˡ⁾ the last step
-  used (s⁽ˡ⁾ and G⁽ˡ⁾: W⁽ˡ⁾; δ⁽ˡ⁾: W⁽ˡ⁺¹⁾; the update: W⁽ˡ⁾), ▷ the others. A layer of more than 16
-  weights is one W⁽ˡ⁾ box instead, a glyph per weight (a row per unit, the bias column left of │).
-  With two inputs each unit shows its output o over the input plane (x₁ →, x₂ ↑) as a small map,
-  shades ' ░▒▓█' from low to high (blue, grey, orange), ◆ at the example's x; the maps are
-  recomputed when the weights change."""
+  s⁽ˡ⁾ holds δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed.
+  d: the neural-network diagram, one rounded node per unit (1 for a bias) with its s, o, δ
+  for the example on the board (• on those the last step wrote); each edge labelled with its
+  weight and drawn by it: ── w ≥ 0, ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|;
+  ▶ ends the edges whose W⁽ˡ⁾ the last step used (s⁽ˡ⁾ and G⁽ˡ⁾: W⁽ˡ⁾; δ⁽ˡ⁾: W⁽ˡ⁺¹⁾;
+  the update: W⁽ˡ⁾), ▷ the others. A layer of more than 16 weights is one W⁽ˡ⁾ box instead,
+  a glyph per weight (a row per unit, the bias column left of │). With two inputs each unit
+  shows its output o over the input plane (x₁ →, x₂ ↑) as a small map, shades ' ░▒▓█' from
+  low to high (blue, grey, orange), ◆ at the example's x; recomputed when the weights change."""
 
 
 def _table(rows: list[tuple[str, str]]) -> str:

@@ -60,12 +60,22 @@ class NetworkDiagrams(Container):
         for m in (GRAPH, NN):
             if m in self.diagrams:
                 self.query_one(f"#canvas-{m}", GraphCanvas).display = m == self.mode and not too_big
-        self.query_one("#diagram-title", Static).update(self.title_text())
+        self._show_title()
         self.refresh_from(digits)
         return self.mode is not None
 
     def on_resize(self) -> None:
-        self.query_one("#diagram-title", Static).update(self.title_text())
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """The title in bold, the legend under it plain."""
+        from rich.text import Text
+
+        title, _, legend = self.title_text().partition("\n")
+        text = Text(title, style="bold")
+        if legend:
+            text.append("\n" + legend)
+        self.query_one("#diagram-title", Static).update(text)
 
     def title_text(self) -> str:
         if self.mode == GRAPH:
