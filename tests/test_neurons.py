@@ -272,3 +272,64 @@ def test_nn_state_without_an_app():
     stepper.forward()
     state = nn_state(stepper, d, 4)
     assert state.texts["u1_1"][MAP_ROWS] == f"s₁⁽¹⁾ = {num(stepper.state.s[1][0])}"
+
+
+async def test_the_quiz_question_is_not_given_away_by_the_diagram():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d", "z", "n")  # s⁽¹⁾ done, one of its values asked
+        q = app.main.question
+        assert q is not None and q.cell.quantity == "s"
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        b = q.cell.unit
+        lines = box_text(canvas, f"u1_{b}")
+        assert lines[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = ?•" and num(q.value) not in "\n".join(lines)
+        other = 3 - b  # the other unit's s is not asked: shown
+        assert box_text(canvas, f"u1_{other}")[MAP_ROWS] == f"s{sub(other)}⁽¹⁾ = {num(app.stepper.state.s[1][other - 1])}•"
+        await pilot.press("escape")  # skipped: the value is shown
+        assert box_text(canvas, f"u1_{b}")[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = {num(q.value)}•"
+
+
+def test_a_weight_asked_by_the_quiz_shows_neither_value_nor_sign():
+    from bptui.core.explain import Cell
+
+    for name, boxed in (("xor", False), ("iris", True)):
+        spec = load(NETWORKS / f"{name}.json")
+        stepper = Stepper(spec)
+        stepper.run_until(lambda s: s.key.phase == "update" and s.key.layer == 1)
+        d = nn_diagram(spec, 4)
+        state = nn_state(stepper, d, 4, hidden=Cell("W", 1, 2, 1))  # w₂,₁⁽¹⁾
+        if boxed:
+            assert state.texts["W1"][1].split("│")[1].startswith("?? ") and "?" not in state.texts["W1"][0]
+        else:
+            i = next(i for i, e in d.weight_edges.items() if e == (1, 1, 1))
+            assert state.labels[i] == "?" and state.edge_kinds[i] == "?"
+            assert sum(label == "?" for label in state.labels.values()) == 1
+
+
+async def test_more_digits_widen_the_boxes_and_their_maps():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d", "n")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        cache = app.query_one(NetworkDiagrams).maps
+        width = canvas.nodes["u1_1"].width
+        await pilot.press("plus", "plus")
+        assert app.screen.digits == 6 and canvas.nodes["u1_1"].width == width + 2 and cache.computed == 3  # once per width
+        assert all(len(row) == width + 2 for row in canvas.state.texts["u1_1"][:MAP_ROWS])
+        assert box_text(canvas, "u1_1")[MAP_ROWS] == f"s₁⁽¹⁾ = {num(app.stepper.state.s[1][0], 6)}•"
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the stepper's own s⁽²⁾ = ∞
+async def test_a_diverged_network_draws_without_a_crash():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        for l, row, col in ((1, 0, 0), (2, 0, 0), (2, 0, 1)):  # s⁽²⁾ = 1e308 + 1e308·o₁⁽¹⁾ = ∞
+            app.main._move(lambda: app.stepper.edit_weight(l, row, col, 1e308), rebuilt=True)
+            await pilot.pause()
+        await pilot.press("n", "n", "n", "n", "n", "n", "n")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        text = "\n".join(canvas.text_lines())
+        assert "∞" in text or "nan" in text
+        assert "Something went wrong" not in str(app.query_one("#message").render())

@@ -20,6 +20,7 @@ from ..core.spec import NetworkSpec
 from ..core.stepper import Stepper
 
 if TYPE_CHECKING:
+    from ..core.explain import Cell
     from ..core.neurons import UnitMaps
 
 PENDING = "·"  # a value not computed yet
@@ -251,8 +252,9 @@ EDGE_GLYPHS = {
     "++": str.maketrans("─│┌┐└┘├┤┬┴┼", "━┃┏┓┗┛┣┫┳┻╋"),
     "-": str.maketrans("─│", "┄┆"),
     "--": str.maketrans("─│┌┐└┘├┤┬┴┼", "┅┇┏┓┗┛┣┫┳┻╋"),
+    "?": str.maketrans("─│", "··"),  # the quiz asks for this weight: neither its sign nor its size
 }
-WEIGHT_GLYPH = {"+": "──", "++": "━━", "-": "┄┄", "--": "┅┅"}  # a weight in a W⁽ˡ⁾ box
+WEIGHT_GLYPH = {"+": "──", "++": "━━", "-": "┄┄", "--": "┅┅", "?": "??"}  # a weight in a W⁽ˡ⁾ box
 COLD_ARROW = "▷"  # the arrow of an edge the last step did not use (▶: it did)
 LEGEND = "weights: ── + · ┄┄ − · heavy ━━ ┅┅ |w| ≥ ½ max|w| · ▶ used by the step (▷ not) · • written"
 MAP_LEGEND = "\nmaps: each unit's o over the plane (x₁ →, x₂ ↑), low ' ░▒▓█' high · ◆ the example's x"
@@ -339,7 +341,8 @@ class MapCache:
     def get(self, spec: NetworkSpec, weights: list, width: int) -> UnitMaps:
         from ..core.neurons import unit_maps
 
-        if self._maps is None or len(self._for) != len(weights) or any(a is not b for a, b in zip(self._for, weights)):
+        if self._maps is None or len(self._maps.xs) != width or len(self._for) != len(weights) \
+                or any(a is not b for a, b in zip(self._for, weights)):  # new weights, or wider boxes (+)
             self._maps = unit_maps(spec, weights, width, MAP_ROWS)
             self._for = tuple(weights)  # held, so an id is never reused while compared
             self.computed += 1
@@ -354,10 +357,12 @@ def _fit_text(text: str, width: int) -> str:
     return text + "…"
 
 
-def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | None = None) -> CanvasState:
+def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | None = None,
+             hidden: Cell | None = None) -> CanvasState:
     """Each unit's map, s, o and δ for the example on the board, each edge's weight (its label and
     its glyph), and what the last step used: the edges of the W⁽ˡ⁾ it read or wrote
-    (:func:`~bptui.core.neurons.weights_used`) and the lines of the units it wrote."""
+    (:func:`~bptui.core.neurons.weights_used`) and the lines of the units it wrote. ``hidden``: the
+    quiz's question, drawn as ``?`` (a weight's edge and glyph as ``·``, its sign and size too)."""
     from ..core.neurons import weights_used
 
     assert isinstance(diagram, NNDiagram)
@@ -403,23 +408,26 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
             else:
                 s, d = st.s[l], st.delta[l]
                 u = f"{sub(b)}{sup(l)}"
-                lines += [f"s{u} = {value(None if s is None else s[b - 1])}",
-                          f"o{u} = {value(None if units is None else units[b - 1])}",
-                          f"δ{u} = {value(None if d is None else d[b - 1])}"]
+                shown = {q: value(None if x is None else x[b - 1]) for q, x in (("s", s), ("o", units), ("delta", d))}
+                if hidden is not None and hidden.layer == l and hidden.unit == b and hidden.quantity in shown:
+                    shown[hidden.quantity] = "?"
+                lines += [f"s{u} = {shown['s']}", f"o{u} = {shown['o']}", f"δ{u} = {shown['delta']}"]
             if units is None:
                 pending.add(node)
             texts[node] = [_fit_text(t, width) for t in lines]
     labels, kinds = {}, {}
+    asked = (hidden.layer, hidden.unit - 1, hidden.column) if hidden is not None and hidden.quantity == "W" \
+        and hidden.unit is not None else None
     for i, (l, row, col) in (diagram.weight_edges or {}).items():
         w = float(W[l][row, col])
-        labels[i] = num(w, digits)
-        kinds[i] = weight_kind(w, big)
+        labels[i] = "?" if (l, row, col) == asked else num(w, digits)
+        kinds[i] = "?" if (l, row, col) == asked else weight_kind(w, big)
     for l in range(1, spec.L + 1):
         if f"W{l}" in {n.id for n in diagram.nodes}:
             Wl = W[l]
             rows, paint = [], {}
             for r in range(Wl.shape[0]):
-                ks = [weight_kind(float(w), big) for w in Wl[r]]
+                ks = ["?" if (l, r, a) == asked else weight_kind(float(w), big) for a, w in enumerate(Wl[r])]
                 rows.append(WEIGHT_GLYPH[ks[0]] + "│" + " ".join(WEIGHT_GLYPH[k] for k in ks[1:]))
                 paint[r] = tuple(c for k in ks for c in (k[0],) * 3)[:len(rows[-1])]
             texts[f"W{l}"] = rows

@@ -13,6 +13,7 @@ from ..core.notation import sup
 from ..core.stepper import Stepper
 
 if TYPE_CHECKING:
+    from ..core.explain import Cell
     from .diagrams import MapCache
 
 # the diagrams and their canvas are imported when one is first shown: start-up does not pay for them
@@ -103,8 +104,9 @@ class NetworkDiagrams(Container):
         self.diagrams[mode], self.digits[mode] = d, digits
         self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id=f"canvas-{mode}"))
 
-    def refresh_from(self, digits: int) -> None:
-        """Show the stepper's state in the diagram on screen (nothing to do when none is)."""
+    def refresh_from(self, digits: int, hidden: Cell | None = None) -> None:
+        """Show the stepper's state in the diagram on screen (nothing to do when none is); ``hidden``:
+        the quiz's question, not to be given away (the NN diagram draws it as ?)."""
         mode = self.mode
         if mode not in self.diagrams:
             return
@@ -127,4 +129,4 @@ class NetworkDiagrams(Container):
 
         if self.maps is None:
             self.maps = MapCache()
-        canvas.show(nn_state(self.stepper, d, digits, self.maps))
+        canvas.show(nn_state(self.stepper, d, digits, self.maps, hidden))

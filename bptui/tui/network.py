@@ -216,7 +216,7 @@ class NetworkScreen(SteppingScreen):
             else:
                 for view in layer_views(self.stepper):
                     self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, hidden)
-            self.query_one(NetworkDiagrams).refresh_from(self.digits)
+            self.query_one(NetworkDiagrams).refresh_from(self.digits, self.asked)
             last = self.stepper.last
             if last is not None and last.key.layer is not None and last.key.layer != self._followed:
                 # keep the layer the step works on in view (deep networks have more than a screen)
