@@ -51,14 +51,14 @@ def main() -> None:
     from bptui.tui.diagrams import MAP_ROWS, _unit_width
 
     print(f"CPU per keypress, processed and rendered, median over {args.steps} steps (120×40):")
-    for name in ("xor", "moons", "iris"):
+    for name in ("xor", "moons", "iris", "deep_sigmoid"):
         path = ROOT / "networks" / f"{name}.json"
         doc = read_json(path)
         doc["training"]["update"] = "per_example"  # an update after every example: the runs meet some
         spec = parse(doc, str(path))
         panels, panels_u = asyncio.run(per_step(spec, False, args.steps))
         nn, nn_u = asyncio.run(per_step(spec, True, args.steps))
-        line = f"  {name:6} panels {panels * 1e3:6.2f} ms · NN diagram {nn * 1e3:6.2f} ms ({nn / panels:.2f}×)"
+        line = f"  {name:12} panels {panels * 1e3:6.2f} ms · NN diagram {nn * 1e3:6.2f} ms ({nn / panels:.2f}×)"
         if panels_u is not None and nn_u is not None:
             line += f" · update steps: panels {panels_u * 1e3:6.2f} ms, diagram {nn_u * 1e3:6.2f} ms ({nn_u / panels_u:.2f}×)"
         print(line)

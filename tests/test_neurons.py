@@ -123,7 +123,7 @@ def hot_arrows(canvas: GraphCanvas) -> int:
     return sum(a == ARROW for a in arrows(canvas).values())
 
 
-@pytest.mark.parametrize("name", ["xor", "iris"])
+@pytest.mark.parametrize("name", ["xor", "iris", "deep_relu"])
 async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_uses(name):
     app = app_for(name)
     async with app.run_test(size=(120, 40)) as pilot:

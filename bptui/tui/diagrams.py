@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..core.neurons import UnitMaps
 
 PENDING = "·"  # a value not computed yet
-MAX_UNITS, MAX_LAYERS = 8, 4  # the largest network the neural-network diagram draws
+MAX_UNITS, MAX_LAYERS = 8, 6  # the largest network the neural-network diagram draws
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
