@@ -26,6 +26,7 @@ SHOTS = [
     ("07-vanishing-gradients", "deep_sigmoid", ["b"], (120, 40)),
     ("08-small-terminal", "xor", ["f"], (80, 24)),
     ("09-big-screen", "xor", ["n", "b"], (200, 50)),
+    ("10-nn-diagram", "xor", ["f", "n", "n", "n", "d"], (120, 40)),
 ]
 
 
