@@ -234,12 +234,6 @@ def graph_too_big(spec: NetworkSpec) -> str | None:
             "Press c again for the layer panels.")
 
 
-def unit_name(spec: NetworkSpec, l: int, b: int) -> str:
-    if b == 0:
-        return "1"
-    return f"x{sub(b)}" if l == 0 else f"o{sub(b)}{sup(l)}"
-
-
 # -- the neural-network diagram's glyphs: readable without colour ------------------------------------
 MAP_ROWS = 4  # text rows of a unit's map over the input plane
 SHADES = " ░▒▓█"  # a map's levels, low … high (the colour follows the same level)
@@ -291,9 +285,9 @@ def _unit_width(digits: int) -> int:
 
 
 def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
-    """One rounded node per unit (and a 1 per bias): its name, its map over the input plane (two
-    inputs), s, o and δ. An edge per weight labelled with it; layers with more than MAX_EDGES
-    weights go through one W⁽ˡ⁾ box that shows the matrix as glyphs."""
+    """One rounded node per unit (and a 1 per bias): its map over the input plane (two inputs), then
+    x (an input) or s, o and δ, each line naming the unit. An edge per weight labelled with it;
+    layers with more than MAX_EDGES weights go through one W⁽ˡ⁾ box that shows the matrix as glyphs."""
     maps = has_maps(spec)
     width = _unit_width(digits)
     nodes: list = []
