@@ -160,7 +160,17 @@ async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_us
                 for b in range(1, spec.widths[l] + 1):
                     assert box_text(canvas, f"u{l}_{b}")[line].endswith("•")
                     assert state.marked[f"u{l}_{b}"] == line
-        assert kinds >= {"s", "o", "loss", "delta", "G"}
+        await pilot.press("u")  # through the next update: the last step writes W⁽ᴸ⁾
+        key = stepper.last.key
+        assert (key.phase, key.layer) == ("update", L)
+        hot = {i for i, l in enumerate(d.edge_layers) if l == L}
+        assert canvas.state.hot_edges == hot
+        assert arrows(canvas) == {i: ARROW if i in hot else COLD_ARROW for i in range(len(d.edges))}
+        if f"W{L}" in canvas.state.texts:  # a W⁽ᴸ⁾ box: every row written
+            assert canvas.state.marked == {f"W{L}": -1}
+            assert all(row.endswith("•") for row in box_text(canvas, f"W{L}") if row)
+        kinds.add(key.quantity)
+        assert kinds == {"s", "o", "loss", "delta", "G", "W"}
 
 
 async def test_each_edge_shows_its_weight_by_label_and_glyph():

@@ -177,7 +177,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                     s = s + style("canvas--hot-line")
                 paint = st.paints.get(node_id, {}).get(k)
                 if paint is not None:  # a map's levels, or a W⁽ˡ⁾ box's signs: a style per character
-                    segs += self._painted(text, paint, width, s, style)
+                    segs += self._painted(text + (HOT if hot else ""), paint, width, s, style)
                 else:
                     text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
                         else _fit(text + (HOT if hot else ""), width)
