@@ -343,3 +343,18 @@ async def test_a_diverged_network_draws_without_a_crash():
         text = "\n".join(canvas.text_lines())
         assert "∞" in text or "nan" in text
         assert "Something went wrong" not in str(app.query_one("#message").render())
+
+
+@pytest.mark.parametrize("name", ["xor", "classifier", "moons"])
+async def test_every_edge_label_is_its_weight_whole(name):
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        canvas = app.query_one("#canvas-nn", GraphCanvas)
+        d = app.query_one(NetworkDiagrams).diagrams["nn"]
+        rows = canvas.text_lines()
+        W = app.stepper.state.W
+        assert d.weight_edges
+        for i, (l, row, col) in d.weight_edges.items():
+            x, y, width = canvas.grid.labels[i]
+            assert rows[y][x:x + width].lstrip("─━┄┅") == num(float(W[l][row, col])), (l, row, col)

@@ -319,7 +319,7 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
             edges.append((f"W{l}", f"u{l}_{b}"))
             layers.append(l)
     inputs = frozenset(f"u0_{b}" for b in range(spec.widths[0] + 1))
-    return NNDiagram(nodes, edges, label_width=digits + 3, pinned=inputs, edge_layers=tuple(layers),
+    return NNDiagram(nodes, edges, label_width=digits + 5, pinned=inputs, edge_layers=tuple(layers),
                      weight_edges=weight_edges, digits=digits, maps=maps)
 
 
