@@ -116,6 +116,8 @@ def test_adding_and_removing_a_hidden_layer():
     new = S.LayerChoice(3, "relu", None, None)
     a = S.apply(spec, spec.weights, with_layers(c, c.layers[0], new, c.layers[1]))
     assert a.spec.widths == (2, 2, 3, 1) and a.spec.activations == ("tanh", "relu", "sigmoid")
+    # the output layer is the old layer 2 (still sigmoid); layer 2 is new
+    assert [c for c in a.changes if c.startswith("f")] == ["f⁽²⁾ relu (a new layer)"]
     W1, W2, W3 = a.spec.weights
     assert np.array_equal(W1, spec.weights[0])  # layer 1 untouched
     assert np.array_equal(W2, np.random.default_rng([0, 2]).uniform(-0.5, 0.5, size=(3, 3)))  # all drawn

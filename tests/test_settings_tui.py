@@ -62,6 +62,7 @@ async def test_a_typed_learning_rate_restarts_from_the_weights_on_screen():
         assert "η = 0.1" in str(app.screen.query_one("#status").render())
         # r resets to the weights the settings started from, not to the file's
         await pilot.press("n", "n", "r")
+        assert message(app) == "Reset to the weights the settings were applied with (s)."
         for a, b in zip(app.stepper.weights, on_screen):
             np.testing.assert_array_equal(a, b)
 

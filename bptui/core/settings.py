@@ -308,7 +308,8 @@ def apply(spec: NetworkSpec, weights: Sequence[np.ndarray], choices: Choices,
         ws = [np.array(w, dtype=float) for w in weights]
         resized, kept = [], tuple((ALL, ALL) for _ in ws)
     new = replace(new.with_weights(ws), raw=doc)
-    return Applied(new, tuple(describe(spec, new, resized)), tuple(resized), kept, seed, scale)
+    sources = [c.source for c in choices.layers] if layers_editable(spec) else None
+    return Applied(new, tuple(describe(spec, new, resized, sources)), tuple(resized), kept, seed, scale)
 
 
 def _key_text(key: str, v: Any) -> str:
@@ -339,20 +340,25 @@ def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def describe(old: NetworkSpec, new: NetworkSpec, resized: Sequence[Resized] = ()) -> list[str]:
-    """What changed from ``old`` to ``new``, in a few words each."""
+def describe(old: NetworkSpec, new: NetworkSpec, resized: Sequence[Resized] = (),
+             sources: Sequence[int | None] | None = None) -> list[str]:
+    """What changed from ``old`` to ``new``, in a few words each; ``sources``: the old layer each new
+    layer came from (None: a new one; default: the same number)."""
     out = _diff(training_of(old), training_of(new))
     if old.loss != new.loss:
         out.append(f"loss {old.loss} → {new.loss}")
     if old.widths != new.widths:
         out.append(f"layers {'-'.join(map(str, old.widths))} → {'-'.join(map(str, new.widths))}")
-    for l in range(1, min(old.L, new.L) + 1):
-        if (old.activations[l - 1], old.alphas[l - 1]) != (new.activations[l - 1], new.alphas[l - 1]):
-            a = f"{old.activations[l - 1]}" + (f" α = {num(old.alphas[l - 1])}" if has_alpha(old.activations[l - 1]) else "")
-            b = f"{new.activations[l - 1]}" + (f" α = {num(new.alphas[l - 1])}" if has_alpha(new.activations[l - 1]) else "")
-            out.append(f"f{sup(l)} {a} → {b}")
-    for l in range(old.L + 1, new.L + 1):
-        out.append(f"f{sup(l)} {new.activations[l - 1]}")
+    def act(spec: NetworkSpec, l: int) -> str:
+        name = spec.activations[l - 1]
+        return name + (f" α = {num(spec.alphas[l - 1])}" if has_alpha(name) else "")
+
+    for l in range(1, new.L + 1):
+        k = sources[l - 1] if sources is not None else (l if l <= old.L else None)
+        if k is None:
+            out.append(f"f{sup(l)} {act(new, l)} (a new layer)")
+        elif act(old, k) != act(new, l):
+            out.append(f"f{sup(l)} {act(old, k)} → {act(new, l)}")
     old_init = {**DEFAULT_INIT, **old.raw.get("init", {})}
     new_init = {**DEFAULT_INIT, **new.raw.get("init", {})}
     out += _diff(old_init, new_init, "init ")

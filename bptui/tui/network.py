@@ -254,7 +254,8 @@ class NetworkScreen(SteppingScreen):
             sheet.home()
         self._move(self.stepper.reset, rebuilt=True)
         self.app_state.trained_epochs = 0
-        self.say("Reset to the file's weights.")
+        settings = self.stepper.base_origin.kind == "settings"
+        self.say("Reset to the weights the settings were applied with (s)." if settings else "Reset to the file's weights.")
 
     def action_prev(self) -> None:
         stepper = self.stepper

@@ -69,7 +69,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen .row Select { width: 22; }
     SettingsScreen .row .alpha { width: 10; }
     SettingsScreen .row Button { min-width: 10; margin-left: 1; }
-    SettingsScreen .row > .error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
+    SettingsScreen .row > .field-error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
     SettingsScreen .row Input, SettingsScreen .row Select { margin-right: 1; }
     SettingsScreen #settings-error { color: $text-error; }
     SettingsScreen #settings-buttons { height: auto; align-horizontal: right; }
@@ -92,8 +92,8 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         start, spec = self.start, self.spec
         with Vertical():
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
-            yield Label("Tab moves · Enter in a field or ctrl+s applies: restart at step 0 from the weights on "
-                        "screen · Esc cancels", id="settings-hint", markup=False)
+            yield Label("Tab moves · Enter in a field or ctrl+s applies (step 0, from the weights on screen) · "
+                        "Esc cancels", id="settings-hint", markup=False)
             with VerticalScroll(id="settings-body"):
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
@@ -109,9 +109,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 yield Vertical(*self._layer_rows(), id="layer-rows", classes="row")
                 if self.editable:
                     yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
-                    yield Label("init: new weights (a wider layer's rows and columns, a new layer) are drawn "
-                                "uniformly in [−scale, scale] from numpy.random.default_rng([seed, l])",
-                                classes="section")
+                    yield Label("init", classes="section")
+                    yield Label("new rows, columns and layers: uniform in [−scale, scale] from default_rng([seed, l])",
+                                classes="note")
                     yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
                     yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
                 yield from self._data(start.data)
@@ -121,7 +121,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:
-        error = Label("", classes="error", markup=False)
+        error = Label("", classes="field-error", markup=False)
         self.errors[place] = error
         self.fields[place] = widget
         return Horizontal(Label(name, classes="name", markup=False), widget, *more, error, classes="row",
