@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import Input, Label, Select
 
 from bptui.core import settings as S
+from bptui.core.data import POINT_GENERATORS
 from bptui.core.spec import load, parse
 from bptui.core.stepper import Stepper
 from bptui.tui.network import NetworkScreen
@@ -319,3 +320,55 @@ async def test_a_convolutional_network_changes_what_applies():
         spec = app.stepper.spec
         assert spec.learning_rate == 0.3 and spec.widths == load(NETWORKS / "edges.json").widths
         assert message(app).startswith("Settings applied (η ")
+
+
+async def test_the_options_are_the_cores_tables():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+
+        def options(wid):
+            return [str(value) for _, value in screen.query_one(f"#{wid}", Select)._options]
+
+        assert options("activation-1") == list(S.ACTIVATION_NAMES)
+        assert options("loss") == list(S.LOSS_NAMES)
+        assert options("optimizer") == list(S.OPTIMIZER_NAMES)
+        assert options("update") == list(S.UPDATE_MODES)
+        assert options("generator") == [S.FILE_DATA, *POINT_GENERATORS]
+
+
+async def test_a_csv_files_split_and_seed():
+    app = app_for("iris")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        assert screen.query_one("#generator", Select).value == S.FILE_DATA
+        assert not screen.query_one("#row-data-n").display and screen.query_one("#row-data-test_fraction").display
+        put(screen, "data-test_fraction", "0.5")
+        put(screen, "data-seed", "1")
+        await apply(pilot, app)
+        spec = app.stepper.spec
+        assert spec.N == 75 and len(spec.test_inputs) == 75
+        assert "data seed 0 → 1" in message(app) and "data test fraction 0.2 → 0.5" in message(app)
+        # a generator, then the CSV file's data again: d⁽⁰⁾ follows
+        screen = await open_settings(pilot, app)
+        put(screen, "generator", "gauss")
+        await pilot.pause()
+        assert screen.query_one("#input-units", Input).value == "2"
+        put(screen, "generator", S.FILE_DATA)
+        await pilot.pause()
+        assert screen.query_one("#input-units", Input).value == "4"
+
+
+async def test_applying_ends_the_quiz():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("z", "n", "escape", "n")  # a question skipped, the next one open
+        assert app.main.quizzing and app.main.asked is not None
+        await pilot.press("escape")  # s would go into the answer: skip the question first
+        screen = await open_settings(pilot, app)
+        put(screen, "learning_rate", "1")
+        await apply(pilot, app)
+        assert not app.main.quizzing and app.main.asked is None and app.stepper.position == 0
+        assert message(app).startswith("Settings applied (η 0.5 → 1)")
+        await pilot.press("n")  # steps again
+        assert app.stepper.position == 1

@@ -236,10 +236,13 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             self.query_one("#input-units", Input).value = str(n_in)
 
     def spec_file_inputs(self) -> int | None:
-        """d⁽⁰⁾ of the file's own data (inline lists; a CSV file's columns are known after loading)."""
+        """d⁽⁰⁾ of the file's own data: an inline row's length, or a CSV file's input columns when
+        the file names them (else unknown until the file is read)."""
+        if "generator" not in self.spec.raw.get("data", {}):  # the network reads the file's data now
+            return int(self.spec.widths[0])
         inputs = self.file_data.get("inputs")
-        if inputs and isinstance(inputs[0], list):
-            return len(inputs[0])
+        if inputs and isinstance(inputs[0], (list, str)):
+            return len(inputs[0]) if isinstance(inputs[0], list) else len(inputs)
         return None
 
     @on(Select.Changed, "#layer-rows Select")
