@@ -29,7 +29,7 @@ from .guard import GuardedPump
 # the command palette's entries: (section, title, help)
 SECTIONS = [
     ("training", "Settings: training", "learning rate η, L2 λ, optimizer and its μ, β₁, β₂, ε, updates, shuffling, epochs"),
-    ("loss", "Settings: loss", "the loss ℓ (squared, half_squared, cross_entropy)"),
+    ("loss", "Settings: loss", f"the loss ℓ ({', '.join(S.LOSS_NAMES)})"),
     ("layers", "Settings: layers", "each layer's width and activation (and α); add or remove a hidden layer"),
     ("init", "Settings: init", "the scale and seed of newly drawn weights"),
     ("data", "Settings: data", "a generator with n, noise, seed and test fraction, or the file's data; standardize"),
@@ -143,7 +143,8 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         yield self._row("update", Select([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
                                          id="update"), "training.update")
         batch = t["update"]["batch_size"] if isinstance(t["update"], dict) else None
-        row = self._row("batch size k", Input(compact=True, value=S.text(batch), id="batch_size"), "training.update.batch_size")
+        row = self._row("batch size k", Input(compact=True, value=S.text(batch), id="batch_size",
+                                              placeholder=f"1 … {self.spec.N}"), "training.update.batch_size")
         row.display = mode == "mini_batch"
         yield row
         yield self._row("shuffle seed", Input(compact=True, value=S.text(t.get("shuffle_seed")), id="shuffle_seed",
