@@ -180,8 +180,8 @@ def training_of(spec: NetworkSpec) -> dict[str, Any]:
 
 
 def data_of(spec: NetworkSpec) -> dict[str, Any]:
-    """The ``data`` section, generator defaults filled in."""
-    data = copy.deepcopy(spec.raw.get("data", {}))
+    """The ``data`` section, generator defaults filled in (a shallow copy: inline data can be big)."""
+    data = dict(spec.raw.get("data", {}))
     if "generator" in data:
         return {**GENERATOR_DEFAULTS, **data}
     return data
