@@ -20,7 +20,7 @@ from bptui.core.spec import load, parse
 from bptui.core.stepper import Stepper
 from bptui.core.validate import loads
 
-from .conftest import NETWORKS
+from .conftest import EXAMPLES, NETWORKS, V2_EXAMPLES
 
 
 def xor():
@@ -269,3 +269,19 @@ def test_the_origin_of_each_weight():
     stepper.forward()
     stepper.reset()
     assert stepper.origin.kind == "settings"
+
+
+@pytest.mark.parametrize("name", EXAMPLES + V2_EXAMPLES)
+def test_every_example_applies_unchanged_to_itself(name):
+    """The dialog's first state, applied as it is, is the same network (every bundled example)."""
+    spec = load(NETWORKS / f"{name}.json")
+    applied = S.apply(spec, spec.weights, S.current(spec))
+    assert applied.changes == (), applied.changes
+    new = applied.spec
+    for field_ in ("widths", "activations", "alphas", "loss", "learning_rate", "update", "batch_size", "l2", "epochs",
+                   "optimizer", "shuffle_seed", "input_shape"):
+        assert getattr(new, field_) == getattr(spec, field_), field_
+    for a, b in zip(new.weights, spec.weights):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(new.inputs, spec.inputs)
+    np.testing.assert_array_equal(new.test_targets, spec.test_targets)
