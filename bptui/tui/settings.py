@@ -57,18 +57,21 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     SettingsScreen #settings-title { text-style: bold; }
-    SettingsScreen #settings-hint { color: $text-muted; }
+    SettingsScreen #settings-hint { color: $text-muted; width: 100%; }
     SettingsScreen VerticalScroll { height: 1fr; }
     SettingsScreen .section { text-style: bold; color: $accent; margin-top: 1; }
-    SettingsScreen .note { color: $text-muted; }
+    SettingsScreen .note { color: $text-muted; width: 100%; }
     SettingsScreen .row { height: auto; }
     SettingsScreen .row > .name { width: 20; padding: 0 1 0 0; }
     SettingsScreen .row { margin-bottom: 0; }
     SettingsScreen #generator, SettingsScreen #standardize { width: 34; }
     SettingsScreen .row Input { width: 16; }
     SettingsScreen .row Select { width: 22; }
-    SettingsScreen .row .alpha { width: 10; }
-    SettingsScreen .row Button { min-width: 10; margin-left: 1; }
+    SettingsScreen .row .alpha { width: 9; }
+    SettingsScreen #layer-rows Input { width: 8; }
+    SettingsScreen #layer-rows Input.alpha { width: 9; }
+    SettingsScreen #layer-rows Select { width: 17; }
+    SettingsScreen .row Button { min-width: 8; }
     SettingsScreen .row > .field-error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
     SettingsScreen .row Input, SettingsScreen .row Select { margin-right: 1; }
     SettingsScreen #settings-error { color: $text-error; }
