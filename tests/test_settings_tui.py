@@ -372,3 +372,20 @@ async def test_applying_ends_the_quiz():
         assert message(app).startswith("Settings applied (η 0.5 → 1)")
         await pilot.press("n")  # steps again
         assert app.stepper.position == 1
+
+
+async def test_inits_seed_and_scale_draw_the_new_weights():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        put(screen, "units-1", "4")
+        put(screen, "init-seed", "5")
+        put(screen, "init-scale", "0.1")
+        await apply(pilot, app)
+        W1 = app.stepper.spec.weights[0]
+        drawn = np.random.default_rng([5, 1]).uniform(-0.1, 0.1, size=(4, 3))
+        np.testing.assert_array_equal(W1[2:], drawn[2:])
+        assert np.abs(W1[2:]).max() <= 0.1
+        said = message(app)
+        assert "init seed 0 → 5" in said and "init scale 0.5 → 0.1" in said
+        assert "drew 6 from U(−0.1, 0.1), default_rng([5, 1])" in said
