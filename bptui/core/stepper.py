@@ -118,15 +118,18 @@ class Position:
 @dataclass(frozen=True)
 class Origin:
     """Where the weights of a reset came from: the network file, its seeded ``init``, training with
-    ``t`` (``epochs`` this run, ``total`` since the file's weights) or weights given otherwise."""
+    ``t`` (``epochs`` this run, ``total`` since the file's weights), the settings screen (``kept``:
+    the rows and columns of each layer's W kept from the weights on screen, the rest drawn from
+    ``default_rng([seed, l])``) or weights given otherwise."""
 
-    kind: Literal["file", "init", "trained", "given"]
+    kind: Literal["file", "init", "trained", "settings", "given"]
     source: str = ""
     seed: int | None = None
     scale: float | None = None
     epochs: int = 0
     total: int = 0
     optimizer: optim.Optimizer | None = None
+    kept: tuple[tuple[int, int], ...] = ()
 
     @staticmethod
     def of_spec(spec: NetworkSpec) -> "Origin":
@@ -147,7 +150,19 @@ class Origin:
             total = f"; {self.total} since the file's weights" if self.total != self.epochs else ""
             return (f"after training with t for {self.epochs} epoch{'s' if self.epochs != 1 else ''} "
                     f"({opt.name}, η = {num(opt.learning_rate)}{total}), from the weights on screen then")
+        if self.kind == "settings":
+            return "set when the settings were applied (s)"
         return "the weights the stepper was started with"
+
+    def text_at(self, l: int, row: int, col: int) -> str:
+        """Where weight (row, col) of W⁽ˡ⁾ started: for the settings screen's, kept or drawn."""
+        if self.kind != "settings" or l > len(self.kept):
+            return self.text()
+        rows, cols = self.kept[l - 1]
+        if row < rows and col < cols:
+            return "kept from the weights on screen when the settings were applied (s)"
+        return (f"drawn when the settings were applied (s): uniform in [−{num(self.scale or 0)}, "
+                f"{num(self.scale or 0)}] from numpy.random.default_rng([{self.seed}, {l}])")
 
 
 def weight_name(l: int, row: int, col: int) -> str:
@@ -231,7 +246,7 @@ class Provenance:
     row: int
     col: int
     value: float
-    kind: Literal["file", "init", "trained", "given", "edit", "update"]
+    kind: Literal["file", "init", "trained", "settings", "given", "edit", "update"]
     origin: Origin | None = None
     edit: Edit | None = None
     update: Step | None = None
@@ -250,7 +265,7 @@ class Provenance:
             return f"{w} = {value}: edited by hand (was {num(e.old, digits)}), in effect from {where}{how}"
         if self.kind == "update" and self.update is not None:
             return self._update_text(w, digits)
-        return f"{w} = {value}: {(self.origin or Origin('given')).text()}"
+        return f"{w} = {value}: {(self.origin or Origin('given')).text_at(self.layer, self.row, self.col)}"
 
     def _update_text(self, w: str, digits: int) -> str:
         step, opt, G = self.update, self.optimizer or optim.Optimizer(), self.G
@@ -303,8 +318,9 @@ def _p(x: float, digits: int) -> str:
 class Stepper:
     """A network's stepper (see the module's docstring); satisfies :class:`~.protocols.Stepping`."""
 
-    def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64) -> None:
+    def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64, origin: Origin | None = None) -> None:
         self.spec = spec
+        self.base_origin = origin if origin is not None else Origin.of_spec(spec)  # of the spec's weights
         self.net = Network(spec)
         self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed,
                                  spec.kinds or None)
@@ -327,7 +343,7 @@ class Stepper:
                 for o in opt]
         self.state = State(W, G, 0.0, [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), opt=states,
                            updates=[None] * (L + 1))
-        self.origin = origin if origin is not None else (Origin.of_spec(self.spec) if weights is None else Origin("given"))
+        self.origin = origin if origin is not None else (self.base_origin if weights is None else Origin("given"))
         self.edits: dict[tuple[int, int, int], Edit] = {}  # the latest edit of each weight since the reset
         self.floor_edits: list[Edit] = []  # the edits that put history's floor where it is
         self.position = 0  # steps done; the next step is schedule.key(position)

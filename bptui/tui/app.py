@@ -49,6 +49,7 @@ class BptuiApp(GuardedApp, App[None]):
         self.load_error: SpecError | None = None  # found while loading: the app exits with status 2
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
         self.main: NetworkScreen | None = None  # the network screen, once the network is loaded
+        self.file_data: dict | None = None  # the opened file's data section (the settings' "file's data")
 
     @classmethod
     def from_document(cls, doc: Any, source: str) -> "BptuiApp":

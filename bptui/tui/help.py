@@ -39,6 +39,7 @@ KEYS = [
     ("enter", "on a W cell: type a new weight (its update group restarts with it)"),
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
     ("w", "save the network with its current weights"),
+    ("s", "settings: η, λ, optimizer, updates, loss, layers and activations, init, data; restarts at step 0"),
     ("z", "quiz mode: n hides the next value (or the cursor's cell) for you to type"),
     ("?", "this help"),
     ("q", "quit"),

@@ -51,6 +51,8 @@ NETWORK_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("x", "whole_equation", "Equation", id="whole-equation", show=False,
             tooltip="Show the whole equation of the step (or three lines)"),
     Binding("w", "save", "Save", id="save", show=False, tooltip="Save the network with its current weights"),
+    Binding("s", "settings", "Settings", id="settings", show=False,
+            tooltip="Learning rate, optimizer, loss, layers, activations, data: change them and restart"),
     Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
     Binding("escape", "leave_panel", "", show=False),
     Binding("left_square_bracket", "scroll_panel(-8)", "", show=False),
@@ -63,6 +65,7 @@ class NetworkScreen(SteppingScreen):
 
     QUIZ_INTRO = ("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
                   "one the step makes). z again ends the quiz.")
+    COMMANDS = {lambda: _settings_commands()}  # the settings' entries in the command palette (ctrl+p)
     AUTO_FOCUS = ""  # arrows step until Tab (or a click) puts the cursor in a panel
     BINDINGS = NETWORK_BINDINGS
 
@@ -251,7 +254,8 @@ class NetworkScreen(SteppingScreen):
             sheet.home()
         self._move(self.stepper.reset, rebuilt=True)
         self.app_state.trained_epochs = 0
-        self.say("Reset to the file's weights.")
+        settings = self.stepper.base_origin.kind == "settings"
+        self.say("Reset to the weights the settings were applied with (s)." if settings else "Reset to the file's weights.")
 
     def action_prev(self) -> None:
         stepper = self.stepper
@@ -413,6 +417,40 @@ class NetworkScreen(SteppingScreen):
         self.app.push_screen(Prompt("Save the network (weights included) to:", default,
                                     "Enter saves (a file of that name is replaced) · Esc cancels"), done)
 
+    # -- the settings screen (s; its arithmetic in core/settings.py) -------------------------------------
+    def action_settings(self, section: str = "") -> None:
+        from .settings import SettingsScreen
+
+        app = self.app_state
+        if app.file_data is None:  # the data of the file the app opened: "the file's data" in the dialog
+            app.file_data = self.spec.raw.get("data", {})
+        self.app.push_screen(SettingsScreen(self.spec, self.stepper.weights, app.file_data, section),
+                             self.settings_applied)
+
+    def settings_applied(self, applied: Any) -> None:
+        """The dialog's result: None (cancelled), or the new setup, which starts at step 0 from the
+        weights on screen as changed; the screen is composed again (its panels follow the new widths)."""
+        if applied is None:
+            self.say("Settings unchanged.")
+            return
+        self.call_next(self._restart, applied)
+
+    async def _restart(self, applied: Any) -> None:
+        from ..core.stepper import Stepper
+
+        if self.quizzing:  # the quiz's question was about the old network
+            self.action_toggle_quiz()
+        stepper = Stepper(applied.spec, origin=applied.origin())
+        app = self.app_state
+        app.spec, app.stepper, app.trained_epochs = applied.spec, stepper, 0
+        self.spec, self.stepper, self._followed = applied.spec, stepper, None
+        self.set_reactive(NetworkScreen.cell, None)
+        self.set_reactive(SteppingScreen.position, 0)
+        await self.recompose()
+        self.on_resize()
+        self.redraw()
+        self.say(applied.message())
+
     # -- quiz mode (the answer line in quizmode.py) ------------------------------------------------------
     def quiz_cell(self, step: Any) -> Cell | None:
         """The cell under the cursor, if the step makes it."""
@@ -438,3 +476,10 @@ class NetworkScreen(SteppingScreen):
         focused = self.focused
         if isinstance(focused, ScrollView):
             focused.scroll_relative(x=dx, animate=False)
+
+
+def _settings_commands() -> Any:
+    """The settings screen's command provider, imported when the palette opens."""
+    from .settings import SettingsCommands
+
+    return SettingsCommands

@@ -1,0 +1,395 @@
+"""The settings screen (``s``): the file's training, loss, layers, init and data sections in a
+dialog over the stepping screen. The arithmetic is the core's (``core/settings.py``): the dialog
+collects :class:`~bptui.core.settings.Choices`, the core checks them by the rules of a file and
+returns the new spec; a bad value's message (the file's, word for word) appears next to its field
+and nothing is applied. Esc leaves everything as it was."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Any, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select
+
+from ..core import settings as S
+from ..core.activations import ACTIVATIONS
+from ..core.data import generator_shape
+from ..core.errors import SpecError
+from ..core.notation import sup
+from .guard import GuardedPump
+
+# the command palette's entries: (section, title, help)
+SECTIONS = [
+    ("training", "Settings: training", "learning rate η, L2 λ, optimizer and its μ, β₁, β₂, ε, updates, shuffling, epochs"),
+    ("loss", "Settings: loss", f"the loss ℓ ({', '.join(S.LOSS_NAMES)})"),
+    ("layers", "Settings: layers", "each layer's width and activation (and α); add or remove a hidden layer"),
+    ("init", "Settings: init", "the scale and seed of newly drawn weights"),
+    ("data", "Settings: data", "a generator with n, noise, seed and test fraction, or the file's data; standardize"),
+]
+HYPER = [("momentum", "μ momentum"), ("beta1", "β₁ (Adam)"), ("beta2", "β₂ (Adam)"), ("eps", "ε (Adam)")]
+GENERATOR_KEYS = [("n", "n examples"), ("noise", "noise"), ("seed", "seed"), ("test_fraction", "test fraction")]
+
+
+def ident(place: str) -> str:
+    """A widget id for a file place: ``layers[2].units`` → ``layers-2--units``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", place)
+
+
+class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
+    """Change the network's settings; dismisses with the core's ``Applied``, or None (Esc)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="cancel-settings", tooltip="Leave the settings unchanged"),
+        Binding("ctrl+s", "apply", "Apply", id="apply-settings", tooltip="Check the settings and restart with them"),
+    ]
+    DEFAULT_CSS = """
+    SettingsScreen { align: center middle; }
+    SettingsScreen > Vertical {
+        width: 104; max-width: 100%; height: 95%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    SettingsScreen #settings-title { text-style: bold; }
+    SettingsScreen #settings-hint { color: $text-muted; width: 100%; }
+    SettingsScreen VerticalScroll { height: 1fr; }
+    SettingsScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    SettingsScreen .note { color: $text-muted; width: 100%; }
+    SettingsScreen .row { height: auto; }
+    SettingsScreen .row > .name { width: 20; padding: 0 1 0 0; }
+    SettingsScreen .row { margin-bottom: 0; }
+    SettingsScreen #generator, SettingsScreen #standardize { width: 34; }
+    SettingsScreen .row Input { width: 16; }
+    SettingsScreen .row Select { width: 22; }
+    SettingsScreen .row .alpha { width: 9; }
+    SettingsScreen #layer-rows Input { width: 8; }
+    SettingsScreen #layer-rows Input.alpha { width: 9; }
+    SettingsScreen #layer-rows Select { width: 17; }
+    SettingsScreen .row Button { min-width: 8; }
+    SettingsScreen .row > .field-error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
+    SettingsScreen .row Input, SettingsScreen .row Select { margin-right: 1; }
+    SettingsScreen #settings-error { color: $text-error; }
+    SettingsScreen #settings-buttons { height: auto; align-horizontal: right; }
+    SettingsScreen #settings-buttons Button { margin-left: 2; }
+    """
+
+    def __init__(self, spec: Any, weights: Sequence[Any], file_data: dict | None = None, section: str = "") -> None:
+        super().__init__()
+        self.spec, self.weights, self.section = spec, list(weights), section
+        self.file_data = file_data if file_data is not None else spec.raw.get("data", {})
+        self.start = S.current(spec)
+        self.editable = S.layers_editable(spec)
+        self.layer_choices: list[S.LayerChoice] = list(self.start.layers)  # the layer rows (read back on add/remove)
+        self.errors: dict[str, Label] = {}  # place → the error label beside its field
+        self.fields: dict[str, Widget] = {}  # place → the widget to focus for it
+        self.done = False
+
+    # -- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        start, spec = self.start, self.spec
+        with Vertical():
+            yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
+            yield Label("Tab moves · Enter in a field or ctrl+s applies (step 0, from the weights on screen) · "
+                        "Esc cancels", id="settings-hint", markup=False)
+            with VerticalScroll(id="settings-body"):
+                yield from self._training(start.training)
+                yield Label("loss", classes="section")
+                yield self._row("loss ℓ", Select([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
+                                                 id="loss"), "loss")
+                yield Label("layers", classes="section", id="layers-title")
+                if not self.editable:
+                    yield Label("This network has map layers (conv2d, pooling): their widths and kinds are fixed "
+                                "here (edit the file for those); the activations can change.", classes="note")
+                else:
+                    yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
+                                    "layers[0]")
+                yield Vertical(*self._layer_rows(), id="layer-rows", classes="row")
+                if self.editable:
+                    yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
+                    yield Label("init", classes="section")
+                    yield Label("new rows, columns and layers: uniform in [−scale, scale] from default_rng([seed, l])",
+                                classes="note")
+                    yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
+                    yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
+                yield from self._data(start.data)
+            yield Label("", id="settings-error", markup=False)
+            with Horizontal(id="settings-buttons"):
+                yield Button("Apply", variant="primary", id="apply", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:
+        error = Label("", classes="field-error", markup=False)
+        self.errors[place] = error
+        self.fields[place] = widget
+        return Horizontal(Label(name, classes="name", markup=False), widget, *more, error, classes="row",
+                          id=f"row-{ident(place)}")
+
+    def _training(self, t: dict) -> ComposeResult:
+        opt = self.spec.optimizer
+        yield Label("training", classes="section", id="training-title")
+        yield self._row("optimizer", Select([(n, n) for n in S.OPTIMIZER_NAMES], value=t["optimizer"],
+                                            allow_blank=False, compact=True, id="optimizer"), "training.optimizer")
+        yield self._row("η learning rate", Input(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
+                        "training.learning_rate")
+        yield self._row("λ L2", Input(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
+        for key, name in HYPER:
+            row = self._row(name, Input(compact=True, value=S.text(getattr(opt, key)), id=key), f"training.{key}")
+            row.display = key in S.OPTIMIZER_KEYS[t["optimizer"]]
+            yield row
+        mode = "mini_batch" if isinstance(t["update"], dict) else t["update"]
+        yield self._row("update", Select([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
+                                         id="update"), "training.update")
+        batch = t["update"]["batch_size"] if isinstance(t["update"], dict) else None
+        row = self._row("batch size k", Input(compact=True, value=S.text(batch), id="batch_size",
+                                              placeholder=f"1 … {self.spec.N}"), "training.update.batch_size")
+        row.display = mode == "mini_batch"
+        yield row
+        yield self._row("shuffle seed", Input(compact=True, value=S.text(t.get("shuffle_seed")), id="shuffle_seed",
+                                              placeholder="none: in order"), "training.shuffle_seed")
+        yield self._row("epochs (t)", Input(compact=True, value=S.text(t["epochs"]), id="epochs"), "training.epochs")
+
+    def _layer_rows(self) -> list[Widget]:
+        rows: list[Widget] = []
+        L = len(self.layer_choices)
+        for l, c in enumerate(self.layer_choices, start=1):
+            place = f"layers[{l}]"
+            kind = self.spec.layer_kinds[l - 1].type if not self.editable else "dense"
+            name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else f" {kind}")
+            if not self.editable and kind not in ("dense", "conv2d"):
+                rows.append(Horizontal(Label(name, classes="name", markup=False),
+                                       Label("no activation", classes="note"), classes="row"))
+                continue
+            units = Input(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
+            act = Select([(n, n) for n in S.ACTIVATION_NAMES], value=c.activation, allow_blank=False, compact=True,
+                         id=f"activation-{l}")
+            alpha = Input(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
+                          placeholder=self._alpha_hint(c.activation))
+            more: list[Widget] = [act, alpha]
+            if self.editable and l < L:
+                more.append(Button("remove", id=f"remove-{l}", compact=True))
+            row = self._row(name, units, place, *more)
+            for key, widget in (("units", units), ("activation", act), ("alpha", alpha)):
+                self.errors[f"{place}.{key}"] = self.errors[place]
+                self.fields[f"{place}.{key}"] = widget
+            rows.append(row)
+        return rows
+
+    @staticmethod
+    def _alpha_hint(activation: str) -> str:
+        default = ACTIVATIONS[activation].default_alpha
+        return "α: none" if default is None else f"α {default:g}"
+
+    def _data(self, d: dict) -> ComposeResult:
+        yield Label("data", classes="section", id="data-title")
+        options = []
+        if "generator" not in self.file_data:
+            what = "CSV" if "csv" in self.file_data else f"{len(self.file_data.get('inputs', []))} examples"
+            options.append((f"the file's data ({what})", S.FILE_DATA))
+        options += [(g, g) for g in S.generator_names(self.spec)]
+        yield self._row("data", Select(options, value=d["generator"], allow_blank=False, compact=True, id="generator"),
+                        "data.generator")
+        self.errors["data"] = self.errors["data.generator"]
+        self.fields["data"] = self.fields["data.generator"]
+        for key, name in GENERATOR_KEYS:
+            shown = d.get(key, S.GENERATOR_DEFAULTS[key])
+            row = self._row(name, Input(compact=True, value=S.text(shown), id=f"data-{key}"), f"data.{key}")
+            row.display = self._data_key_shown(d["generator"], key)
+            yield row
+        yield self._row("standardize", Select([("no", False), ("yes: x ↦ (x − mean) / std", True)],
+                                                   value=bool(d.get("standardize", False)), allow_blank=False,
+                                                   compact=True, id="standardize"), "data.standardize")
+
+    def _data_key_shown(self, generator: str, key: str) -> bool:
+        if generator != S.FILE_DATA:
+            return True
+        return "csv" in self.file_data and key in ("seed", "test_fraction")
+
+    def on_mount(self) -> None:
+        focus = {"training": "#optimizer", "loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select",
+                 "init": "#init-seed", "data": "#generator"}.get(self.section, "#optimizer")
+        found = self.query(focus)
+        widget = found.first() if found else self.query_one("#optimizer")
+        self.set_focus(widget)
+        self.call_after_refresh(widget.scroll_visible, animate=False)
+
+    # -- keeping the dialog consistent ---------------------------------------------------------------
+    @on(Select.Changed, "#optimizer")
+    def optimizer_changed(self, event: Select.Changed) -> None:
+        for key, _ in HYPER:
+            self.query_one(f"#row-training-{key}").display = key in S.OPTIMIZER_KEYS.get(str(event.value), ())
+
+    @on(Select.Changed, "#update")
+    def update_changed(self, event: Select.Changed) -> None:
+        self.query_one("#row-training-update-batch_size").display = event.value == "mini_batch"
+
+    @on(Select.Changed, "#generator")
+    def generator_changed(self, event: Select.Changed) -> None:
+        name = str(event.value)
+        for key, _ in GENERATOR_KEYS:
+            self.query_one(f"#row-data-{key}").display = self._data_key_shown(name, key)
+        if not self.editable:
+            return
+        n_in = generator_shape(name)[0] if name != S.FILE_DATA else self.spec_file_inputs()
+        if n_in is not None:  # the data decides d⁽⁰⁾
+            self.query_one("#input-units", Input).value = str(n_in)
+
+    def spec_file_inputs(self) -> int | None:
+        """d⁽⁰⁾ of the file's own data: an inline row's length, or a CSV file's input columns when
+        the file names them (else unknown until the file is read)."""
+        if "generator" not in self.spec.raw.get("data", {}):  # the network reads the file's data now
+            return int(self.spec.widths[0])
+        inputs = self.file_data.get("inputs")
+        if inputs and isinstance(inputs[0], (list, str)):
+            return len(inputs[0]) if isinstance(inputs[0], list) else len(inputs)
+        return None
+
+    @on(Select.Changed, "#layer-rows Select")
+    def activation_changed(self, event: Select.Changed) -> None:
+        l = int(str(event.select.id).split("-")[1])
+        alpha = self.query_one(f"#alpha-{l}", Input)
+        name = str(event.value)
+        if alpha.disabled != (not S.has_alpha(name)):
+            alpha.value = ""
+        alpha.disabled = not S.has_alpha(name)
+        alpha.placeholder = self._alpha_hint(name)
+
+    def _read_layers(self) -> None:
+        """The layer rows' values back into ``self.layer_choices`` (before the rows are rebuilt)."""
+        out = []
+        for l, c in enumerate(self.layer_choices, start=1):
+            if not self.query(f"#units-{l}"):
+                out.append(c)
+                continue
+            act = str(self.query_one(f"#activation-{l}", Select).value)
+            alpha = S.value(self.query_one(f"#alpha-{l}", Input).value) if S.has_alpha(act) else None
+            units = S.value(self.query_one(f"#units-{l}", Input).value) if self.editable else c.units
+            out.append(S.LayerChoice(units, act, alpha, c.source))
+        self.layer_choices = out
+
+    async def _rebuild_layers(self, focus: str) -> None:
+        rows = self.query_one("#layer-rows", Vertical)
+        for place in [p for p in self.errors if p.startswith("layers[") and not p.startswith("layers[0]")]:
+            del self.errors[place], self.fields[place]
+        await rows.remove_children()
+        await rows.mount_all(self._layer_rows())
+        found = self.query(focus)
+        if found:
+            self.set_focus(found.first())
+
+    @on(Button.Pressed, "#add-layer")
+    async def add_layer(self) -> None:
+        """A new hidden layer before the output layer: the width and activation of the last hidden
+        layer (or 2 tanh units), its weights all drawn."""
+        self._read_layers()
+        hidden = self.layer_choices[-2] if len(self.layer_choices) > 1 else None
+        width = hidden.units if hidden is not None and isinstance(hidden.units, int) else 2
+        act = hidden.activation if hidden is not None else "tanh"
+        self.layer_choices.insert(len(self.layer_choices) - 1, S.LayerChoice(width, act, None, None))
+        await self._rebuild_layers(f"#units-{len(self.layer_choices) - 1}")
+
+    @on(Button.Pressed, "#layer-rows Button")
+    async def remove_layer(self, event: Button.Pressed) -> None:
+        self._read_layers()
+        l = int(str(event.button.id).split("-")[1])
+        del self.layer_choices[l - 1]
+        await self._rebuild_layers(f"#units-{min(l, len(self.layer_choices))}")
+
+    # -- applying -------------------------------------------------------------------------------------
+    def choices(self) -> S.Choices:
+        """What the dialog says, as the core's Choices (typed text read as a file would hold it)."""
+        self._read_layers()
+        get = lambda wid: S.value(self.query_one(f"#{wid}", Input).value)  # noqa: E731
+        optimizer = str(self.query_one("#optimizer", Select).value)
+        training: dict[str, Any] = {"optimizer": optimizer, "learning_rate": get("learning_rate"), "l2": get("l2"),
+                                    "epochs": get("epochs")}
+        for key in S.OPTIMIZER_KEYS.get(optimizer, ()):
+            training[key] = get(key)
+        mode = str(self.query_one("#update", Select).value)
+        training["update"] = {"batch_size": get("batch_size")} if mode == "mini_batch" else mode
+        training["shuffle_seed"] = get("shuffle_seed")
+        generator = str(self.query_one("#generator", Select).value)
+        data: dict[str, Any] = {"generator": generator}
+        for key, _ in GENERATOR_KEYS:
+            if self._data_key_shown(generator, key):
+                data[key] = get(f"data-{key}")
+        data["standardize"] = self.query_one("#standardize", Select).value is True
+        start = self.start
+        if self.editable:
+            init = {"seed": get("init-seed"), "scale": get("init-scale")}
+            input_units = get("input-units")
+        else:
+            init, input_units = start.init, start.input_units
+        return S.Choices(training, str(self.query_one("#loss", Select).value), init, input_units,
+                         tuple(self.layer_choices), data)
+
+    def _clear_errors(self) -> None:
+        for label in self.errors.values():
+            label.update("")
+        self.query_one("#settings-error", Label).update("")
+
+    def show_error(self, err: SpecError) -> None:
+        """The file's message beside the field it is about (and its place below); focus on the field."""
+        self._clear_errors()
+        place = S.field_of(err, list(self.errors))
+        self.query_one("#settings-error", Label).update(f"Not applied: {err.place or 'the settings'}: {err.message}")
+        if place is not None:
+            self.errors[place].update(err.message)
+            widget = self.fields[place]
+            self.set_focus(widget)
+            widget.scroll_visible(animate=False)
+
+    def action_apply(self) -> None:
+        if self.done:
+            return
+        try:
+            applied = S.apply(self.spec, self.weights, self.choices(), self.file_data)
+        except SpecError as err:
+            self.show_error(err)
+            return
+        self.done = True
+        self.dismiss(applied)
+
+    def action_cancel(self) -> None:
+        if not self.done:
+            self.done = True
+            self.dismiss(None)
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply()
+
+    @on(Button.Pressed, "#apply")
+    def apply_pressed(self) -> None:
+        self.action_apply()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+
+class SettingsCommands(Provider):
+    """The command palette's settings entries (ctrl+p): each opens the dialog at its section."""
+
+    def _open(self, section: str) -> None:
+        from .network import NetworkScreen
+
+        if isinstance(self.screen, NetworkScreen):
+            self.screen.action_settings(section)
+
+    async def discover(self) -> Hits:
+        for section, title, help in SECTIONS:
+            yield DiscoveryHit(title, partial(self._open, section), help=help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for section, title, help in SECTIONS:
+            score = matcher.match(f"{title} {help}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._open, section), help=help)

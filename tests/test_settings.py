@@ -1,0 +1,287 @@
+"""The settings screen's core (bptui/core/settings.py): choices → a checked document, a spec and
+weights; kept positions by hand, per-layer seeding, the same errors as a file, the round trip."""
+
+import copy
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bptui.core import settings as S
+from bptui.core.activations import ACTIVATIONS
+from bptui.core.data import IMAGE_GENERATORS, POINT_GENERATORS
+from bptui.core.errors import SpecError
+from bptui.core.jsonfmt import network_text
+from bptui.core.losses import LOSSES
+from bptui.core.notation import num
+from bptui.core.optim import OPTIMIZERS
+from bptui.core.spec import load, parse
+from bptui.core.stepper import Stepper
+from bptui.core.validate import loads
+
+from .conftest import EXAMPLES, NETWORKS, V2_EXAMPLES
+
+
+def xor():
+    return load(NETWORKS / "xor.json")
+
+
+def with_layers(choices, *layers):
+    return replace(choices, layers=tuple(layers))
+
+
+def file_error(doc) -> SpecError:
+    with pytest.raises(SpecError) as err:
+        parse(doc, "x.json")
+    return err.value
+
+
+def settings_error(spec, choices) -> SpecError:
+    with pytest.raises(SpecError) as err:
+        S.apply(spec, spec.weights, choices)
+    return err.value
+
+
+def test_the_options_are_the_cores_tables():
+    assert S.ACTIVATION_NAMES == tuple(ACTIVATIONS)
+    assert S.LOSS_NAMES == tuple(LOSSES)
+    assert S.OPTIMIZER_NAMES == OPTIMIZERS
+    assert S.generator_names(xor()) == POINT_GENERATORS
+    assert S.generator_names(load(NETWORKS / "edges.json")) == IMAGE_GENERATORS
+
+
+def test_unchanged_settings_give_the_same_network():
+    spec = xor()
+    applied = S.apply(spec, spec.weights, S.current(spec))
+    assert applied.changes == ()
+    assert applied.message().startswith("Settings applied (nothing changed)")
+    for a, b in zip(applied.spec.weights, spec.weights):
+        assert np.array_equal(a, b)
+    assert applied.spec.learning_rate == 0.5 and applied.spec.activations == ("tanh", "sigmoid")
+
+
+def test_a_wider_hidden_layer_keeps_the_common_positions_and_draws_the_rest_per_layer():
+    spec, c = xor(), S.current(xor())
+    on_screen = [np.array([[0.1, 0.5, -0.4], [-0.2, 0.3, 0.6]]), np.array([[0.05, 0.7, -0.6]])]
+    a = S.apply(spec, on_screen, with_layers(c, replace(c.layers[0], units=3), c.layers[1]))
+    W1, W2 = a.spec.weights
+    assert W1.shape == (3, 3) and W2.shape == (1, 4)
+    # rows 1, 2 of W⁽¹⁾ (every column) and columns 0..2 of W⁽²⁾ are the old weights, by hand
+    assert W1[:2].tolist() == [[0.1, 0.5, -0.4], [-0.2, 0.3, 0.6]]
+    assert W2[0, :3].tolist() == [0.05, 0.7, -0.6]
+    # the new row and column: uniform in [−0.5, 0.5] from default_rng([0, l]) at their positions
+    assert W1[2].tolist() == np.random.default_rng([0, 1]).uniform(-0.5, 0.5, size=(3, 3))[2].tolist()
+    assert W2[0, 3] == np.random.default_rng([0, 2]).uniform(-0.5, 0.5, size=(1, 4))[0, 3]
+    assert a.kept == ((2, 3), (1, 3))
+    texts = [r.text() for r in a.resized]
+    assert texts == ["W⁽¹⁾ 3×3 (was 2×3): kept w_b,a for b ≤ 2, a ≤ 2 (6 weights); drew 3 from U(−0.5, 0.5), "
+                     "default_rng([0, 1])",
+                     "W⁽²⁾ 1×4 (was 1×3): kept w_b,a for b ≤ 1, a ≤ 2 (3 weights); drew 1 from U(−0.5, 0.5), "
+                     "default_rng([0, 2])"]
+    assert "layers 2-2-1 → 2-3-1" in a.changes and texts[0] in a.message()
+
+
+def test_a_narrower_layer_keeps_the_first_rows_and_columns():
+    spec = parse({"layers": [{"units": 2}, {"units": 3, "activation": "tanh"}, {"units": 2, "activation": "sigmoid"}],
+                  "init": {"seed": 1}, "data": {"inputs": [[0, 1]], "targets": [[1, 0]]}}, "n.json")
+    c = S.current(spec)
+    a = S.apply(spec, spec.weights, with_layers(c, replace(c.layers[0], units=1), c.layers[1]))
+    W1, W2 = a.spec.weights
+    assert np.array_equal(W1, spec.weights[0][:1]) and np.array_equal(W2, spec.weights[1][:, :2])
+    assert [r.text() for r in a.resized] == ["W⁽¹⁾ 1×3 (was 3×3): kept w_b,a for b ≤ 1, a ≤ 2 (3 weights), dropped 6",
+                                             "W⁽²⁾ 2×2 (was 2×4): kept w_b,a for b ≤ 2, a ≤ 1 (4 weights), dropped 4"]
+
+
+def test_changing_layer_2_leaves_the_draws_of_layer_1_alone():
+    spec = parse({"layers": [{"units": 2}, {"units": 2, "activation": "tanh"}, {"units": 2, "activation": "tanh"},
+                             {"units": 1, "activation": "sigmoid"}],
+                  "data": {"inputs": [[0, 1]], "targets": [[1]]}}, "d.json")
+    c = S.current(spec)
+    l1, l2, l3 = c.layers
+    only_1 = S.apply(spec, spec.weights, with_layers(c, replace(l1, units=4), l2, l3)).spec.weights
+    both = S.apply(spec, spec.weights, with_layers(c, replace(l1, units=4), replace(l2, units=5), l3)).spec.weights
+    assert np.array_equal(only_1[0], both[0])  # W⁽¹⁾'s new rows are the same draws
+    assert both[1].shape == (5, 5) and both[2].shape == (1, 6)
+    assert np.array_equal(both[1][:2, :3], spec.weights[1])  # W⁽²⁾ keeps its 2×3 corner
+    # the seed per layer: init's seed with l
+    other = S.apply(spec, spec.weights, replace(with_layers(c, replace(l1, units=4), l2, l3),
+                                                 init={"seed": 7, "scale": 0.5})).spec.weights
+    assert not np.array_equal(other[0][2:], only_1[0][2:])
+    assert np.array_equal(other[0][2:], np.random.default_rng([7, 1]).uniform(-0.5, 0.5, size=(4, 3))[2:])
+
+
+def test_adding_and_removing_a_hidden_layer():
+    spec, c = xor(), S.current(xor())
+    new = S.LayerChoice(3, "relu", None, None)
+    a = S.apply(spec, spec.weights, with_layers(c, c.layers[0], new, c.layers[1]))
+    assert a.spec.widths == (2, 2, 3, 1) and a.spec.activations == ("tanh", "relu", "sigmoid")
+    # the output layer is the old layer 2 (still sigmoid); layer 2 is new
+    assert [c for c in a.changes if c.startswith("f")] == ["f⁽²⁾ relu (a new layer)"]
+    W1, W2, W3 = a.spec.weights
+    assert np.array_equal(W1, spec.weights[0])  # layer 1 untouched
+    assert np.array_equal(W2, np.random.default_rng([0, 2]).uniform(-0.5, 0.5, size=(3, 3)))  # all drawn
+    assert np.array_equal(W3[:, :3], spec.weights[1])  # the output layer keeps its first 3 columns
+    assert W3[0, 3] == np.random.default_rng([0, 3]).uniform(-0.5, 0.5, size=(1, 4))[0, 3]
+    assert [r.text() for r in a.resized][:2] == [
+        "W⁽²⁾ 3×3 (a new layer): drew all 9 weights from U(−0.5, 0.5), default_rng([0, 2])",
+        "W⁽³⁾ 1×4 (was 1×3, W⁽²⁾'s): kept w_b,a for b ≤ 1, a ≤ 2 (3 weights); drew 1 from U(−0.5, 0.5), "
+        "default_rng([0, 3])"]
+    # and removed again: the output layer keeps W⁽³⁾'s weights
+    back = S.apply(a.spec, a.spec.weights, with_layers(S.current(a.spec), S.current(a.spec).layers[0],
+                                                        S.current(a.spec).layers[2]))
+    assert back.spec.widths == (2, 2, 1)
+    assert np.array_equal(back.spec.weights[1], W3[:, :3]) and np.array_equal(back.spec.weights[1], spec.weights[1])
+
+
+def test_activation_alpha_loss_training_and_init_change():
+    spec, c = xor(), S.current(xor())
+    training = {**c.training, "optimizer": "adam", "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "learning_rate": 0.01,
+                "l2": 0.001, "update": {"batch_size": 2}, "shuffle_seed": 3, "epochs": 20}
+    choices = replace(with_layers(c, replace(c.layers[0], activation="leaky_relu", alpha=0.2), c.layers[1]),
+                      training=training, loss="cross_entropy")
+    a = S.apply(spec, spec.weights, choices)
+    s = a.spec
+    assert s.activations == ("leaky_relu", "sigmoid") and s.alphas[0] == 0.2 and s.loss == "cross_entropy"
+    assert (s.optimizer.name, s.optimizer.beta1, s.optimizer.beta2, s.optimizer.eps) == ("adam", 0.8, 0.99, 1e-6)
+    assert (s.learning_rate, s.l2, s.update, s.batch_size, s.shuffle_seed, s.epochs) == (0.01, 0.001, "mini_batch", 2, 3, 20)
+    assert a.changes[:4] == ("optimizer sgd → adam", "η 0.5 → 0.01", "λ 0 → 0.001", "epochs 500 → 20")
+    assert "f⁽¹⁾ tanh → leaky_relu α = 0.2" in a.changes and "loss squared → cross_entropy" in a.changes
+    # the default α when none is typed; momentum's μ only for momentum
+    a2 = S.apply(spec, spec.weights, with_layers(c, replace(c.layers[0], activation="elu"), c.layers[1]))
+    assert a2.spec.alphas[0] == ACTIVATIONS["elu"].default_alpha
+    doc = S.document(spec, replace(c, training={**c.training, "momentum": 0.5}))
+    assert "momentum" not in doc["training"]  # sgd reads no μ
+
+
+def test_data_generators_and_the_files_own_data():
+    spec, c = xor(), S.current(xor())
+    assert c.data == {"generator": S.FILE_DATA, "standardize": False}
+    data = {"generator": "circle", "n": 50, "noise": 0.05, "seed": 4, "test_fraction": 0.2, "standardize": True}
+    a = S.apply(spec, spec.weights, replace(c, data=data))
+    reference = parse({**json.loads((NETWORKS / "xor.json").read_text()), "data": data}, "r.json")
+    assert np.array_equal(a.spec.inputs, reference.inputs) and np.array_equal(a.spec.test_targets, reference.test_targets)
+    assert a.spec.N == 40 and a.spec.input_shift is not None
+    assert "data: the circle generator (was the file's data)" in a.changes
+    # sine has one input: d⁽⁰⁾ = 1 keeps column 0 (bias) and column 1 of W⁽¹⁾
+    sine = {**data, "generator": "sine"}
+    b = S.apply(spec, spec.weights, replace(c, data=sine, input_units=1))
+    assert b.spec.widths == (1, 2, 1) and np.array_equal(b.spec.weights[0], spec.weights[0][:, :2])
+    # back to the file's data
+    assert S.current(b.spec).data["generator"] == "sine"
+    back = S.apply(b.spec, b.spec.weights, replace(S.current(b.spec), input_units=2,
+                                                    data={"generator": S.FILE_DATA, "standardize": False}),
+                   file_data=spec.raw["data"])
+    assert back.spec.raw["data"] == spec.raw["data"]
+    assert np.array_equal(back.spec.inputs, spec.inputs)
+    # standardize the file's own data
+    st = S.apply(spec, spec.weights, replace(c, data={"generator": S.FILE_DATA, "standardize": True}))
+    assert np.allclose(st.spec.inputs.mean(axis=0), 0) and "data standardize False → True" in st.changes
+
+
+@pytest.mark.parametrize("change, section", [
+    (lambda c: replace(c, training={**c.training, "learning_rate": "abc"}), ("training", "learning_rate", "abc")),
+    (lambda c: replace(c, training={**c.training, "learning_rate": -1}), ("training", "learning_rate", -1)),
+    (lambda c: replace(c, training={**c.training, "update": {"batch_size": 0}}),
+     ("training", "update", {"batch_size": 0})),
+    (lambda c: replace(c, data={**c.data, "noise": -0.1}), ("data", "noise", -0.1)),
+    (lambda c: replace(c, data={**c.data, "test_fraction": 1.0}), ("data", "test_fraction", 1.0)),
+    (lambda c: replace(c, init={"seed": 0, "scale": 0}), ("init", "scale", 0)),
+])
+def test_bad_values_raise_the_files_error(change, section):
+    spec = load(NETWORKS / "moons.json")
+    err = settings_error(spec, change(S.current(spec)))
+    doc = copy.deepcopy(spec.raw)
+    part, key, value = section
+    doc.setdefault(part, {})[key] = value
+    expected = file_error(doc)
+    assert (err.place, err.message) == (expected.place, expected.message)
+    assert err.place.startswith(f"{part}.{key}")
+
+
+def test_rules_beyond_the_schema_are_the_files():
+    spec, c = xor(), S.current(xor())
+    err = settings_error(spec, with_layers(c, replace(c.layers[0], activation="softmax"), c.layers[1]))
+    assert (err.place, err.message) == ("layers[1].activation", "softmax is for the output layer only")
+    err = settings_error(spec, replace(with_layers(c, c.layers[0], replace(c.layers[1], activation="tanh")),
+                                       loss="cross_entropy"))
+    assert (err.place, err.message) == ("loss", "cross_entropy needs a sigmoid or softmax output layer, not tanh")
+    err = settings_error(spec, replace(c, data={"generator": "sine", **{k: 1 for k in ()}}))
+    assert (err.place, err.message) == ("data.generator", "sine gives 1 input, but layers[0] has 2 units")
+    err = settings_error(spec, with_layers(c, replace(c.layers[0], units="two"), c.layers[1]))
+    assert (err.place, err.message) == ("layers[1].units", '"two" is not an integer')
+    assert S.field_of(err, ["layers[1].units", "layers[1]", "loss"]) == "layers[1].units"
+
+
+def test_typed_values_read_as_a_file_holds_them():
+    assert S.value("0.5") == 0.5 and S.value(" 3 ") == 3 and isinstance(S.value("3"), int)
+    assert S.value("−0.25") == -0.25 and S.value("1e-3") == 0.001
+    assert S.value("") is None and S.value("abc") == "abc"
+    assert S.text(0.5) == "0.5" and S.text(None) == "" and S.text(3) == "3" and S.text(1e-08) == "1e-08"
+
+
+@pytest.mark.parametrize("name", ["xor", "moons", "iris", "regression", "deep_relu"])
+def test_the_saved_file_reproduces_the_setup(name, tmp_path):
+    """apply, save as `w` does, load the file: the same spec, weights and steps."""
+    spec = load(NETWORKS / f"{name}.json")
+    c = S.current(spec)
+    hidden = replace(c.layers[0], units=int(c.layers[0].units) + 1, activation="elu", alpha=0.5)
+    choices = replace(with_layers(c, hidden, *c.layers[1:]), training={**c.training, "learning_rate": 0.05,
+                                                                       "shuffle_seed": 2, "l2": 0.01},
+                      init={"seed": 9, "scale": 0.3})
+    applied = S.apply(spec, spec.weights, choices)
+    path = tmp_path / f"{name}.json"
+    path.write_text(network_text(applied.spec.with_weights(applied.spec.weights).to_json(tmp_path)))
+    again = parse(loads(path.read_text()), str(path))
+    for field_ in ("widths", "activations", "alphas", "loss", "learning_rate", "update", "l2", "epochs", "optimizer",
+                   "batch_size", "shuffle_seed"):
+        assert getattr(again, field_) == getattr(applied.spec, field_), field_
+    for a, b in zip(again.weights, applied.spec.weights):
+        assert np.array_equal(a, b)
+    assert np.array_equal(again.inputs, applied.spec.inputs) and np.array_equal(again.targets, applied.spec.targets)
+    s1, s2 = Stepper(applied.spec), Stepper(again)
+    for _ in range(2 * len(s1.schedule) + 3):
+        x, y = s1.forward(), s2.forward()
+        assert x.key == y.key and np.array_equal(np.asarray(x.value), np.asarray(y.value))
+
+
+def test_v2_networks_keep_their_layers_and_change_the_rest():
+    spec = load(NETWORKS / "edges.json")
+    c = S.current(spec)
+    assert not S.layers_editable(spec)
+    a = S.apply(spec, spec.weights, replace(c, training={**c.training, "learning_rate": 0.2},
+                                             data={**c.data, "n": 30}))
+    reference = parse({**spec.raw, "data": {**spec.raw["data"], "n": 30}}, "e.json")
+    assert a.spec.learning_rate == 0.2 and a.spec.widths == spec.widths and np.array_equal(a.spec.inputs, reference.inputs)
+    for x, y in zip(a.spec.weights, spec.weights):
+        assert np.array_equal(x, y)
+    assert a.changes == (f"η {num(spec.learning_rate)} → 0.2", f"data n {num(c.data['n'])} → 30")
+
+
+def test_the_origin_of_each_weight():
+    spec, c = xor(), S.current(xor())
+    a = S.apply(spec, spec.weights, with_layers(c, replace(c.layers[0], units=3), c.layers[1]))
+    stepper = Stepper(a.spec, origin=a.origin())
+    assert stepper.provenance(1, 0, 0).text() == ("w₁,₀⁽¹⁾ = 0.1: kept from the weights on screen when the settings "
+                                                  "were applied (s)")
+    assert stepper.provenance(1, 2, 1).text().endswith("drawn when the settings were applied (s): uniform in "
+                                                        "[−0.5, 0.5] from numpy.random.default_rng([0, 1])")
+    stepper.forward()
+    stepper.reset()
+    assert stepper.origin.kind == "settings"
+
+
+@pytest.mark.parametrize("name", EXAMPLES + V2_EXAMPLES)
+def test_every_example_applies_unchanged_to_itself(name):
+    """The dialog's first state, applied as it is, is the same network (every bundled example)."""
+    spec = load(NETWORKS / f"{name}.json")
+    applied = S.apply(spec, spec.weights, S.current(spec))
+    assert applied.changes == (), applied.changes
+    new = applied.spec
+    for field_ in ("widths", "activations", "alphas", "loss", "learning_rate", "update", "batch_size", "l2", "epochs",
+                   "optimizer", "shuffle_seed", "input_shape"):
+        assert getattr(new, field_) == getattr(spec, field_), field_
+    for a, b in zip(new.weights, spec.weights):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(new.inputs, spec.inputs)
+    np.testing.assert_array_equal(new.test_targets, spec.test_targets)
