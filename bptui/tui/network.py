@@ -283,8 +283,10 @@ class NetworkScreen(SteppingScreen):
                 return
             assert isinstance(epochs, int)
             opt = self.stepper.state.opt[1:]
-            self.app.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt,
-                                             self.app_state.trained_epochs + 1, on_done=self.trained))
+            state = self.app_state
+            self.app.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt, state.trained_epochs + 1,
+                                             on_done=self.trained, speed=state.train_speed,
+                                             on_speed=lambda speed: setattr(state, "train_speed", speed)))
 
         self.app.push_screen(epochs_prompt(self.spec.epochs, note), start)
 
