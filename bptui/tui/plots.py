@@ -115,7 +115,8 @@ class LossCurve(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:  # new numbers, or a new size
             self._strips, self._built_for = self._build(), size
-        width, base = size.width, self.rich_style
+            self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        width, base = size.width, self._base
         if y < len(self._strips):
             return self._strips[y].crop_extend(0, width, base)
         return Strip.blank(width, base)
@@ -285,7 +286,8 @@ class DecisionMap(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:  # new weights, or a new size
             self._strips, self._built_for = self._build(), size
-        base = self.rich_style
+            self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        base = self._base
         if y < len(self._strips):
             return self._strips[y].crop_extend(0, size.width, base)
         return Strip.blank(size.width, base)
@@ -554,9 +556,10 @@ class GradientCurves(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:
             self._strips, self._built_for = self._build(), size
+            self._base = self.rich_style
         if y < len(self._strips):
-            return self._strips[y].crop_extend(0, size.width, self.rich_style)
-        return Strip.blank(size.width, self.rich_style)
+            return self._strips[y].crop_extend(0, size.width, self._base)
+        return Strip.blank(size.width, self._base)
 
     def text(self) -> str:
         """What the panel shows, as plain text (for tests)."""
@@ -633,9 +636,10 @@ class FitPlot(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:
             self._strips, self._built_for = self._build(), size
+            self._base = self.rich_style
         if y < len(self._strips):
-            return self._strips[y].crop_extend(0, size.width, self.rich_style)
-        return Strip.blank(size.width, self.rich_style)
+            return self._strips[y].crop_extend(0, size.width, self._base)
+        return Strip.blank(size.width, self._base)
 
     def text(self) -> str:
         """What the plot shows, as plain text (for tests)."""

@@ -21,9 +21,10 @@ import time
 from typing import Callable
 
 import numpy as np
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Horizontal
 from textual.reactive import var
 from textual.screen import ModalScreen
@@ -37,12 +38,13 @@ from ..core.train import EpochReport, LayerStats, TrainResult, evaluate, gradien
 from .guard import GuardedPump
 from .prompt import Prompt
 
-UPDATE_INTERVAL = 0.1  # seconds between screen updates while training (at most 10 a second)
+UPDATE_INTERVAL = 0.1  # seconds between screen updates while training at a chosen pace (at most 10 a second)
+FULL_SPEED_INTERVAL = 0.25  # at full speed: drawing less often leaves the time to training
 MAX_EPOCHS = 1_000_000
 CLOCK: Callable[[], float] = time.perf_counter  # tests freeze it: the throttle and the timing read it
 SLEEP: Callable[[float], None] = time.sleep  # the pacing's wait (tests advance a fake clock instead)
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # epochs/s; None: full
-CURVE_POINTS = 100  # ‖G⁽ˡ⁾‖ is recorded about this many times a run (plus at each screen update)
+CURVE_POINTS = 60  # ‖G⁽ˡ⁾‖ is recorded about this many times a run (plus at each screen update)
 
 
 def curve_every(epochs: int) -> int:
@@ -163,7 +165,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.query_one(GradientBars).show(stats)
         self._record(0, stats)
         self.query_one("#train-status", Static).update(self._status(0, [], []))
-        self.train_worker()
+        self.call_after_refresh(self.train_worker)  # the screen is drawn first, then training starts
 
     # -- the worker (runs in a thread; talks to the screen only through call_from_thread) ---------
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
@@ -173,15 +175,16 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         history: list[float] = []
         test_history: list[float] = []
         every = curve_every(self.epochs)
-        start = CLOCK()
-        shown = -float("inf")
+        start = shown = CLOCK()  # the first update after UPDATE_INTERVAL (the start is on screen)
         began: float | None = None  # when the last epoch began (the pacing counts from it)
         latest: list[np.ndarray] = [w for w in self.start_weights]
 
         pending: list[tuple[int, list[LayerStats]]] = []  # gradient-curve points not yet handed over
+        posted = 0  # the epochs done at the last update handed to the screen
 
         def show(weights: list[np.ndarray], stats=None) -> None:
-            done = len(history)
+            nonlocal posted
+            done = posted = len(history)
             stats = stats if stats is not None else gradient_stats(spec, weights)
             points = pending[:] + [(done, stats)]
             pending.clear()
@@ -194,12 +197,13 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                 test_history.append(report.test_loss)
             latest = report.weights
             done = len(history)
-            now = CLOCK()
             stats = None
             if done % every == 0:
                 stats = gradient_stats(spec, report.weights)
                 pending.append((done, stats))
-            if now - shown < UPDATE_INTERVAL and report.epoch != last_epoch and not self._pause_flag:
+            now = CLOCK()
+            interval = FULL_SPEED_INTERVAL if self._rate is None else UPDATE_INTERVAL
+            if now - shown < interval and report.epoch != last_epoch and not self._pause_flag:
                 return
             shown = now
             show([w.copy() for w in report.weights], stats)
@@ -207,6 +211,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         def gate() -> bool:
             """Before each epoch: wait while paused (one epoch per ``e``), then for the pace; True: stop."""
             nonlocal began
+            if not self._pause_flag and self._rate is None:  # full speed: nothing to wait for
+                return worker.is_cancelled
             while not worker.is_cancelled:
                 with self._gate:
                     paused, rate = self._pause_flag, self._rate
@@ -214,7 +220,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                         self._allowance -= 1
                         break
                 if paused:
-                    if self._shown_epochs != len(history):  # paused between two updates: show where
+                    if posted != len(history):  # paused between two updates: show where
                         show([w.copy() for w in latest])
                     with self._gate:
                         if self._pause_flag and not self._allowance:
@@ -232,20 +238,27 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         result = train(spec, self.epochs, on_epoch, weights=self.start_weights, opt=_copy_opt(self.start_opt),
                        start_epoch=self.start_epoch, cancelled=gate, stop_if_diverged=True)
         elapsed = CLOCK() - start
-        if result.epochs_done and len(history) and result.epochs_done != self._shown_epochs:
+        if result.epochs_done and len(history) and result.epochs_done != posted:
             # cancelled between two screen updates: show where it stopped
             show([np.array(w) for w in result.weights])
         self._post(self._finished, result, elapsed)
         return result
 
-    _shown_epochs = 0
+    class FromWorker(Message):
+        """The worker's news for the screen: ``callback(*args)`` to run on the UI thread."""
+
+        def __init__(self, callback: Callable[..., None], args: tuple) -> None:
+            super().__init__()
+            self.callback, self.args = callback, args
 
     def _post(self, callback, *args) -> None:
-        """Run ``callback`` on the UI thread and wait for it (nothing, if the app has already exited)."""
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # pragma: no cover - the app quit while training
-            pass
+        """Have ``callback`` run on the UI thread, without waiting for it: the worker trains on while
+        the screen draws (messages keep their order; none arrive once the screen is gone)."""
+        self.post_message(self.FromWorker(callback, args))
+
+    @on(FromWorker)
+    def _from_worker(self, message: FromWorker) -> None:
+        message.callback(*message.args)
 
     # -- UI thread ------------------------------------------------------------------------------
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
@@ -267,7 +280,6 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                   points: list[tuple[int, list[LayerStats]]]) -> None:
         from .plots import GradientBars, GradientCurves, LossCurve
 
-        self._shown_epochs = done
         self.done = done
         for at, point in points:
             self._record(at, point)
