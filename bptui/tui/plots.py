@@ -542,6 +542,7 @@ class GradientCurves(Widget):
         self.epochs = epochs
         self.samples: list[int] = []
         self.norms: list[list[float]] = []
+        self.plot_width = self.plot_height = self.margin = 0  # the braille area of the last drawing
         self._strips: list[Strip] | None = None
         self._built_for: Size | None = None
         self.border_title = "‖G⁽ˡ⁾‖ per layer over the epochs (log scale)"
@@ -581,6 +582,7 @@ class GradientCurves(Widget):
         height = max(2, h - 2)
         margin = 2 * self.L + 1
         width = max(4, w - pad - 2 - margin)
+        self.plot_width, self.plot_height, self.margin = width, height, margin
         series = [(self.samples, [row[l] for row in self.norms]) for l in range(self.L)]
         grids = braille_lines(series, width, height, (0, self.epochs), (lo, hi), log=True)
         styles = [base + Style(color=Color.from_rgb(*_LAYER_COLOURS[l % len(_LAYER_COLOURS)])) for l in range(self.L)]
@@ -623,7 +625,7 @@ class FitPlot(Widget):
         self.xs = np.zeros(0)  # the x of each dot column of the last drawing
         self.outputs = np.zeros((0, spec.widths[-1]))  # the network's output there
         self.y_span: tuple[float, float] = (0.0, 1.0)
-        self.plot_height = 0
+        self.plot_width = self.plot_height = 0
         self._strips: list[Strip] | None = None
         self._built_for: Size | None = None
 
@@ -667,7 +669,7 @@ class FitPlot(Widget):
         xs = np.linspace(x0, x1, 2 * width)  # one x per dot column
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             out = Network(spec).predict(self.weights, xs[:, None])
-        self.xs, self.outputs, self.plot_height = xs, out, height
+        self.xs, self.outputs, self.plot_width, self.plot_height = xs, out, width, height
         # y: the data's range, widened to the curve's (up to one more span on either side)
         ylo, yhi = float(ally.min()), float(ally.max())
         span = (yhi - ylo) or 1.0
