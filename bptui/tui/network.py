@@ -52,7 +52,7 @@ NETWORK_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
             tooltip="Show the whole equation of the step (or three lines)"),
     Binding("w", "save", "Save", id="save", show=False, tooltip="Save the network with its current weights"),
     Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
-    Binding("m", "toggle_map", "Map", id="input-map",
+    Binding("m", "toggle_map", "Map", id="input-map", show=False,
             tooltip="The decision map (two inputs) or the fit (one input) beside the panels, redrawn after each update"),
     Binding("escape", "leave_panel", "", show=False),
     Binding("left_square_bracket", "scroll_panel(-8)", "", show=False),

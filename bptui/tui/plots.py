@@ -385,7 +385,8 @@ class GradientBars(Widget):
 
     COMPONENT_CLASSES = {"bars--g", "bars--delta", "bars--axis"}
     DEFAULT_CSS = """
-    GradientBars { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    GradientBars { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1;
+                   text-wrap: nowrap; text-overflow: clip; }
     GradientBars > .bars--g { color: $text-primary; }
     GradientBars > .bars--delta { color: $text-success; }
     GradientBars > .bars--axis { color: $text-muted; }
@@ -395,7 +396,7 @@ class GradientBars(Widget):
         super().__init__(**kwargs)
         self.stats: list[LayerStats] = []
         self.L = L
-        self.border_title = "gradients per layer (log scale; layer 1 is next to the input)"
+        self.border_title = "gradients now, log scale (layer 1: next to the input)"
 
     def show(self, stats: list[LayerStats]) -> None:
         self.stats = stats
@@ -414,8 +415,11 @@ class GradientBars(Widget):
         label = 6  # "l = 1 "
         number = 9  # " 1.23e-04"
         bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
-        text.append(" " * label + f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}".ljust(bar + number) + "   ", axis)
-        text.append(f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}", axis)
+        heads = (f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}", f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}")
+        if len(heads[0]) > bar + number:  # narrow: the names only
+            heads = ("‖G⁽ˡ⁾‖", "mean |δ⁽ˡ⁾|")
+        text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
+        text.append(heads[1], axis)
         for s in self.stats:
             text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
             text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
@@ -532,7 +536,7 @@ class GradientCurves(Widget):
 
     COMPONENT_CLASSES = {"curves--axis"}
     DEFAULT_CSS = """
-    GradientCurves { height: 1fr; min-height: 8; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    GradientCurves { height: 1fr; min-height: 5; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
     GradientCurves > .curves--axis { color: $text-muted; }
     """
 
@@ -600,8 +604,10 @@ class GradientCurves(Widget):
         a, b = "start", f"epoch {self.epochs}"
         strips.append(Strip([Segment(" " * (pad + 2) + a + b.rjust(width - len(a)), axis)]))
         now = self.samples[-1]
-        strips.append(Strip([Segment(" " * (pad + 2) + f"‖G⁽¹⁾‖/‖G{sup(self.L)}‖ = {ratio_text(self.norms[-1])} "
-                                     f"after {now} epoch{'s' if now != 1 else ''}", axis)]))
+        ratio = f"‖G⁽¹⁾‖/‖G{sup(self.L)}‖ = {ratio_text(self.norms[-1])}"
+        after = f" after {now} epoch{'s' if now != 1 else ''}"
+        room = w - pad - 2
+        strips.append(Strip([Segment(" " * (pad + 2) + ratio + (after if len(ratio + after) <= room else ""), axis)]))
         return strips
 
 
@@ -703,7 +709,7 @@ class FitPlot(Widget):
         legend = [Segment(" " * (pad + 2), base), Segment("● data (x, y)", data_style)]
         if tests:
             legend.append(Segment("  ○ test", data_style))
-        legend += [Segment("   ", base), Segment(f"⣿ the network's o{sup(spec.L)} at x", curve_style)]
+        legend += [Segment("   ", base), Segment(f"⣿ o{sup(spec.L)} at x", curve_style)]
         strips.append(Strip(legend))
         return strips
 

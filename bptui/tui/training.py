@@ -102,7 +102,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     TrainScreen #train-row > LossCurve { width: 1fr; }
     TrainScreen #train-row > DecisionMap { width: 1fr; }
     TrainScreen #train-row > FitPlot { width: 1fr; }
-    TrainScreen #train-controls { padding: 0 1; height: 1; color: $text-accent; }
+    TrainScreen #train-bar-row { height: 1; }
+    TrainScreen #train-bar-row > ProgressBar { width: auto; }
+    TrainScreen #train-controls { padding: 0 1; height: 1; width: 1fr; color: $text-accent; }
     TrainScreen #train-grads-row { height: 2fr; }
     TrainScreen #train-grads-row > GradientBars { width: 1fr; }
     TrainScreen #train-grads-row > GradientCurves { width: 1fr; }
@@ -143,9 +145,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         last = self.start_epoch + self.epochs - 1
         yield Static(f"Training {spec.name} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
                      f"η = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
-        yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
+        with Horizontal(id="train-bar-row"):
+            yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
+            yield Static(self._controls_text(), id="train-controls", markup=False)
         yield Static(id="train-status", markup=False)
-        yield Static(self._controls_text(), id="train-controls", markup=False)
         with Horizontal(id="train-row"):
             yield LossCurve(self.epochs, self.has_test, id="train-curve")
             self.map_view = input_plot(spec, id="train-map")
@@ -329,11 +332,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def _controls_text(self) -> str:
         pace = speed_text(SPEEDS[self.speed])
         if self.result is not None:
-            return f"Done · the next run's pace: {pace} (- + change it)"
+            return f"the next run's pace: {pace} (- +)"
         if self.paused:
-            return (f"⏸ paused after {self.done} of {self.epochs} epochs · space resumes · e: one epoch · "
-                    f"speed {pace} (- + change it)")
-        return f"▶ {pace} · - + change the speed · space pauses"
+            return f"⏸ paused after {self.done} epochs · space resumes · e: one epoch · {pace} (- +)"
+        return f"▶ {pace} (- + change it) · space pauses"
 
     def _show_controls(self) -> None:
         if self.is_mounted:
