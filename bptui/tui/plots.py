@@ -331,7 +331,7 @@ class DecisionMap(Widget):
                     segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
                 else:
                     segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
-            strips.append(Strip(segs))
+            strips.append(Strip(Segment.simplify(segs)))  # runs of one colour in one segment: cheaper to draw
         left, right = f"{xs[0]:.2g}", f"{xs[-1]:.2g}"
         middle = "x₁"
         gap = max(1, width - len(left) - len(right) - len(middle))

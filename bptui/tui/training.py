@@ -131,6 +131,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self._pause_flag = False
         self._allowance = 0  # epochs ``e`` has let through while paused, not yet begun
         self._rate: float | None = None
+        self._first_frame = threading.Event()  # set once the screen has been drawn
         if speed is not None:
             self.set_reactive(TrainScreen.speed, min(max(speed, 0), len(SPEEDS) - 1))
             self._rate = SPEEDS[self.speed]
@@ -168,12 +169,17 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.query_one(GradientBars).show(stats)
         self._record(0, stats)
         self.query_one("#train-status", Static).update(self._status(0, [], []))
-        self.call_after_refresh(self.train_worker)  # the screen is drawn first, then training starts
+        self.call_after_refresh(self._first_frame.set)
+        self.train_worker()
 
     # -- the worker (runs in a thread; talks to the screen only through call_from_thread) ---------
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def train_worker(self) -> TrainResult:
         worker = get_current_worker()
+        # the screen is drawn before the first epoch: its first frame (the costliest) does not slow
+        # the first epochs down
+        self._first_frame.wait(1.0)
+        time.sleep(0.02)  # (nor do its last bytes on their way to the terminal)
         spec, last_epoch = self.spec, self.start_epoch + self.epochs - 1
         history: list[float] = []
         test_history: list[float] = []
@@ -205,7 +211,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                 stats = gradient_stats(spec, report.weights)
                 pending.append((done, stats))
             now = CLOCK()
-            interval = FULL_SPEED_INTERVAL if self._rate is None else UPDATE_INTERVAL
+            interval = UPDATE_INTERVAL if self._rate is not None else FULL_SPEED_INTERVAL
             if now - shown < interval and report.epoch != last_epoch and not self._pause_flag:
                 return
             shown = now
