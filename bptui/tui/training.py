@@ -1,9 +1,10 @@
 """Training inside the TUI: the epochs prompt and the training screen (progress, loss curve,
 decision boundary, gradients per layer), trained in a background thread.
 
-The worker calls the core's ``train`` with the stepper's weights and optimizer state; it hands the
-UI a copy of the state at most every ``UPDATE_INTERVAL`` seconds (and after the last epoch), so a
-long run spends its time training, not drawing. When training ends, finished or cancelled,
+The worker calls the core's ``train`` with the stepper's weights and optimizer state, once the
+screen's first frame is drawn; it hands the UI a copy of the state in a message (without waiting
+for the drawing) at most every ``FULL_SPEED_INTERVAL`` seconds at full speed, ``UPDATE_INTERVAL``
+at a chosen pace, and after the last epoch, so a long run spends its time training, not drawing. When training ends, finished or cancelled,
 ``on_done`` receives the result (the app resets the stepper to the trained weights).
 
 Watching it learn: before every epoch the worker passes a gate (the ``cancelled`` hook of
@@ -172,7 +173,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.call_after_refresh(self._first_frame.set)
         self.train_worker()
 
-    # -- the worker (runs in a thread; talks to the screen only through call_from_thread) ---------
+    # -- the worker (runs in a thread; talks to the screen only through messages and the gate's lock)
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def train_worker(self) -> TrainResult:
         worker = get_current_worker()
