@@ -50,13 +50,12 @@ async def _start(pilot, app, epochs: int) -> TrainScreen:
 
 
 async def _settle(pilot, screen: TrainScreen) -> int:
-    """Wait until the paused worker stops moving; the epochs done."""
-    done = -1
-    for _ in range(100):
-        await pilot.pause(0.1)
-        if screen.done == done and screen.done > 0:
-            return done
-        done = screen.done
+    """Wait until the paused worker waits (every epoch done on screen); the epochs done."""
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if screen.waiting:
+            await pilot.pause()
+            return screen.done
     raise AssertionError("training did not come to a stop")
 
 

@@ -133,6 +133,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self._allowance = 0  # epochs ``e`` has let through while paused, not yet begun
         self._rate: float | None = None
         self._first_frame = threading.Event()  # set once the screen has been drawn
+        self.waiting = False  # paused, every epoch done shown, waiting for space or e (tests read it)
         if speed is not None:
             self.set_reactive(TrainScreen.speed, min(max(speed, 0), len(SPEEDS) - 1))
             self._rate = SPEEDS[self.speed]
@@ -234,6 +235,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                         show([w.copy() for w in latest])
                     with self._gate:
                         if self._pause_flag and not self._allowance:
+                            self.waiting = True
                             self._gate.wait(0.05)
                     continue
                 if rate is not None and began is not None:
@@ -242,6 +244,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                         SLEEP(min(wait, 0.05))
                         continue
                 break
+            self.waiting = False
             began = CLOCK()
             return worker.is_cancelled
 
@@ -376,6 +379,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def action_one_epoch(self) -> None:
         if self.running and self.paused:
             with self._gate:
+                self.waiting = False
                 self._allowance += 1
                 self._gate.notify_all()
 
