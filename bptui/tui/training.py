@@ -342,6 +342,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def _controls_text(self) -> str:
         pace = speed_text(SPEEDS[self.speed])
         if self.result is not None:
+            if SPEEDS[self.speed] is None:
+                return "the next run: full speed · - slows it down, to watch it learn"
             return f"the next run's pace: {pace} (- +)"
         if self.paused:
             return f"⏸ paused after {self.done} epochs · space resumes · e: one epoch · {pace} (- +)"
