@@ -130,10 +130,19 @@ def main() -> None:
     bare = asyncio.run(cpu_per_step(Bare, bare_step, n))
     t_xor = asyncio.run(cpu_per_step(lambda: BptuiApp(xor), lambda a: a.main.action_next(), n))
     t_big = asyncio.run(cpu_per_step(lambda: BptuiApp(big), lambda a: a.main.action_next(), n))
+
+    def with_map(app):  # m: the decision map beside the panels, redrawn when an update changes the weights
+        if app.main._side_map is None:
+            app.main.action_toggle_map()
+        app.main.action_next()
+
+    t_map = asyncio.run(cpu_per_step(lambda: BptuiApp(xor), with_map, n))
     print(f"CPU per step, processed and rendered ({n} steps, 120×40):")
     print(f"  bare Textual app (one Static): {bare * 1e3:6.2f} ms")
     print(f"  bptui XOR:                     {t_xor * 1e3:6.2f} ms  ({t_xor / bare:.2f}× bare)")
     print(f"  bptui 784-128-10:              {t_big * 1e3:6.2f} ms  ({t_big / bare:.2f}× bare, {t_big / t_xor:.2f}× XOR)")
+    print(f"  bptui XOR, map beside (m):     {t_map * 1e3:6.2f} ms  ({t_map / t_xor:.2f}× XOR; "
+          "the map redrawn after each update step)")
     c = cold_start(args.starts)
     b = c["bare"]
     print(f"cold start, median of {args.starts} fresh processes each, interleaved:")

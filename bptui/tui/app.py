@@ -48,6 +48,7 @@ class BptuiApp(GuardedApp, App[None]):
         self.document: tuple[Any, str] | None = None  # (JSON document, file name) still to load
         self.load_error: SpecError | None = None  # found while loading: the app exits with status 2
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
+        self.train_speed: int | None = None  # the training screen's pace last chosen (None: full speed)
         self.main: NetworkScreen | None = None  # the network screen, once the network is loaded
         self.file_data: dict | None = None  # the opened file's data section (the settings' "file's data")
 

@@ -54,6 +54,8 @@ NETWORK_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("s", "settings", "Settings", id="settings", show=False,
             tooltip="Learning rate, optimizer, loss, layers, activations, data: change them and restart"),
     Binding("z", "toggle_quiz", "Quiz", id="quiz", tooltip="Quiz mode: type each step's value before it is shown"),
+    Binding("m", "toggle_map", "Map", id="input-map", show=False,
+            tooltip="The decision map (two inputs) or the fit (one input) beside the panels, redrawn after each update"),
     Binding("escape", "leave_panel", "", show=False),
     Binding("left_square_bracket", "scroll_panel(-8)", "", show=False),
     Binding("right_square_bracket", "scroll_panel(8)", "", show=False),
@@ -78,6 +80,8 @@ class NetworkScreen(SteppingScreen):
         super().__init__(stepper)
         self.spec = spec
         self._followed: int | None = None  # the layer last scrolled into view
+        self._side_map: Any = None  # the map beside the panels (m), made the first time it is shown
+        self._map_weights: list | None = None  # the weights it shows (copies)
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -220,6 +224,8 @@ class NetworkScreen(SteppingScreen):
                 for view in layer_views(self.stepper):
                     self.query_one(f"#layer-{view.layer}", LayerSheet).show(view, hidden)
             self.query_one(NetworkDiagrams).refresh_from(self.digits, self.asked)
+            if self._side_map is not None and self._side_map.display:
+                self._refresh_map()
             last = self.stepper.last
             if last is not None and last.key.layer is not None and last.key.layer != self._followed:
                 # keep the layer the step works on in view (deep networks have more than a screen)
@@ -287,8 +293,10 @@ class NetworkScreen(SteppingScreen):
                 return
             assert isinstance(epochs, int)
             opt = self.stepper.state.opt[1:]
-            self.app.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt,
-                                             self.app_state.trained_epochs + 1, on_done=self.trained))
+            state = self.app_state
+            self.app.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt, state.trained_epochs + 1,
+                                             on_done=self.trained, speed=state.train_speed,
+                                             on_speed=lambda speed: setattr(state, "train_speed", speed)))
 
         self.app.push_screen(epochs_prompt(self.spec.epochs, note), start)
 
@@ -446,9 +454,13 @@ class NetworkScreen(SteppingScreen):
         self.spec, self.stepper, self._followed = applied.spec, stepper, None
         self.set_reactive(NetworkScreen.cell, None)
         self.set_reactive(SteppingScreen.position, 0)
+        map_shown = self._side_map is not None and self._side_map.display
+        self._side_map, self._map_weights = None, None  # recomposing removes it; it follows the new data
         await self.recompose()
         self.on_resize()
         self.redraw()
+        if map_shown and not applied.spec.is_v2 and applied.spec.widths[0] <= 2:
+            self.action_toggle_map()
         self.say(applied.message())
 
     # -- quiz mode (the answer line in quizmode.py) ------------------------------------------------------
@@ -471,6 +483,40 @@ class NetworkScreen(SteppingScreen):
 
         shown = self.query_one(NetworkDiagrams).toggle(mode, self.digits)
         self.query_one("#layers").display = not shown
+
+    # -- the map beside the panels (m) -----------------------------------------------------------
+    def action_toggle_map(self) -> None:
+        """The network's output over its inputs beside the panels (the decision map for two
+        inputs, the fit for one), or away again."""
+        spec = self.spec
+        if spec.is_v2 or spec.widths[0] > 2:
+            self.say(f"The map needs one or two inputs; {spec.name} has d{sup(0)} = {spec.widths[0]}.")
+            return
+        if self._side_map is None:
+            from .plots import input_plot
+
+            self._side_map = input_plot(spec, id="side-map")
+            self.query_one("#main").mount(self._side_map, before=self.query_one("#explain"))
+        else:
+            self._side_map.display = not self._side_map.display
+        self._map_weights = None
+        if self._side_map.display:
+            self._refresh_map()
+            self.say("The map follows the weights: it is redrawn after each update. m again hides it.")
+        else:
+            self.say("")
+
+    def _refresh_map(self) -> None:
+        """Redraw the map when the weights on the board are not the ones it shows (an update, an
+        edit, a reset, training); other steps cost one comparison of the weights."""
+        import numpy as np
+
+        weights = self.stepper.weights
+        shown = self._map_weights
+        if shown is not None and all(np.array_equal(a, b) for a, b in zip(shown, weights)):
+            return
+        self._map_weights = [np.array(w) for w in weights]
+        self._side_map.show(self._map_weights)
 
     def action_scroll_panel(self, dx: int) -> None:
         focused = self.focused

@@ -115,7 +115,8 @@ class LossCurve(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:  # new numbers, or a new size
             self._strips, self._built_for = self._build(), size
-        width, base = size.width, self.rich_style
+            self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        width, base = size.width, self._base
         if y < len(self._strips):
             return self._strips[y].crop_extend(0, width, base)
         return Strip.blank(width, base)
@@ -285,7 +286,8 @@ class DecisionMap(Widget):
         size = self.content_region.size
         if self._strips is None or self._built_for != size:  # new weights, or a new size
             self._strips, self._built_for = self._build(), size
-        base = self.rich_style
+            self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        base = self._base
         if y < len(self._strips):
             return self._strips[y].crop_extend(0, size.width, base)
         return Strip.blank(size.width, base)
@@ -329,7 +331,7 @@ class DecisionMap(Widget):
                     segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
                 else:
                     segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
-            strips.append(Strip(segs))
+            strips.append(Strip(Segment.simplify(segs)))  # runs of one colour in one segment: cheaper to draw
         left, right = f"{xs[0]:.2g}", f"{xs[-1]:.2g}"
         middle = "x₁"
         gap = max(1, width - len(left) - len(right) - len(middle))
@@ -383,7 +385,8 @@ class GradientBars(Widget):
 
     COMPONENT_CLASSES = {"bars--g", "bars--delta", "bars--axis"}
     DEFAULT_CSS = """
-    GradientBars { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    GradientBars { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1;
+                   text-wrap: nowrap; text-overflow: clip; }
     GradientBars > .bars--g { color: $text-primary; }
     GradientBars > .bars--delta { color: $text-success; }
     GradientBars > .bars--axis { color: $text-muted; }
@@ -393,7 +396,7 @@ class GradientBars(Widget):
         super().__init__(**kwargs)
         self.stats: list[LayerStats] = []
         self.L = L
-        self.border_title = "gradients per layer (log scale; layer 1 is next to the input)"
+        self.border_title = "gradients now, log scale (layer 1: next to the input)"
 
     def show(self, stats: list[LayerStats]) -> None:
         self.stats = stats
@@ -412,8 +415,11 @@ class GradientBars(Widget):
         label = 6  # "l = 1 "
         number = 9  # " 1.23e-04"
         bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
-        text.append(" " * label + f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}".ljust(bar + number) + "   ", axis)
-        text.append(f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}", axis)
+        heads = (f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}", f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}")
+        if len(heads[0]) > bar + number:  # narrow: the names only
+            heads = ("‖G⁽ˡ⁾‖", "mean |δ⁽ˡ⁾|")
+        text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
+        text.append(heads[1], axis)
         for s in self.stats:
             text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
             text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
@@ -421,3 +427,296 @@ class GradientBars(Widget):
             text.append(log_bar(s.mean_abs_delta, lo, hi, bar), d_style)
             text.append(f" {number_text(s.mean_abs_delta):>8}")
         return text
+
+
+# -- lines through (x, y) points, and panels drawn from them -----------------------------------------
+def braille_lines(series: Sequence[tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]], width: int, height: int,
+                  x_range: tuple[float, float], y_range: tuple[float, float],
+                  log: bool = False) -> list[list[list[int]]]:
+    """Each series, (xs, ys), drawn as a line through its points on a ``width`` × ``height`` grid of
+    braille cells (one bit grid per series, as ``braille_canvas``). x runs over ``x_range``, y over
+    ``y_range`` (log10 of it when ``log``); points that cannot be drawn (inf, NaN, ≤ 0 on a log
+    scale) break the line, values beyond the range are drawn at its edge."""
+    W, H = 2 * width, 4 * height
+    x0, x1 = x_range
+    f = np.log10 if log else np.asarray
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y0, y1 = float(f(y_range[0])), float(f(y_range[1]))
+    xspan, yspan = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    grids = []
+    for xs, ys in series:
+        grid = [[0] * width for _ in range(height)]
+        x = np.asarray(xs, dtype=float)
+        y = np.asarray(ys, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = np.isfinite(y) & ((y > 0) if log else True)
+            fy = f(np.where(ok, y, 1.0))
+        px = np.clip(np.rint((x - x0) * (W - 1) / xspan), 0, W - 1).astype(int).tolist()
+        py = np.clip((fy - y0) * (H - 1) / yspan, 0, H - 1).tolist()
+        prev = None
+        for cx, cy, good in zip(px, py, ok.tolist()):
+            if not good:
+                prev = None
+                continue
+            a = prev or (cx, cy)
+            steps = max(1, int(max(abs(cx - a[0]), abs(cy - a[1])) + 0.5))
+            for s in range(steps + 1):
+                dx = round(a[0] + (cx - a[0]) * s / steps)
+                dy = H - 1 - round(a[1] + (cy - a[1]) * s / steps)
+                grid[dy // 4][dx // 2] |= _DOTS[dy % 4][dx % 2]
+            prev = (cx, cy)
+        grids.append(grid)
+    return grids
+
+
+def dot_row(value: float, y_range: tuple[float, float], height: int, log: bool = False) -> int:
+    """The braille dot row (0 at the top of a ``height``-cell plot) where ``braille_lines`` draws ``value``."""
+    f = math.log10 if log else float
+    y0, y1 = f(y_range[0]), f(y_range[1])
+    H = 4 * height
+    v = min(max((f(value) - y0) * (H - 1) / ((y1 - y0) or 1.0), 0), H - 1)
+    return H - 1 - round(v)
+
+
+def _grid_strips(grids: list[list[list[int]]], styles: Sequence[Style], base: Style, left: list[Segment],
+                 marks: dict[tuple[int, int], tuple[str, Style]] | None = None,
+                 right: list[list[Segment]] | None = None) -> list[Strip]:
+    """One strip per row of the braille grids: ``left[r]`` first, then the cells (a cell with dots
+    of several series takes the style of the first), marks (a glyph at (row, column)) on top, then
+    ``right[r]``."""
+    marks = marks or {}
+    strips = []
+    height, width = len(grids[0]), len(grids[0][0]) if grids and grids[0] else 0
+    for r in range(height):
+        segs = [left[r]]
+        run: list[str] = []
+        run_style: Style | None = None
+        for c in range(width):
+            mark = marks.get((r, c))
+            if mark is not None:
+                char, style = mark
+            else:
+                union = 0
+                first = -1
+                for i, g in enumerate(grids):
+                    if g[r][c]:
+                        union |= g[r][c]
+                        if first < 0:
+                            first = i
+                char, style = (chr(0x2800 + union), styles[first]) if union else (" ", base)
+            if style is not run_style and run:
+                segs.append(Segment("".join(run), run_style))
+                run = []
+            run.append(char)
+            run_style = style
+        if run:
+            segs.append(Segment("".join(run), run_style))
+        if right is not None:
+            segs.extend(right[r])
+        strips.append(Strip(segs))
+    return strips
+
+
+_LAYER_COLOURS = [(70, 130, 220), (220, 120, 40), (60, 170, 90), (200, 70, 160), (170, 160, 40),
+                  (40, 170, 180), (210, 70, 60), (140, 110, 220), (150, 100, 60), (120, 120, 120)]
+
+
+def ratio_text(norms: Sequence[float]) -> str:
+    """‖G⁽¹⁾‖ / ‖G⁽ᴸ⁾‖ as the gradient curves' legend writes it."""
+    first, last = norms[0], norms[-1]
+    if not (math.isfinite(first) and math.isfinite(last)) or last == 0:
+        return "–"
+    return f"{first / last:.3g}"
+
+
+class GradientCurves(Widget):
+    """‖G⁽ˡ⁾‖ of every layer against the epoch, one line per layer on one log scale, each labelled
+    with its layer at its right end (readable without colour). ``epochs[i]`` is the number of
+    epochs done when ``norms[i]`` (one value per layer) was measured: 0 is the start."""
+
+    COMPONENT_CLASSES = {"curves--axis"}
+    DEFAULT_CSS = """
+    GradientCurves { height: 1fr; min-height: 5; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    GradientCurves > .curves--axis { color: $text-muted; }
+    """
+
+    def __init__(self, L: int, epochs: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.L = L
+        self.epochs = epochs
+        self.samples: list[int] = []
+        self.norms: list[list[float]] = []
+        self.plot_width = self.plot_height = self.margin = 0  # the braille area of the last drawing
+        self._strips: list[Strip] | None = None
+        self._built_for: Size | None = None
+        self.border_title = "‖G⁽ˡ⁾‖ per layer over the epochs (log scale)"
+        self.border_subtitle = "at a line's end: its layer l"
+
+    def show(self, samples: list[int], norms: list[list[float]]) -> None:
+        self.samples, self.norms = samples, norms
+        self._strips = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:
+            self._strips, self._built_for = self._build(), size
+            self._base = self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, size.width, self._base)
+        return Strip.blank(size.width, self._base)
+
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def y_range(self) -> tuple[float, float]:
+        """The decades the curves are drawn between (as the bars: ``decades``)."""
+        lo, hi = decades([v for row in self.norms for v in row])
+        return 10.0 ** lo, 10.0 ** hi
+
+    def _build(self) -> list[Strip]:
+        base = self.rich_style
+        axis = base + self.get_component_rich_style("curves--axis")
+        w, h = self.content_region.width, self.content_region.height
+        if not self.norms:
+            return [Strip([Segment("(the curves appear after the first epoch)", axis)])]
+        lo, hi = self.y_range()
+        pad = 6
+        height = max(2, h - 2)
+        margin = 2 * self.L + 1
+        width = max(4, w - pad - 2 - margin)
+        self.plot_width, self.plot_height, self.margin = width, height, margin
+        series = [(self.samples, [row[l] for row in self.norms]) for l in range(self.L)]
+        grids = braille_lines(series, width, height, (0, self.epochs), (lo, hi), log=True)
+        styles = [base + Style(color=Color.from_rgb(*_LAYER_COLOURS[l % len(_LAYER_COLOURS)])) for l in range(self.L)]
+        # each layer's number at the row of its last value, in the right margin
+        ends: dict[int, list[int]] = {}
+        for l in range(self.L):
+            v = self.norms[-1][l]
+            if v > 0 and math.isfinite(v):
+                ends.setdefault(dot_row(v, (lo, hi), height, log=True) // 4, []).append(l)
+        right = [[Segment(" " + " ".join(str(l + 1) for l in ends.get(r, [])).ljust(margin - 1)[:margin - 1],
+                          styles[ends[r][0]] if r in ends else base)] for r in range(height)]
+        labels = {0: f"1e{round(math.log10(hi))}", height - 1: f"1e{round(math.log10(lo))}"}
+        left = [Segment(f"{labels[r]:>{pad}} ┤" if r in labels else " " * pad + " │", axis) for r in range(height)]
+        strips = _grid_strips(grids, styles, base, left, right=right)
+        a, b = "start", f"epoch {self.epochs}"
+        strips.append(Strip([Segment(" " * (pad + 2) + a + b.rjust(width - len(a)), axis)]))
+        now = self.samples[-1]
+        ratio = f"‖G⁽¹⁾‖/‖G{sup(self.L)}‖ = {ratio_text(self.norms[-1])}"
+        after = f" after {now} epoch{'s' if now != 1 else ''}"
+        room = w - pad - 2
+        strips.append(Strip([Segment(" " * (pad + 2) + ratio + (after if len(ratio + after) <= room else ""), axis)]))
+        return strips
+
+
+class FitPlot(Widget):
+    """One input: the network's output o⁽ᴸ⁾ over the input's range as a line, the data as points
+    (● training, ○ test), so a regression shows its fitted function against the data."""
+
+    COMPONENT_CLASSES = {"fit--axis", "fit--curve", "fit--data"}
+    DEFAULT_CSS = """
+    FitPlot { height: 1fr; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
+    FitPlot > .fit--axis { color: $text-muted; }
+    FitPlot > .fit--curve { color: $text-primary; }
+    FitPlot > .fit--data { color: $text-warning; text-style: bold; }
+    """
+
+    def __init__(self, spec: NetworkSpec, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
+        self.border_title = f"the fit: o{sup(spec.L)} over x, and the data"
+        self.xs = np.zeros(0)  # the x of each dot column of the last drawing
+        self.outputs = np.zeros((0, spec.widths[-1]))  # the network's output there
+        self.y_span: tuple[float, float] = (0.0, 1.0)
+        self.plot_width = self.plot_height = 0
+        self._strips: list[Strip] | None = None
+        self._built_for: Size | None = None
+
+    def show(self, weights: Sequence[np.ndarray]) -> None:
+        self.weights = list(weights)
+        self._strips = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:
+            self._strips, self._built_for = self._build(), size
+            self._base = self.rich_style
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, size.width, self._base)
+        return Strip.blank(size.width, self._base)
+
+    def text(self) -> str:
+        """What the plot shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+    def _build(self) -> list[Strip]:
+        from ..core.network import Network
+
+        spec = self.spec
+        base = self.rich_style
+        get = self.get_component_rich_style
+        axis, curve_style, data_style = base + get("fit--axis"), base + get("fit--curve"), base + get("fit--data")
+        w, h = self.content_region.width, self.content_region.height
+        pad = 7
+        width, height = max(4, w - pad - 2), max(2, h - 2)
+        X, Y = spec.inputs[:, 0], spec.targets
+        Xt, Yt = spec.test_inputs, spec.test_targets
+        if Xt is None or Yt is None or not len(Xt):
+            Xt, Yt = np.zeros((0, 1)), np.zeros((0, Y.shape[1]))
+        tests = len(Xt) > 0
+        allx, ally = np.concatenate([X, Xt[:, 0]]), np.concatenate([Y, Yt])
+        x0, x1 = float(allx.min()), float(allx.max())
+        xpad = 0.05 * (x1 - x0) or 1.0
+        x0, x1 = x0 - xpad, x1 + xpad
+        xs = np.linspace(x0, x1, 2 * width)  # one x per dot column
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            out = Network(spec).predict(self.weights, xs[:, None])
+        self.xs, self.outputs, self.plot_width, self.plot_height = xs, out, width, height
+        # y: the data's range, widened to the curve's (up to one more span on either side)
+        ylo, yhi = float(ally.min()), float(ally.max())
+        span = (yhi - ylo) or 1.0
+        finite = out[np.isfinite(out)]
+        if finite.size:
+            ylo = max(min(ylo, float(finite.min())), ylo - span)
+            yhi = min(max(yhi, float(finite.max())), yhi + span)
+        ypad = 0.05 * (yhi - ylo) or 1.0
+        ylo, yhi = ylo - ypad, yhi + ypad
+        self.y_span = (ylo, yhi)
+        grids = braille_lines([(xs, out[:, k]) for k in range(out.shape[1])], width, height, (x0, x1), (ylo, yhi))
+        marks: dict[tuple[int, int], tuple[str, Style]] = {}
+
+        def place(xv: np.ndarray, yv: np.ndarray, glyph: str) -> None:
+            cols = np.clip(np.rint((xv - x0) / (x1 - x0) * (width - 1)), 0, width - 1).astype(int)
+            for c, row in zip(cols.tolist(), yv.tolist()):
+                for v in row:
+                    marks[(dot_row(v, (ylo, yhi), height) // 4, c)] = (glyph, data_style)
+
+        if tests:
+            place(Xt[:, 0], Yt, "○")
+        place(X, Y, "●")
+        mid = (ylo + yhi) / 2
+        top, middle, bottom = _ticks([yhi, mid, ylo])
+        labels = {0: top, height // 2: middle, height - 1: bottom}
+        left = [Segment(f"{labels[r]:>{pad}} ┤" if r in labels else " " * pad + " │", axis) for r in range(height)]
+        strips = _grid_strips(grids, [curve_style] * len(grids), base, left, marks)
+        a, b, m = f"{x0:.3g}", f"{x1:.3g}", "x"
+        gap = max(1, width - len(a) - len(b) - len(m))
+        strips.append(Strip([Segment(" " * (pad + 2) + a + " " * (gap // 2) + m + " " * (gap - gap // 2) + b, axis)]))
+        legend = [Segment(" " * (pad + 2), base), Segment("● data (x, y)", data_style)]
+        if tests:
+            legend.append(Segment("  ○ test", data_style))
+        legend += [Segment("   ", base), Segment(f"⣿ o{sup(spec.L)} at x", curve_style)]
+        strips.append(Strip(legend))
+        return strips
+
+
+def input_plot(spec: NetworkSpec, **kwargs) -> DecisionMap | FitPlot:
+    """The picture of what the network computes over its inputs: the fit for one input, else the
+    decision map (which says when it cannot be drawn)."""
+    if spec.widths[0] == 1 and not spec.is_v2:
+        return FitPlot(spec, **kwargs)
+    return DecisionMap(spec, **kwargs)

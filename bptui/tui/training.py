@@ -1,22 +1,33 @@
 """Training inside the TUI: the epochs prompt and the training screen (progress, loss curve,
 decision boundary, gradients per layer), trained in a background thread.
 
-The worker calls the core's ``train`` with the stepper's weights and optimizer state; it hands the
-UI a copy of the state at most every ``UPDATE_INTERVAL`` seconds (and after the last epoch), so a
-long run spends its time training, not drawing. When training ends, finished or cancelled,
+The worker calls the core's ``train`` with the stepper's weights and optimizer state, once the
+screen's first frame is drawn; it hands the UI a copy of the state in a message (without waiting
+for the drawing) at most every ``FULL_SPEED_INTERVAL`` seconds at full speed, ``UPDATE_INTERVAL``
+at a chosen pace, and after the last epoch, so a long run spends its time training, not drawing. When training ends, finished or cancelled,
 ``on_done`` receives the result (the app resets the stepper to the trained weights).
+
+Watching it learn: before every epoch the worker passes a gate (the ``cancelled`` hook of
+``train``) that waits while training is paused (space), lets exactly one epoch through for each
+press of ``e``, and paces the epochs at the chosen speed (``SPEEDS``, ``+``/``-``); full speed
+does not wait. ‖G⁽ˡ⁾‖ of every layer is recorded at the start, every ``curve_every(epochs)``
+epochs and at every screen update, for the gradient curves.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from typing import Callable
 
 import numpy as np
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Horizontal
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
@@ -24,13 +35,26 @@ from textual.worker import get_current_worker
 from ..core import optim
 from ..core.notation import num
 from ..core.spec import NetworkSpec
-from ..core.train import EpochReport, TrainResult, evaluate, gradient_stats, train
+from ..core.train import EpochReport, LayerStats, TrainResult, evaluate, gradient_stats, train
 from .guard import GuardedPump
 from .prompt import Prompt
 
-UPDATE_INTERVAL = 0.1  # seconds between screen updates while training (at most 10 a second)
+UPDATE_INTERVAL = 0.1  # seconds between screen updates while training at a chosen pace (at most 10 a second)
+FULL_SPEED_INTERVAL = 0.25  # at full speed: drawing less often leaves the time to training
 MAX_EPOCHS = 1_000_000
 CLOCK: Callable[[], float] = time.perf_counter  # tests freeze it: the throttle and the timing read it
+SLEEP: Callable[[float], None] = time.sleep  # the pacing's wait (tests advance a fake clock instead)
+SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # epochs/s; None: full
+CURVE_POINTS = 60  # ‖G⁽ˡ⁾‖ is recorded about this many times a run (plus at each screen update)
+
+
+def curve_every(epochs: int) -> int:
+    """Record the gradient norms every this many epochs (about ``CURVE_POINTS`` a run)."""
+    return max(1, math.ceil(epochs / CURVE_POINTS))
+
+
+def speed_text(rate: float | None) -> str:
+    return "full speed" if rate is None else f"{rate:g} epoch{'s' if rate != 1 else ''}/s"
 
 
 def parse_epochs(text: str) -> int | str:
@@ -58,20 +82,39 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "stop_or_close", "Stop / back", id="stop-training",
                         tooltip="Stop training (the weights so far are kept); once stopped, back to the stepper"),
+                Binding("space", "pause", "Pause/resume", id="pause-training",
+                        tooltip="Pause training after this epoch, or resume it"),
+                Binding("e", "one_epoch", "One epoch", id="one-epoch", tooltip="While paused: train exactly one epoch"),
+                Binding("minus,less_than_sign", "speed(-1)", "Slower", id="slower", tooltip="Fewer epochs a second"),
+                Binding("plus,equals_sign,greater_than_sign", "speed(1)", "Faster", id="faster",
+                        tooltip="More epochs a second, up to full speed"),
                 Binding("q", "quit_app", "Quit", id="quit-training", tooltip="Stop training and quit bptui")]
+
+    paused: var[bool] = var(False, init=False, bindings=True)
+    """Training waits before its next epoch (space); ``e`` lets one through."""
+    speed: var[int] = var(len(SPEEDS) - 1, init=False)
+    """The index of the pace in ``SPEEDS`` (the last: full speed)."""
     DEFAULT_CSS = """
     TrainScreen { background: $background; }
     TrainScreen #train-title { background: $boost; padding: 0 1; }
     TrainScreen #train-bar { padding: 0 1; height: 1; }
     TrainScreen #train-status { padding: 0 1; height: auto; }
-    TrainScreen #train-row { height: 1fr; min-height: 8; }
+    TrainScreen #train-row { height: 3fr; min-height: 8; }
     TrainScreen #train-row > LossCurve { width: 1fr; }
     TrainScreen #train-row > DecisionMap { width: 1fr; }
+    TrainScreen #train-row > FitPlot { width: 1fr; }
+    TrainScreen #train-bar-row { height: 1; }
+    TrainScreen #train-bar-row > ProgressBar { width: auto; }
+    TrainScreen #train-controls { padding: 0 1; height: 1; width: 1fr; color: $text-accent; }
+    TrainScreen #train-grads-row { height: 2fr; }
+    TrainScreen #train-grads-row > GradientBars { width: 1fr; }
+    TrainScreen #train-grads-row > GradientCurves { width: 1fr; }
     TrainScreen #train-message { padding: 0 1; color: $text-warning; height: auto; }
     """
 
     def __init__(self, spec: NetworkSpec, epochs: int, weights, opt, start_epoch: int,
-                 on_done: Callable[[TrainResult], None] | None = None) -> None:
+                 on_done: Callable[[TrainResult], None] | None = None, speed: int | None = None,
+                 on_speed: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self.spec = spec
         self.epochs = epochs
@@ -79,78 +122,156 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.start_opt = _copy_opt(opt)
         self.start_epoch = start_epoch
         self.on_done = on_done
+        self.on_speed = on_speed  # told the speed chosen (the app starts the next run at it)
         self.has_test = spec.test_inputs is not None and len(spec.test_inputs) > 0
         self.result: TrainResult | None = None
         self.done = 0
         self.elapsed = 0.0
+        # what the worker reads before every epoch, set from the UI thread under the lock
+        self._gate = threading.Condition()
+        self._pause_flag = False
+        self._allowance = 0  # epochs ``e`` has let through while paused, not yet begun
+        self._rate: float | None = None
+        self._first_frame = threading.Event()  # set once the screen has been drawn
+        self.waiting = False  # paused, every epoch done shown, waiting for space or e (tests read it)
+        if speed is not None:
+            self.set_reactive(TrainScreen.speed, min(max(speed, 0), len(SPEEDS) - 1))
+            self._rate = SPEEDS[self.speed]
+        # the gradient curves: epochs done (0: the start) and ‖G⁽ˡ⁾‖ of each layer there
+        self.curve_epochs: list[int] = []
+        self.curve_norms: list[list[float]] = []
 
     def compose(self) -> ComposeResult:
-        from .plots import DecisionMap, GradientBars, LossCurve
+        from .plots import GradientBars, GradientCurves, LossCurve, input_plot
 
         spec = self.spec
         last = self.start_epoch + self.epochs - 1
         yield Static(f"Training {spec.name} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
                      f"η = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
-        yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
+        with Horizontal(id="train-bar-row"):
+            yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
+            yield Static(self._controls_text(), id="train-controls", markup=False)
         yield Static(id="train-status", markup=False)
         with Horizontal(id="train-row"):
             yield LossCurve(self.epochs, self.has_test, id="train-curve")
-            yield DecisionMap(spec, id="train-map")
-        yield GradientBars(spec.L, id="train-grads")
+            self.map_view = input_plot(spec, id="train-map")
+            yield self.map_view
+        with Horizontal(id="train-grads-row"):
+            yield GradientBars(spec.L, id="train-grads")
+            yield GradientCurves(spec.L, self.epochs, id="train-grad-curves")
         yield Static("Training… Esc stops (the weights so far are kept).", id="train-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        from .plots import DecisionMap, GradientBars
+        from .plots import GradientBars
 
-        self.query_one(DecisionMap).show(self.start_weights)
-        self.query_one(GradientBars).show(gradient_stats(self.spec, self.start_weights))
+        self.map_view.show(self.start_weights)
+        self.query_one("#train-grads-row").styles.min_height = self.spec.L + 3  # every layer's bar
+        stats = gradient_stats(self.spec, self.start_weights)
+        self.query_one(GradientBars).show(stats)
+        self._record(0, stats)
         self.query_one("#train-status", Static).update(self._status(0, [], []))
+        self.call_after_refresh(self._first_frame.set)
         self.train_worker()
 
-    # -- the worker (runs in a thread; talks to the screen only through call_from_thread) ---------
+    # -- the worker (runs in a thread; talks to the screen only through messages and the gate's lock)
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
     def train_worker(self) -> TrainResult:
         worker = get_current_worker()
+        # the screen is drawn before the first epoch: its first frame (the costliest) does not slow
+        # the first epochs down
+        self._first_frame.wait(1.0)
+        time.sleep(0.02)  # (nor do its last bytes on their way to the terminal)
         spec, last_epoch = self.spec, self.start_epoch + self.epochs - 1
         history: list[float] = []
         test_history: list[float] = []
-        start = CLOCK()
-        shown = -float("inf")
+        every = curve_every(self.epochs)
+        start = shown = CLOCK()  # the first update after UPDATE_INTERVAL (the start is on screen)
+        began: float | None = None  # when the last epoch began (the pacing counts from it)
+        latest: list[np.ndarray] = [w for w in self.start_weights]
+
+        pending: list[tuple[int, list[LayerStats]]] = []  # gradient-curve points not yet handed over
+        posted = 0  # the epochs done at the last update handed to the screen
+
+        def show(weights: list[np.ndarray], stats=None) -> None:
+            nonlocal posted
+            done = posted = len(history)
+            stats = stats if stats is not None else gradient_stats(spec, weights)
+            points = pending[:] + [(done, stats)]
+            pending.clear()
+            self._post(self._progress, done, list(history), list(test_history), weights, stats, points)
 
         def on_epoch(report: EpochReport) -> None:
-            nonlocal shown
+            nonlocal shown, latest
             history.append(report.loss)
             if report.test_loss is not None:
                 test_history.append(report.test_loss)
+            latest = report.weights
+            done = len(history)
+            stats = None
+            if done % every == 0:
+                stats = gradient_stats(spec, report.weights)
+                pending.append((done, stats))
             now = CLOCK()
-            if now - shown < UPDATE_INTERVAL and report.epoch != last_epoch:
+            interval = UPDATE_INTERVAL if self._rate is not None else FULL_SPEED_INTERVAL
+            if now - shown < interval and report.epoch != last_epoch and not self._pause_flag:
                 return
             shown = now
-            weights = [w.copy() for w in report.weights]
-            stats = gradient_stats(spec, weights)
-            self._post(self._progress, len(history), list(history), list(test_history),
-                                      weights, stats)
+            show([w.copy() for w in report.weights], stats)
+
+        def gate() -> bool:
+            """Before each epoch: wait while paused (one epoch per ``e``), then for the pace; True: stop."""
+            nonlocal began
+            if not self._pause_flag and self._rate is None:  # full speed: nothing to wait for
+                return worker.is_cancelled
+            while not worker.is_cancelled:
+                with self._gate:
+                    paused, rate = self._pause_flag, self._rate
+                    if paused and self._allowance > 0:
+                        self._allowance -= 1
+                        break
+                if paused:
+                    if posted != len(history):  # paused between two updates: show where
+                        show([w.copy() for w in latest])
+                    with self._gate:
+                        if self._pause_flag and not self._allowance:
+                            self.waiting = True
+                            self._gate.wait(0.05)
+                    continue
+                if rate is not None and began is not None:
+                    wait = began + 1 / rate - CLOCK()
+                    if wait > 0:
+                        SLEEP(min(wait, 0.05))
+                        continue
+                break
+            self.waiting = False
+            began = CLOCK()
+            return worker.is_cancelled
 
         result = train(spec, self.epochs, on_epoch, weights=self.start_weights, opt=_copy_opt(self.start_opt),
-                       start_epoch=self.start_epoch, cancelled=lambda: worker.is_cancelled, stop_if_diverged=True)
+                       start_epoch=self.start_epoch, cancelled=gate, stop_if_diverged=True)
         elapsed = CLOCK() - start
-        if result.epochs_done and len(history) and result.epochs_done != self._shown_epochs:
+        if result.epochs_done and len(history) and result.epochs_done != posted:
             # cancelled between two screen updates: show where it stopped
-            weights = [np.array(w) for w in result.weights]
-            self._post(self._progress, len(history), list(history), list(test_history),
-                                      weights, gradient_stats(spec, weights))
+            show([np.array(w) for w in result.weights])
         self._post(self._finished, result, elapsed)
         return result
 
-    _shown_epochs = 0
+    class FromWorker(Message):
+        """The worker's news for the screen: ``callback(*args)`` to run on the UI thread."""
+
+        def __init__(self, callback: Callable[..., None], args: tuple) -> None:
+            super().__init__()
+            self.callback, self.args = callback, args
 
     def _post(self, callback, *args) -> None:
-        """Run ``callback`` on the UI thread and wait for it (nothing, if the app has already exited)."""
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # pragma: no cover - the app quit while training
-            pass
+        """Have ``callback`` run on the UI thread, without waiting for it: the worker trains on while
+        the screen draws (messages keep their order; none arrive once the screen is gone)."""
+        self.post_message(self.FromWorker(callback, args))
+
+    @on(FromWorker)
+    def _from_worker(self, message: FromWorker) -> None:
+        message.callback(*message.args)
 
     # -- UI thread ------------------------------------------------------------------------------
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
@@ -161,22 +282,36 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             parts.append(f"test ℓ_D = {num(test_history[-1], 4)}")
         return " · ".join(parts)
 
-    def _progress(self, done: int, history, test_history, weights, stats) -> None:
-        from .plots import DecisionMap, GradientBars, LossCurve
+    def _record(self, done: int, stats: list[LayerStats]) -> None:
+        """Keep ‖G⁽ˡ⁾‖ of every layer after ``done`` epochs for the gradient curves (once per epoch)."""
+        if self.curve_epochs and self.curve_epochs[-1] == done:
+            return
+        self.curve_epochs.append(done)
+        self.curve_norms.append([s.G_norm for s in stats])
 
-        self._shown_epochs = done
+    def _progress(self, done: int, history, test_history, weights, stats,
+                  points: list[tuple[int, list[LayerStats]]]) -> None:
+        from .plots import GradientBars, GradientCurves, LossCurve
+
         self.done = done
+        for at, point in points:
+            self._record(at, point)
         with self.app.batch_update():
             self.query_one(ProgressBar).update(progress=done)
             self.query_one("#train-status", Static).update(self._status(done, history, test_history))
             test = self.spec.test_inputs
             n, n_test = len(self.spec.inputs), max(0 if test is None else len(test), 1)
             self.query_one(LossCurve).show([v / n for v in history], [v / n_test for v in test_history])
-            self.query_one(DecisionMap).show(weights)
+            self.map_view.show(weights)
             self.query_one(GradientBars).show(stats)
+            self.query_one(GradientCurves).show(list(self.curve_epochs), [list(r) for r in self.curve_norms])
+            if self.paused:
+                self._show_controls()
 
     def _finished(self, result: TrainResult, elapsed: float) -> None:
         self.result, self.elapsed = result, elapsed
+        self.refresh_bindings()
+        self._show_controls()
         with np.errstate(all="ignore"):
             ev = evaluate(self.spec, result.weights)
         how = "Stopped after" if result.cancelled or result.diverged else "Trained"
@@ -202,6 +337,56 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     @property
     def running(self) -> bool:
         return self.result is None
+
+    # -- watching it learn: pause, one epoch, speed -------------------------------------------------
+    def _controls_text(self) -> str:
+        pace = speed_text(SPEEDS[self.speed])
+        if self.result is not None:
+            if SPEEDS[self.speed] is None:
+                return "the next run: full speed · - slows it down, to watch it learn"
+            return f"the next run's pace: {pace} (- +)"
+        if self.paused:
+            return f"⏸ paused after {self.done} epochs · space resumes · e: one epoch · {pace} (- +)"
+        return f"▶ {pace} (- + change it) · space pauses"
+
+    def _show_controls(self) -> None:
+        if self.is_mounted:
+            self.query_one("#train-controls", Static).update(self._controls_text())
+
+    def watch_paused(self, paused: bool) -> None:
+        with self._gate:
+            self._pause_flag = paused
+            self._gate.notify_all()
+        self._show_controls()
+
+    def watch_speed(self, speed: int) -> None:
+        with self._gate:
+            self._rate = SPEEDS[speed]
+            self._gate.notify_all()
+        self._show_controls()
+        if self.on_speed is not None:
+            self.on_speed(speed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return self.running
+        if action == "one_epoch":
+            return self.running and self.paused
+        return True
+
+    def action_pause(self) -> None:
+        if self.running:
+            self.paused = not self.paused
+
+    def action_one_epoch(self) -> None:
+        if self.running and self.paused:
+            with self._gate:
+                self.waiting = False
+                self._allowance += 1
+                self._gate.notify_all()
+
+    def action_speed(self, change: int) -> None:
+        self.speed = min(max(self.speed + change, 0), len(SPEEDS) - 1)
 
     def on_worker_state_changed(self, event) -> None:
         """A training run that fails says so, and the stepper carries on from where it was."""

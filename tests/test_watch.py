@@ -1,0 +1,320 @@
+"""Watching it learn: pause, one epoch, the speed control, the gradient curves, the fit plot for one
+input, and the map beside the stepping panels (m)."""
+
+from __future__ import annotations
+
+import math
+import time
+from statistics import median
+
+import numpy as np
+import pytest
+
+from bptui.core.network import Network
+from bptui.core.notation import sup
+from bptui.core.spec import load
+from bptui.core.train import gradient_stats, train
+from bptui.tui import training
+from bptui.tui.plots import (DecisionMap, FitPlot, GradientCurves, braille_lines, dot_row, input_plot, ratio_text)
+from bptui.tui.training import SPEEDS, TrainScreen, curve_every
+
+from .conftest import NETWORKS
+from .tui_helpers import app_for
+
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+
+
+def dots(text_lines: list[str], left: int, width: int) -> list[list[int]]:
+    """The braille bits of a plot's cells: rows of ``width`` cells starting at column ``left``."""
+    grid = []
+    for line in text_lines:
+        row = []
+        for ch in line[left:left + width]:
+            code = ord(ch) - 0x2800
+            row.append(code if 0 <= code < 256 else 0)
+        grid.append(row)
+    return grid
+
+
+def dot_set(grid: list[list[int]], x: int, y: int) -> bool:
+    """Is the dot at dot column x, dot row y (0 at the top) drawn?"""
+    return bool(grid[y // 4][x // 2] & _DOTS[y % 4][x % 2])
+
+
+async def _start(pilot, app, epochs: int) -> TrainScreen:
+    await pilot.press("t")
+    app.screen.query_one("#value").value = str(epochs)
+    await pilot.press("enter")
+    assert isinstance(app.screen, TrainScreen)
+    return app.screen
+
+
+async def _settle(pilot, screen: TrainScreen) -> int:
+    """Wait until the paused worker waits (every epoch done on screen); the epochs done."""
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if screen.waiting:
+            await pilot.pause()
+            return screen.done
+    raise AssertionError("training did not come to a stop")
+
+
+# -- pause, one epoch, resume ---------------------------------------------------------------------
+async def test_space_pauses_e_trains_exactly_one_epoch_and_space_resumes():
+    app = app_for("xor")
+    spec = app.spec
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.train_speed = SPEEDS.index(100)  # slow enough that the pause comes early
+        screen = await _start(pilot, app, 1_000_000)
+        assert not screen.check_action("one_epoch", ())  # only while paused
+        await pilot.press("space")
+        assert screen.paused and screen.check_action("one_epoch", ())
+        done = await _settle(pilot, screen)
+        controls = str(screen.query_one("#train-controls").render())
+        assert f"paused after {done} epochs" in controls and "e: one epoch" in controls
+        for extra in (1, 3):  # e once, then twice more: exactly that many epochs each time
+            await pilot.press(*["e"] * (1 if extra == 1 else 2))
+            now = await _settle(pilot, screen)
+            assert now == done + extra
+        # the screen shows the weights after exactly those epochs, as the core computes them
+        want = train(spec, done + 3).weights
+        for got, w in zip(screen.map_view.weights, want):
+            np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+        assert f"epoch {done + 3} ({done + 3} of" in str(screen.query_one("#train-status").render())
+        await pilot.press("space")  # resume
+        assert not screen.paused
+        await pilot.pause(0.5)
+        assert screen.done > done + 3
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        result = screen.result
+        assert result.cancelled and result.epochs_done > done + 3
+        for got, w in zip(app.stepper.weights, train(spec, result.epochs_done).weights):
+            np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+
+
+async def test_escape_stops_a_paused_run():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.train_speed = SPEEDS.index(20)
+        screen = await _start(pilot, app, 1_000_000)
+        await pilot.press("space")
+        done = await _settle(pilot, screen)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result.cancelled and screen.result.epochs_done == done
+        assert "Stopped after" in str(screen.query_one("#train-message").render())
+
+
+# -- the speed control ----------------------------------------------------------------------------
+async def test_the_epochs_keep_the_chosen_pace(monkeypatch):
+    """On a fake clock that only the pacing's waits move, the epochs begin 1/rate apart; - and + step
+    through SPEEDS, the screen says the pace, and the next run starts at it."""
+    now = [0.0]
+    began: list[float] = []
+
+    def sleep(dt: float) -> None:
+        now[0] += dt
+        time.sleep(0)
+
+    real_train = training.train
+
+    def spy(spec, epochs, on_epoch, **kwargs):
+        gate = kwargs["cancelled"]
+
+        def timed_gate():
+            stop = gate()
+            began.append(now[0])
+            return stop
+        kwargs["cancelled"] = timed_gate
+        return real_train(spec, epochs, on_epoch, **kwargs)
+
+    monkeypatch.setattr(training, "CLOCK", lambda: now[0])
+    monkeypatch.setattr(training, "SLEEP", sleep)
+    monkeypatch.setattr(training, "train", spy)
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.train_speed = SPEEDS.index(5)
+        screen = await _start(pilot, app, 6)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result.epochs_done == 6
+        np.testing.assert_allclose(np.diff(began[:6]), 0.2, rtol=0, atol=1e-9)
+        assert "5 epochs/s" in str(screen.query_one("#train-controls").render())
+        assert "Trained 6 epochs (1.00 s" in str(screen.query_one("#train-message").render())
+        await pilot.press("plus")
+        assert SPEEDS[screen.speed] == 10 and app.train_speed == SPEEDS.index(10)
+        await pilot.press("minus", "minus", "less_than_sign")
+        assert SPEEDS[screen.speed] == 1 and "1 epoch/s" in str(screen.query_one("#train-controls").render())
+        await pilot.press("minus")  # the slowest stays the slowest
+        assert screen.speed == 0
+        await pilot.press(*["greater_than_sign"] * 20)
+        assert SPEEDS[screen.speed] is None and "full speed" in str(screen.query_one("#train-controls").render())
+        await pilot.press("escape")
+        began.clear()
+        app.train_speed = SPEEDS.index(2)
+        screen = await _start(pilot, app, 3)  # the next run starts at the pace last chosen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert SPEEDS[screen.speed] == 2
+        np.testing.assert_allclose(np.diff(began[:3]), 0.5, rtol=0, atol=1e-9)
+
+
+# -- the gradient curves --------------------------------------------------------------------------
+def _core_norms(spec, epochs: int, at: list[int]) -> dict[int, list[float]]:
+    """‖G⁽ˡ⁾‖ after each epoch count in ``at`` (0: the file's weights), computed by the core."""
+    out = {0: [s.G_norm for s in gradient_stats(spec)]}
+
+    def on_epoch(report):
+        if report.epoch in at:
+            out[report.epoch] = [s.G_norm for s in gradient_stats(spec, report.weights)]
+    train(spec, epochs, on_epoch)
+    return out
+
+
+async def _trained(name: str, monkeypatch, check):
+    """Train ``name`` for its default epochs in the app, then ``check(spec, screen, curves, lines)``."""
+    monkeypatch.setattr(training, "CLOCK", lambda: 0.0)  # no updates but the last: the samples are the cadence's
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        curves = screen.query_one(GradientCurves)
+        return check(app.spec, screen, curves, curves.text().split("\n"))
+
+
+@pytest.mark.parametrize("name", ["deep_sigmoid", "deep_relu"])
+async def test_the_curves_are_the_cores_gradient_norms(name, monkeypatch):
+    await _trained(name, monkeypatch, _check_curves)
+
+
+def _check_curves(spec, screen, curves, lines):
+    every = curve_every(spec.epochs)
+    assert screen.curve_epochs == list(range(0, spec.epochs + 1, every))
+    core = _core_norms(spec, spec.epochs, screen.curve_epochs)
+    for e, norms in zip(screen.curve_epochs, screen.curve_norms):
+        np.testing.assert_allclose(norms, core[e], rtol=1e-12, atol=0)
+    assert curves.samples == screen.curve_epochs and curves.norms == screen.curve_norms
+    # the legend's ratio is the last one's; each layer's number stands at the row of its last value
+    last = core[spec.epochs]
+    assert f"‖G⁽¹⁾‖/‖G{sup(spec.L)}‖ = {last[0] / last[-1]:.3g} after {spec.epochs} epochs" in "\n".join(lines)
+    assert ratio_text(last) == f"{last[0] / last[-1]:.3g}"
+    pad, width, height, margin = 8, curves.plot_width, curves.plot_height, curves.margin
+    y_range = curves.y_range()
+    for l in range(spec.L):
+        row = dot_row(last[l], y_range, height, log=True)
+        assert str(l + 1) in lines[row // 4][pad + width:pad + width + margin].split()
+    # and the lines go through the samples: the first and last dot columns
+    grid = dots(lines[:height], pad, width)
+    for l in range(spec.L):
+        assert dot_set(grid, 0, dot_row(core[0][l], y_range, height, log=True))
+        assert dot_set(grid, 2 * width - 1, dot_row(last[l], y_range, height, log=True))
+
+
+async def test_the_curves_tell_the_vanishing_gradient_story(monkeypatch):
+    """After the default epochs: deep_sigmoid's ‖G⁽¹⁾‖/‖G⁽ᴸ⁾‖ is below 0.1 at every recorded epoch;
+    deep_relu's is above 0.3 at the start, at the end and at the median of the recorded epochs
+    (it dips below for a while early on, as the curves show: ReLU units switch off and on), and
+    every sigmoid ratio is below the relu median by far."""
+    ratios = {}
+    for name in ("deep_sigmoid", "deep_relu"):
+        spec, norms = await _trained(name, monkeypatch, lambda spec, screen, *_: (spec, screen.curve_norms))
+        ratios[name] = [n[0] / n[-1] for n in norms]
+        assert len(ratios[name]) == spec.epochs // curve_every(spec.epochs) + 1
+    sigmoid, relu = ratios["deep_sigmoid"], ratios["deep_relu"]
+    assert max(sigmoid) < 0.1
+    assert relu[0] > 0.3 and relu[-1] > 0.3 and median(relu) > 0.3
+    assert max(sigmoid) < median(relu) / 10
+
+
+def test_braille_lines_draw_through_their_points():
+    grids = braille_lines([([0, 10], [0.0, 1.0]), ([0, 5, 10], [1.0, math.nan, 1.0])], 6, 3, (0, 10), (0, 1))
+    H = 12
+    first = grids[0]
+    assert dot_set(first, 0, H - 1) and dot_set(first, 11, 0)  # corner to corner
+    assert sum(bin(c).count("1") for row in first for c in row) == 12  # one dot per column
+    # nan breaks the line: only the two end points are drawn
+    assert sum(bin(c).count("1") for row in grids[1] for c in row) == 2
+
+
+# -- regression: the fitted function against the data ---------------------------------------------
+async def test_the_fit_plot_draws_the_networks_output_at_each_x(monkeypatch):
+    await _trained("regression", monkeypatch, _check_fit)
+
+
+def _check_fit(spec, screen, *_):
+    fit = screen.query_one(FitPlot)
+    assert isinstance(screen.map_view, FitPlot) and not screen.query(DecisionMap)
+    weights = screen.result.weights
+    xs = fit.xs
+    want = Network(spec).predict(weights, xs[:, None])[:, 0]  # computed here, not by the plot
+    np.testing.assert_allclose(fit.outputs[:, 0], want, rtol=1e-12)
+    lines = fit.text().split("\n")
+    pad, width, height = 9, fit.plot_width, fit.plot_height
+    assert len(xs) == 2 * width and xs[0] < spec.inputs.min() and xs[-1] > spec.inputs.max()
+    grid = dots(lines[:height], pad, width)
+    drawn = 0
+    for i, y in enumerate(want):  # the dot of column i is at the output's row (where no data point sits)
+        r = dot_row(y, fit.y_span, height)
+        cell = lines[r // 4][pad + i // 2]
+        if cell in "●○":
+            continue
+        assert dot_set(grid, i, r), (i, y)
+        drawn += 1
+    assert drawn > 1.5 * width
+    # every data point at its cell
+    for x, y in zip(spec.inputs[:, 0], spec.targets[:, 0]):
+        c = round((x - xs[0]) / (xs[-1] - xs[0]) * (width - 1))
+        assert lines[dot_row(y, fit.y_span, height) // 4][pad + c] == "●"
+    assert "⣿ o⁽²⁾ at x" in fit.text()
+
+
+def test_input_plot_picks_the_fit_for_one_input_and_the_map_else():
+    assert isinstance(input_plot(load(NETWORKS / "regression.json")), FitPlot)
+    assert isinstance(input_plot(load(NETWORKS / "xor.json")), DecisionMap)
+    assert isinstance(input_plot(load(NETWORKS / "iris.json")), DecisionMap)  # says it needs two inputs
+
+
+# -- m: the map beside the stepping panels ----------------------------------------------------------
+async def test_m_shows_the_map_beside_the_panels_redrawn_after_each_update():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        screen = app.main
+        side = screen.query_one("#side-map", DecisionMap)
+        assert side.display
+        for got, w in zip(side.weights, app.stepper.weights):
+            np.testing.assert_array_equal(got, w)
+        shown = side.weights
+        await pilot.press("n", "f")  # steps that leave the weights: the map is not redrawn
+        assert side.weights is shown
+        await pilot.press("u")  # through the next update: the map shows the new weights
+        assert side.weights is not shown
+        for got, w in zip(side.weights, app.stepper.weights):
+            np.testing.assert_array_equal(got, w)
+        assert not all(np.array_equal(a, b) for a, b in zip(shown, side.weights))
+        await pilot.press("p")  # back before the update: the old weights again
+        for got, w in zip(side.weights, app.stepper.weights):
+            np.testing.assert_array_equal(got, w)
+        await pilot.press("m")
+        assert not side.display
+
+
+async def test_m_on_regression_shows_the_fit_and_on_iris_says_why_not():
+    app = app_for("regression")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        fit = app.main.query_one("#side-map", FitPlot)
+        await pilot.press("u")
+        await pilot.pause()
+        want = Network(app.spec).predict(app.stepper.weights, fit.xs[:, None])
+        np.testing.assert_allclose(fit.outputs, want, rtol=1e-12)
+    app = app_for("iris")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        assert "needs one or two inputs" in str(app.query_one("#message").render())
+        assert not app.main.query("#side-map")
