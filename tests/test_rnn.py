@@ -1,0 +1,203 @@
+"""Recurrent layers (format v2, ``type: rnn``): finite differences on random recurrent networks, the
+bundled sequence examples (one learns, one shows δ vanishing through time), a step of BPTT worked
+by hand, and one error line for every kind of bad recurrent input."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.check import gradient_check, verdict
+from bptui.core.layers import Rnn
+from bptui.core.network import Network
+from bptui.core.spec import load, parse
+from bptui.core.train import delta_over_time, evaluate, train
+
+from .conftest import NETWORKS
+from .helpers import random_rnn_spec
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- finite differences ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(20))
+def test_backprop_through_time_matches_finite_differences(seed):
+    spec = random_rnn_spec(seed, n=4)
+    checks = gradient_check(spec)
+    assert verdict(checks).ok, [c for c in checks if not c.ok][:3]
+    assert len(checks) == sum(w.size for w in spec.weights)
+
+
+def test_finite_differences_catch_a_missing_path_through_time(monkeypatch):
+    """Dropping Uᵀ δ_{τ+1} (the part of δ_τ that comes from τ + 1) is caught."""
+    spec = random_rnn_spec(2, n=4)
+    assert verdict(gradient_check(spec)).ok
+    original = Rnn.bptt
+
+    def without_time(self, W, X, S, O, above, df):
+        W0 = W.copy()
+        W0[:, 1 + self.d:] = 0.0
+        G, D = original(self, W0, X, S, O, above, df)
+        return G, D
+
+    monkeypatch.setattr(Rnn, "bptt", without_time)
+    assert not verdict(gradient_check(spec)).ok
+
+
+def test_one_step_of_bptt_by_hand():
+    """d = h = 1, identity, T = 2, one identity output unit: every number by hand."""
+    doc = {"layers": [{"units": 1}, {"type": "rnn", "units": 1, "activation": "identity"},
+                      {"units": 1, "activation": "identity"}],
+           "weights": [{"W": [[0.5, 2.0]], "U": [[0.3]]}, [[0.1, 1.5]]],
+           "loss": "squared", "data": {"inputs": [[[1.0], [-1.0]]], "targets": [[2.0]]}}
+    spec = parse(doc)
+    # s_1 = 0.5 + 2·1 + 0.3·0 = 2.5; s_2 = 0.5 + 2·(−1) + 0.3·2.5 = −0.75; out = 0.1 + 1.5·(−0.75) = −1.025
+    # ℓ = (−1.025 − 2)² = 9.150625; δ⁽²⁾ = 2(−3.025) = −6.05
+    # δ_2 = 1.5·(−6.05) = −9.075; δ_1 = 0.3·(−9.075) = −2.7225
+    # G_W = δ_1 [1, 1] + δ_2 [1, −1] = [−11.7975, 6.3525]; G_U = δ_1·0 + δ_2·2.5 = −22.6875
+    loss, G = Network(spec).gradient(list(spec.weights), spec.inputs, spec.targets, spec.lengths)
+    assert loss == pytest.approx(9.150625)
+    np.testing.assert_allclose(G[0], [[-11.7975, 6.3525, -22.6875]])
+    np.testing.assert_allclose(G[1], [[-6.05, -6.05 * 2.5 * 0 + -6.05 * -0.75]])
+
+
+def test_lengths_in_one_group_are_exact():
+    """The vectorised pass over examples of different lengths gives, to the last bits, the sum of
+    the one-example passes."""
+    spec = random_rnn_spec(5, n=8)
+    net = Network(spec)
+    W = list(spec.weights)
+    loss, G = net.gradient(W, spec.inputs, spec.targets, spec.lengths)
+    parts = [net.gradient(W, spec.inputs[[n]], spec.targets[[n]], spec.lengths[[n]]) for n in range(spec.N)]
+    assert loss == pytest.approx(sum(p[0] for p in parts), rel=1e-13)
+    for l in range(spec.L):
+        np.testing.assert_allclose(G[l], sum(p[1][l] for p in parts), rtol=1e-12, atol=1e-14)
+
+
+# -- the bundled examples --------------------------------------------------------------------------------
+def test_parity_learns_in_its_default_epochs():
+    spec = load(NETWORKS / "parity.json")
+    assert isinstance(spec.kinds[0], Rnn) and set(spec.lengths.tolist()) == {2, 3, 4}
+    result = train(spec, spec.epochs)
+    assert result.history[0] > 15 and result.history[-1] < 0.1
+    ev = evaluate(spec, result.weights)
+    assert ev.train_accuracy == 1.0
+
+
+def test_long_memory_shows_delta_vanishing_through_time():
+    spec = load(NETWORKS / "long_memory.json")
+    norms = delta_over_time(spec)
+    assert len(norms) == 30
+    assert (np.diff(norms) > 0).all()  # ‖δ_τ‖ grows with τ: it shrinks at every step back in time
+    assert norms[0] / norms[-1] < 1e-5
+    trained = train(spec, spec.epochs).weights
+    after = delta_over_time(spec, trained)
+    assert after[0] / after[-1] < 1e-5
+
+
+def test_delta_over_time_is_the_bptt_deltas():
+    spec = load(NETWORKS / "parity.json")
+    n = 27  # the last example, 4 steps
+    got = []
+    Network(spec).sequences(spec.weights, spec.inputs[[n]], spec.lengths[[n]], spec.targets[[n]],
+                            on_delta=lambda _, D: got.append(D[:, :, 0]))
+    np.testing.assert_allclose(delta_over_time(spec, example=n), np.linalg.norm(got[0], axis=1))
+    # by hand, from the last step back: δ_τ = (Uᵀ δ_{τ+1} + [τ = T]·W⁽²⁾ᵀ δ⁽²⁾) ⊙ (1 − o_τ²)
+    W, U, V = spec.weights[0][:, :2], spec.weights[0][:, 2:], spec.weights[1]
+    x = spec.x_of(n)
+    o = [np.zeros(4)]
+    for t in range(4):
+        o.append(np.tanh(W @ np.r_[1.0, x[t]] + U @ o[-1]))
+    out = 1 / (1 + np.exp(-(V @ np.r_[1.0, o[-1]])))
+    d2 = out - spec.y_of(n)  # cross_entropy with a sigmoid: δ⁽ᴸ⁾ = o − y
+    delta = (V.T @ d2)[1:] * (1 - o[4] ** 2)
+    want = [delta]
+    for t in (3, 2, 1):
+        delta = (U.T @ delta) * (1 - o[t] ** 2)
+        want.append(delta)
+    np.testing.assert_allclose(got[0], np.array(want[::-1]), rtol=1e-12)
+
+
+# -- bad input -----------------------------------------------------------------------------------------------
+GOOD = {"layers": [{"units": 2}, {"type": "rnn", "units": 2, "activation": "tanh"}, {"units": 1}],
+        "weights": [{"W": [[0.1, 0.2, 0.3], [0.0, -0.1, 0.2]], "U": [[0.5, 0.0], [0.1, 0.2]]}, [[0.0, 1.0, -1.0]]],
+        "data": {"inputs": [[[1, 0], [0, 1]], [[1, 1]]], "targets": [[1], [0]]}}
+
+
+def _bad(**changes):
+    doc = copy.deepcopy(GOOD)
+    for path, value in changes.items():
+        target = doc
+        keys = [int(k) if k.isdigit() else k for k in path.split("__")]
+        for k in keys[:-1]:
+            target = target[k]
+        target[keys[-1]] = value
+    return doc
+
+
+BAD = {
+    "rnn_not_first": (_bad(layers=[{"units": 2}, {"units": 2}, {"type": "rnn", "units": 2}, {"units": 1}], weights=None),
+                      "layers[2]: a recurrent layer comes right after the input (layers[1])"),
+    "rnn_output": (_bad(layers=[{"units": 2}, {"type": "rnn", "units": 1}], weights=None),
+                   "layers[1]: the output layer must be dense"),
+    "rnn_map_input": (_bad(layers__0={"shape": [1, 2, 2]}, weights=None),
+                      "layers[1]: a recurrent layer reads a vector x_τ per time step"),
+    "rnn_softmax": (_bad(layers__1__activation="softmax", weights=None), "layers[1].activation: softmax is for the output layer only"),
+    "rnn_units": (_bad(layers__1={"type": "rnn", "activation": "tanh"}, weights=None), "layers[1]: missing required key 'units'"),
+    "rnn_key": (_bad(layers__1__kernel=2, weights=None), "layers[1]: 'kernel' is not a key of a rnn layer"),
+    "sequences_on_dense": (_bad(layers__2__return_sequences=True, weights=None),
+                           "layers[2]: 'return_sequences' is not a key of a dense layer"),
+    "sequences_not_bool": (_bad(layers__1__return_sequences=1, weights=None), "layers[1].return_sequences"),
+    "weights_as_matrix": (_bad(weights__0=[[0.1, 0.2, 0.3]]), "weights[0]: expected {\"W\", \"U\"} with W 2×3, U 2×2"),
+    "W_shape": (_bad(weights__0__W=[[0.1, 0.2], [0.0, 0.1]]), "weights[0].W: shape 2×2, expected 2×3 = d⁽¹⁾ × (d⁽⁰⁾+1)"),
+    "U_shape": (_bad(weights__0__U=[[0.5, 0.0, 1.0], [0.1, 0.2, 0.0]]), "weights[0].U: shape 2×3, expected 2×2 = d⁽¹⁾ × d⁽¹⁾"),
+    "U_missing": (_bad(weights__0={"W": [[0.1, 0.2, 0.3], [0.0, -0.1, 0.2]]}), "weights[0]"),
+    "input_not_sequence": (_bad(data__inputs=[[1, 0], [[1, 1]]]), "data.inputs[0]: expected a sequence [T][2]"),
+    "empty_sequence": (_bad(data__inputs=[[], [[1, 1]]]), "data.inputs[0]: expected a sequence [T][2]"),
+    "row_width": (_bad(data__inputs=[[[1, 0], [0, 1, 2]], [[1, 1]]]), "data.inputs[0][1]: 3 values, expected 2 numbers = d⁽⁰⁾"),
+    "target_per_step_without_sequences": (_bad(data__targets=[[[1], [0]], [0]]),
+                                          "data.targets[0]: expected 1 numbers = d⁽²⁾ (units of layers[2]): one target per sequence"),
+    "sequence_target_length": (_bad(layers__1__return_sequences=True, data__targets=[[[1]], [[0]]]),
+                               "data.targets[0]: 1 time steps, but data.inputs[0] has 2"),
+    "sequence_target_flat": (_bad(layers__1__return_sequences=True, data__targets=[[1], [0]]),
+                             "data.targets[0]: expected a sequence [T][1]"),
+    "generator": (_bad(data={"generator": "xor"}), "data.generator: a recurrent network takes inline sequences"),
+    "counts": (_bad(data__targets=[[1]]), "data: 2 inputs but 1 targets"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+@pytest.mark.parametrize("command", ["trace", "check"])
+def test_bad_recurrent_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, command):
+    doc, expected = BAD[case]
+    if doc.get("weights") is None:
+        doc.pop("weights", None)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, command, path)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
+    assert expected in err, err
+
+
+def test_the_good_file_loads_and_init_draws_W_and_U():
+    spec = parse(GOOD)
+    assert spec.lengths.tolist() == [2, 1] and spec.inputs.shape == (2, 4)
+    np.testing.assert_array_equal(spec.x_of(1), [[1, 1]])
+    doc = copy.deepcopy(GOOD)
+    del doc["weights"]
+    doc["init"] = {"seed": 4, "scale": 0.3}
+    drawn = parse(doc)
+    assert drawn.weights[0].shape == (2, 1 + 2 + 2)
+    rng = np.random.default_rng(4)
+    np.testing.assert_array_equal(drawn.weights[0], rng.uniform(-0.3, 0.3, size=(2, 5)))
+    assert np.abs(drawn.weights[0][:, 3:]).max() > 0  # U is drawn too
+    assert drawn.kinds[0].weights_json(drawn.weights[0]).keys() == {"W", "U"}
