@@ -201,3 +201,57 @@ def test_the_good_file_loads_and_init_draws_W_and_U():
     np.testing.assert_array_equal(drawn.weights[0], rng.uniform(-0.3, 0.3, size=(2, 5)))
     assert np.abs(drawn.weights[0][:, 3:]).max() > 0  # U is drawn too
     assert drawn.kinds[0].weights_json(drawn.weights[0]).keys() == {"W", "U"}
+
+
+# -- the step schedule and the stepper -------------------------------------------------------------------
+from bptui.core.schedule import Schedule  # noqa: E402
+from bptui.core.stepper import Stepper  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("update", ["full_batch", "per_example", "mini_batch"])
+def test_the_stepper_is_training_step_for_step(seed, update):
+    """Stepping every step of two epochs (shuffled for mini-batches) gives training's weights."""
+    spec = random_rnn_spec(seed, n=5, update=update, mini_batch=2, shuffle_seed=7 if update == "mini_batch" else None)
+    st = Stepper(spec)
+    st.goto(2 * len(st.schedule))
+    trained = train(spec, 2).weights
+    for l in range(1, spec.L + 1):
+        np.testing.assert_allclose(st.state.W[l], trained[l - 1], rtol=1e-10, atol=1e-12)
+
+
+def test_positions_come_from_the_lengths_and_the_epoch():
+    spec = random_rnn_spec(1, n=5, update="mini_batch", mini_batch=2, shuffle_seed=3)
+    sch = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed, spec.kinds, spec.lengths)
+    per = len(sch)
+    U = spec.L
+    assert per == sum(len(sch.blocks[int(T)]) for T in spec.lengths) + 3 * U
+    for epoch in (1, 2, 3):
+        keys = [sch.key((epoch - 1) * per + i) for i in range(per)]
+        assert all(k.epoch == epoch for k in keys)
+        order = [k.example for k in keys if k.example_start]
+        assert order == [int(n) + 1 for n in np.random.default_rng([3, epoch]).permutation(spec.N)]
+        for n in order:  # each example: 2 steps per τ forward, 2 per τ back for the recurrent layer
+            T = int(spec.lengths[n - 1])
+            mine = [k for k in keys if k.example == n and k.layer == 1]
+            assert [(k.quantity, k.time) for k in mine] == (
+                [(q, t) for t in range(1, T + 1) for q in ("s", "o")] + [(q, t) for t in range(T, 0, -1) for q in ("delta", "G")])
+        assert [k.layer for k in keys if k.phase == "update"] == list(range(1, U + 1)) * 3
+        assert sum(k.group_start for k in keys) == 3 and keys[0].epoch_start
+        for i, k in enumerate(keys):
+            g = sch.group_start((epoch - 1) * per + i)
+            assert sch.key(g).group == k.group and sch.key(g).group_start
+
+
+def test_going_back_in_time_restores_the_exact_values():
+    spec = load(NETWORKS / "parity.json")
+    st = Stepper(spec, max_checkpoints=4)
+    seen = {}
+    for _ in range(300):
+        step = st.forward()
+        seen[st.position] = (step.key, np.array(step.value, dtype=float).copy())
+    for p in (299, 150, 17, 1, 250):
+        st.goto(p)
+        key, value = seen[p]
+        assert st.last.key == key
+        np.testing.assert_array_equal(np.array(st.last.value, dtype=float), value)

@@ -60,6 +60,9 @@ class Sym:
     T: bool = False  # transposed
     vector: bool = False  # stands for a vector or matrix (products print as ⊙, squares as o⊙o)
     latex: str | None = None  # the letter in LaTeX when it is not the text's (\delta, \ell, …)
+    # the time step τ of a recurrent layer's quantity: written after the layer's superscript, with the
+    # unit after it (s⁽¹⁾_τ, unit b: s⁽¹⁾_{τ,b}), as the lecture's t counts iterations
+    time: int | str | None = None
 
 
 @dataclass(frozen=True)
@@ -938,6 +941,16 @@ class TextPrinter(Printer):
 
     def _p_Sym(self, s: Sym) -> str:
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
+        if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
+            if s.layer is not None:
+                base += f"({s.layer})".translate(_SUP)
+            parts = [str(i) for i in (s.time, *s.sub)]
+            if all(ch in _SUB_CHARS for part in parts for ch in part):
+                base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
+            else:
+                text = ",".join(parts)
+                base += "_" + (text if len(text) == 1 else "{" + text + "}")
+            return base + ("ᵀ" if s.T else "")
         if s.sub:
             parts = [str(i) for i in s.sub]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
@@ -1126,6 +1139,9 @@ class LatexPrinter(Printer):
         sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
+        if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
+            parts = [str(i).replace("τ", r"\tau ").strip() for i in (s.time, *s.sub)]
+            return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 
     def _p_Num(self, n: Num) -> str:

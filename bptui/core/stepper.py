@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence
 
 import numpy as np
 
-from . import optim
+from . import optim, rnn_steps
 from .network import Network
 from .notation import num, sub, sup
 from .protocols import K, V
@@ -307,7 +307,7 @@ class Stepper:
         self.spec = spec
         self.net = Network(spec)
         self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed,
-                                 spec.kinds or None)
+                                 spec.kinds or None, spec.lengths)
         self.max_checkpoints = max_checkpoints
         self.reset()
 
@@ -434,7 +434,7 @@ class Stepper:
         assert example is not None
         return Position(
             step=p, epoch=key.epoch, step_in_epoch=in_epoch, steps_per_epoch=sch.steps_per_epoch, phase=phase,
-            example=example, x=spec.inputs[example - 1], y=spec.targets[example - 1], next=nxt,
+            example=example, x=spec.x_of(example - 1), y=spec.y_of(example - 1), next=nxt,
             follows=sch.follows(key.epoch, key.group),
             group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == 1,
             at_floor=p == self.floor,
@@ -470,12 +470,7 @@ class Stepper:
 
     def _boundary_number(self, position: int) -> int:
         """How many example starts lie before ``position`` (its own included if it is one)."""
-        sch = self.schedule
-        epoch, r = divmod(position, sch.steps_per_epoch)
-        g = min(r // sch.full_group_steps, sch.n_groups - 1)
-        offset = r - g * sch.full_group_steps
-        inside = min(offset // sch.per_example, min(sch.group_size, sch.N - g * sch.group_size))
-        return epoch * sch.N + g * sch.group_size + inside
+        return self.schedule.examples_before(position)
 
     def _fresh_example(self, state: State, position: int) -> State:
         """``state`` as the board shows it before the update group starting at ``position``: no
@@ -515,14 +510,24 @@ class Stepper:
                 st.loss_D = 0.0
             assert key.example is not None  # an example's first step names it
             n = key.example - 1
-            st.x, st.y = spec.inputs[n], spec.targets[n]
-            st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
-            o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
-            st.o = [_ro(o0)] + [None] * L
+            st.x, st.y = spec.x_of(n), spec.y_of(n)
             st.loss = None
+            if spec.lengths is not None:  # a sequence: per-τ rows (core/rnn_steps.py)
+                st.s, st.o, st.delta = rnn_steps.start_example(net, st.x)
+            else:
+                st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
+                o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
+                st.o = [_ro(o0)] + [None] * L
         before: np.ndarray | None = None
         opt_before = opt_after = None
         value: np.ndarray | float
+        if spec.lengths is not None and key.phase != UPDATE:  # a recurrent network's step (core/rnn_steps.py)
+            value, before = rnn_steps.apply(net, st, key)
+            if key.phase == LOSS:
+                assert isinstance(value, float)
+                st.loss = value
+                st.loss_D += value
+            return Step(key, value, before)
         if key.phase == LOSS:
             value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             st.loss_D += value
