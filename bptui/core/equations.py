@@ -94,8 +94,21 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     rhs: Node
     from . import conv_equations  # the steps of map layers (v2 files)
 
+    if net.recurrent and key.phase != UPDATE:  # a recurrent network's steps through time (core/rnn_equations.py)
+        from . import rnn_equations
+
+        return rnn_equations.step_equations(net, state, step)
     if conv_equations.wants(net, key):
         return conv_equations.step_equations(net, state, step, pos)
+    return dense_step_equations(net, state, step, optimizer)
+
+
+def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None
+                         ) -> tuple[Equation, ...]:
+    """The lecture's equations of a dense layer's step (and the loss and the updates)."""
+    key, L = step.key, net.L
+    l = key.layer
+    rhs: Node
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))

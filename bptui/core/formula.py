@@ -331,6 +331,8 @@ def _apply_op(op: str, v: list) -> Any:
         return np.outer(v[0], v[1])
     if op == "cat1":
         return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
+    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
+        return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
     if op == "drop0":
         return np.asarray(v[0])[1:]
     if op == "T":
@@ -561,6 +563,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
                      Interval(np.asarray(b.lo)[None, :], np.asarray(b.hi)[None, :]))
     if op == "cat1":
         return Interval(np.concatenate([[1.0], v[0].lo]), np.concatenate([[1.0], v[0].hi]))
+    if op == "cat":
+        return Interval(np.concatenate([np.asarray(a.lo, dtype=float).reshape(-1) for a in v]),
+                        np.concatenate([np.asarray(a.hi, dtype=float).reshape(-1) for a in v]))
     if op == "drop0":
         return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
     if op == "T":
@@ -749,7 +754,7 @@ class Printer:
 
     def prec(self, node: Node) -> int:
         if isinstance(node, Op):
-            if node.op in ("cat1", "drop0", "()"):
+            if node.op in ("cat1", "cat", "drop0", "()"):
                 return ATOM
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
@@ -1027,6 +1032,8 @@ class TextPrinter(Printer):
             return f"{self.wrap(args[0], prec)} {right}ᵀ"
         if op == "cat1":
             return f"[1, {self.p(args[0])}]"
+        if op == "cat":
+            return "[" + ", ".join(self.p(a) for a in args) + "]"
         if op == "drop0":
             return f"({self.p(args[0])})[1:]"
         if op == "T":
@@ -1206,6 +1213,12 @@ class LatexPrinter(Printer):
         if op == "cat1":
             entries = self._entries(args[0])
             return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
+        if op == "cat":
+            cells: list[str] = []
+            for a in args:
+                entries = self._entries(a)
+                cells += entries if entries is not None else [self.p(a)]
+            return self._column(cells)
         if op == "drop0":
             return rf"\left({self.p(args[0])}\right)_{{1:}}"
         if op == "T":

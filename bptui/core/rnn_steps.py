@@ -77,6 +77,7 @@ def from_above(net: Network, st: Any, t: int) -> np.ndarray:
     """The gradient arriving at o⁽¹⁾_τ from layer 2: (W⁽²⁾ᵀ δ⁽²⁾_τ)[1:] (many-to-one: at τ = T only,
     zero before)."""
     rnn = net.kinds[0]
+    assert isinstance(rnn, Rnn)
     T = len(st.s[1])
     if rnn.return_sequences:
         return (st.W[2].T @ st.delta[2][t - 1])[1:]

@@ -196,14 +196,13 @@ class Schedule:
         slots, groups, updates = self.layout(epoch + 1)
         g = int(np.searchsorted(groups, r, side="right")) - 1
         if r >= updates[g]:
-            layer = self.updated[r - int(updates[g])]
-            return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer, group=g + 1)
+            return StepKey(i + 1, epoch + 1, None, UPDATE, "W", self.updated[r - int(updates[g])], group=g + 1)
         slot = int(np.searchsorted(slots, r, side="right")) - 1
         n = int(self.order(epoch + 1)[slot])
         assert self.lengths is not None
         j = r - int(slots[slot])
         phase, quantity, layer, time = self.blocks[int(self.lengths[n])][j]
-        return StepKey(i + 1, epoch + 1, n + 1, phase, quantity, layer, group_start=r == groups[g],
+        return StepKey(i + 1, epoch + 1, n + 1, phase, quantity, layer, group_start=bool(r == groups[g]),
                        example_start=j == 0, group=g + 1, epoch_start=r == 0, time=time)
 
     def examples_before(self, position: int) -> int:
