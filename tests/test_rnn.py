@@ -255,3 +255,52 @@ def test_going_back_in_time_restores_the_exact_values():
         key, value = seen[p]
         assert st.last.key == key
         np.testing.assert_array_equal(np.array(st.last.value, dtype=float), value)
+
+
+# -- trace ---------------------------------------------------------------------------------------------------
+def test_trace_json_carries_time_and_W_U(capsys, tmp_path):
+    doc = __import__("tests.helpers", fromlist=["random_rnn_doc"]).random_rnn_doc(
+        3, n=4, update="per_example", return_sequences=True)
+    path = tmp_path / "seq.json"
+    path.write_text(json.dumps(doc))
+    spec = load(path)
+    code, out, err = run(capsys, "trace", path, "--format", "json")
+    assert code == 0 and err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == len(Stepper(spec).schedule)
+    net = Network(spec)
+    for n in range(spec.N):
+        T = int(spec.lengths[n])
+        mine = [r for r in rows if r["example"] == n + 1]
+        assert sorted({r["time"] for r in mine if "time" in r}) == list(range(1, T + 1))
+        assert all(("time" in r) == (r["phase"] != "loss") for r in mine)  # return_sequences: every layer at τ
+        G1 = [r for r in mine if r["quantity"] == "G" and r["layer"] == 1]
+        assert [r["time"] for r in G1] == list(range(T, 0, -1)) and set(G1[-1]["value"]) == {"W", "U"}
+        # per_example: G starts at 0 for each example, so its last G⁽¹⁾ record is the example's whole gradient
+        _, G = net.gradient(list(net_weights(rows, spec, n)), spec.inputs[[n]], spec.targets[[n]], spec.lengths[[n]])
+        want = spec.kinds[0].weights_json(G[0])
+        np.testing.assert_allclose(G1[-1]["value"]["W"], want["W"], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(G1[-1]["value"]["U"], want["U"], rtol=1e-12, atol=1e-14)
+    updates = [r for r in rows if r["phase"] == "update" and r["layer"] == 1]
+    assert len(updates) == spec.N and all(set(r["value"]) == {"W", "U"} for r in updates)
+
+
+def net_weights(rows, spec, n):
+    """The weights example n (0-based) was stepped with: the file's, or the last update's before it."""
+    W = [np.array(w) for w in spec.weights]
+    first = min(r["step"] for r in rows if r["example"] == n + 1)
+    for r in rows:
+        if r["phase"] == "update" and r["step"] < first:
+            k = spec.kinds[r["layer"] - 1]
+            v = r["value"]
+            W[r["layer"] - 1] = np.concatenate([np.array(v["W"]), np.array(v["U"])], axis=1) if isinstance(k, Rnn) else np.array(v)
+    return W
+
+
+def test_trace_text_names_the_sequence(capsys):
+    code, out, _ = run(capsys, "trace", NETWORKS / "parity.json")
+    assert code == 0
+    assert "Example n = 1, T = 2: x_1 … x_T = [0], [0]; y = [0]" in out
+    assert "s⁽¹⁾₂ = W⁽¹⁾ o⁽⁰⁾₂ + U⁽¹⁾ o⁽¹⁾₁ = " in out
+    assert "δ⁽¹⁾₁ = U⁽¹⁾ᵀ δ⁽¹⁾₂ ⊙ (1 − o⁽¹⁾₁⊙o⁽¹⁾₁) = " in out
+    assert "End of epoch 1" in out
