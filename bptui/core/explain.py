@@ -48,6 +48,8 @@ class Cell:
     unit: Any = None  # int b, or a feature map's position (k, i, j) as a tuple (v2 networks)
     column: int | None = None
     node: str | None = None
+    time: int | None = None  # the time step τ of a recurrent network's per-τ quantity
+
 
     def sym(self) -> Sym:
         """The cell as a formula symbol: s₁⁽²⁾, w₁,₀⁽¹⁾, ℓ, g_b …"""
@@ -67,7 +69,7 @@ class Cell:
         if q in ("G", "W"):
             assert a is not None
             return Sym("G" if q == "G" else "w", l, (b, a))
-        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None)
+        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None, time=self.time)
 
     def symbol(self) -> str:
         return TextPrinter().p(self.sym())
@@ -215,6 +217,15 @@ def explain(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
     if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
+    if getattr(stepper.spec, "lengths", None) is not None:  # through time (core/rnn_explain.py)
+        from . import rnn_explain
+
+        if rnn_explain.handles(stepper.spec, cell):
+            return rnn_explain.explain_rnn(stepper, cell, digits)
+        if cell.quantity == "W":
+            return _explain_W(stepper, cell, digits)
+        if cell.quantity == "loss" and stepper.spec.return_sequences:
+            return rnn_explain.explain_loss(stepper, cell, digits)
     if stepper.spec.is_v2:  # feature maps, convolution, pooling (core/conv_explain.py)
         from . import conv_explain
 

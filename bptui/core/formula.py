@@ -48,7 +48,8 @@ class Ref:
     node: str | None = None
 
     def at(self, *index: int) -> "Ref":
-        return replace(self, index=tuple(int(i) for i in index))
+        """An entry of the array this Ref names (after its own index: a row of a per-τ matrix)."""
+        return replace(self, index=(self.index or ()) + tuple(int(i) for i in index))
 
 
 @dataclass(frozen=True)
@@ -666,8 +667,10 @@ def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
             return Hidden(node.ref)
         if isinstance(node, Arr) and node.ref is not None:
             for r in wanted:
-                if r.index is not None and replace(r, index=None) == node.ref:
-                    return replace(node, hidden=r.index)
+                own = node.ref.index or ()  # an Arr of one row of a per-τ matrix names that row
+                if (r.index is not None and len(r.index) > len(own) and r.index[:len(own)] == own
+                        and replace(r, index=None) == replace(node.ref, index=None)):
+                    return replace(node, hidden=r.index[len(own):])
             if node.ref in wanted:
                 return Hidden(node.ref)
         return node
