@@ -304,3 +304,53 @@ def test_trace_text_names_the_sequence(capsys):
     assert "s⁽¹⁾₂ = W⁽¹⁾ o⁽⁰⁾₂ + U⁽¹⁾ o⁽¹⁾₁ = " in out
     assert "δ⁽¹⁾₁ = U⁽¹⁾ᵀ δ⁽¹⁾₂ ⊙ (1 − o⁽¹⁾₁⊙o⁽¹⁾₁) = " in out
     assert "End of epoch 1" in out
+
+
+# -- quiz and export -----------------------------------------------------------------------------------------
+def test_quiz_asks_for_a_unit_at_its_time_step(capsys, monkeypatch):
+    import io
+
+    from bptui.core.quiz import ask, candidates
+
+    spec = load(NETWORKS / "parity.json")
+    st = Stepper(spec)
+    step = st.forward()  # s⁽¹⁾₁
+    assert [c.time for c in candidates(spec, step.key)] == [1] * 4
+    for _ in range(9):
+        step = st.forward()
+    assert step.key.quantity == "delta" and step.key.layer == 1 and step.key.time == 2
+    from bptui.core.explain import Cell
+
+    q = ask(st, step, cell=Cell("delta", 1, 3, time=2))
+    assert q.value == st.state.delta[1][1][2] and q.symbol == "δ⁽¹⁾₂,₃"
+    assert q.equation.count("?") == 1 and q.equation.endswith("?, −0.1912]   (δ⁽¹⁾ from τ + 1 is 0 at τ = T)")
+    monkeypatch.setattr("sys.stdin", io.StringIO("0\n" * 40 + "q\n"))
+    code, out, _ = run(capsys, "quiz", NETWORKS / "parity.json", "--steps", "13")
+    assert code == 0 and "score:" in out and "δ: 0 of 3" in out
+
+
+def test_the_explanation_of_delta_names_the_part_from_the_next_time_step():
+    from bptui.core.explain import Cell, explain
+
+    spec = load(NETWORKS / "parity.json")
+    st = Stepper(spec)
+    st.goto(12)  # δ⁽¹⁾₁ of example 1 (T = 2) is done
+    e = explain(st, Cell("delta", 1, 4, time=1), 4)
+    U = spec.kinds[0].U_part(st.state.W[1])
+    part = float(U[:, 3] @ st.state.delta[1][1])
+    assert e.terms == pytest.approx((part,))
+    assert e.value == pytest.approx(part * (1 - st.state.o[1][1][3] ** 2))
+    text = e.text()
+    assert "from τ + 1 (through U⁽¹⁾" in text and "u₁,₄⁽¹⁾ δ⁽¹⁾₂,₁" in text
+    assert "from above: nothing, many-to-one" in text
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "csv"])
+def test_export_writes_sequences(capsys, fmt):
+    code, out, _ = run(capsys, "export", NETWORKS / "parity.json", "--format", fmt)
+    assert code == 0
+    if fmt == "markdown":
+        assert "Layer 1 is recurrent" in out and "s^{(1)}_{\\tau} = W^{(1)} o^{(0)}_{\\tau} + U^{(1)} o^{(1)}_{\\tau -1}" in out
+        assert "### Example $n = 1$, $T = 2$" in out
+    if fmt == "latex":
+        assert "s^{(1)}_{1} &= W^{(1)} o^{(0)}_{1} + U^{(1)} o^{(1)}_{0}" in out

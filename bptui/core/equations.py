@@ -282,6 +282,22 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
         kind = kinds[l - 1] if kinds else None
+        if kind is not None and kind.type == "rnn":  # through time: s_τ, o_τ = f(s_τ) without a bias entry
+            from .rnn_equations import U, delta as d_t, sym as tsym
+
+            eqs.append(Equation(tsym("s", l, "τ"), (add(Op("@", (W(l), tsym("o", l - 1, "τ"))),
+                                                        Op("@", (U(l), tsym("o", l, "τ−1")))),),
+                                note="o⁽⁰⁾_τ = [1, x_τ], o⁽¹⁾₀ = 0"))
+            eqs.append(Equation(tsym("o", l, "τ"), (net.act(l).value(tsym("s", l, "τ")),)))
+            eqs.append(Equation(d_t(l, "τ"), (mul(Op("()", (add(Op("@", (Op("T", (U(l),)), d_t(l, "τ+1"))),
+                                                              Op("drop0", (Op("@", (Op("T", (W(l + 1),)), d_t(l + 1, "τ"))),))),)),
+                                                  fprime(net, l, tsym("s", l, "τ"), tsym("o", l, "τ"))),),
+                                note="τ = T … 1, δ⁽¹⁾_{T+1} = 0" + ("" if net.spec.return_sequences
+                                                                   else "; many-to-one: δ⁽²⁾ at τ = T only")))
+            eqs.append(Equation(G(l), (add(G(l), Op("outer", (d_t(l, "τ"), Op("cat", (tsym("o", l - 1, "τ"),
+                                                                                     tsym("o", l, "τ−1")))))),),
+                                "←", note="summed over τ: G_W and G_U side by side"))
+            continue
         if kind is not None and kind.type == "conv2d":  # a map layer: its s, and o = f(s) without a bias entry
             eqs.append(Equation(s(l), (Op("⋆", (W(l), o(l - 1), Sym("b", l, vector=True), one, zero)),)))
             eqs.append(Equation(o(l), (f,)))

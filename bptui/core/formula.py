@@ -1150,7 +1150,7 @@ class LatexPrinter(Printer):
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
         if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
-            parts = [str(i).replace("τ", r"\tau ").strip() for i in (s.time, *s.sub)]
+            parts = [str(i).replace("τ", r"\tau ").replace("−", "-").strip() for i in (s.time, *s.sub)]
             return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 
