@@ -57,7 +57,10 @@ def step_symbol(key: StepKey) -> Sym:
     if key.quantity == "loss":
         return loss_sym(key.example)
     assert key.layer is not None
-    return {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
+    sym = {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
+    time = getattr(key, "time", None)  # a recurrent network's step at τ: s⁽¹⁾_τ
+    return sym if time is None or key.quantity in ("G", "W") else Sym(sym.base, sym.layer, vector=True,
+                                                                        latex=sym.latex, time=time)
 
 
 def symbol(key: StepKey) -> str:
