@@ -253,7 +253,7 @@ class NetworkScreen(SteppingScreen):
 
     def action_to_backward_end(self) -> None:
         self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "backward" and s.key.layer == 1
-                                                  and s.key.quantity == "G"))
+                                                  and s.key.quantity == "G" and s.key.time in (None, 1)))
 
     def action_to_update(self) -> None:
         L = self.spec.L

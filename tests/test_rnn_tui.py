@@ -1,0 +1,114 @@
+"""The app on recurrent networks: each layer unrolled in time, stepping forward and back through
+time (pilot tests), Tab on a cell at τ, ‖δ_τ‖ under the recurrent layer, and snapshots (each SVG
+looked at)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bptui.tui.explain import TimeIndex
+from bptui.tui.seq_sheet import SeqSheet, norm_bars
+
+from .tui_helpers import app_for
+
+
+def _texts(sheet: SeqSheet) -> list[str]:
+    return ["".join(t for t, _, _ in line) for line in sheet.lines]
+
+
+def _head(sheet: SeqSheet) -> str:
+    return next(t for t in _texts(sheet) if "τ=1" in t or "once" in t)
+
+
+@pytest.mark.asyncio
+async def test_forward_and_back_through_time():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.pause()
+        assert [type(w).__name__ for w in app.query("#layers > *")] == ["SeqSheet", "SeqSheet"]
+        rnn = app.query_one("#layer-1", SeqSheet)
+        seen = {}
+        for i in range(1, 14):  # example 1 (T = 2): s₁ o₁ s₂ o₂, layer 2, ℓ, δ⁽²⁾ G⁽²⁾, δ₂ G δ₁ G
+            await pilot.press("n")
+            await pilot.pause()
+            key = app.stepper.last.key
+            seen[i] = (key, _head(rnn), np.array(app.stepper.last.value, dtype=float))
+            if key.time is not None:
+                assert f"▶τ={key.time}" in _head(rnn) and f"now τ = {key.time}" in rnn.border_title
+            else:
+                assert "▶" not in _head(rnn)
+        assert [seen[i][0].time for i in range(1, 14)] == [1, 1, 2, 2, None, None, None, None, None, 2, 2, 1, 1]
+        for i in range(12, 2, -1):  # back, one step at a time: the same values, the same τ marked
+            await pilot.press("p")
+            await pilot.pause()
+            key, head, value = seen[i]
+            assert app.stepper.last.key == key and _head(rnn) == head
+            np.testing.assert_array_equal(np.array(app.stepper.last.value, dtype=float), value)
+        # at step 3 (s⁽¹⁾₂ done), o⁽¹⁾₂ is not on the board yet: its column shows ·
+        o_rows = [t for t in _texts(rnn) if t.startswith("o b=1")]
+        assert o_rows and o_rows[0].split()[-1] == "·"
+
+
+@pytest.mark.asyncio
+async def test_tab_explains_a_cell_at_its_time_step():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        for _ in range(12):  # through δ⁽¹⁾₁ of example 1
+            app.main.action_next()
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", SeqSheet)
+        sheet.focus()
+        await pilot.pause()
+        key = ("delta", 1, TimeIndex(1, 3), None)
+        sheet.cursor = [c[2] for c in sheet.cells].index(key)
+        await pilot.press("right", "left")
+        await pilot.pause()
+        assert app.main.cell == key
+        text = str(app.query_one("#explain").render())
+        assert "δ⁽¹⁾₁,₄" in text and "from τ + 1 (through U⁽¹⁾" in text and "u₁,₄⁽¹⁾ δ⁽¹⁾₂,₁" in text
+        U = app.spec.kinds[0].U_part(app.stepper.state.W[1])
+        part = float(U[:, 3] @ app.stepper.state.delta[1][1])
+        from bptui.core.notation import num
+
+        assert f"= {num(part, 4)}" in text
+
+
+@pytest.mark.asyncio
+async def test_the_recurrent_panel_shows_delta_fading_back_through_time():
+    app = app_for("long_memory")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("b")  # to the end of example 1's backward pass, τ = 30 … 1
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", SeqSheet)
+        rows = {t.split()[0]: t for t in _texts(sheet) if t.startswith(("‖δ_τ‖", "log"))}
+        norms = [float(v.replace("−", "-")) for v in rows["‖δ_τ‖"].split()[1:]]
+        assert len(norms) == 30 and norms[0] < 1e-3 * norms[-1]
+        bars = rows["log"].split()[1:]
+        assert bars[0] == "▁" and bars[-1] == "█"
+
+
+def test_norm_bars_are_on_a_log_scale():
+    assert norm_bars([1e-6, 1e-3, 1.0, None]) == ["▁", "▅", "█", "·"]
+    assert norm_bars([None, None]) == ["·", "·"]
+
+
+def test_unrolled_panels(snap_compare):
+    """parity mid backward pass, the cursor on δ⁽¹⁾₁,₄: the explanation names the part from τ + 1."""
+    async def cursor(pilot):
+        for _ in range(12):
+            pilot.app.main.action_next()
+        await pilot.pause()
+        sheet = pilot.app.query_one("#layer-1", SeqSheet)
+        sheet.focus()
+        await pilot.pause()
+        sheet.cursor = [c[2] for c in sheet.cells].index(("delta", 1, TimeIndex(1, 3), None))
+        await pilot.press("right", "left")
+        await pilot.pause()
+
+    assert snap_compare(app_for("parity"), run_before=cursor, terminal_size=(150, 45))
+
+
+def test_vanishing_gradient_through_time(snap_compare):
+    """long_memory at the end of example 1's backward pass: ‖δ_τ‖ and its bars along τ = 1 … 30."""
+    assert snap_compare(app_for("long_memory"), press=["b"], terminal_size=(150, 45))
