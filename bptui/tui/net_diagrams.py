@@ -43,8 +43,11 @@ class NetworkDiagrams(Container):
         too_big = nn_too_big(spec) if self.mode == NN else graph_too_big(spec) if self.mode == GRAPH else None
         if spec.is_v2 and self.mode is not None:  # not drawn yet for map layers: say so, draw nothing wrong
             too_big = (f"The {'computation graph' if self.mode != NN else 'neural-network diagram'} is drawn for "
-                       f"dense networks; {spec.name} has map layers (conv2d, pooling), which the layer panels show "
-                       f"with their receptive fields. Press {'d' if self.mode == NN else 'c'} again for the panels.")
+                       f"dense networks; {spec.name} has "
+                       + ("a recurrent layer, which the layer panels show unrolled in time, one column per τ"
+                          if spec.lengths is not None else
+                          "map layers (conv2d, pooling), which the layer panels show with their receptive fields")
+                       + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
         note = self.query_one("#diagram-note", Static)
         note.update(too_big or "")
         note.display = bool(too_big)
