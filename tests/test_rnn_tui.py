@@ -112,3 +112,24 @@ def test_unrolled_panels(snap_compare):
 def test_vanishing_gradient_through_time(snap_compare):
     """long_memory at the end of example 1's backward pass: ‖δ_τ‖ and its bars along τ = 1 … 30."""
     assert snap_compare(app_for("long_memory"), press=["b"], terminal_size=(150, 45))
+
+
+@pytest.mark.asyncio
+async def test_the_training_screen_shows_delta_over_time():
+    from bptui.core.train import delta_over_time, train
+    from bptui.tui.time_plot import DeltaOverTime
+    from bptui.tui.training import TrainScreen
+
+    app = app_for("long_memory")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "20"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TrainScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plot = app.screen.query_one(DeltaOverTime)
+        weights = train(app.spec, 20).weights
+        np.testing.assert_allclose(plot.norms, delta_over_time(app.spec, weights, plot.example), rtol=1e-12)
+        text = str(plot.render())
+        assert "τ = 1 ▁" in text and "█ τ = 30" in text and "ratio" in text

@@ -167,13 +167,15 @@ class Network:
 
     # -- sequences (a recurrent layer 1): the vectorised path, one group of equal lengths at a time ----
     def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
-                  on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None) -> SequencePass:
+                  on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                  on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised: the examples of each length T are
         stepped together (X rows padded as ``NetworkSpec.inputs``; ``Y`` as its targets, None for
         outputs only). The recurrent layer runs τ = 1..T on all of them at once; the layers above run
         once on o_T (many-to-one) or on every o_τ side by side (return_sequences); the gradient
         arriving at o_τ then flows back through time (:meth:`Rnn.bptt`). G sums over the examples
-        and τ. ``on_delta(indices, Δ)`` receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n)."""
+        and τ. ``on_delta(indices, Δ)`` receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and
+        ``on_upper(l, δ)`` each length's δ⁽ˡ⁾ of a layer above (columns: examples, or (τ, example))."""
         rnn = self.kinds[0]
         assert isinstance(rnn, Rnn)
         d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
@@ -207,6 +209,8 @@ class Network:
             loss += self.example_loss(S[-1], O[-1], Yb).sum()
             delta = self.output_delta(S[-1], O[-1], Yb)
             for l in range(self.L, 1, -1):
+                if on_upper is not None:
+                    on_upper(l, delta)
                 G[l - 1] += delta @ O[l - 1].T
                 if l > 2:
                     delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])

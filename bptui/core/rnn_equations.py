@@ -14,7 +14,6 @@ and to the board references of their numbers (row τ − 1 of a per-τ matrix, r
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from .formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, _rebuild, add,
 from .layers import Rnn
 from .network import Network
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE
-from .stepper import Step
+from .stepper import State, Step
 
 TIMED = ("s", "o", "δ")
 
@@ -85,7 +84,7 @@ def retime(eq: Equation, t: int, layers: set[int], y: bool = True) -> Equation:
     return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
 
 
-def _at_time(st: Any, t: int | None) -> SimpleNamespace:
+def _at_time(st: Any, t: int | None) -> State:
     """The board as a dense network's at time t (None: the many-to-one layers above): each per-τ
     quantity of the layers above replaced by its row at t, layer 1's o by [1, o⁽¹⁾_τ] (or o_T)."""
     L = len(st.W) - 1
@@ -96,7 +95,7 @@ def _at_time(st: Any, t: int | None) -> SimpleNamespace:
         if t is not None:
             s[l], o[l], d[l] = st.s[l][t - 1], st.o[l][t - 1], st.delta[l][t - 1]
     y = st.y if t is None else st.y[t - 1]
-    return SimpleNamespace(W=st.W, G=st.G, s=s, o=o, delta=d, y=y, loss_D=st.loss_D, loss=st.loss)
+    return State(list(st.W), list(st.G), st.loss_D, s, o, d, st.loss, st.x, y)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
@@ -124,7 +123,7 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
         return (eq,)
     if key.phase == BACKWARD and key.quantity == "G" and l == 2:
         return (upper_G2(net, state, step, t),)
-    out = eqs.dense_step_equations(net, board, step, net.spec.optimizer)  # type: ignore[arg-type]
+    out = eqs.dense_step_equations(net, board, step, net.spec.optimizer)
     if t is None:
         return out
     return tuple(retime(e, t, timed) for e in out)
@@ -246,7 +245,7 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
     rnn = net.kinds[0]
     assert isinstance(rnn, Rnn)
     if not rnn.return_sequences:
-        return eqs._loss(net, _at_time(state, None), step)  # type: ignore[arg-type]
+        return eqs._loss(net, _at_time(state, None), step)
     L, n = net.L, step.key.example
     T = len(state.s[1])
     per = [float(net.example_loss(state.s[L][t], state.o[L][t], state.y[t])) for t in range(T)]

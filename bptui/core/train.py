@@ -185,15 +185,15 @@ def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
 
 
 def _sequence_stats(spec: NetworkSpec, net: Network, weights: Sequence[np.ndarray]) -> list[LayerStats]:
-    """gradient_stats of a recurrent network on its training set; layer 1's mean |δ| is over every τ."""
+    """gradient_stats of a recurrent network on its training set; layer 1's mean |δ| is over every τ
+    (and the layers above', with return_sequences)."""
     assert spec.lengths is not None
-    deltas: list[np.ndarray] = []
+    deltas: dict[int, list[np.ndarray]] = {l: [] for l in range(1, spec.L + 1)}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         p = net.sequences(weights, spec.inputs, spec.lengths, spec.targets,
-                          on_delta=lambda _, D: deltas.append(np.abs(D).ravel()))
-    first = float(np.concatenate(deltas).mean())
-    # the layers above: their δ is not kept on this path; their ‖G‖ is what the views compare
-    return [LayerStats(l, float(np.linalg.norm(g)), first if l == 1 else float("nan"))
+                          on_delta=lambda _, D: deltas[1].append(np.abs(D).ravel()),
+                          on_upper=lambda l, D: deltas[l].append(np.abs(D).ravel()))
+    return [LayerStats(l, float(np.linalg.norm(g)), float(np.concatenate(deltas[l]).mean()))
             for l, g in enumerate(p.G, start=1)]
 
 

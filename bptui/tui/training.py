@@ -97,6 +97,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             yield LossCurve(self.epochs, self.has_test, id="train-curve")
             yield DecisionMap(spec, id="train-map")
         yield GradientBars(spec.L, id="train-grads")
+        if spec.lengths is not None:  # a recurrent network: ‖δ_τ‖ back through time (time_plot.py)
+            from .time_plot import DeltaOverTime
+
+            yield DeltaOverTime(spec, id="train-time")
         yield Static("Training… Esc stops (the weights so far are kept).", id="train-message", markup=False)
         yield Footer()
 
@@ -105,6 +109,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
         self.query_one(DecisionMap).show(self.start_weights)
         self.query_one(GradientBars).show(gradient_stats(self.spec, self.start_weights))
+        from .time_plot import DeltaOverTime
+
+        for plot in self.query(DeltaOverTime):
+            plot.show(self.start_weights)
         self.query_one("#train-status", Static).update(self._status(0, [], []))
         self.train_worker()
 
@@ -163,6 +171,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
     def _progress(self, done: int, history, test_history, weights, stats) -> None:
         from .plots import DecisionMap, GradientBars, LossCurve
+        from .time_plot import DeltaOverTime
 
         self._shown_epochs = done
         self.done = done
@@ -174,6 +183,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self.query_one(LossCurve).show([v / n for v in history], [v / n_test for v in test_history])
             self.query_one(DecisionMap).show(weights)
             self.query_one(GradientBars).show(stats)
+            for plot in self.query(DeltaOverTime):
+                plot.show(weights)
 
     def _finished(self, result: TrainResult, elapsed: float) -> None:
         self.result, self.elapsed = result, elapsed
