@@ -354,3 +354,19 @@ def test_export_writes_sequences(capsys, fmt):
         assert "### Example $n = 1$, $T = 2$" in out
     if fmt == "latex":
         assert "s^{(1)}_{1} &= W^{(1)} o^{(0)}_{1} + U^{(1)} o^{(1)}_{0}" in out
+
+
+def test_exercises_say_they_are_not_made_for_recurrent_networks(capsys):
+    code, out, err = run(capsys, "export", NETWORKS / "parity.json", "--exercise")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "exercises (--exercise, --answers, --variants) are not made for recurrent networks yet" in err
+
+
+def test_variants_draw_each_kind_of_weights(tmp_path):
+    """A variant's weights are written by its layer kinds: a conv's {kernel, bias}, a pooling's null."""
+    from bptui.core.variants import network_variant
+
+    spec = load(NETWORKS / "edges.json")
+    doc = network_variant(spec, 3, 1, 2, tmp_path)
+    assert set(doc["weights"][0]) == {"kernel", "bias"} and doc["weights"][1] is None
+    parse(doc, str(tmp_path / "v.json"))  # a valid file
