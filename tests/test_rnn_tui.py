@@ -133,3 +133,16 @@ async def test_the_training_screen_shows_delta_over_time():
         np.testing.assert_allclose(plot.norms, delta_over_time(app.spec, weights, plot.example), rtol=1e-12)
         text = str(plot.render())
         assert "τ = 1 ▁" in text and "█ τ = 30" in text and "ratio" in text
+
+
+@pytest.mark.asyncio
+async def test_quiz_mode_hides_the_asked_cell_at_its_time_step():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("n", "n", "z", "n")  # s⁽¹⁾₁ o⁽¹⁾₁, quiz on, ask for s⁽¹⁾₂
+        await pilot.pause()
+        asked = app.main.asked
+        assert asked is not None and asked.quantity == "s" and asked.layer == 1 and asked.time == 2
+        sheet = app.query_one("#layer-1", SeqSheet)
+        hidden = [key for line in sheet.lines for text, _, key in line if text.strip() == "?"]
+        assert hidden == [("s", 1, TimeIndex(2, asked.unit - 1), None)]
