@@ -370,3 +370,13 @@ def test_variants_draw_each_kind_of_weights(tmp_path):
     doc = network_variant(spec, 3, 1, 2, tmp_path)
     assert set(doc["weights"][0]) == {"kernel", "bias"} and doc["weights"][1] is None
     parse(doc, str(tmp_path / "v.json"))  # a valid file
+
+
+def test_a_huge_recurrent_layer_is_refused_before_anything_is_drawn(capsys, tmp_path):
+    doc = copy.deepcopy(GOOD)
+    del doc["weights"]
+    doc["layers"][1]["units"] = 100_000  # U alone would be 10¹⁰ weights
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "check", path)
+    assert code == 2 and err.startswith(f"error: {path}: layers: 10,000,400,001 weights, at most 5,000,000")

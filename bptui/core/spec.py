@@ -579,6 +579,9 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
     """A v2 file: feature-map input and conv2d / pooling layers (see :mod:`bptui.core.layers`)."""
     widths, acts, alphas, kinds, input_shape = _layers_v2(doc["layers"])
     L = len(widths) - 1
+    n_weights = sum(int(np.prod(k.param_shape)) for k in kinds if k.has_weights)
+    if n_weights > MAX_WEIGHTS:  # checked before anything is drawn or read
+        raise SpecError(f"{n_weights:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
     if "weights" in doc:
         ws = doc["weights"]
         if len(ws) != L:
