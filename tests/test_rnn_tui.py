@@ -146,3 +146,53 @@ async def test_quiz_mode_hides_the_asked_cell_at_its_time_step():
         sheet = app.query_one("#layer-1", SeqSheet)
         hidden = [key for line in sheet.lines for text, _, key in line if text.strip() == "?"]
         assert hidden == [("s", 1, TimeIndex(2, asked.unit - 1), None)]
+
+
+def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
+    from bptui.core.spec import load
+    from bptui.core.stepper import Stepper
+    from bptui.tui.unrolled import unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+
+    spec = load(NETWORKS / "parity.json")
+    d = unrolled_graph(spec, 3)
+    ids = [n.id for n in d.nodes]
+    assert ids[:2] == ["W1", "o1_0"] and {"x_3", "s1_3", "o1_3", "s2", "o2", "y", "loss"} <= set(ids)
+    # s⁽¹⁾_τ reads o⁽⁰⁾_τ, the shared [W | U] and o⁽¹⁾_{τ−1}; layer 2 reads o⁽¹⁾_T only (many-to-one)
+    assert {u for u, v in d.edges if v == "s1_2"} == {"x_2", "W1", "o1_1"}
+    assert {u for u, v in d.edges if v == "s2"} == {"o1_3", "W2"}
+    st = Stepper(spec)
+    for _ in range(12):  # example 1 (T = 2) through δ⁽¹⁾₁
+        st.forward()
+    d = unrolled_graph(spec, 2)
+    state = unrolled_state(st, d, 4)
+    from bptui.core.notation import vec
+
+    assert state.texts["s1_1"][2] == f"δ = {vec(st.state.delta[1][0], 4)}"
+    assert state.texts["o1_2"][1] == f"= {vec(st.state.o[1][2], 4)}"
+    assert state.current == "s1_1" and state.hot_line == 2
+    assert state.hot_edges == d.edges_from("s1_1") | d.edges_from("o1_1")  # back from s⁽¹⁾₂ through o⁽¹⁾₁
+
+
+@pytest.mark.asyncio
+async def test_c_draws_the_graph_unrolled_over_the_examples_length():
+    from bptui.tui.graph_canvas import GraphCanvas
+
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("n", "c")
+        await pilot.pause()
+        canvas = app.query_one("#canvas-graph", GraphCanvas)
+        assert canvas.display and not app.query_one("#layers").display
+        assert "unrolled in time" in str(app.query_one("#diagram-title").render())
+        for _ in range(13):  # on to example 2: T = 2 again; the boxes follow the board
+            await pilot.press("n")
+        await pilot.pause()
+        text = "\n".join(canvas.text_lines())
+        assert "o⁽⁰⁾₂" in text and "W o⁽⁰⁾₁ + U o⁽¹⁾₀" in text
+
+
+def test_unrolled_graph_snapshot(snap_compare):
+    """parity, example 1 mid backward pass through time, the c view (looked at)."""
+    assert snap_compare(app_for("parity"), press=["n"] * 12 + ["c"], terminal_size=(150, 45))
