@@ -221,10 +221,11 @@ def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
     """(the example, o⁽⁰⁾) parts of the status block for a sequence: its length and its rows."""
     spec = stepper.spec
     at = stepper.where()
-    x = np.asarray(at.x)
-    rows = ", ".join("[" + ", ".join(num(float(v), digits) for v in r) + "]" for r in x[:8])
-    more = f", … ({len(x)} steps)" if len(x) > 8 else ""
-    y = np.asarray(at.y)
-    ytext = ("[" + ", ".join(num(float(v), digits) for v in y.reshape(-1)[:8]) + "]") if y.ndim == 1 else f"{len(y)} rows"
-    example = f"example {at.example} of {spec.N}: T = {len(x)}, x_τ = {rows}{more}, y = {ytext}"
+    def rows(a: np.ndarray) -> str:
+        text = ", ".join("[" + ", ".join(num(float(v), digits) for v in r) + "]" for r in a[:8])
+        return text + (f", … ({len(a)} steps)" if len(a) > 8 else "")
+
+    x, y = np.asarray(at.x), np.asarray(at.y)
+    ytext = f"y_τ = {rows(y)}" if y.ndim == 2 else "y = [" + ", ".join(num(float(v), digits) for v in y[:8]) + "]"
+    example = f"example {at.example} of {spec.N}: T = {len(x)}, x_τ = {rows(x)}, {ytext}"
     return example, f"o{sup(0)}_τ = [1, x_τ]"
