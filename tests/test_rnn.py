@@ -380,3 +380,11 @@ def test_a_huge_recurrent_layer_is_refused_before_anything_is_drawn(capsys, tmp_
     path.write_text(json.dumps(doc))
     code, out, err = run(capsys, "check", path)
     assert code == 2 and err.startswith(f"error: {path}: layers: 10,000,400,001 weights, at most 5,000,000")
+
+
+@pytest.mark.parametrize("name", ["parity", "long_memory"])
+def test_the_recurrent_examples_are_valid_against_the_schema(name):
+    jsonschema = pytest.importorskip("jsonschema")
+    from bptui.core.validate import schema
+
+    jsonschema.validate(json.loads((NETWORKS / f"{name}.json").read_text()), schema())
