@@ -250,10 +250,18 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
     T = len(state.s[1])
     per = [float(net.example_loss(state.s[L][t], state.o[L][t], state.y[t])) for t in range(T)]
     ell_t = Sym("ℓ", n, latex=r"\ell", time="τ")
+    # each time step's loss, from o⁽ᴸ⁾_τ and y_τ (the loss's own formula, retimed), then their sum
+    steps = []
+    for t in range(1, T + 1):
+        e = eqs._loss(net, _at_time(state, t), Step(step.key, per[t - 1]))[0]
+        e = retime(e, t, {L})
+        lhs = Sym("ℓ", n, latex=r"\ell", time=t)
+        result = Num(per[t - 1], means=None)  # ℓ⁽ⁿ⁾_τ is not on the board; the sum below is
+        steps.append(Equation(lhs, e.forms[:-1] + (result,), e.rel, e.bindings))
     total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*[Num(v) for v in per]), Num(float(step.value), Ref("loss"))),
                      bindings={}, note=f"ℓ⁽ⁿ⁾ sums over τ = 1 … {T}")
     before = state.loss_D - float(step.value)
     D = eqs.LOSS_D
     acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D), Num(float(step.value), Ref("loss"))),
                        Num(state.loss_D, Ref("loss_D"))), "←", {D: before, eqs.loss_sym(n): float(step.value)})
-    return total, acc
+    return (*steps, total, acc)

@@ -329,6 +329,7 @@ def explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
     key = StepKey(0, 1, n, "loss", "loss", None)
     eqs = RE._loss(stepper.net, st, Step(key, float(st.loss)))
     out = _Builder(digits)
-    out.eq(eqs[0])
+    for e in eqs[:-1]:  # each τ's loss, then their sum (ℓ_D's accumulation is the loss step's, not ℓ⁽ⁿ⁾'s)
+        out.eq(e)
     return out.done(f"ℓ{sup(n or 'n')} = {out.n(float(st.loss))}: the loss of example n = {n}, summed over τ",
                     float(st.loss))
