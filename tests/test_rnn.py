@@ -388,3 +388,22 @@ def test_the_recurrent_examples_are_valid_against_the_schema(name):
     from bptui.core.validate import schema
 
     jsonschema.validate(json.loads((NETWORKS / f"{name}.json").read_text()), schema())
+
+
+def test_U_entries_are_named_u_everywhere():
+    """A recurrent layer's [W | U]: the cells of U are u_b,c⁽¹⁾ (c = a − d) in the explanation, its update,
+    an edit's message and the quiz's candidates; W's stay w_b,a⁽¹⁾."""
+    from bptui.core.explain import Cell, explain
+    from bptui.core.quiz import candidates
+
+    spec = load(NETWORKS / "parity.json")  # d = 1: columns 0, 1 are W's, 2 … 5 are U's
+    st = Stepper(spec)
+    st.goto(len(st.schedule))  # after the epoch's updates
+    e = explain(st, Cell("W", 1, 2, 3, split=2), 4)
+    assert e.title.startswith("u₂,₂⁽¹⁾ = ") and "from unit 2 of o⁽¹⁾ at τ − 1" in e.title
+    assert "u₂,₂⁽¹⁾ ← u₂,₂⁽¹⁾ − η" in e.text() and "w₂,₃" not in e.text()
+    assert explain(st, Cell("W", 1, 2, 1, split=2), 4).title.startswith("w₂,₁⁽¹⁾ = ")
+    assert st.edit_weight(1, 0, 4, 0.5).name == "u₁,₃⁽¹⁾"
+    key = next(st.schedule.key(i) for i in range(len(st.schedule)) if st.schedule.key(i).phase == "update")
+    names = {c.symbol() for c in candidates(spec, key)}
+    assert {"w₁,₀⁽¹⁾", "w₁,₁⁽¹⁾", "u₁,₁⁽¹⁾", "u₄,₄⁽¹⁾"} <= names and "w₁,₂⁽¹⁾" not in names

@@ -200,7 +200,8 @@ def candidates(spec, key) -> list[Cell]:
     if getattr(spec, "lengths", None) is not None and l == 1:  # the recurrent layer: its h units, [W | U]
         h, cols = spec.kinds[0].param_shape
         if q in ("G", "W"):
-            return [Cell(q, 1, b, a) for b in range(1, h + 1) for a in range(cols)]
+            split = 1 + spec.widths[0] if q == "W" else None  # U's columns are u_b,c
+            return [Cell(q, 1, b, a, split=split) for b in range(1, h + 1) for a in range(cols)]
         return [Cell(q, 1, b, time=key.time) for b in range(1, h + 1)]
     if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
         return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
@@ -150,9 +150,20 @@ class Origin:
         return "the weights the stepper was started with"
 
 
-def weight_name(l: int, row: int, col: int) -> str:
-    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias)."""
+def weight_name(l: int, row: int, col: int, split: int | None = None) -> str:
+    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias). A recurrent
+    layer's stored [W | U] has U from column ``split`` = 1 + d on: those cells are u_b,c⁽ˡ⁾, c = col − d."""
+    if split is not None and col >= split:
+        return f"u{sub(row + 1, col - split + 1)}{sup(l)}"
     return f"w{sub(row + 1, col)}{sup(l)}"
+
+
+def u_split(spec: Any, l: int) -> int | None:
+    """Where U starts in layer l's stored matrix (1 + d for a recurrent layer; None for any other)."""
+    kinds = getattr(spec, "kinds", ())
+    if kinds and getattr(kinds[l - 1], "type", "") == "rnn":
+        return 1 + int(spec.widths[l - 1])
+    return None
 
 
 @dataclass(frozen=True)
@@ -175,10 +186,11 @@ class Edit:
     step_in_epoch: int  # ``start`` within that epoch
     follows: Follows  # the group that starts (or restarts) with it
     undone: tuple[int, ...] = ()  # the layers whose update in the group was undone
+    split: int | None = None  # a recurrent layer's first U column (weight_name)
 
     @property
     def name(self) -> str:
-        return weight_name(self.layer, self.row, self.col)
+        return weight_name(self.layer, self.row, self.col, self.split)
 
     @property
     def restarted(self) -> bool:
@@ -239,10 +251,11 @@ class Provenance:
     optimizer: optim.Optimizer | None = None
     follows: Follows | None = None  # what the update followed
     step_in_epoch: int = 0  # the update step within its epoch
+    split: int | None = None  # a recurrent layer's first U column (weight_name)
 
     def text(self, digits: int = 4) -> str:
         """One line in the lecture's notation: where the weight's value comes from, with its numbers."""
-        w, value = weight_name(self.layer, self.row, self.col), num(self.value, digits)
+        w, value = weight_name(self.layer, self.row, self.col, self.split), num(self.value, digits)
         if self.kind == "edit" and self.edit is not None:
             e = self.edit
             where = f"step {e.step_in_epoch} of epoch {e.epoch}"
@@ -415,7 +428,7 @@ class Stepper:
         self._checkpoints = {start: self.state.copy()}
         self._stride, self._latest, self.last = 1, None, None
         edit = Edit(l, row, col, old, float(value), shown, at, start, key.epoch, start - sch.epoch_start(start),
-                    sch.follows(key.epoch, key.group), undone)
+                    sch.follows(key.epoch, key.group), undone, u_split(self.spec, l))
         self.edits[(l, row, col)] = edit
         self.floor_edits.append(edit)
         return edit
@@ -449,11 +462,12 @@ class Stepper:
             step, G = record
             sch = self.schedule
             return Provenance(l, row, col, value, "update", update=step, G=G, optimizer=self.spec.optimizer,
+                              split=u_split(self.spec, l),
                               follows=sch.follows(step.key.epoch, step.key.group),
                               step_in_epoch=step.key.step - sch.epoch_start(step.key.step - 1))
         if edit is not None:
-            return Provenance(l, row, col, value, "edit", edit=edit)
-        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin)
+            return Provenance(l, row, col, value, "edit", edit=edit, split=u_split(self.spec, l))
+        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin, split=u_split(self.spec, l))
 
     def run_until(self, stop: Callable[[NetworkStep], bool]) -> list[NetworkStep]:
         """Step forward until ``stop(step)`` is true for the step just done; returns the steps."""

@@ -25,6 +25,10 @@ def to_cell(stepper: Stepper, cell: tuple) -> Cell:
         return Cell(quantity, l, row)
     if quantity == "o":  # a hidden o⁽ˡ⁾ holds its bias 1 at index 0 = b 0
         return Cell("o", l, row if l < stepper.spec.L else row + 1)
+    if quantity == "W":  # a recurrent layer's U columns are u_b,c
+        from ..core.stepper import u_split
+
+        return Cell("W", l, row + 1, col, split=u_split(stepper.spec, l))
     return Cell(quantity, l, row + 1, col)
 
 

@@ -374,10 +374,10 @@ class NetworkScreen(SteppingScreen):
         if self.question is not None:  # the question is about a step an edit could take off the board
             self.say("Answer the question first (Esc skips it); then edit the weight.")
             return
-        from ..core.explain import Cell
+        from .explain import to_cell
 
         current = float(self.stepper.state.W[l][row, col])
-        name = Cell("W", l, row + 1, col).symbol()  # w₁,₀⁽²⁾, as the side panel writes it
+        name = to_cell(self.stepper, ("W", l, row, col)).symbol()  # w₁,₀⁽²⁾ (u for U), as the side panel writes it
 
         def done(text: object | None) -> None:
             if not isinstance(text, str) or not text.strip():
