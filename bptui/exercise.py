@@ -422,6 +422,9 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --blank and --blank-every make an exercise: add --exercise")
     if exercise and fmt == "csv":
         raise ExerciseError("bptui export: an exercise is a document: --format markdown, latex or pdf, not csv")
+    if exercise and getattr(spec, "lengths", None) is not None:
+        raise ExerciseError("bptui export: exercises (--exercise, --answers, --variants) are not made for recurrent "
+                            "networks yet; bptui export writes their worked solution", source=spec.source)
     if spec.kind == "graph" and args.epochs not in (None, 1):
         raise ExerciseError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
     if args.example is not None and args.steps is not None:

@@ -196,7 +196,16 @@ def _notes(spec, graph: bool) -> list[str]:
         rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
                           for lhs, rel, rhs in printer.rows(eq)[:1])
         lines.append(f"This network's rules: {rules}.")
-        if getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (README)
+        if getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (README)
+            lines.append(r"Layer 1 is recurrent: each example is a sequence $x_1, \dots, x_T$; for $\tau = 1, \dots, T$, "
+                         r"$s^{(1)}_{\tau} = W^{(1)} o^{(0)}_{\tau} + U^{(1)} o^{(1)}_{\tau-1}$ with $o^{(0)}_{\tau} = [1, x_\tau]$ "
+                         r"and $o^{(1)}_0 = 0$ ($U^{(1)}$ multiplies the units, without a bias entry). Backward through "
+                         r"time, $\tau = T, \dots, 1$: $\delta^{(1)}_{\tau} = \left(U^{(1)T} \delta^{(1)}_{\tau+1} + "
+                         r"\left(W^{(2)T} \delta^{(2)}_{\tau}\right)_{1:}\right) \odot f'(s^{(1)}_{\tau})$, and $G^{(1)}$ "
+                         r"sums $\delta^{(1)}_{\tau} [o^{(0)}_{\tau}, o^{(1)}_{\tau-1}]^T$ over $\tau$ (its columns: $W$'s, then $U$'s). "
+                         + (r"The layers above run at every $\tau$ and the loss sums over $\tau$."
+                            if spec.return_sequences else r"The layers above read $o^{(1)}_T$ only (many-to-one)."))
+        elif getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (README)
             lines.append(r"Feature maps $o^{(l)}$ are $C \times H \times W$ arrays without a bias entry (each convolution "
                          r"has its own bias $b^{(l)}$); indices $k, i, j$ (and $c, u, v$ in a kernel) count from 1. "
                          r"$\star$ is the cross-correlation (PyTorch's Conv2d); a dense layer reads "
@@ -257,9 +266,14 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
         elif kind == "example":
             n, x, y, o0 = data
             yield ""
-            yield f"### Example $n = {n}$: $x = {brow(x)}$, $y = {brow(y)}$"
-            yield ""
-            yield f"$o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
+            if getattr(spec, "lengths", None) is not None:  # a sequence: one row per τ
+                yield f"### Example $n = {n}$, $T = {len(x)}$: $y = {bmatrix(y) if np.ndim(y) == 2 else brow(y)}$"
+                yield ""
+                yield f"$o^{{(0)}}_\\tau = [1, x_\\tau]$, one row per $\\tau = 1, \\dots, T$: ${bmatrix(o0)}$"
+            else:
+                yield f"### Example $n = {n}$: $x = {brow(x)}$, $y = {brow(y)}$"
+                yield ""
+                yield f"$o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":
             yield ""
             yield f"### Update {data}"
@@ -337,7 +351,11 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
             n, x, y, o0 = data
             yield ""
             yield rf"\subsection*{{Example $n = {n}$}}"
-            yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
+            if getattr(spec, "lengths", None) is not None:  # a sequence: one row per τ
+                yield (rf"$T = {len(x)}$, $y = {bmatrix(y) if np.ndim(y) == 2 else brow(y)}$, "
+                       rf"$o^{{(0)}}_\tau = [1, x_\tau]$ (rows $\tau = 1, \dots, T$) $= {bmatrix(o0)}$")
+            else:
+                yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":
             yield ""
             yield rf"\subsection*{{Update {tex_escape(data)}}}"

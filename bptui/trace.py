@@ -30,7 +30,9 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
         }
-        if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None:  # a conv's {"kernel", "bias"}
+        if k.time is not None:  # a recurrent network's step at one time step τ
+            row["time"] = k.time
+        if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None:  # a conv's {"kernel", "bias"}, an rnn's {"W", "U"}
             row["value"] = spec.layer_kinds[k.layer - 1].weights_json(step.value)
         if step.opt is not None and step.opt.arrays():
             row["optimizer_state"] = step.opt.to_json()
@@ -69,7 +71,12 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         if k.example_start:
             st = stepper.state
             yield ""
-            if spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
+            if spec.lengths is not None:  # a sequence: o⁽⁰⁾_τ = [1, x_τ] for τ = 1..T
+                rows = ", ".join(vec(r) for r in np.asarray(st.x))
+                target = ", ".join(vec(r) for r in np.asarray(st.y)) if spec.return_sequences else vec(st.y)
+                yield (f"Example n = {k.example}, T = {len(np.asarray(st.x))}: x_1 … x_T = {rows}; "
+                       f"y{' _1 … y_T' if spec.return_sequences else ''} = {target}")
+            elif spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
                 image = TextPrinter().p(Arr(np.asarray(st.o[0])))
                 yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
             else:

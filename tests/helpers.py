@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from bptui.core.spec import parse
@@ -96,3 +98,53 @@ def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str 
 
 def random_conv_spec(seed: int, **kw):
     return parse(random_conv_doc(seed, **kw), "random_conv.json")
+
+
+RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity", "softplus", "elu", "leaky_relu", "gelu")
+
+
+def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str = "full_batch",
+                   optimizer: str = "sgd", l2: float = 0.0, return_sequences: bool | None = None,
+                   mini_batch: int | None = None, shuffle_seed: int | None = None) -> dict:
+    """A random small recurrent network file: x_τ of d values, an rnn layer of h units (many-to-one or
+    return_sequences), one or two dense layers; sequences of lengths 1..5 that differ between examples."""
+    rng = np.random.default_rng([15, seed])
+    d, h = int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    seqs = bool(rng.integers(0, 2)) if return_sequences is None else return_sequences
+    act = str(rng.choice(RNN_ACTIVATIONS))
+    layers: list[dict] = [{"units": d}, {"type": "rnn", "units": h, "activation": act, "return_sequences": seqs}]
+    weights: list = [{"W": rng.normal(0, 0.6, size=(h, d + 1)).tolist(), "U": rng.normal(0, 0.6, size=(h, h)).tolist()}]
+    below = h
+    loss = loss or str(rng.choice(["squared", "half_squared", "cross_entropy"]))
+    out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
+    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
+    if rng.random() < 0.5:
+        m = int(rng.integers(2, 4))
+        layers.append({"units": m, "activation": str(rng.choice(RNN_ACTIVATIONS))})
+        weights.append(rng.normal(0, 0.6, size=(m, below + 1)).tolist())
+        below = m
+    layers.append({"units": out, "activation": out_act})
+    weights.append(rng.normal(0, 0.6, size=(out, below + 1)).tolist())
+    lengths = [int(rng.integers(1, 6)) for _ in range(n)]
+    lengths[0], lengths[-1] = 1, 5  # always different lengths, the shortest one step
+    inputs = [rng.normal(0, 1, size=(T, d)).tolist() for T in lengths]
+
+    def target(T: int):
+        if loss == "cross_entropy":
+            return np.eye(out)[rng.integers(0, out, size=T)]
+        return rng.normal(0, 1, size=(T, out))
+
+    targets = [target(T).tolist() if seqs else target(1)[0].tolist() for T in lengths]
+    if update == "mini_batch":
+        upd: Any = {"batch_size": mini_batch or 2}
+    else:
+        upd = update
+    training: dict = {"learning_rate": 0.1, "update": upd, "l2": l2, "optimizer": optimizer}
+    if shuffle_seed is not None:
+        training["shuffle_seed"] = shuffle_seed
+    return {"layers": layers, "weights": weights, "loss": loss,
+            "data": {"inputs": inputs, "targets": targets}, "training": training}
+
+
+def random_rnn_spec(seed: int, **kw):
+    return parse(random_rnn_doc(seed, **kw), "random_rnn.json")

@@ -291,3 +291,77 @@ def check_conv_step(stepper, step, digits: int) -> int:
         if "…" not in shown and "cdots" not in rows and "ddots" not in rows:
             check_text(eq, digits, shown, rows)
     return checked
+
+
+# -- recurrent layers: the same promises on random recurrent networks, through time ---------------------
+RNN_STATS = {"networks": 0, "steps": 0, "numbers": 0}
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_rnn_equations_hold_on_random_networks(seed):
+    """Every number of every step's equations (s⁽¹⁾_τ, o⁽¹⁾_τ, δ⁽¹⁾_τ with its part from τ + 1, G
+    over τ, the layers above at τ or once) is the board's, and the arithmetic shown holds."""
+    from .helpers import random_rnn_doc
+
+    update = ["full_batch", "per_example", "mini_batch"][seed % 3]
+    optimizer = OPTIMIZERS[seed % len(OPTIMIZERS)]
+    spec = parse(random_rnn_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2),
+                                return_sequences=bool(seed % 2)), "rnn.json")
+    digits = 2 + seed % 5
+    stepper = Stepper(spec)
+    RNN_STATS["networks"] += 1
+    times = set()
+    for i in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        times.add(step.key.time)
+        RNN_STATS["steps"] += 1
+        RNN_STATS["numbers"] += check_conv_step(stepper, step, digits)
+        if i % 23 == 0:
+            RNN_STATS["numbers"] += check_rnn_explanations(stepper, digits)
+    stepper.goto(len(stepper.schedule) // 2)
+    stepper.edit_weight(1, 0, 1, 0.75)
+    for _ in range(len(stepper.schedule)):
+        RNN_STATS["numbers"] += check_conv_step(stepper, stepper.forward(), digits)
+    assert RNN_STATS["numbers"] > 0 and {1, 5} <= times
+
+
+def test_the_time_step_follows_the_layer():
+    """s⁽¹⁾_τ: the time step after the layer's superscript, in text and LaTeX."""
+    from bptui.core.equations import step_equations as eqs_of
+
+    spec = parse(__import__("tests.helpers", fromlist=["random_rnn_doc"]).random_rnn_doc(1, n=2), "rnn.json")
+    st = Stepper(spec)
+    step = st.forward()
+    eq = eqs_of(st.net, st.state, step)[0]
+    assert TextPrinter(4).equation(eq).startswith("s⁽¹⁾₁ = W⁽¹⁾ o⁽⁰⁾₁ + U⁽¹⁾ o⁽¹⁾₀ = ")
+    assert LatexPrinter(4).p(eq.lhs) == "s^{(1)}_{1}"
+
+
+def rnn_cells(spec, T: int):
+    """Every cell of a recurrent network's board for an example of T steps."""
+    from bptui.core.explain import Cell as C
+
+    k = spec.kinds[0]
+    out = [C("loss")] + [C("o", 0, b, time=t) for t in range(1, T + 1) for b in range(spec.widths[0] + 1)]
+    out += [C(q, 1, b, time=t) for q in ("s", "o", "delta") for t in range(1, T + 1) for b in range(1, k.h + 1)]
+    rows, cols = k.param_shape
+    out += [C(q, 1, b, a, split=1 + spec.widths[0] if q == "W" else None)
+            for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
+    times = range(1, T + 1) if spec.return_sequences else [None]
+    for l in range(2, spec.L + 1):
+        out += [C(q, l, b, time=t) for q in ("s", "o", "delta") for t in times for b in range(1, spec.widths[l] + 1)]
+        out += [C(q, l, b, a) for q in ("G", "W") for b in range(1, spec.widths[l] + 1) for a in range(spec.widths[l - 1] + 1)]
+    return out
+
+
+def check_rnn_explanations(stepper, digits: int) -> int:
+    checked = 0
+    if stepper.state.s[1] is None:
+        return 0
+    for cell in rnn_cells(stepper.spec, len(stepper.state.s[1])):
+        e = explain(stepper, cell, digits)
+        for eq in e.equations:
+            checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
+            if "…" not in e.text():
+                check_text(eq, digits, e.text())
+    return checked

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -115,13 +115,16 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     """
     net = Network(spec)
     weights = weights if weights is not None else spec.weights
-    inputs, targets = spec.inputs, spec.targets
+    inputs, targets, lengths = spec.inputs, spec.targets, spec.lengths
     if examples is not None:
         inputs, targets = inputs[list(examples)], targets[list(examples)]
+        lengths = None if lengths is None else lengths[list(examples)]
     with np.errstate(all="ignore"):  # an overflow shows as a gradient that is not finite, and fails
-        _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets)
+        _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets, lengths)
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
+    if lengths is not None:  # a recurrent network: every ℓ_D from the input on, through time
+        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss)
     # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
     # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
     _, O = net.forward(W, X)
@@ -134,6 +137,11 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
         assert s is not None  # the output layer is dense: it has an s
         return net.example_loss(s, o, Yt).sum()
 
+    return _weight_checks(W, G, loss_from)
+
+
+def _weight_checks(W: list[np.ndarray], G: Sequence[np.ndarray], loss_from: Callable[[int], Any]) -> list[WeightCheck]:
+    """Each weight moved by ±h in place; ``loss_from(l)`` is ℓ_D after a change to layer l's weights."""
     out = []
     with np.errstate(all="ignore"):  # a non-finite ℓ_D is reported as such, not warned about
         for l, w in enumerate(W, start=1):

@@ -57,7 +57,10 @@ def step_symbol(key: StepKey) -> Sym:
     if key.quantity == "loss":
         return loss_sym(key.example)
     assert key.layer is not None
-    return {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
+    sym = {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
+    time = getattr(key, "time", None)  # a recurrent network's step at τ: s⁽¹⁾_τ
+    return sym if time is None or key.quantity in ("G", "W") else Sym(sym.base, sym.layer, vector=True,
+                                                                        latex=sym.latex, time=time)
 
 
 def symbol(key: StepKey) -> str:
@@ -94,8 +97,21 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     rhs: Node
     from . import conv_equations  # the steps of map layers (v2 files)
 
+    if net.recurrent and key.phase != UPDATE:  # a recurrent network's steps through time (core/rnn_equations.py)
+        from . import rnn_equations
+
+        return rnn_equations.step_equations(net, state, step)
     if conv_equations.wants(net, key):
         return conv_equations.step_equations(net, state, step, pos)
+    return dense_step_equations(net, state, step, optimizer)
+
+
+def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None
+                         ) -> tuple[Equation, ...]:
+    """The lecture's equations of a dense layer's step (and the loss and the updates)."""
+    key, L = step.key, net.L
+    l = key.layer
+    rhs: Node
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
         rhs = Op("@", (W(l), o(l - 1)))
@@ -269,6 +285,22 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
         kind = kinds[l - 1] if kinds else None
+        if kind is not None and kind.type == "rnn":  # through time: s_τ, o_τ = f(s_τ) without a bias entry
+            from .rnn_equations import U, delta as d_t, sym as tsym
+
+            eqs.append(Equation(tsym("s", l, "τ"), (add(Op("@", (W(l), tsym("o", l - 1, "τ"))),
+                                                        Op("@", (U(l), tsym("o", l, "τ−1")))),),
+                                note="o⁽⁰⁾_τ = [1, x_τ], o⁽¹⁾₀ = 0"))
+            eqs.append(Equation(tsym("o", l, "τ"), (net.act(l).value(tsym("s", l, "τ")),)))
+            eqs.append(Equation(d_t(l, "τ"), (mul(Op("()", (add(Op("@", (Op("T", (U(l),)), d_t(l, "τ+1"))),
+                                                              Op("drop0", (Op("@", (Op("T", (W(l + 1),)), d_t(l + 1, "τ"))),))),)),
+                                                  fprime(net, l, tsym("s", l, "τ"), tsym("o", l, "τ"))),),
+                                note="τ = T … 1, δ⁽¹⁾_{T+1} = 0" + ("" if net.spec.return_sequences
+                                                                   else "; many-to-one: δ⁽²⁾ at τ = T only")))
+            eqs.append(Equation(G(l), (add(G(l), Op("outer", (d_t(l, "τ"), Op("cat", (tsym("o", l - 1, "τ"),
+                                                                                     tsym("o", l, "τ−1")))))),),
+                                "←", note="summed over τ: G_W and G_U side by side"))
+            continue
         if kind is not None and kind.type == "conv2d":  # a map layer: its s, and o = f(s) without a bias entry
             eqs.append(Equation(s(l), (Op("⋆", (W(l), o(l - 1), Sym("b", l, vector=True), one, zero)),)))
             eqs.append(Equation(o(l), (f,)))

@@ -48,6 +48,9 @@ class Cell:
     unit: Any = None  # int b, or a feature map's position (k, i, j) as a tuple (v2 networks)
     column: int | None = None
     node: str | None = None
+    time: int | None = None  # the time step τ of a recurrent network's per-τ quantity
+    split: int | None = None  # W of a recurrent layer: its U columns start here (u_b,c, c = a − d)
+
 
     def sym(self) -> Sym:
         """The cell as a formula symbol: s₁⁽²⁾, w₁,₀⁽¹⁾, ℓ, g_b …"""
@@ -66,8 +69,10 @@ class Cell:
             return Sym(base, l, tuple(x + 1 for x in b), latex=r"\delta" if q == "delta" else None)
         if q in ("G", "W"):
             assert a is not None
+            if q == "W" and self.split is not None and a >= self.split:
+                return Sym("u", l, (b, a - self.split + 1))
             return Sym("G" if q == "G" else "w", l, (b, a))
-        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None)
+        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None, time=self.time)
 
     def symbol(self) -> str:
         return TextPrinter().p(self.sym())
@@ -215,6 +220,15 @@ def explain(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
     if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
+    if getattr(stepper.spec, "lengths", None) is not None:  # through time (core/rnn_explain.py)
+        from . import rnn_explain
+
+        if rnn_explain.handles(stepper.spec, cell):
+            return rnn_explain.explain_rnn(stepper, cell, digits)
+        if cell.quantity == "W":
+            return _explain_W(stepper, cell, digits)
+        if cell.quantity == "loss" and stepper.spec.return_sequences:
+            return rnn_explain.explain_loss(stepper, cell, digits)
     if stepper.spec.is_v2:  # feature maps, convolution, pooling (core/conv_explain.py)
         from . import conv_explain
 
@@ -460,6 +474,16 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
         what = (f"weight {_kernel_name(kind, a)} of kernel {b} in layer {l} (a convolution)" if a else
                 f"the bias b_{b} of kernel {b} in layer {l} (a convolution)")
+    rename: dict = {}  # a recurrent layer's U entry: u_b,c, c = a − d, wherever the update writes w_b,a
+    if kind is not None and kind.type == "rnn":
+        d = spec.widths[l - 1]
+        if a > d:
+            c = a - d
+            what = (f"U: the weight from unit {c} of o{sup(l)} at τ − 1 to unit {b} of layer {l}, the same at "
+                    "every time step")
+            rename = {Sym("w", l, (b, a)): Sym("u", l, (b, c)), Sym("w", l, (b, a), "tilde"): Sym("u", l, (b, c), "tilde")}
+        elif a:
+            what = f"W: the weight from input {a} of x_τ to unit {b} of layer {l}, the same at every time step"
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)
@@ -494,7 +518,11 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 values[sym] = Num(float(v), refs.get(sym), means=None if sym in refs else sym)
         result = Num(float(after[eq_lhs]), Ref("W", l, i) if eq_lhs.base == "w" and not eq_lhs.accent else None)
         note = "L2 never touches a bias" if eq_lhs.base == "g" and not a else ""
-        out.eq(Equation(eq_lhs, (rhs, substitute(rhs, values), result), rel, env, note))
+        eq = Equation(eq_lhs, (rhs, substitute(rhs, values), result), rel, env, note)
+        if rename:
+            eq = Equation(rename.get(eq.lhs, eq.lhs), tuple(substitute(f, rename) for f in eq.forms), eq.rel,
+                          {rename.get(k, k): v for k, v in eq.bindings.items()}, eq.note)
+        out.eq(eq)
     delta_w = value - w0
     return out.done(title, value, (w0, float(delta_w)))
 

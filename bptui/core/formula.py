@@ -48,7 +48,8 @@ class Ref:
     node: str | None = None
 
     def at(self, *index: int) -> "Ref":
-        return replace(self, index=tuple(int(i) for i in index))
+        """An entry of the array this Ref names (after its own index: a row of a per-τ matrix)."""
+        return replace(self, index=(self.index or ()) + tuple(int(i) for i in index))
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Sym:
     T: bool = False  # transposed
     vector: bool = False  # stands for a vector or matrix (products print as ⊙, squares as o⊙o)
     latex: str | None = None  # the letter in LaTeX when it is not the text's (\delta, \ell, …)
+    # the time step τ of a recurrent layer's quantity: written after the layer's superscript, with the
+    # unit after it (s⁽¹⁾_τ, unit b: s⁽¹⁾_{τ,b}), as the lecture's t counts iterations
+    time: int | str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +332,8 @@ def _apply_op(op: str, v: list) -> Any:
         return np.outer(v[0], v[1])
     if op == "cat1":
         return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
+    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
+        return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
     if op == "drop0":
         return np.asarray(v[0])[1:]
     if op == "T":
@@ -558,6 +564,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
                      Interval(np.asarray(b.lo)[None, :], np.asarray(b.hi)[None, :]))
     if op == "cat1":
         return Interval(np.concatenate([[1.0], v[0].lo]), np.concatenate([[1.0], v[0].hi]))
+    if op == "cat":
+        return Interval(np.concatenate([np.asarray(a.lo, dtype=float).reshape(-1) for a in v]),
+                        np.concatenate([np.asarray(a.hi, dtype=float).reshape(-1) for a in v]))
     if op == "drop0":
         return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
     if op == "T":
@@ -658,8 +667,10 @@ def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
             return Hidden(node.ref)
         if isinstance(node, Arr) and node.ref is not None:
             for r in wanted:
-                if r.index is not None and replace(r, index=None) == node.ref:
-                    return replace(node, hidden=r.index)
+                own = node.ref.index or ()  # an Arr of one row of a per-τ matrix names that row
+                if (r.index is not None and len(r.index) > len(own) and r.index[:len(own)] == own
+                        and replace(r, index=None) == replace(node.ref, index=None)):
+                    return replace(node, hidden=r.index[len(own):])
             if node.ref in wanted:
                 return Hidden(node.ref)
         return node
@@ -746,7 +757,7 @@ class Printer:
 
     def prec(self, node: Node) -> int:
         if isinstance(node, Op):
-            if node.op in ("cat1", "drop0", "()"):
+            if node.op in ("cat1", "cat", "drop0", "()"):
                 return ATOM
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
@@ -938,6 +949,16 @@ class TextPrinter(Printer):
 
     def _p_Sym(self, s: Sym) -> str:
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
+        if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
+            if s.layer is not None:
+                base += f"({s.layer})".translate(_SUP)
+            parts = [str(i) for i in (s.time, *s.sub)]
+            if all(ch in _SUB_CHARS for part in parts for ch in part):
+                base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
+            else:
+                text = ",".join(parts)
+                base += "_" + (text if len(text) == 1 else "{" + text + "}")
+            return base + ("ᵀ" if s.T else "")
         if s.sub:
             parts = [str(i) for i in s.sub]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
@@ -1014,6 +1035,8 @@ class TextPrinter(Printer):
             return f"{self.wrap(args[0], prec)} {right}ᵀ"
         if op == "cat1":
             return f"[1, {self.p(args[0])}]"
+        if op == "cat":
+            return "[" + ", ".join(self.p(a) for a in args) + "]"
         if op == "drop0":
             return f"({self.p(args[0])})[1:]"
         if op == "T":
@@ -1126,6 +1149,9 @@ class LatexPrinter(Printer):
         sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
+        if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
+            parts = [str(i).replace("τ", r"\tau ").replace("−", "-").strip() for i in (s.time, *s.sub)]
+            return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 
     def _p_Num(self, n: Num) -> str:
@@ -1190,6 +1216,12 @@ class LatexPrinter(Printer):
         if op == "cat1":
             entries = self._entries(args[0])
             return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
+        if op == "cat":
+            cells: list[str] = []
+            for a in args:
+                entries = self._entries(a)
+                cells += entries if entries is not None else [self.p(a)]
+            return self._column(cells)
         if op == "drop0":
             return rf"\left({self.p(args[0])}\right)_{{1:}}"
         if op == "T":

@@ -18,7 +18,10 @@ the gradient check and training treat every layer alike. Its rows are the flatte
 the same (c, u, v) order as the columns of the im2col matrix, so s = W [1; cols] is one product.
 Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [K]}``.
 
-A new kind of layer (a recurrent one, say) is one more class here, with these same methods.
+A recurrent layer (``rnn``) is one more class here: its weights live as one matrix
+h × (1 + d + h), [W | U] with the bias in column 0, and files show them as ``{"W": h×(d+1), "U": h×h}``.
+Its arithmetic runs over time, so its forward and backward passes (``run``, ``bptt``) take a
+sequence: arrays (T, ·, n) with the time step τ = 1..T on the first axis.
 """
 
 from __future__ import annotations
@@ -324,7 +327,93 @@ class Pool2d(LayerKind):
         return slice(a, a + self.size), slice(b, b + self.size)
 
 
-TYPES = ("dense", "conv2d", "maxpool2d", "avgpool2d")
+@dataclass(frozen=True)
+class Rnn(LayerKind):
+    """The recurrent layer: for τ = 1..T, s_τ = W [1, x_τ] + U o_{τ−1}, o_τ = f(s_τ), o_0 = 0.
+
+    ``in_shape`` is (d,), one time step's input; ``out_shape`` (h,). The weights are one matrix
+    [W | U] of h × (1 + d + h): W = [b, W_x] is the lecture's h × (d + 1) with the bias in column 0,
+    U (h × h) multiplies the h units of o_{τ−1} (no bias entry). With ``return_sequences`` every o_τ
+    goes to the layer above (which then runs at each τ), else only o_T."""
+
+    return_sequences: bool = False
+    type: ClassVar[str] = "rnn"
+
+    @property
+    def d(self) -> int:
+        return self.in_shape[0]
+
+    @property
+    def h(self) -> int:
+        return self.out_shape[0]
+
+    @property
+    def param_shape(self) -> Shape:
+        return (self.h, 1 + self.d + self.h)
+
+    def W_part(self, W: np.ndarray) -> np.ndarray:
+        """W (h × (d + 1), bias in column 0) of the stored [W | U]."""
+        return W[:, :1 + self.d]
+
+    def U_part(self, W: np.ndarray) -> np.ndarray:
+        """U (h × h) of the stored [W | U]."""
+        return W[:, 1 + self.d:]
+
+    def block_forward(self) -> list[str]:
+        return ["s", "o"]
+
+    def block_backward(self) -> list[str]:
+        return ["delta", "G"]
+
+    # -- over time: X (T, d, n), the rows of one time step as columns -------------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f) -> tuple[np.ndarray, np.ndarray]:
+        """(S, O) for a batch of sequences of one length T: S (T, h, n) holds s_1..s_T and O (T + 1, h, n)
+        o_0 = 0, o_1..o_T; ``f`` maps s to o."""
+        T, _, n = X.shape
+        Wb, Wx, U = W[:, :1], W[:, 1:1 + self.d], self.U_part(W)
+        S = np.empty((T, self.h, n), dtype=np.result_type(W, X))
+        O = np.zeros((T + 1, self.h, n), dtype=S.dtype)
+        XW = np.einsum("hd,tdn->thn", Wx, X) + Wb  # the input part of every s_τ, one product
+        for t in range(T):
+            S[t] = XW[t] + U @ O[t]
+            O[t + 1] = f(S[t])
+        return S, O
+
+    def bptt(self, W: np.ndarray, X: np.ndarray, S: np.ndarray, O: np.ndarray, above: np.ndarray,
+             df) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ): backpropagation through time. ``above`` (T, h, n) is ∂ℓ/∂o_τ arriving from the layer
+        above at each τ (zero but at τ = T for many-to-one); ``df(s, o)`` is f′. For τ = T..1:
+        δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ), δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ
+        (summed over the batch too). Δ (T, h, n) holds every δ_τ."""
+        T, h, n = S.shape
+        U = self.U_part(W)
+        D = np.empty_like(S)
+        nxt = np.zeros((h, n), dtype=S.dtype)
+        for t in range(T - 1, -1, -1):
+            nxt = (U.T @ nxt + above[t]) * df(S[t], O[t + 1])
+            D[t] = nxt
+        G = np.empty(self.param_shape, dtype=S.dtype)
+        Dm = D.transpose(1, 0, 2).reshape(h, T * n)  # columns (τ, example)
+        G[:, 0] = Dm.sum(axis=1)
+        G[:, 1:1 + self.d] = Dm @ X.transpose(1, 0, 2).reshape(self.d, T * n).T
+        G[:, 1 + self.d:] = Dm @ O[:-1].transpose(1, 0, 2).reshape(h, T * n).T
+        return G, D
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(value["W"], dtype=float).reshape(self.h, 1 + self.d),
+                               np.asarray(value["U"], dtype=float).reshape(self.h, self.h)], axis=1)
+
+    def expected_weights(self) -> str:
+        return f"W {self.h}×{self.d + 1}, U {self.h}×{self.h}"
+
+    def describe(self) -> str:
+        return f"rnn {self.h}" + (", return_sequences" if self.return_sequences else "")
+
+
+TYPES = ("dense", "conv2d", "maxpool2d", "avgpool2d", "rnn")
 
 
 # -- one map at a time: the formula trees' map operators (core/formula.py's MAP_OPS) -------------------

@@ -6,13 +6,14 @@ example, so the whole data set goes through each layer in one matrix product.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
 from .losses import LOSSES, Loss, output_delta
-from .layers import Dense, LayerKind
+from .layers import Dense, LayerKind, Rnn
 from .spec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
@@ -28,6 +29,11 @@ class Network:
         self.alphas = spec.alphas
         self.loss: Loss = LOSSES[spec.loss]
         self.kinds: tuple[LayerKind, ...] = spec.layer_kinds  # kinds[l - 1] is layer l's
+
+    @property
+    def recurrent(self) -> bool:
+        """Layer 1 is recurrent: the examples are sequences (``spec.lengths``)."""
+        return isinstance(self.kinds[0], Rnn)
 
     def kind(self, l: int) -> LayerKind:
         return self.kinds[l - 1]
@@ -112,17 +118,30 @@ class Network:
             O.append(o)
         return S, O
 
-    def predict(self, weights: Weights, X: np.ndarray) -> np.ndarray:
-        """o⁽ᴸ⁾ for every row of X, as rows (N × d⁽ᴸ⁾)."""
+    def _lengths(self, lengths: np.ndarray | None) -> np.ndarray:
+        if lengths is None:
+            raise ValueError("a recurrent network's examples need their lengths")
+        return lengths
+
+    def predict(self, weights: Weights, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """o⁽ᴸ⁾ for every row of X, as rows (N × d⁽ᴸ⁾; for sequences, as ``NetworkSpec.targets``)."""
+        if self.recurrent:
+            return self.sequences(weights, X, self._lengths(lengths)).outputs
         return self.forward(weights, X)[1][-1].T
 
-    def dataset_loss(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> float:
-        """ℓ_D = Σ_n ℓ⁽ⁿ⁾."""
+    def dataset_loss(self, weights: Weights, X: np.ndarray, Y: np.ndarray, lengths: np.ndarray | None = None):
+        """ℓ_D = Σ_n ℓ⁽ⁿ⁾ (for sequences with ``return_sequences``, summed over τ as well)."""
+        if self.recurrent:
+            return self.sequences(weights, X, self._lengths(lengths), Y).loss
         S, O = self.forward(weights, X)
         return self.example_loss(S[-1], O[-1], Y.T).sum()
 
-    def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray,
+                 lengths: np.ndarray | None = None) -> tuple[float, list[np.ndarray]]:
         """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples."""
+        if self.recurrent:
+            p = self.sequences(weights, X, self._lengths(lengths), Y)
+            return p.loss, p.G
         loss, G, _ = self.backprop(weights, self.o0(X), Y.T)
         return loss, G
 
@@ -145,3 +164,74 @@ class Network:
             if l > 1:
                 delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
         return loss, G, deltas
+
+    # -- sequences (a recurrent layer 1): the vectorised path, one group of equal lengths at a time ----
+    def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
+                  on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                  on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
+        """ℓ_D, G and the outputs of a batch of sequences, vectorised: the examples of each length T are
+        stepped together (X rows padded as ``NetworkSpec.inputs``; ``Y`` as its targets, None for
+        outputs only). The recurrent layer runs τ = 1..T on all of them at once; the layers above run
+        once on o_T (many-to-one) or on every o_τ side by side (return_sequences); the gradient
+        arriving at o_τ then flows back through time (:meth:`Rnn.bptt`). G sums over the examples
+        and τ. ``on_delta(indices, Δ)`` receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and
+        ``on_upper(l, δ)`` each length's δ⁽ˡ⁾ of a layer above (columns: examples, or (τ, example))."""
+        rnn = self.kinds[0]
+        assert isinstance(rnn, Rnn)
+        d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
+        dtype = np.result_type(X, *weights)
+        N = len(X)
+        out = np.zeros((N, (int(lengths.max()) if N else 0) * k if rnn.return_sequences else k), dtype=dtype)
+        G = [np.zeros(w.shape, dtype=dtype) for w in weights] if Y is not None else []
+        loss = dtype.type(0)
+        W1 = weights[0]
+        for T in np.unique(lengths):
+            T = int(T)
+            idx = np.flatnonzero(lengths == T)
+            n = len(idx)
+            Xb = X[idx, :T * d].reshape(n, T, d).transpose(1, 2, 0)  # (T, d, n)
+            Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s))
+            H = Or[1:].transpose(1, 0, 2).reshape(h, T * n) if rnn.return_sequences else Or[T]  # columns (τ, n)
+            O: list = [None, np.concatenate([np.ones((1, H.shape[1]), dtype=H.dtype), H], axis=0)]
+            S: list = [None, None]
+            for l in range(2, self.L + 1):
+                s, o = self.layer_out(l, weights[l - 1], O[-1])
+                S.append(s)
+                O.append(o)
+            if rnn.return_sequences:
+                out[idx, :T * k] = O[-1].reshape(k, T, n).transpose(2, 1, 0).reshape(n, T * k)
+            else:
+                out[idx] = O[-1].T
+            if Y is None:
+                continue
+            Yb = (Y[idx, :T * k].reshape(n, T, k).transpose(2, 1, 0).reshape(k, T * n) if rnn.return_sequences
+                  else Y[idx].T)
+            loss += self.example_loss(S[-1], O[-1], Yb).sum()
+            delta = self.output_delta(S[-1], O[-1], Yb)
+            for l in range(self.L, 1, -1):
+                if on_upper is not None:
+                    on_upper(l, delta)
+                G[l - 1] += delta @ O[l - 1].T
+                if l > 2:
+                    delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+            back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, T·n) or (h, n)
+            if rnn.return_sequences:
+                above = back.reshape(h, T, n).transpose(1, 0, 2)
+            else:
+                above = np.zeros((T, h, n), dtype=dtype)
+                above[T - 1] = back
+            Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o))
+            G[0] += Gr
+            if on_delta is not None:
+                on_delta(idx, D)
+        return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
+
+
+@dataclass
+class SequencePass:
+    """What :meth:`Network.sequences` computes: ℓ_D (in the arrays' precision), G (empty without
+    targets) and the outputs, one row per example as ``NetworkSpec.targets`` holds them."""
+
+    loss: Any
+    G: list[np.ndarray]
+    outputs: np.ndarray

@@ -197,6 +197,14 @@ def candidates(spec, key) -> list[Cell]:
     q, l = key.quantity, key.layer
     if q == "loss":
         return [Cell("loss")]
+    if getattr(spec, "lengths", None) is not None and l == 1:  # the recurrent layer: its h units, [W | U]
+        h, cols = spec.kinds[0].param_shape
+        if q in ("G", "W"):
+            split = 1 + spec.widths[0] if q == "W" else None  # U's columns are u_b,c
+            return [Cell(q, 1, b, a, split=split) for b in range(1, h + 1) for a in range(cols)]
+        return [Cell(q, 1, b, time=key.time) for b in range(1, h + 1)]
+    if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
+        return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]
     if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].type != "dense" and q != "W":
         # a map step's equation works out the first position (and a conv G its first kernel
         # weight) with every number: that is the one a student can compute from what is shown
@@ -228,7 +236,7 @@ def _index(spec, cell: Cell):
         return b
     if cell.quantity in ("G", "W"):
         return (b - 1, cell.column)
-    if cell.quantity == "o" and l < spec.L:
+    if cell.quantity == "o" and l < spec.L and not (l == 1 and getattr(spec, "lengths", None) is not None):
         return b
     return b - 1
 
@@ -240,7 +248,12 @@ def ref(spec, cell: Cell) -> Ref:
     if cell.quantity == "loss":
         return Ref("loss")
     index = _index(spec, cell)
-    return Ref(cell.quantity, cell.layer, index if isinstance(index, tuple) else (index,))
+    index = index if isinstance(index, tuple) else (index,)
+    if cell.time is not None:  # a per-τ board matrix: its row first (core/rnn_equations.py)
+        from .rnn_equations import board_row
+
+        index = (board_row(cell.quantity, cell.layer, cell.time),) + index
+    return Ref(cell.quantity, cell.layer, index)
 
 
 def hide(stepper, step, cell: Cell, digits: int = 4) -> str:

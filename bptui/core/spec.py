@@ -18,7 +18,7 @@ from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_c
 from .notation import sup
 from .optim import Optimizer
 from .schedule import group_size_for
-from .layers import Conv2d, Dense, LayerKind, Pool2d, out_size
+from .layers import Conv2d, Dense, LayerKind, Pool2d, Rnn, out_size
 from .data import IMAGE_GENERATORS, generate_images, image_classes
 
 DEFAULT_ACTIVATION = "sigmoid"
@@ -87,6 +87,11 @@ class NetworkSpec:
     # the input's map shape (C, H, W), () for a vector input
     kinds: tuple[LayerKind, ...] = ()
     input_shape: tuple[int, ...] = ()
+    # sequence data (a network whose layer 1 is rnn): each example's length T; inputs are then
+    # N × (T_max·d⁽⁰⁾), the rows x_1..x_T one after another and zeros after T; targets N × d⁽ᴸ⁾, or
+    # N × (T_max·d⁽ᴸ⁾) with return_sequences (zeros after T)
+    lengths: np.ndarray | None = None
+    test_lengths: np.ndarray | None = None
 
     kind: ClassVar[Literal["network"]] = "network"  # a GraphSpec's is "graph": ``spec.kind`` tells them apart
 
@@ -119,6 +124,29 @@ class NetworkSpec:
     def is_v2(self) -> bool:
         """A file with a map input or a layer kind other than dense (format v2)."""
         return bool(self.kinds)
+
+    @property
+    def is_sequence(self) -> bool:
+        """A recurrent network: its examples are sequences (see ``lengths``)."""
+        return self.lengths is not None
+
+    @property
+    def return_sequences(self) -> bool:
+        """Its recurrent layer hands every o_τ up, and the targets are sequences [T][k]."""
+        return bool(self.kinds) and isinstance(self.kinds[0], Rnn) and self.kinds[0].return_sequences
+
+    def x_of(self, n: int) -> np.ndarray:
+        """Example n's (0-based) input: a vector d⁽⁰⁾, or for a sequence the T × d⁽⁰⁾ rows x_1..x_T."""
+        if self.lengths is None:
+            return self.inputs[n]
+        return self.inputs[n, :int(self.lengths[n]) * self.widths[0]].reshape(-1, self.widths[0])
+
+    def y_of(self, n: int) -> np.ndarray:
+        """Example n's target: a vector d⁽ᴸ⁾, or with return_sequences the T × d⁽ᴸ⁾ rows y_1..y_T."""
+        if not self.return_sequences:
+            return self.targets[n]
+        assert self.lengths is not None
+        return self.targets[n, :int(self.lengths[n]) * self.widths[-1]].reshape(-1, self.widths[-1])
 
     @property
     def L(self) -> int:
@@ -222,7 +250,11 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
             f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
         )
 
-    data = _data(doc["data"], widths, source, loss, input_shape)
+    lengths = None
+    if kinds and isinstance(kinds[0], Rnn):
+        data, lengths = _sequence_data(doc["data"], widths, kinds[0].return_sequences)
+    else:
+        data = _data(doc["data"], widths, source, loss, input_shape)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
         for T in (data.targets, data.test_targets):
             bad = np.argwhere((T < 0) | (T > 1))
@@ -266,6 +298,8 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
         input_scale=data.scale,
         kinds=kinds,
         input_shape=input_shape,
+        lengths=None if lengths is None else _frozen(lengths),
+        test_lengths=None if lengths is None else _frozen(np.zeros(0, dtype=int)),
     )
 
 
@@ -361,9 +395,71 @@ def _map_data(data: dict, shape: tuple[int, ...], widths: tuple[int, ...]) -> tu
     return X, Y
 
 
-# -- format v2: feature maps, convolution, pooling ---------------------------------------------------
-V2_KEYS = {"shape", "type", "channels", "kernel", "stride", "padding", "size"}
+MAX_LENGTH = 10_000  # time steps of one sequence
+
+
+def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool) -> tuple[DataSet, np.ndarray]:
+    """Inline sequences: each input a list of T rows of d⁽⁰⁾ numbers (T may differ between examples);
+    each target a row of d⁽ᴸ⁾ numbers, or with ``sequences`` (return_sequences) T such rows. Stored
+    padded with zeros to the longest T (see ``NetworkSpec.lengths``)."""
+    for key in ("generator", "csv"):
+        if key in data:
+            raise SpecError("a recurrent network takes inline sequences {\"inputs\": [[x_1, …, x_T], …], "
+                            f"\"targets\": …}}, not a {'generator' if key == 'generator' else 'CSV file'}",
+                            place=f"data.{key}")
+    if data.get("standardize"):
+        raise SpecError("standardize is not available for sequence inputs", place="data.standardize")
+    d, k, L = widths[0], widths[-1], len(widths) - 1
+    n_in, n_out = len(data["inputs"]), len(data["targets"])
+    if n_in != n_out:
+        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+    _check_examples(n_in, widths, "data.inputs")
+
+    def rows(value: Any, place: str, width: int, width_text: str, what: str) -> np.ndarray:
+        if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+            raise SpecError(f"expected a sequence [T][{width}]: a list of T ≥ 1 rows of {width} numbers "
+                            f"({what})", place=place)
+        if len(value) > MAX_LENGTH:
+            raise SpecError(f"{len(value):,} time steps, at most {MAX_LENGTH:,}", place=place)
+        for t, r in enumerate(value):
+            if len(r) != width or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r):
+                raise SpecError(f"{len(r)} values, expected {width} numbers = {width_text}", place=f"{place}[{t}]")
+        return np.array(value, dtype=float).reshape(len(value), width)
+
+    xs = [rows(x, f"data.inputs[{i}]", d, f"d{sup(0)} (units of layers[0])", "one row x_τ per time step")
+          for i, x in enumerate(data["inputs"])]
+    lengths = np.array([len(x) for x in xs], dtype=int)
+    Tmax = int(lengths.max())
+    if n_in * Tmax * sum(widths) > MAX_ACTIVATIONS:
+        raise SpecError(f"{n_in:,} sequences of up to {Tmax:,} steps: N·T·Σ d⁽ˡ⁾ is more than "
+                        f"{MAX_ACTIVATIONS:,}", place="data.inputs")
+    X = np.zeros((n_in, Tmax * d))
+    for i, x in enumerate(xs):
+        X[i, :x.size] = x.reshape(-1)
+    target_text = f"d{sup(L)} (units of layers[{L}])"
+    if sequences:
+        Y = np.zeros((n_in, Tmax * k))
+        for i, y in enumerate(data["targets"]):
+            place = f"data.targets[{i}]"
+            Yi = rows(y, place, k, target_text, "return_sequences: one row y_τ per time step")
+            if len(Yi) != lengths[i]:
+                raise SpecError(f"{len(Yi)} time steps, but data.inputs[{i}] has {lengths[i]} "
+                                "(return_sequences: one target per time step)", place=place)
+            Y[i, :Yi.size] = Yi.reshape(-1)
+    else:
+        for i, y in enumerate(data["targets"]):
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in y):
+                raise SpecError(f"expected {k} numbers = {target_text}: one target per sequence (a target per "
+                                "time step needs \"return_sequences\": true on the rnn layer)",
+                                place=f"data.targets[{i}]")
+        Y = _number_array(data["targets"], "data.targets", k, target_text)
+    return DataSet(X, Y, X[:0], Y[:0]), lengths
+
+
+# -- format v2: feature maps, convolution, pooling, recurrent layers --------------------------------
+V2_KEYS = {"shape", "type", "channels", "kernel", "stride", "padding", "size", "return_sequences"}
 _KEYS = {"dense": {"type", "units", "activation", "alpha"},
+         "rnn": {"type", "units", "activation", "alpha", "return_sequences"},
          "conv2d": {"type", "channels", "kernel", "stride", "padding", "activation", "alpha"},
          "maxpool2d": {"type", "size", "stride"}, "avgpool2d": {"type", "size", "stride"}}
 
@@ -417,11 +513,25 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
             raise SpecError(f"{extra[0]!r} is not a key of a {kind} layer (its keys: {', '.join(sorted(_KEYS[kind]))})",
                             place=place)
         map_in = len(shape) == 3
-        if kind == "dense":
+        if kind == "rnn":
+            if l != 1:
+                raise SpecError("a recurrent layer comes right after the input (layers[1]); stacked or later "
+                                "recurrent layers are not supported", place=place)
+            if map_in:
+                raise SpecError("a recurrent layer reads a vector x_τ per time step: the input layer is "
+                                "{\"units\": d}, not a shape", place=place)
             if "units" not in layer:
                 raise SpecError("missing required key 'units'", place=place)
             out: tuple[int, ...] = (int(layer["units"]),)
-            k: LayerKind = Dense(shape, out, after_map=map_in)
+            k: LayerKind = Rnn(shape, out, return_sequences=bool(layer.get("return_sequences", False)))
+            act, alpha = _activation(layer, l, L, out[0])
+            if act == "softmax":
+                raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
+        elif kind == "dense":
+            if "units" not in layer:
+                raise SpecError("missing required key 'units'", place=place)
+            out = (int(layer["units"]),)
+            k = Dense(shape, out, after_map=map_in)
             act, alpha = _activation(layer, l, L, out[0])
         else:
             if not map_in:
@@ -469,6 +579,9 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
     """A v2 file: feature-map input and conv2d / pooling layers (see :mod:`bptui.core.layers`)."""
     widths, acts, alphas, kinds, input_shape = _layers_v2(doc["layers"])
     L = len(widths) - 1
+    n_weights = sum(int(np.prod(k.param_shape)) for k in kinds if k.has_weights)
+    if n_weights > MAX_WEIGHTS:  # checked before anything is drawn or read
+        raise SpecError(f"{n_weights:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
     if "weights" in doc:
         ws = doc["weights"]
         if len(ws) != L:
@@ -491,6 +604,17 @@ def _weights_v2(k: LayerKind, w: Any, l: int) -> np.ndarray:
         if w is not None:
             raise SpecError(f"expected null: layers[{l}] ({k.type}) has no weights", place=place)
         return k.weights_from_json(None)
+    if isinstance(k, Rnn):
+        if not isinstance(w, dict) or set(w) != {"W", "U"}:
+            raise SpecError(f"expected {{\"W\", \"U\"}} with {k.expected_weights()} for layers[{l}] (rnn)", place=place)
+        for key, (rows, cols), text in (("W", (k.h, k.d + 1), f"d{sup(l)} × (d{sup(l - 1)}+1)"),
+                                        ("U", (k.h, k.h), f"d{sup(l)} × d{sup(l)}")):
+            m = w[key]
+            widths = {len(row) for row in m}
+            if len(m) != rows or widths != {cols}:
+                shape = f"{len(m)}×{'/'.join(str(c) for c in sorted(widths))}"
+                raise SpecError(f"shape {shape}, expected {rows}×{cols} = {text}", place=f"{place}.{key}")
+        return k.weights_from_json(w)
     if isinstance(k, Conv2d):
         if not isinstance(w, dict):
             raise SpecError(f"expected {{\"kernel\", \"bias\"}} with {k.expected_weights()} for layers[{l}] (conv2d)",

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
-from . import optim
+from . import optim, rnn_steps
 from .network import Network
 from .notation import num, sub, sup
 from .protocols import K, V
@@ -165,9 +165,20 @@ class Origin:
                 f"{num(self.scale or 0)}] from numpy.random.default_rng([{self.seed}, {l}])")
 
 
-def weight_name(l: int, row: int, col: int) -> str:
-    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias)."""
+def weight_name(l: int, row: int, col: int, split: int | None = None) -> str:
+    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias). A recurrent
+    layer's stored [W | U] has U from column ``split`` = 1 + d on: those cells are u_b,c⁽ˡ⁾, c = col − d."""
+    if split is not None and col >= split:
+        return f"u{sub(row + 1, col - split + 1)}{sup(l)}"
     return f"w{sub(row + 1, col)}{sup(l)}"
+
+
+def u_split(spec: Any, l: int) -> int | None:
+    """Where U starts in layer l's stored matrix (1 + d for a recurrent layer; None for any other)."""
+    kinds = getattr(spec, "kinds", ())
+    if kinds and getattr(kinds[l - 1], "type", "") == "rnn":
+        return 1 + int(spec.widths[l - 1])
+    return None
 
 
 @dataclass(frozen=True)
@@ -190,10 +201,11 @@ class Edit:
     step_in_epoch: int  # ``start`` within that epoch
     follows: Follows  # the group that starts (or restarts) with it
     undone: tuple[int, ...] = ()  # the layers whose update in the group was undone
+    split: int | None = None  # a recurrent layer's first U column (weight_name)
 
     @property
     def name(self) -> str:
-        return weight_name(self.layer, self.row, self.col)
+        return weight_name(self.layer, self.row, self.col, self.split)
 
     @property
     def restarted(self) -> bool:
@@ -254,10 +266,11 @@ class Provenance:
     optimizer: optim.Optimizer | None = None
     follows: Follows | None = None  # what the update followed
     step_in_epoch: int = 0  # the update step within its epoch
+    split: int | None = None  # a recurrent layer's first U column (weight_name)
 
     def text(self, digits: int = 4) -> str:
         """One line in the lecture's notation: where the weight's value comes from, with its numbers."""
-        w, value = weight_name(self.layer, self.row, self.col), num(self.value, digits)
+        w, value = weight_name(self.layer, self.row, self.col, self.split), num(self.value, digits)
         if self.kind == "edit" and self.edit is not None:
             e = self.edit
             where = f"step {e.step_in_epoch} of epoch {e.epoch}"
@@ -323,7 +336,7 @@ class Stepper:
         self.base_origin = origin if origin is not None else Origin.of_spec(spec)  # of the spec's weights
         self.net = Network(spec)
         self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed,
-                                 spec.kinds or None)
+                                 spec.kinds or None, spec.lengths)
         self.max_checkpoints = max_checkpoints
         self.reset()
 
@@ -431,7 +444,7 @@ class Stepper:
         self._checkpoints = {start: self.state.copy()}
         self._stride, self._latest, self.last = 1, None, None
         edit = Edit(l, row, col, old, float(value), shown, at, start, key.epoch, start - sch.epoch_start(start),
-                    sch.follows(key.epoch, key.group), undone)
+                    sch.follows(key.epoch, key.group), undone, u_split(self.spec, l))
         self.edits[(l, row, col)] = edit
         self.floor_edits.append(edit)
         return edit
@@ -450,7 +463,7 @@ class Stepper:
         assert example is not None
         return Position(
             step=p, epoch=key.epoch, step_in_epoch=in_epoch, steps_per_epoch=sch.steps_per_epoch, phase=phase,
-            example=example, x=spec.inputs[example - 1], y=spec.targets[example - 1], next=nxt,
+            example=example, x=spec.x_of(example - 1), y=spec.y_of(example - 1), next=nxt,
             follows=sch.follows(key.epoch, key.group),
             group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == 1,
             at_floor=p == self.floor,
@@ -465,11 +478,12 @@ class Stepper:
             step, G = record
             sch = self.schedule
             return Provenance(l, row, col, value, "update", update=step, G=G, optimizer=self.spec.optimizer,
+                              split=u_split(self.spec, l),
                               follows=sch.follows(step.key.epoch, step.key.group),
                               step_in_epoch=step.key.step - sch.epoch_start(step.key.step - 1))
         if edit is not None:
-            return Provenance(l, row, col, value, "edit", edit=edit)
-        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin)
+            return Provenance(l, row, col, value, "edit", edit=edit, split=u_split(self.spec, l))
+        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin, split=u_split(self.spec, l))
 
     def run_until(self, stop: Callable[[NetworkStep], bool]) -> list[NetworkStep]:
         """Step forward until ``stop(step)`` is true for the step just done; returns the steps."""
@@ -486,12 +500,7 @@ class Stepper:
 
     def _boundary_number(self, position: int) -> int:
         """How many example starts lie before ``position`` (its own included if it is one)."""
-        sch = self.schedule
-        epoch, r = divmod(position, sch.steps_per_epoch)
-        g = min(r // sch.full_group_steps, sch.n_groups - 1)
-        offset = r - g * sch.full_group_steps
-        inside = min(offset // sch.per_example, min(sch.group_size, sch.N - g * sch.group_size))
-        return epoch * sch.N + g * sch.group_size + inside
+        return self.schedule.examples_before(position)
 
     def _fresh_example(self, state: State, position: int) -> State:
         """``state`` as the board shows it before the update group starting at ``position``: no
@@ -531,14 +540,24 @@ class Stepper:
                 st.loss_D = 0.0
             assert key.example is not None  # an example's first step names it
             n = key.example - 1
-            st.x, st.y = spec.inputs[n], spec.targets[n]
-            st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
-            o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
-            st.o = [_ro(o0)] + [None] * L
+            st.x, st.y = spec.x_of(n), spec.y_of(n)
             st.loss = None
+            if spec.lengths is not None:  # a sequence: per-τ rows (core/rnn_steps.py)
+                st.s, st.o, st.delta = rnn_steps.start_example(net, st.x)
+            else:
+                st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
+                o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
+                st.o = [_ro(o0)] + [None] * L
         before: np.ndarray | None = None
         opt_before = opt_after = None
         value: np.ndarray | float
+        if spec.lengths is not None and key.phase != UPDATE:  # a recurrent network's step (core/rnn_steps.py)
+            value, before = rnn_steps.apply(net, st, key)
+            if key.phase == LOSS:
+                assert isinstance(value, float)
+                st.loss = value
+                st.loss_D += value
+            return Step(key, value, before)
         if key.phase == LOSS:
             value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             st.loss_D += value

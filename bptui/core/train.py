@@ -70,6 +70,8 @@ def train(
     net = Network(spec)
     W = [np.array(w, dtype=float) for w in (spec.weights if weights is None else weights)]
     state = list(opt) if opt is not None else [spec.optimizer.init(w) for w in W]
+    if spec.lengths is not None:
+        return _train_sequences(spec, net, epochs, on_epoch, W, state, start_epoch, cancelled, stop_if_diverged)
     O0 = net.o0(np.asarray(spec.inputs, dtype=float))  # built once; groups are column slices of it
     Yt = spec.targets.T
     N, k = spec.N, spec.group_size
@@ -110,6 +112,55 @@ def train(
     return result
 
 
+def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Callable[[EpochReport], None] | None,
+                     W: list[np.ndarray], state: list[optim.OptState], start_epoch: int,
+                     cancelled: Callable[[], bool] | None, stop_if_diverged: bool) -> TrainResult:
+    """:func:`train` for a recurrent network: each update group's G from :meth:`Network.sequences`
+    (vectorised over the group's examples, those of equal length together). No test split: sequence
+    data is inline."""
+    assert spec.lengths is not None
+    X, Y, lengths = spec.inputs, spec.targets, spec.lengths
+    N, k = spec.N, spec.group_size
+    result = TrainResult(W, opt=state)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(start_epoch, start_epoch + epochs):
+            if cancelled is not None and cancelled():
+                result.cancelled = True
+                break
+            order = epoch_order(N, epoch, spec.shuffle_seed)
+            total = 0.0
+            for a in range(0, N, k):
+                idx = order[a:a + k]
+                p = net.sequences(W, X[idx], lengths[idx], Y[idx])
+                total += p.loss
+                for i in range(len(W)):
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i])
+            result.history.append(total)
+            result.epochs_done += 1
+            if on_epoch is not None:
+                on_epoch(EpochReport(epoch, total, None, W, state))
+            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
+                result.diverged = epoch
+                break
+    return result
+
+
+def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                    example: int = 0) -> np.ndarray:
+    """‖δ⁽¹⁾_τ‖ for τ = 1..T of one example (0-based) of a recurrent network: how the gradient
+    fades (or grows) as it flows back through time."""
+    if spec.lengths is None:
+        raise ValueError(f"{spec.name} has no recurrent layer")
+    net = Network(spec)
+    weights = spec.weights if weights is None else weights
+    got: list[np.ndarray] = []
+    idx = np.array([example])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        net.sequences(weights, spec.inputs[idx], spec.lengths[idx], spec.targets[idx],
+                      on_delta=lambda _, D: got.append(D[:, :, 0]))
+    return np.linalg.norm(got[0], axis=1)
+
+
 # -- what views show while training ---------------------------------------------------------------
 @dataclass(frozen=True)
 class LayerStats:
@@ -123,6 +174,8 @@ def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     """‖G⁽ˡ⁾‖ and mean |δ⁽ˡ⁾| for l = 1..L on the training set (or X, Y): vanishing gradients at a glance."""
     net = Network(spec)
     weights = spec.weights if weights is None else weights
+    if spec.lengths is not None:
+        return _sequence_stats(spec, net, weights)
     X = spec.inputs if X is None else X
     Y = spec.targets if Y is None else Y
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -131,12 +184,43 @@ def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
             for l, (g, d) in enumerate(zip(G, deltas), start=1)]
 
 
+def _sequence_stats(spec: NetworkSpec, net: Network, weights: Sequence[np.ndarray]) -> list[LayerStats]:
+    """gradient_stats of a recurrent network on its training set; layer 1's mean |δ| is over every τ
+    (and the layers above', with return_sequences)."""
+    assert spec.lengths is not None
+    deltas: dict[int, list[np.ndarray]] = {l: [] for l in range(1, spec.L + 1)}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        p = net.sequences(weights, spec.inputs, spec.lengths, spec.targets,
+                          on_delta=lambda _, D: deltas[1].append(np.abs(D).ravel()),
+                          on_upper=lambda l, D: deltas[l].append(np.abs(D).ravel()))
+    return [LayerStats(l, float(np.linalg.norm(g)), float(np.concatenate(deltas[l]).mean()))
+            for l, g in enumerate(p.G, start=1)]
+
+
 def accuracy(spec: NetworkSpec, weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float | None:
     """The fraction of examples classified right (argmax for softmax, o ≥ ½ for sigmoid units);
     None for a network that is not a classifier or for no examples."""
     if not spec.is_classifier or len(X) == 0:
         return None
+    if spec.lengths is not None:
+        return _sequence_accuracy(spec, weights, X, Y)
     out = Network(spec).predict(weights, X)
+    if spec.activations[-1] == "softmax":
+        right = out.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        right = ((out >= 0.5) == (Y >= 0.5)).all(axis=1)
+    return float(right.mean())
+
+
+def _sequence_accuracy(spec: NetworkSpec, weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
+    """A recurrent network's accuracy on its training set: over examples (many-to-one) or over every
+    (example, τ) (return_sequences), padding left out."""
+    assert spec.lengths is not None and len(X) == spec.N
+    k = spec.widths[-1]
+    out = Network(spec).predict(weights, X, spec.lengths)
+    if spec.return_sequences:
+        mask = np.arange(out.shape[1] // k)[None, :] < spec.lengths[:, None]
+        out, Y = out.reshape(len(X), -1, k)[mask], Y.reshape(len(X), -1, k)[mask]
     if spec.activations[-1] == "softmax":
         right = out.argmax(axis=1) == Y.argmax(axis=1)
     else:
@@ -160,7 +244,7 @@ def evaluate(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> Evaluation:
     test = test_split(spec)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return Evaluation(
-            float(net.dataset_loss(weights, spec.inputs, spec.targets)),
+            float(net.dataset_loss(weights, spec.inputs, spec.targets, spec.lengths)),
             float(net.dataset_loss(weights, *test)) if test is not None else None,
             accuracy(spec, weights, spec.inputs, spec.targets),
             accuracy(spec, weights, *test) if test is not None else None,

@@ -44,9 +44,9 @@ def network_variant(spec: Any, seed: int, i: int, decimals: int | None, folder: 
     scale = _scale(spec)
     doc = spec.to_json(folder)
     weights = []
-    for w in spec.weights:
+    for kind, w in zip(spec.layer_kinds, spec.weights):  # a layer kind writes its own weights ({W, U}, {kernel, bias})
         drawn = _round(rng.uniform(-scale, scale, size=w.shape), decimals)
-        weights.append(drawn.tolist())
+        weights.append(kind.weights_json(drawn))
     doc["weights"] = weights
     data = doc.get("data", {})
     if "generator" in data:

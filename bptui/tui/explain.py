@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..core.explain import Cell, explain
 from ..core.stepper import Stepper
+
+
+class TimeIndex(NamedTuple):
+    """A recurrent network's per-τ panel cell: time step ``t`` (None: a many-to-one layer above, which
+    runs once) and the 0-based ``row`` (unit b − 1; for the input, a − 1)."""
+
+    t: int | None
+    row: int
 
 
 def to_cell(stepper: Stepper, cell: tuple) -> Cell:
     """A panel cell (quantity, layer, array row, column) in the lecture's indices (b from 1)."""
     quantity, l, row, col = cell
+    if isinstance(row, TimeIndex):  # a recurrent network's cell at time step τ (tui/seq_sheet.py)
+        return Cell(quantity, l, row.row + 1, time=row.t)
     if isinstance(row, tuple):  # a map position (k, i, j) of a v2 network
         return Cell(quantity, l, row)
     if quantity == "o":  # a hidden o⁽ˡ⁾ holds its bias 1 at index 0 = b 0
         return Cell("o", l, row if l < stepper.spec.L else row + 1)
+    if quantity == "W":  # a recurrent layer's U columns are u_b,c
+        from ..core.stepper import u_split
+
+        return Cell("W", l, row + 1, col, split=u_split(stepper.spec, l))
     return Cell(quantity, l, row + 1, col)
 
 
@@ -23,6 +39,8 @@ def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
         return None
     if isinstance(b, tuple):
         return (cell.quantity, l, b, None)
+    if getattr(stepper.spec, "lengths", None) is not None and cell.quantity in ("s", "o", "delta"):
+        return (cell.quantity, l, TimeIndex(cell.time, b - 1), None)
     if cell.quantity in ("W", "G"):
         return (cell.quantity, l, b - 1, cell.column)
     if cell.quantity == "o":

@@ -30,11 +30,11 @@ MAX_WEIGHTS = 5000
 
 
 
-def weight_name(c: WeightCheck) -> str:
-    """w_b,a⁽ˡ⁾ as every other view writes it (a = 0: the bias)."""
+def weight_name(c: WeightCheck, split: int | None = None) -> str:
+    """w_b,a⁽ˡ⁾ as every other view writes it (a = 0: the bias; u_b,c for a recurrent layer's U)."""
     from ..core.explain import Cell
 
-    return Cell("W", c.layer, c.row, c.col).symbol()
+    return Cell("W", c.layer, c.row, c.col, split=split).symbol()
 
 
 def _sci(x: float) -> str:
@@ -135,13 +135,15 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
                 pass
 
     def show_checks(self, checks: list[WeightCheck]) -> None:
+        from ..core.stepper import u_split
+
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
         for c in self.checks:
             bad = not c.ok
             style = "bold red" if bad else ""
             table.add_row(
-                f"{c.layer}", weight_name(c) + (" (bias)" if c.col == 0 else ""),
+                f"{c.layer}", weight_name(c, u_split(self.spec, c.layer)) + (" (bias)" if c.col == 0 else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
                 Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),

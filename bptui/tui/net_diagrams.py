@@ -49,10 +49,18 @@ class NetworkDiagrams(Container):
         self.display = self.mode is not None
         spec = self.stepper.spec
         too_big = nn_too_big(spec) if self.mode == NN else graph_too_big(spec) if self.mode == GRAPH else None
-        if spec.is_v2 and self.mode is not None:  # not drawn yet for map layers: say so, draw nothing wrong
+        unrolled = spec.lengths is not None and self.mode == GRAPH  # a recurrent network: unrolled.py
+        if unrolled:
+            from .unrolled import unrolled_too_big
+
+            too_big = unrolled_too_big(self.stepper)
+        if spec.is_v2 and self.mode is not None and not unrolled:  # not drawn yet for map layers: say so, draw nothing wrong
             too_big = (f"The {'computation graph' if self.mode != NN else 'neural-network diagram'} is drawn for "
-                       f"dense networks; {spec.name} has map layers (conv2d, pooling), which the layer panels show "
-                       f"with their receptive fields. Press {'d' if self.mode == NN else 'c'} again for the panels.")
+                       f"dense networks; {spec.name} has "
+                       + ("a recurrent layer, which the layer panels show unrolled in time, one column per τ"
+                          if spec.lengths is not None else
+                          "map layers (conv2d, pooling), which the layer panels show with their receptive fields")
+                       + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
         note = self.query_one("#diagram-note", Static)
         note.update(too_big or "")
         note.display = bool(too_big)
@@ -79,6 +87,9 @@ class NetworkDiagrams(Container):
         self.query_one("#diagram-title", Static).update(text)
 
     def title_text(self) -> str:
+        if self.mode == GRAPH and self.stepper.spec.lengths is not None:  # a recurrent network: unrolled.py
+            return ("Computation graph unrolled in time, this example's τ = 1 … T ([W | U]⁽¹⁾ holds G⁽¹⁾, "
+                    "s⁽ˡ⁾ holds δ⁽ˡ⁾)")
         if self.mode == GRAPH:
             return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
         if self.mode != NN:
@@ -100,7 +111,12 @@ class NetworkDiagrams(Container):
         from .graph_canvas import GraphCanvas
 
         spec = self.stepper.spec
-        d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
+        if spec.lengths is not None and mode == GRAPH:
+            from .unrolled import example_length, unrolled_graph
+
+            d = unrolled_graph(spec, example_length(self.stepper), digits)
+        else:
+            d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
         self.diagrams[mode], self.digits[mode] = d, digits
         self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id=f"canvas-{mode}"))
 
@@ -114,6 +130,17 @@ class NetworkDiagrams(Container):
         from .graph_canvas import GraphCanvas
 
         canvas = self.query_one(f"#canvas-{mode}", GraphCanvas)
+        if self.stepper.spec.lengths is not None and mode == GRAPH:  # unrolled over this example's T
+            from .unrolled import example_length, unrolled_graph, unrolled_state
+
+            d = self.diagrams[mode]
+            T = example_length(self.stepper)
+            if self.digits[mode] != digits or len([n for n in d.nodes if n.id.startswith("x_")]) != T:
+                d = self.diagrams[mode] = unrolled_graph(self.stepper.spec, T, digits)
+                self.digits[mode] = digits
+                canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
+            canvas.show(unrolled_state(self.stepper, d, digits))
+            return
         if self.digits[mode] != digits:  # the numbers change width: the boxes and labels follow
             from .diagrams import network_graph
 

@@ -94,7 +94,11 @@ class NetworkScreen(SteppingScreen):
         yield MessageLine(id="message")
         with Horizontal(id="main"):
             with LayerPanels(id="layers"):
-                if self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
+                if self.spec.lengths is not None:  # a recurrent network: each layer unrolled in time
+                    from .seq_sheet import panels as seq_panels
+
+                    yield from seq_panels(self.stepper, self.digits)
+                elif self.spec.is_v2:  # feature maps: the input and each map layer in a MapSheet
                     from .map_sheet import panels as map_panels
 
                     yield from map_panels(self.stepper, self.digits, bind=SteppingScreen.digits)
@@ -116,7 +120,9 @@ class NetworkScreen(SteppingScreen):
         else:
             example_text = f"example {at.example} of {spec.N}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
         o0 = stepper.state.o[0]
-        if o0 is None:  # nothing on the board yet: the next example's
+        if spec.lengths is not None:
+            o0_text = ""
+        elif o0 is None:  # nothing on the board yet: the next example's
             o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
@@ -125,6 +131,13 @@ class NetworkScreen(SteppingScreen):
             if at.phase != "update":
                 example_text = f"example {at.example} of {spec.N} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
             o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
+        if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
+            from .seq_sheet import status_lines
+
+            shape = " → ".join([str(spec.widths[0])] + [k.describe() for k in spec.layer_kinds])
+            seq_example, o0_text = status_lines(stepper, digits)
+            if at.phase != "update":
+                example_text = seq_example
         loss = stepper.state.loss
         loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
@@ -216,7 +229,11 @@ class NetworkScreen(SteppingScreen):
                 from .explain import panel_cell
 
                 hidden = panel_cell(self.stepper, self.asked)
-            if self.spec.is_v2:
+            if self.spec.lengths is not None:
+                from .seq_sheet import refresh_panels as seq_refresh
+
+                seq_refresh(self, hidden)
+            elif self.spec.is_v2:
                 from .map_sheet import refresh_panels
 
                 refresh_panels(self, hidden)
@@ -245,7 +262,7 @@ class NetworkScreen(SteppingScreen):
 
     def action_to_backward_end(self) -> None:
         self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "backward" and s.key.layer == 1
-                                                  and s.key.quantity == "G"))
+                                                  and s.key.quantity == "G" and s.key.time in (None, 1)))
 
     def action_to_update(self) -> None:
         L = self.spec.L
@@ -369,10 +386,10 @@ class NetworkScreen(SteppingScreen):
         if self.question is not None:  # the question is about a step an edit could take off the board
             self.say("Answer the question first (Esc skips it); then edit the weight.")
             return
-        from ..core.explain import Cell
+        from .explain import to_cell
 
         current = float(self.stepper.state.W[l][row, col])
-        name = Cell("W", l, row + 1, col).symbol()  # w₁,₀⁽²⁾, as the side panel writes it
+        name = to_cell(self.stepper, ("W", l, row, col)).symbol()  # w₁,₀⁽²⁾ (u for U), as the side panel writes it
 
         def done(text: object | None) -> None:
             if not isinstance(text, str) or not text.strip():

@@ -159,17 +159,24 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         with Horizontal(id="train-grads-row"):
             yield GradientBars(spec.L, id="train-grads")
             yield GradientCurves(spec.L, self.epochs, id="train-grad-curves")
+        if spec.lengths is not None:  # a recurrent network: ‖δ_τ‖ back through time (time_plot.py)
+            from .time_plot import DeltaOverTime
+
+            yield DeltaOverTime(spec, id="train-time")
         yield Static("Training… Esc stops (the weights so far are kept).", id="train-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         from .plots import GradientBars
+        from .time_plot import DeltaOverTime
 
         self.map_view.show(self.start_weights)
         self.query_one("#train-grads-row").styles.min_height = self.spec.L + 3  # every layer's bar
         stats = gradient_stats(self.spec, self.start_weights)
         self.query_one(GradientBars).show(stats)
         self._record(0, stats)
+        for plot in self.query(DeltaOverTime):
+            plot.show(self.start_weights)
         self.query_one("#train-status", Static).update(self._status(0, [], []))
         self.call_after_refresh(self._first_frame.set)
         self.train_worker()
@@ -292,6 +299,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def _progress(self, done: int, history, test_history, weights, stats,
                   points: list[tuple[int, list[LayerStats]]]) -> None:
         from .plots import GradientBars, GradientCurves, LossCurve
+        from .time_plot import DeltaOverTime
 
         self.done = done
         for at, point in points:
@@ -307,6 +315,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self.query_one(GradientCurves).show(list(self.curve_epochs), [list(r) for r in self.curve_norms])
             if self.paused:
                 self._show_controls()
+            for plot in self.query(DeltaOverTime):
+                plot.show(weights)
 
     def _finished(self, result: TrainResult, elapsed: float) -> None:
         self.result, self.elapsed = result, elapsed

@@ -1,0 +1,198 @@
+"""The app on recurrent networks: each layer unrolled in time, stepping forward and back through
+time (pilot tests), Tab on a cell at τ, ‖δ_τ‖ under the recurrent layer, and snapshots (each SVG
+looked at)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bptui.tui.explain import TimeIndex
+from bptui.tui.seq_sheet import SeqSheet, norm_bars
+
+from .tui_helpers import app_for
+
+
+def _texts(sheet: SeqSheet) -> list[str]:
+    return ["".join(t for t, _, _ in line) for line in sheet.lines]
+
+
+def _head(sheet: SeqSheet) -> str:
+    return next(t for t in _texts(sheet) if "τ=1" in t or "once" in t)
+
+
+@pytest.mark.asyncio
+async def test_forward_and_back_through_time():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.pause()
+        assert [type(w).__name__ for w in app.query("#layers > *")] == ["SeqSheet", "SeqSheet"]
+        rnn = app.query_one("#layer-1", SeqSheet)
+        seen = {}
+        for i in range(1, 14):  # example 1 (T = 2): s₁ o₁ s₂ o₂, layer 2, ℓ, δ⁽²⁾ G⁽²⁾, δ₂ G δ₁ G
+            await pilot.press("n")
+            await pilot.pause()
+            key = app.stepper.last.key
+            seen[i] = (key, _head(rnn), np.array(app.stepper.last.value, dtype=float))
+            if key.time is not None:
+                assert f"▶τ={key.time}" in _head(rnn) and f"now τ = {key.time}" in rnn.border_title
+            else:
+                assert "▶" not in _head(rnn)
+        assert [seen[i][0].time for i in range(1, 14)] == [1, 1, 2, 2, None, None, None, None, None, 2, 2, 1, 1]
+        for i in range(12, 2, -1):  # back, one step at a time: the same values, the same τ marked
+            await pilot.press("p")
+            await pilot.pause()
+            key, head, value = seen[i]
+            assert app.stepper.last.key == key and _head(rnn) == head
+            np.testing.assert_array_equal(np.array(app.stepper.last.value, dtype=float), value)
+        # at step 3 (s⁽¹⁾₂ done), o⁽¹⁾₂ is not on the board yet: its column shows ·
+        o_rows = [t for t in _texts(rnn) if t.startswith("o b=1")]
+        assert o_rows and o_rows[0].split()[-1] == "·"
+
+
+@pytest.mark.asyncio
+async def test_tab_explains_a_cell_at_its_time_step():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        for _ in range(12):  # through δ⁽¹⁾₁ of example 1
+            app.main.action_next()
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", SeqSheet)
+        sheet.focus()
+        await pilot.pause()
+        key = ("delta", 1, TimeIndex(1, 3), None)
+        sheet.cursor = [c[2] for c in sheet.cells].index(key)
+        await pilot.press("right", "left")
+        await pilot.pause()
+        assert app.main.cell == key
+        text = str(app.query_one("#explain").render())
+        assert "δ⁽¹⁾₁,₄" in text and "from τ + 1 (through U⁽¹⁾" in text and "u₁,₄⁽¹⁾ δ⁽¹⁾₂,₁" in text
+        U = app.spec.kinds[0].U_part(app.stepper.state.W[1])
+        part = float(U[:, 3] @ app.stepper.state.delta[1][1])
+        from bptui.core.notation import num
+
+        assert f"= {num(part, 4)}" in text
+
+
+@pytest.mark.asyncio
+async def test_the_recurrent_panel_shows_delta_fading_back_through_time():
+    app = app_for("long_memory")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("b")  # to the end of example 1's backward pass, τ = 30 … 1
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", SeqSheet)
+        rows = {t.split()[0]: t for t in _texts(sheet) if t.startswith(("‖δ_τ‖", "log"))}
+        norms = [float(v.replace("−", "-")) for v in rows["‖δ_τ‖"].split()[1:]]
+        assert len(norms) == 30 and norms[0] < 1e-3 * norms[-1]
+        bars = rows["log"].split()[1:]
+        assert bars[0] == "▁" and bars[-1] == "█"
+
+
+def test_norm_bars_are_on_a_log_scale():
+    assert norm_bars([1e-6, 1e-3, 1.0, None]) == ["▁", "▅", "█", "·"]
+    assert norm_bars([None, None]) == ["·", "·"]
+
+
+def test_unrolled_panels(snap_compare):
+    """parity mid backward pass, the cursor on δ⁽¹⁾₁,₄: the explanation names the part from τ + 1."""
+    async def cursor(pilot):
+        for _ in range(12):
+            pilot.app.main.action_next()
+        await pilot.pause()
+        sheet = pilot.app.query_one("#layer-1", SeqSheet)
+        sheet.focus()
+        await pilot.pause()
+        sheet.cursor = [c[2] for c in sheet.cells].index(("delta", 1, TimeIndex(1, 3), None))
+        await pilot.press("right", "left")
+        await pilot.pause()
+
+    assert snap_compare(app_for("parity"), run_before=cursor, terminal_size=(150, 45))
+
+
+def test_vanishing_gradient_through_time(snap_compare):
+    """long_memory at the end of example 1's backward pass: ‖δ_τ‖ and its bars along τ = 1 … 30."""
+    assert snap_compare(app_for("long_memory"), press=["b"], terminal_size=(150, 45))
+
+
+@pytest.mark.asyncio
+async def test_the_training_screen_shows_delta_over_time():
+    from bptui.core.train import delta_over_time, train
+    from bptui.tui.time_plot import DeltaOverTime
+    from bptui.tui.training import TrainScreen
+
+    app = app_for("long_memory")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "20"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TrainScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plot = app.screen.query_one(DeltaOverTime)
+        weights = train(app.spec, 20).weights
+        np.testing.assert_allclose(plot.norms, delta_over_time(app.spec, weights, plot.example), rtol=1e-12)
+        text = str(plot.render())
+        assert "τ = 1 ▁" in text and "█ τ = 30" in text and "ratio" in text
+
+
+@pytest.mark.asyncio
+async def test_quiz_mode_hides_the_asked_cell_at_its_time_step():
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("n", "n", "z", "n")  # s⁽¹⁾₁ o⁽¹⁾₁, quiz on, ask for s⁽¹⁾₂
+        await pilot.pause()
+        asked = app.main.asked
+        assert asked is not None and asked.quantity == "s" and asked.layer == 1 and asked.time == 2
+        sheet = app.query_one("#layer-1", SeqSheet)
+        hidden = [key for line in sheet.lines for text, _, key in line if text.strip() == "?"]
+        assert hidden == [("s", 1, TimeIndex(2, asked.unit - 1), None)]
+
+
+def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
+    from bptui.core.spec import load
+    from bptui.core.stepper import Stepper
+    from bptui.tui.unrolled import unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+
+    spec = load(NETWORKS / "parity.json")
+    d = unrolled_graph(spec, 3)
+    ids = [n.id for n in d.nodes]
+    assert ids[:2] == ["W1", "o1_0"] and {"x_3", "s1_3", "o1_3", "s2", "o2", "y", "loss"} <= set(ids)
+    # s⁽¹⁾_τ reads o⁽⁰⁾_τ, the shared [W | U] and o⁽¹⁾_{τ−1}; layer 2 reads o⁽¹⁾_T only (many-to-one)
+    assert {u for u, v in d.edges if v == "s1_2"} == {"x_2", "W1", "o1_1"}
+    assert {u for u, v in d.edges if v == "s2"} == {"o1_3", "W2"}
+    st = Stepper(spec)
+    for _ in range(12):  # example 1 (T = 2) through δ⁽¹⁾₁
+        st.forward()
+    d = unrolled_graph(spec, 2)
+    state = unrolled_state(st, d, 4)
+    from bptui.core.notation import vec
+
+    assert state.texts["s1_1"][2] == f"δ = {vec(st.state.delta[1][0], 4)}"
+    assert state.texts["o1_2"][1] == f"= {vec(st.state.o[1][2], 4)}"
+    assert state.current == "s1_1" and state.hot_line == 2
+    assert state.hot_edges == d.edges_from("s1_1") | d.edges_from("o1_1")  # back from s⁽¹⁾₂ through o⁽¹⁾₁
+
+
+@pytest.mark.asyncio
+async def test_c_draws_the_graph_unrolled_over_the_examples_length():
+    from bptui.tui.graph_canvas import GraphCanvas
+
+    app = app_for("parity")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("n", "c")
+        await pilot.pause()
+        canvas = app.query_one("#canvas-graph", GraphCanvas)
+        assert canvas.display and not app.query_one("#layers").display
+        assert "unrolled in time" in str(app.query_one("#diagram-title").render())
+        for _ in range(13):  # on to example 2: T = 2 again; the boxes follow the board
+            await pilot.press("n")
+        await pilot.pause()
+        text = "\n".join(canvas.text_lines())
+        assert "o⁽⁰⁾₂" in text and "W o⁽⁰⁾₁ + U o⁽¹⁾₀" in text
+
+
+def test_unrolled_graph_snapshot(snap_compare):
+    """parity, example 1 mid backward pass through time, the c view (looked at)."""
+    assert snap_compare(app_for("parity"), press=["n"] * 12 + ["c"], terminal_size=(150, 45))
