@@ -119,5 +119,6 @@ def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -
             if latex is not None:
                 assert LatexPrinter(digits)._num(abs(leaf.value)) in latex
         elif isinstance(leaf, Arr) and leaf.values.ndim == 1 and len(leaf.values) <= 6 and _finite(leaf.values):
-            row = "[" + ", ".join(num(x, digits) for x in leaf.values) + "]"
-            assert row in text, f"{row} missing from {text}"
+            # in order, side by side (a vector joined to another, [o⁽⁰⁾_τ, o⁽¹⁾_{τ−1}], prints as one row)
+            row = ", ".join(num(x, digits) for x in leaf.values)
+            assert row in text, f"[{row}] missing from {text}"

@@ -407,3 +407,28 @@ def test_U_entries_are_named_u_everywhere():
     key = next(st.schedule.key(i) for i in range(len(st.schedule)) if st.schedule.key(i).phase == "update")
     names = {c.symbol() for c in candidates(spec, key)}
     assert {"w₁,₀⁽¹⁾", "w₁,₁⁽¹⁾", "u₁,₁⁽¹⁾", "u₄,₄⁽¹⁾"} <= names and "w₁,₂⁽¹⁾" not in names
+
+
+def test_G_step_writes_the_joined_input_as_one_vector():
+    """G⁽¹⁾ ← G⁽¹⁾ + δ⁽¹⁾_τ [o⁽⁰⁾_τ, o⁽¹⁾_{τ−1}]ᵀ: the numbers of [1, x_τ] and o⁽¹⁾_{τ−1} as one row,
+    the row the step multiplies δ_τ by (not a ragged [[1, x], [o…]])."""
+    import re
+
+    from bptui.trace import run as trace_run
+
+    spec = load(NETWORKS / "parity.json")
+    seen = 0
+    for stepper, step, text in trace_run(spec, 1):
+        if step.key.quantity != "G" or step.key.layer != 1:
+            continue
+        t = step.key.time
+        x, o_prev = stepper.state.o[0][t - 1], stepper.state.o[1][t - 1]
+        joined = np.concatenate([x, o_prev])
+        assert len(joined) == 1 + 1 + 4 and joined[0] == 1
+        printed = re.findall(r"\[([^\[\]]*)\]ᵀ = ", text)  # the numbers δ_τ is multiplied by
+        assert len(printed) == 2 and printed[0] == "o⁽⁰⁾" + "₀₁₂₃₄₅₆₇₈₉"[t] + ", o⁽¹⁾" + "₀₁₂₃₄₅₆₇₈₉"[t - 1], text
+        shown = [float(v.replace("−", "-")) for v in printed[1].split(", ")]
+        assert np.allclose(shown, joined, rtol=1e-3, atol=1e-12), (shown, joined)
+        assert "[[1" not in text
+        seen += 1
+    assert seen == sum(spec.lengths)

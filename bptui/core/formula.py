@@ -978,9 +978,14 @@ class TextPrinter(Printer):
         return "?" if h.label is None else blank_text(h.label, h.first)
 
     def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None) -> str:
-        d = self.digits
+        return self._joined(self._cells(v, hide, blanks), hide, limit)
+
+    def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None) -> list[str]:
+        """A vector's entries as printed: ? for the quiz's question, a blank's label, else the number."""
         blanks = blanks or {}
-        cells = ["?" if i == hide else blanks[i] if i in blanks else num(x, d) for i, x in enumerate(v)]
+        return ["?" if i == hide else blanks[i] if i in blanks else num(x, self.digits) for i, x in enumerate(v)]
+
+    def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
         if len(cells) <= limit:
             return "[" + ", ".join(cells) + "]"
         hidden_note = ""
@@ -1036,6 +1041,17 @@ class TextPrinter(Printer):
         if op == "cat1":
             return f"[1, {self.p(args[0])}]"
         if op == "cat":
+            if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
+                # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
+                cells: list[str] = []
+                hide: int | None = None
+                for a in args:
+                    assert isinstance(a, Arr)
+                    at = a.hidden[0] if a.hidden is not None else None
+                    if at is not None:
+                        hide = len(cells) + at
+                    cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks})
+                return self._joined(cells, hide, self.vec_limit)
             return "[" + ", ".join(self.p(a) for a in args) + "]"
         if op == "drop0":
             return f"({self.p(args[0])})[1:]"
