@@ -386,6 +386,14 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
 CSV_COLUMNS = ("step", "epoch", "example", "phase", "quantity", "layer", "node", "row", "col", "value")
 
 
+def csv_columns(spec) -> tuple[str, ...]:
+    """The header: a recurrent network's rows also say their time step τ (``time``, after ``example``;
+    empty for the loss and the updates)."""
+    if getattr(spec, "lengths", None) is not None:
+        return CSV_COLUMNS[:3] + ("time",) + CSV_COLUMNS[3:]
+    return CSV_COLUMNS
+
+
 def _v(x) -> str:
     return f"{float(x):.12g}"
 
@@ -405,6 +413,8 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tupl
         k = data[1].key
         head = (k.step, k.epoch, "" if k.example is None else k.example, k.phase, k.quantity,
                 "" if k.layer is None else k.layer, "")
+        if spec.lengths is not None:  # a recurrent network: the time step τ after the example
+            head = head[:3] + ("" if k.time is None else k.time,) + head[3:]
         if k.quantity == "loss":
             yield head + ("", "", _v(data[1].value))
             continue
@@ -418,7 +428,8 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tupl
                 for a in range(value.shape[1]):
                     yield head + (b + 1, a, _v(value[b, a]))
         else:
-            first = 0 if k.quantity == "o" and k.layer < spec.L else 1
+            # a hidden o⁽ˡ⁾ holds its bias entry 1 at row 0 (a recurrent layer's o⁽ˡ⁾_τ does not)
+            first = 0 if k.quantity == "o" and len(value) == spec.widths[k.layer] + 1 else 1
             for i, x in enumerate(value):
                 yield head + (i + first, "", _v(x))
 
@@ -426,7 +437,7 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tupl
 def csv_lines(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(spec))
     for row in csv_rows(spec, epochs, part):
         writer.writerow(row)
         yield from _drain(buffer)

@@ -432,3 +432,32 @@ def test_G_step_writes_the_joined_input_as_one_vector():
         assert "[[1" not in text
         seen += 1
     assert seen == sum(spec.lengths)
+
+
+def test_csv_export_says_each_rows_time_step():
+    """bptui export --format csv on a recurrent network: a ``time`` column after ``example``, each
+    s, o, δ row the board's value at that τ; the loss and the updates have none."""
+    import csv
+    import io
+
+    from bptui.export import csv_lines
+    from bptui.trace import run as trace_run
+
+    spec = load(NETWORKS / "parity.json")
+    rows = list(csv.DictReader(io.StringIO("\n".join(csv_lines(spec, 1)))))
+    assert list(rows[0]) == ["step", "epoch", "example", "time", "phase", "quantity", "layer", "node", "row", "col",
+                             "value"]
+    by_step: dict[int, list[dict]] = {}
+    for r in rows:
+        by_step.setdefault(int(r["step"]), []).append(r)
+    checked = 0
+    for stepper, step, _ in trace_run(spec, 1):
+        k, got = step.key, by_step[step.key.step]
+        assert {r["time"] for r in got} == {"" if k.time is None else str(k.time)}
+        if k.quantity in ("s", "o", "delta") and k.layer == 1:
+            value = np.asarray(step.value).reshape(-1)
+            first = 1  # the units b = 1 … h (o⁽¹⁾_τ has no bias entry)
+            assert [float(r["value"]) for r in got] == pytest.approx(value.tolist(), rel=1e-11)
+            assert [int(r["row"]) for r in got] == list(range(first, first + len(value)))
+            checked += 1
+    assert checked == 3 * sum(spec.lengths)
