@@ -217,6 +217,8 @@ def test_typed_values_read_as_a_file_holds_them():
     assert S.value("0.5") == 0.5 and S.value(" 3 ") == 3 and isinstance(S.value("3"), int)
     assert S.value("−0.25") == -0.25 and S.value("1e-3") == 0.001
     assert S.value("") is None and S.value("abc") == "abc"
+    # JSON numbers of ASCII digits only: Python's other spellings stay text (the file's message follows)
+    assert S.value("1e1") == 10.0 and S.value("1_0") == "1_0" and S.value("３") == "３" and S.value("+3") == "+3"
     assert S.text(0.5) == "0.5" and S.text(None) == "" and S.text(3) == "3" and S.text(1e-08) == "1e-08"
 
 
@@ -285,3 +287,139 @@ def test_every_example_applies_unchanged_to_itself(name):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(new.inputs, spec.inputs)
     np.testing.assert_array_equal(new.test_targets, spec.test_targets)
+
+
+# -- typed text: the dialog takes what a file would take, and nothing else ---------------------------
+def _set_layer(c, l, **kw):
+    layers = list(c.layers)
+    layers[l - 1] = replace(layers[l - 1], **kw)
+    return replace(c, layers=tuple(layers))
+
+
+# field → (how the dialog sets it in the choices, its place in the file: section, key…)
+TYPED_FIELDS = {
+    "learning_rate": (lambda c, v: replace(c, training={**c.training, "learning_rate": v}), ("training", "learning_rate")),
+    "l2": (lambda c, v: replace(c, training={**c.training, "l2": v}), ("training", "l2")),
+    "momentum": (lambda c, v: replace(c, training={**c.training, "momentum": v}), ("training", "momentum")),
+    "epochs": (lambda c, v: replace(c, training={**c.training, "epochs": v}), ("training", "epochs")),
+    "shuffle_seed": (lambda c, v: replace(c, training={**c.training, "shuffle_seed": v}), ("training", "shuffle_seed")),
+    "batch_size": (lambda c, v: replace(c, training={**c.training, "update": {"batch_size": v}}),
+                   ("training", "update", "batch_size")),
+    "init_seed": (lambda c, v: replace(c, init={**c.init, "seed": v}), ("init", "seed")),
+    "init_scale": (lambda c, v: replace(c, init={**c.init, "scale": v}), ("init", "scale")),
+    "units": (lambda c, v: _set_layer(c, 1, units=v), ("layers", 1, "units")),
+    "alpha": (lambda c, v: _set_layer(c, 1, activation="leaky_relu", alpha=v), ("layers", 1, "alpha")),
+    "n": (lambda c, v: replace(c, data={**c.data, "n": v}), ("data", "n")),
+    "noise": (lambda c, v: replace(c, data={**c.data, "noise": v}), ("data", "noise")),
+    "data_seed": (lambda c, v: replace(c, data={**c.data, "seed": v}), ("data", "seed")),
+    "test_fraction": (lambda c, v: replace(c, data={**c.data, "test_fraction": v}), ("data", "test_fraction")),
+}
+INTEGER_FIELDS = {"epochs", "shuffle_seed", "batch_size", "init_seed", "units", "n", "data_seed"}
+COMPARED = ("widths", "activations", "alphas", "learning_rate", "l2", "epochs", "optimizer", "batch_size",
+            "shuffle_seed")
+
+
+def _file_with(raw, place, v):
+    """moons.json with ``v`` at ``place`` (None: the key left out), as a student would write it."""
+    doc = copy.deepcopy(raw)
+    part = doc
+    for key in place[:-1]:
+        part = part.setdefault(key, {}) if isinstance(key, str) else part[key]
+    if place == ("layers", 1, "alpha"):
+        part["activation"] = "leaky_relu"
+    if v is None and place[-1] not in ("units", "batch_size"):  # (these two the dialog sends as null)
+        part.pop(place[-1], None)
+    else:
+        part[place[-1]] = v
+    return doc
+
+
+def _typed_text():
+    from hypothesis import strategies as st
+
+    number = st.from_regex(r"\A[ ]?[-−+]?[0-9０-９_]{0,4}(\.[0-9]{0,3})?([eE][-+]?[0-9_]{1,3})?[ ]?\Z")
+    tricky = st.sampled_from(["1_0", "３", "1e1", "1.0", "10.0", "1e999", "-1e999", "NaN", "Infinity", "+3", ".5",
+                              "5.", "01", "0x10", "1.5", "0", "-0", "−0.25", "", "  ", "2e0", "1e-400", "9" * 320])
+    return st.one_of(tricky, number, st.text(max_size=8))
+
+
+def _spec_of(doc):
+    try:
+        return parse(doc, "moons.json"), None
+    except SpecError as err:
+        return None, (err.place, err.message)
+
+
+def _check_typed(field_name, text):
+    spec = load(NETWORKS / "moons.json")
+    set_choice, place = TYPED_FIELDS[field_name]
+    v = S.value(text)
+    norm = text.strip().replace("−", "-")
+    # a number only where the text is a JSON number of ASCII digits, and then the number the file reads
+    if isinstance(v, (int, float)):
+        assert v == loads(norm)  # as a network file reads it (an integer of over 300 digits: inf)
+        assert all(ch in "0123456789-.eE" for ch in norm)
+    else:
+        assert v is None or v == norm
+    try:
+        applied = S.apply(spec, spec.weights, set_choice(S.current(spec), v))
+        dialog = None
+    except SpecError as err:
+        applied, dialog = None, (err.place, err.message)
+    from_file, file_err = _spec_of(_file_with(spec.raw, place, v))
+    assert dialog == file_err  # refused with the file's message, or accepted as the file accepts it
+    if applied is None:
+        return
+    for name in COMPARED:
+        assert getattr(applied.spec, name) == getattr(from_file, name), name
+    np.testing.assert_array_equal(applied.spec.inputs, from_file.inputs)
+    saved = applied.spec.raw
+    for key in place[:-1]:
+        saved = saved[key]
+    if v is None:  # an empty field: the key left out (the default), as in the file
+        assert place[-1] not in saved
+        return
+    saved = saved[place[-1]]
+    if field_name in INTEGER_FIELDS:  # saved as an int where the file wants an integer
+        assert type(saved) is int and saved == v
+    else:
+        assert saved == v
+
+
+@pytest.mark.parametrize("field_name", sorted(TYPED_FIELDS))
+def test_typed_text_is_taken_as_a_file_takes_it_or_refused_with_its_message(field_name):
+    from hypothesis import HealthCheck, given, settings as hsettings
+
+    @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_typed_text())
+    def run(text):
+        _check_typed(field_name, text)
+
+    run()
+
+
+@pytest.mark.parametrize("field_name, text, expected", [
+    ("units", "1e1", 10), ("units", "10.0", 10), ("n", "2e2", 200), ("epochs", "3E1", 30), ("batch_size", "1e1", 10),
+    ("init_seed", "7.0", 7), ("learning_rate", "1e-1", 0.1), ("learning_rate", "2", 2),
+])
+def test_whole_numbers_are_saved_as_ints_where_the_file_wants_integers(field_name, text, expected):
+    spec = load(NETWORKS / "moons.json")
+    set_choice, place = TYPED_FIELDS[field_name]
+    saved = S.apply(spec, spec.weights, set_choice(S.current(spec), S.value(text))).spec.raw
+    for key in place:
+        saved = saved[key]
+    assert saved == expected and type(saved) is type(expected)
+    assert json.dumps(saved) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("field_name, text, message", [
+    ("units", "1_0", '"1_0" is not an integer'), ("units", "３", '"\\uff13" is not an integer'),
+    ("units", "1.5", "1.5 is not an integer"), ("learning_rate", "1_0", '"1_0" is not a number'),
+    ("learning_rate", "+3", '"+3" is not a number'), ("learning_rate", ".5", '".5" is not a number'),
+    ("learning_rate", "1e999", "Infinity is not a finite number"), ("n", "0x10", '"0x10" is not an integer'),
+])
+def test_python_only_number_syntax_is_refused_with_the_files_message(field_name, text, message):
+    spec = load(NETWORKS / "moons.json")
+    set_choice, place = TYPED_FIELDS[field_name]
+    err = settings_error(spec, set_choice(S.current(spec), S.value(text)))
+    assert err.message == message

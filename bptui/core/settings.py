@@ -62,21 +62,21 @@ def layers_editable(spec: NetworkSpec) -> bool:
     return not spec.is_v2 and all(type(k) is Dense for k in spec.layer_kinds)
 
 
-_INT = re.compile(r"^[+-]?\d+$")
+# a JSON number (RFC 8259), ASCII digits only: what a file may hold where it wants a number
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def value(text: str) -> Any:
-    """What a typed field means, as a file would hold it: an int, a float, or the text itself (the
-    validator then says it is not a number); ``None`` for an empty field (the key is left out)."""
+    """What a typed field means, as a file would hold it: the JSON number the text spells (an int
+    or a float, read as a network file's are) or, for anything else, the text itself (the validator
+    then says it is not a number, as it would of that string in a file); ``None`` for an empty field
+    (the key is left out). Spaces around it are ignored, and a typographic minus − is a -."""
     text = text.strip().replace("−", "-")
     if not text:
         return None
-    if _INT.match(text) and len(text) <= 300:
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    if _NUMBER.fullmatch(text):
+        return validate.loads(text)
+    return text
 
 
 def text(v: Any) -> str:
@@ -248,7 +248,33 @@ def document(spec: NetworkSpec, choices: Choices, file_data: dict | None = None)
         if key not in OPTIMIZER_KEYS.get(name, ()):
             training.pop(key, None)
     doc["training"] = training
+    _integers(doc)
     return doc
+
+
+def _integer(v: Any) -> Any:
+    """A whole float (``1e1``, ``10.0``) as the int it is, which the file's validator takes for an
+    integer anyway; anything else as it is (``1.5``, ``inf``: the validator's message). Only up to
+    2⁵³, where every integer is a float."""
+    if isinstance(v, float) and v.is_integer() and abs(v) <= 2 ** 53:
+        return int(v)
+    return v
+
+
+def _integers(doc: dict[str, Any]) -> None:
+    """The values the file wants as integers (units, seeds, epochs, batch size, n) saved as ints."""
+    for layer in doc.get("layers", []):
+        if isinstance(layer, dict) and "units" in layer:
+            layer["units"] = _integer(layer["units"])
+    for section, keys in (("init", ("seed",)), ("training", ("epochs", "shuffle_seed")), ("data", ("n", "seed"))):
+        part = doc.get(section)
+        if isinstance(part, dict):
+            for key in keys:
+                if key in part:
+                    part[key] = _integer(part[key])
+    update = doc.get("training", {}).get("update")
+    if isinstance(update, dict) and "batch_size" in update:
+        update["batch_size"] = _integer(update["batch_size"])
 
 
 def _file_data(data: dict) -> bool:
