@@ -1,14 +1,16 @@
 """Neurons you can see: each unit's map over the input plane, its s, o, δ, and the edges a step uses."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from bptui.core.activations import ACTIVATIONS
-from bptui.core.neurons import plane_ranges, unit_maps, weights_used
+from bptui.core.neurons import unit_maps, weights_used
 from bptui.core.notation import num, sub, sup
 from bptui.core.spec import load
 from bptui.core.stepper import Stepper
-from bptui.core.train import output_grid
+from bptui.core.train import output_grid, plane_ranges
 from bptui.tui.diagrams import (COLD_ARROW, EDGE_GLYPHS, EXAMPLE, MAP_ROWS, SHADES, WEIGHT_GLYPH, MapCache, NNDiagram,
                                 nn_diagram, nn_state, weight_kind)
 from bptui.tui.graph_canvas import GraphCanvas
@@ -49,6 +51,27 @@ def test_unit_maps_are_each_units_output_at_each_grid_point(name):
     # the output layer's map is the decision map's grid
     _, _, Z = output_grid(spec, weights, 7, 5)
     np.testing.assert_allclose(m.maps[spec.L], np.moveaxis(Z, 2, 0), rtol=1e-12)
+
+
+def test_the_planes_range_is_the_datas_widened_by_a_tenth_one_rule_for_both_maps():
+    spec = load(NETWORKS / "xor.json")  # inputs 0 … 1 in both columns: widened by 0.1 each side
+    assert plane_ranges(spec) == ((-0.1, 1.1), (-0.1, 1.1))
+    assert output_grid(spec, spec.weights, 3, 2)[0].tolist() == pytest.approx([-0.1, 0.5, 1.1], abs=1e-15)
+    flat = replace(spec, inputs=np.array([[2.0, -1.0], [2.0, 3.0]]), test_inputs=None)  # x₁ spans 0: ±1
+    assert plane_ranges(flat) == ((1.0, 3.0), pytest.approx((-1.4, 3.4), abs=1e-15))
+    m = unit_maps(flat, flat.weights, 3, 2)
+    assert m.xs.tolist() == [1.0, 2.0, 3.0] and m.ys.tolist() == pytest.approx([-1.4, 3.4], abs=1e-15)
+
+
+def test_the_map_cache_recomputes_for_a_new_spec_with_the_same_arrays():
+    spec = load(NETWORKS / "xor.json")
+    cache = MapCache()
+    first = cache.get(spec, spec.weights, 7)
+    assert cache.get(spec, spec.weights, 7) is first and cache.computed == 1
+    wider = replace(spec, inputs=spec.inputs * 3)  # the same weight arrays, a new spec: a wider plane
+    maps = cache.get(wider, spec.weights, 7)
+    assert cache.computed == 2 and maps.xs[-1] == pytest.approx(3.3)
+    np.testing.assert_array_equal(maps.maps[2], unit_maps(wider, spec.weights, 7, MAP_ROWS).maps[2])
 
 
 def test_a_maps_levels_span_the_activations_range():

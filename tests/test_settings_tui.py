@@ -171,7 +171,10 @@ async def test_adding_and_removing_a_hidden_layer():
         spec2 = app.stepper.spec
         assert spec2.widths == (2, 4, 1) and spec2.activations == ("relu", "sigmoid")
         np.testing.assert_array_equal(spec2.weights[1], spec.weights[2])  # the output layer kept its weights
-        np.testing.assert_array_equal(spec2.weights[0][:, :3], spec.weights[1])
+        # the new layer 1 (the old layer 2) has the inputs below it now: its biases kept, the rest drawn
+        np.testing.assert_array_equal(spec2.weights[0][:, 0], spec.weights[1][:, 0])
+        np.testing.assert_array_equal(spec2.weights[0][:, 1:], S.layer_rng(0, 2).uniform(-0.5, 0.5, size=(4, 3))[:, 1:])
+        assert "as the layer below is the input now, not layer 1" in message(app)
 
 
 async def test_a_generator_with_its_parameters():

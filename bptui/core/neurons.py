@@ -20,22 +20,10 @@ import numpy as np
 from .network import Network
 from .schedule import BACKWARD, FORWARD, UPDATE, StepKey
 from .spec import NetworkSpec
+from .train import plane_ranges
 
 # the range of each activation's output, where it is bounded (a map's shades span it); others: the map's own
 BOUNDED = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-
-
-def plane_ranges(spec: NetworkSpec) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The x₁ and x₂ ranges of a map: the data's (training and test splits), widened by 10% each
-    side, as the decision map (:func:`~.train.output_grid`) draws them."""
-    data = spec.inputs if spec.test_inputs is None else np.concatenate([spec.inputs, spec.test_inputs])
-
-    def around(col: int) -> tuple[float, float]:
-        lo, hi = float(data[:, col].min()), float(data[:, col].max())
-        pad = 0.1 * (hi - lo) or 1.0
-        return lo - pad, hi + pad
-
-    return around(0), around(1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,10 +6,13 @@ the rules a file obeys (``validate.check`` against the schema, then ``spec.parse
 raises the same :class:`SpecError`, at the same place (``training.learning_rate``), as in a file.
 
 The weights start from the ones on screen. A layer keeps the weights of the layer it came from
-(:attr:`LayerChoice.source`) at every (row, column) position that exists in both shapes; new rows
-and columns (a wider layer, a wider layer before it, a new layer) are drawn uniformly in
-[−scale, scale] (``init``'s scale) from ``numpy.random.default_rng([seed, l])``: a generator per
-layer, so that changing one layer never changes the draws of another.
+(:attr:`LayerChoice.source`) at every (row, column) position that exists in both shapes, as long
+as the layer below it is the same (the one below its source; for layer 1, the same inputs): a
+column a ≥ 1 weighs unit a of the layer below. When the layer below is new or comes from another
+layer, only the bias column is kept. New rows and columns are drawn uniformly in [−scale, scale]
+(``init``'s scale) from ``numpy.random.default_rng([seed, k])``, where k is the number the layer
+had before the change (a new layer: L + 1, L + 2, … in order), so that removing or adding a layer
+does not change the draws of the layers that stay.
 
 The options the screen offers are the core's tables: :data:`ACTIVATION_NAMES`, :data:`LOSS_NAMES`,
 :data:`OPTIMIZER_NAMES` and the data generators (:func:`generator_names`).
@@ -62,21 +65,21 @@ def layers_editable(spec: NetworkSpec) -> bool:
     return not spec.is_v2 and all(type(k) is Dense for k in spec.layer_kinds)
 
 
-_INT = re.compile(r"^[+-]?\d+$")
+# a JSON number (RFC 8259), ASCII digits only: what a file may hold where it wants a number
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def value(text: str) -> Any:
-    """What a typed field means, as a file would hold it: an int, a float, or the text itself (the
-    validator then says it is not a number); ``None`` for an empty field (the key is left out)."""
+    """What a typed field means, as a file would hold it: the JSON number the text spells (an int
+    or a float, read as a network file's are) or, for anything else, the text itself (the validator
+    then says it is not a number, as it would of that string in a file); ``None`` for an empty field
+    (the key is left out). Spaces around it are ignored, and a typographic minus − is a -."""
     text = text.strip().replace("−", "-")
     if not text:
         return None
-    if _INT.match(text) and len(text) <= 300:
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    if _NUMBER.fullmatch(text):
+        return validate.loads(text)
+    return text
 
 
 def text(v: Any) -> str:
@@ -113,7 +116,10 @@ class Choices:
 @dataclass(frozen=True)
 class Resized:
     """What became of one layer's weights: kept ``kept`` = (rows, columns) of the old W from layer
-    ``source`` (None: a new layer, all drawn)."""
+    ``source`` (None: a new layer, all drawn), the rest drawn from ``default_rng([seed[0], seed[1]])``.
+    ``below``: why only the bias column was kept of the old rows (the layer below is new, or comes
+    from another layer, or the inputs changed), so its units are not the ones the old columns weighed;
+    None when the layer below is the same."""
 
     layer: int
     shape: tuple[int, int]
@@ -122,6 +128,7 @@ class Resized:
     kept: tuple[int, int]
     seed: tuple[int, int]
     scale: float
+    below: str | None = None
 
     @property
     def drawn(self) -> int:
@@ -139,10 +146,15 @@ class Resized:
         kr, kc = self.kept
         if kr == 0 or kc == 0:
             return f"{was}: nothing kept; drew all {r * c} weights from {rng}"
-        kept = f"{was}: kept w_b,a for b ≤ {kr}, a ≤ {kc - 1} ({kr * kc} weights)"
-        if not self.drawn:
-            return f"{kept}, dropped {self.old_shape[0] * self.old_shape[1] - kr * kc}"
-        return f"{kept}; drew {self.drawn} from {rng}"
+        if self.below is not None:
+            kept = (f"{was}: kept only the biases w_b,0 for b ≤ {kr} ({kr} weight{'s' if kr != 1 else ''}), "
+                    f"as {self.below}")
+        else:
+            kept = f"{was}: kept w_b,a for b ≤ {kr}, a ≤ {kc - 1} ({kr * kc} weights)"
+        if self.drawn:
+            return f"{kept}; drew {self.drawn} from {rng}"
+        dropped = self.old_shape[0] * self.old_shape[1] - kr * kc
+        return f"{kept}, dropped {dropped}" if dropped else kept
 
 
 @dataclass(frozen=True)
@@ -155,10 +167,13 @@ class Applied:
     kept: tuple[tuple[int, int], ...] = ()  # every layer's (rows, columns) kept from the weights on screen
     seed: int = 0
     scale: float = 0.5
+    keys: tuple[int, ...] = ()  # every layer's generator, default_rng([seed, key]) (see :func:`resize`)
+    below: tuple[str | None, ...] = ()  # every layer's Resized.below
 
     def origin(self) -> Origin:
         """Where the stepper's weights come from (for each weight's provenance and for ``r``)."""
-        return Origin("settings", self.spec.source, seed=self.seed, scale=self.scale, kept=self.kept)
+        return Origin("settings", self.spec.source, seed=self.seed, scale=self.scale, kept=self.kept,
+                      keys=self.keys, below=self.below)
 
     def message(self) -> str:
         what = "; ".join(self.changes) if self.changes else "nothing changed"
@@ -248,7 +263,33 @@ def document(spec: NetworkSpec, choices: Choices, file_data: dict | None = None)
         if key not in OPTIMIZER_KEYS.get(name, ()):
             training.pop(key, None)
     doc["training"] = training
+    _integers(doc)
     return doc
+
+
+def _integer(v: Any) -> Any:
+    """A whole float (``1e1``, ``10.0``) as the int it is, which the file's validator takes for an
+    integer anyway; anything else as it is (``1.5``, ``inf``: the validator's message). Only up to
+    2⁵³, where every integer is a float."""
+    if isinstance(v, float) and v.is_integer() and abs(v) <= 2 ** 53:
+        return int(v)
+    return v
+
+
+def _integers(doc: dict[str, Any]) -> None:
+    """The values the file wants as integers (units, seeds, epochs, batch size, n) saved as ints."""
+    for layer in doc.get("layers", []):
+        if isinstance(layer, dict) and "units" in layer:
+            layer["units"] = _integer(layer["units"])
+    for section, keys in (("init", ("seed",)), ("training", ("epochs", "shuffle_seed")), ("data", ("n", "seed"))):
+        part = doc.get(section)
+        if isinstance(part, dict):
+            for key in keys:
+                if key in part:
+                    part[key] = _integer(part[key])
+    update = doc.get("training", {}).get("update")
+    if isinstance(update, dict) and "batch_size" in update:
+        update["batch_size"] = _integer(update["batch_size"])
 
 
 def _file_data(data: dict) -> bool:
@@ -260,32 +301,50 @@ def _drop_none(section: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- weights --------------------------------------------------------------------------------------
-def layer_rng(seed: int, l: int) -> np.random.Generator:
-    """The generator of layer l's new weights: seeded by (init's seed, l), one per layer."""
-    return np.random.default_rng([seed, l])
+def layer_rng(seed: int, key: int) -> np.random.Generator:
+    """The generator of a layer's new weights: seeded by (init's seed, the layer's key), one per layer.
+    The key is the number the layer had before the change (its source); a new layer's is numbered
+    after the old layers, L + 1 for the first new one (from the input up), L + 2 for the next."""
+    return np.random.default_rng([seed, key])
 
 
 def resize(weights: Sequence[np.ndarray], widths: tuple[int, ...], sources: Sequence[int | None],
-           seed: int, scale: float) -> tuple[list[np.ndarray], list[Resized]]:
-    """Layer l's W of shape d⁽ˡ⁾ × (d⁽ˡ⁻¹⁾+1): the weights of layer ``sources[l-1]`` (1-based, None: a
-    new layer) at the positions both shapes have, the rest drawn from :func:`layer_rng`."""
+           seed: int, scale: float, same_input: bool = True) -> tuple[list[np.ndarray], list[Resized]]:
+    """Layer l's W of shape d⁽ˡ⁾ × (d⁽ˡ⁻¹⁾+1) from the old layer ``sources[l-1]`` (1-based, None: a new
+    layer). Its rows are that layer's units, so the rows both shapes have are kept; a column a ≥ 1
+    weighs unit a of the layer below, so those columns are kept only when the layer below is the one
+    below the source (``sources[l-2] == sources[l-1] - 1``; for layer 1, the source is layer 1 and
+    ``same_input``); otherwise only the bias column 0 is. The rest is drawn from :func:`layer_rng`."""
     out, report = [], []
+    new_keys = iter(range(len(weights) + 1, len(weights) + len(sources) + 1))
     for l in range(1, len(widths)):
         shape = (widths[l], widths[l - 1] + 1)
         src = sources[l - 1]
+        key = src if src is not None else next(new_keys)
         old = np.asarray(weights[src - 1], dtype=float) if src is not None else None
-        if old is not None and old.shape == shape:
+        below = None
+        if src is not None:
+            under = sources[l - 2] if l >= 2 else 0
+            if l == 1 and src == 1 and not same_input:
+                below = f"the inputs changed (d{sup(0)} {weights[0].shape[1] - 1} → {widths[0]})"
+            elif under is None:
+                below = f"the layer below (layer {l - 1}) is new"
+            elif under != src - 1:
+                was = "the input" if src == 1 else f"layer {src - 1}"
+                now = "the input" if l == 1 else f"the old layer {under}"
+                below = f"the layer below is {now} now, not {was}"
+        if old is not None and old.shape == shape and below is None:
             W = old.copy()
             kept = shape
         else:
-            W = layer_rng(seed, l).uniform(-scale, scale, size=shape)
+            W = layer_rng(seed, key).uniform(-scale, scale, size=shape)
             kept = (0, 0)
             if old is not None:
-                kept = (min(shape[0], old.shape[0]), min(shape[1], old.shape[1]))
+                kept = (min(shape[0], old.shape[0]), min(shape[1], old.shape[1]) if below is None else 1)
                 W[:kept[0], :kept[1]] = old[:kept[0], :kept[1]]
         out.append(W)
         report.append(Resized(l, shape, src, None if old is None else (old.shape[0], old.shape[1]), kept,
-                              (seed, l), scale))
+                              (seed, key), scale, below))
     return out, report
 
 
@@ -300,16 +359,20 @@ def apply(spec: NetworkSpec, weights: Sequence[np.ndarray], choices: Choices,
     new = parse(doc, spec.source, schema_checked=True)  # every rule of a file (its weights discarded)
     init = {**DEFAULT_INIT, **doc.get("init", {})}
     seed, scale = int(init["seed"]), float(init["scale"])
+    keys: tuple[int, ...] = ()
+    below: tuple[str | None, ...] = ()
     if layers_editable(spec):
-        ws, report = resize(weights, new.widths, [c.source for c in choices.layers], seed, scale)
-        resized = [r for r in report if r.old_shape != r.shape or r.source != r.layer]
+        ws, report = resize(weights, new.widths, [c.source for c in choices.layers], seed, scale,
+                            same_input=new.widths[0] == spec.widths[0])
+        resized = [r for r in report if r.old_shape != r.shape or r.source != r.layer or r.below is not None]
         kept = tuple(r.kept for r in report)
+        keys, below = tuple(r.seed[1] for r in report), tuple(r.below for r in report)
     else:  # v2: the layers keep their shapes and every weight
         ws = [np.array(w, dtype=float) for w in weights]
         resized, kept = [], tuple((ALL, ALL) for _ in ws)
     new = replace(new.with_weights(ws), raw=doc)
     sources = [c.source for c in choices.layers] if layers_editable(spec) else None
-    return Applied(new, tuple(describe(spec, new, resized, sources)), tuple(resized), kept, seed, scale)
+    return Applied(new, tuple(describe(spec, new, resized, sources)), tuple(resized), kept, seed, scale, keys, below)
 
 
 def _key_text(key: str, v: Any) -> str:

@@ -120,7 +120,7 @@ class Origin:
     """Where the weights of a reset came from: the network file, its seeded ``init``, training with
     ``t`` (``epochs`` this run, ``total`` since the file's weights), the settings screen (``kept``:
     the rows and columns of each layer's W kept from the weights on screen, the rest drawn from
-    ``default_rng([seed, l])``) or weights given otherwise."""
+    ``default_rng([seed, keys[l-1]])``) or weights given otherwise."""
 
     kind: Literal["file", "init", "trained", "settings", "given"]
     source: str = ""
@@ -130,6 +130,8 @@ class Origin:
     total: int = 0
     optimizer: optim.Optimizer | None = None
     kept: tuple[tuple[int, int], ...] = ()
+    keys: tuple[int, ...] = ()  # the settings screen's generator per layer: default_rng([seed, key])
+    below: tuple[str | None, ...] = ()  # per layer: why only its bias column was kept (the layer below changed)
 
     @staticmethod
     def of_spec(spec: NetworkSpec) -> "Origin":
@@ -161,8 +163,10 @@ class Origin:
         rows, cols = self.kept[l - 1]
         if row < rows and col < cols:
             return "kept from the weights on screen when the settings were applied (s)"
-        return (f"drawn when the settings were applied (s): uniform in [−{num(self.scale or 0)}, "
-                f"{num(self.scale or 0)}] from numpy.random.default_rng([{self.seed}, {l}])")
+        key = self.keys[l - 1] if l <= len(self.keys) else l
+        why = self.below[l - 1] if l <= len(self.below) and row < rows else None
+        return (f"drawn when the settings were applied (s){', as ' + why if why else ''}: uniform in "
+                f"[−{num(self.scale or 0)}, {num(self.scale or 0)}] from numpy.random.default_rng([{self.seed}, {key}])")
 
 
 def weight_name(l: int, row: int, col: int, split: int | None = None) -> str:

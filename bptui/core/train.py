@@ -253,6 +253,20 @@ def evaluate(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> Evaluation:
         )
 
 
+def plane_ranges(spec: NetworkSpec) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x₁ and x₂ ranges of a map over the input plane: the data's (training and test splits
+    together), widened by 10% of the span each side (by 1 where the span is 0). The one rule the
+    decision map (:func:`output_grid`) and the units' maps (:func:`~.neurons.unit_maps`) share."""
+    data = spec.inputs if spec.test_inputs is None else np.concatenate([spec.inputs, spec.test_inputs])
+
+    def around(col: int) -> tuple[float, float]:
+        lo, hi = float(data[:, col].min()), float(data[:, col].max())
+        pad = 0.1 * (hi - lo) or 1.0
+        return lo - pad, hi + pad
+
+    return around(0), around(1)
+
+
 def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 40, height: int = 20,
                 x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None):
     """The network's output over a ``height`` × ``width`` grid of 2-D inputs (a decision-boundary map).
@@ -263,15 +277,9 @@ def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 4
     """
     if spec.widths[0] != 2:
         raise ValueError(f"a grid needs 2 inputs, this network has {spec.widths[0]}")
-    data = spec.inputs if spec.test_inputs is None else np.concatenate([spec.inputs, spec.test_inputs])
-
-    def around(col: int) -> tuple[float, float]:
-        lo, hi = float(data[:, col].min()), float(data[:, col].max())
-        pad = 0.1 * (hi - lo) or 1.0
-        return lo - pad, hi + pad
-
-    xs = np.linspace(*(x_range or around(0)), width)
-    ys = np.linspace(*(y_range or around(1)), height)
+    x_default, y_default = plane_ranges(spec)
+    xs = np.linspace(*(x_range or x_default), width)
+    ys = np.linspace(*(y_range or y_default), height)
     gx, gy = np.meshgrid(xs, ys)
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

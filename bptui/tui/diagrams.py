@@ -324,10 +324,12 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
 
 
 class MapCache:
-    """The units' maps over the input plane, recomputed only when the weights change (the stepper's
-    arrays are read-only and replaced by an update or an edit, so their identity says so)."""
+    """The units' maps over the input plane, recomputed only when the spec or the weights change (the
+    stepper's arrays are read-only and replaced by an update or an edit, and applied settings make a
+    new spec, so their identity says so)."""
 
     def __init__(self) -> None:
+        self._spec: NetworkSpec | None = None
         self._for: tuple = ()
         self._maps: UnitMaps | None = None
         self.computed = 0  # how many times the maps were computed (for tests)
@@ -335,10 +337,12 @@ class MapCache:
     def get(self, spec: NetworkSpec, weights: list, width: int) -> UnitMaps:
         from ..core.neurons import unit_maps
 
-        if self._maps is None or len(self._maps.xs) != width or len(self._for) != len(weights) \
-                or any(a is not b for a, b in zip(self._for, weights)):  # new weights, or wider boxes (+)
+        if self._maps is None or self._spec is not spec or len(self._maps.xs) != width \
+                or len(self._for) != len(weights) \
+                or any(a is not b for a, b in zip(self._for, weights)):  # new spec or weights, or wider boxes (+)
             self._maps = unit_maps(spec, weights, width, MAP_ROWS)
-            self._for = tuple(weights)  # held, so an id is never reused while compared
+            self._spec = spec  # held, like the weights, so an id is never reused while compared
+            self._for = tuple(weights)
             self.computed += 1
         return self._maps
 

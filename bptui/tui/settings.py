@@ -113,7 +113,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 if self.editable:
                     yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
                     yield Label("init", classes="section")
-                    yield Label("new rows, columns and layers: uniform in [−scale, scale] from default_rng([seed, l])",
+                    yield Label("new weights: U(−scale, scale) from default_rng([seed, k]), k = the layer's old number (new: L+1, …)",
                                 classes="note")
                     yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
                     yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
