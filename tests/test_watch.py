@@ -458,3 +458,33 @@ async def test_m_on_regression_shows_the_fit_and_on_iris_says_why_not():
         await pilot.press("m")
         assert "needs one or two inputs" in str(app.query_one("#message").render())
         assert not app.main.query("#side-map")
+
+
+# -- the loss curve: lists or arrays, losses that cannot be drawn ------------------------------------
+async def test_the_loss_curve_scales_to_the_finite_losses_and_says_when_some_are_not_drawn():
+    from textual.app import App
+
+    from bptui.tui.plots import LossCurve
+
+    class One(App):
+        def compose(self):
+            yield LossCurve(4, has_test=False)
+
+    app = One()
+    async with app.run_test(size=(60, 14)) as pilot:
+        curve = app.query_one(LossCurve)
+        texts = []
+        for losses in ([0.5, 0.25, 0.125, 0.0625], np.array([0.5, 0.25, 0.125, 0.0625])):
+            curve.show(losses, [])
+            await pilot.pause()
+            texts.append(curve.text())
+        assert texts[0] == texts[1]  # a list and an array draw alike
+        assert "0.5 ┤" in texts[0] and "0.0625 ┤" in texts[0] and "not drawn" not in texts[0]
+        curve.show([0.5, 0.25, math.nan, math.inf], [])
+        await pilot.pause()
+        text = curve.text()
+        assert "0.5 ┤" in text and "0.25 ┤" in text  # the scale of the finite two
+        assert "∞/nan not drawn (diverged)" in text
+        curve.show([math.nan], [])
+        await pilot.pause()
+        assert "(the curve appears after the first epoch)" in curve.text()

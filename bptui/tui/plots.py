@@ -29,7 +29,7 @@ from ..core.train import LayerStats, output_grid
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
-def braille_canvas(series: Sequence[Sequence[float]], epochs: int, width: int, height: int,
+def braille_canvas(series: Sequence[Sequence[float] | np.ndarray], epochs: int, width: int, height: int,
                    lo: float, hi: float, log: bool) -> list[list[list[int]]]:
     """Each series drawn as a connected line on a ``width`` × ``height`` grid of braille cells.
 
@@ -132,11 +132,13 @@ class LossCurve(StripPlot):
         super().__init__(**kwargs)
         self.epochs = epochs
         self.has_test = has_test
-        self.train_loss: list[float] = []
-        self.test_loss: list[float] = []
+        self.train_loss: Sequence[float] | np.ndarray = []
+        self.test_loss: Sequence[float] | np.ndarray = []
         self.border_title = "mean loss per example (ℓ_D / N), per epoch"
 
-    def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
+    def show(self, train_loss: Sequence[float] | np.ndarray, test_loss: Sequence[float] | np.ndarray,
+             epochs: int | None = None) -> None:
+        """Draw these losses (lists or arrays, one per epoch done) at the next drawing."""
         self.train_loss, self.test_loss = train_loss, test_loss
         if epochs is not None:
             self.epochs = epochs
@@ -147,12 +149,14 @@ class LossCurve(StripPlot):
         get = self.get_component_rich_style
         axis = base + get("curve--axis")
         styles = (base + get("curve--train"), base + get("curve--test"))
-        series = [self.train_loss] + ([self.test_loss] if self.has_test else [])
-        values = [v for ys in series for v in ys if math.isfinite(v)]
+        # as arrays, scanned by NumPy: a long run's curve costs little more to draw than a short one's
+        series = [np.asarray(ys, dtype=float) for ys in [self.train_loss] + ([self.test_loss] if self.has_test else [])]
+        finite = [ys[np.isfinite(ys)] for ys in series]
         w, h = self.content_region.width, self.content_region.height
-        if not values:
+        if not any(len(ys) for ys in finite):
             return [Strip([Segment("(the curve appears after the first epoch)", axis)])]
-        lo, hi = min(values), max(values)
+        lo = min(float(ys.min()) for ys in finite if len(ys))
+        hi = max(float(ys.max()) for ys in finite if len(ys))
         log = lo > 0 and hi / lo > 10
         if hi == lo:
             lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
@@ -194,7 +198,7 @@ class LossCurve(StripPlot):
             legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
         if log:
             legend.append(Segment("   log scale", axis))
-        if any(not math.isfinite(v) for ys in series for v in ys):
+        if any(len(f) < len(ys) for f, ys in zip(finite, series)):
             legend.append(Segment("   ∞/nan not drawn (diverged)", axis))
         strips.append(Strip(legend))
         return strips

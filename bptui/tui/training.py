@@ -145,11 +145,12 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self.set_reactive(TrainScreen.speed, min(max(speed, 0), len(SPEEDS) - 1))
             self._rate = SPEEDS[self.speed]
         # the losses of every epoch done (what ``train`` reports: ℓ_D summed, before each update), and
-        # per example (ℓ_D / N, as the loss curve draws them); the worker sends only what is new
+        # per example (ℓ_D / N, as the loss curve draws them, filled in as they come: the worker sends
+        # only what is new)
         self.losses: list[float] = []
         self.test_losses: list[float] = []
-        self.mean_losses: list[float] = []
-        self.mean_test_losses: list[float] = []
+        self._mean = np.empty(epochs)
+        self._mean_test = np.empty(epochs)
         # the gradient curves: epochs done (0: the start) and ‖G⁽ˡ⁾‖ of each layer there
         self.curve_epochs: list[int] = []
         self.curve_norms: list[list[float]] = []
@@ -340,10 +341,11 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.done = done
         test = self.spec.test_inputs
         n, n_test = len(self.spec.inputs), max(0 if test is None else len(test), 1)
+        a, b = len(self.losses), len(self.test_losses)
         self.losses.extend(losses)
         self.test_losses.extend(test_losses)
-        self.mean_losses.extend(v / n for v in losses)
-        self.mean_test_losses.extend(v / n_test for v in test_losses)
+        self._mean[a:len(self.losses)] = np.asarray(losses, dtype=float) / n
+        self._mean_test[b:len(self.test_losses)] = np.asarray(test_losses, dtype=float) / n_test
         for at, point in points:
             self._record(at, point)
         with self.app.batch_update():
@@ -383,6 +385,15 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                        "(r: back to the file's, or to those s applied). Esc returns to it.")
         if self.on_done is not None:
             self.on_done(result)
+
+    @property
+    def mean_losses(self) -> np.ndarray:
+        """ℓ_D / N of every epoch done, as the loss curve draws it."""
+        return self._mean[:len(self.losses)]
+
+    @property
+    def mean_test_losses(self) -> np.ndarray:
+        return self._mean_test[:len(self.test_losses)]
 
     @property
     def running(self) -> bool:
