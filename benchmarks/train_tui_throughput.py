@@ -1,9 +1,11 @@
 """Training throughput in the app against the core: epochs per second of ``bptui.core.train`` run
 directly, and of the app's training screen at full speed in tmux at 120×40, side by side.
 
-    python benchmarks/train_tui_throughput.py [--repeats 5]
+    python benchmarks/train_tui_throughput.py [--repeats 5] [--long-repeats 1]
 
-Two runs: XOR for 5,000 epochs and moons for 300 epochs (the shipped files). Each repeat times the
+Two runs: XOR for 5,000 epochs and moons for 300 epochs (the shipped files); then a long run, XOR
+for 200,000 epochs (``--long-repeats`` times, 0: skipped), which shows whether the screen's
+updates keep up over a long history (each update carries only the new losses). Each repeat times the
 core's ``train`` in this process, then starts ``bptui FILE`` in a fresh tmux session (120×40),
 presses ``t``, types the epochs and Enter, and reads the rate the training screen reports when it
 is done ("Trained N epochs (… s, R epochs/s)": the worker's wall time from its first epoch to its
@@ -34,6 +36,7 @@ from bptui.core.spec import load  # noqa: E402
 from bptui.core.train import train  # noqa: E402
 
 RUNS = (("xor", 5000), ("moons", 300))
+LONG = ("xor", 200_000)
 DONE = re.compile(r"Trained ([\d,]+) epochs \(([\d.]+) s, ([\d,]+) epochs/s\)")
 
 
@@ -64,7 +67,7 @@ def app_rate(name: str, epochs: int) -> float:
         tmux("send-keys", "-t", session, str(epochs))  # replaces the selected default
         wait_for(session, rf"▊\s+{epochs}\s")
         tmux("send-keys", "-t", session, "Enter")
-        found = wait_for(session, DONE, timeout=120)
+        found = wait_for(session, DONE, timeout=120 + epochs / 1000)
         assert int(found.group(1).replace(",", "")) == epochs, found.group(0)
         return float(found.group(3).replace(",", ""))
     finally:
@@ -83,14 +86,18 @@ def core_rate(name: str, epochs: int) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--long-repeats", type=int, default=1, help="app runs of the long run (0: skip it)")
     args = p.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("error: tmux is needed (the app runs in a 120×40 tmux session)")
-    for name, epochs in RUNS:
-        core_rate(name, epochs)  # warm up
+    runs = [(name, epochs, args.repeats) for name, epochs in RUNS]
+    if args.long_repeats > 0:
+        runs.append((*LONG, args.long_repeats))
+    for name, epochs, repeats in runs:
+        core_rate(name, min(epochs, 5000))  # warm up
         core, app, ratios = [], [], []
         before = core_rate(name, epochs)
-        for _ in range(args.repeats):  # core, app, core, app, …: each app run between two core runs
+        for _ in range(repeats):  # core, app, core, app, …: each app run between two core runs
             app.append(app_rate(name, epochs))
             after = core_rate(name, epochs)
             core += [before] if not core else []
@@ -100,7 +107,7 @@ def main() -> None:
         c, a = median(core), median(app)
         print(f"{name:>6}, {epochs:>5} epochs: core train {c:9,.0f} epochs/s   app (tmux 120×40, training screen) "
               f"{a:9,.0f} epochs/s   ratio of the medians {a / c:.2f}   median of the paired ratios "
-              f"{median(ratios):.2f}   ({args.repeats} app runs: {', '.join(f'{x:,.0f}' for x in app)})")
+              f"{median(ratios):.2f}   ({repeats} app runs: {', '.join(f'{x:,.0f}' for x in app)})")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,146 @@ async def test_escape_stops_a_paused_run():
         assert "Stopped after" in str(screen.query_one("#train-message").render())
 
 
+def _holding_gate(monkeypatch):
+    """Make the worker stop before each epoch, ahead of the screen's gate, while ``hold`` is clear
+    (``at_hold`` is set while it waits there): e and space can then be pressed while the worker
+    cannot act on them."""
+    import threading
+
+    hold, at_hold = threading.Event(), threading.Event()
+    hold.set()
+    real_train = training.train
+
+    def spy(spec, epochs, on_epoch, **kwargs):
+        gate = kwargs["cancelled"]
+
+        def held_gate():
+            if not hold.is_set():
+                at_hold.set()
+                hold.wait(10)
+                at_hold.clear()
+            return gate()
+        kwargs["cancelled"] = held_gate
+        return real_train(spec, epochs, on_epoch, **kwargs)
+
+    monkeypatch.setattr(training, "train", spy)
+    return hold, at_hold
+
+
+async def test_e_pressed_before_a_resume_does_not_carry_over_to_the_next_pause(monkeypatch):
+    """e, e, space, space while the worker is busy: the resume drops the two e's, so the second pause
+    stops where it is (the controls' count is the truth) and each e afterwards is one epoch again."""
+    hold, at_hold = _holding_gate(monkeypatch)
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.train_speed = SPEEDS.index(100)
+        screen = await _start(pilot, app, 1_000_000)
+        await pilot.press("space")
+        done = await _settle(pilot, screen)
+        hold.clear()
+        await pilot.press("e")  # one epoch, then the worker waits at the hold
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if at_hold.is_set():
+                break
+        assert at_hold.is_set()
+        await pilot.press("e", "e", "space", "space")
+        assert screen.paused
+        hold.set()
+        assert await _settle(pilot, screen) == done + 1
+        await pilot.pause(0.3)
+        assert screen.done == done + 1 and screen.waiting
+        assert f"paused after {done + 1} epochs" in str(screen.query_one("#train-controls").render())
+        await pilot.press("e")
+        assert await _settle(pilot, screen) == done + 2
+        for got, w in zip(screen.map_view.weights, train(app.spec, done + 2).weights):
+            np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+
+
+# -- back-pressure: one update at a time, each with the new losses only ------------------------------
+async def test_updates_wait_for_the_screen_and_carry_only_the_new_losses(monkeypatch):
+    """With the screen slower to handle an update than training between two, the worker never has
+    more than one update waiting (plus the last epoch's, always sent); the updates' losses add up
+    to the run's, each epoch once; the last epoch's numbers and weights are on screen."""
+    monkeypatch.setattr(training, "FULL_SPEED_INTERVAL", 0.01)
+    outstanding, most, carried = [0], [0], []
+    real_post, real_progress = TrainScreen._post, TrainScreen._progress
+
+    def post(self, callback, *args):
+        if getattr(callback, "__func__", None) is progress:
+            outstanding[0] += 1
+            most[0] = max(most[0], outstanding[0])
+            carried.append(len(args[1]))
+        real_post(self, callback, *args)
+
+    def progress(self, *args):
+        outstanding[0] -= 1
+        time.sleep(0.05)  # drawing slower than the updates come
+        real_progress(self, *args)
+
+    monkeypatch.setattr(TrainScreen, "_post", post)
+    monkeypatch.setattr(TrainScreen, "_progress", progress)
+    app = app_for("xor")
+    epochs = 3000
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _start(pilot, app, epochs)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result.epochs_done == epochs
+        assert most[0] <= 2 and len(carried) > 2 and sum(carried) == epochs
+        core = train(app.spec, epochs)
+        np.testing.assert_allclose(screen.losses, core.history, rtol=1e-12, atol=0)
+        assert screen.done == epochs and screen.query_one("#train-bar").progress == epochs
+        for got, w in zip(screen.map_view.weights, core.weights):
+            np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+        n = len(app.spec.inputs)
+        curve = screen.query_one("#train-curve")
+        np.testing.assert_allclose(curve.train_loss, [v / n for v in core.history], rtol=1e-12, atol=0)
+
+
+# -- the app exiting while the worker trains --------------------------------------------------------
+async def test_q_while_training_at_full_speed_quits_cleanly():
+    app = app_for("moons")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _start(pilot, app, 1_000_000)
+        await pilot.pause(0.3)
+        assert screen.running and screen.done > 0
+        await pilot.press("q")
+    assert app.return_code == 0 and app._exception is None
+
+
+async def test_a_post_after_the_event_loop_closed_is_dropped():
+    """The worker's message once the app's loop is closed (but still set): no exception in the worker."""
+    import asyncio
+    import threading
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.train_speed = SPEEDS.index(1)
+        screen = await _start(pilot, app, 3)
+        closed = asyncio.new_event_loop()
+        closed.close()
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                screen._post(screen._status, 0, [], [])
+            except BaseException as error:  # noqa: BLE001 (the test reports it)
+                errors.append(error)
+        loop, app._loop = app._loop, closed
+        try:
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join()
+        finally:
+            app._loop = loop
+        assert errors == []
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+
+
 # -- the speed control ----------------------------------------------------------------------------
 async def test_the_epochs_keep_the_chosen_pace(monkeypatch):
     """On a fake clock that only the pacing's waits move, the epochs begin 1/rate apart; - and + step
@@ -318,3 +458,33 @@ async def test_m_on_regression_shows_the_fit_and_on_iris_says_why_not():
         await pilot.press("m")
         assert "needs one or two inputs" in str(app.query_one("#message").render())
         assert not app.main.query("#side-map")
+
+
+# -- the loss curve: lists or arrays, losses that cannot be drawn ------------------------------------
+async def test_the_loss_curve_scales_to_the_finite_losses_and_says_when_some_are_not_drawn():
+    from textual.app import App
+
+    from bptui.tui.plots import LossCurve
+
+    class One(App):
+        def compose(self):
+            yield LossCurve(4, has_test=False)
+
+    app = One()
+    async with app.run_test(size=(60, 14)) as pilot:
+        curve = app.query_one(LossCurve)
+        texts = []
+        for losses in ([0.5, 0.25, 0.125, 0.0625], np.array([0.5, 0.25, 0.125, 0.0625])):
+            curve.show(losses, [])
+            await pilot.pause()
+            texts.append(curve.text())
+        assert texts[0] == texts[1]  # a list and an array draw alike
+        assert "0.5 ┤" in texts[0] and "0.0625 ┤" in texts[0] and "not drawn" not in texts[0]
+        curve.show([0.5, 0.25, math.nan, math.inf], [])
+        await pilot.pause()
+        text = curve.text()
+        assert "0.5 ┤" in text and "0.25 ┤" in text  # the scale of the finite two
+        assert "∞/nan not drawn (diverged)" in text
+        curve.show([math.nan], [])
+        await pilot.pause()
+        assert "(the curve appears after the first epoch)" in curve.text()

@@ -1,8 +1,9 @@
 """Pictures for the training screen, drawn with characters: the loss curve (braille dots), the
 decision boundary (half blocks, two rows of the grid per line of text) and per-layer gradient bars.
 
-Each widget keeps the numbers it was last shown and draws them in ``render``; ``show`` only stores
-and refreshes, so updating a panel while training costs one redraw of that panel.
+Each widget keeps the numbers it was last shown and draws them when drawn; ``show`` only stores
+and refreshes, so updating a panel while training costs one redraw of that panel. The plots are
+``StripPlot``s: their lines are built once per update (``_build``) and handed out by ``render_line``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..core.train import LayerStats, output_grid
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
 
-def braille_canvas(series: Sequence[Sequence[float]], epochs: int, width: int, height: int,
+def braille_canvas(series: Sequence[Sequence[float] | np.ndarray], epochs: int, width: int, height: int,
                    lo: float, hi: float, log: bool) -> list[list[list[int]]]:
     """Each series drawn as a connected line on a ``width`` × ``height`` grid of braille cells.
 
@@ -81,7 +82,41 @@ def _ticks(values: Sequence[float]) -> list[str]:
     return labels
 
 
-class LossCurve(Widget):
+class StripPlot(Widget):
+    """A panel drawn with the Line API: ``_build`` makes its lines (strips, runs of one style in one
+    segment) once per change of its numbers (``invalidate``) or of its size, and ``render_line``
+    hands them out, cropped or padded to the panel's width."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._strips: list[Strip] | None = None
+        self._built_for: Size | None = None
+
+    def invalidate(self) -> None:
+        """The numbers changed: the lines are built again for the next drawing."""
+        self._strips = None
+        self.refresh()
+
+    def _build(self) -> list[Strip]:
+        """The panel's lines, for its content region's size now."""
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        size = self.content_region.size
+        if self._strips is None or self._built_for != size:  # new numbers, or a new size
+            self._strips, self._built_for = self._build(), size
+            self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        width, base = size.width, self._base
+        if y < len(self._strips):
+            return self._strips[y].crop_extend(0, width, base)
+        return Strip.blank(width, base)
+
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests)."""
+        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+
+
+class LossCurve(StripPlot):
     """The mean loss per example (ℓ_D / N; the test split's too) against the epoch, so that the
     training and test curves compare; log scale when the losses span > 10×."""
 
@@ -97,45 +132,31 @@ class LossCurve(Widget):
         super().__init__(**kwargs)
         self.epochs = epochs
         self.has_test = has_test
-        self.train_loss: list[float] = []
-        self.test_loss: list[float] = []
-        self._strips: list[Strip] | None = None
-        self._built_for: Size | None = None
+        self.train_loss: Sequence[float] | np.ndarray = []
+        self.test_loss: Sequence[float] | np.ndarray = []
         self.border_title = "mean loss per example (ℓ_D / N), per epoch"
 
-    def show(self, train_loss: list[float], test_loss: list[float], epochs: int | None = None) -> None:
+    def show(self, train_loss: Sequence[float] | np.ndarray, test_loss: Sequence[float] | np.ndarray,
+             epochs: int | None = None) -> None:
+        """Draw these losses (lists or arrays, one per epoch done) at the next drawing."""
         self.train_loss, self.test_loss = train_loss, test_loss
         if epochs is not None:
             self.epochs = epochs
-        self._strips = None
-        self.refresh()
-
-    # drawn with the Line API: lines built once per update, runs of one style in one segment
-    def render_line(self, y: int) -> Strip:
-        size = self.content_region.size
-        if self._strips is None or self._built_for != size:  # new numbers, or a new size
-            self._strips, self._built_for = self._build(), size
-            self._base = self.rich_style  # (computing it costs more than a line: once per build)
-        width, base = size.width, self._base
-        if y < len(self._strips):
-            return self._strips[y].crop_extend(0, width, base)
-        return Strip.blank(width, base)
-
-    def text(self) -> str:
-        """What the panel shows, as plain text (for tests)."""
-        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+        self.invalidate()
 
     def _build(self) -> list[Strip]:
         base = self.rich_style
         get = self.get_component_rich_style
         axis = base + get("curve--axis")
         styles = (base + get("curve--train"), base + get("curve--test"))
-        series = [self.train_loss] + ([self.test_loss] if self.has_test else [])
-        values = [v for ys in series for v in ys if math.isfinite(v)]
+        # as arrays, scanned by NumPy: a long run's curve costs little more to draw than a short one's
+        series = [np.asarray(ys, dtype=float) for ys in [self.train_loss] + ([self.test_loss] if self.has_test else [])]
+        finite = [ys[np.isfinite(ys)] for ys in series]
         w, h = self.content_region.width, self.content_region.height
-        if not values:
+        if not any(len(ys) for ys in finite):
             return [Strip([Segment("(the curve appears after the first epoch)", axis)])]
-        lo, hi = min(values), max(values)
+        lo = min(float(ys.min()) for ys in finite if len(ys))
+        hi = max(float(ys.max()) for ys in finite if len(ys))
         log = lo > 0 and hi / lo > 10
         if hi == lo:
             lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
@@ -177,7 +198,7 @@ class LossCurve(Widget):
             legend += [Segment("   ", base), Segment("⣿ test loss", styles[1])]
         if log:
             legend.append(Segment("   log scale", axis))
-        if any(not math.isfinite(v) for ys in series for v in ys):
+        if any(len(f) < len(ys) for f, ys in zip(finite, series)):
             legend.append(Segment("   ∞/nan not drawn (diverged)", axis))
         strips.append(Strip(legend))
         return strips
@@ -220,7 +241,7 @@ def class_glyphs(spec: NetworkSpec, Y: np.ndarray) -> list[str]:
     return ["•"] * len(Y)
 
 
-class DecisionMap(Widget):
+class DecisionMap(StripPlot):
     """The network's output over the plane of its two inputs, with the training points on it."""
 
     COMPONENT_CLASSES = {"map--axis"}
@@ -242,13 +263,10 @@ class DecisionMap(Widget):
                 legend = "digit: class"
             self.border_subtitle = legend
         self._cache: dict = {}
-        self._strips: list[Strip] | None = None
-        self._built_for: Size | None = None
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
-        self._strips = None
-        self.refresh()
+        self.invalidate()
 
     def _style(self, top: int, bottom: int, k: int) -> Style:
         key = (top, bottom, k)
@@ -281,21 +299,7 @@ class DecisionMap(Widget):
         t = np.nan_to_num(np.clip(z, 0, 1), nan=0.5)
         return np.rint(t * (_LEVELS - 1)).astype(int), np.full(z.shape, -1)
 
-    # drawn with the Line API: the lines are built once per update (cached styles, no Rich Text)
-    def render_line(self, y: int) -> Strip:
-        size = self.content_region.size
-        if self._strips is None or self._built_for != size:  # new weights, or a new size
-            self._strips, self._built_for = self._build(), size
-            self._base = self.rich_style  # (computing it costs more than a line: once per build)
-        base = self._base
-        if y < len(self._strips):
-            return self._strips[y].crop_extend(0, size.width, base)
-        return Strip.blank(size.width, base)
-
-    def text(self) -> str:
-        """What the map shows, as plain text (for tests)."""
-        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
-
+    # the lines are built once per update (cached styles, no Rich Text)
     def _build(self) -> list[Strip]:
         axis = self.rich_style + self.get_component_rich_style("map--axis")
         w, h = self.content_region.width, self.content_region.height
@@ -529,7 +533,7 @@ def ratio_text(norms: Sequence[float]) -> str:
     return f"{first / last:.3g}"
 
 
-class GradientCurves(Widget):
+class GradientCurves(StripPlot):
     """‖G⁽ˡ⁾‖ of every layer against the epoch, one line per layer on one log scale, each labelled
     with its layer at its right end (readable without colour). ``epochs[i]`` is the number of
     epochs done when ``norms[i]`` (one value per layer) was measured: 0 is the start."""
@@ -547,28 +551,12 @@ class GradientCurves(Widget):
         self.samples: list[int] = []
         self.norms: list[list[float]] = []
         self.plot_width = self.plot_height = self.margin = 0  # the braille area of the last drawing
-        self._strips: list[Strip] | None = None
-        self._built_for: Size | None = None
         self.border_title = "‖G⁽ˡ⁾‖ per layer over the epochs (log scale)"
         self.border_subtitle = "at a line's end: its layer l"
 
     def show(self, samples: list[int], norms: list[list[float]]) -> None:
         self.samples, self.norms = samples, norms
-        self._strips = None
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        size = self.content_region.size
-        if self._strips is None or self._built_for != size:
-            self._strips, self._built_for = self._build(), size
-            self._base = self.rich_style
-        if y < len(self._strips):
-            return self._strips[y].crop_extend(0, size.width, self._base)
-        return Strip.blank(size.width, self._base)
-
-    def text(self) -> str:
-        """What the panel shows, as plain text (for tests)."""
-        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+        self.invalidate()
 
     def y_range(self) -> tuple[float, float]:
         """The decades the curves are drawn between (as the bars: ``decades``)."""
@@ -611,7 +599,7 @@ class GradientCurves(Widget):
         return strips
 
 
-class FitPlot(Widget):
+class FitPlot(StripPlot):
     """One input: the network's output o⁽ᴸ⁾ over the input's range as a line, the data as points
     (● training, ○ test), so a regression shows its fitted function against the data."""
 
@@ -632,26 +620,10 @@ class FitPlot(Widget):
         self.outputs = np.zeros((0, spec.widths[-1]))  # the network's output there
         self.y_span: tuple[float, float] = (0.0, 1.0)
         self.plot_width = self.plot_height = 0
-        self._strips: list[Strip] | None = None
-        self._built_for: Size | None = None
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
-        self._strips = None
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        size = self.content_region.size
-        if self._strips is None or self._built_for != size:
-            self._strips, self._built_for = self._build(), size
-            self._base = self.rich_style
-        if y < len(self._strips):
-            return self._strips[y].crop_extend(0, size.width, self._base)
-        return Strip.blank(size.width, self._base)
-
-    def text(self) -> str:
-        """What the plot shows, as plain text (for tests)."""
-        return "\n".join(self.render_line(y).text for y in range(self.content_region.height))
+        self.invalidate()
 
     def _build(self) -> list[Strip]:
         from ..core.network import Network

@@ -4,8 +4,13 @@ decision boundary, gradients per layer), trained in a background thread.
 The worker calls the core's ``train`` with the stepper's weights and optimizer state, once the
 screen's first frame is drawn; it hands the UI a copy of the state in a message (without waiting
 for the drawing) at most every ``FULL_SPEED_INTERVAL`` seconds at full speed, ``UPDATE_INTERVAL``
-at a chosen pace, and after the last epoch, so a long run spends its time training, not drawing. When training ends, finished or cancelled,
-``on_done`` receives the result (the app resets the stepper to the trained weights).
+at a chosen pace, and after the last epoch, so a long run spends its time training, not drawing.
+Each message carries only the losses since the last one (the screen keeps the whole history), and
+a new one is posted only once the screen has handled the last: an update due before that waits
+(the next epoch, or the gate's wait, posts it as soon as the screen is ready), so messages never
+pile up when drawing is slower than training. The last epoch's numbers always arrive. When
+training ends, finished or cancelled, ``on_done`` receives the result (the app resets the stepper
+to the trained weights).
 
 Watching it learn: before every epoch the worker passes a gate (the ``cancelled`` hook of
 ``train``) that waits while training is paused (space), lets exactly one epoch through for each
@@ -133,10 +138,19 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self._allowance = 0  # epochs ``e`` has let through while paused, not yet begun
         self._rate: float | None = None
         self._first_frame = threading.Event()  # set once the screen has been drawn
+        self._handled = threading.Event()  # set: the screen has handled the worker's last message
+        self._handled.set()
         self.waiting = False  # paused, every epoch done shown, waiting for space or e (tests read it)
         if speed is not None:
             self.set_reactive(TrainScreen.speed, min(max(speed, 0), len(SPEEDS) - 1))
             self._rate = SPEEDS[self.speed]
+        # the losses of every epoch done (what ``train`` reports: ℓ_D summed, before each update), and
+        # per example (ℓ_D / N, as the loss curve draws them, filled in as they come: the worker sends
+        # only what is new)
+        self.losses: list[float] = []
+        self.test_losses: list[float] = []
+        self._mean = np.empty(epochs)
+        self._mean_test = np.empty(epochs)
         # the gradient curves: epochs done (0: the start) and ‖G⁽ˡ⁾‖ of each layer there
         self.curve_epochs: list[int] = []
         self.curve_norms: list[list[float]] = []
@@ -199,14 +213,26 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
         pending: list[tuple[int, list[LayerStats]]] = []  # gradient-curve points not yet handed over
         posted = 0  # the epochs done at the last update handed to the screen
+        sent_test = 0  # the test losses handed over
+        stale = False  # an update was due while the screen was still handling the last one
 
-        def show(weights: list[np.ndarray], stats=None) -> None:
-            nonlocal posted
-            done = posted = len(history)
+        def show(weights: list[np.ndarray], stats=None, force: bool = False) -> bool:
+            """Hand the screen the state after the epochs done (a copy of ``weights``) and the losses
+            since the last update, if it has handled the last one (or ``force``); else mark the
+            update as due (``stale``) and return False."""
+            nonlocal posted, sent_test, stale
+            if not force and not self._handled.is_set():
+                stale = True
+                return False
+            done = len(history)
             stats = stats if stats is not None else gradient_stats(spec, weights)
             points = pending[:] + [(done, stats)]
             pending.clear()
-            self._post(self._progress, done, list(history), list(test_history), weights, stats, points)
+            self._handled.clear()
+            self._post(self._progress, done, history[posted:], test_history[sent_test:],
+                       [np.array(w) for w in weights], stats, points)
+            posted, sent_test, stale = done, len(test_history), False
+            return True
 
         def on_epoch(report: EpochReport) -> None:
             nonlocal shown, latest
@@ -221,10 +247,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                 pending.append((done, stats))
             now = CLOCK()
             interval = UPDATE_INTERVAL if self._rate is not None else FULL_SPEED_INTERVAL
-            if now - shown < interval and report.epoch != last_epoch and not self._pause_flag:
+            if not stale and now - shown < interval and report.epoch != last_epoch and not self._pause_flag:
                 return
-            shown = now
-            show([w.copy() for w in report.weights], stats)
+            if show(report.weights, stats):
+                shown = now
 
         def gate() -> bool:
             """Before each epoch: wait while paused (one epoch per ``e``), then for the pace; True: stop."""
@@ -238,16 +264,19 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                         self._allowance -= 1
                         break
                 if paused:
-                    if posted != len(history):  # paused between two updates: show where
-                        show([w.copy() for w in latest])
+                    if posted != len(history):  # paused between two updates: show where (once the
+                        show(latest)            # screen has handled the last update)
+                    shown_all = posted == len(history) and self._handled.is_set()
                     with self._gate:
                         if self._pause_flag and not self._allowance:
-                            self.waiting = True
+                            self.waiting = shown_all
                             self._gate.wait(0.05)
                     continue
                 if rate is not None and began is not None:
                     wait = began + 1 / rate - CLOCK()
                     if wait > 0:
+                        if stale:  # an update is due: the screen may be ready for it now
+                            show(latest)
                         SLEEP(min(wait, 0.05))
                         continue
                 break
@@ -259,8 +288,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                        start_epoch=self.start_epoch, cancelled=gate, stop_if_diverged=True)
         elapsed = CLOCK() - start
         if result.epochs_done and len(history) and result.epochs_done != posted:
-            # cancelled between two screen updates: show where it stopped
-            show([np.array(w) for w in result.weights])
+            # the last update not handed over yet (cancelled between two updates, or the screen still
+            # handling the one before): it goes now, whatever the screen is doing
+            show(result.weights, force=True)
         self._post(self._finished, result, elapsed)
         return result
 
@@ -274,11 +304,17 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def _post(self, callback, *args) -> None:
         """Have ``callback`` run on the UI thread, without waiting for it: the worker trains on while
         the screen draws (messages keep their order; none arrive once the screen is gone)."""
-        self.post_message(self.FromWorker(callback, args))
+        try:
+            self.post_message(self.FromWorker(callback, args))
+        except RuntimeError:  # the app is exiting: its event loop is closed, nobody is left to tell
+            pass
 
     @on(FromWorker)
     def _from_worker(self, message: FromWorker) -> None:
-        message.callback(*message.args)
+        try:
+            message.callback(*message.args)
+        finally:
+            self._handled.set()  # the worker may post its next update
 
     # -- UI thread ------------------------------------------------------------------------------
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
@@ -296,20 +332,26 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.curve_epochs.append(done)
         self.curve_norms.append([s.G_norm for s in stats])
 
-    def _progress(self, done: int, history, test_history, weights, stats,
+    def _progress(self, done: int, losses: list[float], test_losses: list[float], weights, stats,
                   points: list[tuple[int, list[LayerStats]]]) -> None:
+        """The worker's update after ``done`` epochs: the losses of the epochs since the last one."""
         from .plots import GradientBars, GradientCurves, LossCurve
         from .time_plot import DeltaOverTime
 
         self.done = done
+        test = self.spec.test_inputs
+        n, n_test = len(self.spec.inputs), max(0 if test is None else len(test), 1)
+        a, b = len(self.losses), len(self.test_losses)
+        self.losses.extend(losses)
+        self.test_losses.extend(test_losses)
+        self._mean[a:len(self.losses)] = np.asarray(losses, dtype=float) / n
+        self._mean_test[b:len(self.test_losses)] = np.asarray(test_losses, dtype=float) / n_test
         for at, point in points:
             self._record(at, point)
         with self.app.batch_update():
             self.query_one(ProgressBar).update(progress=done)
-            self.query_one("#train-status", Static).update(self._status(done, history, test_history))
-            test = self.spec.test_inputs
-            n, n_test = len(self.spec.inputs), max(0 if test is None else len(test), 1)
-            self.query_one(LossCurve).show([v / n for v in history], [v / n_test for v in test_history])
+            self.query_one("#train-status", Static).update(self._status(done, self.losses, self.test_losses))
+            self.query_one(LossCurve).show(self.mean_losses, self.mean_test_losses)
             self.map_view.show(weights)
             self.query_one(GradientBars).show(stats)
             self.query_one(GradientCurves).show(list(self.curve_epochs), [list(r) for r in self.curve_norms])
@@ -345,6 +387,15 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self.on_done(result)
 
     @property
+    def mean_losses(self) -> np.ndarray:
+        """ℓ_D / N of every epoch done, as the loss curve draws it."""
+        return self._mean[:len(self.losses)]
+
+    @property
+    def mean_test_losses(self) -> np.ndarray:
+        return self._mean_test[:len(self.test_losses)]
+
+    @property
     def running(self) -> bool:
         return self.result is None
 
@@ -366,6 +417,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def watch_paused(self, paused: bool) -> None:
         with self._gate:
             self._pause_flag = paused
+            self._allowance = 0  # e's not used before a resume do not carry over to the next pause
             self._gate.notify_all()
         self._show_controls()
 
