@@ -161,7 +161,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             place = f"layers[{l}]"
             kind = self.spec.layer_kinds[l - 1].type if not self.editable else "dense"
             name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else f" {kind}")
-            if not self.editable and kind not in ("dense", "conv2d"):
+            if not self.editable and not self.spec.layer_kinds[l - 1].has_s:  # pooling: no s, no f
                 rows.append(Horizontal(Label(name, classes="name", markup=False),
                                        Label("no activation", classes="note"), classes="row"))
                 continue
