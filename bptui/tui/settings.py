@@ -104,7 +104,11 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                                                  id="loss"), "loss")
                 yield Label("layers", classes="section", id="layers-title")
                 if not self.editable:
-                    yield Label("This network has map layers (conv2d, pooling): their widths and kinds are fixed "
+                    types = {k.type for k in self.spec.layer_kinds}
+                    has = " and ".join(what for what, here in (
+                        ("map layers (conv2d, pooling)", bool(types - {"dense", "rnn"})),
+                        ("a recurrent layer (rnn)", "rnn" in types)) if here) or "a v2 file's layers"
+                    yield Label(f"This network has {has}: the widths and kinds of its layers are fixed "
                                 "here (edit the file for those); the activations can change.", classes="note")
                 else:
                     yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
