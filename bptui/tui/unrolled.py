@@ -11,6 +11,7 @@ through o⁽¹⁾_τ → s⁽¹⁾_{τ+1}).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,10 @@ def box_forms(net: Network, T: int) -> dict[str, Node]:
     return forms
 
 
+@lru_cache(maxsize=8)
 def _nodes(net: Network, T: int) -> tuple[list[tuple[str, str, str, tuple[int, ...]]], list[tuple[str, str]]]:
-    """(id, name, function, value shape) of each node, and the edges, for an example of T steps."""
+    """(id, name, function, value shape) of each node, and the edges, for an example of T steps (kept
+    for the few last networks and lengths: the keypresses of an example print the trees once)."""
     spec = net.spec
     L, d, h = spec.L, spec.widths[0], spec.widths[1]
     seqs = spec.return_sequences
@@ -94,7 +97,7 @@ def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
     canvas = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, value_width(shape, digits))))
               for i, name, text, shape in nodes]
     pinned = frozenset({"o1_0", "W1"} | {f"x_{t}" for t in range(1, T + 1)})
-    return Diagram(canvas, edges, pinned=pinned)
+    return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
