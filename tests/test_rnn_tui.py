@@ -156,16 +156,16 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
     from .conftest import NETWORKS
 
     spec = load(NETWORKS / "parity.json")
-    d = unrolled_graph(spec, 3)
+    st = Stepper(spec)
+    d = unrolled_graph(st.net, 3)
     ids = [n.id for n in d.nodes]
     assert ids[:2] == ["W1", "o1_0"] and {"x_3", "s1_3", "o1_3", "s2", "o2", "y", "loss"} <= set(ids)
     # s⁽¹⁾_τ reads o⁽⁰⁾_τ, the shared [W | U] and o⁽¹⁾_{τ−1}; layer 2 reads o⁽¹⁾_T only (many-to-one)
     assert {u for u, v in d.edges if v == "s1_2"} == {"x_2", "W1", "o1_1"}
     assert {u for u, v in d.edges if v == "s2"} == {"o1_3", "W2"}
-    st = Stepper(spec)
     for _ in range(12):  # example 1 (T = 2) through δ⁽¹⁾₁
         st.forward()
-    d = unrolled_graph(spec, 2)
+    d = unrolled_graph(st.net, 2)
     state = unrolled_state(st, d, 4)
     from bptui.core.notation import vec
 
@@ -173,6 +173,49 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
     assert state.texts["o1_2"][1] == f"= {vec(st.state.o[1][2], 4)}"
     assert state.current == "s1_1" and state.hot_line == 2
     assert state.hot_edges == d.edges_from("s1_1") | d.edges_from("o1_1")  # back from s⁽¹⁾₂ through o⁽¹⁾₁
+
+
+@pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9])  # both kinds of output, two layers above, identity
+def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
+    """The function a box of the unrolled graph shows at τ is the first form of the equation of the step
+    that computes it there (core/rnn_equations.py), printed: one tree behind both, at every τ."""
+    from bptui.core.equations import step_equations
+    from bptui.core.formula import Sum, TextPrinter
+    from bptui.core.rnn_equations import loss_form
+    from bptui.core.spec import load, parse
+    from bptui.core.stepper import Stepper
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+    from .helpers import random_rnn_doc
+
+    spec = load(NETWORKS / "parity.json") if seed is None else parse(random_rnn_doc(seed, n=3), "rnn.json")
+    st = Stepper(spec)
+    p, L, seqs = TextPrinter().p, spec.L, spec.return_sequences
+    checked, loss_checked = 0, 0
+    for _ in range(len(st.schedule)):  # one epoch
+        step = st.forward()
+        key = step.key
+        if key.quantity not in ("s", "o", "loss"):
+            continue
+        d = unrolled_graph(st.net, example_length(st))
+        texts = unrolled_state(st, d, 4).texts
+        eqs = step_equations(st.net, st.state, step)
+        if key.quantity == "loss":
+            T = len(st.state.s[1])
+            if seqs:  # ℓ sums the loss of each τ; each τ's equation prints the loss's rule at τ
+                assert [p(e.forms[0]) for e in eqs[:T]] == [p(loss_form(st.net, t)) for t in range(1, T + 1)]
+                assert texts["loss"][0] == p(Sum("τ", loss_form(st.net, "τ")))
+            else:
+                assert texts["loss"][0] == p(eqs[0].forms[0])
+            loss_checked += 1
+            continue
+        q, l, t = key.quantity, key.layer, key.time
+        node = f"{q}1_{t}" if l == 1 else f"{q}{l}" + ("" if t is None else f"_{t}")
+        assert texts[node][0] == p(eqs[0].forms[0]), (key, texts[node][0])
+        assert ("τ" in texts[node][0]) is False  # a number at every τ, never the letter
+        checked += 1
+    assert checked > 4 * len(spec.lengths) and loss_checked == len(spec.lengths)
 
 
 @pytest.mark.asyncio
@@ -190,7 +233,10 @@ async def test_c_draws_the_graph_unrolled_over_the_examples_length():
             await pilot.press("n")
         await pilot.pause()
         text = "\n".join(canvas.text_lines())
-        assert "o⁽⁰⁾₂" in text and "W o⁽⁰⁾₁ + U o⁽¹⁾₀" in text
+        from bptui.core.formula import TextPrinter
+        from bptui.core.rnn_equations import s1_form
+
+        assert "o⁽⁰⁾₂" in text and TextPrinter().p(s1_form(1)) in text
 
 
 def test_unrolled_graph_snapshot(snap_compare):

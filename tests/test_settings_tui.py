@@ -392,3 +392,27 @@ async def test_inits_seed_and_scale_draw_the_new_weights():
         said = message(app)
         assert "init seed 0 → 5" in said and "init scale 0.5 → 0.1" in said
         assert "drew 6 from U(−0.1, 0.1), default_rng([5, 1])" in said
+
+
+async def test_a_recurrent_layers_activation_can_be_changed():
+    """parity: f⁽¹⁾ of the rnn layer is in the dialog (only pooling layers have no f); relu applied reaches
+    the spec, the message and the steps through time, with the weights W and U on screen kept."""
+    app = app_for("parity")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        notes = " ".join(str(l.render()) for l in screen.query(".note"))
+        assert "no activation" not in notes and "a recurrent layer (rnn)" in notes and "map layers" not in notes
+        assert screen.query_one("#activation-1", Select).value == "tanh"
+        put(screen, "activation-1", "relu")
+        await pilot.pause()
+        await apply(pilot, app)
+        spec = app.stepper.spec
+        assert tuple(spec.activations) == ("relu", "sigmoid") and spec.layer_kinds[0].type == "rnn"
+        assert message(app).startswith("Settings applied (f⁽¹⁾ tanh → relu)")
+        for a, b in zip(app.stepper.weights, load(NETWORKS / "parity.json").weights):
+            np.testing.assert_array_equal(a, b)
+        assert S.document(spec, S.current(spec))["layers"][1]["activation"] == "relu"
+        await pilot.press("n", "n")  # s⁽¹⁾₁ then o⁽¹⁾₁ = relu(s⁽¹⁾₁)
+        st = app.stepper.state
+        np.testing.assert_array_equal(st.o[1][1], np.maximum(st.s[1][0], 0.0))
+        assert (st.s[1][0] < 0).any()  # relu cuts something here, unlike tanh

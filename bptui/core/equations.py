@@ -67,6 +67,22 @@ def symbol(key: StepKey) -> str:
     return TextPrinter().p(step_symbol(key))
 
 
+def s_form(l: int) -> Node:
+    """s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾, its right-hand side."""
+    return Op("@", (W(l), o(l - 1)))
+
+
+def o_form(net: Network, l: int) -> Node:
+    """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer, as the activation's table writes f."""
+    f = net.act(l).value(s(l))
+    return Op("cat1", (f,)) if l < net.L else f
+
+
+def loss_rule(net: Network) -> Node:
+    """ℓ as the loss's table writes it, over the output units k."""
+    return net.loss.formula(Sym("o", net.L, ("k",)), Sym("y", None, ("k",)), net.act(net.L).name)
+
+
 def fprime(net: Network, l: int, s_node: Node, o_node: Node) -> Node:
     """f′(s⁽ˡ⁾) of layer l as its activation's table writes it (vector or one unit)."""
     return net.act(l).derivative(s_node, o_node)
@@ -114,14 +130,13 @@ def dense_step_equations(net: Network, state: State, step: Step, optimizer: Opti
     rhs: Node
     if key.phase == FORWARD and key.quantity == "s":
         assert l is not None
-        rhs = Op("@", (W(l), o(l - 1)))
+        rhs = s_form(l)
         env = {W(l): state.W[l], o(l - 1): state.o[l - 1]}
         values = {W(l): _arr(state.W[l], "W", l), o(l - 1): _arr(state.o[l - 1], "o", l - 1)}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
         assert l is not None
-        f = net.act(l).value(s(l))
-        rhs = Op("cat1", (f,)) if l < L else f
+        rhs = o_form(net, l)
         env = {s(l): state.s[l], **_alpha(net, l)}
         forms = [rhs, substitute(rhs, {s(l): _arr(state.s[l], "s", l)}), _arr(step.value, "o", l)]
         if rhs == s(l):  # the identity: o⁽ᴸ⁾ = s⁽ᴸ⁾ = [numbers]
@@ -150,7 +165,7 @@ def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     ok, yk = Sym("o", L, ("k",)), Sym("y", None, ("k",))
     o_L, y = state.o[L], state.y
     assert o_L is not None and y is not None
-    rule = net.loss.formula(ok, yk, act)
+    rule = loss_rule(net)
     ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L), Num(float(step.value), Ref("loss"))),
                    bindings={ok: o_L, yk: y})
     before = state.loss_D - float(step.value)
@@ -286,12 +301,10 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
         f = net.act(l).value(s(l))
         kind = kinds[l - 1] if kinds else None
         if kind is not None and kind.type == "rnn":  # through time: s_τ, o_τ = f(s_τ) without a bias entry
-            from .rnn_equations import U, delta as d_t, sym as tsym
+            from .rnn_equations import U, delta as d_t, o1_form, s1_form, sym as tsym
 
-            eqs.append(Equation(tsym("s", l, "τ"), (add(Op("@", (W(l), tsym("o", l - 1, "τ"))),
-                                                        Op("@", (U(l), tsym("o", l, "τ−1")))),),
-                                note="o⁽⁰⁾_τ = [1, x_τ], o⁽¹⁾₀ = 0"))
-            eqs.append(Equation(tsym("o", l, "τ"), (net.act(l).value(tsym("s", l, "τ")),)))
+            eqs.append(Equation(tsym("s", l, "τ"), (s1_form("τ"),), note="o⁽⁰⁾_τ = [1, x_τ], o⁽¹⁾₀ = 0"))
+            eqs.append(Equation(tsym("o", l, "τ"), (o1_form(net, "τ"),)))
             eqs.append(Equation(d_t(l, "τ"), (mul(Op("()", (add(Op("@", (Op("T", (U(l),)), d_t(l, "τ+1"))),
                                                               Op("drop0", (Op("@", (Op("T", (W(l + 1),)), d_t(l + 1, "τ"))),))),)),
                                                   fprime(net, l, tsym("s", l, "τ"), tsym("o", l, "τ"))),),

@@ -57,16 +57,16 @@ def arr(x: Any, quantity: str | None = None, l: int | None = None, t: int | None
     return Num(float(a), ref, means=means) if a.ndim == 0 else Arr(a, ref, means=means)
 
 
-def retime(eq: Equation, t: int, layers: set[int], y: bool = True) -> Equation:
-    """A dense equation of one time step: τ = t added to the symbols of ``layers`` (and y) and to the
-    board references of their numbers."""
+def _retimer(t: int | str, layers: set[int], y: bool = True) -> Any:
+    """The node rewrite of :func:`retime` (board references only for a numbered τ)."""
     def swap_sym(n: Sym) -> Sym:
         if n.time is None and ((n.layer in layers and n.base in TIMED) or (y and n.base == "y" and n.layer is None)):
             return replace(n, time=t)
         return n
 
     def swap_ref(r: Ref | None) -> Ref | None:
-        if r is None or not ((r.layer in layers and r.quantity in ("s", "o", "delta")) or (y and r.quantity == "y")):
+        if r is None or not isinstance(t, int) or not (
+                (r.layer in layers and r.quantity in ("s", "o", "delta")) or (y and r.quantity == "y")):
             return r
         row = board_row(r.quantity, r.layer, t)
         return replace(r, index=(row,) + (r.index or ()))
@@ -80,8 +80,62 @@ def retime(eq: Equation, t: int, layers: set[int], y: bool = True) -> Equation:
             return replace(n, ref=swap_ref(n.ref), means=None if n.means is None else _rebuild(n.means, f))
         return n
 
+    return swap_sym, f
+
+
+def retime_node(node: Node, t: int | str, layers: set[int], y: bool = True) -> Node:
+    """A dense formula at one time step: τ = t (a number, or "τ") added to the symbols of ``layers``
+    (and y)."""
+    return _rebuild(node, _retimer(t, layers, y)[1])
+
+
+def retime(eq: Equation, t: int, layers: set[int], y: bool = True) -> Equation:
+    """A dense equation of one time step: τ = t added to the symbols of ``layers`` (and y) and to the
+    board references of their numbers."""
+    swap_sym, f = _retimer(t, layers, y)
     bindings = {(swap_sym(k) if isinstance(k, Sym) else k): v for k, v in eq.bindings.items()}
     return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
+
+
+# -- the formulas of the steps, without numbers (the step equations below and the unrolled graph's
+# boxes print these same trees) ----------------------------------------------------------------------
+def _before(t: int | str) -> int | str:
+    return t - 1 if isinstance(t, int) else f"{t}−1"
+
+
+def o0_form(t: int | str) -> Node:
+    """[1, x_τ], the right-hand side of o⁽⁰⁾_τ."""
+    return Op("cat1", (Sym("x", vector=True, time=t),))
+
+
+def s1_form(t: int | str) -> Node:
+    """W⁽¹⁾ o⁽⁰⁾_τ + U⁽¹⁾ o⁽¹⁾_{τ−1}, the right-hand side of s⁽¹⁾_τ."""
+    return add(Op("@", (Sym("W", 1, vector=True), sym("o", 0, t))), Op("@", (U(1), sym("o", 1, _before(t)))))
+
+
+def o1_form(net: Network, t: int | str) -> Node:
+    """f(s⁽¹⁾_τ), the right-hand side of o⁽¹⁾_τ (no bias entry: U multiplies the units only)."""
+    return net.act(1).value(sym("s", 1, t))
+
+
+def upper_s_form(l: int, t: int | str | None, T: int) -> Node:
+    """s⁽ˡ⁾_τ of a dense layer above (t None: many-to-one, once): W⁽²⁾ [1, o⁽¹⁾_τ] (o⁽¹⁾_T), W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ."""
+    if l == 2:
+        return Op("@", (Sym("W", 2, vector=True), Op("cat1", (sym("o", 1, T if t is None else t),))))
+    form = eqs.s_form(l)
+    return form if t is None else retime_node(form, t, {l - 1, l})
+
+
+def upper_o_form(net: Network, l: int, t: int | str | None) -> Node:
+    """o⁽ˡ⁾_τ of a dense layer above: [1, f(s⁽ˡ⁾_τ)], or f(s⁽ᴸ⁾_τ) at the output."""
+    form = eqs.o_form(net, l)
+    return form if t is None else retime_node(form, t, {l})
+
+
+def loss_form(net: Network, t: int | str | None) -> Node:
+    """ℓ over the output units k (t: at time τ = t, with sequences)."""
+    rule = eqs.loss_rule(net)
+    return rule if t is None else retime_node(rule, t, {net.L})
 
 
 def _at_time(st: Any, t: int | None) -> State:
@@ -141,7 +195,7 @@ def upper_s2(net: Network, state: Any, step: Step, t: int | None) -> Equation:
     """s⁽²⁾_τ = W⁽²⁾ [1, o⁽¹⁾_τ] (many-to-one: s⁽²⁾ = W⁽²⁾ [1, o⁽¹⁾_T])."""
     o1, value, tt = _o1(state, t)
     W2 = Sym("W", 2, vector=True)
-    rhs = Op("@", (W2, o1))
+    rhs = upper_s_form(2, t, len(state.s[1]))
     o_sym = sym("o", 1, tt)
     env = {W2: state.W[2], o_sym: state.o[1][tt]}
     filled = substitute(rhs, {W2: arr(state.W[2], "W", 2), o1: Arr(value, means=o1)})
@@ -170,7 +224,7 @@ def rnn_s(net: Network, state: Any, t: int) -> Equation:
     assert isinstance(rnn, Rnn)
     W1, U1 = Sym("W", 1, vector=True), U(1)
     o0, o_prev = sym("o", 0, t), sym("o", 1, t - 1)
-    rhs = add(Op("@", (W1, o0)), Op("@", (U1, o_prev)))
+    rhs = s1_form(t)
     Wv, Uv = rnn.W_part(state.W[1]), rnn.U_part(state.W[1])
     env = {W1: Wv, U1: Uv, o0: state.o[0][t - 1], o_prev: state.o[1][t - 1]}
     filled = substitute(rhs, {W1: Arr(np.asarray(Wv), means=W1), U1: Arr(np.asarray(Uv), means=U1),
@@ -182,7 +236,7 @@ def rnn_s(net: Network, state: Any, t: int) -> Equation:
 def rnn_o(net: Network, state: Any, t: int) -> Equation:
     """o⁽¹⁾_τ = f(s⁽¹⁾_τ) (no bias entry: U multiplies the units only)."""
     s1 = sym("s", 1, t)
-    f = net.act(1).value(s1)
+    f = o1_form(net, t)
     env = {s1: state.s[1][t - 1], **eqs._alpha(net, 1)}
     forms = [f, substitute(f, {s1: arr(state.s[1][t - 1], "s", 1, t)}), arr(state.o[1][t], "o", 1, t)]
     if f == s1:

@@ -130,7 +130,7 @@ def _f_text(spec: NetworkSpec, l: int) -> str:
 MAX_BOX = 80  # the widest box of the matrix-level graph; longer values end in …
 
 
-def _value_width(shape: tuple[int, ...], digits: int) -> int:
+def value_width(shape: tuple[int, ...], digits: int) -> int:
     """About how wide ``= [[…], …]`` is for a value of ``shape`` at ``digits``: each number up to
     digits + 6 characters (a sign, the "0.0" of a small one, ", ") and the brackets."""
     per, prefix = digits + 6, len("G = ") + 1  # and the • of a value the step changed
@@ -153,7 +153,7 @@ def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
     for l in range(1, L + 1):
         shapes.update({f"W{l}": spec.weights[l - 1].shape, f"s{l}": (spec.widths[l],),
                        f"o{l}": (spec.widths[l] + (l < L),)})
-    nodes = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, _value_width(shapes[i], digits))))
+    nodes = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, value_width(shapes[i], digits))))
              for i, name, text in _network_nodes(spec)]
     return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 

@@ -114,7 +114,7 @@ class NetworkDiagrams(Container):
         if spec.lengths is not None and mode == GRAPH:
             from .unrolled import example_length, unrolled_graph
 
-            d = unrolled_graph(spec, example_length(self.stepper), digits)
+            d = unrolled_graph(self.stepper.net, example_length(self.stepper), digits)
         else:
             d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
         self.diagrams[mode], self.digits[mode] = d, digits
@@ -136,7 +136,7 @@ class NetworkDiagrams(Container):
             d = self.diagrams[mode]
             T = example_length(self.stepper)
             if self.digits[mode] != digits or len([n for n in d.nodes if n.id.startswith("x_")]) != T:
-                d = self.diagrams[mode] = unrolled_graph(self.stepper.spec, T, digits)
+                d = self.diagrams[mode] = unrolled_graph(self.stepper.net, T, digits)
                 self.digits[mode] = digits
                 canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
             canvas.show(unrolled_state(self.stepper, d, digits))

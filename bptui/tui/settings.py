@@ -104,7 +104,11 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                                                  id="loss"), "loss")
                 yield Label("layers", classes="section", id="layers-title")
                 if not self.editable:
-                    yield Label("This network has map layers (conv2d, pooling): their widths and kinds are fixed "
+                    types = {k.type for k in self.spec.layer_kinds}
+                    has = " and ".join(what for what, here in (
+                        ("map layers (conv2d, pooling)", bool(types - {"dense", "rnn"})),
+                        ("a recurrent layer (rnn)", "rnn" in types)) if here) or "a v2 file's layers"
+                    yield Label(f"This network has {has}: the widths and kinds of its layers are fixed "
                                 "here (edit the file for those); the activations can change.", classes="note")
                 else:
                     yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
@@ -161,7 +165,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             place = f"layers[{l}]"
             kind = self.spec.layer_kinds[l - 1].type if not self.editable else "dense"
             name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else f" {kind}")
-            if not self.editable and kind not in ("dense", "conv2d"):
+            if not self.editable and not self.spec.layer_kinds[l - 1].has_s:  # pooling: no s, no f
                 rows.append(Horizontal(Label(name, classes="name", markup=False),
                                        Label("no activation", classes="note"), classes="row"))
                 continue

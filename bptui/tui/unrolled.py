@@ -11,50 +11,75 @@ through o⁽¹⁾_τ → s⁽¹⁾_{τ+1}).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from rich.cells import cell_len
 
+from ..core import rnn_equations as req
+from ..core.formula import Node, Sum, TextPrinter
+from ..core.network import Network
 from ..core.notation import mat, num, sup, vec
-from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _f_text, _loss_text, _value_width
+from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, value_width
 
 
 def _tsub(t: int | str) -> str:
     return str(t).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def _nodes(spec: Any, T: int) -> tuple[list[tuple[str, str, str, tuple[int, ...]]], list[tuple[str, str]]]:
-    """(id, name, function, value shape) of each node, and the edges, for an example of T steps."""
+def box_forms(net: Network, T: int) -> dict[str, Node]:
+    """The formula tree each box of an example of T steps computes, from core/rnn_equations.py (the
+    same trees its step equations print): s⁽¹⁾_τ, o⁽¹⁾_τ, the layers above (at τ or once) and ℓ."""
+    L, seqs = net.L, net.spec.return_sequences
+    forms: dict[str, Node] = {}
+    for t in range(1, T + 1):
+        forms[f"x_{t}"] = req.o0_form(t)
+        forms[f"s1_{t}"] = req.s1_form(t)
+        forms[f"o1_{t}"] = req.o1_form(net, t)
+    times: list[int | None] = list(range(1, T + 1)) if seqs else [None]
+    for l in range(2, L + 1):
+        for tm in times:
+            tag = "" if tm is None else f"_{tm}"
+            forms[f"s{l}{tag}"] = req.upper_s_form(l, tm, T)
+            forms[f"o{l}{tag}"] = req.upper_o_form(net, l, tm)
+    forms["loss"] = Sum("τ", req.loss_form(net, "τ")) if seqs else req.loss_form(net, None)
+    return forms
+
+
+@lru_cache(maxsize=8)
+def _nodes(net: Network, T: int) -> tuple[list[tuple[str, str, str, tuple[int, ...]]], list[tuple[str, str]]]:
+    """(id, name, function, value shape) of each node, and the edges, for an example of T steps (kept
+    for the few last networks and lengths: the keypresses of an example print the trees once)."""
+    spec = net.spec
     L, d, h = spec.L, spec.widths[0], spec.widths[1]
     seqs = spec.return_sequences
-    f1 = _f_text(spec, 1).replace(f"s{sup(1)}", f"s{sup(1)}_τ")
+    p = TextPrinter().p
+    forms = box_forms(net, T)
     nodes = [("W1", f"[W | U]{sup(1)}", f"{h}×{1 + d + h}, shared by every τ", (h, 1 + d + h)),
              ("o1_0", f"o{sup(1)}{_tsub(0)}", "0", (h,))]
     edges: list[tuple[str, str]] = []
     for t in range(1, T + 1):
-        nodes += [(f"x_{t}", f"o{sup(0)}{_tsub(t)}", f"[1, x{_tsub(t)}]", (d + 1,)),
-                  (f"s1_{t}", f"s{sup(1)}{_tsub(t)}", f"W o{sup(0)}{_tsub(t)} + U o{sup(1)}{_tsub(t - 1)}", (h,)),
-                  (f"o1_{t}", f"o{sup(1)}{_tsub(t)}", f1.replace("_τ", _tsub(t)), (h,))]
+        nodes += [(f"x_{t}", f"o{sup(0)}{_tsub(t)}", p(forms[f"x_{t}"]), (d + 1,)),
+                  (f"s1_{t}", f"s{sup(1)}{_tsub(t)}", p(forms[f"s1_{t}"]), (h,)),
+                  (f"o1_{t}", f"o{sup(1)}{_tsub(t)}", p(forms[f"o1_{t}"]), (h,))]
         edges += [(f"x_{t}", f"s1_{t}"), ("W1", f"s1_{t}"), (f"o1_{t - 1}" if t > 1 else "o1_0", f"s1_{t}"),
                   (f"s1_{t}", f"o1_{t}")]
     times: list[int | None] = list(range(1, T + 1)) if seqs else [None]
     for l in range(2, L + 1):
         w_in = spec.widths[l - 1] + 1
         nodes.append((f"W{l}", f"W{sup(l)}", f"{spec.widths[l]}×{w_in}", (spec.widths[l], w_in)))
-        f = _f_text(spec, l)
         for tm in times:
             tag = "" if tm is None else f"_{tm}"
             ts = "" if tm is None else _tsub(tm)
             below = (f"o1_{T if tm is None else tm}" if l == 2 else f"o{l - 1}{tag}")
-            nodes += [(f"s{l}{tag}", f"s{sup(l)}{ts}", f"W{sup(l)} [1, o{sup(l - 1)}{_tsub(T) if tm is None and l == 2 else ts}]",
-                       (spec.widths[l],)),
-                      (f"o{l}{tag}", f"o{sup(l)}{ts}", f if l == L else f"[1, {f}]", (spec.widths[l] + (l < L),))]
+            nodes += [(f"s{l}{tag}", f"s{sup(l)}{ts}", p(forms[f"s{l}{tag}"]), (spec.widths[l],)),
+                      (f"o{l}{tag}", f"o{sup(l)}{ts}", p(forms[f"o{l}{tag}"]), (spec.widths[l] + (l < L),))]
             edges += [(below, f"s{l}{tag}"), (f"W{l}", f"s{l}{tag}"), (f"s{l}{tag}", f"o{l}{tag}")]
     for tm in times:
         edges.append((f"o{L}" + ("" if tm is None else f"_{tm}"), "loss"))
     nodes += [("y", "y", "targets, one per τ" if seqs else "target", (spec.widths[-1],)),
-              ("loss", "ℓ", _loss_text(spec) + (" summed over τ" if seqs else ""), ())]
+              ("loss", "ℓ", p(forms["loss"]), ())]
     edges.append(("y", "loss"))
     return nodes, edges
 
@@ -67,17 +92,17 @@ def example_length(stepper: Any) -> int:
     return int(stepper.spec.lengths[stepper.where().example - 1])
 
 
-def unrolled_graph(spec: Any, T: int, digits: int = 4) -> Diagram:
-    nodes, edges = _nodes(spec, T)
-    canvas = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, _value_width(shape, digits))))
+def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
+    nodes, edges = _nodes(net, T)
+    canvas = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, value_width(shape, digits))))
               for i, name, text, shape in nodes]
     pinned = frozenset({"o1_0", "W1"} | {f"x_{t}" for t in range(1, T + 1)})
-    return Diagram(canvas, edges, pinned=pinned)
+    return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
-    spec, st, L = stepper.spec, stepper.state, stepper.spec.L
-    funcs = {i: text for i, _, text, _ in _nodes(spec, example_length(stepper))[0]}
+    st = stepper.state
+    funcs = {i: text for i, _, text, _ in _nodes(stepper.net, example_length(stepper))[0]}
 
     def v(x: Any) -> str:
         if x is None:
@@ -150,7 +175,7 @@ def unrolled_too_big(stepper: Any) -> str | None:
     """Why the unrolled graph of the example on the board is too big to lay out, or None."""
     from .graph_layout import too_big
 
-    d = unrolled_graph(stepper.spec, example_length(stepper))
+    d = unrolled_graph(stepper.net, example_length(stepper))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:
         return None
