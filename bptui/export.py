@@ -411,7 +411,7 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tupl
         if kind != "step":
             continue
         k = data[1].key
-        head = (k.step, k.epoch, "" if k.example is None else k.example, k.phase, k.quantity,
+        head: tuple[Any, ...] = (k.step, k.epoch, "" if k.example is None else k.example, k.phase, k.quantity,
                 "" if k.layer is None else k.layer, "")
         if spec.lengths is not None:  # a recurrent network: the time step τ after the example
             head = head[:3] + ("" if k.time is None else k.time,) + head[3:]
