@@ -115,9 +115,31 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     def _follow(self) -> None:
         """Scroll the selected node, else the current one, into view (once the canvas has a size)."""
         node = self.selected if self.selected is not None else self.state.current
-        if node is not None and self.size.width:
-            b = self.grid.boxes[node]
-            self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
+        if not self.size.width:
+            return
+        if node is not None:
+            self.scroll_to_region(self.view_of(node), animate=False, immediate=True)
+        elif self.grid.boxes:  # nothing computed yet: the inputs, where the first step starts
+            first = min(b.rank for b in self.grid.boxes.values())
+            inputs = Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2)
+                                        for b in self.grid.boxes.values() if b.rank == first])
+            h = self.scrollable_content_region.height
+            self.scroll_to(x=max(inputs.x, 0), animate=False, immediate=True,
+                           y=max(inputs.y if inputs.height > h else inputs.y + inputs.height // 2 - h // 2, 0))
+
+    def view_of(self, node: str) -> Region:
+        """The part of the canvas to bring into view for ``node``: its box with the boxes of its
+        inputs (the edges into it) when they fit on screen together; else, across, the box at the
+        right edge with as much of its inputs as fit to its left, and, down, the box alone."""
+        boxes = self.grid.boxes
+        b = boxes[node]
+        own = Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2)
+        inputs = [boxes[a] for a, z in self.edges if z == node and a in boxes]
+        whole = Region.from_union([own] + [Region(i.x - 2, i.y - 1, i.w + 4, i.h + 2) for i in inputs])
+        w, h = self.scrollable_content_region.size
+        x, width = (whole.x, whole.width) if whole.width <= w or own.width >= w else (own.right - w, w)
+        y, height = (whole.y, whole.height) if whole.height <= h else (own.y, own.height)
+        return Region(max(x, 0), max(y, 0), width, height)
 
     def on_resize(self) -> None:
         self._follow()
