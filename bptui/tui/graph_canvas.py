@@ -121,11 +121,15 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             self.scroll_to_region(self.view_of(node), animate=False, immediate=True)
         elif self.grid.boxes:  # nothing computed yet: the inputs, where the first step starts
             first = min(b.rank for b in self.grid.boxes.values())
-            inputs = Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2)
-                                        for b in self.grid.boxes.values() if b.rank == first])
+            boxes = sorted((b for b in self.grid.boxes.values() if b.rank == first), key=lambda b: b.y)
+            inputs = Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2) for b in boxes])
             h = self.scrollable_content_region.height
-            self.scroll_to(x=max(inputs.x, 0), animate=False, immediate=True,
-                           y=max(inputs.y if inputs.height > h else inputs.y + inputs.height // 2 - h // 2, 0))
+            if inputs.height > h:  # the first of the biggest boxes (x₁, not the bias's 1) whole, what is above it
+                x1 = max(boxes, key=lambda b: b.h)
+                y = max(inputs.y, x1.y + x1.h + 1 - h)
+            else:
+                y = inputs.y + inputs.height // 2 - h // 2
+            self.scroll_to(x=max(inputs.x, 0), y=max(y, 0), animate=False, immediate=True)
 
     def view_of(self, node: str) -> Region:
         """The part of the canvas to bring into view for ``node``: its box with the boxes of its

@@ -548,7 +548,9 @@ class NetworkScreen(SteppingScreen):
         self.place_side()
         if self._side_map.display:
             self._refresh_map()
-            self.say("The map follows the weights: it is redrawn after each update. m again hides it.")
+            small = ("The map is in the panels' place: the terminal is too small for both (enlarge it). "
+                     if self.query_one("#main").has_class("map-only") else "")
+            self.say(small + "The map follows the weights: it is redrawn after each update. m again hides it.")
         else:
             self.say("")
 
