@@ -132,16 +132,24 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             self.scroll_to(x=max(inputs.x, 0), y=max(y, 0), animate=False, immediate=True)
 
     def view_of(self, node: str) -> Region:
-        """The part of the canvas to bring into view for ``node``: its box with the boxes of its
-        inputs (the edges into it) when they fit on screen together; else, across, the box at the
-        right edge with as much of its inputs as fit to its left, and, down, the box alone."""
+        """The part of the canvas to bring into view for ``node``: its box with the boxes the step
+        reads from (the ends of its hot edges; else the edges into it) when they fit on screen
+        together; else, across, the box at the edge with as much of those as fit beside it (to its
+        left for inputs, to its right for a backward step's sources), and, down, the box alone."""
         boxes = self.grid.boxes
         b = boxes[node]
         own = Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2)
-        inputs = [boxes[a] for a, z in self.edges if z == node and a in boxes]
-        whole = Region.from_union([own] + [Region(i.x - 2, i.y - 1, i.w + 4, i.h + 2) for i in inputs])
+        hot = [self.edges[i] for i in self.state.hot_edges if 0 <= i < len(self.edges)]
+        ends = {n for edge in hot for n in edge} - {node} or {a for a, z in self.edges if z == node}
+        near = [boxes[n] for n in ends if n in boxes]
+        whole = Region.from_union([own] + [Region(i.x - 2, i.y - 1, i.w + 4, i.h + 2) for i in near])
         w, h = self.scrollable_content_region.size
-        x, width = (whole.x, whole.width) if whole.width <= w or own.width >= w else (own.right - w, w)
+        if whole.width <= w or own.width >= w:
+            x, width = whole.x, whole.width
+        elif sum(i.x for i in near) > len(near) * b.x:  # read from the right: the box at the left edge
+            x, width = own.x, w
+        else:  # read from the left: the box at the right edge
+            x, width = own.right - w, w
         y, height = (whole.y, whole.height) if whole.height <= h else (own.y, own.height)
         return Region(max(x, 0), max(y, 0), width, height)
 
