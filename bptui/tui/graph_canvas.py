@@ -115,9 +115,43 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     def _follow(self) -> None:
         """Scroll the selected node, else the current one, into view (once the canvas has a size)."""
         node = self.selected if self.selected is not None else self.state.current
-        if node is not None and self.size.width:
-            b = self.grid.boxes[node]
-            self.scroll_to_region(Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2), animate=False, immediate=True)
+        if not self.size.width:
+            return
+        if node is not None:
+            self.scroll_to_region(self.view_of(node), animate=False, immediate=True)
+        elif self.grid.boxes:  # nothing computed yet: the inputs, where the first step starts
+            first = min(b.rank for b in self.grid.boxes.values())
+            boxes = sorted((b for b in self.grid.boxes.values() if b.rank == first), key=lambda b: b.y)
+            inputs = Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2) for b in boxes])
+            h = self.scrollable_content_region.height
+            if inputs.height > h:  # the first of the biggest boxes (x₁, not the bias's 1) whole, what is above it
+                x1 = max(boxes, key=lambda b: b.h)
+                y = max(inputs.y, x1.y + x1.h + 1 - h)
+            else:
+                y = inputs.y + inputs.height // 2 - h // 2
+            self.scroll_to(x=max(inputs.x, 0), y=max(y, 0), animate=False, immediate=True)
+
+    def view_of(self, node: str) -> Region:
+        """The part of the canvas to bring into view for ``node``: its box with the boxes the step
+        reads from (the ends of its hot edges; else the edges into it) when they fit on screen
+        together; else, across, the box at the edge with as much of those as fit beside it (to its
+        left for inputs, to its right for a backward step's sources), and, down, the box alone."""
+        boxes = self.grid.boxes
+        b = boxes[node]
+        own = Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2)
+        hot = [self.edges[i] for i in self.state.hot_edges if 0 <= i < len(self.edges)]
+        ends = {n for edge in hot for n in edge} - {node} or {a for a, z in self.edges if z == node}
+        near = [boxes[n] for n in ends if n in boxes]
+        whole = Region.from_union([own] + [Region(i.x - 2, i.y - 1, i.w + 4, i.h + 2) for i in near])
+        w, h = self.scrollable_content_region.size
+        if whole.width <= w or own.width >= w:
+            x, width = whole.x, whole.width
+        elif sum(i.x for i in near) > len(near) * b.x:  # read from the right: the box at the left edge
+            x, width = own.x, w
+        else:  # read from the left: the box at the right edge
+            x, width = own.right - w, w
+        y, height = (whole.y, whole.height) if whole.height <= h else (own.y, own.height)
+        return Region(max(x, 0), max(y, 0), width, height)
 
     def on_resize(self) -> None:
         self._follow()

@@ -29,7 +29,7 @@ from textual.strip import Strip
 from ..core.layers import Conv2d, Dense, LayerKind, Pool2d
 from ..core.notation import sup
 from . import messages
-from .sheet import LayerSheet, panel_css
+from .sheet import LayerSheet, panel_css, whole_cells
 from .view import cell, cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
@@ -206,6 +206,10 @@ class MapSheet(ScrollView, can_focus=True):
         self.cursor = min(self.cursor, max(len(cells) - 1, 0))
         self.virtual_size = Size(max((sum(len(t) for t, _, _ in line) for line in lines), default=1), len(lines))
 
+    def min_width(self) -> int:
+        """The narrowest this panel should be (borders and padding included): a label and three cells."""
+        return 5 + 3 * cell_width(self.digits) + 4
+
     # -- the cursor ----------------------------------------------------------------------------------
     @property
     def cursor_cell(self) -> Key | None:
@@ -293,7 +297,7 @@ class MapSheet(ScrollView, can_focus=True):
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        strip = Strip(segs).crop_extend(scroll_x, scroll_x + self.size.width, style["base"])
+        strip = whole_cells(segs, scroll_x, scroll_x + self.size.width, style["base"])
         return strip.apply_offsets(scroll_x, row)
 
 

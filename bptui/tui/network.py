@@ -348,9 +348,35 @@ class NetworkScreen(SteppingScreen):
         self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples))
 
     NARROW = 110  # below this many columns the side panel goes under the layer panels
+    SIDE = {"#explain": 45, "#side-map": 36}  # their widths beside the panels, percent (app.tcss)
+    PANELS_BELOW_MAP = 6 + 14  # rows the panels and the map need one under the other (app.tcss)
 
     def on_resize(self) -> None:
-        self.query_one("#main").set_class(self.size.width < self.NARROW, "narrow")
+        self.place_side()
+
+    def place_side(self) -> None:
+        """The side panel and the map beside the layer panels when these keep their minimum width
+        (every number whole), else under them; on a terminal too low for the panels and the map
+        one under the other, the map in the panels' place."""
+        main = self.query_one("#main")
+        width, height = self.size.width, main.size.height or self.size.height - 10
+        shown = [name for name in self.SIDE if (w := self.query(name)) and w.first().display]
+        need = max((panel.min_width() for panel in self.query_one("#layers").children
+                    if hasattr(panel, "min_width")), default=0)
+        room = width * (100 - sum(self.SIDE[name] for name in shown)) // 100
+        narrow = width < self.NARROW or room < need
+        map_only = narrow and "#side-map" in shown and height < self.PANELS_BELOW_MAP
+        with self.app.batch_update():
+            main.set_class(narrow, "narrow")
+            from .net_diagrams import NetworkDiagrams
+
+            diagram = self.query_one(NetworkDiagrams).mode is not None
+            self.query_one("#layers").display = not (diagram or map_only)
+            if map_only != main.has_class("map-only"):
+                main.set_class(map_only, "map-only")
+                if map_only:
+                    self.say("The map is in the panels' place: the terminal is too small for both "
+                             "(enlarge it, or m again for the panels).")
 
     # -- cells: explain, edit, save ------------------------------------------------------------------
     @on(messages.CursorMoved)
@@ -365,7 +391,9 @@ class NetworkScreen(SteppingScreen):
 
     def show_explanation(self) -> None:
         panel = self.query_one("#explain", Static)
-        panel.display = self.cell is not None
+        if panel.display != (self.cell is not None):
+            panel.display = self.cell is not None
+            self.place_side()
         if self.cell is not None:
             from .explain import explain_cell
 
@@ -498,8 +526,8 @@ class NetworkScreen(SteppingScreen):
         """c, d: a diagram of the network in place of the layer panels, and back."""
         from .net_diagrams import NetworkDiagrams
 
-        shown = self.query_one(NetworkDiagrams).toggle(mode, self.digits)
-        self.query_one("#layers").display = not shown
+        self.query_one(NetworkDiagrams).toggle(mode, self.digits)
+        self.place_side()
 
     # -- the map beside the panels (m) -----------------------------------------------------------
     def action_toggle_map(self) -> None:
@@ -517,9 +545,12 @@ class NetworkScreen(SteppingScreen):
         else:
             self._side_map.display = not self._side_map.display
         self._map_weights = None
+        self.place_side()
         if self._side_map.display:
             self._refresh_map()
-            self.say("The map follows the weights: it is redrawn after each update. m again hides it.")
+            small = ("The map is in the panels' place: the terminal is too small for both (enlarge it). "
+                     if self.query_one("#main").has_class("map-only") else "")
+            self.say(small + "The map follows the weights: it is redrawn after each update. m again hides it.")
         else:
             self.say("")
 

@@ -104,6 +104,12 @@ class SeqSheet(MapSheet):
             if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
+    def min_width(self) -> int:
+        """The narrowest this panel should be (borders and padding included): the whole of W⁽ˡ⁾
+        (G⁽ˡ⁾ beside it and the later τ scroll)."""
+        cols = self.stepper.spec.weights[self.l_index - 1].shape[1]
+        return 6 + cols * cell_width(self.digits) + 2 + 4
+
     def _build(self, produced: str | None) -> None:
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
         cw = cell_width(self.digits)

@@ -5,6 +5,7 @@ Only the lines on screen are built, so a 128 × 785 layer costs what its visible
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.segment import Segment
@@ -44,6 +45,33 @@ NAME > .sheet--bias { color: $text-accent; }
 NAME > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
 NAME > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
 """
+
+
+NUMBER = re.compile(r"^\[?[−+-]?(\d[\d.]*(e[−+-]?\d+)?|∞|nan|\?)•?\]?$|^\+\d+…$|^›.*\d$|^▶?[a-zτ]=\d+$")
+"""A run shown whole or not at all: a number as a cell draws it (``−0.1227``, ``1.0e−5•``, ``[0.0189]``
+under the cursor, ``›0.5`` in a receptive field, ``∞``), an elision marker (``+3…``), a label (``b=12``)."""
+
+
+def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
+    """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
+    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
+    out: list[Segment] = []
+    x = 0
+    for seg in segments:
+        end = x + seg.cell_length
+        if not (end > x0 and x < x1 and (x < x0 or end > x1)):  # whole in view, or out of it
+            out.append(seg)
+            x = end
+            continue
+        for word in re.split(r"(\s+)", seg.text):  # the edge cuts this run: its words one by one
+            w = len(word)
+            if x < x1 and x + w > x0 and (x < x0 or x + w > x1) and NUMBER.match(word):
+                at = x0 - x if x < x0 else x1 - 1 - x  # "…" on the visible side
+                word = " " * at + "…" + " " * (w - at - 1)
+            if word:
+                out.append(Segment(word, seg.style))
+            x += w
+    return Strip(out).crop_extend(x0, x1, base)
 
 
 def panel_css(name: str, max_height: int, extra: str = "") -> str:
@@ -200,6 +228,15 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         finally:
             self.cw = cw
 
+    def min_width(self) -> int:
+        """The narrowest this panel should be (borders and padding included): W⁽ˡ⁾ with its bias and
+        first weight column (and the +N… of the others), then s, o, δ, with G under W."""
+        cw, self.cw = self.cw, cell_width(self.digits)
+        try:
+            return self._line_width(min(2, self.view.W.shape[1]), True) + 4
+        finally:
+            self.cw = cw
+
     def _title(self) -> str:
         v = self.view
         return f"Layer {v.layer} · f{sup(v.layer)} = {v.activation} · {v.W.shape[0]} unit{'s' if v.W.shape[0] > 1 else ''}"
@@ -326,7 +363,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
                 segments = [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
         else:
             return Strip.blank(self.size.width, base)
-        strip = Strip(segments).crop_extend(scroll_x, scroll_x + self.size.width, base)
+        strip = whole_cells(segments, scroll_x, scroll_x + self.size.width, base)
         return strip.apply_offsets(scroll_x, row)
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:

@@ -1,0 +1,190 @@
+"""Layout: a number in a panel is shown whole or not at all, at every width, with or without the side
+panel and the map; the panels keep their minimum width; the map keeps a useful size; the diagram
+opens where the inputs (or the inputs of the node being computed) are in view."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from rich.segment import Segment
+from rich.style import Style
+
+from bptui.core.notation import num
+from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.map_sheet import MapSheet
+from bptui.tui.seq_sheet import delta_norms
+from bptui.tui.sheet import LayerSheet, whole_cells
+from bptui.tui.view import cell, number_format
+
+from .tui_helpers import app_for
+
+LOOKS_NUMERIC = re.compile(r"[−+-]?(\d[\d.]*(e[−+-]?\d*)?|∞|nan)…?|…")  # a number, whole or cut, or …
+SEPARATORS = re.compile(r"[\s│\[\]•›▶]+")
+
+
+def board_renderings(stepper, digits: int) -> set[str]:
+    """Every way a value on the board can be written in a panel at ``digits``: each value of W, G, s,
+    o, δ (and the optimizer's state) in its matrix's format and in its own, and ‖δ_τ‖ of a sequence."""
+    st = stepper.state
+    arrays = []
+    for board in (st.W, st.G, st.s, st.o, st.delta):
+        arrays += [np.asarray(a, dtype=float) for a in board if a is not None]
+    for opt in st.opt[1:]:
+        if opt is not None:
+            arrays += [np.asarray(a, dtype=float) for a in opt.arrays().values()]
+    out = set()
+    for a in arrays:
+        fmt = number_format(a, digits)
+        for x in a.ravel().tolist():
+            out.add(cell(x, digits, fmt))
+            out.add(cell(x, digits))
+    if stepper.spec.lengths is not None:
+        out |= {num(n, 3) for n in delta_norms(stepper) if n is not None}
+    return out
+
+
+def panel_tokens(panel) -> list[str]:
+    """The numbers a panel shows on screen, as the text of each of its visible lines splits them."""
+    tokens = []
+    for y in range(panel.size.height):
+        text = panel.render_line(y).text
+        for token in SEPARATORS.split(text):
+            if LOOKS_NUMERIC.fullmatch(token):
+                tokens.append(token)
+    return tokens
+
+
+def check_panels(app, where: str) -> int:
+    """Every number token in every panel on screen is a whole rendering of a board value, or an
+    elision marker; returns how many numbers were checked."""
+    screen = app.main
+    allowed = board_renderings(screen.stepper, screen.digits)
+    checked = 0
+    for panel in screen.query("#layers > *"):
+        if not isinstance(panel, (LayerSheet, MapSheet)) or not panel.display or not panel.size.width:
+            continue
+        for token in panel_tokens(panel):
+            if token == "…" or re.fullmatch(r"\+\d+…", token):  # elided
+                continue
+            assert token in allowed, f"{where}: {panel.id} shows {token!r}, not a value on the board"
+            checked += 1
+    return checked
+
+
+def test_whole_cells_never_cuts_a_number():
+    base = Style()
+    segs = [Segment(" b=3 ", base), Segment("−0.3011 ", base), Segment("│", base), Segment(" −0.1227 ", base)]
+    for x0 in range(0, 20):
+        for x1 in range(x0 + 1, 25):
+            text = whole_cells(segs, x0, x1, base).text
+            assert len(text) == x1 - x0
+            for token in SEPARATORS.split(text):
+                assert token in ("", "b=3", "−0.3011", "−0.1227", "…") or token in "b=3", (x0, x1, text)
+
+
+LAYOUTS = {  # network: the layouts to try (side panel by Tab; map by m)
+    "xor": ("", "tab", "m", "m tab"),
+    "regression": ("", "tab", "m tab"),
+    "parity": ("", "tab"),
+    "edges": ("", "tab"),
+    "iris": ("", "tab"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+async def test_every_number_in_a_panel_is_whole_at_every_width(name):
+    """The newcomer's report: squeezed beside the map and the side panel, W's column read −0.3011 │ −0
+    for −0.1227. Now at widths 60 … 200, with or without the side panel and the map, each number a
+    panel shows is a value of the board written whole (or an elision marker)."""
+    checked = 0
+    for keys in LAYOUTS[name]:
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(3):
+                app.main.action_next()
+            for key in keys.split():
+                await pilot.press(key)
+            await pilot.pause()
+            for width in (60, 80, 100, 120, 160, 200):
+                await pilot.resize_terminal(width, 40)
+                await pilot.pause()
+                where = f"{name} at {width}×40 with {keys or 'nothing'}"
+                checked += check_panels(app, where)
+                need = max(p.min_width() for p in app.main.query("#layers > *") if hasattr(p, "min_width"))
+                layers = app.main.query_one("#layers")
+                if layers.display and width >= need:  # the panels keep the width they need
+                    assert layers.size.width >= need, where
+    assert checked > 50
+
+
+async def test_beside_the_map_and_the_side_panel_the_panels_keep_their_columns():
+    """regression: m, n, Tab used to squeeze each layer panel to 21 columns."""
+    app = app_for("regression")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m", "n", "tab")
+        await pilot.pause()
+        sheet = app.main.query_one("#layer-1", LayerSheet)
+        assert app.main.query_one("#main").has_class("narrow")
+        assert sheet.size.width + 4 >= sheet.min_width()
+        text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
+        assert "−0.3011" in text and "−0.1227" in text  # b=3's bias and weight, both whole
+
+
+async def test_on_a_small_terminal_the_map_has_room_for_the_boundary():
+    """xor at 80×24: m drew two rows of ▀; now the map takes the panels' place, with at least 8 rows."""
+    app = app_for("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        side = app.main.query_one("#side-map")
+        assert side.content_region.height >= 8
+        assert not app.main.query_one("#layers").display
+        assert "panels' place" in str(app.main.query_one("#message").render())
+        await pilot.press("m")  # away again: the panels are back
+        await pilot.pause()
+        assert app.main.query_one("#layers").display
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:  # room for both: beside the panels
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.main.query_one("#layers").display and not app.main.query_one("#main").has_class("narrow")
+
+
+def visible_nodes(canvas: GraphCanvas) -> set[str]:
+    """The nodes whose box is wholly on screen."""
+    x0, y0 = int(canvas.scroll_x), int(canvas.scroll_y)
+    w, h = canvas.scrollable_content_region.size
+    return {n for n, b in canvas.grid.boxes.items()
+            if x0 <= b.x and b.x + b.w <= x0 + w and y0 <= b.y and b.y + b.h <= y0 + h}
+
+
+@pytest.mark.parametrize("name", ["moons", "deep_sigmoid", "xor"])
+async def test_the_diagram_opens_on_the_inputs(name):
+    """At 80×24, d at step 0 showed a corner of one node (moons) or the bias alone (deep_sigmoid)."""
+    app = app_for(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        canvas = app.main.query_one(GraphCanvas)
+        first = min(b.rank for b in canvas.grid.boxes.values())
+        inputs = {n for n, b in canvas.grid.boxes.items() if b.rank == first and b.w > 5}  # x nodes, not the bias
+        assert inputs & visible_nodes(canvas), (name, canvas.scroll_offset)
+
+
+@pytest.mark.parametrize("name, size, keys", [("xor", (80, 24), "n n n d"), ("iris", (120, 40), "f d")])
+async def test_the_diagram_keeps_the_current_node_with_its_inputs(name, size, keys):
+    """xor at 80×24 (n n n d) and iris at 120×40 (f d) scrolled the inputs off to the left."""
+    app = app_for(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*keys.split())
+        await pilot.pause()
+        canvas = app.main.query_one(GraphCanvas)
+        current = canvas.state.current
+        assert current is not None
+        shown = visible_nodes(canvas)
+        inputs = {a for a, z in canvas.edges if z == current}
+        assert current in shown or canvas.grid.boxes[current].w > canvas.size.width
+        assert inputs & shown, (current, inputs, shown)
