@@ -49,7 +49,10 @@ async def test_a_typed_learning_rate_restarts_from_the_weights_on_screen():
         assert screen.focused is screen.query_one("#optimizer")
         await pilot.press("tab")  # the learning rate
         assert screen.focused is screen.query_one("#learning_rate")
-        await pilot.press("ctrl+a", "shift+end", *"0.1", "enter")  # Enter in a field applies
+        await pilot.press("ctrl+a", "shift+end", *"0.1", "enter")  # Enter moves on, as Tab does
+        await pilot.pause()
+        assert app.screen is screen and screen.focused is screen.query_one("#l2")
+        await pilot.press("ctrl+s")  # ctrl+s applies
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, NetworkScreen) and app.screen is app.main
@@ -84,7 +87,7 @@ TRAINING_CASES = [
     ({"activation-1": "leaky_relu", "alpha-1": "0.2"}, lambda s: (s.activations[0], s.alphas[0]) == ("leaky_relu", 0.2),
      "f⁽¹⁾ tanh → leaky_relu α = 0.2"),
     ({"activation-2": "identity"}, lambda s: s.activations[1] == "identity", "f⁽²⁾ sigmoid → identity"),
-    ({"standardize": True}, lambda s: np.allclose(s.inputs.mean(axis=0), 0), "data standardize False → True"),
+    ({"standardize": True}, lambda s: np.allclose(s.inputs.mean(axis=0), 0), "data standardize: no → yes"),
 ]
 
 
