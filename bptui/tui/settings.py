@@ -280,9 +280,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         title = {"training": "#training-title", "loss": "#row-loss", "layers": "#layers-title", "init": "#row-init-seed",
                  "data": "#data-title"}.get(self.section)
         if title and self.query(title):
-            self.call_after_refresh(self._scroll_to, title)
+            self.call_after_refresh(self._show_section, title)
 
-    def _scroll_to(self, selector: str) -> None:
+    def _show_section(self, selector: str) -> None:
         """The requested section at the top of the dialog's body (the command palette's entries)."""
         self.query_one("#settings-body", VerticalScroll).scroll_to_widget(self.query_one(selector), animate=False,
                                                                           top=True)
