@@ -228,8 +228,7 @@ async def test_invalid_values_show_the_files_message_and_do_not_apply(wid, typed
             assert isinstance(app.screen, NetworkScreen)
             return
         assert app.screen is screen and app.stepper is before
-        label = screen.errors[place]
-        assert str(label.render()) == said
+        assert screen.error_beside(place) == said
         assert str(screen.query_one("#settings-error", Label).render()) == f"Not applied: {place}{'.activation' if wid.startswith('activation') else ''}: {said}"
         await pilot.press("escape")
         await pilot.pause()
@@ -245,7 +244,7 @@ async def test_the_messages_are_those_of_a_file():
         put(screen, "data-noise", "-0.5")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        shown = str(screen.errors["data.noise"].render())
+        shown = screen.error_beside("data.noise")
     raw = load(NETWORKS / "moons.json").raw
     with pytest.raises(S.SpecError) as err:
         parse({**raw, "data": {**raw["data"], "noise": -0.5}}, "m.json")

@@ -122,7 +122,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.start = S.current(spec)
         self.editable = S.layers_editable(spec)
         self.layer_choices: list[S.LayerChoice] = list(self.start.layers)  # the layer rows (read back on add/remove)
-        self.errors: dict[str, Label] = {}  # place → the error label beside its field
+        self.errors: dict[str, Horizontal] = {}  # place → the row its error is shown in
         self.fields: dict[str, Widget] = {}  # place → the widget to focus for it
         self.done = False
         self.error_place: str | None = None  # the field the error shown is about
@@ -170,11 +170,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 "fixed here (edit the file for those); the activations can change.")
 
     def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:
-        error = Label("", classes="field-error", markup=False)
-        self.errors[place] = error
+        row = Horizontal(Label(name, classes="name", markup=False), widget, *more, classes="row", id=f"row-{ident(place)}")
+        self.errors[place] = row  # its error label is mounted when there is one (fewer widgets to open)
         self.fields[place] = widget
-        return Horizontal(Label(name, classes="name", markup=False), widget, *more, error, classes="row",
-                          id=f"row-{ident(place)}")
+        return row
 
     def _training(self, t: dict) -> ComposeResult:
         opt = self.spec.optimizer
@@ -258,6 +257,8 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         them when the widths can change (the output width follows the choice); else those whose
         input and output widths fit the fixed layers."""
         names = list(S.generator_names(self.spec))
+        if any(k.type == "rnn" for k in self.spec.layer_kinds):
+            return []  # a recurrent network reads sequences: its file's own (no generator makes them)
         if self.editable:
             return names
         d_in, d_out = self.spec.widths[0], self.spec.widths[-1]
@@ -426,14 +427,17 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         """An edited field's error goes (it may be fixed now; applying checks everything again)."""
         widget = event.input if isinstance(event, Input.Changed) else event.select
         if self.error_place is not None and self.fields.get(self.error_place) is widget:
-            self.errors[self.error_place].update("")
-            self.query_one("#settings-error", Label).update("")
-            self.error_place = None
+            self._clear_errors()
+
+    def error_beside(self, place: str) -> str:
+        """The error shown beside the field of ``place`` ("" if none)."""
+        found = self.errors[place].query(".field-error")
+        return str(found.first(Label).render()) if found else ""
 
     def _clear_errors(self) -> None:
-        for label in self.errors.values():
-            label.update("")
+        self.query(".field-error").remove()
         self.query_one("#settings-error", Label).update("")
+        self.error_place = None
 
     def show_error(self, err: SpecError) -> None:
         """The file's message beside the field it is about (and its place below); focus on the field."""
@@ -442,7 +446,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.query_one("#settings-error", Label).update(f"Not applied: {err.place or 'the settings'}: {err.message}")
         self.error_place = place
         if place is not None:
-            self.errors[place].update(err.message)
+            self.errors[place].mount(Label(err.message, classes="field-error", markup=False))
             widget = self.fields[place]
             self.set_focus(widget)
             widget.scroll_visible(animate=False)
