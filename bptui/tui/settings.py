@@ -262,7 +262,8 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         if self.editable:
             return names
         d_in, d_out = self.spec.widths[0], self.spec.widths[-1]
-        fits = [g for g in names if (d_out in image_classes(g) if g in IMAGE_GENERATORS
+        one_channel = bool(self.spec.input_shape) and self.spec.input_shape[0] == 1  # the image generators' grey maps
+        fits = [g for g in names if (one_channel and d_out in image_classes(g) if g in IMAGE_GENERATORS
                                      else generator_shape(g)[0] == d_in and d_out in generator_shape(g)[1])]
         current = self.start.data.get("generator")
         return fits if current not in names or current in fits else [current, *fits]
