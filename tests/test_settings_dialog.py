@@ -99,7 +99,7 @@ async def test_enter_moves_to_the_next_field_and_never_applies():
         await pilot.press("enter", "enter")  # λ → update → (Select: Enter opens it) — still the dialog
         await pilot.pause()
         assert app.screen is screen and app.stepper is before
-        assert "ctrl+s or Apply applies" in str(screen.query_one("#settings-hint", Label).render())
+        assert "ctrl+s or Apply: apply, from step 0" in str(screen.query_one("#settings-hint", Label).render())
 
 
 async def test_applying_with_nothing_changed_keeps_the_stepper_where_it_was():

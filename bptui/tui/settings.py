@@ -132,8 +132,8 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         start, spec = self.start, self.spec
         with Vertical():
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
-            yield Label("Tab or Enter moves to the next field · ctrl+s or Apply applies (step 0, from the weights "
-                        "on screen) · Esc cancels", id="settings-hint", markup=False)
+            yield Label("Tab/Enter: next field · ctrl+s or Apply: apply, from step 0 · Esc: cancel",
+                        id="settings-hint", markup=False)
             with VerticalScroll(id="settings-body"):
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
