@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
@@ -94,6 +95,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen #settings-title { text-style: bold; }
     SettingsScreen #settings-hint { color: $text-muted; width: 100%; }
     SettingsScreen VerticalScroll { height: 1fr; }
+    SettingsScreen #settings-rest { height: auto; }
     SettingsScreen .section { text-style: bold; color: $accent; margin-top: 1; }
     SettingsScreen .note { color: $text-muted; width: 100%; }
     SettingsScreen .row { height: auto; }
@@ -139,25 +141,31 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 yield Label("loss", classes="section")
                 yield self._row("loss ℓ", Select([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
-                yield Label("layers", classes="section", id="layers-title")
-                if not self.editable:
-                    yield Label(self._fixed_note(), classes="note", markup=False)
-                else:
-                    yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
-                                    "layers[0]")
-                yield Vertical(*self._layer_rows(), id="layer-rows", classes="row" + ("" if self.editable else " fixed"))
-                if self.editable:
-                    yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
-                    yield Label("init", classes="section")
-                    yield Label("new rows, columns and layers: uniform in [−scale, scale] from default_rng([seed, l])",
-                                classes="note")
-                    yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
-                    yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
-                yield from self._data(start.data)
+                with Lazy(Vertical(id="settings-rest")):  # mounted after the dialog's first frame
+                    yield from self._rest()
             yield Label("", id="settings-error", markup=False)
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", variant="primary", id="apply", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+
+    def _rest(self) -> ComposeResult:
+        """The layers, init and data sections (below the first screenful)."""
+        start = self.start
+        yield Label("layers", classes="section", id="layers-title")
+        if not self.editable:
+            yield Label(self._fixed_note(), classes="note", markup=False)
+        else:
+            yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
+                            "layers[0]")
+        yield Vertical(*self._layer_rows(), id="layer-rows", classes="row" + ("" if self.editable else " fixed"))
+        if self.editable:
+            yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
+            yield Label("init", classes="section")
+            yield Label("new rows, columns and layers: uniform in [−scale, scale] from default_rng([seed, l])",
+                        classes="note")
+            yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
+            yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
+        yield from self._data(start.data)
 
     def _fixed_note(self) -> str:
         """What the dialog cannot change in a network of map or recurrent layers (and why)."""
@@ -274,6 +282,12 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         return "csv" in self.file_data and key in ("seed", "test_fraction")
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._focus_section)
+
+    def _focus_section(self) -> None:
+        if not self.query("#generator"):  # the lazy sections are not mounted yet
+            self.call_after_refresh(self._focus_section)
+            return
         focus = {"training": "#optimizer", "loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select",
                  "init": "#init-seed", "data": "#generator"}.get(self.section, "#optimizer")
         found = self.query(focus)
@@ -453,7 +467,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             widget.scroll_visible(animate=False)
 
     def action_apply(self) -> None:
-        if self.done:
+        if self.done or not self.query("#generator"):  # closed, or its lower sections still mounting
             return
         try:
             applied = S.apply(self.spec, self.weights, self.choices(), self.file_data)
