@@ -310,7 +310,7 @@ def apply(spec: NetworkSpec, weights: Sequence[np.ndarray], choices: Choices,
     new = replace(new.with_weights(ws), raw=doc)
     sources = [c.source for c in choices.layers] if layers_editable(spec) else None
     changes = tuple(describe(spec, new, resized, sources))
-    return Applied(retold(spec, new, changes), changes, tuple(resized), kept, seed, scale)
+    return Applied(retold(spec, new), changes, tuple(resized), kept, seed, scale)
 
 
 def _key_text(key: str, v: Any) -> str:
@@ -380,9 +380,10 @@ def describe(old: NetworkSpec, new: NetworkSpec, resized: Sequence[Resized] = ()
 SETTINGS_NOTE = "Changed in bptui's settings"
 
 
-def retold(old: NetworkSpec, new: NetworkSpec, changes: Sequence[str]) -> NetworkSpec:
+def retold(old: NetworkSpec, new: NetworkSpec) -> NetworkSpec:
     """``new`` with a description that fits it: when the layers or the data changed, the file's own
-    description (about the old network) gives way to one saying what was changed from which file."""
+    description (about the old network) gives way to one saying which file it was changed from in
+    bptui's settings and what the network is now."""
     if old.widths == new.widths and old.activations == new.activations and old.raw.get("data") == new.raw.get("data"):
         return new
     base = old.raw.get("description", "")
