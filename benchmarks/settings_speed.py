@@ -6,7 +6,8 @@ loading the same network file, and the app's apply (ctrl+s to the new board on s
 Core: wall time, median of K, of ``settings.apply`` with one hidden layer one unit wider, side by
 side with ``spec.parse`` of the network's own document (the floor: apply checks a whole file).
 App: CPU time (time.process_time) from the dialog's apply to the recomposed network screen,
-median of K, next to one step (n) on the same network.
+median of K, next to one step (n) on the same network; and the dialog's opening (s to the
+dialog shown), median of K.
 """
 
 from __future__ import annotations
@@ -40,14 +41,17 @@ async def app_figures(repeats: int) -> None:
     from bptui.tui.app import BptuiApp
     from bptui.tui.settings import SettingsScreen
 
-    for name, make in (("xor", lambda: load(ROOT / "networks" / "xor.json")), ("784-128-10", lambda: big_spec(n=4))):
+    for name, make in (("xor", lambda: load(ROOT / "networks" / "xor.json")),
+                       ("moons", lambda: load(ROOT / "networks" / "moons.json")), ("784-128-10", lambda: big_spec(n=4))):
         app = BptuiApp(make())
-        applies, steps = [], []
+        applies, steps, opens = [], [], []
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             for i in range(repeats):
+                t = time.process_time()
                 await pilot.press("s")
                 await pilot.pause()
+                opens.append(time.process_time() - t)
                 screen = app.screen
                 assert isinstance(screen, SettingsScreen)
                 screen.query_one("#learning_rate").value = f"0.{i + 1}"  # type: ignore[attr-defined]
@@ -60,8 +64,9 @@ async def app_figures(repeats: int) -> None:
                 app.main.action_next()  # type: ignore[union-attr]
                 await pilot.pause()
                 steps.append(time.process_time() - t)
-        a, s = statistics.median(applies), statistics.median(steps)
-        print(f"app   {name:28} apply {1e3 * a:8.1f} ms CPU   one step {1e3 * s:6.1f} ms CPU   ratio {a / s:.1f}")
+        a, s, o = statistics.median(applies), statistics.median(steps), statistics.median(opens)
+        print(f"app   {name:28} apply {1e3 * a:8.1f} ms CPU   one step {1e3 * s:6.1f} ms CPU   ratio {a / s:.1f}   "
+              f"open (s) {1e3 * o:6.1f} ms CPU, {o / s:.1f} steps")
 
 
 def main() -> None:

@@ -237,7 +237,7 @@ def test_data_generators_and_the_files_own_data():
     assert np.array_equal(back.spec.inputs, spec.inputs)
     # standardize the file's own data
     st = S.apply(spec, spec.weights, replace(c, data={"generator": S.FILE_DATA, "standardize": True}))
-    assert np.allclose(st.spec.inputs.mean(axis=0), 0) and "data standardize False → True" in st.changes
+    assert np.allclose(st.spec.inputs.mean(axis=0), 0) and "data standardize: no → yes" in st.changes
 
 
 @pytest.mark.parametrize("change, section", [

@@ -49,7 +49,10 @@ async def test_a_typed_learning_rate_restarts_from_the_weights_on_screen():
         assert screen.focused is screen.query_one("#optimizer")
         await pilot.press("tab")  # the learning rate
         assert screen.focused is screen.query_one("#learning_rate")
-        await pilot.press("ctrl+a", "shift+end", *"0.1", "enter")  # Enter in a field applies
+        await pilot.press("ctrl+a", "shift+end", *"0.1", "enter")  # Enter moves on, as Tab does
+        await pilot.pause()
+        assert app.screen is screen and screen.focused is screen.query_one("#l2")
+        await pilot.press("ctrl+s")  # ctrl+s applies
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, NetworkScreen) and app.screen is app.main
@@ -84,7 +87,7 @@ TRAINING_CASES = [
     ({"activation-1": "leaky_relu", "alpha-1": "0.2"}, lambda s: (s.activations[0], s.alphas[0]) == ("leaky_relu", 0.2),
      "f⁽¹⁾ tanh → leaky_relu α = 0.2"),
     ({"activation-2": "identity"}, lambda s: s.activations[1] == "identity", "f⁽²⁾ sigmoid → identity"),
-    ({"standardize": True}, lambda s: np.allclose(s.inputs.mean(axis=0), 0), "data standardize False → True"),
+    ({"standardize": True}, lambda s: np.allclose(s.inputs.mean(axis=0), 0), "data standardize: no → yes"),
 ]
 
 
@@ -228,8 +231,7 @@ async def test_invalid_values_show_the_files_message_and_do_not_apply(wid, typed
             assert isinstance(app.screen, NetworkScreen)
             return
         assert app.screen is screen and app.stepper is before
-        label = screen.errors[place]
-        assert str(label.render()) == said
+        assert screen.error_beside(place) == said
         assert str(screen.query_one("#settings-error", Label).render()) == f"Not applied: {place}{'.activation' if wid.startswith('activation') else ''}: {said}"
         await pilot.press("escape")
         await pilot.pause()
@@ -245,7 +247,7 @@ async def test_the_messages_are_those_of_a_file():
         put(screen, "data-noise", "-0.5")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        shown = str(screen.errors["data.noise"].render())
+        shown = screen.error_beside("data.noise")
     raw = load(NETWORKS / "moons.json").raw
     with pytest.raises(S.SpecError) as err:
         parse({**raw, "data": {**raw["data"], "noise": -0.5}}, "m.json")

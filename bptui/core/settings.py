@@ -372,10 +372,13 @@ def apply(spec: NetworkSpec, weights: Sequence[np.ndarray], choices: Choices,
         resized, kept = [], tuple((ALL, ALL) for _ in ws)
     new = replace(new.with_weights(ws), raw=doc)
     sources = [c.source for c in choices.layers] if layers_editable(spec) else None
-    return Applied(new, tuple(describe(spec, new, resized, sources)), tuple(resized), kept, seed, scale, keys, below)
+    changes = tuple(describe(spec, new, resized, sources))
+    return Applied(retold(spec, new), changes, tuple(resized), kept, seed, scale, keys, below)
 
 
 def _key_text(key: str, v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, dict) and "batch_size" in v:
         return f"mini-batches of {v['batch_size']}"
     return num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
@@ -384,7 +387,7 @@ def _key_text(key: str, v: Any) -> str:
 NAMES = {"learning_rate": "η", "l2": "λ", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
          "update": "update", "shuffle_seed": "shuffle seed", "epochs": "epochs", "optimizer": "optimizer",
          "seed": "seed", "scale": "scale", "n": "n", "noise": "noise", "test_fraction": "test fraction",
-         "standardize": "standardize", "generator": "generator"}
+         "standardize": "standardize:", "generator": "generator"}
 
 
 def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -396,6 +399,8 @@ def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
         name = prefix + NAMES.get(key, key)
         if a is None:
             out.append(f"{name} {_key_text(key, b)}")
+        elif b is None and key in HYPER_KEYS and "optimizer" in new:
+            out.append(f"{name} dropped ({new['optimizer']} has none)")
         elif b is None:
             out.append(f"{name} {_key_text(key, a)} → default")
         else:
@@ -433,6 +438,23 @@ def describe(old: NetworkSpec, new: NetworkSpec, resized: Sequence[Resized] = ()
         out += [d for d in _diff({}, {k: v for k, v in new_data.items() if k != "generator"}, "data ")]
     out += [r.text() for r in resized]
     return out
+
+
+SETTINGS_NOTE = "Changed in bptui's settings"
+
+
+def retold(old: NetworkSpec, new: NetworkSpec) -> NetworkSpec:
+    """``new`` with a description that fits it: when the layers or the data changed, the file's own
+    description (about the old network) gives way to one saying which file it was changed from in
+    bptui's settings and what the network is now."""
+    if old.widths == new.widths and old.activations == new.activations and old.raw.get("data") == new.raw.get("data"):
+        return new
+    base = old.raw.get("description", "")
+    origin = base.split(" from ", 1)[1].split(";", 1)[0] if base.startswith(SETTINGS_NOTE + " from ") else old.name
+    layers = "-".join(map(str, new.widths)) if layers_editable(new) else " ".join(k.describe() for k in new.layer_kinds)
+    text = (f"{SETTINGS_NOTE} from {origin}; now layers {layers} with f = {', '.join(new.activations)}, "
+            f"on {_data_name(data_of(new))}.")
+    return replace(new, description=text, raw={**new.raw, "description": text})
 
 
 def _data_name(data: dict) -> str:

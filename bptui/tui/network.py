@@ -486,6 +486,9 @@ class NetworkScreen(SteppingScreen):
         if applied is None:
             self.say("Settings unchanged.")
             return
+        if not applied.changes:  # applied as they were: no restart
+            self.say("Nothing changed; the stepper stays where it was.")
+            return
         self.call_next(self._restart, applied)
 
     async def _restart(self, applied: Any) -> None:

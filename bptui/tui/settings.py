@@ -6,6 +6,7 @@ and nothing is applied. Esc leaves everything as it was."""
 
 from __future__ import annotations
 
+import math
 import re
 from functools import partial
 from typing import Any, Sequence
@@ -15,15 +16,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
 from ..core import settings as S
 from ..core.activations import ACTIVATIONS
-from ..core.data import generator_shape
+from ..core.data import GENERATOR_DEFAULTS, IMAGE_GENERATORS, generator_shape, image_classes
 from ..core.errors import SpecError
 from ..core.notation import sup
+from ..core.spec import DEFAULT_INIT, DEFAULT_TRAINING
 from .guard import GuardedPump
 
 # the command palette's entries: (section, title, help)
@@ -36,6 +39,39 @@ SECTIONS = [
 ]
 HYPER = [("momentum", "μ momentum"), ("beta1", "β₁ (Adam)"), ("beta2", "β₂ (Adam)"), ("eps", "ε (Adam)")]
 GENERATOR_KEYS = [("n", "n examples"), ("noise", "noise"), ("seed", "seed"), ("test_fraction", "test fraction")]
+# fields that may stay empty, and what empty means (their placeholder says it); every other field needs a value
+OPTIONAL = ("training.shuffle_seed", ".alpha")
+
+
+def field_default(place: str) -> Any:
+    """The value a file gets when it leaves the field's key out (None: a file must give it)."""
+    key = place.rsplit(".", 1)[-1]
+    if place.startswith("training."):
+        return S.default_hyper(key) if key in S.HYPER_KEYS else DEFAULT_TRAINING.get(key)
+    if place.startswith("init."):
+        return DEFAULT_INIT.get(key)
+    if place.startswith("data."):
+        return GENERATOR_DEFAULTS.get(key)
+    return None
+
+
+def empty_message(place: str) -> str:
+    """What an empty required field says: the dialog never fills in a default silently."""
+    default = field_default(place)
+    return "type a value" + ("" if default is None else f" (the file's default is {S.text(default)})")
+
+
+def kind_text(kind: Any) -> str:
+    """A layer of fixed kind as a teacher names it: ``conv2d 2 filters 3×3``, ``rnn 4 units``."""
+    if kind.type == "conv2d":
+        kh, kw = kind.kernel
+        c = kind.channels
+        return (f"conv2d {c} filter{'s' if c != 1 else ''} {kh}×{kw}" + (f" stride {kind.stride}" if kind.stride != 1 else "")
+                + (f" pad {kind.padding}" if kind.padding else ""))
+    if kind.type.endswith("pool2d"):
+        return f"{kind.type} {kind.size}×{kind.size}" + (f" stride {kind.stride}" if kind.stride != kind.size else "")
+    units = math.prod(kind.out_shape)
+    return f"{kind.type} {units} unit{'s' if units != 1 else ''}"
 
 
 def ident(place: str) -> str:
@@ -59,6 +95,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen #settings-title { text-style: bold; }
     SettingsScreen #settings-hint { color: $text-muted; width: 100%; }
     SettingsScreen VerticalScroll { height: 1fr; }
+    SettingsScreen #settings-rest { height: auto; }
     SettingsScreen .section { text-style: bold; color: $accent; margin-top: 1; }
     SettingsScreen .note { color: $text-muted; width: 100%; }
     SettingsScreen .row { height: auto; }
@@ -71,6 +108,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen #layer-rows Input { width: 8; }
     SettingsScreen #layer-rows Input.alpha { width: 9; }
     SettingsScreen #layer-rows Select { width: 17; }
+    SettingsScreen #layer-rows.fixed .name { width: 36; }
     SettingsScreen .row Button { min-width: 8; }
     SettingsScreen .row > .field-error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
     SettingsScreen .row Input, SettingsScreen .row Select { margin-right: 1; }
@@ -86,53 +124,64 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.start = S.current(spec)
         self.editable = S.layers_editable(spec)
         self.layer_choices: list[S.LayerChoice] = list(self.start.layers)  # the layer rows (read back on add/remove)
-        self.errors: dict[str, Label] = {}  # place → the error label beside its field
+        self.errors: dict[str, Horizontal] = {}  # place → the row its error is shown in
         self.fields: dict[str, Widget] = {}  # place → the widget to focus for it
         self.done = False
+        self.error_place: str | None = None  # the field the error shown is about
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         start, spec = self.start, self.spec
         with Vertical():
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
-            yield Label("Tab moves · Enter in a field or ctrl+s applies (step 0, from the weights on screen) · "
-                        "Esc cancels", id="settings-hint", markup=False)
+            yield Label("Tab/Enter: next field · ctrl+s or Apply: apply, from step 0 · Esc: cancel",
+                        id="settings-hint", markup=False)
             with VerticalScroll(id="settings-body"):
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
                 yield self._row("loss ℓ", Select([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
-                yield Label("layers", classes="section", id="layers-title")
-                if not self.editable:
-                    types = {k.type for k in self.spec.layer_kinds}
-                    has = " and ".join(what for what, here in (
-                        ("map layers (conv2d, pooling)", bool(types - {"dense", "rnn"})),
-                        ("a recurrent layer (rnn)", "rnn" in types)) if here) or "a v2 file's layers"
-                    yield Label(f"This network has {has}: the widths and kinds of its layers are fixed "
-                                "here (edit the file for those); the activations can change.", classes="note")
-                else:
-                    yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
-                                    "layers[0]")
-                yield Vertical(*self._layer_rows(), id="layer-rows", classes="row")
-                if self.editable:
-                    yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
-                    yield Label("init", classes="section")
-                    yield Label("new weights: U(−scale, scale) from default_rng([seed, k]), k = the layer's old number (new: L+1, …)",
-                                classes="note")
-                    yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
-                    yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
-                yield from self._data(start.data)
+                with Lazy(Vertical(id="settings-rest")):  # mounted after the dialog's first frame
+                    yield from self._rest()
             yield Label("", id="settings-error", markup=False)
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", variant="primary", id="apply", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
+    def _rest(self) -> ComposeResult:
+        """The layers, init and data sections (below the first screenful)."""
+        start = self.start
+        yield Label("layers", classes="section", id="layers-title")
+        if not self.editable:
+            yield Label(self._fixed_note(), classes="note", markup=False)
+        else:
+            yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
+                            "layers[0]")
+        yield Vertical(*self._layer_rows(), id="layer-rows", classes="row" + ("" if self.editable else " fixed"))
+        if self.editable:
+            yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
+            yield Label("init", classes="section")
+            yield Label("new weights: U(−scale, scale) from default_rng([seed, k]), k = the layer's old number (new: L+1, …)",
+                        classes="note")
+            yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
+            yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
+        yield from self._data(start.data)
+
+    def _fixed_note(self) -> str:
+        """What the dialog cannot change in a network of map or recurrent layers (and why)."""
+        types = [k.type for k in self.spec.layer_kinds]
+        if "rnn" in types:
+            return ("This network has a recurrent layer (rnn, run over the time steps): the number of layers, their "
+                    "kinds and widths are fixed here (edit the file for those); the activations can change.")
+        maps = ", ".join(dict.fromkeys(t for t in types if t != "dense"))
+        return (f"This network has map layers ({maps}): the number of layers, their kinds, filters and sizes are "
+                "fixed here (edit the file for those); the activations can change.")
+
     def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:
-        error = Label("", classes="field-error", markup=False)
-        self.errors[place] = error
+        row = Horizontal(Label(name, classes="name", markup=False), widget, *more, classes="row", id=f"row-{ident(place)}")
+        self.errors[place] = row  # its error label is mounted when there is one (fewer widgets to open)
         self.fields[place] = widget
-        return Horizontal(Label(name, classes="name", markup=False), widget, *more, error, classes="row",
-                          id=f"row-{ident(place)}")
+        return row
 
     def _training(self, t: dict) -> ComposeResult:
         opt = self.spec.optimizer
@@ -164,12 +213,14 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         for l, c in enumerate(self.layer_choices, start=1):
             place = f"layers[{l}]"
             kind = self.spec.layer_kinds[l - 1].type if not self.editable else "dense"
-            name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else f" {kind}")
+            name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else
+                                                                     f": {kind_text(self.spec.layer_kinds[l - 1])}")
             if not self.editable and not self.spec.layer_kinds[l - 1].has_s:  # pooling: no s, no f
                 rows.append(Horizontal(Label(name, classes="name", markup=False),
                                        Label("no activation", classes="note"), classes="row"))
                 continue
             units = Input(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
+            units.display = self.editable  # a fixed layer's size is in its name
             act = Select([(n, n) for n in S.ACTIVATION_NAMES], value=c.activation, allow_blank=False, compact=True,
                          id=f"activation-{l}")
             alpha = Input(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
@@ -195,7 +246,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         if "generator" not in self.file_data:
             what = "CSV" if "csv" in self.file_data else f"{len(self.file_data.get('inputs', []))} examples"
             options.append((f"the file's data ({what})", S.FILE_DATA))
-        options += [(g, g) for g in S.generator_names(self.spec)]
+        options += [(g, g) for g in self.generators()]
         yield self._row("data", Select(options, value=d["generator"], allow_blank=False, compact=True, id="generator"),
                         "data.generator")
         self.errors["data"] = self.errors["data.generator"]
@@ -209,18 +260,48 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                                                    value=bool(d.get("standardize", False)), allow_blank=False,
                                                    compact=True, id="standardize"), "data.standardize")
 
+    def generators(self) -> list[str]:
+        """The generators this network can take, by the generators' own shapes (core/data.py): all of
+        them when the widths can change (the output width follows the choice); else those whose
+        input and output widths fit the fixed layers."""
+        names = list(S.generator_names(self.spec))
+        if any(k.type == "rnn" for k in self.spec.layer_kinds):
+            return []  # a recurrent network reads sequences: its file's own (no generator makes them)
+        if self.editable:
+            return names
+        d_in, d_out = self.spec.widths[0], self.spec.widths[-1]
+        one_channel = bool(self.spec.input_shape) and self.spec.input_shape[0] == 1  # the image generators' grey maps
+        fits = [g for g in names if (one_channel and d_out in image_classes(g) if g in IMAGE_GENERATORS
+                                     else generator_shape(g)[0] == d_in and d_out in generator_shape(g)[1])]
+        current = self.start.data.get("generator")
+        return fits if current not in names or current in fits else [current, *fits]
+
     def _data_key_shown(self, generator: str, key: str) -> bool:
         if generator != S.FILE_DATA:
             return True
         return "csv" in self.file_data and key in ("seed", "test_fraction")
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._focus_section)
+
+    def _focus_section(self) -> None:
+        if not self.query("#generator"):  # the lazy sections are not mounted yet
+            self.call_after_refresh(self._focus_section)
+            return
         focus = {"training": "#optimizer", "loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select",
                  "init": "#init-seed", "data": "#generator"}.get(self.section, "#optimizer")
         found = self.query(focus)
         widget = found.first() if found else self.query_one("#optimizer")
         self.set_focus(widget)
-        self.call_after_refresh(widget.scroll_visible, animate=False)
+        title = {"training": "#training-title", "loss": "#row-loss", "layers": "#layers-title", "init": "#row-init-seed",
+                 "data": "#data-title"}.get(self.section)
+        if title and self.query(title):
+            self.call_after_refresh(self._show_section, title)
+
+    def _show_section(self, selector: str) -> None:
+        """The requested section at the top of the dialog's body (the command palette's entries)."""
+        self.query_one("#settings-body", VerticalScroll).scroll_to_widget(self.query_one(selector), animate=False,
+                                                                          top=True)
 
     # -- keeping the dialog consistent ---------------------------------------------------------------
     @on(Select.Changed, "#optimizer")
@@ -242,6 +323,11 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         n_in = generator_shape(name)[0] if name != S.FILE_DATA else self.spec_file_inputs()
         if n_in is not None:  # the data decides d⁽⁰⁾
             self.query_one("#input-units", Input).value = str(n_in)
+        if name != S.FILE_DATA:  # and the output width, when the present one does not fit
+            outs = generator_shape(name)[1]
+            out = self.query(f"#units-{len(self.layer_choices)}")
+            if out and S.value(out.first(Input).value) not in outs:
+                out.first(Input).value = str(outs[0])
 
     def spec_file_inputs(self) -> int | None:
         """d⁽⁰⁾ of the file's own data: an inline row's length, or a CSV file's input columns when
@@ -308,7 +394,16 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     def choices(self) -> S.Choices:
         """What the dialog says, as the core's Choices (typed text read as a file would hold it)."""
         self._read_layers()
-        get = lambda wid: S.value(self.query_one(f"#{wid}", Input).value)  # noqa: E731
+        self._check_layers_filled()
+        places = {w.id: p for p, w in self.fields.items() if w.id}
+
+        def get(wid: str) -> Any:
+            place = places.get(wid, wid)
+            typed = self.query_one(f"#{wid}", Input).value
+            if not typed.strip() and not place.endswith(OPTIONAL):
+                raise SpecError(empty_message(place), place=place)
+            return S.value(typed)
+
         optimizer = str(self.query_one("#optimizer", Select).value)
         training: dict[str, Any] = {"optimizer": optimizer, "learning_rate": get("learning_rate"), "l2": get("l2"),
                                     "epochs": get("epochs")}
@@ -332,24 +427,47 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         return S.Choices(training, str(self.query_one("#loss", Select).value), init, input_units,
                          tuple(self.layer_choices), data)
 
+    def _check_layers_filled(self) -> None:
+        """An empty width (or input width) is an error, as every required field's."""
+        if not self.editable:
+            return
+        for wid, place in [("input-units", "layers[0]")] + [(f"units-{l}", f"layers[{l}].units")
+                                                            for l in range(1, len(self.layer_choices) + 1)]:
+            if not self.query_one(f"#{wid}", Input).value.strip():
+                raise SpecError(empty_message(place), place=place)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def field_edited(self, event: Input.Changed | Select.Changed) -> None:
+        """An edited field's error goes (it may be fixed now; applying checks everything again)."""
+        widget = event.input if isinstance(event, Input.Changed) else event.select
+        if self.error_place is not None and self.fields.get(self.error_place) is widget:
+            self._clear_errors()
+
+    def error_beside(self, place: str) -> str:
+        """The error shown beside the field of ``place`` ("" if none)."""
+        found = self.errors[place].query(".field-error")
+        return str(found.first(Label).render()) if found else ""
+
     def _clear_errors(self) -> None:
-        for label in self.errors.values():
-            label.update("")
+        self.query(".field-error").remove()
         self.query_one("#settings-error", Label).update("")
+        self.error_place = None
 
     def show_error(self, err: SpecError) -> None:
         """The file's message beside the field it is about (and its place below); focus on the field."""
         self._clear_errors()
         place = S.field_of(err, list(self.errors))
         self.query_one("#settings-error", Label).update(f"Not applied: {err.place or 'the settings'}: {err.message}")
+        self.error_place = place
         if place is not None:
-            self.errors[place].update(err.message)
+            self.errors[place].mount(Label(err.message, classes="field-error", markup=False))
             widget = self.fields[place]
             self.set_focus(widget)
             widget.scroll_visible(animate=False)
 
     def action_apply(self) -> None:
-        if self.done:
+        if self.done or not self.query("#generator"):  # closed, or its lower sections still mounting
             return
         try:
             applied = S.apply(self.spec, self.weights, self.choices(), self.file_data)
@@ -357,7 +475,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             self.show_error(err)
             return
         self.done = True
-        self.dismiss(applied)
+        self.dismiss(applied)  # nothing changed: the network screen keeps its stepper
 
     def action_cancel(self) -> None:
         if not self.done:
@@ -366,8 +484,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
+        """Enter moves on, as Tab does: applying restarts at step 0, so it takes ctrl+s or Apply."""
         event.stop()
-        self.action_apply()
+        self.focus_next()
 
     @on(Button.Pressed, "#apply")
     def apply_pressed(self) -> None:

@@ -1,0 +1,283 @@
+"""The settings dialog as a newcomer uses it: empty fields, Enter, applying nothing, fixed layers
+named by their kind, only the generators that fit, errors that go when their field is edited, the
+message's words, the saved file's description, the palette's section in view."""
+
+import json
+
+import numpy as np
+import pytest
+from textual.widgets import Input, Label, Select
+
+from bptui.core import settings as S
+from bptui.core.data import IMAGE_GENERATORS, POINT_GENERATORS, generator_shape, image_classes
+from bptui.core.spec import load
+from bptui.tui.network import NetworkScreen
+from bptui.tui.settings import SettingsScreen
+
+from .conftest import NETWORKS
+from .tui_helpers import app_for
+
+
+def message(app) -> str:
+    return str(app.screen.query_one("#message").render())
+
+
+async def open_settings(pilot, app) -> SettingsScreen:
+    await pilot.press("s")
+    await pilot.pause()
+    assert isinstance(app.screen, SettingsScreen)
+    return app.screen
+
+
+def bottom_error(screen) -> str:
+    return str(screen.query_one("#settings-error", Label).render())
+
+
+# every class of required field: a training float, a training int, an optimizer's hyper-parameter,
+# the batch size, a layer's width, the input width, init, the generator's parameters
+EMPTY_CASES = [
+    ("xor", {}, "learning_rate", "training.learning_rate", "type a value (the file's default is 0.1)"),
+    ("xor", {}, "l2", "training.l2", "type a value (the file's default is 0.0)"),
+    ("xor", {}, "epochs", "training.epochs", "type a value (the file's default is 100)"),
+    ("xor", {"optimizer": "momentum"}, "momentum", "training.momentum", "type a value (the file's default is 0.9)"),
+    ("xor", {"optimizer": "adam"}, "eps", "training.eps", "type a value (the file's default is 1e-08)"),
+    ("xor", {"update": "mini_batch"}, "batch_size", "training.update.batch_size", "type a value"),
+    ("xor", {}, "units-1", "layers[1].units", "type a value"),
+    ("xor", {}, "input-units", "layers[0]", "type a value"),
+    ("xor", {}, "init-scale", "init.scale", "type a value (the file's default is 0.5)"),
+    ("moons", {}, "data-n", "data.n", "type a value (the file's default is 200)"),
+    ("moons", {}, "data-noise", "data.noise", "type a value (the file's default is 0.1)"),
+    ("edges", {}, "learning_rate", "training.learning_rate", "type a value (the file's default is 0.1)"),
+]
+
+
+@pytest.mark.parametrize("name, first, wid, place, said", EMPTY_CASES, ids=[f"{c[0]}-{c[2]}" for c in EMPTY_CASES])
+async def test_an_empty_required_field_is_an_error_naming_the_default(name, first, wid, place, said):
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        before = app.stepper
+        screen = await open_settings(pilot, app)
+        for key, value in first.items():
+            screen.query_one(f"#{key}").value = value  # type: ignore[attr-defined]
+            await pilot.pause()
+        screen.query_one(f"#{wid}", Input).value = "  "
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and app.stepper is before  # nothing applied, no default filled in
+        assert screen.error_beside(place) == said
+        assert bottom_error(screen) == f"Not applied: {place}: {said}"
+        assert screen.focused is screen.query_one(f"#{wid}")
+
+
+async def test_the_optional_fields_may_stay_empty_and_say_what_empty_means():
+    """The shuffle seed (empty: in order) and α (empty: the activation's default) are optional."""
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        assert screen.query_one("#shuffle_seed", Input).placeholder == "none: in order"
+        screen.query_one("#activation-1", Select).value = "leaky_relu"
+        await pilot.pause()
+        alpha = screen.query_one("#alpha-1", Input)
+        assert alpha.value == "" and alpha.placeholder == "α 0.01"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, NetworkScreen)
+        spec = app.stepper.spec
+        assert spec.shuffle_seed is None and spec.activations[0] == "leaky_relu" and spec.alphas[0] == 0.01
+
+
+async def test_enter_moves_to_the_next_field_and_never_applies():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        before = app.stepper
+        screen = await open_settings(pilot, app)
+        screen.set_focus(screen.query_one("#learning_rate"))
+        await pilot.press("ctrl+a", "shift+end", *"0.3", "enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.focused is screen.query_one("#l2")
+        await pilot.press("enter", "enter")  # λ → update → (Select: Enter opens it) — still the dialog
+        await pilot.pause()
+        assert app.screen is screen and app.stepper is before
+        assert "ctrl+s or Apply: apply, from step 0" in str(screen.query_one("#settings-hint", Label).render())
+
+
+async def test_applying_with_nothing_changed_keeps_the_stepper_where_it_was():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        stepper, position = app.stepper, app.stepper.position
+        assert position == 3
+        await open_settings(pilot, app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, NetworkScreen)
+        assert app.stepper is stepper and stepper.position == position
+        assert message(app) == "Nothing changed; the stepper stays where it was."
+
+
+async def test_a_fixed_layer_is_named_by_its_kind():
+    app = app_for("edges")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        names = [str(l.render()) for l in screen.query("#layer-rows .name")]
+        assert names == ["layer 1: conv2d 2 filters 3×3", "layer 2: maxpool2d 2×2", "layer 3 (output): dense 1 unit"]
+        note = " ".join(str(l.render()) for l in screen.query(".note"))
+        assert "map layers (conv2d, maxpool2d)" in note and "rnn" not in note
+        assert not any(w.display for w in screen.query("#layer-rows Input.-textual-compact").exclude(".alpha"))
+
+
+async def test_a_recurrent_network_says_what_is_fixed_and_shows_the_rnn_width():
+    app = app_for("parity")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        note = " ".join(str(l.render()) for l in screen.query(".note"))
+        assert "recurrent layer (rnn" in note and "map layers" not in note and "conv2d" not in note
+        names = [str(l.render()) for l in screen.query("#layer-rows .name")]
+        assert names[0] == "layer 1: rnn 4 units" and names[1] == "layer 2 (output): dense 1 unit"
+
+
+@pytest.mark.parametrize("name", ["edges", "parity", "shapes", "xor"])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_no_row_label_wraps(name, size):
+    app = app_for(name)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_settings(pilot, app)
+        await pilot.pause()
+        for label in screen.query("#settings-body .name"):
+            if label.display and label.parent.display:
+                assert label.size.height == 1, str(label.render())
+
+
+def fits(spec, g: str) -> bool:
+    """A generator fits fixed layers when the generators' table says so (core/data.py)."""
+    if g in IMAGE_GENERATORS:
+        return spec.input_shape[0] == 1 and spec.widths[-1] in image_classes(g)
+    n_in, outs = generator_shape(g)
+    return n_in == spec.widths[0] and spec.widths[-1] in outs
+
+
+@pytest.mark.parametrize("name", ["edges", "shapes", "parity", "two_channel"])
+async def test_only_the_generators_that_fit_a_fixed_network_are_offered(name):
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        offered = [str(v) for _, v in screen.query_one("#generator", Select)._options]
+        spec = app.stepper.spec
+        names = S.generator_names(spec) if name != "parity" else ()  # no generator makes sequences
+        assert [g for g in offered if g != S.FILE_DATA] == [g for g in names if fits(spec, g)]
+        if name == "edges":
+            assert offered == ["edges"]  # not shapes: 3 classes, and the output layer has 1 unit
+        if name in ("parity", "two_channel"):
+            assert offered == [S.FILE_DATA]  # no generator makes sequences, or images of 2 channels
+        if name == "shapes":
+            assert offered == ["shapes"]
+
+
+@pytest.mark.parametrize("path", sorted(NETWORKS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_generator_offered_to_a_fixed_network_applies(path):
+    if "layers" not in json.loads(path.read_text()):
+        return  # an expression graph: no settings screen
+    spec = load(path)
+    if S.layers_editable(spec):
+        return
+    screen = SettingsScreen(spec, spec.weights)
+    c = S.current(spec)
+    for g in screen.generators():
+        data = {"generator": g, "n": 12, "noise": 0.1, "seed": 0, "test_fraction": 0.25, "standardize": False}
+        applied = S.apply(spec, spec.weights, S.Choices(c.training, c.loss, c.init, c.input_units, c.layers, data))
+        assert applied.spec.N == 9
+
+
+async def test_the_output_width_follows_a_generator_on_a_network_of_dense_layers():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        screen.query_one("#units-2", Input).value = "3"
+        screen.query_one("#generator", Select).value = "sine"
+        await pilot.pause()
+        assert screen.query_one("#input-units", Input).value == "1"
+        assert screen.query_one("#units-2", Input).value == "1"  # sine fills one output unit
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.stepper.spec.widths == (1, 2, 1)
+
+
+async def test_an_error_goes_when_its_field_is_edited():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        screen.query_one("#units-1", Input).value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.error_beside("layers[1].units") == "0 is below the minimum 1"
+        screen.query_one("#l2", Input).value = "0.001"  # another field: the error stays
+        await pilot.pause()
+        assert screen.error_beside("layers[1].units") == "0 is below the minimum 1"
+        screen.query_one("#units-1", Input).value = "3"
+        await pilot.pause()
+        assert screen.error_beside("layers[1].units") == "" and bottom_error(screen) == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.stepper.spec.widths == (2, 3, 1)
+
+
+async def test_the_message_speaks_words_and_the_saved_file_describes_the_new_network(tmp_path):
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        screen.query_one("#standardize", Select).value = True
+        screen.query_one("#units-1", Input).value = "3"
+        screen.query_one("#activation-1", Select).value = "relu"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        said = message(app)
+        assert "data standardize: no → yes" in said and "False" not in said and "True" not in said
+        target = tmp_path / "changed.json"
+        await pilot.press("w", "ctrl+u", *str(target), "enter")
+        await pilot.pause()
+    saved = json.loads(target.read_text())
+    assert saved["description"] == ("Changed in bptui's settings from xor; now layers 2-3-1 with f = relu, sigmoid, "
+                                    "on the file's data.")
+    assert "2 tanh hidden units" not in saved["description"]
+    assert load(target).description == saved["description"]
+
+
+def test_a_change_of_training_alone_keeps_the_files_description():
+    spec = load(NETWORKS / "xor.json")
+    c = S.current(spec)
+    applied = S.apply(spec, spec.weights, S.Choices({**c.training, "learning_rate": 0.2}, c.loss, c.init,
+                                                    c.input_units, c.layers, c.data))
+    assert applied.spec.description == spec.description and applied.spec.raw["description"] == spec.raw["description"]
+
+
+def test_an_optimizers_dropped_hyper_parameter_says_so():
+    spec = load(NETWORKS / "xor.json")
+    c = S.current(spec)
+    mom = S.apply(spec, spec.weights, S.Choices({**c.training, "optimizer": "momentum", "momentum": 0.9}, c.loss,
+                                                c.init, c.input_units, c.layers, c.data)).spec
+    back = S.apply(mom, mom.weights, S.current(mom).__class__({**c.training}, c.loss, c.init, c.input_units,
+                                                              S.current(mom).layers, c.data))
+    assert back.changes == ("optimizer momentum → sgd", "μ dropped (sgd has none)")
+
+
+@pytest.mark.parametrize("section, title", [("layers", "#layers-title"), ("data", "#data-title")])
+async def test_the_palettes_section_is_scrolled_into_view(section, title):
+    app = app_for("moons")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.main.action_settings(section)
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        body = screen.query_one("#settings-body")
+        assert body.scroll_y > 0
+        assert screen.query_one(title).region.y >= body.region.y  # the section's title is on screen
+        assert screen.query_one(title).region.y < body.region.bottom
+        assert np.isfinite(body.scroll_y)
