@@ -403,7 +403,7 @@ async def test_a_recurrent_layers_activation_can_be_changed():
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_settings(pilot, app)
         notes = " ".join(str(l.render()) for l in screen.query(".note"))
-        assert "no activation" not in notes and "a recurrent layer (rnn)" in notes and "map layers" not in notes
+        assert "no activation" not in notes and "a recurrent layer (rnn" in notes and "map layers" not in notes
         assert screen.query_one("#activation-1", Select).value == "tanh"
         put(screen, "activation-1", "relu")
         await pilot.pause()
