@@ -187,8 +187,16 @@ async def test_updates_wait_for_the_screen_and_carry_only_the_new_losses(monkeyp
         time.sleep(0.05)  # drawing slower than the updates come
         real_progress(self, *args)
 
+    def paced_train(spec, epochs, on_epoch, **kwargs):  # each epoch takes ≥ 0.5 ms, however fast the machine
+        def slow(report):
+            time.sleep(0.0005)
+            on_epoch(report)
+
+        return train(spec, epochs, slow, **kwargs)
+
     monkeypatch.setattr(TrainScreen, "_post", post)
     monkeypatch.setattr(TrainScreen, "_progress", progress)
+    monkeypatch.setattr(training, "train", paced_train)
     app = app_for("xor")
     epochs = 3000
     async with app.run_test(size=(120, 40)) as pilot:
