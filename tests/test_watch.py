@@ -72,6 +72,7 @@ async def test_space_pauses_e_trains_exactly_one_epoch_and_space_resumes():
         done = await _settle(pilot, screen)
         controls = str(screen.query_one("#train-controls").render())
         assert f"paused after {done} epochs" in controls and "e: one epoch" in controls
+        assert str(screen.query_one("#train-message").render()).startswith("Paused. Space resumes")
         for extra in (1, 3):  # e once, then twice more: exactly that many epochs each time
             await pilot.press(*["e"] * (1 if extra == 1 else 2))
             now = await _settle(pilot, screen)
@@ -83,6 +84,7 @@ async def test_space_pauses_e_trains_exactly_one_epoch_and_space_resumes():
         assert f"epoch {done + 3} ({done + 3} of" in str(screen.query_one("#train-status").render())
         await pilot.press("space")  # resume
         assert not screen.paused
+        assert str(screen.query_one("#train-message").render()).startswith("Training… Esc stops")
         await pilot.pause(0.5)
         assert screen.done > done + 3
         await pilot.press("escape")

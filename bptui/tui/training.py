@@ -44,6 +44,8 @@ from ..core.train import EpochReport, LayerStats, TrainResult, evaluate, gradien
 from .guard import GuardedPump
 from .prompt import Prompt
 
+RUNNING_TEXT = "Training… Esc stops (the weights so far are kept)."
+PAUSED_TEXT = "Paused. Space resumes, e trains one more epoch, Esc stops (the weights so far are kept)."
 UPDATE_INTERVAL = 0.1  # seconds between screen updates while training at a chosen pace (at most 10 a second)
 FULL_SPEED_INTERVAL = 0.25  # at full speed: drawing less often leaves the time to training
 MAX_EPOCHS = 1_000_000
@@ -177,7 +179,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             from .time_plot import DeltaOverTime
 
             yield DeltaOverTime(spec, id="train-time")
-        yield Static("Training… Esc stops (the weights so far are kept).", id="train-message", markup=False)
+        yield Static(RUNNING_TEXT, id="train-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -420,6 +422,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self._allowance = 0  # e's not used before a resume do not carry over to the next pause
             self._gate.notify_all()
         self._show_controls()
+        if self.running and self.is_mounted:
+            self.query_one("#train-message", Static).update(PAUSED_TEXT if paused else RUNNING_TEXT)
 
     def watch_speed(self, speed: int) -> None:
         with self._gate:
