@@ -183,7 +183,7 @@ async def test_the_gradient_bars_show_every_layer():
         bars = screen.query_one(GradientBars)
         text = str(bars.render())
         assert [line.split()[2] for line in text.splitlines()[1:]] == [str(l) for l in range(1, 7)]
-        assert f"{bars.stats[0].G_norm:8.2e}".strip() in text
+        assert f"{bars.stats[0].G_norm:8.2e}".strip().replace("-", "−") in text
 
 
 def test_log_bar_and_decades():

@@ -27,7 +27,11 @@ def num(x: float, digits: int = 4) -> str:
         return "nan"
     if x in (float("inf"), float("-inf")):
         return "∞" if x > 0 else "−∞"
-    text = f"{x:.{digits}g}"
+    return minus_signs(f"{x:.{digits}g}")
+
+
+def minus_signs(text: str) -> str:
+    """A formatted number with the real minus sign (−), in its mantissa and its exponent alike."""
     return text.replace("-", "−")
 
 

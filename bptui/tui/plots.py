@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..core.notation import sup
+from ..core.notation import minus_signs, sup
 from ..core.spec import NetworkSpec
 from ..core.train import LayerStats, output_grid
 
@@ -76,7 +76,7 @@ def braille_canvas(series: Sequence[Sequence[float] | np.ndarray], epochs: int, 
 def _ticks(values: Sequence[float]) -> list[str]:
     """Axis labels with as many significant digits as it takes to tell them apart (1.06, 1.03, 1)."""
     for digits in range(3, 8):
-        labels = [f"{v:.{digits}g}" for v in values]
+        labels = [minus_signs(f"{v:.{digits}g}") for v in values]
         if len(set(labels)) == len(set(values)):
             return labels
     return labels
@@ -220,7 +220,7 @@ def number_text(x: float) -> str:
     from .view import nonfinite_text
 
     special = nonfinite_text(float(x))
-    return special if special is not None else f"{x:8.2e}"
+    return special if special is not None else minus_signs(f"{x:8.2e}")
 
 
 def _mix(a, b, t: float) -> tuple[int, int, int]:
@@ -316,7 +316,7 @@ class DecisionMap(StripPlot):
         cols = np.rint((X[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (width - 1)).astype(int)
         halves = np.rint((X[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (2 * rows - 1)).astype(int)
         points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
-        ylabels = {0: f"{ys[-1]:.2g}", rows - 1: f"{ys[0]:.2g}", rows // 2: "x₂"}
+        ylabels = {0: minus_signs(f"{ys[-1]:.2g}"), rows - 1: minus_signs(f"{ys[0]:.2g}"), rows // 2: "x₂"}
         level, cls = level.tolist(), cls.tolist()
         plain = bool(getattr(self.app, "no_color", False))
         strips = []
@@ -336,7 +336,7 @@ class DecisionMap(StripPlot):
                 else:
                     segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
             strips.append(Strip(Segment.simplify(segs)))  # runs of one colour in one segment: cheaper to draw
-        left, right = f"{xs[0]:.2g}", f"{xs[-1]:.2g}"
+        left, right = minus_signs(f"{xs[0]:.2g}"), minus_signs(f"{xs[-1]:.2g}")
         middle = "x₁"
         gap = max(1, width - len(left) - len(right) - len(middle))
         strips.append(Strip([Segment(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right,
@@ -419,7 +419,7 @@ class GradientBars(Widget):
         label = 6  # "l = 1 "
         number = 9  # " 1.23e-04"
         bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
-        heads = (f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}", f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}")
+        heads = tuple(minus_signs(h) for h in (f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}", f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}"))
         if len(heads[0]) > bar + number:  # narrow: the names only
             heads = ("‖G⁽ˡ⁾‖", "mean |δ⁽ˡ⁾|")
         text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
@@ -586,7 +586,7 @@ class GradientCurves(StripPlot):
                 ends.setdefault(dot_row(v, (lo, hi), height, log=True) // 4, []).append(l)
         right = [[Segment(" " + " ".join(str(l + 1) for l in ends.get(r, [])).ljust(margin - 1)[:margin - 1],
                           styles[ends[r][0]] if r in ends else base)] for r in range(height)]
-        labels = {0: f"1e{round(math.log10(hi))}", height - 1: f"1e{round(math.log10(lo))}"}
+        labels = {0: minus_signs(f"1e{round(math.log10(hi))}"), height - 1: minus_signs(f"1e{round(math.log10(lo))}")}
         left = [Segment(f"{labels[r]:>{pad}} ┤" if r in labels else " " * pad + " │", axis) for r in range(height)]
         strips = _grid_strips(grids, styles, base, left, right=right)
         a, b = "start", f"epoch {self.epochs}"
@@ -675,7 +675,7 @@ class FitPlot(StripPlot):
         labels = {0: top, height // 2: middle, height - 1: bottom}
         left = [Segment(f"{labels[r]:>{pad}} ┤" if r in labels else " " * pad + " │", axis) for r in range(height)]
         strips = _grid_strips(grids, [curve_style] * len(grids), base, left, marks)
-        a, b, m = f"{x0:.3g}", f"{x1:.3g}", "x"
+        a, b, m = minus_signs(f"{x0:.3g}"), minus_signs(f"{x1:.3g}"), "x"
         gap = max(1, width - len(a) - len(b) - len(m))
         strips.append(Strip([Segment(" " * (pad + 2) + a + " " * (gap // 2) + m + " " * (gap - gap // 2) + b, axis)]))
         legend = [Segment(" " * (pad + 2), base), Segment("● data (x, y)", data_style)]
