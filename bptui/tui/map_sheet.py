@@ -194,6 +194,11 @@ class MapSheet(ScrollView, can_focus=True):
                 lines.append(row)
             if c < Cn - 1:
                 lines.append([])
+        self.set_lines(lines)
+
+    def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
+        """Show ``lines`` (runs of text, style name, cell key): the cells the cursor can visit, where
+        they stand, and the scrollable size follow from them."""
         self.lines = lines
         cells = []
         for y, line in enumerate(lines):

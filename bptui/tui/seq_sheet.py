@@ -196,19 +196,7 @@ class SeqSheet(MapSheet):
             for bar in norm_bars(norms):
                 row.append((bar.rjust(cw - 1) + " ", "pos", None))
             lines.append(row)
-        self.lines = lines
-        cells = []
-        for y, line in enumerate(lines):
-            x = 0
-            for text, _, key in line:
-                if key is not None:
-                    cells.append((y, x, key))
-                x += len(text)
-        self.cells = cells
-        self.cursor = min(self.cursor, max(len(cells) - 1, 0))
-        from textual.geometry import Size
-
-        self.virtual_size = Size(max((sum(len(t) for t, _, _ in line) for line in lines), default=1), len(lines))
+        self.set_lines(lines)
 
 
 # -- the app's hooks ------------------------------------------------------------------------------------
