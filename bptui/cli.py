@@ -195,14 +195,19 @@ def printable(text: str) -> str:
     return "".join(ch if ch in "\t" or unsafe_char(ch) is None else ascii(ch)[1:-1] for ch in text)
 
 
-def report(message: str) -> None:
-    """The one ``error:`` line, on stderr."""
+def note(line: str) -> None:
+    """A line on stderr; a stderr that cannot take it (closed, a full disk) changes nothing else."""
     if sys.stderr is None:  # print(file=None) would write it on stdout
         return
     try:
-        print(f"error: {printable(message)}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):  # no stderr to say it on
         pass
+
+
+def report(message: str) -> None:
+    """The one ``error:`` line, on stderr."""
+    note(f"error: {printable(message)}")
 
 
 class ClosedStream(OSError):

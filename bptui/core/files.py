@@ -192,15 +192,18 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def same_place(a: str | Path, b: str | Path) -> bool:
-    """Whether two names lead to the same file: the same existing file (:func:`same_file`), or,
-    where nothing is there yet, the same name once symlinks and ``..`` are resolved."""
-    if same_file(a, b):
-        return True
+def _identity(path: str | Path) -> tuple:
+    """What a name leads to: an existing file's device and inode (so hard links and symlinks to it
+    are the same), or, where nothing is there yet, the name with symlinks and ``..`` resolved."""
     try:
-        return os.path.realpath(a) == os.path.realpath(b)
+        info = os.stat(path)
+        return ("file", info.st_dev, info.st_ino)
     except (OSError, ValueError):
-        return False
+        pass
+    try:
+        return ("name", os.path.realpath(path))
+    except (OSError, ValueError):
+        return ("unknown", str(path))
 
 
 def input_files(spec: Any, network: bool = True) -> list[tuple[str, str]]:
@@ -219,25 +222,26 @@ def check_outputs(outputs: Iterable[tuple[str | Path, str]], inputs: Iterable[tu
     """Before any work: each output can be written (:func:`check_output`), and none is one of the
     ``inputs`` or an earlier output of the same command, which writing it would replace. ``outputs``
     are (name, what is written there), ``inputs`` (what it is, name). Devices and pipes are written
-    into, not replaced, and may repeat."""
-    inputs = list(inputs)
-    files: list[tuple[str | Path, str]] = []
+    into, not replaced, and may repeat. Linear in the number of outputs (``--variants N``)."""
+    read = {_identity(name): (which, name) for which, name in inputs}
+    written: dict[tuple, tuple[str | Path, str]] = {}
     for out, what in outputs:
         if check_output(out, force) in (DEVICE, PIPE):
             continue
-        for which, name in inputs:
-            if same_place(out, name):
-                raise SpecError(f"is {which} {name}: writing {what} there would replace it (choose another name)",
-                                source=str(out))
-        for other, other_what in files:
-            if same_place(out, other):
-                raise SpecError(f"is the same file as {other}, where {other_what} goes: {what} would replace it "
-                                "(choose two names)", source=str(out))
-        files.append((out, what))
+        key = _identity(out)
+        if key in read:
+            which, name = read[key]
+            raise SpecError(f"is {which} {name}: writing {what} there would replace it (choose another name)",
+                            source=str(out))
+        if key in written:
+            other, other_what = written[key]
+            raise SpecError(f"is the same file as {other}, where {other_what} goes: {what} would replace it "
+                            "(choose two names)", source=str(out))
+        written[key] = (out, what)
 
 
 # Temporary files: ".OUT.bptui-PID.tmp" beside OUT. A run killed by SIGKILL (or a power cut) leaves
-# its own; the next write to OUT removes those whose process is gone. SIGTERM and SIGHUP remove
+# its own; the next write into that folder removes those whose process is gone. SIGTERM and SIGHUP remove
 # them at once (see _on_signal); Ctrl+C and errors unwind through atomic_writer, which removes them.
 _TMP_MARK, _TMP_END = ".bptui-", ".tmp"
 _CAUGHT = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -245,16 +249,18 @@ _pending: set[str] = set()  # temporary files being written, for the signal hand
 _saved: dict[int, Any] = {}  # the handlers ours replaced while a write is under way
 
 
-def _tmp_prefix(target: Path) -> str:
-    """``.NAME.bptui-``, NAME cut to at most 100 bytes so the whole name stays within 255."""
+def _tmp_name(target: Path, pid: int) -> str:
+    """``.NAME.bptui-PID.tmp``, NAME cut to at most 100 bytes so the whole name stays within 255."""
     name = target.name
     while len(os.fsencode(name)) > 100:
         name = name[:-1]
-    return f".{name}{_TMP_MARK}"
+    return f".{name}{_TMP_MARK}{pid}{_TMP_END}"
 
 
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` runs (or cannot be told apart from one that does: its file is kept)."""
+    if os.name == "nt":  # os.kill would end it there
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -264,21 +270,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(target: Path) -> list[str]:
-    """Remove the temporary files that writes to ``target`` left in its folder when their process
-    was killed (their PID is no longer alive); returns their names."""
-    prefix = _tmp_prefix(target)
+_swept: set[str] = set()  # the folders this process has cleaned
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[str]:
+    """Remove the temporary files that writes into ``folder`` left when their process was killed
+    (``.NAME.bptui-PID.tmp`` whose PID is no longer alive); returns their names. Once per folder and
+    process, so that writing many files into one folder (``--variants``) reads it once."""
+    key = os.path.realpath(folder)
+    if key in _swept:
+        return []
+    _swept.add(key)
     try:
-        names = os.listdir(target.parent)
+        names = os.listdir(folder)
     except OSError:
         return []
     removed = []
     for name in names:
-        pid = name[len(prefix):-len(_TMP_END)]
-        if (name.startswith(prefix) and name.endswith(_TMP_END) and pid.isascii() and pid.isdigit()
-                and 0 < int(pid) and not _alive(int(pid))):
+        pid = name[:-len(_TMP_END)].rpartition(_TMP_MARK)[2]
+        if (name.startswith(".") and name.endswith(_TMP_END) and _TMP_MARK in name and pid.isascii()
+                and pid.isdigit() and int(pid) > 0 and not _alive(int(pid))):
             with contextlib.suppress(OSError):
-                os.unlink(target.parent / name)
+                os.unlink(os.path.join(folder, name))
                 removed.append(name)
     return removed
 
@@ -339,8 +352,9 @@ def _stream(fd: int, encoding: str) -> IO[Any]:
 def _open_into(source: str) -> int:
     """A device or a FIFO, open for writing. Non-blocking, so that a FIFO no program reads is an
     error (ENXIO) rather than a wait without end; blocking again once open."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(source, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(source, os.O_WRONLY | nonblocking | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         if err.errno == errno.ENXIO:
             raise SpecError("is a named pipe (FIFO) that no program is reading: writing to it would wait "
@@ -349,7 +363,8 @@ def _open_into(source: str) -> int:
     if stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a file since it was checked
         os.close(fd)
         raise SpecError("changed while it was being opened (now a regular file); try again", source=source)
-    os.set_blocking(fd, True)
+    if nonblocking:
+        os.set_blocking(fd, True)
     return fd
 
 
@@ -385,8 +400,8 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8", force: bool = False
             raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
         return
     target = Path(os.path.realpath(source))  # through a symlink: the link stays, its file is replaced
-    remove_stale_temporaries(target)
-    tmp = str(target.parent / f"{_tmp_prefix(target)}{os.getpid()}{_TMP_END}")
+    remove_stale_temporaries(target.parent)
+    tmp = str(target.parent / _tmp_name(target, os.getpid()))
     with _removed_on_signals(tmp):
         try:
             fd = _create(tmp)
