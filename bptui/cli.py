@@ -28,6 +28,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one "error:" line and exit 2, like bad files
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
+    def _print_message(self, message: str, file=None) -> None:
+        """--help and --version: argparse would swallow an error writing them (``>&-``, /dev/full)
+        and exit 0; here it is the usual error line and status 2."""
+        if message:
+            (file or sys.stderr).write(message)
+
 
 def _positive(text: str) -> int:
     try:
