@@ -7,6 +7,8 @@ and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import json
 import math
 import os
@@ -25,6 +27,12 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one "error:" line and exit 2, like bad files
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def _print_message(self, message: str, file=None) -> None:
+        """--help and --version: argparse would swallow an error writing them (``>&-``, /dev/full)
+        and exit 0; here it is the usual error line and status 2."""
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _positive(text: str) -> int:
@@ -98,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+FORCE_HELP = ("replace an output file that is read-only or has other names (hard links: only this name "
+              "gets the new file); without it such a file is left as it is, with an error")
+
+
 def _command_parser(command: str) -> argparse.ArgumentParser:
     helps = {
         "trace": "every step of the schedule, as a worked solution or JSON Lines",
@@ -127,6 +139,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs to write out (default 1); with --example, the epoch the example is taken from")
         p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")
+        p.add_argument("--force", action="store_true", help=FORCE_HELP)
         part = p.add_argument_group("a part of the run (steps keep their numbers from the full run)")
         part.add_argument("--example", type=_positive, metavar="N",
                           help="example N's forward and backward pass (and the update that follows it, if one does)")
@@ -167,6 +180,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         from .core.optim import OPTIMIZERS  # the optimizers' table: a new one is offered here at once
 
         p.add_argument("--save", metavar="OUT", help="write the trained network (a valid network file) to OUT")
+        p.add_argument("--force", action="store_true", help=FORCE_HELP)
         p.add_argument("--optimizer", choices=OPTIMIZERS, help="instead of the file's training.optimizer")
         p.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="instead of the file's η")
         mode = p.add_mutually_exclusive_group()
@@ -187,12 +201,73 @@ def printable(text: str) -> str:
     return "".join(ch if ch in "\t" or unsafe_char(ch) is None else ascii(ch)[1:-1] for ch in text)
 
 
-def report(message: str) -> None:
-    """The one ``error:`` line, on stderr."""
+def note(line: str) -> None:
+    """A line on stderr; a stderr that cannot take it (closed, a full disk) changes nothing else."""
+    if sys.stderr is None:  # print(file=None) would write it on stdout
+        return
     try:
-        print(f"error: {printable(message)}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):  # no stderr to say it on
         pass
+
+
+def report(message: str) -> None:
+    """The one ``error:`` line, on stderr."""
+    note(f"error: {printable(message)}")
+
+
+class ClosedStream(OSError):
+    """A standard stream that was closed when bptui started (``>&-``) was needed: one error line."""
+
+    def __init__(self, name: str, why: str = "") -> None:
+        super().__init__(errno.EBADF, f"{name} is closed{why}")
+
+
+class _Closed(io.TextIOBase):
+    """In place of a standard stream closed when bptui started (Python leaves None there, and
+    ``None.write`` is an AttributeError): reading or writing it raises ClosedStream."""
+
+    def __init__(self, name: str) -> None:
+        self.stream = name
+
+    def write(self, text: str) -> int:
+        raise ClosedStream(self.stream)
+
+    def read(self, size: int | None = -1) -> str:
+        raise ClosedStream(self.stream)
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        raise ClosedStream(self.stream)
+
+
+def _standard_streams() -> None:
+    """Standard streams closed when bptui started (``<&-``, ``>&-``, ``2>&-``): their descriptors
+    get /dev/null, so that no file bptui opens later takes their number (and a child process
+    inherits something harmless); stdin and stdout become :class:`_Closed`, so using them is one
+    error line; a closed stderr becomes /dev/null (an error is not seen; the status still says 2)."""
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:  # free: hold the number
+            held = os.open(os.devnull, os.O_RDWR)
+            if held != fd:
+                os.dup2(held, fd)
+                os.close(held)
+        if name == "stderr":
+            sys.stderr = open(os.devnull, "w")  # not fd 2: were it taken, it would be someone else's file
+        else:
+            setattr(sys, name, _Closed(f"standard {'input' if fd == 0 else 'output'}"))
+
+
+def _check_streams(command: str, args) -> None:
+    """Refuse, before any work, a command whose standard input or output was closed and is needed
+    (export --output needs no stdout; the app says it needs a terminal)."""
+    if command == "quiz" and isinstance(sys.stdin, _Closed):
+        raise ClosedStream("standard input", ", and bptui quiz reads the answers from it")
+    if isinstance(sys.stdout, _Closed) and not (command == "export" and args.output is not None):
+        raise ClosedStream("standard output", f", and bptui {command} writes there")
 
 
 def _silence_stdout() -> None:
@@ -216,9 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     # RuntimeWarning lines on stderr would only alarm
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="bptui")
+    _standard_streams()
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser(argv[0]).parse_args(argv[1:])
+            _check_streams(argv[0], args)
             if args.no_color:
                 os.environ["NO_COLOR"] = "1"  # Rich and Textual both honour it
             code = globals()[f"cmd_{argv[0]}"](args)
@@ -232,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ClosedStream as err:
+        report(str(err.strerror))
+        return 2
     except BrokenPipeError:  # `bptui trace … | head`: the reader has all it wanted
         _silence_stdout()
         return 0
@@ -384,6 +464,7 @@ def cmd_train(args) -> int:
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
     spec = _with_training(spec, args)
+    _check_save(spec, args)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -413,7 +494,7 @@ def cmd_train(args) -> int:
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
-        _save_network(trained, args.save)
+        _save_network(trained, args.save, args.force)
     if args.format == "json":
         from .core.jsonout import dumps
 
@@ -449,25 +530,29 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _save_network(trained, out: str) -> None:
-    """``train --save OUT``: the trained network as a network file, written atomically. Saving onto
+def _check_save(spec, args) -> None:
+    """``train --save OUT``, before training: OUT can be written (core/files.py's rule). Saving onto
     the network file itself is allowed (the same format, the old file whole until the new one is);
     onto its CSV data it is not."""
+    from .core.files import check_outputs, input_files
+
+    if args.save is not None:
+        check_outputs([(args.save, "the trained network")], input_files(spec, network=False), args.force)
+
+
+def _save_network(trained, out: str, force: bool) -> None:
+    """``train --save OUT``: the trained network as a network file, written atomically."""
     import numpy as np
 
     from .core.errors import SpecError
-    from .core.files import check_name, same_file, write_text_atomic
+    from .core.files import write_text_atomic
 
-    check_name(out, "output file")
-    csv = trained.raw.get("data", {}).get("csv")
-    if csv is not None and same_file(out, Path(trained.source).parent / csv):
-        raise SpecError(f"is the network's CSV data file: saving the network there would replace it", source=out)
     if not all(np.isfinite(w).all() for w in trained.weights):
         raise SpecError("training diverged: some weights are not finite numbers (∞ or nan), so there is "
                         "no network file to save (try a smaller learning rate)", source=out)
     from .core.jsonfmt import network_text
 
-    write_text_atomic(out, network_text(trained.to_json(Path(out).parent)))
+    write_text_atomic(out, network_text(trained.to_json(Path(out).parent)), force)
 
 
 def _console(**kwargs):
@@ -642,11 +727,18 @@ def cmd_quiz(args) -> int:
         print(where)
         print(f"  {question.equation}")
         while True:
+            sys.stdout.write(f"{question.symbol} = ")  # the prompt: an error writing it is standard output's
+            sys.stdout.flush()
             try:
-                text = input(f"{question.symbol} = ")
+                text = input()
             except EOFError:
                 print()
                 text = "q"
+            except ClosedStream:
+                raise
+            except (OSError, UnicodeDecodeError) as err:  # standard input is a folder, or not text
+                why = err.strerror if isinstance(err, OSError) else f"not UTF-8 text ({err.reason})"
+                raise UsageError(f"standard input: cannot read: {why or err}") from None
             if text.strip().lower() in ("q", "quit", "exit"):
                 _quiz_score(quiz.score)
                 return 0

@@ -349,16 +349,16 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
 
 
 # -- writing files ----------------------------------------------------------------------------------
-def write_atomic(path: str | Path, data: str | bytes) -> None:
+def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> None:
     """Write ``data`` to a temporary name beside ``path`` and rename it into place, so a reader never
-    sees half a file (core/files.py: a device or a pipe is written into, never replaced); an error
-    is one ``error:`` line naming the file."""
+    sees half a file (core/files.py: a device or a pipe is written into, never replaced; a read-only
+    file or a hard link only with ``force``); an error is one ``error:`` line naming the file."""
     from .core.files import write_bytes_atomic, write_text_atomic
 
     if isinstance(data, bytes):
-        write_bytes_atomic(path, data)
+        write_bytes_atomic(path, data, force)
     else:
-        write_text_atomic(path, data)
+        write_text_atomic(path, data, force)
 
 
 PDFLATEX_MISSING = ("--format pdf needs pdflatex, which is not installed: install TeX Live "
@@ -412,7 +412,7 @@ def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> I
 # -- bptui export -----------------------------------------------------------------------------------
 def export_command(args: Any, load: Callable[[str], Any]) -> int:
     """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
-    from .core.files import check_not_an_input, write_lines_atomic
+    from .core.files import check_outputs, input_files, write_lines_atomic
     from .export import export
 
     spec = load(args.file)
@@ -455,17 +455,17 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
     if fmt == "pdf" and not args.output:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
+    names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
+    outputs = [(args.output, f"{names[fmt]} (--output)")] if args.output is not None else []
+    if args.answers is not None:
+        outputs.append((args.answers, "the answer key (--answers)"))
+    check_outputs(outputs, input_files(spec), args.force)  # before any work
     blanker = Blanker(spec, quantities, every) if exercise else None
     lines = export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
-    names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
-    if args.output is not None:
-        check_not_an_input(args.output, spec, names[fmt])
-    if args.answers is not None:
-        check_not_an_input(args.answers, spec, "an answer key")
     if args.output is not None and fmt == "pdf":
-        write_atomic(args.output, document(lines, fmt, args.output))
+        write_atomic(args.output, document(lines, fmt, args.output), args.force)
     elif args.output is not None:
-        write_lines_atomic(args.output, lines)  # streamed to a temporary file, renamed when complete
+        write_lines_atomic(args.output, lines, args.force)  # streamed to a temporary file, renamed when complete
     else:
         for line in lines:
             sys.stdout.write(line + "\n")
@@ -473,7 +473,7 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         assert blanker is not None
         kfmt = key_format(args.answers, fmt)
         key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
-        write_atomic(args.answers, document(key, kfmt, args.answers))
+        write_atomic(args.answers, document(key, kfmt, args.answers), args.force)
     return 0
 
 
@@ -484,6 +484,7 @@ def _what(part: Part | None) -> str:
 def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
                    part_of: Callable[[Any], Part | None]) -> int:
     """``--variants N --seed S --output DIR``: per student a network file, its exercise and its key."""
+    from .core.files import check_outputs, input_files
     from .core.jsonfmt import network_text
     from .core.spec import load_any
     from .core.variants import variants
@@ -499,22 +500,32 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
     fmt = args.format
     ext = EXTENSIONS[fmt]
     width = max(2, len(str(args.variants)))
+
+    def files(i: int) -> tuple[Path, Path, Path]:  # variant i's network file, exercise and key
+        stem = folder / f"variant-{i:0{width}d}"
+        return stem.with_suffix(".json"), stem.with_suffix(ext), folder / f"{stem.name}-key{ext}"
+
+    # before any work: no variant's file may replace the input (a folder of earlier variants), its
+    # data, or another variant's file (through a link)
+    check_outputs(((path, f"variant {i}'s {what}") for i in range(1, args.variants + 1)
+                   for path, what in zip(files(i), ("network file", "exercise", "answer key"))),
+                  input_files(spec), args.force)
     docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
     for i, doc in enumerate(docs, start=1):
-        stem = folder / f"variant-{i:0{width}d}"
-        path = stem.with_suffix(".json")
-        write_atomic(path, network_text(doc))
+        path, exercise_path, key_path = files(i)
+        write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)
         epochs = part.epochs if part is not None else (args.epochs or 1)
         blanker = Blanker(variant, quantities, every)
         lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
-        write_atomic(stem.with_suffix(ext), document(lines, fmt, str(stem.with_suffix(ext))))
-        key_path = folder / f"{stem.name}-key{ext}"
+        write_atomic(exercise_path, document(lines, fmt, str(exercise_path)), args.force)
         key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
-        write_atomic(key_path, document(key, fmt, str(key_path)))
-    print(f"wrote {len(docs)} variants to {folder}: variant-{1:0{width}d}.json, variant-{1:0{width}d}{ext}, "
-          f"variant-{1:0{width}d}-key{ext}, …", file=sys.stderr)
+        write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
+    from .cli import note, printable
+
+    note(f"wrote {len(docs)} variants to {printable(str(folder))}: variant-{1:0{width}d}.json, "
+         f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, …")
     return 0
 
 

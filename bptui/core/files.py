@@ -8,7 +8,10 @@ Pure standard library (no NumPy), so the app can read a file before it loads the
   operating system refuses is one :class:`SpecError` naming the file, never a hang or a traceback.
 - :func:`atomic_writer` and :func:`write_text_atomic` write to a temporary file in the target's
   folder and rename it into place, so the target is either the old file or the whole new one, even
-  when the disk fills up half-way.
+  when the disk fills up half-way or the run is killed; the one place bptui writes files.
+- :func:`check_output` and :func:`check_outputs` say, before any work, whether an output name can
+  be written without destroying what the user meant to keep: not an input, not another output of
+  the same command, not a folder, a read-only file or a hard link (unless forced).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import stat
-import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
@@ -38,6 +41,13 @@ def _reason(err: OSError) -> str:
     if err.errno == errno.ELOOP:
         return "too many levels of symbolic links (a symlink loop?)"
     return err.strerror or str(err)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file or a folder is, for an error message."""
+    return ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+            "a device" if stat.S_ISCHR(mode) else "a block device (a disk)" if stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
 def check_name(path: str | Path, what: str = "file") -> str:
@@ -87,10 +97,7 @@ def open_regular(path: str | Path, limit: int, what: str = "network file", place
     if stat.S_ISDIR(info.st_mode):
         raise fail(f"is a directory, not a {what}")
     if not stat.S_ISREG(info.st_mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
-                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
-                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-        raise fail(f"is {kind}, not a {what}: only regular files are read")
+        raise fail(f"is {_kind(info.st_mode)}, not a {what}: only regular files are read")
     if info.st_size > limit:
         raise fail(f"{_size_text(info.st_size)} is too big for a {what} (at most {_size_text(limit)})")
     try:
@@ -127,6 +134,207 @@ def read_text(path: str | Path, limit: int, what: str = "network file", place: s
 
 
 # -- writing --------------------------------------------------------------------------------------
+# What ``OUT`` may be, and what writing it does (the manual's "Limits and hostile input" says the same):
+NEW, FILE, DEVICE, PIPE = "new", "file", "device", "pipe"
+FORCE_HINT = "--force replaces it"
+
+
+def check_output(path: str | Path, force: bool = False, hint: str | None = FORCE_HINT) -> str:
+    """What writing to ``path`` will do, checked before any work is done and again when it is written:
+    NEW (nothing there yet: a file is made), FILE (a regular file, perhaps through a symlink: it is
+    replaced whole), DEVICE (a character device such as /dev/null or /dev/stdout: written into) or
+    PIPE (a FIFO: written into, if a program reads it). Anything else is a SpecError naming ``path``:
+    a folder, a name ending in a separator that is no folder, a symlink loop, a block device, a
+    socket; and, unless ``force``, a read-only file or one with other names (hard links), which
+    replacing would leave with the old contents. ``hint`` says how to force it."""
+    source = check_name(path, "output file")
+
+    def fail(message: str) -> SpecError:
+        return SpecError(message, source=source)
+
+    if source.endswith(tuple(s for s in (os.sep, os.altsep) if s)) and not os.path.isdir(source):
+        raise fail(f"ends in {source[-1]}, as a folder's name does, but there is no such folder: "
+                   "give a file name to write to")
+    try:
+        info = os.stat(source)  # what the name leads to, through symlinks
+    except FileNotFoundError:  # nothing there, or a symlink to nothing (written through, making its file)
+        folder = os.path.dirname(os.path.realpath(source))
+        if not os.path.isdir(folder):
+            raise fail(f"cannot write: there is no folder {folder}") from None
+        return NEW
+    except OSError as err:
+        raise fail(f"cannot write: {_reason(err)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise fail("is a directory: give a file name to write to")
+    if stat.S_ISCHR(info.st_mode):
+        return DEVICE
+    if stat.S_ISFIFO(info.st_mode):
+        return PIPE
+    if not stat.S_ISREG(info.st_mode):
+        raise fail(f"is {_kind(info.st_mode)}: bptui writes regular files, character devices (/dev/stdout) "
+                   "and pipes")
+    if not force:
+        also = f" ({hint})" if hint else ""
+        if not info.st_mode & 0o222 or not os.access(source, os.W_OK):
+            raise fail(f"is read-only: it is not replaced{also}")
+        if info.st_nlink > 1:
+            others = info.st_nlink - 1
+            raise fail(f"has {others} other name{'s' if others > 1 else ''} (hard links), which would keep the "
+                       f"old contents: it is not replaced{also}")
+    return FILE
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two names are the same existing file (hard links and symlinks included)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _identity(path: str | Path) -> tuple:
+    """What a name leads to: an existing file's device and inode (so hard links and symlinks to it
+    are the same), or, where nothing is there yet, the name with symlinks and ``..`` resolved."""
+    try:
+        info = os.stat(path)
+        return ("file", info.st_dev, info.st_ino)
+    except (OSError, ValueError):
+        pass
+    try:
+        return ("name", os.path.realpath(path))
+    except (OSError, ValueError):
+        return ("unknown", str(path))
+
+
+def input_files(spec: Any, network: bool = True) -> list[tuple[str, str]]:
+    """The files a spec was read from, each with what it is: the network or graph file (unless not
+    ``network``), its CSV data."""
+    inputs = [("the input file", str(spec.source))] if network and str(spec.source) else []
+    data = spec.raw.get("data")
+    csv = data.get("csv") if isinstance(data, dict) else None
+    if isinstance(csv, str):
+        inputs.append(("the input's CSV data file", str(Path(spec.source).parent / csv)))
+    return inputs
+
+
+def check_outputs(outputs: Iterable[tuple[str | Path, str]], inputs: Iterable[tuple[str, str | Path]] = (),
+                  force: bool = False) -> None:
+    """Before any work: each output can be written (:func:`check_output`), and none is one of the
+    ``inputs`` or an earlier output of the same command, which writing it would replace. ``outputs``
+    are (name, what is written there), ``inputs`` (what it is, name). Devices and pipes are written
+    into, not replaced, and may repeat. Linear in the number of outputs (``--variants N``)."""
+    read = {_identity(name): (which, name) for which, name in inputs}
+    written: dict[tuple, tuple[str | Path, str]] = {}
+    for out, what in outputs:
+        if check_output(out, force) in (DEVICE, PIPE):
+            continue
+        key = _identity(out)
+        if key in read:
+            which, name = read[key]
+            raise SpecError(f"is {which} {name}: writing {what} there would replace it (choose another name)",
+                            source=str(out))
+        if key in written:
+            other, other_what = written[key]
+            raise SpecError(f"is the same file as {other}, where {other_what} goes: {what} would replace it "
+                            "(choose two names)", source=str(out))
+        written[key] = (out, what)
+
+
+# Temporary files: ".OUT.bptui-PID.tmp" beside OUT. A run killed by SIGKILL (or a power cut) leaves
+# its own; the next write into that folder removes those whose process is gone. SIGTERM and SIGHUP remove
+# them at once (see _on_signal); Ctrl+C and errors unwind through atomic_writer, which removes them.
+_TMP_MARK, _TMP_END = ".bptui-", ".tmp"
+_CAUGHT = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_pending: set[str] = set()  # temporary files being written, for the signal handler
+_saved: dict[int, Any] = {}  # the handlers ours replaced while a write is under way
+
+
+def _tmp_name(target: Path, pid: int) -> str:
+    """``.NAME.bptui-PID.tmp``, NAME cut to at most 100 bytes so the whole name stays within 255."""
+    name = target.name
+    while len(os.fsencode(name)) > 100:
+        name = name[:-1]
+    return f".{name}{_TMP_MARK}{pid}{_TMP_END}"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (or cannot be told apart from one that does: its file is kept)."""
+    if os.name == "nt":  # os.kill would end it there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process (EPERM), or a number too big to be a PID
+        return True
+    return True
+
+
+_swept: set[str] = set()  # the folders this process has cleaned
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[str]:
+    """Remove the temporary files that writes into ``folder`` left when their process was killed
+    (``.NAME.bptui-PID.tmp`` whose PID is no longer alive); returns their names. Once per folder and
+    process, so that writing many files into one folder (``--variants``) reads it once."""
+    key = os.path.realpath(folder)
+    if key in _swept:
+        return []
+    _swept.add(key)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        pid = name[:-len(_TMP_END)].rpartition(_TMP_MARK)[2]
+        if (name.startswith(".") and name.endswith(_TMP_END) and _TMP_MARK in name and pid.isascii()
+                and pid.isdigit() and int(pid) > 0 and not _alive(int(pid))):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+                removed.append(name)
+    return removed
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM or SIGHUP during a write: remove the temporary files, then let the signal do what it
+    did before (by default end the process, status 128 + signum)."""
+    for tmp in list(_pending):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    _pending.clear()
+    previous = _saved.get(signum, signal.SIG_DFL)
+    signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+    else:
+        os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def _removed_on_signals(tmp: str) -> Iterator[None]:
+    """``tmp`` is removed should SIGTERM or SIGHUP come while the block runs (the main thread only
+    can catch signals; a signal ignored, as under nohup, stays ignored)."""
+    import threading
+
+    install = not _pending and threading.current_thread() is threading.main_thread()
+    _pending.add(tmp)
+    if install:
+        for signum in _CAUGHT:
+            previous = signal.getsignal(signum)
+            if previous is not signal.SIG_IGN:
+                _saved[signum] = previous
+                signal.signal(signum, _on_signal)
+    try:
+        yield
+    finally:
+        _pending.discard(tmp)
+        if install:
+            for signum, previous in _saved.items():
+                signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+            _saved.clear()
+
+
 def _new_file_mode(target: Path) -> int:
     """The target's mode if it exists; else what a plain ``open(…, "w")`` would give (0666 − umask)."""
     try:
@@ -137,27 +345,54 @@ def _new_file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def _stream(fd: int, encoding: str) -> IO[Any]:
+    return os.fdopen(fd, "wb") if encoding == "binary" else os.fdopen(fd, "w", encoding=encoding, newline="\n")
+
+
+def _open_into(source: str) -> int:
+    """A device or a FIFO, open for writing. Non-blocking, so that a FIFO no program reads is an
+    error (ENXIO) rather than a wait without end; blocking again once open."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(source, os.O_WRONLY | nonblocking | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        if err.errno == errno.ENXIO:
+            raise SpecError("is a named pipe (FIFO) that no program is reading: writing to it would wait "
+                            "forever (start the reader first)", source=source) from None
+        raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
+    if stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a file since it was checked
+        os.close(fd)
+        raise SpecError("changed while it was being opened (now a regular file); try again", source=source)
+    if nonblocking:
+        os.set_blocking(fd, True)
+    return fd
+
+
+def _create(tmp: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(tmp, flags, 0o600)
+    except FileExistsError:  # left by an earlier process that had this PID: ours to replace
+        os.unlink(tmp)
+        return os.open(tmp, flags, 0o600)
+
+
 @contextlib.contextmanager
-def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[Any]]:
-    """A text stream to a temporary file in ``path``'s folder, renamed onto ``path`` when the block
-    ends without an exception (and removed when it raises). The old file stays whole until then.
-    A symlink is written through (the link stays); a device or a pipe is written into directly,
-    never replaced by a file.
+def atomic_writer(path: str | Path, encoding: str = "utf-8", force: bool = False,
+                  hint: str | None = FORCE_HINT) -> Iterator[IO[Any]]:
+    """A text stream to a temporary file ``.NAME.bptui-PID.tmp`` in ``path``'s folder, renamed onto
+    ``path`` when the block ends without an exception (and removed when it raises, or on SIGTERM or
+    SIGHUP). The old file stays whole until then. What ``path`` may be is :func:`check_output`'s
+    rule (``force``, ``hint``): a symlink is written through (the link stays, its file is replaced);
+    a character device or a FIFO with a reader is written into, never replaced by a file. Stale
+    temporary files of this name, from runs that were killed, are removed first.
 
     ``encoding="binary"`` gives a bytes stream. OSErrors (a missing folder, a full disk, no
     permission) become a SpecError naming ``path``."""
     source = check_name(path)
-    try:
-        mode = os.stat(source).st_mode  # what the name leads to, through symlinks
-    except (OSError, ValueError):
-        mode = None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise SpecError("is a directory: give a file name to write to", source=source)
-    if mode is not None and not stat.S_ISREG(mode):
-        # a device or a pipe (/dev/stdout, /dev/null, a FIFO): written into, never replaced by a file
+    if check_output(source, force, hint) in (DEVICE, PIPE):
         try:
-            with (open(source, "wb") if encoding == "binary" else
-                  open(source, "w", encoding=encoding, newline="\n")) as out:
+            with _stream(_open_into(source), encoding) as out:
                 yield out
         except BrokenPipeError:  # --output /dev/stdout | head: the reader has all it wanted
             raise
@@ -165,64 +400,44 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8") -> Iterator[IO[Any]
             raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
         return
     target = Path(os.path.realpath(source))  # through a symlink: the link stays, its file is replaced
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent)
-    except OSError as err:
-        raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
-    try:
+    remove_stale_temporaries(target.parent)
+    tmp = str(target.parent / _tmp_name(target, os.getpid()))
+    with _removed_on_signals(tmp):
         try:
-            with (os.fdopen(fd, "wb") if encoding == "binary" else
-                  os.fdopen(fd, "w", encoding=encoding, newline="\n")) as fh:
-                yield fh
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, _new_file_mode(target))
-            os.replace(tmp, target)
+            fd = _create(tmp)
         except OSError as err:
-            raise SpecError(f"cannot write: {_reason(err)}; the file was left as it was", source=source) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+            raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
+        try:
+            try:
+                with _stream(fd, encoding) as fh:
+                    yield fh
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, _new_file_mode(target))
+                os.replace(tmp, target)
+            except OSError as err:
+                raise SpecError(f"cannot write: {_reason(err)}; the file was left as it was", source=source) from None
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
+def write_text_atomic(path: str | Path, text: str, force: bool = False, hint: str | None = FORCE_HINT) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, force=force, hint=hint) as fh:
         fh.write(text)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+def write_bytes_atomic(path: str | Path, data: bytes, force: bool = False) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path, encoding="binary") as fh:
+    with atomic_writer(path, encoding="binary", force=force) as fh:
         fh.write(data)
 
 
-def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
+def write_lines_atomic(path: str | Path, lines: Iterable[str], force: bool = False) -> None:
     """Write each line and a newline to ``path`` atomically, streaming: nothing is joined in memory."""
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, force=force) as fh:
         for line in lines:
             fh.write(line)
             fh.write("\n")
-
-
-def check_not_an_input(out: str | Path, spec: Any, what: str) -> None:
-    """Refuse an output name that is no file name, or that would replace one of ``spec``'s input
-    files (the network or graph file itself, or its CSV data) with ``what`` (Markdown, a PDF, …)."""
-    check_name(out, "output file")
-    inputs = [str(spec.source)]
-    csv = spec.raw.get("data", {}).get("csv") if isinstance(spec.raw.get("data"), dict) else None
-    if isinstance(csv, str):
-        inputs.append(str(Path(spec.source).parent / csv))
-    for name in inputs:
-        if name and same_file(out, name):
-            raise SpecError(f"is the input file {name}: writing {what} there would replace it "
-                            "(choose another name)", source=str(out))
-
-
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two names are the same existing file (hard links and symlinks included)."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        return False

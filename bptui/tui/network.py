@@ -453,14 +453,19 @@ class NetworkScreen(SteppingScreen):
             if isinstance(target := saving.target(path), str):
                 self.say(target)
                 return
+            from ..core.errors import SpecError
             from ..core.files import write_text_atomic
             from ..core.jsonfmt import network_text
 
             spec = self.spec.with_weights(self.stepper.weights)
             try:
                 existed = target.exists()
-                # laid out like the bundled files, written to a temporary name and renamed into place
-                write_text_atomic(target, network_text(spec.to_json()))
+                # laid out like the bundled files, written to a temporary name and renamed into place;
+                # a read-only file, a hard link, a folder or a pipe nobody reads is refused (core/files.py)
+                write_text_atomic(target, network_text(spec.to_json()), hint=None)
+            except SpecError as err:
+                self.say(f"Could not save: {err}.")
+                return
             except (OSError, ValueError) as err:  # ValueError: a NUL in the name
                 self.say(f"Could not save {path}: {getattr(err, 'strerror', None) or err}.")
                 return
