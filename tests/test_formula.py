@@ -232,13 +232,15 @@ def test_f_prime_is_written_one_way_everywhere():
 CONV_STATS = {"networks": 0, "steps": 0, "numbers": 0}
 
 
-@pytest.mark.parametrize("seed", range(16))
-def test_conv_and_pool_equations_hold_on_random_networks(seed):
+@pytest.mark.parametrize("seed,uneven", [(seed, False) for seed in range(16)] + [(seed, True) for seed in range(4)])
+def test_conv_and_pool_equations_hold_on_random_networks(seed, uneven):
+    """Also with strides that leave rows and columns of a map unread (``uneven``)."""
     from .helpers import random_conv_doc
 
     update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
     optimizer = OPTIMIZERS[seed % len(OPTIMIZERS)]
-    spec = parse(random_conv_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2)), "conv.json")
+    doc = random_conv_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2), uneven=uneven)
+    spec = parse(doc, "conv.json")
     digits = 2 + seed % 5
     stepper = Stepper(spec)
     CONV_STATS["networks"] += 1

@@ -117,6 +117,50 @@ class LayerKind:
     def describe(self) -> str:
         return self.type
 
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and the columns of a map input that no output of this layer reads (none: every
+        kind but the windowed ones reads its whole input)."""
+        return (), ()
+
+    def count_text(self, axis: int) -> str:
+        """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
+        return ""
+
+
+class _Windowed(LayerKind):
+    """A kind whose output (i, j) reads a window of its input map (``receptive_field``)."""
+
+    def window(self) -> tuple[int, int, int, int]:  # pragma: no cover - per kind
+        """(kh, kw, stride, padding)."""
+        raise NotImplementedError
+
+    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
+        """The rows and columns of o⁽ˡ⁻¹⁾ (unpadded coordinates, may reach outside) under output (i, j)."""
+        kh, kw, st, p = self.window()
+        a, b = i * st - p, j * st - p
+        return slice(a, a + kh), slice(b, b + kw)
+
+    def count_text(self, axis: int) -> str:
+        """How many windows fit along ``axis`` (0: down, 1: across), as PyTorch counts them:
+        ``⌊(7 + 2·1 − 3)/2⌋ + 1 = 4``."""
+        kh, kw, st, p = self.window()
+        n, k = self.in_shape[1 + axis], (kh, kw)[axis]
+        pad = f" + 2·{p}" if p else ""
+        return f"⌊({n}{pad} − {k})/{st}⌋ + 1 = {self.out_shape[1 + axis]}"
+
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and columns of o⁽ˡ⁻¹⁾ that no window covers: after the last window when the stride
+        does not fit the padded input evenly (⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them),
+        and between windows when the stride is larger than the window."""
+        _, H, W = self.in_shape
+        _, Ho, Wo = self.out_shape
+        def covered(n: int, spans: list[slice]) -> set[int]:  # a span may reach into the padding
+            return {x for sl in spans for x in range(max(sl.start, 0), min(sl.stop, n))}
+
+        rows = covered(H, [self.receptive_field(i, 0)[0] for i in range(Ho)])
+        cols = covered(W, [self.receptive_field(0, j)[1] for j in range(Wo)])
+        return tuple(r for r in range(H) if r not in rows), tuple(q for q in range(W) if q not in cols)
+
 
 @dataclass(frozen=True)
 class Dense(LayerKind):
@@ -168,7 +212,7 @@ def out_size(n: int, k: int, stride: int, padding: int) -> int:
 
 
 @dataclass(frozen=True)
-class Conv2d(LayerKind):
+class Conv2d(_Windowed):
     """s[k, i, j] = b[k] + Σ_{c,u,v} w[k, c, u, v] · o[c, i·stride + u − padding, j·stride + v − padding]
     (zero padding; PyTorch's Conv2d, a cross-correlation), computed for all positions and examples as
     one product with the im2col matrix."""
@@ -252,14 +296,12 @@ class Conv2d(LayerKind):
         extra = (f", stride {self.stride}" if self.stride != 1 else "") + (f", padding {self.padding}" if self.padding else "")
         return f"conv2d {self.channels}×{kh}×{kw}{extra}"
 
-    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
-        """The rows and columns of o⁽ˡ⁻¹⁾ (unpadded coordinates, may reach outside) under output (i, j)."""
-        a, b = i * self.stride - self.padding, j * self.stride - self.padding
-        return slice(a, a + self.kernel[0]), slice(b, b + self.kernel[1])
+    def window(self) -> tuple[int, int, int, int]:
+        return self.kernel[0], self.kernel[1], self.stride, self.padding
 
 
 @dataclass(frozen=True)
-class Pool2d(LayerKind):
+class Pool2d(_Windowed):
     """o[c, i, j] = max (or mean) of o⁽ˡ⁻¹⁾[c, i·stride + u, j·stride + v] over the size × size window;
     no weights, no s. Max pooling sends the gradient to the window's first maximum in row-major order."""
 
@@ -322,9 +364,8 @@ class Pool2d(LayerKind):
     def describe(self) -> str:
         return f"{self.type} {self.size}×{self.size}" + (f", stride {self.stride}" if self.stride != self.size else "")
 
-    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
-        a, b = i * self.stride, j * self.stride
-        return slice(a, a + self.size), slice(b, b + self.size)
+    def window(self) -> tuple[int, int, int, int]:
+        return self.size, self.size, self.stride, 0
 
 
 @dataclass(frozen=True)
@@ -432,26 +473,33 @@ def correlate(kernel: np.ndarray, x: np.ndarray, bias: np.ndarray, stride: float
     return k.pre_one(W, x)
 
 
-def correlate_full(delta: np.ndarray, kernel: np.ndarray, stride: float, padding: float) -> np.ndarray:
+def correlate_full(delta: np.ndarray, kernel: np.ndarray, stride: float, padding: float,
+                   height: float | None = None, width: float | None = None) -> np.ndarray:
     """∂ℓ/∂o⁽ˡ⁻¹⁾ = δ ⋆full rot180(W): the "full" correlation of δ (K, Ho, Wo) with the flipped kernels
-    (for stride > 1, of δ with stride − 1 zeros between its entries), cropped by the padding."""
+    (for stride > 1, of δ with stride − 1 zeros between its entries), cropped by the padding, of the
+    input's ``height`` × ``width`` (by default the smallest input that gives δ's size; larger when the
+    stride leaves rows or columns unread, which get 0)."""
     delta, kernel = np.asarray(delta, dtype=float), np.asarray(kernel, dtype=float)
     K, C, kh, kw = kernel.shape
     st, p = int(stride), int(padding)
-    H = (delta.shape[1] - 1) * st + kh - 2 * p
-    Wd = (delta.shape[2] - 1) * st + kw - 2 * p
+    H = int(height) if height is not None else (delta.shape[1] - 1) * st + kh - 2 * p
+    Wd = int(width) if width is not None else (delta.shape[2] - 1) * st + kw - 2 * p
     k = _conv_kind((C, H, Wd), kernel.shape, st, p)
     W = np.concatenate([np.zeros((K, 1)), kernel.reshape(K, -1)], axis=1)
     return k.back_one(W, delta, np.zeros((C, H, Wd)), None)
 
 
-def correlate_grad(x: np.ndarray, delta: np.ndarray, stride: float, padding: float) -> np.ndarray:
-    """The kernel's gradient o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾ (K, C, kh, kw): the correlation of the input with δ."""
+def correlate_grad(x: np.ndarray, delta: np.ndarray, stride: float, padding: float,
+                   kh: float | None = None, kw: float | None = None) -> np.ndarray:
+    """The kernel's gradient o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾ (K, C, kh, kw): the correlation of the input with δ (the
+    kernel's size by default the largest that gives δ's size; smaller when the stride leaves rows
+    or columns of the input unread)."""
     x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
     C, H, Wd = x.shape
     K, Ho, Wo = delta.shape
     st, p = int(stride), int(padding)
-    kh, kw = H + 2 * p - (Ho - 1) * st, Wd + 2 * p - (Wo - 1) * st
+    kh = int(kh) if kh is not None else H + 2 * p - (Ho - 1) * st
+    kw = int(kw) if kw is not None else Wd + 2 * p - (Wo - 1) * st
     k = _conv_kind(x.shape, (K, C, kh, kw), st, p)
     return k.grad_one(np.zeros(k.param_shape), delta, x)[:, 1:].reshape(K, C, kh, kw)
 
