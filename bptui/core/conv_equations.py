@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .formula import (ONE, Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul)
+from .activations import IDENTITY_NOTE
+from .formula import (Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul)
 from .layers import Conv2d, Dense, LayerKind, Pool2d
 from .network import Network
 from .schedule import BACKWARD, FORWARD, StepKey
@@ -354,7 +355,9 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
         s_l = np.asarray(state.s[l])
         sm, om = _map("s", l), _map("o", l)
         df = net.act(l).derivative(sm, om)
-        rule = mul(Op("()", (up,)), df) if df != ONE else up
+        one = net.act(l).derivative_is_one
+        rule = up if one else mul(Op("()", (up,)), df)
+        note += f"; {IDENTITY_NOTE}" if one else ""
         env.update({sm: s_l, om: net.units(l, o_l), **_alpha(net, l)})
     else:
         rule = up
@@ -424,17 +427,18 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equat
     del top
     up_filled: Node = add(*terms) if len(terms) > 1 else (terms[0] if terms else Num(0.0, exact=True))
     lhs = delta_symbol(net, l, n, pos)
-    if not k.has_s:
+    if not k.has_s or net.act(l).derivative_is_one:  # ∂ℓ/∂o of a pooling layer; δ without a factor 1
+        note += f"; {IDENTITY_NOTE}" if k.has_s else ""
         return Equation(lhs, (up_rule, up_filled, Num(float(value[pos]), Ref("delta", l, pos))), bindings=env, note=note)
     s_l = np.asarray(state.s[l])
     s_sym, o_sym = _sym("s", l, *pos), _sym("o", l, *pos)
     df = net.act(l).derivative(s_sym, o_sym)
     fp = float(net.df(l, s_l, net.units(l, o_l))[pos])
     env.update({s_sym: float(s_l[pos]), o_sym: float(net.units(l, o_l)[pos]), **_alpha(net, l)})
-    rule = mul(Op("()", (up_rule,)), df) if df != ONE else up_rule
+    rule = mul(Op("()", (up_rule,)), df)
     up_value = float(np.sum(np.array(vals_d) * np.array(vals_w))) if vals_w else float(np.sum(vals_d) *
                                                                                          (1.0 if not isinstance(above, Pool2d) or above.mode == "max" else 1.0 / above.size ** 2))
-    filled = mul(Op("()", (up_filled,)) if len(terms) > 1 else up_filled, Num(fp, means=df)) if df != ONE else up_filled
-    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if df != ONE and len(terms) > 1 else None
+    filled = mul(Op("()", (up_filled,)) if len(terms) > 1 else up_filled, Num(fp, means=df))
+    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if len(terms) > 1 else None
     forms = (rule, filled) + ((middle,) if middle is not None else ()) + (Num(float(value[pos]), Ref("delta", l, pos)),)
     return Equation(lhs, forms, bindings=env, note=note)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import IDENTITY_NOTE
 from .formula import (ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group,
                       mul, sub, substitute)
 from .notation import num, sub as subscript, sup
@@ -359,12 +360,19 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env = {Partial(ell, O_b): sum(terms), Partial(O_b, S_b): fp, d_c: d_next, w_cb: W_next[:, b],
            **{d: float(d_next[c]) for c, d in enumerate(d_syms)}, **{w: float(W_next[c, b]) for c, w in enumerate(w_syms)},
            S_b: s_b, O_b: o_b, **_alpha_env(net, l)}
+    result = Num(value, Ref("delta", l, (b - 1,)))
+    if net.act(l).derivative_is_one:  # ∂o/∂s = 1: δ is what comes down, without the factor
+        forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)), Sum("c", mul(d_c, w_cb)), back_sym,
+                 substitute(back_sym, values), result]
+        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}; {IDENTITY_NOTE}"))
+        out.say(*_stale(stepper, nl))
+        return out.done(title, value, terms)
     forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)),
              mul(Sum("c", mul(d_c, w_cb)), df),
              mul(group(back_sym) if C > 1 else back_sym, df),
              mul(group(substitute(back_sym, values)) if C > 1 else substitute(back_sym, values), substitute(df, values)),
              mul(Num(sum(terms), means=back_sym), Num(fp, means=df)),
-             Num(value, Ref("delta", l, (b - 1,)))]
+             result]
     out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}"))
     out.say(*_stale(stepper, nl))
     return out.done(title, value, terms, fp)
