@@ -411,7 +411,7 @@ def rnn_cells(spec, T: int):
     out = [C("loss")] + [C("o", 0, b, time=t) for t in range(1, T + 1) for b in range(spec.widths[0] + 1)]
     out += [C(q, 1, b, time=t) for q in ("s", "o", "delta") for t in range(1, T + 1) for b in range(1, k.h + 1)]
     rows, cols = k.param_shape
-    out += [C(q, 1, b, a, split=1 + spec.widths[0] if q == "W" else None)
+    out += [C(q, 1, b, a, kind=k)
             for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
     times = range(1, T + 1) if spec.return_sequences else [None]
     for l in range(2, spec.L + 1):

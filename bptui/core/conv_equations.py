@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .activations import IDENTITY_NOTE
-from .formula import (Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul)
+from .formula import (Arr, Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, mul)
 from .layers import Conv2d, Dense, LayerKind, Pool2d
 from .network import Network
 from .schedule import BACKWARD, FORWARD, StepKey
@@ -34,10 +34,6 @@ def _sym(base: str, l: int, *sub: int | str, latex: str | None = None) -> Sym:
 
 def _map(base: str, l: int, latex: str | None = None) -> Sym:
     return Sym(base, l, vector=True, latex=latex)
-
-
-def _loss(n: Any) -> Sym:
-    return Sym("ℓ", n, latex=r"\ell")
 
 
 def kernel_col(k: Conv2d, c: int, u: int, v: int) -> int:
@@ -313,11 +309,9 @@ def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> Equation
 
 # -- backward through a map layer -----------------------------------------------------------------------
 def delta_symbol(net: Network, l: int, n: Any, pos: Pos | None = None) -> Node:
-    """δ⁽ˡ⁾ (δ_{c,r,q}⁽ˡ⁾ at a position), or ∂ℓ/∂o⁽ˡ⁾ for a pooling layer, which has no s."""
-    if isinstance(net.kind(l), Pool2d):
-        o = _map("o", l) if pos is None else _sym("o", l, *pos)
-        return Partial(_loss(n), o)
-    return _map("δ", l, latex=r"\delta") if pos is None else _sym("δ", l, *pos, latex=r"\delta")
+    """δ⁽ˡ⁾ (δ_{c,r,q}⁽ˡ⁾ at a position), or ∂ℓ/∂o⁽ˡ⁾ for a pooling layer, which has no s: as the
+    layer's kind names it (``LayerKind.cell_sym``)."""
+    return net.kind(l).cell_sym("delta", l, pos, n)
 
 
 def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Equation, ...]:

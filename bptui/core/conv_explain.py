@@ -152,10 +152,10 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     k = net.kind(l)
     value = float(st.G[l][b - 1, a])
     out = _Builder(digits)
-    lhs = Sym("G", l, (b, a))
+    lhs = k.grad_sym(l, b - 1, a)
     examples = _group_examples(stepper, l)
-    what = "the bias" if a == 0 else ("kernel weight " + _kernel_name(k, a) if isinstance(k, Conv2d) else f"w{b},{a}")
-    meaning = f"∂ℓ/∂ of {what} of layer {l}, output {b}, summed over this update group's examples so far"
+    w = out.p(k.weight_sym(l, b - 1, a))
+    meaning = f"∂ℓ/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {l}), summed over this update group's examples so far"
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
                            (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group",), value)
@@ -172,8 +172,3 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
     out.eq(Equation(lhs, tuple(forms), bindings={g: np.array(terms)}, note=f"g⁽ⁿ⁾ = {rule} of example n = {listed}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
-
-
-def _kernel_name(k: Conv2d, a: int) -> str:
-    c, u, v = np.unravel_index(a - 1, (k.in_shape[0],) + k.kernel)
-    return f"(c, u, v) = ({c + 1}, {u + 1}, {v + 1})"

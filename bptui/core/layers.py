@@ -32,6 +32,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .formula import Node, Partial, Sym
+
 Shape = tuple[int, ...]
 
 
@@ -121,6 +123,24 @@ class LayerKind:
         """The rows and the columns of a map input that no output of this layer reads (none: every
         kind but the windowed ones reads its whole input)."""
         return (), ()
+
+    # -- names: what the panels call a number, for check, g, the quiz, keys and exercises ---------------
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Weight (row, col) of W⁽ˡ⁾ (0-based array indices) as the panels show it: w_b,a⁽ˡ⁾ with
+        b = row + 1 and a = col (a = 0 the bias)."""
+        return Sym("w", l, (row + 1, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """Entry (row, col) of G⁽ˡ⁾, named as the weight it belongs to: G_b,a⁽ˡ⁾."""
+        return Sym("G", l, (row + 1, col))
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """One entry (0-based ``pos``; None: the whole map or vector) of s⁽ˡ⁾, o⁽ˡ⁾ or δ⁽ˡ⁾ of a layer
+        whose output has no bias entry (a map), printed from 1: s₁,₂,₂⁽¹⁾, δ⁽¹⁾."""
+        base, latex = ("δ", r"\delta") if quantity == "delta" else (quantity, None)
+        if pos is None:
+            return Sym(base, l, vector=True, latex=latex)
+        return Sym(base, l, tuple(x + 1 for x in pos), latex=latex)
 
     def count_text(self, axis: int) -> str:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
@@ -299,6 +319,24 @@ class Conv2d(_Windowed):
     def window(self) -> tuple[int, int, int, int]:
         return self.kernel[0], self.kernel[1], self.stride, self.padding
 
+    def offsets(self, col: int) -> tuple[int, int, int]:
+        """(c, u, v), 0-based, of column ``col`` ≥ 1 of W⁽ˡ⁾: the kernel flattened in (c, u, v) order."""
+        c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)
+        return int(c), int(u), int(v)
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Kernel k = row + 1's weight w_k,c,u,v⁽ˡ⁾ (channel c, offset u, v; from 1), or its bias b_k⁽ˡ⁾
+        (column 0), as the panel shows the kernels."""
+        if col == 0:
+            return Sym("b", l, (row + 1,))
+        return Sym("w", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """G_k,c,u,v⁽ˡ⁾ for a kernel weight, G_b,k⁽ˡ⁾ for the bias (the map-level equation's G_b)."""
+        if col == 0:
+            return Sym("G_b", l, (row + 1,), latex="G_b")
+        return Sym("G", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
+
 
 @dataclass(frozen=True)
 class Pool2d(_Windowed):
@@ -367,6 +405,12 @@ class Pool2d(_Windowed):
     def window(self) -> tuple[int, int, int, int]:
         return self.size, self.size, self.stride, 0
 
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """A pooling layer has no s: its backward quantity is ∂ℓ/∂o⁽ˡ⁾ (∂ℓ/∂o_k,i,j⁽ˡ⁾ at a position)."""
+        if quantity != "delta":
+            return super().cell_sym(quantity, l, pos, example)
+        return Partial(Sym("ℓ", example, latex=r"\ell"), super().cell_sym("o", l, pos))
+
 
 @dataclass(frozen=True)
 class Rnn(LayerKind):
@@ -399,6 +443,13 @@ class Rnn(LayerKind):
     def U_part(self, W: np.ndarray) -> np.ndarray:
         """U (h × h) of the stored [W | U]."""
         return W[:, 1 + self.d:]
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """w_b,a⁽ˡ⁾ in W (a = 0 the bias, 1 … d the inputs), u_b,c⁽ˡ⁾ in U (c = 1 … h), as the panel
+        shows [W | U]."""
+        if col > self.d:
+            return Sym("u", l, (row + 1, col - self.d))
+        return Sym("w", l, (row + 1, col))
 
     def block_forward(self) -> list[str]:
         return ["s", "o"]
