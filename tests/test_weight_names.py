@@ -78,7 +78,7 @@ def test_check_names_a_failing_kernel_weight_by_kernel_channel_and_offset(capsys
     _break(monkeypatch, row, col)
     assert main(["check", str(NETWORKS / "two_channel.json")]) == 1
     out = capsys.readouterr().out
-    failing = [line.strip() for line in out.splitlines() if ": backprop " in line]
+    failing = [line.strip() for line in out.splitlines() if line.startswith("  ") and ": backprop " in line]
     assert len(failing) == 1 and failing[0].startswith(f"{name}: backprop ")
     assert "⁽¹⁾_" not in out
 
