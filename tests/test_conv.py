@@ -12,6 +12,7 @@ import pytest
 
 from bptui.cli import main
 from bptui.core.check import gradient_check, verdict
+from bptui.core.explain import Cell, explain
 from bptui.core.layers import Conv2d, Pool2d
 from bptui.core.spec import load, parse
 from bptui.core.stepper import Stepper
@@ -96,6 +97,34 @@ def test_a_step_worked_by_hand():
     eq = "\n".join(json.loads(line)["equation"] for line in _trace_json(spec))
     assert "route_max(∂ℓ⁽¹⁾/∂o⁽²⁾)" in eq and "W⁽¹⁾ ⋆ o⁽⁰⁾ + b⁽¹⁾" in eq and "o⁽⁰⁾ ⋆ δ⁽¹⁾" in eq
     assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾ + Σ_c,u,v w_1,c,u,v⁽¹⁾ o_c,r,q⁽⁰⁾ = 0.5 + 1·1 + 0·2 + 0·4 + (−1)·5 = −3.5" in eq
+
+
+def test_a_stride_that_does_not_fit_evenly_is_accepted_as_pytorch_counts_it(capsys, tmp_path):
+    """HAND's 3 × 3 image under a 2 × 2 kernel with stride 2 (the old rule's error): ⌊(3 − 2)/2⌋ + 1 = 1
+    window, reading rows and columns 1…2; row 3 and column 3 are never read, so their gradient is 0."""
+    doc = _bad(layers=[{"shape": [1, 3, 3]},
+                       {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "activation": "identity"},
+                       {"units": 1, "activation": "identity"}],
+               weights=[{"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5]}, [[0.0, 2.0]]])
+    spec = parse(doc, "uneven.json")
+    k = spec.kinds[0]
+    assert k.out_shape == (1, 1, 1) and k.unread() == ((2,), (2,)) and k.count_text(0) == "⌊(3 − 2)/2⌋ + 1 = 1"
+    st = Stepper(spec)
+    np.testing.assert_array_equal(st.forward().value, [[[-3.5]]])  # 0.5 + x[0, 0] − x[1, 1] = 0.5 + 1 − 5
+    st.goto(9)
+    # δ⁽¹⁾ = 2·δ⁽²⁾ = 2·(−7); G⁽¹⁾: the bias −14, the kernel −14·x[u, v] over the window read
+    np.testing.assert_array_equal(st.last.value, [[-14.0, -14.0, -28.0, -56.0, -70.0]])
+    back = k.back_one(st.state.W[1], st.state.delta[1], st.state.o[0], None)  # ∂ℓ/∂x: 0 where never read
+    np.testing.assert_array_equal(back, [[[-14.0, 0.0, 0.0], [0.0, 14.0, 0.0], [0.0, 0.0, 0.0]]])
+    path = tmp_path / "uneven.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["trace", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "(stride 2, padding 0; o outside the map is 0; row 3 and column 3 of o⁽⁰⁾ never read)" in out
+    explained = explain(st, Cell("o", 0, (0, 2, 1))).text()
+    assert ("never read: no window of layer 1 (conv2d 1×2×2, stride 2) covers row 3 of o⁽⁰⁾ (⌊(3 − 2)/2⌋ + 1 = 1 "
+            "windows down, as PyTorch counts them), so this entry does not reach the loss") in explained
+    assert "never read" not in explain(st, Cell("o", 0, (0, 1, 1))).text()
 
 
 def _trace_json(spec):

@@ -92,6 +92,23 @@ def grads(k, p):
     return np.zeros(k.param_shape)
 
 
+def torch_train(spec, params, topt, epochs: int) -> None:
+    """``epochs`` of the spec's update groups with PyTorch's optimizer ``topt`` on ``params``."""
+    k, l2 = spec.group_size, spec.optimizer.l2
+    for _ in range(epochs):
+        for a in range(0, spec.N, k):
+            topt.zero_grad()
+            loss = torch_loss(spec, params, spec.inputs[a:a + k], spec.targets[a:a + k])
+            # L2 as the lecture's: 2λ W̃, never the biases (column 0 of a dense W, a conv's bias)
+            for p in params:
+                if isinstance(p, dict):
+                    loss = loss + l2 * (p["kernel"] ** 2).sum()
+                elif p is not None:
+                    loss = loss + l2 * (p[:, 1:] ** 2).sum()
+            loss.backward()
+            topt.step()
+
+
 SEEDS = range(40)
 
 
@@ -134,19 +151,7 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
     else:
         topt = torch.optim.Adam(flat, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)
     biases = {id(p["bias"]) for p in params if isinstance(p, dict)}
-    k = spec.group_size
-    for _ in range(epochs):
-        for a in range(0, spec.N, k):
-            topt.zero_grad()
-            loss = torch_loss(spec, params, spec.inputs[a:a + k], spec.targets[a:a + k])
-            # L2 as the lecture's: 2λ W̃, never the biases (column 0 of a dense W, a conv's bias)
-            for p in params:
-                if isinstance(p, dict):
-                    loss = loss + opt.l2 * (p["kernel"] ** 2).sum()
-                elif p is not None:
-                    loss = loss + opt.l2 * (p[:, 1:] ** 2).sum()
-            loss.backward()
-            topt.step()
+    torch_train(spec, params, topt, epochs)
     assert biases  # every network has a convolution
     for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")
@@ -215,16 +220,6 @@ def test_uneven_strides_train_as_pytorch(seed):
     flat = [t for p in params if p is not None for t in (p.values() if isinstance(p, dict) else [p])]
     opt = spec.optimizer
     topt = torch.optim.Adam(flat, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)
-    for _ in range(3):
-        for a in range(0, spec.N, spec.group_size):
-            topt.zero_grad()
-            loss = torch_loss(spec, params, spec.inputs[a:a + spec.group_size], spec.targets[a:a + spec.group_size])
-            for p in params:
-                if isinstance(p, dict):
-                    loss = loss + opt.l2 * (p["kernel"] ** 2).sum()
-                elif p is not None:
-                    loss = loss + opt.l2 * (p[:, 1:] ** 2).sum()
-            loss.backward()
-            topt.step()
+    torch_train(spec, params, topt, 3)
     for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-12, atol=1e-12, err_msg=f"W⁽{l}⁾ after training")
