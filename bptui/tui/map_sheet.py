@@ -105,6 +105,7 @@ class MapSheet(ScrollView, can_focus=True):
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._styles: dict[str, Style] | None = None
         self._signature: tuple = ()
+        self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     # -- what it shows ----------------------------------------------------------------------------
     def _title(self) -> str:
@@ -116,9 +117,11 @@ class MapSheet(ScrollView, can_focus=True):
 
     def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The rows and columns of this panel's maps that the layer above never reads (its stride
-        leaves them out: ``LayerKind.unread``)."""
-        spec = self.stepper.spec
-        return spec.layer_kinds[self.l_index].unread() if self.l_index < spec.L else ((), ())
+        leaves them out: ``LayerKind.unread``), worked out once per panel."""
+        if self._unread is None:
+            spec = self.stepper.spec
+            self._unread = spec.layer_kinds[self.l_index].unread() if self.l_index < spec.L else ((), ())
+        return self._unread
 
     def _legend(self) -> str:
         """The bottom border's legend for the × marks, or ""."""
