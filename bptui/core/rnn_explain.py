@@ -95,7 +95,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     nums: dict = {}
     env: dict = {}
     for a in range(1 + d + h):
-        w = Sym("w", 1, (b, a)) if a <= d else Sym("u", 1, (b, a - d))
+        w = rnn.weight_sym(1, b - 1, a)  # w_b,a in W, u_b,c in U, as the panel names them
         x, quantity, layer, idx = _in_name(d, a, t)
         wsyms.append(w)
         syms.append(x)
