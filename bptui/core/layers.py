@@ -10,7 +10,12 @@ two poolings. Each kind states, in one small class, everything the rest of the c
   for a pooling layer, which has no s, o itself), ``grad`` (G from δ and o⁽ˡ⁻¹⁾) and ``back``
   (∂ℓ/∂o⁽ˡ⁻¹⁾ from δ, without o⁽ˡ⁻¹⁾'s bias entry); one example is a batch of one;
 - its part of the step schedule (``block_forward``, ``block_backward``);
-- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``).
+- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``);
+- the names of its numbers as its panel shows them (``weight_sym``, ``grad_sym``, ``cell_sym``: a
+  kernel's w_k,c,u,v and b_k, a recurrent layer's u_b,c, a pooling layer's ∂ℓ/∂o), which ``check``,
+  ``g``, explanations, edits, the quiz, answer keys and exercises print;
+- for the windowed kinds (convolution, pooling), the rows and columns of the input map that no
+  window reads (``unread``: ⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them, may stop short).
 
 A convolution's weights live, inside the core, as one matrix K × (1 + C·kh·kw) with the bias in
 column 0: the lecture's bias column, so that the optimizers, L2 (which never touches column 0),
@@ -174,6 +179,7 @@ class _Windowed(LayerKind):
         and between windows when the stride is larger than the window."""
         _, H, W = self.in_shape
         _, Ho, Wo = self.out_shape
+
         def covered(n: int, spans: list[slice]) -> set[int]:  # a span may reach into the padding
             return {x for sl in spans for x in range(max(sl.start, 0), min(sl.stop, n))}
 
