@@ -615,6 +615,7 @@ def cmd_check(args) -> int:
         }))
     else:
         from .core.notation import sup
+        from .core.stepper import weight_name
 
         print(f"{spec.name}: backprop G against central finite differences, {len(checks)} weights")
         for l, e in enumerate(worst, start=1):
@@ -622,8 +623,9 @@ def cmd_check(args) -> int:
         print(_verdict_line(v, "weights"))
         print(f"  pass: {rule_text()}")
         bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
-        for c in bad[:5]:
-            print(f"  w{sup(c.layer)}_{c.row},{c.col}: {_failure(c.backprop, c.numeric, c.atol)}")
+        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U)
+            name = weight_name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
+            print(f"  {name}: {_failure(c.backprop, c.numeric, c.atol)}")
         if len(bad) > 5:
             print(f"  … and {len(bad) - 5} more")
     return 0 if v.ok else 1

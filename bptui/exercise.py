@@ -121,7 +121,7 @@ class KeyEntry:
 
     label: int
     step: int
-    symbol: Sym
+    symbol: Node
     value: float
     ref: Ref
 
@@ -153,8 +153,9 @@ def _v2_only(spec: Any, key: Any) -> tuple[int, ...] | None:
     return (0, 1) if key.quantity == "G" else (0, 0, 0)
 
 
-def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
-    """The lecture's name of one blanked number: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b …"""
+def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Node:
+    """The lecture's name of one blanked number, as its panel shows it: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b, a
+    kernel's w₁,₁,₂,₁⁽¹⁾ and G₁,₁,₂,₁⁽¹⁾, a map's s₁,₁,₁⁽¹⁾, a pooling layer's ∂ℓ/∂o₁,₁,₁⁽²⁾ …"""
     if ref.node is not None:
         from .core.graph import adjoint_sym, name_sym
 
@@ -164,6 +165,13 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Sym:
     if ref.quantity == "loss_D":
         return Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
     assert ref.index is not None and ref.layer is not None
+    if ref.layer == 0 and len(ref.index) == 3:  # the input map o⁽⁰⁾ = x: no kind reads it out
+        return Sym("o", 0, tuple(i + 1 for i in ref.index))
+    kind = spec.layer_kinds[ref.layer - 1] if ref.layer else None
+    if kind is not None and ref.quantity in ("G", "W"):  # the layer kind names its weights
+        return (kind.grad_sym if ref.quantity == "G" else kind.weight_sym)(ref.layer, *ref.index)
+    if kind is not None and len(ref.index) == 3:  # an entry of a feature map (k, i, j)
+        return kind.cell_sym(ref.quantity, ref.layer, ref.index, example)
     base = {"s": "s", "o": "o", "delta": "δ", "G": "G", "W": "w"}[ref.quantity]
     latex = r"\delta" if base == "δ" else None
     if len(ref.index) == 2:

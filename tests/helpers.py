@@ -40,11 +40,15 @@ CONV_ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity", "softplus", "elu", "l
 
 
 def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str = "full_batch",
-                    optimizer: str = "sgd", l2: float = 0.0) -> dict:
+                    optimizer: str = "sgd", l2: float = 0.0, uneven: bool = False) -> dict:
     """A random small v2 network file: a map input, one or two conv2d layers with stride and padding,
-    max or average pooling (sometimes overlapping), a dense layer or two; random weights and data."""
-    rng = np.random.default_rng([14, seed])
-    C, H, W = int(rng.integers(1, 3)), int(rng.integers(4, 8)), int(rng.integers(4, 8))
+    max or average pooling (sometimes overlapping), a dense layer or two; random weights and data.
+    ``uneven``: every convolution and pooling layer has a stride that does not fit its padded input
+    evenly along at least one axis (PyTorch drops the rest: ⌊(H + 2p − k)/s⌋ + 1 outputs), a larger
+    input, and pooling windows of 2 or 3 with strides of 2 or 3 (a stride larger than the window
+    too); the same seed gives another network than without it."""
+    rng = np.random.default_rng([14, seed] + ([1] if uneven else []))
+    C, H, W = int(rng.integers(1, 3)), int(rng.integers(4, 8)) + 3 * uneven, int(rng.integers(4, 8)) + 3 * uneven
     layers: list[dict] = [{"shape": [C, H, W]}]
     weights: list = []
     shape = (C, H, W)
@@ -52,11 +56,17 @@ def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str 
     def fits(n_, k, s, p):
         return k <= n_ + 2 * p and (n_ + 2 * p - k) % s == 0
 
+    def ok(k_h, k_w, s, p, shape_):  # both axes fit evenly, or (uneven) both fit and one does not divide
+        if not uneven:
+            return fits(shape_[1], k_h, s, p) and fits(shape_[2], k_w, s, p)
+        return (k_h <= shape_[1] + 2 * p and k_w <= shape_[2] + 2 * p
+                and not (fits(shape_[1], k_h, s, p) and fits(shape_[2], k_w, s, p)))
+
     for depth in range(int(rng.integers(1, 3))):
         for _ in range(50):  # a kernel, stride and padding that fit the map
             kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-            s, p = int(rng.integers(1, 3)), int(rng.integers(0, 2))
-            if fits(shape[1], kh, s, p) and fits(shape[2], kw, s, p):
+            s, p = int(rng.integers(1, 3)) + uneven, int(rng.integers(0, 2))
+            if ok(kh, kw, s, p, shape):
                 break
         else:  # pragma: no cover
             kh = kw = s = 1
@@ -68,7 +78,18 @@ def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str 
         weights.append({"kernel": rng.normal(0, 0.6, size=(K, shape[0], kh, kw)).tolist(),
                         "bias": rng.normal(0, 0.3, size=K).tolist()})
         shape = (K, (shape[1] + 2 * p - kh) // s + 1, (shape[2] + 2 * p - kw) // s + 1)
-        if min(shape[1:]) >= 2 and rng.random() < 0.7:
+        if uneven and min(shape[1:]) >= 3:
+            for _ in range(50):
+                size, stride = int(rng.choice([2, 3])), int(rng.choice([2, 3]))
+                if ok(size, size, stride, 0, shape):
+                    break
+            else:
+                size = stride = 0
+            if size:
+                layers.append({"type": str(rng.choice(["maxpool2d", "avgpool2d"])), "size": size, "stride": stride})
+                weights.append(None)
+                shape = (shape[0], (shape[1] - size) // stride + 1, (shape[2] - size) // stride + 1)
+        elif min(shape[1:]) >= 2 and rng.random() < 0.7:
             size = 2
             stride = int(rng.choice([1, 2])) if (shape[1] - 2) % 2 == 0 and (shape[2] - 2) % 2 == 0 else 1
             layers.append({"type": str(rng.choice(["maxpool2d", "avgpool2d"])), "size": size, "stride": stride})

@@ -223,7 +223,7 @@ def test_an_overflow_fails_without_a_warning_and_the_json_stays_json(capsys, tmp
         warnings.simplefilter("error")  # a RuntimeWarning would raise
         assert main(["check", str(path)]) == 1
     out, err = capsys.readouterr()
-    assert "2 not finite" in out and "w⁽¹⁾_1,1: backprop inf" in out and err == ""
+    assert "2 not finite" in out and "w₁,₁⁽¹⁾: backprop inf" in out and err == ""
     assert main(["check", str(path), "--format", "json"]) == 1
     result = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert result["verdict"] == "FAILED" and result["nonfinite"] == 2 and result["max_rel_error"] is None

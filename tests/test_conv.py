@@ -12,6 +12,7 @@ import pytest
 
 from bptui.cli import main
 from bptui.core.check import gradient_check, verdict
+from bptui.core.explain import Cell, explain
 from bptui.core.layers import Conv2d, Pool2d
 from bptui.core.spec import load, parse
 from bptui.core.stepper import Stepper
@@ -28,9 +29,9 @@ def run(capsys, *argv):
 
 
 # -- finite differences ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("seed", range(30))
-def test_backprop_matches_finite_differences(seed):
-    spec = random_conv_spec(seed, n=3)
+@pytest.mark.parametrize("seed,uneven", [(seed, False) for seed in range(30)] + [(seed, True) for seed in range(8)])
+def test_backprop_matches_finite_differences(seed, uneven):
+    spec = random_conv_spec(seed, n=3, uneven=uneven)
     checks = gradient_check(spec)
     assert verdict(checks).ok, [c for c in checks if not c.ok][:3]
     assert len(checks) == sum(w.size for w in spec.weights)
@@ -47,8 +48,8 @@ def test_the_one_example_path_is_the_batch_path():
     """The stepper's G summed over an update group is the batch gradient (training's)."""
     from bptui.core.network import Network
 
-    for seed in range(12):
-        spec = random_conv_spec(seed, n=3)
+    for seed, uneven in [(seed, False) for seed in range(12)] + [(seed, True) for seed in range(6)]:
+        spec = random_conv_spec(seed, n=3, uneven=uneven)
         st = Stepper(spec)
         for _ in range(len(st.schedule) - len(st.schedule.updated)):
             st.forward()
@@ -96,6 +97,34 @@ def test_a_step_worked_by_hand():
     eq = "\n".join(json.loads(line)["equation"] for line in _trace_json(spec))
     assert "route_max(∂ℓ⁽¹⁾/∂o⁽²⁾)" in eq and "W⁽¹⁾ ⋆ o⁽⁰⁾ + b⁽¹⁾" in eq and "o⁽⁰⁾ ⋆ δ⁽¹⁾" in eq
     assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾ + Σ_c,u,v w_1,c,u,v⁽¹⁾ o_c,r,q⁽⁰⁾ = 0.5 + 1·1 + 0·2 + 0·4 + (−1)·5 = −3.5" in eq
+
+
+def test_a_stride_that_does_not_fit_evenly_is_accepted_as_pytorch_counts_it(capsys, tmp_path):
+    """HAND's 3 × 3 image under a 2 × 2 kernel with stride 2 (the old rule's error): ⌊(3 − 2)/2⌋ + 1 = 1
+    window, reading rows and columns 1…2; row 3 and column 3 are never read, so their gradient is 0."""
+    doc = _bad(layers=[{"shape": [1, 3, 3]},
+                       {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "activation": "identity"},
+                       {"units": 1, "activation": "identity"}],
+               weights=[{"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5]}, [[0.0, 2.0]]])
+    spec = parse(doc, "uneven.json")
+    k = spec.kinds[0]
+    assert k.out_shape == (1, 1, 1) and k.unread() == ((2,), (2,)) and k.count_text(0) == "⌊(3 − 2)/2⌋ + 1 = 1"
+    st = Stepper(spec)
+    np.testing.assert_array_equal(st.forward().value, [[[-3.5]]])  # 0.5 + x[0, 0] − x[1, 1] = 0.5 + 1 − 5
+    st.goto(9)
+    # δ⁽¹⁾ = 2·δ⁽²⁾ = 2·(−7); G⁽¹⁾: the bias −14, the kernel −14·x[u, v] over the window read
+    np.testing.assert_array_equal(st.last.value, [[-14.0, -14.0, -28.0, -56.0, -70.0]])
+    back = k.back_one(st.state.W[1], st.state.delta[1], st.state.o[0], None)  # ∂ℓ/∂x: 0 where never read
+    np.testing.assert_array_equal(back, [[[-14.0, 0.0, 0.0], [0.0, 14.0, 0.0], [0.0, 0.0, 0.0]]])
+    path = tmp_path / "uneven.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["trace", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "(stride 2, padding 0; o outside the map is 0; row 3 and column 3 of o⁽⁰⁾ never read)" in out
+    explained = explain(st, Cell("o", 0, (0, 2, 1))).text()
+    assert ("never read: no window of layer 1 (conv2d 1×2×2, stride 2) covers row 3 of o⁽⁰⁾ (⌊(3 − 2)/2⌋ + 1 = 1 "
+            "windows down, as PyTorch counts them), so this entry does not reach the loss") in explained
+    assert "never read" not in explain(st, Cell("o", 0, (0, 1, 1))).text()
 
 
 def _trace_json(spec):
@@ -187,10 +216,6 @@ def _bad(**changes):
 BAD = {
     "kernel_too_large": (_bad(layers__1__kernel=4, weights=None),
                          "layers[1].kernel: kernel height 4 is larger than its input 3"),
-    "does_not_divide": (_bad(layers__1__stride=2, weights=None),
-                        "layers[1].kernel: the kernel height does not fit evenly: (3 − 2) = 1 is not a multiple of the stride 2"),
-    "pool_does_not_divide": (_bad(layers__2__size=1, layers__2__stride=2, weights=None),
-                             "layers[2].size: the pooling window does not fit evenly"),
     "wrong_kernel_shape": (_bad(weights__0={"kernel": [[[[1, 0, 0], [0, -1, 0]]]], "bias": [0.5]}),
                            "weights[0].kernel: shape 1×1×2×3, expected 1×1×2×2 = K × C × kh × kw"),
     "wrong_bias": (_bad(weights__0={"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5, 1]}),

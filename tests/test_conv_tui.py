@@ -81,6 +81,55 @@ def test_highlights_of_a_strided_padded_convolution():
     assert len([f for f in field if f[0] == "W"]) == k.param_shape[1]
 
 
+# a stride of 2 over 5 × 5 with a 2 × 2 kernel: ⌊(5 − 2)/2⌋ + 1 = 2 windows, row 5 and column 5 unread
+UNEVEN = {
+    "layers": [{"shape": [1, 5, 5]},
+               {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "activation": "tanh"},
+               {"type": "maxpool2d", "size": 2},
+               {"units": 1, "activation": "sigmoid"}],
+    "weights": [{"kernel": [[[[0.5, -0.25], [0.75, -1.0]]]], "bias": [0.1]}, None, [[0.2, -0.6]]],
+    "loss": "cross_entropy",
+    "data": {"inputs": [[[(5 * r + c - 12) / 10 for c in range(5)] for r in range(5)]], "targets": [[1]]},
+}
+
+
+def _uneven_app():
+    from bptui.core.spec import parse
+    from bptui.tui.app import BptuiApp
+
+    return BptuiApp(parse(UNEVEN, "uneven.json"))
+
+
+def _marked(sheet: MapSheet) -> dict:
+    """Each map cell's text by key, for the cells drawn with the × mark."""
+    return {key: text for line in sheet.lines for text, _, key in line if key is not None and "×" in text}
+
+
+@pytest.mark.asyncio
+async def test_cells_a_stride_leaves_unread_are_marked():
+    app = _uneven_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _run_to(pilot, 11)  # the first example's backward pass: δ⁽¹⁾ is on the board
+        await pilot.pause()
+        inp, conv, pool = (app.query_one(f"#layer-{l}", MapSheet) for l in range(3))
+        unread = {(0, i, j) for i in range(5) for j in range(5) if i == 4 or j == 4}
+        assert {key[2] for key in _marked(inp)} == unread  # the input: o⁽⁰⁾ only
+        assert inp.border_subtitle == "× never read by layer 1 (conv2d 1×2×2, stride 2)"
+        x = app.stepper.state.o[0]
+        assert _marked(inp)[("o", 0, (0, 4, 2), None)].strip() == "×" + f"{x[0, 4, 2]:.4f}".replace("-", "−")
+        # layer 1's 2 × 2 maps are all read by the 2 × 2 pooling: no mark, no legend
+        assert _marked(conv) == {} and not conv.border_subtitle and not pool.border_subtitle
+        await _cursor_on(pilot, 0, ("o", 0, (0, 4, 0), None))
+        assert "never read: no window of layer 1 (conv2d 1×2×2, stride 2) covers row 5 of o⁽⁰⁾" in \
+            str(app.query_one("#explain").render())
+
+
+def test_unread_cells_snapshot(snap_compare):
+    async def run_before(pilot):
+        await _run_to(pilot, 11)
+    assert snap_compare(_uneven_app(), run_before=run_before, terminal_size=(140, 40))
+
+
 def test_map_panels_snapshot(snap_compare):
     async def run_before(pilot):
         await _run_to(pilot, 10)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.formula import LatexPrinter
+from bptui.core.formula import LatexPrinter, TextPrinter
 from bptui.core.spec import load_any
 from bptui.exercise import Blanker, example_part, parse_quantities, steps_part
 from bptui.export import export
@@ -285,3 +285,22 @@ def test_pdf_of_an_exercise_its_key_and_variants(tmp_path, capsys):
     assert main(["export", "classifier", "--exercise", "--format", "latex", "--output", str(tmp_path / "c.tex"),
                  "--answers", str(tmp_path / "c-key.tex")]) == 0
     assert (tmp_path / "c-key.tex").read_text().startswith(r"\documentclass")
+
+
+def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
+    """δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = (13), (14): no ``1`` after the bracket, and the key's values are those."""
+    from bptui.core.spec import parse
+
+    from .test_formula import IDENTITY_HIDDEN
+
+    spec = parse(IDENTITY_HIDDEN, "identity.json")
+    blanker = Blanker(spec)
+    text = "\n".join(export(spec, "markdown", 1, None, blanker))
+    blank = r"\,\underline{\hphantom{0.0000}}"
+    assert ("\\delta^{(1)} &= \\left(W^{(2)T} \\delta^{(2)}\\right)_{1:} \\\\\n"
+            f" &= \\begin{{bmatrix}} (13){blank} \\\\ (14){blank} \\end{{bmatrix}}") in text
+    step8 = text.split("**Step 8**")[1].split("**Step 9**")[0]
+    assert r"\right)_{1:} 1" not in step8 and r"\odot" not in step8
+    d2 = [e.value for e in blanker.entries if e.label == 10]  # δ⁽²⁾, blank (10) at step 6
+    entries = [(e.label, e.step, TextPrinter().p(e.symbol), e.value) for e in blanker.entries if e.step == 8]
+    assert entries == [(13, 8, "δ₁⁽¹⁾", 0.7 * d2[0]), (14, 8, "δ₂⁽¹⁾", -0.8 * d2[0])]

@@ -182,6 +182,70 @@ def test_the_formula_of_every_activation_is_its_derivative():
         np.testing.assert_allclose(np.broadcast_to(evaluate(act.derivative(S, O), env), s.shape), act.df(s, o, alpha),
                                    rtol=1e-14)
         assert act.derivative(S, O) != ONE or name == "identity"
+        # f′ = 1 is the table's own fact: the flag, the tree and the arithmetic agree
+        assert act.derivative_is_one == (act.derivative(S, O) == ONE) == bool(np.all(act.df(s, o, alpha) == 1.0))
+    assert [name for name, act in ACTIVATIONS.items() if act.derivative_is_one] == ["identity"]
+
+
+# -- a hidden identity layer: δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], without a factor 1 -----------------------------
+IDENTITY_HIDDEN = {
+    "layers": [{"units": 2}, {"units": 2, "activation": "identity"}, {"units": 1, "activation": "sigmoid"}],
+    "weights": [[[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]], [[0.2, 0.7, -0.8]]],
+    "loss": "squared", "data": {"inputs": [[1, 2]], "targets": [[1]]},
+}
+
+
+def test_a_hidden_identity_layers_delta_leaves_the_factor_out():
+    """The equation (text, LaTeX, the quiz's masked form) and the explanation of δ⁽¹⁾ of a hidden
+    identity layer: no ``⊙ 1``, no repeated vector, and the note saying why."""
+    from bptui.core.quiz import hide
+
+    stepper = Stepper(parse(IDENTITY_HIDDEN, "identity.json"))
+    stepper.goto(8)
+    step = stepper.last
+    assert (step.key.quantity, step.key.layer) == ("delta", 1)
+    (eq,) = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
+    # δ⁽²⁾ = 2(o − y) o(1 − o) = −0.29257…; δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [0.7, −0.8] δ⁽²⁾
+    d2 = float(stepper.state.delta[2][0])
+    np.testing.assert_array_equal(stepper.state.delta[1], np.array([0.7, -0.8]) * d2)
+    assert TextPrinter(4).equation(eq) == "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [−0.2048, 0.2341]   (identity: f′ = 1)"
+    np.testing.assert_array_equal(evaluate(eq.forms[0], eq.bindings), stepper.state.delta[1])
+    rows = LatexPrinter(4).rows(eq)
+    assert [r[2] for r in rows] == [r"\left(W^{(2)T} \delta^{(2)}\right)_{1:}", r"\begin{bmatrix} -0.2048 \\ 0.2341 \end{bmatrix}"]
+    assert hide(stepper, step, Cell("delta", 1, 2)) == "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [−0.2048, ?]   (identity: f′ = 1)"
+    e = explain(stepper, Cell("delta", 1, 2))
+    assert e.lines == ("δ₂⁽¹⁾ = ∂ℓ⁽¹⁾/∂o₂⁽¹⁾ · ∂o₂⁽¹⁾/∂s₂⁽¹⁾   (c = 1 … 1; identity: f′ = 1)",
+                       "      = Σ_c δ_c⁽²⁾ w_c,2⁽²⁾", "      = δ₁⁽²⁾ w₁,₂⁽²⁾", "      = (−0.2926)·(−0.8)", "      = 0.2341")
+    assert e.terms == (-0.8 * d2,) and e.factor == 1.0
+    assert "·1" not in e.text() and "⊙ 1" not in TextPrinter(4).equation(eq)
+
+
+def test_an_identity_convolution_and_recurrent_layer_leave_the_factor_out_too():
+    conv = Stepper(parse({
+        "layers": [{"shape": [1, 3, 3]},
+                   {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "activation": "identity"},
+                   {"units": 1, "activation": "identity"}],
+        "weights": [{"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5]}, [[0.0, 2.0]]],
+        "loss": "half_squared", "data": {"inputs": [[[1, 2, 3], [4, 5, 6], [7, 8, 10]]], "targets": [[0]]}}, "c.json"))
+    conv.goto(8)
+    whole, at = step_equations(conv.net, conv.state, conv.last)
+    assert TextPrinter(4).equation(whole) == ("δ⁽¹⁾ = unvec((W⁽²⁾ᵀ δ⁽²⁾)[1:]) = [[[−14]]]   "
+                                              "(unvec: back to the map's C, H, W shape; identity: f′ = 1)")
+    assert TextPrinter(4).equation(at) == ("δ₁,₁,₁⁽¹⁾ = Σ_c δ_c⁽²⁾ w_c,1⁽²⁾ = (−7)·2 = −14   "
+                                           "(entry 1 of [1, vec(o⁽¹⁾)]; identity: f′ = 1)")
+    rnn = Stepper(parse({
+        "layers": [{"units": 1}, {"type": "rnn", "units": 2, "activation": "identity"}, {"units": 1, "activation": "identity"}],
+        "weights": [{"W": [[0.1, 0.5], [-0.2, 0.3]], "U": [[0.4, -0.1], [0.2, 0.6]]}, [[0.1, 0.7, -0.4]]],
+        "loss": "half_squared", "data": {"inputs": [[[1], [2]]], "targets": [[0.5]]}}, "r.json"))
+    texts = []
+    for step in rnn.run_until(lambda s: s.key.phase == "update"):
+        if step.key.quantity == "delta" and step.key.layer == 1:
+            texts += [TextPrinter(4).equation(eq) for eq in step_equations(rnn.net, rnn.state, step)]
+    # s⁽¹⁾₁ = [0.6, 0.1], s⁽¹⁾₂ = [1.1, 0.4] + U s⁽¹⁾₁ = [1.33, 0.58]; s⁽²⁾ = 0.1 + 0.7·1.33 − 0.4·0.58 = 0.799,
+    # δ⁽²⁾ = 0.299; δ⁽¹⁾₂ = [0.7, −0.4]·0.299; δ⁽¹⁾₁ = Uᵀ δ⁽¹⁾₂ = [0.0598, −0.09269]
+    assert texts == ["δ⁽¹⁾₂ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [0.2093, −0.1196]   (δ⁽¹⁾ from τ + 1 is 0 at τ = T; identity: f′ = 1)",
+                     "δ⁽¹⁾₁ = U⁽¹⁾ᵀ δ⁽¹⁾₂ = [0.0598, −0.09269]   (many-to-one: nothing comes from above before τ = T; "
+                     "identity: f′ = 1)"]
 
 
 # -- the defects the issue found, each pinned ----------------------------------------------------
@@ -232,13 +296,15 @@ def test_f_prime_is_written_one_way_everywhere():
 CONV_STATS = {"networks": 0, "steps": 0, "numbers": 0}
 
 
-@pytest.mark.parametrize("seed", range(16))
-def test_conv_and_pool_equations_hold_on_random_networks(seed):
+@pytest.mark.parametrize("seed,uneven", [(seed, False) for seed in range(16)] + [(seed, True) for seed in range(4)])
+def test_conv_and_pool_equations_hold_on_random_networks(seed, uneven):
+    """Also with strides that leave rows and columns of a map unread (``uneven``)."""
     from .helpers import random_conv_doc
 
     update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
     optimizer = OPTIMIZERS[seed % len(OPTIMIZERS)]
-    spec = parse(random_conv_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2)), "conv.json")
+    doc = random_conv_doc(seed, n=3, update=update, optimizer=optimizer, l2=0.1 * (seed % 2), uneven=uneven)
+    spec = parse(doc, "conv.json")
     digits = 2 + seed % 5
     stepper = Stepper(spec)
     CONV_STATS["networks"] += 1
@@ -345,7 +411,7 @@ def rnn_cells(spec, T: int):
     out = [C("loss")] + [C("o", 0, b, time=t) for t in range(1, T + 1) for b in range(spec.widths[0] + 1)]
     out += [C(q, 1, b, time=t) for q in ("s", "o", "delta") for t in range(1, T + 1) for b in range(1, k.h + 1)]
     rows, cols = k.param_shape
-    out += [C(q, 1, b, a, split=1 + spec.widths[0] if q == "W" else None)
+    out += [C(q, 1, b, a, kind=k)
             for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
     times = range(1, T + 1) if spec.return_sequences else [None]
     for l in range(2, spec.L + 1):

@@ -399,10 +399,10 @@ def test_U_entries_are_named_u_everywhere():
     spec = load(NETWORKS / "parity.json")  # d = 1: columns 0, 1 are W's, 2 … 5 are U's
     st = Stepper(spec)
     st.goto(len(st.schedule))  # after the epoch's updates
-    e = explain(st, Cell("W", 1, 2, 3, split=2), 4)
+    e = explain(st, Cell("W", 1, 2, 3), 4)
     assert e.title.startswith("u₂,₂⁽¹⁾ = ") and "from unit 2 of o⁽¹⁾ at τ − 1" in e.title
     assert "u₂,₂⁽¹⁾ ← u₂,₂⁽¹⁾ − η" in e.text() and "w₂,₃" not in e.text()
-    assert explain(st, Cell("W", 1, 2, 1, split=2), 4).title.startswith("w₂,₁⁽¹⁾ = ")
+    assert explain(st, Cell("W", 1, 2, 1), 4).title.startswith("w₂,₁⁽¹⁾ = ")
     assert st.edit_weight(1, 0, 4, 0.5).name == "u₁,₃⁽¹⁾"
     key = next(st.schedule.key(i) for i in range(len(st.schedule)) if st.schedule.key(i).phase == "update")
     names = {c.symbol() for c in candidates(spec, key)}

@@ -53,6 +53,9 @@ class Activation:
     # f′ as the lecture writes it, in s and o = f(s): vectors (1 − o⁽ˡ⁾⊙o⁽ˡ⁾) or one unit (1 − (o_b⁽ˡ⁾)²)
     derivative: Callable[[Node, Node], Node]
     default_alpha: float | None = None
+    # f′ = 1 everywhere (the identity): a δ leaves the factor out, δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], and says
+    # so; ``derivative`` is then the tree 1 and ``df`` all ones (a test checks the three agree)
+    derivative_is_one: bool = False
 
     @property
     def uses_alpha(self) -> bool:
@@ -89,7 +92,7 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("identity", lambda s, a: s * 1.0, lambda s, o, a: np.ones_like(s, dtype=float),
-                   lambda s: s, lambda s, o: ONE),
+                   lambda s: s, lambda s, o: ONE, derivative_is_one=True),
         Activation("sigmoid", lambda s, a: _sigmoid(s), lambda s, o, a: o * (1.0 - o),
                    _call("sigmoid"), lambda s, o: mul(o, sub(ONE, o))),
         Activation("tanh", lambda s, a: np.tanh(s), lambda s, o, a: 1.0 - o * o,
@@ -114,6 +117,9 @@ ACTIVATIONS: dict[str, Activation] = {
                    lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o)))),
     ]
 }
+
+
+IDENTITY_NOTE = "identity: f′ = 1"  # the note of a δ that leaves the factor f′ out
 
 
 def softmax_vjp(o: np.ndarray, g: np.ndarray) -> np.ndarray:

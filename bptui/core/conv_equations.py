@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .formula import (ONE, Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul)
+from .activations import IDENTITY_NOTE
+from .formula import (Arr, Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, mul)
 from .layers import Conv2d, Dense, LayerKind, Pool2d
 from .network import Network
 from .schedule import BACKWARD, FORWARD, StepKey
@@ -35,17 +36,36 @@ def _map(base: str, l: int, latex: str | None = None) -> Sym:
     return Sym(base, l, vector=True, latex=latex)
 
 
-def _loss(n: Any) -> Sym:
-    return Sym("ℓ", n, latex=r"\ell")
-
-
 def kernel_col(k: Conv2d, c: int, u: int, v: int) -> int:
     """The column of W⁽ˡ⁾ (and G⁽ˡ⁾) that holds kernel weight (c, u, v); column 0 is the bias."""
     return 1 + (c * k.kernel[0] + u) * k.kernel[1] + v
 
 
-def _note_conv(k: Conv2d) -> str:
-    return f"stride {k.stride}, padding {k.padding}; o outside the map is 0"
+def _note_conv(k: Conv2d, l: int) -> str:
+    return f"stride {k.stride}, padding {k.padding}; o outside the map is 0" + unread_note(k, l)
+
+
+def _lines(xs: tuple[int, ...], word: str) -> str:
+    """"row 7", "rows 6 and 7", "rows 2, 4 and 6" (from 1)."""
+    names = [str(x + 1) for x in xs]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{word}{'s' if len(names) > 1 else ''} {listed}"
+
+
+def unread_lines(k: LayerKind) -> str:
+    """The rows and columns of its input map that layer kind ``k`` never reads ("rows 6 and 7 and
+    column 7", from 1), or "" when it reads all: a stride that does not fit the padded input evenly
+    ends the last window before the input's end (⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts
+    them); a stride larger than the window skips rows between windows."""
+    rows, cols = k.unread()
+    parts = ([_lines(rows, "row")] if rows else []) + ([_lines(cols, "column")] if cols else [])
+    return " and ".join(parts)
+
+
+def unread_note(k: LayerKind, l: int) -> str:
+    """``; rows … of o⁽ˡ⁻¹⁾ never read`` for the note of a step of layer l (kind ``k``), or ""."""
+    lines = unread_lines(k)
+    return f"; {lines} of o{_sup(l - 1)} never read" if lines else ""
 
 
 def _pad(o: np.ndarray, p: int) -> np.ndarray:
@@ -94,6 +114,22 @@ def step_equations(net: Network, state: State, step: Step, pos: Pos | None = Non
     return back_delta(net, state, l, key.example, pos or (0,) * len(k.out_shape))
 
 
+def unread_at(k: LayerKind, l: int, pos: Pos) -> str:
+    """Why entry ``pos`` (c, r, q) of o⁽ˡ⁻¹⁾ never reaches the loss when layer l (kind ``k``) reads
+    no window over it, or "" when some window does."""
+    rows, cols = k.unread()
+    _, r, q = pos
+    missed = [f"row {r + 1}"] if r in rows else []
+    missed += [f"column {q + 1}"] if q in cols else []
+    if not missed:
+        return ""
+    counts = ([f"{k.count_text(0)} windows down"] if r in rows else []) + \
+        ([f"{k.count_text(1)} windows across"] if q in cols else [])
+    return (f"never read: no window of layer {l} ({k.describe()}) covers {' or '.join(missed)} of o{_sup(l - 1)} "
+            f"({' and '.join(counts)}, as PyTorch counts them), so this entry does not reach the loss and its "
+            "gradient is 0")
+
+
 # -- forward -----------------------------------------------------------------------------------------
 def conv_s(net: Network, state: State, l: int, pos: Pos) -> tuple[Equation, ...]:
     k = net.kind(l)
@@ -105,7 +141,7 @@ def conv_s(net: Network, state: State, l: int, pos: Pos) -> tuple[Equation, ...]
     st, p = Num(float(k.stride), exact=True), Num(float(k.padding), exact=True)
     rhs = Op("⋆", (Wm, om, b, st, p))
     whole = Equation(_map("s", l), (rhs, Arr(np.asarray(s_l), Ref("s", l))), bindings={Wm: kern, om: o_prev, b: bias},
-                     note=_note_conv(k))
+                     note=_note_conv(k, l))
     return whole, conv_s_at(net, state, l, pos)
 
 
@@ -174,7 +210,7 @@ def pool_o(state: State, l: int, k: Pool2d, pos: Pos) -> tuple[Equation, ...]:
     om = _map("o", l - 1)
     size, st = Num(float(k.size), exact=True), Num(float(k.stride), exact=True)
     rhs = Op(f"{k.mode}pool", (om, size, st))
-    note = f"{k.size}×{k.size} windows, stride {k.stride}"
+    note = f"{k.size}×{k.size} windows, stride {k.stride}" + unread_note(k, l)
     whole = Equation(_map("o", l), (rhs, Arr(o_l, Ref("o", l))), bindings={om: o_prev}, note=note)
     return whole, pool_o_at(state, l, k, pos)
 
@@ -229,10 +265,11 @@ def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> tuple[Equat
     st, p = Num(float(k.stride), exact=True), Num(float(k.padding), exact=True)
     kernel_before = before[:, 1:].reshape(k.kernel_shape)
     Gw = _map("G_w", l, latex="G_w")
-    rule = add(Gw, Op("⋆G", (om, dm, st, p)))
+    kh, kw = (Num(float(x), exact=True) for x in k.kernel)
+    rule = add(Gw, Op("⋆G", (om, dm, st, p, kh, kw)))
     whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←",
                      {Gw: kernel_before, om: o_prev, dm: d},
-                     note=f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k)}")
+                     note=f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k, l)}")
     del Gk, Gb
     return whole, conv_G_at(state, step, l, k, pos)
 
@@ -272,11 +309,9 @@ def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> Equation
 
 # -- backward through a map layer -----------------------------------------------------------------------
 def delta_symbol(net: Network, l: int, n: Any, pos: Pos | None = None) -> Node:
-    """δ⁽ˡ⁾ (δ_{c,r,q}⁽ˡ⁾ at a position), or ∂ℓ/∂o⁽ˡ⁾ for a pooling layer, which has no s."""
-    if isinstance(net.kind(l), Pool2d):
-        o = _map("o", l) if pos is None else _sym("o", l, *pos)
-        return Partial(_loss(n), o)
-    return _map("δ", l, latex=r"\delta") if pos is None else _sym("δ", l, *pos, latex=r"\delta")
+    """δ⁽ˡ⁾ (δ_{c,r,q}⁽ˡ⁾ at a position), or ∂ℓ/∂o⁽ˡ⁾ for a pooling layer, which has no s: as the
+    layer's kind names it (``LayerKind.cell_sym``)."""
+    return net.kind(l).cell_sym("delta", l, pos, n)
 
 
 def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Equation, ...]:
@@ -288,10 +323,11 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
     env: dict = {}
     if isinstance(above, Conv2d):
         Wm = _map("W", l + 1)
-        up = Op("⋆full", (delta_symbol(net, l + 1, n) if False else dn, Wm,
-                          Num(float(above.stride), exact=True), Num(float(above.padding), exact=True)))
+        _, H, Wd = above.in_shape
+        up = Op("⋆full", (dn, Wm, Num(float(above.stride), exact=True), Num(float(above.padding), exact=True),
+                          Num(float(H), exact=True), Num(float(Wd), exact=True)))
         env.update({dn: d_next, Wm: kernel_of(above, state.W[l + 1])})
-        note = f"the full correlation of δ{_sup(l + 1)} with the flipped kernel; {_note_conv(above)}"
+        note = f"the full correlation of δ{_sup(l + 1)} with the flipped kernel; {_note_conv(above, l + 1)}"
     elif isinstance(above, Pool2d):
         g = delta_symbol(net, l + 1, n)
         om = _map("o", l)
@@ -300,7 +336,8 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
         env.update({g: d_next, om: o_l})
         del gm
         note = ("each window's gradient goes to its first maximum (row-major)" if above.mode == "max"
-                else f"each window's gradient is spread evenly over its {above.size * above.size} entries")
+                else f"each window's gradient is spread evenly over its {above.size * above.size} entries") + \
+            unread_note(above, l + 1)
     else:  # a dense layer reading the map: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], back in the map's shape
         Wm = _map("W", l + 1)
         shape = tuple(Num(float(x), exact=True) for x in k.out_shape)
@@ -312,7 +349,9 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
         s_l = np.asarray(state.s[l])
         sm, om = _map("s", l), _map("o", l)
         df = net.act(l).derivative(sm, om)
-        rule = mul(Op("()", (up,)), df) if df != ONE else up
+        one = net.act(l).derivative_is_one
+        rule = up if one else mul(Op("()", (up,)), df)
+        note += f"; {IDENTITY_NOTE}" if one else ""
         env.update({sm: s_l, om: net.units(l, o_l), **_alpha(net, l)})
     else:
         rule = up
@@ -382,17 +421,18 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equat
     del top
     up_filled: Node = add(*terms) if len(terms) > 1 else (terms[0] if terms else Num(0.0, exact=True))
     lhs = delta_symbol(net, l, n, pos)
-    if not k.has_s:
+    if not k.has_s or net.act(l).derivative_is_one:  # ∂ℓ/∂o of a pooling layer; δ without a factor 1
+        note += f"; {IDENTITY_NOTE}" if k.has_s else ""
         return Equation(lhs, (up_rule, up_filled, Num(float(value[pos]), Ref("delta", l, pos))), bindings=env, note=note)
     s_l = np.asarray(state.s[l])
     s_sym, o_sym = _sym("s", l, *pos), _sym("o", l, *pos)
     df = net.act(l).derivative(s_sym, o_sym)
     fp = float(net.df(l, s_l, net.units(l, o_l))[pos])
     env.update({s_sym: float(s_l[pos]), o_sym: float(net.units(l, o_l)[pos]), **_alpha(net, l)})
-    rule = mul(Op("()", (up_rule,)), df) if df != ONE else up_rule
+    rule = mul(Op("()", (up_rule,)), df)
     up_value = float(np.sum(np.array(vals_d) * np.array(vals_w))) if vals_w else float(np.sum(vals_d) *
                                                                                          (1.0 if not isinstance(above, Pool2d) or above.mode == "max" else 1.0 / above.size ** 2))
-    filled = mul(Op("()", (up_filled,)) if len(terms) > 1 else up_filled, Num(fp, means=df)) if df != ONE else up_filled
-    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if df != ONE and len(terms) > 1 else None
+    filled = mul(Op("()", (up_filled,)) if len(terms) > 1 else up_filled, Num(fp, means=df))
+    middle = mul(Num(up_value, means=Op("()", (up_rule,))), Num(fp, means=df)) if len(terms) > 1 else None
     forms = (rule, filled) + ((middle,) if middle is not None else ()) + (Num(float(value[pos]), Ref("delta", l, pos)),)
     return Equation(lhs, forms, bindings=env, note=note)

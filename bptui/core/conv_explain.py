@@ -82,6 +82,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         x = CE._sym("x", 0, *pos)
         out.eq(Equation(CE._sym("o", 0, *pos), (x, Num(value, Ref("o", 0, pos))), bindings={x: value},
                         note="a map input has no bias entry: each convolution has its own bias"))
+        out.say(*_unread(net, 0, pos))
         return out.done(f"{out.p(CE._sym('o', 0, *pos))} = {out.n(value)}: pixel {_pos(pos)} of example n = {n}", value)
     k = net.kind(l)
     if q == "s" and isinstance(k, Dense):  # a dense layer reading a map: s_b = Σ_a w_b,a [1, vec(o)]_a
@@ -108,10 +109,16 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         rows, cols = k.receptive_field(pos[1], pos[2])
         extra: tuple[str, ...] = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
                  f"of o{sup(l - 1)} (every channel), with kernel {pos[0] + 1}",)
+        if CE.unread_lines(k):
+            extra += (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     elif q == "o":
         eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)
         what = f"the output of channel {pos[0] + 1} at ({pos[1] + 1}, {pos[2] + 1})"
         extra = ()
+        if not k.has_s and CE.unread_lines(k):
+            extra = (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+                     f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     else:
         eq = CE.back_delta_at(net, view, l, n, pos)
         what = (f"∂ℓ/∂o{sup(l)} at {_pos(pos)}" if isinstance(k, Pool2d) else f"∂ℓ/∂s{sup(l)} at {_pos(pos)}") + \
@@ -119,9 +126,19 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         extra = ()
     out.eq(eq)
     out.say(*extra)
+    out.say(*_unread(net, l, pos))
     out.say(*_stale(stepper, l + (1 if q == "delta" else 0)))
     value = float(np.asarray(board[l])[pos])
     return out.done(f"{out.p(eq.lhs)} = {out.n(value)}: {what}", value)
+
+
+def _unread(net: Any, l: int, pos: tuple) -> tuple[str, ...]:
+    """Why the map entry ``pos`` of layer l does not reach the loss, when the layer above reads no
+    window over it (its stride leaves it out)."""
+    if l >= net.L:
+        return ()
+    text = CE.unread_at(net.kind(l + 1), l + 1, pos)
+    return (text,) if text else ()
 
 
 def _pos(pos: tuple) -> str:
@@ -135,10 +152,10 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     k = net.kind(l)
     value = float(st.G[l][b - 1, a])
     out = _Builder(digits)
-    lhs = Sym("G", l, (b, a))
+    lhs = k.grad_sym(l, b - 1, a)
     examples = _group_examples(stepper, l)
-    what = "the bias" if a == 0 else ("kernel weight " + _kernel_name(k, a) if isinstance(k, Conv2d) else f"w{b},{a}")
-    meaning = f"∂ℓ/∂ of {what} of layer {l}, output {b}, summed over this update group's examples so far"
+    w = out.p(k.weight_sym(l, b - 1, a))
+    meaning = f"∂ℓ/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {l}), summed over this update group's examples so far"
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
                            (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group",), value)
@@ -155,8 +172,3 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
     out.eq(Equation(lhs, tuple(forms), bindings={g: np.array(terms)}, note=f"g⁽ⁿ⁾ = {rule} of example n = {listed}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
-
-
-def _kernel_name(k: Conv2d, a: int) -> str:
-    c, u, v = np.unravel_index(a - 1, (k.in_shape[0],) + k.kernel)
-    return f"(c, u, v) = ({c + 1}, {u + 1}, {v + 1})"

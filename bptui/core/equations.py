@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .formula import (ONE, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub,
+from .activations import IDENTITY_NOTE
+from .formula import (Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub,
                       substitute, value_node)
 from .losses import LOSSES
 from .network import Network
@@ -201,7 +202,7 @@ def _output_delta(net: Network, state: State, step: Step) -> Equation:
         numbers = Op("@", (Arr(J_value, means=J), _arr(loss.grad_o(o_L, y) if loss.grad_o else 0.0, means=grad)))
         return Equation(delta(L), (rhs, numbers, result), bindings=env)
     df = fprime(net, L, s(L), o(L))
-    if df == ONE:
+    if net.act(L).derivative_is_one:
         return Equation(delta(L), (grad, substitute(grad, values), result), bindings=env)
     product = mul(grad, df)
     fp = net.df(L, s_L, o_L)
@@ -213,14 +214,18 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     W_next, d_next, s_l, o_l = state.W[l + 1], state.delta[l + 1], state.s[l], state.o[l]
     assert d_next is not None and s_l is not None and o_l is not None
     back = Op("drop0", (Op("@", (Op("T", (W(l + 1),)), delta(l + 1))),))
+    result = _arr(step.value, "delta", l)
+    if net.act(l).derivative_is_one:  # δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], no factor 1
+        return Equation(delta(l), (back, result), bindings={W(l + 1): W_next, delta(l + 1): d_next},
+                        note=IDENTITY_NOTE)
     df = fprime(net, l, s(l), o(l))
     rhs = mul(back, df)
     # in f′, o⁽ˡ⁾ is f(s⁽ˡ⁾): the units' outputs, without the bias entry
     env = {W(l + 1): W_next, delta(l + 1): d_next, s(l): s_l, o(l): o_l[1:], **_alpha(net, l)}
     back_value = (W_next.T @ d_next)[1:]
     fp = net.df(l, s_l, o_l[1:])
-    numbers = mul(_arr(back_value, means=back), _arr(fp, means=df)) if df != ONE else _arr(back_value, means=back)
-    return Equation(delta(l), (rhs, numbers, _arr(step.value, "delta", l)), bindings=env)
+    numbers = mul(_arr(back_value, means=back), _arr(fp, means=df))
+    return Equation(delta(l), (rhs, numbers, result), bindings=env)
 
 
 def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
@@ -336,9 +341,8 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
     elif act == "softmax":
         eqs.append(Equation(delta(L), (Op("@", (fprime(net, L, s(L), o(L)), loss.grad_formula(o(L), Y))),)))
     else:
-        df = fprime(net, L, s(L), o(L))
         grad = loss.grad_formula(o(L), Y)
-        eqs.append(Equation(delta(L), (grad if df == ONE else mul(grad, df),)))
+        eqs.append(Equation(delta(L), (grad if net.act(L).derivative_is_one else mul(grad, fprime(net, L, s(L), o(L))),)))
     if L > 1:
         eqs.append(Equation(delta("l"), (mul(Op("drop0", (Op("@", (Op("T", (W("l+1"),)), delta("l+1"))),)),
                                              Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))

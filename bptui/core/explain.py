@@ -20,13 +20,15 @@ the same :class:`~bptui.core.network.Network` calls the stepper makes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from .activations import IDENTITY_NOTE
 from .formula import (ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group,
                       mul, sub, substitute)
+from .layers import LayerKind
 from .notation import num, sub as subscript, sup
 from .optim import hyper_parameters, regularised, update_formulas
 from .schedule import BACKWARD, UPDATE
@@ -49,11 +51,13 @@ class Cell:
     column: int | None = None
     node: str | None = None
     time: int | None = None  # the time step τ of a recurrent network's per-τ quantity
-    split: int | None = None  # W of a recurrent layer: its U columns start here (u_b,c, c = a − d)
+    # layer l's kind, which names its cells as its panel shows them (a kernel's w_k,c,u,v, a recurrent
+    # layer's u_b,c, a pooling layer's ∂ℓ/∂o); not part of the cell's identity
+    kind: Any = field(default=None, compare=False)
 
 
-    def sym(self) -> Sym:
-        """The cell as a formula symbol: s₁⁽²⁾, w₁,₀⁽¹⁾, ℓ, g_b …"""
+    def sym(self) -> Node:
+        """The cell as a formula symbol: s₁⁽²⁾, w₁,₀⁽¹⁾, ℓ, g_b … (∂ℓ/∂o₁,₁,₁⁽²⁾ of a pooling layer)"""
         q, l, b, a = self.quantity, self.layer, self.unit, self.column
         if q == "value":
             return Sym(str(self.node))
@@ -64,14 +68,13 @@ class Cell:
         if q == "loss":
             return Sym("ℓ", latex=r"\ell")
         assert b is not None
+        kind = self.kind if self.kind is not None else LayerKind((), ())  # no kind: a dense layer's names
+        assert l is not None
         if isinstance(b, tuple):  # a feature map's entry (k, i, j), 0-based: printed from 1
-            base = "δ" if q == "delta" else q
-            return Sym(base, l, tuple(x + 1 for x in b), latex=r"\delta" if q == "delta" else None)
+            return kind.cell_sym(q, l, b)
         if q in ("G", "W"):
             assert a is not None
-            if q == "W" and self.split is not None and a >= self.split:
-                return Sym("u", l, (b, a - self.split + 1))
-            return Sym("G" if q == "G" else "w", l, (b, a))
+            return (kind.grad_sym if q == "G" else kind.weight_sym)(l, b - 1, a)
         return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None, time=self.time)
 
     def symbol(self) -> str:
@@ -220,6 +223,9 @@ def explain(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in the stepper's present state (a network or a graph)."""
     if stepper.spec.kind == "graph":
         return explain_graph(stepper, cell, digits)
+    if cell.kind is None and cell.layer and cell.quantity in ("W", "G", "s", "o", "delta") \
+            and cell.layer <= len(stepper.spec.layer_kinds):  # the layer's kind names the cell as its panel does
+        cell = replace(cell, kind=stepper.spec.layer_kinds[cell.layer - 1])
     if getattr(stepper.spec, "lengths", None) is not None:  # through time (core/rnn_explain.py)
         from . import rnn_explain
 
@@ -359,18 +365,25 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env = {Partial(ell, O_b): sum(terms), Partial(O_b, S_b): fp, d_c: d_next, w_cb: W_next[:, b],
            **{d: float(d_next[c]) for c, d in enumerate(d_syms)}, **{w: float(W_next[c, b]) for c, w in enumerate(w_syms)},
            S_b: s_b, O_b: o_b, **_alpha_env(net, l)}
+    result = Num(value, Ref("delta", l, (b - 1,)))
+    if net.act(l).derivative_is_one:  # ∂o/∂s = 1: δ is what comes down, without the factor
+        forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)), Sum("c", mul(d_c, w_cb)), back_sym,
+                 substitute(back_sym, values), result]
+        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}; {IDENTITY_NOTE}"))
+        out.say(*_stale(stepper, nl))
+        return out.done(title, value, terms)
     forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)),
              mul(Sum("c", mul(d_c, w_cb)), df),
              mul(group(back_sym) if C > 1 else back_sym, df),
              mul(group(substitute(back_sym, values)) if C > 1 else substitute(back_sym, values), substitute(df, values)),
              mul(Num(sum(terms), means=back_sym), Num(fp, means=df)),
-             Num(value, Ref("delta", l, (b - 1,)))]
+             result]
     out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}"))
     out.say(*_stale(stepper, nl))
     return out.done(title, value, terms, fp)
 
 
-def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Sym, title: str, out: _Builder) -> Explanation:
+def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Node, title: str, out: _Builder) -> Explanation:
     st, net, spec, (_, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
     L = spec.L
     o, y, s = st.o[L], st.y, st.s[L]
@@ -470,20 +483,24 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
         f"the bias of unit {b} in layer {l}"
     kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
     if kind is not None and kind.type == "conv2d":  # W⁽ˡ⁾ row b: kernel b's bias, then its (c, u, v) weights
-        from .conv_explain import _kernel_name
-
-        what = (f"weight {_kernel_name(kind, a)} of kernel {b} in layer {l} (a convolution)" if a else
-                f"the bias b_{b} of kernel {b} in layer {l} (a convolution)")
-    rename: dict = {}  # a recurrent layer's U entry: u_b,c, c = a − d, wherever the update writes w_b,a
+        c, u, v = kind.offsets(a) if a else (0, 0, 0)
+        what = (f"the weight of kernel {b} at channel {c + 1}, offset ({u + 1}, {v + 1}) in layer {l} (a convolution)"
+                if a else f"the bias of kernel {b} in layer {l} (a convolution)")
     if kind is not None and kind.type == "rnn":
         d = spec.widths[l - 1]
         if a > d:
-            c = a - d
-            what = (f"U: the weight from unit {c} of o{sup(l)} at τ − 1 to unit {b} of layer {l}, the same at "
+            what = (f"U: the weight from unit {a - d} of o{sup(l)} at τ − 1 to unit {b} of layer {l}, the same at "
                     "every time step")
-            rename = {Sym("w", l, (b, a)): Sym("u", l, (b, c)), Sym("w", l, (b, a), "tilde"): Sym("u", l, (b, c), "tilde")}
         elif a:
             what = f"W: the weight from input {a} of x_τ to unit {b} of layer {l}, the same at every time step"
+    # the update's symbols as the layer's panel names the weight (u_b,c in U, a kernel's w_k,c,u,v, b_k)
+    names = cell.kind if cell.kind is not None else spec.layer_kinds[l - 1]
+    w_name, g_name = names.weight_sym(l, b - 1, a), names.grad_sym(l, b - 1, a)
+    rename: dict = {}
+    if w_name != Sym("w", l, (b, a)) or g_name != Sym("G", l, (b, a)):
+        rename = {Sym("w", l, (b, a)): w_name, Sym("w", l, (b, a), "tilde"): replace(w_name, accent="tilde"),
+                  Sym("G", l, (b, a)): g_name,
+                  **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc) for x in ("g", "m", "v") for acc in ("", "hat")}}
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)

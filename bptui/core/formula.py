@@ -363,9 +363,9 @@ def _map_ops() -> dict[str, MapOp]:
 
     return {
         "⋆": MapOp(lambda k, x, b, s, p: M.correlate(k, x, b, s, p), 3, "{0} ⋆ {1} + {2}", r"{0} \star {1} + {2}"),
-        "⋆full": MapOp(lambda d, k, s, p: M.correlate_full(d, k, s, p), 2, "{0} ⋆full rot180({1})",
+        "⋆full": MapOp(lambda d, k, s, p, *hw: M.correlate_full(d, k, s, p, *hw), 2, "{0} ⋆full rot180({1})",
                        r"{0} \star_{{\mathrm{{full}}}} \operatorname{{rot}}_{{180}}({1})"),
-        "⋆G": MapOp(lambda x, d, s, p: M.correlate_grad(x, d, s, p), 2, "{0} ⋆ {1}", r"{0} \star {1}"),
+        "⋆G": MapOp(lambda x, d, s, p, *khw: M.correlate_grad(x, d, s, p, *khw), 2, "{0} ⋆ {1}", r"{0} \star {1}"),
         "maxpool": MapOp(lambda x, n, s: M.pool(x, n, s, "max"), 1, "maxpool({0})", r"\operatorname{{maxpool}}({0})"),
         "avgpool": MapOp(lambda x, n, s: M.pool(x, n, s, "avg"), 1, "avgpool({0})", r"\operatorname{{avgpool}}({0})"),
         "route_max": MapOp(lambda g, x, n, s: M.route(g, x, n, s, "max"), 1, "route_max({0})",

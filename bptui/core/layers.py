@@ -10,7 +10,12 @@ two poolings. Each kind states, in one small class, everything the rest of the c
   for a pooling layer, which has no s, o itself), ``grad`` (G from δ and o⁽ˡ⁻¹⁾) and ``back``
   (∂ℓ/∂o⁽ˡ⁻¹⁾ from δ, without o⁽ˡ⁻¹⁾'s bias entry); one example is a batch of one;
 - its part of the step schedule (``block_forward``, ``block_backward``);
-- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``).
+- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``);
+- the names of its numbers as its panel shows them (``weight_sym``, ``grad_sym``, ``cell_sym``: a
+  kernel's w_k,c,u,v and b_k, a recurrent layer's u_b,c, a pooling layer's ∂ℓ/∂o), which ``check``,
+  ``g``, explanations, edits, the quiz, answer keys and exercises print;
+- for the windowed kinds (convolution, pooling), the rows and columns of the input map that no
+  window reads (``unread``: ⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them, may stop short).
 
 A convolution's weights live, inside the core, as one matrix K × (1 + C·kh·kw) with the bias in
 column 0: the lecture's bias column, so that the optimizers, L2 (which never touches column 0),
@@ -31,6 +36,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .formula import Node, Partial, Sym
 
 Shape = tuple[int, ...]
 
@@ -117,6 +124,69 @@ class LayerKind:
     def describe(self) -> str:
         return self.type
 
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and the columns of a map input that no output of this layer reads (none: every
+        kind but the windowed ones reads its whole input)."""
+        return (), ()
+
+    # -- names: what the panels call a number, for check, g, the quiz, keys and exercises ---------------
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Weight (row, col) of W⁽ˡ⁾ (0-based array indices) as the panels show it: w_b,a⁽ˡ⁾ with
+        b = row + 1 and a = col (a = 0 the bias)."""
+        return Sym("w", l, (row + 1, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """Entry (row, col) of G⁽ˡ⁾, named as the weight it belongs to: G_b,a⁽ˡ⁾."""
+        return Sym("G", l, (row + 1, col))
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """One entry (0-based ``pos``; None: the whole map or vector) of s⁽ˡ⁾, o⁽ˡ⁾ or δ⁽ˡ⁾ of a layer
+        whose output has no bias entry (a map), printed from 1: s₁,₂,₂⁽¹⁾, δ⁽¹⁾."""
+        base, latex = ("δ", r"\delta") if quantity == "delta" else (quantity, None)
+        if pos is None:
+            return Sym(base, l, vector=True, latex=latex)
+        return Sym(base, l, tuple(x + 1 for x in pos), latex=latex)
+
+    def count_text(self, axis: int) -> str:
+        """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
+        return ""
+
+
+class _Windowed(LayerKind):
+    """A kind whose output (i, j) reads a window of its input map (``receptive_field``)."""
+
+    def window(self) -> tuple[int, int, int, int]:  # pragma: no cover - per kind
+        """(kh, kw, stride, padding)."""
+        raise NotImplementedError
+
+    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
+        """The rows and columns of o⁽ˡ⁻¹⁾ (unpadded coordinates, may reach outside) under output (i, j)."""
+        kh, kw, st, p = self.window()
+        a, b = i * st - p, j * st - p
+        return slice(a, a + kh), slice(b, b + kw)
+
+    def count_text(self, axis: int) -> str:
+        """How many windows fit along ``axis`` (0: down, 1: across), as PyTorch counts them:
+        ``⌊(7 + 2·1 − 3)/2⌋ + 1 = 4``."""
+        kh, kw, st, p = self.window()
+        n, k = self.in_shape[1 + axis], (kh, kw)[axis]
+        pad = f" + 2·{p}" if p else ""
+        return f"⌊({n}{pad} − {k})/{st}⌋ + 1 = {self.out_shape[1 + axis]}"
+
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and columns of o⁽ˡ⁻¹⁾ that no window covers: after the last window when the stride
+        does not fit the padded input evenly (⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them),
+        and between windows when the stride is larger than the window."""
+        _, H, W = self.in_shape
+        _, Ho, Wo = self.out_shape
+
+        def covered(n: int, spans: list[slice]) -> set[int]:  # a span may reach into the padding
+            return {x for sl in spans for x in range(max(sl.start, 0), min(sl.stop, n))}
+
+        rows = covered(H, [self.receptive_field(i, 0)[0] for i in range(Ho)])
+        cols = covered(W, [self.receptive_field(0, j)[1] for j in range(Wo)])
+        return tuple(r for r in range(H) if r not in rows), tuple(q for q in range(W) if q not in cols)
+
 
 @dataclass(frozen=True)
 class Dense(LayerKind):
@@ -168,7 +238,7 @@ def out_size(n: int, k: int, stride: int, padding: int) -> int:
 
 
 @dataclass(frozen=True)
-class Conv2d(LayerKind):
+class Conv2d(_Windowed):
     """s[k, i, j] = b[k] + Σ_{c,u,v} w[k, c, u, v] · o[c, i·stride + u − padding, j·stride + v − padding]
     (zero padding; PyTorch's Conv2d, a cross-correlation), computed for all positions and examples as
     one product with the im2col matrix."""
@@ -252,14 +322,30 @@ class Conv2d(LayerKind):
         extra = (f", stride {self.stride}" if self.stride != 1 else "") + (f", padding {self.padding}" if self.padding else "")
         return f"conv2d {self.channels}×{kh}×{kw}{extra}"
 
-    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
-        """The rows and columns of o⁽ˡ⁻¹⁾ (unpadded coordinates, may reach outside) under output (i, j)."""
-        a, b = i * self.stride - self.padding, j * self.stride - self.padding
-        return slice(a, a + self.kernel[0]), slice(b, b + self.kernel[1])
+    def window(self) -> tuple[int, int, int, int]:
+        return self.kernel[0], self.kernel[1], self.stride, self.padding
+
+    def offsets(self, col: int) -> tuple[int, int, int]:
+        """(c, u, v), 0-based, of column ``col`` ≥ 1 of W⁽ˡ⁾: the kernel flattened in (c, u, v) order."""
+        c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)
+        return int(c), int(u), int(v)
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Kernel k = row + 1's weight w_k,c,u,v⁽ˡ⁾ (channel c, offset u, v; from 1), or its bias b_k⁽ˡ⁾
+        (column 0), as the panel shows the kernels."""
+        if col == 0:
+            return Sym("b", l, (row + 1,))
+        return Sym("w", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """G_k,c,u,v⁽ˡ⁾ for a kernel weight, G_b,k⁽ˡ⁾ for the bias (the map-level equation's G_b)."""
+        if col == 0:
+            return Sym("G_b", l, (row + 1,), latex="G_b")
+        return Sym("G", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
 
 
 @dataclass(frozen=True)
-class Pool2d(LayerKind):
+class Pool2d(_Windowed):
     """o[c, i, j] = max (or mean) of o⁽ˡ⁻¹⁾[c, i·stride + u, j·stride + v] over the size × size window;
     no weights, no s. Max pooling sends the gradient to the window's first maximum in row-major order."""
 
@@ -322,9 +408,14 @@ class Pool2d(LayerKind):
     def describe(self) -> str:
         return f"{self.type} {self.size}×{self.size}" + (f", stride {self.stride}" if self.stride != self.size else "")
 
-    def receptive_field(self, i: int, j: int) -> tuple[slice, slice]:
-        a, b = i * self.stride, j * self.stride
-        return slice(a, a + self.size), slice(b, b + self.size)
+    def window(self) -> tuple[int, int, int, int]:
+        return self.size, self.size, self.stride, 0
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """A pooling layer has no s: its backward quantity is ∂ℓ/∂o⁽ˡ⁾ (∂ℓ/∂o_k,i,j⁽ˡ⁾ at a position)."""
+        if quantity != "delta":
+            return super().cell_sym(quantity, l, pos, example)
+        return Partial(Sym("ℓ", example, latex=r"\ell"), super().cell_sym("o", l, pos))
 
 
 @dataclass(frozen=True)
@@ -358,6 +449,13 @@ class Rnn(LayerKind):
     def U_part(self, W: np.ndarray) -> np.ndarray:
         """U (h × h) of the stored [W | U]."""
         return W[:, 1 + self.d:]
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """w_b,a⁽ˡ⁾ in W (a = 0 the bias, 1 … d the inputs), u_b,c⁽ˡ⁾ in U (c = 1 … h), as the panel
+        shows [W | U]."""
+        if col > self.d:
+            return Sym("u", l, (row + 1, col - self.d))
+        return Sym("w", l, (row + 1, col))
 
     def block_forward(self) -> list[str]:
         return ["s", "o"]
@@ -432,26 +530,33 @@ def correlate(kernel: np.ndarray, x: np.ndarray, bias: np.ndarray, stride: float
     return k.pre_one(W, x)
 
 
-def correlate_full(delta: np.ndarray, kernel: np.ndarray, stride: float, padding: float) -> np.ndarray:
+def correlate_full(delta: np.ndarray, kernel: np.ndarray, stride: float, padding: float,
+                   height: float | None = None, width: float | None = None) -> np.ndarray:
     """∂ℓ/∂o⁽ˡ⁻¹⁾ = δ ⋆full rot180(W): the "full" correlation of δ (K, Ho, Wo) with the flipped kernels
-    (for stride > 1, of δ with stride − 1 zeros between its entries), cropped by the padding."""
+    (for stride > 1, of δ with stride − 1 zeros between its entries), cropped by the padding, of the
+    input's ``height`` × ``width`` (by default the smallest input that gives δ's size; larger when the
+    stride leaves rows or columns unread, which get 0)."""
     delta, kernel = np.asarray(delta, dtype=float), np.asarray(kernel, dtype=float)
     K, C, kh, kw = kernel.shape
     st, p = int(stride), int(padding)
-    H = (delta.shape[1] - 1) * st + kh - 2 * p
-    Wd = (delta.shape[2] - 1) * st + kw - 2 * p
+    H = int(height) if height is not None else (delta.shape[1] - 1) * st + kh - 2 * p
+    Wd = int(width) if width is not None else (delta.shape[2] - 1) * st + kw - 2 * p
     k = _conv_kind((C, H, Wd), kernel.shape, st, p)
     W = np.concatenate([np.zeros((K, 1)), kernel.reshape(K, -1)], axis=1)
     return k.back_one(W, delta, np.zeros((C, H, Wd)), None)
 
 
-def correlate_grad(x: np.ndarray, delta: np.ndarray, stride: float, padding: float) -> np.ndarray:
-    """The kernel's gradient o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾ (K, C, kh, kw): the correlation of the input with δ."""
+def correlate_grad(x: np.ndarray, delta: np.ndarray, stride: float, padding: float,
+                   kh: float | None = None, kw: float | None = None) -> np.ndarray:
+    """The kernel's gradient o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾ (K, C, kh, kw): the correlation of the input with δ (the
+    kernel's size by default the largest that gives δ's size; smaller when the stride leaves rows
+    or columns of the input unread)."""
     x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
     C, H, Wd = x.shape
     K, Ho, Wo = delta.shape
     st, p = int(stride), int(padding)
-    kh, kw = H + 2 * p - (Ho - 1) * st, Wd + 2 * p - (Wo - 1) * st
+    kh = int(kh) if kh is not None else H + 2 * p - (Ho - 1) * st
+    kw = int(kw) if kw is not None else Wd + 2 * p - (Wo - 1) * st
     k = _conv_kind(x.shape, (K, C, kh, kw), st, p)
     return k.grad_one(np.zeros(k.param_shape), delta, x)[:, 1:].reshape(K, C, kh, kw)
 

@@ -197,26 +197,25 @@ def candidates(spec, key) -> list[Cell]:
     q, l = key.quantity, key.layer
     if q == "loss":
         return [Cell("loss")]
+    kind = spec.layer_kinds[l - 1]  # names the cells as the layer's panel does (u_b,c in U, w_k,c,u,v, ∂ℓ/∂o)
     if getattr(spec, "lengths", None) is not None and l == 1:  # the recurrent layer: its h units, [W | U]
-        h, cols = spec.kinds[0].param_shape
+        h, cols = kind.param_shape
         if q in ("G", "W"):
-            split = 1 + spec.widths[0] if q == "W" else None  # U's columns are u_b,c
-            return [Cell(q, 1, b, a, split=split) for b in range(1, h + 1) for a in range(cols)]
+            return [Cell(q, 1, b, a, kind=kind) for b in range(1, h + 1) for a in range(cols)]
         return [Cell(q, 1, b, time=key.time) for b in range(1, h + 1)]
     if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
         return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]
     if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].type != "dense" and q != "W":
         # a map step's equation works out the first position (and a conv G its first kernel
         # weight) with every number: that is the one a student can compute from what is shown
-        k = spec.layer_kinds[l - 1]
         if q == "G":
-            return [Cell(q, l, 1, 1)]
-        return [Cell(q, l, (0,) * len(k.out_shape))]
+            return [Cell(q, l, 1, 1, kind=kind)]
+        return [Cell(q, l, (0,) * len(kind.out_shape), kind=kind)]
     if getattr(spec, "is_v2", False) and q == "delta" and l < spec.L and spec.layer_kinds[l].type != "dense":
         return [Cell(q, l, 1)]
     units = range(1, spec.widths[l] + 1)
     if q in ("G", "W"):
-        return [Cell(q, l, b, a) for b in units for a in range(spec.widths[l - 1] + 1)]
+        return [Cell(q, l, b, a, kind=kind) for b in units for a in range(spec.widths[l - 1] + 1)]
     return [Cell(q, l, b) for b in units]
 
 

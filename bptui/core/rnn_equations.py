@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import IDENTITY_NOTE
 from . import equations as eqs
 from . import rnn_steps
 from .formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
@@ -276,10 +277,15 @@ def rnn_delta(net: Network, state: Any, t: int) -> Equation:
         note = "many-to-one: nothing comes from above before τ = T"
     total = Op("()", (add(*parts),)) if len(parts) > 1 else parts[0]
     total_n = Op("()", (add(*numbers),)) if len(numbers) > 1 else numbers[0]
+    result = arr(state.delta[1][t - 1], "delta", 1, t)
+    if net.act(1).derivative_is_one:  # no factor 1: δ⁽¹⁾_τ is the sum itself
+        note = "; ".join(x for x in (note, IDENTITY_NOTE) if x)
+        forms = (total, total_n, result) if len(parts) > 1 else (total, result)
+        return Equation(delta(1, t), forms, bindings=env, note=note)
     fp = net.df(1, state.s[1][t - 1], state.o[1][t])
     rhs = mul(total, df)
     filled = mul(total_n, Arr(np.asarray(fp), means=df))
-    return Equation(delta(1, t), (rhs, filled, arr(state.delta[1][t - 1], "delta", 1, t)), bindings=env, note=note)
+    return Equation(delta(1, t), (rhs, filled, result), bindings=env, note=note)
 
 
 def rnn_G(net: Network, state: Any, step: Step, t: int) -> Equation:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import IDENTITY_NOTE
 from . import rnn_equations as RE
 from .explain import Cell, Explanation, _Builder, _alpha_env, _not_yet, _weights_of_group, current_example
 from .formula import Equation, Node, Num, Ref, Sym, add, mul, substitute
@@ -94,7 +95,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     nums: dict = {}
     env: dict = {}
     for a in range(1 + d + h):
-        w = Sym("w", 1, (b, a)) if a <= d else Sym("u", 1, (b, a - d))
+        w = rnn.weight_sym(1, b - 1, a)  # w_b,a in W, u_b,c in U, as the panel names them
         x, quantity, layer, idx = _in_name(d, a, t)
         wsyms.append(w)
         syms.append(x)
@@ -188,12 +189,18 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     total: Node = add(*[Num(p) for p in parts]) if parts else Num(0.0, exact=True)
     from .formula import Op
 
-    out.eq(Equation(lhs, (mul(Op("()", (total,)) if len(parts) > 1 else total, df),
-                          mul(Op("()", (total,)) if len(parts) > 1 else total, Num(fp, means=df)),
-                          Num(value, Ref("delta", 1, (t - 1, b - 1)))), bindings=env,
-                    note="(from τ + 1 + from above) · f′(s)"))
+    result = Num(value, Ref("delta", 1, (t - 1, b - 1)))
     title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {b} of the recurrent layer at τ = {t}, "
              f"example n = {current_example(stepper)}")
+    if net.act(1).derivative_is_one:  # δ is the sum itself, without the factor 1
+        came = ([nxt] if t < T else []) + ([above] if spec.return_sequences or t == T else [])
+        forms = (add(*came), total, result) if len(parts) > 1 else (add(*came), result)
+        out.eq(Equation(lhs, forms, bindings=dict(zip(came, parts)), note=IDENTITY_NOTE))
+        return out.done(title, value, parts)
+    out.eq(Equation(lhs, (mul(Op("()", (total,)) if len(parts) > 1 else total, df),
+                          mul(Op("()", (total,)) if len(parts) > 1 else total, Num(fp, means=df)),
+                          result), bindings=env,
+                    note="(from τ + 1 + from above) · f′(s)"))
     return out.done(title, value, parts, fp)
 
 

@@ -477,14 +477,12 @@ def _activation(layer: dict, l: int, L: int, width: int) -> tuple[str, float]:
 
 
 def _fit(n: int, k: int, stride: int, padding: int, what: str, place: str) -> int:
-    """The output length along one axis, or an error when the kernel is too large or does not fit evenly."""
+    """The output length along one axis, ⌊(n + 2p − k)/s⌋ + 1 as PyTorch's Conv2d and pooling count it,
+    or an error when the kernel is too large. A stride that does not fit evenly leaves the last rows
+    or columns unread (``LayerKind.unread``: the panels mark them and the explanations say so)."""
     if k > n + 2 * padding:
         pad = f" + 2·{padding} padding" if padding else ""
         raise SpecError(f"{what} {k} is larger than its input {n}{pad}", place=place)
-    if (n + 2 * padding - k) % stride:
-        pad = f" + 2·{padding}" if padding else ""
-        raise SpecError(f"the {what} does not fit evenly: ({n}{pad} − {k}) = {n + 2 * padding - k} is not a "
-                        f"multiple of the stride {stride}", place=place)
     return out_size(n, k, stride, padding)
 
 

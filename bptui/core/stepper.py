@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
 
 import numpy as np
 
 from . import optim, rnn_steps
+from .formula import Sym, TextPrinter
+from .layers import LayerKind
 from .network import Network
-from .notation import num, sub, sup
+from .notation import num, sup
 from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
 from .spec import DEFAULT_INIT, NetworkSpec
@@ -169,20 +171,11 @@ class Origin:
                 f"[−{num(self.scale or 0)}, {num(self.scale or 0)}] from numpy.random.default_rng([{self.seed}, {key}])")
 
 
-def weight_name(l: int, row: int, col: int, split: int | None = None) -> str:
-    """w_b,a⁽ˡ⁾ for the 0-based array cell (row, col): b = row + 1, a = col (0 is the bias). A recurrent
-    layer's stored [W | U] has U from column ``split`` = 1 + d on: those cells are u_b,c⁽ˡ⁾, c = col − d."""
-    if split is not None and col >= split:
-        return f"u{sub(row + 1, col - split + 1)}{sup(l)}"
-    return f"w{sub(row + 1, col)}{sup(l)}"
-
-
-def u_split(spec: Any, l: int) -> int | None:
-    """Where U starts in layer l's stored matrix (1 + d for a recurrent layer; None for any other)."""
-    kinds = getattr(spec, "kinds", ())
-    if kinds and getattr(kinds[l - 1], "type", "") == "rnn":
-        return 1 + int(spec.widths[l - 1])
-    return None
+def weight_name(l: int, row: int, col: int, layer_kind: LayerKind | None = None) -> str:
+    """Weight (row, col) of W⁽ˡ⁾ (0-based array cell) as the panels name it: the layer kind's
+    ``weight_sym`` (w_b,a⁽ˡ⁾ for a dense layer, b = row + 1, a = col; a kernel's w_k,c,u,v⁽ˡ⁾ or b_k⁽ˡ⁾;
+    a recurrent layer's u_b,c⁽ˡ⁾ in U); without a kind, the dense name."""
+    return TextPrinter().p(layer_kind.weight_sym(l, row, col) if layer_kind is not None else Sym("w", l, (row + 1, col)))
 
 
 @dataclass(frozen=True)
@@ -205,11 +198,11 @@ class Edit:
     step_in_epoch: int  # ``start`` within that epoch
     follows: Follows  # the group that starts (or restarts) with it
     undone: tuple[int, ...] = ()  # the layers whose update in the group was undone
-    split: int | None = None  # a recurrent layer's first U column (weight_name)
+    layer_kind: LayerKind | None = None  # layer l's kind, which names its weights (weight_name)
 
     @property
     def name(self) -> str:
-        return weight_name(self.layer, self.row, self.col, self.split)
+        return weight_name(self.layer, self.row, self.col, self.layer_kind)
 
     @property
     def restarted(self) -> bool:
@@ -270,11 +263,11 @@ class Provenance:
     optimizer: optim.Optimizer | None = None
     follows: Follows | None = None  # what the update followed
     step_in_epoch: int = 0  # the update step within its epoch
-    split: int | None = None  # a recurrent layer's first U column (weight_name)
+    layer_kind: LayerKind | None = None  # layer l's kind, which names its weights (weight_name)
 
     def text(self, digits: int = 4) -> str:
         """One line in the lecture's notation: where the weight's value comes from, with its numbers."""
-        w, value = weight_name(self.layer, self.row, self.col, self.split), num(self.value, digits)
+        w, value = weight_name(self.layer, self.row, self.col, self.layer_kind), num(self.value, digits)
         if self.kind == "edit" and self.edit is not None:
             e = self.edit
             where = f"step {e.step_in_epoch} of epoch {e.epoch}"
@@ -290,20 +283,25 @@ class Provenance:
         i = (self.row, self.col)
         w0 = float(step.before[i])  # type: ignore[index]
         g = float(optim.regularised(step.before, G, opt.l2)[i])  # type: ignore[arg-type]
-        b, a, l = self.row + 1, self.col, self.layer
-        Gs = f"G{sub(b, a)}{sup(l)}"
+        a, l = self.col, self.layer
+        G_sym = self.layer_kind.grad_sym(l, self.row, a) if self.layer_kind is not None else Sym("G", l, (self.row + 1, a))
+        Gs = TextPrinter().p(G_sym)
+
+        def per_weight(letter: str) -> str:  # g, v, m of this weight: the G's subscripts
+            return TextPrinter().p(Sym(letter, None, G_sym.sub))
+
         follows = f", {self.follows.text()}" if self.follows is not None else ""
         head = f"{w} = {num(self.value, digits)}: set by the update at step {self.step_in_epoch} of epoch {step.key.epoch}{follows}"
         lines = []
         gs = Gs
         if opt.l2 and a:
-            gs = f"g{sub(b, a)}"
+            gs = per_weight("g")
             lines.append(f"{gs} = {Gs} + 2λ {w} = {_p(G[i], digits)} + {num(2 * opt.l2, digits)}·{_p(w0, digits)} "
                          f"= {num(g, digits)}")
         eta = num(opt.learning_rate, digits)
         if opt.name == "momentum":
             v0, v1 = float(step.opt_before.v[i]), float(step.opt.v[i])  # type: ignore[union-attr,index]
-            v = f"v{sub(b, a)}"
+            v = per_weight("v")
             lines.append(f"{v} ← μ {v} + {gs} = {num(opt.momentum, digits)}·{_p(v0, digits)} + {_p(g, digits)} "
                          f"= {num(v1, digits)}")
             lines.append(f"{w} ← {w} − η {v} = {_p(w0, digits)} − {eta}·{_p(v1, digits)} = {num(self.value, digits)}")
@@ -313,7 +311,7 @@ class Provenance:
             m_hat, v_hat = m1 / (1.0 - opt.beta1**t), v1 / (1.0 - opt.beta2**t)
             m0, v0 = float(step.opt_before.m[i]), float(step.opt_before.v[i])  # type: ignore[union-attr,index]
             b1, b2 = opt.beta1, opt.beta2
-            m, v = f"m{sub(b, a)}", f"v{sub(b, a)}"
+            m, v = per_weight("m"), per_weight("v")
             lines.append(f"{m} ← β₁ {m} + (1 − β₁) {gs} = {num(b1, digits)}·{_p(m0, digits)} + "
                          f"{num(1 - b1, digits)}·{_p(g, digits)} = {num(m1, digits)}")
             lines.append(f"{v} ← β₂ {v} + (1 − β₂) {gs}² = {num(b2, digits)}·{_p(v0, digits)} + "
@@ -448,7 +446,7 @@ class Stepper:
         self._checkpoints = {start: self.state.copy()}
         self._stride, self._latest, self.last = 1, None, None
         edit = Edit(l, row, col, old, float(value), shown, at, start, key.epoch, start - sch.epoch_start(start),
-                    sch.follows(key.epoch, key.group), undone, u_split(self.spec, l))
+                    sch.follows(key.epoch, key.group), undone, self.spec.layer_kinds[l - 1])
         self.edits[(l, row, col)] = edit
         self.floor_edits.append(edit)
         return edit
@@ -482,12 +480,12 @@ class Stepper:
             step, G = record
             sch = self.schedule
             return Provenance(l, row, col, value, "update", update=step, G=G, optimizer=self.spec.optimizer,
-                              split=u_split(self.spec, l),
+                              layer_kind=self.spec.layer_kinds[l - 1],
                               follows=sch.follows(step.key.epoch, step.key.group),
                               step_in_epoch=step.key.step - sch.epoch_start(step.key.step - 1))
         if edit is not None:
-            return Provenance(l, row, col, value, "edit", edit=edit, split=u_split(self.spec, l))
-        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin, split=u_split(self.spec, l))
+            return Provenance(l, row, col, value, "edit", edit=edit, layer_kind=self.spec.layer_kinds[l - 1])
+        return Provenance(l, row, col, value, self.origin.kind, origin=self.origin, layer_kind=self.spec.layer_kinds[l - 1])
 
     def run_until(self, stop: Callable[[NetworkStep], bool]) -> list[NetworkStep]:
         """Step forward until ``stop(step)`` is true for the step just done; returns the steps."""

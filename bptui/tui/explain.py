@@ -21,15 +21,12 @@ def to_cell(stepper: Stepper, cell: tuple) -> Cell:
     quantity, l, row, col = cell
     if isinstance(row, TimeIndex):  # a recurrent network's cell at time step τ (tui/seq_sheet.py)
         return Cell(quantity, l, row.row + 1, time=row.t)
+    kind = stepper.spec.layer_kinds[l - 1] if l else None  # names the cell as its panel does
     if isinstance(row, tuple):  # a map position (k, i, j) of a v2 network
-        return Cell(quantity, l, row)
+        return Cell(quantity, l, row, kind=kind)
     if quantity == "o":  # a hidden o⁽ˡ⁾ holds its bias 1 at index 0 = b 0
         return Cell("o", l, row if l < stepper.spec.L else row + 1)
-    if quantity == "W":  # a recurrent layer's U columns are u_b,c
-        from ..core.stepper import u_split
-
-        return Cell("W", l, row + 1, col, split=u_split(stepper.spec, l))
-    return Cell(quantity, l, row + 1, col)
+    return Cell(quantity, l, row + 1, col, kind=kind if quantity in ("W", "G") else None)
 
 
 def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:

@@ -30,11 +30,12 @@ MAX_WEIGHTS = 5000
 
 
 
-def weight_name(c: WeightCheck, split: int | None = None) -> str:
-    """w_b,a⁽ˡ⁾ as every other view writes it (a = 0: the bias; u_b,c for a recurrent layer's U)."""
-    from ..core.explain import Cell
+def weight_name(c: WeightCheck, spec: NetworkSpec) -> str:
+    """The weight as its panel names it (its layer kind's ``weight_sym``: w_b,a⁽ˡ⁾, a = 0 the bias; a
+    kernel's w_k,c,u,v⁽ˡ⁾ and b_k⁽ˡ⁾; u_b,c⁽ˡ⁾ in a recurrent layer's U)."""
+    from ..core.stepper import weight_name as name
 
-    return Cell("W", c.layer, c.row, c.col, split=split).symbol()
+    return name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
 
 
 def _sci(x: float) -> str:
@@ -135,15 +136,13 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
                 pass
 
     def show_checks(self, checks: list[WeightCheck]) -> None:
-        from ..core.stepper import u_split
-
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
         for c in self.checks:
             bad = not c.ok
             style = "bold red" if bad else ""
             table.add_row(
-                f"{c.layer}", weight_name(c, u_split(self.spec, c.layer)) + (" (bias)" if c.col == 0 else ""),
+                f"{c.layer}", weight_name(c, self.spec) + (" (bias)" if c.col == 0 else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
                 Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),

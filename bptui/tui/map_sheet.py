@@ -105,6 +105,7 @@ class MapSheet(ScrollView, can_focus=True):
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._styles: dict[str, Style] | None = None
         self._signature: tuple = ()
+        self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     # -- what it shows ----------------------------------------------------------------------------
     def _title(self) -> str:
@@ -113,6 +114,22 @@ class MapSheet(ScrollView, can_focus=True):
             return "Input o⁽⁰⁾ = x · " + "×".join(map(str, self.shape))
         act = f" · f{sup(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
         return f"Layer {l} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and columns of this panel's maps that the layer above never reads (its stride
+        leaves them out: ``LayerKind.unread``), worked out once per panel."""
+        if self._unread is None:
+            spec = self.stepper.spec
+            self._unread = spec.layer_kinds[self.l_index].unread() if self.l_index < spec.L else ((), ())
+        return self._unread
+
+    def _legend(self) -> str:
+        """The bottom border's legend for the × marks, or ""."""
+        rows, cols = self.unread()
+        if not rows and not cols:
+            return ""
+        above = self.stepper.spec.layer_kinds[self.l_index]
+        return f"× never read by layer {self.l_index + 1} ({above.describe()})"
 
     def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
         st = self.stepper.state
@@ -129,6 +146,7 @@ class MapSheet(ScrollView, can_focus=True):
         self.digits, self.hidden, self.field = digits, hidden, field
         self._build(produced)
         self.border_title = self._title()
+        self.border_subtitle = self._legend()
         self.refresh(layout=True)
 
     def _build(self, produced: str | None) -> None:
@@ -138,13 +156,16 @@ class MapSheet(ScrollView, can_focus=True):
         stale = self.stepper.last is not None and self.stepper.last.key.phase == "update"
         lines: list[list[tuple[str, str, Key | None]]] = []
 
-        def number(x: float | None, key: Key, mark: bool) -> tuple[str, str, Key | None]:
+        rows, cols = self.unread()
+
+        def number(x: float | None, key: Key, mark: bool, unread: bool = False) -> tuple[str, str, Key | None]:
+            """A cell; ``unread``: a map entry no window of the layer above reads, marked × and dim."""
             if x is None:
-                return ("·".rjust(cw - 1) + " ", "dim", key)
+                return (("×" if unread else "·").rjust(cw - 1) + " ", "dim", key)
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
-            text = cell(float(x), self.digits)
-            name = "dim" if stale and key[0] in ("s", "o", "delta") else ("neg" if x < 0 else "pos")
+            text = ("×" if unread else "") + cell(float(x), self.digits)
+            name = "dim" if unread or (stale and key[0] in ("s", "o", "delta")) else ("neg" if x < 0 else "pos")
             return (text.rjust(cw - 1) + " ", name + ("+" if mark else ""), key)
 
         if isinstance(k, Conv2d):
@@ -189,7 +210,8 @@ class MapSheet(ScrollView, can_focus=True):
                 for q, _ in names:
                     arr = {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
                     for j in range(W):
-                        row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None), produced == q))
+                        row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None), produced == q,
+                                          i in rows or j in cols))
                     row.append(("   ", "base", None))
                 lines.append(row)
             if c < Cn - 1:

@@ -1,0 +1,158 @@
+"""Every number is named as its panel shows it: each layer kind names the weights of its matrix
+(``LayerKind.weight_sym``, ``grad_sym``) and the cells of its maps (``cell_sym``), and `bptui check`,
+the gradient check `g`, explanations, edits, the quiz, answer keys and exercises all ask it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bptui.cli import main
+from bptui.core.explain import Cell, explain
+from bptui.core.formula import TextPrinter
+from bptui.core.layers import Conv2d
+from bptui.core.quiz import candidates
+from bptui.core.spec import load
+from bptui.core.stepper import Stepper
+from bptui.exercise import Blanker, example_part, parse_quantities
+from bptui.export import export
+
+from .conftest import NETWORKS
+
+P = TextPrinter()
+
+
+def _indices(name: str) -> tuple[int, ...]:
+    """The subscripts of a printed name, w₂,₁,₁,₂⁽¹⁾ → (2, 1, 1, 2)."""
+    digits = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+    return tuple(int(x) for x in name[1:name.index("⁽")].translate(digits).split(","))
+
+
+def test_each_kind_names_every_weight_of_its_matrix_as_the_file_and_panel_hold_it():
+    """Name → value through the file's own layout: a kernel weight w_k,c,u,v is kernel[k][c][u][v] of
+    the file's ``{"kernel", "bias"}`` and b_k is bias[k]; a recurrent layer's w_b,a is W[b][a] and
+    u_b,c is U[b][c]; a dense weight w_b,a is row b, column a."""
+    conv_spec = load(NETWORKS / "two_channel.json")  # kernels 2 × 2 channels × 2 × 2, stride 2
+    conv, W = conv_spec.kinds[0], conv_spec.weights[0]
+    file = conv.weights_json(W)
+    names = set()
+    for (row, col), value in np.ndenumerate(W):
+        name = P.p(conv.weight_sym(1, row, col))
+        names.add(name)
+        if col == 0:
+            assert name.startswith("b") and file["bias"][_indices(name)[0] - 1] == value
+        else:
+            k, c, u, v = _indices(name)
+            assert name.startswith("w") and file["kernel"][k - 1][c - 1][u - 1][v - 1] == value
+        assert P.p(conv.grad_sym(1, row, col)) == ("G_b" if col == 0 else "G") + name[1:]
+    assert len(names) == W.size and "w₂,₂,₁,₂⁽¹⁾" in names and "b₁⁽¹⁾" in names
+    assert P.p(conv.weight_sym(1, 1, 6)) == "w₂,₂,₁,₂⁽¹⁾"  # column 6: c = 2, u = 1, v = 2 (from 1)
+
+    rnn_spec = load(NETWORKS / "parity.json")  # d = 1, h = 4: [W | U] is 4 × (1 + 1 + 4)
+    rnn, R = rnn_spec.kinds[0], rnn_spec.weights[0]
+    file = rnn.weights_json(R)
+    for (row, col), value in np.ndenumerate(R):
+        name = P.p(rnn.weight_sym(1, row, col))
+        b, a = _indices(name)
+        assert (file["U"][b - 1][a - 1] if name.startswith("u") else file["W"][b - 1][a]) == value
+    assert [P.p(rnn.weight_sym(1, 2, col)) for col in range(6)] == ["w₃,₀⁽¹⁾", "w₃,₁⁽¹⁾", "u₃,₁⁽¹⁾", "u₃,₂⁽¹⁾",
+                                                                   "u₃,₃⁽¹⁾", "u₃,₄⁽¹⁾"]
+    dense = conv_spec.kinds[2]
+    assert P.p(dense.weight_sym(3, 0, 2)) == "w₁,₂⁽³⁾" and P.p(dense.grad_sym(3, 0, 2)) == "G₁,₂⁽³⁾"
+
+
+def _break(monkeypatch, row: int, col: int) -> None:
+    """A wrong convolution gradient in one entry of G⁽¹⁾, for the check to find."""
+    grad = Conv2d.grad
+
+    def wrong(self, W, delta, O):
+        G = grad(self, W, delta, O)
+        G[row, col] *= 1.5
+        return G
+
+    monkeypatch.setattr(Conv2d, "grad", wrong)
+
+
+@pytest.mark.parametrize("row,col,name", [(1, 6, "w₂,₂,₁,₂⁽¹⁾"), (0, 0, "b₁⁽¹⁾")])
+def test_check_names_a_failing_kernel_weight_by_kernel_channel_and_offset(capsys, monkeypatch, row, col, name):
+    _break(monkeypatch, row, col)
+    assert main(["check", str(NETWORKS / "two_channel.json")]) == 1
+    out = capsys.readouterr().out
+    failing = [line.strip() for line in out.splitlines() if line.startswith("  ") and ": backprop " in line]
+    assert len(failing) == 1 and failing[0].startswith(f"{name}: backprop ")
+    assert "⁽¹⁾_" not in out
+
+
+async def test_the_gradient_check_screen_names_kernel_weights_and_biases(monkeypatch):
+    from .test_edit_tui import check
+    from .tui_helpers import app_for
+
+    _break(monkeypatch, 1, 6)
+    app = app_for("two_channel")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await check(pilot, app)
+        from textual.widgets import DataTable
+
+        table = screen.query_one(DataTable)
+        rows = [[str(x) for x in table.get_row_at(i)] for i in range(table.row_count)]
+        names = [r[1] for r in rows]
+        assert names[0] == "w₂,₂,₁,₂⁽¹⁾" and rows[0][-1] == "✗"  # failures first
+        assert "b₁⁽¹⁾ (bias)" in names and "w₁,₁,₁,₁⁽¹⁾" in names and "w₁,₀⁽³⁾ (bias)" in names
+        assert len(set(names)) == len(names) == sum(w.size for w in app.spec.weights)
+        assert not any("," in n and len(_indices(n.split()[0])) == 2 for n in names if n.endswith("⁽¹⁾"))
+
+
+def test_explanations_edits_and_updates_name_kernel_weights():
+    spec = load(NETWORKS / "two_channel.json")
+    st = Stepper(spec)
+    st.goto(len(st.schedule))  # after the epoch's update
+    w = float(st.state.W[1][1, 6])
+    e = explain(st, Cell("W", 1, 2, 6))
+    assert e.title.startswith(f"w₂,₂,₁,₂⁽¹⁾ = {e.lines[-1].split('= ')[-1]}: the weight of kernel 2 at channel 2, "
+                              "offset (1, 2) in layer 1")
+    assert e.lines[0].startswith("w₂,₂,₁,₂⁽¹⁾ ← w₂,₂,₁,₂⁽¹⁾ − η G₂,₂,₁,₂⁽¹⁾") and e.value == w
+    assert explain(st, Cell("W", 1, 1, 0)).title.startswith("b₁⁽¹⁾ = ")
+    assert explain(st, Cell("G", 1, 2, 6)).title.startswith("G₂,₂,₁,₂⁽¹⁾ = ")
+    assert st.provenance(1, 1, 6).text().splitlines()[1].strip().startswith("w₂,₂,₁,₂⁽¹⁾ ← w₂,₂,₁,₂⁽¹⁾ − η G₂,₂,₁,₂⁽¹⁾")
+    assert st.edit_weight(1, 1, 6, 0.5).name == "w₂,₂,₁,₂⁽¹⁾"
+    assert st.edit_weight(1, 0, 0, 0.25).name == "b₁⁽¹⁾"
+
+
+def test_keys_and_the_quiz_name_map_cells_as_the_panels_do():
+    """Example 1's key of two_channel: a map's first position is s₁,₁,₁ and o₁,₁,₁ (never o₀, the
+    lecture's bias 1), the pooling layer's backward value ∂ℓ/∂o (never δ), a kernel's G₁,₁,₁,₁; each
+    value is the board's number there."""
+    spec = load(NETWORKS / "two_channel.json")
+    blanker = Blanker(spec)
+    list(export(spec, "markdown", 1, example_part(spec, 1), blanker))
+    st = Stepper(spec)
+    got = [(e.step, P.p(e.symbol)) for e in blanker.entries]
+    assert got == [(1, "s₁,₁,₁⁽¹⁾"), (2, "o₁,₁,₁⁽¹⁾"), (3, "o₁,₁,₁⁽²⁾"), (4, "s₁⁽³⁾"), (5, "o₁⁽³⁾"), (6, "ℓ⁽¹⁾"),
+                   (6, "ℓ_D"), (7, "δ₁⁽³⁾"), (8, "G₁,₀⁽³⁾"), (8, "G₁,₁⁽³⁾"), (8, "G₁,₂⁽³⁾"),
+                   (9, "∂ℓ⁽¹⁾/∂o₁,₁,₁⁽²⁾"), (10, "δ₁,₁,₁⁽¹⁾"), (11, "G₁,₁,₁,₁⁽¹⁾")]
+    for e in blanker.entries:
+        st.goto(e.step)
+        q, l, index = e.ref.quantity, e.ref.layer, e.ref.index
+        board = {"s": st.state.s, "o": st.state.o, "delta": st.state.delta, "G": st.state.G}.get(q)
+        if board is not None:
+            assert e.value == board[l][index]
+    # the quiz asks for the same cells under the same names
+    asked = {}
+    for step in range(1, 12):
+        st.goto(step)
+        asked[step] = [c.symbol() for c in candidates(spec, st.last.key)]
+    assert asked[9] == ["∂ℓ/∂o₁,₁,₁⁽²⁾"] and asked[10] == ["δ₁,₁,₁⁽¹⁾"] and asked[11] == ["G₁,₁,₁,₁⁽¹⁾"]
+    assert asked[2] == ["o₁,₁,₁⁽¹⁾"]
+
+
+def test_an_exercise_that_blanks_conv_weights_names_kernels_and_biases():
+    spec = load(NETWORKS / "two_channel.json")
+    blanker = Blanker(spec, parse_quantities("W"))
+    list(export(spec, "markdown", 1, None, blanker))
+    st = Stepper(spec)
+    st.goto(len(st.schedule))
+    conv = [(P.p(e.symbol), e.value, e.ref.index) for e in blanker.entries if e.ref.layer == 1]
+    assert conv and {name[0] for name, _, _ in conv} == {"b", "w"}
+    for name, value, (row, col) in conv:
+        assert name == P.p(spec.kinds[0].weight_sym(1, row, col)) and value == st.state.W[1][row, col]
+        assert len(_indices(name)) == (1 if col == 0 else 4)
