@@ -87,7 +87,8 @@ def _latex_char(ch: str) -> str:
         return ch
     if ch in _TEXT:
         return _TEXT[ch]
-    base, *marks = unicodedata.normalize("NFD", ch)
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
     if marks and all(m in _ACCENTS for m in marks) and base.isascii() and base.isalpha():
         inner = base
         for mark in marks:  # é → \'{e}, ǘ → \'{\"{u}}
