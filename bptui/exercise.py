@@ -372,7 +372,8 @@ PDFLATEX_MISSING = ("--format pdf needs pdflatex, which is not installed: instal
 # its own folder and of TeX's installation: "p" (paranoid) refuses absolute paths outside
 # TEXMFOUTPUT (the temporary folder), parent folders (../) and dot files, for reading and writing.
 PDFLATEX_OPTIONS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error")
-PDFLATEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+# max_print_line: its messages unwrapped, so the error line bptui reports is whole.
+PDFLATEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f", "max_print_line": "10000"}
 
 
 def pdflatex_command(exe: str, tex_file: str, folder: str) -> tuple[list[str], dict[str, str]]:

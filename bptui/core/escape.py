@@ -4,7 +4,7 @@ per target, used wherever such text is written.
 - :func:`latex_text`: plain text for pdflatex. Every character LaTeX reads as markup (``\\ { } $ & #
   ^ _ ~ %``, and ``< > |``, which the default font draws as other glyphs) is escaped, ligatures that
   would change what is shown (``--``, ``````, ``''``, ``!```) are broken, newlines end a paragraph
-  (or are spaces in a one-line title), and Unicode is written with the commands of LaTeX's base:
+  (``\\par``, or are spaces in a title: the result is one line either way), and Unicode is written with the commands of LaTeX's base:
   accents (``\\'{e}``), letters (``\\ss{}``), Greek and a few symbols in math (``$\\alpha$``), the
   lecture's superscripts (``f^{(1)}``); anything else as its code point, ``\\texttt{U+4E2D}``. The
   result compiles with ``amsmath``/``amssymb`` alone and no control sequence of the text survives
@@ -55,7 +55,7 @@ def latex_text(text: str, line: bool = False) -> str:
     """``text`` (from a file) as LaTeX that shows it and does nothing else; ``line``: for a title or
     a heading, its newlines as spaces (a paragraph cannot end inside one)."""
     paragraphs = [_latex_line(part) for part in _NEWLINE.split(text)]
-    return (" " if line else "\\par\n").join(paragraphs)
+    return (" " if line else "\\par ").join(paragraphs)
 
 
 def _latex_line(text: str) -> str:

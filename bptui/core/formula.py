@@ -424,8 +424,9 @@ def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
     if n.logs is None or not math.isfinite(n.value):
         return None
     ln_p, ln_q = n.logs
-    if n.value < 0.5:
-        return None if n.value >= 2.2250738585072014e-308 else (False, g_from_ln(ln_p, digits))
+    if n.value < 0.5:  # p itself: from its logarithm where floats lose it (0 stays 0 where ln p is −∞)
+        small = n.value < 2.2250738585072014e-308 and math.isfinite(ln_p)
+        return (False, g_from_ln(ln_p, digits)) if small else None
     if not ln_q > -math.inf:
         return None
     decimals = digits - 1 - math.floor(ln_q / _LN10)
@@ -436,7 +437,7 @@ def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
     from decimal import Decimal
 
     p = Decimal(1) - Decimal(math.exp(ln_q))
-    return False, f"{p:.{decimals}f}".rstrip("0")
+    return False, f"{p:.{decimals}f}"
 
 
 # -- the numbers as printed: intervals --------------------------------------------------------------

@@ -65,12 +65,11 @@ class Loss:
             elif act == "sigmoid":
                 s = np.asarray(s, dtype=float).reshape(-1)
                 ln_p, ln_q = -np.logaddexp(0.0, -s), -np.logaddexp(0.0, s)
-            else:  # softmax: ln o_k = s_k − logsumexp(s), ln(1 − o_k) = logsumexp over the other units − it
+            else:  # softmax: ln o_k as the loss has it; ln(1 − o_k) = ln of the sum of the other units' o_j
                 s = np.asarray(s, dtype=float).reshape(-1)
-                lse = np.logaddexp.reduce(s)
-                ln_p = s - lse
-                ln_q = np.array([np.logaddexp.reduce(np.delete(s, k)) if len(s) > 1 else -np.inf
-                                 for k in range(len(s))]) - lse
+                ln_p = log_softmax(s)
+                ln_q = np.array([np.logaddexp.reduce(np.delete(ln_p, k)) if len(s) > 1 else -np.inf
+                                 for k in range(len(s))])
         return [(float(a), float(b)) for a, b in zip(ln_p, ln_q)]
 
 
@@ -80,11 +79,22 @@ def _squared_value(s, o, y, act, scale=1.0):
 
 def _ce_value(s, o, y, act):
     if act.name == "softmax":
-        m = s.max(axis=0, keepdims=True)
-        lse = m + np.log(np.exp(s - m).sum(axis=0, keepdims=True))
-        return -(y * (s - lse)).sum(axis=0)
+        return -(y * log_softmax(s)).sum(axis=0)
     # binary cross-entropy with sigmoid outputs, from s for stability: −log σ(s) = softplus(−s)
     return (y * np.logaddexp(0.0, -s) + (1.0 - y) * np.logaddexp(0.0, s)).sum(axis=0)
+
+
+def log_softmax(s: np.ndarray) -> np.ndarray:
+    """ln softmax(s) per column, exact also where the largest unit's probability rounds to 1: with
+    m = max s and r the sum of e^(s_j − m) over the other units, ln o_k = s_k − m − log1p(r) (the usual
+    s − logsumexp(s) loses −log o of the largest to 0 once r is below its last digit: ℓ = 0 for 2·10⁻¹⁵)."""
+    s = np.asarray(s, dtype=float)
+    col = s.reshape(s.shape[0], -1)
+    top = col.argmax(axis=0)
+    m = col[top, np.arange(col.shape[1])]
+    e = np.exp(col - m)
+    e[top, np.arange(col.shape[1])] = 0.0
+    return (col - m - np.log1p(e.sum(axis=0))).reshape(s.shape)
 
 
 def _squared_formula(o: Node, y: Node, act: str) -> Node:
