@@ -327,8 +327,10 @@ def _entry_tex(e: KeyEntry, printer: LatexPrinter) -> str:
 
 def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
     """The key: each step's blanks with their numbers and values (as the worked solution prints them)."""
+    from .core.escape import markdown_text
+
     printer = LatexPrinter(DIGITS)
-    yield f"# Answer key: {spec.name}"
+    yield f"# Answer key: {markdown_text(spec.name, line=True)}"
     yield ""
     yield (f"The answers to the {len(entries)} numbered blanks of the exercise{what}, step by step, "
            "rounded to 4 significant digits as in the worked solution (`bptui trace` prints the same values).")
@@ -338,17 +340,17 @@ def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator
 
 
 def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
-    from .export import tex_escape
+    from .core.escape import latex_text
 
     printer = LatexPrinter(DIGITS)
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\setlength{\parindent}{0pt}"
-    yield rf"\title{{Answer key: {tex_escape(spec.name)}}}"
+    yield rf"\title{{Answer key: {latex_text(spec.name, line=True)}}}"
     yield r"\date{}"
     yield r"\begin{document}"
     yield r"\maketitle"
-    yield (f"The answers to the {len(entries)} numbered blanks of the exercise{tex_escape(what)}, step by step, "
+    yield (f"The answers to the {len(entries)} numbered blanks of the exercise{latex_text(what)}, step by step, "
            "rounded to 4 significant digits as in the worked solution.")
     for step, group in _by_step(entries):
         yield ""
@@ -374,16 +376,30 @@ PDFLATEX_MISSING = ("--format pdf needs pdflatex, which is not installed: instal
                     "or write --format latex and compile it elsewhere")
 
 
+# pdflatex never runs a shell command (\write18), never stops for input, and opens only the files of
+# its own folder and of TeX's installation: "p" (paranoid) refuses absolute paths outside
+# TEXMFOUTPUT (the temporary folder), parent folders (../) and dot files, for reading and writing.
+PDFLATEX_OPTIONS = ("-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error")
+# max_print_line: its messages unwrapped, so the error line bptui reports is whole.
+PDFLATEX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f", "max_print_line": "10000"}
+
+
+def pdflatex_command(exe: str, tex_file: str, folder: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and the environment bptui runs pdflatex with (in ``folder``)."""
+    return [exe, *PDFLATEX_OPTIONS, tex_file], {**os.environ, **PDFLATEX_ENV, "TEXMFOUTPUT": folder}
+
+
 def compile_pdf(tex: str, where: str) -> bytes:
-    """The PDF of a LaTeX document, compiled by pdflatex in a temporary folder."""
+    """The PDF of a LaTeX document, compiled by pdflatex in a temporary folder (see PDFLATEX_OPTIONS)."""
     exe = shutil.which("pdflatex")
     if exe is None:
         raise ExerciseError(PDFLATEX_MISSING, source=where)
     with tempfile.TemporaryDirectory(prefix="bptui-pdf-") as tmp:
         Path(tmp, "doc.tex").write_text(tex, encoding="utf-8")
+        command, env = pdflatex_command(exe, "doc.tex", tmp)
         try:
-            run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp,
-                                 stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+            run = subprocess.run(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                 timeout=600)
         except (OSError, subprocess.TimeoutExpired) as err:
             raise ExerciseError(f"pdflatex did not run: {err}", source=where) from None
         pdf = Path(tmp, "doc.pdf")
@@ -537,5 +553,5 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
     return 0
 
 
-__all__ = ["Blanker", "KeyEntry", "compile_pdf", "export_command", "write_atomic", "Part", "QUANTITIES", "example_part", "key_latex", "key_markdown",
+__all__ = ["Blanker", "KeyEntry", "compile_pdf", "pdflatex_command", "export_command", "write_atomic", "Part", "QUANTITIES", "example_part", "key_latex", "key_markdown",
            "parse_quantities", "steps_part"]

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from typing import Any, Iterator
 
 import numpy as np
 
 from typing import TYPE_CHECKING
 
+from .core.escape import latex_text, markdown_text
 from .core.formula import Arr, LatexPrinter, Ref, Sym, blank_text
 from .core.notation import num
 
@@ -42,44 +41,6 @@ def bmatrix(m, digits: int = DIGITS) -> str:
 def brow(v, digits: int = DIGITS) -> str:
     """A row vector (a transposed column), elided like a matrix row."""
     return LatexPrinter(digits).p(Arr(np.asarray(v), row=True))
-
-
-# -- text to LaTeX ----------------------------------------------------------------------------------
-_TEXT = {"−": "-", "…": r"\ldots{}", "×": r"$\times$", "—": "---", "–": "--", "’": "'", "‘": "`", "“": "``",
-         "”": "''", "ℓ": r"$\ell$", "η": r"$\eta$", "λ": r"$\lambda$", "δ": r"$\delta$", "σ": r"$\sigma$",
-         "‖": r"$\|$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$", "π": r"$\pi$", "Σ": r"$\Sigma$"}
-_SUPERSCRIPT_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻"
-_SUPERSCRIPTS = str.maketrans(_SUPERSCRIPT_CHARS, "0123456789()lL+-")
-
-
-def tex_escape(text: str) -> str:
-    """Plain text (a file's name or description) safe for pdflatex: specials escaped, Unicode mapped
-    to LaTeX or to its closest ASCII."""
-    out, at = [], 0
-    for m in re.finditer(f"([A-Za-z]?)([{_SUPERSCRIPT_CHARS}]+)", text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
-        out.append(_escape_plain(text[at:m.start()]))
-        out.append(rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
-        at = m.end()
-    out.append(_escape_plain(text[at:]))
-    return "".join(out)
-
-
-def _escape_plain(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "\\":
-            out.append(r"\textbackslash{}")
-        elif ch in "{}$&#_%":
-            out.append("\\" + ch)
-        elif ch in "^~":
-            out.append(r"\^{}" if ch == "^" else r"\~{}")
-        elif ch in _TEXT:
-            out.append(_TEXT[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        else:
-            out.append(unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode())
-    return "".join(out)
 
 
 # -- the steps as equations -------------------------------------------------------------------------
@@ -135,9 +96,9 @@ def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]
     stepper.goto(first - 1)
     while (key := stepper.next_key) is not None and key.step <= last:
         if key.step == 1 or (key.step == first and key.phase == "forward"):
-            yield "pass", "Forward pass: every node's value, in computing order"
+            yield "pass", "forward"
         elif key.phase == "reverse" and (key.node == spec.output or key.step == first):
-            yield "pass", f"Reverse pass: every adjoint g_v = ∂{spec.output}/∂v, from {spec.output} back to the inputs"
+            yield "pass", "reverse"
         yield "step", (stepper, stepper.forward())
     if stepper.next_key is None:
         yield "gradient", stepper
@@ -218,16 +179,6 @@ def _notes(spec, graph: bool) -> list[str]:
     return lines
 
 
-_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]$|#"}}
-
-
-def _md_inline(text: str) -> str:
-    """Text from the file (a name, a description) as Markdown that shows it literally: no HTML
-    (``<script>`` is ``&lt;script&gt;``), no links, emphasis, code or math; lines kept apart."""
-    text = "".join(_MD_ESCAPES.get(c, c) for c in text)
-    return text.replace("\n", "  \n")
-
-
 def _exercise_note(spec) -> str:
     givens = "inputs" if _is_graph(spec) else "weights, inputs and targets"
     return ("Work out each numbered blank, (1) ____, in order. Where a later step uses a value you worked out, "
@@ -243,12 +194,12 @@ def _part_note(part: "Part | None") -> str | None:
 def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     graph = _is_graph(spec)
     intro = _intro(spec)
-    yield f"# {'Exercise' if blanker else 'Worked solution'}: {_md_inline(spec.name)}"
+    yield f"# {'Exercise' if blanker else 'Worked solution'}: {markdown_text(spec.name, line=True)}"
     yield ""
-    yield _md_inline(intro)
+    yield markdown_text(intro)
     if spec.description:
         yield ""
-        yield _md_inline(spec.description)
+        yield markdown_text(spec.description)
     for note in (_exercise_note(spec) if blanker else None, _part_note(part)):
         if note:
             yield ""
@@ -279,7 +230,9 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
             yield f"### Update {data}"
         elif kind == "pass":
             yield ""
-            yield f"## {_md_inline(data)}"
+            y = spec.output
+            yield "## " + markdown_text("Forward pass: every node's value, in computing order" if data == "forward" else
+                                        f"Reverse pass: every adjoint g_v = ∂{y}/∂v, from {y} back to the inputs", line=True)
         elif kind == "end":
             epoch, loss_D = data
             yield ""
@@ -324,18 +277,18 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
     yield r"\allowdisplaybreaks"
     yield r"\setlength{\parindent}{0pt}"
     yield r"\addtolength{\textwidth}{3cm}\addtolength{\oddsidemargin}{-1.5cm}\addtolength{\evensidemargin}{-1.5cm}"
-    yield rf"\title{{{'Exercise' if blanker else 'Worked solution'}: {tex_escape(spec.name)}}}"
+    yield rf"\title{{{'Exercise' if blanker else 'Worked solution'}: {latex_text(spec.name, line=True)}}}"
     yield r"\date{}"
     yield r"\begin{document}"
     yield r"\maketitle"
-    yield tex_escape(intro)
+    yield latex_text(intro)
     if spec.description:
         yield ""
-        yield tex_escape(spec.description)
+        yield latex_text(spec.description)
     for note in (_exercise_note(spec) if blanker else None, _part_note(part)):
         if note:
             yield ""
-            yield tex_escape(note).replace("(1) \\_\\_\\_\\_", r"$(1)\,\underline{\hphantom{0.0000}}$")
+            yield latex_text(note).replace("(1) \\_\\_\\_\\_", r"$(1)\,\underline{\hphantom{0.0000}}$")
     yield ""
     yield r"\section*{Notation (Lecture 13, \emph{Backpropagation})}"
     yield r"\begin{itemize}"
@@ -358,11 +311,13 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
                 yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":
             yield ""
-            yield rf"\subsection*{{Update {tex_escape(data)}}}"
+            yield rf"\subsection*{{Update {latex_text(data, line=True)}}}"
         elif kind == "pass":
             yield ""
-            yield rf"\section*{{{tex_escape(data.split(':')[0])}}}"
-            yield tex_escape(data.split(": ", 1)[1]).replace("g\\_v", "$g_v$").capitalize() + "."
+            y = LatexPrinter(DIGITS).p(Sym(spec.output))
+            yield r"\section*{Forward pass}" if data == "forward" else r"\section*{Reverse pass}"
+            yield ("Every node's value, in computing order." if data == "forward" else
+                   rf"Every adjoint $g_v = \partial {y} / \partial v$, from ${y}$ back to the inputs.")
         elif kind == "end":
             epoch, loss_D = data
             yield ""
@@ -459,4 +414,4 @@ def export(spec, fmt: str, epochs: int = 1, part: "Part | None" = None,
     return writer(spec, epochs, part, blanker)
 
 
-__all__ = ["export", "markdown", "latex", "csv_rows", "bmatrix", "tnum", "tex_escape", "num"]
+__all__ = ["export", "markdown", "latex", "csv_rows", "bmatrix", "tnum", "num"]

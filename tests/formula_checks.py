@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from bptui.core.formula import (Arr, Equation, Hidden, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
-                                agrees, has_numbers, interval, overlaps, shown_value, walk)
-from bptui.core.notation import num
+                                agrees, has_numbers, interval, overlaps, probability_text, shown_value, walk)
+from bptui.core.notation import minus_signs, num
 
 
 def _finite(x) -> bool:
@@ -114,6 +114,13 @@ def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -
     digits = TextPrinter(digits).digits_for(eq)
     for leaf in leaves(eq):
         if isinstance(leaf, Num) and not leaf.exact and math.isfinite(leaf.value):
+            fine = probability_text(leaf, digits)  # a saturated probability: the digits that keep it true
+            if fine is not None:
+                complement, digits_text = fine
+                assert ("1 − " if complement else "") + minus_signs(digits_text) in text, f"{fine} missing from {text}"
+                if latex is not None:
+                    assert ("1 - " if complement else "") + LatexPrinter._g(digits_text) in latex
+                continue
             # a term after the first of a sum is printed with its sign apart: "− 0.4"
             assert num(abs(leaf.value), digits) in text, f"{num(leaf.value, digits)} missing from {text}"
             if latex is not None:

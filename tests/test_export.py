@@ -14,7 +14,9 @@ from bptui.core.spec import load_any
 from bptui.core.stepper import Stepper
 from bptui.core.formula import LatexPrinter, Sym
 from bptui.core.graph_ops import OPS
-from bptui.export import bmatrix, export, tex_escape, tnum
+from bptui.core.escape import latex_text
+from bptui.exercise import pdflatex_command
+from bptui.export import bmatrix, export, tnum
 
 from .conftest import EXAMPLES, GRAPH_EXAMPLES, NETWORKS, ROOT
 from .helpers import random_spec
@@ -101,8 +103,8 @@ def test_latex_pieces():
     latex = LatexPrinter()
     assert latex(OPS["div"].dtree(1, [a, b])) == r"\frac{-a}{b^{2}}"
     assert latex(OPS["sqrt"].tree([n1])) == r"\sqrt{\mathit{n1}}"
-    assert tex_escape("50% of ‖G⁽ˡ⁾‖ & $x_1") == r"50\% of $\|$\ensuremath{G^{(l)}}$\|$ \& \$x\_1"
-    assert tex_escape("(f⁽¹⁾ = tanh, δ⁽²⁾)") == r"(\ensuremath{f^{(1)}} = tanh, $\delta$\ensuremath{^{(2)}})"
+    assert latex_text("50% of ‖G⁽ˡ⁾‖ & $x_1") == r"50\% of $\|$\ensuremath{G^{(l)}}$\|$ \& \$x\_1"
+    assert latex_text("(f⁽¹⁾ = tanh, δ⁽²⁾)") == r"(\ensuremath{f^{(1)}} = tanh, $\delta$\ensuremath{^{(2)}})"
 
 
 def test_graph_epochs_are_refused(capsys):
@@ -118,7 +120,7 @@ def test_latex_compiles(tmp_path, name):
     else:
         tex = "\n".join(export(load_any(NETWORKS / f"{name}.json"), "latex")) + "\n"
     (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
-    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))  # as bptui runs it
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000

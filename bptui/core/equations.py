@@ -167,7 +167,7 @@ def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     o_L, y = state.o[L], state.y
     assert o_L is not None and y is not None
     rule = loss_rule(net)
-    ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L), Num(float(step.value), Ref("loss"))),
+    ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L, state.s[L]), Num(float(step.value), Ref("loss"))),
                    bindings={ok: o_L, yk: y})
     before = state.loss_D - float(step.value)
     total = Equation(LOSS_D, (add(LOSS_D, loss_sym(n)),

@@ -32,7 +32,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 
 import numpy as np
 
-from .notation import num
+from .notation import minus_signs, num
 
 # -- nodes ------------------------------------------------------------------------------------------
 
@@ -73,6 +73,10 @@ class Num:
     exact: bool = False  # a constant written as it is (2, 1, η's 0.5), not a rounded value
     spelled: str | None = field(default=None, compare=False)  # how a constant is written, when not as digits (½)
     means: "Node | None" = field(default=None, compare=False)  # the formula it is the value of
+    # a probability p (a sigmoid's or a softmax's output) with its logarithms ln p and ln(1 − p), from
+    # what the loss is computed from: floats round a saturated p to 0 or 1 (or its digits to 1), and
+    # the printers write it with the digits that keep −log(p), −log(1 − p) true (probability_text)
+    logs: tuple[float, float] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -395,6 +399,47 @@ class _LazyOps(dict):
 MAP_OPS: dict[str, MapOp] = _LazyOps()
 
 
+# -- probabilities near 0 and 1 ---------------------------------------------------------------------
+_LN10 = math.log(10.0)
+PLAIN_DECIMALS = 16  # a probability needing more decimals is written 1 − q
+
+
+def g_from_ln(ln: float, digits: int) -> str:
+    """exp(ln) as ``f"{x:.{digits}g}"`` writes x, for any ln, also below the smallest float (4.3e-782)."""
+    if ln > -700.0:
+        return f"{math.exp(ln):.{digits}g}"
+    log10 = ln / _LN10
+    e = math.floor(log10)
+    mantissa = f"{10.0 ** (log10 - e):.{digits}g}"
+    if float(mantissa) >= 10.0:  # 9.99996 → 10: carry into the exponent
+        e, mantissa = e + 1, f"{float(mantissa) / 10.0:.{digits}g}"
+    return f"{mantissa}e{e:+03d}"
+
+
+def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
+    """How a probability with ``logs`` is written so that p and 1 − p both keep ``digits`` significant
+    digits: (False, p's digits) — 4.3e-782 for a p below the smallest float, 0.99999999998611 for a
+    p near 1 — or (True, q's digits) for p = 1 − q when that needs more than PLAIN_DECIMALS decimals;
+    None where the number's own digits do (p = 1 exactly is 1)."""
+    if n.logs is None or not math.isfinite(n.value):
+        return None
+    ln_p, ln_q = n.logs
+    if n.value < 0.5:  # p itself: from its logarithm where floats lose it (0 stays 0 where ln p is −∞)
+        small = n.value < 2.2250738585072014e-308 and math.isfinite(ln_p)
+        return (False, g_from_ln(ln_p, digits)) if small else None
+    if not ln_q > -math.inf:
+        return None
+    decimals = digits - 1 - math.floor(ln_q / _LN10)
+    if decimals <= digits:
+        return None
+    if decimals > PLAIN_DECIMALS:
+        return True, g_from_ln(ln_q, digits)
+    from decimal import Decimal
+
+    p = Decimal(1) - Decimal(math.exp(ln_q))
+    return False, f"{p:.{decimals}f}"
+
+
 # -- the numbers as printed: intervals --------------------------------------------------------------
 def shown_halfwidth(x: float, digits: int) -> float:
     """Half a unit in the last place of ``x`` printed with ``digits`` significant digits (0 for 0)."""
@@ -456,7 +501,7 @@ def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
     except TypeError:
         pass
     if isinstance(node, Num):
-        if node.exact:
+        if node.exact or node.logs is not None:  # a probability is printed with the digits it needs
             return _iv(node.value)
         return _iv(rounded(node.value, d), shown_halfwidth(node.value, d) if spread else 0.0)
     if isinstance(node, Arr):
@@ -762,6 +807,8 @@ class Printer:
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
             return 4  # like a unary minus
+        if isinstance(node, Num) and (shown := probability_text(node, self.digits)) is not None and shown[0]:
+            return _PREC["-"]  # 1 − q
         if isinstance(node, (Sum,)):
             return 1
         if isinstance(node, Cases):
@@ -972,6 +1019,8 @@ class TextPrinter(Printer):
     def _p_Num(self, n: Num) -> str:
         if n.exact:
             return n.spelled or const_text(n.value)
+        if (shown := probability_text(n, self.digits)) is not None:
+            return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         return num(n.value, self.digits)
 
     def _p_Hidden(self, h: Hidden) -> str:
@@ -1135,7 +1184,11 @@ class LatexPrinter(Printer):
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        text = f"{x:.{self.digits}g}"
+        return self._g(f"{x:.{self.digits}g}")
+
+    @staticmethod
+    def _g(text: str) -> str:
+        """A number as ``%g`` writes it, in LaTeX: 1.5e-07 → 1.5 \\times 10^{-7}."""
         if "e" in text:
             mantissa, exp = text.split("e")
             text = f"{mantissa} \\times 10^{{{int(exp)}}}"
@@ -1175,6 +1228,8 @@ class LatexPrinter(Printer):
             if n.spelled == "½":
                 return r"\tfrac{1}{2}"
             return f"{n.value:.12g}"
+        if (shown := probability_text(n, self.digits)) is not None:
+            return ("1 - " if shown[0] else "") + self._g(shown[1])
         return self._num(n.value)
 
     def _p_Hidden(self, h: Hidden) -> str:

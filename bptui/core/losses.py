@@ -33,9 +33,12 @@ class Loss:
     # ∂ℓ/∂o⁽ᴸ⁾ written from the vectors o, y (for the squared losses: 2(o − y), (o − y))
     grad_formula: Callable[[Node, Node], Node] | None = None
 
-    def terms(self, o: np.ndarray, y: np.ndarray, act: str, L: int) -> Node:
-        """ℓ with one example's numbers: o_k (the board's) and y_k filled in."""
-        ok = [Num(float(o[k]), Ref("o", L, (k,))) for k in range(len(o))]
+    def terms(self, o: np.ndarray, y: np.ndarray, act: str, L: int, s: np.ndarray | None = None) -> Node:
+        """ℓ with one example's numbers: o_k (the board's) and y_k filled in. A sigmoid's or a softmax's
+        o_k carries its logarithms (from s, which cross-entropy is computed from; else from o itself),
+        so a saturated o_k is printed with the digits that make the line true."""
+        logs = self.logs(o, act, s)
+        ok = [Num(float(o[k]), Ref("o", L, (k,)), logs=logs[k]) for k in range(len(o))]
         yk = [Num(float(y[k]), Ref("y", None, (k,))) for k in range(len(y))]
         if self.name == "cross_entropy":
             parts: list[Node] = []
@@ -50,6 +53,25 @@ class Loss:
         body = add(*[Op("sq", (sub(o_k, y_k),)) for o_k, y_k in zip(ok, yk)])
         return mul(HALF, body) if self.name == "half_squared" else body
 
+    def logs(self, o: np.ndarray, act: str, s: np.ndarray | None) -> list[tuple[float, float] | None]:
+        """(ln o_k, ln(1 − o_k)) of each output that is a probability, exact where floats round o_k
+        to 0 or 1: cross-entropy's from s, the squared losses' from o as they compute with it."""
+        o = np.asarray(o, dtype=float).reshape(-1)
+        if act not in ("sigmoid", "softmax"):
+            return [None] * len(o)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.name != "cross_entropy" or s is None:
+                ln_p, ln_q = np.log(o), np.log1p(-o)
+            elif act == "sigmoid":
+                s = np.asarray(s, dtype=float).reshape(-1)
+                ln_p, ln_q = -np.logaddexp(0.0, -s), -np.logaddexp(0.0, s)
+            else:  # softmax: ln o_k as the loss has it; ln(1 − o_k) = ln of the sum of the other units' o_j
+                s = np.asarray(s, dtype=float).reshape(-1)
+                ln_p = log_softmax(s)
+                ln_q = np.array([np.logaddexp.reduce(np.delete(ln_p, k)) if len(s) > 1 else -np.inf
+                                 for k in range(len(s))])
+        return [(float(a), float(b)) for a, b in zip(ln_p, ln_q)]
+
 
 def _squared_value(s, o, y, act, scale=1.0):
     return scale * ((o - y) ** 2).sum(axis=0)
@@ -57,11 +79,22 @@ def _squared_value(s, o, y, act, scale=1.0):
 
 def _ce_value(s, o, y, act):
     if act.name == "softmax":
-        m = s.max(axis=0, keepdims=True)
-        lse = m + np.log(np.exp(s - m).sum(axis=0, keepdims=True))
-        return -(y * (s - lse)).sum(axis=0)
+        return -(y * log_softmax(s)).sum(axis=0)
     # binary cross-entropy with sigmoid outputs, from s for stability: −log σ(s) = softplus(−s)
     return (y * np.logaddexp(0.0, -s) + (1.0 - y) * np.logaddexp(0.0, s)).sum(axis=0)
+
+
+def log_softmax(s: np.ndarray) -> np.ndarray:
+    """ln softmax(s) per column, exact also where the largest unit's probability rounds to 1: with
+    m = max s and r the sum of e^(s_j − m) over the other units, ln o_k = s_k − m − log1p(r) (the usual
+    s − logsumexp(s) loses −log o of the largest to 0 once r is below its last digit: ℓ = 0 for 2·10⁻¹⁵)."""
+    s = np.asarray(s, dtype=float)
+    col = s.reshape(s.shape[0], -1)
+    top = col.argmax(axis=0)
+    m = col[top, np.arange(col.shape[1])]
+    e = np.exp(col - m)
+    e[top, np.arange(col.shape[1])] = 0.0
+    return (col - m - np.log1p(e.sum(axis=0))).reshape(s.shape)
 
 
 def _squared_formula(o: Node, y: Node, act: str) -> Node:
