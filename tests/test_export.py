@@ -16,7 +16,7 @@ from bptui.core.formula import LatexPrinter, Sym
 from bptui.core.graph_ops import OPS
 from bptui.export import bmatrix, export, tex_escape, tnum
 
-from .conftest import EXAMPLES, GRAPH_EXAMPLES, NETWORKS, ROOT
+from .conftest import EXAMPLES, GRAPH_EXAMPLES, HANG, NETWORKS, ROOT
 from .helpers import random_spec
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -119,6 +119,6 @@ def test_latex_compiles(tmp_path, name):
         tex = "\n".join(export(load_any(NETWORKS / f"{name}.json"), "latex")) + "\n"
     (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
