@@ -19,9 +19,9 @@ protocol with the app process) serves any app to anyone who reaches the port. It
   server pings every ``PING_EVERY`` seconds, so a browser that is only slow (a classroom network,
   a busy machine) may be silent for ``SILENCE_LIMIT - PING_EVERY`` seconds and keep its app;
   each session's end is logged with its reason; when the server stops, by SIGINT, SIGTERM or
-  SIGHUP, every app is killed; if the server is killed outright, the apps' driver
-  (``bptui.tui.web_driver``) ends them: the kernel's parent-death signal on Linux, and the end of
-  stdin everywhere;
+  SIGHUP, every app is killed and every socket closed, at once; if the server is killed outright,
+  the apps' driver (``bptui.tui.web_driver``) ends them: the kernel's parent-death signal on
+  Linux, and the end of stdin everywhere;
 - **saving**: off in the apps unless the operator names a folder (``--save-dir``); then ``w``
   writes plain file names into it (``bptui.tui.saving``).
 
@@ -48,7 +48,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -63,6 +63,7 @@ SILENCE_LIMIT = 20.0  # seconds without a word from a browser (an answer, a key)
 # a slow browser is never silent longer than its delay plus PING_EVERY, so 15 s of delay are tolerated,
 # and a frozen one's app ends at most SILENCE_LIMIT + QUIT_GRACE = 21 s after it froze
 QUIT_GRACE = 1.0  # seconds an app has to quit before it is killed
+CLOSE_GRACE = 1.0  # seconds a browser has to answer the server's closing of its socket (then it is cut)
 MAX_MESSAGE = 64 * 1024  # bytes in one websocket message from the browser
 DEFAULT_MAX_SESSIONS = 20
 DEFAULT_MAX_SIZE = (400, 150)  # columns × rows a browser may ask for
@@ -206,7 +207,8 @@ class ClassServer(Server):
         self.max_size = max_size
         self.environment = dict(environment or {})
         self.environment["BPTUI_SAVE_DIR"] = "" if save_dir is None else str(save_dir.resolve())
-        self.sessions: set[Session] = set()
+        self.sessions: dict[Session, web.WebSocketResponse] = {}  # each app, and its browser's socket
+        self.stopping = False
         self.page_url = f"http://{reachable_host(host)}:{port}/?token={self.token}"
 
     # -- the web application ---------------------------------------------------------------------
@@ -280,11 +282,11 @@ class ClassServer(Server):
             raise web.HTTPServiceUnavailable(text=f"full: {self.max_sessions} sessions")
         # no aiohttp heartbeat (it allows half a ping interval for the answer): the pings and the
         # silence limit are this module's (``_exchange``)
-        websocket = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE)
+        websocket = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE, timeout=CLOSE_GRACE)
         session = Session(self.argv, self.environment, self.max_size, write_bytes=websocket.send_bytes,
                           write_str=websocket.send_str, close=websocket.close,
                           download_manager=self.download_manager)
-        self.sessions.add(session)  # counted before the first await: the cap holds under a rush
+        self.sessions[session] = websocket  # counted before the first await: the cap holds under a rush
         reason = "the server stops"
         try:
             await websocket.prepare(request)
@@ -296,9 +298,10 @@ class ClassServer(Server):
             reason = "an error"
             log.exception(error)
         finally:
-            self.sessions.discard(session)
+            self.sessions.pop(session, None)
             await asyncio.shield(session.stop())
-            log.info("session ended: %s (%d running)", reason, len(self.sessions))
+            log.info("session ended: %s (%d running)", "the server stops" if self.stopping else reason,
+                     len(self.sessions))
             if not websocket.closed:
                 await websocket.close()
         return websocket
@@ -370,7 +373,12 @@ class ClassServer(Server):
         print(f"at most {self.max_sessions} sessions · Ctrl+C stops", flush=True)
 
     async def on_shutdown(self, app: web.Application) -> None:
+        """Every app killed, and every browser's socket closed (its page says so), so that the
+        server ends at once instead of waiting for its browsers to go."""
+        self.stopping = True
         self.kill_all()
+        await asyncio.gather(*(websocket.close(code=WSCloseCode.GOING_AWAY) for websocket in self.sessions.values()),
+                             return_exceptions=True)
 
     def kill_all(self) -> None:
         for session in list(self.sessions):

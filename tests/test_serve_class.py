@@ -219,9 +219,12 @@ async def test_every_app_ends_when_the_server_stops(sig):
             pids = server.apps()
             assert len(pids) == 2
             server.proc.send_signal(sig)
-            await asyncio.to_thread(server.proc.wait, STARTS)
+            # at once, though its browsers (these sockets, unread) say nothing: it closes their sockets
+            await asyncio.to_thread(server.proc.wait, AT_ONCE)
             gone = await asyncio.to_thread(wait_until, lambda: not server.apps(), AT_ONCE)
             assert gone is not None, f"apps left after {sig.name}: {server.apps()}"
+            server.reader.join(STARTS)
+            assert server.ended() == ([] if sig == signal.SIGKILL else ["the server stops"] * 2)
             for ws in sockets:
                 await ws.close()
     finally:
