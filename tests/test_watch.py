@@ -50,8 +50,8 @@ async def _start(pilot, app, epochs: int) -> TrainScreen:
 
 
 async def _settle(pilot, screen: TrainScreen) -> int:
-    """Wait until the paused worker waits (every epoch done on screen); the epochs done. (Space and
-    e clear ``waiting`` as they are pressed, so it cannot be a stale True.)"""
+    """Wait until the paused worker waits (every epoch done on screen); the epochs done. (An e
+    clears ``waiting`` as it is pressed, and a running worker keeps it False: never the last stop's.)"""
     await until(pilot, lambda: screen.waiting, "the paused training waits")
     await pilot.pause()
     return screen.done
