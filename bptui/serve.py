@@ -13,11 +13,15 @@ protocol with the app process) serves any app to anyone who reaches the port. It
 - **bounds**: at most ``max_sessions`` apps at once (a clear page when full), a terminal of at
   most ``max_size`` cells (larger requests are cut down), websocket messages of at most 64 KiB;
 - **no app outlives its session**: the app runs as ``python -m bptui FILE`` (no shell) in a
-  session of its own; when the browser goes (closed tab, or no answer to a ping within about
-  3 s) it is asked to quit and killed after a second; when the server stops, by SIGINT, SIGTERM or
-  SIGHUP, every app is killed; if the server is killed outright, the apps' driver
-  (``bptui.tui.web_driver``) ends them: the kernel's parent-death signal on Linux, and the end of
-  stdin everywhere;
+  session of its own; when the browser goes it is asked to quit and killed after a second: at
+  once when the tab closes (the websocket closes), and after ``SILENCE_LIMIT`` seconds without a
+  word from a browser that keeps the socket open but stopped answering (a laptop asleep); the
+  server pings every ``PING_EVERY`` seconds, so a browser that is only slow (a classroom network,
+  a busy machine) may be silent for ``SILENCE_LIMIT - PING_EVERY`` seconds and keep its app;
+  each session's end is logged with its reason; when the server stops, by SIGINT, SIGTERM or
+  SIGHUP, every app is killed and every socket closed, at once; if the server is killed outright,
+  the apps' driver (``bptui.tui.web_driver``) ends them: the kernel's parent-death signal on
+  Linux, and the end of stdin everywhere;
 - **saving**: off in the apps unless the operator names a folder (``--save-dir``); then ``w``
   writes plain file names into it (``bptui.tui.saving``).
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import secrets
@@ -43,7 +48,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -53,8 +58,12 @@ log = logging.getLogger("textual-serve")
 
 TEMPLATES = Path(__file__).with_name("serve_templates")
 DRIVER = "bptui.tui.web_driver:ServedDriver"
-HEARTBEAT = 2.0  # seconds between pings; a browser that does not answer within half of it is gone
+PING_EVERY = 5.0  # seconds between the server's pings to each browser (a browser answers them by itself)
+SILENCE_LIMIT = 20.0  # seconds without a word from a browser (an answer, a key) before its session ends:
+# a slow browser is never silent longer than its delay plus PING_EVERY, so 15 s of delay are tolerated,
+# and a frozen one's app ends at most SILENCE_LIMIT + QUIT_GRACE = 21 s after it froze
 QUIT_GRACE = 1.0  # seconds an app has to quit before it is killed
+CLOSE_GRACE = 1.0  # seconds a browser has to answer the server's closing of its socket (then it is cut)
 MAX_MESSAGE = 64 * 1024  # bytes in one websocket message from the browser
 DEFAULT_MAX_SESSIONS = 20
 DEFAULT_MAX_SIZE = (400, 150)  # columns × rows a browser may ask for
@@ -116,9 +125,15 @@ class Session(AppService):
     """One browser tab's app: run without a shell, in its own process session, and killed if it
     does not quit when asked."""
 
-    def __init__(self, argv: list[str], environment: dict[str, str], max_size: tuple[int, int],
-                 **kwargs: Any) -> None:
-        super().__init__(shlex.join(argv), **kwargs)
+    def __init__(self, argv: list[str], environment: dict[str, str], max_size: tuple[int, int], *,
+                 close: Any, **kwargs: Any) -> None:
+        self.exited = False  # the app said it exits (textual-serve then closes the socket)
+
+        async def app_exits() -> None:
+            self.exited = True
+            await close()
+
+        super().__init__(shlex.join(argv), close=app_exits, **kwargs)
         self.argv = argv
         self.extra_environment = environment
         self.max_size = max_size
@@ -192,7 +207,8 @@ class ClassServer(Server):
         self.max_size = max_size
         self.environment = dict(environment or {})
         self.environment["BPTUI_SAVE_DIR"] = "" if save_dir is None else str(save_dir.resolve())
-        self.sessions: set[Session] = set()
+        self.sessions: dict[Session, web.WebSocketResponse] = {}  # each app, and its browser's socket
+        self.stopping = False
         self.page_url = f"http://{reachable_host(host)}:{port}/?token={self.token}"
 
     # -- the web application ---------------------------------------------------------------------
@@ -264,49 +280,85 @@ class ClassServer(Server):
             raise web.HTTPForbidden(text="origin not allowed")
         if len(self.sessions) >= self.max_sessions:
             raise web.HTTPServiceUnavailable(text=f"full: {self.max_sessions} sessions")
-        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
+        # no aiohttp heartbeat (it allows half a ping interval for the answer): the pings and the
+        # silence limit are this module's (``_exchange``)
+        websocket = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE, timeout=CLOSE_GRACE)
         session = Session(self.argv, self.environment, self.max_size, write_bytes=websocket.send_bytes,
                           write_str=websocket.send_str, close=websocket.close,
                           download_manager=self.download_manager)
-        self.sessions.add(session)  # counted before the first await: the cap holds under a rush
+        self.sessions[session] = websocket  # counted before the first await: the cap holds under a rush
+        reason = "the server stops"
         try:
             await websocket.prepare(request)
             await session.start(request.query.get("width", 80), request.query.get("height", 24))  # type: ignore[arg-type]
-            await self._process_messages(websocket, session)
+            reason = await self._exchange(websocket, session)
         except asyncio.CancelledError:
             pass
         except Exception as error:  # a session's failure is logged; the server carries on
+            reason = "an error"
             log.exception(error)
         finally:
-            self.sessions.discard(session)
+            self.sessions.pop(session, None)
             await asyncio.shield(session.stop())
+            log.info("session ended: %s (%d running)", "the server stops" if self.stopping else reason,
+                     len(self.sessions))
             if not websocket.closed:
                 await websocket.close()
         return websocket
 
-    async def _process_messages(self, websocket: web.WebSocketResponse,
-                                app_service: AppService) -> None:
-        """textual-serve's loop, checking what the browser sends: a malformed message is ignored."""
-        async for message in websocket:
-            if message.type != WSMsgType.TEXT:
-                continue
+    @staticmethod
+    async def _keep_pinging(websocket: web.WebSocketResponse) -> None:
+        """A ping every ``PING_EVERY`` seconds while the socket is open: a browser answers with a
+        pong, so one that is open, idle and well is never silent for long."""
+        while not websocket.closed:
+            await asyncio.sleep(PING_EVERY)
             try:
-                envelope = message.json()
-            except ValueError:
-                continue
-            if not isinstance(envelope, list) or not envelope:
-                continue
-            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
-            if kind == "stdin" and isinstance(data, str):
-                await app_service.send_bytes(data.encode("utf-8"))
-            elif kind == "resize" and isinstance(data, dict):
-                await app_service.set_terminal_size(data.get("width"), data.get("height"))  # type: ignore[arg-type]
-            elif kind == "ping" and isinstance(data, (str, int, float)):
-                await websocket.send_json(["pong", data])
-            elif kind == "blur":
-                await app_service.blur()
-            elif kind == "focus":
-                await app_service.focus()
+                await websocket.ping()
+            except (ConnectionError, RuntimeError):  # closing meanwhile
+                return
+
+    async def _exchange(self, websocket: web.WebSocketResponse, session: Session) -> str:
+        """textual-serve's loop, checking what the browser sends (a malformed message is ignored),
+        answering its pings, and ending when it closes or has said nothing (not even a pong) for
+        ``SILENCE_LIMIT`` seconds. Returns why it ended."""
+        pinger = asyncio.create_task(self._keep_pinging(websocket))
+        try:
+            while True:
+                try:
+                    message = await websocket.receive(timeout=SILENCE_LIMIT)
+                except asyncio.TimeoutError:
+                    return f"no word from the browser for {SILENCE_LIMIT:g} s"
+                if message.type == WSMsgType.CLOSE:
+                    return "the browser closed it"
+                if message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    return "the app ended" if session.exited else "the connection was lost"
+                if message.type == WSMsgType.PING:
+                    await websocket.pong(message.data)
+                if message.type == WSMsgType.TEXT:
+                    await self._handle(websocket, session, message.data)
+        finally:
+            pinger.cancel()
+
+    @staticmethod
+    async def _handle(websocket: web.WebSocketResponse, app_service: AppService, text: str) -> None:
+        """One text message from the browser: ``[kind, data]`` in JSON; anything else is ignored."""
+        try:
+            envelope = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(envelope, list) or not envelope:
+            return
+        kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+        if kind == "stdin" and isinstance(data, str):
+            await app_service.send_bytes(data.encode("utf-8"))
+        elif kind == "resize" and isinstance(data, dict):
+            await app_service.set_terminal_size(data.get("width"), data.get("height"))  # type: ignore[arg-type]
+        elif kind == "ping" and isinstance(data, (str, int, float)):
+            await websocket.send_json(["pong", data])
+        elif kind == "blur":
+            await app_service.blur()
+        elif kind == "focus":
+            await app_service.focus()
 
     # -- start and stop ------------------------------------------------------------------------------
     async def on_startup(self, app: web.Application) -> None:
@@ -321,7 +373,12 @@ class ClassServer(Server):
         print(f"at most {self.max_sessions} sessions · Ctrl+C stops", flush=True)
 
     async def on_shutdown(self, app: web.Application) -> None:
+        """Every app killed, and every browser's socket closed (its page says so), so that the
+        server ends at once instead of waiting for its browsers to go."""
+        self.stopping = True
         self.kill_all()
+        await asyncio.gather(*(websocket.close(code=WSCloseCode.GOING_AWAY) for websocket in self.sessions.values()),
+                             return_exceptions=True)
 
     def kill_all(self) -> None:
         for session in list(self.sessions):

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+PATIENCE = 60  # seconds for chromium to start or answer: a guard against a hang, not a timing test (load stretches it)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-default-apps", "--mute-audio", "--remote-debugging-port=0", "--window-size=1280,800"]
@@ -64,7 +65,7 @@ class Browser:
         self.proc = subprocess.Popen([self.executable, *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = Path(self.profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while not port_file.exists() or len(port_file.read_text().split()) < 2:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 await self.close()
@@ -94,7 +95,7 @@ class Browser:
         if session is not None:
             message["sessionId"] = session
         await self.ws.send_str(json.dumps(message))
-        return await asyncio.wait_for(future, 30)
+        return await asyncio.wait_for(future, PATIENCE)
 
     async def new_page(self, url: str) -> "Page":
         target = (await self.send("Target.createTarget", url="about:blank"))["targetId"]
@@ -140,7 +141,7 @@ class Page:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    async def wait_for(self, expression: str, timeout: float = 20) -> Any:
+    async def wait_for(self, expression: str, timeout: float = PATIENCE) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = await self.evaluate(expression)

@@ -2,14 +2,21 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-# the same examples on every run, so CI never fails on a draw a developer could not reproduce
-settings.register_profile("deterministic", derandomize=True, database=None)
+# the same examples on every run, so CI never fails on a draw a developer could not reproduce; and no
+# limit on an example's wall-clock time (hypothesis' default deadline is 200 ms, and its too_slow health
+# check allows 1 s of drawing with it): a loaded machine stretches both (tests/test_fuzz.py guards
+# against hangs with CPU time)
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("deterministic")
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ROOT / "networks"
+# seconds a child process (`python -m bptui …`, pdflatex) may run before a test calls it hung: a few on
+# a quiet machine; the bound is only there so that a hang fails, generous because load stretches runs
+HANG = 300
 
 
 def _kind(path: Path) -> str:
@@ -32,3 +39,13 @@ GRAPH_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.jso
 @pytest.fixture
 def xor_path() -> Path:
     return NETWORKS / "xor.json"
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch):
+    """Text inputs show their cursor steadily instead of blinking every 0.5 s: a snapshot taken more
+    than 0.5 s after the last key (as on a loaded machine) would otherwise catch it hidden."""
+    from textual.widgets import Input
+
+    assert hasattr(Input, "_toggle_cursor")  # Textual's blink timer calls it: a rename must not pass silently
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)

@@ -1,4 +1,7 @@
-"""A `bptui serve` subprocess on a free port, and the app processes it runs."""
+"""A `bptui serve` subprocess on a free port, and the app processes it runs.
+
+Waits here are for events (a line printed, a process gone), each with a generous bound that
+only a hang reaches: a loaded machine stretches how long they take, not whether they happen."""
 
 from __future__ import annotations
 
@@ -8,10 +11,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+from bptui.serve import QUIT_GRACE, SILENCE_LIMIT
+
 from .conftest import NETWORKS, ROOT
+
+STARTS = 60  # seconds for a server or an app to start: a few on a quiet machine, a guard against a hang
+# a closed tab's app ends "at once": asked to quit, killed after QUIT_GRACE; the bound leaves a loaded
+# machine ten times that and stays below the silence limit, so only the close can have ended it
+AT_ONCE = 10 * QUIT_GRACE
+assert AT_ONCE < SILENCE_LIMIT
 
 
 def free_port() -> int:
@@ -21,7 +33,8 @@ def free_port() -> int:
 
 
 class Served:
-    """``bptui serve FILE`` running; ``url`` is the page with its token."""
+    """``bptui serve FILE`` running; ``url`` is the page with its token; ``lines`` what it printed
+    (read all along by a thread, so the server never blocks on a full pipe)."""
 
     def __init__(self, *options: str, network: str = "xor.json") -> None:
         self.port = free_port()
@@ -29,21 +42,34 @@ class Served:
             [sys.executable, "-m", "bptui", "serve", str(NETWORKS / network), "--port", str(self.port), *options],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
-        self.url = ""
-        deadline = time.monotonic() + 30
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            found = re.search(r"at (http://\S+\?token=(\S+))", line)
-            if found:
-                self.url, self.token = found.group(1), found.group(2)
-                break
-        assert self.url, f"no URL printed: {''.join(self.lines)!r}; exit {self.proc.poll()}"
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        found = self.wait_for_line(r"at (http://\S+\?token=(\S+))", STARTS)
+        assert found, f"no URL printed: {''.join(self.lines)!r}; exit {self.proc.poll()}"
+        self.url, self.token = found.group(1), found.group(2)
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}/ws/{self.token}"
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for_line(self, pattern: str, timeout: float, start: int = 0) -> re.Match | None:
+        """The first match of ``pattern`` in the lines printed from the ``start``-th on, waiting up
+        to ``timeout`` seconds for it (None: not printed, or the server ended first)."""
+        found: list[re.Match] = []
+
+        def printed() -> bool:
+            found[:] = [m for m in map(re.compile(pattern).search, self.lines[start:]) if m][:1]
+            return bool(found) or not self.reader.is_alive()
+
+        wait_until(printed, timeout)
+        return found[0] if found else None
+
+    def ended(self, start: int = 0) -> list[str]:
+        """The reasons of the sessions that ended, as the server logged them."""
+        return [m.group(1).strip() for m in map(re.compile(r"session ended: ([^(]+)").search, self.lines[start:]) if m]
 
     def apps(self) -> list[int]:
         """Pids of the app processes this server started (alive, not zombies)."""
@@ -53,10 +79,11 @@ class Served:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=STARTS)
             except subprocess.TimeoutExpired:  # pragma: no cover
                 self.proc.kill()
                 self.proc.wait()
+        self.reader.join(STARTS)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 

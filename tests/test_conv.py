@@ -194,9 +194,9 @@ def test_the_edge_detector_learns_in_seconds():
     import time
 
     spec = load(NETWORKS / "edges.json")
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: what a busy machine does not stretch
     result = train(spec, spec.epochs)
-    assert time.perf_counter() - t0 < 10
+    assert time.process_time() - t0 < 10
     ev = evaluate(spec, result.weights)
     assert ev.train_accuracy == 1.0 and ev.test_accuracy is not None and ev.test_accuracy >= 0.8
 

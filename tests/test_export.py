@@ -18,7 +18,7 @@ from bptui.core.escape import latex_text
 from bptui.exercise import pdflatex_command
 from bptui.export import bmatrix, export, tnum
 
-from .conftest import EXAMPLES, GRAPH_EXAMPLES, NETWORKS, ROOT
+from .conftest import EXAMPLES, GRAPH_EXAMPLES, HANG, NETWORKS, ROOT
 from .helpers import random_spec
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -121,6 +121,6 @@ def test_latex_compiles(tmp_path, name):
         tex = "\n".join(export(load_any(NETWORKS / f"{name}.json"), "latex")) + "\n"
     (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
     command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))  # as bptui runs it
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000

@@ -18,7 +18,7 @@ from bptui.cli import main
 from bptui.core.errors import SpecError
 from bptui.core.spec import MAX_WEIGHTS, load, max_examples, parse
 
-from .conftest import NETWORKS
+from .conftest import HANG, NETWORKS
 from .test_fuzz import guard
 
 XOR = json.loads((NETWORKS / "xor.json").read_text())
@@ -218,7 +218,7 @@ async def test_a_name_with_markup_does_not_crash_the_gradient_check():
 
 # -- output that cannot be written -------------------------------------------------------------------------
 def _bptui(*argv: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bptui", *argv], capture_output=True, text=True, timeout=60,
+    return subprocess.run([sys.executable, "-m", "bptui", *argv], capture_output=True, text=True, timeout=HANG,
                           cwd=Path(__file__).parent.parent, **kwargs)
 
 
@@ -226,7 +226,7 @@ def _bptui(*argv: str, **kwargs) -> subprocess.CompletedProcess:
 def test_a_full_disk_on_stdout_is_one_error_line():
     with open("/dev/full", "w") as full:
         out = subprocess.run([sys.executable, "-m", "bptui", "trace", "xor"], stdout=full, stderr=subprocess.PIPE,
-                             text=True, timeout=60, cwd=Path(__file__).parent.parent)
+                             text=True, timeout=HANG, cwd=Path(__file__).parent.parent)
     assert out.returncode == 2 and out.stderr == "error: standard output: cannot write: No space left on device\n"
 
 
@@ -236,7 +236,7 @@ def test_a_closed_pipe_ends_train_quietly():
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
     proc.stdout.close()  # as `| head -1` does
-    assert proc.wait(timeout=60) == 0 and proc.stderr.read() == b""
+    assert proc.wait(timeout=HANG) == 0 and proc.stderr.read() == b""
 
 
 # -- writes that can lose data --------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def test_a_pipe_or_a_symlink_as_the_output_is_written_into_never_replaced(tmp_pa
     reader.start()
     with guard(20):
         code, _, _ = run(capsys, "train", "xor", "--epochs", "2", "--save", fifo)
-    reader.join(20)
+    reader.join(HANG)  # the writer has closed the pipe: the reader ends at once; the bound is against a hang
     assert code == 0 and stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["name"] == "xor"
     real = write(tmp_path, XOR, "real.json")
     (tmp_path / "link.json").symlink_to(real)

@@ -12,7 +12,7 @@ from bptui.tui.sheet import LayerSheet
 from bptui.tui.training import TrainScreen
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for
+from .tui_helpers import app_for, until
 
 
 async def _train(pilot, app, epochs: int) -> TrainScreen:
@@ -68,7 +68,7 @@ async def test_q_quits_from_the_training_screen():
         await pilot.press("t")
         app.screen.query_one("#value").value = "1000000"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.done > 0, "an epoch on the training screen")
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code in (0, None) and not app.is_running
@@ -91,7 +91,7 @@ async def test_stopped_reads_stopped_after():
         await pilot.press("t")
         app.screen.query_one("#value").value = "1000000"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.done > 0, "an epoch on the training screen")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()

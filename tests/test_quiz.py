@@ -12,7 +12,7 @@ from bptui.core.quiz import Quiz, Tolerance, ask, choose, parse_answer
 from bptui.core.spec import load_any
 from bptui.core.stepper import Stepper
 
-from .conftest import NETWORKS
+from .conftest import HANG, NETWORKS
 
 
 @pytest.mark.parametrize("text, value", [
@@ -149,14 +149,14 @@ def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
     values = right_answers("lecture13", None)
     stdin = f"{values[0]}\n{values[1] + 1}\n"  # then EOF
     proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", str(NETWORKS / "lecture13.json")],
-                          input=stdin, capture_output=True, text=True, timeout=60)
+                          input=stdin, capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0 and proc.stderr == ""
     assert "a = x·z = 2·3 = ?" in proc.stdout
     assert "a = x·z = 2·3 = ?" in proc.stdout and "hint: b = ln(x) = ln(2) = ?" in proc.stdout
     assert proc.stdout.rstrip().endswith("score: 1 of 1 right (100%)\n  value: 1 of 1 right (1 at the first try, 0 at the second)")
     first = right_answers("xor", 1)[0]
     proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", "xor", "--tolerance", "0.5"],
-                          input=f"{first * 1.4}\nq\n", capture_output=True, text=True, timeout=60)
+                          input=f"{first * 1.4}\nq\n", capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0 and "right within a relative 0.5" in proc.stdout
     assert "score: 1 of 1 right (100%)" in proc.stdout
 

@@ -10,7 +10,7 @@ import pytest
 
 from bptui.cli import main
 
-from .conftest import NETWORKS, ROOT
+from .conftest import HANG, NETWORKS, ROOT
 
 
 def test_serve_runs_this_python_on_the_file():
@@ -28,7 +28,7 @@ def test_serve_serves_the_page():
 
     server = Served()
     try:
-        with urllib.request.urlopen(server.url, timeout=10) as response:
+        with urllib.request.urlopen(server.url, timeout=HANG) as response:
             assert response.status == 200
             page = response.read().decode("utf-8", "replace")
         assert "bptui · xor" in page  # the title
@@ -71,7 +71,7 @@ def _train_in_a_terminal(extra_env: dict, args: list[str]) -> str:
         if not data:
             break
         chunks.append(data)
-    proc.wait(timeout=60)
+    proc.wait(timeout=HANG)
     os.close(leader)
     return b"".join(chunks).decode("utf-8", "replace")
 

@@ -1,19 +1,21 @@
 """`bptui serve` for a class: the token, the origin check, the caps, no app outliving its session
-or its server, saving confined. Driven with aiohttp's websocket client (the browser test is in
-test_serve_browser.py)."""
+or its server (a closed tab at once, a frozen browser within 30 s, a slow one never before 10 s
+of silence), saving confined. Driven with aiohttp's websocket client (the browser test is in
+test_serve_browser.py). Waits are for events, with generous bounds (tests/serve_helpers.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+import time
 
 import pytest
 
-from bptui.serve import clamp, is_loopback, is_wildcard, normalize_origin
+from bptui.serve import PING_EVERY, QUIT_GRACE, SILENCE_LIMIT, clamp, is_loopback, is_wildcard, normalize_origin
 from bptui.tui import saving
 
-from .serve_helpers import Served, environment_of, wait_until
+from .serve_helpers import AT_ONCE, STARTS, Served, environment_of, wait_until
 
 aiohttp = pytest.importorskip("aiohttp")
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the app processes")
@@ -47,12 +49,29 @@ async def first_frame(ws) -> bytes:
     """Read until the app has drawn something."""
     data = b""
     while len(data) < 2000:
-        message = await asyncio.wait_for(ws.receive(), 20)
+        message = await asyncio.wait_for(ws.receive(), STARTS)
         if message.type == aiohttp.WSMsgType.BINARY:
             data += message.data
         elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
             break
     return data
+
+
+async def until_pinged(ws, answer: bool = True, needle: str | None = None) -> str:
+    """Read the app's output (decoded) until the server's next ping, answering it or not (a client
+    made with ``autoping=False`` answers only here), or, given a ``needle``, until it shows."""
+    seen = ""
+    while needle is None or needle not in seen:
+        message = await asyncio.wait_for(ws.receive(), STARTS)
+        if message.type == aiohttp.WSMsgType.PING:
+            if answer:
+                await ws.pong(message.data)
+            if needle is None:
+                break
+            continue
+        assert message.type == aiohttp.WSMsgType.BINARY, message
+        seen += message.data.decode("utf-8", "replace")
+    return seen
 
 
 def test_the_pure_helpers():
@@ -101,7 +120,7 @@ async def test_max_sessions_and_a_clear_page_when_full():
                 status, text = await fetch(server.url)
                 assert status == 503 and "at most 1 sessions" in text
                 assert await handshake(server, server.base) == 503
-            assert wait_until(lambda: not server.apps(), 5) is not None
+            assert wait_until(lambda: not server.apps(), AT_ONCE) is not None
         status, _ = await fetch(server.url)
         assert status == 200  # room again
     finally:
@@ -123,19 +142,71 @@ async def test_terminal_size_is_capped(served):
             await ws.send_str("not json")
             await ws.send_json(["ping", "1"])
             while True:
-                message = await asyncio.wait_for(ws.receive(), 10)
+                message = await asyncio.wait_for(ws.receive(), STARTS)
                 if message.type == aiohttp.WSMsgType.TEXT:
                     assert message.json() == ["pong", "1"]
                     break
 
 
 @linux
-async def test_a_closed_session_ends_its_app_within_5_s(served):
+async def test_a_closed_tab_ends_its_app_at_once(served):
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(served.ws, headers={"Origin": served.base}) as ws:
             assert b"bptui" in await first_frame(ws) or served.apps()
             assert len(served.apps()) == 1
-    assert wait_until(lambda: not served.apps(), 5) is not None
+    assert wait_until(lambda: not served.apps(), AT_ONCE) is not None
+    assert served.wait_for_line("session ended", STARTS) and served.ended() == ["the browser closed it"]
+
+
+def test_the_heartbeat_keeps_its_promises():
+    """The arithmetic of the promises: a browser that answers is never silent for more than
+    PING_EVERY plus its delay, so a delay up to SILENCE_LIMIT - PING_EVERY keeps its app (at least
+    the 10 s a slow network may need); a frozen one's app ends SILENCE_LIMIT + QUIT_GRACE after its
+    last word at the latest (within 30 s). The next test checks both on a real server."""
+    assert SILENCE_LIMIT - PING_EVERY >= 10 and SILENCE_LIMIT + QUIT_GRACE <= 30
+
+
+@linux
+async def test_a_slow_browser_keeps_its_app_and_a_frozen_one_loses_it(served):
+    """Two tabs: one answers a ping, then leaves the next unanswered for 10 s (so the server hears
+    nothing from it for about PING_EVERY + 10 s) and afterwards steps the app as if nothing
+    happened; the other never answers and its app ends within 30 s of its connecting, logged as
+    silence. Both at once, so the test takes the frozen one's 20 s, not twice that."""
+    async with aiohttp.ClientSession() as session:
+
+        async def frozen() -> None:
+            ws = await session.ws_connect(served.ws, headers={"Origin": served.base}, autoping=False)
+            froze = time.monotonic()  # the handshake is the last it says
+            await first_frame(ws)
+            (pid,) = served.apps()
+            started.set()
+            # the promise is a time, so this bound is one: the server's own timer, which a loaded
+            # machine delays by its scheduling only, ends the app after SILENCE_LIMIT + QUIT_GRACE
+            gone = await asyncio.to_thread(wait_until, lambda: pid not in served.apps(),
+                                           30 - (time.monotonic() - froze))
+            assert gone is not None, "a frozen browser's app still runs 30 s after it froze"
+            await ws.close()
+
+        async def slow() -> None:
+            await started.wait()  # one app at a time: the other's pid is known
+            ws = await session.ws_connect(served.ws, headers={"Origin": served.base}, autoping=False)
+            await until_pinged(ws)  # answered
+            await until_pinged(ws, answer=False)  # the next one is not, for 10 s
+            (pid,) = set(served.apps()) - set(pids_before)
+            await asyncio.sleep(10)
+            await ws.send_json(["stdin", "n"])
+            await until_pinged(ws, needle="step 1 of 38")  # the late answers, and the app answers n
+            assert pid in served.apps()
+            await ws.close()
+
+        started = asyncio.Event()
+        pids_before: list[int] = []
+        first = asyncio.create_task(frozen())
+        await started.wait()
+        pids_before.extend(served.apps())
+        await asyncio.gather(first, slow())
+    assert wait_until(lambda: len(served.ended()) == 2, STARTS) is not None
+    assert sorted(served.ended()) == [f"no word from the browser for {SILENCE_LIMIT:g} s", "the browser closed it"]
 
 
 @linux
@@ -150,9 +221,12 @@ async def test_every_app_ends_when_the_server_stops(sig):
             pids = server.apps()
             assert len(pids) == 2
             server.proc.send_signal(sig)
-            await asyncio.to_thread(server.proc.wait, 10)
-            gone = await asyncio.to_thread(wait_until, lambda: not server.apps(), 5)
+            # at once, though its browsers (these sockets, unread) say nothing: it closes their sockets
+            await asyncio.to_thread(server.proc.wait, AT_ONCE)
+            gone = await asyncio.to_thread(wait_until, lambda: not server.apps(), AT_ONCE)
             assert gone is not None, f"apps left after {sig.name}: {server.apps()}"
+            server.reader.join(STARTS)
+            assert server.ended() == ([] if sig == signal.SIGKILL else ["the server stops"] * 2)
             for ws in sockets:
                 await ws.close()
     finally:

@@ -305,7 +305,9 @@ async def test_the_command_palette_opens_a_section():
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"settings data")
-        await pilot.pause(0.5)
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the palette's search
+        await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         await pilot.pause()

@@ -12,7 +12,7 @@ from bptui.tui.prompt import Prompt
 from bptui.tui.training import TrainScreen, parse_epochs
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for
+from .tui_helpers import app_for, until
 
 
 async def _train(pilot, app, epochs=None):
@@ -67,7 +67,7 @@ async def test_escape_stops_training_and_keeps_the_epochs_done():
         await pilot.press("t")
         app.screen.query_one("#value").value = "1000000"
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.screen.done > 0, "an epoch on the training screen")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()

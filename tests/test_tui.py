@@ -12,7 +12,7 @@ from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell, number_format
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for, big_spec
+from .tui_helpers import app_for, big_spec, until
 
 
 def screen_text(app) -> str:
@@ -247,10 +247,9 @@ async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_networ
     path = str(NETWORKS / "xor.json")
     app = BptuiApp.from_document(validate.read_json(path), path)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):  # the loading screen, then the network screen in its place (NumPy loads)
-            await pilot.pause(0.05)
-            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
-                break
+        # the loading screen, then the network screen in its place (NumPy loads)
+        await until(pilot, lambda: app.main is not None and app.screen is app.main and app.main.query(LayerSheet),
+                    "the network screen")
         # the network screen is pushed over the app's default screen, which app.query looks in
         assert app.stepper is not None and app.main is not None and app.main.query(LayerSheet)
         await pilot.press("n", "n")
@@ -306,10 +305,8 @@ async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_
 
     app.panels_shown = record  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.main is not None and app.screen is app.main and app.main.query(LayerSheet):
-                break
+        await until(pilot, lambda: app.main is not None and app.screen is app.main and app.main.query(LayerSheet),
+                    "the network screen")
         assert loading_text, "the loading screen showed no panels"
         after = [app.main.query_one(f"#layer-{l}", LayerSheet).render_line(y).text for l, y in ((1, 3), (2, 2))]
         assert loading_text[0] == after and "0.1000" in after[0] and "−0.4000" in after[0]

@@ -19,7 +19,7 @@ from bptui.tui.plots import (DecisionMap, FitPlot, GradientCurves, braille_lines
 from bptui.tui.training import SPEEDS, TrainScreen, curve_every
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for
+from .tui_helpers import PATIENCE, app_for, until
 
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
@@ -50,13 +50,11 @@ async def _start(pilot, app, epochs: int) -> TrainScreen:
 
 
 async def _settle(pilot, screen: TrainScreen) -> int:
-    """Wait until the paused worker waits (every epoch done on screen); the epochs done."""
-    for _ in range(200):
-        await pilot.pause(0.05)
-        if screen.waiting:
-            await pilot.pause()
-            return screen.done
-    raise AssertionError("training did not come to a stop")
+    """Wait until the paused worker waits (every epoch done on screen); the epochs done. (An e
+    clears ``waiting`` as it is pressed, and a running worker keeps it False: never the last stop's.)"""
+    await until(pilot, lambda: screen.waiting, "the paused training waits")
+    await pilot.pause()
+    return screen.done
 
 
 # -- pause, one epoch, resume ---------------------------------------------------------------------
@@ -85,8 +83,7 @@ async def test_space_pauses_e_trains_exactly_one_epoch_and_space_resumes():
         await pilot.press("space")  # resume
         assert not screen.paused
         assert str(screen.query_one("#train-message").render()).startswith("Training… Esc stops")
-        await pilot.pause(0.5)
-        assert screen.done > done + 3
+        await until(pilot, lambda: screen.done > done + 3, "an epoch after the resume")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -126,7 +123,7 @@ def _holding_gate(monkeypatch):
         def held_gate():
             if not hold.is_set():
                 at_hold.set()
-                hold.wait(10)
+                hold.wait(PATIENCE)  # bounded so that a failing test does not leave the worker hanging
                 at_hold.clear()
             return gate()
         kwargs["cancelled"] = held_gate
@@ -148,16 +145,12 @@ async def test_e_pressed_before_a_resume_does_not_carry_over_to_the_next_pause(m
         done = await _settle(pilot, screen)
         hold.clear()
         await pilot.press("e")  # one epoch, then the worker waits at the hold
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if at_hold.is_set():
-                break
-        assert at_hold.is_set()
+        await until(pilot, at_hold.is_set, "the worker waits at the hold")
         await pilot.press("e", "e", "space", "space")
         assert screen.paused
         hold.set()
         assert await _settle(pilot, screen) == done + 1
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # room for a wrong extra epoch to show (load can only hide one, never fail this)
         assert screen.done == done + 1 and screen.waiting
         assert f"paused after {done + 1} epochs" in str(screen.query_one("#train-controls").render())
         await pilot.press("e")
@@ -222,8 +215,8 @@ async def test_q_while_training_at_full_speed_quits_cleanly():
     app = app_for("moons")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _start(pilot, app, 1_000_000)
-        await pilot.pause(0.3)
-        assert screen.running and screen.done > 0
+        await until(pilot, lambda: screen.done > 0, "an epoch on the training screen")
+        assert screen.running
         await pilot.press("q")
     assert app.return_code == 0 and app._exception is None
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Callable
+
 import numpy as np
 
 from bptui.core.spec import load, parse
@@ -22,6 +25,19 @@ def big_spec(widths=(784, 128, 10), n=4, seed=0):
         "training": {"learning_rate": 0.1},
     }
     return parse(doc, "big.json")
+
+
+PATIENCE = 60  # seconds a pilot waits for the app's worker or screen: a guard against a hang (a loaded
+# machine stretches the wait, never the outcome); on a quiet machine the waits take milliseconds
+
+
+async def until(pilot, condition: Callable[[], object], what: str, seconds: float = PATIENCE) -> None:
+    """Let the app run (pausing the pilot 50 ms at a time) until ``condition()`` holds; fail, naming
+    ``what``, if it does not within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        await pilot.pause(0.05)
 
 
 def app_for(name: str) -> BptuiApp:
