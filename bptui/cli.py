@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, progress
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
 
@@ -347,11 +347,24 @@ def cmd_trace(args) -> int:
             sys.stdout.write(line + "\n")
         return 0
     epochs = args.epochs or 1
+    steps = run_steps(spec, epochs, "--epochs")
     lines = trace_json(spec, epochs) if args.format == "json" else trace_text(spec, epochs)
     out = sys.stdout
-    for line in lines:
-        out.write(line + "\n")
+    with progress.shown(steps, "trace", _no_color(args)):
+        for line in lines:
+            out.write(line + "\n")
     return 0
+
+
+def run_steps(spec, epochs: int, option: str) -> int:
+    """The steps of ``epochs`` epochs of a network, checked against the limit on a run's steps
+    (``option`` names the command-line option that asked for them)."""
+    from .core.spec import check_run
+    from .core.stepper import Stepper
+
+    per_epoch = len(Stepper(spec).schedule)
+    check_run(spec, epochs * per_epoch, option, f"{epochs:,} epoch{'s' * (epochs != 1)} × {per_epoch:,} steps")
+    return epochs * per_epoch
 
 
 def _with_training(spec, args):
