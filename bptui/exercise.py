@@ -82,7 +82,10 @@ def parse_steps(text: str) -> tuple[int, int]:
 
 
 def steps_part(spec: Any, text: str) -> Part:
-    a, b = parse_steps(text)
+    try:
+        a, b = parse_steps(text)
+    except ExerciseError as err:
+        raise err.at(spec.source)
     if spec.kind == "graph":
         from .core.graph_stepper import GraphStepper
 
