@@ -38,9 +38,12 @@ MAX_ACTIVATIONS = 25_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ�
 MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
 MAX_MULTIPLICATIONS = 30_000_000_000  # N × one example's forward pass: the most any v1 network the limits
 # above allow can ask (two layers of 2,236 units on 5,590 examples: 2.8·10¹⁰, about 10 s an epoch)
-MAX_STEPS = 10_000_000  # steps one command walks (trace, export, its parts and variants): about 20 µs each
-# stepped and 0.5 ms each written on the development machine, so about 3 to 80 minutes
-MAX_RUN_CELLS = 20_000_000_000  # steps × one example's cells: a step works on about one example's board
+# A command that walks steps (trace, export, its parts and variants): a written step costs about
+# 0.35 ms plus 70 ns per number of one example's pass (c) on the development machine, so the work
+# of a run is steps × (c + STEP_OVERHEAD) in those numbers' units, at most MAX_RUN_WORK: about two
+# minutes (400,000 steps of xor, or 540 steps of a 3.7-million-number convolution)
+STEP_OVERHEAD = 5_000
+MAX_RUN_WORK = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,12 @@ def check_run(spec: Any, steps: int, place: str, how: str = "") -> None:
     if spec.kind == "graph":  # a graph's steps are its nodes, bounded by the graph's own limits
         return
     how = f" ({how})" if how else ""
-    if steps > MAX_STEPS:
-        raise SpecError(f"{steps:,} steps to run{how}, at most {MAX_STEPS:,}", source=spec.source, place=place)
     cells = spec.cost.cells
-    if steps * cells > MAX_RUN_CELLS:
-        raise SpecError(f"{steps:,} steps to run{how} on a board of {cells:,} numbers: steps × numbers = "
-                        f"{steps * cells:,}, at most {MAX_RUN_CELLS:,}", source=spec.source, place=place)
+    if steps * (cells + STEP_OVERHEAD) > MAX_RUN_WORK:
+        most = MAX_RUN_WORK // (cells + STEP_OVERHEAD)
+        raise SpecError(f"{steps:,} steps to run{how}, at most {most:,} for this network (steps × (c + "
+                        f"{STEP_OVERHEAD:,}) ≤ {MAX_RUN_WORK:,}, c = {cells:,} numbers in one example's pass)",
+                        source=spec.source, place=place)
 
 
 def _check_weights(widths: tuple[int, ...]) -> None:
