@@ -593,11 +593,15 @@ def _check_affordable(spec) -> None:
                             f"and arguments, at most {MAX_GRAPH_CHECK_WORK:,}", source=spec.source)
         return
     n_weights = sum(w.size for w in spec.weights)
-    work = n_weights * n_weights * spec.N
+    # each evaluation of the loss is N forward passes of m multiplications (m = W for a dense
+    # network, so W²·N); a sequence costs one pass per time step
+    n, what = (spec.N, "examples") if spec.lengths is None else (int(spec.lengths.sum()), "time steps in all")
+    m = spec.cost.multiplications
+    work = n_weights * n * m
     if work > MAX_CHECK_WORK:
-        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {spec.N:,} examples, "
-                        f"W²·N = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is evaluated twice per weight); "
-                        "check a smaller network or fewer examples", source=spec.source)
+        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {n:,} {what} of "
+                        f"{m:,} multiplications each, W·N·m = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is "
+                        "evaluated twice per weight); check a smaller network or fewer examples", source=spec.source)
 
 
 def _check_graph(spec, args) -> int:
