@@ -26,13 +26,13 @@ DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
-# What a network may ask of memory, checked before anything is allocated (README: "Sizes"). The
+# What a network may ask of memory, checked before anything is allocated (README: "Limits and hostile input"). The
 # schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
 # examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
 # million activations.
 MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
 MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
-MAX_ACTIVATIONS = 25_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ⁾ or o⁽ˡ⁾, 200 MB
+MAX_ACTIVATIONS = 25_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 200 MB
 
 
 MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
@@ -90,7 +90,7 @@ def _check_layer_cost(k: LayerKind, place: str) -> None:
 
 def check_run(spec: Any, steps: int, place: str, how: str = "") -> None:
     """A command that walks ``steps`` steps of a network (``trace``, ``export``, a part, variants):
-    refused before the first step when it would run for hours. ``place`` names the option and
+    refused before the first step when it would run for more than minutes. ``place`` names the option and
     ``how`` says how the steps add up (``1,000 epochs × 38 steps``)."""
     if spec.kind == "graph":  # a graph's steps are its nodes, bounded by the graph's own limits
         return
