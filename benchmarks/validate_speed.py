@@ -9,12 +9,11 @@ millions of numbers must not pay a function call per number. Medians of 5 runs, 
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
 
-import _common  # noqa: F401  (puts the repository on sys.path)
+from _common import median_time  # (and the repository on sys.path)
 from bptui.core import validate
 
 
@@ -24,13 +23,8 @@ def _doc(shape: tuple[int, ...], n: int) -> dict:
             "data": {"inputs": rng.uniform(0, 1, size=(n, *shape)).tolist(), "targets": [[1.0]] * n}}
 
 
-def cpu_median(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return statistics.median(times)
+def cpu_median(fn) -> float:
+    return median_time(fn, 5, time.process_time)
 
 
 def main() -> None:
