@@ -403,6 +403,47 @@ def test_the_schema_types_every_number_of_the_new_kinds() -> None:
                     validate.check(bad, validate.schema())
 
 
+# -- each limit says which it is and where ------------------------------------------------------------
+def _edges(**layer1: Any) -> dict:
+    doc = json.loads((NETWORKS / "edges.json").read_text())
+    doc["layers"][1].update(layer1)
+    return doc
+
+
+LIMIT_CASES = [  # (file, its document or None for the bundled one, the options, the place, words of the message)
+    ("edges", _edges(padding=100_000), [], "layers[1]", "the im2col matrix (C·kh·kw)·(Ho·Wo) = 360,014,400,144"),
+    ("edges", _edges(channels=10**6), [], "layers[1]", "its output K·Ho·Wo = 16,000,000"),
+    ("edges", mutated(_edges(), ("layers", 0, "shape"), [1, 3000, 3000]), [], "layers[0].shape", "9,000,000 numbers"),
+    ("edges", mutated(mutated(_edges(kernel=1), ("layers", 0, "shape"), [1, 300, 300]), ("layers", 2, "size"), 100),
+     [], "data.n", "40 examples, at most 30"),
+    ("parity", None, ["--epochs", "1000000"], "--epochs", "1,000,000 epochs × 526 steps"),
+    ("xor", None, ["--steps", "1:1000000000000"], "--steps", "at most 399,600 for this network"),
+    ("xor", None, ["--example", "1", "--epochs", "1000000"], "--example", "example n = 1 of epoch 1000000"),
+    ("xor", None, ["--variants", "1000000", "--output", "OUT"], "--variants", "at most 1,000"),
+    ("xor", None, ["--variants", "2", "--round", "10000000000", "--output", "OUT"], "--round", "at most 17"),
+    ("xor", None, ["--variants", "1000", "--epochs", "20", "--output", "OUT"], "--variants",
+     "1,000 variants × 760 steps"),
+]
+
+
+@pytest.mark.parametrize("name, doc, options, place, words", LIMIT_CASES)
+def test_each_limit_names_itself_and_its_place(name: str, doc: Any, options: list[str], place: str, words: str,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bptui.cli import main
+
+    path = NETWORKS / f"{name}.json"
+    if doc is not None:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    command = "trace" if options[:1] == ["--epochs"] else "export"
+    argv = [command, str(path), *[str(tmp_path / "out") if o == "OUT" else o for o in options]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: {place}: "), err
+    assert words in err, err
+    assert not (tmp_path / "out").exists()  # refused before the first file
+
+
 # -- a long run that is allowed ---------------------------------------------------------------------
 def _read_until(fd: int, needle: bytes, seconds: float) -> bytes:
     """What the child writes to the terminal ``fd``, up to a match of the pattern ``needle`` (or its
