@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, progress
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
 
@@ -427,11 +427,24 @@ def cmd_trace(args) -> int:
             sys.stdout.write(line + "\n")
         return 0
     epochs = args.epochs or 1
+    steps = run_steps(spec, epochs, "--epochs")
     lines = trace_json(spec, epochs) if args.format == "json" else trace_text(spec, epochs)
     out = sys.stdout
-    for line in lines:
-        out.write(line + "\n")
+    with progress.shown(steps, "trace", _no_color(args)):
+        for line in lines:
+            out.write(line + "\n")
     return 0
+
+
+def run_steps(spec, epochs: int, option: str) -> int:
+    """The steps of ``epochs`` epochs of a network, checked against the limit on a run's steps
+    (``option`` names the command-line option that asked for them)."""
+    from .core.spec import check_run
+    from .core.stepper import Stepper
+
+    per_epoch = len(Stepper(spec).schedule)
+    check_run(spec, epochs * per_epoch, option, f"{epochs:,} epoch{'s' * (epochs != 1)} × {per_epoch:,} steps")
+    return epochs * per_epoch
 
 
 def _with_training(spec, args):
@@ -667,11 +680,15 @@ def _check_affordable(spec) -> None:
                             f"and arguments, at most {MAX_GRAPH_CHECK_WORK:,}", source=spec.source)
         return
     n_weights = sum(w.size for w in spec.weights)
-    work = n_weights * n_weights * spec.N
+    # each evaluation of the loss is N forward passes of m multiplications (m = W for a dense
+    # network, so W²·N); a sequence costs one pass per time step
+    n, what = (spec.N, "examples") if spec.lengths is None else (int(spec.lengths.sum()), "time steps in all")
+    m = spec.cost.multiplications
+    work = n_weights * n * m
     if work > MAX_CHECK_WORK:
-        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {spec.N:,} examples, "
-                        f"W²·N = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is evaluated twice per weight); "
-                        "check a smaller network or fewer examples", source=spec.source)
+        raise SpecError(f"too big for a finite-difference check: {n_weights:,} weights and {n:,} {what} of "
+                        f"{m:,} multiplications each, W·N·m = {work:,}, at most {MAX_CHECK_WORK:,} (the loss is "
+                        "evaluated twice per weight); check a smaller network or fewer examples", source=spec.source)
 
 
 def _check_graph(spec, args) -> int:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from . import progress
 from .core.errors import SpecError
 from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
                            walk)
@@ -81,7 +82,10 @@ def parse_steps(text: str) -> tuple[int, int]:
 
 
 def steps_part(spec: Any, text: str) -> Part:
-    a, b = parse_steps(text)
+    try:
+        a, b = parse_steps(text)
+    except ExerciseError as err:
+        raise err.at(spec.source)
     if spec.kind == "graph":
         from .core.graph_stepper import GraphStepper
 
@@ -468,13 +472,15 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
 
     part = part_of(spec)
     epochs = part.epochs if part is not None else (args.epochs or 1)
+    steps = run_steps(spec, part, epochs, args, args.variants or 1)
     if args.variants:
         if not args.output:
             raise ExerciseError("bptui export: --variants needs --output DIR, the folder to write the variants to")
         if args.answers:
             raise ExerciseError("bptui export: --answers: with --variants each key is written beside its variant "
                                 "(variant-01-key.md, …)")
-        return write_variants(spec, args, quantities, every, part_of)
+        with progress.shown(steps, f"{args.variants} variants"):
+            return write_variants(spec, args, quantities, every, part_of)
     if args.seed is not None or args.round is not None:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
     if fmt == "pdf" and not args.output:
@@ -485,7 +491,7 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         outputs.append((args.answers, "the answer key (--answers)"))
     check_outputs(outputs, input_files(spec), args.force)  # before any work
     blanker = Blanker(spec, quantities, every) if exercise else None
-    lines = export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
+    lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker), steps, "export")
     if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output), args.force)
     elif args.output is not None:
@@ -499,6 +505,40 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
         write_atomic(args.answers, document(key, kfmt, args.answers), args.force)
     return 0
+
+
+MAX_VARIANTS = 1_000  # three files each, in one folder: a class many times over
+MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more would change no drawn number
+
+
+def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int = 1) -> int:
+    """The steps ``bptui export`` will walk (its part, or its epochs, for each variant), checked
+    against the limits before the first one (README, "Limits and hostile input")."""
+    from .core.spec import check_run
+
+    if args.variants and args.variants > MAX_VARIANTS:
+        raise ExerciseError(f"--variants: {args.variants:,} variants, at most {MAX_VARIANTS:,} (three files each, "
+                            "in one folder)", source=spec.source)
+    if args.round is not None and args.round > MAX_ROUND:
+        raise ExerciseError(f"--round: {args.round:,} decimals, at most {MAX_ROUND} (a float holds 15 to 17 "
+                            "significant digits)", source=spec.source)
+    if spec.kind == "graph":
+        from .core.graph_stepper import GraphStepper
+
+        return copies * len(GraphStepper(spec).schedule)
+    if part is not None:
+        steps, option = part.last, "--steps" if args.steps is not None else "--example"
+        how = f"to step {part.last:,}, {part.what}"
+    else:
+        from .core.stepper import Stepper
+
+        per_epoch = len(Stepper(spec).schedule)
+        steps, option = epochs * per_epoch, "--epochs"
+        how = f"{epochs:,} epoch{'s' * (epochs != 1)} × {per_epoch:,} steps"
+    if copies > 1:
+        steps, option, how = copies * steps, "--variants", f"{copies:,} variants × {steps:,} steps ({how})"
+    check_run(spec, steps, option, how)
+    return steps
 
 
 def _what(part: Part | None) -> str:

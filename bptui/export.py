@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .core.escape import latex_text, markdown_text
 from .core.formula import Arr, LatexPrinter, Ref, Sym, blank_text
 from .core.notation import num
+from . import progress
 
 if TYPE_CHECKING:
     from .exercise import Blanker, Part
@@ -72,8 +73,11 @@ def _network_events(spec, epochs: int, part: "Part | None" = None) -> Iterator[t
     stepper = Stepper(spec)
     per_epoch = len(stepper.schedule)
     first, last = (1, epochs * per_epoch) if part is None else (part.first, part.last)
-    stepper.goto(first - 1)
+    while stepper.position < first - 1:  # walk up to the part (as goto does), one progress step each
+        stepper.forward()
+        progress.step()
     for i in range(first, last + 1):
+        progress.step()
         key = stepper.next_key
         if key.step % per_epoch == 1 or per_epoch == 1 or i == first:
             yield "epoch", key.epoch

@@ -13,6 +13,7 @@ from .core.formula import Arr, TextPrinter
 from .core.notation import num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
+from . import progress
 
 
 def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
@@ -20,6 +21,7 @@ def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
     stepper = Stepper(spec)
     for _ in range(epochs * len(stepper.schedule)):
         step = stepper.forward()
+        progress.step()
         yield stepper, step, step_equation(stepper, step)
 
 

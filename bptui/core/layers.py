@@ -31,6 +31,7 @@ sequence: arrays (T, ·, n) with the time step τ = 1..T on the first axis.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -187,6 +188,17 @@ class _Windowed(LayerKind):
         cols = covered(W, [self.receptive_field(0, j)[1] for j in range(Wo)])
         return tuple(r for r in range(H) if r not in rows), tuple(q for q in range(W) if q not in cols)
 
+    # -- what a pass costs (README, "Limits and hostile input") -----------------------------------------
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        """The arrays one example's pass through the layer allocates, as (what, numbers): they grow
+        with the examples of an update group, so the limits on N and on a board are on their sum.
+        Python integers: a hostile size gives a big number here, never an overflow."""
+        return (("its output", math.prod(self.out_shape)),)
+
+    def multiplications(self) -> int:
+        """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
+        return math.prod(self.param_shape)
+
 
 @dataclass(frozen=True)
 class Dense(LayerKind):
@@ -309,6 +321,18 @@ class Conv2d(_Windowed):
     def weights_json(self, W: np.ndarray) -> Any:
         return {"kernel": W[:, 1:].reshape(self.kernel_shape).tolist(), "bias": W[:, 0].tolist()}
 
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        C, H, Wd = self.in_shape
+        K, Ho, Wo = self.out_shape
+        kh, kw = self.kernel
+        p = self.padding
+        return (("the padded input C·(H + 2p)·(W + 2p)", C * (H + 2 * p) * (Wd + 2 * p)),
+                ("the im2col matrix (C·kh·kw)·(Ho·Wo)", C * kh * kw * Ho * Wo), ("its output K·Ho·Wo", K * Ho * Wo))
+
+    def multiplications(self) -> int:
+        K, Ho, Wo = self.out_shape
+        return K * Ho * Wo * (self.param_shape[1] - 1)
+
     def weights_from_json(self, value: Any) -> np.ndarray:
         kernel = np.asarray(value["kernel"], dtype=float).reshape(self.channels, -1)
         bias = np.asarray(value["bias"], dtype=float).reshape(self.channels, 1)
@@ -374,6 +398,14 @@ class Pool2d(_Windowed):
         win = self.windows(O)
         out = win.max(axis=-1) if self.mode == "max" else win.mean(axis=-1)
         return out.reshape(self.out_size, O.shape[-1])
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        C, Ho, Wo = self.out_shape
+        return (("its windows C·Ho·Wo·size²", C * Ho * Wo * self.size ** 2),
+                ("its input's gradient C·H·W", math.prod(self.in_shape)), ("its output C·Ho·Wo", C * Ho * Wo))
+
+    def multiplications(self) -> int:
+        return self.cells()[0][1]  # one comparison or addition per window entry
 
     def argmax(self, O: np.ndarray) -> np.ndarray:
         """(C, Ho, Wo, N): the index u·size + v of each window's first maximum (row-major)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,25 +26,81 @@ DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
-# What a network may ask of memory, checked before anything is allocated (README: "Sizes"). The
+# What a network may ask of memory, checked before anything is allocated (README: "Limits and hostile input"). The
 # schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
 # examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
 # million activations.
 MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
 MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
-MAX_ACTIVATIONS = 25_000_000  # N × Σ d⁽ˡ⁾: one full-batch pass's s⁽ˡ⁾ or o⁽ˡ⁾, 200 MB
+MAX_ACTIVATIONS = 25_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 200 MB
 
 
-def max_examples(widths: tuple[int, ...]) -> int:
-    """The most examples (training and test) a network of these widths may have."""
-    return min(MAX_DATA_VALUES // (widths[0] + widths[-1]), MAX_ACTIVATIONS // sum(widths))
+MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
+MAX_MULTIPLICATIONS = 30_000_000_000  # N × one example's forward pass: the most any v1 network the limits
+# above allow can ask (two layers of 2,236 units on 5,590 examples: 2.8·10¹⁰, about 10 s an epoch)
+# A command that walks steps (trace, export, its parts and variants): a written step costs about
+# 0.35 ms plus 70 ns per number of one example's pass (c) on the development machine, so the work
+# of a run is steps × (c + STEP_OVERHEAD) in those numbers' units, at most MAX_RUN_WORK: about two
+# minutes (400,000 steps of xor, or 540 steps of a 3.7-million-number convolution)
+STEP_OVERHEAD = 5_000
+MAX_RUN_WORK = 2_000_000_000
 
 
-def _check_examples(n: int, widths: tuple[int, ...], place: str) -> None:
-    limit = max_examples(widths)
+@dataclass(frozen=True)
+class Cost:
+    """What one example costs a network (README, "Limits and hostile input"): the numbers its pass
+    allocates (``cells``: the input and each layer's arrays, an im2col matrix included; per time step
+    for a sequence) and the multiplications of its forward pass. Python integers, never overflowing."""
+
+    cells: int
+    multiplications: int
+
+
+def example_cost(widths: tuple[int, ...], kinds: tuple[LayerKind, ...] = ()) -> Cost:
+    """The cost of one example; ``kinds`` empty for a v1 network (its layers are dense)."""
+    kinds = kinds or tuple(Dense((widths[l - 1],), (widths[l],)) for l in range(1, len(widths)))
+    return Cost(widths[0] + sum(n for k in kinds for _, n in k.cells()), sum(k.multiplications() for k in kinds))
+
+
+def max_examples(widths: tuple[int, ...], cost: Cost | None = None) -> int:
+    """The most examples (training and test) a network of these widths (and layer kinds) may have."""
+    cost = cost or example_cost(widths)
+    return min(MAX_DATA_VALUES // (widths[0] + widths[-1]), MAX_ACTIVATIONS // cost.cells,
+               MAX_MULTIPLICATIONS // max(1, cost.multiplications))
+
+
+def _check_examples(n: int, widths: tuple[int, ...], place: str, cost: Cost | None = None) -> None:
+    limit = max_examples(widths, cost)
     if n > limit:
         raise SpecError(f"{n:,} examples, at most {limit:,} for a {'-'.join(map(str, widths))} network "
-                        f"(N·(d⁽⁰⁾ + d⁽ᴸ⁾) ≤ {MAX_DATA_VALUES:,} and N·Σ d⁽ˡ⁾ ≤ {MAX_ACTIVATIONS:,})", place=place)
+                        f"(N·(d⁽⁰⁾ + d⁽ᴸ⁾) ≤ {MAX_DATA_VALUES:,}, N·(numbers of one example's pass) ≤ "
+                        f"{MAX_ACTIVATIONS:,} and N·(its multiplications) ≤ {MAX_MULTIPLICATIONS:,})", place=place)
+
+
+def _check_layer_cost(k: LayerKind, place: str) -> None:
+    """One layer's pass over one example, before anything is allocated: its arrays (a convolution's
+    padded input and im2col matrix, a pooling's windows) are at most MAX_EXAMPLE_CELLS numbers."""
+    parts = k.cells()
+    total = sum(n for _, n in parts)
+    if total > MAX_EXAMPLE_CELLS:
+        shown = ", ".join(f"{what} = {n:,}" for what, n in parts)
+        raise SpecError(f"one example's pass through this {k.type} layer needs {total:,} numbers ({shown}), "
+                        f"at most {MAX_EXAMPLE_CELLS:,}", place=place)
+
+
+def check_run(spec: Any, steps: int, place: str, how: str = "") -> None:
+    """A command that walks ``steps`` steps of a network (``trace``, ``export``, a part, variants):
+    refused before the first step when it would run for more than minutes. ``place`` names the option and
+    ``how`` says how the steps add up (``1,000 epochs × 38 steps``)."""
+    if spec.kind == "graph":  # a graph's steps are its nodes, bounded by the graph's own limits
+        return
+    how = f" ({how})" if how else ""
+    cells = spec.cost.cells
+    if steps * (cells + STEP_OVERHEAD) > MAX_RUN_WORK:
+        most = MAX_RUN_WORK // (cells + STEP_OVERHEAD)
+        raise SpecError(f"{steps:,} steps to run{how}, at most {most:,} for this network (steps × (c + "
+                        f"{STEP_OVERHEAD:,}) ≤ {MAX_RUN_WORK:,}, c = {cells:,} numbers in one example's pass)",
+                        source=spec.source, place=place)
 
 
 def _check_weights(widths: tuple[int, ...]) -> None:
@@ -121,6 +178,11 @@ class NetworkSpec:
         return tuple(Dense((self.widths[l - 1],), (self.widths[l],)) for l in range(1, self.L + 1))
 
     @property
+    def cost(self) -> Cost:
+        """What one example costs (per time step for a sequence): see :func:`example_cost`."""
+        return example_cost(self.widths, self.kinds)
+
+    @property
     def is_v2(self) -> bool:
         """A file with a map input or a layer kind other than dense (format v2)."""
         return bool(self.kinds)
@@ -176,6 +238,7 @@ def _number_array(rows: list, place: str, width: int, width_text: str) -> np.nda
     for i, row in enumerate(rows):
         if len(row) != width:
             raise SpecError(f"{len(row)} values, expected {width} = {width_text}", place=f"{place}[{i}]")
+        _numbers(row, f"{place}[{i}]", f"{width} numbers = {width_text}")
     return np.array(rows, dtype=float).reshape(len(rows), width)
 
 
@@ -224,6 +287,9 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
         weights = []
         for l, w in enumerate(ws, start=1):
             expect = f"{widths[l]}×{widths[l-1] + 1} = d{sup(l)} × (d{sup(l-1)}+1)"
+            if not isinstance(w, list):  # null, {kernel, bias} or {W, U}: weights of a v2 layer kind
+                raise SpecError(f"{validate.describe(w)} is not a matrix {expect} (layers[{l}] is dense)",
+                                place=f"weights[{l-1}]")
             cols = {len(row) for row in w}
             if len(w) != widths[l] or cols != {widths[l - 1] + 1}:
                 shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(cols))}"
@@ -251,10 +317,11 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
         )
 
     lengths = None
+    cost = example_cost(widths, kinds)
     if kinds and isinstance(kinds[0], Rnn):
-        data, lengths = _sequence_data(doc["data"], widths, kinds[0].return_sequences)
+        data, lengths = _sequence_data(doc["data"], widths, kinds[0].return_sequences, cost)
     else:
-        data = _data(doc["data"], widths, source, loss, input_shape)
+        data = _data(doc["data"], widths, source, loss, input_shape, cost)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
         for T in (data.targets, data.test_targets):
             bad = np.argwhere((T < 0) | (T > 1))
@@ -303,7 +370,8 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
     )
 
 
-def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_shape: tuple[int, ...] = ()) -> DataSet:
+def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_shape: tuple[int, ...] = (),
+          cost: Cost | None = None) -> DataSet:
     """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
     L = len(widths) - 1
     test_fraction, seed = 0.0, None
@@ -318,6 +386,7 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
         if widths[-1] not in image_classes(name):
             raise SpecError(f"{name} gives targets for {image_classes(name)[0]} output unit(s), "
                             f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        _check_examples(int(opts["n"]), widths, "data.n", cost)
         X, Y = generate_images(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), H, W)
         test_fraction = float(opts["test_fraction"])
     elif input_shape and "generator" in data:
@@ -328,6 +397,7 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
     elif input_shape and "csv" in data:
         raise SpecError("a map input takes inline data or an image generator, not a CSV file", place="data.csv")
     elif input_shape and "inputs" in data:
+        _check_examples(len(data["inputs"]), widths, "data.inputs", cost)
         X, Y = _map_data(data, input_shape, widths)
     elif "generator" in data:
         opts = {**GENERATOR_DEFAULTS, **data}
@@ -339,12 +409,12 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
         if widths[-1] not in n_outs:
             raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
                             f"but layers[{L}] has {widths[-1]}", place="data.generator")
-        _check_examples(int(opts["n"]), widths, "data.n")
+        _check_examples(int(opts["n"]), widths, "data.n", cost)
         X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])
         test_fraction = float(opts["test_fraction"])
     elif "csv" in data:
         path = Path(source).parent / data["csv"] if source else Path(data["csv"])
-        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data", max_rows=max_examples(widths),
+        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data", max_rows=max_examples(widths, cost),
                         target_range=(0.0, 1.0) if loss == "cross_entropy" else None)
         for key, M, d, l in (("inputs", X, widths[0], 0), ("targets", Y, widths[-1], L)):
             if M.shape[1] != d:
@@ -355,7 +425,7 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
         n_in, n_out = len(data["inputs"]), len(data["targets"])
         if n_in != n_out:
             raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
-        _check_examples(n_in, widths, "data.inputs")
+        _check_examples(n_in, widths, "data.inputs", cost)
         X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
         Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
     X, Y, Xt, Yt = split(X, Y, test_fraction, seed)
@@ -364,6 +434,12 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
     shift = scale = None
     if data.get("standardize"):
         X, Xt, shift, scale = standardise(X, Xt)
+        bad = [j for j in range(X.shape[1]) if not all(np.isfinite(M[:, j]).all() for M in (X, Xt))
+               or not np.isfinite(shift[j]) or not np.isfinite(scale[j])]
+        if bad:  # finite inputs whose mean or spread is beyond a float (±1e308 and the like)
+            raise SpecError(f"input {bad[0] + 1} cannot be standardised: its mean or standard deviation "
+                            "overflows a float (its values are too large); scale the data down",
+                            place="data.standardize")
         shift, scale = _frozen(shift), _frozen(scale)
     return DataSet(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float),
                    np.ascontiguousarray(Xt, dtype=float), np.ascontiguousarray(Yt, dtype=float), shift, scale)
@@ -395,10 +471,18 @@ def _map_data(data: dict, shape: tuple[int, ...], widths: tuple[int, ...]) -> tu
     return X, Y
 
 
+def _numbers(row: list, place: str, expected: str) -> None:
+    """A row that must hold plain numbers (the schema lets data nest, for maps and sequences)."""
+    for j, v in enumerate(row):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise SpecError(f"{validate.describe(v)} is not a number: expected {expected}", place=f"{place}[{j}]")
+
+
 MAX_LENGTH = 10_000  # time steps of one sequence
 
 
-def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool) -> tuple[DataSet, np.ndarray]:
+def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
+                   cost: Cost | None = None) -> tuple[DataSet, np.ndarray]:
     """Inline sequences: each input a list of T rows of d⁽⁰⁾ numbers (T may differ between examples);
     each target a row of d⁽ᴸ⁾ numbers, or with ``sequences`` (return_sequences) T such rows. Stored
     padded with zeros to the longest T (see ``NetworkSpec.lengths``)."""
@@ -413,7 +497,7 @@ def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool) -> tupl
     n_in, n_out = len(data["inputs"]), len(data["targets"])
     if n_in != n_out:
         raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
-    _check_examples(n_in, widths, "data.inputs")
+    _check_examples(n_in, widths, "data.inputs", cost)
 
     def rows(value: Any, place: str, width: int, width_text: str, what: str) -> np.ndarray:
         if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
@@ -422,17 +506,22 @@ def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool) -> tupl
         if len(value) > MAX_LENGTH:
             raise SpecError(f"{len(value):,} time steps, at most {MAX_LENGTH:,}", place=place)
         for t, r in enumerate(value):
-            if len(r) != width or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r):
+            if len(r) != width:
                 raise SpecError(f"{len(r)} values, expected {width} numbers = {width_text}", place=f"{place}[{t}]")
+            _numbers(r, f"{place}[{t}]", f"{width} numbers = {width_text}")
         return np.array(value, dtype=float).reshape(len(value), width)
 
     xs = [rows(x, f"data.inputs[{i}]", d, f"d{sup(0)} (units of layers[0])", "one row x_τ per time step")
           for i, x in enumerate(data["inputs"])]
     lengths = np.array([len(x) for x in xs], dtype=int)
     Tmax = int(lengths.max())
-    if n_in * Tmax * sum(widths) > MAX_ACTIVATIONS:
+    cost = cost or example_cost(widths)
+    if n_in * Tmax * cost.cells > MAX_ACTIVATIONS:
         raise SpecError(f"{n_in:,} sequences of up to {Tmax:,} steps: N·T·Σ d⁽ˡ⁾ is more than "
                         f"{MAX_ACTIVATIONS:,}", place="data.inputs")
+    if n_in * Tmax * cost.multiplications > MAX_MULTIPLICATIONS:
+        raise SpecError(f"{n_in:,} sequences of up to {Tmax:,} steps: N·T·(multiplications of one time step) "
+                        f"is more than {MAX_MULTIPLICATIONS:,}", place="data.inputs")
     X = np.zeros((n_in, Tmax * d))
     for i, x in enumerate(xs):
         X[i, :x.size] = x.reshape(-1)
@@ -496,6 +585,9 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
             raise SpecError(f"{len(first['shape'])} numbers, expected 3: [C, H, W]", place="layers[0].shape")
         shape: tuple[int, ...] = tuple(int(v) for v in first["shape"])
         input_shape = shape
+        if math.prod(shape) > MAX_EXAMPLE_CELLS:
+            raise SpecError(f"a map of {'×'.join(map(str, shape))} = {math.prod(shape):,} numbers, at most "
+                            f"{MAX_EXAMPLE_CELLS:,} per example", place="layers[0].shape")
     else:
         shape = (int(first["units"]),)
         input_shape = ()
@@ -562,6 +654,7 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
                 out = (C, Ho, Wo)
                 k = Pool2d(shape, out, size=size, stride=st, mode=kind[:3])
                 act, alpha = "identity", 0.0
+        _check_layer_cost(k, place)
         if l == L and kind != "dense":
             raise SpecError(f"the output layer must be dense ({{\"units\": k}}), not {kind}: add a dense layer "
                             "after it (a map flattens in C, H, W order)", place=place)
@@ -577,9 +670,16 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
     """A v2 file: feature-map input and conv2d / pooling layers (see :mod:`bptui.core.layers`)."""
     widths, acts, alphas, kinds, input_shape = _layers_v2(doc["layers"])
     L = len(widths) - 1
-    n_weights = sum(int(np.prod(k.param_shape)) for k in kinds if k.has_weights)
+    n_weights = sum(math.prod(k.param_shape) for k in kinds if k.has_weights)
     if n_weights > MAX_WEIGHTS:  # checked before anything is drawn or read
         raise SpecError(f"{n_weights:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
+    cost = example_cost(widths, kinds)
+    if cost.cells > MAX_EXAMPLE_CELLS:
+        raise SpecError(f"one example's pass needs {cost.cells:,} numbers (the input and every layer's arrays), "
+                        f"at most {MAX_EXAMPLE_CELLS:,}", place="layers")
+    if cost.multiplications > MAX_MULTIPLICATIONS:
+        raise SpecError(f"one example's forward pass needs {cost.multiplications:,} multiplications, at most "
+                        f"{MAX_MULTIPLICATIONS:,}", place="layers")
     if "weights" in doc:
         ws = doc["weights"]
         if len(ws) != L:

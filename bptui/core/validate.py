@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -161,9 +162,23 @@ def check(value: Any, sch: dict, place: str = "") -> None:
             raise SpecError(f"{what}, at least {sch['minItems']} needed", place=where)
         if len(value) > sch.get("maxItems", len(value)):
             raise SpecError(f"{len(value):,} entries, at most {sch['maxItems']:,} allowed", place=where)
-        if "items" in sch:
+        if "items" in sch and not (_takes_any_number(sch["items"]) and _plain_numbers(value)):
             for i, item in enumerate(value):
                 check(item, sch["items"], join(place, i))
+
+
+def _takes_any_number(sch: dict) -> bool:
+    """Whether every finite number fits ``sch`` (a type that includes number, and no other rule)."""
+    kinds = sch.get("type", ())
+    return "number" in (kinds if isinstance(kinds, list) else [kinds]) and \
+        set(sch) <= {"type", "items", "description", "title"}
+
+
+def _plain_numbers(values: list) -> bool:
+    """Whether every entry is a finite int or float (no bool): the fast path for data and weights,
+    which can hold millions of numbers; anything else is checked entry by entry, for the message."""
+    big = sys.float_info.max
+    return all((type(v) is float and math.isfinite(v)) or (type(v) is int and -big <= v <= big) for v in values)
 
 
 def _parse_int(text: str) -> int | float:
