@@ -233,3 +233,14 @@ def test_the_vanishing_gradient_demo_is_honest():
         assert low < first[0] / first[-1] < high and low < after[0] / after[-1] < high, (name, first, after)
     sigmoid = [s.G_norm for s in gradient_stats(load(NETWORKS / "deep_sigmoid.json"))]
     assert sigmoid == sorted(sigmoid)  # every layer's gradient smaller than the next one's, toward the input
+
+
+def test_log_softmax_keeps_the_precision_it_is_given():
+    """The gradient check evaluates ℓ_D in long double: the loss must not round it to float64 on the way."""
+    from bptui.core.losses import log_softmax
+
+    s = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]], dtype=np.longdouble)
+    out = log_softmax(s)
+    assert out.dtype == np.longdouble
+    exact = s - np.log(np.exp(s).sum(axis=0))
+    assert np.allclose(out, exact, rtol=0, atol=float(10 * np.finfo(np.longdouble).eps))

@@ -152,6 +152,17 @@ class LayerKind:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
         return ""
 
+    # -- what a pass costs (README, "Limits and hostile input") -----------------------------------------
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        """The arrays one example's pass through the layer allocates, as (what, numbers): they grow
+        with the examples of an update group, so the limits on N and on a board are on their sum.
+        Python integers: a hostile size gives a big number here, never an overflow."""
+        return (("its output", math.prod(self.out_shape)),)
+
+    def multiplications(self) -> int:
+        """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
+        return math.prod(self.param_shape)
+
 
 class _Windowed(LayerKind):
     """A kind whose output (i, j) reads a window of its input map (``receptive_field``)."""
@@ -187,17 +198,6 @@ class _Windowed(LayerKind):
         rows = covered(H, [self.receptive_field(i, 0)[0] for i in range(Ho)])
         cols = covered(W, [self.receptive_field(0, j)[1] for j in range(Wo)])
         return tuple(r for r in range(H) if r not in rows), tuple(q for q in range(W) if q not in cols)
-
-    # -- what a pass costs (README, "Limits and hostile input") -----------------------------------------
-    def cells(self) -> tuple[tuple[str, int], ...]:
-        """The arrays one example's pass through the layer allocates, as (what, numbers): they grow
-        with the examples of an update group, so the limits on N and on a board are on their sum.
-        Python integers: a hostile size gives a big number here, never an overflow."""
-        return (("its output", math.prod(self.out_shape)),)
-
-    def multiplications(self) -> int:
-        """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
-        return math.prod(self.param_shape)
 
 
 @dataclass(frozen=True)

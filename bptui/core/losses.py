@@ -88,8 +88,10 @@ def log_softmax(s: np.ndarray) -> np.ndarray:
     """ln softmax(s) per column, exact also where the largest unit's probability rounds to 1: with
     m = max s and r the sum of e^(s_j − m) over the other units, ln o_k = s_k − m − log1p(r) (the usual
     s − logsumexp(s) loses −log o of the largest to 0 once r is below its last digit: ℓ = 0 for 2·10⁻¹⁵)."""
-    s = np.asarray(s, dtype=float)
-    col = s.reshape(s.shape[0], -1)
+    s = np.asarray(s)
+    if not np.issubdtype(s.dtype, np.floating):
+        s = s.astype(float)
+    col = s.reshape(s.shape[0], -1)  # in s's own precision: the gradient check runs in long double
     top = col.argmax(axis=0)
     m = col[top, np.arange(col.shape[1])]
     e = np.exp(col - m)
