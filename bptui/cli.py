@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, progress
+from .streams import note, printable
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
 
@@ -189,26 +190,6 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--shuffle-seed", type=_natural, metavar="S", help="reshuffle the examples every epoch, seeded")
         p.add_argument("--plot", action="store_true", help="draw the loss curve (and the test loss) in the terminal")
     return p
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters, lone surrogates and bidirectional controls
-    (from a file's name, say) written as escapes (``\\x1b``), so they cannot act on the terminal."""
-    from .core.validate import unsafe_char
-
-    if unsafe_char(text) is None:
-        return text
-    return "".join(ch if ch in "\t" or unsafe_char(ch) is None else ascii(ch)[1:-1] for ch in text)
-
-
-def note(line: str) -> None:
-    """A line on stderr; a stderr that cannot take it (closed, a full disk) changes nothing else."""
-    if sys.stderr is None:  # print(file=None) would write it on stdout
-        return
-    try:
-        print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):  # no stderr to say it on
-        pass
 
 
 def report(message: str) -> None:

@@ -586,7 +586,7 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         write_atomic(exercise_path, document(lines, fmt, str(exercise_path)), args.force)
         key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
         write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
-    from .cli import note, printable
+    from .streams import note, printable
 
     note(f"wrote {len(docs)} variants to {printable(str(folder))}: variant-{1:0{width}d}.json, "
          f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, …")

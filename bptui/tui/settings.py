@@ -501,10 +501,8 @@ class SettingsCommands(Provider):
     """The command palette's settings entries (ctrl+p): each opens the dialog at its section."""
 
     def _open(self, section: str) -> None:
-        from .network import NetworkScreen
-
-        if isinstance(self.screen, NetworkScreen):
-            self.screen.action_settings(section)
+        # the network screen's own action (the provider is registered on that screen only)
+        self.screen.call_next(self.screen.run_action, f"settings({section!r})")
 
     async def discover(self) -> Hits:
         for section, title, help in SECTIONS:
