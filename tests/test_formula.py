@@ -117,7 +117,8 @@ def test_graph_equations_and_explanations_hold(name, digits):
         step = stepper.forward()
         for eq in graph_equations(stepper.spec, stepper.state, step):
             assert check_equation(eq, digits, stepper) > 0
-            check_text(eq, digits, TextPrinter(digits).equation(eq))
+            check_text(eq, digits, TextPrinter(digits).equation(eq),
+                       " ".join(r for row in LatexPrinter(digits).rows(eq) for r in row))
         for node in stepper.state.values:
             for q in ("value", "adjoint"):
                 for eq in explain(stepper, Cell(q, node=node), digits).equations:
