@@ -117,7 +117,8 @@ def test_graph_equations_and_explanations_hold(name, digits):
         step = stepper.forward()
         for eq in graph_equations(stepper.spec, stepper.state, step):
             assert check_equation(eq, digits, stepper) > 0
-            check_text(eq, digits, TextPrinter(digits).equation(eq))
+            check_text(eq, digits, TextPrinter(digits).equation(eq),
+                       " ".join(r for row in LatexPrinter(digits).rows(eq) for r in row))
         for node in stepper.state.values:
             for q in ("value", "adjoint"):
                 for eq in explain(stepper, Cell(q, node=node), digits).equations:
@@ -151,6 +152,52 @@ def test_rounding_is_allowed_but_not_more():
     assert not overlaps(interval(Num(0.1234), 4), interval(Num(0.1237), 4))
     assert shown_halfwidth(0.0123456, 3) == pytest.approx(0.00005)
     assert shown_halfwidth(9.9996, 4) == pytest.approx(0.005)  # printed as 10.00
+
+
+@pytest.mark.parametrize("name,steps", [("xor", None), ("moons", 48), ("iris", 48)])
+def test_every_shown_calculation_checks_to_its_last_digit_on_the_examples(name, steps):
+    """Text and LaTeX of every step (xor's whole epoch, the first steps of moons and iris; the random
+    networks above and lecture13's graph test check the rest): redoing the arithmetic on the numbers
+    printed, rounded to the result's digits, gives the result printed (formula_checks)."""
+    stepper = Stepper(load_any(NETWORKS / f"{name}.json"))
+    checked = 0
+    for _ in range(steps or len(stepper.schedule)):
+        checked += check_step(stepper, stepper.forward(), 4)
+    assert checked > 0
+
+
+def test_operands_carry_the_digits_the_result_needs():
+    """lecture13's g_z = g_a·x substitutes 404.85 (404.9·2 would be 809.8); xor's δ⁽¹⁾ gives the first
+    vector one more digit, every entry alike, and the other none; the result keeps 4 digits. Text,
+    LaTeX and the quiz's masked form print the same operands."""
+    from bptui.core.formula import Ref, plan, walk
+    from bptui.core.quiz import equations_of
+
+    stepper = GraphStepper(load_any(NETWORKS / "lecture13.json"))
+    while not stepper.at_end:
+        step = stepper.forward()
+        eqs = equations_of(stepper, step)
+        texts = [TextPrinter(4).equation(eq) for eq in eqs]
+        if any(t.startswith("g_z =") for t in texts):
+            break
+    eq = next(eq for eq, t in zip(eqs, texts) if t.startswith("g_z ="))
+    assert TextPrinter(4).equation(eq) == "g_z = g_a·x = 404.85·2 = 809.7"
+    assert LatexPrinter(4).rows(eq)[1:] == [("", "=", r"404.85 \cdot 2"), ("", "=", "809.7")]
+    assert TextPrinter(4).equation(hide(eq, {Ref("adjoint", node="z")})) == "g_z = g_a·x = 404.85·2 = ?"
+    assert [n.extra for n in walk(plan(eq, 4).forms[1]) if isinstance(n, Num)] == [1, 0]  # 404.85, and 2 as it is
+
+    stepper = Stepper(load_any(NETWORKS / "xor.json"))
+    texts = [TextPrinter(4).equation(eq) for _ in range(17)
+             for eq in step_equations(stepper.net, stepper.state, stepper.forward(), stepper.spec.optimizer)]
+    assert any(t.endswith("= [−0.20061, 0.17195] ⊙ [0.9151, 0.8556] = [−0.1836, 0.1471]") for t in texts)
+
+
+def test_a_last_digit_off_is_caught():
+    from .formula_checks import last_digit_holds
+
+    assert last_digit_holds(np.array([404.85 * 2]), np.array([809.7]), 4)
+    assert not last_digit_holds(np.array([404.9 * 2]), np.array([809.7]), 4)
+    assert last_digit_holds(np.array([0.1 + 0.2]), np.array([0.3]), 4)
 
 
 def test_the_quiz_hides_by_cell_not_by_string():

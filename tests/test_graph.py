@@ -74,8 +74,9 @@ def test_lecture13_step_by_step():
     assert eqs[REVERSE, "b"] == ("g_b = g_e·(−a/b²) + g_c·cos(b) = 1·(−6/0.6931²) + 0.1667·cos(0.6931)"
                                  " = −12.49 + 0.1282 = −12.36")
     assert eqs[REVERSE, "a"].startswith("g_a = g_f·(−c/a²) + g_e·(1/b) + g_d·e^a = ")
-    assert eqs[REVERSE, "x"].startswith("g_x = g_b·(1/x) + g_a·z = (−12.36)·(1/2) + 404.9·3 = ")
-    assert eqs[REVERSE, "z"] == "g_z = g_a·x = 404.9·2 = 809.7"
+    # the operands carry the digits the result needs to its last digit (404.9·2 would be 809.8)
+    assert eqs[REVERSE, "x"] == "g_x = g_b·(1/x) + g_a·z = (−12.36)·(1/2) + 404.85·3 = −6.18 + 1214.6 = 1208"
+    assert eqs[REVERSE, "z"] == "g_z = g_a·x = 404.85·2 = 809.7"
     assert stepper.gradient == pytest.approx({"x": G_X, "z": G_Z}, rel=1e-13)
 
 

@@ -21,7 +21,8 @@ An :class:`Equation` is a left-hand side, a relation (``=`` or ``←``) and a ch
 symbolic one, the one with the numbers filled in, … — whose last form is the result. Its
 ``bindings`` give the value of every symbol in it, so the chain can be evaluated: the tests check
 that every form evaluates to the result, and that the numbers as printed (rounded) still do
-(:func:`interval`).
+(:func:`interval`) — to the result's last digit: :func:`plan` gives the operands that need them
+the extra digits for it, once per equation, and every printer prints them.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class Num:
     # what the loss is computed from: floats round a saturated p to 0 or 1 (or its digits to 1), and
     # the printers write it with the digits that keep −log(p), −log(1 − p) true (probability_text)
     logs: tuple[float, float] | None = field(default=None, compare=False)
+    # digits printed beyond the printer's: an operand that needs them for the arithmetic shown to
+    # give the result to its last digit (:func:`plan`)
+    extra: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +91,7 @@ class Arr:
     hidden: tuple[int, ...] | None = None  # an entry printed as "?"
     means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
     blanks: tuple[tuple[tuple[int, ...], int, bool], ...] = ()  # an exercise's blanks: (index, number, first)
+    extra: int = 0  # digits beyond the printer's, for every entry alike (:func:`plan`)
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Equation:
     rel: str = "="
     bindings: dict = field(default_factory=dict)  # node → its exact value, for evaluating the forms
     note: str = ""
+    planned: int | None = None  # the digits :func:`plan` gave its operands their extra digits for
 
     @property
     def result(self) -> Node:
@@ -503,9 +509,9 @@ def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
     if isinstance(node, Num):
         if node.exact or node.logs is not None:  # a probability is printed with the digits it needs
             return _iv(node.value)
-        return _iv(rounded(node.value, d), shown_halfwidth(node.value, d) if spread else 0.0)
+        return _iv(rounded(node.value, d + node.extra), shown_halfwidth(node.value, d + node.extra) if spread else 0.0)
     if isinstance(node, Arr):
-        shown, half = _rounded_array(node.values, d)
+        shown, half = _rounded_array(node.values, d + node.extra)
         return _iv(shown, half if spread else 0.0)
     if isinstance(node, Op):
         return _iop(node.op, [_ival(a, d, env, spread) for a in node.args])
@@ -672,18 +678,91 @@ def redoable(node: Node, bindings: dict) -> bool:
     return True
 
 
-def agrees(redone: np.ndarray, result: np.ndarray, digits: int, rel: float = 0.01) -> np.ndarray:
-    """Whether arithmetic redone on printed numbers agrees with the result (elementwise): within
-    ``rel`` of it, or within one unit in the last digit it is printed with — what a reader accepts
-    as rounding, where ``0.5 − 0.5 = 3e−05`` is a contradiction."""
-    _, half = _rounded_array(result, digits)
-    tol = np.maximum(rel * np.abs(result), 2.0 * half) + 1e-12 * np.maximum(1.0, np.abs(result))
-    with np.errstate(invalid="ignore"):
-        return (np.abs(redone - result) <= tol) | ~np.isfinite(redone) | ~np.isfinite(result)
-
-
 def has_numbers(node: Node) -> bool:
     return any(isinstance(n, (Num, Arr)) and not (isinstance(n, Num) and n.exact) for n in walk(node))
+
+
+# -- every calculation shown checks to its last digit ------------------------------------------------
+EXTRA_DIGITS = 6  # the most digits an operand gets beyond the printer's
+
+
+def printed_alike(redone: Any, result: Any, digits: int) -> bool:
+    """Whether arithmetic redone on the numbers as printed gives the result as printed: every entry
+    the same at ``digits`` significant digits (a float's last bit apart: 0.1 + 0.2 is 0.3)."""
+    a = np.asarray(redone, dtype=float).reshape(-1)
+    b = np.asarray(result, dtype=float).reshape(-1)
+    if a.size != b.size:
+        return False
+    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or f"{x:.{digits}g}" == f"{y:.{digits}g}"
+               for x, y in zip(a.tolist(), b.tolist()))
+
+
+def _roundable(node: Node) -> bool:
+    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
+    which are written with the digits they need)."""
+    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
+
+
+def plan(eq: Equation, digits: int) -> Equation:
+    """``eq`` with the fewest extra digits on its operands for redoing each form's arithmetic on the
+    numbers as printed, rounded to the result's ``digits``, to give the result as printed: careful
+    worked solutions carry more digits in what they substitute than in what they report
+    (``404.85·2 = 809.7``, not ``404.9·2 = 809.7``). One count per number, the same for every entry
+    of a vector or matrix; the result keeps ``digits``. Per form: the least k (≤ EXTRA_DIGITS) that
+    every operand needs at most, then each operand lowered back as far as the form still holds.
+    Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt."""
+    if eq.planned == digits:
+        return eq
+    done = replace(eq, planned=digits)
+    result = eq.result
+    if not has_numbers(result) or any(isinstance(n, Hidden) for n in walk(result)):
+        return done
+    elided = TextPrinter(digits)._elided
+    forms = [f for f in eq.forms[:-1] if has_numbers(f) and redoable(f, eq.bindings) and not elided(f)]
+    if not forms:
+        return done
+    try:
+        with np.errstate(all="ignore"):
+            y = np.asarray(evaluate(result), dtype=float)
+    except (Unbound, TypeError, ValueError):
+        return done
+    if not np.all(np.isfinite(y)):
+        return done
+    extra: dict[int, int] = {}  # id of an operand → its extra digits
+
+    def holds(form: Node, trial: Mapping[int, int]) -> bool:
+        shown = _rebuild(form, _given(trial)) if trial else form
+        try:
+            with np.errstate(all="ignore"):
+                return printed_alike(shown_value(shown, digits, eq.bindings), y, digits)
+        except (Unbound, TypeError, ValueError):
+            return True  # nothing a student can redo
+    for form in forms:
+        operands = list({id(n): n for n in walk(form) if _roundable(n)})
+        if not operands or holds(form, extra):
+            continue
+        for k in range(1, EXTRA_DIGITS + 1):
+            trial = {**extra, **{i: max(extra.get(i, 0), k) for i in operands}}
+            if holds(form, trial):
+                break
+        for i in operands:  # each operand back to the fewest digits the form needs of it
+            for e in range(extra.get(i, 0), trial[i]):
+                if holds(form, {**trial, i: e}):
+                    trial[i] = e
+                    break
+        extra = trial
+    extra = {i: e for i, e in extra.items() if e}
+    if not extra:
+        return done
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+
+
+def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
+    """Gives each number whose id is a key of ``extra`` its extra digits."""
+    def give(n: Node) -> Node:
+        e = extra.get(id(n))
+        return replace(n, extra=e) if e is not None and isinstance(n, (Num, Arr)) else n
+    return give
 
 
 def _rebuild(node: Node, f: Callable[[Node], Node]) -> Node:
@@ -703,9 +782,11 @@ def _rebuild(node: Node, f: Callable[[Node], Node]) -> Node:
     return node
 
 
-def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
-    """The same equation with the numbers named by ``refs`` printed as ``?`` wherever they stand."""
+def hide(eq: Equation, refs: Iterable[Ref], digits: int = 4) -> Equation:
+    """The same equation with the numbers named by ``refs`` printed as ``?`` wherever they stand; the
+    others keep the digits they have in the whole equation at ``digits`` (:func:`plan`)."""
     wanted = set(refs)
+    eq = plan(eq, digits)
 
     def mask(node: Node) -> Node:
         if isinstance(node, Num) and node.ref is not None and node.ref in wanted:
@@ -724,7 +805,7 @@ def hide(eq: Equation, refs: Iterable[Ref]) -> Equation:
 
 
 def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
-          aliases: Mapping[Node, Mapping[tuple[int, ...] | None, int]] | None = None) -> Equation:
+          aliases: Mapping[Node, Mapping[tuple[int, ...] | None, int]] | None = None, digits: int = 4) -> Equation:
     """The same equation with the numbers named by ``labels`` (a Ref of one entry, or of a scalar)
     printed as numbered blanks: ``(3) ____`` in the result form for the refs in ``first`` (the
     numbers this step produces), ``(3)`` everywhere else, so an answer is never given away later.
@@ -733,6 +814,7 @@ def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
     (None for a scalar)."""
     fresh = set(first)
     others = aliases or {}
+    eq = plan(eq, digits)  # the numbers left keep the digits of the whole equation
 
     def masker(result: bool) -> Callable[[Node], Node]:
         def mask(node: Node) -> Node:
@@ -830,42 +912,14 @@ class Printer:
     def equation(self, eq: Equation) -> str:
         raise NotImplementedError
 
-    # -- how many digits an equation needs --------------------------------------------------------
-    AGREE = 0.01  # the numbers as printed must give the result to within 1 %
-
+    # -- which numbers an equation shows whole ----------------------------------------------------
     def elides(self, a: Arr) -> bool:
         """Whether this printer shows only part of the array (then nobody can redo its arithmetic)."""
         raise NotImplementedError
 
-    def digits_for(self, eq: Equation) -> int:
-        """The digits ``eq`` is printed with: the printer's own, or more where redoing the arithmetic
-        on the numbers as printed would contradict the result printed (numbers that nearly cancel:
-        ``0.5 − 0.5 = 3e−05`` becomes ``0.50004 − 0.50001 = 3e−05``)."""
-        result = eq.result
-        if not has_numbers(result) or any(isinstance(n, Hidden) for n in walk(result)):
-            return self.digits
-        try:
-            with np.errstate(all="ignore"):
-                y = np.asarray(evaluate(result), dtype=float)
-        except (Unbound, TypeError, ValueError):
-            return self.digits
-        if not np.all(np.isfinite(y)):
-            return self.digits
-        forms = [f for f in eq.forms[:-1] if has_numbers(f) and redoable(f, eq.bindings) and not self._elided(f)]
-        for d in range(self.digits, self.digits + 5):
-            if all(self._agrees(f, y, d, eq.bindings) for f in forms):
-                return d
-        return self.digits
-
-    def _agrees(self, form: Node, y: np.ndarray, d: int, bindings: dict) -> bool:
-        try:
-            with np.errstate(all="ignore"):
-                v = np.asarray(shown_value(form, d, bindings), dtype=float)
-        except (Unbound, TypeError, ValueError):
-            return True
-        if v.shape != y.shape and v.size != y.size:
-            return True
-        return bool(np.all(agrees(v.reshape(-1), y.reshape(-1), d, self.AGREE)))
+    def planned(self, eq: Equation) -> Equation:
+        """``eq`` with the extra digits its operands need at this printer's digits (:func:`plan`)."""
+        return plan(eq, self.digits)
 
     def _elided(self, node: Node) -> bool:
         for n in walk(node):
@@ -874,14 +928,6 @@ class Printer:
             if isinstance(n, Op) and n.op == "+" and len(n.args) > self.max_terms:
                 return True
         return False
-
-    def at(self, digits: int) -> "Printer":
-        """This printer with ``digits`` significant digits."""
-        if digits == self.digits:
-            return self
-        other = type(self)(digits)
-        other.max_terms = self.max_terms
-        return other
 
     # how this target writes the operators both printers share
     MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "−", " ⊙ ", "·", "²", "⊙"  # SELF_ODOT: o⊙o
@@ -1021,18 +1067,22 @@ class TextPrinter(Printer):
             return n.spelled or const_text(n.value)
         if (shown := probability_text(n, self.digits)) is not None:
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
-        return num(n.value, self.digits)
+        return num(n.value, self.digits + n.extra)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first)
 
-    def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None) -> str:
-        return self._joined(self._cells(v, hide, blanks), hide, limit)
+    def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None,
+             extra: int = 0) -> str:
+        return self._joined(self._cells(v, hide, blanks, extra), hide, limit)
 
-    def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None) -> list[str]:
-        """A vector's entries as printed: ? for the quiz's question, a blank's label, else the number."""
+    def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None,
+               extra: int = 0) -> list[str]:
+        """A vector's entries as printed: ? for the quiz's question, a blank's label, else the number
+        (with the vector's ``extra`` digits)."""
         blanks = blanks or {}
-        return ["?" if i == hide else blanks[i] if i in blanks else num(x, self.digits) for i, x in enumerate(v)]
+        digits = self.digits + extra
+        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits) for i, x in enumerate(v)]
 
     def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
         if len(cells) <= limit:
@@ -1051,19 +1101,19 @@ class TextPrinter(Printer):
             for c in range(min(len(v), 4)):
                 inner = (hid[1:] if hid is not None and hid[0] == c else None)
                 per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
-                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel)))
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra)))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
             blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
-            text = self._row(v, hide, self.vec_limit, blanks)
+            text = self._row(v, hide, self.vec_limit, blanks, a.extra)
             return text + "ᵀ" if a.row else text
         rows = []
         for i, r in enumerate(v[: self.mat_limit]):
             hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
             marks = {index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i}
-            rows.append(self._row(r, hide, self.mat_limit, marks))
+            rows.append(self._row(r, hide, self.mat_limit, marks, a.extra))
         body = ", ".join(rows)
         if len(v) > self.mat_limit:
             hidden = a.hidden is not None and a.hidden[0] >= self.mat_limit
@@ -1099,7 +1149,8 @@ class TextPrinter(Printer):
                     at = a.hidden[0] if a.hidden is not None else None
                     if at is not None:
                         hide = len(cells) + at
-                    cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks})
+                    cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks},
+                                         a.extra)
                 return self._joined(cells, hide, self.vec_limit)
             return "[" + ", ".join(self.p(a) for a in args) + "]"
         if op == "drop0":
@@ -1151,17 +1202,17 @@ class TextPrinter(Printer):
         return v.shape[0] > self.mat_limit or v.shape[1] > self.mat_limit
 
     def equation(self, eq: Equation) -> str:
-        printer = self.at(self.digits_for(eq))
-        text = f"{printer.p(eq.lhs)} {eq.rel} " + " = ".join(printer.p(f) for f in eq.forms)
+        eq = self.planned(eq)
+        text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
         return text + (f"   ({eq.note})" if eq.note else "")
 
     def chain(self, eq: Equation) -> list[str]:
         """The equation one form a line, the ``=`` signs aligned (explanations)."""
-        printer = self.at(self.digits_for(eq))
-        lhs = printer.p(eq.lhs)
+        eq = self.planned(eq)
+        lhs = self.p(eq.lhs)
         pad = " " * len(lhs)
-        lines = [f"{lhs} {eq.rel} {printer.p(eq.forms[0])}"]
-        lines += [f"{pad} = {printer.p(f)}" for f in eq.forms[1:]]
+        lines = [f"{lhs} {eq.rel} {self.p(eq.forms[0])}"]
+        lines += [f"{pad} = {self.p(f)}" for f in eq.forms[1:]]
         if eq.note:
             lines[0] += f"   ({eq.note})"
         return lines
@@ -1178,13 +1229,13 @@ class LatexPrinter(Printer):
 
     limit = 6  # rows or columns shown before eliding the middle
 
-    def _num(self, x: float) -> str:
+    def _num(self, x: float, extra: int = 0) -> str:
         x = float(x)
         if x == 0:
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        return self._g(f"{x:.{self.digits}g}")
+        return self._g(f"{x:.{self.digits + extra}g}")
 
     @staticmethod
     def _g(text: str) -> str:
@@ -1230,7 +1281,7 @@ class LatexPrinter(Printer):
             return f"{n.value:.12g}"
         if (shown := probability_text(n, self.digits)) is not None:
             return ("1 - " if shown[0] else "") + self._g(shown[1])
-        return self._num(n.value)
+        return self._num(n.value, n.extra)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first, latex=True)
@@ -1245,7 +1296,8 @@ class LatexPrinter(Printer):
         hidden = a.hidden
         if m.ndim >= 3:  # a feature map: its channels' matrices side by side
             parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
-                                     blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)))
+                                     blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c),
+                                     extra=a.extra))
                      for c in range(min(len(m), 4))]
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
         blanks = {index: blank_text(label, first, latex=True) for index, label, first in a.blanks}
@@ -1263,7 +1315,7 @@ class LatexPrinter(Printer):
                 elif j is None:
                     cells.append(r"\cdots")
                 else:
-                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j]))
+                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j], a.extra))
             rows.append(" & ".join(cells))
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
@@ -1317,7 +1369,7 @@ class LatexPrinter(Printer):
             arg = node.args[0]
             if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
                 blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
-                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x)), *node.args[1:])))
+                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra), *node.args[1:])))
                         for i, x in enumerate(arg.values)]
         return None
 
@@ -1362,10 +1414,10 @@ class LatexPrinter(Printer):
 
     def rows(self, eq: Equation) -> list[tuple[str, str, str]]:
         """(lhs or '', relation, form) per line: the equation one ``=`` a line, for ``aligned``."""
-        printer = self.at(self.digits_for(eq))
+        eq = self.planned(eq)
         rel = r"\leftarrow" if eq.rel == "←" else "="
-        out = [(printer.p(eq.lhs), rel, printer.p(eq.forms[0]))]
-        out += [("", "=", printer.p(f)) for f in eq.forms[1:]]
+        out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
+        out += [("", "=", self.p(f)) for f in eq.forms[1:]]
         return out
 
 

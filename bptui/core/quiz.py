@@ -262,7 +262,7 @@ def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
     if cell.quantity == "loss":
         refs.add(Ref("loss_D"))
     printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(formula_hide(eq, refs)) for eq in equations_of(stepper, step))
+    return ";   ".join(printer.equation(formula_hide(eq, refs, digits)) for eq in equations_of(stepper, step))
 
 
 def equations_of(stepper, step) -> tuple[Equation, ...]:
