@@ -123,7 +123,7 @@ class NetworkScreen(SteppingScreen):
         if spec.lengths is not None:
             o0_text = ""
         elif o0 is None:  # nothing on the board yet: the next example's
-            o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
+            o0_text = f"o{sup(0)} = [1, x] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
