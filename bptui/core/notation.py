@@ -30,6 +30,11 @@ def num(x: float, digits: int = 4) -> str:
     return minus_signs(f"{x:.{digits}g}")
 
 
+def count(n: int, noun: str) -> str:
+    """``count(1, "training example")`` → ``1 training example``, ``count(4, …)`` → ``4 training examples``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def minus_signs(text: str) -> str:
     """A formatted number with the real minus sign (−), in its mantissa and its exponent alike."""
     return text.replace("-", "−")
