@@ -35,6 +35,11 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def fmt(x: float, spec: str) -> str:
+    """``format(x, spec)`` with the real minus sign, for text output: ``fmt(1e-6, "g")`` → ``1e−06``."""
+    return minus_signs(format(x, spec))
+
+
 def minus_signs(text: str) -> str:
     """A formatted number with the real minus sign (−), in its mantissa and its exponent alike."""
     return text.replace("-", "−")
