@@ -49,3 +49,27 @@ def test_a_failing_check_writes_the_real_minus(capsys, monkeypatch):
     assert main(["check", "xor"]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and not ASCII_MINUS.search(out), ASCII_MINUS.search(out)
+
+
+async def test_a_shuffled_example_says_its_place_in_the_epoch():
+    from bptui.core.notation import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 112, 120)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "112th", "120th"]
+    app = app_for("iris")
+    async with app.run_test(size=(120, 40)) as pilot:
+        order = app.main.stepper.schedule.order(1)
+        for place in (1, 2):  # before the first step, then on the second example's first step
+            status = str(app.query_one("#status").render()).splitlines()[1]
+            assert f"example {order[place - 1] + 1} of 120, {ordinal(place)} this epoch:" in status, status
+            app.main.action_to_backward_end()
+            app.main.action_next()
+            await pilot.pause()
+    assert order[0] + 1 == 116  # the manual's example: iris's first example of epoch 1 is example 116
+
+
+async def test_data_order_says_no_place():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)):
+        status = str(app.query_one("#status").render()).splitlines()[1]
+    assert "example 1 of 4: x = " in status and "this epoch" not in status

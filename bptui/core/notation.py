@@ -35,6 +35,12 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``12th``, ``13th``, ``21st``, ``112th``."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def fmt(x: float, spec: str) -> str:
     """``format(x, spec)`` with the real minus sign, for text output: ``fmt(1e-6, "g")`` → ``1e−06``."""
     return minus_signs(format(x, spec))

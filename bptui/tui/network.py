@@ -118,7 +118,7 @@ class NetworkScreen(SteppingScreen):
         if at.phase == "update":
             example_text = f"updating the weights {at.follows.text()}"
         else:
-            example_text = f"example {at.example} of {spec.N}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
+            example_text = f"{at.example_text()}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
         o0 = stepper.state.o[0]
         if spec.lengths is not None:
             o0_text = ""
@@ -129,7 +129,7 @@ class NetworkScreen(SteppingScreen):
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
             shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
             if at.phase != "update":
-                example_text = f"example {at.example} of {spec.N} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
+                example_text = f"{at.example_text()} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
             o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
         if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
             from .seq_sheet import status_lines
