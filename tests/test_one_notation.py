@@ -73,3 +73,33 @@ async def test_data_order_says_no_place():
     async with app.run_test(size=(120, 40)):
         status = str(app.query_one("#status").render()).splitlines()[1]
     assert "example 1 of 4: x = " in status and "this epoch" not in status
+
+
+def _xor_with_weights(W1):
+    import json
+
+    from bptui.core.spec import parse
+
+    from .conftest import NETWORKS
+
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    doc["weights"][0] = W1
+    return parse(doc, "xor.json")
+
+
+@pytest.mark.parametrize("W1,shown,scientific", [
+    ([[0.069, 0.5, -0.4], [-0.2, 0.3, 0.6]], ["0.0690", "0.5000", "−0.4000"], False),  # two digits at 4 decimals
+    ([[0.069, 0.0004, -0.4], [-0.2, 0.3, 0.6]], ["0.06900", "0.00040", "−0.40000"], False),  # one more decimal fits
+    ([[0.069, 0.00004, -0.4], [-0.2, 0.3, 0.6]], ["6.90e−2", "4.00e−5", "−4.00e−1"], True),  # 0.000040 would not
+])
+async def test_a_matrix_keeps_fixed_decimals_where_they_fit(W1, shown, scientific):
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.sheet import LayerSheet
+
+    app = BptuiApp(_xor_with_weights(W1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        sheet = app.main.query_one("#layer-1", LayerSheet)
+        text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
+    assert all(value in text for value in shown), text
+    assert ("e−" in text) == scientific, text
