@@ -103,3 +103,27 @@ async def test_a_matrix_keeps_fixed_decimals_where_they_fit(W1, shown, scientifi
         text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
     assert all(value in text for value in shown), text
     assert ("e−" in text) == scientific, text
+
+
+@pytest.mark.parametrize("name,drawn", [("long_memory", None), ("xor", "DecisionMap"), ("regression", "FitPlot")])
+async def test_the_training_screen_gives_a_missing_maps_room_to_the_loss_curve(name, drawn):
+    from bptui.tui.plots import LossCurve
+    from bptui.tui.training import TrainScreen
+
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.main.action_train()
+        await pilot.pause()
+        app.screen.query_one("#value").value = "2"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TrainScreen)
+        await app.workers.wait_for_complete()
+        row = app.screen.query_one("#train-row")
+        for _ in range(200):  # until the screen is laid out (a count of pauses, not a time limit)
+            if row.region.width:
+                break
+            await pilot.pause()
+        shown = [type(w).__name__ for w in row.children if not isinstance(w, LossCurve)]
+        widths = app.screen.query_one(LossCurve).region.width, row.region.width
+    assert shown == ([] if drawn is None else [drawn])
+    assert widths == ((120, 120) if drawn is None else (60, 120))  # no map: the loss curve has the whole row
