@@ -127,3 +127,29 @@ async def test_the_training_screen_gives_a_missing_maps_room_to_the_loss_curve(n
         widths = app.screen.query_one(LossCurve).region.width, row.region.width
     assert shown == ([] if drawn is None else [drawn])
     assert widths == ((120, 120) if drawn is None else (60, 120))  # no map: the loss curve has the whole row
+
+
+async def test_a_hidden_layers_f_prime_is_written_on_its_units_everywhere(capsys):
+    """o⁽¹⁾ has the bias entry and three values; f′ works on its two units, o⁽¹⁾[1:], in the app, trace, export
+    and help alike."""
+    from bptui.tui.help import HelpScreen
+
+    written = "(1 − o⁽¹⁾[1:]⊙o⁽¹⁾[1:])"
+    main(["trace", "xor", "--epochs", "1"])
+    trace = [line for line in capsys.readouterr().out.splitlines() if "δ⁽¹⁾ = " in line]
+    assert trace and all(written in line for line in trace), trace
+    main(["export", "xor", "--format", "latex"])
+    latex = capsys.readouterr().out
+    assert r"f'(s^{(1)}) = 1 - {o^{(1)}}_{1:} \odot {o^{(1)}}_{1:}" in latex and r"1 - o^{(1)} \odot" not in latex
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(8):  # step 8: δ⁽¹⁾
+            app.main.action_next()
+        await pilot.pause()
+        equation = str(app.query_one("#equation").render())
+        app.main.action_help()
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+    assert equation.startswith(f"δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] ⊙ {written} = "), equation
+    assert "f′(s⁽¹⁾) = 1 − o⁽¹⁾[1:]⊙o⁽¹⁾[1:]" in help_text

@@ -1102,8 +1102,8 @@ class TextPrinter(Printer):
                     cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks})
                 return self._joined(cells, hide, self.vec_limit)
             return "[" + ", ".join(self.p(a) for a in args) + "]"
-        if op == "drop0":
-            return f"({self.p(args[0])})[1:]"
+        if op == "drop0":  # o⁽¹⁾[1:], (W⁽²⁾ᵀ δ⁽²⁾)[1:]
+            return self.wrap(args[0], ATOM) + "[1:]"
         if op == "T":
             return self.wrap(args[0], ATOM) + "ᵀ"
         if op == "()":
@@ -1293,8 +1293,9 @@ class LatexPrinter(Printer):
                 entries = self._entries(a)
                 cells += entries if entries is not None else [self.p(a)]
             return self._column(cells)
-        if op == "drop0":
-            return rf"\left({self.p(args[0])}\right)_{{1:}}"
+        if op == "drop0":  # {o^{(1)}}_{1:}, \left(W^{(2)\top} δ^{(2)}\right)_{1:}
+            a = args[0]
+            return f"{{{self.p(a)}}}_{{1:}}" if isinstance(a, Sym) else rf"\left({self.p(a)}\right)_{{1:}}"
         if op == "T":
             a = args[0]
             if isinstance(a, Sym):
