@@ -153,3 +153,21 @@ async def test_a_hidden_layers_f_prime_is_written_on_its_units_everywhere(capsys
         help_text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
     assert equation.startswith(f"δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] ⊙ {written} = "), equation
     assert "f′(s⁽¹⁾) = 1 − o⁽¹⁾[1:]⊙o⁽¹⁾[1:]" in help_text
+
+
+async def test_a_hidden_layer_offers_only_the_hidden_activations():
+    from textual.widgets import Select
+
+    from bptui.core.activations import ACTIVATIONS
+    from bptui.tui.settings import SettingsScreen
+
+    app = app_for("moons")  # 2-8-1: a hidden layer and the output
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        offered = [[value for _, value in app.screen.query_one(f"#activation-{l}", Select)._options]
+                   for l in (1, 2)]
+    assert "softmax" not in offered[0] and offered[0] == [n for n, a in ACTIVATIONS.items() if a.hidden]
+    assert offered[1] == list(ACTIVATIONS) and "softmax" in offered[1]
+

@@ -39,6 +39,12 @@ from .spec import DEFAULT_INIT, NetworkSpec, parse
 from .stepper import Origin
 
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
+HIDDEN_ACTIVATION_NAMES: tuple[str, ...] = tuple(name for name, act in ACTIVATIONS.items() if act.hidden)
+
+
+def activation_names(output: bool) -> tuple[str, ...]:
+    """The activations a layer may have: every one for the output layer, the table's hidden ones below it."""
+    return ACTIVATION_NAMES if output else HIDDEN_ACTIVATION_NAMES
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 OPTIMIZER_NAMES: tuple[str, ...] = OPTIMIZERS
 UPDATE_MODES = ("full_batch", "per_example", "mini_batch")
@@ -473,6 +479,6 @@ def field_of(err: SpecError, places: Sequence[str]) -> str | None:
     return best
 
 
-__all__ = ["ACTIVATION_NAMES", "Applied", "Choices", "FILE_DATA", "LOSS_NAMES", "LayerChoice", "OPTIMIZER_NAMES",
-           "Resized", "SpecError", "UPDATE_MODES", "apply", "current", "describe", "document", "generator_names",
+__all__ = ["ACTIVATION_NAMES", "Applied", "Choices", "FILE_DATA", "HIDDEN_ACTIVATION_NAMES", "LOSS_NAMES", "LayerChoice", "OPTIMIZER_NAMES",
+           "Resized", "SpecError", "UPDATE_MODES", "activation_names", "apply", "current", "describe", "document", "generator_names",
            "layer_rng", "resize", "value"]

@@ -221,7 +221,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 continue
             units = Input(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
             units.display = self.editable  # a fixed layer's size is in its name
-            act = Select([(n, n) for n in S.ACTIVATION_NAMES], value=c.activation, allow_blank=False, compact=True,
+            act = Select([(n, n) for n in S.activation_names(output=l == L)], value=c.activation, allow_blank=False, compact=True,
                          id=f"activation-{l}")
             alpha = Input(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
                           placeholder=self._alpha_hint(c.activation))
