@@ -171,3 +171,28 @@ async def test_a_hidden_layer_offers_only_the_hidden_activations():
     assert "softmax" not in offered[0] and offered[0] == [n for n, a in ACTIVATIONS.items() if a.hidden]
     assert offered[1] == list(ACTIVATIONS) and "softmax" in offered[1]
 
+
+def _header(app) -> str:
+    return str(app.main.query_one("#status").render()).splitlines()[0]
+
+
+async def test_the_header_names_data_the_settings_chose():
+    from .test_settings_tui import apply, open_settings, put
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        put(screen, "learning_rate", "0.2")  # the file's own data kept: the header as before
+        await apply(pilot, app)
+        assert _header(app).startswith("xor · 2-2-1 · squared loss"), _header(app)
+        screen = await open_settings(pilot, app)
+        put(screen, "generator", "circle")
+        put(screen, "units-1", "4")
+        await apply(pilot, app)
+        assert _header(app).startswith("xor · circle data · 2-4-1 · "), _header(app)
+        screen = await open_settings(pilot, app)
+        from bptui.core import settings as S
+
+        put(screen, "generator", S.FILE_DATA)  # back to the file's data
+        await apply(pilot, app)
+        assert _header(app).startswith("xor · 2-4-1 · "), _header(app)

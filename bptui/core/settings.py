@@ -463,6 +463,15 @@ def retold(old: NetworkSpec, new: NetworkSpec) -> NetworkSpec:
     return replace(new, description=text, raw={**new.raw, "description": text})
 
 
+def data_label(spec: NetworkSpec, file_data: dict | None) -> str | None:
+    """What the header calls the data when the settings changed it from the file's (``file_data``; None:
+    never changed): ``circle data``, ``the file's data`` (its own, resized or restandardized)."""
+    data = spec.raw.get("data", {})
+    if file_data is None or data == file_data:
+        return None
+    return f"{data['generator']} data" if "generator" in data else "the file's data"
+
+
 def _data_name(data: dict) -> str:
     if "generator" in data:
         return f"the {data['generator']} generator"
@@ -480,5 +489,5 @@ def field_of(err: SpecError, places: Sequence[str]) -> str | None:
 
 
 __all__ = ["ACTIVATION_NAMES", "Applied", "Choices", "FILE_DATA", "HIDDEN_ACTIVATION_NAMES", "LOSS_NAMES", "LayerChoice", "OPTIMIZER_NAMES",
-           "Resized", "SpecError", "UPDATE_MODES", "activation_names", "apply", "current", "describe", "document", "generator_names",
+           "Resized", "SpecError", "UPDATE_MODES", "activation_names", "apply", "data_label", "current", "describe", "document", "generator_names",
            "layer_rng", "resize", "value"]

@@ -143,10 +143,14 @@ class NetworkScreen(SteppingScreen):
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
             loss_text = f"ℓ{sup(at.example)} = ? · "
+        from ..core.settings import data_label
+
+        label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
+        data_text = "" if label is None else f" · {label}"
         score = self.score
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         return (
-            f"{spec.name} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
+            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
             f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
             f"{quiz_text}\n"
