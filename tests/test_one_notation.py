@@ -196,3 +196,30 @@ async def test_the_header_names_data_the_settings_chose():
         put(screen, "generator", S.FILE_DATA)  # back to the file's data
         await apply(pilot, app)
         assert _header(app).startswith("xor · 2-4-1 · "), _header(app)
+
+
+@pytest.mark.parametrize("change_settings, target", [
+    (False, "the file's weights"), (True, "the weights the settings were applied with (s)")])
+async def test_after_training_the_message_names_the_weights_r_returns_to(change_settings, target):
+    from .test_settings_tui import apply, message, open_settings, put
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        if change_settings:
+            screen = await open_settings(pilot, app)
+            put(screen, "learning_rate", "0.2")
+            await apply(pilot, app)
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "1"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")  # back to the stepper
+        for _ in range(100):  # until the network screen has said it (a count of pauses, not a time)
+            if "Stepping from" in message(app):
+                break
+            await pilot.pause()
+        since = "the settings were applied" if change_settings else "the file's"
+        assert message(app) == f"Stepping from the trained weights (after 1 epoch; 1 since {since}). r returns to {target}.", message(app)
+        await pilot.press("r")
+        assert message(app) == f"Reset to {target}."

@@ -165,6 +165,10 @@ class Origin:
             return "set when the settings were applied (s)"
         return "the weights the stepper was started with"
 
+    def reset_target(self) -> str:
+        """The weights ``r`` returns to when this is the stepper's base origin, for messages."""
+        return "the weights the settings were applied with (s)" if self.kind == "settings" else "the file's weights"
+
     def text_at(self, l: int, row: int, col: int) -> str:
         """Where weight (row, col) of W⁽ˡ⁾ started: for the settings screen's, kept or drawn."""
         if self.kind != "settings" or l > len(self.kept):

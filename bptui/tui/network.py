@@ -15,7 +15,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
-from ..core.notation import num, sup, vec
+from ..core.notation import count, num, sup, vec
 from . import messages
 from .prompt import Prompt
 from .sheet import LayerPanels, LayerSheet, panels
@@ -281,8 +281,7 @@ class NetworkScreen(SteppingScreen):
             sheet.home()
         self._move(self.stepper.reset, rebuilt=True)
         self.app_state.trained_epochs = 0
-        settings = self.stepper.base_origin.kind == "settings"
-        self.say("Reset to the weights the settings were applied with (s)." if settings else "Reset to the file's weights.")
+        self.say(f"Reset to {self.stepper.base_origin.reset_target()}.")
 
     def action_prev(self) -> None:
         stepper = self.stepper
@@ -292,7 +291,7 @@ class NetworkScreen(SteppingScreen):
             were = "was" if len(names) == 1 else "were"
             self.say(f"Cannot go further back: {', '.join(names)} {were} edited here (step {at.step_in_epoch} of "
                      f"epoch {at.epoch}), and the steps before were computed with the old "
-                     f"value{'s' if len(names) > 1 else ''}. r resets to the file's weights.")
+                     f"value{'s' if len(names) > 1 else ''}. r returns to {stepper.base_origin.reset_target()}.")
             return
         super().action_prev()
 
@@ -331,8 +330,10 @@ class NetworkScreen(SteppingScreen):
                         optimizer=self.spec.optimizer)
         self._move(lambda: self.stepper.reset(weights=result.weights, opt=result.opt, origin=origin), rebuilt=True)
         how = "stopped after" if result.cancelled else "after"
-        self.say(f"Stepping from the trained weights ({how} {result.epochs_done} epochs; "
-                 f"{state.trained_epochs} since the file's). r resets to the file's weights.")
+        base = self.stepper.base_origin
+        since = "the settings were applied" if base.kind == "settings" else "the file's"
+        self.say(f"Stepping from the trained weights ({how} {count(result.epochs_done, 'epoch')}; "
+                 f"{state.trained_epochs} since {since}). r returns to {base.reset_target()}.")
 
     def action_gradient_check(self) -> None:
         from .gradcheck import GradCheckScreen
