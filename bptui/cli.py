@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, progress
+from .core.notation import fmt
 from .streams import note, printable
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
@@ -483,8 +484,8 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {history[-1]:.6g} "
-                f"(η = {spec.learning_rate:g} may be too large); stopped there") if result.diverged else None
+    diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {fmt(history[-1], '.6g')} "
+                f"(η = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -516,7 +517,7 @@ def cmd_train(args) -> int:
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: ℓ_D = {history[i]:.6g}")
+            print(f"  epoch {i + 1:>6}: ℓ_D = {fmt(history[i], '.6g')}")
     print()
     _final_table(spec, epochs, ev, num, args)
     if args.save is not None:
@@ -576,7 +577,7 @@ def _final_table(spec, epochs, ev, num, args) -> None:
     if ev.n_test:
         rows.append(("test", ev.n_test, ev.test_loss, ev.test_accuracy))
     for name, n, loss, acc in rows:
-        cells = [name, str(n), f"{loss:.6g}", f"{loss / n:.6g}"]
+        cells = [name, str(n), f"{fmt(loss, '.6g')}", f"{fmt(loss / n, '.6g')}"]
         if spec.is_classifier:
             cells.append(f"{100 * acc:.1f}%")
         table.add_row(*cells)
@@ -613,7 +614,7 @@ def cmd_check(args) -> int:
 
         print(f"{spec.name}: backprop G against central finite differences, {len(checks)} weights")
         for l, e in enumerate(worst, start=1):
-            print(f"  G{sup(l)}: max relative error {e:.2e}")
+            print(f"  G{sup(l)}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
         print(f"  pass: {rule_text()}")
         bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
@@ -626,7 +627,7 @@ def cmd_check(args) -> int:
 
 
 def _verdict_line(v, what: str) -> str:
-    line = f"overall: max relative error {v.worst:.2e}, {v.word}"
+    line = f"overall: max relative error {fmt(v.worst, '.2e')}, {v.word}"
     if v.failed:
         line += f": {v.failed} of {v.checked} {what} fail"
     if v.nonfinite:
@@ -637,12 +638,12 @@ def _verdict_line(v, what: str) -> str:
 def _failure(backprop: float, numeric: float, atol: float) -> str:
     from .core.check import RTOL
 
-    text = f"backprop {backprop:.9g}, finite difference {numeric:.9g}"
+    text = f"backprop {fmt(backprop, '.9g')}, finite difference {fmt(numeric, '.9g')}"
     if not math.isfinite(backprop):
         return text + ": the backprop gradient is not finite"
     if not math.isfinite(numeric):
         return text + ": the finite difference is not finite (the loss is NaN or infinite near this value)"
-    return text + f", |g − fd| = {abs(backprop - numeric):.2e} > atol + {RTOL:g}·|fd| = {atol + RTOL * abs(numeric):.2e}"
+    return text + f", |g − fd| = {fmt(abs(backprop - numeric), '.2e')} > atol + {fmt(RTOL, 'g')}·|fd| = {fmt(atol + RTOL * abs(numeric), '.2e')}"
 
 
 MAX_CHECK_WORK = 300_000_000  # W²·N: about 5 s of finite differences on the development machine
@@ -691,7 +692,7 @@ def _check_graph(spec, args) -> int:
         for c in checks:
             line = f"  ∂{y}/∂{c.input}: "
             if c.ok:
-                line += f"backprop {c.backprop:.9g}, finite difference {c.numeric:.9g}, relative error {c.rel_error:.2e}"
+                line += f"backprop {fmt(c.backprop, '.9g')}, finite difference {fmt(c.numeric, '.9g')}, relative error {fmt(c.rel_error, '.2e')}"
             else:
                 line += _failure(c.backprop, c.numeric, c.atol) + " ✗"
             print(line)

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import progress
 from .core.errors import SpecError
+from .core.notation import count
 from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
                            walk)
 
@@ -104,7 +105,7 @@ def example_part(spec: Any, n: int, epoch: int = 1) -> Part:
     if spec.kind == "graph":
         raise ExerciseError("--example: a computation graph has no examples", source=spec.source)
     if not 1 <= n <= spec.N:
-        raise ExerciseError(f"--example: {n} is out of range: the data has {spec.N} training examples (1 … {spec.N})",
+        raise ExerciseError(f"--example: {n} is out of range: the data has {count(spec.N, 'training example')} (1 … {spec.N})",
                             source=spec.source)
     from .core.stepper import Stepper
 

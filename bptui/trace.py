@@ -10,7 +10,7 @@ from .core.graph_stepper import GraphStepper
 from .core.equations import step_equation, value_json
 from .core.jsonout import dumps
 from .core.formula import Arr, TextPrinter
-from .core.notation import num, sup, vec
+from .core.notation import count, num, sup, vec
 from .core.spec import NetworkSpec
 from .core.stepper import Step, Stepper
 from . import progress
@@ -55,10 +55,10 @@ def describe(spec: NetworkSpec) -> str:
     extra = {"momentum": f", μ = {num(opt.momentum)}",
              "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
     shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""
-    held_out = f", {len(spec.test_inputs)} test examples held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
+    held_out = f", {count(len(spec.test_inputs), 'test example')} held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
     return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update_text} updates{shuffled}, "
             f"{opt.name}, η = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
-            + f"; {spec.N} training examples{held_out}")
+            + f"; {count(spec.N, 'training example')}{held_out}")
 
 
 def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:

@@ -64,7 +64,7 @@ async def test_an_edit_after_the_epochs_update_starts_the_next_epoch_with_it():
         assert app.stepper.position == app.stepper.floor == 38 and app.stepper.state.W[1][0, 0] == 0.3
         line1, line2 = status(app)[1:]
         assert line1 == "epoch 2 · example 1 of 4: x = [0, 0], y = [0] · step 0 of 38 · start · ℓ_D so far = 0"
-        assert line2 == "o⁽⁰⁾ = [1, x⁽¹⁾] = [1, 0, 0] · next: s⁽¹⁾ (forward)"
+        assert line2 == "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)"
         assert text(app, "#equation") == "w₁,₀⁽¹⁾ ← 0.3 (edited; was 0.06938)"
         assert text(app, "#message").startswith("w₁,₀⁽¹⁾ = 0.3 (was 0.06938): in effect at once; the next step "
                                                 "starts epoch 2 (example 1)")

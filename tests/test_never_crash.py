@@ -33,9 +33,11 @@ def test_cell_shows_inf_and_nan():
 
 def test_one_format_per_matrix():
     W = np.array([[0.069, 0.47], [0.5, -0.25]])
-    assert number_format(W, 2) == SCIENTIFIC  # 0.069 needs it at 2 digits: all of W then
-    texts = [cell(x, 2, number_format(W, 2)) for x in W.ravel()]
-    assert all("e" in t for t in texts), texts
+    assert number_format(W, 2) == "f3"  # 0.069 keeps two digits with one more decimal: all of W then
+    assert [cell(x, 2, number_format(W, 2)) for x in W.ravel()] == ["0.069", "0.470", "0.500", "−0.250"]
+    tiny = np.array([[0.00069, 0.47], [0.5, -0.25]])  # 0.00069 would need 5 decimals, wider than 6.9e−4
+    texts = [cell(x, 2, number_format(tiny, 2)) for x in tiny.ravel()]
+    assert number_format(tiny, 2) == SCIENTIFIC and texts == ["6.9e−4", "4.7e−1", "5.0e−1", "−2.5e−1"], texts
     assert number_format(W, 4) == FIXED
     assert [cell(x, 4, FIXED) for x in W.ravel()] == ["0.0690", "0.4700", "0.5000", "−0.2500"]
     assert number_format(np.array([0.0, math.nan, math.inf, 0.5]), 4) == FIXED  # ∞, nan, 0 do not decide

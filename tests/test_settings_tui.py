@@ -214,7 +214,6 @@ async def test_a_generator_with_its_parameters():
     ("learning_rate", "abc", "training.learning_rate", '"abc" is not a number'),
     ("learning_rate", "0", "training.learning_rate", "0 must be greater than 0"),
     ("units-1", "0", "layers[1].units", "0 is below the minimum 1"),
-    ("activation-1", "softmax", "layers[1]", "softmax is for the output layer only"),
     ("loss", "cross_entropy", "loss", None),  # fine: sigmoid output and 0/1 targets
     ("init-scale", "-1", "init.scale", "-1 must be greater than 0"),
 ])
@@ -337,7 +336,8 @@ async def test_the_options_are_the_cores_tables():
         def options(wid):
             return [str(value) for _, value in screen.query_one(f"#{wid}", Select)._options]
 
-        assert options("activation-1") == list(S.ACTIVATION_NAMES)
+        assert options("activation-1") == list(S.HIDDEN_ACTIVATION_NAMES)  # a hidden layer's
+        assert options("activation-2") == list(S.ACTIVATION_NAMES)  # the output's
         assert options("loss") == list(S.LOSS_NAMES)
         assert options("optimizer") == list(S.OPTIMIZER_NAMES)
         assert options("update") == list(S.UPDATE_MODES)

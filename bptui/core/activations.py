@@ -56,6 +56,8 @@ class Activation:
     # f′ = 1 everywhere (the identity): a δ leaves the factor out, δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], and says
     # so; ``derivative`` is then the tree 1 and ``df`` all ones (a test checks the three agree)
     derivative_is_one: bool = False
+    # whether a hidden layer may use it (softmax normalizes over the output's units: the output only)
+    hidden: bool = True
 
     @property
     def uses_alpha(self) -> bool:
@@ -114,7 +116,7 @@ ACTIVATIONS: dict[str, Activation] = {
             for name, alpha in (("leaky_relu", 0.01), ("prelu", 0.25))
         ),
         Activation("softmax", lambda s, a: _softmax(s), lambda s, o, a: o * (1.0 - o), _call("softmax"),
-                   lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o)))),
+                   lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o))), hidden=False),
     ]
 }
 

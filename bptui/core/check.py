@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from .network import Network
+from .notation import fmt
 from .spec import NetworkSpec
 
 if TYPE_CHECKING:
@@ -217,6 +218,6 @@ def verdict(checks: Sequence[WeightCheck] | Sequence[InputCheck]) -> Verdict:
 
 def rule_text(loss: str = "ℓ_D", var: str = "w") -> str:
     """The pass rule in words, for the CLI and the ``g`` screen."""
-    eps = f"{np.finfo(PRECISION).eps:.1e}".replace("e-", "e−")
-    return (f"|g − fd| ≤ atol + {RTOL:g}·|fd|, atol = {ROUNDING}·eps·|{loss}|/h (the difference's rounding error; "
+    eps = fmt(float(np.finfo(PRECISION).eps), '.1e')
+    return (f"|g − fd| ≤ atol + {fmt(RTOL, 'g')}·|fd|, atol = {ROUNDING}·eps·|{loss}|/h (the difference's rounding error; "
             f"eps = {eps}, h = ∛eps·max(1, |{var}|))")

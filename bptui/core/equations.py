@@ -84,6 +84,12 @@ def loss_rule(net: Network) -> Node:
     return net.loss.formula(Sym("o", net.L, ("k",)), Sym("y", None, ("k",)), net.act(net.L).name)
 
 
+def units(net: Network, l: int) -> Node:
+    """f(s⁽ˡ⁾) written on o⁽ˡ⁾, as f′ uses it: a hidden layer's o⁽ˡ⁾ without its bias entry, o⁽ˡ⁾[1:];
+    the output layer's o⁽ᴸ⁾ as it is."""
+    return Op("drop0", (o(l),)) if l < net.L else o(l)
+
+
 def fprime(net: Network, l: int, s_node: Node, o_node: Node) -> Node:
     """f′(s⁽ˡ⁾) of layer l as its activation's table writes it (vector or one unit)."""
     return net.act(l).derivative(s_node, o_node)
@@ -218,10 +224,9 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     if net.act(l).derivative_is_one:  # δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], no factor 1
         return Equation(delta(l), (back, result), bindings={W(l + 1): W_next, delta(l + 1): d_next},
                         note=IDENTITY_NOTE)
-    df = fprime(net, l, s(l), o(l))
+    df = fprime(net, l, s(l), units(net, l))  # on o⁽ˡ⁾[1:]: the units' outputs, without the bias entry
     rhs = mul(back, df)
-    # in f′, o⁽ˡ⁾ is f(s⁽ˡ⁾): the units' outputs, without the bias entry
-    env = {W(l + 1): W_next, delta(l + 1): d_next, s(l): s_l, o(l): o_l[1:], **_alpha(net, l)}
+    env = {W(l + 1): W_next, delta(l + 1): d_next, s(l): s_l, o(l): o_l, **_alpha(net, l)}
     back_value = (W_next.T @ d_next)[1:]
     fp = net.df(l, s_l, o_l[1:])
     numbers = mul(_arr(back_value, means=back), _arr(fp, means=df))
@@ -331,7 +336,7 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
             eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
         if net.act(l).name != "softmax":
-            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), o(l)),)))
+            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), units(net, l)),)))
     act = net.act(L).name
     eqs.append(Equation(loss_sym("n"), (net.loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act),)))
     loss = net.loss

@@ -1153,8 +1153,8 @@ class TextPrinter(Printer):
                                          a.extra)
                 return self._joined(cells, hide, self.vec_limit)
             return "[" + ", ".join(self.p(a) for a in args) + "]"
-        if op == "drop0":
-            return f"({self.p(args[0])})[1:]"
+        if op == "drop0":  # o⁽¹⁾[1:], (W⁽²⁾ᵀ δ⁽²⁾)[1:]
+            return self.wrap(args[0], ATOM) + "[1:]"
         if op == "T":
             return self.wrap(args[0], ATOM) + "ᵀ"
         if op == "()":
@@ -1345,8 +1345,9 @@ class LatexPrinter(Printer):
                 entries = self._entries(a)
                 cells += entries if entries is not None else [self.p(a)]
             return self._column(cells)
-        if op == "drop0":
-            return rf"\left({self.p(args[0])}\right)_{{1:}}"
+        if op == "drop0":  # {o^{(1)}}_{1:}, \left(W^{(2)\top} δ^{(2)}\right)_{1:}
+            a = args[0]
+            return f"{{{self.p(a)}}}_{{1:}}" if isinstance(a, Sym) else rf"\left({self.p(a)}\right)_{{1:}}"
         if op == "T":
             a = args[0]
             if isinstance(a, Sym):

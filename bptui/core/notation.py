@@ -30,6 +30,22 @@ def num(x: float, digits: int = 4) -> str:
     return minus_signs(f"{x:.{digits}g}")
 
 
+def count(n: int, noun: str) -> str:
+    """``count(1, "training example")`` → ``1 training example``, ``count(4, …)`` → ``4 training examples``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``12th``, ``13th``, ``21st``, ``112th``."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def fmt(x: float, spec: str) -> str:
+    """``format(x, spec)`` with the real minus sign, for text output: ``fmt(1e-6, "g")`` → ``1e−06``."""
+    return minus_signs(format(x, spec))
+
+
 def minus_signs(text: str) -> str:
     """A formatted number with the real minus sign (−), in its mantissa and its exponent alike."""
     return text.replace("-", "−")

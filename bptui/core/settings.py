@@ -39,6 +39,12 @@ from .spec import DEFAULT_INIT, NetworkSpec, parse
 from .stepper import Origin
 
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
+HIDDEN_ACTIVATION_NAMES: tuple[str, ...] = tuple(name for name, act in ACTIVATIONS.items() if act.hidden)
+
+
+def activation_names(output: bool) -> tuple[str, ...]:
+    """The activations a layer may have: every one for the output layer, the table's hidden ones below it."""
+    return ACTIVATION_NAMES if output else HIDDEN_ACTIVATION_NAMES
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 OPTIMIZER_NAMES: tuple[str, ...] = OPTIMIZERS
 UPDATE_MODES = ("full_batch", "per_example", "mini_batch")
@@ -457,6 +463,15 @@ def retold(old: NetworkSpec, new: NetworkSpec) -> NetworkSpec:
     return replace(new, description=text, raw={**new.raw, "description": text})
 
 
+def data_label(spec: NetworkSpec, file_data: dict | None) -> str | None:
+    """What the header calls the data when the settings changed it from the file's (``file_data``; None:
+    never changed): ``circle data``, ``the file's data`` (its own, resized or restandardized)."""
+    data = spec.raw.get("data", {})
+    if file_data is None or data == file_data:
+        return None
+    return f"{data['generator']} data" if "generator" in data else "the file's data"
+
+
 def _data_name(data: dict) -> str:
     if "generator" in data:
         return f"the {data['generator']} generator"
@@ -473,6 +488,6 @@ def field_of(err: SpecError, places: Sequence[str]) -> str | None:
     return best
 
 
-__all__ = ["ACTIVATION_NAMES", "Applied", "Choices", "FILE_DATA", "LOSS_NAMES", "LayerChoice", "OPTIMIZER_NAMES",
-           "Resized", "SpecError", "UPDATE_MODES", "apply", "current", "describe", "document", "generator_names",
+__all__ = ["ACTIVATION_NAMES", "Applied", "Choices", "FILE_DATA", "HIDDEN_ACTIVATION_NAMES", "LOSS_NAMES", "LayerChoice", "OPTIMIZER_NAMES",
+           "Resized", "SpecError", "UPDATE_MODES", "activation_names", "apply", "data_label", "current", "describe", "document", "generator_names",
            "layer_rng", "resize", "value"]

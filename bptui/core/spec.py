@@ -271,8 +271,8 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
         layer = layers[l]
         name = layer.get("activation", DEFAULT_ACTIVATION)
         act = ACTIVATIONS[name]
-        if name == "softmax" and l < L:
-            raise SpecError("softmax is for the output layer only", place=f"layers[{l}].activation")
+        if not act.hidden and l < L:
+            raise SpecError(f"{name} is for the output layer only", place=f"layers[{l}].activation")
         if name == "softmax" and widths[l] < 2:
             raise SpecError("softmax needs at least 2 units", place=f"layers[{l}].units")
         if "alpha" in layer and act.default_alpha is None:
@@ -556,8 +556,8 @@ _KEYS = {"dense": {"type", "units", "activation", "alpha"},
 def _activation(layer: dict, l: int, L: int, width: int) -> tuple[str, float]:
     name = layer.get("activation", DEFAULT_ACTIVATION)
     act = ACTIVATIONS[name]
-    if name == "softmax" and l < L:
-        raise SpecError("softmax is for the output layer only", place=f"layers[{l}].activation")
+    if not act.hidden and l < L:
+        raise SpecError(f"{name} is for the output layer only", place=f"layers[{l}].activation")
     if name == "softmax" and width < 2:
         raise SpecError("softmax needs at least 2 units", place=f"layers[{l}].units")
     if "alpha" in layer and act.default_alpha is None:

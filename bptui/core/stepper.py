@@ -20,7 +20,7 @@ from . import optim, rnn_steps
 from .formula import Sym, TextPrinter
 from .layers import LayerKind
 from .network import Network
-from .notation import num, sup
+from .notation import num, ordinal, sup
 from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
 from .spec import DEFAULT_INIT, NetworkSpec
@@ -115,6 +115,13 @@ class Position:
     follows: Follows  # the update group the example belongs to: what its update follows
     group_done: bool  # G holds the whole group's gradient and none of its updates has been made
     at_floor: bool  # history cannot go further back from here
+    N: int  # examples in the data
+    order: int | None  # the example's 1-based place in this epoch's shuffled order (None: data order)
+
+    def example_text(self) -> str:
+        """``example 3 of 4``; shuffled, also its place in the epoch: ``example 116 of 120, 1st this epoch``."""
+        text = f"example {self.example} of {self.N}"
+        return text if self.order is None else f"{text}, {ordinal(self.order)} this epoch"
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,10 @@ class Origin:
         if self.kind == "settings":
             return "set when the settings were applied (s)"
         return "the weights the stepper was started with"
+
+    def reset_target(self) -> str:
+        """The weights ``r`` returns to when this is the stepper's base origin, for messages."""
+        return "the weights the settings were applied with (s)" if self.kind == "settings" else "the file's weights"
 
     def text_at(self, l: int, row: int, col: int) -> str:
         """Where weight (row, col) of W⁽ˡ⁾ started: for the settings screen's, kept or drawn."""
@@ -468,7 +479,9 @@ class Stepper:
             example=example, x=spec.x_of(example - 1), y=spec.y_of(example - 1), next=nxt,
             follows=sch.follows(key.epoch, key.group),
             group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == 1,
-            at_floor=p == self.floor,
+            at_floor=p == self.floor, N=spec.N,
+            order=None if sch.shuffle_seed is None
+            else int(np.flatnonzero(sch.order(key.epoch) == example - 1)[0]) + 1,
         )
 
     def provenance(self, l: int, row: int, col: int) -> Provenance:

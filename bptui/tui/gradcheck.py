@@ -22,6 +22,7 @@ from rich.text import Text
 import numpy as np
 
 from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
+from ..core.notation import fmt
 from ..core.spec import NetworkSpec
 from .guard import GuardedPump
 
@@ -52,7 +53,7 @@ def _error_text(x: float) -> str:
     from .view import nonfinite_text
 
     special = nonfinite_text(float(x))
-    return special if special is not None else f"{x:.2e}".replace("-", "−")
+    return special if special is not None else fmt(x, ".2e")
 
 
 def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
@@ -63,7 +64,7 @@ def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
 
 def summary(checks: list[WeightCheck], where: str) -> str:
     v = verdict(checks)
-    eps = f"{np.finfo(PRECISION).eps:.1e}".replace("e-", "e−")
+    eps = fmt(float(np.finfo(PRECISION).eps), ".1e")
     bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
     if v.nonfinite:
         bad += f" ({v.nonfinite} not finite)"

@@ -15,7 +15,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
-from ..core.notation import num, sup, vec
+from ..core.notation import count, num, sup, vec
 from . import messages
 from .prompt import Prompt
 from .sheet import LayerPanels, LayerSheet, panels
@@ -118,18 +118,18 @@ class NetworkScreen(SteppingScreen):
         if at.phase == "update":
             example_text = f"updating the weights {at.follows.text()}"
         else:
-            example_text = f"example {at.example} of {spec.N}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
+            example_text = f"{at.example_text()}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
         o0 = stepper.state.o[0]
         if spec.lengths is not None:
             o0_text = ""
         elif o0 is None:  # nothing on the board yet: the next example's
-            o0_text = f"o{sup(0)} = [1, x{sup(at.example)}] = {vec([1.0, *at.x], digits)}"
+            o0_text = f"o{sup(0)} = [1, x] = {vec([1.0, *at.x], digits)}"
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
             shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
             if at.phase != "update":
-                example_text = f"example {at.example} of {spec.N} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
+                example_text = f"{at.example_text()} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
             o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
         if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
             from .seq_sheet import status_lines
@@ -143,10 +143,14 @@ class NetworkScreen(SteppingScreen):
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
             loss_text = f"ℓ{sup(at.example)} = ? · "
+        from ..core.settings import data_label
+
+        label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
+        data_text = "" if label is None else f" · {label}"
         score = self.score
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         return (
-            f"{spec.name} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
+            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
             f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
             f"{quiz_text}\n"
@@ -277,8 +281,7 @@ class NetworkScreen(SteppingScreen):
             sheet.home()
         self._move(self.stepper.reset, rebuilt=True)
         self.app_state.trained_epochs = 0
-        settings = self.stepper.base_origin.kind == "settings"
-        self.say("Reset to the weights the settings were applied with (s)." if settings else "Reset to the file's weights.")
+        self.say(f"Reset to {self.stepper.base_origin.reset_target()}.")
 
     def action_prev(self) -> None:
         stepper = self.stepper
@@ -288,7 +291,7 @@ class NetworkScreen(SteppingScreen):
             were = "was" if len(names) == 1 else "were"
             self.say(f"Cannot go further back: {', '.join(names)} {were} edited here (step {at.step_in_epoch} of "
                      f"epoch {at.epoch}), and the steps before were computed with the old "
-                     f"value{'s' if len(names) > 1 else ''}. r resets to the file's weights.")
+                     f"value{'s' if len(names) > 1 else ''}. r returns to {stepper.base_origin.reset_target()}.")
             return
         super().action_prev()
 
@@ -327,8 +330,10 @@ class NetworkScreen(SteppingScreen):
                         optimizer=self.spec.optimizer)
         self._move(lambda: self.stepper.reset(weights=result.weights, opt=result.opt, origin=origin), rebuilt=True)
         how = "stopped after" if result.cancelled else "after"
-        self.say(f"Stepping from the trained weights ({how} {result.epochs_done} epochs; "
-                 f"{state.trained_epochs} since the file's). r resets to the file's weights.")
+        base = self.stepper.base_origin
+        since = "the settings were applied" if base.kind == "settings" else "the file's"
+        self.say(f"Stepping from the trained weights ({how} {count(result.epochs_done, 'epoch')}; "
+                 f"{state.trained_epochs} since {since}). r returns to {base.reset_target()}.")
 
     def action_gradient_check(self) -> None:
         from .gradcheck import GradCheckScreen

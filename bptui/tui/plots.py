@@ -254,7 +254,7 @@ class DecisionMap(StripPlot):
         super().__init__(**kwargs)
         self.spec = spec
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
-        self.usable = spec.widths[0] == 2
+        self.usable = map_usable(spec)
         self.border_title = "decision boundary" if self.usable else "decision boundary (2 inputs only)"
         if self.usable:
             self.glyphs = class_glyphs(spec, spec.targets)
@@ -686,9 +686,23 @@ class FitPlot(StripPlot):
         return strips
 
 
+def map_usable(spec: NetworkSpec) -> bool:
+    """Whether the decision map can be drawn: two input features, its two axes."""
+    return spec.widths[0] == 2
+
+
+def draws_input_plot(spec: NetworkSpec) -> bool:
+    """Whether :func:`input_plot` has a picture of this network (the fit or the map), not only a note
+    saying it cannot draw one."""
+    return fits(spec) or map_usable(spec)
+
+
+def fits(spec: NetworkSpec) -> bool:
+    """One input feature: the fit plot (the output over x) stands for the map."""
+    return spec.widths[0] == 1 and not spec.is_v2
+
+
 def input_plot(spec: NetworkSpec, **kwargs) -> DecisionMap | FitPlot:
     """The picture of what the network computes over its inputs: the fit for one input, else the
     decision map (which says when it cannot be drawn)."""
-    if spec.widths[0] == 1 and not spec.is_v2:
-        return FitPlot(spec, **kwargs)
-    return DecisionMap(spec, **kwargs)
+    return FitPlot(spec, **kwargs) if fits(spec) else DecisionMap(spec, **kwargs)

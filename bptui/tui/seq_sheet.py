@@ -221,5 +221,5 @@ def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
 
     x, y = np.asarray(at.x), np.asarray(at.y)
     ytext = f"y_τ = {rows(y)}" if y.ndim == 2 else "y = [" + ", ".join(num(float(v), digits) for v in y[:8]) + "]"
-    example = f"example {at.example} of {spec.N}: T = {len(x)}, x_τ = {rows(x)}, {ytext}"
+    example = f"{at.example_text()}: T = {len(x)}, x_τ = {rows(x)}, {ytext}"
     return example, f"o{sup(0)}_τ = [1, x_τ]"

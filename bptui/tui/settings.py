@@ -25,7 +25,7 @@ from ..core import settings as S
 from ..core.activations import ACTIVATIONS
 from ..core.data import GENERATOR_DEFAULTS, IMAGE_GENERATORS, generator_shape, image_classes
 from ..core.errors import SpecError
-from ..core.notation import sup
+from ..core.notation import count, sup
 from ..core.spec import DEFAULT_INIT, DEFAULT_TRAINING
 from .guard import GuardedPump
 
@@ -221,7 +221,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 continue
             units = Input(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
             units.display = self.editable  # a fixed layer's size is in its name
-            act = Select([(n, n) for n in S.ACTIVATION_NAMES], value=c.activation, allow_blank=False, compact=True,
+            act = Select([(n, n) for n in S.activation_names(output=l == L)], value=c.activation, allow_blank=False, compact=True,
                          id=f"activation-{l}")
             alpha = Input(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
                           placeholder=self._alpha_hint(c.activation))
@@ -244,7 +244,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         yield Label("data", classes="section", id="data-title")
         options = []
         if "generator" not in self.file_data:
-            what = "CSV" if "csv" in self.file_data else f"{len(self.file_data.get('inputs', []))} examples"
+            what = "CSV" if "csv" in self.file_data else count(len(self.file_data.get("inputs", [])), "example")
             options.append((f"the file's data ({what})", S.FILE_DATA))
         options += [(g, g) for g in self.generators()]
         yield self._row("data", Select(options, value=d["generator"], allow_blank=False, compact=True, id="generator"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from textual import on, work
@@ -43,6 +43,9 @@ from ..core.spec import NetworkSpec
 from ..core.train import EpochReport, LayerStats, TrainResult, evaluate, gradient_stats, train
 from .guard import GuardedPump
 from .prompt import Prompt
+
+if TYPE_CHECKING:
+    from .plots import DecisionMap, FitPlot
 
 RUNNING_TEXT = "Training… Esc stops (the weights so far are kept)."
 PAUSED_TEXT = "Paused. Space resumes, e trains one more epoch, Esc stops (the weights so far are kept)."
@@ -156,9 +159,10 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         # the gradient curves: epochs done (0: the start) and ‖G⁽ˡ⁾‖ of each layer there
         self.curve_epochs: list[int] = []
         self.curve_norms: list[list[float]] = []
+        self.map_view: DecisionMap | FitPlot | None = None  # what the network computes over its inputs, if drawable
 
     def compose(self) -> ComposeResult:
-        from .plots import GradientBars, GradientCurves, LossCurve, input_plot
+        from .plots import GradientBars, GradientCurves, LossCurve, draws_input_plot, input_plot
 
         spec = self.spec
         last = self.start_epoch + self.epochs - 1
@@ -170,8 +174,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         yield Static(id="train-status", markup=False)
         with Horizontal(id="train-row"):
             yield LossCurve(self.epochs, self.has_test, id="train-curve")
-            self.map_view = input_plot(spec, id="train-map")
-            yield self.map_view
+            if draws_input_plot(spec):  # no room spent on a note that the map cannot be drawn
+                self.map_view = input_plot(spec, id="train-map")
+                yield self.map_view
         with Horizontal(id="train-grads-row"):
             yield GradientBars(spec.L, id="train-grads")
             yield GradientCurves(spec.L, self.epochs, id="train-grad-curves")
@@ -186,7 +191,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         from .plots import GradientBars
         from .time_plot import DeltaOverTime
 
-        self.map_view.show(self.start_weights)
+        if self.map_view is not None:
+            self.map_view.show(self.start_weights)
         self.query_one("#train-grads-row").styles.min_height = self.spec.L + 3  # every layer's bar
         stats = gradient_stats(self.spec, self.start_weights)
         self.query_one(GradientBars).show(stats)
@@ -354,7 +360,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             self.query_one(ProgressBar).update(progress=done)
             self.query_one("#train-status", Static).update(self._status(done, self.losses, self.test_losses))
             self.query_one(LossCurve).show(self.mean_losses, self.mean_test_losses)
-            self.map_view.show(weights)
+            if self.map_view is not None:
+                self.map_view.show(weights)
             self.query_one(GradientBars).show(stats)
             self.query_one(GradientCurves).show(list(self.curve_epochs), [list(r) for r in self.curve_norms])
             if self.paused:

@@ -3,6 +3,7 @@ imported, from the network file itself (:func:`document_views`, the loading scre
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,8 +117,10 @@ FIXED, SCIENTIFIC = "f", "e"
 
 def number_format(values: Any, digits: int) -> str:
     """One format for a whole matrix or vector, so that a column never switches between
-    ``0.47`` and ``6.9e−2``: fixed decimals, unless a nonzero value would lose its digits there
-    (below 10^−(digits−1)) or be too wide (10⁵ and more); then scientific for all."""
+    ``0.47`` and ``6.9e−2``: fixed decimals, ``digits`` of them or more so that the smallest nonzero
+    value keeps two significant digits (``0.069`` at 2 digits), as long as that is no wider than the
+    scientific form; otherwise (or from 10⁵ on) scientific for all. The format is ``FIXED`` (``digits``
+    decimals), ``f<k>`` (k decimals) or ``SCIENTIFIC``."""
     if values is None:
         return FIXED
     if isinstance(values, Rows):  # the loading screen's few numbers, without NumPy
@@ -128,25 +131,35 @@ def number_format(values: Any, digits: int) -> str:
 
         a = np.abs(np.asarray(values, dtype=float))
         a = a[np.isfinite(a) & (a != 0)]
-        small, large = (a.min(), a.max()) if a.size else (None, None)
-    if small is not None and large is not None and (small < 10.0 ** -(digits - 1) or large >= 1e5):
+        small, large = (float(a.min()), float(a.max())) if a.size else (None, None)
+    return FIXED if small is None or large is None else _format(small, large, digits)
+
+
+def _format(small: float, large: float, digits: int) -> str:
+    """The format of nonzero magnitudes from ``small`` to ``large`` (see :func:`number_format`)."""
+    if large >= 1e5:
         return SCIENTIFIC
-    return FIXED
+    decimals = max(digits, 1 - math.floor(math.log10(small)))  # two significant digits of the smallest
+    if decimals == digits:
+        return FIXED
+    fixed_width = len(str(int(large))) + 1 + decimals
+    scientific_width = 2 + max(digits - 2, 1) + len(f"e{math.floor(math.log10(small))}")
+    return f"{FIXED}{decimals}" if fixed_width <= scientific_width else SCIENTIFIC
 
 
 def cell(x: float, digits: int, fmt: str | None = None) -> str:
-    """A number in a fixed width: ``digits`` decimals, or a short scientific form (``fmt``: the
-    format of its matrix, from :func:`number_format`; None chooses for this number alone).
-    inf and nan read ``∞``, ``−∞`` and ``nan``, without colour."""
+    """A number in a fixed width: ``digits`` decimals (or the ``f<k>`` format's k), or a short scientific
+    form (``fmt``: the format of its matrix, from :func:`number_format`; None chooses for this number
+    alone). inf and nan read ``∞``, ``−∞`` and ``nan``, without colour."""
     if (special := nonfinite_text(x)) is not None:
         return special
     if fmt is None:
         ax = abs(x)
-        fmt = SCIENTIFIC if ax and (ax < 10.0 ** -(digits - 1) or ax >= 1e5) else FIXED
+        fmt = _format(ax, ax, digits) if ax else FIXED
     if x == 0:
         text = "0"
-    elif fmt == FIXED:
-        text = f"{x:.{digits}f}"
+    elif fmt.startswith(FIXED):
+        text = f"{x:.{int(fmt[1:]) if fmt != FIXED else digits}f}"
     else:
         mantissa, exp = f"{x:.{max(digits - 2, 1)}e}".split("e")
         text = f"{mantissa}e{int(exp)}"
