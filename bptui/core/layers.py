@@ -21,7 +21,7 @@ Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [K]}``.
 A recurrent layer (``rnn``) is one more class here: its weights live as one matrix
 h × (1 + d + h), [W | U] with the bias in column 0, and files show them as ``{"W": h×(d+1), "U": h×h}``.
 Its arithmetic runs over time, so its forward and backward passes (``run``, ``bptt``) take a
-sequence: arrays (T, ·, n) with the time step τ = 1..T on the first axis.
+sequence: arrays (T, n, ·) with the time step τ = 1..T on the first axis and one row per example.
 """
 
 from __future__ import annotations
@@ -365,38 +365,52 @@ class Rnn(LayerKind):
     def block_backward(self) -> list[str]:
         return ["delta", "G"]
 
-    # -- over time: X (T, d, n), the rows of one time step as columns -------------------------------
-    def run(self, W: np.ndarray, X: np.ndarray, f) -> tuple[np.ndarray, np.ndarray]:
-        """(S, O) for a batch of sequences of one length T: S (T, h, n) holds s_1..s_T and O (T + 1, h, n)
-        o_0 = 0, o_1..o_T; ``f`` maps s to o."""
-        T, _, n = X.shape
-        Wb, Wx, U = W[:, :1], W[:, 1:1 + self.d], self.U_part(W)
-        S = np.empty((T, self.h, n), dtype=np.result_type(W, X))
-        O = np.zeros((T + 1, self.h, n), dtype=S.dtype)
-        XW = np.einsum("hd,tdn->thn", Wx, X) + Wb  # the input part of every s_τ, one product
+    # -- over time: X (T, n, d), one row per example at each time step ------------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(S, O) for a batch of sequences: X (T, n, d) holds x_τ of example i in row i of X[τ − 1]; S (T, n, h)
+        holds s_1..s_T and O (T + 1, n, h) o_0 = 0, o_1..o_T; ``f`` maps s to o. ``active[τ − 1]`` is the
+        number of examples still running at τ: the examples are sorted longest first, so these are the
+        first rows, and each τ is one product on them (PyTorch's packed sequences do the same). Rows past
+        an example's end stay 0. None: every example runs to T."""
+        T, n, _ = X.shape
+        dtype = np.result_type(W, X)
+        S = np.zeros((T, n, self.h), dtype=dtype)
+        O = np.zeros((T + 1, n, self.h), dtype=dtype)
+        # the input part of every s_τ, one product: W_x x_τ + b for all τ and examples
+        XW = (X.reshape(T * n, self.d) @ W[:, 1:1 + self.d].T + W[:, 0]).reshape(T, n, self.h)
+        UT = self.U_part(W).T
         for t in range(T):
-            S[t] = XW[t] + U @ O[t]
-            O[t + 1] = f(S[t])
+            m = n if active is None else int(active[t])
+            s = S[t, :m]
+            np.matmul(O[t, :m], UT, out=s)  # U o_{τ−1}, as rows
+            s += XW[t, :m]
+            O[t + 1, :m] = f(s)
         return S, O
 
     def bptt(self, W: np.ndarray, X: np.ndarray, S: np.ndarray, O: np.ndarray, above: np.ndarray,
-             df) -> tuple[np.ndarray, np.ndarray]:
-        """(G, Δ): backpropagation through time. ``above`` (T, h, n) is ∂ℓ/∂o_τ arriving from the layer
-        above at each τ (zero but at τ = T for many-to-one); ``df(s, o)`` is f′. For τ = T..1:
-        δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ), δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ
-        (summed over the batch too). Δ (T, h, n) holds every δ_τ."""
-        T, h, n = S.shape
+             df, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ): backpropagation through time, on :meth:`run`'s arrays (and its ``active``). ``above``
+        (T, n, h) is ∂ℓ/∂o_τ arriving from the layer above at each τ (zero but at each example's last τ
+        for many-to-one); ``df(s, o)`` is f′. For τ = T..1: δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ),
+        δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ (summed over the batch too).
+        Δ (T, n, h) holds every δ_τ (0 past an example's end)."""
+        T, n, h = S.shape
         U = self.U_part(W)
-        D = np.empty_like(S)
-        nxt = np.zeros((h, n), dtype=S.dtype)
+        D = np.zeros_like(S)
         for t in range(T - 1, -1, -1):
-            nxt = (U.T @ nxt + above[t]) * df(S[t], O[t + 1])
-            D[t] = nxt
+            m = n if active is None else int(active[t])
+            d = D[t, :m]
+            if t + 1 < T:  # the examples that end at τ have δ_{τ+1} = 0: D's rows past the active ones
+                np.matmul(D[t + 1, :m], U, out=d)  # Uᵀ δ_{τ+1}, as rows
+                d += above[t, :m]
+            else:
+                d[...] = above[t, :m]
+            d *= df(S[t, :m], O[t + 1, :m])
         G = np.empty(self.param_shape, dtype=S.dtype)
-        Dm = D.transpose(1, 0, 2).reshape(h, T * n)  # columns (τ, example)
-        G[:, 0] = Dm.sum(axis=1)
-        G[:, 1:1 + self.d] = Dm @ X.transpose(1, 0, 2).reshape(self.d, T * n).T
-        G[:, 1 + self.d:] = Dm @ O[:-1].transpose(1, 0, 2).reshape(h, T * n).T
+        Dm = D.reshape(T * n, h)  # rows (τ, example)
+        G[:, 0] = Dm.sum(axis=0)
+        G[:, 1:1 + self.d] = Dm.T @ X.reshape(T * n, self.d)
+        G[:, 1 + self.d:] = Dm.T @ O[:-1].reshape(T * n, h)
         return G, D
 
     def weights_json(self, W: np.ndarray) -> Any:

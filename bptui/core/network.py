@@ -165,65 +165,73 @@ class Network:
                 delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
         return loss, G, deltas
 
-    # -- sequences (a recurrent layer 1): the vectorised path, one group of equal lengths at a time ----
+    # -- sequences (a recurrent layer 1): the vectorised path, all the examples of a batch at once ----------
     def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
                   on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
-        """ℓ_D, G and the outputs of a batch of sequences, vectorised: the examples of each length T are
-        stepped together (X rows padded as ``NetworkSpec.inputs``; ``Y`` as its targets, None for
-        outputs only). The recurrent layer runs τ = 1..T on all of them at once; the layers above run
-        once on o_T (many-to-one) or on every o_τ side by side (return_sequences); the gradient
-        arriving at o_τ then flows back through time (:meth:`Rnn.bptt`). G sums over the examples
-        and τ. ``on_delta(indices, Δ)`` receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and
-        ``on_upper(l, δ)`` each length's δ⁽ˡ⁾ of a layer above (columns: examples, or (τ, example))."""
+        """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
+        ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
+        longest first, and the recurrent layer runs τ = 1..T_max on those still running at τ, one
+        product per τ (:meth:`Rnn.run`); the layers above run once on every example's o_T (many-to-one)
+        or on all the o_τ side by side (return_sequences); the gradient arriving at o_τ then flows back
+        through time (:meth:`Rnn.bptt`). G sums over the examples and τ. ``on_delta(indices, Δ)``
+        receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and ``on_upper(l, δ)`` the δ⁽ˡ⁾ of a
+        layer above (columns: examples, or the (τ, example) of every example's τ ≤ T)."""
         rnn = self.kinds[0]
         assert isinstance(rnn, Rnn)
         d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
         dtype = np.result_type(X, *weights)
         N = len(X)
-        out = np.zeros((N, (int(lengths.max()) if N else 0) * k if rnn.return_sequences else k), dtype=dtype)
+        seqs = rnn.return_sequences
+        Tmax = int(lengths.max()) if N else 0
+        out = np.zeros((N, Tmax * k if seqs else k), dtype=dtype)
         G = [np.zeros(w.shape, dtype=dtype) for w in weights] if Y is not None else []
-        loss = dtype.type(0)
+        if N == 0:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        order = np.argsort(-lengths, kind="stable")  # longest first; equal lengths keep their order
+        Ts = lengths[order]
+        running = np.arange(Tmax)[:, None] < Ts[None, :]  # (T, n): example i is still running at τ
+        active = running.sum(axis=1)
+        Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
         W1 = weights[0]
-        for T in np.unique(lengths):
-            T = int(T)
-            idx = np.flatnonzero(lengths == T)
-            n = len(idx)
-            Xb = X[idx, :T * d].reshape(n, T, d).transpose(1, 2, 0)  # (T, d, n)
-            Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s))
-            H = Or[1:].transpose(1, 0, 2).reshape(h, T * n) if rnn.return_sequences else Or[T]  # columns (τ, n)
-            O: list = [None, np.concatenate([np.ones((1, H.shape[1]), dtype=H.dtype), H], axis=0)]
-            S: list = [None, None]
-            for l in range(2, self.L + 1):
-                s, o = self.layer_out(l, weights[l - 1], O[-1])
-                S.append(s)
-                O.append(o)
-            if rnn.return_sequences:
-                out[idx, :T * k] = O[-1].reshape(k, T, n).transpose(2, 1, 0).reshape(n, T * k)
-            else:
-                out[idx] = O[-1].T
-            if Y is None:
-                continue
-            Yb = (Y[idx, :T * k].reshape(n, T, k).transpose(2, 1, 0).reshape(k, T * n) if rnn.return_sequences
-                  else Y[idx].T)
-            loss += self.example_loss(S[-1], O[-1], Yb).sum()
-            delta = self.output_delta(S[-1], O[-1], Yb)
-            for l in range(self.L, 1, -1):
-                if on_upper is not None:
-                    on_upper(l, delta)
-                G[l - 1] += delta @ O[l - 1].T
-                if l > 2:
-                    delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
-            back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, T·n) or (h, n)
-            if rnn.return_sequences:
-                above = back.reshape(h, T, n).transpose(1, 0, 2)
-            else:
-                above = np.zeros((T, h, n), dtype=dtype)
-                above[T - 1] = back
-            Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o))
-            G[0] += Gr
-            if on_delta is not None:
-                on_delta(idx, D)
+        Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s), active)
+        ends = Ts - 1
+        H = Or[1:][running] if seqs else Or[Ts, np.arange(N)]  # rows: (τ, example) pairs, or examples
+        O: list = [None, np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)]
+        S: list = [None, None]
+        for l in range(2, self.L + 1):
+            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            S.append(s)
+            O.append(o)
+        if seqs:
+            full = np.zeros((Tmax, N, k), dtype=dtype)
+            full[running] = O[-1].T
+            out[order] = full.transpose(1, 0, 2).reshape(N, Tmax * k)
+        else:
+            out[order] = O[-1].T
+        if Y is None:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
+        loss = self.example_loss(S[-1], O[-1], Yb).sum()
+        delta = self.output_delta(S[-1], O[-1], Yb)
+        for l in range(self.L, 1, -1):
+            if on_upper is not None:
+                on_upper(l, delta)
+            G[l - 1] += delta @ O[l - 1].T
+            if l > 2:
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+        back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, pairs) or (h, examples)
+        above = np.zeros((Tmax, N, h), dtype=dtype)
+        if seqs:
+            above[running] = back.T
+        else:
+            above[ends, np.arange(N)] = back.T
+        Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o), active)
+        G[0] += Gr
+        if on_delta is not None:
+            for T in np.unique(Ts):
+                mine = np.flatnonzero(Ts == T)
+                on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
         return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
 
 
