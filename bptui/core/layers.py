@@ -27,6 +27,7 @@ sequence: arrays (T, n, ·) with the time step τ = 1..T on the first axis and o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +39,31 @@ Shape = tuple[int, ...]
 def _ones_on_top(O: np.ndarray) -> np.ndarray:
     ones = np.ones((1,) + O.shape[1:], dtype=O.dtype)
     return np.concatenate([ones, O], axis=0)
+
+
+@lru_cache(maxsize=256)
+def _offsets(in_hw: tuple[int, int], out_hw: tuple[int, int], kernel: tuple[int, int], stride: int,
+             padding: int = 0) -> tuple[tuple[int, int, tuple, tuple], ...]:
+    """(u, v, at, src) for each kernel offset (u, v), row-major: the output positions (i, j) whose input
+    (i·stride + u − padding, j·stride + v − padding) lies inside the map, and those inputs, as indexes
+    of arrays (C, H, W, N) with the examples last: ``out[at]`` and ``X[src]`` are strided views of all
+    channels, positions and examples at once (the padding's zeros left out)."""
+    def spans(n_in: int, n_out: int, k: int) -> list[tuple[slice, slice]]:
+        got = []
+        for u in range(k):
+            lo = max(0, -((u - padding) // stride))  # the first i with i·stride + u − padding ≥ 0
+            hi = min(n_out, (n_in - 1 + padding - u) // stride + 1)
+            if hi <= lo:
+                got.append((slice(0, 0), slice(0, 0)))
+                continue
+            a = lo * stride + u - padding
+            got.append((slice(lo, hi), slice(a, a + (hi - lo - 1) * stride + 1, stride)))
+        return got
+
+    rows, cols = spans(in_hw[0], out_hw[0], kernel[0]), spans(in_hw[1], out_hw[1], kernel[1])
+    every = slice(None)
+    return tuple((u, v, (every, oi, oj), (every, ii, ij))
+                 for u, (oi, ii) in enumerate(rows) for v, (oj, ij) in enumerate(cols))
 
 
 @dataclass(frozen=True)
@@ -60,6 +86,12 @@ class LayerKind:
         return int(np.prod(self.out_shape))
 
     @property
+    def work_size(self) -> int:
+        """Values per example in the largest array of this layer's batch pass (its output; a
+        convolution's im2col matrix)."""
+        return self.out_size
+
+    @property
     def is_map(self) -> bool:
         """Whether the layer's output is a feature map (C, H, W)."""
         return len(self.out_shape) == 3
@@ -79,10 +111,15 @@ class LayerKind:
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        """(``pre``, saved): with what this layer's ``grad`` and ``back`` may reuse of the forward pass
+        (a convolution's im2col matrix, a max pooling's argmax; None when nothing)."""
+        return self.pre(W, O), None
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
@@ -135,10 +172,10 @@ class Dense(LayerKind):
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
         return W @ self.with_one(O)
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return delta @ self.with_one(O).T
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return (W.T @ delta)[1:]
 
     def weights_from_json(self, value: Any) -> np.ndarray:
@@ -188,52 +225,58 @@ class Conv2d(LayerKind):
         return (self.channels, 1 + C * self.kernel[0] * self.kernel[1])
 
     @property
+    def work_size(self) -> int:
+        return max(self.out_size, self.param_shape[1] * self.out_shape[1] * self.out_shape[2])
+
+    @property
     def kernel_shape(self) -> Shape:
         return (self.channels, self.in_shape[0]) + self.kernel
 
     def cols(self, O: np.ndarray) -> np.ndarray:
-        """The im2col matrix (C·kh·kw) × (Ho·Wo·N): column (i, j, n) holds the window under output
-        position (i, j) of example n, in (c, u, v) order; no Python loop over positions."""
+        """The im2col matrix with the bias row, (1 + C·kh·kw) × (Ho·Wo·N): row 0 holds 1s, column (i, j, n)
+        below it the window under output position (i, j) of example n, in (c, u, v) order, so that
+        s = W [1; cols] is one product. No Python loop over positions: a copy for each of the kh·kw
+        kernel offsets, all positions and examples at once."""
         C, H, Wd = self.in_shape
         N = O.shape[-1]
         X = O.reshape(C, H, Wd, N)
-        p, st = self.padding, self.stride
-        if p:
-            X = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0)))
         kh, kw = self.kernel
         _, Ho, Wo = self.out_shape
-        win = sliding_window_view(X, (kh, kw), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
-        # win: (C, Ho, Wo, N, kh, kw) → (C, kh, kw, Ho, Wo, N)
-        return np.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3)).reshape(C * kh * kw, Ho * Wo * N)
+        out = (np.zeros if self.padding else np.empty)((1 + C * kh * kw, Ho * Wo * N), dtype=O.dtype)
+        out[0] = 1.0
+        rows = out[1:].reshape(C, kh, kw, Ho, Wo, N)
+        for u, v, at, src in self.offsets():
+            rows[:, u, v][at] = X[src]
+        return out
+
+    def offsets(self) -> tuple[tuple[int, int, tuple, tuple], ...]:
+        """The kernel offsets' output and input views (see ``_offsets``)."""
+        return _offsets(self.in_shape[1:], self.out_shape[1:], self.kernel, self.stride, self.padding)
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        cols = self.cols(O)
+        return (W @ cols).reshape(self.out_size, O.shape[-1]), cols  # (K, Ho, Wo, N): C, H, W order, examples last
 
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
-        N = O.shape[-1]
-        S = W[:, 1:] @ self.cols(O) + W[:, :1]
-        return S.reshape(self.out_size, N)  # (K, Ho, Wo, N) flattened: C, H, W order, examples last
+        return self.forward(W, O)[0]
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
-        D = delta.reshape(self.channels, -1)  # (K, Ho·Wo·N)
-        G = np.empty(self.param_shape)
-        G[:, 0] = D.sum(axis=1)
-        G[:, 1:] = D @ self.cols(O).T
-        return G
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """G = δ [1; cols]ᵀ: column 0 (the bias) sums δ over positions and examples."""
+        cols = self.cols(O) if saved is None else saved
+        return delta.reshape(self.channels, -1) @ cols.T  # δ as (K, Ho·Wo·N)
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         """∂ℓ/∂o⁽ˡ⁻¹⁾: the "full" correlation of δ with the flipped kernel, as col2im of Wᵀδ (a loop
         over the kh·kw kernel offsets, each a strided slice over all positions and examples)."""
         C, H, Wd = self.in_shape
         N = delta.shape[-1]
         kh, kw = self.kernel
         _, Ho, Wo = self.out_shape
-        p, st = self.padding, self.stride
         D = delta.reshape(self.channels, Ho * Wo * N)
         dcols = (W[:, 1:].T @ D).reshape(C, kh, kw, Ho, Wo, N)
-        dX = np.zeros((C, H + 2 * p, Wd + 2 * p, N))
-        for u in range(kh):
-            for v in range(kw):
-                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += dcols[:, u, v]
-        if p:
-            dX = dX[:, p:p + H, p:p + Wd]
+        dX = np.zeros((C, H, Wd, N), dtype=dcols.dtype)
+        for u, v, at, src in self.offsets():
+            dX[src] += dcols[:, u, v][at]
         return dX.reshape(C * H * Wd, N)
 
     def weights_json(self, W: np.ndarray) -> Any:
@@ -284,30 +327,64 @@ class Pool2d(LayerKind):
         win = sliding_window_view(X, (k, k), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
         return win.reshape(C, Ho, Wo, N, k * k)
 
+    def offsets(self) -> tuple[tuple[int, int, tuple, tuple], ...]:
+        """The window offsets' input views (see ``_offsets``; every output position reads each)."""
+        return _offsets(self.in_shape[1:], self.out_shape[1:], (self.size, self.size), self.stride)
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        """(o⁽ˡ⁾, the argmax for max pooling): one pass per window offset (u, v), row-major, each over
+        all positions and examples. For max pooling, an offset takes the place of the maximum so far
+        only where it is larger, so ties go to the first in row-major order, as ``argmax`` does."""
+        C, H, Wd = self.in_shape
+        N = O.shape[-1]
+        X = O.reshape(C, H, Wd, N)
+        k = self.size
+        first, *rest = self.offsets()
+        out = X[first[3]].copy()
+        if self.mode != "max":
+            for _, _, _, src in rest:
+                out += X[src]
+            out /= k * k
+            return out.reshape(self.out_size, N), None
+        arg = np.zeros(out.shape, dtype=np.uint8 if k * k <= 256 else np.intp)
+        i = np.empty_like(arg)
+        for u, v, _, src in rest:  # the offsets in row-major order: u·k + v grows
+            np.multiply(X[src] > out, arg.dtype.type(u * k + v), out=i)
+            np.maximum(arg, i, out=arg)  # u·k + v where this offset is larger than all before it
+            np.maximum(out, X[src], out=out)  # as max does: nan wins
+        if np.isnan(out).any():  # argmax names a window's first nan
+            arg = self.windows(O).argmax(axis=-1)
+        return out.reshape(self.out_size, N), arg
+
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
-        win = self.windows(O)
-        out = win.max(axis=-1) if self.mode == "max" else win.mean(axis=-1)
-        return out.reshape(self.out_size, O.shape[-1])
+        return self.forward(W, O)[0]
 
     def argmax(self, O: np.ndarray) -> np.ndarray:
         """(C, Ho, Wo, N): the index u·size + v of each window's first maximum (row-major)."""
-        return self.windows(O).argmax(axis=-1)
+        arg = self.forward(np.zeros(self.param_shape), O)[1]
+        return arg.astype(np.intp) if arg is not None else self.windows(O).argmax(axis=-1)
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return np.zeros(self.param_shape)
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁻¹⁾: each window's ∂ℓ/∂o to its first maximum (``saved``: :meth:`forward`'s argmax), or
+        spread evenly over the window (avg); one pass per window offset."""
         C, H, Wd = self.in_shape
         N = delta.shape[-1]
         _, Ho, Wo = self.out_shape
-        st, k = self.stride, self.size
+        k = self.size
         D = delta.reshape(C, Ho, Wo, N)
-        arg = self.argmax(O) if self.mode == "max" else None
-        dX = np.zeros((C, H, Wd, N))
-        for u in range(k):
-            for v in range(k):
-                part = D * (arg == u * k + v) if arg is not None else D / (k * k)
-                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += part
+        arg = (self.argmax(O) if saved is None else saved) if self.mode == "max" else None
+        dX = np.zeros((C, H, Wd, N), dtype=D.dtype)
+        apart = self.stride >= k  # the windows do not overlap: each offset writes its own entries
+        for u, v, _, src in self.offsets():
+            if arg is None:
+                dX[src] += D / (k * k)
+            elif apart:
+                np.multiply(D, arg == u * k + v, out=dX[src])
+            else:
+                dX[src] += D * (arg == u * k + v)
         return dX.reshape(C * H * Wd, N)
 
     def weights_json(self, W: np.ndarray) -> Any:

@@ -18,6 +18,8 @@ from .spec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
 
+CHUNK_VALUES = 2 ** 17  # see Network.chunk
+
 
 class Network:
     """A spec's layers and loss as functions; the weights are passed in, never stored."""
@@ -29,6 +31,10 @@ class Network:
         self.alphas = spec.alphas
         self.loss: Loss = LOSSES[spec.loss]
         self.kinds: tuple[LayerKind, ...] = spec.layer_kinds  # kinds[l - 1] is layer l's
+        # examples per slice of :meth:`backprop` for a network with maps (None: all at once): about
+        # CHUNK_VALUES values in its largest array per slice, the im2col matrices included
+        per_example = max((k.work_size for k in self.kinds if k.is_map), default=0)
+        self.chunk: int | None = max(8, CHUNK_VALUES // per_example) if per_example else None
 
     @property
     def recurrent(self) -> bool:
@@ -44,21 +50,31 @@ class Network:
 
     def layer_out(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """(S⁽ˡ⁾, O⁽ˡ⁾) from O⁽ˡ⁻¹⁾ for any kind of layer (S is None for a pooling layer)."""
+        S, O, _ = self.layer_forward(l, W, O_prev)
+        return S, O
+
+    def layer_forward(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, Any]:
+        """(S⁽ˡ⁾, O⁽ˡ⁾, saved): :meth:`layer_out` and what the layer's backward pass may reuse
+        (``LayerKind.forward``)."""
         k = self.kinds[l - 1]
+        if isinstance(k, Dense) and not k.after_map:
+            S = W @ O_prev
+            return S, self.activation_out(l, S), None
+        out, saved = k.forward(W, O_prev)
         if not k.has_s:
-            return None, k.pre(W, O_prev)
-        S = W @ O_prev if isinstance(k, Dense) and not k.after_map else k.pre(W, O_prev)
-        return S, self.activation_out(l, S)
+            return None, out, saved
+        return out, self.activation_out(l, out), saved
 
     def back_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, O_l: np.ndarray,
-                   S_l: np.ndarray | None, O_prev_next: np.ndarray | None = None) -> np.ndarray:
-        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾
-        itself when layer l is a pooling layer (it has no s). ``O_l`` is o⁽ˡ⁾ as stored."""
+                   S_l: np.ndarray | None, saved_next: Any = None) -> np.ndarray:
+        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``, with what its forward pass
+        saved) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾ itself when layer l is a pooling layer (it has no s). ``O_l`` is
+        o⁽ˡ⁾ as stored."""
         nxt, k = self.kinds[l], self.kinds[l - 1]
         if isinstance(nxt, Dense) and not nxt.after_map and isinstance(k, Dense):
             assert S_l is not None
             return self.hidden_delta(l, W_next, delta_next, S_l, O_l)  # the lecture's rule, as in v1
-        back = nxt.back(W_next, delta_next, O_l)
+        back = nxt.back(W_next, delta_next, O_l, saved_next)
         if not k.has_s:
             return back
         assert S_l is not None
@@ -108,14 +124,17 @@ class Network:
         """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
         return self.forward_o0(weights, self.o0(X))
 
-    def forward_o0(self, weights: Weights, O0: np.ndarray) -> tuple[list, list]:
-        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once."""
+    def forward_o0(self, weights: Weights, O0: np.ndarray, saved: list | None = None) -> tuple[list, list]:
+        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
+        given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`)."""
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
-            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            s, o, kept = self.layer_forward(l, weights[l - 1], O[-1])
             S.append(s)
             O.append(o)
+            if saved is not None:
+                saved.append(kept)
         return S, O
 
     def _lengths(self, lengths: np.ndarray | None) -> np.ndarray:
@@ -149,9 +168,24 @@ class Network:
         """(ℓ_D, [G⁽¹⁾ … G⁽ᴸ⁾], [δ⁽¹⁾ … δ⁽ᴸ⁾] or None) for examples as columns: O⁽⁰⁾ and Yᵀ.
 
         The lean path training runs: one matrix product per layer forward, two back, no copies of
-        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ.
+        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ. A network with feature maps goes
+        through the examples a slice at a time (:attr:`chunk`) and adds up their ℓ and G: a slice's
+        maps and im2col matrices stay in the processor's cache, where the whole batch's would not.
         """
-        S, O = self.forward_o0(weights, O0)
+        N, step = O0.shape[1], self.chunk
+        if keep_deltas or step is None or N <= step:
+            return self._backprop(weights, O0, Yt, keep_deltas)
+        loss, G, _ = self._backprop(weights, O0[:, :step], Yt[:, :step])
+        for a in range(step, N, step):
+            part, more, _ = self._backprop(weights, O0[:, a:a + step], Yt[:, a:a + step])
+            loss += part
+            for g, m in zip(G, more):
+                g += m
+        return loss, G, None
+
+    def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+        saved: list = []
+        S, O = self.forward_o0(weights, O0, saved)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
         delta = self.output_delta(S[-1], O[-1], Yt)
         G: list = [None] * self.L
@@ -160,9 +194,11 @@ class Network:
             if deltas is not None:
                 deltas[l - 1] = delta
             k = self.kinds[l - 1]
-            G[l - 1] = delta @ O[l - 1].T if isinstance(k, Dense) and not k.after_map else k.grad(weights[l - 1], delta, O[l - 1])
+            G[l - 1] = (delta @ O[l - 1].T if isinstance(k, Dense) and not k.after_map
+                        else k.grad(weights[l - 1], delta, O[l - 1], saved[l - 1]))
             if l > 1:
-                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1], saved[l - 1])
+            saved[l - 1] = None  # done with: let it go before the layers below
         return loss, G, deltas
 
     # -- sequences (a recurrent layer 1): the vectorised path, all the examples of a batch at once ----------
