@@ -76,6 +76,19 @@ def test_a_batch_in_slices_is_the_whole_batch():
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("shape", [(8, 10, 40000), (16, 30000, 73), (4000, 8, 32), (40000, 9, 1), (3, 4, 5)])
+def test_long_products_in_blocks_are_the_product(shape):
+    """layers._matmul cuts a long product into blocks of at most ONE_THREAD multiply-adds (along m, n
+    or the inner k); the blocks make up A @ B."""
+    from bptui.core import layers
+
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    A, B = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+    np.testing.assert_allclose(layers._matmul(A, B), A @ B, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layers._matmul(B.T, A.T), (A @ B).T, rtol=1e-12, atol=1e-12)  # views, not copies
+
+
 # -- one step by hand ------------------------------------------------------------------------------------
 HAND = {
     "layers": [{"shape": [1, 3, 3]},

@@ -41,6 +41,37 @@ def _ones_on_top(O: np.ndarray) -> np.ndarray:
     return np.concatenate([ones, O], axis=0)
 
 
+ONE_THREAD = 2 ** 18  # m·n·k of a product that OpenBLAS computes on the calling thread alone
+
+
+def _matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B as products of at most ONE_THREAD multiply-adds each (blocks along the longest of the
+    three dimensions), so that the BLAS never hands one to a second thread. Training's products are
+    long and thin; one that OpenBLAS splits across threads waits for the other core at every call,
+    and on a machine whose cores are busy with other work each wait costs a time slice: an epoch
+    took 10 to 20 times as long (benchmarks/conv_speed.py, rnn_speed.py under a load of 5 to 10)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if m * n * k <= ONE_THREAD:
+        return A @ B
+    if k >= max(m, n):  # the inner dimension is the long one (G = δ colsᵀ): add up the blocks' products
+        step = max(1, ONE_THREAD // (m * n))
+        out = A[:, :step] @ B[:step]
+        for a in range(step, k, step):
+            out += A[:, a:a + step] @ B[a:a + step]
+        return out
+    out = np.empty((m, n), dtype=np.result_type(A, B))
+    if m >= n:
+        step = max(1, ONE_THREAD // (n * k))
+        for a in range(0, m, step):
+            np.matmul(A[a:a + step], B, out=out[a:a + step])
+    else:
+        step = max(1, ONE_THREAD // (m * k))
+        for a in range(0, n, step):
+            np.matmul(A, B[:, a:a + step], out=out[:, a:a + step])
+    return out
+
+
 @lru_cache(maxsize=256)
 def _offsets(in_hw: tuple[int, int], out_hw: tuple[int, int], kernel: tuple[int, int], stride: int,
              padding: int = 0) -> tuple[tuple[int, int, tuple, tuple], ...]:
@@ -255,7 +286,7 @@ class Conv2d(LayerKind):
 
     def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
         cols = self.cols(O)
-        return (W @ cols).reshape(self.out_size, O.shape[-1]), cols  # (K, Ho, Wo, N): C, H, W order, examples last
+        return _matmul(W, cols).reshape(self.out_size, O.shape[-1]), cols  # (K, Ho, Wo, N): C, H, W order, examples last
 
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
         return self.forward(W, O)[0]
@@ -263,7 +294,7 @@ class Conv2d(LayerKind):
     def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         """G = δ [1; cols]ᵀ: column 0 (the bias) sums δ over positions and examples."""
         cols = self.cols(O) if saved is None else saved
-        return delta.reshape(self.channels, -1) @ cols.T  # δ as (K, Ho·Wo·N)
+        return _matmul(delta.reshape(self.channels, -1), cols.T)  # δ as (K, Ho·Wo·N)
 
     def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         """∂ℓ/∂o⁽ˡ⁻¹⁾: the "full" correlation of δ with the flipped kernel, as col2im of Wᵀδ (a loop
@@ -273,7 +304,7 @@ class Conv2d(LayerKind):
         kh, kw = self.kernel
         _, Ho, Wo = self.out_shape
         D = delta.reshape(self.channels, Ho * Wo * N)
-        dcols = (W[:, 1:].T @ D).reshape(C, kh, kw, Ho, Wo, N)
+        dcols = _matmul(W[:, 1:].T, D).reshape(C, kh, kw, Ho, Wo, N)
         dX = np.zeros((C, H, Wd, N), dtype=dcols.dtype)
         for u, v, at, src in self.offsets():
             dX[src] += dcols[:, u, v][at]
@@ -454,7 +485,7 @@ class Rnn(LayerKind):
         S = np.zeros((T, n, self.h), dtype=dtype)
         O = np.zeros((T + 1, n, self.h), dtype=dtype)
         # the input part of every s_τ, one product: W_x x_τ + b for all τ and examples
-        XW = (X.reshape(T * n, self.d) @ W[:, 1:1 + self.d].T + W[:, 0]).reshape(T, n, self.h)
+        XW = (_matmul(X.reshape(T * n, self.d), W[:, 1:1 + self.d].T) + W[:, 0]).reshape(T, n, self.h)
         UT = self.U_part(W).T
         for t in range(T):
             m = n if active is None else int(active[t])
@@ -486,8 +517,8 @@ class Rnn(LayerKind):
         G = np.empty(self.param_shape, dtype=S.dtype)
         Dm = D.reshape(T * n, h)  # rows (τ, example)
         G[:, 0] = Dm.sum(axis=0)
-        G[:, 1:1 + self.d] = Dm.T @ X.reshape(T * n, self.d)
-        G[:, 1 + self.d:] = Dm.T @ O[:-1].reshape(T * n, h)
+        G[:, 1:1 + self.d] = _matmul(Dm.T, X.reshape(T * n, self.d))
+        G[:, 1 + self.d:] = _matmul(Dm.T, O[:-1].reshape(T * n, h))
         return G, D
 
     def weights_json(self, W: np.ndarray) -> Any:
