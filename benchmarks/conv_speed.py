@@ -11,7 +11,9 @@ update groups and plain SGD in both:
 - ``digits-sized``: 2,000 random images 1×16×16, conv 8×3×3 padding 1 (relu), max pooling 2,
   conv 16×3×3 (relu), max pooling 2, dense 10 (softmax), full batch.
 
-The ratio is bptui's time over PyTorch's (1.0: as fast). torch runs with its default threads.
+The ratio is bptui's time over PyTorch's (1.0: as fast). torch runs with its default threads. Each
+network's weights after one epoch from the file's are checked against PyTorch's (at most 1e-12
+apart, else the script stops).
 """
 
 from __future__ import annotations
