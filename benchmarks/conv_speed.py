@@ -11,7 +11,9 @@ update groups and plain SGD in both:
 - ``digits-sized``: 2,000 random images 1×16×16, conv 8×3×3 padding 1 (relu), max pooling 2,
   conv 16×3×3 (relu), max pooling 2, dense 10 (softmax), full batch.
 
-The ratio is bptui's time over PyTorch's (1.0: as fast). torch runs with its default threads.
+The ratio is bptui's time over PyTorch's (1.0: as fast). torch runs with its default threads. Each
+network's weights after one epoch from the file's are checked against PyTorch's (at most 1e-12
+apart, else the script stops).
 """
 
 from __future__ import annotations
@@ -92,7 +94,11 @@ def torch_epoch_fn(spec):
             loss = loss_of(o, Y[a:a + k_], spec.activations[-1])
             loss.backward()
             opt.step()
-    return epoch
+
+    def weights():  # bptui's matrices: [b, flattened kernels] or [b, W]; a pooling layer's (0 × 1)
+        return [np.zeros((0, 1)) if p is None else torch.cat([p[1][:, None], p[0].reshape(len(p[1]), -1)], dim=1).detach().numpy()
+                for p in params]
+    return epoch, weights
 
 
 def main() -> None:
@@ -108,7 +114,7 @@ def main() -> None:
     for name, spec in nets.items():
         spec = replace(spec, optimizer=replace(spec.optimizer, name="sgd"), shuffle_seed=None)
         ours, theirs = [], []
-        fn = torch_epoch_fn(spec)
+        fn, _ = torch_epoch_fn(spec)
         train(spec, 1)
         fn()  # warm up both
         for _ in range(args.repeats):  # interleaved, so both see the same machine load
@@ -119,7 +125,12 @@ def main() -> None:
             fn()
             theirs.append(time.perf_counter() - t)
         a, b = median(ours), median(theirs)
-        print(f"{name:14s} N = {spec.N:5d}  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   ratio {a / b:5.2f}")
+        once, torch_weights = torch_epoch_fn(spec)  # one epoch from the file's weights in both
+        once()
+        gap = max(float(np.abs(w - t).max(initial=0.0)) for w, t in zip(train(spec, 1).weights, torch_weights()))
+        print(f"{name:14s} N = {spec.N:5d}  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   ratio {a / b:5.2f}   "
+              f"weights after one epoch within {gap:.1e}")
+        assert gap < 1e-12, f"{name}: bptui's weights differ from torch's by {gap}"
 
 
 if __name__ == "__main__":

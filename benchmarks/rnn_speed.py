@@ -12,8 +12,10 @@ weights, data, update groups and plain SGD in both:
 - ``sequence-sized``: 2,000 random sequences of 10–40 steps of 8 values, rnn 32, dense 1 (identity),
   mini-batches of 100.
 
-bptui steps the examples of each length together (one product per τ for all of them); PyTorch's
-packed sequences do the same inside ``nn.RNN``. The ratio is bptui's time over PyTorch's (1.0: as fast).
+bptui sorts a group's examples longest first and steps, at each τ, those still running (one product
+per τ); PyTorch's packed sequences do the same inside ``nn.RNN``. The ratio is bptui's time over
+PyTorch's (1.0: as fast). Each network's weights after one epoch from the file's are checked against
+PyTorch's (at most 1e-12 apart, else the script stops).
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ def torch_epoch_fn(spec):
                 loss = ((o - y) ** 2).sum() * (0.5 if spec.loss == "half_squared" else 1.0)
             loss.backward()
             opt.step()
-    return epoch
+
+    def weights():  # bptui's matrices: [b, W, U] of the rnn, [b, W] of each dense layer
+        rnn_w = torch.cat([rnn.bias_ih_l0[:, None], rnn.weight_ih_l0, rnn.weight_hh_l0], dim=1)
+        return [rnn_w.detach().numpy()] + [torch.cat([b[:, None], w], dim=1).detach().numpy() for w, b in dense]
+    return epoch, weights
 
 
 def main() -> None:
@@ -104,7 +110,7 @@ def main() -> None:
     for name, spec in nets.items():
         spec = replace(spec, optimizer=replace(spec.optimizer, name="sgd"), shuffle_seed=None)
         ours, theirs = [], []
-        fn = torch_epoch_fn(spec)
+        fn, _ = torch_epoch_fn(spec)
         train(spec, 1)
         fn()  # warm up both
         for _ in range(args.repeats):  # interleaved, so both see the same machine load
@@ -116,8 +122,12 @@ def main() -> None:
             theirs.append(time.perf_counter() - t)
         a, b = median(ours), median(theirs)
         steps = int(spec.lengths.sum())
+        once, torch_weights = torch_epoch_fn(spec)  # one epoch from the file's weights in both
+        once()
+        gap = max(float(np.abs(w - t).max()) for w, t in zip(train(spec, 1).weights, torch_weights()))
         print(f"{name:15s} N = {spec.N:5d} (Σ T = {steps:6d})  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   "
-              f"ratio {a / b:5.2f}")
+              f"ratio {a / b:5.2f}   weights after one epoch within {gap:.1e}")
+        assert gap < 1e-12, f"{name}: bptui's weights differ from torch's by {gap}"
 
 
 if __name__ == "__main__":

@@ -59,6 +59,37 @@ def test_the_one_example_path_is_the_batch_path():
             np.testing.assert_allclose(st.state.G[l], G[l - 1], rtol=1e-10, atol=1e-13)
 
 
+def test_a_batch_in_slices_is_the_whole_batch():
+    """Network.backprop goes through a network with maps a slice of examples at a time (Network.chunk);
+    the slices' ℓ and G add up to the whole batch's, the last slice shorter than the others."""
+    from bptui.core.network import Network
+
+    for seed in range(12):
+        spec = random_conv_spec(seed, n=23)
+        net = Network(spec)
+        assert net.chunk is not None and net.chunk >= 8
+        W, O0, Yt = list(spec.weights), net.o0(spec.inputs), spec.targets.T
+        whole, G, _ = net._backprop(W, O0, Yt)
+        net.chunk = 5
+        sliced, G5, _ = net.backprop(W, O0, Yt)
+        assert sliced == pytest.approx(whole, rel=1e-13)
+        for a, b in zip(G5, G):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(8, 10, 40000), (16, 30000, 73), (4000, 8, 32), (40000, 9, 1), (3, 4, 5)])
+def test_long_products_in_blocks_are_the_product(shape):
+    """layers._matmul cuts a long product into blocks of at most ONE_THREAD multiply-adds (along m, n
+    or the inner k); the blocks make up A @ B."""
+    from bptui.core import layers
+
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    A, B = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+    np.testing.assert_allclose(layers._matmul(A, B), A @ B, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layers._matmul(B.T, A.T), (A @ B).T, rtol=1e-12, atol=1e-12)  # views, not copies
+
+
 # -- one step by hand ------------------------------------------------------------------------------------
 HAND = {
     "layers": [{"shape": [1, 3, 3]},

@@ -42,10 +42,10 @@ def test_finite_differences_catch_a_missing_path_through_time(monkeypatch):
     assert verdict(gradient_check(spec)).ok
     original = Rnn.bptt
 
-    def without_time(self, W, X, S, O, above, df):
+    def without_time(self, W, X, S, O, above, df, active=None):
         W0 = W.copy()
         W0[:, 1 + self.d:] = 0.0
-        G, D = original(self, W0, X, S, O, above, df)
+        G, D = original(self, W0, X, S, O, above, df, active)
         return G, D
 
     monkeypatch.setattr(Rnn, "bptt", without_time)
@@ -69,17 +69,33 @@ def test_one_step_of_bptt_by_hand():
     np.testing.assert_allclose(G[1], [[-6.05, -6.05 * 2.5 * 0 + -6.05 * -0.75]])
 
 
-def test_lengths_in_one_group_are_exact():
-    """The vectorised pass over examples of different lengths gives, to the last bits, the sum of
-    the one-example passes."""
-    spec = random_rnn_spec(5, n=8)
+@pytest.mark.parametrize("seqs", [False, True])
+def test_lengths_in_one_group_are_exact(seqs):
+    """The vectorised pass over examples of different lengths (sorted longest first, each τ on the
+    examples still running) gives the one-example passes: ℓ, G, the outputs and every δ⁽¹⁾_τ."""
+    spec = random_rnn_spec(5, n=9, return_sequences=seqs)
+    assert len(set(spec.lengths.tolist())) > 2
     net = Network(spec)
     W = list(spec.weights)
-    loss, G = net.gradient(W, spec.inputs, spec.targets, spec.lengths)
-    parts = [net.gradient(W, spec.inputs[[n]], spec.targets[[n]], spec.lengths[[n]]) for n in range(spec.N)]
-    assert loss == pytest.approx(sum(p[0] for p in parts), rel=1e-13)
+    deltas: dict[int, np.ndarray] = {}
+
+    def keep(idx, D):
+        for j, i in enumerate(idx):
+            deltas[int(i)] = D[:, :, j]
+
+    p = net.sequences(W, spec.inputs, spec.lengths, spec.targets, on_delta=keep)
+    parts = [net.sequences(W, spec.inputs[[n]], spec.lengths[[n]], spec.targets[[n]]) for n in range(spec.N)]
+    assert p.loss == pytest.approx(sum(q.loss for q in parts), rel=1e-13)
     for l in range(spec.L):
-        np.testing.assert_allclose(G[l], sum(p[1][l] for p in parts), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.G[l], sum(q.G[l] for q in parts), rtol=1e-12, atol=1e-14)
+    assert sorted(deltas) == list(range(spec.N))
+    for n, q in enumerate(parts):
+        np.testing.assert_allclose(p.outputs[n, :q.outputs.shape[1]], q.outputs[0], rtol=1e-13, atol=1e-15)
+        assert not p.outputs[n, q.outputs.shape[1]:].any()  # nothing past the example's own T
+        one = []
+        net.sequences(W, spec.inputs[[n]], spec.lengths[[n]], spec.targets[[n]], on_delta=lambda _, D: one.append(D))
+        np.testing.assert_allclose(deltas[n], one[0][:, :, 0], rtol=1e-12, atol=1e-14)
+        assert deltas[n].shape == (spec.lengths[n], spec.kinds[0].h)
 
 
 # -- the bundled examples --------------------------------------------------------------------------------

@@ -26,13 +26,14 @@ Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [K]}``.
 A recurrent layer (``rnn``) is one more class here: its weights live as one matrix
 h × (1 + d + h), [W | U] with the bias in column 0, and files show them as ``{"W": h×(d+1), "U": h×h}``.
 Its arithmetic runs over time, so its forward and backward passes (``run``, ``bptt``) take a
-sequence: arrays (T, ·, n) with the time step τ = 1..T on the first axis.
+sequence: arrays (T, n, ·) with the time step τ = 1..T on the first axis and one row per example.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,6 +47,62 @@ Shape = tuple[int, ...]
 def _ones_on_top(O: np.ndarray) -> np.ndarray:
     ones = np.ones((1,) + O.shape[1:], dtype=O.dtype)
     return np.concatenate([ones, O], axis=0)
+
+
+ONE_THREAD = 2 ** 18  # m·n·k of a product that OpenBLAS computes on the calling thread alone
+
+
+def _matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B as products of at most ONE_THREAD multiply-adds each (blocks along the longest of the
+    three dimensions), so that the BLAS never hands one to a second thread. Training's products are
+    long and thin; one that OpenBLAS splits across threads waits for the other core at every call,
+    and on a machine whose cores are busy with other work each wait costs a time slice: an epoch
+    took 10 to 20 times as long (benchmarks/conv_speed.py, rnn_speed.py under a load of 5 to 10)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if m * n * k <= ONE_THREAD:
+        return A @ B
+    if k >= max(m, n):  # the inner dimension is the long one (G = δ colsᵀ): add up the blocks' products
+        step = max(1, ONE_THREAD // (m * n))
+        out = A[:, :step] @ B[:step]
+        for a in range(step, k, step):
+            out += A[:, a:a + step] @ B[a:a + step]
+        return out
+    out = np.empty((m, n), dtype=np.result_type(A, B))
+    if m >= n:
+        step = max(1, ONE_THREAD // (n * k))
+        for a in range(0, m, step):
+            np.matmul(A[a:a + step], B, out=out[a:a + step])
+    else:
+        step = max(1, ONE_THREAD // (m * k))
+        for a in range(0, n, step):
+            np.matmul(A, B[:, a:a + step], out=out[:, a:a + step])
+    return out
+
+
+@lru_cache(maxsize=256)
+def _offsets(in_hw: tuple[int, int], out_hw: tuple[int, int], kernel: tuple[int, int], stride: int,
+             padding: int = 0) -> tuple[tuple[int, int, tuple, tuple], ...]:
+    """(u, v, at, src) for each kernel offset (u, v), row-major: the output positions (i, j) whose input
+    (i·stride + u − padding, j·stride + v − padding) lies inside the map, and those inputs, as indexes
+    of arrays (C, H, W, N) with the examples last: ``out[at]`` and ``X[src]`` are strided views of all
+    channels, positions and examples at once (the padding's zeros left out)."""
+    def spans(n_in: int, n_out: int, k: int) -> list[tuple[slice, slice]]:
+        got = []
+        for u in range(k):
+            lo = max(0, -((u - padding) // stride))  # the first i with i·stride + u − padding ≥ 0
+            hi = min(n_out, (n_in - 1 + padding - u) // stride + 1)
+            if hi <= lo:
+                got.append((slice(0, 0), slice(0, 0)))
+                continue
+            a = lo * stride + u - padding
+            got.append((slice(lo, hi), slice(a, a + (hi - lo - 1) * stride + 1, stride)))
+        return got
+
+    rows, cols = spans(in_hw[0], out_hw[0], kernel[0]), spans(in_hw[1], out_hw[1], kernel[1])
+    every = slice(None)
+    return tuple((u, v, (every, oi, oj), (every, ii, ij))
+                 for u, (oi, ii) in enumerate(rows) for v, (oj, ij) in enumerate(cols))
 
 
 @dataclass(frozen=True)
@@ -68,6 +125,12 @@ class LayerKind:
         return int(np.prod(self.out_shape))
 
     @property
+    def work_size(self) -> int:
+        """Values per example in the largest array of this layer's batch pass (its output; a
+        convolution's im2col matrix)."""
+        return self.out_size
+
+    @property
     def is_map(self) -> bool:
         """Whether the layer's output is a feature map (C, H, W)."""
         return len(self.out_shape) == 3
@@ -87,10 +150,15 @@ class LayerKind:
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        """(``pre``, saved): with what this layer's ``grad`` and ``back`` may reuse of the forward pass
+        (a convolution's im2col matrix, a max pooling's argmax; None when nothing)."""
+        return self.pre(W, O), None
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
@@ -217,10 +285,10 @@ class Dense(LayerKind):
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
         return W @ self.with_one(O)
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return delta @ self.with_one(O).T
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return (W.T @ delta)[1:]
 
     def weights_from_json(self, value: Any) -> np.ndarray:
@@ -270,52 +338,58 @@ class Conv2d(_Windowed):
         return (self.channels, 1 + C * self.kernel[0] * self.kernel[1])
 
     @property
+    def work_size(self) -> int:
+        return max(self.out_size, self.param_shape[1] * self.out_shape[1] * self.out_shape[2])
+
+    @property
     def kernel_shape(self) -> Shape:
         return (self.channels, self.in_shape[0]) + self.kernel
 
     def cols(self, O: np.ndarray) -> np.ndarray:
-        """The im2col matrix (C·kh·kw) × (Ho·Wo·N): column (i, j, n) holds the window under output
-        position (i, j) of example n, in (c, u, v) order; no Python loop over positions."""
+        """The im2col matrix with the bias row, (1 + C·kh·kw) × (Ho·Wo·N): row 0 holds 1s, column (i, j, n)
+        below it the window under output position (i, j) of example n, in (c, u, v) order, so that
+        s = W [1; cols] is one product. No Python loop over positions: a copy for each of the kh·kw
+        kernel offsets, all positions and examples at once."""
         C, H, Wd = self.in_shape
         N = O.shape[-1]
         X = O.reshape(C, H, Wd, N)
-        p, st = self.padding, self.stride
-        if p:
-            X = np.pad(X, ((0, 0), (p, p), (p, p), (0, 0)))
         kh, kw = self.kernel
         _, Ho, Wo = self.out_shape
-        win = sliding_window_view(X, (kh, kw), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
-        # win: (C, Ho, Wo, N, kh, kw) → (C, kh, kw, Ho, Wo, N)
-        return np.ascontiguousarray(win.transpose(0, 4, 5, 1, 2, 3)).reshape(C * kh * kw, Ho * Wo * N)
+        out = (np.zeros if self.padding else np.empty)((1 + C * kh * kw, Ho * Wo * N), dtype=O.dtype)
+        out[0] = 1.0
+        rows = out[1:].reshape(C, kh, kw, Ho, Wo, N)
+        for u, v, at, src in self.offsets():
+            rows[:, u, v][at] = X[src]
+        return out
+
+    def offsets(self) -> tuple[tuple[int, int, tuple, tuple], ...]:
+        """The kernel offsets' output and input views (see ``_offsets``)."""
+        return _offsets(self.in_shape[1:], self.out_shape[1:], self.kernel, self.stride, self.padding)
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        cols = self.cols(O)
+        return _matmul(W, cols).reshape(self.out_size, O.shape[-1]), cols  # (K, Ho, Wo, N): C, H, W order, examples last
 
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
-        N = O.shape[-1]
-        S = W[:, 1:] @ self.cols(O) + W[:, :1]
-        return S.reshape(self.out_size, N)  # (K, Ho, Wo, N) flattened: C, H, W order, examples last
+        return self.forward(W, O)[0]
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
-        D = delta.reshape(self.channels, -1)  # (K, Ho·Wo·N)
-        G = np.empty(self.param_shape)
-        G[:, 0] = D.sum(axis=1)
-        G[:, 1:] = D @ self.cols(O).T
-        return G
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """G = δ [1; cols]ᵀ: column 0 (the bias) sums δ over positions and examples."""
+        cols = self.cols(O) if saved is None else saved
+        return _matmul(delta.reshape(self.channels, -1), cols.T)  # δ as (K, Ho·Wo·N)
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         """∂ℓ/∂o⁽ˡ⁻¹⁾: the "full" correlation of δ with the flipped kernel, as col2im of Wᵀδ (a loop
         over the kh·kw kernel offsets, each a strided slice over all positions and examples)."""
         C, H, Wd = self.in_shape
         N = delta.shape[-1]
         kh, kw = self.kernel
         _, Ho, Wo = self.out_shape
-        p, st = self.padding, self.stride
         D = delta.reshape(self.channels, Ho * Wo * N)
-        dcols = (W[:, 1:].T @ D).reshape(C, kh, kw, Ho, Wo, N)
-        dX = np.zeros((C, H + 2 * p, Wd + 2 * p, N))
-        for u in range(kh):
-            for v in range(kw):
-                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += dcols[:, u, v]
-        if p:
-            dX = dX[:, p:p + H, p:p + Wd]
+        dcols = _matmul(W[:, 1:].T, D).reshape(C, kh, kw, Ho, Wo, N)
+        dX = np.zeros((C, H, Wd, N), dtype=dcols.dtype)
+        for u, v, at, src in self.offsets():
+            dX[src] += dcols[:, u, v][at]
         return dX.reshape(C * H * Wd, N)
 
     def weights_json(self, W: np.ndarray) -> Any:
@@ -394,10 +468,37 @@ class Pool2d(_Windowed):
         win = sliding_window_view(X, (k, k), axis=(1, 2))[:, :(Ho - 1) * st + 1:st, :(Wo - 1) * st + 1:st]
         return win.reshape(C, Ho, Wo, N, k * k)
 
+    def offsets(self) -> tuple[tuple[int, int, tuple, tuple], ...]:
+        """The window offsets' input views (see ``_offsets``; every output position reads each)."""
+        return _offsets(self.in_shape[1:], self.out_shape[1:], (self.size, self.size), self.stride)
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        """(o⁽ˡ⁾, the argmax for max pooling): one pass per window offset (u, v), row-major, each over
+        all positions and examples. For max pooling, an offset takes the place of the maximum so far
+        only where it is larger, so ties go to the first in row-major order, as ``argmax`` does."""
+        C, H, Wd = self.in_shape
+        N = O.shape[-1]
+        X = O.reshape(C, H, Wd, N)
+        k = self.size
+        first, *rest = self.offsets()
+        out = X[first[3]].copy()
+        if self.mode != "max":
+            for _, _, _, src in rest:
+                out += X[src]
+            out /= k * k
+            return out.reshape(self.out_size, N), None
+        arg = np.zeros(out.shape, dtype=np.uint8 if k * k <= 256 else np.intp)
+        i = np.empty_like(arg)
+        for u, v, _, src in rest:  # the offsets in row-major order: u·k + v grows
+            np.multiply(X[src] > out, arg.dtype.type(u * k + v), out=i)
+            np.maximum(arg, i, out=arg)  # u·k + v where this offset is larger than all before it
+            np.maximum(out, X[src], out=out)  # as max does: nan wins
+        if np.isnan(out).any():  # argmax names a window's first nan
+            arg = self.windows(O).argmax(axis=-1)
+        return out.reshape(self.out_size, N), arg
+
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
-        win = self.windows(O)
-        out = win.max(axis=-1) if self.mode == "max" else win.mean(axis=-1)
-        return out.reshape(self.out_size, O.shape[-1])
+        return self.forward(W, O)[0]
 
     def cells(self) -> tuple[tuple[str, int], ...]:
         C, Ho, Wo = self.out_shape
@@ -409,23 +510,30 @@ class Pool2d(_Windowed):
 
     def argmax(self, O: np.ndarray) -> np.ndarray:
         """(C, Ho, Wo, N): the index u·size + v of each window's first maximum (row-major)."""
-        return self.windows(O).argmax(axis=-1)
+        arg = self.forward(np.zeros(self.param_shape), O)[1]
+        return arg.astype(np.intp) if arg is not None else self.windows(O).argmax(axis=-1)
 
-    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
         return np.zeros(self.param_shape)
 
-    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray) -> np.ndarray:
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁻¹⁾: each window's ∂ℓ/∂o to its first maximum (``saved``: :meth:`forward`'s argmax), or
+        spread evenly over the window (avg); one pass per window offset."""
         C, H, Wd = self.in_shape
         N = delta.shape[-1]
         _, Ho, Wo = self.out_shape
-        st, k = self.stride, self.size
+        k = self.size
         D = delta.reshape(C, Ho, Wo, N)
-        arg = self.argmax(O) if self.mode == "max" else None
-        dX = np.zeros((C, H, Wd, N))
-        for u in range(k):
-            for v in range(k):
-                part = D * (arg == u * k + v) if arg is not None else D / (k * k)
-                dX[:, u:u + (Ho - 1) * st + 1:st, v:v + (Wo - 1) * st + 1:st] += part
+        arg = (self.argmax(O) if saved is None else saved) if self.mode == "max" else None
+        dX = np.zeros((C, H, Wd, N), dtype=D.dtype)
+        apart = self.stride >= k  # the windows do not overlap: each offset writes its own entries
+        for u, v, _, src in self.offsets():
+            if arg is None:
+                dX[src] += D / (k * k)
+            elif apart:
+                np.multiply(D, arg == u * k + v, out=dX[src])
+            else:
+                dX[src] += D * (arg == u * k + v)
         return dX.reshape(C * H * Wd, N)
 
     def weights_json(self, W: np.ndarray) -> Any:
@@ -495,38 +603,52 @@ class Rnn(LayerKind):
     def block_backward(self) -> list[str]:
         return ["delta", "G"]
 
-    # -- over time: X (T, d, n), the rows of one time step as columns -------------------------------
-    def run(self, W: np.ndarray, X: np.ndarray, f) -> tuple[np.ndarray, np.ndarray]:
-        """(S, O) for a batch of sequences of one length T: S (T, h, n) holds s_1..s_T and O (T + 1, h, n)
-        o_0 = 0, o_1..o_T; ``f`` maps s to o."""
-        T, _, n = X.shape
-        Wb, Wx, U = W[:, :1], W[:, 1:1 + self.d], self.U_part(W)
-        S = np.empty((T, self.h, n), dtype=np.result_type(W, X))
-        O = np.zeros((T + 1, self.h, n), dtype=S.dtype)
-        XW = np.einsum("hd,tdn->thn", Wx, X) + Wb  # the input part of every s_τ, one product
+    # -- over time: X (T, n, d), one row per example at each time step ------------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(S, O) for a batch of sequences: X (T, n, d) holds x_τ of example i in row i of X[τ − 1]; S (T, n, h)
+        holds s_1..s_T and O (T + 1, n, h) o_0 = 0, o_1..o_T; ``f`` maps s to o. ``active[τ − 1]`` is the
+        number of examples still running at τ: the examples are sorted longest first, so these are the
+        first rows, and each τ is one product on them (PyTorch's packed sequences do the same). Rows past
+        an example's end stay 0. None: every example runs to T."""
+        T, n, _ = X.shape
+        dtype = np.result_type(W, X)
+        S = np.zeros((T, n, self.h), dtype=dtype)
+        O = np.zeros((T + 1, n, self.h), dtype=dtype)
+        # the input part of every s_τ, one product: W_x x_τ + b for all τ and examples
+        XW = (_matmul(X.reshape(T * n, self.d), W[:, 1:1 + self.d].T) + W[:, 0]).reshape(T, n, self.h)
+        UT = self.U_part(W).T
         for t in range(T):
-            S[t] = XW[t] + U @ O[t]
-            O[t + 1] = f(S[t])
+            m = n if active is None else int(active[t])
+            s = S[t, :m]
+            np.matmul(O[t, :m], UT, out=s)  # U o_{τ−1}, as rows
+            s += XW[t, :m]
+            O[t + 1, :m] = f(s)
         return S, O
 
     def bptt(self, W: np.ndarray, X: np.ndarray, S: np.ndarray, O: np.ndarray, above: np.ndarray,
-             df) -> tuple[np.ndarray, np.ndarray]:
-        """(G, Δ): backpropagation through time. ``above`` (T, h, n) is ∂ℓ/∂o_τ arriving from the layer
-        above at each τ (zero but at τ = T for many-to-one); ``df(s, o)`` is f′. For τ = T..1:
-        δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ), δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ
-        (summed over the batch too). Δ (T, h, n) holds every δ_τ."""
-        T, h, n = S.shape
+             df, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ): backpropagation through time, on :meth:`run`'s arrays (and its ``active``). ``above``
+        (T, n, h) is ∂ℓ/∂o_τ arriving from the layer above at each τ (zero but at each example's last τ
+        for many-to-one); ``df(s, o)`` is f′. For τ = T..1: δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ),
+        δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ (summed over the batch too).
+        Δ (T, n, h) holds every δ_τ (0 past an example's end)."""
+        T, n, h = S.shape
         U = self.U_part(W)
-        D = np.empty_like(S)
-        nxt = np.zeros((h, n), dtype=S.dtype)
+        D = np.zeros_like(S)
         for t in range(T - 1, -1, -1):
-            nxt = (U.T @ nxt + above[t]) * df(S[t], O[t + 1])
-            D[t] = nxt
+            m = n if active is None else int(active[t])
+            d = D[t, :m]
+            if t + 1 < T:  # the examples that end at τ have δ_{τ+1} = 0: D's rows past the active ones
+                np.matmul(D[t + 1, :m], U, out=d)  # Uᵀ δ_{τ+1}, as rows
+                d += above[t, :m]
+            else:
+                d[...] = above[t, :m]
+            d *= df(S[t, :m], O[t + 1, :m])
         G = np.empty(self.param_shape, dtype=S.dtype)
-        Dm = D.transpose(1, 0, 2).reshape(h, T * n)  # columns (τ, example)
-        G[:, 0] = Dm.sum(axis=1)
-        G[:, 1:1 + self.d] = Dm @ X.transpose(1, 0, 2).reshape(self.d, T * n).T
-        G[:, 1 + self.d:] = Dm @ O[:-1].transpose(1, 0, 2).reshape(h, T * n).T
+        Dm = D.reshape(T * n, h)  # rows (τ, example)
+        G[:, 0] = Dm.sum(axis=0)
+        G[:, 1:1 + self.d] = _matmul(Dm.T, X.reshape(T * n, self.d))
+        G[:, 1 + self.d:] = _matmul(Dm.T, O[:-1].reshape(T * n, h))
         return G, D
 
     def weights_json(self, W: np.ndarray) -> Any:

@@ -18,6 +18,8 @@ from .spec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
 
+CHUNK_VALUES = 2 ** 17  # see Network.chunk
+
 
 class Network:
     """A spec's layers and loss as functions; the weights are passed in, never stored."""
@@ -29,6 +31,10 @@ class Network:
         self.alphas = spec.alphas
         self.loss: Loss = LOSSES[spec.loss]
         self.kinds: tuple[LayerKind, ...] = spec.layer_kinds  # kinds[l - 1] is layer l's
+        # examples per slice of :meth:`backprop` for a network with maps (None: all at once): about
+        # CHUNK_VALUES values in its largest array per slice, the im2col matrices included
+        per_example = max((k.work_size for k in self.kinds if k.is_map), default=0)
+        self.chunk: int | None = max(8, CHUNK_VALUES // per_example) if per_example else None
 
     @property
     def recurrent(self) -> bool:
@@ -44,21 +50,31 @@ class Network:
 
     def layer_out(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """(S⁽ˡ⁾, O⁽ˡ⁾) from O⁽ˡ⁻¹⁾ for any kind of layer (S is None for a pooling layer)."""
+        S, O, _ = self.layer_forward(l, W, O_prev)
+        return S, O
+
+    def layer_forward(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, Any]:
+        """(S⁽ˡ⁾, O⁽ˡ⁾, saved): :meth:`layer_out` and what the layer's backward pass may reuse
+        (``LayerKind.forward``)."""
         k = self.kinds[l - 1]
+        if isinstance(k, Dense) and not k.after_map:
+            S = W @ O_prev
+            return S, self.activation_out(l, S), None
+        out, saved = k.forward(W, O_prev)
         if not k.has_s:
-            return None, k.pre(W, O_prev)
-        S = W @ O_prev if isinstance(k, Dense) and not k.after_map else k.pre(W, O_prev)
-        return S, self.activation_out(l, S)
+            return None, out, saved
+        return out, self.activation_out(l, out), saved
 
     def back_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, O_l: np.ndarray,
-                   S_l: np.ndarray | None, O_prev_next: np.ndarray | None = None) -> np.ndarray:
-        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾
-        itself when layer l is a pooling layer (it has no s). ``O_l`` is o⁽ˡ⁾ as stored."""
+                   S_l: np.ndarray | None, saved_next: Any = None) -> np.ndarray:
+        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``, with what its forward pass
+        saved) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾ itself when layer l is a pooling layer (it has no s). ``O_l`` is
+        o⁽ˡ⁾ as stored."""
         nxt, k = self.kinds[l], self.kinds[l - 1]
         if isinstance(nxt, Dense) and not nxt.after_map and isinstance(k, Dense):
             assert S_l is not None
             return self.hidden_delta(l, W_next, delta_next, S_l, O_l)  # the lecture's rule, as in v1
-        back = nxt.back(W_next, delta_next, O_l)
+        back = nxt.back(W_next, delta_next, O_l, saved_next)
         if not k.has_s:
             return back
         assert S_l is not None
@@ -108,14 +124,17 @@ class Network:
         """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
         return self.forward_o0(weights, self.o0(X))
 
-    def forward_o0(self, weights: Weights, O0: np.ndarray) -> tuple[list, list]:
-        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once."""
+    def forward_o0(self, weights: Weights, O0: np.ndarray, saved: list | None = None) -> tuple[list, list]:
+        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
+        given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`)."""
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
-            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            s, o, kept = self.layer_forward(l, weights[l - 1], O[-1])
             S.append(s)
             O.append(o)
+            if saved is not None:
+                saved.append(kept)
         return S, O
 
     def _lengths(self, lengths: np.ndarray | None) -> np.ndarray:
@@ -149,9 +168,24 @@ class Network:
         """(ℓ_D, [G⁽¹⁾ … G⁽ᴸ⁾], [δ⁽¹⁾ … δ⁽ᴸ⁾] or None) for examples as columns: O⁽⁰⁾ and Yᵀ.
 
         The lean path training runs: one matrix product per layer forward, two back, no copies of
-        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ.
+        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ. A network with feature maps goes
+        through the examples a slice at a time (:attr:`chunk`) and adds up their ℓ and G: a slice's
+        maps and im2col matrices stay in the processor's cache, where the whole batch's would not.
         """
-        S, O = self.forward_o0(weights, O0)
+        N, step = O0.shape[1], self.chunk
+        if keep_deltas or step is None or N <= step:
+            return self._backprop(weights, O0, Yt, keep_deltas)
+        loss, G, _ = self._backprop(weights, O0[:, :step], Yt[:, :step])
+        for a in range(step, N, step):
+            part, more, _ = self._backprop(weights, O0[:, a:a + step], Yt[:, a:a + step])
+            loss += part
+            for g, m in zip(G, more):
+                g += m
+        return loss, G, None
+
+    def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+        saved: list = []
+        S, O = self.forward_o0(weights, O0, saved)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
         delta = self.output_delta(S[-1], O[-1], Yt)
         G: list = [None] * self.L
@@ -160,70 +194,80 @@ class Network:
             if deltas is not None:
                 deltas[l - 1] = delta
             k = self.kinds[l - 1]
-            G[l - 1] = delta @ O[l - 1].T if isinstance(k, Dense) and not k.after_map else k.grad(weights[l - 1], delta, O[l - 1])
+            G[l - 1] = (delta @ O[l - 1].T if isinstance(k, Dense) and not k.after_map
+                        else k.grad(weights[l - 1], delta, O[l - 1], saved[l - 1]))
             if l > 1:
-                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1], saved[l - 1])
+            saved[l - 1] = None  # done with: let it go before the layers below
         return loss, G, deltas
 
-    # -- sequences (a recurrent layer 1): the vectorised path, one group of equal lengths at a time ----
+    # -- sequences (a recurrent layer 1): the vectorised path, all the examples of a batch at once ----------
     def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
                   on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
-        """ℓ_D, G and the outputs of a batch of sequences, vectorised: the examples of each length T are
-        stepped together (X rows padded as ``NetworkSpec.inputs``; ``Y`` as its targets, None for
-        outputs only). The recurrent layer runs τ = 1..T on all of them at once; the layers above run
-        once on o_T (many-to-one) or on every o_τ side by side (return_sequences); the gradient
-        arriving at o_τ then flows back through time (:meth:`Rnn.bptt`). G sums over the examples
-        and τ. ``on_delta(indices, Δ)`` receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and
-        ``on_upper(l, δ)`` each length's δ⁽ˡ⁾ of a layer above (columns: examples, or (τ, example))."""
+        """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
+        ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
+        longest first, and the recurrent layer runs τ = 1..T_max on those still running at τ, one
+        product per τ (:meth:`Rnn.run`); the layers above run once on every example's o_T (many-to-one)
+        or on all the o_τ side by side (return_sequences); the gradient arriving at o_τ then flows back
+        through time (:meth:`Rnn.bptt`). G sums over the examples and τ. ``on_delta(indices, Δ)``
+        receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and ``on_upper(l, δ)`` the δ⁽ˡ⁾ of a
+        layer above (columns: examples, or the (τ, example) of every example's τ ≤ T)."""
         rnn = self.kinds[0]
         assert isinstance(rnn, Rnn)
         d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
         dtype = np.result_type(X, *weights)
         N = len(X)
-        out = np.zeros((N, (int(lengths.max()) if N else 0) * k if rnn.return_sequences else k), dtype=dtype)
+        seqs = rnn.return_sequences
+        Tmax = int(lengths.max()) if N else 0
+        out = np.zeros((N, Tmax * k if seqs else k), dtype=dtype)
         G = [np.zeros(w.shape, dtype=dtype) for w in weights] if Y is not None else []
-        loss = dtype.type(0)
+        if N == 0:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        order = np.argsort(-lengths, kind="stable")  # longest first; equal lengths keep their order
+        Ts = lengths[order]
+        running = np.arange(Tmax)[:, None] < Ts[None, :]  # (T, n): example i is still running at τ
+        active = running.sum(axis=1)
+        Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
         W1 = weights[0]
-        for T in np.unique(lengths):
-            T = int(T)
-            idx = np.flatnonzero(lengths == T)
-            n = len(idx)
-            Xb = X[idx, :T * d].reshape(n, T, d).transpose(1, 2, 0)  # (T, d, n)
-            Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s))
-            H = Or[1:].transpose(1, 0, 2).reshape(h, T * n) if rnn.return_sequences else Or[T]  # columns (τ, n)
-            O: list = [None, np.concatenate([np.ones((1, H.shape[1]), dtype=H.dtype), H], axis=0)]
-            S: list = [None, None]
-            for l in range(2, self.L + 1):
-                s, o = self.layer_out(l, weights[l - 1], O[-1])
-                S.append(s)
-                O.append(o)
-            if rnn.return_sequences:
-                out[idx, :T * k] = O[-1].reshape(k, T, n).transpose(2, 1, 0).reshape(n, T * k)
-            else:
-                out[idx] = O[-1].T
-            if Y is None:
-                continue
-            Yb = (Y[idx, :T * k].reshape(n, T, k).transpose(2, 1, 0).reshape(k, T * n) if rnn.return_sequences
-                  else Y[idx].T)
-            loss += self.example_loss(S[-1], O[-1], Yb).sum()
-            delta = self.output_delta(S[-1], O[-1], Yb)
-            for l in range(self.L, 1, -1):
-                if on_upper is not None:
-                    on_upper(l, delta)
-                G[l - 1] += delta @ O[l - 1].T
-                if l > 2:
-                    delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
-            back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, T·n) or (h, n)
-            if rnn.return_sequences:
-                above = back.reshape(h, T, n).transpose(1, 0, 2)
-            else:
-                above = np.zeros((T, h, n), dtype=dtype)
-                above[T - 1] = back
-            Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o))
-            G[0] += Gr
-            if on_delta is not None:
-                on_delta(idx, D)
+        Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s), active)
+        ends = Ts - 1
+        H = Or[1:][running] if seqs else Or[Ts, np.arange(N)]  # rows: (τ, example) pairs, or examples
+        O: list = [None, np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)]
+        S: list = [None, None]
+        for l in range(2, self.L + 1):
+            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            S.append(s)
+            O.append(o)
+        if seqs:
+            full = np.zeros((Tmax, N, k), dtype=dtype)
+            full[running] = O[-1].T
+            out[order] = full.transpose(1, 0, 2).reshape(N, Tmax * k)
+        else:
+            out[order] = O[-1].T
+        if Y is None:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
+        loss = self.example_loss(S[-1], O[-1], Yb).sum()
+        delta = self.output_delta(S[-1], O[-1], Yb)
+        for l in range(self.L, 1, -1):
+            if on_upper is not None:
+                on_upper(l, delta)
+            G[l - 1] += delta @ O[l - 1].T
+            if l > 2:
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+        back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, pairs) or (h, examples)
+        above = np.zeros((Tmax, N, h), dtype=dtype)
+        if seqs:
+            above[running] = back.T
+        else:
+            above[ends, np.arange(N)] = back.T
+        Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o), active)
+        G[0] += Gr
+        if on_delta is not None:
+            for T in np.unique(Ts):
+                mine = np.flatnonzero(Ts == T)
+                on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
         return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
 
 

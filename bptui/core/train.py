@@ -116,7 +116,7 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
                      W: list[np.ndarray], state: list[optim.OptState], start_epoch: int,
                      cancelled: Callable[[], bool] | None, stop_if_diverged: bool) -> TrainResult:
     """:func:`train` for a recurrent network: each update group's G from :meth:`Network.sequences`
-    (vectorised over the group's examples, those of equal length together). No test split: sequence
+    (vectorised over the group's examples: at each τ those still running). No test split: sequence
     data is inline."""
     assert spec.lengths is not None
     X, Y, lengths = spec.inputs, spec.targets, spec.lengths
