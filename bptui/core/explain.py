@@ -483,7 +483,7 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
         f"the bias of unit {b} in layer {l}"
     kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
     if kind is not None and kind.type == "conv2d":  # W⁽ˡ⁾ row b: kernel b's bias, then its (c, u, v) weights
-        c, u, v = kind.offsets(a) if a else (0, 0, 0)
+        c, u, v = kind.kernel_index(a) if a else (0, 0, 0)
         what = (f"the weight of kernel {b} at channel {c + 1}, offset ({u + 1}, {v + 1}) in layer {l} (a convolution)"
                 if a else f"the bias of kernel {b} in layer {l} (a convolution)")
     if kind is not None and kind.type == "rnn":

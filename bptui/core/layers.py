@@ -423,7 +423,7 @@ class Conv2d(_Windowed):
     def window(self) -> tuple[int, int, int, int]:
         return self.kernel[0], self.kernel[1], self.stride, self.padding
 
-    def offsets(self, col: int) -> tuple[int, int, int]:
+    def kernel_index(self, col: int) -> tuple[int, int, int]:
         """(c, u, v), 0-based, of column ``col`` ≥ 1 of W⁽ˡ⁾: the kernel flattened in (c, u, v) order."""
         c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)
         return int(c), int(u), int(v)
@@ -433,13 +433,13 @@ class Conv2d(_Windowed):
         (column 0), as the panel shows the kernels."""
         if col == 0:
             return Sym("b", l, (row + 1,))
-        return Sym("w", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
+        return Sym("w", l, (row + 1,) + tuple(x + 1 for x in self.kernel_index(col)))
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         """G_k,c,u,v⁽ˡ⁾ for a kernel weight, G_b,k⁽ˡ⁾ for the bias (the map-level equation's G_b)."""
         if col == 0:
             return Sym("G_b", l, (row + 1,), latex="G_b")
-        return Sym("G", l, (row + 1,) + tuple(x + 1 for x in self.offsets(col)))
+        return Sym("G", l, (row + 1,) + tuple(x + 1 for x in self.kernel_index(col)))
 
 
 @dataclass(frozen=True)
