@@ -65,8 +65,8 @@ def _break(monkeypatch, row: int, col: int) -> None:
     """A wrong convolution gradient in one entry of G⁽¹⁾, for the check to find."""
     grad = Conv2d.grad
 
-    def wrong(self, W, delta, O):
-        G = grad(self, W, delta, O)
+    def wrong(self, W, delta, O, saved=None):
+        G = grad(self, W, delta, O, saved)
         G[row, col] *= 1.5
         return G
 
