@@ -460,7 +460,7 @@ def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> I
 # -- bptui export -----------------------------------------------------------------------------------
 def export_command(args: Any, load: Callable[[str], Any]) -> int:
     """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
-    from .core.files import check_outputs, input_files, write_lines_atomic
+    from .core.files import DEVICE, PIPE, check_output, check_outputs, input_files, write_lines_atomic
     from .export import export
 
     spec = load(args.file)
@@ -505,13 +505,16 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
     names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
     outputs = [(args.output, f"{names[fmt]} (--output)")] if args.output is not None else []
+    key_json = None
     if args.answers is not None:
         outputs.append((args.answers, "the answer key (--answers)"))
-        outputs.append((str(json_path(args.answers)), "the answer key as JSON (beside --answers)"))
+        if check_output(args.answers, args.force) not in (DEVICE, PIPE):  # a device or a pipe has no "beside"
+            key_json = json_path(args.answers)
+            outputs.append((str(key_json), "the answer key as JSON (beside --answers)"))
     elif args.rtol is not None or args.atol is not None:
         raise ExerciseError("bptui export: --rtol and --atol are the JSON key's tolerances: add --answers KEY")
     check_outputs(outputs, input_files(spec), args.force)  # before any work
-    blanker = Blanker(spec, quantities, every, trace=bool(args.answers)) if exercise else None
+    blanker = Blanker(spec, quantities, every, trace=key_json is not None) if exercise else None
     lines = export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
     if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output), args.force)
@@ -525,7 +528,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         kfmt = key_format(args.answers, fmt)
         key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
         write_atomic(args.answers, document(key, kfmt, args.answers), args.force)
-        write_key_json(json_path(args.answers), args.file, args, blanker, kfmt)
+        if key_json is not None:
+            write_key_json(key_json, args.file, args, blanker, kfmt)
     return 0
 
 
