@@ -69,6 +69,12 @@ _DIRECT = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", 
            "sigmoid": "sigmoid", "sqrt": "sqrt", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}
 
 
+# the formula trees' operators and the functions the syntax has no name for, written with its own
+_OPERATORS = {"-": "({0}-{1})", "/": "({0}/{1})", "neg": "(-{0})", "sq": "({0}*{0})", "^": "({0}**{1})", "()": "{0}"}
+_SPELLED = {"softplus": "log(1+exp({0}))", "leaky_relu": "(max({0}, 0)+{1}*min({0}, 0))",
+            "prelu": "(max({0}, 0)+{1}*min({0}, 0))", "elu": "(max({0}, 0)+{1}*(exp(min({0}, 0))-1))"}
+
+
 def _positive(d: str) -> str:
     return f"(max({d}, 0)/max({d}, {TINY}))"
 
@@ -97,30 +103,18 @@ def to_text(node: Node, env: Mapping[Node, Expr], sums: Mapping[str, list[Mappin
             args = [go(a, e) for a in n.args]
             if n.op in ("+", "*"):
                 return "(" + n.op.join(args) + ")"
-            if n.op in ("-", "/"):
-                return f"({args[0]}{n.op}{args[1]})"
-            if n.op == "neg":
-                return f"(-{args[0]})"
-            if n.op == "sq":
-                return f"({args[0]}*{args[0]})"
-            if n.op == "^":
-                return f"({args[0]}**{args[1]})"
-            if n.op == "()":
-                return args[0]
-            raise Unwritable(f"the operator {n.op!r}")
+            if n.op not in _OPERATORS:
+                raise Unwritable(f"the operator {n.op!r}")
+            return _OPERATORS[n.op].format(*args)
         if isinstance(n, Call):
             args = [go(a, e) for a in n.args]
             if n.fn in _DIRECT:
                 return f"{_DIRECT[n.fn]}({', '.join(args)})"
-            if n.fn == "softplus":
-                return f"log(1+exp({args[0]}))"
-            if n.fn in ("leaky_relu", "prelu"):
-                return f"(max({args[0]}, 0)+{args[1]}*min({args[0]}, 0))"
-            if n.fn == "elu":
-                return f"(max({args[0]}, 0)+{args[1]}*(exp(min({args[0]}, 0))-1))"
             if n.fn == "sign":
                 return f"({_positive(args[0])}-{_positive(f'(-{args[0]})')})"
-            raise Unwritable(f"the function {n.fn}")
+            if n.fn not in _SPELLED:
+                raise Unwritable(f"the function {n.fn}")
+            return _SPELLED[n.fn].format(*args)
         if isinstance(n, Ind):
             return _indicator(n, e)
         if isinstance(n, Cases):

@@ -173,3 +173,23 @@ def test_the_json_key_is_an_output_of_the_command(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("error:") and "k.json" in line for line in err)
     assert not (tmp_path / "k.json").exists() and not (tmp_path / "k.md").exists()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "softplus", "elu", "leaky_relu", "prelu", "identity"])
+def test_activations_written_in_the_expression_syntax(name):
+    """Each activation and its derivative, as the key's formulas write them (the indicator with max
+    and a division, the cases as c·then + (1 − c)·other), equal their own trees' values, at 0 and
+    on either side of it (where 1[s > 0] and 1[s ≥ 0] differ)."""
+    from bptui.core.activations import ACTIVATIONS, ALPHA
+    from bptui.core.formula import Sym, evaluate
+    from bptui.keyjson import Expr, to_text
+
+    act = ACTIVATIONS[name]
+    S, O = Sym("s", 1, (1,)), Sym("o", 1, (1,))
+    for x in (-3.5, -1e-300, -0.0, 0.0, 5e-324, 1e-7, 0.3, 2.0):
+        alpha = 0.2
+        o = float(evaluate(act.value(S), {S: x, ALPHA: alpha}))
+        env = {S: Expr.number(x), O: Expr.number(o), ALPHA: Expr.number(alpha)}
+        assert evaluate_formula(to_text(act.value(S), env), {}) == pytest.approx(o, rel=1e-12, abs=1e-300)
+        df = float(evaluate(act.derivative(S, O), {S: x, O: o, ALPHA: alpha}))
+        assert evaluate_formula(to_text(act.derivative(S, O), env), {}) == pytest.approx(df, rel=1e-12, abs=1e-300)
