@@ -141,9 +141,10 @@ def test_conv_indices(tmp_path):
     assert any(b["indices"][:1] == ["bias"] for b in doc["blanks"] if b["quantity"] == "W")
 
 
-def test_variants_each_have_a_json_key(tmp_path):
+@pytest.mark.parametrize("name", ["xor", "lecture13"])
+def test_variants_each_have_a_json_key(tmp_path, name):
     out = tmp_path / "class"
-    assert main(["export", str(NETWORKS / "xor.json"), "--variants", "2", "--seed", "7", "--output", str(out)]) == 0
+    assert main(["export", str(NETWORKS / f"{name}.json"), "--variants", "2", "--seed", "7", "--output", str(out)]) == 0
     for i in (1, 2):
         doc = json.loads((out / f"variant-0{i}-key.json").read_text(encoding="utf-8"))
         jsonschema.validate(doc, schema())
