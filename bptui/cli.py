@@ -78,6 +78,16 @@ def _natural(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a number 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -159,6 +169,10 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         ex.add_argument("--seed", type=_natural, default=None, metavar="S", help="the variants' seed (default 0)")
         ex.add_argument("--round", type=_non_negative, default=None, metavar="D",
                         help="round the variants' drawn numbers to D decimals")
+        ex.add_argument("--rtol", type=_non_negative_float, default=None, metavar="R",
+                        help="the JSON key's relative tolerance (default 1e-3, the quiz's)")
+        ex.add_argument("--atol", type=_non_negative_float, default=None, metavar="A",
+                        help="the JSON key's absolute tolerance (default: half a unit of the last digit shown)")
         return p
     if command == "serve":
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")

@@ -28,6 +28,7 @@ import numpy as np
 from . import progress
 from .core.errors import SpecError
 from .core.notation import count
+from .keyjson import json_path
 from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
                            walk)
 
@@ -226,11 +227,17 @@ class Blanker:
     numbers live until a step overwrites the quantity.
     """
 
-    def __init__(self, spec: Any, quantities: frozenset[str] = frozenset(QUANTITIES), every: int = 1) -> None:
+    def __init__(self, spec: Any, quantities: frozenset[str] = frozenset(QUANTITIES), every: int = 1,
+                 trace: bool = False) -> None:
         self.spec, self.quantities, self.every = spec, quantities, every
         self.live: dict[tuple[str, int | None, str | None], _Live] = {}
         self.entries: list[KeyEntry] = []
         self.candidates = 0
+        # trace: follow every number's formula over the blanks, for the key a machine reads (keyjson.py)
+        from .keyjson import Tracer
+
+        self.tracer = Tracer(spec) if trace else None
+        self.details: dict[int, dict] = {}  # blank → its epoch, example, formula, latex, explanation
 
     def _produced(self, step: Any) -> list[tuple[Ref, Any]]:
         """The board numbers a step writes: its quantity (and ℓ_D with a loss)."""
@@ -250,6 +257,7 @@ class Blanker:
         aliases = self._aliases(stepper, step)
         chosen = self._chosen(k)
         fresh: set[Ref] = set()
+        new: dict[Ref, int] = {}
         for ref, value in self._produced(step):
             if ref.quantity == "loss_D":
                 value = float(stepper.state.loss_D)
@@ -259,7 +267,7 @@ class Blanker:
                 continue
             labels: dict[tuple[int, ...] | None, int] = {}
             if np.ndim(value) == 0:
-                labels[None] = self._new(k, ref, float(value))
+                labels[None] = new[ref] = self._new(k, ref, float(value))
                 fresh.add(ref)
             else:
                 only = _v2_only(self.spec, k)
@@ -269,12 +277,28 @@ class Blanker:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
                     if only is not None and index != only:
                         continue
-                    labels[index] = self._new(k, ref.at(*index), float(value[index]))
+                    labels[index] = new[ref.at(*index)] = self._new(k, ref.at(*index), float(value[index]))
                     fresh.add(ref.at(*index))
             self.live[key] = _Live(labels, value)
+        if self.tracer is not None:
+            self._trace(stepper, step, new)
         labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
                       for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
         return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+
+    def _trace(self, stepper: Any, step: Any, new: dict[Ref, int]) -> None:
+        """The new blanks' formulas over the earlier blanks, and what the key JSON says of each."""
+        from .keyjson import describe
+
+        assert self.tracer is not None
+        self.tracer.step(stepper, step, new)
+        k = step.key
+        for ref, label in new.items():
+            traced = self.tracer.blanks[label]
+            latex, explanation = describe(stepper, step, ref, DIGITS)
+            self.details[label] = {"epoch": getattr(k, "epoch", None), "example": getattr(k, "example", None),
+                                   "time": getattr(k, "time", None), "formula": traced.formula,
+                                   "depends_on": traced.depends_on, "latex": latex, "explanation": explanation}
 
     def label_of(self, ref: Ref) -> int | None:
         """The number of the blank that board number ``ref`` (a scalar, or one entry) is now, if any."""
@@ -441,7 +465,7 @@ def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> I
 # -- bptui export -----------------------------------------------------------------------------------
 def export_command(args: Any, load: Callable[[str], Any]) -> int:
     """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
-    from .core.files import check_outputs, input_files, write_lines_atomic
+    from .core.files import DEVICE, PIPE, check_output, check_outputs, input_files, write_lines_atomic
     from .export import export
 
     spec = load(args.file)
@@ -488,10 +512,16 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
     names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
     outputs = [(args.output, f"{names[fmt]} (--output)")] if args.output is not None else []
+    key_json = None
     if args.answers is not None:
         outputs.append((args.answers, "the answer key (--answers)"))
+        if check_output(args.answers, args.force) not in (DEVICE, PIPE):  # a device or a pipe has no "beside"
+            key_json = json_path(args.answers)
+            outputs.append((str(key_json), "the answer key as JSON (beside --answers)"))
+    elif args.rtol is not None or args.atol is not None:
+        raise ExerciseError("bptui export: --rtol and --atol are the JSON key's tolerances: add --answers KEY")
     check_outputs(outputs, input_files(spec), args.force)  # before any work
-    blanker = Blanker(spec, quantities, every) if exercise else None
+    blanker = Blanker(spec, quantities, every, trace=key_json is not None) if exercise else None
     lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker), steps, "export")
     if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output), args.force)
@@ -505,6 +535,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         kfmt = key_format(args.answers, fmt)
         key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
         write_atomic(args.answers, document(key, kfmt, args.answers), args.force)
+        if key_json is not None:
+            write_key_json(key_json, args.file, args, blanker, kfmt)
     return 0
 
 
@@ -542,6 +574,24 @@ def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int 
     return steps
 
 
+def export_options(args: Any, fmt: str, variant: int | None = None) -> dict:
+    """The export's options as the JSON key records them."""
+    return {"format": fmt, "blank": sorted(parse_quantities(args.blank)), "blank_every": args.blank_every or 1,
+            "epochs": args.epochs, "example": args.example, "steps": args.steps,
+            "variants": args.variants, "seed": args.seed, "round": args.round, "variant": variant,
+            "rtol": args.rtol, "atol": args.atol}
+
+
+def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: str,
+                   variant: int | None = None) -> None:
+    """The key a machine reads (keyjson.py), beside the key."""
+    from .keyjson import key_document, key_json_text
+
+    doc = key_document(network, export_options(args, fmt, variant), blanker.entries, blanker.details,
+                       args.rtol, args.atol, DIGITS)
+    write_atomic(path, key_json_text(doc), args.force)
+
+
 def _what(part: Part | None) -> str:
     return f" ({part.what})" if part is not None else ""
 
@@ -566,31 +616,33 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
     ext = EXTENSIONS[fmt]
     width = max(2, len(str(args.variants)))
 
-    def files(i: int) -> tuple[Path, Path, Path]:  # variant i's network file, exercise and key
+    def files(i: int) -> tuple[Path, Path, Path, Path]:  # variant i's network file, exercise, key, JSON key
         stem = folder / f"variant-{i:0{width}d}"
-        return stem.with_suffix(".json"), stem.with_suffix(ext), folder / f"{stem.name}-key{ext}"
+        key = folder / f"{stem.name}-key{ext}"
+        return stem.with_suffix(".json"), stem.with_suffix(ext), key, json_path(key)
 
     # before any work: no variant's file may replace the input (a folder of earlier variants), its
     # data, or another variant's file (through a link)
     check_outputs(((path, f"variant {i}'s {what}") for i in range(1, args.variants + 1)
-                   for path, what in zip(files(i), ("network file", "exercise", "answer key"))),
+                   for path, what in zip(files(i), ("network file", "exercise", "answer key", "JSON answer key"))),
                   input_files(spec), args.force)
     docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
     for i, doc in enumerate(docs, start=1):
-        path, exercise_path, key_path = files(i)
+        path, exercise_path, key_path, key_json = files(i)
         write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)
         epochs = part.epochs if part is not None else (args.epochs or 1)
-        blanker = Blanker(variant, quantities, every)
+        blanker = Blanker(variant, quantities, every, trace=True)
         lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
         write_atomic(exercise_path, document(lines, fmt, str(exercise_path)), args.force)
         key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
         write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
+        write_key_json(key_json, path.name, args, blanker, fmt, i)
     from .streams import note, printable
 
     note(f"wrote {len(docs)} variants to {printable(str(folder))}: variant-{1:0{width}d}.json, "
-         f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, …")
+         f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, variant-{1:0{width}d}-key.json, …")
     return 0
 
 

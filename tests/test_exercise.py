@@ -149,7 +149,7 @@ def test_every_variant_key_equals_its_trace(tmp_path, capsys, seed, name, option
     assert main(["export", name, "--variants", "3", "--seed", str(seed), "--output", str(out), *options]) == 0
     capsys.readouterr()
     names = sorted(p.name for p in out.iterdir())
-    assert names == [f"variant-0{i}{ext}" for i in (1, 2, 3) for ext in ("-key.md", ".json", ".md")]
+    assert names == [f"variant-0{i}{ext}" for i in (1, 2, 3) for ext in ("-key.json", "-key.md", ".json", ".md")]
     docs = []
     for i in (1, 2, 3):
         key = (out / f"variant-0{i}-key.md").read_text(encoding="utf-8")
@@ -278,10 +278,11 @@ def test_pdf_of_an_exercise_its_key_and_variants(tmp_path, capsys):
     ex, key = tmp_path / "ex.pdf", tmp_path / "key.pdf"
     assert main(["export", "xor", "--exercise", "--format", "pdf", "--output", str(ex), "--answers", str(key)]) == 0
     assert ex.read_bytes().startswith(b"%PDF") and key.read_bytes().startswith(b"%PDF")
+    assert json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["options"]["format"] == "pdf"
     assert main(["export", "lecture13", "--variants", "2", "--format", "pdf", "--output", str(tmp_path / "v")]) == 0
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
-        "variant-01-key.pdf", "variant-01.json", "variant-01.pdf", "variant-02-key.pdf", "variant-02.json",
-        "variant-02.pdf"]
+        "variant-01-key.json", "variant-01-key.pdf", "variant-01.json", "variant-01.pdf", "variant-02-key.json",
+        "variant-02-key.pdf", "variant-02.json", "variant-02.pdf"]
     assert main(["export", "classifier", "--exercise", "--format", "latex", "--output", str(tmp_path / "c.tex"),
                  "--answers", str(tmp_path / "c-key.tex")]) == 0
     assert (tmp_path / "c-key.tex").read_text().startswith(r"\documentclass")

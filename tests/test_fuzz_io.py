@@ -285,6 +285,7 @@ class Writer:
     ext: str
     others: tuple[str, ...] = ()  # the other outputs it writes
     train: bool = False  # train --save: the network file itself may be replaced (the manual says so)
+    key: bool = False  # P is an answer key: its JSON key is written beside it (P with .json), unless P is a device or pipe
 
     def line(self, source: str, p: str, force: bool) -> list[str]:
         return [a.replace("{input}", source).replace("{P}", p) for a in self.argv] + (["--force"] if force else [])
@@ -294,9 +295,9 @@ WRITERS = (
     Writer("export --output", ("export", "{input}", "--output", "{P}"), ".md"),
     Writer("export csv --output", ("export", "{input}", "--format", "csv", "--output", "{P}"), ".csv"),
     Writer("export --answers", ("export", "{input}", "--exercise", "--output", "ex.md", "--answers", "{P}"), ".md",
-           others=("ex.md",)),
+           others=("ex.md",), key=True),
     Writer("export --exercise --output", ("export", "{input}", "--exercise", "--output", "{P}", "--answers", "key.md"),
-           ".md", others=("key.md",)),
+           ".md", others=("key.md", "key.json")),
     Writer("train --save", ("train", "{input}", "--epochs", "1", "--save", "{P}"), ".json", train=True),
 )
 
@@ -518,7 +519,9 @@ def test_output_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Pat
     target = Path(os.path.realpath(p))
     if not stat.S_ISCHR(os.stat(target).st_mode):
         assert _is_new_output(target, case.writer)
-    changed = inside([p, *case.writer.others])
+    beside = [str(Path(p).with_suffix(".json"))] if case.writer.key and not stat.S_ISCHR(os.stat(target).st_mode) \
+        and not stat.S_ISFIFO(os.stat(target).st_mode) else []
+    changed = inside([p, *case.writer.others, *beside])
     assert {n: after.get(n) for n in before if n not in changed} == \
         {n: v for n, v in before.items() if n not in changed}  # links stay links; a hard link's twin keeps its bytes
     assert set(after) - set(before) <= changed

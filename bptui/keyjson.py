@@ -1,0 +1,678 @@
+"""The answer key a machine reads: ``KEY.json`` beside every key (``variant-01-key.json``).
+
+Each blank's value is also written as a formula over the earlier blanks (``b12``) and numbers, in the
+graph files' expression syntax (:mod:`bptui.core.expr` parses it), so that a grader without bptui can
+carry a student's error forward. The formulas are traced step by step as the exercise is made: every
+board number a step writes gets a scalar formula over the board numbers it reads, from the same
+tables the step equations use (the activation's, the loss's, the optimizer's, a graph op's ``tree``
+and ``dtree``). A number read later is the blank's id if it is a blank, the number itself (``repr``)
+if it does not depend on any blank, and its own formula, inlined, if it depends on blanks through
+steps that are not blanks. ``depends_on`` is the set of blank ids in the formula.
+
+Functions the expression syntax has no name for are written with the ones it has: an indicator
+1[d > 0] as ``max(d, 0)/max(d, 5e-324)`` (exactly 1 or 0 in floating point), a case as
+``c·then + (1 − c)·other``, softplus as ``log(1 + exp(x))``, leaky ReLU as ``max(x, 0) + α·min(x, 0)``.
+A value whose formula needs a function with no such spelling (gelu's Φ) has ``formula: null``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .core.formula import (Call, Cases, Ind, LatexPrinter, Node, Num, Op, Ref, Sum, Sym, TextPrinter,
+                           shown_halfwidth)
+
+RTOL = 1e-3  # the quiz's relative tolerance
+# the longest formula written out (characters): within what core/expr.py parses (10,000 nodes); a
+# longer one (a value that reads elided entries updated over many groups) is written as null
+FORMULA_LIMIT = 100_000
+KEPT = 5_000  # inlined formulas up to this long are written out once for all blanks that read them
+TINY = "5e-324"  # the smallest positive float: max(d, 0)/max(d, TINY) is 1[d > 0] exactly
+SCHEMA = Path(__file__).with_name("core") / "key-schema.json"
+
+
+class Unwritable(Exception):
+    """A formula needs a function the expression syntax cannot spell."""
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A board number as the key's formulas read it: its text (a number, a blank's id ``b3``, or a
+    placeholder ``§12§`` for a formula inlined when a blank's formula is written out) and its value."""
+
+    text: str
+    value: float
+
+    @staticmethod
+    def number(x: float) -> "Expr":
+        return Expr(number_text(x), float(x))
+
+
+def number_text(x: float) -> str:
+    """A float at full precision in the expression syntax (negative ones in parentheses)."""
+    x = float(x)
+    if not np.isfinite(x):
+        raise Unwritable(f"{x} has no spelling in the expression syntax")
+    text = repr(x)
+    return f"({text})" if x < 0 or text.startswith("-") else text
+
+
+# -- formula trees → the expression syntax ----------------------------------------------------------
+_DIRECT = {"exp": "exp", "log": "log", "ln": "log", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh",
+           "sigmoid": "sigmoid", "sqrt": "sqrt", "relu": "relu", "abs": "abs", "max": "max", "min": "min"}
+
+
+# the formula trees' operators and the functions the syntax has no name for, written with its own
+_OPERATORS = {"-": "({0}-{1})", "/": "({0}/{1})", "neg": "(-{0})", "sq": "({0}*{0})", "^": "({0}**{1})", "()": "{0}"}
+_SPELLED = {"softplus": "log(1+exp({0}))", "leaky_relu": "(max({0}, 0)+{1}*min({0}, 0))",
+            "prelu": "(max({0}, 0)+{1}*min({0}, 0))", "elu": "(max({0}, 0)+{1}*(exp(min({0}, 0))-1))"}
+
+
+def _positive(d: str) -> str:
+    return f"(max({d}, 0)/max({d}, {TINY}))"
+
+
+def _indicator(i: Ind, env: Mapping[Node, Expr]) -> str:
+    return _indicator_text(to_text(i.a, env), i.rel, to_text(i.b, env))
+
+
+def _indicator_text(a: str, rel: str, b: str) -> str:
+    """1[a rel b] (rel one of > < ≥ ≤ =) with max and a division: exactly 1 or 0."""
+    up, down = _positive(f"{a}-{b}"), _positive(f"{b}-{a}")
+    return {">": up, "<": down, "≥": f"(1-{down})", "≤": f"(1-{up})", "=": f"(1-{up}-{down})"}[rel]
+
+
+def to_text(node: Node, env: Mapping[Node, Expr], sums: Mapping[str, list[Mapping[Node, Expr]]] | None = None) -> str:
+    """``node`` in the expression syntax, its symbols read from ``env``; a sum over k is written out
+    term by term with ``sums[k]``'s symbols for each term."""
+    def go(n: Node, e: Mapping[Node, Expr]) -> str:
+        if isinstance(n, Num):
+            return number_text(n.value)
+        if isinstance(n, Sym):
+            if n not in e:
+                raise Unwritable(f"no value for {TextPrinter().p(n)}")
+            return e[n].text
+        if isinstance(n, Op):
+            args = [go(a, e) for a in n.args]
+            if n.op in ("+", "*"):
+                return "(" + n.op.join(args) + ")"
+            if n.op not in _OPERATORS:
+                raise Unwritable(f"the operator {n.op!r}")
+            return _OPERATORS[n.op].format(*args)
+        if isinstance(n, Call):
+            args = [go(a, e) for a in n.args]
+            if n.fn in _DIRECT:
+                return f"{_DIRECT[n.fn]}({', '.join(args)})"
+            if n.fn == "sign":
+                return f"({_positive(args[0])}-{_positive(f'(-{args[0]})')})"
+            if n.fn not in _SPELLED:
+                raise Unwritable(f"the function {n.fn}")
+            return _SPELLED[n.fn].format(*args)
+        if isinstance(n, Ind):
+            return _indicator(n, e)
+        if isinstance(n, Cases):
+            c = _indicator(n.cond, e)
+            return f"({c}*{go(n.then, e)}+(1-{c})*{go(n.other, e)})"
+        if isinstance(n, Sum) and sums is not None and n.index in sums:
+            return "(" + "+".join(go(n.body, {**e, **term}) for term in sums[n.index]) + ")"
+        raise Unwritable(f"the node {type(n).__name__}")
+    return go(node, env)
+
+
+# -- tracing the run --------------------------------------------------------------------------------
+Key = tuple[str, "int | None", "str | None", "tuple[int, ...] | None"]
+_BLANK_ID = re.compile(r"\bb(\d+)\b")
+_PLACE = re.compile(r"§(\d+)§")
+
+
+def _parses(formula: str) -> bool:
+    """Whether core/expr.py reads the formula (within its 10,000 nodes)."""
+    from .core.errors import SpecError
+    from .core.expr import MAX_NODES, _Parser
+
+    # each node the parser makes has an operator of its own (+ − * / ** or a call's "("): within the limit
+    if sum(formula.count(c) for c in "+-*/(") <= MAX_NODES:
+        return True
+    try:
+        _Parser(formula, sorted(f"b{i}" for i in blank_ids(formula))).parse()
+    except SpecError:
+        return False
+    return True
+
+
+def _bits(mask: int) -> tuple[int, ...]:
+    return tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+
+
+def blank_ids(formula: str) -> frozenset[int]:
+    """The blanks a formula reads: its b-ids (the inlined values' too)."""
+    return frozenset(int(m) for m in _BLANK_ID.findall(formula))
+
+
+@dataclass
+class Traced:
+    """A blank's formula (None: not writable) and the blanks it depends on."""
+
+    formula: str | None
+    depends_on: tuple[int, ...]
+
+
+class Tracer:
+    """Follows the board through the steps of an exercise: each number's formula over the blanks.
+
+    A number that depends on blanks but is no blank keeps its formula under a placeholder; a
+    blank's formula is written out with those placeholders expanded (each expanded once), so a
+    value no blank reads costs only its own step's formula."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.board: dict[Key, Expr | None] = {}  # None: depends on a value with no formula
+        self.blanks: dict[int, Traced] = {}
+        self.pending: list[str] = []  # placeholder i's formula (reading only earlier placeholders)
+        self.sizes: list[int] = []  # placeholder i's length written out
+        self.masks: list[int] = []  # the blanks placeholder i depends on, as bits
+        self.expanded: dict[int, str] = {}
+        self.too_long = 0  # blanks whose formula is longer than FORMULA_LIMIT (formula null)
+        self.inlined = 0  # blanks whose formula inlines a value that is no blank but depends on blanks
+        self._read_inlined = False
+        self.kinds: Any = getattr(spec, "layer_kinds", None)
+
+    # a board number as read now: tracked if it is still the value tracked, else a given number
+    def read(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, actual: float,
+             node: str | None = None) -> Expr:
+        key = (quantity, layer, node, index)
+        tracked = self.board.get(key)
+        same = tracked is not None and (tracked.value == float(actual) or (np.isnan(tracked.value) and np.isnan(actual)))
+        if key in self.board and tracked is None:
+            raise Unwritable("an earlier value has no formula")
+        if tracked is not None and same:
+            self._read_inlined |= tracked.text.startswith("§")
+            return tracked
+        return Expr.number(actual)
+
+    def expand(self, text: str) -> str:
+        """``text`` with its placeholders replaced by their formulas (in order; short ones kept for
+        the next blank, long ones only for this one)."""
+        needed: set[int] = set()
+        stack = [int(m) for m in _PLACE.findall(text)]
+        while stack:
+            i = stack.pop()
+            if i in needed or i in self.expanded:
+                continue
+            needed.add(i)
+            stack.extend(int(m) for m in _PLACE.findall(self.pending[i]))
+        local: dict[int, str] = {}
+
+        def get(m: re.Match) -> str:
+            i = int(m.group(1))
+            return self.expanded[i] if i in self.expanded else local[i]
+        for i in sorted(needed):
+            out = "(" + _PLACE.sub(get, self.pending[i]) + ")"
+            (self.expanded if len(out) <= KEPT else local)[i] = out
+        return _PLACE.sub(get, text)
+
+    def produce(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, value: float,
+                make: Callable[[], str], label: int | None, node: str | None = None) -> None:
+        """Record the number a step writes: ``make()`` gives its formula over the numbers it reads."""
+        key = (quantity, layer, node, index)
+        self._read_inlined = False
+        try:
+            text: str | None = make()
+        except Unwritable:
+            text = None
+        if label is not None:
+            if text is not None and self._size(text) > FORMULA_LIMIT:
+                self.too_long += 1
+                self.blanks[label] = Traced(None, _bits(self._mask(text)))
+            elif text is not None and not _parses(formula := self.expand(text)):
+                self.too_long += 1
+                self.blanks[label] = Traced(None, _bits(self._mask(text)))
+            elif text is not None:
+                self.inlined += self._read_inlined
+                self.blanks[label] = Traced(formula, tuple(sorted(blank_ids(formula))))
+            else:
+                self.blanks[label] = Traced(None, ())
+            self.board[key] = Expr(f"b{label}", float(value))
+        elif text is None:
+            self.board[key] = None
+        elif not _BLANK_ID.search(text) and not _PLACE.search(text):
+            self.board[key] = Expr.number(value) if np.isfinite(value) else None
+        else:
+            self.sizes.append(self._size(text))
+            self.masks.append(self._mask(text))
+            self.pending.append(text)
+            self.board[key] = Expr(f"§{len(self.pending) - 1}§", float(value))
+
+    def _size(self, text: str) -> int:
+        """The length of ``text`` with its placeholders written out."""
+        return len(text) + sum(self.sizes[int(m.group(1))] - len(m.group(0)) for m in _PLACE.finditer(text))
+
+    def _mask(self, text: str) -> int:
+        mask = 0
+        for b in _BLANK_ID.findall(text):
+            mask |= 1 << int(b)
+        for m in _PLACE.findall(text):
+            mask |= self.masks[int(m)]
+        return mask
+
+    # -- steps ------------------------------------------------------------------------------------
+    def step(self, stepper: Any, step: Any, labels: Mapping[Ref, int]) -> None:
+        """Trace the numbers ``step`` (just done by ``stepper``) wrote; ``labels``: its new blanks."""
+        self.stepper, self.st = stepper, stepper.state
+        self.net: Any = getattr(stepper, "net", None)
+        if self.spec.kind == "graph":
+            return self._graph(step, labels)
+        k = step.key
+        if k.quantity == "loss":
+            return self._loss(step, labels)
+        if k.quantity == "W":
+            return self._W(step, labels)
+        formula = {"s": self._s, "o": self._o, "delta": self._delta, "G": self._G}[k.quantity](k.layer)
+        value = np.asarray(step.value, dtype=float)
+        self.before = None if step.before is None else np.asarray(step.before, dtype=float)
+        for index in np.ndindex(*value.shape):
+            self.produce(k.quantity, k.layer, index, float(value[index]), partial(formula, index),
+                         labels.get(Ref(k.quantity, k.layer, index)))
+
+    def kind(self, l: int) -> Any:
+        return self.kinds[l - 1]
+
+    def column(self, l: int, a: int) -> Expr:
+        """Entry a of the vector W⁽ˡ⁾ multiplies: o⁽ˡ⁻¹⁾ (its 0 the bias), or [1, vec(map)] after a map."""
+        o = self.st.o[l - 1]
+        if np.ndim(o) == 1:
+            return self.read("o", l - 1, (a,), o[a])
+        if a == 0:
+            return Expr.number(1.0)
+        index = tuple(int(x) for x in np.unravel_index(a - 1, np.shape(o)))
+        return self.read("o", l - 1, index, o[index])
+
+    def window(self, l: int, i: int, j: int) -> list[tuple[int, int, int, tuple[int, int]]]:
+        """The kernel offsets (u, v) of output (i, j) of map layer l that fall inside o⁽ˡ⁻¹⁾: (u, v, h, w)."""
+        kind = self.kind(l)
+        rows, cols = kind.receptive_field(i, j)
+        H, W = kind.in_shape[1:]
+        return [(u, v, h, (h, w)) for u, h in enumerate(range(rows.start, rows.stop))
+                for v, w in enumerate(range(cols.start, cols.stop)) if 0 <= h < H and 0 <= w < W]
+
+    def _s(self, l: int) -> Callable[[tuple[int, ...]], str]:
+        W = self.st.W[l]
+        kind = self.kind(l)
+        o = self.st.o[l - 1]
+        if kind.type == "conv2d":
+            def conv(index: tuple[int, ...]) -> str:
+                k, i, j = index
+                terms = [self.read("W", l, (k, 0), W[k, 0]).text]
+                for c in range(kind.in_shape[0]):
+                    for u, v, _, (h, w) in self.window(l, i, j):
+                        col = 1 + int(np.ravel_multi_index((c, u, v), (kind.in_shape[0],) + kind.kernel))
+                        terms.append(f"{self.read('W', l, (k, col), W[k, col]).text}*"
+                                     f"{self.read('o', l - 1, (c, h, w), o[c, h, w]).text}")
+                return "(" + "+".join(terms) + ")"
+            return conv
+
+        def dense(index: tuple[int, ...]) -> str:
+            b = index[0]
+            return "(" + "+".join(f"{self.read('W', l, (b, a), W[b, a]).text}*{self.column(l, a).text}"
+                                  for a in range(W.shape[1])) + ")"
+        return dense
+
+    def _alpha(self, l: int) -> dict[Node, Expr]:
+        from .core.activations import ALPHA
+
+        return {ALPHA: Expr.number(self.net.alphas[l - 1])} if self.net.act(l).uses_alpha else {}
+
+    def _o(self, l: int) -> Callable[[tuple[int, ...]], str]:
+        s, o_below = self.st.s[l], self.st.o[l - 1]
+        kind = self.kind(l)
+        if not kind.has_s:  # pooling: the window's maximum or mean
+            def pooled(index: tuple[int, ...]) -> str:
+                c, i, j = index
+                xs = [self.read("o", l - 1, (c, h, w), o_below[c, h, w]).text for _, _, _, (h, w) in self.window(l, i, j)]
+                if kind.mode == "max":
+                    out = xs[0]
+                    for x in xs[1:]:
+                        out = f"max({out}, {x})"
+                    return out
+                return f"(({'+'.join(xs)})/{number_text(len(xs))})"
+            return pooled
+        act = self.net.act(l)
+        hidden = l < self.spec.L and np.ndim(s) == 1
+        S = Sym("s", l, (0,))
+
+        def f(index: tuple[int, ...]) -> str:
+            if hidden and index[0] == 0:
+                return "1.0"
+            at = (index[0] - 1,) if hidden else index
+            if act.name == "softmax":
+                xs = [self.read("s", l, (k,), s[k]).text for k in range(len(s))]
+                return f"(exp({xs[at[0]]})/(" + "+".join(f"exp({x})" for x in xs) + "))"
+            return to_text(act.value(S), {S: self.read("s", l, at, s[at]), **self._alpha(l)})
+        return f
+
+    def _loss(self, step: Any, labels: Mapping[Ref, int]) -> None:
+        st, net, L = self.st, self.net, self.spec.L
+        o, y = st.o[L], st.y
+        ok, yk = Sym("o", L, ("k",)), Sym("y", None, ("k",))
+        rule = net.loss.formula(ok, yk, net.act(L).name)
+        value = float(step.value)
+
+        def loss() -> str:
+            terms: list[Mapping[Node, Expr]] = [{ok: self.read("o", L, (k,), o[k]), yk: Expr.number(y[k])}
+                                                for k in range(len(o))]
+            return to_text(rule, {}, {"k": terms})
+        self.produce("loss", None, None, value, loss, labels.get(Ref("loss")))
+        new, before = self.read("loss", None, None, value), self.read("loss_D", None, None, float(st.loss_D) - value)
+        self.produce("loss_D", None, None, float(st.loss_D), lambda: f"({before.text}+{new.text})",
+                     labels.get(Ref("loss_D")))
+
+    def fprime(self, l: int, index: tuple[int, ...]) -> str:
+        """f′(s⁽ˡ⁾) at one unit or position, as the activation's table writes it."""
+        st, act = self.st, self.net.act(l)
+        S, O = Sym("s", l, (0,)), Sym("o", l, (0,))
+        o_index = (index[0] + 1,) if l < self.spec.L and np.ndim(st.o[l]) == 1 else index
+        env = {S: self.read("s", l, index, st.s[l][index]), O: self.read("o", l, o_index, st.o[l][o_index]),
+               **self._alpha(l)}
+        return to_text(act.derivative(S, O), env)
+
+    def back(self, l: int, index: tuple[int, ...]) -> str:
+        """∂ℓ/∂o⁽ˡ⁾ at ``index`` (a unit, without the bias; or a map position): what layer l + 1 sends down."""
+        st, above = self.st, self.kind(l + 1)
+        d = st.delta[l + 1]
+        if above.type == "dense":  # (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) at column 1 + the flat index
+            W = st.W[l + 1]
+            a = 1 + (index[0] if len(index) == 1 else int(np.ravel_multi_index(index, np.shape(st.o[l]))))
+            return "(" + "+".join(f"{self.read('W', l + 1, (c, a), W[c, a]).text}*"
+                                  f"{self.read('delta', l + 1, (c,), d[c]).text}" for c in range(len(d))) + ")"
+        c, h, w = index
+        terms: list[str] = []
+        K, Ho, Wo = above.out_shape
+        for i in range(Ho):
+            for j in range(Wo):
+                for u, v, _, (hh, ww) in self.window(l + 1, i, j):
+                    if (hh, ww) != (h, w):
+                        continue
+                    if above.type == "conv2d":
+                        W = st.W[l + 1]
+                        for k in range(K):
+                            col = 1 + int(np.ravel_multi_index((c, u, v), (above.in_shape[0],) + above.kernel))
+                            terms.append(f"{self.read('W', l + 1, (k, col), W[k, col]).text}*"
+                                         f"{self.read('delta', l + 1, (k, i, j), d[k, i, j]).text}")
+                    elif above.mode == "max":  # to the window's first maximum (row-major)
+                        terms.append(f"{self.read('delta', l + 1, (c, i, j), d[c, i, j]).text}*"
+                                     f"{self.first_max(l, c, [p for _, _, _, p in self.window(l + 1, i, j)], (h, w))}")
+                    else:
+                        n = above.size * above.size
+                        terms.append(f"{self.read('delta', l + 1, (c, i, j), d[c, i, j]).text}/{number_text(n)}")
+        return "(" + "+".join(terms) + ")" if terms else "0.0"
+
+    def first_max(self, l: int, c: int, window: list[tuple[int, int]], at: tuple[int, int]) -> str:
+        """1 if o⁽ˡ⁾[c, at] is its window's first maximum in row-major order, else 0."""
+        o = self.st.o[l]
+        x = self.read("o", l, (c, *at), o[(c, *at)])
+        factors = []
+        seen = False
+        for p in window:
+            if p == at:
+                seen = True
+                continue
+            y = self.read("o", l, (c, *p), o[(c, *p)])
+            rel = "≥" if seen else ">"  # an earlier equal maximum wins
+            factors.append(_indicator_text(x.text, rel, y.text))
+        return "(" + "*".join(factors) + ")" if factors else "1.0"
+
+    def _delta(self, l: int) -> Callable[[tuple[int, ...]], str]:
+        if l == self.spec.L:
+            return self._output_delta
+        kind, act = self.kind(l), self.net.act(l) if self.kind(l).has_s else None
+
+        def delta(index: tuple[int, ...]) -> str:
+            back = self.back(l, index)
+            if act is None or act.derivative_is_one:
+                return back
+            return f"({back}*{self.fprime(l, index)})"
+        return delta
+
+    def _output_delta(self, index: tuple[int, ...]) -> str:
+        st, net, L = self.st, self.net, self.spec.L
+        act, loss = net.act(L), net.loss
+        b = index[0]
+        o, y = st.o[L], st.y
+        O_b = self.read("o", L, (b,), o[b])
+        if loss.grad_formula is None:  # cross-entropy with its canonical output: o − y (o Σy − y)
+            total = float(np.sum(y))
+            if act.name == "softmax" and total != 1.0:
+                return f"({O_b.text}*{number_text(total)}-{number_text(y[b])})"
+            return f"({O_b.text}-{number_text(y[b])})"
+        ok, yk = Sym("o", L, ("k",)), Sym("y", None, ("k",))
+        if act.name == "softmax":  # Σ_k ∂ℓ/∂o_k · o_b (1[k = b] − o_k)
+            outs = [self.read("o", L, (k,), o[k]) for k in range(len(o))]
+            return "(" + "+".join(f"({to_text(loss.grad_formula(ok, yk), {ok: outs[k], yk: Expr.number(y[k])})}*"
+                                  f"{O_b.text}*({1.0 if k == b else 0.0}-{outs[k].text}))" for k in range(len(o))) + ")"
+        grad = to_text(loss.grad_formula(ok, yk), {ok: O_b, yk: Expr.number(y[b])})
+        return grad if act.derivative_is_one else f"({grad}*{self.fprime(L, index)})"
+
+    def _G(self, l: int) -> Callable[[tuple[int, ...]], str]:
+        st, kind = self.st, self.kind(l)
+        d, o = st.delta[l], st.o[l - 1]
+
+        def G(index: tuple[int, ...]) -> str:
+            assert self.before is not None
+            g = self.read("G", l, index, self.before[index]).text
+            k, a = index
+            if kind.type != "conv2d":
+                return f"({g}+{self.read('delta', l, (k,), d[k]).text}*{self.column(l, a).text})"
+            K, Ho, Wo = kind.out_shape
+            terms = []
+            for i in range(Ho):
+                for j in range(Wo):
+                    dk = self.read("delta", l, (k, i, j), d[k, i, j]).text
+                    if a == 0:
+                        terms.append(dk)
+                        continue
+                    c, u, v = kind.offsets(a)
+                    h, w = i * kind.stride + u - kind.padding, j * kind.stride + v - kind.padding
+                    if 0 <= h < kind.in_shape[1] and 0 <= w < kind.in_shape[2]:
+                        terms.append(f"{dk}*{self.read('o', l - 1, (c, h, w), o[c, h, w]).text}")
+            return f"({g}+" + ("(" + "+".join(terms) + ")" if terms else "0.0") + ")"
+        return G
+
+    def _W(self, step: Any, labels: Mapping[Ref, int]) -> None:
+        from .core.optim import hyper_parameters, update_formulas
+
+        st, l, opt = self.st, step.key.layer, self.spec.optimizer
+        W0 = np.asarray(step.before, dtype=float)
+        G = st.G[l]
+        params = {sym: Expr.number(v) for sym, v in hyper_parameters(opt).items()}
+        before_opt = step.opt_before.arrays() if step.opt_before is not None else {}
+        after_opt = step.opt.arrays() if step.opt is not None else {}
+        value = np.asarray(step.value, dtype=float)
+        for index in np.ndindex(*value.shape):
+            b, a = index
+            env: dict[Node, Expr] = dict(params)
+            w = Sym("w", l, (b + 1, a))
+            env[Sym("G", l, (b + 1, a))] = self.read("G", l, index, float(G[index]))
+            env[w] = self.read("W", l, index, float(W0[index]))
+            env[Sym("w", l, (b + 1, a), "tilde")] = env[w] if a else Expr.number(0.0)
+            for name, arr in before_opt.items():
+                env[Sym(name, l, (b + 1, a))] = self.read(name, l, index, arr[index])
+            if opt.name == "adam" and step.opt is not None:
+                env[Sym("t")] = Expr.number(float(step.opt.t))
+            result: str | None = None
+            for lhs, rel, rhs in update_formulas(opt, l, (b + 1, a)):
+                try:
+                    text: str | None = to_text(rhs, env)
+                except Unwritable:
+                    text = None
+                if lhs.base in after_opt and not lhs.accent:  # m or v: a board number of its own
+                    arr = after_opt[lhs.base]
+                    self.produce(lhs.base, l, index, float(arr[index]), partial(_checked, text), None)
+                    env[lhs] = self.read(lhs.base, l, index, arr[index])
+                elif lhs == w:
+                    result = text
+                elif text is not None:
+                    env[lhs] = Expr(f"({text})", float("nan"))
+            self.produce("W", l, index, float(value[index]), partial(_checked, result),
+                         labels.get(Ref("W", l, index)))
+
+    # -- computation graphs -------------------------------------------------------------------------
+    def _graph(self, step: Any, labels: Mapping[Ref, int]) -> None:
+        from .core.graph_ops import OPS
+
+        spec, st, k = self.spec, self.st, step.key
+        name = k.node
+        label = labels.get(Ref(k.quantity, node=name))
+
+        def arg_env(node: Any) -> tuple[list[Node], dict[Node, Expr]]:
+            syms: list[Node] = []
+            env: dict[Node, Expr] = {}
+            for i, x in enumerate(node.args):
+                if isinstance(x, str):
+                    sym = Sym(f"arg{i}")
+                    env[sym] = self.read("value", None, None, st.values[x], node=x)
+                    syms.append(sym)
+                else:
+                    syms.append(Num(float(x)))
+            return syms, env
+
+        if k.quantity == "value":
+            def value() -> str:
+                if name not in spec.by_name:
+                    return number_text(st.values[name])
+                node = spec.by_name[name]
+                syms, env = arg_env(node)
+                return to_text(OPS[node.op].tree(syms), env)
+            self.produce("value", None, None, float(st.values[name]), value, label, node=name)
+            return
+
+        def adjoint() -> str:
+            if name == spec.output:
+                return "1.0"
+            parts = []
+            for node, i in spec.consumers[name]:
+                g = self.read("adjoint", None, None, st.adjoints[node.name], node=node.name)
+                syms, env = arg_env(node)
+                parts.append(f"{g.text}*{to_text(OPS[node.op].dtree(i, syms), env)}")
+            return "(" + "+".join(parts) + ")" if parts else "0.0"
+        self.produce("adjoint", None, None, float(st.adjoints[name]), adjoint, label, node=name)
+
+
+def _checked(text: str | None) -> str:
+    if text is None:
+        raise Unwritable("an earlier value has no formula")
+    return text
+
+
+# -- the document -----------------------------------------------------------------------------------
+def indices_of(symbol: Node, ref: Ref) -> list[int | str]:
+    """A blank's indices as its name shows them (from the layer kind's own names): s, o, δ units from
+    1 (o's 0 the bias), W and G [b, a] with a from 0, maps [k, i, j], kernels [k, c, u, v] or
+    ["bias", k], graph nodes by name."""
+    from .core.formula import Partial
+
+    if ref.node is not None:
+        return [ref.node]
+    if isinstance(symbol, Partial):  # a pooling layer's ∂ℓ/∂o_k,i,j
+        symbol = symbol.bottom
+    if not isinstance(symbol, Sym) or ref.quantity in ("loss", "loss_D"):
+        return []
+    if symbol.base in ("b", "G_b"):  # a kernel's bias b_k and its G_b,k
+        return ["bias", *(int(i) for i in symbol.sub)]
+    return [int(i) for i in symbol.sub]
+
+
+def cell_of(spec: Any, ref: Ref) -> Any:
+    """The explanation's cell of a blank (None for ℓ_D, which has no cell)."""
+    from .core.explain import Cell
+
+    if ref.node is not None:
+        return Cell(ref.quantity, node=ref.node)
+    if ref.quantity == "loss":
+        return Cell("loss")
+    if ref.quantity == "loss_D" or ref.index is None or ref.layer is None:
+        return None
+    if len(ref.index) == 3:
+        return Cell(ref.quantity, ref.layer, tuple(ref.index))
+    if ref.quantity in ("G", "W"):
+        return Cell(ref.quantity, ref.layer, ref.index[0] + 1, ref.index[1])
+    i = ref.index[0]
+    return Cell(ref.quantity, ref.layer, i if ref.quantity == "o" and ref.layer < spec.L else i + 1)
+
+
+def equation_latex(eq: Any, digits: int) -> str:
+    rows = LatexPrinter(digits).rows(eq)
+    return f"{rows[0][0]} {rows[0][1]} " + " = ".join(form for _, _, form in rows)
+
+
+def describe(stepper: Any, step: Any, ref: Ref, digits: int) -> tuple[str, str]:
+    """(latex, explanation) of a blank just made: its cell's worked equation with its value, and
+    the explanation's text; ℓ_D (no cell): the step's own equation."""
+    from .core.explain import explain
+    from .core.formula import join_text
+    from .core.quiz import equations_of
+
+    cell = cell_of(stepper.spec, ref)
+    if cell is None:
+        eq = equations_of(stepper, step)[-1]
+        return equation_latex(eq, digits), "ℓ_D, the loss of the epoch so far: " + join_text([eq], digits)
+    ex = explain(stepper, cell, digits)
+    return (equation_latex(ex.equations[-1], digits) if ex.equations else ""), ex.text()
+
+
+def key_document(network: str, options: dict, entries: list[Any], details: Mapping[int, dict],
+                 rtol: float | None, atol: float | None, digits: int) -> dict:
+    """The key as JSON data (see core/key-schema.json)."""
+    blanks = []
+    for e in entries:
+        d = details[e.label]
+        blanks.append({
+            "blank": e.label, "epoch": d["epoch"], "example": d["example"], "time": d["time"], "step": e.step,
+            "quantity": e.ref.quantity, "layer": e.ref.layer, "indices": indices_of(e.symbol, e.ref),
+            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": "0" if e.value == 0 else f"{e.value:.{digits}g}",
+            "atol": shown_halfwidth(e.value, digits) if atol is None else atol,
+            "rtol": RTOL if rtol is None else rtol,
+            "depends_on": list(d["depends_on"]), "formula": d["formula"], "latex": d["latex"],
+            "explanation": d["explanation"]})
+    return {"network": network, "options": options, "blanks": blanks}
+
+
+def _json_number(x: float) -> float | str:
+    return float(x) if np.isfinite(x) else str(x)
+
+
+def key_json_text(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def json_path(key_path: str | Path) -> Path:
+    """The machine-readable key beside a key: ``key.md`` → ``key.json``."""
+    return Path(key_path).with_suffix(".json")
+
+
+def schema() -> dict:
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+
+def evaluate_formula(text: str, values: Mapping[str, float]) -> float:
+    """A key's formula evaluated with the blanks' ``values`` ({"b3": 0.25, …}) by the graph files'
+    parser (core/expr.py) and ops: what a grader does to carry an error forward."""
+    from .core.expr import _Parser
+    from .core.graph_ops import OPS
+
+    names = sorted(values)
+    parser = _Parser(text, names)
+    root = parser.parse()
+    if isinstance(root, float):
+        return root
+    env: dict[str, Any] = {name: np.float64(values[name]) for name in names}
+    with np.errstate(all="ignore"):
+        for node in parser.nodes:
+            env[node.name] = OPS[node.op].f(*[env[a] if isinstance(a, str) else np.float64(a) for a in node.args])
+    return float(env[root])
