@@ -477,7 +477,7 @@ class Tracer:
                     if a == 0:
                         terms.append(dk)
                         continue
-                    c, u, v = kind.offsets(a)
+                    c, u, v = kind.kernel_index(a)
                     h, w = i * kind.stride + u - kind.padding, j * kind.stride + v - kind.padding
                     if 0 <= h < kind.in_shape[1] and 0 <= w < kind.in_shape[2]:
                         terms.append(f"{dk}*{self.read('o', l - 1, (c, h, w), o[c, h, w]).text}")
