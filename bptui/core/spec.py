@@ -32,7 +32,8 @@ DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch"
 # million activations.
 MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
 MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
-MAX_ACTIVATIONS = 25_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 200 MB
+MAX_ACTIVATIONS = 100_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 800 MB
+# (a digits-sized convolution on 2,000 1×16×16 images fits: its im2col matrices count here)
 
 
 MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
