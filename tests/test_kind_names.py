@@ -1,0 +1,84 @@
+"""No module outside a layer kind's own names that kind: the ratchet toward "a layer kind is one module".
+
+The kinds live in ``bptui/core/layers.py``. Everywhere else, a test of a layer's kind (``isinstance`` with
+a kind's class, or a comparison with a kind's type string such as ``"rnn"``) is a place that a new kind
+would have to touch. ``KNOWN`` counts the places left per module, found by an AST search: the count may
+only fall. A module that names a kind more often than it did fails; one that names it less must lower
+its count here (so the list stays true), and the test passes once ``KNOWN`` is empty."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bptui.core import layers
+
+ROOT = Path(__file__).resolve().parent.parent
+KIND_CLASSES = {name for name, obj in vars(layers).items()
+                if isinstance(obj, type) and issubclass(obj, layers.LayerKind) and obj is not layers.LayerKind}
+KIND_TYPES = {cls.type for cls in (getattr(layers, name) for name in KIND_CLASSES) if cls.type} | {"maxpool2d", "avgpool2d"}
+OWN = {"bptui/core/layers.py"}
+
+KNOWN: dict[str, int] = {  # module: places that test a layer's kind (2026-12-05)
+    'bptui/core/conv_equations.py': 14,
+    'bptui/core/conv_explain.py': 6,
+    'bptui/core/equations.py': 3,
+    'bptui/core/explain.py': 2,
+    'bptui/core/network.py': 8,
+    'bptui/core/quiz.py': 2,
+    'bptui/core/rnn_equations.py': 4,
+    'bptui/core/rnn_explain.py': 1,
+    'bptui/core/rnn_steps.py': 3,
+    'bptui/core/spec.py': 9,
+    'bptui/exercise.py': 1,
+    'bptui/keyjson.py': 4,
+    'bptui/tui/map_sheet.py': 8,
+    'bptui/tui/network.py': 1,
+    'bptui/tui/settings.py': 4,
+}
+
+
+def places(path: Path) -> list[tuple[int, str]]:
+    """Where a module tests a layer's kind: (line, source)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("isinstance", "issubclass"):
+            names = {getattr(n, "id", None) or getattr(n, "attr", None) for n in ast.walk(node.args[1])}
+            if names & KIND_CLASSES:
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                if any(isinstance(n, ast.Constant) and n.value in KIND_TYPES for n in ast.walk(side)):
+                    found.append((node.lineno, ast.unparse(node)[:80]))
+                    break
+    return found
+
+
+def counts() -> Counter[str]:
+    out: Counter[str] = Counter()
+    for path in sorted((ROOT / "bptui").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel not in OWN:
+            n = len(places(path))
+            if n:
+                out[rel] = n
+    return out
+
+
+def test_the_search_finds_a_kind_test(tmp_path):
+    """The search itself: it finds both forms, and nothing in plain code."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("isinstance(k, Rnn)\nif kind.type == 'conv2d': pass\nx = 'rnn'\nisinstance(k, int)\n", encoding="utf-8")
+    assert [line for line, _ in places(probe)] == [1, 2]
+
+
+@pytest.mark.parametrize("module", sorted(set(KNOWN) | set(counts())))
+def test_no_module_names_a_kind_more_than_before(module):
+    now = counts()[module]
+    allowed = KNOWN.get(module, 0)
+    listing = "\n".join(f"  {module}:{line}: {text}" for line, text in places(ROOT / module))
+    assert now <= allowed, f"{module} tests a layer's kind {now} times (at most {allowed}): ask the kind instead\n{listing}"
+    assert now == allowed, f"{module} names a kind {now} times now, fewer than {allowed}: lower KNOWN[{module!r}] to {now}"
