@@ -546,7 +546,7 @@ MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more w
 
 def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int = 1) -> int:
     """The steps ``bptui export`` will walk (its part, or its epochs, for each variant), checked
-    against the limits before the first one (README, "Limits and hostile input")."""
+    against the limits before the first one (the manual: docs/network-files.md, "Limits and hostile input")."""
     from .core.spec import check_run
 
     if args.variants and args.variants > MAX_VARIANTS:

@@ -161,7 +161,7 @@ def _notes(spec, graph: bool) -> list[str]:
         rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
                           for lhs, rel, rhs in printer.rows(eq)[:1])
         lines.append(f"This network's rules: {rules}.")
-        if getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (README)
+        if getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (docs/recurrent.md)
             lines.append(r"Layer 1 is recurrent: each example is a sequence $x_1, \dots, x_T$; for $\tau = 1, \dots, T$, "
                          r"$s^{(1)}_{\tau} = W^{(1)} o^{(0)}_{\tau} + U^{(1)} o^{(1)}_{\tau-1}$ with $o^{(0)}_{\tau} = [1, x_\tau]$ "
                          r"and $o^{(1)}_0 = 0$ ($U^{(1)}$ multiplies the units, without a bias entry). Backward through "
@@ -170,7 +170,7 @@ def _notes(spec, graph: bool) -> list[str]:
                          r"sums $\delta^{(1)}_{\tau} [o^{(0)}_{\tau}, o^{(1)}_{\tau-1}]^T$ over $\tau$ (its columns: $W$'s, then $U$'s). "
                          + (r"The layers above run at every $\tau$ and the loss sums over $\tau$."
                             if spec.return_sequences else r"The layers above read $o^{(1)}_T$ only (many-to-one)."))
-        elif getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (README)
+        elif getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (docs/convolution.md)
             lines.append(r"Feature maps $o^{(l)}$ are $C \times H \times W$ arrays without a bias entry (each convolution "
                          r"has its own bias $b^{(l)}$); indices $k, i, j$ (and $c, u, v$ in a kernel) count from 1. "
                          r"$\star$ is the cross-correlation (PyTorch's Conv2d); a dense layer reads "

@@ -1,6 +1,6 @@
 """Fuzzing the new kinds' files and the exercise options, by class, in child processes with limits.
 
-Families (each generated from the bundled v2 networks by seeded mutation classes, README "Limits
+Families (each generated from the bundled v2 networks by seeded mutation classes, the manual's "Limits
 and hostile input"): ``conv`` (edges, shapes, two_channel: sizes, wrong types, weights, map data),
 ``pooling`` (the pooling layers and their null weights), ``recurrent`` (parity, long_memory: units,
 sequence lengths, ragged, nested and non-finite sequences, W and U) and ``options`` (``--variants``,
@@ -497,7 +497,7 @@ def test_every_limit_is_in_the_manual() -> None:
     from bptui import exercise
     from bptui.core import spec
 
-    section = (ROOT / "README.md").read_text().split("## Limits and hostile input")[1].split("\n## ")[0]
+    section = (ROOT / "docs" / "network-files.md").read_text().split("## Limits and hostile input")[1].split("\n## ")[0]
     for value in (spec.MAX_EXAMPLE_CELLS, spec.MAX_ACTIVATIONS, spec.MAX_DATA_VALUES, spec.MAX_WEIGHTS,
                   spec.STEP_OVERHEAD, spec.MAX_LENGTH, exercise.MAX_VARIANTS):
         assert f"{value:,}" in section, value

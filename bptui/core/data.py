@@ -201,7 +201,7 @@ def _read_rows(reader: Any, path: Path, inputs: list[str] | None, targets: list[
                                 place=f"line {line}")
             if max_rows is not None and len(rows) >= max_rows:
                 raise SpecError(f"more than {max_rows:,} rows of data, the most this network may have "
-                                "(see the README's sizes)", source=source, place=f"line {line}")
+                                "(see the manual's limits, docs/network-files.md)", source=source, place=f"line {line}")
             values = np.empty(len(wanted))
             for k, j in enumerate(wanted):
                 cell = row[j].strip()

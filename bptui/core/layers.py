@@ -220,7 +220,7 @@ class LayerKind:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
         return ""
 
-    # -- what a pass costs (README, "Limits and hostile input") -----------------------------------------
+    # -- what a pass costs (the manual: docs/network-files.md, "Limits and hostile input") -----------------------------------------
     def cells(self) -> tuple[tuple[str, int], ...]:
         """The arrays one example's pass through the layer allocates, as (what, numbers): they grow
         with the examples of an update group, so the limits on N and on a board are on their sum.

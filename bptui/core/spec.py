@@ -26,7 +26,7 @@ DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
-# What a network may ask of memory, checked before anything is allocated (README: "Limits and hostile input"). The
+# What a network may ask of memory, checked before anything is allocated (the manual: docs/network-files.md, "Limits and hostile input"). The
 # schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
 # examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
 # million activations.
@@ -49,7 +49,7 @@ MAX_RUN_WORK = 2_000_000_000
 
 @dataclass(frozen=True)
 class Cost:
-    """What one example costs a network (README, "Limits and hostile input"): the numbers its pass
+    """What one example costs a network (the manual: docs/network-files.md, "Limits and hostile input"): the numbers its pass
     allocates (``cells``: the input and each layer's arrays, an im2col matrix included; per time step
     for a sequence) and the multiplications of its forward pass. Python integers, never overflowing."""
 
