@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import shutil
 import string
 import zlib
@@ -465,7 +466,11 @@ def check_loss_line(numbers: str, result: str, where: str) -> None:
     mantissa = result.replace("−", "").split("e")[0].replace(".", "").lstrip("0")  # %g drops trailing zeros
     ulp = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(r))) - max(len(mantissa), 4) + 1)
     assert spread <= 10 * ulp, f"{where}: the numbers of {numbers} leave {result} open by {spread}"
-    assert abs(value - r) <= ulp + spread, f"{where}: {numbers} = {value}, printed {result}"
+    # below the smallest normal float (2.2e−308) a float64 is a multiple of 2⁻¹⁰⁷⁴ (4.9e−324): the loss
+    # computed there is right to a few of those, not to its printed digits (½(7.918e−161)² = 3.1347e−321,
+    # the float 3.132e−321)
+    subnormal = 4 * mpmath.mpf(2) ** -1074 if abs(r) < sys.float_info.min else 0
+    assert abs(value - r) <= ulp + spread + subnormal, f"{where}: {numbers} = {value}, printed {result}"
 
 
 @settings(max_examples=N_LOSS, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
