@@ -184,14 +184,6 @@ def check_output(path: str | Path, force: bool = False, hint: str | None = FORCE
     return FILE
 
 
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two names are the same existing file (hard links and symlinks included)."""
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        return False
-
-
 def _identity(path: str | Path) -> tuple:
     """What a name leads to: an existing file's device and inode (so hard links and symlinks to it
     are the same), or, where nothing is there yet, the name with symlinks and ``..`` resolved."""
