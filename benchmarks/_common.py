@@ -14,8 +14,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def big_spec(widths=(784, 128, 10), n=1000, seed=0, update="full_batch"):
-    """An MNIST-sized network with random data (bptui.core.spec.parse, as from a file)."""
-    from bptui.core.spec import parse
+    """An MNIST-sized network with random data (bptui.core.formats.spec.parse, as from a file)."""
+    from bptui.core.formats.spec import parse
 
     rng = np.random.default_rng(seed)
     doc = {

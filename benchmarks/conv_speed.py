@@ -1,4 +1,4 @@
-"""Convolution training speed: one epoch of ``bptui.core.train`` against the same network in
+"""Convolution training speed: one epoch of ``bptui.core.engine.train`` against the same network in
 PyTorch (float64, CPU), measured side by side in one run (median of several epochs each).
 
     python benchmarks/conv_speed.py [--repeats 7]
@@ -28,9 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bptui.core.layers import Conv2d, Pool2d  # noqa: E402
-from bptui.core.spec import load, parse  # noqa: E402
-from bptui.core.train import train  # noqa: E402
+from bptui.core.kinds import Conv2d, Pool2d  # noqa: E402
+from bptui.core.formats.spec import load, parse  # noqa: E402
+from bptui.core.engine.train import train  # noqa: E402
 
 
 def digits_sized(n: int = 2000, seed: int = 0):

@@ -13,9 +13,9 @@ import time
 import numpy as np
 from _common import ROOT, big_spec, median_time
 
-from bptui.core.network import Network
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.engine.network import Network
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 
 
 def full_batch_gradient() -> None:
@@ -71,7 +71,7 @@ MEMORY = """
 import resource, sys
 sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
 from _common import big_spec
-from bptui.core.stepper import Stepper
+from bptui.core.engine.stepper import Stepper
 
 def rss_mb():  # resident memory now (not the peak)
     with open("/proc/self/statm") as f:

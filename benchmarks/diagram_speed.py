@@ -45,9 +45,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=120)
     args = parser.parse_args()
-    from bptui.core.neurons import unit_maps
-    from bptui.core.validate import read_json
-    from bptui.core.spec import load, parse
+    from bptui.core.engine.neurons import unit_maps
+    from bptui.core.util.validate import read_json
+    from bptui.core.formats.spec import load, parse
     from bptui.tui.diagrams import MAP_ROWS, _unit_width
 
     print(f"CPU per keypress, processed and rendered, median over {args.steps} steps (120×40):")

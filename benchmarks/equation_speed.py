@@ -25,17 +25,17 @@ NETS = {"xor": None, "moons": 200, "lecture13": None}
 def measure(name: str, steps: int | None) -> float:
     """CPU seconds per step to print its equations (they are built first,
     outside the timing, as the app builds them once per step)."""
-    from bptui.core.formula import TextPrinter
-    from bptui.core.quiz import equations_of
-    from bptui.core.spec import load_any
+    from bptui.core.formulas.formula import TextPrinter
+    from bptui.core.teaching.quiz import equations_of
+    from bptui.core.formats.spec import load_any
 
     spec = load_any(ROOT / "networks" / f"{name}.json")
     if spec.kind == "graph":
-        from bptui.core.graph_stepper import GraphStepper
+        from bptui.core.graphs.graph_stepper import GraphStepper
         stepper = GraphStepper(spec)
         more = lambda: not stepper.at_end  # noqa: E731
     else:
-        from bptui.core.stepper import Stepper
+        from bptui.core.engine.stepper import Stepper
         stepper = Stepper(spec)
         n = steps or len(stepper.schedule)
         more = lambda: stepper.position < n  # noqa: E731

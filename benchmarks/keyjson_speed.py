@@ -11,7 +11,7 @@ from _common import ROOT, median_time
 
 
 def main() -> None:
-    from bptui.core.spec import load_any
+    from bptui.core.formats.spec import load_any
     from bptui.exercise import Blanker, example_part
     from bptui.export import export
 

@@ -1,4 +1,4 @@
-"""Recurrent training speed: one epoch of ``bptui.core.train`` against the same network in PyTorch
+"""Recurrent training speed: one epoch of ``bptui.core.engine.train`` against the same network in PyTorch
 (float64, CPU; ``torch.nn.RNN`` over packed sequences of different lengths), measured side by side
 in one run (median of several epochs each, interleaved).
 
@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bptui.core.spec import load, parse  # noqa: E402
-from bptui.core.train import train  # noqa: E402
+from bptui.core.formats.spec import load, parse  # noqa: E402
+from bptui.core.engine.train import train  # noqa: E402
 
 
 def sequence_sized(n: int = 2000, d: int = 8, h: int = 32, seed: int = 0):

@@ -18,9 +18,9 @@ from statistics import median
 import numpy as np
 
 import _common  # noqa: F401  (puts the repo on sys.path)
-from bptui.core import rnn_steps
-from bptui.core.spec import load, parse
-from bptui.core.stepper import Stepper
+from bptui.core.kinds.rnn import steps as rnn_steps
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.stepper import Stepper
 
 from _common import ROOT
 

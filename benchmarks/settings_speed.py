@@ -22,8 +22,8 @@ from _common import ROOT, big_spec, median_time
 
 
 def core_figures(repeats: int) -> None:
-    from bptui.core import settings as S
-    from bptui.core.spec import load, parse
+    from bptui.core.formats import settings as S
+    from bptui.core.formats.spec import load, parse
 
     specs = [("xor", load(ROOT / "networks" / "xor.json")), ("moons", load(ROOT / "networks" / "moons.json")),
              ("784-128-10, 1,000 examples", big_spec())]
@@ -37,7 +37,7 @@ def core_figures(repeats: int) -> None:
 
 
 async def app_figures(repeats: int) -> None:
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
     from bptui.tui.app import BptuiApp
     from bptui.tui.settings import SettingsScreen
 

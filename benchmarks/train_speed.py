@@ -1,4 +1,4 @@
-"""Training speed: epochs per second of ``bptui.core.train`` against the same float64 computation
+"""Training speed: epochs per second of ``bptui.core.engine.train`` against the same float64 computation
 written directly in NumPy, measured side by side in one run.
 
     python benchmarks/train_speed.py [--repeats 5] [--epochs 3]
@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bptui.core.spec import load, parse  # noqa: E402
-from bptui.core.train import train  # noqa: E402
+from bptui.core.formats.spec import load, parse  # noqa: E402
+from bptui.core.engine.train import train  # noqa: E402
 
 
 def mnist_like_spec(n: int = 10_000, seed: int = 0):

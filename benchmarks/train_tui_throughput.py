@@ -1,4 +1,4 @@
-"""Training throughput in the app against the core: epochs per second of ``bptui.core.train`` run
+"""Training throughput in the app against the core: epochs per second of ``bptui.core.engine.train`` run
 directly, and of the app's training screen at full speed in tmux at 120×40, side by side.
 
     python benchmarks/train_tui_throughput.py [--repeats 5] [--long-repeats 1]
@@ -32,8 +32,8 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bptui.core.spec import load  # noqa: E402
-from bptui.core.train import train  # noqa: E402
+from bptui.core.formats.spec import load  # noqa: E402
+from bptui.core.engine.train import train  # noqa: E402
 
 RUNS = (("xor", 5000), ("moons", 300))
 LONG = ("xor", 200_000)

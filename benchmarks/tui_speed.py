@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=11)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
     from bptui.tui.app import BptuiApp
 
     xor = load(ROOT / "networks" / "xor.json")

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from _common import median_time  # (and the repository on sys.path)
-from bptui.core import validate
+from bptui.core.util import validate
 
 
 def _doc(shape: tuple[int, ...], n: int) -> dict:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, progress
-from .core.notation import fmt
+from .core.formulas.notation import fmt
 from .streams import note, printable
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
@@ -193,7 +193,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
     if command == "train":
-        from .core.optim import OPTIMIZERS  # the optimizers' table: a new one is offered here at once
+        from .core.ops.optim import OPTIMIZERS  # the optimizers' table: a new one is offered here at once
 
         p.add_argument("--save", metavar="OUT", help="write the trained network (a valid network file) to OUT")
         p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -279,7 +279,7 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from .core.errors import SpecError
+    from .core.util.errors import SpecError
 
     import warnings
 
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(arg: str | None):
-    from .core.spec import load_any
+    from .core.formats.spec import load_any
     from .examples import resolve
 
     return load_any(_existing(resolve(arg)))
@@ -327,8 +327,8 @@ def _load(arg: str | None):
 
 def _existing(path: str) -> str:
     """``path``, or one error line: an empty name, a NUL, or nothing there (with the bundled names)."""
-    from .core.errors import SpecError
-    from .core.files import check_name, exists, missing
+    from .core.util.errors import SpecError
+    from .core.util.files import check_name, exists, missing
     from .examples import names
 
     check_name(path)
@@ -348,14 +348,14 @@ def _no_color(args) -> bool | None:
 def cmd_open(args) -> int:
     """The app. A network file opens from its schema-checked document, so the first frame does not
     wait for NumPy; the rest of its checks run as the app loads it (errors still end in `error:`)."""
-    from .core import validate
-    from .core.errors import SpecError
+    from .core.util import validate
+    from .core.util.errors import SpecError
     from .examples import resolve
 
     path = _existing(resolve(args.file))
     doc = validate.read_json(path)
     if isinstance(doc, dict) and doc.get("kind", "network") != "network":
-        from .core.spec import parse_any
+        from .core.formats.spec import parse_any
         from .tui.graph_layout import too_big
 
         spec = parse_any(doc, path)
@@ -400,7 +400,7 @@ def _require_terminal() -> None:
 
 
 def cmd_examples(args) -> int:
-    from .core.spec import load_any
+    from .core.formats.spec import load_any
     from .examples import examples_dir, names
 
     for name in names():
@@ -435,8 +435,8 @@ def cmd_trace(args) -> int:
 def run_steps(spec, epochs: int, option: str) -> int:
     """The steps of ``epochs`` epochs of a network, checked against the limit on a run's steps
     (``option`` names the command-line option that asked for them)."""
-    from .core.spec import check_run
-    from .core.stepper import Stepper
+    from .core.formats.spec import check_run
+    from .core.engine.stepper import Stepper
 
     per_epoch = len(Stepper(spec).schedule)
     check_run(spec, epochs * per_epoch, option, f"{epochs:,} epoch{'s' * (epochs != 1)} × {per_epoch:,} steps")
@@ -456,7 +456,7 @@ def _with_training(spec, args):
         return spec
     import copy
 
-    from .core.spec import parse
+    from .core.formats.spec import parse
 
     doc = copy.deepcopy(spec.raw)
     doc["training"] = {**doc.get("training", {}), **changes}
@@ -464,11 +464,11 @@ def _with_training(spec, args):
 
 
 def cmd_train(args) -> int:
-    from .core.train import evaluate, train
+    from .core.engine.train import evaluate, train
 
     spec = _load(args.file)
     if spec.kind == "graph":
-        from .core.errors import SpecError
+        from .core.util.errors import SpecError
 
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
@@ -505,14 +505,14 @@ def cmd_train(args) -> int:
     if args.save is not None:
         _save_network(trained, args.save, args.force)
     if args.format == "json":
-        from .core.jsonout import dumps
+        from .core.util.jsonout import dumps
 
         print(dumps({"epochs": epochs, "loss": ev.train_loss,
                      "weights": [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)],
                      "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
                      "test_accuracy": ev.test_accuracy, "history": history, "diverged": result.diverged}))
         return 0
-    from .core.notation import num
+    from .core.formulas.notation import num
     from .trace import describe
 
     print(describe(spec))
@@ -540,10 +540,10 @@ def cmd_train(args) -> int:
 
 
 def _check_save(spec, args) -> None:
-    """``train --save OUT``, before training: OUT can be written (core/files.py's rule). Saving onto
+    """``train --save OUT``, before training: OUT can be written (core/util/files.py's rule). Saving onto
     the network file itself is allowed (the same format, the old file whole until the new one is);
     onto its CSV data it is not."""
-    from .core.files import check_outputs, input_files
+    from .core.util.files import check_outputs, input_files
 
     if args.save is not None:
         check_outputs([(args.save, "the trained network")], input_files(spec, network=False), args.force)
@@ -553,13 +553,13 @@ def _save_network(trained, out: str, force: bool) -> None:
     """``train --save OUT``: the trained network as a network file, written atomically."""
     import numpy as np
 
-    from .core.errors import SpecError
-    from .core.files import write_text_atomic
+    from .core.util.errors import SpecError
+    from .core.util.files import write_text_atomic
 
     if not all(np.isfinite(w).all() for w in trained.weights):
         raise SpecError("training diverged: some weights are not finite numbers (∞ or nan), so there is "
                         "no network file to save (try a smaller learning rate)", source=out)
-    from .core.jsonfmt import network_text
+    from .core.util.jsonfmt import network_text
 
     write_text_atomic(out, network_text(trained.to_json(Path(out).parent)), force)
 
@@ -604,7 +604,7 @@ def _json_number(x: float) -> float | None:
 
 
 def cmd_check(args) -> int:
-    from .core.check import RTOL, gradient_check, rule_text, verdict, worst_per_layer
+    from .core.teaching.check import RTOL, gradient_check, rule_text, verdict, worst_per_layer
 
     spec = _load(args.file)
     _check_affordable(spec)
@@ -623,8 +623,8 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.notation import sup
-        from .core.stepper import weight_name
+        from .core.formulas.notation import sup
+        from .core.engine.stepper import weight_name
 
         print(f"{spec.name}: backprop G against central finite differences, {len(checks)} weights")
         for l, e in enumerate(worst, start=1):
@@ -650,7 +650,7 @@ def _verdict_line(v, what: str) -> str:
 
 
 def _failure(backprop: float, numeric: float, atol: float) -> str:
-    from .core.check import RTOL
+    from .core.teaching.check import RTOL
 
     text = f"backprop {fmt(backprop, '.9g')}, finite difference {fmt(numeric, '.9g')}"
     if not math.isfinite(backprop):
@@ -667,7 +667,7 @@ MAX_GRAPH_CHECK_WORK = 3_000_000  # inputs × (nodes + arguments): about as long
 def _check_affordable(spec) -> None:
     """A finite-difference check evaluates the whole loss twice per weight (a graph twice per
     input): refuse, with the numbers, a check that would run for minutes or hours."""
-    from .core.errors import SpecError
+    from .core.util.errors import SpecError
 
     if spec.kind == "graph":
         size = len(spec.nodes) + sum(len(n.args) for n in spec.nodes)
@@ -688,7 +688,7 @@ def _check_affordable(spec) -> None:
 
 
 def _check_graph(spec, args) -> int:
-    from .core.check import RTOL, graph_check, rule_text, verdict
+    from .core.teaching.check import RTOL, graph_check, rule_text, verdict
 
     checks = graph_check(spec)
     v = verdict(checks)
@@ -716,14 +716,14 @@ def _check_graph(spec, args) -> int:
 
 
 def cmd_quiz(args) -> int:
-    from .core.notation import num
-    from .core.quiz import DEFAULT_ABS, Quiz, Tolerance
-    from .core.schedule import StepKey
+    from .core.formulas.notation import num
+    from .core.teaching.quiz import DEFAULT_ABS, Quiz, Tolerance
+    from .core.engine.schedule import StepKey
 
     spec = _load(args.file)
     quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps)
     if spec.kind == "graph":
-        from .core.graph import describe as describe_graph
+        from .core.graphs.graph import describe as describe_graph
 
         print(describe_graph(spec))
     else:

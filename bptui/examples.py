@@ -19,7 +19,7 @@ def names() -> list[str]:
 
 def resolve(arg: str | None) -> str:
     """A path as given if it exists, else a bundled example by name; no argument means xor."""
-    from .core.files import exists
+    from .core.util.files import exists
 
     if arg is None:
         arg = "xor"

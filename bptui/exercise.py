@@ -2,8 +2,8 @@
 
 ``bptui export FILE --exercise`` writes :mod:`bptui.export`'s worked solution with the values a
 student should work out replaced by numbered blanks, ``(1) ____``, and ``--answers OUT`` writes the
-key with the same numbers. The blanks are made on the formula trees (:func:`bptui.core.formula.blank`),
-never by cutting strings: a blank is a board number (a :class:`~bptui.core.formula.Ref` of one entry),
+key with the same numbers. The blanks are made on the formula trees (:func:`bptui.core.formulas.formula.blank`),
+never by cutting strings: a blank is a board number (a :class:`~bptui.core.formulas.formula.Ref` of one entry),
 and once blanked it is printed as its number, ``(3)``, wherever it appears later — in a later
 step's numbers, as G⁽ˡ⁾ before ``G⁽ˡ⁾ += δ oᵀ`` or W⁽ˡ⁾ before its update — until a step overwrites it.
 So a later step never gives an earlier answer away. The givens (the file's weights, the inputs,
@@ -26,11 +26,10 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from . import progress
-from .core.errors import SpecError
-from .core.notation import count
+from .core.util.errors import SpecError
+from .core.formulas.notation import count
 from .keyjson import json_path
-from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute,
-                           walk)
+from .core.formulas.formula import Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute, walk
 
 QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
 DIGITS = 4
@@ -89,13 +88,13 @@ def steps_part(spec: Any, text: str) -> Part:
     except ExerciseError as err:
         raise err.at(spec.source)
     if spec.kind == "graph":
-        from .core.graph_stepper import GraphStepper
+        from .core.graphs.graph_stepper import GraphStepper
 
         total = len(GraphStepper(spec).schedule)
         if b > total:
             raise ExerciseError(f"--steps: {text}: the graph has {total} steps", source=spec.source)
         return Part(a, b, 1, f"steps {a} to {b} of {total}")
-    from .core.stepper import Stepper
+    from .core.engine.stepper import Stepper
 
     per_epoch = len(Stepper(spec).schedule)
     return Part(a, b, -(-b // per_epoch), f"steps {a} to {b} of the run; {per_epoch} steps an epoch")
@@ -108,7 +107,7 @@ def example_part(spec: Any, n: int, epoch: int = 1) -> Part:
     if not 1 <= n <= spec.N:
         raise ExerciseError(f"--example: {n} is out of range: the data has {count(spec.N, 'training example')} (1 … {spec.N})",
                             source=spec.source)
-    from .core.stepper import Stepper
+    from .core.engine.stepper import Stepper
 
     schedule = Stepper(spec).schedule
     per_epoch = len(schedule)
@@ -154,7 +153,7 @@ def _v2_only(spec: Any, key: Any) -> tuple[int, ...] | None:
     if not getattr(spec, "is_v2", False) or key.layer is None or key.quantity not in ("s", "o", "delta", "G"):
         return None
     kind = spec.layer_kinds[key.layer - 1]
-    if kind.type == "dense":
+    if not kind.is_map:
         return None
     return (0, 1) if key.quantity == "G" else (0, 0, 0)
 
@@ -163,7 +162,7 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Node:
     """The lecture's name of one blanked number, as its panel shows it: s₂⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾, g_b, a
     kernel's w₁,₁,₂,₁⁽¹⁾ and G₁,₁,₂,₁⁽¹⁾, a map's s₁,₁,₁⁽¹⁾, a pooling layer's ∂ℓ/∂o₁,₁,₁⁽²⁾ …"""
     if ref.node is not None:
-        from .core.graph import adjoint_sym, name_sym
+        from .core.graphs.graph import adjoint_sym, name_sym
 
         return adjoint_sym(ref.node) if ref.quantity == "adjoint" else name_sym(ref.node)
     if ref.quantity == "loss":
@@ -250,7 +249,7 @@ class Blanker:
 
     def equations(self, stepper: Any, step: Any) -> list[Equation]:
         """The step's equations with the blanks in place (the step is just done by ``stepper``)."""
-        from .core.quiz import equations_of
+        from .core.teaching.quiz import equations_of
 
         eqs = equations_of(stepper, step)
         k = step.key
@@ -322,7 +321,7 @@ class Blanker:
         before +=), numbered as they were blanked, if they are still those values."""
         if self.spec.kind == "graph":
             return {}
-        from .core.equations import LOSS_D, G, W
+        from .core.engine.equations import LOSS_D, G, W
 
         k = step.key
         out: dict[Node, dict[tuple[int, ...] | None, int]] = {}
@@ -356,7 +355,7 @@ def _entry_tex(e: KeyEntry, printer: LatexPrinter) -> str:
 
 def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
     """The key: each step's blanks with their numbers and values (as the worked solution prints them)."""
-    from .core.escape import markdown_text
+    from .core.util.escape import markdown_text
 
     printer = LatexPrinter(DIGITS)
     yield f"# Answer key: {markdown_text(spec.name, line=True)}"
@@ -369,7 +368,7 @@ def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator
 
 
 def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
-    from .core.escape import latex_text
+    from .core.util.escape import latex_text
 
     printer = LatexPrinter(DIGITS)
     yield r"\documentclass[10pt]{article}"
@@ -390,9 +389,9 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
 # -- writing files ----------------------------------------------------------------------------------
 def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> None:
     """Write ``data`` to a temporary name beside ``path`` and rename it into place, so a reader never
-    sees half a file (core/files.py: a device or a pipe is written into, never replaced; a read-only
+    sees half a file (core/util/files.py: a device or a pipe is written into, never replaced; a read-only
     file or a hard link only with ``force``); an error is one ``error:`` line naming the file."""
-    from .core.files import write_bytes_atomic, write_text_atomic
+    from .core.util.files import write_bytes_atomic, write_text_atomic
 
     if isinstance(data, bytes):
         write_bytes_atomic(path, data, force)
@@ -465,7 +464,7 @@ def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> I
 # -- bptui export -----------------------------------------------------------------------------------
 def export_command(args: Any, load: Callable[[str], Any]) -> int:
     """``bptui export`` with its exercise, variant and part options (the CLI's parsed ``args``)."""
-    from .core.files import DEVICE, PIPE, check_output, check_outputs, input_files, write_lines_atomic
+    from .core.util.files import DEVICE, PIPE, check_output, check_outputs, input_files, write_lines_atomic
     from .export import export
 
     spec = load(args.file)
@@ -547,7 +546,7 @@ MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more w
 def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int = 1) -> int:
     """The steps ``bptui export`` will walk (its part, or its epochs, for each variant), checked
     against the limits before the first one (the manual: docs/network-files.md, "Limits and hostile input")."""
-    from .core.spec import check_run
+    from .core.formats.spec import check_run
 
     if args.variants and args.variants > MAX_VARIANTS:
         raise ExerciseError(f"--variants: {args.variants:,} variants, at most {MAX_VARIANTS:,} (three files each, "
@@ -556,14 +555,14 @@ def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int 
         raise ExerciseError(f"--round: {args.round:,} decimals, at most {MAX_ROUND} (a float holds 15 to 17 "
                             "significant digits)", source=spec.source)
     if spec.kind == "graph":
-        from .core.graph_stepper import GraphStepper
+        from .core.graphs.graph_stepper import GraphStepper
 
         return copies * len(GraphStepper(spec).schedule)
     if part is not None:
         steps, option = part.last, "--steps" if args.steps is not None else "--example"
         how = f"to step {part.last:,}, {part.what}"
     else:
-        from .core.stepper import Stepper
+        from .core.engine.stepper import Stepper
 
         per_epoch = len(Stepper(spec).schedule)
         steps, option = epochs * per_epoch, "--epochs"
@@ -599,10 +598,10 @@ def _what(part: Part | None) -> str:
 def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
                    part_of: Callable[[Any], Part | None]) -> int:
     """``--variants N --seed S --output DIR``: per student a network file, its exercise and its key."""
-    from .core.files import check_outputs, input_files
-    from .core.jsonfmt import network_text
-    from .core.spec import load_any
-    from .core.variants import variants
+    from .core.util.files import check_outputs, input_files
+    from .core.util.jsonfmt import network_text
+    from .core.formats.spec import load_any
+    from .core.formats.variants import variants
     from .export import export
 
     folder = Path(args.output)

@@ -16,9 +16,9 @@ import numpy as np
 
 from typing import TYPE_CHECKING
 
-from .core.escape import latex_text, markdown_text
-from .core.formula import Arr, LatexPrinter, Ref, Sym, blank_text
-from .core.notation import num
+from .core.util.escape import latex_text, markdown_text
+from .core.formulas.formula import Arr, LatexPrinter, Ref, Sym, blank_text
+from .core.formulas.notation import num
 from . import progress
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ Row = tuple[str, str, str]
 def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row]:
     """One step's equations (the core's trees, as the app and ``trace`` show them) in LaTeX; with a
     ``blanker`` (an exercise), its numbered blanks in place."""
-    from .core.quiz import equations_of
+    from .core.teaching.quiz import equations_of
 
     printer = LatexPrinter(DIGITS)
     eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step)
@@ -68,7 +68,7 @@ def aligned(rows: list[Row]) -> str:
 def _network_events(spec, epochs: int, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
     """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D));
     with a ``part``, only its steps (the run walked up to it), each heading its first step needs."""
-    from .core.stepper import Stepper
+    from .core.engine.stepper import Stepper
 
     stepper = Stepper(spec)
     per_epoch = len(stepper.schedule)
@@ -93,7 +93,7 @@ def _network_events(spec, epochs: int, part: "Part | None" = None) -> Iterator[t
 
 
 def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
-    from .core.graph_stepper import GraphStepper
+    from .core.graphs.graph_stepper import GraphStepper
 
     stepper = GraphStepper(spec)
     first, last = (1, len(stepper.schedule)) if part is None else (part.first, part.last)
@@ -142,7 +142,7 @@ GRAPH_NOTATION = [
 def _intro(spec) -> str:
     """One line on what the file is: the network's shape and settings, or the graph's inputs."""
     if _is_graph(spec):
-        from .core.graph import describe as describe_graph
+        from .core.graphs.graph import describe as describe_graph
 
         return describe_graph(spec)
     from .trace import describe
@@ -154,8 +154,8 @@ def _notes(spec, graph: bool) -> list[str]:
     """The notation list at the top of a worked solution (the same in Markdown and LaTeX)."""
     lines = list(GRAPH_NOTATION if graph else NETWORK_NOTATION)
     if not graph:  # the network's own rules, from the same tables as every step below
-        from .core.equations import network_formulas
-        from .core.network import Network
+        from .core.engine.equations import network_formulas
+        from .core.engine.network import Network
 
         printer = LatexPrinter(DIGITS)
         rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)

@@ -1,7 +1,7 @@
 """The answer key a machine reads: ``KEY.json`` beside every key (``variant-01-key.json``).
 
 Each blank's value is also written as a formula over the earlier blanks (``b12``) and numbers, in the
-graph files' expression syntax (:mod:`bptui.core.expr` parses it), so that a grader without bptui can
+graph files' expression syntax (:mod:`bptui.core.graphs.expr` parses it), so that a grader without bptui can
 carry a student's error forward. The formulas are traced step by step as the exercise is made: every
 board number a step writes gets a scalar formula over the board numbers it reads, from the same
 tables the step equations use (the activation's, the loss's, the optimizer's, a graph op's ``tree``
@@ -26,16 +26,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .core.formula import (Call, Cases, Ind, LatexPrinter, Node, Num, Op, Ref, Sum, Sym, TextPrinter,
-                           shown_halfwidth)
+from .core.formulas.formula import Call, Cases, Ind, LatexPrinter, Node, Num, Op, Ref, Sum, Sym, TextPrinter, shown_halfwidth
 
 RTOL = 1e-3  # the quiz's relative tolerance
-# the longest formula written out (characters): within what core/expr.py parses (10,000 nodes); a
+# the longest formula written out (characters): within what core/graphs/expr.py parses (10,000 nodes); a
 # longer one (a value that reads elided entries updated over many groups) is written as null
 FORMULA_LIMIT = 100_000
 KEPT = 5_000  # inlined formulas up to this long are written out once for all blanks that read them
 TINY = "5e-324"  # the smallest positive float: max(d, 0)/max(d, TINY) is 1[d > 0] exactly
-SCHEMA = Path(__file__).with_name("core") / "key-schema.json"
+SCHEMA = Path(__file__).with_name("core") / "schemas" / "key-schema.json"
 
 
 class Unwritable(Exception):
@@ -133,9 +132,9 @@ _PLACE = re.compile(r"§(\d+)§")
 
 
 def _parses(formula: str) -> bool:
-    """Whether core/expr.py reads the formula (within its 10,000 nodes)."""
-    from .core.errors import SpecError
-    from .core.expr import MAX_NODES, _Parser
+    """Whether core/graphs/expr.py reads the formula (within its 10,000 nodes)."""
+    from .core.util.errors import SpecError
+    from .core.graphs.expr import MAX_NODES, _Parser
 
     # each node the parser makes has an operator of its own (+ − * / ** or a call's "("): within the limit
     if sum(formula.count(c) for c in "+-*/(") <= MAX_NODES:
@@ -325,7 +324,7 @@ class Tracer:
         return dense
 
     def _alpha(self, l: int) -> dict[Node, Expr]:
-        from .core.activations import ALPHA
+        from .core.ops.activations import ALPHA
 
         return {ALPHA: Expr.number(self.net.alphas[l - 1])} if self.net.act(l).uses_alpha else {}
 
@@ -485,7 +484,7 @@ class Tracer:
         return G
 
     def _W(self, step: Any, labels: Mapping[Ref, int]) -> None:
-        from .core.optim import hyper_parameters, update_formulas
+        from .core.ops.optim import hyper_parameters, update_formulas
 
         st, l, opt = self.st, step.key.layer, self.spec.optimizer
         W0 = np.asarray(step.before, dtype=float)
@@ -524,7 +523,7 @@ class Tracer:
 
     # -- computation graphs -------------------------------------------------------------------------
     def _graph(self, step: Any, labels: Mapping[Ref, int]) -> None:
-        from .core.graph_ops import OPS
+        from .core.graphs.graph_ops import OPS
 
         spec, st, k = self.spec, self.st, step.key
         name = k.node
@@ -575,7 +574,7 @@ def indices_of(symbol: Node, ref: Ref) -> list[int | str]:
     """A blank's indices as its name shows them (from the layer kind's own names): s, o, δ units from
     1 (o's 0 the bias), W and G [b, a] with a from 0, maps [k, i, j], kernels [k, c, u, v] or
     ["bias", k], graph nodes by name."""
-    from .core.formula import Partial
+    from .core.formulas.formula import Partial
 
     if ref.node is not None:
         return [ref.node]
@@ -590,7 +589,7 @@ def indices_of(symbol: Node, ref: Ref) -> list[int | str]:
 
 def cell_of(spec: Any, ref: Ref) -> Any:
     """The explanation's cell of a blank (None for ℓ_D, which has no cell)."""
-    from .core.explain import Cell
+    from .core.teaching.explain import Cell
 
     if ref.node is not None:
         return Cell(ref.quantity, node=ref.node)
@@ -614,9 +613,9 @@ def equation_latex(eq: Any, digits: int) -> str:
 def describe(stepper: Any, step: Any, ref: Ref, digits: int) -> tuple[str, str]:
     """(latex, explanation) of a blank just made: its cell's worked equation with its value, and
     the explanation's text; ℓ_D (no cell): the step's own equation."""
-    from .core.explain import explain
-    from .core.formula import join_text
-    from .core.quiz import equations_of
+    from .core.teaching.explain import explain
+    from .core.formulas.formula import join_text
+    from .core.teaching.quiz import equations_of
 
     cell = cell_of(stepper.spec, ref)
     if cell is None:
@@ -628,7 +627,7 @@ def describe(stepper: Any, step: Any, ref: Ref, digits: int) -> tuple[str, str]:
 
 def key_document(network: str, options: dict, entries: list[Any], details: Mapping[int, dict],
                  rtol: float | None, atol: float | None, digits: int) -> dict:
-    """The key as JSON data (see core/key-schema.json)."""
+    """The key as JSON data (see core/schemas/key-schema.json)."""
     blanks = []
     for e in entries:
         d = details[e.label]
@@ -662,9 +661,9 @@ def schema() -> dict:
 
 def evaluate_formula(text: str, values: Mapping[str, float]) -> float:
     """A key's formula evaluated with the blanks' ``values`` ({"b3": 0.25, …}) by the graph files'
-    parser (core/expr.py) and ops: what a grader does to carry an error forward."""
-    from .core.expr import _Parser
-    from .core.graph_ops import OPS
+    parser (core/graphs/expr.py) and ops: what a grader does to carry an error forward."""
+    from .core.graphs.expr import _Parser
+    from .core.graphs.graph_ops import OPS
 
     names = sorted(values)
     parser = _Parser(text, names)

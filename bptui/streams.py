@@ -9,7 +9,7 @@ import sys
 def printable(text: str) -> str:
     """``text`` safe for a terminal: control characters, lone surrogates and bidirectional controls
     (from a file's name, say) written as escapes (``\\x1b``), so they cannot act on the terminal."""
-    from .core.validate import unsafe_char
+    from .core.util.validate import unsafe_char
 
     if unsafe_char(text) is None:
         return text

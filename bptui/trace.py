@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 from typing import Iterator
 
-from .core.graph import GraphSpec
-from .core.graph_stepper import GraphStepper
-from .core.equations import step_equation, value_json
-from .core.jsonout import dumps
-from .core.formula import Arr, TextPrinter
-from .core.notation import count, num, sup, vec
-from .core.spec import NetworkSpec
-from .core.stepper import Step, Stepper
+from .core.graphs.graph import GraphSpec
+from .core.graphs.graph_stepper import GraphStepper
+from .core.engine.equations import step_equation, value_json
+from .core.util.jsonout import dumps
+from .core.formulas.formula import Arr, TextPrinter
+from .core.formulas.notation import count, num, sup, vec
+from .core.formats.spec import NetworkSpec
+from .core.engine.stepper import Step, Stepper
 from . import progress
 
 
@@ -94,7 +94,7 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
 # -- computation graphs -----------------------------------------------------------------------------
 def run_graph(spec: GraphSpec) -> Iterator[tuple[GraphStepper, Step, str]]:
     """Each step of the graph's forward and reverse pass with its equation."""
-    from .core.graph_stepper import graph_equation
+    from .core.graphs.graph_stepper import graph_equation
 
     stepper = GraphStepper(spec)
     while not stepper.at_end:
@@ -113,7 +113,7 @@ def graph_trace_json(spec) -> Iterator[str]:
 
 
 def graph_trace_text(spec) -> Iterator[str]:
-    from .core.graph import describe as describe_graph
+    from .core.graphs.graph import describe as describe_graph
 
     yield describe_graph(spec)
     if spec.description:

@@ -1,5 +1,5 @@
 """How many printed equations need extra digits on their operands for the arithmetic shown to give
-the result to its last digit (bptui.core.formula.plan), over one epoch of the bundled examples.
+the result to its last digit (bptui.core.formulas.formula.plan), over one epoch of the bundled examples.
 
     python scripts/last_digit_count.py [--digits 4] [names...]
 """
@@ -16,20 +16,20 @@ sys.path.insert(0, str(ROOT))
 
 def count(name: str, digits: int) -> tuple[int, int, int, int]:
     """(equations printed, equations with extra digits, operands given extra digits, most extra)."""
-    from bptui.core.formula import Arr, Num, plan, walk
-    from bptui.core.quiz import equations_of
-    from bptui.core.spec import load_any
+    from bptui.core.formulas.formula import Arr, Num, plan, walk
+    from bptui.core.teaching.quiz import equations_of
+    from bptui.core.formats.spec import load_any
 
     spec = load_any(ROOT / "networks" / f"{name}.json")
     if spec.kind == "graph":
-        from bptui.core.graph_stepper import GraphStepper
+        from bptui.core.graphs.graph_stepper import GraphStepper
         stepper = GraphStepper(spec)
         steps = []
         while not stepper.at_end:
             steps.append(stepper.forward())
             steps[-1] = (steps[-1], equations_of(stepper, steps[-1]))
     else:
-        from bptui.core.stepper import Stepper
+        from bptui.core.engine.stepper import Stepper
         stepper = Stepper(spec)
         steps = []
         for _ in range(len(stepper.schedule)):

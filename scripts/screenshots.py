@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bptui.core.spec import load  # noqa: E402
+from bptui.core.formats.spec import load  # noqa: E402
 from bptui.tui.app import BptuiApp  # noqa: E402
 
 SHOTS = [

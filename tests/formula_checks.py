@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from bptui.core.formula import (Arr, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
+from bptui.core.formulas.formula import (Arr, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
                                 has_numbers, interval, overlaps, plan, probability_text, shown_value, walk)
-from bptui.core.notation import minus_signs, num
+from bptui.core.formulas.notation import minus_signs, num
 
 
 def _finite(x) -> bool:

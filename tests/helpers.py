@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bptui.core.spec import parse
+from bptui.core.formats.spec import parse
 
 
 def random_spec(widths, hidden="tanh", output="sigmoid", loss="squared", update="full_batch",

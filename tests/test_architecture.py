@@ -6,9 +6,9 @@ import sys
 
 def test_core_imports_no_textual_or_rich():
     code = (
-        "import sys, bptui.core, bptui.core.equations, bptui.core.check, bptui.core.train, bptui.trace,"
-        " bptui.core.graph, bptui.core.graph_stepper, bptui.core.expr, bptui.core.spec,"
-        " bptui.core.explain, bptui.core.quiz, bptui.export;"
+        "import sys, bptui.core, bptui.core.engine.equations, bptui.core.teaching.check, bptui.core.engine.train, bptui.trace,"
+        " bptui.core.graphs.graph, bptui.core.graphs.graph_stepper, bptui.core.graphs.expr, bptui.core.formats.spec,"
+        " bptui.core.engine.explain, bptui.core.teaching.quiz, bptui.export;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
         "print(','.join(bad))"
     )

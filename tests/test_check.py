@@ -1,4 +1,4 @@
-"""The gradient check's verdict (bptui/core/check.py): no false alarms, and a wrong gradient caught.
+"""The gradient check's verdict (bptui/core/teaching/check.py): no false alarms, and a wrong gradient caught.
 
 |g − fd| ≤ atol + 1e−6·|fd| with atol the finite difference's own rounding error; every activation
 evaluated in extended precision; NaN and infinity fail; x¹⁰⁰⁰ passes."""
@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core import activations, special
-from bptui.core.activations import ACTIVATIONS
-from bptui.core.check import InputCheck, RTOL, WeightCheck, gradient_check, graph_check, verdict
-from bptui.core.graph import parse as parse_graph
-from bptui.core.spec import parse
+from bptui.core.ops import activations
+from bptui.core.util import special
+from bptui.core.ops.activations import ACTIVATIONS
+from bptui.core.teaching.check import InputCheck, RTOL, WeightCheck, gradient_check, graph_check, verdict
+from bptui.core.graphs.graph import parse as parse_graph
+from bptui.core.formats.spec import parse
 from tests.test_special import _decimal, erfc_reference
 
 LD = np.longdouble
@@ -130,7 +131,8 @@ def test_gelu_finite_differences_need_the_extended_erf(monkeypatch):
         return float(np.max(np.abs(fd.astype(np.float64) - exact)))
 
     assert worst() < 1e-12
-    monkeypatch.setattr(activations, "erfc", lambda x: special.erfc(np.asarray(x, dtype=np.float64)))
+    real = special.erfc  # GELU's arithmetic (util/special.py) with a float64 erfc instead
+    monkeypatch.setattr(special, "erfc", lambda x: real(np.asarray(x, dtype=np.float64)))
     assert worst() > 1e-11
 
 
@@ -176,7 +178,7 @@ def test_a_derivative_off_by_one_percent_is_caught(monkeypatch, make, name, laye
 
 
 def test_a_wrong_graph_derivative_is_caught(monkeypatch):
-    from bptui.core import graph_ops
+    from bptui.core.graphs import graph_ops
 
     pow_op = graph_ops.OPS["pow"]
     monkeypatch.setitem(graph_ops.OPS, "pow", replace(pow_op, df=lambda i, v: (1 + 1e-5) * pow_op.df(i, v)))
@@ -199,7 +201,7 @@ def test_non_finite_gradients_fail_in_any_order():
 
 
 def test_check_command_says_failed_when_a_gradient_is_nan(capsys, monkeypatch):
-    from bptui.core import network
+    from bptui.core.engine import network
 
     monkeypatch.setattr(network.Network, "output_delta", lambda self, s, o, y: np.full_like(o, np.nan))
     assert main(["check", "xor"]) == 1

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import EXAMPLES, NETWORKS
 
@@ -59,7 +59,7 @@ def test_train_and_save_on_every_example(capsys, tmp_path, name):
     trained = load(out_file)
     for w, saved in zip(result["weights"], trained.weights):
         np.testing.assert_array_equal(np.array(w), saved)
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     assert result["loss"] == pytest.approx(Network(trained).dataset_loss(trained.weights, trained.inputs, trained.targets))
 
@@ -97,7 +97,7 @@ def test_train_matches_the_step_schedule(capsys, name, options):
     for w, s in zip(result["weights"], stepper.weights):
         np.testing.assert_allclose(w, s, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(result["history"][-1], stepper.state.loss_D, rtol=1e-11)
-    from bptui.core.train import train
+    from bptui.core.engine.train import train
 
     trained = train(spec, 3)
     for mine, theirs in zip(trained.opt, stepper.state.opt[1:]):
@@ -112,7 +112,7 @@ def test_train_xor_learns(capsys):
 
 
 def test_check_fails_with_exit_1_on_wrong_gradients(capsys, monkeypatch):
-    from bptui.core import network
+    from bptui.core.engine import network
 
     original = network.Network.output_delta
     monkeypatch.setattr(network.Network, "output_delta", lambda self, *a: 0.9 * original(self, *a))

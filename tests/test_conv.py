@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.check import gradient_check, verdict
-from bptui.core.explain import Cell, explain
-from bptui.core.layers import Conv2d, Pool2d
-from bptui.core.spec import load, parse
-from bptui.core.stepper import Stepper
-from bptui.core.train import evaluate, train
+from bptui.core.teaching.check import gradient_check, verdict
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.kinds import Conv2d, Pool2d
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.stepper import Stepper
+from bptui.core.engine.train import evaluate, train
 
 from .conftest import NETWORKS, V2_EXAMPLES
 from .helpers import random_conv_doc, random_conv_spec
@@ -46,7 +46,7 @@ def test_finite_differences_catch_a_wrong_convolution_gradient(monkeypatch):
 
 def test_the_one_example_path_is_the_batch_path():
     """The stepper's G summed over an update group is the batch gradient (training's)."""
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     for seed, uneven in [(seed, False) for seed in range(12)] + [(seed, True) for seed in range(6)]:
         spec = random_conv_spec(seed, n=3, uneven=uneven)
@@ -62,7 +62,7 @@ def test_the_one_example_path_is_the_batch_path():
 def test_a_batch_in_slices_is_the_whole_batch():
     """Network.backprop goes through a network with maps a slice of examples at a time (Network.chunk);
     the slices' ℓ and G add up to the whole batch's, the last slice shorter than the others."""
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     for seed in range(12):
         spec = random_conv_spec(seed, n=23)
@@ -79,15 +79,15 @@ def test_a_batch_in_slices_is_the_whole_batch():
 
 @pytest.mark.parametrize("shape", [(8, 10, 40000), (16, 30000, 73), (4000, 8, 32), (40000, 9, 1), (3, 4, 5)])
 def test_long_products_in_blocks_are_the_product(shape):
-    """layers._matmul cuts a long product into blocks of at most ONE_THREAD multiply-adds (along m, n
+    """kind.matmul cuts a long product into blocks of at most ONE_THREAD multiply-adds (along m, n
     or the inner k); the blocks make up A @ B."""
-    from bptui.core import layers
+    from bptui.core.engine import kind
 
     m, k, n = shape
     rng = np.random.default_rng(m + k + n)
     A, B = rng.normal(size=(m, k)), rng.normal(size=(k, n))
-    np.testing.assert_allclose(layers._matmul(A, B), A @ B, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layers._matmul(B.T, A.T), (A @ B).T, rtol=1e-12, atol=1e-12)  # views, not copies
+    np.testing.assert_allclose(kind.matmul(A, B), A @ B, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(kind.matmul(B.T, A.T), (A @ B).T, rtol=1e-12, atol=1e-12)  # views, not copies
 
 
 # -- one step by hand ------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptui.core.layers import Conv2d, Dense, Pool2d
-from bptui.core.network import Network
-from bptui.core.train import train
+from bptui.core.kinds import Conv2d, Dense, Pool2d
+from bptui.core.engine.network import Network
+from bptui.core.engine.train import train
 
 from .helpers import random_conv_spec
 

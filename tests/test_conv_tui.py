@@ -96,7 +96,7 @@ UNEVEN = {
 
 
 def _uneven_app():
-    from bptui.core.spec import parse
+    from bptui.core.formats.spec import parse
     from bptui.tui.app import BptuiApp
 
     return BptuiApp(parse(UNEVEN, "uneven.json"))

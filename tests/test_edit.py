@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import NETWORKS
 

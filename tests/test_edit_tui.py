@@ -3,10 +3,10 @@ explanation and the gradient check all agree with the weights on screen."""
 
 import numpy as np
 
-from bptui.core.explain import Cell, explain
-from bptui.core.network import Network
-from bptui.core.notation import num
-from bptui.core.stepper import Stepper
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.engine.network import Network
+from bptui.core.formulas.notation import num
+from bptui.core.engine.stepper import Stepper
 from bptui.tui.gradcheck import GradCheckScreen
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell

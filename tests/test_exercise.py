@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.formula import LatexPrinter, TextPrinter
-from bptui.core.spec import load_any
+from bptui.core.formulas.formula import LatexPrinter, TextPrinter
+from bptui.core.formats.spec import load_any
 from bptui.exercise import Blanker, example_part, parse_quantities, steps_part
 from bptui.export import export
 
@@ -290,7 +290,7 @@ def test_pdf_of_an_exercise_its_key_and_variants(tmp_path, capsys):
 
 def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
     """δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = (13), (14): no ``1`` after the bracket, and the key's values are those."""
-    from bptui.core.spec import parse
+    from bptui.core.formats.spec import parse
 
     from .test_formula import IDENTITY_HIDDEN
 

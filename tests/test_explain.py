@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from bptui.core.explain import Cell, explain
-from bptui.core.graph_stepper import GraphStepper
-from bptui.core.spec import load_any, parse
-from bptui.core.stepper import Stepper
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.graphs.graph_stepper import GraphStepper
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
 from .helpers import random_spec

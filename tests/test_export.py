@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.graph import gradient
-from bptui.core.spec import load_any
-from bptui.core.stepper import Stepper
-from bptui.core.formula import LatexPrinter, Sym
-from bptui.core.graph_ops import OPS
-from bptui.core.escape import latex_text
+from bptui.core.graphs.graph import gradient
+from bptui.core.formats.spec import load_any
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formulas.formula import LatexPrinter, Sym
+from bptui.core.graphs.graph_ops import OPS
+from bptui.core.util.escape import latex_text
 from bptui.exercise import pdflatex_command
 from bptui.export import bmatrix, export, tnum
 

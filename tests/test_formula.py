@@ -15,16 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bptui.core.activations import ACTIVATIONS
-from bptui.core.equations import step_equations
-from bptui.core.explain import Cell, explain
-from bptui.core.formula import (ONE, Arr, Equation, LatexPrinter, Num, Op, Sym, TextPrinter, evaluate, hide, interval,
+from bptui.core.ops.activations import ACTIVATIONS
+from bptui.core.engine.equations import step_equations
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.formulas.formula import (ONE, Arr, Equation, LatexPrinter, Num, Op, Sym, TextPrinter, evaluate, hide, interval,
                                 overlaps, shown_halfwidth)
-from bptui.core.graph_stepper import GraphStepper, graph_equations
-from bptui.core.losses import LOSSES
-from bptui.core.optim import OPTIMIZERS
-from bptui.core.spec import load_any, parse
-from bptui.core.stepper import Stepper
+from bptui.core.graphs.graph_stepper import GraphStepper, graph_equations
+from bptui.core.ops.losses import LOSSES
+from bptui.core.ops.optim import OPTIMIZERS
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
 from .formula_checks import check_equation, check_text
@@ -170,8 +170,8 @@ def test_operands_carry_the_digits_the_result_needs():
     """lecture13's g_z = g_a·x substitutes 404.85 (404.9·2 would be 809.8); xor's δ⁽¹⁾ gives the first
     vector one more digit, every entry alike, and the other none; the result keeps 4 digits. Text,
     LaTeX and the quiz's masked form print the same operands."""
-    from bptui.core.formula import Ref, plan, walk
-    from bptui.core.quiz import equations_of
+    from bptui.core.formulas.formula import Ref, plan, walk
+    from bptui.core.teaching.quiz import equations_of
 
     stepper = GraphStepper(load_any(NETWORKS / "lecture13.json"))
     while not stepper.at_end:
@@ -205,7 +205,7 @@ def test_the_quiz_hides_by_cell_not_by_string():
     stepper = Stepper(spec)
     stepper.goto(7)  # G⁽²⁾ of example 1
     (eq,) = step_equations(stepper.net, stepper.state, stepper.last, spec.optimizer)
-    from bptui.core.formula import Ref
+    from bptui.core.formulas.formula import Ref
 
     text = TextPrinter(4).equation(hide(eq, {Ref("G", 2, (0, 2))}))
     assert text.endswith("= [[0.2757, 0.02748, ?]]") and text.count("?") == 1
@@ -222,7 +222,7 @@ def test_the_formula_of_every_activation_is_its_derivative():
         alpha = act.default_alpha or 0.0
         o = act.f(s, alpha)
         S, O = Sym("s", 1, vector=True), Sym("o", 1, vector=True)
-        from bptui.core.activations import ALPHA
+        from bptui.core.ops.activations import ALPHA
 
         env = {S: s, O: o, ALPHA: alpha}
         np.testing.assert_allclose(evaluate(act.value(S), env), o, rtol=1e-14)
@@ -245,7 +245,7 @@ IDENTITY_HIDDEN = {
 def test_a_hidden_identity_layers_delta_leaves_the_factor_out():
     """The equation (text, LaTeX, the quiz's masked form) and the explanation of δ⁽¹⁾ of a hidden
     identity layer: no ``⊙ 1``, no repeated vector, and the note saying why."""
-    from bptui.core.quiz import hide
+    from bptui.core.teaching.quiz import hide
 
     stepper = Stepper(parse(IDENTITY_HIDDEN, "identity.json"))
     stepper.goto(8)
@@ -370,7 +370,7 @@ def test_conv_and_pool_equations_hold_on_random_networks(seed, uneven):
 
 def map_cells(spec):
     """Every cell of a v2 network's board: map positions (k, i, j) as tuples, W and G by row and column."""
-    from bptui.core.explain import Cell as C
+    from bptui.core.teaching.explain import Cell as C
 
     out = [C("loss")]
     for l, k in enumerate(spec.layer_kinds, start=1):
@@ -440,7 +440,7 @@ def test_rnn_equations_hold_on_random_networks(seed):
 
 def test_the_time_step_follows_the_layer():
     """s⁽¹⁾_τ: the time step after the layer's superscript, in text and LaTeX."""
-    from bptui.core.equations import step_equations as eqs_of
+    from bptui.core.engine.equations import step_equations as eqs_of
 
     spec = parse(__import__("tests.helpers", fromlist=["random_rnn_doc"]).random_rnn_doc(1, n=2), "rnn.json")
     st = Stepper(spec)
@@ -452,7 +452,7 @@ def test_the_time_step_follows_the_layer():
 
 def rnn_cells(spec, T: int):
     """Every cell of a recurrent network's board for an example of T steps."""
-    from bptui.core.explain import Cell as C
+    from bptui.core.teaching.explain import Cell as C
 
     k = spec.kinds[0]
     out = [C("loss")] + [C("o", 0, b, time=t) for t in range(1, T + 1) for b in range(spec.widths[0] + 1)]

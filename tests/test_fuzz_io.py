@@ -58,7 +58,7 @@ from .test_fuzz import guard
 ROOT = Path(__file__).resolve().parent.parent
 FULL = os.environ.get("BPTUI_FUZZ_FULL") == "1"
 HANG_SECONDS = 120  # a guard against hangs, not a timing test: generous for a loaded machine
-TMP_MARK = ".bptui-"  # core/files.py's temporary files: .OUT.bptui-PID.tmp
+TMP_MARK = ".bptui-"  # core/util/files.py's temporary files: .OUT.bptui-PID.tmp
 TIMES: dict[str, list[tuple[float, str]]] = {}  # family: (CPU seconds, case) for the summary
 
 

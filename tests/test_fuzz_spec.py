@@ -37,9 +37,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bptui.core import validate
-from bptui.core.errors import SpecError
-from bptui.core.spec import load, parse
+from bptui.core.util import validate
+from bptui.core.util.errors import SpecError
+from bptui.core.formats.spec import load, parse
 
 from .conftest import NETWORKS, ROOT
 
@@ -495,7 +495,7 @@ def test_a_long_run_shows_progress_and_stops_cleanly_on_ctrl_c(command: list[str
 # -- the limits are the manual's --------------------------------------------------------------------
 def test_every_limit_is_in_the_manual() -> None:
     from bptui import exercise
-    from bptui.core import spec
+    from bptui.core.formats import spec
 
     section = (ROOT / "docs" / "network-files.md").read_text().split("## Limits and hostile input")[1].split("\n## ")[0]
     for value in (spec.MAX_EXAMPLE_CELLS, spec.MAX_ACTIVATIONS, spec.MAX_DATA_VALUES, spec.MAX_WEIGHTS,

@@ -5,7 +5,7 @@
 special characters and ligatures, newlines, Markdown structure (headings, lists, code, HTML, links,
 math, tables), full-width look-alikes of the specials (NFKC turns ``＼`` into a backslash), accents,
 Greek, other scripts. Each piece carries the text it must show. They go through
-``core/escape.py`` (``latex_text``, ``markdown_text``) and through every document that writes a
+``core/util/escape.py`` (``latex_text``, ``markdown_text``) and through every document that writes a
 file's text: ``export --format latex|markdown``, ``--exercise`` with ``--answers``, ``--variants``,
 for a network and a graph file. A small TeX reader here decodes the LaTeX (it knows only the
 escapes that show a character, so any other control sequence fails the test) and markdown-it
@@ -41,10 +41,10 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bptui.cli import main
-from bptui.core.escape import latex_text, markdown_text
-from bptui.core.explain import Cell, explain
-from bptui.core.spec import load_any
-from bptui.core.stepper import Stepper
+from bptui.core.util.escape import latex_text, markdown_text
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.formats.spec import load_any
+from bptui.core.engine.stepper import Stepper
 from bptui.exercise import ExerciseError, compile_pdf
 
 from .conftest import NETWORKS

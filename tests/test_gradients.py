@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bptui.core.activations import ACTIVATIONS
-from bptui.core.check import gradient_check
-from bptui.core.network import Network
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.ops.activations import ACTIVATIONS
+from bptui.core.teaching.check import gradient_check
+from bptui.core.engine.network import Network
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import EXAMPLES, NETWORKS
 from .helpers import random_spec
@@ -24,7 +24,7 @@ CASES = [(act, loss, update) for loss in OUTPUTS for act in HIDDEN for update in
 
 
 def numeric_gradient(net, W, X, Y, h=1e-6):
-    """Central differences of ℓ_D, written here independently of bptui.core.check."""
+    """Central differences of ℓ_D, written here independently of bptui.core.teaching.check."""
     out = []
     for l in range(len(W)):
         g = np.zeros_like(W[l])
@@ -110,7 +110,7 @@ def test_every_example_passes_its_gradient_check(name):
 
 def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
     """The check must be able to fail: break δ for hidden layers and it reports the layer."""
-    from bptui.core import network
+    from bptui.core.engine import network
 
     spec = load(NETWORKS / "xor.json")
     original = network.Network.hidden_delta

@@ -5,16 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from bptui.core.formula import Sym, evaluate
+from bptui.core.formulas.formula import Sym, evaluate
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bptui.core.errors import SpecError
-from bptui.core.expr import parse_expression
-from bptui.core.graph import Node, forward_values, gradient, local_derivative, parse
-from bptui.core.graph_ops import OPS
-from bptui.core.graph_stepper import FORWARD, REVERSE, GraphStepper, graph_equation
-from bptui.core.spec import load_any
+from bptui.core.util.errors import SpecError
+from bptui.core.graphs.expr import parse_expression
+from bptui.core.graphs.graph import Node, forward_values, gradient, local_derivative, parse
+from bptui.core.graphs.graph_ops import OPS
+from bptui.core.graphs.graph_stepper import FORWARD, REVERSE, GraphStepper, graph_equation
+from bptui.core.formats.spec import load_any
 
 from .conftest import NETWORKS
 

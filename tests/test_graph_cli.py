@@ -6,8 +6,8 @@ import jsonschema
 import pytest
 
 from bptui.cli import main
-from bptui.core import validate
-from bptui.core.errors import SpecError
+from bptui.core.util import validate
+from bptui.core.util.errors import SpecError
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
 from .test_graph import G_X, G_Z, Y
@@ -62,7 +62,7 @@ def test_check(capsys, name):
 def test_check_fails_with_exit_1_on_a_wrong_derivative(capsys, monkeypatch):
     from dataclasses import replace
 
-    from bptui.core import graph_ops
+    from bptui.core.graphs import graph_ops
 
     monkeypatch.setitem(graph_ops.OPS, "log", replace(graph_ops.OPS["log"], df=lambda i, v: 2 / v[0]))
     code, out, _ = run(capsys, "check", "lecture13")

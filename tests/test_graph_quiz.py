@@ -1,7 +1,7 @@
 """The graph app's node cursor with its explanation panel, and its quiz mode (pilot tests)."""
 
-from bptui.core.explain import Cell, explain_graph
-from bptui.core.notation import num
+from bptui.core.teaching.explain import Cell, explain_graph
+from bptui.core.formulas.notation import num
 from bptui.tui.graph_app import node_explanation
 from bptui.tui.graph_canvas import GraphCanvas
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from bptui.cli import main
-from bptui.core.notation import num
+from bptui.core.formulas.notation import num
 from bptui.tui.app import BptuiApp
 from bptui.tui.diagrams import COLD_ARROW, graph_diagram
 from bptui.tui.graph_canvas import GraphCanvas
@@ -193,7 +193,7 @@ def _check_layout(sizes, edges, label_width=0):
 
 @pytest.mark.parametrize("name", GRAPH_EXAMPLES)
 def test_graph_layouts_are_sound(name):
-    from bptui.core.spec import load_any
+    from bptui.core.formats.spec import load_any
 
     d = graph_diagram(load_any(NETWORKS / f"{name}.json"), 4)
     _check_layout({n.id: BoxSize(n.width + 5, n.lines + 2) for n in d.nodes}, d.edges)
@@ -201,7 +201,7 @@ def test_graph_layouts_are_sound(name):
 
 @pytest.mark.parametrize("name", ["xor", "deep_sigmoid", "classifier", "chain", "iris", "moons"])
 def test_network_diagram_layouts_are_sound(name):
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
     from bptui.tui.diagrams import network_graph, nn_diagram
 
     spec = load(NETWORKS / f"{name}.json")
@@ -211,7 +211,7 @@ def test_network_diagram_layouts_are_sound(name):
 
 
 def test_the_layout_is_the_same_from_run_to_run():
-    code = ("from bptui.core.spec import load_any; from bptui.tui.diagrams import graph_diagram;"
+    code = ("from bptui.core.formats.spec import load_any; from bptui.tui.diagrams import graph_diagram;"
             "from bptui.tui.graph_layout import BoxSize, layout;"
             "d = graph_diagram(load_any('networks/lecture13_expression.json'), 4);"
             "lay = layout({n.id: BoxSize(n.width + 5, 5) for n in d.nodes}, d.edges);"
@@ -240,8 +240,8 @@ async def test_c_on_a_large_network_cuts_the_values_to_fit():
 
 def test_the_matrix_level_graph_shows_small_networks_values_whole():
     """The c view's boxes are as wide as their values at the digits shown (they used to end in …)."""
-    from bptui.core.spec import load
-    from bptui.core.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
     from rich.cells import cell_len
 
     from bptui.tui.diagrams import network_graph, network_graph_state

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.errors import SpecError
-from bptui.core.spec import MAX_WEIGHTS, load, max_examples, parse
+from bptui.core.util.errors import SpecError
+from bptui.core.formats.spec import MAX_WEIGHTS, load, max_examples, parse
 
 from .conftest import HANG, NETWORKS
 from .test_fuzz import guard
@@ -91,7 +91,7 @@ def test_a_csv_with_more_rows_than_the_network_may_have_is_refused(tmp_path, cap
     (tmp_path / "d.csv").write_text("x,y\n" + rows + "\n")
     doc = xor_with(layers=[{"units": 1}, {"units": 1}], data={"csv": "d.csv", "targets": ["y"]})
     del doc["weights"]
-    import bptui.core.spec as spec_module
+    import bptui.core.formats.spec as spec_module
 
     limit = spec_module.MAX_DATA_VALUES
     try:
@@ -128,7 +128,7 @@ def test_a_nul_or_a_fifo_as_the_csv_file_is_one_error(tmp_path, capsys):
 
 
 def test_files_over_the_size_cap_are_refused(tmp_path, capsys, monkeypatch):
-    import bptui.core.files as files
+    import bptui.core.util.files as files
 
     monkeypatch.setattr(files, "MAX_NETWORK_FILE_BYTES", 100)
     assert "too big for a network file (at most 100 bytes)" in one_error(capsys, "trace", write(tmp_path, XOR))
@@ -241,7 +241,7 @@ def test_a_closed_pipe_ends_train_quietly():
 
 # -- writes that can lose data --------------------------------------------------------------------------
 def test_the_atomic_writer_leaves_the_old_file_whole_when_writing_fails(tmp_path):
-    from bptui.core.files import write_lines_atomic
+    from bptui.core.util.files import write_lines_atomic
 
     target = tmp_path / "out.md"
     target.write_text("the old file\n")
@@ -260,17 +260,22 @@ def test_the_atomic_writer_leaves_the_old_file_whole_when_writing_fails(tmp_path
 def test_a_pipe_or_a_symlink_as_the_output_is_written_into_never_replaced(tmp_path, capsys):
     """Not a device like /dev/full here: a regression would replace the machine's device by a file."""
     import stat
-    import threading
 
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
-    got: list[str] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
-    reader.start()
-    with guard(20):
-        code, _, _ = run(capsys, "train", "xor", "--epochs", "2", "--save", fifo)
-    reader.join(HANG)  # the writer has closed the pipe: the reader ends at once; the bound is against a hang
-    assert code == 0 and stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["name"] == "xor"
+    # the reader is there before the writer opens (a thread that had not yet reached its open() on a
+    # loaded machine made the FIFO look unread); the saved file (~1 KB) fits the pipe's buffer
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with guard(20):
+            code, _, _ = run(capsys, "train", "xor", "--epochs", "2", "--save", fifo)
+        os.set_blocking(rfd, True)
+        data = b""
+        while chunk := os.read(rfd, 1 << 16):  # what was written, then end of file: the writer closed it
+            data += chunk
+    finally:
+        os.close(rfd)
+    assert code == 0 and stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(data)["name"] == "xor"
     real = write(tmp_path, XOR, "real.json")
     (tmp_path / "link.json").symlink_to(real)
     assert run(capsys, "train", tmp_path / "link.json", "--epochs", "2", "--save", tmp_path / "link.json")[0] == 0
@@ -363,7 +368,7 @@ def test_negative_seeds_are_usage_errors(capsys):
 
 
 def test_a_huge_quiz_answer_is_refused_at_once():
-    from bptui.core.quiz import parse_answer
+    from bptui.core.teaching.quiz import parse_answer
 
     with guard(5):
         for text in ("1" * 100_000 + "x", "1" * 5000 + "/" + "1" * 5000 + "x", "1" * 99 + "x"):

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from bptui.cli import main
-from bptui.core.jsonfmt import dumps, network_text
-from bptui.core.spec import load_any
+from bptui.core.util.jsonfmt import dumps, network_text
+from bptui.core.formats.spec import load_any
 
 from .conftest import NETWORKS
 

@@ -1,5 +1,5 @@
 """The key a machine reads (`KEY.json` beside every key): its schema, its values against the
-Markdown key and the exercise page, and its formulas, evaluated by core/expr.py at the key's own
+Markdown key and the exercise page, and its formulas, evaluated by core/graphs/expr.py at the key's own
 values and perturbed one blank at a time, for dense networks (sgd, momentum, adam; sigmoid, tanh,
 relu, softmax, identity), a convolution with max and average pooling, graphs and variants."""
 
@@ -83,7 +83,7 @@ def test_key_json_reads_back(tmp_path, case):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_formulas_give_the_values_and_carry_errors(tmp_path, case):
-    """Each formula, evaluated by core/expr.py at the key's own values, gives the blank's value (to
+    """Each formula, evaluated by core/graphs/expr.py at the key's own values, gives the blank's value (to
     1e-12 relative); its depends_on are exactly the earlier blanks it reads; changing one blank's
     value changes only the formulas that list it, and at least one of them."""
     doc, _, _ = write_key(tmp_path, case)
@@ -181,8 +181,8 @@ def test_activations_written_in_the_expression_syntax(name):
     """Each activation and its derivative, as the key's formulas write them (the indicator with max
     and a division, the cases as c·then + (1 − c)·other), equal their own trees' values, at 0 and
     on either side of it (where 1[s > 0] and 1[s ≥ 0] differ)."""
-    from bptui.core.activations import ACTIVATIONS, ALPHA
-    from bptui.core.formula import Sym, evaluate
+    from bptui.core.ops.activations import ACTIVATIONS, ALPHA
+    from bptui.core.formulas.formula import Sym, evaluate
     from bptui.keyjson import Expr, to_text
 
     act = ACTIVATIONS[name]

@@ -12,7 +12,7 @@ import pytest
 from rich.segment import Segment
 from rich.style import Style
 
-from bptui.core.notation import num
+from bptui.core.formulas.notation import num
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.map_sheet import MapSheet
 from bptui.tui.seq_sheet import delta_norms

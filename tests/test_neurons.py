@@ -5,12 +5,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bptui.core.activations import ACTIVATIONS
-from bptui.core.neurons import unit_maps, weights_used
-from bptui.core.notation import num, sub, sup
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
-from bptui.core.train import output_grid, plane_ranges
+from bptui.core.ops.activations import ACTIVATIONS
+from bptui.core.engine.neurons import unit_maps, weights_used
+from bptui.core.formulas.notation import num, sub, sup
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
+from bptui.core.engine.train import output_grid, plane_ranges
 from bptui.tui.diagrams import (COLD_ARROW, EDGE_GLYPHS, EXAMPLE, MAP_ROWS, SHADES, WEIGHT_GLYPH, MapCache, NNDiagram,
                                 nn_diagram, nn_state, weight_kind)
 from bptui.tui.graph_canvas import GraphCanvas
@@ -324,7 +324,7 @@ async def test_the_quiz_question_is_not_given_away_by_the_diagram():
 
 
 def test_a_weight_asked_by_the_quiz_shows_neither_value_nor_sign():
-    from bptui.core.explain import Cell
+    from bptui.core.teaching.explain import Cell
 
     for name, boxed in (("xor", False), ("iris", True)):
         spec = load(NETWORKS / f"{name}.json")

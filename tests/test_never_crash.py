@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from textual.widgets import Input
 
-from bptui.core.spec import parse
+from bptui.core.formats.spec import parse
 from bptui.tui.app import BptuiApp
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import FIXED, SCIENTIFIC, cell, number_format

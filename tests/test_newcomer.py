@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptui.core.spec import load
-from bptui.core.train import train
+from bptui.core.formats.spec import load
+from bptui.core.engine.train import train
 from bptui.tui.plots import DecisionMap
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.training import TrainScreen
@@ -29,7 +29,7 @@ def diverging_regression():
     """regression with η = 1000: the loss overflows within a few epochs."""
     import json
 
-    from bptui.core.spec import parse
+    from bptui.core.formats.spec import parse
 
     doc = json.loads((NETWORKS / "regression.json").read_text())
     doc["training"]["learning_rate"] = 1000.0

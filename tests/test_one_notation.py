@@ -52,7 +52,7 @@ def test_a_failing_check_writes_the_real_minus(capsys, monkeypatch):
 
 
 async def test_a_shuffled_example_says_its_place_in_the_epoch():
-    from bptui.core.notation import ordinal
+    from bptui.core.formulas.notation import ordinal
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 112, 120)] == \
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "112th", "120th"]
@@ -78,7 +78,7 @@ async def test_data_order_says_no_place():
 def _xor_with_weights(W1):
     import json
 
-    from bptui.core.spec import parse
+    from bptui.core.formats.spec import parse
 
     from .conftest import NETWORKS
 
@@ -158,7 +158,7 @@ async def test_a_hidden_layers_f_prime_is_written_on_its_units_everywhere(capsys
 async def test_a_hidden_layer_offers_only_the_hidden_activations():
     from textual.widgets import Select
 
-    from bptui.core.activations import ACTIVATIONS
+    from bptui.core.ops.activations import ACTIVATIONS
     from bptui.tui.settings import SettingsScreen
 
     app = app_for("moons")  # 2-8-1: a hidden layer and the output
@@ -191,7 +191,7 @@ async def test_the_header_names_data_the_settings_chose():
         await apply(pilot, app)
         assert _header(app).startswith("xor · circle data · 2-4-1 · "), _header(app)
         screen = await open_settings(pilot, app)
-        from bptui.core import settings as S
+        from bptui.core.formats import settings as S
 
         put(screen, "generator", S.FILE_DATA)  # back to the file's data
         await apply(pilot, app)

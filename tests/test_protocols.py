@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bptui.core.graph_stepper import GraphStepKey, GraphStepper
-from bptui.core.protocols import StepKeyLike, Stepping
-from bptui.core.schedule import StepKey
-from bptui.core.spec import NetworkSpec, load, load_any
-from bptui.core.stepper import Stepper
+from bptui.core.graphs.graph_stepper import GraphStepKey, GraphStepper
+from bptui.core.engine.protocols import StepKeyLike, Stepping
+from bptui.core.engine.schedule import StepKey
+from bptui.core.formats.spec import NetworkSpec, load, load_any
+from bptui.core.engine.stepper import Stepper
 from bptui.trace import graph_trace_json
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.explain import Cell
-from bptui.core.quiz import Quiz, Tolerance, ask, choose, parse_answer
-from bptui.core.spec import load_any
-from bptui.core.stepper import Stepper
+from bptui.core.teaching.explain import Cell
+from bptui.core.teaching.quiz import Quiz, Tolerance, ask, choose, parse_answer
+from bptui.core.formats.spec import load_any
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import HANG, NETWORKS
 
@@ -178,7 +178,7 @@ def test_quiz_values_match_the_stepper():
 
 
 def test_skipped_questions_count_as_asked():
-    from bptui.core.quiz import Score
+    from bptui.core.teaching.quiz import Score
 
     spec = load_any(NETWORKS / "xor.json")
     quiz = Quiz(spec)

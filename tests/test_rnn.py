@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.check import gradient_check, verdict
-from bptui.core.layers import Rnn
-from bptui.core.network import Network
-from bptui.core.spec import load, parse
-from bptui.core.train import delta_over_time, evaluate, train
+from bptui.core.teaching.check import gradient_check, verdict
+from bptui.core.kinds import Rnn
+from bptui.core.engine.network import Network
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.train import delta_over_time, evaluate, train
 
 from .conftest import NETWORKS
 from .helpers import random_rnn_spec
@@ -220,8 +220,8 @@ def test_the_good_file_loads_and_init_draws_W_and_U():
 
 
 # -- the step schedule and the stepper -------------------------------------------------------------------
-from bptui.core.schedule import Schedule  # noqa: E402
-from bptui.core.stepper import Stepper  # noqa: E402
+from bptui.core.engine.schedule import Schedule  # noqa: E402
+from bptui.core.engine.stepper import Stepper  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -326,7 +326,7 @@ def test_trace_text_names_the_sequence(capsys):
 def test_quiz_asks_for_a_unit_at_its_time_step(capsys, monkeypatch):
     import io
 
-    from bptui.core.quiz import ask, candidates
+    from bptui.core.teaching.quiz import ask, candidates
 
     spec = load(NETWORKS / "parity.json")
     st = Stepper(spec)
@@ -335,7 +335,7 @@ def test_quiz_asks_for_a_unit_at_its_time_step(capsys, monkeypatch):
     for _ in range(9):
         step = st.forward()
     assert step.key.quantity == "delta" and step.key.layer == 1 and step.key.time == 2
-    from bptui.core.explain import Cell
+    from bptui.core.teaching.explain import Cell
 
     q = ask(st, step, cell=Cell("delta", 1, 3, time=2))
     assert q.value == st.state.delta[1][1][2] and q.symbol == "δ⁽¹⁾₂,₃"
@@ -346,7 +346,7 @@ def test_quiz_asks_for_a_unit_at_its_time_step(capsys, monkeypatch):
 
 
 def test_the_explanation_of_delta_names_the_part_from_the_next_time_step():
-    from bptui.core.explain import Cell, explain
+    from bptui.core.teaching.explain import Cell, explain
 
     spec = load(NETWORKS / "parity.json")
     st = Stepper(spec)
@@ -380,7 +380,7 @@ def test_exercises_say_they_are_not_made_for_recurrent_networks(capsys):
 
 def test_variants_draw_each_kind_of_weights(tmp_path):
     """A variant's weights are written by its layer kinds: a conv's {kernel, bias}, a pooling's null."""
-    from bptui.core.variants import network_variant
+    from bptui.core.formats.variants import network_variant
 
     spec = load(NETWORKS / "edges.json")
     doc = network_variant(spec, 3, 1, 2, tmp_path)
@@ -401,7 +401,7 @@ def test_a_huge_recurrent_layer_is_refused_before_anything_is_drawn(capsys, tmp_
 @pytest.mark.parametrize("name", ["parity", "long_memory"])
 def test_the_recurrent_examples_are_valid_against_the_schema(name):
     jsonschema = pytest.importorskip("jsonschema")
-    from bptui.core.validate import schema
+    from bptui.core.util.validate import schema
 
     jsonschema.validate(json.loads((NETWORKS / f"{name}.json").read_text()), schema())
 
@@ -409,8 +409,8 @@ def test_the_recurrent_examples_are_valid_against_the_schema(name):
 def test_U_entries_are_named_u_everywhere():
     """A recurrent layer's [W | U]: the cells of U are u_b,c⁽¹⁾ (c = a − d) in the explanation, its update,
     an edit's message and the quiz's candidates; W's stay w_b,a⁽¹⁾."""
-    from bptui.core.explain import Cell, explain
-    from bptui.core.quiz import candidates
+    from bptui.core.teaching.explain import Cell, explain
+    from bptui.core.teaching.quiz import candidates
 
     spec = load(NETWORKS / "parity.json")  # d = 1: columns 0, 1 are W's, 2 … 5 are U's
     st = Stepper(spec)

@@ -69,7 +69,7 @@ async def test_tab_explains_a_cell_at_its_time_step():
         assert "δ⁽¹⁾₁,₄" in text and "from τ + 1 (through U⁽¹⁾" in text and "u₁,₄⁽¹⁾ δ⁽¹⁾₂,₁" in text
         U = app.spec.kinds[0].U_part(app.stepper.state.W[1])
         part = float(U[:, 3] @ app.stepper.state.delta[1][1])
-        from bptui.core.notation import num
+        from bptui.core.formulas.notation import num
 
         assert f"= {num(part, 4)}" in text
 
@@ -116,7 +116,7 @@ def test_vanishing_gradient_through_time(snap_compare):
 
 @pytest.mark.asyncio
 async def test_the_training_screen_shows_delta_over_time():
-    from bptui.core.train import delta_over_time, train
+    from bptui.core.engine.train import delta_over_time, train
     from bptui.tui.time_plot import DeltaOverTime
     from bptui.tui.training import TrainScreen
 
@@ -149,8 +149,8 @@ async def test_quiz_mode_hides_the_asked_cell_at_its_time_step():
 
 
 def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
-    from bptui.core.spec import load
-    from bptui.core.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
     from bptui.tui.unrolled import unrolled_graph, unrolled_state
 
     from .conftest import NETWORKS
@@ -167,7 +167,7 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
         st.forward()
     d = unrolled_graph(st.net, 2)
     state = unrolled_state(st, d, 4)
-    from bptui.core.notation import vec
+    from bptui.core.formulas.notation import vec
 
     assert state.texts["s1_1"][2] == f"δ = {vec(st.state.delta[1][0], 4)}"
     assert state.texts["o1_2"][1] == f"= {vec(st.state.o[1][2], 4)}"
@@ -178,12 +178,12 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
 @pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9])  # both kinds of output, two layers above, identity
 def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
     """The function a box of the unrolled graph shows at τ is the first form of the equation of the step
-    that computes it there (core/rnn_equations.py), printed: one tree behind both, at every τ."""
-    from bptui.core.equations import step_equations
-    from bptui.core.formula import Sum, TextPrinter
-    from bptui.core.rnn_equations import loss_form
-    from bptui.core.spec import load, parse
-    from bptui.core.stepper import Stepper
+    that computes it there (core/kinds/rnn/equations.py), printed: one tree behind both, at every τ."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import Sum, TextPrinter
+    from bptui.core.kinds.rnn.equations import loss_form
+    from bptui.core.formats.spec import load, parse
+    from bptui.core.engine.stepper import Stepper
     from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
 
     from .conftest import NETWORKS
@@ -233,8 +233,8 @@ async def test_c_draws_the_graph_unrolled_over_the_examples_length():
             await pilot.press("n")
         await pilot.pause()
         text = "\n".join(canvas.text_lines())
-        from bptui.core.formula import TextPrinter
-        from bptui.core.rnn_equations import s1_form
+        from bptui.core.formulas.formula import TextPrinter
+        from bptui.core.kinds.rnn.equations import s1_form
 
         assert "o⁽⁰⁾₂" in text and TextPrinter().p(s1_form(1)) in text
 

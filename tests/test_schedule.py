@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bptui.core.schedule import Schedule, example_block
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.engine.schedule import Schedule, example_block
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 
 from .conftest import NETWORKS
 

@@ -248,7 +248,7 @@ def test_save_target_in_served_mode(tmp_path, monkeypatch):
 
 
 async def test_w_is_off_when_served(monkeypatch):
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
     from bptui.tui.app import BptuiApp
 
     from .conftest import NETWORKS
@@ -284,7 +284,7 @@ async def test_beyond_loopback_warns_and_prints_a_working_address():
 
 
 async def test_w_saves_into_the_save_dir_when_served(tmp_path, monkeypatch):
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
     from bptui.tui.app import BptuiApp
 
     from .conftest import NETWORKS

@@ -1,4 +1,4 @@
-"""The settings screen's core (bptui/core/settings.py): choices → a checked document, a spec and
+"""The settings screen's core (bptui/core/formats/settings.py): choices → a checked document, a spec and
 weights; kept positions by hand, per-layer seeding, the same errors as a file, the round trip."""
 
 import copy
@@ -8,17 +8,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bptui.core import settings as S
-from bptui.core.activations import ACTIVATIONS
-from bptui.core.data import IMAGE_GENERATORS, POINT_GENERATORS
-from bptui.core.errors import SpecError
-from bptui.core.jsonfmt import network_text
-from bptui.core.losses import LOSSES
-from bptui.core.notation import num
-from bptui.core.optim import OPTIMIZERS
-from bptui.core.spec import load, parse
-from bptui.core.stepper import Stepper
-from bptui.core.validate import loads
+from bptui.core.formats import settings as S
+from bptui.core.ops.activations import ACTIVATIONS
+from bptui.core.formats.data import IMAGE_GENERATORS, POINT_GENERATORS
+from bptui.core.util.errors import SpecError
+from bptui.core.util.jsonfmt import network_text
+from bptui.core.ops.losses import LOSSES
+from bptui.core.formulas.notation import num
+from bptui.core.ops.optim import OPTIMIZERS
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.stepper import Stepper
+from bptui.core.util.validate import loads
 
 from .conftest import EXAMPLES, NETWORKS, V2_EXAMPLES
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Label, Select
 
-from bptui.core import settings as S
-from bptui.core.data import IMAGE_GENERATORS, POINT_GENERATORS, generator_shape, image_classes
-from bptui.core.spec import load
+from bptui.core.formats import settings as S
+from bptui.core.formats.data import IMAGE_GENERATORS, POINT_GENERATORS, generator_shape, image_classes
+from bptui.core.formats.spec import load
 from bptui.tui.network import NetworkScreen
 from bptui.tui.settings import SettingsScreen
 
@@ -152,7 +152,7 @@ async def test_no_row_label_wraps(name, size):
 
 
 def fits(spec, g: str) -> bool:
-    """A generator fits fixed layers when the generators' table says so (core/data.py)."""
+    """A generator fits fixed layers when the generators' table says so (core/formats/data.py)."""
     if g in IMAGE_GENERATORS:
         return spec.input_shape[0] == 1 and spec.widths[-1] in image_classes(g)
     n_in, outs = generator_shape(g)

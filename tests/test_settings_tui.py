@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Label, Select
 
-from bptui.core import settings as S
-from bptui.core.data import POINT_GENERATORS
-from bptui.core.spec import load, parse
-from bptui.core.stepper import Stepper
+from bptui.core.formats import settings as S
+from bptui.core.formats.data import POINT_GENERATORS
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.stepper import Stepper
 from bptui.tui.network import NetworkScreen
 from bptui.tui.settings import SettingsScreen
 

@@ -1,4 +1,4 @@
-"""erf and erfc (bptui/core/special.py): float64 exactly as math.erf, extended precision against a
+"""erf and erfc (bptui/core/util/special.py): float64 exactly as math.erf, extended precision against a
 120-digit decimal reference, tails and special values included."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from bptui.core.special import erf, erfc, extended
+from bptui.core.util.special import erf, erfc, extended
 
 LD = np.longdouble
 EPS = np.finfo(LD).eps

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from bptui.core import optim
-from bptui.core.data import GENERATORS, generate
-from bptui.core.schedule import Schedule
-from bptui.core.spec import load, parse
-from bptui.core.stepper import Stepper
-from bptui.core.train import accuracy, gradient_stats, output_grid, train
+from bptui.core.ops import optim
+from bptui.core.formats.data import GENERATORS, generate
+from bptui.core.engine.schedule import Schedule
+from bptui.core.formats.spec import load, parse
+from bptui.core.engine.stepper import Stepper
+from bptui.core.engine.train import accuracy, gradient_stats, output_grid, train
 
 from .conftest import NETWORKS
 
@@ -74,7 +74,7 @@ def test_the_stepper_uses_the_optimizer_and_keeps_its_state():
     assert step.key.phase == "update" and step.opt_before.v.sum() == 0
     np.testing.assert_array_equal(step.opt.v, G1)
     np.testing.assert_array_equal(step.value, spec.weights[0] - 0.5 * G1)
-    from bptui.core.equations import equation
+    from bptui.core.engine.equations import equation
 
     text = equation(stepper.net, stepper.state, step, optimizer=spec.optimizer)
     assert text.startswith("v⁽¹⁾ ← μ v⁽¹⁾ + G⁽¹⁾ = 0.5 [[0, 0, 0], [0, 0, 0]] + [[0.06124, ")
@@ -149,7 +149,7 @@ def test_mini_batch_of_the_whole_set_is_full_batch():
 def test_train_xor_from_the_shipped_weights():
     spec = load(NETWORKS / "xor.json")
     result = train(spec, spec.epochs)
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     assert Network(spec).dataset_loss(result.weights, spec.inputs, spec.targets) < 0.05
     assert accuracy(spec, result.weights, spec.inputs, spec.targets) == 1.0
@@ -174,7 +174,7 @@ def test_gradient_stats_show_vanishing_gradients():
     assert [s.layer for s in stats] == list(range(1, spec.L + 1))
     norms = [s.G_norm for s in stats]
     assert norms[0] < norms[-1] / 10 and all(s.mean_abs_delta > 0 for s in stats)
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     _, G = Network(spec).gradient(spec.weights, spec.inputs, spec.targets)
     assert norms == pytest.approx([np.linalg.norm(g) for g in G], rel=1e-12)
@@ -184,7 +184,7 @@ def test_output_grid():
     spec = load(NETWORKS / "moons.json")
     xs, ys, Z = output_grid(spec, spec.weights, width=7, height=5)
     assert xs.shape == (7,) and ys.shape == (5,) and Z.shape == (5, 7, 1)
-    from bptui.core.network import Network
+    from bptui.core.engine.network import Network
 
     np.testing.assert_allclose(Z[2, 3], Network(spec).predict(spec.weights, np.array([[xs[3], ys[2]]]))[0])
     with pytest.raises(ValueError):
@@ -224,7 +224,7 @@ def test_the_vanishing_gradient_demo_is_honest():
     """‖G⁽¹⁾‖ / ‖G⁽ᴸ⁾‖ in the first epoch (full batch: at the file's weights) and after the default
     epochs: deep_sigmoid's stays below 0.1, deep_relu's above 0.3, so the bars tell the same story
     before and after training."""
-    from bptui.core.train import gradient_stats, train
+    from bptui.core.engine.train import gradient_stats, train
 
     for name, low, high in (("deep_sigmoid", 0.0, 0.1), ("deep_relu", 0.3, 100.0)):
         spec = load(NETWORKS / f"{name}.json")
@@ -237,7 +237,7 @@ def test_the_vanishing_gradient_demo_is_honest():
 
 def test_log_softmax_keeps_the_precision_it_is_given():
     """The gradient check evaluates ℓ_D in long double: the loss must not round it to float64 on the way."""
-    from bptui.core.losses import log_softmax
+    from bptui.core.ops.losses import log_softmax
 
     s = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]], dtype=np.longdouble)
     out = log_softmax(s)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bptui.core.check import THRESHOLD
-from bptui.core.spec import load
-from bptui.core.train import gradient_stats, train
+from bptui.core.teaching.check import THRESHOLD
+from bptui.core.formats.spec import load
+from bptui.core.engine.train import gradient_stats, train
 from bptui.tui.gradcheck import GradCheckScreen
 from bptui.tui.plots import DecisionMap, GradientBars, braille_canvas, decades, log_bar
 from bptui.tui.prompt import Prompt
@@ -135,7 +135,7 @@ async def test_g_flags_what_bptui_check_fails(monkeypatch):
     weights of layer 1, listed first; layer 2's pass."""
     from dataclasses import replace
 
-    from bptui.core.activations import ACTIVATIONS
+    from bptui.core.ops.activations import ACTIVATIONS
 
     tanh = ACTIVATIONS["tanh"]
     monkeypatch.setitem(ACTIVATIONS, "tanh", replace(tanh, df=lambda s, o, a: 1.01 * tanh.df(s, o, a)))

@@ -127,7 +127,7 @@ async def test_cursor_explain_and_edit_a_weight():
         await pilot.press("right", "down")
         await pilot.pause()
         assert sheet.cursor_cell == ("W", 1, 1, 1)
-        from bptui.core.explain import Cell, explain
+        from bptui.core.teaching.explain import Cell, explain
 
         panel = str(app.query_one("#explain").render())
         assert panel.startswith(explain(app.stepper, Cell("W", 1, 2, 1)).text())  # w₂,₁⁽¹⁾ = 0.3: …
@@ -161,7 +161,7 @@ async def test_editing_a_non_weight_or_typing_nonsense_changes_nothing():
 
 
 async def test_save_writes_a_valid_network_file(tmp_path):
-    from bptui.core.spec import load
+    from bptui.core.formats.spec import load
 
     app = app_for("xor")
     target = tmp_path / "saved.json"
@@ -242,7 +242,7 @@ async def test_quiz_asks_the_cell_under_the_cursor():
 
 
 async def test_the_app_draws_its_first_frame_from_the_file_then_loads_the_network():
-    from bptui.core import validate
+    from bptui.core.util import validate
 
     path = str(NETWORKS / "xor.json")
     app = BptuiApp.from_document(validate.read_json(path), path)
@@ -291,7 +291,7 @@ async def test_the_optimizers_state_is_shown_beside_W():
 async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_numpy():
     """A file with its weights and data inline: the first frame already has the panels at step 0,
     drawn by the same LayerSheet from the document (the network screen then shows the same)."""
-    from bptui.core import validate
+    from bptui.core.util import validate
     from bptui.tui.loading import LoadingScreen
 
     path = str(NETWORKS / "xor.json")
@@ -313,7 +313,7 @@ async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_
 
 
 def test_document_views_wait_for_numpy_when_the_file_does_not_give_its_weights():
-    from bptui.core import validate
+    from bptui.core.util import validate
     from bptui.tui.view import document_views
 
     doc = validate.read_json(str(NETWORKS / "xor.json"))

@@ -10,10 +10,10 @@ from statistics import median
 import numpy as np
 import pytest
 
-from bptui.core.network import Network
-from bptui.core.notation import sup
-from bptui.core.spec import load
-from bptui.core.train import gradient_stats, train
+from bptui.core.engine.network import Network
+from bptui.core.formulas.notation import sup
+from bptui.core.formats.spec import load
+from bptui.core.engine.train import gradient_stats, train
 from bptui.tui import training
 from bptui.tui.plots import (DecisionMap, FitPlot, GradientCurves, braille_lines, dot_row, input_plot, ratio_text)
 from bptui.tui.training import SPEEDS, TrainScreen, curve_every

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from bptui.cli import main
-from bptui.core.explain import Cell, explain
-from bptui.core.formula import TextPrinter
-from bptui.core.layers import Conv2d
-from bptui.core.quiz import candidates
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.formulas.formula import TextPrinter
+from bptui.core.kinds import Conv2d
+from bptui.core.teaching.quiz import candidates
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 from bptui.exercise import Blanker, example_part, parse_quantities
 from bptui.export import export
 

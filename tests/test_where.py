@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from bptui.core.spec import load
-from bptui.core.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.engine.stepper import Stepper
 from bptui.export import markdown
 from bptui.trace import trace_text
 

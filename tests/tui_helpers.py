@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from bptui.core.spec import load, parse
+from bptui.core.formats.spec import load, parse
 from bptui.tui.app import BptuiApp
 
 from .conftest import NETWORKS
@@ -45,7 +45,7 @@ def app_for(name: str) -> BptuiApp:
 
 
 def graph_app_for(name: str):
-    from bptui.core.spec import load_any
+    from bptui.core.formats.spec import load_any
     from bptui.tui.graph_app import GraphApp
 
     return GraphApp(load_any(NETWORKS / f"{name}.json"))

@@ -23,9 +23,9 @@ from textual.screen import Screen
 from .guard import GuardedApp
 
 if TYPE_CHECKING:
-    from ..core.errors import SpecError
-    from ..core.spec import NetworkSpec
-    from ..core.stepper import Stepper
+    from ..core.util.errors import SpecError
+    from ..core.formats.spec import NetworkSpec
+    from ..core.engine.stepper import Stepper
     from .network import NetworkScreen
 
 STARTED = time.perf_counter()  # this module is imported first thing by `bptui FILE`
@@ -42,7 +42,7 @@ class BptuiApp(GuardedApp, App[None]):
         self.spec = spec
         self.stepper: Stepper | None = None
         if spec is not None:
-            from ..core.stepper import Stepper
+            from ..core.engine.stepper import Stepper
 
             self.stepper = Stepper(spec)
         self.document: tuple[Any, str] | None = None  # (JSON document, file name) still to load
@@ -84,9 +84,9 @@ class BptuiApp(GuardedApp, App[None]):
 
     def load_network(self) -> None:
         """After the loading screen's first frame: the spec, the stepper and the network screen."""
-        from ..core.errors import SpecError
-        from ..core.spec import parse
-        from ..core.stepper import Stepper
+        from ..core.util.errors import SpecError
+        from ..core.formats.spec import parse
+        from ..core.engine.stepper import Stepper
 
         assert self.document is not None
         doc, source = self.document

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.cells import cell_len
 
-from ..core.graph import GraphSpec, formula_text
-from ..core.graph_stepper import FORWARD, GraphStepper
-from ..core.notation import mat, num, sup, vec
-from ..core.spec import NetworkSpec
-from ..core.stepper import Stepper
+from ..core.graphs.graph import GraphSpec, formula_text
+from ..core.graphs.graph_stepper import FORWARD, GraphStepper
+from ..core.formulas.notation import mat, num, sup, vec
+from ..core.formats.spec import NetworkSpec
+from ..core.engine.stepper import Stepper
 
 if TYPE_CHECKING:
-    from ..core.explain import Cell
-    from ..core.neurons import UnitMaps
+    from ..core.teaching.explain import Cell
+    from ..core.engine.neurons import UnitMaps
 
 PENDING = "·"  # a value not computed yet
 MAX_UNITS, MAX_LAYERS = 8, 6  # the largest network the neural-network diagram draws
@@ -111,8 +111,8 @@ def graph_state(stepper: GraphStepper, diagram: Diagram, digits: int) -> CanvasS
 # -- a network, as a computation graph at matrix level ----------------------------------------------
 def _loss_text(spec: NetworkSpec) -> str:
     """ℓ as the loss's table writes it, over the output units k."""
-    from ..core.formula import Sym, TextPrinter
-    from ..core.losses import LOSSES
+    from ..core.formulas.formula import Sym, TextPrinter
+    from ..core.ops.losses import LOSSES
 
     L = spec.L
     return TextPrinter().p(LOSSES[spec.loss].formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)),
@@ -121,8 +121,8 @@ def _loss_text(spec: NetworkSpec) -> str:
 
 def _f_text(spec: NetworkSpec, l: int) -> str:
     """f⁽ˡ⁾(s⁽ˡ⁾) as the activation's table writes it: σ(s⁽¹⁾), tanh(s⁽¹⁾), s⁽ᴸ⁾ for the identity."""
-    from ..core.activations import ACTIVATIONS
-    from ..core.formula import Sym, TextPrinter
+    from ..core.ops.activations import ACTIVATIONS
+    from ..core.formulas.formula import Sym, TextPrinter
 
     return TextPrinter().p(ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True)))
 
@@ -335,7 +335,7 @@ class MapCache:
         self.computed = 0  # how many times the maps were computed (for tests)
 
     def get(self, spec: NetworkSpec, weights: list, width: int) -> UnitMaps:
-        from ..core.neurons import unit_maps
+        from ..core.engine.neurons import unit_maps
 
         if self._maps is None or self._spec is not spec or len(self._maps.xs) != width \
                 or len(self._for) != len(weights) \
@@ -359,9 +359,9 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
              hidden: Cell | None = None) -> CanvasState:
     """Each unit's map, s, o and δ for the example on the board, each edge's weight (its label and
     its glyph), and what the last step used: the edges of the W⁽ˡ⁾ it read or wrote
-    (:func:`~bptui.core.neurons.weights_used`) and the lines of the units it wrote. ``hidden``: the
+    (:func:`~bptui.core.engine.neurons.weights_used`) and the lines of the units it wrote. ``hidden``: the
     quiz's question, drawn as ``?`` (a weight's edge and glyph as ``·``, its sign and size too)."""
-    from ..core.neurons import weights_used
+    from ..core.engine.neurons import weights_used
 
     assert isinstance(diagram, NNDiagram)
     spec, st, net = stepper.spec, stepper.state, stepper.net

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..core.explain import Cell, explain
-from ..core.stepper import Stepper
+from ..core.teaching.explain import Cell, explain
+from ..core.engine.stepper import Stepper
 
 
 class TimeIndex(NamedTuple):

@@ -1,5 +1,5 @@
 """The gradient check on screen: every weight's backprop gradient next to its central finite
-difference, worst relative error first, flagged ✗ where |g − fd| > atol + rtol·|fd| (core/check.py).
+difference, worst relative error first, flagged ✗ where |g − fd| > atol + rtol·|fd| (core/teaching/check.py).
 
 The check runs in a worker thread (it costs two evaluations of ℓ_D per weight, in extended
 precision), and networks with more than ``MAX_WEIGHTS`` weights are not checked here: the note
@@ -21,9 +21,9 @@ from rich.text import Text
 
 import numpy as np
 
-from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
-from ..core.notation import fmt
-from ..core.spec import NetworkSpec
+from ..core.teaching.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
+from ..core.formulas.notation import fmt
+from ..core.formats.spec import NetworkSpec
 from .guard import GuardedPump
 
 MAX_WEIGHTS = 5000
@@ -34,7 +34,7 @@ MAX_WEIGHTS = 5000
 def weight_name(c: WeightCheck, spec: NetworkSpec) -> str:
     """The weight as its panel names it (its layer kind's ``weight_sym``: w_b,a⁽ˡ⁾, a = 0 the bias; a
     kernel's w_k,c,u,v⁽ˡ⁾ and b_k⁽ˡ⁾; u_b,c⁽ˡ⁾ in a recurrent layer's U)."""
-    from ..core.stepper import weight_name as name
+    from ..core.engine.stepper import weight_name as name
 
     return name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
 

@@ -19,9 +19,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ..core.graph import GraphSpec
-from ..core.graph_stepper import FORWARD, GraphStepper, graph_equation
-from ..core.notation import num
+from ..core.graphs.graph import GraphSpec
+from ..core.graphs.graph_stepper import FORWARD, GraphStepper, graph_equation
+from ..core.formulas.notation import num
 from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
 from . import messages
@@ -37,7 +37,7 @@ _MOVES = frozenset({"next", "prev", "to_forward_end", "to_reverse_end", "reset",
 def node_explanation(stepper: GraphStepper, node: str, digits: int, hidden: Any = None) -> str:
     """The side panel for ``node``: its value's explanation, then its adjoint's once computed;
     the quiz's ``hidden`` number (a core Cell) is shown as ``?``."""
-    from ..core.explain import Cell, explain_graph
+    from ..core.teaching.explain import Cell, explain_graph
 
     parts = []
     for quantity in ("value", "adjoint"):

@@ -115,9 +115,9 @@ def graph_help_text() -> str:
 def network_text(spec) -> str:
     """The network's own rules (f and f′ of each layer, the loss, δ, G, the update), printed from
     the same tables as every step's equation."""
-    from ..core.equations import network_formulas
-    from ..core.formula import TextPrinter
-    from ..core.network import Network
+    from ..core.engine.equations import network_formulas
+    from ..core.formulas.formula import TextPrinter
+    from ..core.engine.network import Network
 
     printer = TextPrinter()
     return "\n".join("  " + printer.equation(eq) for eq in network_formulas(Network(spec), spec.optimizer))

@@ -8,7 +8,7 @@ A :class:`MapSheet` shows one layer l of kind conv2d or max/avg pooling (or the 
 - a pooling layer: o⁽ˡ⁾ and ∂ℓ/∂o⁽ˡ⁾ per channel (it has no s, no weights);
 - the input: o⁽⁰⁾ = x per channel.
 
-Tab puts a cursor on a cell and the side panel explains it (``core/explain.py``). On an output cell
+Tab puts a cursor on a cell and the side panel explains it (``core/engine/explain.py``). On an output cell
 (s or o) the app highlights, with ``›`` and a colour, its receptive field in the map below and the
 kernel weights it used; on a δ cell, the output positions above it came from (:func:`highlights`).
 What is highlighted is computed here from the layer kinds, without Textual (``highlights`` is pure).
@@ -26,8 +26,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.layers import Conv2d, Dense, LayerKind, Pool2d
-from ..core.notation import sup
+from ..core.kinds import Conv2d, Dense, LayerKind, Pool2d
+from ..core.formulas.notation import sup
 from . import messages
 from .sheet import LayerSheet, panel_css, whole_cells
 from .view import cell, cell_width

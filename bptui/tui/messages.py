@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from ..core.quiz import Question
+    from ..core.teaching.quiz import Question
 
 
 class CursorMoved(Message):

@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.widgets import Static
 
-from ..core.notation import sup
-from ..core.stepper import Stepper
+from ..core.formulas.notation import sup
+from ..core.engine.stepper import Stepper
 
 if TYPE_CHECKING:
-    from ..core.explain import Cell
+    from ..core.teaching.explain import Cell
     from .diagrams import MapCache
 
 # the diagrams and their canvas are imported when one is first shown: start-up does not pay for them

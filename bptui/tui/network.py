@@ -15,16 +15,16 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.widgets import Footer, Static
 
-from ..core.notation import count, num, sup, vec
+from ..core.formulas.notation import count, num, sup, vec
 from . import messages
 from .prompt import Prompt
 from .sheet import LayerPanels, LayerSheet, panels
 from .stepping import MessageLine, SteppingScreen, TextLine
 
 if TYPE_CHECKING:
-    from ..core.explain import Cell
-    from ..core.spec import NetworkSpec
-    from ..core.stepper import Stepper
+    from ..core.teaching.explain import Cell
+    from ..core.formats.spec import NetworkSpec
+    from ..core.engine.stepper import Stepper
 
 # the core's equations, the explanations and the dialogs are imported inside the methods that use
 # them (after the first use an import is a dictionary look-up)
@@ -110,7 +110,7 @@ class NetworkScreen(SteppingScreen):
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:
-        from ..core.equations import symbol
+        from ..core.engine.equations import symbol
 
         spec, stepper, digits = self.spec, self.stepper, self.digits
         at = stepper.where()
@@ -143,7 +143,7 @@ class NetworkScreen(SteppingScreen):
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
             loss_text = f"ℓ{sup(at.example)} = ? · "
-        from ..core.settings import data_label
+        from ..core.formats.settings import data_label
 
         label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
         data_text = "" if label is None else f" · {label}"
@@ -166,12 +166,12 @@ class NetworkScreen(SteppingScreen):
         return mode if name == "sgd" else f"{mode} · {name}"
 
     def step_symbol(self, key: Any) -> str:
-        from ..core.equations import symbol
+        from ..core.engine.equations import symbol
 
         return symbol(key)
 
     def step_equation(self, step: Any) -> str:
-        from ..core.equations import step_equation
+        from ..core.engine.equations import step_equation
 
         return step_equation(self.stepper, step, self.digits, self._cursor_position(step))
 
@@ -322,7 +322,7 @@ class NetworkScreen(SteppingScreen):
 
     def trained(self, result: Any) -> None:
         """Training ended (finished or stopped): the stepper starts again from its weights."""
-        from ..core.stepper import Origin
+        from ..core.engine.stepper import Origin
 
         state = self.app_state
         state.trained_epochs += result.epochs_done
@@ -458,15 +458,15 @@ class NetworkScreen(SteppingScreen):
             if isinstance(target := saving.target(path), str):
                 self.say(target)
                 return
-            from ..core.errors import SpecError
-            from ..core.files import write_text_atomic
-            from ..core.jsonfmt import network_text
+            from ..core.util.errors import SpecError
+            from ..core.util.files import write_text_atomic
+            from ..core.util.jsonfmt import network_text
 
             spec = self.spec.with_weights(self.stepper.weights)
             try:
                 existed = target.exists()
                 # laid out like the bundled files, written to a temporary name and renamed into place;
-                # a read-only file, a hard link, a folder or a pipe nobody reads is refused (core/files.py)
+                # a read-only file, a hard link, a folder or a pipe nobody reads is refused (core/util/files.py)
                 write_text_atomic(target, network_text(spec.to_json()), hint=None)
             except SpecError as err:
                 self.say(f"Could not save: {err}.")
@@ -480,7 +480,7 @@ class NetworkScreen(SteppingScreen):
         self.app.push_screen(Prompt("Save the network (weights included) to:", default,
                                     "Enter saves (a file of that name is replaced) · Esc cancels"), done)
 
-    # -- the settings screen (s; its arithmetic in core/settings.py) -------------------------------------
+    # -- the settings screen (s; its arithmetic in core/formats/settings.py) -------------------------------------
     def action_settings(self, section: str = "") -> None:
         from .settings import SettingsScreen
 
@@ -502,7 +502,7 @@ class NetworkScreen(SteppingScreen):
         self.call_next(self._restart, applied)
 
     async def _restart(self, applied: Any) -> None:
-        from ..core.stepper import Stepper
+        from ..core.engine.stepper import Stepper
 
         if self.quizzing:  # the quiz's question was about the old network
             self.action_toggle_quiz()
@@ -524,7 +524,7 @@ class NetworkScreen(SteppingScreen):
     # -- quiz mode (the answer line in quizmode.py) ------------------------------------------------------
     def quiz_cell(self, step: Any) -> Cell | None:
         """The cell under the cursor, if the step makes it."""
-        from ..core.quiz import candidates
+        from ..core.teaching.quiz import candidates
         from .explain import to_cell
 
         wanted = to_cell(self.stepper, self.cell) if self.cell is not None else None

@@ -20,9 +20,9 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..core.notation import minus_signs, sup
-from ..core.spec import NetworkSpec
-from ..core.train import LayerStats, output_grid
+from ..core.formulas.notation import minus_signs, sup
+from ..core.formats.spec import NetworkSpec
+from ..core.engine.train import LayerStats, output_grid
 
 # -- the loss curve -------------------------------------------------------------------------------
 # braille dots: bit of the dot at (column dx, row dy) within a 2 × 4 cell, dy = 0 at the top
@@ -626,7 +626,7 @@ class FitPlot(StripPlot):
         self.invalidate()
 
     def _build(self) -> list[Strip]:
-        from ..core.network import Network
+        from ..core.engine.network import Network
 
         spec = self.spec
         base = self.rich_style

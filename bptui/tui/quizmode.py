@@ -1,6 +1,6 @@
 """Quiz mode's answer line (``z``), shared by the network screen and the graph screen.
 
-A thin widget: the questions and the checking are the core's (:mod:`bptui.core.quiz`). ``ask``
+A thin widget: the questions and the checking are the core's (:mod:`bptui.core.teaching.quiz`). ``ask``
 hides a number of a step already done; Enter checks the typed answer and posts
 :class:`~.messages.QuizAnswered` (or :class:`~.messages.QuizRejected`, the line cleared for the
 next try); the screen that holds the line says what that means and keeps the board.
@@ -16,8 +16,8 @@ from textual.widgets import Input
 from . import messages
 
 if TYPE_CHECKING:
-    from ..core.explain import Cell
-    from ..core.quiz import Question, Score
+    from ..core.teaching.explain import Cell
+    from ..core.teaching.quiz import Question, Score
 
 ANSWER_PLACEHOLDER = "your answer, e.g. 0.25, 1/4, ln(2) or e^6 · Enter to check · Esc to skip"
 
@@ -31,7 +31,7 @@ class QuizLine(Input):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(placeholder=ANSWER_PLACEHOLDER, **kwargs)
-        from ..core.quiz import Score
+        from ..core.teaching.quiz import Score
 
         self.score: Score = Score()
         self.question: Question | None = None
@@ -39,7 +39,7 @@ class QuizLine(Input):
         self.attempt = 1  # the try the next answer is (a wrong first try gets a hint and a second)
 
     def start(self) -> None:
-        from ..core.quiz import Score
+        from ..core.teaching.quiz import Score
 
         self.score, self.question = Score(), None
 
@@ -49,7 +49,7 @@ class QuizLine(Input):
 
     def ask(self, stepper: Any, step: Any, cell: Cell | None, digits: int) -> Question:
         """Hide one number of ``step`` (``cell``, or the core's seeded choice) and wait for it."""
-        from ..core.quiz import ask
+        from ..core.teaching.quiz import ask
 
         self.stepper = stepper
         self.question = ask(stepper, step, seed=0, cell=cell, digits=digits)
@@ -75,7 +75,7 @@ class QuizLine(Input):
         question = self.question
         if question is None:
             return
-        from ..core.quiz import TRIES, check
+        from ..core.teaching.quiz import TRIES, check
 
         try:
             verdict = check(self.stepper, question, event.value, attempt=self.attempt, tries=TRIES)

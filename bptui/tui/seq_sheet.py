@@ -1,6 +1,6 @@
 """Panels of a recurrent network: each layer unrolled in time, one column per time step τ.
 
-A :class:`SeqSheet` shows one layer l of a network whose layer 1 is recurrent (``core/rnn_steps.py``
+A :class:`SeqSheet` shows one layer l of a network whose layer 1 is recurrent (``core/kinds/rnn/steps.py``
 holds the board it reads):
 
 - its weights: W⁽ˡ⁾ (for the recurrent layer, [W | U]: the bias, the inputs' columns, then U's) and
@@ -11,7 +11,7 @@ holds the board it reads):
 - for the recurrent layer, ‖δ⁽¹⁾_τ‖ under its column and a bar of it on a log scale, so a gradient
   vanishing (or exploding) as it flows back through time shows as the example is stepped.
 
-Tab puts a cursor on a cell and the side panel explains it (``core/rnn_explain.py``), with every
+Tab puts a cursor on a cell and the side panel explains it (``core/kinds/rnn/explain.py``), with every
 factor's number, including the part of δ⁽¹⁾_τ that comes from τ + 1. Drawing and the cursor are the
 map panels' (:class:`~.map_sheet.MapSheet`); only what the lines hold differs.
 """
@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..core.notation import num, sup
+from ..core.formulas.notation import num, sup
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet
 from .sheet import panel_css

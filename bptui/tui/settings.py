@@ -1,6 +1,6 @@
 """The settings screen (``s``): the file's training, loss, layers, init and data sections in a
-dialog over the stepping screen. The arithmetic is the core's (``core/settings.py``): the dialog
-collects :class:`~bptui.core.settings.Choices`, the core checks them by the rules of a file and
+dialog over the stepping screen. The arithmetic is the core's (``core/formats/settings.py``): the dialog
+collects :class:`~bptui.core.formats.settings.Choices`, the core checks them by the rules of a file and
 returns the new spec; a bad value's message (the file's, word for word) appears next to its field
 and nothing is applied. Esc leaves everything as it was."""
 
@@ -21,12 +21,12 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from ..core import settings as S
-from ..core.activations import ACTIVATIONS
-from ..core.data import GENERATOR_DEFAULTS, IMAGE_GENERATORS, generator_shape, image_classes
-from ..core.errors import SpecError
-from ..core.notation import count, sup
-from ..core.spec import DEFAULT_INIT, DEFAULT_TRAINING
+from ..core.formats import settings as S
+from ..core.ops.activations import ACTIVATIONS
+from ..core.formats.data import GENERATOR_DEFAULTS, IMAGE_GENERATORS, generator_shape, image_classes
+from ..core.util.errors import SpecError
+from ..core.formulas.notation import count, sup
+from ..core.formats.spec import DEFAULT_INIT, DEFAULT_TRAINING
 from .guard import GuardedPump
 
 # the command palette's entries: (section, title, help)
@@ -261,7 +261,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                                                    compact=True, id="standardize"), "data.standardize")
 
     def generators(self) -> list[str]:
-        """The generators this network can take, by the generators' own shapes (core/data.py): all of
+        """The generators this network can take, by the generators' own shapes (core/formats/data.py): all of
         them when the widths can change (the output width follows the choice); else those whose
         input and output widths fit the fixed layers."""
         names = list(S.generator_names(self.spec))

@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.notation import sup
+from ..core.formulas.notation import sup
 from . import messages
 from .guard import GuardedPump
 from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width, finite, number_format

@@ -17,13 +17,13 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..core.notation import num
+from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
 
 if TYPE_CHECKING:
-    from ..core.explain import Cell
-    from ..core.quiz import Question
+    from ..core.teaching.explain import Cell
+    from ..core.teaching.quiz import Question
     from .quizmode import QuizLine
 
 MIN_DIGITS, MAX_DIGITS = 1, 8
@@ -143,7 +143,7 @@ class SteppingScreen(GuardedPump, Screen[None]):
     def action_digits(self, change: int) -> None:
         self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
 
-    # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/quiz.py) -----------------
+    # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/teaching/quiz.py) -----------------
     def quiz_line(self, create: bool = True) -> QuizLine | None:
         """The quiz's answer line, mounted the first time quiz mode is turned on."""
         from textual.widgets import Footer
@@ -214,7 +214,7 @@ class SteppingScreen(GuardedPump, Screen[None]):
     def action_skip_question(self) -> None:
         question = self.question
         if question is not None:
-            from ..core.explain import explain
+            from ..core.teaching.explain import explain
 
             quiz = self.quiz_line()
             assert quiz is not None

@@ -11,7 +11,7 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from ..core.notation import num
+from ..core.formulas.notation import num
 
 
 class DeltaOverTime(Widget):
@@ -31,7 +31,7 @@ class DeltaOverTime(Widget):
                              "log scale")
 
     def show(self, weights: Any) -> None:
-        from ..core.train import delta_over_time
+        from ..core.engine.train import delta_over_time
 
         self.norms = [float(v) for v in delta_over_time(self.spec, weights, self.example)]
         self.refresh()

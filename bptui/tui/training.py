@@ -37,10 +37,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from ..core import optim
-from ..core.notation import num
-from ..core.spec import NetworkSpec
-from ..core.train import EpochReport, LayerStats, TrainResult, evaluate, gradient_stats, train
+from ..core.ops import optim
+from ..core.formulas.notation import num
+from ..core.formats.spec import NetworkSpec
+from ..core.engine.train import EpochReport, LayerStats, TrainResult, evaluate, gradient_stats, train
 from .guard import GuardedPump
 from .prompt import Prompt
 

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from rich.cells import cell_len
 
-from ..core import rnn_equations as req
-from ..core.formula import Node, Sum, TextPrinter
-from ..core.network import Network
-from ..core.notation import mat, num, sup, vec
+from ..core.kinds.rnn import equations as req
+from ..core.formulas.formula import Node, Sum, TextPrinter
+from ..core.engine.network import Network
+from ..core.formulas.notation import mat, num, sup, vec
 from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, value_width
 
 
@@ -29,7 +29,7 @@ def _tsub(t: int | str) -> str:
 
 
 def box_forms(net: Network, T: int) -> dict[str, Node]:
-    """The formula tree each box of an example of T steps computes, from core/rnn_equations.py (the
+    """The formula tree each box of an example of T steps computes, from core/kinds/rnn/equations.py (the
     same trees its step equations print): s⁽¹⁾_τ, o⁽¹⁾_τ, the layers above (at τ or once) and ℓ."""
     L, seqs = net.L, net.spec.return_sequences
     forms: dict[str, Node] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..core.stepper import Stepper
+    from ..core.engine.stepper import Stepper
 
 MAX_MATRIX_COLS = 8  # bias + 7 weight columns; wider matrices say how many columns are hidden
 
@@ -53,7 +53,7 @@ OPT_LABELS = {
 
 def optimizer_state(stepper: Stepper, l: int) -> tuple:
     """The matrices the optimizer keeps for layer l, labelled, to show beside W⁽ˡ⁾."""
-    from ..core.notation import sup
+    from ..core.formulas.notation import sup
 
     state = stepper.state.opt[l]
     labels = OPT_LABELS.get(stepper.spec.optimizer.name, {})
@@ -93,7 +93,7 @@ def document_views(doc: Any) -> list[LayerView] | None:
 def layer_views(stepper: Stepper) -> list[LayerView]:
     import numpy as np
 
-    from ..core.schedule import UPDATE
+    from ..core.engine.schedule import UPDATE
 
     st, spec, last = stepper.state, stepper.spec, stepper.last
     stale = last is not None and last.key.phase == UPDATE

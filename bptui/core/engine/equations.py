@@ -1,0 +1,338 @@
+"""Each step's equations in the lecture's notation, as formula trees (:mod:`bptui.core.formulas.formula`).
+
+:func:`step_equations` builds, for a step just done, the equations that produced its value: the
+symbolic form, the same form with the board's numbers filled in (:func:`~bptui.core.formulas.formula.substitute`,
+so the two cannot differ in shape), any intermediate values, and the result. The activation's,
+the loss's and the optimizer's formulas come from their tables (``ACTIVATIONS``, ``LOSSES``,
+``update_formulas``); nothing here writes a formula as a string. Every equation carries the
+values of its symbols (``bindings``), so a test can evaluate each form and compare.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops.activations import IDENTITY_NOTE
+from ..formulas.notation import sup
+from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub, substitute, value_node
+from ..ops.losses import LOSSES
+from .network import Network
+from ..ops.optim import Optimizer, hyper_parameters, regularised, update_formulas
+from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, StepKey
+from .stepper import State, Step
+
+
+# -- the lecture's symbols --------------------------------------------------------------------------
+def W(l: int | str) -> Sym:
+    return Sym("W", l, vector=True)
+
+
+def s(l: int | str) -> Sym:
+    return Sym("s", l, vector=True)
+
+
+def o(l: int | str) -> Sym:
+    return Sym("o", l, vector=True)
+
+
+def delta(l: int | str) -> Sym:
+    return Sym("δ", l, vector=True, latex=r"\delta")
+
+
+def G(l: int | str) -> Sym:
+    return Sym("G", l, vector=True)
+
+
+Y = Sym("y", vector=True)
+LOSS_D = Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
+
+
+def loss_sym(n: int | str | None) -> Sym:
+    return Sym("ℓ", n, latex=r"\ell")
+
+
+def step_symbol(key: StepKey) -> Sym:
+    """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ …"""
+    if key.quantity == "loss":
+        return loss_sym(key.example)
+    assert key.layer is not None
+    sym = {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
+    time = getattr(key, "time", None)  # a recurrent network's step at τ: s⁽¹⁾_τ
+    return sym if time is None or key.quantity in ("G", "W") else Sym(sym.base, sym.layer, vector=True,
+                                                                        latex=sym.latex, time=time)
+
+
+def symbol(key: StepKey) -> str:
+    return TextPrinter().p(step_symbol(key))
+
+
+def s_form(l: int) -> Node:
+    """s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾, its right-hand side."""
+    return Op("@", (W(l), o(l - 1)))
+
+
+def o_form(net: Network, l: int) -> Node:
+    """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer, as the activation's table writes f."""
+    f = net.act(l).value(s(l))
+    return Op("cat1", (f,)) if l < net.L else f
+
+
+def loss_rule(net: Network) -> Node:
+    """ℓ as the loss's table writes it, over the output units k."""
+    return net.loss.formula(Sym("o", net.L, ("k",)), Sym("y", None, ("k",)), net.act(net.L).name)
+
+
+def units(net: Network, l: int) -> Node:
+    """f(s⁽ˡ⁾) written on o⁽ˡ⁾, as f′ uses it: a hidden layer's o⁽ˡ⁾ without its bias entry, o⁽ˡ⁾[1:];
+    the output layer's o⁽ᴸ⁾ as it is."""
+    return Op("drop0", (o(l),)) if l < net.L else o(l)
+
+
+def fprime(net: Network, l: int, s_node: Node, o_node: Node) -> Node:
+    """f′(s⁽ˡ⁾) of layer l as its activation's table writes it (vector or one unit)."""
+    return net.act(l).derivative(s_node, o_node)
+
+
+def _alpha(net: Network, l: int) -> dict:
+    from ..ops.activations import ALPHA
+
+    return {ALPHA: net.alphas[l - 1]} if net.act(l).uses_alpha else {}
+
+
+def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: Node | None = None,
+         row: bool = False) -> Node:
+    ref = Ref(quantity, layer) if quantity else None
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return Num(float(a), ref, means=means)
+    return Arr(a, ref, row, means=means)
+
+
+# -- one step ---------------------------------------------------------------------------------------
+def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
+                   pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+    """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
+    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position."""
+    for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
+        if kind.claims_step(net, step.key):
+            return kind.step_equations(net, state, step, pos)
+    return dense_step_equations(net, state, step, optimizer)
+
+
+def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None
+                         ) -> tuple[Equation, ...]:
+    """The lecture's equations of a dense layer's step (and the loss and the updates)."""
+    key, L = step.key, net.L
+    l = key.layer
+    rhs: Node
+    if key.phase == FORWARD and key.quantity == "s":
+        assert l is not None
+        rhs = s_form(l)
+        env = {W(l): state.W[l], o(l - 1): state.o[l - 1]}
+        values = {W(l): _arr(state.W[l], "W", l), o(l - 1): _arr(state.o[l - 1], "o", l - 1)}
+        return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
+    if key.phase == FORWARD:
+        assert l is not None
+        rhs = o_form(net, l)
+        env = {s(l): state.s[l], **_alpha(net, l)}
+        forms = [rhs, substitute(rhs, {s(l): _arr(state.s[l], "s", l)}), _arr(step.value, "o", l)]
+        if rhs == s(l):  # the identity: o⁽ᴸ⁾ = s⁽ᴸ⁾ = [numbers]
+            forms = forms[:1] + forms[2:]
+        return (Equation(o(l), tuple(forms), bindings=env),)
+    if key.phase == LOSS:
+        return _loss(net, state, step)
+    if key.phase == BACKWARD and key.quantity == "delta":
+        assert l is not None
+        return (_output_delta(net, state, step) if l == L else _hidden_delta(net, state, step, l),)
+    if key.phase == BACKWARD:
+        assert l is not None
+        rhs = add(G(l), Op("outer", (delta(l), o(l - 1))))
+        env = {G(l): step.before, delta(l): state.delta[l], o(l - 1): state.o[l - 1]}
+        values = {G(l): _arr(step.before, means=G(l)), delta(l): _arr(state.delta[l], "delta", l),
+                  o(l - 1): _arr(state.o[l - 1], "o", l - 1)}
+        return (Equation(G(l), (rhs, substitute(rhs, values), _arr(step.value, "G", l)), "←", env),)
+    if key.phase == UPDATE:
+        return _update(optimizer or Optimizer(), state, step)
+    raise ValueError(key)  # pragma: no cover
+
+
+def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
+    L, n = net.L, step.key.example
+    act = net.act(L).name
+    ok, yk = Sym("o", L, ("k",)), Sym("y", None, ("k",))
+    o_L, y = state.o[L], state.y
+    assert o_L is not None and y is not None
+    rule = loss_rule(net)
+    ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L, state.s[L]), Num(float(step.value), Ref("loss"))),
+                   bindings={ok: o_L, yk: y})
+    before = state.loss_D - float(step.value)
+    total = Equation(LOSS_D, (add(LOSS_D, loss_sym(n)),
+                              add(Num(before, means=LOSS_D), Num(float(step.value), Ref("loss"))),
+                              Num(state.loss_D, Ref("loss_D"))), "←", {LOSS_D: before, loss_sym(n): float(step.value)})
+    return ell, total
+
+
+def _output_delta(net: Network, state: State, step: Step) -> Equation:
+    L = net.L
+    act, loss = net.act(L).name, net.loss
+    s_L, o_L, y = state.s[L], state.o[L], state.y
+    assert s_L is not None and o_L is not None and y is not None
+    env: dict = {s(L): s_L, o(L): o_L, Y: y, **_alpha(net, L)}
+    values = {o(L): _arr(o_L, "o", L), Y: _arr(y, "y")}
+    result = _arr(step.value, "delta", L)
+    if loss.grad_formula is None:  # cross-entropy with its canonical output: f′ cancels
+        total = float(np.sum(y))
+        if act == "softmax" and total != 1.0:
+            yk = Sym("y", None, ("k",))
+            rhs: Node = sub(mul(Sum("k", yk), o(L)), Y)
+            env[yk] = y
+            numbers = sub(mul(Num(total, means=Sum("k", yk)), values[o(L)]), values[Y])
+            return Equation(delta(L), (rhs, numbers, result), bindings=env)
+        cancelled = sub(o(L), Y)
+        return Equation(delta(L), (cancelled, substitute(cancelled, values), result), bindings=env)
+    grad = loss.grad_formula(o(L), Y)
+    if act == "softmax":  # δ = J ∂ℓ/∂o with the softmax's full Jacobian J = diag(o) − o oᵀ
+        J = fprime(net, L, s(L), o(L))
+        rhs = Op("@", (J, grad))
+        J_value = np.diag(o_L) - np.outer(o_L, o_L)
+        numbers = Op("@", (Arr(J_value, means=J), _arr(loss.grad_o(o_L, y) if loss.grad_o else 0.0, means=grad)))
+        return Equation(delta(L), (rhs, numbers, result), bindings=env)
+    df = fprime(net, L, s(L), o(L))
+    if net.act(L).derivative_is_one:
+        return Equation(delta(L), (grad, substitute(grad, values), result), bindings=env)
+    product = mul(grad, df)
+    fp = net.df(L, s_L, o_L)
+    filled = mul(substitute(grad, values), _arr(fp, means=df))
+    return Equation(delta(L), (product, filled, result), bindings=env)
+
+
+def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
+    W_next, d_next, s_l, o_l = state.W[l + 1], state.delta[l + 1], state.s[l], state.o[l]
+    assert d_next is not None and s_l is not None and o_l is not None
+    back = Op("drop0", (Op("@", (Op("T", (W(l + 1),)), delta(l + 1))),))
+    result = _arr(step.value, "delta", l)
+    if net.act(l).derivative_is_one:  # δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], no factor 1
+        return Equation(delta(l), (back, result), bindings={W(l + 1): W_next, delta(l + 1): d_next},
+                        note=IDENTITY_NOTE)
+    df = fprime(net, l, s(l), units(net, l))  # on o⁽ˡ⁾[1:]: the units' outputs, without the bias entry
+    rhs = mul(back, df)
+    env = {W(l + 1): W_next, delta(l + 1): d_next, s(l): s_l, o(l): o_l, **_alpha(net, l)}
+    back_value = (W_next.T @ d_next)[1:]
+    fp = net.df(l, s_l, o_l[1:])
+    numbers = mul(_arr(back_value, means=back), _arr(fp, means=df))
+    return Equation(delta(l), (rhs, numbers, result), bindings=env)
+
+
+def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
+    """The optimizer's equations (its table's trees) with this update's numbers."""
+    l = step.key.layer
+    assert l is not None
+    W0, W1, G_l = step.before, step.value, state.G[l]
+    assert isinstance(W0, np.ndarray)
+    g = regularised(W0, G_l, opt.l2)
+    W_tilde = np.array(W0, dtype=float)
+    W_tilde[:, 0] = 0.0
+    before: dict[Node, Any] = {W(l): W0}
+    after: dict[Node, Any] = {W(l): W1, G(l): G_l, Sym("g", l, vector=True): g,
+                             Sym("W", l, accent="tilde", vector=True): W_tilde}
+    params: dict[Node, Any] = {**hyper_parameters(opt)}
+    shown: dict[Node, Node] = {sym: Num(float(v), exact=True) for sym, v in params.items()}
+    if step.opt is not None and step.opt_before is not None:
+        for name, value in step.opt.arrays().items():
+            before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
+            after[Sym(name, l, vector=True)] = value
+        if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
+            t = step.opt.t
+            after[Sym("t")] = t
+            shown[Sym("t")] = Num(float(t), exact=True)
+            b1, b2 = opt.beta1, opt.beta2
+            after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
+            after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
+    refs: dict[Sym, str] = {W(l): "W", G(l): "G"}
+    eqs = []
+    for lhs, rel, rhs in update_formulas(opt, l):
+        env: dict[Node, Any] = {**params, **after}
+        if rel == "←":
+            env[lhs] = before[lhs]
+        values = dict(shown)
+        for sym, value in env.items():
+            if isinstance(sym, Sym) and sym.vector:
+                q = refs.get(sym) if not (sym == lhs and rel == "←") else None
+                values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
+        quantity = refs.get(lhs)
+        result = _arr(after[lhs], quantity, l if quantity else None)
+        eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
+    return tuple(eqs)
+
+
+def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
+             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None) -> str:
+    """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``)."""
+    opt = optimizer or Optimizer("sgd", lr, l2)
+    printer = TextPrinter(digits)
+    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos))
+
+
+def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text
+    (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos)
+
+
+def value_json(value: Any) -> object:
+    """A step's value for JSON: a number or nested lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return float(value)
+
+
+__all__ = ["step_equations", "step_equation", "equation", "symbol", "step_symbol", "value_json", "value_node"]
+
+
+def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
+    """The network's rules as the lecture writes them, without numbers, from the same tables as the
+    step equations: each layer's o⁽ˡ⁾ and f′, the loss, δ⁽ᴸ⁾, δ⁽ˡ⁾, G⁽ˡ⁾ and the update (for the help
+    screen, the export's notation and the diagrams)."""
+    L = net.L
+    eqs: list[Equation] = []
+    kinds = net.kinds if net.spec.is_v2 else ()
+    for l in range(1, L + 1):
+        f = net.act(l).value(s(l))
+        kind = kinds[l - 1] if kinds else None
+        lines = kind.rules(net, l) if kind is not None else None
+        if lines is not None:  # the kind's own lines (core/kinds/: through time, a map layer's)
+            eqs.extend(lines)
+            continue
+        if kind is not None and getattr(kind, "after_map", False):
+            eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
+        eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
+        if net.act(l).name != "softmax":
+            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), units(net, l)),)))
+    act = net.act(L).name
+    eqs.append(Equation(loss_sym("n"), (net.loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act),)))
+    loss = net.loss
+    if loss.grad_formula is None:
+        eqs.append(Equation(delta(L), (sub(o(L), Y),),
+                            note="cross-entropy: f′ cancels" + ("; o Σₖ yₖ − y when Σₖ yₖ ≠ 1" if act == "softmax" else "")))
+    elif act == "softmax":
+        eqs.append(Equation(delta(L), (Op("@", (fprime(net, L, s(L), o(L)), loss.grad_formula(o(L), Y))),)))
+    else:
+        grad = loss.grad_formula(o(L), Y)
+        eqs.append(Equation(delta(L), (grad if net.act(L).derivative_is_one else mul(grad, fprime(net, L, s(L), o(L))),)))
+    if L > 1:
+        eqs.append(Equation(delta("l"), (mul(Op("drop0", (Op("@", (Op("T", (W("l+1"),)), delta("l+1"))),)),
+                                             Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))
+    for kind in kinds:  # once per network: δ below a convolution, its G, through a pooling layer
+        for eq in kind.shared_rules(net):
+            if eq not in eqs:
+                eqs.append(eq)
+    eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
+    for lhs, rel, rhs in update_formulas(opt, "l"):
+        eqs.append(Equation(lhs, (rhs,), rel))
+    return eqs
+
+
+def _sup(l: int | str) -> str:
+    return sup(l)

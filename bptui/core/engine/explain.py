@@ -1,0 +1,551 @@
+"""Why a number is what it is: the scalar chain rule behind one cell, every factor with its value.
+
+Given a stepper (network or computation graph) and a :class:`Cell` — one entry of s⁽ˡ⁾, o⁽ˡ⁾,
+δ⁽ˡ⁾, G⁽ˡ⁾ or W⁽ˡ⁾, the loss ℓ⁽ⁿ⁾, or a graph node's value or adjoint — :func:`explain` returns
+the rule that made the number on the board, in the lecture's notation:
+
+- s_b⁽ˡ⁾ = Σ_a w_b,a⁽ˡ⁾ o_a⁽ˡ⁻¹⁾, each term listed (wide layers elided in the text, never in ``terms``);
+- o_b⁽ˡ⁾ = f(s_b⁽ˡ⁾);
+- δ_b⁽ˡ⁾ = (Σ_c δ_c⁽ˡ⁺¹⁾ w_c,b⁽ˡ⁺¹⁾) · f′(s_b⁽ˡ⁾), and the base case δ⁽ᴸ⁾ for each loss;
+- ∂ℓ⁽ⁿ⁾/∂w_b,a⁽ˡ⁾ = δ_b⁽ˡ⁾ o_a⁽ˡ⁻¹⁾, and G_b,a⁽ˡ⁾ as its sum over the update group's examples so far;
+- where w_b,a⁽ˡ⁾ came from: its last update with the optimizer's formula, an edit, the file;
+- graphs: a node's op applied to its arguments, and its adjoint as the sum over its consumers.
+
+The result is data (:class:`Explanation`: a title, its equations as formula trees — the same node
+kinds and the same activation, loss and optimizer tables as the step equations — their text
+lines, the value, and the numbers of the sum). Nothing is computed a second way: the values come
+from the stepper's state, and the few recomputed ones (other examples' δ and o for G) go through
+the same :class:`~bptui.core.engine.network.Network` calls the stepper makes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..ops.activations import IDENTITY_NOTE
+from ..formulas.formula import adjoint_sym
+from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute
+from .kind import LayerKind
+from ..formulas.notation import num, sub as subscript, sup
+from ..ops.optim import hyper_parameters, regularised, update_formulas
+from .schedule import BACKWARD, UPDATE
+
+MAX_TERMS = 8  # longer sums show their first three and last two terms and say how many there are
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One number on the board, indexed as the lecture indexes it.
+
+    ``unit`` is b = 1 … d⁽ˡ⁾ (o⁽ˡ⁾ of a hidden layer also has b = 0, its bias entry 1; o⁽⁰⁾ has
+    b = 0 … d⁽⁰⁾); ``column`` is a = 0 … d⁽ˡ⁻¹⁾ for G and W (a = 0 is the bias column). Graphs use
+    ``quantity`` ``value`` or ``adjoint`` and ``node``.
+    """
+
+    quantity: str  # s | o | delta | G | W | loss ; graphs: value | adjoint
+    layer: int | None = None
+    unit: Any = None  # int b, or a feature map's position (k, i, j) as a tuple (v2 networks)
+    column: int | None = None
+    node: str | None = None
+    time: int | None = None  # the time step τ of a recurrent network's per-τ quantity
+    # layer l's kind, which names its cells as its panel shows them (a kernel's w_k,c,u,v, a recurrent
+    # layer's u_b,c, a pooling layer's ∂ℓ/∂o); not part of the cell's identity
+    kind: Any = field(default=None, compare=False)
+
+
+    def sym(self) -> Node:
+        """The cell as a formula symbol: s₁⁽²⁾, w₁,₀⁽¹⁾, ℓ, g_b … (∂ℓ/∂o₁,₁,₁⁽²⁾ of a pooling layer)"""
+        q, l, b, a = self.quantity, self.layer, self.unit, self.column
+        if q == "value":
+            return Sym(str(self.node))
+        if q == "adjoint":
+            return adjoint_sym(str(self.node))
+        if q == "loss":
+            return Sym("ℓ", latex=r"\ell")
+        assert b is not None
+        kind = self.kind if self.kind is not None else LayerKind((), ())  # no kind: a dense layer's names
+        assert l is not None
+        if isinstance(b, tuple):  # a feature map's entry (k, i, j), 0-based: printed from 1
+            return kind.cell_sym(q, l, b)
+        if q in ("G", "W"):
+            assert a is not None
+            return (kind.grad_sym if q == "G" else kind.weight_sym)(l, b - 1, a)
+        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None, time=self.time)
+
+    def symbol(self) -> str:
+        return TextPrinter().p(self.sym())
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The chain rule behind one number.
+
+    ``equations`` are the worked equations (formula trees with their bindings); ``lines`` their
+    text (and any words between them). When ``terms`` is not empty, ``value`` is ``factor · Σ terms``
+    (up to rounding): the numbers a student would add up. ``value`` is None when the cell has not
+    been computed yet.
+    """
+
+    title: str
+    lines: tuple[str, ...]
+    value: float | None
+    terms: tuple[float, ...] = ()
+    factor: float = 1.0
+    equations: tuple[Equation, ...] = ()
+
+    def text(self) -> str:
+        return "\n".join([self.title, *("  " + line for line in self.lines)])
+
+
+class _Builder:
+    """Collects an explanation's lines: words, and equations printed one form a line."""
+
+    def __init__(self, digits: int) -> None:
+        self.printer = TextPrinter(digits)
+        self.printer.max_terms = MAX_TERMS
+        self.lines: list[str] = []
+        self.equations: list[Equation] = []
+
+    def say(self, *lines: str) -> "_Builder":
+        self.lines.extend(lines)
+        return self
+
+    def eq(self, eq: Equation) -> "_Builder":
+        self.equations.append(eq)
+        lines = self.printer.chain(eq)
+        count = _count_terms(eq)
+        if count > MAX_TERMS:
+            lines[-2 if len(lines) > 1 else -1] += f"   ({count} terms, {count - 5} not shown)"
+        self.lines.extend(lines)
+        return self
+
+    def done(self, title: str, value: float | None, terms=(), factor: float = 1.0) -> Explanation:
+        return Explanation(title, tuple(self.lines), value, tuple(float(t) for t in terms), factor,
+                           tuple(self.equations))
+
+    def n(self, x: float) -> str:
+        return num(x, self.printer.digits)
+
+    def p(self, node: Node) -> str:
+        return self.printer.p(node)
+
+
+def _count_terms(eq: Equation) -> int:
+    """The most terms of a sum among the equation's forms (to say how many the text elides)."""
+    most = 0
+    for form in eq.forms:
+        if isinstance(form, Op) and form.op == "+":
+            most = max(most, len(form.args))
+        elif isinstance(form, Op) and form.op == "*":
+            for a in form.args:
+                inner = a.args[0] if isinstance(a, Op) and a.op == "()" else a
+                if isinstance(inner, Op) and inner.op == "+":
+                    most = max(most, len(inner.args))
+    return most
+
+
+def _not_yet(cell: Cell, why: str) -> Explanation:
+    return Explanation(f"{cell.symbol()} has not been computed yet", (why,), None)
+
+
+# -- networks ---------------------------------------------------------------------------------------
+def current_example(stepper: Any) -> int | None:
+    """The 1-based example whose s, o, δ are on the board (None before the first step)."""
+    if stepper.last is None:  # step 0, or the start of a group after an edit
+        return None
+    key = stepper.last.key
+    if key.example is not None:
+        return key.example
+    return stepper.schedule.key(stepper.position - 1 - key.layer).example
+
+
+def _check(spec: Any, cell: Cell) -> None:
+    q, l, b, a = cell.quantity, cell.layer, cell.unit, cell.column
+    if q == "loss":
+        return
+    if q not in ("s", "o", "delta", "G", "W"):
+        raise ValueError(f"unknown quantity {q!r} (s, o, delta, G, W or loss)")
+    low = 0 if q == "o" else 1
+    if l is None or not low <= l <= spec.L:
+        raise ValueError(f"layer {l} is not one of {low} … {spec.L}")
+    first = 0 if q == "o" and (l < spec.L) else 1
+    if b is None or not first <= b <= spec.widths[l]:
+        raise ValueError(f"unit {b} is not one of {first} … {spec.widths[l]} in layer {l}")
+    if q in ("G", "W") and (a is None or not 0 <= a <= spec.widths[l - 1]):
+        raise ValueError(f"column {a} is not one of 0 … {spec.widths[l - 1]}")
+
+
+def _example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
+    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ of one example, with the stepper's own calls (so the same bits)."""
+    L = net.L
+    o: list = [np.concatenate([[1.0], x])]
+    s: list = [None]
+    for l in range(1, L + 1):
+        s.append(W[l] @ o[l - 1])
+        o.append(net.activation_out(l, s[l]))
+    delta: list = [None] * (L + 1)
+    delta[L] = net.output_delta(s[L], o[L], y)
+    for l in range(L - 1, 0, -1):
+        delta[l] = net.hidden_delta(l, W[l + 1], delta[l + 1], s[l], o[l])
+    return o, delta
+
+
+def _group_examples(stepper: Any, l: int) -> list[int]:
+    """The 0-based examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now (this update group's, so far)."""
+    sch, pos = stepper.schedule, stepper.position
+    if stepper.last is None:  # step 0, or the start of a group after an edit: G is zero
+        return []
+    key = sch.key(pos - 1)
+    group_start = sch.epoch_start(pos - 1) + (key.group - 1) * sch.full_group_steps
+    j = sch.block.index((BACKWARD, "G", l))
+    examples = sch.groups(key.epoch)[key.group - 1]
+    return [int(n) for k, n in enumerate(examples) if group_start + k * sch.per_example + j < pos]
+
+
+def _weights_of_group(stepper: Any) -> list:
+    """W⁽¹⁾…W⁽ᴸ⁾ as they were during the current group (before any of its update steps)."""
+    st = stepper.state
+    W = list(st.W)
+    key = stepper.last.key if stepper.last is not None else None
+    if key is not None and key.phase == UPDATE:
+        for l in range(1, key.layer + 1):
+            if st.updates[l] is not None:
+                W[l] = st.updates[l][0].before
+    return W
+
+
+def explain_network(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
+    """The chain rule behind ``cell`` in a network stepper's present state (core/teaching/explain.py
+    serves graphs too)."""
+    if cell.kind is None and cell.layer and cell.quantity in ("W", "G", "s", "o", "delta") \
+            and cell.layer <= len(stepper.spec.layer_kinds):  # the layer's kind names the cell as its panel does
+        cell = replace(cell, kind=stepper.spec.layer_kinds[cell.layer - 1])
+    spec = stepper.spec
+    for kind in spec.layer_kinds:  # a kind whose module explains this cell (core/kinds/: maps, through time)
+        if kind.explains(spec, cell):
+            return kind.explain(stepper, cell, digits)
+    if cell.quantity == "W" and (spec.is_v2 or spec.lengths is not None):
+        return _explain_W(stepper, cell, digits)
+    _check(stepper.spec, cell)
+    return {"s": _explain_s, "o": _explain_o, "delta": _explain_delta, "G": _explain_G,
+            "W": _explain_W, "loss": _explain_loss}[cell.quantity](stepper, cell, digits)
+
+
+def _stale(stepper: Any, l: int) -> tuple[str, ...]:
+    """A note when the weights used are no longer the ones on the board (update steps follow)."""
+    key = stepper.schedule.key(stepper.position - 1) if stepper.position else None
+    if key is not None and key.phase == UPDATE and key.layer >= l:
+        return (f"(with W{sup(l)} as it was during this pass, before its update)",)
+    return ()
+
+
+def _alpha_env(net: Any, l: int) -> dict:
+    from ..ops.activations import ALPHA
+
+    return {ALPHA: net.alphas[l - 1]} if net.act(l).uses_alpha else {}
+
+
+def _indices(cell: Cell) -> tuple[int, int, int]:
+    """(l, b, a) of a network cell that :func:`_check` has passed (0 where a quantity has none)."""
+    return (cell.layer or 0, cell.unit or 0, cell.column or 0)
+
+
+def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, (l, b, _) = stepper.state, _indices(cell)
+    if st.s[l] is None:
+        return _not_yet(cell, f"s{sup(l)} comes in this example's forward pass.")
+    W_used = _weights_of_group(stepper)[l]  # the W that made s, even after an update
+    on_board = W_used is st.W[l]
+    w, o = W_used[b - 1], st.o[l - 1]
+    d = len(o) - 1
+    terms = [float(wi * oi) for wi, oi in zip(w, o)]
+    value = float(st.s[l][b - 1])
+    w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
+    w_syms = [Sym("w", l, (b, a)) for a in range(d + 1)]
+    o_syms = [Sym("o", l - 1, (a,)) for a in range(d + 1)]
+    env: dict = {w_a: w, o_a: o, **dict(zip(w_syms, map(float, w))), **dict(zip(o_syms, map(float, o)))}
+    expanded = add(*[mul(ws, os) for ws, os in zip(w_syms, o_syms)])
+    numbers = substitute(expanded, {**{ws: Num(float(w[a]), Ref("W", l, (b - 1, a)) if on_board else None, means=ws)
+                                       for a, ws in enumerate(w_syms)},
+                                    **{os: Num(float(o[a]), Ref("o", l - 1, (a,))) for a, os in enumerate(o_syms)}})
+    forms: list[Node] = [Sum("a", mul(w_a, o_a)), expanded, numbers]
+    if len(terms) > 1:
+        forms.append(add(*[Num(t) for t in terms]))
+    forms.append(Num(value, Ref("s", l, (b - 1,))))
+    lhs = Sym("s", l, (b,))
+    out = _Builder(digits).eq(Equation(lhs, tuple(forms), bindings=env,
+                                       note=f"a = 0 … {d}; o₀{sup(l - 1)} = 1 is the bias"))
+    out.say(*_stale(stepper, l))
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} in layer {l}, "
+             f"example n = {current_example(stepper)}")
+    return out.done(title, value, terms)
+
+
+def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
+    lhs = Sym("o", l, (b,))
+    out = _Builder(digits)
+    if st.o[l] is None:
+        return _not_yet(cell, f"o{sup(l)} comes in this example's forward pass.")
+    n = current_example(stepper)
+    if b == 0:
+        out.eq(Equation(lhs, (ONE,), note=f"so that w_b,0{sup(l + 1)} acts as unit b's bias in layer {l + 1}"))
+        return out.done(f"{out.p(lhs)} = 1: the bias entry of o{sup(l)}, always 1", 1.0)
+    if l == 0:
+        value = float(st.o[0][b])
+        x = Sym("x", None, (b,))
+        out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (b,)))), bindings={x: value}, note=f"o{sup(0)} = [1, x]"))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: input {b} of example n = {n}", value)
+    idx = b if l < spec.L else b - 1
+    value = float(st.o[l][idx])
+    s = st.s[l]
+    s_b = Sym("s", l, (b,))
+    title = f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} in layer {l}, example n = {n}"
+    result = Num(value, Ref("o", l, (idx,)))
+    if net.act(l).name == "softmax":
+        s_k = Sym("s", l, ("k",))
+        rhs = Op("/", (Call("exp", (s_b,)), Sum("k", Call("exp", (s_k,)))))
+        numbers = Op("/", (Call("exp", (Num(float(s[b - 1]), Ref("s", l, (b - 1,))),)),
+                           add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))
+        out.eq(Equation(lhs, (rhs, numbers, result), bindings={s_b: float(s[b - 1]), s_k: s}))
+        return out.done(title, value)
+    f_s = net.act(l).value(s_b)
+    env = {s_b: float(s[b - 1]), **_alpha_env(net, l)}
+    applied = substitute(f_s, {s_b: Num(float(s[b - 1]), Ref("s", l, (b - 1,)))})
+    out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env))
+    return out.done(title, value)
+
+
+def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
+    if st.delta[l] is None:
+        return _not_yet(cell, f"δ{sup(l)} comes in this example's backward pass.")
+    value = float(st.delta[l][b - 1])
+    n = current_example(stepper)
+    lhs = cell.sym()
+    out = _Builder(digits)
+    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ{sup(n or 'n')}/∂s{subscript(b)}{sup(l)}, how the loss of example n = {n} "
+             f"moves with s{subscript(b)}{sup(l)}")
+    if l == spec.L:
+        return _explain_output_delta(stepper, cell, value, lhs, title, out)
+    nl = l + 1
+    W_next, d_next = _weights_of_group(stepper)[nl], st.delta[nl]
+    on_board = W_next is st.W[nl]
+    C = len(d_next)
+    terms = [float(d_next[c] * W_next[c, b]) for c in range(C)]
+    s_b, o_b = float(st.s[l][b - 1]), float(st.o[l][b])
+    fp = float(net.df(l, st.s[l], st.o[l][1:])[b - 1])
+    S_b, O_b = Sym("s", l, (b,)), Sym("o", l, (b,))
+    ell = Sym("ℓ", n, latex=r"\ell")
+    d_c, w_cb = Sym("δ", nl, ("c",), latex=r"\delta"), Sym("w", nl, ("c", b))
+    d_syms = [Sym("δ", nl, (c,), latex=r"\delta") for c in range(1, C + 1)]
+    w_syms = [Sym("w", nl, (c, b)) for c in range(1, C + 1)]
+    df = net.act(l).derivative(S_b, O_b)
+    back_sym = add(*[mul(d, w) for d, w in zip(d_syms, w_syms)])
+    values = {**{d: Num(float(d_next[c]), Ref("delta", nl, (c,))) for c, d in enumerate(d_syms)},
+              **{w: Num(float(W_next[c, b]), Ref("W", nl, (c, b)) if on_board else None, means=w)
+                 for c, w in enumerate(w_syms)},
+              S_b: Num(s_b, Ref("s", l, (b - 1,))), O_b: Num(o_b, Ref("o", l, (b,)))}
+    env = {Partial(ell, O_b): sum(terms), Partial(O_b, S_b): fp, d_c: d_next, w_cb: W_next[:, b],
+           **{d: float(d_next[c]) for c, d in enumerate(d_syms)}, **{w: float(W_next[c, b]) for c, w in enumerate(w_syms)},
+           S_b: s_b, O_b: o_b, **_alpha_env(net, l)}
+    result = Num(value, Ref("delta", l, (b - 1,)))
+    if net.act(l).derivative_is_one:  # ∂o/∂s = 1: δ is what comes down, without the factor
+        forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)), Sum("c", mul(d_c, w_cb)), back_sym,
+                 substitute(back_sym, values), result]
+        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}; {IDENTITY_NOTE}"))
+        out.say(*_stale(stepper, nl))
+        return out.done(title, value, terms)
+    forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)),
+             mul(Sum("c", mul(d_c, w_cb)), df),
+             mul(group(back_sym) if C > 1 else back_sym, df),
+             mul(group(substitute(back_sym, values)) if C > 1 else substitute(back_sym, values), substitute(df, values)),
+             mul(Num(sum(terms), means=back_sym), Num(fp, means=df)),
+             result]
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}"))
+    out.say(*_stale(stepper, nl))
+    return out.done(title, value, terms, fp)
+
+
+def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Node, title: str, out: _Builder) -> Explanation:
+    st, net, spec, (_, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
+    L = spec.L
+    o, y, s = st.o[L], st.y, st.s[L]
+    ob, yb = float(o[b - 1]), float(y[b - 1])
+    O_b, Y_b, S_b = Sym("o", L, (b,)), Sym("y", None, (b,)), Sym("s", L, (b,))
+    n = current_example(stepper)
+    ell = Sym("ℓ", n, latex=r"\ell")
+    act, loss = net.act(L).name, net.loss
+    result = Num(value, Ref("delta", L, (b - 1,)))
+    nums = {O_b: Num(ob, Ref("o", L, (b - 1,))), Y_b: Num(yb, Ref("y", None, (b - 1,))), S_b: Num(float(s[b - 1]))}
+    env: dict = {O_b: ob, Y_b: yb, S_b: float(s[b - 1]), **_alpha_env(net, L)}
+    if loss.grad_formula is None:  # cross-entropy with its canonical output: f′ cancels
+        total = float(y.sum())
+        if act == "softmax" and total != 1.0:
+            y_k = Sym("y", None, ("k",))
+            rhs: Node = sub(mul(O_b, Sum("k", y_k)), Y_b)
+            env[y_k] = y
+            numbers = sub(mul(nums[O_b], Num(total, means=Sum("k", y_k))), nums[Y_b])
+            out.eq(Equation(lhs, (rhs, numbers, result), bindings=env,
+                            note="cross-entropy with softmax: the Jacobian cancels"))
+            return out.done(title, value, (ob * total, -yb))
+        rhs = sub(O_b, Y_b)
+        why = "softmax" if act == "softmax" else "a sigmoid output"
+        out.eq(Equation(lhs, (rhs, substitute(rhs, nums), result), bindings=env,
+                        note=f"cross-entropy with {why}: f′ cancels"))
+        return out.done(title, value, (ob * total if act == "softmax" else ob, -yb))
+    assert loss.grad_formula is not None
+    rule = loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act)
+    note = f"ℓ = {out.p(rule)}"
+    if act == "softmax":
+        K = len(o)
+        g = loss.grad_o(o, y) if loss.grad_o else np.zeros_like(o)
+        terms = [float(g[k] * (o[b - 1] * ((1.0 if k == b - 1 else 0.0) - o[k]))) for k in range(K)]
+        o_k, y_k, k = Sym("o", L, ("k",)), Sym("y", None, ("k",)), Sym("k")
+        body = mul(group(loss.grad_formula(o_k, y_k)), O_b, group(sub(Ind(k, "=", Num(float(b), exact=True)), o_k)))
+        worked = add(*[mul(group(loss.grad_formula(Num(float(o[j]), Ref("o", L, (j,))), Num(float(y[j])))),
+                            nums[O_b], group(sub(Num(1.0 if j == b - 1 else 0.0, exact=True), Num(float(o[j]), Ref("o", L, (j,))))))
+                        for j in range(K)])
+        env.update({o_k: o, y_k: y, k: np.arange(1, K + 1, dtype=float)})
+        forms: list[Node] = [Sum("k", mul(Partial(ell, o_k), Partial(o_k, S_b))), Sum("k", body), worked,
+                             add(*[Num(t) for t in terms]), result]
+        env[Partial(ell, o_k)] = g
+        env[Partial(o_k, S_b)] = o[b - 1] * ((np.arange(K) == b - 1) - o)
+        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{note}, softmax output"))
+        return out.done(title, value, terms)
+    fp = float(net.df(L, s, o)[b - 1])
+    grad = loss.grad_formula(O_b, Y_b)
+    diff = float(loss.grad_o(np.array([ob]), np.array([yb]))[0]) if loss.grad_o else 0.0
+    df = net.act(L).derivative(S_b, O_b)
+    env.update({Partial(ell, O_b): diff, Partial(O_b, S_b): fp})
+    chain: list[Node] = [mul(Partial(ell, O_b), Partial(O_b, S_b)), mul(grad, df),
+                         mul(substitute(grad, nums), substitute(df, nums)),
+                         mul(Num(diff, means=grad), Num(fp, means=df)), result]
+    out.eq(Equation(lhs, tuple(chain), bindings=env, note=note))
+    return out.done(title, value, (diff,), fp)
+
+
+def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
+    value = float(st.G[l][b - 1, a])
+    lhs = cell.sym()
+    out = _Builder(digits)
+    examples = _group_examples(stepper, l)
+    meaning = f"∂ℓ/∂{out.p(Sym('w', l, (b, a)))} summed over the examples of this update group so far"
+    if not examples:
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
+                           (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group, and no "
+                            f"example's δ{sup(l)} has been added yet",), value)
+    W = _weights_of_group(stepper)
+    d_b, o_a = [], []
+    for n in examples:
+        o, delta = _example_pass(stepper.net, W, spec.inputs[n], spec.targets[n])
+        d_b.append(float(delta[l][b - 1]))
+        o_a.append(float(o[l - 1][a]))
+    terms = [d * x for d, x in zip(d_b, o_a)]
+    ns = [n + 1 for n in examples]
+    listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
+    w, s_b = Sym("w", l, (b, a)), Sym("s", l, (b,))
+    ln = Sym("ℓ", "n", latex=r"\ell")
+    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", l - 1, (a,))
+    out.eq(Equation(Partial(ln, w), (mul(Partial(ln, s_b), Partial(s_b, w)), mul(D, O)),
+                    note=f"since {out.p(w)} reaches ℓ⁽ⁿ⁾ only through {out.p(s_b)}"))
+    forms: list[Node] = [Sum("n", mul(D, O)), add(*[mul(Num(d), Num(x)) for d, x in zip(d_b, o_a)])]
+    if len(terms) > 1:
+        forms.append(add(*[Num(t) for t in terms]))
+    forms.append(Num(value, Ref("G", l, (b - 1, a))))
+    out.eq(Equation(lhs, tuple(forms), bindings={D: np.array(d_b), O: np.array(o_a)}, note=f"over n = {listed}"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+
+
+def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
+    value = float(st.W[l][b - 1, a])
+    lhs = cell.sym()
+    out = _Builder(digits)
+    what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
+        f"the bias of unit {b} in layer {l}"
+    kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
+    what = (kind.weight_text(spec, l, b, a) if kind is not None else None) or what
+    # the update's symbols as the layer's panel names the weight (u_b,c in U, a kernel's w_k,c,u,v, b_k)
+    names = cell.kind if cell.kind is not None else spec.layer_kinds[l - 1]
+    w_name, g_name = names.weight_sym(l, b - 1, a), names.grad_sym(l, b - 1, a)
+    rename: dict = {}
+    if w_name != Sym("w", l, (b, a)) or g_name != Sym("G", l, (b, a)):
+        rename = {Sym("w", l, (b, a)): w_name, Sym("w", l, (b, a), "tilde"): replace(w_name, accent="tilde"),
+                  Sym("G", l, (b, a)): g_name,
+                  **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc) for x in ("g", "m", "v") for acc in ("", "hat")}}
+    prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
+    if prov.kind != "update":
+        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)
+    step, G = prov.update, prov.G
+    opt = spec.optimizer
+    i = (b - 1, a)
+    w0 = float(step.before[i])
+    g = float(regularised(step.before, G, opt.l2)[i])
+    title = f"{out.p(lhs)} = {out.n(value)}: {what}, as updated {prov.follows.text()} of epoch {step.key.epoch}"
+    params = hyper_parameters(opt)
+    before: dict = {Sym("w", l, (b, a)): w0}
+    after: dict = {Sym("w", l, (b, a)): value, Sym("G", l, (b, a)): float(G[i]), Sym("g", l, (b, a)): g,
+                   Sym("w", l, (b, a), "tilde"): w0 if a else 0.0}
+    shown: dict = {sym: Num(float(v), exact=True) for sym, v in params.items()}
+    for name, arr in (step.opt.arrays().items() if step.opt is not None else ()):
+        before[Sym(name, l, (b, a))] = float(step.opt_before.arrays()[name][i])
+        after[Sym(name, l, (b, a))] = float(arr[i])
+    if opt.name == "adam":
+        t = step.opt.t
+        after[Sym("t")] = t
+        shown[Sym("t")] = Num(float(t), exact=True)
+        after[Sym("m", l, (b, a), "hat")] = float(step.opt.m[i]) / (1.0 - opt.beta1**t)
+        after[Sym("v", l, (b, a), "hat")] = float(step.opt.v[i]) / (1.0 - opt.beta2**t)
+    refs: dict = {}  # G⁽ˡ⁾ on the board may be a later group's by now: G here is the one the update used
+    for eq_lhs, rel, rhs in update_formulas(opt, l, (b, a)):
+        env = {**params, **after}
+        if rel == "←":
+            env[eq_lhs] = before[eq_lhs]
+        values = dict(shown)
+        for sym, v in env.items():
+            if isinstance(sym, Sym) and sym.sub == (b, a):
+                values[sym] = Num(float(v), refs.get(sym), means=None if sym in refs else sym)
+        result = Num(float(after[eq_lhs]), Ref("W", l, i) if eq_lhs.base == "w" and not eq_lhs.accent else None)
+        note = "L2 never touches a bias" if eq_lhs.base == "g" and not a else ""
+        eq = Equation(eq_lhs, (rhs, substitute(rhs, values), result), rel, env, note)
+        if rename:
+            eq = Equation(rename.get(eq.lhs, eq.lhs), tuple(substitute(f, rename) for f in eq.forms), eq.rel,
+                          {rename.get(k, k): v for k, v in eq.bindings.items()}, eq.note)
+        out.eq(eq)
+    delta_w = value - w0
+    return out.done(title, value, (w0, float(delta_w)))
+
+
+
+def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, net, spec = stepper.state, stepper.net, stepper.spec
+    L = spec.L
+    n = current_example(stepper)
+    if st.loss is None:
+        return _not_yet(cell, "the loss comes after this example's forward pass.")
+    value = float(st.loss)
+    o, y, s = st.o[L], st.y, st.s[L]
+    act = net.act(L).name
+    lhs = Sym("ℓ", n, latex=r"\ell") if n else Sym("ℓ", latex=r"\ell")
+    out = _Builder(digits)
+    title = f"{out.p(lhs)} = {out.n(value)}: the loss of example n = {n} ({spec.loss})"
+    if net.loss.name == "cross_entropy":
+        if act == "softmax":
+            lse = float(np.logaddexp.reduce(s))
+            terms = [float(-y[k] * (s[k] - lse)) for k in range(len(o))]
+        else:
+            terms = [float(y[k] * np.logaddexp(0.0, -s[k]) + (1 - y[k]) * np.logaddexp(0.0, s[k])) for k in range(len(o))]
+    else:
+        scale = 0.5 if net.loss.name == "half_squared" else 1.0
+        terms = [float((o[k] - y[k]) ** 2) for k in range(len(o))]
+    o_k, y_k = Sym("o", L, ("k",)), Sym("y", None, ("k",))
+    forms: list[Node] = [net.loss.formula(o_k, y_k, act), net.loss.terms(o, y, act, L, s)]
+    forms.append(Num(value, Ref("loss")))
+    out.eq(Equation(lhs, tuple(forms), bindings={o_k: o, y_k: y}))
+    factor = 1.0 if net.loss.name == "cross_entropy" else scale
+    return out.done(title, value, terms, factor)

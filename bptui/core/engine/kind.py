@@ -1,0 +1,285 @@
+"""The layer-kind interface: what the engine asks of every kind of layer.
+
+A network is a list of layers of a few kinds. Each kind is one module under ``core/kinds/`` (found
+through the one table, ``core/kinds/__init__.py``'s ``KINDS``) with one class derived from
+:class:`LayerKind`, which states everything the rest of the core asks of that kind:
+
+- its shapes: ``in_shape`` (what it reads: ``(d,)`` or a map ``(C, H, W)``, never with the bias 1)
+  and ``out_shape``; ``param_shape``, the shape of its weight matrix (``(0, 1)`` for no weights);
+- its forward and backward passes on a *batch*, examples as the last axis of a 2-D array with one
+  column per example (maps flattened in C, H, W order, as ``torch.flatten``): ``pre`` (s from o⁽ˡ⁻¹⁾;
+  for a pooling layer, which has no s, o itself), ``grad`` (G from δ and o⁽ˡ⁻¹⁾) and ``back``
+  (∂ℓ/∂o⁽ˡ⁻¹⁾ from δ, without o⁽ˡ⁻¹⁾'s bias entry); one example is a batch of one;
+- its part of the step schedule (``block_forward``, ``block_backward``);
+- how its weights look in a file and in JSON (``weights_json``, ``weights_from_json``);
+- the names of its numbers as its panel shows them (``weight_sym``, ``grad_sym``, ``cell_sym``: a
+  kernel's w_k,c,u,v and b_k, a recurrent layer's u_b,c, a pooling layer's ∂ℓ/∂o), which ``check``,
+  ``g``, explanations, edits, the quiz, answer keys and exercises print;
+- for the windowed kinds (convolution, pooling), the rows and columns of the input map that no
+  window reads (``unread``: ⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them, may stop short);
+- what it costs (``cells``, ``multiplications``: the limits of docs/network-files.md).
+
+Every kind keeps its weights, inside the core, as one matrix with the bias in column 0 (the
+lecture's bias column), so that the optimizers, L2 (which never touches column 0), the gradient
+check and training treat every layer alike; files and JSON show each kind's own shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..formulas.formula import Node, Partial, Sym
+from ..formulas.notation import sup
+from ..util.errors import SpecError
+
+Shape = tuple[int, ...]
+
+
+def ones_on_top(O: np.ndarray) -> np.ndarray:
+    ones = np.ones((1,) + O.shape[1:], dtype=O.dtype)
+    return np.concatenate([ones, O], axis=0)
+
+
+ONE_THREAD = 2 ** 18  # m·n·k of a product that OpenBLAS computes on the calling thread alone
+
+
+def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B as products of at most ONE_THREAD multiply-adds each (blocks along the longest of the
+    three dimensions), so that the BLAS never hands one to a second thread. Training's products are
+    long and thin; one that OpenBLAS splits across threads waits for the other core at every call,
+    and on a machine whose cores are busy with other work each wait costs a time slice: an epoch
+    took 10 to 20 times as long (benchmarks/conv_speed.py, rnn_speed.py under a load of 5 to 10)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if m * n * k <= ONE_THREAD:
+        return A @ B
+    if k >= max(m, n):  # the inner dimension is the long one (G = δ colsᵀ): add up the blocks' products
+        step = max(1, ONE_THREAD // (m * n))
+        out = A[:, :step] @ B[:step]
+        for a in range(step, k, step):
+            out += A[:, a:a + step] @ B[a:a + step]
+        return out
+    out = np.empty((m, n), dtype=np.result_type(A, B))
+    if m >= n:
+        step = max(1, ONE_THREAD // (n * k))
+        for a in range(0, m, step):
+            np.matmul(A[a:a + step], B, out=out[a:a + step])
+    else:
+        step = max(1, ONE_THREAD // (m * k))
+        for a in range(0, n, step):
+            np.matmul(A, B[:, a:a + step], out=out[:, a:a + step])
+    return out
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
+
+    in_shape: Shape
+    out_shape: Shape
+
+    type: ClassVar[str] = ""
+    has_weights: ClassVar[bool] = True
+    has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+    # a hidden layer's o⁽ˡ⁾ starts with the bias entry 1 (the lecture's dense layer: o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)])
+    bias_entry: ClassVar[bool] = False
+    # the layer runs over time (τ = 1..T): its examples are sequences, and it steps them τ by τ
+    over_time: ClassVar[bool] = False
+
+    @property
+    def plain(self) -> bool:
+        """The lecture's vectors exactly: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with o⁽ˡ⁻¹⁾'s own 1 (a dense layer after a dense
+        layer or the input), which the batch passes compute with no reshaping."""
+        return False
+
+    @property
+    def in_size(self) -> int:
+        return int(np.prod(self.in_shape))
+
+    @property
+    def out_size(self) -> int:
+        return int(np.prod(self.out_shape))
+
+    @property
+    def work_size(self) -> int:
+        """Values per example in the largest array of this layer's batch pass (its output; a
+        convolution's im2col matrix)."""
+        return self.out_size
+
+    @property
+    def is_map(self) -> bool:
+        """Whether the layer's output is a feature map (C, H, W)."""
+        return len(self.out_shape) == 3
+
+    @property
+    def reads_map(self) -> bool:
+        """Whether the layer's input is a feature map (C, H, W)."""
+        return len(self.in_shape) == 3
+
+    @property
+    def param_shape(self) -> Shape:
+        return (0, 1)
+
+    # -- the step schedule: (phase, quantity) of this layer's steps --------------------------------
+    def block_forward(self) -> list[str]:
+        return ["s", "o"] if self.has_s else ["o"]
+
+    def block_backward(self) -> list[str]:
+        return ["delta", "G"] if self.has_weights else ["delta"]
+
+    # -- batches: columns are examples ----------------------------------------------------------------
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        """(``pre``, saved): with what this layer's ``grad`` and ``back`` may reuse of the forward pass
+        (a convolution's im2col matrix, a max pooling's argmax; None when nothing)."""
+        return self.pre(W, O), None
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
+    def shaped(self, x: np.ndarray) -> np.ndarray:
+        """One example's column as the board shows it: a map (C, H, W) or a vector."""
+        return x.reshape(self.out_shape) if self.is_map else x.reshape(-1)
+
+    def pre_one(self, W: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """s⁽ˡ⁾ (o⁽ˡ⁾ for a pooling layer) of one example from its o⁽ˡ⁻¹⁾ as stored."""
+        return self.shaped(self.pre(W, o.reshape(-1, 1)))
+
+    def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """One example's term δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ of G⁽ˡ⁾ (for a convolution: the correlation of o⁽ˡ⁻¹⁾ with δ)."""
+        return self.grad(W, delta.reshape(-1, 1), o.reshape(-1, 1))
+
+    def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁻¹⁾ of one example, shaped as layer l−1's output (``below``; None for the input)."""
+        back = self.back(W, delta.reshape(-1, 1), o.reshape(-1, 1))
+        shape = below.out_shape if below is not None else self.in_shape
+        return back.reshape(shape) if len(shape) == 3 else back.reshape(-1)
+
+    # -- reading its file entry (core/formats/spec.py asks the kind of each layer's "type") -------------
+    keys: ClassVar[frozenset[str]] = frozenset()  # the keys of its entry in a file's "layers"
+    output: ClassVar[bool] = False  # it may be the output layer
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple["LayerKind", str, float]:  # pragma: no cover
+        """(the kind, f, α) of file entry ``layer`` (layers[l] of L) reading ``below`` (a vector (d,) or a
+        map (C, H, W)), or a SpecError naming the place."""
+        raise NotImplementedError
+
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        """Its weights from a file's ``weights[l − 1]``, checked (a SpecError naming the place), as one
+        matrix with the bias in column 0."""
+        place = f"weights[{l - 1}]"
+        if not isinstance(w, list):
+            raise SpecError(f"expected a matrix {self.expected_weights()} for layers[{l}] ({self.type})", place=place)
+        return read_matrix(w, self.param_shape, f"d{sup(l)} × (d{sup(l - 1)}+1)", place)
+
+    # -- files and JSON --------------------------------------------------------------------------------
+    def weights_json(self, W: np.ndarray) -> Any:
+        return W.tolist()
+
+    def weights_from_json(self, value: Any) -> np.ndarray:  # pragma: no cover - per kind
+        raise NotImplementedError
+
+    def expected_weights(self) -> str:
+        return "×".join(map(str, self.param_shape))
+
+    def describe(self) -> str:
+        return self.type
+
+    def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rows and the columns of a map input that no output of this layer reads (none: every
+        kind but the windowed ones reads its whole input)."""
+        return (), ()
+
+    # -- names: what the panels call a number, for check, g, the quiz, keys and exercises ---------------
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Weight (row, col) of W⁽ˡ⁾ (0-based array indices) as the panels show it: w_b,a⁽ˡ⁾ with
+        b = row + 1 and a = col (a = 0 the bias)."""
+        return Sym("w", l, (row + 1, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """Entry (row, col) of G⁽ˡ⁾, named as the weight it belongs to: G_b,a⁽ˡ⁾."""
+        return Sym("G", l, (row + 1, col))
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """One entry (0-based ``pos``; None: the whole map or vector) of s⁽ˡ⁾, o⁽ˡ⁾ or δ⁽ˡ⁾ of a layer
+        whose output has no bias entry (a map), printed from 1: s₁,₂,₂⁽¹⁾, δ⁽¹⁾."""
+        base, latex = ("δ", r"\delta") if quantity == "delta" else (quantity, None)
+        if pos is None:
+            return Sym(base, l, vector=True, latex=latex)
+        return Sym(base, l, tuple(x + 1 for x in pos), latex=latex)
+
+    def count_text(self, axis: int) -> str:
+        """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
+        return ""
+
+    # -- the kind's own steps, equations, rules and explanations (its module) ---------------------------
+    # The engine and the teaching views ask every layer's kind in turn; a kind that has nothing of its
+    # own leaves them to the dense path (core/engine/equations.py, core/engine/explain.py).
+    def claims_step(self, net: Any, key: Any) -> bool:
+        """Whether this kind's module writes the equations of step ``key``: a step of its own layer, or
+        of a dense layer beside it that reads or feeds its map."""
+        return False
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:  # pragma: no cover
+        """The equations of ``step`` (claimed by :meth:`claims_step`); for a map, the scalar form at ``pos``."""
+        raise NotImplementedError
+
+    def rules(self, net: Any, l: int) -> list | None:
+        """Layer l's lines of the network's rules (formula trees without numbers); None: a dense layer's."""
+        return None
+
+    def shared_rules(self, net: Any) -> list:
+        """Lines that a network with this kind adds once, after the δ rules (δ below a convolution …)."""
+        return []
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        """Whether this kind's module explains ``cell`` (core/engine/explain.py's Cell)."""
+        return False
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:  # pragma: no cover - per kind
+        raise NotImplementedError
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        """What W⁽ˡ⁾'s entry (b, a) is, in words (b from 1, a = 0 the bias column); None: a dense layer's."""
+        return None
+
+    # -- a kind over time: one example's sequence, τ by τ (``over_time``) -----------------------------------
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list]:  # pragma: no cover
+        """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d)."""
+        raise NotImplementedError
+
+    def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:  # pragma: no cover
+        """(value, the value before) of a forward, loss or backward step of a sequence."""
+        raise NotImplementedError
+
+    # -- what a pass costs (the manual: docs/network-files.md, "Limits and hostile input") -----------------------------------------
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        """The arrays one example's pass through the layer allocates, as (what, numbers): they grow
+        with the examples of an update group, so the limits on N and on a board are on their sum.
+        Python integers: a hostile size gives a big number here, never an overflow."""
+        return (("its output", math.prod(self.out_shape)),)
+
+    def multiplications(self) -> int:
+        """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
+        return math.prod(self.param_shape)
+
+
+def read_matrix(rows: list, shape: tuple[int, ...], meaning: str, place: str) -> np.ndarray:
+    """A matrix of a file's weights, checked against its ``shape`` (``meaning`` says what the shape is)."""
+    n, cols = shape
+    widths = {len(row) for row in rows}
+    if len(rows) != n or widths != {cols}:
+        got = f"{len(rows)}×{'/'.join(str(c) for c in sorted(widths))}"
+        raise SpecError(f"shape {got}, expected {n}×{cols} = {meaning}", place=place)
+    return np.array(rows, dtype=float)

@@ -1,0 +1,281 @@
+"""The math of one network: forward propagation, δ, G, and the update, for one example or a batch.
+
+Single examples are 1-D vectors (``o⁽⁰⁾ = [1, x]``); batches are matrices with one column per
+example, so the whole data set goes through each layer in one matrix product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..ops.activations import ACTIVATIONS, Activation
+from ..ops.losses import LOSSES, Loss, output_delta
+from .kind import LayerKind
+from .netspec import NetworkSpec
+
+Weights = Sequence[np.ndarray]
+
+CHUNK_VALUES = 2 ** 17  # see Network.chunk
+
+
+class Network:
+    """A spec's layers and loss as functions; the weights are passed in, never stored."""
+
+    def __init__(self, spec: NetworkSpec) -> None:
+        self.spec = spec
+        self.L = spec.L
+        self.acts: list[Activation] = [ACTIVATIONS[name] for name in spec.activations]
+        self.alphas = spec.alphas
+        self.loss: Loss = LOSSES[spec.loss]
+        self.kinds: tuple[LayerKind, ...] = spec.layer_kinds  # kinds[l - 1] is layer l's
+        # examples per slice of :meth:`backprop` for a network with maps (None: all at once): about
+        # CHUNK_VALUES values in its largest array per slice, the im2col matrices included
+        per_example = max((k.work_size for k in self.kinds if k.is_map), default=0)
+        self.chunk: int | None = max(8, CHUNK_VALUES // per_example) if per_example else None
+
+    @property
+    def recurrent(self) -> bool:
+        """Layer 1 is recurrent: the examples are sequences (``spec.lengths``)."""
+        return self.kinds[0].over_time
+
+    def kind(self, l: int) -> LayerKind:
+        return self.kinds[l - 1]
+
+    def units(self, l: int, O: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁾ without its bias entry (a hidden dense layer's leading 1; maps and o⁽ᴸ⁾ have none)."""
+        return O[1:] if (0 < l < self.L and self.kinds[l - 1].bias_entry) or (l == 0 and not self.spec.input_shape) else O
+
+    def layer_out(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """(S⁽ˡ⁾, O⁽ˡ⁾) from O⁽ˡ⁻¹⁾ for any kind of layer (S is None for a pooling layer)."""
+        S, O, _ = self.layer_forward(l, W, O_prev)
+        return S, O
+
+    def layer_forward(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, Any]:
+        """(S⁽ˡ⁾, O⁽ˡ⁾, saved): :meth:`layer_out` and what the layer's backward pass may reuse
+        (``LayerKind.forward``)."""
+        k = self.kinds[l - 1]
+        if k.plain:
+            S = W @ O_prev
+            return S, self.activation_out(l, S), None
+        out, saved = k.forward(W, O_prev)
+        if not k.has_s:
+            return None, out, saved
+        return out, self.activation_out(l, out), saved
+
+    def back_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, O_l: np.ndarray,
+                   S_l: np.ndarray | None, saved_next: Any = None) -> np.ndarray:
+        """δ⁽ˡ⁾ from layer l+1 for any kinds: ∂ℓ/∂o⁽ˡ⁾ (layer l+1's ``back``, with what its forward pass
+        saved) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾ itself when layer l is a pooling layer (it has no s). ``O_l`` is
+        o⁽ˡ⁾ as stored."""
+        nxt, k = self.kinds[l], self.kinds[l - 1]
+        if nxt.plain and k.bias_entry:
+            assert S_l is not None
+            return self.hidden_delta(l, W_next, delta_next, S_l, O_l)  # the lecture's rule, as in v1
+        back = nxt.back(W_next, delta_next, O_l, saved_next)
+        if not k.has_s:
+            return back
+        assert S_l is not None
+        return back * self.df(l, S_l, self.units(l, O_l))
+
+    # -- one layer at a time (the step schedule) -------------------------------------------------
+    def act(self, l: int) -> Activation:
+        return self.acts[l - 1]
+
+    def f(self, l: int, s: np.ndarray) -> np.ndarray:
+        return self.acts[l - 1].f(s, self.alphas[l - 1])
+
+    def df(self, l: int, s: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """f′(s⁽ˡ⁾) elementwise; ``o`` is f(s⁽ˡ⁾) without the bias entry."""
+        return self.acts[l - 1].df(s, o, self.alphas[l - 1])
+
+    def activation_out(self, l: int, s: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer (columns for a batch)."""
+        out = self.f(l, s)
+        if l == self.L or not self.kinds[l - 1].bias_entry:
+            return out
+        ones = np.ones((1,) + out.shape[1:], dtype=out.dtype)
+        return np.concatenate([ones, out], axis=0)
+
+    def example_loss(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.loss.value(s_L, o_L, y, self.acts[-1])
+
+    def output_delta(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return output_delta(self.loss, self.acts[-1], self.alphas[-1], s_L, o_L, y)
+
+    def hidden_delta(self, l: int, W_next: np.ndarray, delta_next: np.ndarray, s: np.ndarray, o: np.ndarray):
+        """δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] ⊙ f′(s⁽ˡ⁾); ``o`` is o⁽ˡ⁾ with its leading 1."""
+        back = (W_next.T @ delta_next)[1:]
+        return back * self.df(l, s, o[1:])
+
+    # -- whole batches (training, gradient check, benchmarks) -------------------------------------
+    def o0(self, X: np.ndarray) -> np.ndarray:
+        """O⁽⁰⁾ for a batch X (N × d⁽⁰⁾): the columns [1, x⁽ⁿ⁾], one per example."""
+        if self.spec.input_shape:  # a map has no bias entry: columns of C·H·W values
+            return np.ascontiguousarray(X.T)
+        O = np.empty((X.shape[1] + 1, len(X)), dtype=X.dtype)
+        O[0] = 1.0
+        O[1:] = X.T
+        return O
+
+    def forward(self, weights: Weights, X: np.ndarray) -> tuple[list, list]:
+        """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
+        return self.forward_o0(weights, self.o0(X))
+
+    def forward_o0(self, weights: Weights, O0: np.ndarray, saved: list | None = None) -> tuple[list, list]:
+        """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
+        given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`)."""
+        O = [O0]
+        S: list = [None]
+        for l in range(1, self.L + 1):
+            s, o, kept = self.layer_forward(l, weights[l - 1], O[-1])
+            S.append(s)
+            O.append(o)
+            if saved is not None:
+                saved.append(kept)
+        return S, O
+
+    def _lengths(self, lengths: np.ndarray | None) -> np.ndarray:
+        if lengths is None:
+            raise ValueError("a recurrent network's examples need their lengths")
+        return lengths
+
+    def predict(self, weights: Weights, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """o⁽ᴸ⁾ for every row of X, as rows (N × d⁽ᴸ⁾; for sequences, as ``NetworkSpec.targets``)."""
+        if self.recurrent:
+            return self.sequences(weights, X, self._lengths(lengths)).outputs
+        return self.forward(weights, X)[1][-1].T
+
+    def dataset_loss(self, weights: Weights, X: np.ndarray, Y: np.ndarray, lengths: np.ndarray | None = None):
+        """ℓ_D = Σ_n ℓ⁽ⁿ⁾ (for sequences with ``return_sequences``, summed over τ as well)."""
+        if self.recurrent:
+            return self.sequences(weights, X, self._lengths(lengths), Y).loss
+        S, O = self.forward(weights, X)
+        return self.example_loss(S[-1], O[-1], Y.T).sum()
+
+    def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray,
+                 lengths: np.ndarray | None = None) -> tuple[float, list[np.ndarray]]:
+        """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples."""
+        if self.recurrent:
+            p = self.sequences(weights, X, self._lengths(lengths), Y)
+            return p.loss, p.G
+        loss, G, _ = self.backprop(weights, self.o0(X), Y.T)
+        return loss, G
+
+    def backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+        """(ℓ_D, [G⁽¹⁾ … G⁽ᴸ⁾], [δ⁽¹⁾ … δ⁽ᴸ⁾] or None) for examples as columns: O⁽⁰⁾ and Yᵀ.
+
+        The lean path training runs: one matrix product per layer forward, two back, no copies of
+        the data; G⁽ˡ⁾ = Σₙ δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ is one product δ⁽ˡ⁾ O⁽ˡ⁻¹⁾ᵀ. A network with feature maps goes
+        through the examples a slice at a time (:attr:`chunk`) and adds up their ℓ and G: a slice's
+        maps and im2col matrices stay in the processor's cache, where the whole batch's would not.
+        """
+        N, step = O0.shape[1], self.chunk
+        if keep_deltas or step is None or N <= step:
+            return self._backprop(weights, O0, Yt, keep_deltas)
+        loss, G, _ = self._backprop(weights, O0[:, :step], Yt[:, :step])
+        for a in range(step, N, step):
+            part, more, _ = self._backprop(weights, O0[:, a:a + step], Yt[:, a:a + step])
+            loss += part
+            for g, m in zip(G, more):
+                g += m
+        return loss, G, None
+
+    def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+        saved: list = []
+        S, O = self.forward_o0(weights, O0, saved)
+        loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
+        delta = self.output_delta(S[-1], O[-1], Yt)
+        G: list = [None] * self.L
+        deltas: list | None = [None] * self.L if keep_deltas else None
+        for l in range(self.L, 0, -1):
+            if deltas is not None:
+                deltas[l - 1] = delta
+            k = self.kinds[l - 1]
+            G[l - 1] = (delta @ O[l - 1].T if k.plain
+                        else k.grad(weights[l - 1], delta, O[l - 1], saved[l - 1]))
+            if l > 1:
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1], saved[l - 1])
+            saved[l - 1] = None  # done with: let it go before the layers below
+        return loss, G, deltas
+
+    # -- sequences (a recurrent layer 1): the vectorised path, all the examples of a batch at once ----------
+    def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
+                  on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                  on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
+        """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
+        ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
+        longest first, and the recurrent layer runs τ = 1..T_max on those still running at τ, one
+        product per τ (:meth:`Rnn.run`); the layers above run once on every example's o_T (many-to-one)
+        or on all the o_τ side by side (return_sequences); the gradient arriving at o_τ then flows back
+        through time (:meth:`Rnn.bptt`). G sums over the examples and τ. ``on_delta(indices, Δ)``
+        receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and ``on_upper(l, δ)`` the δ⁽ˡ⁾ of a
+        layer above (columns: examples, or the (τ, example) of every example's τ ≤ T)."""
+        rnn: Any = self.kinds[0]  # a kind over time (core/kinds/rnn/layer.py: run, bptt)
+        assert rnn.over_time
+        d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
+        dtype = np.result_type(X, *weights)
+        N = len(X)
+        seqs = rnn.return_sequences
+        Tmax = int(lengths.max()) if N else 0
+        out = np.zeros((N, Tmax * k if seqs else k), dtype=dtype)
+        G = [np.zeros(w.shape, dtype=dtype) for w in weights] if Y is not None else []
+        if N == 0:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        order = np.argsort(-lengths, kind="stable")  # longest first; equal lengths keep their order
+        Ts = lengths[order]
+        running = np.arange(Tmax)[:, None] < Ts[None, :]  # (T, n): example i is still running at τ
+        active = running.sum(axis=1)
+        Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
+        W1 = weights[0]
+        Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s), active)
+        ends = Ts - 1
+        H = Or[1:][running] if seqs else Or[Ts, np.arange(N)]  # rows: (τ, example) pairs, or examples
+        O: list = [None, np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)]
+        S: list = [None, None]
+        for l in range(2, self.L + 1):
+            s, o = self.layer_out(l, weights[l - 1], O[-1])
+            S.append(s)
+            O.append(o)
+        if seqs:
+            full = np.zeros((Tmax, N, k), dtype=dtype)
+            full[running] = O[-1].T
+            out[order] = full.transpose(1, 0, 2).reshape(N, Tmax * k)
+        else:
+            out[order] = O[-1].T
+        if Y is None:
+            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+        Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
+        loss = self.example_loss(S[-1], O[-1], Yb).sum()
+        delta = self.output_delta(S[-1], O[-1], Yb)
+        for l in range(self.L, 1, -1):
+            if on_upper is not None:
+                on_upper(l, delta)
+            G[l - 1] += delta @ O[l - 1].T
+            if l > 2:
+                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
+        back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, pairs) or (h, examples)
+        above = np.zeros((Tmax, N, h), dtype=dtype)
+        if seqs:
+            above[running] = back.T
+        else:
+            above[ends, np.arange(N)] = back.T
+        Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o), active)
+        G[0] += Gr
+        if on_delta is not None:
+            for T in np.unique(Ts):
+                mine = np.flatnonzero(Ts == T)
+                on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
+        return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
+
+
+@dataclass
+class SequencePass:
+    """What :meth:`Network.sequences` computes: ℓ_D (in the arrays' precision), G (empty without
+    targets) and the outputs, one row per example as ``NetworkSpec.targets`` holds them."""
+
+    loss: Any
+    G: list[np.ndarray]
+    outputs: np.ndarray

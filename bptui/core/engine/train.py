@@ -1,0 +1,287 @@
+"""Training on whole update groups at once (the vectorised path, not the step schedule), and what
+views need to watch it: per-epoch reports, cancellation, gradient statistics, accuracy, and the
+network's output over a grid of 2-D inputs.
+
+The arithmetic is the step schedule's — G summed over the examples of an update group, in the
+schedule's groups and order (``schedule.epoch_order``), one update per group through
+``optim.update`` — vectorised over the examples of a group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..ops import optim
+from .network import Network
+from .schedule import epoch_order
+from .netspec import NetworkSpec
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """Handed to ``on_epoch`` after each epoch. The arrays are the trainer's: read, don't write."""
+
+    epoch: int  # 1-based, counting from ``start_epoch``
+    loss: float  # ℓ_D summed over the epoch's update groups, each before its update
+    test_loss: float | None  # ℓ on the test split after the epoch (None without a test split)
+    weights: list[np.ndarray]
+    opt: list[optim.OptState]
+
+
+@dataclass
+class TrainResult:
+    weights: list[np.ndarray]
+    history: list[float] = field(default_factory=list)  # EpochReport.loss of every epoch done
+    test_history: list[float] = field(default_factory=list)  # EpochReport.test_loss (when a test split exists)
+    opt: list[optim.OptState] = field(default_factory=list)  # to continue training where this stopped
+    epochs_done: int = 0
+    cancelled: bool = False
+    diverged: int | None = None  # the epoch whose loss or weights were no longer finite (stop_if_diverged)
+
+
+def test_split(spec: NetworkSpec) -> tuple[np.ndarray, np.ndarray] | None:
+    """The held-out examples (inputs, targets); None when the file holds none out."""
+    X, Y = spec.test_inputs, spec.test_targets
+    return (X, Y) if X is not None and Y is not None and len(X) else None
+
+
+def train(
+    spec: NetworkSpec,
+    epochs: int,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    *,
+    weights: Sequence[np.ndarray] | None = None,
+    opt: list[optim.OptState] | None = None,
+    start_epoch: int = 1,
+    cancelled: Callable[[], bool] | None = None,
+    stop_if_diverged: bool = False,
+) -> TrainResult:
+    """Train for ``epochs`` epochs from the file's weights (or ``weights`` and optimizer state ``opt``).
+
+    ``cancelled`` is asked before every epoch (a Textual worker passes ``lambda: worker.is_cancelled``);
+    when it says yes, training stops and the result holds the epochs done so far. ``start_epoch``
+    numbers the epochs, which picks the shuffled order when ``training.shuffle_seed`` is set.
+    With ``stop_if_diverged``, an epoch whose loss or weights are no longer finite (inf, nan) is
+    the last: ``result.diverged`` names it, and its loss is the last of ``result.history``.
+    """
+    net = Network(spec)
+    W = [np.array(w, dtype=float) for w in (spec.weights if weights is None else weights)]
+    state = list(opt) if opt is not None else [spec.optimizer.init(w) for w in W]
+    if spec.lengths is not None:
+        return _train_sequences(spec, net, epochs, on_epoch, W, state, start_epoch, cancelled, stop_if_diverged)
+    O0 = net.o0(np.asarray(spec.inputs, dtype=float))  # built once; groups are column slices of it
+    Yt = spec.targets.T
+    N, k = spec.N, spec.group_size
+    split = test_split(spec)
+    test = (net.o0(split[0]), split[1].T) if split is not None else None
+    result = TrainResult(W, opt=state)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(start_epoch, start_epoch + epochs):
+            if cancelled is not None and cancelled():
+                result.cancelled = True
+                break
+            order = None if spec.shuffle_seed is None else epoch_order(N, epoch, spec.shuffle_seed)
+            total = 0.0
+            for a in range(0, N, k):
+                if order is not None:
+                    idx = order[a:a + k]
+                    O, Y = O0[:, idx], Yt[:, idx]
+                elif k == N:
+                    O, Y = O0, Yt
+                else:
+                    O, Y = O0[:, a:a + k], Yt[:, a:a + k]
+                loss, G, _ = net.backprop(W, O, Y)
+                total += loss
+                for i in range(len(W)):
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i])
+            result.history.append(total)
+            test_loss = None
+            if test is not None:
+                S, Os = net.forward_o0(W, test[0])
+                test_loss = float(net.example_loss(S[-1], Os[-1], test[1]).sum())
+                result.test_history.append(test_loss)
+            result.epochs_done += 1
+            if on_epoch is not None:
+                on_epoch(EpochReport(epoch, total, test_loss, W, state))
+            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
+                result.diverged = epoch
+                break
+    return result
+
+
+def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Callable[[EpochReport], None] | None,
+                     W: list[np.ndarray], state: list[optim.OptState], start_epoch: int,
+                     cancelled: Callable[[], bool] | None, stop_if_diverged: bool) -> TrainResult:
+    """:func:`train` for a recurrent network: each update group's G from :meth:`Network.sequences`
+    (vectorised over the group's examples: at each τ those still running). No test split: sequence
+    data is inline."""
+    assert spec.lengths is not None
+    X, Y, lengths = spec.inputs, spec.targets, spec.lengths
+    N, k = spec.N, spec.group_size
+    result = TrainResult(W, opt=state)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(start_epoch, start_epoch + epochs):
+            if cancelled is not None and cancelled():
+                result.cancelled = True
+                break
+            order = epoch_order(N, epoch, spec.shuffle_seed)
+            total = 0.0
+            for a in range(0, N, k):
+                idx = order[a:a + k]
+                p = net.sequences(W, X[idx], lengths[idx], Y[idx])
+                total += p.loss
+                for i in range(len(W)):
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i])
+            result.history.append(total)
+            result.epochs_done += 1
+            if on_epoch is not None:
+                on_epoch(EpochReport(epoch, total, None, W, state))
+            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
+                result.diverged = epoch
+                break
+    return result
+
+
+def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                    example: int = 0) -> np.ndarray:
+    """‖δ⁽¹⁾_τ‖ for τ = 1..T of one example (0-based) of a recurrent network: how the gradient
+    fades (or grows) as it flows back through time."""
+    if spec.lengths is None:
+        raise ValueError(f"{spec.name} has no recurrent layer")
+    net = Network(spec)
+    weights = spec.weights if weights is None else weights
+    got: list[np.ndarray] = []
+    idx = np.array([example])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        net.sequences(weights, spec.inputs[idx], spec.lengths[idx], spec.targets[idx],
+                      on_delta=lambda _, D: got.append(D[:, :, 0]))
+    return np.linalg.norm(got[0], axis=1)
+
+
+# -- what views show while training ---------------------------------------------------------------
+@dataclass(frozen=True)
+class LayerStats:
+    layer: int
+    G_norm: float  # ‖G⁽ˡ⁾‖ (Frobenius), over the whole training set
+    mean_abs_delta: float  # mean |δ⁽ˡ⁾| over units and examples
+
+
+def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                   X: np.ndarray | None = None, Y: np.ndarray | None = None) -> list[LayerStats]:
+    """‖G⁽ˡ⁾‖ and mean |δ⁽ˡ⁾| for l = 1..L on the training set (or X, Y): vanishing gradients at a glance."""
+    net = Network(spec)
+    weights = spec.weights if weights is None else weights
+    if spec.lengths is not None:
+        return _sequence_stats(spec, net, weights)
+    X = spec.inputs if X is None else X
+    Y = spec.targets if Y is None else Y
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        _, G, deltas = net.backprop(weights, net.o0(X), Y.T, keep_deltas=True)
+    return [LayerStats(l, float(np.linalg.norm(g)), float(np.abs(d).mean()))
+            for l, (g, d) in enumerate(zip(G, deltas), start=1)]
+
+
+def _sequence_stats(spec: NetworkSpec, net: Network, weights: Sequence[np.ndarray]) -> list[LayerStats]:
+    """gradient_stats of a recurrent network on its training set; layer 1's mean |δ| is over every τ
+    (and the layers above', with return_sequences)."""
+    assert spec.lengths is not None
+    deltas: dict[int, list[np.ndarray]] = {l: [] for l in range(1, spec.L + 1)}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        p = net.sequences(weights, spec.inputs, spec.lengths, spec.targets,
+                          on_delta=lambda _, D: deltas[1].append(np.abs(D).ravel()),
+                          on_upper=lambda l, D: deltas[l].append(np.abs(D).ravel()))
+    return [LayerStats(l, float(np.linalg.norm(g)), float(np.concatenate(deltas[l]).mean()))
+            for l, g in enumerate(p.G, start=1)]
+
+
+def accuracy(spec: NetworkSpec, weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float | None:
+    """The fraction of examples classified right (argmax for softmax, o ≥ ½ for sigmoid units);
+    None for a network that is not a classifier or for no examples."""
+    if not spec.is_classifier or len(X) == 0:
+        return None
+    if spec.lengths is not None:
+        return _sequence_accuracy(spec, weights, X, Y)
+    out = Network(spec).predict(weights, X)
+    if spec.activations[-1] == "softmax":
+        right = out.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        right = ((out >= 0.5) == (Y >= 0.5)).all(axis=1)
+    return float(right.mean())
+
+
+def _sequence_accuracy(spec: NetworkSpec, weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
+    """A recurrent network's accuracy on its training set: over examples (many-to-one) or over every
+    (example, τ) (return_sequences), padding left out."""
+    assert spec.lengths is not None and len(X) == spec.N
+    k = spec.widths[-1]
+    out = Network(spec).predict(weights, X, spec.lengths)
+    if spec.return_sequences:
+        mask = np.arange(out.shape[1] // k)[None, :] < spec.lengths[:, None]
+        out, Y = out.reshape(len(X), -1, k)[mask], Y.reshape(len(X), -1, k)[mask]
+    if spec.activations[-1] == "softmax":
+        right = out.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        right = ((out >= 0.5) == (Y >= 0.5)).all(axis=1)
+    return float(right.mean())
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    train_loss: float  # ℓ_D on the training split
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    n_train: int
+    n_test: int
+
+
+def evaluate(spec: NetworkSpec, weights: Sequence[np.ndarray]) -> Evaluation:
+    """Loss (and accuracy for classifiers) on the training and test splits at ``weights``."""
+    net = Network(spec)
+    test = test_split(spec)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return Evaluation(
+            float(net.dataset_loss(weights, spec.inputs, spec.targets, spec.lengths)),
+            float(net.dataset_loss(weights, *test)) if test is not None else None,
+            accuracy(spec, weights, spec.inputs, spec.targets),
+            accuracy(spec, weights, *test) if test is not None else None,
+            spec.N,
+            len(test[0]) if test is not None else 0,
+        )
+
+
+def plane_ranges(spec: NetworkSpec) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x₁ and x₂ ranges of a map over the input plane: the data's (training and test splits
+    together), widened by 10% of the span each side (by 1 where the span is 0). The one rule the
+    decision map (:func:`output_grid`) and the units' maps (:func:`~.neurons.unit_maps`) share."""
+    data = spec.inputs if spec.test_inputs is None else np.concatenate([spec.inputs, spec.test_inputs])
+
+    def around(col: int) -> tuple[float, float]:
+        lo, hi = float(data[:, col].min()), float(data[:, col].max())
+        pad = 0.1 * (hi - lo) or 1.0
+        return lo - pad, hi + pad
+
+    return around(0), around(1)
+
+
+def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 40, height: int = 20,
+                x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None):
+    """The network's output over a ``height`` × ``width`` grid of 2-D inputs (a decision-boundary map).
+
+    Returns (xs, ys, Z): the grid's x and y coordinates and Z of shape height × width × d⁽ᴸ⁾, row 0
+    at the smallest y. Coordinates are the network's inputs (standardised, if the file asks for it);
+    the ranges default to the data's, training and test splits together, widened by 10%.
+    """
+    if spec.widths[0] != 2:
+        raise ValueError(f"a grid needs 2 inputs, this network has {spec.widths[0]}")
+    x_default, y_default = plane_ranges(spec)
+    xs = np.linspace(*(x_range or x_default), width)
+    ys = np.linspace(*(y_range or y_default), height)
+    gx, gy = np.meshgrid(xs, ys)
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        Z = Network(spec).predict(weights, points)
+    return xs, ys, Z.reshape(height, width, -1)

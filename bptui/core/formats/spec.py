@@ -1,0 +1,504 @@
+"""Network file → validated :class:`NetworkSpec` (the only way data enters the core)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from ..util import validate
+from ..util.validate import read_json  # noqa: F401  (spec.read_json: the first stage of loading
+from ..ops.activations import ACTIVATIONS, read_activation
+from ..util.errors import SpecError
+from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
+from ..formulas.notation import sup
+from ..ops.optim import Optimizer
+from ..engine.schedule import group_size_for
+from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cost
+from ..kinds import KINDS, Dense, LayerKind
+from .data import IMAGE_GENERATORS, generate_images, image_classes
+
+DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
+
+# What a network may ask of memory, checked before anything is allocated (the manual: docs/network-files.md, "Limits and hostile input"). The
+# schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
+# examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
+# million activations.
+MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
+MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
+MAX_ACTIVATIONS = 100_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 800 MB
+# (a digits-sized convolution on 2,000 1×16×16 images fits: its im2col matrices count here)
+
+
+MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
+MAX_MULTIPLICATIONS = 30_000_000_000  # N × one example's forward pass: the most any v1 network the limits
+# above allow can ask (two layers of 2,236 units on 5,590 examples: 2.8·10¹⁰, about 10 s an epoch)
+# A command that walks steps (trace, export, its parts and variants): a written step costs about
+# 0.35 ms plus 70 ns per number of one example's pass (c) on the development machine, so the work
+# of a run is steps × (c + STEP_OVERHEAD) in those numbers' units, at most MAX_RUN_WORK: about two
+# minutes (400,000 steps of xor, or 540 steps of a 3.7-million-number convolution)
+STEP_OVERHEAD = 5_000
+MAX_RUN_WORK = 2_000_000_000
+
+
+def dense_kinds(widths: tuple[int, ...]) -> tuple[LayerKind, ...]:
+    """The layers of a v1 network (all dense) of these widths."""
+    return tuple(Dense((widths[l - 1],), (widths[l],)) for l in range(1, len(widths)))
+
+
+def example_cost(widths: tuple[int, ...], kinds: tuple[LayerKind, ...] = ()) -> Cost:
+    """The cost of one example; ``kinds`` empty for a v1 network (its layers are dense)."""
+    return kinds_cost(widths, kinds or dense_kinds(widths))
+
+
+def max_examples(widths: tuple[int, ...], cost: Cost | None = None) -> int:
+    """The most examples (training and test) a network of these widths (and layer kinds) may have."""
+    cost = cost or example_cost(widths)
+    return min(MAX_DATA_VALUES // (widths[0] + widths[-1]), MAX_ACTIVATIONS // cost.cells,
+               MAX_MULTIPLICATIONS // max(1, cost.multiplications))
+
+
+def _check_examples(n: int, widths: tuple[int, ...], place: str, cost: Cost | None = None) -> None:
+    limit = max_examples(widths, cost)
+    if n > limit:
+        raise SpecError(f"{n:,} examples, at most {limit:,} for a {'-'.join(map(str, widths))} network "
+                        f"(N·(d⁽⁰⁾ + d⁽ᴸ⁾) ≤ {MAX_DATA_VALUES:,}, N·(numbers of one example's pass) ≤ "
+                        f"{MAX_ACTIVATIONS:,} and N·(its multiplications) ≤ {MAX_MULTIPLICATIONS:,})", place=place)
+
+
+def _check_layer_cost(k: LayerKind, place: str) -> None:
+    """One layer's pass over one example, before anything is allocated: its arrays (a convolution's
+    padded input and im2col matrix, a pooling's windows) are at most MAX_EXAMPLE_CELLS numbers."""
+    parts = k.cells()
+    total = sum(n for _, n in parts)
+    if total > MAX_EXAMPLE_CELLS:
+        shown = ", ".join(f"{what} = {n:,}" for what, n in parts)
+        raise SpecError(f"one example's pass through this {k.type} layer needs {total:,} numbers ({shown}), "
+                        f"at most {MAX_EXAMPLE_CELLS:,}", place=place)
+
+
+def check_run(spec: Any, steps: int, place: str, how: str = "") -> None:
+    """A command that walks ``steps`` steps of a network (``trace``, ``export``, a part, variants):
+    refused before the first step when it would run for more than minutes. ``place`` names the option and
+    ``how`` says how the steps add up (``1,000 epochs × 38 steps``)."""
+    if spec.kind == "graph":  # a graph's steps are its nodes, bounded by the graph's own limits
+        return
+    how = f" ({how})" if how else ""
+    cells = spec.cost.cells
+    if steps * (cells + STEP_OVERHEAD) > MAX_RUN_WORK:
+        most = MAX_RUN_WORK // (cells + STEP_OVERHEAD)
+        raise SpecError(f"{steps:,} steps to run{how}, at most {most:,} for this network (steps × (c + "
+                        f"{STEP_OVERHEAD:,}) ≤ {MAX_RUN_WORK:,}, c = {cells:,} numbers in one example's pass)",
+                        source=spec.source, place=place)
+
+
+def _check_weights(widths: tuple[int, ...]) -> None:
+    n = sum(widths[l] * (widths[l - 1] + 1) for l in range(1, len(widths)))
+    if n > MAX_WEIGHTS:
+        raise SpecError(f"{n:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
+
+
+def _number_array(rows: list, place: str, width: int, width_text: str) -> np.ndarray:
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise SpecError(f"{len(row)} values, expected {width} = {width_text}", place=f"{place}[{i}]")
+        _numbers(row, f"{place}[{i}]", f"{width} numbers = {width_text}")
+    return np.array(rows, dtype=float).reshape(len(rows), width)
+
+
+def parse(doc: Any, source: str = "", schema_checked: bool = False) -> NetworkSpec:
+    """Check a parsed JSON document and build its spec; raises SpecError naming the place.
+
+    ``schema_checked``: the caller has already run ``validate.check`` on ``doc``."""
+    try:
+        return _parse(doc, source, schema_checked)
+    except SpecError as err:
+        raise err.at(source)
+
+
+def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
+    if not schema_checked:
+        validate.check(doc, validate.schema())
+    layers = doc["layers"]
+    if any(set(layer) & V2_KEYS for layer in layers):
+        return _parse_v2(doc, source)
+    for i, layer in enumerate(layers):
+        if "units" not in layer:
+            raise SpecError("missing required key 'units'", place=f"layers[{i}]")
+    widths = tuple(int(layer["units"]) for layer in layers)
+    L = len(widths) - 1
+    _check_weights(widths)
+    if "activation" in layers[0] or "alpha" in layers[0]:
+        raise SpecError("the input layer has no activation", place="layers[0]")
+    acts, alphas = [], []
+    for l in range(1, L + 1):
+        name, alpha = read_activation(layers[l], l, L, widths[l])
+        acts.append(name)
+        alphas.append(alpha)
+
+    if "weights" in doc:
+        ws = doc["weights"]
+        if len(ws) != L:
+            raise SpecError(f"{len(ws)} matrices, expected {L} (one per layer 1..{L})", place="weights")
+        weights = []
+        for l, w in enumerate(ws, start=1):
+            expect = f"{widths[l]}×{widths[l-1] + 1} = d{sup(l)} × (d{sup(l-1)}+1)"
+            if not isinstance(w, list):  # null, {kernel, bias} or {W, U}: weights of a v2 layer kind
+                raise SpecError(f"{validate.describe(w)} is not a matrix {expect} (layers[{l}] is dense)",
+                                place=f"weights[{l-1}]")
+            cols = {len(row) for row in w}
+            if len(w) != widths[l] or cols != {widths[l - 1] + 1}:
+                shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(cols))}"
+                raise SpecError(f"shape {shape}, expected {expect}", place=f"weights[{l-1}]")
+            weights.append(np.array(w, dtype=float))
+    else:
+        init = {**DEFAULT_INIT, **doc.get("init", {})}
+        rng = np.random.default_rng(int(init["seed"]))
+        scale = float(init["scale"])
+        weights = [rng.uniform(-scale, scale, size=(widths[l], widths[l - 1] + 1)) for l in range(1, L + 1)]
+
+    return _finish(doc, source, widths, acts, alphas, weights)
+
+
+def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alphas: list[float],
+            weights: list[np.ndarray], kinds: tuple[LayerKind, ...] = (),
+            input_shape: tuple[int, ...] = ()) -> NetworkSpec:
+    """The loss, the data and the training settings, for either format's layers."""
+    L = len(widths) - 1
+    loss = doc.get("loss", "squared")
+    out_act = acts[-1]
+    if loss == "cross_entropy" and out_act not in ("sigmoid", "softmax"):
+        raise SpecError(
+            f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
+        )
+
+    lengths = None
+    cost = example_cost(widths, kinds)
+    if kinds and kinds[0].over_time:
+        data, lengths = _sequence_data(doc["data"], widths, bool(getattr(kinds[0], "return_sequences", False)), cost)
+    else:
+        data = _data(doc["data"], widths, source, loss, input_shape, cost)
+    if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
+        for T in (data.targets, data.test_targets):
+            bad = np.argwhere((T < 0) | (T > 1))
+            if len(bad):
+                i, k = bad[0]
+                raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
+
+    training: dict[str, Any] = {**DEFAULT_TRAINING, **doc.get("training", {})}
+    update, batch_size = training["update"], None
+    if isinstance(update, dict):
+        batch_size = int(update["batch_size"])
+        update = "mini_batch"
+    optimizer = Optimizer(
+        name=training.get("optimizer", "sgd"),
+        learning_rate=float(training["learning_rate"]),
+        l2=float(training["l2"]),
+        **{k: float(training[k]) for k in ("momentum", "beta1", "beta2", "eps") if k in training},
+    )
+    return NetworkSpec(
+        source=source,
+        name=doc.get("name", Path(source).stem if source else "network"),
+        description=doc.get("description", ""),
+        widths=widths,
+        activations=tuple(acts),
+        alphas=tuple(alphas),
+        weights=tuple(_frozen(w) for w in weights),
+        loss=loss,
+        inputs=_frozen(data.inputs),
+        targets=_frozen(data.targets),
+        learning_rate=optimizer.learning_rate,
+        update=update,
+        l2=optimizer.l2,
+        epochs=int(training["epochs"]),
+        raw=doc,
+        test_inputs=_frozen(data.test_inputs),
+        test_targets=_frozen(data.test_targets),
+        optimizer=optimizer,
+        batch_size=batch_size,
+        shuffle_seed=int(training["shuffle_seed"]) if "shuffle_seed" in training else None,
+        input_shift=data.shift,
+        input_scale=data.scale,
+        kinds=kinds,
+        layer_kinds=kinds or dense_kinds(widths),
+        input_shape=input_shape,
+        lengths=None if lengths is None else _frozen(lengths),
+        test_lengths=None if lengths is None else _frozen(np.zeros(0, dtype=int)),
+    )
+
+
+def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_shape: tuple[int, ...] = (),
+          cost: Cost | None = None) -> DataSet:
+    """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
+    L = len(widths) - 1
+    test_fraction, seed = 0.0, None
+    if input_shape and "generator" in data and data["generator"] in IMAGE_GENERATORS:
+        opts = {**GENERATOR_DEFAULTS, **data}
+        name = opts["generator"]
+        C, H, W = input_shape
+        if C != 1:
+            raise SpecError(f"{name} makes images of 1 channel, but layers[0].shape has {C}", place="data.generator")
+        if H < 3 or W < 3:
+            raise SpecError(f"{name} needs images of at least 3×3, not {H}×{W}", place="data.generator")
+        if widths[-1] not in image_classes(name):
+            raise SpecError(f"{name} gives targets for {image_classes(name)[0]} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        _check_examples(int(opts["n"]), widths, "data.n", cost)
+        X, Y = generate_images(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), H, W)
+        test_fraction = float(opts["test_fraction"])
+    elif input_shape and "generator" in data:
+        raise SpecError(f"{data['generator']} makes points, not images: a map input needs "
+                        f"{' or '.join(IMAGE_GENERATORS)}", place="data.generator")
+    elif not input_shape and data.get("generator") in IMAGE_GENERATORS:
+        raise SpecError(f"{data['generator']} makes images: layers[0] needs a shape [1, H, W]", place="data.generator")
+    elif input_shape and "csv" in data:
+        raise SpecError("a map input takes inline data or an image generator, not a CSV file", place="data.csv")
+    elif input_shape and "inputs" in data:
+        _check_examples(len(data["inputs"]), widths, "data.inputs", cost)
+        X, Y = _map_data(data, input_shape, widths)
+    elif "generator" in data:
+        opts = {**GENERATOR_DEFAULTS, **data}
+        name = opts["generator"]
+        n_in, n_outs = generator_shape(name)
+        if widths[0] != n_in:
+            raise SpecError(f"{name} gives {n_in} input{'s' * (n_in > 1)}, but layers[0] has {widths[0]} units",
+                            place="data.generator")
+        if widths[-1] not in n_outs:
+            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+        _check_examples(int(opts["n"]), widths, "data.n", cost)
+        X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])
+        test_fraction = float(opts["test_fraction"])
+    elif "csv" in data:
+        path = Path(source).parent / data["csv"] if source else Path(data["csv"])
+        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data", max_rows=max_examples(widths, cost),
+                        target_range=(0.0, 1.0) if loss == "cross_entropy" else None)
+        for key, M, d, l in (("inputs", X, widths[0], 0), ("targets", Y, widths[-1], L)):
+            if M.shape[1] != d:
+                raise SpecError(f"{M.shape[1]} columns, expected {d} = d{sup(l)} (units of layers[{l}])",
+                                place=f"data.{key}")
+        test_fraction, seed = float(data.get("test_fraction", 0.0)), int(data.get("seed", 0))
+    else:
+        n_in, n_out = len(data["inputs"]), len(data["targets"])
+        if n_in != n_out:
+            raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+        _check_examples(n_in, widths, "data.inputs", cost)
+        X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
+        Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    X, Y, Xt, Yt = split(X, Y, test_fraction, seed)
+    if len(X) == 0:
+        raise SpecError(f"test_fraction {test_fraction:g} leaves no training examples", place="data.test_fraction")
+    shift = scale = None
+    if data.get("standardize"):
+        X, Xt, shift, scale = standardise(X, Xt)
+        bad = [j for j in range(X.shape[1]) if not all(np.isfinite(M[:, j]).all() for M in (X, Xt))
+               or not np.isfinite(shift[j]) or not np.isfinite(scale[j])]
+        if bad:  # finite inputs whose mean or spread is beyond a float (±1e308 and the like)
+            raise SpecError(f"input {bad[0] + 1} cannot be standardised: its mean or standard deviation "
+                            "overflows a float (its values are too large); scale the data down",
+                            place="data.standardize")
+        shift, scale = _frozen(shift), _frozen(scale)
+    return DataSet(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float),
+                   np.ascontiguousarray(Xt, dtype=float), np.ascontiguousarray(Yt, dtype=float), shift, scale)
+
+
+def _map_data(data: dict, shape: tuple[int, ...], widths: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Inline images: each input a nested list [C][H][W] (or [H][W] when C = 1), flattened in C, H, W
+    order; targets as for v1."""
+    C, H, W = shape
+    L = len(widths) - 1
+    n_in, n_out = len(data["inputs"]), len(data["targets"])
+    if n_in != n_out:
+        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+    rows = []
+    want = f"[{C}][{H}][{W}]" + (f" or [{H}][{W}]" if C == 1 else "")
+    for i, x in enumerate(data["inputs"]):
+        try:
+            a = np.array(x, dtype=float)
+        except (ValueError, TypeError):
+            raise SpecError(f"not a nested list of numbers of shape {want}", place=f"data.inputs[{i}]") from None
+        if a.shape != (C, H, W) and not (C == 1 and a.shape == (H, W)):
+            got = "×".join(map(str, a.shape)) if a.dtype != object else "ragged"
+            raise SpecError(f"shape {got}, expected {want} (layers[0].shape)", place=f"data.inputs[{i}]")
+        if not np.isfinite(a).all():
+            raise SpecError("not a finite number", place=f"data.inputs[{i}]")
+        rows.append(a.reshape(-1))
+    X = np.array(rows, dtype=float).reshape(n_in, C * H * W)
+    Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+    return X, Y
+
+
+def _numbers(row: list, place: str, expected: str) -> None:
+    """A row that must hold plain numbers (the schema lets data nest, for maps and sequences)."""
+    for j, v in enumerate(row):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise SpecError(f"{validate.describe(v)} is not a number: expected {expected}", place=f"{place}[{j}]")
+
+
+MAX_LENGTH = 10_000  # time steps of one sequence
+
+
+def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
+                   cost: Cost | None = None) -> tuple[DataSet, np.ndarray]:
+    """Inline sequences: each input a list of T rows of d⁽⁰⁾ numbers (T may differ between examples);
+    each target a row of d⁽ᴸ⁾ numbers, or with ``sequences`` (return_sequences) T such rows. Stored
+    padded with zeros to the longest T (see ``NetworkSpec.lengths``)."""
+    for key in ("generator", "csv"):
+        if key in data:
+            raise SpecError("a recurrent network takes inline sequences {\"inputs\": [[x_1, …, x_T], …], "
+                            f"\"targets\": …}}, not a {'generator' if key == 'generator' else 'CSV file'}",
+                            place=f"data.{key}")
+    if data.get("standardize"):
+        raise SpecError("standardize is not available for sequence inputs", place="data.standardize")
+    d, k, L = widths[0], widths[-1], len(widths) - 1
+    n_in, n_out = len(data["inputs"]), len(data["targets"])
+    if n_in != n_out:
+        raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
+    _check_examples(n_in, widths, "data.inputs", cost)
+
+    def rows(value: Any, place: str, width: int, width_text: str, what: str) -> np.ndarray:
+        if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+            raise SpecError(f"expected a sequence [T][{width}]: a list of T ≥ 1 rows of {width} numbers "
+                            f"({what})", place=place)
+        if len(value) > MAX_LENGTH:
+            raise SpecError(f"{len(value):,} time steps, at most {MAX_LENGTH:,}", place=place)
+        for t, r in enumerate(value):
+            if len(r) != width:
+                raise SpecError(f"{len(r)} values, expected {width} numbers = {width_text}", place=f"{place}[{t}]")
+            _numbers(r, f"{place}[{t}]", f"{width} numbers = {width_text}")
+        return np.array(value, dtype=float).reshape(len(value), width)
+
+    xs = [rows(x, f"data.inputs[{i}]", d, f"d{sup(0)} (units of layers[0])", "one row x_τ per time step")
+          for i, x in enumerate(data["inputs"])]
+    lengths = np.array([len(x) for x in xs], dtype=int)
+    Tmax = int(lengths.max())
+    cost = cost or example_cost(widths)
+    if n_in * Tmax * cost.cells > MAX_ACTIVATIONS:
+        raise SpecError(f"{n_in:,} sequences of up to {Tmax:,} steps: N·T·Σ d⁽ˡ⁾ is more than "
+                        f"{MAX_ACTIVATIONS:,}", place="data.inputs")
+    if n_in * Tmax * cost.multiplications > MAX_MULTIPLICATIONS:
+        raise SpecError(f"{n_in:,} sequences of up to {Tmax:,} steps: N·T·(multiplications of one time step) "
+                        f"is more than {MAX_MULTIPLICATIONS:,}", place="data.inputs")
+    X = np.zeros((n_in, Tmax * d))
+    for i, x in enumerate(xs):
+        X[i, :x.size] = x.reshape(-1)
+    target_text = f"d{sup(L)} (units of layers[{L}])"
+    if sequences:
+        Y = np.zeros((n_in, Tmax * k))
+        for i, y in enumerate(data["targets"]):
+            place = f"data.targets[{i}]"
+            Yi = rows(y, place, k, target_text, "return_sequences: one row y_τ per time step")
+            if len(Yi) != lengths[i]:
+                raise SpecError(f"{len(Yi)} time steps, but data.inputs[{i}] has {lengths[i]} "
+                                "(return_sequences: one target per time step)", place=place)
+            Y[i, :Yi.size] = Yi.reshape(-1)
+    else:
+        for i, y in enumerate(data["targets"]):
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in y):
+                raise SpecError(f"expected {k} numbers = {target_text}: one target per sequence (a target per "
+                                "time step needs \"return_sequences\": true on the rnn layer)",
+                                place=f"data.targets[{i}]")
+        Y = _number_array(data["targets"], "data.targets", k, target_text)
+    return DataSet(X, Y, X[:0], Y[:0]), lengths
+
+
+# -- format v2: feature maps, convolution, pooling, recurrent layers --------------------------------
+V2_KEYS = {"shape", "type", "channels", "kernel", "stride", "padding", "size", "return_sequences"}
+def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], tuple[LayerKind, ...], tuple[int, ...]]:
+    """widths, activations, alphas, kinds and the input's map shape of a v2 file's layers."""
+    first = layers[0]
+    if set(first) - {"shape", "units"} or len(first) != 1:
+        raise SpecError("the input layer is {\"shape\": [C, H, W]} or {\"units\": d}, nothing else", place="layers[0]")
+    if "shape" in first:
+        if len(first["shape"]) != 3:
+            raise SpecError(f"{len(first['shape'])} numbers, expected 3: [C, H, W]", place="layers[0].shape")
+        shape: tuple[int, ...] = tuple(int(v) for v in first["shape"])
+        input_shape = shape
+        if math.prod(shape) > MAX_EXAMPLE_CELLS:
+            raise SpecError(f"a map of {'×'.join(map(str, shape))} = {math.prod(shape):,} numbers, at most "
+                            f"{MAX_EXAMPLE_CELLS:,} per example", place="layers[0].shape")
+    else:
+        shape = (int(first["units"]),)
+        input_shape = ()
+    L = len(layers) - 1
+    widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
+    for l in range(1, L + 1):
+        layer, place = layers[l], f"layers[{l}]"
+        kind = KINDS[layer.get("type", "dense")]  # the one table: each kind reads its own entry
+        if "shape" in layer:
+            raise SpecError("only the input layer has a shape", place=f"{place}.shape")
+        extra = sorted(set(layer) - kind.keys)
+        if extra:
+            raise SpecError(f"{extra[0]!r} is not a key of a {layer.get('type', 'dense')} layer (its keys: "
+                            f"{', '.join(sorted(kind.keys))})", place=place)
+        k, act, alpha = kind.read(layer, shape, l, L)
+        out = k.out_shape
+        _check_layer_cost(k, place)
+        if l == L and not k.output:
+            raise SpecError(f"the output layer must be dense ({{\"units\": k}}), not {k.type}: add a dense layer "
+                            "after it (a map flattens in C, H, W order)", place=place)
+        shape = out
+        widths.append(int(np.prod(out)))
+        acts.append(act)
+        alphas.append(alpha)
+        kinds.append(k)
+    return tuple(widths), acts, alphas, tuple(kinds), input_shape
+
+
+def _parse_v2(doc: Any, source: str) -> NetworkSpec:
+    """A v2 file: feature-map input and conv2d / pooling layers (see :mod:`bptui.core.kinds`)."""
+    widths, acts, alphas, kinds, input_shape = _layers_v2(doc["layers"])
+    L = len(widths) - 1
+    n_weights = sum(math.prod(k.param_shape) for k in kinds if k.has_weights)
+    if n_weights > MAX_WEIGHTS:  # checked before anything is drawn or read
+        raise SpecError(f"{n_weights:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
+    cost = example_cost(widths, kinds)
+    if cost.cells > MAX_EXAMPLE_CELLS:
+        raise SpecError(f"one example's pass needs {cost.cells:,} numbers (the input and every layer's arrays), "
+                        f"at most {MAX_EXAMPLE_CELLS:,}", place="layers")
+    if cost.multiplications > MAX_MULTIPLICATIONS:
+        raise SpecError(f"one example's forward pass needs {cost.multiplications:,} multiplications, at most "
+                        f"{MAX_MULTIPLICATIONS:,}", place="layers")
+    if "weights" in doc:
+        ws = doc["weights"]
+        if len(ws) != L:
+            raise SpecError(f"{len(ws)} entries, expected {L} (one per layer 1..{L}; null for a pooling layer)",
+                            place="weights")
+        weights = []
+        for l, (k, w) in enumerate(zip(kinds, ws), start=1):
+            weights.append(k.read_weights(w, l))
+    else:
+        init = {**DEFAULT_INIT, **doc.get("init", {})}
+        rng = np.random.default_rng(int(init["seed"]))
+        scale = float(init["scale"])
+        weights = [rng.uniform(-scale, scale, size=k.param_shape) for k in kinds]
+    return _finish(doc, source, widths, acts, alphas, weights, kinds, input_shape)
+
+
+def load(path: str | Path) -> NetworkSpec:
+    return parse(read_json(path), str(path))
+
+
+FILE_KINDS = ("network", "graph")  # a file's "kind"
+
+
+def parse_any(doc: Any, source: str = ""):
+    """A network or a computation graph, by the document's ``kind`` (absent means network)."""
+    kind = doc.get("kind", "network") if isinstance(doc, dict) else "network"
+    if kind == "graph":
+        from ..graphs.graph import parse as parse_graph
+
+        return parse_graph(doc, source)
+    if kind not in FILE_KINDS:
+        raise SpecError(f"{validate.describe(kind)} is not one of {', '.join(FILE_KINDS)}", source=source, place="kind")
+    return parse(doc, source)
+
+
+def load_any(path: str | Path):
+    """Read a file and return its NetworkSpec or GraphSpec."""
+    return parse_any(read_json(path), str(path))

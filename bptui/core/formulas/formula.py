@@ -1,0 +1,1425 @@
+"""Equations as data: one tree per formula, and a printer per target.
+
+Every equation bptui shows — a step's, an explanation's, a graph node's — is built once from a few
+node kinds, and every view prints the same tree: :class:`TextPrinter` for the app and ``bptui
+trace`` (Unicode), :class:`LatexPrinter` for ``bptui export``; the quiz hides a number by its cell
+(:func:`hide`), never by cutting strings.
+
+Node kinds:
+
+- :class:`Sym` — a symbol of the lecture's notation: a letter with its layer superscript and unit
+  subscripts (``w₁,₀⁽²⁾``, ``δ⁽¹⁾``, ``g_a``), an accent (``m̂``, ``W̃``) and a transpose.
+- :class:`Num` — a number; ``ref`` names the number on the board it is (a :class:`Ref`).
+- :class:`Arr` — a vector or a matrix of numbers (one quantity of the board, or a value derived
+  from it); printers elide the middle of big ones.
+- :class:`Op` — an operator on operands (``+ − · ⊙ / ^``, a matrix product, δ oᵀ, [1, v], …).
+- :class:`Call` — a named function applied (σ, tanh, log, e^…, Φ, diag, max, …).
+- :class:`Ind` (1[s > 0]), :class:`Cases` (1 if s > 0 else α), :class:`Sum` (Σₖ …),
+  :class:`Partial` (∂ℓ/∂s), and :class:`Hidden` (the quiz's ``?``).
+
+An :class:`Equation` is a left-hand side, a relation (``=`` or ``←``) and a chain of forms — the
+symbolic one, the one with the numbers filled in, … — whose last form is the result. Its
+``bindings`` give the value of every symbol in it, so the chain can be evaluated: the tests check
+that every form evaluates to the result, and that the numbers as printed (rounded) still do
+(:func:`interval`) — to the result's last digit: :func:`plan` gives the operands that need them
+the extra digits for it, once per equation, and every printer prints them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
+
+import numpy as np
+
+from ..util.special import ACTIVATION_F, normal_cdf
+from .notation import minus_signs, num
+
+# -- nodes ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Which number of the board a value is: a quantity (s, o, delta, G, W, loss, value, adjoint, …),
+    its layer or node, and, for one entry of an array, its index into the array."""
+
+    quantity: str
+    layer: int | None = None
+    index: tuple[int, ...] | None = None  # None: the whole array
+    node: str | None = None
+
+    def at(self, *index: int) -> "Ref":
+        """An entry of the array this Ref names (after its own index: a row of a per-τ matrix)."""
+        return replace(self, index=(self.index or ()) + tuple(int(i) for i in index))
+
+
+@dataclass(frozen=True)
+class Sym:
+    base: str  # the letter as printed in text: W, s, o, δ, G, y, ℓ, η, g, m, v, x, a, …
+    layer: int | str | None = None  # superscript (l): 2, "n", "L"
+    sub: tuple[int | str, ...] = ()  # subscripts: (b,), (b, a), ("k",)
+    accent: str = ""  # "hat" or "tilde"
+    T: bool = False  # transposed
+    vector: bool = False  # stands for a vector or matrix (products print as ⊙, squares as o⊙o)
+    latex: str | None = None  # the letter in LaTeX when it is not the text's (\delta, \ell, …)
+    # the time step τ of a recurrent layer's quantity: written after the layer's superscript, with the
+    # unit after it (s⁽¹⁾_τ, unit b: s⁽¹⁾_{τ,b}), as the lecture's t counts iterations
+    time: int | str | None = None
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    ref: Ref | None = None
+    exact: bool = False  # a constant written as it is (2, 1, η's 0.5), not a rounded value
+    spelled: str | None = field(default=None, compare=False)  # how a constant is written, when not as digits (½)
+    means: "Node | None" = field(default=None, compare=False)  # the formula it is the value of
+    # a probability p (a sigmoid's or a softmax's output) with its logarithms ln p and ln(1 − p), from
+    # what the loss is computed from: floats round a saturated p to 0 or 1 (or its digits to 1), and
+    # the printers write it with the digits that keep −log(p), −log(1 − p) true (probability_text)
+    logs: tuple[float, float] | None = field(default=None, compare=False)
+    # digits printed beyond the printer's: an operand that needs them for the arithmetic shown to
+    # give the result to its last digit (:func:`plan`)
+    extra: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Arr:
+    values: np.ndarray  # 1-D: a column vector; 2-D: a matrix
+    ref: Ref | None = None  # the quantity the array is (its entries' refs add their index)
+    row: bool = False  # a vector printed as a row, transposed (oᵀ)
+    hidden: tuple[int, ...] | None = None  # an entry printed as "?"
+    means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
+    blanks: tuple[tuple[tuple[int, ...], int, bool], ...] = ()  # an exercise's blanks: (index, number, first)
+    extra: int = 0  # digits beyond the printer's, for every entry alike (:func:`plan`)
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # + - * sq / ^ neg @ outer cat1 drop0 T
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    fn: str  # a key of FUNCTIONS
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Ind:
+    """The indicator 1[a rel b]."""
+
+    a: "Node"
+    rel: str  # > ≥ < ≤ =
+    b: "Node"
+
+
+@dataclass(frozen=True)
+class Cases:
+    """``then`` where ``cond`` holds, else ``other`` (elementwise)."""
+
+    then: "Node"
+    cond: Ind
+    other: "Node"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Σ over ``index`` of ``body`` (whose symbols indexed by ``index`` stand for whole vectors)."""
+
+    index: str
+    body: "Node"
+    lo: "Node | None" = None  # the range, when printed: index = lo … hi
+    hi: "Node | None" = None
+
+
+@dataclass(frozen=True)
+class Partial:
+    """∂top/∂bottom (its value comes from the equation's bindings)."""
+
+    top: "Node"
+    bottom: "Node"
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A number the quiz asks for: printed as ``?``; or an exercise's numbered blank: ``(3) ____``
+    where the student writes it (``first``), ``(3)`` where the same number appears again."""
+
+    ref: Ref | None = None
+    label: int | None = None
+    first: bool = False
+
+
+Node = Union[Sym, Num, Arr, Op, Call, Ind, Cases, Sum, Partial, Hidden]
+
+
+@dataclass(frozen=True, eq=False)
+class Equation:
+    """``lhs rel form₀ = form₁ = … = result``; ``note`` is printed after it, in parentheses."""
+
+    lhs: Node
+    forms: tuple[Node, ...]
+    rel: str = "="
+    bindings: dict = field(default_factory=dict)  # node → its exact value, for evaluating the forms
+    note: str = ""
+    planned: int | None = None  # the digits :func:`plan` gave its operands their extra digits for
+
+    @property
+    def result(self) -> Node:
+        return self.forms[-1]
+
+
+# -- helpers to build trees -------------------------------------------------------------------------
+ONE = Num(1.0, exact=True)
+TWO = Num(2.0, exact=True)
+HALF = Num(0.5, exact=True, spelled="½")
+
+
+def const(x: float) -> Num:
+    return Num(float(x), exact=True)
+
+
+def add(*args: Node) -> Node:
+    flat: list[Node] = []
+    for a in args:
+        flat.extend(a.args if isinstance(a, Op) and a.op == "+" else (a,))
+    return flat[0] if len(flat) == 1 else Op("+", tuple(flat))
+
+
+def sub(a: Node, b: Node) -> Op:
+    return Op("-", (a, b))
+
+
+def mul(*args: Node) -> Node:
+    return args[0] if len(args) == 1 else Op("*", tuple(args))
+
+
+def group(node: Node) -> Node:
+    """``node`` in parentheses when it is more than a name, a number or a function call: a factor as
+    the lecture writes it, g_f (1/a)."""
+    if isinstance(node, (Sym, Call, Ind)) or (isinstance(node, Num) and node.value >= 0):
+        return node
+    return Op("()", (node,))
+
+
+def value_node(x: Any, ref: Ref | None = None, row: bool = False) -> Node:
+    """A number (0-d) or an array as a node."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return Num(float(a), ref)
+    return Arr(a, ref, row)
+
+
+# -- functions --------------------------------------------------------------------------------------
+def _activation(name: str) -> Callable[..., Any]:
+    """An activation's own arithmetic (util/special.py's ACTIVATION_F, which core/ops/activations.py uses too)."""
+    def f(x: Any, alpha: float = 0.0) -> Any:
+        return ACTIVATION_F[name](np.asarray(x, dtype=float), alpha)
+    return f
+
+
+def _normal_cdf(x: Any) -> Any:
+    return normal_cdf(np.asarray(x, dtype=float))
+
+
+def _normal_pdf(x: Any) -> Any:
+    return np.exp(-0.5 * np.asarray(x, dtype=float) ** 2) / math.sqrt(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class Function:
+    """How a named function is written (text, LaTeX) and evaluated."""
+
+    text: str
+    latex: str
+    f: Callable[..., Any]
+    monotone: bool = True  # increasing in its (first) argument: the interval check relies on it
+    critical: tuple[float, ...] = ()  # where a non-monotone one turns
+    shown: int | None = None  # how many arguments are written (elu's α is not)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "sigmoid": Function("σ", r"\sigma", _activation("sigmoid")),
+    "tanh": Function("tanh", r"\tanh", _activation("tanh")),
+    "relu": Function("relu", r"\operatorname{relu}", _activation("relu")),
+    "softplus": Function("softplus", r"\operatorname{softplus}", _activation("softplus")),
+    "gelu": Function("gelu", r"\operatorname{gelu}", _activation("gelu"), monotone=False, critical=(-0.7517915241,)),
+    "elu": Function("elu", r"\operatorname{elu}", _activation("elu"), shown=1),
+    "leaky_relu": Function("leaky_relu", r"\operatorname{leaky\_relu}", _activation("leaky_relu"), shown=1),
+    "prelu": Function("prelu", r"\operatorname{prelu}", _activation("prelu"), shown=1),
+    "softmax": Function("softmax", r"\operatorname{softmax}", _activation("softmax"), monotone=False),
+    "Phi": Function("Φ", r"\Phi", _normal_cdf),
+    "phi": Function("φ", r"\varphi", _normal_pdf, monotone=False, critical=(0.0,)),
+    "exp": Function("exp", r"\exp", np.exp),
+    "log": Function("log", r"\log", np.log),
+    "ln": Function("ln", r"\ln", np.log),
+    "sqrt": Function("√", r"\sqrt", np.sqrt),
+    "sin": Function("sin", r"\sin", np.sin, monotone=False),
+    "cos": Function("cos", r"\cos", np.cos, monotone=False),
+    "tan": Function("tan", r"\tan", np.tan, monotone=False),
+    "abs": Function("abs", "abs", np.abs, monotone=False, critical=(0.0,)),
+    "sign": Function("sign", r"\operatorname{sign}", np.sign),
+    "max": Function("max", r"\max", np.maximum),
+    "min": Function("min", r"\min", np.minimum),
+    # the maximum of a pooling window, any number of arguments (increasing in each)
+    "maxof": Function("max", r"\max", lambda *a: np.maximum.reduce([np.asarray(x, dtype=float) for x in a])),
+    "diag": Function("diag", r"\operatorname{diag}", np.diag, monotone=False),
+}
+
+
+# -- evaluation -------------------------------------------------------------------------------------
+class Unbound(KeyError):
+    """A symbol with no value in the equation's bindings."""
+
+
+def evaluate(node: Node, bindings: dict | None = None) -> Any:
+    """The exact value of ``node``: numbers as they are, symbols from ``bindings``."""
+    bindings = bindings or {}
+    return _eval(node, bindings)
+
+
+def _eval(node: Node, env: dict) -> Any:
+    try:
+        if node in env:
+            return env[node]
+    except TypeError:  # an Arr (unhashable): never bound
+        pass
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Arr):
+        return node.values
+    if isinstance(node, (Sym, Partial, Hidden)):
+        raise Unbound(node)
+    if isinstance(node, Op):
+        return _apply_op(node.op, [_eval(a, env) for a in node.args])
+    if isinstance(node, Call):
+        return FUNCTIONS[node.fn].f(*[_eval(a, env) for a in node.args])
+    if isinstance(node, Ind):
+        return _compare(node.rel, _eval(node.a, env), _eval(node.b, env)).astype(float)
+    if isinstance(node, Cases):
+        cond = _compare(node.cond.rel, _eval(node.cond.a, env), _eval(node.cond.b, env))
+        return np.where(cond, _eval(node.then, env), _eval(node.other, env))
+    if isinstance(node, Sum):
+        return np.sum(_eval(node.body, env))
+    raise TypeError(f"not a formula node: {node!r}")  # pragma: no cover
+
+
+def _compare(rel: str, a: Any, b: Any) -> np.ndarray:
+    a, b = np.asarray(a), np.asarray(b)
+    return {">": a > b, "≥": a >= b, "<": a < b, "≤": a <= b, "=": a == b}[rel]
+
+
+def _apply_op(op: str, v: list) -> Any:
+    if op == "+":
+        total = v[0]
+        for x in v[1:]:
+            total = total + x
+        return total
+    if op == "-":
+        return v[0] - v[1]
+    if op == "*":
+        total = v[0]
+        for x in v[1:]:
+            total = total * x
+        return total
+    if op == "sq":
+        return v[0] * v[0]
+    if op == "/":
+        return v[0] / v[1]
+    if op == "^":
+        return np.power(v[0], v[1])
+    if op == "neg":
+        return -v[0]
+    if op == "@":
+        return np.asarray(v[0]) @ np.asarray(v[1])
+    if op == "outer":
+        return np.outer(v[0], v[1])
+    if op == "cat1":
+        return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
+    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
+        return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
+    if op == "drop0":
+        return np.asarray(v[0])[1:]
+    if op == "T":
+        return np.asarray(v[0]).T
+    if op == "()":
+        return v[0]
+    if op in MAP_OPS:
+        return MAP_OPS[op].f(*v)
+    raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+
+# -- feature maps: convolution and pooling as operators ---------------------------------------------
+@dataclass(frozen=True)
+class MapOp:
+    """An operator on feature maps: its NumPy arithmetic (``f``, registered by the kind module that owns it, core/kinds/maps/), how many of its
+    arguments are printed (the rest are exact parameters: stride, padding, size), and its spelling
+    in text and LaTeX, with ``{0}``, ``{1}``, … for the printed arguments."""
+
+    f: Callable[..., Any]
+    shown: int
+    text: str
+    latex: str
+
+
+# The map operators: a kind that has some registers them when its module is imported (conv2d's
+# correlations, pooling's windows; core/kinds/maps/), so that this module names no kind.
+MAP_OPS: dict[str, MapOp] = {
+    "vec": MapOp(lambda x: np.asarray(x).reshape(-1), 1, "vec({0})", r"\operatorname{{vec}}({0})"),
+    "unvec": MapOp(lambda x, *shape: np.asarray(x).reshape(tuple(int(n) for n in shape)), 1,
+                   "unvec({0})", r"\operatorname{{unvec}}({0})"),
+}
+
+
+# -- probabilities near 0 and 1 ---------------------------------------------------------------------
+_LN10 = math.log(10.0)
+PLAIN_DECIMALS = 16  # a probability needing more decimals is written 1 − q
+
+
+def g_from_ln(ln: float, digits: int) -> str:
+    """exp(ln) as ``f"{x:.{digits}g}"`` writes x, for any ln, also below the smallest float (4.3e-782)."""
+    if ln > -700.0:
+        return f"{math.exp(ln):.{digits}g}"
+    log10 = ln / _LN10
+    e = math.floor(log10)
+    mantissa = f"{10.0 ** (log10 - e):.{digits}g}"
+    if float(mantissa) >= 10.0:  # 9.99996 → 10: carry into the exponent
+        e, mantissa = e + 1, f"{float(mantissa) / 10.0:.{digits}g}"
+    return f"{mantissa}e{e:+03d}"
+
+
+def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
+    """How a probability with ``logs`` is written so that p and 1 − p both keep ``digits`` significant
+    digits: (False, p's digits) — 4.3e-782 for a p below the smallest float, 0.99999999998611 for a
+    p near 1 — or (True, q's digits) for p = 1 − q when that needs more than PLAIN_DECIMALS decimals;
+    None where the number's own digits do (p = 1 exactly is 1)."""
+    if n.logs is None or not math.isfinite(n.value):
+        return None
+    ln_p, ln_q = n.logs
+    if n.value < 0.5:  # p itself: from its logarithm where floats lose it (0 stays 0 where ln p is −∞)
+        small = n.value < 2.2250738585072014e-308 and math.isfinite(ln_p)
+        return (False, g_from_ln(ln_p, digits)) if small else None
+    if not ln_q > -math.inf:
+        return None
+    decimals = digits - 1 - math.floor(ln_q / _LN10)
+    if decimals <= digits:
+        return None
+    if decimals > PLAIN_DECIMALS:
+        return True, g_from_ln(ln_q, digits)
+    from decimal import Decimal
+
+    p = Decimal(1) - Decimal(math.exp(ln_q))
+    return False, f"{p:.{decimals}f}"
+
+
+# -- the numbers as printed: intervals --------------------------------------------------------------
+def shown_halfwidth(x: float, digits: int) -> float:
+    """Half a unit in the last place of ``x`` printed with ``digits`` significant digits (0 for 0)."""
+    if x == 0 or not math.isfinite(x):
+        return 0.0
+    shown = float(f"{x:.{digits}g}")
+    if shown == 0:
+        return 0.5 * abs(x)
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(shown))) - digits + 1)
+
+
+def rounded(x: float, digits: int) -> float:
+    """``x`` as printed with ``digits`` significant digits."""
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else x
+
+
+def _rounded_array(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every entry as printed with ``d`` significant digits, and half a unit in its last place."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(x) & (x != 0)
+        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))), 0.0)
+        scale = 10.0 ** (d - 1 - mag)
+        shown = np.where(ok, np.round(x * scale) / scale, x)
+        # rounding up may carry into a new digit (9.9996 → 10.00): the unit follows the printed number
+        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok & (shown != 0), shown, 1.0)))), 0.0)
+        half = np.where(ok, 0.5 * 10.0 ** (mag - d + 1), 0.0)
+    return shown, half
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Any
+    hi: Any
+
+
+def _iv(x: Any, u: Any = 0.0) -> Interval:
+    x = np.asarray(x, dtype=float)
+    return Interval(x - u, x + u)
+
+
+def interval(node: Node, digits: int, bindings: dict | None = None) -> Interval:
+    """Every value ``node`` can have when each number in it is only known as printed (rounded to
+    ``digits`` significant digits); exact constants and bound symbols are exact."""
+    env = bindings or {}
+    return _ival(node, digits, env, True)
+
+
+def shown_value(node: Node, digits: int, bindings: dict | None = None) -> Any:
+    """``node`` evaluated on its numbers as printed with ``digits`` significant digits: what a
+    student gets by redoing the arithmetic on the page."""
+    return _ival(node, digits, bindings or {}, False).lo
+
+
+def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
+    try:
+        if node in env:
+            return _iv(env[node])
+    except TypeError:
+        pass
+    if isinstance(node, Num):
+        if node.exact or node.logs is not None:  # a probability is printed with the digits it needs
+            return _iv(node.value)
+        return _iv(rounded(node.value, d + node.extra), shown_halfwidth(node.value, d + node.extra) if spread else 0.0)
+    if isinstance(node, Arr):
+        shown, half = _rounded_array(node.values, d + node.extra)
+        return _iv(shown, half if spread else 0.0)
+    if isinstance(node, Op):
+        return _iop(node.op, [_ival(a, d, env, spread) for a in node.args])
+    if isinstance(node, Call):
+        fn = FUNCTIONS[node.fn]
+        args = [_ival(a, d, env, spread) for a in node.args]
+        if node.fn == "softmax":
+            (a,) = args  # softmax_k grows with s_k and falls with the others
+            lo = np.array([np.exp(a.lo[k]) / (np.exp(a.lo[k]) + np.sum(np.delete(np.exp(a.hi), k)))
+                           for k in range(len(a.lo))])
+            hi = np.array([np.exp(a.hi[k]) / (np.exp(a.hi[k]) + np.sum(np.delete(np.exp(a.lo), k)))
+                           for k in range(len(a.lo))])
+            return Interval(lo, hi)
+        if fn.monotone:
+            return Interval(fn.f(*[a.lo for a in args]), fn.f(*[a.hi for a in args]))
+        if len(args) == 1 and node.fn in ("gelu", "phi", "abs"):
+            a = args[0]
+            points = [fn.f(a.lo), fn.f(a.hi)]
+            for c in fn.critical:
+                inside = (a.lo <= c) & (c <= a.hi)
+                points.append(np.where(inside, fn.f(np.full_like(np.asarray(a.lo, dtype=float), c)), fn.f(a.lo)))
+            return Interval(np.minimum.reduce(points), np.maximum.reduce(points))
+        if len(args) == 1 and node.fn in ("sin", "cos", "tan"):
+            return _sample(fn.f, args[0])
+        raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
+    if isinstance(node, Ind):
+        a, b = _ival(node.a, d, env, spread), _ival(node.b, d, env, spread)
+        lo = _compare(node.rel, a.lo, b.hi) & _compare(node.rel, a.hi, b.lo)
+        hi = _compare(node.rel, a.lo, b.hi) | _compare(node.rel, a.hi, b.lo)
+        return Interval(lo.astype(float), hi.astype(float))
+    if isinstance(node, Cases):
+        cond = _ival(node.cond, d, env, spread)
+        then, other = _ival(node.then, d, env, spread), _ival(node.other, d, env, spread)
+        lo = np.where(cond.lo == 1, then.lo, np.where(cond.hi == 0, other.lo, np.minimum(then.lo, other.lo)))
+        hi = np.where(cond.lo == 1, then.hi, np.where(cond.hi == 0, other.hi, np.maximum(then.hi, other.hi)))
+        return Interval(lo, hi)
+    if isinstance(node, Sum):
+        b = _ival(node.body, d, env, spread)
+        return Interval(np.sum(b.lo), np.sum(b.hi))
+    raise Unbound(node)
+
+
+def _sample(f: Callable, a: Interval, n: int = 64) -> Interval:
+    lo, hi = np.asarray(a.lo, dtype=float), np.asarray(a.hi, dtype=float)
+    ts = np.linspace(0.0, 1.0, n)
+    vals = [f(lo + t * (hi - lo)) for t in ts]
+    return Interval(np.minimum.reduce(vals), np.maximum.reduce(vals))
+
+
+def _imul(a: Interval, b: Interval) -> Interval:
+    with np.errstate(invalid="ignore"):
+        c = [np.multiply(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+    c = [np.where(np.isnan(x), 0.0, x) for x in c]  # 0·∞ where an interval is exactly 0
+    return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+
+
+def _iop(op: str, v: list[Interval]) -> Interval:
+    if op == "+":
+        return Interval(sum(x.lo for x in v), sum(x.hi for x in v))
+    if op == "-":
+        return Interval(v[0].lo - v[1].hi, v[0].hi - v[1].lo)
+    if op == "neg":
+        return Interval(-v[0].hi, -v[0].lo)
+    if op == "*":
+        out = v[0]
+        for x in v[1:]:
+            out = _imul(out, x)
+        return out
+    if op == "sq":
+        a = v[0]
+        lo2, hi2 = a.lo * a.lo, a.hi * a.hi
+        straddle = (a.lo <= 0) & (a.hi >= 0)
+        return Interval(np.where(straddle, 0.0, np.minimum(lo2, hi2)), np.maximum(lo2, hi2))
+    if op == "/":
+        a, b = v
+        if np.any((b.lo <= 0) & (b.hi >= 0)):
+            return Interval(np.full(np.shape(a.lo), -np.inf), np.full(np.shape(a.lo), np.inf))
+        return _imul(a, Interval(1.0 / b.hi, 1.0 / b.lo))
+    if op == "^":
+        a, b = v
+        if np.all(b.lo == b.hi) and np.all(np.equal(np.mod(b.lo, 1), 0)):
+            c = [np.power(a.lo, b.lo), np.power(a.hi, b.lo)]
+            lo, hi = np.minimum(*c), np.maximum(*c)
+            even = np.mod(b.lo, 2) == 0
+            lo = np.where(even & (a.lo <= 0) & (a.hi >= 0), 0.0, lo)
+            return Interval(lo, hi)
+        with np.errstate(all="ignore"):
+            c = [np.power(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+        return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+    if op == "@":
+        A, x = v
+        p = _imul(Interval(np.asarray(A.lo), np.asarray(A.hi)),
+                  Interval(np.asarray(x.lo)[None, :] if np.ndim(x.lo) == 1 else x.lo,
+                           np.asarray(x.hi)[None, :] if np.ndim(x.hi) == 1 else x.hi))
+        if np.ndim(x.lo) == 1:
+            return Interval(p.lo.sum(axis=1), p.hi.sum(axis=1))
+        raise ValueError("interval @ only for a matrix times a vector")  # pragma: no cover
+    if op == "outer":
+        a, b = v
+        return _imul(Interval(np.asarray(a.lo)[:, None], np.asarray(a.hi)[:, None]),
+                     Interval(np.asarray(b.lo)[None, :], np.asarray(b.hi)[None, :]))
+    if op == "cat1":
+        return Interval(np.concatenate([[1.0], v[0].lo]), np.concatenate([[1.0], v[0].hi]))
+    if op == "cat":
+        return Interval(np.concatenate([np.asarray(a.lo, dtype=float).reshape(-1) for a in v]),
+                        np.concatenate([np.asarray(a.hi, dtype=float).reshape(-1) for a in v]))
+    if op == "drop0":
+        return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
+    if op == "T":
+        return Interval(np.asarray(v[0].lo).T, np.asarray(v[0].hi).T)
+    if op == "()":
+        return v[0]
+    if op in MAP_OPS:  # map-level forms are symbolic: their numbers are shown position by position
+        raise Unbound(op)
+    raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+
+def overlaps(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
+    """Whether two intervals (elementwise) share a point, up to a relative ``slack``."""
+    lo_a, hi_a, lo_b, hi_b = (np.asarray(x, dtype=float) for x in (a.lo, a.hi, b.lo, b.hi))
+    if np.shape(lo_a) != np.shape(lo_b) and lo_a.size != lo_b.size:
+        return False
+    lo_a, hi_a, lo_b, hi_b = (x.reshape(-1) for x in (lo_a, hi_a, lo_b, hi_b))
+    scale = slack * (1.0 + np.maximum(np.abs(lo_a) + np.abs(hi_a), np.abs(lo_b) + np.abs(hi_b)))
+    ok = (lo_a <= hi_b + scale) & (lo_b <= hi_a + scale)
+    finite = np.isfinite(lo_a) & np.isfinite(hi_a) & np.isfinite(lo_b) & np.isfinite(hi_b)
+    return bool(np.all(ok | ~finite))
+
+
+# -- walking trees ----------------------------------------------------------------------------------
+def children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Op, Call)):
+        return node.args
+    if isinstance(node, Ind):
+        return (node.a, node.b)
+    if isinstance(node, Cases):
+        return (node.then, node.cond, node.other)
+    if isinstance(node, Sum):
+        return tuple(x for x in (node.body, node.lo, node.hi) if x is not None)
+    if isinstance(node, Partial):
+        return (node.top, node.bottom)
+    if isinstance(node, Sym):
+        return ()
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    yield node
+    for c in children(node):
+        yield from walk(c)
+
+
+def is_numeric(node: Node) -> bool:
+    """Whether ``node`` holds numbers only (no symbol): the form a student can recompute."""
+    return not any(isinstance(n, (Sym, Partial, Hidden)) for n in walk(node))
+
+
+def redoable(node: Node, bindings: dict) -> bool:
+    """Whether a student can redo ``node``'s arithmetic from the page: numbers, and no symbol but the
+    constants it names (α)."""
+    for n in walk(node):
+        if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
+            return False
+    return True
+
+
+def has_numbers(node: Node) -> bool:
+    return any(isinstance(n, (Num, Arr)) and not (isinstance(n, Num) and n.exact) for n in walk(node))
+
+
+# -- every calculation shown checks to its last digit ------------------------------------------------
+EXTRA_DIGITS = 6  # the most digits an operand gets beyond the printer's
+
+
+def printed_alike(redone: Any, result: Any, digits: int) -> bool:
+    """Whether arithmetic redone on the numbers as printed gives the result as printed: every entry
+    the same at ``digits`` significant digits (a float's last bit apart: 0.1 + 0.2 is 0.3)."""
+    a = np.asarray(redone, dtype=float).reshape(-1)
+    b = np.asarray(result, dtype=float).reshape(-1)
+    if a.size != b.size:
+        return False
+    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or f"{x:.{digits}g}" == f"{y:.{digits}g}"
+               for x, y in zip(a.tolist(), b.tolist()))
+
+
+def _roundable(node: Node) -> bool:
+    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
+    which are written with the digits they need)."""
+    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
+
+
+def plan(eq: Equation, digits: int) -> Equation:
+    """``eq`` with the fewest extra digits on its operands for redoing each form's arithmetic on the
+    numbers as printed, rounded to the result's ``digits``, to give the result as printed: careful
+    worked solutions carry more digits in what they substitute than in what they report
+    (``404.85·2 = 809.7``, not ``404.9·2 = 809.7``). One count per number, the same for every entry
+    of a vector or matrix; the result keeps ``digits``. Per form: the least k (≤ EXTRA_DIGITS) that
+    every operand needs at most, then each operand lowered back as far as the form still holds.
+    Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt."""
+    if eq.planned == digits:
+        return eq
+    done = replace(eq, planned=digits)
+    result = eq.result
+    if not has_numbers(result) or any(isinstance(n, Hidden) for n in walk(result)):
+        return done
+    elided = TextPrinter(digits)._elided
+    forms = [f for f in eq.forms[:-1] if has_numbers(f) and redoable(f, eq.bindings) and not elided(f)]
+    if not forms:
+        return done
+    try:
+        with np.errstate(all="ignore"):
+            y = np.asarray(evaluate(result), dtype=float)
+    except (Unbound, TypeError, ValueError):
+        return done
+    if not np.all(np.isfinite(y)):
+        return done
+    extra: dict[int, int] = {}  # id of an operand → its extra digits
+
+    def holds(form: Node, trial: Mapping[int, int]) -> bool:
+        shown = _rebuild(form, _given(trial)) if trial else form
+        try:
+            with np.errstate(all="ignore"):
+                return printed_alike(shown_value(shown, digits, eq.bindings), y, digits)
+        except (Unbound, TypeError, ValueError):
+            return True  # nothing a student can redo
+    for form in forms:
+        operands = list({id(n): n for n in walk(form) if _roundable(n)})
+        if not operands or holds(form, extra):
+            continue
+        for k in range(1, EXTRA_DIGITS + 1):
+            trial = {**extra, **{i: max(extra.get(i, 0), k) for i in operands}}
+            if holds(form, trial):
+                break
+        for i in operands:  # each operand back to the fewest digits the form needs of it
+            for e in range(extra.get(i, 0), trial[i]):
+                if holds(form, {**trial, i: e}):
+                    trial[i] = e
+                    break
+        extra = trial
+    extra = {i: e for i, e in extra.items() if e}
+    if not extra:
+        return done
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+
+
+def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
+    """Gives each number whose id is a key of ``extra`` its extra digits."""
+    def give(n: Node) -> Node:
+        e = extra.get(id(n))
+        return replace(n, extra=e) if e is not None and isinstance(n, (Num, Arr)) else n
+    return give
+
+
+def _rebuild(node: Node, f: Callable[[Node], Node]) -> Node:
+    node = f(node)
+    if isinstance(node, Op):
+        return Op(node.op, tuple(_rebuild(a, f) for a in node.args))
+    if isinstance(node, Call):
+        return Call(node.fn, tuple(_rebuild(a, f) for a in node.args))
+    if isinstance(node, Ind):
+        return Ind(_rebuild(node.a, f), node.rel, _rebuild(node.b, f))
+    if isinstance(node, Cases):
+        cond = _rebuild(node.cond, f)
+        assert isinstance(cond, Ind)
+        return Cases(_rebuild(node.then, f), cond, _rebuild(node.other, f))
+    if isinstance(node, Sum):
+        return replace(node, body=_rebuild(node.body, f))
+    return node
+
+
+def hide(eq: Equation, refs: Iterable[Ref], digits: int = 4) -> Equation:
+    """The same equation with the numbers named by ``refs`` printed as ``?`` wherever they stand; the
+    others keep the digits they have in the whole equation at ``digits`` (:func:`plan`)."""
+    wanted = set(refs)
+    eq = plan(eq, digits)
+
+    def mask(node: Node) -> Node:
+        if isinstance(node, Num) and node.ref is not None and node.ref in wanted:
+            return Hidden(node.ref)
+        if isinstance(node, Arr) and node.ref is not None:
+            for r in wanted:
+                own = node.ref.index or ()  # an Arr of one row of a per-τ matrix names that row
+                if (r.index is not None and len(r.index) > len(own) and r.index[:len(own)] == own
+                        and replace(r, index=None) == replace(node.ref, index=None)):
+                    return replace(node, hidden=r.index[len(own):])
+            if node.ref in wanted:
+                return Hidden(node.ref)
+        return node
+
+    return replace(eq, lhs=eq.lhs, forms=tuple(_rebuild(f, mask) for f in eq.forms))
+
+
+def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
+          aliases: Mapping[Node, Mapping[tuple[int, ...] | None, int]] | None = None, digits: int = 4) -> Equation:
+    """The same equation with the numbers named by ``labels`` (a Ref of one entry, or of a scalar)
+    printed as numbered blanks: ``(3) ____`` in the result form for the refs in ``first`` (the
+    numbers this step produces), ``(3)`` everywhere else, so an answer is never given away later.
+    ``aliases`` numbers values that carry no ref but ``means`` an earlier board value (G⁽ˡ⁾ before
+    ``G⁽ˡ⁾ += δ oᵀ``, W⁽ˡ⁾ before its update, ℓ_D before ``ℓ_D += ℓ⁽ⁿ⁾``): their entries' numbers by index
+    (None for a scalar)."""
+    fresh = set(first)
+    others = aliases or {}
+    eq = plan(eq, digits)  # the numbers left keep the digits of the whole equation
+
+    def masker(result: bool) -> Callable[[Node], Node]:
+        def mask(node: Node) -> Node:
+            if isinstance(node, Num):
+                if node.ref is not None and node.ref in labels:
+                    return Hidden(node.ref, labels[node.ref], result and node.ref in fresh)
+                if node.ref is None and node.means is not None and node.means in others:
+                    label = others[node.means].get(None)
+                    return Hidden(None, label) if label is not None else node
+                return node
+            if isinstance(node, Arr):
+                found: list[tuple[tuple[int, ...], int, bool]] = []
+                if node.ref is not None:
+                    for index in np.ndindex(*node.values.shape):
+                        r = node.ref.at(*index)
+                        if r in labels:
+                            found.append((index, labels[r], result and r in fresh))
+                elif node.means is not None and node.means in others:
+                    found = [(index, label, False) for index, label in others[node.means].items()
+                             if index is not None]
+                return replace(node, blanks=tuple(found)) if found else node
+            return node
+        return mask
+
+    last = len(eq.forms) - 1
+    return replace(eq, forms=tuple(_rebuild(f, masker(i == last)) for i, f in enumerate(eq.forms)))
+
+
+def blank_text(label: int, first: bool, latex: bool = False) -> str:
+    """A numbered blank: where it is asked (``(3) ____``) or where it appears again (``(3)``)."""
+    if latex:
+        return rf"({label})\,\underline{{\hphantom{{0.0000}}}}" if first else rf"\mathbf{{({label})}}"
+    return f"({label}) ____" if first else f"({label})"
+
+
+# -- printing numbers -------------------------------------------------------------------------------
+def const_text(c: float) -> str:
+    """A constant written in a formula: exact up to 12 digits, a real minus sign."""
+    return f"{c:.12g}".replace("-", "−")
+
+
+# -- printers ---------------------------------------------------------------------------------------
+_SUP = str.maketrans("0123456789()+-nlL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸ")
+_SUP_LETTERS = str.maketrans("tn", "ᵗⁿ")
+_SUB_CHARS = dict(zip("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+# precedence: higher binds tighter
+_PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, "^": 5, "T": 6,
+         "⋆": 1, "⋆full": 2, "⋆G": 2}  # ⋆ with its + b is a sum; the other map operators are atoms
+ATOM = 9
+
+
+class Printer:
+    """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
+
+    digits: int = 4
+    max_terms: int = 8  # sums with more terms show their first three and last two
+
+    def __init__(self, digits: int = 4) -> None:
+        self.digits = digits
+
+    def __call__(self, node: Node) -> str:
+        return self.p(node)
+
+    def p(self, node: Node) -> str:
+        return getattr(self, f"_p_{type(node).__name__}")(node)
+
+    def prec(self, node: Node) -> int:
+        if isinstance(node, Op):
+            if node.op in ("cat1", "cat", "drop0", "()"):
+                return ATOM
+            return _PREC.get(node.op, ATOM)
+        if isinstance(node, Num) and node.value < 0:
+            return 4  # like a unary minus
+        if isinstance(node, Num) and (shown := probability_text(node, self.digits)) is not None and shown[0]:
+            return _PREC["-"]  # 1 − q
+        if isinstance(node, (Sum,)):
+            return 1
+        if isinstance(node, Cases):
+            return ATOM
+        return ATOM
+
+    def wrap(self, node: Node, above: int, strict: bool = False, lead: bool = True) -> str:
+        """``node`` as an operand of an operator of precedence ``above``, parenthesised when it binds
+        less tightly (``strict``: or as tightly), or when it starts with a minus and is not the
+        leading operand (``0.3 − (−0.5)``, ``g_e·(−a/b²)``)."""
+        text = self.p(node)
+        p = self.prec(node)
+        negative = text.startswith("−") or text.startswith("-")
+        return self.paren(text) if (p < above or (strict and p == above) or (negative and not lead)) else text
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def equation(self, eq: Equation) -> str:
+        raise NotImplementedError
+
+    # -- which numbers an equation shows whole ----------------------------------------------------
+    def elides(self, a: Arr) -> bool:
+        """Whether this printer shows only part of the array (then nobody can redo its arithmetic)."""
+        raise NotImplementedError
+
+    def planned(self, eq: Equation) -> Equation:
+        """``eq`` with the extra digits its operands need at this printer's digits (:func:`plan`)."""
+        return plan(eq, self.digits)
+
+    def _elided(self, node: Node) -> bool:
+        for n in walk(node):
+            if isinstance(n, Arr) and self.elides(n):
+                return True
+            if isinstance(n, Op) and n.op == "+" and len(n.args) > self.max_terms:
+                return True
+        return False
+
+    # how this target writes the operators both printers share
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "−", " ⊙ ", "·", "²", "⊙"  # SELF_ODOT: o⊙o
+
+    def _p_Op(self, o: Op) -> str:
+        op, args = o.op, o.args
+        prec = _PREC.get(op, ATOM)
+        minus = self.MINUS
+        if op == "+":
+            items = [self.wrap(args[0], prec)]
+            for a in args[1:]:
+                term = self.wrap(a, prec)
+                if term.startswith(minus):  # a computed term joins with its sign; a given one keeps it
+                    term = f"{minus} " + term[1:] if _computed(a) else "+ " + self.paren(term)
+                else:
+                    term = "+ " + term
+                items.append(term)
+            return " ".join(self.terms(items))
+        if op == "-":
+            return f"{self.wrap(args[0], prec)} {minus} {self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "*":
+            return self.product(args, [self.wrap(a, prec, lead=i == 0 and not _negative_number(a))
+                                       for i, a in enumerate(args)], self.ODOT, self.DOT)
+        if op == "sq":
+            a = args[0]
+            if _vector_like(a):
+                inner = self.wrap(a, 2, strict=True)
+                return f"{inner}{self.SELF_ODOT}{inner}"
+            inner = self.p(a)
+            if not isinstance(a, (Sym, Num)) or (isinstance(a, Num) and a.value < 0) or (
+                    isinstance(a, Sym) and (a.sub or a.layer is not None)):
+                inner = self.paren(inner)
+            return inner + self.SQUARED
+        if op == "neg":
+            if isinstance(args[0], Sum):  # −Σₖ yₖ log oₖ
+                return minus + self.p(args[0])
+            return minus + self.wrap(args[0], _PREC["*"], lead=False)  # −0.5·log(0.5) is −(0.5·log(0.5))
+        if op == "@":
+            return " ".join(self.wrap(a, prec) for a in args)
+        return self._op(op, args, prec)
+
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
+        """The operators each target writes its own way (/, ^, ᵀ, [1, v], …)."""
+        raise NotImplementedError
+
+    def product(self, args: Sequence[Node], parts: list[str], odot: str, dot: str) -> str:
+        """Factors joined as the lecture writes them: ⊙ between two vectors; a scalar before a
+        vector by juxtaposition (η G, 0.5 [[…]]); a written constant before a group with nothing
+        between (2(o − y), 2λ); · between two numbers."""
+        vectors = sum(_vector_like(a) for a in args)
+        if vectors >= 2:
+            return odot.join(parts)
+        out = parts[0]
+        for left, right, part in zip(args, args[1:], parts[1:]):
+            exact = isinstance(left, Num) and left.exact and left.value > 0
+            if exact and not isinstance(right, Num) and (
+                    part.startswith("(") or part.startswith(r"\left(") or isinstance(right, (Sym, Call))):
+                out += part  # 2(o − y), 2λ, 2√a
+            elif vectors == 1 or (exact and not isinstance(right, Num)) or (
+                    _indexed(right) and not isinstance(left, (Num, Partial))) or (
+                    isinstance(right, Call) and (_indexed(left) or (isinstance(left, Op) and left.op in "+-"))):
+                out += " " + part  # η G⁽ˡ⁾, 0.5 [[…]], w₁,₀⁽¹⁾ o₀⁽⁰⁾, (1 − β₁) g
+            elif isinstance(left, Partial) and isinstance(right, Partial):
+                out += " " + dot + " " + part
+            else:
+                out += dot + part
+        return out
+
+    def terms(self, items: list[str]) -> list[str]:
+        if len(items) <= self.max_terms:
+            return items
+        return items[:3] + ["+ " + self.ellipsis()] + items[-2:]
+
+    def ellipsis(self) -> str:
+        return "…"
+
+
+def _computed(node: Node) -> bool:
+    """A number worked out along the way (a term's value), not one read off the board."""
+    return isinstance(node, Num) and node.ref is None and not node.exact
+
+
+def _negative_number(node: Node) -> bool:
+    """A negative number: parenthesised as a factor, (−0.4)·0.5, as the lecture's worked examples do."""
+    return isinstance(node, Num) and node.value < 0
+
+
+def _indexed(node: Node) -> bool:
+    """A symbol in the lecture's indexed notation (w₁,₀⁽¹⁾, δ⁽²⁾, yₖ): factors of them juxtapose."""
+    return isinstance(node, Sym) and (node.layer is not None or bool(node.sub))
+
+
+def _vector_like(node: Node) -> bool:
+    if isinstance(node, Sym):
+        return node.vector
+    if isinstance(node, Arr):
+        return True
+    if isinstance(node, (Op, Call)):
+        return any(_vector_like(a) for a in node.args)
+    if isinstance(node, (Cases,)):
+        return _vector_like(node.then) or _vector_like(node.other) or _vector_like(node.cond.a)
+    if isinstance(node, Ind):
+        return _vector_like(node.a)
+    return False
+
+
+class TextPrinter(Printer):
+    """Unicode text in the lecture's notation: the app's equation line and ``bptui trace``."""
+
+    vec_limit = 8
+    mat_limit = 6
+
+    def _p_Sym(self, s: Sym) -> str:
+        base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
+        if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
+            if s.layer is not None:
+                base += f"({s.layer})".translate(_SUP)
+            parts = [str(i) for i in (s.time, *s.sub)]
+            if all(ch in _SUB_CHARS for part in parts for ch in part):
+                base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
+            else:
+                text = ",".join(parts)
+                base += "_" + (text if len(text) == 1 else "{" + text + "}")
+            return base + ("ᵀ" if s.T else "")
+        if s.sub:
+            parts = [str(i) for i in s.sub]
+            if all(ch in _SUB_CHARS for part in parts for ch in part):
+                base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
+            else:
+                base += "_" + ",".join(parts)
+        if s.layer is not None:
+            base += f"({s.layer})".translate(_SUP)
+        return base + ("ᵀ" if s.T else "")
+
+    def _p_Num(self, n: Num) -> str:
+        if n.exact:
+            return n.spelled or const_text(n.value)
+        if (shown := probability_text(n, self.digits)) is not None:
+            return ("1 − " if shown[0] else "") + minus_signs(shown[1])
+        return num(n.value, self.digits + n.extra)
+
+    def _p_Hidden(self, h: Hidden) -> str:
+        return "?" if h.label is None else blank_text(h.label, h.first)
+
+    def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None,
+             extra: int = 0) -> str:
+        return self._joined(self._cells(v, hide, blanks, extra), hide, limit)
+
+    def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None,
+               extra: int = 0) -> list[str]:
+        """A vector's entries as printed: ? for the quiz's question, a blank's label, else the number
+        (with the vector's ``extra`` digits)."""
+        blanks = blanks or {}
+        digits = self.digits + extra
+        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits) for i, x in enumerate(v)]
+
+    def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
+        if len(cells) <= limit:
+            return "[" + ", ".join(cells) + "]"
+        hidden_note = ""
+        if hide is not None and limit - 2 <= hide < len(cells) - 2:
+            hidden_note = ", ?"
+        return "[" + ", ".join(cells[: limit - 2]) + f", …{hidden_note}, " + ", ".join(cells[-2:]) + \
+            f"] ({len(cells)} values)"
+
+    def _p_Arr(self, a: Arr) -> str:
+        v = a.values
+        if v.ndim >= 3:  # a feature map: one matrix per channel (a kernel: per output, then input channel)
+            hid = a.hidden
+            parts = []
+            for c in range(min(len(v), 4)):
+                inner = (hid[1:] if hid is not None and hid[0] == c else None)
+                per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra)))
+            more = f", … ({len(v)} channels)" if len(v) > 4 else ""
+            return "[" + ", ".join(parts) + more + "]"
+        if v.ndim == 1:
+            hide = a.hidden[0] if a.hidden is not None else None
+            blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
+            text = self._row(v, hide, self.vec_limit, blanks, a.extra)
+            return text + "ᵀ" if a.row else text
+        rows = []
+        for i, r in enumerate(v[: self.mat_limit]):
+            hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
+            marks = {index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i}
+            rows.append(self._row(r, hide, self.mat_limit, marks, a.extra))
+        body = ", ".join(rows)
+        if len(v) > self.mat_limit:
+            hidden = a.hidden is not None and a.hidden[0] >= self.mat_limit
+            return f"[{body}, …{', ?' if hidden else ''}] ({v.shape[0]}×{v.shape[1]})"
+        return f"[{body}]"
+
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
+        if op == "/":
+            return f"{self.wrap(args[0], prec)}/{self.wrap(args[1], prec, strict=True, lead=False)}"
+        if op == "^":
+            base = self.wrap(args[0], prec, strict=True)
+            e = args[1]
+            if isinstance(e, Num) and e.exact and float(e.value).is_integer() and 0 <= e.value < 10:
+                return base + str(int(e.value)).translate(_SUP)
+            if isinstance(e, Sym) and not e.sub and e.layer is None and e.base in ("t", "n"):
+                return base + e.base.translate(_SUP_LETTERS)
+            exponent = self.p(e)
+            return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
+        if op == "outer":
+            right = self.wrap(args[1], ATOM)
+            if isinstance(args[1], Arr):
+                return f"{self.wrap(args[0], prec)} {right}ᵀ"
+            return f"{self.wrap(args[0], prec)} {right}ᵀ"
+        if op == "cat1":
+            return f"[1, {self.p(args[0])}]"
+        if op == "cat":
+            if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
+                # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
+                cells: list[str] = []
+                hide: int | None = None
+                for a in args:
+                    assert isinstance(a, Arr)
+                    at = a.hidden[0] if a.hidden is not None else None
+                    if at is not None:
+                        hide = len(cells) + at
+                    cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks},
+                                         a.extra)
+                return self._joined(cells, hide, self.vec_limit)
+            return "[" + ", ".join(self.p(a) for a in args) + "]"
+        if op == "drop0":  # o⁽¹⁾[1:], (W⁽²⁾ᵀ δ⁽²⁾)[1:]
+            return self.wrap(args[0], ATOM) + "[1:]"
+        if op == "T":
+            return self.wrap(args[0], ATOM) + "ᵀ"
+        if op == "()":
+            return self.paren(self.p(args[0]))
+        if op in MAP_OPS:
+            m = MAP_OPS[op]
+            return m.text.format(*(self.wrap(a, 2) for a in args[:m.shown]))
+        raise ValueError(op)  # pragma: no cover
+
+    def _p_Call(self, c: Call) -> str:
+        fn = FUNCTIONS[c.fn]
+        if c.fn == "exp":
+            arg = c.args[0]
+            inner = self.p(arg)
+            bare = (isinstance(arg, Sym) and not arg.sub and arg.layer is None) or (
+                isinstance(arg, Num) and arg.value >= 0)
+            return f"e^{inner if bare else self.paren(inner)}"
+        if c.fn == "sqrt":
+            arg = c.args[0]
+            return "√" + (self.p(arg) if self.prec(arg) == ATOM else self.paren(self.p(arg)))
+        if c.fn == "abs":
+            return f"|{self.p(c.args[0])}|"
+        return f"{fn.text}({', '.join(self.p(a) for a in c.args[:fn.shown])})"
+
+    def _p_Ind(self, i: Ind) -> str:
+        return f"1[{self.p(i.a)} {i.rel} {self.p(i.b)}]"
+
+    def _p_Cases(self, c: Cases) -> str:
+        cond = c.cond
+        return f"({self.p(c.then)} if {self.p(cond.a)} {cond.rel} {self.p(cond.b)} else {self.p(c.other)})"
+
+    def _p_Sum(self, s: Sum) -> str:
+        idx = "".join(_SUB_CHARS.get(ch, "") for ch in s.index)
+        head = f"Σ{idx}" if len(idx) == len(s.index) else f"Σ_{s.index}"
+        body = self.wrap(s.body, 2)
+        return f"{head} {body}"
+
+    def _p_Partial(self, p: Partial) -> str:
+        return f"∂{self.p(p.top)}/∂{self.p(p.bottom)}"
+
+    def elides(self, a: Arr) -> bool:
+        v = a.values
+        if v.ndim == 1:
+            return len(v) > self.vec_limit
+        return v.shape[0] > self.mat_limit or v.shape[1] > self.mat_limit
+
+    def equation(self, eq: Equation) -> str:
+        eq = self.planned(eq)
+        text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
+        return text + (f"   ({eq.note})" if eq.note else "")
+
+    def chain(self, eq: Equation) -> list[str]:
+        """The equation one form a line, the ``=`` signs aligned (explanations)."""
+        eq = self.planned(eq)
+        lhs = self.p(eq.lhs)
+        pad = " " * len(lhs)
+        lines = [f"{lhs} {eq.rel} {self.p(eq.forms[0])}"]
+        lines += [f"{pad} = {self.p(f)}" for f in eq.forms[1:]]
+        if eq.note:
+            lines[0] += f"   ({eq.note})"
+        return lines
+
+
+_GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ": r"\mu", "α": r"\alpha",
+          "β₁": r"\beta_1", "β₂": r"\beta_2", "ε": r"\epsilon", "σ": r"\sigma", "Σ": r"\Sigma"}
+
+
+class LatexPrinter(Printer):
+    """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
+
+    MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "-", r" \odot ", r" \cdot ", "^{2}", r" \odot "
+
+    limit = 6  # rows or columns shown before eliding the middle
+
+    def _num(self, x: float, extra: int = 0) -> str:
+        x = float(x)
+        if x == 0:
+            return "0"
+        if not math.isfinite(x):
+            return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
+        return self._g(f"{x:.{self.digits + extra}g}")
+
+    @staticmethod
+    def _g(text: str) -> str:
+        """A number as ``%g`` writes it, in LaTeX: 1.5e-07 → 1.5 \\times 10^{-7}."""
+        if "e" in text:
+            mantissa, exp = text.split("e")
+            text = f"{mantissa} \\times 10^{{{int(exp)}}}"
+        return text
+
+    def _name(self, base: str) -> str:
+        if base in _GREEK:
+            return _GREEK[base]
+        if len(base) == 1:
+            return base
+        if base == "ℓ_D":
+            return r"\ell_{\mathcal{D}}"
+        return r"\mathit{" + base.replace("_", r"\_") + "}"
+
+    def _p_Sym(self, s: Sym) -> str:
+        base = s.latex or self._name(s.base)
+        if s.accent == "hat":
+            base = rf"\hat{{{base}}}"
+        elif s.accent == "tilde":
+            base = rf"\tilde{{{base}}}"
+        sub = ("_{" + ",".join(str(i) for i in s.sub) + "}") if s.sub else ""
+        sup_parts = []
+        if s.layer is not None:
+            sup_parts.append(f"({s.layer})")
+        if s.T:
+            sup_parts.append("T")
+        sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
+        if "_" in base and sub:  # \beta_1 with a subscript: group it
+            base = "{" + base + "}"
+        if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
+            parts = [str(i).replace("τ", r"\tau ").replace("−", "-").strip() for i in (s.time, *s.sub)]
+            return base + sup + "_{" + ",".join(parts) + "}"
+        return base + sub + sup
+
+    def _p_Num(self, n: Num) -> str:
+        if n.exact:
+            if n.spelled == "½":
+                return r"\tfrac{1}{2}"
+            return f"{n.value:.12g}"
+        if (shown := probability_text(n, self.digits)) is not None:
+            return ("1 - " if shown[0] else "") + self._g(shown[1])
+        return self._num(n.value, n.extra)
+
+    def _p_Hidden(self, h: Hidden) -> str:
+        return "?" if h.label is None else blank_text(h.label, h.first, latex=True)
+
+    def _keep(self, n: int) -> list[int | None]:
+        if n <= self.limit:
+            return list(range(n))
+        return list(range(self.limit - 2)) + [None, n - 1]
+
+    def _p_Arr(self, a: Arr) -> str:
+        m = a.values
+        hidden = a.hidden
+        if m.ndim >= 3:  # a feature map: its channels' matrices side by side
+            parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
+                                     blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c),
+                                     extra=a.extra))
+                     for c in range(min(len(m), 4))]
+            return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
+        blanks = {index: blank_text(label, first, latex=True) for index, label, first in a.blanks}
+        if m.ndim == 1:
+            m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
+            if hidden is not None:
+                hidden = (0, hidden[0]) if a.row else (hidden[0], 0)
+            blanks = {((0, i[0]) if a.row else (i[0], 0)): text for i, text in blanks.items()}
+        rows = []
+        for i in self._keep(m.shape[0]):
+            cells = []
+            for j in self._keep(m.shape[1]):
+                if i is None:
+                    cells.append(r"\vdots" if j is not None else r"\ddots")
+                elif j is None:
+                    cells.append(r"\cdots")
+                else:
+                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j], a.extra))
+            rows.append(" & ".join(cells))
+        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)" if r"\begin" in text or r"\frac" in text else f"({text})"
+
+    def _op(self, op: str, args: tuple[Node, ...], prec: int) -> str:
+        if op == "/":
+            return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
+        if op == "^":
+            return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
+        if op == "outer":
+            right = args[1]
+            if isinstance(right, Arr):
+                return f"{self.wrap(args[0], prec)} {self.p(replace(right, row=True))}"
+            rt = self.p(right)
+            if isinstance(right, Sym):
+                rt = self.p(replace(right, T=True))
+                return f"{self.wrap(args[0], prec)} {rt}"
+            return f"{self.wrap(args[0], prec)} {rt}^T"
+        if op == "cat1":
+            entries = self._entries(args[0])
+            return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
+        if op == "cat":
+            cells: list[str] = []
+            for a in args:
+                entries = self._entries(a)
+                cells += entries if entries is not None else [self.p(a)]
+            return self._column(cells)
+        if op == "drop0":  # {o^{(1)}}_{1:}, \left(W^{(2)\top} δ^{(2)}\right)_{1:}
+            a = args[0]
+            return f"{{{self.p(a)}}}_{{1:}}" if isinstance(a, Sym) else rf"\left({self.p(a)}\right)_{{1:}}"
+        if op == "T":
+            a = args[0]
+            if isinstance(a, Sym):
+                return self.p(replace(a, T=True))
+            return self.wrap(a, ATOM) + "^T"
+        if op == "()":  # a fraction is a group of its own in LaTeX
+            grouped = args[0]
+            return self.p(grouped) if isinstance(grouped, Op) and grouped.op == "/" else self.paren(self.p(grouped))
+        if op in MAP_OPS:
+            m = MAP_OPS[op]
+            return m.latex.format(*(self.wrap(a, 2) for a in args[:m.shown]))
+        raise ValueError(op)  # pragma: no cover
+
+    _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "diag", "max", "min"}
+
+    def _entries(self, node: Node) -> list[str] | None:
+        """A function applied to a column vector of numbers, written entry by entry
+        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else."""
+        if isinstance(node, Call) and node.fn in self._ELEMENTWISE and len(node.args[:FUNCTIONS[node.fn].shown]) == 1:
+            arg = node.args[0]
+            if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
+                blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
+                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra), *node.args[1:])))
+                        for i, x in enumerate(arg.values)]
+        return None
+
+    def _column(self, entries: list[str]) -> str:
+        return r"\begin{bmatrix} " + r" \\ ".join(entries) + r" \end{bmatrix}"
+
+    def _p_Call(self, c: Call) -> str:
+        fn = FUNCTIONS[c.fn]
+        entries = self._entries(c)
+        if entries is not None:
+            return self._column(entries)
+        args = [self.p(a) for a in c.args[:fn.shown]]
+        if c.fn == "exp":
+            return f"e^{{{args[0]}}}"
+        if c.fn == "sqrt":
+            return rf"\sqrt{{{args[0]}}}"
+        if c.fn == "abs":
+            return rf"\left|{args[0]}\right|"
+        return fn.latex + self.paren(", ".join(args))
+
+    _REL = {">": ">", "≥": r"\geq", "<": "<", "≤": r"\leq", "=": "="}
+
+    def _p_Ind(self, i: Ind) -> str:
+        return rf"\mathbb{{1}}[{self.p(i.a)} {self._REL[i.rel]} {self.p(i.b)}]"
+
+    def _p_Cases(self, c: Cases) -> str:
+        cond = c.cond
+        return (rf"\begin{{cases}} {self.p(c.then)} & {self.p(cond.a)} {self._REL[cond.rel]} {self.p(cond.b)} \\ "
+                rf"{self.p(c.other)} & \text{{otherwise}} \end{{cases}}")
+
+    def _p_Sum(self, s: Sum) -> str:
+        return rf"\sum_{{{s.index}}} {self.wrap(s.body, 2)}"
+
+    def _p_Partial(self, p: Partial) -> str:
+        return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"
+
+    def ellipsis(self) -> str:
+        return r"\cdots"
+
+    def elides(self, a: Arr) -> bool:
+        return max(a.values.shape or (0,)) > self.limit
+
+    def rows(self, eq: Equation) -> list[tuple[str, str, str]]:
+        """(lhs or '', relation, form) per line: the equation one ``=`` a line, for ``aligned``."""
+        eq = self.planned(eq)
+        rel = r"\leftarrow" if eq.rel == "←" else "="
+        out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
+        out += [("", "=", self.p(f)) for f in eq.forms[1:]]
+        return out
+
+
+def text(node_or_eq: Node | Equation, digits: int = 4) -> str:
+    """A node or an equation as Unicode text."""
+    printer = TextPrinter(digits)
+    if isinstance(node_or_eq, Equation):
+        return printer.equation(node_or_eq)
+    return printer.p(node_or_eq)
+
+
+def latex(node: Node, digits: int = 4) -> str:
+    return LatexPrinter(digits).p(node)
+
+
+def join_text(eqs: Sequence[Equation], digits: int = 4, sep: str = "; ") -> str:
+    printer = TextPrinter(digits)
+    return sep.join(printer.equation(e) for e in eqs)
+
+
+def substitute(node: Node, mapping: dict) -> Node:
+    """``node`` with every subtree that is a key of ``mapping`` replaced by its value (top-down):
+    the symbolic form becomes the form with the numbers filled in, node for node."""
+    def swap(n: Node) -> Node:
+        try:
+            return mapping.get(n, n)
+        except TypeError:
+            return n
+    return _rebuild(node, swap)
+
+
+def adjoint_sym(name: str) -> Sym:
+    """g_a: the adjoint of graph node ``name`` (the lecture's worked example writes g_a = ∂f/∂a)."""
+    latex = name if len(name) == 1 else r"\mathit{" + name.replace("_", r"\_") + "}"
+    return Sym(f"g_{name}", latex=f"g_{{{latex}}}")

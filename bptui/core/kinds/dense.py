@@ -1,0 +1,101 @@
+"""The dense layer: the lecture's s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with the bias in column 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..engine.kind import LayerKind, Shape, ones_on_top, read_matrix
+from ..formulas.notation import sup
+from ..ops.activations import read_activation
+from ..util.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Dense(LayerKind):
+    """s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with the bias in column 0; after a map, o⁽ˡ⁻¹⁾ = [1, vec(map)]."""
+
+    after_map: bool = False  # o⁽ˡ⁻¹⁾ is a feature map: it has no bias entry of its own
+    type: ClassVar[str] = "dense"
+    bias_entry: ClassVar[bool] = True
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha"})
+    output: ClassVar[bool] = True
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        if "units" not in layer:
+            raise SpecError("missing required key 'units'", place=f"layers[{l}]")
+        out = (int(layer["units"]),)
+        act, alpha = read_activation(layer, l, L, out[0])
+        return cls(below, out, after_map=len(below) == 3), act, alpha
+
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        place = f"weights[{l - 1}]"
+        if not isinstance(w, list):
+            raise SpecError(f"expected a matrix {self.expected_weights()} for layers[{l}] (dense)", place=place)
+        flat = " (the map below flattened, plus the bias column)" if self.after_map else ""
+        return read_matrix(w, self.param_shape, f"d{sup(l)} × (d{sup(l - 1)}+1){flat}", place)
+
+    @property
+    def plain(self) -> bool:
+        return not self.after_map
+
+    @property
+    def param_shape(self) -> Shape:
+        return (self.out_shape[0], self.in_size + 1)
+
+    def with_one(self, O: np.ndarray) -> np.ndarray:
+        return ones_on_top(O) if self.after_map else O
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return W @ self.with_one(O)
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        return delta @ self.with_one(O).T
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        return (W.T @ delta)[1:]
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.array(value, dtype=float)
+
+    def describe(self) -> str:
+        return f"dense {self.out_shape[0]}"
+
+    # one example: the lecture's vectors, with the v1 arithmetic exactly (same numbers to the bit)
+    def column(self, o: np.ndarray) -> np.ndarray:
+        """o⁽ˡ⁻¹⁾ as the vector W multiplies: [1, vec(map)] after a map, else o⁽ˡ⁻¹⁾ itself."""
+        return np.concatenate([[1.0], o.reshape(-1)]) if self.after_map else o
+
+    def pre_one(self, W: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return W @ self.column(o)
+
+    def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return np.outer(delta, self.column(o))
+
+    def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
+        back = (W.T @ delta)[1:]
+        return back.reshape(below.out_shape if below is not None else self.in_shape) if self.after_map else back
+
+    # -- the engine's questions (engine/kind.py): after a map, the map family's modules write its steps -----
+    def claims_step(self, net: Any, key: Any) -> bool:
+        from .maps import equations
+
+        return self.after_map and equations.wants(net, key)
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from .maps import equations
+
+        return equations.step_equations(net, state, step, pos)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from .maps import explain
+
+        return self.after_map and explain.handles(spec, cell)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from .maps import explain
+
+        return explain.explain_map(stepper, cell, digits)

@@ -1,0 +1,174 @@
+"""Explanations of the cells of a v2 network (feature maps, convolution, pooling): the scalar form
+at the cell's position with every number, from :mod:`bptui.core.kinds.maps.equations`.
+
+A map cell is addressed by a tuple: ``Cell("s", l, (k, i, j))`` (0-based, as the array is indexed;
+printed 1-based). W and G cells keep (row b, column a) of the layer's weight matrix (a conv layer's:
+column 0 the bias, then the kernel in (c, u, v) order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import equations as CE
+from ...engine.explain import MAX_TERMS, Cell, Explanation, _Builder, _group_examples, _not_yet, _stale, _weights_of_group, \
+    current_example
+from ...formulas.formula import Equation, Node, Num, Ref, Sum, Sym, add, mul
+from .. import Conv2d, Pool2d
+from ...formulas.notation import sup
+
+
+def handles(spec: Any, cell: Cell) -> bool:
+    """Whether this module explains ``cell`` (the rest is explained as in v1)."""
+    if not spec.is_v2 or cell.quantity in ("loss", "W"):
+        return False
+    l = cell.layer or 0
+    if isinstance(cell.unit, tuple):
+        return True
+    if cell.quantity == "G":
+        return True
+    k = spec.layer_kinds[l - 1] if l else None
+    return cell.quantity == "s" and k is not None and not k.is_map and k.reads_map  # a vector layer reading a map
+
+
+def example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
+    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ of one example with the stepper's own per-example calls (same bits)."""
+    spec, L = net.spec, net.L
+    o: list = [x.reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], x])]
+    s: list = [None]
+    for l in range(1, L + 1):
+        k = net.kind(l)
+        if k.has_s:
+            s.append(k.pre_one(W[l], o[l - 1]))
+            o.append(net.activation_out(l, s[l]))
+        else:
+            s.append(None)
+            o.append(k.pre_one(W[l], o[l - 1]))
+    delta: list = [None] * (L + 1)
+    delta[L] = net.output_delta(s[L], o[L], y)
+    for l in range(L - 1, 0, -1):
+        k = net.kind(l)
+        back = net.kind(l + 1).back_one(W[l + 1], delta[l + 1], o[l], k)
+        delta[l] = back * net.df(l, s[l], net.units(l, o[l])) if k.has_s else back
+    return o, delta
+
+
+def _view(stepper: Any) -> Any:
+    """The board with the weights this pass used (before any of the group's update steps)."""
+    st = stepper.state.copy()
+    st.W = _weights_of_group(stepper)
+    st.W_board = stepper.state.W  # conv_equations._wref reads it
+    return st
+
+
+def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    q, l = cell.quantity, cell.layer or 0
+    st, net, spec = stepper.state, stepper.net, stepper.spec
+    out = _Builder(digits)
+    n = current_example(stepper)
+    if q == "G":
+        return _explain_G(stepper, cell, digits)
+    pos = cell.unit if isinstance(cell.unit, tuple) else None
+    board = {"s": st.s, "o": st.o, "delta": st.delta}[q]
+    if board[l] is None:
+        return _not_yet(cell, f"{'δ' if q == 'delta' else q}{sup(l)} comes in this example's "
+                              f"{'backward' if q == 'delta' else 'forward'} pass.")
+    view = _view(stepper)
+    if q == "o" and l == 0:
+        assert pos is not None
+        value = float(st.o[0][pos])
+        x = CE._sym("x", 0, *pos)
+        out.eq(Equation(CE._sym("o", 0, *pos), (x, Num(value, Ref("o", 0, pos))), bindings={x: value},
+                        note="a map input has no bias entry: each convolution has its own bias"))
+        out.say(*_unread(net, 0, pos))
+        return out.done(f"{out.p(CE._sym('o', 0, *pos))} = {out.n(value)}: pixel {_pos(pos)} of example n = {n}", value)
+    k = net.kind(l)
+    if q == "s" and not k.is_map:  # a dense layer reading a map: s_b = Σ_a w_b,a [1, vec(o)]_a
+        b = int(cell.unit or 1)
+        col = np.concatenate([[1.0], np.asarray(st.o[l - 1]).reshape(-1)])
+        W = view.W[l]
+        value = float(st.s[l][b - 1])
+        terms = [float(W[b - 1, a] * col[a]) for a in range(len(col))]
+        w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
+        filled = add(*[mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None),
+                           Num(float(col[a]), Ref("o", l - 1, tuple(int(i) for i in np.unravel_index(a - 1, k.in_shape))) if a else None,
+                               exact=a == 0)) for a in range(len(col))])
+        lhs = Sym("s", l, (b,))
+        out.eq(Equation(lhs, (Sum("a", mul(w_a, o_a)), filled, Num(value, Ref("s", l, (b - 1,)))),
+                        bindings={w_a: W[b - 1], o_a: col},
+                        note=f"o here is [1, vec(o{sup(l - 1)})], the map flattened in C, H, W order; a = 0 … {len(col) - 1}"))
+        out.say(*_stale(stepper, l))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of layer {l}, reading the whole map below", value, terms)
+    assert pos is not None
+    if q == "s":
+        eq = CE.conv_s_at(net, view, l, pos)
+        what = f"the pre-activation of channel {pos[0] + 1} at position ({pos[1] + 1}, {pos[2] + 1})"
+        assert isinstance(k, Conv2d)
+        rows, cols = k.receptive_field(pos[1], pos[2])
+        extra: tuple[str, ...] = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
+                 f"of o{sup(l - 1)} (every channel), with kernel {pos[0] + 1}",)
+        if CE.unread_lines(k):
+            extra += (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
+    elif q == "o":
+        eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)
+        what = f"the output of channel {pos[0] + 1} at ({pos[1] + 1}, {pos[2] + 1})"
+        extra = ()
+        if not k.has_s and CE.unread_lines(k):
+            extra = (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+                     f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
+    else:
+        eq = CE.back_delta_at(net, view, l, n, pos)
+        what = (f"∂ℓ/∂o{sup(l)} at {_pos(pos)}" if isinstance(k, Pool2d) else f"∂ℓ/∂s{sup(l)} at {_pos(pos)}") + \
+            f", how the loss of example n = {n} moves with it"
+        extra = ()
+    out.eq(eq)
+    out.say(*extra)
+    out.say(*_unread(net, l, pos))
+    out.say(*_stale(stepper, l + (1 if q == "delta" else 0)))
+    value = float(np.asarray(board[l])[pos])
+    return out.done(f"{out.p(eq.lhs)} = {out.n(value)}: {what}", value)
+
+
+def _unread(net: Any, l: int, pos: tuple) -> tuple[str, ...]:
+    """Why the map entry ``pos`` of layer l does not reach the loss, when the layer above reads no
+    window over it (its stride leaves it out)."""
+    if l >= net.L:
+        return ()
+    text = CE.unread_at(net.kind(l + 1), l + 1, pos)
+    return (text,) if text else ()
+
+
+def _pos(pos: tuple) -> str:
+    return "(" + ", ".join(str(p + 1) for p in pos) + ")"
+
+
+def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """G_b,a⁽ˡ⁾: Σₙ of each example's ∂ℓ⁽ⁿ⁾/∂w_b,a⁽ˡ⁾ (for a kernel weight: Σ_i,j δ o over the positions)."""
+    st, net, spec = stepper.state, stepper.net, stepper.spec
+    l, b, a = cell.layer or 0, int(cell.unit or 1), int(cell.column or 0)
+    k = net.kind(l)
+    value = float(st.G[l][b - 1, a])
+    out = _Builder(digits)
+    lhs = k.grad_sym(l, b - 1, a)
+    examples = _group_examples(stepper, l)
+    w = out.p(k.weight_sym(l, b - 1, a))
+    meaning = f"∂ℓ/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {l}), summed over this update group's examples so far"
+    if not examples:
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
+                           (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group",), value)
+    W = _weights_of_group(stepper)
+    terms = []
+    for n in examples:
+        o, delta = example_pass(net, W, spec.inputs[n], spec.targets[n])
+        terms.append(float(k.grad_one(W[l], delta[l], o[l - 1])[b - 1, a]))
+    g = Sym("g", l, ("n",))
+    rule = "Σ_i,j δ_k,i,j o_c,r,q over the output positions" if isinstance(k, Conv2d) else "δ_b o_a"
+    forms: list[Node] = [Sum("n", g), add(*[Num(t) for t in terms]) if len(terms) > 1 else Num(terms[0]),
+                         Num(value, Ref("G", l, (b - 1, a)))]
+    ns = [n + 1 for n in examples]
+    listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
+    out.eq(Equation(lhs, tuple(forms), bindings={g: np.array(terms)}, note=f"g⁽ⁿ⁾ = {rule} of example n = {listed}"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)

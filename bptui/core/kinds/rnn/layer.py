@@ -1,0 +1,195 @@
+"""The recurrent layer (``rnn``): its weights live as one matrix h × (1 + d + h), [W | U] with the bias in
+column 0, and files show them as ``{"W": h×(d+1), "U": h×h}``. Its arithmetic runs over time, so its
+forward and backward passes (``run``, ``bptt``) take a sequence: arrays (T, n, ·) with the time step
+τ = 1..T on the first axis and one row per example."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import LayerKind, Shape, matmul, read_matrix
+from ...ops.activations import read_activation
+from ...util.errors import SpecError
+from ...formulas.formula import Sym
+from ...formulas.notation import sup
+
+
+@dataclass(frozen=True)
+class Rnn(LayerKind):
+    """The recurrent layer: for τ = 1..T, s_τ = W [1, x_τ] + U o_{τ−1}, o_τ = f(s_τ), o_0 = 0.
+
+    ``in_shape`` is (d,), one time step's input; ``out_shape`` (h,). The weights are one matrix
+    [W | U] of h × (1 + d + h): W = [b, W_x] is the lecture's h × (d + 1) with the bias in column 0,
+    U (h × h) multiplies the h units of o_{τ−1} (no bias entry). With ``return_sequences`` every o_τ
+    goes to the layer above (which then runs at each τ), else only o_T."""
+
+    return_sequences: bool = False
+    type: ClassVar[str] = "rnn"
+    over_time: ClassVar[bool] = True
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        place = f"layers[{l}]"
+        if l != 1:
+            raise SpecError("a recurrent layer comes right after the input (layers[1]); stacked or later "
+                            "recurrent layers are not supported", place=place)
+        if len(below) == 3:
+            raise SpecError("a recurrent layer reads a vector x_τ per time step: the input layer is "
+                            "{\"units\": d}, not a shape", place=place)
+        if "units" not in layer:
+            raise SpecError("missing required key 'units'", place=place)
+        out = (int(layer["units"]),)
+        act, alpha = read_activation(layer, l, L, out[0])
+        if act == "softmax":
+            raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
+        return cls(below, out, return_sequences=bool(layer.get("return_sequences", False))), act, alpha
+
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        place = f"weights[{l - 1}]"
+        if not isinstance(w, dict) or set(w) != {"W", "U"}:
+            raise SpecError(f"expected {{\"W\", \"U\"}} with {self.expected_weights()} for layers[{l}] (rnn)", place=place)
+        read_matrix(w["W"], (self.h, self.d + 1), f"d{sup(l)} × (d{sup(l - 1)}+1)", f"{place}.W")
+        read_matrix(w["U"], (self.h, self.h), f"d{sup(l)} × d{sup(l)}", f"{place}.U")
+        return self.weights_from_json(w)
+
+    @property
+    def d(self) -> int:
+        return self.in_shape[0]
+
+    @property
+    def h(self) -> int:
+        return self.out_shape[0]
+
+    @property
+    def param_shape(self) -> Shape:
+        return (self.h, 1 + self.d + self.h)
+
+    def W_part(self, W: np.ndarray) -> np.ndarray:
+        """W (h × (d + 1), bias in column 0) of the stored [W | U]."""
+        return W[:, :1 + self.d]
+
+    def U_part(self, W: np.ndarray) -> np.ndarray:
+        """U (h × h) of the stored [W | U]."""
+        return W[:, 1 + self.d:]
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """w_b,a⁽ˡ⁾ in W (a = 0 the bias, 1 … d the inputs), u_b,c⁽ˡ⁾ in U (c = 1 … h), as the panel
+        shows [W | U]."""
+        if col > self.d:
+            return Sym("u", l, (row + 1, col - self.d))
+        return Sym("w", l, (row + 1, col))
+
+    def block_forward(self) -> list[str]:
+        return ["s", "o"]
+
+    def block_backward(self) -> list[str]:
+        return ["delta", "G"]
+
+    # -- over time: X (T, n, d), one row per example at each time step ------------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(S, O) for a batch of sequences: X (T, n, d) holds x_τ of example i in row i of X[τ − 1]; S (T, n, h)
+        holds s_1..s_T and O (T + 1, n, h) o_0 = 0, o_1..o_T; ``f`` maps s to o. ``active[τ − 1]`` is the
+        number of examples still running at τ: the examples are sorted longest first, so these are the
+        first rows, and each τ is one product on them (PyTorch's packed sequences do the same). Rows past
+        an example's end stay 0. None: every example runs to T."""
+        T, n, _ = X.shape
+        dtype = np.result_type(W, X)
+        S = np.zeros((T, n, self.h), dtype=dtype)
+        O = np.zeros((T + 1, n, self.h), dtype=dtype)
+        # the input part of every s_τ, one product: W_x x_τ + b for all τ and examples
+        XW = (matmul(X.reshape(T * n, self.d), W[:, 1:1 + self.d].T) + W[:, 0]).reshape(T, n, self.h)
+        UT = self.U_part(W).T
+        for t in range(T):
+            m = n if active is None else int(active[t])
+            s = S[t, :m]
+            np.matmul(O[t, :m], UT, out=s)  # U o_{τ−1}, as rows
+            s += XW[t, :m]
+            O[t + 1, :m] = f(s)
+        return S, O
+
+    def bptt(self, W: np.ndarray, X: np.ndarray, S: np.ndarray, O: np.ndarray, above: np.ndarray,
+             df, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ): backpropagation through time, on :meth:`run`'s arrays (and its ``active``). ``above``
+        (T, n, h) is ∂ℓ/∂o_τ arriving from the layer above at each τ (zero but at each example's last τ
+        for many-to-one); ``df(s, o)`` is f′. For τ = T..1: δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ),
+        δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ (summed over the batch too).
+        Δ (T, n, h) holds every δ_τ (0 past an example's end)."""
+        T, n, h = S.shape
+        U = self.U_part(W)
+        D = np.zeros_like(S)
+        for t in range(T - 1, -1, -1):
+            m = n if active is None else int(active[t])
+            d = D[t, :m]
+            if t + 1 < T:  # the examples that end at τ have δ_{τ+1} = 0: D's rows past the active ones
+                np.matmul(D[t + 1, :m], U, out=d)  # Uᵀ δ_{τ+1}, as rows
+                d += above[t, :m]
+            else:
+                d[...] = above[t, :m]
+            d *= df(S[t, :m], O[t + 1, :m])
+        G = np.empty(self.param_shape, dtype=S.dtype)
+        Dm = D.reshape(T * n, h)  # rows (τ, example)
+        G[:, 0] = Dm.sum(axis=0)
+        G[:, 1:1 + self.d] = matmul(Dm.T, X.reshape(T * n, self.d))
+        G[:, 1 + self.d:] = matmul(Dm.T, O[:-1].reshape(T * n, h))
+        return G, D
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(value["W"], dtype=float).reshape(self.h, 1 + self.d),
+                               np.asarray(value["U"], dtype=float).reshape(self.h, self.h)], axis=1)
+
+    def expected_weights(self) -> str:
+        return f"W {self.h}×{self.d + 1}, U {self.h}×{self.h}"
+
+    def describe(self) -> str:
+        return f"rnn {self.h}" + (", return_sequences" if self.return_sequences else "")
+
+    # -- the engine's questions (engine/kind.py): this package's modules answer them -----------------------
+    def claims_step(self, net: Any, key: Any) -> bool:
+        return key.phase != "update"  # a recurrent network's steps through time; the updates are the dense path's
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from . import equations
+
+        return equations.step_equations(net, state, step)
+
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import equations
+
+        return equations.rules(net, l)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from . import explain
+
+        return explain.handles(spec, cell) or (cell.quantity == "loss" and spec.return_sequences)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        if explain.handles(stepper.spec, cell):
+            return explain.explain_rnn(stepper, cell, digits)
+        return explain.explain_loss(stepper, cell, digits)
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        if a > self.d:
+            return (f"U: the weight from unit {a - self.d} of o{sup(l)} at τ − 1 to unit {b} of layer {l}, the same at "
+                    "every time step")
+        if a:
+            return f"W: the weight from input {a} of x_τ to unit {b} of layer {l}, the same at every time step"
+        return None
+
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list]:
+        from . import steps
+
+        return steps.start_example(net, x)
+
+    def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:
+        from . import steps
+
+        return steps.apply(net, state, key)

@@ -1,0 +1,134 @@
+"""Per-example losses ℓ⁽ⁿ⁾ and the base case of backprop, δ⁽ᴸ⁾ = ∂ℓ/∂s⁽ᴸ⁾: the one table of them.
+
+Arrays are column vectors or batches of columns (one column per example); ``value`` sums over
+the output units and returns one number per column. Each loss also states how the lecture writes
+it (``formula``: a tree over the output units k, see :mod:`bptui.core.formulas.formula`) and the numbers of
+one example filled in (``terms``); cross-entropy's form depends on the output layer (binary with
+sigmoid outputs, categorical with softmax). Adding a loss is one entry here; the schema's enum is
+checked against this table by a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .activations import Activation, softmax_vjp
+from ..formulas.formula import HALF, ONE, TWO, Call, Node, Num, Op, Ref, Sum, Sym, add, mul, sub
+
+
+def _squared_grad(o: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
+    return scale * (o - y)
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    value: Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]
+    grad_o: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # ∂ℓ/∂o, None when δ is taken from s directly
+    # ℓ written over the units k, from the symbols o_k, y_k, and the output activation's name
+    formula: Callable[[Node, Node, str], Node]
+    # ∂ℓ/∂o⁽ᴸ⁾ written from the vectors o, y (for the squared losses: 2(o − y), (o − y))
+    grad_formula: Callable[[Node, Node], Node] | None = None
+
+    def terms(self, o: np.ndarray, y: np.ndarray, act: str, L: int, s: np.ndarray | None = None) -> Node:
+        """ℓ with one example's numbers: o_k (the board's) and y_k filled in. A sigmoid's or a softmax's
+        o_k carries its logarithms (from s, which cross-entropy is computed from; else from o itself),
+        so a saturated o_k is printed with the digits that make the line true."""
+        logs = self.logs(o, act, s)
+        ok = [Num(float(o[k]), Ref("o", L, (k,)), logs=logs[k]) for k in range(len(o))]
+        yk = [Num(float(y[k]), Ref("y", None, (k,))) for k in range(len(y))]
+        if self.name == "cross_entropy":
+            parts: list[Node] = []
+            for o_k, y_k in zip(ok, yk):
+                if y_k.value != 0:
+                    log = Call("log", (o_k,))
+                    parts.append(log if y_k.value == 1 else mul(y_k, log))
+                if act == "sigmoid" and y_k.value != 1:
+                    log = Call("log", (sub(ONE, o_k),))
+                    parts.append(log if y_k.value == 0 else mul(sub(ONE, y_k), log))
+            return Op("neg", (add(*parts),)) if parts else Num(0.0, exact=True)
+        body = add(*[Op("sq", (sub(o_k, y_k),)) for o_k, y_k in zip(ok, yk)])
+        return mul(HALF, body) if self.name == "half_squared" else body
+
+    def logs(self, o: np.ndarray, act: str, s: np.ndarray | None) -> list[tuple[float, float] | None]:
+        """(ln o_k, ln(1 − o_k)) of each output that is a probability, exact where floats round o_k
+        to 0 or 1: cross-entropy's from s, the squared losses' from o as they compute with it."""
+        o = np.asarray(o, dtype=float).reshape(-1)
+        if act not in ("sigmoid", "softmax"):
+            return [None] * len(o)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.name != "cross_entropy" or s is None:
+                ln_p, ln_q = np.log(o), np.log1p(-o)
+            elif act == "sigmoid":
+                s = np.asarray(s, dtype=float).reshape(-1)
+                ln_p, ln_q = -np.logaddexp(0.0, -s), -np.logaddexp(0.0, s)
+            else:  # softmax: ln o_k as the loss has it; ln(1 − o_k) = ln of the sum of the other units' o_j
+                s = np.asarray(s, dtype=float).reshape(-1)
+                ln_p = log_softmax(s)
+                ln_q = np.array([np.logaddexp.reduce(np.delete(ln_p, k)) if len(s) > 1 else -np.inf
+                                 for k in range(len(s))])
+        return [(float(a), float(b)) for a, b in zip(ln_p, ln_q)]
+
+
+def _squared_value(s, o, y, act, scale=1.0):
+    return scale * ((o - y) ** 2).sum(axis=0)
+
+
+def _ce_value(s, o, y, act):
+    if act.name == "softmax":
+        return -(y * log_softmax(s)).sum(axis=0)
+    # binary cross-entropy with sigmoid outputs, from s for stability: −log σ(s) = softplus(−s)
+    return (y * np.logaddexp(0.0, -s) + (1.0 - y) * np.logaddexp(0.0, s)).sum(axis=0)
+
+
+def log_softmax(s: np.ndarray) -> np.ndarray:
+    """ln softmax(s) per column, exact also where the largest unit's probability rounds to 1: with
+    m = max s and r the sum of e^(s_j − m) over the other units, ln o_k = s_k − m − log1p(r) (the usual
+    s − logsumexp(s) loses −log o of the largest to 0 once r is below its last digit: ℓ = 0 for 2·10⁻¹⁵)."""
+    s = np.asarray(s)
+    if not np.issubdtype(s.dtype, np.floating):
+        s = s.astype(float)
+    col = s.reshape(s.shape[0], -1)  # in s's own precision: the gradient check runs in long double
+    top = col.argmax(axis=0)
+    m = col[top, np.arange(col.shape[1])]
+    e = np.exp(col - m)
+    e[top, np.arange(col.shape[1])] = 0.0
+    return (col - m - np.log1p(e.sum(axis=0))).reshape(s.shape)
+
+
+def _squared_formula(o: Node, y: Node, act: str) -> Node:
+    return Sum("k", Op("sq", (sub(o, y),)))
+
+
+def _ce_formula(o: Node, y: Node, act: str) -> Node:
+    if act == "softmax":
+        return Op("neg", (Sum("k", mul(y, Call("log", (o,)))),))
+    return Op("neg", (Sum("k", add(mul(y, Call("log", (o,))), mul(sub(ONE, y), Call("log", (sub(ONE, o),))))),))
+
+
+LOSSES: dict[str, Loss] = {
+    "squared": Loss("squared", _squared_value, lambda o, y: _squared_grad(o, y, 2.0), _squared_formula,
+                    lambda o, y: mul(TWO, sub(o, y))),
+    "half_squared": Loss("half_squared", lambda s, o, y, act: _squared_value(s, o, y, act, 0.5),
+                         lambda o, y: _squared_grad(o, y, 1.0),
+                         lambda o, y, act: mul(HALF, _squared_formula(o, y, act)), lambda o, y: sub(o, y)),
+    "cross_entropy": Loss("cross_entropy", _ce_value, None, _ce_formula),
+}
+
+
+def output_delta(loss: Loss, act: Activation, alpha: float, s: np.ndarray, o: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """δ^(L) = ∂ℓ/∂s^(L) for the output layer's activation ``act``."""
+    if loss.grad_o is None:  # cross-entropy with its canonical output (sigmoid or softmax)
+        if act.name == "softmax":
+            return o * y.sum(axis=0, keepdims=True) - y
+        return o - y
+    g = loss.grad_o(o, y)
+    if act.name == "softmax":
+        return softmax_vjp(o, g)
+    return g * act.df(s, o, alpha)
+
+
+__all__ = ["LOSSES", "Loss", "output_delta", "Sym"]
