@@ -244,6 +244,8 @@ def gift(variants: list[Variant], name: str, seed: int) -> str:
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
 CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+XSI = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"  # the schemas each file names, as text2qti's do
+ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
 
 
 def _field(parent: ET.Element, label: str, entry: str) -> None:
@@ -259,7 +261,8 @@ def qti_ident(v: Variant) -> str:
 def qti_assessment(v: Variant) -> bytes:
     """A variant's assessment: a numerical item per blank, right within value ± tolerance."""
     ident = qti_ident(v)
-    root = ET.Element("questestinterop", xmlns=QTI_NS)
+    root = ET.Element("questestinterop", {"xmlns": QTI_NS,
+                                          XSI: f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"})
     a = _sub(root, "assessment", ident=ident, title=v.name)
     _field(_sub(a, "qtimetadata"), "cc_maxattempts", "1")
     section = _sub(a, "section", ident="root_section")
@@ -280,6 +283,9 @@ def qti_assessment(v: Variant) -> bytes:
         _sub(fib, "response_label", ident="answer1")
         proc = _sub(item, "resprocessing")
         _sub(_sub(proc, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
+        always = _sub(proc, "respcondition", **{"continue": "Yes"})  # the worked step, right or wrong
+        _sub(_sub(always, "conditionvar"), "other")
+        _sub(always, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
         cond = _sub(proc, "respcondition", **{"continue": "No"})
         either = _sub(_sub(cond, "conditionvar"), "or")
         value, tol = float(b["value"]), tolerance(b)
@@ -288,7 +294,6 @@ def qti_assessment(v: Variant) -> bytes:
         _sub(both, "vargte", number(value - tol), respident="response1")
         _sub(both, "varlte", number(value + tol), respident="response1")
         _sub(cond, "setvar", "100", action="Set", varname="SCORE")
-        _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
         fb = _sub(item, "itemfeedback", ident="general_fb")
         _sub(_sub(_sub(fb, "flow_mat"), "material"), "mattext", f"<pre>{html.escape(b['explanation'])}</pre>",
              texttype="text/html")
@@ -298,7 +303,8 @@ def qti_assessment(v: Variant) -> bytes:
 def qti_meta(v: Variant) -> bytes:
     """Canvas's assessment_meta.xml: the quiz's title, description and points."""
     ident = qti_ident(v)
-    quiz = ET.Element("quiz", identifier=ident, xmlns=CANVAS_NS)
+    quiz = ET.Element("quiz", {"identifier": ident, "xmlns": CANVAS_NS,
+                               XSI: f"{CANVAS_NS} https://canvas.instructure.com/xsd/cccv1p0.xsd"})
     points = f"{len(v.key['blanks']):.1f}"
     for tag, text in (("title", v.name), ("description", intro_html(v, None)), ("shuffle_answers", "false"),
                       ("scoring_policy", "keep_highest"), ("hide_results", ""), ("quiz_type", "assignment"),
@@ -314,7 +320,8 @@ def qti_meta(v: Variant) -> bytes:
 
 
 def qti_manifest(variants: list[Variant], name: str, seed: int) -> bytes:
-    root = ET.Element("manifest", identifier=f"bptui_manifest_{safe_name(name)}_{seed}", xmlns=CP_NS)
+    root = ET.Element("manifest", {"identifier": f"bptui_manifest_{safe_name(name)}_{seed}", "xmlns": CP_NS,
+                                   XSI: f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd"})
     meta = _sub(root, "metadata")
     _sub(meta, "schema", "IMS Content")
     _sub(meta, "schemaversion", "1.1.3")
@@ -332,7 +339,8 @@ def qti_manifest(variants: list[Variant], name: str, seed: int) -> bytes:
 
 
 def zipped(files: dict[str, bytes], executable: Iterable[str] = ()) -> bytes:
-    """A zip of ``files`` (name → content), each with the same time; ``executable`` ones mode 755."""
+    """A zip of ``files`` (name → content; a name ending in ``/`` a folder), each with the same time;
+    ``executable`` ones mode 755."""
     buffer = io.BytesIO()
     run = set(executable)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -340,12 +348,14 @@ def zipped(files: dict[str, bytes], executable: Iterable[str] = ()) -> bytes:
             info = zipfile.ZipInfo(name, ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100755 if name in run else 0o100644) << 16
+            if name.endswith("/"):  # a folder
+                info.external_attr = 0o40755 << 16 | 0x10
             z.writestr(info, data)
     return buffer.getvalue()
 
 
 def qti_zip(variants: list[Variant], name: str, seed: int) -> bytes:
-    files = {"imsmanifest.xml": qti_manifest(variants, name, seed)}
+    files = {"imsmanifest.xml": qti_manifest(variants, name, seed), "non_cc_assessments/": b""}  # as text2qti
     for v in variants:
         ident = qti_ident(v)
         files[f"{ident}/{ident}.xml"] = qti_assessment(v)
