@@ -618,3 +618,26 @@ def keys_of(folder: Path) -> dict:
 
 def test_tolerance_is_the_keys():
     assert tolerance({"value": -2.0, "atol": 0.5, "rtol": 0.25}) == 1.0
+
+
+def test_what_a_platform_cannot_take(exported, tmp_path):
+    """A blank that is no finite number, and (PrairieLearn: one question.html) variants whose blanks
+    differ, are refused with a reason, and nothing is written."""
+    from bptui.lms.platforms import PlatformError, Source, Variant, write
+
+    folder = exported["xor", "moodle"]
+    key = keys(folder)[0]
+    page = folder / "variant-01.md"
+    source = Source("xor", "", b"{}", 0)
+    written = []
+    bad = json.loads(json.dumps(key))
+    bad["blanks"][3]["value"] = "inf"
+    for fmt in FORMATS:
+        with pytest.raises(PlatformError, match=r"variant 1: blank 4 \(o₂⁽¹⁾\) is inf"):
+            write(fmt, tmp_path, [Variant(1, "v", "", page, bad)], source, lambda p, d: written.append(p))
+    short = json.loads(json.dumps(key))
+    short["blanks"].pop()
+    with pytest.raises(PlatformError, match="blanks differ"):
+        write("prairielearn", tmp_path, [Variant(1, "v", "", page, key), Variant(2, "v", "", page, short)], source,
+              lambda p, d: written.append(p))
+    assert written == []

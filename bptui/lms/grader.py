@@ -366,10 +366,9 @@ def results(answers_file: str | None, text: str | None) -> dict[str, Any]:
         why = "names no variant" if variant is None else f"names variant {variant}, which is not one of {known}"
         return {"score": 0, "output": f"{answers_file} {why}: add a row variant,N (your variant's number)",
                 "tests": []}
-    given = {b: x for b, x in answers.items()}
     known_blanks = {int(b["blank"]) for b in v["blanks"]}
-    problems += [f"blank {n}: variant {variant} has no such blank" for n in sorted(set(given) - known_blanks)]
-    verdict = verdicts(v["blanks"], given)
+    problems += [f"blank {n}: variant {variant} has no such blank" for n in sorted(set(answers) - known_blanks)]
+    verdict = verdicts(v["blanks"], answers)
     tests = [{"name": label(b), "score": points(verdict[int(b["blank"])]), "max_score": 1,
               "output": message(b, verdict[int(b["blank"])])} for b in v["blanks"]]
     out: dict[str, Any] = {"score": sum(t["score"] for t in tests), "max_score": len(tests), "tests": tests}
