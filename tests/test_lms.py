@@ -277,8 +277,13 @@ def test_qti_reads_back(exported, name):
             assert item["exact"] == value
             assert item["min"] == value - tol and item["max"] == value + tol
             assert item["title"] == f"({b['blank']}) {b['name']}"
-        assert html_paragraph(a["items"][0]["text"], "bptui-description") == description(folder, i)
+        assert html_paragraph(meta_description(a), "bptui-description") == description(folder, i)
         assert a["meta"].findtext("{http://canvas.instructure.com/xsd/cccv1p0}points_possible") == f"{len(key['blanks']):.1f}"
+        assert a["items"][0]["text"] == f"<p>variant-{i:02d}.md, step 1: {html.escape(a['items'][0]['title'])} = ?</p>"
+
+
+def meta_description(a: dict) -> str:
+    return a["meta"].findtext("{http://canvas.instructure.com/xsd/cccv1p0}description")
 
 
 def _paths(element: ET.Element, prefix: str = "") -> set[str]:
@@ -602,8 +607,8 @@ def test_hostile_description_is_escaped_in_every_format(text):
         g = read_gift(dirs["gift"] / "questions.gift")
         assert [html_paragraph(x["text"], "bptui-description") for x in g] == [want] * len(key["blanks"])
         assert [(x["value"], x["tolerance"]) for x in g] == expected(key)
-        items = next(iter(read_qti(dirs["qti"] / "canvas-qti.zip").values()))["items"]
-        assert html_paragraph(items[0]["text"], "bptui-description") == want and len(items) == len(key["blanks"])
+        a = next(iter(read_qti(dirs["qti"] / "canvas-qti.zip").values()))
+        assert html_paragraph(meta_description(a), "bptui-description") == want and len(a["items"]) == len(key["blanks"])
         q_dir = next((dirs["prairielearn"] / "prairielearn").iterdir())
         page = (q_dir / "question.html").read_text()
         assert html_paragraph(page, "bptui-description") == text

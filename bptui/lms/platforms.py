@@ -266,8 +266,7 @@ def qti_assessment(v: Variant) -> bytes:
     a = _sub(root, "assessment", ident=ident, title=v.name)
     _field(_sub(a, "qtimetadata"), "cc_maxattempts", "1")
     section = _sub(a, "section", ident="root_section")
-    intro = intro_html(v, None)
-    for b in v.key["blanks"]:
+    for b in v.key["blanks"]:  # the variant's intro is the quiz's description (qti_meta)
         n = b["blank"]
         item = _sub(section, "item", ident=f"{ident}_blank_{n}", title=blank_label(b))
         meta = _sub(_sub(item, "itemmetadata"), "qtimetadata")
@@ -277,7 +276,7 @@ def qti_assessment(v: Variant) -> bytes:
         _field(meta, "assessment_question_identifierref", f"{ident}_ref_{n}")
         pres = _sub(item, "presentation")
         _sub(_sub(pres, "material"), "mattext",
-             intro + f"<p>Step {b['step']}: {html_text(blank_label(b))} = ?</p>", texttype="text/html")
+             f"<p>{html_text(v.page.name)}, step {b['step']}: {html_text(blank_label(b))} = ?</p>", texttype="text/html")
         fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib",
                    fibtype="Decimal")
         _sub(fib, "response_label", ident="answer1")
