@@ -585,13 +585,15 @@ HOSTILE = st.lists(st.sampled_from(list("<>&{}~#]=:\\\"'$%\n\t ab|*_`") + ["]]>"
 
 
 @settings(max_examples=10)
-@given(HOSTILE)
-def test_hostile_description_is_escaped_in_every_format(text):
-    """A description with < & { } ~ # ]]> (and Cloze, Mustache and GIFT syntax) reads back as itself in
-    every format, and adds no sub-question, input or answer."""
+@given(HOSTILE, HOSTILE.map(lambda t: t.replace("\n", " ").strip() or "x"))
+def test_hostile_description_is_escaped_in_every_format(text, name):
+    """A description and a name with < & { } ~ # ]]> (and Cloze, Mustache and GIFT syntax) read back as
+    themselves in every format, and add no sub-question, input or answer; PrairieLearn's folder is
+    one safe name."""
     with tempfile.TemporaryDirectory() as tmp:
         doc = json.loads((NETWORKS / "xor.json").read_text())
         doc["description"] = text
+        doc["name"] = name
         net = Path(tmp, "net.json")
         net.write_text(json.dumps(doc))
         dirs = {}
@@ -602,14 +604,19 @@ def test_hostile_description_is_escaped_in_every_format(text):
         want = description(dirs["moodle"], 1)
         assert text.strip() in want
         key = keys_of(dirs["moodle"])
-        q = read_moodle(dirs["moodle"] / "moodle.xml")["questions"][0]
+        moodle = read_moodle(dirs["moodle"] / "moodle.xml")
+        q = moodle["questions"][0]
         assert html_paragraph(q["text"], "bptui-description") == want and q["subquestions"] == expected(key)
+        variant_name = json.loads((dirs["moodle"] / "variant-01.json").read_text())["name"]
+        assert q["name"] == variant_name and html_paragraph(q["text"], "bptui-name") == f"<b>{variant_name}</b>"
+        assert moodle["category"] == [f"$course$/top/bptui {name.replace('/', '-')} seed 0"]
         g = read_gift(dirs["gift"] / "questions.gift")
         assert [html_paragraph(x["text"], "bptui-description") for x in g] == [want] * len(key["blanks"])
         assert [(x["value"], x["tolerance"]) for x in g] == expected(key)
         a = next(iter(read_qti(dirs["qti"] / "canvas-qti.zip").values()))
         assert html_paragraph(meta_description(a), "bptui-description") == want and len(a["items"]) == len(key["blanks"])
-        q_dir = next((dirs["prairielearn"] / "prairielearn").iterdir())
+        (q_dir,) = (dirs["prairielearn"] / "prairielearn").iterdir()
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,60}", q_dir.name)
         page = (q_dir / "question.html").read_text()
         assert html_paragraph(page, "bptui-description") == text
         assert page.count("{{") == 1 + 2 * len(key["blanks"])  # the page's name and the tolerances: no other Mustache tag
