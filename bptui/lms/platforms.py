@@ -72,21 +72,22 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60] or "bptui"
 
 
+FILE_NAMES = {"moodle": "moodle.xml", "gift": "questions.gift", "qti": "canvas-qti.zip", "gradescope": "gradescope.zip"}
+PL_FILES = ("info.json", "question.html", "server.py")  # and the pages in clientFilesQuestion/
+PL_PAGES = "clientFilesQuestion"
+
+
+def pl_folder(folder: Path, name: str) -> Path:
+    return folder / "prairielearn" / safe_name(name)
+
+
 def outputs(fmt: str, folder: Path, name: str, pages: Iterable[Path]) -> list[tuple[Path, str]]:
     """The files ``fmt`` writes into ``folder`` (each with what it is), to check before any work."""
-    what = f"the {fmt} file"
-    if fmt == "moodle":
-        return [(folder / "moodle.xml", what)]
-    if fmt == "gift":
-        return [(folder / "questions.gift", what)]
-    if fmt == "qti":
-        return [(folder / "canvas-qti.zip", what)]
-    if fmt == "gradescope":
-        return [(folder / "gradescope.zip", what)]
-    q = folder / "prairielearn" / safe_name(name)
-    return [(q / "info.json", "PrairieLearn's info.json"), (q / "question.html", "PrairieLearn's question.html"),
-            (q / "server.py", "PrairieLearn's server.py"),
-            *((q / "clientFilesQuestion" / p.name, f"PrairieLearn's copy of {p.name}") for p in pages)]
+    if fmt in FILE_NAMES:
+        return [(folder / FILE_NAMES[fmt], f"the {fmt} file")]
+    q = pl_folder(folder, name)
+    return [*((q / n, f"PrairieLearn's {n}") for n in PL_FILES),
+            *((q / PL_PAGES / p.name, f"PrairieLearn's copy of {p.name}") for p in pages)]
 
 
 @dataclass(frozen=True)
@@ -108,18 +109,13 @@ def write(fmt: str, folder: Path, variants: list[Variant], source: Source,
             if not isinstance(b["value"], (int, float)):
                 raise PlatformError(f"variant {v.number}: blank {b['blank']} ({b['name']}) is {b['value']}: "
                                     f"--format {fmt} asks for numbers (choose --steps or --example before it)")
-    name, seed = source.name, source.seed
     files: dict[Path, str | bytes]
-    if fmt == "moodle":
-        files = {folder / "moodle.xml": moodle_xml(variants, name, seed)}
-    elif fmt == "gift":
-        files = {folder / "questions.gift": gift(variants, name, seed)}
-    elif fmt == "qti":
-        files = {folder / "canvas-qti.zip": qti_zip(variants, name, seed)}
-    elif fmt == "gradescope":
-        files = {folder / "gradescope.zip": gradescope_zip(variants)}
+    if fmt in FILE_NAMES:
+        makers: dict[str, Callable[[list[Variant], Source], str | bytes]] = {
+            "moodle": moodle_xml, "gift": gift, "qti": qti_zip, "gradescope": gradescope_zip}
+        files = {folder / FILE_NAMES[fmt]: makers[fmt](variants, source)}
     else:
-        files = prairielearn(folder / "prairielearn" / safe_name(name), variants, source)
+        files = prairielearn(pl_folder(folder, source.name), variants, source)
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         put(path, data)
@@ -193,9 +189,10 @@ def cloze(b: dict) -> str:
     return f"{{1:NUMERICAL:={number(b['value'])}:{number(tolerance(b))}}}"
 
 
-def moodle_xml(variants: list[Variant], name: str, seed: int) -> bytes:
+def moodle_xml(variants: list[Variant], source: Source) -> bytes:
     """One Cloze question per variant, in one category: its text the intro and a line per step with
     a NUMERICAL sub-question per blank; the page attached; the worked steps as general feedback."""
+    name, seed = source.name, source.seed
     quiz = ET.Element("quiz")
     cat = _sub(quiz, "question", type="category")
     _sub(_sub(cat, "category"), "text", category(name, seed))
@@ -226,11 +223,11 @@ def gift_text(text: str) -> str:
     return _GIFT_SPECIAL.sub(r"\\\1", text)
 
 
-def gift(variants: list[Variant], name: str, seed: int) -> str:
+def gift(variants: list[Variant], source: Source) -> str:
     """A numerical question per blank, ``{#value:tolerance####the worked step}``, a category per variant."""
     lines = []
     for v in variants:
-        lines += [f"$CATEGORY: {gift_text(category(name, seed))}/variant {v.number:02d}", ""]
+        lines += [f"$CATEGORY: {gift_text(category(source.name, source.seed))}/variant {v.number:02d}", ""]
         intro = intro_html(v, None)
         for b in v.key["blanks"]:
             title = gift_text(f"{v.name} {blank_label(b)}")
@@ -353,8 +350,8 @@ def zipped(files: dict[str, bytes], executable: Iterable[str] = ()) -> bytes:
     return buffer.getvalue()
 
 
-def qti_zip(variants: list[Variant], name: str, seed: int) -> bytes:
-    files = {"imsmanifest.xml": qti_manifest(variants, name, seed), "non_cc_assessments/": b""}  # as text2qti
+def qti_zip(variants: list[Variant], source: Source) -> bytes:
+    files = {"imsmanifest.xml": qti_manifest(variants, source.name, source.seed), "non_cc_assessments/": b""}  # as text2qti
     for v in variants:
         ident = qti_ident(v)
         files[f"{ident}/{ident}.xml"] = qti_assessment(v)
@@ -380,7 +377,7 @@ def grader_source(variants: list[Variant]) -> str:
     return source.replace(POOL_LINE, f"POOL: list[dict[str, Any]] = json.loads({data!r})")
 
 
-def gradescope_zip(variants: list[Variant]) -> bytes:
+def gradescope_zip(variants: list[Variant], source: Source) -> bytes:
     """Gradescope's autograder: setup.sh and run_autograder (the grader with the keys)."""
     return zipped({"setup.sh": SETUP.read_bytes(), "run_autograder": grader_source(variants).encode("utf-8")},
                   executable=("setup.sh", "run_autograder"))
@@ -420,11 +417,11 @@ def prairielearn(q: Path, variants: list[Variant], source: Source) -> dict[Path,
     info = {"uuid": question_uuid(source.network, source.seed), "type": "v3",
             "title": f"Backpropagation: {source.name} (seed {source.seed})",
             "topic": TOPIC, "tags": ["bptui"]}
-    files: dict[Path, str | bytes] = {q / "info.json": json.dumps(info, ensure_ascii=False, indent=2) + "\n",
-                                      q / "question.html": question_html(variants, source),
-                                      q / "server.py": grader_source(variants)}
+    contents = (json.dumps(info, ensure_ascii=False, indent=2) + "\n", question_html(variants, source),
+                grader_source(variants))
+    files: dict[Path, str | bytes] = {q / n: text for n, text in zip(PL_FILES, contents)}
     for v in variants:
-        files[q / "clientFilesQuestion" / v.page.name] = v.page.read_bytes()
+        files[q / PL_PAGES / v.page.name] = v.page.read_bytes()
     return files
 
 
