@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__, progress
 from .core.formulas.notation import fmt
+from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
@@ -146,8 +147,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
-        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf"), default="markdown",
-                       help="pdf: the LaTeX compiled by pdflatex (needs --output)")
+        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf", *LMS_FORMATS), default="markdown",
+                       help="pdf: the LaTeX compiled by pdflatex (needs --output); moodle, gift, qti, prairielearn, "
+                            "gradescope: with --variants, Markdown variants and the file a course platform imports")
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs to write out (default 1); with --example, the epoch the example is taken from")
         p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")

@@ -29,6 +29,7 @@ from . import progress
 from .core.util.errors import SpecError
 from .core.formulas.notation import count
 from .keyjson import json_path
+from .lms import FORMATS as LMS_FORMATS
 from .core.formulas.formula import Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute, walk
 
 QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
@@ -474,6 +475,9 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --blank and --blank-every make an exercise: add --exercise")
     if exercise and fmt == "csv":
         raise ExerciseError("bptui export: an exercise is a document: --format markdown, latex or pdf, not csv")
+    if fmt in LMS_FORMATS and not (args.variants and args.output):
+        raise ExerciseError(f"bptui export: --format {fmt} writes variants for a course platform: "
+                            "add --variants N --output DIR")
     if exercise and getattr(spec, "lengths", None) is not None:
         raise ExerciseError("bptui export: exercises (--exercise, --answers, --variants) are not made for recurrent "
                             "networks yet; bptui export writes their worked solution", source=spec.source)
@@ -582,13 +586,29 @@ def export_options(args: Any, fmt: str, variant: int | None = None) -> dict:
 
 
 def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: str,
-                   variant: int | None = None) -> None:
-    """The key a machine reads (keyjson.py), beside the key."""
+                   variant: int | None = None) -> dict:
+    """The key a machine reads (keyjson.py), beside the key; its document."""
     from .keyjson import key_document, key_json_text
 
     doc = key_document(network, export_options(args, fmt, variant), blanker.entries, blanker.details,
                        args.rtol, args.atol, DIGITS)
     write_atomic(path, key_json_text(doc), args.force)
+    return doc
+
+
+def write_platform(platform: str, folder: Path, spec: Any, made: list[tuple[Any, Path, dict]], args: Any) -> list[Path]:
+    """The file a course platform imports (bptui/lms), from the variants just written: each one's
+    spec, exercise page and JSON key."""
+    from .core.util.files import read_bytes
+    from .lms.platforms import PlatformError, Source, Variant, write
+
+    network = read_bytes(spec.source, 1 << 30) if str(spec.source) else spec.name.encode("utf-8")
+    source = Source(spec.name, spec.description or "", network, args.seed or 0)
+    variants = [Variant(i, v.name, v.description or "", page, doc) for i, (v, page, doc) in enumerate(made, start=1)]
+    try:
+        return write(platform, folder, variants, source, lambda path, data: write_atomic(path, data, args.force))
+    except PlatformError as err:
+        raise ExerciseError(str(err), source=spec.source) from None
 
 
 def _what(part: Part | None) -> str:
@@ -611,7 +631,8 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         raise SpecError(f"cannot make the folder: {err.strerror or err}", source=str(folder)) from None
     if not folder.is_dir():
         raise SpecError("not a folder", source=str(folder))
-    fmt = args.format
+    platform = args.format if args.format in LMS_FORMATS else None
+    fmt = "markdown" if platform else args.format  # a platform's variants are Markdown pages
     ext = EXTENSIONS[fmt]
     width = max(2, len(str(args.variants)))
 
@@ -622,9 +643,20 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
 
     # before any work: no variant's file may replace the input (a folder of earlier variants), its
     # data, or another variant's file (through a link)
-    check_outputs(((path, f"variant {i}'s {what}") for i in range(1, args.variants + 1)
-                   for path, what in zip(files(i), ("network file", "exercise", "answer key", "JSON answer key"))),
-                  input_files(spec), args.force)
+    outputs = [(path, f"variant {i}'s {what}") for i in range(1, args.variants + 1)
+               for path, what in zip(files(i), ("network file", "exercise", "answer key", "JSON answer key"))]
+    if platform:
+        from .lms.platforms import outputs as platform_outputs
+
+        extra = platform_outputs(platform, folder, spec.name, (files(i)[1] for i in range(1, args.variants + 1)))
+        for parent in {path.parent for path, _ in extra}:  # prairielearn/NAME/clientFilesQuestion
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise SpecError(f"cannot make the folder: {err.strerror or err}", source=str(parent)) from None
+        outputs += extra
+    check_outputs(outputs, input_files(spec), args.force)
+    made: list[Any] = []
     docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
     for i, doc in enumerate(docs, start=1):
         path, exercise_path, key_path, key_json = files(i)
@@ -637,11 +669,14 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         write_atomic(exercise_path, document(lines, fmt, str(exercise_path)), args.force)
         key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
         write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
-        write_key_json(key_json, path.name, args, blanker, fmt, i)
+        doc = write_key_json(key_json, path.name, args, blanker, platform or fmt, i)
+        made.append((variant, exercise_path, doc))
     from .streams import note, printable
 
+    written = write_platform(platform, folder, spec, made, args) if platform else []
     note(f"wrote {len(docs)} variants to {printable(str(folder))}: variant-{1:0{width}d}.json, "
-         f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, variant-{1:0{width}d}-key.json, …")
+         f"variant-{1:0{width}d}{ext}, variant-{1:0{width}d}-key{ext}, variant-{1:0{width}d}-key.json, …"
+         + "".join(f"; {printable(str(p.relative_to(folder)))}" for p in written[:3]))
     return 0
 
 
