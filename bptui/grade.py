@@ -833,7 +833,7 @@ def read_trace_npz(path: str | Path, replay: Replay, problems: Problems) -> dict
             continue
         name = "loss" if k.quantity == "loss" else f"{k.quantity}{k.layer}"
         j = len(examples) - 1
-        rows.update(_npz_row(arrays, name, j, (1, k.example, k.quantity, k.layer, None), seen, hidden_o=k.quantity == "o" and k.layer < sch.L and sch.input_shape is None))
+        rows.update(_npz_row(arrays, name, j, (1, k.example, k.quantity, k.layer, None), seen, hidden_o=k.quantity == "o" and k.layer < sch.L and not sch.input_shape))
     for name in sorted(set(arrays) - seen):
         problems.add(source, f"array {_shown(name)}", "not an array of the run (W1, s1, o1, delta1, G1, …, loss)")
     return rows
