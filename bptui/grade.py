@@ -373,8 +373,8 @@ def _judge(key: Key, answers: Mapping[int, float], out: dict[int, BlankGrade], p
             g.verdict = "wrong"
             if visit.at is not None:
                 index = None if ref.index is None else tuple(ref.index)
-                expected = carried if carried is not None and math.isfinite(carried) else g.expected
-                g.mistake = naming(visit.at, ref.quantity, index, given, expected, b["atol"], b["rtol"])
+                # a mistake counts where its number differs from the step's own on the student's board
+                g.mistake = naming(visit.at, ref.quantity, index, given, _board_value(visit, ref), b["atol"], b["rtol"])
 
 
 def _number(x: float | None) -> float | str | None:
@@ -429,8 +429,20 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, row
 
 
-def _is_header(row: list[str], first: str) -> bool:
-    return row[0].strip().lower().lstrip("\ufeff") == first
+def _table(source: str, text: str, columns: tuple[str, ...], problems: Problems) -> Iterator[tuple[str, list[str]]]:
+    """(place, fields) of each row of a CSV with ``columns`` (a header row naming them is skipped);
+    a row that cannot be read or has another number of fields is one problem."""
+    for line, row in _csv_rows(text):
+        place = f"line {line}"
+        if row[0].startswith("\0"):
+            problems.add(source, place, row[0][1:])
+        elif line == 1 and row[0].strip().lower() == columns[0]:
+            continue
+        elif len(row) != len(columns):
+            problems.add(source, place, f"{len(row)} field{'s' * (len(row) != 1)}, expected {len(columns)}: "
+                         + ",".join(columns))
+        else:
+            yield place, row
 
 
 class Answers:
@@ -487,16 +499,8 @@ def read_answers(path: str | Path, blanks: Iterable[int], problems: Problems) ->
         for name, value in doc.items():
             answers.add(f"blank {_shown(name)}", name, value)
         return answers.values
-    for line, row in _csv_rows(text):
-        place = f"line {line}"
-        if row[0].startswith("\0"):
-            problems.add(source, place, row[0][1:])
-        elif line == 1 and _is_header(row, "blank"):
-            continue
-        elif len(row) != 2:
-            problems.add(source, place, f"{len(row)} fields, expected 2: blank,value")
-        else:
-            answers.add(place, row[0], row[1])
+    for place, row in _table(source, text, ("blank", "value"), problems):
+        answers.add(place, row[0], row[1])
     return answers.values
 
 
@@ -505,15 +509,8 @@ def read_class_csv(path: str | Path, blanks_of: Mapping[str, Iterable[int]], pro
     source = str(path)
     text = _read(path, "answers file")
     out: dict[str, Answers] = {}
-    for line, row in _csv_rows(text):
-        place = f"line {line}"
-        if row[0].startswith("\0"):
-            problems.add(source, place, row[0][1:])
-        elif line == 1 and _is_header(row, "student"):
-            continue
-        elif len(row) != 3:
-            problems.add(source, place, f"{len(row)} fields, expected 3: student,blank,value")
-        elif (student := row[0].strip()) not in blanks_of:
+    for place, row in _table(source, text, ("student", "blank", "value"), problems):
+        if (student := row[0].strip()) not in blanks_of:
             problems.add(source, place, f"student {_shown(student)} is not on the roster")
         else:
             if student not in out:
@@ -527,16 +524,7 @@ def read_roster(path: str | Path, problems: Problems) -> dict[str, int]:
     source = str(path)
     text = _read(path, "roster")
     out: dict[str, int] = {}
-    for line, row in _csv_rows(text):
-        place = f"line {line}"
-        if row[0].startswith("\0"):
-            problems.add(source, place, row[0][1:])
-            continue
-        if line == 1 and _is_header(row, "student"):
-            continue
-        if len(row) != 2:
-            problems.add(source, place, f"{len(row)} fields, expected 2: student,variant")
-            continue
+    for place, row in _table(source, text, ("student", "variant"), problems):
         student, variant = row[0].strip(), re.fullmatch(r"\s*(?:variant-?)?0*(\d{1,6})\s*", row[1])
         if not student or not _safe_name(student):
             problems.add(source, place, f"{_shown(student)} is not a student's name (letters, digits, . _ - @ +)")
@@ -897,6 +885,7 @@ def compare_trace(replay: Replay, given: Mapping[TraceKey, tuple[str, list[float
             return TraceResult(compared, total, {
                 "step": k.step, "place": place, "epoch": k.epoch, "example": k.example, "quantity": k.quantity,
                 "layer": k.layer, "time": k.time, "index": None if index is None else [int(x) for x in index],
+                "name": _entry_name(spec, k, index),
                 "given": v, "expected": r, "mistake": None if mistake is None else mistake.id,
                 "explanation": _trace_explanation(stepper, step, index, digits)})
     return TraceResult(compared, total, None)
@@ -916,6 +905,18 @@ def _trace_mistake(at: At, quantity: str, values: list[float], value: Any, candi
                 and not np.all(np.abs(right[ok] - w[ok]) <= atol + rtol * np.abs(w[ok])):
             return m
     return None
+
+
+def _entry_name(spec: Any, k: Any, index: Any) -> str:
+    """An entry of a step's value as the lecture names it (δ₁⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾)."""
+    from .core.formula import TextPrinter
+    from .exercise import entry_symbol
+
+    ref = Ref("loss") if index is None else Ref(k.quantity, k.layer, tuple(int(x) for x in index))
+    try:
+        return TextPrinter().p(entry_symbol(spec, ref, k.example))
+    except (ValueError, IndexError, AttributeError):  # pragma: no cover - a value with no name of its own
+        return f"{k.quantity}{k.layer or ''}{'' if index is None else list(index)}"
 
 
 def _trace_explanation(stepper: Any, step: Any, index: Any, digits: int) -> str:
@@ -945,8 +946,7 @@ def trace_text(r: TraceResult) -> Iterator[str]:
         yield f"step {f['step']} ({f['quantity']}{'' if f['layer'] is None else f['layer']}) at {f['place']}: {f['why']}"
         return
     where = f"epoch {f['epoch']}" + (f", example {f['example']}" if f["example"] is not None else ", the update")
-    yield (f"the first value that differs: step {f['step']} ({where}), {f['quantity']}"
-           f"{'' if f['layer'] is None else f['layer']}{'' if f['index'] is None else f['index']} at {f['place']}: "
+    yield (f"the first value that differs: step {f['step']} ({where}), {f['name']} at {f['place']}: "
            f"{_num(f['given'])}, the run has {_num(f['expected'])}")
     if f["mistake"] is not None:
         m = BY_ID[f["mistake"]]
@@ -965,11 +965,15 @@ __all__ = ["BlankGrade", "ClassGrade", "Grade", "Key", "Problems", "Replay", "Tr
 def grade_command(args: Any) -> int:
     """``bptui grade`` (the CLI's parsed ``args``): 0, or 1 when some row or file was bad (each
     reported on its own ``error:`` line, the rest graded); unusable arguments raise SpecError (2)."""
-    from .core.files import check_output, exists
+    from .core.files import check_outputs, exists
 
     problems = Problems()
-    if args.output is not None:
-        check_output(args.output, args.force)
+    if args.trace is not None and args.format not in ("text", "json"):
+        raise SpecError(f"bptui grade: --trace writes text or json, not {args.format}")
+    if args.output is not None:  # before any work; never onto what is read
+        inputs = [(what, path) for what, path in (("the key", args.key), ("the answers", args.answers),
+                                                  ("the roster", args.roster), ("the trace", args.trace)) if path]
+        check_outputs([(args.output, "the grades (--output)")], inputs, args.force)
     key_path = Path(args.key)
     if not exists(key_path):
         raise SpecError("no such file or folder", source=args.key)
@@ -1066,8 +1070,6 @@ def _trace_command(args: Any, key: Key, problems: Problems) -> str:
     if args.format == "json":
         return json.dumps({"compared": r.compared, "steps": r.total, "first": r.first}, ensure_ascii=False,
                           indent=1) + "\n"
-    if args.format != "text":
-        raise SpecError(f"bptui grade: --trace writes text or json, not {args.format}")
     return "\n".join(trace_text(r)) + "\n"
 
 
