@@ -223,8 +223,9 @@ def _fraction(text: str) -> float:
 
 
 def _grade_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("key", metavar="KEY", help="KEY.json (written beside every key bptui export makes), or, for a "
-                   "class, the folder of the variants' keys (variant-01-key.json, …) with --roster")
+    p.add_argument("key", metavar="KEY", help="KEY.json (written beside every key bptui export makes); for a "
+                   "class, the folder of the variants' keys (variant-01-key.json, …) with --roster; with --trace, "
+                   "a network file will do too")
     p.add_argument("answers", nargs="?", metavar="ANSWERS",
                    help="a student's answers: CSV rows blank,value or JSON {\"1\": value, …}; a class's: a folder "
                         "of STUDENT.csv (or .json) or one CSV of rows student,blank,value")

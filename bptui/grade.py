@@ -788,7 +788,7 @@ def _trace_key(row: dict) -> TraceKey | None:
     return epoch, example, row["quantity"], layer, time
 
 
-def read_trace_npz(path: str | Path, replay: Replay, problems: Problems) -> dict[TraceKey, tuple[str, list[float]]]:
+def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[TraceKey, tuple[str, list[float]]]:
     """An ``.npz`` of arrays ``W1``, ``s1``, ``o1``, ``delta1``, ``G1``, … (and ``loss``): s, o, δ, G and
     ℓ⁽ⁿ⁾ stacked over the first epoch's examples in the order they are stepped (o without a hidden
     layer's leading 1, G as it stands after the example's +=), W over the epoch's updates."""
@@ -801,7 +801,7 @@ def read_trace_npz(path: str | Path, replay: Replay, problems: Problems) -> dict
             arrays = {name: np.asarray(z[name], dtype=float) for name in z.files}
     except (ValueError, OSError, EOFError, KeyError, TypeError) as err:
         raise SpecError(f"not an .npz of arrays: {err}", source=source) from None
-    sch = replay.spec
+    sch = spec
     from .core.stepper import Stepper
 
     schedule = Stepper(sch).schedule
@@ -840,20 +840,19 @@ def _npz_row(arrays: dict[str, np.ndarray], name: str, j: int, key: TraceKey, se
     return {key: (f"array {name}[{j}]", values)}
 
 
-def compare_trace(replay: Replay, given: Mapping[TraceKey, tuple[str, list[float]]], rtol: float, atol: float,
-                  digits: int = 4) -> TraceResult:
+def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, tuple[str, list[float]]],
+                  rtol: float, atol: float, digits: int = 4) -> TraceResult:
     """The run's steps in order, each matched to the student's row on (epoch, example, quantity, layer,
     time); the first value that differs, with its explanation and the mistake that reproduces it."""
     from .core.equations import value_json
     from .core.stepper import Stepper
     from .mistakes import candidates
 
-    spec = replay.spec
     if spec.kind == "graph":
         raise SpecError("--trace compares a network's run; a computation graph has no trace to compare",
-                        source=str(replay.key.path))
+                        source=source)
     stepper = Stepper(spec)
-    total = replay.epochs * len(stepper.schedule)
+    total = epochs * len(stepper.schedule)
     compared = 0
     in_group = in_epoch = 0
     last_G: dict[int, np.ndarray] = {}
@@ -975,19 +974,20 @@ def grade_command(args: Any) -> int:
                                                   ("the roster", args.roster), ("the trace", args.trace)) if path]
         check_outputs([(args.output, "the grades (--output)")], inputs, args.force)
     key_path = Path(args.key)
-    if not exists(key_path):
+    if args.trace is not None:
+        if args.answers is not None or args.roster is not None:
+            raise SpecError("bptui grade: --trace compares one program's trace with one run: give KEY.json (or a "
+                            "network file) and no ANSWERS or --roster")
+        text = _trace_command(args, problems)
+    elif not exists(key_path):
         raise SpecError("no such file or folder", source=args.key)
-    if key_path.is_dir():
+    elif key_path.is_dir():
         text = _class_command(args, key_path, problems)
     else:
         key = load_key(key_path, args.rtol, args.atol)
         if args.roster is not None:
             raise SpecError("bptui grade: --roster grades a class: give the folder of the variants' keys, not one key")
-        if args.trace is not None:
-            if args.answers is not None:
-                raise SpecError("bptui grade: give ANSWERS or --trace FILE, not both")
-            text = _trace_command(args, key, problems)
-        elif args.answers is None:
+        if args.answers is None:
             raise SpecError("bptui grade: give the student's ANSWERS file (blank,value CSV or {\"1\": value} JSON), "
                             "or --trace FILE")
         else:
@@ -1016,8 +1016,6 @@ def _class_command(args: Any, folder: Path, problems: Problems) -> str:
     if args.roster is None:
         raise SpecError("a folder of keys grades a class: add --roster ROSTER.csv (rows student,variant)",
                         source=str(folder))
-    if args.trace is not None:
-        raise SpecError("bptui grade: --trace compares one program's trace with one key, not a class")
     if args.format == "gradescope":
         raise SpecError("bptui grade: --format gradescope is one submission's results.json: grade each student's "
                         "answers with their variant's key")
@@ -1059,14 +1057,28 @@ def _class_command(args: Any, folder: Path, problems: Problems) -> str:
     return "\n".join(class_text(c, args.carried_credit)) + "\n"
 
 
-def _trace_command(args: Any, key: Key, problems: Problems) -> str:
-    replay = Replay(key)
+def _trace_command(args: Any, problems: Problems) -> str:
+    """--trace against a key's run (its network file and epochs) or a network file's first epoch."""
+    from .core import validate
+    from .core.files import exists
+    from .core.spec import load_any
+    from .examples import resolve
+
+    source = args.key if exists(args.key) or not exists(resolve(args.key)) else resolve(args.key)
+    if Path(source).is_dir():
+        raise SpecError("--trace compares one program's trace with one run, not a class", source=source)
+    doc = validate.read_json(source)
+    if isinstance(doc, dict) and "blanks" in doc:
+        replay = Replay(load_key(source))
+        spec, epochs = replay.spec, replay.epochs
+    else:  # a network file: code homework needs no exercise
+        spec, epochs = load_any(source), 1
     path = str(args.trace)
-    given = (read_trace_npz(path, replay, problems) if path.endswith(".npz")
+    given = (read_trace_npz(path, spec, problems) if path.endswith(".npz")
              else read_trace_jsonl(path, problems))
     rtol = TRACE_RTOL if args.rtol is None else args.rtol
     atol = TRACE_ATOL if args.atol is None else args.atol
-    r = compare_trace(replay, given, rtol, atol)
+    r = compare_trace(spec, epochs, source, given, rtol, atol)
     if args.format == "json":
         return json.dumps({"compared": r.compared, "steps": r.total, "first": r.first}, ensure_ascii=False,
                           indent=1) + "\n"

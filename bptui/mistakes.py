@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import optim
+from .core import optim, rnn_steps
 
 
 @dataclass
@@ -59,9 +59,22 @@ class At:
     def before(self) -> np.ndarray:
         return np.asarray(self.step.before, dtype=float)
 
+    @property
+    def time(self) -> int | None:
+        """τ of a recurrent network's step (None otherwise)."""
+        return getattr(self.step.key, "time", None)
+
     def units(self) -> np.ndarray:
-        """o⁽ˡ⁾ = f(s⁽ˡ⁾) without a hidden layer's bias entry."""
+        """o⁽ˡ⁾ = f(s⁽ˡ⁾) without a hidden layer's bias entry (a recurrent layer's o_τ at its τ)."""
+        if self.time is not None and self.l == 1:
+            return np.asarray(self.st.o[1][self.time], dtype=float)
         return self.net.units(self.l, self.st.o[self.l])
+
+    def s(self) -> np.ndarray:
+        """s⁽ˡ⁾ (a recurrent layer's s_τ at its τ)."""
+        if self.time is not None and self.l == 1:
+            return np.asarray(self.st.s[1][self.time - 1], dtype=float)
+        return np.asarray(self.st.s[self.l], dtype=float)
 
     def upstream(self) -> np.ndarray | None:
         """What δ⁽ˡ⁾ multiplies by f′(s⁽ˡ⁾): ∂ℓ/∂o⁽ˡ⁾ (from the layer above, or the loss's ∂ℓ/∂o at the
@@ -71,6 +84,10 @@ class At:
         act = net.act(l) if net.kind(l).has_s else None
         if act is None or act.derivative_is_one or act.name == "softmax":
             return None
+        if self.time is not None and l == 1:  # a recurrent layer at τ: from layer 2 and from τ + 1
+            return np.asarray(rnn_steps.from_above(net, st, self.time) + rnn_steps.from_next(net, st, self.time), dtype=float)
+        if self.time is not None:
+            return None  # a dense layer above a recurrent one, per τ: not among the mistakes yet
         if l == self.L:
             if net.loss.grad_o is None:
                 return None
@@ -86,7 +103,7 @@ class At:
         """(W⁽ˡ⁺¹⁾, δ⁽ˡ⁺¹⁾) when the layer above multiplies o⁽ˡ⁾ by a weight matrix with a bias column
         (its δ a vector, its W one row per unit and one column per entry of o⁽ˡ⁾ and the bias): the
         shapes where Wᵀδ can be mistaken for W δ or keep its bias row."""
-        if self.l >= self.L:
+        if self.l >= self.L or self.time is not None:
             return None
         W, d = np.asarray(self.st.W[self.l + 1], dtype=float), np.asarray(self.st.delta[self.l + 1], dtype=float)
         if d.ndim != 1 or W.ndim != 2 or W.shape[0] != d.size or W.shape[1] != self.units().size + 1:
@@ -97,7 +114,7 @@ class At:
         """``back`` ⊙ f′(s⁽ˡ⁾), as the step does (a layer without s: ``back`` itself)."""
         if not self.net.kind(self.l).has_s:
             return back
-        return back * np.asarray(self.net.df(self.l, self.st.s[self.l], self.units()), dtype=float)
+        return back * np.asarray(self.net.df(self.l, self.s(), self.units()), dtype=float)
 
 
 Wrong = Callable[[At, str], "np.ndarray | float | None"]
@@ -195,6 +212,13 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
     return None
 
 
+def _recurrent_term_omitted(at: At, q: str) -> np.ndarray | None:
+    """δ⁽¹⁾_τ from layer 2 alone: U's term from τ + 1 left out (it is 0 at τ = T)."""
+    if at.time is None or at.l != 1 or at.upstream() is None:
+        return None
+    return at.times_fprime(np.asarray(rnn_steps.from_above(at.net, at.st, at.time), dtype=float))
+
+
 def _softmax_shortcut(at: At, q: str) -> np.ndarray | None:
     if at.l != at.L or at.net.loss.grad_o is None:
         return None  # o − y is right for cross-entropy with its canonical output
@@ -224,10 +248,10 @@ MISTAKES: tuple[Mistake, ...] = (
             "ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far), W⁽ˡ⁾ updated with G⁽ˡ⁾/|group|", _sum_for_mean),
     Mistake("softmax_shortcut", ("delta",), "o − y used for δ⁽ᴸ⁾ with a loss and output it does not hold for",
             "δ⁽ᴸ⁾ = o⁽ᴸ⁾ − y", _softmax_shortcut),
+    Mistake("recurrent_term_omitted", ("delta",), "δ_τ of a recurrent layer without the term from τ + 1",
+            "δ⁽¹⁾_τ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] ⊙ f′(s_τ), Uᵀ δ⁽¹⁾_τ₊₁ left out", _recurrent_term_omitted),
 )
 BY_ID = {m.id: m for m in MISTAKES}
-# named in the issue, waiting for recurrent exercises (bptui export makes none yet): δ_τ without Uᵀδ_{τ+1}
-NOT_YET = ("recurrent_term_omitted",)
 
 
 def candidates(at: At, quantity: str) -> list[tuple[Mistake, np.ndarray]]:
@@ -259,4 +283,4 @@ def naming(at: At, quantity: str, index: tuple[int, ...] | None, given: float, e
     return None
 
 
-__all__ = ["At", "MISTAKES", "BY_ID", "Mistake", "NOT_YET", "candidates", "close", "naming"]
+__all__ = ["At", "MISTAKES", "BY_ID", "Mistake", "candidates", "close", "naming"]
