@@ -930,6 +930,10 @@ def _trace_explanation(stepper: Any, step: Any, index: Any, digits: int) -> str:
     cell = cell_of(stepper.spec, ref)
     if cell is None:  # pragma: no cover - every trace step has a cell
         return ""
+    if getattr(k, "time", None) is not None:  # a recurrent layer's row at τ
+        from dataclasses import replace
+
+        cell = replace(cell, time=k.time)
     try:
         return explain(stepper, cell, digits).text()
     except (ValueError, KeyError, IndexError):  # pragma: no cover - a cell the explanations do not cover
@@ -945,6 +949,7 @@ def trace_text(r: TraceResult) -> Iterator[str]:
         yield f"step {f['step']} ({f['quantity']}{'' if f['layer'] is None else f['layer']}) at {f['place']}: {f['why']}"
         return
     where = f"epoch {f['epoch']}" + (f", example {f['example']}" if f["example"] is not None else ", the update")
+    where += f", τ = {f['time']}" if f["time"] is not None else ""
     yield (f"the first value that differs: step {f['step']} ({where}), {f['name']} at {f['place']}: "
            f"{_num(f['given'])}, the run has {_num(f['expected'])}")
     if f["mistake"] is not None:
