@@ -485,4 +485,4 @@ def test_a_recurrent_programs_trace(tmp_path, capsys, mistake):
     assert main(["grade", "parity", "--trace", str(path), "--format", "json"]) == 0
     first = json.loads(capsys.readouterr().out)["first"]
     assert (first["step"], first["time"], first["mistake"]) == (rows[i]["step"], 1, mistake)
-    assert first["explanation"].startswith("δ₁⁽¹⁾")
+    assert first["explanation"].startswith("δ⁽¹⁾₁,₁ = ") and "at τ = 1" in first["explanation"]
