@@ -400,7 +400,7 @@ def _number_of(text: str) -> float:
     return parse_answer(text)
 
 
-_INT = re.compile(r"\s*\(?\s*(\d{1,9})\s*\)?\s*")
+_INT = re.compile(r"\s*(?:\(\s*|b)?(\d{1,9})\s*\)?\s*")  # 3, (3) or b3
 
 
 def _blank_id(text: str) -> int | None:
@@ -1014,7 +1014,14 @@ def _render(g: Grade, args: Any) -> str:
         return grades_csv([g])
     if args.format == "gradescope":
         return json.dumps(gradescope_json(g), ensure_ascii=False, indent=1) + "\n"
-    return "\n".join(grade_text(g, args.carried_credit)) + "\n"
+    return _lines(grade_text(g, args.carried_credit))
+
+
+def _lines(lines: Iterable[str]) -> str:
+    """Text output, each line safe for a terminal (a key's names and explanations are a file's text)."""
+    from .streams import printable
+
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def _class_command(args: Any, folder: Path, problems: Problems) -> str:
@@ -1059,7 +1066,7 @@ def _class_command(args: Any, folder: Path, problems: Problems) -> str:
         return json.dumps(class_json(c), ensure_ascii=False, indent=1) + "\n"
     if args.format == "csv":
         return grades_csv(c.grades)
-    return "\n".join(class_text(c, args.carried_credit)) + "\n"
+    return _lines(class_text(c, args.carried_credit))
 
 
 def _trace_command(args: Any, problems: Problems) -> str:
@@ -1087,7 +1094,7 @@ def _trace_command(args: Any, problems: Problems) -> str:
     if args.format == "json":
         return json.dumps({"compared": r.compared, "steps": r.total, "first": r.first}, ensure_ascii=False,
                           indent=1) + "\n"
-    return "\n".join(trace_text(r)) + "\n"
+    return _lines(trace_text(r))
 
 
 def _emit(text: str, args: Any) -> None:
