@@ -430,7 +430,7 @@ def test_unusable_arguments(keys, tmp_path, capsys):
 # -- a program's trace ------------------------------------------------------------------------------
 def test_a_programs_trace(keys, tmp_path, capsys):
     key, replay, spec = keys["xor"]
-    assert main(["trace", str(key.path.parent / key.network), "--format", "json", "--epochs", "2"]) == 0
+    assert main(["trace", key.network, "--format", "json", "--epochs", "2"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     good = tmp_path / "good.jsonl"
     good.write_text("\n".join(json.dumps({k: r[k] for k in ("epoch", "example", "quantity", "layer", "value")})
@@ -505,3 +505,21 @@ def test_the_replay_carries_as_the_formulas_do(keys, name):
                 assert _board_value(visit, ref) == pytest.approx(want, rel=1e-9, abs=1e-12), (n, b["name"])
                 checked += 1
     assert checked > 0.9 * len(key.blanks)
+
+
+def test_a_key_whose_network_file_changed(keys, tmp_path, capsys):
+    """The replay checks the key's values against its network file: a file changed since the export
+    is one error line (status 2), not grades against other numbers."""
+    import shutil
+
+    key = keys["xor"][0]
+    folder = tmp_path / "class"
+    shutil.copytree(key.path.parent, folder)
+    network = folder / "variant-01.json"  # the variant the key names
+    doc = json.loads(network.read_text(encoding="utf-8"))
+    doc["weights"][0][0][0] += 0.25
+    network.write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "a.csv").write_text("1,0.5\n", encoding="utf-8")  # wrong: the replay runs
+    assert main(["grade", str(folder / key.path.name), str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not match its network file" in err and "blank 1" in err
