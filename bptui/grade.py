@@ -712,6 +712,9 @@ def class_text(c: ClassGrade, credit: float) -> Iterator[str]:
 
 # -- a program's trace (code homework) --------------------------------------------------------------
 TraceKey = tuple[int, "int | None", str, "int | None", "int | None"]  # epoch, example, quantity, layer, time
+# a student's row: where it is (a line, an array), its numbers flat, and whether a weight matrix is the
+# stored array (an .npz's W and G, [bias | kernel] rows) rather than bptui trace's {"bias", "kernel"}
+TraceRow = tuple[str, list[float], bool]
 
 
 @dataclass
@@ -748,12 +751,12 @@ def _flat(value: Any) -> list[float] | None:
     return None
 
 
-def read_trace_jsonl(path: str | Path, problems: Problems) -> dict[TraceKey, tuple[str, list[float]]]:
+def read_trace_jsonl(path: str | Path, problems: Problems) -> dict[TraceKey, TraceRow]:
     from .core.files import read_text
 
     source = str(path)
     text = read_text(path, MAX_TRACE_BYTES, "trace")
-    out: dict[TraceKey, tuple[str, list[float]]] = {}
+    out: dict[TraceKey, TraceRow] = {}
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -773,7 +776,7 @@ def read_trace_jsonl(path: str | Path, problems: Problems) -> dict[TraceKey, tup
         elif key in out:
             problems.add(source, place, f"the same step twice (first at {out[key][0]}); the first counts")
         else:
-            out[key] = (place, values)
+            out[key] = (place, values, False)
     return out
 
 
@@ -788,7 +791,7 @@ def _trace_key(row: dict) -> TraceKey | None:
     return epoch, example, row["quantity"], layer, time
 
 
-def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[TraceKey, tuple[str, list[float]]]:
+def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[TraceKey, TraceRow]:
     """An ``.npz`` of arrays ``W1``, ``s1``, ``o1``, ``delta1``, ``G1``, … (and ``loss``): s, o, δ, G and
     ℓ⁽ⁿ⁾ stacked over the first epoch's examples in the order they are stepped (o without a hidden
     layer's leading 1, G as it stands after the example's +=), W over the epoch's updates."""
@@ -808,7 +811,7 @@ def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[Trac
     per_epoch = len(schedule)
     examples: list[int] = []
     updates: dict[int, int] = {}
-    rows: dict[TraceKey, tuple[str, list[float]]] = {}
+    rows: dict[TraceKey, TraceRow] = {}
     seen: set[str] = set()
     for i in range(per_epoch):
         k = schedule.key(i)
@@ -828,7 +831,7 @@ def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[Trac
 
 
 def _npz_row(arrays: dict[str, np.ndarray], name: str, j: int, key: TraceKey, seen: set[str],
-             hidden_o: bool = False) -> dict[TraceKey, tuple[str, list[float]]]:
+             hidden_o: bool = False) -> dict[TraceKey, TraceRow]:
     if name not in arrays:
         return {}
     seen.add(name)
@@ -837,10 +840,10 @@ def _npz_row(arrays: dict[str, np.ndarray], name: str, j: int, key: TraceKey, se
         return {}
     row = np.asarray(a[j], dtype=float).reshape(-1)
     values = [1.0, *row.tolist()] if hidden_o else row.tolist()
-    return {key: (f"array {name}[{j}]", values)}
+    return {key: (f"array {name}[{j}]", values, True)}
 
 
-def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, tuple[str, list[float]]],
+def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, TraceRow],
                   rtol: float, atol: float, digits: int = 4) -> TraceResult:
     """The run's steps in order, each matched to the student's row on (epoch, example, quantity, layer,
     time); the first value that differs, with its explanation and the mistake that reproduces it."""
@@ -868,10 +871,13 @@ def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, 
         if tkey not in given:
             continue
         compared += 1
-        place, values = given[tkey]
-        ref_json = (spec.layer_kinds[k.layer - 1].weights_json(step.value)
-                    if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None else value_json(step.value))
-        ref = _flat(ref_json) or []
+        place, values, stored = given[tkey]
+        as_json = (spec.layer_kinds[k.layer - 1].weights_json
+                   if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None and not stored else value_json)
+
+        def flat(value: Any) -> np.ndarray:  # a step's value in the order of the student's numbers
+            return np.asarray(_flat(as_json(np.asarray(value) if np.ndim(value) else float(value))) or [], dtype=float)
+        ref = flat(step.value).tolist()
         if len(values) != len(ref):
             return TraceResult(compared, total, {"step": k.step, "place": place, "quantity": k.quantity,
                                                  "layer": k.layer, "why": f"{len(values)} values, the run has {len(ref)}"})
@@ -879,8 +885,11 @@ def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, 
             if close(v, r, atol, rtol) or (math.isnan(v) and math.isnan(r)):
                 continue
             at = At(stepper, step, in_group, in_epoch, last_G)
-            mistake = _trace_mistake(at, k.quantity, values, step.value, candidates, rtol, atol)
-            index = np.unravel_index(i, np.shape(step.value)) if np.ndim(step.value) else None
+            mistake = _trace_mistake(at, k.quantity, values, step.value, candidates, rtol, atol, flat)
+            index = None
+            if np.ndim(step.value):  # entry i of the student's order is this entry of the stored array
+                shape = np.shape(step.value)
+                index = np.unravel_index(int(flat(np.arange(float(np.prod(shape))).reshape(shape))[i]), shape)
             return TraceResult(compared, total, {
                 "step": k.step, "place": place, "epoch": k.epoch, "example": k.example, "quantity": k.quantity,
                 "layer": k.layer, "time": k.time, "index": None if index is None else [int(x) for x in index],
@@ -891,12 +900,13 @@ def compare_trace(spec: Any, epochs: int, source: str, given: Mapping[TraceKey, 
 
 
 def _trace_mistake(at: At, quantity: str, values: list[float], value: Any, candidates: Any, rtol: float,
-                   atol: float) -> Mistake | None:
-    """The mistake whose value of the whole step is the student's (entries where it has none aside)."""
+                   atol: float, flat: Any) -> Mistake | None:
+    """The mistake whose value of the whole step is the student's (entries where it has none aside);
+    ``flat`` puts a step's value in the order of the student's numbers."""
     given = np.asarray(values, dtype=float)
-    right = np.asarray(value, dtype=float).reshape(-1)
+    right = flat(value)
     for m, wrong in candidates(at, quantity):
-        w = wrong.reshape(-1)
+        w = flat(wrong)
         if w.size != given.size:
             continue
         ok = np.isfinite(w)

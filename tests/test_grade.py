@@ -523,3 +523,28 @@ def test_a_key_whose_network_file_changed(keys, tmp_path, capsys):
     assert main(["grade", str(folder / key.path.name), str(tmp_path / "a.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not match its network file" in err and "blank 1" in err
+
+
+def test_a_convolutions_trace(tmp_path, capsys):
+    """two_channel: bptui trace writes a kernel's G as {"kernel", "bias"}; a program that sets G⁽¹⁾ to
+    example 2's term (G after minus G before, worked out here) is named g_not_accumulated, and an
+    entry moved by hand is named as the lecture names it."""
+    assert main(["trace", "two_channel", "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    G = [r for r in rows if r["quantity"] == "G" and r["layer"] == 1]
+    first, second = G[0]["value"], G[1]["value"]
+    for part in ("kernel", "bias"):
+        second[part] = (np.asarray(second[part]) - np.asarray(first[part])).tolist()
+    path = tmp_path / "trace.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert main(["grade", "two_channel", "--trace", str(path), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)["first"]
+    assert (found["step"], found["mistake"], found["example"]) == (G[1]["step"], "g_not_accumulated", G[1]["example"])
+    second["kernel"] = (np.asarray(second["kernel"]) + np.asarray(first["kernel"])).tolist()
+    second["bias"] = (np.asarray(second["bias"]) + np.asarray(first["bias"])).tolist()
+    second["kernel"][0][1][1][0] += 0.5  # k = 1, c = 2, u = 2, v = 1
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert main(["grade", "two_channel", "--trace", str(path), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)["first"]
+    assert found["name"] == "G₁,₂,₂,₁⁽¹⁾" and found["mistake"] is None
+    assert found["given"] == pytest.approx(found["expected"] + 0.5)
