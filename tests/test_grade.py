@@ -548,3 +548,35 @@ def test_a_convolutions_trace(tmp_path, capsys):
     found = json.loads(capsys.readouterr().out)["first"]
     assert found["name"] == "G₁,₂,₂,₁⁽¹⁾" and found["mistake"] is None
     assert found["given"] == pytest.approx(found["expected"] + 0.5)
+
+
+JSON_GARBAGE = [None, True, [], {}, [0.5], {"v": 1}, "abc", "1/0", "", 10 ** 400, -1e308 * 10, "ln(2)", "  ", "\u202e1"]
+
+
+def test_hostile_json_answers(keys, tmp_path, capsys):
+    """A JSON answers object mutated by a seeded generator: unknown keys, values of every JSON type.
+    Each bad entry is one error line naming the file and the blank; every untouched answer is right."""
+    key = keys["xor"][0]
+    rng = random.Random(7)
+    for trial in range(12):
+        doc = {str(n): b["shown"] for n, b in sorted(key.blanks.items())}
+        touched = set()
+        for _ in range(rng.randint(1, 5)):
+            n = rng.choice(sorted(doc))
+            if rng.random() < 0.3:
+                bad = rng.choice(["0", "-1", "x", "9999", "b", "1.0"])
+                doc[bad] = doc.pop(n)
+                touched.add(bad)
+            else:
+                doc[n] = rng.choice(JSON_GARBAGE)
+            touched.add(n)
+        path = tmp_path / f"a{trial}.json"
+        path.write_text(json.dumps(doc, allow_nan=True), encoding="utf-8")
+        code = main(["grade", str(key.path), str(path), "--format", "json"])
+        out = capsys.readouterr()
+        assert code in (0, 1) and "Traceback" not in out.err
+        assert all(line.startswith(f"error: {path}: blank ") for line in out.err.splitlines()), out.err
+        grades = {b["blank"]: b for b in json.loads(out.out)["blanks"]}
+        for n in set(doc) - touched:
+            assert grades[int(n)]["verdict"] == "right"
+        assert (code == 1) == bool(out.err)
