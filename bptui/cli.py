@@ -20,7 +20,7 @@ from .core.formulas.notation import fmt
 from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
 
-COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
+COMMANDS = ("trace", "train", "check", "quiz", "export", "grade", "serve", "examples")
 
 
 class UsageError(Exception):
@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="bptui",
         description="Step through backpropagation one keypress at a time. "
         "With no command, FILE (default: the bundled xor example) opens in the terminal app.",
-        epilog="commands: trace, train, check, quiz, export, serve, examples (bptui COMMAND --help)",
+        epilog="commands: trace, train, check, quiz, export, grade, serve, examples (bptui COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     p.add_argument("file", nargs="?", metavar="FILE", help="network file, or a bundled example's name")
@@ -131,6 +131,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                  "a gradient is not finite or |g − fd| > atol + 1e-6·|fd| (atol: the difference's rounding error)",
         "quiz": "answer each step's hidden number at the terminal; right or wrong, the explanation follows",
         "export": "every step as a numbered worked solution: Markdown, a LaTeX document, or CSV",
+        "grade": "grade a student's answers against an exercise's KEY.json (errors carried forward, the mistake "
+                 "named), a class's against their variants' keys, or a program's trace against the run; exits 1 "
+                 "when a row or file was bad (the rest is graded)",
         "serve": "serve the terminal app in a web browser (textual-serve)",
         "examples": "list the bundled example networks",
     }
@@ -138,6 +141,8 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
     p.add_argument("--no-color", action="store_true", help="no colour in the output (NO_COLOR is honoured too)")
     if command == "examples":
         return p
+    if command == "grade":
+        return _grade_parser(p)
     p.add_argument("file", metavar="FILE", help="network file, or a bundled example's name")
     if command == "quiz":
         p.add_argument("--tolerance", type=_positive_float, default=1e-3, metavar="R",
@@ -209,6 +214,39 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
     return p
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _grade_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("key", metavar="KEY", help="KEY.json (written beside every key bptui export makes); for a "
+                   "class, the folder of the variants' keys (variant-01-key.json, …) with --roster; with --trace, "
+                   "a network file will do too")
+    p.add_argument("answers", nargs="?", metavar="ANSWERS",
+                   help="a student's answers: CSV rows blank,value or JSON {\"1\": value, …}; a class's: a folder "
+                        "of STUDENT.csv (or .json) or one CSV of rows student,blank,value")
+    p.add_argument("--roster", metavar="CSV", help="a class: rows student,variant")
+    p.add_argument("--trace", metavar="FILE", help="compare a program's trace with the run: JSON Lines with bptui "
+                   "trace's keys, or an .npz of W1, s1, o1, delta1, G1, …")
+    p.add_argument("--carried-credit", type=_fraction, default=1.0, metavar="F",
+                   help="a carried blank's points, 0 … 1 (default 1; a right blank is worth 1)")
+    p.add_argument("--format", choices=("text", "json", "csv", "gradescope"), default="text",
+                   help="gradescope: Gradescope's results.json, a test per blank")
+    p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--rtol", type=_non_negative_float, default=None, metavar="R",
+                   help="relative tolerance instead of the key's (--trace: default 1e-6)")
+    p.add_argument("--atol", type=_non_negative_float, default=None, metavar="A",
+                   help="absolute tolerance instead of the key's (--trace: default 1e-9)")
+    return p
+
+
 def report(message: str) -> None:
     """The one ``error:`` line, on stderr."""
     note(f"error: {printable(message)}")
@@ -264,7 +302,7 @@ def _check_streams(command: str, args) -> None:
     (export --output needs no stdout; the app says it needs a terminal)."""
     if command == "quiz" and isinstance(sys.stdin, _Closed):
         raise ClosedStream("standard input", ", and bptui quiz reads the answers from it")
-    if isinstance(sys.stdout, _Closed) and not (command == "export" and args.output is not None):
+    if isinstance(sys.stdout, _Closed) and not (command in ("export", "grade") and args.output is not None):
         raise ClosedStream("standard output", f", and bptui {command} writes there")
 
 
@@ -792,6 +830,12 @@ def cmd_export(args) -> int:
     from .exercise import export_command
 
     return export_command(args, _load)
+
+
+def cmd_grade(args) -> int:
+    from .grade import grade_command
+
+    return grade_command(args)
 
 
 def _check_can_listen(host: str, port: int) -> None:

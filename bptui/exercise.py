@@ -253,8 +253,16 @@ class Blanker:
         from .core.teaching.quiz import equations_of
 
         eqs = equations_of(stepper, step)
-        k = step.key
         aliases = self._aliases(stepper, step)
+        new, fresh = self.label(stepper, step)
+        labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
+                      for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
+        return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+
+    def label(self, stepper: Any, step: Any) -> tuple[dict[Ref, int], set[Ref]]:
+        """Number the blanks of a step just done by ``stepper`` (and trace them, with ``trace``): the
+        new blanks by their ref, and the refs made blank here. The grader replays an exercise with it."""
+        k = step.key
         chosen = self._chosen(k)
         fresh: set[Ref] = set()
         new: dict[Ref, int] = {}
@@ -282,9 +290,7 @@ class Blanker:
             self.live[key] = _Live(labels, value)
         if self.tracer is not None:
             self._trace(stepper, step, new)
-        labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
-                      for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
-        return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+        return new, fresh
 
     def _trace(self, stepper: Any, step: Any, new: dict[Ref, int]) -> None:
         """The new blanks' formulas over the earlier blanks, and what the key JSON says of each."""

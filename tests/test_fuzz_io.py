@@ -118,6 +118,8 @@ class Command:
 
 
 GRAPH = GRAPH_EXAMPLES[0]
+GRADE_KEY = str(Path(__file__).parent / "golden" / "xor-key.json")  # bptui export xor --exercise --answers xor-key.md
+GRADE_ANSWERS = str(Path(__file__).parent / "golden" / "xor-answers.csv")  # its values as shown
 STREAM_COMMANDS = (
     Command(("trace", "xor")),
     Command(("trace", GRAPH, "--format", "json")),
@@ -135,6 +137,9 @@ STREAM_COMMANDS = (
             files=("{out}.md", "{out}-key.md")),
     Command(("export", GRAPH, "--variants", "2", "--output", "{out}"), stdout=False,
             files=("{out}/variant-01.json", "{out}/variant-01.md", "{out}/variant-02-key.md"), note="wrote 2 variants"),
+    Command(("grade", GRADE_KEY, GRADE_ANSWERS)),
+    Command(("grade", GRADE_KEY, GRADE_ANSWERS, "--format", "gradescope", "--output", "{out}.json"), stdout=False,
+            files=("{out}.json",)),
     Command(("examples",)),
     Command(("--version",)),
     Command(("export", "--help")),
