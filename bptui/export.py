@@ -259,8 +259,10 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
 
 def _shown(value: float, ref: Ref, blanker: "Blanker | None") -> str:
     """A board number in a summary line: its blank's number in an exercise, else its value."""
-    label = blanker.label_of(ref) if blanker is not None else None
-    return tnum(value) if label is None else blank_text(label, False, latex=True)
+    shown = blanker.shown(ref) if blanker is not None else None
+    if shown == "formula":  # it depends on a blank: never its number
+        return r"\text{(its formula above)}"
+    return tnum(value) if shown is None else blank_text(int(shown), False, latex=True)
 
 
 def _grad_line(spec, stepper, blanker: "Blanker | None" = None) -> str:

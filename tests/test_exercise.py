@@ -59,7 +59,7 @@ def blanks_match_key(exercise: str, key: str) -> int:
 
 
 @pytest.mark.parametrize("name, options", [
-    ("xor", []), ("xor", ["--epochs", "2"]), ("xor", ["--blank", "G,W", "--epochs", "2"]),
+    ("xor", []), ("xor", ["--epochs", "2"]), ("xor", ["--blank", "G,W"]), ("moons", ["--example", "20", "--blank", "delta"]),
     ("xor", ["--blank-every", "3"]), ("chain", ["--epochs", "3"]), ("classifier", []), ("regression", []),
     ("deep_relu", ["--steps", "1:40"]), ("moons", ["--example", "20"]), ("iris", ["--example", "5", "--epochs", "2"]),
     ("lecture13", []), ("lecture13_expression", ["--blank", "adjoint"]),
@@ -95,7 +95,10 @@ def test_the_givens_stay_and_blank_every_thins_the_sheet(capsys):
     assert len(chosen) == 24 and sorted({e.step for e in light.entries}) == chosen[::2]
     assert {e.symbol.base for e in light.entries} == {"s", "δ"}  # every other one of them
     assert r"\begin{bmatrix} 0.1 & 0.5 & -0.4 \\ -0.2 & 0.3 & 0.6 \end{bmatrix}" in text  # the file's W⁽¹⁾
-    assert "0.09967" in text  # o⁽¹⁾ of example 1 (step 2) is not blank: every other step is
+    # o⁽¹⁾ of example 1 (step 2) is no blank, but it is tanh of blanks (1), (2): its formula, never its number
+    step2 = text.split("**Step 2**")[1].split("**Step 3**")[0]
+    assert r"\tanh(\mathbf{(1)})" in step2 and "0.09967" not in text
+    assert "0.3128" not in text and r"\ell_{\mathcal{D}} = \text{(its formula above)}" in text  # ℓ⁽¹⁾ and ℓ_D too
 
 
 def trace_rows(capsys, path) -> dict[int, dict]:
