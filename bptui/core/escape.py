@@ -58,7 +58,23 @@ def latex_text(text: str, line: bool = False) -> str:
     return (" " if line else "\\par ").join(paragraphs)
 
 
+# a power written in plain text: e^(xz), 2^10, x^2 (no nested parentheses); printed as an exponent
+_POWER = re.compile(r"\^(?:\(([^()^]+)\)|([A-Za-z0-9.]+))")
+_SUP_TEXT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+                     "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
+
+
 def _latex_line(text: str) -> str:
+    out, at = [], 0
+    for m in _POWER.finditer(text):  # e^(xz) → e\textsuperscript{xz}
+        out.append(_latex_runs(text[at:m.start()]))
+        out.append(rf"\textsuperscript{{{_latex_plain(m.group(1) or m.group(2))}}}")
+        at = m.end()
+    out.append(_latex_runs(text[at:]))
+    return "".join(out)
+
+
+def _latex_runs(text: str) -> str:
     out, at = [], 0
     for m in _SUPERSCRIPT_RUN.finditer(text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
         out.append(_latex_plain(text[at:m.start()]))
@@ -115,7 +131,14 @@ def markdown_text(text: str, line: bool = False) -> str:
     return " ".join(lines) if line else "  \n".join(lines)
 
 
+def _md_power(m: re.Match) -> str:
+    """e^(xz) → eˣᶻ where every character has a superscript form, else as written."""
+    inner = m.group(1) or m.group(2)
+    return "".join(_SUP_TEXT[c] for c in inner) if all(c in _SUP_TEXT for c in inner) else m.group(0)
+
+
 def _md_line(text: str) -> str:
+    text = _POWER.sub(_md_power, text)
     text = "".join(_MD_ESCAPES.get(c, c) for c in text.replace("\t", " ").strip(" "))
     return _MD_BLOCK_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
 
