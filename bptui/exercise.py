@@ -28,7 +28,7 @@ import numpy as np
 from . import progress
 from .core.errors import SpecError
 from .core.notation import count
-from .keyjson import json_path
+from .keyjson import json_path, shown_text
 from .core.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
                            substitute, walk)
 
@@ -240,6 +240,7 @@ class Blanker:
         self.tracer = Tracer(spec, formulas=trace)
         self.keyed = trace
         self.details: dict[int, dict] = {}  # blank → its epoch, example, formula, latex, explanation
+        self.widths: dict[int, int] = {}  # blank → characters of its answer as the key shows it (its line's room)
         # a partial choice of blanks (some quantities, or every K-th step) over more than one update
         # group is refused where a step after an update would print a formula (see _refuse)
         layered = spec.kind != "graph"
@@ -445,7 +446,10 @@ class Blanker:
         label = self.label_of(ref)
         if label is not None:
             return label
-        live = self.tracer.board.get((ref.quantity, ref.layer, ref.node, ref.index))
+        key = (ref.quantity, ref.layer, ref.node, ref.index)
+        if key in self.tracer.board and self.tracer.board[key] is None:  # no formula: whether it depends on one
+            return "formula" if self.tracer.opaque.get(key, True) else None
+        live = self.tracer.board.get(key)
         return None if live is None or not live.text.startswith("§") else "formula"
 
     def _trace(self, stepper: Any, step: Any, new: dict[Ref, int]) -> None:
@@ -479,6 +483,7 @@ class Blanker:
         label = len(self.entries) + 1
         example = getattr(key, "example", None)
         self.entries.append(KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref))
+        self.widths[label] = len(shown_text(value, DIGITS))
         return label
 
     def _aliases(self, stepper: Any, step: Any) -> dict[Node, dict[tuple[int, ...] | None, int]]:
@@ -539,10 +544,9 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\setlength{\parindent}{0pt}"
-    yield rf"\title{{Answer key: {latex_text(spec.name, line=True)}}}"
-    yield r"\date{}"
-    yield r"\begin{document}"
-    yield r"\maketitle"
+    from .export import title_lines
+
+    yield from title_lines(f"Answer key: {latex_text(spec.name, line=True)}")
     yield (f"The answers to the {len(entries)} numbered blanks of the exercise{latex_text(what)}, step by step, "
            "rounded to 4 significant digits as in the worked solution.")
     for step, group in _by_step(entries):

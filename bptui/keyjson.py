@@ -673,12 +673,17 @@ def key_document(network: str, options: dict, entries: list[Any], details: Mappi
         blanks.append({
             "blank": e.label, "epoch": d["epoch"], "example": d["example"], "time": d["time"], "step": e.step,
             "quantity": e.ref.quantity, "layer": e.ref.layer, "indices": indices_of(e.symbol, e.ref),
-            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": "0" if e.value == 0 else f"{e.value:.{digits}g}",
+            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.value, digits),
             "atol": shown_halfwidth(e.value, digits) if atol is None else atol,
             "rtol": RTOL if rtol is None else rtol,
             "depends_on": list(d["depends_on"]), "formula": d["formula"], "latex": d["latex"],
             "explanation": d["explanation"]})
     return {"network": network, "options": options, "blanks": blanks}
+
+
+def shown_text(x: float, digits: int) -> str:
+    """A blank's answer as the key shows it (its ``shown``): ``digits`` significant digits."""
+    return "0" if x == 0 else f"{x:.{digits}g}"
 
 
 def _json_number(x: float) -> float | str:

@@ -251,6 +251,28 @@ def test_bad_options_are_one_error_line(capsys, options, message):
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
 
 
+@pytest.mark.parametrize("options", [["--blank", "delta", "--epochs", "2"], ["--blank", "G,W", "--epochs", "2"],
+                                     ["--blank-every", "2", "--epochs", "2"], ["--blank", "s", "--steps", "1:45"]])
+def test_a_partial_choice_over_two_update_groups_is_refused(tmp_path, capsys, options):
+    """After the first update every number would be a formula in the blanks: one error line, exit 2,
+    and nothing written (stdout, the exercise, the key, a variant's network file)."""
+    out, key = tmp_path / "ex.md", tmp_path / "key.md"
+    for args in ([], ["--output", str(out), "--answers", str(key)]):
+        assert main(["export", "xor", "--exercise", *options, *args]) == 2
+        std = capsys.readouterr()
+        assert std.out == "" and std.err.count("\n") == 1 and std.err.startswith("error: ")
+        assert re.search(r"from step (39|40) on \(after the update at step 37\) every number would be a formula", std.err)
+        assert "--example N" in std.err and "blank every quantity" in std.err
+    assert not out.exists() and not key.exists() and not (tmp_path / "key.json").exists()
+    if "--steps" not in options:
+        assert main(["export", "xor", *options, "--variants", "2", "--output", str(tmp_path / "class")]) == 2
+        assert list((tmp_path / "class").iterdir()) == []
+    capsys.readouterr()
+    # the same choice over one update group is made, and the default over two
+    assert main(["export", "xor", "--exercise", *options[:2], "--output", str(out)]) == 0
+    assert main(["export", "xor", "--exercise", "--epochs", "2", "--output", str(out)]) == 0
+
+
 def test_bad_graph_parts_and_unwritable_places(tmp_path, capsys):
     assert main(["export", "lecture13", "--steps", "3:40"]) == 2
     assert "lecture13.json: --steps: 3:40: the graph has 16 steps" in capsys.readouterr().err
@@ -300,7 +322,7 @@ def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
     spec = parse(IDENTITY_HIDDEN, "identity.json")
     blanker = Blanker(spec)
     text = "\n".join(export(spec, "markdown", 1, None, blanker))
-    blank = r"\,\underline{\hphantom{0.0000}}"
+    blank = r"\,\underline{\hphantom{000000000}}"  # room for 9 characters (or the answer's, if longer)
     assert ("\\delta^{(1)} &= \\left(W^{(2)T} \\delta^{(2)}\\right)_{1:} \\\\\n"
             f" &= \\begin{{bmatrix}} (13){blank} \\\\ (14){blank} \\end{{bmatrix}}") in text
     step8 = text.split("**Step 8**")[1].split("**Step 9**")[0]

@@ -269,10 +269,13 @@ def _file(tmp_path: Path, base: str, name: str, description: str) -> Path:
     return path
 
 
+TITLE = r"\begin{center}{\LARGE "
+
+
 def _title(tex: str) -> str:
-    line = next(line for line in tex.splitlines() if line.startswith(r"\title{"))
-    assert line.endswith("}")
-    return line[len(r"\title{"):-1]
+    line = next(line for line in tex.splitlines() if line.startswith(TITLE))
+    assert line.endswith(r"\par}\end{center}")
+    return line[len(TITLE):-len(r"\par}\end{center}")]
 
 
 def check_latex(tex: str, title: str, name: tuple[str, str], description: tuple[str, str] | None) -> None:
@@ -282,8 +285,8 @@ def check_latex(tex: str, title: str, name: tuple[str, str], description: tuple[
     assert lines.count(r"\begin{document}") == 1 and lines[-1] == r"\end{document}"
     assert tex.count(r"\end{document}") == 1
     assert read_tex(_title(tex)) == tex_shows(f"{title}: " + re.sub("\n", " ", name[1]))
-    if description is not None:  # \maketitle, the intro (its name first), a blank line, the description
-        at = lines.index(r"\maketitle")
+    if description is not None:  # the title, the intro (its name first), a blank line, the description
+        at = next(i for i, line in enumerate(lines) if line.startswith(TITLE))
         assert read_tex(lines[at + 1]).startswith(tex_shows(name[1]) + ": a ") and lines[at + 2] == ""
         assert read_tex(lines[at + 3]) == tex_shows(description[1]) and lines[at + 4] == ""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable
 
 # -- LaTeX -------------------------------------------------------------------------------------------
 _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -65,22 +66,23 @@ _SUP_TEXT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPR
 
 
 def _latex_line(text: str) -> str:
-    out, at = [], 0
-    for m in _POWER.finditer(text):  # e^(xz) → e\textsuperscript{xz}
-        out.append(_latex_runs(text[at:m.start()]))
-        out.append(rf"\textsuperscript{{{_latex_plain(m.group(1) or m.group(2))}}}")
-        at = m.end()
-    out.append(_latex_runs(text[at:]))
-    return "".join(out)
+    # e^(xz) → e\textsuperscript{xz}; between them f⁽¹⁾ → f^{(1)}, as the lecture writes it
+    return _replaced(text, _POWER, _latex_runs,
+                     lambda m: rf"\textsuperscript{{{_latex_plain(m.group(1) or m.group(2))}}}")
 
 
 def _latex_runs(text: str) -> str:
+    return _replaced(text, _SUPERSCRIPT_RUN, _latex_plain,
+                     lambda m: rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+
+
+def _replaced(text: str, pattern: re.Pattern, between: Callable[[str], str], match: Callable[[re.Match], str]) -> str:
+    """``text`` with each match of ``pattern`` written by ``match`` and the text between by ``between``."""
     out, at = [], 0
-    for m in _SUPERSCRIPT_RUN.finditer(text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
-        out.append(_latex_plain(text[at:m.start()]))
-        out.append(rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+    for m in pattern.finditer(text):
+        out += [between(text[at:m.start()]), match(m)]
         at = m.end()
-    out.append(_latex_plain(text[at:]))
+    out.append(between(text[at:]))
     return "".join(out)
 
 
