@@ -330,3 +330,32 @@ def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
     d2 = [e.value for e in blanker.entries if e.label == 10]  # δ⁽²⁾, blank (10) at step 6
     entries = [(e.label, e.step, TextPrinter().p(e.symbol), e.value) for e in blanker.entries if e.step == 8]
     assert entries == [(13, 8, "δ₁⁽¹⁾", 0.7 * d2[0]), (14, 8, "δ₂⁽¹⁾", -0.8 * d2[0])]
+
+
+def test_graph_variants_describe_their_own_inputs_and_powers_are_raised(tmp_path, capsys):
+    out = tmp_path / "class"
+    assert main(["export", "lecture13", "--variants", "3", "--seed", "5", "--output", str(out)]) == 0
+    capsys.readouterr()
+    for i in (1, 2, 3):
+        doc = json.loads((out / f"variant-0{i}.json").read_text(encoding="utf-8"))
+        x, z = doc["inputs"]["x"], doc["inputs"]["z"]
+        said = f"at x = {x:g}, z = {z:g}".replace("-", "−")
+        assert said in doc["description"] and "x = 2, z = 3" not in doc["description"], doc["description"]
+        page = (out / f"variant-0{i}.md").read_text(encoding="utf-8")
+        assert "y = eˣᶻ + xz/ln(x)" in page and "e^(xz)" not in page
+    assert main(["export", "lecture13", "--format", "latex"]) == 0
+    assert r"y = e\textsuperscript{xz} + xz/ln(x)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["xor", "deep_relu"])
+def test_blanks_leave_room_for_their_answers_and_the_title_is_at_the_top(capsys, name):
+    spec = load_any(NETWORKS / f"{name}.json")
+    blanker = Blanker(spec)
+    text = "\n".join(export(spec, "latex", 1, None, blanker))
+    title = name.replace("_", "\\_")
+    assert r"\maketitle" not in text and rf"\begin{{center}}{{\LARGE Exercise: {title}\par}}\end{{center}}" in text
+    for e in blanker.entries:
+        shown = "0" if e.value == 0 else f"{e.value:.4g}"
+        room = "0" * max(9, len(shown))
+        assert rf"({e.label})\,\underline{{\hphantom{{{room}}}}}" in text
+    assert name == "xor" or any(len(f"{e.value:.4g}") > 9 for e in blanker.entries)  # −0.0003046: longer than 9
