@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ class Recorder(Blanker):
         self.relations: list[tuple[tuple, str, list[tuple[tuple, str]], int | None]] = []
         self.version: dict[tuple, int] = {}
         self.values: dict[tuple[tuple, int], float] = {}
-        self._reads: list[tuple[tuple, str]] = []
+        self._reads: list[tuple[tuple, str, str | None]] = []
         t = self.tracer
         read, produce = t.read, t.produce
 
@@ -101,19 +102,27 @@ class Recorder(Blanker):
             try:
                 e = read(quantity, layer, index, actual, node)
             except Exception:
-                self._reads.append((name, "formula"))
+                self._reads.append((name, "formula", None))
                 raise
-            self._reads.append((name, kind(e)))
+            self._reads.append((name, kind(e), e.text))
             return e
 
         def producing(quantity, layer, index, value, make, label, node=None):
-            produce(quantity, layer, index, value, make, label, node)
+            made: list[str] = []
+
+            def making():
+                made.append(make())
+                return made[-1]
+            produce(quantity, layer, index, value, making, label, node)
+            # the numbers its formula reads (an update reads W, G, m, v at once: the ones in its formula)
+            reads = [(r, s) for r, s, text in self._reads if not made or text is None
+                     or re.search(rf"(?<![\w.§]){re.escape(text)}(?![\w.§])", made[0])]
             key = (quantity, layer, node, index)
             self.version[key] = self.version.get(key, 0) + 1
             self.values[(key, self.version[key])] = float(value)
             e = t.board.get(key)
             state = "blank" if label is not None else ("formula" if e is None or e.text.startswith("§") else "number")
-            self.relations.append(((key, self.version[key]), state, self._reads, label))
+            self.relations.append(((key, self.version[key]), state, reads, label))
             self._reads = []
         t.read, t.produce = reading, producing
 
