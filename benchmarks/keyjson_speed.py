@@ -1,6 +1,7 @@
 """The cost of the key a machine reads: an exercise made with its formulas traced (what
-``--answers`` does) against the same exercise without (``--exercise`` alone), side by side, in
-medians of a few runs each (median_time).
+``--answers`` does) against the same exercise without (``--exercise`` alone, which traces only
+which numbers depend on a blank, so that the page never prints them), and the worked solution with
+no blanks, side by side, in medians of a few runs each (median_time).
 
     python benchmarks/keyjson_speed.py
 """
@@ -16,18 +17,20 @@ def main() -> None:
     from bptui.export import export
 
     cases = [("xor", None), ("classifier", None), ("moons", 20), ("edges", None), ("iris", None)]
-    print(f"{'exercise':<20} {'plain':>9} {'traced':>9} {'ratio':>7}")
+    print(f"{'exercise':<20} {'solution':>9} {'plain':>9} {'traced':>9} {'plain/sol':>9} {'traced/plain':>12}")
     for name, example in cases:
         spec = load_any(str(ROOT / "networks" / f"{name}.json"))
         part = example_part(spec, example) if example else None
 
-        def run(trace: bool) -> None:
-            for _ in export(spec, "markdown", 1, part, Blanker(spec, trace=trace)):
+        def run(trace: bool | None) -> None:
+            for _ in export(spec, "markdown", 1, part, None if trace is None else Blanker(spec, trace=trace)):
                 pass
         repeats = 1 if name == "iris" else 3
+        solution = median_time(lambda: run(None), repeats)
         plain, traced = median_time(lambda: run(False), repeats), median_time(lambda: run(True), repeats)
         label = f"{name}" + (f" --example {example}" if example else "")
-        print(f"{label:<20} {plain:>8.2f}s {traced:>8.2f}s {traced / plain:>6.1f}×")
+        print(f"{label:<20} {solution:>8.2f}s {plain:>8.2f}s {traced:>8.2f}s {plain / solution:>8.1f}× "
+              f"{traced / plain:>11.1f}×")
 
 
 if __name__ == "__main__":

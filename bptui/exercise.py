@@ -28,9 +28,10 @@ import numpy as np
 from . import progress
 from .core.util.errors import SpecError
 from .core.formulas.notation import count
-from .keyjson import json_path
+from .keyjson import json_path, shown_text
 from .lms import FORMATS as LMS_FORMATS
-from .core.formulas.formula import Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, blank, substitute, walk
+from .core.formulas.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
+                                    substitute, walk)
 
 QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
 DIGITS = 4
@@ -233,11 +234,21 @@ class Blanker:
         self.live: dict[tuple[str, int | None, str | None], _Live] = {}
         self.entries: list[KeyEntry] = []
         self.candidates = 0
-        # trace: follow every number's formula over the blanks, for the key a machine reads (keyjson.py)
+        # the board traced step by step (keyjson.py): which numbers depend on a blank, so that the page
+        # never prints them as numbers; with ``trace``, each blank's formula too, for the key a machine reads
         from .keyjson import Tracer
 
-        self.tracer = Tracer(spec) if trace else None
+        self.tracer = Tracer(spec, formulas=trace)
+        self.keyed = trace
         self.details: dict[int, dict] = {}  # blank → its epoch, example, formula, latex, explanation
+        self.widths: dict[int, int] = {}  # blank → characters of its answer as the key shows it (its line's room)
+        # a partial choice of blanks (some quantities, or every K-th step) over more than one update
+        # group is refused where a step after an update would print a formula (see _refuse)
+        layered = spec.kind != "graph"
+        self.partial = every > 1 or (layered and not {"s", "o", "loss", "delta", "G", "W"} <= quantities) or \
+            (not layered and not {"value", "adjoint"} <= quantities)
+        self.update: Any = None  # the first update step of the part, once it is done
+        self.formulas = False  # whether the step being printed shows a value as a formula
 
     def _produced(self, step: Any) -> list[tuple[Ref, Any]]:
         """The board numbers a step writes: its quantity (and ℓ_D with a loss)."""
@@ -253,17 +264,28 @@ class Blanker:
         from .core.teaching.quiz import equations_of
 
         eqs = equations_of(stepper, step)
+        k = step.key
         aliases = self._aliases(stepper, step)
+        before = self._before(stepper, step)
         new, fresh = self.label(stepper, step)
         labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
                       for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
-        return [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+        if not self.tracer.read_blanks:  # the step reads no number that depends on a blank
+            out = [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
+        else:
+            self.formulas = False
+            out = [self._as_formulas(blank(eq, labels_now, fresh, aliases), before, k) for eq in eqs]
+            self._refuse(step)
+        if k.quantity == "W" and self.update is None:
+            self.update = step
+        return out
 
     def label(self, stepper: Any, step: Any) -> tuple[dict[Ref, int], set[Ref]]:
-        """Number the blanks of a step just done by ``stepper`` (and trace them, with ``trace``): the
-        new blanks by their ref, and the refs made blank here. The grader replays an exercise with it."""
+        """Number the blanks of a step just done by ``stepper`` and trace them: the new blanks by their
+        ref, and the refs made blank here. The grader replays an exercise with it."""
         k = step.key
         chosen = self._chosen(k)
+        before = self._before(stepper, step)
         fresh: set[Ref] = set()
         new: dict[Ref, int] = {}
         for ref, value in self._produced(step):
@@ -288,16 +310,165 @@ class Blanker:
                     labels[index] = new[ref.at(*index)] = self._new(k, ref.at(*index), float(value[index]))
                     fresh.add(ref.at(*index))
             self.live[key] = _Live(labels, value)
-        if self.tracer is not None:
-            self._trace(stepper, step, new)
+        self._trace(stepper, step, new)
         return new, fresh
 
+    # -- no answer given away -----------------------------------------------------------------------
+    def _before(self, stepper: Any, step: Any) -> dict[tuple[str, int | None], dict]:
+        """What the board values a step overwrites were before it (G before ``+=``; W, m and v before
+        an update; ℓ_D before ``+=``), entry by entry: blank, formula or number (Tracer.state)."""
+        t, k = self.tracer, step.key
+        out: dict[tuple[str, int | None], dict] = {}
+        arrays: dict[str, Any] = {}
+        if self.spec.kind == "graph":
+            return out
+        if k.quantity in ("G", "W") and step.before is not None:
+            arrays[k.quantity] = step.before
+        if k.quantity == "W" and getattr(step, "opt_before", None) is not None:
+            arrays.update(step.opt_before.arrays())
+        for name, value in arrays.items():
+            a = np.asarray(value, dtype=float)
+            out[(name, k.layer)] = {i: t.state(name, k.layer, i, float(a[i])) for i in np.ndindex(*a.shape)}
+        if k.quantity == "loss":
+            out[("loss_D", None)] = {None: t.state("loss_D", None, None, float(stepper.state.loss_D) - float(step.value))}
+        return out
+
+    def _source(self, sym: Sym, shape: tuple[int, ...]) -> tuple[str, int | None, Callable[[tuple[int, ...]], Any]] | None:
+        """The board quantity a value named by ``sym`` (an earlier or an optimizer's value) is, and how
+        its entries' indices map to the board's; None: it is none (g, W̃: worked out on the spot)."""
+        l = sym.layer
+        same: Callable[[tuple[int, ...]], Any] = lambda i: i if i else None
+        if sym.base == "ℓ_D":
+            return "loss_D", None, same
+        if not isinstance(l, int):
+            return None
+        if sym.base in ("G", "W", "m", "v") and sym.vector and sym.accent in ("", "hat") and not sym.sub:
+            return sym.base, l, same
+        if sym.base == "G_w":  # a kernel's G, (k, c, u, v): column 1 + (c, u, v) flattened of G⁽ˡ⁾
+            return "G", l, lambda i: (i[0], 1 + int(np.ravel_multi_index(i[1:], shape[1:])))
+        if sym.base == "G" and len(sym.sub) == 4:  # one kernel weight's G, from 1
+            kind = self.spec.layer_kinds[l - 1]
+            k, *cuv = (int(x) - 1 for x in sym.sub)
+            col = 1 + int(np.ravel_multi_index(tuple(cuv), (kind.in_shape[0], *kind.kernel)))
+            return "G", l, lambda i: (k, col)
+        return None
+
+    def _states(self, node: Num | Arr, eq: Equation, result: bool, before: dict) -> dict | None:
+        """Each entry the page shows of a number or an array (an array's: all of a map's, the ones a
+        big matrix keeps): "blank", "formula" or "number"; None when it is no board value."""
+        values = np.asarray(node.values if isinstance(node, Arr) else node.value, dtype=float)
+        shape = values.shape
+        indices = [()] if not shape else _visible(shape) if len(shape) <= 2 else list(np.ndindex(*shape))
+        t = self.tracer
+        if node.ref is not None:
+            r = node.ref
+            if r.node is not None:
+                return {(): t.state(r.quantity, None, None, float(values), node=r.node)}
+            return {i: t.state(r.quantity, r.layer, (r.index or ()) + i if (r.index or i) else None, float(values[i]))
+                    for i in indices}
+        if not isinstance(node.means, Sym):
+            return None
+        source = self._source(node.means, shape)
+        if source is None:
+            return None
+        quantity, layer, index = source
+        earlier = not result and eq.rel == "←" and eq.lhs == node.means and node.means.accent == ""
+        if earlier:
+            known = before.get((quantity, layer))
+            return None if known is None else {i: known.get(index(i), "formula") for i in indices}
+        return {i: t.state(quantity, layer, index(i), float(values[i])) for i in indices}
+
+    def _symbol(self, node: Num | Arr, example: Any) -> Node:
+        """The formula a number that depends on a blank is printed as: its name (s⁽¹⁾, δ₂⁽¹⁾, G⁽²⁾ …),
+        which the step that worked it out defined as a formula in the blanks."""
+        r = node.ref
+        if r is None:
+            assert node.means is not None
+            return node.means
+        if isinstance(node, Num) or r.node is not None or r.quantity in ("loss", "loss_D"):
+            return entry_symbol(self.spec, r, example)
+        if not r.layer:
+            return Sym(r.quantity, 0, vector=True)
+        return self.spec.layer_kinds[r.layer - 1].cell_sym(r.quantity, r.layer, None, example)
+
+    def _as_formulas(self, eq: Equation, before: dict, key: Any) -> Equation:
+        """A step that reads a blank, or a value that depends on one: every number of it that depends
+        on a blank is printed as its blank's number or as a formula, never as a number. Values worked
+        out from board numbers (f′(s⁽ˡ⁾), (Wᵀδ)[1:]) are written as their formulas, numbers that depend
+        on a blank by their names; the forms are the formula and the one with the board's numbers (the
+        values worked out after it are left out), and the result is printed where it is a blank or
+        depends on none (else the form before it is its formula)."""
+        example = getattr(key, "example", None)
+
+        def masker(result: bool) -> Callable[[Node], Node]:
+            def mask(node: Node) -> Node:
+                if not isinstance(node, (Num, Arr)) or (isinstance(node, Num) and node.exact):
+                    return node
+                formula = _derived(node)
+                if formula is not None:
+                    return formula
+                if result and node.ref is None and node.means is None and isinstance(eq.lhs, Sym):
+                    node = replace(node, means=eq.lhs)  # m, v after an update: the values of their symbols
+                states = self._states(node, eq, result, before)
+                if states is None:
+                    return node if node.ref is not None or node.means is None else self._hide(node, example)
+                asked = {i for i, _, _ in node.blanks} if isinstance(node, Arr) else set()
+                if any(state != "number" and i not in asked for i, state in states.items()):
+                    return self._hide(node, example)
+                return node
+            return mask
+
+        forms: list[Node] = []
+        for form in eq.forms[:-1]:
+            form = _rebuild(form, masker(False))
+            if not forms or form != forms[-1]:
+                forms.append(form)
+        numbers = next((i for i, f in enumerate(forms) if i and any(
+            isinstance(n, (Arr, Hidden)) or (isinstance(n, Num) and not n.exact) for n in walk(f))), None)
+        if numbers is not None:
+            forms = forms[:numbers + 1]
+        result = _rebuild(eq.forms[-1], masker(True))
+        if any(isinstance(n, Sym) for n in walk(result)) and not isinstance(eq.forms[-1], Sym):
+            self.formulas = True  # the result depends on a blank and is none: the form before is its formula
+            return replace(eq, forms=tuple(forms))
+        return replace(eq, forms=(*forms, result))
+
+    def _hide(self, node: Num | Arr, example: Any) -> Node:
+        self.formulas = True
+        return self._symbol(node, example)
+
+    def _refuse(self, step: Any) -> None:
+        """A partial choice of blanks whose step after an update prints a formula: from there on, every
+        number would be one (the weights depend on a blank), so the export refuses."""
+        if not (self.partial and self.formulas and self.update is not None and step.key.quantity != "W"):
+            return
+        u = self.update.key
+        raise ExerciseError(
+            f"--blank: from step {step.key.step} on (after the update at step {u.step}) every number would be a "
+            "formula in the blanks, since the updated weights depend on them: export one update group "
+            "(--example N, or --steps A:B up to its update), or blank every quantity (leave out --blank and "
+            "--blank-every)", source=self.spec.source)
+
+    def shown(self, ref: Ref) -> int | str | None:
+        """How a summary line (ℓ_D at the end of an epoch, a graph's gradient) shows board number ``ref``
+        (a scalar) now: its blank's number, "formula" where it depends on a blank, None: its value."""
+        label = self.label_of(ref)
+        if label is not None:
+            return label
+        key = (ref.quantity, ref.layer, ref.node, ref.index)
+        if key in self.tracer.board and self.tracer.board[key] is None:  # no formula: whether it depends on one
+            return "formula" if self.tracer.opaque.get(key, True) else None
+        live = self.tracer.board.get(key)
+        return None if live is None or not live.text.startswith("§") else "formula"
+
     def _trace(self, stepper: Any, step: Any, new: dict[Ref, int]) -> None:
-        """The new blanks' formulas over the earlier blanks, and what the key JSON says of each."""
+        """Trace the step on the board; the new blanks' formulas over the earlier blanks, and what
+        the key JSON says of each."""
         from .keyjson import describe
 
-        assert self.tracer is not None
         self.tracer.step(stepper, step, new)
+        if not self.keyed:
+            return
         k = step.key
         for ref, label in new.items():
             traced = self.tracer.blanks[label]
@@ -321,6 +492,7 @@ class Blanker:
         label = len(self.entries) + 1
         example = getattr(key, "example", None)
         self.entries.append(KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref))
+        self.widths[label] = len(shown_text(value, DIGITS))
         return label
 
     def _aliases(self, stepper: Any, step: Any) -> dict[Node, dict[tuple[int, ...] | None, int]]:
@@ -381,10 +553,9 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\setlength{\parindent}{0pt}"
-    yield rf"\title{{Answer key: {latex_text(spec.name, line=True)}}}"
-    yield r"\date{}"
-    yield r"\begin{document}"
-    yield r"\maketitle"
+    from .export import title_lines
+
+    yield from title_lines(f"Answer key: {latex_text(spec.name, line=True)}")
     yield (f"The answers to the {len(entries)} numbered blanks of the exercise{latex_text(what)}, step by step, "
            "rounded to 4 significant digits as in the worked solution.")
     for step, group in _by_step(entries):
@@ -537,6 +708,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     elif args.output is not None:
         write_lines_atomic(args.output, lines, args.force)  # streamed to a temporary file, renamed when complete
     else:
+        if exercise:  # all of it first: an exercise may be refused at a later step (Blanker._refuse)
+            lines = iter(list(lines))
         for line in lines:
             sys.stdout.write(line + "\n")
     if args.answers:
@@ -672,7 +845,12 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         epochs = part.epochs if part is not None else (args.epochs or 1)
         blanker = Blanker(variant, quantities, every, trace=True)
         lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
-        write_atomic(exercise_path, document(lines, fmt, str(exercise_path)), args.force)
+        try:
+            text = document(lines, fmt, str(exercise_path))
+        except ExerciseError:  # refused (Blanker._refuse): no variant's network without its exercise
+            path.unlink()
+            raise
+        write_atomic(exercise_path, text, args.force)
         key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
         write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
         doc = write_key_json(key_json, path.name, args, blanker, platform or fmt, i)

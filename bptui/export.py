@@ -56,6 +56,8 @@ def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row
 
     printer = LatexPrinter(DIGITS)
     eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step)
+    if blanker is not None:
+        printer.blank_widths = blanker.widths
     return [row for eq in eqs for row in printer.rows(eq)]
 
 
@@ -259,8 +261,10 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
 
 def _shown(value: float, ref: Ref, blanker: "Blanker | None") -> str:
     """A board number in a summary line: its blank's number in an exercise, else its value."""
-    label = blanker.label_of(ref) if blanker is not None else None
-    return tnum(value) if label is None else blank_text(label, False, latex=True)
+    shown = blanker.shown(ref) if blanker is not None else None
+    if shown == "formula":  # it depends on a blank: never its number
+        return r"\text{(its formula above)}"
+    return tnum(value) if shown is None else blank_text(int(shown), False, latex=True)
 
 
 def _grad_line(spec, stepper, blanker: "Blanker | None" = None) -> str:
@@ -273,6 +277,14 @@ def _grad_line(spec, stepper, blanker: "Blanker | None" = None) -> str:
 
 
 # -- LaTeX ------------------------------------------------------------------------------------------
+def title_lines(title: str) -> Iterator[str]:
+    """The page's top and the document's title (LaTeX): a title block where the text begins, not
+    \\maketitle's, which starts a quarter of the page down; the page's top margin a little smaller."""
+    yield r"\addtolength{\topmargin}{-1.5cm}\addtolength{\textheight}{2.5cm}"
+    yield r"\begin{document}"
+    yield rf"\begin{{center}}{{\LARGE {title}\par}}\end{{center}}"
+
+
 def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
     graph = _is_graph(spec)
     intro = _intro(spec)
@@ -281,10 +293,7 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
     yield r"\allowdisplaybreaks"
     yield r"\setlength{\parindent}{0pt}"
     yield r"\addtolength{\textwidth}{3cm}\addtolength{\oddsidemargin}{-1.5cm}\addtolength{\evensidemargin}{-1.5cm}"
-    yield rf"\title{{{'Exercise' if blanker else 'Worked solution'}: {latex_text(spec.name, line=True)}}}"
-    yield r"\date{}"
-    yield r"\begin{document}"
-    yield r"\maketitle"
+    yield from title_lines(f"{'Exercise' if blanker else 'Worked solution'}: {latex_text(spec.name, line=True)}")
     yield latex_text(intro)
     if spec.description:
         yield ""
@@ -292,7 +301,7 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
     for note in (_exercise_note(spec) if blanker else None, _part_note(part)):
         if note:
             yield ""
-            yield latex_text(note).replace("(1) \\_\\_\\_\\_", r"$(1)\,\underline{\hphantom{0.0000}}$")
+            yield latex_text(note).replace("(1) \\_\\_\\_\\_", f"${blank_text(1, True, latex=True)}$")
     yield ""
     yield r"\section*{Notation (Lecture 13, \emph{Backpropagation})}"
     yield r"\begin{itemize}"

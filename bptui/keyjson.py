@@ -147,7 +147,12 @@ def _parses(formula: str) -> bool:
 
 
 def _bits(mask: int) -> tuple[int, ...]:
-    return tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+    out = []
+    while mask:  # the lowest bit set, one at a time
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return tuple(out)
 
 
 def blank_ids(formula: str) -> frozenset[int]:
@@ -168,11 +173,21 @@ class Tracer:
 
     A number that depends on blanks but is no blank keeps its formula under a placeholder; a
     blank's formula is written out with those placeholders expanded (each expanded once), so a
-    value no blank reads costs only its own step's formula."""
+    value no blank reads costs only its own step's formula.
 
-    def __init__(self, spec: Any) -> None:
+    The same board says which numbers an exercise page may print (exercise.py): :meth:`state` of a
+    number is ``"blank"``, ``"formula"`` (no blank, but it depends on one, through any chain of
+    steps) or ``"number"``; ``read_blanks`` whether the last step read a blank or a formula. With
+    ``formulas=False`` the blanks' formulas are not written out (only what they depend on), for an
+    exercise without its JSON key."""
+
+    def __init__(self, spec: Any, formulas: bool = True) -> None:
         self.spec = spec
+        self.formulas = formulas
         self.board: dict[Key, Expr | None] = {}  # None: depends on a value with no formula
+        self.opaque: dict[Key, bool] = {}  # a number with no formula: whether it depends on a blank
+        self.read_blanks = False  # whether the numbers read since the step began depend on a blank
+        self._reading = False  # … since the last number produced
         self.blanks: dict[int, Traced] = {}
         self.pending: list[str] = []  # placeholder i's formula (reading only earlier placeholders)
         self.sizes: list[int] = []  # placeholder i's length written out
@@ -190,11 +205,26 @@ class Tracer:
         tracked = self.board.get(key)
         same = tracked is not None and (tracked.value == float(actual) or (np.isnan(tracked.value) and np.isnan(actual)))
         if key in self.board and tracked is None:
+            self._reading |= self.opaque.get(key, True)
+            self.read_blanks |= self.opaque.get(key, True)
             raise Unwritable("an earlier value has no formula")
         if tracked is not None and same:
             self._read_inlined |= tracked.text.startswith("§")
+            self._reading = self.read_blanks = True
             return tracked
         return Expr.number(actual)
+
+    def state(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, actual: float,
+              node: str | None = None) -> str:
+        """What board number ``key`` is as a step reads it now (with value ``actual``): ``"blank"``, a
+        ``"formula"`` (it depends on a blank) or a ``"number"`` (it depends on none)."""
+        key = (quantity, layer, node, index)
+        if key in self.board and self.board[key] is None:
+            return "formula" if self.opaque.get(key, True) else "number"
+        tracked = self.board.get(key)
+        if tracked is None or not (tracked.value == float(actual) or (np.isnan(tracked.value) and np.isnan(actual))):
+            return "number"
+        return "blank" if tracked.text.startswith("b") else "formula" if tracked.text.startswith("§") else "number"
 
     def expand(self, text: str) -> str:
         """``text`` with its placeholders replaced by their formulas (in order; short ones kept for
@@ -226,8 +256,11 @@ class Tracer:
             text: str | None = make()
         except Unwritable:
             text = None
+        depends, self._reading = self._reading, False
         if label is not None:
-            if text is not None and self._size(text) > FORMULA_LIMIT:
+            if text is not None and not self.formulas:
+                self.blanks[label] = Traced(None, ())  # what it depends on is not needed either
+            elif text is not None and self._size(text) > FORMULA_LIMIT:
                 self.too_long += 1
                 self.blanks[label] = Traced(None, _bits(self._mask(text)))
             elif text is not None and not _parses(formula := self.expand(text)):
@@ -241,8 +274,12 @@ class Tracer:
             self.board[key] = Expr(f"b{label}", float(value))
         elif text is None:
             self.board[key] = None
-        elif not _BLANK_ID.search(text) and not _PLACE.search(text):
+            self.opaque[key] = depends
+        elif not _BLANK_ID.search(text) and "§" not in text:
             self.board[key] = Expr.number(value) if np.isfinite(value) else None
+            self.opaque[key] = False
+        elif not self.formulas:  # only whether it depends on a blank is wanted
+            self.board[key] = Expr("§§", float(value))
         else:
             self.sizes.append(self._size(text))
             self.masks.append(self._mask(text))
@@ -265,6 +302,7 @@ class Tracer:
     def step(self, stepper: Any, step: Any, labels: Mapping[Ref, int]) -> None:
         """Trace the numbers ``step`` (just done by ``stepper``) wrote; ``labels``: its new blanks."""
         self.stepper, self.st = stepper, stepper.state
+        self.read_blanks = self._reading = False
         self.net: Any = getattr(stepper, "net", None)
         if self.spec.kind == "graph":
             return self._graph(step, labels)
@@ -634,12 +672,17 @@ def key_document(network: str, options: dict, entries: list[Any], details: Mappi
         blanks.append({
             "blank": e.label, "epoch": d["epoch"], "example": d["example"], "time": d["time"], "step": e.step,
             "quantity": e.ref.quantity, "layer": e.ref.layer, "indices": indices_of(e.symbol, e.ref),
-            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": "0" if e.value == 0 else f"{e.value:.{digits}g}",
+            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.value, digits),
             "atol": shown_halfwidth(e.value, digits) if atol is None else atol,
             "rtol": RTOL if rtol is None else rtol,
             "depends_on": list(d["depends_on"]), "formula": d["formula"], "latex": d["latex"],
             "explanation": d["explanation"]})
     return {"network": network, "options": options, "blanks": blanks}
+
+
+def shown_text(x: float, digits: int) -> str:
+    """A blank's answer as the key shows it (its ``shown``): ``digits`` significant digits."""
+    return "0" if x == 0 else f"{x:.{digits}g}"
 
 
 def _json_number(x: float) -> float | str:

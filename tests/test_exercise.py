@@ -59,7 +59,7 @@ def blanks_match_key(exercise: str, key: str) -> int:
 
 
 @pytest.mark.parametrize("name, options", [
-    ("xor", []), ("xor", ["--epochs", "2"]), ("xor", ["--blank", "G,W", "--epochs", "2"]),
+    ("xor", []), ("xor", ["--epochs", "2"]), ("xor", ["--blank", "G,W"]), ("moons", ["--example", "20", "--blank", "delta"]),
     ("xor", ["--blank-every", "3"]), ("chain", ["--epochs", "3"]), ("classifier", []), ("regression", []),
     ("deep_relu", ["--steps", "1:40"]), ("moons", ["--example", "20"]), ("iris", ["--example", "5", "--epochs", "2"]),
     ("lecture13", []), ("lecture13_expression", ["--blank", "adjoint"]),
@@ -95,7 +95,10 @@ def test_the_givens_stay_and_blank_every_thins_the_sheet(capsys):
     assert len(chosen) == 24 and sorted({e.step for e in light.entries}) == chosen[::2]
     assert {e.symbol.base for e in light.entries} == {"s", "δ"}  # every other one of them
     assert r"\begin{bmatrix} 0.1 & 0.5 & -0.4 \\ -0.2 & 0.3 & 0.6 \end{bmatrix}" in text  # the file's W⁽¹⁾
-    assert "0.09967" in text  # o⁽¹⁾ of example 1 (step 2) is not blank: every other step is
+    # o⁽¹⁾ of example 1 (step 2) is no blank, but it is tanh of blanks (1), (2): its formula, never its number
+    step2 = text.split("**Step 2**")[1].split("**Step 3**")[0]
+    assert r"\tanh(\mathbf{(1)})" in step2 and "0.09967" not in text
+    assert "0.3128" not in text and r"\ell_{\mathcal{D}} = \text{(its formula above)}" in text  # ℓ⁽¹⁾ and ℓ_D too
 
 
 def trace_rows(capsys, path) -> dict[int, dict]:
@@ -248,6 +251,28 @@ def test_bad_options_are_one_error_line(capsys, options, message):
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
 
 
+@pytest.mark.parametrize("options", [["--blank", "delta", "--epochs", "2"], ["--blank", "G,W", "--epochs", "2"],
+                                     ["--blank-every", "2", "--epochs", "2"], ["--blank", "s", "--steps", "1:45"]])
+def test_a_partial_choice_over_two_update_groups_is_refused(tmp_path, capsys, options):
+    """After the first update every number would be a formula in the blanks: one error line, exit 2,
+    and nothing written (stdout, the exercise, the key, a variant's network file)."""
+    out, key = tmp_path / "ex.md", tmp_path / "key.md"
+    for args in ([], ["--output", str(out), "--answers", str(key)]):
+        assert main(["export", "xor", "--exercise", *options, *args]) == 2
+        std = capsys.readouterr()
+        assert std.out == "" and std.err.count("\n") == 1 and std.err.startswith("error: ")
+        assert re.search(r"from step (39|40) on \(after the update at step 37\) every number would be a formula", std.err)
+        assert "--example N" in std.err and "blank every quantity" in std.err
+    assert not out.exists() and not key.exists() and not (tmp_path / "key.json").exists()
+    if "--steps" not in options:
+        assert main(["export", "xor", *options, "--variants", "2", "--output", str(tmp_path / "class")]) == 2
+        assert list((tmp_path / "class").iterdir()) == []
+    capsys.readouterr()
+    # the same choice over one update group is made, and the default over two
+    assert main(["export", "xor", "--exercise", *options[:2], "--output", str(out)]) == 0
+    assert main(["export", "xor", "--exercise", "--epochs", "2", "--output", str(out)]) == 0
+
+
 def test_bad_graph_parts_and_unwritable_places(tmp_path, capsys):
     assert main(["export", "lecture13", "--steps", "3:40"]) == 2
     assert "lecture13.json: --steps: 3:40: the graph has 16 steps" in capsys.readouterr().err
@@ -297,7 +322,7 @@ def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
     spec = parse(IDENTITY_HIDDEN, "identity.json")
     blanker = Blanker(spec)
     text = "\n".join(export(spec, "markdown", 1, None, blanker))
-    blank = r"\,\underline{\hphantom{0.0000}}"
+    blank = r"\,\underline{\hphantom{000000000}}"  # room for 9 characters (or the answer's, if longer)
     assert ("\\delta^{(1)} &= \\left(W^{(2)T} \\delta^{(2)}\\right)_{1:} \\\\\n"
             f" &= \\begin{{bmatrix}} (13){blank} \\\\ (14){blank} \\end{{bmatrix}}") in text
     step8 = text.split("**Step 8**")[1].split("**Step 9**")[0]
@@ -305,3 +330,32 @@ def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():
     d2 = [e.value for e in blanker.entries if e.label == 10]  # δ⁽²⁾, blank (10) at step 6
     entries = [(e.label, e.step, TextPrinter().p(e.symbol), e.value) for e in blanker.entries if e.step == 8]
     assert entries == [(13, 8, "δ₁⁽¹⁾", 0.7 * d2[0]), (14, 8, "δ₂⁽¹⁾", -0.8 * d2[0])]
+
+
+def test_graph_variants_describe_their_own_inputs_and_powers_are_raised(tmp_path, capsys):
+    out = tmp_path / "class"
+    assert main(["export", "lecture13", "--variants", "3", "--seed", "5", "--output", str(out)]) == 0
+    capsys.readouterr()
+    for i in (1, 2, 3):
+        doc = json.loads((out / f"variant-0{i}.json").read_text(encoding="utf-8"))
+        x, z = doc["inputs"]["x"], doc["inputs"]["z"]
+        said = f"at x = {x:g}, z = {z:g}".replace("-", "−")
+        assert said in doc["description"] and "x = 2, z = 3" not in doc["description"], doc["description"]
+        page = (out / f"variant-0{i}.md").read_text(encoding="utf-8")
+        assert "y = eˣᶻ + xz/ln(x)" in page and "e^(xz)" not in page
+    assert main(["export", "lecture13", "--format", "latex"]) == 0
+    assert r"y = e\textsuperscript{xz} + xz/ln(x)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["xor", "deep_relu"])
+def test_blanks_leave_room_for_their_answers_and_the_title_is_at_the_top(capsys, name):
+    spec = load_any(NETWORKS / f"{name}.json")
+    blanker = Blanker(spec)
+    text = "\n".join(export(spec, "latex", 1, None, blanker))
+    title = name.replace("_", "\\_")
+    assert r"\maketitle" not in text and rf"\begin{{center}}{{\LARGE Exercise: {title}\par}}\end{{center}}" in text
+    for e in blanker.entries:
+        shown = "0" if e.value == 0 else f"{e.value:.4g}"
+        room = "0" * max(9, len(shown))
+        assert rf"({e.label})\,\underline{{\hphantom{{{room}}}}}" in text
+    assert name == "xor" or any(len(f"{e.value:.4g}") > 9 for e in blanker.entries)  # −0.0003046: longer than 9

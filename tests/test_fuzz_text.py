@@ -105,7 +105,7 @@ TOKEN = re.compile(r"""(?P<sup>\\ensuremath\{(?P<base>[A-Za-z]?)\^\{(?P<supbody>
   | \\texttt\{U\+(?P<hex>[0-9A-F]{4,6})\}
   | (?P<par>\\par\ )
   | (?P<tie>~)
-  | \\(?P<accent>['`^"~=.uvHcrdb])\{
+  | \\(?P<accent>['`^"~=.uvHcrdb]|textsuperscript)\{
   | \\(?P<word>[A-Za-z]+)\{\}
   | \\(?P<special>[{}$&\#_%])
   | (?P<empty>\{\})
@@ -165,16 +165,34 @@ def read_tex(tex: str) -> str:
         elif m["close"] is not None:
             assert accents, f"unbalanced }} in {tex!r}"
             accent, start = accents.pop()
-            out.append(ACCENTS[accent] if "".join(out[start:]) else accent)  # \^{} is ^ itself
+            if accent == "textsuperscript":  # a power, raised: shown here as ^(…)
+                raised = "".join(out[start:])
+                del out[start:]
+                out.append(f"^({raised})")
+            else:
+                out.append(ACCENTS[accent] if "".join(out[start:]) else accent)  # \^{} is ^ itself
     flush()
     assert not accents, f"unbalanced {{ in {tex!r}"
     return unicodedata.normalize("NFC", "".join(out)).translate(QUOTES)
 
 
+# a power in plain text, e^(xz) or 2^10: documents print it as an exponent
+POWER = re.compile(r"\^(?:\(([^()^]+)\)|([A-Za-z0-9.]+))")
+SUP_TEXT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+                    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
+
+
 def tex_shows(shown: str) -> str:
     import unicodedata
 
+    shown = POWER.sub(lambda m: f"^({m[1] or m[2]})", shown)  # raised (read_tex writes it so)
     return unicodedata.normalize("NFC", shown.replace("\r\n", "\n").translate(QUOTES))
+
+
+def md_shows(raw: str) -> str:
+    """What Markdown shows of ``raw``: its powers in superscript characters where each has one."""
+    return POWER.sub(lambda m: "".join(SUP_TEXT[c] for c in m[1] or m[2])
+                     if all(c in SUP_TEXT for c in m[1] or m[2]) else m[0], raw)
 
 
 # -- Markdown, rendered --------------------------------------------------------------------------------
@@ -229,9 +247,9 @@ def test_markdown_text_shows_the_text_as_written(case):
     raw, _ = case
     body = markdown_text(raw)
     tags, text = render(body)
-    assert set(tags) <= {"p", "br"} and text == folded(raw) and math_is_escaped(body)
+    assert set(tags) <= {"p", "br"} and text == folded(md_shows(raw)) and math_is_escaped(body)
     tags, text = render("# Title: " + markdown_text(raw, line=True))
-    assert tags == ["h1"] and text == folded("Title: " + raw)
+    assert tags == ["h1"] and text == folded("Title: " + md_shows(raw))
 
 
 def test_the_reader_catches_what_escaping_must_prevent():
@@ -251,10 +269,13 @@ def _file(tmp_path: Path, base: str, name: str, description: str) -> Path:
     return path
 
 
+TITLE = r"\begin{center}{\LARGE "
+
+
 def _title(tex: str) -> str:
-    line = next(line for line in tex.splitlines() if line.startswith(r"\title{"))
-    assert line.endswith("}")
-    return line[len(r"\title{"):-1]
+    line = next(line for line in tex.splitlines() if line.startswith(TITLE))
+    assert line.endswith(r"\par}\end{center}")
+    return line[len(TITLE):-len(r"\par}\end{center}")]
 
 
 def check_latex(tex: str, title: str, name: tuple[str, str], description: tuple[str, str] | None) -> None:
@@ -264,8 +285,8 @@ def check_latex(tex: str, title: str, name: tuple[str, str], description: tuple[
     assert lines.count(r"\begin{document}") == 1 and lines[-1] == r"\end{document}"
     assert tex.count(r"\end{document}") == 1
     assert read_tex(_title(tex)) == tex_shows(f"{title}: " + re.sub("\n", " ", name[1]))
-    if description is not None:  # \maketitle, the intro (its name first), a blank line, the description
-        at = lines.index(r"\maketitle")
+    if description is not None:  # the title, the intro (its name first), a blank line, the description
+        at = next(i for i, line in enumerate(lines) if line.startswith(TITLE))
         assert read_tex(lines[at + 1]).startswith(tex_shows(name[1]) + ": a ") and lines[at + 2] == ""
         assert read_tex(lines[at + 3]) == tex_shows(description[1]) and lines[at + 4] == ""
 

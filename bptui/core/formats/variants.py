@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,16 @@ def graph_variant(spec: Any, seed: int, i: int, decimals: int | None) -> dict:
                     source=spec.source)
 
 
+def with_inputs(text: str, inputs: dict[str, float]) -> str:
+    """A graph's description with the values it quotes for its inputs (``x = 2``) replaced by a
+    variant's, so that it describes the variant."""
+    for name, value in inputs.items():
+        shown = f"{value:g}".replace("-", "−")
+        text = re.sub(rf"(?<![\w.]){re.escape(name)}(\s*=\s*)[−-]?\d+(?:\.\d+)?(?:[eE][+−-]?\d+)?(?![\w.])",
+                      lambda m: f"{name}{m.group(1)}{shown}", text)
+    return text
+
+
 def variants(spec: Any, n: int, seed: int, decimals: int | None, folder: str | Path) -> list[dict]:
     """``n`` variants (documents), each different from the others."""
     out: list[dict] = []
@@ -98,7 +109,10 @@ def variants(spec: Any, n: int, seed: int, decimals: int | None, folder: str | P
         seen.add(fingerprint)
         k = len(out) + 1
         doc["name"] = f"{spec.name}-variant-{k:02d}"
-        doc["description"] = (f"Variant {k} of {n} (seed {seed}) of {spec.name}. " + (spec.description or "")).strip()
+        description = spec.description or ""
+        if spec.kind == "graph":
+            description = with_inputs(description, doc["inputs"])
+        doc["description"] = (f"Variant {k} of {n} (seed {seed}) of {spec.name}. " + description).strip()
         out.append(doc)
     return out
 

@@ -812,10 +812,14 @@ def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
     return replace(eq, forms=tuple(_rebuild(f, masker(i == last)) for i, f in enumerate(eq.forms)))
 
 
-def blank_text(label: int, first: bool, latex: bool = False) -> str:
-    """A numbered blank: where it is asked (``(3) ____``) or where it appears again (``(3)``)."""
+BLANK_WIDTH = 9  # characters of room a blank leaves at least, for a handwritten −0.09864
+
+
+def blank_text(label: int, first: bool, latex: bool = False, width: int = BLANK_WIDTH) -> str:
+    """A numbered blank: where it is asked (``(3) ____``, in LaTeX a line ``width`` digits long) or
+    where it appears again (``(3)``)."""
     if latex:
-        return rf"({label})\,\underline{{\hphantom{{0.0000}}}}" if first else rf"\mathbf{{({label})}}"
+        return rf"({label})\,\underline{{\hphantom{{{'0' * width}}}}}" if first else rf"\mathbf{{({label})}}"
     return f"({label}) ____" if first else f"({label})"
 
 
@@ -1197,6 +1201,11 @@ class LatexPrinter(Printer):
     MINUS, ODOT, DOT, SQUARED, SELF_ODOT = "-", r" \odot ", r" \cdot ", "^{2}", r" \odot "
 
     limit = 6  # rows or columns shown before eliding the middle
+    # characters of each blank's answer as the key shows it (label → count): its line is as long, or BLANK_WIDTH
+    blank_widths: Mapping[int, int] = {}
+
+    def _blank(self, label: int, first: bool) -> str:
+        return blank_text(label, first, latex=True, width=max(BLANK_WIDTH, self.blank_widths.get(label, 0)))
 
     def _num(self, x: float, extra: int = 0) -> str:
         x = float(x)
@@ -1253,7 +1262,7 @@ class LatexPrinter(Printer):
         return self._num(n.value, n.extra)
 
     def _p_Hidden(self, h: Hidden) -> str:
-        return "?" if h.label is None else blank_text(h.label, h.first, latex=True)
+        return "?" if h.label is None else self._blank(h.label, h.first)
 
     def _keep(self, n: int) -> list[int | None]:
         if n <= self.limit:
@@ -1269,7 +1278,7 @@ class LatexPrinter(Printer):
                                      extra=a.extra))
                      for c in range(min(len(m), 4))]
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
-        blanks = {index: blank_text(label, first, latex=True) for index, label, first in a.blanks}
+        blanks = {index: self._blank(label, first) for index, label, first in a.blanks}
         if m.ndim == 1:
             m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
             if hidden is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable
 
 # -- LaTeX -------------------------------------------------------------------------------------------
 _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -58,13 +59,30 @@ def latex_text(text: str, line: bool = False) -> str:
     return (" " if line else "\\par ").join(paragraphs)
 
 
+# a power written in plain text: e^(xz), 2^10, x^2 (no nested parentheses); printed as an exponent
+_POWER = re.compile(r"\^(?:\(([^()^]+)\)|([A-Za-z0-9.]+))")
+_SUP_TEXT = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+                     "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ"))
+
+
 def _latex_line(text: str) -> str:
+    # e^(xz) → e\textsuperscript{xz}; between them f⁽¹⁾ → f^{(1)}, as the lecture writes it
+    return _replaced(text, _POWER, _latex_runs,
+                     lambda m: rf"\textsuperscript{{{_latex_plain(m.group(1) or m.group(2))}}}")
+
+
+def _latex_runs(text: str) -> str:
+    return _replaced(text, _SUPERSCRIPT_RUN, _latex_plain,
+                     lambda m: rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+
+
+def _replaced(text: str, pattern: re.Pattern, between: Callable[[str], str], match: Callable[[re.Match], str]) -> str:
+    """``text`` with each match of ``pattern`` written by ``match`` and the text between by ``between``."""
     out, at = [], 0
-    for m in _SUPERSCRIPT_RUN.finditer(text):  # f⁽¹⁾ → f^{(1)}, as the lecture writes it
-        out.append(_latex_plain(text[at:m.start()]))
-        out.append(rf"\ensuremath{{{m.group(1)}^{{{m.group(2).translate(_SUPERSCRIPTS)}}}}}")
+    for m in pattern.finditer(text):
+        out += [between(text[at:m.start()]), match(m)]
         at = m.end()
-    out.append(_latex_plain(text[at:]))
+    out.append(between(text[at:]))
     return "".join(out)
 
 
@@ -115,7 +133,14 @@ def markdown_text(text: str, line: bool = False) -> str:
     return " ".join(lines) if line else "  \n".join(lines)
 
 
+def _md_power(m: re.Match) -> str:
+    """e^(xz) → eˣᶻ where every character has a superscript form, else as written."""
+    inner = m.group(1) or m.group(2)
+    return "".join(_SUP_TEXT[c] for c in inner) if all(c in _SUP_TEXT for c in inner) else m.group(0)
+
+
 def _md_line(text: str) -> str:
+    text = _POWER.sub(_md_power, text)
     text = "".join(_MD_ESCAPES.get(c, c) for c in text.replace("\t", " ").strip(" "))
     return _MD_BLOCK_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
 
