@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
 from textual.scroll_view import ScrollView
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..core.notation import count, num, sup, vec
 from . import messages
+from .footer import SteadyFooter
 from .prompt import Prompt
 from .sheet import LayerPanels, LayerSheet, panels
 from .stepping import MessageLine, SteppingScreen, TextLine
@@ -106,7 +107,7 @@ class NetworkScreen(SteppingScreen):
                     yield from panels(layer_views(self.stepper), self.digits, bind=SteppingScreen.digits)
             yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
-        yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
+        yield SteadyFooter(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:
