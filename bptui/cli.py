@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, progress
-from .core.notation import fmt
+from .core.notation import count, fmt
 from .streams import note, printable
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "serve", "examples")
@@ -580,7 +580,7 @@ def _console(**kwargs):
 def _final_table(spec, epochs, ev, num, args) -> None:
     from rich.table import Table
 
-    table = Table(title=f"after {epochs} epochs", title_justify="left")
+    table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
     table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
@@ -626,7 +626,7 @@ def cmd_check(args) -> int:
         from .core.notation import sup
         from .core.stepper import weight_name
 
-        print(f"{spec.name}: backprop G against central finite differences, {len(checks)} weights")
+        print(f"{spec.name}: backprop G against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
             print(f"  G{sup(l)}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))

@@ -358,9 +358,10 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
         eqs.append(Equation(Sym("G_w", "l", vector=True, latex="G_w"),
                             (add(Sym("G_w", "l", vector=True, latex="G_w"), Op("⋆G", (o("l-1"), delta("l"), one, zero))),),
                             "←", note="a convolution's kernel; its bias gets Σ of δ over the positions"))
-    if any(not k.has_s for k in kinds):
-        eqs.append(Equation(delta("l"), (Op("route_max", (Partial(loss_sym("n"), o("l+1")), o("l"), one, one)),),
-                            note="below a pooling layer (⊙ f′(s⁽ˡ⁾) for a convolution): to each window's first maximum"))
+    for mode in dict.fromkeys(getattr(k, "mode", "max") for k in kinds if not k.has_s):  # each pooling's own rule
+        to = "to each window's first maximum" if mode == "max" else "spread evenly over each window's entries"
+        eqs.append(Equation(delta("l"), (Op(f"route_{mode}", (Partial(loss_sym("n"), o("l+1")), o("l"), one, one)),),
+                            note=f"below a {mode}pool2d layer (⊙ f′(s⁽ˡ⁾) for a convolution): {to}"))
     eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
     for lhs, rel, rhs in update_formulas(opt, "l"):
         eqs.append(Equation(lhs, (rhs,), rel))

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..core.notation import num
+from ..core.numformat import texts
 
 
 class DeltaOverTime(Widget):
@@ -48,5 +49,6 @@ class DeltaOverTime(Widget):
         bars = "".join(norm_bars(list(self.norms)))
         text.append(f"τ = 1 {bars} τ = {len(self.norms)}\n")
         ratio = self.norms[0] / self.norms[-1] if self.norms[-1] else float("nan")
-        text.append(f"‖δ⁽¹⁾₁‖ = {num(self.norms[0], 3)}, ‖δ⁽¹⁾_T‖ = {num(self.norms[-1], 3)}, ratio {num(ratio, 3)}")
+        first, last = (t.strip() for t in texts([self.norms[0], self.norms[-1]], 4))  # one format for both
+        text.append(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio {num(ratio, 3)}")
         return text
