@@ -128,3 +128,21 @@ def test_the_exported_rules_write_each_poolings_own_route(capsys, name, mode):
     other = {"avg": "max", "max": "avg"}[mode]
     assert f"route}}_{{\\mathrm{{{mode}}}}}" in rules or f"route}}_{{\\{mode}}}" in rules, rules
     assert f"route}}_{{\\mathrm{{{other}}}}}" not in rules and f"route}}_{{\\{other}}}" not in rules, rules
+
+
+async def test_the_time_plot_writes_its_norms_and_ratio_in_one_style():
+    from bptui.tui.time_plot import DeltaOverTime
+
+    app = app_for("long_memory")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "1"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plot = app.screen.query_one(DeltaOverTime)
+        line = str(plot.render()).splitlines()[1]
+        norms = plot.norms
+    first, last = texts([norms[0], norms[-1]], 4)
+    assert line.startswith(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio "), line
+    assert not re.search(r"e−0\d", line), line  # 7.45e−7, as the panels write it, not 7.45e−07

@@ -300,6 +300,7 @@ async def test_the_dialog_builds_what_it_shows_and_the_rest_when_shown():
         assert not screen.query(SelectOverlay) and len(list(screen.walk_children())) <= 60
         assert screen.focused is screen.query_one("#optimizer")
         await pilot.press("enter")  # the optimizer's list, built now
+        assert "went wrong" not in str(app.main.query_one("#message").render())
         assert [str(o.prompt) for o in screen.query_one(SelectOverlay).options] == list(S.OPTIMIZER_NAMES)
         await pilot.press(*["down"] * S.OPTIMIZER_NAMES.index("adam"), "enter")
         await pilot.pause()

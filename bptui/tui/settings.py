@@ -140,13 +140,24 @@ class Choice(Select, Quiet):
             current.first().update(next(prompt for prompt, v in self._options if v == value))
             self.post_message(self.Changed(self, value))
 
-    async def _watch_expanded(self, expanded: bool) -> None:  # type: ignore[override]  # may mount the list first
-        if expanded and not self.query(SelectOverlay):
-            await self.mount(SelectOverlay(type_to_search=self._type_to_search).data_bind(compact=Select.compact))
+    async def _list(self) -> None:
+        """The option list, mounted at the first opening, highlighting the value."""
+        if not self.query(SelectOverlay):
+            overlay = SelectOverlay(type_to_search=self._type_to_search)
+            await self.mount(overlay)
+            overlay.compact = self.compact  # a Select binds it while composing; the dialog's do not change
             self._setup_options_renderables()
             values = [v for _, v in self._options]
             if self.value in values:
                 self.query_one(SelectOverlay).highlighted = values.index(self.value)
+
+    async def action_show_overlay(self) -> None:  # type: ignore[override]  # the keys' way: the list first
+        await self._list()
+        super().action_show_overlay()
+
+    async def _watch_expanded(self, expanded: bool) -> None:  # type: ignore[override]  # a click's way
+        if expanded:
+            await self._list()
         super()._watch_expanded(expanded)
         self.query_one(Current).refresh()  # its arrow
 

@@ -11,7 +11,6 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from ..core.notation import num
 from ..core.numformat import texts
 
 
@@ -49,6 +48,6 @@ class DeltaOverTime(Widget):
         bars = "".join(norm_bars(list(self.norms)))
         text.append(f"τ = 1 {bars} τ = {len(self.norms)}\n")
         ratio = self.norms[0] / self.norms[-1] if self.norms[-1] else float("nan")
-        first, last = (t.strip() for t in texts([self.norms[0], self.norms[-1]], 4))  # one format for both
-        text.append(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio {num(ratio, 3)}")
+        first, last = texts([self.norms[0], self.norms[-1]], 4)  # one format for both (core/numformat.py)
+        text.append(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio {texts([ratio], 4)[0]}")
         return text
