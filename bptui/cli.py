@@ -702,7 +702,7 @@ def _check_graph(spec, args) -> int:
         }))
     else:
         y = spec.output
-        print(f"{spec.name}: reverse-mode ∂{y}/∂input against central finite differences, {len(checks)} inputs")
+        print(f"{spec.name}: reverse-mode ∂{y}/∂input against central finite differences, {count(len(checks), 'input')}")
         for c in checks:
             line = f"  ∂{y}/∂{c.input}: "
             if c.ok:

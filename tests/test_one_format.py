@@ -10,6 +10,7 @@ import pytest
 from bptui.cli import main
 from bptui.core.numformat import FIXED, SCIENTIFIC, cell, cell_width, number_format, texts
 
+from .test_training_tui import _train
 from .tui_helpers import app_for
 
 NUMBER = re.compile(r"−?\d+(?:\.\d+)?(?:e−?\d+)?")
@@ -57,17 +58,11 @@ def test_a_fixed_format_always_fits_its_cell():
 
 async def test_the_gradient_bars_use_one_format_per_column():
     from bptui.tui.plots import GradientBars
-    from bptui.tui.training import TrainScreen
 
     app = app_for("deep_sigmoid")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("t")
-        app.screen.query_one("#value").value = "1"
-        await pilot.press("enter")
-        assert isinstance(app.screen, TrainScreen)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        bars = app.screen.query_one(GradientBars)
+        screen = await _train(pilot, app, 1)
+        bars = screen.query_one(GradientBars)
         lines = str(bars.render()).splitlines()[1:]
         stats = bars.stats
     g = [NUMBER.findall(line)[1] for line in lines]  # l = 1 ██▎ 0.00059   ███ 0.03111
@@ -135,14 +130,16 @@ async def test_the_time_plot_writes_its_norms_and_ratio_in_one_style():
 
     app = app_for("long_memory")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("t")
-        app.screen.query_one("#value").value = "1"
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        plot = app.screen.query_one(DeltaOverTime)
+        plot = (await _train(pilot, app, 1)).query_one(DeltaOverTime)
         line = str(plot.render()).splitlines()[1]
         norms = plot.norms
     first, last = texts([norms[0], norms[-1]], 4)
     assert line.startswith(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio "), line
     assert not re.search(r"e−0\d", line), line  # 7.45e−7, as the panels write it, not 7.45e−07
+
+
+def test_a_count_of_one_is_singular_in_the_cli(capsys):
+    main(["train", "xor", "--epochs", "1"])
+    out = capsys.readouterr().out
+    assert "after 1 epoch\n" in out or "after 1 epoch " in out, out
+    assert "after 1 epochs" not in out

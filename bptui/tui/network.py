@@ -306,7 +306,7 @@ class NetworkScreen(SteppingScreen):
         from .training import TrainScreen, epochs_prompt
 
         trained = self.app_state.trained_epochs
-        note = f"From the weights on screen, after {trained} epochs trained." if trained else "From the weights on screen."
+        note = f"From the weights on screen, after {count(trained, 'epoch')} trained." if trained else "From the weights on screen."
 
         def start(epochs: object | None) -> None:
             if epochs is None:
