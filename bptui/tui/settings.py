@@ -237,7 +237,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
             yield Label("Tab/Enter: next field · ctrl+s or Apply: apply, from step 0 · Esc: cancel",
                         id="settings-hint", markup=False)
-            with VerticalScroll(id="settings-body"):
+            with VerticalScroll(id="settings-body", can_focus=False):  # Tab moves through the fields, which scroll into view
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
                 yield self._row("loss ℓ", Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
