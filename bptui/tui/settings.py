@@ -171,7 +171,7 @@ class Row(Horizontal):
     first field), the fields beside it. One widget a row fewer than a Label for the name."""
 
     def __init__(self, title: str, *fields: Widget, id: str | None = None) -> None:
-        next(f for f in fields if f.display).add_class("first")
+        next((f for f in fields if f.display), fields[0]).add_class("first")
         super().__init__(*fields, id=id, classes="row")
         self.title = title
 
