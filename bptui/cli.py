@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, progress
-from .core.formulas.notation import fmt
+from .core.formulas.notation import count, fmt
 from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
 
@@ -620,7 +620,7 @@ def _console(**kwargs):
 def _final_table(spec, epochs, ev, num, args) -> None:
     from rich.table import Table
 
-    table = Table(title=f"after {epochs} epochs", title_justify="left")
+    table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
     table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
@@ -666,7 +666,7 @@ def cmd_check(args) -> int:
         from .core.formulas.notation import sup
         from .core.engine.stepper import weight_name
 
-        print(f"{spec.name}: backprop G against central finite differences, {len(checks)} weights")
+        print(f"{spec.name}: backprop G against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
             print(f"  G{sup(l)}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
@@ -742,7 +742,7 @@ def _check_graph(spec, args) -> int:
         }))
     else:
         y = spec.output
-        print(f"{spec.name}: reverse-mode ∂{y}/∂input against central finite differences, {len(checks)} inputs")
+        print(f"{spec.name}: reverse-mode ∂{y}/∂input against central finite differences, {count(len(checks), 'input')}")
         for c in checks:
             line = f"  ∂{y}/∂{c.input}: "
             if c.ok:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from .core.formulas.numformat import ticks
+
 MARKS = "•∘"
 
 
@@ -27,8 +29,8 @@ def loss_plot(series: dict[str, list[float]], width: int = 64, height: int = 14)
             col = round(i * (width - 1) / max(1, epochs - 1))
             row = height - 1 - round((f(y) - flo) * (height - 1) / span)
             grid[row][col] = mark
-    label = lambda v: f"{v:.3g}"  # noqa: E731
-    tick = {0: label(hi), height // 2: label(10 ** ((flo + fhi) / 2) if log else (lo + hi) / 2), height - 1: label(lo)}
+    top, middle, bottom = ticks([hi, 10 ** ((flo + fhi) / 2) if log else (lo + hi) / 2, lo])  # as the app's axes
+    tick = {0: top, height // 2: middle, height - 1: bottom}
     pad = max(len(t) for t in tick.values())
     lines = [f"{tick.get(r, ''):>{pad}} ┤{''.join(grid[r])}" for r in range(height)]
     lines.append(" " * pad + " └" + "─" * width)

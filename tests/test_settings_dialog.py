@@ -122,7 +122,7 @@ async def test_a_fixed_layer_is_named_by_its_kind():
     app = app_for("edges")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_settings(pilot, app)
-        names = [str(l.render()) for l in screen.query("#layer-rows .name")]
+        names = [str(row.render()) for row in screen.query("#layer-rows .row")]
         assert names == ["layer 1: conv2d 2 filters 3×3", "layer 2: maxpool2d 2×2", "layer 3 (output): dense 1 unit"]
         note = " ".join(str(l.render()) for l in screen.query(".note"))
         assert "map layers (conv2d, maxpool2d)" in note and "rnn" not in note
@@ -135,7 +135,7 @@ async def test_a_recurrent_network_says_what_is_fixed_and_shows_the_rnn_width():
         screen = await open_settings(pilot, app)
         note = " ".join(str(l.render()) for l in screen.query(".note"))
         assert "recurrent layer (rnn" in note and "map layers" not in note and "conv2d" not in note
-        names = [str(l.render()) for l in screen.query("#layer-rows .name")]
+        names = [str(row.render()) for row in screen.query("#layer-rows .row")]
         assert names[0] == "layer 1: rnn 4 units" and names[1] == "layer 2 (output): dense 1 unit"
 
 
@@ -146,9 +146,10 @@ async def test_no_row_label_wraps(name, size):
     async with app.run_test(size=size) as pilot:
         screen = await open_settings(pilot, app)
         await pilot.pause()
-        for label in screen.query("#settings-body .name"):
-            if label.display and label.parent.display:
-                assert label.size.height == 1, str(label.render())
+        for row in screen.query("#settings-body .row"):  # its name ends before its first field
+            first = row.query_children(".first")
+            if row.display and first:
+                assert len(str(row.render())) < first.first().region.x - row.region.x, str(row.render())
 
 
 def fits(spec, g: str) -> bool:
@@ -281,3 +282,49 @@ async def test_the_palettes_section_is_scrolled_into_view(section, title):
         assert screen.query_one(title).region.y >= body.region.y  # the section's title is on screen
         assert screen.query_one(title).region.y < body.region.bottom
         assert np.isfinite(body.scroll_y)
+
+
+async def test_the_dialog_builds_what_it_shows_and_the_rest_when_shown():
+    """Its opening time (issue 24: 0.2 s of CPU on xor, benchmarks/settings_speed.py) is paid per
+    widget: the rows hidden by the choices (an optimizer's μ, β₁, β₂, ε; the batch size; a
+    generator's n, noise, seed and test fraction) are built when a choice shows them, a list of
+    choices when it is opened."""
+    from textual.widgets._select import SelectOverlay
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        hidden = ["training-momentum", "training-beta1", "training-beta2", "training-eps",
+                  "training-update-batch_size", "data-n", "data-noise", "data-seed", "data-test_fraction"]
+        assert not any(screen.query(f"#row-{wid}") for wid in hidden)
+        assert not screen.query(SelectOverlay) and len(list(screen.walk_children())) <= 60
+        assert screen.focused is screen.query_one("#optimizer")
+        await pilot.press("enter")  # the optimizer's list, built now
+        assert "went wrong" not in str(app.main.query_one("#message").render())
+        assert [str(o.prompt) for o in screen.query_one(SelectOverlay).options] == list(S.OPTIMIZER_NAMES)
+        await pilot.press(*["down"] * S.OPTIMIZER_NAMES.index("adam"), "enter")
+        await pilot.pause()
+        assert screen.query_one("#optimizer", Select).value == "adam"
+        rows = [row.id for row in screen.query("#settings-body > .row")]
+        assert rows[rows.index("row-training-l2") + 1:rows.index("row-training-update")] == \
+            ["row-training-beta1", "row-training-beta2", "row-training-eps"]  # in the file's order, with their values
+        assert [screen.query_one(f"#{k}", Input).value for k in ("beta1", "beta2", "eps")] == ["0.9", "0.999", "1e-08"]
+        screen.query_one("#optimizer", Select).value = "momentum"
+        await pilot.pause()
+        rows = [row.id for row in screen.query("#settings-body > .row") if row.display]
+        assert rows[rows.index("row-training-l2") + 1] == "row-training-momentum" and "row-training-beta1" not in rows
+
+
+async def test_the_keys_below_a_dialog_are_not_built_again():
+    """Textual rebuilds a footer's keys when a screen is pushed over it (its bindings refresh,
+    unchanged): 40 ms of the settings dialog's opening."""
+    from textual.widgets._footer import FooterKey
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey))
+        screen = await open_settings(pilot, app)
+        screen.action_cancel()
+        await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == keys and keys

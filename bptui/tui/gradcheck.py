@@ -19,10 +19,8 @@ from textual.worker import get_current_worker
 
 from rich.text import Text
 
-import numpy as np
-
-from ..core.teaching.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check, verdict
-from ..core.formulas.notation import fmt
+from ..core.teaching.check import WeightCheck, gradient_check, rule_text, verdict
+from ..core.formulas.notation import count, fmt
 from ..core.formats.spec import NetworkSpec
 from .guard import GuardedPump
 
@@ -64,14 +62,13 @@ def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
 
 def summary(checks: list[WeightCheck], where: str) -> str:
     v = verdict(checks)
-    eps = fmt(float(np.finfo(PRECISION).eps), ".1e")
     bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
     if v.nonfinite:
         bad += f" ({v.nonfinite} not finite)"
-    return (f"{len(checks)} weights, at {where} · worst relative error {_error_text(v.worst)} · "
+    return (f"{count(len(checks), 'weight')}, at {where} · worst relative error {_error_text(v.worst)} · "
             f"{'all pass ✓' if v.ok else bad}\n"
-            f"finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision, h = ∛eps·max(1, |w|), eps = {eps}\n"
-            f"✓ when |g − fd| ≤ atol + {RTOL:.0e}·|fd|".replace("e-0", "e−") + f", atol = {ROUNDING}·eps·|ℓ_D|/h (the difference's rounding error)\n"
+            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision\n"
+            f"✓ when {rule_text()}\n"  # the words of `bptui check`
             "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")
 
 
@@ -103,7 +100,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = f"Gradient check · {escape(self.spec.name)} · Esc closes"  # a title is markup
-            yield Static(f"Checking {self.n_weights} weights ({2 * self.n_weights} evaluations of ℓ_D)…",
+            yield Static(f"Checking {count(self.n_weights, 'weight')} ({2 * self.n_weights} evaluations of ℓ_D)…",
                          id="check-summary", markup=False)
             yield LoadingIndicator(id="check-loading")
             yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)

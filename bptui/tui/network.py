@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
 from textual.scroll_view import ScrollView
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..core.formulas.notation import count, num, sup, vec
 from . import messages
+from .footer import SteadyFooter
 from .prompt import Prompt
 from .sheet import LayerPanels, LayerSheet, panels
 from .stepping import MessageLine, SteppingScreen, TextLine
@@ -106,7 +107,7 @@ class NetworkScreen(SteppingScreen):
                     yield from panels(layer_views(self.stepper), self.digits, bind=SteppingScreen.digits)
             yield NetworkDiagrams(self.stepper, id="diagrams")
             yield Static(id="explain", markup=False)
-        yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
+        yield SteadyFooter(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     # -- what the screen shows --------------------------------------------------------------------
     def status_text(self) -> str:
@@ -305,7 +306,7 @@ class NetworkScreen(SteppingScreen):
         from .training import TrainScreen, epochs_prompt
 
         trained = self.app_state.trained_epochs
-        note = f"From the weights on screen, after {trained} epochs trained." if trained else "From the weights on screen."
+        note = f"From the weights on screen, after {count(trained, 'epoch')} trained." if trained else "From the weights on screen."
 
         def start(epochs: object | None) -> None:
             if epochs is None:

@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..core.formulas.notation import minus_signs, sup
+from ..core.formulas.numformat import texts, ticks
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.train import LayerStats, output_grid
 
@@ -71,15 +72,6 @@ def braille_canvas(series: Sequence[Sequence[float] | np.ndarray], epochs: int, 
             prev = point
         grids.append(grid)
     return grids
-
-
-def _ticks(values: Sequence[float]) -> list[str]:
-    """Axis labels with as many significant digits as it takes to tell them apart (1.06, 1.03, 1)."""
-    for digits in range(3, 8):
-        labels = [minus_signs(f"{v:.{digits}g}") for v in values]
-        if len(set(labels)) == len(set(values)):
-            return labels
-    return labels
 
 
 class StripPlot(Widget):
@@ -161,7 +153,7 @@ class LossCurve(StripPlot):
         if hi == lo:
             lo, hi = (lo / 2, lo * 2) if lo > 0 else (lo - 1, hi + 1)
         mid = 10 ** ((math.log10(lo) + math.log10(hi)) / 2) if log else (lo + hi) / 2
-        top, middle, bottom = _ticks([hi, mid, lo])
+        top, middle, bottom = ticks([hi, mid, lo])
         pad = max(len(top), len(middle), len(bottom))
         width, height = max(4, w - pad - 2), max(2, h - 3)
         grids = braille_canvas(series, self.epochs, width, height, lo, hi, log)
@@ -424,12 +416,14 @@ class GradientBars(Widget):
             heads = ("‖G⁽ˡ⁾‖", "mean |δ⁽ˡ⁾|")
         text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
         text.append(heads[1], axis)
-        for s in self.stats:
+        g_texts = texts([s.G_norm for s in self.stats], 4)  # one format for each column
+        d_texts = texts([s.mean_abs_delta for s in self.stats], 4)
+        for s, g, d in zip(self.stats, g_texts, d_texts):
             text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
             text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
-            text.append(f" {number_text(s.G_norm):>8}   ")
+            text.append(f" {g:>8}   ")
             text.append(log_bar(s.mean_abs_delta, lo, hi, bar), d_style)
-            text.append(f" {number_text(s.mean_abs_delta):>8}")
+            text.append(f" {d:>8}")
         return text
 
 
@@ -671,7 +665,7 @@ class FitPlot(StripPlot):
             place(Xt[:, 0], Yt, "○")
         place(X, Y, "●")
         mid = (ylo + yhi) / 2
-        top, middle, bottom = _ticks([yhi, mid, ylo])
+        top, middle, bottom = ticks([yhi, mid, ylo])
         labels = {0: top, height // 2: middle, height - 1: bottom}
         left = [Segment(f"{labels[r]:>{pad}} ┤" if r in labels else " " * pad + " │", axis) for r in range(height)]
         strips = _grid_strips(grids, [curve_style] * len(grids), base, left, marks)

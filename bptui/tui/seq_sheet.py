@@ -27,7 +27,8 @@ from ..core.formulas.notation import num, sup
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet
 from .sheet import panel_css
-from .view import cell, cell_width
+from ..core.formulas.numformat import texts
+from .view import cell, cell_width, number_format
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -118,12 +119,12 @@ class SeqSheet(MapSheet):
         t_now = current_time(self.stepper)
         lines: list[list[tuple[str, str, Key | None]]] = []
 
-        def number(x: float | None, key: Key, mark: bool) -> tuple[str, str, Key | None]:
+        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None) -> tuple[str, str, Key | None]:
             if x is None or not math.isfinite(x) and math.isnan(x):
                 return ("·".rjust(cw - 1) + " ", "dim", key)
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
-            text = cell(float(x), self.digits)
+            text = cell(float(x), self.digits, fmt)  # fmt: one format for its matrix (core/formulas/numformat.py)
             name = "dim" if stale and key[0] in ("s", "o", "delta") else ("neg" if x < 0 else "pos")
             return (text.rjust(cw - 1) + " ", name + ("+" if mark else ""), key)
 
@@ -137,11 +138,12 @@ class SeqSheet(MapSheet):
         lines.append([(w_title, "header+" if produced == "W" else "header", None),
                       (" " * max(block - len(w_title), 2), "base", None),
                       (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
+        fmts = {"W": number_format(W, self.digits), "G": number_format(G, self.digits)}
         for b in range(rows):
             row: list[tuple[str, str, Key | None]] = [(f"b={b + 1}".ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q))
+                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, fmts[q]))
                     if a == 0 or (l == 1 and a == d):
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
@@ -172,25 +174,28 @@ class SeqSheet(MapSheet):
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
 
         if l == 1:  # the input sequence, x_τ
+            x_fmt = number_format(None if st.o[0] is None else np.asarray(st.o[0])[:, 1:], self.digits)
             for a in range(spec.widths[0]):
                 row = [(f"x a={a + 1}".ljust(7), "header", None)]
                 for t in times:
                     x = None if st.o[0] is None or t is None else float(np.asarray(st.o[0])[t - 1][a + 1])
-                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False))
+                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, x_fmt))
                 lines.append(row)
         for q, name in (("s", "s"), ("o", "o"), ("delta", "δ")):
+            fmt = number_format([v for b in range(spec.widths[l]) for t in times if (v := value(q, t, b)) is not None], self.digits)
             for b in range(spec.widths[l]):
                 label = f"{name} b={b + 1}" if b == 0 or spec.widths[l] < 4 else f"  b={b + 1}"
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:
                     mark = produced == q and (t is None or t == t_now)
-                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark))
+                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark, fmt))
                 lines.append(row)
         if l == 1 and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
             norms = delta_norms(self.stepper)
             row = [("‖δ_τ‖".ljust(7), "header", None)]
+            shown = iter(texts([n for n in norms if n is not None], self.digits))
             for n in norms:
-                row.append(("·".rjust(cw - 1) + " " if n is None else num(n, 3).rjust(cw - 1) + " ", "dim", None))
+                row.append(("·".rjust(cw - 1) + " " if n is None else next(shown).rjust(cw - 1) + " ", "dim", None))
             lines.append(row)
             row = [("log".ljust(7), "header", None)]
             for bar in norm_bars(norms):

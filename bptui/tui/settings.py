@@ -9,17 +9,18 @@ from __future__ import annotations
 import math
 import re
 from functools import partial
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
+from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from ..core.formats import settings as S
 from ..core.ops.activations import ACTIVATIONS
@@ -79,6 +80,105 @@ def ident(place: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", place)
 
 
+class Quiet(Widget):
+    """A class change before the widget is mounted restyles nothing: mounting styles it once, with
+    its classes then (Textual restyles a widget at every change, about a millisecond each, and an
+    Input changes two classes while it is built)."""
+
+    def add_class(self, *class_names: str, update: bool = True) -> Any:
+        return super().add_class(*class_names, update=update and self.is_mounted)
+
+    def remove_class(self, *class_names: str, update: bool = True) -> Any:
+        return super().remove_class(*class_names, update=update and self.is_mounted)
+
+    def set_class(self, add: bool, *class_names: str, update: bool = True) -> Any:
+        return super().set_class(add, *class_names, update=update and self.is_mounted)
+
+
+class Field(Input, Quiet):
+    """The dialog's text field."""
+
+
+class Current(SelectCurrent):
+    """A choice's value and its arrow drawn as one line (a SelectCurrent is three widgets)."""
+
+    DEFAULT_CSS = "Current { height: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def update(self, label: Any) -> None:
+        self.label = label
+        self.has_value = label is not Select.NULL
+        self.refresh()
+
+    def render(self) -> Text:
+        label = self.placeholder if self.label is Select.NULL else str(self.label)
+        arrow = "▲" if self.parent is not None and self.parent.has_class("-expanded") else "▼"
+        room = max(self.content_region.width - 2, 1)
+        return Text(label[:room].ljust(room)) + Text(" " + arrow, style="dim")
+
+
+class Choice(Select, Quiet):
+    """The dialog's list of choices, its list built when first opened: a Select builds its option
+    list (an OptionList, hidden) with itself, and the dialog has seven."""
+
+    def compose(self) -> ComposeResult:
+        yield Current(self.prompt)
+
+    def _setup_options_renderables(self) -> None:
+        if self.query(SelectOverlay):
+            super()._setup_options_renderables()
+
+    def _watch_value(self, value: Any) -> None:
+        if self.query(SelectOverlay):
+            super()._watch_value(value)
+            return
+        self._value = value
+        current = self.query(SelectCurrent)
+        if current:
+            current.first().update(next(prompt for prompt, v in self._options if v == value))
+            self.post_message(self.Changed(self, value))
+
+    async def _list(self) -> None:
+        """The option list, mounted at the first opening, highlighting the value."""
+        if not self.query(SelectOverlay):
+            overlay = SelectOverlay(type_to_search=self._type_to_search)
+            await self.mount(overlay)
+            overlay.compact = self.compact  # a Select binds it while composing; the dialog's do not change
+            self._setup_options_renderables()
+            values = [v for _, v in self._options]
+            if self.value in values:
+                self.query_one(SelectOverlay).highlighted = values.index(self.value)
+
+    async def action_show_overlay(self) -> None:  # type: ignore[override]  # the keys' way: the list first
+        await self._list()
+        super().action_show_overlay()
+
+    async def _watch_expanded(self, expanded: bool) -> None:  # type: ignore[override]  # a click's way
+        if expanded:
+            await self._list()
+        super()._watch_expanded(expanded)
+        self.query_one(Current).refresh()  # its arrow
+
+
+class Press(Button, Quiet):
+    """The dialog's button."""
+
+
+class Row(Horizontal):
+    """A setting's row: its name drawn in the row's first columns (CSS ``.first``: the margin of the
+    first field), the fields beside it. One widget a row fewer than a Label for the name."""
+
+    def __init__(self, title: str, *fields: Widget, id: str | None = None) -> None:
+        next((f for f in fields if f.display), fields[0]).add_class("first")
+        super().__init__(*fields, id=id, classes="row")
+        self.title = title
+
+    def render(self) -> Text:
+        return Text(self.title, no_wrap=True, overflow="crop")
+
+
 class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     """Change the network's settings; dismisses with the core's ``Applied``, or None (Esc)."""
 
@@ -99,7 +199,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen .section { text-style: bold; color: $accent; margin-top: 1; }
     SettingsScreen .note { color: $text-muted; width: 100%; }
     SettingsScreen .row { height: auto; }
-    SettingsScreen .row > .name { width: 20; padding: 0 1 0 0; }
+    SettingsScreen .row > .first { margin: 0 1 0 20; }
     SettingsScreen .row { margin-bottom: 0; }
     SettingsScreen #generator, SettingsScreen #standardize { width: 34; }
     SettingsScreen .row Input { width: 16; }
@@ -108,7 +208,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen #layer-rows Input { width: 8; }
     SettingsScreen #layer-rows Input.alpha { width: 9; }
     SettingsScreen #layer-rows Select { width: 17; }
-    SettingsScreen #layer-rows.fixed .name { width: 36; }
+    SettingsScreen #layer-rows.fixed .row > .first { margin: 0 1 0 36; }
     SettingsScreen .row Button { min-width: 8; }
     SettingsScreen .row > .field-error { width: 1fr; padding: 0 0 0 1; color: $text-error; }
     SettingsScreen .row Input, SettingsScreen .row Select { margin-right: 1; }
@@ -126,6 +226,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.layer_choices: list[S.LayerChoice] = list(self.start.layers)  # the layer rows (read back on add/remove)
         self.errors: dict[str, Horizontal] = {}  # place → the row its error is shown in
         self.fields: dict[str, Widget] = {}  # place → the widget to focus for it
+        self.later: dict[str, Callable[[], Horizontal]] = {}  # place → its row, built when first shown
         self.done = False
         self.error_place: str | None = None  # the field the error shown is about
 
@@ -136,35 +237,34 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
             yield Label("Tab/Enter: next field · ctrl+s or Apply: apply, from step 0 · Esc: cancel",
                         id="settings-hint", markup=False)
-            with VerticalScroll(id="settings-body"):
+            with VerticalScroll(id="settings-body", can_focus=False):  # Tab moves through the fields, which scroll into view
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
-                yield self._row("loss ℓ", Select([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
+                yield self._row("loss ℓ", Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
-                with Lazy(Vertical(id="settings-rest")):  # mounted after the dialog's first frame
-                    yield from self._rest()
+                yield from self._rest()
             yield Label("", id="settings-error", markup=False)
             with Horizontal(id="settings-buttons"):
-                yield Button("Apply", variant="primary", id="apply", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Press("Apply", variant="primary", id="apply", compact=True)
+                yield Press("Cancel", id="cancel", compact=True)
 
     def _rest(self) -> ComposeResult:
-        """The layers, init and data sections (below the first screenful)."""
+        """The layers, init and data sections."""
         start = self.start
         yield Label("layers", classes="section", id="layers-title")
         if not self.editable:
             yield Label(self._fixed_note(), classes="note", markup=False)
         else:
-            yield self._row(f"inputs d{sup(0)}", Input(compact=True, value=S.text(start.input_units), id="input-units"),
+            yield self._row(f"inputs d{sup(0)}", Field(compact=True, value=S.text(start.input_units), id="input-units"),
                             "layers[0]")
         yield Vertical(*self._layer_rows(), id="layer-rows", classes="row" + ("" if self.editable else " fixed"))
         if self.editable:
-            yield Horizontal(Button("add a hidden layer", id="add-layer", compact=True), classes="row")
+            yield Horizontal(Press("add a hidden layer", id="add-layer", compact=True), classes="row")
             yield Label("init", classes="section")
             yield Label("new weights: U(−scale, scale) from default_rng([seed, k]), k = the layer's old number (new: L+1, …)",
                         classes="note")
-            yield self._row("seed", Input(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
-            yield self._row("scale", Input(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
+            yield self._row("seed", Field(compact=True, value=S.text(start.init.get("seed")), id="init-seed"), "init.seed")
+            yield self._row("scale", Field(compact=True, value=S.text(start.init.get("scale")), id="init-scale"), "init.scale")
         yield from self._data(start.data)
 
     def _fixed_note(self) -> str:
@@ -178,34 +278,51 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 "fixed here (edit the file for those); the activations can change.")
 
     def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:
-        row = Horizontal(Label(name, classes="name", markup=False), widget, *more, classes="row", id=f"row-{ident(place)}")
+        row = Row(name, widget, *more, id=f"row-{ident(place)}")
         self.errors[place] = row  # its error label is mounted when there is one (fewer widgets to open)
         self.fields[place] = widget
         return row
 
+    def _row_when_shown(self, place: str, shown: bool, name: str, field: Callable[[], Widget]) -> ComposeResult:
+        """A row that only some choices show (an optimizer's μ, a generator's n): built when first
+        shown (:meth:`_show_rows`), as most are hidden, and each costs the dialog's opening time."""
+        self.later[place] = lambda: self._row(name, field(), place)
+        if shown:
+            yield self.later[place]()
+
+    async def _show_rows(self, after: str, shown: dict[str, bool]) -> None:
+        """Show the rows of ``shown``'s places that it says, in its order below the row of ``after``;
+        hide the others."""
+        prev = self.errors[after]
+        for place, show in shown.items():
+            row = self.errors.get(place)
+            if row is None and show:
+                row = self.later[place]()
+                await prev.parent.mount(row, after=prev)  # type: ignore[union-attr]
+            if row is not None:
+                row.display = show
+                prev = row
+
     def _training(self, t: dict) -> ComposeResult:
         opt = self.spec.optimizer
         yield Label("training", classes="section", id="training-title")
-        yield self._row("optimizer", Select([(n, n) for n in S.OPTIMIZER_NAMES], value=t["optimizer"],
+        yield self._row("optimizer", Choice([(n, n) for n in S.OPTIMIZER_NAMES], value=t["optimizer"],
                                             allow_blank=False, compact=True, id="optimizer"), "training.optimizer")
-        yield self._row("η learning rate", Input(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
+        yield self._row("η learning rate", Field(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
                         "training.learning_rate")
-        yield self._row("λ L2", Input(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
+        yield self._row("λ L2", Field(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
         for key, name in HYPER:
-            row = self._row(name, Input(compact=True, value=S.text(getattr(opt, key)), id=key), f"training.{key}")
-            row.display = key in S.OPTIMIZER_KEYS[t["optimizer"]]
-            yield row
+            yield from self._row_when_shown(f"training.{key}", key in S.OPTIMIZER_KEYS[t["optimizer"]], name, partial(
+                Field, compact=True, value=S.text(getattr(opt, key)), id=key))
         mode = "mini_batch" if isinstance(t["update"], dict) else t["update"]
-        yield self._row("update", Select([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
+        yield self._row("update", Choice([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
                                          id="update"), "training.update")
         batch = t["update"]["batch_size"] if isinstance(t["update"], dict) else None
-        row = self._row("batch size k", Input(compact=True, value=S.text(batch), id="batch_size",
-                                              placeholder=f"1 … {self.spec.N}"), "training.update.batch_size")
-        row.display = mode == "mini_batch"
-        yield row
-        yield self._row("shuffle seed", Input(compact=True, value=S.text(t.get("shuffle_seed")), id="shuffle_seed",
+        yield from self._row_when_shown("training.update.batch_size", mode == "mini_batch", "batch size k", partial(
+            Field, compact=True, value=S.text(batch), id="batch_size", placeholder=f"1 … {self.spec.N}"))
+        yield self._row("shuffle seed", Field(compact=True, value=S.text(t.get("shuffle_seed")), id="shuffle_seed",
                                               placeholder="none: in order"), "training.shuffle_seed")
-        yield self._row("epochs (t)", Input(compact=True, value=S.text(t["epochs"]), id="epochs"), "training.epochs")
+        yield self._row("epochs (t)", Field(compact=True, value=S.text(t["epochs"]), id="epochs"), "training.epochs")
 
     def _layer_rows(self) -> list[Widget]:
         rows: list[Widget] = []
@@ -216,18 +333,17 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else
                                                                      f": {kind_text(self.spec.layer_kinds[l - 1])}")
             if not self.editable and not self.spec.layer_kinds[l - 1].has_s:  # pooling: no s, no f
-                rows.append(Horizontal(Label(name, classes="name", markup=False),
-                                       Label("no activation", classes="note"), classes="row"))
+                rows.append(Row(name, Label("no activation", classes="note")))
                 continue
-            units = Input(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
+            units = Field(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
             units.display = self.editable  # a fixed layer's size is in its name
-            act = Select([(n, n) for n in S.activation_names(output=l == L)], value=c.activation, allow_blank=False, compact=True,
+            act = Choice([(n, n) for n in S.activation_names(output=l == L)], value=c.activation, allow_blank=False, compact=True,
                          id=f"activation-{l}")
-            alpha = Input(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
+            alpha = Field(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
                           placeholder=self._alpha_hint(c.activation))
             more: list[Widget] = [act, alpha]
             if self.editable and l < L:
-                more.append(Button("remove", id=f"remove-{l}", compact=True))
+                more.append(Press("remove", id=f"remove-{l}", compact=True))
             row = self._row(name, units, place, *more)
             for key, widget in (("units", units), ("activation", act), ("alpha", alpha)):
                 self.errors[f"{place}.{key}"] = self.errors[place]
@@ -247,16 +363,15 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             what = "CSV" if "csv" in self.file_data else count(len(self.file_data.get("inputs", [])), "example")
             options.append((f"the file's data ({what})", S.FILE_DATA))
         options += [(g, g) for g in self.generators()]
-        yield self._row("data", Select(options, value=d["generator"], allow_blank=False, compact=True, id="generator"),
+        yield self._row("data", Choice(options, value=d["generator"], allow_blank=False, compact=True, id="generator"),
                         "data.generator")
         self.errors["data"] = self.errors["data.generator"]
         self.fields["data"] = self.fields["data.generator"]
         for key, name in GENERATOR_KEYS:
             shown = d.get(key, S.GENERATOR_DEFAULTS[key])
-            row = self._row(name, Input(compact=True, value=S.text(shown), id=f"data-{key}"), f"data.{key}")
-            row.display = self._data_key_shown(d["generator"], key)
-            yield row
-        yield self._row("standardize", Select([("no", False), ("yes: x ↦ (x − mean) / std", True)],
+            yield from self._row_when_shown(f"data.{key}", self._data_key_shown(d["generator"], key), name, partial(
+                Field, compact=True, value=S.text(shown), id=f"data-{key}"))
+        yield self._row("standardize", Choice([("no", False), ("yes: x ↦ (x − mean) / std", True)],
                                                    value=bool(d.get("standardize", False)), allow_blank=False,
                                                    compact=True, id="standardize"), "data.standardize")
 
@@ -281,18 +396,13 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             return True
         return "csv" in self.file_data and key in ("seed", "test_fraction")
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._focus_section)
+    AUTO_FOCUS = None  # the section's first field, set on mount (the scrolled body would take it first)
 
-    def _focus_section(self) -> None:
-        if not self.query("#generator"):  # the lazy sections are not mounted yet
-            self.call_after_refresh(self._focus_section)
-            return
-        focus = {"training": "#optimizer", "loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select",
-                 "init": "#init-seed", "data": "#generator"}.get(self.section, "#optimizer")
-        found = self.query(focus)
-        widget = found.first() if found else self.query_one("#optimizer")
-        self.set_focus(widget)
+    def on_mount(self) -> None:
+        focus = {"loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select", "init": "#init-seed",
+                 "data": "#generator"}.get(self.section, "#optimizer")
+        found = self.query(focus)  # a width, or a fixed layer's activation; init: none in fixed layers
+        self.set_focus(found.first() if found else self.query_one("#optimizer"))
         title = {"training": "#training-title", "loss": "#row-loss", "layers": "#layers-title", "init": "#row-init-seed",
                  "data": "#data-title"}.get(self.section)
         if title and self.query(title):
@@ -305,19 +415,18 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
 
     # -- keeping the dialog consistent ---------------------------------------------------------------
     @on(Select.Changed, "#optimizer")
-    def optimizer_changed(self, event: Select.Changed) -> None:
-        for key, _ in HYPER:
-            self.query_one(f"#row-training-{key}").display = key in S.OPTIMIZER_KEYS.get(str(event.value), ())
+    async def optimizer_changed(self, event: Select.Changed) -> None:
+        await self._show_rows("training.l2", {f"training.{key}": key in S.OPTIMIZER_KEYS.get(str(event.value), ())
+                                              for key, _ in HYPER})
 
     @on(Select.Changed, "#update")
-    def update_changed(self, event: Select.Changed) -> None:
-        self.query_one("#row-training-update-batch_size").display = event.value == "mini_batch"
+    async def update_changed(self, event: Select.Changed) -> None:
+        await self._show_rows("training.update", {"training.update.batch_size": event.value == "mini_batch"})
 
     @on(Select.Changed, "#generator")
-    def generator_changed(self, event: Select.Changed) -> None:
+    async def generator_changed(self, event: Select.Changed) -> None:
         name = str(event.value)
-        for key, _ in GENERATOR_KEYS:
-            self.query_one(f"#row-data-{key}").display = self._data_key_shown(name, key)
+        await self._show_rows("data.generator", {f"data.{key}": self._data_key_shown(name, key) for key, _ in GENERATOR_KEYS})
         if not self.editable:
             return
         n_in = generator_shape(name)[0] if name != S.FILE_DATA else self.spec_file_inputs()
@@ -467,7 +576,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             widget.scroll_visible(animate=False)
 
     def action_apply(self) -> None:
-        if self.done or not self.query("#generator"):  # closed, or its lower sections still mounting
+        if self.done:
             return
         try:
             applied = S.apply(self.spec, self.weights, self.choices(), self.file_data)

@@ -11,7 +11,7 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from ..core.formulas.notation import num
+from ..core.formulas.numformat import texts
 
 
 class DeltaOverTime(Widget):
@@ -48,5 +48,6 @@ class DeltaOverTime(Widget):
         bars = "".join(norm_bars(list(self.norms)))
         text.append(f"τ = 1 {bars} τ = {len(self.norms)}\n")
         ratio = self.norms[0] / self.norms[-1] if self.norms[-1] else float("nan")
-        text.append(f"‖δ⁽¹⁾₁‖ = {num(self.norms[0], 3)}, ‖δ⁽¹⁾_T‖ = {num(self.norms[-1], 3)}, ratio {num(ratio, 3)}")
+        first, last = texts([self.norms[0], self.norms[-1]], 4)  # one format for both (core/formulas/numformat.py)
+        text.append(f"‖δ⁽¹⁾₁‖ = {first}, ‖δ⁽¹⁾_T‖ = {last}, ratio {texts([ratio], 4)[0]}")
         return text

@@ -38,7 +38,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from ..core.ops import optim
-from ..core.formulas.notation import num
+from ..core.formulas.notation import count, num
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.train import EpochReport, LayerStats, TrainResult, evaluate, gradient_stats, train
 from .guard import GuardedPump
@@ -416,7 +416,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                 return "the next run: full speed · - slows it down, to watch it learn"
             return f"the next run's pace: {pace} (- +)"
         if self.paused:
-            return f"⏸ paused after {self.done} epochs · space resumes · e: one epoch · {pace} (- +)"
+            return f"⏸ paused after {count(self.done, 'epoch')} · space resumes · e: one epoch · {pace} (- +)"
         return f"▶ {pace} (- + change it) · space pauses"
 
     def _show_controls(self) -> None:

@@ -3,9 +3,11 @@ imported, from the network file itself (:func:`document_views`, the loading scre
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ..core.formulas.numformat import FIXED, INF, SCIENTIFIC, cell, cell_width, finite, nonfinite_text
+from ..core.formulas.numformat import number_format as _number_format
 
 if TYPE_CHECKING:
     from ..core.engine.stepper import Stepper
@@ -112,75 +114,11 @@ def layer_views(stepper: Stepper) -> list[LayerView]:
     return views
 
 
-FIXED, SCIENTIFIC = "f", "e"
-
-
 def number_format(values: Any, digits: int) -> str:
-    """One format for a whole matrix or vector, so that a column never switches between
-    ``0.47`` and ``6.9e−2``: fixed decimals, ``digits`` of them or more so that the smallest nonzero
-    value keeps two significant digits (``0.069`` at 2 digits), as long as that is no wider than the
-    scientific form; otherwise (or from 10⁵ on) scientific for all. The format is ``FIXED`` (``digits``
-    decimals), ``f<k>`` (k decimals) or ``SCIENTIFIC``."""
-    if values is None:
-        return FIXED
-    if isinstance(values, Rows):  # the loading screen's few numbers, without NumPy
-        xs = [abs(x) for x in values.values() if x and finite(x)]
-        small, large = (min(xs), max(xs)) if xs else (None, None)
-    else:
-        import numpy as np
-
-        a = np.abs(np.asarray(values, dtype=float))
-        a = a[np.isfinite(a) & (a != 0)]
-        small, large = (float(a.min()), float(a.max())) if a.size else (None, None)
-    return FIXED if small is None or large is None else _format(small, large, digits)
+    """The core's one format for a whole matrix (:func:`bptui.core.formulas.numformat.number_format`), for
+    a NumPy array or the loading screen's :class:`Rows`."""
+    return _number_format(values.rows if isinstance(values, Rows) else values, digits)
 
 
-def _format(small: float, large: float, digits: int) -> str:
-    """The format of nonzero magnitudes from ``small`` to ``large`` (see :func:`number_format`)."""
-    if large >= 1e5:
-        return SCIENTIFIC
-    decimals = max(digits, 1 - math.floor(math.log10(small)))  # two significant digits of the smallest
-    if decimals == digits:
-        return FIXED
-    fixed_width = len(str(int(large))) + 1 + decimals
-    scientific_width = 2 + max(digits - 2, 1) + len(f"e{math.floor(math.log10(small))}")
-    return f"{FIXED}{decimals}" if fixed_width <= scientific_width else SCIENTIFIC
-
-
-def cell(x: float, digits: int, fmt: str | None = None) -> str:
-    """A number in a fixed width: ``digits`` decimals (or the ``f<k>`` format's k), or a short scientific
-    form (``fmt``: the format of its matrix, from :func:`number_format`; None chooses for this number
-    alone). inf and nan read ``∞``, ``−∞`` and ``nan``, without colour."""
-    if (special := nonfinite_text(x)) is not None:
-        return special
-    if fmt is None:
-        ax = abs(x)
-        fmt = _format(ax, ax, digits) if ax else FIXED
-    if x == 0:
-        text = "0"
-    elif fmt.startswith(FIXED):
-        text = f"{x:.{int(fmt[1:]) if fmt != FIXED else digits}f}"
-    else:
-        mantissa, exp = f"{x:.{max(digits - 2, 1)}e}".split("e")
-        text = f"{mantissa}e{int(exp)}"
-    return text.replace("-", "−")
-
-
-def finite(x: float) -> bool:
-    return x == x and x not in (INF, -INF)
-
-
-def nonfinite_text(x: float) -> str | None:
-    """``∞``, ``−∞`` or ``nan`` for a number that is not finite; None for one that is."""
-    if x != x:
-        return "nan"
-    if x in (INF, -INF):
-        return "∞" if x > 0 else "−∞"
-    return None
-
-
-INF = float("inf")
-
-
-def cell_width(digits: int) -> int:
-    return max(digits + 5, 9)  # room for the short scientific form, −1.0e−5•
+__all__ = ["FIXED", "INF", "MAX_MATRIX_COLS", "SCIENTIFIC", "LayerView", "Rows", "cell", "cell_width", "document_views",
+           "finite", "layer_views", "nonfinite_text", "number_format", "optimizer_state"]

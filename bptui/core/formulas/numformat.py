@@ -1,0 +1,121 @@
+"""One number format for a whole matrix, vector or row of numbers, shared by every view: the
+panels (dense, map and sequence), the training screen's gradient bars, ‖δ_τ‖ through time.
+
+A format is chosen for all the numbers shown together (:func:`number_format`) and each number is
+written in it (:func:`cell`), so a column never reads ``0.0217`` beside ``−7.96e−4``; :func:`texts`
+does both for a row. No NumPy at import: the loading screen formats the file's weights before
+NumPy is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+FIXED, SCIENTIFIC = "f", "e"
+INF = float("inf")
+
+
+def cell_width(digits: int) -> int:
+    """The columns of a panel's number cell at ``digits`` digits."""
+    return max(digits + 5, 9)  # room for the short scientific form, −1.0e−5•
+
+
+def finite(x: float) -> bool:
+    return x == x and x not in (INF, -INF)
+
+
+def nonfinite_text(x: float) -> str | None:
+    """``∞``, ``−∞`` or ``nan`` for a number that is not finite; None for one that is."""
+    if x != x:
+        return "nan"
+    if x in (INF, -INF):
+        return "∞" if x > 0 else "−∞"
+    return None
+
+
+def _flat(values: Any) -> list[float]:
+    """Plain numbers (lists of lists, or anything iterable) as one flat list."""
+    out: list[float] = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(_flat(v))
+        else:
+            out.append(float(v))
+    return out
+
+
+def number_format(values: Any, digits: int) -> str:
+    """One format for a whole matrix, vector or row, so that a column never switches between
+    ``0.47`` and ``6.9e−2``: fixed decimals, ``digits`` of them or more so that the smallest nonzero
+    value keeps two significant digits (``0.069`` at 2 digits), as long as the widest number fits
+    its cell (a sign, and a cursor's brackets, beside it) or is no wider than the scientific form;
+    otherwise (or from 10⁵ on) scientific for all. ∞, nan and 0 do not decide. The format is
+    ``FIXED`` (``digits`` decimals), ``f<k>`` (k decimals) or ``SCIENTIFIC``. ``values``: a NumPy
+    array, or plain numbers (a list, a list of lists)."""
+    if values is None:
+        return FIXED
+    if isinstance(values, (list, tuple)):  # without NumPy
+        xs = [x for x in _flat(values) if x and finite(x)]
+        if not xs:
+            return FIXED
+        return _format(min(map(abs, xs)), max(map(abs, xs)), digits, min(xs) < 0)
+    import numpy as np
+
+    a = np.asarray(values, dtype=float)
+    a = a[np.isfinite(a) & (a != 0)]
+    if not a.size:
+        return FIXED
+    m = np.abs(a)
+    return _format(float(m.min()), float(m.max()), digits, bool((a < 0).any()))
+
+
+def _format(small: float, large: float, digits: int, negative: bool = False) -> str:
+    """The format of nonzero magnitudes from ``small`` to ``large`` (see :func:`number_format`)."""
+    if large >= 1e5:
+        return SCIENTIFIC
+    decimals = max(digits, 1 - math.floor(math.log10(small)))  # two significant digits of the smallest
+    if decimals == digits:
+        return FIXED
+    fixed_width = len(str(int(large))) + 1 + decimals
+    scientific_width = 2 + max(digits - 2, 1) + len(f"e{math.floor(math.log10(small))}")
+    fits = negative + fixed_width <= cell_width(digits) - 2  # "[−0.00069]" in its cell
+    return f"{FIXED}{decimals}" if fits or fixed_width <= scientific_width else SCIENTIFIC
+
+
+def cell(x: float, digits: int, fmt: str | None = None) -> str:
+    """A number in a fixed width: ``digits`` decimals (or the ``f<k>`` format's k), or a short scientific
+    form (``fmt``: the format of its matrix, from :func:`number_format`; None chooses for this number
+    alone). inf and nan read ``∞``, ``−∞`` and ``nan``."""
+    if (special := nonfinite_text(x)) is not None:
+        return special
+    if fmt is None:
+        ax = abs(x)
+        fmt = _format(ax, ax, digits, x < 0) if ax else FIXED
+    if x == 0:
+        text = "0"
+    elif fmt.startswith(FIXED):
+        text = f"{x:.{int(fmt[1:]) if fmt != FIXED else digits}f}"
+    else:
+        mantissa, exp = f"{x:.{max(digits - 2, 1)}e}".split("e")
+        text = f"{mantissa}e{int(exp)}"
+    return text.replace("-", "−")
+
+
+def texts(values: Iterable[float], digits: int) -> list[str]:
+    """Numbers shown together (a row, a column of a plot), each in the one format of them all."""
+    xs = [float(x) for x in values]
+    fmt = number_format(xs, digits)
+    return [cell(x, digits, fmt) for x in xs]
+
+
+def ticks(values: Iterable[float]) -> list[str]:
+    """Axis labels with as many significant digits as it takes to tell them apart (1.06, 1.03, 1),
+    with the real minus: every plot's axis, in the app and in ``bptui train --plot``."""
+    xs = [float(v) for v in values]
+    labels = [f"{v:.3g}" for v in xs]
+    for digits in range(3, 8):
+        labels = [f"{v:.{digits}g}" for v in xs]
+        if len(set(labels)) == len(set(xs)):
+            break
+    return [label.replace("-", "−") for label in labels]
