@@ -38,7 +38,6 @@ KNOWN: dict[str, int] = {  # module: places that test another module's layer kin
     'bptui/keyjson.py': 4,
     'bptui/tui/map_sheet.py': 8,
     'bptui/tui/network.py': 1,
-    'bptui/tui/settings.py': 4,
 }
 
 

@@ -6,7 +6,6 @@ and nothing is applied. Esc leaves everything as it was."""
 
 from __future__ import annotations
 
-import math
 import re
 from functools import partial
 from typing import Any, Callable, Sequence
@@ -63,16 +62,9 @@ def empty_message(place: str) -> str:
 
 
 def kind_text(kind: Any) -> str:
-    """A layer of fixed kind as a teacher names it: ``conv2d 2 filters 3×3``, ``rnn 4 units``."""
-    if kind.type == "conv2d":
-        kh, kw = kind.kernel
-        c = kind.channels
-        return (f"conv2d {c} filter{'s' if c != 1 else ''} {kh}×{kw}" + (f" stride {kind.stride}" if kind.stride != 1 else "")
-                + (f" pad {kind.padding}" if kind.padding else ""))
-    if kind.type.endswith("pool2d"):
-        return f"{kind.type} {kind.size}×{kind.size}" + (f" stride {kind.stride}" if kind.stride != kind.size else "")
-    units = math.prod(kind.out_shape)
-    return f"{kind.type} {units} unit{'s' if units != 1 else ''}"
+    """A layer of fixed kind as a teacher names it: ``conv2d 2 filters 3×3``, ``rnn 4 units`` (the kind's own
+    ``label``)."""
+    return kind.label()
 
 
 def ident(place: str) -> str:
@@ -269,11 +261,11 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
 
     def _fixed_note(self) -> str:
         """What the dialog cannot change in a network of map or recurrent layers (and why)."""
-        types = [k.type for k in self.spec.layer_kinds]
-        if "rnn" in types:
+        kinds = self.spec.layer_kinds
+        if any(k.over_time for k in kinds):
             return ("This network has a recurrent layer (rnn, run over the time steps): the number of layers, their "
                     "kinds and widths are fixed here (edit the file for those); the activations can change.")
-        maps = ", ".join(dict.fromkeys(t for t in types if t != "dense"))
+        maps = ", ".join(dict.fromkeys(k.type for k in kinds if k.is_map))
         return (f"This network has map layers ({maps}): the number of layers, their kinds, filters and sizes are "
                 "fixed here (edit the file for those); the activations can change.")
 
@@ -380,7 +372,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         them when the widths can change (the output width follows the choice); else those whose
         input and output widths fit the fixed layers."""
         names = list(S.generator_names(self.spec))
-        if any(k.type == "rnn" for k in self.spec.layer_kinds):
+        if any(k.over_time for k in self.spec.layer_kinds):
             return []  # a recurrent network reads sequences: its file's own (no generator makes them)
         if self.editable:
             return names

@@ -196,6 +196,11 @@ class LayerKind:
     def describe(self) -> str:
         return self.type
 
+    def label(self) -> str:
+        """The layer as a teacher names it in the settings screen: ``rnn 4 units``."""
+        units = math.prod(self.out_shape)
+        return f"{self.type} {units} unit{'s' if units != 1 else ''}"
+
     def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The rows and the columns of a map input that no output of this layer reads (none: every
         kind but the windowed ones reads its whole input)."""

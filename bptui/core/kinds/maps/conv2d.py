@@ -163,6 +163,11 @@ class Conv2d(_Windowed):
     def window(self) -> tuple[int, int, int, int]:
         return self.kernel[0], self.kernel[1], self.stride, self.padding
 
+    def label(self) -> str:
+        (kh, kw), c = self.kernel, self.channels
+        return (f"conv2d {c} filter{'s' if c != 1 else ''} {kh}×{kw}" + (f" stride {self.stride}" if self.stride != 1 else "")
+                + (f" pad {self.padding}" if self.padding else ""))
+
     def kernel_index(self, col: int) -> tuple[int, int, int]:
         """(c, u, v), 0-based, of column ``col`` ≥ 1 of W⁽ˡ⁾: the kernel flattened in (c, u, v) order."""
         c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)

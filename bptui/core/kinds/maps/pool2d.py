@@ -142,6 +142,9 @@ class Pool2d(_Windowed):
     def window(self) -> tuple[int, int, int, int]:
         return self.size, self.size, self.stride, 0
 
+    def label(self) -> str:
+        return f"{self.type} {self.size}×{self.size}" + (f" stride {self.stride}" if self.stride != self.size else "")
+
     def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
         """A pooling layer has no s: its backward quantity is ∂ℓ/∂o⁽ˡ⁾ (∂ℓ/∂o_k,i,j⁽ˡ⁾ at a position)."""
         if quantity != "delta":
