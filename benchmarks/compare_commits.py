@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("new")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--script", default="tui_speed.py")
-    parser.add_argument("args", nargs="*")
-    a = parser.parse_args()
+    a, rest = parser.parse_known_args()  # the script's own options follow a "--"
+    a.args = [x for x in rest if x != "--"]
     with tempfile.TemporaryDirectory() as tmp:
         trees = {rev: checkout(rev, Path(tmp) / name) for rev, name in ((a.old, "old"), (a.new, "new"))}
         got: dict[str, dict[str, list[float]]] = {a.old: {}, a.new: {}}

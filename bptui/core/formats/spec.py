@@ -408,7 +408,9 @@ def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
 
 
 # -- format v2: feature maps, convolution, pooling, recurrent layers --------------------------------
-V2_KEYS = {"shape", "type", "channels", "kernel", "stride", "padding", "size", "return_sequences"}
+# a layer entry with any key beyond v1's (units, activation, alpha) is a v2 file: "shape" (a map
+# input) and every key a kind of the table reads
+V2_KEYS = {"shape"} | {key for kind in KINDS.values() for key in kind.keys} - {"units", "activation", "alpha"}
 def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], tuple[LayerKind, ...], tuple[int, ...]]:
     """widths, activations, alphas, kinds and the input's map shape of a v2 file's layers."""
     first = layers[0]
