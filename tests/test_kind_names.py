@@ -35,8 +35,6 @@ KNOWN: dict[str, int] = {  # module: places that test a layer's kind (2026-12-05
     'bptui/core/spec.py': 9,
     'bptui/exercise.py': 1,
     'bptui/keyjson.py': 4,
-    'bptui/tui/map_sheet.py': 8,
-    'bptui/tui/network.py': 1,
     'bptui/tui/settings.py': 4,
 }
 

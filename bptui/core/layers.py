@@ -115,6 +115,10 @@ class LayerKind:
     type: ClassVar[str] = ""
     has_weights: ClassVar[bool] = True
     has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+    panel: ClassVar[str] = "dense"
+    """The view hint: which family of panels draws the layer (``"dense"``: W, s, o, δ, G by unit;
+    ``"map"``: feature maps by channel; ``"sequence"``: unrolled in time). The app's table
+    (``tui/panels.py``) turns it into a widget; the core names no widget."""
 
     @property
     def in_size(self) -> int:
@@ -198,6 +202,21 @@ class LayerKind:
         kind but the windowed ones reads its whole input)."""
         return (), ()
 
+    # -- view hints: which cells a cell reads, for the panels' highlight --------------------------------
+    def field(self, pos: tuple[int, ...]) -> tuple[set[tuple[int, ...]], int | None]:
+        """What output ``pos`` (0-based) of one example reads: the positions of o⁽ˡ⁻¹⁾ (inside the
+        map), and the row of W⁽ˡ⁾ it uses (None: the layer has no weights, or no map positions)."""
+        return set(), None
+
+    def readers(self, pos: tuple[int, ...]) -> set[tuple[int, ...]]:
+        """The outputs of this layer that read position ``pos`` of its input map."""
+        return set()
+
+    def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
+        """Where weight (row, col) of W⁽ˡ⁾ stands in the layer's own form (a kernel's (k, c, u, v));
+        None when the matrix is its own form, or for a bias."""
+        return None
+
     # -- names: what the panels call a number, for check, g, the quiz, keys and exercises ---------------
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
         """Weight (row, col) of W⁽ˡ⁾ (0-based array indices) as the panels show it: w_b,a⁽ˡ⁾ with
@@ -244,6 +263,31 @@ class _Windowed(LayerKind):
         kh, kw, st, p = self.window()
         a, b = i * st - p, j * st - p
         return slice(a, a + kh), slice(b, b + kw)
+
+    panel: ClassVar[str] = "map"
+
+    def channels_read(self, k: int) -> range | tuple[int, ...]:  # pragma: no cover - per kind
+        """The input channels output channel k reads."""
+        raise NotImplementedError
+
+    def field(self, pos: tuple[int, ...]) -> tuple[set[tuple[int, ...]], int | None]:
+        k, i, j = pos
+        rows, cols = self.receptive_field(i, j)
+        _, H, W = self.in_shape
+        inside = [(r, c) for r in range(max(rows.start, 0), min(rows.stop, H))
+                  for c in range(max(cols.start, 0), min(cols.stop, W))]
+        return {(ch, r, c) for ch in self.channels_read(k) for r, c in inside}, (k if self.has_weights else None)
+
+    def readers(self, pos: tuple[int, ...]) -> set[tuple[int, ...]]:
+        c, r, s = pos
+        K, Ho, Wo = self.out_shape
+        out: set[tuple[int, ...]] = set()
+        for i in range(Ho):
+            for j in range(Wo):
+                rows, cols = self.receptive_field(i, j)
+                if rows.start <= r < rows.stop and cols.start <= s < cols.stop:
+                    out |= {(k, i, j) for k in range(K) if c in self.channels_read(k)}
+        return out
 
     def count_text(self, axis: int) -> str:
         """How many windows fit along ``axis`` (0: down, 1: across), as PyTorch counts them:
@@ -428,6 +472,12 @@ class Conv2d(_Windowed):
         c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)
         return int(c), int(u), int(v)
 
+    def channels_read(self, k: int) -> range:
+        return range(self.in_shape[0])  # every kernel spans every input channel
+
+    def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
+        return (row,) + self.kernel_index(col) if col else None
+
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
         """Kernel k = row + 1's weight w_k,c,u,v⁽ˡ⁾ (channel c, offset u, v; from 1), or its bias b_k⁽ˡ⁾
         (column 0), as the panel shows the kernels."""
@@ -453,6 +503,9 @@ class Pool2d(_Windowed):
 
     has_weights: ClassVar[bool] = False
     has_s: ClassVar[bool] = False
+
+    def channels_read(self, k: int) -> tuple[int, ...]:
+        return (k,)  # pooling works channel by channel
 
     @property
     def type(self) -> str:  # type: ignore[override]  # max or avg, an instance's
@@ -569,6 +622,7 @@ class Rnn(LayerKind):
 
     return_sequences: bool = False
     type: ClassVar[str] = "rnn"
+    panel: ClassVar[str] = "sequence"
 
     @property
     def d(self) -> int:

@@ -19,15 +19,15 @@ map panels' (:class:`~.map_sheet.MapSheet`); only what the lines hold differs.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from ..core.notation import num, sup
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet
-from .sheet import panel_css
-from .view import cell, cell_width
+from .panel_base import NumberSheet, panel_css
+from .view import cell_width
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -67,12 +67,39 @@ def delta_norms(stepper: Any) -> list[float | None]:
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    DEFAULT_CSS = panel_css("SeqSheet", 30, "SeqSheet > .sheet--field { background: $warning 40%; text-style: bold underline; }\n")
+    DEFAULT_CSS = panel_css("SeqSheet", 30)
+    FOLLOWS_CURSOR = False
+
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
+        return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(self.digits, hidden)
+
+    def _sequence(self) -> np.ndarray:
+        """x_τ of the example on the board, or before its first step of the one the next step reads."""
+        o0 = self.stepper.state.o[0]
+        return np.asarray(o0)[:, 1:] if o0 is not None else np.asarray(self.stepper.where().x, dtype=float)
+
+    def _done(self) -> set[tuple[str, int | None, int | None]]:
+        """(quantity, layer, τ) of the steps done in the example on the board: a NaN among them is
+        a value that is not a number, elsewhere one not computed yet (the board's NaN)."""
+        stepper, done = self.stepper, set()
+        p = stepper.position
+        while p > 0:
+            key = stepper.schedule.key(p - 1)
+            if key.example is None:
+                break
+            done.add((key.quantity, key.layer, key.time))
+            if key.example_start:
+                break
+            p -= 1
+        return done
 
     def _title(self) -> str:
         spec, l = self.stepper.spec, self.l_index
-        st = self.stepper.state
-        T = None if st.s[1] is None else len(st.s[1])
+        T = len(self._sequence())
         t = current_time(self.stepper)
         kind = spec.kinds[l - 1]
         when = f" · unrolled over τ = 1 … {T}" if T is not None and (l == 1 or spec.return_sequences) else ""
@@ -89,7 +116,8 @@ class SeqSheet(MapSheet):
         produced = last.key.quantity if last is not None and last.key.layer == l else None
         sig = tuple(id(a) for a in arrays) + (digits, hidden, produced, self.has_focus, self.cursor,
                                                last.key.phase if last is not None else None,
-                                               current_time(self.stepper))
+                                               current_time(self.stepper),
+                                               self.stepper.position if st.s[1] is None else None)
         if sig == self._signature:
             return
         self._signature = sig
@@ -117,15 +145,23 @@ class SeqSheet(MapSheet):
         stale = last is not None and last.key.phase == "update"
         t_now = current_time(self.stepper)
         lines: list[list[tuple[str, str, Key | None]]] = []
+        boards = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
+        x_seq = self._sequence()
+        formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
+        done: set | None = None
 
-        def number(x: float | None, key: Key, mark: bool) -> tuple[str, str, Key | None]:
-            if x is None or not math.isfinite(x) and math.isnan(x):
+        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
+                   step: tuple | None = None) -> tuple[str, str, Key | None]:
+            nonlocal done
+            if x is not None and math.isnan(x) and step is not None:  # NaN: not computed yet, or computed
+                done = self._done() if done is None else done
+                x = x if step in done else None
+            if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
-            text = cell(float(x), self.digits)
-            name = "dim" if stale and key[0] in ("s", "o", "delta") else ("neg" if x < 0 else "pos")
-            return (text.rjust(cw - 1) + " ", name + ("+" if mark else ""), key)
+            dim = stale and key[0] in ("s", "o", "delta")
+            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
         # the weights and G, side by side
         W, G = st.W[l], st.G[l]
@@ -141,14 +177,14 @@ class SeqSheet(MapSheet):
             row: list[tuple[str, str, Key | None]] = [(f"b={b + 1}".ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q))
+                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
                     if a == 0 or (l == 1 and a == d):
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
         lines.append([])
         # the grid through time
-        T = None if st.s[1] is None else len(st.s[1])
+        T = len(x_seq)
         timed = l == 1 or spec.return_sequences
         times: list[int | None] = list(range(1, T + 1)) if (T is not None and timed) else [None]
         head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
@@ -175,8 +211,8 @@ class SeqSheet(MapSheet):
             for a in range(spec.widths[0]):
                 row = [(f"x a={a + 1}".ljust(7), "header", None)]
                 for t in times:
-                    x = None if st.o[0] is None or t is None else float(np.asarray(st.o[0])[t - 1][a + 1])
-                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False))
+                    x = None if t is None else float(x_seq[t - 1][a])
+                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
                 lines.append(row)
         for q, name in (("s", "s"), ("o", "o"), ("delta", "δ")):
             for b in range(spec.widths[l]):
@@ -184,7 +220,8 @@ class SeqSheet(MapSheet):
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:
                     mark = produced == q and (t is None or t == t_now)
-                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark))
+                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
+                                      formats.get(id(boards[q])), (q, l, t)))
                 lines.append(row)
         if l == 1 and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
             norms = delta_norms(self.stepper)
@@ -197,18 +234,6 @@ class SeqSheet(MapSheet):
                 row.append((bar.rjust(cw - 1) + " ", "pos", None))
             lines.append(row)
         self.set_lines(lines)
-
-
-# -- the app's hooks ------------------------------------------------------------------------------------
-def panels(stepper: Any, digits: int, bind: Any = None) -> Iterator[Any]:
-    """A SeqSheet per layer of a recurrent network."""
-    for l in range(1, stepper.spec.L + 1):
-        yield SeqSheet(stepper, l, digits, id=f"layer-{l}")
-
-
-def refresh_panels(screen: Any, hidden: Key | None) -> None:
-    for sheet in screen.query("#layers > SeqSheet"):
-        sheet.show(screen.digits, hidden)
 
 
 def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
