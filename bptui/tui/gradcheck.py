@@ -25,7 +25,6 @@ from ..core.check import PRECISION, ROUNDING, RTOL, WeightCheck, gradient_check,
 from ..core.notation import fmt
 from ..core.spec import NetworkSpec
 from .guard import GuardedPump
-from .modes import Host
 
 MAX_WEIGHTS = 5000
 
@@ -168,21 +167,3 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         self.workers.cancel_group(self, "gradcheck")
         self.dismiss(None)
 
-
-class GradCheckMode(Host):
-    """``g`` on the network screen: the check of the weights on screen, in its own screen."""
-
-    def action_gradient_check(self) -> None:
-        stepper = self.stepper
-        at = stepper.where()
-        if at.step == 0 and not stepper.edits and stepper.origin.kind in ("file", "init"):
-            where = "the file's weights"
-        else:
-            where = f"the weights on screen (step {at.step_in_epoch} of epoch {at.epoch})"
-        examples = None
-        if at.group_done and at.follows.n_groups > 1:  # the gradient of this group's ℓ: the G on screen
-            examples = at.follows.indices.tolist()
-            where += f", ℓ summed {at.follows.text('over')} (the G on screen)"
-        elif at.group_done:
-            where += " (the G on screen)"
-        self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples))

@@ -105,16 +105,20 @@ class MapSheet(NumberSheet):
         above = self.stepper.spec.layer_kinds[self.l_index]
         return f"× never read by layer {self.l_index + 1} ({above.describe()})"
 
-    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
-        st = self.stepper.state
-        l = self.l_index
-        last = self.stepper.last
+    def board_signature(self) -> tuple:
+        """What this panel's lines are made of, as ids and keys: the arrays it reads (never changed in
+        place), and the step before the first, when the input is read from the data."""
+        st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l]) if l else (st.o[0],)
         ahead = self.stepper.position if l == 0 and st.o[0] is None else None  # x read from the data
-        produced = last.key.quantity if last is not None and last.key.layer == l else None
+        return tuple(id(a) for a in arrays) + (ahead,)
+
+    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
+        last = self.stepper.last
+        produced = last.key.quantity if last is not None and last.key.layer == self.l_index else None
         field = field if field is not None else self.field
-        sig = tuple(id(a) for a in arrays) + (digits, hidden, produced, frozenset(field), self.has_focus,
-                                               self.cursor, last.key.phase if last is not None else None, ahead)
+        sig = self.board_signature() + (digits, hidden, produced, frozenset(field), self.has_focus,
+                                        self.cursor, last.key.phase if last is not None else None)
         if sig == self._signature:
             return
         self._signature = sig
@@ -123,6 +127,10 @@ class MapSheet(NumberSheet):
         self.border_title = self._title()
         self.border_subtitle = self._legend()
         self.refresh(layout=True)
+        self.shown()
+
+    def shown(self) -> None:
+        """After a new board is drawn (a subclass may scroll)."""
 
     def _input(self) -> Any:
         """o⁽⁰⁾ = x: the board's, or before the first step the example the first step reads."""

@@ -74,9 +74,6 @@ class SeqSheet(MapSheet):
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
         return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
 
-    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
-        self.show(self.digits, hidden)
-
     def _sequence(self) -> np.ndarray:
         """x_τ of the example on the board, or before its first step of the one the next step reads."""
         o0 = self.stepper.state.o[0]
@@ -108,27 +105,21 @@ class SeqSheet(MapSheet):
         now = f" · now τ = {t}" if t is not None and (l == 1 or spec.return_sequences) else ""
         return f"Layer {l} · {kind.describe()} · f{sup(l)} = {spec.activations[l - 1]}{when}{now}"
 
-    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
-        st = self.stepper.state
-        l = self.l_index
-        last = self.stepper.last
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(self.digits, hidden, set())
+
+    def board_signature(self) -> tuple:
+        st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None)
-        produced = last.key.quantity if last is not None and last.key.layer == l else None
-        sig = tuple(id(a) for a in arrays) + (digits, hidden, produced, self.has_focus, self.cursor,
-                                               last.key.phase if last is not None else None,
-                                               current_time(self.stepper),
-                                               self.stepper.position if st.s[1] is None else None)
-        if sig == self._signature:
-            return
-        self._signature = sig
-        self.digits, self.hidden, self.field = digits, hidden, set()
-        self._build(produced)
-        self.border_title = self._title()
-        self.refresh(layout=True)
+        ahead = self.stepper.position if st.s[1] is None else None  # x read from the data
+        return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead)
+
+    def shown(self) -> None:
+        """Keep the current τ's column in view (long sequences scroll)."""
         t = current_time(self.stepper)
-        if t is not None and self.lines and (l == 1 or self.stepper.spec.return_sequences):
-            cw = cell_width(digits)
-            x = 7 + (t - 1) * cw  # keep the current τ's column in view (long sequences scroll)
+        if t is not None and self.lines and (self.l_index == 1 or self.stepper.spec.return_sequences):
+            cw = cell_width(self.digits)
+            x = 7 + (t - 1) * cw
             if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
@@ -224,7 +215,7 @@ class SeqSheet(MapSheet):
                                       formats.get(id(boards[q])), (q, l, t)))
                 lines.append(row)
         if l == 1 and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
-            norms = delta_norms(self.stepper)
+            norms = delta_norms(self.stepper) or [None] * T  # none yet: a · per τ
             row = [("‖δ_τ‖".ljust(7), "header", None)]
             for n in norms:
                 row.append(("·".rjust(cw - 1) + " " if n is None else num(n, 3).rjust(cw - 1) + " ", "dim", None))
