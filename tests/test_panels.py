@@ -20,7 +20,7 @@ from .tui_helpers import app_for
 def test_the_view_hint_of_every_kind_names_a_panel_class():
     from bptui.core import layers
     from bptui.tui.panel_base import NumberSheet
-    from bptui.tui.panels import PANELS
+    from bptui.tui.panels import PANELS, panel_class
 
     kinds = [obj for obj in vars(layers).values()
              if isinstance(obj, type) and issubclass(obj, layers.LayerKind) and obj is not layers.LayerKind
@@ -28,8 +28,8 @@ def test_the_view_hint_of_every_kind_names_a_panel_class():
     assert kinds
     for kind in kinds:
         assert kind.panel in PANELS, kind.__name__
-        assert issubclass(PANELS[kind.panel], NumberSheet)
-    assert {PANELS[k.panel] for k in kinds} == {LayerSheet, MapSheet, SeqSheet}
+        assert issubclass(panel_class(kind.panel), NumberSheet)
+    assert {panel_class(k.panel) for k in kinds} == {LayerSheet, MapSheet, SeqSheet}
 
 
 @pytest.mark.parametrize("name, classes", [

@@ -10,8 +10,8 @@ A :class:`MapSheet` shows one layer l of kind conv2d or max/avg pooling (or the 
 
 Tab puts a cursor on a cell and the side panel explains it (``core/explain.py``). On an output cell
 (s or o) the app highlights, with ``›`` and a colour, its receptive field in the map below and the
-kernel weights it used; on a δ cell, the output positions above it came from (:func:`highlights`).
-What is highlighted is computed here from the layer kinds, without Textual (``highlights`` is pure).
+kernel weights it used; on a δ cell, the output positions above it came from
+(:func:`~.panels.highlights`, which asks the layer kinds; the screen passes the set to every panel).
 """
 
 from __future__ import annotations
@@ -29,27 +29,6 @@ from .panel_base import NumberSheet, panel_css, whole_cells
 from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
-
-
-def highlights(spec: Any, key: Key | None) -> set[Key]:
-    """The cells to highlight for the cell under the cursor: for an output of layer l (s, o), its
-    receptive field in o⁽ˡ⁻¹⁾ and the kernel weights it used (W⁽ˡ⁾ row k, every column); for a δ of
-    layer l, the entries of δ⁽ˡ⁺¹⁾ (the layer above) it came from. The kinds say what reads what
-    (``LayerKind.field`` and ``readers``)."""
-    if key is None or not isinstance(key[2], tuple):
-        return set()
-    q, l, pos, _ = key
-    kinds = spec.layer_kinds
-    out: set[Key] = set()
-    if q in ("s", "o") and l >= 1:
-        k = kinds[l - 1]
-        inputs, row = k.field(pos)
-        out |= {("o", l - 1, p, None) for p in inputs}
-        if row is not None:
-            out |= {("W", l, row, a) for a in range(k.param_shape[1])}
-    elif q == "delta" and l < spec.L:
-        out |= {("delta", l + 1, p, None) for p in kinds[l].readers(pos)}
-    return out
 
 
 class MapSheet(NumberSheet):

@@ -74,8 +74,8 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
 
     def redraw(self) -> None:
         """The one place the board is drawn: the watcher of ``board`` calls it."""
-        from .map_sheet import highlights
         from .net_diagrams import NetworkDiagrams
+        from .panels import highlights
 
         with self.app.batch_update():
             self.query_one("#status", TextLine).show(self.status_text())
