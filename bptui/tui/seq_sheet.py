@@ -70,29 +70,54 @@ class SeqSheet(MapSheet):
     DEFAULT_CSS = panel_css("SeqSheet", 30)
     FOLLOWS_CURSOR = False
 
+    def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
+        super().__init__(stepper, layer, digits, **kwargs)
+        self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
+        self._x: Any = None
+        self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
+
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
         return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
 
     def _sequence(self) -> np.ndarray:
-        """x_τ of the example on the board, or before its first step of the one the next step reads."""
+        """x_τ of the example on the board, or before its first step of the one the next step reads
+        (one array per board, so that its number format is worked out once)."""
         o0 = self.stepper.state.o[0]
-        return np.asarray(o0)[:, 1:] if o0 is not None else np.asarray(self.stepper.where().x, dtype=float)
+        if o0 is None:
+            return np.asarray(self.stepper.where().x, dtype=float)
+        if self._x_of is not o0:
+            self._x_of, self._x = o0, np.asarray(o0)[:, 1:]
+        return self._x
 
     def _done(self) -> set[tuple[str, int | None, int | None]]:
         """(quantity, layer, τ) of the steps done in the example on the board: a NaN among them is
-        a value that is not a number, elsewhere one not computed yet (the board's NaN)."""
-        stepper, done = self.stepper, set()
+        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept from
+        one step to the next, so that stepping forward costs one schedule key."""
+        stepper = self.stepper
         p = stepper.position
-        while p > 0:
+        at, done = self._done_at
+        if at == p:
+            return done
+        if at != p - 1 or p == 0:  # a jump: walk back to the example's first step
+            done, q = set(), p
+            while q > 0 and self._add_done(done, stepper.schedule.key(q - 1)):
+                q -= 1
+        else:
             key = stepper.schedule.key(p - 1)
-            if key.example is None:
-                break
-            done.add((key.quantity, key.layer, key.time))
-            if key.example_start:
-                break
-            p -= 1
+            done = set(done) if not key.example_start else set()
+            self._add_done(done, key)
+        self._done_at = (p, done)
         return done
+
+    @staticmethod
+    def _add_done(done: set, key: Any) -> bool:
+        """Add a step of the example to ``done``; False once the walk back reaches its start."""
+        if key.example is None:  # an update: no example's values
+            done.clear()
+            return False
+        done.add((key.quantity, key.layer, key.time))
+        return not key.example_start
 
     def _title(self) -> str:
         spec, l = self.stepper.spec, self.l_index
