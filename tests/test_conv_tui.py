@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bptui.tui.map_sheet import MapSheet, highlights
+from bptui.tui.map_sheet import MapSheet
+from bptui.tui.panels import highlights
 
 from .tui_helpers import app_for
 

@@ -36,8 +36,6 @@ def own(rel: str) -> set[str]:
 
 KNOWN: dict[str, int] = {  # module: places that test another module's layer kind (2026-12-05)
     'bptui/keyjson.py': 4,
-    'bptui/tui/map_sheet.py': 8,
-    'bptui/tui/network.py': 1,
 }
 
 

@@ -163,3 +163,4 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     async def action_dismiss(self, result: None = None) -> None:
         self.workers.cancel_group(self, "gradcheck")
         self.dismiss(None)
+

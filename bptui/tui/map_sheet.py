@@ -10,91 +10,36 @@ A :class:`MapSheet` shows one layer l of kind conv2d or max/avg pooling (or the 
 
 Tab puts a cursor on a cell and the side panel explains it (``core/engine/explain.py``). On an output cell
 (s or o) the app highlights, with ``›`` and a colour, its receptive field in the map below and the
-kernel weights it used; on a δ cell, the output positions above it came from (:func:`highlights`).
-What is highlighted is computed here from the layer kinds, without Textual (``highlights`` is pure).
+kernel weights it used; on a δ cell, the output positions above it came from
+(:func:`~.panels.highlights`, which asks the layer kinds; the screen passes the set to every panel).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from rich.segment import Segment
-from rich.style import Style
-from textual.binding import Binding
 from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.kinds import Conv2d, Dense, LayerKind, Pool2d
+from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
-from . import messages
-from .sheet import LayerSheet, panel_css, whole_cells
-from .view import cell, cell_width
+from .panel_base import NumberSheet, panel_css, whole_cells
+from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
 
 
-def highlights(spec: Any, key: Key | None) -> set[Key]:
-    """The cells to highlight for the cell under the cursor: for an output of layer l (s, o), its
-    receptive field in o⁽ˡ⁻¹⁾ and, for a convolution, the kernel weights it used (W⁽ˡ⁾ row k, every
-    column); for a δ of layer l, the entries of δ⁽ˡ⁺¹⁾ (the layer above) it came from."""
-    if key is None or not isinstance(key[2], tuple):
-        return set()
-    q, l, pos, _ = key
-    kinds = spec.layer_kinds
-    out: set[Key] = set()
-    if q in ("s", "o") and l >= 1:
-        k = kinds[l - 1]
-        if isinstance(k, (Conv2d, Pool2d)):
-            kk, i, j = pos
-            rows, cols = k.receptive_field(i, j)
-            C, H, W = k.in_shape
-            channels = range(C) if isinstance(k, Conv2d) else [kk]
-            for c in channels:
-                for r in range(max(rows.start, 0), min(rows.stop, H)):
-                    for s in range(max(cols.start, 0), min(cols.stop, W)):
-                        out.add(("o", l - 1, (c, r, s), None))
-            if isinstance(k, Conv2d):
-                out |= {("W", l, kk, a) for a in range(k.param_shape[1])}
-    elif q == "delta" and l < spec.L:
-        above = kinds[l]
-        c, r, s = pos
-        if isinstance(above, Conv2d):
-            _, Ho, Wo = above.out_shape
-            for K in range(above.channels):
-                for i in range(Ho):
-                    for j in range(Wo):
-                        u, v = r + above.padding - i * above.stride, s + above.padding - j * above.stride
-                        if 0 <= u < above.kernel[0] and 0 <= v < above.kernel[1]:
-                            out.add(("delta", l + 1, (K, i, j), None))
-        elif isinstance(above, Pool2d):
-            _, Ho, Wo = above.out_shape
-            for i in range(Ho):
-                for j in range(Wo):
-                    rows, cols = above.receptive_field(i, j)
-                    if rows.start <= r < rows.stop and cols.start <= s < cols.stop:
-                        out.add(("delta", l + 1, (c, i, j), None))
-    return out
-
-
-class MapSheet(ScrollView, can_focus=True):
+class MapSheet(NumberSheet):
     """One map layer's panel (see the module's docstring)."""
 
-    BINDINGS = [
-        Binding("up", "move(-1, 0)", "Cell ↑", show=False),
-        Binding("down", "move(1, 0)", "Cell ↓", show=False),
-        Binding("left", "move(0, -1)", "Cell ←", show=False),
-        Binding("right", "move(0, 1)", "Cell →", show=False),
-        Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
-    ]
-    COMPONENT_CLASSES = {"sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced",
-                         "sheet--bias", "sheet--cursor", "sheet--field"}
-    DEFAULT_CSS = panel_css("MapSheet", 24, "MapSheet > .sheet--field { background: $warning 40%; text-style: bold underline; }\n")
+    DEFAULT_CSS = panel_css("MapSheet", 24)
+    FOLLOWS_CURSOR = True
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.stepper, self.l_index, self.digits = stepper, layer, digits
+        super().__init__(digits, **kwargs)
+        self.stepper, self.l_index = stepper, layer
         spec = stepper.spec
         self.kind: LayerKind | None = spec.layer_kinds[layer - 1] if layer else None
         self.shape = self.kind.out_shape if self.kind is not None else spec.input_shape
@@ -103,9 +48,17 @@ class MapSheet(ScrollView, can_focus=True):
         self.cursor = 0  # index into self.cells
         self.lines: list[list[tuple[str, str, Key | None]]] = []
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
-        self._styles: dict[str, Style] | None = None
         self._signature: tuple = ()
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
+        """A panel per map layer, after the input map's when the first layer reads one."""
+        first = [0] if 1 in layers else []
+        return [cls(stepper, l, digits, id=f"layer-{l}") for l in first + layers]
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(self.digits, hidden, field)
 
     # -- what it shows ----------------------------------------------------------------------------
     def _title(self) -> str:
@@ -131,15 +84,20 @@ class MapSheet(ScrollView, can_focus=True):
         above = self.stepper.spec.layer_kinds[self.l_index]
         return f"× never read by layer {self.l_index + 1} ({above.describe()})"
 
-    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
-        st = self.stepper.state
-        l = self.l_index
-        last = self.stepper.last
+    def board_signature(self) -> tuple:
+        """What this panel's lines are made of, as ids and keys: the arrays it reads (never changed in
+        place), and the step before the first, when the input is read from the data."""
+        st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l]) if l else (st.o[0],)
-        produced = last.key.quantity if last is not None and last.key.layer == l else None
+        ahead = self.stepper.position if l == 0 and st.o[0] is None else None  # x read from the data
+        return tuple(id(a) for a in arrays) + (ahead,)
+
+    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
+        last = self.stepper.last
+        produced = last.key.quantity if last is not None and last.key.layer == self.l_index else None
         field = field if field is not None else self.field
-        sig = tuple(id(a) for a in arrays) + (digits, hidden, produced, frozenset(field), self.has_focus,
-                                               self.cursor, last.key.phase if last is not None else None)
+        sig = self.board_signature() + (digits, hidden, produced, frozenset(field), self.has_focus,
+                                        self.cursor, last.key.phase if last is not None else None)
         if sig == self._signature:
             return
         self._signature = sig
@@ -148,6 +106,17 @@ class MapSheet(ScrollView, can_focus=True):
         self.border_title = self._title()
         self.border_subtitle = self._legend()
         self.refresh(layout=True)
+        self.shown()
+
+    def shown(self) -> None:
+        """After a new board is drawn (a subclass may scroll)."""
+
+    def _input(self) -> Any:
+        """o⁽⁰⁾ = x: the board's, or before the first step the example the first step reads."""
+        o0 = self.stepper.state.o[0]
+        if o0 is None:
+            o0 = np.asarray(self.stepper.where().x, dtype=float).reshape(self.shape)
+        return o0
 
     def _build(self, produced: str | None) -> None:
         """The panel's lines as (text, style, key) runs, and where each cell sits (for the cursor)."""
@@ -157,20 +126,24 @@ class MapSheet(ScrollView, can_focus=True):
         lines: list[list[tuple[str, str, Key | None]]] = []
 
         rows, cols = self.unread()
+        boards = {"s": st.s[l], "o": self._input() if k is None else st.o[l], "delta": st.delta[l]}
+        formats = self.formats(list(boards.values()) + ([st.W[l], st.G[l]] if k is not None and k.has_weights else []))
 
-        def number(x: float | None, key: Key, mark: bool, unread: bool = False) -> tuple[str, str, Key | None]:
+        def number(x: float | None, key: Key, mark: bool, unread: bool = False,
+                   fmt: str | None = None) -> tuple[str, str, Key | None]:
             """A cell; ``unread``: a map entry no window of the layer above reads, marked × and dim."""
             if x is None:
                 return (("×" if unread else "·").rjust(cw - 1) + " ", "dim", key)
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
-            text = ("×" if unread else "") + cell(float(x), self.digits)
-            name = "dim" if unread or (stale and key[0] in ("s", "o", "delta")) else ("neg" if x < 0 else "pos")
-            return (text.rjust(cw - 1) + " ", name + ("+" if mark else ""), key)
+            text = ("×" if unread else "") + self.number_text(float(x), fmt)
+            dim = unread or (stale and key[0] in ("s", "o", "delta"))
+            return (text.rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
-        if isinstance(k, Conv2d):
-            K = k.channels
-            C, (kh, kw) = k.in_shape[0], k.kernel
+        if k is not None and k.has_weights:  # the kernels
+            K, n = k.param_shape
+            at = {pos[1:]: a for a in range(1, n) if (pos := k.weight_position(0, a))}  # (c, u, v) → column
+            C, kh, kw = (max(p[i] for p in at) + 1 for i in range(3))
             kern = {q: (getattr(st, q)[l]) for q in ("W", "G")}
             lines.append([(f"{'▶ ' if produced == 'W' else ''}W{sup(l)}: kernels k (bias b_k │ channels c = 1…{C})",
                            "header", None), ("      ", "base", None),
@@ -179,16 +152,16 @@ class MapSheet(ScrollView, can_focus=True):
                 for u in range(kh):
                     row: list[tuple[str, str, Key | None]] = [(f"k={kk + 1}".ljust(5) if u == 0 else " " * 5, "header", None)]
                     for q in ("W", "G"):
-                        M = kern[q]
+                        M, fmt = kern[q], formats.get(id(kern[q]))
                         if u == 0:
-                            row.append(number(M[kk, 0], (q, l, kk, 0), produced == q))
+                            row.append(number(M[kk, 0], (q, l, kk, 0), produced == q, fmt=fmt))
                         else:
                             row.append((" " * cw, "base", None))
                         row.append(("│", "bias", None))
                         for c in range(C):
                             for v in range(kw):
-                                a = 1 + (c * kh + u) * kw + v
-                                row.append(number(M[kk, a], (q, l, kk, a), produced == q))
+                                a = at[c, u, v]
+                                row.append(number(M[kk, a], (q, l, kk, a), produced == q, fmt=fmt))
                             row.append(("  ", "base", None))
                         row.append(("    ", "base", None))
                     lines.append(row)
@@ -208,10 +181,11 @@ class MapSheet(ScrollView, can_focus=True):
                 letter = "c" if k is None else "k"  # the input's channels are c, a layer's k
                 row = [(f"{letter}={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
                 for q, _ in names:
-                    arr = {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
+                    arr = boards[q]
+                    fmt = formats.get(id(arr))
                     for j in range(W):
                         row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None), produced == q,
-                                          i in rows or j in cols))
+                                          i in rows or j in cols, fmt))
                     row.append(("   ", "base", None))
                 lines.append(row)
             if c < Cn - 1:
@@ -242,6 +216,14 @@ class MapSheet(ScrollView, can_focus=True):
     def cursor_cell(self) -> Key | None:
         return self.cells[self.cursor][2] if self.has_focus and self.cells else None
 
+    def focus_cell(self) -> Key | None:
+        return self.cells[self.cursor][2] if self.cells else None
+
+    def home(self) -> None:
+        self.cursor = 0
+        self._signature = ()
+        super().home()
+
     def action_move(self, dr: int, dc: int) -> None:
         if not self.cells:
             return
@@ -261,20 +243,7 @@ class MapSheet(ScrollView, can_focus=True):
         y, x, _ = self.cells[self.cursor]
         self.scroll_to_region(Region(x, y, cell_width(self.digits), 1), animate=False, immediate=True)
         self._signature = ()
-        self.refresh()
-        self.post_message(messages.CursorMoved(self.cursor_cell))
-
-    def on_focus(self) -> None:
-        self.refresh()
-        self.post_message(messages.CursorMoved(self.cells[self.cursor][2] if self.cells else None))
-
-    def on_blur(self) -> None:
-        self.refresh()
-        self.post_message(messages.CursorMoved(None))
-
-    def action_edit(self) -> None:
-        if self.cursor_cell is not None:
-            self.post_message(messages.EditRequested(self.cursor_cell))
+        self.cursor_moved()
 
     def on_click(self, event: Any) -> None:
         offset = event.get_content_offset(self)
@@ -286,29 +255,10 @@ class MapSheet(ScrollView, can_focus=True):
             if yy == y and xx <= x < xx + cw:
                 self.focus()
                 self.cursor = n
-                self.refresh()
-                self.post_message(messages.CursorMoved(self.cursor_cell))
+                self.cursor_moved()
                 return
 
     # -- drawing ----------------------------------------------------------------------------------
-    def _palette(self) -> dict[str, Style]:
-        if self._styles is None:
-            get = self.get_component_rich_style
-            base = self.rich_style
-            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias")}
-            hot = get("sheet--produced")
-            for name in ("header", "pos", "neg", "dim"):
-                p[f"{name}+"] = p[name] + hot
-            p["base"] = base
-            p["cursor"] = base + get("sheet--cursor")
-            p["field"] = base + get("sheet--field")
-            self._styles = p
-        return self._styles
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -326,36 +276,3 @@ class MapSheet(ScrollView, can_focus=True):
                 segs.append(Segment(text, style.get(name, style["base"])))
         strip = whole_cells(segs, scroll_x, scroll_x + self.size.width, style["base"])
         return strip.apply_offsets(scroll_x, row)
-
-
-# -- the app's hooks ------------------------------------------------------------------------------------
-def panels(stepper: Any, digits: int, bind: Any = None) -> Iterator[Any]:
-    """The panels of a v2 network: the input map, then a MapSheet per map layer and a LayerSheet per
-    dense layer (a dense layer after a map reads it flattened, [1, vec(o)])."""
-    from .view import layer_views
-
-    spec = stepper.spec
-    if spec.input_shape:
-        yield MapSheet(stepper, 0, digits, id="layer-0")
-    widest = max(w.shape[1] for w, k in zip(spec.weights, spec.layer_kinds) if isinstance(k, Dense))
-    views = layer_views(stepper)
-    for l, k in enumerate(spec.layer_kinds, start=1):
-        if isinstance(k, Dense):
-            sheet = LayerSheet(views[l - 1], digits, widest, id=f"layer-{l}")
-            yield sheet.data_bind(digits=bind) if bind is not None else sheet
-        else:
-            yield MapSheet(stepper, l, digits, id=f"layer-{l}")
-
-
-def refresh_panels(screen: Any, hidden: Key | None) -> None:
-    """Show the stepper's state in every panel of a v2 network (the network screen's), with the
-    receptive-field highlight of the cell under the cursor."""
-    from .view import layer_views
-
-    field = highlights(screen.spec, screen.cell)
-    views = layer_views(screen.stepper)
-    for sheet in screen.query("#layers > *"):
-        if isinstance(sheet, MapSheet):
-            sheet.show(screen.digits, hidden, field)
-        elif isinstance(sheet, LayerSheet):
-            sheet.show(views[sheet.view.layer - 1], hidden)

@@ -35,6 +35,7 @@ class NetworkDiagrams(Container):
         self.diagrams: dict = {}
         self.digits: dict = {}  # the digits each canvas was laid out for (edge labels' width)
         self.maps: MapCache | None = None  # the units' maps over the input plane (MapCache), made with the NN diagram
+        self.note: str | None = None  # why the diagram asked for is not drawn (its title then has no legend)
 
     def compose(self) -> ComposeResult:
         yield Static(id="diagram-title", markup=False)
@@ -61,6 +62,7 @@ class NetworkDiagrams(Container):
                           if spec.lengths is not None else
                           "map layers (conv2d, pooling), which the layer panels show with their receptive fields")
                        + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
+        self.note = too_big
         note = self.query_one("#diagram-note", Static)
         note.update(too_big or "")
         note.display = bool(too_big)
@@ -87,6 +89,8 @@ class NetworkDiagrams(Container):
         self.query_one("#diagram-title", Static).update(text)
 
     def title_text(self) -> str:
+        if self.note and self.mode is not None:  # nothing drawn: no legend for what is not there
+            return f"{'Computation graph' if self.mode == GRAPH else 'Neural-network diagram'} (not drawn: see below)"
         if self.mode == GRAPH and self.stepper.spec.lengths is not None:  # a recurrent network: unrolled.py
             return ("Computation graph unrolled in time, this example's τ = 1 … T ([W | U]⁽¹⁾ holds G⁽¹⁾, "
                     "s⁽ˡ⁾ holds δ⁽ˡ⁾)")

@@ -14,6 +14,7 @@ from textual import on
 from textual.widgets import Input
 
 from . import messages
+from .modes import Host
 
 if TYPE_CHECKING:
     from ..core.teaching.explain import Cell
@@ -89,3 +90,19 @@ class QuizLine(Input):
             self.attempt += 1
             self.value = ""
         self.post_message(messages.QuizAnswered(question, verdict))
+
+
+class NetworkQuiz(Host):
+    """The network screen's part of quiz mode: the question is about the cursor's cell when the
+    step makes it."""
+
+    QUIZ_INTRO = ("Quiz mode: n asks for the next step's value (the cell under the cursor, if it is "
+                  "one the step makes). z again ends the quiz.")
+
+    def quiz_cell(self, step: Any) -> Cell | None:
+        """The cell under the cursor, if the step makes it."""
+        from ..core.teaching.quiz import candidates
+        from .explain import to_cell
+
+        wanted = to_cell(self.stepper, self.cell) if self.cell is not None else None
+        return wanted if wanted is not None and wanted in candidates(self.spec, step.key) else None

@@ -19,16 +19,16 @@ map panels' (:class:`~.map_sheet.MapSheet`); only what the lines hold differs.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from ..core.formulas.notation import num, sup
+from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet
-from .sheet import panel_css
-from ..core.formulas.numformat import texts
-from .view import cell, cell_width, number_format
+from .panel_base import NumberSheet, panel_css
+from .view import cell_width
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -68,12 +68,61 @@ def delta_norms(stepper: Any) -> list[float | None]:
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    DEFAULT_CSS = panel_css("SeqSheet", 30, "SeqSheet > .sheet--field { background: $warning 40%; text-style: bold underline; }\n")
+    DEFAULT_CSS = panel_css("SeqSheet", 30)
+    FOLLOWS_CURSOR = False
+
+    def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
+        super().__init__(stepper, layer, digits, **kwargs)
+        self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
+        self._x: Any = None
+        self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
+
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
+        return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
+
+    def _sequence(self) -> np.ndarray:
+        """x_τ of the example on the board, or before its first step of the one the next step reads
+        (one array per board, so that its number format is worked out once)."""
+        o0 = self.stepper.state.o[0]
+        if o0 is None:
+            return np.asarray(self.stepper.where().x, dtype=float)
+        if self._x_of is not o0:
+            self._x_of, self._x = o0, np.asarray(o0)[:, 1:]
+        return self._x
+
+    def _done(self) -> set[tuple[str, int | None, int | None]]:
+        """(quantity, layer, τ) of the steps done in the example on the board: a NaN among them is
+        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept from
+        one step to the next, so that stepping forward costs one schedule key."""
+        stepper = self.stepper
+        p = stepper.position
+        at, done = self._done_at
+        if at == p:
+            return done
+        if at != p - 1 or p == 0:  # a jump: walk back to the example's first step
+            done, q = set(), p
+            while q > 0 and self._add_done(done, stepper.schedule.key(q - 1)):
+                q -= 1
+        else:
+            key = stepper.schedule.key(p - 1)
+            done = set(done) if not key.example_start else set()
+            self._add_done(done, key)
+        self._done_at = (p, done)
+        return done
+
+    @staticmethod
+    def _add_done(done: set, key: Any) -> bool:
+        """Add a step of the example to ``done``; False once the walk back reaches its start."""
+        if key.example is None:  # an update: no example's values
+            done.clear()
+            return False
+        done.add((key.quantity, key.layer, key.time))
+        return not key.example_start
 
     def _title(self) -> str:
         spec, l = self.stepper.spec, self.l_index
-        st = self.stepper.state
-        T = None if st.s[1] is None else len(st.s[1])
+        T = len(self._sequence())
         t = current_time(self.stepper)
         kind = spec.kinds[l - 1]
         when = f" · unrolled over τ = 1 … {T}" if T is not None and (l == 1 or spec.return_sequences) else ""
@@ -82,26 +131,21 @@ class SeqSheet(MapSheet):
         now = f" · now τ = {t}" if t is not None and (l == 1 or spec.return_sequences) else ""
         return f"Layer {l} · {kind.describe()} · f{sup(l)} = {spec.activations[l - 1]}{when}{now}"
 
-    def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
-        st = self.stepper.state
-        l = self.l_index
-        last = self.stepper.last
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(self.digits, hidden, set())
+
+    def board_signature(self) -> tuple:
+        st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None)
-        produced = last.key.quantity if last is not None and last.key.layer == l else None
-        sig = tuple(id(a) for a in arrays) + (digits, hidden, produced, self.has_focus, self.cursor,
-                                               last.key.phase if last is not None else None,
-                                               current_time(self.stepper))
-        if sig == self._signature:
-            return
-        self._signature = sig
-        self.digits, self.hidden, self.field = digits, hidden, set()
-        self._build(produced)
-        self.border_title = self._title()
-        self.refresh(layout=True)
+        ahead = self.stepper.position if st.s[1] is None else None  # x read from the data
+        return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead)
+
+    def shown(self) -> None:
+        """Keep the current τ's column in view (long sequences scroll)."""
         t = current_time(self.stepper)
-        if t is not None and self.lines and (l == 1 or self.stepper.spec.return_sequences):
-            cw = cell_width(digits)
-            x = 7 + (t - 1) * cw  # keep the current τ's column in view (long sequences scroll)
+        if t is not None and self.lines and (self.l_index == 1 or self.stepper.spec.return_sequences):
+            cw = cell_width(self.digits)
+            x = 7 + (t - 1) * cw
             if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
@@ -118,15 +162,23 @@ class SeqSheet(MapSheet):
         stale = last is not None and last.key.phase == "update"
         t_now = current_time(self.stepper)
         lines: list[list[tuple[str, str, Key | None]]] = []
+        boards = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
+        x_seq = self._sequence()
+        formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
+        done: set | None = None
 
-        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None) -> tuple[str, str, Key | None]:
-            if x is None or not math.isfinite(x) and math.isnan(x):
+        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
+                   step: tuple | None = None) -> tuple[str, str, Key | None]:
+            nonlocal done
+            if x is not None and math.isnan(x) and step is not None:  # NaN: not computed yet, or computed
+                done = self._done() if done is None else done
+                x = x if step in done else None
+            if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
-            text = cell(float(x), self.digits, fmt)  # fmt: one format for its matrix (core/formulas/numformat.py)
-            name = "dim" if stale and key[0] in ("s", "o", "delta") else ("neg" if x < 0 else "pos")
-            return (text.rjust(cw - 1) + " ", name + ("+" if mark else ""), key)
+            dim = stale and key[0] in ("s", "o", "delta")
+            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
         # the weights and G, side by side
         W, G = st.W[l], st.G[l]
@@ -138,19 +190,18 @@ class SeqSheet(MapSheet):
         lines.append([(w_title, "header+" if produced == "W" else "header", None),
                       (" " * max(block - len(w_title), 2), "base", None),
                       (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
-        fmts = {"W": number_format(W, self.digits), "G": number_format(G, self.digits)}
         for b in range(rows):
             row: list[tuple[str, str, Key | None]] = [(f"b={b + 1}".ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, fmts[q]))
+                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
                     if a == 0 or (l == 1 and a == d):
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
         lines.append([])
         # the grid through time
-        T = None if st.s[1] is None else len(st.s[1])
+        T = len(x_seq)
         timed = l == 1 or spec.return_sequences
         times: list[int | None] = list(range(1, T + 1)) if (T is not None and timed) else [None]
         head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
@@ -174,26 +225,25 @@ class SeqSheet(MapSheet):
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
 
         if l == 1:  # the input sequence, x_τ
-            x_fmt = number_format(None if st.o[0] is None else np.asarray(st.o[0])[:, 1:], self.digits)
             for a in range(spec.widths[0]):
                 row = [(f"x a={a + 1}".ljust(7), "header", None)]
                 for t in times:
-                    x = None if st.o[0] is None or t is None else float(np.asarray(st.o[0])[t - 1][a + 1])
-                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, x_fmt))
+                    x = None if t is None else float(x_seq[t - 1][a])
+                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
                 lines.append(row)
         for q, name in (("s", "s"), ("o", "o"), ("delta", "δ")):
-            fmt = number_format([v for b in range(spec.widths[l]) for t in times if (v := value(q, t, b)) is not None], self.digits)
             for b in range(spec.widths[l]):
                 label = f"{name} b={b + 1}" if b == 0 or spec.widths[l] < 4 else f"  b={b + 1}"
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:
                     mark = produced == q and (t is None or t == t_now)
-                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark, fmt))
+                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
+                                      formats.get(id(boards[q])), (q, l, t)))
                 lines.append(row)
         if l == 1 and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
-            norms = delta_norms(self.stepper)
+            norms = delta_norms(self.stepper) or [None] * T  # none yet: a · per τ
             row = [("‖δ_τ‖".ljust(7), "header", None)]
-            shown = iter(texts([n for n in norms if n is not None], self.digits))
+            shown = iter(texts([n for n in norms if n is not None], self.digits))  # one format for the row
             for n in norms:
                 row.append(("·".rjust(cw - 1) + " " if n is None else next(shown).rjust(cw - 1) + " ", "dim", None))
             lines.append(row)
@@ -202,18 +252,6 @@ class SeqSheet(MapSheet):
                 row.append((bar.rjust(cw - 1) + " ", "pos", None))
             lines.append(row)
         self.set_lines(lines)
-
-
-# -- the app's hooks ------------------------------------------------------------------------------------
-def panels(stepper: Any, digits: int, bind: Any = None) -> Iterator[Any]:
-    """A SeqSheet per layer of a recurrent network."""
-    for l in range(1, stepper.spec.L + 1):
-        yield SeqSheet(stepper, l, digits, id=f"layer-{l}")
-
-
-def refresh_panels(screen: Any, hidden: Key | None) -> None:
-    for sheet in screen.query("#layers > SeqSheet"):
-        sheet.show(screen.digits, hidden)
 
 
 def status_lines(stepper: Any, digits: int) -> tuple[str, str]:

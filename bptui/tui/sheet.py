@@ -5,136 +5,56 @@ Only the lines on screen are built, so a 128 × 785 layer costs what its visible
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region, Size
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.formulas.notation import sup
-from . import messages
-from .guard import GuardedPump
-from .view import MAX_MATRIX_COLS, LayerView, cell, cell_width, finite, number_format
+from .panel_base import NumberSheet, panel_css, whole_cells
+from .view import MAX_MATRIX_COLS, LayerView, cell_width
+
+__all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
 
 HEADER_LINES = 2
 
 
-PANEL_CSS = """
-NAME {
-    height: auto;
-    max-height: HEIGHT;
-    border: round $panel-lighten-2;
-    border-title-color: $text;
-    padding: 0 1;
-    scrollbar-size: 1 1;
-}
-NAME:focus { border: round $accent; }
-NAME > .sheet--header { color: $text-muted; text-style: bold; }
-NAME > .sheet--pos { color: $text-primary; }
-NAME > .sheet--neg { color: $text-error; }
-NAME > .sheet--dim { color: $text-disabled; }
-NAME > .sheet--produced { background: $accent 30%; text-style: bold; }
-NAME > .sheet--bias { color: $text-accent; }
-NAME > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
-NAME > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
-"""
-
-
-NUMBER = re.compile(r"^\[?[−+-]?(\d[\d.]*(e[−+-]?\d+)?|∞|nan|\?)•?\]?$|^\+\d+…$|^›.*\d$|^▶?[a-zτ]=\d+$")
-"""A run shown whole or not at all: a number as a cell draws it (``−0.1227``, ``1.0e−5•``, ``[0.0189]``
-under the cursor, ``›0.5`` in a receptive field, ``∞``), an elision marker (``+3…``), a label (``b=12``)."""
-
-
-def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
-    """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
-    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
-    out: list[Segment] = []
-    x = 0
-    for seg in segments:
-        end = x + seg.cell_length
-        if not (end > x0 and x < x1 and (x < x0 or end > x1)):  # whole in view, or out of it
-            out.append(seg)
-            x = end
-            continue
-        for word in re.split(r"(\s+)", seg.text):  # the edge cuts this run: its words one by one
-            w = len(word)
-            if x < x1 and x + w > x0 and (x < x0 or x + w > x1) and NUMBER.match(word):
-                at = x0 - x if x < x0 else x1 - 1 - x  # "…" on the visible side
-                word = " " * at + "…" + " " * (w - at - 1)
-            if word:
-                out.append(Segment(word, seg.style))
-            x += w
-    return Strip(out).crop_extend(x0, x1, base)
-
-
-def panel_css(name: str, max_height: int, extra: str = "") -> str:
-    """The look every number panel shares (a layer's, a feature map's), for the widget ``name``."""
-    return PANEL_CSS.replace("NAME", name).replace("HEIGHT", str(max_height)) + extra
-
-
-class LayerSheet(GuardedPump, ScrollView, can_focus=True):
+class LayerSheet(NumberSheet):
     """A scrollable table of one layer's quantities, with a cell cursor when it has focus."""
 
-    BINDINGS = [
-        Binding("up", "move(-1, 0)", "Cell ↑", show=False),
-        Binding("down", "move(1, 0)", "Cell ↓", show=False),
-        Binding("left", "move(0, -1)", "Cell ←", show=False),
-        Binding("right", "move(0, 1)", "Cell →", show=False),
-        Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
-    ]
-
-    digits: reactive[int] = reactive(4, init=False)
-    """Decimals of every number; follows the screen's ``digits`` (``data_bind``)."""
-
-    COMPONENT_CLASSES = {
-        "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
-        "sheet--cursor", "sheet--nonfinite",
-    }
     DEFAULT_CSS = panel_css("LayerSheet", 18)
 
     def __init__(self, view: LayerView, digits: int, widest: int, **kwargs: Any) -> None:
         """``widest``: the most matrix columns of any layer, so that all panels choose one layout.
         ``view`` may hold NumPy arrays (a stepper's state) or :class:`~.view.Rows` (the loading
         screen's view of the file, before NumPy is imported)."""
-        super().__init__(**kwargs)
+        super().__init__(digits, **kwargs)
         self.widest = widest
         self.view = view
-        self.set_reactive(LayerSheet.digits, digits)
         self.stacked, self.ncols = False, 0
-        self._styles: dict[str, Style] | None = None
         self.pitch = 1
         self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
-        self._known_formats: dict[int, tuple[Any, str]] = {}
-        self._known_digits = digits
         self._layout_columns()
 
-    def _palette(self) -> dict[str, Style]:
-        """The styles a line is drawn with, combined once per update rather than once per cell."""
-        if self._styles is None:
-            get = self.get_component_rich_style
-            base = self.rich_style
-            p = {name: base + get(f"sheet--{name}") for name in ("header", "pos", "neg", "dim", "bias", "nonfinite")}
-            hot = get("sheet--produced")
-            for name in ("header", "pos", "neg", "dim"):
-                p[f"{name}+"] = p[name] + hot
-            p["base"] = base
-            p["cursor"] = base + get("sheet--cursor")
-            self._styles = p
-        return self._styles
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
+        """A panel per layer of ``layers``, all with the widest one's layout."""
+        from .view import layer_view
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
+        views = [layer_view(stepper, l) for l in layers]
+        widest = max(view.W.shape[1] for view in views)
+        return [cls(view, digits, widest, id=f"layer-{view.layer}") for view in views]
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        from .view import layer_view
+
+        self.show(layer_view(stepper, self.view.layer), hidden)
 
     @staticmethod
     def _signature(view: LayerView, digits: int, hidden: tuple | None) -> tuple:
@@ -174,15 +94,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         """Side by side (W | s o δ | G) when it fits, else G under W; as many columns as fit."""
         v = self.view
         self.cw = cell_width(self.digits)
-        arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
-        known = self._known_formats if self._known_digits == self.digits else {}
-        formats: dict[int, tuple[Any, str]] = {}
-        for a in arrays:  # an array unchanged since the last step keeps its format (W: 100k values)
-            if a is not None:
-                entry = known.get(id(a))
-                formats[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
-        self._known_formats, self._known_digits = formats, self.digits
-        self._formats = {key: fmt for key, (_, fmt) in formats.items()}
+        self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
         avail = self.scrollable_content_region.width or 10**6
         n = min(v.W.shape[1], MAX_MATRIX_COLS)
         self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
@@ -263,12 +175,14 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     def home(self) -> None:
         """The cursor back on the first cell (W's bias of unit 1), as after a reset."""
         self.cursor = (1 if self.view.hidden else 0, 0)
-        self.scroll_to(0, 0, animate=False)
-        self.refresh()
+        super().home()
 
     @property
     def cursor_cell(self) -> tuple | None:
         return self.cell_at(*self.cursor) if self.has_focus else None
+
+    def focus_cell(self) -> tuple | None:
+        return self.cell_at(*self.cursor)
 
     def action_move(self, dr: int, dc: int) -> None:
         r, c = self.cursor
@@ -281,8 +195,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
                 r, c = (r + 1, c) if dr < 0 else (r, self.columns().index(("o", None)))
         self.cursor = (r, c)
         self._scroll_to_cursor()
-        self.refresh()
-        self.post_message(messages.CursorMoved(self.cursor_cell))
+        self.cursor_moved()
 
     def _scroll_to_cursor(self) -> None:
         r, c = self.cursor
@@ -322,21 +235,7 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
         if 0 <= r < self.rows and hits and self.cell_at(r, hits[0]) is not None:
             self.focus()
             self.cursor = (r, hits[0])
-            self.refresh()
-            self.post_message(messages.CursorMoved(self.cursor_cell))
-
-    def on_focus(self) -> None:
-        # runs before Widget._on_focus sets has_focus, so name the cell directly
-        self.refresh()
-        self.post_message(messages.CursorMoved(self.cell_at(*self.cursor)))
-
-    def on_blur(self) -> None:
-        self.refresh()
-        self.post_message(messages.CursorMoved(None))
-
-    def action_edit(self) -> None:
-        if self.cursor_cell is not None:
-            self.post_message(messages.EditRequested(self.cursor_cell))
+            self.cursor_moved()
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -410,13 +309,11 @@ class LayerSheet(GuardedPump, ScrollView, can_focus=True):
     def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,
                 secret: bool = False, fmt: str | None = None) -> Segment:
         x = float(x)
-        text = "? " if secret else cell(x, self.digits, fmt) + ("•" if changed else " ")
+        text = "? " if secret else self.number_text(x, fmt) + ("•" if changed else " ")
         if here:  # brackets mark the cursor without colour too
             return Segment(f"[{text.strip()}]".rjust(self.cw), style["cursor"])
-        if not finite(x) and not secret:  # ∞, −∞, nan: also in reverse video
-            return Segment(text.rjust(self.cw), style["nonfinite"])
-        name = "dim" if dim else ("neg" if x < 0 else "pos")
-        return Segment(text.rjust(self.cw), style[name + "+" if produced else name])
+        name = self.number_style(0.0 if secret else x, dim, produced)
+        return Segment(text.rjust(self.cw), style[name])
 
     def _blank(self, style) -> Segment:
         return Segment("·".rjust(self.cw - 1) + " ", style["dim"])

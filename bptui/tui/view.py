@@ -92,26 +92,27 @@ def document_views(doc: Any) -> list[LayerView] | None:
         return None
 
 
-def layer_views(stepper: Stepper) -> list[LayerView]:
+def layer_view(stepper: Stepper, l: int) -> LayerView:
+    """What layer l's dense panel shows of the stepper's board."""
     import numpy as np
 
     from ..core.engine.schedule import UPDATE
 
     st, spec, last = stepper.state, stepper.spec, stepper.last
-    stale = last is not None and last.key.phase == UPDATE
-    views = []
-    for l in range(1, spec.L + 1):
-        produced = changed = None
-        if last is not None and last.key.layer == l:
-            produced = last.key.quantity
-            value = np.asarray(last.value)
-            changed = np.ones(value.shape, bool) if last.before is None else value != last.before
-        views.append(LayerView(
-            layer=l, activation=spec.activations[l - 1], W=st.W[l], G=st.G[l], s=st.s[l], o=st.o[l],
-            delta=st.delta[l], hidden=l < spec.L, produced=produced, changed=changed, stale=stale,
-            optimizer=optimizer_state(stepper, l),
-        ))
-    return views
+    produced = changed = None
+    if last is not None and last.key.layer == l:
+        produced = last.key.quantity
+        value = np.asarray(last.value)
+        changed = np.ones(value.shape, bool) if last.before is None else value != last.before
+    return LayerView(
+        layer=l, activation=spec.activations[l - 1], W=st.W[l], G=st.G[l], s=st.s[l], o=st.o[l],
+        delta=st.delta[l], hidden=l < spec.L, produced=produced, changed=changed,
+        stale=last is not None and last.key.phase == UPDATE, optimizer=optimizer_state(stepper, l),
+    )
+
+
+def layer_views(stepper: Stepper) -> list[LayerView]:
+    return [layer_view(stepper, l) for l in range(1, stepper.spec.L + 1)]
 
 
 def number_format(values: Any, digits: int) -> str:

@@ -85,6 +85,10 @@ class LayerKind:
     type: ClassVar[str] = ""
     has_weights: ClassVar[bool] = True
     has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+    panel: ClassVar[str] = "dense"
+    """The view hint: which family of panels draws the layer (``"dense"``: W, s, o, δ, G by unit;
+    ``"map"``: feature maps by channel; ``"sequence"``: unrolled in time). The app's table
+    (``tui/panels.py``) turns it into a widget; the core names no widget."""
     # a hidden layer's o⁽ˡ⁾ starts with the bias entry 1 (the lecture's dense layer: o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)])
     bias_entry: ClassVar[bool] = False
     # the layer runs over time (τ = 1..T): its examples are sequences, and it steps them τ by τ
@@ -205,6 +209,21 @@ class LayerKind:
         """The rows and the columns of a map input that no output of this layer reads (none: every
         kind but the windowed ones reads its whole input)."""
         return (), ()
+
+    # -- view hints: which cells a cell reads, for the panels' highlight --------------------------------
+    def field(self, pos: tuple[int, ...]) -> tuple[set[tuple[int, ...]], int | None]:
+        """What output ``pos`` (0-based) of one example reads: the positions of o⁽ˡ⁻¹⁾ (inside the
+        map), and the row of W⁽ˡ⁾ it uses (None: the layer has no weights, or no map positions)."""
+        return set(), None
+
+    def readers(self, pos: tuple[int, ...]) -> set[tuple[int, ...]]:
+        """The outputs of this layer that read position ``pos`` of its input map."""
+        return set()
+
+    def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
+        """Where weight (row, col) of W⁽ˡ⁾ stands in the layer's own form (a kernel's (k, c, u, v));
+        None when the matrix is its own form, or for a bias."""
+        return None
 
     # -- names: what the panels call a number, for check, g, the quiz, keys and exercises ---------------
     def weight_sym(self, l: int, row: int, col: int) -> Sym:

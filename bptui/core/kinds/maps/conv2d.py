@@ -173,6 +173,12 @@ class Conv2d(_Windowed):
         c, u, v = np.unravel_index(col - 1, (self.in_shape[0],) + self.kernel)
         return int(c), int(u), int(v)
 
+    def channels_read(self, k: int) -> range:
+        return range(self.in_shape[0])  # every kernel spans every input channel
+
+    def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
+        return (row,) + self.kernel_index(col) if col else None
+
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
         """Kernel k = row + 1's weight w_k,c,u,v⁽ˡ⁾ (channel c, offset u, v; from 1), or its bias b_k⁽ˡ⁾
         (column 0), as the panel shows the kernels."""

@@ -471,4 +471,4 @@ def pool_shared_rules(k: Pool2d) -> list[Equation]:
     """∂ℓ/∂o⁽ˡ⁾ below a pooling layer: to each window's first maximum, or spread over the window."""
     where = "to each window's first maximum" if k.mode == "max" else "spread evenly over each window's entries"
     return [Equation(E.delta("l"), (Op(f"route_{k.mode}", (Partial(E.loss_sym("n"), E.o("l+1")), E.o("l"), _ONE, _ONE)),),
-                     note=f"below a {k.type} layer (⊙ f′(s⁽ˡ⁾) for a convolution): {where}")]
+                     note=f"below {'an' if k.type[0] in 'aeiou' else 'a'} {k.type} layer (⊙ f′(s⁽ˡ⁾) for a convolution): {where}")]

@@ -45,6 +45,9 @@ class Pool2d(_Windowed):
             raise SpecError(f"expected null: layers[{l}] ({self.type}) has no weights", place=f"weights[{l - 1}]")
         return self.weights_from_json(None)
 
+    def channels_read(self, k: int) -> tuple[int, ...]:
+        return (k,)  # pooling works channel by channel
+
     @property
     def type(self) -> str:  # type: ignore[override]  # max or avg, an instance's
         return f"{self.mode}pool2d"

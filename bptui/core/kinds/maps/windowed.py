@@ -4,6 +4,7 @@ columns of the input that no window reads."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import ClassVar
 
 import numpy as np
 
@@ -71,6 +72,31 @@ class _Windowed(LayerKind):
         kh, kw, st, p = self.window()
         a, b = i * st - p, j * st - p
         return slice(a, a + kh), slice(b, b + kw)
+
+    panel: ClassVar[str] = "map"
+
+    def channels_read(self, k: int) -> range | tuple[int, ...]:  # pragma: no cover - per kind
+        """The input channels output channel k reads."""
+        raise NotImplementedError
+
+    def field(self, pos: tuple[int, ...]) -> tuple[set[tuple[int, ...]], int | None]:
+        k, i, j = pos
+        rows, cols = self.receptive_field(i, j)
+        _, H, W = self.in_shape
+        inside = [(r, c) for r in range(max(rows.start, 0), min(rows.stop, H))
+                  for c in range(max(cols.start, 0), min(cols.stop, W))]
+        return {(ch, r, c) for ch in self.channels_read(k) for r, c in inside}, (k if self.has_weights else None)
+
+    def readers(self, pos: tuple[int, ...]) -> set[tuple[int, ...]]:
+        c, r, s = pos
+        K, Ho, Wo = self.out_shape
+        out: set[tuple[int, ...]] = set()
+        for i in range(Ho):
+            for j in range(Wo):
+                rows, cols = self.receptive_field(i, j)
+                if rows.start <= r < rows.stop and cols.start <= s < cols.stop:
+                    out |= {(k, i, j) for k in range(K) if c in self.channels_read(k)}
+        return out
 
     def count_text(self, axis: int) -> str:
         """How many windows fit along ``axis`` (0: down, 1: across), as PyTorch counts them:

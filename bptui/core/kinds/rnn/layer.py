@@ -29,6 +29,7 @@ class Rnn(LayerKind):
     return_sequences: bool = False
     type: ClassVar[str] = "rnn"
     over_time: ClassVar[bool] = True
+    panel: ClassVar[str] = "sequence"
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
 
     @classmethod

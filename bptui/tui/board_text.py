@@ -1,0 +1,115 @@
+"""The network screen's text above the panels: the status block (the network, the example, the step,
+the loss) and the equation of the last step, cut to three lines unless ``x`` asks for the whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+
+from ..core.formulas.notation import num, sup, vec
+from .modes import Host
+from .stepping import TextLine
+
+
+class BoardText(Host):
+    def status_text(self) -> str:
+        from ..core.engine.equations import symbol
+
+        spec, stepper, digits = self.spec, self.stepper, self.digits
+        at = stepper.where()
+        shape = "-".join(str(w) for w in spec.widths)
+        if at.phase == "update":
+            example_text = f"updating the weights {at.follows.text()}"
+        else:
+            example_text = f"{at.example_text()}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
+        o0 = stepper.state.o[0]
+        if spec.lengths is not None:
+            o0_text = ""
+        elif o0 is None:  # nothing on the board yet: the next example's
+            o0_text = f"o{sup(0)} = [1, x] = {vec([1.0, *at.x], digits)}"
+        else:
+            o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
+        if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
+            shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
+            if at.phase != "update":
+                example_text = f"{at.example_text()} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
+            o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
+        if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
+            from .seq_sheet import status_lines
+
+            shape = " → ".join([str(spec.widths[0])] + [k.describe() for k in spec.layer_kinds])
+            seq_example, o0_text = status_lines(stepper, digits)
+            if at.phase != "update":
+                example_text = seq_example
+        loss = stepper.state.loss
+        loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
+        asking_loss = self.asked is not None and self.asked.quantity == "loss"
+        if asking_loss:
+            loss_text = f"ℓ{sup(at.example)} = ? · "
+        from ..core.formats.settings import data_label
+
+        label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
+        data_text = "" if label is None else f" · {label}"
+        score = self.score
+        quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
+        return (
+            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
+            f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
+            f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
+            f"{quiz_text}\n"
+            f"{o0_text} · next: {symbol(at.next)} ({at.next.phase})"
+        )
+
+    def _update_text(self) -> str:
+        """How the weights are updated: full_batch, per_example or mini-batches of k, and the
+        optimizer when it is not plain gradient descent."""
+        spec = self.spec
+        mode = f"mini-batches of {spec.batch_size}" if spec.update == "mini_batch" else spec.update
+        name = spec.optimizer.name
+        return mode if name == "sgd" else f"{mode} · {name}"
+
+    def step_symbol(self, key: Any) -> str:
+        from ..core.engine.equations import symbol
+
+        return symbol(key)
+
+    def step_equation(self, step: Any) -> str:
+        from ..core.engine.equations import step_equation
+
+        return step_equation(self.stepper, step, self.digits, self._cursor_position(step))
+
+    def _cursor_position(self, step: Any) -> tuple[int, ...] | None:
+        """Where a map step's scalar form is worked out: the cursor's cell when it is one of the values
+        the step made (a position of the map, or a kernel weight of a conv G), else the first."""
+        cell, key = self.cell, step.key
+        if cell is None or not self.spec.is_v2 or cell[1] != key.layer or cell[0] != key.quantity:
+            return None
+        if isinstance(cell[2], tuple):
+            return tuple(cell[2])
+        if key.quantity == "G" and cell[3] is not None:  # a kernel weight's (k, c, u, v), if the kind has one
+            return self.spec.layer_kinds[key.layer - 1].weight_position(int(cell[2]), int(cell[3]))
+        return None
+
+    def _show_equation(self, text: str) -> None:
+        """Three lines, cut with a pointer to x when longer; the whole of it when x is on."""
+        box = self.query_one("#equation-box")
+        widget = self.query_one("#equation", TextLine)
+        if box.has_class("whole"):
+            widget.show(text)
+            return
+        # before the first layout the line has no width yet: the screen's (it spans the screen)
+        width = max(widget.content_region.width or self.app.size.width - 2, 20)
+        lines = 0
+        for line in text.split("\n"):
+            lines += -(-max(cell_len(line), 1) // width)
+        if lines > 3:
+            keep = 3 * width - 24
+            text = text[:keep] + " … (x: the whole equation)"
+        widget.update(text, layout=False)
+
+    def action_whole_equation(self) -> None:
+        box = self.query_one("#equation-box")
+        box.toggle_class("whole")
+        self._show_equation(self.equation_text())
+        self.say("The whole equation; x again for three lines." if box.has_class("whole") else "")

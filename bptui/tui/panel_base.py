@@ -1,0 +1,199 @@
+"""What every number panel shares (the dense :class:`~.sheet.LayerSheet`, the map
+:class:`~.map_sheet.MapSheet`, the sequence :class:`~.seq_sheet.SeqSheet`): the look, the keys of
+the cell cursor, focus and edit messages, one number format per matrix or vector, and the style of
+a value that is not finite (∞, −∞, nan: bold, red, in reverse video, in every panel alike).
+
+A panel draws with the Line API (``render_line``) and says which cell is under its cursor
+(``cursor_cell``); the screen shows the board in every panel through one call, :meth:`show_board`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from . import messages
+from .guard import GuardedPump
+from .view import cell, finite, number_format
+
+PANEL_CSS = """
+NAME {
+    height: auto;
+    max-height: HEIGHT;
+    border: round $panel-lighten-2;
+    border-title-color: $text;
+    padding: 0 1;
+    scrollbar-size: 1 1;
+}
+NAME:focus { border: round $accent; }
+NAME > .sheet--header { color: $text-muted; text-style: bold; }
+NAME > .sheet--pos { color: $text-primary; }
+NAME > .sheet--neg { color: $text-error; }
+NAME > .sheet--dim { color: $text-disabled; }
+NAME > .sheet--produced { background: $accent 30%; text-style: bold; }
+NAME > .sheet--bias { color: $text-accent; }
+NAME > .sheet--cursor { background: $foreground; color: $background; text-style: bold; }
+NAME > .sheet--nonfinite { color: $text-error; text-style: bold reverse; }
+NAME > .sheet--field { background: $warning 40%; text-style: bold underline; }
+"""
+
+
+def panel_css(name: str, max_height: int, extra: str = "") -> str:
+    """The look every number panel shares, for the widget ``name``."""
+    return PANEL_CSS.replace("NAME", name).replace("HEIGHT", str(max_height)) + extra
+
+
+NUMBER = re.compile(r"^\[?[−+-]?(\d[\d.]*(e[−+-]?\d+)?|∞|nan|\?)•?\]?$|^\+\d+…$|^›.*\d$|^▶?[a-zτ]=\d+$")
+"""A run shown whole or not at all: a number as a cell draws it (``−0.1227``, ``1.0e−5•``, ``[0.0189]``
+under the cursor, ``›0.5`` in a receptive field, ``∞``), an elision marker (``+3…``), a label (``b=12``)."""
+
+
+def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
+    """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
+    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
+    out: list[Segment] = []
+    x = 0
+    for seg in segments:
+        end = x + seg.cell_length
+        if not (end > x0 and x < x1 and (x < x0 or end > x1)):  # whole in view, or out of it
+            out.append(seg)
+            x = end
+            continue
+        for word in re.split(r"(\s+)", seg.text):  # the edge cuts this run: its words one by one
+            w = len(word)
+            if x < x1 and x + w > x0 and (x < x0 or x + w > x1) and NUMBER.match(word):
+                at = x0 - x if x < x0 else x1 - 1 - x  # "…" on the visible side
+                word = " " * at + "…" + " " * (w - at - 1)
+            if word:
+                out.append(Segment(word, seg.style))
+            x += w
+    return Strip(out).crop_extend(x0, x1, base)
+
+
+class NumberSheet(GuardedPump, ScrollView, can_focus=True):
+    """The base of the number panels (see the module's docstring)."""
+
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Cell ↑", show=False),
+        Binding("down", "move(1, 0)", "Cell ↓", show=False),
+        Binding("left", "move(0, -1)", "Cell ←", show=False),
+        Binding("right", "move(0, 1)", "Cell →", show=False),
+        Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
+    ]
+    COMPONENT_CLASSES = {
+        "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",
+        "sheet--cursor", "sheet--nonfinite", "sheet--field",
+    }
+    STYLES: ClassVar[tuple[str, ...]] = ("header", "pos", "neg", "dim", "bias", "nonfinite")
+    FOLLOWS_CURSOR: ClassVar[bool] = False
+    """The panel highlights what the cell under the cursor reads (the screen redraws on a move)."""
+
+    digits: reactive[int] = reactive(4, init=False)
+    """Significant decimals of every number; follows the screen's ``digits`` (``data_bind``)."""
+
+    def __init__(self, digits: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.set_reactive(NumberSheet.digits, digits)
+        self._styles: dict[str, Style] | None = None
+        self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
+        self._known_digits = digits
+
+    # -- what the screen calls ---------------------------------------------------------------------------
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list["NumberSheet"]:  # pragma: no cover
+        """The panels of ``layers`` (a run of layers of this panel's family, bottom up)."""
+        raise NotImplementedError
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:  # pragma: no cover
+        """Show the stepper's board (``hidden``: the quiz's cell, drawn ``?``; ``field``: the cells the
+        cursor's cell reads, highlighted)."""
+        raise NotImplementedError
+
+    def min_width(self) -> int:  # pragma: no cover - per panel
+        """The narrowest this panel should be (borders and padding included)."""
+        raise NotImplementedError
+
+    def home(self) -> None:
+        """The cursor back on the first cell, as after a reset."""
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    @property
+    def cursor_cell(self) -> tuple | None:  # pragma: no cover - per panel
+        """(quantity, layer, index, column) of the cell under the cursor; None without focus."""
+        raise NotImplementedError
+
+    def focus_cell(self) -> tuple | None:
+        """The cell under the cursor, whether or not the panel has focus yet."""
+        raise NotImplementedError  # pragma: no cover
+
+    # -- number formats: one per matrix or vector ---------------------------------------------------------
+    def formats(self, arrays: Any) -> dict[int, str]:
+        """The number format of each array (by id), so that a matrix never mixes ``0.47`` and ``6.9e−2``;
+        an array unchanged since the last call keeps its format (a big W is not scanned again)."""
+        known = self._known_formats if self._known_digits == self.digits else {}
+        found: dict[int, tuple[Any, str]] = {}
+        for a in arrays:
+            if a is not None:
+                entry = known.get(id(a))
+                found[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
+        self._known_formats, self._known_digits = found, self.digits
+        return {key: fmt for key, (_, fmt) in found.items()}
+
+    def number_text(self, x: float, fmt: str | None = None) -> str:
+        return cell(x, self.digits, fmt)
+
+    @staticmethod
+    def number_style(x: float, dim: bool = False, produced: bool = False) -> str:
+        """The palette's name for a value's style: ∞, −∞ and nan in reverse video, whatever else."""
+        if not finite(x):
+            return "nonfinite"
+        name = "dim" if dim else ("neg" if x < 0 else "pos")
+        return name + "+" if produced else name
+
+    # -- the look ----------------------------------------------------------------------------------------
+    def _palette(self) -> dict[str, Style]:
+        """The styles a line is drawn with, combined once per update rather than once per cell."""
+        if self._styles is None:
+            get = self.get_component_rich_style
+            base = self.rich_style
+            p = {name: base + get(f"sheet--{name}") for name in self.STYLES}
+            hot = get("sheet--produced")
+            for name in ("header", "pos", "neg", "dim"):
+                p[f"{name}+"] = p[name] + hot
+            p["nonfinite+"] = p["nonfinite"]
+            p["base"] = base
+            p["cursor"] = base + get("sheet--cursor")
+            p["field"] = base + get("sheet--field")
+            self._styles = p
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    # -- focus and edit: the screen decides what they mean ----------------------------------------------
+    def on_focus(self) -> None:
+        # runs before Widget._on_focus sets has_focus, so name the cell directly
+        self.refresh()
+        self.post_message(messages.CursorMoved(self.focus_cell()))
+
+    def on_blur(self) -> None:
+        self.refresh()
+        self.post_message(messages.CursorMoved(None))
+
+    def action_edit(self) -> None:
+        if self.cursor_cell is not None:
+            self.post_message(messages.EditRequested(self.cursor_cell))
+
+    def cursor_moved(self) -> None:
+        """The cursor moved: redraw, and tell the screen which cell it is on."""
+        self.refresh()
+        self.post_message(messages.CursorMoved(self.cursor_cell))

@@ -1,0 +1,73 @@
+"""Which panel draws which layer: one table from a kind's view hint (``LayerKind.panel``, plain data
+in the core) to the widget class. The screen asks this module for a network's panels and never
+names a kind; a new kind with a new look is one line here and its panel class."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .panel_base import NumberSheet
+
+PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a network has one
+    "dense": ("sheet", "LayerSheet"),  # W⁽ˡ⁾ | s o δ | G⁽ˡ⁾, a row per unit
+    "map": ("map_sheet", "MapSheet"),  # feature maps by channel, a convolution's kernels, receptive fields
+    "sequence": ("seq_sheet", "SeqSheet"),  # unrolled in time, a column per τ
+}
+
+
+def panel_class(hint: str) -> type[NumberSheet]:
+    """The panel class of a view hint (``LayerKind.panel``)."""
+    module, name = PANELS[hint]
+    return getattr(import_module(f".{module}", __package__), name)
+
+
+SEQUENCE = "sequence"
+
+
+def hints(kinds: Any) -> list[str]:
+    """The panel family of each layer: its kind's hint, except that above a layer of the sequence
+    family a sequence flows (each layer runs at every τ, or once on the last), and the sequence
+    panel draws it."""
+    out: list[str] = []
+    for kind in kinds:
+        out.append(SEQUENCE if SEQUENCE in out else kind.panel)
+    return out
+
+
+def network_panels(stepper: Any, digits: int, bind: Any = None) -> list[NumberSheet]:
+    """The panels of the network on ``stepper``, layer by layer (a map network's input map first);
+    ``bind``: the screen's ``digits`` reactive, for the panels to follow (``data_bind``)."""
+    layers = list(enumerate(hints(stepper.spec.layer_kinds), start=1))
+    sheets: list[NumberSheet] = []
+    for hint, run in groupby(layers, key=lambda item: item[1]):
+        sheets += panel_class(hint).for_layers(stepper, [l for l, _ in run], digits)
+    return [sheet.data_bind(digits=bind) for sheet in sheets] if bind is not None else sheets
+
+
+def highlights(spec: Any, key: tuple | None) -> set[tuple]:
+    """The cells to highlight for the cell under the cursor: for an output of layer l (s, o), its
+    receptive field in o⁽ˡ⁻¹⁾ and the kernel weights it used (W⁽ˡ⁾ row k, every column); for a δ of
+    layer l, the entries of δ⁽ˡ⁺¹⁾ (the layer above) it came from. The kinds say what reads what
+    (``LayerKind.field`` and ``readers``)."""
+    if key is None or not isinstance(key[2], tuple):
+        return set()
+    q, l, pos, _ = key
+    kinds = spec.layer_kinds
+    out: set[tuple] = set()
+    if q in ("s", "o") and l >= 1:
+        k = kinds[l - 1]
+        inputs, row = k.field(pos)
+        out |= {("o", l - 1, p, None) for p in inputs}
+        if row is not None:
+            out |= {("W", l, row, a) for a in range(k.param_shape[1])}
+    elif q == "delta" and l < spec.L:
+        out |= {("delta", l + 1, p, None) for p in kinds[l].readers(pos)}
+    return out
+
+
+def follows_cursor(panels: Any) -> bool:
+    """Whether a move of the cursor changes what the panels highlight (the screen redraws them)."""
+    return any(panel.FOLLOWS_CURSOR for panel in panels)

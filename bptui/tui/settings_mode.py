@@ -1,0 +1,58 @@
+"""The settings mode of the network screen (``s``): the dialog (``settings.py``; its arithmetic in
+``core/formats/settings.py``), and the restart at step 0 with the new setup, the screen composed again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .modes import Host
+
+
+class SettingsMode(Host):
+    def action_settings(self, section: str = "") -> None:
+        from .settings import SettingsScreen
+
+        app = self.app_state
+        if app.file_data is None:  # the data of the file the app opened: "the file's data" in the dialog
+            app.file_data = self.spec.raw.get("data", {})
+        self.app.push_screen(SettingsScreen(self.spec, self.stepper.weights, app.file_data, section),
+                             self.settings_applied)
+
+    def settings_applied(self, applied: Any) -> None:
+        """The dialog's result: None (cancelled), or the new setup, which starts at step 0 from the
+        weights on screen as changed; the screen is composed again (its panels follow the new widths)."""
+        if applied is None:
+            self.say("Settings unchanged.")
+            return
+        if not applied.changes:  # applied as they were: no restart
+            self.say("Nothing changed; the stepper stays where it was.")
+            return
+        self.call_next(self._restart, applied)
+
+    async def _restart(self, applied: Any) -> None:
+        from ..core.engine.stepper import Stepper
+        from .stepping import SteppingScreen
+
+        if self.quizzing:  # the quiz's question was about the old network
+            self.action_toggle_quiz()
+        stepper = Stepper(applied.spec, origin=applied.origin())
+        app = self.app_state
+        app.spec, app.stepper, app.trained_epochs = applied.spec, stepper, 0
+        self.spec, self.stepper, self._followed = applied.spec, stepper, None
+        self.set_reactive(type(self).cell, None)
+        self.set_reactive(SteppingScreen.position, 0)
+        map_shown = self.map_shown()
+        self.forget_map()  # recomposing removes it; it follows the new data
+        await self.recompose()
+        self.place_side()
+        self.redraw()
+        if map_shown and self.map_refusal() is None:
+            self.action_toggle_map()
+        self.say(applied.message())
+
+
+def settings_commands() -> Any:
+    """The settings screen's command provider, imported when the palette opens."""
+    from .settings import SettingsCommands
+
+    return SettingsCommands
