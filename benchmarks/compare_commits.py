@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURE = re.compile(r"^\s*(?P<label>[^:]+):\s+(?P<value>[0-9.]+) ms")
+FIGURE = re.compile(r"(?P<value>[0-9]+(?:\.[0-9]+)?) ms")
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -32,10 +32,10 @@ def run(tree: Path, script: str, args: list[str]) -> dict[str, float]:
     out = subprocess.run([sys.executable, str(tree / "benchmarks" / script), *args], cwd=tree, check=True,
                          capture_output=True, text=True, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
     figures = {}
-    for line in out.stdout.splitlines():
-        m = FIGURE.match(line)
-        if m:
-            figures[m["label"].strip()] = float(m["value"])
+    for line in out.stdout.splitlines():  # each figure named by the words before it on its line
+        for m in FIGURE.finditer(line):
+            words = re.sub(r"\([^)]*\)|[0-9]+(?:\.[0-9]+)? ms", "", line[:m.start()])
+            figures[" ".join(words.replace(":", "").split())] = float(m["value"])
     return figures
 
 
