@@ -193,6 +193,8 @@ async def test_a_slow_browser_keeps_its_app_and_a_frozen_one_loses_it(served):
             await until_pinged(ws)  # answered
             await until_pinged(ws, answer=False)  # the next one is not, for 10 s
             (pid,) = set(served.apps()) - set(pids_before)
+            # a bound load can stretch, so a generous one: silent for about PING_EVERY + 10 = 15 s, 5 s
+            # inside SILENCE_LIMIT (this coroutine would have to be kept off the CPU 5 s to fail it)
             await asyncio.sleep(10)
             await ws.send_json(["stdin", "n"])
             await until_pinged(ws, needle="step 1 of 38")  # the late answers, and the app answers n
