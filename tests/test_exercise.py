@@ -133,10 +133,11 @@ def traced(rows: dict[int, dict], step: int, symbol: str, L: int) -> float:
 
 def key_equals_trace(capsys, key_text: str, network) -> int:
     spec = load_any(network)
-    rows = trace_rows(capsys, network)
     if spec.kind == "network":  # the key may reach into later epochs: trace them all
         assert main(["trace", str(network), "--format", "json", "--epochs", "2"]) == 0
         rows = {row["step"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    else:
+        rows = trace_rows(capsys, network)
     printer = LatexPrinter(4)
     entries = key_entries(key_text)
     for step, _, symbol, shown in entries:

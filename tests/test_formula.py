@@ -19,7 +19,7 @@ from bptui.core.ops.activations import ACTIVATIONS
 from bptui.core.engine.equations import step_equations
 from bptui.core.teaching.explain import Cell, explain
 from bptui.core.formulas.formula import (ONE, Arr, Equation, LatexPrinter, Num, Op, Sym, TextPrinter, evaluate, hide, interval,
-                                overlaps, shown_halfwidth)
+                                overlaps, plan, shown_halfwidth)
 from bptui.core.graphs.graph_stepper import GraphStepper, graph_equations
 from bptui.core.ops.losses import LOSSES
 from bptui.core.ops.optim import OPTIMIZERS
@@ -65,6 +65,7 @@ def check_step(stepper, step, digits: int) -> int:
     checked = 0
     text, latex = TextPrinter(digits), LatexPrinter(digits)
     for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+        eq = plan(eq, digits)  # once: the checks and both printers take the planned equation as it is
         checked += check_equation(eq, digits, stepper, where=f"step {step.key.step}")
         check_text(eq, digits, text.equation(eq), " ".join(r for row in latex.rows(eq) for r in row))
     return checked
@@ -75,6 +76,7 @@ def check_explanations(stepper, digits: int) -> int:
     for cell in cells(stepper.spec):
         e = explain(stepper, cell, digits)
         for eq in e.equations:
+            eq = plan(eq, digits)
             checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
             check_text(eq, digits, e.text())
     return checked
@@ -116,13 +118,14 @@ def test_graph_equations_and_explanations_hold(name, digits):
     while not stepper.at_end:
         step = stepper.forward()
         for eq in graph_equations(stepper.spec, stepper.state, step):
+            eq = plan(eq, digits)
             assert check_equation(eq, digits, stepper) > 0
             check_text(eq, digits, TextPrinter(digits).equation(eq),
                        " ".join(r for row in LatexPrinter(digits).rows(eq) for r in row))
         for node in stepper.state.values:
             for q in ("value", "adjoint"):
                 for eq in explain(stepper, Cell(q, node=node), digits).equations:
-                    check_equation(eq, digits, stepper)
+                    check_equation(eq, digits, stepper)  # one check: plans it once
 
 
 # -- the checker itself catches what it must ------------------------------------------------------
@@ -388,6 +391,7 @@ def check_map_explanations(stepper, digits: int) -> int:
     for cell in map_cells(stepper.spec):
         e = explain(stepper, cell, digits)
         for eq in e.equations:
+            eq = plan(eq, digits)
             checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
             if "…" not in e.text():  # the text shows every number where it elides none
                 check_text(eq, digits, e.text())
@@ -398,6 +402,7 @@ def check_conv_step(stepper, step, digits: int) -> int:
     checked = 0
     text, latex = TextPrinter(digits), LatexPrinter(digits)
     for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+        eq = plan(eq, digits)
         checked += check_equation(eq, digits, stepper, where=f"step {step.key.step}")
         shown = text.equation(eq)
         rows = " ".join(r for row in latex.rows(eq) for r in row)
@@ -474,6 +479,7 @@ def check_rnn_explanations(stepper, digits: int) -> int:
     for cell in rnn_cells(stepper.spec, len(stepper.state.s[1])):
         e = explain(stepper, cell, digits)
         for eq in e.equations:
+            eq = plan(eq, digits)
             checked += check_equation(eq, digits, stepper, where=f"{cell} at step {stepper.position}")
             if "…" not in e.text():
                 check_text(eq, digits, e.text())

@@ -41,7 +41,7 @@ async def where_is_w_bias(cols: int, rows: int) -> tuple[int, int, str]:
     return x, y, explanation.strip()[:20]
 
 
-async def test_the_app_in_chromium():
+async def the_app_in_chromium() -> None:
     server = Served()
     try:
         async with Browser(CHROMIUM) as browser:
@@ -80,7 +80,7 @@ async def test_the_app_in_chromium():
         server.stop()
 
 
-async def test_a_browser_that_stops_loses_its_app_within_30_s():
+async def a_browser_that_stops_loses_its_app_within_30_s() -> None:
     server = Served()
     try:
         async with Browser(CHROMIUM) as browser:
@@ -97,7 +97,7 @@ async def test_a_browser_that_stops_loses_its_app_within_30_s():
         server.stop()
 
 
-async def test_a_full_server_says_so_in_the_page():
+async def a_full_server_says_so_in_the_page() -> None:
     server = Served("--max-sessions", "1")
     try:
         async with Browser(CHROMIUM) as browser:
@@ -109,3 +109,15 @@ async def test_a_full_server_says_so_in_the_page():
             assert "Full" in text
     finally:
         server.stop()
+
+
+async def test_the_app_in_chromium_a_full_server_and_a_stopped_browser():
+    """The three at once, each with its own server and browser: the stopped browser's wait for the
+    server's timer (SILENCE_LIMIT + QUIT_GRACE after its last word) is most of the time they take, and
+    the others need none of it."""
+    results = await asyncio.gather(a_browser_that_stops_loses_its_app_within_30_s(), the_app_in_chromium(),
+                                   a_full_server_says_so_in_the_page(),
+                                   return_exceptions=True)  # each ends its server and browser before the test ends
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

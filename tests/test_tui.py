@@ -160,13 +160,14 @@ async def test_editing_a_non_weight_or_typing_nonsense_changes_nothing():
         np.testing.assert_array_equal(app.stepper.state.W[1], app.spec.weights[0])
 
 
-async def test_save_writes_a_valid_network_file(tmp_path):
+async def test_save_writes_a_valid_network_file(tmp_path, monkeypatch):
     from bptui.core.formats.spec import load
 
     app = app_for("xor")
     target = tmp_path / "saved.json"
+    monkeypatch.chdir(tmp_path)  # a name to type, not a long path: the pilot waits after every key
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("u", "w", "ctrl+u", *str(target), "enter")
+        await pilot.press("u", "w", "ctrl+u", *target.name, "enter")
         assert "Saved" in str(app.query_one("#message").render())
     saved = load(target)
     for a, b in zip(saved.weights, app.stepper.weights):
@@ -197,17 +198,17 @@ async def test_quiz_mode_hides_asks_checks_and_scores():
         assert q is not None and q.symbol in str(app.query_one("#equation").render())
         assert "?" in screen_text(app) and cell(q.value, 4) not in str(app.query_one("#equation").render())
         assert app.focused is app.query_one("#answer")
-        await pilot.press(*repr(q.value * (1 + 5e-4)), "enter")  # within the relative tolerance 1e-3
+        await pilot.press(*f"{q.value * (1 + 5e-4):.6g}", "enter")  # within the relative tolerance 1e-3
         assert app.main.score.right == 1 and app.main.question is None
         assert "Right" in str(app.query_one("#message").render())
         await pilot.press("n")
         wrong = app.main.question.value * 1.01 + 0.01
-        await pilot.press(*repr(wrong), "enter")  # a hint and a second try: nothing scored yet
+        await pilot.press(*f"{wrong:.6g}", "enter")  # a hint and a second try: nothing scored yet
         message = str(app.query_one("#message").render())
         assert app.main.question is not None and app.main.score.asked == 1 and app.main.quiz_line().attempt == 2
         assert "Hint: o₂⁽¹⁾ = tanh(s₂⁽¹⁾) = tanh(−0.2) = ?" in message and "One more try" in message
         assert app.query_one("#answer").value == ""
-        await pilot.press(*repr(wrong), "enter")  # wrong again: the solution
+        await pilot.press(*f"{wrong:.6g}", "enter")  # wrong again: the solution
         assert (app.main.score.right, app.main.score.asked) == (1, 2) and app.main.question is None
         assert "Not quite" in str(app.query_one("#message").render())
         await pilot.press("n", *"abc", "enter")  # not a number: asked again, nothing scored
