@@ -478,3 +478,26 @@ def check_rnn_explanations(stepper, digits: int) -> int:
             if "…" not in e.text():
                 check_text(eq, digits, e.text())
     return checked
+
+
+@pytest.mark.parametrize("shape", ["stacked", "dense_before", "dense_after", "mixed"])
+@pytest.mark.parametrize("seed", range(3))
+def test_equations_hold_where_time_flows_through_several_layers(shape, seed):
+    """Stacked recurrent layers and dense layers at each τ (issue 19 item 2): every number of every
+    step's equations is the board's and the arithmetic shown holds, for two epochs and after an edit."""
+    from .helpers import random_stack_spec
+
+    update = ["full_batch", "per_example", "mini_batch"][seed % 3]
+    spec = random_stack_spec(seed, shape, n=3, update=update, optimizer=OPTIMIZERS[seed % len(OPTIMIZERS)])
+    digits = 2 + seed
+    stepper = Stepper(spec)
+    numbers, layers = 0, set()
+    for _ in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        layers.add((step.key.layer, step.key.time is not None))
+        numbers += check_conv_step(stepper, step, digits)
+    stepper.goto(len(stepper.schedule) // 2)
+    stepper.edit_weight(2, 0, 1, 0.75)
+    for _ in range(len(stepper.schedule)):
+        numbers += check_conv_step(stepper, stepper.forward(), digits)
+    assert numbers > 0 and {(l, True) for l in (1, 2)} <= layers

@@ -19,6 +19,7 @@ from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_c
 from ..formulas.notation import sup
 from ..ops.optim import Optimizer
 from ..engine.schedule import group_size_for
+from ..engine.kind import sequence_output
 from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cost
 from ..kinds import KINDS, Dense, LayerKind
 from .data import IMAGE_GENERATORS, generate_images, image_classes
@@ -179,8 +180,8 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
 
     lengths = None
     cost = example_cost(widths, kinds)
-    if kinds and kinds[0].over_time:
-        data, lengths = _sequence_data(doc["data"], widths, bool(getattr(kinds[0], "return_sequences", False)), cost)
+    if any(k.over_time for k in kinds):
+        data, lengths = _sequence_data(doc["data"], widths, sequence_output(kinds), cost)
     else:
         data = _data(doc["data"], widths, source, loss, input_shape, cost)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
@@ -447,7 +448,32 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         acts.append(act)
         alphas.append(alpha)
         kinds.append(k)
+    _check_sequence_flow(kinds, layers, input_shape)
     return tuple(widths), acts, alphas, tuple(kinds), input_shape
+
+
+def _check_sequence_flow(kinds: list[LayerKind], layers: list, input_shape: tuple[int, ...]) -> None:
+    """A network with a recurrent layer reads sequences: every layer a sequence flows into runs at each
+    time step (a dense layer, a recurrent one), and a recurrent layer needs a sequence below it (a
+    recurrent layer below another hands every o_τ up: ``return_sequences``)."""
+    if not any(k.over_time for k in kinds):
+        return
+    if input_shape:
+        raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
+                        "is {\"units\": d}, not a shape", place="layers[0]")
+    flowing, cut = True, 0  # cut: the layer that handed up one vector (o_T) instead of a sequence
+    for l, k in enumerate(kinds, start=1):
+        name = layers[l].get("type", "dense")
+        if flowing and not k.per_time:
+            raise SpecError(f"a {name} layer cannot read a sequence (one vector x_τ per time step): only dense "
+                            "and rnn layers run at each τ",
+                            place=f"layers[{l}]")
+        if not flowing and k.over_time:
+            raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
+                            f"hands up o_T only: give layers[{cut}] \"return_sequences\": true",
+                            place=f"layers[{l}]")
+        if flowing and not k.sequence_out():
+            flowing, cut = False, l
 
 
 def _parse_v2(doc: Any, source: str) -> NetworkSpec:
