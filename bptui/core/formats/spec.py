@@ -428,9 +428,20 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         input_shape = ()
     L = len(layers) - 1
     widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
+    # a network with a kind over time reads sequences: a sequence flows up from the input through the
+    # layers that run at each time step (dense, rnn) until a layer hands up one vector (a many-to-one
+    # rnn's o_T, at layer ``cut``); a recurrent layer needs a sequence below it
+    sequence = any(KINDS[layer.get("type", "dense")].over_time for layer in layers[1:])
+    flowing, cut = sequence, 0
     for l in range(1, L + 1):
         layer, place = layers[l], f"layers[{l}]"
         kind = KINDS[layer.get("type", "dense")]  # the one table: each kind reads its own entry
+        if sequence and not flowing and kind.over_time:
+            raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
+                            f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)
+        if flowing and not kind.per_time:
+            raise SpecError(f"a {layer.get('type', 'dense')} layer cannot read a sequence (one vector x_τ per time "
+                            "step): only dense and rnn layers run at each τ", place=place)
         if "shape" in layer:
             raise SpecError("only the input layer has a shape", place=f"{place}.shape")
         extra = sorted(set(layer) - kind.keys)
@@ -438,6 +449,8 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
             raise SpecError(f"{extra[0]!r} is not a key of a {layer.get('type', 'dense')} layer (its keys: "
                             f"{', '.join(sorted(kind.keys))})", place=place)
         k, act, alpha = kind.read(layer, shape, l, L)
+        if flowing and not k.sequence_out():
+            flowing, cut = False, l
         out = k.out_shape
         _check_layer_cost(k, place)
         if l == L and not k.output:
@@ -448,32 +461,10 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         acts.append(act)
         alphas.append(alpha)
         kinds.append(k)
-    _check_sequence_flow(kinds, layers, input_shape)
-    return tuple(widths), acts, alphas, tuple(kinds), input_shape
-
-
-def _check_sequence_flow(kinds: list[LayerKind], layers: list, input_shape: tuple[int, ...]) -> None:
-    """A network with a recurrent layer reads sequences: every layer a sequence flows into runs at each
-    time step (a dense layer, a recurrent one), and a recurrent layer needs a sequence below it (a
-    recurrent layer below another hands every o_τ up: ``return_sequences``)."""
-    if not any(k.over_time for k in kinds):
-        return
-    if input_shape:
+    if sequence and input_shape:
         raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
                         "is {\"units\": d}, not a shape", place="layers[0]")
-    flowing, cut = True, 0  # cut: the layer that handed up one vector (o_T) instead of a sequence
-    for l, k in enumerate(kinds, start=1):
-        name = layers[l].get("type", "dense")
-        if flowing and not k.per_time:
-            raise SpecError(f"a {name} layer cannot read a sequence (one vector x_τ per time step): only dense "
-                            "and rnn layers run at each τ",
-                            place=f"layers[{l}]")
-        if not flowing and k.over_time:
-            raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
-                            f"hands up o_T only: give layers[{cut}] \"return_sequences\": true",
-                            place=f"layers[{l}]")
-        if flowing and not k.sequence_out():
-            flowing, cut = False, l
+    return tuple(widths), acts, alphas, tuple(kinds), input_shape
 
 
 def _parse_v2(doc: Any, source: str) -> NetworkSpec:
