@@ -51,6 +51,11 @@ def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None
     return Sym("o", l - 1, (a,), time=t), Num(value, Ref("o", l - 1, (t - 1, a))), value
 
 
+def _which(net: Any, l: int) -> str:
+    """"the recurrent layer" of a network with one, "the recurrent layer l" of a stack."""
+    return "the recurrent layer" + (f" {l}" if sum(k.over_time for k in net.kinds) > 1 else "")
+
+
 def _done(x: Any) -> bool:
     return x is not None and bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
@@ -124,7 +129,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                           Num(value, Ref("s", l, (t - 1, b - 1)))), bindings=env,
                     note=f"a = 0 … {d} over {src}, then c = 1 … {h} over o{sup(l)}_{{τ−1}}"
                          + (f"; o{sup(l)}₀ = 0" if t == 1 else "")))
-    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} of the recurrent layer {l} at time "
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} of {_which(net, l)} at time "
              f"step τ = {t}, example n = {current_example(stepper)}")
     return out.done(title, value, terms)
 
@@ -143,7 +148,7 @@ def _explain_o1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = _Builder(digits)
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env,
                     note="the recurrent layer's o has no bias entry: U multiplies the units"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} of the recurrent layer {l} at τ = {t}, "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} of {_which(net, l)} at τ = {t}, "
                     f"example n = {current_example(stepper)}", value)
 
 
@@ -204,7 +209,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     from ...formulas.formula import Op
 
     result = Num(value, Ref("delta", l, (t - 1, b - 1)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {b} of the recurrent layer {l} at τ = {t}, "
+    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {b} of {_which(net, l)} at τ = {t}, "
              f"example n = {current_example(stepper)}")
     if net.act(l).derivative_is_one:  # δ is the sum itself, without the factor 1
         came = ([nxt] if t < T else []) + ([above] if seqs or t == T else [])
@@ -278,7 +283,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; column {a} is "
                          + ("the bias" if a == 0 else f"{x_name},{a}" if a <= d
                             else f"o{sup(l)}_{{τ−1}},{a - d} (U's column {a - d})")))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: G of the recurrent layer {l}, summed over τ", value, terms)
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: G of {_which(net, l)}, summed over τ", value, terms)
 
 
 def _explain_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
