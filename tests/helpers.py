@@ -146,6 +146,14 @@ def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str =
         below = m
     layers.append({"units": out, "activation": out_act})
     weights.append(rng.normal(0, 0.6, size=(out, below + 1)).tolist())
+    return {"layers": layers, "weights": weights, "loss": loss,
+            **_sequences_and_training(rng, n, d, out, loss, seqs, update, optimizer, l2, mini_batch, shuffle_seed)}
+
+
+def _sequences_and_training(rng, n: int, d: int, out: int, loss: str, seqs: bool, update: str, optimizer: str,
+                            l2: float, mini_batch: int | None, shuffle_seed: int | None) -> dict:
+    """The data (sequences of lengths 1..5 that differ, the shortest one step; targets per τ with
+    ``seqs``) and the training section of a random recurrent network file."""
     lengths = [int(rng.integers(1, 6)) for _ in range(n)]
     lengths[0], lengths[-1] = 1, 5  # always different lengths, the shortest one step
     inputs = [rng.normal(0, 1, size=(T, d)).tolist() for T in lengths]
@@ -156,15 +164,11 @@ def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str =
         return rng.normal(0, 1, size=(T, out))
 
     targets = [target(T).tolist() if seqs else target(1)[0].tolist() for T in lengths]
-    if update == "mini_batch":
-        upd: Any = {"batch_size": mini_batch or 2}
-    else:
-        upd = update
+    upd: Any = {"batch_size": mini_batch or 2} if update == "mini_batch" else update
     training: dict = {"learning_rate": 0.1, "update": upd, "l2": l2, "optimizer": optimizer}
     if shuffle_seed is not None:
         training["shuffle_seed"] = shuffle_seed
-    return {"layers": layers, "weights": weights, "loss": loss,
-            "data": {"inputs": inputs, "targets": targets}, "training": training}
+    return {"data": {"inputs": inputs, "targets": targets}, "training": training}
 
 
 def random_rnn_spec(seed: int, **kw):
@@ -215,22 +219,8 @@ def random_stack_doc(seed: int, shape: str, n: int = 5, update: str = "full_batc
         else:
             weights.append(rng.normal(0, 0.6, size=(m, below + 1)).tolist())
         below = m
-    lengths = [int(rng.integers(1, 6)) for _ in range(n)]
-    lengths[0], lengths[-1] = 1, 5
-    inputs = [rng.normal(0, 1, size=(T, d)).tolist() for T in lengths]
-
-    def target(T: int):
-        if loss == "cross_entropy":
-            return np.eye(out)[rng.integers(0, out, size=T)]
-        return rng.normal(0, 1, size=(T, out))
-
-    targets = [target(T).tolist() if seqs else target(1)[0].tolist() for T in lengths]
-    upd: Any = {"batch_size": mini_batch or 2} if update == "mini_batch" else update
-    training: dict = {"learning_rate": 0.1, "update": upd, "l2": l2, "optimizer": optimizer}
-    if shuffle_seed is not None:
-        training["shuffle_seed"] = shuffle_seed
     return {"layers": layers, "weights": weights, "loss": loss,
-            "data": {"inputs": inputs, "targets": targets}, "training": training}
+            **_sequences_and_training(rng, n, d, out, loss, seqs, update, optimizer, l2, mini_batch, shuffle_seed)}
 
 
 def random_stack_spec(seed: int, shape: str, **kw):

@@ -16,32 +16,12 @@ from bptui.core.formats.spec import parse
 from .helpers import STACK_SHAPES, random_stack_spec
 
 torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
-F = torch.nn.functional
 
-ACT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda x: x,
-       "softplus": F.softplus, "gelu": F.gelu}
+from .test_rnn_reference import _act as _dense_act, as_matrix, grads, loss_term, torch_params, torch_train  # noqa: E402
 
 
 def _act(name, alpha):
-    if name == "softmax":
-        return lambda x: torch.softmax(x, dim=0)
-    if name == "elu":
-        return lambda x: F.elu(x, alpha)
-    if name == "leaky_relu":
-        return lambda x: F.leaky_relu(x, alpha)
-    return ACT[name]
-
-
-def torch_params(spec, weights):
-    out = []
-    for k, W in zip(spec.kinds, weights):
-        if k.over_time:
-            d = k.in_shape[0]
-            out.append({"W": torch.tensor(W[:, :d + 1], dtype=torch.float64, requires_grad=True),
-                        "U": torch.tensor(W[:, d + 1:], dtype=torch.float64, requires_grad=True)})
-        else:
-            out.append(torch.tensor(W, dtype=torch.float64, requires_grad=True))
-    return out
+    return (lambda x: torch.softmax(x, dim=0)) if name == "softmax" else _dense_act(name, alpha)
 
 
 def example_loss(spec, params, x, y):
@@ -61,28 +41,11 @@ def example_loss(spec, params, x, y):
         else:
             seq = [f(p[:, 0] + p[:, 1:] @ v) for v in seq]
     ys = torch.tensor(y, dtype=torch.float64).reshape(len(seq), -1)
-    total = torch.zeros((), dtype=torch.float64)
-    for o, yt in zip(seq, ys):
-        if spec.loss == "squared":
-            total = total + ((o - yt) ** 2).sum()
-        elif spec.loss == "half_squared":
-            total = total + 0.5 * ((o - yt) ** 2).sum()
-        elif spec.activations[-1] == "softmax":
-            total = total - (yt * torch.log(o)).sum()
-        else:
-            total = total - (yt * torch.log(o) + (1 - yt) * torch.log(1 - o)).sum()
-    return total
+    return sum((loss_term(spec, o, yt) for o, yt in zip(seq, ys)), torch.zeros((), dtype=torch.float64))
 
 
 def torch_loss(spec, params, examples):
     return sum(example_loss(spec, params, spec.x_of(n), spec.y_of(n)) for n in examples)
-
-
-def as_matrix(k, p, grad=False):
-    if k.over_time:
-        W, U = (p["W"].grad, p["U"].grad) if grad else (p["W"].detach(), p["U"].detach())
-        return np.concatenate([W.numpy(), U.numpy()], axis=1)
-    return (p.grad if grad else p.detach()).numpy()
 
 
 CASES = [(shape, seed) for shape in STACK_SHAPES for seed in range(12)]
@@ -99,7 +62,7 @@ def test_G_of_every_layer_matches_pytorch(shape, seed):
     assert ours == pytest.approx(loss.item(), rel=1e-12, abs=1e-12)
     for l, (k, p, g) in enumerate(zip(spec.kinds, params, G), start=1):
         assert g.shape == k.param_shape
-        np.testing.assert_allclose(g, as_matrix(k, p, grad=True), rtol=1e-10, atol=1e-12,
+        np.testing.assert_allclose(g, grads(k, p), rtol=1e-10, atol=1e-12,
                                    err_msg=f"{shape} {seed}: G⁽{l}⁾ ({k.describe()})")
 
 
@@ -120,25 +83,7 @@ def test_weights_after_training_match_pytorch(shape, seed, optimizer, update):
                              shuffle_seed=3 if update == "mini_batch" else None)
     epochs = 2
     result = train(spec, epochs)
-    params = torch_params(spec, spec.weights)
-    flat = [t for p in params for t in (p.values() if isinstance(p, dict) else [p])]
-    opt = spec.optimizer
-    topt = (torch.optim.SGD(flat, lr=opt.learning_rate) if optimizer == "sgd"
-            else torch.optim.Adam(flat, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps))
-    k = spec.group_size
-    for epoch in range(1, epochs + 1):
-        order = (np.arange(spec.N) if spec.shuffle_seed is None
-                 else np.random.default_rng([spec.shuffle_seed, epoch]).permutation(spec.N))
-        for a in range(0, spec.N, k):
-            topt.zero_grad()
-            loss = torch_loss(spec, params, order[a:a + k])
-            for p in params:  # L2 as the lecture's: 2λ W̃, never the biases (column 0 of W); U is all weights
-                if isinstance(p, dict):
-                    loss = loss + opt.l2 * ((p["W"][:, 1:] ** 2).sum() + (p["U"] ** 2).sum())
-                else:
-                    loss = loss + opt.l2 * (p[:, 1:] ** 2).sum()
-            loss.backward()
-            topt.step()
+    params = torch_train(spec, epochs, torch_loss)
     for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-12, atol=1e-12, err_msg=f"W⁽{l}⁾ after training")
 
