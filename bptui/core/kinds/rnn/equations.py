@@ -343,6 +343,8 @@ def rnn_delta(net: Network, state: Any, l: int, t: int) -> Equation:
     note = "" if t < T else f"δ{sup(l)} from τ + 1 is 0 at τ = T"
     if above is None:
         note = "many-to-one: nothing comes from above before τ = T"
+    elif net.kinds[l].over_time:  # stacked: the layer above reads o⁽ˡ⁾_τ through its W
+        note = "; ".join(x for x in (note, f"W{sup(l + 1)}: the recurrent layer's W (not its U)") if x)
     total = Op("()", (add(*parts),)) if len(parts) > 1 else parts[0]
     total_n = Op("()", (add(*numbers),)) if len(numbers) > 1 else numbers[0]
     result = arr(state.delta[l][t - 1], "delta", l, t)
