@@ -71,7 +71,7 @@ class NetworkSpec:
     # the kind of layers 1..L: the file's (v2), or dense layers of the widths (v1; the reader fills it in)
     layer_kinds: tuple[LayerKind, ...] = ()
     input_shape: tuple[int, ...] = ()
-    # sequence data (a network whose layer 1 is rnn): each example's length T; inputs are then
+    # sequence data (a network with an rnn layer): each example's length T; inputs are then
     # N × (T_max·d⁽⁰⁾), the rows x_1..x_T one after another and zeros after T; targets N × d⁽ᴸ⁾, or
     # N × (T_max·d⁽ᴸ⁾) with return_sequences (zeros after T)
     lengths: np.ndarray | None = None

@@ -7,8 +7,11 @@ lecture's notation with the time step after the layer's superscript: s⁽¹⁾_�
                                                      the part from above only at τ = T)
     G⁽¹⁾ ← G⁽¹⁾ + δ⁽¹⁾_τ [1, x_τ, o⁽¹⁾_{τ−1}]ᵀ     (G_W and G_U side by side, as W⁽¹⁾ = [W | U] is stored)
 
-The dense layers above are the dense equations (core/engine/equations.py) with τ added to their symbols
-and to the board references of their numbers (row τ − 1 of a per-τ matrix, row τ of o⁽¹⁾).
+A recurrent layer l above another reads [1, o⁽ˡ⁻¹⁾_τ] with its W, and the part of δ⁽ˡ⁻¹⁾_τ from above is
+(W⁽ˡ⁾ᵀ δ⁽ˡ⁾_τ)[1:] with that W (not U); a dense layer at τ below a recurrent one has δ⁽ˡ⁾_τ =
+(W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] ⊙ f′(s⁽ˡ⁾_τ) the same way. The other dense steps are the dense equations
+(core/engine/equations.py) with τ added to their symbols and to the board references of their numbers
+(row τ − 1 of a per-τ matrix, row τ of a recurrent layer's o).
 """
 
 from __future__ import annotations
