@@ -178,3 +178,23 @@ def test_stacked_parity_learns_and_fades_in_its_lower_layer():
     assert evaluate(spec, result.weights).train_accuracy == 1.0
     lower, upper = delta_over_time(spec, example=27), delta_over_time(spec, example=27, layer=2)
     assert len(lower) == len(upper) == int(spec.lengths[27]) and np.all(lower > 0) and np.all(upper > 0)
+
+
+# -- the quiz ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", STACK_SHAPES)
+def test_the_quiz_hides_the_asked_number_at_every_step(shape):
+    """The quiz asks for a unit of any layer at its τ (or a G entry): the number stands in the step's
+    equations, so hiding it leaves a ?, at every step of an epoch."""
+    from bptui.core.teaching import quiz
+
+    spec = random_stack_spec(0, shape, n=2)
+    st = Stepper(spec)
+    asked = set()
+    for i in range(len(st.schedule)):
+        step = st.forward()
+        if step.key.phase == "update":
+            continue
+        cell = quiz.choose(spec, step.key, seed=i)
+        asked.add((cell.layer, cell.time is not None))
+        assert "?" in quiz.hide(st, step, cell), (step.key, cell)
+    assert {(1, True), (2, True)} <= asked
