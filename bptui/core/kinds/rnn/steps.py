@@ -38,11 +38,6 @@ def _nan(rows: int, cols: int) -> np.ndarray:
     return _ro(np.full((rows, cols), np.nan))
 
 
-def o_row(net: Network, l: int, t: int) -> int:
-    """The row of o⁽ˡ⁾ on the board that holds time t: a recurrent layer's o has o_0 = 0 in row 0."""
-    return t if l > 0 and net.kinds[l - 1].over_time else t - 1
-
-
 def start_example(net: Network, x: np.ndarray) -> tuple[list, list, list]:
     """s, o, δ of the board at an example's start: o⁽⁰⁾ rows [1, x_τ], the per-τ matrices of NaN for
     every layer that runs at each time step (a recurrent layer's o with o_0 = 0 in row 0)."""
