@@ -163,7 +163,18 @@ def _notes(spec, graph: bool) -> list[str]:
         rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
                           for lhs, rel, rhs in printer.rows(eq)[:1])
         lines.append(f"This network's rules: {rules}.")
-        if getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (docs/recurrent.md)
+        single = [k.over_time for k in getattr(spec, "layer_kinds", ())] == [True] + [False] * (spec.L - 1)
+        if getattr(spec, "lengths", None) is not None and not single:  # time through several layers (docs/recurrent.md)
+            lines.append(r"Each example is a sequence $x_1, \dots, x_T$, and it flows through every layer that runs at each "
+                         r"time step: for $\tau = 1, \dots, T$, a recurrent layer $l$ computes $s^{(l)}_{\tau} = W^{(l)} "
+                         r"o^{(l-1)}_{\tau} + U^{(l)} o^{(l)}_{\tau-1}$ with $o^{(l)}_0 = 0$ (above another recurrent layer "
+                         r"$W^{(l)}$ reads $[1, o^{(l-1)}_{\tau}]$), a dense layer $s^{(l)}_{\tau} = W^{(l)} o^{(l-1)}_{\tau}$. "
+                         r"Backward, layer by layer from the top, each for $\tau = T, \dots, 1$; a recurrent layer's $G$ "
+                         r"sums over $\tau$ (its columns: $W$'s, then $U$'s). "
+                         + (r"The output layer runs at every $\tau$ and the loss sums over $\tau$."
+                            if spec.return_sequences else r"The layers above the last recurrent layer read its $o_T$ only "
+                                                          r"(many-to-one)."))
+        elif getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (docs/recurrent.md)
             lines.append(r"Layer 1 is recurrent: each example is a sequence $x_1, \dots, x_T$; for $\tau = 1, \dots, T$, "
                          r"$s^{(1)}_{\tau} = W^{(1)} o^{(0)}_{\tau} + U^{(1)} o^{(1)}_{\tau-1}$ with $o^{(0)}_{\tau} = [1, x_\tau]$ "
                          r"and $o^{(1)}_0 = 0$ ($U^{(1)}$ multiplies the units, without a bias entry). Backward through "

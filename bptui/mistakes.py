@@ -85,8 +85,9 @@ class At:
         act = net.act(l) if net.kind(l).has_s else None
         if act is None or act.derivative_is_one or act.name == "softmax":
             return None
-        if self.time is not None and l == 1:  # a recurrent layer at τ: from layer 2 and from τ + 1
-            return np.asarray(rnn_steps.from_above(net, st, self.time) + rnn_steps.from_next(net, st, self.time), dtype=float)
+        if self.time is not None and net.kind(l).over_time:  # a recurrent layer at τ: from above and from τ + 1
+            return np.asarray(rnn_steps.from_above(net, st, l, self.time) + rnn_steps.from_next(net, st, l, self.time),
+                              dtype=float)
         if self.time is not None:
             return None  # a dense layer above a recurrent one, per τ: not among the mistakes yet
         if l == self.L:
@@ -214,10 +215,10 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
 
 
 def _recurrent_term_omitted(at: At, q: str) -> np.ndarray | None:
-    """δ⁽¹⁾_τ from layer 2 alone: U's term from τ + 1 left out (it is 0 at τ = T)."""
-    if at.time is None or at.l != 1 or at.upstream() is None:
+    """δ⁽ˡ⁾_τ of a recurrent layer from the layer above alone: U's term from τ + 1 left out (it is 0 at τ = T)."""
+    if at.time is None or not at.net.kind(at.l).over_time or at.upstream() is None:
         return None
-    return at.times_fprime(np.asarray(rnn_steps.from_above(at.net, at.st, at.time), dtype=float))
+    return at.times_fprime(np.asarray(rnn_steps.from_above(at.net, at.st, at.l, at.time), dtype=float))
 
 
 def _softmax_shortcut(at: At, q: str) -> np.ndarray | None:

@@ -146,6 +146,14 @@ def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str =
         below = m
     layers.append({"units": out, "activation": out_act})
     weights.append(rng.normal(0, 0.6, size=(out, below + 1)).tolist())
+    return {"layers": layers, "weights": weights, "loss": loss,
+            **_sequences_and_training(rng, n, d, out, loss, seqs, update, optimizer, l2, mini_batch, shuffle_seed)}
+
+
+def _sequences_and_training(rng, n: int, d: int, out: int, loss: str, seqs: bool, update: str, optimizer: str,
+                            l2: float, mini_batch: int | None, shuffle_seed: int | None) -> dict:
+    """The data (sequences of lengths 1..5 that differ, the shortest one step; targets per τ with
+    ``seqs``) and the training section of a random recurrent network file."""
     lengths = [int(rng.integers(1, 6)) for _ in range(n)]
     lengths[0], lengths[-1] = 1, 5  # always different lengths, the shortest one step
     inputs = [rng.normal(0, 1, size=(T, d)).tolist() for T in lengths]
@@ -156,16 +164,64 @@ def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str =
         return rng.normal(0, 1, size=(T, out))
 
     targets = [target(T).tolist() if seqs else target(1)[0].tolist() for T in lengths]
-    if update == "mini_batch":
-        upd: Any = {"batch_size": mini_batch or 2}
-    else:
-        upd = update
+    upd: Any = {"batch_size": mini_batch or 2} if update == "mini_batch" else update
     training: dict = {"learning_rate": 0.1, "update": upd, "l2": l2, "optimizer": optimizer}
     if shuffle_seed is not None:
         training["shuffle_seed"] = shuffle_seed
-    return {"layers": layers, "weights": weights, "loss": loss,
-            "data": {"inputs": inputs, "targets": targets}, "training": training}
+    return {"data": {"inputs": inputs, "targets": targets}, "training": training}
 
 
 def random_rnn_spec(seed: int, **kw):
     return parse(random_rnn_doc(seed, **kw), "random_rnn.json")
+
+
+STACK_SHAPES = ("stacked", "dense_before", "dense_after", "mixed")
+
+
+def random_stack_doc(seed: int, shape: str, n: int = 5, update: str = "full_batch", optimizer: str = "sgd",
+                     l2: float = 0.0, mini_batch: int | None = None, shuffle_seed: int | None = None) -> dict:
+    """A random small network where time flows through more than one layer (issue 19 item 2):
+    ``stacked`` two rnn layers (the lower with return_sequences); ``dense_before`` a dense layer at
+    each τ under an rnn layer; ``dense_after`` a dense layer at each τ above a return_sequences rnn
+    layer; ``mixed`` dense at τ, rnn (return_sequences), dense at τ, rnn. The top rnn layer is
+    many-to-one or return_sequences at random; one dense output layer (one more dense layer below it at
+    random); sequences of lengths 1..5 that differ between examples."""
+    rng = np.random.default_rng([19, STACK_SHAPES.index(shape), seed])
+    d = int(rng.integers(1, 4))
+
+    def units() -> int:
+        return int(rng.integers(1, 4))
+
+    def rnn(rs: bool) -> dict:
+        return {"type": "rnn", "units": units(), "activation": str(rng.choice(RNN_ACTIVATIONS)), "return_sequences": rs}
+
+    def dense() -> dict:
+        return {"units": units(), "activation": str(rng.choice(RNN_ACTIVATIONS))}
+
+    top_rs = bool(rng.integers(0, 2))
+    body = {"stacked": [rnn(True), rnn(top_rs)], "dense_before": [dense(), rnn(top_rs)],
+            "dense_after": [rnn(True), dense()], "mixed": [dense(), rnn(True), dense(), rnn(top_rs)]}[shape]
+    seqs = top_rs or shape == "dense_after"
+    loss = str(rng.choice(["squared", "half_squared", "cross_entropy"]))
+    out = int(rng.integers(2, 4))
+    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
+    layers: list[dict] = [{"units": d}, *body]
+    if rng.random() < 0.5:
+        layers.append(dense())
+    layers.append({"units": out, "activation": out_act})
+    weights: list = []
+    below = d
+    for layer in layers[1:]:
+        m = layer["units"]
+        if layer.get("type") == "rnn":
+            weights.append({"W": rng.normal(0, 0.6, size=(m, below + 1)).tolist(),
+                            "U": rng.normal(0, 0.6, size=(m, m)).tolist()})
+        else:
+            weights.append(rng.normal(0, 0.6, size=(m, below + 1)).tolist())
+        below = m
+    return {"layers": layers, "weights": weights, "loss": loss,
+            **_sequences_and_training(rng, n, d, out, loss, seqs, update, optimizer, l2, mini_batch, shuffle_seed)}
+
+
+def random_stack_spec(seed: int, shape: str, **kw):
+    return parse(random_stack_doc(seed, shape, **kw), f"random_{shape}.json")

@@ -456,27 +456,25 @@ def test_the_time_step_follows_the_layer():
 
 
 def rnn_cells(spec, T: int):
-    """Every cell of a recurrent network's board for an example of T steps."""
+    """Every cell of a recurrent network's board for an example of T steps (any stack of recurrent layers
+    and dense layers at each τ or once)."""
     from bptui.core.teaching.explain import Cell as C
 
-    k = spec.kinds[0]
     out = [C("loss")] + [C("o", 0, b, time=t) for t in range(1, T + 1) for b in range(spec.widths[0] + 1)]
-    out += [C(q, 1, b, time=t) for q in ("s", "o", "delta") for t in range(1, T + 1) for b in range(1, k.h + 1)]
-    rows, cols = k.param_shape
-    out += [C(q, 1, b, a, kind=k)
-            for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
-    times = range(1, T + 1) if spec.return_sequences else [None]
-    for l in range(2, spec.L + 1):
+    for l, (k, timed) in enumerate(zip(spec.layer_kinds, spec.timed), start=1):
+        times = range(1, T + 1) if timed else [None]
         out += [C(q, l, b, time=t) for q in ("s", "o", "delta") for t in times for b in range(1, spec.widths[l] + 1)]
-        out += [C(q, l, b, a) for q in ("G", "W") for b in range(1, spec.widths[l] + 1) for a in range(spec.widths[l - 1] + 1)]
+        rows, cols = k.param_shape
+        out += [C(q, l, b, a, kind=k) if k.over_time else C(q, l, b, a)
+                for q in ("G", "W") for b in range(1, rows + 1) for a in range(cols)]
     return out
 
 
 def check_rnn_explanations(stepper, digits: int) -> int:
     checked = 0
-    if stepper.state.s[1] is None:
+    if stepper.state.o[0] is None:
         return 0
-    for cell in rnn_cells(stepper.spec, len(stepper.state.s[1])):
+    for cell in rnn_cells(stepper.spec, len(stepper.state.o[0])):
         e = explain(stepper, cell, digits)
         for eq in e.equations:
             eq = plan(eq, digits)
@@ -484,3 +482,28 @@ def check_rnn_explanations(stepper, digits: int) -> int:
             if "…" not in e.text():
                 check_text(eq, digits, e.text())
     return checked
+
+
+@pytest.mark.parametrize("shape", ["stacked", "dense_before", "dense_after", "mixed"])
+@pytest.mark.parametrize("seed", range(2))
+def test_equations_hold_where_time_flows_through_several_layers(shape, seed):
+    """Stacked recurrent layers and dense layers at each τ (issue 19 item 2): every number of every
+    step's equations is the board's and the arithmetic shown holds, for two epochs and after an edit."""
+    from .helpers import random_stack_spec
+
+    update = ["full_batch", "per_example", "mini_batch"][seed % 3]
+    spec = random_stack_spec(seed, shape, n=3, update=update, optimizer=OPTIMIZERS[seed % len(OPTIMIZERS)])
+    digits = 2 + seed
+    stepper = Stepper(spec)
+    numbers, layers = 0, set()
+    for i in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        layers.add((step.key.layer, step.key.time is not None))
+        numbers += check_conv_step(stepper, step, digits)
+        if i % 29 == 0:
+            numbers += check_rnn_explanations(stepper, digits)
+    stepper.goto(len(stepper.schedule) // 2)
+    stepper.edit_weight(2, 0, 1, 0.75)
+    for _ in range(len(stepper.schedule)):
+        numbers += check_conv_step(stepper, stepper.forward(), digits)
+    assert numbers > 0 and {(l, True) for l in (1, 2)} <= layers

@@ -52,7 +52,7 @@ CPU_LIMIT = 120
 CI_SAMPLE = {"conv": 22, "pooling": 14, "recurrent": 20, "options": 22}  # cases per family in CI
 
 V2_FILES = {"conv": ("edges", "shapes", "two_channel"), "pooling": ("edges", "shapes", "two_channel"),
-            "recurrent": ("parity", "long_memory")}
+            "recurrent": ("parity", "long_memory", "stacked_parity")}
 SIZES: list[Any] = [0, 1, 2, 3, 5, 64, 3_000, 100_000, 10**9, 2**63, 10**400, 1e300, -1, 2.5]
 TYPES: list[Any] = [None, True, False, "3", "", [], [3], [[3]], {}, {"units": 1}, float("nan"), float("inf")]
 NUMBERS: list[Any] = [None, True, "0.5", "", [], [0.5], [[0.5]], {}, float("nan"), float("-inf"), 1e308, -1e308,

@@ -160,8 +160,10 @@ def _bad(**changes):
 
 
 BAD = {
-    "rnn_not_first": (_bad(layers=[{"units": 2}, {"units": 2}, {"type": "rnn", "units": 2}, {"units": 1}], weights=None),
-                      "layers[2]: a recurrent layer comes right after the input (layers[1])"),
+    "rnn_on_many_to_one": (_bad(layers=[{"units": 2}, {"type": "rnn", "units": 2}, {"type": "rnn", "units": 2},
+                                        {"units": 1}], weights=None),
+                           "layers[2]: a recurrent layer reads a sequence, but the recurrent layer layers[1] below it "
+                           "hands up o_T only: give layers[1] \"return_sequences\": true"),
     "rnn_output": (_bad(layers=[{"units": 2}, {"type": "rnn", "units": 1}], weights=None),
                    "layers[1]: the output layer must be dense"),
     "rnn_map_input": (_bad(layers__0={"shape": [1, 2, 2]}, weights=None),

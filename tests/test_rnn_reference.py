@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptui.core.kinds import Rnn
 from bptui.core.engine.network import Network
 from bptui.core.engine.train import train
 
@@ -32,7 +31,7 @@ def _act(name, alpha):
 def torch_params(spec, weights):
     out = []
     for k, W in zip(spec.kinds, weights):
-        if isinstance(k, Rnn):
+        if k.over_time:
             out.append({"W": torch.tensor(W[:, :k.d + 1], dtype=torch.float64, requires_grad=True),
                         "U": torch.tensor(W[:, k.d + 1:], dtype=torch.float64, requires_grad=True)})
         else:
@@ -61,15 +60,19 @@ def example_loss(spec, params, x, y):
             s = p[:, 0] + p[:, 1:] @ o
             name = spec.activations[l - 1]
             o = torch.softmax(s, dim=0) if name == "softmax" else _act(name, spec.alphas[l - 1])(s)
-        if spec.loss == "squared":
-            total = total + ((o - yt) ** 2).sum()
-        elif spec.loss == "half_squared":
-            total = total + 0.5 * ((o - yt) ** 2).sum()
-        elif spec.activations[-1] == "softmax":
-            total = total - (yt * torch.log(o)).sum()
-        else:
-            total = total - (yt * torch.log(o) + (1 - yt) * torch.log(1 - o)).sum()
+        total = total + loss_term(spec, o, yt)
     return total
+
+
+def loss_term(spec, o, y):
+    """ℓ of one output o against its target y, as the file's loss writes it."""
+    if spec.loss == "squared":
+        return ((o - y) ** 2).sum()
+    if spec.loss == "half_squared":
+        return 0.5 * ((o - y) ** 2).sum()
+    if spec.activations[-1] == "softmax":
+        return -(y * torch.log(o)).sum()
+    return -(y * torch.log(o) + (1 - y) * torch.log(1 - o)).sum()
 
 
 def torch_loss(spec, params, examples):
@@ -77,13 +80,13 @@ def torch_loss(spec, params, examples):
 
 
 def grads(k, p):
-    if isinstance(k, Rnn):
+    if k.over_time:
         return np.concatenate([p["W"].grad.numpy(), p["U"].grad.numpy()], axis=1)
     return p.grad.numpy()
 
 
 def as_matrix(k, p):
-    if isinstance(k, Rnn):
+    if k.over_time:
         return np.concatenate([p["W"].detach().numpy(), p["U"].detach().numpy()], axis=1)
     return p.detach().numpy()
 
@@ -122,9 +125,18 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
                            shuffle_seed=3 if update == "mini_batch" else None)
     epochs = 3
     result = train(spec, epochs)
+    params = torch_train(spec, epochs, torch_loss)
+    for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
+        np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")
+
+
+def torch_train(spec, epochs, loss_of):
+    """The file's weights trained in PyTorch with the spec's optimizer, update groups, shuffling and L2
+    (``loss_of(spec, params, examples)``: ℓ of a group): the parameters after ``epochs``."""
     params = torch_params(spec, spec.weights)
     flat = [t for p in params for t in (p.values() if isinstance(p, dict) else [p])]
     opt = spec.optimizer
+    optimizer = opt.name
     if optimizer == "sgd":
         topt = torch.optim.SGD(flat, lr=opt.learning_rate)
     elif optimizer == "momentum":
@@ -137,7 +149,7 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
                  else np.random.default_rng([spec.shuffle_seed, epoch]).permutation(spec.N))
         for a in range(0, spec.N, k):
             topt.zero_grad()
-            loss = torch_loss(spec, params, order[a:a + k])
+            loss = loss_of(spec, params, order[a:a + k])
             # L2 as the lecture's: 2λ W̃, never the biases (column 0 of W); U is all weights
             for p in params:
                 if isinstance(p, dict):
@@ -146,5 +158,4 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
                     loss = loss + opt.l2 * (p[:, 1:] ** 2).sum()
             loss.backward()
             topt.step()
-    for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
-        np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")
+    return params

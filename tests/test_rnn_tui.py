@@ -242,3 +242,47 @@ async def test_c_draws_the_graph_unrolled_over_the_examples_length():
 def test_unrolled_graph_snapshot(snap_compare):
     """parity, example 1 mid backward pass through time, the c view (looked at)."""
     assert snap_compare(app_for("parity"), press=["n"] * 12 + ["c"], terminal_size=(150, 45))
+
+
+@pytest.mark.asyncio
+async def test_a_stacked_network_opens_and_steps_with_every_per_time_layer_by_tau():
+    """stacked_parity (rnn with return_sequences, rnn, sigmoid): a panel per layer; both recurrent
+    layers show s, o, δ in one column per τ, the dense layer one column (once, on o⁽²⁾_T); Tab explains
+    a cell of the upper recurrent layer at its τ; c says what it does not draw; stepping through a whole
+    example and back does not crash."""
+    app = app_for("stacked_parity")
+    async with app.run_test(size=(150, 50)) as pilot:
+        await pilot.pause()
+        assert [type(w).__name__ for w in app.query("#layers > *")] == ["SeqSheet"] * 3
+        T = int(app.spec.lengths[0])
+        steps = int(app.stepper.schedule.sizes[0])
+        for _ in range(steps):
+            app.main.action_next()
+        await pilot.pause()
+        for l in (1, 2):
+            sheet = app.query_one(f"#layer-{l}", SeqSheet)
+            head = _head(sheet).replace("▶", "").split()  # ▶ marks τ = 1, where the backward pass ended
+            assert head == [f"τ={t}" for t in range(1, T + 1)], head
+            assert f"unrolled over τ = 1 … {T}" in sheet.border_title
+            deltas = [t for t in _texts(sheet) if t.startswith("δ b=1")][0].split()[2:]
+            np.testing.assert_allclose([float(v.replace("−", "-")) for v in deltas],
+                                       app.stepper.state.delta[l][:, 0], rtol=1e-3, atol=1e-4)
+        top = app.query_one("#layer-3", SeqSheet)
+        assert _head(top).split() == ["once"] and "once, on o⁽²⁾" in top.border_title
+        sheet = app.query_one("#layer-2", SeqSheet)
+        sheet.focus()
+        await pilot.pause()
+        key = ("delta", 2, TimeIndex(1, 0), None)
+        sheet.cursor = [c[2] for c in sheet.cells].index(key)
+        await pilot.press("right", "left")
+        await pilot.pause()
+        text = str(app.query_one("#explain").render())
+        assert "δ⁽²⁾₁,₁" in text and "from τ + 1 (through U⁽²⁾" in text and "the recurrent layer 2" in text
+        await pilot.press("c")
+        await pilot.pause()
+        assert "drawn for a network with one recurrent layer" in str(app.query_one("#diagram-note").render())
+        await pilot.press("c")
+        for _ in range(steps):
+            app.main.action_prev()
+        await pilot.pause()
+        assert app.stepper.position == 0

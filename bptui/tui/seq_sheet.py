@@ -1,14 +1,14 @@
 """Panels of a recurrent network: each layer unrolled in time, one column per time step τ.
 
-A :class:`SeqSheet` shows one layer l of a network whose layer 1 is recurrent (``core/kinds/rnn/steps.py``
-holds the board it reads):
+A :class:`SeqSheet` shows one layer l of a network with recurrent layers (stacked, or with dense
+layers at each time step; ``core/kinds/rnn/steps.py`` holds the board it reads):
 
 - its weights: W⁽ˡ⁾ (for the recurrent layer, [W | U]: the bias, the inputs' columns, then U's) and
   G⁽ˡ⁾ beside it, rows b;
 - a grid with one column per τ = 1 … T of the example on the board, the current τ marked ``▶``: the
-  input x_τ (layer 1), then s⁽ˡ⁾_τ, o⁽ˡ⁾_τ and δ⁽ˡ⁾_τ, unit by unit (a many-to-one layer above runs
-  once: one column, on o⁽¹⁾_T);
-- for the recurrent layer, ‖δ⁽¹⁾_τ‖ under its column and a bar of it on a log scale, so a gradient
+  input x_τ (layer 1), then s⁽ˡ⁾_τ, o⁽ˡ⁾_τ and δ⁽ˡ⁾_τ, unit by unit, for every layer a sequence
+  flows into (``spec.timed``; a layer above a many-to-one layer runs once: one column, on its o_T);
+- for each recurrent layer, ‖δ⁽ˡ⁾_τ‖ under its column and a bar of it on a log scale, so a gradient
   vanishing (or exploding) as it flows back through time shows as the example is stepped.
 
 Tab puts a cursor on a cell and the side panel explains it (``core/kinds/rnn/explain.py``), with every
@@ -57,9 +57,9 @@ def current_time(stepper: Any) -> int | None:
     return None if last is None else last.key.time
 
 
-def delta_norms(stepper: Any) -> list[float | None]:
-    """‖δ⁽¹⁾_τ‖ for τ = 1 … T of the example on the board (None where δ_τ is not computed yet)."""
-    D = stepper.state.delta[1]
+def delta_norms(stepper: Any, l: int = 1) -> list[float | None]:
+    """‖δ⁽ˡ⁾_τ‖ for τ = 1 … T of the example on the board (None where δ_τ is not computed yet)."""
+    D = stepper.state.delta[l]
     if D is None:
         return []
     return [None if not np.all(np.isfinite(row)) else float(np.linalg.norm(row)) for row in np.asarray(D)]
@@ -124,11 +124,12 @@ class SeqSheet(MapSheet):
         spec, l = self.stepper.spec, self.l_index
         T = len(self._sequence())
         t = current_time(self.stepper)
-        kind = spec.kinds[l - 1]
-        when = f" · unrolled over τ = 1 … {T}" if T is not None and (l == 1 or spec.return_sequences) else ""
-        if l > 1 and not spec.return_sequences:
-            when = f" · once, on o⁽¹⁾ at τ = T{f' = {T}' if T else ''} (many-to-one)"
-        now = f" · now τ = {t}" if t is not None and (l == 1 or spec.return_sequences) else ""
+        kind = spec.layer_kinds[l - 1]
+        timed = spec.timed[l - 1]
+        when = f" · unrolled over τ = 1 … {T}" if T is not None and timed else ""
+        if not timed:
+            when = f" · once, on o{sup(l - 1)} at τ = T{f' = {T}' if T else ''} (many-to-one)"
+        now = f" · now τ = {t}" if t is not None and timed else ""
         return f"Layer {l} · {kind.describe()} · f{sup(l)} = {spec.activations[l - 1]}{when}{now}"
 
     def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
@@ -143,7 +144,7 @@ class SeqSheet(MapSheet):
     def shown(self) -> None:
         """Keep the current τ's column in view (long sequences scroll)."""
         t = current_time(self.stepper)
-        if t is not None and self.lines and (self.l_index == 1 or self.stepper.spec.return_sequences):
+        if t is not None and self.lines and self.stepper.spec.timed[self.l_index - 1]:
             cw = cell_width(self.digits)
             x = 7 + (t - 1) * cw
             if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
@@ -184,9 +185,10 @@ class SeqSheet(MapSheet):
         W, G = st.W[l], st.G[l]
         rows, cols = W.shape
         d = spec.widths[l - 1]
-        split = f" │ U{sup(1)} from column {d + 1}" if l == 1 else ""
+        recurrent = spec.layer_kinds[l - 1].over_time  # its o holds o₀ in row 0; [W │ U]
+        split = f" │ U{sup(l)} from column {d + 1}" if recurrent else ""
         w_title = f"{'▶ ' if produced == 'W' else ''}W{sup(l)} (bias │ inputs{split})"
-        block = 6 + cols * cw + (2 if l == 1 else 1) + 4  # b=…, the numbers, the │ marks, the gap
+        block = 6 + cols * cw + (2 if recurrent else 1) + 4  # b=…, the numbers, the │ marks, the gap
         lines.append([(w_title, "header+" if produced == "W" else "header", None),
                       (" " * max(block - len(w_title), 2), "base", None),
                       (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
@@ -195,14 +197,14 @@ class SeqSheet(MapSheet):
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
                     row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
-                    if a == 0 or (l == 1 and a == d):
+                    if a == 0 or (recurrent and a == d):
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
         lines.append([])
         # the grid through time
         T = len(x_seq)
-        timed = l == 1 or spec.return_sequences
+        timed = spec.timed[l - 1]
         times: list[int | None] = list(range(1, T + 1)) if (T is not None and timed) else [None]
         head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
         for t in times:
@@ -218,8 +220,8 @@ class SeqSheet(MapSheet):
             if board is None:
                 return None
             A = np.asarray(board)
-            if l == 1:
-                r = A[t] if q == "o" else A[(t or 1) - 1]  # o⁽¹⁾ holds o₀ in row 0
+            if recurrent:
+                r = A[t] if q == "o" else A[(t or 1) - 1]  # a recurrent layer's o holds o₀ in row 0
                 return float(r[b])
             vec_ = A if t is None else A[t - 1]
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
@@ -240,8 +242,8 @@ class SeqSheet(MapSheet):
                     row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
                                       formats.get(id(boards[q])), (q, l, t)))
                 lines.append(row)
-        if l == 1 and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
-            norms = delta_norms(self.stepper) or [None] * T  # none yet: a · per τ
+        if recurrent and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
+            norms = delta_norms(self.stepper, l) or [None] * T  # none yet: a · per τ
             row = [("‖δ_τ‖".ljust(7), "header", None)]
             shown = iter(texts([n for n in norms if n is not None], self.digits))  # one format for the row
             for n in norms:

@@ -172,9 +172,16 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
-    """Why the unrolled graph of the example on the board is too big to lay out, or None."""
+    """Why the unrolled graph of the example on the board is too big to lay out (or is not drawn: it is
+    drawn for one recurrent layer right after the input), or None."""
     from .graph_layout import too_big
 
+    kinds = stepper.spec.layer_kinds
+    if [k.over_time for k in kinds] != [True] + [False] * (len(kinds) - 1):
+        return (f"The unrolled computation graph is drawn for a network with one recurrent layer, right after the "
+                f"input; {stepper.spec.name} has its sequence flow through more layers (stacked recurrent layers or "
+                "dense layers at each τ), which the layer panels show unrolled in time, one column per τ. "
+                "Press c again for them.")
     d = unrolled_graph(stepper.net, example_length(stepper))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
@@ -93,6 +93,13 @@ class LayerKind:
     bias_entry: ClassVar[bool] = False
     # the layer runs over time (τ = 1..T): its examples are sequences, and it steps them τ by τ
     over_time: ClassVar[bool] = False
+    # it may read a sequence, one vector x_τ per time step (a dense layer at τ: s_τ = W [1, x_τ])
+    per_time: ClassVar[bool] = False
+
+    def sequence_out(self) -> bool:
+        """What flows out when a sequence flows in: a sequence (True: one vector per τ, as a dense layer
+        applied at each τ hands up) or one vector (a many-to-one recurrent layer's o_T)."""
+        return True
 
     @property
     def plain(self) -> bool:
@@ -297,6 +304,25 @@ class LayerKind:
     def multiplications(self) -> int:
         """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
         return math.prod(self.param_shape)
+
+
+def timed_layers(kinds: "Sequence[LayerKind]") -> tuple[bool, ...]:
+    """For layers 1..L: whether a sequence flows into layer l, so that it runs at each time step τ.
+    A network with a kind over time reads sequences; each layer then asks the kind below what flows
+    out of it (:meth:`LayerKind.sequence_out`). No kind over time: all False."""
+    if not any(k.over_time for k in kinds):
+        return (False,) * len(kinds)
+    out, flowing = [], True
+    for k in kinds:
+        out.append(flowing)
+        flowing = flowing and k.sequence_out()
+    return tuple(out)
+
+
+def sequence_output(kinds: "Sequence[LayerKind]") -> bool:
+    """Whether the output layer of a network of these layers hands up a sequence (targets [T][k])."""
+    timed = timed_layers(kinds)
+    return bool(timed) and timed[-1] and kinds[-1].sequence_out()
 
 
 def read_matrix(rows: list, shape: tuple[int, ...], meaning: str, place: str) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from ..ops.optim import Optimizer
-from .kind import LayerKind
+from .kind import LayerKind, sequence_output, timed_layers
 from .schedule import group_size_for
 
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
@@ -71,7 +71,7 @@ class NetworkSpec:
     # the kind of layers 1..L: the file's (v2), or dense layers of the widths (v1; the reader fills it in)
     layer_kinds: tuple[LayerKind, ...] = ()
     input_shape: tuple[int, ...] = ()
-    # sequence data (a network whose layer 1 is rnn): each example's length T; inputs are then
+    # sequence data (a network with an rnn layer): each example's length T; inputs are then
     # N × (T_max·d⁽⁰⁾), the rows x_1..x_T one after another and zeros after T; targets N × d⁽ᴸ⁾, or
     # N × (T_max·d⁽ᴸ⁾) with return_sequences (zeros after T)
     lengths: np.ndarray | None = None
@@ -114,8 +114,14 @@ class NetworkSpec:
 
     @property
     def return_sequences(self) -> bool:
-        """Its recurrent layer hands every o_τ up, and the targets are sequences [T][k]."""
-        return bool(self.kinds) and self.kinds[0].over_time and bool(getattr(self.kinds[0], "return_sequences", False))
+        """The output layer runs at each time step (the recurrent layers below it hand every o_τ up),
+        and the targets are sequences [T][k]."""
+        return sequence_output(self.kinds)
+
+    @property
+    def timed(self) -> tuple[bool, ...]:
+        """For layers 1..L (index l − 1): whether layer l runs at each time step τ (``timed_layers``)."""
+        return timed_layers(self.layer_kinds)
 
     def x_of(self, n: int) -> np.ndarray:
         """Example n's (0-based) input: a vector d⁽⁰⁾, or for a sequence the T × d⁽⁰⁾ rows x_1..x_T."""

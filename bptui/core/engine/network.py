@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.activations import ACTIVATIONS, Activation
 from ..ops.losses import LOSSES, Loss, output_delta
-from .kind import LayerKind
+from .kind import LayerKind, sequence_output, timed_layers
 from .netspec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
@@ -38,8 +38,14 @@ class Network:
 
     @property
     def recurrent(self) -> bool:
-        """Layer 1 is recurrent: the examples are sequences (``spec.lengths``)."""
-        return self.kinds[0].over_time
+        """A layer is recurrent: the examples are sequences (``spec.lengths``)."""
+        return any(k.over_time for k in self.kinds)
+
+    @property
+    def sequence_kind(self) -> LayerKind:
+        """The lowest layer kind over time: it steps the network's sequences (``start_sequence``,
+        ``sequence_step``)."""
+        return next(k for k in self.kinds if k.over_time)
 
     def kind(self, l: int) -> LayerKind:
         return self.kinds[l - 1]
@@ -201,73 +207,115 @@ class Network:
             saved[l - 1] = None  # done with: let it go before the layers below
         return loss, G, deltas
 
-    # -- sequences (a recurrent layer 1): the vectorised path, all the examples of a batch at once ----------
+    # -- sequences (a network with recurrent layers): the vectorised path, all the examples of a batch at once
     def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
-                  on_upper: Callable[[int, np.ndarray], None] | None = None) -> SequencePass:
+                  on_upper: Callable[[int, np.ndarray], None] | None = None,
+                  delta_layer: int | None = None) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
         ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
-        longest first, and the recurrent layer runs τ = 1..T_max on those still running at τ, one
-        product per τ (:meth:`Rnn.run`); the layers above run once on every example's o_T (many-to-one)
-        or on all the o_τ side by side (return_sequences); the gradient arriving at o_τ then flows back
-        through time (:meth:`Rnn.bptt`). G sums over the examples and τ. ``on_delta(indices, Δ)``
-        receives each length's δ⁽¹⁾_τ, Δ of shape (T, h, n), and ``on_upper(l, δ)`` the δ⁽ˡ⁾ of a
-        layer above (columns: examples, or the (τ, example) of every example's τ ≤ T)."""
-        rnn: Any = self.kinds[0]  # a kind over time (core/kinds/rnn/layer.py: run, bptt)
-        assert rnn.over_time
-        d, k, h = self.spec.widths[0], self.spec.widths[-1], rnn.h
+        longest first. A recurrent layer runs τ = 1..T_max on the examples still running at τ, one
+        product per τ (``Rnn.run``, as PyTorch's packed sequences); a dense layer that runs at each time
+        step does so on all the (τ, example) pairs of running examples side by side (columns in τ-major
+        order), and a dense layer above a many-to-one recurrent layer once on every example's o_T. The
+        gradient flows back layer by layer from the top, through time in each recurrent layer
+        (``Rnn.bptt``). G sums over the examples and τ. ``on_delta(indices, Δ)`` receives each length's
+        δ⁽ˡ⁾_τ of recurrent layer ``delta_layer`` (the lowest by default), Δ of shape (T, h, n), and
+        ``on_upper(l, δ)`` the δ⁽ˡ⁾ of every layer (columns: examples, or the (τ, example) pairs)."""
+        kinds, L = self.kinds, self.L
+        timed = timed_layers(kinds)
+        k = self.spec.widths[-1]
         dtype = np.result_type(X, *weights)
         N = len(X)
-        seqs = rnn.return_sequences
+        seqs = sequence_output(kinds)
         Tmax = int(lengths.max()) if N else 0
         out = np.zeros((N, Tmax * k if seqs else k), dtype=dtype)
         G = [np.zeros(w.shape, dtype=dtype) for w in weights] if Y is not None else []
+        zero = 0.0 if dtype == np.float64 else dtype.type(0)
         if N == 0:
-            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+            return SequencePass(zero, G, out)
         order = np.argsort(-lengths, kind="stable")  # longest first; equal lengths keep their order
         Ts = lengths[order]
         running = np.arange(Tmax)[:, None] < Ts[None, :]  # (T, n): example i is still running at τ
         active = running.sum(axis=1)
+        ends, every = Ts - 1, np.arange(N)
+        d = self.spec.widths[0]
         Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
-        W1 = weights[0]
-        Sr, Or = rnn.run(W1, Xb, lambda s: self.f(1, s), active)
-        ends = Ts - 1
-        H = Or[1:][running] if seqs else Or[Ts, np.arange(N)]  # rows: (τ, example) pairs, or examples
-        O: list = [None, np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)]
-        S: list = [None, None]
-        for l in range(2, self.L + 1):
-            s, o = self.layer_out(l, weights[l - 1], O[-1])
-            S.append(s)
-            O.append(o)
+
+        def padded(cols: np.ndarray) -> np.ndarray:
+            """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end."""
+            full = np.zeros((Tmax, N, cols.shape[0]), dtype=dtype)
+            full[running] = cols.T
+            return full
+
+        # forward: S[l], O[l] of the dense layers as columns (O with its bias entry, which the layer
+        # above multiplies); R[l] = (X, S, O) of a recurrent layer, arrays (T, n, ·)
+        S: list = [None] * (L + 1)
+        O: list = [None] * (L + 1)
+        R: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for l in range(1, L + 1):
+            kl, W = kinds[l - 1], weights[l - 1]
+            if kl.over_time:  # a kind over time (core/kinds/rnn/layer.py: run, bptt)
+                rnn: Any = kl
+                Xin = Xb if l == 1 else (R[l - 1][2][1:] if l - 1 in R else padded(self.units(l - 1, O[l - 1])))
+                Sr, Or = rnn.run(W, Xin, lambda s, l=l: self.f(l, s), active)
+                R[l] = (Xin, Sr, Or)
+                if l < L and not kinds[l].over_time:  # a dense layer above multiplies [1, o_τ] (or [1, o_T])
+                    H = Or[1:][running] if rnn.sequence_out() else Or[Ts, every]
+                    O[l] = np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)
+            else:
+                if l == 1:  # [1, x_τ] of every running (τ, example) pair
+                    O[0] = np.concatenate([np.ones((1, int(active.sum())), dtype=Xb.dtype), Xb[running].T], axis=0)
+                S[l], O[l] = self.layer_out(l, W, O[l - 1])
         if seqs:
             full = np.zeros((Tmax, N, k), dtype=dtype)
-            full[running] = O[-1].T
+            full[running] = O[L].T
             out[order] = full.transpose(1, 0, 2).reshape(N, Tmax * k)
         else:
-            out[order] = O[-1].T
+            out[order] = O[L].T
         if Y is None:
-            return SequencePass(0.0 if dtype == np.float64 else dtype.type(0), G, out)
+            return SequencePass(zero, G, out)
         Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
-        loss = self.example_loss(S[-1], O[-1], Yb).sum()
-        delta = self.output_delta(S[-1], O[-1], Yb)
-        for l in range(self.L, 1, -1):
+        loss = self.example_loss(S[L], O[L], Yb).sum()
+        delta = self.output_delta(S[L], O[L], Yb)  # δ of the dense layer l (columns) …
+        above = np.zeros(0)  # … or ∂ℓ/∂o_τ arriving at the recurrent layer l, (T, n, h)
+        lowest = min(R) if delta_layer is None else delta_layer
+        for l in range(L, 0, -1):
+            kl, W = kinds[l - 1], weights[l - 1]
+            below = kinds[l - 2] if l > 1 else None
+            if not kl.over_time:
+                if on_upper is not None:
+                    on_upper(l, delta)
+                G[l - 1] += delta @ O[l - 1].T
+                if below is None:
+                    break
+                if below.over_time:  # ∂ℓ/∂o⁽ˡ⁻¹⁾: at each τ, or at each example's last τ (many-to-one)
+                    back = (W.T @ delta)[1:]
+                    above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
+                    if timed[l - 1]:
+                        above[running] = back.T
+                    else:
+                        above[ends, every] = back.T
+                else:
+                    delta = self.back_delta(l - 1, W, delta, O[l - 1], S[l - 1])
+                continue
+            rnn = kl
+            Xin, Sr, Or = R[l]
+            Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active)
+            G[l - 1] += Gr
             if on_upper is not None:
-                on_upper(l, delta)
-            G[l - 1] += delta @ O[l - 1].T
-            if l > 2:
-                delta = self.back_delta(l - 1, weights[l - 1], delta, O[l - 1], S[l - 1])
-        back = (weights[1].T @ delta)[1:]  # ∂ℓ/∂o⁽¹⁾ from layer 2: (h, pairs) or (h, examples)
-        above = np.zeros((Tmax, N, h), dtype=dtype)
-        if seqs:
-            above[running] = back.T
-        else:
-            above[ends, np.arange(N)] = back.T
-        Gr, D = rnn.bptt(W1, Xb, Sr, Or, above, lambda s, o: self.df(1, s, o), active)
-        G[0] += Gr
-        if on_delta is not None:
-            for T in np.unique(Ts):
-                mine = np.flatnonzero(Ts == T)
-                on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
+                on_upper(l, D[running].T)
+            if on_delta is not None and l == lowest:
+                for T in np.unique(Ts):
+                    mine = np.flatnonzero(Ts == T)
+                    on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
+            if below is None:
+                break
+            back_x = rnn.back_inputs(W, D)  # ∂ℓ/∂x_τ = W_xᵀ δ_τ, (T, n, d)
+            if below.over_time:
+                above = back_x
+            else:  # a dense layer at each τ below: δ⁽ˡ⁻¹⁾_τ = ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁻¹⁾_τ)
+                delta = back_x[running].T * self.df(l - 1, S[l - 1], self.units(l - 1, O[l - 1]))
         return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
 
 

@@ -11,11 +11,12 @@ group per example, ``mini_batch`` groups of k. The examples come in data order, 
 drawn anew every epoch. Only which example sits in a slot depends on the epoch; the positions of
 the steps do not.
 
-A recurrent network (layer 1 ``rnn``; its examples are sequences of lengths T⁽ⁿ⁾) steps through
-time: forward, for τ = 1..T, ``s⁽¹⁾_τ`` then ``o⁽¹⁾_τ`` (with ``return_sequences``, then the layers
-above at τ); the layers above once on o_T (many-to-one); the loss; backward, the layers above
-(many-to-one; with ``return_sequences`` at each τ from T down) and ``δ⁽¹⁾_τ``, ``G⁽¹⁾`` for
-τ = T..1 (G accumulates over τ). These steps carry their ``time`` τ. An example's number of steps
+A recurrent network (a layer of a kind over time; its examples are sequences of lengths T⁽ⁿ⁾) steps
+through time: forward, for τ = 1..T, each layer a sequence flows into (dense layers per time step,
+recurrent layers, stacked) bottom-up, ``s⁽ˡ⁾_τ`` then ``o⁽ˡ⁾_τ``; the layers above a many-to-one
+recurrent layer once on its o_T; the loss; backward, the layers that run once from the top, then each
+per-time layer from the top, each for τ = T..1, ``δ⁽ˡ⁾_τ`` then ``G⁽ˡ⁾`` (G accumulates over τ). These
+steps carry their ``time`` τ. An example's number of steps
 depends on its length, so the positions of the steps are computed from the lengths, and with a
 ``shuffle_seed`` they depend on the epoch (which example comes first decides where the next one
 starts); the number of steps in an epoch does not.
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+
+from .kind import timed_layers
 
 FORWARD, LOSS, BACKWARD, UPDATE = "forward", "loss", "backward", "update"
 
@@ -94,27 +97,25 @@ def example_block(L: int, kinds: Sequence[Any] | None = None) -> list[tuple[str,
     return block
 
 
-def sequence_block(L: int, T: int, return_sequences: bool) -> list[tuple[str, str, int | None, int | None]]:
-    """The (phase, quantity, layer, time) of one sequence's steps, for a network whose layer 1 is
-    recurrent and layers 2..L dense, on a sequence of T steps (see the module's docstring)."""
+def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str, int | None, int | None]]:
+    """The (phase, quantity, layer, time) of one sequence's steps, for a network with a kind over time
+    (``kinds``, layers 1..L), on a sequence of T steps: forward, for τ = 1..T, each layer that runs at
+    each time step (``kind.timed_layers``), bottom-up; then the layers that run once; the loss; backward,
+    the layers that run once from the top, then each per-time layer from the top, each for τ = T..1."""
+    timed = timed_layers(kinds)
+    per, once = [l for l in range(1, L + 1) if timed[l - 1]], [l for l in range(1, L + 1) if not timed[l - 1]]
     block: list[tuple[str, str, int | None, int | None]] = []
     for t in range(1, T + 1):
-        block += [(FORWARD, "s", 1, t), (FORWARD, "o", 1, t)]
-        if return_sequences:
-            for l in range(2, L + 1):
-                block += [(FORWARD, "s", l, t), (FORWARD, "o", l, t)]
-    if not return_sequences:
-        for l in range(2, L + 1):
-            block += [(FORWARD, "s", l, None), (FORWARD, "o", l, None)]
+        for l in per:
+            block += [(FORWARD, q, l, t) for q in kinds[l - 1].block_forward()]
+    for l in once:
+        block += [(FORWARD, q, l, None) for q in kinds[l - 1].block_forward()]
     block.append((LOSS, "loss", None, None))
-    if not return_sequences:
-        for l in range(L, 1, -1):
-            block += [(BACKWARD, "delta", l, None), (BACKWARD, "G", l, None)]
-    for t in range(T, 0, -1):
-        if return_sequences:
-            for l in range(L, 1, -1):
-                block += [(BACKWARD, "delta", l, t), (BACKWARD, "G", l, t)]
-        block += [(BACKWARD, "delta", 1, t), (BACKWARD, "G", 1, t)]
+    for l in reversed(once):
+        block += [(BACKWARD, q, l, None) for q in kinds[l - 1].block_backward()]
+    for l in reversed(per):
+        for t in range(T, 0, -1):
+            block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
     return block
 
 
@@ -158,8 +159,8 @@ class Schedule:
         # sequences: each example's block from its length; the slots' positions per epoch
         self.lengths = None if lengths is None else np.asarray(lengths, dtype=int)
         if self.lengths is not None:
-            seqs = bool(kinds and getattr(kinds[0], "return_sequences", False))
-            self.blocks = {int(T): sequence_block(L, int(T), seqs) for T in np.unique(self.lengths)}
+            assert kinds, "a sequence schedule asks its layers' kinds"
+            self.blocks = {int(T): sequence_block(L, int(T), kinds) for T in np.unique(self.lengths)}
             self.sizes = np.array([len(self.blocks[int(T)]) for T in self.lengths], dtype=int)
             self.steps_per_epoch = int(self.sizes.sum()) + self.n_groups * U
             self._layout: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None

@@ -558,7 +558,7 @@ class Stepper:
             st.x, st.y = spec.x_of(n), spec.y_of(n)
             st.loss = None
             if spec.lengths is not None:  # a sequence: per-τ rows (its kind's, core/kinds/rnn/steps.py)
-                st.s, st.o, st.delta = net.kinds[0].start_sequence(net, st.x)
+                st.s, st.o, st.delta = net.sequence_kind.start_sequence(net, st.x)
             else:
                 st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
                 o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
@@ -567,7 +567,7 @@ class Stepper:
         opt_before = opt_after = None
         value: np.ndarray | float
         if spec.lengths is not None and key.phase != UPDATE:  # a recurrent network's step (core/kinds/rnn/steps.py)
-            value, before = net.kinds[0].sequence_step(net, st, key)
+            value, before = net.sequence_kind.sequence_step(net, st, key)
             if key.phase == LOSS:
                 assert isinstance(value, float)
                 st.loss = value

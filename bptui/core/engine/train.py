@@ -146,9 +146,9 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
 
 
 def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
-                    example: int = 0) -> np.ndarray:
-    """‖δ⁽¹⁾_τ‖ for τ = 1..T of one example (0-based) of a recurrent network: how the gradient
-    fades (or grows) as it flows back through time."""
+                    example: int = 0, layer: int | None = None) -> np.ndarray:
+    """‖δ⁽ˡ⁾_τ‖ for τ = 1..T of one example (0-based) of a recurrent network, for its recurrent layer
+    ``layer`` (the lowest by default): how the gradient fades (or grows) as it flows back through time."""
     if spec.lengths is None:
         raise ValueError(f"{spec.name} has no recurrent layer")
     net = Network(spec)
@@ -157,7 +157,7 @@ def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = No
     idx = np.array([example])
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         net.sequences(weights, spec.inputs[idx], spec.lengths[idx], spec.targets[idx],
-                      on_delta=lambda _, D: got.append(D[:, :, 0]))
+                      on_delta=lambda _, D: got.append(D[:, :, 0]), delta_layer=layer)
     return np.linalg.norm(got[0], axis=1)
 
 
@@ -185,13 +185,12 @@ def gradient_stats(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
 
 
 def _sequence_stats(spec: NetworkSpec, net: Network, weights: Sequence[np.ndarray]) -> list[LayerStats]:
-    """gradient_stats of a recurrent network on its training set; layer 1's mean |δ| is over every τ
-    (and the layers above', with return_sequences)."""
+    """gradient_stats of a recurrent network on its training set; the mean |δ| of a layer that runs at
+    each time step is over every τ of every example."""
     assert spec.lengths is not None
     deltas: dict[int, list[np.ndarray]] = {l: [] for l in range(1, spec.L + 1)}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         p = net.sequences(weights, spec.inputs, spec.lengths, spec.targets,
-                          on_delta=lambda _, D: deltas[1].append(np.abs(D).ravel()),
                           on_upper=lambda l, D: deltas[l].append(np.abs(D).ravel()))
     return [LayerStats(l, float(np.linalg.norm(g)), float(np.concatenate(deltas[l]).mean()))
             for l, g in enumerate(p.G, start=1)]

@@ -19,6 +19,7 @@ from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_c
 from ..formulas.notation import sup
 from ..ops.optim import Optimizer
 from ..engine.schedule import group_size_for
+from ..engine.kind import sequence_output
 from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cost
 from ..kinds import KINDS, Dense, LayerKind
 from .data import IMAGE_GENERATORS, generate_images, image_classes
@@ -179,8 +180,8 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
 
     lengths = None
     cost = example_cost(widths, kinds)
-    if kinds and kinds[0].over_time:
-        data, lengths = _sequence_data(doc["data"], widths, bool(getattr(kinds[0], "return_sequences", False)), cost)
+    if any(k.over_time for k in kinds):
+        data, lengths = _sequence_data(doc["data"], widths, sequence_output(kinds), cost)
     else:
         data = _data(doc["data"], widths, source, loss, input_shape, cost)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
@@ -429,9 +430,20 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         input_shape = ()
     L = len(layers) - 1
     widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
+    # a network with a kind over time reads sequences: a sequence flows up from the input through the
+    # layers that run at each time step (dense, rnn) until a layer hands up one vector (a many-to-one
+    # rnn's o_T, at layer ``cut``); a recurrent layer needs a sequence below it
+    sequence = any(KINDS[layer.get("type", "dense")].over_time for layer in layers[1:])
+    flowing, cut = sequence, 0
     for l in range(1, L + 1):
         layer, place = layers[l], f"layers[{l}]"
         kind = KINDS[layer.get("type", "dense")]  # the one table: each kind reads its own entry
+        if sequence and not flowing and kind.over_time:
+            raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
+                            f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)
+        if flowing and not kind.per_time:
+            raise SpecError(f"a {layer.get('type', 'dense')} layer cannot read a sequence (one vector x_τ per time "
+                            "step): only dense and rnn layers run at each τ", place=place)
         if "shape" in layer:
             raise SpecError("only the input layer has a shape", place=f"{place}.shape")
         extra = sorted(set(layer) - kind.keys)
@@ -439,6 +451,8 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
             raise SpecError(f"{extra[0]!r} is not a key of a {layer.get('type', 'dense')} layer (its keys: "
                             f"{', '.join(sorted(kind.keys))})", place=place)
         k, act, alpha = kind.read(layer, shape, l, L)
+        if flowing and not k.sequence_out():
+            flowing, cut = False, l
         out = k.out_shape
         _check_layer_cost(k, place)
         if l == L and not k.output:
@@ -449,6 +463,9 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         acts.append(act)
         alphas.append(alpha)
         kinds.append(k)
+    if sequence and input_shape:
+        raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
+                        "is {\"units\": d}, not a shape", place="layers[0]")
     return tuple(widths), acts, alphas, tuple(kinds), input_shape
 
 

@@ -198,11 +198,11 @@ def candidates(spec, key) -> list[Cell]:
     if q == "loss":
         return [Cell("loss")]
     kind = spec.layer_kinds[l - 1]  # names the cells as the layer's panel does (u_b,c in U, w_k,c,u,v, ∂ℓ/∂o)
-    if getattr(spec, "lengths", None) is not None and l == 1:  # the recurrent layer: its h units, [W | U]
+    if kind.over_time:  # a recurrent layer: its h units, [W | U]
         h, cols = kind.param_shape
         if q in ("G", "W"):
-            return [Cell(q, 1, b, a, kind=kind) for b in range(1, h + 1) for a in range(cols)]
-        return [Cell(q, 1, b, time=key.time) for b in range(1, h + 1)]
+            return [Cell(q, l, b, a, kind=kind) for b in range(1, h + 1) for a in range(cols)]
+        return [Cell(q, l, b, time=key.time) for b in range(1, h + 1)]
     if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
         return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]
     if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].is_map and q != "W":
@@ -235,7 +235,7 @@ def _index(spec, cell: Cell):
         return b
     if cell.quantity in ("G", "W"):
         return (b - 1, cell.column)
-    if cell.quantity == "o" and l < spec.L and not (l == 1 and getattr(spec, "lengths", None) is not None):
+    if cell.quantity == "o" and l < spec.L and spec.layer_kinds[l - 1].bias_entry:  # a hidden o⁽ˡ⁾'s 1 at 0
         return b
     return b - 1
 
@@ -251,7 +251,7 @@ def ref(spec, cell: Cell) -> Ref:
     if cell.time is not None:  # a per-τ board matrix: its row first (core/kinds/rnn/equations.py)
         from ..kinds.rnn.equations import board_row
 
-        index = (board_row(cell.quantity, cell.layer, cell.time),) + index
+        index = (board_row(cell.quantity, cell.layer, cell.time, spec.layer_kinds),) + index
     return Ref(cell.quantity, cell.layer, index)
 
 

@@ -30,14 +30,12 @@ class Rnn(LayerKind):
     type: ClassVar[str] = "rnn"
     over_time: ClassVar[bool] = True
     panel: ClassVar[str] = "sequence"
+    per_time: ClassVar[bool] = True
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
         place = f"layers[{l}]"
-        if l != 1:
-            raise SpecError("a recurrent layer comes right after the input (layers[1]); stacked or later "
-                            "recurrent layers are not supported", place=place)
         if len(below) == 3:
             raise SpecError("a recurrent layer reads a vector x_τ per time step: the input layer is "
                             "{\"units\": d}, not a shape", place=place)
@@ -48,6 +46,10 @@ class Rnn(LayerKind):
         if act == "softmax":
             raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
         return cls(below, out, return_sequences=bool(layer.get("return_sequences", False))), act, alpha
+
+    def sequence_out(self) -> bool:
+        """Every o_τ with ``return_sequences``, else o_T only (many-to-one)."""
+        return self.return_sequences
 
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         place = f"weights[{l - 1}]"
@@ -137,6 +139,12 @@ class Rnn(LayerKind):
         G[:, 1:1 + self.d] = matmul(Dm.T, X.reshape(T * n, self.d))
         G[:, 1 + self.d:] = matmul(Dm.T, O[:-1].reshape(T * n, h))
         return G, D
+
+    def back_inputs(self, W: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂x_τ = W_xᵀ δ_τ for every τ and example, (T, n, d), from :meth:`bptt`'s Δ (T, n, h): what
+        a recurrent layer hands down to the layer below it (0 past an example's end)."""
+        T, n, h = D.shape
+        return matmul(D.reshape(T * n, h), W[:, 1:1 + self.d]).reshape(T, n, self.d)
 
     def weights_json(self, W: np.ndarray) -> Any:
         return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
