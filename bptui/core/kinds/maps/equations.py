@@ -268,7 +268,7 @@ def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> tuple[Equat
     Gw = _map("G_w", l, latex="G_w")
     kh, kw = (Num(float(x), exact=True) for x in k.kernel)
     rule = add(Gw, Op("⋆G", (om, dm, st, p, kh, kw)))
-    whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape), means=Gw)), "←",
+    whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←",
                      {Gw: kernel_before, om: o_prev, dm: d},
                      note=f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k, l)}")
     del Gk, Gb
