@@ -33,6 +33,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 
 import numpy as np
 
+from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
 from .notation import minus_signs, num
 
@@ -1191,10 +1192,6 @@ class TextPrinter(Printer):
         return lines
 
 
-_GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ": r"\mu", "α": r"\alpha",
-          "β₁": r"\beta_1", "β₂": r"\beta_2", "ε": r"\epsilon", "σ": r"\sigma", "Σ": r"\Sigma"}
-
-
 class LatexPrinter(Printer):
     """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
 
@@ -1224,12 +1221,10 @@ class LatexPrinter(Printer):
         return text
 
     def _name(self, base: str) -> str:
-        if base in _GREEK:
-            return _GREEK[base]
-        if len(base) == 1:
-            return base
         if base == "ℓ_D":
             return r"\ell_{\mathcal{D}}"
+        if len(base) == 1 or not base.isascii():  # δ, β₁: LaTeX's own letters (one table: util.escape)
+            return latex_math(base).strip()
         return r"\mathit{" + base.replace("_", r"\_") + "}"
 
     def _p_Sym(self, s: Sym) -> str:
@@ -1238,7 +1233,7 @@ class LatexPrinter(Printer):
             base = rf"\hat{{{base}}}"
         elif s.accent == "tilde":
             base = rf"\tilde{{{base}}}"
-        sub = ("_{" + ",".join(str(i) for i in s.sub) + "}") if s.sub else ""
+        sub = ("_{" + ",".join(latex_math(str(i)).strip() for i in s.sub) + "}") if s.sub else ""
         sup_parts = []
         if s.layer is not None:
             sup_parts.append(f"({s.layer})")
@@ -1248,7 +1243,7 @@ class LatexPrinter(Printer):
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
         if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
-            parts = [str(i).replace("τ", r"\tau ").replace("−", "-").strip() for i in (s.time, *s.sub)]
+            parts = [latex_math(str(i)).strip() for i in (s.time, *s.sub)]
             return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 
@@ -1380,7 +1375,7 @@ class LatexPrinter(Printer):
                 rf"{self.p(c.other)} & \text{{otherwise}} \end{{cases}}")
 
     def _p_Sum(self, s: Sum) -> str:
-        return rf"\sum_{{{s.index}}} {self.wrap(s.body, 2)}"
+        return rf"\sum_{{{latex_math(s.index).strip()}}} {self.wrap(s.body, 2)}"
 
     def _p_Partial(self, p: Partial) -> str:
         return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"
