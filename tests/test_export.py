@@ -154,10 +154,10 @@ def test_latex_math_maps_every_symbol_of_the_table():
 
     for ch, command in LATEX_MATH.items():
         assert latex_math(ch).strip() == command and latex_math(f"{ch}a").isascii()
-    assert latex_math("τ−1") == r"\tau-1" and latex_math("β₁") == r"\beta_{1}" and latex_math("o⁽¹⁾") == "o^{(1)}"
+    assert latex_math("τ−1") == r"\tau -1" and latex_math("β₁") == r"\beta_{1}" and latex_math("o⁽¹⁾") == "o^{(1)}"
     assert latex_math("中").isascii()
     printer = LatexPrinter()
-    assert printer(Sym("δ", 1, time="τ−1")) == r"\delta^{(1)}_{\tau-1}"
+    assert printer(Sym("δ", 1, time="τ−1")) == r"\delta^{(1)}_{\tau -1}"
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "latex"])

@@ -61,7 +61,7 @@ LATEX_MATH = {**_MATH, "−": "-", "…": r"\ldots", "⋯": r"\cdots", "ᵀ": "^
 
 def latex_math(text: str) -> str:
     """``text`` written in math (an index, a name, a sum's variable) as ASCII LaTeX: each symbol
-    through :data:`LATEX_MATH` (τ → ``\\tau``, followed by a space where a letter follows), runs of
+    through :data:`LATEX_MATH` (τ → ``\\tau``, followed by a space unless it ends the text), runs of
     superscripts and subscripts as ``^{(1)}`` and ``_{1}``; anything else as in text, inside
     ``\\text{}`` (``\\text{\\texttt{U+4E2D}}``)."""
     out: list[str] = []
@@ -86,8 +86,8 @@ def _math_plain(text: str) -> str:
         if piece is None:
             compat = unicodedata.normalize("NFKC", ch)
             piece = latex_math(compat) if compat != ch and compat.isascii() else rf"\text{{{_latex_char(ch)}}}"
-        elif piece[-1].isalpha() and piece[0] == "\\" and text[i + 1:i + 2].isalnum():
-            piece += " "  # \tau b, not \taub
+        elif piece[-1].isalpha() and piece[0] == "\\" and i + 1 < len(text):
+            piece += " "  # \tau b, not \taub (and \tau -1, as the lecture's sources space it)
         out += piece
     return out
 
