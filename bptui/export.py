@@ -134,6 +134,8 @@ NETWORK_NOTATION = [
     r"$G^{(l)} \leftarrow G^{(l)} + \delta^{(l)} o^{(l-1)T}$.",
     r"Update: $W^{(l)} \leftarrow W^{(l)} - \eta\, G^{(l)}$ (or the optimizer's rule, shown at each update).",
 ]
+MAP_INPUT = (r"Layers $l = 0, \dots, L$ have $d^{(l)}$ units (a map: $C \times H \times W$ values). The input is the "
+             r"map $o^{(0)} = x$ itself; a dense layer reads $[1, \operatorname{vec}(o^{(l-1)})]^T$: a leading 1 for the bias.")
 GRAPH_NOTATION = [
     r"Forward: each node's value from its arguments, in computing order.",
     r"Reverse: $g_v = \partial y / \partial v$ for the output $y$: $g_y = 1$, then each other node's adjoint is the "
@@ -155,6 +157,8 @@ def _intro(spec) -> str:
 def _notes(spec, graph: bool) -> list[str]:
     """The notation list at the top of a worked solution (the same in Markdown and LaTeX)."""
     lines = list(GRAPH_NOTATION if graph else NETWORK_NOTATION)
+    if not graph and spec.input_shape:  # a feature map input has no bias entry: its kernels' biases are their own
+        lines[0] = MAP_INPUT
     if not graph:  # the network's own rules, from the same tables as every step below
         from .core.engine.equations import network_formulas
         from .core.engine.network import Network
@@ -238,6 +242,10 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
                 yield f"### Example $n = {n}$, $T = {len(x)}$: $y = {bmatrix(y) if np.ndim(y) == 2 else brow(y)}$"
                 yield ""
                 yield f"$o^{{(0)}}_\\tau = [1, x_\\tau]$, one row per $\\tau = 1, \\dots, T$: ${bmatrix(o0)}$"
+            elif spec.input_shape:  # a feature map: the map x itself, as the panel shows it (no bias entry)
+                yield f"### Example $n = {n}$: $y = {brow(y)}$"
+                yield ""
+                yield f"$o^{{(0)}} = x = {bmatrix(o0)}$"
             else:
                 yield f"### Example $n = {n}$: $x = {brow(x)}$, $y = {brow(y)}$"
                 yield ""
@@ -331,6 +339,8 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
             if getattr(spec, "lengths", None) is not None:  # a sequence: one row per τ
                 yield (rf"$T = {len(x)}$, $y = {bmatrix(y) if np.ndim(y) == 2 else brow(y)}$, "
                        rf"$o^{{(0)}}_\tau = [1, x_\tau]$ (rows $\tau = 1, \dots, T$) $= {bmatrix(o0)}$")
+            elif spec.input_shape:  # a feature map: the map x itself (no bias entry)
+                yield rf"$y = {brow(y)}$, $o^{{(0)}} = x = {bmatrix(o0)}$"
             else:
                 yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
         elif kind == "update":

@@ -19,7 +19,7 @@ from bptui.exercise import pdflatex_command
 from bptui.export import bmatrix, export, tnum
 
 from .conftest import EXAMPLES, GRAPH_EXAMPLES, HANG, NETWORKS, ROOT
-from .helpers import random_spec
+from .helpers import random_rnn_spec, random_spec
 
 GOLDEN = ROOT / "tests" / "golden"
 EXT = {"markdown": "md", "latex": "tex", "csv": "csv"}
@@ -124,3 +124,48 @@ def test_latex_compiles(tmp_path, name):
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def _compiles(tmp_path, tex: str) -> None:
+    (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
+    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))  # as bptui runs it
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_latex_is_ascii_for_every_recurrent_network():
+    """A raw τ (\\sum_{τ}) or any other non-ASCII symbol in math stops pdflatex: none is written."""
+    specs = [load_any(NETWORKS / f"{name}.json") for name in ("parity", "long_memory")]
+    specs += [random_rnn_spec(seed, n=2, return_sequences=True) for seed in (1, 3)]
+    for spec in specs:
+        tex = "\n".join(export(spec, "latex"))
+        assert r"\sum_{\tau}" in tex or not spec.return_sequences
+        assert tex.isascii(), sorted({c for c in tex if not c.isascii()})
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_return_sequences_latex_compiles(tmp_path):
+    _compiles(tmp_path, "\n".join(export(random_rnn_spec(1, n=2, return_sequences=True), "latex")) + "\n")
+
+
+def test_latex_math_maps_every_symbol_of_the_table():
+    from bptui.core.util.escape import LATEX_MATH, latex_math
+
+    for ch, command in LATEX_MATH.items():
+        assert latex_math(ch).strip() == command and latex_math(f"{ch}a").isascii()
+    assert latex_math("τ−1") == r"\tau -1" and latex_math("β₁") == r"\beta_{1}" and latex_math("o⁽¹⁾") == "o^{(1)}"
+    assert latex_math("中").isascii()
+    printer = LatexPrinter()
+    assert printer(Sym("δ", 1, time="τ−1")) == r"\delta^{(1)}_{\tau -1}"
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+@pytest.mark.parametrize("name", ["two_channel", "edges"])
+def test_map_input_heading_has_no_bias(name, fmt):
+    """A feature map input is the map x as the panel shows it, never o⁽⁰⁾ = [1, x]."""
+    spec = load_any(NETWORKS / f"{name}.json")
+    text = "\n".join(export(spec, fmt))
+    assert "[1, x]" not in text
+    x = spec.x_of(0)
+    assert f"o^{{(0)}} = x = {bmatrix(np.asarray(x).reshape(spec.input_shape))}" in text

@@ -23,7 +23,7 @@ class EditMode(Host):
             return
         self.show_explanation()
 
-    def show_explanation(self) -> None:
+    def show_explanation(self, refit: bool = False) -> None:
         panel = self.query_one("#explain", Static)
         if panel.display != (self.cell is not None):
             panel.display = self.cell is not None
@@ -31,7 +31,10 @@ class EditMode(Host):
         if self.cell is not None:
             from .explain import explain_cell
 
-            panel.update(explain_cell(self.stepper, self.cell, self.digits))
+            size = panel.content_size  # the terms its rows have room for; none until it has been laid out
+            panel.update(explain_cell(self.stepper, self.cell, self.digits, (size.width, size.height)))
+            if not size.area and not refit:
+                self.call_after_refresh(self.show_explanation, True)
 
     def action_leave_panel(self) -> None:
         if self.question is not None:

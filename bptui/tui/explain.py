@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..core.teaching.explain import Cell, explain
+from rich.cells import cell_len
+
+from ..core.teaching.explain import MAX_TERMS, Cell, Explanation, explain
 from ..core.engine.stepper import Stepper
 
 
@@ -47,8 +49,33 @@ def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
     return None
 
 
-def explain_cell(stepper: Stepper, cell: tuple, digits: int) -> str:
-    text = explain(stepper, to_cell(stepper, cell), digits).text()
-    if cell[0] == "W":
-        text += "\n\nEnter: type a new value for this weight"
-    return text
+def explain_cell(stepper: Stepper, cell: tuple, digits: int, room: tuple[int, int] = (0, 0)) -> str:
+    """The side panel's text for ``cell``, with as many terms as ``room`` (columns, rows) holds."""
+    extra = "\n\nEnter: type a new value for this weight" if cell[0] == "W" else ""
+    return fitted(explain(stepper, to_cell(stepper, cell), digits), room, extra)
+
+
+def rows(text: str, width: int) -> int:
+    """The rows ``text`` takes in a panel ``width`` cells wide, its lines folded."""
+    return sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n"))
+
+
+def fitted(explanation: Explanation, room: tuple[int, int], extra: str = "") -> str:
+    """``explanation``'s text (then ``extra``) with every term of its sums when they fit in ``room``
+    (columns, rows of the panel), else as many as fit, never fewer than the text exports show
+    (MAX_TERMS); no room known (0): as the exports show it."""
+    width, height = room
+    most = explanation.most_terms()
+    if width <= 0 or height <= 0 or most <= MAX_TERMS:
+        return explanation.text() + extra
+    height -= 1  # a row to spare: the panel folds at spaces, a little later than at the width
+
+    def fits(limit: int) -> bool:
+        return rows(explanation.text(limit) + extra, width) <= height
+    if fits(most):
+        return explanation.text(most) + extra
+    low, high = MAX_TERMS, most  # fits(low) or nothing better does; fits(high) is False
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return explanation.text(low) + extra

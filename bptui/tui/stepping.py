@@ -22,7 +22,7 @@ from . import messages
 from .guard import GuardedPump
 
 if TYPE_CHECKING:
-    from ..core.teaching.explain import Cell
+    from ..core.teaching.explain import Cell, Explanation
     from ..core.teaching.quiz import Question
     from .quizmode import QuizLine
 
@@ -209,7 +209,7 @@ class SteppingScreen(GuardedPump, Screen[None]):
         second = " at the second try" if verdict.attempt > 1 else ""
         self.say(f"✓ Right{second}: {q.symbol} = {right}." if verdict.right
                  else f"✗ Not quite: you said {num(verdict.given, 8)}; {q.symbol} = {right}.")
-        self._reveal(verdict.explanation.text())
+        self._reveal(verdict.explanation)
 
     def action_skip_question(self) -> None:
         question = self.question
@@ -220,17 +220,24 @@ class SteppingScreen(GuardedPump, Screen[None]):
             assert quiz is not None
             quiz.skip()
             self.say(f"Skipped: {question.symbol} = {num(question.value, 8)}.")
-            self._reveal(explain(self.stepper, question.cell, self.digits).text())
+            self._reveal(explain(self.stepper, question.cell, self.digits))
 
-    def _reveal(self, explanation: str) -> None:
-        quiz = self.quiz_line()
-        assert quiz is not None
-        quiz.close()
-        self.after_answer()
-        self.asked = None
+    def _reveal(self, explanation: Explanation, refit: bool = False) -> None:
+        """Show the answer's explanation in the side panel, with as many terms as its rows hold."""
+        from .explain import fitted
+
+        if not refit:
+            quiz = self.quiz_line()
+            assert quiz is not None
+            quiz.close()
+            self.after_answer()
+            self.asked = None
         panel = self.query_one("#explain", Static)
-        panel.update(explanation)
+        size = panel.content_size  # none until the panel has been laid out: then once more after it
+        panel.update(fitted(explanation, (size.width, size.height)))
         panel.display = True
+        if not size.area and not refit:
+            self.call_after_refresh(self._reveal, explanation, True)
 
     def after_answer(self) -> None:
         """Where the focus goes once a question is answered or skipped."""

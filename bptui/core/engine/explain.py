@@ -21,7 +21,7 @@ the same :class:`~bptui.core.engine.network.Network` calls the stepper makes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -95,36 +95,58 @@ class Explanation:
     terms: tuple[float, ...] = ()
     factor: float = 1.0
     equations: tuple[Equation, ...] = ()
+    # the lines as made: words and equations, to print again with another number of terms (text)
+    parts: tuple[str | Equation, ...] = ()
+    digits: int = 4
 
-    def text(self) -> str:
-        return "\n".join([self.title, *("  " + line for line in self.lines)])
+    def text(self, max_terms: int = MAX_TERMS) -> str:
+        """The title and the lines; a sum of more than ``max_terms`` terms shows part of them (the
+        caller says how many fit: the side panel as many as its height has room for)."""
+        lines = self.lines if max_terms == MAX_TERMS or not self.parts else _Builder(self.digits, max_terms).add(
+            self.parts).lines
+        return "\n".join([self.title, *("  " + line for line in lines)])
+
+    def most_terms(self) -> int:
+        """The most terms of a sum in its equations: a ``max_terms`` this large shows every one."""
+        return max((_count_terms(eq) for eq in self.equations), default=0)
 
 
 class _Builder:
     """Collects an explanation's lines: words, and equations printed one form a line."""
 
-    def __init__(self, digits: int) -> None:
+    def __init__(self, digits: int, max_terms: int = MAX_TERMS) -> None:
         self.printer = TextPrinter(digits)
-        self.printer.max_terms = MAX_TERMS
+        self.printer.max_terms = max_terms
         self.lines: list[str] = []
         self.equations: list[Equation] = []
+        self.parts: list[str | Equation] = []
 
     def say(self, *lines: str) -> "_Builder":
         self.lines.extend(lines)
+        self.parts.extend(lines)
         return self
 
     def eq(self, eq: Equation) -> "_Builder":
         self.equations.append(eq)
+        self.parts.append(eq)
+        self.printer.elisions.clear()
         lines = self.printer.chain(eq)
-        count = _count_terms(eq)
-        if count > MAX_TERMS:
-            lines[-2 if len(lines) > 1 else -1] += f"   ({count} terms, {count - 5} not shown)"
+        if self.printer.elisions:  # the sum with the most terms says what it leaves out
+            count, hidden, zeros = max(self.printer.elisions)
+            said = (f"{zeros} zero terms not shown" if hidden == zeros else
+                    f"{hidden} not shown" + (f", {zeros} of them zero" if zeros else ""))
+            lines[-2 if len(lines) > 1 else -1] += f"   ({count} terms, {said})"
         self.lines.extend(lines)
+        return self
+
+    def add(self, parts: Iterable[str | Equation]) -> "_Builder":
+        for part in parts:
+            self.say(part) if isinstance(part, str) else self.eq(part)
         return self
 
     def done(self, title: str, value: float | None, terms=(), factor: float = 1.0) -> Explanation:
         return Explanation(title, tuple(self.lines), value, tuple(float(t) for t in terms), factor,
-                           tuple(self.equations))
+                           tuple(self.equations), tuple(self.parts), self.printer.digits)
 
     def n(self, x: float) -> str:
         return num(x, self.printer.digits)

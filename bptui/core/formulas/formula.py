@@ -33,6 +33,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 
 import numpy as np
 
+from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
 from .notation import minus_signs, num
 
@@ -848,6 +849,7 @@ class Printer:
 
     def __init__(self, digits: int = 4) -> None:
         self.digits = digits
+        self.elisions: list[tuple[int, int, int]] = []  # the sums printed with terms left out (shown_terms)
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -910,15 +912,20 @@ class Printer:
         prec = _PREC.get(op, ATOM)
         minus = self.MINUS
         if op == "+":
-            items = [self.wrap(args[0], prec)]
-            for a in args[1:]:
-                term = self.wrap(a, prec)
-                if term.startswith(minus):  # a computed term joins with its sign; a given one keeps it
-                    term = f"{minus} " + term[1:] if _computed(a) else "+ " + self.paren(term)
+            items: list[str] = []
+            for i in self.shown_terms(args):
+                if i is None:
+                    items.append("+ " + self.ellipsis())
+                    continue
+                term = self.wrap(args[i], prec)
+                if not items:
+                    pass
+                elif term.startswith(minus):  # a computed term joins with its sign; a given one keeps it
+                    term = f"{minus} " + term[1:] if _computed(args[i]) else "+ " + self.paren(term)
                 else:
                     term = "+ " + term
                 items.append(term)
-            return " ".join(self.terms(items))
+            return " ".join(items)
         if op == "-":
             return f"{self.wrap(args[0], prec)} {minus} {self.wrap(args[1], prec, strict=True, lead=False)}"
         if op == "*":
@@ -969,13 +976,35 @@ class Printer:
                 out += dot + part
         return out
 
-    def terms(self, items: list[str]) -> list[str]:
-        if len(items) <= self.max_terms:
-            return items
-        return items[:3] + ["+ " + self.ellipsis()] + items[-2:]
+    def shown_terms(self, args: Sequence[Node]) -> list[int | None]:
+        """The terms of a sum this printer shows, by position (None: "…" stands there): all of them
+        up to ``max_terms``; else the zero terms are left out first (a non-zero term never gives way
+        to a zero one), then the middle of the rest (the first ``max_terms`` − 5 and the last two).
+        Each sum with terms left out is noted in ``elisions``: (terms, left out, zero ones left out)."""
+        n = len(args)
+        if n <= self.max_terms:
+            return list(range(n))
+        kept = [i for i, a in enumerate(args) if not _zero_term(a)]
+        zeros = n - len(kept)
+        shown: list[int | None] = [*kept, None]
+        if len(kept) > self.max_terms:
+            head = max(1, self.max_terms - 5)
+            shown = [*kept[:head], None, *kept[-2:]]
+        self.elisions.append((n, n - len(shown) + 1, zeros))
+        return shown
 
     def ellipsis(self) -> str:
         return "…"
+
+
+def _zero_term(node: Node) -> bool:
+    """A term of a sum that is exactly 0 because a factor of it is (w·0 of a zero pixel or padding)."""
+    if isinstance(node, Num):
+        return node.value == 0
+    if isinstance(node, Op) and node.op in ("*", "()"):
+        return any(_zero_term(a) if isinstance(a, Op) and a.op == "()" else isinstance(a, Num) and a.value == 0
+                   for a in node.args)
+    return False
 
 
 def _computed(node: Node) -> bool:
@@ -1191,10 +1220,6 @@ class TextPrinter(Printer):
         return lines
 
 
-_GREEK = {"δ": r"\delta", "ℓ": r"\ell", "η": r"\eta", "λ": r"\lambda", "μ": r"\mu", "α": r"\alpha",
-          "β₁": r"\beta_1", "β₂": r"\beta_2", "ε": r"\epsilon", "σ": r"\sigma", "Σ": r"\Sigma"}
-
-
 class LatexPrinter(Printer):
     """LaTeX math (amsmath): ``bptui export``'s Markdown and LaTeX documents."""
 
@@ -1224,12 +1249,10 @@ class LatexPrinter(Printer):
         return text
 
     def _name(self, base: str) -> str:
-        if base in _GREEK:
-            return _GREEK[base]
-        if len(base) == 1:
-            return base
         if base == "ℓ_D":
             return r"\ell_{\mathcal{D}}"
+        if len(base) == 1 or not base.isascii():  # δ, β₁: LaTeX's own letters (one table: util.escape)
+            return latex_math(base).strip()
         return r"\mathit{" + base.replace("_", r"\_") + "}"
 
     def _p_Sym(self, s: Sym) -> str:
@@ -1238,7 +1261,7 @@ class LatexPrinter(Printer):
             base = rf"\hat{{{base}}}"
         elif s.accent == "tilde":
             base = rf"\tilde{{{base}}}"
-        sub = ("_{" + ",".join(str(i) for i in s.sub) + "}") if s.sub else ""
+        sub = ("_{" + ",".join(latex_math(str(i)).strip() for i in s.sub) + "}") if s.sub else ""
         sup_parts = []
         if s.layer is not None:
             sup_parts.append(f"({s.layer})")
@@ -1248,7 +1271,7 @@ class LatexPrinter(Printer):
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
         if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
-            parts = [str(i).replace("τ", r"\tau ").replace("−", "-").strip() for i in (s.time, *s.sub)]
+            parts = [latex_math(str(i)).strip() for i in (s.time, *s.sub)]
             return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 
@@ -1380,7 +1403,7 @@ class LatexPrinter(Printer):
                 rf"{self.p(c.other)} & \text{{otherwise}} \end{{cases}}")
 
     def _p_Sum(self, s: Sum) -> str:
-        return rf"\sum_{{{s.index}}} {self.wrap(s.body, 2)}"
+        return rf"\sum_{{{latex_math(s.index).strip()}}} {self.wrap(s.body, 2)}"
 
     def _p_Partial(self, p: Partial) -> str:
         return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"

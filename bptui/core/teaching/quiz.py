@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .explain import Cell, Explanation, explain
+from .explain import MAX_TERMS, Cell, Explanation, explain
 from ..formulas.formula import Equation, Ref, TextPrinter, is_numeric
 from ..formulas.formula import hide as formula_hide
 from ..formulas.notation import sup
@@ -301,7 +301,7 @@ def check(stepper, question: Question, text: str, tolerance: Tolerance = Toleran
                    "" if final else hint(stepper, question, digits))
 
 
-def hint(stepper, question: Question, digits: int = 4) -> str:
+def hint(stepper, question: Question, digits: int = 4, max_terms: int = MAX_TERMS) -> str:
     """The formula of the asked number with its inputs' numbers, the result left as ``?``: the
     explanation's last equation, from its last symbolic form to its first form of numbers
     (``g_b = g_e·(−a/b²) + g_c·cos(b) = 1·(−6/0.6931²) + 0.1667·cos(0.6931) = ?``)."""
@@ -317,6 +317,7 @@ def hint(stepper, question: Question, digits: int = 4) -> str:
     else:
         shown = forms[-1:]
     printer = TextPrinter(digits)
+    printer.max_terms = max_terms  # zero terms are left out first (Printer.shown_terms)
     parts = [printer.p(f) for f in shown]
     return f"{question.symbol} {eq.rel} " + " = ".join([*parts, "?"])
 

@@ -31,6 +31,8 @@ _GREEK_LOWER = dict(zip("αβγδεζηθικλμνξπρστυφχψωϵϑϖϱ�
                         "tau upsilon varphi chi psi omega epsilon vartheta varpi varrho varsigma phi".split()))
 _GREEK_UPPER = dict(zip("ΓΔΘΛΞΠΣΥΦΨΩ", "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()))
 _GREEK_LATIN = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧο", "ABEZHIKMNOPTXo"))  # Greek letters drawn as Latin ones
+# the one table of symbols LaTeX writes in math: text escapes them as $\tau$, math (the formula
+# printer's names, indices and sums) as \tau; what it lacks falls back as in text
 _MATH = {"ℓ": r"\ell", "‖": r"\|", "≈": r"\approx", "→": r"\to", "←": r"\leftarrow", "·": r"\cdot",
          "×": r"\times", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum", "∏": r"\prod", "√": r"\surd",
          "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "±": r"\pm", "∈": r"\in", "⊙": r"\odot",
@@ -50,6 +52,44 @@ _SUPERSCRIPT_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ⁺⁻"
 _SUPERSCRIPTS = str.maketrans(_SUPERSCRIPT_CHARS, "0123456789()lL+-")
 _SUPERSCRIPT_RUN = re.compile(f"([A-Za-z]?)([{_SUPERSCRIPT_CHARS}]+)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_SUBSCRIPT_CHARS = "₀₁₂₃₄₅₆₇₈₉₊₋₍₎"
+_SUBSCRIPTS = str.maketrans(_SUBSCRIPT_CHARS, "0123456789+-()")
+_SCRIPT_RUN = re.compile(f"[{_SUPERSCRIPT_CHARS}]+|[{_SUBSCRIPT_CHARS}]+")
+# a character → its LaTeX in math (the optimizer's ε as the lecture writes it, \epsilon)
+LATEX_MATH = {**_MATH, "−": "-", "…": r"\ldots", "⋯": r"\cdots", "ᵀ": "^T", "ε": r"\epsilon"}
+
+
+def latex_math(text: str) -> str:
+    """``text`` written in math (an index, a name, a sum's variable) as ASCII LaTeX: each symbol
+    through :data:`LATEX_MATH` (τ → ``\\tau``, followed by a space unless it ends the text), runs of
+    superscripts and subscripts as ``^{(1)}`` and ``_{1}``; anything else as in text, inside
+    ``\\text{}`` (``\\text{\\texttt{U+4E2D}}``)."""
+    out: list[str] = []
+    at = 0
+    for m in _SCRIPT_RUN.finditer(text):
+        out.append(_math_plain(text[at:m.start()]))
+        run = m.group(0)
+        out.append(f"^{{{run.translate(_SUPERSCRIPTS)}}}" if run[0] in _SUPERSCRIPT_CHARS
+                   else f"_{{{run.translate(_SUBSCRIPTS)}}}")
+        at = m.end()
+    out.append(_math_plain(text[at:]))
+    return "".join(out)
+
+
+def _math_plain(text: str) -> str:
+    out = ""
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            out += ch
+            continue
+        piece = LATEX_MATH.get(ch)
+        if piece is None:
+            compat = unicodedata.normalize("NFKC", ch)
+            piece = latex_math(compat) if compat != ch and compat.isascii() else rf"\text{{{_latex_char(ch)}}}"
+        elif piece[-1].isalpha() and piece[0] == "\\" and i + 1 < len(text):
+            piece += " "  # \tau b, not \taub (and \tau -1, as the lecture's sources space it)
+        out += piece
+    return out
 
 
 def latex_text(text: str, line: bool = False) -> str:
