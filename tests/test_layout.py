@@ -188,3 +188,28 @@ async def test_the_diagram_keeps_the_current_node_with_its_inputs(name, size, ke
         inputs = {a for a, z in canvas.edges if z == current}
         assert current in shown or canvas.grid.boxes[current].w > canvas.size.width
         assert inputs & shown, (current, inputs, shown)
+
+
+def right_blank(panel) -> int:
+    """The blank columns at a panel's right edge: its width less its longest line."""
+    lines = [panel.render_line(y).text.rstrip() for y in range(panel.size.height)]
+    return panel.scrollable_content_region.width - max(len(line) for line in lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+@pytest.mark.parametrize("name", ["xor", "moons", "iris"])
+async def test_no_column_is_hidden_while_blank_columns_remain(name, size):
+    """The newcomer's report: moons at 120×40 showed W⁽²⁾ as `+1…` beside ten blank columns. A panel
+    that hides weight columns has no room left for one more of them (a cell's width)."""
+    app = app_for(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(3):
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(LayerSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+            if re.search(r"\+\d+…", text):
+                assert panel.hidden_cols > 0
+                assert right_blank(panel) < panel.cw, f"{name} at {size}: {panel.id} hides columns\n{text}"

@@ -15,7 +15,7 @@ from textual.strip import Strip
 
 from ..core.formulas.notation import sup
 from .panel_base import NumberSheet, panel_css, whole_cells
-from .view import MAX_MATRIX_COLS, LayerView, cell_width
+from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
 
@@ -36,6 +36,7 @@ class LayerSheet(NumberSheet):
         self.view = view
         self.stacked, self.ncols = False, 0
         self.pitch = 1
+        self._avail = 0  # the content width the columns were laid out for
         self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
@@ -83,29 +84,34 @@ class LayerSheet(NumberSheet):
             self.refresh()
 
     # -- geometry ---------------------------------------------------------------------------------
+    def _marker(self, n: int) -> str:
+        """What W shows after its first n columns: `` +2…`` when columns are hidden, else nothing."""
+        hidden = self.view.W.shape[1] - n
+        return f" +{hidden}…" if hidden > 0 else ""
+
     def _matrix_width(self, n: int) -> int:
-        return 1 + n * self.cw + (7 if n < self.view.W.shape[1] else 0)
+        return 1 + n * self.cw + len(self._marker(n))
 
     def _line_width(self, n: int, stacked: bool) -> int:
         m = self._matrix_width(n)
         return 5 + m + 2 + 3 * self.cw + (0 if stacked else 2 + m)
 
     def _layout_columns(self) -> None:
-        """Side by side (W | s o δ | G) when it fits, else G under W; as many columns as fit."""
+        """Side by side (W | s o δ | G) when every panel's W fits so, else G under W with as many
+        columns as fit: a column is hidden only when there is no room for it."""
         v = self.view
         self.cw = cell_width(self.digits)
         self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
         avail = self.scrollable_content_region.width or 10**6
-        n = min(v.W.shape[1], MAX_MATRIX_COLS)
-        self.stacked = self._line_width(max(n, min(self.widest, MAX_MATRIX_COLS)), False) > avail
-        if self.stacked:  # G is under W: W may use the width, as many columns as fit
-            n = v.W.shape[1]
-            while n > 2 and self._line_width(n, True) > avail:
-                n -= 1
+        self._avail = avail
+        n = v.W.shape[1]
+        self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
+        while self.stacked and n > 2 and self._line_width(n, True) > avail:
+            n -= 1
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         if self.stretch and not self.stacked and avail < 10**6:  # 12 + (2n + 3)·cw columns in all
-            room = (avail - 12 - (14 if self.hidden_cols else 0)) // (2 * n + 3)
+            room = (avail - 12 - 2 * len(self._marker(n))) // (2 * n + 3)
             self.cw = max(self.cw, min(2 * self.cw, room))
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
@@ -130,10 +136,18 @@ class LayerSheet(NumberSheet):
         if (self.stacked, self.ncols, self.cw, self.pitch) != old:
             self.refresh(layout=True)
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """A scrollbar that comes or goes changes the room: lay the columns out again (a transient
+        scrollbar while the screen settles used to leave W with hidden columns beside blank ones)."""
+        if self.scrollable_content_region.width != self._avail:
+            self.on_resize()
+
+    watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
+
     def natural_width(self) -> int:
-        """The width this panel needs with G beside W and cells of the usual width (borders and
-        padding included)."""
-        n = min(self.view.W.shape[1], MAX_MATRIX_COLS)
+        """The width this panel needs with G beside W, every column shown and cells of the usual
+        width (borders and padding included)."""
+        n = self.view.W.shape[1]
         cw, self.cw = self.cw, cell_width(self.digits)
         try:
             return self._line_width(n, False) + 4
@@ -302,9 +316,7 @@ class LayerSheet(NumberSheet):
     def _matrix_header(self) -> str:
         cw = self.cw
         text = "bias".rjust(cw) + "│" + "".join(f"a={a}".rjust(cw) for a in range(1, self.ncols))
-        if self.hidden_cols:
-            text += f" +{self.hidden_cols}…".rjust(7)
-        return text
+        return text + self._marker(self.ncols)
 
     def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,
                 secret: bool = False, fmt: str | None = None) -> Segment:
@@ -333,7 +345,7 @@ class LayerSheet(NumberSheet):
             if a == 0:
                 segs.append(Segment("│", style["bias"]))
         if self.hidden_cols:
-            segs.append(Segment(" " * 7, style["base"]))
+            segs.append(Segment(" " * len(self._marker(self.ncols)), style["base"]))
         return segs
 
     def _row(self, r: int, style) -> list[Segment]:

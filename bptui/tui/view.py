@@ -12,8 +12,6 @@ from ..core.formulas.numformat import number_format as _number_format
 if TYPE_CHECKING:
     from ..core.engine.stepper import Stepper
 
-MAX_MATRIX_COLS = 8  # bias + 7 weight columns; wider matrices say how many columns are hidden
-
 
 class Rows:
     """A matrix as plain lists, indexed like a NumPy array (``M[b, a]``, ``M.shape``): what a
@@ -121,5 +119,5 @@ def number_format(values: Any, digits: int) -> str:
     return _number_format(values.rows if isinstance(values, Rows) else values, digits)
 
 
-__all__ = ["FIXED", "INF", "MAX_MATRIX_COLS", "SCIENTIFIC", "LayerView", "Rows", "cell", "cell_width", "document_views",
+__all__ = ["FIXED", "INF", "SCIENTIFIC", "LayerView", "Rows", "cell", "cell_width", "document_views",
            "finite", "layer_views", "nonfinite_text", "number_format", "optimizer_state"]
