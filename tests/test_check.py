@@ -240,7 +240,7 @@ def test_check_command_reports_the_rule_and_the_new_json_keys(capsys):
     assert main(["check", "xor"]) == 0
     out = capsys.readouterr().out
     assert "overall: max relative error" in out and ", ok\n" in out
-    assert "pass: |g − fd| ≤ atol + 1e−06·|fd|, atol = 16·eps·|ℓ_D|/h" in out
+    assert "pass: |g − fd| ≤ atol + 1e−6·|fd|, atol = 16·eps·|ℓ_D|/h" in out
 
 
 def test_check_command_names_the_failing_weights(capsys, monkeypatch):
@@ -248,4 +248,4 @@ def test_check_command_names_the_failing_weights(capsys, monkeypatch):
     assert main(["check", "xor"]) == 1
     out = capsys.readouterr().out
     assert "FAILED: 6 of 9 weights fail" in out
-    assert out.count("> atol + 1e−06·|fd| = ") == 5 and "… and 1 more" in out
+    assert out.count("> atol + 1e−6·|fd| = ") == 5 and "… and 1 more" in out

@@ -77,7 +77,7 @@ TRAINING_CASES = [
      "optimizer sgd → momentum; μ 0.5"),
     ({"optimizer": "adam", "beta1": "0.8", "beta2": "0.99", "eps": "1e-6"},
      lambda s: (s.optimizer.name, s.optimizer.beta1, s.optimizer.beta2, s.optimizer.eps) == ("adam", 0.8, 0.99, 1e-6),
-     "optimizer sgd → adam; β₁ 0.8; β₂ 0.99; ε 1e−06"),
+     "optimizer sgd → adam; β₁ 0.8; β₂ 0.99; ε 1e−6"),
     ({"update": "mini_batch", "batch_size": "2"}, lambda s: (s.update, s.batch_size) == ("mini_batch", 2),
      "update full_batch → mini-batches of 2"),
     ({"update": "per_example"}, lambda s: s.update == "per_example", "update full_batch → per_example"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 _SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
 _SUB = str.maketrans("0123456789+-ank", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₙₖ")
@@ -27,7 +29,15 @@ def num(x: float, digits: int = 4) -> str:
         return "nan"
     if x in (float("inf"), float("-inf")):
         return "∞" if x > 0 else "−∞"
-    return minus_signs(f"{x:.{digits}g}")
+    return minus_signs(short_exponent(f"{x:.{digits}g}"))
+
+
+def short_exponent(text: str) -> str:
+    """Python's ``1e-06`` and ``2.5e+07`` written as the panels write them: ``1e-6``, ``2.5e7``."""
+    return _EXPONENT.sub(lambda m: "e" + m[1].replace("+", "") + m[2], text)
+
+
+_EXPONENT = re.compile(r"e([+-]?)0*(\d)")
 
 
 def count(n: int, noun: str) -> str:
@@ -42,8 +52,9 @@ def ordinal(n: int) -> str:
 
 
 def fmt(x: float, spec: str) -> str:
-    """``format(x, spec)`` with the real minus sign, for text output: ``fmt(1e-6, "g")`` → ``1e−06``."""
-    return minus_signs(format(x, spec))
+    """``format(x, spec)`` with the real minus sign and no padded exponent, for text output:
+    ``fmt(1e-6, "g")`` → ``1e−6``, as the panels and ``num`` write it."""
+    return minus_signs(short_exponent(format(x, spec)))
 
 
 def minus_signs(text: str) -> str:
