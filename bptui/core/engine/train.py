@@ -97,17 +97,12 @@ def train(
                 total += loss
                 for i in range(len(W)):
                     W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i])
-            result.history.append(total)
             test_loss = None
             if test is not None:
                 S, Os = net.forward_o0(W, test[0])
                 test_loss = float(net.example_loss(S[-1], Os[-1], test[1]).sum())
                 result.test_history.append(test_loss)
-            result.epochs_done += 1
-            if on_epoch is not None:
-                on_epoch(EpochReport(epoch, total, test_loss, W, state))
-            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
-                result.diverged = epoch
+            if _end_epoch(result, EpochReport(epoch, total, test_loss, W, state), on_epoch, stop_if_diverged):
                 break
     return result
 
@@ -135,14 +130,23 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
                 total += p.loss
                 for i in range(len(W)):
                     W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i])
-            result.history.append(total)
-            result.epochs_done += 1
-            if on_epoch is not None:
-                on_epoch(EpochReport(epoch, total, None, W, state))
-            if stop_if_diverged and not (np.isfinite(total) and all(np.isfinite(w).all() for w in W)):
-                result.diverged = epoch
+            if _end_epoch(result, EpochReport(epoch, total, None, W, state), on_epoch, stop_if_diverged):
                 break
     return result
+
+
+def _end_epoch(result: TrainResult, report: EpochReport, on_epoch: Callable[[EpochReport], None] | None,
+               stop_if_diverged: bool) -> bool:
+    """An epoch's bookkeeping, the same for every network: its loss into the history, ``on_epoch``
+    told, and True when training stops here because the loss or the weights are no longer finite."""
+    result.history.append(report.loss)
+    result.epochs_done += 1
+    if on_epoch is not None:
+        on_epoch(report)
+    if stop_if_diverged and not (np.isfinite(report.loss) and all(np.isfinite(w).all() for w in report.weights)):
+        result.diverged = report.epoch
+        return True
+    return False
 
 
 def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
