@@ -597,10 +597,12 @@ def pdflatex_command(exe: str, tex_file: str, folder: str) -> tuple[list[str], d
 
 def compile_pdf(tex: str, where: str) -> bytes:
     """The PDF of a LaTeX document, compiled by pdflatex in a temporary folder (see PDFLATEX_OPTIONS)."""
+    from .core.util.files import removed_on_signals
+
     exe = shutil.which("pdflatex")
     if exe is None:
         raise ExerciseError(PDFLATEX_MISSING, source=where)
-    with tempfile.TemporaryDirectory(prefix="bptui-pdf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bptui-pdf-") as tmp, removed_on_signals(tmp):
         Path(tmp, "doc.tex").write_text(tex, encoding="utf-8")
         command, env = pdflatex_command(exe, "doc.tex", tmp)
         try:

@@ -709,3 +709,38 @@ def teardown_module() -> None:
         print(f"\nfuzz io, {family}: {len(times)} cases, median {times[len(times) // 2][0]:.3f} s CPU, slowest:")
         for seconds, what in times[-3:]:
             print(f"  {seconds:.2f} s  {what}")
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_during_pdflatex_leaves_no_working_folder(tmp_path: Path, name: str) -> None:
+    """SIGTERM or SIGHUP while pdflatex compiles: the export ends by the signal, and neither its
+    ``bptui-pdf-*`` working folder nor an output is left. A stand-in pdflatex that never finishes
+    (found first on PATH) makes the moment certain."""
+    bin_dir, tmp_dir = tmp_path / "bin", tmp_path / "tmp"
+    bin_dir.mkdir()
+    tmp_dir.mkdir()
+    fake = bin_dir / "pdflatex"
+    fake.write_text("#!/bin/sh\nexec sleep 600\n")
+    fake.chmod(0o755)
+    out = tmp_path / "x.pdf"
+    env = _env(TMPDIR=str(tmp_dir), PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.Popen([sys.executable, "-m", "bptui", "export", "xor", "--format", "pdf", "--output", str(out)],
+                            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        folders = _wait_for(lambda: [p for p in tmp_dir.glob("bptui-pdf-*") if (p / "doc.tex").exists()], proc,
+                            "pdflatex's working folder")
+        assert len(folders) == 1
+        signum = getattr(signal, name)
+        os.kill(proc.pid, signum)
+        code = proc.wait(timeout=HANG_SECONDS)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the stand-in pdflatex, orphaned
+        proc.wait()
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+    _no_traceback(err)
+    assert code == -signum, (code, err)
+    assert list(tmp_dir.iterdir()) == [] and not out.exists() and _temporaries(tmp_path) == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import stat
 from pathlib import Path
@@ -292,8 +293,11 @@ def _on_signal(signum: int, frame: Any) -> None:
     """SIGTERM or SIGHUP during a write: remove the temporary files, then let the signal do what it
     did before (by default end the process, status 128 + signum)."""
     for tmp in list(_pending):
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if os.path.isdir(tmp) and not os.path.islink(tmp):  # a working folder (pdflatex's)
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     _pending.clear()
     previous = _saved.get(signum, signal.SIG_DFL)
     signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
@@ -304,9 +308,10 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def _removed_on_signals(tmp: str) -> Iterator[None]:
-    """``tmp`` is removed should SIGTERM or SIGHUP come while the block runs (the main thread only
-    can catch signals; a signal ignored, as under nohup, stays ignored)."""
+def removed_on_signals(tmp: str) -> Iterator[None]:
+    """``tmp`` (a file, or a working folder and all in it) is removed should SIGTERM or SIGHUP come
+    while the block runs (the main thread only can catch signals; a signal ignored, as under nohup,
+    stays ignored)."""
     import threading
 
     install = not _pending and threading.current_thread() is threading.main_thread()
@@ -394,7 +399,7 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8", force: bool = False
     target = Path(os.path.realpath(source))  # through a symlink: the link stays, its file is replaced
     remove_stale_temporaries(target.parent)
     tmp = str(target.parent / _tmp_name(target, os.getpid()))
-    with _removed_on_signals(tmp):
+    with removed_on_signals(tmp):
         try:
             fd = _create(tmp)
         except OSError as err:
