@@ -213,3 +213,42 @@ async def test_no_column_is_hidden_while_blank_columns_remain(name, size):
             if re.search(r"\+\d+…", text):
                 assert panel.hidden_cols > 0
                 assert right_blank(panel) < panel.cw, f"{name} at {size}: {panel.id} hides columns\n{text}"
+
+
+def number_extent(panel) -> tuple[set[int], int, int]:
+    """The lines of a panel that show a number, and the first and last column its numbers take."""
+    lines, x0, x1 = set(), 10**6, -1
+    for y in range(panel.size.height):
+        text = panel.render_line(y).text
+        for m in re.finditer(r"[^\s│\[\]•›▶]+", text):
+            if LOOKS_NUMERIC.fullmatch(m.group()) and m.group() != "…":
+                lines.add(y)
+                x0, x1 = min(x0, m.start()), max(x1, m.end())
+    return lines, x0, x1
+
+
+async def test_a_big_screen_is_filled_by_the_panels():
+    """The newcomer's report: xor at 200×50 took the left 75 of 98 columns and the top 10 of 40 rows of
+    its panels. Side by side, the cells widen to the panel's width and the unit rows spread over its
+    height, each in the middle of an equal band."""
+    app = app_for("xor")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "b")
+        await pilot.pause()
+        assert app.main.query_one("#layers").has_class("wide")
+        panels = [p for p in app.main.query(LayerSheet) if p.display]
+        assert len(panels) == 2
+        spread = set()
+        for panel in panels:
+            width, height = panel.scrollable_content_region.size
+            lines, x0, x1 = number_extent(panel)
+            assert x1 - x0 >= 0.85 * width, (panel.id, x0, x1, width)
+            assert height >= 30  # the panels fill the screen's height
+            spread |= lines
+            rows = sorted(lines)
+            gaps = {b - a for a, b in zip(rows, rows[1:])}
+            assert len(gaps) <= 1, (panel.id, rows)  # evenly spaced
+        assert max(spread) - min(spread) + 1 >= height / 2, sorted(spread)
+        layer1 = app.main.query_one("#layer-1", LayerSheet)  # the line of each unit row, as the cursor
+        for r in range(layer1.rows):                         # and a click find it
+            assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
