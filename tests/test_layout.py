@@ -17,7 +17,7 @@ from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.map_sheet import MapSheet
 from bptui.tui.seq_sheet import delta_norms
 from bptui.tui.sheet import LayerSheet, whole_cells
-from bptui.tui.view import cell, number_format
+from bptui.tui.view import cell, cell_width, number_format
 
 from .tui_helpers import app_for
 
@@ -252,3 +252,55 @@ async def test_a_big_screen_is_filled_by_the_panels():
         layer1 = app.main.query_one("#layer-1", LayerSheet)  # the line of each unit row, as the cursor
         for r in range(layer1.rows):                         # and a click find it
             assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
+
+
+def hidden_sides(panel, y: int) -> tuple[bool, bool]:
+    """Whether line y of a map panel goes on past its left and its right edge."""
+    line = panel.lines[int(panel.scroll_y) + y] if int(panel.scroll_y) + y < len(panel.lines) else []
+    text = "".join(t for t, _, _ in line)
+    x0 = int(panel.scroll_x)
+    return bool(text[:x0].strip()), bool(text[x0 + panel.scrollable_content_region.width:].strip())
+
+
+def check_map_panel(panel, where: str) -> int:
+    """A map panel hides columns only when one map (or one kernel line) is wider than it, and every
+    line that goes on past an edge shows a … there; returns how many lines went on past one."""
+    width = panel.scrollable_content_region.width
+    cw = cell_width(panel.digits)
+    if panel.virtual_size.width > width:
+        piece = 5 + panel.shape[2] * cw  # a map's label and cells
+        if panel.kind is not None and panel.kind.has_weights:
+            piece = max(piece, 5 + panel._kernel_width())
+        assert piece > width, f"{where}: {panel.id} hides columns, {panel.virtual_size.width} > {width}"
+    cut = 0
+    for y in range(panel.scrollable_content_region.height):
+        text = panel.render_line(y).text[:width]  # a scrollbar covers the rest
+        left, right = hidden_sides(panel, y)
+        assert not left or "…" in text[:3], f"{where}: {panel.id} line {y} goes on to the left unmarked: {text!r}"
+        assert not right or "…" in text[-3:], f"{where}: {panel.id} line {y} goes on to the right unmarked: {text!r}"
+        cut += left or right
+    return cut
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+@pytest.mark.parametrize("name", ["edges", "two_channel", "shapes"])
+async def test_a_map_panel_hides_no_column_while_it_has_room(name, size):
+    """The newcomer's report: edges at 120×40 dropped δ⁽¹⁾'s fourth column with no mark. The maps go
+    side by side as far as they fit, then under one another (G under W likewise); a map wider than
+    the panel scrolls, with a … at each edge it goes on past (scrolled to the middle too)."""
+    app = app_for(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(40):  # into the backward pass: every map has numbers
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            where = f"{name} at {size[0]}×{size[1]}"
+            check_panels(app, where)
+            check_map_panel(panel, where)
+            if panel.virtual_size.width > panel.scrollable_content_region.width:
+                panel.scroll_to(x=panel.max_scroll_x // 2, animate=False, immediate=True)
+                await pilot.pause()
+                assert check_map_panel(panel, where + ", scrolled") > 0
+                check_panels(app, where + ", scrolled")

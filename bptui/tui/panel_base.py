@@ -77,6 +77,27 @@ def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip
     return Strip(out).crop_extend(x0, x1, base)
 
 
+def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: Style) -> Strip:
+    """:func:`whole_cells`, with a ``…`` (in ``mark``) at each edge past which the line goes on: a column
+    scrolled out of view is never hidden without a mark. A number cut by the edge already shows one; a
+    number that would touch the mark gives its place (``−0.13…`` would read as a cut number)."""
+    text = "".join(seg.text for seg in segments)
+    left, right = bool(text[:x0].strip()), bool(text[x1:].strip())
+    a, b = x0 + left, x1 - right
+    if b - a < 3:
+        return whole_cells(segments, x0, x1, base)
+    shown = whole_cells(segments, a, b, base).text
+    a += left and shown[0] not in " …"  # a blank between the mark and a number
+    b -= right and shown[-1] not in " …"
+    inner = list(whole_cells(segments, a, b, base))
+    shown = "".join(seg.text for seg in inner)
+    if a > x0:
+        inner.insert(0, Segment(" " * (a - x0) if shown[0] == "…" else "…" + " " * (a - x0 - 1), mark))
+    if b < x1:
+        inner.append(Segment(" " * (x1 - b) if shown[-1] == "…" else " " * (x1 - b - 1) + "…", mark))
+    return Strip(inner)
+
+
 class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
