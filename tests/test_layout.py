@@ -304,3 +304,32 @@ async def test_a_map_panel_hides_no_column_while_it_has_room(name, size):
                 await pilot.pause()
                 assert check_map_panel(panel, where + ", scrolled") > 0
                 check_panels(app, where + ", scrolled")
+
+
+async def test_a_map_panel_scrolls_to_what_the_step_produced():
+    """shapes at 80×24: G⁽¹⁾'s kernels go under W⁽¹⁾'s, below the panel's fold; the step that adds to
+    G⁽¹⁾ brings them (and their heading) into view, and a reader's cursor in the panel stays put."""
+    app = app_for("shapes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.main
+        while screen.stepper.next_key.quantity != "G" or screen.stepper.next_key.layer != 1:
+            screen.action_next()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", MapSheet)
+        before = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        assert any(line.lstrip().startswith("▶ δ⁽¹⁾") for line in before)  # the step before: δ⁽¹⁾, in view
+        screen.action_next()
+        await pilot.pause()
+        top = int(panel.scroll_y)
+        shown = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        assert shown[0].strip() == "▶ G⁽¹⁾", (top, shown[:2])
+        assert any(line.lstrip().startswith("k=1") for line in shown)
+        panel.focus()  # the reader's cursor: steps leave the scroll to it
+        await pilot.pause()
+        panel.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        for _ in range(3):
+            screen.action_prev()
+            screen.action_next()
+        await pilot.pause()
+        assert int(panel.scroll_y) == 0
