@@ -51,6 +51,7 @@ class MapSheet(NumberSheet):
         self._signature: tuple = ()
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._avail = 0  # the content width the lines were built for
+        self._kernels: tuple[dict[tuple[int, ...], int], tuple[int, int, int]] | None = None
         self._produced: str | None = None  # the quantity the last step produced, for a rebuild
         self._board: tuple = ()  # the board and the step's product the lines were last built for
         self.stepped = False  # the last show() drew a new board or step, not only a cursor move
@@ -91,12 +92,15 @@ class MapSheet(NumberSheet):
         return [("o", f"o{sup(l)}"), ("delta", f"∂ℓ/∂o{sup(l)}")]
 
     def _kernel_columns(self) -> tuple[dict[tuple[int, ...], int], tuple[int, int, int]]:
-        """W's column of each kernel weight (c, u, v), and the kernels' (channels, height, width)."""
-        assert self.kind is not None
-        _, n = self.kind.param_shape
-        at = {pos[1:]: a for a in range(1, n) if (pos := self.kind.weight_position(0, a))}
-        C, kh, kw = (max(p[i] for p in at) + 1 for i in range(3))
-        return at, (C, kh, kw)
+        """W's column of each kernel weight (c, u, v), and the kernels' (channels, height, width),
+        worked out once per panel."""
+        if self._kernels is None:
+            assert self.kind is not None
+            _, n = self.kind.param_shape
+            at = {pos[1:]: a for a in range(1, n) if (pos := self.kind.weight_position(0, a))}
+            C, kh, kw = (max(p[i] for p in at) + 1 for i in range(3))
+            self._kernels = at, (C, kh, kw)
+        return self._kernels
 
     def _kernel_width(self) -> int:
         """The columns of one kernel line of W⁽ˡ⁾ (or G⁽ˡ⁾): its bias, │, the channels' rows."""
@@ -350,7 +354,8 @@ class MapSheet(NumberSheet):
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        view = self.scrollable_content_region.width  # a scrollbar covers the columns past it
+        view, width = self.scrollable_content_region.width, self.size.width  # a scrollbar covers the rest
         strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
-        strip = strip.extend_cell_length(self.size.width, style["base"])
+        if view < width:
+            strip = strip.extend_cell_length(width, style["base"])
         return strip.apply_offsets(scroll_x, row)
