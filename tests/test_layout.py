@@ -15,6 +15,7 @@ from rich.style import Style
 from bptui.core.formulas.notation import num
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.map_sheet import MapSheet
+from bptui.tui.panel_base import marked_edges
 from bptui.tui.seq_sheet import delta_norms
 from bptui.tui.sheet import LayerSheet, whole_cells
 from bptui.tui.view import cell, cell_width, number_format
@@ -83,6 +84,25 @@ def test_whole_cells_never_cuts_a_number():
             assert len(text) == x1 - x0
             for token in SEPARATORS.split(text):
                 assert token in ("", "b=3", "−0.3011", "−0.1227", "…") or token in "b=3", (x0, x1, text)
+
+
+def test_a_line_cut_by_an_edge_is_marked_there():
+    """At every window onto a line: each number shows whole or as …, and the edge column past which the
+    line goes on holds a … with a blank beside it (never glued to a number: −0.13… reads as cut)."""
+    base = Style()
+    segs = [Segment("k=1  ", base), Segment(" −0.1332 ", base), Segment("  0.4512 ", base),
+            Segment("│", base), Segment(" −10.2500 ", base)]
+    line = "".join(s.text for s in segs)
+    for x0 in range(0, len(line)):
+        for x1 in range(x0 + 6, len(line) + 3):
+            text = marked_edges(segs, x0, x1, base, base).text
+            assert len(text) == x1 - x0
+            for token in SEPARATORS.split(text):
+                assert token in ("", "k=1", "−0.1332", "0.4512", "−10.2500", "…") or token in "k=1", (x0, x1, text)
+            if line[x1:].strip():
+                assert text.endswith(" …"), (x0, x1, text)
+            if line[:x0].strip():
+                assert text.startswith("… "), (x0, x1, text)
 
 
 LAYOUTS = {  # network: the layouts to try (side panel by Tab; map by m)
