@@ -8,6 +8,11 @@ A :class:`MapSheet` shows one layer l of kind conv2d or max/avg pooling (or the 
 - a pooling layer: o⁽ˡ⁾ and ∂ℓ/∂o⁽ˡ⁾ per channel (it has no s, no weights);
 - the input: o⁽⁰⁾ = x per channel.
 
+The maps stand side by side as far as the panel's width holds them, the rest in a band under them, and
+G⁽ˡ⁾'s kernels go under W⁽ˡ⁾'s when the two do not fit side by side (``_arrangement``); only a map wider
+than the panel scrolls sideways, and a line that goes on past an edge shows ``…`` there. After a step
+the panel scrolls to what the step produced.
+
 Tab puts a cursor on a cell and the side panel explains it (``core/engine/explain.py``). On an output cell
 (s or o) the app highlights, with ``›`` and a colour, its receptive field in the map below and the
 kernel weights it used; on a δ cell, the output positions above it came from
