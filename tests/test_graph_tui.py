@@ -144,6 +144,38 @@ async def test_c_toggles_the_networks_computation_graph():
         assert not app.query_one(NetworkDiagrams).display and app.query_one("#layers").display
 
 
+@pytest.mark.parametrize("name", ["moons", "iris"])
+async def test_brackets_scroll_the_graph_without_tab_and_the_screen_says_so(name):
+    """The newcomer's report: in c, [ and ] did nothing until Tab had put the focus on the graph, and
+    nothing said they scroll it. Now they scroll the graph on screen at once, and a line under the
+    title says so (the panels' [ ] still scroll the panel with the cursor)."""
+    app = app_for(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n", "n", "c")
+        canvas = app.query_one("#canvas-graph", GraphCanvas)
+        assert canvas.max_scroll_x > 16, "the graph is wider than the screen"
+        assert not canvas.has_focus
+        title = str(app.query_one("#diagram-title").render())
+        assert "[ ] scroll sideways" in title.splitlines()[1]
+        canvas.scroll_to(x=8, animate=False, immediate=True)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert canvas.scroll_x == 16
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert canvas.scroll_x == 0
+        await pilot.press("d")  # the NN diagram: its line does not name the graph's keys
+        assert "[ ] scroll sideways" not in str(app.query_one("#diagram-title").render())
+        await pilot.press("d", "tab")  # the panels again: [ ] scroll the panel with the cursor
+        await pilot.pause()
+        panel = app.focused
+        assert panel is not None and panel.id and panel.id.startswith("layer-")
+        if panel.max_scroll_x:
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+            assert panel.scroll_x > 0
+
+
 async def test_d_draws_the_neural_network_diagram_with_the_current_weights():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:

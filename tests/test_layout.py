@@ -15,9 +15,10 @@ from rich.style import Style
 from bptui.core.formulas.notation import num
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.map_sheet import MapSheet
+from bptui.tui.panel_base import marked_edges
 from bptui.tui.seq_sheet import delta_norms
 from bptui.tui.sheet import LayerSheet, whole_cells
-from bptui.tui.view import cell, number_format
+from bptui.tui.view import cell, cell_width, number_format
 
 from .tui_helpers import app_for
 
@@ -83,6 +84,25 @@ def test_whole_cells_never_cuts_a_number():
             assert len(text) == x1 - x0
             for token in SEPARATORS.split(text):
                 assert token in ("", "b=3", "−0.3011", "−0.1227", "…") or token in "b=3", (x0, x1, text)
+
+
+def test_a_line_cut_by_an_edge_is_marked_there():
+    """At every window onto a line: each number shows whole or as …, and the edge column past which the
+    line goes on holds a … with a blank beside it (never glued to a number: −0.13… reads as cut)."""
+    base = Style()
+    segs = [Segment("k=1  ", base), Segment(" −0.1332 ", base), Segment("  0.4512 ", base),
+            Segment("│", base), Segment(" −10.2500 ", base)]
+    line = "".join(s.text for s in segs)
+    for x0 in range(0, len(line)):
+        for x1 in range(x0 + 6, len(line) + 3):
+            text = marked_edges(segs, x0, x1, base, base).text
+            assert len(text) == x1 - x0
+            for token in SEPARATORS.split(text):
+                assert token in ("", "k=1", "−0.1332", "0.4512", "−10.2500", "…") or token in "k=1", (x0, x1, text)
+            if line[x1:].strip():
+                assert text.endswith(" …"), (x0, x1, text)
+            if line[:x0].strip():
+                assert text.startswith("… "), (x0, x1, text)
 
 
 LAYOUTS = {  # network: the layouts to try (side panel by Tab; map by m)
@@ -213,3 +233,123 @@ async def test_no_column_is_hidden_while_blank_columns_remain(name, size):
             if re.search(r"\+\d+…", text):
                 assert panel.hidden_cols > 0
                 assert right_blank(panel) < panel.cw, f"{name} at {size}: {panel.id} hides columns\n{text}"
+
+
+def number_extent(panel) -> tuple[set[int], int, int]:
+    """The lines of a panel that show a number, and the first and last column its numbers take."""
+    lines, x0, x1 = set(), 10**6, -1
+    for y in range(panel.size.height):
+        text = panel.render_line(y).text
+        for m in re.finditer(r"[^\s│\[\]•›▶]+", text):
+            if LOOKS_NUMERIC.fullmatch(m.group()) and m.group() != "…":
+                lines.add(y)
+                x0, x1 = min(x0, m.start()), max(x1, m.end())
+    return lines, x0, x1
+
+
+async def test_a_big_screen_is_filled_by_the_panels():
+    """The newcomer's report: xor at 200×50 took the left 75 of 98 columns and the top 10 of 40 rows of
+    its panels. Side by side, the cells widen to the panel's width and the unit rows spread over its
+    height, each in the middle of an equal band."""
+    app = app_for("xor")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "b")
+        await pilot.pause()
+        assert app.main.query_one("#layers").has_class("wide")
+        panels = [p for p in app.main.query(LayerSheet) if p.display]
+        assert len(panels) == 2
+        spread = set()
+        for panel in panels:
+            width, height = panel.scrollable_content_region.size
+            lines, x0, x1 = number_extent(panel)
+            assert x1 - x0 >= 0.85 * width, (panel.id, x0, x1, width)
+            assert height >= 30  # the panels fill the screen's height
+            spread |= lines
+            rows = sorted(lines)
+            gaps = {b - a for a, b in zip(rows, rows[1:])}
+            assert len(gaps) <= 1, (panel.id, rows)  # evenly spaced
+        assert max(spread) - min(spread) + 1 >= height / 2, sorted(spread)
+        layer1 = app.main.query_one("#layer-1", LayerSheet)  # the line of each unit row, as the cursor
+        for r in range(layer1.rows):                         # and a click find it
+            assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
+
+
+def hidden_sides(panel, y: int) -> tuple[bool, bool]:
+    """Whether line y of a map panel goes on past its left and its right edge."""
+    line = panel.lines[int(panel.scroll_y) + y] if int(panel.scroll_y) + y < len(panel.lines) else []
+    text = "".join(t for t, _, _ in line)
+    x0 = int(panel.scroll_x)
+    return bool(text[:x0].strip()), bool(text[x0 + panel.scrollable_content_region.width:].strip())
+
+
+def check_map_panel(panel, where: str) -> int:
+    """A map panel hides columns only when one map (or one kernel line) is wider than it, and every
+    line that goes on past an edge shows a … there; returns how many lines went on past one."""
+    width = panel.scrollable_content_region.width
+    cw = cell_width(panel.digits)
+    if panel.virtual_size.width > width:
+        piece = 5 + panel.shape[2] * cw  # a map's label and cells
+        if panel.kind is not None and panel.kind.has_weights:
+            piece = max(piece, 5 + panel._kernel_width())
+        assert piece > width, f"{where}: {panel.id} hides columns, {panel.virtual_size.width} > {width}"
+    cut = 0
+    for y in range(panel.scrollable_content_region.height):
+        text = panel.render_line(y).text[:width]  # a scrollbar covers the rest
+        left, right = hidden_sides(panel, y)
+        assert not left or "…" in text[:3], f"{where}: {panel.id} line {y} goes on to the left unmarked: {text!r}"
+        assert not right or "…" in text[-3:], f"{where}: {panel.id} line {y} goes on to the right unmarked: {text!r}"
+        cut += left or right
+    return cut
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+@pytest.mark.parametrize("name", ["edges", "two_channel", "shapes"])
+async def test_a_map_panel_hides_no_column_while_it_has_room(name, size):
+    """The newcomer's report: edges at 120×40 dropped δ⁽¹⁾'s fourth column with no mark. The maps go
+    side by side as far as they fit, then under one another (G under W likewise); a map wider than
+    the panel scrolls, with a … at each edge it goes on past (scrolled to the middle too)."""
+    app = app_for(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(40):  # into the backward pass: every map has numbers
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            where = f"{name} at {size[0]}×{size[1]}"
+            check_panels(app, where)
+            check_map_panel(panel, where)
+            if panel.virtual_size.width > panel.scrollable_content_region.width:
+                panel.scroll_to(x=panel.max_scroll_x // 2, animate=False, immediate=True)
+                await pilot.pause()
+                assert check_map_panel(panel, where + ", scrolled") > 0
+                check_panels(app, where + ", scrolled")
+
+
+async def test_a_map_panel_scrolls_to_what_the_step_produced():
+    """shapes at 80×24: G⁽¹⁾'s kernels go under W⁽¹⁾'s, below the panel's fold; the step that adds to
+    G⁽¹⁾ brings them (and their heading) into view, and a reader's cursor in the panel stays put."""
+    app = app_for("shapes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.main
+        while screen.stepper.next_key.quantity != "G" or screen.stepper.next_key.layer != 1:
+            screen.action_next()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", MapSheet)
+        before = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        assert any(line.lstrip().startswith("▶ δ⁽¹⁾") for line in before)  # the step before: δ⁽¹⁾, in view
+        screen.action_next()
+        await pilot.pause()
+        top = int(panel.scroll_y)
+        shown = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        assert shown[0].strip() == "▶ G⁽¹⁾", (top, shown[:2])
+        assert any(line.lstrip().startswith("k=1") for line in shown)
+        panel.focus()  # the reader's cursor: steps leave the scroll to it
+        await pilot.pause()
+        panel.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        for _ in range(3):
+            screen.action_prev()
+            screen.action_next()
+        await pilot.pause()
+        assert int(panel.scroll_y) == 0

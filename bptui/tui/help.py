@@ -45,7 +45,7 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
     ("enter", "on a W cell: type a new weight (its update group restarts with it)"),
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
-    ("[  ]", "scroll the panel with the cursor sideways"),
+    ("[  ]", "scroll sideways: the diagram on screen (c, d), else the panel with the cursor"),
 ]
 
 ON_SCREEN = """\

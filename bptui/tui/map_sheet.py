@@ -8,6 +8,11 @@ A :class:`MapSheet` shows one layer l of kind conv2d or max/avg pooling (or the 
 - a pooling layer: o⁽ˡ⁾ and ∂ℓ/∂o⁽ˡ⁾ per channel (it has no s, no weights);
 - the input: o⁽⁰⁾ = x per channel.
 
+The maps stand side by side as far as the panel's width holds them, the rest in a band under them, and
+G⁽ˡ⁾'s kernels go under W⁽ˡ⁾'s when the two do not fit side by side (``_arrangement``); only a map wider
+than the panel scrolls sideways, and a line that goes on past an edge shows ``…`` there. After a step
+the panel scrolls to what the step produced.
+
 Tab puts a cursor on a cell and the side panel explains it (``core/engine/explain.py``). On an output cell
 (s or o) the app highlights, with ``›`` and a colour, its receptive field in the map below and the
 kernel weights it used; on a δ cell, the output positions above it came from
@@ -25,7 +30,7 @@ from textual.strip import Strip
 
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
-from .panel_base import NumberSheet, panel_css, whole_cells
+from .panel_base import NumberSheet, marked_edges, panel_css
 from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
@@ -50,6 +55,11 @@ class MapSheet(NumberSheet):
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._signature: tuple = ()
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+        self._avail = 0  # the content width the lines were built for
+        self._kernels: tuple[dict[tuple[int, ...], int], tuple[int, int, int]] | None = None
+        self._produced: str | None = None  # the quantity the last step produced, for a rebuild
+        self._board: tuple = ()  # the board and the step's product the lines were last built for
+        self.stepped = False  # the last show() drew a new board or step, not only a cursor move
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -76,6 +86,60 @@ class MapSheet(NumberSheet):
             self._unread = spec.layer_kinds[self.l_index].unread() if self.l_index < spec.L else ((), ())
         return self._unread
 
+    def _names(self) -> list[tuple[str, str]]:
+        """The maps a channel shows, as (quantity, heading): s, o, δ; a pooling layer's o and ∂ℓ/∂o;
+        the input's o = x."""
+        l, k = self.l_index, self.kind
+        if k is None:
+            return [("o", f"o{sup(l)} = x")]
+        if k.has_s:
+            return [("s", f"s{sup(l)}"), ("o", f"o{sup(l)}"), ("delta", f"δ{sup(l)}")]
+        return [("o", f"o{sup(l)}"), ("delta", f"∂ℓ/∂o{sup(l)}")]
+
+    def _kernel_columns(self) -> tuple[dict[tuple[int, ...], int], tuple[int, int, int]]:
+        """W's column of each kernel weight (c, u, v), and the kernels' (channels, height, width),
+        worked out once per panel."""
+        if self._kernels is None:
+            assert self.kind is not None
+            _, n = self.kind.param_shape
+            at = {pos[1:]: a for a in range(1, n) if (pos := self.kind.weight_position(0, a))}
+            C, kh, kw = (max(p[i] for p in at) + 1 for i in range(3))
+            self._kernels = at, (C, kh, kw)
+        return self._kernels
+
+    def _kernel_width(self) -> int:
+        """The columns of one kernel line of W⁽ˡ⁾ (or G⁽ˡ⁾): its bias, │, the channels' rows."""
+        _, (C, _, kw) = self._kernel_columns()
+        cw = cell_width(self.digits)
+        return cw + 1 + C * (kw * cw + 2) - 2
+
+    def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
+        """How the panel's parts are laid out in ``avail`` columns: G⁽ˡ⁾ under W⁽ˡ⁾ when the two do not
+        fit side by side, and the maps in bands of as many as fit side by side (one at least: a map
+        wider than the panel scrolls, with a … at the edge it goes on past)."""
+        k = self.kind  # W and G side by side: 5 columns of label, W, 2 + 4 of gap, G
+        stacked = k is not None and k.has_weights and 5 + 2 * self._kernel_width() + 6 > avail
+        step = self.shape[2] * cell_width(self.digits) + 3  # a map and the gap after it
+        bands: list[list[tuple[str, str]]] = []
+        for name in self._names():
+            if bands and 5 + (len(bands[-1]) + 1) * step - 3 <= avail:
+                bands[-1].append(name)
+            else:
+                bands.append([name])
+        return stacked, bands
+
+    def on_resize(self) -> None:
+        """A new width may change the arrangement: build the lines again when it does (a scrollbar
+        that comes or goes changes the width too)."""
+        width = self.scrollable_content_region.width
+        if self.lines and width != self._avail and self._arrangement(width) != self._arrangement(self._avail):
+            self._build(self._produced)
+            self.refresh(layout=True)
+        self._avail = width
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        self.on_resize()
+
     def _legend(self) -> str:
         """The bottom border's legend for the × marks, or ""."""
         rows, cols = self.unread()
@@ -96,12 +160,15 @@ class MapSheet(NumberSheet):
         last = self.stepper.last
         produced = last.key.quantity if last is not None and last.key.layer == self.l_index else None
         field = field if field is not None else self.field
-        sig = self.board_signature() + (digits, hidden, produced, frozenset(field), self.has_focus,
-                                        self.cursor, last.key.phase if last is not None else None)
+        board = self.board_signature() + (produced,)
+        sig = board + (digits, hidden, frozenset(field), self.has_focus, self.cursor,
+                       last.key.phase if last is not None else None)
         if sig == self._signature:
             return
+        self.stepped, self._board = board != self._board, board
         self._signature = sig
         self.digits, self.hidden, self.field = digits, hidden, field
+        self._produced = produced
         self._build(produced)
         self.border_title = self._title()
         self.border_subtitle = self._legend()
@@ -109,7 +176,15 @@ class MapSheet(NumberSheet):
         self.shown()
 
     def shown(self) -> None:
-        """After a new board is drawn (a subclass may scroll)."""
+        """After a new board is drawn (a subclass may scroll otherwise): after a step, what it produced
+        in view, with its heading, when the panel scrolls and has no cursor of the reader's."""
+        if not self.stepped or self.has_focus or self._produced is None:
+            return
+        at = [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]
+        if at:
+            top, bottom = at[0][0] - 1, at[-1][0]
+            height = max(1, min(bottom - top + 1, self.scrollable_content_region.height))
+            self.scroll_to_region(Region(at[0][1], top, cell_width(self.digits), height), animate=False, immediate=True)
 
     def _input(self) -> Any:
         """o⁽⁰⁾ = x: the board's, or before the first step the example the first step reads."""
@@ -140,56 +215,66 @@ class MapSheet(NumberSheet):
             dim = unread or (stale and key[0] in ("s", "o", "delta"))
             return (text.rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
-        if k is not None and k.has_weights:  # the kernels
-            K, n = k.param_shape
-            at = {pos[1:]: a for a in range(1, n) if (pos := k.weight_position(0, a))}  # (c, u, v) → column
-            C, kh, kw = (max(p[i] for p in at) + 1 for i in range(3))
-            kern = {q: (getattr(st, q)[l]) for q in ("W", "G")}
-            lines.append([(f"{'▶ ' if produced == 'W' else ''}W{sup(l)}: kernels k (bias b_k │ channels c = 1…{C})",
-                           "header", None), ("      ", "base", None),
-                          (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header", None)])
-            for kk in range(K):
-                for u in range(kh):
-                    row: list[tuple[str, str, Key | None]] = [(f"k={kk + 1}".ljust(5) if u == 0 else " " * 5, "header", None)]
-                    for q in ("W", "G"):
-                        M, fmt = kern[q], formats.get(id(kern[q]))
-                        if u == 0:
-                            row.append(number(M[kk, 0], (q, l, kk, 0), produced == q, fmt=fmt))
-                        else:
-                            row.append((" " * cw, "base", None))
-                        row.append(("│", "bias", None))
-                        for c in range(C):
-                            for v in range(kw):
-                                a = at[c, u, v]
-                                row.append(number(M[kk, a], (q, l, kk, a), produced == q, fmt=fmt))
-                            row.append(("  ", "base", None))
-                        row.append(("    ", "base", None))
-                    lines.append(row)
+        avail = self._avail = self.scrollable_content_region.width or 10**6
+        stacked, bands = self._arrangement(avail)
+        if k is not None and k.has_weights:  # the kernels, G⁽ˡ⁾ beside W⁽ˡ⁾ or under it
+            K, _ = k.param_shape
+            at, (C, kh, kw) = self._kernel_columns()
+
+            def kernel_line(q: str, kk: int, u: int) -> list[tuple[str, str, Key | None]]:
+                M, fmt = getattr(st, q)[l], formats.get(id(getattr(st, q)[l]))
+                row = [number(M[kk, 0], (q, l, kk, 0), produced == q, fmt=fmt) if u == 0 else (" " * cw, "base", None),
+                       ("│", "bias", None)]
+                for c in range(C):
+                    for v in range(kw):
+                        a = at[c, u, v]
+                        row.append(number(M[kk, a], (q, l, kk, a), produced == q, fmt=fmt))
+                    row.append(("  ", "base", None))
+                return row
+
+            def title(q: str) -> tuple[str, str, Key | None]:
+                text = f"W{sup(l)}: kernels k (bias b_k │ channels c = 1…{C})" if q == "W" else f"G{sup(l)}"
+                return (("▶ " if produced == q else "") + text, "header+" if produced == q else "header", None)
+
+            for group in ((("W", "G"),) if not stacked else (("W",), ("G",))):
+                if group == ("G",):
+                    lines.append([])
+                lines.append([title(group[0])] + ([("      ", "base", None), title("G")] if len(group) == 2 else []))
+                for kk in range(K):
+                    for u in range(kh):
+                        row: list[tuple[str, str, Key | None]] = [(f"k={kk + 1}".ljust(5) if u == 0 else " " * 5, "header", None)]
+                        for q in group:
+                            row += kernel_line(q, kk, u) + [("    ", "base", None)]
+                        lines.append(row)
             lines.append([])
-        names = [("o", f"o{sup(l)} = x")] if k is None else (
-            [("s", f"s{sup(l)}"), ("o", f"o{sup(l)}"), ("delta", f"δ{sup(l)}")] if k.has_s
-            else [("o", f"o{sup(l)}"), ("delta", f"∂ℓ/∂o{sup(l)}")])
+        names = self._names()
         Cn, H, W = self.shape
         width = W * cw
-        head: list[tuple[str, str, Key | None]] = [(" " * 5, "header", None)]
-        for q, name in names:
-            head.append((("▶ " if produced == q else "") + name, "header+" if produced == q else "header", None))
-            head.append((" " * max(width - len(name) - (2 if produced == q else 0) + 3, 1), "base", None))
-        lines.append(head)
-        for c in range(Cn):
-            for i in range(H):
-                letter = "c" if k is None else "k"  # the input's channels are c, a layer's k
-                row = [(f"{letter}={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
-                for q, _ in names:
-                    arr = boards[q]
-                    fmt = formats.get(id(arr))
-                    for j in range(W):
-                        row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None), produced == q,
-                                          i in rows or j in cols, fmt))
-                    row.append(("   ", "base", None))
-                lines.append(row)
-            if c < Cn - 1:
+        for n, band in enumerate(bands):  # the maps, as many side by side as the width holds
+            if n:
                 lines.append([])
+            head: list[tuple[str, str, Key | None]] = [(" " * 5, "header", None)]
+            for q, name in band:
+                head.append((("▶ " if produced == q else "") + name, "header+" if produced == q else "header", None))
+                head.append((" " * max(width - len(name) - (2 if produced == q else 0) + 3, 1), "base", None))
+            lines.append(head)
+            for c in range(Cn):
+                for i in range(H):
+                    letter = "c" if k is None else "k"  # the input's channels are c, a layer's k
+                    row = [(f"{letter}={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
+                    for q, _ in band:
+                        arr = boards[q]
+                        fmt = formats.get(id(arr))
+                        for j in range(W):
+                            row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
+                                              produced == q, i in rows or j in cols, fmt))
+                        row.append(("   ", "base", None))
+                    lines.append(row)
+                if c < Cn - 1:
+                    lines.append([])
+        for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
+            while line and line[-1][2] is None and not line[-1][0].strip():
+                line.pop()
         self.set_lines(lines)
 
     def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
@@ -274,5 +359,8 @@ class MapSheet(NumberSheet):
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        strip = whole_cells(segs, scroll_x, scroll_x + self.size.width, style["base"])
+        view, width = self.scrollable_content_region.width, self.size.width  # a scrollbar covers the rest
+        strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
+        if view < width:
+            strip = strip.extend_cell_length(width, style["base"])
         return strip.apply_offsets(scroll_x, row)

@@ -15,10 +15,13 @@ from ..core.engine.stepper import Stepper
 if TYPE_CHECKING:
     from ..core.teaching.explain import Cell
     from .diagrams import MapCache
+    from .graph_canvas import GraphCanvas
 
 # the diagrams and their canvas are imported when one is first shown: start-up does not pay for them
 
 GRAPH, NN = "graph", "nn"
+GRAPH_KEYS = "[ ] scroll sideways · c: the panels again"
+"""The hint under the computation graph's title: the keys that move it."""
 
 
 class NetworkDiagrams(Container):
@@ -75,6 +78,14 @@ class NetworkDiagrams(Container):
         self.refresh_from(digits)
         return self.mode is not None
 
+    def canvas(self) -> GraphCanvas | None:
+        """The diagram on screen, None when none is drawn (the panels show, or a note says why)."""
+        if self.mode not in self.diagrams or self.note:
+            return None
+        from .graph_canvas import GraphCanvas
+
+        return self.query_one(f"#canvas-{self.mode}", GraphCanvas)
+
     def on_resize(self) -> None:
         self._show_title()
 
@@ -86,6 +97,8 @@ class NetworkDiagrams(Container):
         text = Text(title, style="bold")
         if legend:
             text.append("\n" + legend)
+        if self.mode == GRAPH and not self.note:
+            text.append("\n" + GRAPH_KEYS, style="italic")
         self.query_one("#diagram-title", Static).update(text)
 
     def title_text(self) -> str:

@@ -176,7 +176,10 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         self.place_side()
 
     def action_scroll_panel(self, dx: int) -> None:
-        focused = self.focused
-        if isinstance(focused, ScrollView):
-            focused.scroll_relative(x=dx, animate=False)
+        """[ ]: the diagram on screen (c, d) sideways, no Tab needed; else the panel with the cursor."""
+        from .net_diagrams import NetworkDiagrams
+
+        target = self.query_one(NetworkDiagrams).canvas() or self.focused
+        if isinstance(target, ScrollView):
+            target.scroll_relative(x=dx, animate=False)
 

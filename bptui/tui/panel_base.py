@@ -77,6 +77,32 @@ def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip
     return Strip(out).crop_extend(x0, x1, base)
 
 
+def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: Style) -> Strip:
+    """:func:`whole_cells`, with a ``…`` (in ``mark``) in the edge column past which the line goes on: a
+    column scrolled out of view is never hidden without a mark. A blank stands between the mark and
+    what the line shows (``−0.13…`` would read as a cut number), and a number the edge cuts is left
+    out rather than marked a second time."""
+    text = "".join(seg.text for seg in segments)
+    left, right = bool(text[:x0].strip()), bool(text[x1:].strip())
+    if not (left or right) or x1 - x0 < 6:
+        return whole_cells(segments, x0, x1, base)
+    a, b = x0 + left, x1 - right
+    a += left and text[a:a + 1] not in ("", " ")
+    b -= right and text[b - 1:b] not in ("", " ")
+    inner = whole_cells(segments, a, b, base)
+    shown = inner.text
+    if a > x0 and shown.startswith("…"):
+        inner, a = inner.crop(1, inner.cell_length), a + 1
+    if b < x1 and shown.endswith("…"):
+        inner, b = inner.crop(0, inner.cell_length - 1), b - 1
+    out = list(inner)
+    if a > x0:
+        out.insert(0, Segment("…" + " " * (a - x0 - 1), mark))
+    if b < x1:
+        out.append(Segment(" " * (x1 - b - 1) + "…", mark))
+    return Strip(out)
+
+
 class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 

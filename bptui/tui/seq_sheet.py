@@ -150,6 +150,10 @@ class SeqSheet(MapSheet):
             if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
+    def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
+        """One arrangement at every width: G⁽ˡ⁾ beside W⁽ˡ⁾, and the later τ scroll."""
+        return False, []
+
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): the whole of W⁽ˡ⁾
         (G⁽ˡ⁾ beside it and the later τ scroll)."""

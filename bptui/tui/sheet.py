@@ -35,7 +35,7 @@ class LayerSheet(NumberSheet):
         self.widest = widest
         self.view = view
         self.stacked, self.ncols = False, 0
-        self.pitch = 1
+        self.pitch, self.lead = 1, 0
         self._avail = 0  # the content width the columns were laid out for
         self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
@@ -115,13 +115,21 @@ class LayerSheet(NumberSheet):
             self.cw = max(self.cw, min(2 * self.cw, room))
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
-        self.pitch = 1  # lines per unit row: more on a tall panel of a big screen, fewer blocks
-        room = self.scrollable_content_region.height
-        if self.stretch and not self.blocks and room:
-            self.pitch = max(1, min(3, (room - HEADER_LINES) // self.rows))
-        height = (HEADER_LINES + (self.rows - 1) * self.pitch + 1
+        # lines per unit row, and blank lines above the first: on a tall panel of a big screen (with no
+        # blocks under the rows) the unit rows spread evenly over the height, centred (so that a layer's
+        # middle row lines up with the one of a layer beside it)
+        self.pitch, self.lead = 1, 0
+        room = self.scrollable_content_region.height - HEADER_LINES
+        if self.stretch and not self.blocks and room > 0:
+            self.pitch = max(1, room // self.rows)
+            self.lead = max(0, (room - (self.rows - 1) * self.pitch - 1) // 2)
+        height = (self._row_y(self.rows - 1) + 1
                   + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0]))
         self.virtual_size = Size(self._line_width(n, self.stacked), height)
+
+    def _row_y(self, r: int) -> int:
+        """The line unit row r is drawn on."""
+        return HEADER_LINES + self.lead + r * self.pitch
 
     def _blocks(self) -> list[tuple[str, str, Any]]:
         """Matrices drawn under the rows, each as (quantity, label, matrix): G⁽ˡ⁾ when it does not
@@ -131,9 +139,9 @@ class LayerSheet(NumberSheet):
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def on_resize(self) -> None:
-        old = (self.stacked, self.ncols, self.cw, self.pitch)
+        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead)
         self._layout_columns()
-        if (self.stacked, self.ncols, self.cw, self.pitch) != old:
+        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead) != old:
             self.refresh(layout=True)
 
     def watch_show_vertical_scrollbar(self) -> None:
@@ -214,7 +222,7 @@ class LayerSheet(NumberSheet):
     def _scroll_to_cursor(self) -> None:
         r, c = self.cursor
         q, _ = self.columns()[c]
-        y = HEADER_LINES + r * self.pitch
+        y = self._row_y(r)
         if self.stacked and q == "G":
             y = HEADER_LINES + self.rows + 1 + HEADER_LINES + r - (1 if self.view.hidden else 0)
         x = self._column_x(c)
@@ -234,9 +242,9 @@ class LayerSheet(NumberSheet):
             return
         # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
         x, y = int(offset.x + self.scroll_x), int(offset.y + self.scroll_y)
-        r = y - HEADER_LINES
+        r = y - HEADER_LINES - self.lead
         if self.pitch > 1:  # the blank lines between unit rows hold no cell
-            if r % self.pitch:
+            if r < 0 or r % self.pitch:
                 return
             r //= self.pitch
         columns = self.columns()
@@ -257,12 +265,12 @@ class LayerSheet(NumberSheet):
         row = scroll_y + y
         style = self._palette()
         base = style["base"]
-        top = HEADER_LINES + (self.rows - 1) * self.pitch + 1
+        top = self._row_y(self.rows - 1) + 1
         if row < HEADER_LINES:
             segments = self._header(row, style)
         elif row < top:
-            r, between = divmod(row - HEADER_LINES, self.pitch)
-            segments = [] if between else self._row(r, style)
+            r, between = divmod(row - HEADER_LINES - self.lead, self.pitch)
+            segments = [] if between or r < 0 else self._row(r, style)
         elif row < self.virtual_size.height:
             block, offset = divmod(row - top, 1 + HEADER_LINES + self.view.W.shape[0])
             quantity, label, matrix = self.blocks[block]
