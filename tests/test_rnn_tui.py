@@ -308,8 +308,8 @@ async def test_c_draws_every_layer_of_a_stack(size):
         await pilot.pause()
         assert app.stepper.spec.lengths[12] == 4
         shown = _time_steps_in_view(app)
-        # whole on screen: three τ at 200 columns; at 120 two, and the third cut at the left edge (the second
-        # layer's boxes, wider by their [1, o⁽¹⁾_τ], widen the ranks they share with the first's)
+        # whole on screen: three τ at 200×50; at 120×40 two, and the third cut at the viewport's edge (the
+        # boxes of the two layers share the ranks, and the layout staggers a layer's boxes down the rows)
         assert len(set().union(*shown.values())) >= (3 if size[0] >= 200 else 2), shown
         assert 1 in shown and (2 in shown or size[1] < 50), shown
 
