@@ -162,7 +162,7 @@ def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
         else:
             width = max([cell_len(line) for line in lines] + [cw + 2])
         canvas.append(CanvasNode(i, name, len(lines) + rows, min(MAX_BOX, width)))
-    pinned = frozenset({"W1", "x_1"} | {i for i, *_ in nodes if i.endswith("_0")})  # x_τ just before its box
+    pinned = frozenset({"W1"} | {f"x_{t}" for t in range(1, T + 1)} | {i for i, *_ in nodes if i.endswith("_0")})
     return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
 
 
