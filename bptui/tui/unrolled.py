@@ -28,9 +28,6 @@ from ..core.engine.network import Network
 from ..core.formulas.notation import mat, num, sup, vec
 from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, value_width
 
-# a layer's box: its s formula (over more lines when it is wider than the columns), its o formula, the
-# columns' heads, then a row per unit
-
 
 def _tsub(t: int | str) -> str:
     return str(t).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
@@ -97,8 +94,9 @@ def _wrap(text: str, width: int) -> list[str]:
 def _nodes(net: Network, T: int, digits: int = 4) -> tuple[list[tuple[str, str, tuple[str, ...], int]],
                                                           list[tuple[str, str]]]:
     """(id, name, the fixed lines (formulas), rows of numbers) of each node, and the edges, for an example
-    of T steps (kept for the few last networks and lengths: the keypresses of an example print the
-    trees once)."""
+    of T steps (a layer's box: its s formula, over more lines when wider than the columns, its o formula;
+    then the columns' heads and a row per unit). Kept for the few last networks and lengths: the
+    keypresses of an example print the trees once."""
     spec, kinds = net.spec, net.kinds
     L, d = spec.L, spec.widths[0]
     p = TextPrinter().p
