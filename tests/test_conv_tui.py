@@ -175,3 +175,28 @@ async def test_the_first_frame_from_a_v2_document():
         await pilot.pause()
         await pilot.pause()
         assert app.stepper is not None and app.main is not None and app.main.query_one("#layer-1", MapSheet)
+
+
+@pytest.mark.asyncio
+async def test_the_quiz_asks_the_kernel_weight_under_the_cursor():
+    """Quiz mode on a conv G step asks for the kernel weight under the cursor (the kind lists every kernel
+    weight as a quiz cell), hides it in its own scalar form and in the panel, and takes its exact value."""
+    from textual.widgets import Input
+
+    app = app_for("edges")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _run_to(pilot, 10)  # the next step is G⁽¹⁾
+        await _cursor_on(pilot, 1, ("G", 1, 1, 5))  # kernel 2, column 5: (c, u, v) = (1, 2, 2) from 1
+        await pilot.press("z", "n")
+        await pilot.pause()
+        asked, question = app.main.asked, app.main.question
+        assert (asked.quantity, asked.layer, asked.unit, asked.column) == ("G", 1, 2, 5)
+        assert question.symbol == "G₂,₁,₂,₂⁽¹⁾" and "G₂,₁,₂,₂⁽¹⁾ ← G₂,₁,₂,₂⁽¹⁾ + Σ" in question.equation
+        assert question.equation.count("?") == 1 and question.value == app.stepper.state.G[1][1, 5]
+        sheet = app.query_one("#layer-1", MapSheet)
+        assert [key for line in sheet.lines for text, _, key in line if text.strip() == "?"] == [("G", 1, 1, 5)]
+        line = app.main.query_one("#answer", Input)
+        line.value = repr(question.value)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.score.right == 1

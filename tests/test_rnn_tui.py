@@ -159,23 +159,28 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
     st = Stepper(spec)
     d = unrolled_graph(st.net, 3)
     ids = [n.id for n in d.nodes]
-    assert ids[:2] == ["W1", "o1_0"] and {"x_3", "s1_3", "o1_3", "s2", "o2", "y", "loss"} <= set(ids)
-    # s⁽¹⁾_τ reads o⁽⁰⁾_τ, the shared [W | U] and o⁽¹⁾_{τ−1}; layer 2 reads o⁽¹⁾_T only (many-to-one)
-    assert {u for u, v in d.edges if v == "s1_2"} == {"x_2", "W1", "o1_1"}
-    assert {u for u, v in d.edges if v == "s2"} == {"o1_3", "W2"}
+    assert ids[:3] == ["W1", "o1_0", "W2"] and {"x_3", "h1_1", "h1_3", "h2", "y", "loss"} <= set(ids)
+    # layer 1 at τ reads o⁽⁰⁾_τ, the shared [W | U] and itself at τ − 1; layer 2 reads o⁽¹⁾_T only (many-to-one)
+    assert {u for u, v in d.edges if v == "h1_2"} == {"x_2", "W1", "h1_1"}
+    assert {u for u, v in d.edges if v == "h2"} == {"h1_3", "W2"}
     for _ in range(12):  # example 1 (T = 2) through δ⁽¹⁾₁
         st.forward()
     d = unrolled_graph(st.net, 2)
     state = unrolled_state(st, d, 4)
-    from bptui.core.formulas.notation import vec
+    from bptui.core.formulas.notation import num
 
-    assert state.texts["s1_1"][2] == f"δ = {vec(st.state.delta[1][0], 4)}"
-    assert state.texts["o1_2"][1] == f"= {vec(st.state.o[1][2], 4)}"
-    assert state.current == "s1_1" and state.hot_line == 2
-    assert state.hot_edges == d.edges_from("s1_1") | d.edges_from("o1_1")  # back from s⁽¹⁾₂ through o⁽¹⁾₁
+    lines = state.texts["h1_1"]
+    head = 1 + next(i for i, line in enumerate(lines) if line.startswith("o = "))  # the columns' heads
+    assert lines[head].split() == ["s", "o", "δ"]
+    rows = [line.split() for line in lines[head + 1:]]
+    assert [r[2] for r in rows] == [num(x, 4) for x in st.state.delta[1][0]]  # δ⁽¹⁾₁ by unit
+    assert [r[1] for r in state.texts["h1_2"][head + 1:] for r in [r.split()]] == [num(x, 4) for x in st.state.o[1][2]]
+    assert state.current == "h1_1" and state.hot_line == head
+    assert state.hot_edges == d.edges_from("h1_1")  # back from layer 1 at τ = 2 and from layer 2
 
 
-@pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9])  # both kinds of output, two layers above, identity
+# both kinds of output, two layers above, identity; time through stacked recurrent and dense layers at τ
+@pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9, "stacked", "mixed"])
 def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
     """The function a box of the unrolled graph shows at τ is the first form of the equation of the step
     that computes it there (core/kinds/rnn/equations.py), printed: one tree behind both, at every τ."""
@@ -184,14 +189,19 @@ def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
     from bptui.core.kinds.rnn.equations import loss_form
     from bptui.core.formats.spec import load, parse
     from bptui.core.engine.stepper import Stepper
-    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+    from bptui.tui.unrolled import box_id, example_length, unrolled_graph, unrolled_state
 
     from .conftest import NETWORKS
-    from .helpers import random_rnn_doc
+    from .helpers import random_rnn_doc, random_stack_doc
 
-    spec = load(NETWORKS / "parity.json") if seed is None else parse(random_rnn_doc(seed, n=3), "rnn.json")
+    if seed is None:
+        spec = load(NETWORKS / "parity.json")
+    elif isinstance(seed, str):
+        spec = parse(random_stack_doc(1, seed, n=2), f"{seed}.json")
+    else:
+        spec = parse(random_rnn_doc(seed, n=3), "rnn.json")
     st = Stepper(spec)
-    p, L, seqs = TextPrinter().p, spec.L, spec.return_sequences
+    p, seqs = TextPrinter().p, spec.return_sequences
     checked, loss_checked = 0, 0
     for _ in range(len(st.schedule)):  # one epoch
         step = st.forward()
@@ -210,10 +220,11 @@ def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
                 assert texts["loss"][0] == p(eqs[0].forms[0])
             loss_checked += 1
             continue
-        q, l, t = key.quantity, key.layer, key.time
-        node = f"{q}1_{t}" if l == 1 else f"{q}{l}" + ("" if t is None else f"_{t}")
-        assert texts[node][0] == p(eqs[0].forms[0]), (key, texts[node][0])
-        assert ("τ" in texts[node][0]) is False  # a number at every τ, never the letter
+        lines = texts[box_id(key.layer, key.time)]
+        o_line = next(i for i, line in enumerate(lines) if line.startswith("o = "))
+        shown = " ".join(line.strip() for line in lines[:o_line]) if key.quantity == "s" else lines[o_line]
+        assert shown == f"{key.quantity} = {p(eqs[0].forms[0])}", (key, shown)
+        assert ("τ" in shown) is False  # a number at every τ, never the letter
         checked += 1
     assert checked > 4 * len(spec.lengths) and loss_checked == len(spec.lengths)
 
@@ -236,7 +247,71 @@ async def test_c_draws_the_graph_unrolled_over_the_examples_length():
         from bptui.core.formulas.formula import TextPrinter
         from bptui.core.kinds.rnn.equations import s1_form
 
-        assert "o⁽⁰⁾₂" in text and TextPrinter().p(s1_form(1)) in text
+        first, _, second = TextPrinter().p(s1_form(1)).partition(" + ")  # over two lines of its box
+        assert "o⁽⁰⁾₂" in text and f"s = {first}" in text and f"+ {second}" in text
+
+
+def _time_steps_in_view(app) -> dict[int, set[int]]:
+    """For each layer, the τ of its boxes wholly on screen in the c view."""
+    from bptui.tui.graph_canvas import GraphCanvas
+
+    from .test_layout import visible_nodes
+
+    shown: dict[int, set[int]] = {}
+    for node in visible_nodes(app.query_one("#canvas-graph", GraphCanvas)):
+        if node.startswith("h") and "_" in node:
+            l, t = node[1:].split("_")
+            shown.setdefault(int(l), set()).add(int(t))
+    return shown
+
+
+@pytest.mark.asyncio
+async def test_parity_unrolled_shows_three_time_steps_at_120_columns():
+    """Example 13 (T = 4) in its forward pass at τ = 3: the boxes of τ = 1, 2, 3 side by side, whole, at
+    120×40 (issue 24 item 2: a box per layer and τ, its units as columns, is narrow enough)."""
+    app = app_for("parity")
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (app.stepper.last is not None and app.stepper.last.key.example == 13
+                   and app.stepper.last.key.time == 3 and app.stepper.last.key.quantity == "o"):
+            app.main.action_next()
+        await pilot.press("c")
+        await pilot.pause()
+        assert len(_time_steps_in_view(app).get(1, set())) >= 3, _time_steps_in_view(app)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [(120, 40), (200, 50)])
+async def test_c_draws_every_layer_of_a_stack(size):
+    """stacked_parity: c draws both recurrent layers at every τ (each reading the layer below at its τ and
+    itself at τ − 1) and the dense layer once on o⁽²⁾_T; on screen at 200×50, three time steps and boxes of
+    both layers (at 120×40 the boxes of the layer the step is in fill the height)."""
+    from bptui.tui.graph_canvas import GraphCanvas
+
+    app = app_for("stacked_parity")
+    async with app.run_test(size=size) as pilot:
+        for _ in range(5):  # example 1 (T = 2): o⁽¹⁾₁ … s⁽¹⁾₂
+            await pilot.press("n")
+        await pilot.press("c")
+        await pilot.pause()
+        assert not app.query_one("#diagram-note").display
+        canvas = app.query_one("#canvas-graph", GraphCanvas)
+        T = int(app.spec.lengths[0])
+        boxes = set(canvas.grid.boxes)
+        assert {f"h{l}_{t}" for l in (1, 2) for t in range(1, T + 1)} | {"h3", "W1", "W2", "W3"} <= boxes
+        edges = set(app.main.query_one("NetworkDiagrams").diagrams["graph"].edges)
+        assert {("h1_2", "h2_2"), ("h2_1", "h2_2"), ("W2", "h2_2"), (f"h2_{T}", "h3"), ("h3", "loss")} <= edges
+        shown = _time_steps_in_view(app)
+        assert 1 in shown and (2 in shown or size[1] < 50), shown  # 40 rows: layer 1's boxes fill the height
+        while not (app.stepper.last.key.example == 13 and app.stepper.last.key.time == 4
+                   and app.stepper.last.key.quantity == "o" and app.stepper.last.key.layer == 1):
+            app.main.action_next()
+        await pilot.pause()
+        assert app.stepper.spec.lengths[12] == 4
+        shown = _time_steps_in_view(app)
+        # whole on screen: three τ at 200×50; at 120×40 two, and the third cut at the viewport's edge (the
+        # boxes of the two layers share the ranks, and the layout staggers a layer's boxes down the rows)
+        assert len(set().union(*shown.values())) >= (3 if size[0] >= 200 else 2), shown
+        assert 1 in shown and (2 in shown or size[1] < 50), shown
 
 
 def test_unrolled_graph_snapshot(snap_compare):
@@ -280,7 +355,7 @@ async def test_a_stacked_network_opens_and_steps_with_every_per_time_layer_by_ta
         assert "δ⁽²⁾₁,₁" in text and "from τ + 1 (through U⁽²⁾" in text and "the recurrent layer 2" in text
         await pilot.press("c")
         await pilot.pause()
-        assert "drawn for a network with one recurrent layer" in str(app.query_one("#diagram-note").render())
+        assert not app.query_one("#diagram-note").display  # both recurrent layers drawn (below)
         await pilot.press("c")
         for _ in range(steps):
             app.main.action_prev()

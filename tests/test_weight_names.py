@@ -136,13 +136,18 @@ def test_keys_and_the_quiz_name_map_cells_as_the_panels_do():
         board = {"s": st.state.s, "o": st.state.o, "delta": st.state.delta, "G": st.state.G}.get(q)
         if board is not None:
             assert e.value == board[l][index]
-    # the quiz asks for the same cells under the same names
+    # the quiz asks for the same cells under the same names: the key's first, then every other
+    # position of the map (every kernel weight of a conv G, never its bias column)
     asked = {}
     for step in range(1, 12):
         st.goto(step)
         asked[step] = [c.symbol() for c in candidates(spec, st.last.key)]
-    assert asked[9] == ["∂ℓ/∂o₁,₁,₁⁽²⁾"] and asked[10] == ["δ₁,₁,₁⁽¹⁾"] and asked[11] == ["G₁,₁,₁,₁⁽¹⁾"]
-    assert asked[2] == ["o₁,₁,₁⁽¹⁾"]
+    assert asked[9][0] == "∂ℓ/∂o₁,₁,₁⁽²⁾" and asked[10][0] == "δ₁,₁,₁⁽¹⁾" and asked[11][0] == "G₁,₁,₁,₁⁽¹⁾"
+    assert asked[2][0] == "o₁,₁,₁⁽¹⁾"
+    conv, pool = spec.layer_kinds[0], spec.layer_kinds[1]
+    assert len(set(asked[10])) == conv.out_size and len(set(asked[9])) == pool.out_size
+    rows, cols = conv.param_shape
+    assert asked[11] == [P.p(conv.grad_sym(1, r, a)) for r in range(rows) for a in range(1, cols)]
 
 
 def test_an_exercise_that_blanks_conv_weights_names_kernels_and_biases():

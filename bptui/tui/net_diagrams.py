@@ -105,8 +105,8 @@ class NetworkDiagrams(Container):
         if self.note and self.mode is not None:  # nothing drawn: no legend for what is not there
             return f"{'Computation graph' if self.mode == GRAPH else 'Neural-network diagram'} (not drawn: see below)"
         if self.mode == GRAPH and self.stepper.spec.lengths is not None:  # a recurrent network: unrolled.py
-            return ("Computation graph unrolled in time, this example's τ = 1 … T ([W | U]⁽¹⁾ holds G⁽¹⁾, "
-                    "s⁽ˡ⁾ holds δ⁽ˡ⁾)")
+            return ("Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
+                    "s, o and δ by unit; W⁽ˡ⁾ (a recurrent layer's [W | U]⁽ˡ⁾) holds G⁽ˡ⁾, summed over τ")
         if self.mode == GRAPH:
             return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
         if self.mode != NN:

@@ -1,12 +1,16 @@
 """The unrolled computation graph of a recurrent network (the ``c`` view), derived from the stepper's
 state (no Textual here; drawn by the same canvas as the dense networks' graph, ``graph_canvas.py``).
 
-For the example on the board, of T steps: o⁽¹⁾₀ = 0, then for each τ a box o⁽⁰⁾_τ = [1, x_τ] and the
-boxes s⁽¹⁾_τ (holding δ⁽¹⁾_τ) and o⁽¹⁾_τ, with s⁽¹⁾_τ reading o⁽⁰⁾_τ, o⁽¹⁾_{τ−1} and the one shared
-[W | U]⁽¹⁾ (which holds G⁽¹⁾, summed over τ); the layers above read o⁽¹⁾_T once (many-to-one), or
-o⁽¹⁾_τ at every τ (return_sequences), and end in ℓ with y. The box the last step computed is marked,
-with the edges it read along: forward along the arrows, backward against them (δ⁽¹⁾_τ reads δ⁽¹⁾_{τ+1}
-through o⁽¹⁾_τ → s⁽¹⁾_{τ+1}).
+For the example on the board, of T steps, every layer the sequence flows through (recurrent layers,
+stacked or not, and dense layers applied at each τ) has a box per time step τ: ``h{l}_{τ}`` holds
+s⁽ˡ⁾_τ and o⁽ˡ⁾_τ (their formulas, then s, o and δ as columns, a row per unit: narrow enough that
+three time steps and more fit beside each other at 120 columns). A box reads the box of the layer
+below at the same τ (layer 1 reads o⁽⁰⁾_τ = [1, x_τ]) and its layer's one W⁽ˡ⁾ (a recurrent layer's
+[W | U]⁽ˡ⁾, which holds G⁽ˡ⁾ summed over τ); a recurrent layer's box reads its own box at τ − 1 too
+(o⁽ˡ⁾₀ = 0 at τ = 1). A layer above a many-to-one recurrent layer runs once, on its o_T (box
+``h{l}``). The output layer's boxes end in ℓ with y. The box the last step computed is marked, with
+the edges it read along: forward along the arrows, backward against them (δ⁽ˡ⁾_τ reads δ⁽ˡ⁾_{τ+1}
+through the edge to the box at τ + 1, and δ⁽ˡ⁺¹⁾_τ through the edge to the layer above).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import numpy as np
 from rich.cells import cell_len
 
+from ..core.engine.kind import timed_layers
 from ..core.kinds.rnn import equations as req
 from ..core.formulas.formula import Node, Sum, TextPrinter
 from ..core.engine.network import Network
@@ -28,58 +33,108 @@ def _tsub(t: int | str) -> str:
     return str(t).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
+def _tag(t: int | None) -> str:
+    return "" if t is None else f"_{t}"
+
+
+def box_id(l: int, t: int | None) -> str:
+    """The box of layer l at τ = t (None: a layer above a many-to-one layer, which runs once)."""
+    return f"h{l}{_tag(t)}"
+
+
+def layer_times(net: Network, T: int) -> list[list[int | None]]:
+    """For layers 1..L: the τ of its boxes (1..T for a layer the sequence flows through, else once)."""
+    return [list(range(1, T + 1)) if timed else [None] for timed in timed_layers(net.kinds)]
+
+
 def box_forms(net: Network, T: int) -> dict[str, Node]:
     """The formula tree each box of an example of T steps computes, from core/kinds/rnn/equations.py (the
-    same trees its step equations print): s⁽¹⁾_τ, o⁽¹⁾_τ, the layers above (at τ or once) and ℓ."""
-    L, seqs = net.L, net.spec.return_sequences
+    same trees the step equations print): o⁽⁰⁾_τ, s⁽ˡ⁾_τ and o⁽ˡ⁾_τ (keys ``s{l}_{τ}``, ``o{l}_{τ}``; once:
+    ``s{l}``, ``o{l}``) and ℓ."""
     forms: dict[str, Node] = {}
-    for t in range(1, T + 1):
-        forms[f"x_{t}"] = req.o0_form(t)
-        forms[f"s1_{t}"] = req.s1_form(t)
-        forms[f"o1_{t}"] = req.o1_form(net, t)
-    times: list[int | None] = list(range(1, T + 1)) if seqs else [None]
-    for l in range(2, L + 1):
-        for tm in times:
-            tag = "" if tm is None else f"_{tm}"
-            forms[f"s{l}{tag}"] = req.upper_s_form(l, tm, T)
-            forms[f"o{l}{tag}"] = req.upper_o_form(net, l, tm)
+    for tau in range(1, T + 1):
+        forms[f"x_{tau}"] = req.o0_form(tau)
+    for l, times in enumerate(layer_times(net, T), start=1):
+        recurrent = net.kinds[l - 1].over_time
+        for t in times:
+            if recurrent:
+                assert t is not None
+                forms[f"s{l}_{t}"], forms[f"o{l}_{t}"] = req.s_rnn_form(net, l, t), req.o_rnn_form(net, l, t)
+            else:
+                forms[f"s{l}{_tag(t)}"] = req.upper_s_form(l, t, T, net)
+                forms[f"o{l}{_tag(t)}"] = req.upper_o_form(net, l, t)
+    seqs = net.spec.return_sequences
     forms["loss"] = Sum("τ", req.loss_form(net, "τ")) if seqs else req.loss_form(net, None)
     return forms
 
 
+def column_width(digits: int) -> int:
+    """One number of a box's columns: a sign, "0." and ``digits`` digits (a longer one pushes its row's next column on)."""
+    return digits + 4
+
+
+def columns_width(digits: int) -> int:
+    """A layer's box: its s, o and δ columns side by side."""
+    return 3 * column_width(digits) + 2
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A formula over as many lines as ``width`` needs, broken before its top-level "+" terms."""
+    parts = text.split(" + ")
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if cell_len(lines[-1]) + 3 + cell_len(part) <= width:
+            lines[-1] += " + " + part
+        else:
+            lines.append("    + " + part)
+    return lines
+
+
 @lru_cache(maxsize=8)
-def _nodes(net: Network, T: int) -> tuple[list[tuple[str, str, str, tuple[int, ...]]], list[tuple[str, str]]]:
-    """(id, name, function, value shape) of each node, and the edges, for an example of T steps (kept
-    for the few last networks and lengths: the keypresses of an example print the trees once)."""
-    spec = net.spec
-    L, d, h = spec.L, spec.widths[0], spec.widths[1]
-    seqs = spec.return_sequences
+def _nodes(net: Network, T: int, digits: int = 4) -> tuple[list[tuple[str, str, tuple[str, ...], int]],
+                                                          list[tuple[str, str]]]:
+    """(id, name, the fixed lines (formulas), rows of numbers) of each node, and the edges, for an example
+    of T steps (a layer's box: its s formula, over more lines when wider than the columns, its o formula;
+    then the columns' heads and a row per unit). Kept for the few last networks and lengths: the
+    keypresses of an example print the trees once."""
+    spec, kinds = net.spec, net.kinds
+    L, d = spec.L, spec.widths[0]
     p = TextPrinter().p
     forms = box_forms(net, T)
-    nodes = [("W1", f"[W | U]{sup(1)}", f"{h}×{1 + d + h}, shared by every τ", (h, 1 + d + h)),
-             ("o1_0", f"o{sup(1)}{_tsub(0)}", "0", (h,))]
+    times = layer_times(net, T)
+    nodes: list[tuple[str, str, tuple[str, ...], int]] = []
     edges: list[tuple[str, str]] = []
-    for t in range(1, T + 1):
-        nodes += [(f"x_{t}", f"o{sup(0)}{_tsub(t)}", p(forms[f"x_{t}"]), (d + 1,)),
-                  (f"s1_{t}", f"s{sup(1)}{_tsub(t)}", p(forms[f"s1_{t}"]), (h,)),
-                  (f"o1_{t}", f"o{sup(1)}{_tsub(t)}", p(forms[f"o1_{t}"]), (h,))]
-        edges += [(f"x_{t}", f"s1_{t}"), ("W1", f"s1_{t}"), (f"o1_{t - 1}" if t > 1 else "o1_0", f"s1_{t}"),
-                  (f"s1_{t}", f"o1_{t}")]
-    times: list[int | None] = list(range(1, T + 1)) if seqs else [None]
-    for l in range(2, L + 1):
-        w_in = spec.widths[l - 1] + 1
-        nodes.append((f"W{l}", f"W{sup(l)}", f"{spec.widths[l]}×{w_in}", (spec.widths[l], w_in)))
-        for tm in times:
-            tag = "" if tm is None else f"_{tm}"
-            ts = "" if tm is None else _tsub(tm)
-            below = (f"o1_{T if tm is None else tm}" if l == 2 else f"o{l - 1}{tag}")
-            nodes += [(f"s{l}{tag}", f"s{sup(l)}{ts}", p(forms[f"s{l}{tag}"]), (spec.widths[l],)),
-                      (f"o{l}{tag}", f"o{sup(l)}{ts}", p(forms[f"o{l}{tag}"]), (spec.widths[l] + (l < L),))]
-            edges += [(below, f"s{l}{tag}"), (f"W{l}", f"s{l}{tag}"), (f"s{l}{tag}", f"o{l}{tag}")]
-    for tm in times:
-        edges.append((f"o{L}" + ("" if tm is None else f"_{tm}"), "loss"))
-    nodes += [("y", "y", "targets, one per τ" if seqs else "target", (spec.widths[-1],)),
-              ("loss", "ℓ", p(forms["loss"]), ())]
+    for l, k in enumerate(kinds, start=1):
+        rows, cols = k.param_shape
+        shared = ", shared by every τ" if times[l - 1][0] is not None else ""
+        name = f"[W | U]{sup(l)}" if k.over_time else f"W{sup(l)}"
+        nodes.append((f"W{l}", name, (f"{rows}×{cols}{shared}",), 2))
+        if k.over_time:
+            nodes.append((f"o{l}_0", f"o{sup(l)}{_tsub(0)}", ("0",), 0))
+    for tau in range(1, T + 1):
+        nodes.append((f"x_{tau}", f"o{sup(0)}{_tsub(tau)}", (p(forms[f"x_{tau}"]),), d + 1))
+    for l, k in enumerate(kinds, start=1):
+        for t in times[l - 1]:
+            me = box_id(l, t)
+            ts = "" if t is None else _tsub(t)
+            lines = (*_wrap(f"s = {p(forms[f's{l}{_tag(t)}'])}", columns_width(digits)),
+                     f"o = {p(forms[f'o{l}{_tag(t)}'])}")
+            nodes.append((me, f"s{sup(l)}{ts}, o{sup(l)}{ts}", lines, spec.widths[l] + 1))
+            if l == 1:
+                below = f"x_{t}"
+            elif t is None and times[l - 2][0] is not None:  # above a many-to-one layer: its o_T
+                below = box_id(l - 1, T)
+            else:
+                below = box_id(l - 1, t)
+            edges += [(below, me), (f"W{l}", me)]
+            if k.over_time:
+                assert t is not None
+                edges.append((f"o{l}_0" if t == 1 else box_id(l, t - 1), me))
+    for t in times[L - 1]:
+        edges.append((box_id(L, t), "loss"))
+    seqs = spec.return_sequences
+    nodes += [("y", "y", ("targets, one per τ" if seqs else "target",), 1),
+              ("loss", "ℓ", (p(forms["loss"]),), 2)]
     edges.append(("y", "loss"))
     return nodes, edges
 
@@ -93,16 +148,28 @@ def example_length(stepper: Any) -> int:
 
 
 def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
-    nodes, edges = _nodes(net, T)
-    canvas = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10, value_width(shape, digits))))
-              for i, name, text, shape in nodes]
-    pinned = frozenset({"o1_0", "W1"} | {f"x_{t}" for t in range(1, T + 1)})
+    nodes, edges = _nodes(net, T, digits)
+    cw = column_width(digits)
+    unit = columns_width(digits)
+    canvas = []
+    for i, name, lines, rows in nodes:
+        if i.startswith("h"):
+            width = max([unit] + [cell_len(line) for line in lines])
+        elif i[0] == "W" or i == "y":  # its numbers as wide as a layer's box: longer ones end in …
+            width = max(cell_len(lines[0]), min(unit, value_width((8, 8), digits)))
+        else:
+            width = max([cell_len(line) for line in lines] + [cw + 2])
+        canvas.append(CanvasNode(i, name, len(lines) + rows, min(MAX_BOX, width)))
+    pinned = frozenset({"W1"} | {f"x_{t}" for t in range(1, T + 1)} | {i for i, *_ in nodes if i.endswith("_0")})
     return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
-    st = stepper.state
-    funcs = {i: text for i, _, text, _ in _nodes(stepper.net, example_length(stepper))[0]}
+    st, net = stepper.state, stepper.net
+    kinds, L = net.kinds, net.L
+    T = example_length(stepper)
+    fixed = {i: lines for i, _, lines, _ in _nodes(net, T, digits)[0]}
+    cw = column_width(digits)
 
     def v(x: Any) -> str:
         if x is None:
@@ -112,42 +179,51 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             return PENDING
         return num(float(a), digits) if a.ndim == 0 else vec(a, digits) if a.ndim == 1 else mat(a, digits)
 
-    def row(a: Any, i: int) -> Any:
-        return None if a is None else np.asarray(a)[i]
+    def at(board: Any, l: int, q: str, t: int | None) -> np.ndarray | None:
+        """Layer l's ``q`` at τ = t (its row of the per-τ board, as its kind keeps it), or once."""
+        a = board[l]
+        if a is None:
+            return None
+        a = np.asarray(a, dtype=float)
+        return a if t is None else a[kinds[l - 1].time_row(q, t)]
+
+    def column(a: np.ndarray | None, n: int, first: int = 0) -> list[str]:
+        if a is None or not np.all(np.isfinite(a)) and np.all(np.isnan(a)):
+            return [PENDING] * n
+        return [num(float(x), digits) for x in a[first:first + n]]
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()
     for node in diagram.nodes:
         i = node.id
-        if i == "W1":
-            texts[i] = [funcs[i], f"= {v(st.W[1])}", f"G = {v(st.G[1])}"]
-        elif i == "o1_0":
-            texts[i] = [funcs[i], f"= {v(row(st.o[1], 0))}", ""]
-        elif i.startswith("x_"):
-            t = int(i[2:])
-            texts[i] = [funcs[i], f"= {v(row(st.o[0], t - 1))}", ""]
-        elif i.startswith("s1_") or i.startswith("o1_"):
-            t = int(i[3:])
-            if i[0] == "s":
-                texts[i] = [funcs[i], f"= {v(row(st.s[1], t - 1))}", f"δ = {v(row(st.delta[1], t - 1))}"]
-            else:
-                texts[i] = [funcs[i], f"= {v(row(st.o[1], t))}", ""]
-        elif i == "y":
-            texts[i] = [funcs[i], f"= {v(st.y)}", ""]
-        elif i == "loss":
-            texts[i] = [funcs[i], f"= {v(st.loss)}", f"ℓ_D = {num(st.loss_D, digits)}"]
-        elif i[0] == "W":
+        lines = list(fixed[i])
+        if i[0] == "W":
             l = int(i[1:])
-            texts[i] = [funcs[i], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
-        else:  # s⁽ˡ⁾ or o⁽ˡ⁾ of a layer above, once or at τ
-            q, rest = i[0], i[1:]
-            parts = rest.split("_")
-            l, at_t = int(parts[0]), (int(parts[1]) if len(parts) > 1 else None)
-            board = {"s": st.s, "o": st.o}[q][l]
-            value = board if at_t is None else row(board, at_t - 1)
-            second = f"δ = {v(st.delta[l] if at_t is None else row(st.delta[l], at_t - 1))}" if q == "s" else ""
-            texts[i] = [funcs[i], f"= {v(value)}", second]
-        if texts[i][1] == f"= {PENDING}" and i not in ("W1",) and not i.startswith("W"):
+            texts[i] = lines + [f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
+            continue
+        if i.endswith("_0"):  # o⁽ˡ⁾₀ = 0
+            texts[i] = lines
+            continue
+        if i.startswith("x_"):
+            x = None if st.o[0] is None else np.asarray(st.o[0])[int(i[2:]) - 1]
+            texts[i] = lines + column(x, stepper.spec.widths[0] + 1)
+        elif i == "y":
+            texts[i] = lines + [f"= {v(st.y)}"]
+        elif i == "loss":
+            texts[i] = lines + [f"= {v(st.loss)}", f"ℓ_D = {num(st.loss_D, digits)}"]
+        else:  # h{l} or h{l}_{τ}: s, o and δ of layer l as columns
+            l_text, _, t_text = i[1:].partition("_")
+            l, t = int(l_text), (int(t_text) if t_text else None)
+            n = stepper.spec.widths[l]
+            first = int(kinds[l - 1].bias_entry and l < L)  # a hidden o's bias 1 is not a unit
+            s, o, delta = (column(at(board, l, q, t), n, first if q == "o" else 0)
+                           for board, q in ((st.s, "s"), (st.o, "o"), (st.delta, "delta")))
+            head = ["s".ljust(cw) + " " + "o".ljust(cw) + " " + "δ"]
+            texts[i] = lines + head + [f"{a:<{cw}} {b:<{cw}} {c}" for a, b, c in zip(s, o, delta)]
+            if s[0] == PENDING:
+                pending.add(i)
+            continue
+        if PENDING in texts[i][len(fixed[i]):] or texts[i][-1] == f"= {PENDING}":
             pending.add(i)
     last = stepper.last
     if last is None:
@@ -155,33 +231,24 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     key = last.key
     q, k, t = key.quantity, key.layer, key.time
     into, out = diagram.edges_into, diagram.edges_from
-    tag = "" if t is None else f"_{t}"
-    if q in ("s", "o"):
-        node = f"{q}1_{t}" if k == 1 else f"{q}{k}{tag}"
-        return CanvasState(texts, {}, node, 1, into(node), frozenset(pending))
     if q == "loss":
         return CanvasState(texts, {}, "loss", 1, into("loss"), frozenset(pending))
+    box = box_id(k, t)
+    o_line = len(fixed[box]) - 1  # s's formula first, o's last, then the columns' heads
+    if q in ("s", "o"):
+        return CanvasState(texts, {}, box, 0 if q == "s" else o_line,
+                           into(box) if q == "s" else frozenset(), frozenset(pending))
     if q == "delta":
-        node = f"s1_{t}" if k == 1 else f"s{k}{tag}"
-        return CanvasState(texts, {}, node, 2, out(node) | out(f"o1_{t}" if k == 1 else f"o{k}{tag}"),
-                           frozenset(pending))
+        return CanvasState(texts, {}, box, o_line + 1, out(box), frozenset(pending))
     if q == "G":
-        node = f"s1_{t}" if k == 1 else f"s{k}{tag}"
-        return CanvasState(texts, {}, f"W{k}", 2, into(node), frozenset(pending))
+        return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))
     return CanvasState(texts, {}, f"W{k}", 1, frozenset(), frozenset(pending))
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
-    """Why the unrolled graph of the example on the board is too big to lay out (or is not drawn: it is
-    drawn for one recurrent layer right after the input), or None."""
+    """Why the unrolled graph of the example on the board is too big to lay out, or None."""
     from .graph_layout import too_big
 
-    kinds = stepper.spec.layer_kinds
-    if [k.over_time for k in kinds] != [True] + [False] * (len(kinds) - 1):
-        return (f"The unrolled computation graph is drawn for a network with one recurrent layer, right after the "
-                f"input; {stepper.spec.name} has its sequence flow through more layers (stacked recurrent layers or "
-                "dense layers at each τ), which the layer panels show unrolled in time, one column per τ. "
-                "Press c again for them.")
     d = unrolled_graph(stepper.net, example_length(stepper))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:

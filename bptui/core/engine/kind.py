@@ -15,6 +15,8 @@ through the one table, ``core/kinds/__init__.py``'s ``KINDS``) with one class de
 - the names of its numbers as its panel shows them (``weight_sym``, ``grad_sym``, ``cell_sym``: a
   kernel's w_k,c,u,v and b_k, a recurrent layer's u_b,c, a pooling layer's ∂ℓ/∂o), which ``check``,
   ``g``, explanations, edits, the quiz, answer keys and exercises print;
+- its quiz cells (``quiz_cells``): which numbers of a step of its layer the quiz may ask for, each
+  with its name, its place on the board, where the step's equations work it out, and its value;
 - for the windowed kinds (convolution, pooling), the rows and columns of the input map that no
   window reads (``unread``: ⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them, may stop short);
 - what it costs (``cells``, ``multiplications``: the limits of docs/network-files.md).
@@ -28,13 +30,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
 
 from ..formulas.formula import Node, Partial, Sym
 from ..formulas.notation import sup
 from ..util.errors import SpecError
+
+if TYPE_CHECKING:
+    from .quizcells import QuizCell
 
 Shape = tuple[int, ...]
 
@@ -249,6 +254,19 @@ class LayerKind:
         if pos is None:
             return Sym(base, l, vector=True, latex=latex)
         return Sym(base, l, tuple(x + 1 for x in pos), latex=latex)
+
+    def time_row(self, quantity: str, t: int) -> int:
+        """The row of this layer's per-τ board matrix of ``quantity`` that holds time step t (row 0 is
+        τ = 1; a recurrent layer keeps o_0 in row 0 of its o)."""
+        return t - 1
+
+    # -- the quiz: the numbers of a step that may be asked (core/engine/quizcells.py) --------------------
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> "tuple[QuizCell, ...]":  # pragma: no cover
+        """The numbers step ``key`` of layer l (of L) makes that the quiz may ask for, in a fixed order
+        (the quiz's seeded choice picks among them): each its cell (named as the panel names it), its
+        board reference (what the quiz hides in the step's equations), the position where the
+        equations work it out (a map's), and its entry of ``value``, the step's value (None: none)."""
+        raise NotImplementedError
 
     def count_text(self, axis: int) -> str:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..engine.kind import LayerKind, Shape, ones_on_top, read_matrix
+from ..engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ..formulas.notation import sup
 from ..ops.activations import read_activation
 from ..util.errors import SpecError
@@ -79,6 +80,13 @@ class Dense(LayerKind):
     def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
         back = (W.T @ delta)[1:]
         return back.reshape(below.out_shape if below is not None else self.in_shape) if self.after_map else back
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Every unit of s, o (never a hidden o's bias 1), δ, at τ in a sequence; every entry of G, W."""
+        q = key.quantity
+        if q in ("G", "W"):
+            return matrix_cells(self, l, q, value)
+        return unit_cells(self, l, q, key.time, value, first=int(q == "o" and l < L))
 
     # -- the engine's questions (engine/kind.py): after a map, the map family's modules write its steps -----
     def claims_step(self, net: Any, key: Any) -> bool:

@@ -1,8 +1,8 @@
 """Quiz logic: hide one number of the next step, read the student's answer, check it, keep score.
 
 The quiz walks the same steppers as every view. For each step it does the step, picks the number to
-ask for — the scalar (a loss, a graph node's value or adjoint) or one cell of the vector or matrix,
-chosen by a seeded generator (``numpy.random.default_rng([seed, step])``, so the same quiz every
+ask for — the scalar (a loss, a graph node's value or adjoint) or one of the cells the layer's kind
+lists (``LayerKind.quiz_cells``: a unit, an entry of G or W, a map position, a kernel weight), chosen by a seeded generator (``numpy.random.default_rng([seed, step])``, so the same quiz every
 run) or given — and shows the step's equation with that number replaced by ``?``. Answers are
 floats (``0.25``, ``-1e-3``, ``−0.5``), fractions (``1/4``) or expressions with the constants e and
 π (``ln(2)``, ``e^6``, ``sqrt(2)/2``); an answer is right within a relative tolerance (1e-3 by
@@ -25,6 +25,7 @@ from ..formulas.formula import Equation, Ref, TextPrinter, is_numeric
 from ..formulas.formula import hide as formula_hide
 from ..formulas.notation import sup
 from ..engine.protocols import StepKeyLike
+from ..engine.quizcells import QuizCell
 
 DEFAULT_REL = 1e-3
 DEFAULT_ABS = 1e-6
@@ -190,33 +191,23 @@ class Score:
 
 
 # -- which number to ask for ------------------------------------------------------------------------
-def candidates(spec, key) -> list[Cell]:
-    """Every cell a step produced (without the constant bias entry of a hidden o⁽ˡ⁾)."""
+def quiz_cells(spec, key, value: Any = None) -> tuple[QuizCell, ...]:
+    """Every number step ``key`` makes that may be asked (with its entry of ``value``, the step's
+    value, when given): the loss, a graph node's value or adjoint, or what the layer's kind lists
+    (:meth:`~bptui.core.engine.kind.LayerKind.quiz_cells`: never a hidden o⁽ˡ⁾'s bias 1)."""
+    number = None if value is None or getattr(key, "quantity", None) not in ("loss", "value", "adjoint") \
+        else float(value)
     if getattr(key, "node", None) is not None:  # a graph's step key names its node
-        return [Cell(key.quantity, node=key.node)]
-    q, l = key.quantity, key.layer
-    if q == "loss":
-        return [Cell("loss")]
-    kind = spec.layer_kinds[l - 1]  # names the cells as the layer's panel does (u_b,c in U, w_k,c,u,v, ∂ℓ/∂o)
-    if kind.over_time:  # a recurrent layer: its h units, [W | U]
-        h, cols = kind.param_shape
-        if q in ("G", "W"):
-            return [Cell(q, l, b, a, kind=kind) for b in range(1, h + 1) for a in range(cols)]
-        return [Cell(q, l, b, time=key.time) for b in range(1, h + 1)]
-    if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
-        return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]
-    if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].is_map and q != "W":
-        # a map step's equation works out the first position (and a conv G its first kernel
-        # weight) with every number: that is the one a student can compute from what is shown
-        if q == "G":
-            return [Cell(q, l, 1, 1, kind=kind)]
-        return [Cell(q, l, (0,) * len(kind.out_shape), kind=kind)]
-    if getattr(spec, "is_v2", False) and q == "delta" and l < spec.L and spec.layer_kinds[l].is_map:
-        return [Cell(q, l, 1)]
-    units = range(1, spec.widths[l] + 1)
-    if q in ("G", "W"):
-        return [Cell(q, l, b, a, kind=kind) for b in units for a in range(spec.widths[l - 1] + 1)]
-    return [Cell(q, l, b) for b in units]
+        return (QuizCell(Cell(key.quantity, node=key.node), Ref(key.quantity, node=key.node), None, number),)
+    if key.quantity == "loss":
+        return (QuizCell(Cell("loss"), Ref("loss"), None, number),)
+    l = key.layer
+    return spec.layer_kinds[l - 1].quiz_cells(l, spec.L, key, value)
+
+
+def candidates(spec, key) -> list[Cell]:
+    """The cells of every number step ``key`` makes that may be asked, in the kind's order."""
+    return [qc.cell for qc in quiz_cells(spec, key)]
 
 
 def choose(spec, key, seed: int = 0) -> Cell:
@@ -227,67 +218,50 @@ def choose(spec, key, seed: int = 0) -> Cell:
     return options[int(np.random.default_rng([int(seed), int(key.step)]).integers(len(options)))]
 
 
-def _index(spec, cell: Cell):
-    """Where ``cell`` sits in the step's value array."""
-    b, l = cell.unit, cell.layer
-    assert b is not None and l is not None
-    if isinstance(b, tuple):  # a map position (k, i, j), 0-based
-        return b
-    if cell.quantity in ("G", "W"):
-        return (b - 1, cell.column)
-    if cell.quantity == "o" and l < spec.L and spec.layer_kinds[l - 1].bias_entry:  # a hidden o⁽ˡ⁾'s 1 at 0
-        return b
-    return b - 1
-
-
-def ref(spec, cell: Cell) -> Ref:
-    """The board number ``cell`` names, as the formula trees refer to it."""
-    if cell.node is not None:
-        return Ref(cell.quantity, node=cell.node)
-    if cell.quantity == "loss":
-        return Ref("loss")
-    index = _index(spec, cell)
-    index = index if isinstance(index, tuple) else (index,)
-    if cell.time is not None:  # a per-τ board matrix: its row first (core/kinds/rnn/equations.py)
-        from ..kinds.rnn.equations import board_row
-
-        index = (board_row(cell.quantity, cell.layer, cell.time, spec.layer_kinds),) + index
-    return Ref(cell.quantity, cell.layer, index)
+def quiz_cell(spec, step, cell: Cell) -> QuizCell:
+    """``cell`` among the numbers ``step`` made, with its place and value; ValueError if the step
+    did not make it."""
+    for qc in quiz_cells(spec, step.key, step.value):
+        if qc.cell == cell:
+            return qc
+    raise ValueError(f"{cell.symbol()} is not a number that step {step.key.step} makes")
 
 
 def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
-    """The step's equations with the number ``cell`` shown as ``?`` wherever it stands (for the
-    loss, ℓ_D's new value too, which would give it away)."""
-    refs = {ref(stepper.spec, cell)}
-    if cell.quantity == "loss":
+    """The step's equations (a map step's worked out where ``cell`` is) with the number ``cell``
+    shown as ``?`` wherever it stands (for the loss, ℓ_D's new value too, which would give it away)."""
+    return _hidden(stepper, step, quiz_cell(stepper.spec, step, cell), digits)
+
+
+def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
+    refs = {qc.ref}
+    if qc.cell.quantity == "loss":
         refs.add(Ref("loss_D"))
     printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(formula_hide(eq, refs, digits)) for eq in equations_of(stepper, step))
+    return ";   ".join(printer.equation(formula_hide(eq, refs, digits))
+                       for eq in equations_of(stepper, step, qc.pos))
 
 
-def equations_of(stepper, step) -> tuple[Equation, ...]:
-    """The equations of a step just done, for a network or a graph."""
+def equations_of(stepper, step, pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+    """The equations of a step just done, for a network or a graph (a map step's scalar form at
+    ``pos``, by default its first position)."""
     if stepper.spec.kind == "graph":
         from ..graphs.graph_stepper import graph_equations
 
         return graph_equations(stepper.spec, stepper.state, step)
     from ..engine.equations import step_equations
 
-    return step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
+    return step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, pos)
 
 
 def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4) -> Question:
-    """The question for a step just done: ``cell`` or a seeded choice among its numbers."""
-    spec = stepper.spec
-    cell = cell or choose(spec, step.key, seed)
-    symbol = cell.symbol()
-    if cell.quantity == "loss":
-        symbol = f"ℓ{sup(step.key.example)}"
-    if cell.quantity == "loss" or cell.node is not None:
-        value = float(step.value)
-    else:
-        value = float(np.asarray(step.value)[_index(spec, cell)])
-    return Question(step.key, cell, symbol, hide(stepper, step, cell, digits), value)
+    """The question for a step just done: ``cell`` (ValueError if the step did not make it) or a
+    seeded choice among its numbers (:func:`quiz_cells`)."""
+    qc = quiz_cell(stepper.spec, step, cell or choose(stepper.spec, step.key, seed))
+    cell = qc.cell
+    symbol = f"ℓ{sup(step.key.example)}" if cell.quantity == "loss" else cell.symbol()
+    assert qc.value is not None
+    return Question(step.key, cell, symbol, _hidden(stepper, step, qc, digits), qc.value)
 
 
 def check(stepper, question: Question, text: str, tolerance: Tolerance = Tolerance(), attempt: int = 1,

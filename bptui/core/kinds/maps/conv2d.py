@@ -5,12 +5,13 @@ is one product. Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...engine.kind import LayerKind, Shape, matmul
+from ...engine.quizcells import QuizCell, matrix_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
 from ...formulas.formula import MAP_OPS, MapOp, Sym
@@ -191,6 +192,14 @@ class Conv2d(_Windowed):
         if col == 0:
             return Sym("G_b", l, (row + 1,), latex="G_b")
         return Sym("G", l, (row + 1,) + tuple(x + 1 for x in self.kernel_index(col)))
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """A G step: each kernel weight G_k,c,u,v, the step's equations worked out at (k, c, u, v) (its
+        bias column G_b is summed in the map-level form only); other steps as every windowed kind's."""
+        if key.quantity != "G":
+            return super().quiz_cells(l, L, key, value)
+        return tuple(replace(qc, pos=self.weight_position(qc.cell.unit - 1, qc.cell.column))
+                     for qc in matrix_cells(self, l, "G", value) if qc.cell.column)
 
     # -- the engine's questions (engine/kind.py): this package's modules answer them -----------------------
     def claims_step(self, net: Any, key: Any) -> bool:

@@ -4,11 +4,12 @@ columns of the input that no window reads."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ...engine.kind import LayerKind, Shape
+from ...engine.quizcells import QuizCell, map_cells, matrix_cells
 from ...util.errors import SpecError
 
 
@@ -97,6 +98,13 @@ class _Windowed(LayerKind):
                 if rows.start <= r < rows.stop and cols.start <= s < cols.stop:
                     out |= {(k, i, j) for k in range(K) if c in self.channels_read(k)}
         return out
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Every position of the map s, o, δ (∂ℓ/∂o) worked out there; every entry of W after an update
+        (a convolution's G: its kernel weights, :class:`~.conv2d.Conv2d`)."""
+        if key.quantity in ("G", "W"):
+            return matrix_cells(self, l, key.quantity, value)
+        return map_cells(self, l, key.quantity, value)
 
     def count_text(self, axis: int) -> str:
         """How many windows fit along ``axis`` (0: down, 1: across), as PyTorch counts them:

@@ -50,8 +50,7 @@ def delta(l: int, t: int | str | None) -> Sym:
 def board_row(quantity: str, l: int | None, t: int, kinds: Any = ()) -> int:
     """The row of a per-τ board matrix that holds time t (a recurrent layer's o has o_0 in row 0;
     ``kinds``: the network's layer kinds, 1..L)."""
-    recurrent = quantity == "o" and l is not None and 0 < l <= len(kinds) and kinds[l - 1].over_time
-    return t if recurrent else t - 1
+    return kinds[l - 1].time_row(quantity, t) if l is not None and 0 < l <= len(kinds) else t - 1
 
 
 def ref_at(quantity: str, l: int | None, t: int | None, kinds: Any = ()) -> Ref:

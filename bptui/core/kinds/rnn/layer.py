@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...engine.kind import LayerKind, Shape, matmul, read_matrix
+from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
 from ...formulas.formula import Sym
@@ -70,6 +71,17 @@ class Rnn(LayerKind):
     @property
     def param_shape(self) -> Shape:
         return (self.h, 1 + self.d + self.h)
+
+    def time_row(self, quantity: str, t: int) -> int:
+        """o_τ in row τ (o_0 = 0 in row 0); s_τ and δ_τ in row τ − 1."""
+        return t if quantity == "o" else t - 1
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Each unit of s_τ, o_τ, δ_τ at the step's τ; every entry of [W | U] (u_b,c in U) in G and W."""
+        q = key.quantity
+        if q in ("G", "W"):
+            return matrix_cells(self, l, q, value)
+        return unit_cells(self, l, q, key.time, value)
 
     def W_part(self, W: np.ndarray) -> np.ndarray:
         """W (h × (d + 1), bias in column 0) of the stored [W | U]."""
