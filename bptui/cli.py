@@ -412,10 +412,65 @@ def cmd_open(args) -> int:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
-    _require_terminal()
-    from .tui.app import run
+    verdict = _read_aside(doc, path)
+    from .tui.app import run  # Textual's import, while the file is read beside it
 
+    verdict()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
+    _require_terminal()
     return run(doc, path, no_color=args.no_color)
+
+
+def _read_aside(doc: dict, path: str):
+    """Start reading the network document as every command does (``parse``: shapes, weights,
+    data, limits; it needs NumPy) in a forked child, beside the parent's import of Textual, and
+    return a function that waits for the child's verdict and raises its SpecError, if any.
+
+    So a bad file ends in its one ``error:`` line before the app has drawn a frame or written an
+    escape code (Textual writes to stderr, which may be a file), while the first frame, drawn from
+    the document, still does not wait for NumPy's import on top of Textual's: on two cores the two
+    imports overlap (``benchmarks/tui_speed.py --tmux``). Where there is no fork (or threads run
+    already, which a fork would not carry over), or the child ends without a verdict (a signal, a
+    limit on memory), the file is read here instead, as late and as fully."""
+    import threading
+
+    from .core.util.errors import SpecError
+
+    def here() -> None:
+        from .core.formats.spec import parse
+
+        parse(doc, path, schema_checked=True)
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return here
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the verdict down the pipe, then gone without running the parent's exit code
+        status = 1
+        try:
+            os.close(reader)
+            verdict: dict = {}
+            try:
+                here()
+            except SpecError as err:
+                verdict = {"message": err.message, "source": err.source, "place": err.place}
+            with os.fdopen(writer, "w", encoding="utf-8") as pipe:
+                json.dump(verdict, pipe)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def wait() -> None:
+        with os.fdopen(reader, encoding="utf-8") as pipe:
+            text = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not text:  # no verdict: read the file here, which says what went wrong
+            return here()
+        verdict = json.loads(text)
+        if verdict:
+            raise SpecError(verdict["message"], source=verdict["source"], place=verdict["place"])
+
+    return wait
 
 
 def _require_terminal() -> None:
