@@ -15,7 +15,6 @@ import json
 import os
 import pty
 import random
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from bptui.streams import printable
 
 from .conftest import EXAMPLES, HANG, NETWORKS, ROOT, V2_EXAMPLES
 from .test_fuzz import KINDS, SPECIAL, _paths, apply
+from .test_fuzz_spec import _read_until
 
 CASES = 10  # each a child process that imports NumPy and Textual (about a second of CPU)
 
@@ -73,18 +73,8 @@ def _bptui_on_a_terminal(path: Path, err: Path) -> tuple[int, bytes]:
         child = subprocess.Popen([sys.executable, "-m", "bptui", str(path)], stdin=follower, stdout=follower,
                                  stderr=stderr, cwd=path.parent, env={**os.environ, "PYTHONPATH": str(ROOT)})
     os.close(follower)
-    shown = b""
     try:
-        while True:
-            ready, _, _ = select.select([leader], [], [], HANG)  # a bound on a hang, not a timing
-            assert ready, f"no end after {HANG} s: {shown[-300:]!r}"
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the child closed the terminal: it ended
-                break
-            if not chunk:
-                break
-            shown += chunk
+        shown = _read_until(leader, b"(?!)", HANG)  # to the end; HANG bounds a hang, it is no timing
         return child.wait(HANG), shown
     finally:
         if child.poll() is None:
