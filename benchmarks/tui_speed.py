@@ -207,8 +207,12 @@ def main() -> None:
     parser.add_argument("--tmux", action="store_true", help="only start-up in a 120×40 tmux session")
     args = parser.parse_args()
     if args.tmux:
+        import os
+
+        load = os.getloadavg()[0]
         c = tmux_cold_start(args.starts)
-        print(f"start-up in a 120×40 tmux session, launch to on screen, median of {args.starts} each, interleaved:")
+        print(f"start-up in a 120×40 tmux session, launch to on screen, median of {args.starts} each, interleaved "
+              f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores):")
         print(f"  bare Textual app, its first frame:  {c['bare'] * 1e3:5.0f} ms")
         print(f"  bptui xor, W⁽¹⁾'s numbers shown:    {c['bptui'] * 1e3:5.0f} ms  ({c['bptui'] / c['bare']:.2f}× bare)")
         return
