@@ -94,6 +94,24 @@ def test_a_file_the_reader_refuses_gives_its_error_line_before_any_screen(name: 
     assert b"\x1b" not in err and b"\x1b" not in shown, (err, shown)  # no frame, no terminal mode set
 
 
+def test_a_large_file_read_before_the_app_gives_its_error_line_too(tmp_path: Path) -> None:
+    """Over READ_ASIDE_MAX_BYTES the file is read in the app's process before Textual starts: the
+    same one line, nothing drawn."""
+    from bptui.cli import READ_ASIDE_MAX_BYTES
+
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    rows = READ_ASIDE_MAX_BYTES // len("[0.123456, 0.654321], ") + 1
+    doc["data"] = {"inputs": [[0.123456, 0.654321]] * rows, "targets": [[1]] * rows}
+    doc["weights"][1] = [[0.5, 0.5]]  # 1×2, where layer 2 needs 1×3
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    assert path.stat().st_size > READ_ASIDE_MAX_BYTES
+    code, shown = _bptui_on_a_terminal(path, tmp_path / "err.txt")
+    err = (tmp_path / "err.txt").read_bytes()
+    assert code == 2 and b"\x1b" not in err and b"\x1b" not in shown, (code, err, shown)
+    assert err.decode() == f"error: {path}: weights[1]: shape 1×2, expected 1×3 = d⁽²⁾ × (d⁽¹⁾+1)\n"
+
+
 def test_the_error_line_comes_first_off_a_terminal_too(tmp_path: Path) -> None:
     """Output to a pipe: the file's error, not "the app needs a terminal", as bptui trace gives it."""
     name = sorted(CASES_BY_NAME)[0]
@@ -117,23 +135,32 @@ def _first_case() -> tuple[Any, str]:
     return CASES_BY_NAME[sorted(CASES_BY_NAME)[0]]
 
 
-@pytest.mark.parametrize("how", ["forked", "no fork", "the child killed"])
-def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch) -> None:
-    """The child's verdict, or the file read in this process where there is no fork or the child
-    ends without one (killed, as a memory limit kills): the same SpecError, and a good file none."""
+@pytest.mark.parametrize("how", ["forked", "no fork", "the child killed", "a large file"])
+def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch, tmp_path: Path) -> None:
+    """The child's verdict, or the file read in this process (a large file, no fork, a child that
+    ends without a verdict, killed as a memory limit kills): the same SpecError for a bad file; for
+    a good one nothing from the child (the app reads it after its first frame), its spec otherwise."""
     import signal
     import threading
 
     from bptui import cli
 
     doc, error = _first_case()
-    good = json.loads((NETWORKS / "xor.json").read_text())
+    bad, good = tmp_path / "bad.json", tmp_path / "xor.json"
+    bad.write_text(json.dumps(doc))
+    good.write_text((NETWORKS / "xor.json").read_text())
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # the test runner's threads: fork all the same
     if how == "no fork":
         monkeypatch.delattr(os, "fork")
     elif how == "the child killed":  # json.dump writes the verdict in the child only
         monkeypatch.setattr(json, "dump", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    elif how == "a large file":
+        monkeypatch.setattr(cli, "READ_ASIDE_MAX_BYTES", good.stat().st_size - 1)
     with pytest.raises(SpecError) as raised:
-        cli._read_aside(doc, "FILE")()
-    assert str(raised.value) == error
-    assert cli._read_aside(good, "xor.json")() is None
+        cli._read_aside(doc, str(bad))()
+    assert str(raised.value) == error.replace("FILE", str(bad), 1)
+    spec = cli._read_aside(json.loads(good.read_text()), str(good))()
+    if how == "forked":
+        assert spec is None
+    else:
+        assert spec is not None and spec.name == "xor" and spec.widths == (2, 2, 1)

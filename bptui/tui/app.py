@@ -136,12 +136,13 @@ class BptuiApp(GuardedApp, App[None]):
             self.main.say(text)
 
 
-def run(doc: Any, source: str, no_color: bool = False) -> int:
-    """Open the app on a schema-checked network document; bad input found while loading ends the
-    app and is reported as one ``error:`` line, exit status 2."""
+def run(doc: Any, source: str, spec: NetworkSpec | None = None, no_color: bool = False) -> int:
+    """Open the app on a schema-checked network document (the loading screen first), or on its
+    spec when it has been read already; bad input found while loading ends the app and is
+    reported as one ``error:`` line, exit status 2."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    app = BptuiApp.from_document(doc, source)
+    app = BptuiApp(spec) if spec is not None else BptuiApp.from_document(doc, source)
     app.run()
     if app.load_error is not None:
         print(f"error: {app.load_error}", file=sys.stderr)
