@@ -454,9 +454,9 @@ def _read_aside(doc: dict, path: str):
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return here
     reader, writer = os.pipe()
+    status = 1  # set before the fork: a Ctrl+C in the child finds it inside the try at once
     pid = os.fork()
     if pid == 0:  # the child: the verdict down the pipe, then gone without running the parent's exit code
-        status = 1
         try:
             os.close(reader)
             os.environ["OPENBLAS_NUM_THREADS"] = "1"  # reading multiplies nothing: NumPy's import 25 % cheaper
