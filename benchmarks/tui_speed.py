@@ -1,21 +1,31 @@
 """TUI figures: steps processed and rendered (XOR, 784-128-10, a bare Textual app) and cold start.
 
     python benchmarks/tui_speed.py [--steps N] [--starts K]
+    python benchmarks/tui_speed.py --tmux [--starts K]
 
 Step cost is CPU time (time.process_time) of N steps, each followed by the pilot waiting until the
 screen is drawn: the pilot's idle waits are sleeps, so they drop out and what is left is the work of
 handling a key and rendering. Cold start is the wall time of a fresh process from launch to its
 first frame (headless), interleaved with the bare app, median of K runs each.
+
+``--tmux`` measures start-up as a user sees it, and only that: ``python -m bptui networks/xor.json``
+launched in a fresh 120×40 tmux session, from the launch until the W⁽¹⁾ panel's numbers reach the
+terminal (what the pane is sent, copied by ``tmux pipe-pane``, watched for them), interleaved with a bare Textual app launched and watched
+the same way until its one line is on the terminal; median of K runs each, and their ratio. Unlike
+the headless figure it counts the interpreter's own start and the terminal's first paint.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from _common import ROOT, big_spec
 
@@ -115,11 +125,116 @@ def cold_start(k: int) -> dict[str, float]:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+TMUX_BARE = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("bare app ready")
+Bare().run()
+"""
+TMUX_MARKERS = {"bare": "bare app ready", "bptui": "−0.4000"}  # xor's W⁽¹⁾ has −0.4 (row 1, column 3)
+
+
+def _tmux(socket: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], check=True, capture_output=True, text=True).stdout
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """Seconds of CPU a process has used so far: its own, and with its children that it waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / tick
+    return own, own + (int(fields[13]) + int(fields[14])) / tick
+
+
+def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dict[str, str],
+               out: Path) -> tuple[float, float, float]:
+    """Seconds from launching ``command`` in a new 120×40 tmux session until ``marker`` reaches its
+    terminal, and the CPU seconds the process had used by then (its own; with the children it
+    waited for). The session waits at a shell's ``read`` while tmux starts copying what the pane is
+    sent into the file ``out`` (``pipe-pane``); the launch is the Enter that lets the shell ``exec``
+    the command (so the process keeps the shell's pid). The file is read in this process every
+    millisecond: no polling process competes with the app for the CPU. CPU time is what a loaded
+    machine does not stretch (to a tick of /proc, 10 ms, and the work done in the millisecond after)."""
+    import shlex
+
+    flags = [x for k, v in env.items() for x in ("-e", f"{k}={v}")]
+    out.write_bytes(b"")
+    _tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", "-s", name, *flags,
+          f"read go; exec {shlex.join(command)}")
+    _tmux(socket, "pipe-pane", "-O", "-t", name, f"cat >> {shlex.quote(str(out))}")
+    pid = int(_tmux(socket, "display-message", "-p", "-t", name, "#{pane_pid}"))
+    want = marker.encode()
+    try:
+        with out.open("rb") as f:
+            seen = b""
+            t = time.perf_counter()
+            _tmux(socket, "send-keys", "-t", name, "Enter")
+            while want not in seen:
+                seen += f.read()
+                time.sleep(0.001)
+                if time.perf_counter() - t > 60:  # a guard against a command that never draws, not a timing
+                    screen = _tmux(socket, "capture-pane", "-p", "-t", name)
+                    raise SystemExit(f"{shlex.join(command)} showed no {marker!r} in 60 s:\n{screen}")
+            shown = time.perf_counter() - t
+            cpu = _cpu(pid)
+        assert marker in _tmux(socket, "capture-pane", "-p", "-t", name)  # on the screen, not only in the stream
+        return (shown, *cpu)
+    finally:
+        _tmux(socket, "kill-session", "-t", name)
+
+
+def tmux_cold_start(k: int) -> dict[str, float]:
+    """Median seconds from launch to the panels on screen (bptui xor) and to the first frame (the
+    bare app), each launched k times in a fresh 120×40 tmux session, the two interleaved; and the
+    CPU seconds used by then ("NAME wall", "NAME cpu", "NAME cpu+children")."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "bptui"), quiet=1)  # bytecode, as an installed package has it
+    socket = f"bptui-startup-{os.getpid()}"
+    # the pane's environment: this checkout's bptui, bytecode read as installed, no NO_COLOR
+    env = {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "", "TERM": "xterm-256color"}
+    commands = {"bare": [sys.executable, "-c", TMUX_BARE],
+                "bptui": [sys.executable, "-m", "bptui", str(ROOT / "networks" / "xor.json")]}
+    _tmux(socket, "-f", "/dev/null", "new-session", "-d", "-s", "keep", "sleep 100000")  # the server, started once
+    _tmux(socket, "set-option", "-g", "remain-on-exit", "on")  # a command that fails shows why
+    _tmux(socket, "set-option", "-g", "default-shell", "/bin/sh")
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pane"
+        try:
+            for name, command in commands.items():  # one unmeasured start each: the files in the page cache
+                tmux_start(socket, f"warm-{name}", command, TMUX_MARKERS[name], env, out)
+            for i in range(k):
+                for name, command in commands.items():
+                    times[name].append(tmux_start(socket, f"{name}-{i}", command, TMUX_MARKERS[name], env, out))
+        finally:
+            subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    return {f"{name} {what}": statistics.median(run[i] for run in ts)
+            for name, ts in times.items() for i, what in enumerate(("wall", "cpu", "cpu+children"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--starts", type=int, default=11)
+    parser.add_argument("--tmux", action="store_true", help="only start-up in a 120×40 tmux session")
     args = parser.parse_args()
+    if args.tmux:
+        load = os.getloadavg()[0]
+        c = tmux_cold_start(args.starts)
+        print(f"start-up in a 120×40 tmux session, launch to on screen, median of {args.starts} each, interleaved "
+              f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores):")
+        print(f"  bare Textual app, its first frame:  {c['bare wall'] * 1e3:5.0f} ms")
+        print(f"  bptui xor, W⁽¹⁾'s numbers shown:    {c['bptui wall'] * 1e3:5.0f} ms  "
+              f"({c['bptui wall'] / c['bare wall']:.2f}× bare)")
+        print("CPU time used by then (the app's process; with the child that reads the file beside it):")
+        print(f"  bare Textual app:                   {c['bare cpu'] * 1e3:5.0f} ms")
+        print(f"  bptui xor, its process:             {c['bptui cpu'] * 1e3:5.0f} ms  ({c['bptui cpu'] / c['bare cpu']:.2f}× bare)")
+        print(f"  bptui xor, with its reader child:   {c['bptui cpu+children'] * 1e3:5.0f} ms  "
+              f"({c['bptui cpu+children'] / c['bare cpu']:.2f}× bare)")
+        return
     sys.path.insert(0, str(ROOT))
     from bptui.core.formats.spec import load
     from bptui.tui.app import BptuiApp

@@ -412,10 +412,78 @@ def cmd_open(args) -> int:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
-    _require_terminal()
-    from .tui.app import run
+    read = _read_aside(doc, path)
+    from .tui.app import run  # Textual's import, while the file is read beside it
 
-    return run(doc, path, no_color=args.no_color)
+    spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
+    _require_terminal()
+    return run(doc, path, spec, no_color=args.no_color)
+
+
+READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the app (see _read_aside)
+
+
+def _read_aside(doc: dict, path: str):
+    """Start reading the network document as every command does (``parse``: shapes, weights,
+    data, limits; it needs NumPy) in a forked child, beside the parent's import of Textual, and
+    return a function that waits for the child's verdict, raises its SpecError, if any, and
+    returns the spec when the file was read in this process (None: the app reads it again after
+    its first frame, which is the loading screen, drawn from the document).
+
+    So a bad file ends in its one ``error:`` line before the app has drawn a frame or written an
+    escape code (Textual writes to stderr, which may be a file), while the first frame still does
+    not wait for NumPy's import on top of Textual's: with a free core the two imports overlap
+    (``benchmarks/tui_speed.py --tmux``). A file of more than ``READ_ASIDE_MAX_BYTES`` is read
+    here and now instead: reading takes about 30 ms of CPU a megabyte (a 54 MB file 1.6 s), and a
+    second reading after the first frame would cost more than NumPy's import saves. So is a file
+    where there is no fork (or threads run already, which a fork would not carry over), or where
+    the child ends without a verdict (a signal, a limit on memory): reading it here says what went
+    wrong."""
+    import threading
+
+    from .core.util.errors import SpecError
+
+    def here():
+        from .core.formats.spec import parse
+
+        return parse(doc, path, schema_checked=True)
+
+    if os.path.getsize(path) > READ_ASIDE_MAX_BYTES:
+        spec = here()
+        return lambda: spec
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return here
+    reader, writer = os.pipe()
+    status = 1  # set before the fork: a Ctrl+C in the child finds it inside the try at once
+    pid = os.fork()
+    if pid == 0:  # the child: the verdict down the pipe, then gone without running the parent's exit code
+        try:
+            os.close(reader)
+            os.environ["OPENBLAS_NUM_THREADS"] = "1"  # reading multiplies nothing: NumPy's import 25 % cheaper
+            verdict: dict = {}
+            try:
+                here()
+            except SpecError as err:
+                verdict = {"message": err.message, "source": err.source, "place": err.place}
+            with os.fdopen(writer, "w", encoding="utf-8") as pipe:
+                json.dump(verdict, pipe)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def wait():
+        with os.fdopen(reader, encoding="utf-8") as pipe:
+            text = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not text:  # no verdict: read the file here, which says what went wrong
+            return here()
+        verdict = json.loads(text)
+        if verdict:
+            raise SpecError(verdict["message"], source=verdict["source"], place=verdict["place"])
+        return None
+
+    return wait
 
 
 def _require_terminal() -> None:

@@ -309,6 +309,7 @@ async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_
         await until(pilot, lambda: app.main is not None and app.screen is app.main and app.main.query(LayerSheet),
                     "the network screen")
         assert loading_text, "the loading screen showed no panels"
+        await until(pilot, lambda: app.main.query_one("#layer-2", LayerSheet).size.height, "the network's panels laid out")
         after = [app.main.query_one(f"#layer-{l}", LayerSheet).render_line(y).text for l, y in ((1, 3), (2, 2))]
         assert loading_text[0] == after and "0.1000" in after[0] and "−0.4000" in after[0]
 

@@ -83,6 +83,19 @@ class BptuiApp(GuardedApp, App[None]):
         assert self.document is not None
         self.push_screen(LoadingScreen(*self.document))
 
+    def on_ready(self) -> None:
+        """Textual mounts the app inside a batch update, which holds every frame back and runs
+        ``call_after_refresh`` callbacks at once: loading the network from the loading screen's
+        mount would keep its frame off the terminal until the network screen replaced it. Ready
+        comes after the batch; a callback after the next refresh follows the frame's display."""
+        if self.spec is None and self.document is not None:
+            self.call_after_refresh(self._loading_shown)
+
+    def _loading_shown(self) -> None:
+        if self.screen.query("LayerSheet"):  # the loading screen drew the file's weights
+            self.panels_shown()
+        self.load_network()
+
     def load_network(self) -> None:
         """After the loading screen's first frame: the spec, the stepper and the network screen."""
         from ..core.util.errors import SpecError
@@ -123,12 +136,13 @@ class BptuiApp(GuardedApp, App[None]):
             self.main.say(text)
 
 
-def run(doc: Any, source: str, no_color: bool = False) -> int:
-    """Open the app on a schema-checked network document; bad input found while loading ends the
-    app and is reported as one ``error:`` line, exit status 2."""
+def run(doc: Any, source: str, spec: NetworkSpec | None = None, no_color: bool = False) -> int:
+    """Open the app on a schema-checked network document (the loading screen first), or on its
+    spec when it has been read already; bad input found while loading ends the app and is
+    reported as one ``error:`` line, exit status 2."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    app = BptuiApp.from_document(doc, source)
+    app = BptuiApp(spec) if spec is not None else BptuiApp.from_document(doc, source)
     app.run()
     if app.load_error is not None:
         print(f"error: {app.load_error}", file=sys.stderr)

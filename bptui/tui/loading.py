@@ -65,6 +65,3 @@ class LoadingScreen(Screen[None]):
         self.app.title = f"bptui · {self.name_text}"
         self.query_one("#status", TextLine).show(self.status)
         self.query_one("#equation", TextLine).show("Loading the network…")
-        if self.views is not None:
-            self.call_after_refresh(self.app.panels_shown)  # type: ignore[attr-defined]
-        self.call_after_refresh(self.app.load_network)  # type: ignore[attr-defined]
