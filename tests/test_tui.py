@@ -314,6 +314,34 @@ async def test_the_loading_screen_shows_the_files_weights_in_the_panels_without_
         assert loading_text[0] == after and "0.1000" in after[0] and "−0.4000" in after[0]
 
 
+async def test_keys_pressed_on_the_loading_screen_reach_the_network_screen():
+    """`bptui FILE` then `n n n` typed at once: the keys that arrive while the loading screen shows
+    are kept and replayed on the network screen, in order (the network is held back here until
+    the keys are in, so the moment is certain)."""
+    from bptui.core.util import validate
+    from bptui.tui.loading import LoadingScreen
+
+    path = str(NETWORKS / "xor.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    load = app.load_network
+    app.load_network = lambda: None  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoadingScreen), "the loading screen")
+        await pilot.press("n", "n", "n", "b")
+        assert app.stepper is None and [k for k, _ in app.early_keys] == ["n", "n", "n", "b"]
+        load()
+        await until(pilot, lambda: app.stepper is not None and app.stepper.position > 3, "the keys replayed")
+        await pilot.pause()
+        assert app.screen is app.main and app.early_keys == []
+        replayed = app.stepper.position
+    direct = BptuiApp.from_document(validate.read_json(path), path)
+    async with direct.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: direct.main is not None and direct.screen is direct.main, "the network screen")
+        await pilot.press("n", "n", "n", "b")
+        await pilot.pause()
+        assert direct.stepper is not None and replayed == direct.stepper.position > 3
+
+
 def test_document_views_wait_for_numpy_when_the_file_does_not_give_its_weights():
     from bptui.core.util import validate
     from bptui.tui.view import document_views

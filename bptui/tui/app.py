@@ -52,6 +52,7 @@ class BptuiApp(GuardedApp, App[None]):
         self.train_speed: int | None = None  # the training screen's pace last chosen (None: full speed)
         self.main: NetworkScreen | None = None  # the network screen, once the network is loaded
         self.file_data: dict | None = None  # the opened file's data section (the settings' "file's data")
+        self.early_keys: list[tuple[str, str | None]] = []  # pressed on the loading screen, for the network screen
 
     @classmethod
     def from_document(cls, doc: Any, source: str) -> "BptuiApp":
@@ -113,8 +114,21 @@ class BptuiApp(GuardedApp, App[None]):
         self.stepper = Stepper(self.spec)
         shown_before = self.screen.query("LayerSheet")
         self.switch_screen(self._network_screen())
+        self.call_after_refresh(self.replay_early_keys)
         if not shown_before:
             self.call_after_refresh(self.panels_shown)
+
+    def replay_early_keys(self) -> None:
+        """The keys pressed while the loading screen showed, in their order, now that the network
+        screen takes them."""
+        from textual import events
+
+        if self.screen is not self.main:  # the switch has not happened yet
+            self.call_after_refresh(self.replay_early_keys)
+            return
+        keys, self.early_keys = self.early_keys, []
+        for key, character in keys:
+            self.post_message(events.Key(key, character))
 
     def on_app_focus(self) -> None:
         """A browser's focus may arrive while the loading screen gives way to the network screen,

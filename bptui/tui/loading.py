@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -60,6 +61,16 @@ class LoadingScreen(Screen[None]):
                     yield from panels(self.views, 4)
         yield Footer(show_command_palette=False, compact=True)
         self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
+
+    def on_key(self, event: events.Key) -> None:
+        """A key pressed before the network is loaded is kept, and the network screen gets it once
+        it is up (:meth:`BptuiApp.replay_early_keys`): `bptui FILE` then `n n n` typed at once
+        steps three times, as a user expects."""
+        early = getattr(self.app, "early_keys", None)
+        if early is not None:
+            early.append((event.key, event.character))
+            event.stop()
+            event.prevent_default()
 
     def on_mount(self) -> None:
         self.app.title = f"bptui · {self.name_text}"
