@@ -127,6 +127,7 @@ def to_text(node: Node, env: Mapping[Node, Expr], sums: Mapping[str, list[Mappin
 
 # -- tracing the run --------------------------------------------------------------------------------
 Key = tuple[str, "int | None", "str | None", "tuple[int, ...] | None"]
+_ANY = "1.0"  # a number's text when no formula is written (Tracer(formulas=False)): any will do
 _BLANK_ID = re.compile(r"\bb(\d+)\b")
 _PLACE = re.compile(r"§(\d+)§")
 
@@ -214,7 +215,8 @@ class Tracer:
             self._read_inlined |= tracked.text.startswith("§")
             self._reading = self.read_blanks = True
             return tracked
-        return Expr.number(actual)
+        # without formulas only whether a number depends on a blank is wanted, not its digits
+        return Expr.number(actual) if self.formulas else Expr(_ANY, float(actual))
 
     def state(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, actual: float,
               node: str | None = None) -> str:
@@ -277,8 +279,9 @@ class Tracer:
         elif text is None:
             self.board[key] = None
             self.opaque[key] = depends
-        elif not _BLANK_ID.search(text) and "§" not in text:
-            self.board[key] = Expr.number(value) if np.isfinite(value) else None
+        elif "§" not in text and not ("b" in text and _BLANK_ID.search(text)):  # it depends on no blank
+            self.board[key] = (Expr.number(value) if self.formulas else Expr(_ANY, float(value))) \
+                if np.isfinite(value) else None
             self.opaque[key] = False
         elif not self.formulas:  # only whether it depends on a blank is wanted
             self.board[key] = Expr("§§", float(value))
