@@ -28,7 +28,7 @@ import numpy as np
 from . import progress
 from .core.util.errors import SpecError
 from .core.formulas.notation import count
-from .keyjson import json_path, shown_text
+from .keyjson import json_path, row_ref, shown_text, time_of, unit_of
 from .lms import FORMATS as LMS_FORMATS
 from .core.formulas.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
                                     substitute, walk)
@@ -172,6 +172,11 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Node:
     if ref.quantity == "loss_D":
         return Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
     assert ref.index is not None and ref.layer is not None
+    time = time_of(spec, ref)
+    if time is not None:  # a row at τ, s⁽ˡ⁾_τ, or one unit of it, s⁽ˡ⁾_{τ,b}
+        base = {"s": "s", "o": "o", "delta": "δ"}[ref.quantity]
+        sub = (unit_of(spec, ref),) if len(ref.index) == 2 else ()
+        return Sym(base, ref.layer, sub, latex=r"\delta" if base == "δ" else None, vector=not sub, time=time)
     if ref.layer == 0 and len(ref.index) == 3:  # the input map o⁽⁰⁾ = x: no kind reads it out
         return Sym("o", 0, tuple(i + 1 for i in ref.index))
     kind = spec.layer_kinds[ref.layer - 1] if ref.layer else None
@@ -257,7 +262,7 @@ class Blanker:
             return [(Ref(k.quantity, node=k.node), float(step.value))]
         if k.quantity == "loss":
             return [(Ref("loss"), float(step.value)), (Ref("loss_D"), None)]
-        return [(Ref(k.quantity, k.layer), np.array(step.value, dtype=float))]
+        return [(row_ref(self.spec, k), np.array(step.value, dtype=float))]
 
     def equations(self, stepper: Any, step: Any) -> list[Equation]:
         """The step's equations with the blanks in place (the step is just done by ``stepper``)."""
@@ -292,7 +297,12 @@ class Blanker:
             if ref.quantity == "loss_D":
                 value = float(stepper.state.loss_D)
             key = (ref.quantity, ref.layer, ref.node)
-            self.live.pop(key, None)
+            row = ref.index  # a step at τ overwrites its row only: the other rows' blanks live on
+            if row is None:
+                self.live.pop(key, None)
+            elif key in self.live:
+                live = self.live[key]
+                live.labels = {i: n for i, n in live.labels.items() if i is None or i[:len(row)] != row}
             if not chosen:
                 continue
             labels: dict[tuple[int, ...] | None, int] = {}
@@ -302,14 +312,17 @@ class Blanker:
             else:
                 only = _v2_only(self.spec, k)
                 for index in _visible(np.shape(value)):
-                    if ref.quantity == "o" and ref.layer is not None and ref.layer < self.spec.L and index == (0,) \
-                            and only is None:
+                    if ref.quantity == "o" and index == (0,) and only is None and unit_of(self.spec, ref.at(0)) == 0:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
                     if only is not None and index != only:
                         continue
-                    labels[index] = new[ref.at(*index)] = self._new(k, ref.at(*index), float(value[index]))
-                    fresh.add(ref.at(*index))
-            self.live[key] = _Live(labels, value)
+                    entry = ref.at(*index)
+                    labels[entry.index] = new[entry] = self._new(k, entry, float(value[index]))
+                    fresh.add(entry)
+            if row is None:
+                self.live[key] = _Live(labels, value)
+            else:
+                self.live.setdefault(key, _Live({}, None)).labels.update(labels)
         self._trace(stepper, step, new)
         return new, fresh
 
@@ -344,6 +357,9 @@ class Blanker:
             return None
         if sym.base in ("G", "W", "m", "v") and sym.vector and sym.accent in ("", "hat") and not sym.sub:
             return sym.base, l, same
+        if sym.base == "U" and sym.vector and not sym.sub:  # a recurrent layer's U: the columns after [1, x_τ]
+            n = 1 + self.spec.layer_kinds[l - 1].in_shape[0]
+            return "W", l, lambda i: (i[0], n + i[1])
         if sym.base == "G_w":  # a kernel's G, (k, c, u, v): column 1 + (c, u, v) flattened of G⁽ˡ⁾
             return "G", l, lambda i: (i[0], 1 + int(np.ravel_multi_index(i[1:], shape[1:])))
         if sym.base == "G" and len(sym.sub) == 4:  # one kernel weight's G, from 1
@@ -386,6 +402,8 @@ class Blanker:
             assert node.means is not None
             return node.means
         if isinstance(node, Num) or r.node is not None or r.quantity in ("loss", "loss_D"):
+            return entry_symbol(self.spec, r, example)
+        if time_of(self.spec, r) is not None:
             return entry_symbol(self.spec, r, example)
         if not r.layer:
             return Sym(r.quantity, 0, vector=True)
@@ -657,9 +675,6 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if fmt in LMS_FORMATS and not (args.variants and args.output):
         raise ExerciseError(f"bptui export: --format {fmt} writes variants for a course platform: "
                             "add --variants N --output DIR")
-    if exercise and getattr(spec, "lengths", None) is not None:
-        raise ExerciseError("bptui export: exercises (--exercise, --answers, --variants) are not made for recurrent "
-                            "networks yet; bptui export writes their worked solution", source=spec.source)
     if spec.kind == "graph" and args.epochs not in (None, 1):
         raise ExerciseError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
     if args.example is not None and args.steps is not None:

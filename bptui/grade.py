@@ -349,7 +349,7 @@ def grade(key: Key, answers: Mapping[int, float], carried_credit: float = 1.0, r
 def _judge(key: Key, answers: Mapping[int, float], out: dict[int, BlankGrade], pending: set[int],
            credit: float, replay: Replay) -> None:
     """The answers that are not right: carried or wrong, on the replay with the student's board."""
-    from .keyjson import evaluate_formula
+    from .keyjson import evaluate_formula, row_ref
 
     for visit in replay.walk(answers):
         for ref, label in visit.new.items():
@@ -371,8 +371,9 @@ def _judge(key: Key, answers: Mapping[int, float], out: dict[int, BlankGrade], p
                 g.verdict, g.points = "carried", credit
                 continue
             g.verdict = "wrong"
-            if visit.at is not None:
-                index = None if ref.index is None else tuple(ref.index)
+            if visit.at is not None:  # the entry of the step's value (at τ: of its row)
+                row = row_ref(visit.stepper.spec, visit.step.key).index or ()
+                index = None if ref.index is None else tuple(ref.index)[len(row):]
                 # a mistake counts where its number differs from the step's own on the student's board
                 g.mistake = naming(visit.at, ref.quantity, index, given, _board_value(visit, ref), b["atol"], b["rtol"])
 
@@ -920,8 +921,9 @@ def _entry_name(spec: Any, k: Any, index: Any) -> str:
     """An entry of a step's value as the lecture names it (δ₁⁽¹⁾, w₁,₀⁽²⁾, ℓ⁽³⁾)."""
     from .core.formulas.formula import TextPrinter
     from .exercise import entry_symbol
+    from .keyjson import row_ref
 
-    ref = Ref("loss") if index is None else Ref(k.quantity, k.layer, tuple(int(x) for x in index))
+    ref = Ref("loss") if index is None else row_ref(spec, k).at(*(int(x) for x in index))
     try:
         return TextPrinter().p(entry_symbol(spec, ref, k.example))
     except (ValueError, IndexError, AttributeError):  # pragma: no cover - a value with no name of its own
@@ -930,17 +932,17 @@ def _entry_name(spec: Any, k: Any, index: Any) -> str:
 
 def _trace_explanation(stepper: Any, step: Any, index: Any, digits: int) -> str:
     from .core.teaching.explain import explain
-    from .keyjson import cell_of
+    from .keyjson import cell_of, row_ref
 
     k = step.key
     if k.quantity == "loss":
         ref = Ref("loss")
-    else:
-        ref = Ref(k.quantity, k.layer, tuple(int(x) for x in index))
+    else:  # at τ: the entry of the step's row
+        ref = row_ref(stepper.spec, k).at(*(int(x) for x in index))
     cell = cell_of(stepper.spec, ref)
     if cell is None:  # pragma: no cover - every trace step has a cell
         return ""
-    if getattr(k, "time", None) is not None:  # a recurrent layer's row at τ
+    if getattr(k, "time", None) is not None and cell.time is None:  # G at τ: the explanation's τ
         from dataclasses import replace
 
         cell = replace(cell, time=k.time)

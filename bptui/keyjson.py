@@ -127,6 +127,7 @@ def to_text(node: Node, env: Mapping[Node, Expr], sums: Mapping[str, list[Mappin
 
 # -- tracing the run --------------------------------------------------------------------------------
 Key = tuple[str, "int | None", "str | None", "tuple[int, ...] | None"]
+_ANY = "1.0"  # a number's text when no formula is written (Tracer(formulas=False)): any will do
 _BLANK_ID = re.compile(r"\bb(\d+)\b")
 _PLACE = re.compile(r"§(\d+)§")
 
@@ -197,6 +198,8 @@ class Tracer:
         self.inlined = 0  # blanks whose formula inlines a value that is no blank but depends on blanks
         self._read_inlined = False
         self.kinds: Any = getattr(spec, "layer_kinds", None)
+        self.t: int | None = None  # the time step τ of the step traced (a recurrent network's step at one τ)
+        self._links: dict[int, tuple[dict, dict, dict]] = {}
 
     # a board number as read now: tracked if it is still the value tracked, else a given number
     def read(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, actual: float,
@@ -212,7 +215,8 @@ class Tracer:
             self._read_inlined |= tracked.text.startswith("§")
             self._reading = self.read_blanks = True
             return tracked
-        return Expr.number(actual)
+        # without formulas only whether a number depends on a blank is wanted, not its digits
+        return Expr.number(actual) if self.formulas else Expr(_ANY, float(actual))
 
     def state(self, quantity: str, layer: int | None, index: tuple[int, ...] | None, actual: float,
               node: str | None = None) -> str:
@@ -275,8 +279,9 @@ class Tracer:
         elif text is None:
             self.board[key] = None
             self.opaque[key] = depends
-        elif not _BLANK_ID.search(text) and "§" not in text:
-            self.board[key] = Expr.number(value) if np.isfinite(value) else None
+        elif "§" not in text and not ("b" in text and _BLANK_ID.search(text)):  # it depends on no blank
+            self.board[key] = (Expr.number(value) if self.formulas else Expr(_ANY, float(value))) \
+                if np.isfinite(value) else None
             self.opaque[key] = False
         elif not self.formulas:  # only whether it depends on a blank is wanted
             self.board[key] = Expr("§§", float(value))
@@ -311,55 +316,107 @@ class Tracer:
             return self._loss(step, labels)
         if k.quantity == "W":
             return self._W(step, labels)
+        self.t = getattr(k, "time", None)
         formula = {"s": self._s, "o": self._o, "delta": self._delta, "G": self._G}[k.quantity](k.layer)
         value = np.asarray(step.value, dtype=float)
         self.before = None if step.before is None else np.asarray(step.before, dtype=float)
+        row = self.row(k.quantity, k.layer)
         for index in np.ndindex(*value.shape):
-            self.produce(k.quantity, k.layer, index, float(value[index]), partial(formula, index),
-                         labels.get(Ref(k.quantity, k.layer, index)))
+            at = row + index
+            self.produce(k.quantity, k.layer, at, float(value[index]), partial(formula, at),
+                         labels.get(Ref(k.quantity, k.layer, at)))
+
+    # -- time: a per-τ layer's s, o, δ are matrices with a row per τ (core/kinds/rnn/steps.py) ----------
+    def row(self, quantity: str, l: int | None) -> tuple[int, ...]:
+        """The row of the board matrix a step at τ = self.t writes (a recurrent layer's o has o_0 in row
+        0), as an index prefix; () for a step that writes a whole quantity."""
+        return time_row(self.spec, quantity, l, self.t)
+
+    def entry(self, quantity: str, l: int, t: int | None, i: int) -> Expr:
+        """Entry i of o⁽ˡ⁾ or δ⁽ˡ⁾ at τ = t (None: of a layer that runs once, or at T of a recurrent one
+        when t is None)."""
+        board = {"o": self.st.o, "delta": self.st.delta, "s": self.st.s}[quantity][l]
+        if l and self.kind(l).over_time and quantity == "o":
+            at: tuple[int, ...] = (len(board) - 1 if t is None else t, i)
+        elif t is not None and (l == 0 or self.spec.timed[l - 1]):
+            at = (t - 1, i)
+        else:
+            at = (i,)
+        return self.read(quantity, l, at, board[at])
+
+    def input(self, l: int, a: int) -> Expr:
+        """Entry a of the vector layer l's stored W multiplies (at τ = self.t in a recurrent network):
+        [1, x_τ] or a dense layer's o⁽ˡ⁻¹⁾_τ; [1, o⁽ˡ⁻¹⁾_τ] (once: [1, o⁽ˡ⁻¹⁾_T]) above a recurrent
+        layer; a recurrent layer's own [W | U] multiplies o⁽ˡ⁾_{τ−1} after them."""
+        kind = self.kind(l)
+        n = 1 + kind.in_shape[0]
+        if a >= n:  # U's part: o⁽ˡ⁾_{τ−1}, row τ − 1 of the recurrent layer's o (o_0 = 0 in row 0)
+            assert self.t is not None
+            return self.read("o", l, (self.t - 1, a - n), self.st.o[l][self.t - 1, a - n])
+        t = self.t if self.spec.timed[l - 1] else None
+        if l > 1 and self.kind(l - 1).over_time:
+            return Expr.number(1.0) if a == 0 else self.entry("o", l - 1, t, a - 1)
+        return self.entry("o", l - 1, t, a)
+
+    def from_above(self, l: int, b: int, t: int | None) -> str:
+        """(W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] at unit b (0-based) of layer l, at τ = t (None: once): what the layer above
+        sends down (its W's columns only, not a recurrent layer's U); from a layer that runs once, at
+        τ = T only."""
+        W, d = self.st.W[l + 1], self.st.delta[l + 1]
+        if t is not None and not self.spec.timed[l]:
+            if t != len(self.st.s[l]):
+                return "0.0"
+            t = None
+        k_count = len(d) if t is None else d.shape[1]
+        return "(" + "+".join(f"{self.read('W', l + 1, (k, b + 1), W[k, b + 1]).text}*"
+                              f"{self.entry('delta', l + 1, t, k).text}" for k in range(k_count)) + ")"
 
     def kind(self, l: int) -> Any:
         return self.kinds[l - 1]
 
-    def column(self, l: int, a: int) -> Expr:
-        """Entry a of the vector W⁽ˡ⁾ multiplies: o⁽ˡ⁻¹⁾ (its 0 the bias), or [1, vec(map)] after a map."""
-        o = self.st.o[l - 1]
-        if np.ndim(o) == 1:
-            return self.read("o", l - 1, (a,), o[a])
-        if a == 0:
-            return Expr.number(1.0)
-        index = tuple(int(x) for x in np.unravel_index(a - 1, np.shape(o)))
-        return self.read("o", l - 1, index, o[index])
+    def links(self, l: int) -> tuple[dict, dict, dict]:
+        """Layer l's kind's :meth:`~bptui.core.engine.kind.LayerKind.links` of every output entry, and
+        the same links by weight and by input entry (who reads what): each computed once."""
+        if l not in self._links:
+            kind = self.kind(l)
+            per = {pos: kind.links(pos) for pos in np.ndindex(*kind.out_shape)}
+            by_w: dict[tuple[int, int], list] = {}
+            by_x: dict[tuple[int, ...], list] = {}
+            for pos, links in per.items():
+                for w, x in links:
+                    if w is not None:
+                        by_w.setdefault(w, []).append((pos, x))
+                    if x is not None:
+                        by_x.setdefault(x, []).append((pos, w))
+            self._links[l] = (per, by_w, by_x)
+        return self._links[l]
 
-    def window(self, l: int, i: int, j: int) -> list[tuple[int, int, int, tuple[int, int]]]:
-        """The kernel offsets (u, v) of output (i, j) of map layer l that fall inside o⁽ˡ⁻¹⁾: (u, v, h, w)."""
-        kind = self.kind(l)
-        rows, cols = kind.receptive_field(i, j)
-        H, W = kind.in_shape[1:]
-        return [(u, v, h, (h, w)) for u, h in enumerate(range(rows.start, rows.stop))
-                for v, w in enumerate(range(cols.start, cols.stop)) if 0 <= h < H and 0 <= w < W]
+    def below(self, l: int, x: tuple[int, ...] | None) -> Expr:
+        """Input entry x of layer l (its ``in_shape``; None: the constant 1) as the board holds it: a
+        vector o⁽ˡ⁻¹⁾ with its bias entry first, or a map."""
+        if x is None:
+            return Expr.number(1.0)
+        o = self.st.o[l - 1]
+        at = (x[0] + 1,) if np.ndim(o) == 1 else x
+        return self.read("o", l - 1, at, o[at])
 
     def _s(self, l: int) -> Callable[[tuple[int, ...]], str]:
         W = self.st.W[l]
-        kind = self.kind(l)
-        o = self.st.o[l - 1]
-        if kind.type == "conv2d":
-            def conv(index: tuple[int, ...]) -> str:
-                k, i, j = index
-                terms = [self.read("W", l, (k, 0), W[k, 0]).text]
-                for c in range(kind.in_shape[0]):
-                    for u, v, _, (h, w) in self.window(l, i, j):
-                        col = 1 + int(np.ravel_multi_index((c, u, v), (kind.in_shape[0],) + kind.kernel))
-                        terms.append(f"{self.read('W', l, (k, col), W[k, col]).text}*"
-                                     f"{self.read('o', l - 1, (c, h, w), o[c, h, w]).text}")
-                return "(" + "+".join(terms) + ")"
-            return conv
+        if getattr(self.spec, "is_sequence", False):  # at τ: W (and a recurrent layer's U) times a vector
+            def dense(index: tuple[int, ...]) -> str:
+                b = index[-1]
+                return "(" + "+".join(f"{self.read('W', l, (b, a), W[b, a]).text}*{self.input(l, a).text}"
+                                      for a in range(W.shape[1])) + ")"
+            return dense
+        per = self.links(l)[0]
 
-        def dense(index: tuple[int, ...]) -> str:
-            b = index[0]
-            return "(" + "+".join(f"{self.read('W', l, (b, a), W[b, a]).text}*{self.column(l, a).text}"
-                                  for a in range(W.shape[1])) + ")"
-        return dense
+        def s(index: tuple[int, ...]) -> str:
+            terms = []
+            for w, x in per[index]:
+                weight = self.read("W", l, w, W[w]).text
+                terms.append(weight if x is None else f"{weight}*{self.below(l, x).text}")
+            return "(" + "+".join(terms) + ")"
+        return s
 
     def _alpha(self, l: int) -> dict[Node, Expr]:
         from .core.ops.activations import ALPHA
@@ -369,11 +426,12 @@ class Tracer:
     def _o(self, l: int) -> Callable[[tuple[int, ...]], str]:
         s, o_below = self.st.s[l], self.st.o[l - 1]
         kind = self.kind(l)
-        if not kind.has_s:  # pooling: the window's maximum or mean
+        if not kind.has_s:  # no s: o is its inputs' largest or their mean (pooling)
+            per = self.links(l)[0]
+
             def pooled(index: tuple[int, ...]) -> str:
-                c, i, j = index
-                xs = [self.read("o", l - 1, (c, h, w), o_below[c, h, w]).text for _, _, _, (h, w) in self.window(l, i, j)]
-                if kind.mode == "max":
+                xs = [self.below(l, x).text for _, x in per[index]]
+                if kind.combine == "max":
                     out = xs[0]
                     for x in xs[1:]:
                         out = f"max({out}, {x})"
@@ -381,16 +439,18 @@ class Tracer:
                 return f"(({'+'.join(xs)})/{number_text(len(xs))})"
             return pooled
         act = self.net.act(l)
-        hidden = l < self.spec.L and np.ndim(s) == 1
+        hidden = l < self.spec.L and kind.bias_entry
         S = Sym("s", l, (0,))
+        o_row, s_row = self.row("o", l), self.row("s", l)
 
         def f(index: tuple[int, ...]) -> str:
-            if hidden and index[0] == 0:
+            local = index[len(o_row):]
+            if hidden and local[0] == 0:
                 return "1.0"
-            at = (index[0] - 1,) if hidden else index
+            at = s_row + ((local[0] - 1,) if hidden else local)
             if act.name == "softmax":
-                xs = [self.read("s", l, (k,), s[k]).text for k in range(len(s))]
-                return f"(exp({xs[at[0]]})/(" + "+".join(f"exp({x})" for x in xs) + "))"
+                xs = [self.read("s", l, s_row + (k,), s[s_row + (k,)]).text for k in range(s.shape[-1])]
+                return f"(exp({xs[at[-1]]})/(" + "+".join(f"exp({x})" for x in xs) + "))"
             return to_text(act.value(S), {S: self.read("s", l, at, s[at]), **self._alpha(l)})
         return f
 
@@ -401,68 +461,60 @@ class Tracer:
         rule = net.loss.formula(ok, yk, net.act(L).name)
         value = float(step.value)
 
-        def loss() -> str:
-            terms: list[Mapping[Node, Expr]] = [{ok: self.read("o", L, (k,), o[k]), yk: Expr.number(y[k])}
-                                                for k in range(len(o))]
-            return to_text(rule, {}, {"k": terms})
+        rows = [(t,) for t in range(len(o))] if self.spec.return_sequences else [()]
+
+        def loss() -> str:  # with return_sequences, ℓ⁽ⁿ⁾ sums ℓ⁽ⁿ⁾_τ over τ
+            return "(" + "+".join(to_text(rule, {}, {"k": [{ok: self.read("o", L, r + (k,), o[r + (k,)]),
+                                                              yk: Expr.number(y[r + (k,)])}
+                                                             for k in range(o.shape[-1])]}) for r in rows) + ")"
         self.produce("loss", None, None, value, loss, labels.get(Ref("loss")))
         new, before = self.read("loss", None, None, value), self.read("loss_D", None, None, float(st.loss_D) - value)
         self.produce("loss_D", None, None, float(st.loss_D), lambda: f"({before.text}+{new.text})",
                      labels.get(Ref("loss_D")))
 
     def fprime(self, l: int, index: tuple[int, ...]) -> str:
-        """f′(s⁽ˡ⁾) at one unit or position, as the activation's table writes it."""
+        """f′(s⁽ˡ⁾) at one unit or position (its index in s⁽ˡ⁾, a row first at τ), as the activation's
+        table writes it."""
         st, act = self.st, self.net.act(l)
         S, O = Sym("s", l, (0,)), Sym("o", l, (0,))
-        o_index = (index[0] + 1,) if l < self.spec.L and np.ndim(st.o[l]) == 1 else index
-        env = {S: self.read("s", l, index, st.s[l][index]), O: self.read("o", l, o_index, st.o[l][o_index]),
-               **self._alpha(l)}
+        if self.t is not None and self.spec.timed[l - 1]:
+            o = self.entry("o", l, self.t, index[-1] + (1 if l < self.spec.L and self.kind(l).bias_entry else 0))
+        else:
+            o_index = (index[0] + 1,) if l < self.spec.L and np.ndim(st.o[l]) == 1 else index
+            o = self.read("o", l, o_index, st.o[l][o_index])
+        env = {S: self.read("s", l, index, st.s[l][index]), O: o, **self._alpha(l)}
         return to_text(act.derivative(S, O), env)
 
     def back(self, l: int, index: tuple[int, ...]) -> str:
-        """∂ℓ/∂o⁽ˡ⁾ at ``index`` (a unit, without the bias; or a map position): what layer l + 1 sends down."""
-        st, above = self.st, self.kind(l + 1)
-        d = st.delta[l + 1]
-        if above.type == "dense":  # (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) at column 1 + the flat index
-            W = st.W[l + 1]
-            a = 1 + (index[0] if len(index) == 1 else int(np.ravel_multi_index(index, np.shape(st.o[l]))))
-            return "(" + "+".join(f"{self.read('W', l + 1, (c, a), W[c, a]).text}*"
-                                  f"{self.read('delta', l + 1, (c,), d[c]).text}" for c in range(len(d))) + ")"
-        c, h, w = index
-        terms: list[str] = []
-        K, Ho, Wo = above.out_shape
-        for i in range(Ho):
-            for j in range(Wo):
-                for u, v, _, (hh, ww) in self.window(l + 1, i, j):
-                    if (hh, ww) != (h, w):
-                        continue
-                    if above.type == "conv2d":
-                        W = st.W[l + 1]
-                        for k in range(K):
-                            col = 1 + int(np.ravel_multi_index((c, u, v), (above.in_shape[0],) + above.kernel))
-                            terms.append(f"{self.read('W', l + 1, (k, col), W[k, col]).text}*"
-                                         f"{self.read('delta', l + 1, (k, i, j), d[k, i, j]).text}")
-                    elif above.mode == "max":  # to the window's first maximum (row-major)
-                        terms.append(f"{self.read('delta', l + 1, (c, i, j), d[c, i, j]).text}*"
-                                     f"{self.first_max(l, c, [p for _, _, _, p in self.window(l + 1, i, j)], (h, w))}")
-                    else:
-                        n = above.size * above.size
-                        terms.append(f"{self.read('delta', l + 1, (c, i, j), d[c, i, j]).text}/{number_text(n)}")
+        """∂ℓ/∂o⁽ˡ⁾ at ``index`` (a unit, without the bias; or a map position): what layer l + 1 sends down,
+        from each of its entries that reads it (its kind's links): w·δ through a weight, δ to a
+        window's first maximum, δ/n to each of a mean's n inputs."""
+        above, d, W = self.kind(l + 1), self.st.delta[l + 1], self.st.W[l + 1]
+        per, _, by_x = self.links(l + 1)
+        terms = []
+        for pos, w in by_x.get(index, ()):
+            dk = self.read("delta", l + 1, pos, d[pos]).text
+            if above.combine == "sum":
+                assert w is not None
+                terms.append(f"{self.read('W', l + 1, w, W[w]).text}*{dk}")
+            elif above.combine == "max":
+                terms.append(f"{dk}*{self.first_max(l + 1, [x for _, x in per[pos]], index)}")
+            else:
+                terms.append(f"{dk}/{number_text(len(per[pos]))}")
         return "(" + "+".join(terms) + ")" if terms else "0.0"
 
-    def first_max(self, l: int, c: int, window: list[tuple[int, int]], at: tuple[int, int]) -> str:
-        """1 if o⁽ˡ⁾[c, at] is its window's first maximum in row-major order, else 0."""
-        o = self.st.o[l]
-        x = self.read("o", l, (c, *at), o[(c, *at)])
+    def first_max(self, l: int, window: list[Any], at: tuple[int, ...]) -> str:
+        """1 if input ``at`` of layer l is the first maximum of ``window`` (its inputs in the links'
+        order, row-major), else 0."""
+        x = self.below(l, at)
         factors = []
         seen = False
         for p in window:
             if p == at:
                 seen = True
                 continue
-            y = self.read("o", l, (c, *p), o[(c, *p)])
             rel = "≥" if seen else ">"  # an earlier equal maximum wins
-            factors.append(_indicator_text(x.text, rel, y.text))
+            factors.append(_indicator_text(x.text, rel, self.below(l, p).text))
         return "(" + "*".join(factors) + ")" if factors else "1.0"
 
     def _delta(self, l: int) -> Callable[[tuple[int, ...]], str]:
@@ -470,8 +522,15 @@ class Tracer:
             return self._output_delta
         kind, act = self.kind(l), self.net.act(l) if self.kind(l).has_s else None
 
+        sequence, t = getattr(self.spec, "is_sequence", False), self.t if self.spec.timed[l - 1] else None
+
         def delta(index: tuple[int, ...]) -> str:
-            back = self.back(l, index)
+            back = self.back(l, index) if not sequence else self.from_above(l, index[-1], t)
+            if kind.over_time and t is not None and t < len(self.st.s[l]):  # + (Uᵀ δ⁽ˡ⁾_{τ+1})_b
+                W, n, b = self.st.W[l], 1 + kind.in_shape[0], index[-1]
+                back = "(" + "+".join([back] + [f"{self.read('W', l, (c, n + b), W[c, n + b]).text}*"
+                                                f"{self.entry('delta', l, t + 1, c).text}"
+                                                for c in range(kind.out_shape[0])]) + ")"
             if act is None or act.derivative_is_one:
                 return back
             return f"({back}*{self.fprime(l, index)})"
@@ -480,9 +539,9 @@ class Tracer:
     def _output_delta(self, index: tuple[int, ...]) -> str:
         st, net, L = self.st, self.net, self.spec.L
         act, loss = net.act(L), net.loss
-        b = index[0]
-        o, y = st.o[L], st.y
-        O_b = self.read("o", L, (b,), o[b])
+        *row, b = index  # a row first at τ (return_sequences)
+        o, y = st.o[L][tuple(row)], st.y[tuple(row)]
+        O_b = self.read("o", L, index, o[b])
         if loss.grad_formula is None:  # cross-entropy with its canonical output: o − y (o Σy − y)
             total = float(np.sum(y))
             if act.name == "softmax" and total != 1.0:
@@ -490,34 +549,34 @@ class Tracer:
             return f"({O_b.text}-{number_text(y[b])})"
         ok, yk = Sym("o", L, ("k",)), Sym("y", None, ("k",))
         if act.name == "softmax":  # Σ_k ∂ℓ/∂o_k · o_b (1[k = b] − o_k)
-            outs = [self.read("o", L, (k,), o[k]) for k in range(len(o))]
+            outs = [self.read("o", L, (*row, k), o[k]) for k in range(len(o))]
             return "(" + "+".join(f"({to_text(loss.grad_formula(ok, yk), {ok: outs[k], yk: Expr.number(y[k])})}*"
                                   f"{O_b.text}*({1.0 if k == b else 0.0}-{outs[k].text}))" for k in range(len(o))) + ")"
         grad = to_text(loss.grad_formula(ok, yk), {ok: O_b, yk: Expr.number(y[b])})
         return grad if act.derivative_is_one else f"({grad}*{self.fprime(L, index)})"
 
     def _G(self, l: int) -> Callable[[tuple[int, ...]], str]:
-        st, kind = self.st, self.kind(l)
-        d, o = st.delta[l], st.o[l - 1]
+        """G ← G + each term of the example that uses the weight: δ·x over the entries that read it
+        through that weight (a kernel weight: every position's; at τ: δ_τ times the vector W multiplies)."""
+        d = self.st.delta[l]
+        if getattr(self.spec, "is_sequence", False):
+            t = self.t if self.spec.timed[l - 1] else None
+
+            def G_t(index: tuple[int, ...]) -> str:
+                assert self.before is not None
+                g = self.read("G", l, index, self.before[index]).text
+                k, a = index
+                return f"({g}+{self.entry('delta', l, t, k).text}*{self.input(l, a).text})"
+            return G_t
+        by_w = self.links(l)[1]
 
         def G(index: tuple[int, ...]) -> str:
             assert self.before is not None
             g = self.read("G", l, index, self.before[index]).text
-            k, a = index
-            if kind.type != "conv2d":
-                return f"({g}+{self.read('delta', l, (k,), d[k]).text}*{self.column(l, a).text})"
-            K, Ho, Wo = kind.out_shape
             terms = []
-            for i in range(Ho):
-                for j in range(Wo):
-                    dk = self.read("delta", l, (k, i, j), d[k, i, j]).text
-                    if a == 0:
-                        terms.append(dk)
-                        continue
-                    c, u, v = kind.kernel_index(a)
-                    h, w = i * kind.stride + u - kind.padding, j * kind.stride + v - kind.padding
-                    if 0 <= h < kind.in_shape[1] and 0 <= w < kind.in_shape[2]:
-                        terms.append(f"{dk}*{self.read('o', l - 1, (c, h, w), o[c, h, w]).text}")
+            for pos, x in by_w.get(index, ()):
+                dk = self.read("delta", l, pos, d[pos]).text
+                terms.append(dk if x is None else f"{dk}*{self.below(l, x).text}")
             return f"({g}+" + ("(" + "+".join(terms) + ")" if terms else "0.0") + ")"
         return G
 
@@ -625,6 +684,43 @@ def indices_of(symbol: Node, ref: Ref) -> list[int | str]:
     return [int(i) for i in symbol.sub]
 
 
+def time_of(spec: Any, ref: Ref) -> int | None:
+    """The time step τ of a board number in a per-τ matrix (a Ref (row,) of a whole row, or (row, i) of
+    an entry); None for any other. A recurrent layer's o has o_0 in row 0, so its row τ holds τ; every
+    other per-τ matrix holds τ in row τ − 1."""
+    if ref.quantity not in ("s", "o", "delta") or ref.index is None or ref.layer is None or len(ref.index) not in (1, 2):
+        return None
+    if not getattr(spec, "is_sequence", False) or (ref.layer and not spec.timed[ref.layer - 1]):
+        return None
+    row = ref.index[0]
+    return row if ref.quantity == "o" and ref.layer and spec.layer_kinds[ref.layer - 1].over_time else row + 1
+
+
+def unit_of(spec: Any, ref: Ref) -> int:
+    """The unit b (as the panels number it) of entry ``ref.index[-1]`` of a vector of layer l: from 1,
+    but a hidden o⁽ˡ⁾ with its bias entry (o⁽⁰⁾, a dense layer's) counts from 0."""
+    assert ref.index is not None and ref.layer is not None
+    i = ref.index[-1]
+    l = ref.layer
+    bias = ref.quantity == "o" and (l == 0 or (l < spec.L and spec.layer_kinds[l - 1].bias_entry))
+    return i if bias else i + 1
+
+
+def time_row(spec: Any, quantity: str, l: int | None, t: int | None) -> tuple[int, ...]:
+    """The row of the board matrix that holds a per-τ layer's s, o or δ at τ = t (a recurrent layer's o
+    has o_0 in row 0), as an index prefix; () for a quantity held whole (t None, G, W, a layer that
+    runs once)."""
+    if t is None or l is None or quantity not in ("s", "o", "delta") or not spec.timed[l - 1]:
+        return ()
+    return (spec.layer_kinds[l - 1].time_row(quantity, t),)
+
+
+def row_ref(spec: Any, key: Any) -> Ref:
+    """The board place a step's value goes to: a quantity, or at τ (a per-τ layer's s, o, δ) its row."""
+    row = time_row(spec, key.quantity, key.layer, getattr(key, "time", None))
+    return Ref(key.quantity, key.layer, row or None)
+
+
 def cell_of(spec: Any, ref: Ref) -> Any:
     """The explanation's cell of a blank (None for ℓ_D, which has no cell)."""
     from .core.teaching.explain import Cell
@@ -635,6 +731,9 @@ def cell_of(spec: Any, ref: Ref) -> Any:
         return Cell("loss")
     if ref.quantity == "loss_D" or ref.index is None or ref.layer is None:
         return None
+    time = time_of(spec, ref)
+    if time is not None:
+        return Cell(ref.quantity, ref.layer, unit_of(spec, ref), time=time)
     if len(ref.index) == 3:
         return Cell(ref.quantity, ref.layer, tuple(ref.index))
     if ref.quantity in ("G", "W"):

@@ -312,6 +312,12 @@ def test_pdf_of_an_exercise_its_key_and_variants(tmp_path, capsys):
     assert main(["export", "classifier", "--exercise", "--format", "latex", "--output", str(tmp_path / "c.tex"),
                  "--answers", str(tmp_path / "c-key.tex")]) == 0
     assert (tmp_path / "c-key.tex").read_text().startswith(r"\documentclass")
+    # a recurrent exercise: two stacked layers, blanks at each τ (s⁽¹⁾_{τ,b} …)
+    ex, key = tmp_path / "rnn.pdf", tmp_path / "rnn-key.pdf"
+    assert main(["export", "stacked_parity", "--exercise", "--example", "1", "--format", "pdf", "--output", str(ex),
+                 "--answers", str(key)]) == 0
+    assert ex.read_bytes().startswith(b"%PDF") and key.read_bytes().startswith(b"%PDF")
+    assert {b["time"] for b in json.loads((tmp_path / "rnn-key.json").read_text(encoding="utf-8"))["blanks"]} >= {1, 2}
 
 
 def test_a_hidden_identity_layers_delta_has_no_factor_in_the_exercise():

@@ -580,3 +580,26 @@ def test_hostile_json_answers(keys, tmp_path, capsys):
         for n in set(doc) - touched:
             assert grades[int(n)]["verdict"] == "right"
         assert (code == 1) == bool(out.err)
+
+
+def test_a_recurrent_exercise_key(tmp_path, capsys):
+    """A key of parity's exercise (example 9, T = 3): a δ⁽¹⁾ at τ = 2 written as 0 (nothing from τ + 1,
+    the many-to-one layer sends nothing down before T) is ``recurrent_term_omitted``, and the blanks
+    that read it are carried: δ⁽¹⁾ at τ = 1 (through Uᵀ δ⁽¹⁾_2) and G⁽¹⁾, from the student's own number."""
+    key_path = tmp_path / "key.md"
+    assert main(["export", "parity", "--exercise", "--example", "9", "--answers", str(key_path),
+                 "--output", str(tmp_path / "ex.md")]) == 0
+    key = load_key(tmp_path / "key.json")
+    blanks = key.blanks
+    delta2 = next(n for n, b in sorted(blanks.items()) if b["quantity"] == "delta" and b["layer"] == 1 and b["time"] == 2)
+    answers = {n: b["value"] for n, b in blanks.items()}
+    answers[delta2] = 0.0
+    for n, b in sorted(blanks.items()):  # every later blank as the student works it out from the 0
+        if delta2 in b["depends_on"]:
+            answers[n] = evaluate_formula(b["formula"], {f"b{d}": answers[d] for d in b["depends_on"]})
+    got = {g.blank: g for g in grade(key, answers).blanks}
+    assert got[delta2].verdict == "wrong" and got[delta2].mistake.id == "recurrent_term_omitted"
+    readers = [n for n, b in blanks.items() if delta2 in b["depends_on"]]
+    assert {blanks[n]["quantity"] for n in readers} >= {"delta", "G"}
+    assert all(got[n].verdict in ("carried", "right") for n in readers)
+    assert any(got[n].verdict == "carried" and blanks[n]["time"] == 1 for n in readers)

@@ -1,7 +1,8 @@
 """The key a machine reads (`KEY.json` beside every key): its schema, its values against the
 Markdown key and the exercise page, and its formulas, evaluated by core/graphs/expr.py at the key's own
 values and perturbed one blank at a time, for dense networks (sgd, momentum, adam; sigmoid, tanh,
-relu, softmax, identity), a convolution with max and average pooling, graphs and variants."""
+relu, softmax, identity), a convolution with max and average pooling, recurrent networks (one
+recurrent layer, two stacked, dense layers at each τ, return_sequences), graphs and variants."""
 
 import json
 import math
@@ -17,6 +18,19 @@ from .conftest import NETWORKS
 
 FIRST = re.compile(r"\((\d+)\)\\,\\underline")  # where a blank is asked on the exercise page
 ENTRY = re.compile(r"\$\((\d+)\)\\; (.+?) = (.+?)\$")  # one entry of the Markdown key
+
+
+def stack(shape, seed):
+    """A small random network where time flows through more than one layer (tests/helpers.py), its
+    activations all with a spelling in the expression syntax (gelu's Φ has none)."""
+    from .helpers import random_stack_doc
+
+    def write(tmp_path):
+        doc = json.loads(json.dumps(random_stack_doc(seed, shape, n=3)).replace('"gelu"', '"elu"'))
+        path = tmp_path / f"{shape}-{seed}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return str(path)
+    return write
 
 
 def with_optimizer(tmp_path, name, optimizer):
@@ -42,6 +56,12 @@ CASES = {  # name: (file or a function of tmp_path, extra options)
     "edges-example": ("edges", ["--example", "1"]),
     "two_channel-example": ("two_channel", ["--example", "2"]),
     "lecture13": ("lecture13", []),
+    # recurrent: blanks per time step τ (s, o, δ of a row), G summed over τ, δ with Uᵀ δ_{τ+1}
+    "parity-example": ("parity", ["--example", "9"]),
+    "long_memory-steps": ("long_memory", ["--steps", "1:70"]),  # example 1 to δ at τ = 30 … 28 (T = 30)
+    "stacked_parity-example": ("stacked_parity", ["--example", "6"]),
+    "mixed": (stack("mixed", 2), ["--example", "2"]),  # dense at τ, rnn (return_sequences), dense at τ, rnn: 3 examples
+    "dense_after": (stack("dense_after", 1), []),  # a return_sequences network: a loss summed over τ
     "lecture13_expression": ("lecture13_expression", ["--blank", "adjoint"]),
 }
 
@@ -141,10 +161,11 @@ def test_conv_indices(tmp_path):
     assert any(b["indices"][:1] == ["bias"] for b in doc["blanks"] if b["quantity"] == "W")
 
 
-@pytest.mark.parametrize("name", ["xor", "lecture13"])
-def test_variants_each_have_a_json_key(tmp_path, name):
+@pytest.mark.parametrize("name, extra", [("xor", []), ("lecture13", []), ("parity", ["--example", "3"])])
+def test_variants_each_have_a_json_key(tmp_path, name, extra):
     out = tmp_path / "class"
-    assert main(["export", str(NETWORKS / f"{name}.json"), "--variants", "2", "--seed", "7", "--output", str(out)]) == 0
+    assert main(["export", str(NETWORKS / f"{name}.json"), "--variants", "2", "--seed", "7", "--output", str(out),
+                 *extra]) == 0
     for i in (1, 2):
         doc = json.loads((out / f"variant-0{i}-key.json").read_text(encoding="utf-8"))
         jsonschema.validate(doc, schema())
@@ -194,3 +215,55 @@ def test_activations_written_in_the_expression_syntax(name):
         assert evaluate_formula(to_text(act.value(S), env), {}) == pytest.approx(o, rel=1e-12, abs=1e-300)
         df = float(evaluate(act.derivative(S, O), {S: x, O: o, ALPHA: alpha}))
         assert evaluate_formula(to_text(act.derivative(S, O), env), {}) == pytest.approx(df, rel=1e-12, abs=1e-300)
+
+
+def test_recurrent_blanks_carry_their_time(tmp_path):
+    """A blank of a recurrent layer's s, o, δ is one unit at one time step: its ``time`` is τ, its name
+    s⁽¹⁾_{τ,b}, its explanation the one at τ; G⁽¹⁾ (summed over τ) has the τ of the step that added its
+    last term; W, ℓ and the layer that runs once have none. δ⁽¹⁾_τ before T reads
+    δ⁽¹⁾_{τ+1} (the recurrent term Uᵀ δ_{τ+1}), and G⁽¹⁾ at τ reads δ⁽¹⁾_τ and G⁽¹⁾ at τ + 1."""
+    doc, _, _ = write_key(tmp_path, "parity-example")  # example 9: 3 bits, T = 3
+    timed = [b for b in doc["blanks"] if b["layer"] == 1 and b["quantity"] in ("s", "o", "delta")]
+    assert {b["time"] for b in timed} == {1, 2, 3}
+    G1 = [b for b in doc["blanks"] if b["quantity"] == "G" and b["layer"] == 1]
+    assert [b["time"] for b in G1[::24]] == [3, 2, 1]  # 4 × (1 + 1 + 4) entries of [W | U] at each τ = 3 … 1
+    assert all(b["time"] is None for b in doc["blanks"] if b not in timed and b not in G1)
+    sub = "₀₁₂₃₄₅₆₇₈₉"
+    for b in timed:
+        assert b["name"].endswith(f"{sub[b['time']]},{sub[b['indices'][0]]}"), b["name"]
+        assert f"τ = {b['time']}" in b["explanation"]
+    delta = {(b["time"], b["indices"][0]): b["blank"] for b in timed if b["quantity"] == "delta"}
+    for (t, unit), blank in delta.items():
+        deps = set(next(b["depends_on"] for b in doc["blanks"] if b["blank"] == blank))
+        assert (t == 3) or {delta[(t + 1, c)] for c in range(1, 5)} <= deps, (t, unit)
+    G_at = {(b["time"], tuple(b["indices"])): b for b in G1}
+    for (t, (unit, a)), b in G_at.items():  # G ← G + δ_τ [1, x_τ, o_{τ−1}]ᵀ: τ's δ and G's blank at τ + 1
+        assert delta[(t, unit)] in b["depends_on"] and (t == 3 or G_at[(t + 1, (unit, a))]["blank"] in b["depends_on"])
+
+
+@pytest.mark.parametrize("name", ["edges", "two_channel", "shapes", "iris"])
+def test_links_make_each_kinds_entries(name):
+    """Each layer kind's ``links`` and ``combine`` (what the key's formulas are written from) give its
+    own arithmetic: Σ w·x, the window's largest or its mean equal ``pre_one`` at every entry, on
+    random weights and inputs; and every weight of W⁽ˡ⁾ is in some entry's links."""
+    import numpy as np
+
+    from bptui.core.formats.spec import load_any
+
+    spec = load_any(NETWORKS / f"{name}.json")
+    rng = np.random.default_rng(5)
+    for kind in spec.layer_kinds:
+        W = rng.normal(size=kind.param_shape)
+        o = rng.normal(size=kind.in_shape)
+        want = kind.pre_one(W, np.concatenate([[1.0], o]) if kind.plain else o)  # a plain o has its 1 first
+        used = set()
+        for pos in np.ndindex(*kind.out_shape):
+            links = kind.links(pos)
+            xs = [1.0 if x is None else o[x] for _, x in links]
+            if kind.combine == "sum":
+                got = sum(W[w] * x for (w, _), x in zip(links, xs))
+                used |= {w for w, _ in links}
+            else:
+                got = max(xs) if kind.combine == "max" else sum(xs) / len(xs)
+            assert got == pytest.approx(want[pos], rel=1e-12, abs=1e-12), (kind.type, pos)
+        assert used == set(np.ndindex(*kind.param_shape)) or not kind.has_weights, kind.type

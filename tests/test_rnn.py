@@ -374,10 +374,14 @@ def test_export_writes_sequences(capsys, fmt):
         assert "s^{(1)}_{1} &= W^{(1)} o^{(0)}_{1} + U^{(1)} o^{(1)}_{0}" in out
 
 
-def test_exercises_say_they_are_not_made_for_recurrent_networks(capsys):
-    code, out, err = run(capsys, "export", NETWORKS / "parity.json", "--exercise")
-    assert code == 2 and out == "" and err.count("\n") == 1
-    assert "exercises (--exercise, --answers, --variants) are not made for recurrent networks yet" in err
+def test_exercises_of_recurrent_networks_blank_each_time_step(capsys):
+    """An exercise of a recurrent network numbers its blanks unit by unit at each τ; a blank shows
+    again, as its number, in the step at τ + 1 that reads it (U o⁽¹⁾_{τ−1})."""
+    code, out, err = run(capsys, "export", NETWORKS / "parity.json", "--exercise", "--example", "1")
+    assert code == 0 and err == ""
+    assert r"s^{(1)}_{1} &= W^{(1)} o^{(0)}_{1} + U^{(1)} o^{(1)}_{0}" in out
+    assert r"\begin{bmatrix} (1)\,\underline" in out  # s⁽¹⁾_1's first unit asked
+    assert r"\end{bmatrix} \begin{bmatrix} \mathbf{(5)} \\ \mathbf{(6)}" in out  # U o⁽¹⁾_1 (blanks 5 … 8) at τ = 2
 
 
 def test_variants_draw_each_kind_of_weights(tmp_path):

@@ -19,6 +19,9 @@ through the one table, ``core/kinds/__init__.py``'s ``KINDS``) with one class de
   with its name, its place on the board, where the step's equations work it out, and its value;
 - for the windowed kinds (convolution, pooling), the rows and columns of the input map that no
   window reads (``unread``: ⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts them, may stop short);
+- each output entry as what it is made of (``links``, ``combine``): the weights and input entries of
+  a sum of products, or the window a pooling layer takes the largest or the mean of; the answer key's
+  formulas (bptui/keyjson.py) are written from them;
 - what it costs (``cells``, ``multiplications``: the limits of docs/network-files.md).
 
 Every kind keeps its weights, inside the core, as one matrix with the bias in column 0 (the
@@ -28,6 +31,7 @@ check and training treat every layer alike; files and JSON show each kind's own 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
@@ -232,6 +236,20 @@ class LayerKind:
         """The outputs of this layer that read position ``pos`` of its input map."""
         return set()
 
+    # -- what an entry is made of: the answer key's scalar formulas -----------------------------------
+    combine: ClassVar[str] = "sum"
+    """How :meth:`links` make an output entry: ``"sum"`` of the products w·x (a link with no input
+    multiplies the constant 1: a bias), ``"max"`` of the inputs (the first maximum in the links'
+    order gets the gradient), or their ``"mean"``."""
+
+    def links(self, pos: tuple[int, ...]) -> Sequence[tuple[tuple[int, int] | None, tuple[int, ...] | None]]:
+        """Output ``pos`` (0-based, one example; s⁽ˡ⁾, or o⁽ˡ⁾ of a kind with no s) as what it is made of:
+        (entry (row, col) of W⁽ˡ⁾ or None, entry of the input (``in_shape``, 0-based, no bias entry) or
+        None for the constant 1), in the order the terms are written. The lecture's product: s_b =
+        w_b,0 + Σ_a w_b,a x_a over the input flattened (a map in C, H, W order)."""
+        b = pos[0]
+        return [((b, 0), None)] + [((b, a), x) for a, x in enumerate(_positions(self.in_shape), start=1)]
+
     def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
         """Where weight (row, col) of W⁽ˡ⁾ stands in the layer's own form (a kernel's (k, c, u, v));
         None when the matrix is its own form, or for a bias."""
@@ -322,6 +340,12 @@ class LayerKind:
     def multiplications(self) -> int:
         """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
         return math.prod(self.param_shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(shape: Shape) -> tuple[tuple[int, ...], ...]:
+    """Every position of an array of ``shape``, in C order (a map's C, H, W flattening)."""
+    return tuple(np.ndindex(*shape))
 
 
 def timed_layers(kinds: "Sequence[LayerKind]") -> tuple[bool, ...]:

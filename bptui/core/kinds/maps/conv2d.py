@@ -6,7 +6,7 @@ is one product. Files and JSON show it as ``{"kernel": [K][C][kh][kw], "bias": [
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
@@ -176,6 +176,15 @@ class Conv2d(_Windowed):
 
     def channels_read(self, k: int) -> range:
         return range(self.in_shape[0])  # every kernel spans every input channel
+
+    def links(self, pos: tuple[int, ...]) -> Sequence[tuple[tuple[int, int] | None, tuple[int, ...] | None]]:
+        """s[k, i, j] = b_k + Σ_c Σ_u,v w_k,c,u,v o⁽ˡ⁻¹⁾[c, i·stride + u − p, j·stride + v − p] (the
+        padding's zeros left out): the bias in column 0, the kernel flattened in (c, u, v) order after."""
+        k, i, j = pos
+        C, (kh, kw) = self.in_shape[0], self.kernel
+        window = self.inside(i, j)
+        return [((k, 0), None)] + [((k, 1 + (c * kh + u) * kw + v), (c, h, w))
+                                   for c in range(C) for u, v, h, w in window]
 
     def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
         return (row,) + self.kernel_index(col) if col else None

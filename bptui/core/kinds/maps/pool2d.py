@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -47,6 +47,15 @@ class Pool2d(_Windowed):
 
     def channels_read(self, k: int) -> tuple[int, ...]:
         return (k,)  # pooling works channel by channel
+
+    @property
+    def combine(self) -> str:  # type: ignore[override]  # max or mean, an instance's
+        return "max" if self.mode == "max" else "mean"
+
+    def links(self, pos: tuple[int, ...]) -> Sequence[tuple[tuple[int, int] | None, tuple[int, ...] | None]]:
+        """o[c, i, j] reads its window of channel c, row-major: no weights."""
+        c, i, j = pos
+        return [(None, (c, h, w)) for _, _, h, w in self.inside(i, j)]
 
     @property
     def type(self) -> str:  # type: ignore[override]  # max or avg, an instance's

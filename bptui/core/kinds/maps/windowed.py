@@ -88,6 +88,14 @@ class _Windowed(LayerKind):
                   for c in range(max(cols.start, 0), min(cols.stop, W))]
         return {(ch, r, c) for ch in self.channels_read(k) for r, c in inside}, (k if self.has_weights else None)
 
+    def inside(self, i: int, j: int) -> list[tuple[int, int, int, int]]:
+        """The window offsets (u, v) of output (i, j) that fall inside the input map, row-major, with
+        the input's (h, w) there: (u, v, h, w)."""
+        rows, cols = self.receptive_field(i, j)
+        _, H, W = self.in_shape
+        return [(u, v, h, w) for u, h in enumerate(range(rows.start, rows.stop))
+                for v, w in enumerate(range(cols.start, cols.stop)) if 0 <= h < H and 0 <= w < W]
+
     def readers(self, pos: tuple[int, ...]) -> set[tuple[int, ...]]:
         c, r, s = pos
         K, Ho, Wo = self.out_shape
