@@ -28,6 +28,7 @@ the extra digits for it, once per equation, and every printer prints them.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
 
@@ -815,9 +816,23 @@ def plan(eq: Equation, digits: int) -> Equation:
     Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt.
 
     Each trial redoes the form's arithmetic on points (:class:`_Redo`), with no tree rebuilt and each
-    number rounded once per digit count; one walk a form tells which forms count and their operands."""
+    number rounded once per digit count; one walk a form tells which forms count and their operands.
+    An equation (immutable) is planned once per digits: the text and LaTeX printers, an explanation
+    and its checks ask for the same plan."""
     if eq.planned == digits:
         return eq
+    plans = _PLANS.get(eq)
+    if plans is None:
+        plans = _PLANS[eq] = {}
+    if digits not in plans:
+        plans[digits] = _plan(eq, digits)
+    return plans[digits]
+
+
+_PLANS: "weakref.WeakKeyDictionary[Equation, dict[int, Equation]]" = weakref.WeakKeyDictionary()
+
+
+def _plan(eq: Equation, digits: int) -> Equation:
     done = replace(eq, planned=digits)
     result = eq.result
     printer = TextPrinter(digits)
