@@ -849,14 +849,9 @@ def _plan(eq: Equation, digits: int) -> Equation:
             forms.append((f, operands))
     if not forms:
         return done
-    try:
-        with np.errstate(all="ignore"):
-            y = np.asarray(evaluate(result), dtype=float)
-    except (Unbound, TypeError, ValueError):
+    y = _finite_value(result)
+    if y is None:
         return done
-    if not np.all(np.isfinite(y)):
-        return done
-    extra: dict[int, int] = {}  # id of an operand → its extra digits
     redo = _Redo(digits, eq.bindings)
 
     def holds(form: Node, trial: dict[int, int]) -> bool:
@@ -870,6 +865,28 @@ def _plan(eq: Equation, digits: int) -> Equation:
                 return printed_alike(shown, y, digits)
         except (Unbound, TypeError, ValueError):
             return True  # nothing a student can redo
+    extra = _fewest_digits(forms, holds)
+    if not extra:
+        return done
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+
+
+def _finite_value(result: Node) -> np.ndarray | None:
+    """The result's exact value, when it has one and every entry is finite."""
+    try:
+        with np.errstate(all="ignore"):
+            y = np.asarray(evaluate(result), dtype=float)
+    except (Unbound, TypeError, ValueError):
+        return None
+    return y if np.all(np.isfinite(y)) else None
+
+
+def _fewest_digits(forms: list[tuple[Node, list[int]]],
+                   holds: Callable[[Node, dict[int, int]], bool]) -> dict[int, int]:
+    """:func:`plan`'s search: for each form (with its operands' ids) that does not hold as it is, the
+    least k every operand gets at most, then each operand lowered back as far as the form still holds;
+    the extra digits by operand id (those above 0)."""
+    extra: dict[int, int] = {}  # id of an operand → its extra digits
     for form, operands in forms:
         if not operands or holds(form, extra):
             continue
@@ -883,10 +900,7 @@ def _plan(eq: Equation, digits: int) -> Equation:
                     trial[i] = e
                     break
         extra = trial
-    extra = {i: e for i, e in extra.items() if e}
-    if not extra:
-        return done
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+    return {i: e for i, e in extra.items() if e}
 
 
 def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[bool, bool, list[int]]:
