@@ -840,7 +840,7 @@ def _plan(eq: Equation, digits: int) -> Equation:
     result = eq.result
     printer = TextPrinter(digits)
     numbers, whole, _ = _survey(result, eq.bindings, printer)
-    if not numbers or any(isinstance(n, Hidden) for n in walk(result)):
+    if not numbers or (not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))):
         return done
     forms = []
     for f in eq.forms[:-1]:
