@@ -9,8 +9,9 @@ from typing import Mapping
 
 import numpy as np
 
-from bptui.core.formulas.formula import (Equation, Hidden, Node, TextPrinter, Unbound, _fewest_digits, _finite_value, _given, _ival,
-                                         _rebuild, _roundable, has_numbers, printed_alike, redoable, walk)
+from bptui.core.formulas.formula import (Equation, Hidden, Node, TextPrinter, Unbound, _fewest_digits, _finite_value,
+                                         _given, _ival, _rebuild, _roundable, has_numbers, printed_alike, redoable,
+                                         walk)
 
 
 def reference_plan(eq: Equation, digits: int) -> Equation:

@@ -839,13 +839,13 @@ def _plan(eq: Equation, digits: int) -> Equation:
     done = replace(eq, planned=digits)
     result = eq.result
     printer = TextPrinter(digits)
-    numbers, whole, _ = _survey(result, eq.bindings, printer)
-    if not numbers or (not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))):
+    hidden = not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))
+    if hidden or not has_numbers(result):
         return done
     forms = []
     for f in eq.forms[:-1]:
-        numbers, whole, operands = _survey(f, eq.bindings, printer)
-        if numbers and whole:
+        operands = _survey(f, eq.bindings, printer)
+        if operands is not None:
             forms.append((f, operands))
     if not forms:
         return done
@@ -903,11 +903,12 @@ def _fewest_digits(forms: list[tuple[Node, list[int]]],
     return {i: e for i, e in extra.items() if e}
 
 
-def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[bool, bool, list[int]]:
-    """One walk of a form: whether it holds numbers (:func:`has_numbers`), whether a student can redo
-    all of it from the page (:func:`redoable`, and nothing ``printer`` elides), and its roundable
-    numbers' ids in the order of :func:`walk`, each once."""
-    numbers, whole = False, True
+def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
+    """One walk of a form: None unless it holds numbers (:func:`has_numbers`) and a student can redo
+    all of it from the page (:func:`redoable`, and nothing ``printer`` elides), else its roundable
+    numbers' ids in the order of :func:`walk`, each once. A symbolic form ends the walk at its first
+    free symbol."""
+    numbers = False
     operands: dict[int, None] = {}
     stack = [form]
     while stack:
@@ -915,7 +916,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[bool, bool,
         if isinstance(n, (Op, Call)):
             args = n.args
             if isinstance(n, Op) and n.op == "+" and len(args) > printer.max_terms:
-                whole = False
+                return None
             stack.extend(args[::-1])
         elif isinstance(n, Num):
             if not n.exact:
@@ -923,14 +924,15 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[bool, bool,
                 if n.logs is None:
                     operands[id(n)] = None
         elif isinstance(n, Arr):
+            if printer.elides(n):
+                return None
             numbers = True
             operands[id(n)] = None
-            whole = whole and not printer.elides(n)
         else:
             if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
-                whole = False
+                return None
             stack.extend(reversed(children(n)))
-    return numbers, whole, list(operands)
+    return list(operands) if numbers else None
 
 
 def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
