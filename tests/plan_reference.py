@@ -9,9 +9,15 @@ from typing import Mapping
 
 import numpy as np
 
-from bptui.core.formulas.formula import (Equation, Hidden, Node, TextPrinter, Unbound, _fewest_digits, _finite_value,
-                                         _given, _ival, _rebuild, _roundable, has_numbers, printed_alike, redoable,
+from bptui.core.formulas.formula import (Arr, Equation, Hidden, Node, Num, TextPrinter, Unbound, _fewest_digits,
+                                         _finite_value, _given, _ival, _rebuild, has_numbers, printed_alike, redoable,
                                          walk)
+
+
+def _roundable(node: Node) -> bool:
+    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
+    which are written with the digits they need)."""
+    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
 
 
 def reference_plan(eq: Equation, digits: int) -> Equation:

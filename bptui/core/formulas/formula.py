@@ -803,12 +803,6 @@ def printed_alike(redone: Any, result: Any, digits: int) -> bool:
                for x, y in zip(a.tolist(), b.tolist()))
 
 
-def _roundable(node: Node) -> bool:
-    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
-    which are written with the digits they need)."""
-    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
-
-
 def plan(eq: Equation, digits: int) -> Equation:
     """``eq`` with the fewest extra digits on its operands for redoing each form's arithmetic on the
     numbers as printed, rounded to the result's ``digits``, to give the result as printed: careful
