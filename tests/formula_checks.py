@@ -13,6 +13,8 @@ from bptui.core.formulas.notation import minus_signs, num
 
 
 def _finite(x) -> bool:
+    if isinstance(x, float):  # a number (most are): without building an array
+        return math.isfinite(x)
     return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
 

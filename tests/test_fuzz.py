@@ -7,8 +7,9 @@ process. Each run must end with status 0, or exactly one ``error:`` line naming 
 status 2 (``check`` may also say 1: gradients that disagree); never a traceback, never a warning
 on stderr, never NaN or Infinity in JSON, and never more than a 20 s guard of CPU time (a guard
 against hangs, not a timing test: CPU time, because a loaded machine stretches the wall clock).
-Hypothesis runs derandomised (tests/conftest.py), so CI sees the same cases every run;
-FUZZ_EXAMPLES sets how many.
+Hypothesis runs derandomised (tests/conftest.py), so CI sees the same cases every run:
+75 per test; ``BPTUI_FUZZ_FULL=1`` runs 500 per test, as the other fuzz files run their full sets,
+and ``FUZZ_EXAMPLES=N`` runs N per test (it wins over both).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from bptui.cli import main
 
 from .conftest import EXAMPLES, GRAPH_EXAMPLES, NETWORKS
 
-N_CASES = int(os.environ.get("FUZZ_EXAMPLES", "75"))  # per test: 150 cases in CI
+FULL = os.environ.get("BPTUI_FUZZ_FULL") == "1"
+N_CASES = int(os.environ.get("FUZZ_EXAMPLES", 500 if FULL else 75))  # per test: 150 cases in CI
 GUARD_SECONDS = 20  # of CPU time
 WALL_FACTOR = 10  # the wall-clock backstop, in guards: only a case blocked off the CPU reaches it
 TIMES: list[tuple[float, str]] = []  # CPU seconds per case and what it was, for the summary (-s prints it)

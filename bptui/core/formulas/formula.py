@@ -28,6 +28,7 @@ the extra digits for it, once per equation, and every printer prints them.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
 
@@ -466,8 +467,13 @@ def interval(node: Node, digits: int, bindings: dict | None = None) -> Interval:
 
 def shown_value(node: Node, digits: int, bindings: dict | None = None) -> Any:
     """``node`` evaluated on its numbers as printed with ``digits`` significant digits: what a
-    student gets by redoing the arithmetic on the page."""
-    return _ival(node, digits, bindings or {}, False).lo
+    student gets by redoing the arithmetic on the page (the low end of :func:`interval` with no
+    spread, computed on points where it stays one: :class:`_Redo`)."""
+    env = bindings or {}
+    try:
+        return _Redo(digits, env).value(node)
+    except _Spread:
+        return _ival(node, digits, env, False).lo
 
 
 def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
@@ -487,26 +493,7 @@ def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
         return _iop(node.op, [_ival(a, d, env, spread) for a in node.args])
     if isinstance(node, Call):
         fn = FUNCTIONS[node.fn]
-        args = [_ival(a, d, env, spread) for a in node.args]
-        if node.fn == "softmax":
-            (a,) = args  # softmax_k grows with s_k and falls with the others
-            lo = np.array([np.exp(a.lo[k]) / (np.exp(a.lo[k]) + np.sum(np.delete(np.exp(a.hi), k)))
-                           for k in range(len(a.lo))])
-            hi = np.array([np.exp(a.hi[k]) / (np.exp(a.hi[k]) + np.sum(np.delete(np.exp(a.lo), k)))
-                           for k in range(len(a.lo))])
-            return Interval(lo, hi)
-        if fn.monotone:
-            return Interval(fn.f(*[a.lo for a in args]), fn.f(*[a.hi for a in args]))
-        if len(args) == 1 and node.fn in ("gelu", "phi", "abs"):
-            a = args[0]
-            points = [fn.f(a.lo), fn.f(a.hi)]
-            for c in fn.critical:
-                inside = (a.lo <= c) & (c <= a.hi)
-                points.append(np.where(inside, fn.f(np.full_like(np.asarray(a.lo, dtype=float), c)), fn.f(a.lo)))
-            return Interval(np.minimum.reduce(points), np.maximum.reduce(points))
-        if len(args) == 1 and node.fn in ("sin", "cos", "tan"):
-            return _sample(fn.f, args[0])
-        raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
+        return _icall(node, fn, [_ival(a, d, env, spread) for a in node.args])
     if isinstance(node, Ind):
         a, b = _ival(node.a, d, env, spread), _ival(node.b, d, env, spread)
         lo = _compare(node.rel, a.lo, b.hi) & _compare(node.rel, a.hi, b.lo)
@@ -522,6 +509,29 @@ def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
         b = _ival(node.body, d, env, spread)
         return Interval(np.sum(b.lo), np.sum(b.hi))
     raise Unbound(node)
+
+
+def _icall(node: Call, fn: Function, args: list[Interval]) -> Interval:
+    """``fn`` (the function ``node`` applies) on intervals: every value it takes on them."""
+    if node.fn == "softmax":
+        (a,) = args  # softmax_k grows with s_k and falls with the others
+        lo = np.array([np.exp(a.lo[k]) / (np.exp(a.lo[k]) + np.sum(np.delete(np.exp(a.hi), k)))
+                       for k in range(len(a.lo))])
+        hi = np.array([np.exp(a.hi[k]) / (np.exp(a.hi[k]) + np.sum(np.delete(np.exp(a.lo), k)))
+                       for k in range(len(a.lo))])
+        return Interval(lo, hi)
+    if fn.monotone:
+        return Interval(fn.f(*[a.lo for a in args]), fn.f(*[a.hi for a in args]))
+    if len(args) == 1 and node.fn in ("gelu", "phi", "abs"):
+        a = args[0]
+        points = [fn.f(a.lo), fn.f(a.hi)]
+        for c in fn.critical:
+            inside = (a.lo <= c) & (c <= a.hi)
+            points.append(np.where(inside, fn.f(np.full_like(np.asarray(a.lo, dtype=float), c)), fn.f(a.lo)))
+        return Interval(np.minimum.reduce(points), np.maximum.reduce(points))
+    if len(args) == 1 and node.fn in ("sin", "cos", "tan"):
+        return _sample(fn.f, args[0])
+    raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
 
 
 def _sample(f: Callable, a: Interval, n: int = 64) -> Interval:
@@ -599,6 +609,132 @@ def _iop(op: str, v: list[Interval]) -> Interval:
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
 
 
+class _Spread(Exception):
+    """Redone on the numbers as printed, a value became a range (a division by 0, 0⁰, a function
+    whose interval rule widens a point): the interval evaluation is the one that says what it is."""
+
+
+def _one_zero(x: Any) -> Any:
+    """``x``, unless it holds a −0: a number's interval is [x − 0, x + 0], which is [−0, +0] there, and
+    the ends of what is computed from it may part in their sign (:class:`_Spread`)."""
+    if (x == 0 and math.copysign(1.0, x) < 0) if isinstance(x, float) else np.any(np.signbit(x) & (x == 0)):
+        raise _Spread("−0")
+    return x
+
+
+class _Redo:
+    """The arithmetic of a form redone on its numbers as printed: the value ``_ival(node, digits, env,
+    spread=False).lo`` has, computed on points instead of intervals (one product where an interval
+    takes four, a scalar as a scalar, no Interval objects), the same operations in the same order so
+    the floats are the same bits; :class:`_Spread` where the interval's ends part (:func:`shown_value`
+    then asks :func:`_ival`). ``extra`` gives operands (by id) digits other than their own; a number
+    rounded once is kept for the next trial (:func:`plan` tries several)."""
+
+    def __init__(self, digits: int, env: dict, extra: Mapping[int, int] | None = None) -> None:
+        self.d, self.env, self.extra = digits, env, extra or {}
+        self.keyed = {type(k) for k in env}  # the node kinds a binding can be (a Sym, mostly)
+        self.rounded: dict[tuple[int, int], Any] = {}  # (id, digits) → the number as printed
+
+    def value(self, node: Node) -> Any:
+        if type(node) in self.keyed:
+            try:
+                if node in self.env:
+                    return _one_zero(np.asarray(self.env[node], dtype=float) - 0.0)
+            except TypeError:
+                pass
+        if isinstance(node, Op):
+            return self._op(node.op, [self.value(a) for a in node.args])
+        if isinstance(node, Num):
+            if node.exact or node.logs is not None:
+                return _one_zero(np.float64(node.value))
+            return self._shown(node)
+        if isinstance(node, Arr):
+            return self._shown(node)
+        if isinstance(node, Call):
+            fn = FUNCTIONS[node.fn]
+            args = [self.value(a) for a in node.args]
+            if fn.monotone and node.fn != "softmax":
+                return fn.f(*args)
+            if node.fn in ("sin", "cos", "tan") and len(args) == 1:  # _sample's 64 points are all one
+                a = args[0]
+                return fn.f(a + 0.0 * (a - a))
+            out = _icall(node, fn, [Interval(a, a) for a in args])
+            if not (np.array_equal(out.lo, out.hi, equal_nan=True)
+                    and np.array_equal(np.signbit(out.lo), np.signbit(out.hi))):
+                raise _Spread(node.fn)
+            return out.lo
+        if isinstance(node, Ind):
+            a, b = self.value(node.a), self.value(node.b)
+            return _compare(node.rel, a, b).astype(float)
+        if isinstance(node, Cases):
+            cond = self.value(node.cond)
+            then, other = self.value(node.then), self.value(node.other)
+            return np.where(cond == 1, then, np.where(cond == 0, other, np.minimum(then, other)))
+        if isinstance(node, Sum):
+            return np.sum(self.value(node.body))
+        raise Unbound(node)
+
+    def _shown(self, node: Num | Arr) -> Any:
+        d = self.d + self.extra.get(id(node), node.extra)
+        key = (id(node), d)
+        got = self.rounded.get(key)
+        if got is None:
+            if isinstance(node, Num):
+                got = np.float64(rounded(node.value, d))
+            else:
+                got = _rounded_array(node.values, d)[0]
+            self.rounded[key] = got = _one_zero(got)
+        return got
+
+    @staticmethod
+    def _mul(a: Any, b: Any) -> Any:
+        """``a·b``, 0 where it is not a number (0·∞), as :func:`_imul` takes it."""
+        if isinstance(a, float) and isinstance(b, float):
+            p = float(a) * float(b)
+            return np.float64(0.0 if p != p else p)
+        with np.errstate(invalid="ignore"):
+            q = np.multiply(a, b)
+        return np.where(np.isnan(q), 0.0, q)
+
+    def _op(self, op: str, v: list) -> Any:
+        if op == "+":
+            return sum(v)
+        if op == "-":
+            return v[0] - v[1]
+        if op == "*":
+            out = v[0]
+            for x in v[1:]:
+                out = self._mul(out, x)
+            return out
+        if op == "neg":
+            return -v[0]
+        if op == "sq":
+            return v[0] * v[0]  # ±0 squared is +0, the interval's 0 where it straddles 0
+        if op == "/":
+            a, b = v
+            if np.any((b <= 0) & (b >= 0)):
+                raise _Spread(op)  # the interval is all of ℝ
+            return self._mul(a, np.float64(1.0 / float(b)) if isinstance(b, float) else 1.0 / b)
+        if op == "^":
+            a, b = v
+            if np.all(b == b) and np.all(np.equal(np.mod(b, 1), 0)):
+                if np.any((np.mod(b, 2) == 0) & (a <= 0) & (a >= 0)):
+                    raise _Spread(op)  # 0 to an even power: the interval's low end is 0 (also for 0⁰)
+                return np.power(a, b)
+            with np.errstate(all="ignore"):
+                return np.power(a, b)
+        if op == "@":
+            A, x = v
+            one = np.ndim(x) == 1
+            p = self._mul(np.asarray(A), np.asarray(x)[None, :] if one else x)
+            if one:
+                return p.sum(axis=1)
+            raise ValueError("interval @ only for a matrix times a vector")  # pragma: no cover
+        if op == "outer":
+            return self._mul(np.asarray(v[0])[:, None], np.asarray(v[1])[None, :])
+        return _iop(op, [Interval(x, x) for x in v]).lo  # the rest only move entries
+
+
 def overlaps(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
     """Whether two intervals (elementwise) share a point, up to a relative ``slack``."""
     lo_a, hi_a, lo_b, hi_b = (np.asarray(x, dtype=float) for x in (a.lo, a.hi, b.lo, b.hi))
@@ -667,12 +803,6 @@ def printed_alike(redone: Any, result: Any, digits: int) -> bool:
                for x, y in zip(a.tolist(), b.tolist()))
 
 
-def _roundable(node: Node) -> bool:
-    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
-    which are written with the digits they need)."""
-    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
-
-
 def plan(eq: Equation, digits: int) -> Equation:
     """``eq`` with the fewest extra digits on its operands for redoing each form's arithmetic on the
     numbers as printed, rounded to the result's ``digits``, to give the result as printed: careful
@@ -680,35 +810,78 @@ def plan(eq: Equation, digits: int) -> Equation:
     (``404.85·2 = 809.7``, not ``404.9·2 = 809.7``). One count per number, the same for every entry
     of a vector or matrix; the result keeps ``digits``. Per form: the least k (≤ EXTRA_DIGITS) that
     every operand needs at most, then each operand lowered back as far as the form still holds.
-    Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt."""
+    Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt.
+
+    Each trial redoes the form's arithmetic on points (:class:`_Redo`), with no tree rebuilt and each
+    number rounded once per digit count; one walk a form tells which forms count and their operands.
+    An equation (immutable) is planned once per digits: the text and LaTeX printers, an explanation
+    and its checks ask for the same plan."""
     if eq.planned == digits:
         return eq
+    plans = _PLANS.get(eq)
+    if plans is None:
+        plans = _PLANS[eq] = {}
+    if digits not in plans:
+        plans[digits] = _plan(eq, digits)
+    return plans[digits]
+
+
+_PLANS: "weakref.WeakKeyDictionary[Equation, dict[int, Equation]]" = weakref.WeakKeyDictionary()
+
+
+def _plan(eq: Equation, digits: int) -> Equation:
     done = replace(eq, planned=digits)
     result = eq.result
-    if not has_numbers(result) or any(isinstance(n, Hidden) for n in walk(result)):
+    printer = TextPrinter(digits)
+    hidden = not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))
+    if hidden or not has_numbers(result):
         return done
-    elided = TextPrinter(digits)._elided
-    forms = [f for f in eq.forms[:-1] if has_numbers(f) and redoable(f, eq.bindings) and not elided(f)]
+    forms = []
+    for f in eq.forms[:-1]:
+        operands = _survey(f, eq.bindings, printer)
+        if operands is not None:
+            forms.append((f, operands))
     if not forms:
         return done
+    y = _finite_value(result)
+    if y is None:
+        return done
+    redo = _Redo(digits, eq.bindings)
+
+    def holds(form: Node, trial: dict[int, int]) -> bool:
+        redo.extra = trial
+        try:
+            with np.errstate(all="ignore"):
+                try:
+                    shown = redo.value(form)
+                except _Spread:  # a range, not a point: the interval rules, on the form as printed
+                    shown = _ival(_rebuild(form, _given(trial)) if trial else form, digits, eq.bindings, False).lo
+                return printed_alike(shown, y, digits)
+        except (Unbound, TypeError, ValueError):
+            return True  # nothing a student can redo
+    extra = _fewest_digits(forms, holds)
+    if not extra:
+        return done
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+
+
+def _finite_value(result: Node) -> np.ndarray | None:
+    """The result's exact value, when it has one and every entry is finite."""
     try:
         with np.errstate(all="ignore"):
             y = np.asarray(evaluate(result), dtype=float)
     except (Unbound, TypeError, ValueError):
-        return done
-    if not np.all(np.isfinite(y)):
-        return done
-    extra: dict[int, int] = {}  # id of an operand → its extra digits
+        return None
+    return y if np.all(np.isfinite(y)) else None
 
-    def holds(form: Node, trial: Mapping[int, int]) -> bool:
-        shown = _rebuild(form, _given(trial)) if trial else form
-        try:
-            with np.errstate(all="ignore"):
-                return printed_alike(shown_value(shown, digits, eq.bindings), y, digits)
-        except (Unbound, TypeError, ValueError):
-            return True  # nothing a student can redo
-    for form in forms:
-        operands = list({id(n): n for n in walk(form) if _roundable(n)})
+
+def _fewest_digits(forms: list[tuple[Node, list[int]]],
+                   holds: Callable[[Node, dict[int, int]], bool]) -> dict[int, int]:
+    """:func:`plan`'s search: for each form (with its operands' ids) that does not hold as it is, the
+    least k every operand gets at most, then each operand lowered back as far as the form still holds;
+    the extra digits by operand id (those above 0)."""
+    extra: dict[int, int] = {}  # id of an operand → its extra digits
+    for form, operands in forms:
         if not operands or holds(form, extra):
             continue
         for k in range(1, EXTRA_DIGITS + 1):
@@ -721,10 +894,39 @@ def plan(eq: Equation, digits: int) -> Equation:
                     trial[i] = e
                     break
         extra = trial
-    extra = {i: e for i, e in extra.items() if e}
-    if not extra:
-        return done
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+    return {i: e for i, e in extra.items() if e}
+
+
+def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
+    """One walk of a form: None unless it holds numbers (:func:`has_numbers`) and a student can redo
+    all of it from the page (:func:`redoable`, and nothing ``printer`` elides), else its roundable
+    numbers' ids in the order of :func:`walk`, each once. A symbolic form ends the walk at its first
+    free symbol."""
+    numbers = False
+    operands: dict[int, None] = {}
+    stack = [form]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (Op, Call)):
+            args = n.args
+            if isinstance(n, Op) and n.op == "+" and len(args) > printer.max_terms:
+                return None
+            stack.extend(args[::-1])
+        elif isinstance(n, Num):
+            if not n.exact:
+                numbers = True
+                if n.logs is None:
+                    operands[id(n)] = None
+        elif isinstance(n, Arr):
+            if printer.elides(n):
+                return None
+            numbers = True
+            operands[id(n)] = None
+        else:
+            if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
+                return None
+            stack.extend(reversed(children(n)))
+    return list(operands) if numbers else None
 
 
 def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
