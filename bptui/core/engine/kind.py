@@ -186,6 +186,11 @@ class LayerKind:
         map (C, H, W)), or a SpecError naming the place."""
         raise NotImplementedError
 
+    def initialised(self, W: np.ndarray, init: dict) -> np.ndarray:
+        """Its weights as a file's ``init`` draws them: ``W`` drawn uniformly, then what the kind sets
+        from ``init`` (an LSTM's ``forget_bias``); not called where the file gives ``weights``."""
+        return W
+
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         """Its weights from a file's ``weights[l − 1]``, checked (a SpecError naming the place), as one
         matrix with the bias in column 0."""
@@ -286,8 +291,9 @@ class LayerKind:
         return None
 
     # -- a kind over time: one example's sequence, τ by τ (``over_time``) -----------------------------------
-    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list]:  # pragma: no cover
-        """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d)."""
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:  # pragma: no cover
+        """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d), and the kinds' own
+        quantities over time (``State.extra``, keyed (quantity, l))."""
         raise NotImplementedError
 
     def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:  # pragma: no cover

@@ -495,7 +495,7 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
         init = {**DEFAULT_INIT, **doc.get("init", {})}
         rng = np.random.default_rng(int(init["seed"]))
         scale = float(init["scale"])
-        weights = [rng.uniform(-scale, scale, size=k.param_shape) for k in kinds]
+        weights = [k.initialised(rng.uniform(-scale, scale, size=k.param_shape), init) for k in kinds]
     return _finish(doc, source, widths, acts, alphas, weights, kinds, input_shape)
 
 
