@@ -352,3 +352,164 @@ def test_every_step_has_equations_whose_numbers_hold(shape):
             TextPrinter(4).equation(eq)
         seen.add(step.key.quantity)
     assert {"s", "gates", "c", "h", "dh", "dc", "delta", "G"} <= seen and checked > 100
+
+
+# -- every cell explained with its numbers; the quiz asks every entry of a step and hides it ------------------
+@pytest.mark.parametrize("shape", ["alone", "stacked", "under_rnn"])
+def test_every_cell_of_an_lstm_step_is_explained_and_its_numbers_hold(shape):
+    from bptui.core.engine.explain import Cell
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation
+
+    spec = random_spec(3, shape, n=2)
+    st = Stepper(spec)
+    checked, asked = 0, set()
+    for _ in range(len(st.schedule)):
+        step = st.forward()
+        k = step.key
+        if k.phase == "update" or k.layer is None or not spec.kinds[k.layer - 1].over_time:
+            continue
+        for cell in quiz.candidates(spec, k):
+            e = explain(st, cell, 4)
+            assert e.value is not None, (k, cell)
+            if cell.quantity != "G":
+                assert e.value == pytest.approx(float(np.asarray(step.value)[cell.unit - 1]), rel=1e-12, abs=1e-15)
+            for eq in e.equations:
+                checked += check_equation(eq, 4, st, where=f"{cell}")
+        q = quiz.ask(st, step, seed=k.step)
+        assert "?" in q.equation and q.value == pytest.approx(float(np.asarray(step.value)[quiz._index(spec, q.cell)]))
+        asked.add(k.quantity)
+    assert checked > 200 and {"gates", "c", "dh", "dc", "delta"} <= asked
+
+
+# -- the bundled example -------------------------------------------------------------------------------
+def dc_norms(spec, weights) -> np.ndarray:
+    """‖∂ℓ/∂c⁽¹⁾_τ‖ for τ = 1 … T of the first example, read off the board after its backward pass."""
+    st = Stepper(spec)
+    st.reset(weights)
+    while True:
+        step = st.forward()
+        if step.key.quantity == "G" and step.key.layer == 1 and step.key.time == 1:
+            break
+    return np.linalg.norm(st.state.extra["dc", 1], axis=1)
+
+
+def test_long_memory_lstm_keeps_the_gradient_and_learns_the_first_bit():
+    from bptui.core.engine.train import evaluate
+    from bptui.core.formats.spec import load
+
+    from .conftest import NETWORKS
+
+    spec = load(NETWORKS / "long_memory_lstm.json")
+    assert spec.kinds[0].type == "lstm" and len(spec.lengths) == 16 and set(spec.lengths.tolist()) == {30}
+    h = spec.kinds[0].h
+    assert (spec.weights[0][h:2 * h, 0] == 1.0).all()  # init.forget_bias
+    result = train(spec, spec.epochs)
+    assert evaluate(spec, result.weights).train_accuracy == 1.0
+    norms = dc_norms(spec, result.weights)
+    assert len(norms) == 30 and norms[0] / norms[-1] >= 1e-3  # long_memory's ‖δ₁‖/‖δ₃₀‖ is 1.6e−15
+
+
+# -- the GRU: the same checks against nn.GRU (bias_hh = U[:, 0], weight_hh = U[:, 1:]) ------------------------
+GATED.add("gru")
+
+
+def gru_spec(seed: int, shape: str, **kw):
+    return random_spec(seed, shape, kind="gru", rows=3, **kw)
+
+
+@pytest.mark.parametrize("shape,seed", CASES)
+def test_G_of_every_layer_matches_nn_gru(shape, seed):
+    torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
+    spec = gru_spec(seed, shape)
+    assert any(k.type == "gru" for k in spec.kinds)
+    check_gradient(spec, torch)
+
+
+@pytest.mark.parametrize("shape,seed", [(shape, seed) for shape in SHAPES for seed in (0, 3)])
+@pytest.mark.parametrize("optimizer,update", [("sgd", "full_batch"), ("momentum", "per_example"),
+                                              ("adam", "mini_batch")])
+def test_weights_after_training_match_nn_gru(shape, seed, optimizer, update):
+    torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
+    spec = gru_spec(seed, shape, optimizer=optimizer, update=update, l2=0.01, mini_batch=4,
+                    shuffle_seed=3 if update == "mini_batch" else None)
+    result = train(spec, 2)
+    params = torch_train(spec, 2, torch)
+    for l, (kind, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
+        np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-12, atol=1e-12, err_msg=f"W⁽{l}⁾ after training")
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_gru_steps_give_the_batch_numbers(shape):
+    spec = gru_spec(1, shape)
+    loss, G = stepped_gradient(spec)
+    ours, G_batch = Network(spec).gradient([np.array(w) for w in spec.weights], spec.inputs, spec.targets,
+                                           spec.lengths)
+    assert loss == pytest.approx(ours, rel=1e-12)
+    for g, gb in zip(G, G_batch):
+        np.testing.assert_allclose(g, gb, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape,seed", [(shape, seed) for shape in SHAPES for seed in (2, 4)])
+def test_gru_G_matches_finite_differences(shape, seed):
+    spec = gru_spec(seed, shape, n=3)
+    net = Network(spec)
+    weights = [np.array(w) for w in spec.weights]
+    _, G = net.gradient(weights, spec.inputs, spec.targets, spec.lengths)
+    rng = np.random.default_rng(seed)
+    for l, W in enumerate(weights):
+        for _ in range(6):
+            i = tuple(int(rng.integers(0, n)) for n in W.shape)
+            plus, minus = [w.copy() for w in weights], [w.copy() for w in weights]
+            plus[l][i] += 1e-6
+            minus[l][i] -= 1e-6
+            fd = (net.dataset_loss(plus, spec.inputs, spec.targets, spec.lengths)
+                  - net.dataset_loss(minus, spec.inputs, spec.targets, spec.lengths)) / 2e-6
+            assert G[l][i] == pytest.approx(fd, rel=1e-5, abs=1e-7), (l + 1, i)
+
+
+def test_l2_leaves_both_bias_columns_of_a_gru_alone():
+    spec = gru_spec(0, "alone", l2=0.5)
+    k = spec.kinds[0]
+    assert k.bias_columns == (0, 1 + k.d)
+    W, G = np.array(spec.weights[0]), np.zeros(k.param_shape)
+    from bptui.core.ops.optim import regularised
+
+    g = regularised(W, G, 0.5, k.bias_columns)
+    assert (g[:, [0, 1 + k.d]] == 0).all() and (g[:, 1:1 + k.d] == W[:, 1:1 + k.d]).all()
+
+
+def test_gru_weights_of_the_wrong_shape_name_the_place():
+    doc = random_doc(0, "alone", kind="gru", rows=3)
+    h = doc["layers"][1]["units"]
+    doc["weights"][0]["U"] = [row[1:] for row in doc["weights"][0]["U"]]  # without U's bias column
+    with pytest.raises(SpecError) as err:
+        parse(doc, "bad.json")
+    assert "weights[0].U" in str(err.value) and f"expected {3 * h}×{h + 1}" in str(err.value)
+    doc = random_doc(0, "alone", kind="gru", rows=3)
+    doc["layers"][1]["activation"] = "relu"
+    with pytest.raises(SpecError) as err:
+        parse(doc, "bad.json")
+    assert "layers[1].activation" in str(err.value) and "nn.GRU" in str(err.value)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_gru_step_has_equations_whose_numbers_hold(shape):
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import LatexPrinter, TextPrinter
+
+    from .formula_checks import check_equation
+
+    spec = gru_spec(2, shape, n=2)
+    st = Stepper(spec)
+    seen, checked = set(), 0
+    for _ in range(len(st.schedule)):
+        step = st.forward()
+        for eq in step_equations(st.net, st.state, step, spec.optimizer):
+            checked += check_equation(eq, 4, st, where=f"step {step.key.step} {step.key.quantity}")
+            TextPrinter(4).equation(eq)
+            LatexPrinter(4).rows(eq)
+        seen.add(step.key.quantity)
+    assert {"s", "gates", "h", "dh", "delta", "G"} <= seen and checked > 100

@@ -85,6 +85,7 @@ class LayerKind:
     type: ClassVar[str] = ""
     has_weights: ClassVar[bool] = True
     has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+    takes_activation: ClassVar[bool] = True  # the file gives its f (an LSTM's σ and tanh are fixed)
     panel: ClassVar[str] = "dense"
     """The view hint: which family of panels draws the layer (``"dense"``: W, s, o, δ, G by unit;
     ``"map"``: feature maps by channel; ``"sequence"``: unrolled in time). The app's table
@@ -106,6 +107,12 @@ class LayerKind:
         """The lecture's vectors exactly: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with o⁽ˡ⁻¹⁾'s own 1 (a dense layer after a dense
         layer or the input), which the batch passes compute with no reshaping."""
         return False
+
+    @property
+    def bias_columns(self) -> tuple[int, ...]:
+        """The columns of the stored matrix that hold biases, which L2 never touches (column 0; a GRU's
+        U has one of its own)."""
+        return (0,)
 
     @property
     def in_size(self) -> int:
@@ -254,6 +261,17 @@ class LayerKind:
         if pos is None:
             return Sym(base, l, vector=True, latex=latex)
         return Sym(base, l, tuple(x + 1 for x in pos), latex=latex)
+
+    def entries(self, quantity: str) -> int:
+        """How many numbers a step of ``quantity`` of this layer computes (at one τ for a kind over
+        time: an LSTM's gates 4h, its c h); the quiz asks for one of them."""
+        return self.out_size
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
+        """Entry b (from 1) of a vector quantity of this layer, as its equations name it: s_b⁽ˡ⁾, δ_b⁽ˡ⁾
+        (an LSTM names its gates' entries by gate and unit)."""
+        return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
+                   time=time)
 
     def count_text(self, axis: int) -> str:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""

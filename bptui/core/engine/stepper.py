@@ -295,7 +295,8 @@ class Provenance:
         assert step is not None and G is not None
         i = (self.row, self.col)
         w0 = float(step.before[i])  # type: ignore[index]
-        g = float(optim.regularised(step.before, G, opt.l2)[i])  # type: ignore[arg-type]
+        bias = self.layer_kind.bias_columns if self.layer_kind is not None else (0,)
+        g = float(optim.regularised(step.before, G, opt.l2, bias)[i])  # type: ignore[arg-type]
         a, l = self.col, self.layer
         G_sym = self.layer_kind.grad_sym(l, self.row, a) if self.layer_kind is not None else Sym("G", l, (self.row + 1, a))
         Gs = TextPrinter().p(G_sym)
@@ -601,7 +602,7 @@ class Stepper:
             value = st.G[l] = _ro(before + kind.grad_one(st.W[l], _known(st.delta[l]), _known(st.o[l - 1])))
         elif key.phase == UPDATE:
             before, opt_before = st.W[l], st.opt[l]
-            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
+            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before, net.kind(l).bias_columns)
             for a in opt_after.arrays().values():
                 _ro(a)
             value = st.W[l] = _ro(W_new)

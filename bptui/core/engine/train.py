@@ -96,7 +96,7 @@ def train(
                 loss, G, _ = net.backprop(W, O, Y)
                 total += loss
                 for i in range(len(W)):
-                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i])
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i], net.kinds[i].bias_columns)
             result.history.append(total)
             test_loss = None
             if test is not None:
@@ -134,7 +134,7 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
                 p = net.sequences(W, X[idx], lengths[idx], Y[idx])
                 total += p.loss
                 for i in range(len(W)):
-                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i])
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i], net.kinds[i].bias_columns)
             result.history.append(total)
             result.epochs_done += 1
             if on_epoch is not None:

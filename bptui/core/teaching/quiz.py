@@ -198,11 +198,11 @@ def candidates(spec, key) -> list[Cell]:
     if q == "loss":
         return [Cell("loss")]
     kind = spec.layer_kinds[l - 1]  # names the cells as the layer's panel does (u_b,c in U, w_k,c,u,v, ∂ℓ/∂o)
-    if kind.over_time:  # a recurrent layer: its h units, [W | U]
-        h, cols = kind.param_shape
+    if kind.over_time:  # a recurrent layer: [W | U], and the entries of its step at τ
+        rows, cols = kind.param_shape
         if q in ("G", "W"):
-            return [Cell(q, l, b, a, kind=kind) for b in range(1, h + 1) for a in range(cols)]
-        return [Cell(q, l, b, time=key.time) for b in range(1, h + 1)]
+            return [Cell(q, l, b, a, kind=kind) for b in range(1, rows + 1) for a in range(cols)]
+        return [Cell(q, l, b, time=key.time, kind=kind) for b in range(1, kind.entries(q) + 1)]
     if getattr(spec, "lengths", None) is not None and q not in ("G", "W"):  # a layer above, at τ or once
         return [Cell(q, l, b, time=key.time) for b in range(1, spec.widths[l] + 1)]
     if getattr(spec, "is_v2", False) and spec.layer_kinds[l - 1].is_map and q != "W":

@@ -50,8 +50,8 @@ def delta(l: int, t: int | str | None) -> Sym:
 def board_row(quantity: str, l: int | None, t: int, kinds: Any = ()) -> int:
     """The row of a per-τ board matrix that holds time t (a recurrent layer's o has o_0 in row 0;
     ``kinds``: the network's layer kinds, 1..L)."""
-    recurrent = quantity == "o" and l is not None and 0 < l <= len(kinds) and kinds[l - 1].over_time
-    return t if recurrent else t - 1
+    recurrent = quantity in ("o", "c", "h") and l is not None and 0 < l <= len(kinds) and kinds[l - 1].over_time
+    return t if recurrent else t - 1  # an LSTM's c keeps c_0 in row 0 as its h (the board's o) keeps h_0
 
 
 def ref_at(quantity: str, l: int | None, t: int | None, kinds: Any = ()) -> Ref:

@@ -27,10 +27,16 @@ from ...engine.kind import timed_layers
 from ...formulas.notation import sup
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
 from ...engine.stepper import Step
+from .layer import Rnn
 
 
 def handles(spec: Any, cell: Cell) -> bool:
-    return spec.lengths is not None and cell.quantity in ("s", "o", "delta", "G")
+    """A cell of a recurrent network that is not another recurrent kind's own (an LSTM explains its
+    layer's cells itself)."""
+    l = cell.layer
+    other = l is not None and 1 <= l <= spec.L and spec.layer_kinds[l - 1].over_time \
+        and not isinstance(spec.layer_kinds[l - 1], Rnn)
+    return spec.lengths is not None and cell.quantity in ("s", "o", "delta", "G") and not other
 
 
 def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None, float]:
@@ -248,8 +254,8 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     l, b, a = int(cell.layer or 0), int(cell.unit), int(cell.column or 0)
     rnn = net.kinds[l - 1]
     d, h = rnn.d, rnn.h
-    if not (1 <= b <= h and 0 <= a <= d + h):
-        raise ValueError(f"G{sup(l)} has rows 1 … {h} and columns 0 … {d + h}")
+    if not (1 <= b <= rnn.rows and 0 <= a <= d + h):
+        raise ValueError(f"G{sup(l)} has rows 1 … {rnn.rows} and columns 0 … {d + h}")
     out = _Builder(digits)
     value = float(st.G[l][b - 1, a])
     lhs = Sym("G", l, (b, a))

@@ -133,6 +133,34 @@ class Recurrent(LayerKind):
 
         return steps.apply(net, state, key)
 
+    def entries(self, quantity: str) -> int:
+        return self.rows
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        """A cell of the recurrent network's board: a kind's own (``explains_own``), a recurrent or dense
+        layer's (explain.py), or the loss summed over τ."""
+        from . import explain
+
+        return (self.explains_own(spec, cell) or explain.handles(spec, cell)
+                or (cell.quantity == "loss" and spec.return_sequences))
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        for kind in stepper.spec.layer_kinds:
+            if isinstance(kind, Recurrent) and kind.explains_own(stepper.spec, cell):
+                return kind.explain_own(stepper, cell, digits)
+        if explain.handles(stepper.spec, cell):
+            return explain.explain_rnn(stepper, cell, digits)
+        return explain.explain_loss(stepper, cell, digits)
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        """Whether ``cell`` is one of this kind's own (a gated layer's gates, c, …); rnn's are the family's."""
+        return False
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:  # pragma: no cover - per kind
+        raise NotImplementedError
+
     def start_rows(self, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The board's rows of a new example of T steps, NaN until computed: s (T × rows), o ((T + 1) × h,
         o_0 = 0 in row 0), δ (T × rows), and the kind's own quantities (none for rnn)."""
@@ -227,18 +255,6 @@ class Rnn(Recurrent):
         from . import equations
 
         return equations.rules(net, l)
-
-    def explains(self, spec: Any, cell: Any) -> bool:
-        from . import explain
-
-        return explain.handles(spec, cell) or (cell.quantity == "loss" and spec.return_sequences)
-
-    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
-        from . import explain
-
-        if explain.handles(stepper.spec, cell):
-            return explain.explain_rnn(stepper, cell, digits)
-        return explain.explain_loss(stepper, cell, digits)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         if a > self.d:

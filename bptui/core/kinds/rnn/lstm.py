@@ -27,14 +27,26 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...engine.equations import STEP_SYMBOLS
 from ...engine.kind import matmul
-from ...formulas.formula import Sym
+from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
 from .layer import Recurrent
 
 GATES = ("i", "f", "g", "o")
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+ELL = Sym("ℓ", latex=r"\ell")
+
+# the symbols of the LSTM's own steps (the status line, trace, the quiz): the gates [i, f, g, ō]⁽ˡ⁾_τ,
+# c⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ
+STEP_SYMBOLS.update({
+    "gates": lambda l, t: Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=t),
+    "c": lambda l, t: Sym("c", l, vector=True, time=t),
+    "h": lambda l, t: Sym("h", l, vector=True, time=t),
+    "dh": lambda l, t: Partial(ELL, Sym("h", l, vector=True, time=t)),
+    "dc": lambda l, t: Partial(ELL, Sym("c", l, vector=True, time=t)),
+})
 
 
 def activate(s: np.ndarray, h: int) -> np.ndarray:
@@ -51,6 +63,7 @@ class Lstm(Recurrent):
     type: ClassVar[str] = "lstm"
     gates: ClassVar[int] = 4
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
+    takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
 
     def block_forward(self) -> list[str]:
@@ -151,6 +164,24 @@ class Lstm(Recurrent):
         G[:, 1:1 + self.d] = matmul(Dm.T, X.reshape(T * n, self.d))
         G[:, 1 + self.d:] = matmul(Dm.T, H[:-1].reshape(T * n, h))
         return G, D
+
+    def entries(self, quantity: str) -> int:
+        return 4 * self.h if quantity in ("s", "gates", "delta") else self.h
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
+        from .lstm_explain import unit_sym
+
+        return unit_sym(quantity, l, b, time, self.h)
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        from . import lstm_explain
+
+        return lstm_explain.explains(spec, cell)
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import lstm_explain
+
+        return lstm_explain.explain(stepper, cell, digits)
 
     def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
         from . import lstm_equations

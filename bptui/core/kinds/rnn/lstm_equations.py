@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ...formulas.notation import sup
-from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Sym, add, mul, sub, substitute
+from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
 from .equations import _below, _from_above, arr, delta, sym
 from .lstm import GATES
@@ -38,6 +38,11 @@ def gate_sym(gate: str, l: int, t: int | str) -> Sym:
 def part_sym(base: str, gate: str, l: int, t: int | str) -> Sym:
     """One gate's part of s⁽ˡ⁾_τ or δ⁽ˡ⁾_τ: s⁽ˡ⁾_{τ,f}."""
     return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t)
+
+
+def stacked(l: int, t: int | str) -> Sym:
+    """The four gates one after the other, [i, f, g, ō]⁽ˡ⁾_τ: the gates step's value."""
+    return Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=t)
 
 
 def h_sym(l: int, t: int | str) -> Sym:
@@ -78,29 +83,32 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                                     hp: arr(state.o[l][t - 1], "o", l, t - 1, kinds=net.kinds)})
         return (Equation(sym("s", l, t), (form, numbers, arr(state.s[l][t - 1], "s", l, t)),
                          bindings={Wl: Wv, Ul: Uv, hp: state.o[l][t - 1], **env},
-                         note=(f"h₀ = 0; " if t == 1 else "") + "rows: the gates i, f, g, ō, h each"),)
+                         note=("h₀ = 0; " if t == 1 else "") + "rows: h for each of the gates i, f, g, ō"),)
     if q == "gates":
         s = state.s[l][t - 1]
-        out = []
+        g_forms, g_numbers = [], []
+        g_env: dict = {}
         for j, gate in enumerate(GATES):
             sp = part_sym("s", gate, l, t)
             fn = "tanh" if gate == "g" else "sigmoid"
             sv = s[j * h:(j + 1) * h]
-            form = Call(fn, (sp,))
-            out.append(Equation(gate_sym(gate, l, t), (form, Call(fn, (_n(sv, sp),)), _n(parts[gate], gate_sym(gate, l, t))),
-                                bindings={sp: sv}))
-        return tuple(out)
+            g_forms.append(Call(fn, (sp,)))
+            g_numbers.append(Call(fn, (_n(sv, sp),)))
+            g_env[sp] = sv
+        return (Equation(stacked(l, t), (Op("cat", tuple(g_forms)), Op("cat", tuple(g_numbers)),
+                                         Arr(np.asarray(a), Ref("gates", l, (t - 1,)))), bindings=g_env,
+                         note="σ for the gates i, f, ō; tanh for the cell candidate g"),)
     i, f, g, o = (gate_sym(x, l, t) for x in GATES)
     env = {i: parts["i"], f: parts["f"], g: parts["g"], o: parts["o"]}
     if q == "c":
         cp = c_sym(l, t - 1)
         return (Equation(c_sym(l, t), (add(mul(f, cp), mul(i, g)),
-                                       add(mul(_n(parts["f"], f), _n(c[t - 1], cp)), mul(_n(parts["i"], i), _n(parts["g"], g))), _n(c[t], c_sym(l, t))), bindings={**env, cp: c[t - 1]},
+                                       add(mul(_n(parts["f"], f), _n(c[t - 1], cp)), mul(_n(parts["i"], i), _n(parts["g"], g))), Arr(np.asarray(c[t]), Ref("c", l, (t,)))), bindings={**env, cp: c[t - 1]},
                          note="c₀ = 0" if t == 1 else ""),)
     ct = c_sym(l, t)
     tanh_c = Call("tanh", (ct,))
     if q == "h":
-        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), arr(state.o[l][t], "o", l, t, kinds=net.kinds)),
+        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
                          bindings={o: parts["o"], ct: c[t]}, note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),)
     dh_v = state.extra["dh", l][t - 1]
     if q == "dh":
@@ -122,7 +130,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         if above is None:
             note = "many-to-one: nothing comes from above before τ = T"
         assert terms  # τ < T has the part from τ + 1, τ = T the part from above
-        forms = (add(*terms), add(*shown), _n(dh_v, dh_sym(l, t)))
+        forms = (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,))))
         return (Equation(dh_sym(l, t), forms, bindings=benv, note=note),)
     dc_v = state.extra["dc", l][t - 1]
     tc = np.tanh(c[t])
@@ -139,7 +147,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             filled = add(filled, mul(_n(fv, f_next), _n(dcv, dcn)))
             benv.update({f_next: fv, dcn: dcv})
             note = f"f{sup(l)}_{{τ+1}} ⊙ ∂ℓ/∂c{sup(l)}_{{τ+1}}: the path through the cell that keeps the gradient alive"
-        return (Equation(dc_sym(l, t), (rhs, filled, _n(dc_v, dc_sym(l, t))), bindings=benv, note=note),)
+        return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note),)
     if q == "delta":
         dc, dh = dc_sym(l, t), dh_sym(l, t)
         cp = c_sym(l, t - 1)
@@ -164,13 +172,10 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             "o": (mul(dh, tanh_c, so), mul(_n(dh_v, dh), _n(tc, tanh_c), sno)),
         }
         benv = {**env, dc: dc_v, dh: dh_v, cp: c[t - 1], ct: c[t]}
-        out = []
-        for j, gate in enumerate(GATES):
-            lhs = part_sym("δ", gate, l, t)
-            rhs, filled = rows[gate]
-            result = Arr(np.asarray(d_row[j * h:(j + 1) * h]), means=lhs)
-            out.append(Equation(lhs, (rhs, filled, result), bindings=benv))
-        return tuple(out)
+        return (Equation(delta(l, t), (Op("cat", tuple(rows[g][0] for g in GATES)),
+                                       Op("cat", tuple(rows[g][1] for g in GATES)),
+                                       arr(d_row, "delta", l, t)), bindings=benv,
+                         note="[δ_i, δ_f, δ_g, δ_ō]: δ of each gate's pre-activation"),)
     assert q == "G"
     Gl, dl, hp = Sym("G", l, vector=True), delta(l, t), h_sym(l, t - 1)
     node, filled_in, _, benv = _below(net, state, l, t)
