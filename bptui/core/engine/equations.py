@@ -10,7 +10,7 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -53,26 +53,23 @@ def loss_sym(n: int | str | None) -> Sym:
     return Sym("ℓ", n, latex=r"\ell")
 
 
-# the symbols of a kind's own step quantities (an LSTM's gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c), registered by its
-# module: quantity → f(layer, τ)
-STEP_SYMBOLS: dict[str, Callable[[int, int | None], Node]] = {}
-
-
-def step_symbol(key: StepKey) -> Node:
-    """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ … (a kind's own: ``STEP_SYMBOLS``)"""
+def step_symbol(key: StepKey, kinds: Sequence[Any] = ()) -> Node:
+    """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ … (a kind's own steps, an LSTM's c⁽¹⁾_τ, named
+    by its kind: ``kinds``, layers 1..L)"""
     if key.quantity == "loss":
         return loss_sym(key.example)
     assert key.layer is not None
-    if key.quantity in STEP_SYMBOLS:
-        return STEP_SYMBOLS[key.quantity](key.layer, getattr(key, "time", None))
+    own = kinds[key.layer - 1].step_sym(key.quantity, key.layer, getattr(key, "time", None)) if kinds else None
+    if own is not None:
+        return own
     sym = {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
     time = getattr(key, "time", None)  # a recurrent network's step at τ: s⁽¹⁾_τ
     return sym if time is None or key.quantity in ("G", "W") else Sym(sym.base, sym.layer, vector=True,
                                                                         latex=sym.latex, time=time)
 
 
-def symbol(key: StepKey) -> str:
-    return TextPrinter().p(step_symbol(key))
+def symbol(key: StepKey, kinds: Sequence[Any] = ()) -> str:
+    return TextPrinter().p(step_symbol(key, kinds))
 
 
 def s_form(l: int) -> Node:

@@ -273,6 +273,11 @@ class LayerKind:
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
 
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,
+        ∂ℓ/∂h⁽ˡ⁾_τ); None: s, o, δ, G, W as every layer's."""
+        return None
+
     def count_text(self, axis: int) -> str:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
         return ""

@@ -39,6 +39,37 @@ def handles(spec: Any, cell: Cell) -> bool:
     return spec.lengths is not None and cell.quantity in ("s", "o", "delta", "G") and not other
 
 
+def own_cell(spec: Any, cell: Cell, kind_type: str, own: tuple[str, ...]) -> bool:
+    """Whether ``cell`` is one of a gated layer's own (its layer's kind is ``kind_type``)."""
+    l = cell.layer
+    return (spec.lengths is not None and l is not None and 1 <= l <= spec.L
+            and spec.layer_kinds[l - 1].type == kind_type and cell.quantity in own)
+
+
+def own_row(stepper: Any, cell: Cell, backward: tuple[str, ...]) -> np.ndarray | Explanation:
+    """The board row of a gated layer's own ``cell`` at its τ (h from the board's o, c from row τ),
+    checked; or an explanation that it is not computed yet. ``backward``: its quantities of the
+    backward pass."""
+    st, net = stepper.state, stepper.net
+    q, l, b, t = cell.quantity, int(cell.layer or 0), cell.unit, cell.time
+    kind = net.kinds[l - 1]
+    if st.s[l] is None:
+        return _not_yet(cell, "nothing of an example is on the board yet")
+    T = len(st.s[l])
+    if t is None or not 1 <= t <= T:
+        raise ValueError(f"time {t} is not one of 1 … {T} (this example's length)")
+    width = kind.entries(q)
+    if not isinstance(b, int) or not 1 <= b <= width:
+        raise ValueError(f"unit {b} is not one of 1 … {width} of {q}{sup(l)}")
+    board = {"s": st.s[l], "h": st.o[l][1:], "delta": st.delta[l]}.get(q)
+    if board is None:
+        board = st.extra[q, l][1:] if q == "c" else st.extra[q, l]
+    if not np.isfinite(board[t - 1]).all():
+        phase = "backward pass, from τ = T down" if q in backward else "forward pass, from τ = 1 up"
+        return _not_yet(cell, f"{q}{sup(l)} at τ = {t} comes in this example's {phase}.")
+    return board[t - 1]
+
+
 def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None, float]:
     """Column a of what recurrent layer l's [W | U] multiplies at τ, [o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}] (above a
     recurrent layer [1, o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}]): its node, its number with the board's place (None for

@@ -27,13 +27,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...engine.kind import matmul
-from ...formulas.formula import Sym
+from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
 from .layer import Recurrent
 
 GATES = ("r", "z", "n")
 GATE_WORDS = {"r": "reset gate", "z": "update gate", "n": "candidate"}
+ELL = Sym("ℓ", latex=r"\ell")
 
 
 def activate(sx: np.ndarray, sh: np.ndarray, h: int) -> np.ndarray:
@@ -146,6 +147,31 @@ class Gru(Recurrent):
         G[:, 1 + d] = DHm.sum(axis=0)
         G[:, 2 + d:] = matmul(DHm.T, H[:-1].reshape(T * n, h))
         return G, D
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
+        from .gru_explain import unit_sym
+
+        return unit_sym(quantity, l, b, time, self.h)
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
+        """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
+        if quantity == "gates":
+            return Sym("[r, z, n]", l, vector=True, time=time)
+        if quantity == "h":
+            return Sym("h", l, vector=True, time=time)
+        if quantity == "dh":
+            return Partial(ELL, Sym("h", l, vector=True, time=time))
+        return None
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        from . import gru_explain
+
+        return gru_explain.explains(spec, cell)
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import gru_explain
+
+        return gru_explain.explain(stepper, cell, digits)
 
     def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
         from . import gru_equations

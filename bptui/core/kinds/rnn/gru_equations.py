@@ -19,7 +19,7 @@ import numpy as np
 from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
 from .equations import _below, _from_above, arr, delta, sym
-from .lstm_equations import ELL, h_sym
+from .lstm_equations import ELL, _n, h_sym
 
 
 def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
@@ -36,11 +36,7 @@ def stacked(l: int, t: int | str) -> Sym:
 
 
 def delta_h(l: int, t: int | str) -> Sym:
-    return Sym("δʰ", l, vector=True, latex=r"\delta^{h}", time=t)
-
-
-def _n(x: Any, means: Node) -> Arr:
-    return Arr(np.asarray(x, dtype=float), means=means)
+    return Sym("δʰ", l, vector=True, latex=r"{\delta^{h}}", time=t)
 
 
 def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:

@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.equations import STEP_SYMBOLS
 from ...engine.kind import matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
@@ -38,15 +37,6 @@ GATES = ("i", "f", "g", "o")
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ELL = Sym("ℓ", latex=r"\ell")
 
-# the symbols of the LSTM's own steps (the status line, trace, the quiz): the gates [i, f, g, ō]⁽ˡ⁾_τ,
-# c⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ
-STEP_SYMBOLS.update({
-    "gates": lambda l, t: Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=t),
-    "c": lambda l, t: Sym("c", l, vector=True, time=t),
-    "h": lambda l, t: Sym("h", l, vector=True, time=t),
-    "dh": lambda l, t: Partial(ELL, Sym("h", l, vector=True, time=t)),
-    "dc": lambda l, t: Partial(ELL, Sym("c", l, vector=True, time=t)),
-})
 
 
 def activate(s: np.ndarray, h: int) -> np.ndarray:
@@ -172,6 +162,16 @@ class Lstm(Recurrent):
         from .lstm_explain import unit_sym
 
         return unit_sym(quantity, l, b, time, self.h)
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
+        """The gates [i, f, g, ō]⁽ˡ⁾_τ, c⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ."""
+        if quantity == "gates":
+            return Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=time)
+        if quantity in ("c", "h"):
+            return Sym(quantity, l, vector=True, time=time)
+        if quantity in ("dh", "dc"):
+            return Partial(ELL, Sym(quantity[1], l, vector=True, time=time))
+        return None
 
     def explains_own(self, spec: Any, cell: Any) -> bool:
         from . import lstm_explain

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _not_yet, _weights_of_group, current_example
+from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
 from ...engine.kind import timed_layers
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
@@ -41,9 +41,7 @@ def unit_sym(quantity: str, l: int, b: int, t: int | None, h: int) -> Node:
 
 
 def explains(spec: Any, cell: Cell) -> bool:
-    l = cell.layer
-    return (spec.lengths is not None and l is not None and 1 <= l <= spec.L
-            and spec.layer_kinds[l - 1].type == "lstm" and cell.quantity in OWN)
+    return rnn_explain.own_cell(spec, cell, "lstm", OWN)
 
 
 def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -53,20 +51,11 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     h = kind.h
     if q == "G":
         return rnn_explain._explain_G1(stepper, cell, digits)
-    if st.s[l] is None:
-        return _not_yet(cell, "nothing of an example is on the board yet")
+    row = rnn_explain.own_row(stepper, cell, ("dh", "dc", "delta"))
+    if isinstance(row, Explanation):
+        return row
+    assert t is not None and isinstance(b, int)  # own_row checked both
     T = len(st.s[l])
-    if t is None or not 1 <= t <= T:
-        raise ValueError(f"time {t} is not one of 1 … {T} (this example's length)")
-    width = kind.entries(q)
-    if not isinstance(b, int) or not 1 <= b <= width:
-        raise ValueError(f"unit {b} is not one of 1 … {width} of {q}{sup(l)}")
-    board = {"s": st.s[l], "h": st.o[l][1:], "delta": st.delta[l], "c": st.extra["c", l][1:]}.get(q)
-    if board is None:
-        board = st.extra[q, l]
-    if not np.isfinite(board[t - 1]).all():
-        phase = "backward pass, from τ = T down" if q in ("dh", "dc", "delta") else "forward pass, from τ = 1 up"
-        return _not_yet(cell, f"{q}{sup(l)} at τ = {t} comes in this example's {phase}.")
     if q == "s":
         return rnn_explain._explain_s1(stepper, cell, digits)
     out = _Builder(digits)
@@ -79,7 +68,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     cb, cpb = float(c[t][u]), float(c[t - 1][u])
     c_sym, cp_sym = Sym("c", l, (u + 1,), time=t), Sym("c", l, (u + 1,), time=t - 1)
     lhs = unit_sym(q, l, b, t, h)
-    value = float(board[t - 1][j])
+    value = float(row[j])
     result = Num(value, _ref(q, l, t, j))
     where = f"unit {u + 1} of the LSTM layer {l} at τ = {t}, example n = {current_example(stepper)}"
     if q == "gates":
