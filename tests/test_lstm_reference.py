@@ -508,3 +508,53 @@ def test_gru_parity_learns_in_its_epochs():
     result = train(spec, spec.epochs)
     assert result.history[0] > 15 and result.history[-1] < 0.2
     assert evaluate(spec, result.weights).train_accuracy == 1.0
+
+
+@pytest.mark.parametrize("name,steps", [("long_memory_lstm", 140), ("gru_parity", 14)])
+def test_the_panels_cells_of_a_gated_layer_are_explained(name, steps):
+    """Every cell the recurrent panel shows (W, G, s, o as h, δ at each τ) has its explanation, whose
+    value is the board's."""
+    from bptui.core.formats.spec import load
+    from bptui.core.teaching.explain import Cell, explain
+
+    from .conftest import NETWORKS
+
+    spec = load(NETWORKS / f"{name}.json")
+    st = Stepper(spec)
+    for _ in range(steps):
+        st.forward()
+    T = len(st.state.s[1])
+    h = spec.kinds[0].h
+    for t in range(1, T + 1):
+        for b in range(1, h + 1):
+            e = explain(st, Cell("o", 1, b, time=t), 4)
+            assert e.value == st.state.o[1][t][b - 1] and e.title.startswith("h⁽¹⁾")
+            e = explain(st, Cell("s", 1, b, time=t), 4)
+            assert e.value == st.state.s[1][t - 1][b - 1]
+
+
+@pytest.mark.asyncio
+async def test_the_app_steps_a_gated_network_and_explains_its_cells():
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .tui_helpers import app_for
+
+    for name in ("long_memory_lstm", "gru_parity"):
+        app = app_for(name)
+        async with app.run_test(size=(150, 45)) as pilot:
+            for _ in range(14):
+                app.main.action_next()
+            await pilot.pause()
+            assert app.stepper.last.key.quantity in ("dh", "delta", "dc", "G", "h", "gates", "c", "s")
+            sheet = app.query_one("#layer-1", SeqSheet)
+            sheet.focus()
+            await pilot.pause()
+            firsts = {}
+            for i, cell in enumerate(sheet.cells):
+                firsts.setdefault((cell[2][0], cell[2][1]), i)
+            for i in firsts.values():
+                sheet.cursor = i
+                await pilot.press("right", "left")
+                await pilot.pause()
+                text = str(app.main.query_one("#explain").render())
+                assert " = " in text and "Traceback" not in text, (name, app.main.cell)

@@ -40,10 +40,11 @@ def handles(spec: Any, cell: Cell) -> bool:
 
 
 def own_cell(spec: Any, cell: Cell, kind_type: str, own: tuple[str, ...]) -> bool:
-    """Whether ``cell`` is one of a gated layer's own (its layer's kind is ``kind_type``)."""
+    """Whether ``cell`` is one of a gated layer's own (its layer's kind is ``kind_type``; its o, as the
+    panel names it, is its h)."""
     l = cell.layer
     return (spec.lengths is not None and l is not None and 1 <= l <= spec.L
-            and spec.layer_kinds[l - 1].type == kind_type and cell.quantity in own)
+            and spec.layer_kinds[l - 1].type == kind_type and cell.quantity in own + ("o",))
 
 
 def own_row(stepper: Any, cell: Cell, backward: tuple[str, ...]) -> np.ndarray | Explanation:
@@ -159,7 +160,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms.append(float(W[b - 1, a] * xv))
     expanded = add(*syms)
     value = float(st.s[l][t - 1][b - 1])
-    lhs = Sym("s", l, (b,), time=t)
+    lhs = rnn.unit_sym("s", l, b, t)  # an LSTM's by gate and unit
     out = _Builder(digits)
     src = "o⁽⁰⁾_τ = [1, x_τ]" if l == 1 else (f"[1, o{sup(l - 1)}_τ]" if net.kinds[l - 2].over_time else f"o{sup(l - 1)}_τ")
     out.eq(Equation(lhs, (expanded, add(*terms_n), add(*[Num(x) for x in terms]),
@@ -289,7 +290,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
         raise ValueError(f"G{sup(l)} has rows 1 … {rnn.rows} and columns 0 … {d + h}")
     out = _Builder(digits)
     value = float(st.G[l][b - 1, a])
-    lhs = Sym("G", l, (b, a))
+    lhs = rnn.grad_sym(l, b - 1, a)  # named as the kind names its weights (an LSTM's by gate)
     times = _g_times(stepper, l)
     if not times:
         out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,8 @@ def explains(spec: Any, cell: Cell) -> bool:
 
 
 def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    if cell.quantity == "o":  # the panel's o of the layer is its h
+        cell = replace(cell, quantity="h", kind=None)
     st, net = stepper.state, stepper.net
     q, l, b, t = cell.quantity, int(cell.layer or 0), cell.unit, cell.time
     kind = net.kinds[l - 1]
