@@ -558,3 +558,25 @@ async def test_the_app_steps_a_gated_network_and_explains_its_cells():
                 await pilot.pause()
                 text = str(app.main.query_one("#explain").render())
                 assert " = " in text and "Traceback" not in text, (name, app.main.cell)
+
+
+@pytest.mark.parametrize("kind,rows", [("lstm", 4), ("gru", 3)])
+def test_latex_of_a_gated_network_is_ascii_and_compiles(tmp_path, kind, rows):
+    """Every symbol of the gated steps (ō, δʰ, [i, f, g, ō], ∂ℓ/∂c …) has its LaTeX: the export is ASCII
+    and pdflatex compiles it (where pdflatex is installed)."""
+    import shutil
+    import subprocess
+
+    from bptui.export import export
+    from bptui.exercise import pdflatex_command
+
+    spec = random_spec(1, "stacked", n=2, kind=kind, rows=rows)
+    tex = "\n".join(export(spec, "latex")) + "\n"
+    assert tex.isascii(), sorted({c for c in tex if not c.isascii()})
+    assert (r"\bar{o}" in tex) == (kind == "lstm") and (r"{\delta^{h}}" in tex) == (kind == "gru")
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (texlive-latex-base)")
+    (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
+    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]

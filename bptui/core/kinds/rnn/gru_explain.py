@@ -100,7 +100,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 nums.append(mul(Num(uv, Ref("W", l, (k, 1 + d + c))), Num(hv, Ref("o", l, (t - 1, c - 1)))))
                 terms.append(uv * hv)
         out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env,
-                        note="W's product: over o⁽ˡ⁻¹⁾_τ with its bias" if j < 3 * h
+                        note=f"W's product: over o{sup(l - 1)}_τ with its bias" if j < 3 * h
                         else "U's product: its own bias, then over h_{τ−1}" + (" (h₀ = 0)" if t == 1 else "")))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: a pre-activation of {where}", value, terms)
     a = st.extra["gates", l][t - 1]
