@@ -580,3 +580,27 @@ def test_latex_of_a_gated_network_is_ascii_and_compiles(tmp_path, kind, rows):
     command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.asyncio
+async def test_the_lstm_panel_shows_its_gates_and_the_cell_gradient_over_time():
+    """long_memory_lstm at the end of example 1's backward pass (b): the panel has a row per gate, c, h,
+    ∂ℓ/∂h, ∂ℓ/∂c, and ‖∂ℓ/∂c_τ‖ under the layer, the board's norms at every τ = 1 … 30."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .tui_helpers import app_for
+
+    app = app_for("long_memory_lstm")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        sheet = app.query_one("#layer-1", SeqSheet)
+        texts = ["".join(t for t, _, _ in line) for line in sheet.lines]
+        heads = [t.split()[0] + (" " + t.split()[1] if len(t.split()) > 1 else "") for t in texts if t.strip()]
+        for label in ("i1", "f4", "ō4", "c 1", "h 4", "∂h 1", "∂c 4", "δ ō4", "s g2"):
+            assert any(h.startswith(label) for h in heads), label
+        row = next(t for t in texts if t.startswith("‖∂c_τ‖"))
+        shown = [float(v.replace("−", "-")) for v in row.split()[1:]]
+        norms = np.linalg.norm(app.stepper.state.extra["dc", 1], axis=1)
+        assert len(shown) == 30 and shown == pytest.approx(norms, rel=5e-3)  # 3 digits shown
+        assert any(t.startswith("‖∂h_τ‖") for t in texts)

@@ -273,6 +273,17 @@ class LayerKind:
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
 
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of
+        its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""
+        return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
+                for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        """The per-τ quantities whose norm the panel shows under the layer, with their labels: how the
+        gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""
+        return [("delta", "‖δ_τ‖")]
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,
         ∂ℓ/∂h⁽ˡ⁾_τ); None: s, o, δ, G, W as every layer's."""

@@ -153,6 +153,17 @@ class Gru(Recurrent):
 
         return unit_sym(quantity, l, b, time, self.h)
 
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """s (W's product, then U's) and δ by gate and unit, the gates r, z, n, h (the board's o), ∂ℓ/∂h."""
+        by_gate = [f"{g}{b}" for g in GATES for b in range(1, width + 1)]
+        units = [str(b) for b in range(1, width + 1)]
+        return [("s", [f"sx {x}" for x in by_gate] + [f"sh {x}" for x in by_gate]), ("gates", by_gate),
+                ("o", [f"h {x}" for x in units]), ("dh", [f"∂h {x}" for x in units]),
+                ("delta", [f"δ {x}" for x in by_gate])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dh", "‖∂h_τ‖")]
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
         """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
         if quantity == "gates":

@@ -163,6 +163,17 @@ class Lstm(Recurrent):
 
         return unit_sym(quantity, l, b, time, self.h)
 
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """s and δ by gate and unit, the gates i, f, g, ō, c, h (the board's o), ∂ℓ/∂h and ∂ℓ/∂c."""
+        by_gate = [f"{'ō' if g == 'o' else g}{b}" for g in GATES for b in range(1, width + 1)]
+        units = [str(b) for b in range(1, width + 1)]
+        return [("s", [f"s {x}" for x in by_gate]), ("gates", by_gate), ("c", [f"c {x}" for x in units]),
+                ("o", [f"h {x}" for x in units]), ("dh", [f"∂h {x}" for x in units]),
+                ("dc", [f"∂c {x}" for x in units]), ("delta", [f"δ {x}" for x in by_gate])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dc", "‖∂c_τ‖"), ("dh", "‖∂h_τ‖")]
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
         """The gates [i, f, g, ō]⁽ˡ⁾_τ, c⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ."""
         if quantity == "gates":
