@@ -71,6 +71,27 @@ def own_row(stepper: Any, cell: Cell, backward: tuple[str, ...]) -> np.ndarray |
     return board[t - 1]
 
 
+def from_above_terms(stepper: Any, l: int, b: int, t: int, W: list, syms: list, nums: list, terms: list,
+                     env: dict) -> bool:
+    """The terms w⁽ˡ⁺¹⁾_{k,b} δ⁽ˡ⁺¹⁾_k of ∂ℓ/∂h⁽ˡ⁾_{τ,b} that come from the layer above (at each τ, or at
+    τ = T only above a many-to-one layer), appended to a gated layer's explanation; whether the layer
+    above runs at each τ."""
+    st, net = stepper.state, stepper.net
+    seqs = timed_layers(net.kinds)[l]
+    if seqs or t == len(st.s[l]):
+        above = net.kinds[l]
+        d_above = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
+        for k in range(len(d_above)):
+            w_s = above.weight_sym(l + 1, k, b)
+            d_s = Sym("δ", l + 1, (k + 1,), latex=r"\delta", time=t if seqs else None)
+            wv, dv = float(W[l + 1][k, b]), float(d_above[k])
+            env.update({w_s: wv, d_s: dv})
+            syms.append(mul(w_s, d_s))
+            nums.append(mul(Num(wv, Ref("W", l + 1, (k, b))), Num(dv, Ref("delta", l + 1, (t - 1, k) if seqs else (k,)))))
+            terms.append(wv * dv)
+    return bool(seqs)
+
+
 def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None, float]:
     """Column a of what recurrent layer l's [W | U] multiplies at τ, [o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}] (above a
     recurrent layer [1, o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}]): its node, its number with the board's place (None for

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _not_yet, _weights_of_group, current_example
-from ...engine.kind import timed_layers
+from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
-from .explain import _column, _g_times, own_cell, own_row
+from .explain import _column, _g_times, from_above_terms, own_cell, own_row
 from .gru import GATE_WORDS, GATES
 
 OWN = ("s", "gates", "h", "dh", "delta", "G")
@@ -178,18 +177,7 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
     nums: list[Node] = []
     terms: list[float] = []
     env: dict = {}
-    seqs = timed_layers(net.kinds)[l]
-    if seqs or t == T:
-        above = net.kinds[l]
-        d_above = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
-        for k in range(len(d_above)):
-            w_s = above.weight_sym(l + 1, k, b)
-            d_s = Sym("δ", l + 1, (k + 1,), latex=r"\delta", time=t if seqs else None)
-            wv, dv = float(W[l + 1][k, b]), float(d_above[k])
-            env.update({w_s: wv, d_s: dv})
-            syms.append(mul(w_s, d_s))
-            nums.append(mul(Num(wv, Ref("W", l + 1, (k, b))), Num(dv, Ref("delta", l + 1, (t - 1, k) if seqs else (k,)))))
-            terms.append(wv * dv)
+    seqs = from_above_terms(stepper, l, b, t, W, syms, nums, terms, env)
     if t < T:
         dhn = kind.delta_h(st, l, t + 1)
         for k in range(3 * h):

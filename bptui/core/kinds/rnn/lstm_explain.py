@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
-from ...engine.kind import timed_layers
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
 from . import explain as rnn_explain
+from .explain import from_above_terms
 from .lstm import GATE_WORDS, GATES
 
 OWN = ("s", "gates", "c", "h", "dh", "dc", "delta", "G")
@@ -164,18 +164,7 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
             syms.append(mul(u_s, d_s))
             nums.append(mul(Num(uv, Ref("W", l, (k, 1 + d + b - 1))), Num(dv, Ref("delta", l, (t, k)))))
             terms.append(uv * dv)
-    seqs = timed_layers(net.kinds)[l]
-    if seqs or t == T:
-        above = net.kinds[l]
-        d_above = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
-        for k in range(len(d_above)):
-            w_s = above.weight_sym(l + 1, k, b)
-            d_s = Sym("δ", l + 1, (k + 1,), latex=r"\delta", time=t if seqs else None)
-            wv, dv = float(W[l + 1][k, b]), float(d_above[k])
-            env.update({w_s: wv, d_s: dv})
-            syms.append(mul(w_s, d_s))
-            nums.append(mul(Num(wv, Ref("W", l + 1, (k, b))), Num(dv, Ref("delta", l + 1, (t - 1, k) if seqs else (k,)))))
-            terms.append(wv * dv)
+    seqs = from_above_terms(stepper, l, b, t, W, syms, nums, terms, env)
     note = "from U at τ + 1 (its column b), then from the layer above (W's column b)"
     if t == T:
         note = "nothing from τ + 1 at τ = T: from the layer above only"
