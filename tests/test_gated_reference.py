@@ -561,3 +561,20 @@ async def test_the_lstm_panel_shows_its_gates_and_the_cell_gradient_over_time():
         norms = np.linalg.norm(app.stepper.state.extra["dc", 1], axis=1)
         assert len(shown) == 30 and shown == pytest.approx(norms, rel=5e-3)  # 3 digits shown
         assert any(t.startswith("‖∂h_τ‖") for t in texts)
+
+
+@pytest.mark.asyncio
+async def test_the_settings_screen_shows_a_gated_layers_activations_as_fixed():
+    from bptui.tui.settings import SettingsScreen
+
+    from .tui_helpers import app_for
+
+    app = app_for("long_memory_lstm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        note = " ".join(str(label.render()) for label in screen.query(".note"))
+        assert "recurrent layer (lstm" in note and "σ and tanh, fixed" in note
+        assert not screen.query("#activation-1") and screen.query("#activation-2")
