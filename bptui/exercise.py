@@ -675,6 +675,9 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if fmt in LMS_FORMATS and not (args.variants and args.output):
         raise ExerciseError(f"bptui export: --format {fmt} writes variants for a course platform: "
                             "add --variants N --output DIR")
+    if exercise and spec.kind != "graph" and (refused := next((k for k in spec.layer_kinds if not k.exercises), None)):
+        raise ExerciseError(f"bptui export: exercises (--exercise, --answers, --variants) are not made for {refused.type} "
+                            "layers yet; bptui export writes their worked solution", source=spec.source)
     if spec.kind == "graph" and args.epochs not in (None, 1):
         raise ExerciseError("bptui export: --epochs: a computation graph has one forward and one reverse pass")
     if args.example is not None and args.steps is not None:

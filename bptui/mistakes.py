@@ -209,7 +209,8 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
     if q == "W":
         if at.in_group < 2:
             return None
-        W, _ = optim.update(at.stepper.spec.optimizer, at.before, st.G[at.l] / at.in_group, at.step.opt_before)
+        W, _ = optim.update(at.stepper.spec.optimizer, at.before, st.G[at.l] / at.in_group, at.step.opt_before,
+                            at.stepper.spec.layer_kinds[at.l - 1].bias_columns)
         return np.asarray(W, dtype=float)
     return None
 

@@ -47,7 +47,7 @@ def describe(spec: NetworkSpec) -> str:
         first = "×".join(map(str, spec.input_shape)) if spec.input_shape else str(spec.widths[0])
         shape = " → ".join([first] + [k.describe() for k in spec.layer_kinds])
         acts = ", ".join(f"f{sup(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
-                         if k.has_s)
+                         if k.has_s and k.takes_activation)
         shape, acts = f"{shape}", acts
     if not spec.is_v2:
         acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))

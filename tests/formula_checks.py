@@ -40,7 +40,8 @@ def board_value(stepper, ref: Ref, step=None):
     if q == "y":
         whole = st.y
     else:
-        whole = {"W": st.W, "G": st.G, "s": st.s, "o": st.o, "delta": st.delta}[q][l]
+        boards = {"W": st.W, "G": st.G, "s": st.s, "o": st.o, "delta": st.delta, "h": st.o}  # an LSTM's h is its o
+        whole = boards[q][l] if q in boards else st.extra[q, l]  # a kind's own quantity (an LSTM's c)
     whole = np.asarray(whole)
     return whole if ref.index is None else whole[ref.index]
 

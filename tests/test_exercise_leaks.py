@@ -27,6 +27,7 @@ import pytest
 
 from bptui.core.formulas.formula import Arr, Hidden, Num, Sym, walk
 from bptui.core.formats.spec import parse_any
+from bptui.core.kinds import KINDS
 from bptui.exercise import QUANTITIES, Blanker, ExerciseError, Part
 from bptui.export import export
 
@@ -43,7 +44,8 @@ def layer_networks() -> list[str]:
     out = []
     for path in sorted(NETWORKS.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("kind") != "graph":
+        if doc.get("kind") != "graph" and all(KINDS[l.get("type", "dense")].exercises
+                                              for l in doc.get("layers", []) if isinstance(l, dict)):
             out.append(path.stem)
     return out
 

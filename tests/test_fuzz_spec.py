@@ -52,7 +52,7 @@ CPU_LIMIT = 120
 CI_SAMPLE = {"conv": 22, "pooling": 14, "recurrent": 20, "options": 22}  # cases per family in CI
 
 V2_FILES = {"conv": ("edges", "shapes", "two_channel"), "pooling": ("edges", "shapes", "two_channel"),
-            "recurrent": ("parity", "long_memory", "stacked_parity")}
+            "recurrent": ("parity", "long_memory", "stacked_parity", "long_memory_lstm", "gru_parity")}
 SIZES: list[Any] = [0, 1, 2, 3, 5, 64, 3_000, 100_000, 10**9, 2**63, 10**400, 1e300, -1, 2.5]
 TYPES: list[Any] = [None, True, False, "3", "", [], [3], [[3]], {}, {"units": 1}, float("nan"), float("inf")]
 NUMBERS: list[Any] = [None, True, "0.5", "", [], [0.5], [[0.5]], {}, float("nan"), float("-inf"), 1e308, -1e308,
@@ -347,14 +347,14 @@ def _places(value: Any, prefix: tuple = ()) -> list[tuple]:
 
 def schema_cases() -> list[tuple[str, tuple, Any]]:
     cases = []
-    for name in ("edges", "shapes", "two_channel", "parity", "long_memory"):
+    for name in ("edges", "shapes", "two_channel", "parity", "long_memory", "gru_parity"):
         doc = with_weights(name)
         cases += [(name, place, value) for place in _places(doc) for value in JSON_VALUES]
     return cases
 
 
 SCHEMA = jsonschema.Draft202012Validator(validate.schema())
-_DOCS = {name: with_weights(name) for name in ("edges", "shapes", "two_channel", "parity", "long_memory")}
+_DOCS = {name: with_weights(name) for name in ("edges", "shapes", "two_channel", "parity", "long_memory", "gru_parity")}
 
 
 def test_the_schema_and_the_parser_agree_on_every_new_kind() -> None:

@@ -12,6 +12,7 @@ from bptui.core.engine.stepper import Stepper
 from bptui.core.teaching.quiz import ask, check, choose, quiz_cells
 
 from .helpers import STACK_SHAPES, random_conv_spec, random_rnn_spec, random_spec, random_stack_spec
+from .test_gated_reference import random_spec as random_gated_spec
 
 SPECS = {
     "dense": lambda seed: random_spec((2, 3, 2), n=2, seed=seed, update="per_example"),
@@ -19,12 +20,17 @@ SPECS = {
     "conv_uneven": lambda seed: random_conv_spec(seed, n=1, uneven=True),
     "rnn": lambda seed: random_rnn_spec(seed, n=2),
     **{shape: (lambda seed, shape=shape: random_stack_spec(seed, shape, n=1)) for shape in STACK_SHAPES},
+    "lstm": lambda seed: random_gated_spec(seed, "alone", n=1, kind="lstm", rows=4),
+    "gru_over_rnn": lambda seed: random_gated_spec(seed, "over_rnn", n=1, kind="gru", rows=3),
 }
 BOARDS = ("s", "o", "delta", "G", "W")
 
 
 def _board(state, ref):
-    return np.asarray(getattr(state, ref.quantity)[ref.layer])[ref.index]
+    """The board's number at ``ref``: s, o, δ, G, W, or a kind's own quantity (an LSTM's c, gates)."""
+    q = "o" if ref.quantity == "h" else ref.quantity  # an LSTM's or GRU's h is its o on the board
+    whole = getattr(state, q)[ref.layer] if q in BOARDS else state.extra[q, ref.layer]
+    return np.asarray(whole)[ref.index]
 
 
 def _sample(cells, step: int) -> list:
@@ -49,7 +55,7 @@ def test_every_quiz_cell_is_the_boards_number_and_the_check_judges_it(name, seed
         assert [qc.cell for qc in cells] == [qc.cell for qc in quiz_cells(spec, step.key)]  # with or without values
         for qc in cells:
             assert qc.value is not None and np.isfinite(qc.value)
-            if qc.ref.quantity in BOARDS:
+            if qc.ref.quantity != "loss":
                 assert qc.value == _board(st.state, qc.ref), (step.key, qc.cell)
                 kinds_seen.add((qc.ref.quantity, spec.layer_kinds[qc.ref.layer - 1].type, qc.cell.time is not None))
             else:
@@ -65,7 +71,8 @@ def test_every_quiz_cell_is_the_boards_number_and_the_check_judges_it(name, seed
     types = {t for _, t, _ in kinds_seen}
     assert types == {k.type for k in spec.layer_kinds}  # every layer was asked about
     if any(k.over_time for k in spec.layer_kinds):
-        assert any(timed for q, t, timed in kinds_seen if t == "rnn" and q in ("s", "o", "delta"))
+        assert any(timed for q, t, timed in kinds_seen if q in ("s", "o", "delta")
+                   and t in {k.type for k in spec.layer_kinds if k.over_time})
 
 
 def test_a_conv_G_step_asks_each_kernel_weight_worked_out_where_it_stands():

@@ -58,7 +58,7 @@ class BoardText(Host):
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
             f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
             f"{quiz_text}\n"
-            f"{o0_text} · next: {symbol(at.next)} ({at.next.phase})"
+            f"{o0_text} · next: {symbol(at.next, spec.layer_kinds)} ({at.next.phase})"
         )
 
     def _update_text(self) -> str:
@@ -72,7 +72,7 @@ class BoardText(Host):
     def step_symbol(self, key: Any) -> str:
         from ..core.engine.equations import symbol
 
-        return symbol(key)
+        return symbol(key, self.spec.layer_kinds)
 
     def step_equation(self, step: Any) -> str:
         from ..core.engine.equations import step_equation

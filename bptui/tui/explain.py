@@ -38,7 +38,7 @@ def panel_cell(stepper: Stepper, cell: Cell) -> tuple | None:
         return None
     if isinstance(b, tuple):
         return (cell.quantity, l, b, None)
-    if getattr(stepper.spec, "lengths", None) is not None and cell.quantity in ("s", "o", "delta"):
+    if getattr(stepper.spec, "lengths", None) is not None and (cell.quantity in ("s", "o", "delta") or cell.time is not None):
         return (cell.quantity, l, TimeIndex(cell.time, b - 1), None)
     if cell.quantity in ("W", "G"):
         return (cell.quantity, l, b - 1, cell.column)

@@ -57,9 +57,11 @@ def current_time(stepper: Any) -> int | None:
     return None if last is None else last.key.time
 
 
-def delta_norms(stepper: Any, l: int = 1) -> list[float | None]:
-    """‖δ⁽ˡ⁾_τ‖ for τ = 1 … T of the example on the board (None where δ_τ is not computed yet)."""
-    D = stepper.state.delta[l]
+def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float | None]:
+    """‖δ⁽ˡ⁾_τ‖ for τ = 1 … T of the example on the board (None where δ_τ is not computed yet); or of
+    another per-τ quantity of the layer's kind (an LSTM's ∂ℓ/∂c)."""
+    st = stepper.state
+    D = st.delta[l] if quantity == "delta" else st.extra.get((quantity, l))
     if D is None:
         return []
     return [None if not np.all(np.isfinite(row)) else float(np.linalg.norm(row)) for row in np.asarray(D)]
@@ -137,7 +139,8 @@ class SeqSheet(MapSheet):
 
     def board_signature(self) -> tuple:
         st, l = self.stepper.state, self.l_index
-        arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None)
+        arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None,
+                  *(a for (q, m), a in st.extra.items() if m == l))
         ahead = self.stepper.position if st.s[1] is None else None  # x read from the data
         return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead)
 
@@ -167,7 +170,8 @@ class SeqSheet(MapSheet):
         stale = last is not None and last.key.phase == "update"
         t_now = current_time(self.stepper)
         lines: list[list[tuple[str, str, Key | None]]] = []
-        boards = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
+        boards = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l],
+                  **{q: a for (q, m), a in st.extra.items() if m == l}}  # a kind's own (an LSTM's c)
         x_seq = self._sequence()
         formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
         done: set | None = None
@@ -220,12 +224,12 @@ class SeqSheet(MapSheet):
         lines.append(head)
 
         def value(q: str, t: int | None, b: int) -> float | None:
-            board = {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
+            board = boards.get(q)
             if board is None:
                 return None
             A = np.asarray(board)
             if recurrent:
-                r = A[t] if q == "o" else A[(t or 1) - 1]  # a recurrent layer's o holds o₀ in row 0
+                r = A[t] if q in ("o", "c") else A[(t or 1) - 1]  # o (and an LSTM's c) hold o₀ (c₀) in row 0
                 return float(r[b])
             vec_ = A if t is None else A[t - 1]
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
@@ -237,18 +241,18 @@ class SeqSheet(MapSheet):
                     x = None if t is None else float(x_seq[t - 1][a])
                     row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
                 lines.append(row)
-        for q, name in (("s", "s"), ("o", "o"), ("delta", "δ")):
-            for b in range(spec.widths[l]):
-                label = f"{name} b={b + 1}" if b == 0 or spec.widths[l] < 4 else f"  b={b + 1}"
+        kind = spec.layer_kinds[l - 1]  # the rows its panel shows (a gated layer's gates, c, ∂ℓ/∂h …)
+        for q, labels in kind.panel_rows(spec.widths[l]):
+            for b, label in enumerate(labels):
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:
                     mark = produced == q and (t is None or t == t_now)
                     row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
                                       formats.get(id(boards[q])), (q, l, t)))
                 lines.append(row)
-        if recurrent and T is not None:  # ‖δ_τ‖: how the gradient fades back through time
-            norms = delta_norms(self.stepper, l) or [None] * T  # none yet: a · per τ
-            row = [("‖δ_τ‖".ljust(7), "header", None)]
+        for q, name in (kind.panel_norms() if recurrent and T is not None else []):  # how the gradient fades back
+            norms = delta_norms(self.stepper, l, q) or [None] * T  # none yet: a · per τ
+            row = [(name.ljust(7), "header", None)]
             shown = iter(texts([n for n in norms if n is not None], self.digits))  # one format for the row
             for n in norms:
                 row.append(("·".rjust(cw - 1) + " " if n is None else next(shown).rjust(cw - 1) + " ", "dim", None))

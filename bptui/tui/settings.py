@@ -263,8 +263,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         """What the dialog cannot change in a network of map or recurrent layers (and why)."""
         kinds = self.spec.layer_kinds
         if any(k.over_time for k in kinds):
-            return ("This network has a recurrent layer (rnn, run over the time steps): the number of layers, their "
-                    "kinds and widths are fixed here (edit the file for those); the activations can change.")
+            recurrent = ", ".join(dict.fromkeys(k.type for k in kinds if k.over_time))
+            return (f"This network has a recurrent layer ({recurrent}, run over the time steps): the number of layers, "
+                    "their kinds and widths are fixed here (edit the file for those); the activations can change "
+                    "(not a gated layer's σ and tanh).")
         maps = ", ".join(dict.fromkeys(k.type for k in kinds if k.is_map))
         return (f"This network has map layers ({maps}): the number of layers, their kinds, filters and sizes are "
                 "fixed here (edit the file for those); the activations can change.")
@@ -324,8 +326,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             kind = self.spec.layer_kinds[l - 1].type if not self.editable else "dense"
             name = f"layer {l}" + (" (output)" if l == L else "") + ("" if self.editable else
                                                                      f": {kind_text(self.spec.layer_kinds[l - 1])}")
-            if not self.editable and not self.spec.layer_kinds[l - 1].has_s:  # pooling: no s, no f
-                rows.append(Row(name, Label("no activation", classes="note")))
+            layer_kind = None if self.editable else self.spec.layer_kinds[l - 1]  # fixed layers only: the file's
+            if layer_kind is not None and not (layer_kind.has_s and layer_kind.takes_activation):  # pooling: no f;
+                note = "no activation" if not layer_kind.has_s else "σ and tanh, fixed"  # a gated layer: its own
+                rows.append(Row(name, Label(note, classes="note")))
                 continue
             units = Field(compact=True, value=S.text(c.units), id=f"units-{l}", disabled=not self.editable)
             units.display = self.editable  # a fixed layer's size is in its name

@@ -10,7 +10,7 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -53,19 +53,23 @@ def loss_sym(n: int | str | None) -> Sym:
     return Sym("ℓ", n, latex=r"\ell")
 
 
-def step_symbol(key: StepKey) -> Sym:
-    """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ …"""
+def step_symbol(key: StepKey, kinds: Sequence[Any] = ()) -> Node:
+    """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ … (a kind's own steps, an LSTM's c⁽¹⁾_τ, named
+    by its kind: ``kinds``, layers 1..L)"""
     if key.quantity == "loss":
         return loss_sym(key.example)
     assert key.layer is not None
+    own = kinds[key.layer - 1].step_sym(key.quantity, key.layer, getattr(key, "time", None)) if kinds else None
+    if own is not None:
+        return own
     sym = {"s": s, "o": o, "delta": delta, "G": G, "W": W}[key.quantity](key.layer)
     time = getattr(key, "time", None)  # a recurrent network's step at τ: s⁽¹⁾_τ
     return sym if time is None or key.quantity in ("G", "W") else Sym(sym.base, sym.layer, vector=True,
                                                                         latex=sym.latex, time=time)
 
 
-def symbol(key: StepKey) -> str:
-    return TextPrinter().p(step_symbol(key))
+def symbol(key: StepKey, kinds: Sequence[Any] = ()) -> str:
+    return TextPrinter().p(step_symbol(key, kinds))
 
 
 def s_form(l: int) -> Node:
@@ -154,7 +158,7 @@ def dense_step_equations(net: Network, state: State, step: Step, optimizer: Opti
                   o(l - 1): _arr(state.o[l - 1], "o", l - 1)}
         return (Equation(G(l), (rhs, substitute(rhs, values), _arr(step.value, "G", l)), "←", env),)
     if key.phase == UPDATE:
-        return _update(optimizer or Optimizer(), state, step)
+        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns)
     raise ValueError(key)  # pragma: no cover
 
 
@@ -225,15 +229,15 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     return Equation(delta(l), (rhs, numbers, result), bindings=env)
 
 
-def _update(opt: Optimizer, state: State, step: Step) -> tuple[Equation, ...]:
+def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,)) -> tuple[Equation, ...]:
     """The optimizer's equations (its table's trees) with this update's numbers."""
     l = step.key.layer
     assert l is not None
     W0, W1, G_l = step.before, step.value, state.G[l]
     assert isinstance(W0, np.ndarray)
-    g = regularised(W0, G_l, opt.l2)
+    g = regularised(W0, G_l, opt.l2, bias)
     W_tilde = np.array(W0, dtype=float)
-    W_tilde[:, 0] = 0.0
+    W_tilde[:, bias] = 0.0
     before: dict[Node, Any] = {W(l): W0}
     after: dict[Node, Any] = {W(l): W1, G(l): G_l, Sym("g", l, vector=True): g,
                              Sym("W", l, accent="tilde", vector=True): W_tilde}

@@ -73,7 +73,7 @@ class Cell:
         if q in ("G", "W"):
             assert a is not None
             return (kind.grad_sym if q == "G" else kind.weight_sym)(l, b - 1, a)
-        return Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None, time=self.time)
+        return kind.unit_sym(q, l, b, self.time)
 
     def symbol(self) -> str:
         return TextPrinter().p(self.sym())
@@ -507,12 +507,13 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     opt = spec.optimizer
     i = (b - 1, a)
     w0 = float(step.before[i])
-    g = float(regularised(step.before, G, opt.l2)[i])
+    bias = stepper.spec.layer_kinds[l - 1].bias_columns
+    g = float(regularised(step.before, G, opt.l2, bias)[i])
     title = f"{out.p(lhs)} = {out.n(value)}: {what}, as updated {prov.follows.text()} of epoch {step.key.epoch}"
     params = hyper_parameters(opt)
     before: dict = {Sym("w", l, (b, a)): w0}
     after: dict = {Sym("w", l, (b, a)): value, Sym("G", l, (b, a)): float(G[i]), Sym("g", l, (b, a)): g,
-                   Sym("w", l, (b, a), "tilde"): w0 if a else 0.0}
+                   Sym("w", l, (b, a), "tilde"): 0.0 if a in bias else w0}
     shown: dict = {sym: Num(float(v), exact=True) for sym, v in params.items()}
     for name, arr in (step.opt.arrays().items() if step.opt is not None else ()):
         before[Sym(name, l, (b, a))] = float(step.opt_before.arrays()[name][i])

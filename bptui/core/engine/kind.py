@@ -94,6 +94,7 @@ class LayerKind:
     type: ClassVar[str] = ""
     has_weights: ClassVar[bool] = True
     has_s: ClassVar[bool] = True  # a pooling layer computes o directly, with no s and no f
+    takes_activation: ClassVar[bool] = True  # the file gives its f (an LSTM's σ and tanh are fixed)
     panel: ClassVar[str] = "dense"
     """The view hint: which family of panels draws the layer (``"dense"``: W, s, o, δ, G by unit;
     ``"map"``: feature maps by channel; ``"sequence"``: unrolled in time). The app's table
@@ -104,6 +105,9 @@ class LayerKind:
     over_time: ClassVar[bool] = False
     # it may read a sequence, one vector x_τ per time step (a dense layer at τ: s_τ = W [1, x_τ])
     per_time: ClassVar[bool] = False
+    # the answer key can write every step of this kind as a formula over the blanks (bptui/keyjson.py),
+    # so `bptui export --exercise` makes exercises of networks with it
+    exercises: ClassVar[bool] = True
 
     def sequence_out(self) -> bool:
         """What flows out when a sequence flows in: a sequence (True: one vector per τ, as a dense layer
@@ -115,6 +119,12 @@ class LayerKind:
         """The lecture's vectors exactly: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ with o⁽ˡ⁻¹⁾'s own 1 (a dense layer after a dense
         layer or the input), which the batch passes compute with no reshaping."""
         return False
+
+    @property
+    def bias_columns(self) -> tuple[int, ...]:
+        """The columns of the stored matrix that hold biases, which L2 never touches (column 0; a GRU's
+        U has one of its own)."""
+        return (0,)
 
     @property
     def in_size(self) -> int:
@@ -194,6 +204,11 @@ class LayerKind:
         """(the kind, f, α) of file entry ``layer`` (layers[l] of L) reading ``below`` (a vector (d,) or a
         map (C, H, W)), or a SpecError naming the place."""
         raise NotImplementedError
+
+    def initialised(self, W: np.ndarray, init: dict) -> np.ndarray:
+        """Its weights as a file's ``init`` draws them: ``W`` drawn uniformly, then what the kind sets
+        from ``init`` (an LSTM's ``forget_bias``); not called where the file gives ``weights``."""
+        return W
 
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         """Its weights from a file's ``weights[l − 1]``, checked (a SpecError naming the place), as one
@@ -286,6 +301,33 @@ class LayerKind:
         equations work it out (a map's), and its entry of ``value``, the step's value (None: none)."""
         raise NotImplementedError
 
+    def entries(self, quantity: str) -> int:
+        """How many numbers a step of ``quantity`` of this layer computes (at one τ for a kind over
+        time: an LSTM's gates 4h, its c h); the quiz asks for one of them."""
+        return self.out_size
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
+        """Entry b (from 1) of a vector quantity of this layer, as its equations name it: s_b⁽ˡ⁾, δ_b⁽ˡ⁾
+        (an LSTM names its gates' entries by gate and unit)."""
+        return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
+                   time=time)
+
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of
+        its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""
+        return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
+                for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        """The per-τ quantities whose norm the panel shows under the layer, with their labels: how the
+        gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""
+        return [("delta", "‖δ_τ‖")]
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,
+        ∂ℓ/∂h⁽ˡ⁾_τ); None: s, o, δ, G, W as every layer's."""
+        return None
+
     def count_text(self, axis: int) -> str:
         """How the number of outputs along a map axis follows from the input's (windowed kinds)."""
         return ""
@@ -322,8 +364,9 @@ class LayerKind:
         return None
 
     # -- a kind over time: one example's sequence, τ by τ (``over_time``) -----------------------------------
-    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list]:  # pragma: no cover
-        """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d)."""
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:  # pragma: no cover
+        """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d), and the kinds' own
+        quantities over time (``State.extra``, keyed (quantity, l))."""
         raise NotImplementedError
 
     def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:  # pragma: no cover

@@ -46,11 +46,12 @@ def matrix_cells(kind: "LayerKind", l: int, quantity: str, value: Any = None) ->
 
 def unit_cells(kind: "LayerKind", l: int, quantity: str, time: int | None, value: Any = None,
                first: int = 0) -> tuple[QuizCell, ...]:
-    """Units b = 1 … d⁽ˡ⁾ of a vector step of layer l (at index b − 1 + ``first``: a hidden o⁽ˡ⁾ keeps
+    """Units b = 1 … d⁽ˡ⁾ (``kind.entries``) of a vector step of layer l (at index b − 1 + ``first``: a hidden o⁽ˡ⁾ keeps
     its bias 1 at index 0); at time step τ = ``time``, the board's row of τ (``kind.time_row``) first."""
     row = () if time is None else (kind.time_row(quantity, time),)
-    return tuple(QuizCell(Cell(quantity, l, b, time=time), Ref(quantity, l, row + (b - 1 + first,)), None,
-                          _at(value, (b - 1 + first,))) for b in range(1, kind.out_shape[0] + 1))
+    named = kind if kind.over_time else None  # a kind over time names its own entries (an LSTM's by gate)
+    return tuple(QuizCell(Cell(quantity, l, b, time=time, kind=named), Ref(quantity, l, row + (b - 1 + first,)),
+                          None, _at(value, (b - 1 + first,))) for b in range(1, kind.entries(quantity) + 1))
 
 
 def map_cells(kind: "LayerKind", l: int, quantity: str, value: Any = None) -> tuple[QuizCell, ...]:

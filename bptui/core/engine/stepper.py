@@ -69,10 +69,12 @@ class State:
     # updates[l]: (the update Step that last wrote W[l], the G[l] it used), None before the first one;
     # kept so an explanation can show the last update of any weight with its exact numbers
     updates: list[tuple[NetworkStep, np.ndarray] | None] = field(default_factory=list)
+    # a kind's own quantities over time, keyed (quantity, l): an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c
+    extra: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
-                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates))
+                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates), dict(self.extra))
 
 
 @dataclass(frozen=True)
@@ -293,7 +295,8 @@ class Provenance:
         assert step is not None and G is not None
         i = (self.row, self.col)
         w0 = float(step.before[i])  # type: ignore[index]
-        g = float(optim.regularised(step.before, G, opt.l2)[i])  # type: ignore[arg-type]
+        bias = self.layer_kind.bias_columns if self.layer_kind is not None else (0,)
+        g = float(optim.regularised(step.before, G, opt.l2, bias)[i])  # type: ignore[arg-type]
         a, l = self.col, self.layer
         G_sym = self.layer_kind.grad_sym(l, self.row, a) if self.layer_kind is not None else Sym("G", l, (self.row + 1, a))
         Gs = TextPrinter().p(G_sym)
@@ -522,7 +525,7 @@ class Stepper:
         example's s, o, δ yet, G zeroed, and ℓ_D zeroed when an epoch starts there."""
         snap = state.copy()
         L = self.spec.L
-        snap.s, snap.o, snap.delta = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1)
+        snap.s, snap.o, snap.delta, snap.extra = [None] * (L + 1), [None] * (L + 1), [None] * (L + 1), {}
         snap.loss, snap.x, snap.y = None, None, None
         key = self.schedule.key(position)
         if key.group_start:
@@ -558,7 +561,7 @@ class Stepper:
             st.x, st.y = spec.x_of(n), spec.y_of(n)
             st.loss = None
             if spec.lengths is not None:  # a sequence: per-τ rows (its kind's, core/kinds/rnn/steps.py)
-                st.s, st.o, st.delta = net.sequence_kind.start_sequence(net, st.x)
+                st.s, st.o, st.delta, st.extra = net.sequence_kind.start_sequence(net, st.x)
             else:
                 st.s, st.delta = [None] * (L + 1), [None] * (L + 1)
                 o0 = spec.inputs[n].reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], spec.inputs[n]])
@@ -599,7 +602,7 @@ class Stepper:
             value = st.G[l] = _ro(before + kind.grad_one(st.W[l], _known(st.delta[l]), _known(st.o[l - 1])))
         elif key.phase == UPDATE:
             before, opt_before = st.W[l], st.opt[l]
-            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before)
+            W_new, opt_after = optim.update(spec.optimizer, before, st.G[l], opt_before, net.kind(l).bias_columns)
             for a in opt_after.arrays().values():
                 _ro(a)
             value = st.W[l] = _ro(W_new)

@@ -96,7 +96,7 @@ def train(
                 loss, G, _ = net.backprop(W, O, Y)
                 total += loss
                 for i in range(len(W)):
-                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i])
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i], net.kinds[i].bias_columns)
             test_loss = None
             if test is not None:
                 S, Os = net.forward_o0(W, test[0])
@@ -129,7 +129,7 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
                 p = net.sequences(W, X[idx], lengths[idx], Y[idx])
                 total += p.loss
                 for i in range(len(W)):
-                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i])
+                    W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i], net.kinds[i].bias_columns)
             if _end_epoch(result, EpochReport(epoch, total, None, W, state), on_epoch, stop_if_diverged):
                 break
     return result

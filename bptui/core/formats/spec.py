@@ -443,7 +443,8 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
                             f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)
         if flowing and not kind.per_time:
             raise SpecError(f"a {layer.get('type', 'dense')} layer cannot read a sequence (one vector x_τ per time "
-                            "step): only dense and rnn layers run at each τ", place=place)
+                            f"step): only {', '.join(t for t, k in KINDS.items() if k.per_time)} layers run at each τ",
+                            place=place)
         if "shape" in layer:
             raise SpecError("only the input layer has a shape", place=f"{place}.shape")
         extra = sorted(set(layer) - kind.keys)
@@ -495,7 +496,7 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
         init = {**DEFAULT_INIT, **doc.get("init", {})}
         rng = np.random.default_rng(int(init["seed"]))
         scale = float(init["scale"])
-        weights = [rng.uniform(-scale, scale, size=k.param_shape) for k in kinds]
+        weights = [k.initialised(rng.uniform(-scale, scale, size=k.param_shape), init) for k in kinds]
     return _finish(doc, source, widths, acts, alphas, weights, kinds, input_shape)
 
 

@@ -99,7 +99,7 @@ class Arr:
 
 @dataclass(frozen=True)
 class Op:
-    op: str  # + - * sq / ^ neg @ outer cat1 drop0 T
+    op: str  # + - * sq / ^ neg @ outer cat1 cat hcat drop0 T
     args: tuple["Node", ...]
 
 
@@ -343,6 +343,8 @@ def _apply_op(op: str, v: list) -> Any:
         return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
     if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
         return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
+    if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
+        return np.hstack([np.asarray(a, dtype=float) for a in v])
     if op == "drop0":
         return np.asarray(v[0])[1:]
     if op == "T":
@@ -598,6 +600,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
     if op == "cat":
         return Interval(np.concatenate([np.asarray(a.lo, dtype=float).reshape(-1) for a in v]),
                         np.concatenate([np.asarray(a.hi, dtype=float).reshape(-1) for a in v]))
+    if op == "hcat":
+        return Interval(np.hstack([np.asarray(a.lo, dtype=float) for a in v]),
+                        np.hstack([np.asarray(a.hi, dtype=float) for a in v]))
     if op == "drop0":
         return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
     if op == "T":
@@ -1061,7 +1066,7 @@ class Printer:
 
     def prec(self, node: Node) -> int:
         if isinstance(node, Op):
-            if node.op in ("cat1", "cat", "drop0", "()"):
+            if node.op in ("cat1", "cat", "hcat", "drop0", "()"):
                 return ATOM
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
@@ -1343,6 +1348,8 @@ class TextPrinter(Printer):
             return f"{self.wrap(args[0], prec)} {right}ᵀ"
         if op == "cat1":
             return f"[1, {self.p(args[0])}]"
+        if op == "hcat":
+            return "[" + " │ ".join(self.p(a) for a in args) + "]"
         if op == "cat":
             if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
                 # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
@@ -1539,6 +1546,8 @@ class LatexPrinter(Printer):
                 rt = self.p(replace(right, T=True))
                 return f"{self.wrap(args[0], prec)} {rt}"
             return f"{self.wrap(args[0], prec)} {rt}^T"
+        if op == "hcat":
+            return r"\left[" + r" \;\middle|\; ".join(self.p(a) for a in args) + r"\right]"
         if op == "cat1":
             entries = self._entries(args[0])
             return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])

@@ -1,7 +1,7 @@
 """The layer kinds, one module each, and the one table that finds them.
 
 A kind is one class derived from :class:`~bptui.core.engine.kind.LayerKind` in its own module (or
-small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/``. ``KINDS`` maps each
+small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/`` (the recurrent family: ``rnn``, ``lstm``, ``gru``). ``KINDS`` maps each
 type string of the file format to its class; the file reader, the schema test and the app find a
 kind only through it. Adding a kind: its module, one line here (docs/code.md, "Adding a layer kind").
 """
@@ -14,6 +14,8 @@ from .maps.conv2d import Conv2d
 from .maps.pool2d import Pool2d
 from .maps.windowed import out_size
 from .rnn.layer import Rnn
+from .rnn.gru import Gru
+from .rnn.lstm import Lstm
 
 KINDS: dict[str, type[LayerKind]] = {
     "dense": Dense,
@@ -21,7 +23,9 @@ KINDS: dict[str, type[LayerKind]] = {
     "maxpool2d": Pool2d,
     "avgpool2d": Pool2d,
     "rnn": Rnn,
+    "lstm": Lstm,
+    "gru": Gru,
 }
 TYPES = tuple(KINDS)
 
-__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "out_size"]
+__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "out_size"]

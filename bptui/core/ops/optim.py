@@ -76,18 +76,21 @@ def _moment(a: np.ndarray | None, opt: Optimizer) -> np.ndarray:
     return a
 
 
-def regularised(W: np.ndarray, G: np.ndarray, l2: float) -> np.ndarray:
-    """g = G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾, where W̃ is W with its bias column zeroed (G itself when λ = 0)."""
+def regularised(W: np.ndarray, G: np.ndarray, l2: float, bias: tuple[int, ...] = (0,)) -> np.ndarray:
+    """g = G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾, where W̃ is W with its bias columns zeroed (``bias``: column 0, and a GRU's U
+    has one of its own; the layer kind's ``bias_columns``); G itself when λ = 0."""
     if not l2:
         return G
     g = G + (2.0 * l2) * W
-    g[:, 0] = G[:, 0]
+    g[:, bias] = G[:, bias]
     return g
 
 
-def update(opt: Optimizer, W: np.ndarray, G: np.ndarray, state: OptState) -> tuple[np.ndarray, OptState]:
-    """One update of one layer: the new W⁽ˡ⁾ and the new optimizer state (nothing is written in place)."""
-    g = regularised(W, G, opt.l2)
+def update(opt: Optimizer, W: np.ndarray, G: np.ndarray, state: OptState,
+           bias: tuple[int, ...] = (0,)) -> tuple[np.ndarray, OptState]:
+    """One update of one layer: the new W⁽ˡ⁾ and the new optimizer state (nothing is written in place);
+    ``bias``: the columns L2 leaves alone."""
+    g = regularised(W, G, opt.l2, bias)
     lr = opt.learning_rate
     if opt.name == "sgd":
         return W - lr * g, state

@@ -25,7 +25,7 @@ from ...ops.activations import IDENTITY_NOTE
 from ...engine import equations as eqs
 from . import steps as rnn_steps
 from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
-from .. import Rnn
+from .layer import Recurrent, Rnn
 from ...engine.kind import timed_layers
 from ...engine.network import Network
 from ...formulas.notation import sup
@@ -189,15 +189,9 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     if key.phase == LOSS:
         return _loss(net, state, step)
     assert l is not None and key.phase != UPDATE
-    if net.kinds[l - 1].over_time:
-        assert t is not None
-        if key.phase == FORWARD and key.quantity == "s":
-            return (rnn_s(net, state, l, t),)
-        if key.phase == FORWARD:
-            return (rnn_o(net, state, l, t),)
-        if key.quantity == "delta":
-            return (rnn_delta(net, state, l, t),)
-        return (rnn_G(net, state, step, l, t),)
+    kind = net.kinds[l - 1]
+    if isinstance(kind, Recurrent):  # the layer's own steps: its kind's equations
+        return kind.time_equations(net, state, step)
     # a dense layer, at time t or once (above a many-to-one layer)
     below_rnn = l > 1 and net.kinds[l - 2].over_time
     above_rnn = l < net.L and net.kinds[l].over_time
@@ -214,6 +208,20 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
         return out
     timed = {m for m in (l - 1, l, l + 1) if m == 0 or (0 < m <= net.L and not net.kinds[m - 1].over_time)}
     return tuple(retime(e, t, timed) for e in out)
+
+
+def rnn_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
+    """The equations of a recurrent (``rnn``) layer's own step at τ."""
+    key = step.key
+    l, t = key.layer, key.time
+    assert l is not None and t is not None
+    if key.phase == FORWARD and key.quantity == "s":
+        return (rnn_s(net, state, l, t),)
+    if key.phase == FORWARD:
+        return (rnn_o(net, state, l, t),)
+    if key.quantity == "delta":
+        return (rnn_delta(net, state, l, t),)
+    return (rnn_G(net, state, step, l, t),)
 
 
 def _below(net: Network, state: Any, l: int, t: int | None) -> tuple[Node, Node, np.ndarray, dict]:

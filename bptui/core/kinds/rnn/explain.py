@@ -27,10 +27,69 @@ from ...engine.kind import timed_layers
 from ...formulas.notation import sup
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
 from ...engine.stepper import Step
+from .layer import Rnn
 
 
 def handles(spec: Any, cell: Cell) -> bool:
-    return spec.lengths is not None and cell.quantity in ("s", "o", "delta", "G")
+    """A cell of a recurrent network that is not another recurrent kind's own (an LSTM explains its
+    layer's cells itself)."""
+    l = cell.layer
+    other = l is not None and 1 <= l <= spec.L and spec.layer_kinds[l - 1].over_time \
+        and not isinstance(spec.layer_kinds[l - 1], Rnn)
+    return spec.lengths is not None and cell.quantity in ("s", "o", "delta", "G") and not other
+
+
+def own_cell(spec: Any, cell: Cell, kind_type: str, own: tuple[str, ...]) -> bool:
+    """Whether ``cell`` is one of a gated layer's own (its layer's kind is ``kind_type``; its o, as the
+    panel names it, is its h)."""
+    l = cell.layer
+    return (spec.lengths is not None and l is not None and 1 <= l <= spec.L
+            and spec.layer_kinds[l - 1].type == kind_type and cell.quantity in own + ("o",))
+
+
+def own_row(stepper: Any, cell: Cell, backward: tuple[str, ...]) -> np.ndarray | Explanation:
+    """The board row of a gated layer's own ``cell`` at its τ (h from the board's o, c from row τ),
+    checked; or an explanation that it is not computed yet. ``backward``: its quantities of the
+    backward pass."""
+    st, net = stepper.state, stepper.net
+    q, l, b, t = cell.quantity, int(cell.layer or 0), cell.unit, cell.time
+    kind = net.kinds[l - 1]
+    if st.s[l] is None:
+        return _not_yet(cell, "nothing of an example is on the board yet")
+    T = len(st.s[l])
+    if t is None or not 1 <= t <= T:
+        raise ValueError(f"time {t} is not one of 1 … {T} (this example's length)")
+    width = kind.entries(q)
+    if not isinstance(b, int) or not 1 <= b <= width:
+        raise ValueError(f"unit {b} is not one of 1 … {width} of {q}{sup(l)}")
+    board = {"s": st.s[l], "h": st.o[l][1:], "delta": st.delta[l]}.get(q)
+    if board is None:
+        board = st.extra[q, l][1:] if q == "c" else st.extra[q, l]
+    if not np.isfinite(board[t - 1]).all():
+        phase = "backward pass, from τ = T down" if q in backward else "forward pass, from τ = 1 up"
+        return _not_yet(cell, f"{q}{sup(l)} at τ = {t} comes in this example's {phase}.")
+    return board[t - 1]
+
+
+def from_above_terms(stepper: Any, l: int, b: int, t: int, W: list, syms: list, nums: list, terms: list,
+                     env: dict) -> bool:
+    """The terms w⁽ˡ⁺¹⁾_{k,b} δ⁽ˡ⁺¹⁾_k of ∂ℓ/∂h⁽ˡ⁾_{τ,b} that come from the layer above (at each τ, or at
+    τ = T only above a many-to-one layer), appended to a gated layer's explanation; whether the layer
+    above runs at each τ."""
+    st, net = stepper.state, stepper.net
+    seqs = timed_layers(net.kinds)[l]
+    if seqs or t == len(st.s[l]):
+        above = net.kinds[l]
+        d_above = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
+        for k in range(len(d_above)):
+            w_s = above.weight_sym(l + 1, k, b)
+            d_s = Sym("δ", l + 1, (k + 1,), latex=r"\delta", time=t if seqs else None)
+            wv, dv = float(W[l + 1][k, b]), float(d_above[k])
+            env.update({w_s: wv, d_s: dv})
+            syms.append(mul(w_s, d_s))
+            nums.append(mul(Num(wv, Ref("W", l + 1, (k, b))), Num(dv, Ref("delta", l + 1, (t - 1, k) if seqs else (k,)))))
+            terms.append(wv * dv)
+    return bool(seqs)
 
 
 def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None, float]:
@@ -122,7 +181,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms.append(float(W[b - 1, a] * xv))
     expanded = add(*syms)
     value = float(st.s[l][t - 1][b - 1])
-    lhs = Sym("s", l, (b,), time=t)
+    lhs = rnn.unit_sym("s", l, b, t)  # an LSTM's by gate and unit
     out = _Builder(digits)
     src = "o⁽⁰⁾_τ = [1, x_τ]" if l == 1 else (f"[1, o{sup(l - 1)}_τ]" if net.kinds[l - 2].over_time else f"o{sup(l - 1)}_τ")
     out.eq(Equation(lhs, (expanded, add(*terms_n), add(*[Num(x) for x in terms]),
@@ -248,11 +307,11 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     l, b, a = int(cell.layer or 0), int(cell.unit), int(cell.column or 0)
     rnn = net.kinds[l - 1]
     d, h = rnn.d, rnn.h
-    if not (1 <= b <= h and 0 <= a <= d + h):
-        raise ValueError(f"G{sup(l)} has rows 1 … {h} and columns 0 … {d + h}")
+    if not (1 <= b <= rnn.rows and 0 <= a <= d + h):
+        raise ValueError(f"G{sup(l)} has rows 1 … {rnn.rows} and columns 0 … {d + h}")
     out = _Builder(digits)
     value = float(st.G[l][b - 1, a])
-    lhs = Sym("G", l, (b, a))
+    lhs = rnn.grad_sym(l, b - 1, a)  # named as the kind names its weights (an LSTM's by gate)
     times = _g_times(stepper, l)
     if not times:
         out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "

@@ -19,20 +19,22 @@ from ...formulas.notation import sup
 
 
 @dataclass(frozen=True)
-class Rnn(LayerKind):
-    """The recurrent layer: for τ = 1..T, s_τ = W [1, x_τ] + U o_{τ−1}, o_τ = f(s_τ), o_0 = 0.
-
-    ``in_shape`` is (d,), one time step's input; ``out_shape`` (h,). The weights are one matrix
-    [W | U] of h × (1 + d + h): W = [b, W_x] is the lecture's h × (d + 1) with the bias in column 0,
-    U (h × h) multiplies the h units of o_{τ−1} (no bias entry). With ``return_sequences`` every o_τ
-    goes to the layer above (which then runs at each τ), else only o_T."""
+class Recurrent(LayerKind):
+    """What the recurrent family (``rnn``, ``lstm``, ``gru``) shares: a layer over time that reads a vector
+    x_τ per time step and hands up h units per τ, with its weights stored as one matrix [W | U] of
+    ``gates``·h rows (the bias in column 0 of W, and for a GRU a bias column of U's own) that files show
+    as ``{"W": gates·h × (d+1), "U": gates·h × (h + u_bias)}``. With ``return_sequences`` every o_τ goes
+    to the layer above (which then runs at each τ), else only o_T. Its steps and equations are the
+    family's (``steps.py``, ``equations.py``): each kind answers for its own layer's steps
+    (``time_step``, ``time_equations``, ``start_rows``)."""
 
     return_sequences: bool = False
-    type: ClassVar[str] = "rnn"
     over_time: ClassVar[bool] = True
     panel: ClassVar[str] = "sequence"
     per_time: ClassVar[bool] = True
-    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
+    gates: ClassVar[int] = 1  # blocks of h rows in W and U (an LSTM's i, f, g, o)
+    u_bias: ClassVar[int] = 0  # U's own bias column (a GRU's)
+    fixed: ClassVar[str] = ""  # the gated kinds' σ and tanh are fixed: the file gives no activation
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -43,9 +45,15 @@ class Rnn(LayerKind):
         if "units" not in layer:
             raise SpecError("missing required key 'units'", place=place)
         out = (int(layer["units"]),)
-        act, alpha = read_activation(layer, l, L, out[0])
-        if act == "softmax":
-            raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
+        if cls.fixed:
+            for key in ("activation", "alpha"):
+                if key in layer:
+                    raise SpecError(f"an {cls.type} layer takes no {key}: {cls.fixed}", place=f"{place}.{key}")
+            act, alpha = "tanh", 0.0
+        else:
+            act, alpha = read_activation(layer, l, L, out[0])
+            if act == "softmax":
+                raise SpecError("softmax is for the output layer only", place=f"{place}.activation")
         return cls(below, out, return_sequences=bool(layer.get("return_sequences", False))), act, alpha
 
     def sequence_out(self) -> bool:
@@ -55,9 +63,12 @@ class Rnn(LayerKind):
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         place = f"weights[{l - 1}]"
         if not isinstance(w, dict) or set(w) != {"W", "U"}:
-            raise SpecError(f"expected {{\"W\", \"U\"}} with {self.expected_weights()} for layers[{l}] (rnn)", place=place)
-        read_matrix(w["W"], (self.h, self.d + 1), f"d{sup(l)} × (d{sup(l - 1)}+1)", f"{place}.W")
-        read_matrix(w["U"], (self.h, self.h), f"d{sup(l)} × d{sup(l)}", f"{place}.U")
+            raise SpecError(f"expected {{\"W\", \"U\"}} with {self.expected_weights()} for layers[{l}] ({self.type})",
+                            place=place)
+        rows = f"{self.gates}·d{sup(l)}" if self.gates > 1 else f"d{sup(l)}"
+        read_matrix(w["W"], (self.rows, self.d + 1), f"{rows} × (d{sup(l - 1)}+1)", f"{place}.W")
+        read_matrix(w["U"], (self.rows, self.h + self.u_bias), f"{rows} × {'(' if self.u_bias else ''}d{sup(l)}"
+                    f"{'+1)' if self.u_bias else ''}", f"{place}.U")
         return self.weights_from_json(w)
 
     @property
@@ -69,27 +80,127 @@ class Rnn(LayerKind):
         return self.out_shape[0]
 
     @property
+    def rows(self) -> int:
+        """Rows of W and U: h per gate."""
+        return self.gates * self.h
+
+    @property
     def param_shape(self) -> Shape:
-        return (self.h, 1 + self.d + self.h)
+        return (self.rows, 1 + self.d + self.u_bias + self.h)
 
     def time_row(self, quantity: str, t: int) -> int:
-        """o_τ in row τ (o_0 = 0 in row 0); s_τ and δ_τ in row τ − 1."""
-        return t if quantity == "o" else t - 1
+        """o_τ in row τ (o_0 = 0 in row 0; an LSTM's c_τ too, with c_0); s_τ, δ_τ and the rest in row τ − 1."""
+        return t if quantity in ("o", "c", "h") else t - 1
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
-        """Each unit of s_τ, o_τ, δ_τ at the step's τ; every entry of [W | U] (u_b,c in U) in G and W."""
+        """Each entry of the step's quantity at its τ (s_τ, o_τ, δ_τ; a gated kind's gates, c_τ, ∂ℓ/∂h_τ …,
+        as many as ``entries`` says); every entry of [W | U] (u_b,c in U) in G and W."""
         q = key.quantity
         if q in ("G", "W"):
             return matrix_cells(self, l, q, value)
         return unit_cells(self, l, q, key.time, value)
 
     def W_part(self, W: np.ndarray) -> np.ndarray:
-        """W (h × (d + 1), bias in column 0) of the stored [W | U]."""
+        """W (rows × (d + 1), bias in column 0) of the stored [W | U]."""
         return W[:, :1 + self.d]
 
     def U_part(self, W: np.ndarray) -> np.ndarray:
-        """U (h × h) of the stored [W | U]."""
+        """U (rows × (h + u_bias)) of the stored [W | U]."""
         return W[:, 1 + self.d:]
+
+    def back_inputs(self, W: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂x_τ = W_xᵀ δ_τ for every τ and example, (T, n, d), from :meth:`bptt`'s Δ (T, n, rows): what
+        a recurrent layer hands down to the layer below it (0 past an example's end)."""
+        T, n, r = D.shape
+        return matmul(D.reshape(T * n, r), W[:, 1:1 + self.d]).reshape(T, n, self.d)
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(value["W"], dtype=float).reshape(self.rows, 1 + self.d),
+                               np.asarray(value["U"], dtype=float).reshape(self.rows, self.h + self.u_bias)], axis=1)
+
+    def expected_weights(self) -> str:
+        return f"W {self.rows}×{self.d + 1}, U {self.rows}×{self.h + self.u_bias}"
+
+    def describe(self) -> str:
+        return f"{self.type} {self.h}" + (", return_sequences" if self.return_sequences else "")
+
+    # -- the family's steps and equations (steps.py, equations.py) ----------------------------------------
+    def claims_step(self, net: Any, key: Any) -> bool:
+        return key.phase != "update"  # a recurrent network's steps through time; the updates are the dense path's
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from . import equations
+
+        return equations.step_equations(net, state, step)
+
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:
+        from . import steps
+
+        return steps.start_example(net, x)
+
+    def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:
+        from . import steps
+
+        return steps.apply(net, state, key)
+
+    def entries(self, quantity: str) -> int:
+        return self.rows
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        """A cell of the recurrent network's board: a kind's own (``explains_own``), a recurrent or dense
+        layer's (explain.py), or the loss summed over τ."""
+        from . import explain
+
+        return (self.explains_own(spec, cell) or explain.handles(spec, cell)
+                or (cell.quantity == "loss" and spec.return_sequences))
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        for kind in stepper.spec.layer_kinds:
+            if isinstance(kind, Recurrent) and kind.explains_own(stepper.spec, cell):
+                return kind.explain_own(stepper, cell, digits)
+        if explain.handles(stepper.spec, cell):
+            return explain.explain_rnn(stepper, cell, digits)
+        return explain.explain_loss(stepper, cell, digits)
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        """Whether ``cell`` is one of this kind's own (a gated layer's gates, c, …); rnn's are the family's."""
+        return False
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:  # pragma: no cover - per kind
+        raise NotImplementedError
+
+    def start_rows(self, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The board's rows of a new example of T steps, NaN until computed: s (T × rows), o ((T + 1) × h,
+        o_0 = 0 in row 0), δ (T × rows), and the kind's own quantities (none for rnn)."""
+        o = np.full((T + 1, self.h), np.nan)
+        o[0] = 0.0
+        return np.full((T, self.rows), np.nan), o, np.full((T, self.rows), np.nan), {}
+
+    def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
+        """This layer's own step ``key`` at τ, written on the board ``st``: (its value, the G it replaced,
+        or None)."""
+        raise NotImplementedError
+
+    def time_equations(self, net: Any, state: Any, step: Any) -> tuple:  # pragma: no cover - per kind
+        """The equations of this layer's own step at τ (G included)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Rnn(Recurrent):
+    """The recurrent layer: for τ = 1..T, s_τ = W [1, x_τ] + U o_{τ−1}, o_τ = f(s_τ), o_0 = 0.
+
+    ``in_shape`` is (d,), one time step's input; ``out_shape`` (h,). The weights are one matrix
+    [W | U] of h × (1 + d + h): W = [b, W_x] is the lecture's h × (d + 1) with the bias in column 0,
+    U (h × h) multiplies the h units of o_{τ−1} (no bias entry)."""
+
+    type: ClassVar[str] = "rnn"
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
 
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
         """w_b,a⁽ˡ⁾ in W (a = 0 the bias, 1 … d the inputs), u_b,c⁽ˡ⁾ in U (c = 1 … h), as the panel
@@ -152,50 +263,11 @@ class Rnn(LayerKind):
         G[:, 1 + self.d:] = matmul(Dm.T, O[:-1].reshape(T * n, h))
         return G, D
 
-    def back_inputs(self, W: np.ndarray, D: np.ndarray) -> np.ndarray:
-        """∂ℓ/∂x_τ = W_xᵀ δ_τ for every τ and example, (T, n, d), from :meth:`bptt`'s Δ (T, n, h): what
-        a recurrent layer hands down to the layer below it (0 past an example's end)."""
-        T, n, h = D.shape
-        return matmul(D.reshape(T * n, h), W[:, 1:1 + self.d]).reshape(T, n, self.d)
-
-    def weights_json(self, W: np.ndarray) -> Any:
-        return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
-
-    def weights_from_json(self, value: Any) -> np.ndarray:
-        return np.concatenate([np.asarray(value["W"], dtype=float).reshape(self.h, 1 + self.d),
-                               np.asarray(value["U"], dtype=float).reshape(self.h, self.h)], axis=1)
-
-    def expected_weights(self) -> str:
-        return f"W {self.h}×{self.d + 1}, U {self.h}×{self.h}"
-
-    def describe(self) -> str:
-        return f"rnn {self.h}" + (", return_sequences" if self.return_sequences else "")
-
     # -- the engine's questions (engine/kind.py): this package's modules answer them -----------------------
-    def claims_step(self, net: Any, key: Any) -> bool:
-        return key.phase != "update"  # a recurrent network's steps through time; the updates are the dense path's
-
-    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
-        from . import equations
-
-        return equations.step_equations(net, state, step)
-
     def rules(self, net: Any, l: int) -> list | None:
         from . import equations
 
         return equations.rules(net, l)
-
-    def explains(self, spec: Any, cell: Any) -> bool:
-        from . import explain
-
-        return explain.handles(spec, cell) or (cell.quantity == "loss" and spec.return_sequences)
-
-    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
-        from . import explain
-
-        if explain.handles(stepper.spec, cell):
-            return explain.explain_rnn(stepper, cell, digits)
-        return explain.explain_loss(stepper, cell, digits)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         if a > self.d:
@@ -205,12 +277,12 @@ class Rnn(LayerKind):
             return f"W: the weight from input {a} of x_τ to unit {b} of layer {l}, the same at every time step"
         return None
 
-    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list]:
+    def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
         from . import steps
 
-        return steps.start_example(net, x)
+        return steps.rnn_step(net, st, key)
 
-    def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:
-        from . import steps
+    def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
+        from . import equations
 
-        return steps.apply(net, state, key)
+        return equations.rnn_equations(net, state, step)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import Rnn
+from .layer import Recurrent
 from ...engine.kind import timed_layers
 from ...engine.network import Network
 from ...engine.schedule import BACKWARD, FORWARD, LOSS, StepKey
@@ -38,26 +38,30 @@ def _nan(rows: int, cols: int) -> np.ndarray:
     return _ro(np.full((rows, cols), np.nan))
 
 
-def start_example(net: Network, x: np.ndarray) -> tuple[list, list, list]:
-    """s, o, δ of the board at an example's start: o⁽⁰⁾ rows [1, x_τ], the per-τ matrices of NaN for
-    every layer that runs at each time step (a recurrent layer's o with o_0 = 0 in row 0)."""
+def start_example(net: Network, x: np.ndarray) -> tuple[list, list, list, dict]:
+    """s, o, δ of the board at an example's start, and the kinds' own quantities over time (keyed
+    (quantity, layer): an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c): o⁽⁰⁾ rows [1, x_τ], the per-τ matrices of NaN for
+    every layer that runs at each time step (a recurrent layer's o with o_0 = 0 in row 0, its rows from
+    its kind's ``start_rows``)."""
     spec, L = net.spec, net.L
     T = len(x)
     s: list = [None] * (L + 1)
     o: list = [_ro(np.concatenate([np.ones((T, 1)), x], axis=1))] + [None] * L
     d: list = [None] * (L + 1)
+    extra: dict = {}
     for l, timed in enumerate(timed_layers(net.kinds), start=1):
         if not timed:
             continue
+        kind = net.kinds[l - 1]
+        if isinstance(kind, Recurrent):
+            sl, ol, dl, own = kind.start_rows(T)
+            s[l], o[l], d[l] = _ro(sl), _ro(ol), _ro(dl)
+            extra.update({(q, l): _ro(a) for q, a in own.items()})
+            continue
         w = spec.widths[l]
         s[l], d[l] = _nan(T, w), _nan(T, w)
-        if net.kinds[l - 1].over_time:
-            ol = np.full((T + 1, w), np.nan)
-            ol[0] = 0.0
-            o[l] = _ro(ol)
-        else:
-            o[l] = _nan(T, w + (1 if l < L else 0))
-    return s, o, d
+        o[l] = _nan(T, w + (1 if l < L else 0))
+    return s, o, d, extra
 
 
 def below(net: Network, st: Any, l: int, t: int | None) -> np.ndarray:
@@ -91,9 +95,9 @@ def from_above(net: Network, st: Any, l: int, t: int) -> np.ndarray:
 
 
 def from_next(net: Network, st: Any, l: int, t: int) -> np.ndarray:
-    """The part of δ⁽ˡ⁾_τ that comes from τ + 1: Uᵀ δ⁽ˡ⁾_{τ+1} (zero at τ = T)."""
+    """The part of δ⁽ˡ⁾_τ (an LSTM's ∂ℓ/∂h⁽ˡ⁾_τ) that comes from τ + 1: Uᵀ δ⁽ˡ⁾_{τ+1} (zero at τ = T)."""
     rnn = net.kinds[l - 1]
-    assert isinstance(rnn, Rnn)
+    assert isinstance(rnn, Recurrent)
     if t == len(st.s[l]):
         return np.zeros(rnn.h)
     return rnn.U_part(st.W[l]).T @ st.delta[l][t]
@@ -105,6 +109,39 @@ def rnn_input(net: Network, st: Any, l: int, t: int) -> np.ndarray:
     return np.concatenate([below(net, st, l, t), st.o[l][t - 1]])
 
 
+def add_G(st: Any, l: int, increment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + ``increment``: (the new G, the G it replaced)."""
+    before = st.G[l]
+    value = st.G[l] = _ro(before + increment)
+    return value, before
+
+
+def rnn_step(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray, np.ndarray | None]:
+    """A recurrent layer's own step at τ: s⁽ˡ⁾_τ = [W | U] [1, x_τ, o⁽ˡ⁾_{τ−1}], o⁽ˡ⁾_τ = f(s⁽ˡ⁾_τ),
+    δ⁽ˡ⁾_τ = (Uᵀ δ⁽ˡ⁾_{τ+1} + (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:]) ⊙ f′(s⁽ˡ⁾_τ), or G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾_τ [1, x_τ, o⁽ˡ⁾_{τ−1}]ᵀ
+    (with the G it replaced)."""
+    l, t = key.layer, key.time
+    assert l is not None and t is not None
+    if key.quantity == "G":
+        return add_G(st, l, np.outer(st.delta[l][t - 1], rnn_input(net, st, l, t)))
+    if key.quantity == "s":
+        value = _ro(st.W[l] @ rnn_input(net, st, l, t))
+        st.s[l] = _set_row(st.s[l], t - 1, value)
+    elif key.quantity == "o":
+        value = _ro(net.f(l, st.s[l][t - 1]))
+        st.o[l] = _set_row(st.o[l], t, value)
+    else:
+        value = _ro((from_next(net, st, l, t) + from_above(net, st, l, t)) * net.df(l, st.s[l][t - 1], st.o[l][t]))
+        st.delta[l] = _set_row(st.delta[l], t - 1, value)
+    return value, None
+
+
+def set_extra(st: Any, quantity: str, l: int, row: int, value: np.ndarray) -> np.ndarray:
+    """Write ``value`` into row ``row`` of a kind's own board quantity (``st.extra[quantity, l]``)."""
+    st.extra[quantity, l] = _set_row(st.extra[quantity, l], row, value)
+    return value
+
+
 def apply(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray | float, np.ndarray | None]:
     """Do step ``key`` on the board ``st``; returns (the step's value, the G it replaced or None)."""
     L, t, l = net.L, key.time, key.layer
@@ -113,29 +150,19 @@ def apply(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray | float, np.n
             return float(net.example_loss(st.s[L].T, st.o[L].T, st.y.T).sum()), None
         return float(net.example_loss(st.s[L], st.o[L], st.y)), None
     assert l is not None
-    recurrent = net.kinds[l - 1].over_time
+    kind = net.kinds[l - 1]
+    if isinstance(kind, Recurrent):  # the layer's own steps at τ (its kind's)
+        return kind.time_step(net, st, key)
     if key.phase == FORWARD and key.quantity == "s":
-        if recurrent:
-            assert t is not None
-            value = _ro(st.W[l] @ rnn_input(net, st, l, t))
-        else:
-            value = _ro(st.W[l] @ below(net, st, l, t))
+        value = _ro(st.W[l] @ below(net, st, l, t))
         st.s[l] = value if t is None else _set_row(st.s[l], t - 1, value)
         return value, None
     if key.phase == FORWARD:
-        if recurrent:
-            assert t is not None
-            value = _ro(net.f(l, st.s[l][t - 1]))
-            st.o[l] = _set_row(st.o[l], t, value)
-        else:
-            value = _ro(net.activation_out(l, at(st.s[l], t)))
-            st.o[l] = value if t is None else _set_row(st.o[l], t - 1, value)
+        value = _ro(net.activation_out(l, at(st.s[l], t)))
+        st.o[l] = value if t is None else _set_row(st.o[l], t - 1, value)
         return value, None
     if key.quantity == "delta":
-        if recurrent:
-            assert t is not None
-            value = _ro((from_next(net, st, l, t) + from_above(net, st, l, t)) * net.df(l, st.s[l][t - 1], st.o[l][t]))
-        elif l == L:
+        if l == L:
             y = st.y if t is None else st.y[t - 1]
             value = _ro(net.output_delta(at(st.s[L], t), at(st.o[L], t), y))
         elif net.kinds[l].over_time:  # a dense layer at τ below a recurrent one: ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁾_τ)
@@ -146,7 +173,4 @@ def apply(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray | float, np.n
         st.delta[l] = value if t is None else _set_row(st.delta[l], t - 1, value)
         return value, None
     assert key.phase == BACKWARD
-    before = st.G[l]
-    inp = rnn_input(net, st, l, t) if recurrent and t is not None else below(net, st, l, t)
-    value = st.G[l] = _ro(before + np.outer(at(st.delta[l], t), inp))
-    return value, before
+    return add_G(st, l, np.outer(at(st.delta[l], t), below(net, st, l, t)))

@@ -1,0 +1,244 @@
+"""The GRU layer (``gru``): PyTorch's ``nn.GRU`` equations, gate order r, z, n.
+
+For τ = 1..T, with h_0 = 0:
+
+    s_τ = [sx; sh] = [W [1; x_τ]; U [1; h_{τ−1}]]            (2 × 3h: each with its own bias, as PyTorch)
+    r = σ(sx_r + sh_r),  z = σ(sx_z + sh_z),  n = tanh(sx_n + r ⊙ sh_n)
+    h_τ = (1 − z) ⊙ n + z ⊙ h_{τ−1}                          (the layer's o_τ: what the layers above read)
+
+Backward, τ = T..1 (δ only for the gates' pre-activations: r, z and n's sx_n + r ⊙ sh_n):
+
+    ∂ℓ/∂h_τ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] + U_hᵀ δʰ_{τ+1} + z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1}
+    δ_n = ∂ℓ/∂h_τ ⊙ (1 − z) ⊙ (1 − n²),  δ_z = ∂ℓ/∂h_τ ⊙ (h_{τ−1} − n) ⊙ z(1 − z),  δ_r = δ_n ⊙ sh_n ⊙ r(1 − r)
+    δʰ = [δ_r; δ_z; r ⊙ δ_n]                                 (what reaches U's product)
+    G ← G + [δ [1, x_τ]ᵀ │ δʰ [1, h_{τ−1}]ᵀ]
+
+The weights are stored as one matrix [W | U] of 3h × (1 + d + 1 + h): W's bias in column 0 and U's own
+bias in column 1 + d (PyTorch's ``bias_hh``: n's sits inside r ⊙ (·)); files show ``{"W": 3h × (d+1),
+"U": 3h × (h+1)}``. L2 never touches either bias column. PyTorch's weights are ``bias_ih`` = W[:, 0],
+``weight_ih`` = W[:, 1:], ``bias_hh`` = U[:, 0], ``weight_hh`` = U[:, 1:].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import matmul
+from ...formulas.formula import Partial, Sym
+from ...formulas.notation import sup
+from ...util.special import sigmoid
+from .layer import Recurrent
+
+GATES = ("r", "z", "n")
+GATE_WORDS = {"r": "reset gate", "z": "update gate", "n": "candidate"}
+ELL = Sym("ℓ", latex=r"\ell")
+
+
+def activate(sx: np.ndarray, sh: np.ndarray, h: int) -> np.ndarray:
+    """The gates [r, z, n] from W's and U's products (the last axis 3h)."""
+    a = sigmoid(sx + sh)
+    a[..., 2 * h:] = np.tanh(sx[..., 2 * h:] + a[..., :h] * sh[..., 2 * h:])
+    return a
+
+
+@dataclass(frozen=True)
+class Gru(Recurrent):
+    """The GRU layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
+
+    type: ClassVar[str] = "gru"
+    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
+    gates: ClassVar[int] = 3
+    u_bias: ClassVar[int] = 1
+    fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.GRU"
+    takes_activation: ClassVar[bool] = False
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
+
+    @property
+    def bias_columns(self) -> tuple[int, ...]:
+        return (0, 1 + self.d)
+
+    def block_forward(self) -> list[str]:
+        return ["s", "gates", "h"]
+
+    def block_backward(self) -> list[str]:
+        return ["dh", "delta", "G"]
+
+    def entries(self, quantity: str) -> int:
+        return {"s": 6 * self.h, "gates": 3 * self.h, "delta": 3 * self.h}.get(quantity, self.h)
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("its two products", 6 * self.h), ("its gates", 3 * self.h), ("its output", self.h))
+
+    # -- names -------------------------------------------------------------------------------------------
+    def gate_of(self, row: int) -> tuple[str, int]:
+        return GATES[row // self.h], row % self.h + 1
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """w⁽ˡ⁾_{z,b,a} in W (a = 0 its bias), u⁽ˡ⁾_{z,b,c} in U (c = 0 U's own bias)."""
+        gate, b = self.gate_of(row)
+        if col > self.d:
+            return Sym("u", l, (gate, b, col - self.d - 1))
+        return Sym("w", l, (gate, b, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        return Sym("G", l, self.weight_sym(l, row, col).sub)
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        gate, unit = self.gate_of(b - 1)
+        what = f"the {GATE_WORDS[gate]} {gate} of unit {unit} of layer {l}"
+        if a == self.d + 1:
+            return f"U's own bias of {what}" + (" (inside r ⊙ (·))" if gate == "n" else "")
+        if a > self.d + 1:
+            return f"U: the weight from unit {a - self.d - 1} of h{sup(l)} at τ − 1 to {what}, the same at every time step"
+        if a:
+            return f"W: the weight from input {a} of x_τ to {what}, the same at every time step"
+        return f"W's bias of {what}"
+
+    # -- over time, a batch ----------------------------------------------------------------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
+            ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """((A, SH), H): A (T, n, 3h) the gates [r, z, n], SH (T, n, 3h) U [1; h_{τ−1}], H (T + 1, n, h)."""
+        T, n, _ = X.shape
+        h, d = self.h, self.d
+        dtype = np.result_type(W, X)
+        A = np.zeros((T, n, 3 * h), dtype=dtype)
+        SH = np.zeros((T, n, 3 * h), dtype=dtype)
+        H = np.zeros((T + 1, n, h), dtype=dtype)
+        XW = (matmul(X.reshape(T * n, d), W[:, 1:1 + d].T) + W[:, 0]).reshape(T, n, 3 * h)
+        UT, bu = W[:, 2 + d:].T, W[:, 1 + d]
+        for t in range(T):
+            m = n if active is None else int(active[t])
+            sh = SH[t, :m] = H[t, :m] @ UT + bu
+            a = A[t, :m] = activate(XW[t, :m], sh, h)
+            z, nn = a[:, h:2 * h], a[:, 2 * h:]
+            H[t + 1, :m] = (1.0 - z) * nn + z * H[t, :m]
+        return (A, SH), H
+
+    def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray], H: np.ndarray,
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ) on :meth:`run`'s arrays; Δ (T, n, 3h) the gates' δ [δ_r, δ_z, δ_n]."""
+        A, SH = saved
+        T, n, h3 = A.shape
+        h, d = h3 // 3, self.d
+        Uh = W[:, 2 + d:]
+        D = np.zeros_like(A)
+        DH = np.zeros_like(A)  # δʰ = [δ_r, δ_z, r ⊙ δ_n]
+        dh_next = np.zeros((n, h), dtype=A.dtype)
+        for t in range(T - 1, -1, -1):
+            m = n if active is None else int(active[t])
+            a = A[t, :m]
+            r, z, nn = a[:, :h], a[:, h:2 * h], a[:, 2 * h:]
+            dh = above[t, :m].copy()
+            if t + 1 < T:
+                dh += DH[t + 1, :m] @ Uh + A[t + 1, :m, h:2 * h] * dh_next[:m]
+            dn = dh * (1.0 - z) * (1.0 - nn * nn)
+            D[t, :m, 2 * h:] = dn
+            D[t, :m, h:2 * h] = dh * (H[t, :m] - nn) * z * (1.0 - z)
+            D[t, :m, :h] = dn * SH[t, :m, 2 * h:] * r * (1.0 - r)
+            DH[t, :m, :2 * h] = D[t, :m, :2 * h]
+            DH[t, :m, 2 * h:] = r * dn
+            dh_next[:m] = dh
+        G = np.empty(self.param_shape, dtype=A.dtype)
+        Dm, DHm = D.reshape(T * n, h3), DH.reshape(T * n, h3)
+        G[:, 0] = Dm.sum(axis=0)
+        G[:, 1:1 + d] = matmul(Dm.T, X.reshape(T * n, d))
+        G[:, 1 + d] = DHm.sum(axis=0)
+        G[:, 2 + d:] = matmul(DHm.T, H[:-1].reshape(T * n, h))
+        return G, D
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
+        from .gru_explain import unit_sym
+
+        return unit_sym(quantity, l, b, time, self.h)
+
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """s (W's product, then U's) and δ by gate and unit, the gates r, z, n, h (the board's o), ∂ℓ/∂h."""
+        by_gate = [f"{g}{b}" for g in GATES for b in range(1, width + 1)]
+        units = [str(b) for b in range(1, width + 1)]
+        return [("s", [f"sx {x}" for x in by_gate] + [f"sh {x}" for x in by_gate]), ("gates", by_gate),
+                ("o", [f"h {x}" for x in units]), ("dh", [f"∂h {x}" for x in units]),
+                ("delta", [f"δ {x}" for x in by_gate])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dh", "‖∂h_τ‖")]
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
+        """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
+        if quantity == "gates":
+            return Sym("[r, z, n]", l, vector=True, time=time)
+        if quantity == "h":
+            return Sym("h", l, vector=True, time=time)
+        if quantity == "dh":
+            return Partial(ELL, Sym("h", l, vector=True, time=time))
+        return None
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        from . import gru_explain
+
+        return gru_explain.explains(spec, cell)
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import gru_explain
+
+        return gru_explain.explain(stepper, cell, digits)
+
+    def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
+        from . import gru_equations
+
+        return gru_equations.equations(net, state, step)
+
+    # -- one example, τ by τ ------------------------------------------------------------------------------
+    def start_rows(self, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """s (T × 6h: W's and U's products), h (as o), δ (T × 3h), the gates (T × 3h) and ∂ℓ/∂h (T × h)."""
+        _, o, d, _ = super().start_rows(T)
+        return (np.full((T, 6 * self.h), np.nan), o, d,
+                {"gates": np.full((T, 3 * self.h), np.nan), "dh": np.full((T, self.h), np.nan)})
+
+    def h_input(self, st: Any, l: int, t: int) -> np.ndarray:
+        """[1, h⁽ˡ⁾_{τ−1}]: what U multiplies at τ."""
+        return np.concatenate([[1.0], st.o[l][t - 1]])
+
+    def delta_h(self, st: Any, l: int, t: int) -> np.ndarray:
+        """δʰ_τ = [δ_r, δ_z, r ⊙ δ_n]: what reaches U's product at τ."""
+        h = self.h
+        dl, r = st.delta[l][t - 1], st.extra["gates", l][t - 1][:h]
+        return np.concatenate([dl[:2 * h], r * dl[2 * h:]])
+
+    def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        from . import steps
+
+        l, t, h, q = key.layer, key.time, self.h, key.quantity
+        if q == "s":
+            value = steps._ro(np.concatenate([self.W_part(st.W[l]) @ steps.below(net, st, l, t),
+                                              self.U_part(st.W[l]) @ self.h_input(st, l, t)]))
+            st.s[l] = steps._set_row(st.s[l], t - 1, value)
+            return value, None
+        if q == "G":
+            inc = np.concatenate([np.outer(st.delta[l][t - 1], steps.below(net, st, l, t)),
+                                  np.outer(self.delta_h(st, l, t), self.h_input(st, l, t))], axis=1)
+            return steps.add_G(st, l, inc)
+        s = st.s[l][t - 1]
+        if q == "gates":
+            return steps.set_extra(st, "gates", l, t - 1, steps._ro(activate(s[:3 * h], s[3 * h:], h))), None
+        a = st.extra["gates", l][t - 1]
+        r, z, nn = a[:h], a[h:2 * h], a[2 * h:]
+        hp = st.o[l][t - 1]
+        if q == "h":
+            value = steps._ro((1.0 - z) * nn + z * hp)
+            st.o[l] = steps._set_row(st.o[l], t, value)
+            return value, None
+        if q == "dh":
+            value = steps.from_above(net, st, l, t)
+            if t < len(st.s[l]):
+                value = value + self.U_part(st.W[l])[:, 1:].T @ self.delta_h(st, l, t + 1) \
+                    + st.extra["gates", l][t][h:2 * h] * st.extra["dh", l][t]
+            return steps.set_extra(st, "dh", l, t - 1, steps._ro(value)), None
+        assert q == "delta"
+        dh = st.extra["dh", l][t - 1]
+        dn = dh * (1.0 - z) * (1.0 - nn * nn)
+        value = steps._ro(np.concatenate([dn * s[5 * h:] * r * (1.0 - r), dh * (hp - nn) * z * (1.0 - z), dn]))
+        st.delta[l] = steps._set_row(st.delta[l], t - 1, value)
+        return value, None

@@ -1,0 +1,128 @@
+"""The equations of a GRU layer's steps (``gru.py``'s ``time_step``) with their numbers: s⁽ˡ⁾_τ (W's product
+s⁽ˡ⁾_{τ,x} and U's s⁽ˡ⁾_{τ,h}, each with its own bias), the gates r, z, n, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, the gates' δ
+and G (G_W beside G_U, as [W │ U] is stored).
+
+    s⁽ˡ⁾_τ = [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ, U⁽ˡ⁾ [1, h⁽ˡ⁾_{τ−1}]]
+    [r, z, n]⁽ˡ⁾_τ = [σ(s_{x,r} + s_{h,r}), σ(s_{x,z} + s_{h,z}), tanh(s_{x,n} + r ⊙ s_{h,n})]
+    h⁽ˡ⁾_τ = (1 − z) ⊙ n + z ⊙ h⁽ˡ⁾_{τ−1}
+    ∂ℓ/∂h⁽ˡ⁾_τ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] + (U⁽ˡ⁾ᵀ δʰ⁽ˡ⁾_{τ+1})[1:] + z_{τ+1} ⊙ ∂ℓ/∂h⁽ˡ⁾_{τ+1}
+    δ⁽ˡ⁾_τ = [δ_n ⊙ s_{h,n} ⊙ r ⊙ (1 − r), ∂ℓ/∂h ⊙ (h_{τ−1} − n) ⊙ z ⊙ (1 − z), ∂ℓ/∂h ⊙ (1 − z) ⊙ (1 − n²)]
+    G⁽ˡ⁾ ← G⁽ˡ⁾ + [δ⁽ˡ⁾_τ o⁽ˡ⁻¹⁾_τᵀ │ δʰ⁽ˡ⁾_τ [1, h⁽ˡ⁾_{τ−1}]ᵀ],   δʰ = [δ_r, δ_z, r ⊙ δ_n]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
+from . import steps
+from .equations import _below, _from_above, arr, delta, sym
+from .lstm_equations import ELL, _n, h_sym
+
+
+def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
+    """s⁽ˡ⁾_{τ,x,r} (W's product, gate r) or s⁽ˡ⁾_{τ,h,n} (U's)."""
+    return Sym(base, l, (which, gate), vector=True, time=t)
+
+
+def gate_sym(gate: str, l: int, t: int | str) -> Sym:
+    return Sym(gate, l, vector=True, time=t)
+
+
+def stacked(l: int, t: int | str) -> Sym:
+    return Sym("[r, z, n]", l, vector=True, time=t)
+
+
+def delta_h(l: int, t: int | str) -> Sym:
+    return Sym("δʰ", l, vector=True, latex=r"{\delta^{h}}", time=t)
+
+
+def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
+    key = step.key
+    l, t, q = key.layer, key.time, key.quantity
+    kind = net.kinds[l - 1]
+    h = kind.h
+    T = len(state.s[l])
+    Wl, Ul, hp = Sym("W", l, vector=True), Sym("U", l, vector=True), h_sym(l, t - 1)
+    hp_v = state.o[l][t - 1]
+    if q == "s":
+        node, filled_in, _, env = _below(net, state, l, t)
+        form = Op("cat", (Op("@", (Wl, node)), Op("@", (Ul, Op("cat1", (hp,))))))
+        Wv, Uv = kind.W_part(state.W[l]), kind.U_part(state.W[l])
+        numbers = substitute(form, {Wl: _n(Wv, Wl), Ul: _n(Uv, Ul), node: filled_in,
+                                    hp: arr(hp_v, "o", l, t - 1, kinds=net.kinds)})
+        return (Equation(sym("s", l, t), (form, numbers, arr(state.s[l][t - 1], "s", l, t)),
+                         bindings={Wl: Wv, Ul: Uv, hp: hp_v, **env},
+                         note=("h₀ = 0; " if t == 1 else "") + "W's product, then U's: each has its own bias"),)
+    s = state.s[l][t - 1]
+    a = state.extra["gates", l][t - 1]
+    r, z, n = (gate_sym(g, l, t) for g in ("r", "z", "n"))
+    rv, zv, nv = a[:h], a[h:2 * h], a[2 * h:]
+    px = {g: part("s", "x", g, l, t) for g in ("r", "z", "n")}
+    ph = {g: part("s", "h", g, l, t) for g in ("r", "z", "n")}
+    pv = {("x", g): s[k * h:(k + 1) * h] for k, g in enumerate(("r", "z", "n"))}
+    pv.update({("h", g): s[3 * h + k * h:3 * h + (k + 1) * h] for k, g in enumerate(("r", "z", "n"))})
+    if q == "gates":
+        g_forms = (Call("sigmoid", (add(px["r"], ph["r"]),)), Call("sigmoid", (add(px["z"], ph["z"]),)),
+                 Call("tanh", (add(px["n"], mul(r, ph["n"])),)))
+        g_nums = (Call("sigmoid", (add(_n(pv["x", "r"], px["r"]), _n(pv["h", "r"], ph["r"])),)),
+                Call("sigmoid", (add(_n(pv["x", "z"], px["z"]), _n(pv["h", "z"], ph["z"])),)),
+                Call("tanh", (add(_n(pv["x", "n"], px["n"]), mul(_n(rv, r), _n(pv["h", "n"], ph["n"]))),)))
+        g_env = {**{px[g]: pv["x", g] for g in px}, **{ph[g]: pv["h", g] for g in ph}, r: rv}
+        return (Equation(stacked(l, t), (Op("cat", g_forms), Op("cat", g_nums), Arr(np.asarray(a), Ref("gates", l, (t - 1,)))),
+                         bindings=g_env, note="n's U product sits inside r ⊙ (·), its bias too"),)
+    if q == "h":
+        h_form = add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp))
+        h_numbers = add(mul(_n(1.0 - zv, Op("()", (sub(ONE, z),))), _n(nv, n)), mul(_n(zv, z), arr(hp_v, "o", l, t - 1, kinds=net.kinds)))
+        return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+                         bindings={z: zv, n: nv, hp: hp_v}, note=f"the layer above reads h_τ as o_τ"),)
+    dh_v = state.extra["dh", l][t - 1]
+    dh = Partial(ELL, h_sym(l, t))
+    if q == "dh":
+        terms: list[Node] = []
+        shown: list[Node] = []
+        d_env: dict = {}
+        above = _from_above(net, state, l, t)
+        if above is not None:
+            terms.append(above[0])
+            shown.append(above[1])
+            d_env.update(above[2])
+        if t < T:
+            dn_, zn, dhn = delta_h(l, t + 1), gate_sym("z", l, t + 1), Partial(ELL, h_sym(l, t + 1))
+            back = Op("drop0", (Op("@", (Op("T", (Ul,)), dn_)),))
+            dh_next = kind.delta_h(state, l, t + 1)
+            zn_v, dhn_v = state.extra["gates", l][t][h:2 * h], state.extra["dh", l][t]
+            terms += [back, mul(zn, dhn)]
+            shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _n(dhn_v, dhn))]
+            d_env.update({Ul: kind.U_part(state.W[l]), dn_: dh_next, zn: zn_v, dhn: dhn_v})
+        note = "nothing from τ + 1 at τ = T" if t == T else "z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1}: the path that keeps the gradient alive"
+        if above is None:
+            note = "many-to-one: nothing comes from above before τ = T; " + note
+        return (Equation(dh, (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,)))),
+                         bindings=d_env, note=note),)
+    if q == "delta":
+        d_row = state.delta[l][t - 1]
+        dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t)
+        one_z = Op("()", (sub(ONE, z),))
+        forms = (mul(dn_s, ph["n"], r, Op("()", (sub(ONE, r),))),
+                 mul(dh, Op("()", (sub(hp, n),)), z, Op("()", (sub(ONE, z),))),
+                 mul(dh, one_z, Op("()", (sub(ONE, Op("sq", (n,))),))))
+        nums = (mul(_n(d_row[2 * h:], dn_s), _n(pv["h", "n"], ph["n"]), _n(rv * (1.0 - rv), mul(r, Op("()", (sub(ONE, r),))))),
+                mul(_n(dh_v, dh), _n(hp_v - nv, Op("()", (sub(hp, n),))), _n(zv * (1.0 - zv), mul(z, Op("()", (sub(ONE, z),))))),
+                mul(_n(dh_v, dh), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
+        env = {dn_s: d_row[2 * h:], ph["n"]: pv["h", "n"], r: rv, z: zv, n: nv, dh: dh_v, hp: hp_v}
+        return (Equation(delta(l, t), (Op("cat", forms), Op("cat", nums), arr(d_row, "delta", l, t)), bindings=env,
+                         note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: s_{x,n} + r ⊙ s_{h,n})"),)
+    assert q == "G"
+    Gl, dl, dhl = Sym("G", l, vector=True), delta(l, t), delta_h(l, t)
+    node, filled_in, _, env = _below(net, state, l, t)
+    hin = Op("cat1", (hp,))
+    dh_value = kind.delta_h(state, l, t)
+    rhs = add(Gl, Op("hcat", (Op("outer", (dl, node)), Op("outer", (dhl, hin)))))
+    filled = substitute(rhs, {Gl: Arr(np.asarray(step.before), means=Gl), dl: arr(state.delta[l][t - 1], "delta", l, t),
+                              dhl: _n(dh_value, dhl), node: filled_in, hp: arr(hp_v, "o", l, t - 1, kinds=net.kinds)})
+    return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
+                     {Gl: step.before, dl: state.delta[l][t - 1], dhl: dh_value, hp: hp_v, **env},
+                     note="δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; G_W beside G_U as [W │ U] is stored"),)

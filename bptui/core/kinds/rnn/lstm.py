@@ -1,0 +1,252 @@
+"""The LSTM layer (``lstm``): PyTorch's ``nn.LSTM`` equations, gate order i, f, g, o.
+
+For τ = 1..T, with h_0 = c_0 = 0:
+
+    s_τ = [s_i; s_f; s_g; s_o] = W [1; x_τ] + U h_{τ−1}     (one product: 4h pre-activations)
+    i, f, o = σ(s_i), σ(s_f), σ(s_o);  g = tanh(s_g)
+    c_τ = f ⊙ c_{τ−1} + i ⊙ g
+    h_τ = o ⊙ tanh(c_τ)                                     (the layer's o_τ: what the layers above read)
+
+Backward, τ = T..1 (δ only for pre-activations; the other gradients are written ∂ℓ/∂h, ∂ℓ/∂c):
+
+    ∂ℓ/∂h_τ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] + Uᵀ δ_{τ+1}
+    ∂ℓ/∂c_τ = ∂ℓ/∂h_τ ⊙ o ⊙ (1 − tanh²(c_τ)) + f_{τ+1} ⊙ ∂ℓ/∂c_{τ+1}   (the path that keeps the gradient alive)
+    δ_i = ∂ℓ/∂c_τ ⊙ g ⊙ i(1 − i),  δ_f = ∂ℓ/∂c_τ ⊙ c_{τ−1} ⊙ f(1 − f),
+    δ_g = ∂ℓ/∂c_τ ⊙ i ⊙ (1 − g²),  δ_o = ∂ℓ/∂h_τ ⊙ tanh(c_τ) ⊙ o(1 − o)
+    G ← G + δ_τ [1, x_τ, h_{τ−1}]ᵀ
+
+The weights are stored, as every recurrent kind's, as one matrix [W | U] of 4h × (1 + d + h) with the
+one bias in column 0; files show ``{"W": 4h × (d+1), "U": 4h × h}``. PyTorch's weights are
+``bias_ih`` = W[:, 0], ``weight_ih`` = W[:, 1:], ``weight_hh`` = U, ``bias_hh`` = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import matmul
+from ...formulas.formula import Partial, Sym
+from ...formulas.notation import sup
+from ...util.special import sigmoid
+from .layer import Recurrent
+
+GATES = ("i", "f", "g", "o")
+GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+ELL = Sym("ℓ", latex=r"\ell")
+
+
+
+def activate(s: np.ndarray, h: int) -> np.ndarray:
+    """The gates [i, f, g, o] of pre-activations s (the last axis: 4h): σ, σ, tanh, σ."""
+    a = sigmoid(s)
+    a[..., 2 * h:3 * h] = np.tanh(s[..., 2 * h:3 * h])
+    return a
+
+
+@dataclass(frozen=True)
+class Lstm(Recurrent):
+    """The LSTM layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
+
+    type: ClassVar[str] = "lstm"
+    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
+    gates: ClassVar[int] = 4
+    fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
+    takes_activation: ClassVar[bool] = False
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
+
+    def block_forward(self) -> list[str]:
+        return ["s", "gates", "c", "h"]
+
+    def block_backward(self) -> list[str]:
+        return ["dh", "dc", "delta", "G"]
+
+    def initialised(self, W: np.ndarray, init: dict) -> np.ndarray:
+        """The drawn weights with ``init.forget_bias`` written into the f rows of W's column 0."""
+        W = np.array(W)
+        W[self.h:2 * self.h, 0] = float(init.get("forget_bias", 0.0))
+        return W
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("its gates", 4 * self.h), ("its cell state", self.h), ("its output", self.h))
+
+    # -- names -------------------------------------------------------------------------------------------
+    def gate_of(self, row: int) -> tuple[str, int]:
+        """(the gate, its unit from 1) of row ``row`` of W and U."""
+        return GATES[row // self.h], row % self.h + 1
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """w⁽ˡ⁾_{f,b,a} in W (a = 0 the bias), u⁽ˡ⁾_{f,b,c} in U: the gate first, then the unit."""
+        gate, b = self.gate_of(row)
+        if col > self.d:
+            return Sym("u", l, (gate, b, col - self.d))
+        return Sym("w", l, (gate, b, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        return Sym("G", l, self.weight_sym(l, row, col).sub)
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        gate, unit = self.gate_of(b - 1)
+        what = GATE_WORDS[gate]
+        if a > self.d:
+            return (f"U: the weight from unit {a - self.d} of h{sup(l)} at τ − 1 to the {what} {gate} of unit {unit} "
+                    f"of layer {l}, the same at every time step")
+        if a:
+            return (f"W: the weight from input {a} of x_τ to the {what} {gate} of unit {unit} of layer {l}, the same "
+                    "at every time step")
+        return f"the bias of the {what} {gate} of unit {unit} of layer {l}"
+
+    # -- over time, a batch: X (T, n, d), one row per example at each time step ----------------------------
+    def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
+            ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """((A, C, TC), H) for a batch of sequences, as ``Rnn.run`` (``f`` is not used: the gates' σ and
+        tanh are fixed): A (T, n, 4h) the gates [i, f, g, o] at each τ, C (T + 1, n, h) c_0 = 0, c_1..c_T,
+        TC (T, n, h) tanh(c_τ), H (T + 1, n, h) h_0 = 0, h_1..h_T. Rows past an example's end stay 0."""
+        T, n, _ = X.shape
+        h = self.h
+        dtype = np.result_type(W, X)
+        A = np.zeros((T, n, 4 * h), dtype=dtype)
+        C = np.zeros((T + 1, n, h), dtype=dtype)
+        TC = np.zeros((T, n, h), dtype=dtype)
+        H = np.zeros((T + 1, n, h), dtype=dtype)
+        XW = (matmul(X.reshape(T * n, self.d), W[:, 1:1 + self.d].T) + W[:, 0]).reshape(T, n, 4 * h)
+        UT = self.U_part(W).T
+        for t in range(T):
+            m = n if active is None else int(active[t])
+            s = H[t, :m] @ UT
+            s += XW[t, :m]
+            a = A[t, :m] = activate(s, h)
+            c = C[t + 1, :m]
+            np.multiply(a[:, h:2 * h], C[t, :m], out=c)
+            c += a[:, :h] * a[:, 2 * h:3 * h]
+            tc = TC[t, :m] = np.tanh(c)
+            np.multiply(a[:, 3 * h:], tc, out=H[t + 1, :m])
+        return (A, C, TC), H
+
+    def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndarray], H: np.ndarray,
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ): backpropagation through time on :meth:`run`'s arrays; ``above`` (T, n, h) is ∂ℓ/∂h_τ from
+        the layer above. Δ (T, n, 4h) holds every δ_τ = [δ_i, δ_f, δ_g, δ_o] (0 past an example's end)."""
+        A, C, TC = saved
+        T, n, h4 = A.shape
+        h = h4 // 4
+        U = self.U_part(W)
+        D = np.zeros_like(A)
+        dc_next = np.zeros((n, h), dtype=A.dtype)  # ∂ℓ/∂c_{τ+1}; rows of examples that end at τ stay 0
+        for t in range(T - 1, -1, -1):
+            m = n if active is None else int(active[t])
+            a, tc = A[t, :m], TC[t, :m]
+            i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+            dh = above[t, :m] + D[t + 1, :m] @ U if t + 1 < T else above[t, :m].copy()
+            dc = dh * o * (1.0 - tc * tc)
+            if t + 1 < T:
+                dc += A[t + 1, :m, h:2 * h] * dc_next[:m]
+            d = D[t, :m]
+            d[:, :h] = dc * g * i * (1.0 - i)
+            d[:, h:2 * h] = dc * C[t, :m] * f * (1.0 - f)
+            d[:, 2 * h:3 * h] = dc * i * (1.0 - g * g)
+            d[:, 3 * h:] = dh * tc * o * (1.0 - o)
+            dc_next[:m] = dc
+        G = np.empty(self.param_shape, dtype=A.dtype)
+        Dm = D.reshape(T * n, h4)
+        G[:, 0] = Dm.sum(axis=0)
+        G[:, 1:1 + self.d] = matmul(Dm.T, X.reshape(T * n, self.d))
+        G[:, 1 + self.d:] = matmul(Dm.T, H[:-1].reshape(T * n, h))
+        return G, D
+
+    def entries(self, quantity: str) -> int:
+        return 4 * self.h if quantity in ("s", "gates", "delta") else self.h
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
+        from .lstm_explain import unit_sym
+
+        return unit_sym(quantity, l, b, time, self.h)
+
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """s and δ by gate and unit, the gates i, f, g, ō, c, h (the board's o), ∂ℓ/∂h and ∂ℓ/∂c."""
+        by_gate = [f"{'ō' if g == 'o' else g}{b}" for g in GATES for b in range(1, width + 1)]
+        units = [str(b) for b in range(1, width + 1)]
+        return [("s", [f"s {x}" for x in by_gate]), ("gates", by_gate), ("c", [f"c {x}" for x in units]),
+                ("o", [f"h {x}" for x in units]), ("dh", [f"∂h {x}" for x in units]),
+                ("dc", [f"∂c {x}" for x in units]), ("delta", [f"δ {x}" for x in by_gate])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dc", "‖∂c_τ‖"), ("dh", "‖∂h_τ‖")]
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
+        """The gates [i, f, g, ō]⁽ˡ⁾_τ, c⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ."""
+        if quantity == "gates":
+            return Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=time)
+        if quantity in ("c", "h"):
+            return Sym(quantity, l, vector=True, time=time)
+        if quantity in ("dh", "dc"):
+            return Partial(ELL, Sym(quantity[1], l, vector=True, time=time))
+        return None
+
+    def explains_own(self, spec: Any, cell: Any) -> bool:
+        from . import lstm_explain
+
+        return lstm_explain.explains(spec, cell)
+
+    def explain_own(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import lstm_explain
+
+        return lstm_explain.explain(stepper, cell, digits)
+
+    def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
+        from . import lstm_equations
+
+        return lstm_equations.equations(net, state, step)
+
+    # -- one example, τ by τ, on the stepper's board ---------------------------------------------------------
+    def start_rows(self, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """s, h (as o, h_0 = 0), δ, and the LSTM's own rows: the gates (T × 4h), c ((T + 1) × h, c_0 = 0),
+        ∂ℓ/∂h and ∂ℓ/∂c (T × h), NaN until computed."""
+        s, o, d, _ = super().start_rows(T)
+        c = np.full((T + 1, self.h), np.nan)
+        c[0] = 0.0
+        return s, o, d, {"gates": np.full((T, 4 * self.h), np.nan), "c": c,
+                         "dh": np.full((T, self.h), np.nan), "dc": np.full((T, self.h), np.nan)}
+
+    def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        from . import steps
+
+        l, t, h = key.layer, key.time, self.h
+        q = key.quantity
+        if q == "s":
+            value = steps._ro(st.W[l] @ steps.rnn_input(net, st, l, t))
+            st.s[l] = steps._set_row(st.s[l], t - 1, value)
+            return value, None
+        if q == "G":
+            return steps.add_G(st, l, np.outer(st.delta[l][t - 1], steps.rnn_input(net, st, l, t)))
+        a = st.extra["gates", l][t - 1]
+        c = st.extra["c", l]
+        if q == "gates":
+            return steps.set_extra(st, "gates", l, t - 1, steps._ro(activate(st.s[l][t - 1], h))), None
+        if q == "c":
+            value = steps._ro(a[h:2 * h] * c[t - 1] + a[:h] * a[2 * h:3 * h])
+            return steps.set_extra(st, "c", l, t, value), None
+        if q == "h":
+            value = steps._ro(a[3 * h:] * np.tanh(c[t]))
+            st.o[l] = steps._set_row(st.o[l], t, value)
+            return value, None
+        if q == "dh":
+            value = steps._ro(steps.from_next(net, st, l, t) + steps.from_above(net, st, l, t))
+            return steps.set_extra(st, "dh", l, t - 1, value), None
+        dh = st.extra["dh", l][t - 1]
+        tc = np.tanh(c[t])
+        if q == "dc":
+            value = dh * a[3 * h:] * (1.0 - tc * tc)
+            if t < len(st.s[l]):
+                value = value + st.extra["gates", l][t][h:2 * h] * st.extra["dc", l][t]
+            return steps.set_extra(st, "dc", l, t - 1, steps._ro(value)), None
+        assert q == "delta"
+        dc = st.extra["dc", l][t - 1]
+        i, f, g, o = a[:h], a[h:2 * h], a[2 * h:3 * h], a[3 * h:]
+        value = steps._ro(np.concatenate([dc * g * i * (1.0 - i), dc * c[t - 1] * f * (1.0 - f),
+                                          dc * i * (1.0 - g * g), dh * tc * o * (1.0 - o)]))
+        st.delta[l] = steps._set_row(st.delta[l], t - 1, value)
+        return value, None
+

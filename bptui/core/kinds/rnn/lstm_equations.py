@@ -1,0 +1,188 @@
+"""The equations of an LSTM layer's steps (``lstm.py``'s ``time_step``), as formula trees with their
+numbers, in the notation of docs/recurrent.md: s⁽ˡ⁾_τ and its gate parts s⁽ˡ⁾_{τ,i} … s⁽ˡ⁾_{τ,o}, the gates
+i, f, g and ō (the output gate, barred so that it is never read as a layer's output o⁽ˡ⁾), the cell c⁽ˡ⁾_τ,
+the layer's output h⁽ˡ⁾_τ (what the layer above reads as o⁽ˡ⁾_τ), ∂ℓ/∂h⁽ˡ⁾_τ, ∂ℓ/∂c⁽ˡ⁾_τ and the gates' δ.
+
+    s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ h⁽ˡ⁾_{τ−1}
+    i⁽ˡ⁾_τ = σ(s⁽ˡ⁾_{τ,i}),  f⁽ˡ⁾_τ = σ(s⁽ˡ⁾_{τ,f}),  g⁽ˡ⁾_τ = tanh(s⁽ˡ⁾_{τ,g}),  ō⁽ˡ⁾_τ = σ(s⁽ˡ⁾_{τ,o})
+    c⁽ˡ⁾_τ = f⁽ˡ⁾_τ ⊙ c⁽ˡ⁾_{τ−1} + i⁽ˡ⁾_τ ⊙ g⁽ˡ⁾_τ
+    h⁽ˡ⁾_τ = ō⁽ˡ⁾_τ ⊙ tanh(c⁽ˡ⁾_τ)
+    ∂ℓ/∂h⁽ˡ⁾_τ = U⁽ˡ⁾ᵀ δ⁽ˡ⁾_{τ+1} + (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:]
+    ∂ℓ/∂c⁽ˡ⁾_τ = ∂ℓ/∂h⁽ˡ⁾_τ ⊙ ō⁽ˡ⁾_τ ⊙ (1 − tanh²(c⁽ˡ⁾_τ)) + f⁽ˡ⁾_{τ+1} ⊙ ∂ℓ/∂c⁽ˡ⁾_{τ+1}
+    δ⁽ˡ⁾_{τ,i} = ∂ℓ/∂c⁽ˡ⁾_τ ⊙ g ⊙ i ⊙ (1 − i)   …   δ⁽ˡ⁾_{τ,o} = ∂ℓ/∂h⁽ˡ⁾_τ ⊙ tanh(c⁽ˡ⁾_τ) ⊙ ō ⊙ (1 − ō)
+    G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾_τ [o⁽ˡ⁻¹⁾_τ, h⁽ˡ⁾_{τ−1}]ᵀ
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...formulas.notation import sup
+from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
+from . import steps
+from .equations import _below, _from_above, arr, delta, sym
+from .lstm import GATES
+
+ELL = Sym("ℓ", latex=r"\ell")
+
+
+def gate_sym(gate: str, l: int, t: int | str) -> Sym:
+    """i, f, g of layer l at τ, and the output gate ō (barred: never a layer's output o⁽ˡ⁾)."""
+    if gate == "o":
+        return Sym("ō", l, vector=True, latex=r"\bar{o}", time=t)
+    return Sym(gate, l, vector=True, time=t)
+
+
+def part_sym(base: str, gate: str, l: int, t: int | str) -> Sym:
+    """One gate's part of s⁽ˡ⁾_τ or δ⁽ˡ⁾_τ: s⁽ˡ⁾_{τ,f}."""
+    return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t)
+
+
+def stacked(l: int, t: int | str) -> Sym:
+    """The four gates one after the other, [i, f, g, ō]⁽ˡ⁾_τ: the gates step's value."""
+    return Sym("[i, f, g, ō]", l, vector=True, latex=r"[i, f, g, \bar{o}]", time=t)
+
+
+def h_sym(l: int, t: int | str) -> Sym:
+    return Sym("h", l, vector=True, time=t)
+
+
+def c_sym(l: int, t: int | str) -> Sym:
+    return Sym("c", l, vector=True, time=t)
+
+
+def dh_sym(l: int, t: int | str) -> Partial:
+    return Partial(ELL, h_sym(l, t))
+
+
+def dc_sym(l: int, t: int | str) -> Partial:
+    return Partial(ELL, c_sym(l, t))
+
+
+def _n(x: Any, means: Node) -> Arr:
+    return Arr(np.asarray(x, dtype=float), means=means)
+
+
+def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
+    key = step.key
+    l, t, q = key.layer, key.time, key.quantity
+    kind = net.kinds[l - 1]
+    h = kind.h
+    T = len(state.s[l])
+    a = state.extra["gates", l][t - 1]
+    parts = {g: a[j * h:(j + 1) * h] for j, g in enumerate(GATES)}
+    c = state.extra["c", l]
+    if q == "s":
+        node, filled_in, _, env = _below(net, state, l, t)
+        Wl, Ul, hp = Sym("W", l, vector=True), Sym("U", l, vector=True), h_sym(l, t - 1)
+        form = add(Op("@", (Wl, node)), Op("@", (Ul, hp)))
+        Wv, Uv = kind.W_part(state.W[l]), kind.U_part(state.W[l])
+        numbers = substitute(form, {Wl: _n(Wv, Wl), Ul: _n(Uv, Ul), node: filled_in,
+                                    hp: arr(state.o[l][t - 1], "o", l, t - 1, kinds=net.kinds)})
+        return (Equation(sym("s", l, t), (form, numbers, arr(state.s[l][t - 1], "s", l, t)),
+                         bindings={Wl: Wv, Ul: Uv, hp: state.o[l][t - 1], **env},
+                         note=("h₀ = 0; " if t == 1 else "") + "rows: h for each of the gates i, f, g, ō"),)
+    if q == "gates":
+        s = state.s[l][t - 1]
+        g_forms, g_numbers = [], []
+        g_env: dict = {}
+        for j, gate in enumerate(GATES):
+            sp = part_sym("s", gate, l, t)
+            fn = "tanh" if gate == "g" else "sigmoid"
+            sv = s[j * h:(j + 1) * h]
+            g_forms.append(Call(fn, (sp,)))
+            g_numbers.append(Call(fn, (_n(sv, sp),)))
+            g_env[sp] = sv
+        return (Equation(stacked(l, t), (Op("cat", tuple(g_forms)), Op("cat", tuple(g_numbers)),
+                                         Arr(np.asarray(a), Ref("gates", l, (t - 1,)))), bindings=g_env,
+                         note="σ for the gates i, f, ō; tanh for the cell candidate g"),)
+    i, f, g, o = (gate_sym(x, l, t) for x in GATES)
+    env = {i: parts["i"], f: parts["f"], g: parts["g"], o: parts["o"]}
+    if q == "c":
+        cp = c_sym(l, t - 1)
+        return (Equation(c_sym(l, t), (add(mul(f, cp), mul(i, g)),
+                                       add(mul(_n(parts["f"], f), _n(c[t - 1], cp)), mul(_n(parts["i"], i), _n(parts["g"], g))), Arr(np.asarray(c[t]), Ref("c", l, (t,)))), bindings={**env, cp: c[t - 1]},
+                         note="c₀ = 0" if t == 1 else ""),)
+    ct = c_sym(l, t)
+    tanh_c = Call("tanh", (ct,))
+    if q == "h":
+        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+                         bindings={o: parts["o"], ct: c[t]}, note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),)
+    dh_v = state.extra["dh", l][t - 1]
+    if q == "dh":
+        terms: list[Node] = []
+        shown: list[Node] = []
+        benv: dict = {}
+        if t < T:
+            Ul, dn = Sym("U", l, vector=True), delta(l, t + 1)
+            nxt = Op("@", (Op("T", (Ul,)), dn))
+            terms.append(nxt)
+            shown.append(_n(steps.from_next(net, state, l, t), nxt))
+            benv.update({Ul: kind.U_part(state.W[l]), dn: state.delta[l][t]})
+        above = _from_above(net, state, l, t)
+        if above is not None:
+            terms.append(above[0])
+            shown.append(above[1])
+            benv.update(above[2])
+        note = "" if t < T else "nothing from τ + 1 at τ = T"
+        if above is None:
+            note = "many-to-one: nothing comes from above before τ = T"
+        assert terms  # τ < T has the part from τ + 1, τ = T the part from above
+        forms = (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,))))
+        return (Equation(dh_sym(l, t), forms, bindings=benv, note=note),)
+    dc_v = state.extra["dc", l][t - 1]
+    tc = np.tanh(c[t])
+    if q == "dc":
+        dh = dh_sym(l, t)
+        rhs: Node = mul(dh, o, Op("()", (sub(ONE, Op("sq", (tanh_c,))),)))
+        filled: Node = mul(_n(dh_v, dh), _n(parts["o"], o), _n(1.0 - tc * tc, Op("()", (sub(ONE, Op("sq", (tanh_c,))),))))
+        benv = {dh: dh_v, o: parts["o"], ct: c[t]}
+        note = "nothing from τ + 1 at τ = T"
+        if t < T:
+            f_next, dcn = gate_sym("f", l, t + 1), dc_sym(l, t + 1)
+            fv, dcv = state.extra["gates", l][t][h:2 * h], state.extra["dc", l][t]
+            rhs = add(rhs, mul(f_next, dcn))
+            filled = add(filled, mul(_n(fv, f_next), _n(dcv, dcn)))
+            benv.update({f_next: fv, dcn: dcv})
+            note = f"f{sup(l)}_{{τ+1}} ⊙ ∂ℓ/∂c{sup(l)}_{{τ+1}}: the path through the cell that keeps the gradient alive"
+        return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note),)
+    if q == "delta":
+        dc, dh = dc_sym(l, t), dh_sym(l, t)
+        cp = c_sym(l, t - 1)
+        d_row = state.delta[l][t - 1]
+
+        def slope(x: Sym, v: np.ndarray) -> tuple[Node, Node]:  # x ⊙ (1 − x), σ′ through its output
+            node = mul(x, Op("()", (sub(ONE, x),)))
+            return node, _n(v * (1.0 - v), node)
+
+        def tslope(x: Sym, v: np.ndarray) -> tuple[Node, Node]:  # 1 − x², tanh′ through its output
+            node = Op("()", (sub(ONE, Op("sq", (x,))),))
+            return node, _n(1.0 - v * v, node)
+
+        si, sni = slope(i, parts["i"])
+        sf, snf = slope(f, parts["f"])
+        sg, sng = tslope(g, parts["g"])
+        so, sno = slope(o, parts["o"])
+        rows = {
+            "i": (mul(dc, g, si), mul(_n(dc_v, dc), _n(parts["g"], g), sni)),
+            "f": (mul(dc, cp, sf), mul(_n(dc_v, dc), _n(c[t - 1], cp), snf)),
+            "g": (mul(dc, i, sg), mul(_n(dc_v, dc), _n(parts["i"], i), sng)),
+            "o": (mul(dh, tanh_c, so), mul(_n(dh_v, dh), _n(tc, tanh_c), sno)),
+        }
+        benv = {**env, dc: dc_v, dh: dh_v, cp: c[t - 1], ct: c[t]}
+        return (Equation(delta(l, t), (Op("cat", tuple(rows[g][0] for g in GATES)),
+                                       Op("cat", tuple(rows[g][1] for g in GATES)),
+                                       arr(d_row, "delta", l, t)), bindings=benv,
+                         note="[δ_i, δ_f, δ_g, δ_ō]: δ of each gate's pre-activation"),)
+    assert q == "G"
+    Gl, dl, hp = Sym("G", l, vector=True), delta(l, t), h_sym(l, t - 1)
+    node, filled_in, _, benv = _below(net, state, l, t)
+    rhs = add(Gl, Op("outer", (dl, Op("cat", (node, hp)))))
+    filled = substitute(rhs, {Gl: Arr(np.asarray(step.before), means=Gl), dl: arr(state.delta[l][t - 1], "delta", l, t),
+                              node: filled_in, hp: arr(state.o[l][t - 1], "o", l, t - 1, kinds=net.kinds)})
+    return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
+                     {Gl: step.before, dl: state.delta[l][t - 1], hp: state.o[l][t - 1], **benv},
+                     note="rows: the gates i, f, g, ō; columns: bias, W's inputs, then U's h_{τ−1}"),)
+
