@@ -5,9 +5,10 @@
 For every network in networks/ (a computation graph on its own screen), in a headless app of
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
 diagram (d), and 784-128-10 with the panels. Before each timed press the stepper is moved (untimed)
-to just before a step of the kind measured (forward, loss, backward, update); the timed part is the
-pilot pressing n and waiting until the screen is drawn, in CPU time (time.process_time: the pilot's
-idle waits are sleeps and drop out). Each kind's median over K presses; each line names the worst.
+to just before a step of the kind measured (forward, loss, backward, update; a graph's forward and
+reverse); the timed part is the pilot pressing n and waiting until the screen is drawn, in CPU time
+(time.process_time: the pilot's idle waits are sleeps and drop out). Each kind's median over K
+presses; each line names the worst. A bare Textual app's keypress is the floor under every figure.
 
 The burst: N presses of n sent at once to 784-128-10 (as a terminal delivers keys typed faster than
 they are handled), and the wall-clock gaps between the frames the app draws while it works through
@@ -24,7 +25,7 @@ import time
 from _common import ROOT, big_spec
 
 VIEWS = {"panels": None, "m": "m", "c": "c", "d": "d"}
-KINDS = ("forward", "loss", "backward", "update")
+KINDS = ("forward", "loss", "backward", "update", "reverse")  # reverse: a graph's backward pass
 BUDGET = 1000 / 60  # ms: one frame at 60 Hz
 
 
@@ -89,6 +90,8 @@ async def per_kind(make_app, view: str | None, presses: int) -> dict[str, float]
         for kind in KINDS:
             for _ in range(presses):
                 for _ in range(5_000):  # to the next step of this kind (a graph has no loss or update)
+                    if stepper.next_key is None:  # a graph's two passes are done: from the start again
+                        stepper.goto(0)
                     if stepper.next_key.phase == kind:
                         break
                     stepper.forward()
