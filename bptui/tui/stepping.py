@@ -109,7 +109,7 @@ class SteppingScreen(GuardedPump, Screen[None]):
     def draw_board(self, due: bool = False) -> None:
         """Redraw now; in a burst of keys (more wait behind this one: pacing.py) at most every
         ``frame`` seconds, and once after the keys waiting now (``due``: that call)."""
-        if due and not self._draw_due:
+        if due and not (self._draw_due and self.is_mounted):  # drawn meanwhile, or the screen is gone
             return
         now = time.perf_counter()
         if not due and getattr(self.app, "input_waiting", False) and now - self._drawn_at < self.frame:
