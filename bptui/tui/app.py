@@ -22,6 +22,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from .guard import GuardedApp
+from .pacing import PacedApp
 
 if TYPE_CHECKING:
     from ..core.util.errors import SpecError
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 STARTED = time.perf_counter()  # this module is imported first thing by `bptui FILE`
 
 
-class BptuiApp(GuardedApp, App[None]):
+class BptuiApp(PacedApp, GuardedApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"

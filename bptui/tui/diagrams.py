@@ -332,6 +332,7 @@ class MapCache:
         self._spec: NetworkSpec | None = None
         self._for: tuple = ()
         self._maps: UnitMaps | None = None
+        self._art: dict = {}  # (l, b) → a unit's map as lines of shade glyphs and its paint (unit_art)
         self.computed = 0  # how many times the maps were computed (for tests)
 
     def get(self, spec: NetworkSpec, weights: list, width: int) -> UnitMaps:
@@ -341,10 +342,23 @@ class MapCache:
                 or len(self._for) != len(weights) \
                 or any(a is not b for a, b in zip(self._for, weights)):  # new spec or weights, or wider boxes (+)
             self._maps = unit_maps(spec, weights, width, MAP_ROWS)
+            self._art = {}
             self._spec = spec  # held, like the weights, so an id is never reused while compared
             self._for = tuple(weights)
             self.computed += 1
         return self._maps
+
+    def unit_art(self, maps: UnitMaps, l: int, b: int) -> tuple[list[str], dict]:
+        """Unit b of layer l's map (of ``maps``, the last :meth:`get`): its lines of shade glyphs,
+        the top line the largest x₂, and a paint (the level of each glyph) per line; made once per maps."""
+        art = self._art.get((l, b)) if maps is self._maps else None
+        if art is None:
+            levels = maps.level(l, b, len(SHADES))[::-1]
+            rows = [levels[r].tolist() for r in range(MAP_ROWS)]
+            art = (["".join(SHADES[v] for v in row) for row in rows], {r: tuple(row) for r, row in enumerate(rows)})
+            if maps is self._maps:
+                self._art[(l, b)] = art
+        return art
 
 
 def _fit_text(text: str, width: int) -> str:
@@ -368,7 +382,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     W = st.W
     width = _unit_width(diagram.digits)
     big = max((float(np.nanmax(np.abs(w))) for w in W[1:] if w.size and np.isfinite(w).any()), default=0.0)
-    unit_maps = (cache or MapCache()).get(spec, list(W[1:]), width) if diagram.maps else None
+    cache = cache or MapCache()
+    unit_maps = cache.get(spec, list(W[1:]), width) if diagram.maps else None
     texts: dict = {}
     paints: dict = {}
     pending: set = set()
@@ -391,16 +406,11 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
                 continue
             lines = []
             if unit_maps is not None:
-                levels = unit_maps.level(l, b, len(SHADES))[::-1]  # the top line: the largest x₂
-                paint = {}
-                for r in range(MAP_ROWS):
-                    row = levels[r].tolist()
-                    glyphs = [SHADES[v] for v in row]
-                    if here is not None and r == here[0]:
-                        glyphs[here[1]] = EXAMPLE
-                    lines.append("".join(glyphs))
-                    paint[r] = tuple(row)
-                paints[node] = paint
+                art, paints[node] = cache.unit_art(unit_maps, l, b)
+                lines = list(art)
+                if here is not None:  # the example on the board, one glyph in one line
+                    r, j = here
+                    lines[r] = lines[r][:j] + EXAMPLE + lines[r][j + 1:]
             if l == 0:
                 lines.append(f"x{sub(b)} = {value(None if units is None else units[b - 1])}")
             else:

@@ -26,6 +26,7 @@ from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
 from . import messages
 from .guard import GuardedApp
+from .pacing import PacedApp
 from textual.reactive import var
 
 from .stepping import MessageLine, SteppingScreen, TextLine
@@ -88,7 +89,7 @@ class GraphScreen(SteppingScreen):
         self.order = [*spec.input_names, *spec.forward_order]  # the cursor's order: computing order
 
     def compose(self) -> ComposeResult:
-        yield TextLine(id="status")
+        yield TextLine(id="status", steady=True)
         yield TextLine(id="equation")
         yield MessageLine(id="message")
         d = self.diagram
@@ -251,7 +252,7 @@ class GraphScreen(SteppingScreen):
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)
 
 
-class GraphApp(GuardedApp, App[None]):
+class GraphApp(PacedApp, GuardedApp, App[None]):
     """A thin App around the graph screen: it holds the graph and its stepper."""
 
     TITLE = "bptui"

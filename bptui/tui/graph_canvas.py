@@ -70,6 +70,8 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), **kwargs) -> None:
+        self._strips: dict[int, Strip] = {}  # canvas row → its line drawn, until the row changes
+        self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
@@ -83,17 +85,39 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
         self.grid = layout(sizes, edges, label_width, pinned)
         self._rows = _rows(self.grid, self.nodes)
+        self._node_rows, self._edge_rows = _owners(self._rows)
+        self._strips.clear()
         self.virtual_size = Size(self.grid.width, self.grid.height)
         self.refresh(layout=True)
 
     def show(self, state: CanvasState) -> None:
-        self.state = state
-        self.refresh()
+        """Draw ``state``: only the lines whose nodes or edges it changes are drawn again."""
+        old, self.state = self.state, state
+        if old.weighted != state.weighted:
+            self._strips.clear()
+            self.refresh()
+        else:
+            rows: set[int] = set()
+            for node in _changed_nodes(old, state):
+                rows |= self._node_rows.get(node, set())
+            for edge in _changed_edges(old, state):
+                rows |= self._edge_rows.get(edge, set())
+            for row in rows:
+                self._strips.pop(row, None)
+            runs: list[list[int]] = []  # a refresh per run of adjacent rows
+            for row in sorted(rows):
+                if runs and row == runs[-1][1] + 1:
+                    runs[-1][1] = row
+                else:
+                    runs.append([row, row])
+            for first, last in runs:
+                self.refresh_lines(first, last - first + 1)
         self._follow()
 
     def select(self, node: str | None) -> None:
         """Mark ``node`` as the cursor's (None: no cursor): only a restyle, the layout stays."""
         self.selected = node
+        self._strips.clear()
         self.refresh()
         self._follow()
 
@@ -160,15 +184,32 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
-        base = self.rich_style
+        base = self._style()
         if row >= len(self._rows):
             return Strip.blank(self.size.width, base)
-        strip = Strip(self._segments(row, self.get_component_rich_style)).apply_style(base)
+        strip = self._strips.get(row)
+        if strip is None:  # a row is drawn again only when a step changes it (show) or the view scrolls
+            strip = self._strips[row] = Strip(self._segments(row, self._style))
         return strip.crop_extend(scroll_x, scroll_x + self.size.width, base).apply_offsets(scroll_x, row)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._palette.clear()
+
+    def _style(self, *names: str) -> Style:
+        """The widget's style with the named component classes' over it, combined once."""
+        style = self._palette.get(names)
+        if style is None:
+            style = self.rich_style
+            for name in names:
+                style += self.get_component_rich_style(name)
+            self._palette[names] = style
+        return style
 
     def text_lines(self) -> list[str]:
         """The whole canvas as plain text (for tests and for reading)."""
-        plain = Style()
+        plain = Style()  # any names: no style
         return [Strip(self._segments(row, lambda *_: plain)).text.rstrip() for row in range(len(self._rows))]
 
     def _segments(self, row: int, style) -> list[Segment]:
@@ -178,7 +219,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         for item in self._rows[row]:
             kind, x0 = item[0], item[1]
             if x0 > x:
-                segs.append(Segment(" " * (x0 - x)))
+                segs.append(Segment(" " * (x0 - x), style()))
             if kind == "run":  # box border or edge line, one owner
                 text, owner = item[2], item[3]
                 if owner[0] == "e" and st.weighted:  # the NN diagram: a weight's glyphs, ▷ unless hot
@@ -206,12 +247,12 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 lines = st.texts.get(node_id, ())
                 text = lines[k] if k < len(lines) else ""
                 hot = (node_id == st.current and k == st.hot_line) or st.marked.get(node_id) in (k, -1)
-                s = style("canvas--pending") if node_id in st.pending else style("canvas--text")
-                if hot:
-                    s = s + style("canvas--hot-line")
+                names = ("canvas--pending" if node_id in st.pending else "canvas--text",) + \
+                    (("canvas--hot-line",) if hot else ())
+                s = style(*names)
                 paint = st.paints.get(node_id, {}).get(k)
                 if paint is not None:  # a map's levels, or a W⁽ˡ⁾ box's signs: a style per character
-                    segs += self._painted(text + (HOT if hot else ""), paint, width, s, style)
+                    segs += self._painted(text + (HOT if hot else ""), paint, width, names, style)
                 else:
                     text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
                         else _fit(text + (HOT if hot else ""), width)
@@ -228,9 +269,10 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 x = x0 + width
         return segs
 
-    def _painted(self, text: str, paint: tuple, width: int, base: Style, style) -> list[Segment]:
+    def _painted(self, text: str, paint: tuple, width: int, names: tuple[str, ...], style) -> list[Segment]:
         """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
-        or a weight's sign (``-`` in the negative colour)."""
+        or a weight's sign (``-`` in the negative colour); ``names``: the line's component classes."""
+        base = style(*names)
         pad = max(0, width - cell_len(text))
         segs = [Segment(" " * (1 + pad // 2), base)]
         start = 0
@@ -239,9 +281,9 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 continue
             p = paint[start]
             if isinstance(p, int):
-                cell = _level_style(p)
+                cell = style() + _level_style(p)
             else:
-                cell = base + style("canvas--negative") if p == "-" else base
+                cell = style(*names, "canvas--negative") if p == "-" else base
             segs.append(Segment(text[start:k], cell))
             start = k
         segs.append(Segment(text[len(paint):] + " " * (1 + pad - pad // 2), base))
@@ -256,6 +298,43 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         if owner[1] == st.current:
             return style("canvas--current")
         return style("canvas--pending" if owner[1] in st.pending else "canvas--box")
+
+
+def _node_look(st: CanvasState, node: str) -> tuple:
+    """What of ``st`` a node's lines show (its name, box and text lines)."""
+    current = node == st.current
+    return (current, current and st.hot_line, node in st.pending, st.texts.get(node), st.marked.get(node),
+            st.paints.get(node))
+
+
+def _changed_nodes(old: CanvasState, new: CanvasState) -> set[str]:
+    nodes = set(old.texts) | set(new.texts) | set(old.paints) | set(new.paints) | set(old.marked) | \
+        set(new.marked) | old.pending | new.pending | {old.current, new.current}
+    return {n for n in nodes if n is not None and _node_look(old, n) != _node_look(new, n)}
+
+
+def _changed_edges(old: CanvasState, new: CanvasState) -> set[int]:
+    edges = set(old.labels) | set(new.labels) | set(old.edge_kinds) | set(new.edge_kinds) | old.hot_edges | \
+        new.hot_edges
+    return {i for i in edges if (i in old.hot_edges, old.edge_kinds.get(i), old.labels.get(i))
+            != (i in new.hot_edges, new.edge_kinds.get(i), new.labels.get(i))}
+
+
+def _owners(rows: list[list[tuple]]) -> tuple[dict, dict]:
+    """The canvas rows each node and each edge is drawn on: a step redraws only those it changes."""
+    node_rows: dict = {}
+    edge_rows: dict = {}
+    for y, items in enumerate(rows):
+        for item in items:
+            kind = item[0]
+            if kind == "run":
+                owner = item[3]
+                (edge_rows if owner[0] == "e" else node_rows).setdefault(owner[1], set()).add(y)
+            elif kind == "label":
+                edge_rows.setdefault(item[2], set()).add(y)
+            else:  # a name or a text line
+                node_rows.setdefault(item[2], set()).add(y)
+    return node_rows, edge_rows
 
 
 def _rows(lay: Layout, nodes: dict) -> list[list[tuple]]:

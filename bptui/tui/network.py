@@ -62,7 +62,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         from .net_diagrams import NetworkDiagrams
         from .panels import network_panels
 
-        yield TextLine(id="status")
+        yield TextLine(id="status", steady=True)
         with VerticalScroll(id="equation-box", can_focus=False):
             yield TextLine(id="equation")
         yield MessageLine(id="message")

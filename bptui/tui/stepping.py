@@ -9,6 +9,7 @@ them, and its watcher redraws; child widgets that only need the digits follow wi
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from rich.cells import cell_len
@@ -20,6 +21,7 @@ from textual.widgets import Static
 from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
+from .pacing import FRAME
 
 if TYPE_CHECKING:
     from ..core.teaching.explain import Cell, Explanation
@@ -33,13 +35,22 @@ class TextLine(Static):
     """A line of text (status, equation) that asks for a new layout only when its height may
     change: a layout pass would redraw the whole screen."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, steady: bool = False, **kwargs: Any) -> None:
+        """``steady``: the line keeps the most lines its text took at this width, so that a text one
+        line shorter (the status between two steps) does not move everything below it."""
         super().__init__(markup=False, **kwargs)
-        self.lines: int | None = None  # lines the text took at the last update
+        self.lines: int | None = None  # lines the widget took at the last update
+        self.steady = steady
+        self._width = 0  # the width ``lines`` was counted at
 
     def show(self, text: str) -> None:
         width = max(self.content_region.width, 1)
         lines = sum(-(-max(cell_len(line), 1) // width) for line in text.split("\n"))
+        if self.steady and self.content_region.width:  # (not before the first layout: no width yet)
+            if width == self._width and self.lines is not None:
+                lines = max(lines, self.lines)
+            self._width = width
+            self.styles.min_height = lines  # a layout pass only when it changes
         self.update(text, layout=lines != self.lines)
         self.lines = lines
 
@@ -89,10 +100,29 @@ class SteppingScreen(GuardedPump, Screen[None]):
 
     def watch_board(self) -> None:
         if self.is_mounted:
-            self.redraw()
+            self.draw_board()
+
+    frame = FRAME  # seconds between boards drawn during a burst of keys
+    _drawn_at = 0.0  # time.perf_counter() of the last board drawn
+    _draw_due = False  # a board left undrawn during a burst of keys, drawn once the keys are handled
+
+    def draw_board(self, due: bool = False) -> None:
+        """Redraw now; in a burst of keys (more wait behind this one: pacing.py) at most every
+        ``frame`` seconds, and once after the keys waiting now (``due``: that call)."""
+        if due and not (self._draw_due and self.is_mounted):  # drawn meanwhile, or the screen is gone
+            return
+        now = time.perf_counter()
+        if not due and getattr(self.app, "input_waiting", False) and now - self._drawn_at < self.frame:
+            if not self._draw_due:
+                self._draw_due = True
+                self.app.call_later(self.draw_board, True)
+            return
+        self._draw_due = False
+        self._drawn_at = now
+        self.redraw()
 
     def on_mount(self) -> None:
-        self.redraw()
+        self.draw_board()
 
     def redraw(self) -> None:
         """Show the board (subclasses)."""

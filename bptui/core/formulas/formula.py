@@ -1283,15 +1283,23 @@ class TextPrinter(Printer):
 
     def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None,
              extra: int = 0) -> str:
-        return self._joined(self._cells(v, hide, blanks, extra), hide, limit)
+        n = len(v)
+        if n <= limit:
+            return self._joined(self._cells(v, hide, blanks, extra), hide, limit)
+        # a long row shows its first limit − 2 entries and its last two: only those are formatted
+        # (every entry of a 785-wide W row at each update step cost 8 ms on 784-128-10)
+        head = self._cells(v[: limit - 2], hide, blanks, extra)
+        tail = self._cells(v[n - 2:], hide, blanks, extra, start=n - 2)
+        return self._joined(head + [""] * (n - limit) + tail, hide, limit)
 
     def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None,
-               extra: int = 0) -> list[str]:
-        """A vector's entries as printed: ? for the quiz's question, a blank's label, else the number
-        (with the vector's ``extra`` digits)."""
+               extra: int = 0, start: int = 0) -> list[str]:
+        """A vector's entries as printed (``v`` begins at entry ``start``): ? for the quiz's
+        question, a blank's label, else the number (with the vector's ``extra`` digits)."""
         blanks = blanks or {}
         digits = self.digits + extra
-        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits) for i, x in enumerate(v)]
+        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits)
+                for i, x in enumerate(v, start)]
 
     def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
         if len(cells) <= limit:

@@ -1,0 +1,146 @@
+"""Every keypress stays cheap and a burst of keys stays on screen (issue 24, item 5): the board is
+drawn while keys still wait, the screen settles after a step (no layout pass while idle), a diagram
+redraws only the rows a step changed and draws them as a fresh canvas would, and a long row in an
+equation formats only the entries it shows."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual import events
+from textual.screen import Screen
+
+from bptui.core.formulas.formula import Arr, text
+from bptui.core.formulas.notation import num
+from bptui.tui.app import BptuiApp
+from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.stepping import TextLine
+
+from .tui_helpers import app_for, big_spec, until
+
+STEP = re.compile(r"step (\d+) of")
+
+
+def shown_step(app) -> int:
+    """The step the status line on screen names (of its epoch)."""
+    found = STEP.search(str(app.main.query_one("#status", TextLine).render()))
+    assert found is not None
+    return int(found[1])
+
+
+async def test_a_burst_of_keys_is_painted_as_it_goes_and_ends_on_the_last_step():
+    keys = 300  # each key costs at least the handling of three messages: far longer than one frame in all
+    app = BptuiApp(big_spec(n=4))
+    painted: list[int] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        display = app._display
+
+        def counted(screen, renderable) -> None:  # the step each frame handed to the terminal names
+            if renderable is not None and not app._batch_count:
+                painted.append(shown_step(app))
+            display(screen, renderable)
+
+        app._display = counted  # type: ignore[method-assign]
+        for _ in range(keys):  # all at once, as a terminal delivers keys typed faster than handled
+            app._driver.send_message(events.Key("n", "n"))
+        await until(pilot, lambda: app.stepper.position == keys, "the burst handled")
+        await pilot.pause()
+        app._display = display  # type: ignore[method-assign]
+        final = app.stepper.where().step_in_epoch
+        # progress shown while keys waited: frames with other steps than the first and the last
+        assert set(painted) - {0, final}, painted
+        assert app.stepper.position == keys and shown_step(app) == final  # the last board: the last step
+
+
+async def test_while_keys_wait_the_stepper_moves_at_once_and_the_board_follows_after_them():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.main
+        screen.frame = 3600.0  # during this burst only its first board would be drawn
+        app.input_waiting = True  # as while an action runs with more keys behind it
+        screen.action_next()
+        screen.action_next()
+        assert app.stepper.position == 2 and shown_step(app) == 0  # moved, not drawn yet
+        app.input_waiting = False
+        await pilot.pause()
+        assert shown_step(app) == 2  # drawn once the keys waiting were handled
+        screen.action_next()  # a key alone is drawn at once
+        assert shown_step(app) == 3
+
+
+async def test_the_screen_settles_after_a_step():
+    """A scrollbar that came and went made the panels lay their columns out again, which brought it
+    back: a layout pass 15 times a second while the app waited for a key (moons at 120×40)."""
+    passes = 0
+    original = Screen._refresh_layout
+
+    def counted(self, *args, **kwargs):
+        nonlocal passes
+        passes += 1
+        return original(self, *args, **kwargs)
+
+    for name, size in (("moons", (120, 40)), ("iris", (120, 40)), ("moons", (80, 24))):
+        app = app_for(name)
+        async with app.run_test(size=size) as pilot:
+            Screen._refresh_layout = counted  # type: ignore[method-assign]
+            try:
+                for _ in range(6):  # through the loss step, whose status line is one line longer
+                    await pilot.press("n")
+                    await pilot.pause()
+                    passes = 0
+                    for _ in range(3):  # a loaded machine stretches the wait, it adds no pass
+                        await pilot.pause(0.1)
+                    assert passes == 0, f"{name} at {size}: {passes} layout passes while idle"
+            finally:
+                Screen._refresh_layout = original  # type: ignore[method-assign]
+
+
+def _drawn(strip) -> list[tuple[str, object]]:
+    return [(seg.text, seg.style) for seg in strip if seg.text]
+
+
+async def test_a_diagram_redraws_only_what_a_step_changed_and_draws_it_as_a_fresh_canvas_would():
+    for name, key in (("deep_sigmoid", "d"), ("moons", "d"), ("xor", "c")):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+            canvas = app.main.query_one(f"#canvas-{'nn' if key == 'd' else 'graph'}", GraphCanvas)
+            redrawn: list[int] = []
+            refresh_line = canvas.refresh_line
+            canvas.refresh_line = lambda y: (redrawn.append(y), refresh_line(y))  # type: ignore[method-assign]
+            phases = set()
+            for _ in range(16 if name == "deep_sigmoid" else 9):  # into the backward pass
+                await pilot.press("n")
+                await pilot.pause()
+                phases.add(app.stepper.last.key.phase)
+                assert len(set(redrawn)) < len(canvas._rows)  # not the whole canvas
+                redrawn.clear()
+                for row, strip in canvas._strips.items():  # every line kept is the line drawn afresh
+                    assert _drawn(strip) == _drawn(canvas._segments(row, canvas._style)), (name, row)
+            app.main.action_to_update()  # an update step: every weight's glyph may change
+            await pilot.pause()
+            for row, strip in canvas._strips.items():
+                assert _drawn(strip) == _drawn(canvas._segments(row, canvas._style)), (name, row)
+            assert {"forward", "backward"} <= phases
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 900), st.data(), st.integers(1, 6))
+def test_a_long_row_prints_as_when_every_entry_was_formatted(n, data, digits):
+    rng = np.random.default_rng(n)
+    values = rng.normal(size=n) * 10.0 ** rng.integers(-4, 4, size=n)
+    hide = data.draw(st.none() | st.integers(0, n - 1))
+    cells = ["?" if i == hide else num(x, digits) for i, x in enumerate(values)]
+    limit = 8  # the text printer's vec_limit
+    if n <= limit:
+        expected = "[" + ", ".join(cells) + "]"
+    else:
+        note = ", ?" if hide is not None and limit - 2 <= hide < n - 2 else ""
+        expected = "[" + ", ".join(cells[:limit - 2]) + f", …{note}, " + ", ".join(cells[-2:]) + f"] ({n} values)"
+    hidden = (hide,) if hide is not None else None
+    assert text(Arr(values, hidden=hidden), digits) == expected
