@@ -361,3 +361,28 @@ async def test_a_stacked_network_opens_and_steps_with_every_per_time_layer_by_ta
             app.main.action_prev()
         await pilot.pause()
         assert app.stepper.position == 0
+
+
+@pytest.mark.parametrize("name", ["long_memory_lstm", "gru_parity"])
+async def test_a_gated_layer_steps_forward_and_back_on_screen_without_a_slip(name, monkeypatch):
+    """A gated network opened as `bptui FILE` opens it (the loading screen first) and stepped forward
+    and back: no error is reported on the way (at step 0 the kind's own rows, the gates, are not on
+    the board yet), and the panel shows the gates' rows."""
+    from bptui.core.util import validate
+    from bptui.tui import guard
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+    from .tui_helpers import until
+
+    reported: list[BaseException] = []
+    monkeypatch.setattr(guard, "report", lambda app, error: reported.append(error))
+    path = str(NETWORKS / f"{name}.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.main is not None and app.screen is app.main, "the network screen")
+        await pilot.pause()
+        await pilot.press(*"nnnnnnnn")
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.stepper.last.key.phase == "backward" and not reported, reported

@@ -248,7 +248,7 @@ class SeqSheet(MapSheet):
                 for t in times:
                     mark = produced == q and (t is None or t == t_now)
                     row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
-                                      formats.get(id(boards[q])), (q, l, t)))
+                                      formats.get(id(boards.get(q))), (q, l, t)))
                 lines.append(row)
         for q, name in (kind.panel_norms() if recurrent and T is not None else []):  # how the gradient fades back
             norms = delta_norms(self.stepper, l, q) or [None] * T  # none yet: a · per τ
