@@ -386,3 +386,17 @@ async def test_a_gated_layer_steps_forward_and_back_on_screen_without_a_slip(nam
         await pilot.press("b")
         await pilot.pause()
         assert app.stepper.last.key.phase == "backward" and not reported, reported
+
+
+async def test_c_on_a_gated_network_says_what_it_cannot_draw():
+    """The unrolled graph's boxes are s = W [1, x_τ] + U o_τ₋₁, o = f(s): a GRU's gates are not that, so c
+    says so and draws nothing that would misstate them; c again brings the panels back."""
+    app = app_for("gru_parity")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "c")
+        await pilot.pause()
+        note = str(app.main.query_one("#diagram-note").render())
+        assert "gru layer" in note and "Press c again" in note, note
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.main.query_one("#layer-1").display

@@ -246,9 +246,15 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
-    """Why the unrolled graph of the example on the board is too big to lay out, or None."""
+    """Why the unrolled graph of the example on the board cannot be drawn (a layer it has no box for, or
+    too big to lay out), or None."""
     from .graph_layout import too_big
 
+    gated = next((k for k in stepper.net.kinds if not k.unrolled_box), None)
+    if gated is not None:
+        return (f"The unrolled computation graph draws boxes s = W [1, x_τ] + U o_τ₋₁, o = f(s) (rnn and dense layers); "
+                f"{stepper.spec.name} has a {gated.type} layer, whose gates the layer panels show unrolled in time, "
+                "one row per gate and unit. Press c again for them.")
     d = unrolled_graph(stepper.net, example_length(stepper))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:

@@ -108,6 +108,9 @@ class LayerKind:
     # the answer key can write every step of this kind as a formula over the blanks (bptui/keyjson.py),
     # so `bptui export --exercise` makes exercises of networks with it
     exercises: ClassVar[bool] = True
+    # the app's unrolled computation graph (c) can draw this layer as a box s = W [1, x_τ] (+ U o_{τ−1}),
+    # o = f(s) at each τ
+    unrolled_box: ClassVar[bool] = True
 
     def sequence_out(self) -> bool:
         """What flows out when a sequence flows in: a sequence (True: one vector per τ, as a dense layer

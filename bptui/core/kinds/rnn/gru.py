@@ -50,6 +50,7 @@ class Gru(Recurrent):
 
     type: ClassVar[str] = "gru"
     exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
+    unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 3
     u_bias: ClassVar[int] = 1
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.GRU"
