@@ -132,7 +132,8 @@ class SeqSheet(MapSheet):
         if not timed:
             when = f" · once, on o{sup(l - 1)} at τ = T{f' = {T}' if T else ''} (many-to-one)"
         now = f" · now τ = {t}" if t is not None and timed else ""
-        return f"Layer {l} · {kind.describe()} · f{sup(l)} = {spec.activations[l - 1]}{when}{now}"
+        f = f" · f{sup(l)} = {spec.activations[l - 1]}" if kind.takes_activation else ""  # a gated layer's σ, tanh are its own
+        return f"Layer {l} · {kind.describe()}{f}{when}{now}"
 
     def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
         self.show(self.digits, hidden, set())
