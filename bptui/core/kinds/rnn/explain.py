@@ -302,6 +302,15 @@ def _g_times(stepper: Any, l: int) -> list[int]:
     return sorted(done)
 
 
+def g_before_any_time(out: Any, lhs: Node, value: float, l: int, b: int, a: int) -> Explanation:
+    """G⁽ˡ⁾'s entry (b, a) before this example's first step through time has added to it: the earlier
+    examples' terms of the update group (0 at its start), for every recurrent kind's explanation."""
+    out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "
+            "terms of this update group (0 at the group's start)")
+    out.eq(Equation(lhs, (Num(value, Ref("G", l, (b - 1, a))),)))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
+
+
 def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, net = stepper.state, stepper.net
     l, b, a = int(cell.layer or 0), int(cell.unit), int(cell.column or 0)
@@ -314,10 +323,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = rnn.grad_sym(l, b - 1, a)  # named as the kind names its weights (an LSTM's by gate)
     times = _g_times(stepper, l)
     if not times:
-        out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "
-                "terms of this update group (0 at the group's start)")
-        out.eq(Equation(lhs, (Num(value, Ref("G", l, (b - 1, a))),)))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
+        return g_before_any_time(out, lhs, value, l, b, a)
     terms: list[float] = []
     prods: list[Node] = []
     nums: dict = {}

@@ -18,7 +18,7 @@ import numpy as np
 from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
-from .explain import _column, _g_times, from_above_terms, own_cell, own_row
+from .explain import _column, _g_times, from_above_terms, g_before_any_time, own_cell, own_row
 from .gru import GATE_WORDS, GATES
 
 OWN = ("s", "gates", "h", "dh", "delta", "G")
@@ -218,10 +218,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = kind.grad_sym(l, b - 1, a)
     times = _g_times(stepper, l)
     if not times:
-        out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "
-                "terms of this update group (0 at the group's start)")
-        out.eq(Equation(lhs, (Num(value, Ref("G", l, (b - 1, a))),)))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
+        return g_before_any_time(out, lhs, value, l, b, a)
     terms: list[float] = []
     prods: list[Node] = []
     nums: list[Node] = []
