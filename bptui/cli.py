@@ -448,7 +448,9 @@ def _read_aside(doc: dict, path: str):
 
         return parse(doc, path, schema_checked=True)
 
-    if os.path.getsize(path) > READ_ASIDE_MAX_BYTES:
+    if os.path.getsize(path) > READ_ASIDE_MAX_BYTES or os.environ.get("TEXTUAL_DRIVER"):
+        # served (bptui serve): read here, and the app opens on the network screen; its loading
+        # screen, drawn first, never gave way to the network screen under textual-serve's driver
         spec = here()
         return lambda: spec
     if not hasattr(os, "fork") or threading.active_count() > 1:
