@@ -114,6 +114,12 @@ def test_vanishing_gradient_through_time(snap_compare):
     assert snap_compare(app_for("long_memory"), press=["b"], terminal_size=(150, 45))
 
 
+def test_gated_panel_through_time(snap_compare):
+    """long_memory_lstm at the end of example 1's backward pass: a row per gate and unit, c, h, ∂ℓ/∂h,
+    ∂ℓ/∂c and δ at every τ, and ‖∂ℓ/∂c_τ‖, ‖∂ℓ/∂h_τ‖ under the layer (the cell's path back in time)."""
+    assert snap_compare(app_for("long_memory_lstm"), press=["b"], terminal_size=(150, 60))
+
+
 @pytest.mark.asyncio
 async def test_the_training_screen_shows_delta_over_time():
     from bptui.core.engine.train import delta_over_time, train
