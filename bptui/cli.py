@@ -20,7 +20,7 @@ from .core.formulas.notation import count, fmt
 from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
 
-COMMANDS = ("trace", "train", "check", "quiz", "export", "grade", "serve", "examples")
+COMMANDS = ("trace", "train", "check", "quiz", "export", "grade", "serve", "examples", "import")
 
 
 class UsageError(Exception):
@@ -136,6 +136,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                  "when a row or file was bad (the rest is graded)",
         "serve": "serve the terminal app in a web browser (textual-serve)",
         "examples": "list the bundled example networks",
+        "import": "a network file from a small ONNX model (needs the onnx extra: pip install 'bptui[onnx]')",
     }
     p = _Parser(prog=f"bptui {command}", description=helps[command])
     p.add_argument("--no-color", action="store_true", help="no colour in the output (NO_COLOR is honoured too)")
@@ -143,6 +144,8 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         return p
     if command == "grade":
         return _grade_parser(p)
+    if command == "import":
+        return _import_parser(p)
     p.add_argument("file", metavar="FILE", help="network file, or a bundled example's name")
     if command == "quiz":
         p.add_argument("--tolerance", type=_positive_float, default=1e-3, metavar="R",
@@ -211,6 +214,19 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         mode.add_argument("--batch-size", type=_positive, metavar="K", help="mini-batches of K examples")
         p.add_argument("--shuffle-seed", type=_natural, metavar="S", help="reshuffle the examples every epoch, seeded")
         p.add_argument("--plot", action="store_true", help="draw the loss curve (and the test loss) in the terminal")
+    return p
+
+
+def _import_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from .core.ops.losses import LOSSES
+
+    p.add_argument("file", metavar="MODEL", help="an ONNX model (.onnx)")
+    p.add_argument("--data", metavar="FILE", required=True,
+                   help="the examples: an .npz with x and y (sequences padded, with lengths) or a CSV with --targets")
+    p.add_argument("--targets", metavar="COL,…", help="a CSV's target columns")
+    p.add_argument("--loss", choices=tuple(LOSSES), default="squared", help="the loss (default squared)")
+    p.add_argument("--output", metavar="NET", help="write the network file to NET instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     return p
 
 
@@ -302,7 +318,7 @@ def _check_streams(command: str, args) -> None:
     (export --output needs no stdout; the app says it needs a terminal)."""
     if command == "quiz" and isinstance(sys.stdin, _Closed):
         raise ClosedStream("standard input", ", and bptui quiz reads the answers from it")
-    if isinstance(sys.stdout, _Closed) and not (command in ("export", "grade") and args.output is not None):
+    if isinstance(sys.stdout, _Closed) and not (command in ("export", "grade", "import") and args.output is not None):
         raise ClosedStream("standard output", f", and bptui {command} writes there")
 
 
@@ -711,6 +727,27 @@ def _final_table(spec, epochs, ev, num, args) -> None:
 def _json_number(x: float) -> float | None:
     """JSON has no NaN or infinity: null stands for them."""
     return x if math.isfinite(x) else None
+
+
+def cmd_import(args) -> int:
+    """``bptui import MODEL.onnx --data FILE``: the network file, read back before it is written."""
+    from .core.util.files import check_outputs, write_text_atomic
+    from .core.util.jsonfmt import network_text
+    from .onnx_import import check, to_network
+
+    inputs = [("the ONNX model", args.file), ("the data file", args.data)]
+    if args.output is not None:
+        check_outputs([(args.output, "the network file")], inputs, args.force)
+    out_dir = str(Path(args.output).parent) if args.output is not None else "."
+    targets = [t.strip() for t in args.targets.split(",")] if args.targets else None
+    doc = to_network(args.file, args.data, args.loss, targets, out_dir)
+    check(doc, str(Path(out_dir) / "-") if args.output is None else args.output)
+    text = network_text(doc)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.output, text, args.force)
+    return 0
 
 
 def cmd_check(args) -> int:

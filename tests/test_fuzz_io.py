@@ -120,6 +120,8 @@ class Command:
 GRAPH = GRAPH_EXAMPLES[0]
 GRADE_KEY = str(Path(__file__).parent / "golden" / "xor-key.json")  # bptui export xor --exercise --answers xor-key.md
 GRADE_ANSWERS = str(Path(__file__).parent / "golden" / "xor-answers.csv")  # its values as shown
+ONNX_MODEL = str(Path(__file__).parent / "golden" / "xor.onnx")  # scripts/xor_onnx.py
+ONNX_DATA = str(Path(__file__).parent / "golden" / "xor.npz")
 STREAM_COMMANDS = (
     Command(("trace", "xor")),
     Command(("trace", GRAPH, "--format", "json")),
@@ -140,6 +142,8 @@ STREAM_COMMANDS = (
     Command(("grade", GRADE_KEY, GRADE_ANSWERS)),
     Command(("grade", GRADE_KEY, GRADE_ANSWERS, "--format", "gradescope", "--output", "{out}.json"), stdout=False,
             files=("{out}.json",)),
+    Command(("import", ONNX_MODEL, "--data", ONNX_DATA)),
+    Command(("import", ONNX_MODEL, "--data", ONNX_DATA, "--output", "{out}.json"), stdout=False, files=("{out}.json",)),
     Command(("examples",)),
     Command(("--version",)),
     Command(("export", "--help")),

@@ -228,6 +228,21 @@ class LayerKind:
     def weights_from_json(self, value: Any) -> np.ndarray:  # pragma: no cover - per kind
         raise NotImplementedError
 
+    # -- another framework's parameters (``bptui import``, bptui/onnx_import.py) ---------------------------
+    gate_order: ClassVar[str] = ""
+    """The blocks of h rows of a gated kind's W and U, a letter per gate in the order its equations take
+    them (an LSTM's ``"ifgo"``); ``""`` for a kind without gates. An importer reorders a framework's
+    blocks by these letters."""
+
+    def from_framework(self, weight: np.ndarray, bias: np.ndarray, weight_hh: np.ndarray | None = None,
+                       bias_hh: np.ndarray | None = None) -> np.ndarray:
+        """Its stored matrix from parameters named as PyTorch names them: ``weight`` (a dense layer's
+        K × d, a convolution's K × C × kh × kw) and ``bias`` (K); a recurrent kind's ``weight_ih``,
+        ``bias_ih``, ``weight_hh``, ``bias_hh``, gate blocks in ``gate_order``. Here: the bias in
+        column 0, then the weights flattened in C order."""
+        return np.concatenate([np.asarray(bias, dtype=float).reshape(-1, 1),
+                               np.asarray(weight, dtype=float).reshape(len(weight), -1)], axis=1)
+
     def expected_weights(self) -> str:
         return "×".join(map(str, self.param_shape))
 

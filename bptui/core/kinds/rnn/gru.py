@@ -53,6 +53,7 @@ class Gru(Recurrent):
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 3
     u_bias: ClassVar[int] = 1
+    gate_order: ClassVar[str] = "rzn"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.GRU"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})

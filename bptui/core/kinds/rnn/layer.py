@@ -117,6 +117,17 @@ class Recurrent(LayerKind):
     def weights_json(self, W: np.ndarray) -> Any:
         return {"W": self.W_part(W).tolist(), "U": self.U_part(W).tolist()}
 
+    def from_framework(self, weight: np.ndarray, bias: np.ndarray, weight_hh: np.ndarray | None = None,
+                       bias_hh: np.ndarray | None = None) -> np.ndarray:
+        """[W │ U] from PyTorch's ``weight_ih``, ``bias_ih``, ``weight_hh``, ``bias_hh`` (zeros when None): the
+        two biases summed into W's column 0, as both are added to the same s; a GRU's ``bias_hh`` is U's own
+        column 0 (it sits inside r ⊙ (·) for n)."""
+        hh = np.zeros(self.rows) if bias_hh is None else np.asarray(bias_hh, dtype=float)
+        R = np.zeros((self.rows, self.h)) if weight_hh is None else np.asarray(weight_hh, dtype=float)
+        b = np.asarray(bias, dtype=float)
+        parts = [(b + hh)[:, None], weight] if not self.u_bias else [b[:, None], weight, hh[:, None]]
+        return np.concatenate([*parts, R], axis=1).astype(float)
+
     def weights_from_json(self, value: Any) -> np.ndarray:
         return np.concatenate([np.asarray(value["W"], dtype=float).reshape(self.rows, 1 + self.d),
                                np.asarray(value["U"], dtype=float).reshape(self.rows, self.h + self.u_bias)], axis=1)

@@ -54,6 +54,7 @@ class Lstm(Recurrent):
     exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 4
+    gate_order: ClassVar[str] = "ifgo"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
