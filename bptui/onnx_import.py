@@ -50,7 +50,11 @@ ALPHA_DEFAULTS = {"Elu": 1.0, "LeakyRelu": 0.01}
 # side computations: allowed off the data path (the shape of an initial state), never on it
 SIDE_OPS = {"Constant", "ConstantOfShape", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Expand",
             "Cast", "Slice", "Identity", "Reshape"}
+# ops that change only how the layers' tensor is laid out, or add a MatMul's bias
+LAYOUT_OPS = {"Flatten", "Reshape", "Transpose", "Squeeze", "Gather", "Identity", "Dropout", "Add", "Shape"}
+KNOWN_OPS = set(LAYER_OPS) | set(ACTIVATION_OPS) | SIDE_OPS | LAYOUT_OPS
 NPZ_KEYS = {"x", "y", "lengths"}
+LAST_AXIS = {"flat": 1, "seq": 2, "seq_bt": 2}  # the units' axis of each layout
 
 
 class _Zeros:
@@ -85,6 +89,7 @@ class _Layer:
 @dataclass
 class _Walk:
     source: str
+    opset: int = 1
     values: dict[str, Any] = field(default_factory=dict)
     layers: list[_Layer] = field(default_factory=list)
     readers: dict[str, int] = field(default_factory=dict)
@@ -191,7 +196,10 @@ def _ints(v: Any) -> list[int] | None:
 def build(model: Any, source: str) -> tuple[list[dict], list, list[_Layer]]:
     """(layers, weights, the layers with their nodes) of the file, from the model's graph."""
     g = model.graph
-    walk = _Walk(source)
+    versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if len(versions) != 1 or not 1 <= versions[0] <= 10_000:
+        raise SpecError("no one version of ONNX's own opset (opset_import)", source=source)
+    walk = _Walk(source, versions[0])
     if len(g.node) > MAX_NODES:
         raise SpecError(f"{len(g.node):,} nodes, at most {MAX_NODES:,}", source=source)
     for t in g.initializer:
@@ -224,6 +232,9 @@ def build(model: Any, source: str) -> tuple[list[dict], list, list[_Layer]]:
     if final.layout not in ("flat", "seq", "seq_bt"):
         raise SpecError(f"output {_text(g.output[0].name)!r}: a {final.layout} tensor; bptui's output layer is a "
                         "vector (or one per time step)", source=source)
+    if walk.values[inputs[0].name].layout.startswith("seq") and not any(lay.kind.over_time for lay in walk.layers):
+        raise SpecError(f"input {_text(inputs[0].name)!r} is a sequence, but no recurrent layer reads it (bptui "
+                        "runs layers at each time step only below or above one)", source=source)
     weights = [lay.kind.weights_json(lay.kind.from_framework(*lay.params)) if lay.kind.has_weights else None
                for lay in walk.layers]
     return [walk.input_entry] + [lay.entry for lay in walk.layers], weights, walk.layers
@@ -238,6 +249,9 @@ def _step(walk: _Walk, node: Any, where: str) -> None:
                             "order, or a cycle)", source=src)
     if node.domain not in ("", "ai.onnx"):
         raise SpecError(f"{where}: bptui cannot step an op of domain {_text(node.domain)!r}", source=src)
+    if op not in KNOWN_OPS:
+        raise SpecError(f"{where}: bptui cannot step it (docs/import.md lists the ops it reads)", source=src)
+    _check_schema(walk, node, where)
     args = [walk.values[n] if n else None for n in node.input]
     data = [a for a in args if isinstance(a, _Data)]
     attrs = _attrs(node, where, src)
@@ -289,6 +303,26 @@ def _step(walk: _Walk, node: Any, where: str) -> None:
         if walk.readers.get(n, 0) > 1:
             raise SpecError(f"{where}: its output is read by {walk.readers[n]} nodes; bptui steps a chain of "
                             "layers, with no branches", source=src)
+
+
+def _check_schema(walk: _Walk, node: Any, where: str) -> None:
+    """The node as ONNX's own schema of its op (at the model's opset) has it: an op of that opset, its
+    number of inputs and outputs, and attributes it takes, each of its type."""
+    import onnx
+
+    try:
+        schema = onnx.defs.get_schema(node.op_type, walk.opset, "")
+    except Exception:  # SchemaError: no such op at this opset
+        raise _refuse(walk, where, f"bptui cannot step it (no op of ONNX's opset {walk.opset})") from None
+    if not schema.min_input <= len(node.input) <= schema.max_input or \
+            not schema.min_output <= len(node.output) <= schema.max_output:
+        raise _refuse(walk, where, f"{len(node.input)} inputs and {len(node.output)} outputs, which {node.op_type} "
+                      "does not take")
+    for a in node.attribute:
+        spec = schema.attributes.get(a.name)
+        if spec is None or int(a.type) != int(spec.type.value):
+            raise _refuse(walk, where, f"attribute {_text(a.name)!r}: {node.op_type} takes no such attribute of "
+                          "this type")
 
 
 def _refuse(walk: _Walk, where: str, why: str) -> SpecError:
@@ -393,7 +427,7 @@ def _activation(walk: _Walk, op: str, x: _Data, attrs: dict, where: str) -> _Dat
     if lay is None or lay.entry.get("activation", "identity") != "identity" or not lay.kind.takes_activation:
         raise _refuse(walk, where, "bptui cannot step it here: an activation belongs to the layer just below it "
                       "(a dense or convolution layer's f), once")
-    if op == "Softmax" and attrs.get("axis", -1) not in (-1, len(x.shape)):
+    if op == "Softmax" and attrs.get("axis", -1) not in (-1, LAST_AXIS.get(x.layout)):
         raise _refuse(walk, where, "bptui's softmax is over the units (the last axis)")
     if op == "Gelu" and attrs.get("approximate", "none") != "none":
         raise _refuse(walk, where, "bptui's gelu is the exact erf form (approximate = 'none')")
