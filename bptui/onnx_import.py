@@ -320,7 +320,7 @@ def _check_schema(walk: _Walk, node: Any, where: str) -> None:
                       "does not take")
     for a in node.attribute:
         spec = schema.attributes.get(a.name)
-        if spec is None or onnx.AttributeProto.AttributeType.Name(a.type) != spec.type.name:
+        if spec is None or onnx.AttributeProto.AttributeType.Name(a.type) != str(spec.type).rsplit(".", 1)[-1]:
             raise _refuse(walk, where, f"attribute {_text(a.name)!r}: {node.op_type} takes no such attribute of "
                           "this type")
 
