@@ -733,15 +733,13 @@ def cmd_import(args) -> int:
     """``bptui import MODEL.onnx --data FILE``: the network file, read back before it is written."""
     from .core.util.files import check_outputs, write_text_atomic
     from .core.util.jsonfmt import network_text
-    from .onnx_import import check, to_network
+    from .onnx_import import to_network
 
     inputs = [("the ONNX model", args.file), ("the data file", args.data)]
     if args.output is not None:
         check_outputs([(args.output, "the network file")], inputs, args.force)
-    out_dir = str(Path(args.output).parent) if args.output is not None else "."
     targets = [t.strip() for t in args.targets.split(",")] if args.targets else None
-    doc = to_network(args.file, args.data, args.loss, targets, out_dir)
-    check(doc, str(Path(out_dir) / "-") if args.output is None else args.output)
+    doc = to_network(args.file, args.data, args.loss, targets, "-" if args.output is None else args.output)
     text = network_text(doc)
     if args.output is None:
         sys.stdout.write(text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class _Layer:
     entry: dict
     kind: LayerKind
     node: str
+    act_node: str = ""  # the node of its activation, if one was read
     params: tuple = ()
     bias_set: bool = False
 
@@ -432,6 +434,7 @@ def _activation(walk: _Walk, op: str, x: _Data, attrs: dict, where: str) -> _Dat
     if op == "Gelu" and attrs.get("approximate", "none") != "none":
         raise _refuse(walk, where, "bptui's gelu is the exact erf form (approximate = 'none')")
     lay.entry["activation"] = name
+    lay.act_node = where
     if alpha_key is not None:
         # ONNX keeps a float attribute as float32: the shortest decimal that reads back as the same float32
         # is the number the model's author wrote (0.7, not 0.699999988)
@@ -635,9 +638,11 @@ def read_npz(path: str, sequences: bool) -> tuple[list, list]:
 
 
 def to_network(model_path: str, data: str, loss: str = "squared", targets: list[str] | None = None,
-               out_dir: str = ".") -> dict:
+               out: str = "-") -> dict:
     """The network file (a dict) of the ONNX model in ``model_path`` with the data in ``data`` (an .npz,
-    or a CSV with ``targets``); read back by bptui's reader before it is returned."""
+    or a CSV with ``targets``), to be written to ``out`` ("-": standard output, the CSV named from the
+    current folder); read back by bptui's reader before it is returned."""
+    out_dir = os.path.dirname(out) or "."
     model = load_onnx(model_path)
     layers, weights, made = build(model, model_path)
     sequences = "shape" not in layers[0] and any(lay.kind.over_time for lay in made)
@@ -665,16 +670,30 @@ def to_network(model_path: str, data: str, loss: str = "squared", targets: list[
             raise SpecError("--targets names a CSV's columns; an .npz has x and y", source=data)
         inputs, ys = read_npz(data, sequences)
         doc["data"] = {"inputs": inputs, "targets": ys}
+    check(doc, out, model_path, made, data)
     return doc
 
 
-def check(doc: dict, source: str) -> None:
-    """Read ``doc`` back as bptui reads a network file; its errors name the model's node where they can."""
+def check(doc: dict, out: str, model_path: str, made: list[_Layer], data: str) -> None:
+    """Read ``doc`` back as bptui reads a network file (as the file ``out``): an error about its data is the
+    data file's, any other the model's; one about layers[l] or weights[l − 1] names the node that made the
+    layer (or its activation)."""
     try:
-        parse(doc, source)
+        parse(doc, out)
     except SpecError as err:
-        raise SpecError(f"the network it makes cannot be read: {err.place + ': ' if err.place else ''}{err.message}",
-                        source=source) from None
+        place = err.place
+        found = re.match(r"(?:layers|weights)\[(\d+)\]", place)
+        # layers[l] is made by made[l − 1] (layers[0] is the input), weights[i] by made[i]
+        index = None if found is None else int(found.group(1)) - place.startswith("layers")
+        where = ""
+        if index is not None and 0 <= index < len(made):
+            lay = made[index]
+            where = f"{lay.act_node if place.endswith('.activation') and lay.act_node else lay.node}: "
+        if place.startswith("data"):
+            raise SpecError(f"does not fit the model: {place.replace('data.', '', 1)}: {err.message}",
+                            source=data) from None
+        raise SpecError(f"{where}the network it makes cannot be read: {place + ': ' if place else ''}{err.message}",
+                        source=model_path) from None
 
 
 __all__ = ["build", "check", "load_onnx", "read_npz", "to_network", "LAYER_OPS", "ACTIVATION_OPS"]

@@ -245,6 +245,8 @@ def test_csv_data_is_named_relative_to_the_output(tmp_path, mlp_bytes, capsys):
     ("lengths", "lengths: expected"),
     ("strings", "not numbers"),
     ("flat_sequences", "x: 2 axes"),
+    ("width", "does not fit the model: inputs[0][0]: 5 values, expected 2"),
+    ("nan", "does not fit the model: inputs[1][2][0]: NaN is not a finite number"),
 ])
 def test_bad_data_files(tmp_path, gru_bytes, capsys, case, message):
     (tmp_path / "m.onnx").write_bytes(gru_bytes)
@@ -253,7 +255,9 @@ def test_bad_data_files(tmp_path, gru_bytes, capsys, case, message):
     arrays = {"object": {"x": np.array([np.zeros((2, 2)), np.zeros((3, 2))], dtype=object), "y": y},
               "no_y": {"x": x}, "extra": {"x": x, "y": y, "z": y},
               "lengths": {"x": x, "y": y, "lengths": np.array([0, 4])},
-              "strings": {"x": np.array([["a"]]), "y": y}, "flat_sequences": {"x": np.zeros((2, 2)), "y": y}}[case]
+              "strings": {"x": np.array([["a"]]), "y": y}, "flat_sequences": {"x": np.zeros((2, 2)), "y": y},
+              "width": {"x": np.zeros((2, 3, 5)), "y": y},
+              "nan": {"x": np.where(np.arange(12).reshape(2, 3, 2) == 10, np.nan, 0.0), "y": y}}[case]
     np.savez(path, **arrays)
     code, out, err = run(["import", str(tmp_path / "m.onnx"), "--data", str(path)], capsys)
     assert code == 2 and out == ""
@@ -468,3 +472,15 @@ def test_the_bundled_xor_model_is_xor(tmp_path, capsys):
     ours["training"] = xor["training"]
     out.write_text(json.dumps(ours), encoding="utf-8")
     assert run(["trace", str(out), "--format", "json"], capsys)[1] == run(["trace", "xor", "--format", "json"], capsys)[1]
+
+
+def test_what_the_reader_refuses_names_the_node(tmp_path, models, capsys):
+    """A softmax on a hidden layer passes the importer and not the reader: the line names the node."""
+    data, named = _edit(models["Gemm"], "Tanh", _replace_op("Softmax"))
+    path = tmp_path / "m.onnx"
+    path.write_bytes(data)
+    np.savez(tmp_path / "d.npz", x=np.zeros((2, 3)), y=np.zeros((2, 1)))
+    code, out, err = run(["import", str(path), "--data", str(tmp_path / "d.npz")], capsys)
+    assert code == 2 and out == ""
+    assert err == (f"error: {path}: {named}: the network it makes cannot be "
+                   "read: layers[1].activation: softmax is for the output layer only\n")
