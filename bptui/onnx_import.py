@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from .core.formats.spec import parse
+from .core.formats.spec import MAX_WEIGHTS, parse
 from .core.kinds import KINDS, LayerKind
 from .core.util.errors import SpecError
 from .core.util.files import MAX_CSV_FILE_BYTES, MAX_NETWORK_FILE_BYTES, read_bytes
 
-MAX_TENSOR = 5_000_000  # numbers in one tensor of the model: bptui's limit on all weights (docs/network-files.md)
+MAX_TENSOR = MAX_WEIGHTS  # numbers in one tensor of the model: bptui's limit on all weights (docs/network-files.md)
 MAX_NODES = 10_000
 
 # ONNX's layer ops, and the bptui type of the layer each makes
@@ -382,8 +382,6 @@ def _data_op(walk: _Walk, node: Any, op: str, x: _Data, args: list, attrs: dict,
         swap = {"seq": "seq_bt", "seq_bt": "seq"}
         if perm == [1, 0, 2] and x.layout in swap:
             return _Data(swap[x.layout], x.shape, x.layer, recurrent=x.recurrent)
-        if x.layout == "Y" and perm == [2, 0, 1, 3]:  # (T, 1, N, h) → (N, T, 1, h): bidirectional's reshaping
-            raise _refuse(walk, where, "bptui cannot step this transpose")
         raise _refuse(walk, where, "bptui reads a Transpose only between (N, T, d) and (T, N, d)")
     if op in ("Squeeze", "Gather", "Slice"):
         return _select(walk, op, x, args, attrs, where)

@@ -484,3 +484,14 @@ def test_what_the_reader_refuses_names_the_node(tmp_path, models, capsys):
     assert code == 2 and out == ""
     assert err == (f"error: {path}: {named}: the network it makes cannot be "
                    "read: layers[1].activation: softmax is for the output layer only\n")
+
+
+def test_the_limits_are_the_manuals():
+    from pathlib import Path
+
+    from bptui import onnx_import
+
+    page = (Path(__file__).parent.parent / "docs" / "import.md").read_text(encoding="utf-8")
+    for value in (onnx_import.MAX_TENSOR, onnx_import.MAX_NODES):
+        assert f"{value:,}" in page
+    assert "64 MiB" in page and onnx_import.MAX_NETWORK_FILE_BYTES == 64 * 2**20
