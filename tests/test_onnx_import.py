@@ -138,11 +138,13 @@ def test_conv_pool_flatten_dense_round_trip(tmp_path, seed):
         int(rng.integers(0, 2)), int(rng.integers(1, 3))
     size = int(rng.integers(6, 9))
     pool = nn.MaxPool2d(2) if seed % 2 == 0 else nn.AvgPool2d(2)
-    body = nn.Sequential(nn.Conv2d(C, K, k, stride=stride, padding=pad), nn.Tanh(), pool, nn.Flatten()).double()
+    act = str(rng.choice(list(ACTS)))
+    body = nn.Sequential(nn.Conv2d(C, K, k, stride=stride, padding=pad), ACTS[act](), pool, nn.Flatten()).double()
     flat = body(torch.zeros(1, C, size, size, dtype=torch.float64)).shape[1]
     model = nn.Sequential(*body, nn.Linear(flat, 2)).double()
     x, y = rng.normal(size=(3, C, size, size)), rng.normal(size=(3, 2))
     spec = imported(tmp_path, export(model, torch.zeros(1, C, size, size, dtype=torch.float64)), x, y)
+    assert spec.raw["layers"][1]["activation"] == act
     ref = torch_loss(model(torch.tensor(x)), torch.tensor(y), "squared")
     ref.backward()
     compare(spec, ref.item(), [model[0], None, model[4]])
@@ -197,6 +199,33 @@ def test_recurrent_round_trip(tmp_path, cell, seed):
             total = total + torch_loss(out[0], torch.tensor(y[i]), "squared")
     total.backward()
     compare(spec, total.item(), [model.r, model.out])
+
+
+class Stacked(nn.Module):
+    """A GRU handing every h_τ to an LSTM (two one-layer modules), its h_T under a dense layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.g, self.l, self.out = nn.GRU(2, 3), nn.LSTM(3, 2), nn.Linear(2, 2)
+
+    def forward(self, x):
+        y, _ = self.g(x)
+        _, (h, _) = self.l(y)
+        return self.out(h[-1])
+
+
+def test_stacked_gru_under_lstm_round_trip(tmp_path):
+    rng = np.random.default_rng([25, 4])
+    torch.manual_seed(4)
+    model = Stacked().double()
+    x, y, lengths = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 2)), np.array([4, 2, 3])
+    spec = imported(tmp_path, export(model, torch.zeros(4, 1, 2, dtype=torch.float64)), x, y, lengths=lengths)
+    assert [(layer.get("type"), layer.get("return_sequences")) for layer in spec.raw["layers"][1:]] == \
+        [("gru", True), ("lstm", None), (None, None)]
+    total = sum(torch_loss(model(torch.tensor(x[i, :T])[:, None])[0], torch.tensor(y[i]), "squared")
+                for i, T in enumerate(lengths))
+    total.backward()
+    compare(spec, total.item(), [model.g, model.l, model.out])
 
 
 # -- the written file and the data -----------------------------------------------------------------------
@@ -495,3 +524,13 @@ def test_the_limits_are_the_manuals():
     for value in (onnx_import.MAX_TENSOR, onnx_import.MAX_NODES):
         assert f"{value:,}" in page
     assert "64 MiB" in page and onnx_import.MAX_NETWORK_FILE_BYTES == 64 * 2**20
+
+
+def test_the_output_never_replaces_the_model_or_the_data(tmp_path, mlp_bytes, capsys):
+    (tmp_path / "m.onnx").write_bytes(mlp_bytes)
+    np.savez(tmp_path / "d.npz", x=np.zeros((2, 3)), y=np.zeros((2, 2)))
+    for target in ("m.onnx", "d.npz"):
+        code, _, err = run(["import", str(tmp_path / "m.onnx"), "--data", str(tmp_path / "d.npz"),
+                            "--output", str(tmp_path / "." / target)], capsys)
+        assert code == 2 and err.startswith("error:") and err.count("\n") == 1, err
+    assert (tmp_path / "m.onnx").read_bytes() == mlp_bytes
