@@ -20,6 +20,7 @@ import io
 import math
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -600,6 +601,13 @@ def read_npz(path: str, sequences: bool) -> tuple[list, list]:
     """(inputs, targets) of ``x`` and ``y`` in an .npz (never unpickled: object arrays are refused).
     Sequences are padded, (N, T, d), with ``lengths`` (N) giving each one's T (default: all T)."""
     raw = read_bytes(path, MAX_CSV_FILE_BYTES, "data file")
+    try:  # a compressed .npz could unpack into far more than it holds: its arrays' sizes, before any is read
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise SpecError("not a NumPy .npz (not a zip archive)", source=path) from None
+    if unpacked > MAX_CSV_FILE_BYTES:
+        raise SpecError(f"its arrays unpack into {unpacked:,} bytes, at most {MAX_CSV_FILE_BYTES:,}", source=path)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}

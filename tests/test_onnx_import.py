@@ -275,6 +275,8 @@ def test_csv_data_is_named_relative_to_the_output(tmp_path, mlp_bytes, capsys):
     ("strings", "not numbers"),
     ("flat_sequences", "x: 2 axes"),
     ("width", "does not fit the model: inputs[0][0]: 5 values, expected 2"),
+    ("bomb", "unpack into"),  # 300 MB of zeros, compressed to a few hundred kB
+    ("not_zip", "not a zip archive"),
     ("nan", "does not fit the model: inputs[1][2][0]: NaN is not a finite number"),
 ])
 def test_bad_data_files(tmp_path, gru_bytes, capsys, case, message):
@@ -285,9 +287,19 @@ def test_bad_data_files(tmp_path, gru_bytes, capsys, case, message):
               "no_y": {"x": x}, "extra": {"x": x, "y": y, "z": y},
               "lengths": {"x": x, "y": y, "lengths": np.array([0, 4])},
               "strings": {"x": np.array([["a"]]), "y": y}, "flat_sequences": {"x": np.zeros((2, 2)), "y": y},
-              "width": {"x": np.zeros((2, 3, 5)), "y": y},
+              "width": {"x": np.zeros((2, 3, 5)), "y": y}, "bomb": {}, "not_zip": {},
               "nan": {"x": np.where(np.arange(12).reshape(2, 3, 2) == 10, np.nan, 0.0), "y": y}}[case]
-    np.savez(path, **arrays)
+    if case == "bomb":
+        import zipfile
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, zf.open("x.npy", "w", force_zip64=True) as fh:
+            np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (2, 3, 12_500_000)})
+            block = bytes(1 << 20)
+            for _ in range(300):
+                fh.write(block)
+    elif case == "not_zip":
+        path.write_bytes(b"x,y\n1,2\n")
+    else:
+        np.savez(path, **arrays)
     code, out, err = run(["import", str(tmp_path / "m.onnx"), "--data", str(path)], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: ") and message in err, err
