@@ -250,6 +250,9 @@ def _step(walk: _Walk, node: Any, where: str) -> None:
         if name and name not in walk.values:
             raise SpecError(f"{where}: reads {_text(name)!r}, which no earlier node makes (a graph out of "
                             "order, or a cycle)", source=src)
+    for name in node.output:
+        if name in walk.values or (name and node.output[:list(node.output).index(name)].count(name)):
+            raise SpecError(f"{where}: makes {_text(name)!r} a second time (ONNX names each value once)", source=src)
     if node.domain not in ("", "ai.onnx"):
         raise SpecError(f"{where}: bptui cannot step an op of domain {_text(node.domain)!r}", source=src)
     if op not in KNOWN_OPS:
