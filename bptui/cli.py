@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="bptui",
         description="Step through backpropagation one keypress at a time. "
         "With no command, FILE (default: the bundled xor example) opens in the terminal app.",
-        epilog="commands: trace, train, check, quiz, export, grade, serve, examples (bptui COMMAND --help)",
+        epilog=f"commands: {', '.join(COMMANDS)} (bptui COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     p.add_argument("file", nargs="?", metavar="FILE", help="network file, or a bundled example's name")
