@@ -1,0 +1,224 @@
+"""`bptui export --format pytorch|numpy`: the programs run and pass, really assert, resume, and carry no code
+from the input file.
+
+The generated programs run in one child process (the venv's python; torch is imported once), each
+with runpy, so that the tests' CPU stays small (measured in the report of the change)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bptui import codegen
+from bptui.cli import main
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load_any, parse
+
+from .conftest import ALL_EXAMPLES, NETWORKS
+from .helpers import random_conv_doc, random_spec
+
+pytest.importorskip("torch")
+
+FORMATS = ("pytorch", "numpy")
+# the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
+PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130"}
+
+RUNNER = r"""
+import json, runpy, sys, io, contextlib
+out = {}
+for path in sys.argv[1:]:
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            runpy.run_path(path, run_name="__main__")
+        out[path] = ["ok", buf.getvalue()]
+    except SystemExit as e:
+        out[path] = ["exit", str(e)]
+    except BaseException as e:
+        out[path] = [type(e).__name__, str(e)[:2000]]
+print(json.dumps(out))
+"""
+
+
+def run_programs(paths: list[Path]) -> dict[str, list[str]]:
+    """Each program's outcome: ["ok", what it printed], or the exception's name and text."""
+    got = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], capture_output=True, text=True,
+                         timeout=600)  # generous: a loaded machine stretches the wall clock
+    assert got.returncode == 0, got.stderr
+    return json.loads(got.stdout)
+
+
+def export(capsys, src: Path | str, fmt: str, out: Path, *extra: str) -> tuple[int, str]:
+    code = main(["export", str(src), "--format", fmt, "--output", str(out), *extra])
+    return code, capsys.readouterr().err
+
+
+def exportable(name: str) -> bool:
+    spec = load_any(str(NETWORKS / f"{name}.json"))
+    return spec.kind == "network" and spec.lengths is None
+
+
+def test_bundled_networks_run_and_pass(tmp_path, capsys):
+    """Every bundled network (one epoch, or a part across an update for the big ones), both formats."""
+    paths = {}
+    for name in filter(exportable, ALL_EXAMPLES):
+        for fmt in FORMATS:
+            out = tmp_path / f"{name}_{fmt}.py"
+            extra = ("--steps", PARTS[name]) if name in PARTS else ()
+            assert export(capsys, NETWORKS / f"{name}.json", fmt, out, *extra)[0] == 0
+            ast.parse(out.read_text())
+            paths[(name, fmt)] = out
+    assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression"}
+    results = run_programs(list(paths.values()))
+    for (name, fmt), path in paths.items():
+        status, text = results[str(path)]
+        assert status == "ok", (name, fmt, text)
+        first, last = PARTS.get(name, "1:").split(":")
+        assert f"steps {first} to" in text, text
+
+
+def _doc_variants() -> list[tuple[str, object]]:
+    """Seeded networks of every activation, loss, optimizer and update mode, L2 on, maps and vectors."""
+    acts = ["tanh", "sigmoid", "relu", "identity", "softplus", "elu", "leaky_relu", "prelu", "gelu"]
+    opts = ["sgd", "momentum", "adam"]
+    out = []
+    for i, act in enumerate(acts):
+        loss, output = [("squared", "sigmoid"), ("half_squared", "identity"), ("cross_entropy", "softmax"),
+                        ("cross_entropy", "sigmoid"), ("squared", "softmax")][i % 5]
+        spec = random_spec([3, 4, 3, 3 if output == "softmax" else 2], hidden=act, output=output, loss=loss,
+                           update=["full_batch", "per_example"][i % 2], n=3, seed=i, l2=0.01 * (i % 3), alpha=0.2)
+        doc = dict(spec.raw)
+        doc["training"] = {**doc["training"], "optimizer": opts[i % 3]}
+        out.append((f"dense-{act}-{loss}-{output}-{opts[i % 3]}", doc))
+    for seed in range(4):
+        out.append((f"conv-{seed}", random_conv_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2),
+                                                     update=["full_batch", "per_example"][seed % 2])))
+    return out
+
+
+def test_seeded_networks_of_every_kind_optimizer_loss_and_activation(tmp_path):
+    paths = {}
+    for label, doc in _doc_variants():
+        spec = parse(doc, f"{label}.json")
+        for fmt in FORMATS:
+            out = tmp_path / f"{label}_{fmt}.py".replace("-", "_")
+            first, last = codegen.steps_of(spec, 2, None)  # two epochs: the optimizers' state carries over
+            codegen.write(spec, fmt, first, last, str(out))
+            paths[(label, fmt)] = out
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        assert results[str(path)][0] == "ok", (key, results[str(path)])
+
+
+def _change_one(path: Path, rng: np.random.Generator) -> int:
+    """Change one of bptui's values in a program (a seeded choice among all its entries); the step it belongs to."""
+    text = path.read_text()
+    head, _, tail = text.partition("\nEXPECTED = ")
+    literal, _, rest = tail.partition("\n")
+    values = ast.literal_eval(literal)
+    first = int(next(line for line in text.splitlines() if line.startswith("FIRST, LAST")).split("=")[1].split(",")[0])
+    i = int(rng.integers(len(values)))
+    v = np.asarray(values[i], dtype=float)
+    flat = v.reshape(-1)
+    j = int(rng.integers(flat.size))
+    flat[j] += 1e-4 * (1 + abs(flat[j]))
+    values[i] = float(v) if v.ndim == 0 else v.tolist()
+    path.write_text(head + "\nEXPECTED = " + repr(values) + "\n" + rest)
+    return first + i
+
+
+def test_a_changed_value_fails(tmp_path, capsys):
+    """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
+    rng = np.random.default_rng(25)
+    paths, steps = [], {}
+    for name in ("xor", "two_channel", "classifier"):
+        for fmt in FORMATS:
+            for k in range(3):
+                out = tmp_path / f"{name}_{fmt}_{k}.py"
+                export(capsys, NETWORKS / f"{name}.json", fmt, out)
+                steps[str(out)] = _change_one(out, rng)
+                paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        status, text = results[str(path)]
+        assert status == "AssertionError", (path, status, text)
+        assert f"step {steps[str(path)]}," in text, text
+
+
+@pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
+def test_steps_resume_from_the_state_before_a(tmp_path, capsys, name, steps):
+    """--steps A:B: the program starts from bptui's state (weights, G so far, optimizer state) at the
+    example or update before step A, checks A … B and no other step."""
+    a, b = map(int, steps.split(":"))
+    paths = []
+    for fmt in FORMATS:
+        out = tmp_path / f"{name}_{fmt}.py"
+        assert export(capsys, NETWORKS / f"{name}.json", fmt, out, "--steps", steps)[0] == 0
+        text = out.read_text()
+        assert f"FIRST, LAST = {a}, {b} " in text
+        data = ast.literal_eval(text.partition("\nDATA = ")[2].partition("\n")[0])
+        stepper = Stepper(load_any(str(NETWORKS / f"{name}.json")))
+        stepper.goto(data["start"])
+        assert 0 < data["start"] < a and a - data["start"] <= len(stepper.schedule.block) + 2
+        for W, want in zip(data["W"], stepper.weights):
+            np.testing.assert_array_equal(np.array(W), want)
+        paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        assert results[str(path)] == ["ok", f"{name}: steps {a} to {b}, each equal to bptui's value\n"], results
+
+
+def test_many_values_go_beside_the_program(tmp_path, monkeypatch):
+    """Past the limit, bptui's values sit in PROGRAM-expected.npz, and the program reads them from there."""
+    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    spec = load_any(str(NETWORKS / "xor.json"))
+    paths = []
+    for fmt in FORMATS:
+        out = tmp_path / f"xor_{fmt}.py"
+        codegen.write(spec, fmt, 1, 38, str(out))
+        assert (tmp_path / f"xor_{fmt}-expected.npz").exists()
+        assert "EXPECTED = [_npz" in out.read_text()
+        paths.append(out)
+    assert all(status == "ok" for status, _ in run_programs(paths).values())
+
+
+def test_hostile_names_stay_strings(tmp_path, capsys):
+    """A network's name and description, and its file's name, reach the program only as string literals."""
+    marker = tmp_path / "injected"
+    payload = f'x"""\nopen({str(marker)!r}, "w")\n"""#\'\'\'\\'
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    doc["name"], doc["description"] = payload, payload
+    src = tmp_path / ('evil"\'\n""".json')
+    src.write_text(json.dumps(doc))
+    paths = []
+    for fmt in FORMATS:
+        out = tmp_path / f"evil_{fmt}.py"
+        assert export(capsys, src, fmt, out)[0] == 0
+        tree = ast.parse(out.read_text())
+        strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        assert payload in strings
+        paths.append(out)
+    results = run_programs(paths)
+    assert all(status == "ok" for status, _ in results.values()), results
+    assert not marker.exists()
+
+
+def test_what_cannot_be_exported_is_one_error_line(tmp_path, capsys):
+    out = tmp_path / "p.py"
+    sequence = next(n for n in ALL_EXAMPLES if not exportable(n) and load_any(str(NETWORKS / f"{n}.json")).kind == "network")
+    code, err = export(capsys, NETWORKS / f"{sequence}.json", "pytorch", out)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and f"{sequence}.json" in err
+    assert not out.exists()
+    code, err = main(["export", str(NETWORKS / "xor.json"), "--format", "numpy"]), capsys.readouterr().err
+    assert code == 2 and "--output" in err and err.count("\n") == 1
+    src = NETWORKS / "xor.json"
+    code, err = export(capsys, src, "numpy", src)  # never over its own input
+    assert code == 2 and err.count("\n") == 1
+    code, err = export(capsys, src, "numpy", out, "--exercise")
+    assert code == 2 and "program" in err and err.count("\n") == 1
