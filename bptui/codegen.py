@@ -165,10 +165,6 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
 
     net = Network(spec)
     kinds, L = net.kinds, spec.L
-    if net.recurrent:
-        kind = net.sequence_kind
-        raise SpecError(f"{kind.type} layers cannot be exported as a program yet (sequences)",
-                        place=f"layers[{kinds.index(kind) + 1}]", source=spec.source)
     try:
         codes: list[LayerCode] = [k.code(l, L) for l, k in enumerate(kinds, start=1)]
     except SpecError as err:
@@ -206,6 +202,10 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
         helpers[ERF_CODE[0]] = ERF_CODE[1]
     for src in helpers.values():
         w(src, "", "")
+    if torch:
+        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return torch.cat([torch.ones(1), v])", "", "")
+    else:
+        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return np.concatenate([[1.0], v])", "", "")
     w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
     w("def checker(start):",
       '    """check(value, name): the next step\'s value, asserted equal to bptui\'s for it (from step FIRST on)."""',
@@ -221,12 +221,18 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
     w("        if step == LAST:", "            raise Done", "", "    return check", "", "")
     w("def main():")
     w.at = 1
-    _body_torch(w, spec, net, codes, weighted) if torch else _body_numpy(w, spec, net, codes, weighted)
+    if net.recurrent:
+        _body_sequences(w, spec, net, codes, weighted, torch)
+    elif torch:
+        _body_torch(w, spec, net, codes, weighted)
+    else:
+        _body_numpy(w, spec, net, codes, weighted)
     w.at = 0
     w("", "")
     # the data literal
     data: dict[str, Any] = {
-        "x": [np.asarray(spec.x_of(n)).reshape(spec.input_shape or (-1,)).tolist() for n in range(spec.N)],
+        "x": [(np.asarray(spec.x_of(n)).reshape(spec.input_shape) if spec.input_shape else np.asarray(spec.x_of(n))).tolist()
+              for n in range(spec.N)],
         "y": [np.asarray(spec.y_of(n)).tolist() for n in range(spec.N)],
         "groups": run.groups,
         "start": run.start,
@@ -259,6 +265,22 @@ def _check_name(q: str, l: int | None, extra: str = "") -> str:
 
 
 def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    L = spec.L
+    _setup_torch(w, spec, net, codes, weighted)
+    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    w("o[0], y = X[n], Y[n]  # o⁽⁰⁾ = x⁽ⁿ⁾ (nn.Linear adds the bias itself: no entry 1), y⁽ⁿ⁾")
+    _example_torch(w, spec, net, codes)
+    w.at -= 1
+    _update_torch(w, codes, weighted, "optimizer.zero_grad()")
+    w.at -= 1
+
+
+def _setup_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    """The data, the layers with bptui's weights, the optimizer and the state the program starts from."""
     kinds, L = net.kinds, spec.L
     opt = spec.optimizer
     w('X = [torch.tensor(x) for x in DATA["x"]]', 'Y = [torch.tensor(y) for y in DATA["y"]]', "")
@@ -304,12 +326,11 @@ def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted
             w(f"    v = torch.tensor(DATA[\"opt\"][{l - 1}][\"v\"])")
             for attr, value, _ in codes[l - 1].params:
                 w(f"    optimizer.state[layer[{l}].{attr}] = {{\"momentum_buffer\": {value.replace('M', 'v')}.clone()}}")
-    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}",
-      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
-    w.at += 1
-    w("for n in group:")
-    w.at += 1
-    w("o[0], y = X[n], Y[n]  # o⁽⁰⁾ = x⁽ⁿ⁾ (nn.Linear adds the bias itself: no entry 1), y⁽ⁿ⁾")
+
+
+def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> None:
+    """One example's steps, in the schedule's order (a network without time)."""
+    kinds, L = net.kinds, spec.L
     loss_code, loss_text = _loss_torch(spec.loss, spec.activations[-1])
     for phase, q, at in example_block(L, kinds):
         l = at or 0  # the loss step has no layer
@@ -341,35 +362,51 @@ def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted
         elif phase == BACKWARD:
             m = codes[l - 1].matrix.format(a=".grad")
             w(f"check({m}, {_check_name('G', l, 'so far: [bias.grad | weight.grad]')})")
-    w.at -= 1
+
+
+def _update_torch(w: Writer, codes: list[LayerCode], weighted: list[int], zero: str) -> None:
     w("optimizer.step()")
     for l in weighted:
         w(f"check({codes[l - 1].matrix.format(a='.detach()')}, {_check_name('W', l, 'after the update')})")
-    w("optimizer.zero_grad()  # G starts again from zero for the next group")
-    w.at -= 1
+    w(f"{zero}  # G starts again from zero for the next group")
 
 
 def _body_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    L = spec.L
+    _setup_numpy(w, spec, net, weighted)
+    w("", "check = checker(DATA[\"start\"])", f"s, o, d, back = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    _example_numpy(w, spec, net, codes)
+    w.at -= 1
+    _update_numpy(w, spec, weighted)
+    w.at -= 1
+
+
+def _setup_numpy(w: Writer, spec: Any, net: Any, weighted: list[int]) -> None:
+    """The data, bptui's weights, G so far and the optimizer's state the program starts from."""
     kinds, L = net.kinds, spec.L
     opt = spec.optimizer
     w('X = [np.array(x) for x in DATA["x"]]', 'Y = [np.array(y) for y in DATA["y"]]', "")
     w("# W⁽ˡ⁾: one matrix with the bias in column 0; G⁽ˡ⁾ so far (None: a layer with no weights)")
     w(f"W = [None] * {L + 1}", f"G = [None] * {L + 1}")
     if opt.name != "sgd":
-        w(f"m, v, t = [None] * {L + 1}, [None] * {L + 1}, [0] * {L + 1}  # the optimizer's state")
+        w(f"m, v, t_adam = [None] * {L + 1}, [None] * {L + 1}, [0] * {L + 1}  # the optimizer's state (Adam's t: its updates so far)")
     for l in weighted:
         w(f"W[{l}], G[{l}] = np.array(DATA[\"W\"][{l - 1}]), np.array(DATA[\"G\"][{l - 1}])")
         if opt.name == "momentum":
             w(f"v[{l}] = np.array(DATA[\"opt\"][{l - 1}][\"v\"])")
         elif opt.name == "adam":
-            w(f"m[{l}], v[{l}], t[{l}] = (np.array(DATA[\"opt\"][{l - 1}][k]) for k in \"mvt\")")
+            w(f"m[{l}], v[{l}], t_adam[{l}] = (np.array(DATA[\"opt\"][{l - 1}][k]) for k in \"mvt\")")
     bias = {l: kinds[l - 1].bias_columns for l in weighted}
     w(f"BIAS = {bias!r}  # each layer's bias columns: L2 leaves them alone")
-    w("", "check = checker(DATA[\"start\"])", f"s, o, d, back = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
-      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
-    w.at += 1
-    w("for n in group:")
-    w.at += 1
+
+
+def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> None:
+    """One example's steps, in the schedule's order (a network without time)."""
+    kinds, L = net.kinds, spec.L
     if spec.input_shape:
         w("o[0], y = X[n], Y[n]  # o⁽⁰⁾ = x⁽ⁿ⁾, a map (C, H, W); y⁽ⁿ⁾")
     else:
@@ -404,7 +441,10 @@ def _body_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted
             w(f"check(d[{l}], {_check_name('delta', l)})")
         elif phase == BACKWARD:
             w(*codes[l - 1].np_grad, f"check(G[{l}], {_check_name('G', l, 'so far')})")
-    w.at -= 1
+
+
+def _update_numpy(w: Writer, spec: Any, weighted: list[int]) -> None:
+    opt = spec.optimizer
     w(f"for l in {tuple(weighted)!r}:  # the update, layer by layer")
     w.at += 1
     w("g = G[l] + 2 * " + repr(opt.l2) + " * W[l]  # g⁽ˡ⁾ = G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾ (W̃: W with its bias columns zeroed)",
@@ -414,16 +454,15 @@ def _body_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted
         w(f"v[l] = {opt.momentum!r} * v[l] + g  # v ← μ v + g", f"W[l] = W[l] - {eta} * v[l]  # W ← W − η v")
     elif opt.name == "adam":
         b1, b2 = repr(opt.beta1), repr(opt.beta2)
-        w("t[l] = t[l] + 1", f"m[l] = {b1} * m[l] + (1 - {b1}) * g  # m ← β₁ m + (1 − β₁) g",
+        w("t_adam[l] = t_adam[l] + 1  # t ← t + 1", f"m[l] = {b1} * m[l] + (1 - {b1}) * g  # m ← β₁ m + (1 − β₁) g",
           f"v[l] = {b2} * v[l] + (1 - {b2}) * g ** 2  # v ← β₂ v + (1 − β₂) g²",
-          f"m_hat, v_hat = m[l] / (1 - {b1} ** t[l]), v[l] / (1 - {b2} ** t[l])",
+          f"m_hat, v_hat = m[l] / (1 - {b1} ** t_adam[l]), v[l] / (1 - {b2} ** t_adam[l])  # m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)",
           f"W[l] = W[l] - {eta} * m_hat / (np.sqrt(v_hat) + {opt.eps!r})  # W ← W − η m̂ / (√v̂ + ε)")
     else:
         w(f"W[l] = W[l] - {eta} * g  # W ← W − η g")
     w("check(W[l], f\"W({l}) after the update\")")
     w.at -= 1
     w(f"for l in {tuple(weighted)!r}:", "    G[l] = np.zeros_like(G[l])  # G starts again from zero for the next group")
-    w.at -= 1
 
 
 def write(spec: Any, fmt: str, first: int, last: int, output: str, force: bool = False) -> None:
@@ -452,3 +491,127 @@ def steps_of(spec: Any, epochs: int, part: Any) -> tuple[int, int]:
 
 def lines(text: str) -> Iterator[str]:
     yield from text.splitlines()
+
+
+# -- a network over time: each example a sequence, stepped as core/engine/schedule.py's sequence_block ----
+def _per_step_y(code: str) -> str:
+    """A loss line of the output at τ: y is the target row y_τ (the comment after ``#`` left alone)."""
+    import re
+
+    body, sep, comment = code.partition("  # ")
+    return re.sub(r"\by\b", "y[t - 1]", body) + sep + comment
+
+
+def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int], torch: bool) -> None:
+    """The loop of a network over time: for each example, forward for τ = 1..T through the layers that run
+    at each τ, then the layers that run once, the loss, backward from the top (the layers that run once,
+    then each per-τ layer for τ = T..1); the lines of each step are its kind's (``LayerCode.seq``)."""
+    from .core.engine.kind import timed_layers
+
+    kinds, L = net.kinds, spec.L
+    timed = timed_layers(kinds)
+    per = [l for l in range(1, L + 1) if timed[l - 1]]
+    once = [l for l in range(1, L + 1) if not timed[l - 1]]
+    if torch:
+        _setup_torch(w, spec, net, codes, weighted)
+    else:
+        _setup_numpy(w, spec, net, weighted)
+    out_delta: list[str] = []
+    templates = {l: dict(codes[l - 1].seq if torch else codes[l - 1].np_seq) for l in range(1, L + 1)}
+    for l in range(1, L + 1):
+        missing = [q for q in kinds[l - 1].block_forward() + kinds[l - 1].block_backward() if q not in templates[l]]
+        if missing:
+            raise SpecError(f"{kinds[l - 1].type} layers over time cannot be exported as a program yet",
+                            place=f"layers[{l}]", source=spec.source)
+    col = 0 if torch else 1
+
+    def units(l: int, expr: str) -> str:  # o⁽ˡ⁾ without a NumPy hidden dense layer's bias entry
+        return expr + "[1:]" if not torch and kinds[l - 1].bias_entry and l < L else expr
+
+    def names(l: int, t: bool) -> dict[str, str]:
+        ix = "[t]" if t else ""
+        S, O, D, X = f"s[{l}]{ix}", f"o[{l}]{ix}", f"d[{l}]{ix}", f"x[{l}]{ix}"
+        act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
+        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "",
+               "f": ACTIVATION_CODE[act][col].format(s=S, a=alpha),
+               "df": ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""}
+        if l < L:
+            w_ = spec.widths[l]
+            if timed[l]:
+                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}][t])[1:]"
+            elif t:
+                out["up"] = f"((W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:] if t == T else np.zeros({w_}))"
+            else:
+                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:]"
+        return out
+
+    def below(l: int, t: bool) -> str:
+        if l == 1:
+            return "xs[t - 1]"
+        if timed[l - 2]:
+            return units(l - 1, f"o[{l - 1}][t]" if t else f"o[{l - 1}][T]")
+        return units(l - 1, f"o[{l - 1}]")
+
+    def steps(l: int, qs: list[str], t: bool) -> None:
+        for q in qs:
+            if not torch and q == "delta" and l == L:
+                lines = [line.format(L=f"{L}][t" if t else L) for line in out_delta]
+                w(*(map(_per_step_y, lines) if t else lines),
+                  f"check(d[{L}]{'[t]' if t else ''}, f\"δ{sup(L)}{'_{t}' if t else ''}\")")
+                continue
+            w(*(line.format(**names(l, t)) for line in templates[l][q]))
+
+    w("", "check = checker(DATA[\"start\"])",
+      f"s, o, d, x = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    w("xs, y = X[n], Y[n]  # the sequence x_1 … x_T (one row per τ) and its target", "T = len(xs)")
+    for l in per:
+        w(f"s[{l}], o[{l}], d[{l}], x[{l}] = ([None] * (T + 2) for _ in range(4))  # layer {l} at τ = 1 … T")
+        w(*(codes[l - 1].seq_start if torch else codes[l - 1].np_seq_start))
+    if torch:
+        w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
+        for l in weighted:
+            w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
+    w("for t in range(1, T + 1):  # forward through time")
+    w.at += 1
+    for l in per:
+        w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
+        steps(l, kinds[l - 1].block_forward(), True)
+    w.at -= 1
+    for l in once:
+        w(f"x[{l}] = {below(l, False)}  # layer {l}'s input, once")
+        steps(l, kinds[l - 1].block_forward(), False)
+    if torch:
+        code, text = _loss_torch(spec.loss, spec.activations[-1])
+        if timed[L - 1]:
+            w(f"loss = sum({_per_step_y(code.format(L=f'{L}][t'))} for t in range(1, T + 1))  # {text}, summed over τ")
+        else:
+            w(f"loss = {code.format(L=L)}  # {text}")
+        w("check(loss, 'ℓ')", "loss.backward()  # autograd: every δ_τ, and G added to the parameters' .grad")
+    else:
+        value, out_delta = _loss_numpy(spec.loss, spec.activations[-1], spec.alphas[-1])
+        body, _, comment = value.partition("  # ")
+        if timed[L - 1]:
+            w(f"loss = sum({_per_step_y(body.format(L=f'{L}][t'))} for t in range(1, T + 1))  # {comment}, summed over τ")
+        else:
+            w(f"loss = {body.format(L=L)}  # {comment}")
+        w("check(loss, 'ℓ')")
+    for l in reversed(once):
+        steps(l, kinds[l - 1].block_backward(), False)
+    for l in reversed(per):
+        w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
+        w.at += 1
+        steps(l, kinds[l - 1].block_backward(), True)
+        w.at -= 1
+    if torch:
+        for l in weighted:
+            w(f"assert_close(G[{l}], {codes[l - 1].matrix.format(a='.grad')})  # τ by τ, G{sup(l)} adds up to autograd's")
+    w.at -= 1
+    if torch:
+        _update_torch(w, codes, weighted, "optimizer.zero_grad(set_to_none=False)")
+    else:
+        _update_numpy(w, spec, weighted)
+    w.at -= 1

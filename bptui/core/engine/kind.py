@@ -98,7 +98,16 @@ class LayerCode:
     ``matrix`` bptui's matrix from the parameters, ``{a}`` standing for ``""`` (W) or ``".grad"`` (G).
     NumPy: ``np_forward`` the lines that compute s⁽ˡ⁾ (o⁽ˡ⁾), ``np_grad`` the lines that add this
     example's term to ``G[l]``, ``np_back`` the lines that compute ``back[l - 1]``; ``helpers`` functions
-    the lines call, each (name, its source), written once into the program."""
+    the lines call, each (name, its source), written once into the program.
+
+    A network over time (sequences) uses ``seq`` (PyTorch) and ``np_seq`` (NumPy): for each quantity of
+    the layer's ``block_forward`` and ``block_backward``, the lines of that step, its check included, as
+    templates the program's writer fills: ``{S}``, ``{O}``, ``{D}``, ``{X}`` (s, o, δ of the step and the
+    layer's input units x, without the bias entry: ``s[l][t]`` at τ = t, ``s[l]`` for a layer that runs
+    once), ``{at}`` (``_{t}`` in a check's f-string name, or nothing), ``{f}`` and ``{df}`` (f(s) and
+    f′(s) in the framework), ``{up}`` (NumPy: ∂ℓ/∂o⁽ˡ⁾ at this step from the layer above); literal
+    braces doubled. ``seq_start`` / ``np_seq_start`` are lines at each example's start (o₀ = 0, a
+    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs."""
 
     module: str | None = None
     params: tuple[tuple[str, str, bool], ...] = ()
@@ -108,6 +117,10 @@ class LayerCode:
     np_grad: tuple[str, ...] = ()
     np_back: tuple[str, ...] = ()
     helpers: tuple[tuple[str, str], ...] = ()
+    seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    np_seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    seq_start: tuple[str, ...] = ()
+    np_seq_start: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

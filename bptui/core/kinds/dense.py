@@ -97,6 +97,19 @@ class Dense(LayerKind):
             np_forward=(f"s[{l}] = W[{l}] @ {below}  # s{sup(l)} = W{sup(l)} {vec}",),
             np_grad=(f"G[{l}] += np.outer(d[{l}], {below})  # G{sup(l)} += δ{sup(l)} {vec}ᵀ",),
             np_back=(f"{back}  # ∂ℓ/∂o{sup(p)} = (W{sup(l)}ᵀ δ{sup(l)}) without the bias row",),
+            seq=(("s", (f"{{S}} = layer[{l}]({{X}})", "{S}.retain_grad()", f"check({{S}}, f\"s{sup(l)}{{at}}\")")),
+                 ("o", (f"{{O}} = {{f}}", f"check(one({{O}}), f\"o{sup(l)}{{at}} = [1, f(s)]\")" if l < L
+                        else f"check({{O}}, f\"o{sup(l)}{{at}}\")")),
+                 ("delta", (f"check({{S}}.grad, f\"δ{sup(l)}{{at}} (∂ℓ/∂s: .grad)\")",)),
+                 ("G", (f"G[{l}] = G[{l}] + torch.outer({{S}}.grad, one({{X}}))  # G{sup(l)} += δ{sup(l)} [1, x]ᵀ",
+                        f"check(G[{l}], \"G{sup(l)} so far\")"))),
+            np_seq=(("s", (f"{{S}} = W[{l}] @ one({{X}})  # s{sup(l)} = W{sup(l)} [1, x]", f"check({{S}}, f\"s{sup(l)}{{at}}\")")),
+                    ("o", ((f"{{O}} = one({{f}})  # o{sup(l)} = [1, f(s{sup(l)})]" if l < L else f"{{O}} = {{f}}"),
+                           f"check({{O}}, f\"o{sup(l)}{{at}}\")")),
+                    ("delta", (f"{{D}} = {{up}} * ({{df}})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})",
+                               f"check({{D}}, f\"δ{sup(l)}{{at}}\")")),
+                    ("G", (f"G[{l}] += np.outer({{D}}, one({{X}}))  # G{sup(l)} += δ{sup(l)} [1, x]ᵀ",
+                           f"check(G[{l}], \"G{sup(l)} so far\")"))),
         )
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
