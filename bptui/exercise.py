@@ -759,9 +759,6 @@ def program_command(spec: Any, args: Any, part: Part | None, epochs: int) -> int
         raise ExerciseError(f"bptui export: --format {fmt} writes a program, not an exercise")
     if not args.output:
         raise ExerciseError(f"bptui export: --format {fmt} writes a program: add --output PROGRAM.py")
-    if spec.kind == "graph":
-        raise ExerciseError(f"bptui export: --format {fmt}: computation graphs cannot be exported as a program yet",
-                            source=spec.source)
     npz = Path(args.output).with_name(Path(args.output).stem + "-expected.npz")
     check_outputs([(args.output, "the program (--output)"), (str(npz), "its values (beside --output)")],
                   input_files(spec), args.force)
