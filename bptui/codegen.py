@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -494,10 +494,6 @@ def steps_of(spec: Any, epochs: int, part: Any) -> tuple[int, int]:
     from .core.engine.stepper import Stepper
 
     return 1, epochs * len(Stepper(spec).schedule)
-
-
-def lines(text: str) -> Iterator[str]:
-    yield from text.splitlines()
 
 
 # -- a network over time: each example a sequence, stepped as core/engine/schedule.py's sequence_block ----

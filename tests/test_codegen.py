@@ -265,10 +265,14 @@ def test_hostile_names_stay_strings(tmp_path, capsys):
     doc["name"], doc["description"] = payload, payload
     src = tmp_path / ('evil"\'\n""".json')
     src.write_text(json.dumps(doc))
+    graph = json.loads((NETWORKS / "lecture13.json").read_text())
+    graph["name"], graph["description"] = payload, payload
+    graph_src = tmp_path / 'evil graph"\'\n.json'
+    graph_src.write_text(json.dumps(graph))
     paths = []
-    for fmt in FORMATS:
-        out = tmp_path / f"evil_{fmt}.py"
-        assert export(capsys, src, fmt, out)[0] == 0
+    for fmt, source in [(fmt, source) for fmt in FORMATS for source in (src, graph_src)]:
+        out = tmp_path / f"evil_{fmt}_{len(paths)}.py"
+        assert export(capsys, source, fmt, out)[0] == 0
         tree = ast.parse(out.read_text())
         strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
         assert payload in strings
