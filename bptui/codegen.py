@@ -181,25 +181,25 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
       ("the PyTorch way (modules, autograd, loss.backward(), torch.optim)" if torch
        else "as the lecture writes it (vectors with the bias entry 1, δ, G = Σ δ oᵀ)")
       + ", and then checked (float64) against",
-      "bptui's value for that step, kept in DATA at the end of the program. Run it: python PROGRAM.py",
+      "bptui's value for that step, kept in EXPECTED at the end of the program. Run it: python PROGRAM.py",
       '"""', "")
+    helpers = {name: src for c in codes for name, src in c.helpers}
     if not torch and "gelu" in spec.activations:
+        helpers[ERF_CODE[0]] = ERF_CODE[1]
         w("import math")
     w("from pathlib import Path", "", "import numpy as np")
     if torch:
         w("import torch", "import torch.nn.functional as F", "from torch.testing import assert_close")
     else:
-        w("from numpy.lib.stride_tricks import sliding_window_view", "from numpy.testing import assert_allclose")
+        if any("sliding_window_view" in src for src in helpers.values()):
+            w("from numpy.lib.stride_tricks import sliding_window_view")
+        w("from numpy.testing import assert_allclose")
     w("")
     if torch:
         w("torch.set_default_dtype(torch.float64)")
     w(f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", "")
     w(f"FIRST, LAST = {run.first}, {run.last}  # the steps checked (1-based, as bptui trace numbers them)",
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")
-    helpers = {name: src for c in codes for name, src in c.helpers}
-    acts = [spec.activations[l - 1] for l in range(1, L + 1)]
-    if not torch and "gelu" in acts:
-        helpers[ERF_CODE[0]] = ERF_CODE[1]
     for src in helpers.values():
         w(src, "", "")
     if torch:

@@ -213,7 +213,8 @@ class Gru(Recurrent):
         step is checked."""
         d, h, S = self.d, self.h, sup(l)
         r, z, n = f"a{l}[t][:{h}]", f"a{l}[t][{h}:{2 * h}]", f"a{l}[t][{2 * h}:]"
-        chk = {q: f"f\"{q}{S}_{{{{t}}}}\"" for q in ("s = [sx; sh]", "gates [r, z, n]", "h", "∂ℓ/∂h", "δ")}
+        chk = {q: f"f\"{q.split(' ')[0]}{S}_{{{{t}}}}{q[len(q.split(' ')[0]):]}\""
+               for q in ("s = [sx; sh]", "gates [r, z, n]", "h", "∂ℓ/∂h", "δ")}
         G_text = f"# G{S} += [δ_τ [1, x_τ]ᵀ | δʰ_τ [1, h_τ−1]ᵀ]"
         return self.torch_code(
             l,

@@ -216,7 +216,8 @@ class Lstm(Recurrent):
         d, h, S = self.d, self.h, sup(l)
         i, f, g, o = f"a{l}[t][:{h}]", f"a{l}[t][{h}:{2 * h}]", f"a{l}[t][{2 * h}:{3 * h}]", f"a{l}[t][{3 * h}:]"
         inp = f"one(x[{l}][t]), o[{l}][t - 1]"
-        chk = {q: f"f\"{q}{S}_{{{{t}}}}\"" for q in ("s", "gates [i, f, g, o]", "c", "h", "∂ℓ/∂h", "∂ℓ/∂c", "δ")}
+        chk = {q: f"f\"{q.split(' ')[0]}{S}_{{{{t}}}}{q[len(q.split(' ')[0]):]}\""
+               for q in ("s", "gates [i, f, g, o]", "c", "h", "∂ℓ/∂h", "∂ℓ/∂c", "δ")}
         s_line = (f"s[{l}][t] = layer[{l}].bias + layer[{l}].weight_ih @ x[{l}][t] + layer[{l}].weight_hh @ o[{l}][t - 1]"
                   f"  # s{S}_τ = W [1, x_τ] + U h_τ−1: the pre-activations of i, f, g, o")
         return self.torch_code(
