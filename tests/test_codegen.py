@@ -68,7 +68,11 @@ def test_bundled_networks_run_and_pass(tmp_path, capsys):
         for fmt in FORMATS:
             out = tmp_path / f"{name}_{fmt}.py"
             extra = ("--steps", PARTS[name]) if name in PARTS else ()
-            assert export(capsys, NETWORKS / f"{name}.json", fmt, out, *extra)[0] == 0
+            code, err = export(capsys, NETWORKS / f"{name}.json", fmt, out, *extra)
+            if code == 2 and err.endswith("cannot be exported as a program yet\n"):  # a kind added since writes no code
+                assert err.count("\n") == 1 and not out.exists()
+                continue
+            assert code == 0, err
             ast.parse(out.read_text())
             paths[(name, fmt)] = out
     assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
