@@ -155,9 +155,12 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
-        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf", *LMS_FORMATS), default="markdown",
-                       help="pdf: the LaTeX compiled by pdflatex (needs --output); moodle, gift, qti, prairielearn, "
-                            "gradescope: with --variants, Markdown variants and the file a course platform imports")
+        p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf", "pytorch", "numpy", *LMS_FORMATS),
+                       default="markdown",
+                       help="pdf: the LaTeX compiled by pdflatex (needs --output); pytorch, numpy: a Python program "
+                            "that computes every step and checks it against bptui's value (needs --output); moodle, "
+                            "gift, qti, prairielearn, gradescope: with --variants, Markdown variants and the file a "
+                            "course platform imports")
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs to write out (default 1); with --example, the epoch the example is taken from")
         p.add_argument("--output", metavar="OUT", help="write to OUT instead of standard output (--variants: a folder)")

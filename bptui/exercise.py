@@ -708,6 +708,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
             return write_variants(spec, args, quantities, every, part_of)
     if args.seed is not None or args.round is not None:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
+    if fmt in ("pytorch", "numpy"):
+        return program_command(spec, args, part, epochs)
     if fmt == "pdf" and not args.output:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
     names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
@@ -744,6 +746,32 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
 
 MAX_VARIANTS = 1_000  # three files each, in one folder: a class many times over
 MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more would change no drawn number
+
+
+def program_command(spec: Any, args: Any, part: Part | None, epochs: int) -> int:
+    """``bptui export --format pytorch|numpy``: the run (or its part) as a program that checks itself
+    (bptui/codegen.py), written to --output and, when bptui's values are many, OUTPUT-expected.npz beside it."""
+    from .codegen import steps_of, write
+    from .core.util.files import check_outputs, input_files
+
+    fmt = args.format
+    if exercise_options(args):
+        raise ExerciseError(f"bptui export: --format {fmt} writes a program, not an exercise")
+    if not args.output:
+        raise ExerciseError(f"bptui export: --format {fmt} writes a program: add --output PROGRAM.py")
+    npz = Path(args.output).with_name(Path(args.output).stem + "-expected.npz")
+    check_outputs([(args.output, "the program (--output)"), (str(npz), "its values (beside --output)")],
+                  input_files(spec), args.force)
+    first, last = steps_of(spec, epochs, part)
+    with progress.shown(last, "program"):
+        write(spec, fmt, first, last, args.output, args.force)
+    return 0
+
+
+def exercise_options(args: Any) -> bool:
+    return bool(args.exercise or args.answers or args.variants or args.blank is not None
+                or args.blank_every is not None or args.seed is not None or args.round is not None
+                or args.rtol is not None or args.atol is not None)
 
 
 def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int = 1) -> int:

@@ -85,6 +85,45 @@ def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class LayerCode:
+    """How a layer kind writes itself into a generated program (``bptui export --format pytorch|numpy``,
+    bptui/codegen.py). The program keeps one list per quantity, indexed by the layer: ``o[l - 1]`` (the
+    layer's input), ``s[l]``, ``o[l]``, ``d[l]`` (δ⁽ˡ⁾), ``back[l - 1]`` (∂ℓ/∂o⁽ˡ⁻¹⁾, without a bias entry)
+    and, in NumPy, ``W[l]`` and ``G[l]`` in bptui's layout (one matrix, the bias in column 0); in PyTorch
+    ``layer[l]`` is the layer's module. Every string names its own layer's indices already.
+
+    PyTorch: ``module`` builds the layer (None: a function with no parameters); ``params`` its
+    parameters, each (attribute, its value from bptui's matrix ``M``, whether it is a bias, which L2
+    never touches); ``forward`` the expression of s⁽ˡ⁾ (o⁽ˡ⁾ for a kind with no s) from ``o[l - 1]``;
+    ``matrix`` bptui's matrix from the parameters, ``{a}`` standing for ``""`` (W) or ``".grad"`` (G).
+    NumPy: ``np_forward`` the lines that compute s⁽ˡ⁾ (o⁽ˡ⁾), ``np_grad`` the lines that add this
+    example's term to ``G[l]``, ``np_back`` the lines that compute ``back[l - 1]``; ``helpers`` functions
+    the lines call, each (name, its source), written once into the program.
+
+    A network over time (sequences) uses ``seq`` (PyTorch) and ``np_seq`` (NumPy): for each quantity of
+    the layer's ``block_forward`` and ``block_backward``, the lines of that step, its check included, as
+    templates the program's writer fills: ``{S}``, ``{O}``, ``{D}``, ``{X}`` (s, o, δ of the step and the
+    layer's input units x, without the bias entry: ``s[l][t]`` at τ = t, ``s[l]`` for a layer that runs
+    once), ``{at}`` (``_{t}`` in a check's f-string name, or nothing), ``{f}`` and ``{df}`` (f(s) and
+    f′(s) in the framework), ``{up}`` (NumPy: ∂ℓ/∂o⁽ˡ⁾ at this step from the layer above); literal
+    braces doubled. ``seq_start`` / ``np_seq_start`` are lines at each example's start (o₀ = 0, a
+    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs."""
+
+    module: str | None = None
+    params: tuple[tuple[str, str, bool], ...] = ()
+    forward: str = ""
+    matrix: str = ""
+    np_forward: tuple[str, ...] = ()
+    np_grad: tuple[str, ...] = ()
+    np_back: tuple[str, ...] = ()
+    helpers: tuple[tuple[str, str], ...] = ()
+    seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    np_seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    seq_start: tuple[str, ...] = ()
+    np_seq_start: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
 
@@ -390,6 +429,12 @@ class LayerKind:
     def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:  # pragma: no cover
         """(value, the value before) of a forward, loss or backward step of a sequence."""
         raise NotImplementedError
+
+    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen.py) ---------------------
+    def code(self, l: int, L: int) -> LayerCode:
+        """How layer l (of L) is written in a generated PyTorch or NumPy program (:class:`LayerCode`); a
+        kind that cannot be written yet says so, naming its layer."""
+        raise SpecError(f"{self.type} layers cannot be exported as a program yet", place=f"layers[{l}]")
 
     # -- what a pass costs (the manual: docs/network-files.md, "Limits and hostile input") -----------------------------------------
     def cells(self) -> tuple[tuple[str, int], ...]:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerKind, Shape, ones_on_top, read_matrix
+from ..engine.kind import LayerCode, LayerKind, Shape, ones_on_top, read_matrix
 from ..engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ..formulas.notation import sup
 from ..ops.activations import read_activation
@@ -80,6 +80,37 @@ class Dense(LayerKind):
     def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
         back = (W.T @ delta)[1:]
         return back.reshape(below.out_shape if below is not None else self.in_shape) if self.after_map else back
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """nn.Linear in PyTorch (its bias is bptui's column 0); the lecture's s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ in NumPy."""
+        p, n_in, n_out = l - 1, self.in_size, self.out_shape[0]
+        below = f"o[{p}]" if not self.after_map else f"np.concatenate([[1.0], o[{p}].ravel()])"
+        vec = f"o⁽{p}⁾" if not self.after_map else f"[1, vec(o⁽{p}⁾)]"
+        back = f"back[{p}] = (W[{l}].T @ d[{l}])[1:]"
+        if self.after_map:
+            back += f".reshape{self.in_shape}"
+        return LayerCode(
+            module=f"torch.nn.Linear({n_in}, {n_out})",
+            params=(("bias", "M[:, 0]", True), ("weight", "M[:, 1:]", False)),
+            forward=f"layer[{l}](o[{p}]{'.flatten()' if self.after_map else ''})",
+            matrix=f"torch.cat([layer[{l}].bias{{a}}[:, None], layer[{l}].weight{{a}}], 1)",
+            np_forward=(f"s[{l}] = W[{l}] @ {below}  # s{sup(l)} = W{sup(l)} {vec}",),
+            np_grad=(f"G[{l}] += np.outer(d[{l}], {below})  # G{sup(l)} += δ{sup(l)} {vec}ᵀ",),
+            np_back=(f"{back}  # ∂ℓ/∂o{sup(p)} = (W{sup(l)}ᵀ δ{sup(l)}) without the bias row",),
+            seq=(("s", (f"{{S}} = layer[{l}]({{X}})", "{S}.retain_grad()", f"check({{S}}, f\"s{sup(l)}{{at}}\")")),
+                 ("o", (f"{{O}} = {{f}}", f"check(one({{O}}), f\"o{sup(l)}{{at}} = [1, f(s)]\")" if l < L
+                        else f"check({{O}}, f\"o{sup(l)}{{at}}\")")),
+                 ("delta", (f"check({{S}}.grad, f\"δ{sup(l)}{{at}} (∂ℓ/∂s: .grad)\")",)),
+                 ("G", (f"G[{l}] = G[{l}] + torch.outer({{S}}.grad, one({{X}}))  # G{sup(l)} += δ{sup(l)} [1, x]ᵀ",
+                        f"check(G[{l}], \"G{sup(l)} so far\")"))),
+            np_seq=(("s", (f"{{S}} = W[{l}] @ one({{X}})  # s{sup(l)} = W{sup(l)} [1, x]", f"check({{S}}, f\"s{sup(l)}{{at}}\")")),
+                    ("o", ((f"{{O}} = one({{f}})  # o{sup(l)} = [1, f(s{sup(l)})]" if l < L else f"{{O}} = {{f}}"),
+                           f"check({{O}}, f\"o{sup(l)}{{at}}\")")),
+                    ("delta", (f"{{D}} = {{up}} * ({{df}})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})",
+                               f"check({{D}}, f\"δ{sup(l)}{{at}}\")")),
+                    ("G", (f"G[{l}] += np.outer({{D}}, one({{X}}))  # G{sup(l)} += δ{sup(l)} [1, x]ᵀ",
+                           f"check(G[{l}], \"G{sup(l)} so far\")"))),
+        )
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every unit of s, o (never a hidden o's bias 1), δ, at τ in a sequence; every entry of G, W."""

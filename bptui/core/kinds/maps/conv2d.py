@@ -10,12 +10,13 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ...engine.kind import LayerKind, Shape, matmul
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
 from ...formulas.formula import MAP_OPS, MapOp, Sym
-from .windowed import _offsets, _Windowed, fit, map_below, out_size
+from .windowed import UNWINDOWS_CODE, WINDOWS_CODE, _offsets, _Windowed, fit, map_below, out_size
+from ...formulas.notation import sup
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,26 @@ class Conv2d(_Windowed):
         for u, v, at, src in self.offsets():
             dX[src] += dcols[:, u, v][at]
         return dX.reshape(C * H * Wd, N)
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """nn.Conv2d in PyTorch; in NumPy each output position's window times the kernel (einsum)."""
+        p, K, (C, H, Wd), (kh, kw), st, pad = l - 1, self.channels, self.in_shape, self.kernel, self.stride, self.padding
+        kern = f"W[{l}][:, 1:].reshape({K}, {C}, {kh}, {kw})"
+        win = f"windows(o[{p}], {kh}, {kw}, {st}, {pad})"
+        return LayerCode(
+            module=f"torch.nn.Conv2d({C}, {K}, ({kh}, {kw}), stride={st}, padding={pad})",
+            params=(("bias", "M[:, 0]", True), ("weight", f"M[:, 1:].reshape({K}, {C}, {kh}, {kw})", False)),
+            forward=f"layer[{l}](o[{p}])",
+            matrix=f"torch.cat([layer[{l}].bias{{a}}[:, None], layer[{l}].weight{{a}}.reshape({K}, -1)], 1)",
+            np_forward=(f"s[{l}] = W[{l}][:, 0, None, None] + np.einsum(\"kcuv,chwuv->khw\", {kern}, {win})"
+                        f"  # s{sup(l)}_k,i,j = b_k + Σ_c,u,v w_k,c,u,v o{sup(p)}_c,{st}i+u−{pad},{st}j+v−{pad}",),
+            np_grad=(f"G[{l}][:, 0] += d[{l}].sum(axis=(1, 2))  # G{sup(l)}'s bias column: Σ_i,j δ{sup(l)}_k,i,j",
+                     f"G[{l}][:, 1:] += np.einsum(\"khw,chwuv->kcuv\", d[{l}], {win}).reshape({K}, -1)"
+                     f"  # Σ_i,j δ{sup(l)}_k,i,j o{sup(p)}_c,{st}i+u−{pad},{st}j+v−{pad}",),
+            np_back=(f"back[{p}] = unwindows(np.einsum(\"khw,kcuv->chwuv\", d[{l}], {kern}), ({C}, {H}, {Wd}), {st}, {pad})"
+                     f"  # ∂ℓ/∂o{sup(p)}: each δ{sup(l)}_k,i,j times the kernel, back where its window read",),
+            helpers=(WINDOWS_CODE, UNWINDOWS_CODE),
+        )
 
     def weights_json(self, W: np.ndarray) -> Any:
         return {"kernel": W[:, 1:].reshape(self.kernel_shape).tolist(), "bias": W[:, 0].tolist()}

@@ -10,9 +10,10 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ...engine.kind import LayerKind, Shape
+from ...engine.kind import LayerCode, LayerKind, Shape
 from ...formulas.formula import MAP_OPS, MapOp, Node, Partial, Sym
-from .windowed import _Windowed, _offsets, fit, map_below, out_size
+from .windowed import UNWINDOWS_CODE, WINDOWS_CODE, _Windowed, _offsets, fit, map_below, out_size
+from ...formulas.notation import sup
 from ...util.errors import SpecError
 
 
@@ -138,6 +139,24 @@ class Pool2d(_Windowed):
             else:
                 dX[src] += D * (arg == u * k + v)
         return dX.reshape(C * H * Wd, N)
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """F.max_pool2d / F.avg_pool2d in PyTorch; in NumPy the windows' max (the gradient to each window's
+        first maximum) or mean."""
+        p, (C, H, Wd), (_, Ho, Wo), k, st = l - 1, self.in_shape, self.out_shape, self.size, self.stride
+        win = f"windows(o[{p}], {k}, {k}, {st}, 0).reshape({C}, {Ho}, {Wo}, {k * k})"
+        if self.mode == "max":
+            back: tuple[str, ...]
+            forward = (f"o[{l}] = {win}.max(axis=-1)  # o{sup(l)}_c,i,j = the largest entry of its window",)
+            back = (f"first = np.arange({k * k}) == {win}.argmax(axis=-1)[..., None]  # each window's first maximum",
+                    f"back[{p}] = unwindows((d[{l}][..., None] * first).reshape({C}, {Ho}, {Wo}, {k}, {k}), "
+                    f"({C}, {H}, {Wd}), {st}, 0)  # ∂ℓ/∂o{sup(p)}: ∂ℓ/∂o{sup(l)}_c,i,j to its window's first maximum")
+        else:
+            forward = (f"o[{l}] = {win}.mean(axis=-1)  # o{sup(l)}_c,i,j = the mean of its window",)
+            back = (f"back[{p}] = unwindows(np.broadcast_to(d[{l}][..., None, None] / {k * k}, ({C}, {Ho}, {Wo}, {k}, {k})), "
+                    f"({C}, {H}, {Wd}), {st}, 0)  # ∂ℓ/∂o{sup(p)}: ∂ℓ/∂o{sup(l)}_c,i,j spread over its window",)
+        return LayerCode(forward=f"F.{self.mode}_pool2d(o[{p}], {k}, {st})", np_forward=forward, np_back=back,
+                         helpers=(WINDOWS_CODE, UNWINDOWS_CODE))
 
     def weights_json(self, W: np.ndarray) -> Any:
         return None

@@ -135,3 +135,26 @@ class _Windowed(LayerKind):
         rows = covered(H, [self.receptive_field(i, 0)[0] for i in range(Ho)])
         cols = covered(W, [self.receptive_field(0, j)[1] for j in range(Wo)])
         return tuple(r for r in range(H) if r not in rows), tuple(q for q in range(W) if q not in cols)
+
+
+# -- a generated program's window functions (LayerCode.helpers; bptui export --format numpy) ------------
+WINDOWS_CODE = (
+    "windows",
+    '''def windows(x, kh, kw, stride, padding):
+    """Each output position's window of the map x (C, H, W), zero-padded: an array (C, Ho, Wo, kh, kw)."""
+    x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    return sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]''',
+)
+UNWINDOWS_CODE = (
+    "unwindows",
+    '''def unwindows(dx, shape, stride, padding):
+    """The adjoint of windows: each window's entries (C, Ho, Wo, kh, kw) added back into the entries of
+    the map (C, H, W) they were read from (padding's entries dropped)."""
+    C, H, W_ = shape
+    _, Ho, Wo, kh, kw = dx.shape
+    out = np.zeros((C, H + 2 * padding, W_ + 2 * padding))
+    for u in range(kh):
+        for v in range(kw):
+            out[:, u:u + stride * Ho:stride, v:v + stride * Wo:stride] += dx[:, :, :, u, v]
+    return out[:, padding:padding + H, padding:padding + W_]''',
+)

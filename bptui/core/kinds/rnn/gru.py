@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import matmul
+from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
@@ -208,6 +208,56 @@ class Gru(Recurrent):
         h = self.h
         dl, r = st.delta[l][t - 1], st.extra["gates", l][t - 1][:h]
         return np.concatenate([dl[:2 * h], r * dl[2 * h:]])
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """The gates written out (nn.GRU hides them, and n's pre-activation sx_n + r ⊙ sh_n), so that every
+        step is checked."""
+        d, h, S = self.d, self.h, sup(l)
+        r, z, n = f"a{l}[t][:{h}]", f"a{l}[t][{h}:{2 * h}]", f"a{l}[t][{2 * h}:]"
+        chk = {q: f"f\"{q.split(' ')[0]}{S}_{{{{t}}}}{q[len(q.split(' ')[0]):]}\""
+               for q in ("s = [sx; sh]", "gates [r, z, n]", "h", "∂ℓ/∂h", "δ")}
+        G_text = f"# G{S} += [δ_τ [1, x_τ]ᵀ | δʰ_τ [1, h_τ−1]ᵀ]"
+        return self.torch_code(
+            l,
+            seq_start=(f"o[{l}][0] = torch.zeros({h})  # h{S}_0 = 0",
+                       f"sx{l}, sh{l}, pre{l}, pn{l}, a{l} = ([None] * (T + 1) for _ in range(5))  # W's, U's products, the gates"),
+            seq=(("s", (f"sx{l}[t] = layer[{l}].bias_ih + layer[{l}].weight_ih @ x[{l}][t]  # sx = W [1, x_τ]",
+                        f"sh{l}[t] = layer[{l}].bias_hh + layer[{l}].weight_hh @ o[{l}][t - 1]  # sh = U [1, h_τ−1]",
+                        f"s[{l}][t] = torch.cat([sx{l}[t], sh{l}[t]])", f"check(s[{l}][t], {chk['s = [sx; sh]']})")),
+                 ("gates", (f"pre{l}[t] = sx{l}[t][:{2 * h}] + sh{l}[t][:{2 * h}]  # r's and z's pre-activations",
+                            f"pre{l}[t].retain_grad()",
+                            f"pn{l}[t] = sx{l}[t][{2 * h}:] + torch.sigmoid(pre{l}[t][:{h}]) * sh{l}[t][{2 * h}:]  # n's: sx_n + r ⊙ sh_n",
+                            f"pn{l}[t].retain_grad()",
+                            f"a{l}[t] = torch.cat([torch.sigmoid(pre{l}[t]), torch.tanh(pn{l}[t])])  # r, z = σ(·), n = tanh(·)",
+                            f"check(a{l}[t], {chk['gates [r, z, n]']})")),
+                 ("h", (f"o[{l}][t] = (1 - {z}) * {n} + {z} * o[{l}][t - 1]  # h_τ = (1 − z) ⊙ n + z ⊙ h_τ−1",
+                        f"o[{l}][t].retain_grad()  # keep ∂ℓ/∂h_τ", f"check(o[{l}][t], {chk['h']})")),
+                 ("dh", (f"check(o[{l}][t].grad, {chk['∂ℓ/∂h']})",)),
+                 ("delta", (f"delta = torch.cat([pre{l}[t].grad, pn{l}[t].grad])  # δ_τ: ∂ℓ/∂ of r's, z's and n's pre-activations",
+                            f"check(delta, {chk['δ']})")),
+                 ("G", (f"delta_h = torch.cat([pre{l}[t].grad, {r}.detach() * pn{l}[t].grad])  # δʰ_τ = [δ_r, δ_z, r ⊙ δ_n]",
+                        f"G[{l}] = G[{l}] + torch.cat([torch.outer(delta, one(x[{l}][t])), torch.outer(delta_h, one(o[{l}][t - 1]))], 1)  {G_text}",
+                        f"check(G[{l}], \"G{S} so far\")"))),
+            np_seq_start=(f"o[{l}][0] = np.zeros({h})  # h{S}_0 = 0",
+                          f"a{l}, dh{l}, dH{l} = [None] * (T + 2), [None] * (T + 2), [None] * (T + 2)  # gates, ∂ℓ/∂h, δʰ"),
+            np_seq=(("s", (f"s[{l}][t] = np.concatenate([W[{l}][:, :{1 + d}] @ one(x[{l}][t]), W[{l}][:, {1 + d}:] @ one(o[{l}][t - 1])])"
+                           f"  # s = [sx; sh] = [W [1, x_τ]; U [1, h_τ−1]]", f"check(s[{l}][t], {chk['s = [sx; sh]']})")),
+                    ("gates", (f"sx, sh = s[{l}][t][:{3 * h}], s[{l}][t][{3 * h}:]",
+                               f"rz = 1 / (1 + np.exp(-(sx[:{2 * h}] + sh[:{2 * h}])))  # r, z = σ(sx + sh)",
+                               f"a{l}[t] = np.concatenate([rz, np.tanh(sx[{2 * h}:] + rz[:{h}] * sh[{2 * h}:])])  # n = tanh(sx_n + r ⊙ sh_n)",
+                               f"check(a{l}[t], {chk['gates [r, z, n]']})")),
+                    ("h", (f"o[{l}][t] = (1 - {z}) * {n} + {z} * o[{l}][t - 1]  # h_τ = (1 − z) ⊙ n + z ⊙ h_τ−1",
+                           f"check(o[{l}][t], {chk['h']})")),
+                    ("dh", (f"dh{l}[t] = {{up}} + (W[{l}][:, {2 + d}:].T @ dH{l}[t + 1] + a{l}[t + 1][{h}:{2 * h}] * dh{l}[t + 1] "
+                            f"if t < T else 0)  # ∂ℓ/∂h_τ = from above + U_hᵀ δʰ_τ+1 + z_τ+1 ⊙ ∂ℓ/∂h_τ+1",
+                            f"check(dh{l}[t], {chk['∂ℓ/∂h']})")),
+                    ("delta", (f"dn = dh{l}[t] * (1 - {z}) * (1 - {n} ** 2)  # δ_n",
+                               f"d[{l}][t] = np.concatenate([dn * s[{l}][t][{5 * h}:] * {r} * (1 - {r}), "
+                               f"dh{l}[t] * (o[{l}][t - 1] - {n}) * {z} * (1 - {z}), dn])  # δ_τ = [δ_r, δ_z, δ_n]",
+                               f"dH{l}[t] = np.concatenate([d[{l}][t][:{2 * h}], {r} * dn])  # δʰ_τ = [δ_r, δ_z, r ⊙ δ_n]",
+                               f"check(d[{l}][t], {chk['δ']})")),
+                    ("G", (f"G[{l}] += np.concatenate([np.outer(d[{l}][t], one(x[{l}][t])), np.outer(dH{l}[t], one(o[{l}][t - 1]))], axis=1)"
+                           f"  {G_text}", f"check(G[{l}], \"G{S} so far\")"))))
 
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
         from . import steps

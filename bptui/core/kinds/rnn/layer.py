@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerKind, Shape, matmul, read_matrix
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -192,6 +192,28 @@ class Recurrent(LayerKind):
         o[0] = 0.0
         return np.full((T, self.rows), np.nan), o, np.full((T, self.rows), np.nan), {}
 
+    # -- a generated program (LayerCode): the parameters as PyTorch's nn.RNN/LSTM/GRU name them ----------
+    def torch_params(self) -> tuple[tuple[str, str, bool], ...]:
+        """(attribute, its value from bptui's [W | U] ``M``, whether a bias): bias, weight_ih, weight_hh (a
+        GRU: bias_ih, weight_ih, bias_hh, weight_hh)."""
+        d = self.d
+        if self.u_bias:
+            return (("bias_ih", "M[:, 0]", True), ("weight_ih", f"M[:, 1:{1 + d}]", False),
+                    ("bias_hh", f"M[:, {1 + d}]", True), ("weight_hh", f"M[:, {2 + d}:]", False))
+        return (("bias", "M[:, 0]", True), ("weight_ih", f"M[:, 1:{1 + d}]", False), ("weight_hh", f"M[:, {1 + d}:]", False))
+
+    def torch_code(self, l: int, **seq: Any) -> LayerCode:
+        """The parameters written out (a ParameterDict: PyTorch's modules hide s_τ and the gates) with the
+        kind's steps ``seq``."""
+        shapes = {"M[:, 0]": f"{self.rows}", f"M[:, {1 + self.d}]": f"{self.rows}"}
+        params = self.torch_params()
+        cols = {"weight_ih": self.d, "weight_hh": self.h}
+        made = ", ".join(f"\"{a}\": torch.nn.Parameter(torch.zeros({shapes[v] if b else f'{self.rows}, {cols[a]}'}))"
+                         for a, v, b in params)
+        parts = ", ".join(f"layer[{l}].{a}{{a}}[:, None]" if b else f"layer[{l}].{a}{{a}}" for a, _, b in params)
+        return LayerCode(module=f"torch.nn.ParameterDict({{{made}}})", params=params,
+                         matrix=f"torch.cat([{parts}], 1)", **seq)
+
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
         """This layer's own step ``key`` at τ, written on the board ``st``: (its value, the G it replaced,
         or None)."""
@@ -292,6 +314,29 @@ class Rnn(Recurrent):
         from . import steps
 
         return steps.rnn_step(net, st, key)
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """s_τ = b + W_x x_τ + U o_{τ−1} in tensor operations; NumPy: [W | U] [1, x_τ, o_τ−1]."""
+        d, h, S = self.d, self.h, sup(l)
+        inp = f"one(x[{l}][t]), o[{l}][t - 1]"
+        return self.torch_code(
+            l,
+            seq_start=(f"o[{l}][0] = torch.zeros({h})  # o{S}_0 = 0",),
+            seq=(("s", (f"s[{l}][t] = layer[{l}].bias + layer[{l}].weight_ih @ x[{l}][t] + layer[{l}].weight_hh @ o[{l}][t - 1]"
+                        f"  # s{S}_τ = W [1, x_τ] + U o{S}_τ−1", f"s[{l}][t].retain_grad()", f"check(s[{l}][t], f\"s{S}_{{{{t}}}}\")")),
+                 ("o", (f"o[{l}][t] = {{f}}", f"check(o[{l}][t], f\"o{S}_{{{{t}}}}\")")),
+                 ("delta", (f"check(s[{l}][t].grad, f\"δ{S}_{{{{t}}}} (∂ℓ/∂s{S}_τ: .grad)\")",)),
+                 ("G", (f"G[{l}] = G[{l}] + torch.outer(s[{l}][t].grad, torch.cat([{inp}]))  # G{S} += δ{S}_τ [1, x_τ, o_τ−1]ᵀ",
+                        f"check(G[{l}], \"G{S} so far\")"))),
+            np_seq_start=(f"o[{l}][0] = np.zeros({h})  # o{S}_0 = 0",),
+            np_seq=(("s", (f"s[{l}][t] = W[{l}] @ np.concatenate([{inp}])  # s{S}_τ = [W | U] [1, x_τ, o{S}_τ−1]",
+                           f"check(s[{l}][t], f\"s{S}_{{{{t}}}}\")")),
+                    ("o", (f"o[{l}][t] = {{f}}", f"check(o[{l}][t], f\"o{S}_{{{{t}}}}\")")),
+                    ("delta", (f"d[{l}][t] = ({{up}} + (W[{l}][:, {1 + d}:].T @ d[{l}][t + 1] if t < T else 0)) * ({{df}})"
+                               f"  # δ{S}_τ = (∂ℓ/∂o from above + Uᵀ δ{S}_τ+1) ⊙ f′(s{S}_τ)",
+                               f"check(d[{l}][t], f\"δ{S}_{{{{t}}}}\")")),
+                    ("G", (f"G[{l}] += np.outer(d[{l}][t], np.concatenate([{inp}]))  # G{S} += δ{S}_τ [1, x_τ, o_τ−1]ᵀ",
+                           f"check(G[{l}], \"G{S} so far\")"))))
 
     def time_equations(self, net: Any, state: Any, step: Any) -> tuple:
         from . import equations

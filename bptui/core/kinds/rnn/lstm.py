@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import matmul
+from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
@@ -211,6 +211,52 @@ class Lstm(Recurrent):
         c[0] = 0.0
         return s, o, d, {"gates": np.full((T, 4 * self.h), np.nan), "c": c,
                          "dh": np.full((T, self.h), np.nan), "dc": np.full((T, self.h), np.nan)}
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """The gates, c and h written out (nn.LSTM hides them), so that every step is checked."""
+        d, h, S = self.d, self.h, sup(l)
+        i, f, g, o = f"a{l}[t][:{h}]", f"a{l}[t][{h}:{2 * h}]", f"a{l}[t][{2 * h}:{3 * h}]", f"a{l}[t][{3 * h}:]"
+        inp = f"one(x[{l}][t]), o[{l}][t - 1]"
+        chk = {q: f"f\"{q.split(' ')[0]}{S}_{{{{t}}}}{q[len(q.split(' ')[0]):]}\""
+               for q in ("s", "gates [i, f, g, o]", "c", "h", "∂ℓ/∂h", "∂ℓ/∂c", "δ")}
+        s_line = (f"s[{l}][t] = layer[{l}].bias + layer[{l}].weight_ih @ x[{l}][t] + layer[{l}].weight_hh @ o[{l}][t - 1]"
+                  f"  # s{S}_τ = W [1, x_τ] + U h_τ−1: the pre-activations of i, f, g, o")
+        return self.torch_code(
+            l,
+            seq_start=(f"o[{l}][0] = torch.zeros({h})  # h{S}_0 = 0", f"c{l} = [torch.zeros({h})] + [None] * T  # c{S}_0 = 0",
+                       f"a{l} = [None] * (T + 1)  # the gates at each τ"),
+            seq=(("s", (s_line, f"s[{l}][t].retain_grad()", f"check(s[{l}][t], {chk['s']})")),
+                 ("gates", (f"a{l}[t] = torch.cat([torch.sigmoid(s[{l}][t][:{2 * h}]), torch.tanh(s[{l}][t][{2 * h}:{3 * h}]), "
+                            f"torch.sigmoid(s[{l}][t][{3 * h}:])])  # i, f = σ(·), g = tanh(·), o = σ(·)",
+                            f"check(a{l}[t], {chk['gates [i, f, g, o]']})")),
+                 ("c", (f"c{l}[t] = {f} * c{l}[t - 1] + {i} * {g}  # c_τ = f ⊙ c_τ−1 + i ⊙ g",
+                        f"c{l}[t].retain_grad()  # keep ∂ℓ/∂c_τ", f"check(c{l}[t], {chk['c']})")),
+                 ("h", (f"o[{l}][t] = {o} * torch.tanh(c{l}[t])  # h_τ = o ⊙ tanh(c_τ)",
+                        f"o[{l}][t].retain_grad()  # keep ∂ℓ/∂h_τ", f"check(o[{l}][t], {chk['h']})")),
+                 ("dh", (f"check(o[{l}][t].grad, {chk['∂ℓ/∂h']})",)),
+                 ("dc", (f"check(c{l}[t].grad, {chk['∂ℓ/∂c']})",)),
+                 ("delta", (f"check(s[{l}][t].grad, {chk['δ']})  # δ_τ = ∂ℓ/∂s_τ",)),
+                 ("G", (f"G[{l}] = G[{l}] + torch.outer(s[{l}][t].grad, torch.cat([{inp}]))  # G{S} += δ_τ [1, x_τ, h_τ−1]ᵀ",
+                        f"check(G[{l}], \"G{S} so far\")"))),
+            np_seq_start=(f"o[{l}][0] = np.zeros({h})  # h{S}_0 = 0", f"c{l} = [np.zeros({h})] + [None] * T  # c{S}_0 = 0",
+                          f"a{l}, dh{l}, dc{l} = [None] * (T + 2), [None] * (T + 2), [None] * (T + 2)  # gates, ∂ℓ/∂h, ∂ℓ/∂c"),
+            np_seq=(("s", (f"s[{l}][t] = W[{l}] @ np.concatenate([{inp}])  # s{S}_τ = [W | U] [1, x_τ, h_τ−1]",
+                           f"check(s[{l}][t], {chk['s']})")),
+                    ("gates", (f"a{l}[t] = np.concatenate([1 / (1 + np.exp(-s[{l}][t][:{2 * h}])), np.tanh(s[{l}][t][{2 * h}:{3 * h}]), "
+                               f"1 / (1 + np.exp(-s[{l}][t][{3 * h}:]))])  # i, f = σ(·), g = tanh(·), o = σ(·)",
+                               f"check(a{l}[t], {chk['gates [i, f, g, o]']})")),
+                    ("c", (f"c{l}[t] = {f} * c{l}[t - 1] + {i} * {g}  # c_τ = f ⊙ c_τ−1 + i ⊙ g", f"check(c{l}[t], {chk['c']})")),
+                    ("h", (f"o[{l}][t] = {o} * np.tanh(c{l}[t])  # h_τ = o ⊙ tanh(c_τ)", f"check(o[{l}][t], {chk['h']})")),
+                    ("dh", (f"dh{l}[t] = {{up}} + (W[{l}][:, {1 + d}:].T @ d[{l}][t + 1] if t < T else 0)"
+                            f"  # ∂ℓ/∂h_τ = from above + Uᵀ δ_τ+1", f"check(dh{l}[t], {chk['∂ℓ/∂h']})")),
+                    ("dc", (f"dc{l}[t] = dh{l}[t] * {o} * (1 - np.tanh(c{l}[t]) ** 2) + "
+                            f"(a{l}[t + 1][{h}:{2 * h}] * dc{l}[t + 1] if t < T else 0)  # ∂ℓ/∂c_τ = ∂ℓ/∂h o (1 − tanh²c) + f_τ+1 ∂ℓ/∂c_τ+1",
+                            f"check(dc{l}[t], {chk['∂ℓ/∂c']})")),
+                    ("delta", (f"d[{l}][t] = np.concatenate([dc{l}[t] * {g} * {i} * (1 - {i}), dc{l}[t] * c{l}[t - 1] * {f} * (1 - {f}), "
+                               f"dc{l}[t] * {i} * (1 - {g} ** 2), dh{l}[t] * np.tanh(c{l}[t]) * {o} * (1 - {o})])"
+                               "  # δ_τ = ∂ℓ/∂s_τ of i, f, g, o", f"check(d[{l}][t], {chk['δ']})")),
+                    ("G", (f"G[{l}] += np.outer(d[{l}][t], np.concatenate([{inp}]))  # G{S} += δ_τ [1, x_τ, h_τ−1]ᵀ",
+                           f"check(G[{l}], \"G{S} so far\")"))))
 
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
         from . import steps

@@ -1,0 +1,740 @@
+"""``bptui export --format pytorch|numpy``: a network's run as one readable Python program that checks itself.
+
+The program computes each of bptui's steps the framework's way (PyTorch: modules, autograd,
+``loss.backward()``, ``torch.optim``; NumPy: the lecture's equations line by line), in a loop over the
+update groups and their examples, and after each step asserts (float64) that its value is bptui's
+for that step. The steps are the one step schedule's (core/engine/schedule.py): the lines for one
+example are written by walking its block, each layer's by its kind (``LayerKind.code``), so the
+program checks exactly the steps ``bptui trace`` numbers, in the same order. bptui's values, the data
+and the starting state sit in one literal at the end of the program, or, past :data:`INLINE_LIMIT`,
+in ``PROGRAM-expected.npz`` beside it.
+
+Nothing of the input file but numbers reaches the program's code: its name, description and path are
+written as ``repr`` strings, and every type, activation, loss and optimizer name comes from bptui's
+own tables.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from .core.engine.kind import LayerCode
+from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block
+from .core.formulas.notation import sup
+from .core.util.errors import SpecError
+
+FORMATS = ("pytorch", "numpy")
+INLINE_LIMIT = 1 << 20  # bptui's values past 1 MB of text go to PROGRAM-expected.npz
+RTOL, ATOL = 1e-7, 1e-9  # float64: the framework's arithmetic and bptui's differ in the last digits only
+
+
+# -- activations and losses: each framework's idiom (the names come from core/ops' tables) ------------
+# name: (PyTorch's f of s, NumPy's f of s, NumPy's f′ from s and o = f(s))
+ACTIVATION_CODE: dict[str, tuple[str, str, str]] = {
+    "identity": ("{s}", "{s}", "np.ones_like({s})"),
+    "sigmoid": ("torch.sigmoid({s})", "1 / (1 + np.exp(-{s}))", "{o} * (1 - {o})"),
+    "tanh": ("torch.tanh({s})", "np.tanh({s})", "1 - {o} ** 2"),
+    "relu": ("torch.relu({s})", "np.maximum({s}, 0.0)", "({s} > 0) * 1.0"),
+    "gelu": ("F.gelu({s})", "0.5 * {s} * (1 + erf({s} / np.sqrt(2)))",
+             "0.5 * (1 + erf({s} / np.sqrt(2))) + {s} * np.exp(-{s} ** 2 / 2) / np.sqrt(2 * np.pi)"),
+    "softplus": ("F.softplus({s}, threshold=1000)", "np.logaddexp(0.0, {s})", "1 / (1 + np.exp(-{s}))"),
+    "elu": ("F.elu({s}, {a})", "np.where({s} > 0, {s}, {a} * np.expm1(np.minimum({s}, 0.0)))",
+            "np.where({s} > 0, 1.0, {a} * np.exp(np.minimum({s}, 0.0)))"),
+    "leaky_relu": ("F.leaky_relu({s}, {a})", "np.where({s} >= 0, {s}, {a} * {s})", "np.where({s} >= 0, 1.0, {a})"),
+    "prelu": ("F.leaky_relu({s}, {a})", "np.where({s} >= 0, {s}, {a} * {s})", "np.where({s} >= 0, 1.0, {a})"),
+    "softmax": ("torch.softmax({s}, 0)", "np.exp({s} - {s}.max()) / np.exp({s} - {s}.max()).sum()", ""),
+}
+ERF_CODE = ("erf", "erf = np.vectorize(math.erf)  # the error function, elementwise")
+
+
+def _loss_torch(loss: str, act: str) -> tuple[str, str]:
+    """(ℓ from s[L], o[L] and y in PyTorch, the lecture's formula)."""
+    if loss == "cross_entropy" and act == "softmax":
+        return "F.cross_entropy(s[{L}], y)", "ℓ = −Σ_k y_k ln o_k (cross-entropy from s, y as class probabilities)"
+    if loss == "cross_entropy":
+        return ("F.binary_cross_entropy_with_logits(s[{L}], y, reduction=\"sum\")",
+                "ℓ = −Σ_k y_k ln o_k + (1 − y_k) ln(1 − o_k) (from s)")
+    if loss == "half_squared":
+        return "0.5 * F.mse_loss(o[{L}], y, reduction=\"sum\")", "ℓ = ½ Σ_k (o_k − y_k)²"
+    return "F.mse_loss(o[{L}], y, reduction=\"sum\")", "ℓ = Σ_k (o_k − y_k)²"
+
+
+def _loss_numpy(loss: str, act: str, alpha: float) -> tuple[str, list[str]]:
+    """(ℓ in NumPy, the lines of δ⁽ᴸ⁾ = ∂ℓ/∂s⁽ᴸ⁾)."""
+    o, s, d = "o[{L}]", "s[{L}]", "d[{L}]"
+    if loss == "cross_entropy" and act == "softmax":
+        return (f"-np.sum(y * ({s} - {s}.max() - np.log(np.exp({s} - {s}.max()).sum())))  # ℓ = −Σ_k y_k ln o_k",
+                [f"{d} = {o} * y.sum() - y  # δ⁽ᴸ⁾ = o Σ_k y_k − y (softmax and cross-entropy)"])
+    if loss == "cross_entropy":
+        return (f"np.sum(y * np.logaddexp(0.0, -{s}) + (1 - y) * np.logaddexp(0.0, {s}))"
+                "  # ℓ = −Σ_k y_k ln o_k + (1 − y_k) ln(1 − o_k)",
+                [f"{d} = {o} - y  # δ⁽ᴸ⁾ = o − y (sigmoid and cross-entropy)"])
+    half = loss == "half_squared"
+    value = (f"0.5 * np.sum(({o} - y) ** 2)  # ℓ = ½ Σ_k (o_k − y_k)²" if half
+             else f"np.sum(({o} - y) ** 2)  # ℓ = Σ_k (o_k − y_k)²")
+    grad = f"dl_do = {o} - y  # ∂ℓ/∂o⁽ᴸ⁾ = o − y" if half else f"dl_do = 2 * ({o} - y)  # ∂ℓ/∂o⁽ᴸ⁾ = 2 (o − y)"
+    if act == "softmax":
+        return value, [grad, f"{d} = {o} * (dl_do - {o} @ dl_do)  # δ⁽ᴸ⁾ = (diag(o) − o oᵀ) ∂ℓ/∂o"]
+    fprime = ACTIVATION_CODE[act][2].format(s=s, o=o, a=repr(alpha))
+    return value, [grad, f"{d} = dl_do * ({fprime})  # δ⁽ᴸ⁾ = ∂ℓ/∂o ⊙ f′(s⁽ᴸ⁾)"]
+
+
+# -- the run: the state the program starts from and bptui's value for every step ----------------------
+@dataclass
+class Run:
+    """Steps ``first`` … ``last`` (1-based) of bptui's run, from the state ``start`` steps in (an example's
+    first step or a group's first update at or before ``first``)."""
+
+    first: int
+    last: int
+    start: int
+    groups: list[list[int]]  # the update groups from ``start``: their 0-based examples in bptui's order
+    W: list[np.ndarray]
+    G: list[np.ndarray]
+    opt: list[Any]
+    values: list[Any]  # bptui's value of steps first … last
+
+
+def record(spec: Any, first: int, last: int) -> Run:
+    """Walk bptui's stepper to step ``last`` and keep what the program needs."""
+    from .core.engine.stepper import Stepper
+    from . import progress
+
+    stepper = Stepper(spec)
+    sch = stepper.schedule
+    start = first - 1
+    if sch.key(start).phase == UPDATE:
+        while start > 0 and sch.key(start - 1).phase == UPDATE:
+            start -= 1
+    else:
+        while not sch.key(start).example_start:
+            start -= 1
+    while stepper.position < start:
+        stepper.forward()
+        progress.step()
+    st = stepper.state
+    fresh = sch.key(start).group_start and sch.key(start).phase != UPDATE
+    W = [np.array(w) for w in st.W[1:]]
+    G = [np.zeros_like(w) if fresh else np.array(g) for w, g in zip(st.W[1:], st.G[1:])]
+    opt = list(st.opt[1:])
+    groups: list[list[int]] = [[]]
+    closed = False
+    values = []
+    for i in range(start, last):
+        key = sch.key(i)
+        if key.phase != UPDATE and key.example_start:
+            if closed:
+                groups.append([])
+                closed = False
+            assert key.example is not None
+            groups[-1].append(key.example - 1)
+        closed = closed or key.phase == UPDATE
+        step = stepper.forward()
+        progress.step()
+        if i + 1 >= first:
+            values.append(step.value)
+    return Run(first, last, start, groups, W, G, opt, values)
+
+
+# -- writing the program -----------------------------------------------------------------------------
+class Writer:
+    """The lines of one program; ``at`` the indentation of the next line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.at = 0
+
+    def __call__(self, *lines: str) -> None:
+        for line in lines:
+            for part in line.split("\n"):
+                self.lines.append(("    " * self.at + part) if part else "")
+
+
+def _sym(q: str, l: int | None) -> str:
+    return {"s": "s", "o": "o", "delta": "δ", "G": "G", "W": "W"}.get(q, q) + (sup(l) if l is not None else "")
+
+
+def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, dict[str, np.ndarray] | None]:
+    """The program's text and, when bptui's values are too many for it, the arrays of its .npz."""
+    from .core.engine.network import Network
+
+    net = Network(spec)
+    kinds, L = net.kinds, spec.L
+    try:
+        codes: list[LayerCode] = [k.code(l, L) for l, k in enumerate(kinds, start=1)]
+    except SpecError as err:
+        raise err.at(spec.source)
+    torch = fmt == "pytorch"
+    weighted = [l for l in range(1, L + 1) if kinds[l - 1].has_weights]
+    w = Writer()
+    what = (f"steps {run.first} to {run.last} of bptui's run" + (f", from the state after step {run.start}"
+                                                               if run.start else ""))
+    framework = "PyTorch" if torch else "NumPy"
+    w('"""A network file\'s training run as a ' + framework + ' program, checked step by step against bptui.',
+      "",
+      f"Written by `bptui export --format {fmt}`: {what}. Each of bptui's steps is computed here",
+      ("the PyTorch way (modules, autograd, loss.backward(), torch.optim)" if torch
+       else "as the lecture writes it (vectors with the bias entry 1, δ, G = Σ δ oᵀ)")
+      + ", and then checked (float64) against",
+      "bptui's value for that step, kept in EXPECTED at the end of the program. Run it: python PROGRAM.py",
+      '"""', "")
+    helpers = {name: src for c in codes for name, src in c.helpers}
+    if not torch and "gelu" in spec.activations:
+        helpers[ERF_CODE[0]] = ERF_CODE[1]
+        w("import math")
+    w("from pathlib import Path", "", "import numpy as np")
+    if torch:
+        w("import torch", "import torch.nn.functional as F", "from torch.testing import assert_close")
+    else:
+        if any("sliding_window_view" in src for src in helpers.values()):
+            w("from numpy.lib.stride_tricks import sliding_window_view")
+        w("from numpy.testing import assert_allclose")
+    w("")
+    if torch:
+        w("torch.set_default_dtype(torch.float64)")
+    w(f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", "")
+    w(f"FIRST, LAST = {run.first}, {run.last}  # the steps checked (1-based, as bptui trace numbers them)",
+      f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")
+    for src in helpers.values():
+        w(src, "", "")
+    if torch:
+        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return torch.cat([torch.ones(1), v])", "", "")
+    else:
+        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return np.concatenate([[1.0], v])", "", "")
+    w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
+    w("def checker(start):",
+      '    """check(value, name): the next step\'s value, asserted equal to bptui\'s for it (from step FIRST on)."""',
+      "    step = start", "", "    def check(value, name):", "        nonlocal step", "        step += 1",
+      "        if step >= FIRST:")
+    if torch:
+        w("            want = torch.as_tensor(EXPECTED[step - FIRST])",
+          "            assert_close(value.detach(), want, rtol=RTOL, atol=ATOL, msg=lambda m: f\"step {step}, {name}: {m}\")")
+    else:
+        w("            want = np.asarray(EXPECTED[step - FIRST])",
+          "            assert np.shape(value) == want.shape, f\"step {step}, {name}: shape {np.shape(value)}, bptui's {want.shape}\"",
+          "            assert_allclose(value, want, rtol=RTOL, atol=ATOL, err_msg=f\"step {step}, {name}\")")
+    w("        if step == LAST:", "            raise Done", "", "    return check", "", "")
+    w("def main():")
+    w.at = 1
+    if net.recurrent:
+        _body_sequences(w, spec, net, codes, weighted, torch)
+    elif torch:
+        _body_torch(w, spec, net, codes, weighted)
+    else:
+        _body_numpy(w, spec, net, codes, weighted)
+    w.at = 0
+    w("", "")
+    # the data literal
+    data: dict[str, Any] = {
+        "x": [(np.asarray(spec.x_of(n)).reshape(spec.input_shape) if spec.input_shape else np.asarray(spec.x_of(n))).tolist()
+              for n in range(spec.N)],
+        "y": [np.asarray(spec.y_of(n)).tolist() for n in range(spec.N)],
+        "groups": run.groups,
+        "start": run.start,
+        "W": [a.tolist() for a in run.W],
+        "G": [a.tolist() for a in run.G],
+        "opt": [{"t": o.t, **{k: a.tolist() for k, a in o.arrays().items()}} for o in run.opt],
+    }
+    values = [v if isinstance(v, float) else np.asarray(v).tolist() for v in run.values]
+    text = repr(values)
+    arrays = None
+    w("# the network file's data (inputs one row per example; maps (C, H, W)), the update groups bptui steps",
+      "# (0-based examples), and the state the program starts from: W⁽ˡ⁾ (bias in column 0), G⁽ˡ⁾ so far, the",
+      "# optimizer's state")
+    w(f"DATA = {data!r}")
+    if len(text) > INLINE_LIMIT and npz_name is not None:
+        arrays = {f"step{run.first + i}": np.asarray(v, dtype=float) for i, v in enumerate(run.values)}
+        w("# bptui's value of each step FIRST … LAST, beside the program (too many to write here)",
+          f"with np.load(Path(__file__).with_name({npz_name!r})) as _npz:",
+          "    EXPECTED = [_npz[f\"step{i}\"] for i in range(FIRST, LAST + 1)]")
+    else:
+        w("# bptui's value of each step FIRST … LAST", f"EXPECTED = {text}")
+    w("", "if __name__ == \"__main__\":", "    try:", "        main()", "    except Done:",
+      "        print(f\"{NAME}: steps {FIRST} to {LAST}, each equal to bptui's value\")",
+      "    else:", "        raise SystemExit(f\"the program stopped before step {LAST}\")")
+    return "\n".join(w.lines) + "\n", arrays
+
+
+def _check_name(q: str, l: int | None, extra: str = "") -> str:
+    return repr(_sym(q, l) + (f" ({extra})" if extra else ""))
+
+
+def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    L = spec.L
+    _setup_torch(w, spec, net, codes, weighted)
+    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    w("o[0], y = X[n], Y[n]  # o⁽⁰⁾ = x⁽ⁿ⁾ (nn.Linear adds the bias itself: no entry 1), y⁽ⁿ⁾")
+    _example_torch(w, spec, net, codes)
+    w.at -= 1
+    _update_torch(w, codes, weighted, "optimizer.zero_grad()")
+    w.at -= 1
+
+
+def _setup_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    """The data, the layers with bptui's weights, the optimizer and the state the program starts from."""
+    kinds, L = net.kinds, spec.L
+    opt = spec.optimizer
+    w('X = [torch.tensor(x) for x in DATA["x"]]', 'Y = [torch.tensor(y) for y in DATA["y"]]', "")
+    w("# the network: layer[l] computes s⁽ˡ⁾ (a pooling layer o⁽ˡ⁾) from o⁽ˡ⁻¹⁾",
+      "layer = [None,")
+    for l, c in enumerate(codes, start=1):
+        w(f"         {c.module},  # layer {l}: {kinds[l - 1].describe()}"
+          + (f", {spec.activations[l - 1]}" if kinds[l - 1].has_s else ""))
+    w("         ]")
+    w("with torch.no_grad():  # bptui's W⁽ˡ⁾ is one matrix [b | W] with the bias in column 0")
+    for l in weighted:
+        w(f"    M = torch.tensor(DATA[\"W\"][{l - 1}])")
+        for attr, value, _ in codes[l - 1].params:
+            w(f"    layer[{l}].{attr}.copy_({value})")
+    biases = [f"layer[{l}].{a}" for l in weighted for a, _, b in codes[l - 1].params if b]
+    weights = [f"layer[{l}].{a}" for l in weighted for a, _, b in codes[l - 1].params if not b]
+    w("params = [",
+      f"    {{\"params\": [{', '.join(weights)}], \"weight_decay\": 2 * {opt.l2!r}}},  # L2: g = G + 2λ W on the weights",
+      f"    {{\"params\": [{', '.join(biases)}], \"weight_decay\": 0.0}},  # never on the biases",
+      "]")
+    groups = "params"
+    if opt.name == "adam":
+        w(f"optimizer = torch.optim.Adam({groups}, lr={opt.learning_rate!r}, betas=({opt.beta1!r}, {opt.beta2!r}), "
+          f"eps={opt.eps!r})")
+    elif opt.name == "momentum":
+        w(f"optimizer = torch.optim.SGD({groups}, lr={opt.learning_rate!r}, momentum={opt.momentum!r})"
+          "  # v ← μ v + g; W ← W − η v")
+    else:
+        w(f"optimizer = torch.optim.SGD({groups}, lr={opt.learning_rate!r})  # W ← W − η g")
+    w("", "# the state bptui had when the program starts: G so far (the parameters' .grad) and the optimizer's")
+    w("with torch.no_grad():")
+    for l in weighted:
+        w(f"    M = torch.tensor(DATA[\"G\"][{l - 1}])")
+        for attr, value, _ in codes[l - 1].params:
+            w(f"    layer[{l}].{attr}.grad = {value}.clone()")
+        if opt.name == "adam":
+            w(f"    m, v = (torch.tensor(DATA[\"opt\"][{l - 1}][k]) for k in \"mv\")",
+              f"    t = torch.tensor(float(DATA[\"opt\"][{l - 1}][\"t\"]))  # the updates so far")
+            for attr, value, _ in codes[l - 1].params:
+                w(f"    optimizer.state[layer[{l}].{attr}] = {{\"step\": t.clone(), "
+                  f"\"exp_avg\": {value.replace('M', 'm')}.clone(), \"exp_avg_sq\": {value.replace('M', 'v')}.clone()}}")
+        elif opt.name == "momentum":
+            w(f"    v = torch.tensor(DATA[\"opt\"][{l - 1}][\"v\"])")
+            for attr, value, _ in codes[l - 1].params:
+                w(f"    optimizer.state[layer[{l}].{attr}] = {{\"momentum_buffer\": {value.replace('M', 'v')}.clone()}}")
+
+
+def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> None:
+    """One example's steps, in the schedule's order (a network without time)."""
+    kinds, L = net.kinds, spec.L
+    loss_code, loss_text = _loss_torch(spec.loss, spec.activations[-1])
+    for phase, q, at in example_block(L, kinds):
+        l = at or 0  # the loss step has no layer
+        if phase == FORWARD:
+            c, k = codes[l - 1], kinds[l - 1]
+            if q == "s":
+                w(f"s[{l}] = {c.forward}  # s{sup(l)} = W{sup(l)} o{sup(l - 1)}, the bias b = column 0 of bptui's W",
+                  f"s[{l}].retain_grad()  # keep δ{sup(l)} = ∂ℓ/∂s{sup(l)} after backward()",
+                  f"check(s[{l}], {_check_name('s', l)})")
+            elif k.has_s:
+                f = ACTIVATION_CODE[spec.activations[l - 1]][0].format(s=f"s[{l}]", a=repr(spec.alphas[l - 1]))
+                w(f"o[{l}] = {f}")
+                if k.bias_entry and l < L:
+                    w(f"check(torch.cat([torch.ones(1), o[{l}]]), "
+                      f"{_check_name('o', l, 'bptui keeps the bias entry 1 on top: [1, f(s)]')})")
+                else:
+                    w(f"check(o[{l}], {_check_name('o', l)})")
+            else:
+                w(f"o[{l}] = {c.forward}", f"o[{l}].retain_grad()  # keep ∂ℓ/∂o{sup(l)} after backward()",
+                  f"check(o[{l}], {_check_name('o', l)})")
+        elif phase == LOSS:
+            w(f"loss = {loss_code.format(L=L)}  # {loss_text}", "check(loss, 'ℓ')",
+              "loss.backward()  # autograd: every δ, and each G added to the parameters' .grad")
+        elif phase == BACKWARD and q == "delta":
+            if kinds[l - 1].has_s:
+                w(f"check(s[{l}].grad, {_check_name('delta', l, f'∂ℓ/∂s{sup(l)}: s[{l}].grad')})")
+            else:
+                w(f"check(o[{l}].grad, {_check_name('delta', l, f'∂ℓ/∂o{sup(l)}: o[{l}].grad')})")
+        elif phase == BACKWARD:
+            m = codes[l - 1].matrix.format(a=".grad")
+            w(f"check({m}, {_check_name('G', l, 'so far: [bias.grad | weight.grad]')})")
+
+
+def _update_torch(w: Writer, codes: list[LayerCode], weighted: list[int], zero: str) -> None:
+    w("optimizer.step()")
+    for l in weighted:
+        w(f"check({codes[l - 1].matrix.format(a='.detach()')}, {_check_name('W', l, 'after the update')})")
+    w(f"{zero}  # G starts again from zero for the next group")
+
+
+def _body_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
+    L = spec.L
+    _setup_numpy(w, spec, net, weighted)
+    w("", "check = checker(DATA[\"start\"])", f"s, o, d, back = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    _example_numpy(w, spec, net, codes)
+    w.at -= 1
+    _update_numpy(w, spec, weighted)
+    w.at -= 1
+
+
+def _setup_numpy(w: Writer, spec: Any, net: Any, weighted: list[int]) -> None:
+    """The data, bptui's weights, G so far and the optimizer's state the program starts from."""
+    kinds, L = net.kinds, spec.L
+    opt = spec.optimizer
+    w('X = [np.array(x) for x in DATA["x"]]', 'Y = [np.array(y) for y in DATA["y"]]', "")
+    w("# W⁽ˡ⁾: one matrix with the bias in column 0; G⁽ˡ⁾ so far (None: a layer with no weights)")
+    w(f"W = [None] * {L + 1}", f"G = [None] * {L + 1}")
+    if opt.name != "sgd":
+        w(f"m, v, t_adam = [None] * {L + 1}, [None] * {L + 1}, [0] * {L + 1}  # the optimizer's state (Adam's t: its updates so far)")
+    for l in weighted:
+        w(f"W[{l}], G[{l}] = np.array(DATA[\"W\"][{l - 1}]), np.array(DATA[\"G\"][{l - 1}])")
+        if opt.name == "momentum":
+            w(f"v[{l}] = np.array(DATA[\"opt\"][{l - 1}][\"v\"])")
+        elif opt.name == "adam":
+            w(f"m[{l}], v[{l}], t_adam[{l}] = (np.array(DATA[\"opt\"][{l - 1}][k]) for k in \"mvt\")")
+    bias = {l: kinds[l - 1].bias_columns for l in weighted}
+    w(f"BIAS = {bias!r}  # each layer's bias columns: L2 leaves them alone")
+
+
+def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> None:
+    """One example's steps, in the schedule's order (a network without time)."""
+    kinds, L = net.kinds, spec.L
+    if spec.input_shape:
+        w("o[0], y = X[n], Y[n]  # o⁽⁰⁾ = x⁽ⁿ⁾, a map (C, H, W); y⁽ⁿ⁾")
+    else:
+        w("o[0], y = np.concatenate([[1.0], X[n]]), Y[n]  # o⁽⁰⁾ = [1, x⁽ⁿ⁾], y⁽ⁿ⁾")
+    loss_value, out_delta = _loss_numpy(spec.loss, spec.activations[-1], spec.alphas[-1])
+    for phase, q, at in example_block(L, kinds):
+        l = at or 0  # the loss step has no layer
+        if phase == FORWARD:
+            c, k = codes[l - 1], kinds[l - 1]
+            if q == "s" or not k.has_s:
+                w(*c.np_forward, f"check({'s' if q == 's' else 'o'}[{l}], {_check_name(q, l)})")
+            else:
+                f = ACTIVATION_CODE[spec.activations[l - 1]][1].format(s=f"s[{l}]", a=repr(spec.alphas[l - 1]))
+                if k.bias_entry and l < L:
+                    w(f"o[{l}] = np.concatenate([[1.0], {f}])  # o{sup(l)} = [1, f(s{sup(l)})]")
+                else:
+                    w(f"o[{l}] = {f}  # o{sup(l)} = f(s{sup(l)})")
+                w(f"check(o[{l}], {_check_name('o', l)})")
+        elif phase == LOSS:
+            w(f"loss = {loss_value.format(L=L)}", "check(loss, 'ℓ')")
+        elif phase == BACKWARD and q == "delta":
+            k = kinds[l - 1]
+            if l == L:
+                w(*(line.format(L=L) for line in out_delta))
+            elif k.has_s:
+                hidden = f"o[{l}][1:]" if k.bias_entry else f"o[{l}]"
+                fprime = ACTIVATION_CODE[spec.activations[l - 1]][2].format(s=f"s[{l}]", o=hidden,
+                                                                            a=repr(spec.alphas[l - 1]))
+                w(*codes[l].np_back, f"d[{l}] = back[{l}] * ({fprime})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})")
+            else:
+                w(*codes[l].np_back, f"d[{l}] = back[{l}]  # a pooling layer has no s: its δ is ∂ℓ/∂o{sup(l)}")
+            w(f"check(d[{l}], {_check_name('delta', l)})")
+        elif phase == BACKWARD:
+            w(*codes[l - 1].np_grad, f"check(G[{l}], {_check_name('G', l, 'so far')})")
+
+
+def _update_numpy(w: Writer, spec: Any, weighted: list[int]) -> None:
+    opt = spec.optimizer
+    w(f"for l in {tuple(weighted)!r}:  # the update, layer by layer")
+    w.at += 1
+    w("g = G[l] + 2 * " + repr(opt.l2) + " * W[l]  # g⁽ˡ⁾ = G⁽ˡ⁾ + 2λ W̃⁽ˡ⁾ (W̃: W with its bias columns zeroed)",
+      "g[:, BIAS[l]] = G[l][:, BIAS[l]]")
+    eta = repr(opt.learning_rate)
+    if opt.name == "momentum":
+        w(f"v[l] = {opt.momentum!r} * v[l] + g  # v ← μ v + g", f"W[l] = W[l] - {eta} * v[l]  # W ← W − η v")
+    elif opt.name == "adam":
+        b1, b2 = repr(opt.beta1), repr(opt.beta2)
+        w("t_adam[l] = t_adam[l] + 1  # t ← t + 1", f"m[l] = {b1} * m[l] + (1 - {b1}) * g  # m ← β₁ m + (1 − β₁) g",
+          f"v[l] = {b2} * v[l] + (1 - {b2}) * g ** 2  # v ← β₂ v + (1 − β₂) g²",
+          f"m_hat, v_hat = m[l] / (1 - {b1} ** t_adam[l]), v[l] / (1 - {b2} ** t_adam[l])  # m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)",
+          f"W[l] = W[l] - {eta} * m_hat / (np.sqrt(v_hat) + {opt.eps!r})  # W ← W − η m̂ / (√v̂ + ε)")
+    else:
+        w(f"W[l] = W[l] - {eta} * g  # W ← W − η g")
+    w("check(W[l], f\"W({l}) after the update\")")
+    w.at -= 1
+    w(f"for l in {tuple(weighted)!r}:", "    G[l] = np.zeros_like(G[l])  # G starts again from zero for the next group")
+
+
+def write(spec: Any, fmt: str, first: int, last: int, output: str, force: bool = False) -> None:
+    """Record bptui's steps ``first`` … ``last`` and write the program to ``output`` (atomically), with
+    ``OUTPUT-expected.npz`` beside it when bptui's values pass :data:`INLINE_LIMIT`."""
+    from .core.util.files import write_bytes_atomic, write_text_atomic
+
+    if spec.kind == "graph":
+        write_text_atomic(output, graph_program(spec, fmt, first, last), force)
+        return
+    run = record(spec, first, last)
+    npz = Path(output).with_name(Path(output).stem + "-expected.npz")
+    text, arrays = program(spec, fmt, run, npz.name)
+    if arrays is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **cast(dict[str, Any], arrays))
+        write_bytes_atomic(npz, buf.getvalue(), force)
+    write_text_atomic(output, text, force)
+
+
+def steps_of(spec: Any, epochs: int, part: Any) -> tuple[int, int]:
+    """The steps a program checks: a part's (``--example``, ``--steps``) or all of ``epochs`` epochs."""
+    if part is not None:
+        return part.first, part.last
+    if spec.kind == "graph":
+        from .core.graphs.graph_stepper import GraphStepper
+
+        return 1, len(GraphStepper(spec).schedule)
+    from .core.engine.stepper import Stepper
+
+    return 1, epochs * len(Stepper(spec).schedule)
+
+
+# -- a network over time: each example a sequence, stepped as core/engine/schedule.py's sequence_block ----
+def _per_step_y(code: str) -> str:
+    """A loss line of the output at τ: y is the target row y_τ (the comment after ``#`` left alone)."""
+    import re
+
+    body, sep, comment = code.partition("  # ")
+    return re.sub(r"\by\b", "y[t - 1]", body) + sep + comment
+
+
+def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int], torch: bool) -> None:
+    """The loop of a network over time: for each example, forward for τ = 1..T through the layers that run
+    at each τ, then the layers that run once, the loss, backward from the top (the layers that run once,
+    then each per-τ layer for τ = T..1); the lines of each step are its kind's (``LayerCode.seq``)."""
+    from .core.engine.kind import timed_layers
+
+    kinds, L = net.kinds, spec.L
+    timed = timed_layers(kinds)
+    per = [l for l in range(1, L + 1) if timed[l - 1]]
+    once = [l for l in range(1, L + 1) if not timed[l - 1]]
+    if torch:
+        _setup_torch(w, spec, net, codes, weighted)
+    else:
+        _setup_numpy(w, spec, net, weighted)
+    out_delta: list[str] = []
+    templates = {l: dict(codes[l - 1].seq if torch else codes[l - 1].np_seq) for l in range(1, L + 1)}
+    for l in range(1, L + 1):
+        missing = [q for q in kinds[l - 1].block_forward() + kinds[l - 1].block_backward() if q not in templates[l]]
+        if missing:
+            raise SpecError(f"{kinds[l - 1].type} layers over time cannot be exported as a program yet",
+                            place=f"layers[{l}]", source=spec.source)
+    col = 0 if torch else 1
+
+    def units(l: int, expr: str) -> str:  # o⁽ˡ⁾ without a NumPy hidden dense layer's bias entry
+        return expr + "[1:]" if not torch and kinds[l - 1].bias_entry and l < L else expr
+
+    def names(l: int, t: bool) -> dict[str, str]:
+        ix = "[t]" if t else ""
+        S, O, D, X = f"s[{l}]{ix}", f"o[{l}]{ix}", f"d[{l}]{ix}", f"x[{l}]{ix}"
+        act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
+        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "",
+               "f": ACTIVATION_CODE[act][col].format(s=S, a=alpha),
+               "df": ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""}
+        if l < L:
+            w_ = spec.widths[l]
+            if timed[l]:
+                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}][t])[1:]"
+            elif t:
+                out["up"] = f"((W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:] if t == T else np.zeros({w_}))"
+            else:
+                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:]"
+        return out
+
+    def below(l: int, t: bool) -> str:
+        if l == 1:
+            return "xs[t - 1]"
+        if timed[l - 2]:
+            return units(l - 1, f"o[{l - 1}][t]" if t else f"o[{l - 1}][T]")
+        return units(l - 1, f"o[{l - 1}]")
+
+    def steps(l: int, qs: list[str], t: bool) -> None:
+        for q in qs:
+            if not torch and q == "delta" and l == L:
+                lines = [line.format(L=f"{L}][t" if t else L) for line in out_delta]
+                w(*(map(_per_step_y, lines) if t else lines),
+                  f"check(d[{L}]{'[t]' if t else ''}, f\"δ{sup(L)}{'_{t}' if t else ''}\")")
+                continue
+            w(*(line.format(**names(l, t)) for line in templates[l][q]))
+
+    w("", "check = checker(DATA[\"start\"])",
+      f"s, o, d, x = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w.at += 1
+    w("for n in group:")
+    w.at += 1
+    w("xs, y = X[n], Y[n]  # the sequence x_1 … x_T (one row per τ) and its target", "T = len(xs)")
+    for l in per:
+        w(f"s[{l}], o[{l}], d[{l}], x[{l}] = ([None] * (T + 2) for _ in range(4))  # layer {l} at τ = 1 … T")
+        w(*(codes[l - 1].seq_start if torch else codes[l - 1].np_seq_start))
+    if torch:
+        w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
+        for l in weighted:
+            w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
+    w("for t in range(1, T + 1):  # forward through time")
+    w.at += 1
+    for l in per:
+        w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
+        steps(l, kinds[l - 1].block_forward(), True)
+    w.at -= 1
+    for l in once:
+        w(f"x[{l}] = {below(l, False)}  # layer {l}'s input, once")
+        steps(l, kinds[l - 1].block_forward(), False)
+    if torch:
+        code, text = _loss_torch(spec.loss, spec.activations[-1])
+        if timed[L - 1]:
+            w(f"loss = sum({_per_step_y(code.format(L=f'{L}][t'))} for t in range(1, T + 1))  # {text}, summed over τ")
+        else:
+            w(f"loss = {code.format(L=L)}  # {text}")
+        w("check(loss, 'ℓ')", "loss.backward()  # autograd: every δ_τ, and G added to the parameters' .grad")
+    else:
+        value, out_delta = _loss_numpy(spec.loss, spec.activations[-1], spec.alphas[-1])
+        body, _, comment = value.partition("  # ")
+        if timed[L - 1]:
+            w(f"loss = sum({_per_step_y(body.format(L=f'{L}][t'))} for t in range(1, T + 1))  # {comment}, summed over τ")
+        else:
+            w(f"loss = {body.format(L=L)}  # {comment}")
+        w("check(loss, 'ℓ')")
+    for l in reversed(once):
+        steps(l, kinds[l - 1].block_backward(), False)
+    for l in reversed(per):
+        w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
+        w.at += 1
+        steps(l, kinds[l - 1].block_backward(), True)
+        w.at -= 1
+    if torch:
+        for l in weighted:
+            w(f"assert_close(G[{l}], {codes[l - 1].matrix.format(a='.grad')})  # τ by τ, G{sup(l)} adds up to autograd's")
+    w.at -= 1
+    if torch:
+        _update_torch(w, codes, weighted, "optimizer.zero_grad(set_to_none=False)")
+    else:
+        _update_numpy(w, spec, weighted)
+    w.at -= 1
+
+
+# -- a computation graph: the scalar function under autograd (PyTorch), or its adjoints in reverse order (NumPy) --
+# each graph op (core/graphs/graph_ops.py's OPS): its value in PyTorch and in NumPy from its arguments' code,
+# and NumPy's ∂node/∂args[i]; a test checks that every op of the table has its entry here
+def _nary(sep: str) -> Any:
+    return lambda a: sep.join(f"({x})" for x in a)
+
+
+def _unary(torch_fn: str, np_fn: str, d: str) -> tuple[Any, Any, Any]:
+    return (lambda a: f"{torch_fn}({a[0]})", lambda a: f"{np_fn}({a[0]})", lambda i, a: d.format(a=a[0]))
+
+
+GRAPH_OP_CODE: dict[str, tuple[Any, Any, Any]] = {
+    "add": (_nary(" + "), _nary(" + "), lambda i, a: "1.0"),
+    "mul": (_nary(" * "), _nary(" * "), lambda i, a: " * ".join(f"({x})" for j, x in enumerate(a) if j != i)),
+    "sub": (_nary(" - "), _nary(" - "), lambda i, a: "1.0" if i == 0 else "-1.0"),
+    "div": (_nary(" / "), _nary(" / "), lambda i, a: f"1 / ({a[1]})" if i == 0 else f"-({a[0]}) / ({a[1]}) ** 2"),
+    "neg": (lambda a: f"-({a[0]})", lambda a: f"-({a[0]})", lambda i, a: "-1.0"),
+    "pow": (_nary(" ** "), _nary(" ** "),
+            lambda i, a: f"({a[1]}) * ({a[0]}) ** (({a[1]}) - 1)" if i == 0 else f"({a[0]}) ** ({a[1]}) * np.log({a[0]})"),
+    "exp": _unary("torch.exp", "np.exp", "np.exp({a})"),
+    "log": _unary("torch.log", "np.log", "1 / ({a})"),
+    "sin": _unary("torch.sin", "np.sin", "np.cos({a})"),
+    "cos": _unary("torch.cos", "np.cos", "-np.sin({a})"),
+    "tan": _unary("torch.tan", "np.tan", "1 / np.cos({a}) ** 2"),
+    "tanh": _unary("torch.tanh", "np.tanh", "1 - np.tanh({a}) ** 2"),
+    "sigmoid": (lambda a: f"torch.sigmoid({a[0]})", lambda a: f"1 / (1 + np.exp(-({a[0]})))",
+                lambda i, a: f"np.exp(-({a[0]})) / (1 + np.exp(-({a[0]}))) ** 2"),
+    "sqrt": _unary("torch.sqrt", "np.sqrt", "1 / (2 * np.sqrt({a}))"),
+    "abs": _unary("torch.abs", "np.abs", "np.sign({a})"),
+    "max": (lambda a: f"torch.maximum({a[0]}, {a[1]})", lambda a: f"np.maximum({a[0]}, {a[1]})",
+            lambda i, a: f"1.0 * (({a[0]}) >= ({a[1]}))" if i == 0 else f"1.0 * (({a[1]}) > ({a[0]}))"),
+    "min": (lambda a: f"torch.minimum({a[0]}, {a[1]})", lambda a: f"np.minimum({a[0]}, {a[1]})",
+            lambda i, a: f"1.0 * (({a[0]}) <= ({a[1]}))" if i == 0 else f"1.0 * (({a[1]}) < ({a[0]}))"),
+}
+GRAPH_OP_CODE["relu"] = (lambda a: f"torch.relu({a[0]})", lambda a: f"np.maximum(0.0, {a[0]})",
+                         lambda i, a: f"1.0 * (({a[0]}) > 0)")  # np.maximum takes two arguments
+
+
+def record_graph(spec: Any, first: int, last: int) -> list[float]:
+    """bptui's value of graph steps ``first`` … ``last``: each node's value, then each adjoint."""
+    from .core.graphs.graph_stepper import GraphStepper
+
+    stepper = GraphStepper(spec)
+    return [float(stepper.forward().value) for _ in range(last)][first - 1:]
+
+
+def graph_program(spec: Any, fmt: str, first: int, last: int) -> str:
+    """A graph file's forward and reverse pass as a program that checks every step."""
+    torch = fmt == "pytorch"
+    values = record_graph(spec, first, last)
+    w = Writer()
+    w('"""A computation graph\'s forward and reverse pass as a ' + ("PyTorch" if torch else "NumPy")
+      + ' program, checked step by step against bptui.', "",
+      f"Written by `bptui export --format {fmt}`: steps {first} to {last}. "
+      + ("The function is written in tensor operations and differentiated by autograd (backward());"
+         if torch else "Each node's value in computing order, then each adjoint g = Σ g_consumer · ∂consumer/∂arg in reverse order;"),
+      "each value is checked (float64) against bptui's, kept in EXPECTED at the end. Run it: python PROGRAM.py", '"""', "")
+    w("import numpy as np")
+    if torch:
+        w("import torch", "from torch.testing import assert_close", "", "torch.set_default_dtype(torch.float64)")
+    else:
+        w("from numpy.testing import assert_allclose")
+    w("", f"SOURCE = {spec.source!r}  # the graph file", f"NAME = {spec.name!r}", "",
+      f"FIRST, LAST = {first}, {last}  # the steps checked (1-based, as bptui trace numbers them)",
+      f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "", "")
+    w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
+    w("def checker(start):", "    step = start", "", "    def check(value, name):", "        nonlocal step",
+      "        step += 1", "        if step >= FIRST:")
+    if torch:
+        w("            assert_close(value.detach(), torch.tensor(EXPECTED[step - FIRST]), rtol=RTOL, atol=ATOL,",
+          "                         msg=lambda m: f\"step {step}, {name}: {m}\")")
+    else:
+        w("            assert_allclose(value, EXPECTED[step - FIRST], rtol=RTOL, atol=ATOL, err_msg=f\"step {step}, {name}\")")
+    w("        if step == LAST:", "            raise Done", "", "    return check", "", "")
+    w("def main():")
+    w.at = 1
+    w("check = checker(0)", "value = {}  # each input's and node's value, by its name in the file")
+    for name, v in spec.inputs:
+        if torch:
+            w(f"value[{name!r}] = torch.tensor({float(v)!r}, requires_grad=True)  # an input: autograd fills its .grad")
+        else:
+            w(f"value[{name!r}] = np.float64({float(v)!r})  # an input")
+
+    def arg(a: Any) -> str:
+        if isinstance(a, str):
+            return f"value[{a!r}]"
+        return f"torch.tensor({float(a)!r})" if torch else f"np.float64({float(a)!r})"
+
+    for node in spec.nodes:
+        code = GRAPH_OP_CODE[node.op][0 if torch else 1]([arg(a) for a in node.args])
+        if torch and not any(isinstance(a, str) for a in node.args):
+            w(f"value[{node.name!r}] = ({code}).requires_grad_()  # {node.op} of numbers: a leaf, so that it has an adjoint")
+        else:
+            w(f"value[{node.name!r}] = {code}  # {node.op}")
+            if torch:
+                w(f"value[{node.name!r}].retain_grad()  # keep its adjoint (.grad) after backward()")
+        w(f"check(value[{node.name!r}], {('value of ' + node.name)!r})")
+    if torch:
+        w(f"value[{spec.output!r}].backward()  # autograd: every adjoint g = ∂output/∂· at once")
+        for name in spec.reverse_order:
+            w(f"g = value[{name!r}].grad", f"check(g if g is not None else torch.tensor(0.0), {('adjoint g of ' + name)!r})")
+    else:
+        w("g = {}  # each adjoint ∂output/∂·, in reverse order")
+        consumers = spec.consumers
+        for name in spec.reverse_order:
+            if name == spec.output:
+                w(f"g[{name!r}] = np.float64(1.0)  # the output's own adjoint")
+            else:
+                terms = [f"g[{node.name!r}] * ({GRAPH_OP_CODE[node.op][2](i, [arg(a) for a in node.args])})"
+                         for node, i in consumers[name]]
+                w(f"g[{name!r}] = {' + '.join(terms) if terms else 'np.float64(0.0)'}  # Σ over its consumers: g · ∂consumer/∂it")
+            w(f"check(g[{name!r}], {('adjoint g of ' + name)!r})")
+    w.at = 0
+    w("", "", "# bptui's value of each step FIRST … LAST", f"EXPECTED = {values!r}", "",
+      "if __name__ == \"__main__\":", "    try:", "        main()", "    except Done:",
+      "        print(f\"{NAME}: steps {FIRST} to {LAST}, each equal to bptui's value\")",
+      "    else:", "        raise SystemExit(f\"the program stopped before step {LAST}\")")
+    return "\n".join(w.lines) + "\n"

@@ -1,0 +1,305 @@
+"""`bptui export --format pytorch|numpy`: the programs run and pass, really assert, resume, and carry no code
+from the input file.
+
+The generated programs run in one child process (the venv's python; torch is imported once), each
+with runpy, so that the tests' CPU stays small (measured in the report of the change)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bptui import codegen
+from bptui.cli import main
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.graphs.graph_ops import OPS
+
+from .conftest import ALL_EXAMPLES, NETWORKS
+from .helpers import STACK_SHAPES, random_conv_doc, random_rnn_doc, random_spec, random_stack_doc
+
+pytest.importorskip("torch")
+
+FORMATS = ("pytorch", "numpy")
+# the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
+PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130", "long_memory": "200:420",
+         "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400"}
+
+RUNNER = r"""
+import json, runpy, sys, io, contextlib
+out = {}
+for path in sys.argv[1:]:
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            runpy.run_path(path, run_name="__main__")
+        out[path] = ["ok", buf.getvalue()]
+    except SystemExit as e:
+        out[path] = ["exit", str(e)]
+    except BaseException as e:
+        out[path] = [type(e).__name__, str(e)[:2000]]
+print(json.dumps(out))
+"""
+
+
+def run_programs(paths: list[Path]) -> dict[str, list[str]]:
+    """Each program's outcome: ["ok", what it printed], or the exception's name and text."""
+    got = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], capture_output=True, text=True,
+                         timeout=600)  # generous: a loaded machine stretches the wall clock
+    assert got.returncode == 0, got.stderr
+    return json.loads(got.stdout)
+
+
+def export(capsys, src: Path | str, fmt: str, out: Path, *extra: str) -> tuple[int, str]:
+    code = main(["export", str(src), "--format", fmt, "--output", str(out), *extra])
+    return code, capsys.readouterr().err
+
+
+def test_bundled_networks_run_and_pass(tmp_path, capsys):
+    """Every bundled network (one epoch, or a part across an update for the big ones), both formats."""
+    paths = {}
+    for name in ALL_EXAMPLES:
+        for fmt in FORMATS:
+            out = tmp_path / f"{name}_{fmt}.py"
+            extra = ("--steps", PARTS[name]) if name in PARTS else ()
+            code, err = export(capsys, NETWORKS / f"{name}.json", fmt, out, *extra)
+            if code == 2 and err.endswith("cannot be exported as a program yet\n"):  # a kind added since writes no code
+                assert err.count("\n") == 1 and not out.exists()
+                continue
+            assert code == 0, err
+            ast.parse(out.read_text())
+            paths[(name, fmt)] = out
+    assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
+                                           "parity", "stacked_parity", "long_memory_lstm", "gru_parity", "lecture13",
+                                           "lecture13_expression"}
+    results = run_programs(list(paths.values()))
+    for (name, fmt), path in paths.items():
+        status, text = results[str(path)]
+        assert status == "ok", (name, fmt, text)
+        first, last = PARTS.get(name, "1:").split(":")
+        assert f"steps {first} to" in text, text
+
+
+def _doc_variants() -> list[tuple[str, object]]:
+    """Seeded networks of every activation, loss, optimizer and update mode, L2 on, maps and vectors."""
+    acts = ["tanh", "sigmoid", "relu", "identity", "softplus", "elu", "leaky_relu", "prelu", "gelu"]
+    opts = ["sgd", "momentum", "adam"]
+    out = []
+    for i, act in enumerate(acts):
+        loss, output = [("squared", "sigmoid"), ("half_squared", "identity"), ("cross_entropy", "softmax"),
+                        ("cross_entropy", "sigmoid"), ("squared", "softmax")][i % 5]
+        spec = random_spec([3, 4, 3, 3 if output == "softmax" else 2], hidden=act, output=output, loss=loss,
+                           update=["full_batch", "per_example"][i % 2], n=3, seed=i, l2=0.01 * (i % 3), alpha=0.2)
+        doc = dict(spec.raw)
+        doc["training"] = {**doc["training"], "optimizer": opts[i % 3]}
+        out.append((f"dense-{act}-{loss}-{output}-{opts[i % 3]}", doc))
+    for seed in range(4):
+        out.append((f"conv-{seed}", random_conv_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2),
+                                                     update=["full_batch", "per_example"][seed % 2])))
+    return out
+
+
+def gated(doc: dict, kind: str) -> dict:
+    """``doc`` with its rnn layers made ``kind`` (lstm, gru), their weights drawn by the file's init."""
+    layers = [{k: v for k, v in layer.items() if k not in ("activation", "alpha")} | {"type": kind}
+              if layer.get("type") == "rnn" else layer for layer in doc["layers"]]
+    return {k: v for k, v in doc.items() if k != "weights"} | {"layers": layers, "init": {"seed": 3, "scale": 0.8}}
+
+
+def _sequence_variants() -> list[tuple[str, object]]:
+    """Seeded networks over time: many-to-one and return_sequences, stacked, dense layers at each τ
+    below and above, rnn, lstm and gru; every optimizer, L2, the update modes, shuffled."""
+    opts = ["sgd", "momentum", "adam"]
+    out = []
+    for seed in range(3):
+        out.append((f"rnn-{seed}", random_rnn_doc(seed, optimizer=opts[seed], l2=0.05 * (seed % 2), return_sequences=bool(seed % 2),
+                                                  update=["full_batch", "per_example", "mini_batch"][seed],
+                                                  shuffle_seed=seed if seed == 2 else None)))
+    for i, shape in enumerate(STACK_SHAPES):
+        doc = random_stack_doc(i, shape, optimizer=opts[i % 3], l2=0.03 * (i % 2), update="mini_batch" if i % 2 else "full_batch")
+        out.append((f"stack-{shape}", doc))
+        out.append((f"{['lstm', 'gru'][i % 2]}-{shape}", gated(doc, ["lstm", "gru"][i % 2])))
+        out.append((f"{['gru', 'lstm'][i % 2]}-{shape}", gated(doc, ["gru", "lstm"][i % 2])))
+    return out
+
+
+def test_seeded_networks_of_every_kind_optimizer_loss_and_activation(tmp_path):
+    paths = {}
+    for label, doc in _doc_variants() + _sequence_variants():
+        spec = parse(doc, f"{label}.json")
+        for fmt in FORMATS:
+            out = tmp_path / f"{label}_{fmt}.py".replace("-", "_")
+            epochs = 2 if spec.lengths is None else 1  # two epochs: the optimizers' state carries over
+            first, last = codegen.steps_of(spec, epochs, None)
+            codegen.write(spec, fmt, first, last, str(out))
+            paths[(label, fmt)] = out
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        assert results[str(path)][0] == "ok", (key, results[str(path)])
+
+
+def every_op_graph(seed: int) -> dict:
+    """A seeded graph file that uses every op of bptui's table, each on earlier names its domain allows."""
+    from bptui.core.graphs.graph import forward_values, parse as parse_graph
+
+    rng = np.random.default_rng([25, seed])
+    inputs = {"x": float(rng.uniform(0.3, 1.5)), "z": float(rng.uniform(0.3, 1.5))}
+    nodes: list[dict] = []
+    for k, op in enumerate(sorted(OPS) * 2):
+        names = list(inputs) + [n["name"] for n in nodes]
+        arity = OPS[op].arity or int(rng.integers(2, 4))
+        for _ in range(20):
+            args = [str(rng.choice(names)) for _ in range(arity)]
+            if rng.random() < 0.2:
+                args[-1] = float(rng.uniform(0.5, 2.0))
+            trial = nodes + [{"name": f"n{k}", "op": op, "args": args}]
+            try:
+                doc = {"kind": "graph", "name": "every op", "inputs": inputs, "nodes": trial, "output": f"n{k}"}
+                values = forward_values(parse_graph(doc, "g.json"))
+            except Exception:
+                continue
+            if all(np.isfinite(v) and abs(v) < 1e6 for v in values.values()):
+                nodes = trial
+                break
+    out = {"name": "out", "op": "add", "args": [n["name"] for n in nodes]}
+    return {"kind": "graph", "name": "every op", "inputs": inputs, "nodes": nodes + [out], "output": "out"}
+
+
+def test_graphs_of_every_op(tmp_path):
+    """Every graph op has its code, and seeded graphs that use each of them export and pass."""
+    assert set(codegen.GRAPH_OP_CODE) == set(OPS)
+    from bptui.core.graphs.graph import parse as parse_graph
+
+    paths = []
+    for seed in range(3):
+        doc = every_op_graph(seed)
+        assert {n["op"] for n in doc["nodes"]} == set(OPS)
+        spec = parse_graph(doc, "g.json")
+        for fmt in FORMATS:
+            out = tmp_path / f"g{seed}_{fmt}.py"
+            codegen.write(spec, fmt, *codegen.steps_of(spec, 1, None), str(out))
+            paths.append(out)
+    results = run_programs(paths)
+    assert all(status == "ok" for status, _ in results.values()), results
+
+
+def _change_one(path: Path, rng: np.random.Generator) -> int:
+    """Change one of bptui's values in a program (a seeded choice among all its entries); the step it belongs to."""
+    text = path.read_text()
+    head, _, tail = text.partition("\nEXPECTED = ")
+    literal, _, rest = tail.partition("\n")
+    values = ast.literal_eval(literal)
+    first = int(next(line for line in text.splitlines() if line.startswith("FIRST, LAST")).split("=")[1].split(",")[0])
+    i = int(rng.integers(len(values)))
+    v = np.asarray(values[i], dtype=float)
+    flat = v.reshape(-1)
+    j = int(rng.integers(flat.size))
+    flat[j] += 1e-4 * (1 + abs(flat[j]))
+    values[i] = float(v) if v.ndim == 0 else v.tolist()
+    path.write_text(head + "\nEXPECTED = " + repr(values) + "\n" + rest)
+    return first + i
+
+
+def test_a_changed_value_fails(tmp_path, capsys):
+    """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
+    rng = np.random.default_rng(25)
+    paths, steps = [], {}
+    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13"):
+        for fmt in FORMATS:
+            for k in range(3):
+                out = tmp_path / f"{name}_{fmt}_{k}.py"
+                export(capsys, NETWORKS / f"{name}.json", fmt, out)
+                steps[str(out)] = _change_one(out, rng)
+                paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        status, text = results[str(path)]
+        assert status == "AssertionError", (path, status, text)
+        assert f"step {steps[str(path)]}," in text, text
+
+
+@pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
+def test_steps_resume_from_the_state_before_a(tmp_path, capsys, name, steps):
+    """--steps A:B: the program starts from bptui's state (weights, G so far, optimizer state) at the
+    example or update before step A, checks A … B and no other step."""
+    a, b = map(int, steps.split(":"))
+    paths = []
+    for fmt in FORMATS:
+        out = tmp_path / f"{name}_{fmt}.py"
+        assert export(capsys, NETWORKS / f"{name}.json", fmt, out, "--steps", steps)[0] == 0
+        text = out.read_text()
+        assert f"FIRST, LAST = {a}, {b} " in text
+        data = ast.literal_eval(text.partition("\nDATA = ")[2].partition("\n")[0])
+        stepper = Stepper(load_any(str(NETWORKS / f"{name}.json")))
+        stepper.goto(data["start"])
+        assert 0 < data["start"] < a and a - data["start"] <= len(stepper.schedule.block) + 2
+        for W, want in zip(data["W"], stepper.weights):
+            np.testing.assert_array_equal(np.array(W), want)
+        paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        assert results[str(path)] == ["ok", f"{name}: steps {a} to {b}, each equal to bptui's value\n"], results
+
+
+def test_many_values_go_beside_the_program(tmp_path, monkeypatch):
+    """Past the limit, bptui's values sit in PROGRAM-expected.npz, and the program reads them from there."""
+    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    spec = load_any(str(NETWORKS / "xor.json"))
+    paths = []
+    for fmt in FORMATS:
+        out = tmp_path / f"xor_{fmt}.py"
+        codegen.write(spec, fmt, 1, 38, str(out))
+        assert (tmp_path / f"xor_{fmt}-expected.npz").exists()
+        assert "EXPECTED = [_npz" in out.read_text()
+        paths.append(out)
+    assert all(status == "ok" for status, _ in run_programs(paths).values())
+
+
+def test_hostile_names_stay_strings(tmp_path, capsys):
+    """A network's name and description, and its file's name, reach the program only as string literals."""
+    marker = tmp_path / "injected"
+    payload = f'x"""\nopen({str(marker)!r}, "w")\n"""#\'\'\'\\'
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    doc["name"], doc["description"] = payload, payload
+    src = tmp_path / ('evil"\'\n""".json')
+    src.write_text(json.dumps(doc))
+    graph = json.loads((NETWORKS / "lecture13.json").read_text())
+    graph["name"], graph["description"] = payload, payload
+    graph_src = tmp_path / 'evil graph"\'\n.json'
+    graph_src.write_text(json.dumps(graph))
+    paths = []
+    for fmt, source in [(fmt, source) for fmt in FORMATS for source in (src, graph_src)]:
+        out = tmp_path / f"evil_{fmt}_{len(paths)}.py"
+        assert export(capsys, source, fmt, out)[0] == 0
+        tree = ast.parse(out.read_text())
+        strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        assert payload in strings
+        paths.append(out)
+    results = run_programs(paths)
+    assert all(status == "ok" for status, _ in results.values()), results
+    assert not marker.exists()
+
+
+def test_what_cannot_be_exported_is_one_error_line(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "p.py"
+    from bptui.core.engine.kind import LayerKind
+    from bptui.core.kinds.dense import Dense
+
+    monkeypatch.setattr(Dense, "code", LayerKind.code)  # a kind whose module writes no code yet
+    code, err = export(capsys, NETWORKS / "xor.json", "numpy", out)
+    assert code == 2 and err == "error: " + str(NETWORKS / "xor.json") + ": layers[1]: dense layers cannot be exported as a program yet\n"
+    assert not out.exists()
+    monkeypatch.undo()
+    code, err = main(["export", str(NETWORKS / "xor.json"), "--format", "numpy"]), capsys.readouterr().err
+    assert code == 2 and "--output" in err and err.count("\n") == 1
+    src = NETWORKS / "xor.json"
+    code, err = export(capsys, src, "numpy", src)  # never over its own input
+    assert code == 2 and err.count("\n") == 1
+    code, err = export(capsys, src, "numpy", out, "--exercise")
+    assert code == 2 and "program" in err and err.count("\n") == 1
