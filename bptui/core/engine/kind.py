@@ -85,6 +85,20 @@ def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Draw:
+    """Which examples of which epoch a batch pass trains on (``examples`` 1-based, one per column): what
+    a kind that draws per example and epoch needs (dropout's masks). Passes outside training (predictions,
+    test loss, maps) have none."""
+
+    epoch: int
+    examples: np.ndarray
+
+    def part(self, a: int, b: int) -> "Draw":
+        """The columns a … b − 1 (a slice of the batch)."""
+        return Draw(self.epoch, self.examples[a:b])
+
+
+@dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
 
@@ -173,10 +187,24 @@ class LayerKind:
         (a convolution's im2col matrix, a max pooling's argmax; None when nothing)."""
         return self.pre(W, O), None
 
+    def train_forward(self, W: np.ndarray, O: np.ndarray, draw: Draw) -> tuple[np.ndarray, Any]:
+        """:meth:`forward` in training, on the examples ``draw`` names (dropout draws its masks from them)."""
+        return self.forward(W, O)
+
     def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- a kind with steps of its own on the board (layernorm's u, o, dx, G; dropout's o, dx) --------------
+    # Its backward step's value, the board's δ⁽ˡ⁾ row, is ∂ℓ/∂o⁽ˡ⁻¹⁾ (its ``dx``), which the layer below
+    # takes as it is; ∂ℓ/∂o⁽ˡ⁾, handed down from above, is the board's ``extra[("do", l)]``.
+    own_steps: ClassVar[bool] = False
+
+    def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
+        """(value, the value before) of step ``key`` of this layer, written on the board ``state``;
+        ``handed_down(l)`` is ∂ℓ/∂o⁽ˡ⁾ from the layer above (for a backward step)."""
         raise NotImplementedError
 
     # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
