@@ -44,6 +44,10 @@ class Dropout(Unitwise):
         """No weights: a vector's is d × 0, so that its panel still has a row per unit."""
         return (self.out_shape[0], 0) if self.bias_entry else (0, 1)
 
+    @property
+    def bias_columns(self) -> tuple[int, ...]:
+        return (0,) if self.param_shape[1] else ()
+
     def mask(self, epoch: int, example: int) -> np.ndarray:
         """m of example ``example`` (from 1) in ``epoch`` (from 1), 1.0 where a unit is kept."""
         rng = np.random.default_rng([self.seed, int(epoch), int(example)])
