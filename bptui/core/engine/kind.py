@@ -343,6 +343,19 @@ class LayerKind:
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
 
+    def panel_label(self, quantity: str, l: int) -> str:
+        """The heading of a quantity's column in the dense panel (a view hint): W⁽ˡ⁾, s⁽ˡ⁾, o⁽ˡ⁾, δ⁽ˡ⁾, G⁽ˡ⁾
+        ("" for a matrix the kind does not have)."""
+        return ("δ" if quantity == "delta" else quantity) + sup(l)
+
+    def panel_columns(self) -> tuple[str, ...]:
+        """The headings of W's and G's columns in the dense panel: bias, a=1, a=2, …"""
+        return ("bias",) + tuple(f"a={a}" for a in range(1, self.param_shape[1]))
+
+    def panel_title(self, l: int, activation: str) -> str:
+        """What the dense panel's title says after the layer's number: its f⁽ˡ⁾."""
+        return f"f{sup(l)} = {activation}"
+
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of
         its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""

@@ -87,6 +87,15 @@ class Unitwise(LayerKind):
             return Sym(self.first, l, (b,))
         return super().unit_sym(quantity, l, b, time)
 
+    # -- view hints: the dense panel's headings -------------------------------------------------------------
+    def panel_label(self, quantity: str, l: int) -> str:
+        if quantity in ("W", "G") and not self.has_weights:
+            return ""
+        return {"s": self.first + _sup(l), "delta": "∂ℓ/∂x" + _sup(l)}.get(quantity) or super().panel_label(quantity, l)
+
+    def panel_title(self, l: int, activation: str) -> str:
+        return self.describe()
+
     # -- the board -------------------------------------------------------------------------------------
     def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:
         l = key.layer
@@ -177,6 +186,12 @@ class Unitwise(LayerKind):
         from . import explain
 
         return explain.explain(self, stepper, cell, digits)
+
+
+def _sup(l: int) -> str:
+    from ...formulas.notation import sup
+
+    return sup(l)
 
 
 def _draw(epoch: int, example: int) -> Any:

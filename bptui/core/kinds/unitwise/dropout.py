@@ -116,6 +116,9 @@ class Dropout(Unitwise):
     def label(self) -> str:
         return f"dropout p={self.p:g}"
 
+    def panel_columns(self) -> tuple[str, ...]:
+        return ()
+
     def cells(self) -> tuple[tuple[str, int], ...]:
         return (("its mask and output", 2 * self.out_size),)
 

@@ -140,6 +140,17 @@ class LayerNorm(Unitwise):
         """G of β_b and γ_b: G_β,b⁽ˡ⁾, G_γ,b⁽ˡ⁾."""
         return Sym("G", l, ("β" if col == 0 else "γ", row + 1))
 
+    def panel_columns(self) -> tuple[str, ...]:
+        return ("β", "γ")
+
+    def panel_title(self, l: int, activation: str) -> str:
+        return f"layer norm, ε = {self.eps:g}"
+
+    def panel_label(self, quantity: str, l: int) -> str:
+        if quantity in ("W", "G"):
+            return f"{quantity}{_sup(l)} = [β γ]" if quantity == "W" else f"G{_sup(l)} = [G_β G_γ]"
+        return super().panel_label(quantity, l)
+
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         what = f"the shift β of unit {b} after normalising" if a == 0 else f"the scale γ of unit {b} after normalising"
         return f"{what} (it starts at {'0' if a == 0 else '1'}, whatever a file's init draws)"
