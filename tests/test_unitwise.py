@@ -338,3 +338,41 @@ def test_the_bundled_example_trains_to_its_accuracy():
     got = evaluate(spec, result.weights)
     assert (got.train_accuracy, got.test_accuracy) == (1.0, 0.95)
     assert result.history[-1] < 0.05 * result.history[0]
+
+
+@pytest.mark.parametrize("seed", range(0, 24, 3))
+def test_every_cell_is_explained_with_its_numbers(seed):
+    """In epoch 2, after the second example of a group's backward pass: every G entry is the sum of its
+    examples' terms (each example passed with its epoch's masks), and every cell of a layer norm or
+    dropout layer and every δ under one is explained with the board's value, its equations true."""
+    from bptui.core.engine.explain import Cell, explain_network
+
+    spec = random_spec(seed, n=4, update="mini_batch", shuffle=True)
+    st = Stepper(spec)
+    st.goto(len(st.schedule) + 2 * len(st.schedule.block))
+    assert st.last.key.epoch == 2 and st.last.key.phase == "backward"
+    checked = 0
+    for l, k in enumerate(spec.kinds, start=1):
+        rows, cols = st.state.G[l].shape
+        for b in range(rows):
+            for a in range(cols):
+                e = explain_network(st, Cell("G", l, b + 1, a))
+                assert e.value == st.state.G[l][b, a]
+                assert sum(e.terms) == pytest.approx(e.value, rel=1e-9, abs=1e-12), (l, b, a)
+                checked += 1
+        below = l < spec.L and spec.kinds[l].own_steps and k.has_s
+        if not (k.own_steps or below):
+            continue
+        for q in (("s", "o", "delta") if k.own_steps else ("delta",)):
+            board = np.asarray({"s": st.state.s, "o": st.state.o, "delta": st.state.delta}[q][l])
+            for index in np.ndindex(*k.out_shape):
+                unit = index[0] + 1 if len(index) == 1 else tuple(int(i) for i in index)
+                at = (index[0] + 1,) if q == "o" and k.bias_entry else index
+                e = explain_network(st, Cell(q, l, unit))
+                assert e.value == pytest.approx(float(board[at]), rel=1e-12, abs=1e-15), (q, l, unit, e.text())
+                for eq in e.equations:
+                    if eq.bindings and len(eq.forms) > 1:
+                        assert float(evaluate(eq.forms[0], eq.bindings)) == pytest.approx(float(evaluate(eq.result)),
+                                                                                         rel=1e-9, abs=1e-12)
+                checked += 1
+    assert checked

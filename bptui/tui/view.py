@@ -100,7 +100,7 @@ def layer_view(stepper: Stepper, l: int) -> LayerView:
     st, spec, last = stepper.state, stepper.spec, stepper.last
     produced = changed = None
     if last is not None and last.key.layer == l:
-        produced = last.key.quantity
+        produced = spec.layer_kinds[l - 1].board_quantity(last.key.quantity)
         value = np.asarray(last.value)
         changed = np.ones(value.shape, bool) if last.before is None else value != last.before
     return LayerView(

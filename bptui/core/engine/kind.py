@@ -207,6 +207,14 @@ class LayerKind:
         ``handed_down(l)`` is ∂ℓ/∂o⁽ˡ⁾ from the layer above (for a backward step)."""
         raise NotImplementedError
 
+    def one_forward(self, W: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:  # pragma: no cover
+        """o⁽ˡ⁾ of example ``example`` (from 1) in a training pass of ``epoch``, from its o⁽ˡ⁻¹⁾ as stored."""
+        raise NotImplementedError
+
+    def one_back(self, W: np.ndarray, g: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:  # pragma: no cover
+        """∂ℓ/∂o⁽ˡ⁻¹⁾ (its ∂ℓ/∂x) of one example of a training pass, from ∂ℓ/∂o⁽ˡ⁾ = ``g``."""
+        raise NotImplementedError
+
     # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
     def shaped(self, x: np.ndarray) -> np.ndarray:
         """One example's column as the board shows it: a map (C, H, W) or a vector."""
@@ -342,6 +350,11 @@ class LayerKind:
         (an LSTM names its gates' entries by gate and unit)."""
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
+
+    def board_quantity(self, quantity: str) -> str:
+        """The board's row (s, o, delta, G, W) that a step of ``quantity`` writes (a layer norm's u is
+        its s row, its dx its δ row)."""
+        return quantity
 
     def panel_label(self, quantity: str, l: int) -> str:
         """The heading of a quantity's column in the dense panel (a view hint): W⁽ˡ⁾, s⁽ˡ⁾, o⁽ˡ⁾, δ⁽ˡ⁾, G⁽ˡ⁾

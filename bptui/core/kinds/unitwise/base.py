@@ -40,6 +40,8 @@ class Unitwise(LayerKind):
     def bias_entry(self) -> bool:  # type: ignore[override]  # a vector's o⁽ˡ⁾ = [1, …]; a map has none
         return len(self.out_shape) == 1
 
+    panel_hints: ClassVar[tuple[str, ...]] = ("dense", "map")  # the panels an instance's ``panel`` may name
+
     @property
     def panel(self) -> str:  # type: ignore[override]
         return "dense" if self.bias_entry else "map"
@@ -156,8 +158,7 @@ class Unitwise(LayerKind):
             return False
         if net.kind(l) is self:
             return True
-        return (key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and net.kind(l).has_s
-                and net.kind(l).bias_entry)
+        return key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and net.kind(l).has_s
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
@@ -178,7 +179,7 @@ class Unitwise(LayerKind):
         if kinds[l - 1] is self:
             return True
         if cell.quantity == "delta":
-            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s and kinds[l - 1].bias_entry
+            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s
         first = next(k for k in kinds if k.own_steps)
         return cell.quantity == "G" and first is self and kinds[l - 1].plain
 

@@ -91,7 +91,7 @@ def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int,
     key = step.key
     l = key.layer
     if net.kind(l) is not k:  # the dense layer below
-        return below_delta(k, net, state, step)
+        return below_delta(k, net, state, step, pos)
     if k.type == "dropout":
         return _dropout(k, net, state, step, l, pos)
     S = _syms(l)
@@ -152,11 +152,32 @@ def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int,
     return e_b, e_g, e_G
 
 
-def below_delta(k: Unitwise, net: Any, state: Any, step: Any) -> tuple:
+def _map_delta(k: Unitwise, net: Any, state: Any, step: Any, l: int, at: tuple[int, ...]) -> Equation:
+    """δ_k,i,j⁽ˡ⁾ = ∂ℓ/∂x_k,i,j⁽ˡ⁺¹⁾ · f′(s_k,i,j⁽ˡ⁾) of a map layer under this one."""
+    from ...engine import equations as E
+
+    idx = tuple(i + 1 for i in at)
+    dx = k.dx_sym(l + 1, at)
+    g = float(np.asarray(state.delta[l + 1])[at])
+    lhs = Sym("δ", l, idx, latex=r"\delta")
+    s_at, o_at = Sym("s", l, idx), Sym("o", l, idx)
+    df = E.fprime(net, l, s_at, o_at)
+    fp = float(net.df(l, np.asarray(state.s[l])[at], np.asarray(state.o[l])[at]))
+    result = Num(float(np.asarray(step.value)[at]), Ref("delta", l, at))
+    return Equation(lhs, (mul(dx, df), mul(Num(g, Ref("delta", l + 1, at)), Num(fp, means=df)), result),
+                    bindings={dx: g, s_at: float(np.asarray(state.s[l])[at]), o_at: float(np.asarray(state.o[l])[at]),
+                              **E._alpha(net, l)},
+                    note=f"o{_sup(l)} is layer {l + 1}'s input x{_sup(l + 1)}: ∂ℓ/∂o{_sup(l)} = ∂ℓ/∂x{_sup(l + 1)}")
+
+
+def below_delta(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None = None) -> tuple:
     """δ⁽ˡ⁾ of a dense layer under this one: ∂ℓ/∂x⁽ˡ⁺¹⁾ ⊙ f′(s⁽ˡ⁾), its ∂ℓ/∂o⁽ˡ⁾ being this layer's dx."""
     from ...engine import equations as E
 
     l = step.key.layer
+    if net.kind(l).is_map:  # the scalar form at a position of the map
+        at = pos if pos is not None and len(pos) == 3 else (0, 0, 0)
+        return (_map_delta(k, net, state, step, l, at),)
     dx = k.dx_sym(l + 1)
     g = np.asarray(state.delta[l + 1])
     result = _arr(step.value, Ref("delta", l))

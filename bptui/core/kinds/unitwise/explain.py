@@ -8,44 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group
+from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, example_pass
 from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
 from ...formulas.notation import sup
 from .base import Unitwise
 
 
-def example_pass(net: Any, W: list, n: int, epoch: int) -> tuple[list, list]:
-    """o⁽⁰⁾…o⁽ᴸ⁾ and, for l = 1…L, δ⁽ˡ⁾ (∂ℓ/∂o⁽ˡ⁾ for a layer with no s) of the 0-based example ``n``
-    in a training pass of ``epoch`` (dropout's masks), with the stepper's per-example calls."""
-    spec, L = net.spec, net.L
-    x = spec.inputs[n]
-    o: list = [x.reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], x])]
-    s: list = [None]
-    for l in range(1, L + 1):
-        k = net.kind(l)
-        if k.own_steps:
-            s.append(None)
-            o.append(k.one_forward(W[l], o[l - 1], epoch, n + 1))
-        elif k.has_s:
-            s.append(k.pre_one(W[l], o[l - 1]))
-            o.append(net.activation_out(l, s[l]))
-        else:
-            s.append(None)
-            o.append(k.pre_one(W[l], o[l - 1]))
-    delta: list = [None] * (L + 1)
-    delta[L] = net.output_delta(s[L], o[L], spec.targets[n])
-    for l in range(L - 1, 0, -1):
-        k, above = net.kind(l), net.kind(l + 1)
-        if above.own_steps:
-            back = above.one_back(W[l + 1], delta[l + 1], o[l], epoch, n + 1)
-        else:
-            back = above.back_one(W[l + 1], delta[l + 1], o[l], k)
-        delta[l] = back * net.df(l, s[l], net.units(l, o[l])) if k.has_s else back
-    return o, delta
-
-
 def _epoch(stepper: Any) -> int:
-    return stepper.last.key.epoch if stepper.last is not None else stepper.next_key.epoch
+    return int(stepper.where().epoch)
 
 
 def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -197,19 +167,23 @@ def _dense_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 
 def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
-    """δ_b⁽ˡ⁾ of a dense layer under this one: ∂ℓ/∂x_b⁽ˡ⁺¹⁾ · f′(s_b⁽ˡ⁾)."""
-    st, l, b = stepper.state, int(cell.layer or 0), int(cell.unit)
+    """δ⁽ˡ⁾ of a layer under this one (a dense layer's unit b, a convolution's position k, i, j):
+    ∂ℓ/∂x⁽ˡ⁺¹⁾ · f′(s⁽ˡ⁾) there."""
+    st, l = stepper.state, int(cell.layer or 0)
     if st.delta[l] is None:
         return _not_yet(cell, "it comes in this example's backward pass.")
+    pos = tuple(int(i) for i in cell.unit) if isinstance(cell.unit, tuple) else (int(cell.unit) - 1,)
     net = stepper.net
-    value = float(st.delta[l][b - 1])
-    g = float(st.delta[l + 1][b - 1])
-    fp = float(net.df(l, st.s[l], np.asarray(st.o[l])[1:])[b - 1])
+    units = np.asarray(net.units(l, np.asarray(st.o[l]).reshape(-1))).reshape(np.shape(st.s[l]))
+    value = float(np.asarray(st.delta[l])[pos])
+    g = float(np.asarray(st.delta[l + 1])[pos])
+    fp = float(np.asarray(net.df(l, st.s[l], units))[pos])
     out = _Builder(digits)
     lhs = cell.sym()
-    dx = k.dx_sym(l + 1, (b - 1,))
-    fS = Sym(f"f′(s_{b}{sup(l)})")
-    out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", l + 1, (b - 1,))), Num(fp, means=fS)),
-                          Num(value, Ref("delta", l, (b - 1,)))), bindings={dx: g, fS: fp},
-                    note=f"o{sup(l)} is layer {l + 1}'s input x{sup(l + 1)}, so ∂ℓ/∂o_{b}{sup(l)} = ∂ℓ/∂x_{b}{sup(l + 1)}"))
+    dx = k.dx_sym(l + 1, pos)
+    where = ",".join(str(i + 1) for i in pos)
+    fS = Sym(f"f′(s_{where}{sup(l)})")
+    out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", l + 1, pos)), Num(fp, means=fS)),
+                          Num(value, Ref("delta", l, pos))), bindings={dx: g, fS: fp},
+                    note=f"o{sup(l)} is layer {l + 1}'s input x{sup(l + 1)}, so ∂ℓ/∂o{sup(l)} = ∂ℓ/∂x{sup(l + 1)}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}", value)

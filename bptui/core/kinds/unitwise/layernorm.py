@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerKind, Shape, read_matrix
+from ...engine.kind import LayerKind, Shape
 from ...formulas.formula import Sym
 from ...util.errors import SpecError
 from .base import Unitwise
@@ -114,7 +114,10 @@ class LayerNorm(Unitwise):
             v = w[name]
             if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
                 raise SpecError(f"expected {self.d} numbers", place=f"{place}.{name}")
-            out.append(read_matrix([v], (1, self.d), f"d{_sup(l)} = {self.d} numbers", f"{place}.{name}")[0])
+            if len(v) != self.d:
+                raise SpecError(f"{len(v)} numbers, expected {self.d} = d{_sup(l)} (the units it normalises)",
+                                place=f"{place}.{name}")
+            out.append(np.array(v, dtype=float))
         return np.stack(out, axis=1)
 
     def weights_json(self, W: np.ndarray) -> Any:
