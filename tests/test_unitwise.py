@@ -21,6 +21,8 @@ from bptui.core.formats.spec import load, parse
 from bptui.core.formulas.formula import evaluate
 from bptui.core.teaching.check import gradient_check
 
+from .helpers import torch_optimizer
+
 torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
 F = torch.nn.functional
 
@@ -198,14 +200,8 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update, shuffle):
     result = train(spec, epochs)
     params = torch_params(spec, spec.weights)
     flat = [t for p in params if p is not None for t in p.values()]
-    opt = spec.optimizer
-    if optimizer == "sgd":
-        topt = torch.optim.SGD(flat, lr=opt.learning_rate)
-    elif optimizer == "momentum":
-        topt = torch.optim.SGD(flat, lr=opt.learning_rate, momentum=opt.momentum)
-    else:
-        topt = torch.optim.Adam(flat, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)
-    torch_train(spec, params, topt, epochs)
+    assert spec.optimizer.name == optimizer
+    torch_train(spec, params, torch_optimizer(spec.optimizer, flat), epochs)
     for l, (k, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         if p is not None:
             np.testing.assert_allclose(W, as_matrix(k, p), rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, example_pass
+from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, current_example, \
+    example_pass
 from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
 from ...formulas.notation import sup
 from .base import Unitwise
@@ -45,11 +46,11 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     xb = Sym("x", l, tuple(p + 1 for p in pos))
     if k.type == "dropout":
         m, p = float(np.asarray(st.s[l])[pos]), float(k.p)
-        key = stepper.last.key
+        n, e = current_example(stepper), stepper.where().epoch
         keep = sub(const(1), Num(p, exact=True))
         if q == "s":
-            out.say(f"the mask of example {key.example} in epoch {key.epoch}: entry {', '.join(str(i + 1) for i in pos)} of",
-                    f"numpy.random.default_rng([{k.seed}, {key.epoch}, {key.example}]).random({k.out_shape}) ≥ {p:g}",
+            out.say(f"the mask of example {n} in epoch {e}: entry {', '.join(str(i + 1) for i in pos)} of",
+                    f"numpy.random.default_rng([{k.seed}, {e}, {n}]).random({k.out_shape}) ≥ {p:g}",
                     "1: the unit is kept (scaled by 1/(1 − p)); 0: dropped, its output and gradient are 0")
             return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {'kept' if value else 'dropped'} in this example",
                             value)

@@ -54,10 +54,12 @@ class LayerNorm(Unitwise):
     # -- the arithmetic, on columns ------------------------------------------------------------------
     def normalise(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(μ, σ², 1/√(σ² + ε), u) of the columns X (d × N)."""
-        mu = X.mean(axis=0)
-        var = ((X - mu) ** 2).mean(axis=0)
+        d = X.shape[0]
+        mu = X.sum(axis=0) / d
+        C = X - mu
+        var = np.einsum("dn,dn->n", C, C) / d
         r = 1.0 / np.sqrt(var + self.eps)
-        return mu, var, r, (X - mu) * r
+        return mu, var, r, C * r
 
     def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
         _, _, r, U = self.normalise(self.units_of(O))
@@ -78,8 +80,9 @@ class LayerNorm(Unitwise):
         """∂ℓ/∂x = (ĝ − mean(ĝ) − u ⊙ mean(ĝ ⊙ u)) / √(σ² + ε) with ĝ = γ ⊙ ∂ℓ/∂o: the three terms of the
         paths through x itself, through μ and through σ."""
         U, r = self._saved(O, saved)
+        d = U.shape[0]
         gh = W[:, 1:2] * delta
-        return (gh - gh.mean(axis=0) - U * (gh * U).mean(axis=0)) * r
+        return (gh - gh.sum(axis=0) / d - U * (np.einsum("dn,dn->n", gh, U) / d)) * r
 
     def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
         return self.grad(W, delta.reshape(-1, 1), o.reshape(-1, 1))
