@@ -372,3 +372,34 @@ def test_every_cell_is_explained_with_its_numbers(seed):
                                                                                          rel=1e-9, abs=1e-12)
                 checked += 1
     assert checked
+
+
+# -- any value of the kinds' fields: read as the schema says, or one SpecError naming the place ---------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from bptui.core.util.errors import SpecError  # noqa: E402
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True),
+                   st.text(max_size=3), st.lists(st.integers(0, 2), max_size=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(eps=VALUES, p=VALUES, seed=VALUES, extra=st.sampled_from([None, "activation", "units", "alpha", "size"]),
+       layer=st.sampled_from([2, 3]))
+def test_any_field_value_is_read_or_refused_at_its_place(eps, p, seed, extra, layer):
+    doc = _with(2, eps=eps)
+    doc["layers"][3].update(p=p, seed=seed)
+    if extra is not None:
+        doc["layers"][layer][extra] = 1
+    good_eps = type(eps) in (int, float) and np.isfinite(eps) and eps > 0
+    good_p = type(p) in (int, float) and np.isfinite(p) and 0 <= p < 1
+    good_seed = type(seed) is int and seed >= 0
+    try:
+        spec = parse(doc, "fuzz.json")
+    except SpecError as e:
+        assert not (good_eps and good_p and good_seed and extra is None), str(e)
+        text = str(e)
+        assert text.startswith("fuzz.json: layers[") and "\n" not in text, text
+        return
+    assert good_eps and good_p and good_seed and extra is None
+    assert spec.kinds[1].eps == eps and spec.kinds[2].p == p and spec.kinds[2].seed == seed

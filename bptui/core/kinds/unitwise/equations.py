@@ -15,7 +15,7 @@ from .base import Unitwise, loss_of
 def _syms(l: int | str) -> dict[str, Sym]:
     return {
         "x": Sym("x", l, vector=True), "xb": Sym("x", l, ("b",)), "u": Sym("u", l, vector=True),
-        "ub": Sym("u", l, ("b",)), "mu": Sym("μ", l, latex=r"\mu"), "var": Sym("σ²", l, latex=r"\sigma^2"),
+        "ub": Sym("u", l, ("b",)), "mu": Sym("μ", l, latex=r"\mu"), "var": Sym("σ²", l, latex=r"{\sigma^2}"),
         "gamma": Sym("γ", l, vector=True, latex=r"\gamma"), "beta": Sym("β", l, vector=True, latex=r"\beta"),
         "o": Sym("o", l, vector=True), "m": Sym("m", l, vector=True), "eps": Sym("ε", latex=r"\varepsilon"),
         "p": Sym("p"), "Gb": Sym("G", l, ("β",), vector=True), "Gg": Sym("G", l, ("γ",), vector=True),

@@ -71,7 +71,7 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     b = pos[0]
     xv = np.asarray(x, dtype=float)
     mu, var = float(xv.mean()), float(((xv - xv.mean()) ** 2).mean())
-    muS, varS, eps = Sym("μ", l, latex=r"\mu"), Sym("σ²", l, latex=r"\sigma^2"), Num(k.eps, exact=True)
+    muS, varS, eps = Sym("μ", l, latex=r"\mu"), Sym("σ²", l, latex=r"{\sigma^2}"), Num(k.eps, exact=True)
     root = Call("sqrt", (add(Num(var, means=varS), eps),))
     u = np.asarray(st.s[l])
     ub = Sym("u", l, (b + 1,))
