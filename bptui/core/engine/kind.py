@@ -249,6 +249,11 @@ class LayerKind:
         from ``init`` (an LSTM's ``forget_bias``); not called where the file gives ``weights``."""
         return W
 
+    def init_text(self, row: int, col: int) -> str | None:
+        """Where weight (row, col) starts when a file's ``init`` draws the weights, when the kind sets it
+        itself (a layer norm's γ = 1, β = 0); None: drawn as the init says."""
+        return None
+
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         """Its weights from a file's ``weights[l − 1]``, checked (a SpecError naming the place), as one
         matrix with the bias in column 0."""

@@ -288,7 +288,8 @@ class Provenance:
             return f"{w} = {value}: edited by hand (was {num(e.old, digits)}), in effect from {where}{how}"
         if self.kind == "update" and self.update is not None:
             return self._update_text(w, digits)
-        return f"{w} = {value}: {(self.origin or Origin('given')).text_at(self.layer, self.row, self.col)}"
+        own = self.layer_kind.init_text(self.row, self.col) if self.kind == "init" and self.layer_kind else None
+        return f"{w} = {value}: {own or (self.origin or Origin('given')).text_at(self.layer, self.row, self.col)}"
 
     def _update_text(self, w: str, digits: int) -> str:
         step, opt, G = self.update, self.optimizer or optim.Optimizer(), self.G

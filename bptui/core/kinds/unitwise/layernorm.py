@@ -157,9 +157,12 @@ class LayerNorm(Unitwise):
             return f"{quantity}{_sup(l)} = [β γ]" if quantity == "W" else f"G{_sup(l)} = [G_β G_γ]"
         return super().panel_label(quantity, l)
 
+    def init_text(self, row: int, col: int) -> str | None:
+        return f"{'β = 0' if col == 0 else 'γ = 1'} at the start, as nn.LayerNorm starts (the file's init draws nothing for it)"
+
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         what = f"the shift β of unit {b} after normalising" if a == 0 else f"the scale γ of unit {b} after normalising"
-        return f"{what} (it starts at {'0' if a == 0 else '1'}, whatever a file's init draws)"
+        return what
 
     def links(self, pos: tuple[int, ...]) -> Any:  # pragma: no cover - the answer key does not cover it
         raise NotImplementedError("a layernorm output is not a sum of products")
