@@ -225,3 +225,14 @@ def random_stack_doc(seed: int, shape: str, n: int = 5, update: str = "full_batc
 
 def random_stack_spec(seed: int, shape: str, **kw):
     return parse(random_stack_doc(seed, shape, **kw), f"random_{shape}.json")
+
+
+def torch_optimizer(opt, params):
+    """PyTorch's optimizer with the hyper-parameters of a spec's ``opt`` (sgd, momentum, adam) on ``params``."""
+    import torch
+
+    if opt.name == "sgd":
+        return torch.optim.SGD(params, lr=opt.learning_rate)
+    if opt.name == "momentum":
+        return torch.optim.SGD(params, lr=opt.learning_rate, momentum=opt.momentum)
+    return torch.optim.Adam(params, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)

@@ -13,6 +13,7 @@ from bptui.core.teaching.quiz import ask, check, choose, quiz_cells
 
 from .helpers import STACK_SHAPES, random_conv_spec, random_rnn_spec, random_spec, random_stack_spec
 from .test_gated_reference import random_spec as random_gated_spec
+from .test_unitwise import random_spec as random_unitwise_spec
 
 SPECS = {
     "dense": lambda seed: random_spec((2, 3, 2), n=2, seed=seed, update="per_example"),
@@ -22,6 +23,8 @@ SPECS = {
     **{shape: (lambda seed, shape=shape: random_stack_spec(seed, shape, n=1)) for shape in STACK_SHAPES},
     "lstm": lambda seed: random_gated_spec(seed, "alone", n=1, kind="lstm", rows=4),
     "gru_over_rnn": lambda seed: random_gated_spec(seed, "over_rnn", n=1, kind="gru", rows=3),
+    "layernorm_dropout": lambda seed: random_unitwise_spec(seed, n=2, update="per_example"),
+    "dropout_on_a_map": lambda seed: random_unitwise_spec(3, n=1),
 }
 BOARDS = ("s", "o", "delta", "G", "W")
 

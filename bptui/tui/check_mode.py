@@ -24,4 +24,4 @@ class GradCheckMode(Host):
             where += " (the G on screen)"
         from .gradcheck import GradCheckScreen
 
-        self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples))
+        self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples, at.epoch))

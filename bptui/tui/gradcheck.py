@@ -88,8 +88,9 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     """
 
     def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
-                 examples: list[int] | None = None) -> None:
+                 examples: list[int] | None = None, epoch: int = 1) -> None:
         super().__init__()
+        self.epoch = epoch  # the epoch on the board: a dropout layer's masks are its
         self.spec = spec
         self.weights = [w.copy() for w in weights]
         self.examples = examples  # 0-based examples whose ℓ is differentiated (default: all)
@@ -126,7 +127,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
     def run_check(self) -> None:
         worker = get_current_worker()
-        checks = gradient_check(self.spec, self.weights, examples=self.examples)
+        checks = gradient_check(self.spec, self.weights, examples=self.examples, epoch=self.epoch)
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)

@@ -94,6 +94,8 @@ class MapSheet(NumberSheet):
             return [("o", f"o{sup(l)} = x")]
         if k.has_s:
             return [("s", f"s{sup(l)}"), ("o", f"o{sup(l)}"), ("delta", f"δ{sup(l)}")]
+        if k.own_steps:  # its own rows (a dropout layer's mask m, o, ∂ℓ/∂x), named by its view hints
+            return [(q, k.panel_label(q, l)) for q in ("s", "o", "delta")]
         return [("o", f"o{sup(l)}"), ("delta", f"∂ℓ/∂o{sup(l)}")]
 
     def _kernel_columns(self) -> tuple[dict[tuple[int, ...], int], tuple[int, int, int]]:

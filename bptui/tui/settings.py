@@ -267,8 +267,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             return (f"This network has a recurrent layer ({recurrent}, run over the time steps): the number of layers, "
                     "their kinds and widths are fixed here (edit the file for those); the activations can change "
                     "(not a gated layer's σ and tanh).")
-        maps = ", ".join(dict.fromkeys(k.type for k in kinds if k.is_map))
-        return (f"This network has map layers ({maps}): the number of layers, their kinds, filters and sizes are "
+        maps = ", ".join(dict.fromkeys(k.type for k in kinds if k.is_map or k.own_steps))
+        what = "layers the dialog does not build" if any(k.own_steps for k in kinds) else "map layers"
+        return (f"This network has {what} ({maps}): the number of layers, their kinds, filters and sizes are "
                 "fixed here (edit the file for those); the activations can change.")
 
     def _row(self, name: str, widget: Widget, place: str, *more: Widget) -> Horizontal:

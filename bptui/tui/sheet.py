@@ -135,7 +135,7 @@ class LayerSheet(NumberSheet):
         """Matrices drawn under the rows, each as (quantity, label, matrix): G⁽ˡ⁾ when it does not
         fit beside W⁽ˡ⁾, then the optimizer's state (it changes in the update of W⁽ˡ⁾)."""
         v = self.view
-        blocks = [("G", f"G{sup(v.layer)}", v.G)] if self.stacked else []
+        blocks = [("G", self._heading("G"), v.G)] if self.stacked and v.G.shape[1] else []
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def on_resize(self) -> None:
@@ -173,7 +173,15 @@ class LayerSheet(NumberSheet):
 
     def _title(self) -> str:
         v = self.view
-        return f"Layer {v.layer} · f{sup(v.layer)} = {v.activation} · {v.W.shape[0]} unit{'s' if v.W.shape[0] > 1 else ''}"
+        what = v.kind.panel_title(v.layer, v.activation) if v.kind is not None else f"f{sup(v.layer)} = {v.activation}"
+        return f"Layer {v.layer} · {what} · {v.W.shape[0]} unit{'s' if v.W.shape[0] > 1 else ''}"
+
+    def _heading(self, quantity: str) -> str:
+        """A column's heading: the kind's view hint (W⁽ˡ⁾, s⁽ˡ⁾ …; a layer norm's u⁽ˡ⁾, ∂ℓ/∂x⁽ˡ⁾)."""
+        v = self.view
+        if v.kind is not None:
+            return v.kind.panel_label(quantity, v.layer)
+        return ("δ" if quantity == "delta" else quantity) + sup(v.layer)
 
     def on_mount(self) -> None:
         self.border_title = self._title()
@@ -305,13 +313,14 @@ class LayerSheet(NumberSheet):
         mw = self._matrix_width(self.ncols)
         segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
         if row == 0:
-            for name, q, width in ((f"W{sup(l)}", "W", mw), ):
+            for name, q, width in ((self._heading("W"), "W", mw), ):
                 segs.append(Segment(self._label(name, v.produced == q).ljust(width + 2), hot if v.produced == q else head))
-            for name, q in ((f"s{sup(l)}", "s"), (f"o{sup(l)}", "o"), (f"δ{sup(l)}", "delta")):
+            for q in ("s", "o", "delta"):
+                name = self._heading(q)
                 segs.append(Segment(self._label(name, v.produced == q).rjust(cw), hot if v.produced == q else head))
             if self.stacked:
                 return segs
-            name = f"G{sup(l)}"
+            name = self._heading("G")
             segs.append(Segment("  " + self._label(name, v.produced == "G").ljust(mw), hot if v.produced == "G" else head))
             return segs
         cols = self._matrix_header()
@@ -323,7 +332,12 @@ class LayerSheet(NumberSheet):
 
     def _matrix_header(self) -> str:
         cw = self.cw
-        text = "bias".rjust(cw) + "│" + "".join(f"a={a}".rjust(cw) for a in range(1, self.ncols))
+        v = self.view
+        names = v.kind.panel_columns() if v.kind is not None else ("bias",) + tuple(f"a={a}" for a in range(1, self.ncols))
+        names = names[:self.ncols]
+        if not names:
+            return " "
+        text = names[0].rjust(cw) + "│" + "".join(name.rjust(cw) for name in names[1:])
         return text + self._marker(self.ncols)
 
     def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,

@@ -16,7 +16,9 @@ class MapMode(Host):
     def map_refusal(self) -> str | None:
         """Why this network has no map, or None."""
         spec = self.spec
-        if spec.is_v2 or spec.widths[0] > 2:
+        if spec.input_shape or spec.lengths is not None:
+            return f"The map needs one or two inputs; {spec.name} reads {'sequences' if spec.input_shape == () else 'maps'}."
+        if spec.widths[0] > 2:
             return f"The map needs one or two inputs; {spec.name} has d{sup(0)} = {spec.widths[0]}."
         return None
 

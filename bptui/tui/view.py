@@ -43,6 +43,7 @@ class LayerView:
     changed: Any | None  # cells of the produced quantity whose value changed
     stale: bool  # s, o, δ belong to a pass that has ended (update steps follow)
     optimizer: tuple = ()  # (label, matrix) of the optimizer's state: momentum's v; adam's m and v
+    kind: Any = None  # the layer's kind, whose view hints name the columns (None: a dense layer's names)
 
 
 OPT_LABELS = {
@@ -99,13 +100,14 @@ def layer_view(stepper: Stepper, l: int) -> LayerView:
     st, spec, last = stepper.state, stepper.spec, stepper.last
     produced = changed = None
     if last is not None and last.key.layer == l:
-        produced = last.key.quantity
+        produced = spec.layer_kinds[l - 1].board_quantity(last.key.quantity)
         value = np.asarray(last.value)
         changed = np.ones(value.shape, bool) if last.before is None else value != last.before
     return LayerView(
         layer=l, activation=spec.activations[l - 1], W=st.W[l], G=st.G[l], s=st.s[l], o=st.o[l],
         delta=st.delta[l], hidden=l < spec.L, produced=produced, changed=changed,
         stale=last is not None and last.key.phase == UPDATE, optimizer=optimizer_state(stepper, l),
+        kind=spec.layer_kinds[l - 1],
     )
 
 

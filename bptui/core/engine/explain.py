@@ -215,6 +215,37 @@ def _example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list
     return o, delta
 
 
+def example_pass(net: Any, W: list, n: int, epoch: int = 1) -> tuple[list, list]:
+    """o⁽⁰⁾…o⁽ᴸ⁾ and, for l = 1…L, δ⁽ˡ⁾ (∂ℓ/∂o⁽ˡ⁾ of a layer with no s) of the 0-based example ``n``, with
+    the stepper's per-example calls of every kind (so the same bits); a kind with steps of its own
+    passes it as a training pass of ``epoch`` does (dropout's masks)."""
+    spec, L = net.spec, net.L
+    x = spec.inputs[n]
+    o: list = [x.reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], x])]
+    s: list = [None]
+    for l in range(1, L + 1):
+        k = net.kind(l)
+        if k.own_steps:
+            s.append(None)
+            o.append(k.one_forward(W[l], o[l - 1], epoch, n + 1))
+        elif k.has_s:
+            s.append(k.pre_one(W[l], o[l - 1]))
+            o.append(net.activation_out(l, s[l]))
+        else:
+            s.append(None)
+            o.append(k.pre_one(W[l], o[l - 1]))
+    delta: list = [None] * (L + 1)
+    delta[L] = net.output_delta(s[L], o[L], spec.targets[n])
+    for l in range(L - 1, 0, -1):
+        k, above = net.kind(l), net.kind(l + 1)
+        if above.own_steps:
+            back = above.one_back(W[l + 1], delta[l + 1], o[l], epoch, n + 1)
+        else:
+            back = above.back_one(W[l + 1], delta[l + 1], o[l], k)
+        delta[l] = back * net.df(l, s[l], net.units(l, o[l])) if k.has_s else back
+    return o, delta
+
+
 def _group_examples(stepper: Any, l: int) -> list[int]:
     """The 0-based examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now (this update group's, so far)."""
     sch, pos = stepper.schedule, stepper.position

@@ -124,6 +124,20 @@ class LayerCode:
 
 
 @dataclass(frozen=True)
+class Draw:
+    """Which examples of which epoch a batch pass trains on (``examples`` 1-based, one per column): what
+    a kind that draws per example and epoch needs (dropout's masks). Passes outside training (predictions,
+    test loss, maps) have none."""
+
+    epoch: int
+    examples: np.ndarray
+
+    def part(self, a: int, b: int) -> "Draw":
+        """The columns a … b − 1 (a slice of the batch)."""
+        return Draw(self.epoch, self.examples[a:b])
+
+
+@dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
 
@@ -212,10 +226,32 @@ class LayerKind:
         (a convolution's im2col matrix, a max pooling's argmax; None when nothing)."""
         return self.pre(W, O), None
 
+    def train_forward(self, W: np.ndarray, O: np.ndarray, draw: Draw) -> tuple[np.ndarray, Any]:
+        """:meth:`forward` in training, on the examples ``draw`` names (dropout draws its masks from them)."""
+        return self.forward(W, O)
+
     def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- a kind with steps of its own on the board (layernorm's u, o, dx, G; dropout's o, dx) --------------
+    # Its backward step's value, the board's δ⁽ˡ⁾ row, is ∂ℓ/∂o⁽ˡ⁻¹⁾ (its ``dx``), which the layer below
+    # takes as it is; ∂ℓ/∂o⁽ˡ⁾, handed down from above, is the board's ``extra[("do", l)]``.
+    own_steps: ClassVar[bool] = False
+
+    def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
+        """(value, the value before) of step ``key`` of this layer, written on the board ``state``;
+        ``handed_down(l)`` is ∂ℓ/∂o⁽ˡ⁾ from the layer above (for a backward step)."""
+        raise NotImplementedError
+
+    def one_forward(self, W: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:  # pragma: no cover
+        """o⁽ˡ⁾ of example ``example`` (from 1) in a training pass of ``epoch``, from its o⁽ˡ⁻¹⁾ as stored."""
+        raise NotImplementedError
+
+    def one_back(self, W: np.ndarray, g: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:  # pragma: no cover
+        """∂ℓ/∂o⁽ˡ⁻¹⁾ (its ∂ℓ/∂x) of one example of a training pass, from ∂ℓ/∂o⁽ˡ⁾ = ``g``."""
         raise NotImplementedError
 
     # -- one example: values as the board shows them (maps (C, H, W), vectors 1-D) -------------------
@@ -251,6 +287,11 @@ class LayerKind:
         """Its weights as a file's ``init`` draws them: ``W`` drawn uniformly, then what the kind sets
         from ``init`` (an LSTM's ``forget_bias``); not called where the file gives ``weights``."""
         return W
+
+    def init_text(self, row: int, col: int) -> str | None:
+        """Where weight (row, col) starts when a file's ``init`` draws the weights, when the kind sets it
+        itself (a layer norm's γ = 1, β = 0); None: drawn as the init says."""
+        return None
 
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         """Its weights from a file's ``weights[l − 1]``, checked (a SpecError naming the place), as one
@@ -368,6 +409,24 @@ class LayerKind:
         (an LSTM names its gates' entries by gate and unit)."""
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
+
+    def board_quantity(self, quantity: str) -> str:
+        """The board's row (s, o, delta, G, W) that a step of ``quantity`` writes (a layer norm's u is
+        its s row, its dx its δ row)."""
+        return quantity
+
+    def panel_label(self, quantity: str, l: int) -> str:
+        """The heading of a quantity's column in the dense panel (a view hint): W⁽ˡ⁾, s⁽ˡ⁾, o⁽ˡ⁾, δ⁽ˡ⁾, G⁽ˡ⁾
+        ("" for a matrix the kind does not have)."""
+        return ("δ" if quantity == "delta" else quantity) + sup(l)
+
+    def panel_columns(self) -> tuple[str, ...]:
+        """The headings of W's and G's columns in the dense panel: bias, a=1, a=2, …"""
+        return ("bias",) + tuple(f"a={a}" for a in range(1, self.param_shape[1]))
+
+    def panel_title(self, l: int, activation: str) -> str:
+        """What the dense panel's title says after the layer's number: its f⁽ˡ⁾."""
+        return f"f{sup(l)} = {activation}"
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of

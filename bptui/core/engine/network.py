@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.activations import ACTIVATIONS, Activation
 from ..ops.losses import LOSSES, Loss, output_delta
-from .kind import LayerKind, sequence_output, timed_layers
+from .kind import Draw, LayerKind, sequence_output, timed_layers
 from .netspec import NetworkSpec
 
 Weights = Sequence[np.ndarray]
@@ -59,14 +59,15 @@ class Network:
         S, O, _ = self.layer_forward(l, W, O_prev)
         return S, O
 
-    def layer_forward(self, l: int, W: np.ndarray, O_prev: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, Any]:
+    def layer_forward(self, l: int, W: np.ndarray, O_prev: np.ndarray,
+                      draw: Draw | None = None) -> tuple[np.ndarray | None, np.ndarray, Any]:
         """(S⁽ˡ⁾, O⁽ˡ⁾, saved): :meth:`layer_out` and what the layer's backward pass may reuse
-        (``LayerKind.forward``)."""
+        (``LayerKind.forward``); ``draw``: the epoch and examples of a training pass (None: not training)."""
         k = self.kinds[l - 1]
         if k.plain:
             S = W @ O_prev
             return S, self.activation_out(l, S), None
-        out, saved = k.forward(W, O_prev)
+        out, saved = k.forward(W, O_prev) if draw is None else k.train_forward(W, O_prev, draw)
         if not k.has_s:
             return None, out, saved
         return out, self.activation_out(l, out), saved
@@ -77,7 +78,7 @@ class Network:
         saved) ⊙ f′(s⁽ˡ⁾), or ∂ℓ/∂o⁽ˡ⁾ itself when layer l is a pooling layer (it has no s). ``O_l`` is
         o⁽ˡ⁾ as stored."""
         nxt, k = self.kinds[l], self.kinds[l - 1]
-        if nxt.plain and k.bias_entry:
+        if nxt.plain and k.bias_entry and k.has_s:
             assert S_l is not None
             return self.hidden_delta(l, W_next, delta_next, S_l, O_l)  # the lecture's rule, as in v1
         back = nxt.back(W_next, delta_next, O_l, saved_next)
@@ -130,13 +131,15 @@ class Network:
         """S[l] and O[l] for a batch X (N × d⁽⁰⁾); one matrix product per layer."""
         return self.forward_o0(weights, self.o0(X))
 
-    def forward_o0(self, weights: Weights, O0: np.ndarray, saved: list | None = None) -> tuple[list, list]:
+    def forward_o0(self, weights: Weights, O0: np.ndarray, saved: list | None = None,
+                   draw: Draw | None = None) -> tuple[list, list]:
         """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
-        given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`)."""
+        given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`);
+        ``draw``: a training pass's epoch and examples."""
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
-            s, o, kept = self.layer_forward(l, weights[l - 1], O[-1])
+            s, o, kept = self.layer_forward(l, weights[l - 1], O[-1], draw)
             S.append(s)
             O.append(o)
             if saved is not None:
@@ -162,15 +165,17 @@ class Network:
         return self.example_loss(S[-1], O[-1], Y.T).sum()
 
     def gradient(self, weights: Weights, X: np.ndarray, Y: np.ndarray,
-                 lengths: np.ndarray | None = None) -> tuple[float, list[np.ndarray]]:
-        """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples."""
+                 lengths: np.ndarray | None = None, draw: Draw | None = None) -> tuple[float, list[np.ndarray]]:
+        """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples (``draw``: as a
+        training pass of that epoch on those examples draws)."""
         if self.recurrent:
             p = self.sequences(weights, X, self._lengths(lengths), Y)
             return p.loss, p.G
-        loss, G, _ = self.backprop(weights, self.o0(X), Y.T)
+        loss, G, _ = self.backprop(weights, self.o0(X), Y.T, draw=draw)
         return loss, G
 
-    def backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+    def backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
+                 draw: Draw | None = None):
         """(ℓ_D, [G⁽¹⁾ … G⁽ᴸ⁾], [δ⁽¹⁾ … δ⁽ᴸ⁾] or None) for examples as columns: O⁽⁰⁾ and Yᵀ.
 
         The lean path training runs: one matrix product per layer forward, two back, no copies of
@@ -180,18 +185,20 @@ class Network:
         """
         N, step = O0.shape[1], self.chunk
         if keep_deltas or step is None or N <= step:
-            return self._backprop(weights, O0, Yt, keep_deltas)
-        loss, G, _ = self._backprop(weights, O0[:, :step], Yt[:, :step])
+            return self._backprop(weights, O0, Yt, keep_deltas, draw)
+        loss, G, _ = self._backprop(weights, O0[:, :step], Yt[:, :step], draw=draw and draw.part(0, step))
         for a in range(step, N, step):
-            part, more, _ = self._backprop(weights, O0[:, a:a + step], Yt[:, a:a + step])
+            part, more, _ = self._backprop(weights, O0[:, a:a + step], Yt[:, a:a + step],
+                                           draw=draw and draw.part(a, a + step))
             loss += part
             for g, m in zip(G, more):
                 g += m
         return loss, G, None
 
-    def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+    def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
+                  draw: Draw | None = None):
         saved: list = []
-        S, O = self.forward_o0(weights, O0, saved)
+        S, O = self.forward_o0(weights, O0, saved, draw)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
         delta = self.output_delta(S[-1], O[-1], Yt)
         G: list = [None] * self.L

@@ -288,7 +288,8 @@ class Provenance:
             return f"{w} = {value}: edited by hand (was {num(e.old, digits)}), in effect from {where}{how}"
         if self.kind == "update" and self.update is not None:
             return self._update_text(w, digits)
-        return f"{w} = {value}: {(self.origin or Origin('given')).text_at(self.layer, self.row, self.col)}"
+        own = self.layer_kind.init_text(self.row, self.col) if self.kind == "init" and self.layer_kind else None
+        return f"{w} = {value}: {own or (self.origin or Origin('given')).text_at(self.layer, self.row, self.col)}"
 
     def _update_text(self, w: str, digits: int) -> str:
         step, opt, G = self.update, self.optimizer or optim.Optimizer(), self.G
@@ -549,6 +550,14 @@ class Stepper:
                 }
 
     # -- the step code ----------------------------------------------------------------------------
+    def _handed_down(self, l: int) -> np.ndarray:
+        """∂ℓ/∂o⁽ˡ⁾ (without a bias entry) from layer l + 1's backward step: its ``back_one``, or the
+        board's δ⁽ˡ⁺¹⁾ row itself when that is already ∂ℓ/∂o⁽ˡ⁾ (a kind with steps of its own: its dx)."""
+        st, above = self.state, self.net.kind(l + 1)
+        if above.own_steps:
+            return _known(st.delta[l + 1])
+        return above.back_one(st.W[l + 1], _known(st.delta[l + 1]), _known(st.o[l]), self.net.kind(l))
+
     def _apply(self, key: StepKey) -> NetworkStep:
         st, net, spec, L = self.state, self.net, self.spec, self.spec.L
         if key.example_start:
@@ -582,7 +591,9 @@ class Stepper:
             return Step(key, value)
         l = _layer(key)
         kind = net.kind(l)  # each layer kind computes its own steps (core/engine/kind.py, core/kinds/)
-        if key.phase == FORWARD and key.quantity == "s":
+        if kind.own_steps and key.phase != UPDATE:  # layernorm's u, o, dx, G; dropout's o, dx
+            value, before = kind.board_step(net, st, key, self._handed_down)
+        elif key.phase == FORWARD and key.quantity == "s":
             value = st.s[l] = _ro(kind.pre_one(st.W[l], _known(st.o[l - 1])))
         elif key.phase == FORWARD:
             if kind.has_s:
@@ -594,7 +605,7 @@ class Stepper:
                 value = _ro(net.output_delta(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             else:  # ∂ℓ/∂o⁽ˡ⁾ from the layer above, ⊙ f′(s⁽ˡ⁾) (a pooling layer has no s: ∂ℓ/∂o⁽ˡ⁾ itself)
                 o_l = _known(st.o[l])
-                back = net.kind(l + 1).back_one(st.W[l + 1], _known(st.delta[l + 1]), o_l, kind)
+                back = self._handed_down(l)
                 value = _ro(back * net.df(l, _known(st.s[l]), net.units(l, o_l)) if kind.has_s else back)
             st.delta[l] = value
         elif key.phase == BACKWARD:

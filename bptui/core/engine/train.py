@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..ops import optim
+from .kind import Draw
 from .network import Network
 from .schedule import epoch_order
 from .netspec import NetworkSpec
@@ -93,7 +94,8 @@ def train(
                     O, Y = O0, Yt
                 else:
                     O, Y = O0[:, a:a + k], Yt[:, a:a + k]
-                loss, G, _ = net.backprop(W, O, Y)
+                draw = Draw(epoch, (order[a:a + k] if order is not None else np.arange(a, min(a + k, N))) + 1)
+                loss, G, _ = net.backprop(W, O, Y, draw=draw)
                 total += loss
                 for i in range(len(W)):
                     W[i], state[i] = optim.update(spec.optimizer, W[i], G[i], state[i], net.kinds[i].bias_columns)

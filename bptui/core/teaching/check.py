@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from ..engine.kind import Draw
 from ..engine.network import Network
 from ..formulas.notation import fmt
 from ..formats.spec import NetworkSpec
@@ -106,9 +107,10 @@ class InputCheck(_Judged):
 
 
 def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
-                   examples: Sequence[int] | None = None) -> list[WeightCheck]:
+                   examples: Sequence[int] | None = None, epoch: int = 1) -> list[WeightCheck]:
     """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight; with ``examples``
-    (0-based indices, e.g. one update group's), ℓ is summed over those examples only.
+    (0-based indices, e.g. one update group's), ℓ is summed over those examples only. Both passes
+    are training passes of ``epoch`` (a dropout layer's masks are that epoch's).
 
     Backprop runs in float64 as everywhere else. The finite differences run in extended precision
     (``np.longdouble``, every activation included): in float64 their rounding error, about
@@ -117,24 +119,26 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     net = Network(spec)
     weights = weights if weights is not None else spec.weights
     inputs, targets, lengths = spec.inputs, spec.targets, spec.lengths
+    chosen = np.arange(spec.N) if examples is None else np.asarray(list(examples), dtype=int)
     if examples is not None:
         inputs, targets = inputs[list(examples)], targets[list(examples)]
         lengths = None if lengths is None else lengths[list(examples)]
+    draw = Draw(epoch, chosen + 1)
     with np.errstate(all="ignore"):  # an overflow shows as a gradient that is not finite, and fails
-        _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets, lengths)
+        _, G = net.gradient([np.asarray(w, dtype=float) for w in weights], inputs, targets, lengths, draw)
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
     if lengths is not None:  # a recurrent network: every ℓ_D from the input on, through time
         return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss)
     # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
     # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
-    _, O = net.forward(W, X)
+    _, O = net.forward_o0(W, net.o0(X), draw=draw)
     Yt = Y.T
 
     def loss_from(l: int) -> np.floating:
         o = O[l - 1]
         for k in range(l, net.L + 1):
-            s, o = net.layer_out(k, W[k - 1], o)
+            s, o, _ = net.layer_forward(k, W[k - 1], o, draw)
         assert s is not None  # the output layer is dense: it has an s
         return net.example_loss(s, o, Yt).sum()
 

@@ -85,6 +85,8 @@ def wants(net: Network, key: StepKey) -> bool:
         return False
     l = key.layer
     k = net.kind(l)
+    if k.own_steps or (key.quantity == "delta" and l < net.L and net.kind(l + 1).own_steps):
+        return False  # a kind with steps of its own writes them, and the δ under it (dropout on a map)
     if key.phase == FORWARD and key.quantity == "o" and not k.is_map:
         return False  # f(s) of a vector, as in v1
     if key.phase == FORWARD or key.quantity == "G":

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import equations as CE
 from ...engine.explain import MAX_TERMS, Cell, Explanation, _Builder, _group_examples, _not_yet, _stale, _weights_of_group, \
-    current_example
+    current_example, example_pass
 from ...formulas.formula import Equation, Node, Num, Ref, Sum, Sym, add, mul
 from .. import Conv2d, Pool2d
 from ...formulas.notation import sup
@@ -25,34 +25,15 @@ def handles(spec: Any, cell: Cell) -> bool:
     if not spec.is_v2 or cell.quantity in ("loss", "W"):
         return False
     l = cell.layer or 0
+    kinds = spec.layer_kinds
+    if l and (kinds[l - 1].own_steps or (cell.quantity == "delta" and l < spec.L and kinds[l].own_steps)):
+        return False  # a kind with steps of its own explains its cells, and the δ under it
     if isinstance(cell.unit, tuple):
         return True
     if cell.quantity == "G":
         return True
     k = spec.layer_kinds[l - 1] if l else None
     return cell.quantity == "s" and k is not None and not k.is_map and k.reads_map  # a vector layer reading a map
-
-
-def example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
-    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ of one example with the stepper's own per-example calls (same bits)."""
-    spec, L = net.spec, net.L
-    o: list = [x.reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], x])]
-    s: list = [None]
-    for l in range(1, L + 1):
-        k = net.kind(l)
-        if k.has_s:
-            s.append(k.pre_one(W[l], o[l - 1]))
-            o.append(net.activation_out(l, s[l]))
-        else:
-            s.append(None)
-            o.append(k.pre_one(W[l], o[l - 1]))
-    delta: list = [None] * (L + 1)
-    delta[L] = net.output_delta(s[L], o[L], y)
-    for l in range(L - 1, 0, -1):
-        k = net.kind(l)
-        back = net.kind(l + 1).back_one(W[l + 1], delta[l + 1], o[l], k)
-        delta[l] = back * net.df(l, s[l], net.units(l, o[l])) if k.has_s else back
-    return o, delta
 
 
 def _view(stepper: Any) -> Any:
@@ -162,7 +143,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     W = _weights_of_group(stepper)
     terms = []
     for n in examples:
-        o, delta = example_pass(net, W, spec.inputs[n], spec.targets[n])
+        o, delta = example_pass(net, W, n, stepper.where().epoch)
         terms.append(float(k.grad_one(W[l], delta[l], o[l - 1])[b - 1, a]))
     g = Sym("g", l, ("n",))
     rule = "Σ_i,j δ_k,i,j o_c,r,q over the output positions" if isinstance(k, Conv2d) else "δ_b o_a"

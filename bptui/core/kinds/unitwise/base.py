@@ -1,0 +1,213 @@
+"""What layer normalisation and dropout share: they read o⁽ˡ⁻¹⁾'s units (a dense layer's bias entry 1
+left out), hand up their own units with the bias entry 1 put back (a map: as it is), and their
+backward step's value is ∂ℓ/∂x⁽ˡ⁾, the gradient of their input x⁽ˡ⁾ = o⁽ˡ⁻¹⁾ without its 1.
+
+On the board (``core/engine/stepper.py``'s State): the forward quantity before o (layernorm's u,
+dropout's mask m) is the row ``s[l]``, o⁽ˡ⁾ is ``o[l]``, ∂ℓ/∂x⁽ˡ⁾ is ``delta[l]`` (the layer below takes
+it as its ∂ℓ/∂o⁽ˡ⁻¹⁾), and ∂ℓ/∂o⁽ˡ⁾, handed down from above, is ``extra[("do", l)]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import LayerKind, ones_on_top
+from ...engine.quizcells import QuizCell, matrix_cells
+from ...engine.explain import Cell
+from ...formulas.formula import Node, Partial, Sym
+from ...engine.schedule import BACKWARD, FORWARD
+
+
+def loss_of(example: Any = None) -> Sym:
+    return Sym("ℓ", example, latex=r"\ell")
+
+
+@dataclass(frozen=True)
+class Unitwise(LayerKind):
+    """A layer whose output has its input's shape, computed unit by unit (see the module's docstring)."""
+
+    has_s: ClassVar[bool] = False
+    own_steps: ClassVar[bool] = True
+    output: ClassVar[bool] = False
+    exercises: ClassVar[bool] = False  # the answer key's formulas (bptui/keyjson.py) are not written for them
+    unrolled_box: ClassVar[bool] = False
+    first: ClassVar[str] = "s"  # the letter of the board's s row: layernorm's u, dropout's m
+    first_name: ClassVar[str] = ""
+
+    @property
+    def bias_entry(self) -> bool:  # type: ignore[override]  # a vector's o⁽ˡ⁾ = [1, …]; a map has none
+        return len(self.out_shape) == 1
+
+    panel_hints: ClassVar[tuple[str, ...]] = ("dense", "map")  # the panels an instance's ``panel`` may name
+
+    @property
+    def panel(self) -> str:  # type: ignore[override]
+        return "dense" if self.bias_entry else "map"
+
+    def units_of(self, O: np.ndarray) -> np.ndarray:
+        """x⁽ˡ⁾: o⁽ˡ⁻¹⁾ without its bias entry (rows 1…; a map's columns as they are)."""
+        return O[1:] if self.bias_entry else O
+
+    def with_one(self, X: np.ndarray) -> np.ndarray:
+        return ones_on_top(X) if self.bias_entry else X
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
+        return self.forward(W, O)[0]
+
+    # -- names ---------------------------------------------------------------------------------------
+    def x_sym(self, l: int, pos: Any = None) -> Sym:
+        """x⁽ˡ⁾, the layer's input o⁽ˡ⁻¹⁾ without its bias entry (an entry: x_b⁽ˡ⁾)."""
+        return Sym("x", l, vector=pos is None) if pos is None else Sym("x", l, tuple(p + 1 for p in pos))
+
+    def dx_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
+        return Partial(loss_of(example), self.x_sym(l, pos))
+
+    def do_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
+        o = Sym("o", l, vector=True) if pos is None else Sym("o", l, tuple(p + 1 for p in pos))
+        return Partial(loss_of(example), o)
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        if quantity == "dx":
+            return self.dx_sym(l)
+        if quantity == self.first:
+            return Sym(self.first, l, vector=True)
+        return None
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        if quantity == "delta":
+            return self.dx_sym(l, pos, example)
+        if quantity == "s":
+            return Sym(self.first, l, vector=True) if pos is None else Sym(self.first, l, tuple(p + 1 for p in pos))
+        return super().cell_sym(quantity, l, pos, example)
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
+        if quantity == "delta":
+            return self.dx_sym(l, (b - 1,))
+        if quantity == "s":
+            return Sym(self.first, l, (b,))
+        return super().unit_sym(quantity, l, b, time)
+
+    # -- view hints: the dense panel's headings -------------------------------------------------------------
+    def panel_label(self, quantity: str, l: int) -> str:
+        if quantity in ("W", "G") and not self.has_weights:
+            return ""
+        return {"s": self.first + _sup(l), "delta": "∂ℓ/∂x" + _sup(l)}.get(quantity) or super().panel_label(quantity, l)
+
+    def panel_title(self, l: int, activation: str) -> str:
+        return self.describe()
+
+    # -- the board -------------------------------------------------------------------------------------
+    def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:
+        l = key.layer
+        W, o_below = state.W[l], state.o[l - 1]
+        if key.phase == FORWARD:
+            return self.forward_step(state, key, W, o_below), None
+        if key.quantity == "dx":
+            g = np.asarray(handed_down(l))
+            state.extra = {**state.extra, ("do", l): _ro(g)}
+            value = _ro(self.input_grad(state, key, W, g, o_below))
+            state.delta[l] = value
+            return value, None
+        before = state.G[l]  # G: γ's and β's gradients added up
+        value = state.G[l] = _ro(before + self.grad_one(W, state.extra[("do", l)], o_below))
+        return value, before
+
+    def forward_step(self, state: Any, key: Any, W: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def one_forward(self, W: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:
+        """o⁽ˡ⁾ of example ``example`` in ``epoch`` (a training pass) from its o⁽ˡ⁻¹⁾ as stored."""
+        out = self.train_forward(W, o_below.reshape(-1, 1), _draw(epoch, example))[0]
+        return out[:, 0].reshape(o_below.shape)
+
+    def one_back(self, W: np.ndarray, g: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:
+        """∂ℓ/∂x⁽ˡ⁾ of one example of a training pass, from ∂ℓ/∂o⁽ˡ⁾ = ``g``."""
+        O = o_below.reshape(-1, 1)
+        _, saved = self.train_forward(W, O, _draw(epoch, example))
+        return self.back(W, g.reshape(-1, 1), O, saved).reshape(self.out_shape)
+
+    def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- the quiz and the equations -----------------------------------------------------------------------
+    def board_quantity(self, quantity: str) -> str:
+        """The board's row a step writes: u or m → s, dx → delta."""
+        return {"dx": "delta", self.first: "s"}.get(quantity, quantity)
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Every unit of u (or m), o (never its bias 1) and ∂ℓ/∂x; every entry of G, W."""
+        q = self.board_quantity(key.quantity)
+        if q in ("G", "W"):
+            return matrix_cells(self, l, q, value)
+        first = int(q == "o" and self.bias_entry)
+        out = []
+        for index in np.ndindex(*self.out_shape):
+            pos = tuple(int(i) for i in index)
+            at = (pos[0] + first,) if len(pos) == 1 else pos
+            unit: Any = pos[0] + 1 if len(pos) == 1 else pos
+            out.append(QuizCell(Cell(q, l, unit, kind=self), _ref(q, l, at), pos if len(pos) == 3 else None,
+                                None if value is None else float(np.asarray(value)[at])))
+        return tuple(out)
+
+    def claims_step(self, net: Any, key: Any) -> bool:
+        """Its own steps, and the δ step of a dense layer under it (its ∂ℓ/∂o is this layer's dx)."""
+        l = key.layer
+        if l is None or key.phase not in (FORWARD, BACKWARD):
+            return False
+        if net.kind(l) is self:
+            return True
+        return key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and net.kind(l).has_s
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from . import equations
+
+        return equations.step_equations(self, net, state, step, pos)
+
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import equations
+
+        return equations.rules(self, l)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        """Its own cells but W (s: u or m, o, ∂ℓ/∂x, G), a dense layer's δ under it, and, for the first
+        such layer of the network, the G of every dense layer (their terms come from passes through it)."""
+        l, kinds = cell.layer, spec.layer_kinds
+        if l is None or not 1 <= l <= spec.L or cell.quantity not in ("s", "o", "delta", "G"):
+            return False
+        if kinds[l - 1] is self:
+            return True
+        if cell.quantity == "delta":
+            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s
+        first = next(k for k in kinds if k.own_steps)
+        return cell.quantity == "G" and first is self and kinds[l - 1].plain
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        return explain.explain(self, stepper, cell, digits)
+
+
+def _sup(l: int) -> str:
+    from ...formulas.notation import sup
+
+    return sup(l)
+
+
+def _draw(epoch: int, example: int) -> Any:
+    from ...engine.kind import Draw
+
+    return Draw(epoch, np.array([example]))
+
+
+def _ref(quantity: str, l: int, index: tuple[int, ...]) -> Any:
+    from ...formulas.formula import Ref
+
+    return Ref(quantity, l, index)
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float)
+    a.flags.writeable = False
+    return a

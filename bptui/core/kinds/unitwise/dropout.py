@@ -1,0 +1,126 @@
+"""Inverted dropout: o = m ⊙ x/(1 − p) in training, where the mask of example n (from 1) in epoch e
+(from 1) is ``numpy.random.default_rng([S, e, n]).random(shape) >= p`` (shape (d,) for a vector,
+(C, H, W) for a map); the identity outside training (predictions, test loss, maps). No weights."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import Draw, LayerKind, Shape
+from ...util.errors import SpecError
+from .base import Unitwise
+
+
+@dataclass(frozen=True)
+class Dropout(Unitwise):
+    """o = [1, m ⊙ x/(1 − p)] (see the module's docstring)."""
+
+    p: float = 0.5
+    seed: int = 0
+
+    type: ClassVar[str] = "dropout"
+    has_weights: ClassVar[bool] = False
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "p", "seed"})
+    first: ClassVar[str] = "m"
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        place = f"layers[{l}]"
+        p = layer.get("p", 0.5)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0 <= p < 1:
+            raise SpecError(f"p must be a number with 0 ≤ p < 1 (the chance a unit is dropped), not {p!r}",
+                            place=f"{place}.p")
+        seed = layer.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SpecError(f"seed must be an integer ≥ 0, not {seed!r}", place=f"{place}.seed")
+        return cls(below, below, p=float(p), seed=seed), "identity", 0.0
+
+    @property
+    def param_shape(self) -> Shape:
+        """No weights: a vector's is d × 0, so that its panel still has a row per unit."""
+        return (self.out_shape[0], 0) if self.bias_entry else (0, 1)
+
+    @property
+    def bias_columns(self) -> tuple[int, ...]:
+        return (0,) if self.param_shape[1] else ()
+
+    def mask(self, epoch: int, example: int) -> np.ndarray:
+        """m of example ``example`` (from 1) in ``epoch`` (from 1), 1.0 where a unit is kept."""
+        rng = np.random.default_rng([self.seed, int(epoch), int(example)])
+        return (rng.random(self.out_shape) >= self.p).astype(float)
+
+    def scale(self, draw: Draw) -> np.ndarray:
+        """m/(1 − p) of each example of ``draw``, as columns (d × N; a map's flattened)."""
+        keep = 1.0 / (1.0 - self.p)
+        cols = [self.mask(draw.epoch, n).reshape(-1) * keep for n in draw.examples]
+        return np.stack(cols, axis=1) if cols else np.zeros((self.out_size, 0))
+
+    # -- the arithmetic, on columns: the identity outside training -------------------------------------
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        return O, None
+
+    def train_forward(self, W: np.ndarray, O: np.ndarray, draw: Draw) -> tuple[np.ndarray, Any]:
+        M = self.scale(draw)
+        return self.with_one(self.units_of(O) * M), M
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        return np.zeros(self.param_shape)
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """∂ℓ/∂x = m/(1 − p) ⊙ ∂ℓ/∂o (``saved``: the training pass's m/(1 − p); None: the identity)."""
+        return delta if saved is None else delta * saved
+
+    # -- the board ---------------------------------------------------------------------------------------
+    def forward_step(self, state: Any, key: Any, W: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        from .base import _ro
+
+        l = key.layer
+        m = state.s[l] = _ro(self.mask(key.epoch, key.example))
+        x = self.units_of(o_below.reshape(-1, 1))[:, 0].reshape(self.out_shape)
+        out = (m * x / (1.0 - self.p)).reshape(-1, 1)
+        value = state.o[l] = _ro(self.with_one(out)[:, 0].reshape(o_below.shape))
+        return value
+
+    def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        m = state.s[key.layer]
+        return m * g.reshape(self.out_shape) / (1.0 - self.p)
+
+    def block_forward(self) -> list[str]:
+        return ["o"]
+
+    def block_backward(self) -> list[str]:
+        return ["dx"]
+
+    # -- files and names ---------------------------------------------------------------------------------
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        if w is not None:
+            raise SpecError(f"expected null: layers[{l}] (dropout) has no weights", place=f"weights[{l - 1}]")
+        return self.weights_from_json(None)
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return None
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.zeros(self.param_shape)
+
+    def expected_weights(self) -> str:
+        return "null (a dropout layer has no weights)"
+
+    def describe(self) -> str:
+        return f"dropout p = {self.p:g}"
+
+    def label(self) -> str:
+        return f"dropout p={self.p:g}"
+
+    def panel_columns(self) -> tuple[str, ...]:
+        return ()
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("its mask and output", 2 * self.out_size),)
+
+    def multiplications(self) -> int:
+        return self.out_size

@@ -1,0 +1,235 @@
+"""The equations of layer normalisation's and dropout's steps, with their numbers (formula trees of
+:mod:`bptui.core.formulas.formula`), and their lines of the network's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...engine.schedule import FORWARD
+from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, Call, add, const, group, mul, sub
+from .base import Unitwise, loss_of
+
+
+def _syms(l: int | str) -> dict[str, Sym]:
+    return {
+        "x": Sym("x", l, vector=True), "xb": Sym("x", l, ("b",)), "u": Sym("u", l, vector=True),
+        "ub": Sym("u", l, ("b",)), "mu": Sym("μ", l, latex=r"\mu"), "var": Sym("σ²", l, latex=r"{\sigma^2}"),
+        "gamma": Sym("γ", l, vector=True, latex=r"\gamma"), "beta": Sym("β", l, vector=True, latex=r"\beta"),
+        "o": Sym("o", l, vector=True), "m": Sym("m", l, vector=True), "eps": Sym("ε", latex=r"\varepsilon"),
+        "p": Sym("p"), "Gb": Sym("G", l, ("β",), vector=True), "Gg": Sym("G", l, ("γ",), vector=True),
+        "G": Sym("G", l, vector=True),
+    }
+
+
+def _root(S: dict[str, Sym]) -> Node:
+    return Call("sqrt", (add(S["var"], S["eps"]),))
+
+
+def _du(k: Unitwise, l: int | str) -> tuple[Node, Node]:
+    """∂ℓ/∂u⁽ˡ⁾ and its entry b."""
+    from ...formulas.formula import Partial
+
+    return Partial(loss_of(), Sym("u", l, vector=True)), Partial(loss_of(), Sym("u", l, ("b",)))
+
+
+def _three_terms(k: Unitwise, l: int | str) -> Node:
+    """(∂ℓ/∂u − (1/d)Σ_b ∂ℓ/∂u_b − u ⊙ (1/d)Σ_b ∂ℓ/∂u_b u_b) / √(σ² + ε)"""
+    S = _syms(l)
+    du, dub = _du(k, l)
+    d = const(k.out_size)
+    inner = sub(sub(du, Op("/", (Sum("b", dub), d))), mul(S["u"], group(Op("/", (Sum("b", mul(dub, S["ub"])), d)))))
+    return Op("/", (group(inner), _root(S)))
+
+
+def rules(k: Unitwise, l: int) -> list[Equation]:
+    """The layer's lines of the network's rules, without numbers."""
+    S = _syms(l)
+    d = const(k.out_size)
+    dx = k.dx_sym(l)
+    do = k.do_sym(l)
+    cat = (lambda n: Op("cat1", (n,))) if k.bias_entry else (lambda n: n)
+    if k.type == "dropout":
+        return [Equation(S["o"], (cat(Op("/", (mul(S["m"], S["x"]), group(sub(const(1), S["p"]))))),)),
+                Equation(dx, (Op("/", (mul(S["m"], do), group(sub(const(1), S["p"])))),))]
+    du, _ = _du(k, l)
+    return [Equation(S["mu"], (Op("/", (Sum("b", S["xb"]), d)),)),
+            Equation(S["var"], (Op("/", (Sum("b", Op("sq", (sub(S["xb"], S["mu"]),))), d)),)),
+            Equation(S["u"], (Op("/", (group(sub(S["x"], S["mu"])), _root(S))),)),
+            Equation(S["o"], (cat(add(mul(S["gamma"], S["u"]), S["beta"])),)),
+            Equation(du, (mul(S["gamma"], do),)),
+            Equation(dx, (_three_terms(k, l),)),
+            Equation(S["Gb"], (add(S["Gb"], do),), "←"),
+            Equation(S["Gg"], (add(S["Gg"], mul(do, S["u"])),), "←")]
+
+
+def _arr(x: Any, ref: Ref | None = None, means: Node | None = None) -> Node:
+    a = np.asarray(x, dtype=float)
+    return Num(float(a), ref, means=means) if a.ndim == 0 else Arr(a, ref, means=means)
+
+
+def handed_down(k: Unitwise, net: Any, state: Any, l: int, g: np.ndarray) -> Equation:
+    """∂ℓ/∂o⁽ˡ⁾ = what layer l + 1's backward step hands down: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] from a dense layer,
+    its ∂ℓ/∂x⁽ˡ⁺¹⁾ from a layer with steps of its own."""
+    do = k.do_sym(l)
+    above = net.kind(l + 1)
+    result = _arr(g, means=do)
+    if above.own_steps:
+        return Equation(do, (above.dx_sym(l + 1), result), bindings={above.dx_sym(l + 1): g},
+                        note=f"∂ℓ/∂x{_sup(l + 1)} of layer {l + 1}: its input is o{_sup(l)}")
+    if above.plain:
+        W, D = Sym("W", l + 1, vector=True), Sym("δ", l + 1, vector=True, latex=r"\delta")
+        rhs = Op("drop0", (Op("@", (Op("T", (W,)), D)),))
+        numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[l + 1], Ref("W", l + 1)),)),
+                                         Arr(state.delta[l + 1], Ref("delta", l + 1)))),))
+        return Equation(do, (rhs, numbers, result), bindings={W: state.W[l + 1], D: state.delta[l + 1]})
+    return Equation(do, (result,), note=f"handed down by layer {l + 1}'s backward step")
+
+
+def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+    key = step.key
+    l = key.layer
+    if net.kind(l) is not k:  # the dense layer below
+        return below_delta(k, net, state, step, pos)
+    if k.type == "dropout":
+        return _dropout(k, net, state, step, l, pos)
+    S = _syms(l)
+    x = np.asarray(state.o[l - 1])[1:]
+    d = k.out_size
+    mu, var = float(x.mean()), float(((x - x.mean()) ** 2).mean())
+    eps = Num(k.eps, exact=True)
+    W = state.W[l]
+    gamma, beta = W[:, 1], W[:, 0]
+    u = np.asarray(state.s[l])
+    if key.phase == FORWARD and key.quantity == "u":
+        dd = const(d)
+        e_mu = Equation(S["mu"], (Op("/", (Sum("b", S["xb"]), dd)), Op("/", (Num(float(x.sum()), means=Sum("b", S["xb"])), dd)),
+                                  Num(mu)), bindings={S["xb"]: x})
+        sq = Sum("b", Op("sq", (sub(S["xb"], S["mu"]),)))
+        e_var = Equation(S["var"], (Op("/", (sq, dd)), Op("/", (Num(float(((x - mu) ** 2).sum()), means=sq), dd)), Num(var)),
+                         bindings={S["xb"]: x, S["mu"]: mu})
+        rhs = Op("/", (group(sub(S["x"], S["mu"])), _root(S)))
+        numbers = Op("/", (group(sub(Arr(x, Ref("o", l - 1), means=S["x"]), Num(mu, means=S["mu"]))),
+                           Call("sqrt", (add(Num(var, means=S["var"]), eps),))))
+        e_u = Equation(S["u"], (rhs, numbers, _arr(step.value, Ref("s", l))),
+                       bindings={S["x"]: x, S["mu"]: mu, S["var"]: var, S["eps"]: k.eps})
+        return e_mu, e_var, e_u
+    if key.phase == FORWARD:
+        rhs = Op("cat1", (add(mul(S["gamma"], S["u"]), S["beta"]),))
+        numbers = Op("cat1", (add(mul(Arr(gamma, means=S["gamma"]), Arr(u, Ref("s", l))), Arr(beta, means=S["beta"])),))
+        return (Equation(S["o"], (rhs, numbers, _arr(step.value, Ref("o", l))),
+                         bindings={S["gamma"]: gamma, S["u"]: u, S["beta"]: beta}),)
+    g = np.asarray(state.extra[("do", l)])
+    do = k.do_sym(l)
+    if key.quantity == "dx":
+        du_sym, dub = _du(k, l)
+        gu = gamma * g
+        e_do = handed_down(k, net, state, l, g)
+        e_du = Equation(du_sym, (mul(S["gamma"], do), mul(Arr(gamma, means=S["gamma"]), Arr(g, means=do)),
+                                 Arr(gu, means=du_sym)), bindings={S["gamma"]: gamma, do: g})
+        dd = const(d)
+        m1, m2 = float(gu.mean()), float((gu * u).mean())
+        numbers = Op("/", (group(sub(sub(Arr(gu, means=du_sym), Num(m1, means=Op("/", (Sum("b", dub), dd)))),
+                                     mul(Arr(u, Ref("s", l)), Num(m2, means=Op("/", (Sum("b", mul(dub, S["ub"])), dd)))))),
+                           Call("sqrt", (add(Num(var, means=S["var"]), eps),))))
+        e_dx = Equation(k.dx_sym(l), (_three_terms(k, l), numbers, _arr(step.value, Ref("delta", l))),
+                        bindings={du_sym: gu, dub: gu, S["u"]: u, S["ub"]: u, S["var"]: var, S["eps"]: k.eps},
+                        note="the paths through x itself, through μ and through σ")
+        return e_do, e_du, e_dx
+    # G: β's column and γ's column, each summed over the examples of the update group
+    before = np.asarray(step.before)
+    after = np.asarray(step.value)
+    e_b = Equation(S["Gb"], (add(S["Gb"], do), add(Arr(before[:, 0], means=S["Gb"]), Arr(g, means=do)), Arr(after[:, 0])),
+                   "←", bindings={S["Gb"]: before[:, 0], do: g})
+    e_g = Equation(S["Gg"], (add(S["Gg"], mul(do, S["u"])),
+                             add(Arr(before[:, 1], means=S["Gg"]), mul(Arr(g, means=do), Arr(u, Ref("s", l)))),
+                             Arr(after[:, 1])), "←", bindings={S["Gg"]: before[:, 1], do: g, S["u"]: u})
+    col = (lambda a: np.asarray(a, dtype=float).reshape(-1, 1))
+    e_G = Equation(S["G"], (Op("hcat", (S["Gb"], S["Gg"])), _arr(after, Ref("G", l))),
+                   bindings={S["Gb"]: col(after[:, 0]), S["Gg"]: col(after[:, 1])},
+                   note="column 0: β's gradients, column 1: γ's")
+    return e_b, e_g, e_G
+
+
+def _map_delta(k: Unitwise, net: Any, state: Any, step: Any, l: int, at: tuple[int, ...]) -> Equation:
+    """δ_k,i,j⁽ˡ⁾ = ∂ℓ/∂x_k,i,j⁽ˡ⁺¹⁾ · f′(s_k,i,j⁽ˡ⁾) of a map layer under this one."""
+    from ...engine import equations as E
+
+    idx = tuple(i + 1 for i in at)
+    dx = k.dx_sym(l + 1, at)
+    g = float(np.asarray(state.delta[l + 1])[at])
+    lhs = Sym("δ", l, idx, latex=r"\delta")
+    s_at, o_at = Sym("s", l, idx), Sym("o", l, idx)
+    df = E.fprime(net, l, s_at, o_at)
+    fp = float(net.df(l, np.asarray(state.s[l])[at], np.asarray(state.o[l])[at]))
+    result = Num(float(np.asarray(step.value)[at]), Ref("delta", l, at))
+    return Equation(lhs, (mul(dx, df), mul(Num(g, Ref("delta", l + 1, at)), Num(fp, means=df)), result),
+                    bindings={dx: g, s_at: float(np.asarray(state.s[l])[at]), o_at: float(np.asarray(state.o[l])[at]),
+                              **E._alpha(net, l)},
+                    note=f"o{_sup(l)} is layer {l + 1}'s input x{_sup(l + 1)}: ∂ℓ/∂o{_sup(l)} = ∂ℓ/∂x{_sup(l + 1)}")
+
+
+def below_delta(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None = None) -> tuple:
+    """δ⁽ˡ⁾ of a dense layer under this one: ∂ℓ/∂x⁽ˡ⁺¹⁾ ⊙ f′(s⁽ˡ⁾), its ∂ℓ/∂o⁽ˡ⁾ being this layer's dx."""
+    from ...engine import equations as E
+
+    l = step.key.layer
+    if net.kind(l).is_map:  # the scalar form at a position of the map
+        at = pos if pos is not None and len(pos) == 3 else (0, 0, 0)
+        return (_map_delta(k, net, state, step, l, at),)
+    dx = k.dx_sym(l + 1)
+    g = np.asarray(state.delta[l + 1])
+    result = _arr(step.value, Ref("delta", l))
+    if net.act(l).derivative_is_one:
+        return (Equation(E.delta(l), (dx, result), bindings={dx: g}),)
+    df = E.fprime(net, l, E.s(l), E.units(net, l))
+    fp = net.df(l, state.s[l], np.asarray(state.o[l])[1:])
+    return (Equation(E.delta(l), (mul(dx, df), mul(Arr(g, Ref("delta", l + 1)), Arr(fp, means=df)), result),
+                     bindings={dx: g, E.s(l): state.s[l], E.o(l): state.o[l], **E._alpha(net, l)}),)
+
+
+def _dropout(k: Unitwise, net: Any, state: Any, step: Any, l: int, pos: tuple[int, ...] | None) -> tuple:
+    key = step.key
+    S = _syms(l)
+    p = float(k.p)  # type: ignore[attr-defined]
+    keep = group(sub(const(1), Num(p, exact=True)))
+    m = np.asarray(state.s[l])
+    shape = ", ".join(map(str, k.out_shape)) + ("," if len(k.out_shape) == 1 else "")
+    note = (f"m: numpy.random.default_rng([{k.seed}, {key.epoch}, {key.example}]).random(({shape})) ≥ {p:g}, "  # type: ignore[attr-defined]
+            f"epoch {key.epoch}, example {key.example}")
+    if k.is_map:  # the scalar form at one position of the map
+        at = pos if pos is not None and len(pos) == 3 else (0, 0, 0)
+        idx = tuple(i + 1 for i in at)
+        ms, xs = Sym("m", l, idx), Sym("x", l, idx)
+        if key.phase == FORWARD:
+            xv = float(np.asarray(state.o[l - 1])[at])
+            lhs = Sym("o", l, idx)
+            rhs = Op("/", (mul(ms, xs), keep))
+            numbers = Op("/", (mul(Num(float(m[at]), Ref("s", l, at)), Num(xv, Ref("o", l - 1, at))), keep))
+            return (Equation(lhs, (rhs, numbers, Num(float(np.asarray(step.value)[at]), Ref("o", l, at))),
+                             bindings={ms: m[at], xs: xv}, note=note),)
+        g = np.asarray(state.extra[("do", l)])
+        do = k.do_sym(l, at)
+        rhs = Op("/", (mul(ms, do), keep))
+        numbers = Op("/", (mul(Num(float(m[at]), Ref("s", l, at)), Num(float(g[at]), means=do)), keep))
+        return (Equation(k.dx_sym(l, at), (rhs, numbers, Num(float(np.asarray(step.value)[at]), Ref("delta", l, at))),
+                         bindings={ms: m[at], do: g[at]}),)
+    if key.phase == FORWARD:
+        x = np.asarray(state.o[l - 1])[1:]
+        rhs = Op("cat1", (Op("/", (mul(S["m"], S["x"]), keep)),))
+        numbers = Op("cat1", (Op("/", (mul(Arr(m, Ref("s", l)), Arr(x, Ref("o", l - 1), means=S["x"])), keep)),))
+        return (Equation(S["o"], (rhs, numbers, _arr(step.value, Ref("o", l))), bindings={S["m"]: m, S["x"]: x},
+                         note=note),)
+    g = np.asarray(state.extra[("do", l)])
+    do = k.do_sym(l)
+    rhs = Op("/", (mul(S["m"], do), keep))
+    numbers = Op("/", (mul(Arr(m, Ref("s", l)), Arr(g, means=do)), keep))
+    return (handed_down(k, net, state, l, g),
+            Equation(k.dx_sym(l), (rhs, numbers, _arr(step.value, Ref("delta", l))), bindings={S["m"]: m, do: g}))
+
+
+def _sup(l: int) -> str:
+    from ...formulas.notation import sup
+
+    return sup(l)

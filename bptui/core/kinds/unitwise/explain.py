@@ -1,0 +1,190 @@
+"""Explanations of the cells of a layer normalisation or dropout layer (and of the dense cells whose
+chain runs through one): each number with every factor, from the board and from passes of single
+examples with the masks of their epoch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, current_example, \
+    example_pass
+from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
+from ...formulas.notation import sup
+from .base import Unitwise
+
+
+def _epoch(stepper: Any) -> int:
+    return int(stepper.where().epoch)
+
+
+def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
+    spec = stepper.spec
+    l = cell.layer
+    assert l is not None
+    if spec.layer_kinds[l - 1] is not k:
+        return _dense_delta(k, stepper, cell, digits) if cell.quantity == "delta" else _dense_G(stepper, cell, digits)
+    if cell.quantity == "G":
+        return _own_G(k, stepper, cell, digits)
+    st = stepper.state
+    q = cell.quantity
+    board = {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
+    unit = cell.unit
+    if board is None or (q == "o" and unit == 0):
+        if board is not None:
+            return Explanation(f"{cell.symbol()} = 1", ("the bias entry: the layer above multiplies it by its biases",), 1.0)
+        later = "backward" if q == "delta" else "forward"
+        return _not_yet(cell, f"it comes in this example's {later} pass.")
+    pos = (unit - 1,) if isinstance(unit, int) else tuple(unit)
+    at = ((pos[0] + 1,) if q == "o" and k.bias_entry else pos)
+    value = float(np.asarray(board)[at])
+    out = _Builder(digits)
+    lhs = cell.sym()
+    x = np.asarray(st.o[l - 1])
+    x = (x[1:] if k.bias_entry else x).reshape(k.out_shape)
+    xb = Sym("x", l, tuple(p + 1 for p in pos))
+    if k.type == "dropout":
+        m, p = float(np.asarray(st.s[l])[pos]), float(k.p)
+        n, e = current_example(stepper), stepper.where().epoch
+        keep = sub(const(1), Num(p, exact=True))
+        if q == "s":
+            out.say(f"the mask of example {n} in epoch {e}: entry {', '.join(str(i + 1) for i in pos)} of",
+                    f"numpy.random.default_rng([{k.seed}, {e}, {n}]).random({k.out_shape}) ≥ {p:g}",
+                    "1: the unit is kept (scaled by 1/(1 − p)); 0: dropped, its output and gradient are 0")
+            return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {'kept' if value else 'dropped'} in this example",
+                            value)
+        ms = Sym("m", l, tuple(i + 1 for i in pos))
+        if q == "o":
+            out.eq(Equation(lhs, (Op("/", (mul(ms, xb), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)),
+                                                                            Num(float(x[pos]), Ref("o", l - 1, (pos[0] + 1,) if k.bias_entry else pos))),
+                                                                        keep)), Num(value, Ref("o", l, at))),
+                            bindings={ms: m, xb: float(x[pos])}))
+            return out.done(f"{out.p(lhs)} = {out.n(value)}: x scaled by m/(1 − p), the inverted dropout", value)
+        g = float(np.asarray(st.extra[("do", l)])[pos])
+        do = k.do_sym(l, pos)
+        out.eq(Equation(lhs, (Op("/", (mul(ms, do), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)), Num(g, means=do)), keep)),
+                              Num(value, Ref("delta", l, pos))), bindings={ms: m, do: g},
+                        note=f"o = m x/(1 − p): ∂o/∂x = m/(1 − p); ∂ℓ/∂o from layer {l + 1}"))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient through a kept unit, 0 through a dropped one", value)
+    # layer normalisation, a unit b
+    b = pos[0]
+    xv = np.asarray(x, dtype=float)
+    mu, var = float(xv.mean()), float(((xv - xv.mean()) ** 2).mean())
+    muS, varS, eps = Sym("μ", l, latex=r"\mu"), Sym("σ²", l, latex=r"{\sigma^2}"), Num(k.eps, exact=True)
+    root = Call("sqrt", (add(Num(var, means=varS), eps),))
+    u = np.asarray(st.s[l])
+    ub = Sym("u", l, (b + 1,))
+    W = _weights_of_group(stepper)[l]
+    gamma, beta = float(W[b, 1]), float(W[b, 0])
+    gS, bS = k.weight_sym(l, b, 1), k.weight_sym(l, b, 0)
+    out.say(f"μ{sup(l)} = {out.n(mu)} and σ²{sup(l)} = {out.n(var)}: the mean and the (biased) variance of x{sup(l)}, "
+            f"the {k.out_size} units of o{sup(l - 1)} without its 1")
+    if q == "s":
+        out.eq(Equation(lhs, (Op("/", (sub(xb, muS), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),)))),
+                              Op("/", (sub(Num(float(xv[b]), Ref("o", l - 1, (b + 1,))), Num(mu, means=muS)), root)),
+                              Num(value, Ref("s", l, pos))),
+                        bindings={xb: float(xv[b]), muS: mu, varS: var, Sym("ε", latex=r"\varepsilon"): k.eps}))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b + 1} normalised", value)
+    if q == "o":
+        out.eq(Equation(lhs, (add(mul(gS, ub), bS), add(mul(Num(gamma, means=gS), Num(float(u[b]), Ref("s", l, pos))),
+                                                        Num(beta, means=bS)), Num(value, Ref("o", l, at))),
+                        bindings={gS: gamma, ub: float(u[b]), bS: beta}))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: u scaled by γ and shifted by β", value)
+    gv = np.asarray(st.extra[("do", l)])
+    gG = np.asarray(W[:, 1]) * gv
+    m1, m2 = float(gG.mean()), float((gG * u).mean())
+    du = Sym("ĝ", l, (b + 1,))
+    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}: ĝ_{b + 1} = {out.n(gamma)} · {out.n(float(gv[b]))} = {out.n(float(gG[b]))}",
+            f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
+            f"mean(ĝ ⊙ u) = {out.n(m2)}: the path through σ (every u shrinks when σ grows)")
+    mean1, mean2 = Sym("mean(ĝ)"), Sym("mean(ĝ⊙u)")
+    rhs = Op("/", (Op("()", (sub(sub(du, mean1), mul(ub, mean2)),)), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),))))
+    numbers = Op("/", (Op("()", (sub(sub(Num(float(gG[b]), means=du), Num(m1, means=mean1)),
+                                     mul(Num(float(u[b]), Ref("s", l, pos)), Num(m2, means=mean2))),)), root))
+    out.eq(Equation(lhs, (rhs, numbers, Num(value, Ref("delta", l, pos))),
+                    bindings={du: float(gG[b]), mean1: m1, mean2: m2, ub: float(u[b]), varS: var,
+                              Sym("ε", latex=r"\varepsilon"): k.eps}))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the three paths from x_{b + 1} to ℓ", value)
+
+
+def _group_terms(stepper: Any, l: int, f: Any) -> tuple[list[int], list[float]]:
+    """The examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now, and ``f(o, δ)`` of each one's pass."""
+    examples = _group_examples(stepper, l)
+    W = _weights_of_group(stepper)
+    epoch = _epoch(stepper)
+    return examples, [float(f(*example_pass(stepper.net, W, n, epoch))) for n in examples]
+
+
+def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, l = stepper.state, int(cell.layer or 0)
+    b, a = int(cell.unit) - 1, int(cell.column or 0)
+    value = float(st.G[l][b, a])
+    lhs = cell.sym()
+    out = _Builder(digits)
+    what = "β" if a == 0 else "γ"
+    meaning = f"∂ℓ/∂{what}_{b + 1}{sup(l)} summed over the examples of this update group so far"
+    if k.type == "dropout" or a not in (0, 1):
+        return Explanation(f"{out.p(lhs)}: no weights", ("a dropout layer has no weights",), value)
+
+    def term(o: list, delta: list) -> float:
+        x = np.asarray(o[l - 1])[1:]
+        u = (x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).mean() + k.eps)  # type: ignore[attr-defined]
+        return float(delta[l][b] * (1.0 if a == 0 else u[b]))
+
+    examples, terms = _group_terms(stepper, l, term)
+    if not examples:
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
+    do, ub = Partial_do(k, l, b), Sym("u", l, (b + 1,))
+    body = do if a == 0 else mul(do, ub)
+    forms: list[Node] = [Sum("n", body)] + ([add(*[Num(t) for t in terms])] if len(terms) > 1 else []) \
+        + [Num(value, Ref("G", l, (b, a)))]
+    out.eq(Equation(lhs, tuple(forms), note=f"over n = {', '.join(str(n + 1) for n in examples)}; "
+                    + ("o_b = γ_b u_b + β_b: ∂o_b/∂β_b = 1" if a == 0 else "o_b = γ_b u_b + β_b: ∂o_b/∂γ_b = u_b")))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+
+
+def Partial_do(k: Unitwise, l: int, b: int) -> Node:
+    return k.do_sym(l, (b,))
+
+
+def _dense_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """G_b,a⁽ˡ⁾ of a dense layer in a network with a layer norm or dropout: Σₙ δ_b o_a over the group's
+    examples, each from a pass with its epoch's masks."""
+    st, l = stepper.state, int(cell.layer or 0)
+    b, a = int(cell.unit), int(cell.column or 0)
+    value = float(st.G[l][b - 1, a])
+    lhs = cell.sym()
+    out = _Builder(digits)
+    examples, terms = _group_terms(stepper, l, lambda o, delta: delta[l][b - 1] * np.asarray(o[l - 1])[a])
+    meaning = f"∂ℓ/∂w_{b},{a}{sup(l)} summed over the examples of this update group so far"
+    if not examples:
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
+    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", l - 1, (a,))
+    sums: list[Node] = [add(*[Num(t) for t in terms])] if len(terms) > 1 else []
+    out.eq(Equation(lhs, (Sum("n", mul(D, O)), *sums, Num(value, Ref("G", l, (b - 1, a)))),
+                    note=f"over n = {', '.join(str(n + 1) for n in examples)}, each with its epoch's dropout masks"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+
+
+def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """δ⁽ˡ⁾ of a layer under this one (a dense layer's unit b, a convolution's position k, i, j):
+    ∂ℓ/∂x⁽ˡ⁺¹⁾ · f′(s⁽ˡ⁾) there."""
+    st, l = stepper.state, int(cell.layer or 0)
+    if st.delta[l] is None:
+        return _not_yet(cell, "it comes in this example's backward pass.")
+    pos = tuple(int(i) for i in cell.unit) if isinstance(cell.unit, tuple) else (int(cell.unit) - 1,)
+    net = stepper.net
+    units = np.asarray(net.units(l, np.asarray(st.o[l]).reshape(-1))).reshape(np.shape(st.s[l]))
+    value = float(np.asarray(st.delta[l])[pos])
+    g = float(np.asarray(st.delta[l + 1])[pos])
+    fp = float(np.asarray(net.df(l, st.s[l], units))[pos])
+    out = _Builder(digits)
+    lhs = cell.sym()
+    dx = k.dx_sym(l + 1, pos)
+    where = ",".join(str(i + 1) for i in pos)
+    fS = Sym(f"f′(s_{where}{sup(l)})")
+    out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", l + 1, pos)), Num(fp, means=fS)),
+                          Num(value, Ref("delta", l, pos))), bindings={dx: g, fS: fp},
+                    note=f"o{sup(l)} is layer {l + 1}'s input x{sup(l + 1)}, so ∂ℓ/∂o{sup(l)} = ∂ℓ/∂x{sup(l + 1)}"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}", value)

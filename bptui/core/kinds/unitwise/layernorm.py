@@ -1,0 +1,180 @@
+"""Layer normalisation, as PyTorch's ``nn.LayerNorm`` over each example's d units: u = (x − μ)/√(σ² + ε)
+with μ and the biased σ² over the units, o = γ ⊙ u + β. Its weights, inside the core, are one d × 2
+matrix [β | γ]: β in the bias column 0, which L2 never touches, γ in column 1."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import LayerKind, Shape
+from ...formulas.formula import Sym
+from ...util.errors import SpecError
+from .base import Unitwise
+
+
+@dataclass(frozen=True)
+class LayerNorm(Unitwise):
+    """u = (x − μ)/√(σ² + ε), o = [1, γ ⊙ u + β] (see the module's docstring)."""
+
+    eps: float = 1e-5
+
+    type: ClassVar[str] = "layernorm"
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "eps"})
+    first: ClassVar[str] = "u"
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        place = f"layers[{l}]"
+        if len(below) != 1:
+            raise SpecError("a layernorm layer normalises a vector of units, not a map: put it after a dense layer",
+                            place=place)
+        eps = layer.get("eps", 1e-5)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+            raise SpecError(f"eps must be a number > 0 (it keeps √(σ² + ε) from 0), not {eps!r}", place=f"{place}.eps")
+        return cls(below, below, eps=float(eps)), "identity", 0.0
+
+    @property
+    def d(self) -> int:
+        return self.out_shape[0]
+
+    @property
+    def param_shape(self) -> Shape:
+        return (self.d, 2)
+
+    def initialised(self, W: np.ndarray, init: dict) -> np.ndarray:
+        """γ = 1, β = 0, as ``nn.LayerNorm`` starts (the file's init draws nothing for them)."""
+        out = np.zeros(self.param_shape)
+        out[:, 1] = 1.0
+        return out
+
+    # -- the arithmetic, on columns ------------------------------------------------------------------
+    def normalise(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(μ, σ², 1/√(σ² + ε), u) of the columns X (d × N)."""
+        d = X.shape[0]
+        mu = X.sum(axis=0) / d
+        C = X - mu
+        var = np.einsum("dn,dn->n", C, C) / d
+        r = 1.0 / np.sqrt(var + self.eps)
+        return mu, var, r, C * r
+
+    def forward(self, W: np.ndarray, O: np.ndarray) -> tuple[np.ndarray, Any]:
+        _, _, r, U = self.normalise(self.units_of(O))
+        return self.with_one(W[:, 1:2] * U + W[:, 0:1]), (U, r)
+
+    def _saved(self, O: np.ndarray, saved: Any) -> tuple[np.ndarray, np.ndarray]:
+        if saved is None:
+            _, _, r, U = self.normalise(self.units_of(O))
+            return U, r
+        return saved
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """[Σₙ ∂ℓ/∂o | Σₙ ∂ℓ/∂o ⊙ u]: β's and γ's gradients (``delta`` is ∂ℓ/∂o⁽ˡ⁾, columns)."""
+        U, _ = self._saved(O, saved)
+        return np.stack([delta.sum(axis=1), (delta * U).sum(axis=1)], axis=1)
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        """∂ℓ/∂x = (ĝ − mean(ĝ) − u ⊙ mean(ĝ ⊙ u)) / √(σ² + ε) with ĝ = γ ⊙ ∂ℓ/∂o: the three terms of the
+        paths through x itself, through μ and through σ."""
+        U, r = self._saved(O, saved)
+        d = U.shape[0]
+        gh = W[:, 1:2] * delta
+        return (gh - gh.sum(axis=0) / d - U * (np.einsum("dn,dn->n", gh, U) / d)) * r
+
+    def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return self.grad(W, delta.reshape(-1, 1), o.reshape(-1, 1))
+
+    # -- the board -------------------------------------------------------------------------------------
+    def forward_step(self, state: Any, key: Any, W: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        from .base import _ro
+
+        l = key.layer
+        if key.quantity == "u":
+            value = state.s[l] = _ro(self.normalise(self.units_of(o_below.reshape(-1, 1)))[3][:, 0])
+            return value
+        value = state.o[l] = _ro(self.with_one((W[:, 1] * state.s[l] + W[:, 0]).reshape(-1, 1))[:, 0])
+        return value
+
+    def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        return self.back(W, g.reshape(-1, 1), o_below.reshape(-1, 1))[:, 0]
+
+    def block_forward(self) -> list[str]:
+        return ["u", "o"]
+
+    def block_backward(self) -> list[str]:
+        return ["dx", "G"]
+
+    # -- files and names -----------------------------------------------------------------------------------
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        place = f"weights[{l - 1}]"
+        if not isinstance(w, dict) or set(w) != {"gamma", "beta"}:
+            raise SpecError(f"expected {self.expected_weights()} for layers[{l}] (layernorm)", place=place)
+        out = []
+        for name in ("beta", "gamma"):
+            v = w[name]
+            if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+                raise SpecError(f"expected {self.d} numbers", place=f"{place}.{name}")
+            if len(v) != self.d:
+                raise SpecError(f"{len(v)} numbers, expected {self.d} = d{_sup(l)} (the units it normalises)",
+                                place=f"{place}.{name}")
+            out.append(np.array(v, dtype=float))
+        return np.stack(out, axis=1)
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {"gamma": W[:, 1].tolist(), "beta": W[:, 0].tolist()}
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.stack([np.array(value["beta"], dtype=float), np.array(value["gamma"], dtype=float)], axis=1)
+
+    def expected_weights(self) -> str:
+        return f'{{"gamma": [{self.d} numbers], "beta": [{self.d} numbers]}}'
+
+    def describe(self) -> str:
+        return f"layernorm {self.d} (ε = {self.eps:g})"
+
+    def label(self) -> str:
+        return f"layernorm {self.d} unit{'s' if self.d != 1 else ''}"
+
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """β_b⁽ˡ⁾ (column 0) and γ_b⁽ˡ⁾ (column 1)."""
+        return Sym("β", l, (row + 1,), latex=r"\beta") if col == 0 else Sym("γ", l, (row + 1,), latex=r"\gamma")
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """G of β_b and γ_b: G_β,b⁽ˡ⁾, G_γ,b⁽ˡ⁾."""
+        return Sym("G", l, ("β" if col == 0 else "γ", row + 1))
+
+    def panel_columns(self) -> tuple[str, ...]:
+        return ("β", "γ")
+
+    def panel_title(self, l: int, activation: str) -> str:
+        return f"layer norm, ε = {self.eps:g}"
+
+    def panel_label(self, quantity: str, l: int) -> str:
+        if quantity in ("W", "G"):
+            return f"{quantity}{_sup(l)} = [β γ]" if quantity == "W" else f"G{_sup(l)} = [G_β G_γ]"
+        return super().panel_label(quantity, l)
+
+    def init_text(self, row: int, col: int) -> str | None:
+        return f"{'β = 0' if col == 0 else 'γ = 1'} at the start, as nn.LayerNorm starts (the file's init draws nothing for it)"
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        what = f"the shift β of unit {b} after normalising" if a == 0 else f"the scale γ of unit {b} after normalising"
+        return what
+
+    def links(self, pos: tuple[int, ...]) -> Any:  # pragma: no cover - the answer key does not cover it
+        raise NotImplementedError("a layernorm output is not a sum of products")
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("its u and output", 2 * self.d),)
+
+    def multiplications(self) -> int:
+        return 4 * self.d
+
+
+def _sup(l: int) -> str:
+    from ...formulas.notation import sup
+
+    return sup(l)
