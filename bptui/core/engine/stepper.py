@@ -20,6 +20,7 @@ from ..ops import optim
 from ..formulas.formula import Sym, TextPrinter
 from .kind import LayerKind
 from .network import Network
+from . import wiring as wired
 from ..formulas.notation import num, ordinal, sup
 from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
@@ -581,6 +582,9 @@ class Stepper:
             st.loss_D += value
             return Step(key, value)
         l = _layer(key)
+        if net.wiring is not None and key.phase != UPDATE:  # residual blocks: along the wires (wiring.py)
+            value, before = wired.step_one(net, st, key)
+            return Step(key, _ro(value), None if before is None else before)
         kind = net.kind(l)  # each layer kind computes its own steps (core/engine/kind.py, core/kinds/)
         if key.phase == FORWARD and key.quantity == "s":
             value = st.s[l] = _ro(kind.pre_one(st.W[l], _known(st.o[l - 1])))

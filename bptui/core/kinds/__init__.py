@@ -16,6 +16,7 @@ from .maps.windowed import out_size
 from .rnn.layer import Rnn
 from .rnn.gru import Gru
 from .rnn.lstm import Lstm
+from .residual import Residual
 
 KINDS: dict[str, type[LayerKind]] = {
     "dense": Dense,
@@ -25,7 +26,8 @@ KINDS: dict[str, type[LayerKind]] = {
     "rnn": Rnn,
     "lstm": Lstm,
     "gru": Gru,
+    "residual": Residual,
 }
 TYPES = tuple(KINDS)
 
-__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "out_size"]
+__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "Residual", "out_size"]
