@@ -201,3 +201,47 @@ def nest(kinds: Sequence[Any], items: Sequence[Any]) -> list:
         return out
 
     return scope(1, len(kinds))
+
+
+@dataclass(frozen=True)
+class _Key:
+    layer: int
+    quantity: str
+
+
+@dataclass
+class _Board:
+    W: Sequence[np.ndarray]
+    s: list
+    o: list
+    delta: list
+    y: np.ndarray
+
+
+def example_pass(net: Any, W: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
+    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ (a block's: its ∂ℓ/∂x) of one example along the wires, with the stepper's
+    own calls (so the same bits); ``W`` indexed from 1, as the board's."""
+    w: Wiring = net.wiring
+    L = net.L
+    st = _Board(W, [None] * (L + 1), [np.concatenate([[1.0], x])] + [None] * L, [None] * (L + 1), y)
+    for l in w.forward:
+        for q in net.kinds[l - 1].block_forward():
+            step_one(net, st, _Key(l, q))
+    for l in w.backward:
+        for q in net.kinds[l - 1].block_backward():
+            if q != "G":
+                step_one(net, st, _Key(l, q))
+    return st.o, st.delta
+
+
+def source(net: Any, l: int) -> int:
+    """The layer whose o layer l reads: l − 1, or along a residual block's wires."""
+    w: Wiring | None = getattr(net, "wiring", None)
+    return l - 1 if w is None else w.src[l]
+
+
+def reader(net: Any, l: int) -> int:
+    """The layer that sends ∂ℓ/∂o⁽ˡ⁾ down: l + 1, or along the wires (for F's last layer, the layer
+    reading its block's output)."""
+    w: Wiring | None = getattr(net, "wiring", None)
+    return l + 1 if w is None else w.sender[w.outer(l)]

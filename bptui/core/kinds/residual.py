@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..engine.kind import LayerKind, Shape
-from ..engine.quizcells import QuizCell, unit_cells
-from ..formulas.formula import Node, Sym
+from ..engine.explain import Cell
+from ..engine.quizcells import QuizCell
+from ..formulas.formula import Node, Ref, Sym
 from ..util import validate
 from ..util.errors import SpecError
 
@@ -60,7 +61,8 @@ class Residual(LayerKind):
 
     @classmethod
     def nested(cls, entry: dict) -> list | None:
-        return entry["layers"]
+        inner = entry.get("layers")
+        return inner if isinstance(inner, list) else []  # none: read() says what is missing
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -134,9 +136,12 @@ class Residual(LayerKind):
         return dx_sym(l, b) if quantity in ("dx", "delta") else Sym(quantity, l, (b,))
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
-        """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x."""
-        q = key.quantity
-        return unit_cells(self, l, q, None, value, first=int(q == "o"))
+        """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block."""
+        q = "delta" if key.quantity == "dx" else key.quantity
+        first = int(q == "o")
+        return tuple(QuizCell(Cell(q, l, b, kind=self), Ref(q, l, (b - 1 + first,)), None,
+                              None if value is None else float(np.asarray(value)[b - 1 + first]))
+                     for b in range(1, self.out_shape[0] + 1))
 
     def cells(self) -> tuple[tuple[str, int], ...]:
         return (("its output", self.out_shape[0]), ("∂ℓ/∂x", self.out_shape[0]))
@@ -159,3 +164,13 @@ class Residual(LayerKind):
         from . import residual_equations
 
         return residual_equations.rules(net, l)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from . import residual_explain
+
+        return residual_explain.handles(spec, cell)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import residual_explain
+
+        return residual_explain.explain(stepper, cell, digits)
