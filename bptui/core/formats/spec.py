@@ -433,7 +433,7 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     if not KINDS[top.get("type", "dense")].output:  # a block's last inner layer is not the output layer
         raise SpecError(f"the output layer must be dense ({{\"units\": k}}), not {top.get('type')}: add a dense "
                         "layer after it", place=f"layers[{len(layers) - 1}]")
-    layers, places, ends = _flat_layers(layers)  # residual blocks' inner layers numbered after the block
+    layers, places, ends = flat_layers(layers)  # residual blocks' inner layers numbered after the block
     L = len(layers) - 1
     widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
     # a network with a kind over time reads sequences: a sequence flows up from the input through the
@@ -490,7 +490,7 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
 MATRIX = {"type": "array", "minItems": 1, "items": {"type": "array", "items": {"type": "number"}}}
 
 
-def _flat_layers(layers: list) -> tuple[list, list[str], dict[int, list[int]]]:
+def flat_layers(layers: list) -> tuple[list, list[str], dict[int, list[int]]]:
     """The layers numbered flat (a residual block, then its inner layers), each entry's place in the
     file (``layers[2].layers[0]``), and for each layer the blocks that end with it, innermost first."""
     flat, places = [layers[0]], ["layers[0]"]
