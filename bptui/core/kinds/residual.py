@@ -53,6 +53,7 @@ class Residual(LayerKind):
     exercises: ClassVar[bool] = False  # the answer key has no formula for a block's steps yet
     unrolled_box: ClassVar[bool] = False
     in_block: ClassVar[bool] = True  # blocks nest
+    panel: ClassVar[str] = "block"  # x | F(x), o, ∂ℓ/∂x and the fan-in's two parts (tui/block_sheet.py)
     keys: ClassVar[frozenset[str]] = frozenset({"type", "layers"})
 
     @property
