@@ -27,13 +27,17 @@ def test_the_view_hint_of_every_kind_names_a_panel_class():
     for kind in kinds:
         assert kind.panel in PANELS, kind.__name__
         assert issubclass(panel_class(kind.panel), NumberSheet)
-    assert {panel_class(k.panel) for k in kinds} == {LayerSheet, MapSheet, SeqSheet}
+    from bptui.tui.block_sheet import BlockSheet
+
+    assert {panel_class(k.panel) for k in kinds} == {LayerSheet, MapSheet, SeqSheet, BlockSheet}
 
 
 @pytest.mark.parametrize("name, classes", [
     ("xor", ["LayerSheet", "LayerSheet"]),
     ("edges", ["MapSheet", "MapSheet", "MapSheet", "LayerSheet"]),
     ("parity", ["SeqSheet", "SeqSheet"]),
+    ("deep_residual", ["LayerSheet", "BlockSheet", "LayerSheet", "LayerSheet", "BlockSheet", "LayerSheet",
+                       "LayerSheet", "LayerSheet"]),
 ])
 def test_each_network_gets_its_panels_from_the_table(name, classes):
     from bptui.core.engine.stepper import Stepper
