@@ -65,7 +65,7 @@ class NetworkDiagrams(Container):
                           if spec.lengths is not None else
                           "map layers (conv2d, pooling), which the layer panels show with their receptive fields"
                           if any(k.is_map for k in spec.layer_kinds) else  # else residual blocks, drawn by panel
-                          f"{', '.join(dict.fromkeys(k.type for k in spec.layer_kinds if k.panel != 'dense'))} "
+                          f"{', '.join(dict.fromkeys(k.type for k in spec.layer_kinds if k.span))} "
                           "layers, which the layer panels show with their parts")
                        + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
         self.note = too_big

@@ -114,7 +114,8 @@ def backprop(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, Yt: np.nda
     S, O = forward(net, weights, O0, saved)
     loss = float(net.example_loss(S[L], O[L], Yt).sum())
     D: list = [None] * (L + 1)
-    G: list = [np.zeros(np.shape(W), dtype=np.result_type(O0, W)) for W in weights]
+    G: list = [None if k.has_weights else np.zeros(np.shape(W), dtype=np.result_type(O0, W))  # a block's: empty
+               for k, W in zip(net.kinds, weights)]
     sent: dict[int, np.ndarray] = {}
 
     def send(c: int) -> np.ndarray:

@@ -152,7 +152,6 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
             if not isinstance(w, list):  # null, {kernel, bias} or {W, U}: weights of a v2 layer kind
                 raise SpecError(f"{validate.describe(w)} is not a matrix {expect} (layers[{l}] is dense)",
                                 place=f"weights[{l-1}]")
-            validate.check(w, MATRIX, f"weights[{l-1}]")  # the schema lets a residual block's list through
             cols = {len(row) for row in w}
             if len(w) != widths[l] or cols != {widths[l - 1] + 1}:
                 shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(cols))}"
@@ -486,10 +485,6 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     return tuple(widths), acts, alphas, tuple(kinds), input_shape
 
 
-# a dense layer's weights: rows of numbers (the schema's weights entry also admits a residual block's list)
-MATRIX = {"type": "array", "minItems": 1, "items": {"type": "array", "items": {"type": "number"}}}
-
-
 def flat_layers(layers: list) -> tuple[list, list[str], dict[int, list[int]]]:
     """The layers numbered flat (a residual block, then its inner layers), each entry's place in the
     file (``layers[2].layers[0]``), and for each layer the blocks that end with it, innermost first."""
@@ -523,8 +518,6 @@ def _flat_weights(layers: list, ws: list, prefix: str) -> tuple[list, list[str]]
         inner = KINDS[entry.get("type", "dense")].nested(entry)
         place = f"{prefix}[{i}]"
         if inner is None:
-            if isinstance(w, list):  # the schema lets a residual block's list through: a matrix has number rows
-                validate.check(w, MATRIX, place)
             flat.append(w)
             places.append(place)
             continue
