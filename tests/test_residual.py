@@ -413,3 +413,15 @@ def test_exercises_refuse_a_block_with_one_error_line(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     lines = run.stderr.strip().splitlines()
     assert run.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "residual" in lines[0]
+
+
+def test_a_block_reads_a_vector_not_a_map_or_a_sequence():
+    maps = {"layers": [{"shape": [1, 3, 3]}, {"type": "residual", "layers": [{"units": 9}]}, {"units": 1}],
+            "loss": "squared", "data": {"inputs": [[[[0, 1, 0], [1, 0, 1], [0, 1, 0]]]], "targets": [[1]]}}
+    err = _error(maps)
+    assert err.place == "layers[1]" and "feature map" in err.message
+    seq = {"layers": [{"units": 1}, {"type": "rnn", "units": 2, "return_sequences": True},
+                      {"type": "residual", "layers": [{"units": 2}]}, {"units": 1}],
+           "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}
+    err = _error(seq)
+    assert err.place == "layers[2]" and "cannot read a sequence" in err.message
