@@ -425,3 +425,21 @@ def test_a_block_reads_a_vector_not_a_map_or_a_sequence():
            "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}
     err = _error(seq)
     assert err.place == "layers[2]" and "cannot read a sequence" in err.message
+
+
+def test_the_settings_change_an_inner_layers_activation_and_keep_the_nesting():
+    from dataclasses import replace
+
+    from bptui.core.formats import settings as S
+
+    spec = load(NETWORKS / "deep_residual.json")
+    c = S.current(spec)
+    assert [layer.activation for layer in c.layers] == list(spec.activations)
+    layers = list(c.layers)
+    layers[3] = replace(layers[3], activation="tanh")  # layer 4: the second layer inside block 2
+    applied = S.apply(spec, spec.weights, replace(c, layers=tuple(layers)))
+    new = applied.spec
+    assert new.activations[3] == "tanh" and new.raw["layers"][2]["layers"][1]["activation"] == "tanh"
+    assert [k.span for k in new.layer_kinds] == [k.span for k in spec.layer_kinds]
+    for a, b in zip(new.weights, spec.weights):  # the weights on screen carried over
+        np.testing.assert_array_equal(a, b)
