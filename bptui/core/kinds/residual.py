@@ -166,6 +166,11 @@ class Residual(LayerKind):
 
         return residual_equations.rules(net, l)
 
+    def shared_rules(self, net: Any) -> list:
+        from . import residual_equations
+
+        return residual_equations.shared_rules(net)
+
     def explains(self, spec: Any, cell: Any) -> bool:
         from . import residual_explain
 

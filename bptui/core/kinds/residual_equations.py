@@ -119,6 +119,16 @@ def rules(net: Any, l: int) -> list | None:
     x, t = w.src[l], w.tail[l]
     out = Equation(E.o(l), (Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),)),),
                    note=f"residual block: x = o{E._sup(x)}, F(x) = o{E._sup(t)}")
-    fan = Equation(dx_sym(l), (add(send_node(net, "c", False), send_node(net, l + 1, bool(net.kinds[l].span))),),
-                   note=f"c: the layer that reads o{E._sup(l)}; the layer below the block reads ∂ℓ/∂x{E._sup(l)} as its ∂ℓ/∂o")
+    top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
+    fan = Equation(dx_sym(l), (add(send_node(net, top, bool(net.kinds[top - 1].span)),
+                                   send_node(net, l + 1, bool(net.kinds[l].span))),),
+                   note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
+                        "as its ∂ℓ/∂o")
     return [out, fan]
+
+
+def shared_rules(net: Any) -> list:
+    """Once per network with blocks: a layer's s and G read o⁽ˢʳᶜ⁾, the output its own list hands it."""
+    return [Equation(E.s("l"), (Op("@", (E.W("l"), E.o("src"))),),
+                     note="o⁽ˢʳᶜ⁾: the output before layer l in its own list of layers (a block's first layer reads "
+                          "the block's input, the layer after a block the block's output); G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˢʳᶜ⁾ᵀ")]
