@@ -66,7 +66,10 @@ async def test_the_whole_network_keys_on_a_residual_network():
         await pilot.pause()
         note = str(app.query_one("#diagram-note").render())
         assert "residual layers" in note and "map layers" not in note
-        await pilot.press("d", "e")
+        await pilot.press("d", "m")  # the decision map over the two inputs, beside the panels
+        await pilot.pause()
+        assert app.screen.map_shown()
+        await pilot.press("m", "e")
         await pilot.pause()
         assert app.stepper.position == len(app.stepper.schedule)
         await pilot.press("g")

@@ -16,7 +16,7 @@ class MapMode(Host):
     def map_refusal(self) -> str | None:
         """Why this network has no map, or None."""
         spec = self.spec
-        if spec.is_v2 or spec.widths[0] > 2:
+        if spec.input_shape or spec.is_sequence or spec.widths[0] > 2:  # a v2 network of vectors has one (residual blocks)
             return f"The map needs one or two inputs; {spec.name} has d{sup(0)} = {spec.widths[0]}."
         return None
 
