@@ -35,7 +35,8 @@ async def test_the_block_panel_steps_forward_and_back():
         assert (st.last.key.quantity, st.last.key.layer) == ("o", 2)
         x, f, o = st.state.o[1], st.state.o[4], st.state.o[2]
         row = _row(block, 1)
-        assert row[:5] == ["b=1", f"{x[1]:.4f}", f"{f[1]:.4f}", "·", f"{o[1]:.4f}•"] and row[5] == "·"  # • : changed by this step
+        # x | F(x), no s, o (• : changed by this step), ∂ℓ/∂x and the fan-in's parts not computed yet (·)
+        assert row == ["b=1", f"{x[1]:.4f}", f"{f[1]:.4f}", f"{o[1]:.4f}•", "·", "·", "·"]
         assert block.view.produced == "o"
         await pilot.press("f", "b")
         await pilot.pause()
@@ -82,3 +83,16 @@ async def test_the_whole_network_keys_on_a_residual_network():
         await until(pilot, lambda: "all pass ✓" in " ".join(str(w.render()) for w in app.screen.query("Static")),
                     "the check's verdict")
         await pilot.press("escape")
+
+
+@pytest.mark.asyncio
+async def test_the_block_panel_on_a_small_terminal_keeps_the_fan_ins_parts():
+    app = app_for("deep_residual")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f", "b")
+        await pilot.pause()
+        block = app.query_one("#layer-2", BlockSheet)
+        text = _text(block) + [block.render_line(y).text for y in range(block.size.height, block.virtual_size.height)]
+        joined = "\n".join(text)
+        assert "the fan-in's parts" in joined and "inner" in joined  # beside the rows, or under them
+        assert np.isfinite(block.view.G).all()

@@ -7,7 +7,7 @@ its cursor visits o and ∂ℓ/∂x only."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,18 @@ from .sheet import LayerSheet
 from .view import LayerView, layer_view
 
 
-def block_view(stepper: Any, l: int) -> LayerView:
+@dataclass(frozen=True)
+class BlockView(LayerView):
+    """A block's view: which of its columns hold numbers of this example yet (the others are drawn
+    as ·; a number that is not finite is drawn as every panel draws it)."""
+
+    known: tuple[bool, bool] = (False, False)  # x, F(x)
+    parts_known: bool = False  # the fan-in's two parts
+
+
+def block_view(stepper: Any, l: int) -> BlockView:
     """Layer view of block l: W holds [x, F(x)] per unit, G [∂ℓ/∂o⁽ˡ⁾, the inner part] once the
-    fan-in is on the board (NaN: not computed yet, drawn as ·), δ the fan-in ∂ℓ/∂x⁽ˡ⁾."""
+    fan-in is on the board, δ the fan-in ∂ℓ/∂x⁽ˡ⁾."""
     from ..core.engine import wiring
     from ..core.engine.explain import _weights_of_group
 
@@ -38,7 +47,10 @@ def block_view(stepper: Any, l: int) -> LayerView:
         right[:, 1] = wiring.send_one(net, board, l + 1)
     view = layer_view(stepper, l)
     produced = "delta" if view.produced == "dx" else view.produced
-    return replace(view, W=left, G=right, s=None, produced=produced, optimizer=())
+    base = {f.name: getattr(view, f.name) for f in fields(LayerView)}
+    base.update(W=left, G=right, s=None, produced=produced, optimizer=())
+    return BlockView(**base, known=(st.o[w.src[l]] is not None, st.o[w.tail[l]] is not None),
+                     parts_known=st.delta[l] is not None)
 
 
 class BlockSheet(LayerSheet):
@@ -96,13 +108,21 @@ class BlockSheet(LayerSheet):
         return [Segment(" " * 5, head), Segment("the fan-in's parts", head)]
 
     def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
-        """Row b of [x, F(x)] or of the fan-in's parts; a part not computed yet is a dot."""
+        """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""
+        v = self.view
+        known = (v.known if q == "W" else (v.parts_known,) * 2) if isinstance(v, BlockView) else (True, True)
         fmt = self._formats.get(id(M))
         segs = []
         for a in range(self.ncols):
-            x = M[b, a]
-            segs.append(self._blank(style) if np.isnan(x) else self._number(x, style, False, False, self.view.stale,
-                                                                           fmt=fmt))
+            segs.append(self._number(M[b, a], style, False, False, v.stale, fmt=fmt) if known[a] else self._blank(style))
             if a == 0:
                 segs.append(Segment("│", style["bias"]))
+        return segs
+
+    def _row(self, r: int, style) -> list[Segment]:
+        """The dense panel's row, with the s column left empty: a block has no s."""
+        segs = super()._row(r, style)
+        bias_row = self.view.hidden and r == 0
+        at = 2 if bias_row else 1 + self.ncols + 1 + 1  # the label, W's columns and bar (or blank), the gap
+        segs[at] = Segment(" " * self.cw, style["base"])
         return segs
