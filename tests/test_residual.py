@@ -443,3 +443,21 @@ def test_the_settings_change_an_inner_layers_activation_and_keep_the_nesting():
     assert [k.span for k in new.layer_kinds] == [k.span for k in spec.layer_kinds]
     for a, b in zip(new.weights, spec.weights):  # the weights on screen carried over
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_edit_inside_a_block_restarts_the_group_and_names_the_layers_it_undoes():
+    """Block 2 opens the network (layer 1 is a block: the first update is W⁽²⁾'s): the group is done
+    before that update, and an edit after some updates undoes only layers that have weights."""
+    doc = {"layers": [{"units": 2}, {"type": "residual", "layers": [{"units": 2, "activation": "tanh"}]},
+                      {"units": 1, "activation": "sigmoid"}],
+           "loss": "squared", "data": {"inputs": [[0, 1], [1, 0]], "targets": [[1], [0]]}}
+    spec = parse(doc, "first.json")
+    st = Stepper(spec)
+    assert st.schedule.updated == [2, 3]
+    st.run_until(lambda s: s.key.phase == "backward" and s.key.quantity == "dx")
+    st.goto(st.schedule.steps_per_epoch - 2)  # right before the updates
+    assert st.where().group_done
+    st.forward()  # W⁽²⁾'s update
+    edit = st.edit_weight(2, 0, 1, 0.5)
+    assert edit.undone == (2,) and "W⁽¹⁾" not in edit.text()
+    assert st.position == 0 and float(st.state.W[2][0, 1]) == 0.5
