@@ -634,10 +634,11 @@ def cmd_train(args) -> int:
     if args.save is not None:
         _save_network(trained, args.save, args.force)
     if args.format == "json":
+        from .core.engine.wiring import nest  # a residual block's entry: its inner layers' entries
         from .core.util.jsonout import dumps
 
         print(dumps({"epochs": epochs, "loss": ev.train_loss,
-                     "weights": [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)],
+                     "weights": nest(spec.layer_kinds, [k.weights_json(w) for k, w in zip(spec.layer_kinds, weights)]),
                      "test_loss": ev.test_loss, "accuracy": ev.train_accuracy,
                      "test_accuracy": ev.test_accuracy, "history": history, "diverged": result.diverged}))
         return 0

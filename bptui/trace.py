@@ -26,12 +26,15 @@ def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
 
 
 def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
-    for _, step, eq in run(spec, epochs):
+    for stepper, step, eq in run(spec, epochs):
         k = step.key
+        wiring = stepper.net.wiring  # residual blocks: an inner layer's record names its block
         row = {
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
         }
+        if wiring is not None and k.layer is not None and wiring.block[k.layer]:
+            row["block"] = wiring.block[k.layer]
         if k.time is not None:  # a recurrent network's step at one time step τ
             row["time"] = k.time
         if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None:  # a conv's {"kernel", "bias"}, an rnn's {"W", "U"}

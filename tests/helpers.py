@@ -236,3 +236,74 @@ def torch_optimizer(opt, params):
     if opt.name == "momentum":
         return torch.optim.SGD(params, lr=opt.learning_rate, momentum=opt.momentum)
     return torch.optim.Adam(params, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)
+
+
+RESIDUAL_ACTIVATIONS = ("tanh", "sigmoid", "softplus", "identity", "gelu")
+
+
+def random_residual_doc(seed: int, n: int = 3, nested: bool | None = None, optimizer: str = "sgd",
+                        update: str = "full_batch", l2: float = 0.0) -> dict:
+    """A random small network file with residual blocks (issue 21): a dense layer of h units, then
+    one to three top-level entries, each a dense layer of h units or a residual block of one to three
+    dense layers ending in h units (with ``nested``, or every other seed, a block inside a block);
+    a dense output layer; random weights, nested as the file format nests them, and data."""
+    rng = np.random.default_rng([21, seed])
+    d, h, k = int(rng.integers(1, 4)), int(rng.integers(2, 5)), int(rng.integers(1, 3))
+    nested = seed % 2 == 1 if nested is None else nested
+
+    def act() -> str:
+        return str(rng.choice(RESIDUAL_ACTIVATIONS))
+
+    def dense(width: int, below: int) -> tuple[dict, list]:
+        return {"units": width, "activation": act()}, rng.normal(0, 0.7, size=(width, below + 1)).tolist()
+
+    def block(depth: int, x: int) -> tuple[dict, list]:
+        """A block reading x units; its last inner layer gives x units back."""
+        layers, weights, below = [], [], x
+        count = int(rng.integers(1, 4))
+        inside = int(rng.integers(0, count)) if depth == 0 and nested else -1
+        for i in range(count):
+            if i == inside:
+                entry, w = block(1, below)  # a block keeps the units it reads
+            else:
+                width = x if i == count - 1 else int(rng.integers(1, 5))
+                entry, w = dense(width, below)
+                below = width
+            layers.append(entry)
+            weights.append(w)
+        if below != x:  # the last inner layer gives the block's units back
+            entry, w = dense(x, below)
+            layers.append(entry)
+            weights.append(w)
+        return {"type": "residual", "layers": layers}, weights
+
+    first, w1 = dense(h, d)
+    layers, weights = [{"units": d}, first], [w1]
+    entries = int(rng.integers(1, 4))
+    has_block = False
+    for i in range(entries):
+        if rng.random() < 0.7 or (i == entries - 1 and not has_block):
+            entry, w = block(0, h)
+            has_block = True
+        else:
+            entry, w = dense(h, h)
+        layers.append(entry)
+        weights.append(w)
+    softmax = k > 1 and rng.random() < 0.5
+    out, wk = dense(k, h)
+    out["activation"] = "softmax" if softmax else str(rng.choice(["sigmoid", "identity", "tanh"]))
+    layers.append(out)
+    weights.append(wk)
+    X = rng.normal(0, 1, size=(n, d))
+    if softmax:
+        Y, loss = np.eye(k)[rng.integers(0, k, size=n)], "cross_entropy"
+    else:
+        Y, loss = rng.normal(0, 1, size=(n, k)), str(rng.choice(["squared", "half_squared"]))
+    training: dict[str, Any] = {"learning_rate": 0.05, "l2": l2, "optimizer": optimizer,
+                                "update": {"batch_size": 2} if update == "mini_batch" else update}
+    return {"layers": layers, "weights": weights, "loss": loss,
+            "data": {"inputs": X.tolist(), "targets": Y.tolist()}, "training": training}
+
+
+def random_residual_spec(seed: int, n: int = 3, **options: Any):
+    return parse(random_residual_doc(seed, n, **options), "residual.json")

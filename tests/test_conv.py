@@ -17,6 +17,7 @@ from bptui.core.kinds import Conv2d, Pool2d
 from bptui.core.formats.spec import load, parse
 from bptui.core.engine.stepper import Stepper
 from bptui.core.engine.train import evaluate, train
+from bptui.core.engine.wiring import nest
 
 from .conftest import NETWORKS, V2_EXAMPLES
 from .helpers import random_conv_doc, random_conv_spec
@@ -200,8 +201,9 @@ def test_train_check_quiz_export(capsys, tmp_path, name):
     assert code == 0
     result = json.loads(out)
     trained = load(out_file)
-    for w, saved, kind in zip(result["weights"], trained.weights, trained.layer_kinds):
-        assert w == kind.weights_json(saved)
+    flat = [kind.weights_json(saved) for saved, kind in zip(trained.weights, trained.layer_kinds)]
+    assert result["weights"] == nest(trained.layer_kinds, flat)  # a residual block's entry: a list
+    for w, kind in zip(flat, trained.layer_kinds):
         assert (w is None) == (not kind.has_weights)
     code, out, _ = run(capsys, "check", path, "--format", "json")
     assert code == 0 and json.loads(out)["verdict"] == "ok"

@@ -29,13 +29,17 @@ def test_the_view_hint_of_every_kind_names_a_panel_class():
         for hint in hints[kind]:
             assert hint in PANELS, kind.__name__
             assert issubclass(panel_class(hint), NumberSheet)
-    assert {panel_class(h) for k in kinds for h in hints[k]} == {LayerSheet, MapSheet, SeqSheet}
+    from bptui.tui.block_sheet import BlockSheet
+
+    assert {panel_class(h) for k in kinds for h in hints[k]} == {LayerSheet, MapSheet, SeqSheet, BlockSheet}
 
 
 @pytest.mark.parametrize("name, classes", [
     ("xor", ["LayerSheet", "LayerSheet"]),
     ("edges", ["MapSheet", "MapSheet", "MapSheet", "LayerSheet"]),
     ("parity", ["SeqSheet", "SeqSheet"]),
+    ("deep_residual", ["LayerSheet", "BlockSheet", "LayerSheet", "LayerSheet", "BlockSheet", "LayerSheet",
+                       "LayerSheet", "LayerSheet"]),
 ])
 def test_each_network_gets_its_panels_from_the_table(name, classes):
     from bptui.core.engine.stepper import Stepper

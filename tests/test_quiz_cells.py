@@ -11,7 +11,7 @@ import pytest
 from bptui.core.engine.stepper import Stepper
 from bptui.core.teaching.quiz import ask, check, choose, quiz_cells
 
-from .helpers import STACK_SHAPES, random_conv_spec, random_rnn_spec, random_spec, random_stack_spec
+from .helpers import STACK_SHAPES, random_conv_spec, random_residual_spec, random_rnn_spec, random_spec, random_stack_spec
 from .test_gated_reference import random_spec as random_gated_spec
 from .test_unitwise import random_spec as random_unitwise_spec
 
@@ -25,6 +25,7 @@ SPECS = {
     "gru_over_rnn": lambda seed: random_gated_spec(seed, "over_rnn", n=1, kind="gru", rows=3),
     "layernorm_dropout": lambda seed: random_unitwise_spec(seed, n=2, update="per_example"),
     "dropout_on_a_map": lambda seed: random_unitwise_spec(3, n=1),
+    "residual_nested": lambda seed: random_residual_spec(1, n=1),  # a block inside a block
 }
 BOARDS = ("s", "o", "delta", "G", "W")
 

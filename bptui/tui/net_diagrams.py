@@ -63,7 +63,7 @@ class NetworkDiagrams(Container):
                        f"dense networks; {spec.name} has "
                        + ("a recurrent layer, which the layer panels show unrolled in time, one column per τ"
                           if spec.lengths is not None else
-                          ", ".join(dict.fromkeys(k.type for k in spec.layer_kinds if k.is_map or k.own_steps))
+                          ", ".join(dict.fromkeys(k.type for k in spec.layer_kinds if k.is_map or k.own_steps or k.span))
                           + " layers, which the layer panels show")
                        + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
         self.note = too_big

@@ -15,6 +15,7 @@ PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a
     "dense": ("sheet", "LayerSheet"),  # W⁽ˡ⁾ | s o δ | G⁽ˡ⁾, a row per unit
     "map": ("map_sheet", "MapSheet"),  # feature maps by channel, a convolution's kernels, receptive fields
     "sequence": ("seq_sheet", "SeqSheet"),  # unrolled in time, a column per τ
+    "block": ("block_sheet", "BlockSheet"),  # a residual block: x | F(x), o, ∂ℓ/∂x, the fan-in's parts
 }
 
 

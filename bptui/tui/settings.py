@@ -267,6 +267,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             return (f"This network has a recurrent layer ({recurrent}, run over the time steps): the number of layers, "
                     "their kinds and widths are fixed here (edit the file for those); the activations can change "
                     "(not a gated layer's σ and tanh).")
+        if any(k.span for k in kinds):  # residual blocks: their nesting is the file's
+            blocks = ", ".join(dict.fromkeys(k.type for k in kinds if k.span))
+            return (f"This network has {blocks} blocks: the number of layers, their kinds, widths and nesting are "
+                    "fixed here (edit the file for those); the activations of the layers inside can change.")
         maps = ", ".join(dict.fromkeys(k.type for k in kinds if k.is_map or k.own_steps))
         what = "layers the dialog does not build" if any(k.own_steps for k in kinds) else "map layers"
         return (f"This network has {what} ({maps}): the number of layers, their kinds, filters and sizes are "

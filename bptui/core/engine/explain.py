@@ -32,6 +32,7 @@ from .kind import LayerKind
 from ..formulas.notation import num, sub as subscript, sup
 from ..ops.optim import hyper_parameters, regularised, update_formulas
 from .schedule import BACKWARD, UPDATE
+from . import wiring
 
 MAX_TERMS = 8  # longer sums show their first three and last two terms and say how many there are
 
@@ -202,6 +203,8 @@ def _check(spec: Any, cell: Cell) -> None:
 
 def _example_pass(net: Any, W: list, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
     """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ of one example, with the stepper's own calls (so the same bits)."""
+    if net.wiring is not None:  # residual blocks: along the wires (core/engine/wiring.py)
+        return wiring.example_pass(net, W, x, y)
     L = net.L
     o: list = [np.concatenate([[1.0], x])]
     s: list = [None]
@@ -312,25 +315,26 @@ def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
         return _not_yet(cell, f"s{sup(l)} comes in this example's forward pass.")
     W_used = _weights_of_group(stepper)[l]  # the W that made s, even after an update
     on_board = W_used is st.W[l]
-    w, o = W_used[b - 1], st.o[l - 1]
+    x = wiring.source(stepper.net, l)  # o⁽ˡ⁻¹⁾, or the o a residual block's wires bring
+    w, o = W_used[b - 1], st.o[x]
     d = len(o) - 1
     terms = [float(wi * oi) for wi, oi in zip(w, o)]
     value = float(st.s[l][b - 1])
-    w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
+    w_a, o_a = Sym("w", l, (b, "a")), Sym("o", x, ("a",))
     w_syms = [Sym("w", l, (b, a)) for a in range(d + 1)]
-    o_syms = [Sym("o", l - 1, (a,)) for a in range(d + 1)]
+    o_syms = [Sym("o", x, (a,)) for a in range(d + 1)]
     env: dict = {w_a: w, o_a: o, **dict(zip(w_syms, map(float, w))), **dict(zip(o_syms, map(float, o)))}
     expanded = add(*[mul(ws, os) for ws, os in zip(w_syms, o_syms)])
     numbers = substitute(expanded, {**{ws: Num(float(w[a]), Ref("W", l, (b - 1, a)) if on_board else None, means=ws)
                                        for a, ws in enumerate(w_syms)},
-                                    **{os: Num(float(o[a]), Ref("o", l - 1, (a,))) for a, os in enumerate(o_syms)}})
+                                    **{os: Num(float(o[a]), Ref("o", x, (a,))) for a, os in enumerate(o_syms)}})
     forms: list[Node] = [Sum("a", mul(w_a, o_a)), expanded, numbers]
     if len(terms) > 1:
         forms.append(add(*[Num(t) for t in terms]))
     forms.append(Num(value, Ref("s", l, (b - 1,))))
     lhs = Sym("s", l, (b,))
     out = _Builder(digits).eq(Equation(lhs, tuple(forms), bindings=env,
-                                       note=f"a = 0 … {d}; o₀{sup(l - 1)} = 1 is the bias"))
+                                       note=f"a = 0 … {d}; o₀{sup(x)} = 1 is the bias"))
     out.say(*_stale(stepper, l))
     title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} in layer {l}, "
              f"example n = {current_example(stepper)}")
@@ -384,7 +388,10 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
              f"moves with s{subscript(b)}{sup(l)}")
     if l == spec.L:
         return _explain_output_delta(stepper, cell, value, lhs, title, out)
-    nl = l + 1
+    nl = wiring.reader(net, l)  # l + 1, or the layer a residual block's wires send ∂ℓ/∂o⁽ˡ⁾ from
+    if nl != l + 1:  # the last layer of a residual block: o⁽ˡ⁾ is F(x) in the block's output x + F(x)
+        out.say(f"o{sup(l)} is F(x) in a residual block's output x + F(x), which layer {nl} reads: "
+                f"∂ℓ/∂o{sup(l)} is what layer {nl} sends down, times 1")
     W_next, d_next = _weights_of_group(stepper)[nl], st.delta[nl]
     on_board = W_next is st.W[nl]
     C = len(d_next)
@@ -493,17 +500,18 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
                            (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group, and no "
                             f"example's δ{sup(l)} has been added yet",), value)
     W = _weights_of_group(stepper)
+    x = wiring.source(stepper.net, l)  # o⁽ˡ⁻¹⁾, or the o a residual block's wires bring
     d_b, o_a = [], []
     for n in examples:
         o, delta = _example_pass(stepper.net, W, spec.inputs[n], spec.targets[n])
         d_b.append(float(delta[l][b - 1]))
-        o_a.append(float(o[l - 1][a]))
+        o_a.append(float(o[x][a]))
     terms = [d * x for d, x in zip(d_b, o_a)]
     ns = [n + 1 for n in examples]
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
     w, s_b = Sym("w", l, (b, a)), Sym("s", l, (b,))
     ln = Sym("ℓ", "n", latex=r"\ell")
-    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", l - 1, (a,))
+    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", x, (a,))
     out.eq(Equation(Partial(ln, w), (mul(Partial(ln, s_b), Partial(s_b, w)), mul(D, O)),
                     note=f"since {out.p(w)} reaches ℓ⁽ⁿ⁾ only through {out.p(s_b)}"))
     forms: list[Node] = [Sum("n", mul(D, O)), add(*[mul(Num(d), Num(x)) for d, x in zip(d_b, o_a)])]
@@ -519,7 +527,7 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     value = float(st.W[l][b - 1, a])
     lhs = cell.sym()
     out = _Builder(digits)
-    what = f"the weight from unit {a} of layer {l - 1} to unit {b} of layer {l}" if a else \
+    what = f"the weight from unit {a} of layer {wiring.source(stepper.net, l)} to unit {b} of layer {l}" if a else \
         f"the bias of unit {b} in layer {l}"
     kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
     what = (kind.weight_text(spec, l, b, a) if kind is not None else None) or what

@@ -165,6 +165,29 @@ class LayerKind:
     # o = f(s) at each τ
     unrolled_box: ClassVar[bool] = True
 
+    # -- blocks (a residual block; core/engine/wiring.py routes their numbers) ----------------------------
+    # it may stand inside a block (this version: dense layers and blocks)
+    in_block: ClassVar[bool] = False
+
+    @property
+    def span(self) -> int:
+        """How many layers after this one, numbered flat, are inside it (a block's inner layers); 0 for a
+        layer that is not a block."""
+        return 0
+
+    @classmethod
+    def nested(cls, entry: dict) -> list | None:
+        """A block's inner entries of its file entry (the reader numbers them after it); None: no block."""
+        return None
+
+    def join(self, x: np.ndarray, x_units: np.ndarray, f_units: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """A block's output from its input x (as stored, and its units) and its inner layers' units."""
+        raise NotImplementedError
+
+    def fan_in(self, up: np.ndarray, inner: np.ndarray) -> np.ndarray:  # pragma: no cover - per block kind
+        """A block's ∂ℓ/∂x from ∂ℓ/∂o of the block and what its inner layers send to x."""
+        raise NotImplementedError
+
     def sequence_out(self) -> bool:
         """What flows out when a sequence flows in: a sequence (True: one vector per τ, as a dense layer
         applied at each τ hands up) or one vector (a many-to-one recurrent layer's o_T)."""

@@ -15,6 +15,7 @@ import numpy as np
 from ..ops.optim import Optimizer
 from .kind import LayerKind, sequence_output, timed_layers
 from .schedule import group_size_for
+from .wiring import nest
 
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 
@@ -151,7 +152,8 @@ class NetworkSpec:
         """A valid v1 network file with this spec's (possibly trained) weights, to be written in
         ``folder``: a CSV data file is named relative to it (absolute without a folder)."""
         out = copy.deepcopy(self.raw)
-        out["weights"] = [k.weights_json(w) for k, w in zip(self.layer_kinds, self.weights)]
+        # a residual block's entry is the list of its inner layers' entries (wiring.nest)
+        out["weights"] = nest(self.layer_kinds, [k.weights_json(w) for k, w in zip(self.layer_kinds, self.weights)])
         out.pop("init", None)
         if "csv" in out.get("data", {}):
             csv_path = (Path(self.source).parent / out["data"]["csv"]).resolve()

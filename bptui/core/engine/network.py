@@ -15,6 +15,8 @@ from ..ops.activations import ACTIVATIONS, Activation
 from ..ops.losses import LOSSES, Loss, output_delta
 from .kind import Draw, LayerKind, sequence_output, timed_layers
 from .netspec import NetworkSpec
+from . import wiring as wired
+from .wiring import Wiring, wiring_of
 
 Weights = Sequence[np.ndarray]
 
@@ -35,6 +37,8 @@ class Network:
         # CHUNK_VALUES values in its largest array per slice, the im2col matrices included
         per_example = max((k.work_size for k in self.kinds if k.is_map), default=0)
         self.chunk: int | None = max(8, CHUNK_VALUES // per_example) if per_example else None
+        # residual blocks: which layer's o each layer reads (core/engine/wiring.py); None: o⁽ˡ⁻¹⁾, as ever
+        self.wiring: Wiring | None = wiring_of(self.kinds)
 
     @property
     def recurrent(self) -> bool:
@@ -135,7 +139,9 @@ class Network:
                    draw: Draw | None = None) -> tuple[list, list]:
         """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
         given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`);
-        ``draw``: a training pass's epoch and examples."""
+        ``draw``: a training pass's epoch and examples (a network with blocks has no kind that draws)."""
+        if self.wiring is not None:  # residual blocks: along the wires
+            return wired.forward(self, weights, O0, saved)
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
@@ -197,6 +203,8 @@ class Network:
 
     def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
                   draw: Draw | None = None):
+        if self.wiring is not None:  # residual blocks: along the wires (no kind that draws: spec.py)
+            return wired.backprop(self, weights, O0, Yt, keep_deltas)
         saved: list = []
         S, O = self.forward_o0(weights, O0, saved, draw)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())

@@ -30,6 +30,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .kind import timed_layers
+from .wiring import backward_order, forward_order
 
 FORWARD, LOSS, BACKWARD, UPDATE = "forward", "loss", "backward", "update"
 
@@ -87,11 +88,12 @@ def example_block(L: int, kinds: Sequence[Any] | None = None) -> list[tuple[str,
     ``block_forward()`` (``s``, ``o``; a pooling layer only ``o``) and ``block_backward()`` (``delta``,
     ``G``; a pooling layer only ``delta``, which is then ∂ℓ/∂o⁽ˡ⁾). Without it every layer is dense."""
     block: list[tuple[str, str, int | None]] = []
-    for l in range(1, L + 1):
+    # 1..L and back, or along a residual block's wires: its inner layers before the block itself, both ways
+    for l in forward_order(kinds or (), L):
         forward = kinds[l - 1].block_forward() if kinds else ["s", "o"]
         block += [(FORWARD, q, l) for q in forward]
     block.append((LOSS, "loss", None))
-    for l in range(L, 0, -1):
+    for l in backward_order(kinds or (), L):
         backward = kinds[l - 1].block_backward() if kinds else ["delta", "G"]
         block += [(BACKWARD, q, l) for q in backward]
     return block

@@ -20,6 +20,7 @@ from ..ops import optim
 from ..formulas.formula import Sym, TextPrinter
 from .kind import LayerKind
 from .network import Network
+from . import wiring as wired
 from ..formulas.notation import num, ordinal, sup
 from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
@@ -447,7 +448,7 @@ class Stepper:
         shown = float(self.state.W[l][row, col])
         undone: tuple[int, ...] = ()
         if at > start and sch.key(at - 1).phase == UPDATE:
-            undone = tuple(range(1, (sch.key(at - 1).layer or 0) + 1))
+            undone = tuple(l for l in sch.updated if l <= (sch.key(at - 1).layer or 0))  # layers with weights
         self.goto(start)
         key = sch.key(start)
         self.state = self._fresh_example(self.state, start)
@@ -482,7 +483,7 @@ class Stepper:
             step=p, epoch=key.epoch, step_in_epoch=in_epoch, steps_per_epoch=sch.steps_per_epoch, phase=phase,
             example=example, x=spec.x_of(example - 1), y=spec.y_of(example - 1), next=nxt,
             follows=sch.follows(key.epoch, key.group),
-            group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == 1,
+            group_done=self.last is not None and nxt.phase == UPDATE and nxt.layer == sch.updated[0],
             at_floor=p == self.floor, N=spec.N,
             order=None if sch.shuffle_seed is None
             else int(np.flatnonzero(sch.order(key.epoch) == example - 1)[0]) + 1,
@@ -590,6 +591,9 @@ class Stepper:
             st.loss_D += value
             return Step(key, value)
         l = _layer(key)
+        if net.wiring is not None and key.phase != UPDATE:  # residual blocks: along the wires (wiring.py)
+            value, before = wired.step_one(net, st, key)
+            return Step(key, _ro(value), None if before is None else before)
         kind = net.kind(l)  # each layer kind computes its own steps (core/engine/kind.py, core/kinds/)
         if kind.own_steps and key.phase != UPDATE:  # layernorm's u, o, dx, G; dropout's o, dx
             value, before = kind.board_step(net, st, key, self._handed_down)

@@ -35,7 +35,7 @@ from ..kinds import Dense
 from ..ops.losses import LOSSES
 from ..formulas.notation import num, sup
 from ..ops.optim import OPTIMIZERS, Optimizer
-from .spec import DEFAULT_INIT, NetworkSpec, parse
+from .spec import DEFAULT_INIT, NetworkSpec, flat_layers, parse
 from ..engine.stepper import Origin
 
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
@@ -210,7 +210,7 @@ def data_of(spec: NetworkSpec) -> dict[str, Any]:
 
 def current(spec: NetworkSpec) -> Choices:
     """The spec's settings, as the screen shows them first."""
-    raw_layers = spec.raw.get("layers", [])
+    raw_layers = flat_layers(spec.raw["layers"])[0] if spec.raw.get("layers") else []  # a block's layers numbered flat
     layers = []
     for l in range(1, spec.L + 1):
         raw = raw_layers[l] if l < len(raw_layers) else {}
@@ -247,12 +247,13 @@ def document(spec: NetworkSpec, choices: Choices, file_data: dict | None = None)
             layers.append(layer)
     else:  # v2: the layers as they are, with the activations chosen
         layers = copy.deepcopy(raw_layers)
+        flat = flat_layers(layers)[0]  # the entries numbered flat: a residual block's layers after it
         for l, c in enumerate(choices.layers, start=1):
-            if "activation" in layers[l] or c.activation != spec.activations[l - 1]:
-                layers[l]["activation"] = c.activation
-            layers[l].pop("alpha", None)
+            if "activation" in flat[l] or c.activation != spec.activations[l - 1]:
+                flat[l]["activation"] = c.activation
+            flat[l].pop("alpha", None)
             if c.alpha is not None:
-                layers[l]["alpha"] = c.alpha
+                flat[l]["alpha"] = c.alpha
     doc["layers"] = layers
     doc["init"] = _drop_none(choices.init)
     doc["loss"] = choices.loss

@@ -428,6 +428,11 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     else:
         shape = (int(first["units"]),)
         input_shape = ()
+    top = layers[-1]
+    if not KINDS[top.get("type", "dense")].output:  # a block's last inner layer is not the output layer
+        raise SpecError(f"the output layer must be dense ({{\"units\": k}}), not {top.get('type')}: add a dense "
+                        "layer after it", place=f"layers[{len(layers) - 1}]")
+    layers, places, ends = flat_layers(layers)  # residual blocks' inner layers numbered after the block
     L = len(layers) - 1
     widths, acts, alphas, kinds = [int(np.prod(shape))], [], [], []
     # a network with a kind over time reads sequences: a sequence flows up from the input through the
@@ -436,8 +441,14 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     sequence = any(KINDS[layer.get("type", "dense")].over_time for layer in layers[1:])
     flowing, cut = sequence, 0
     for l in range(1, L + 1):
-        layer, place = layers[l], f"layers[{l}]"
+        layer, place = layers[l], places[l]
         kind = KINDS[layer.get("type", "dense")]  # the one table: each kind reads its own entry
+        if kind.own_steps and any(".layers[" in p for p in places[1:]):  # the wired passes step none of them
+            raise SpecError(f"a {layer.get('type', 'dense')} layer cannot stand in a network with residual blocks "
+                            "(this version)", place=place)
+        if place.count(".layers[") and not kind.in_block:
+            raise SpecError(f"a {layer.get('type', 'dense')} layer cannot stand inside a residual block (this "
+                            "version: dense layers and residual blocks)", place=place)
         if sequence and not flowing and kind.over_time:
             raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
                             f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)
@@ -451,7 +462,10 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         if extra:
             raise SpecError(f"{extra[0]!r} is not a key of a {layer.get('type', 'dense')} layer (its keys: "
                             f"{', '.join(sorted(kind.keys))})", place=place)
-        k, act, alpha = kind.read(layer, shape, l, L)
+        try:
+            k, act, alpha = kind.read(layer, shape, l, L)
+        except SpecError as err:  # the flat number's place as the file nests it
+            raise _nested_place(err, f"layers[{l}]", place)
         if flowing and not k.sequence_out():
             flowing, cut = False, l
         out = k.out_shape
@@ -464,10 +478,68 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         acts.append(act)
         alphas.append(alpha)
         kinds.append(k)
+        for block in ends.get(l, ()):  # the last layer of a residual block: F(x) must have x's units
+            if widths[-1] != widths[block - 1]:
+                raise SpecError(f"the residual block's inner layers end with {widths[-1]} units, but its input x "
+                                f"has {widths[block - 1]}: o = x + F(x) needs them equal", place=places[block])
     if sequence and input_shape:
         raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
                         "is {\"units\": d}, not a shape", place="layers[0]")
     return tuple(widths), acts, alphas, tuple(kinds), input_shape
+
+
+def flat_layers(layers: list) -> tuple[list, list[str], dict[int, list[int]]]:
+    """The layers numbered flat (a residual block, then its inner layers), each entry's place in the
+    file (``layers[2].layers[0]``), and for each layer the blocks that end with it, innermost first."""
+    flat, places = [layers[0]], ["layers[0]"]
+    ends: dict[int, list[int]] = {}
+
+    def scope(entries: list, prefix: str, start: int = 0) -> None:
+        for i, entry in enumerate(entries, start=start):
+            n, place = len(flat), f"{prefix}[{i}]"
+            flat.append(entry)
+            places.append(place)
+            inner = KINDS[entry.get("type", "dense")].nested(entry) if isinstance(entry, dict) else None
+            if inner is not None:
+                try:  # its own entry checked before its layers are numbered
+                    KINDS[entry["type"]].read(entry, (1,), n, n + 1)
+                except SpecError as err:
+                    raise _nested_place(err, f"layers[{n}]", place)
+                scope(inner, f"{place}.layers")
+                ends.setdefault(len(flat) - 1, []).append(n)
+
+    scope(layers[1:], "layers", 1)
+    return flat, places, ends
+
+
+def _flat_weights(layers: list, ws: list, prefix: str) -> tuple[list, list[str]]:
+    """A file's ``weights`` numbered flat as its layers (a block's entry: the list of its inner layers'
+    entries; the block itself has none), with each entry's place."""
+    flat: list = []
+    places: list[str] = []
+    for i, (entry, w) in enumerate(zip(layers, ws)):
+        inner = KINDS[entry.get("type", "dense")].nested(entry)
+        place = f"{prefix}[{i}]"
+        if inner is None:
+            flat.append(w)
+            places.append(place)
+            continue
+        if not isinstance(w, list) or len(w) != len(inner):
+            raise SpecError(f"a residual block's entry is the list of its {len(inner)} inner layers' entries, "
+                            f"not {validate.describe(w)}", place=place)
+        flat.append(None)
+        places.append(place)
+        more, more_places = _flat_weights(inner, w, place)
+        flat += more
+        places += more_places
+    return flat, places
+
+
+def _nested_place(err: SpecError, flat: str, nested: str) -> SpecError:
+    """``err`` with its place named as the file nests it (``layers[3]`` → ``layers[2].layers[0]``)."""
+    if flat != nested and (err.place == flat or err.place.startswith(flat + ".")):
+        err.place = nested + err.place[len(flat):]
+    return err
 
 
 def _parse_v2(doc: Any, source: str) -> NetworkSpec:
@@ -485,13 +557,17 @@ def _parse_v2(doc: Any, source: str) -> NetworkSpec:
         raise SpecError(f"one example's forward pass needs {cost.multiplications:,} multiplications, at most "
                         f"{MAX_MULTIPLICATIONS:,}", place="layers")
     if "weights" in doc:
-        ws = doc["weights"]
-        if len(ws) != L:
-            raise SpecError(f"{len(ws)} entries, expected {L} (one per layer 1..{L}; null for a pooling layer)",
-                            place="weights")
+        ws, top = doc["weights"], len(doc["layers"]) - 1
+        if len(ws) != top:
+            raise SpecError(f"{len(ws)} entries, expected {top} (one per layer 1..{top}; null for a pooling layer"
+                            "; a list of its inner layers' entries for a residual block)", place="weights")
+        flat, places = _flat_weights(doc["layers"][1:], ws, "weights")
         weights = []
-        for l, (k, w) in enumerate(zip(kinds, ws), start=1):
-            weights.append(k.read_weights(w, l))
+        for l, (k, w) in enumerate(zip(kinds, flat), start=1):
+            try:
+                weights.append(k.read_weights(w, l))
+            except SpecError as err:
+                raise _nested_place(err, f"weights[{l - 1}]", places[l - 1])
     else:
         init = {**DEFAULT_INIT, **doc.get("init", {})}
         rng = np.random.default_rng(int(init["seed"]))

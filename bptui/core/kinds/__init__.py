@@ -16,6 +16,7 @@ from .maps.windowed import out_size
 from .rnn.layer import Rnn
 from .rnn.gru import Gru
 from .rnn.lstm import Lstm
+from .residual import Residual
 from .unitwise.dropout import Dropout
 from .unitwise.layernorm import LayerNorm
 
@@ -29,7 +30,9 @@ KINDS: dict[str, type[LayerKind]] = {
     "gru": Gru,
     "layernorm": LayerNorm,
     "dropout": Dropout,
+    "residual": Residual,
 }
 TYPES = tuple(KINDS)
 
-__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "LayerNorm", "Dropout", "out_size"]
+__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "LayerNorm", "Dropout",
+           "Residual", "out_size"]

@@ -24,6 +24,7 @@ class Dense(LayerKind):
     per_time: ClassVar[bool] = True  # at τ: s_τ = W [1, x_τ], o_τ = [1, f(s_τ)]
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha"})
     output: ClassVar[bool] = True
+    in_block: ClassVar[bool] = True  # it may stand inside a residual block
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:

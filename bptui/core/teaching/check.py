@@ -136,6 +136,8 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     Yt = Y.T
 
     def loss_from(l: int) -> np.floating:
+        if net.wiring is not None:  # residual blocks: the whole pass, along the wires
+            return net.dataset_loss(W, X, Y)
         o = O[l - 1]
         for k in range(l, net.L + 1):
             s, o, _ = net.layer_forward(k, W[k - 1], o, draw)

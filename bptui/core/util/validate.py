@@ -87,6 +87,21 @@ def _fits(value: Any, sch: dict) -> bool:
     return not isinstance(value, dict) or all(key in value for key in sch.get("required", ()))
 
 
+def _fits_deep(value: Any, sch: dict) -> bool:
+    """:func:`_fits`, then the first item of an array against the branch's ``items``, all the way
+    down: a matrix's first row holds numbers, a residual block's list holds matrices."""
+    if "oneOf" in sch:
+        return any(_fits_deep(value, b) for b in sch["oneOf"])
+    if not _fits(value, sch):
+        return False
+    if isinstance(value, list):
+        if len(value) < sch.get("minItems", 0):
+            return False
+        if value and isinstance(sch.get("items"), dict):
+            return _fits_deep(value[0], sch["items"])
+    return True
+
+
 def _branch(value: Any, branches: list, where: str) -> dict:
     """The one ``oneOf`` branch ``value`` means to be (its type and required keys tell), so that the
     error names the real problem inside it; the branches of bptui's schema exclude each other."""
@@ -94,6 +109,8 @@ def _branch(value: Any, branches: list, where: str) -> dict:
     if len(fitting) > 1 and isinstance(value, dict):  # keys a branch does not know rule it out
         known = [b for b in fitting if b.get("additionalProperties", True) or set(value) <= set(b.get("properties", {}))]
         fitting = known or fitting
+    if len(fitting) > 1 and isinstance(value, list):  # arrays told apart by what they hold (a matrix, a block's list)
+        fitting = [b for b in fitting if _fits_deep(value, b)] or fitting
     if len(fitting) == 1:
         return fitting[0]
     if all("title" in b for b in branches):

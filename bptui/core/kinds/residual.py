@@ -1,0 +1,182 @@
+"""The residual block: o⁽ᵏ⁾ = x + F(x) over the units (bias entries excluded), F its inner layers.
+
+In a file, ``{"type": "residual", "layers": [...]}``; in ``weights``, a block's entry is the list of
+its inner layers' entries. Layers are numbered flat in file order: the block takes a number k, its
+inner layers the next ones (``span`` of them, nested blocks included). The block's own steps, under
+its number, are its forward ``o`` (o⁽ᵏ⁾ = [1, x + F(x)]) and its backward ``dx`` (the fan-in
+∂ℓ/∂x⁽ᵏ⁾ = ∂ℓ/∂o⁽ᵏ⁾ + the inner path's part, which is what the layer below the block reads as its
+∂ℓ/∂o). The engine routes the numbers between the layers (core/engine/wiring.py); this module says
+what the block computes and how it is read, written and named.
+
+This version takes dense layers and residual blocks inside a block, on vector inputs (not a map, not
+a sequence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..engine.kind import LayerKind, Shape
+from ..engine.explain import Cell
+from ..engine.quizcells import QuizCell
+from ..formulas.formula import Node, Ref, Sym
+from ..util import validate
+from ..util.errors import SpecError
+
+NAME = "residual"
+
+
+def inner_count(entry: dict) -> int:
+    """How many layers a block's entry holds, numbered flat (its nested blocks' layers included)."""
+    return sum(1 + (inner_count(e) if isinstance(e, dict) and e.get("type") == NAME else 0)
+               for e in entry.get("layers", []))
+
+
+def dx_sym(l: int | str, b: int | None = None) -> Sym:
+    """∂ℓ/∂x⁽ᵏ⁾ (entry b from 1): the gradient the block sends to its input x (a vector: products print ⊙)."""
+    return Sym("∂ℓ/∂x", l, (b,) if b is not None else (), vector=b is None, latex=r"\partial\ell/\partial x")
+
+
+@dataclass(frozen=True)
+class Residual(LayerKind):
+    """o⁽ᵏ⁾ = [1, x + F(x)]: x = o⁽ᵏ⁻¹⁾ (the input of the block), F(x) the output of its inner layers."""
+
+    inner: int = 0  # layers inside, numbered flat after the block's own number
+    type: ClassVar[str] = NAME
+    has_weights: ClassVar[bool] = False
+    has_s: ClassVar[bool] = False
+    takes_activation: ClassVar[bool] = False
+    bias_entry: ClassVar[bool] = True  # o⁽ᵏ⁾ keeps x's bias entry 1
+    exercises: ClassVar[bool] = False  # the answer key has no formula for a block's steps yet
+    unrolled_box: ClassVar[bool] = False
+    in_block: ClassVar[bool] = True  # blocks nest
+    panel: ClassVar[str] = "block"  # x | F(x), o, ∂ℓ/∂x and the fan-in's two parts (tui/block_sheet.py)
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "layers"})
+
+    @property
+    def span(self) -> int:
+        return self.inner
+
+    @classmethod
+    def nested(cls, entry: dict) -> list | None:
+        inner = entry.get("layers")
+        return inner if isinstance(inner, list) else []  # none: read() says what is missing
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        place = f"layers[{l}]"
+        if len(below) != 1:
+            raise SpecError("a residual block reads a vector of units (not a feature map)", place=place)
+        if not isinstance(layer.get("layers"), list) or not layer["layers"]:
+            raise SpecError("a residual block needs \"layers\": a list of at least one layer", place=place)
+        items = validate.schema()["properties"]["layers"]["items"]
+        for i, entry in enumerate(layer["layers"]):
+            validate.check(entry, items, f"{place}.layers[{i}]")
+        return cls(below, below, inner=inner_count(layer)), "identity", 0.0
+
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        return np.zeros((0, 1))
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return None  # the file holds the inner layers' entries in its place (netspec's nested_weights)
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        return np.zeros((0, 1))
+
+    def expected_weights(self) -> str:
+        return "a list of the inner layers' entries"
+
+    def describe(self) -> str:
+        return f"residual ({self.inner} layer{'s' if self.inner != 1 else ''} inside)"
+
+    def label(self) -> str:
+        return f"residual {self.out_shape[0]} units"
+
+    # -- the schedule and the arithmetic --------------------------------------------------------------
+    def block_forward(self) -> list[str]:
+        return ["o"]
+
+    def block_backward(self) -> list[str]:
+        return ["dx"]
+
+    def join(self, x: np.ndarray, x_units: np.ndarray, f_units: np.ndarray) -> np.ndarray:
+        """o⁽ᵏ⁾ = [x's bias entry, x + F(x)] from x as stored and both units (a batch: columns)."""
+        if x_units.shape != f_units.shape:  # pragma: no cover - the reader checks F's units
+            raise ValueError(f"F(x) has shape {f_units.shape}, x {x_units.shape}")
+        return np.concatenate([x[:len(x) - len(x_units)], x_units + f_units], axis=0)
+
+    def fan_in(self, up: np.ndarray, inner: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂x = ∂ℓ/∂o⁽ᵏ⁾ (the skip) + the inner path's part."""
+        return up + inner
+
+    def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:  # pragma: no cover - join, not pre
+        raise NotImplementedError("a residual block adds its input to its inner layers' output (join)")
+
+    def grad(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        return np.zeros((0, 1))
+
+    def back(self, W: np.ndarray, delta: np.ndarray, O: np.ndarray, saved: Any = None) -> np.ndarray:
+        return delta  # its δ entry is already ∂ℓ/∂x
+
+    def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
+        return delta
+
+    # -- names -----------------------------------------------------------------------------------------
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        return dx_sym(l) if quantity in ("dx", "delta") else None
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        if quantity in ("dx", "delta"):
+            return dx_sym(l, None if pos is None else pos[0] + 1)
+        return super().cell_sym(quantity, l, pos, example)
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
+        return dx_sym(l, b) if quantity in ("dx", "delta") else Sym(quantity, l, (b,))
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block."""
+        q = "delta" if key.quantity == "dx" else key.quantity
+        first = int(q == "o")
+        return tuple(QuizCell(Cell(q, l, b, kind=self), Ref(q, l, (b - 1 + first,)), None,
+                              None if value is None else float(np.asarray(value)[b - 1 + first]))
+                     for b in range(1, self.out_shape[0] + 1))
+
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("its output", self.out_shape[0]), ("∂ℓ/∂x", self.out_shape[0]))
+
+    def multiplications(self) -> int:
+        return 0
+
+    # -- its equations and explanations (residual_equations.py) -----------------------------------------
+    def claims_step(self, net: Any, key: Any) -> bool:
+        from . import residual_equations
+
+        return residual_equations.claims(net, key)
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from . import residual_equations
+
+        return residual_equations.step_equations(net, state, step)
+
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import residual_equations
+
+        return residual_equations.rules(net, l)
+
+    def shared_rules(self, net: Any) -> list:
+        from . import residual_equations
+
+        return residual_equations.shared_rules(net)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from . import residual_explain
+
+        return residual_explain.handles(spec, cell)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import residual_explain
+
+        return residual_explain.explain(stepper, cell, digits)

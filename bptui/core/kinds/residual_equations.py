@@ -1,0 +1,134 @@
+"""The equations of a network with residual blocks, where they differ from the lecture's chain.
+
+A layer reads o⁽ˢʳᶜ⁾ (the wiring's source: a block's first inner layer reads the block's input, the
+layer after a block reads the block's output), so its s and G name that o; a layer's ∂ℓ/∂o⁽ˡ⁾ comes
+from the layer that reads o⁽ˡ⁾ first (or, for the last layer of a block, from the block's output,
+which adds o⁽ˡ⁾ with factor 1); the block's own steps are o⁽ᵏ⁾ = [1, x + F(x)] and the fan-in
+∂ℓ/∂x⁽ᵏ⁾ = ∂ℓ/∂o⁽ᵏ⁾ + the inner path's part. Every other step (o = f(s), the loss, the output δ,
+the updates) is the dense path's (core/engine/equations.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import equations as E
+from ..engine.schedule import BACKWARD, FORWARD
+from ..engine.wiring import Wiring
+from ..formulas.formula import Arr, Equation, Node, Op, Ref, add, mul, substitute
+from ..ops.activations import IDENTITY_NOTE
+from .residual import dx_sym
+
+
+def _wiring(net: Any) -> Wiring | None:
+    return getattr(net, "wiring", None)
+
+
+def claims(net: Any, key: Any) -> bool:
+    """A block's own step, or a step of a layer whose wires are not the lecture's (it reads
+    o⁽ˢʳᶜ⁾ ≠ o⁽ˡ⁻¹⁾, or its ∂ℓ/∂o does not come from W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)."""
+    w = _wiring(net)
+    l = key.layer
+    if w is None or l is None or key.phase not in (FORWARD, BACKWARD):
+        return False
+    k = net.kinds[l - 1]
+    if k.span:
+        return True
+    if key.quantity in ("s", "G"):
+        return w.src[l] != l - 1
+    if key.quantity == "delta" and l < net.L:
+        return w.outer(l) != l or w.sender[l] != l + 1 or bool(net.kinds[l].span)
+    return False
+
+
+def up_form(net: Any, state: Any, l: int) -> tuple[Node, np.ndarray, dict, str]:
+    """∂ℓ/∂o⁽ˡ⁾ (units) as the layer reading it sends it down: its form, its value, the bindings and a
+    note when it arrives through a block's output (F's last layer)."""
+    w: Wiring = net.wiring
+    top = w.outer(l)
+    node, value, env = send_form(net, state, w.sender[top])
+    note = "" if top == l else f"o{E._sup(l)} enters o{E._sup(top)} = x + F(x) with factor 1: ∂ℓ/∂o{E._sup(l)} = ∂ℓ/∂o{E._sup(top)}"
+    return node, value, env, note
+
+
+def send_node(net: Any, c: int | str, block: bool) -> Node:
+    """What layer c sends down to its input: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:], a block's ∂ℓ/∂x⁽ᶜ⁾."""
+    return dx_sym(c) if block else Op("drop0", (Op("@", (Op("T", (E.W(c),)), E.delta(c))),))
+
+
+def send_form(net: Any, state: Any, c: int) -> tuple[Node, np.ndarray, dict]:
+    """:func:`send_node` with its value on the board and its bindings."""
+    if net.kinds[c - 1].span:
+        return dx_sym(c), state.delta[c], {dx_sym(c): state.delta[c]}
+    return (send_node(net, c, False), (state.W[c].T @ state.delta[c])[1:],
+            {E.W(c): state.W[c], E.delta(c): state.delta[c]})
+
+
+def _filled(node: Node, value: np.ndarray, c: int, net: Any) -> Node:
+    """``node`` with its numbers: a block's ∂ℓ/∂x⁽ᶜ⁾ as the board holds it, a product as its result."""
+    return E._arr(value, "delta", c) if net.kinds[c - 1].span else Arr(np.asarray(value), means=node)
+
+
+def step_equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
+    w: Wiring = net.wiring
+    key = step.key
+    l = key.layer
+    x = w.src[l]
+    rhs: Node
+    if key.quantity == "s":
+        rhs = Op("@", (E.W(l), E.o(x)))
+        values = {E.W(l): E._arr(state.W[l], "W", l), E.o(x): E._arr(state.o[x], "o", x)}
+        return (Equation(E.s(l), (rhs, substitute(rhs, values), E._arr(step.value, "s", l)),
+                         bindings={E.W(l): state.W[l], E.o(x): state.o[x]}),)
+    if key.quantity == "G":
+        rhs = add(E.G(l), Op("outer", (E.delta(l), E.o(x))))
+        env = {E.G(l): step.before, E.delta(l): state.delta[l], E.o(x): state.o[x]}
+        values = {E.G(l): E._arr(step.before, means=E.G(l)), E.delta(l): E._arr(state.delta[l], "delta", l),
+                  E.o(x): E._arr(state.o[x], "o", x)}
+        return (Equation(E.G(l), (rhs, substitute(rhs, values), E._arr(step.value, "G", l)), "←", env),)
+    if key.quantity == "o":  # the block's output: x + F(x) over the units, x's bias entry kept
+        t = w.tail[l]
+        rhs = Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),))
+        values = {E.o(x): E._arr(state.o[x], "o", x), E.o(t): E._arr(state.o[t], "o", t)}
+        return (Equation(E.o(l), (rhs, substitute(rhs, values), E._arr(step.value, "o", l)),
+                         bindings={E.o(x): state.o[x], E.o(t): state.o[t]},
+                         note=f"x = o{E._sup(x)}, F(x) = o{E._sup(t)}: the skip adds the block's input to its layers' output"),)
+    up, up_value, env, note = up_form(net, state, l)
+    result = E._arr(step.value, "delta", l)
+    if net.kinds[l - 1].span:  # the fan-in: the skip's part and the inner path's part
+        inner, inner_value, more = send_form(net, state, l + 1)
+        rhs = add(up, inner)
+        numbers = add(_filled(up, up_value, w.sender[w.outer(l)], net), _filled(inner, inner_value, l + 1, net))
+        why = (f"x reaches ℓ twice: through the skip (∂ℓ/∂o{E._sup(l)}) and through the block's first layer "
+               f"{l + 1}" + (f"; {note}" if note else ""))
+        return (Equation(dx_sym(l), (rhs, numbers, result), bindings={**env, **more}, note=why),)
+    if net.act(l).derivative_is_one:
+        return (Equation(E.delta(l), (up, result), bindings=env, note="; ".join(filter(None, [note, IDENTITY_NOTE]))),)
+    df = E.fprime(net, l, E.s(l), E.units(net, l))
+    fp = net.df(l, state.s[l], net.units(l, state.o[l]))
+    env = {**env, E.s(l): state.s[l], E.o(l): state.o[l], **E._alpha(net, l)}
+    return (Equation(E.delta(l), (mul(up, df), mul(_filled(up, up_value, w.sender[w.outer(l)], net), Arr(fp, means=df)), result),
+                     bindings=env, note=note),)
+
+
+def rules(net: Any, l: int) -> list | None:
+    """A block's lines of the network's rules: its output and its fan-in (its inner layers are dense)."""
+    w: Wiring = net.wiring
+    x, t = w.src[l], w.tail[l]
+    out = Equation(E.o(l), (Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),)),),
+                   note=f"residual block: x = o{E._sup(x)}, F(x) = o{E._sup(t)}")
+    top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
+    fan = Equation(dx_sym(l), (add(send_node(net, top, bool(net.kinds[top - 1].span)),
+                                   send_node(net, l + 1, bool(net.kinds[l].span))),),
+                   note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
+                        "as its ∂ℓ/∂o")
+    return [out, fan]
+
+
+def shared_rules(net: Any) -> list:
+    """Once per network with blocks: a layer's s and G read o⁽ˢʳᶜ⁾, the output its own list hands it."""
+    return [Equation(E.s("l"), (Op("@", (E.W("l"), E.o("src"))),),
+                     note="o⁽ˢʳᶜ⁾: the output before layer l in its own list of layers (a block's first layer reads "
+                          "the block's input, the layer after a block the block's output); G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˢʳᶜ⁾ᵀ")]

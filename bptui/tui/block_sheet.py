@@ -1,0 +1,128 @@
+"""A residual block's panel: per unit b, x and F(x) (what the block adds), o = x + F(x), and on the
+backward pass the fan-in ∂ℓ/∂x = ∂ℓ/∂o (the skip's part) + the inner path's part, both parts shown.
+
+It is the dense panel's grid (:class:`~.sheet.LayerSheet`) with the block's numbers in the places of
+W⁽ˡ⁾ (x | F(x)), s o δ (o and ∂ℓ/∂x) and G⁽ˡ⁾ (∂ℓ/∂o | the inner part); a block has no weights, so
+its cursor visits o and ∂ℓ/∂x only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+from rich.segment import Segment
+
+from ..core.formulas.notation import sup
+from .sheet import LayerSheet
+from .view import LayerView, layer_view
+
+
+@dataclass(frozen=True)
+class BlockView(LayerView):
+    """A block's view: which of its columns hold numbers of this example yet (the others are drawn
+    as ·; a number that is not finite is drawn as every panel draws it)."""
+
+    known: tuple[bool, bool] = (False, False)  # x, F(x)
+    parts_known: bool = False  # the fan-in's two parts
+
+
+def block_view(stepper: Any, l: int) -> BlockView:
+    """Layer view of block l: W holds [x, F(x)] per unit, G [∂ℓ/∂o⁽ˡ⁾, the inner part] once the
+    fan-in is on the board, δ the fan-in ∂ℓ/∂x⁽ˡ⁾."""
+    from ..core.engine import wiring
+    from ..core.engine.explain import _weights_of_group
+
+    st, net = stepper.state, stepper.net
+    w = net.wiring
+    units = stepper.spec.widths[l]
+    left = np.full((units, 2), np.nan)
+    for a, src in enumerate((w.src[l], w.tail[l])):
+        if st.o[src] is not None:
+            left[:, a] = st.o[src][-units:]
+    right = np.full((units, 2), np.nan)
+    if st.delta[l] is not None:  # the two parts, with the weights of the pass that made them
+        board = replace(st, W=_weights_of_group(stepper))
+        right[:, 0] = wiring.up_one(net, board, l)
+        right[:, 1] = wiring.send_one(net, board, l + 1)
+    view = layer_view(stepper, l)
+    produced = "delta" if view.produced == "dx" else view.produced
+    base = {f.name: getattr(view, f.name) for f in fields(LayerView)}
+    base.update(W=left, G=right, s=None, produced=produced, optimizer=())
+    return BlockView(**base, known=(st.o[w.src[l]] is not None, st.o[w.tail[l]] is not None),
+                     parts_known=st.delta[l] is not None)
+
+
+class BlockSheet(LayerSheet):
+    """A residual block's panel (see the module's docstring)."""
+
+    def __init__(self, view: LayerView, digits: int, widest: int, stepper: Any = None, **kwargs: Any) -> None:
+        w = stepper.net.wiring if stepper is not None else None
+        self.src: int = w.src[view.layer] if w is not None else view.layer - 1  # x = o⁽ˢʳᶜ⁾
+        self.tail: int = w.tail[view.layer] if w is not None else view.layer  # F(x) = o⁽ᵗᵃⁱˡ⁾
+        super().__init__(view, digits, widest, **kwargs)
+
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list:
+        return [cls(block_view(stepper, l), digits, 2, stepper, id=f"layer-{l}") for l in layers]
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(block_view(stepper, self.view.layer), hidden)
+
+    def _title(self) -> str:
+        l, units = self.view.layer, self.view.W.shape[0]
+        inner = f"layer {l + 1}" if self.tail == l + 1 else f"layers {l + 1}–{self.tail}"
+        return (f"Layer {l} · residual block: o{sup(l)} = x + F(x), x = o{sup(self.src)}, F = {inner} · "
+                f"{units} unit{'s' if units > 1 else ''}")
+
+    def columns(self) -> list[tuple[str, int | None]]:
+        return [("o", None), ("delta", None)]  # no weights: o and ∂ℓ/∂x only
+
+    def _header(self, row: int, style) -> list[Segment]:
+        v, cw, l = self.view, self.cw, self.view.layer
+        head, hot = style["header"], style["header+"]
+        mw = self._matrix_width(self.ncols)
+        segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
+        if row == 0:
+            segs.append(Segment("the block adds".ljust(mw + 2), head))
+            for name, q in (("", "s"), (f"o{sup(l)}", "o"), ("∂ℓ/∂x", "delta")):
+                segs.append(Segment(self._label(name, bool(name) and v.produced == q).rjust(cw),
+                                    hot if name and v.produced == q else head))
+            if not self.stacked:
+                segs.append(Segment("  " + self._label("the fan-in's parts", v.produced == "delta").ljust(mw),
+                                    hot if v.produced == "delta" else head))
+            return segs
+        segs.append(Segment(self._pair(f"x=o{sup(self.src)}", f"F=o{sup(self.tail)}") + "  ", head))
+        segs.append(Segment(" " * (3 * cw), head))
+        if not self.stacked:
+            segs.append(Segment("  " + self._pair(f"∂ℓ/∂o{sup(l)}", "inner"), head))
+        return segs
+
+    def _pair(self, left: str, right: str) -> str:
+        return left.rjust(self.cw) + "│" + right.rjust(self.cw)
+
+    def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
+        head = style["header"]
+        if row == 1:
+            return [Segment("unit ", head), Segment(self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), head)]
+        return [Segment(" " * 5, head), Segment("the fan-in's parts", head)]
+
+    def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
+        """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""
+        v = self.view
+        known = (v.known if q == "W" else (v.parts_known,) * 2) if isinstance(v, BlockView) else (True, True)
+        fmt = self._formats.get(id(M))
+        segs = []
+        for a in range(self.ncols):
+            segs.append(self._number(M[b, a], style, False, False, v.stale, fmt=fmt) if known[a] else self._blank(style))
+            if a == 0:
+                segs.append(Segment("│", style["bias"]))
+        return segs
+
+    def _row(self, r: int, style) -> list[Segment]:
+        """The dense panel's row, with the s column left empty: a block has no s."""
+        segs = super()._row(r, style)
+        bias_row = self.view.hidden and r == 0
+        at = 2 if bias_row else 1 + self.ncols + 1 + 1  # the label, W's columns and bar (or blank), the gap
+        segs[at] = Segment(" " * self.cw, style["base"])
+        return segs

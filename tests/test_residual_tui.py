@@ -1,0 +1,98 @@
+"""The app on a network with residual blocks (issue 21): the block's panel shows x | F(x), o and the
+fan-in ∂ℓ/∂x with its two parts; stepping forward and back; the cursor's cell explained; the keys
+that draw or check the whole network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bptui.tui.block_sheet import BlockSheet
+from bptui.tui.sheet import LayerSheet
+
+from .tui_helpers import app_for
+
+
+def _text(sheet) -> list[str]:
+    return [sheet.render_line(y).text for y in range(sheet.size.height)]
+
+
+def _row(sheet, b: int) -> list[str]:
+    return next(line for line in _text(sheet) if line.strip().startswith(f"b={b} ")).replace("│", " ").split()
+
+
+@pytest.mark.asyncio
+async def test_the_block_panel_steps_forward_and_back():
+    app = app_for("deep_residual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        st = app.stepper
+        block = app.query_one("#layer-2", BlockSheet)
+        assert "residual block: o⁽²⁾ = x + F(x), x = o⁽¹⁾, F = layers 3–4 · 3 units" in block.border_title
+        assert isinstance(app.query_one("#layer-3"), LayerSheet)
+        await pilot.press(*"nnnnnnn")
+        await pilot.pause()
+        assert (st.last.key.quantity, st.last.key.layer) == ("o", 2)
+        x, f, o = st.state.o[1], st.state.o[4], st.state.o[2]
+        row = _row(block, 1)
+        # x | F(x), no s, o (• : changed by this step), ∂ℓ/∂x and the fan-in's parts not computed yet (·)
+        assert row == ["b=1", f"{x[1]:.4f}", f"{f[1]:.4f}", f"{o[1]:.4f}•", "·", "·", "·"]
+        assert block.view.produced == "o"
+        await pilot.press("f", "b")
+        await pilot.pause()
+        up, inner = block.view.G[:, 0], block.view.G[:, 1]
+        np.testing.assert_allclose(up + inner, st.state.delta[2], rtol=1e-15)
+        np.testing.assert_allclose(up, st.state.delta[5], rtol=1e-15)  # block 5 reads o⁽²⁾: its ∂ℓ/∂x comes down
+        assert "∂ℓ/∂o⁽²⁾" in "".join(_text(block)) and "inner" in "".join(_text(block))
+        await pilot.press("p", "p")
+        await pilot.pause()
+        assert (st.last.key.quantity, st.last.key.layer) == ("dx", 2) and block.view.produced == "delta"
+        assert "∂ℓ/∂x⁽²⁾ = ∂ℓ/∂x⁽⁵⁾ + (W⁽³⁾ᵀ δ⁽³⁾)[1:]" in str(app.query_one("#equation").render())
+        block.focus()
+        await pilot.press("right")
+        await pilot.pause()
+        assert block.cursor_cell == ("delta", 2, 0, None)
+        side = str(app.query_one("#explain").render())
+        assert "∂ℓ/∂x₁⁽²⁾" in side and "fan-in" in side
+        await pilot.press("p")
+        await pilot.pause()
+        assert block.view.delta is None and np.isnan(block.view.G).all()  # the fan-in undone with its step
+
+
+@pytest.mark.asyncio
+async def test_the_whole_network_keys_on_a_residual_network():
+    app = app_for("deep_residual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        note = str(app.query_one("#diagram-note").render())
+        assert "residual layers" in note and "map layers" not in note
+        await pilot.press("d", "m")  # the decision map over the two inputs, beside the panels
+        await pilot.pause()
+        assert app.screen.map_shown()
+        await pilot.press("m", "e")
+        await pilot.pause()
+        assert app.stepper.position == len(app.stepper.schedule)
+        await pilot.press("g")
+        await pilot.pause()
+        from bptui.tui.gradcheck import GradCheckScreen
+
+        from .tui_helpers import until
+
+        await until(pilot, lambda: isinstance(app.screen, GradCheckScreen), "the gradient check")
+        await until(pilot, lambda: "all pass ✓" in " ".join(str(w.render()) for w in app.screen.query("Static")),
+                    "the check's verdict")
+        await pilot.press("escape")
+
+
+@pytest.mark.asyncio
+async def test_the_block_panel_on_a_small_terminal_keeps_the_fan_ins_parts():
+    app = app_for("deep_residual")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f", "b")
+        await pilot.pause()
+        block = app.query_one("#layer-2", BlockSheet)
+        text = _text(block) + [block.render_line(y).text for y in range(block.size.height, block.virtual_size.height)]
+        joined = "\n".join(text)
+        assert "the fan-in's parts" in joined and "inner" in joined  # beside the rows, or under them
+        assert np.isfinite(block.view.G).all()
