@@ -111,6 +111,14 @@ class LayerKind:
     # the app's unrolled computation graph (c) can draw this layer as a box s = W [1, x_τ] (+ U o_{τ−1}),
     # o = f(s) at each τ
     unrolled_box: ClassVar[bool] = True
+    # the layer reads the whole sequence below it at once (self-attention: o_τ reads every x_τ′), so the
+    # step schedule does all its τ before it and gives its steps no τ of their own
+    mixes_time: ClassVar[bool] = False
+
+    def trace_quantity(self, quantity: str) -> tuple[str, dict]:
+        """A step's ``quantity`` as the trace's JSON names it, with fields of its own (an attention
+        layer's G of one matrix: ``"G"`` and ``{"weight": "Q"}``)."""
+        return quantity, {}
 
     def sequence_out(self) -> bool:
         """What flows out when a sequence flows in: a sequence (True: one vector per τ, as a dense layer

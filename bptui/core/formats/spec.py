@@ -464,6 +464,9 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
         acts.append(act)
         alphas.append(alpha)
         kinds.append(k)
+    if any(k.mixes_time for k in kinds) and any(k.over_time and not k.mixes_time for k in kinds):
+        raise SpecError("a layer that reads the whole sequence (attention) and a recurrent layer in one network: "
+                        "not supported", place="layers")
     if sequence and input_shape:
         raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
                         "is {\"units\": d}, not a shape", place="layers[0]")

@@ -1,7 +1,7 @@
 """The layer kinds, one module each, and the one table that finds them.
 
 A kind is one class derived from :class:`~bptui.core.engine.kind.LayerKind` in its own module (or
-small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/`` (the recurrent family: ``rnn``, ``lstm``, ``gru``). ``KINDS`` maps each
+small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/`` (the recurrent family: ``rnn``, ``lstm``, ``gru``), ``attention/``. ``KINDS`` maps each
 type string of the file format to its class; the file reader, the schema test and the app find a
 kind only through it. Adding a kind: its module, one line here (docs/code.md, "Adding a layer kind").
 """
@@ -16,6 +16,7 @@ from .maps.windowed import out_size
 from .rnn.layer import Rnn
 from .rnn.gru import Gru
 from .rnn.lstm import Lstm
+from .attention.layer import Attention
 
 KINDS: dict[str, type[LayerKind]] = {
     "dense": Dense,
@@ -25,7 +26,8 @@ KINDS: dict[str, type[LayerKind]] = {
     "rnn": Rnn,
     "lstm": Lstm,
     "gru": Gru,
+    "attention": Attention,
 }
 TYPES = tuple(KINDS)
 
-__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "out_size"]
+__all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "Attention", "out_size"]
