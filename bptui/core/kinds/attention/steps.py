@@ -124,7 +124,7 @@ def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarra
     if q == "dv":
         return stacked(ex["a", l].transpose(0, 2, 1) @ heads(kind, ex["dz", l]))
     if q == "dx":
-        return sum(ex[g, l] @ kind.part(W, g[1:].upper())[:, 1:] for g in ("dq", "dk", "dv"))  # type: ignore[return-value]
+        return sum(ex[g, l] @ kind.part(W, g[1:].upper())[:, 1:] for g in ("dq", "dk", "dv"))
     name = q[1:]
     if name == "O":
         return st.delta[l].T @ with_one(ex["z", l])
