@@ -312,6 +312,11 @@ class LayerKind:
         equations work it out (a map's), and its entry of ``value``, the step's value (None: none)."""
         raise NotImplementedError
 
+    def unknown_value(self, quantity: str, T: int) -> Any:
+        """A step's value of NaN, shaped as its step on a sequence of T steps computes it (a kind that
+        ``mixes_time``, whose quiz cells follow T)."""
+        return None
+
     def entries(self, quantity: str) -> int:
         """How many numbers a step of ``quantity`` of this layer computes (at one τ for a kind over
         time: an LSTM's gates 4h, its c h); the quiz asks for one of them."""

@@ -73,6 +73,14 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
                            f"∂ℓ/∂x⁽{l + 1}⁾_τ: row τ of the attention layer's dx", 1)
 
 
+def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:
+    """With several heads, the whole matrix: the heads' blocks side by side, as the board holds it."""
+    if H == 1:
+        return ()
+    return (Equation(lhs, (Arr(np.asarray(value), Ref(q, l)),), "=", {},
+                     f"the {H} heads' blocks of {value.shape[1] // H} columns side by side"),)
+
+
 def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, ...]:
     """The equations of attention layer l's step (one per head for the per-head quantities)."""
     l, q = step.key.layer, step.key.quantity
@@ -109,16 +117,20 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
                               "=", {m("e", l, h): sq(ex["scores", l], h)}, note) for h in hs)
     if q == "z":
         return tuple(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
-                         {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h), None,
-                         note="" if h is None else f"z: the heads' blocks side by side; this is head {h}'s")
-                     for h in hs)
-    if q == "o":
-        Z1, Wo = Sym("Z̃", l, vector=True), weight("O", l)
-        return (_eq(m("o", l), Op("@", (Z1, Op("T", (Wo,)))), {Z1: steps.with_one(ex["z", l]), Wo: kind.part(W, "O")},
-                    value, None, note="row τ: o_τ = W_O [1; z_τ]"),)
+                         {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
+                         Ref("z", l) if h is None else None) for h in hs) + side_by_side(m("z", l), value, "z", l, H)
+    if q == "o":  # o_τ = W_O [1; z_τ], one equation per τ (row τ of the board's o, whose row 0 is o_0)
+        Wo = weight("O", l)
+        out_o = []
+        for t in range(1, len(value) + 1):
+            zt = Op("cat1", (Sym("z", l, vector=True, time=t),))
+            out_o.append(_eq(Sym("o", l, vector=True, time=t), Op("@", (Wo, zt)),
+                             {Wo: kind.part(W, "O"), zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
+                             Ref("o", l, (t,))))
+        return tuple(out_o)
     if q == "dz":
         do, Wo = grad("o", l), weight("O", l)
-        return (_eq(grad("z", l), Op("@", (do, Op("drop0", (Wo,)))), {do: st.delta[l], Wo: kind.part(W, "O")[:, 1:]},
+        return (_eq(grad("z", l), Op("@", (do, Op("drop0", (Wo,)))), {do: ex["do", l], Wo: kind.part(W, "O")[:, 1:]},
                     value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
     if q == "da":
         return tuple(_eq(grad("a", l, h), Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),
@@ -127,7 +139,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
     if q == "delta":
         out = []
         for h in hs:
-            a, da = sq(ex["a", l], h), sq(ex["da", l], h)
+            a, da = sq(ex["a", l], h), sq(ex["da", l], h)  # δ⁽ˡ⁾ on the board: the scores' δ
             A, dA = m("a", l, h), grad("a", l, h)
             rows = (a * da).sum(axis=1, keepdims=True)
             R = Sym("r", l, (h,) if h is not None else (), vector=True)
@@ -145,15 +157,15 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
             D, A = Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta"), m("a", l, h)
             if q == "dq":
                 form: Node = Op("/", (Op("@", (D, m("k", l, h))), root))
-                env: dict[Any, np.ndarray] = {D: sq(ex["delta", l], h), m("k", l, h): head(ex["k", l], h)}
+                env: dict[Any, np.ndarray] = {D: sq(st.delta[l], h), m("k", l, h): head(ex["k", l], h)}
             elif q == "dk":
                 form = Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root))
-                env = {D: sq(ex["delta", l], h), m("q", l, h): head(ex["q", l], h)}
+                env = {D: sq(st.delta[l], h), m("q", l, h): head(ex["q", l], h)}
             else:
                 form = Op("@", (Op("T", (A,)), grad("z", l, h)))
                 env = {A: sq(ex["a", l], h), grad("z", l, h): head(ex["dz", l], h)}
             out.append(_eq(grad(q[1], l, h), form, env, head(value, h), Ref(q, l) if h is None else None))
-        return tuple(out)
+        return tuple(out) + side_by_side(grad(q[1], l), value, q, l, H)
     if q == "dx":
         terms: list[Node] = []
         env = {}
@@ -170,10 +182,13 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
     assert step.before is not None
     before = kind.part(step.before, name)
     if name == "O":
-        rows, src = st.delta[l], steps.with_one(ex["z", l])
+        rows, src = ex["do", l], steps.with_one(ex["z", l])
         dY, S = grad("o", l), Sym("Z̃", l, vector=True)
     else:
         rows, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
-    return (_eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src},
-                before + value, None, rel="←", note="summed over τ"),)
+    Gl = Sym("G", l, vector=True)
+    return (_eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src}, value, None, rel="←",
+                note="summed over τ"),
+            Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
+                     f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))

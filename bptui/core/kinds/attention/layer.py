@@ -26,11 +26,15 @@ import numpy as np
 
 from ...engine.kind import LayerKind, Shape, matmul, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells
-from ...formulas.formula import Sym
+from ...formulas.formula import Node, Partial, Sym
 from ...formulas.notation import sup
 from ...util.errors import SpecError
 
 WEIGHTS = ("Q", "K", "V", "O")
+# each quantity's letter on the board, and whether it is ∂ℓ/∂(that letter)
+OWN_NAMES = {"q": ("q", False), "k": ("k", False), "v": ("v", False), "scores": ("e", False), "a": ("a", False),
+             "z": ("z", False), "o": ("o", False), "delta": ("δ", False), "dz": ("z", True), "da": ("a", True),
+             "dq": ("q", True), "dk": ("k", True), "dv": ("v", True), "dx": ("x", True), "do": ("o", True)}
 
 
 @dataclass(frozen=True)
@@ -168,15 +172,15 @@ class Attention(LayerKind):
 
     # -- names ----------------------------------------------------------------------------------------
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
-        """Entry (row, col) of W_Q, W_K, W_V or W_O as the panel shows it: w^Q_b,a⁽ˡ⁾ (a = 0 the bias)."""
+        """Entry (row, col) of W_Q, W_K, W_V or W_O as the panel shows it: w_Q,b,a⁽ˡ⁾ (a = 0 the bias)."""
         found = self.weight_of(row, col)
         name, r, c = found if found is not None else ("pad", row, col)
-        return Sym(f"w{name}", l, (r + 1, c))
+        return Sym("w", l, (name, r + 1, c))
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         found = self.weight_of(row, col)
         name, r, c = found if found is not None else ("pad", row, col)
-        return Sym(f"G{name}", l, (r + 1, c))
+        return Sym("G", l, (name, r + 1, c))
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         found = self.weight_of(b - 1, a)
@@ -191,10 +195,27 @@ class Attention(LayerKind):
         """Every entry of G and W; each entry of a per-τ matrix step (q, a, …) otherwise."""
         from . import steps
 
-        if key.quantity in ("G", "W"):
+        if key.quantity == "W":
             return tuple(c for c in matrix_cells(self, l, key.quantity, value)
                          if self.weight_of(c.ref.index[0], c.ref.index[1]) is not None)  # type: ignore[index]
         return steps.quiz_cells(self, l, key, value)
+
+    def unknown_value(self, quantity: str, T: int) -> Any:
+        from . import steps
+
+        if quantity in steps.G_STEPS:
+            return np.full(self.part(np.zeros(self.param_shape), quantity[1:]).shape, np.nan)
+        return np.full(steps.shape(self, "dx" if quantity == "o" else quantity, T), np.nan)
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """An entry (0-based ``pos``) of one of its per-τ matrices, printed from 1: q⁽ˡ⁾_τ,b, a⁽ˡ⁾_h,τ,τ′
+        (no h with one head), δ of the scores, ∂ℓ/∂q⁽ˡ⁾_τ,b …; ∂ℓ/∂o⁽ˡ⁾_τ,b."""
+        base, grad = OWN_NAMES[quantity]
+        sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
+        if self.heads == 1 and len(sub) == 3:
+            sub = sub[1:]
+        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None)
+        return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
 
     # -- what a pass costs ------------------------------------------------------------------------------
     def cells(self) -> tuple[tuple[str, int], ...]:
@@ -268,7 +289,17 @@ class Attention(LayerKind):
         """∂ℓ/∂x_τ (T, n, d): :meth:`bptt` hands it back already."""
         return D
 
-    # -- the stepper (steps.py, equations.py) ---------------------------------------------------------
+    # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from . import explain
+
+        return explain.handles(self, spec, cell)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        return explain.explain_any(stepper, cell, digits)
+
     def claims_step(self, net: Any, key: Any) -> bool:
         return key.phase != "update"
 

@@ -4,11 +4,13 @@ stepper's board.
 An attention layer reads the whole sequence below it, so the schedule does every τ of the layers below
 before it and gives its steps no τ (``LayerKind.mixes_time``): each step computes a whole matrix, one
 row per τ. On the board, layer l's o⁽ˡ⁾ is (T + 1) × d with o_τ in row τ and row 0 zero, as every kind
-over time keeps it (the dense layer above reads [1, o⁽ˡ⁾_τ]); δ⁽ˡ⁾ holds ∂ℓ/∂o⁽ˡ⁾ (T × d), as a pooling
-layer's does. Its own quantities are in ``State.extra`` keyed (quantity, l): q, k, v, z and their
-gradients dq, dk, dv, dz (T × dk), scores, a, da and delta (H × T × T, one T × T matrix per head), and
-dx (T × d), ∂ℓ/∂x_τ handed to the layer below. The dense layers' steps and the loss are the recurrent
-family's (core/kinds/rnn/steps.py) but for δ of a dense layer under an attention layer, which reads dx.
+over time keeps it (the dense layer above reads [1, o⁽ˡ⁾_τ]); δ⁽ˡ⁾ is the δ of the scores (the softmax's
+pre-activation), H × T × T. Its other quantities are in ``State.extra`` keyed (quantity, l): q, k, v, z
+and dq, dk, dv, dz (T × dk), scores, a and da (H × T × T, one T × T matrix per head), do (∂ℓ/∂o⁽ˡ⁾,
+T × d, from the layer above) and dx (T × d), ∂ℓ/∂x_τ handed to the layer below. A G step (G_Q … G_O)
+adds to its matrix's part of G⁽ˡ⁾; its value is that part. The dense layers' steps and the loss are the
+recurrent family's (core/kinds/rnn/steps.py) but for δ of a dense layer under an attention layer,
+which reads dx.
 """
 
 from __future__ import annotations
@@ -45,16 +47,17 @@ def start_example(net: Network, x: np.ndarray) -> tuple[list, list, list, dict]:
             continue
         ol = np.full((T + 1, kind.d), np.nan)
         ol[0] = 0.0
-        s[l], o[l], d[l] = None, _ro(ol), _ro(np.full((T, kind.d), np.nan))
-        for q in FORWARD_OWN + BACKWARD_OWN:
-            extra[q, l] = _ro(np.full(shape(kind, q, T), np.nan))
+        s[l], o[l], d[l] = None, _ro(ol), _ro(np.full(shape(kind, "delta", T), np.nan))
+        for q in FORWARD_OWN + BACKWARD_OWN + ("do",):
+            if q != "delta":
+                extra[q, l] = _ro(np.full(shape(kind, q, T), np.nan))
     return s, o, d, extra
 
 
 def shape(kind: Attention, quantity: str, T: int) -> tuple[int, ...]:
     if quantity in ("scores", "a", "da", "delta"):
         return (kind.heads, T, T)
-    if quantity == "dx":
+    if quantity in ("dx", "do"):
         return (T, kind.d)
     return (T, kind.dk)
 
@@ -112,22 +115,22 @@ def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarra
     if q == "o":
         return with_one(ex["z", l]) @ kind.part(W, "O").T
     if q == "dz":
-        return st.delta[l] @ kind.part(W, "O")[:, 1:]
+        return ex["do", l] @ kind.part(W, "O")[:, 1:]
     if q == "da":
         return heads(kind, ex["dz", l]) @ heads(kind, ex["v", l]).transpose(0, 2, 1)
     if q == "delta":
         return softmax_back(ex["a", l], ex["da", l])
     if q == "dq":
-        return stacked(ex["delta", l] @ heads(kind, ex["k", l]) / root)
+        return stacked(st.delta[l] @ heads(kind, ex["k", l]) / root)
     if q == "dk":
-        return stacked(ex["delta", l].transpose(0, 2, 1) @ heads(kind, ex["q", l]) / root)
+        return stacked(st.delta[l].transpose(0, 2, 1) @ heads(kind, ex["q", l]) / root)
     if q == "dv":
         return stacked(ex["a", l].transpose(0, 2, 1) @ heads(kind, ex["dz", l]))
     if q == "dx":
         return sum(ex[g, l] @ kind.part(W, g[1:].upper())[:, 1:] for g in ("dq", "dk", "dv"))
     name = q[1:]
     if name == "O":
-        return st.delta[l].T @ with_one(ex["z", l])
+        return ex["do", l].T @ with_one(ex["z", l])
     return ex[f"d{name.lower()}", l].T @ x1
 
 
@@ -146,15 +149,17 @@ def apply(net: Network, st: Any, key: Any) -> tuple[Any, Any]:
     kind = net.kinds[l - 1] if l is not None else None
     if isinstance(kind, Attention):
         q = key.quantity
-        if q == "dz":  # ∂ℓ/∂o⁽ˡ⁾ is on the board from here: the δ of a layer with no s
-            st.delta[l] = _ro(from_above(net, st, l))
+        if q == "dz":  # ∂ℓ/∂o⁽ˡ⁾ from the layer above, which dz reads
+            st.extra["do", l] = _ro(from_above(net, st, l))
         value = _ro(compute(kind, net, st, l, q))
         if q in G_STEPS:
             before = st.G[l]
             st.G[l] = _ro(before + grad_block(kind, q[1:], value))
-            return value, before
+            return _ro(np.array(kind.part(st.G[l], q[1:]))), before
         if q == "o":
             st.o[l] = _ro(np.concatenate([np.zeros((1, kind.d)), value]))
+        elif q == "delta":
+            st.delta[l] = value
         else:
             st.extra[q, l] = value
         return value, None
@@ -168,17 +173,28 @@ def apply(net: Network, st: Any, key: Any) -> tuple[Any, Any]:
     return seq.apply(net, st, key)
 
 
+def _number(arr: np.ndarray | None, pos: tuple[int, ...]) -> float | None:
+    """Entry ``pos`` of a step's value; None without one (``Attention.unknown_value``'s NaN)."""
+    x = None if arr is None else float(arr[pos])
+    return None if x is None or np.isnan(x) else x
+
+
 def quiz_cells(kind: Attention, l: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
-    """Each entry of a step's matrix (q_τ,b …, a_h,τ,τ′ …; o_τ,b), named by its position from 1."""
+    """Each entry of a step's matrix (q_τ,b …, a_h,τ,τ′ …; o_τ,b in row τ of the board's o), named by
+    its 0-based position (the kind prints it from 1); a G step's entries of its matrix's part of G."""
     q = key.quantity
     arr = None if value is None else np.asarray(value)
+    if q in G_STEPS:
+        name = q[1:]
+        rows, cols = kind.part(np.zeros(kind.param_shape), name).shape
+        first = WEIGHTS.index(name) * kind.dk
+        return tuple(QuizCell(Cell("G", l, first + r + 1, a, kind=kind), Ref("G", l, (first + r, a)), None,
+                              _number(arr, (r, a))) for r in range(rows) for a in range(cols))
     if arr is None:
         return ()
-    row0 = 1 if q == "o" else 0  # o keeps row 0 for o_0
     out = []
     for pos in np.ndindex(*arr.shape):
-        ref_q = "o" if q == "o" else ("delta" if q == "delta" else q)
-        index = (pos[0] + row0,) + pos[1:] if q == "o" else pos
-        out.append(QuizCell(Cell(ref_q, l, tuple(p + 1 for p in pos), kind=kind), Ref(ref_q, l, index), None,
-                            float(arr[pos])))
+        index = (pos[0] + 1,) + pos[1:] if q == "o" else pos  # o keeps row 0 for o_0
+        out.append(QuizCell(Cell(q, l, tuple(int(p) for p in pos), kind=kind), Ref(q, l, index), None,
+                            _number(arr, pos)))
     return tuple(out)
