@@ -196,17 +196,20 @@ class SeqSheet(MapSheet):
         d = spec.widths[l - 1]
         recurrent = spec.layer_kinds[l - 1].over_time  # its o holds o₀ in row 0; [W │ U]
         split = f" │ U{sup(l)} from column {d + 1}" if recurrent else ""
-        w_title = f"{'▶ ' if produced == 'W' else ''}W{sup(l)} (bias │ inputs{split})"
-        block = 6 + cols * cw + (2 if recurrent else 1) + 4  # b=…, the numbers, the │ marks, the gap
+        own = spec.layer_kinds[l - 1].panel_weights(l)  # a kind's own layout (attention's W_Q … W_O)
+        title, bars, labels = own or (f"W{sup(l)} (bias │ inputs{split})", (0, d) if recurrent else (0,),
+                                      [f"b={b + 1}" for b in range(rows)])
+        w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
+        block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
         lines.append([(w_title, "header+" if produced == "W" else "header", None),
                       (" " * max(block - len(w_title), 2), "base", None),
                       (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
         for b in range(rows):
-            row: list[tuple[str, str, Key | None]] = [(f"b={b + 1}".ljust(6), "header", None)]
+            row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
                     row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
-                    if a == 0 or (recurrent and a == d):
+                    if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
@@ -229,6 +232,9 @@ class SeqSheet(MapSheet):
             if board is None:
                 return None
             A = np.asarray(board)
+            if A.ndim == 3:  # H × T × T (attention's a): row b is head b // T, key τ′ = b % T + 1
+                h, u = divmod(b, A.shape[2])
+                return float(A[h, (t or 1) - 1, u])
             if recurrent:
                 r = A[t] if q in ("o", "c") else A[(t or 1) - 1]  # o (and an LSTM's c) hold o₀ (c₀) in row 0
                 return float(r[b])
@@ -243,7 +249,7 @@ class SeqSheet(MapSheet):
                     row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
                 lines.append(row)
         kind = spec.layer_kinds[l - 1]  # the rows its panel shows (a gated layer's gates, c, ∂ℓ/∂h …)
-        for q, labels in kind.panel_rows(spec.widths[l]):
+        for q, labels in kind.panel_rows(spec.widths[l]) + (kind.panel_rows_over(T) if T is not None else []):
             for b, label in enumerate(labels):
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:

@@ -334,6 +334,16 @@ class LayerKind:
         return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
                 for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
 
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
+        """How the panel of a layer over time shows its stored matrix: (its title, the columns after
+        which a bar stands, a label per row); None: W (and a recurrent layer's U) as the panel draws it."""
+        return None
+
+    def panel_rows_over(self, T: int) -> list[tuple[str, list[str]]]:
+        """Rows of the panel after :meth:`panel_rows` whose number follows the example's length T: a
+        quantity H × T × T (attention's a, one row per head h and key τ′, the query τ along the row)."""
+        return []
+
     def panel_norms(self) -> list[tuple[str, str]]:
         """The per-τ quantities whose norm the panel shows under the layer, with their labels: how the
         gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""

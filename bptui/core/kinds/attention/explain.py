@@ -37,7 +37,7 @@ def handles(kind: Attention, spec: Any, cell: Cell) -> bool:
         return False
     if cell.layer and spec.layer_kinds[cell.layer - 1].mixes_time:
         return spec.layer_kinds[cell.layer - 1] is kind and (
-            (cell.quantity in OWN and isinstance(cell.unit, tuple)) or cell.quantity == "G")
+            (cell.quantity in OWN and (isinstance(cell.unit, tuple) or cell.time is not None)) or cell.quantity == "G")
     return seq_explain.handles(spec, cell)
 
 
@@ -74,6 +74,18 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     f"{current_example(stepper)}", value)
 
 
+def position(cell: Cell, board: np.ndarray | None) -> tuple[int, ...]:
+    """The 0-based position of ``cell`` in its matrix: its tuple, or the panel's row b at τ (a per-τ row
+    (τ − 1, b − 1); in a's rows, head and key from b − 1 = h·T + τ′ − 1)."""
+    if isinstance(cell.unit, tuple):
+        return tuple(cell.unit)
+    t, b = int(cell.time or 1), int(cell.unit) - 1
+    if board is not None and np.ndim(board) == 3:
+        h, u = divmod(b, np.shape(board)[2])
+        return (h, t - 1, u)
+    return (t - 1, b)
+
+
 def _board(st: Any, q: str, l: int) -> np.ndarray | None:
     if q == "o":
         return None if st.o[l] is None else np.asarray(st.o[l])[1:]
@@ -91,8 +103,8 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     n = current_example(stepper)
     if q == "G":
         return _explain_G(stepper, kind, cell, out)
-    pos = tuple(cell.unit)
     board = _board(st, q, l)
+    pos = position(cell, board)
     if board is None or np.isnan(np.asarray(board)[pos]):
         return _not_yet(cell, f"{out.p(kind.cell_sym(q, l, pos))} comes in this example's "
                               f"{'forward' if q in steps.FORWARD_OWN + ('o',) else 'backward'} pass.")

@@ -200,6 +200,40 @@ class Attention(LayerKind):
                          if self.weight_of(c.ref.index[0], c.ref.index[1]) is not None)  # type: ignore[index]
         return steps.quiz_cells(self, l, key, value)
 
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """Per τ: x_τ's q, k, v (dk rows each), z and o, then the backward pass's ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v and
+        ∂ℓ/∂x; a (per head and key) follows (:meth:`panel_rows_over`)."""
+        def rows(q: str, name: str, n: int) -> tuple[str, list[str]]:
+            return q, [f"{name} b={b + 1}" if b == 0 or n < 4 else f"  b={b + 1}" for b in range(n)]
+
+        return [rows("q", "q", self.dk), rows("k", "k", self.dk), rows("v", "v", self.dk), rows("z", "z", self.dk),
+                rows("o", "o", self.d), rows("dq", "∂q", self.dk), rows("dk", "∂k", self.dk),
+                rows("dv", "∂v", self.dk), rows("dx", "∂x", self.d)]
+
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]]:
+        """W_Q, W_K, W_V (bias │ x_τ's d columns) stacked over W_O (bias │ z_τ's dk columns), each row
+        labelled by its matrix; entries outside the four matrices show 0."""
+        labels = [f"{name} {r + 1}" for name in WEIGHTS[:3] for r in range(self.dk)]
+        labels += [f"O {r + 1}" for r in range(self.d)]
+        return (f"W_Q, W_K, W_V, W_O{sup(l)} stacked (bias │ x_τ; O: bias │ z_τ)", (0,), labels)
+
+    def panel_rows_over(self, T: int) -> list[tuple[str, list[str]]]:
+        """a_τ,τ′ with the query τ along the row: one row per head h and key τ′ (column τ, row τ′ of the
+        T × T matrix a_h, the causal mask's zeros above its diagonal)."""
+        head = (lambda h: f"h{h + 1}") if self.heads > 1 else (lambda h: "")
+        return [("a", [f"a{head(h)} τ′{u + 1}" for h in range(self.heads) for u in range(T)])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dx", "‖∂x_τ‖")]
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        """Its steps' matrices: q⁽ˡ⁾, e⁽ˡ⁾ (the scores), a⁽ˡ⁾, z⁽ˡ⁾, δ⁽ˡ⁾, ∂ℓ/∂q⁽ˡ⁾ …, G_Q⁽ˡ⁾ …; None: W (the update)."""
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            return Sym(f"G_{quantity[1]}", l, vector=True)
+        if quantity in OWN_NAMES:
+            return self.cell_sym(quantity, l)
+        return None
+
     def unknown_value(self, quantity: str, T: int) -> Any:
         from . import steps
 
