@@ -218,3 +218,14 @@ async def test_the_app_steps_an_attention_network_forward_and_back(monkeypatch):
             app.main.action_prev()
         await pilot.pause()
         assert app.stepper.position == 0 and not reported, reported
+
+
+def test_a_sequence_too_long_for_its_scores_is_refused_before_anything_is_drawn():
+    """The scores grow with T²: 2,000 steps are 16 million numbers for one sequence's board."""
+    doc = copy.deepcopy(BASE)
+    doc["data"] = {"inputs": [[[1, 0, 0]] * 2000], "targets": [[[1, 0, 0, 0, 0]] * 2000]}
+    with pytest.raises(SpecError) as err:
+        parse(doc, "long.json")
+    assert err.value.place == "data.inputs" and "H·T²" in str(err.value)
+    doc["data"] = {"inputs": [[[1, 0, 0]] * 500], "targets": [[[1, 0, 0, 0, 0]] * 500]}
+    assert parse(doc, "ok.json").lengths[0] == 500

@@ -410,6 +410,11 @@ class LayerKind:
         """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
         return math.prod(self.param_shape)
 
+    def time_cost(self, T: int) -> tuple[int, int]:
+        """(numbers, multiplications) of one sequence of T steps beyond T times :meth:`cells` and
+        :meth:`multiplications`: what grows with T² (attention's scores); (0, 0) for the other kinds."""
+        return 0, 0
+
 
 @functools.lru_cache(maxsize=64)
 def _positions(shape: Shape) -> tuple[tuple[int, ...], ...]:

@@ -182,6 +182,7 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
     cost = example_cost(widths, kinds)
     if any(k.over_time for k in kinds):
         data, lengths = _sequence_data(doc["data"], widths, sequence_output(kinds), cost)
+        _check_time_cost(kinds, lengths)
     else:
         data = _data(doc["data"], widths, source, loss, input_shape, cost)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
@@ -342,6 +343,21 @@ def _numbers(row: list, place: str, expected: str) -> None:
 
 
 MAX_LENGTH = 10_000  # time steps of one sequence
+
+
+def _check_time_cost(kinds: tuple[LayerKind, ...], lengths: np.ndarray) -> None:
+    """What grows with T² rather than T (attention's scores, ``LayerKind.time_cost``), for one example's
+    board and for all N sequences at once."""
+    N, Tmax = len(lengths), int(lengths.max())
+    cells = sum(k.time_cost(Tmax)[0] for k in kinds)
+    mults = sum(k.time_cost(Tmax)[1] for k in kinds)
+    if cells > MAX_EXAMPLE_CELLS or N * cells > MAX_ACTIVATIONS:
+        raise SpecError(f"{N:,} sequences of up to {Tmax:,} steps: the attention scores of one sequence are "
+                        f"{cells:,} numbers (H·T² four times), at most {MAX_EXAMPLE_CELLS:,}, and N times them at most "
+                        f"{MAX_ACTIVATIONS:,}", place="data.inputs")
+    if N * mults > MAX_MULTIPLICATIONS:
+        raise SpecError(f"{N:,} sequences of up to {Tmax:,} steps: N·(attention's multiplications, 2·T²·dk a layer) is "
+                        f"more than {MAX_MULTIPLICATIONS:,}", place="data.inputs")
 
 
 def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,

@@ -256,7 +256,12 @@ class Attention(LayerKind):
         return (("q, k, v and z", 4 * self.dk), ("its output", self.d))
 
     def multiplications(self) -> int:
+        """Per time step: q, k, v and o (the scores and z grow with T²: :meth:`time_cost`)."""
         return 3 * self.dk * (self.d + 1) + self.d * (self.dk + 1)
+
+    def time_cost(self, T: int) -> tuple[int, int]:
+        """The scores, a, ∂ℓ/∂a and δ (H·T² each), and q·k and a v over every pair (2·T²·dk)."""
+        return 4 * self.heads * T * T, 2 * T * T * self.dk
 
     # -- the batch pass over time ---------------------------------------------------------------------
     def mask(self, T: int, n: int, active: np.ndarray | None) -> np.ndarray | None:
