@@ -2,7 +2,7 @@
 PyTorch (float64, CPU; ``F.scaled_dot_product_attention`` and ``F.linear`` with the same weights),
 measured side by side in one run (median of several epochs each, interleaved).
 
-    python benchmarks/attention_speed.py [--repeats 7]
+    python benchmarks/attention_speed.py [--repeats 7] [--torch-threads 1]
 
 Needs torch (``pip install '.[reference]'``). The sequence-sized network of issue 21: 2,000 random
 sequences of T = 20 steps of d = 32 values, attention (dk 32; one head, and 4 heads, causal or not),
@@ -81,10 +81,14 @@ def torch_epoch_fn(spec):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--torch-threads", type=int, default=0, help="torch's threads (0: its default); under "
+                        "load torch's second thread waits for a time slice at every product, as bptui's would")
     args = parser.parse_args()
     import torch
 
     torch.set_default_dtype(torch.float64)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     nets = {"dk 32": sequence_sized(), "dk 32 causal": sequence_sized(causal=True),
             "dk 32, 4 heads": sequence_sized(heads=4)}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} epochs each")

@@ -39,13 +39,11 @@ OWN_NAMES = {"q": ("q", False), "k": ("k", False), "v": ("v", False), "scores": 
 
 @dataclass(frozen=True)
 class Saved:
-    """What the forward pass keeps for the backward one: [1; x] rows (T, n, d + 1), q, k, v as
-    (n, H, T, dh), a (n, H, T, T), z (T, n, dk)."""
+    """What the forward pass keeps for the backward one: the input rows X (T, n, d); q, k, v as one
+    array (3, n, H, T, dh), q already divided by √dh; a (n, H, T, T); z (T·n, dk)."""
 
-    X1: np.ndarray
-    q: np.ndarray
-    k: np.ndarray
-    v: np.ndarray
+    X: np.ndarray
+    qkv: np.ndarray
     a: np.ndarray
     z: np.ndarray
 
@@ -275,10 +273,11 @@ class Attention(LayerKind):
             m = c if m is None else (m & c)
         return m
 
-    def split(self, Y: np.ndarray) -> np.ndarray:
-        """(T, n, dk) → (n, H, T, dh)."""
-        T, n, _ = Y.shape
-        return Y.reshape(T, n, self.heads, self.dh).transpose(1, 2, 0, 3)
+    def split(self, Y: np.ndarray, n: int, parts: int = 1) -> np.ndarray:
+        """(T·n, parts·dk) rows (τ, example) → (parts, n, H, T, dh), contiguous: each head's matrices
+        whole, for the products over τ."""
+        T_n, H, dh = len(Y), self.heads, self.dh
+        return np.ascontiguousarray(Y.reshape(T_n // n, n, parts, H, dh).transpose(2, 1, 3, 0, 4))
 
     def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
             ) -> tuple[Saved, np.ndarray]:
@@ -287,19 +286,18 @@ class Attention(LayerKind):
         example's end are 0."""
         T, n, d = X.shape
         dk = self.dk
-        X1 = np.empty((T, n, d + 1), dtype=X.dtype)
-        X1[..., 0] = 1.0
-        X1[..., 1:] = X
-        QKV = matmul(X1.reshape(T * n, d + 1), W[:3 * dk, :d + 1].T).reshape(T, n, 3 * dk)
-        q, k, v = (self.split(QKV[..., i * dk:(i + 1) * dk]) for i in range(3))
-        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(self.dh)
-        a = softmax_rows(scores, self.mask(T, n, active))
-        z = (a @ v).transpose(2, 0, 1, 3).reshape(T, n, dk)
+        Xr = X.reshape(T * n, d)
+        Wqkv = W[:3 * dk, :d + 1].copy()
+        Wqkv[:dk] /= math.sqrt(self.dh)  # q / √dh: the scores' scale, once
+        qkv = self.split(matmul(Xr, Wqkv[:, 1:].T) + Wqkv[:, 0], n, 3)
+        q, k, v = qkv
+        a = softmax_rows(q @ k.transpose(0, 1, 3, 2), self.mask(T, n, active))
+        z = (a @ v).transpose(2, 0, 1, 3).reshape(T * n, dk)
         O = np.zeros((T + 1, n, d), dtype=X.dtype)
-        O[1:] = (matmul(z.reshape(T * n, dk), W[3 * dk:, 1:1 + dk].T) + W[3 * dk:, 0]).reshape(T, n, d)
+        O[1:] = (matmul(z, W[3 * dk:, 1:1 + dk].T) + W[3 * dk:, 0]).reshape(T, n, d)
         if active is not None and int(active.min()) < n:
             O[1:][~(np.arange(n)[None, :] < np.asarray(active)[:, None])] = 0.0
-        return Saved(X1, q, k, v, a, z), O
+        return Saved(X, qkv, a, z), O
 
     def bptt(self, W: np.ndarray, X: np.ndarray, saved: Saved, O: np.ndarray, above: np.ndarray,
              df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -309,18 +307,21 @@ class Attention(LayerKind):
         G sums over the examples and τ."""
         T, n, d = above.shape
         dk, s = self.dk, saved
+        q, k, v = s.qkv
         dO = above.reshape(T * n, d)
         G = np.zeros(self.param_shape, dtype=above.dtype)
         G[3 * dk:, 0] = dO.sum(axis=0)
-        G[3 * dk:, 1:1 + dk] = matmul(dO.T, s.z.reshape(T * n, dk))
-        dz = self.split(matmul(dO, W[3 * dk:, 1:1 + dk]).reshape(T, n, dk))
-        da = dz @ s.v.transpose(0, 1, 3, 2)
-        dv = s.a.transpose(0, 1, 3, 2) @ dz
-        delta = softmax_back(s.a, da) / math.sqrt(self.dh)
-        dq = delta @ s.k
-        dkk = delta.transpose(0, 1, 3, 2) @ s.q
-        dQKV = np.concatenate([g.transpose(2, 0, 1, 3).reshape(T * n, dk) for g in (dq, dkk, dv)], axis=1)
-        G[:3 * dk, :d + 1] = matmul(dQKV.T, s.X1.reshape(T * n, d + 1))
+        G[3 * dk:, 1:1 + dk] = matmul(dO.T, s.z)
+        dz = self.split(matmul(dO, W[3 * dk:, 1:1 + dk]), n)[0]
+        delta = softmax_back(s.a, dz @ v.transpose(0, 1, 3, 2))
+        grads = np.empty_like(s.qkv)  # ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v, each head's whole
+        np.matmul(delta, k, out=grads[0])  # q was divided by √dh: ∂ℓ/∂q = δ k / √dh below
+        grads[0] /= math.sqrt(self.dh)
+        np.matmul(delta.transpose(0, 1, 3, 2), q, out=grads[1])  # δᵀ (q / √dh)
+        np.matmul(s.a.transpose(0, 1, 3, 2), dz, out=grads[2])
+        dQKV = grads.transpose(3, 1, 0, 2, 4).reshape(T * n, 3 * dk)  # rows (τ, example): [∂q │ ∂k │ ∂v]
+        G[:3 * dk, 0] = dQKV.sum(axis=0)
+        G[:3 * dk, 1:d + 1] = matmul(dQKV.T, X.reshape(T * n, d))
         dX = matmul(dQKV, W[:3 * dk, 1:d + 1]).reshape(T, n, d)
         return G, dX
 
