@@ -16,6 +16,7 @@ from bptui.core.engine.train import train
 from bptui.core.formats.spec import parse
 
 from .helpers import _sequences_and_training
+from .test_rnn_reference import torch_train
 
 torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
 F = torch.nn.functional
@@ -154,25 +155,9 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
                                  shuffle_seed=3 if update == "mini_batch" else None)
     epochs = 3
     result = train(spec, epochs)
-    params = torch_params(spec, spec.weights)
-    flat = [t for p in params for t in (p.values() if isinstance(p, dict) else [p])]
+    params = torch_train(spec, epochs, torch_loss, torch_params(spec, spec.weights),  # L2: never a bias column
+                         lambda p: sum((t[:, 1:] ** 2).sum() for t in (p.values() if isinstance(p, dict) else [p])))
     opt = spec.optimizer
-    if opt.name == "sgd":
-        topt = torch.optim.SGD(flat, lr=opt.learning_rate)
-    elif opt.name == "momentum":
-        topt = torch.optim.SGD(flat, lr=opt.learning_rate, momentum=opt.momentum)
-    else:
-        topt = torch.optim.Adam(flat, lr=opt.learning_rate, betas=(opt.beta1, opt.beta2), eps=opt.eps)
-    for epoch in range(1, epochs + 1):
-        order = (np.arange(spec.N) if spec.shuffle_seed is None
-                 else np.random.default_rng([spec.shuffle_seed, epoch]).permutation(spec.N))
-        for a in range(0, spec.N, spec.group_size):
-            topt.zero_grad()
-            loss = torch_loss(spec, params, order[a:a + spec.group_size])
-            for t in flat:  # L2 as the lecture's: never a bias (column 0 of each matrix)
-                loss = loss + opt.l2 * (t[:, 1:] ** 2).sum()
-            loss.backward()
-            topt.step()
     for l, (k, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         ours, theirs = np.array(W), as_matrix(k, p)
         if k.mixes_time and opt.name == "adam":  # K's bias: its G is rounding noise (see below), which Adam
