@@ -13,6 +13,7 @@ entry as the sum it is, with every factor's number, read from the board (steps.p
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         return _explain_G(stepper, kind, cell, out)
     board = _board(st, q, l)
     pos = position(cell, board)
+    cell = replace(cell, unit=pos, time=None, kind=kind)  # named by its place in its matrix
     if board is None or np.isnan(np.asarray(board)[pos]):
         return _not_yet(cell, f"{out.p(kind.cell_sym(q, l, pos))} comes in this example's "
                               f"{'forward' if q in steps.FORWARD_OWN + ('o',) else 'backward'} pass.")
