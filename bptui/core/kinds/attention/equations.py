@@ -31,18 +31,23 @@ from .layer import Attention
 NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "o"}
 
 
-def m(base: str, l: int, head: int | None = None) -> Sym:
+def m(base: str, l: int, head: int | str | None = None) -> Sym:
     """A board matrix of layer l (one row per τ); with ``head``, that head's block."""
     return Sym(base, l, (head,) if head is not None else (), vector=True)
 
 
-def grad(base: str, l: int, head: int | None = None) -> Node:
+def grad(base: str, l: int, head: int | str | None = None) -> Node:
     """∂ℓ/∂base⁽ˡ⁾ (of head h)."""
     return Partial(Sym("ℓ", latex=r"\ell"), m(base, l, head))
 
 
 def weight(name: str, l: int) -> Sym:
-    return Sym(f"W_{name}", l, vector=True)
+    return Sym("W", l, (name,), vector=True)
+
+
+def rows_with_one(base: str, l: int) -> Sym:
+    """X̃⁽ˡ⁾ (rows [1; x_τ]) or Z̃⁽ˡ⁾ (rows [1; z_τ])."""
+    return Sym(base, l, vector=True, accent="tilde")
 
 
 def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, ref: Ref | None,
@@ -86,7 +91,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
     l, q = step.key.layer, step.key.quantity
     ex, W = st.extra, st.W[l]
     x1 = steps.with_one(steps.layer_input(net, st, l))
-    X1 = Sym("X̃", l, vector=True)
+    X1 = rows_with_one("X", l)
     root = Call("sqrt", (const(kind.dh),))
     H = kind.heads
     hs = [None] if H == 1 else list(range(1, H + 1))
@@ -178,12 +183,12 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
                     note="each W without its bias column"),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
     name = q[1:]
-    Gn = Sym(f"G_{name}", l, vector=True)
+    Gn = Sym("G", l, (name,), vector=True)
     assert step.before is not None
     before = kind.part(step.before, name)
     if name == "O":
         rows, src = ex["do", l], steps.with_one(ex["z", l])
-        dY, S = grad("o", l), Sym("Z̃", l, vector=True)
+        dY, S = grad("o", l), rows_with_one("Z", l)
     else:
         rows, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
@@ -192,3 +197,40 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
                 note="summed over τ"),
             Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
                      f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
+
+
+def rules(net: Network, l: int) -> list[Equation]:
+    """Attention layer l's lines of the network's rules (no numbers): forward over the sequence, then
+    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v)."""
+    kind = net.kinds[l - 1]
+    assert isinstance(kind, Attention)
+    X1, Z1 = rows_with_one("X", l), rows_with_one("Z", l)
+    root = Call("sqrt", (Sym("dh"),))
+    h = "h"
+    A, D = m("a", l, h), Sym("δ", l, (h,), vector=True, latex=r"\delta")
+    out = [Equation(m(q, l), (Op("@", (X1, Op("T", (weight(q.upper(), l),)))),), note=f"row τ: {q}_τ = W_{q.upper()} [1; x_τ]")
+           for q in ("q", "k", "v")]
+    causal = "; causal: τ′ ≤ τ only" if kind.causal else ""
+    out += [
+        Equation(m("e", l, h), (Op("/", (Op("@", (m("q", l, h), Op("T", (m("k", l, h),)))), root)),),
+                 note=f"each head h = 1 … {kind.heads}, dh = {kind.dh}"),
+        Equation(A, (Call("softmax", (m("e", l, h),)),), note="each row" + causal),
+        Equation(m("z", l, h), (Op("@", (A, m("v", l, h))),), note="the heads' z side by side"),
+        Equation(m("o", l), (Op("@", (Z1, Op("T", (weight("O", l),)))),), note="row τ: o_τ = W_O [1; z_τ]"),
+        Equation(grad("z", l), (Op("@", (grad("o", l), Op("drop0", (weight("O", l),)))),),
+                 note="∂ℓ/∂o from the layer above; W_O without its bias column"),
+        Equation(grad("a", l, h), (Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),)),
+        Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True))),))),),
+                 note="r_τ = a_τ·∂ℓ/∂a_τ along row τ"),
+        Equation(grad("q", l, h), (Op("/", (Op("@", (D, m("k", l, h))), root)),)),
+        Equation(grad("k", l, h), (Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root)),)),
+        Equation(grad("v", l, h), (Op("@", (Op("T", (A,)), grad("z", l, h))),)),
+        Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
+                 (add(*[Op("@", (grad(q, l), Op("drop0", (weight(q.upper(), l),)))) for q in ("q", "k", "v")]),),
+                 note="to the layer below; each W without its bias column"),
+    ]
+    for name in ("Q", "K", "V", "O"):
+        Gn = Sym("G", l, (name,), vector=True)
+        src = Z1 if name == "O" else X1
+        out.append(Equation(Gn, (add(Gn, Op("@", (Op("T", (grad(name.lower(), l),)), src))),), "←", note="summed over τ"))
+    return out

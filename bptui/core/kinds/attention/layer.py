@@ -330,6 +330,11 @@ class Attention(LayerKind):
         return D
 
     # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import equations
+
+        return equations.rules(net, l)
+
     def explains(self, spec: Any, cell: Any) -> bool:
         from . import explain
 
