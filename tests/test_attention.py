@@ -230,3 +230,16 @@ def test_a_sequence_too_long_for_its_scores_is_refused_before_anything_is_drawn(
     assert err.value.place == "data.inputs" and "H·T²" in str(err.value)
     doc["data"] = {"inputs": [[[1, 0, 0]] * 500], "targets": [[[1, 0, 0, 0, 0]] * 500]}
     assert parse(doc, "ok.json").lengths[0] == 500
+
+
+def test_the_rules_write_attention_forward_and_back_not_a_dense_layer():
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.engine.network import Network
+    from bptui.core.formulas.formula import TextPrinter
+
+    spec = load(NETWORKS / "count_tokens.json")
+    text = "\n".join(TextPrinter().equation(e) for e in network_formulas(Network(spec), spec.optimizer))
+    for part in ("q⁽¹⁾ = X̃⁽¹⁾ W_Q⁽¹⁾ᵀ", "aₕ⁽¹⁾ = softmax(eₕ⁽¹⁾)", "δₕ⁽¹⁾ = aₕ⁽¹⁾ ⊙ (∂ℓ/∂aₕ⁽¹⁾ − rₕ⁽¹⁾)",
+                 "G_Q⁽¹⁾ ← G_Q⁽¹⁾ + ∂ℓ/∂q⁽¹⁾ᵀ X̃⁽¹⁾"):
+        assert part in text, (part, text)
+    assert "o⁽¹⁾ = [1, s⁽¹⁾]" not in text  # not the dense layer's rule
