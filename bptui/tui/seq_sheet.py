@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 import numpy as np
+from rich.style import Style
 
 from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
@@ -70,8 +71,25 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    DEFAULT_CSS = panel_css("SeqSheet", 30)
+    DEFAULT_CSS = panel_css("SeqSheet", 30, """
+SeqSheet > .sheet--heat1 { background: $primary 12%; }
+SeqSheet > .sheet--heat2 { background: $primary 30%; }
+SeqSheet > .sheet--heat3 { background: $primary 50%; }
+SeqSheet > .sheet--heat4 { background: $primary 75%; }
+""")
     FOLLOWS_CURSOR = False
+    COMPONENT_CLASSES = MapSheet.COMPONENT_CLASSES | {f"sheet--heat{i}" for i in range(1, 5)}
+
+    def _palette(self) -> dict[str, Style]:
+        """The shared palette and a heat map's four shades (``LayerKind.heat``: attention's a)."""
+        if self._styles is None:
+            p = super()._palette()
+            get = self.get_component_rich_style
+            for i in range(1, 5):
+                p[f"heat{i}"] = p["pos"] + get(f"sheet--heat{i}")
+                p[f"heat{i}+"] = p[f"heat{i}"] + get("sheet--produced")
+        assert self._styles is not None
+        return self._styles
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(stepper, layer, digits, **kwargs)
@@ -176,6 +194,7 @@ class SeqSheet(MapSheet):
         x_seq = self._sequence()
         formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
         done: set | None = None
+        heat = spec.layer_kinds[l - 1].heat
 
         def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
                    step: tuple | None = None) -> tuple[str, str, Key | None]:
@@ -188,7 +207,10 @@ class SeqSheet(MapSheet):
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
             dim = stale and key[0] in ("s", "o", "delta")
-            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
+            style = self.number_style(float(x), dim, mark)
+            if heat(key[0]) and math.isfinite(x) and not dim:  # a weight in [0, 1] shaded; 0 (the mask) dim
+                style = "dim" if x == 0 else f"heat{1 + min(3, int(float(x) * 4))}" + ("+" if mark else "")
+            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", style, key)
 
         # the weights and G, side by side
         W, G = st.W[l], st.G[l]

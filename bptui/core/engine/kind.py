@@ -334,6 +334,11 @@ class LayerKind:
         return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
                 for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
 
+    def heat(self, quantity: str) -> bool:
+        """Whether the panel shades ``quantity``'s numbers as a heat map of weights in [0, 1] (attention's
+        a; an exact 0, its mask, dim)."""
+        return False
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """How the panel of a layer over time shows its stored matrix: (its title, the columns after
         which a bar stands, a label per row); None: W (and a recurrent layer's U) as the panel draws it."""

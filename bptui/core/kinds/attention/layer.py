@@ -208,6 +208,9 @@ class Attention(LayerKind):
                 rows("o", "o", self.d), rows("dq", "∂q", self.dk), rows("dk", "∂k", self.dk),
                 rows("dv", "∂v", self.dk), rows("dx", "∂x", self.d)]
 
+    def heat(self, quantity: str) -> bool:
+        return quantity == "a"
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]]:
         """W_Q, W_K, W_V (bias │ x_τ's d columns) stacked over W_O (bias │ z_τ's dk columns), each row
         labelled by its matrix; entries outside the four matrices show 0."""
