@@ -203,6 +203,9 @@ async def test_the_app_steps_an_attention_network_forward_and_back(monkeypatch):
         row = next(t for t in texts if t.startswith("ah1 τ′2"))
         shown = [float(v.replace("−", "-")) for v in row.split()[2:]]
         np.testing.assert_allclose(shown, st.extra["a", 1][0, :, 1], atol=1e-4)
+        line = next(line for line in sheet.lines if "".join(p[0] for p in line).startswith("ah1 τ′2"))
+        shades = [p[1].rstrip("+") for p in line if p[2] is not None]  # a heat map: the shade follows a
+        assert shades == [f"heat{1 + min(3, int(a * 4))}" for a in st.extra["a", 1][0, :, 1]], shades
         sheet.focus()
         await pilot.pause()
         sheet.cursor = keys.index(("a", 1, TimeIndex(3, 1), None))
