@@ -36,3 +36,26 @@ def median_time(fn, repeats: int = 7, clock=time.perf_counter) -> float:
         fn()
         times.append(clock() - t)
     return statistics.median(times)
+
+
+def against_torch(spec, torch_epoch_fn, repeats: int = 7) -> tuple[float, float, float]:
+    """(bptui's median epoch, torch's median epoch, the largest difference of the weights after one
+    epoch from the file's in both): ``torch_epoch_fn(spec)`` gives (an epoch, the weights as bptui's
+    matrices); both warmed up, then timed interleaved so that both see the same machine load."""
+    from bptui.core.engine.train import train
+
+    ours, theirs = [], []
+    fn, _ = torch_epoch_fn(spec)
+    train(spec, 1)
+    fn()
+    for _ in range(repeats):
+        t = time.perf_counter()
+        train(spec, 1)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fn()
+        theirs.append(time.perf_counter() - t)
+    once, torch_weights = torch_epoch_fn(spec)
+    once()
+    gap = max(float(np.abs(w - t).max(initial=0.0)) for w, t in zip(train(spec, 1).weights, torch_weights()))
+    return statistics.median(ours), statistics.median(theirs), gap

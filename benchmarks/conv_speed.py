@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from statistics import median
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import against_torch  # noqa: E402
 from bptui.core.kinds import Conv2d, Pool2d  # noqa: E402
 from bptui.core.formats.spec import load, parse  # noqa: E402
-from bptui.core.engine.train import train  # noqa: E402
 
 
 def digits_sized(n: int = 2000, seed: int = 0):
@@ -113,21 +111,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} epochs each")
     for name, spec in nets.items():
         spec = replace(spec, optimizer=replace(spec.optimizer, name="sgd"), shuffle_seed=None)
-        ours, theirs = [], []
-        fn, _ = torch_epoch_fn(spec)
-        train(spec, 1)
-        fn()  # warm up both
-        for _ in range(args.repeats):  # interleaved, so both see the same machine load
-            t = time.perf_counter()
-            train(spec, 1)
-            ours.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            fn()
-            theirs.append(time.perf_counter() - t)
-        a, b = median(ours), median(theirs)
-        once, torch_weights = torch_epoch_fn(spec)  # one epoch from the file's weights in both
-        once()
-        gap = max(float(np.abs(w - t).max(initial=0.0)) for w, t in zip(train(spec, 1).weights, torch_weights()))
+        a, b, gap = against_torch(spec, torch_epoch_fn, args.repeats)
         print(f"{name:14s} N = {spec.N:5d}  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   ratio {a / b:5.2f}   "
               f"weights after one epoch within {gap:.1e}")
         assert gap < 1e-12, f"{name}: bptui's weights differ from torch's by {gap}"

@@ -35,6 +35,9 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         }
         if wiring is not None and k.layer is not None and wiring.block[k.layer]:
             row["block"] = wiring.block[k.layer]
+        if k.layer is not None and spec.is_v2:  # a kind's own name of the step (attention's G with its weight)
+            row["quantity"], own = spec.layer_kinds[k.layer - 1].trace_quantity(k.quantity)
+            row.update(own)
         if k.time is not None:  # a recurrent network's step at one time step τ
             row["time"] = k.time
         if k.quantity in ("G", "W") and spec.is_v2 and k.layer is not None:  # a conv's {"kernel", "bias"}, an rnn's {"W", "U"}

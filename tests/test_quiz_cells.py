@@ -12,6 +12,7 @@ from bptui.core.engine.stepper import Stepper
 from bptui.core.teaching.quiz import ask, check, choose, quiz_cells
 
 from .helpers import STACK_SHAPES, random_conv_spec, random_residual_spec, random_rnn_spec, random_spec, random_stack_spec
+from .test_attention_reference import random_attention_spec
 from .test_gated_reference import random_spec as random_gated_spec
 from .test_unitwise import random_spec as random_unitwise_spec
 
@@ -26,6 +27,8 @@ SPECS = {
     "layernorm_dropout": lambda seed: random_unitwise_spec(seed, n=2, update="per_example"),
     "dropout_on_a_map": lambda seed: random_unitwise_spec(3, n=1),
     "residual_nested": lambda seed: random_residual_spec(1, n=1),  # a block inside a block
+    "attention": lambda seed: random_attention_spec(seed, n=1),
+    "attention_heads": lambda seed: random_attention_spec(seed + 1, n=1),
 }
 BOARDS = ("s", "o", "delta", "G", "W")
 
@@ -74,9 +77,12 @@ def test_every_quiz_cell_is_the_boards_number_and_the_check_judges_it(name, seed
         assert choose(spec, step.key, seed) in [qc.cell for qc in cells]
     types = {t for _, t, _ in kinds_seen}
     assert types == {k.type for k in spec.layer_kinds}  # every layer was asked about
-    if any(k.over_time for k in spec.layer_kinds):
+    if any(k.over_time and not k.mixes_time for k in spec.layer_kinds):  # attention's steps have no τ of their own
         assert any(timed for q, t, timed in kinds_seen if q in ("s", "o", "delta")
                    and t in {k.type for k in spec.layer_kinds if k.over_time})
+    if any(k.mixes_time for k in spec.layer_kinds):  # its every quantity was asked about
+        assert {q for q, t, _ in kinds_seen if t == "attention"} >= {"q", "k", "v", "scores", "a", "z", "o", "dz",
+                                                                     "da", "delta", "dq", "dk", "dv", "dx", "G"}
 
 
 def test_a_conv_G_step_asks_each_kernel_weight_worked_out_where_it_stands():

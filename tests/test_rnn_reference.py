@@ -130,10 +130,12 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
         np.testing.assert_allclose(W, as_matrix(kind, p), rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")
 
 
-def torch_train(spec, epochs, loss_of):
+def torch_train(spec, epochs, loss_of, params=None, l2_of=None):
     """The file's weights trained in PyTorch with the spec's optimizer, update groups, shuffling and L2
-    (``loss_of(spec, params, examples)``: ℓ of a group): the parameters after ``epochs``."""
-    params = torch_params(spec, spec.weights)
+    (``loss_of(spec, params, examples)``: ℓ of a group): the parameters after ``epochs``. ``params``:
+    another kind's tensors (default: this module's ``torch_params``), ``l2_of(p)`` their Σ w² without
+    the biases (default: a dense matrix's or a recurrent layer's {W, U})."""
+    params = torch_params(spec, spec.weights) if params is None else params
     flat = [t for p in params for t in (p.values() if isinstance(p, dict) else [p])]
     opt = spec.optimizer
     optimizer = opt.name
@@ -152,7 +154,9 @@ def torch_train(spec, epochs, loss_of):
             loss = loss_of(spec, params, order[a:a + k])
             # L2 as the lecture's: 2λ W̃, never the biases (column 0 of W); U is all weights
             for p in params:
-                if isinstance(p, dict):
+                if l2_of is not None:
+                    loss = loss + opt.l2 * l2_of(p)
+                elif isinstance(p, dict):
                     loss = loss + opt.l2 * ((p["W"][:, 1:] ** 2).sum() + (p["U"] ** 2).sum())
                 else:
                     loss = loss + opt.l2 * (p[:, 1:] ** 2).sum()

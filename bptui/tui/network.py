@@ -109,8 +109,9 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "loss"))
 
     def action_to_backward_end(self) -> None:
+        last = self.spec.layer_kinds[0].block_backward()[-1]  # layer 1's last step: G, attention's G_O …
         self._move(lambda: self.stepper.run_until(lambda s: s.key.phase == "backward" and s.key.layer == 1
-                                                  and s.key.quantity == "G" and s.key.time in (None, 1)))
+                                                  and s.key.quantity == last and s.key.time in (None, 1)))
 
     def action_to_update(self) -> None:
         L = self.spec.L

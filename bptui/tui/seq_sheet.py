@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 import numpy as np
+from rich.style import Style
 
 from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
@@ -70,8 +71,25 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    DEFAULT_CSS = panel_css("SeqSheet", 30)
+    DEFAULT_CSS = panel_css("SeqSheet", 30, """
+SeqSheet > .sheet--heat1 { background: $primary 12%; }
+SeqSheet > .sheet--heat2 { background: $primary 30%; }
+SeqSheet > .sheet--heat3 { background: $primary 50%; }
+SeqSheet > .sheet--heat4 { background: $primary 75%; }
+""")
     FOLLOWS_CURSOR = False
+    COMPONENT_CLASSES = MapSheet.COMPONENT_CLASSES | {f"sheet--heat{i}" for i in range(1, 5)}
+
+    def _palette(self) -> dict[str, Style]:
+        """The shared palette and a heat map's four shades (``LayerKind.heat``: attention's a)."""
+        if self._styles is None:
+            p = super()._palette()
+            get = self.get_component_rich_style
+            for i in range(1, 5):
+                p[f"heat{i}"] = p["pos"] + get(f"sheet--heat{i}")
+                p[f"heat{i}+"] = p[f"heat{i}"] + get("sheet--produced")
+        assert self._styles is not None
+        return self._styles
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(stepper, layer, digits, **kwargs)
@@ -176,6 +194,7 @@ class SeqSheet(MapSheet):
         x_seq = self._sequence()
         formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
         done: set | None = None
+        heat = spec.layer_kinds[l - 1].heat
 
         def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
                    step: tuple | None = None) -> tuple[str, str, Key | None]:
@@ -188,7 +207,10 @@ class SeqSheet(MapSheet):
             if key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
             dim = stale and key[0] in ("s", "o", "delta")
-            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
+            style = self.number_style(float(x), dim, mark)
+            if heat(key[0]) and math.isfinite(x) and not dim:  # a weight in [0, 1] shaded; 0 (the mask) dim
+                style = "dim" if x == 0 else f"heat{1 + min(3, int(float(x) * 4))}" + ("+" if mark else "")
+            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", style, key)
 
         # the weights and G, side by side
         W, G = st.W[l], st.G[l]
@@ -196,17 +218,20 @@ class SeqSheet(MapSheet):
         d = spec.widths[l - 1]
         recurrent = spec.layer_kinds[l - 1].over_time  # its o holds o₀ in row 0; [W │ U]
         split = f" │ U{sup(l)} from column {d + 1}" if recurrent else ""
-        w_title = f"{'▶ ' if produced == 'W' else ''}W{sup(l)} (bias │ inputs{split})"
-        block = 6 + cols * cw + (2 if recurrent else 1) + 4  # b=…, the numbers, the │ marks, the gap
+        own = spec.layer_kinds[l - 1].panel_weights(l)  # a kind's own layout (attention's W_Q … W_O)
+        title, bars, labels = own or (f"W{sup(l)} (bias │ inputs{split})", (0, d) if recurrent else (0,),
+                                      [f"b={b + 1}" for b in range(rows)])
+        w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
+        block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
         lines.append([(w_title, "header+" if produced == "W" else "header", None),
                       (" " * max(block - len(w_title), 2), "base", None),
                       (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
         for b in range(rows):
-            row: list[tuple[str, str, Key | None]] = [(f"b={b + 1}".ljust(6), "header", None)]
+            row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
                     row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
-                    if a == 0 or (recurrent and a == d):
+                    if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
@@ -229,6 +254,9 @@ class SeqSheet(MapSheet):
             if board is None:
                 return None
             A = np.asarray(board)
+            if A.ndim == 3:  # H × T × T (attention's a): row b is head b // T, key τ′ = b % T + 1
+                h, u = divmod(b, A.shape[2])
+                return float(A[h, (t or 1) - 1, u])
             if recurrent:
                 r = A[t] if q in ("o", "c") else A[(t or 1) - 1]  # o (and an LSTM's c) hold o₀ (c₀) in row 0
                 return float(r[b])
@@ -243,7 +271,7 @@ class SeqSheet(MapSheet):
                     row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
                 lines.append(row)
         kind = spec.layer_kinds[l - 1]  # the rows its panel shows (a gated layer's gates, c, ∂ℓ/∂h …)
-        for q, labels in kind.panel_rows(spec.widths[l]):
+        for q, labels in kind.panel_rows(spec.widths[l]) + (kind.panel_rows_over(T) if T is not None else []):
             for b, label in enumerate(labels):
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
                 for t in times:

@@ -164,6 +164,14 @@ class LayerKind:
     # the app's unrolled computation graph (c) can draw this layer as a box s = W [1, x_τ] (+ U o_{τ−1}),
     # o = f(s) at each τ
     unrolled_box: ClassVar[bool] = True
+    # the layer reads the whole sequence below it at once (self-attention: o_τ reads every x_τ′), so the
+    # step schedule does all its τ before it and gives its steps no τ of their own
+    mixes_time: ClassVar[bool] = False
+
+    def trace_quantity(self, quantity: str) -> tuple[str, dict]:
+        """A step's ``quantity`` as the trace's JSON names it, with fields of its own (an attention
+        layer's G of one matrix: ``"G"`` and ``{"weight": "Q"}``)."""
+        return quantity, {}
 
     # -- blocks (a residual block; core/engine/wiring.py routes their numbers) ----------------------------
     # it may stand inside a block (this version: dense layers and blocks)
@@ -422,6 +430,11 @@ class LayerKind:
         equations work it out (a map's), and its entry of ``value``, the step's value (None: none)."""
         raise NotImplementedError
 
+    def unknown_value(self, quantity: str, T: int) -> Any:
+        """A step's value of NaN, shaped as its step on a sequence of T steps computes it (a kind that
+        ``mixes_time``, whose quiz cells follow T)."""
+        return None
+
     def entries(self, quantity: str) -> int:
         """How many numbers a step of ``quantity`` of this layer computes (at one τ for a kind over
         time: an LSTM's gates 4h, its c h); the quiz asks for one of them."""
@@ -456,6 +469,21 @@ class LayerKind:
         its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""
         return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
                 for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
+
+    def heat(self, quantity: str) -> bool:
+        """Whether the panel shades ``quantity``'s numbers as a heat map of weights in [0, 1] (attention's
+        a; an exact 0, its mask, dim)."""
+        return False
+
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
+        """How the panel of a layer over time shows its stored matrix: (its title, the columns after
+        which a bar stands, a label per row); None: W (and a recurrent layer's U) as the panel draws it."""
+        return None
+
+    def panel_rows_over(self, T: int) -> list[tuple[str, list[str]]]:
+        """Rows of the panel after :meth:`panel_rows` whose number follows the example's length T: a
+        quantity H × T × T (attention's a, one row per head h and key τ′, the query τ along the row)."""
+        return []
 
     def panel_norms(self) -> list[tuple[str, str]]:
         """The per-τ quantities whose norm the panel shows under the layer, with their labels: how the
@@ -528,6 +556,11 @@ class LayerKind:
     def multiplications(self) -> int:
         """Multiplications of one example's forward pass (the backward pass costs about twice as many)."""
         return math.prod(self.param_shape)
+
+    def time_cost(self, T: int) -> tuple[int, int]:
+        """(numbers, multiplications) of one sequence of T steps beyond T times :meth:`cells` and
+        :meth:`multiplications`: what grows with T² (attention's scores); (0, 0) for the other kinds."""
+        return 0, 0
 
 
 @functools.lru_cache(maxsize=64)

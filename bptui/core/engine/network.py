@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.activations import ACTIVATIONS, Activation
 from ..ops.losses import LOSSES, Loss, output_delta
-from .kind import Draw, LayerKind, sequence_output, timed_layers
+from .kind import Draw, LayerKind, matmul, sequence_output, timed_layers
 from .netspec import NetworkSpec
 from . import wiring as wired
 from .wiring import Wiring, wiring_of
@@ -281,7 +281,11 @@ class Network:
             else:
                 if l == 1:  # [1, x_τ] of every running (τ, example) pair
                     O[0] = np.concatenate([np.ones((1, int(active.sum())), dtype=Xb.dtype), Xb[running].T], axis=0)
-                S[l], O[l] = self.layer_out(l, W, O[l - 1])
+                if kl.plain:  # all (τ, example) pairs side by side: a long product, on this thread (kind.matmul)
+                    S[l] = matmul(W, O[l - 1])
+                    O[l] = self.activation_out(l, S[l])
+                else:
+                    S[l], O[l] = self.layer_out(l, W, O[l - 1])
         if seqs:
             full = np.zeros((Tmax, N, k), dtype=dtype)
             full[running] = O[L].T
@@ -301,11 +305,11 @@ class Network:
             if not kl.over_time:
                 if on_upper is not None:
                     on_upper(l, delta)
-                G[l - 1] += delta @ O[l - 1].T
+                G[l - 1] += matmul(delta, O[l - 1].T)
                 if below is None:
                     break
                 if below.over_time:  # ∂ℓ/∂o⁽ˡ⁻¹⁾: at each τ, or at each example's last τ (many-to-one)
-                    back = (W.T @ delta)[1:]
+                    back = matmul(W.T, delta)[1:]
                     above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
                     if timed[l - 1]:
                         above[running] = back.T

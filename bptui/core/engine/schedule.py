@@ -106,18 +106,29 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     the layers that run once from the top, then each per-time layer from the top, each for τ = T..1."""
     timed = timed_layers(kinds)
     per, once = [l for l in range(1, L + 1) if timed[l - 1]], [l for l in range(1, L + 1) if not timed[l - 1]]
+    # a layer that mixes time steps (``mixes_time``) splits the per-τ layers into runs: each run τ by τ,
+    # the mixing layer between them over the whole sequence at once (its steps have no τ)
+    runs: list[list[int]] = [[]]
+    for l in per:
+        runs += [[l], []] if kinds[l - 1].mixes_time else []
+        if not kinds[l - 1].mixes_time:
+            runs[-1].append(l)
     block: list[tuple[str, str, int | None, int | None]] = []
-    for t in range(1, T + 1):
-        for l in per:
-            block += [(FORWARD, q, l, t) for q in kinds[l - 1].block_forward()]
+    for run in runs:
+        whole = len(run) == 1 and kinds[run[0] - 1].mixes_time
+        for t in [None] if whole else range(1, T + 1):
+            for l in run:
+                block += [(FORWARD, q, l, t) for q in kinds[l - 1].block_forward()]
     for l in once:
         block += [(FORWARD, q, l, None) for q in kinds[l - 1].block_forward()]
     block.append((LOSS, "loss", None, None))
     for l in reversed(once):
         block += [(BACKWARD, q, l, None) for q in kinds[l - 1].block_backward()]
-    for l in reversed(per):
-        for t in range(T, 0, -1):
-            block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
+    for run in reversed(runs):
+        whole = len(run) == 1 and kinds[run[0] - 1].mixes_time
+        for l in reversed(run):
+            for t in [None] if whole else range(T, 0, -1):
+                block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
     return block
 
 

@@ -182,6 +182,7 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
     cost = example_cost(widths, kinds)
     if any(k.over_time for k in kinds):
         data, lengths = _sequence_data(doc["data"], widths, sequence_output(kinds), cost)
+        _check_time_cost(kinds, lengths)
     else:
         data = _data(doc["data"], widths, source, loss, input_shape, cost)
     if loss == "cross_entropy" and "csv" not in doc["data"]:  # a CSV file's were checked line by line
@@ -344,6 +345,21 @@ def _numbers(row: list, place: str, expected: str) -> None:
 MAX_LENGTH = 10_000  # time steps of one sequence
 
 
+def _check_time_cost(kinds: tuple[LayerKind, ...], lengths: np.ndarray) -> None:
+    """What grows with T² rather than T (attention's scores, ``LayerKind.time_cost``), for one example's
+    board and for all N sequences at once."""
+    N, Tmax = len(lengths), int(lengths.max())
+    cells = sum(k.time_cost(Tmax)[0] for k in kinds)
+    mults = sum(k.time_cost(Tmax)[1] for k in kinds)
+    if cells > MAX_EXAMPLE_CELLS or N * cells > MAX_ACTIVATIONS:
+        raise SpecError(f"{N:,} sequences of up to {Tmax:,} steps: the attention scores of one sequence are "
+                        f"{cells:,} numbers (H·T² four times), at most {MAX_EXAMPLE_CELLS:,}, and N times them at most "
+                        f"{MAX_ACTIVATIONS:,}", place="data.inputs")
+    if N * mults > MAX_MULTIPLICATIONS:
+        raise SpecError(f"{N:,} sequences of up to {Tmax:,} steps: N·(attention's multiplications, 2·T²·dk a layer) is "
+                        f"more than {MAX_MULTIPLICATIONS:,}", place="data.inputs")
+
+
 def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
                    cost: Cost | None = None) -> tuple[DataSet, np.ndarray]:
     """Inline sequences: each input a list of T rows of d⁽⁰⁾ numbers (T may differ between examples);
@@ -482,6 +498,9 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
             if widths[-1] != widths[block - 1]:
                 raise SpecError(f"the residual block's inner layers end with {widths[-1]} units, but its input x "
                                 f"has {widths[block - 1]}: o = x + F(x) needs them equal", place=places[block])
+    if any(k.mixes_time for k in kinds) and any(k.over_time and not k.mixes_time for k in kinds):
+        raise SpecError("a layer that reads the whole sequence (attention) and a recurrent layer in one network: "
+                        "not supported", place="layers")
     if sequence and input_shape:
         raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
                         "is {\"units\": d}, not a shape", place="layers[0]")

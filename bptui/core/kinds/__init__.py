@@ -1,7 +1,7 @@
 """The layer kinds, one module each, and the one table that finds them.
 
 A kind is one class derived from :class:`~bptui.core.engine.kind.LayerKind` in its own module (or
-small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/`` (the recurrent family: ``rnn``, ``lstm``, ``gru``), ``unitwise/`` (``layernorm``, ``dropout``). ``KINDS`` maps each
+small package): ``dense.py``, ``maps/conv2d.py``, ``maps/pool2d.py``, ``rnn/`` (the recurrent family: ``rnn``, ``lstm``, ``gru``), ``unitwise/`` (``layernorm``, ``dropout``), ``residual.py``, ``attention/``. ``KINDS`` maps each
 type string of the file format to its class; the file reader, the schema test and the app find a
 kind only through it. Adding a kind: its module, one line here (docs/code.md, "Adding a layer kind").
 """
@@ -16,6 +16,7 @@ from .maps.windowed import out_size
 from .rnn.layer import Rnn
 from .rnn.gru import Gru
 from .rnn.lstm import Lstm
+from .attention.layer import Attention
 from .residual import Residual
 from .unitwise.dropout import Dropout
 from .unitwise.layernorm import LayerNorm
@@ -31,8 +32,9 @@ KINDS: dict[str, type[LayerKind]] = {
     "layernorm": LayerNorm,
     "dropout": Dropout,
     "residual": Residual,
+    "attention": Attention,
 }
 TYPES = tuple(KINDS)
 
 __all__ = ["KINDS", "TYPES", "LayerKind", "Shape", "Dense", "Conv2d", "Pool2d", "Rnn", "Lstm", "Gru", "LayerNorm", "Dropout",
-           "Residual", "out_size"]
+           "Residual", "Attention", "out_size"]

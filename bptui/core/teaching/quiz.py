@@ -202,7 +202,10 @@ def quiz_cells(spec, key, value: Any = None) -> tuple[QuizCell, ...]:
     if key.quantity == "loss":
         return (QuizCell(Cell("loss"), Ref("loss"), None, number),)
     l = key.layer
-    return spec.layer_kinds[l - 1].quiz_cells(l, spec.L, key, value)
+    kind = spec.layer_kinds[l - 1]
+    if value is None and kind.mixes_time and key.example is not None:  # its steps' sizes follow the length T
+        value = kind.unknown_value(key.quantity, int(spec.lengths[key.example - 1]))
+    return kind.quiz_cells(l, spec.L, key, value)
 
 
 def candidates(spec, key) -> list[Cell]:

@@ -1,0 +1,102 @@
+"""Attention training speed: one epoch of ``bptui.core.engine.train`` against the same network in
+PyTorch (float64, CPU; ``F.scaled_dot_product_attention`` and ``F.linear`` with the same weights),
+measured side by side in one run (median of several epochs each, interleaved).
+
+    python benchmarks/attention_speed.py [--repeats 7] [--torch-threads 1]
+
+Needs torch (``pip install '.[reference]'``). The sequence-sized network of issue 21: 2,000 random
+sequences of T = 20 steps of d = 32 values, attention (dk 32; one head, and 4 heads, causal or not),
+a dense output of 32 units (identity) at each τ, squared loss, mini-batches of 100, plain SGD. In
+PyTorch the group's sequences go through as one batch (N, T, d), as bptui's batch pass takes them.
+The ratio is bptui's time over PyTorch's (1.0: as fast). Each network's weights after one epoch from
+the file's are checked against PyTorch's (at most 1e-10 apart, else the script stops).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import against_torch  # noqa: E402
+from bptui.core.formats.spec import parse  # noqa: E402
+
+
+def sequence_sized(n: int = 2000, T: int = 20, d: int = 32, dk: int = 32, heads: int = 1, causal: bool = False,
+                   seed: int = 0):
+    rng = np.random.default_rng(seed)
+    doc = {
+        "layers": [{"units": d}, {"type": "attention", "dim": dk, "heads": heads, "causal": causal},
+                   {"units": d, "activation": "identity"}],
+        "init": {"seed": 1, "scale": 0.1},
+        "data": {"inputs": rng.normal(0, 1, size=(n, T, d)).round(3).tolist(),
+                 "targets": rng.normal(0, 1, size=(n, T, d)).round(3).tolist()},
+        "training": {"learning_rate": 0.0001, "update": {"batch_size": 100}},
+    }
+    return parse(doc, "attention-sized")
+
+
+def torch_epoch_fn(spec):
+    import torch
+
+    F = torch.nn.functional
+    att = spec.kinds[0]
+    params = {name: torch.tensor(np.array(att.part(spec.weights[0], name)), requires_grad=True) for name in "QKVO"}
+    dense = torch.tensor(spec.weights[1].copy(), requires_grad=True)
+    opt = torch.optim.SGD([*params.values(), dense], lr=spec.learning_rate)
+    T, d = int(spec.lengths.max()), att.d
+    X = torch.tensor(spec.inputs.reshape(spec.N, T, d))
+    Y = torch.tensor(spec.targets.reshape(spec.N, T, -1))
+    H, dh = att.heads, att.dh
+
+    def linear(W, x):
+        return F.linear(x, W[:, 1:], W[:, 0])
+
+    def epoch():
+        k = spec.group_size
+        for a in range(0, spec.N, k):
+            opt.zero_grad()
+            x = X[a:a + k]
+            n = len(x)
+            q, kk, v = (linear(params[name], x).reshape(n, T, H, dh).transpose(1, 2) for name in "QKV")
+            z = F.scaled_dot_product_attention(q, kk, v, is_causal=att.causal).transpose(1, 2).reshape(n, T, H * dh)
+            o = linear(dense, linear(params["O"], z))
+            loss = ((o - Y[a:a + k]) ** 2).sum()
+            loss.backward()
+            opt.step()
+
+    def weights():
+        W = att.weights_from_json({name: p.detach().numpy() for name, p in params.items()})
+        return [W, dense.detach().numpy()]
+    return epoch, weights
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--torch-threads", type=int, default=0, help="torch's threads (0: its default); under "
+                        "load torch's second thread waits for a time slice at every product, as bptui's would")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    nets = {"dk 32": sequence_sized(), "dk 32 causal": sequence_sized(causal=True),
+            "dk 32, 4 heads": sequence_sized(heads=4)}
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} epochs each")
+    for name, spec in nets.items():
+        spec = replace(spec, shuffle_seed=None)
+        a, b, gap = against_torch(spec, torch_epoch_fn, args.repeats)
+        print(f"{name:15s} N = {spec.N:5d}, T = 20  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   "
+              f"ratio {a / b:5.2f}   weights after one epoch within {gap:.1e}")
+        assert gap < 1e-10, f"{name}: bptui's weights differ from torch's by {gap}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""The equations of an attention layer's steps (steps.py), in matrix form over the whole sequence with
+every number filled in: a quantity with one row per τ is written as its matrix (q⁽ˡ⁾ holds q_τ in row τ),
+X̃⁽ˡ⁾ the rows [1; x_τ] the layer reads, a⁽ˡ⁾ and the scores one T × T matrix per head (h).
+
+    q = X̃ W_Qᵀ,  k = X̃ W_Kᵀ,  v = X̃ W_Vᵀ
+    scores_h = q_h k_hᵀ / √dh,  a_h = softmax of each row of scores_h (causal: τ′ ≤ τ only)
+    z_h = a_h v_h (the heads side by side),  o = Z̃ W_Oᵀ (Z̃: rows [1; z_τ])
+    ∂ℓ/∂z = ∂ℓ/∂o W_O[:, 1:],  ∂ℓ/∂a_h = ∂ℓ/∂z_h v_hᵀ,  δ_h = a_h ⊙ (∂ℓ/∂a_h − rowsum(a_h ⊙ ∂ℓ/∂a_h))
+    ∂ℓ/∂q_h = δ_h k_h / √dh,  ∂ℓ/∂k_h = δ_hᵀ q_h / √dh,  ∂ℓ/∂v_h = a_hᵀ ∂ℓ/∂z_h
+    ∂ℓ/∂x = ∂ℓ/∂q W_Q[:, 1:] + ∂ℓ/∂k W_K[:, 1:] + ∂ℓ/∂v W_V[:, 1:]
+    G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ (G_K, G_V alike),  G_O ← G_O + ∂ℓ/∂oᵀ Z̃
+
+The dense layers' equations and the loss are the recurrent family's (core/kinds/rnn/equations.py), but
+for δ of a dense layer under an attention layer: δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...engine.network import Network
+from ...engine.stepper import Step
+from ...formulas.formula import Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, const, mul, substitute
+from ...formulas.notation import sup
+from ..rnn import equations as seq_eqs
+from . import steps
+from .layer import Attention
+
+NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "o"}
+
+
+def m(base: str, l: int, head: int | str | None = None) -> Sym:
+    """A board matrix of layer l (one row per τ); with ``head``, that head's block."""
+    return Sym(base, l, (head,) if head is not None else (), vector=True)
+
+
+def grad(base: str, l: int, head: int | str | None = None) -> Node:
+    """∂ℓ/∂base⁽ˡ⁾ (of head h)."""
+    return Partial(Sym("ℓ", latex=r"\ell"), m(base, l, head))
+
+
+def weight(name: str, l: int) -> Sym:
+    return Sym("W", l, (name,), vector=True)
+
+
+def rows_with_one(base: str, l: int) -> Sym:
+    """X̃⁽ˡ⁾ (rows [1; x_τ]) or Z̃⁽ˡ⁾ (rows [1; z_τ])."""
+    return Sym(base, l, vector=True, accent="tilde")
+
+
+def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, ref: Ref | None,
+        rel: str = "=", note: str = "") -> Equation:
+    filled = substitute(form, {k: Arr(np.asarray(v), means=k) for k, v in env.items()})
+    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {k: v for k, v in env.items()}, note)
+
+
+def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
+    key = step.key
+    l = key.layer
+    kind = net.kinds[l - 1] if l is not None else None
+    if isinstance(kind, Attention):
+        return own(net, kind, state, step)
+    if (key.phase == "backward" and key.quantity == "delta" and l is not None and l < net.L
+            and isinstance(net.kinds[l], Attention)):
+        return (dense_delta_below(net, state, step),)
+    return seq_eqs.step_equations(net, state, step)
+
+
+def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
+    """δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ): what the attention layer above hands down to its x_τ = o⁽ˡ⁾_τ."""
+    l, t = step.key.layer, step.key.time
+    dx = state.extra["dx", l + 1][t - 1]
+    node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l + 1, vector=True, time=t))
+    return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
+                           seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
+                           f"∂ℓ/∂x⁽{l + 1}⁾_τ: row τ of the attention layer's dx", 1)
+
+
+def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:
+    """With several heads, the whole matrix: the heads' blocks side by side, as the board holds it."""
+    if H == 1:
+        return ()
+    return (Equation(lhs, (Arr(np.asarray(value), Ref(q, l)),), "=", {},
+                     f"the {H} heads' blocks of {value.shape[1] // H} columns side by side"),)
+
+
+def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, ...]:
+    """The equations of attention layer l's step (one per head for the per-head quantities)."""
+    l, q = step.key.layer, step.key.quantity
+    ex, W = st.extra, st.W[l]
+    x1 = steps.with_one(steps.layer_input(net, st, l))
+    X1 = rows_with_one("X", l)
+    root = Call("sqrt", (const(kind.dh),))
+    H = kind.heads
+    hs = [None] if H == 1 else list(range(1, H + 1))
+
+    def head(a: np.ndarray, h: int | None) -> np.ndarray:
+        """Head h's block (h from 1) of a T × dk board matrix."""
+        return a if h is None else steps.heads(kind, a)[h - 1]
+
+    def sq(a: np.ndarray, h: int | None) -> np.ndarray:
+        """Head h's T × T matrix of an H × T × T board quantity."""
+        return a[0 if h is None else h - 1]
+
+    value = np.asarray(step.value)
+    if q in ("q", "k", "v"):
+        Wn = weight(q.upper(), l)
+        return (_eq(m(q, l), Op("@", (X1, Op("T", (Wn,)))), {X1: x1, Wn: kind.part(W, q.upper())}, value,
+                    Ref(q, l), note=f"row τ: {q}_τ = W_{q.upper()} [1; x_τ]"),)
+    if q == "scores":
+        return tuple(_eq(m("e", l, h), Op("/", (Op("@", (m("q", l, h), Op("T", (m("k", l, h),)))), root)),
+                         {m("q", l, h): head(ex["q", l], h), m("k", l, h): head(ex["k", l], h)}, sq(value, h),
+                         Ref("scores", l, (0 if h is None else h - 1,)),
+                         note=f"e_τ,τ′ = q_τ·k_τ′ / √{kind.dh}") for h in hs)
+    if q == "a":
+        note = "each row's softmax: a_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″)"
+        if kind.causal:
+            note += " over τ″ ≤ τ only (causal: a_τ,τ′ = 0 for τ′ > τ)"
+        return tuple(Equation(m("a", l, h), (Call("softmax", (m("e", l, h),)), Arr(sq(value, h), Ref("a", l, (0 if h is None else h - 1,)))),
+                              "=", {m("e", l, h): sq(ex["scores", l], h)}, note) for h in hs)
+    if q == "z":
+        return tuple(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
+                         {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
+                         Ref("z", l) if h is None else None) for h in hs) + side_by_side(m("z", l), value, "z", l, H)
+    if q == "o":  # o_τ = W_O [1; z_τ], one equation per τ (row τ of the board's o, whose row 0 is o_0)
+        Wo = weight("O", l)
+        out_o = []
+        for t in range(1, len(value) + 1):
+            zt = Op("cat1", (Sym("z", l, vector=True, time=t),))
+            out_o.append(_eq(Sym("o", l, vector=True, time=t), Op("@", (Wo, zt)),
+                             {Wo: kind.part(W, "O"), zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
+                             Ref("o", l, (t,))))
+        return tuple(out_o)
+    if q == "dz":
+        do, Wo = grad("o", l), weight("O", l)
+        return (_eq(grad("z", l), Op("@", (do, Op("drop0", (Wo,)))), {do: ex["do", l], Wo: kind.part(W, "O")[:, 1:]},
+                    value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
+    if q == "da":
+        return tuple(_eq(grad("a", l, h), Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),
+                         {grad("z", l, h): head(ex["dz", l], h), m("v", l, h): head(ex["v", l], h)}, sq(value, h),
+                         Ref("da", l, (0 if h is None else h - 1,))) for h in hs)
+    if q == "delta":
+        out = []
+        for h in hs:
+            a, da = sq(ex["a", l], h), sq(ex["da", l], h)  # δ⁽ˡ⁾ on the board: the scores' δ
+            A, dA = m("a", l, h), grad("a", l, h)
+            rows = (a * da).sum(axis=1, keepdims=True)
+            R = Sym("r", l, (h,) if h is not None else (), vector=True)
+            jac = mul(A, Op("()", (Op("-", (dA, R)),)))
+            out.append(Equation(Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta"),
+                                (jac, substitute(jac, {A: Arr(a, means=A), dA: Arr(da, means=dA),
+                                                         R: Arr(np.broadcast_to(rows, a.shape).copy(), means=R)}),
+                                 Arr(sq(value, h), Ref("delta", l, (0 if h is None else h - 1,)))),
+                                "=", {A: a, dA: da, R: np.broadcast_to(rows, a.shape).copy()},
+                                "each softmax row's Jacobian: r_τ = a_τ·∂ℓ/∂a_τ, the same along row τ"))
+        return tuple(out)
+    if q in ("dq", "dk", "dv"):
+        out = []
+        for h in hs:
+            D, A = Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta"), m("a", l, h)
+            if q == "dq":
+                form: Node = Op("/", (Op("@", (D, m("k", l, h))), root))
+                env: dict[Any, np.ndarray] = {D: sq(st.delta[l], h), m("k", l, h): head(ex["k", l], h)}
+            elif q == "dk":
+                form = Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root))
+                env = {D: sq(st.delta[l], h), m("q", l, h): head(ex["q", l], h)}
+            else:
+                form = Op("@", (Op("T", (A,)), grad("z", l, h)))
+                env = {A: sq(ex["a", l], h), grad("z", l, h): head(ex["dz", l], h)}
+            out.append(_eq(grad(q[1], l, h), form, env, head(value, h), Ref(q, l) if h is None else None))
+        return tuple(out) + side_by_side(grad(q[1], l), value, q, l, H)
+    if q == "dx":
+        terms: list[Node] = []
+        env = {}
+        for name in ("q", "k", "v"):
+            Wn = weight(name.upper(), l)
+            terms.append(Op("@", (grad(name, l), Op("drop0", (Wn,)))))
+            env[grad(name, l)] = ex[f"d{name}", l]
+            env[Wn] = kind.part(W, name.upper())[:, 1:]
+        return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
+                    note="each W without its bias column"),)
+    # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
+    name = q[1:]
+    Gn = Sym("G", l, (name,), vector=True)
+    assert step.before is not None
+    before = kind.part(step.before, name)
+    if name == "O":
+        rows, src = ex["do", l], steps.with_one(ex["z", l])
+        dY, S = grad("o", l), rows_with_one("Z", l)
+    else:
+        rows, src = ex[f"d{name.lower()}", l], x1
+        dY, S = grad(name.lower(), l), X1
+    Gl = Sym("G", l, vector=True)
+    return (_eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src}, value, None, rel="←",
+                note="summed over τ"),
+            Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
+                     f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
+
+
+def rules(net: Network, l: int) -> list[Equation]:
+    """Attention layer l's lines of the network's rules (no numbers): forward over the sequence, then
+    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v)."""
+    kind = net.kinds[l - 1]
+    assert isinstance(kind, Attention)
+    X1, Z1 = rows_with_one("X", l), rows_with_one("Z", l)
+    root = Call("sqrt", (Sym("dh"),))
+    h = "h"
+    A, D = m("a", l, h), Sym("δ", l, (h,), vector=True, latex=r"\delta")
+    out = [Equation(m(q, l), (Op("@", (X1, Op("T", (weight(q.upper(), l),)))),), note=f"row τ: {q}_τ = W_{q.upper()} [1; x_τ]")
+           for q in ("q", "k", "v")]
+    causal = "; causal: τ′ ≤ τ only" if kind.causal else ""
+    out += [
+        Equation(m("e", l, h), (Op("/", (Op("@", (m("q", l, h), Op("T", (m("k", l, h),)))), root)),),
+                 note=f"each head h = 1 … {kind.heads}, dh = {kind.dh}"),
+        Equation(A, (Call("softmax", (m("e", l, h),)),), note="each row" + causal),
+        Equation(m("z", l, h), (Op("@", (A, m("v", l, h))),), note="the heads' z side by side"),
+        Equation(m("o", l), (Op("@", (Z1, Op("T", (weight("O", l),)))),), note="row τ: o_τ = W_O [1; z_τ]"),
+        Equation(grad("z", l), (Op("@", (grad("o", l), Op("drop0", (weight("O", l),)))),),
+                 note="∂ℓ/∂o from the layer above; W_O without its bias column"),
+        Equation(grad("a", l, h), (Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),)),
+        Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True))),))),),
+                 note="r_τ = a_τ·∂ℓ/∂a_τ along row τ"),
+        Equation(grad("q", l, h), (Op("/", (Op("@", (D, m("k", l, h))), root)),)),
+        Equation(grad("k", l, h), (Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root)),)),
+        Equation(grad("v", l, h), (Op("@", (Op("T", (A,)), grad("z", l, h))),)),
+        Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
+                 (add(*[Op("@", (grad(q, l), Op("drop0", (weight(q.upper(), l),)))) for q in ("q", "k", "v")]),),
+                 note="to the layer below; each W without its bias column"),
+    ]
+    for name in ("Q", "K", "V", "O"):
+        Gn = Sym("G", l, (name,), vector=True)
+        src = Z1 if name == "O" else X1
+        out.append(Equation(Gn, (add(Gn, Op("@", (Op("T", (grad(name.lower(), l),)), src))),), "←", note="summed over τ"))
+    return out

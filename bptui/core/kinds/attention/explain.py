@@ -1,0 +1,253 @@
+"""The chain rule behind one number of an attention layer's board (core/engine/explain.py's Cell): each
+entry as the sum it is, with every factor's number, read from the board (steps.py's quantities):
+
+    q_τ,b = Σ_a w^Q_b,a x̃_τ,a (k, v alike)       e_τ,τ′ = Σ_c q_τ,c k_τ′,c / √dh (the head's c)
+    a_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″)       z_τ,b = Σ_τ′ a_τ,τ′ v_τ′,b
+    o_τ,b = Σ_c w^O_b,c z̃_τ,c                     ∂ℓ/∂z_τ,c = Σ_b ∂ℓ/∂o_τ,b w^O_b,c
+    ∂ℓ/∂a_τ,τ′ = Σ_c ∂ℓ/∂z_τ,c v_τ′,c             δ_τ,τ′ = a_τ,τ′ (∂ℓ/∂a_τ,τ′ − Σ_τ″ a_τ,τ″ ∂ℓ/∂a_τ,τ″)
+    ∂ℓ/∂q_τ,c = Σ_τ′ δ_τ,τ′ k_τ′,c / √dh          ∂ℓ/∂k_τ′,c = Σ_τ δ_τ,τ′ q_τ,c / √dh
+    ∂ℓ/∂v_τ′,c = Σ_τ a_τ,τ′ ∂ℓ/∂z_τ,c             ∂ℓ/∂x_τ,a = Σ_c (∂ℓ/∂q_τ,c w^Q_c,a + ∂ℓ/∂k_τ,c w^K_c,a + ∂ℓ/∂v_τ,c w^V_c,a)
+    G^Q_b,a = Σ_τ ∂ℓ/∂q_τ,b x̃_τ,a (K, V alike), G^O_b,c = Σ_τ ∂ℓ/∂o_τ,b z̃_τ,c   (x̃_τ = [1; x_τ], z̃_τ = [1; z_τ])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ...engine.explain import Cell, Explanation, _Builder, _not_yet, current_example
+from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul
+from ...formulas.notation import sup
+from ..rnn import explain as seq_explain
+from . import steps
+from .layer import WEIGHTS, Attention
+
+OWN = ("q", "k", "v", "scores", "a", "z", "o", "delta", "dz", "da", "dq", "dk", "dv", "dx")
+
+
+def handles(kind: Attention, spec: Any, cell: Cell) -> bool:
+    """A cell of an attention layer's own board (its matrices, at a 0-based tuple position, and its G),
+    or of a dense layer of its network at τ, or the loss summed over τ (the recurrent family's
+    explanations, but for δ of a dense layer under an attention layer)."""
+    if cell.quantity == "loss":
+        return spec.return_sequences
+    if cell.layer is None or not 0 <= cell.layer <= spec.L:
+        return False
+    if cell.layer and spec.layer_kinds[cell.layer - 1].mixes_time:
+        return spec.layer_kinds[cell.layer - 1] is kind and (
+            (cell.quantity in OWN and (isinstance(cell.unit, tuple) or cell.time is not None)) or cell.quantity == "G")
+    return seq_explain.handles(spec, cell)
+
+
+def explain_any(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """``explain`` for an attention layer's own cell, δ of a dense layer under one; the recurrent
+    family's explanation of a dense layer's cell at τ or of the loss otherwise."""
+    spec = stepper.spec
+    l = cell.layer
+    if cell.quantity == "loss":
+        return seq_explain.explain_loss(stepper, cell, digits)
+    if l and spec.layer_kinds[l - 1].mixes_time:
+        return explain(stepper, cell, digits)
+    if cell.quantity == "delta" and l is not None and 0 < l < spec.L and spec.layer_kinds[l].mixes_time:
+        return _explain_dense_delta(stepper, cell, digits)
+    return seq_explain.explain_rnn(stepper, cell, digits)
+
+
+def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """δ⁽ˡ⁾_τ,b = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ,b · f′(s⁽ˡ⁾_τ,b) of a dense layer under an attention layer."""
+    st, net = stepper.state, stepper.net
+    l, b, t = int(cell.layer or 0), int(cell.unit), int(cell.time or 0)
+    out = _Builder(digits)
+    lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
+    if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
+        return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {l + 1}'s dx.")
+    dx = float(st.extra["dx", l + 1][t - 1][b - 1])
+    fp = float(net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:])[b - 1])
+    value = float(st.delta[l][t - 1][b - 1])
+    out.say(f"the attention layer {l + 1} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and value "
+            f"through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
+    out.eq(Equation(lhs, (mul(Num(dx, Ref("dx", l + 1, (t - 1, b - 1))), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
+                    "=", {}, f"f′(s{sup(l)}_τ,{b}) = {out.n(fp)}"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of unit {b} of layer {l} at τ = {t}, example n = "
+                    f"{current_example(stepper)}", value)
+
+
+def position(cell: Cell, board: np.ndarray | None) -> tuple[int, ...]:
+    """The 0-based position of ``cell`` in its matrix: its tuple, or the panel's row b at τ (a per-τ row
+    (τ − 1, b − 1); in a's rows, head and key from b − 1 = h·T + τ′ − 1)."""
+    if isinstance(cell.unit, tuple):
+        return tuple(cell.unit)
+    t, b = int(cell.time or 1), int(cell.unit) - 1
+    if board is not None and np.ndim(board) == 3:
+        h, u = divmod(b, np.shape(board)[2])
+        return (h, t - 1, u)
+    return (t - 1, b)
+
+
+def _board(st: Any, q: str, l: int) -> np.ndarray | None:
+    if q == "o":
+        return None if st.o[l] is None else np.asarray(st.o[l])[1:]
+    if q == "delta":
+        return st.delta[l]
+    return st.extra.get((q, l))
+
+
+def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    st, net = stepper.state, stepper.net
+    l, q = int(cell.layer or 0), cell.quantity
+    kind = net.kinds[l - 1]
+    assert isinstance(kind, Attention)
+    out = _Builder(digits)
+    n = current_example(stepper)
+    if q == "G":
+        return _explain_G(stepper, kind, cell, out)
+    board = _board(st, q, l)
+    pos = position(cell, board)
+    cell = replace(cell, unit=pos, time=None, kind=kind)  # named by its place in its matrix
+    if board is None or np.isnan(np.asarray(board)[pos]):
+        return _not_yet(cell, f"{out.p(kind.cell_sym(q, l, pos))} comes in this example's "
+                              f"{'forward' if q in steps.FORWARD_OWN + ('o',) else 'backward'} pass.")
+    ex, W = st.extra, st.W[l]
+    x1 = steps.with_one(steps.layer_input(net, st, l))
+    T = len(x1)
+
+    def at(qq: str, *p: int) -> Num:
+        """Board entry (0-based p) of quantity qq as a number that names its place."""
+        whole = _board(st, qq, l)
+        assert whole is not None
+        index = ((p[0] + 1,) + p[1:]) if qq == "o" else p
+        return Num(float(np.asarray(whole)[p]), Ref(qq, l, index))
+
+    def sym(qq: str, *p: int) -> Node:
+        return kind.cell_sym(qq, l, p)
+
+    def w(name: str, r: int, c: int) -> Num:
+        first = WEIGHTS.index(name) * kind.dk
+        return Num(float(kind.part(W, name)[r, c]), Ref("W", l, (first + r, c)))
+
+    value = float(np.asarray(board)[pos])
+    dh, root = kind.dh, math.sqrt(kind.dh)
+    terms: list[float] = []
+    factor = 1.0
+    words = ""
+    if q in ("q", "k", "v"):
+        t, b = pos
+        nums = [mul(w(q.upper(), b, a), Num(float(x1[t, a]), exact=a == 0)) for a in range(x1.shape[1])]
+        terms = [float(kind.part(W, q.upper())[b, a] * x1[t, a]) for a in range(x1.shape[1])]
+        words = f"entry {b + 1} of {q}_{t + 1} = W_{q.upper()} [1; x_{t + 1}] (the bias first)"
+    elif q == "o":
+        t, b = pos
+        z1 = steps.with_one(ex["z", l])
+        nums = [mul(w("O", b, c), Num(float(z1[t, c]), exact=c == 0)) for c in range(z1.shape[1])]
+        terms = [float(kind.part(W, "O")[b, c] * z1[t, c]) for c in range(z1.shape[1])]
+        words = f"unit {b + 1} of o_{t + 1} = W_O [1; z_{t + 1}]"
+    elif q == "scores":
+        h, t, u = pos
+        cs = range(h * dh, (h + 1) * dh)
+        nums = [mul(at("q", t, c), at("k", u, c)) for c in cs]
+        terms = [float(ex["q", l][t, c] * ex["k", l][u, c]) for c in cs]
+        factor = 1 / root
+        words = f"q_{t + 1}·k_{u + 1} over head {h + 1}'s {dh} entries, divided by √{dh}"
+    elif q == "a":
+        h, t, u = pos
+        e = np.asarray(st.extra["scores", l])[h, t]
+        keys = [v for v in range(T) if not kind.causal or v <= t]
+        nums = []
+        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_τ″ exp(e_{t + 1},τ″)"
+                 + (f" over τ″ ≤ {t + 1} (causal)" if kind.causal else ""))
+        total = float(sum(math.exp(e[v]) for v in keys))
+        out.say(words, f"exp(e_{t + 1},{u + 1}) = {out.n(math.exp(e[u]) if u in keys else 0.0)}, "
+                       f"Σ_τ″ exp(e_{t + 1},τ″) = {out.n(total)}")
+        if kind.causal and u > t:
+            out.say(f"τ′ = {u + 1} > τ = {t + 1}: masked, a = 0")
+        title = f"{out.p(sym(q, *pos))} = {out.n(value)}: how much query {t + 1} reads key {u + 1}"
+        return out.done(title + (f" (head {h + 1})" if kind.heads > 1 else "") + f", example n = {n}", value)
+    elif q == "z":
+        t, b = pos
+        h = b // dh
+        nums = [mul(at("a", h, t, u), at("v", u, b)) for u in range(T)]
+        terms = [float(ex["a", l][h, t, u] * ex["v", l][u, b]) for u in range(T)]
+        words = f"the a-weighted sum of v_τ′ (head {h + 1}'s entry {b - h * dh + 1}) over τ′"
+    elif q == "dz":
+        t, c = pos
+        nums = [mul(at("do", t, b), w("O", b, c + 1)) for b in range(kind.d)]
+        terms = [float(ex["do", l][t, b] * kind.part(W, "O")[b, c + 1]) for b in range(kind.d)]
+        words = f"∂ℓ/∂o_{t + 1} sent back through column {c + 1} of W_O"
+    elif q == "da":
+        h, t, u = pos
+        cs = range(h * dh, (h + 1) * dh)
+        nums = [mul(at("dz", t, c), at("v", u, c)) for c in cs]
+        terms = [float(ex["dz", l][t, c] * ex["v", l][u, c]) for c in cs]
+        words = f"z_{t + 1} = Σ_τ′ a_{t + 1},τ′ v_τ′, so ∂ℓ/∂a_{t + 1},{u + 1} = ∂ℓ/∂z_{t + 1}·v_{u + 1} (head {h + 1})"
+    elif q == "delta":
+        h, t, u = pos
+        a, da = np.asarray(ex["a", l])[h, t], np.asarray(ex["da", l])[h, t]
+        r = float(a @ da)
+        out.say(f"the softmax's Jacobian on row {t + 1}: δ = a (∂ℓ/∂a − r), r = Σ_τ″ a_{t + 1},τ″ ∂ℓ/∂a_{t + 1},τ″")
+        rsum = add(*[mul(at("a", h, t, v), at("da", h, t, v)) for v in range(T)])
+        out.eq(Equation(Num(r, means=None), (rsum, Num(r)), "=", {}, f"r of row {t + 1}"))
+        filled = mul(at("a", h, t, u), Num(float(da[u]) - r))
+        out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {},
+                        f"∂ℓ/∂a_{t + 1},{u + 1} − r = {out.n(float(da[u]))} − {out.n(r)}"))
+        return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: δ of score e_{t + 1},{u + 1}, example n = {n}", value)
+    elif q in ("dq", "dk"):
+        t, c = pos
+        h = c // dh
+        other = "k" if q == "dq" else "q"
+        if q == "dq":
+            nums = [mul(at("delta", h, t, u), at(other, u, c)) for u in range(T)]
+            terms = [float(st.delta[l][h, t, u] * ex[other, l][u, c]) for u in range(T)]
+        else:
+            nums = [mul(at("delta", h, u, t), at(other, u, c)) for u in range(T)]
+            terms = [float(st.delta[l][h, u, t] * ex[other, l][u, c]) for u in range(T)]
+        factor = 1 / root
+        words = f"every score {'of query' if q == 'dq' else 'of key'} {t + 1} sends back δ times {other}, over √{dh}"
+    elif q == "dv":
+        t, c = pos
+        h = c // dh
+        nums = [mul(at("a", h, u, t), at("dz", u, c)) for u in range(T)]
+        terms = [float(ex["a", l][h, u, t] * ex["dz", l][u, c]) for u in range(T)]
+        words = f"v_{t + 1} reaches every z_τ with weight a_τ,{t + 1}"
+    else:  # dx
+        t, a_ = pos
+        nums, terms = [], []
+        for name in "qkv":
+            for c in range(kind.dk):
+                nums.append(mul(at(f"d{name}", t, c), w(name.upper(), c, a_ + 1)))
+                terms.append(float(ex[f"d{name}", l][t, c] * kind.part(W, name.upper())[c, a_ + 1]))
+        words = f"x_{t + 1} feeds q_{t + 1}, k_{t + 1} and v_{t + 1}: their gradients back through W_Q, W_K, W_V"
+    form: Node = add(*nums)
+    if factor != 1.0:
+        form = mul(form, Num(factor))
+    out.say(words)
+    out.eq(Equation(sym(q, *pos), (form, Num(value, Ref(q, l, ((pos[0] + 1,) + pos[1:]) if q == "o" else pos))),
+                    "=", {}))
+    return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: layer {l}, example n = {n}", value, terms, factor)
+
+
+def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Explanation:
+    """G^Q_b,a = Σ_τ ∂ℓ/∂q_τ,b x̃_τ,a summed so far (G^O from ∂ℓ/∂o and z̃)."""
+    st, net = stepper.state, stepper.net
+    l = int(cell.layer or 0)
+    row, col = int(cell.unit) - 1, int(cell.column or 0)
+    found = kind.weight_of(row, col)
+    value = float(st.G[l][row, col])
+    if found is None:
+        out.say("outside the four matrices: nothing reads this entry, so its G is always 0")
+        return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
+    name, r, c = found
+    g = out.p(kind.grad_sym(l, row, col))
+    grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
+    if grads is None or np.isnan(grads).any():
+        out.say(f"{g} sums ∂ℓ/∂{name.lower()}_τ,{r + 1} · [1; {'z' if name == 'O' else 'x'}_τ]_{c} over τ and the examples "
+                "of the update group; this example's part comes in its backward pass")
+        return out.done(f"{g} = {out.n(value)} so far", value)
+    src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
+    terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
+    out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1} · "
+            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)",
+            f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}")
+    return out.done(f"{g} = {out.n(value)}: summed over τ and the examples of the update group so far", value)

@@ -1,0 +1,367 @@
+"""The self-attention layer (``attention``): one layer over a whole sequence x_1 … x_T (d units each).
+
+    q_τ = W_Q [1; x_τ],  k_τ = W_K [1; x_τ],  v_τ = W_V [1; x_τ]            (dk each)
+    a_τ,τ′ = softmax over τ′ of q_τ·k_τ′ / √dh                              (τ′ ≤ τ only when causal)
+    z_τ = Σ_τ′ a_τ,τ′ v_τ′,  o_τ = W_O [1; z_τ]                            (d units)
+
+With ``heads`` H, q, k and v split into H blocks of dh = dk/H rows; each head has its own scores
+(divided by √dh, as PyTorch's ``scaled_dot_product_attention``) and a; the heads' z stack before W_O.
+
+Its weights are stored as one matrix of 3·dk + d rows with the bias in column 0: the rows of W_Q, W_K,
+W_V (columns 0 … d) and then W_O's (columns 0 … dk). Entries outside the four matrices (when d ≠ dk)
+are 0, their G is 0, and no optimizer or L2 moves them; files show ``{"Q", "K", "V", "O"}``.
+
+The batch pass (``run``, ``bptt``, ``back_inputs``) takes the engine's arrays over time: X (T, n, d),
+one row per example at each τ, the examples sorted longest first and ``active[τ − 1]`` of them running
+at τ; a key past an example's end is masked out and a query past it gives 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...engine.kind import LayerKind, Shape, matmul, read_matrix
+from ...engine.quizcells import QuizCell, matrix_cells
+from ...formulas.formula import Node, Partial, Sym
+from ...formulas.notation import sup
+from ...util.errors import SpecError
+
+WEIGHTS = ("Q", "K", "V", "O")
+# each quantity's letter on the board, and whether it is ∂ℓ/∂(that letter)
+OWN_NAMES = {"q": ("q", False), "k": ("k", False), "v": ("v", False), "scores": ("e", False), "a": ("a", False),
+             "z": ("z", False), "o": ("o", False), "delta": ("δ", False), "dz": ("z", True), "da": ("a", True),
+             "dq": ("q", True), "dk": ("k", True), "dv": ("v", True), "dx": ("x", True), "do": ("o", True)}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What the forward pass keeps for the backward one: the input rows X (T, n, d); q, k, v as one
+    array (3, n, H, T, dh), q already divided by √dh; a (n, H, T, T); z (T·n, dk)."""
+
+    X: np.ndarray
+    qkv: np.ndarray
+    a: np.ndarray
+    z: np.ndarray
+
+
+def softmax_rows(S: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Softmax over the last axis, entries where ``mask`` is False left out (a = 0 there)."""
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    E = np.exp(S - S.max(axis=-1, keepdims=True))
+    return E / E.sum(axis=-1, keepdims=True)
+
+
+def softmax_back(A: np.ndarray, dA: np.ndarray) -> np.ndarray:
+    """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian)."""
+    return A * (dA - (A * dA).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Attention(LayerKind):
+    """Self-attention over a sequence (see the module's docstring): ``in_shape`` = ``out_shape`` = (d,)."""
+
+    dk: int = 1
+    heads: int = 1
+    causal: bool = False
+
+    type: ClassVar[str] = "attention"
+    over_time: ClassVar[bool] = True
+    mixes_time: ClassVar[bool] = True
+    per_time: ClassVar[bool] = True
+    has_s: ClassVar[bool] = False
+    takes_activation: ClassVar[bool] = False
+    exercises: ClassVar[bool] = False
+    unrolled_box: ClassVar[bool] = False
+    panel: ClassVar[str] = "sequence"
+    keys: ClassVar[frozenset[str]] = frozenset({"type", "dim", "causal", "heads"})
+
+    @classmethod
+    def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
+        place = f"layers[{l}]"
+        if len(below) == 3:
+            raise SpecError("an attention layer reads a vector x_τ per time step: the input layer is "
+                            "{\"units\": d}, not a shape", place=place)
+        if "dim" not in layer:
+            raise SpecError("missing required key 'dim' (dk, the length of q, k and v)", place=place)
+        dk, heads = int(layer["dim"]), int(layer.get("heads", 1))
+        if dk % heads:
+            raise SpecError(f"dim {dk} is not a multiple of heads {heads}: each head takes dim/heads rows of q, k "
+                            "and v", place=f"{place}.heads")
+        return cls(below, below, dk=dk, heads=heads, causal=bool(layer.get("causal", False))), "identity", 0.0
+
+    @property
+    def d(self) -> int:
+        return self.in_shape[0]
+
+    @property
+    def dh(self) -> int:
+        """Rows of q, k, v per head."""
+        return self.dk // self.heads
+
+    @property
+    def param_shape(self) -> Shape:
+        return (3 * self.dk + self.d, 1 + max(self.d, self.dk))
+
+    def block_forward(self) -> list[str]:
+        return ["q", "k", "v", "scores", "a", "z", "o"]
+
+    def block_backward(self) -> list[str]:
+        return ["dz", "da", "delta", "dq", "dk", "dv", "dx", "GQ", "GK", "GV", "GO"]
+
+    def trace_quantity(self, quantity: str) -> tuple[str, dict]:
+        """A G step of one matrix is the trace's ``G`` with its ``weight``."""
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            return "G", {"weight": quantity[1]}
+        return quantity, {}
+
+    def part(self, W: np.ndarray, name: str) -> np.ndarray:
+        """W_Q, W_K, W_V (dk × (d + 1)) or W_O (d × (dk + 1)) of the stored matrix (a view)."""
+        i = WEIGHTS.index(name)
+        if name == "O":
+            return W[3 * self.dk:, :1 + self.dk]
+        return W[i * self.dk:(i + 1) * self.dk, :1 + self.d]
+
+    def weight_of(self, row: int, col: int) -> tuple[str, int, int] | None:
+        """(matrix, row, column) of stored entry (row, col), 0-based; None outside the four matrices."""
+        i = min(row // self.dk, 3)
+        name = WEIGHTS[i]
+        r = row - i * self.dk
+        return (name, r, col) if col <= (self.dk if name == "O" else self.d) else None
+
+    # -- files and JSON -------------------------------------------------------------------------------
+    def read_weights(self, w: Any, l: int) -> np.ndarray:
+        place = f"weights[{l - 1}]"
+        if not isinstance(w, dict) or set(w) != set(WEIGHTS):
+            raise SpecError(f"expected {{\"Q\", \"K\", \"V\", \"O\"}} with {self.expected_weights()} for layers[{l}] "
+                            "(attention)", place=place)
+        for name in WEIGHTS[:3]:
+            read_matrix(w[name], (self.dk, self.d + 1), f"dk × (d{sup(l - 1)}+1)", f"{place}.{name}")
+        read_matrix(w["O"], (self.d, self.dk + 1), f"d{sup(l - 1)} × (dk+1)", f"{place}.O")
+        return self.weights_from_json(w)
+
+    def weights_from_json(self, value: Any) -> np.ndarray:
+        W = np.zeros(self.param_shape)
+        for name in WEIGHTS:
+            P = self.part(W, name)
+            P[...] = np.asarray(value[name], dtype=float).reshape(P.shape)
+        return W
+
+    def weights_json(self, W: np.ndarray) -> Any:
+        return {name: self.part(W, name).tolist() for name in WEIGHTS}
+
+    def initialised(self, W: np.ndarray, init: dict) -> np.ndarray:
+        """Drawn as every kind's, then the entries outside the four matrices set to 0."""
+        return self.weights_from_json(self.weights_json(W))
+
+    def expected_weights(self) -> str:
+        return f"Q, K, V {self.dk}×{self.d + 1} each, O {self.d}×{self.dk + 1}"
+
+    def describe(self) -> str:
+        heads = f", {self.heads} heads" if self.heads > 1 else ""
+        return f"attention dk {self.dk}{heads}{', causal' if self.causal else ''}"
+
+    def label(self) -> str:
+        return f"attention dk {self.dk}"
+
+    # -- names ----------------------------------------------------------------------------------------
+    def weight_sym(self, l: int, row: int, col: int) -> Sym:
+        """Entry (row, col) of W_Q, W_K, W_V or W_O as the panel shows it: w_Q,b,a⁽ˡ⁾ (a = 0 the bias)."""
+        found = self.weight_of(row, col)
+        name, r, c = found if found is not None else ("pad", row, col)
+        return Sym("w", l, (name, r + 1, c))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        found = self.weight_of(row, col)
+        name, r, c = found if found is not None else ("pad", row, col)
+        return Sym("G", l, (name, r + 1, c))
+
+    def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        found = self.weight_of(b - 1, a)
+        if found is None:
+            return "outside the four matrices: always 0"
+        name, r, c = found
+        src = "z_τ (the heads' z stacked)" if name == "O" else "x_τ"
+        what = f"column {c} of W_{name}: " + ("the bias" if c == 0 else f"the weight from entry {c} of {src}")
+        return f"{what} to entry {r + 1} of {name.lower() if name != 'O' else 'o'}_τ, the same at every τ"
+
+    def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
+        """Every entry of G and W; each entry of a per-τ matrix step (q, a, …) otherwise."""
+        from . import steps
+
+        if key.quantity == "W":
+            return tuple(c for c in matrix_cells(self, l, key.quantity, value)
+                         if self.weight_of(c.ref.index[0], c.ref.index[1]) is not None)  # type: ignore[index]
+        return steps.quiz_cells(self, l, key, value)
+
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """Per τ: x_τ's q, k, v (dk rows each), z and o, then the backward pass's ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v and
+        ∂ℓ/∂x; a (per head and key) follows (:meth:`panel_rows_over`)."""
+        def rows(q: str, name: str, n: int) -> tuple[str, list[str]]:
+            return q, [f"{name} b={b + 1}" if b == 0 or n < 4 else f"  b={b + 1}" for b in range(n)]
+
+        return [rows("q", "q", self.dk), rows("k", "k", self.dk), rows("v", "v", self.dk), rows("z", "z", self.dk),
+                rows("o", "o", self.d), rows("dq", "∂q", self.dk), rows("dk", "∂k", self.dk),
+                rows("dv", "∂v", self.dk), rows("dx", "∂x", self.d)]
+
+    def heat(self, quantity: str) -> bool:
+        return quantity == "a"
+
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]]:
+        """W_Q, W_K, W_V (bias │ x_τ's d columns) stacked over W_O (bias │ z_τ's dk columns), each row
+        labelled by its matrix; entries outside the four matrices show 0."""
+        labels = [f"{name} {r + 1}" for name in WEIGHTS[:3] for r in range(self.dk)]
+        labels += [f"O {r + 1}" for r in range(self.d)]
+        return (f"W_Q, W_K, W_V, W_O{sup(l)} stacked (bias │ x_τ; O: bias │ z_τ)", (0,), labels)
+
+    def panel_rows_over(self, T: int) -> list[tuple[str, list[str]]]:
+        """a_τ,τ′ with the query τ along the row: one row per head h and key τ′ (column τ, row τ′ of the
+        T × T matrix a_h, the causal mask's zeros above its diagonal)."""
+        head = (lambda h: f"h{h + 1}") if self.heads > 1 else (lambda h: "")
+        return [("a", [f"a{head(h)} τ′{u + 1}" for h in range(self.heads) for u in range(T)])]
+
+    def panel_norms(self) -> list[tuple[str, str]]:
+        return [("dx", "‖∂x_τ‖")]
+
+    def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
+        """Its steps' matrices: q⁽ˡ⁾, e⁽ˡ⁾ (the scores), a⁽ˡ⁾, z⁽ˡ⁾, δ⁽ˡ⁾, ∂ℓ/∂q⁽ˡ⁾ …, G_Q⁽ˡ⁾ …; None: W (the update)."""
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            return Sym(f"G_{quantity[1]}", l, vector=True)
+        if quantity in OWN_NAMES:
+            return self.cell_sym(quantity, l)
+        return None
+
+    def unknown_value(self, quantity: str, T: int) -> Any:
+        from . import steps
+
+        if quantity in steps.G_STEPS:
+            return np.full(self.part(np.zeros(self.param_shape), quantity[1:]).shape, np.nan)
+        return np.full(steps.shape(self, "dx" if quantity == "o" else quantity, T), np.nan)
+
+    def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
+        """An entry (0-based ``pos``) of one of its per-τ matrices, printed from 1: q⁽ˡ⁾_τ,b, a⁽ˡ⁾_h,τ,τ′
+        (no h with one head), δ of the scores, ∂ℓ/∂q⁽ˡ⁾_τ,b …; ∂ℓ/∂o⁽ˡ⁾_τ,b."""
+        base, grad = OWN_NAMES[quantity]
+        sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
+        if self.heads == 1 and len(sub) == 3:
+            sub = sub[1:]
+        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None)
+        return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
+
+    # -- what a pass costs ------------------------------------------------------------------------------
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return (("q, k, v and z", 4 * self.dk), ("its output", self.d))
+
+    def multiplications(self) -> int:
+        """Per time step: q, k, v and o (the scores and z grow with T²: :meth:`time_cost`)."""
+        return 3 * self.dk * (self.d + 1) + self.d * (self.dk + 1)
+
+    def time_cost(self, T: int) -> tuple[int, int]:
+        """The scores, a, ∂ℓ/∂a and δ (H·T² each), and q·k and a v over every pair (2·T²·dk)."""
+        return 4 * self.heads * T * T, 2 * T * T * self.dk
+
+    # -- the batch pass over time ---------------------------------------------------------------------
+    def mask(self, T: int, n: int, active: np.ndarray | None) -> np.ndarray | None:
+        """(n, 1, T, T): which keys τ′ query τ of example i reads (τ′ within the example, τ′ ≤ τ when causal)."""
+        m = None
+        if active is not None and int(active.min()) < n:
+            running = np.arange(n)[:, None] < np.asarray(active)[None, :]  # (n, T)
+            m = np.broadcast_to(running[:, None, None, :], (n, 1, T, T))
+        if self.causal:
+            c = np.tril(np.ones((T, T), dtype=bool))[None, None]
+            m = c if m is None else (m & c)
+        return m
+
+    def split(self, Y: np.ndarray, n: int, parts: int = 1) -> np.ndarray:
+        """(T·n, parts·dk) rows (τ, example) → (parts, n, H, T, dh), contiguous: each head's matrices
+        whole, for the products over τ."""
+        T_n, H, dh = len(Y), self.heads, self.dh
+        return np.ascontiguousarray(Y.reshape(T_n // n, n, parts, H, dh).transpose(2, 1, 3, 0, 4))
+
+    def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
+            ) -> tuple[Saved, np.ndarray]:
+        """(saved, O) for a batch X (T, n, d): O (T + 1, n, d) holds o_1 … o_T in rows 1 … T, row 0 zero,
+        as a recurrent layer's o_0 (so the engine reads every kind over time alike); rows past an
+        example's end are 0."""
+        T, n, d = X.shape
+        dk = self.dk
+        Xr = X.reshape(T * n, d)
+        Wqkv = W[:3 * dk, :d + 1].copy()
+        Wqkv[:dk] /= math.sqrt(self.dh)  # q / √dh: the scores' scale, once
+        qkv = self.split(matmul(Xr, Wqkv[:, 1:].T) + Wqkv[:, 0], n, 3)
+        q, k, v = qkv
+        a = softmax_rows(q @ k.transpose(0, 1, 3, 2), self.mask(T, n, active))
+        z = (a @ v).transpose(2, 0, 1, 3).reshape(T * n, dk)
+        O = np.zeros((T + 1, n, d), dtype=X.dtype)
+        O[1:] = (matmul(z, W[3 * dk:, 1:1 + dk].T) + W[3 * dk:, 0]).reshape(T, n, d)
+        if active is not None and int(active.min()) < n:
+            O[1:][~(np.arange(n)[None, :] < np.asarray(active)[:, None])] = 0.0
+        return Saved(X, qkv, a, z), O
+
+    def bptt(self, W: np.ndarray, X: np.ndarray, saved: Saved, O: np.ndarray, above: np.ndarray,
+             df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, ∂ℓ/∂x (T, n, d)) from ``above``, ∂ℓ/∂o_τ (T, n, d), zero past each example's end:
+        ∂ℓ/∂z = W_Oᵀ ∂ℓ/∂o, ∂ℓ/∂a = ∂ℓ/∂z vᵀ, δ = a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a), ∂ℓ/∂q = δ k / √dh,
+        ∂ℓ/∂k = δᵀ q / √dh, ∂ℓ/∂v = aᵀ ∂ℓ/∂z, ∂ℓ/∂x = Σ W_·ᵀ ∂ℓ/∂· over q, k, v (without the bias column);
+        G sums over the examples and τ."""
+        T, n, d = above.shape
+        dk, s = self.dk, saved
+        q, k, v = s.qkv
+        dO = above.reshape(T * n, d)
+        G = np.zeros(self.param_shape, dtype=above.dtype)
+        G[3 * dk:, 0] = dO.sum(axis=0)
+        G[3 * dk:, 1:1 + dk] = matmul(dO.T, s.z)
+        dz = self.split(matmul(dO, W[3 * dk:, 1:1 + dk]), n)[0]
+        delta = softmax_back(s.a, dz @ v.transpose(0, 1, 3, 2))
+        grads = np.empty_like(s.qkv)  # ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v, each head's whole
+        np.matmul(delta, k, out=grads[0])  # q was divided by √dh: ∂ℓ/∂q = δ k / √dh below
+        grads[0] /= math.sqrt(self.dh)
+        np.matmul(delta.transpose(0, 1, 3, 2), q, out=grads[1])  # δᵀ (q / √dh)
+        np.matmul(s.a.transpose(0, 1, 3, 2), dz, out=grads[2])
+        dQKV = grads.transpose(3, 1, 0, 2, 4).reshape(T * n, 3 * dk)  # rows (τ, example): [∂q │ ∂k │ ∂v]
+        G[:3 * dk, 0] = dQKV.sum(axis=0)
+        G[:3 * dk, 1:d + 1] = matmul(dQKV.T, X.reshape(T * n, d))
+        dX = matmul(dQKV, W[:3 * dk, 1:d + 1]).reshape(T, n, d)
+        return G, dX
+
+    def back_inputs(self, W: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂x_τ (T, n, d): :meth:`bptt` hands it back already."""
+        return D
+
+    # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import equations
+
+        return equations.rules(net, l)
+
+    def explains(self, spec: Any, cell: Any) -> bool:
+        from . import explain
+
+        return explain.handles(self, spec, cell)
+
+    def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
+        from . import explain
+
+        return explain.explain_any(stepper, cell, digits)
+
+    def claims_step(self, net: Any, key: Any) -> bool:
+        return key.phase != "update"
+
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+        from . import equations
+
+        return equations.step_equations(net, state, step)
+
+    def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:
+        from . import steps
+
+        return steps.start_example(net, x)
+
+    def sequence_step(self, net: Any, state: Any, key: Any) -> tuple[Any, Any]:
+        from . import steps
+
+        return steps.apply(net, state, key)
