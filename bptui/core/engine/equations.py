@@ -10,16 +10,19 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
-from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub, substitute, value_node
+from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
+from ..formulas.profiles import Profile
+from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
-from ..ops.optim import Optimizer, hyper_parameters, regularised, update_formulas
+from ..ops.optim import ETA, Optimizer, hyper_parameters, regularised, update_formulas
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, StepKey
 from .stepper import State, Step
 
@@ -44,6 +47,24 @@ def delta(l: int | str) -> Sym:
 def G(l: int | str) -> Sym:
     return Sym("G", l, vector=True)
 
+
+def b(l: int | str) -> Sym:
+    """A profile's separate bias b⁽ˡ⁾: column 0 of the lecture's W⁽ˡ⁾."""
+    return Sym("b", l, vector=True)
+
+
+def Gb(l: int | str) -> Sym:
+    """The gradient of a separate bias (∂ℓ/∂b⁽ˡ⁾): column 0 of the lecture's G⁽ˡ⁾."""
+    return Sym("Gb", l, vector=True)
+
+
+M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
+
+
+def G_MEAN(l: int | str) -> Sym:
+    """A mean profile's G⁽ˡ⁾/m where the update multiplies it by m again: printed as G⁽ˡ⁾ (its own
+    node, so that G ↦ m·G/m substitutes once)."""
+    return Sym("G", l, vector=True, latex="G")
 
 Y = Sym("y", vector=True)
 LOSS_D = Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
@@ -116,13 +137,45 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
 
 # -- one step ---------------------------------------------------------------------------------------
 def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
-                   pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+                   pos: tuple[int, ...] | None = None, notation: Profile | None = None) -> tuple[Equation, ...]:
     """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
-    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position."""
+    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position.
+    ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
     for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
         if kind.claims_step(net, step.key):
             return kind.step_equations(net, state, step, pos)
+    if notation is not None and (notation.separate_bias or notation.mean):
+        return profiled_step_equations(net, state, step, notation, optimizer)
     return dense_step_equations(net, state, step, optimizer)
+
+
+def profile_fits(net: Network, notation: Profile) -> str | None:
+    """Why ``net``'s equations cannot be written in ``notation`` yet, or None when they can: a
+    profile that regroups them (a separate b, a mean gradient, rows) needs layers whose kind
+    follows it (``LayerKind.follows_profiles``: dense layers, for now), and rows are not written yet."""
+    if notation.vectors == "row":
+        return (f"notation {notation.name}: row vectors (x W + b) are not written yet; "
+                "the column-vector profiles are lecture13, nielsen, goodfellow and ng")
+    if notation.separate_bias or notation.mean or notation.name != "lecture13":
+        for l, kind in enumerate(net.kinds, start=1):
+            if not kind.follows_profiles():
+                return (f"notation {notation.name}: layer {l} ({kind.describe()}) is written in the lecture's "
+                        "notation only, for now; use --notation lecture13")
+    return None
+
+
+def check_profile(net: Network, notation: Profile) -> None:
+    """A SpecError naming the network file when :func:`profile_fits` says no."""
+    why = profile_fits(net, notation)
+    if why is not None:
+        raise SpecError(why, source=net.spec.source)
+
+
+def group_size(net: Network, key: StepKey) -> int:
+    """How many examples the update group of ``key`` has (the last group may have fewer)."""
+    spec = net.spec
+    k = spec.group_size
+    return min(k, spec.N - (key.group - 1) * k)
 
 
 def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None
@@ -160,6 +213,77 @@ def dense_step_equations(net: Network, state: State, step: Step, optimizer: Opti
     if key.phase == UPDATE:
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns)
     raise ValueError(key)  # pragma: no cover
+
+
+def profiled_step_equations(net: Network, state: State, step: Step, notation: Profile,
+                            optimizer: Optimizer | None = None) -> tuple[Equation, ...]:
+    """A dense step's equations grouped as ``notation`` groups them, on the same board: with a
+    separate bias, s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ (W without its column 0, o without its 1, b that
+    column), δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′ without the [1:], the gradients of W and of b apart and
+    each update twice; with a mean gradient, every G as G/m for the group's m examples. The printer
+    (``TextPrinter(notation=…)``) writes the profile's symbols."""
+    key, L = step.key, net.L
+    l = key.layer
+    sep = notation.separate_bias
+    m = group_size(net, key) if notation.mean else 1
+    if key.phase == UPDATE:
+        assert l is not None
+        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
+    if key.phase == BACKWARD and key.quantity == "G":
+        assert l is not None
+        return _gradient(state, step, l, sep, m if notation.mean else None)
+    if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
+        return dense_step_equations(net, state, step, optimizer)
+    assert l is not None
+    if key.phase == FORWARD and key.quantity == "s":
+        rhs = add(Op("@", (W(l), o(l - 1))), b(l))
+        env: dict[Node, Any] = {W(l): state.W[l][:, 1:], o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
+        values = {sym: _arr(v, means=sym) for sym, v in env.items()}
+        return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
+    if key.phase == FORWARD:
+        f = net.act(l).value(s(l))
+        env = {s(l): state.s[l], **_alpha(net, l)}
+        value = np.asarray(step.value)
+        result = _arr(value, "o", l) if l == L else _arr(value[1:])  # a hidden o without its 1
+        forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
+        return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
+    W_next, d_next, s_l, o_l = state.W[l + 1][:, 1:], state.delta[l + 1], state.s[l], state.o[l]
+    assert d_next is not None and s_l is not None and o_l is not None
+    back = group(Op("@", (Op("T", (W(l + 1),)), delta(l + 1))))
+    result = _arr(step.value, "delta", l)
+    env = {W(l + 1): W_next, delta(l + 1): d_next}
+    if net.act(l).derivative_is_one:
+        return (Equation(delta(l), (back, result), bindings=env, note=IDENTITY_NOTE),)
+    df = fprime(net, l, s(l), o(l))  # o⁽ˡ⁾ here is the units' outputs: no 1 to leave out
+    env.update({s(l): s_l, o(l): o_l[1:], **_alpha(net, l)})
+    numbers = mul(_arr(W_next.T @ d_next, means=back), _arr(net.df(l, s_l, o_l[1:]), means=df))
+    return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
+
+
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None) -> tuple[Equation, ...]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), and as
+    the mean over the group's ``m`` examples (each example adds its term divided by m)."""
+    G0, G1 = step.before, np.asarray(step.value)
+    assert isinstance(G0, np.ndarray)
+    d, o_prev = state.delta[l], state.o[l - 1]
+    assert o_prev is not None
+    parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
+    if sep:
+        parts = [(slice(1, None), G(l), parts[0][2], o_prev[1:]), (0, Gb(l), delta(l), None)]
+    out = []
+    for cols, lhs, term, a in parts:
+        k = m or 1
+        rhs = add(lhs, Op("/", (term, M)) if m else term)
+        env: dict[Node, Any] = {lhs: G0[:, cols] / k, delta(l): d}
+        values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
+        if a is not None:
+            env[o(l - 1)] = a
+            values[o(l - 1)] = _arr(a, means=o(l - 1))
+        if m:
+            env[M] = m
+            values[M] = Num(float(m), exact=True)
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(G1[:, cols] / k)), "←", env))
+    return tuple(out)
 
 
 def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
@@ -229,8 +353,11 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     return Equation(delta(l), (rhs, numbers, result), bindings=env)
 
 
-def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,)) -> tuple[Equation, ...]:
-    """The optimizer's equations (its table's trees) with this update's numbers."""
+def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
+            notation: Profile | None = None, m: int = 1) -> tuple[Equation, ...]:
+    """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
+    separate bias, once for W (without column 0) and once for b (column 0); in a mean profile with
+    the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same."""
     l = step.key.layer
     assert l is not None
     W0, W1, G_l = step.before, step.value, state.G[l]
@@ -243,10 +370,12 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
                              Sym("W", l, accent="tilde", vector=True): W_tilde}
     params: dict[Node, Any] = {**hyper_parameters(opt)}
     shown: dict[Node, Node] = {sym: Num(float(v), exact=True) for sym, v in params.items()}
+    states: list[Sym] = []
     if step.opt is not None and step.opt_before is not None:
         for name, value in step.opt.arrays().items():
             before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
             after[Sym(name, l, vector=True)] = value
+            states.append(Sym(name, l, vector=True))
         if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
             t = step.opt.t
             after[Sym("t")] = t
@@ -254,20 +383,47 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             b1, b2 = opt.beta1, opt.beta2
             after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
-    refs: dict[Sym, str] = {W(l): "W", G(l): "G"}
+            states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
+    mean = notation is not None and notation.mean
+    if mean:
+        after[G(l)] = G_l / m
+        params[M] = m
+        shown[M] = Num(float(m), exact=True)
+    whole = notation is None or not notation.separate_bias
+    parts: list[tuple[Any, dict[Node, Node]]] = [(slice(None), {})] if whole else [
+        (slice(1, None), {}),  # W without its bias column; b: column 0, every name with its b
+        (0, {W(l): b(l), G(l): Gb(l), Sym("g", l, vector=True): Sym("g_b", l, vector=True),
+             Sym("W", l, accent="tilde", vector=True): Sym("b", l, accent="tilde", vector=True),
+             **{st: replace(st, base=st.base + "_b") for st in states}})]
+    refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
-    for lhs, rel, rhs in update_formulas(opt, l):
-        env: dict[Node, Any] = {**params, **after}
-        if rel == "←":
-            env[lhs] = before[lhs]
-        values = dict(shown)
-        for sym, value in env.items():
-            if isinstance(sym, Sym) and sym.vector:
-                q = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
-        quantity = refs.get(lhs)
-        result = _arr(after[lhs], quantity, l if quantity else None)
-        eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
+    for cols, names in parts:
+        grad = names.get(G(l), G(l) if not mean else G_MEAN(l))
+        names = {**names, G(l): group(mul(M, grad)) if mean else grad}
+        if mean:  # plain sgd: W − (η·m) G/m, the learning rate times the group's size
+            names[mul(ETA, G(l))] = mul(group(mul(ETA, M)), grad)
+
+        def part(v: Any, cols: Any = cols) -> Any:
+            return v[:, cols] if isinstance(v, np.ndarray) and v.ndim == 2 else v
+
+        for lhs0, rel, rhs0 in update_formulas(opt, l):
+            lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
+            assert isinstance(lhs, Sym)
+            env0: dict[Node, Any] = {**params, **after}
+            if rel == "←":
+                env0[lhs0] = before[lhs0]
+            env: dict[Node, Any] = {}
+            for sym, value in env0.items():
+                new = grad if sym == G(l) else names.get(sym, sym)
+                env[new] = part(value)
+            values = dict(shown)
+            for sym, value in env.items():
+                if isinstance(sym, Sym) and sym.vector:
+                    q = refs.get(sym) if not (sym == lhs and rel == "←") else None
+                    values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
+            quantity = refs.get(lhs)
+            result = _arr(part(after[lhs0]), quantity, l if quantity else None)
+            eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
 from .notation import minus_signs, num
+from .profiles import HOLE, Profile, Symbol
 
 # -- nodes ------------------------------------------------------------------------------------------
 
@@ -1054,9 +1055,39 @@ class Printer:
     digits: int = 4
     max_terms: int = 8  # sums with more terms show their first three and last two
 
-    def __init__(self, digits: int = 4) -> None:
+    def __init__(self, digits: int = 4, notation: Profile | None = None) -> None:
         self.digits = digits
         self.elisions: list[tuple[int, int, int]] = []  # the sums printed with terms left out (shown_terms)
+        # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
+        self.notation = notation if notation is None or notation.name != "lecture13" else None
+        self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+
+    def profiled(self, s: Sym) -> tuple[Sym, Symbol | None]:
+        """``s`` in the profile's letters: the shared quantities renamed, a unit's number counted from
+        the profile's first unit, a weight or gradient entry of column 0 the bias's (when the profile
+        separates it); and, for a gradient whose symbol holds its parameter (∂C/∂{}), that symbol."""
+        P = self.notation
+        assert P is not None
+        base, sub = s.base, s.sub
+        if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
+            base, sub = ("b" if base == "w" else "Gb"), sub[:1]
+        sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        grad: Symbol | None = None
+        if base in ("G", "Gb"):
+            if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾
+                return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
+            grad = P.gradient
+            base = "b" if base == "Gb" else "w" if sub else "W"
+        new = self._renames.get(base)
+        if new is None:
+            return replace(s, sub=sub), grad
+        return replace(s, base=new.text, latex=new.latex, sub=sub), grad
+
+    def layer(self, s: Sym) -> str:
+        """The layer index of ``s`` as text (a loss's superscript is its example's number: (n))."""
+        if self.notation is None or s.base == "ℓ":
+            return f"({s.layer})".translate(_SUP)
+        return self.notation.layer_text(s.layer if s.layer is not None else "")
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -1250,10 +1281,18 @@ class TextPrinter(Printer):
     mat_limit = 6
 
     def _p_Sym(self, s: Sym) -> str:
+        if self.notation is None:
+            return self._sym(s, s)
+        shown, grad = self.profiled(s)
+        text = self._sym(shown, s)
+        return text if grad is None else grad.text.replace(HOLE, text)
+
+    def _sym(self, s: Sym, lecture: Sym) -> str:
+        """``s`` as text, its layer index written as the profile writes ``lecture``'s."""
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP)
+                base += self.layer(lecture)
             parts = [str(i) for i in (s.time, *s.sub)]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
@@ -1268,7 +1307,7 @@ class TextPrinter(Printer):
             else:
                 base += "_" + ",".join(parts)
         if s.layer is not None:
-            base += f"({s.layer})".translate(_SUP)
+            base += self.layer(lecture)
         return base + ("ᵀ" if s.T else "")
 
     def _p_Num(self, n: Num) -> str:
@@ -1473,6 +1512,13 @@ class LatexPrinter(Printer):
         return r"\mathit{" + base.replace("_", r"\_") + "}"
 
     def _p_Sym(self, s: Sym) -> str:
+        if self.notation is None:
+            return self._sym(s, s)
+        shown, grad = self.profiled(s)
+        text = self._sym(shown, s)
+        return text if grad is None else grad.latex.replace(HOLE, text)
+
+    def _sym(self, s: Sym, lecture: Sym) -> str:
         base = s.latex or self._name(s.base)
         if s.accent == "hat":
             base = rf"\hat{{{base}}}"
@@ -1481,7 +1527,8 @@ class LatexPrinter(Printer):
         sub = ("_{" + ",".join(latex_math(str(i)).strip() for i in s.sub) + "}") if s.sub else ""
         sup_parts = []
         if s.layer is not None:
-            sup_parts.append(f"({s.layer})")
+            sup_parts.append(f"({s.layer})" if self.notation is None or lecture.base == "ℓ"
+                             else self.notation.layer_latex(s.layer))
         if s.T:
             sup_parts.append("T")
         sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
