@@ -116,7 +116,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     p.add_argument("file", nargs="?", metavar="FILE", help="network file, or a bundled example's name")
     p.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+    _notation_option(p)
     return p
+
+
+def _notation_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notation", metavar="NAME|FILE",
+                   help="write the equations in a course's notation: lecture13 (default), nielsen, goodfellow, "
+                        "ng, or a profile file (docs/notation.md); wins over the file's \"notation\"; never "
+                        "changes a number")
+
+
+def _graph_notation(args) -> None:
+    """A computation graph writes its adjoints g_v in the lecture's notation only: --notation is refused."""
+    if getattr(args, "notation", None) not in (None, "lecture13"):
+        raise UsageError("--notation: a computation graph is written in the lecture's notation (its adjoints g_v) only")
+
+
+def _profile(args, spec):
+    """The notation profile of a command: --notation, else the network file's, else lecture13."""
+    from .core.engine.equations import spec_notation
+
+    return spec_notation(spec, getattr(args, "notation", None))
 
 
 FORCE_HELP = ("replace an output file that is read-only or has other names (hard links: only this name "
@@ -152,6 +173,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
+        _notation_option(p)
         p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf", *LMS_FORMATS), default="markdown",
                        help="pdf: the LaTeX compiled by pdflatex (needs --output); moodle, gift, qti, prairielearn, "
                             "gradescope: with --variants, Markdown variants and the file a course platform imports")
@@ -196,6 +218,8 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
+    if command == "trace":
+        _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
@@ -528,13 +552,15 @@ def cmd_trace(args) -> int:
 
         if args.epochs not in (None, 1):
             raise UsageError("bptui trace: --epochs: a computation graph has one forward and one reverse pass")
+        _graph_notation(args)
         lines = graph_trace_json(spec) if args.format == "json" else graph_trace_text(spec)
         for line in lines:
             sys.stdout.write(line + "\n")
         return 0
     epochs = args.epochs or 1
     steps = run_steps(spec, epochs, "--epochs")
-    lines = trace_json(spec, epochs) if args.format == "json" else trace_text(spec, epochs)
+    notation = _profile(args, spec)
+    lines = trace_json(spec, epochs, notation) if args.format == "json" else trace_text(spec, epochs, notation)
     out = sys.stdout
     with progress.shown(steps, "trace", _no_color(args)):
         for line in lines:

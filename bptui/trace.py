@@ -9,28 +9,33 @@ from .core.graphs.graph import GraphSpec
 from .core.graphs.graph_stepper import GraphStepper
 from .core.engine.equations import step_equation, value_json
 from .core.util.jsonout import dumps
-from .core.formulas.formula import Arr, TextPrinter
+from .core.formulas.formula import Arr, Sym, TextPrinter
+from .core.formulas.profiles import DEFAULT, Profile
 from .core.formulas.notation import count, num, sup, vec
 from .core.formats.spec import NetworkSpec
 from .core.engine.stepper import Step, Stepper
 from . import progress
 
 
-def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
-    """Each step of ``epochs`` epochs with its equation, straight from the core's stepper."""
-    stepper = Stepper(spec)
+def run(spec: NetworkSpec, epochs: int, notation: Profile | None = None) -> Iterator[tuple[Stepper, Step, str]]:
+    """Each step of ``epochs`` epochs with its equation (in ``notation``), straight from the core's stepper."""
+    stepper = Stepper(spec, notation=notation)
     for _ in range(epochs * len(stepper.schedule)):
         step = stepper.forward()
         progress.step()
         yield stepper, step, step_equation(stepper, step)
 
 
-def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
-    for _, step, eq in run(spec, epochs):
+def trace_json(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> Iterator[str]:
+    """One JSON record per step: the lecture's quantities and values in every notation (G with the
+    bias in column 0, sums, o with its 1); only ``equation`` is written in ``notation``, named by
+    ``"notation"``."""
+    for _, step, eq in run(spec, epochs, notation):
         k = step.key
         row = {
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
+            "notation": notation.name,
         }
         if k.time is not None:  # a recurrent network's step at one time step τ
             row["time"] = k.time
@@ -61,11 +66,16 @@ def describe(spec: NetworkSpec) -> str:
             + f"; {count(spec.N, 'training example')}{held_out}")
 
 
-def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
+def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> Iterator[str]:
     yield describe(spec)
     if spec.description:
         yield spec.description
-    for stepper, step, eq in run(spec, epochs):
+    if notation is not DEFAULT:
+        yield f"Notation: {notation.name} ({notation.description})" if notation.description else \
+            f"Notation: {notation.name}"
+    printer = TextPrinter(notation=notation)
+    o0, loss_D = printer.p(Sym("o", 0)), printer.p(Sym("ℓ_D"))
+    for stepper, step, eq in run(spec, epochs, notation):
         k = step.key
         if k.step % len(stepper.schedule) == 1:
             yield ""
@@ -82,13 +92,14 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
                 image = TextPrinter().p(Arr(np.asarray(st.o[0])))
                 yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
             else:
-                yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
+                first = f"{o0} = x" if notation.separate_bias else f"{o0} = [1, x] = {vec(st.o[0])}"
+                yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, {first}"
         elif k.phase == "update" and k.layer == stepper.schedule.updated[0]:
             yield ""
             yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
-            yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"
+            yield f"End of epoch {k.epoch}: {loss_D} = {num(stepper.state.loss_D)}"
 
 
 # -- computation graphs -----------------------------------------------------------------------------

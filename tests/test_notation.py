@@ -163,7 +163,7 @@ def check_profile_step(stepper, step, digits: int, name: str) -> int:
 @given(networks(), st.integers(2, 6), st.sampled_from(WRITTEN))
 def test_every_number_is_its_value_in_every_profile(spec, digits, name):
     stepper = Stepper(spec)
-    assert profile_fits(stepper.net, PROFILES[name]) is None
+    assert profile_fits(stepper.net.kinds, PROFILES[name]) is None
     checked = 0
     for _ in range(2 * len(stepper.schedule)):
         step = stepper.forward()
@@ -180,3 +180,164 @@ def test_the_profile_schema_is_json_schema_and_every_shipped_profile_fits_it():
     jsonschema.Draft202012Validator.check_schema(sch)
     for p in PROFILES.values():
         jsonschema.validate(profile_json(p), sch)
+
+
+# -- trace --------------------------------------------------------------------------------------------------
+def _trace(*args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from bptui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["trace", *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("example", ["xor", "classifier", "moons"])
+def test_trace_json_has_the_lectures_values_in_every_profile(example):
+    runs = {}
+    for name in WRITTEN:
+        code, out, _ = _trace(example, "--format", "json", "--notation", name)
+        assert code == 0
+        runs[name] = [json.loads(line) for line in out.splitlines()]
+    base = runs["lecture13"]
+    for name, rows in runs.items():
+        assert len(rows) == len(base)
+        for row, ref in zip(rows, base):
+            assert row["notation"] == name
+            assert {k: v for k, v in row.items() if k not in ("equation", "notation")} == \
+                {k: v for k, v in ref.items() if k not in ("equation", "notation")}
+    assert runs["nielsen"][0]["equation"] != base[0]["equation"]
+
+
+def _eqs(name: str) -> list[str]:
+    code, out, err = _trace("xor", "--format", "json", "--notation", name)
+    assert code == 0, err
+    return [json.loads(line)["equation"] for line in out.splitlines()]
+
+
+def test_xors_equations_in_each_profile_are_the_ones_the_issue_quotes():
+    # the lecture's: s = W o with o⁽⁰⁾ = [1, x], G ← G + δ oᵀ, W ← W − η G
+    lec = _eqs("lecture13")
+    assert lec[0].startswith("s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾ = ")
+    assert lec[1].startswith("o⁽¹⁾ = [1, tanh(s⁽¹⁾)]")
+    assert lec[6].startswith("G⁽²⁾ ← G⁽²⁾ + δ⁽²⁾ o⁽¹⁾ᵀ")
+    assert lec[36].startswith("W⁽¹⁾ ← W⁽¹⁾ − η G⁽¹⁾")
+    # nielsen: z² = w² a¹ + b², a² = σ(z²); BP1 δᴸ = ∇ₐC ⊙ σ′(zᴸ); BP2 δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ);
+    # BP3 ∂C/∂b = δ; BP4 ∂C/∂w = δ aᵀ (the mean over the group: each example adds its term over m)
+    ni = _eqs("nielsen")
+    assert ni[0].startswith("z² = w² a¹ + b² = [[0.5, −0.4], [0.3, 0.6]] [0, 0] + [0.1, −0.2] = [0.1, −0.2]")
+    assert ni[1].startswith("a² = tanh(z²) = ")
+    assert ni[3].startswith("a³ = σ(z³) = ")
+    assert ni[4].startswith("C⁽¹⁾ = Σₖ (aₖ³ − yₖ)² = ")  # xor's squared loss: no ½
+    assert ni[5].startswith("δ³ = 2(a³ − y) ⊙ a³ ⊙ (1 − a³) = ")
+    assert ni[6].startswith("∂C/∂w³ ← ∂C/∂w³ + (δ³ a²ᵀ)/m = ") and ";   ∂C/∂b³ ← ∂C/∂b³ + δ³/m = " in ni[6]
+    assert ni[7].startswith("δ² = (w³ᵀ δ³) ⊙ (1 − a²⊙a²) = ")
+    assert ni[36].startswith("w² ← w² − (η·m) ∂C/∂w² = ") and "(0.5·4)" in ni[36]
+    assert ";   b² ← b² − (η·m) ∂C/∂b² = " in ni[36]
+    # goodfellow: a⁽ᵏ⁾ = W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾ + b⁽ᵏ⁾, h⁽ᵏ⁾ = f(a⁽ᵏ⁾), g ← g ⊙ f′(a), ∇_b J = g, ∇_W J = g hᵀ, g ← Wᵀ g; J summed
+    gf = _eqs("goodfellow")
+    assert gf[0].startswith("a⁽¹⁾ = W⁽¹⁾ h⁽⁰⁾ + b⁽¹⁾ = ")
+    assert gf[1].startswith("h⁽¹⁾ = tanh(a⁽¹⁾) = ")
+    assert gf[6].startswith("∇_W⁽²⁾ J ← ∇_W⁽²⁾ J + g⁽²⁾ h⁽¹⁾ᵀ = ") and "∇_b⁽²⁾ J ← ∇_b⁽²⁾ J + g⁽²⁾ = " in gf[6]
+    assert gf[7].startswith("g⁽¹⁾ = (W⁽²⁾ᵀ g⁽²⁾) ⊙ (1 − h⁽¹⁾⊙h⁽¹⁾) = ")
+    assert gf[36].startswith("W⁽¹⁾ ← W⁽¹⁾ − ε ∇_W⁽¹⁾ J = ")
+    # ng: z^[l] = W^[l] a^[l−1] + b^[l], dz^[l] = da ⊙ g′(z), dW = (1/m) Σ dz a^[l−1]ᵀ, db = (1/m) Σ dz
+    ng = _eqs("ng")
+    assert ng[0].startswith("z^[1] = W^[1] a^[0] + b^[1] = ")
+    assert ng[6].startswith("dW^[2] ← dW^[2] + (dz^[2] a^[1]ᵀ)/m = ") and "db^[2] ← db^[2] + dz^[2]/m = " in ng[6]
+    assert ng[7].startswith("dz^[1] = (W^[2]ᵀ dz^[2]) ⊙ (1 − a^[1]⊙a^[1]) = ")
+    assert ng[36].startswith("W^[1] ← W^[1] − (α·m) dW^[1] = ")
+    # the same numbers: the results agree (the mean G/m times m is the lecture's G)
+    for eqs in (ni, gf, ng):
+        assert eqs[0].rsplit(" = ", 1)[1] == lec[0].rsplit(" = ", 1)[1]
+        assert eqs[36].split(";")[0].rsplit(" = ", 1)[1] != ""
+
+
+def test_the_option_wins_over_the_files_notation_and_bad_names_name_their_place(tmp_path):
+    doc = json.loads(open(resolve("xor"), encoding="utf-8").read())
+    doc["notation"] = "ng"
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert _eqs_of(str(path))[0].startswith("z^[1] = ")
+    assert _eqs_of(str(path), "--notation", "goodfellow")[0].startswith("a⁽¹⁾ = ")
+    doc["notation"] = "shakespeare"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = _trace(str(path))
+    assert (code, out) == (2, "") and err.startswith(f"error: {path}: notation: 'shakespeare' is neither")
+    assert err.count("\n") == 1
+    # a course's profile file beside the network file, by its relative path
+    mine = profile_json(PROFILES["nielsen"])
+    mine["name"] = "course"
+    mine["symbols"]["weights"] = {"text": "Θ", "latex": r"\Theta"}
+    (tmp_path / "course.json").write_text(json.dumps(mine), encoding="utf-8")
+    doc["notation"] = "course.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert _eqs_of(str(path))[0].startswith("z² = Θ² a¹ + b² = ")
+    code, out, err = _trace("xor", "--notation", "nowhere")
+    assert (code, out) == (2, "") and err.startswith("error: --notation: 'nowhere' is neither")
+    mine["layer_index"] = "curly"
+    (tmp_path / "course.json").write_text(json.dumps(mine), encoding="utf-8")
+    code, out, err = _trace("xor", "--notation", str(tmp_path / "course.json"))
+    assert (code, out) == (2, "") and err == f"error: {tmp_path / 'course.json'}: layer_index: \"curly\" is not one of paren, bracket, plain\n"
+
+
+def _eqs_of(path: str, *more: str) -> list[str]:
+    code, out, err = _trace(path, "--format", "json", *more)
+    assert code == 0, err
+    return [json.loads(line)["equation"] for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("example, notation, says", [
+    ("xor", "cs231n", "row vectors (x W + b) are not written yet"),
+    ("edges", "nielsen", "layer 1 (conv2d 2×3×3) is written in the lecture's notation only"),
+    ("parity", "ng", "layer 1 (rnn 4) is written in the lecture's notation only"),
+    ("lecture13", "ng", "a computation graph is written in the lecture's notation"),
+])
+def test_what_a_profile_does_not_write_yet_is_refused_before_any_output(example, notation, says):
+    code, out, err = _trace(example, "--notation", notation)
+    assert (code, out) == (2, "") and err.startswith("error: ") and says in err and err.count("\n") == 1
+
+
+# -- export -------------------------------------------------------------------------------------------------
+def _export(*args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from bptui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["export", *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_export_in_the_lectures_notation_is_unchanged_by_naming_it():
+    for fmt in ("markdown", "latex"):
+        plain, named = _export("xor", "--format", fmt), _export("xor", "--format", fmt, "--notation", "lecture13")
+        assert plain[0] == 0 and plain == named
+
+
+@pytest.mark.parametrize("name, first, update", [
+    ("nielsen", r"z^{2} &= w^{2} a^{1} + b^{2}", r"w^{2} &\leftarrow w^{2} - (\eta \cdot m) \partial C/\partial w^{2}"),
+    ("goodfellow", r"a^{(1)} &= W^{(1)} h^{(0)} + b^{(1)}", r"W^{(1)} &\leftarrow W^{(1)} - \epsilon \nabla_{W^{(1)}} J"),
+    ("ng", r"z^{[1]} &= W^{[1]} a^{[0]} + b^{[1]}", r"W^{[1]} &\leftarrow W^{[1]} - (\alpha \cdot m) dW^{[1]}"),
+])
+def test_export_writes_each_profiles_equations_and_notation_section(name, first, update):
+    code, md, err = _export("xor", "--notation", name)
+    assert code == 0, err
+    assert f"## Notation ({name})" in md and first in md and update in md
+    assert "o^{(0)}" not in md and "G^{(" not in md  # no lecture symbol is left in a separate-bias profile
+    code, tex, err = _export("xor", "--notation", name, "--format", "latex")
+    assert code == 0 and rf"\section*{{Notation ({name})}}" in tex and first in tex
+
+
+def test_export_refuses_what_is_written_in_the_lectures_notation_only():
+    code, out, err = _export("xor", "--notation", "ng", "--exercise")
+    assert (code, out) == (2, "") and "exercises, keys and variants are written in the lecture's notation only" in err
+    code, out, err = _export("xor", "--notation", "ng", "--format", "csv")
+    assert (code, out) == (2, "") and "--format csv holds the lecture's quantities" in err
+    code, out, err = _export("lecture13", "--notation", "ng")
+    assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err

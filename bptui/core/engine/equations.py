@@ -74,6 +74,11 @@ def loss_sym(n: int | str | None) -> Sym:
     return Sym("ℓ", n, latex=r"\ell")
 
 
+# each shared quantity of a notation profile (core/formulas/profiles.py) as the lecture's symbol of layer l
+LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient": G, "weights": W, "bias": b,
+                "loss": lambda l: loss_sym(None), "learning_rate": lambda l: ETA}
+
+
 def step_symbol(key: StepKey, kinds: Sequence[Any] = ()) -> Node:
     """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ … (a kind's own steps, an LSTM's c⁽¹⁾_τ, named
     by its kind: ``kinds``, layers 1..L)"""
@@ -149,26 +154,37 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     return dense_step_equations(net, state, step, optimizer)
 
 
-def profile_fits(net: Network, notation: Profile) -> str | None:
-    """Why ``net``'s equations cannot be written in ``notation`` yet, or None when they can: a
+def profile_fits(kinds: Sequence[Any], notation: Profile) -> str | None:
+    """Why the equations of a network of layers ``kinds`` cannot be written in ``notation`` yet, or None when they can: a
     profile that regroups them (a separate b, a mean gradient, rows) needs layers whose kind
     follows it (``LayerKind.follows_profiles``: dense layers, for now), and rows are not written yet."""
     if notation.vectors == "row":
         return (f"notation {notation.name}: row vectors (x W + b) are not written yet; "
                 "the column-vector profiles are lecture13, nielsen, goodfellow and ng")
     if notation.separate_bias or notation.mean or notation.name != "lecture13":
-        for l, kind in enumerate(net.kinds, start=1):
+        for l, kind in enumerate(kinds, start=1):
             if not kind.follows_profiles():
                 return (f"notation {notation.name}: layer {l} ({kind.describe()}) is written in the lecture's "
                         "notation only, for now; use --notation lecture13")
     return None
 
 
-def check_profile(net: Network, notation: Profile) -> None:
-    """A SpecError naming the network file when :func:`profile_fits` says no."""
-    why = profile_fits(net, notation)
+def check_profile(spec: Any, notation: Profile) -> None:
+    """A SpecError naming the network file when :func:`profile_fits` says no (before any output)."""
+    why = profile_fits(spec.kinds or (), notation)
     if why is not None:
-        raise SpecError(why, source=net.spec.source)
+        raise SpecError(why, source=spec.source)
+
+
+def spec_notation(spec: Any, option: str | None) -> Profile:
+    """The profile a command writes ``spec`` in: ``option`` (``--notation``), else the file's
+    ``"notation"``, else lecture13; refused (a SpecError) when the network's layers are not written
+    in it yet, before any output."""
+    from ..formulas.profiles import notation_for
+
+    profile = notation_for(option, spec.raw.get("notation"), spec.source)
+    check_profile(spec, profile)
+    return profile
 
 
 def group_size(net: Network, key: StepKey) -> int:
@@ -428,17 +444,20 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
 
 
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
-             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None) -> str:
-    """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``)."""
+             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None,
+             notation: Profile | None = None) -> str:
+    """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``);
+    in the ``notation`` profile's symbols and grouping (None: the lecture's)."""
     opt = optimizer or Optimizer("sgd", lr, l2)
-    printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos))
+    printer = TextPrinter(digits, notation=notation)
+    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos, notation))
 
 
 def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
-    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text
-    (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
-    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos)
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text in
+    the stepper's notation (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos,
+                    notation=stepper.notation)
 
 
 def value_json(value: Any) -> object:

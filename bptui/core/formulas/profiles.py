@@ -196,13 +196,36 @@ def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:
         raise SpecError(f"{HOLE} more than once", place=place)
 
 
-def resolve(name_or_file: str) -> Profile:
-    """A shipped profile by its name, or a course's from its file (``--notation``, ``"notation"``)."""
+def resolve(name_or_file: str, base: str | Path | None = None) -> Profile:
+    """A shipped profile by its name, or a course's from its file (a path relative to ``base``, the
+    network file's folder, when it is given)."""
     if name_or_file in PROFILES:
         return PROFILES[name_or_file]
-    if name_or_file.endswith(".json") or "/" in name_or_file or Path(name_or_file).exists():
-        return load_profile(name_or_file)
+    path = Path(base) / name_or_file if base is not None else Path(name_or_file)
+    if name_or_file.endswith(".json") or "/" in name_or_file or path.exists():
+        return load_profile(path)
     raise SpecError(f"{name_or_file!r} is neither a notation profile ({', '.join(PROFILES)}) nor a profile file")
+
+
+def notation_for(option: str | None, declared: Any, source: str) -> Profile:
+    """The profile a command writes in: ``--notation`` (``option``) wins over the network file's
+    ``"notation"`` (``declared``, read from ``source``), else lecture13. A bad name names its place:
+    the option, or the network file's ``notation``; a bad profile file, that file."""
+    if option is not None:
+        try:
+            return resolve(option)
+        except SpecError as err:
+            if err.source:  # the profile file's own mistake
+                raise
+            raise SpecError(err.message, place="--notation") from None
+    if declared is None:
+        return DEFAULT
+    try:
+        return resolve(str(declared), Path(source).parent)
+    except SpecError as err:
+        if err.source:
+            raise
+        raise SpecError(err.message, source=source, place="notation") from None
 
 
 def profile_json(p: Profile) -> dict:
