@@ -428,6 +428,7 @@ def cmd_open(args) -> int:
         why = too_big(names, edges, frozenset(spec.input_names))
         if why:
             raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
+        _graph_notation(args)
         _require_terminal()
         from .tui.graph_app import run as run_graph
 
@@ -440,8 +441,14 @@ def cmd_open(args) -> int:
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
+    from .core.engine.equations import check_profile
+    from .core.formulas.profiles import notation_for
+
+    notation = notation_for(args.notation, doc.get("notation"), path)
+    if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
+        check_profile(spec, notation)
     _require_terminal()
-    return run(doc, path, spec, no_color=args.no_color)
+    return run(doc, path, spec, no_color=args.no_color, notation=None if notation.name == "lecture13" else notation)
 
 
 READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the app (see _read_aside)

@@ -341,3 +341,29 @@ def test_export_refuses_what_is_written_in_the_lectures_notation_only():
     assert (code, out) == (2, "") and "--format csv holds the lecture's quantities" in err
     code, out, err = _export("lecture13", "--notation", "ng")
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
+
+
+# -- the app's equation line ----------------------------------------------------------------------------------
+async def test_the_apps_equation_line_follows_the_notation():
+    from bptui.tui.app import BptuiApp
+
+    code, out, _ = _trace("xor", "--format", "json", "--notation", "goodfellow")
+    rows = [json.loads(line) for line in out.splitlines()]
+    app = BptuiApp(load_any(resolve("xor")), PROFILES["goodfellow"])
+    async with app.run_test(size=(140, 40)) as pilot:
+        for row in rows[:12]:  # the forward pass, the loss, both gradients
+            app.main.action_next()
+            await pilot.pause()
+            assert str(app.query_one("#equation").render()) == row["equation"]
+    assert rows[0]["equation"].startswith("a⁽¹⁾ = W⁽¹⁾ h⁽⁰⁾ + b⁽¹⁾")
+
+
+def test_the_app_checks_its_notation_before_it_opens(capsys):
+    from bptui.cli import main
+
+    assert main(["xor", "--notation", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
+    # a file the app reads after its first frame: the stepper it builds refuses, and the app ends with the error
+    with pytest.raises(SpecError, match=r"edges.json: notation ng: layer 1 \(conv2d 2×3×3\) is written in the lecture"):
+        Stepper(load_any(resolve("edges")), notation=PROFILES["ng"])
