@@ -367,3 +367,22 @@ def test_the_app_checks_its_notation_before_it_opens(capsys):
     # a file the app reads after its first frame: the stepper it builds refuses, and the app ends with the error
     with pytest.raises(SpecError, match=r"edges.json: notation ng: layer 1 \(conv2d 2×3×3\) is written in the lecture"):
         Stepper(load_any(resolve("edges")), notation=PROFILES["ng"])
+
+
+# -- the manual ---------------------------------------------------------------------------------------------
+def test_the_manuals_table_is_the_profiles_own_and_its_example_profile_reads():
+    import re
+    from pathlib import Path
+
+    from bptui.core.engine.equations import notation_table
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "notation.md").read_text(encoding="utf-8")
+    shown = text.split("<!-- notation-table -->\n", 1)[1].split("\n<!-- /notation-table -->", 1)[0]
+    assert shown.splitlines() == notation_table()
+    example = re.search(r"### A course's own profile.*?```json\n(.*?)```", text, re.S)
+    assert example is not None
+    p = profile_from_json(json.loads(example[1]), "course.json")
+    assert (p.weights.text, p.bias_mode, p.layer_index, p.gradient_mode) == ("Θ", "separate", "bracket", "mean")
+    from bptui.core.formulas.formula import Sym
+
+    assert TextPrinter(notation=p).p(Sym("G", 2, vector=True)) == "∂J/∂Θ^[2]"

@@ -79,6 +79,30 @@ LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient"
                 "loss": lambda l: loss_sym(None), "learning_rate": lambda l: ETA}
 
 
+def notation_table() -> list[str]:
+    """Every notation profile's symbols side by side, one row per quantity, as a Markdown table
+    (docs/notation.md holds it; a test and the manual's build hook keep it the profiles' own)."""
+    from ..formulas.profiles import PROFILES, QUANTITIES
+
+    profiles = list(PROFILES.values())
+    printers = [TextPrinter(notation=p) for p in profiles]
+    l = "l"
+    rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
+    for q in QUANTITIES:
+        rows.append([q.replace("_", " "), *(pr.p(LECTURE_SYMS[q](l)) for pr in printers)])
+    forward = [pr.p(s(l)) + " = " + (f"{pr.p(o('l-1'))} {pr.p(W(l))} + {pr.p(b(l))} (not written yet)"
+                                      if p.vectors == "row" else pr.p(add(Op("@", (W(l), o("l-1"))), b(l))
+                                                                      if p.separate_bias else Op("@", (W(l), o("l-1")))))
+               for p, pr in zip(profiles, printers)]
+    rows.append(["forward", *forward])
+    rows.append(["input", *(pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]") for p, pr in zip(profiles, printers))])
+    rows.append(["where the bias is", *("a vector of its own" if p.separate_bias else "column 0 of W" for p in profiles)])
+    rows.append(["vectors", *(p.vectors + "s" for p in profiles)])
+    rows.append(["first unit", *(str(p.unit_base) for p in profiles)])
+    rows.append(["a group's gradient", *("mean G/m" if p.mean else "sum" for p in profiles)])
+    return ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+
+
 def step_symbol(key: StepKey, kinds: Sequence[Any] = ()) -> Node:
     """The quantity a step computes: s⁽¹⁾, δ⁽²⁾, ℓ⁽³⁾, W⁽¹⁾ … (a kind's own steps, an LSTM's c⁽¹⁾_τ, named
     by its kind: ``kinds``, layers 1..L)"""
