@@ -1083,6 +1083,19 @@ class Printer:
             return replace(s, sub=sub), grad
         return replace(s, base=new.text, latex=new.latex, sub=sub), grad
 
+    SYMBOL = "text"  # which of a profile's Symbol fields this printer writes
+
+    def _p_Sym(self, s: Sym) -> str:
+        if self.notation is None:
+            return self._sym(s, s)
+        shown, grad = self.profiled(s)
+        text = self._sym(shown, s)
+        return text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
+
+    def _sym(self, s: Sym, lecture: Sym) -> str:
+        """``s`` as this target writes it, its layer index as the profile writes ``lecture``'s."""
+        raise NotImplementedError
+
     def layer(self, s: Sym) -> str:
         """The layer index of ``s`` as text (a loss's superscript is its example's number: (n))."""
         if self.notation is None or s.base == "ℓ":
@@ -1279,13 +1292,6 @@ class TextPrinter(Printer):
 
     vec_limit = 8
     mat_limit = 6
-
-    def _p_Sym(self, s: Sym) -> str:
-        if self.notation is None:
-            return self._sym(s, s)
-        shown, grad = self.profiled(s)
-        text = self._sym(shown, s)
-        return text if grad is None else grad.text.replace(HOLE, text)
 
     def _sym(self, s: Sym, lecture: Sym) -> str:
         """``s`` as text, its layer index written as the profile writes ``lecture``'s."""
@@ -1511,12 +1517,7 @@ class LatexPrinter(Printer):
             return latex_math(base).strip()
         return r"\mathit{" + base.replace("_", r"\_") + "}"
 
-    def _p_Sym(self, s: Sym) -> str:
-        if self.notation is None:
-            return self._sym(s, s)
-        shown, grad = self.profiled(s)
-        text = self._sym(shown, s)
-        return text if grad is None else grad.latex.replace(HOLE, text)
+    SYMBOL = "latex"  # which of a profile's Symbol fields this printer writes
 
     def _sym(self, s: Sym, lecture: Sym) -> str:
         base = s.latex or self._name(s.base)
