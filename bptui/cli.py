@@ -204,6 +204,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                         help="the JSON key's absolute tolerance (default: half a unit of the last digit shown)")
         return p
     if command == "serve":
+        _notation_option(p)
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
         p.add_argument("--host", default="127.0.0.1", metavar="H",
                        help="address to listen on (default 127.0.0.1: this machine only)")
@@ -448,7 +449,7 @@ def cmd_open(args) -> int:
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
         check_profile(spec, notation)
     _require_terminal()
-    return run(doc, path, spec, no_color=args.no_color, notation=None if notation.name == "lecture13" else notation)
+    return run(doc, path, spec, no_color=args.no_color, notation=notation)
 
 
 READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the app (see _read_aside)
@@ -960,7 +961,15 @@ def _check_can_listen(host: str, port: int) -> None:
 def cmd_serve(args) -> int:
     from .examples import resolve
 
-    _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    spec = _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    notation = None
+    if args.notation is not None:  # checked here too; each tab's app gets it (a profile file by its absolute path)
+        from .core.formulas.profiles import saved_name
+
+        if spec.kind == "graph":
+            _graph_notation(args)
+        else:
+            notation = saved_name(_profile(args, spec))
     try:
         from .serve import ClassServer, app_argv, normalize_origin
     except ImportError:  # pragma: no cover - a declared dependency
@@ -979,7 +988,7 @@ def cmd_serve(args) -> int:
     # the app runs in a child process: let it import this very bptui, installed or not
     package_root = str(Path(__file__).resolve().parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-    server = ClassServer(app_argv(resolve(args.file), args.no_color), host=args.host, port=args.port,
+    server = ClassServer(app_argv(resolve(args.file), args.no_color, notation), host=args.host, port=args.port,
                          title=f"bptui · {Path(resolve(args.file)).stem}", allow_origins=tuple(args.allow_origin),
                          max_sessions=args.max_sessions, max_size=args.max_size, save_dir=save_dir)
     server.serve()

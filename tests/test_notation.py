@@ -386,3 +386,41 @@ def test_the_manuals_table_is_the_profiles_own_and_its_example_profile_reads():
     from bptui.core.formulas.formula import Sym
 
     assert TextPrinter(notation=p).p(Sym("G", 2, vector=True)) == "∂J/∂Θ^[2]"
+
+
+async def test_w_saves_the_apps_notation_and_the_saved_file_opens_in_it(tmp_path, monkeypatch):
+    from bptui.tui.app import BptuiApp
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    mine = profile_json(PROFILES["ng"])
+    mine["name"] = "course"
+    mine["symbols"]["weights"] = {"text": "Θ", "latex": r"\Theta"}
+    (tmp_path / "course.json").write_text(json.dumps(mine), encoding="utf-8")
+    for notation, saved in ((PROFILES["nielsen"], "nielsen"),
+                            (profile_from_json(mine, str(tmp_path / "course.json")), str(tmp_path / "course.json"))):
+        app = BptuiApp(load_any(resolve("xor")), notation)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("w")
+            app.screen.query_one("#value").value = "saved.json"
+            await pilot.press("enter")
+            await pilot.pause()
+        doc = json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))
+        assert doc["notation"] == saved
+        first = _eqs_of(str(tmp_path / "saved.json"))[0]
+        assert first.startswith("z² = w² a¹ + b²" if saved == "nielsen" else "z^[1] = Θ^[1] a^[0] + b^[1]")
+        (tmp_path / "saved.json").unlink()
+
+
+def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, tmp_path):
+    from bptui.cli import main
+    from bptui.serve import app_argv
+
+    assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
+    assert "--notation" not in app_argv("xor.json")
+    for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
+                       (["edges", "--notation", "ng"], "layer 1 (conv2d 2×3×3) is written in the lecture's notation only"),
+                       (["xor", "--notation", "cs231n"], "row vectors (x W + b) are not written yet")):
+        assert main(["serve", *args, "--port", "1"]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1

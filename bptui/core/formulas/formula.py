@@ -1061,6 +1061,9 @@ class Printer:
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
         self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+        if self.notation is not None:
+            # chosen once here, not tested per symbol: the lecture's printing stays as fast as it was
+            self._p_Sym = self._p_profiled_Sym  # type: ignore[method-assign]  # an instance's own dispatch
 
     def profiled(self, s: Sym) -> tuple[Sym, Symbol | None]:
         """``s`` in the profile's letters: the shared quantities renamed, a unit's number counted from
@@ -1085,15 +1088,16 @@ class Printer:
 
     SYMBOL = "text"  # which of a profile's Symbol fields this printer writes
 
-    def _p_Sym(self, s: Sym) -> str:
-        if self.notation is None:
-            return self._sym(s, s)
+    def _p_profiled_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """A symbol in the profile's letters (the printer's ``_p_Sym`` when it has a profile: the
+        lecture's own printing pays nothing for profiles)."""
         shown, grad = self.profiled(s)
-        text = self._sym(shown, s)
+        text = type(self)._p_Sym(self, shown, s)  # the target's own printing, the layer written as the profile's
         return text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
 
-    def _sym(self, s: Sym, lecture: Sym) -> str:
-        """``s`` as this target writes it, its layer index as the profile writes ``lecture``'s."""
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """``s`` as this target writes it; with ``lecture`` (the symbol before the profile renamed
+        it), its layer index as the profile writes it."""
         raise NotImplementedError
 
     def layer(self, s: Sym) -> str:
@@ -1293,12 +1297,12 @@ class TextPrinter(Printer):
     vec_limit = 8
     mat_limit = 6
 
-    def _sym(self, s: Sym, lecture: Sym) -> str:
-        """``s`` as text, its layer index written as the profile writes ``lecture``'s."""
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """``s`` as text; with a profile, its layer index as the profile writes ``lecture``'s."""
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
-                base += self.layer(lecture)
+                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in (s.time, *s.sub)]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
@@ -1313,7 +1317,7 @@ class TextPrinter(Printer):
             else:
                 base += "_" + ",".join(parts)
         if s.layer is not None:
-            base += self.layer(lecture)
+            base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
         return base + ("ᵀ" if s.T else "")
 
     def _p_Num(self, n: Num) -> str:
@@ -1519,7 +1523,7 @@ class LatexPrinter(Printer):
 
     SYMBOL = "latex"  # which of a profile's Symbol fields this printer writes
 
-    def _sym(self, s: Sym, lecture: Sym) -> str:
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
         base = s.latex or self._name(s.base)
         if s.accent == "hat":
             base = rf"\hat{{{base}}}"
@@ -1528,7 +1532,7 @@ class LatexPrinter(Printer):
         sub = ("_{" + ",".join(latex_math(str(i)).strip() for i in s.sub) + "}") if s.sub else ""
         sup_parts = []
         if s.layer is not None:
-            sup_parts.append(f"({s.layer})" if self.notation is None or lecture.base == "ℓ"
+            sup_parts.append(f"({s.layer})" if lecture is None or self.notation is None or lecture.base == "ℓ"
                              else self.notation.layer_latex(s.layer))
         if s.T:
             sup_parts.append("T")

@@ -52,6 +52,7 @@ class Profile:
     gradient_mode: str = "sum"  # "sum" | "mean"
     input_layer: int = 0  # the input layer's number (nielsen's a¹ is the input)
     description: str = ""
+    source: str = ""  # a course's profile: its file (absolute), which a saved network file names
 
     @property
     def separate_bias(self) -> bool:
@@ -167,7 +168,8 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
         return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
                        layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
-                       input_layer=int(doc.get("input_layer", 0)), description=doc.get("description", ""))
+                       input_layer=int(doc.get("input_layer", 0)), description=doc.get("description", ""),
+                       source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
 
@@ -226,6 +228,11 @@ def notation_for(option: str | None, declared: Any, source: str) -> Profile:
         if err.source:
             raise
         raise SpecError(err.message, source=source, place="notation") from None
+
+
+def saved_name(p: Profile) -> str:
+    """How a saved network file names the profile: a shipped one by its name, a course's by its file."""
+    return p.source or p.name
 
 
 def profile_json(p: Profile) -> dict:
