@@ -146,7 +146,7 @@ GRAPH_NOTATION = [
 ]
 
 
-def _intro(spec) -> str:
+def _intro(spec, notation: Profile | None = None) -> str:
     """One line on what the file is: the network's shape and settings, or the graph's inputs."""
     if _is_graph(spec):
         from .core.graphs.graph import describe as describe_graph
@@ -154,7 +154,7 @@ def _intro(spec) -> str:
         return describe_graph(spec)
     from .trace import describe
 
-    return describe(spec)
+    return describe(spec) if notation is None else describe(spec, notation)
 
 
 NAMES = {"pre_activation": "pre-activation", "activation": "activation", "delta": "delta", "gradient": "gradient",
@@ -276,7 +276,7 @@ def _part_note(part: "Part | None") -> str | None:
 def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None,
              notation: Profile | None = None) -> Iterator[str]:
     graph = _is_graph(spec)
-    intro = _intro(spec)
+    intro = _intro(spec, notation)
     yield f"# {'Exercise' if blanker else 'Worked solution'}: {markdown_text(spec.name, line=True)}"
     yield ""
     yield markdown_text(intro)
@@ -370,7 +370,7 @@ def title_lines(title: str) -> Iterator[str]:
 def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None,
           notation: Profile | None = None) -> Iterator[str]:
     graph = _is_graph(spec)
-    intro = _intro(spec)
+    intro = _intro(spec, notation)
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\allowdisplaybreaks"

@@ -11,6 +11,7 @@ from .core.engine.equations import step_equation, value_json
 from .core.util.jsonout import dumps
 from .core.formulas.formula import Arr, Sym, TextPrinter
 from .core.formulas.profiles import DEFAULT, Profile
+from .core.ops.optim import ETA
 from .core.formulas.notation import count, num, sup, vec
 from .core.formats.spec import NetworkSpec
 from .core.engine.stepper import Step, Stepper
@@ -46,28 +47,35 @@ def trace_json(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> I
         yield dumps(row, ensure_ascii=False)
 
 
-def describe(spec: NetworkSpec) -> str:
+def describe(spec: NetworkSpec, notation: Profile = DEFAULT) -> str:
+    """The network in one line: its shape, activations, loss, updates and optimizer (f's layer index
+    and η as ``notation`` writes them)."""
+    printer = TextPrinter(notation=notation)
+
+    def f(l: int) -> str:
+        return printer.p(Sym("f", l))
+
     shape = "-".join(str(w) for w in spec.widths)
     if spec.is_v2:  # the layers by kind: 1×6×6 → conv2d 2×3×3 → maxpool2d 2×2 → dense 1
         first = "×".join(map(str, spec.input_shape)) if spec.input_shape else str(spec.widths[0])
         shape = " → ".join([first] + [k.describe() for k in spec.layer_kinds])
-        acts = ", ".join(f"f{sup(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
+        acts = ", ".join(f"{f(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
                          if k.has_s and k.takes_activation)
         shape, acts = f"{shape}", acts
     if not spec.is_v2:
-        acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
+        acts = ", ".join(f"{f(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
     opt = spec.optimizer
     extra = {"momentum": f", μ = {num(opt.momentum)}",
              "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
     shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""
     held_out = f", {count(len(spec.test_inputs), 'test example')} held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
     return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update_text} updates{shuffled}, "
-            f"{opt.name}, η = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
+            f"{opt.name}, {printer.p(ETA)} = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
             + f"; {count(spec.N, 'training example')}{held_out}")
 
 
 def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> Iterator[str]:
-    yield describe(spec)
+    yield describe(spec, notation)
     if spec.description:
         yield spec.description
     if notation is not DEFAULT:

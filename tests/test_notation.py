@@ -24,7 +24,7 @@ from bptui.core.engine.equations import check_profile, profile_fits, step_equati
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load_any
 from bptui.core.formulas.formula import LatexPrinter, TextPrinter, plan
-from bptui.core.formulas.profiles import PROFILES, QUANTITIES, profile_from_json, profile_json
+from bptui.core.formulas.profiles import PROFILES, QUANTITIES, Profile, profile_from_json, profile_json
 from bptui.core.util.errors import SpecError
 from bptui.examples import resolve
 
@@ -32,6 +32,18 @@ from .formula_checks import check_equation, check_text
 from .test_formula import networks
 
 WRITTEN = [name for name, p in PROFILES.items() if p.vectors == "column"]
+
+
+def _course(base: str, name: str, **changes) -> Profile:
+    doc = {**profile_json(PROFILES[base]), "name": name, **changes}
+    return profile_from_json(doc, f"{name}.json")
+
+
+# a course's own profiles with the choices no shipped one makes: the bias in column 0 with a mean gradient,
+# units from 0 with a plain superscript and no input shift
+COURSES = {"column_mean": _course("lecture13", "column_mean", gradient="mean"),
+           "zero_based": _course("goodfellow", "zero_based", unit_base=0, layer_index="plain")}
+ALL = {**PROFILES, **COURSES}
 
 
 # -- the profile as data ---------------------------------------------------------------------------------
@@ -149,7 +161,7 @@ def test_a_separate_bias_needs_the_gradient_to_name_its_parameter():
 
 # -- one truth in every profile -----------------------------------------------------------------------------
 def check_profile_step(stepper, step, digits: int, name: str) -> int:
-    P = PROFILES[name]
+    P = ALL[name]
     text, latex = TextPrinter(digits, notation=P), LatexPrinter(digits, notation=P)
     checked = 0
     for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
@@ -160,10 +172,10 @@ def check_profile_step(stepper, step, digits: int, name: str) -> int:
 
 
 @settings(max_examples=25, deadline=None)
-@given(networks(), st.integers(2, 6), st.sampled_from(WRITTEN))
+@given(networks(), st.integers(2, 6), st.sampled_from(WRITTEN + list(COURSES)))
 def test_every_number_is_its_value_in_every_profile(spec, digits, name):
     stepper = Stepper(spec)
-    assert profile_fits(stepper.net.kinds, PROFILES[name]) is None
+    assert profile_fits(stepper.net.kinds, ALL[name]) is None
     checked = 0
     for _ in range(2 * len(stepper.schedule)):
         step = stepper.forward()
@@ -424,3 +436,22 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1
+
+
+def test_a_column0_mean_profile_and_units_from_0_print_as_they_say():
+    from bptui.core.formulas.formula import Sym
+
+    code, out, _ = _trace("xor", "--format", "json")
+    lec = [json.loads(line)["equation"] for line in out.splitlines()]
+    spec = load_any(resolve("xor"))
+    stepper = Stepper(spec, notation=COURSES["column_mean"])
+    from bptui.core.engine.equations import step_equation
+
+    eqs = [step_equation(stepper, stepper.forward()) for _ in range(len(stepper.schedule))]
+    assert eqs[0] == lec[0]  # the forward pass is the lecture's
+    assert eqs[6].startswith("G⁽²⁾ ← G⁽²⁾ + (δ⁽²⁾ o⁽¹⁾ᵀ)/m = ")
+    assert eqs[36].startswith("W⁽¹⁾ ← W⁽¹⁾ − (η·m) G⁽¹⁾ = ") and eqs[36].endswith(lec[36].rsplit(" = ", 1)[1])
+    zero = TextPrinter(notation=COURSES["zero_based"])
+    # units from 0: the lecture's w₂,₁⁽¹⁾ (unit 2 of layer 1, from unit 1 below) is w₁,₀¹; its bias w₂,₀⁽¹⁾ is b₁¹
+    assert zero.p(Sym("w", 1, (2, 1))) == "w₁,₀¹" and zero.p(Sym("w", 1, (2, 0))) == "b₁¹"
+    assert zero.p(Sym("G", 1, (2, 0))) == "∇_b₁¹ J"
