@@ -191,6 +191,17 @@ def _profile_notes(spec, notation: Profile) -> list[str]:
     return lines
 
 
+def _rules_line(spec, notation: Profile | None = None) -> str:
+    """This network's rules, from the same tables as every step below, in ``notation``."""
+    from .core.engine.equations import network_formulas
+    from .core.engine.network import Network
+
+    printer = LatexPrinter(DIGITS, notation=notation)
+    rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer, notation)
+                      for lhs, rel, rhs in printer.rows(eq)[:1])
+    return f"This network's rules: {rules}."
+
+
 def _quantity_sym(q: str, l: str) -> Sym:
     from .core.engine.equations import LECTURE_SYMS
 
@@ -200,19 +211,12 @@ def _quantity_sym(q: str, l: str) -> Sym:
 def _notes(spec, graph: bool, notation: Profile | None = None) -> list[str]:
     """The notation list at the top of a worked solution (the same in Markdown and LaTeX)."""
     if not graph and notation is not None and notation.name != "lecture13":
-        lines = _profile_notes(spec, notation)
-        return lines + _closing_notes(spec)
+        return _profile_notes(spec, notation) + [_rules_line(spec, notation)] + _closing_notes(spec)
     lines = list(GRAPH_NOTATION if graph else NETWORK_NOTATION)
     if not graph and spec.input_shape:  # a feature map input has no bias entry: its kernels' biases are their own
         lines[0] = MAP_INPUT
     if not graph:  # the network's own rules, from the same tables as every step below
-        from .core.engine.equations import network_formulas
-        from .core.engine.network import Network
-
-        printer = LatexPrinter(DIGITS)
-        rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
-                          for lhs, rel, rhs in printer.rows(eq)[:1])
-        lines.append(f"This network's rules: {rules}.")
+        lines.append(_rules_line(spec))
         single = [k.over_time for k in getattr(spec, "layer_kinds", ())] == [True] + [False] * (spec.L - 1)
         if getattr(spec, "lengths", None) is not None and not single:  # time through several layers (docs/recurrent.md)
             lines.append(r"Each example is a sequence $x_1, \dots, x_T$, and it flows through every layer that runs at each "

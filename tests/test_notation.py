@@ -455,3 +455,29 @@ def test_a_column0_mean_profile_and_units_from_0_print_as_they_say():
     # units from 0: the lecture's w₂,₁⁽¹⁾ (unit 2 of layer 1, from unit 1 below) is w₁,₀¹; its bias w₂,₀⁽¹⁾ is b₁¹
     assert zero.p(Sym("w", 1, (2, 1))) == "w₁,₀¹" and zero.p(Sym("w", 1, (2, 0))) == "b₁¹"
     assert zero.p(Sym("G", 1, (2, 0))) == "∇_b₁¹ J"
+
+
+def test_the_networks_rules_in_a_profile_are_the_steps_rules():
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.engine.network import Network
+    from bptui.tui.help import help_text
+
+    spec = load_any(resolve("xor"))
+    rules = [TextPrinter(notation=PROFILES["nielsen"]).equation(e)
+             for e in network_formulas(Network(spec), spec.optimizer, PROFILES["nielsen"])]
+    assert rules == ["z² = w² a¹ + b²", "a² = tanh(z²)", "f′² = 1 − a²⊙a²", "z³ = w³ a² + b³", "a³ = σ(z³)",
+                     "f′³ = a³ ⊙ (1 − a³)", "C⁽ⁿ⁾ = Σₖ (aₖ³ − yₖ)²", "δ³ = 2(a³ − y) ⊙ a³ ⊙ (1 − a³)",
+                     "δˡ = (wˡ⁺¹ᵀ δˡ⁺¹) ⊙ f′ˡ", "∂C/∂wˡ ← ∂C/∂wˡ + (δˡ aˡ⁻¹ᵀ)/m", "∂C/∂bˡ ← ∂C/∂bˡ + δˡ/m",
+                     "wˡ ← wˡ − (η·m) ∂C/∂wˡ", "bˡ ← bˡ − (η·m) ∂C/∂bˡ"]
+    # each step's symbolic form is its layer's rule (the first layer's, with l = 1)
+    steps = _eqs("nielsen")
+    for rule, step in ((rules[0], steps[0]), (rules[1], steps[1]), (rules[4], steps[3]), (rules[7], steps[5])):
+        assert step.startswith(rule + " = ")
+    shown = help_text(spec, PROFILES["nielsen"])
+    assert "its rules, as every step writes them, in the notation nielsen" in shown and "  z² = w² a¹ + b²" in shown
+    assert help_text(spec) == help_text(spec, PROFILES["lecture13"])
+    # a profile's rules with an optimizer's state: each of W's and b's apart
+    iris = load_any(resolve("iris"))
+    ng = [TextPrinter(notation=PROFILES["ng"]).equation(e)
+          for e in network_formulas(Network(iris), iris.optimizer, PROFILES["ng"])]
+    assert "b^[l] ← b^[l] − α m̂_b^[l]/(√v̂_b^[l] + ε)" in ng and "W^[l] ← W^[l] − α m̂^[l]/(√v̂^[l] + ε)" in ng

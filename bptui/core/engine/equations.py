@@ -430,18 +430,12 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         params[M] = m
         shown[M] = Num(float(m), exact=True)
     whole = notation is None or not notation.separate_bias
-    parts: list[tuple[Any, dict[Node, Node]]] = [(slice(None), {})] if whole else [
-        (slice(1, None), {}),  # W without its bias column; b: column 0, every name with its b
-        (0, {W(l): b(l), G(l): Gb(l), Sym("g", l, vector=True): Sym("g_b", l, vector=True),
-             Sym("W", l, accent="tilde", vector=True): Sym("b", l, accent="tilde", vector=True),
-             **{st: replace(st, base=st.base + "_b") for st in states}})]
+    # W without its bias column, then b: column 0
+    parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
     refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
-    for cols, names in parts:
-        grad = names.get(G(l), G(l) if not mean else G_MEAN(l))
-        names = {**names, G(l): group(mul(M, grad)) if mean else grad}
-        if mean:  # plain sgd: W − (η·m) G/m, the learning rate times the group's size
-            names[mul(ETA, G(l))] = mul(group(mul(ETA, M)), grad)
+    for cols, of_bias in parts:
+        names, grad = _update_names(l, states, mean, of_bias)
 
         def part(v: Any, cols: Any = cols) -> Any:
             return v[:, cols] if isinstance(v, np.ndarray) and v.ndim == 2 else v
@@ -465,6 +459,23 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             result = _arr(part(after[lhs0]), quantity, l if quantity else None)
             eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
+
+
+def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool) -> tuple[dict[Node, Node], Sym]:
+    """What a profile's update writes for the lecture's symbols of ``update_formulas``, and its
+    gradient's symbol: the bias's (``of_bias``: W → b, G → ∂ℓ/∂b, g → g_b, the optimizer's ``states``
+    with their b), and with a ``mean`` gradient G as m·(G/m): plain sgd W − (η·m) G/m."""
+    names: dict[Node, Node] = {}
+    if of_bias:
+        names = {W(l): b(l), G(l): Gb(l), Sym("g", l, vector=True): Sym("g", l, ("b",), vector=True),
+                 Sym("W", l, accent="tilde", vector=True): Sym("b", l, accent="tilde", vector=True),
+                 **{st: replace(st, sub=("b",)) for st in states}}
+    grad = names.get(G(l), G_MEAN(l) if mean else G(l))
+    assert isinstance(grad, Sym)
+    names[G(l)] = group(mul(M, grad)) if mean else grad
+    if mean:
+        names[mul(ETA, G(l))] = mul(group(mul(ETA, M)), grad)
+    return names, grad
 
 
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
@@ -494,10 +505,14 @@ def value_json(value: Any) -> object:
 __all__ = ["step_equations", "step_equation", "equation", "symbol", "step_symbol", "value_json", "value_node"]
 
 
-def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
+def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = None) -> list[Equation]:
     """The network's rules as the lecture writes them, without numbers, from the same tables as the
     step equations: each layer's o⁽ˡ⁾ and f′, the loss, δ⁽ᴸ⁾, δ⁽ˡ⁾, G⁽ˡ⁾ and the update (for the help
-    screen, the export's notation and the diagrams)."""
+    screen, the export's notation and the diagrams); grouped as ``notation`` groups the steps (a
+    separate b: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ first, the gradients and updates of W and b apart; a mean
+    gradient: G/m), for a network whose layers follow it (:func:`profile_fits`)."""
+    if notation is not None and (notation.separate_bias or notation.mean):
+        return _profile_formulas(net, opt, notation)
     L = net.L
     eqs: list[Equation] = []
     kinds = net.kinds if net.spec.is_v2 else ()
@@ -539,3 +554,33 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
 
 def _sup(l: int | str) -> str:
     return sup(l)
+
+
+def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[Equation]:
+    """:func:`network_formulas` for a dense network in a profile that regroups its steps, from the
+    trees :func:`profiled_step_equations` fills in."""
+    L, sep = net.L, notation.separate_bias
+    eqs: list[Equation] = []
+    for l in range(1, L + 1):
+        product = Op("@", (W(l), o(l - 1)))
+        eqs.append(Equation(s(l), (add(product, b(l)) if sep else product,)))
+        f = net.act(l).value(s(l))
+        eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L and not sep else f,)))
+        if net.act(l).name != "softmax":
+            eqs.append(Equation(Sym("f′", l, latex="f'"), (fprime(net, l, s(l), o(l) if sep else units(net, l)),)))
+    lecture = network_formulas(net, opt)
+    eqs += [eq for eq in lecture if eq.lhs in (loss_sym("n"), delta(L))]  # the loss and δ⁽ᴸ⁾ have no bias
+    if L > 1:
+        back = Op("@", (Op("T", (W("l+1"),)), delta("l+1")))
+        eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
+                                             Sym("f′", "l", vector=True, latex="f'")),)))
+    for lhs, term in ((G("l"), Op("outer", (delta("l"), o("l-1")))), (Gb("l"), delta("l")))[:2 if sep else 1]:
+        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, M)) if notation.mean else term),), "←"))
+    states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
+    for of_bias in (False, True)[:2 if sep else 1]:
+        names, _ = _update_names("l", states, notation.mean, of_bias)
+        for lhs, rel, rhs in update_formulas(opt, "l"):
+            new = names.get(lhs, lhs)
+            assert isinstance(new, Sym)
+            eqs.append(Equation(new, (substitute(rhs, names),), rel))
+    return eqs

@@ -1536,7 +1536,9 @@ class LatexPrinter(Printer):
                              else self.notation.layer_latex(s.layer))
         if s.T:
             sup_parts.append("T")
-        sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
+        # a plain layer index and T apart (w^{l+1\,T}); (l)T and [l]T are apart already
+        joint = r"\," if lecture is not None and self.notation is not None and self.notation.layer_index == "plain" else ""
+        sup = ("^{" + joint.join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
         if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
