@@ -90,9 +90,8 @@ def notation_table() -> list[str]:
     rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
     for q in QUANTITIES:
         rows.append([q.replace("_", " "), *(pr.p(LECTURE_SYMS[q](l)) for pr in printers)])
-    forward = [pr.p(s(l)) + " = " + (f"{pr.p(o('l-1'))} {pr.p(W(l))} + {pr.p(b(l))} (not written yet)"
-                                      if p.vectors == "row" else pr.p(add(Op("@", (W(l), o("l-1"))), b(l))
-                                                                      if p.separate_bias else Op("@", (W(l), o("l-1")))))
+    forward = [pr.p(s(l)) + " = " + pr.p(add(Op("@", (o("l-1"), W(l)) if p.vectors == "row" else (W(l), o("l-1"))), b(l))
+                                         if p.separate_bias else Op("@", (W(l), o("l-1"))))
                for p, pr in zip(profiles, printers)]
     rows.append(["forward", *forward])
     rows.append(["input", *(pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]") for p, pr in zip(profiles, printers))])
@@ -179,12 +178,9 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
 
 
 def profile_fits(kinds: Sequence[Any], notation: Profile) -> str | None:
-    """Why the equations of a network of layers ``kinds`` cannot be written in ``notation`` yet, or None when they can: a
-    profile that regroups them (a separate b, a mean gradient, rows) needs layers whose kind
-    follows it (``LayerKind.follows_profiles``: dense layers, for now), and rows are not written yet."""
-    if notation.vectors == "row":
-        return (f"notation {notation.name}: row vectors (x W + b) are not written yet; "
-                "the column-vector profiles are lecture13, nielsen, goodfellow and ng")
+    """Why the equations of a network of layers ``kinds`` cannot be written in ``notation`` yet, or
+    None when they can: a profile other than the lecture's needs layers whose kind follows it (``LayerKind.follows_profiles``:
+    dense layers, for now)."""
     if notation.separate_bias or notation.mean or notation.name != "lecture13":
         for l, kind in enumerate(kinds, start=1):
             if not kind.follows_profiles():
@@ -264,20 +260,22 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     (``TextPrinter(notation=…)``) writes the profile's symbols."""
     key, L = step.key, net.L
     l = key.layer
-    sep = notation.separate_bias
+    sep, rows = notation.separate_bias, notation.vectors == "row"
     m = group_size(net, key) if notation.mean else 1
     if key.phase == UPDATE:
         assert l is not None
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, sep, m if notation.mean else None)
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows)
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
+    # with row vectors (cs231n) W is shown d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the file's W without its column 0, transposed
+    shown_W = (lambda w: w[:, 1:].T) if rows else (lambda w: w[:, 1:])
     if key.phase == FORWARD and key.quantity == "s":
-        rhs = add(Op("@", (W(l), o(l - 1))), b(l))
-        env: dict[Node, Any] = {W(l): state.W[l][:, 1:], o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
+        rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
+        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
         values = {sym: _arr(v, means=sym) for sym, v in env.items()}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
@@ -287,34 +285,42 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
         result = _arr(value, "o", l) if l == L else _arr(value[1:])  # a hidden o without its 1
         forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
         return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
-    W_next, d_next, s_l, o_l = state.W[l + 1][:, 1:], state.delta[l + 1], state.s[l], state.o[l]
+    W_next, d_next, s_l, o_l = shown_W(state.W[l + 1]), state.delta[l + 1], state.s[l], state.o[l]
     assert d_next is not None and s_l is not None and o_l is not None
-    back = group(Op("@", (Op("T", (W(l + 1),)), delta(l + 1))))
+    back = group(Op("@", (delta(l + 1), Op("T", (W(l + 1),))) if rows else (Op("T", (W(l + 1),)), delta(l + 1))))
     result = _arr(step.value, "delta", l)
     env = {W(l + 1): W_next, delta(l + 1): d_next}
     if net.act(l).derivative_is_one:
         return (Equation(delta(l), (back, result), bindings=env, note=IDENTITY_NOTE),)
     df = fprime(net, l, s(l), o(l))  # o⁽ˡ⁾ here is the units' outputs: no 1 to leave out
     env.update({s(l): s_l, o(l): o_l[1:], **_alpha(net, l)})
-    numbers = mul(_arr(W_next.T @ d_next, means=back), _arr(net.df(l, s_l, o_l[1:]), means=df))
+    numbers = mul(_arr(d_next @ W_next.T if rows else W_next.T @ d_next, means=back),
+                  _arr(net.df(l, s_l, o_l[1:]), means=df))
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
-def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None) -> tuple[Equation, ...]:
-    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), and as
-    the mean over the group's ``m`` examples (each example adds its term divided by m)."""
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False
+              ) -> tuple[Equation, ...]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
+    mean over the group's ``m`` examples (each example adds its term divided by m), and with row
+    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
     G0, G1 = step.before, np.asarray(step.value)
     assert isinstance(G0, np.ndarray)
     d, o_prev = state.delta[l], state.o[l - 1]
     assert o_prev is not None
     parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
     if sep:
-        parts = [(slice(1, None), G(l), parts[0][2], o_prev[1:]), (0, Gb(l), delta(l), None)]
+        term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
+        parts = [(slice(1, None), G(l), term, o_prev[1:]), (0, Gb(l), delta(l), None)]
+
+    def shown(g: np.ndarray, cols: Any) -> np.ndarray:
+        return g[:, cols].T if rows and cols != 0 else g[:, cols]
+
     out = []
     for cols, lhs, term, a in parts:
         k = m or 1
         rhs = add(lhs, Op("/", (term, M)) if m else term)
-        env: dict[Node, Any] = {lhs: G0[:, cols] / k, delta(l): d}
+        env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
         if a is not None:
             env[o(l - 1)] = a
@@ -322,7 +328,7 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None) -> tup
         if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
-        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(G1[:, cols] / k)), "←", env))
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(shown(G1, cols) / k)), "←", env))
     return tuple(out)
 
 
@@ -430,6 +436,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         params[M] = m
         shown[M] = Num(float(m), exact=True)
     whole = notation is None or not notation.separate_bias
+    rows = notation is not None and notation.vectors == "row"
     # W without its bias column, then b: column 0
     parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
     refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
@@ -437,8 +444,10 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     for cols, of_bias in parts:
         names, grad = _update_names(l, states, mean, of_bias)
 
-        def part(v: Any, cols: Any = cols) -> Any:
-            return v[:, cols] if isinstance(v, np.ndarray) and v.ndim == 2 else v
+        def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
+            if not (isinstance(v, np.ndarray) and v.ndim == 2):
+                return v
+            return v[:, cols].T if rows and not of_bias else v[:, cols]
 
         for lhs0, rel, rhs0 in update_formulas(opt, l):
             lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
@@ -559,10 +568,10 @@ def _sup(l: int | str) -> str:
 def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[Equation]:
     """:func:`network_formulas` for a dense network in a profile that regroups its steps, from the
     trees :func:`profiled_step_equations` fills in."""
-    L, sep = net.L, notation.separate_bias
+    L, sep, rows = net.L, notation.separate_bias, notation.vectors == "row"
     eqs: list[Equation] = []
     for l in range(1, L + 1):
-        product = Op("@", (W(l), o(l - 1)))
+        product = Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1)))
         eqs.append(Equation(s(l), (add(product, b(l)) if sep else product,)))
         f = net.act(l).value(s(l))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L and not sep else f,)))
@@ -571,10 +580,11 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     lecture = network_formulas(net, opt)
     eqs += [eq for eq in lecture if eq.lhs in (loss_sym("n"), delta(L))]  # the loss and δ⁽ᴸ⁾ have no bias
     if L > 1:
-        back = Op("@", (Op("T", (W("l+1"),)), delta("l+1")))
+        back = Op("@", (delta("l+1"), Op("T", (W("l+1"),))) if rows else (Op("T", (W("l+1"),)), delta("l+1")))
         eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
                                              Sym("f′", "l", vector=True, latex="f'")),)))
-    for lhs, term in ((G("l"), Op("outer", (delta("l"), o("l-1")))), (Gb("l"), delta("l")))[:2 if sep else 1]:
+    outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
+    for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
         eqs.append(Equation(lhs, (add(lhs, Op("/", (term, M)) if notation.mean else term),), "←"))
     states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:

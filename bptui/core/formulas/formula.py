@@ -584,6 +584,10 @@ def _iop(op: str, v: list[Interval]) -> Interval:
         with np.errstate(all="ignore"):
             c = [np.power(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
         return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+    if op == "@" and np.ndim(v[0].lo) == 1 and np.ndim(v[1].lo) == 2:  # a row vector times a matrix (x W)
+        x, A = v
+        p = _imul(Interval(np.asarray(x.lo)[:, None], np.asarray(x.hi)[:, None]), A)
+        return Interval(p.lo.sum(axis=0), p.hi.sum(axis=0))
     if op == "@":
         A, x = v
         p = _imul(Interval(np.asarray(A.lo), np.asarray(A.hi)),
@@ -729,6 +733,8 @@ class _Redo:
                 return np.power(a, b)
             with np.errstate(all="ignore"):
                 return np.power(a, b)
+        if op == "@" and np.ndim(v[0]) == 1 and np.ndim(v[1]) == 2:  # a row vector times a matrix (x W)
+            return self._mul(np.asarray(v[0])[:, None], np.asarray(v[1])).sum(axis=0)
         if op == "@":
             A, x = v
             one = np.ndim(x) == 1
@@ -1061,6 +1067,8 @@ class Printer:
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
         self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+        # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
+        self.row_vectors = self.notation is not None and self.notation.vectors == "row"
         if self.notation is not None:
             # chosen once here, not tested per symbol: the lecture's printing stays as fast as it was
             self._p_Sym = self._p_profiled_Sym  # type: ignore[method-assign]  # an instance's own dispatch
@@ -1252,6 +1260,15 @@ class Printer:
         return "…"
 
 
+def _transposed(node: Node) -> Node:
+    """``node`` written transposed: a symbol's ᵀ, an array's flag, else Op T."""
+    if isinstance(node, Sym):
+        return replace(node, T=True)
+    if isinstance(node, Arr):
+        return replace(node, row=True)
+    return Op("T", (node,))
+
+
 def _zero_term(node: Node) -> bool:
     """A term of a sum that is exactly 0 because a factor of it is (w·0 of a zero pixel or padding)."""
     if isinstance(node, Num):
@@ -1398,6 +1415,8 @@ class TextPrinter(Printer):
                 return base + e.base.translate(_SUP_LETTERS)
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
+        if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: aᵀ b
+            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -1574,10 +1593,11 @@ class LatexPrinter(Printer):
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
         blanks = {index: self._blank(label, first) for index, label, first in a.blanks}
         if m.ndim == 1:
-            m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
+            row = a.row != self.row_vectors  # with row vectors, the flag means a column
+            m = m.reshape(1, -1) if row else m.reshape(-1, 1)
             if hidden is not None:
-                hidden = (0, hidden[0]) if a.row else (hidden[0], 0)
-            blanks = {((0, i[0]) if a.row else (i[0], 0)): text for i, text in blanks.items()}
+                hidden = (0, hidden[0]) if row else (hidden[0], 0)
+            blanks = {((0, i[0]) if row else (i[0], 0)): text for i, text in blanks.items()}
         rows = []
         for i in self._keep(m.shape[0]):
             cells = []
@@ -1599,6 +1619,8 @@ class LatexPrinter(Printer):
             return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
+        if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: a^T b
+            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):

@@ -124,7 +124,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
-    Profile("cs231n", _s("scores"), _s("h"), _s("dscores"), _s("d{}"), _s("W"), _s("b"), _s("L"),
+    Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
             "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores"),
 )}
@@ -158,6 +158,8 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             for key in ("text", "latex"):
                 _check_symbol(q, key, entry[key], doc["bias"])
             symbols[q] = Symbol(entry["text"], entry["latex"])
+        if doc["vectors"] == "row" and doc["bias"] != "separate":
+            raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
         if doc["unit_base"] == 0 and doc["bias"] != "separate":
             raise SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
                             "with the bias in column 0, unit 0 is the bias's", place="unit_base")
