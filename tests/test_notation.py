@@ -199,7 +199,7 @@ def test_the_profile_schema_is_json_schema_and_every_shipped_profile_fits_it():
 
 
 # -- trace --------------------------------------------------------------------------------------------------
-def _trace(*args: str) -> tuple[int, str, str]:
+def _run(command: str, *args: str) -> tuple[int, str, str]:
     import contextlib
     import io
 
@@ -207,8 +207,12 @@ def _trace(*args: str) -> tuple[int, str, str]:
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["trace", *args])
+        code = main([command, *args])
     return code, out.getvalue(), err.getvalue()
+
+
+def _trace(*args: str) -> tuple[int, str, str]:
+    return _run("trace", *args)
 
 
 @pytest.mark.parametrize("example", ["xor", "classifier", "moons"])
@@ -274,10 +278,15 @@ def test_xors_equations_in_each_profile_are_the_ones_the_issue_quotes():
     assert cs[6].startswith("dW² ← dW² + (h¹ᵀ dscores²)/m = [[0], [0]] + ") and "db² ← db² + dscores²/m = " in cs[6]
     assert cs[7].startswith("dscores¹ = (dscores² W²ᵀ) ⊙ (1 − h¹⊙h¹) = ")
     assert cs[37].startswith("W² ← W² − (learning_rate·m) dW² = [[0.7], [−0.6]] − (0.5·4) ")
-    # the same numbers: the results agree (the mean G/m times m is the lecture's G)
-    for eqs in (ni, gf, ng, cs):
+    # the same numbers: s⁽¹⁾, and W⁽¹⁾ after the update is the lecture's without its bias column (cs231n's
+    # transposed; the mean G/m times m is the lecture's G)
+    from bptui.core.formulas.formula import Arr
+
+    code, out, _ = _trace("xor", "--format", "json")
+    W1 = np.array([json.loads(line) for line in out.splitlines()][36]["value"])
+    for eqs, shown in ((ni, W1[:, 1:]), (gf, W1[:, 1:]), (ng, W1[:, 1:]), (cs, W1[:, 1:].T)):
         assert eqs[0].rsplit(" = ", 1)[1] == lec[0].rsplit(" = ", 1)[1]
-        assert eqs[36].split(";")[0].rsplit(" = ", 1)[1] != ""
+        assert eqs[36].split(";")[0].rsplit(" = ", 1)[1] == TextPrinter().p(Arr(shown))
 
 
 def test_the_option_wins_over_the_files_notation_and_bad_names_name_their_place(tmp_path):
@@ -326,15 +335,7 @@ def test_what_a_profile_does_not_write_yet_is_refused_before_any_output(example,
 
 # -- export -------------------------------------------------------------------------------------------------
 def _export(*args: str) -> tuple[int, str, str]:
-    import contextlib
-    import io
-
-    from bptui.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["export", *args])
-    return code, out.getvalue(), err.getvalue()
+    return _run("export", *args)
 
 
 def test_export_in_the_lectures_notation_is_unchanged_by_naming_it():
