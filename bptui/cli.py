@@ -116,7 +116,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"bptui {__version__}")
     p.add_argument("file", nargs="?", metavar="FILE", help="network file, or a bundled example's name")
     p.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+    _notation_option(p)
     return p
+
+
+def _notation_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notation", metavar="NAME|FILE",
+                   help="write the equations in a course's notation: lecture13 (default), nielsen, goodfellow, "
+                        "ng, or a profile file (docs/notation.md); wins over the file's \"notation\"; never "
+                        "changes a number")
+
+
+def _graph_notation(args) -> None:
+    """A computation graph writes its adjoints g_v in the lecture's notation only: --notation is refused."""
+    if getattr(args, "notation", None) not in (None, "lecture13"):
+        raise UsageError("--notation: a computation graph is written in the lecture's notation (its adjoints g_v) only")
+
+
+def _profile(args, spec):
+    """The notation profile of a command: --notation, else the network file's, else lecture13."""
+    from .core.engine.equations import spec_notation
+
+    return spec_notation(spec, getattr(args, "notation", None))
 
 
 FORCE_HELP = ("replace an output file that is read-only or has other names (hard links: only this name "
@@ -155,6 +176,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
         return p
     if command == "export":
+        _notation_option(p)
         p.add_argument("--format", choices=("markdown", "latex", "csv", "pdf", "pytorch", "numpy", *LMS_FORMATS),
                        default="markdown",
                        help="pdf: the LaTeX compiled by pdflatex (needs --output); pytorch, numpy: a Python program "
@@ -188,6 +210,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                         help="the JSON key's absolute tolerance (default: half a unit of the last digit shown)")
         return p
     if command == "serve":
+        _notation_option(p)
         p.add_argument("--port", type=int, default=8000, metavar="P", help="port (default 8000)")
         p.add_argument("--host", default="127.0.0.1", metavar="H",
                        help="address to listen on (default 127.0.0.1: this machine only)")
@@ -202,6 +225,8 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
+    if command == "trace":
+        _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
                        help="epochs (trace: 1; train: the file's training.epochs)")
@@ -423,6 +448,7 @@ def cmd_open(args) -> int:
         why = too_big(names, edges, frozenset(spec.input_names))
         if why:
             raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
+        _graph_notation(args)
         _require_terminal()
         from .tui.graph_app import run as run_graph
 
@@ -435,8 +461,14 @@ def cmd_open(args) -> int:
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
+    from .core.engine.equations import check_profile
+    from .core.formulas.profiles import notation_for
+
+    notation = notation_for(args.notation, doc.get("notation"), path)
+    if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
+        check_profile(spec, notation)
     _require_terminal()
-    return run(doc, path, spec, no_color=args.no_color)
+    return run(doc, path, spec, no_color=args.no_color, notation=notation)
 
 
 READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the app (see _read_aside)
@@ -547,13 +579,15 @@ def cmd_trace(args) -> int:
 
         if args.epochs not in (None, 1):
             raise UsageError("bptui trace: --epochs: a computation graph has one forward and one reverse pass")
+        _graph_notation(args)
         lines = graph_trace_json(spec) if args.format == "json" else graph_trace_text(spec)
         for line in lines:
             sys.stdout.write(line + "\n")
         return 0
     epochs = args.epochs or 1
     steps = run_steps(spec, epochs, "--epochs")
-    lines = trace_json(spec, epochs) if args.format == "json" else trace_text(spec, epochs)
+    notation = _profile(args, spec)
+    lines = trace_json(spec, epochs, notation) if args.format == "json" else trace_text(spec, epochs, notation)
     out = sys.stdout
     with progress.shown(steps, "trace", _no_color(args)):
         for line in lines:
@@ -966,7 +1000,15 @@ def _check_can_listen(host: str, port: int) -> None:
 def cmd_serve(args) -> int:
     from .examples import resolve
 
-    _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    spec = _load(args.file)  # bad files fail here, with the usual error line, not in the browser
+    notation = None
+    if args.notation is not None:  # checked here too; each tab's app gets it (a profile file by its absolute path)
+        from .core.formulas.profiles import saved_name
+
+        if spec.kind == "graph":
+            _graph_notation(args)
+        else:
+            notation = saved_name(_profile(args, spec))
     try:
         from .serve import ClassServer, app_argv, normalize_origin
     except ImportError:  # pragma: no cover - a declared dependency
@@ -985,7 +1027,7 @@ def cmd_serve(args) -> int:
     # the app runs in a child process: let it import this very bptui, installed or not
     package_root = str(Path(__file__).resolve().parent.parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-    server = ClassServer(app_argv(resolve(args.file), args.no_color), host=args.host, port=args.port,
+    server = ClassServer(app_argv(resolve(args.file), args.no_color, notation), host=args.host, port=args.port,
                          title=f"bptui · {Path(resolve(args.file)).stem}", allow_origins=tuple(args.allow_origin),
                          max_sessions=args.max_sessions, max_size=args.max_size, save_dir=save_dir)
     server.serve()

@@ -685,6 +685,20 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if args.steps is not None and args.epochs is not None:
         raise ExerciseError("bptui export: --steps numbers the steps of the whole run (as bptui trace): "
                             "--epochs is not needed with it")
+    notation = None
+    if spec.kind == "graph" and args.notation not in (None, "lecture13"):
+        raise ExerciseError("bptui export: --notation: a computation graph is written in the lecture's notation "
+                            "(its adjoints g_v) only")
+    if spec.kind != "graph":
+        from .core.engine.equations import spec_notation
+
+        notation = spec_notation(spec, args.notation)
+        if exercise and notation.name != "lecture13":
+            raise ExerciseError(f"bptui export: exercises, keys and variants are written in the lecture's notation "
+                                f"only, for now, not {notation.name}: add --notation lecture13", source=spec.source)
+        if fmt == "csv" and notation.name != "lecture13":
+            raise ExerciseError("bptui export: --format csv holds the lecture's quantities and values in every "
+                                "notation (as trace --format json): add --notation lecture13")
     quantities = parse_quantities(args.blank)
     every = args.blank_every or 1
 
@@ -724,7 +738,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --rtol and --atol are the JSON key's tolerances: add --answers KEY")
     check_outputs(outputs, input_files(spec), args.force)  # before any work
     blanker = Blanker(spec, quantities, every, trace=key_json is not None) if exercise else None
-    lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker), steps, "export")
+    lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation), steps,
+                           "export")
     if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output), args.force)
     elif args.output is not None:

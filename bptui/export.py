@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .core.util.escape import latex_text, markdown_text
 from .core.formulas.formula import Arr, LatexPrinter, Ref, Sym, blank_text
+from .core.formulas.profiles import QUANTITIES, Profile
 from .core.formulas.notation import num
 from . import progress
 
@@ -54,8 +55,9 @@ def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row
     ``blanker`` (an exercise), its numbered blanks in place."""
     from .core.teaching.quiz import equations_of
 
-    printer = LatexPrinter(DIGITS)
-    eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step)
+    notation = getattr(stepper, "notation", None) if blanker is None else None  # a graph's: the lecture's
+    printer = LatexPrinter(DIGITS, notation=notation)
+    eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step, notation=notation)
     if blanker is not None:
         printer.blank_widths = blanker.widths
     return [row for eq in eqs for row in printer.rows(eq)]
@@ -67,12 +69,13 @@ def aligned(rows: list[Row]) -> str:
 
 
 # -- walking the steps ------------------------------------------------------------------------------
-def _network_events(spec, epochs: int, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
+def _network_events(spec, epochs: int, part: "Part | None" = None,
+                    notation: Profile | None = None) -> Iterator[tuple[str, Any]]:
     """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D));
     with a ``part``, only its steps (the run walked up to it), each heading its first step needs."""
     from .core.engine.stepper import Stepper
 
-    stepper = Stepper(spec)
+    stepper = Stepper(spec, notation=notation)
     per_epoch = len(stepper.schedule)
     first, last = (1, epochs * per_epoch) if part is None else (part.first, part.last)
     while stepper.position < first - 1:  # walk up to the part (as goto does), one progress step each
@@ -110,8 +113,8 @@ def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]
         yield "gradient", stepper
 
 
-def _events(spec, epochs: int, part: "Part | None") -> Iterator[tuple[str, Any]]:
-    return _graph_events(spec, part) if _is_graph(spec) else _network_events(spec, epochs, part)
+def _events(spec, epochs: int, part: "Part | None", notation: Profile | None = None) -> Iterator[tuple[str, Any]]:
+    return _graph_events(spec, part) if _is_graph(spec) else _network_events(spec, epochs, part, notation)
 
 
 def _is_graph(spec) -> bool:
@@ -143,7 +146,7 @@ GRAPH_NOTATION = [
 ]
 
 
-def _intro(spec) -> str:
+def _intro(spec, notation: Profile | None = None) -> str:
     """One line on what the file is: the network's shape and settings, or the graph's inputs."""
     if _is_graph(spec):
         from .core.graphs.graph import describe as describe_graph
@@ -151,22 +154,69 @@ def _intro(spec) -> str:
         return describe_graph(spec)
     from .trace import describe
 
-    return describe(spec)
+    return describe(spec) if notation is None else describe(spec, notation)
 
 
-def _notes(spec, graph: bool) -> list[str]:
+NAMES = {"pre_activation": "pre-activation", "activation": "activation", "delta": "delta", "gradient": "gradient",
+         "weights": "weights", "bias": "bias", "loss": "loss", "learning_rate": "learning rate"}
+
+
+def notation_heading(notation: Profile | None) -> str:
+    """What the notation section's heading names (plain text)."""
+    if notation is None or notation.name == "lecture13":
+        return "Lecture 13, *Backpropagation*"
+    return notation.name
+
+
+def _profile_notes(spec, notation: Profile) -> list[str]:
+    """The notation list of a worked solution in a profile other than the lecture's, from the
+    profile's data and the same trees the steps print (LaTeX)."""
+    from .core.engine.equations import G, Gb, M, W, b, o, s
+    from .core.ops.optim import ETA
+
+    p = LatexPrinter(DIGITS, notation=notation)
+    l = "l"
+    names = ", ".join(f"{NAMES[q]} ${p.p(_quantity_sym(q, l))}$" for q in QUANTITIES)
+    lines = [f"Symbols: {names}. A profile names and groups the numbers; it never changes one.",
+             f"The input is ${p.p(o(0))} = x$." if notation.separate_bias else
+             f"The input is ${p.p(o(0))} = [1, x]^T$: a leading 1 for the bias."]
+    if notation.separate_bias:
+        lines.append(f"Forward: ${p.p(s(l))} = {p.p(W(l))} {p.p(o('l-1'))} + {p.p(b(l))}$, the bias a vector of its "
+                     f"own; the gradients ${p.p(G(l))}$ and ${p.p(Gb(l))}$ are shown apart, and each update as two lines.")
+    if notation.mean:
+        lines.append(f"A group's gradient is the mean over its ${p.p(M)}$ examples: each example adds its term "
+                     f"divided by ${p.p(M)}$, and the update multiplies by ${p.p(M)}$ again "
+                     f"(${p.p(W(l))} - ({p.p(ETA)} {p.p(M)})\\, {p.p(G(l))}$ for plain gradient descent), so every weight "
+                     "is the same.")
+    return lines
+
+
+def _rules_line(spec, notation: Profile | None = None) -> str:
+    """This network's rules, from the same tables as every step below, in ``notation``."""
+    from .core.engine.equations import network_formulas
+    from .core.engine.network import Network
+
+    printer = LatexPrinter(DIGITS, notation=notation)
+    rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer, notation)
+                      for lhs, rel, rhs in printer.rows(eq)[:1])
+    return f"This network's rules: {rules}."
+
+
+def _quantity_sym(q: str, l: str) -> Sym:
+    from .core.engine.equations import LECTURE_SYMS
+
+    return LECTURE_SYMS[q](l)
+
+
+def _notes(spec, graph: bool, notation: Profile | None = None) -> list[str]:
     """The notation list at the top of a worked solution (the same in Markdown and LaTeX)."""
+    if not graph and notation is not None and notation.name != "lecture13":
+        return _profile_notes(spec, notation) + [_rules_line(spec, notation)] + _closing_notes(spec)
     lines = list(GRAPH_NOTATION if graph else NETWORK_NOTATION)
     if not graph and spec.input_shape:  # a feature map input has no bias entry: its kernels' biases are their own
         lines[0] = MAP_INPUT
     if not graph:  # the network's own rules, from the same tables as every step below
-        from .core.engine.equations import network_formulas
-        from .core.engine.network import Network
-
-        printer = LatexPrinter(DIGITS)
-        rules = ", ".join(f"${lhs} {rel} {rhs}$" for eq in network_formulas(Network(spec), spec.optimizer)
-                          for lhs, rel, rhs in printer.rows(eq)[:1])
-        lines.append(f"This network's rules: {rules}.")
+        lines.append(_rules_line(spec))
         single = [k.over_time for k in getattr(spec, "layer_kinds", ())] == [True] + [False] * (spec.L - 1)
         if getattr(spec, "lengths", None) is not None and not single:  # time through several layers (docs/recurrent.md)
             lines.append(r"Each example is a sequence $x_1, \dots, x_T$, and it flows through every layer that runs at each "
@@ -193,6 +243,21 @@ def _notes(spec, graph: bool) -> list[str]:
                          r"$\star$ is the cross-correlation (PyTorch's Conv2d); a dense layer reads "
                          r"$[1, \operatorname{vec}(o^{(l-1)})]$, the map flattened in $C, H, W$ order. Each map step shows "
                          r"its map-level rule and, with every number, the first position.")
+    return lines + _closing_notes(spec)
+
+
+def _example_texts(notation: Profile | None) -> tuple[str, str, int]:
+    """An example's first vector as the notation writes it (o⁽⁰⁾ = [1, x]ᵀ, or a¹ = x with a separate
+    bias, the numbers follow it, from entry 1 of the lecture's o⁽⁰⁾) and the group's loss ℓ_D, in LaTeX."""
+    p = LatexPrinter(DIGITS, notation=notation)
+    o0 = p.p(Sym("o", 0))
+    if notation is not None and notation.separate_bias:
+        return f"{o0} = x", p.p(Sym("ℓ_D")), 1
+    return f"{o0} = [1, x]^T", p.p(Sym("ℓ_D")), 0
+
+
+def _closing_notes(spec) -> list[str]:
+    lines = []
     if _needs_elision(spec):
         lines.append(f"Matrices and vectors with more than {LIMIT} rows or columns show their first and last "
                      r"ones; the middle is elided with $\cdots$ and $\vdots$.")
@@ -212,9 +277,10 @@ def _part_note(part: "Part | None") -> str | None:
     return f"This part of the run: {part.what}; its steps keep their numbers from the full run (as in bptui trace)."
 
 
-def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
+def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None,
+             notation: Profile | None = None) -> Iterator[str]:
     graph = _is_graph(spec)
-    intro = _intro(spec)
+    intro = _intro(spec, notation)
     yield f"# {'Exercise' if blanker else 'Worked solution'}: {markdown_text(spec.name, line=True)}"
     yield ""
     yield markdown_text(intro)
@@ -226,11 +292,12 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
             yield ""
             yield note
     yield ""
-    yield "## Notation (Lecture 13, *Backpropagation*)"
+    yield f"## Notation ({notation_heading(notation)})"
     yield ""
-    for line in _notes(spec, graph):
+    for line in _notes(spec, graph, notation):
         yield f"- {line}"
-    events = _events(spec, epochs, part)
+    first_o, loss_D, skip = _example_texts(notation)
+    events = _events(spec, epochs, part, notation)
     for kind, data in events:
         if kind == "epoch":
             yield ""
@@ -249,7 +316,7 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
             else:
                 yield f"### Example $n = {n}$: $x = {brow(x)}$, $y = {brow(y)}$"
                 yield ""
-                yield f"$o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
+                yield f"${first_o} = {bmatrix(o0[skip:])}$"
         elif kind == "update":
             yield ""
             yield f"### Update {data}"
@@ -259,9 +326,9 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
             yield "## " + markdown_text("Forward pass: every node's value, in computing order" if data == "forward" else
                                         f"Reverse pass: every adjoint g_v = ∂{y}/∂v, from {y} back to the inputs", line=True)
         elif kind == "end":
-            epoch, loss_D = data
+            epoch, ell_D = data
             yield ""
-            yield f"End of epoch {epoch}: $\\ell_{{\\mathcal{{D}}}} = {_shown(loss_D, Ref('loss_D'), blanker)}$."
+            yield f"End of epoch {epoch}: ${loss_D} = {_shown(ell_D, Ref('loss_D'), blanker)}$."
         elif kind == "gradient":
             yield ""
             yield "## Result"
@@ -304,9 +371,10 @@ def title_lines(title: str) -> Iterator[str]:
     yield rf"\begin{{center}}{{\LARGE {title}\par}}\end{{center}}"
 
 
-def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
+def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None,
+          notation: Profile | None = None) -> Iterator[str]:
     graph = _is_graph(spec)
-    intro = _intro(spec)
+    intro = _intro(spec, notation)
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\allowdisplaybreaks"
@@ -322,12 +390,14 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
             yield ""
             yield latex_text(note).replace("(1) \\_\\_\\_\\_", f"${blank_text(1, True, latex=True)}$")
     yield ""
-    yield r"\section*{Notation (Lecture 13, \emph{Backpropagation})}"
+    heading = notation_heading(notation).replace("*Backpropagation*", r"\emph{Backpropagation}")
+    yield rf"\section*{{Notation ({heading})}}"
     yield r"\begin{itemize}"
-    for line in _notes(spec, graph):
+    for line in _notes(spec, graph, notation):
         yield rf"\item {line}"
     yield r"\end{itemize}"
-    events = _events(spec, epochs, part)
+    first_o, loss_D, skip = _example_texts(notation)
+    events = _events(spec, epochs, part, notation)
     for kind, data in events:
         if kind == "epoch":
             yield ""
@@ -342,7 +412,7 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
             elif spec.input_shape:  # a feature map: the map x itself (no bias entry)
                 yield rf"$y = {brow(y)}$, $o^{{(0)}} = x = {bmatrix(o0)}$"
             else:
-                yield rf"$x = {brow(x)}$, $y = {brow(y)}$, $o^{{(0)}} = [1, x]^T = {bmatrix(o0)}$"
+                yield rf"$x = {brow(x)}$, $y = {brow(y)}$, ${first_o} = {bmatrix(o0[skip:])}$"
         elif kind == "update":
             yield ""
             yield rf"\subsection*{{Update {latex_text(data, line=True)}}}"
@@ -353,9 +423,9 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
             yield ("Every node's value, in computing order." if data == "forward" else
                    rf"Every adjoint $g_v = \partial {y} / \partial v$, from ${y}$ back to the inputs.")
         elif kind == "end":
-            epoch, loss_D = data
+            epoch, ell_D = data
             yield ""
-            yield rf"End of epoch {epoch}: $\ell_{{\mathcal{{D}}}} = {_shown(loss_D, Ref('loss_D'), blanker)}$."
+            yield rf"End of epoch {epoch}: ${loss_D} = {_shown(ell_D, Ref('loss_D'), blanker)}$."
         elif kind == "gradient":
             yield ""
             yield r"\section*{Result}"
@@ -441,11 +511,13 @@ def _drain(buffer: io.StringIO) -> Iterator[str]:
 
 
 def export(spec, fmt: str, epochs: int = 1, part: "Part | None" = None,
-           blanker: "Blanker | None" = None) -> Iterator[str]:
+           blanker: "Blanker | None" = None, notation: Profile | None = None) -> Iterator[str]:
     """The lines of the export in ``fmt`` (markdown, latex or csv): the whole run or a ``part`` of
-    it, a worked solution or, with a ``blanker``, an exercise."""
-    writer = {"markdown": markdown, "latex": latex, "csv": csv_lines}[fmt]
-    return writer(spec, epochs, part, blanker)
+    it, a worked solution or, with a ``blanker``, an exercise; a worked solution in Markdown or
+    LaTeX in the ``notation`` profile (None: the lecture's)."""
+    if fmt == "csv":
+        return csv_lines(spec, epochs, part, blanker)
+    return (markdown if fmt == "markdown" else latex)(spec, epochs, part, blanker, notation)
 
 
 __all__ = ["export", "markdown", "latex", "csv_rows", "bmatrix", "tnum", "num"]

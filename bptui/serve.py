@@ -414,7 +414,8 @@ SECURITY_HEADERS = {
 }
 
 
-def app_argv(path: str, no_color: bool = False) -> list[str]:
-    """The command for each browser tab: this Python's ``-m bptui FILE``."""
+def app_argv(path: str, no_color: bool = False, notation: str | None = None) -> list[str]:
+    """The command for each browser tab: this Python's ``-m bptui FILE`` (``--notation``: a profile's
+    name or its file's absolute path)."""
     argv = [sys.executable, "-m", "bptui", str(Path(path).resolve())]
-    return argv + (["--no-color"] if no_color else [])
+    return argv + (["--no-color"] if no_color else []) + (["--notation", notation] if notation else [])

@@ -9,29 +9,35 @@ from .core.graphs.graph import GraphSpec
 from .core.graphs.graph_stepper import GraphStepper
 from .core.engine.equations import step_equation, value_json
 from .core.util.jsonout import dumps
-from .core.formulas.formula import Arr, TextPrinter
+from .core.formulas.formula import Arr, Sym, TextPrinter
+from .core.formulas.profiles import DEFAULT, Profile
+from .core.ops.optim import ETA
 from .core.formulas.notation import count, num, sup, vec
 from .core.formats.spec import NetworkSpec
 from .core.engine.stepper import Step, Stepper
 from . import progress
 
 
-def run(spec: NetworkSpec, epochs: int) -> Iterator[tuple[Stepper, Step, str]]:
-    """Each step of ``epochs`` epochs with its equation, straight from the core's stepper."""
-    stepper = Stepper(spec)
+def run(spec: NetworkSpec, epochs: int, notation: Profile | None = None) -> Iterator[tuple[Stepper, Step, str]]:
+    """Each step of ``epochs`` epochs with its equation (in ``notation``), straight from the core's stepper."""
+    stepper = Stepper(spec, notation=notation)
     for _ in range(epochs * len(stepper.schedule)):
         step = stepper.forward()
         progress.step()
         yield stepper, step, step_equation(stepper, step)
 
 
-def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
-    for stepper, step, eq in run(spec, epochs):
+def trace_json(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> Iterator[str]:
+    """One JSON record per step: the lecture's quantities and values in every notation (G with the
+    bias in column 0, sums, o with its 1); only ``equation`` is written in ``notation``, named by
+    ``"notation"``."""
+    for stepper, step, eq in run(spec, epochs, notation):
         k = step.key
         wiring = stepper.net.wiring  # residual blocks: an inner layer's record names its block
         row = {
             "step": k.step, "epoch": k.epoch, "example": k.example, "phase": k.phase,
             "quantity": k.quantity, "layer": k.layer, "equation": eq, "value": value_json(step.value),
+            "notation": notation.name,
         }
         if wiring is not None and k.layer is not None and wiring.block[k.layer]:
             row["block"] = wiring.block[k.layer]
@@ -47,31 +53,43 @@ def trace_json(spec: NetworkSpec, epochs: int) -> Iterator[str]:
         yield dumps(row, ensure_ascii=False)
 
 
-def describe(spec: NetworkSpec) -> str:
+def describe(spec: NetworkSpec, notation: Profile = DEFAULT) -> str:
+    """The network in one line: its shape, activations, loss, updates and optimizer (f's layer index
+    and η as ``notation`` writes them)."""
+    printer = TextPrinter(notation=notation)
+
+    def f(l: int) -> str:
+        return printer.p(Sym("f", l))
+
     shape = "-".join(str(w) for w in spec.widths)
     if spec.is_v2:  # the layers by kind: 1×6×6 → conv2d 2×3×3 → maxpool2d 2×2 → dense 1
         first = "×".join(map(str, spec.input_shape)) if spec.input_shape else str(spec.widths[0])
         shape = " → ".join([first] + [k.describe() for k in spec.layer_kinds])
-        acts = ", ".join(f"f{sup(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
+        acts = ", ".join(f"{f(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
                          if k.has_s and k.takes_activation)
         shape, acts = f"{shape}", acts
     if not spec.is_v2:
-        acts = ", ".join(f"f{sup(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
+        acts = ", ".join(f"{f(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
     opt = spec.optimizer
     extra = {"momentum": f", μ = {num(opt.momentum)}",
              "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
     shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""
     held_out = f", {count(len(spec.test_inputs), 'test example')} held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
     return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update_text} updates{shuffled}, "
-            f"{opt.name}, η = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
+            f"{opt.name}, {printer.p(ETA)} = {num(spec.learning_rate)}" + extra + (f", λ = {num(spec.l2)}" if spec.l2 else "")
             + f"; {count(spec.N, 'training example')}{held_out}")
 
 
-def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
-    yield describe(spec)
+def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> Iterator[str]:
+    yield describe(spec, notation)
     if spec.description:
         yield spec.description
-    for stepper, step, eq in run(spec, epochs):
+    if notation is not DEFAULT:
+        yield f"Notation: {notation.name} ({notation.description})" if notation.description else \
+            f"Notation: {notation.name}"
+    printer = TextPrinter(notation=notation)
+    o0, loss_D = printer.p(Sym("o", 0)), printer.p(Sym("ℓ_D"))
+    for stepper, step, eq in run(spec, epochs, notation):
         k = step.key
         if k.step % len(stepper.schedule) == 1:
             yield ""
@@ -88,13 +106,14 @@ def trace_text(spec: NetworkSpec, epochs: int) -> Iterator[str]:
                 image = TextPrinter().p(Arr(np.asarray(st.o[0])))
                 yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
             else:
-                yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, o{sup(0)} = [1, x] = {vec(st.o[0])}"
+                first = f"{o0} = x" if notation.separate_bias else f"{o0} = [1, x] = {vec(st.o[0])}"
+                yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, {first}"
         elif k.phase == "update" and k.layer == stepper.schedule.updated[0]:
             yield ""
             yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
-            yield f"End of epoch {k.epoch}: ℓ_D = {num(stepper.state.loss_D)}"
+            yield f"End of epoch {k.epoch}: {loss_D} = {num(stepper.state.loss_D)}"
 
 
 # -- computation graphs -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_trace_json_on_every_example(capsys, name):
     rows = [json.loads(line) for line in out.splitlines()]
     spec = load(NETWORKS / f"{name}.json")
     assert len(rows) == 2 * len(Stepper(spec).schedule)
-    assert set(rows[0]) == {"step", "epoch", "example", "phase", "quantity", "layer", "equation", "value"}
+    assert set(rows[0]) == {"step", "epoch", "example", "phase", "quantity", "layer", "equation", "value", "notation"}
     assert [r["step"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0]["quantity"] == "s" and rows[0]["equation"].startswith("s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾")
     # the first step's value is W⁽¹⁾ [1, x⁽ⁿ⁾] for the epoch's first example n (1 unless shuffled)

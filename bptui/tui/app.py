@@ -25,6 +25,7 @@ from .guard import GuardedApp
 from .pacing import PacedApp
 
 if TYPE_CHECKING:
+    from ..core.formulas.profiles import Profile
     from ..core.util.errors import SpecError
     from ..core.formats.spec import NetworkSpec
     from ..core.engine.stepper import Stepper
@@ -39,14 +40,15 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
     TITLE = "bptui"
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live anywhere
 
-    def __init__(self, spec: NetworkSpec | None = None) -> None:
+    def __init__(self, spec: NetworkSpec | None = None, notation: Profile | None = None) -> None:
         super().__init__()
         self.spec = spec
+        self.notation = notation  # the equation line's notation profile (None: the lecture's)
         self.stepper: Stepper | None = None
         if spec is not None:
             from ..core.engine.stepper import Stepper
 
-            self.stepper = Stepper(spec)
+            self.stepper = Stepper(spec, notation=notation)
         self.document: tuple[Any, str] | None = None  # (JSON document, file name) still to load
         self.load_error: SpecError | None = None  # found while loading: the app exits with status 2
         self.trained_epochs = 0  # epochs trained with `t` since the file's weights
@@ -56,10 +58,10 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         self.early_keys: list[tuple[str, str | None]] = []  # pressed on the loading screen, for the network screen
 
     @classmethod
-    def from_document(cls, doc: Any, source: str) -> "BptuiApp":
+    def from_document(cls, doc: Any, source: str, notation: Profile | None = None) -> "BptuiApp":
         """An app for a network file whose document passed ``validate.check``: its first frame is
         the loading screen, and the spec, the stepper and the network screen follow right after."""
-        app = cls()
+        app = cls(notation=notation)
         app.document = (doc, source)
         return app
 
@@ -108,11 +110,11 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         doc, source = self.document
         try:
             self.spec = parse(doc, source, schema_checked=True)
+            self.stepper = Stepper(self.spec, notation=self.notation)  # refuses a notation its layers lack
         except SpecError as err:
             self.load_error = err
             self.exit(return_code=2)
             return
-        self.stepper = Stepper(self.spec)
         shown_before = self.screen.query("LayerSheet")
         self.switch_screen(self._network_screen())
         self.call_after_refresh(self.replay_early_keys)
@@ -151,13 +153,14 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
             self.main.say(text)
 
 
-def run(doc: Any, source: str, spec: NetworkSpec | None = None, no_color: bool = False) -> int:
+def run(doc: Any, source: str, spec: NetworkSpec | None = None, no_color: bool = False,
+        notation: Profile | None = None) -> int:
     """Open the app on a schema-checked network document (the loading screen first), or on its
     spec when it has been read already; bad input found while loading ends the app and is
     reported as one ``error:`` line, exit status 2."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    app = BptuiApp(spec) if spec is not None else BptuiApp.from_document(doc, source)
+    app = BptuiApp(spec, notation) if spec is not None else BptuiApp.from_document(doc, source, notation)
     app.run()
     if app.load_error is not None:
         print(f"error: {app.load_error}", file=sys.stderr)

@@ -113,19 +113,24 @@ def graph_help_text() -> str:
     )
 
 
-def network_text(spec) -> str:
+def network_text(spec, notation=None) -> str:
     """The network's own rules (f and f′ of each layer, the loss, δ, G, the update), printed from
-    the same tables as every step's equation."""
+    the same tables as every step's equation, in the ``notation`` profile (None: the lecture's)."""
     from ..core.engine.equations import network_formulas
     from ..core.formulas.formula import TextPrinter
     from ..core.engine.network import Network
 
-    printer = TextPrinter()
-    return "\n".join("  " + printer.equation(eq) for eq in network_formulas(Network(spec), spec.optimizer))
+    printer = TextPrinter(notation=notation)
+    return "\n".join("  " + printer.equation(eq) for eq in network_formulas(Network(spec), spec.optimizer, notation))
 
 
-def help_text(spec=None) -> str:
-    mine = f"THIS NETWORK ({spec.name}: its rules, as every step writes them)\n{network_text(spec)}\n\n" if spec else ""
+def help_text(spec=None, notation=None) -> str:
+    """The help screen's text; a network's own rules in the app's ``notation`` (the NOTATION
+    section above them is the lecture's: the app's panels write the lecture's notation)."""
+    mine = ""
+    if spec:
+        named = "" if notation is None or notation.name == "lecture13" else f", in the notation {notation.name}"
+        mine = f"THIS NETWORK ({spec.name}: its rules, as every step writes them{named})\n{network_text(spec, notation)}\n\n"
     return (
         "bptui — backpropagation one step at a time\n\n"
         f"NOTATION (the lecture's)\n{_table(NOTATION)}\n\n"

@@ -61,12 +61,18 @@ class SaveMode(Host):
             from ..core.util.files import write_text_atomic
             from ..core.util.jsonfmt import network_text
 
+            from ..core.formulas.profiles import saved_name
+
             spec = self.spec.with_weights(self.stepper.weights)
+            doc = spec.to_json()
+            notation = self.stepper.notation  # the notation the app writes in (--notation wins over the file's)
+            if notation is not None and (notation.name != "lecture13" or "notation" in doc):
+                doc["notation"] = saved_name(notation)
             try:
                 existed = where.exists()
                 # laid out like the bundled files, written to a temporary name and renamed into place;
                 # a read-only file, a hard link, a folder or a pipe nobody reads is refused (core/util/files.py)
-                write_text_atomic(where, network_text(spec.to_json()), hint=None)
+                write_text_atomic(where, network_text(doc), hint=None)
             except SpecError as err:
                 self.say(f"Could not save: {err}.")
                 return

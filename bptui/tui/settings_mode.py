@@ -35,7 +35,12 @@ class SettingsMode(Host):
 
         if self.quizzing:  # the quiz's question was about the old network
             self.action_toggle_quiz()
-        stepper = Stepper(applied.spec, origin=applied.origin())
+        from ..core.engine.equations import profile_fits
+
+        notation = self.stepper.notation  # the notation stays, where the new layers are written in it
+        if notation is not None and profile_fits(applied.spec.kinds or (), notation) is not None:
+            notation = None
+        stepper = Stepper(applied.spec, origin=applied.origin(), notation=notation)
         app = self.app_state
         app.spec, app.stepper, app.trained_epochs = applied.spec, stepper, 0
         self.spec, self.stepper, self._followed = applied.spec, stepper, None

@@ -10,16 +10,19 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
-from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, mul, sub, substitute, value_node
+from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
+from ..formulas.profiles import Profile
+from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
-from ..ops.optim import Optimizer, hyper_parameters, regularised, update_formulas
+from ..ops.optim import ETA, Optimizer, hyper_parameters, regularised, update_formulas
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, StepKey
 from .stepper import State, Step
 
@@ -45,12 +48,58 @@ def G(l: int | str) -> Sym:
     return Sym("G", l, vector=True)
 
 
+def b(l: int | str) -> Sym:
+    """A profile's separate bias b⁽ˡ⁾: column 0 of the lecture's W⁽ˡ⁾."""
+    return Sym("b", l, vector=True)
+
+
+def Gb(l: int | str) -> Sym:
+    """The gradient of a separate bias (∂ℓ/∂b⁽ˡ⁾): column 0 of the lecture's G⁽ˡ⁾."""
+    return Sym("Gb", l, vector=True)
+
+
+M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
+
+
+def G_MEAN(l: int | str) -> Sym:
+    """A mean profile's G⁽ˡ⁾/m where the update multiplies it by m again: printed as G⁽ˡ⁾ (its own
+    node, so that G ↦ m·G/m substitutes once)."""
+    return Sym("G", l, vector=True, latex="G")
+
 Y = Sym("y", vector=True)
 LOSS_D = Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
 
 
 def loss_sym(n: int | str | None) -> Sym:
     return Sym("ℓ", n, latex=r"\ell")
+
+
+# each shared quantity of a notation profile (core/formulas/profiles.py) as the lecture's symbol of layer l
+LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient": G, "weights": W, "bias": b,
+                "loss": lambda l: loss_sym(None), "learning_rate": lambda l: ETA}
+
+
+def notation_table() -> list[str]:
+    """Every notation profile's symbols side by side, one row per quantity, as a Markdown table
+    (docs/notation.md holds it; a test and the manual's build hook keep it the profiles' own)."""
+    from ..formulas.profiles import PROFILES, QUANTITIES
+
+    profiles = list(PROFILES.values())
+    printers = [TextPrinter(notation=p) for p in profiles]
+    l = "l"
+    rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
+    for q in QUANTITIES:
+        rows.append([q.replace("_", " "), *(pr.p(LECTURE_SYMS[q](l)) for pr in printers)])
+    forward = [pr.p(s(l)) + " = " + pr.p(add(Op("@", (o("l-1"), W(l)) if p.vectors == "row" else (W(l), o("l-1"))), b(l))
+                                         if p.separate_bias else Op("@", (W(l), o("l-1"))))
+               for p, pr in zip(profiles, printers)]
+    rows.append(["forward", *forward])
+    rows.append(["input", *(pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]") for p, pr in zip(profiles, printers))])
+    rows.append(["where the bias is", *("a vector of its own" if p.separate_bias else "column 0 of W" for p in profiles)])
+    rows.append(["vectors", *(p.vectors + "s" for p in profiles)])
+    rows.append(["first unit", *(str(p.unit_base) for p in profiles)])
+    rows.append(["a group's gradient", *("mean G/m" if p.mean else "sum" for p in profiles)])
+    return ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
 
 
 def step_symbol(key: StepKey, kinds: Sequence[Any] = ()) -> Node:
@@ -116,13 +165,53 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
 
 # -- one step ---------------------------------------------------------------------------------------
 def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
-                   pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+                   pos: tuple[int, ...] | None = None, notation: Profile | None = None) -> tuple[Equation, ...]:
     """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
-    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position."""
+    scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position.
+    ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
     for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
         if kind.claims_step(net, step.key):
             return kind.step_equations(net, state, step, pos)
+    if notation is not None and (notation.separate_bias or notation.mean):
+        return profiled_step_equations(net, state, step, notation, optimizer)
     return dense_step_equations(net, state, step, optimizer)
+
+
+def profile_fits(kinds: Sequence[Any], notation: Profile) -> str | None:
+    """Why the equations of a network of layers ``kinds`` cannot be written in ``notation`` yet, or
+    None when they can: a profile other than the lecture's needs layers whose kind follows it (``LayerKind.follows_profiles``:
+    dense layers, for now)."""
+    if notation.separate_bias or notation.mean or notation.name != "lecture13":
+        for l, kind in enumerate(kinds, start=1):
+            if not kind.follows_profiles():
+                return (f"notation {notation.name}: layer {l} ({kind.describe()}) is written in the lecture's "
+                        "notation only, for now; use --notation lecture13")
+    return None
+
+
+def check_profile(spec: Any, notation: Profile) -> None:
+    """A SpecError naming the network file when :func:`profile_fits` says no (before any output)."""
+    why = profile_fits(spec.kinds or (), notation)
+    if why is not None:
+        raise SpecError(why, source=spec.source)
+
+
+def spec_notation(spec: Any, option: str | None) -> Profile:
+    """The profile a command writes ``spec`` in: ``option`` (``--notation``), else the file's
+    ``"notation"``, else lecture13; refused (a SpecError) when the network's layers are not written
+    in it yet, before any output."""
+    from ..formulas.profiles import notation_for
+
+    profile = notation_for(option, spec.raw.get("notation"), spec.source)
+    check_profile(spec, profile)
+    return profile
+
+
+def group_size(net: Network, key: StepKey) -> int:
+    """How many examples the update group of ``key`` has (the last group may have fewer)."""
+    spec = net.spec
+    k = spec.group_size
+    return min(k, spec.N - (key.group - 1) * k)
 
 
 def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None
@@ -160,6 +249,87 @@ def dense_step_equations(net: Network, state: State, step: Step, optimizer: Opti
     if key.phase == UPDATE:
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns)
     raise ValueError(key)  # pragma: no cover
+
+
+def profiled_step_equations(net: Network, state: State, step: Step, notation: Profile,
+                            optimizer: Optimizer | None = None) -> tuple[Equation, ...]:
+    """A dense step's equations grouped as ``notation`` groups them, on the same board: with a
+    separate bias, s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ (W without its column 0, o without its 1, b that
+    column), δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′ without the [1:], the gradients of W and of b apart and
+    each update twice; with a mean gradient, every G as G/m for the group's m examples. The printer
+    (``TextPrinter(notation=…)``) writes the profile's symbols."""
+    key, L = step.key, net.L
+    l = key.layer
+    sep, rows = notation.separate_bias, notation.vectors == "row"
+    m = group_size(net, key) if notation.mean else 1
+    if key.phase == UPDATE:
+        assert l is not None
+        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
+    if key.phase == BACKWARD and key.quantity == "G":
+        assert l is not None
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows)
+    if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
+        return dense_step_equations(net, state, step, optimizer)
+    assert l is not None
+    # with row vectors (cs231n) W is shown d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the file's W without its column 0, transposed
+    shown_W = (lambda w: w[:, 1:].T) if rows else (lambda w: w[:, 1:])
+    if key.phase == FORWARD and key.quantity == "s":
+        rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
+        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
+        values = {sym: _arr(v, means=sym) for sym, v in env.items()}
+        return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
+    if key.phase == FORWARD:
+        f = net.act(l).value(s(l))
+        env = {s(l): state.s[l], **_alpha(net, l)}
+        value = np.asarray(step.value)
+        result = _arr(value, "o", l) if l == L else _arr(value[1:])  # a hidden o without its 1
+        forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
+        return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
+    W_next, d_next, s_l, o_l = shown_W(state.W[l + 1]), state.delta[l + 1], state.s[l], state.o[l]
+    assert d_next is not None and s_l is not None and o_l is not None
+    back = group(Op("@", (delta(l + 1), Op("T", (W(l + 1),))) if rows else (Op("T", (W(l + 1),)), delta(l + 1))))
+    result = _arr(step.value, "delta", l)
+    env = {W(l + 1): W_next, delta(l + 1): d_next}
+    if net.act(l).derivative_is_one:
+        return (Equation(delta(l), (back, result), bindings=env, note=IDENTITY_NOTE),)
+    df = fprime(net, l, s(l), o(l))  # o⁽ˡ⁾ here is the units' outputs: no 1 to leave out
+    env.update({s(l): s_l, o(l): o_l[1:], **_alpha(net, l)})
+    numbers = mul(_arr(d_next @ W_next.T if rows else W_next.T @ d_next, means=back),
+                  _arr(net.df(l, s_l, o_l[1:]), means=df))
+    return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
+
+
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False
+              ) -> tuple[Equation, ...]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
+    mean over the group's ``m`` examples (each example adds its term divided by m), and with row
+    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
+    G0, G1 = step.before, np.asarray(step.value)
+    assert isinstance(G0, np.ndarray)
+    d, o_prev = state.delta[l], state.o[l - 1]
+    assert o_prev is not None
+    parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
+    if sep:
+        term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
+        parts = [(slice(1, None), G(l), term, o_prev[1:]), (0, Gb(l), delta(l), None)]
+
+    def shown(g: np.ndarray, cols: Any) -> np.ndarray:
+        return g[:, cols].T if rows and cols != 0 else g[:, cols]
+
+    out = []
+    for cols, lhs, term, a in parts:
+        k = m or 1
+        rhs = add(lhs, Op("/", (term, M)) if m else term)
+        env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
+        values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
+        if a is not None:
+            env[o(l - 1)] = a
+            values[o(l - 1)] = _arr(a, means=o(l - 1))
+        if m:
+            env[M] = m
+            values[M] = Num(float(m), exact=True)
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(shown(G1, cols) / k)), "←", env))
+    return tuple(out)
 
 
 def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
@@ -229,8 +399,11 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     return Equation(delta(l), (rhs, numbers, result), bindings=env)
 
 
-def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,)) -> tuple[Equation, ...]:
-    """The optimizer's equations (its table's trees) with this update's numbers."""
+def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
+            notation: Profile | None = None, m: int = 1) -> tuple[Equation, ...]:
+    """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
+    separate bias, once for W (without column 0) and once for b (column 0); in a mean profile with
+    the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same."""
     l = step.key.layer
     assert l is not None
     W0, W1, G_l = step.before, step.value, state.G[l]
@@ -243,10 +416,12 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
                              Sym("W", l, accent="tilde", vector=True): W_tilde}
     params: dict[Node, Any] = {**hyper_parameters(opt)}
     shown: dict[Node, Node] = {sym: Num(float(v), exact=True) for sym, v in params.items()}
+    states: list[Sym] = []
     if step.opt is not None and step.opt_before is not None:
         for name, value in step.opt.arrays().items():
             before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
             after[Sym(name, l, vector=True)] = value
+            states.append(Sym(name, l, vector=True))
         if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
             t = step.opt.t
             after[Sym("t")] = t
@@ -254,35 +429,79 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             b1, b2 = opt.beta1, opt.beta2
             after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
-    refs: dict[Sym, str] = {W(l): "W", G(l): "G"}
+            states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
+    mean = notation is not None and notation.mean
+    if mean:
+        after[G(l)] = G_l / m
+        params[M] = m
+        shown[M] = Num(float(m), exact=True)
+    whole = notation is None or not notation.separate_bias
+    rows = notation is not None and notation.vectors == "row"
+    # W without its bias column, then b: column 0
+    parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
+    refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
-    for lhs, rel, rhs in update_formulas(opt, l):
-        env: dict[Node, Any] = {**params, **after}
-        if rel == "←":
-            env[lhs] = before[lhs]
-        values = dict(shown)
-        for sym, value in env.items():
-            if isinstance(sym, Sym) and sym.vector:
-                q = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
-        quantity = refs.get(lhs)
-        result = _arr(after[lhs], quantity, l if quantity else None)
-        eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
+    for cols, of_bias in parts:
+        names, grad = _update_names(l, states, mean, of_bias)
+
+        def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
+            if not (isinstance(v, np.ndarray) and v.ndim == 2):
+                return v
+            return v[:, cols].T if rows and not of_bias else v[:, cols]
+
+        for lhs0, rel, rhs0 in update_formulas(opt, l):
+            lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
+            assert isinstance(lhs, Sym)
+            env0: dict[Node, Any] = {**params, **after}
+            if rel == "←":
+                env0[lhs0] = before[lhs0]
+            env: dict[Node, Any] = {}
+            for sym, value in env0.items():
+                new = grad if sym == G(l) else names.get(sym, sym)
+                env[new] = part(value)
+            values = dict(shown)
+            for sym, value in env.items():
+                if isinstance(sym, Sym) and sym.vector:
+                    q = refs.get(sym) if not (sym == lhs and rel == "←") else None
+                    values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
+            quantity = refs.get(lhs)
+            result = _arr(part(after[lhs0]), quantity, l if quantity else None)
+            eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
 
 
+def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool) -> tuple[dict[Node, Node], Sym]:
+    """What a profile's update writes for the lecture's symbols of ``update_formulas``, and its
+    gradient's symbol: the bias's (``of_bias``: W → b, G → ∂ℓ/∂b, g → g_b, the optimizer's ``states``
+    with their b), and with a ``mean`` gradient G as m·(G/m): plain sgd W − (η·m) G/m."""
+    names: dict[Node, Node] = {}
+    if of_bias:
+        names = {W(l): b(l), G(l): Gb(l), Sym("g", l, vector=True): Sym("g", l, ("b",), vector=True),
+                 Sym("W", l, accent="tilde", vector=True): Sym("b", l, accent="tilde", vector=True),
+                 **{st: replace(st, sub=("b",)) for st in states}}
+    grad = names.get(G(l), G_MEAN(l) if mean else G(l))
+    assert isinstance(grad, Sym)
+    names[G(l)] = group(mul(M, grad)) if mean else grad
+    if mean:
+        names[mul(ETA, G(l))] = mul(group(mul(ETA, M)), grad)
+    return names, grad
+
+
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
-             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None) -> str:
-    """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``)."""
+             optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None,
+             notation: Profile | None = None) -> str:
+    """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``);
+    in the ``notation`` profile's symbols and grouping (None: the lecture's)."""
     opt = optimizer or Optimizer("sgd", lr, l2)
-    printer = TextPrinter(digits)
-    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos))
+    printer = TextPrinter(digits, notation=notation)
+    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos, notation))
 
 
 def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
-    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text
-    (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
-    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos)
+    """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text in
+    the stepper's notation (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos,
+                    notation=stepper.notation)
 
 
 def value_json(value: Any) -> object:
@@ -295,10 +514,14 @@ def value_json(value: Any) -> object:
 __all__ = ["step_equations", "step_equation", "equation", "symbol", "step_symbol", "value_json", "value_node"]
 
 
-def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
+def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = None) -> list[Equation]:
     """The network's rules as the lecture writes them, without numbers, from the same tables as the
     step equations: each layer's o⁽ˡ⁾ and f′, the loss, δ⁽ᴸ⁾, δ⁽ˡ⁾, G⁽ˡ⁾ and the update (for the help
-    screen, the export's notation and the diagrams)."""
+    screen, the export's notation and the diagrams); grouped as ``notation`` groups the steps (a
+    separate b: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ first, the gradients and updates of W and b apart; a mean
+    gradient: G/m), for a network whose layers follow it (:func:`profile_fits`)."""
+    if notation is not None and (notation.separate_bias or notation.mean):
+        return _profile_formulas(net, opt, notation)
     L = net.L
     eqs: list[Equation] = []
     kinds = net.kinds if net.spec.is_v2 else ()
@@ -340,3 +563,34 @@ def network_formulas(net: Network, opt: Optimizer) -> list[Equation]:
 
 def _sup(l: int | str) -> str:
     return sup(l)
+
+
+def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[Equation]:
+    """:func:`network_formulas` for a dense network in a profile that regroups its steps, from the
+    trees :func:`profiled_step_equations` fills in."""
+    L, sep, rows = net.L, notation.separate_bias, notation.vectors == "row"
+    eqs: list[Equation] = []
+    for l in range(1, L + 1):
+        product = Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1)))
+        eqs.append(Equation(s(l), (add(product, b(l)) if sep else product,)))
+        f = net.act(l).value(s(l))
+        eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L and not sep else f,)))
+        if net.act(l).name != "softmax":
+            eqs.append(Equation(Sym("f′", l, latex="f'"), (fprime(net, l, s(l), o(l) if sep else units(net, l)),)))
+    lecture = network_formulas(net, opt)
+    eqs += [eq for eq in lecture if eq.lhs in (loss_sym("n"), delta(L))]  # the loss and δ⁽ᴸ⁾ have no bias
+    if L > 1:
+        back = Op("@", (delta("l+1"), Op("T", (W("l+1"),))) if rows else (Op("T", (W("l+1"),)), delta("l+1")))
+        eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
+                                             Sym("f′", "l", vector=True, latex="f'")),)))
+    outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
+    for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
+        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, M)) if notation.mean else term),), "←"))
+    states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
+    for of_bias in (False, True)[:2 if sep else 1]:
+        names, _ = _update_names("l", states, notation.mean, of_bias)
+        for lhs, rel, rhs in update_formulas(opt, "l"):
+            new = names.get(lhs, lhs)
+            assert isinstance(new, Sym)
+            eqs.append(Equation(new, (substitute(rhs, names),), rel))
+    return eqs

@@ -360,6 +360,12 @@ class LayerKind:
     def describe(self) -> str:
         return self.type
 
+    def follows_profiles(self) -> bool:
+        """Whether this kind's equations are written in every notation profile (a separate b, a
+        mean gradient, the profile's symbols: core/formulas/profiles.py); the others are written in
+        the lecture's notation only, for now, and a profile other than lecture13 is refused."""
+        return False
+
     def label(self) -> str:
         """The layer as a teacher names it in the settings screen: ``rnn 4 units``."""
         units = math.prod(self.out_shape)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ops import optim
 from ..formulas.formula import Sym, TextPrinter
+from ..formulas.profiles import Profile
 from .kind import LayerKind
 from .network import Network
 from . import wiring as wired
@@ -349,10 +350,18 @@ def _p(x: float, digits: int) -> str:
 class Stepper:
     """A network's stepper (see the module's docstring); satisfies :class:`~.protocols.Stepping`."""
 
-    def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64, origin: Origin | None = None) -> None:
+    def __init__(self, spec: NetworkSpec, max_checkpoints: int = 64, origin: Origin | None = None,
+                 notation: Profile | None = None) -> None:
         self.spec = spec
         self.base_origin = origin if origin is not None else Origin.of_spec(spec)  # of the spec's weights
         self.net = Network(spec)
+        # the notation the step equations are written in (None: the lecture's); it names and groups
+        # the numbers, never changes them (core/formulas/profiles.py)
+        self.notation = notation
+        if notation is not None:
+            from .equations import check_profile  # equations reads the stepper's State
+
+            check_profile(spec, notation)
         self.schedule = Schedule(spec.L, spec.N, spec.update, spec.batch_size, spec.shuffle_seed,
                                  spec.kinds or None, spec.lengths)
         self.max_checkpoints = max_checkpoints

@@ -37,6 +37,7 @@ import numpy as np
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
 from .notation import minus_signs, num
+from .profiles import HOLE, Profile, Symbol
 
 # -- nodes ------------------------------------------------------------------------------------------
 
@@ -583,6 +584,10 @@ def _iop(op: str, v: list[Interval]) -> Interval:
         with np.errstate(all="ignore"):
             c = [np.power(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
         return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
+    if op == "@" and np.ndim(v[0].lo) == 1 and np.ndim(v[1].lo) == 2:  # a row vector times a matrix (x W)
+        x, A = v
+        p = _imul(Interval(np.asarray(x.lo)[:, None], np.asarray(x.hi)[:, None]), A)
+        return Interval(p.lo.sum(axis=0), p.hi.sum(axis=0))
     if op == "@":
         A, x = v
         p = _imul(Interval(np.asarray(A.lo), np.asarray(A.hi)),
@@ -728,6 +733,8 @@ class _Redo:
                 return np.power(a, b)
             with np.errstate(all="ignore"):
                 return np.power(a, b)
+        if op == "@" and np.ndim(v[0]) == 1 and np.ndim(v[1]) == 2:  # a row vector times a matrix (x W)
+            return self._mul(np.asarray(v[0])[:, None], np.asarray(v[1])).sum(axis=0)
         if op == "@":
             A, x = v
             one = np.ndim(x) == 1
@@ -1054,9 +1061,58 @@ class Printer:
     digits: int = 4
     max_terms: int = 8  # sums with more terms show their first three and last two
 
-    def __init__(self, digits: int = 4) -> None:
+    def __init__(self, digits: int = 4, notation: Profile | None = None) -> None:
         self.digits = digits
         self.elisions: list[tuple[int, int, int]] = []  # the sums printed with terms left out (shown_terms)
+        # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
+        self.notation = notation if notation is None or notation.name != "lecture13" else None
+        self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+        # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
+        self.row_vectors = self.notation is not None and self.notation.vectors == "row"
+        if self.notation is not None:
+            # chosen once here, not tested per symbol: the lecture's printing stays as fast as it was
+            self._p_Sym = self._p_profiled_Sym  # type: ignore[method-assign]  # an instance's own dispatch
+
+    def profiled(self, s: Sym) -> tuple[Sym, Symbol | None]:
+        """``s`` in the profile's letters: the shared quantities renamed, a unit's number counted from
+        the profile's first unit, a weight or gradient entry of column 0 the bias's (when the profile
+        separates it); and, for a gradient whose symbol holds its parameter (∂C/∂{}), that symbol."""
+        P = self.notation
+        assert P is not None
+        base, sub = s.base, s.sub
+        if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
+            base, sub = ("b" if base == "w" else "Gb"), sub[:1]
+        sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        grad: Symbol | None = None
+        if base in ("G", "Gb"):
+            if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾
+                return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
+            grad = P.gradient
+            base = "b" if base == "Gb" else "w" if sub else "W"
+        new = self._renames.get(base)
+        if new is None:
+            return replace(s, sub=sub), grad
+        return replace(s, base=new.text, latex=new.latex, sub=sub), grad
+
+    SYMBOL = "text"  # which of a profile's Symbol fields this printer writes
+
+    def _p_profiled_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """A symbol in the profile's letters (the printer's ``_p_Sym`` when it has a profile: the
+        lecture's own printing pays nothing for profiles)."""
+        shown, grad = self.profiled(s)
+        text = type(self)._p_Sym(self, shown, s)  # the target's own printing, the layer written as the profile's
+        return text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
+
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """``s`` as this target writes it; with ``lecture`` (the symbol before the profile renamed
+        it), its layer index as the profile writes it."""
+        raise NotImplementedError
+
+    def layer(self, s: Sym) -> str:
+        """The layer index of ``s`` as text (a loss's superscript is its example's number: (n))."""
+        if self.notation is None or s.base == "ℓ":
+            return f"({s.layer})".translate(_SUP)
+        return self.notation.layer_text(s.layer if s.layer is not None else "")
 
     def __call__(self, node: Node) -> str:
         return self.p(node)
@@ -1204,6 +1260,15 @@ class Printer:
         return "…"
 
 
+def _transposed(node: Node) -> Node:
+    """``node`` written transposed: a symbol's ᵀ, an array's flag, else Op T."""
+    if isinstance(node, Sym):
+        return replace(node, T=True)
+    if isinstance(node, Arr):
+        return replace(node, row=True)
+    return Op("T", (node,))
+
+
 def _zero_term(node: Node) -> bool:
     """A term of a sum that is exactly 0 because a factor of it is (w·0 of a zero pixel or padding)."""
     if isinstance(node, Num):
@@ -1249,11 +1314,12 @@ class TextPrinter(Printer):
     vec_limit = 8
     mat_limit = 6
 
-    def _p_Sym(self, s: Sym) -> str:
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
+        """``s`` as text; with a profile, its layer index as the profile writes ``lecture``'s."""
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP)
+                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in (s.time, *s.sub)]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
@@ -1268,7 +1334,7 @@ class TextPrinter(Printer):
             else:
                 base += "_" + ",".join(parts)
         if s.layer is not None:
-            base += f"({s.layer})".translate(_SUP)
+            base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
         return base + ("ᵀ" if s.T else "")
 
     def _p_Num(self, n: Num) -> str:
@@ -1349,6 +1415,8 @@ class TextPrinter(Printer):
                 return base + e.base.translate(_SUP_LETTERS)
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
+        if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: aᵀ b
+            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -1472,7 +1540,9 @@ class LatexPrinter(Printer):
             return latex_math(base).strip()
         return r"\mathit{" + base.replace("_", r"\_") + "}"
 
-    def _p_Sym(self, s: Sym) -> str:
+    SYMBOL = "latex"  # which of a profile's Symbol fields this printer writes
+
+    def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
         base = s.latex or self._name(s.base)
         if s.accent == "hat":
             base = rf"\hat{{{base}}}"
@@ -1481,10 +1551,13 @@ class LatexPrinter(Printer):
         sub = ("_{" + ",".join(latex_math(str(i)).strip() for i in s.sub) + "}") if s.sub else ""
         sup_parts = []
         if s.layer is not None:
-            sup_parts.append(f"({s.layer})")
+            sup_parts.append(f"({s.layer})" if lecture is None or self.notation is None or lecture.base == "ℓ"
+                             else self.notation.layer_latex(s.layer))
         if s.T:
             sup_parts.append("T")
-        sup = ("^{" + "".join(sup_parts) + "}") if sup_parts else ""
+        # a plain layer index and T apart (w^{l+1\,T}); (l)T and [l]T are apart already
+        joint = r"\," if lecture is not None and self.notation is not None and self.notation.layer_index == "plain" else ""
+        sup = ("^{" + joint.join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
         if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
@@ -1520,10 +1593,11 @@ class LatexPrinter(Printer):
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
         blanks = {index: self._blank(label, first) for index, label, first in a.blanks}
         if m.ndim == 1:
-            m = m.reshape(1, -1) if a.row else m.reshape(-1, 1)
+            row = a.row != self.row_vectors  # with row vectors, the flag means a column
+            m = m.reshape(1, -1) if row else m.reshape(-1, 1)
             if hidden is not None:
-                hidden = (0, hidden[0]) if a.row else (hidden[0], 0)
-            blanks = {((0, i[0]) if a.row else (i[0], 0)): text for i, text in blanks.items()}
+                hidden = (0, hidden[0]) if row else (hidden[0], 0)
+            blanks = {((0, i[0]) if row else (i[0], 0)): text for i, text in blanks.items()}
         rows = []
         for i in self._keep(m.shape[0]):
             cells = []
@@ -1545,6 +1619,8 @@ class LatexPrinter(Printer):
             return rf"\frac{{{self.p(args[0])}}}{{{self.p(args[1])}}}"
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
+        if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: a^T b
+            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):

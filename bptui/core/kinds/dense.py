@@ -67,6 +67,9 @@ class Dense(LayerKind):
     def describe(self) -> str:
         return f"dense {self.out_shape[0]}"
 
+    def follows_profiles(self) -> bool:  # after a map, the map family writes its steps
+        return not self.after_map
+
     # one example: the lecture's vectors, with the v1 arithmetic exactly (same numbers to the bit)
     def column(self, o: np.ndarray) -> np.ndarray:
         """o⁽ˡ⁻¹⁾ as the vector W multiplies: [1, vec(map)] after a map, else o⁽ˡ⁻¹⁾ itself."""

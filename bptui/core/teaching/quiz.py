@@ -245,16 +245,17 @@ def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
                        for eq in equations_of(stepper, step, qc.pos))
 
 
-def equations_of(stepper, step, pos: tuple[int, ...] | None = None) -> tuple[Equation, ...]:
+def equations_of(stepper, step, pos: tuple[int, ...] | None = None, notation: Any = None) -> tuple[Equation, ...]:
     """The equations of a step just done, for a network or a graph (a map step's scalar form at
-    ``pos``, by default its first position)."""
+    ``pos``, by default its first position); grouped as the ``notation`` profile groups them (None:
+    the lecture's: the quiz, keys and exercises hide numbers by their place on the lecture's board)."""
     if stepper.spec.kind == "graph":
         from ..graphs.graph_stepper import graph_equations
 
         return graph_equations(stepper.spec, stepper.state, step)
     from ..engine.equations import step_equations
 
-    return step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, pos)
+    return step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, pos, notation)
 
 
 def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4) -> Question:

@@ -144,7 +144,7 @@ def check(value: Any, sch: dict, place: str = "") -> None:
     if "const" in sch and value != sch["const"]:
         raise SpecError(f"{describe(value)} must be {describe(sch['const'])}", place=where)
     if "enum" in sch and value not in sch["enum"]:
-        raise SpecError(f"{describe(value)} is not one of {', '.join(sch['enum'])}", place=where)
+        raise SpecError(f"{describe(value)} is not one of {', '.join(map(str, sch['enum']))}", place=where)
     if "minimum" in sch and value < sch["minimum"]:
         raise SpecError(f"{describe(value)} is below the minimum {sch['minimum']}", place=where)
     if "maximum" in sch and value > sch["maximum"]:

@@ -1,0 +1,248 @@
+"""Notation profiles: how a course names and writes the quantities of a network, as data.
+
+A profile never changes a number: the network file's loss, η and update mode decide every value.
+It decides how the printers (:mod:`bptui.core.formulas.formula`) write the shared quantities —
+their symbols, the layer index ((l), [l] or a plain superscript), the first unit's number — and how
+the dense equations (:mod:`bptui.core.engine.equations`) group them: the bias as column 0 of W
+(with the 1 on top of o) or a vector b of its own, a group's gradient as a sum G or a mean G/m.
+
+The shipped profiles are :data:`PROFILES`; a course's own is a JSON file
+(``core/schemas/notation-schema.json``) read by :func:`load_profile`, which names the file and the
+place of a mistake as a network file's errors do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..util.errors import SpecError
+
+# the shared quantities, in the order the manual's table lists them, with the letter the lecture's
+# formula trees carry for each (the ``base`` of its Sym)
+QUANTITIES = ("pre_activation", "activation", "delta", "gradient", "weights", "bias", "loss", "learning_rate")
+LECTURE_BASE = {"pre_activation": "s", "activation": "o", "delta": "δ", "gradient": "G", "weights": "W",
+                "bias": "b", "loss": "ℓ", "learning_rate": "η"}
+HOLE = "{}"  # in a gradient's symbol: where the parameter goes (∂C/∂{} → ∂C/∂w², ∂C/∂b²)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    text: str  # as the app and ``trace`` print it (Unicode)
+    latex: str  # as ``export`` writes it (LaTeX math)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    pre_activation: Symbol
+    activation: Symbol
+    delta: Symbol
+    gradient: Symbol  # with HOLE for the parameter (∂C/∂{}, d{}), or a letter of its own (G)
+    weights: Symbol
+    bias: Symbol
+    loss: Symbol
+    learning_rate: Symbol
+    bias_mode: str = "column0"  # "column0" | "separate"
+    vectors: str = "column"  # "column" | "row"
+    layer_index: str = "paren"  # "paren" | "bracket" | "plain"
+    unit_base: int = 1  # the first unit's number
+    gradient_mode: str = "sum"  # "sum" | "mean"
+    input_layer: int = 0  # the input layer's number (nielsen's a¹ is the input)
+    description: str = ""
+    source: str = ""  # a course's profile: its file (absolute), which a saved network file names
+
+    @property
+    def separate_bias(self) -> bool:
+        return self.bias_mode == "separate"
+
+    @property
+    def mean(self) -> bool:
+        return self.gradient_mode == "mean"
+
+    def symbol(self, quantity: str) -> Symbol:
+        return getattr(self, quantity)
+
+    def renames(self) -> dict[str, Symbol]:
+        """The lecture's letter → this profile's symbol, for every shared quantity but the gradient
+        (whose symbol may hold its parameter), with a weight's own letter (w for W's entries) and
+        the group's loss ℓ_D."""
+        out = {LECTURE_BASE[q]: self.symbol(q) for q in QUANTITIES if q != "gradient"}
+        w = self.weights
+        out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
+        out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        return out
+
+    def layer_text(self, layer: int | str) -> str:
+        """The layer index as text: ``⁽²⁾``, ``^[2]`` or ``²`` (numbers shifted to the input's number)."""
+        shown = self.layer_number(layer)
+        if self.layer_index == "bracket":
+            return f"^[{shown}]"
+        if self.layer_index == "plain" and _superscriptable(str(shown)):
+            return str(shown).translate(_SUP)
+        return f"({shown})".translate(_SUP)
+
+    def layer_latex(self, layer: int | str) -> str:
+        """The layer index inside LaTeX's superscript: ``(2)``, ``[2]`` or ``2``."""
+        text = str(self.layer_number(layer))
+        return {"bracket": f"[{text}]", "plain": text}.get(self.layer_index, f"({text})")
+
+    def layer_number(self, layer: int | str) -> int | str:
+        """Layer ``layer`` (the lecture's number: the input is 0) as this profile numbers it; a
+        symbolic one (l, l+1, L) stays as it is."""
+        return layer + self.input_layer if isinstance(layer, int) else layer
+
+    def unit(self, index: int) -> int:
+        """The printed number of a unit the lecture numbers ``index`` (from 1; 0 is the bias's)."""
+        return index + self.unit_base - 1
+
+
+_SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
+
+
+def _superscriptable(text: str) -> bool:
+    return all(ch in "0123456789()+-nlLk" for ch in text)
+
+
+def _s(text: str, latex: str | None = None) -> Symbol:
+    return Symbol(text, text if latex is None else latex)
+
+
+LECTURE13 = Profile(
+    "lecture13", _s("s"), _s("o"), _s("δ", r"\delta"), _s("G"), _s("W"), _s("b"), _s("ℓ", r"\ell"), _s("η", r"\eta"),
+    description="the lecture's: the bias in column 0 of W, o⁽⁰⁾ = [1, x], the summed error")
+PROFILES: dict[str, Profile] = {p.name: p for p in (
+    LECTURE13,
+    Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
+            _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
+            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹"),
+    Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
+            _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
+            "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group"),
+    Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
+            "separate", "column", "bracket", 1, "mean", 0,
+            "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
+    Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
+            _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
+            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores"),
+)}
+DEFAULT = LECTURE13
+
+
+# -- a course's own profile, from a JSON file ------------------------------------------------------------
+# LaTeX commands a symbol may use: letters and the few that typeset symbols (no \input, \write, …)
+_GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
+          "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega")
+LATEX_COMMANDS = frozenset(_GREEK.split()) | {"ell", "partial", "nabla", "mathit", "mathrm", "mathbf", "mathcal",
+                                              "boldsymbol", "hat", "tilde", "bar", "vec", "operatorname", "_", ","}
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+
+
+def load_profile(path: str | Path) -> Profile:
+    """A course's profile from its JSON file; a mistake is a SpecError naming the file and the place."""
+    from ..util.validate import read_json
+
+    return profile_from_json(read_json(path), str(path))
+
+
+def profile_from_json(doc: Any, source: str) -> Profile:
+    from ..util.validate import check, schema
+
+    try:
+        check(doc, schema("notation-schema.json"))
+        symbols = {}
+        for q in QUANTITIES:
+            entry = doc["symbols"][q]
+            for key in ("text", "latex"):
+                _check_symbol(q, key, entry[key], doc["bias"])
+            symbols[q] = Symbol(entry["text"], entry["latex"])
+        if doc["vectors"] == "row" and doc["bias"] != "separate":
+            raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
+        if doc["unit_base"] == 0 and doc["bias"] != "separate":
+            raise SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
+                            "with the bias in column 0, unit 0 is the bias's", place="unit_base")
+        name = doc.get("name") or Path(source).stem
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise SpecError(f"the file's name {name!r} is not a profile name: give one in \"name\"", place="name")
+        if name in PROFILES:
+            raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
+        return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
+                       layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
+                       input_layer=int(doc.get("input_layer", 0)), description=doc.get("description", ""),
+                       source=str(Path(source).resolve()))
+    except SpecError as err:
+        raise err.at(source) from None
+
+
+def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:
+    place = f"symbols.{quantity}.{key}"
+    if key == "latex":
+        for m in _COMMAND.finditer(value):
+            if m[1] not in LATEX_COMMANDS:
+                raise SpecError(f"\\{m[1]} is not a LaTeX command a symbol may use (letters, \\partial, \\nabla, "
+                                "\\mathit, \\mathrm, \\hat, … only)", place=place)
+        depth = 0
+        for ch in _COMMAND.sub("", value):
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            if depth < 0:
+                break
+        if depth != 0:
+            raise SpecError("unbalanced braces { }", place=place)
+    holes = value.count(HOLE)
+    if quantity == "gradient" and bias == "separate" and holes != 1:
+        raise SpecError(f"with a separate bias the gradient's symbol names its parameter: write {HOLE} once where "
+                        "W or b goes (∂C/∂{}, d{})", place=place)
+    if holes and quantity != "gradient":
+        raise SpecError(f"only the gradient's symbol has a place {HOLE} for its parameter", place=place)
+    if quantity == "gradient" and holes > 1:
+        raise SpecError(f"{HOLE} more than once", place=place)
+
+
+def resolve(name_or_file: str, base: str | Path | None = None) -> Profile:
+    """A shipped profile by its name, or a course's from its file (a path relative to ``base``, the
+    network file's folder, when it is given)."""
+    if name_or_file in PROFILES:
+        return PROFILES[name_or_file]
+    path = Path(base) / name_or_file if base is not None else Path(name_or_file)
+    if name_or_file.endswith(".json") or "/" in name_or_file or path.exists():
+        return load_profile(path)
+    raise SpecError(f"{name_or_file!r} is neither a notation profile ({', '.join(PROFILES)}) nor a profile file")
+
+
+def notation_for(option: str | None, declared: Any, source: str) -> Profile:
+    """The profile a command writes in: ``--notation`` (``option``) wins over the network file's
+    ``"notation"`` (``declared``, read from ``source``), else lecture13. A bad name names its place:
+    the option, or the network file's ``notation``; a bad profile file, that file."""
+    if option is not None:
+        try:
+            return resolve(option)
+        except SpecError as err:
+            if err.source:  # the profile file's own mistake
+                raise
+            raise SpecError(err.message, place="--notation") from None
+    if declared is None:
+        return DEFAULT
+    try:
+        return resolve(str(declared), Path(source).parent)
+    except SpecError as err:
+        if err.source:
+            raise
+        raise SpecError(err.message, source=source, place="notation") from None
+
+
+def saved_name(p: Profile) -> str:
+    """How a saved network file names the profile: a shipped one by its name, a course's by its file."""
+    return p.source or p.name
+
+
+def profile_json(p: Profile) -> dict:
+    """The profile as its JSON file writes it (the shipped ones as examples for a course's own)."""
+    return {"kind": "notation", "name": p.name, "description": p.description,
+            "symbols": {q: {"text": p.symbol(q).text, "latex": p.symbol(q).latex} for q in QUANTITIES},
+            "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,
+            "gradient": p.gradient_mode, "input_layer": p.input_layer}
+
+
+assert {f.name for f in fields(Profile)} >= set(QUANTITIES)
