@@ -409,6 +409,43 @@ def dc_norms(spec, weights) -> np.ndarray:
     return np.linalg.norm(st.state.extra["dc", 1], axis=1)
 
 
+def board_norms(spec, l: int) -> dict[str, np.ndarray]:
+    """The per-τ norms of layer l's ∂ℓ/∂h (and an LSTM's ∂ℓ/∂c, a plain rnn's δ) of example 1, read off the
+    board after the step-by-step backward pass has gone down through layer l."""
+    st = Stepper(spec)
+    while True:
+        step = st.forward()
+        if step.key.quantity == "G" and step.key.layer == l and step.key.time == 1:
+            break
+    out = {q: np.linalg.norm(st.state.extra[q, l], axis=1) for q in ("dh", "dc") if (q, l) in st.state.extra}
+    out["delta"] = np.linalg.norm(st.state.delta[l], axis=1)
+    return out
+
+
+@pytest.mark.parametrize("kind,rows", [("lstm", 4), ("gru", 3)])
+@pytest.mark.parametrize("shape", ["alone", "stacked", "dense_before", "under_rnn"])
+def test_the_training_screens_norms_over_time_are_the_steps_dh_and_dc(shape, kind, rows):
+    """gradients_over_time (the batch BPTT's own ∂ℓ/∂h_τ, ∂ℓ/∂c_τ) against the stepper's board, whose
+    time_step works each of them out τ by τ: ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖ of an LSTM, ‖∂ℓ/∂h_τ‖ of a GRU, of the
+    lowest recurrent layer; and of a plain rnn layer, ‖δ_τ‖ as before."""
+    from bptui.core.engine.train import gradients_over_time
+
+    for seed in range(3):
+        spec = random_spec(seed, shape, kind=kind, rows=rows)
+        l = next(i for i, k in enumerate(spec.layer_kinds, start=1) if k.over_time)
+        got = gradients_over_time(spec)
+        assert [q for q, _, _ in got] == (["dc", "dh"] if kind == "lstm" else ["dh"])
+        board = board_norms(spec, l)
+        for q, label, norms in got:
+            assert len(norms) == spec.lengths[0] and label.startswith("‖∂")
+            np.testing.assert_allclose(norms, board[q], rtol=1e-12, atol=1e-300)
+            assert (norms > 0).any()
+    spec = random_spec(0, "over_rnn", kind=kind, rows=rows)  # the lowest recurrent layer is an rnn: ‖δ_τ‖
+    (q, label, norms), = gradients_over_time(spec)
+    assert (q, label) == ("delta", "‖δ_τ‖")
+    np.testing.assert_allclose(norms, board_norms(spec, 1)["delta"], rtol=1e-12)
+
+
 def test_long_memory_lstm_keeps_the_gradient_and_learns_the_first_bit():
     from bptui.core.engine.train import evaluate
     from bptui.core.formats.spec import load

@@ -142,6 +142,32 @@ async def test_the_training_screen_shows_delta_over_time():
 
 
 @pytest.mark.asyncio
+async def test_the_training_screen_shows_dc_and_dh_over_time_of_an_lstm():
+    """long_memory_lstm's training screen: ‖∂ℓ/∂c⁽¹⁾_τ‖ and ‖∂ℓ/∂h⁽¹⁾_τ‖ over τ (not ‖δ_τ‖, which for an
+    LSTM is four gates' δ), the batch BPTT's numbers at the trained weights."""
+    from bptui.core.engine.train import gradients_over_time, train
+    from bptui.tui.time_plot import DeltaOverTime
+    from bptui.tui.training import TrainScreen
+
+    app = app_for("long_memory_lstm")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "3"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TrainScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plot = app.screen.query_one(DeltaOverTime)
+        want = gradients_over_time(app.spec, train(app.spec, 3).weights, plot.example)
+        assert [q for q, _, _ in want] == ["dc", "dh"] and len(plot.series) == 2
+        for shown, (_, _, norms) in zip(plot.series, want):
+            np.testing.assert_allclose(shown, norms, rtol=1e-12)
+        text = str(plot.render())
+        assert "‖∂c⁽¹⁾_τ‖ τ = 1" in text and "‖∂h⁽¹⁾_τ‖ τ = 1" in text and "‖∂c⁽¹⁾₁‖ = " in text
+        assert "‖∂h⁽¹⁾_T‖ = " in text and "‖δ" not in text and plot.border_title.startswith("‖∂c⁽¹⁾_τ‖ and ‖∂h⁽¹⁾_τ‖")
+
+
+@pytest.mark.asyncio
 async def test_quiz_mode_hides_the_asked_cell_at_its_time_step():
     app = app_for("parity")
     async with app.run_test(size=(150, 45)) as pilot:

@@ -119,8 +119,10 @@ class Gru(Recurrent):
         return (A, SH), H
 
     def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray], H: np.ndarray,
-             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(G, Δ) on :meth:`run`'s arrays; Δ (T, n, 3h) the gates' δ [δ_r, δ_z, δ_n]."""
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None,
+             record: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ) on :meth:`run`'s arrays; Δ (T, n, 3h) the gates' δ [δ_r, δ_z, δ_n]. ``record`` (when
+        given) receives ∂ℓ/∂h_τ as ``"dh"``, (T, n, h)."""
         A, SH = saved
         T, n, h3 = A.shape
         h, d = h3 // 3, self.d
@@ -128,6 +130,7 @@ class Gru(Recurrent):
         D = np.zeros_like(A)
         DH = np.zeros_like(A)  # δʰ = [δ_r, δ_z, r ⊙ δ_n]
         dh_next = np.zeros((n, h), dtype=A.dtype)
+        kept = np.zeros((T, n, h), dtype=A.dtype) if record is not None else None
         for t in range(T - 1, -1, -1):
             m = n if active is None else int(active[t])
             a = A[t, :m]
@@ -142,6 +145,10 @@ class Gru(Recurrent):
             DH[t, :m, :2 * h] = D[t, :m, :2 * h]
             DH[t, :m, 2 * h:] = r * dn
             dh_next[:m] = dh
+            if kept is not None:
+                kept[t, :m] = dh
+        if record is not None:
+            record["dh"] = kept
         G = np.empty(self.param_shape, dtype=A.dtype)
         Dm, DHm = D.reshape(T * n, h3), DH.reshape(T * n, h3)
         G[:, 0] = Dm.sum(axis=0)

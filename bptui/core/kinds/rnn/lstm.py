@@ -127,15 +127,18 @@ class Lstm(Recurrent):
         return (A, C, TC), H
 
     def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndarray], H: np.ndarray,
-             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None,
+             record: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(G, Δ): backpropagation through time on :meth:`run`'s arrays; ``above`` (T, n, h) is ∂ℓ/∂h_τ from
-        the layer above. Δ (T, n, 4h) holds every δ_τ = [δ_i, δ_f, δ_g, δ_o] (0 past an example's end)."""
+        the layer above. Δ (T, n, 4h) holds every δ_τ = [δ_i, δ_f, δ_g, δ_o] (0 past an example's end).
+        ``record`` (when given) receives ∂ℓ/∂h_τ and ∂ℓ/∂c_τ as ``"dh"`` and ``"dc"``, each (T, n, h)."""
         A, C, TC = saved
         T, n, h4 = A.shape
         h = h4 // 4
         U = self.U_part(W)
         D = np.zeros_like(A)
         dc_next = np.zeros((n, h), dtype=A.dtype)  # ∂ℓ/∂c_{τ+1}; rows of examples that end at τ stay 0
+        kept = {q: np.zeros((T, n, h), dtype=A.dtype) for q in ("dh", "dc")} if record is not None else None
         for t in range(T - 1, -1, -1):
             m = n if active is None else int(active[t])
             a, tc = A[t, :m], TC[t, :m]
@@ -150,6 +153,10 @@ class Lstm(Recurrent):
             d[:, 2 * h:3 * h] = dc * i * (1.0 - g * g)
             d[:, 3 * h:] = dh * tc * o * (1.0 - o)
             dc_next[:m] = dc
+            if kept is not None:
+                kept["dh"][t, :m], kept["dc"][t, :m] = dh, dc
+        if record is not None and kept is not None:
+            record.update(kept)
         G = np.empty(self.param_shape, dtype=A.dtype)
         Dm = D.reshape(T * n, h4)
         G[:, 0] = Dm.sum(axis=0)
