@@ -616,3 +616,27 @@ async def test_the_settings_screen_shows_a_gated_layers_activations_as_fixed():
         note = " ".join(str(label.render()) for label in screen.query(".note"))
         assert "recurrent layer (lstm" in note and "σ and tanh, fixed" in note
         assert not screen.query("#activation-1") and screen.query("#activation-2")
+
+
+@pytest.mark.parametrize("kind,rows", [("lstm", 4), ("gru", 3)])
+def test_an_exercise_of_a_stacked_gated_network_compiles(tmp_path, kind, rows):
+    """The exercise and its key of two stacked gated layers (example 2, five steps long), as LaTeX: ASCII,
+    every blank of the gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c and δ asked; and as PDF where pdflatex is installed."""
+    import shutil
+
+    from bptui.cli import main
+
+    doc = random_doc(1, "stacked", n=2, kind=kind, rows=rows)
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["export", str(path), "--exercise", "--example", "2", "--format", "latex",
+                 "--output", str(tmp_path / "ex.tex"), "--answers", str(tmp_path / "key.tex")]) == 0
+    tex = (tmp_path / "ex.tex").read_text(encoding="utf-8")
+    assert tex.isascii() and r"\underline" in tex
+    quantities = {b["quantity"] for b in json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["blanks"]}
+    assert quantities >= {"s", "gates", "o", "dh", "delta", "G"} | ({"c", "dc"} if kind == "lstm" else set())
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (texlive-latex-base)")
+    assert main(["export", str(path), "--exercise", "--example", "2", "--format", "pdf",
+                 "--output", str(tmp_path / "ex.pdf"), "--answers", str(tmp_path / "key.pdf")]) == 0
+    assert (tmp_path / "ex.pdf").read_bytes()[:5] == b"%PDF-" and (tmp_path / "key.pdf").read_bytes()[:5] == b"%PDF-"

@@ -49,7 +49,6 @@ class Gru(Recurrent):
     """The GRU layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
 
     type: ClassVar[str] = "gru"
-    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 3
     u_bias: ClassVar[int] = 1
@@ -157,10 +156,21 @@ class Gru(Recurrent):
         G[:, 2 + d:] = matmul(DHm.T, H[:-1].reshape(T * n, h))
         return G, D
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.gru(net, state, key, index, before)
+
+    def board_quantity(self, quantity: str) -> str:
+        return "o" if quantity == "h" else quantity
+
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .gru_explain import unit_sym
 
-        return unit_sym(quantity, l, b, time, self.h)
+        return unit_sym(self.step_name(quantity), l, b, time, self.h)
+
+    def step_name(self, quantity: str) -> str:
+        return "h" if quantity == "o" else quantity
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s (W's product, then U's) and δ by gate and unit, the gates r, z, n, h (the board's o), ∂ℓ/∂h."""

@@ -76,7 +76,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     if q == "h":
         h_form = add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp))
         h_numbers = add(mul(_n(1.0 - zv, Op("()", (sub(ONE, z),))), _n(nv, n)), mul(_n(zv, z), arr(hp_v, "o", l, t - 1, kinds=net.kinds)))
-        return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+        return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
                          bindings={z: zv, n: nv, hp: hp_v}, note=f"the layer above reads h_τ as o_τ"),)
     dh_v = state.extra["dh", l][t - 1]
     dh = Partial(ELL, h_sym(l, t))

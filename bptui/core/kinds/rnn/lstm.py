@@ -51,7 +51,6 @@ class Lstm(Recurrent):
     """The LSTM layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
 
     type: ClassVar[str] = "lstm"
-    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 4
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
@@ -167,10 +166,21 @@ class Lstm(Recurrent):
     def entries(self, quantity: str) -> int:
         return 4 * self.h if quantity in ("s", "gates", "delta") else self.h
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.lstm(net, state, key, index, before)
+
+    def board_quantity(self, quantity: str) -> str:
+        return "o" if quantity == "h" else quantity
+
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .lstm_explain import unit_sym
 
-        return unit_sym(quantity, l, b, time, self.h)
+        return unit_sym(self.step_name(quantity), l, b, time, self.h)
+
+    def step_name(self, quantity: str) -> str:
+        return "h" if quantity == "o" else quantity
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s and δ by gate and unit, the gates i, f, g, ō, c, h (the board's o), ∂ℓ/∂h and ∂ℓ/∂c."""

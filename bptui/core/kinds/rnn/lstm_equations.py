@@ -108,7 +108,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     ct = c_sym(l, t)
     tanh_c = Call("tanh", (ct,))
     if q == "h":
-        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
                          bindings={o: parts["o"], ct: c[t]}, note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),)
     dh_v = state.extra["dh", l][t - 1]
     if q == "dh":
