@@ -306,7 +306,8 @@ class Network:
             rnn = kl
             Xin, Sr, Or = R[l]
             record: dict[str, np.ndarray] | None = {} if on_time is not None and l == lowest else None
-            Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active, record=record)
+            asked = {} if record is None else {"record": record}  # only then: a kind's bptt may not take it
+            Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active, **asked)
             G[l - 1] += Gr
             if on_upper is not None:
                 on_upper(l, D[running].T)

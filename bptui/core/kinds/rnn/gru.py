@@ -80,11 +80,11 @@ class Gru(Recurrent):
         """w⁽ˡ⁾_{z,b,a} in W (a = 0 its bias), u⁽ˡ⁾_{z,b,c} in U (c = 0 U's own bias)."""
         gate, b = self.gate_of(row)
         if col > self.d:
-            return Sym("u", l, (gate, b, col - self.d - 1))
-        return Sym("w", l, (gate, b, col))
+            return Sym("u", l, (gate, b, col - self.d - 1), group=True)
+        return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return Sym("G", l, self.weight_sym(l, row, col).sub)
+        return Sym("G", l, self.weight_sym(l, row, col).sub, group=True)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)

@@ -24,7 +24,7 @@ from .lstm_equations import ELL, _n, h_sym
 
 def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
     """s⁽ˡ⁾_{τ,x,r} (W's product, gate r) or s⁽ˡ⁾_{τ,h,n} (U's)."""
-    return Sym(base, l, (which, gate), vector=True, time=t)
+    return Sym(base, l, (which, gate), vector=True, time=t, group=True)
 
 
 def gate_sym(gate: str, l: int, t: int | str) -> Sym:
@@ -104,7 +104,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                          bindings=d_env, note=note),)
     if q == "delta":
         d_row = state.delta[l][t - 1]
-        dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t)
+        dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)
         one_z = Op("()", (sub(ONE, z),))
         forms = (mul(dn_s, ph["n"], r, Op("()", (sub(ONE, r),))),
                  mul(dh, Op("()", (sub(hp, n),)), z, Op("()", (sub(ONE, z),))),

@@ -24,9 +24,15 @@ Leaf = tuple[str, int, tuple[int, ...], float]
 class Formula:
     """Builds one entry's tree, collecting its board numbers."""
 
-    def __init__(self, net: Any, st: Any, l: int, t: int) -> None:
-        self.net, self.st, self.l, self.t = net, st, l, t
+    def __init__(self, net: Any, st: Any, key: Any, index: tuple[int, ...]) -> None:
+        self.net, self.st, self.l, self.t, self.q = net, st, key.layer, key.time, key.quantity
+        kind = net.kinds[self.l - 1]
+        self.h, self.d, self.j = kind.h, kind.d, index[-1]
         self.leaves: dict[Node, Leaf] = {}
+
+    def gate(self, g: int, b: int, at: int | None = None) -> Sym:
+        """Unit b (0-based) of gate g (an LSTM's i, f, g, o = 0 … 3; a GRU's r, z, n) at τ = ``at`` (this τ)."""
+        return self.board("gates", self.l, ((self.t if at is None else at) - 1, g * self.h + b))
 
     def board(self, quantity: str, l: int, index: tuple[int, ...]) -> Sym:
         st = self.st
@@ -96,12 +102,8 @@ def tanh_slope(x: Node) -> Node:
 
 # -- LSTM -------------------------------------------------------------------------------------------------
 def lstm(net: Any, st: Any, key: Any, index: tuple[int, ...], before: Any) -> tuple[Node, dict[Node, Leaf]]:
-    l, t, q = key.layer, key.time, key.quantity
-    kind = net.kinds[l - 1]
-    h, d = kind.h, kind.d
-    F = Formula(net, st, l, t)
-    j = index[-1]
-    gate = lambda g, b, at=t: F.board("gates", l, (at - 1, g * h + b))  # noqa: E731 - i, f, g, o = 0 … 3
+    F = Formula(net, st, key, index)
+    l, t, q, h, d, j, gate = F.l, F.t, F.q, F.h, F.d, F.j, F.gate
     if q == "s":  # [W | U] [1, x_τ, h_{τ−1}]
         tree = total([mul(F.w(j, a), F.below(a)) for a in range(1 + d)]
                      + [mul(F.w(j, 1 + d + c), F.h_before(c)) for c in range(h)])
@@ -138,13 +140,9 @@ def lstm(net: Any, st: Any, key: Any, index: tuple[int, ...], before: Any) -> tu
 
 # -- GRU --------------------------------------------------------------------------------------------------
 def gru(net: Any, st: Any, key: Any, index: tuple[int, ...], before: Any) -> tuple[Node, dict[Node, Leaf]]:
-    l, t, q = key.layer, key.time, key.quantity
-    kind = net.kinds[l - 1]
-    h, d = kind.h, kind.d
-    F = Formula(net, st, l, t)
-    j = index[-1]
+    F = Formula(net, st, key, index)
+    l, t, q, h, d, j, gate = F.l, F.t, F.q, F.h, F.d, F.j, F.gate
     u0 = 1 + d  # U's own bias column in the stored [W | U]
-    gate = lambda g, b, at=t: F.board("gates", l, (at - 1, g * h + b))  # noqa: E731 - r, z, n = 0 … 2
 
     def delta_h(k: int, at: int) -> Node:
         """δʰ_k at τ = at: [δ_r, δ_z, r ⊙ δ_n]."""

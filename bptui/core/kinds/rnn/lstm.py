@@ -81,11 +81,11 @@ class Lstm(Recurrent):
         """w⁽ˡ⁾_{f,b,a} in W (a = 0 the bias), u⁽ˡ⁾_{f,b,c} in U: the gate first, then the unit."""
         gate, b = self.gate_of(row)
         if col > self.d:
-            return Sym("u", l, (gate, b, col - self.d))
-        return Sym("w", l, (gate, b, col))
+            return Sym("u", l, (gate, b, col - self.d), group=True)
+        return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return Sym("G", l, self.weight_sym(l, row, col).sub)
+        return Sym("G", l, self.weight_sym(l, row, col).sub, group=True)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)

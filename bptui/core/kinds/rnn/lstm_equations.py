@@ -37,7 +37,7 @@ def gate_sym(gate: str, l: int, t: int | str) -> Sym:
 
 def part_sym(base: str, gate: str, l: int, t: int | str) -> Sym:
     """One gate's part of s⁽ˡ⁾_τ or δ⁽ˡ⁾_τ: s⁽ˡ⁾_{τ,f}."""
-    return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t)
+    return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t, group=True)
 
 
 def stacked(l: int, t: int | str) -> Sym:
