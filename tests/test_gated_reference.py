@@ -640,3 +640,66 @@ def test_an_exercise_of_a_stacked_gated_network_compiles(tmp_path, kind, rows):
     assert main(["export", str(path), "--exercise", "--example", "2", "--format", "pdf",
                  "--output", str(tmp_path / "ex.pdf"), "--answers", str(tmp_path / "key.pdf")]) == 0
     assert (tmp_path / "ex.pdf").read_bytes()[:5] == b"%PDF-" and (tmp_path / "key.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_rules_of_an_lstm_layer_are_its_steps_equations():
+    """network_formulas asks the kind (the help screen, a worked solution's notation): an LSTM layer's lines
+    are its own s, gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c, δ and G (no o = [1, tanh(s)], no f′), and evaluated with the
+    board's rows at τ they give the board's c_τ, h_τ, ∂ℓ/∂c_τ and δ_τ (a GRU's h_τ and δ_τ likewise)."""
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.engine.network import Network
+    from bptui.core.formulas.formula import Partial, Sym, TextPrinter, evaluate, walk
+
+    for kind, rows in (("lstm", 4), ("gru", 3)):
+        spec = random_spec(4, "alone", n=2, kind=kind, rows=rows)
+        eqs = network_formulas(Network(spec), spec.optimizer)
+        text = [TextPrinter().equation(eq) for eq in eqs]
+        assert not any(t.startswith("o⁽¹⁾") or t.startswith("f′(s⁽¹⁾)") for t in text)
+        st = Stepper(spec)
+        k = st.next_key  # example 2 (five steps long: the first is one step) at the end of its backward pass
+        while not (k.quantity == "G" and k.layer == 1 and k.time == 1 and k.example == 2):
+            st.forward()
+            k = st.next_key
+        b, h, t = st.state, spec.kinds[0].h, 2
+        assert len(b.s[1]) == 5
+        gates = b.extra["gates", 1]
+        names = ("i", "f", "g", "ō") if kind == "lstm" else ("r", "z", "n")
+        env = {}
+        for at, row in (("τ", t - 1), ("τ+1", t)):
+            for j, name in enumerate(names):
+                if row < len(gates):
+                    env[Sym(name, 1, vector=True, latex=r"\bar{o}" if name == "ō" else None, time=at)] = \
+                        gates[row][j * h:(j + 1) * h]
+        for node in {n for eq in eqs for n in walk(eq.forms[0])} | {eq.lhs for eq in eqs}:
+            if isinstance(node, Sym) and node.layer == 1 and node.time in ("τ", "τ−1", "τ+1") and node not in env:
+                shift = {"τ": 0, "τ−1": -1, "τ+1": 1}[node.time]
+                board = {"c": (b.extra.get(("c", 1)), t + shift), "h": (b.o[1], t + shift),
+                         "δ": (b.delta[1], t + shift - 1), "s": (b.s[1], t + shift - 1)}.get(node.base)
+                if board is not None and board[0] is not None and 0 <= board[1] < len(board[0]):
+                    row = board[0][board[1]]
+                    if node.sub and node.base == "s":  # a gate's part of s (a GRU's x or h product)
+                        which = list(node.sub)
+                        k = (3 * h if which[0] == "h" else 0) + ("rzn".index(which[-1]) if kind == "gru"
+                                                                 else "ifgo".index(which[-1])) * h
+                        row = row[k:k + h]
+                    elif node.sub:
+                        continue
+                    env[node] = row
+            if isinstance(node, Partial) and isinstance(node.bottom, Sym) and node.bottom.time in ("τ", "τ+1"):
+                q = "d" + node.bottom.base
+                row = t - 1 + (node.bottom.time == "τ+1")
+                if (q, 1) in b.extra and row < len(b.extra[q, 1]):
+                    env[node] = b.extra[q, 1][row]
+        checked = set()
+        for eq in eqs:
+            lhs = TextPrinter().p(eq.lhs)
+            if eq.rel != "=" or not lhs.endswith("_τ") or lhs.startswith(("s⁽", "[", "δʰ")):
+                continue
+            want = {"c": lambda: b.extra["c", 1][t], "h": lambda: b.o[1][t], "∂ℓ/∂c": lambda: b.extra["dc", 1][t - 1],
+                    "∂ℓ/∂h": lambda: b.extra["dh", 1][t - 1], "δ": lambda: b.delta[1][t - 1]}
+            name = next((k for k in sorted(want, key=len, reverse=True) if lhs.startswith(k)), None)
+            if name is None or name == "∂ℓ/∂h":  # ∂ℓ/∂h reads δ⁽²⁾, not bound here
+                continue
+            np.testing.assert_allclose(np.ravel(evaluate(eq.forms[0], env)), want[name](), rtol=1e-12, err_msg=lhs)
+            checked.add(name)
+        assert checked == ({"c", "h", "∂ℓ/∂c", "δ"} if kind == "lstm" else {"h", "δ"}), checked

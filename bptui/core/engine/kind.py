@@ -277,6 +277,11 @@ class LayerKind:
         the gated ones, whose own steps core/kinds/rnn/keyformulas.py writes)."""
         return None
 
+    def notation(self, l: int) -> str | None:
+        """A worked solution's notation line (LaTeX in Markdown) for layer l of this kind, when it has
+        its own equations (an LSTM's gates and cell); None: the dense or recurrent line says it."""
+        return None
+
     def board_quantity(self, quantity: str) -> str:
         """The board matrix a step of ``quantity`` writes (an LSTM's h step writes the layer's o)."""
         return quantity

@@ -52,6 +52,7 @@ class Gru(Recurrent):
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 3
     u_bias: ClassVar[int] = 1
+    output_name: ClassVar[str] = "h"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.GRU"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
@@ -161,16 +162,20 @@ class Gru(Recurrent):
 
         return keyformulas.gru(net, state, key, index, before)
 
-    def board_quantity(self, quantity: str) -> str:
-        return "o" if quantity == "h" else quantity
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import gru_equations
+
+        return gru_equations.rules(net, l)
+
+    def notation(self, l: int) -> str | None:
+        return (f"Layer {l} is a GRU (PyTorch's nn.GRU), with its rules above: the layer above reads its "
+                rf"$h^{{({l})}}_\tau$ as $o^{{({l})}}_\tau$; its weights are named with their gate, then the unit "
+                "and the column.")
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .gru_explain import unit_sym
 
         return unit_sym(self.step_name(quantity), l, b, time, self.h)
-
-    def step_name(self, quantity: str) -> str:
-        return "h" if quantity == "o" else quantity
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s (W's product, then U's) and δ by gate and unit, the gates r, z, n, h (the board's o), ∂ℓ/∂h."""
@@ -186,7 +191,7 @@ class Gru(Recurrent):
     def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
         """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
         if quantity == "gates":
-            return Sym("[r, z, n]", l, vector=True, time=time)
+            return Sym("[r, z, n]", l, vector=True, latex="[r, z, n]", time=time)
         if quantity == "h":
             return Sym("h", l, vector=True, time=time)
         if quantity == "dh":

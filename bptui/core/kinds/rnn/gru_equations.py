@@ -32,7 +32,7 @@ def gate_sym(gate: str, l: int, t: int | str) -> Sym:
 
 
 def stacked(l: int, t: int | str) -> Sym:
-    return Sym("[r, z, n]", l, vector=True, time=t)
+    return Sym("[r, z, n]", l, vector=True, latex="[r, z, n]", time=t)
 
 
 def delta_h(l: int, t: int | str) -> Sym:
@@ -126,3 +126,41 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
                      {Gl: step.before, dl: state.delta[l][t - 1], dhl: dh_value, hp: hp_v, **env},
                      note="δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; G_W beside G_U as [W │ U] is stored"),)
+
+
+def rules(net: Any, l: int) -> list[Equation]:
+    """Layer l's lines of the network's rules (the help screen, a worked solution's notation)."""
+    from ...engine.kind import timed_layers
+    from ...formulas.notation import sup
+    from .equations import input_form
+
+    t = "τ"
+    r, z, n = (gate_sym(x, l, t) for x in ("r", "z", "n"))
+    hp, dh = h_sym(l, "τ−1"), Partial(ELL, h_sym(l, t))
+    Wl, Ul, Gl = Sym("W", l, vector=True), Sym("U", l, vector=True), Sym("G", l, vector=True)
+    sx = lambda x: part("s", "x", x, l, t)  # noqa: E731
+    sh = lambda x: part("s", "h", x, l, t)  # noqa: E731
+    slope = lambda x: mul(x, Op("()", (sub(ONE, x),)))  # noqa: E731 - σ′ through its output
+    above = Op("drop0", (Op("@", (Op("T", (Sym("W", l + 1, vector=True),)), delta(l + 1, t))),))
+    many_to_one = not timed_layers(net.kinds)[l]
+    dn = mul(dh, Op("()", (sub(ONE, z),)), Op("()", (sub(ONE, Op("sq", (n,))),)))
+    return [
+        Equation(sym("s", l, t), (Op("cat", (Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, Op("cat1", (hp,)))))),),
+                 note=f"h{sup(l)}₀ = 0; W's product s_x, then U's s_h, each with its own bias"),
+        Equation(stacked(l, t), (Op("cat", (Call("sigmoid", (add(sx("r"), sh("r")),)), Call("sigmoid", (add(sx("z"), sh("z")),)),
+                                            Call("tanh", (add(sx("n"), mul(r, sh("n"))),)))),)),
+        Equation(h_sym(l, t), (add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp)),),
+                 note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),
+        Equation(dh, (add(above, Op("drop0", (Op("@", (Op("T", (Ul,)), delta_h(l, "τ+1"))),)),
+                          mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1")))),),
+                 note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
+        Equation(delta(l, t), (Op("cat", (mul(dn, sh("n"), slope(r)), mul(dh, Op("()", (sub(hp, n),)), slope(z)), dn)),),
+                 note="δ only of the gates' pre-activations"),
+        Equation(delta_h(l, t), (Op("cat", (Sym("δ", l, ("r",), vector=True, latex=r"\delta", time=t, group=True),
+                                            Sym("δ", l, ("z",), vector=True, latex=r"\delta", time=t, group=True),
+                                            mul(r, Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)))),),
+                 note="what reaches U's product"),
+        Equation(Gl, (add(Gl, Op("hcat", (Op("outer", (delta(l, t), input_form(net, l, t))),
+                                          Op("outer", (delta_h(l, t), Op("cat1", (hp,))))))),), "←",
+                 note="summed over τ: G_W beside G_U"),
+    ]

@@ -35,6 +35,13 @@ class Recurrent(LayerKind):
     gates: ClassVar[int] = 1  # blocks of h rows in W and U (an LSTM's i, f, g, o)
     u_bias: ClassVar[int] = 0  # U's own bias column (a GRU's)
     fixed: ClassVar[str] = ""  # the gated kinds' σ and tanh are fixed: the file gives no activation
+    output_name: ClassVar[str] = "o"  # the step that writes the board's o: a gated layer's h
+
+    def board_quantity(self, quantity: str) -> str:
+        return "o" if quantity == self.output_name else quantity
+
+    def step_name(self, quantity: str) -> str:
+        return self.output_name if quantity == "o" else quantity
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:

@@ -53,6 +53,7 @@ class Lstm(Recurrent):
     type: ClassVar[str] = "lstm"
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 4
+    output_name: ClassVar[str] = "h"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
@@ -171,16 +172,20 @@ class Lstm(Recurrent):
 
         return keyformulas.lstm(net, state, key, index, before)
 
-    def board_quantity(self, quantity: str) -> str:
-        return "o" if quantity == "h" else quantity
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import lstm_equations
+
+        return lstm_equations.rules(net, l)
+
+    def notation(self, l: int) -> str | None:
+        return (f"Layer {l} is an LSTM (PyTorch's nn.LSTM), with its rules above: its output gate is "
+                rf"$\bar{{o}}$, never a layer's $o$, and the layer above reads its $h^{{({l})}}_\tau$ as "
+                rf"$o^{{({l})}}_\tau$; its weights are named with their gate, then the unit and the column.")
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .lstm_explain import unit_sym
 
         return unit_sym(self.step_name(quantity), l, b, time, self.h)
-
-    def step_name(self, quantity: str) -> str:
-        return "h" if quantity == "o" else quantity
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s and δ by gate and unit, the gates i, f, g, ō, c, h (the board's o), ∂ℓ/∂h and ∂ℓ/∂c."""

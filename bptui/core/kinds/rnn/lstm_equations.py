@@ -186,3 +186,37 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                      {Gl: step.before, dl: state.delta[l][t - 1], hp: state.o[l][t - 1], **benv},
                      note="rows: the gates i, f, g, ō; columns: bias, W's inputs, then U's h_{τ−1}"),)
 
+
+
+def rules(net: Any, l: int) -> list[Equation]:
+    """Layer l's lines of the network's rules (the help screen, a worked solution's notation): the
+    equations above with τ, without numbers."""
+    from ...engine.kind import timed_layers
+    from .equations import input_form
+
+    t = "τ"
+    i, f, g, o = (gate_sym(x, l, t) for x in GATES)
+    ct, cp, hp = c_sym(l, t), c_sym(l, "τ−1"), h_sym(l, "τ−1")
+    dh, dc = dh_sym(l, t), dc_sym(l, t)
+    Wl, Ul, Gl = Sym("W", l, vector=True), Sym("U", l, vector=True), Sym("G", l, vector=True)
+    tanh_c = Call("tanh", (ct,))
+    slope = lambda x: mul(x, Op("()", (sub(ONE, x),)))  # noqa: E731 - σ′ through its output
+    above = Op("drop0", (Op("@", (Op("T", (Sym("W", l + 1, vector=True),)), delta(l + 1, t))),))
+    many_to_one = not timed_layers(net.kinds)[l]
+    return [
+        Equation(sym("s", l, t), (add(Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, hp))),),
+                 note=f"h{sup(l)}₀ = c{sup(l)}₀ = 0; rows: the gates i, f, g, ō"),
+        Equation(stacked(l, t), (Op("cat", tuple(Call("tanh" if x == "g" else "sigmoid", (part_sym("s", x, l, t),))
+                                                 for x in GATES)),), note="ō: the output gate, never a layer's o"),
+        Equation(ct, (add(mul(f, cp), mul(i, g)),)),
+        Equation(h_sym(l, t), (mul(o, tanh_c),), note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),
+        Equation(dh, (add(Op("@", (Op("T", (Ul,)), delta(l, "τ+1"))), above),),
+                 note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
+        Equation(dc, (add(mul(dh, o, Op("()", (sub(ONE, Op("sq", (tanh_c,))),))), mul(gate_sym("f", l, "τ+1"),
+                                                                                       dc_sym(l, "τ+1"))),)),
+        Equation(delta(l, t), (Op("cat", (mul(dc, g, slope(i)), mul(dc, cp, slope(f)),
+                                          mul(dc, i, Op("()", (sub(ONE, Op("sq", (g,))),))), mul(dh, tanh_c, slope(o)))),),
+                 note="δ only of the gates' pre-activations"),
+        Equation(Gl, (add(Gl, Op("outer", (delta(l, t), Op("cat", (input_form(net, l, t), hp))))),), "←",
+                 note="summed over τ"),
+    ]
