@@ -19,7 +19,7 @@ import numpy as np
 from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
 from .equations import _below, _from_above, arr, delta, sym
-from .lstm_equations import ELL, _n, h_sym
+from .lstm_equations import ELL, _n, _row, h_sym
 
 
 def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
@@ -95,7 +95,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             dh_next = kind.delta_h(state, l, t + 1)
             zn_v, dhn_v = state.extra["gates", l][t][h:2 * h], state.extra["dh", l][t]
             terms += [back, mul(zn, dhn)]
-            shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _n(dhn_v, dhn))]
+            shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _row(dhn_v, dhn, "dh", l, t))]
             d_env.update({Ul: kind.U_part(state.W[l]), dn_: dh_next, zn: zn_v, dhn: dhn_v})
         note = "nothing from τ + 1 at τ = T" if t == T else "z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1}: the path that keeps the gradient alive"
         if above is None:
@@ -110,8 +110,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                  mul(dh, Op("()", (sub(hp, n),)), z, Op("()", (sub(ONE, z),))),
                  mul(dh, one_z, Op("()", (sub(ONE, Op("sq", (n,))),))))
         nums = (mul(_n(d_row[2 * h:], dn_s), _n(pv["h", "n"], ph["n"]), _n(rv * (1.0 - rv), mul(r, Op("()", (sub(ONE, r),))))),
-                mul(_n(dh_v, dh), _n(hp_v - nv, Op("()", (sub(hp, n),))), _n(zv * (1.0 - zv), mul(z, Op("()", (sub(ONE, z),))))),
-                mul(_n(dh_v, dh), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
+                mul(_row(dh_v, dh, "dh", l, t - 1), _n(hp_v - nv, Op("()", (sub(hp, n),))), _n(zv * (1.0 - zv), mul(z, Op("()", (sub(ONE, z),))))),
+                mul(_row(dh_v, dh, "dh", l, t - 1), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
         env = {dn_s: d_row[2 * h:], ph["n"]: pv["h", "n"], r: rv, z: zv, n: nv, dh: dh_v, hp: hp_v}
         return (Equation(delta(l, t), (Op("cat", forms), Op("cat", nums), arr(d_row, "delta", l, t)), bindings=env,
                          note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: s_{x,n} + r ⊙ s_{h,n})"),)
