@@ -33,7 +33,9 @@ from .lms import FORMATS as LMS_FORMATS
 from .core.formulas.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
                                     substitute, walk)
 
-QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint")
+QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint", "gates", "c", "h", "dh", "dc")
+"""The steps' quantities a page may blank: every network's, and a gated layer's own (an LSTM's and a GRU's
+gates, h and ∂ℓ/∂h, an LSTM's c and ∂ℓ/∂c; docs/gated.md)."""
 DIGITS = 4
 
 
@@ -41,12 +43,19 @@ class ExerciseError(SpecError):
     """Bad exercise options (a quantity, a range): one ``error:`` line."""
 
 
+def step_quantities(spec: Any) -> frozenset[str]:
+    """The quantities the steps of a layered network write: s, o, δ, G, ℓ and W, and its layers' own
+    (a gated layer's gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c)."""
+    own = {q for kind in spec.layer_kinds for q in kind.block_forward() + kind.block_backward()}
+    return frozenset({"s", "o", "loss", "delta", "G", "W"} | own)
+
+
 def parse_quantities(text: str | None) -> frozenset[str]:
     """``--blank s,o,delta`` → the quantities; None: every value the steps produce."""
     if text is None:
         return frozenset(QUANTITIES)
     names = [t.strip() for t in text.replace(" ", ",").split(",") if t.strip()]
-    aliases = {"δ": "delta", "ℓ": "loss", "g": "G", "w": "W", "update": "W"}
+    aliases = {"δ": "delta", "ℓ": "loss", "g": "G", "w": "W", "update": "W", "∂h": "dh", "∂c": "dc"}
     out = set()
     for name in names:
         name = aliases.get(name, name)
@@ -173,6 +182,14 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Node:
         return Sym("ℓ_D", latex=r"\ell_{\mathcal{D}}")
     assert ref.index is not None and ref.layer is not None
     time = time_of(spec, ref)
+    own = spec.layer_kinds[ref.layer - 1] if ref.layer and time is not None else None
+    if own is not None and own.over_time:  # its kind names it: δ⁽¹⁾_{τ,f,2}, i⁽¹⁾_{τ,2}, c⁽¹⁾_τ, h⁽¹⁾_τ for its o
+        name = own.step_name(ref.quantity)
+        if len(ref.index) == 2:
+            return own.unit_sym(name, ref.layer, unit_of(spec, ref), time)
+        whole = own.step_sym(name, ref.layer, time)
+        if whole is not None:
+            return whole
     if time is not None:  # a row at τ, s⁽ˡ⁾_τ, or one unit of it, s⁽ˡ⁾_{τ,b}
         base = {"s": "s", "o": "o", "delta": "δ"}[ref.quantity]
         sub = (unit_of(spec, ref),) if len(ref.index) == 2 else ()
@@ -250,7 +267,7 @@ class Blanker:
         # a partial choice of blanks (some quantities, or every K-th step) over more than one update
         # group is refused where a step after an update would print a formula (see _refuse)
         layered = spec.kind != "graph"
-        self.partial = every > 1 or (layered and not {"s", "o", "loss", "delta", "G", "W"} <= quantities) or \
+        self.partial = every > 1 or (layered and not step_quantities(spec) <= quantities) or \
             (not layered and not {"value", "adjoint"} <= quantities)
         self.update: Any = None  # the first update step of the part, once it is done
         self.formulas = False  # whether the step being printed shows a value as a formula
@@ -819,9 +836,12 @@ def run_steps(spec: Any, part: Part | None, epochs: int, args: Any, copies: int 
     return steps
 
 
-def export_options(args: Any, fmt: str, variant: int | None = None) -> dict:
-    """The export's options as the JSON key records them."""
-    return {"format": fmt, "blank": sorted(parse_quantities(args.blank)), "blank_every": args.blank_every or 1,
+def export_options(args: Any, fmt: str, variant: int | None = None, spec: Any = None) -> dict:
+    """The export's options as the JSON key records them; the quantities blanked are every network's and
+    those of ``spec``'s steps (a gated layer's own only for a network with one)."""
+    own = step_quantities(spec) if spec is not None and spec.kind != "graph" else frozenset()
+    blank = sorted(q for q in parse_quantities(args.blank) if q in QUANTITIES[:8] or q in own)
+    return {"format": fmt, "blank": blank, "blank_every": args.blank_every or 1,
             "epochs": args.epochs, "example": args.example, "steps": args.steps,
             "variants": args.variants, "seed": args.seed, "round": args.round, "variant": variant,
             "rtol": args.rtol, "atol": args.atol}
@@ -832,7 +852,7 @@ def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: s
     """The key a machine reads (keyjson.py), beside the key; its document."""
     from .keyjson import key_document, key_json_text
 
-    doc = key_document(network, export_options(args, fmt, variant), blanker.entries, blanker.details,
+    doc = key_document(network, export_options(args, fmt, variant, blanker.spec), blanker.entries, blanker.details,
                        args.rtol, args.atol, DIGITS)
     write_atomic(path, key_json_text(doc), args.force)
     return doc

@@ -218,6 +218,8 @@ def _notes(spec, graph: bool, notation: Profile | None = None) -> list[str]:
     if not graph:  # the network's own rules, from the same tables as every step below
         lines.append(_rules_line(spec))
         single = [k.over_time for k in getattr(spec, "layer_kinds", ())] == [True] + [False] * (spec.L - 1)
+        # a kind's own equations (an LSTM's gates and cell), each its line, after the recurrent line's
+        own = [note for l, k in enumerate(getattr(spec, "layer_kinds", ()), start=1) if (note := k.notation(l)) is not None]
         if getattr(spec, "lengths", None) is not None and not single:  # time through several layers (docs/recurrent.md)
             lines.append(r"Each example is a sequence $x_1, \dots, x_T$, and it flows through every layer that runs at each "
                          r"time step: for $\tau = 1, \dots, T$, a recurrent layer $l$ computes $s^{(l)}_{\tau} = W^{(l)} "
@@ -228,7 +230,7 @@ def _notes(spec, graph: bool, notation: Profile | None = None) -> list[str]:
                          + (r"The output layer runs at every $\tau$ and the loss sums over $\tau$."
                             if spec.return_sequences else r"The layers above the last recurrent layer read its $o_T$ only "
                                                           r"(many-to-one)."))
-        elif getattr(spec, "lengths", None) is not None:  # a recurrent layer: steps through time (docs/recurrent.md)
+        elif getattr(spec, "lengths", None) is not None and not own:  # a recurrent layer: steps through time (docs/recurrent.md)
             lines.append(r"Layer 1 is recurrent: each example is a sequence $x_1, \dots, x_T$; for $\tau = 1, \dots, T$, "
                          r"$s^{(1)}_{\tau} = W^{(1)} o^{(0)}_{\tau} + U^{(1)} o^{(1)}_{\tau-1}$ with $o^{(0)}_{\tau} = [1, x_\tau]$ "
                          r"and $o^{(1)}_0 = 0$ ($U^{(1)}$ multiplies the units, without a bias entry). Backward through "
@@ -237,12 +239,13 @@ def _notes(spec, graph: bool, notation: Profile | None = None) -> list[str]:
                          r"sums $\delta^{(1)}_{\tau} [o^{(0)}_{\tau}, o^{(1)}_{\tau-1}]^T$ over $\tau$ (its columns: $W$'s, then $U$'s). "
                          + (r"The layers above run at every $\tau$ and the loss sums over $\tau$."
                             if spec.return_sequences else r"The layers above read $o^{(1)}_T$ only (many-to-one)."))
-        elif getattr(spec, "is_v2", False):  # format v2: maps, convolution, pooling (docs/convolution.md)
+        elif getattr(spec, "is_v2", False) and getattr(spec, "lengths", None) is None:  # maps (docs/convolution.md)
             lines.append(r"Feature maps $o^{(l)}$ are $C \times H \times W$ arrays without a bias entry (each convolution "
                          r"has its own bias $b^{(l)}$); indices $k, i, j$ (and $c, u, v$ in a kernel) count from 1. "
                          r"$\star$ is the cross-correlation (PyTorch's Conv2d); a dense layer reads "
                          r"$[1, \operatorname{vec}(o^{(l-1)})]$, the map flattened in $C, H, W$ order. Each map step shows "
                          r"its map-level rule and, with every number, the first position.")
+        lines += own
     return lines + _closing_notes(spec)
 
 

@@ -99,7 +99,8 @@ def _real(x: Any) -> bool:
 # what the grader reads of a key, checked as core/schemas/key-schema.json has it (the schema's checker,
 # jsonschema, is a test dependency only): (place, why) of the first problem, or None
 _BLANK_FIELDS: dict[str, Any] = {
-    "blank": _whole, "quantity": lambda x: x in ("s", "o", "delta", "G", "W", "loss", "loss_D", "value", "adjoint"),
+    "blank": _whole, "quantity": lambda x: x in ("s", "o", "delta", "G", "W", "loss", "loss_D", "value", "adjoint",
+                                                 "gates", "c", "dh", "dc"),
     "value": lambda x: (isinstance(x, (int, float)) and not isinstance(x, bool)) or x in ("inf", "-inf", "nan"),
     "atol": _real, "rtol": _real, "name": lambda x: isinstance(x, str), "explanation": lambda x: isinstance(x, str),
     "formula": lambda x: x is None or isinstance(x, str),
@@ -267,8 +268,23 @@ def _board_value(visit: Visit, ref: Ref) -> float:
     return float(_arrays(st, ref.quantity)[ref.layer][ref.index])
 
 
-def _arrays(st: Any, quantity: str) -> list:
-    return {"s": st.s, "o": st.o, "delta": st.delta, "G": st.G, "W": st.W}[quantity]
+class _Own:
+    """A gated layer's own board matrices (``State.extra``: gates, c, ∂ℓ/∂h, ∂ℓ/∂c) by layer, as the board's
+    lists hold s, o, δ."""
+
+    def __init__(self, st: Any, quantity: str) -> None:
+        self.st, self.quantity = st, quantity
+
+    def __getitem__(self, l: int) -> Any:
+        return self.st.extra[self.quantity, l]
+
+    def __setitem__(self, l: int, value: Any) -> None:
+        self.st.extra[self.quantity, l] = value
+
+
+def _arrays(st: Any, quantity: str) -> Any:
+    board = {"s": st.s, "o": st.o, "delta": st.delta, "G": st.G, "W": st.W}
+    return board[quantity] if quantity in board else _Own(st, quantity)
 
 
 def _put(st: Any, ref: Ref, value: float) -> None:

@@ -317,14 +317,28 @@ class Tracer:
         if k.quantity == "W":
             return self._W(step, labels)
         self.t = getattr(k, "time", None)
-        formula = {"s": self._s, "o": self._o, "delta": self._delta, "G": self._G}[k.quantity](k.layer)
         value = np.asarray(step.value, dtype=float)
         self.before = None if step.before is None else np.asarray(step.before, dtype=float)
-        row = self.row(k.quantity, k.layer)
+        kind = self.kind(k.layer) if k.layer else None
+        quantity = kind.board_quantity(k.quantity) if kind is not None else k.quantity
+        row = self.row(quantity, k.layer)
+        first = row + next(np.ndindex(*value.shape))
+        if kind is not None and kind.entry_formula(self.net, self.st, k, first, self.before) is not None:
+            formula: Callable[[tuple[int, ...]], str] = partial(self._own, kind, k)  # the kind's own step
+        else:
+            formula = {"s": self._s, "o": self._o, "delta": self._delta, "G": self._G}[k.quantity](k.layer)
         for index in np.ndindex(*value.shape):
             at = row + index
-            self.produce(k.quantity, k.layer, at, float(value[index]), partial(formula, at),
-                         labels.get(Ref(k.quantity, k.layer, at)))
+            self.produce(quantity, k.layer, at, float(value[index]), partial(formula, at),
+                         labels.get(Ref(quantity, k.layer, at)))
+
+    def _own(self, kind: Any, key: Any, index: tuple[int, ...]) -> str:
+        """An entry of a step whose formula its kind writes (a gated layer's, core/kinds/rnn/keyformulas.py),
+        its board numbers read as the tracer tracks them."""
+        got = kind.entry_formula(self.net, self.st, key, index, self.before)
+        tree, leaves = got
+        env = {sym: self.read(q, l, at, value) for sym, (q, l, at, value) in leaves.items()}
+        return to_text(tree, env)
 
     # -- time: a per-τ layer's s, o, δ are matrices with a row per τ (core/kinds/rnn/steps.py) ----------
     def row(self, quantity: str, l: int | None) -> tuple[int, ...]:
@@ -681,19 +695,31 @@ def indices_of(symbol: Node, ref: Ref) -> list[int | str]:
         return []
     if symbol.base in ("b", "G_b"):  # a kernel's bias b_k and its G_b,k
         return ["bias", *(int(i) for i in symbol.sub)]
-    return [int(i) for i in symbol.sub]
+    if ref.quantity == "gates":  # a gate's entry is named by its letter: ō⁽¹⁾_{τ,2} → ["o", 2], as its row label
+        return [symbol.base.replace("ō", "o"), *(int(i) for i in symbol.sub)]
+    return [i if isinstance(i, str) else int(i) for i in symbol.sub]  # a gate's weight: [gate, b, a]
+
+
+def _timed(spec: Any, quantity: str, l: int | None) -> bool:
+    """Whether layer l's board ``quantity`` is a per-τ matrix (s, o, δ of a layer at each τ; a gated
+    layer's gates, c, ∂ℓ/∂h, ∂ℓ/∂c)."""
+    if l is None or not getattr(spec, "is_sequence", False):
+        return False
+    if l == 0:
+        return quantity == "o"
+    return spec.timed[l - 1] and quantity in spec.layer_kinds[l - 1].timed_quantities()
 
 
 def time_of(spec: Any, ref: Ref) -> int | None:
     """The time step τ of a board number in a per-τ matrix (a Ref (row,) of a whole row, or (row, i) of
-    an entry); None for any other. A recurrent layer's o has o_0 in row 0, so its row τ holds τ; every
-    other per-τ matrix holds τ in row τ − 1."""
-    if ref.quantity not in ("s", "o", "delta") or ref.index is None or ref.layer is None or len(ref.index) not in (1, 2):
-        return None
-    if not getattr(spec, "is_sequence", False) or (ref.layer and not spec.timed[ref.layer - 1]):
+    an entry); None for any other. A recurrent layer's o has o_0 in row 0, so its row τ holds τ (an LSTM's
+    c too); every other per-τ matrix holds τ in row τ − 1."""
+    if ref.index is None or ref.layer is None or len(ref.index) not in (1, 2) or not _timed(spec, ref.quantity, ref.layer):
         return None
     row = ref.index[0]
-    return row if ref.quantity == "o" and ref.layer and spec.layer_kinds[ref.layer - 1].over_time else row + 1
+    if not ref.layer:
+        return row + 1
+    return row - spec.layer_kinds[ref.layer - 1].time_row(ref.quantity, 0)
 
 
 def unit_of(spec: Any, ref: Ref) -> int:
@@ -710,15 +736,17 @@ def time_row(spec: Any, quantity: str, l: int | None, t: int | None) -> tuple[in
     """The row of the board matrix that holds a per-τ layer's s, o or δ at τ = t (a recurrent layer's o
     has o_0 in row 0), as an index prefix; () for a quantity held whole (t None, G, W, a layer that
     runs once)."""
-    if t is None or l is None or quantity not in ("s", "o", "delta") or not spec.timed[l - 1]:
+    if t is None or not l or not _timed(spec, quantity, l):
         return ()
     return (spec.layer_kinds[l - 1].time_row(quantity, t),)
 
 
 def row_ref(spec: Any, key: Any) -> Ref:
-    """The board place a step's value goes to: a quantity, or at τ (a per-τ layer's s, o, δ) its row."""
-    row = time_row(spec, key.quantity, key.layer, getattr(key, "time", None))
-    return Ref(key.quantity, key.layer, row or None)
+    """The board place a step's value goes to: a quantity, or at τ (a per-τ layer's s, o, δ, a gated
+    layer's own) its row; an LSTM's or a GRU's h step writes the layer's o."""
+    quantity = spec.layer_kinds[key.layer - 1].board_quantity(key.quantity) if key.layer else key.quantity
+    row = time_row(spec, quantity, key.layer, getattr(key, "time", None))
+    return Ref(quantity, key.layer, row or None)
 
 
 def cell_of(spec: Any, ref: Ref) -> Any:

@@ -366,3 +366,35 @@ def test_blanks_leave_room_for_their_answers_and_the_title_is_at_the_top(capsys,
         room = "0" * max(9, len(shown))
         assert rf"({e.label})\,\underline{{\hphantom{{{room}}}}}" in text
     assert name == "xor" or any(len(f"{e.value:.4g}") > 9 for e in blanker.entries)  # −0.0003046: longer than 9
+
+
+@pytest.mark.parametrize("kind, shape", [("lstm", "stacked"), ("gru", "dense_before"), ("lstm", "over_rnn")])
+def test_variants_of_a_gated_network(tmp_path, kind, shape):
+    """--variants of a small gated network (tests/test_gated_reference.py's): each variant draws new [W │ U]
+    of the file's shapes (an LSTM's 4h rows, a GRU's U with its own bias column), its page asks exactly its
+    key's blanks, and its JSON key is the variant's own run (the grader's replay of the variant's file
+    gives every blank's value)."""
+    from bptui.grade import Replay, load_key
+
+    from .test_gated_reference import random_doc
+
+    doc = random_doc(3, shape, n=2, kind=kind, rows=4 if kind == "lstm" else 3)
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "class"
+    assert main(["export", str(path), "--variants", "2", "--seed", "5", "--example", "2", "--output", str(out)]) == 0
+    drawn = []
+    for i in (1, 2):
+        variant = json.loads((out / f"variant-0{i}.json").read_text(encoding="utf-8"))
+        assert variant["layers"] == doc["layers"]
+        for w, v in zip(doc["weights"], variant["weights"]):
+            assert (np.shape(w) == np.shape(v)) if not isinstance(w, dict) else \
+                {k: np.shape(m) for k, m in w.items()} == {k: np.shape(m) for k, m in v.items()}
+        drawn.append(json.dumps(variant["weights"]))
+        n = blanks_match_key((out / f"variant-0{i}.md").read_text(encoding="utf-8"),
+                             (out / f"variant-0{i}-key.md").read_text(encoding="utf-8"))
+        key = load_key(out / f"variant-0{i}-key.json")
+        assert len(key.blanks) == n > 100
+        assert {b["quantity"] for b in key.blanks.values()} >= {"gates", "dh", "delta", "G", "W"}
+        Replay(key)  # raises unless every blank's value is the variant's run's
+    assert len(set(drawn)) == 2 and json.dumps(doc["weights"]) not in drawn

@@ -409,6 +409,43 @@ def dc_norms(spec, weights) -> np.ndarray:
     return np.linalg.norm(st.state.extra["dc", 1], axis=1)
 
 
+def board_norms(spec, l: int) -> dict[str, np.ndarray]:
+    """The per-τ norms of layer l's ∂ℓ/∂h (and an LSTM's ∂ℓ/∂c, a plain rnn's δ) of example 1, read off the
+    board after the step-by-step backward pass has gone down through layer l."""
+    st = Stepper(spec)
+    while True:
+        step = st.forward()
+        if step.key.quantity == "G" and step.key.layer == l and step.key.time == 1:
+            break
+    out = {q: np.linalg.norm(st.state.extra[q, l], axis=1) for q in ("dh", "dc") if (q, l) in st.state.extra}
+    out["delta"] = np.linalg.norm(st.state.delta[l], axis=1)
+    return out
+
+
+@pytest.mark.parametrize("kind,rows", [("lstm", 4), ("gru", 3)])
+@pytest.mark.parametrize("shape", ["alone", "stacked", "dense_before", "under_rnn"])
+def test_the_training_screens_norms_over_time_are_the_steps_dh_and_dc(shape, kind, rows):
+    """gradients_over_time (the batch BPTT's own ∂ℓ/∂h_τ, ∂ℓ/∂c_τ) against the stepper's board, whose
+    time_step works each of them out τ by τ: ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖ of an LSTM, ‖∂ℓ/∂h_τ‖ of a GRU, of the
+    lowest recurrent layer; and of a plain rnn layer, ‖δ_τ‖ as before."""
+    from bptui.core.engine.train import gradients_over_time
+
+    for seed in range(3):
+        spec = random_spec(seed, shape, kind=kind, rows=rows)
+        l = next(i for i, k in enumerate(spec.layer_kinds, start=1) if k.over_time)
+        got = gradients_over_time(spec)
+        assert [q for q, _, _ in got] == (["dc", "dh"] if kind == "lstm" else ["dh"])
+        board = board_norms(spec, l)
+        for q, label, norms in got:
+            assert len(norms) == spec.lengths[0] and label.startswith("‖∂")
+            np.testing.assert_allclose(norms, board[q], rtol=1e-12, atol=1e-300)
+            assert (norms > 0).any()
+    spec = random_spec(0, "over_rnn", kind=kind, rows=rows)  # the lowest recurrent layer is an rnn: ‖δ_τ‖
+    (q, label, norms), = gradients_over_time(spec)
+    assert (q, label) == ("delta", "‖δ_τ‖")
+    np.testing.assert_allclose(norms, board_norms(spec, 1)["delta"], rtol=1e-12)
+
+
 def test_long_memory_lstm_keeps_the_gradient_and_learns_the_first_bit():
     from bptui.core.engine.train import evaluate
     from bptui.core.formats.spec import load
@@ -579,3 +616,90 @@ async def test_the_settings_screen_shows_a_gated_layers_activations_as_fixed():
         note = " ".join(str(label.render()) for label in screen.query(".note"))
         assert "recurrent layer (lstm" in note and "σ and tanh, fixed" in note
         assert not screen.query("#activation-1") and screen.query("#activation-2")
+
+
+@pytest.mark.parametrize("kind,rows", [("lstm", 4), ("gru", 3)])
+def test_an_exercise_of_a_stacked_gated_network_compiles(tmp_path, kind, rows):
+    """The exercise and its key of two stacked gated layers (example 2, five steps long), as LaTeX: ASCII,
+    every blank of the gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c and δ asked; and as PDF where pdflatex is installed."""
+    import shutil
+
+    from bptui.cli import main
+
+    doc = random_doc(1, "stacked", n=2, kind=kind, rows=rows)
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["export", str(path), "--exercise", "--example", "2", "--format", "latex",
+                 "--output", str(tmp_path / "ex.tex"), "--answers", str(tmp_path / "key.tex")]) == 0
+    tex = (tmp_path / "ex.tex").read_text(encoding="utf-8")
+    assert tex.isascii() and r"\underline" in tex
+    quantities = {b["quantity"] for b in json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["blanks"]}
+    assert quantities >= {"s", "gates", "o", "dh", "delta", "G"} | ({"c", "dc"} if kind == "lstm" else set())
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (texlive-latex-base)")
+    assert main(["export", str(path), "--exercise", "--example", "2", "--format", "pdf",
+                 "--output", str(tmp_path / "ex.pdf"), "--answers", str(tmp_path / "key.pdf")]) == 0
+    assert (tmp_path / "ex.pdf").read_bytes()[:5] == b"%PDF-" and (tmp_path / "key.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_rules_of_an_lstm_layer_are_its_steps_equations():
+    """network_formulas asks the kind (the help screen, a worked solution's notation): an LSTM layer's lines
+    are its own s, gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c, δ and G (no o = [1, tanh(s)], no f′), and evaluated with the
+    board's rows at τ they give the board's c_τ, h_τ, ∂ℓ/∂c_τ and δ_τ (a GRU's h_τ and δ_τ likewise)."""
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.engine.network import Network
+    from bptui.core.formulas.formula import Partial, Sym, TextPrinter, evaluate, walk
+
+    for kind, rows in (("lstm", 4), ("gru", 3)):
+        spec = random_spec(4, "alone", n=2, kind=kind, rows=rows)
+        eqs = network_formulas(Network(spec), spec.optimizer)
+        text = [TextPrinter().equation(eq) for eq in eqs]
+        assert not any(t.startswith("o⁽¹⁾") or t.startswith("f′(s⁽¹⁾)") for t in text)
+        st = Stepper(spec)
+        k = st.next_key  # example 2 (five steps long: the first is one step) at the end of its backward pass
+        while not (k.quantity == "G" and k.layer == 1 and k.time == 1 and k.example == 2):
+            st.forward()
+            k = st.next_key
+        b, h, t = st.state, spec.kinds[0].h, 2
+        assert len(b.s[1]) == 5
+        gates = b.extra["gates", 1]
+        names = ("i", "f", "g", "ō") if kind == "lstm" else ("r", "z", "n")
+        env = {}
+        for at, row in (("τ", t - 1), ("τ+1", t)):
+            for j, name in enumerate(names):
+                if row < len(gates):
+                    env[Sym(name, 1, vector=True, latex=r"\bar{o}" if name == "ō" else None, time=at)] = \
+                        gates[row][j * h:(j + 1) * h]
+        for node in {n for eq in eqs for n in walk(eq.forms[0])} | {eq.lhs for eq in eqs}:
+            if isinstance(node, Sym) and node.layer == 1 and node.time in ("τ", "τ−1", "τ+1") and node not in env:
+                shift = {"τ": 0, "τ−1": -1, "τ+1": 1}[node.time]
+                board = {"c": (b.extra.get(("c", 1)), t + shift), "h": (b.o[1], t + shift),
+                         "δ": (b.delta[1], t + shift - 1), "s": (b.s[1], t + shift - 1)}.get(node.base)
+                if board is not None and board[0] is not None and 0 <= board[1] < len(board[0]):
+                    row = board[0][board[1]]
+                    if node.sub and node.base == "s":  # a gate's part of s (a GRU's x or h product)
+                        which = list(node.sub)
+                        k = (3 * h if which[0] == "h" else 0) + ("rzn".index(which[-1]) if kind == "gru"
+                                                                 else "ifgo".index(which[-1])) * h
+                        row = row[k:k + h]
+                    elif node.sub:
+                        continue
+                    env[node] = row
+            if isinstance(node, Partial) and isinstance(node.bottom, Sym) and node.bottom.time in ("τ", "τ+1"):
+                q = "d" + node.bottom.base
+                row = t - 1 + (node.bottom.time == "τ+1")
+                if (q, 1) in b.extra and row < len(b.extra[q, 1]):
+                    env[node] = b.extra[q, 1][row]
+        checked = set()
+        for eq in eqs:
+            lhs = TextPrinter().p(eq.lhs)
+            if eq.rel != "=" or not lhs.endswith("_τ") or lhs.startswith(("s⁽", "[", "δʰ")):
+                continue
+            want = {"c": lambda: b.extra["c", 1][t], "h": lambda: b.o[1][t], "∂ℓ/∂c": lambda: b.extra["dc", 1][t - 1],
+                    "∂ℓ/∂h": lambda: b.extra["dh", 1][t - 1], "δ": lambda: b.delta[1][t - 1]}
+            name = next((k for k in sorted(want, key=len, reverse=True) if lhs.startswith(k)), None)
+            if name is None or name == "∂ℓ/∂h":  # ∂ℓ/∂h reads δ⁽²⁾, not bound here
+                continue
+            np.testing.assert_allclose(np.ravel(evaluate(eq.forms[0], env)), want[name](), rtol=1e-12, err_msg=lhs)
+            checked.add(name)
+        assert checked == ({"c", "h", "∂ℓ/∂c", "δ"} if kind == "lstm" else {"h", "δ"}), checked

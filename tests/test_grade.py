@@ -603,3 +603,52 @@ def test_a_recurrent_exercise_key(tmp_path, capsys):
     assert {blanks[n]["quantity"] for n in readers} >= {"delta", "G"}
     assert all(got[n].verdict in ("carried", "right") for n in readers)
     assert any(got[n].verdict == "carried" and blanks[n]["time"] == 1 for n in readers)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_a_gated_exercise_key(tmp_path, kind):
+    """A key of a small gated network's exercise (tests/test_gated_reference.py's, stacked under an rnn
+    layer): a student's wrong c⁽¹⁾ (an LSTM's cell) or h⁽¹⁾ (a GRU's output) at τ = 2 is wrong, and every
+    blank that reads it, worked out from the student's number by the key's formulas, is carried (the
+    gates, ∂ℓ/∂h, ∂ℓ/∂c and δ along τ, G); the replay, with the student's numbers on its board (the
+    gated layer's own quantities too), gives what the formulas give."""
+    from bptui.grade import _board_value
+
+    from .test_gated_reference import random_doc
+
+    doc = random_doc(2, "under_rnn", n=2, kind=kind, rows=4 if kind == "lstm" else 3)
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["export", str(path), "--exercise", "--example", "2", "--answers", str(tmp_path / "key.md"),
+                 "--output", str(tmp_path / "ex.md")]) == 0
+    key = load_key(tmp_path / "key.json")
+    blanks = key.blanks
+    want = ("c", 1) if kind == "lstm" else ("o", 1)
+    wrong = next(n for n, b in sorted(blanks.items()) if (b["quantity"], b["layer"]) == want and b["time"] == 2)
+    answers = {n: b["value"] for n, b in blanks.items()}
+    answers[wrong] += 0.25
+    moved = {wrong}
+    for n, b in sorted(blanks.items()):  # every later blank as the student works it out, from the wrong one on
+        if moved & set(b["depends_on"]):
+            answers[n] = evaluate_formula(b["formula"], {f"b{d}": answers[d] for d in b["depends_on"]})
+            moved.add(n)
+    got = {g.blank: g for g in grade(key, answers).blanks}
+    assert got[wrong].verdict == "wrong"
+    direct = {blanks[n]["quantity"] for n, b in blanks.items() if wrong in b["depends_on"]}
+    # c_τ is read by h_τ, c_{τ+1}, ∂ℓ/∂c_τ and δ (f's and ō's); a GRU's h_τ by s, h and δ_z at τ + 1, G, the rnn
+    # above (and its gates at τ + 1 through the entries of s⁽¹⁾ the page elides, which are no blanks)
+    assert direct >= ({"o", "c", "dc", "delta"} if kind == "lstm" else {"s", "o", "delta", "G"})
+    later = {blanks[n]["quantity"] for n in moved - {wrong}}
+    assert {"gates", "dh", "delta", "G", "W"} <= later and (kind == "gru" or {"c", "dc"} <= later)
+    assert all(got[n].verdict in ("carried", "right") for n in moved - {wrong})
+    assert sum(got[n].verdict == "carried" for n in moved) > 0.5 * len(moved)
+    assert all(got[n].verdict == "right" for n in blanks if n not in moved)
+    checked = 0
+    for visit in Replay(key).walk(answers):
+        for ref, n in visit.new.items():
+            b = blanks[n]
+            if all(d in answers for d in b["depends_on"]):
+                value = evaluate_formula(b["formula"], {f"b{d}": answers[d] for d in b["depends_on"]})
+                assert _board_value(visit, ref) == pytest.approx(value, rel=1e-9, abs=1e-12), (n, b["name"])
+                checked += 1
+    assert checked == len(blanks)

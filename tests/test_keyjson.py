@@ -33,6 +33,20 @@ def stack(shape, seed):
     return write
 
 
+def gated(shape, seed, kind, **kw):
+    """A small random network with lstm or gru layers (tests/test_gated_reference.py's): two sequences of
+    lengths 1 and 5, the layers in ``shape`` (alone, stacked, over or under an rnn layer, after a dense
+    layer at each τ)."""
+    from .test_gated_reference import random_doc
+
+    def write(tmp_path):
+        doc = random_doc(seed, shape, n=2, kind=kind, rows=4 if kind == "lstm" else 3, **kw)
+        path = tmp_path / f"{kind}-{shape}-{seed}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return str(path)
+    return write
+
+
 def with_optimizer(tmp_path, name, optimizer):
     doc = json.loads((NETWORKS / f"{name}.json").read_text(encoding="utf-8"))
     doc["training"] = {**doc.get("training", {}), **optimizer}
@@ -63,6 +77,14 @@ CASES = {  # name: (file or a function of tmp_path, extra options)
     "mixed": (stack("mixed", 2), ["--example", "2"]),  # dense at τ, rnn (return_sequences), dense at τ, rnn: 3 examples
     "dense_after": (stack("dense_after", 1), []),  # a return_sequences network: a loss summed over τ
     "lecture13_expression": ("lecture13_expression", ["--blank", "adjoint"]),
+    # gated: s, the gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c, the gates' δ and G at each τ, then the update (core/kinds/rnn/keyformulas.py)
+    "lstm-alone": (gated("alone", 0, "lstm", optimizer="adam"), []),
+    "lstm-stacked": (gated("stacked", 1, "lstm"), ["--example", "2"]),
+    "lstm-under_rnn": (gated("under_rnn", 2, "lstm"), ["--example", "2"]),
+    "gru-alone": (gated("alone", 0, "gru", optimizer="momentum"), []),
+    "gru-dense_before": (gated("dense_before", 1, "gru"), ["--example", "2"]),
+    "gru-over_rnn": (gated("over_rnn", 3, "gru"), ["--example", "2"]),
+    "long_memory_lstm-steps": ("long_memory_lstm", ["--steps", "1:40"]),
 }
 
 

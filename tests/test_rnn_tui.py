@@ -120,25 +120,49 @@ def test_gated_panel_through_time(snap_compare):
     assert snap_compare(app_for("long_memory_lstm"), press=["b"], terminal_size=(150, 60))
 
 
-@pytest.mark.asyncio
-async def test_the_training_screen_shows_delta_over_time():
-    from bptui.core.engine.train import delta_over_time, train
+async def trained_plot(app, pilot, epochs: int):
+    """The training screen's curve over τ after ``epochs`` epochs of training (t, the number, enter)."""
     from bptui.tui.time_plot import DeltaOverTime
     from bptui.tui.training import TrainScreen
 
+    await pilot.press("t")
+    app.screen.query_one("#value").value = str(epochs)
+    await pilot.press("enter")
+    assert isinstance(app.screen, TrainScreen)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return app.screen.query_one(DeltaOverTime)
+
+
+@pytest.mark.asyncio
+async def test_the_training_screen_shows_delta_over_time():
+    from bptui.core.engine.train import delta_over_time, train
+
     app = app_for("long_memory")
     async with app.run_test(size=(150, 45)) as pilot:
-        await pilot.press("t")
-        app.screen.query_one("#value").value = "20"
-        await pilot.press("enter")
-        assert isinstance(app.screen, TrainScreen)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        plot = app.screen.query_one(DeltaOverTime)
+        plot = await trained_plot(app, pilot, 20)
         weights = train(app.spec, 20).weights
         np.testing.assert_allclose(plot.norms, delta_over_time(app.spec, weights, plot.example), rtol=1e-12)
         text = str(plot.render())
         assert "τ = 1 ▁" in text and "█ τ = 30" in text and "ratio" in text
+
+
+@pytest.mark.asyncio
+async def test_the_training_screen_shows_dc_and_dh_over_time_of_an_lstm():
+    """long_memory_lstm's training screen: ‖∂ℓ/∂c⁽¹⁾_τ‖ and ‖∂ℓ/∂h⁽¹⁾_τ‖ over τ (not ‖δ_τ‖, which for an
+    LSTM is four gates' δ), the batch BPTT's numbers at the trained weights."""
+    from bptui.core.engine.train import gradients_over_time, train
+
+    app = app_for("long_memory_lstm")
+    async with app.run_test(size=(150, 45)) as pilot:
+        plot = await trained_plot(app, pilot, 3)
+        want = gradients_over_time(app.spec, train(app.spec, 3).weights, plot.example)
+        assert [q for q, _, _ in want] == ["dc", "dh"] and len(plot.series) == 2
+        for shown, (_, _, norms) in zip(plot.series, want):
+            np.testing.assert_allclose(shown, norms, rtol=1e-12)
+        text = str(plot.render())
+        assert "‖∂c⁽¹⁾_τ‖ τ = 1" in text and "‖∂h⁽¹⁾_τ‖ τ = 1" in text and "‖∂c⁽¹⁾₁‖ = " in text
+        assert "‖∂h⁽¹⁾_T‖ = " in text and "‖δ" not in text and plot.border_title.startswith("‖∂c⁽¹⁾_τ‖ and ‖∂h⁽¹⁾_τ‖")
 
 
 @pytest.mark.asyncio

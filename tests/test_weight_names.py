@@ -161,3 +161,46 @@ def test_an_exercise_that_blanks_conv_weights_names_kernels_and_biases():
     for name, value, (row, col) in conv:
         assert name == P.p(spec.kinds[0].weight_sym(1, row, col)) and value == st.state.W[1][row, col]
         assert len(_indices(name)) == (1 if col == 0 else 4)
+
+
+@pytest.mark.parametrize("name", ["long_memory_lstm", "gru_parity"])
+def test_a_gated_layers_weights_are_named_with_their_gate_everywhere(name, tmp_path):
+    """A gated layer's weight is w⁽ˡ⁾_{gate,b,a} (u⁽ˡ⁾_{gate,b,c} in U; a GRU's U bias is c = 0), every
+    gate alike (i has a subscript character, f and g have none: the names are one group after the
+    layer, docs/gated.md); name → value through the file's {"W", "U"}; the gradient check `g`, the
+    explanation of a weight and of G, the key JSON and its Markdown use that one name."""
+    import json
+    import re
+
+    from bptui.core.engine.stepper import weight_name
+
+    spec = load(NETWORKS / f"{name}.json")
+    kind, W = spec.kinds[0], spec.weights[0]
+    file = kind.weights_json(W)
+    u_bias = kind.param_shape[1] - 1 - kind.d - kind.h
+    pattern = re.compile(r"^([wu])⁽¹⁾_\{([a-z]),(\d+),(\d+)\}$")
+    names = set()
+    for (row, col), value in np.ndenumerate(W):
+        text = P.p(kind.weight_sym(1, row, col))
+        m = pattern.match(text)
+        assert m, text
+        letter, gate, b, a = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
+        r = "ifgo".index(gate) * kind.h + b - 1 if kind.type == "lstm" else "rzn".index(gate) * kind.h + b - 1
+        assert (file["U"][r][a - 1 + u_bias] if letter == "u" else file["W"][r][a]) == value
+        assert P.p(kind.grad_sym(1, row, col)) == "G" + text[1:] and weight_name(1, row, col, kind) == text
+        names.add(text)
+    assert len(names) == W.size
+    assert ("w⁽¹⁾_{f,2,0}" in names and "w⁽¹⁾_{i,2,0}" in names) if kind.type == "lstm" else "u⁽¹⁾_{n,1,0}" in names
+    st = Stepper(spec)
+    while st.next_key.quantity != "W":
+        st.forward()
+    st.forward()
+    text = explain(st, Cell("W", 1, kind.h + 2, 0), 4).text()  # row h + 2: the second gate's unit 2, its bias
+    second = "w⁽¹⁾_{f,2,0}" if kind.type == "lstm" else "w⁽¹⁾_{z,2,0}"
+    assert text.startswith(second)
+    key = tmp_path / "key.md"
+    assert main(["export", str(NETWORKS / f"{name}.json"), "--exercise", "--steps", f"{st.position - 1}:{st.position}",
+                 "--answers", str(key), "--output", str(tmp_path / "ex.md")]) == 0
+    blanks = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["blanks"]
+    named = {b["name"] for b in blanks if b["quantity"] == "W" and b["layer"] == 1}
+    assert named and named <= names and all(b["indices"][0] in "ifgorzn" for b in blanks if b["quantity"] == "W")

@@ -45,8 +45,9 @@ NAME > .sheet--field { background: $warning 40%; text-style: bold underline; }
 """
 
 
-def panel_css(name: str, max_height: int, extra: str = "") -> str:
-    """The look every number panel shares, for the widget ``name``."""
+def panel_css(name: str, max_height: int | str, extra: str = "") -> str:
+    """The look every number panel shares, for the widget ``name`` (``max_height``: rows, or a share of
+    the panels' column such as ``"100%"``)."""
     return PANEL_CSS.replace("NAME", name).replace("HEIGHT", str(max_height)) + extra
 
 

@@ -71,7 +71,9 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    DEFAULT_CSS = panel_css("SeqSheet", 30, """
+    # as tall as the layers' column: a gated layer's rows (W | U by gate, the gates, c, ∂ℓ/∂h, ∂ℓ/∂c, δ and
+    # the norms) fill what the screen has before the panel scrolls; attention's a shaded as a heat map
+    DEFAULT_CSS = panel_css("SeqSheet", "100%", """
 SeqSheet > .sheet--heat1 { background: $primary 12%; }
 SeqSheet > .sheet--heat2 { background: $primary 30%; }
 SeqSheet > .sheet--heat3 { background: $primary 50%; }

@@ -400,6 +400,36 @@ class LayerKind:
         b = pos[0]
         return [((b, 0), None)] + [((b, a), x) for a, x in enumerate(_positions(self.in_shape), start=1)]
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None
+                      ) -> "tuple[Node, dict[Node, tuple[str, int, tuple[int, ...], float]]] | None":
+        """Entry ``index`` (of the board matrix; at τ: its row first) that step ``key`` of this layer wrote,
+        as a formula tree over the board numbers it read: the tree's placeholder symbols each with the
+        number's (quantity, layer, index, value) on the board (``before``: G before a G step's +=). None:
+        the answer key writes it from :meth:`links` and the dense and recurrent tables (every kind but
+        the gated ones, whose own steps core/kinds/rnn/keyformulas.py writes)."""
+        return None
+
+    def notation(self, l: int) -> str | None:
+        """A worked solution's notation line (LaTeX in Markdown) for layer l of this kind, when it has
+        its own equations (an LSTM's gates and cell); None: the dense or recurrent line says it."""
+        return None
+
+    def board_quantity(self, quantity: str) -> str:
+        """The board matrix a step of ``quantity`` writes (an LSTM's h step writes the layer's o)."""
+        return quantity
+
+    def step_name(self, quantity: str) -> str:
+        """The step whose value board matrix ``quantity`` holds (an LSTM's o: its h); the inverse of
+        :meth:`board_quantity`."""
+        return quantity
+
+    def timed_quantities(self) -> tuple[str, ...]:
+        """The board matrices of this layer that hold a row per τ when it runs at each time step: s, o,
+        δ, and a kind over time's own (an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c)."""
+        own = tuple(self.board_quantity(q) for q in self.block_forward() + self.block_backward()) \
+            if self.over_time else ()
+        return tuple(dict.fromkeys(("s", "o", "delta") + tuple(q for q in own if q != "G")))
+
     def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
         """Where weight (row, col) of W⁽ˡ⁾ stands in the layer's own form (a kernel's (k, c, u, v));
         None when the matrix is its own form, or for a bias."""

@@ -226,7 +226,8 @@ class Network:
     def sequences(self, weights: Weights, X: np.ndarray, lengths: np.ndarray, Y: np.ndarray | None = None,
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
                   on_upper: Callable[[int, np.ndarray], None] | None = None,
-                  delta_layer: int | None = None) -> SequencePass:
+                  delta_layer: int | None = None,
+                  on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
         ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
         longest first. A recurrent layer runs τ = 1..T_max on the examples still running at τ, one
@@ -236,7 +237,10 @@ class Network:
         gradient flows back layer by layer from the top, through time in each recurrent layer
         (``Rnn.bptt``). G sums over the examples and τ. ``on_delta(indices, Δ)`` receives each length's
         δ⁽ˡ⁾_τ of recurrent layer ``delta_layer`` (the lowest by default), Δ of shape (T, h, n), and
-        ``on_upper(l, δ)`` the δ⁽ˡ⁾ of every layer (columns: examples, or the (τ, example) pairs)."""
+        ``on_upper(l, δ)`` the δ⁽ˡ⁾ of every layer (columns: examples, or the (τ, example) pairs).
+        ``on_time(indices, arrays)`` receives, for the same layer and lengths, the per-τ gradients whose
+        norms its kind shows (``LayerKind.panel_norms``: δ_τ; a gated layer's ∂ℓ/∂c_τ, ∂ℓ/∂h_τ), each
+        (T, h, n)."""
         kinds, L = self.kinds, self.L
         timed = timed_layers(kinds)
         k = self.spec.widths[-1]
@@ -320,7 +324,9 @@ class Network:
                 continue
             rnn = kl
             Xin, Sr, Or = R[l]
-            Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active)
+            record: dict[str, np.ndarray] | None = {} if on_time is not None and l == lowest else None
+            asked = {} if record is None else {"record": record}  # only then: a kind's bptt may not take it
+            Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active, **asked)
             G[l - 1] += Gr
             if on_upper is not None:
                 on_upper(l, D[running].T)
@@ -328,6 +334,10 @@ class Network:
                 for T in np.unique(Ts):
                     mine = np.flatnonzero(Ts == T)
                     on_delta(order[mine], D[:T, mine].transpose(0, 2, 1))
+            if on_time is not None and record is not None:
+                for T in np.unique(Ts):
+                    mine = np.flatnonzero(Ts == T)
+                    on_time(order[mine], {q: a[:T, mine].transpose(0, 2, 1) for q, a in record.items()})
             if below is None:
                 break
             back_x = rnn.back_inputs(W, D)  # ∂ℓ/∂x_τ = W_xᵀ δ_τ, (T, n, d)

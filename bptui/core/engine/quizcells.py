@@ -50,7 +50,8 @@ def unit_cells(kind: "LayerKind", l: int, quantity: str, time: int | None, value
     its bias 1 at index 0); at time step τ = ``time``, the board's row of τ (``kind.time_row``) first."""
     row = () if time is None else (kind.time_row(quantity, time),)
     named = kind if kind.over_time else None  # a kind over time names its own entries (an LSTM's by gate)
-    return tuple(QuizCell(Cell(quantity, l, b, time=time, kind=named), Ref(quantity, l, row + (b - 1 + first,)),
+    board = kind.board_quantity(quantity)  # the matrix the step writes (an LSTM's h: the layer's o)
+    return tuple(QuizCell(Cell(quantity, l, b, time=time, kind=named), Ref(board, l, row + (b - 1 + first,)),
                           None, _at(value, (b - 1 + first,))) for b in range(1, kind.entries(quantity) + 1))
 
 

@@ -167,6 +167,25 @@ def delta_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = No
     return np.linalg.norm(got[0], axis=1)
 
 
+def gradients_over_time(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
+                        example: int = 0, layer: int | None = None) -> list[tuple[str, str, np.ndarray]]:
+    """The per-τ gradient norms of one example (0-based) that recurrent layer ``layer`` (the lowest by
+    default) shows under its panel, as its kind names them (``LayerKind.panel_norms``): (quantity, label,
+    the norms for τ = 1..T), ‖δ_τ‖ of an rnn layer, ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖ of an LSTM's, from the batch
+    BPTT (``Network.sequences``)."""
+    if spec.lengths is None:
+        raise ValueError(f"{spec.name} has no recurrent layer")
+    net = Network(spec)
+    weights = spec.weights if weights is None else weights
+    l = layer if layer is not None else next(i for i, k in enumerate(net.kinds, start=1) if k.over_time)
+    got: list[dict[str, np.ndarray]] = []
+    idx = np.array([example])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        net.sequences(weights, spec.inputs[idx], spec.lengths[idx], spec.targets[idx],
+                      on_time=lambda _, arrays: got.append(arrays), delta_layer=l)
+    return [(q, label, np.linalg.norm(got[0][q][:, :, 0], axis=1)) for q, label in net.kinds[l - 1].panel_norms()]
+
+
 # -- what views show while training ---------------------------------------------------------------
 @dataclass(frozen=True)
 class LayerStats:

@@ -69,6 +69,10 @@ class Sym:
     # the time step τ of a recurrent layer's quantity: written after the layer's superscript, with the
     # unit after it (s⁽¹⁾_τ, unit b: s⁽¹⁾_{τ,b}), as the lecture's t counts iterations
     time: int | str | None = None
+    # the subscripts as one group after the layer, x⁽ˡ⁾_{τ,f,2}, never as subscript characters: a gated
+    # layer's names, which mix a gate's letter with numbers (w⁽¹⁾_{f,2,0}, δ⁽¹⁾_{τ,i,1}: docs/gated.md), so
+    # that every gate's look alike (ᵢ has a subscript character, f and g have none)
+    group: bool = False
 
 
 @dataclass(frozen=True)
@@ -1317,6 +1321,11 @@ class TextPrinter(Printer):
     def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
         """``s`` as text; with a profile, its layer index as the profile writes ``lecture``'s."""
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
+        if s.group:  # w⁽¹⁾_{f,2,0}, s⁽¹⁾_{τ,g,1}: the layer first, then τ and the indices as one group
+            if s.layer is not None:
+                base += f"({s.layer})".translate(_SUP)
+            parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
+            return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
                 base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
@@ -1560,8 +1569,8 @@ class LatexPrinter(Printer):
         sup = ("^{" + joint.join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
-        if s.time is not None:  # s^{(1)}_{\tau,b}: the layer first, then time and unit
-            parts = [latex_math(str(i)).strip() for i in (s.time, *s.sub)]
+        if s.time is not None or (s.group and s.sub):  # s^{(1)}_{\tau,b}: the layer first, then time and unit
+            parts = [latex_math(str(i)).strip() for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
             return base + sup + "_{" + ",".join(parts) + "}"
         return base + sub + sup
 

@@ -49,11 +49,11 @@ class Gru(Recurrent):
     """The GRU layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
 
     type: ClassVar[str] = "gru"
-    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 3
     u_bias: ClassVar[int] = 1
     gate_order: ClassVar[str] = "rzn"
+    output_name: ClassVar[str] = "h"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.GRU"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
@@ -82,11 +82,11 @@ class Gru(Recurrent):
         """w⁽ˡ⁾_{z,b,a} in W (a = 0 its bias), u⁽ˡ⁾_{z,b,c} in U (c = 0 U's own bias)."""
         gate, b = self.gate_of(row)
         if col > self.d:
-            return Sym("u", l, (gate, b, col - self.d - 1))
-        return Sym("w", l, (gate, b, col))
+            return Sym("u", l, (gate, b, col - self.d - 1), group=True)
+        return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return Sym("G", l, self.weight_sym(l, row, col).sub)
+        return Sym("G", l, self.weight_sym(l, row, col).sub, group=True)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)
@@ -120,8 +120,10 @@ class Gru(Recurrent):
         return (A, SH), H
 
     def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray], H: np.ndarray,
-             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(G, Δ) on :meth:`run`'s arrays; Δ (T, n, 3h) the gates' δ [δ_r, δ_z, δ_n]."""
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None,
+             record: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(G, Δ) on :meth:`run`'s arrays; Δ (T, n, 3h) the gates' δ [δ_r, δ_z, δ_n]. ``record`` (when
+        given) receives ∂ℓ/∂h_τ as ``"dh"``, (T, n, h)."""
         A, SH = saved
         T, n, h3 = A.shape
         h, d = h3 // 3, self.d
@@ -129,6 +131,7 @@ class Gru(Recurrent):
         D = np.zeros_like(A)
         DH = np.zeros_like(A)  # δʰ = [δ_r, δ_z, r ⊙ δ_n]
         dh_next = np.zeros((n, h), dtype=A.dtype)
+        kept = np.zeros((T, n, h), dtype=A.dtype) if record is not None else None
         for t in range(T - 1, -1, -1):
             m = n if active is None else int(active[t])
             a = A[t, :m]
@@ -143,6 +146,10 @@ class Gru(Recurrent):
             DH[t, :m, :2 * h] = D[t, :m, :2 * h]
             DH[t, :m, 2 * h:] = r * dn
             dh_next[:m] = dh
+            if kept is not None:
+                kept[t, :m] = dh
+        if record is not None:
+            record["dh"] = kept
         G = np.empty(self.param_shape, dtype=A.dtype)
         Dm, DHm = D.reshape(T * n, h3), DH.reshape(T * n, h3)
         G[:, 0] = Dm.sum(axis=0)
@@ -151,10 +158,25 @@ class Gru(Recurrent):
         G[:, 2 + d:] = matmul(DHm.T, H[:-1].reshape(T * n, h))
         return G, D
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.gru(net, state, key, index, before)
+
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import gru_equations
+
+        return gru_equations.rules(net, l)
+
+    def notation(self, l: int) -> str | None:
+        return (f"Layer {l} is a GRU (PyTorch's nn.GRU), with its rules above: the layer above reads its "
+                rf"$h^{{({l})}}_\tau$ as $o^{{({l})}}_\tau$; its weights are named with their gate, then the unit "
+                "and the column.")
+
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .gru_explain import unit_sym
 
-        return unit_sym(quantity, l, b, time, self.h)
+        return unit_sym(self.step_name(quantity), l, b, time, self.h)
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s (W's product, then U's) and δ by gate and unit, the gates r, z, n, h (the board's o), ∂ℓ/∂h."""
@@ -170,7 +192,7 @@ class Gru(Recurrent):
     def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
         """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
         if quantity == "gates":
-            return Sym("[r, z, n]", l, vector=True, time=time)
+            return Sym("[r, z, n]", l, vector=True, latex="[r, z, n]", time=time)
         if quantity == "h":
             return Sym("h", l, vector=True, time=time)
         if quantity == "dh":

@@ -19,12 +19,12 @@ import numpy as np
 from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
 from .equations import _below, _from_above, arr, delta, sym
-from .lstm_equations import ELL, _n, h_sym
+from .lstm_equations import ELL, _n, _row, h_sym
 
 
 def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
     """s⁽ˡ⁾_{τ,x,r} (W's product, gate r) or s⁽ˡ⁾_{τ,h,n} (U's)."""
-    return Sym(base, l, (which, gate), vector=True, time=t)
+    return Sym(base, l, (which, gate), vector=True, time=t, group=True)
 
 
 def gate_sym(gate: str, l: int, t: int | str) -> Sym:
@@ -32,7 +32,7 @@ def gate_sym(gate: str, l: int, t: int | str) -> Sym:
 
 
 def stacked(l: int, t: int | str) -> Sym:
-    return Sym("[r, z, n]", l, vector=True, time=t)
+    return Sym("[r, z, n]", l, vector=True, latex="[r, z, n]", time=t)
 
 
 def delta_h(l: int, t: int | str) -> Sym:
@@ -76,7 +76,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     if q == "h":
         h_form = add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp))
         h_numbers = add(mul(_n(1.0 - zv, Op("()", (sub(ONE, z),))), _n(nv, n)), mul(_n(zv, z), arr(hp_v, "o", l, t - 1, kinds=net.kinds)))
-        return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+        return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
                          bindings={z: zv, n: nv, hp: hp_v}, note=f"the layer above reads h_τ as o_τ"),)
     dh_v = state.extra["dh", l][t - 1]
     dh = Partial(ELL, h_sym(l, t))
@@ -95,7 +95,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             dh_next = kind.delta_h(state, l, t + 1)
             zn_v, dhn_v = state.extra["gates", l][t][h:2 * h], state.extra["dh", l][t]
             terms += [back, mul(zn, dhn)]
-            shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _n(dhn_v, dhn))]
+            shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _row(dhn_v, dhn, "dh", l, t))]
             d_env.update({Ul: kind.U_part(state.W[l]), dn_: dh_next, zn: zn_v, dhn: dhn_v})
         note = "nothing from τ + 1 at τ = T" if t == T else "z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1}: the path that keeps the gradient alive"
         if above is None:
@@ -104,14 +104,14 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                          bindings=d_env, note=note),)
     if q == "delta":
         d_row = state.delta[l][t - 1]
-        dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t)
+        dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)
         one_z = Op("()", (sub(ONE, z),))
         forms = (mul(dn_s, ph["n"], r, Op("()", (sub(ONE, r),))),
                  mul(dh, Op("()", (sub(hp, n),)), z, Op("()", (sub(ONE, z),))),
                  mul(dh, one_z, Op("()", (sub(ONE, Op("sq", (n,))),))))
         nums = (mul(_n(d_row[2 * h:], dn_s), _n(pv["h", "n"], ph["n"]), _n(rv * (1.0 - rv), mul(r, Op("()", (sub(ONE, r),))))),
-                mul(_n(dh_v, dh), _n(hp_v - nv, Op("()", (sub(hp, n),))), _n(zv * (1.0 - zv), mul(z, Op("()", (sub(ONE, z),))))),
-                mul(_n(dh_v, dh), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
+                mul(_row(dh_v, dh, "dh", l, t - 1), _n(hp_v - nv, Op("()", (sub(hp, n),))), _n(zv * (1.0 - zv), mul(z, Op("()", (sub(ONE, z),))))),
+                mul(_row(dh_v, dh, "dh", l, t - 1), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
         env = {dn_s: d_row[2 * h:], ph["n"]: pv["h", "n"], r: rv, z: zv, n: nv, dh: dh_v, hp: hp_v}
         return (Equation(delta(l, t), (Op("cat", forms), Op("cat", nums), arr(d_row, "delta", l, t)), bindings=env,
                          note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: s_{x,n} + r ⊙ s_{h,n})"),)
@@ -126,3 +126,41 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
                      {Gl: step.before, dl: state.delta[l][t - 1], dhl: dh_value, hp: hp_v, **env},
                      note="δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; G_W beside G_U as [W │ U] is stored"),)
+
+
+def rules(net: Any, l: int) -> list[Equation]:
+    """Layer l's lines of the network's rules (the help screen, a worked solution's notation)."""
+    from ...engine.kind import timed_layers
+    from ...formulas.notation import sup
+    from .equations import input_form
+
+    t = "τ"
+    r, z, n = (gate_sym(x, l, t) for x in ("r", "z", "n"))
+    hp, dh = h_sym(l, "τ−1"), Partial(ELL, h_sym(l, t))
+    Wl, Ul, Gl = Sym("W", l, vector=True), Sym("U", l, vector=True), Sym("G", l, vector=True)
+    sx = lambda x: part("s", "x", x, l, t)  # noqa: E731
+    sh = lambda x: part("s", "h", x, l, t)  # noqa: E731
+    slope = lambda x: mul(x, Op("()", (sub(ONE, x),)))  # noqa: E731 - σ′ through its output
+    above = Op("drop0", (Op("@", (Op("T", (Sym("W", l + 1, vector=True),)), delta(l + 1, t))),))
+    many_to_one = not timed_layers(net.kinds)[l]
+    dn = mul(dh, Op("()", (sub(ONE, z),)), Op("()", (sub(ONE, Op("sq", (n,))),)))
+    return [
+        Equation(sym("s", l, t), (Op("cat", (Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, Op("cat1", (hp,)))))),),
+                 note=f"h{sup(l)}₀ = 0; W's product s_x, then U's s_h, each with its own bias"),
+        Equation(stacked(l, t), (Op("cat", (Call("sigmoid", (add(sx("r"), sh("r")),)), Call("sigmoid", (add(sx("z"), sh("z")),)),
+                                            Call("tanh", (add(sx("n"), mul(r, sh("n"))),)))),)),
+        Equation(h_sym(l, t), (add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp)),),
+                 note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),
+        Equation(dh, (add(above, Op("drop0", (Op("@", (Op("T", (Ul,)), delta_h(l, "τ+1"))),)),
+                          mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1")))),),
+                 note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
+        Equation(delta(l, t), (Op("cat", (mul(dn, sh("n"), slope(r)), mul(dh, Op("()", (sub(hp, n),)), slope(z)), dn)),),
+                 note="δ only of the gates' pre-activations"),
+        Equation(delta_h(l, t), (Op("cat", (Sym("δ", l, ("r",), vector=True, latex=r"\delta", time=t, group=True),
+                                            Sym("δ", l, ("z",), vector=True, latex=r"\delta", time=t, group=True),
+                                            mul(r, Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)))),),
+                 note="what reaches U's product"),
+        Equation(Gl, (add(Gl, Op("hcat", (Op("outer", (delta(l, t), input_form(net, l, t))),
+                                          Op("outer", (delta_h(l, t), Op("cat1", (hp,))))))),), "←",
+                 note="summed over τ: G_W beside G_U"),
+    ]

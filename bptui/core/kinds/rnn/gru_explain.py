@@ -30,12 +30,12 @@ def unit_sym(quantity: str, l: int, b: int, t: int | None, h: int) -> Node:
     ∂ℓ/∂h⁽ˡ⁾_{τ,b}, h⁽ˡ⁾_{τ,b}."""
     if quantity == "s":
         which, j = ("x", b - 1) if b <= 3 * h else ("h", b - 1 - 3 * h)
-        return Sym("s", l, (which, GATES[j // h], j % h + 1), time=t)
+        return Sym("s", l, (which, GATES[j // h], j % h + 1), time=t, group=True)
     if quantity in ("gates", "delta"):
         gate, unit = GATES[(b - 1) // h], (b - 1) % h + 1
         if quantity == "gates":
             return Sym(gate, l, (unit,), time=t)
-        return Sym("δ", l, (gate, unit), latex=r"\delta", time=t)
+        return Sym("δ", l, (gate, unit), latex=r"\delta", time=t, group=True)
     if quantity == "dh":
         return Partial(ELL, Sym("h", l, (b,), time=t))
     return Sym(quantity, l, (b,), time=t)

@@ -35,6 +35,13 @@ class Recurrent(LayerKind):
     gates: ClassVar[int] = 1  # blocks of h rows in W and U (an LSTM's i, f, g, o)
     u_bias: ClassVar[int] = 0  # U's own bias column (a GRU's)
     fixed: ClassVar[str] = ""  # the gated kinds' σ and tanh are fixed: the file gives no activation
+    output_name: ClassVar[str] = "o"  # the step that writes the board's o: a gated layer's h
+
+    def board_quantity(self, quantity: str) -> str:
+        return "o" if quantity == self.output_name else quantity
+
+    def step_name(self, quantity: str) -> str:
+        return self.output_name if quantity == "o" else quantity
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -271,12 +278,13 @@ class Rnn(Recurrent):
         return S, O
 
     def bptt(self, W: np.ndarray, X: np.ndarray, S: np.ndarray, O: np.ndarray, above: np.ndarray,
-             df, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             df, active: np.ndarray | None = None, record: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(G, Δ): backpropagation through time, on :meth:`run`'s arrays (and its ``active``). ``above``
         (T, n, h) is ∂ℓ/∂o_τ arriving from the layer above at each τ (zero but at each example's last τ
         for many-to-one); ``df(s, o)`` is f′. For τ = T..1: δ_τ = (Uᵀ δ_{τ+1} + above_τ) ⊙ f′(s_τ),
         δ_{T+1} = 0; G_W = Σ_τ δ_τ [1, x_τ]ᵀ, G_U = Σ_τ δ_τ o_{τ−1}ᵀ (summed over the batch too).
-        Δ (T, n, h) holds every δ_τ (0 past an example's end)."""
+        Δ (T, n, h) holds every δ_τ (0 past an example's end). ``record`` (when given) receives the
+        quantities of :meth:`panel_norms` by name, each (T, n, h): here ``"delta"``, Δ itself."""
         T, n, h = S.shape
         U = self.U_part(W)
         D = np.zeros_like(S)
@@ -289,6 +297,8 @@ class Rnn(Recurrent):
             else:
                 d[...] = above[t, :m]
             d *= df(S[t, :m], O[t + 1, :m])
+        if record is not None:
+            record["delta"] = D
         G = np.empty(self.param_shape, dtype=S.dtype)
         Dm = D.reshape(T * n, h)  # rows (τ, example)
         G[:, 0] = Dm.sum(axis=0)

@@ -51,10 +51,10 @@ class Lstm(Recurrent):
     """The LSTM layer (see the module's docstring): ``in_shape`` (d,), ``out_shape`` (h,)."""
 
     type: ClassVar[str] = "lstm"
-    exercises: ClassVar[bool] = False  # the key has no formulas for the gates, c and ∂ℓ/∂c yet
     unrolled_box: ClassVar[bool] = False  # its gates are no s, o box: the panels show them by τ
     gates: ClassVar[int] = 4
     gate_order: ClassVar[str] = "ifgo"
+    output_name: ClassVar[str] = "h"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
@@ -83,11 +83,11 @@ class Lstm(Recurrent):
         """w⁽ˡ⁾_{f,b,a} in W (a = 0 the bias), u⁽ˡ⁾_{f,b,c} in U: the gate first, then the unit."""
         gate, b = self.gate_of(row)
         if col > self.d:
-            return Sym("u", l, (gate, b, col - self.d))
-        return Sym("w", l, (gate, b, col))
+            return Sym("u", l, (gate, b, col - self.d), group=True)
+        return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return Sym("G", l, self.weight_sym(l, row, col).sub)
+        return Sym("G", l, self.weight_sym(l, row, col).sub, group=True)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)
@@ -128,15 +128,18 @@ class Lstm(Recurrent):
         return (A, C, TC), H
 
     def bptt(self, W: np.ndarray, X: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndarray], H: np.ndarray,
-             above: np.ndarray, df: Any = None, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             above: np.ndarray, df: Any = None, active: np.ndarray | None = None,
+             record: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(G, Δ): backpropagation through time on :meth:`run`'s arrays; ``above`` (T, n, h) is ∂ℓ/∂h_τ from
-        the layer above. Δ (T, n, 4h) holds every δ_τ = [δ_i, δ_f, δ_g, δ_o] (0 past an example's end)."""
+        the layer above. Δ (T, n, 4h) holds every δ_τ = [δ_i, δ_f, δ_g, δ_o] (0 past an example's end).
+        ``record`` (when given) receives ∂ℓ/∂h_τ and ∂ℓ/∂c_τ as ``"dh"`` and ``"dc"``, each (T, n, h)."""
         A, C, TC = saved
         T, n, h4 = A.shape
         h = h4 // 4
         U = self.U_part(W)
         D = np.zeros_like(A)
         dc_next = np.zeros((n, h), dtype=A.dtype)  # ∂ℓ/∂c_{τ+1}; rows of examples that end at τ stay 0
+        kept = {q: np.zeros((T, n, h), dtype=A.dtype) for q in ("dh", "dc")} if record is not None else None
         for t in range(T - 1, -1, -1):
             m = n if active is None else int(active[t])
             a, tc = A[t, :m], TC[t, :m]
@@ -151,6 +154,10 @@ class Lstm(Recurrent):
             d[:, 2 * h:3 * h] = dc * i * (1.0 - g * g)
             d[:, 3 * h:] = dh * tc * o * (1.0 - o)
             dc_next[:m] = dc
+            if kept is not None:
+                kept["dh"][t, :m], kept["dc"][t, :m] = dh, dc
+        if record is not None and kept is not None:
+            record.update(kept)
         G = np.empty(self.param_shape, dtype=A.dtype)
         Dm = D.reshape(T * n, h4)
         G[:, 0] = Dm.sum(axis=0)
@@ -161,10 +168,25 @@ class Lstm(Recurrent):
     def entries(self, quantity: str) -> int:
         return 4 * self.h if quantity in ("s", "gates", "delta") else self.h
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.lstm(net, state, key, index, before)
+
+    def rules(self, net: Any, l: int) -> list | None:
+        from . import lstm_equations
+
+        return lstm_equations.rules(net, l)
+
+    def notation(self, l: int) -> str | None:
+        return (f"Layer {l} is an LSTM (PyTorch's nn.LSTM), with its rules above: its output gate is "
+                rf"$\bar{{o}}$, never a layer's $o$, and the layer above reads its $h^{{({l})}}_\tau$ as "
+                rf"$o^{{({l})}}_\tau$; its weights are named with their gate, then the unit and the column.")
+
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Any:
         from .lstm_explain import unit_sym
 
-        return unit_sym(quantity, l, b, time, self.h)
+        return unit_sym(self.step_name(quantity), l, b, time, self.h)
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """s and δ by gate and unit, the gates i, f, g, ō, c, h (the board's o), ∂ℓ/∂h and ∂ℓ/∂c."""

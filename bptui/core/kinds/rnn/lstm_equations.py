@@ -37,7 +37,7 @@ def gate_sym(gate: str, l: int, t: int | str) -> Sym:
 
 def part_sym(base: str, gate: str, l: int, t: int | str) -> Sym:
     """One gate's part of s⁽ˡ⁾_τ or δ⁽ˡ⁾_τ: s⁽ˡ⁾_{τ,f}."""
-    return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t)
+    return Sym(base, l, (gate,), vector=True, latex=r"\delta" if base == "δ" else None, time=t, group=True)
 
 
 def stacked(l: int, t: int | str) -> Sym:
@@ -63,6 +63,12 @@ def dc_sym(l: int, t: int | str) -> Partial:
 
 def _n(x: Any, means: Node) -> Arr:
     return Arr(np.asarray(x, dtype=float), means=means)
+
+
+def _row(x: Any, means: Node, quantity: str, l: int, row: int) -> Arr:
+    """A whole row of a per-τ board matrix (c⁽ˡ⁾_{τ−1}, ∂ℓ/∂h⁽ˡ⁾_τ …) as a step reads it: with its board
+    place, so that an exercise prints a blank of it by its number."""
+    return Arr(np.asarray(x, dtype=float), Ref(quantity, l, (row,)), means=means)
 
 
 def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
@@ -103,12 +109,12 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     if q == "c":
         cp = c_sym(l, t - 1)
         return (Equation(c_sym(l, t), (add(mul(f, cp), mul(i, g)),
-                                       add(mul(_n(parts["f"], f), _n(c[t - 1], cp)), mul(_n(parts["i"], i), _n(parts["g"], g))), Arr(np.asarray(c[t]), Ref("c", l, (t,)))), bindings={**env, cp: c[t - 1]},
+                                       add(mul(_n(parts["f"], f), _row(c[t - 1], cp, "c", l, t - 1)), mul(_n(parts["i"], i), _n(parts["g"], g))), Arr(np.asarray(c[t]), Ref("c", l, (t,)))), bindings={**env, cp: c[t - 1]},
                          note="c₀ = 0" if t == 1 else ""),)
     ct = c_sym(l, t)
     tanh_c = Call("tanh", (ct,))
     if q == "h":
-        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_n(c[t], ct),))), Arr(np.asarray(state.o[l][t]), Ref("h", l, (t,)))),
+        return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_row(c[t], ct, "c", l, t),))), Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
                          bindings={o: parts["o"], ct: c[t]}, note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),)
     dh_v = state.extra["dh", l][t - 1]
     if q == "dh":
@@ -137,14 +143,14 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     if q == "dc":
         dh = dh_sym(l, t)
         rhs: Node = mul(dh, o, Op("()", (sub(ONE, Op("sq", (tanh_c,))),)))
-        filled: Node = mul(_n(dh_v, dh), _n(parts["o"], o), _n(1.0 - tc * tc, Op("()", (sub(ONE, Op("sq", (tanh_c,))),))))
+        filled: Node = mul(_row(dh_v, dh, "dh", l, t - 1), _n(parts["o"], o), _n(1.0 - tc * tc, Op("()", (sub(ONE, Op("sq", (tanh_c,))),))))
         benv = {dh: dh_v, o: parts["o"], ct: c[t]}
         note = "nothing from τ + 1 at τ = T"
         if t < T:
             f_next, dcn = gate_sym("f", l, t + 1), dc_sym(l, t + 1)
             fv, dcv = state.extra["gates", l][t][h:2 * h], state.extra["dc", l][t]
             rhs = add(rhs, mul(f_next, dcn))
-            filled = add(filled, mul(_n(fv, f_next), _n(dcv, dcn)))
+            filled = add(filled, mul(_n(fv, f_next), _row(dcv, dcn, "dc", l, t)))
             benv.update({f_next: fv, dcn: dcv})
             note = f"f{sup(l)}_{{τ+1}} ⊙ ∂ℓ/∂c{sup(l)}_{{τ+1}}: the path through the cell that keeps the gradient alive"
         return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note),)
@@ -166,10 +172,10 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         sg, sng = tslope(g, parts["g"])
         so, sno = slope(o, parts["o"])
         rows = {
-            "i": (mul(dc, g, si), mul(_n(dc_v, dc), _n(parts["g"], g), sni)),
-            "f": (mul(dc, cp, sf), mul(_n(dc_v, dc), _n(c[t - 1], cp), snf)),
-            "g": (mul(dc, i, sg), mul(_n(dc_v, dc), _n(parts["i"], i), sng)),
-            "o": (mul(dh, tanh_c, so), mul(_n(dh_v, dh), _n(tc, tanh_c), sno)),
+            "i": (mul(dc, g, si), mul(_row(dc_v, dc, "dc", l, t - 1), _n(parts["g"], g), sni)),
+            "f": (mul(dc, cp, sf), mul(_row(dc_v, dc, "dc", l, t - 1), _row(c[t - 1], cp, "c", l, t - 1), snf)),
+            "g": (mul(dc, i, sg), mul(_row(dc_v, dc, "dc", l, t - 1), _n(parts["i"], i), sng)),
+            "o": (mul(dh, tanh_c, so), mul(_row(dh_v, dh, "dh", l, t - 1), _n(tc, tanh_c), sno)),
         }
         benv = {**env, dc: dc_v, dh: dh_v, cp: c[t - 1], ct: c[t]}
         return (Equation(delta(l, t), (Op("cat", tuple(rows[g][0] for g in GATES)),
@@ -186,3 +192,37 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                      {Gl: step.before, dl: state.delta[l][t - 1], hp: state.o[l][t - 1], **benv},
                      note="rows: the gates i, f, g, ō; columns: bias, W's inputs, then U's h_{τ−1}"),)
 
+
+
+def rules(net: Any, l: int) -> list[Equation]:
+    """Layer l's lines of the network's rules (the help screen, a worked solution's notation): the
+    equations above with τ, without numbers."""
+    from ...engine.kind import timed_layers
+    from .equations import input_form
+
+    t = "τ"
+    i, f, g, o = (gate_sym(x, l, t) for x in GATES)
+    ct, cp, hp = c_sym(l, t), c_sym(l, "τ−1"), h_sym(l, "τ−1")
+    dh, dc = dh_sym(l, t), dc_sym(l, t)
+    Wl, Ul, Gl = Sym("W", l, vector=True), Sym("U", l, vector=True), Sym("G", l, vector=True)
+    tanh_c = Call("tanh", (ct,))
+    slope = lambda x: mul(x, Op("()", (sub(ONE, x),)))  # noqa: E731 - σ′ through its output
+    above = Op("drop0", (Op("@", (Op("T", (Sym("W", l + 1, vector=True),)), delta(l + 1, t))),))
+    many_to_one = not timed_layers(net.kinds)[l]
+    return [
+        Equation(sym("s", l, t), (add(Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, hp))),),
+                 note=f"h{sup(l)}₀ = c{sup(l)}₀ = 0; rows: the gates i, f, g, ō"),
+        Equation(stacked(l, t), (Op("cat", tuple(Call("tanh" if x == "g" else "sigmoid", (part_sym("s", x, l, t),))
+                                                 for x in GATES)),), note="ō: the output gate, never a layer's o"),
+        Equation(ct, (add(mul(f, cp), mul(i, g)),)),
+        Equation(h_sym(l, t), (mul(o, tanh_c),), note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),
+        Equation(dh, (add(Op("@", (Op("T", (Ul,)), delta(l, "τ+1"))), above),),
+                 note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
+        Equation(dc, (add(mul(dh, o, Op("()", (sub(ONE, Op("sq", (tanh_c,))),))), mul(gate_sym("f", l, "τ+1"),
+                                                                                       dc_sym(l, "τ+1"))),)),
+        Equation(delta(l, t), (Op("cat", (mul(dc, g, slope(i)), mul(dc, cp, slope(f)),
+                                          mul(dc, i, Op("()", (sub(ONE, Op("sq", (g,))),))), mul(dh, tanh_c, slope(o)))),),
+                 note="δ only of the gates' pre-activations"),
+        Equation(Gl, (add(Gl, Op("outer", (delta(l, t), Op("cat", (input_form(net, l, t), hp))))),), "←",
+                 note="summed over τ"),
+    ]

@@ -35,7 +35,7 @@ def unit_sym(quantity: str, l: int, b: int, t: int | None, h: int) -> Node:
         if quantity == "gates":
             return Sym("ō" if gate == "o" else gate, l, (unit,), latex=r"\bar{o}" if gate == "o" else None, time=t)
         base = "δ" if quantity == "delta" else "s"
-        return Sym(base, l, (gate, unit), latex=r"\delta" if base == "δ" else None, time=t)
+        return Sym(base, l, (gate, unit), latex=r"\delta" if base == "δ" else None, time=t, group=True)
     if quantity in ("dh", "dc"):
         return Partial(ELL, Sym(quantity[1], l, (b,), time=t))
     return Sym(quantity, l, (b,), time=t)
