@@ -415,7 +415,8 @@ class LayerKind:
         return None
 
     def board_quantity(self, quantity: str) -> str:
-        """The board matrix a step of ``quantity`` writes (an LSTM's h step writes the layer's o)."""
+        """The board matrix (s, o, delta, G, W …) a step of ``quantity`` writes (an LSTM's h step writes
+        the layer's o; a layer norm's u its s row, its dx its δ row)."""
         return quantity
 
     def step_name(self, quantity: str) -> str:
@@ -481,11 +482,6 @@ class LayerKind:
         (an LSTM names its gates' entries by gate and unit)."""
         return Sym("δ" if quantity == "delta" else quantity, l, (b,), latex=r"\delta" if quantity == "delta" else None,
                    time=time)
-
-    def board_quantity(self, quantity: str) -> str:
-        """The board's row (s, o, delta, G, W) that a step of ``quantity`` writes (a layer norm's u is
-        its s row, its dx its δ row)."""
-        return quantity
 
     def panel_label(self, quantity: str, l: int) -> str:
         """The heading of a quantity's column in the dense panel (a view hint): W⁽ˡ⁾, s⁽ˡ⁾, o⁽ˡ⁾, δ⁽ˡ⁾, G⁽ˡ⁾
