@@ -185,6 +185,26 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
     assert state.hot_edges == d.edges_from("h1_1")  # back from layer 1 at τ = 2 and from layer 2
 
 
+@pytest.mark.parametrize("name", ["long_memory", "parity", "stacked_parity"])
+def test_the_unrolled_graph_marks_w_at_an_update_step(name):
+    """An update step has no τ: c at one marks W⁽ˡ⁾ (the benchmark's c on long_memory raised KeyError 'h1'
+    there, looking for a box of layer 1 without a τ)."""
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+
+    st = Stepper(load(NETWORKS / f"{name}.json"))
+    while st.next_key.phase != "update":
+        st.forward()
+    for layer in range(1, st.net.L + 1):
+        st.forward()
+        assert st.last.key.quantity == "W" and st.last.key.layer == layer and st.last.key.time is None
+        state = unrolled_state(st, unrolled_graph(st.net, example_length(st)), 4)
+        assert state.current == f"W{layer}" and state.hot_line == 1 and not state.hot_edges
+
+
 # both kinds of output, two layers above, identity; time through stacked recurrent and dense layers at τ
 @pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9, "stacked", "mixed"])
 def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):

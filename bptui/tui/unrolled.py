@@ -233,6 +233,8 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     into, out = diagram.edges_into, diagram.edges_from
     if q == "loss":
         return CanvasState(texts, {}, "loss", 1, into("loss"), frozenset(pending))
+    if q not in ("s", "o", "delta", "G"):  # an update: W⁽ᵏ⁾ takes its step (no box of a τ)
+        return CanvasState(texts, {}, f"W{k}", 1, frozenset(), frozenset(pending))
     box = box_id(k, t)
     o_line = len(fixed[box]) - 1  # s's formula first, o's last, then the columns' heads
     if q in ("s", "o"):
@@ -240,9 +242,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
                            into(box) if q == "s" else frozenset(), frozenset(pending))
     if q == "delta":
         return CanvasState(texts, {}, box, o_line + 1, out(box), frozenset(pending))
-    if q == "G":
-        return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))
-    return CanvasState(texts, {}, f"W{k}", 1, frozenset(), frozenset(pending))
+    return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))  # G
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
