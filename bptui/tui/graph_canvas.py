@@ -22,7 +22,7 @@ from textual.strip import Strip
 from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .guard import GuardedPump
-from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
+from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
 HOT = "•"  # after the line the last step wrote
@@ -69,21 +69,21 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     """
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
-                 pinned: frozenset = frozenset(), **kwargs) -> None:
+                 pinned: frozenset = frozenset(), stacked: frozenset = frozenset(), **kwargs) -> None:
         self._strips: dict[int, Strip] = {}  # canvas row → its line drawn, until the row changes
         self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
-        self.set_diagram(nodes, edges, label_width, pinned)
+        self.set_diagram(nodes, edges, label_width, pinned, stacked)
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
-                    pinned: frozenset = frozenset()) -> None:
+                    pinned: frozenset = frozenset(), stacked: frozenset = frozenset()) -> None:
         """Lay the graph out (once per graph, and again when the boxes change size)."""
         self.nodes = {n.id: n for n in nodes}
         self.edges = edges
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
-        self.grid = layout(sizes, edges, label_width, pinned)
+        self.grid = layout(sizes, edges, label_width, pinned, stacked=stacked)
         self._rows = _rows(self.grid, self.nodes)
         self._node_rows, self._edge_rows = _owners(self._rows)
         self._strips.clear()
@@ -174,8 +174,26 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             x, width = own.x, w
         else:  # read from the left: the box at the right edge
             x, width = own.right - w, w
-        y, height = (whole.y, whole.height) if whole.height <= h else (own.y, own.height)
+        column = own.union(self._column(node))  # a time step: the boxes stacked over and under it
+        if whole.height <= h:
+            y, height = whole.y, whole.height
+        else:
+            y, height = (column.y, column.height) if column.height <= h else (own.y, own.height)
         return Region(max(x, 0), max(y, 0), width, height)
+
+    def _column(self, node: str) -> Region:
+        """The boxes joined to ``node`` by edges drawn up its column (the layers of one time step)."""
+        pairs = [self.edges[i] for i in self.grid.up_arrows.values()]
+        found, todo = {node}, [node]
+        while todo:
+            n = todo.pop()
+            for u, v in pairs:
+                for m in ((v,) if u == n else (u,) if v == n else ()):
+                    if m not in found:
+                        found.add(m)
+                        todo.append(m)
+        boxes = [self.grid.boxes[n] for n in found]
+        return Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2) for b in boxes])
 
     def on_resize(self) -> None:
         self._follow()
@@ -345,6 +363,8 @@ def _rows(lay: Layout, nodes: dict) -> list[list[tuple]]:
         grid[(x, y)] = (LINE_CHARS.get(bits, "·"), ("e", i))
     for (x, y), i in lay.arrows.items():
         grid[(x, y)] = (ARROW, ("e", i))
+    for (x, y), i in lay.up_arrows.items():
+        grid[(x, y)] = (UP_ARROW, ("e", i))
     for i, (x, y, width) in lay.labels.items():
         for xx in range(x, x + width):
             grid.pop((xx, y), None)

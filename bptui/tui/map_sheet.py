@@ -169,10 +169,11 @@ class MapSheet(NumberSheet):
         self._signature = sig
         self.digits, self.hidden, self.field = digits, hidden, field
         self._produced = produced
+        size = self.virtual_size
         self._build(produced)
         self.border_title = self._title()
         self.border_subtitle = self._legend()
-        self.refresh(layout=True)
+        self.refresh(layout=self.virtual_size != size)  # a layout only when the lines' extent changed
         self.shown()
 
     def shown(self) -> None:

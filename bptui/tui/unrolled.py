@@ -161,7 +161,9 @@ def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
             width = max([cell_len(line) for line in lines] + [cw + 2])
         canvas.append(CanvasNode(i, name, len(lines) + rows, min(MAX_BOX, width)))
     pinned = frozenset({"W1"} | {f"x_{t}" for t in range(1, T + 1)} | {i for i, *_ in nodes if i.endswith("_0")})
-    return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
+    # a layer at τ above the layer it reads at τ, in one column: a time step's boxes one over the other
+    stacked = frozenset((u, v) for u, v in edges if u[0] == v[0] == "h" and u.partition("_")[2] == v.partition("_")[2] != "")
+    return Diagram(canvas, list(edges), pinned=pinned, stacked=stacked)  # a copy: the cached list stays as it is
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
