@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -39,11 +39,16 @@ def _level_style(level: int) -> Style:
     return Style(color=Color.from_rgb(r // 2, g // 2, bl // 2), bgcolor=Color.from_rgb(r, g, bl))
 
 
+def _extent(item: tuple) -> int:
+    """The columns an item of a canvas row takes (see ``_rows``)."""
+    kind = item[0]
+    return len(item[2]) if kind == "run" else item[4] + 2 if kind == "text" else item[3]
+
+
 def _fit(text: str, width: int) -> str:
+    """``text`` in ``width`` cells: padded, or cut with a … in its last cell."""
     if cell_len(text) > width:
-        while cell_len(text) > width - 1:
-            text = text[:-1]
-        text += "…"
+        return set_cell_size(text, width - 1) + "…"
     return text + " " * (width - cell_len(text))
 
 
@@ -70,7 +75,9 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), stacked: frozenset = frozenset(), **kwargs) -> None:
-        self._strips: dict[int, Strip] = {}  # canvas row → its line drawn, until the row changes
+        # canvas row → (the window it was drawn for: scroll x and width, its first column, the line
+        # drawn there), until the row changes or the view scrolls sideways
+        self._strips: dict[int, tuple[tuple[int, int], int, Strip]] = {}
         self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
@@ -205,10 +212,13 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         base = self._style()
         if row >= len(self._rows):
             return Strip.blank(self.size.width, base)
-        strip = self._strips.get(row)
-        if strip is None:  # a row is drawn again only when a step changes it (show) or the view scrolls
-            strip = self._strips[row] = Strip(self._segments(row, self._style))
-        return strip.crop_extend(scroll_x, scroll_x + self.size.width, base).apply_offsets(scroll_x, row)
+        window = (scroll_x, self.size.width)
+        drawn = self._strips.get(row)
+        if drawn is None or drawn[0] != window:  # drawn again when a step changes the row or the view scrolls
+            start, segs = self._segments(row, self._style, scroll_x, scroll_x + self.size.width)
+            drawn = self._strips[row] = (window, start, Strip(segs))
+        _, start, strip = drawn
+        return strip.crop_extend(scroll_x - start, scroll_x - start + self.size.width, base).apply_offsets(scroll_x, row)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -228,14 +238,22 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     def text_lines(self) -> list[str]:
         """The whole canvas as plain text (for tests and for reading)."""
         plain = Style()  # any names: no style
-        return [Strip(self._segments(row, lambda *_: plain)).text.rstrip() for row in range(len(self._rows))]
+        return [Strip(self._segments(row, lambda *_: plain)[1]).text.rstrip() for row in range(len(self._rows))]
 
-    def _segments(self, row: int, style) -> list[Segment]:
+    def _segments(self, row: int, style, lo: int = 0, hi: int | None = None) -> tuple[int, list[Segment]]:
+        """The segments of canvas row ``row`` that columns ``lo`` … ``hi`` show (all: the whole row), and
+        the column they start at (``lo``, or the start of an item that reaches into it)."""
         st = self.state
         segs: list[Segment] = []
-        x = 0
+        x = start = lo
         for item in self._rows[row]:
             kind, x0 = item[0], item[1]
+            if x0 + _extent(item) <= lo:
+                continue
+            if hi is not None and x0 >= hi:
+                break
+            if not segs and x0 < lo:
+                x = start = x0
             if x0 > x:
                 segs.append(Segment(" " * (x0 - x), style()))
             if kind == "run":  # box border or edge line, one owner
@@ -285,7 +303,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                     "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
                 segs.append(Segment(text, s))
                 x = x0 + width
-        return segs
+        return start, segs
 
     def _painted(self, text: str, paint: tuple, width: int, names: tuple[str, ...], style) -> list[Segment]:
         """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
