@@ -54,6 +54,7 @@ class MapSheet(NumberSheet):
         self.lines: list[list[tuple[str, str, Key | None]]] = []
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._signature: tuple = ()
+        self._titles: tuple[str, str] | None = None  # the border's title and subtitle, as last set
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._avail = 0  # the content width the lines were built for
         self._kernels: tuple[dict[tuple[int, ...], int], tuple[int, int, int]] | None = None
@@ -165,15 +166,28 @@ class MapSheet(NumberSheet):
                        last.key.phase if last is not None else None)
         if sig == self._signature:
             return
+        # what render_line reads besides the lines: when it changes, every line is drawn again
+        looks = sig[len(board) + 2:]
+        whole = looks != self._signature[len(board) + 2:]
         self.stepped, self._board = board != self._board, board
         self._signature = sig
         self.digits, self.hidden, self.field = digits, hidden, field
         self._produced = produced
-        size = self.virtual_size
+        size, before = self.virtual_size, self.lines
         self._build(produced)
-        self.border_title = self._title()
-        self.border_subtitle = self._legend()
-        self.refresh(layout=self.virtual_size != size)  # a layout only when the lines' extent changed
+        titles = (self._title(), self._legend())
+        if titles != self._titles:  # a title set draws the whole panel again
+            self._titles = titles
+            self.border_title, self.border_subtitle = titles
+            whole = True
+        if self.virtual_size != size:
+            self.refresh(layout=True)  # a layout only when the lines' extent changed
+        elif whole:
+            self.refresh()
+        else:  # a step: only the lines it changed, a refresh per run of them
+            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or before[y] != line]
+            for first, last in _runs(changed):
+                self.refresh_lines(first, last - first + 1)
         self.shown()
 
     def shown(self) -> None:
@@ -365,3 +379,14 @@ class MapSheet(NumberSheet):
         if view < width:
             strip = strip.extend_cell_length(width, style["base"])
         return strip.apply_offsets(scroll_x, row)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of adjacent ones."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return [(a, b) for a, b in runs]
