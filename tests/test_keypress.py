@@ -192,3 +192,40 @@ def test_a_long_row_prints_as_when_every_entry_was_formatted(n, data, digits):
         expected = "[" + ", ".join(cells[:limit - 2]) + f", …{note}, " + ", ".join(cells[-2:]) + f"] ({n} values)"
     hidden = (hide,) if hide is not None else None
     assert text(Arr(values, hidden=hidden), digits) == expected
+
+
+async def test_a_map_panel_redraws_the_lines_a_step_changed_and_no_others():
+    """shapes at 120×40: a step of a map layer redraws that panel's changed lines (each of them) rather
+    than the whole panel, and leaves the panels it did not change alone."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet) if p.l_index > 0]
+        redrawn: dict[str, list[int]] = {}
+        whole: list[str] = []
+        for panel in panels:
+            lines_of, refresh = panel.refresh_lines, panel.refresh
+            panel.refresh_lines = (lambda y, n=1, p=panel, f=lines_of:  # type: ignore[method-assign]
+                                   (redrawn.setdefault(p.id, []).extend(range(y, y + n)), f(y, n))[1])
+            panel.refresh = (lambda *a, p=panel, f=refresh, **k:  # type: ignore[method-assign]
+                             (whole.append(p.id) if not a else None, f(*a, **k))[1])
+        partial = 0  # steps a panel drew only some of its lines for
+        for _ in range(12):
+            before = {p.id: list(p.lines) for p in panels}
+            scrolled = {p.id: p.scroll_offset for p in panels}
+            redrawn.clear()
+            whole.clear()
+            app.main.action_next()
+            await pilot.pause()
+            for panel in panels:
+                changed = {y for y, line in enumerate(panel.lines)
+                           if y >= len(before[panel.id]) or before[panel.id][y] != line}
+                if panel.id in whole or panel.scroll_offset != scrolled[panel.id]:
+                    continue  # drawn whole: a new title, size or scroll
+                assert changed <= set(redrawn.get(panel.id, [])), (panel.id, app.stepper.last.key)
+                assert len(set(redrawn.get(panel.id, []))) == len(changed)
+                partial += 0 < len(changed) < len(panel.lines)
+        assert partial >= 3
