@@ -228,4 +228,9 @@ async def test_a_map_panel_redraws_the_lines_a_step_changed_and_no_others():
                 assert changed <= set(redrawn.get(panel.id, [])), (panel.id, app.stepper.last.key)
                 assert len(set(redrawn.get(panel.id, []))) == len(changed)
                 partial += 0 < len(changed) < len(panel.lines)
+            for panel in panels:  # every line kept drawn is the line drawn afresh
+                height = panel.scrollable_content_region.height
+                kept = [panel.render_line(y) for y in range(height)]
+                panel._strips.clear()
+                assert [_drawn(s) for s in kept] == [_drawn(panel.render_line(y)) for y in range(height)], panel.id
         assert partial >= 3
