@@ -343,6 +343,20 @@ async def test_c_draws_every_layer_of_a_stack(size):
             assert below.x == above.x and 0 < below.y - (above.y + above.h) <= 4, (t, below, above)
 
 
+def test_stacked_unrolled_graph_snapshot(snap_compare):
+    """stacked_parity at 120×40, example 13 (T = 4) at δ⁽¹⁾₃: a column per time step, layer 2's box over
+    layer 1's with the arrow ▲ it is read along lit (looked at)."""
+
+    async def run_before(pilot):
+        app = pilot.app
+        while not (app.stepper.last is not None and app.stepper.last.key.example == 13 and app.stepper.last.key.time == 3
+                   and app.stepper.last.key.quantity == "delta" and app.stepper.last.key.layer == 1):
+            app.main.action_next()
+        await pilot.press("c")
+
+    assert snap_compare(app_for("stacked_parity"), run_before=run_before, terminal_size=(120, 40))
+
+
 def test_unrolled_graph_snapshot(snap_compare):
     """parity, example 1 mid backward pass through time, the c view (looked at)."""
     assert snap_compare(app_for("parity"), press=["n"] * 12 + ["c"], terminal_size=(150, 45))
