@@ -117,8 +117,9 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                     runs[-1][1] = row
                 else:
                     runs.append([row, row])
-            for first, last in runs:
-                self.refresh_lines(first, last - first + 1)
+            if runs:  # one refresh for every run of rows (each refresh clears the widget's caches)
+                y, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+                self.refresh(*(Region(0, first - y, width, last - first + 1) for first, last in runs))
         self._follow()
 
     def select(self, node: str | None) -> None:
