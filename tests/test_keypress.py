@@ -12,11 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual import events
 from textual.screen import Screen
+from textual.strip import Strip
 
 from bptui.core.formulas.formula import Arr, text
 from bptui.core.formulas.notation import num
 from bptui.tui.app import BptuiApp
 from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.sheet import LayerSheet
+from bptui.tui.view import cell, number_format
 from bptui.tui.stepping import TextLine
 
 from .tui_helpers import app_for, big_spec, until
@@ -120,13 +123,58 @@ async def test_a_diagram_redraws_only_what_a_step_changed_and_draws_it_as_a_fres
                 phases.add(app.stepper.last.key.phase)
                 assert len(set(redrawn)) < len(canvas._rows)  # not the whole canvas
                 redrawn.clear()
-                for row, strip in canvas._strips.items():  # every line kept is the line drawn afresh
-                    assert _drawn(strip) == _drawn(canvas._segments(row, canvas._style)), (name, row)
+                _check_kept_lines(canvas, name)
             app.main.action_to_update()  # an update step: every weight's glyph may change
             await pilot.pause()
-            for row, strip in canvas._strips.items():
-                assert _drawn(strip) == _drawn(canvas._segments(row, canvas._style)), (name, row)
+            _check_kept_lines(canvas, name)
             assert {"forward", "backward"} <= phases
+
+
+def _check_kept_lines(canvas: GraphCanvas, name: str) -> None:
+    """Every line the canvas keeps (drawn for the columns on screen only) shows what the whole row drawn
+    afresh shows there."""
+    base = canvas._style()  # the style of the blanks either side, as render_line pads
+    for row, ((x, width), start, strip) in canvas._strips.items():
+        whole = Strip(canvas._segments(row, canvas._style)[1]).crop_extend(x, x + width, base)
+        assert _drawn(strip.crop_extend(x - start, x - start + width, base)) == _drawn(whole), (name, row)
+
+
+async def test_a_diagram_drawn_for_the_columns_on_screen_scrolls_sideways_whole():
+    """A canvas row is drawn for the columns on screen only: scrolled sideways with [ ], every line on
+    screen is the whole row's, cut at the same columns."""
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d", "n", "n", "n")
+        await pilot.pause()
+        canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+        assert canvas.max_scroll_x > 10
+        for key in ("]", "]", "]", "[", "]", "]"):
+            await pilot.press(key)
+            await pilot.pause()
+            x = int(canvas.scroll_x)
+            for y in range(canvas.scrollable_content_region.height):
+                row = int(canvas.scroll_y) + y
+                if row >= len(canvas._rows):
+                    break
+                shown = canvas.render_line(y).text
+                whole = Strip(canvas._segments(row, canvas._style)[1]).crop_extend(x, x + canvas.size.width, None).text
+                assert shown == whole, (key, x, row)
+
+
+async def test_the_panels_show_the_steps_taken_while_a_diagram_was_in_their_place():
+    """The layer panels are not drawn while d or c takes their place; when they show again they show the
+    board as it is then."""
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        for _ in range(5):  # s⁽¹⁾, o⁽¹⁾, s⁽²⁾, o⁽²⁾, the loss: layer 2's o computed behind the diagram
+            await pilot.press("n")
+        await pilot.press("d")
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", LayerSheet)
+        text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+        o2 = app.stepper.state.o[2]
+        assert cell(float(o2[0]), app.main.digits, number_format(o2, app.main.digits)).strip() in text
 
 
 @settings(max_examples=60, deadline=None)
@@ -144,3 +192,45 @@ def test_a_long_row_prints_as_when_every_entry_was_formatted(n, data, digits):
         expected = "[" + ", ".join(cells[:limit - 2]) + f", …{note}, " + ", ".join(cells[-2:]) + f"] ({n} values)"
     hidden = (hide,) if hide is not None else None
     assert text(Arr(values, hidden=hidden), digits) == expected
+
+
+async def test_a_map_panel_redraws_the_lines_a_step_changed_and_no_others():
+    """shapes at 120×40: a step of a map layer redraws that panel's changed lines (each of them) rather
+    than the whole panel, and leaves the panels it did not change alone."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet) if p.l_index > 0]
+        redrawn: dict[str, list[int]] = {}
+        whole: list[str] = []
+        for panel in panels:
+            lines_of, refresh = panel.refresh_lines, panel.refresh
+            panel.refresh_lines = (lambda y, n=1, p=panel, f=lines_of:  # type: ignore[method-assign]
+                                   (redrawn.setdefault(p.id, []).extend(range(y, y + n)), f(y, n))[1])
+            panel.refresh = (lambda *a, p=panel, f=refresh, **k:  # type: ignore[method-assign]
+                             (whole.append(p.id) if not a else None, f(*a, **k))[1])
+        partial = 0  # steps a panel drew only some of its lines for
+        for _ in range(12):
+            before = {p.id: list(p.lines) for p in panels}
+            scrolled = {p.id: p.scroll_offset for p in panels}
+            redrawn.clear()
+            whole.clear()
+            app.main.action_next()
+            await pilot.pause()
+            for panel in panels:
+                changed = {y for y, line in enumerate(panel.lines)
+                           if y >= len(before[panel.id]) or before[panel.id][y] != line}
+                if panel.id in whole or panel.scroll_offset != scrolled[panel.id]:
+                    continue  # drawn whole: a new title, size or scroll
+                assert changed <= set(redrawn.get(panel.id, [])), (panel.id, app.stepper.last.key)
+                assert len(set(redrawn.get(panel.id, []))) == len(changed)
+                partial += 0 < len(changed) < len(panel.lines)
+            for panel in panels:  # every line kept drawn is the line drawn afresh
+                height = panel.scrollable_content_region.height
+                kept = [panel.render_line(y) for y in range(height)]
+                panel._strips.clear()
+                assert [_drawn(s) for s in kept] == [_drawn(panel.render_line(y)) for y in range(height)], panel.id
+        assert partial >= 3

@@ -353,3 +353,24 @@ async def test_a_map_panel_scrolls_to_what_the_step_produced():
             screen.action_next()
         await pilot.pause()
         assert int(panel.scroll_y) == 0
+
+
+def test_a_stacked_edge_goes_up_a_column_or_is_drawn_as_the_others():
+    """Two chains a1 → a2, b1 → b2 with a_t → b_t stacked: each b_t right above a_t in its column, an
+    arrow ▲ under b_t and a line down to a_t; with another edge joining the chains (b1 → a2) the two
+    parts are one and the stacked edges go left to right as the others."""
+    from bptui.tui.graph_layout import BoxSize, layout
+
+    sizes = {n: BoxSize(12, 5) for n in ("a1", "a2", "b1", "b2")}
+    edges = [("a1", "a2"), ("b1", "b2"), ("a1", "b1"), ("a2", "b2")]
+    lay = layout(sizes, edges, stacked=frozenset({("a1", "b1"), ("a2", "b2")}))
+    for t in (1, 2):
+        a, b = lay.boxes[f"a{t}"], lay.boxes[f"b{t}"]
+        assert a.x == b.x and a.rank == b.rank == t - 1
+        assert b.y + b.h < a.y - 1  # b above a, with room for the arrow between
+        i = edges.index((f"a{t}", f"b{t}"))
+        (x, y), = [xy for xy, e in lay.up_arrows.items() if e == i]
+        assert y == b.y + b.h and b.x < x < b.x + b.w
+        assert all(lay.cells[(x, yy)][1] == i for yy in range(y + 1, a.y - 1))
+    joined = layout(sizes, edges + [("b1", "a2")], stacked=frozenset({("a1", "b1"), ("a2", "b2")}))
+    assert not joined.up_arrows and joined.boxes["b1"].rank > joined.boxes["a1"].rank

@@ -209,6 +209,26 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
     assert state.hot_edges == d.edges_from("h1_1")  # back from layer 1 at τ = 2 and from layer 2
 
 
+@pytest.mark.parametrize("name", ["long_memory", "parity", "stacked_parity"])
+def test_the_unrolled_graph_marks_w_at_an_update_step(name):
+    """An update step has no τ: c at one marks W⁽ˡ⁾ (the benchmark's c on long_memory raised KeyError 'h1'
+    there, looking for a box of layer 1 without a τ)."""
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+
+    st = Stepper(load(NETWORKS / f"{name}.json"))
+    while st.next_key.phase != "update":
+        st.forward()
+    for layer in range(1, st.net.L + 1):
+        st.forward()
+        assert st.last.key.quantity == "W" and st.last.key.layer == layer and st.last.key.time is None
+        state = unrolled_state(st, unrolled_graph(st.net, example_length(st)), 4)
+        assert state.current == f"W{layer}" and state.hot_line == 1 and not state.hot_edges
+
+
 # both kinds of output, two layers above, identity; time through stacked recurrent and dense layers at τ
 @pytest.mark.parametrize("seed", [None, 2, 4, 5, 6, 9, "stacked", "mixed"])
 def test_each_box_of_the_unrolled_graph_prints_its_steps_formula_tree(seed):
@@ -313,8 +333,8 @@ async def test_parity_unrolled_shows_three_time_steps_at_120_columns():
 @pytest.mark.parametrize("size", [(120, 40), (200, 50)])
 async def test_c_draws_every_layer_of_a_stack(size):
     """stacked_parity: c draws both recurrent layers at every τ (each reading the layer below at its τ and
-    itself at τ − 1) and the dense layer once on o⁽²⁾_T; on screen at 200×50, three time steps and boxes of
-    both layers (at 120×40 the boxes of the layer the step is in fill the height)."""
+    itself at τ − 1) and the dense layer once on o⁽²⁾_T; on screen at 120×40 and 200×50, three whole time
+    steps, each a column: layer 2's box at τ right above layer 1's, an arrow up between them."""
     from bptui.tui.graph_canvas import GraphCanvas
 
     app = app_for("stacked_parity")
@@ -331,17 +351,34 @@ async def test_c_draws_every_layer_of_a_stack(size):
         edges = set(app.main.query_one("NetworkDiagrams").diagrams["graph"].edges)
         assert {("h1_2", "h2_2"), ("h2_1", "h2_2"), ("W2", "h2_2"), (f"h2_{T}", "h3"), ("h3", "loss")} <= edges
         shown = _time_steps_in_view(app)
-        assert 1 in shown and (2 in shown or size[1] < 50), shown  # 40 rows: layer 1's boxes fill the height
+        assert 1 in shown and (2 in shown or size[1] < 50), shown  # 40 rows: the step's layer and its inputs
         while not (app.stepper.last.key.example == 13 and app.stepper.last.key.time == 4
                    and app.stepper.last.key.quantity == "o" and app.stepper.last.key.layer == 1):
             app.main.action_next()
         await pilot.pause()
         assert app.stepper.spec.lengths[12] == 4
         shown = _time_steps_in_view(app)
-        # whole on screen: three τ at 200×50; at 120×40 two, and the third cut at the viewport's edge (the
-        # boxes of the two layers share the ranks, and the layout staggers a layer's boxes down the rows)
-        assert len(set().union(*shown.values())) >= (3 if size[0] >= 200 else 2), shown
-        assert 1 in shown and (2 in shown or size[1] < 50), shown
+        # whole on screen: three time steps, each with the boxes of both layers (a layer's box at τ right
+        # above the box it reads at τ, in one column: a column per τ)
+        assert len(shown.get(1, set()) & shown.get(2, set())) >= 3, shown
+        canvas = app.query_one("#canvas-graph", GraphCanvas)
+        for t in range(1, T + 1):
+            below, above = canvas.grid.boxes[f"h1_{t}"], canvas.grid.boxes[f"h2_{t}"]
+            assert below.x == above.x and 0 < below.y - (above.y + above.h) <= 4, (t, below, above)
+
+
+def test_stacked_unrolled_graph_snapshot(snap_compare):
+    """stacked_parity at 120×40, example 13 (T = 4) at δ⁽¹⁾₃: a column per time step, layer 2's box over
+    layer 1's with the arrow ▲ it is read along lit (looked at)."""
+
+    async def run_before(pilot):
+        app = pilot.app
+        while not (app.stepper.last is not None and app.stepper.last.key.example == 13 and app.stepper.last.key.time == 3
+                   and app.stepper.last.key.quantity == "delta" and app.stepper.last.key.layer == 1):
+            app.main.action_next()
+        await pilot.press("c")
+
+    assert snap_compare(app_for("stacked_parity"), run_before=run_before, terminal_size=(120, 40))
 
 
 def test_unrolled_graph_snapshot(snap_compare):

@@ -101,8 +101,10 @@ class BoardText(Host):
         # before the first layout the line has no width yet: the screen's (it spans the screen)
         width = max(widget.content_region.width or self.app.size.width - 2, 20)
         lines = 0
-        for line in text.split("\n"):
-            lines += -(-max(cell_len(line), 1) // width)
+        for line in text.split("\n"):  # a line of more characters than three lines' cells needs more
+            lines += 4 if len(line) > 3 * width else -(-max(cell_len(line), 1) // width)
+            if lines > 3:  # (no need to measure the rest: long equations are thousands of characters)
+                break
         if lines > 3:
             keep = 3 * width - 24
             text = text[:keep] + " … (x: the whole equation)"

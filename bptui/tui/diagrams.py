@@ -63,6 +63,7 @@ class Diagram:
     edges: list  # (from id, to id)
     label_width: int = 0
     pinned: frozenset = frozenset()  # sources kept in the first column (the inputs)
+    stacked: frozenset = frozenset()  # edges drawn up a column (graph_layout.layout)
 
     def edges_into(self, node: str) -> frozenset:
         return frozenset(i for i, (_, v) in enumerate(self.edges) if v == node)

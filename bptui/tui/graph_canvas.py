@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -22,7 +22,7 @@ from textual.strip import Strip
 from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .guard import GuardedPump
-from .graph_layout import ARROW, LINE_CHARS, BoxSize, Layout, layout
+from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
 HOT = "•"  # after the line the last step wrote
@@ -39,11 +39,16 @@ def _level_style(level: int) -> Style:
     return Style(color=Color.from_rgb(r // 2, g // 2, bl // 2), bgcolor=Color.from_rgb(r, g, bl))
 
 
+def _extent(item: tuple) -> int:
+    """The columns an item of a canvas row takes (see ``_rows``)."""
+    kind = item[0]
+    return len(item[2]) if kind == "run" else item[4] + 2 if kind == "text" else item[3]
+
+
 def _fit(text: str, width: int) -> str:
+    """``text`` in ``width`` cells: padded, or cut with a … in its last cell."""
     if cell_len(text) > width:
-        while cell_len(text) > width - 1:
-            text = text[:-1]
-        text += "…"
+        return set_cell_size(text, width - 1) + "…"
     return text + " " * (width - cell_len(text))
 
 
@@ -69,21 +74,23 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     """
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
-                 pinned: frozenset = frozenset(), **kwargs) -> None:
-        self._strips: dict[int, Strip] = {}  # canvas row → its line drawn, until the row changes
+                 pinned: frozenset = frozenset(), stacked: frozenset = frozenset(), **kwargs) -> None:
+        # canvas row → (the window it was drawn for: scroll x and width, its first column, the line
+        # drawn there), until the row changes or the view scrolls sideways
+        self._strips: dict[int, tuple[tuple[int, int], int, Strip]] = {}
         self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
-        self.set_diagram(nodes, edges, label_width, pinned)
+        self.set_diagram(nodes, edges, label_width, pinned, stacked)
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
-                    pinned: frozenset = frozenset()) -> None:
+                    pinned: frozenset = frozenset(), stacked: frozenset = frozenset()) -> None:
         """Lay the graph out (once per graph, and again when the boxes change size)."""
         self.nodes = {n.id: n for n in nodes}
         self.edges = edges
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
-        self.grid = layout(sizes, edges, label_width, pinned)
+        self.grid = layout(sizes, edges, label_width, pinned, stacked=stacked)
         self._rows = _rows(self.grid, self.nodes)
         self._node_rows, self._edge_rows = _owners(self._rows)
         self._strips.clear()
@@ -110,8 +117,9 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                     runs[-1][1] = row
                 else:
                     runs.append([row, row])
-            for first, last in runs:
-                self.refresh_lines(first, last - first + 1)
+            if runs:  # one refresh for every run of rows (each refresh clears the widget's caches)
+                y, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+                self.refresh(*(Region(0, first - y, width, last - first + 1) for first, last in runs))
         self._follow()
 
     def select(self, node: str | None) -> None:
@@ -174,8 +182,26 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             x, width = own.x, w
         else:  # read from the left: the box at the right edge
             x, width = own.right - w, w
-        y, height = (whole.y, whole.height) if whole.height <= h else (own.y, own.height)
+        column = own.union(self._column(node))  # a time step: the boxes stacked over and under it
+        if whole.height <= h:
+            y, height = whole.y, whole.height
+        else:
+            y, height = (column.y, column.height) if column.height <= h else (own.y, own.height)
         return Region(max(x, 0), max(y, 0), width, height)
+
+    def _column(self, node: str) -> Region:
+        """The boxes joined to ``node`` by edges drawn up its column (the layers of one time step)."""
+        pairs = [self.edges[i] for i in self.grid.up_arrows.values()]
+        found, todo = {node}, [node]
+        while todo:
+            n = todo.pop()
+            for u, v in pairs:
+                for m in ((v,) if u == n else (u,) if v == n else ()):
+                    if m not in found:
+                        found.add(m)
+                        todo.append(m)
+        boxes = [self.grid.boxes[n] for n in found]
+        return Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2) for b in boxes])
 
     def on_resize(self) -> None:
         self._follow()
@@ -187,10 +213,13 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         base = self._style()
         if row >= len(self._rows):
             return Strip.blank(self.size.width, base)
-        strip = self._strips.get(row)
-        if strip is None:  # a row is drawn again only when a step changes it (show) or the view scrolls
-            strip = self._strips[row] = Strip(self._segments(row, self._style))
-        return strip.crop_extend(scroll_x, scroll_x + self.size.width, base).apply_offsets(scroll_x, row)
+        window = (scroll_x, self.size.width)
+        drawn = self._strips.get(row)
+        if drawn is None or drawn[0] != window:  # drawn again when a step changes the row or the view scrolls
+            start, segs = self._segments(row, self._style, scroll_x, scroll_x + self.size.width)
+            drawn = self._strips[row] = (window, start, Strip(segs))
+        _, start, strip = drawn
+        return strip.crop_extend(scroll_x - start, scroll_x - start + self.size.width, base).apply_offsets(scroll_x, row)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -210,14 +239,22 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
     def text_lines(self) -> list[str]:
         """The whole canvas as plain text (for tests and for reading)."""
         plain = Style()  # any names: no style
-        return [Strip(self._segments(row, lambda *_: plain)).text.rstrip() for row in range(len(self._rows))]
+        return [Strip(self._segments(row, lambda *_: plain)[1]).text.rstrip() for row in range(len(self._rows))]
 
-    def _segments(self, row: int, style) -> list[Segment]:
+    def _segments(self, row: int, style, lo: int = 0, hi: int | None = None) -> tuple[int, list[Segment]]:
+        """The segments of canvas row ``row`` that columns ``lo`` … ``hi`` show (all: the whole row), and
+        the column they start at (``lo``, or the start of an item that reaches into it)."""
         st = self.state
         segs: list[Segment] = []
-        x = 0
+        x = start = lo
         for item in self._rows[row]:
             kind, x0 = item[0], item[1]
+            if x0 + _extent(item) <= lo:
+                continue
+            if hi is not None and x0 >= hi:
+                break
+            if not segs and x0 < lo:
+                x = start = x0
             if x0 > x:
                 segs.append(Segment(" " * (x0 - x), style()))
             if kind == "run":  # box border or edge line, one owner
@@ -267,7 +304,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                     "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
                 segs.append(Segment(text, s))
                 x = x0 + width
-        return segs
+        return start, segs
 
     def _painted(self, text: str, paint: tuple, width: int, names: tuple[str, ...], style) -> list[Segment]:
         """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
@@ -345,6 +382,8 @@ def _rows(lay: Layout, nodes: dict) -> list[list[tuple]]:
         grid[(x, y)] = (LINE_CHARS.get(bits, "·"), ("e", i))
     for (x, y), i in lay.arrows.items():
         grid[(x, y)] = (ARROW, ("e", i))
+    for (x, y), i in lay.up_arrows.items():
+        grid[(x, y)] = (UP_ARROW, ("e", i))
     for i, (x, y, width) in lay.labels.items():
         for xx in range(x, x + width):
             grid.pop((xx, y), None)

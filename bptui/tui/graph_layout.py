@@ -21,6 +21,7 @@ LINE_CHARS = {
     E: "─", W: "─", N: "│", S: "│",
 }
 ARROW = "▶"
+UP_ARROW = "▲"  # the head of an edge drawn up a column (``stacked``)
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,25 @@ class Layout:
     cells: dict  # (x, y) → [direction bits, edge index]
     arrows: dict  # (x, y) → edge index
     labels: dict  # edge index → (x, y, width): where its label is written (right-aligned)
+    up_arrows: dict = field(default_factory=dict)  # (x, y) → edge index: the head of a stacked edge
 
 
 def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozenset = frozenset(),
-           gap: int = 1) -> Layout:
+           gap: int = 1, stacked: frozenset = frozenset()) -> Layout:
     """Lay out nodes ``sizes`` (id → BoxSize, in a stable order) and ``edges`` ((u, v) pairs).
 
     ``label_width``: room on each edge's last stretch for a label (0: unlabelled edges).
     ``pinned``: sources that stay in the first column; other sources sit just before their first
     consumer (a weight matrix next to the layer that uses it).
+    ``stacked``: edges (u, v) drawn up a column, v in u's column above it (a layer above the one it
+    reads at the same time step), when the edges besides them leave the two in separate parts of the
+    graph to lay out one above the other; else they are drawn as the others.
     """
-    ranks, rows_of, order = _sugiyama(sizes, edges, _ranks(sizes, edges, pinned), gap)
+    up = _stackable(sizes, edges, stacked)
+    given = _ranks(sizes, edges, pinned, up)
+    if any(given[edges[i][0]] != given[edges[i][1]] for i in up):  # not in one column: drawn as the others
+        up, given = frozenset(), _ranks(sizes, edges, pinned)
+    ranks, rows_of, order = _sugiyama(sizes, edges, given, gap, up)
     n_ranks = max(ranks.values()) + 1 if ranks else 0
     chains = _chains(edges, ranks)
 
@@ -69,10 +78,12 @@ def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozen
     outs: dict = {v: [] for v in sizes}
     ins: dict = {v: [] for v in sizes}
     for i, (u, v) in enumerate(edges):
+        if i in up:
+            continue
         outs[u].append(i)
         ins[v].append(i)
     heights = {v: max(s.height, len(outs[v]) + 2, len(ins[v]) + 2) for v, s in sizes.items()}
-    tops = _rows(order, heights, sizes, rows_of, gap)
+    tops = _rows(order, heights, sizes, rows_of, gap, {edges[i][0]: edges[i][1] for i in sorted(up)})
 
     # columns: as wide as the widest box; gaps as wide as their lanes and labels need
     col_w = [0] * n_ranks
@@ -99,6 +110,8 @@ def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozen
     # segments between consecutive ranks: (edge, from-key, to-key, from row, to row)
     segments: list[list] = [[] for _ in range(max(n_ranks - 1, 0))]
     for i, chain in enumerate(chains):
+        if i in up:
+            continue
         for a, b in zip(chain, chain[1:]):
             ya = boxes[a].out_rows[i] if a in boxes else tops[a]
             yb = boxes[b].in_rows[i] if b in boxes else tops[b]
@@ -158,7 +171,15 @@ def layout(sizes: dict, edges: list[tuple], label_width: int = 0, pinned: frozen
                 if label_width:
                     labels[i] = (x1 - label_width - 1, yb, label_width)
         # a dummy's line runs through its column to the next gap
-    return Layout(width, height, boxes, cells, arrows, labels)
+    up_arrows: dict = {}
+    for i in sorted(up):  # from the top of the box below to the bottom of the one above, at their middle
+        below, above = boxes[edges[i][0]], boxes[edges[i][1]]
+        x = max(below.x, above.x) + min(below.w, above.w) // 2
+        top = above.y + above.h
+        name_row = 1 if sizes[edges[i][0]].name_row else 0
+        vline(x, top, below.y - 1 - name_row, i)  # the arrow's cell drawn over its top
+        up_arrows[(x, top)] = i
+    return Layout(width, height, boxes, cells, arrows, labels, up_arrows)
 
 
 MAX_BOXES = 200  # the most boxes a graph view lays out: about 1 s on the development machine
@@ -186,13 +207,36 @@ def _chains(edges: list[tuple], ranks: dict) -> list[list]:
     return chains
 
 
-def _ranks(sizes: dict, edges: list[tuple], pinned: frozenset) -> dict:
-    """Longest path from the sources; unpinned sources moved up to their first consumer."""
+def _stackable(sizes: dict, edges: list[tuple], stacked: frozenset) -> frozenset:
+    """The indices of the ``stacked`` edges that can go up a column: those whose ends the other edges
+    leave in separate parts of the graph (all of them, or none)."""
+    if not stacked:
+        return frozenset()
+    up = frozenset(i for i, e in enumerate(edges) if e in stacked)
+    part = {v: v for v in sizes}  # union-find over the other edges
+
+    def find(v):
+        while part[v] != v:
+            part[v] = part[part[v]]
+            v = part[v]
+        return v
+
+    for i, (u, v) in enumerate(edges):
+        if i not in up:
+            part[find(u)] = find(v)
+    return up if all(find(edges[i][0]) != find(edges[i][1]) for i in up) else frozenset()
+
+
+def _ranks(sizes: dict, edges: list[tuple], pinned: frozenset, up: frozenset = frozenset()) -> dict:
+    """Longest path from the sources; unpinned sources moved up to their first consumer; the target
+    of an edge in ``up`` (indices) in its source's column or after it, not necessarily the next one."""
     preds: dict = {v: [] for v in sizes}
     succs: dict = {v: [] for v in sizes}
-    for u, v in edges:
+    step: dict = {}
+    for i, (u, v) in enumerate(edges):
         preds[v].append(u)
         succs[u].append(v)
+        step[(u, v)] = min(step.get((u, v), 1), 0 if i in up else 1)
     rank: dict = {}
     for v in sizes:  # longest path, depth first with an explicit stack (no recursion, any depth)
         if v in rank:
@@ -206,15 +250,17 @@ def _ranks(sizes: dict, edges: list[tuple], pinned: frozenset) -> dict:
                 continue
             stack.pop()
             if w not in rank:
-                rank[w] = max((rank[u] + 1 for u in preds[w]), default=0)
+                rank[w] = max((rank[u] + step[(u, w)] for u in preds[w]), default=0)
     for v in sizes:
         if not preds[v] and succs[v] and v not in pinned:
-            rank[v] = min(rank[w] for w in succs[v]) - 1
+            rank[v] = min(rank[w] - step[(v, w)] for w in succs[v])
     return rank
 
 
-def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int):
-    """Ranks of nodes and dummies, grandalf's in-layer coordinate of each, and each layer's order."""
+def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int, up: frozenset = frozenset()):
+    """Ranks of nodes and dummies, grandalf's in-layer coordinate of each, and each layer's order; the
+    edges in ``up`` (indices) left out, the part of the graph at their heads laid out above the part
+    at their tails, with room between for the edge and its arrow."""
     from grandalf.graphs import Edge, Graph, Vertex
     from grandalf.layouts import Layer, SugiyamaLayout
 
@@ -241,14 +287,23 @@ def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int):
     vertices = {v: Vertex(v) for v in sizes}
     for v, s in sizes.items():
         vertices[v].view = View(s.height + (1 if s.name_row else 0), 1)
-    g_edges = [Edge(vertices[u], vertices[v]) for u, v in edges]
-    index = {id(e): i for i, e in enumerate(g_edges)}
-    g = Graph(list(vertices.values()), g_edges)
+    g_edges = {i: Edge(vertices[u], vertices[v]) for i, (u, v) in enumerate(edges) if i not in up}
+    index = {id(e): i for i, e in g_edges.items()}
+    g = Graph(list(vertices.values()), list(g_edges.values()))
     ranks: dict = {}
     coord: dict = {}
     order: dict = {}
     offset = 0.0
-    for component in g.C:
+    floor: dict = {}  # rank → the row below the parts laid out so far
+    parts = list(g.C)
+    level = [0] * len(parts)  # how many stacked edges lead up from the part: higher parts first
+    of = {v.data: k for k, part in enumerate(parts) for v in part.sV}
+    for _ in parts:
+        for i in up:
+            a, b = of[edges[i][0]], of[edges[i][1]]
+            level[a] = max(level[a], level[b] + 1)
+    for k in sorted(range(len(parts)), key=lambda k: (level[k], k)):
+        component = parts[k]
         sug = RankedLayout(component)
         sug.xspace, sug.yspace = gap, 1
         sug.dw, sug.dh = 1, 1  # a dummy vertex (a long edge passing a layer) takes one row
@@ -257,12 +312,17 @@ def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int):
         lo = min(v.view.xy[0] - v.view.w / 2 for layer in sug.layers for v in layer)
         hi = max(v.view.xy[0] + v.view.w / 2 for layer in sug.layers for v in layer)
         low = min(given[v.data] for v in component.sV)
+        if up:  # under the parts above it rank by rank (their skyline), not under all of them
+            tops = {r + low: min(v.view.xy[0] - v.view.w / 2 for v in layer) - lo
+                    for r, layer in enumerate(sug.layers) if layer}
+            offset = max([0.0] + [floor[r] - top + gap + 1 for r, top in tops.items() if r in floor])
         for r, layer in enumerate(sug.layers):
             for v in sorted(layer, key=lambda v: v.view.xy[0]):
                 key = _key(v, sug, index, low)
                 ranks[key] = r + low
                 coord[key] = v.view.xy[0] - v.view.w / 2 - lo + offset
-                order.setdefault(r, []).append(key)
+                order.setdefault(r + low, []).append(key)
+                floor[r + low] = max(floor.get(r + low, 0.0), coord[key] + v.view.w)
         offset += hi - lo + gap
     return ranks, coord, order
 
@@ -277,15 +337,25 @@ def _key(v, sug, index: dict, low: int):
     raise AssertionError("a dummy vertex of no edge")
 
 
-def _rows(order: dict, heights: dict, sizes: dict, coord: dict, gap: int) -> dict:
-    """Each box's top row (and each dummy's row): grandalf's coordinate, pushed down to not overlap."""
+def _rows(order: dict, heights: dict, sizes: dict, coord: dict, gap: int, under: dict | None = None) -> dict:
+    """Each box's top row (and each dummy's row): grandalf's coordinate, pushed down to not overlap;
+    ``under``: a box → the box it goes right under (a stacked edge between them, its arrow and a line)."""
     tops: dict = {}
+    under = under or {}
     for r in sorted(order):
+        stacked = [k for k in order[r] if under.get(k) in order[r]]
+        keys = [k for k in order[r] if k not in stacked]
+        while stacked:  # each stacked box right after the one above it (that one perhaps stacked too)
+            key = next(k for k in stacked if under[k] in keys)
+            keys.insert(keys.index(under[key]) + 1, key)
+            stacked.remove(key)
         bottom = -10**9
-        for key in order[r]:
+        for key in keys:
             above = 1 if key in sizes and sizes[key].name_row else 0
             extent = heights[key] + above if key in sizes else 1
             top = max(round(coord[key]), bottom + (gap if bottom > -10**9 else 0))
+            if key in under and under[key] in keys:  # the arrow's row and a line's between
+                top = bottom + gap + 1
             tops[key] = top + above
             bottom = top + extent
     lowest = min((t - (1 if k in sizes and sizes[k].name_row else 0) for k, t in tops.items()), default=0)

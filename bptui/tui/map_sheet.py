@@ -54,6 +54,11 @@ class MapSheet(NumberSheet):
         self.lines: list[list[tuple[str, str, Key | None]]] = []
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._signature: tuple = ()
+        self._titles: tuple[str, str] | None = None  # the border's title and subtitle, as last set
+        # each line drawn, until it changes or what every line is drawn with does (scroll x, width,
+        # cursor, field, palette): a scroll of the panels' column draws the lines on screen again
+        self._strips: dict[int, Strip] = {}
+        self._strips_for: tuple = ()
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._avail = 0  # the content width the lines were built for
         self._kernels: tuple[dict[tuple[int, ...], int], tuple[int, int, int]] | None = None
@@ -136,6 +141,7 @@ class MapSheet(NumberSheet):
         width = self.scrollable_content_region.width
         if self.lines and width != self._avail and self._arrangement(width) != self._arrangement(self._avail):
             self._build(self._produced)
+            self._strips.clear()
             self.refresh(layout=True)
         self._avail = width
 
@@ -167,14 +173,32 @@ class MapSheet(NumberSheet):
                        last.key.phase if last is not None else None)
         if sig == self._signature:
             return
+        # what render_line reads besides the lines: when it changes, every line is drawn again
+        looks = sig[len(board) + 2:]
+        whole = looks != self._signature[len(board) + 2:]
         self.stepped, self._board = board != self._board, board
         self._signature = sig
         self.digits, self.hidden, self.field = digits, hidden, field
         self._produced = produced
+        size, before = self.virtual_size, self.lines
         self._build(produced)
-        self.border_title = self._title()
-        self.border_subtitle = self._legend()
-        self.refresh(layout=True)
+        titles = (self._title(), self._legend())
+        if titles != self._titles:  # a title set draws the whole panel again
+            self._titles = titles
+            self.border_title, self.border_subtitle = titles
+            whole = True
+        if self.virtual_size != size:
+            self._strips.clear()
+            self.refresh(layout=True)  # a layout only when the lines' extent changed
+        elif whole:
+            self._strips.clear()
+            self.refresh()
+        else:  # a step: only the lines it changed, a refresh per run of them
+            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or before[y] != line]
+            for y in changed:
+                self._strips.pop(y, None)
+            for first, last in _runs(changed):
+                self.refresh_lines(first, last - first + 1)
         self.shown()
 
     def shown(self) -> None:
@@ -353,6 +377,18 @@ class MapSheet(NumberSheet):
         if row >= len(self.lines):
             return Strip.blank(self.size.width, style["base"])
         here = self.cursor_cell
+        view, width = self.scrollable_content_region.width, self.size.width  # a scrollbar covers the rest
+        drawn_for = (scroll_x, view, width, here, id(self.field), id(style))
+        if drawn_for != self._strips_for:
+            self._strips.clear()
+            self._strips_for = drawn_for
+        strip = self._strips.get(row)
+        if strip is None:
+            strip = self._strips[row] = self._draw(row, scroll_x, view, width, here, style)
+        return strip
+
+    def _draw(self, row: int, scroll_x: int, view: int, width: int, here: Key | None, style: dict) -> Strip:
+        """Line ``row`` as the panel shows it, scrolled to ``scroll_x``, ``view`` columns wide."""
         segs = []
         for text, name, key in self.lines[row]:
             if key is not None and key == here:
@@ -361,8 +397,18 @@ class MapSheet(NumberSheet):
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        view, width = self.scrollable_content_region.width, self.size.width  # a scrollbar covers the rest
         strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
         if view < width:
             strip = strip.extend_cell_length(width, style["base"])
         return strip.apply_offsets(scroll_x, row)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of adjacent ones."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return [(a, b) for a, b in runs]

@@ -136,7 +136,7 @@ class NetworkDiagrams(Container):
         else:
             d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
         self.diagrams[mode], self.digits[mode] = d, digits
-        self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id=f"canvas-{mode}"))
+        self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, d.stacked, id=f"canvas-{mode}"))
 
     def refresh_from(self, digits: int, hidden: Cell | None = None) -> None:
         """Show the stepper's state in the diagram on screen (nothing to do when none is); ``hidden``:
@@ -156,7 +156,7 @@ class NetworkDiagrams(Container):
             if self.digits[mode] != digits or len([n for n in d.nodes if n.id.startswith("x_")]) != T:
                 d = self.diagrams[mode] = unrolled_graph(self.stepper.net, T, digits)
                 self.digits[mode] = digits
-                canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
+                canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned, d.stacked)
             canvas.show(unrolled_state(self.stepper, d, digits))
             return
         if self.digits[mode] != digits:  # the numbers change width: the boxes and labels follow
@@ -165,7 +165,7 @@ class NetworkDiagrams(Container):
             spec = self.stepper.spec
             d = self.diagrams[mode] = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
             self.digits[mode] = digits
-            canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned)
+            canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned, d.stacked)
         d = self.diagrams[mode]
         if mode == GRAPH:
             canvas.show(network_graph_state(self.stepper, d, digits))

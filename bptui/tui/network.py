@@ -76,27 +76,37 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
     def redraw(self) -> None:
         """The one place the board is drawn: the watcher of ``board`` calls it."""
         from .net_diagrams import NetworkDiagrams
-        from .panels import highlights
 
         with self.app.batch_update():
             self.query_one("#status", TextLine).show(self.status_text())
             self._show_equation(self.equation_text())
-            hidden = None
-            if self.asked is not None:
-                from .explain import panel_cell
-
-                hidden = panel_cell(self.stepper, self.asked)
-            field = highlights(self.spec, self.cell)
-            for sheet in self.query_one("#layers").query(NumberSheet):
-                sheet.show_board(self.stepper, hidden, field)
+            self.show_panels()
             self.query_one(NetworkDiagrams).refresh_from(self.digits, self.asked)
             self.refresh_map()
             last = self.stepper.last
-            if last is not None and last.key.layer is not None and last.key.layer != self._followed:
+            if self.query_one("#layers").display and last is not None and last.key.layer is not None \
+                    and last.key.layer != self._followed:
                 # keep the layer the step works on in view (deep networks have more than a screen)
                 self.query_one(f"#layer-{last.key.layer}").scroll_visible(animate=False)
                 self._followed = last.key.layer
             self.show_explanation()
+
+    def show_panels(self) -> None:
+        """The board in the layer panels, when they are on screen (a diagram or the map in their
+        place: nothing, until they show again)."""
+        from .panels import highlights
+
+        layers = self.query_one("#layers")
+        if not layers.display:
+            return
+        hidden = None
+        if self.asked is not None:
+            from .explain import panel_cell
+
+            hidden = panel_cell(self.stepper, self.asked)
+        field = highlights(self.spec, self.cell)
+        for sheet in layers.query(NumberSheet):
+            sheet.show_board(self.stepper, hidden, field)
 
     # -- actions ----------------------------------------------------------------------------------
     def action_next(self) -> None:
@@ -157,7 +167,10 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
             from .net_diagrams import NetworkDiagrams
 
             diagram = self.query_one(NetworkDiagrams).mode is not None
-            self.query_one("#layers").display = not (diagram or map_only)
+            layers = self.query_one("#layers")
+            if layers.display != (not (diagram or map_only)):
+                layers.display = not (diagram or map_only)
+                self.show_panels()  # what the steps taken while they were hidden did
             if map_only != main.has_class("map-only"):
                 main.set_class(map_only, "map-only")
                 if map_only:

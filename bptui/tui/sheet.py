@@ -106,8 +106,12 @@ class LayerSheet(NumberSheet):
         self._avail = avail
         n = v.W.shape[1]
         self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
-        while self.stacked and n > 2 and self._line_width(n, True) > avail:
-            n -= 1
+        if self.stacked and n > 2 and self._line_width(n, True) > avail:  # the most columns that fit, or 2
+            lo, hi = 2, n - 1  # a line widens with every column (a cell is wider than the marker's change)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if self._line_width(mid, True) <= avail else (lo, mid - 1)
+            n = lo
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         if self.stretch and not self.stacked and avail < 10**6:  # 12 + (2n + 3)·cw columns in all

@@ -210,8 +210,10 @@ class SteppingScreen(GuardedPump, Screen[None]):
     @property
     def score(self) -> Any:
         """Quiz mode's Score, None when quiz mode is off."""
+        if not self.quizzing:  # (no query of the screen at every step)
+            return None
         quiz = self.quiz_line(create=False)
-        return quiz.score if quiz is not None and self.quizzing else None
+        return quiz.score if quiz is not None else None
 
     def ask_next(self) -> None:
         """Do the next step with one of its numbers hidden, and wait for the student's answer."""

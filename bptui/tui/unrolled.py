@@ -161,7 +161,9 @@ def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
             width = max([cell_len(line) for line in lines] + [cw + 2])
         canvas.append(CanvasNode(i, name, len(lines) + rows, min(MAX_BOX, width)))
     pinned = frozenset({"W1"} | {f"x_{t}" for t in range(1, T + 1)} | {i for i, *_ in nodes if i.endswith("_0")})
-    return Diagram(canvas, list(edges), pinned=pinned)  # a copy: the cached list stays as it is
+    # a layer at τ above the layer it reads at τ, in one column: a time step's boxes one over the other
+    stacked = frozenset((u, v) for u, v in edges if u[0] == v[0] == "h" and u.partition("_")[2] == v.partition("_")[2] != "")
+    return Diagram(canvas, list(edges), pinned=pinned, stacked=stacked)  # a copy: the cached list stays as it is
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
@@ -233,6 +235,8 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     into, out = diagram.edges_into, diagram.edges_from
     if q == "loss":
         return CanvasState(texts, {}, "loss", 1, into("loss"), frozenset(pending))
+    if q not in ("s", "o", "delta", "G"):  # an update: W⁽ᵏ⁾ takes its step (no box of a τ)
+        return CanvasState(texts, {}, f"W{k}", 1, frozenset(), frozenset(pending))
     box = box_id(k, t)
     o_line = len(fixed[box]) - 1  # s's formula first, o's last, then the columns' heads
     if q in ("s", "o"):
@@ -240,9 +244,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
                            into(box) if q == "s" else frozenset(), frozenset(pending))
     if q == "delta":
         return CanvasState(texts, {}, box, o_line + 1, out(box), frozenset(pending))
-    if q == "G":
-        return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))
-    return CanvasState(texts, {}, f"W{k}", 1, frozenset(), frozenset(pending))
+    return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))  # G
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
