@@ -116,7 +116,7 @@ def test_open_picks_the_graph_app(monkeypatch):
     monkeypatch.setattr("bptui.cli._require_terminal", lambda: None)  # pytest's streams are no terminal
     monkeypatch.setattr(bptui.tui.graph_app, "run", lambda spec, no_color=False: opened.append(("graph", spec.kind)) or 0)
     monkeypatch.setattr(bptui.tui.app, "run",
-                        lambda doc, source, spec=None, no_color=False: opened.append(("network", doc["name"])) or 0)
+                        lambda doc, source, spec=None, no_color=False, notation=None: opened.append(("network", doc["name"])) or 0)
     assert main([str(NETWORKS / "lecture13.json")]) == 0
     assert main(["xor"]) == 0
     assert opened == [("graph", "graph"), ("network", "xor")]

@@ -386,5 +386,5 @@ def test_a_served_app_needs_no_terminal(monkeypatch, capsys):
     import bptui.tui.app
 
     monkeypatch.setenv("TEXTUAL_DRIVER", "textual_serve.driver:WebDriver")
-    monkeypatch.setattr(bptui.tui.app, "run", lambda doc, source, spec=None, no_color=False: 0)
+    monkeypatch.setattr(bptui.tui.app, "run", lambda doc, source, spec=None, no_color=False, notation=None: 0)
     assert run(capsys, "xor")[0] == 0

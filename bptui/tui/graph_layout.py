@@ -284,10 +284,31 @@ def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int, up: frozen
             self.w, self.h = w, h  # grandalf lays layers top-down: w is the in-layer extent
             self.xy = (0.0, 0.0)
 
-    vertices = {v: Vertex(v) for v in sizes}
+    class Placed(Vertex):
+        """A vertex hashed by its place in ``sizes``, not by its id: grandalf keeps vertices in sets, and
+        sets of id-hashed objects iterate in the order of the memory's layout, which made one network's
+        layout differ from process to process (and between tests)."""
+
+        def __hash__(self) -> int:
+            return position[self.data]
+
+    class Numbered(Edge):
+        """An edge hashed by its index in ``edges`` (as :class:`Placed`)."""
+
+        number = 0
+
+        def __hash__(self) -> int:
+            return self.number
+
+    def edge(i: int, u, v) -> Edge:
+        e = Numbered(vertices[u], vertices[v])
+        e.number = i
+        return e
+
+    vertices = {v: Placed(v) for v in sizes}
     for v, s in sizes.items():
         vertices[v].view = View(s.height + (1 if s.name_row else 0), 1)
-    g_edges = {i: Edge(vertices[u], vertices[v]) for i, (u, v) in enumerate(edges) if i not in up}
+    g_edges = {i: edge(i, u, v) for i, (u, v) in enumerate(edges) if i not in up}
     index = {id(e): i for i, e in g_edges.items()}
     g = Graph(list(vertices.values()), list(g_edges.values()))
     ranks: dict = {}
@@ -302,7 +323,10 @@ def _sugiyama(sizes: dict, edges: list[tuple], given: dict, gap: int, up: frozen
         for i in up:
             a, b = of[edges[i][0]], of[edges[i][1]]
             level[a] = max(level[a], level[b] + 1)
-    for k in sorted(range(len(parts)), key=lambda k: (level[k], k)):
+    # grandalf's components come in the order of a set of vertices (their ids: the memory's layout): order
+    # them by the first of their nodes as given, so one network is laid out alike in every process
+    start = [min(position[v.data] for v in part.sV) for part in parts]
+    for k in sorted(range(len(parts)), key=lambda k: (level[k], start[k])):
         component = parts[k]
         sug = RankedLayout(component)
         sug.xspace, sug.yspace = gap, 1
