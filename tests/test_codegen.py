@@ -22,7 +22,8 @@ from bptui.core.formats.spec import load_any, parse
 from bptui.core.graphs.graph_ops import OPS
 
 from .conftest import ALL_EXAMPLES, NETWORKS
-from .helpers import STACK_SHAPES, random_conv_doc, random_rnn_doc, random_spec, random_stack_doc
+from .helpers import (STACK_SHAPES, random_conv_doc, random_residual_doc, random_rnn_doc, random_spec,
+                      random_stack_doc)
 
 pytest.importorskip("torch")
 
@@ -77,7 +78,7 @@ def test_bundled_networks_run_and_pass(tmp_path, capsys):
             paths[(name, fmt)] = out
     assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
                                            "parity", "stacked_parity", "long_memory_lstm", "gru_parity", "lecture13",
-                                           "lecture13_expression"}
+                                           "lecture13_expression", "deep_residual"}
     results = run_programs(list(paths.values()))
     for (name, fmt), path in paths.items():
         status, text = results[str(path)]
@@ -129,9 +130,17 @@ def _sequence_variants() -> list[tuple[str, object]]:
     return out
 
 
+def _block_variants() -> list[tuple[str, object]]:
+    """Seeded networks with residual blocks, nested and not, every optimizer, L2, the update modes."""
+    opts, updates = ["sgd", "momentum", "adam"], ["full_batch", "per_example", "mini_batch"]
+    return [(f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
+                                                     update=updates[seed % 3], l2=0.02 * (seed % 2)))
+            for seed in range(4)]
+
+
 def test_seeded_networks_of_every_kind_optimizer_loss_and_activation(tmp_path):
     paths = {}
-    for label, doc in _doc_variants() + _sequence_variants():
+    for label, doc in _doc_variants() + _sequence_variants() + _block_variants():
         spec = parse(doc, f"{label}.json")
         for fmt in FORMATS:
             out = tmp_path / f"{label}_{fmt}.py".replace("-", "_")
@@ -210,7 +219,7 @@ def test_a_changed_value_fails(tmp_path, capsys):
     """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
     rng = np.random.default_rng(25)
     paths, steps = [], {}
-    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13"):
+    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual"):
         for fmt in FORMATS:
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
