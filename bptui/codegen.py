@@ -584,7 +584,11 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "",
                "f": ACTIVATION_CODE[act][col].format(s=S, a=alpha),
                "df": ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""}
-        if l < L:
+        if kinds[l - 1].mixes_time:  # the whole sequence at once: its input and ∂ℓ/∂o, one row per τ
+            out["X"], out["up"] = rows_in(l), rows_up(l)
+        elif l < L and codes[l].np_seq_sent:  # the layer above sends ∂ℓ/∂x_τ as rows
+            out["up"] = f"{codes[l].np_seq_sent}[t - 1]"
+        elif l < L:
             w_ = spec.widths[l]
             if timed[l]:
                 out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}][t])[1:]"
@@ -593,6 +597,20 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
             else:
                 out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:]"
         return out
+
+    def rows_in(l: int) -> str:  # x_1 … x_T of a layer that reads the whole sequence, one row per τ
+        if l == 1:
+            return "xs"
+        if kinds[l - 2].mixes_time:
+            return f"o[{l - 1}][1:]"
+        return f"{'torch.stack' if torch else 'np.array'}([{units(l - 1, f'o[{l - 1}][t]')} for t in range(1, T + 1)])"
+
+    def rows_up(l: int) -> str:  # NumPy: ∂ℓ/∂o_τ of a layer that runs once over the sequence, one row per τ
+        if l == L:
+            return ""
+        if codes[l].np_seq_sent:
+            return codes[l].np_seq_sent
+        return f"np.array([(W[{l + 1}][:, :{1 + spec.widths[l]}].T @ d[{l + 1}][t])[1:] for t in range(1, T + 1)])"
 
     def below(l: int, t: bool) -> str:
         if l == 1:
@@ -624,12 +642,21 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
         for l in weighted:
             w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
-    w("for t in range(1, T + 1):  # forward through time")
-    w.at += 1
+    runs: list[list[int]] = [[]]  # the per-τ layers, split by each layer that reads the whole sequence at once
     for l in per:
-        w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
-        steps(l, kinds[l - 1].block_forward(), True)
-    w.at -= 1
+        runs += [[l], []] if kinds[l - 1].mixes_time else []
+        if not kinds[l - 1].mixes_time:
+            runs[-1].append(l)
+    for run in (r for r in runs if r):
+        if kinds[run[0] - 1].mixes_time:
+            steps(run[0], kinds[run[0] - 1].block_forward(), False)
+            continue
+        w("for t in range(1, T + 1):  # forward through time")
+        w.at += 1
+        for l in run:
+            w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
+            steps(l, kinds[l - 1].block_forward(), True)
+        w.at -= 1
     for l in once:
         w(f"x[{l}] = {below(l, False)}  # layer {l}'s input, once")
         steps(l, kinds[l - 1].block_forward(), False)
@@ -651,6 +678,9 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
     for l in reversed(once):
         steps(l, kinds[l - 1].block_backward(), False)
     for l in reversed(per):
+        if kinds[l - 1].mixes_time:
+            steps(l, kinds[l - 1].block_backward(), False)
+            continue
         w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
         w.at += 1
         steps(l, kinds[l - 1].block_backward(), True)

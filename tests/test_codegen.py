@@ -24,13 +24,15 @@ from bptui.core.graphs.graph_ops import OPS
 from .conftest import ALL_EXAMPLES, NETWORKS
 from .helpers import (STACK_SHAPES, random_conv_doc, random_residual_doc, random_rnn_doc, random_spec,
                       random_stack_doc)
+from .test_attention_reference import random_attention_doc
 
 pytest.importorskip("torch")
 
 FORMATS = ("pytorch", "numpy")
 # the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
 PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130", "long_memory": "200:420",
-         "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400"}
+         "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400",
+         "count_tokens": "11830:11900"}
 
 RUNNER = r"""
 import json, runpy, sys, io, contextlib
@@ -78,7 +80,7 @@ def test_bundled_networks_run_and_pass(tmp_path, capsys):
             paths[(name, fmt)] = out
     assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
                                            "parity", "stacked_parity", "long_memory_lstm", "gru_parity", "lecture13",
-                                           "lecture13_expression", "deep_residual"}
+                                           "lecture13_expression", "deep_residual", "count_tokens"}
     results = run_programs(list(paths.values()))
     for (name, fmt), path in paths.items():
         status, text = results[str(path)]
@@ -131,11 +133,18 @@ def _sequence_variants() -> list[tuple[str, object]]:
 
 
 def _block_variants() -> list[tuple[str, object]]:
-    """Seeded networks with residual blocks, nested and not, every optimizer, L2, the update modes."""
+    """Seeded networks with residual blocks, nested and not, and with attention layers (heads 1 and 2,
+    causal and not, one on another, on the input or a dense layer), every optimizer, L2, the update modes."""
     opts, updates = ["sgd", "momentum", "adam"], ["full_batch", "per_example", "mini_batch"]
-    return [(f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
-                                                     update=updates[seed % 3], l2=0.02 * (seed % 2)))
-            for seed in range(4)]
+    out: list[tuple[str, object]] = [
+        (f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
+                                                 update=updates[seed % 3], l2=0.02 * (seed % 2)))
+        for seed in range(4)]
+    for seed in range(4):  # heads 1 on the input; heads 2 on a dense layer; two layers, one causal; heads 2 causal
+        doc = random_attention_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2), update=updates[seed % 3],
+                                   mini_batch=2 if seed % 3 == 2 else None)
+        out.append((f"attention-{seed}", doc))
+    return out
 
 
 def test_seeded_networks_of_every_kind_optimizer_loss_and_activation(tmp_path):
@@ -219,11 +228,11 @@ def test_a_changed_value_fails(tmp_path, capsys):
     """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
     rng = np.random.default_rng(25)
     paths, steps = [], {}
-    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual"):
+    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens"):
         for fmt in FORMATS:
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
-                export(capsys, NETWORKS / f"{name}.json", fmt, out)
+                export(capsys, NETWORKS / f"{name}.json", fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
                 steps[str(out)] = _change_one(out, rng)
                 paths.append(out)
     results = run_programs(paths)
@@ -301,6 +310,7 @@ def test_what_cannot_be_exported_is_one_error_line(tmp_path, capsys, monkeypatch
     from bptui.core.kinds.dense import Dense
 
     monkeypatch.setattr(Dense, "code", LayerKind.code)  # a kind whose module writes no code yet
+    monkeypatch.setattr(Dense, "code_from", LayerKind.code_from)
     code, err = export(capsys, NETWORKS / "xor.json", "numpy", out)
     assert code == 2 and err == "error: " + str(NETWORKS / "xor.json") + ": layers[1]: dense layers cannot be exported as a program yet\n"
     assert not out.exists()

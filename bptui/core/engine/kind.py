@@ -115,7 +115,11 @@ class LayerCode:
     (the block's input o, as the program holds it), ``{F}`` (its inner layers' output), ``{up}`` (NumPy:
     ∂ℓ/∂o of the block from the layer that reads it) and ``{inner}`` (NumPy: what its first inner layer
     sends to x); ``wired_start`` / ``np_wired_start`` are lines before its first inner layer runs. What a
-    layer sends to its input is ``back[l - 1]`` after its ``np_back`` lines, or its ``np_sent``."""
+    layer sends to its input is ``back[l - 1]`` after its ``np_back`` lines, or its ``np_sent``.
+
+    A layer that reads the whole sequence at once (``mixes_time``: attention) writes its steps without τ:
+    in ``seq`` / ``np_seq`` ``{X}`` is its input, one row per τ, and ``{up}`` (NumPy) ∂ℓ/∂o_τ from the
+    layer above, one row per τ; ``np_seq_sent`` is what it sends to the layer below, one row per τ."""
 
     module: str | None = None
     params: tuple[tuple[str, str, bool], ...] = ()
@@ -134,6 +138,7 @@ class LayerCode:
     wired_start: tuple[str, ...] = ()
     np_wired_start: tuple[str, ...] = ()
     np_sent: str = ""
+    np_seq_sent: str = ""
 
 
 @dataclass(frozen=True)
