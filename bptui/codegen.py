@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 
 from .core.engine.kind import LayerCode
-from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block
+from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block, time_runs
 from .core.engine.wiring import reader
 from .core.formulas.notation import sup
 from .core.util.errors import SpecError
@@ -340,7 +340,7 @@ def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
     for phase, q, at in example_block(L, kinds):
         l = at or 0  # the loss step has no layer
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
-            w(*_wired(net, codes, l, q, True))
+            w(*_wired(net, codes, l, q, True, set()))
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, True)
@@ -421,10 +421,11 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
         w("o[0], y = np.concatenate([[1.0], X[n]]), Y[n]  # o⁽⁰⁾ = [1, x⁽ⁿ⁾], y⁽ⁿ⁾")
     loss_value, out_delta = _loss_numpy(spec.loss, spec.activations[-1], spec.alphas[-1])
     started: set[int] = set()
+    done: set[int] = set()  # the layers whose ∂ℓ/∂o sent down is computed already (a block's skip reads it again)
     for phase, q, at in example_block(L, kinds):
         l = at or 0  # the loss step has no layer
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
-            w(*_wired(net, codes, l, q, False))
+            w(*_wired(net, codes, l, q, False, done))
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, False)
@@ -447,21 +448,25 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
                 hidden = f"o[{l}][1:]" if k.bias_entry else f"o[{l}]"
                 fprime = ACTIVATION_CODE[spec.activations[l - 1]][2].format(s=f"s[{l}]", o=hidden,
                                                                             a=repr(spec.alphas[l - 1]))
-                lines, up = _sent(codes, reader(net, l))
+                lines, up = _sent(codes, reader(net, l), done)
                 w(*lines, f"d[{l}] = {up} * ({fprime})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})")
             else:
-                lines, up = _sent(codes, reader(net, l))
+                lines, up = _sent(codes, reader(net, l), done)
                 w(*lines, f"d[{l}] = {up}  # a pooling layer has no s: its δ is ∂ℓ/∂o{sup(l)}")
             w(f"check(d[{l}], {_check_name('delta', l)})")
         elif phase == BACKWARD:
             w(*codes[l - 1].np_grad, f"check(G[{l}], {_check_name('G', l, 'so far')})")
 
 
-def _sent(codes: list[LayerCode], c: int) -> tuple[tuple[str, ...], str]:
-    """(NumPy: the lines that compute what layer c sends down to its input, that value's expression):
-    ∂ℓ/∂o of the layer it reads (a block's: its fan-in ∂ℓ/∂x)."""
+def _sent(codes: list[LayerCode], c: int, done: set[int]) -> tuple[tuple[str, ...], str]:
+    """(NumPy: the lines that compute what layer c sends down to its input, none if ``done`` has c
+    already, and that value's expression): ∂ℓ/∂o of the layer it reads (a block's: its fan-in ∂ℓ/∂x)."""
     code = codes[c - 1]
-    return ((), code.np_sent) if code.np_sent else (code.np_back, f"back[{c - 1}]")
+    if code.np_sent:
+        return (), code.np_sent
+    lines = () if c in done else code.np_back
+    done.add(c)
+    return lines, f"back[{c - 1}]"
 
 
 def _start_blocks(w: Writer, net: Any, codes: list[LayerCode], l: int, started: set[int], torch: bool) -> None:
@@ -476,7 +481,7 @@ def _start_blocks(w: Writer, net: Any, codes: list[LayerCode], l: int, started: 
             w(*(line.format(X=f"o[{wiring.src[b]}]") for line in (code.wired_start if torch else code.np_wired_start)))
 
 
-def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool) -> list[str]:
+def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool, done: set[int]) -> list[str]:
     """A block's step q: its kind's lines, filled from the wires (its input, its inner layers' output,
     ∂ℓ/∂o of the block from above, what its first inner layer sends to x)."""
     wiring, code = net.wiring, codes[k - 1]
@@ -484,7 +489,7 @@ def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool) -> lis
     fill = {"X": f"o[{wiring.src[k]}]", "F": f"o[{wiring.tail[k]}]", "up": "", "inner": ""}
     if not torch and q in net.kinds[k - 1].block_backward():
         for name, c in (("up", reader(net, k)), ("inner", k + 1)):
-            more, fill[name] = _sent(codes, c)
+            more, fill[name] = _sent(codes, c, done)
             lines += more
     return lines + [line.format(**fill) for line in dict(code.wired if torch else code.np_wired)[q]]
 
@@ -606,8 +611,6 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         return f"{'torch.stack' if torch else 'np.array'}([{units(l - 1, f'o[{l - 1}][t]')} for t in range(1, T + 1)])"
 
     def rows_up(l: int) -> str:  # NumPy: ∂ℓ/∂o_τ of a layer that runs once over the sequence, one row per τ
-        if l == L:
-            return ""
         if codes[l].np_seq_sent:
             return codes[l].np_seq_sent
         return f"np.array([(W[{l + 1}][:, :{1 + spec.widths[l]}].T @ d[{l + 1}][t])[1:] for t in range(1, T + 1)])"
@@ -642,12 +645,7 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
         for l in weighted:
             w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
-    runs: list[list[int]] = [[]]  # the per-τ layers, split by each layer that reads the whole sequence at once
-    for l in per:
-        runs += [[l], []] if kinds[l - 1].mixes_time else []
-        if not kinds[l - 1].mixes_time:
-            runs[-1].append(l)
-    for run in (r for r in runs if r):
+    for run in (r for r in time_runs(per, kinds) if r):  # the per-τ layers around each that reads all τ at once
         if kinds[run[0] - 1].mixes_time:
             steps(run[0], kinds[run[0] - 1].block_forward(), False)
             continue

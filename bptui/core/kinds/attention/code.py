@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from ...engine.kind import LayerCode
 from ...formulas.notation import sup
-from ...util.errors import SpecError
 
 if TYPE_CHECKING:
     from .layer import Attention
@@ -30,12 +29,9 @@ HELPERS = (
 )
 
 
-def code(kind: "Attention", l: int, L: int) -> LayerCode:
+def code(kind: "Attention", l: int) -> LayerCode:
     """The layer's :class:`LayerCode`: ``seq`` / ``np_seq`` steps without τ, ``{X}`` its input rows and
-    (NumPy) ``{up}`` ∂ℓ/∂o_τ from the layer above, one row per τ."""
-    if l == L:
-        raise SpecError("an attention layer as the output layer cannot be exported as a program yet",
-                        place=f"layers[{l}]")
+    (NumPy) ``{up}`` ∂ℓ/∂o_τ from the layer above, one row per τ (the output layer is always dense)."""
     d, dk, H, S = kind.d, kind.dk, kind.heads, sup(l)
     A, root = f"att{l}", repr(math.sqrt(kind.dh))
     rows = {"Q": f"0:{dk}", "K": f"{dk}:{2 * dk}", "V": f"{2 * dk}:{3 * dk}", "O": f"{3 * dk}:"}

@@ -336,7 +336,7 @@ class Attention(LayerKind):
         """Every step in tensor operations over the whole sequence (code.py)."""
         from . import code
 
-        return code.code(self, l, L)
+        return code.code(self, l)
 
     # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
     def rules(self, net: Any, l: int) -> list | None:
