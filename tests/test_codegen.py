@@ -140,6 +140,11 @@ def _block_variants() -> list[tuple[str, object]]:
         (f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
                                                  update=updates[seed % 3], l2=0.02 * (seed % 2)))
         for seed in range(4)]
+    doc = random_residual_doc(3, nested=True)  # a block in a block, the outer one reading the input itself
+    h = len(doc["weights"][0])
+    doc = doc | {"layers": [{"units": h}] + doc["layers"][2:], "weights": doc["weights"][1:],
+                 "data": doc["data"] | {"inputs": np.random.default_rng(3).normal(size=(3, h)).tolist()}}
+    out.append(("residual-on-the-input", doc))
     for seed in range(4):  # heads 1 on the input; heads 2 on a dense layer; two layers, one causal; heads 2 causal
         doc = random_attention_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2), update=updates[seed % 3],
                                    mini_batch=2 if seed % 3 == 2 else None)
@@ -207,14 +212,15 @@ def test_graphs_of_every_op(tmp_path):
     assert all(status == "ok" for status, _ in results.values()), results
 
 
-def _change_one(path: Path, rng: np.random.Generator) -> int:
-    """Change one of bptui's values in a program (a seeded choice among all its entries); the step it belongs to."""
+def _change_one(path: Path, rng: np.random.Generator, among: list[int] | None = None) -> int:
+    """Change one of bptui's values in a program (a seeded choice among all its entries, or the steps
+    ``among``, 1-based); the step it belongs to."""
     text = path.read_text()
     head, _, tail = text.partition("\nEXPECTED = ")
     literal, _, rest = tail.partition("\n")
     values = ast.literal_eval(literal)
     first = int(next(line for line in text.splitlines() if line.startswith("FIRST, LAST")).split("=")[1].split(",")[0])
-    i = int(rng.integers(len(values)))
+    i = int(rng.integers(len(values))) if among is None else int(rng.choice(among)) - first
     v = np.asarray(values[i], dtype=float)
     flat = v.reshape(-1)
     j = int(rng.integers(flat.size))
@@ -234,6 +240,33 @@ def test_a_changed_value_fails(tmp_path, capsys):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
                 export(capsys, NETWORKS / f"{name}.json", fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
                 steps[str(out)] = _change_one(out, rng)
+                paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        status, text = results[str(path)]
+        assert status == "AssertionError", (path, status, text)
+        assert f"step {steps[str(path)]}," in text, text
+
+
+def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
+    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
+    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
+    G part; seeded choices) fails at that step."""
+    rng = np.random.default_rng(21)
+    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
+    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
+    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+    paths, steps = [], {}
+    for label, doc in docs.items():
+        spec = parse(doc, f"{label}.json")
+        sch = Stepper(spec).schedule
+        first, last = codegen.steps_of(spec, 1, None)
+        among = [i + 1 for i in range(last) if sch.key(i).quantity in own and sch.key(i).time is None]
+        for fmt in FORMATS:
+            for k in range(3):
+                out = tmp_path / f"{label}_{fmt}_{k}.py"
+                codegen.write(spec, fmt, first, last, str(out))
+                steps[str(out)] = _change_one(out, rng, among)
                 paths.append(out)
     results = run_programs(paths)
     for path in paths:
