@@ -230,22 +230,26 @@ def _change_one(path: Path, rng: np.random.Generator, among: list[int] | None = 
     return first + i
 
 
+def assert_each_fails_at(steps: dict[str, int]) -> None:
+    """Each program (by its path) fails an assertion at its step."""
+    results = run_programs([Path(p) for p in steps])
+    for path, step in steps.items():
+        status, text = results[path]
+        assert status == "AssertionError", (path, status, text)
+        assert f"step {step}," in text, text
+
+
 def test_a_changed_value_fails(tmp_path, capsys):
     """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
     rng = np.random.default_rng(25)
-    paths, steps = [], {}
+    steps = {}
     for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens"):
         for fmt in FORMATS:
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
                 export(capsys, NETWORKS / f"{name}.json", fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
                 steps[str(out)] = _change_one(out, rng)
-                paths.append(out)
-    results = run_programs(paths)
-    for path in paths:
-        status, text = results[str(path)]
-        assert status == "AssertionError", (path, status, text)
-        assert f"step {steps[str(path)]}," in text, text
+    assert_each_fails_at(steps)
 
 
 def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
@@ -256,7 +260,7 @@ def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
     docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
     assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
     own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
-    paths, steps = [], {}
+    steps = {}
     for label, doc in docs.items():
         spec = parse(doc, f"{label}.json")
         sch = Stepper(spec).schedule
@@ -267,12 +271,7 @@ def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
                 out = tmp_path / f"{label}_{fmt}_{k}.py"
                 codegen.write(spec, fmt, first, last, str(out))
                 steps[str(out)] = _change_one(out, rng, among)
-                paths.append(out)
-    results = run_programs(paths)
-    for path in paths:
-        status, text = results[str(path)]
-        assert status == "AssertionError", (path, status, text)
-        assert f"step {steps[str(path)]}," in text, text
+    assert_each_fails_at(steps)
 
 
 @pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
