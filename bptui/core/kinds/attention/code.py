@@ -115,9 +115,10 @@ def code(kind: "Attention", l: int) -> LayerCode:
                           "  # G_O += Σ_τ ∂ℓ/∂o_τ [1; z_τ]ᵀ", f"check(G[{l}]{part('O')}, \"G_O{S} so far\")")))
     params = tuple((f"{n}{bw}", f"M[{rows[n]}, {'0' if bw == 'b' else cols[n].replace(':', '1:', 1)}]", bw == "b")
                    for n in "QKVO" for bw in "bw")
-    module = ("torch.nn.ParameterDict({" + ", ".join(
-        f"\"{n}{bw}\": torch.nn.Parameter(torch.zeros({(dk if n != 'O' else d)}{', ' + str(d if n != 'O' else dk) if bw == 'w' else ''}))"
-        for n in "QKVO" for bw in "bw") + "})")
+    shapes = {"Q": (dk, d), "K": (dk, d), "V": (dk, d), "O": (d, dk)}  # each matrix's weights: rows, columns
+    named = ", ".join(f"(\"{n}b\", ({r},)), (\"{n}w\", ({r}, {c}))" for n, (r, c) in shapes.items())
+    module = ("torch.nn.ParameterDict({name: torch.nn.Parameter(torch.zeros(shape)) for name, shape in [\n"
+              f"                 {named}]}})")
     width = 1 + max(d, dk)  # the stored matrix's columns: each part padded with zeros to them
     matrix = "torch.cat([" + ", ".join(
         f"F.pad(torch.cat([layer[{l}].{n}b{{a}}[:, None], layer[{l}].{n}w{{a}}], 1), (0, {width - 1 - (dk if n == 'O' else d)}))"
