@@ -24,7 +24,8 @@ from typing import Any, cast
 import numpy as np
 
 from .core.engine.kind import LayerCode
-from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block
+from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block, time_runs
+from .core.engine.wiring import reader
 from .core.formulas.notation import sup
 from .core.util.errors import SpecError
 
@@ -162,11 +163,12 @@ def _sym(q: str, l: int | None) -> str:
 def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, dict[str, np.ndarray] | None]:
     """The program's text and, when bptui's values are too many for it, the arrays of its .npz."""
     from .core.engine.network import Network
+    from .core.engine.wiring import source
 
     net = Network(spec)
     kinds, L = net.kinds, spec.L
-    try:
-        codes: list[LayerCode] = [k.code(l, L) for l, k in enumerate(kinds, start=1)]
+    try:  # each layer reads o⁽ˡ⁻¹⁾, or along a residual block's wires
+        codes: list[LayerCode] = [k.code_from(l, L, source(net, l)) for l, k in enumerate(kinds, start=1)]
     except SpecError as err:
         raise err.at(spec.source)
     torch = fmt == "pytorch"
@@ -267,8 +269,10 @@ def _check_name(q: str, l: int | None, extra: str = "") -> str:
 def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
     L = spec.L
     _setup_torch(w, spec, net, codes, weighted)
-    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}",
-      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}")
+    if net.wiring is not None:
+        w(f"x = [None] * {L + 1}  # each block's input, a tensor of its own")
+    w("for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
     w.at += 1
     w("for n in group:")
     w.at += 1
@@ -332,10 +336,14 @@ def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
     """One example's steps, in the schedule's order (a network without time)."""
     kinds, L = net.kinds, spec.L
     loss_code, loss_text = _loss_torch(spec.loss, spec.activations[-1])
+    started: set[int] = set()
     for phase, q, at in example_block(L, kinds):
         l = at or 0  # the loss step has no layer
-        if phase == FORWARD:
+        if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
+            w(*_wired(net, codes, l, q, True, set()))
+        elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
+            _start_blocks(w, net, codes, l, started, True)
             if q == "s":
                 w(f"s[{l}] = {c.forward}  # s{sup(l)} = W{sup(l)} o{sup(l - 1)}, the bias b = column 0 of bptui's W",
                   f"s[{l}].retain_grad()  # keep δ{sup(l)} = ∂ℓ/∂s{sup(l)} after backward()",
@@ -412,10 +420,15 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
     else:
         w("o[0], y = np.concatenate([[1.0], X[n]]), Y[n]  # o⁽⁰⁾ = [1, x⁽ⁿ⁾], y⁽ⁿ⁾")
     loss_value, out_delta = _loss_numpy(spec.loss, spec.activations[-1], spec.alphas[-1])
+    started: set[int] = set()
+    done: set[int] = set()  # the layers whose ∂ℓ/∂o sent down is computed already (a block's skip reads it again)
     for phase, q, at in example_block(L, kinds):
         l = at or 0  # the loss step has no layer
-        if phase == FORWARD:
+        if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
+            w(*_wired(net, codes, l, q, False, done))
+        elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
+            _start_blocks(w, net, codes, l, started, False)
             if q == "s" or not k.has_s:
                 w(*c.np_forward, f"check({'s' if q == 's' else 'o'}[{l}], {_check_name(q, l)})")
             else:
@@ -435,12 +448,50 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
                 hidden = f"o[{l}][1:]" if k.bias_entry else f"o[{l}]"
                 fprime = ACTIVATION_CODE[spec.activations[l - 1]][2].format(s=f"s[{l}]", o=hidden,
                                                                             a=repr(spec.alphas[l - 1]))
-                w(*codes[l].np_back, f"d[{l}] = back[{l}] * ({fprime})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})")
+                lines, up = _sent(codes, reader(net, l), done)
+                w(*lines, f"d[{l}] = {up} * ({fprime})  # δ{sup(l)} = ∂ℓ/∂o{sup(l)} ⊙ f′(s{sup(l)})")
             else:
-                w(*codes[l].np_back, f"d[{l}] = back[{l}]  # a pooling layer has no s: its δ is ∂ℓ/∂o{sup(l)}")
+                lines, up = _sent(codes, reader(net, l), done)
+                w(*lines, f"d[{l}] = {up}  # a pooling layer has no s: its δ is ∂ℓ/∂o{sup(l)}")
             w(f"check(d[{l}], {_check_name('delta', l)})")
         elif phase == BACKWARD:
             w(*codes[l - 1].np_grad, f"check(G[{l}], {_check_name('G', l, 'so far')})")
+
+
+def _sent(codes: list[LayerCode], c: int, done: set[int]) -> tuple[tuple[str, ...], str]:
+    """(NumPy: the lines that compute what layer c sends down to its input, none if ``done`` has c
+    already, and that value's expression): ∂ℓ/∂o of the layer it reads (a block's: its fan-in ∂ℓ/∂x)."""
+    code = codes[c - 1]
+    if code.np_sent:
+        return (), code.np_sent
+    lines = () if c in done else code.np_back
+    done.add(c)
+    return lines, f"back[{c - 1}]"
+
+
+def _start_blocks(w: Writer, net: Any, codes: list[LayerCode], l: int, started: set[int], torch: bool) -> None:
+    """Before layer l's first step: the start lines of each block it is the first layer inside (outer first)."""
+    wiring = net.wiring
+    if wiring is None:
+        return
+    for b in range(1, l):
+        if net.kinds[b - 1].span and b not in started:
+            started.add(b)
+            code = codes[b - 1]
+            w(*(line.format(X=f"o[{wiring.src[b]}]") for line in (code.wired_start if torch else code.np_wired_start)))
+
+
+def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool, done: set[int]) -> list[str]:
+    """A block's step q: its kind's lines, filled from the wires (its input, its inner layers' output,
+    ∂ℓ/∂o of the block from above, what its first inner layer sends to x)."""
+    wiring, code = net.wiring, codes[k - 1]
+    lines: list[str] = []
+    fill = {"X": f"o[{wiring.src[k]}]", "F": f"o[{wiring.tail[k]}]", "up": "", "inner": ""}
+    if not torch and q in net.kinds[k - 1].block_backward():
+        for name, c in (("up", reader(net, k)), ("inner", k + 1)):
+            more, fill[name] = _sent(codes, c, done)
+            lines += more
+    return lines + [line.format(**fill) for line in dict(code.wired if torch else code.np_wired)[q]]
 
 
 def _update_numpy(w: Writer, spec: Any, weighted: list[int]) -> None:
@@ -538,7 +589,11 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "",
                "f": ACTIVATION_CODE[act][col].format(s=S, a=alpha),
                "df": ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""}
-        if l < L:
+        if kinds[l - 1].mixes_time:  # the whole sequence at once: its input and ∂ℓ/∂o, one row per τ
+            out["X"], out["up"] = rows_in(l), rows_up(l)
+        elif l < L and codes[l].np_seq_sent:  # the layer above sends ∂ℓ/∂x_τ as rows
+            out["up"] = f"{codes[l].np_seq_sent}[t - 1]"
+        elif l < L:
             w_ = spec.widths[l]
             if timed[l]:
                 out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}][t])[1:]"
@@ -547,6 +602,18 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
             else:
                 out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:]"
         return out
+
+    def rows_in(l: int) -> str:  # x_1 … x_T of a layer that reads the whole sequence, one row per τ
+        if l == 1:
+            return "xs"
+        if kinds[l - 2].mixes_time:
+            return f"o[{l - 1}][1:]"
+        return f"{'torch.stack' if torch else 'np.array'}([{units(l - 1, f'o[{l - 1}][t]')} for t in range(1, T + 1)])"
+
+    def rows_up(l: int) -> str:  # NumPy: ∂ℓ/∂o_τ of a layer that runs once over the sequence, one row per τ
+        if codes[l].np_seq_sent:
+            return codes[l].np_seq_sent
+        return f"np.array([(W[{l + 1}][:, :{1 + spec.widths[l]}].T @ d[{l + 1}][t])[1:] for t in range(1, T + 1)])"
 
     def below(l: int, t: bool) -> str:
         if l == 1:
@@ -578,12 +645,16 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
         for l in weighted:
             w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
-    w("for t in range(1, T + 1):  # forward through time")
-    w.at += 1
-    for l in per:
-        w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
-        steps(l, kinds[l - 1].block_forward(), True)
-    w.at -= 1
+    for run in (r for r in time_runs(per, kinds) if r):  # the per-τ layers around each that reads all τ at once
+        if kinds[run[0] - 1].mixes_time:
+            steps(run[0], kinds[run[0] - 1].block_forward(), False)
+            continue
+        w("for t in range(1, T + 1):  # forward through time")
+        w.at += 1
+        for l in run:
+            w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
+            steps(l, kinds[l - 1].block_forward(), True)
+        w.at -= 1
     for l in once:
         w(f"x[{l}] = {below(l, False)}  # layer {l}'s input, once")
         steps(l, kinds[l - 1].block_forward(), False)
@@ -605,6 +676,9 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
     for l in reversed(once):
         steps(l, kinds[l - 1].block_backward(), False)
     for l in reversed(per):
+        if kinds[l - 1].mixes_time:
+            steps(l, kinds[l - 1].block_backward(), False)
+            continue
         w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
         w.at += 1
         steps(l, kinds[l - 1].block_backward(), True)

@@ -22,14 +22,17 @@ from bptui.core.formats.spec import load_any, parse
 from bptui.core.graphs.graph_ops import OPS
 
 from .conftest import ALL_EXAMPLES, NETWORKS
-from .helpers import STACK_SHAPES, random_conv_doc, random_rnn_doc, random_spec, random_stack_doc
+from .helpers import (STACK_SHAPES, random_conv_doc, random_residual_doc, random_rnn_doc, random_spec,
+                      random_stack_doc)
+from .test_attention_reference import random_attention_doc
 
 pytest.importorskip("torch")
 
 FORMATS = ("pytorch", "numpy")
 # the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
 PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130", "long_memory": "200:420",
-         "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400"}
+         "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400",
+         "count_tokens": "11830:11900"}
 
 RUNNER = r"""
 import json, runpy, sys, io, contextlib
@@ -77,7 +80,7 @@ def test_bundled_networks_run_and_pass(tmp_path, capsys):
             paths[(name, fmt)] = out
     assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
                                            "parity", "stacked_parity", "long_memory_lstm", "gru_parity", "lecture13",
-                                           "lecture13_expression"}
+                                           "lecture13_expression", "deep_residual", "count_tokens"}
     results = run_programs(list(paths.values()))
     for (name, fmt), path in paths.items():
         status, text = results[str(path)]
@@ -129,9 +132,29 @@ def _sequence_variants() -> list[tuple[str, object]]:
     return out
 
 
+def _block_variants() -> list[tuple[str, object]]:
+    """Seeded networks with residual blocks, nested and not, and with attention layers (heads 1 and 2,
+    causal and not, one on another, on the input or a dense layer), every optimizer, L2, the update modes."""
+    opts, updates = ["sgd", "momentum", "adam"], ["full_batch", "per_example", "mini_batch"]
+    out: list[tuple[str, object]] = [
+        (f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
+                                                 update=updates[seed % 3], l2=0.02 * (seed % 2)))
+        for seed in range(4)]
+    doc = random_residual_doc(3, nested=True)  # a block in a block, the outer one reading the input itself
+    h = len(doc["weights"][0])
+    doc = doc | {"layers": [{"units": h}] + doc["layers"][2:], "weights": doc["weights"][1:],
+                 "data": doc["data"] | {"inputs": np.random.default_rng(3).normal(size=(3, h)).tolist()}}
+    out.append(("residual-on-the-input", doc))
+    for seed in range(4):  # heads 1 on the input; heads 2 on a dense layer; two layers, one causal; heads 2 causal
+        doc = random_attention_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2), update=updates[seed % 3],
+                                   mini_batch=2 if seed % 3 == 2 else None)
+        out.append((f"attention-{seed}", doc))
+    return out
+
+
 def test_seeded_networks_of_every_kind_optimizer_loss_and_activation(tmp_path):
     paths = {}
-    for label, doc in _doc_variants() + _sequence_variants():
+    for label, doc in _doc_variants() + _sequence_variants() + _block_variants():
         spec = parse(doc, f"{label}.json")
         for fmt in FORMATS:
             out = tmp_path / f"{label}_{fmt}.py".replace("-", "_")
@@ -189,14 +212,15 @@ def test_graphs_of_every_op(tmp_path):
     assert all(status == "ok" for status, _ in results.values()), results
 
 
-def _change_one(path: Path, rng: np.random.Generator) -> int:
-    """Change one of bptui's values in a program (a seeded choice among all its entries); the step it belongs to."""
+def _change_one(path: Path, rng: np.random.Generator, among: list[int] | None = None) -> int:
+    """Change one of bptui's values in a program (a seeded choice among all its entries, or the steps
+    ``among``, 1-based); the step it belongs to."""
     text = path.read_text()
     head, _, tail = text.partition("\nEXPECTED = ")
     literal, _, rest = tail.partition("\n")
     values = ast.literal_eval(literal)
     first = int(next(line for line in text.splitlines() if line.startswith("FIRST, LAST")).split("=")[1].split(",")[0])
-    i = int(rng.integers(len(values)))
+    i = int(rng.integers(len(values))) if among is None else int(rng.choice(among)) - first
     v = np.asarray(values[i], dtype=float)
     flat = v.reshape(-1)
     j = int(rng.integers(flat.size))
@@ -206,22 +230,48 @@ def _change_one(path: Path, rng: np.random.Generator) -> int:
     return first + i
 
 
+def assert_each_fails_at(steps: dict[str, int]) -> None:
+    """Each program (by its path) fails an assertion at its step."""
+    results = run_programs([Path(p) for p in steps])
+    for path, step in steps.items():
+        status, text = results[path]
+        assert status == "AssertionError", (path, status, text)
+        assert f"step {step}," in text, text
+
+
 def test_a_changed_value_fails(tmp_path, capsys):
     """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
     rng = np.random.default_rng(25)
-    paths, steps = [], {}
-    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13"):
+    steps = {}
+    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens"):
         for fmt in FORMATS:
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
-                export(capsys, NETWORKS / f"{name}.json", fmt, out)
+                export(capsys, NETWORKS / f"{name}.json", fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
                 steps[str(out)] = _change_one(out, rng)
-                paths.append(out)
-    results = run_programs(paths)
-    for path in paths:
-        status, text = results[str(path)]
-        assert status == "AssertionError", (path, status, text)
-        assert f"step {steps[str(path)]}," in text, text
+    assert_each_fails_at(steps)
+
+
+def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
+    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
+    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
+    G part; seeded choices) fails at that step."""
+    rng = np.random.default_rng(21)
+    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
+    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
+    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+    steps = {}
+    for label, doc in docs.items():
+        spec = parse(doc, f"{label}.json")
+        sch = Stepper(spec).schedule
+        first, last = codegen.steps_of(spec, 1, None)
+        among = [i + 1 for i in range(last) if sch.key(i).quantity in own and sch.key(i).time is None]
+        for fmt in FORMATS:
+            for k in range(3):
+                out = tmp_path / f"{label}_{fmt}_{k}.py"
+                codegen.write(spec, fmt, first, last, str(out))
+                steps[str(out)] = _change_one(out, rng, among)
+    assert_each_fails_at(steps)
 
 
 @pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
@@ -292,6 +342,7 @@ def test_what_cannot_be_exported_is_one_error_line(tmp_path, capsys, monkeypatch
     from bptui.core.kinds.dense import Dense
 
     monkeypatch.setattr(Dense, "code", LayerKind.code)  # a kind whose module writes no code yet
+    monkeypatch.setattr(Dense, "code_from", LayerKind.code_from)
     code, err = export(capsys, NETWORKS / "xor.json", "numpy", out)
     assert code == 2 and err == "error: " + str(NETWORKS / "xor.json") + ": layers[1]: dense layers cannot be exported as a program yet\n"
     assert not out.exists()

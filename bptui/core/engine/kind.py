@@ -107,7 +107,19 @@ class LayerCode:
     once), ``{at}`` (``_{t}`` in a check's f-string name, or nothing), ``{f}`` and ``{df}`` (f(s) and
     f′(s) in the framework), ``{up}`` (NumPy: ∂ℓ/∂o⁽ˡ⁾ at this step from the layer above); literal
     braces doubled. ``seq_start`` / ``np_seq_start`` are lines at each example's start (o₀ = 0, a
-    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs."""
+    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs.
+
+    A block (a kind with ``span``: a residual block, its inner layers numbered after it) uses ``wired``
+    (PyTorch) and ``np_wired`` (NumPy): for each quantity of its ``block_forward`` and ``block_backward``,
+    the lines of that step, its check included, as templates the writer fills from the wires: ``{X}``
+    (the block's input o, as the program holds it), ``{F}`` (its inner layers' output), ``{up}`` (NumPy:
+    ∂ℓ/∂o of the block from the layer that reads it) and ``{inner}`` (NumPy: what its first inner layer
+    sends to x); ``wired_start`` / ``np_wired_start`` are lines before its first inner layer runs. What a
+    layer sends to its input is ``back[l - 1]`` after its ``np_back`` lines, or its ``np_sent``.
+
+    A layer that reads the whole sequence at once (``mixes_time``: attention) writes its steps without τ:
+    in ``seq`` / ``np_seq`` ``{X}`` is its input, one row per τ, and ``{up}`` (NumPy) ∂ℓ/∂o_τ from the
+    layer above, one row per τ; ``np_seq_sent`` is what it sends to the layer below, one row per τ."""
 
     module: str | None = None
     params: tuple[tuple[str, str, bool], ...] = ()
@@ -121,6 +133,12 @@ class LayerCode:
     np_seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
     seq_start: tuple[str, ...] = ()
     np_seq_start: tuple[str, ...] = ()
+    wired: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    np_wired: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    wired_start: tuple[str, ...] = ()
+    np_wired_start: tuple[str, ...] = ()
+    np_sent: str = ""
+    np_seq_sent: str = ""
 
 
 @dataclass(frozen=True)
@@ -577,6 +595,14 @@ class LayerKind:
         """How layer l (of L) is written in a generated PyTorch or NumPy program (:class:`LayerCode`); a
         kind that cannot be written yet says so, naming its layer."""
         raise SpecError(f"{self.type} layers cannot be exported as a program yet", place=f"layers[{l}]")
+
+    def code_from(self, l: int, L: int, src: int) -> LayerCode:
+        """:meth:`code` for a layer l that reads o⁽ˢʳᶜ⁾ (a residual block's wires: src is not always
+        l − 1); a kind that cannot read another layer's output says so, naming its layer."""
+        if src == l - 1:
+            return self.code(l, L)
+        raise SpecError(f"{self.type} layers reading another layer than the one below cannot be exported "
+                        "as a program yet", place=f"layers[{l}]")
 
     # -- what a pass costs (the manual: docs/network-files.md, "Limits and hostile input") -----------------------------------------
     def cells(self) -> tuple[tuple[str, int], ...]:

@@ -106,13 +106,7 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     the layers that run once from the top, then each per-time layer from the top, each for τ = T..1."""
     timed = timed_layers(kinds)
     per, once = [l for l in range(1, L + 1) if timed[l - 1]], [l for l in range(1, L + 1) if not timed[l - 1]]
-    # a layer that mixes time steps (``mixes_time``) splits the per-τ layers into runs: each run τ by τ,
-    # the mixing layer between them over the whole sequence at once (its steps have no τ)
-    runs: list[list[int]] = [[]]
-    for l in per:
-        runs += [[l], []] if kinds[l - 1].mixes_time else []
-        if not kinds[l - 1].mixes_time:
-            runs[-1].append(l)
+    runs = time_runs(per, kinds)
     block: list[tuple[str, str, int | None, int | None]] = []
     for run in runs:
         whole = len(run) == 1 and kinds[run[0] - 1].mixes_time
@@ -130,6 +124,18 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
             for t in [None] if whole else range(T, 0, -1):
                 block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
     return block
+
+
+def time_runs(per: Sequence[int], kinds: Sequence[Any]) -> list[list[int]]:
+    """The per-τ layers ``per`` in runs: a layer that mixes time steps (``mixes_time``) splits them, each
+    run stepped τ by τ and the mixing layer, a run of its own, over the whole sequence at once (its steps
+    have no τ). Empty runs stay (the schedule and bptui/codegen.py skip them)."""
+    runs: list[list[int]] = [[]]
+    for l in per:
+        runs += [[l], []] if kinds[l - 1].mixes_time else []
+        if not kinds[l - 1].mixes_time:
+            runs[-1].append(l)
+    return runs
 
 
 def group_size_for(update: str, N: int, batch_size: int | None = None) -> int:

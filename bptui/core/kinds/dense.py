@@ -87,10 +87,15 @@ class Dense(LayerKind):
 
     def code(self, l: int, L: int) -> LayerCode:
         """nn.Linear in PyTorch (its bias is bptui's column 0); the lecture's s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ in NumPy."""
-        p, n_in, n_out = l - 1, self.in_size, self.out_shape[0]
+        return self.code_from(l, L, l - 1)
+
+    def code_from(self, l: int, L: int, src: int) -> LayerCode:
+        """:meth:`code`, reading o⁽ˢʳᶜ⁾ (inside or after a residual block); what it sends down is still
+        written to ``back[l - 1]``."""
+        p, n_in, n_out = src, self.in_size, self.out_shape[0]
         below = f"o[{p}]" if not self.after_map else f"np.concatenate([[1.0], o[{p}].ravel()])"
         vec = f"o⁽{p}⁾" if not self.after_map else f"[1, vec(o⁽{p}⁾)]"
-        back = f"back[{p}] = (W[{l}].T @ d[{l}])[1:]"
+        back = f"back[{l - 1}] = (W[{l}].T @ d[{l}])[1:]"
         if self.after_map:
             back += f".reshape{self.in_shape}"
         return LayerCode(

@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerKind, Shape
+from ..engine.kind import LayerCode, LayerKind, Shape
 from ..engine.explain import Cell
 from ..engine.quizcells import QuizCell
 from ..formulas.formula import Node, Ref, Sym
+from ..formulas.notation import sup
 from ..util import validate
 from ..util.errors import SpecError
 
@@ -123,6 +124,31 @@ class Residual(LayerKind):
 
     def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
         return delta
+
+    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen.py) ---------------------
+    def code(self, l: int, L: int) -> LayerCode:
+        """PyTorch: the block's input as a tensor of its own (so that autograd's ``.grad`` of it is the
+        fan-in ∂ℓ/∂x, the skip's part and the inner path's added up), o = x + F(x); NumPy: the lecture's
+        o⁽ᵏ⁾ = [1, x + F(x)] and ∂ℓ/∂x⁽ᵏ⁾ = ∂ℓ/∂o⁽ᵏ⁾ + the inner path's part."""
+        k, x = sup(l), f"x[{l}]"
+        o_name = f"\"o{k} = [1, x + F(x)] (bptui keeps the bias entry 1 on top)\""
+        dx_name = f"\"∂ℓ/∂x{k} = ∂ℓ/∂o{k} + the inner path's part\""
+        return LayerCode(
+            wired_start=(f"{x} = {{X}}.clone()  # x{k}, block {l}'s input, a tensor of its own: its .grad is ∂ℓ/∂x{k}",
+                         f"{x}.retain_grad() if {x}.requires_grad else {x}.requires_grad_()",
+                         f"{{X}} = {x}  # its inner layers read it"),
+            wired=(("o", (f"o[{l}] = {x} + {{F}}  # o{k} = x + F(x)",
+                          f"check(torch.cat([torch.ones(1), o[{l}]]), {o_name})")),
+                   ("dx", (f"check({x}.grad, {dx_name[:-1]} ({x}.grad)\")",))),
+            np_wired=(("o", (f"o[{l}] = np.concatenate([[1.0], {{X}}[1:] + {{F}}[1:]])  # o{k} = [1, x + F(x)]",
+                             f"check(o[{l}], {o_name})")),
+                      ("dx", (f"d[{l}] = {{up}} + {{inner}}  # ∂ℓ/∂x{k} = ∂ℓ/∂o{k} (the skip) + the inner path's part",
+                              f"check(d[{l}], {dx_name})"))),
+            np_sent=f"d[{l}]",
+        )
+
+    def code_from(self, l: int, L: int, src: int) -> LayerCode:
+        return self.code(l, L)  # its input is a template ({X}) the writer fills from the wires
 
     # -- names -----------------------------------------------------------------------------------------
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:

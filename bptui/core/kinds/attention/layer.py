@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerKind, Shape, matmul, read_matrix
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...formulas.formula import Node, Partial, Sym
 from ...formulas.notation import sup
@@ -331,6 +331,12 @@ class Attention(LayerKind):
     def back_inputs(self, W: np.ndarray, D: np.ndarray) -> np.ndarray:
         """∂ℓ/∂x_τ (T, n, d): :meth:`bptt` hands it back already."""
         return D
+
+    def code(self, l: int, L: int) -> LayerCode:
+        """Every step in tensor operations over the whole sequence (code.py)."""
+        from . import code
+
+        return code.code(self, l)
 
     # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
     def rules(self, net: Any, l: int) -> list | None:
