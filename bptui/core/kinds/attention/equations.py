@@ -62,20 +62,22 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     kind = net.kinds[l - 1] if l is not None else None
     if isinstance(kind, Attention):
         return own(net, kind, state, step)
-    if (key.phase == "backward" and key.quantity == "delta" and l is not None and l < net.L
-            and isinstance(net.kinds[l], Attention)):
+    if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
         return (dense_delta_below(net, state, step),)
     return seq_eqs.step_equations(net, state, step)
 
 
 def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
-    """δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ): what the attention layer above hands down to its x_τ = o⁽ˡ⁾_τ."""
+    """δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ): what the layer above (an attention layer) hands down to its
+    x_τ = o⁽ˡ⁾_τ, as its kind says (``LayerKind.sequence_sent``)."""
     l, t = step.key.layer, step.key.time
-    dx = state.extra["dx", l + 1][t - 1]
+    above = net.kinds[l]
+    dx = above.sequence_sent(state, l + 1, t)
     node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l + 1, vector=True, time=t))
+    named = f"row τ of layer {l + 1}'s {above.sent_quantity}" if above.sent_quantity else f"what layer {l + 1} sends down"
     return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
                            seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
-                           f"∂ℓ/∂x⁽{l + 1}⁾_τ: row τ of the attention layer's dx", 1)
+                           f"∂ℓ/∂x⁽{l + 1}⁾_τ: {named}", 1)
 
 
 def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:

@@ -51,7 +51,8 @@ def explain_any(stepper: Any, cell: Cell, digits: int) -> Explanation:
         return seq_explain.explain_loss(stepper, cell, digits)
     if l and spec.layer_kinds[l - 1].mixes_time:
         return explain(stepper, cell, digits)
-    if cell.quantity == "delta" and l is not None and 0 < l < spec.L and spec.layer_kinds[l].mixes_time:
+    if cell.quantity == "delta" and l is not None and 0 < l < spec.L and spec.layer_kinds[l - 1].has_s \
+            and not spec.layer_kinds[l].plain:  # as steps.reads_sent
         return _explain_dense_delta(stepper, cell, digits)
     return seq_explain.explain_rnn(stepper, cell, digits)
 
@@ -64,12 +65,19 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
         return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {l + 1}'s dx.")
-    dx = float(st.extra["dx", l + 1][t - 1][b - 1])
+    above = net.kinds[l]
+    dx = float(above.sequence_sent(st, l + 1, t)[b - 1])
     fp = float(net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:])[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
-    out.say(f"the attention layer {l + 1} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and value "
-            f"through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
-    out.eq(Equation(lhs, (mul(Num(dx, Ref("dx", l + 1, (t - 1, b - 1))), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
+    sent = above.sent_quantity
+    if above.mixes_time:
+        out.say(f"the attention layer {l + 1} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and "
+                f"value through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
+    else:
+        out.say(f"layer {l + 1} ({above.describe()}) reads x_τ = o{sup(l)}_τ: what it sends down (∂ℓ/∂x_τ) times "
+                f"f′(s{sup(l)}_τ,{b})")
+    ref = Ref(sent, l + 1, (t - 1, b - 1)) if sent else None
+    out.eq(Equation(lhs, (mul(Num(dx, ref), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
                     "=", {}, f"f′(s{sup(l)}_τ,{b}) = {out.n(fp)}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of unit {b} of layer {l} at τ = {t}, example n = "
                     f"{current_example(stepper)}", value)

@@ -9,8 +9,10 @@ pre-activation), H × T × T. Its other quantities are in ``State.extra`` keyed 
 and dq, dk, dv, dz (T × dk), scores, a and da (H × T × T, one T × T matrix per head), do (∂ℓ/∂o⁽ˡ⁾,
 T × d, from the layer above) and dx (T × d), ∂ℓ/∂x_τ handed to the layer below. A G step (G_Q … G_O)
 adds to its matrix's part of G⁽ˡ⁾; its value is that part. The dense layers' steps and the loss are the
-recurrent family's (core/kinds/rnn/steps.py) but for δ of a dense layer under an attention layer,
-which reads dx.
+recurrent family's (core/kinds/rnn/steps.py) but for δ of a dense layer under a layer that is not a
+dense layer at τ, which reads what that layer sends down (``LayerKind.sequence_sent``, an attention
+layer's dx). The layers beside an attention layer are asked through the kinds' interface
+(``sequence_units``, ``sequence_sent``), never by name.
 """
 
 from __future__ import annotations
@@ -66,9 +68,7 @@ def layer_input(net: Network, st: Any, l: int) -> np.ndarray:
     """x_1 … x_T (T × d), the rows attention layer l reads: the input's x_τ, a dense layer's units
     (without its bias entry 1), or the attention layer below's o_τ."""
     below = st.o[l - 1]
-    if l > 1 and net.kinds[l - 2].over_time:
-        return below[1:]
-    return below[:, 1:]
+    return below[:, 1:] if l == 1 else net.kinds[l - 2].sequence_units(below)
 
 
 def with_one(x: np.ndarray) -> np.ndarray:
@@ -91,11 +91,15 @@ def causal_mask(kind: Attention, T: int) -> np.ndarray | None:
 
 
 def from_above(net: Network, st: Any, l: int) -> np.ndarray:
-    """∂ℓ/∂o⁽ˡ⁾_τ for every τ (T × d): (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] from a dense layer above, or the dx of an
-    attention layer above."""
-    if isinstance(net.kinds[l], Attention):
-        return st.extra["dx", l + 1]
-    return st.delta[l + 1] @ st.W[l + 1][:, 1:]
+    """∂ℓ/∂o⁽ˡ⁾_τ for every τ (T × d): what the layer above sends down, as its kind says
+    (``LayerKind.sequence_sent``: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] from a dense layer, an attention layer's dx)."""
+    return net.kinds[l].sequence_sent(st, l + 1)
+
+
+def reads_sent(net: Network, l: int | None) -> bool:
+    """Whether layer l's δ_τ is ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ) from what the layer above sends down (a layer with
+    an s under one that is not a dense layer at τ, the lecture's W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ of the recurrent family)."""
+    return l is not None and 0 < l < net.L and net.kinds[l - 1].has_s and not net.kinds[l].plain
 
 
 def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarray:
@@ -163,10 +167,9 @@ def apply(net: Network, st: Any, key: Any) -> tuple[Any, Any]:
         else:
             st.extra[q, l] = value
         return value, None
-    if (key.phase == "backward" and key.quantity == "delta" and l is not None and l < net.L
-            and isinstance(net.kinds[l], Attention)):
+    if key.phase == "backward" and key.quantity == "delta" and reads_sent(net, l):
         t = key.time
-        dx = st.extra["dx", l + 1][t - 1]
+        dx = net.kinds[l].sequence_sent(st, l + 1, t)
         value = _ro(dx * net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:]))
         st.delta[l] = seq._set_row(st.delta[l], t - 1, value)
         return value, None
