@@ -72,6 +72,7 @@ class Attention(LayerKind):
     type: ClassVar[str] = "attention"
     over_time: ClassVar[bool] = True
     mixes_time: ClassVar[bool] = True
+    in_block: ClassVar[bool] = True  # it may stand inside a residual block
     per_time: ClassVar[bool] = True
     has_s: ClassVar[bool] = False
     takes_activation: ClassVar[bool] = False
