@@ -6,6 +6,8 @@ training with sgd and adam and L2; finite differences; the stepper against the b
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -309,3 +311,74 @@ async def test_the_app_steps_tiny_transformer_forward_and_back(monkeypatch):
             app.main.action_prev()
         await pilot.pause()
         assert app.stepper.position == 0 and not reported, reported
+
+
+# -- hostile files ---------------------------------------------------------------------------------------
+def _tiny() -> dict:
+    import json
+
+    from .conftest import NETWORKS
+
+    doc = json.loads((NETWORKS / "tiny_transformer.json").read_text(encoding="utf-8"))
+    doc["data"] = {k: v[:6] for k, v in doc["data"].items()}
+    doc["weights"] = parse(doc, "x.json").to_json()["weights"]
+    return doc
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mutated_tiny_transformers_are_read_or_refused_with_an_error_line(seed):
+    """A class of bad files: tiny_transformer with its blocks, their attention entries and weights
+    mutated at random (dims, heads, units, nesting, a recurrent layer in or beside a block, weights
+    of the wrong form): either a network whose gradient is finite or one SpecError line."""
+    from bptui.core.util.errors import SpecError
+
+    rng = np.random.default_rng([21, 21, seed])
+    doc = _tiny()
+    for _ in range(int(rng.integers(1, 4))):
+        i = int(rng.choice([1, 2]))
+        block, weights = doc["layers"][i], doc.get("weights")
+        inner = block.get("layers")
+        what = int(rng.integers(0, 9))
+        if what == 0 and isinstance(inner, list) and inner:
+            inner[0].update({"dim": int(rng.integers(0, 5)), "heads": int(rng.integers(1, 4))})
+        elif what == 1 and isinstance(inner, list) and inner:
+            inner[-1]["units"] = int(rng.integers(1, 5))
+        elif what == 2 and isinstance(inner, list):
+            inner.append(copy.deepcopy(block))
+        elif what == 3:
+            doc["layers"].insert(i, {"type": "rnn", "units": 3, "return_sequences": bool(rng.integers(0, 2))})
+        elif what == 4 and isinstance(inner, list) and inner:
+            kind = str(rng.choice(["rnn", "lstm", "maxpool2d", "attention"]))
+            inner.insert(0, {"type": kind, "dim": 2} if kind == "attention" else {"type": kind, "units": 3})
+        elif what == 5 and isinstance(weights, list):
+            weights[i - 1] = [None, [{"Q": [[1.0]]}], [{"Q": [], "K": [], "V": [], "O": []}], [[[1.0]]], {"W": []}][
+                int(rng.integers(0, 5))]
+        elif what == 6:
+            doc.pop("weights", None)
+        elif what == 7:
+            block["layers"] = {"type": "attention", "dim": 2}
+        elif what == 8 and isinstance(weights, list):
+            weights.append(weights[0])
+    try:
+        spec = parse(doc, "mutated.json")
+    except SpecError as err:
+        assert str(err).startswith("mutated.json: ") and "\n" not in str(err)
+        return
+    ell, _ = Network(spec).gradient(spec.weights, spec.inputs, spec.targets, spec.lengths)
+    assert np.isfinite(ell)
+
+
+def test_a_block_beside_a_recurrent_layer_is_one_error_line_on_the_command_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    doc = _tiny()
+    doc["layers"][1] = {"type": "rnn", "units": 3, "return_sequences": True}  # no attention left
+    doc.pop("weights")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bptui", "trace", str(path)], capture_output=True, text=True)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "bad.json" in lines[0]
+    assert "layers[2]" in lines[0] and "recurrent layer" in lines[0] and not run.stdout
