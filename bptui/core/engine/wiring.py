@@ -278,7 +278,11 @@ class SequenceRun:
                 self.U[l] = Or[1:][running].T
             else:
                 self.In[l] = np.concatenate([np.ones((1, x.shape[1]), dtype=x.dtype), x], axis=0)
-                self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l])
+                if k.plain:  # all (τ, example) pairs side by side: a long product, on this thread (kind.matmul)
+                    self.S[l] = matmul(W, self.In[l])
+                    self.O[l] = net.activation_out(l, self.S[l])
+                else:
+                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l])
                 self.U[l] = net.units(l, self.O[l])
 
     def padded(self, cols: np.ndarray) -> np.ndarray:
@@ -298,7 +302,13 @@ class SequenceRun:
             """What layer c sends to its input, ∂ℓ/∂o⁽ˢʳᶜ⁽ᶜ⁾⁾ (a block's: its fan-in ∂ℓ/∂x)."""
             if c not in sent:
                 k = net.kinds[c - 1]
-                sent[c] = D[c] if k.span or k.over_time else k.back(self.weights[c - 1], D[c], self.In[c], self.saved[c])
+                W = self.weights[c - 1]
+                if k.span or k.over_time:
+                    sent[c] = D[c]
+                elif k.plain:  # (Wᵀ δ)[1:], on this thread
+                    sent[c] = matmul(np.ascontiguousarray(W[:, 1:].T), D[c])
+                else:
+                    sent[c] = k.back(W, D[c], self.In[c], self.saved[c])
             return sent[c]
 
         for l in w.backward:
