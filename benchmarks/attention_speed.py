@@ -8,7 +8,8 @@ Needs torch (``pip install '.[reference]'``). The sequence-sized network of issu
 sequences of T = 20 steps of d = 32 values, attention (dk 32; one head, and 4 heads, causal or not),
 a dense output of 32 units (identity) at each τ, squared loss, mini-batches of 100, plain SGD. In
 PyTorch the group's sequences go through as one batch (N, T, d), as bptui's batch pass takes them.
-The ratio is bptui's time over PyTorch's (1.0: as fast). Each network's weights after one epoch from
+The same data also goes through tiny_transformer's shape at that size (residual[attention, 4 heads],
+residual[dense 32 tanh], the dense output). The ratio is bptui's time over PyTorch's (1.0: as fast). Each network's weights after one epoch from
 the file's are checked against PyTorch's (at most 1e-10 apart, else the script stops).
 """
 
@@ -76,6 +77,59 @@ def torch_epoch_fn(spec):
     return epoch, weights
 
 
+def transformer_sized(n: int = 2000, T: int = 20, d: int = 32, dk: int = 32, heads: int = 4, seed: int = 0):
+    """The same data through residual[attention], residual[dense tanh], a dense output at each τ
+    (tiny_transformer's shape, without layer norm)."""
+    spec = sequence_sized(n, T, d, dk, heads, seed=seed)
+    doc = {"layers": [{"units": d}, {"type": "residual", "layers": [{"type": "attention", "dim": dk, "heads": heads}]},
+                      {"type": "residual", "layers": [{"units": d, "activation": "tanh"}]},
+                      {"units": d, "activation": "identity"}],
+           "init": {"seed": 1, "scale": 0.1},
+           "data": {"inputs": [x.reshape(T, d).tolist() for x in spec.inputs],
+                    "targets": [y.reshape(T, d).tolist() for y in spec.targets]},
+           "training": {"learning_rate": 0.0001, "update": {"batch_size": 100}}}
+    return parse(doc, "transformer-sized")
+
+
+def torch_blocks_fn(spec):
+    """:func:`torch_epoch_fn` for :func:`transformer_sized`: x + attention(x), then x + tanh(W [1, x])."""
+    import torch
+
+    F = torch.nn.functional
+    att = next(k for k in spec.kinds if k.mixes_time)
+    Ws = [w for k, w in zip(spec.kinds, spec.weights) if k.has_weights]
+    params = {name: torch.tensor(np.array(att.part(Ws[0], name)), requires_grad=True) for name in "QKVO"}
+    ff, out = (torch.tensor(w.copy(), requires_grad=True) for w in Ws[1:])
+    opt = torch.optim.SGD([*params.values(), ff, out], lr=spec.learning_rate)
+    T, d = int(spec.lengths.max()), att.d
+    X = torch.tensor(spec.inputs.reshape(spec.N, T, d))
+    Y = torch.tensor(spec.targets.reshape(spec.N, T, -1))
+    H, dh = att.heads, att.dh
+
+    def linear(W, x):
+        return F.linear(x, W[:, 1:], W[:, 0])
+
+    def epoch():
+        k = spec.group_size
+        for a in range(0, spec.N, k):
+            opt.zero_grad()
+            x = X[a:a + k]
+            n = len(x)
+            q, kk, v = (linear(params[name], x).reshape(n, T, H, dh).transpose(1, 2) for name in "QKV")
+            z = F.scaled_dot_product_attention(q, kk, v).transpose(1, 2).reshape(n, T, H * dh)
+            h = x + linear(params["O"], z)
+            h = h + torch.tanh(linear(ff, h))
+            loss = ((linear(out, h) - Y[a:a + k]) ** 2).sum()
+            loss.backward()
+            opt.step()
+
+    def weights():
+        W = att.weights_from_json({name: p.detach().numpy() for name, p in params.items()})
+        empty = np.zeros((0, 1))
+        return [empty, W, empty, ff.detach().numpy(), out.detach().numpy()]
+    return epoch, weights
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
@@ -90,9 +144,10 @@ def main() -> None:
     nets = {"dk 32": sequence_sized(), "dk 32 causal": sequence_sized(causal=True),
             "dk 32, 4 heads": sequence_sized(heads=4)}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} epochs each")
+    nets["blocks, 4 heads"] = transformer_sized()
     for name, spec in nets.items():
         spec = replace(spec, shuffle_seed=None)
-        a, b, gap = against_torch(spec, torch_epoch_fn, args.repeats)
+        a, b, gap = against_torch(spec, torch_blocks_fn if name.startswith("blocks") else torch_epoch_fn, args.repeats)
         print(f"{name:15s} N = {spec.N:5d}, T = 20  bptui {a * 1e3:9.2f} ms   torch {b * 1e3:9.2f} ms   "
               f"ratio {a / b:5.2f}   weights after one epoch within {gap:.1e}")
         assert gap < 1e-10, f"{name}: bptui's weights differ from torch's by {gap}"

@@ -307,3 +307,22 @@ def random_residual_doc(seed: int, n: int = 3, nested: bool | None = None, optim
 
 def random_residual_spec(seed: int, n: int = 3, **options: Any):
     return parse(random_residual_doc(seed, n, **options), "residual.json")
+
+
+def assert_sequence_fd(net, spec, W: list, G: list, rng, per_layer: int) -> None:
+    """``per_layer`` random entries of each G (a layer without weights skipped) against central finite
+    differences of ℓ_D over the spec's sequences (ε = 1e-6)."""
+    import pytest
+
+    eps = 1e-6
+    for l, g in enumerate(G):
+        if not g.size:
+            continue
+        for _ in range(per_layer):
+            i = tuple(int(rng.integers(0, n)) for n in g.shape)
+            up, down = [w.copy() for w in W], [w.copy() for w in W]
+            up[l][i] += eps
+            down[l][i] -= eps
+            numeric = (net.dataset_loss(up, spec.inputs, spec.targets, spec.lengths)
+                       - net.dataset_loss(down, spec.inputs, spec.targets, spec.lengths)) / (2 * eps)
+            assert g[i] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (l + 1, i)

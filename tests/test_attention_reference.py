@@ -15,7 +15,7 @@ from bptui.core.engine.stepper import Stepper
 from bptui.core.engine.train import train
 from bptui.core.formats.spec import parse
 
-from .helpers import _sequences_and_training
+from .helpers import _sequences_and_training, assert_sequence_fd
 from .test_rnn_reference import torch_train
 
 torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
@@ -183,17 +183,7 @@ def test_G_matches_finite_differences(seed):
     net = Network(spec)
     W = [np.array(w) for w in spec.weights]
     _, G = net.gradient(W, spec.inputs, spec.targets, spec.lengths)
-    rng = np.random.default_rng(seed)
-    eps = 1e-6
-    for l, g in enumerate(G):
-        for _ in range(6):
-            i = tuple(int(rng.integers(0, n)) for n in g.shape)
-            up, down = [w.copy() for w in W], [w.copy() for w in W]
-            up[l][i] += eps
-            down[l][i] -= eps
-            numeric = (net.dataset_loss(up, spec.inputs, spec.targets, spec.lengths)
-                       - net.dataset_loss(down, spec.inputs, spec.targets, spec.lengths)) / (2 * eps)
-            assert g[i] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (l + 1, i)
+    assert_sequence_fd(net, spec, W, G, np.random.default_rng(seed), 6)
 
 
 @pytest.mark.parametrize("seed", range(0, 24, 3))

@@ -415,7 +415,7 @@ def test_exercises_refuse_a_block_with_one_error_line(tmp_path):
     assert run.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "residual" in lines[0]
 
 
-def test_a_block_reads_a_vector_not_a_map_or_a_sequence():
+def test_a_block_reads_a_vector_not_a_map_nor_a_recurrent_layers_sequence():
     maps = {"layers": [{"shape": [1, 3, 3]}, {"type": "residual", "layers": [{"units": 9}]}, {"units": 1}],
             "loss": "squared", "data": {"inputs": [[[[0, 1, 0], [1, 0, 1], [0, 1, 0]]]], "targets": [[1]]}}
     err = _error(maps)
@@ -424,7 +424,7 @@ def test_a_block_reads_a_vector_not_a_map_or_a_sequence():
                       {"type": "residual", "layers": [{"units": 2}]}, {"units": 1}],
            "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}
     err = _error(seq)
-    assert err.place == "layers[2]" and "cannot read a sequence" in err.message
+    assert err.place == "layers[2]" and "recurrent layer" in err.message
 
 
 def test_the_settings_change_an_inner_layers_activation_and_keep_the_nesting():

@@ -31,10 +31,12 @@ SEQUENCE = "sequence"
 def hints(kinds: Any) -> list[str]:
     """The panel family of each layer: its kind's hint, except that above a layer of the sequence
     family a sequence flows (each layer runs at every τ, or once on the last), and the sequence
-    panel draws it."""
+    panel draws it; so it draws a residual block (a layer with inner layers) of a network on sequences,
+    wherever the block stands (its o and ∂ℓ/∂x are rows over τ)."""
     out: list[str] = []
+    sequences = any(kind.panel == SEQUENCE for kind in kinds)
     for kind in kinds:
-        out.append(SEQUENCE if SEQUENCE in out else kind.panel)
+        out.append(SEQUENCE if SEQUENCE in out or (sequences and kind.span) else kind.panel)
     return out
 
 

@@ -225,9 +225,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                                       [f"b={b + 1}" for b in range(rows)])
         w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
         block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
-        lines.append([(w_title, "header+" if produced == "W" else "header", None),
-                      (" " * max(block - len(w_title), 2), "base", None),
-                      (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
+        if spec.layer_kinds[l - 1].has_weights:  # a residual block has none
+            lines.append([(w_title, "header+" if produced == "W" else "header", None),
+                          (" " * max(block - len(w_title), 2), "base", None),
+                          (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
         for b in range(rows):
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
@@ -237,7 +238,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
-        lines.append([])
+        if spec.layer_kinds[l - 1].has_weights:
+            lines.append([])
         # the grid through time
         T = len(x_seq)
         timed = spec.timed[l - 1]

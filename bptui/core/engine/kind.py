@@ -590,6 +590,25 @@ class LayerKind:
         """(value, the value before) of a forward, loss or backward step of a sequence."""
         raise NotImplementedError
 
+    # -- its neighbours on a sequence board (a kind that reads the whole sequence asks the layers beside it)
+    # the board quantity of layer l that holds what it sends down (``sequence_sent``), if one does
+    sent_quantity: ClassVar[str | None] = None
+
+    def sequence_units(self, o: np.ndarray) -> np.ndarray:
+        """x_1 … x_T (T × units): the rows this layer's o⁽ˡ⁾ on a sequence board hands up, without a dense
+        layer's bias column ([1, o_τ] rows); a kind that keeps o_0 in row 0 drops that row instead."""
+        return o[:, 1:] if self.bias_entry else o
+
+    def sequence_sent(self, state: Any, l: int, t: int | None = None) -> np.ndarray:
+        """∂ℓ/∂x_τ that layer l sends down to the units of the layer below on a sequence board, once its
+        backward steps are done: row τ (t from 1), or every τ (T × units, t None). A dense layer at τ:
+        (W⁽ˡ⁾ᵀ δ⁽ˡ⁾_τ)[1:]; a kind with steps of its own: its dx, which is the board's δ⁽ˡ⁾."""
+        if self.own_steps:
+            return state.delta[l] if t is None else state.delta[l][t - 1]
+        if t is None:
+            return state.delta[l] @ state.W[l][:, 1:]
+        return (state.W[l].T @ state.delta[l][t - 1])[1:]
+
     # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen.py) ---------------------
     def code(self, l: int, L: int) -> LayerCode:
         """How layer l (of L) is written in a generated PyTorch or NumPy program (:class:`LayerCode`); a

@@ -272,7 +272,10 @@ class Network:
         S: list = [None] * (L + 1)
         O: list = [None] * (L + 1)
         R: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for l in range(1, L + 1):
+        run = wired.SequenceRun(self, weights, Xb, running, active) if self.wiring is not None else None
+        if run is not None:  # residual blocks (no recurrent layer: spec.py): along the wires
+            S[L], O[L] = run.S[L], run.O[L]
+        for l in range(1, L + 1 if run is None else 1):
             kl, W = kinds[l - 1], weights[l - 1]
             if kl.over_time:  # a kind over time (core/kinds/rnn/layer.py: run, bptt)
                 rnn: Any = kl
@@ -301,6 +304,9 @@ class Network:
         Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
         loss = self.example_loss(S[L], O[L], Yb).sum()
         delta = self.output_delta(S[L], O[L], Yb)  # δ of the dense layer l (columns) …
+        if run is not None:
+            run.backward(delta, G, on_upper)
+            return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
         above = np.zeros(0)  # … or ∂ℓ/∂o_τ arriving at the recurrent layer l, (T, n, h)
         lowest = min(R) if delta_layer is None else delta_layer
         for l in range(L, 0, -1):

@@ -105,12 +105,28 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     each time step (``kind.timed_layers``), bottom-up; then the layers that run once; the loss; backward,
     the layers that run once from the top, then each per-time layer from the top, each for τ = T..1."""
     timed = timed_layers(kinds)
-    per, once = [l for l in range(1, L + 1) if timed[l - 1]], [l for l in range(1, L + 1) if not timed[l - 1]]
-    runs = time_runs(per, kinds)
+    once = [l for l in range(1, L + 1) if not timed[l - 1]]
+    # a layer that mixes time steps (``mixes_time``; a block with one inside: its o and ∂ℓ/∂x read F's
+    # whole sequence) splits the per-τ layers into runs: each run τ by τ, the mixing layer between them
+    # over the whole sequence at once (its steps have no τ). Forward and backward follow the wiring's
+    # orders (a block after its inner layers both ways), each split into its own runs.
+    whole = {l for l in range(1, L + 1)
+             if any(kinds[m - 1].mixes_time for m in range(l, l + 1 + kinds[l - 1].span))}
+
+    def runs(order: Sequence[int]) -> list[tuple[list[int], bool]]:
+        out: list[tuple[list[int], bool]] = [([], False)]
+        for l in order:
+            if not timed[l - 1]:
+                continue
+            if l in whole:
+                out += [([l], True), ([], False)]
+            else:
+                out[-1][0].append(l)
+        return [r for r in out if r[0]]
+
     block: list[tuple[str, str, int | None, int | None]] = []
-    for run in runs:
-        whole = len(run) == 1 and kinds[run[0] - 1].mixes_time
-        for t in [None] if whole else range(1, T + 1):
+    for run, at_once in runs(forward_order(kinds, L)):
+        for t in [None] if at_once else range(1, T + 1):
             for l in run:
                 block += [(FORWARD, q, l, t) for q in kinds[l - 1].block_forward()]
     for l in once:
@@ -118,10 +134,9 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     block.append((LOSS, "loss", None, None))
     for l in reversed(once):
         block += [(BACKWARD, q, l, None) for q in kinds[l - 1].block_backward()]
-    for run in reversed(runs):
-        whole = len(run) == 1 and kinds[run[0] - 1].mixes_time
-        for l in reversed(run):
-            for t in [None] if whole else range(T, 0, -1):
+    for run, at_once in runs(backward_order(kinds, L)):
+        for l in run:
+            for t in [None] if at_once else range(T, 0, -1):
                 block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
     return block
 

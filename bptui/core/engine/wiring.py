@@ -20,6 +20,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .kind import matmul
+
 
 @dataclass(frozen=True)
 class Wiring:
@@ -246,3 +248,81 @@ def reader(net: Any, l: int) -> int:
     reading its block's output)."""
     w: Wiring | None = getattr(net, "wiring", None)
     return l + 1 if w is None else w.sender[w.outer(l)]
+
+
+# -- the batch pass over sequences (a network without a recurrent layer: spec.py) -------------------
+class SequenceRun:
+    """The forward pass of a batch of sequences along the wires, and its backward pass: every layer's
+    units as columns of the running (τ, example) pairs (τ-major, as :meth:`Network.sequences` keeps a
+    dense layer's), so a block's o = x + F(x) is one sum at every τ; a kind over time (attention) runs
+    on (T, n, d) arrays (its ``run`` and ``bptt``), a dense layer at every pair at once."""
+
+    def __init__(self, net: Any, weights: Sequence[np.ndarray], Xb: np.ndarray, running: np.ndarray,
+                 active: np.ndarray) -> None:
+        w: Wiring = net.wiring
+        L = net.L
+        self.net, self.weights, self.running, self.active = net, weights, running, active
+        self.U: list = [Xb[running].T] + [None] * L  # each layer's units, columns (τ, example)
+        self.In: list = [None] * (L + 1)  # what a layer without its own time steps multiplies: [1, x]
+        self.S: list = [None] * (L + 1)
+        self.O: list = [None] * (L + 1)
+        self.saved: list = [None] * (L + 1)
+        for l in w.forward:
+            k, W, x = net.kinds[l - 1], weights[l - 1], self.U[w.src[l]]
+            if k.span:  # o⁽ᵏ⁾ = x + F(x) over the units at every τ
+                self.U[l] = k.join(x, x, self.U[w.tail[l]])
+            elif k.over_time:
+                Xin = self.padded(x)
+                saved, Or = k.run(W, Xin, lambda s, l=l: net.f(l, s), active)
+                self.saved[l] = (Xin, saved, Or)
+                self.U[l] = Or[1:][running].T
+            else:
+                self.In[l] = np.concatenate([np.ones((1, x.shape[1]), dtype=x.dtype), x], axis=0)
+                if k.plain:  # all (τ, example) pairs side by side: a long product, on this thread (kind.matmul)
+                    self.S[l] = matmul(W, self.In[l])
+                    self.O[l] = net.activation_out(l, self.S[l])
+                else:
+                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l])
+                self.U[l] = net.units(l, self.O[l])
+
+    def padded(self, cols: np.ndarray) -> np.ndarray:
+        """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end."""
+        full = np.zeros(self.running.shape + (cols.shape[0],), dtype=cols.dtype)
+        full[self.running] = cols.T
+        return full
+
+    def backward(self, delta: np.ndarray, G: list, on_upper: Any = None) -> None:
+        """Add each layer's G to ``G`` from δ⁽ᴸ⁾ (columns (τ, example)); ``on_upper(l, δ)`` receives each
+        layer's δ (a block's: its ∂ℓ/∂x; a kind over time: the ∂ℓ/∂x it sends down)."""
+        net, w, L = self.net, self.net.wiring, self.net.L
+        D: list = [None] * (L + 1)
+        sent: dict[int, np.ndarray] = {}
+
+        def send(c: int) -> np.ndarray:
+            """What layer c sends to its input, ∂ℓ/∂o⁽ˢʳᶜ⁽ᶜ⁾⁾ (a block's: its fan-in ∂ℓ/∂x)."""
+            if c not in sent:
+                k = net.kinds[c - 1]
+                W = self.weights[c - 1]
+                if k.span or k.over_time:
+                    sent[c] = D[c]
+                elif k.plain:  # (Wᵀ δ)[1:], on this thread
+                    sent[c] = matmul(np.ascontiguousarray(W[:, 1:].T), D[c])
+                else:
+                    sent[c] = k.back(W, D[c], self.In[c], self.saved[c])
+            return sent[c]
+
+        for l in w.backward:
+            k, W = net.kinds[l - 1], self.weights[l - 1]
+            up = delta if l == L else send(w.sender[w.outer(l)])  # ∂ℓ/∂o⁽ˡ⁾ (δ⁽ᴸ⁾ for the output layer)
+            if k.span:
+                D[l] = k.fan_in(up, send(l + 1))
+            elif k.over_time:
+                Xin, saved, Or = self.saved[l]
+                Gk, dX = k.bptt(W, Xin, saved, Or, self.padded(up), None, self.active)
+                G[l - 1] += Gk
+                D[l] = dX[self.running].T
+            else:
+                D[l] = up if l == L or not k.has_s else up * net.df(l, self.S[l], net.units(l, self.O[l]))
+                G[l - 1] += matmul(D[l], self.In[l].T) if k.plain else k.grad(W, D[l], self.In[l], self.saved[l])
+            if on_upper is not None:
+                on_upper(l, D[l])

@@ -464,7 +464,7 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
                             "(this version)", place=place)
         if place.count(".layers[") and not kind.in_block:
             raise SpecError(f"a {layer.get('type', 'dense')} layer cannot stand inside a residual block (this "
-                            "version: dense layers and residual blocks)", place=place)
+                            "version: dense layers, attention layers and residual blocks)", place=place)
         if sequence and not flowing and kind.over_time:
             raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
                             f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)
@@ -501,6 +501,10 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     if any(k.mixes_time for k in kinds) and any(k.over_time and not k.mixes_time for k in kinds):
         raise SpecError("a layer that reads the whole sequence (attention) and a recurrent layer in one network: "
                         "not supported", place="layers")
+    blocks = [l for l, k in enumerate(kinds, start=1) if k.span]
+    if blocks and any(k.over_time and not k.mixes_time for k in kinds):
+        raise SpecError("a residual block cannot stand in a network with a recurrent layer (this version: blocks "
+                        "on vectors, or on sequences beside dense and attention layers)", place=places[blocks[0]])
     if sequence and input_shape:
         raise SpecError("a network with a recurrent layer reads a vector x_τ per time step: the input layer "
                         "is {\"units\": d}, not a shape", place="layers[0]")

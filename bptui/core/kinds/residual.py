@@ -8,8 +8,9 @@ its number, are its forward ``o`` (o⁽ᵏ⁾ = [1, x + F(x)]) and its backward 
 ∂ℓ/∂o). The engine routes the numbers between the layers (core/engine/wiring.py); this module says
 what the block computes and how it is read, written and named.
 
-This version takes dense layers and residual blocks inside a block, on vector inputs (not a map, not
-a sequence).
+This version takes dense layers, attention layers and residual blocks inside a block, on vectors or on
+sequences of vectors (o_τ = x_τ + F(x)_τ at every τ; not on a map, not in a network with a recurrent
+layer).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Residual(LayerKind):
     exercises: ClassVar[bool] = False  # the answer key has no formula for a block's steps yet
     unrolled_box: ClassVar[bool] = False
     in_block: ClassVar[bool] = True  # blocks nest
+    per_time: ClassVar[bool] = True  # on a sequence: o_τ = x_τ + F(x)_τ at every τ
     panel: ClassVar[str] = "block"  # x | F(x), o, ∂ℓ/∂x and the fan-in's two parts (tui/block_sheet.py)
     keys: ClassVar[frozenset[str]] = frozenset({"type", "layers"})
 
@@ -150,6 +152,15 @@ class Residual(LayerKind):
     def code_from(self, l: int, L: int, src: int) -> LayerCode:
         return self.code(l, L)  # its input is a template ({X}) the writer fills from the wires
 
+    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
+        """On a sequence: o and ∂ℓ/∂x (the board's δ rows) per τ; a block has no s."""
+        return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
+                for q, name in (("o", "o"), ("delta", "dx"))]  # dx: ∂ℓ/∂x, as the trace names it
+
+    def sequence_sent(self, state: Any, l: int, t: int | None = None) -> np.ndarray:
+        """Its ∂ℓ/∂x, on the board's δ rows."""
+        return state.delta[l] if t is None else state.delta[l][t - 1]
+
     # -- names -----------------------------------------------------------------------------------------
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         return dx_sym(l) if quantity in ("dx", "delta") else None
@@ -163,12 +174,22 @@ class Residual(LayerKind):
         return dx_sym(l, b) if quantity in ("dx", "delta") else Sym(quantity, l, (b,))
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
-        """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block."""
+        """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block; on
+        a sequence, at τ (the step's row τ), or at every τ of a step over the whole sequence (its rows)."""
         q = "delta" if key.quantity == "dx" else key.quantity
         first = int(q == "o")
-        return tuple(QuizCell(Cell(q, l, b, kind=self), Ref(q, l, (b - 1 + first,)), None,
-                              None if value is None else float(np.asarray(value)[b - 1 + first]))
-                     for b in range(1, self.out_shape[0] + 1))
+        rows = np.atleast_2d(np.asarray(value)) if value is not None else None
+        times: list[int | None] = [key.time]
+        if getattr(key, "time", None) is None and rows is not None and np.ndim(value) == 2:
+            times = list(range(1, len(rows) + 1))  # a block around a layer that mixes time steps
+        return tuple(QuizCell(Cell(q, l, b, time=t, kind=self),
+                              Ref(q, l, (() if t is None else (t - 1,)) + (b - 1 + first,)), None,
+                              None if rows is None or np.isnan(rows[i][b - 1 + first]) else float(rows[i][b - 1 + first]))
+                     for i, t in enumerate(times) for b in range(1, self.out_shape[0] + 1))
+
+    def unknown_value(self, quantity: str, T: int) -> Any:
+        """NaN rows of a step over a whole sequence (a block around a layer that mixes time steps)."""
+        return np.full((T, self.out_shape[0] + int(quantity == "o")), np.nan)
 
     def cells(self) -> tuple[tuple[str, int], ...]:
         return (("its output", self.out_shape[0]), ("∂ℓ/∂x", self.out_shape[0]))

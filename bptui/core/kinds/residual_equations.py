@@ -31,8 +31,8 @@ def claims(net: Any, key: Any) -> bool:
     o⁽ˢʳᶜ⁾ ≠ o⁽ˡ⁻¹⁾, or its ∂ℓ/∂o does not come from W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)."""
     w = _wiring(net)
     l = key.layer
-    if w is None or l is None or key.phase not in (FORWARD, BACKWARD):
-        return False
+    if w is None or l is None or key.phase not in (FORWARD, BACKWARD) or net.spec.lengths is not None:
+        return False  # on sequences: the kind that steps them writes a block's steps at τ
     k = net.kinds[l - 1]
     if k.span:
         return True

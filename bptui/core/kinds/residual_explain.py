@@ -17,8 +17,8 @@ def handles(spec: Any, cell: Cell) -> bool:
     """A block's o or ∂ℓ/∂x, or the δ of a layer whose ∂ℓ/∂o a block sends."""
     w = wiring_of(spec.layer_kinds)
     l = cell.layer
-    if w is None or not l or cell.quantity not in ("o", "delta") or l >= spec.L:
-        return False
+    if w is None or not l or cell.quantity not in ("o", "delta") or l >= spec.L or spec.lengths is not None:
+        return False  # on sequences: the kind that steps them explains a block's cells at τ
     if spec.layer_kinds[l - 1].span:
         return True
     return cell.quantity == "delta" and bool(spec.layer_kinds[w.sender[w.outer(l)] - 1].span)

@@ -203,7 +203,8 @@ def quiz_cells(spec, key, value: Any = None) -> tuple[QuizCell, ...]:
         return (QuizCell(Cell("loss"), Ref("loss"), None, number),)
     l = key.layer
     kind = spec.layer_kinds[l - 1]
-    if value is None and kind.mixes_time and key.example is not None:  # its steps' sizes follow the length T
+    if value is None and spec.lengths is not None and key.time is None and key.example is not None:
+        # a step over a whole sequence (attention's; a block around one): its sizes follow the length T
         value = kind.unknown_value(key.quantity, int(spec.lengths[key.example - 1]))
     return kind.quiz_cells(l, spec.L, key, value)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ...engine import wiring as wired
 from ...engine.network import Network
 from ...engine.stepper import Step
 from ...formulas.formula import Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, const, mul, substitute
@@ -62,20 +63,52 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     kind = net.kinds[l - 1] if l is not None else None
     if isinstance(kind, Attention):
         return own(net, kind, state, step)
-    if (key.phase == "backward" and key.quantity == "delta" and l is not None and l < net.L
-            and isinstance(net.kinds[l], Attention)):
+    if kind is not None and kind.span and key.phase in ("forward", "backward"):
+        return block_equations(net, state, step)
+    if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
         return (dense_delta_below(net, state, step),)
     return seq_eqs.step_equations(net, state, step)
 
 
 def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
-    """δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ): what the attention layer above hands down to its x_τ = o⁽ˡ⁾_τ."""
+    """δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ ⊙ f′(s⁽ˡ⁾_τ): what the layer above (an attention layer) hands down to its
+    x_τ = o⁽ˡ⁾_τ, as its kind says (``LayerKind.sequence_sent``)."""
     l, t = step.key.layer, step.key.time
-    dx = state.extra["dx", l + 1][t - 1]
-    node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l + 1, vector=True, time=t))
+    c = wired.reader(net, l)  # l + 1, or along a residual block's wires
+    above = net.kinds[c - 1]
+    dx = steps.from_above(net, state, l, t)
+    node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time=t))
+    named = f"row τ of layer {c}'s {above.sent_quantity}" if above.sent_quantity else f"what layer {c} sends down"
     return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
                            seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
-                           f"∂ℓ/∂x⁽{l + 1}⁾_τ: row τ of the attention layer's dx", 1)
+                           f"∂ℓ/∂x{sup(c)}_τ: {named}", 1)
+
+
+def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
+    """A residual block's step, one equation per τ it computed (every τ when a layer inside mixes time
+    steps): o⁽ᵏ⁾_τ = [1, x_τ + F(x)_τ], or the fan-in ∂ℓ/∂x⁽ᵏ⁾_τ = ∂ℓ/∂o⁽ᵏ⁾_τ + ∂ℓ/∂x⁽ᵏ⁺¹⁾_τ (what F's first
+    layer sends to x_τ)."""
+    l, t, q = step.key.layer, step.key.time, step.key.quantity
+    w = net.wiring
+    assert w is not None and l is not None
+    value = np.atleast_2d(np.asarray(step.value))
+    out = []
+    for i, tau in enumerate(range(1, len(value) + 1) if t is None else [t]):
+        if q == "o":
+            x, f = Sym("x", l, vector=True, time=tau), Sym("F(x)", l, vector=True, time=tau)
+            env: dict[Any, np.ndarray] = {x: steps.units(net, st, w.src[l])[tau - 1],
+                                          f: steps.units(net, st, w.tail[l])[tau - 1]}
+            out.append(_eq(Sym("o", l, vector=True, time=tau), Op("cat1", (add(x, f),)), env, value[i],
+                           Ref("o", l, (tau - 1,)), note=f"x = o{sup(w.src[l])}_τ, F(x) = o{sup(w.tail[l])}_τ: the skip "
+                           "adds the block's input to its layers' output"))
+            continue
+        ell = Sym("ℓ", latex=r"\ell")
+        up, inner = Partial(ell, Sym("o", l, vector=True, time=tau)), Partial(ell, Sym("x", l + 1, vector=True, time=tau))
+        env = {up: steps.from_above(net, st, l, tau), inner: net.kinds[l].sequence_sent(st, l + 1, tau)}
+        out.append(_eq(Partial(ell, Sym("x", l, vector=True, time=tau)), add(up, inner), env, value[i],
+                       Ref("delta", l, (tau - 1,)), note=f"x_τ reaches ℓ twice: through the skip (∂ℓ/∂o{sup(l)}_τ) and "
+                       f"through the block's first layer {l + 1}"))
+    return tuple(out)
 
 
 def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ...engine import wiring as wired
 from ...engine.explain import Cell, Explanation, _Builder, _not_yet, current_example
 from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul
 from ...formulas.notation import sup
@@ -51,7 +52,9 @@ def explain_any(stepper: Any, cell: Cell, digits: int) -> Explanation:
         return seq_explain.explain_loss(stepper, cell, digits)
     if l and spec.layer_kinds[l - 1].mixes_time:
         return explain(stepper, cell, digits)
-    if cell.quantity == "delta" and l is not None and 0 < l < spec.L and spec.layer_kinds[l].mixes_time:
+    if l and spec.layer_kinds[l - 1].span and cell.quantity in ("o", "delta"):
+        return _explain_block(stepper, cell, digits)
+    if cell.quantity == "delta" and steps.reads_sent(stepper.net, l):
         return _explain_dense_delta(stepper, cell, digits)
     return seq_explain.explain_rnn(stepper, cell, digits)
 
@@ -62,17 +65,56 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     l, b, t = int(cell.layer or 0), int(cell.unit), int(cell.time or 0)
     out = _Builder(digits)
     lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
+    c = wired.reader(net, l)  # l + 1, or along a residual block's wires
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
-        return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {l + 1}'s dx.")
-    dx = float(st.extra["dx", l + 1][t - 1][b - 1])
+        return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {c}'s.")
+    above = net.kinds[c - 1]
+    dx = float(steps.from_above(net, st, l, t)[b - 1])
     fp = float(net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:])[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
-    out.say(f"the attention layer {l + 1} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and value "
-            f"through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
-    out.eq(Equation(lhs, (mul(Num(dx, Ref("dx", l + 1, (t - 1, b - 1))), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
+    sent = above.sent_quantity
+    if above.mixes_time:
+        out.say(f"the attention layer {c} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and "
+                f"value through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
+    else:
+        out.say(f"layer {c} ({above.describe()}) reads o{sup(l)}_τ: what it sends down (∂ℓ/∂o{sup(l)}_τ) times "
+                f"f′(s{sup(l)}_τ,{b})")
+    ref = Ref(sent, c, (t - 1, b - 1)) if sent else None
+    out.eq(Equation(lhs, (mul(Num(dx, ref), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
                     "=", {}, f"f′(s{sup(l)}_τ,{b}) = {out.n(fp)}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of unit {b} of layer {l} at τ = {t}, example n = "
                     f"{current_example(stepper)}", value)
+
+
+def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
+    """A residual block's cell at τ: o⁽ᵏ⁾_τ,b = x_τ,b + F(x)_τ,b, or ∂ℓ/∂x⁽ᵏ⁾_τ,b = ∂ℓ/∂o⁽ᵏ⁾_τ,b + what F's
+    first layer sends to x_τ,b."""
+    st, net = stepper.state, stepper.net
+    w = net.wiring
+    l, b, t = int(cell.layer or 0), int(cell.unit), int(cell.time or 0)
+    out = _Builder(digits)
+    if cell.quantity == "o":
+        board = st.o[l]
+        if board is None or np.isnan(board[t - 1][b]):
+            return _not_yet(cell, f"o{sup(l)} at τ = {t} comes after the block's layers, in the forward pass.")
+        x = float(steps.units(net, st, w.src[l])[t - 1][b - 1])
+        f = float(steps.units(net, st, w.tail[l])[t - 1][b - 1])
+        value = float(board[t - 1][b])
+        lhs = Sym("o", l, (b,), time=t)
+        out.say(f"the skip adds the block's input x = o{sup(w.src[l])}_τ to its layers' output F(x) = o{sup(w.tail[l])}_τ")
+        out.eq(Equation(lhs, (add(Num(x), Num(f)), Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of block {l} at τ = {t}, example n = "
+                        f"{current_example(stepper)}", value, terms=(x, f))
+    if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
+        return _not_yet(cell, f"∂ℓ/∂x{sup(l)} at τ = {t} comes in the backward pass, after the block's layers.")
+    up = float(steps.from_above(net, st, l, t)[b - 1])
+    inner = float(net.kinds[l].sequence_sent(st, l + 1, t)[b - 1])
+    value = float(st.delta[l][t - 1][b - 1])
+    lhs = Sym("∂ℓ/∂x", l, (b,), time=t, latex=r"\partial\ell/\partial x")
+    out.say(f"the fan-in: x_τ reaches ℓ through the skip (∂ℓ/∂o{sup(l)}_τ) and through the block's first layer {l + 1}")
+    out.eq(Equation(lhs, (add(Num(up), Num(inner)), Num(value, Ref("delta", l, (t - 1, b - 1)))), "=", {}))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of ∂ℓ/∂x of block {l} at τ = {t}, example n = "
+                    f"{current_example(stepper)}", value, terms=(up, inner))
 
 
 def position(cell: Cell, board: np.ndarray | None) -> tuple[int, ...]:

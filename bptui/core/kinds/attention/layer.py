@@ -72,6 +72,7 @@ class Attention(LayerKind):
     type: ClassVar[str] = "attention"
     over_time: ClassVar[bool] = True
     mixes_time: ClassVar[bool] = True
+    in_block: ClassVar[bool] = True  # it may stand inside a residual block
     per_time: ClassVar[bool] = True
     has_s: ClassVar[bool] = False
     takes_activation: ClassVar[bool] = False
@@ -361,6 +362,17 @@ class Attention(LayerKind):
         from . import equations
 
         return equations.step_equations(net, state, step)
+
+    sent_quantity: ClassVar[str | None] = "dx"
+
+    def sequence_units(self, o: np.ndarray) -> np.ndarray:
+        """o_1 … o_T: the board's o⁽ˡ⁾ keeps o_0 = 0 in row 0."""
+        return o[1:]
+
+    def sequence_sent(self, state: Any, l: int, t: int | None = None) -> np.ndarray:
+        """Its dx (∂ℓ/∂x_τ through every query, key and value)."""
+        dx = state.extra["dx", l]
+        return dx if t is None else dx[t - 1]
 
     def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:
         from . import steps

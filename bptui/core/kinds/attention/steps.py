@@ -9,8 +9,10 @@ pre-activation), H × T × T. Its other quantities are in ``State.extra`` keyed 
 and dq, dk, dv, dz (T × dk), scores, a and da (H × T × T, one T × T matrix per head), do (∂ℓ/∂o⁽ˡ⁾,
 T × d, from the layer above) and dx (T × d), ∂ℓ/∂x_τ handed to the layer below. A G step (G_Q … G_O)
 adds to its matrix's part of G⁽ˡ⁾; its value is that part. The dense layers' steps and the loss are the
-recurrent family's (core/kinds/rnn/steps.py) but for δ of a dense layer under an attention layer,
-which reads dx.
+recurrent family's (core/kinds/rnn/steps.py) but for δ of a dense layer under a layer that is not a
+dense layer at τ, which reads what that layer sends down (``LayerKind.sequence_sent``, an attention
+layer's dx). The layers beside an attention layer are asked through the kinds' interface
+(``sequence_units``, ``sequence_sent``), never by name.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ...engine import wiring as wired
 from ...engine.network import Network
 from ...engine.quizcells import QuizCell
 from ...engine.explain import Cell
@@ -62,13 +65,16 @@ def shape(kind: Attention, quantity: str, T: int) -> tuple[int, ...]:
     return (T, kind.dk)
 
 
+def units(net: Network, st: Any, l: int) -> np.ndarray:
+    """Layer l's units on the board, T × width: the input's x_τ (l = 0), or as its kind keeps them
+    (``LayerKind.sequence_units``: a dense layer's without its bias entry 1, an attention layer's o_τ)."""
+    return st.o[0][:, 1:] if l == 0 else net.kinds[l - 1].sequence_units(st.o[l])
+
+
 def layer_input(net: Network, st: Any, l: int) -> np.ndarray:
-    """x_1 … x_T (T × d), the rows attention layer l reads: the input's x_τ, a dense layer's units
-    (without its bias entry 1), or the attention layer below's o_τ."""
-    below = st.o[l - 1]
-    if l > 1 and net.kinds[l - 2].over_time:
-        return below[1:]
-    return below[:, 1:]
+    """x_1 … x_T (T × d), the rows layer l reads: the units of the layer below, or along a residual
+    block's wires (core/engine/wiring.py: a block's first inner layer reads the block's input)."""
+    return units(net, st, wired.source(net, l))
 
 
 def with_one(x: np.ndarray) -> np.ndarray:
@@ -90,12 +96,38 @@ def causal_mask(kind: Attention, T: int) -> np.ndarray | None:
     return np.tril(np.ones((T, T), dtype=bool))[None] if kind.causal else None
 
 
-def from_above(net: Network, st: Any, l: int) -> np.ndarray:
-    """∂ℓ/∂o⁽ˡ⁾_τ for every τ (T × d): (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] from a dense layer above, or the dx of an
-    attention layer above."""
-    if isinstance(net.kinds[l], Attention):
-        return st.extra["dx", l + 1]
-    return st.delta[l + 1] @ st.W[l + 1][:, 1:]
+def from_above(net: Network, st: Any, l: int, t: int | None = None) -> np.ndarray:
+    """∂ℓ/∂o⁽ˡ⁾_τ for every τ (T × d; row τ with ``t``): what the layer reading o⁽ˡ⁾ sends down (layer
+    l + 1, or along a residual block's wires), as its kind says (``LayerKind.sequence_sent``:
+    (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾_τ)[1:] from a dense layer, an attention layer's dx, a block's ∂ℓ/∂x)."""
+    c = wired.reader(net, l)
+    return net.kinds[c - 1].sequence_sent(st, c, t)
+
+
+def reads_sent(net: Network, l: int | None) -> bool:
+    """Whether layer l's δ_τ is ∂ℓ/∂x⁽ᶜ⁾_τ ⊙ f′(s⁽ˡ⁾_τ) from what the layer c reading o⁽ˡ⁾ sends down: a
+    layer with an s under one that is not a dense layer at τ, or in a network with blocks (else the
+    lecture's W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ of the recurrent family)."""
+    return (l is not None and 0 < l < net.L and net.kinds[l - 1].has_s
+            and (net.wiring is not None or not net.kinds[l].plain))
+
+
+def block_step(kind: Any, net: Network, st: Any, key: Any) -> tuple[Any, Any]:
+    """A residual block's step at τ, or over the whole sequence (a block with a layer inside that mixes
+    time steps): o_τ = [1, x_τ + F(x)_τ] (``join``) or ∂ℓ/∂x_τ = ∂ℓ/∂o_τ + what F's first layer sends
+    to x_τ (``fan_in``), on the board's o and δ rows."""
+    l, t, w = key.layer, key.time, net.wiring
+    assert w is not None
+    rows = slice(None) if t is None else slice(t - 1, t)
+    if key.quantity == "o":  # the units as columns, as ``join`` takes a batch
+        x, f = units(net, st, w.src[l])[rows], units(net, st, w.tail[l])[rows]
+        value = kind.join(with_one(x).T, x.T, f.T).T
+        value = _ro(value if t is None else value[0])
+        st.o[l] = value if t is None else seq._set_row(st.o[l], t - 1, value)
+        return value, None
+    value = _ro(kind.fan_in(from_above(net, st, l, t), net.kinds[l].sequence_sent(st, l + 1, t)))
+    st.delta[l] = value if t is None else seq._set_row(st.delta[l], t - 1, value)
+    return value, None
 
 
 def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarray:
@@ -163,10 +195,11 @@ def apply(net: Network, st: Any, key: Any) -> tuple[Any, Any]:
         else:
             st.extra[q, l] = value
         return value, None
-    if (key.phase == "backward" and key.quantity == "delta" and l is not None and l < net.L
-            and isinstance(net.kinds[l], Attention)):
+    if kind is not None and kind.span and key.phase != "update":
+        return block_step(kind, net, st, key)
+    if key.phase == "backward" and key.quantity == "delta" and reads_sent(net, l):
         t = key.time
-        dx = st.extra["dx", l + 1][t - 1]
+        dx = from_above(net, st, l, t)
         value = _ro(dx * net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:]))
         st.delta[l] = seq._set_row(st.delta[l], t - 1, value)
         return value, None

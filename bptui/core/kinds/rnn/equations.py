@@ -31,6 +31,7 @@ from ...engine.network import Network
 from ...formulas.notation import sup
 from ...engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE
 from ...engine.stepper import State, Step
+from ...engine.wiring import source
 
 TIMED = ("s", "o", "δ")
 
@@ -193,7 +194,8 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     if isinstance(kind, Recurrent):  # the layer's own steps: its kind's equations
         return kind.time_equations(net, state, step)
     # a dense layer, at time t or once (above a many-to-one layer)
-    below_rnn = l > 1 and net.kinds[l - 2].over_time
+    src = source(net, l)  # l − 1, or along a residual block's wires
+    below_rnn = (src > 0 and net.kinds[src - 1].over_time) or src != l - 1
     above_rnn = l < net.L and net.kinds[l].over_time
     if key.phase == FORWARD and key.quantity == "s" and below_rnn:
         return (upper_s(net, state, step, l, t),)
@@ -227,16 +229,17 @@ def rnn_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
 def _below(net: Network, state: Any, l: int, t: int | None) -> tuple[Node, Node, np.ndarray, dict]:
     """What layer l's W multiplies at τ (t None: once, from o_T of the many-to-one layer below): its node
     (``input_form``), the node with its numbers, its value and the bindings of its symbols."""
-    if l > 1 and net.kinds[l - 2].over_time:
-        T = len(state.o[l - 1]) - 1
+    src = source(net, l)  # l − 1, or along a residual block's wires
+    if src > 0 and net.kinds[src - 1].over_time:
+        T = len(state.o[src]) - 1
         tt = T if t is None else t
-        node: Node = Op("cat1", (sym("o", l - 1, tt),))
-        value = np.concatenate([[1.0], state.o[l - 1][tt]])
-        return node, Arr(value, means=node), value, {sym("o", l - 1, tt): state.o[l - 1][tt]}
+        node: Node = Op("cat1", (sym("o", src, tt),))
+        value = np.concatenate([[1.0], state.o[src][tt]])
+        return node, Arr(value, means=node), value, {sym("o", src, tt): state.o[src][tt]}
     assert t is not None
-    value = state.o[l - 1][t - 1]
-    node = sym("o", l - 1, t)
-    return node, arr(value, "o", l - 1, t, kinds=net.kinds), value, {node: value}
+    value = state.o[src][t - 1]
+    node = sym("o", src, t)
+    return node, arr(value, "o", src, t, kinds=net.kinds), value, {node: value}
 
 
 def upper_s(net: Network, state: Any, step: Step, l: int, t: int | None) -> Equation:
@@ -245,9 +248,10 @@ def upper_s(net: Network, state: Any, step: Step, l: int, t: int | None) -> Equa
     Wl = Sym("W", l, vector=True)
     rhs = Op("@", (Wl, node))
     filled = substitute(rhs, {Wl: arr(state.W[l], "W", l), node: filled_in})
-    T = len(state.o[l - 1]) - 1
+    src = source(net, l)
+    T = len(state.o[src]) - 1
     return Equation(sym("s", l, t), (rhs, filled, arr(step.value, "s", l, t)), bindings={Wl: state.W[l], **env},
-                    note="" if t is not None else f"many-to-one: from o{sup(l - 1)} at T = {T}")
+                    note="" if t is not None else f"many-to-one: from o{sup(src)} at T = {T}")
 
 
 def upper_G(net: Network, state: Any, step: Step, l: int, t: int | None) -> Equation:

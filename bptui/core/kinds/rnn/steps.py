@@ -20,6 +20,7 @@ import numpy as np
 from .layer import Recurrent
 from ...engine.kind import timed_layers
 from ...engine.network import Network
+from ...engine.wiring import source
 from ...engine.schedule import BACKWARD, FORWARD, LOSS, StepKey
 
 
@@ -66,14 +67,16 @@ def start_example(net: Network, x: np.ndarray) -> tuple[list, list, list, dict]:
 
 def below(net: Network, st: Any, l: int, t: int | None) -> np.ndarray:
     """The vector layer l's W multiplies at time t (None: once, above a many-to-one layer): [1, x_τ]
-    from the input, [1, o⁽ˡ⁻¹⁾_τ] (or [1, o⁽ˡ⁻¹⁾_T]) from a recurrent layer, a dense layer's o⁽ˡ⁻¹⁾ (at τ)."""
-    if l == 1:
+    from the input, [1, o⁽ˡ⁻¹⁾_τ] (or [1, o⁽ˡ⁻¹⁾_T]) from a kind over time, a dense layer's o⁽ˡ⁻¹⁾ (at τ);
+    in a network with residual blocks, the o of the layer it reads along the wires."""
+    src = source(net, l)  # l − 1, or along a residual block's wires
+    if src == 0:
         assert t is not None
         return st.o[0][t - 1]
-    if net.kinds[l - 2].over_time:
-        T = len(st.o[l - 1]) - 1
-        return np.concatenate([[1.0], st.o[l - 1][T if t is None else t]])
-    return st.o[l - 1] if t is None else st.o[l - 1][t - 1]
+    if net.kinds[src - 1].over_time:
+        T = len(st.o[src]) - 1
+        return np.concatenate([[1.0], st.o[src][T if t is None else t]])
+    return st.o[src] if t is None else st.o[src][t - 1]
 
 
 def at(a: np.ndarray, t: int | None) -> np.ndarray:
