@@ -107,7 +107,12 @@ class LayerCode:
     once), ``{at}`` (``_{t}`` in a check's f-string name, or nothing), ``{f}`` and ``{df}`` (f(s) and
     f′(s) in the framework), ``{up}`` (NumPy: ∂ℓ/∂o⁽ˡ⁾ at this step from the layer above); literal
     braces doubled. ``seq_start`` / ``np_seq_start`` are lines at each example's start (o₀ = 0, a
-    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs."""
+    gated layer's own lists, of T = ``T`` steps). ``one(v)`` is [1, v] in both programs.
+
+    ``stepwise``: the templates write the layer's steps in a network without time too (its quantities
+    are not s, o, δ, G of a dense layer), with ``{X}`` = ``x[l]``, the input units, ``{up}`` (NumPy)
+    = ``back[l]``; PyTorch's G step is then ``matrix`` of the parameters' .grad, as for every kind.
+    Dropout's masks need the epoch: the program's loops name it ``e`` and the example (0-based) ``n``."""
 
     module: str | None = None
     params: tuple[tuple[str, str, bool], ...] = ()
@@ -121,6 +126,7 @@ class LayerCode:
     np_seq: tuple[tuple[str, tuple[str, ...]], ...] = ()
     seq_start: tuple[str, ...] = ()
     np_seq_start: tuple[str, ...] = ()
+    stepwise: bool = False
 
 
 @dataclass(frozen=True)
