@@ -129,6 +129,11 @@ class LayerNorm(Unitwise):
                             matrix=f"torch.stack([layer[{l}].bias{{a}}, layer[{l}].weight{{a}}], 1)",
                             helpers=(LAYER_NORM_CODE,))
 
+    def from_framework(self, weight: np.ndarray, bias: np.ndarray, weight_hh: np.ndarray | None = None,
+                       bias_hh: np.ndarray | None = None) -> np.ndarray:
+        """[β | γ] from nn.LayerNorm's ``weight`` γ and ``bias`` β (ONNX's LayerNormalization: scale, B)."""
+        return np.stack([np.asarray(bias, dtype=float).reshape(-1), np.asarray(weight, dtype=float).reshape(-1)], axis=1)
+
     # -- files and names -----------------------------------------------------------------------------------
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         place = f"weights[{l - 1}]"
