@@ -95,6 +95,7 @@ class Run:
     last: int
     start: int
     groups: list[list[int]]  # the update groups from ``start``: their 0-based examples in bptui's order
+    epochs: list[int]  # each group's epoch (from 1): dropout's masks depend on it
     W: list[np.ndarray]
     G: list[np.ndarray]
     opt: list[Any]
@@ -124,6 +125,7 @@ def record(spec: Any, first: int, last: int) -> Run:
     G = [np.zeros_like(w) if fresh else np.array(g) for w, g in zip(st.W[1:], st.G[1:])]
     opt = list(st.opt[1:])
     groups: list[list[int]] = [[]]
+    epochs = [sch.key(start).epoch]
     closed = False
     values = []
     for i in range(start, last):
@@ -131,6 +133,7 @@ def record(spec: Any, first: int, last: int) -> Run:
         if key.phase != UPDATE and key.example_start:
             if closed:
                 groups.append([])
+                epochs.append(key.epoch)
                 closed = False
             assert key.example is not None
             groups[-1].append(key.example - 1)
@@ -139,7 +142,7 @@ def record(spec: Any, first: int, last: int) -> Run:
         progress.step()
         if i + 1 >= first:
             values.append(step.value)
-    return Run(first, last, start, groups, W, G, opt, values)
+    return Run(first, last, start, groups, epochs, W, G, opt, values)
 
 
 # -- writing the program -----------------------------------------------------------------------------
@@ -185,7 +188,7 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
       + ", and then checked (float64) against",
       "bptui's value for that step, kept in EXPECTED at the end of the program. Run it: python PROGRAM.py",
       '"""', "")
-    helpers = {name: src for c in codes for name, src in c.helpers}
+    helpers = _used_helpers(codes, torch)
     if not torch and "gelu" in spec.activations:
         helpers[ERF_CODE[0]] = ERF_CODE[1]
         w("import math")
@@ -237,6 +240,7 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
               for n in range(spec.N)],
         "y": [np.asarray(spec.y_of(n)).tolist() for n in range(spec.N)],
         "groups": run.groups,
+        "epochs": run.epochs,
         "start": run.start,
         "W": [a.tolist() for a in run.W],
         "G": [a.tolist() for a in run.G],
@@ -262,6 +266,23 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
     return "\n".join(w.lines) + "\n", arrays
 
 
+def _used_helpers(codes: list[LayerCode], torch: bool) -> dict[str, str]:
+    """The helper functions (``LayerCode.helpers``) the program's lines call, and those they call."""
+    every = {name: src for c in codes for name, src in c.helpers}
+    if torch:
+        lines = [x for c in codes for x in (c.module or "", c.forward, c.matrix, *c.seq_start)]
+    else:
+        lines = [x for c in codes for x in (*c.np_forward, *c.np_grad, *c.np_back, *c.np_seq_start)]
+    lines += [x for c in codes for _, step in (c.seq if torch else c.np_seq) for x in step]
+    text, used = "\n".join(lines), {}
+    while True:
+        more = {n: src for n, src in every.items() if n not in used and f"{n}(" in text}
+        if not more:
+            return {n: src for n, src in every.items() if n in used}
+        used.update(more)
+        text += "\n".join(more.values())
+
+
 def _check_name(q: str, l: int | None, extra: str = "") -> str:
     return repr(_sym(q, l) + (f" ({extra})" if extra else ""))
 
@@ -269,10 +290,8 @@ def _check_name(q: str, l: int | None, extra: str = "") -> str:
 def _body_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
     L = spec.L
     _setup_torch(w, spec, net, codes, weighted)
-    w("", "check = checker(DATA[\"start\"])", f"s, o = [None] * {L + 1}, [None] * {L + 1}")
-    if net.wiring is not None:
-        w(f"x = [None] * {L + 1}  # each block's input, a tensor of its own")
-    w("for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w("", "check = checker(DATA[\"start\"])", f"s, o, x = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for e, group in zip(DATA[\"epochs\"], DATA[\"groups\"]):  # each update group (of epoch e): its examples, in the order bptui steps them")
     w.at += 1
     w("for n in group:")
     w.at += 1
@@ -341,6 +360,8 @@ def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
         l = at or 0  # the loss step has no layer
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
             w(*_wired(net, codes, l, q, True, set()))
+        elif l and codes[l - 1].stepwise and not (phase == BACKWARD and q == "G"):
+            _stepwise(w, kinds, codes, l, phase, q, torch=True)
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, True)
@@ -382,8 +403,9 @@ def _update_torch(w: Writer, codes: list[LayerCode], weighted: list[int], zero: 
 def _body_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weighted: list[int]) -> None:
     L = spec.L
     _setup_numpy(w, spec, net, weighted)
-    w("", "check = checker(DATA[\"start\"])", f"s, o, d, back = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
-      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+    w("", "check = checker(DATA[\"start\"])",
+      f"s, o, d, back, x = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
+      "for e, group in zip(DATA[\"epochs\"], DATA[\"groups\"]):  # each update group (of epoch e): its examples, in the order bptui steps them")
     w.at += 1
     w("for n in group:")
     w.at += 1
@@ -426,6 +448,8 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
         l = at or 0  # the loss step has no layer
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
             w(*_wired(net, codes, l, q, False, done))
+        elif l and codes[l - 1].stepwise:
+            _stepwise(w, kinds, codes, l, phase, q, torch=False)
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, False)
@@ -492,6 +516,19 @@ def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool, done: 
             more, fill[name] = _sent(codes, c, done)
             lines += more
     return lines + [line.format(**fill) for line in dict(code.wired if torch else code.np_wired)[q]]
+
+
+def _stepwise(w: Writer, kinds: Any, codes: list[LayerCode], l: int, phase: str, q: str, torch: bool) -> None:
+    """A step of a kind that writes its own steps (``LayerCode.stepwise``), in a network without time:
+    its input units x[l] first, and (NumPy) ∂ℓ/∂o⁽ˡ⁾ = back[l] from the layer above before its backward."""
+    k, L = kinds[l - 1], len(kinds)
+    if phase == FORWARD and q == k.block_forward()[0]:
+        units = "[1:]" if not torch and k.bias_entry else ""
+        w(f"x[{l}] = o[{l - 1}]{units}  # x{sup(l)}: the units of o{sup(l - 1)}")
+    if phase == BACKWARD and q == k.block_backward()[0] and not torch and l < L:
+        w(*codes[l].np_back)
+    names = {"S": f"s[{l}]", "O": f"o[{l}]", "D": f"d[{l}]", "X": f"x[{l}]", "at": "", "up": f"back[{l}]"}
+    w(*(line.format(**names) for line in dict(codes[l - 1].seq if torch else codes[l - 1].np_seq)[q]))
 
 
 def _update_numpy(w: Writer, spec: Any, weighted: list[int]) -> None:
@@ -633,7 +670,7 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
 
     w("", "check = checker(DATA[\"start\"])",
       f"s, o, d, x = [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}, [None] * {L + 1}",
-      "for group in DATA[\"groups\"]:  # each update group: its examples, in the order bptui steps them")
+      "for e, group in zip(DATA[\"epochs\"], DATA[\"groups\"]):  # each update group (of epoch e): its examples, in the order bptui steps them")
     w.at += 1
     w("for n in group:")
     w.at += 1

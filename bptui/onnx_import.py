@@ -37,7 +37,7 @@ MAX_NODES = 10_000
 
 # ONNX's layer ops, and the bptui type of the layer each makes
 LAYER_OPS = {"Gemm": "dense", "MatMul": "dense", "Conv": "conv2d", "MaxPool": "maxpool2d",
-             "AveragePool": "avgpool2d", "RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
+             "AveragePool": "avgpool2d", "RNN": "rnn", "LSTM": "lstm", "GRU": "gru", "LayerNormalization": "layernorm"}
 # ONNX's gate blocks of W, R and B, named by the letters of the kind's ``gate_order`` (ONNX's c of an
 # LSTM is bptui's g, ONNX's h of a GRU its n)
 ONNX_GATES = {"RNN": "", "LSTM": "iofg", "GRU": "zrn"}
@@ -536,7 +536,29 @@ def _layer_op(walk: _Walk, node: Any, op: str, x: _Data, args: list, attrs: dict
         entry = {"type": LAYER_OPS[op], "size": int(size[0]), "stride": _stride(walk, attrs, where)}
         lay = _layer(walk, entry, where, x.shape)
         return _Data("map", lay.kind.out_shape, None)
+    if op == "LayerNormalization":
+        return _layer_norm(walk, node, x, args, attrs, where)
     return _recurrent(walk, op, x, args, attrs, where)
+
+
+def _layer_norm(walk: _Walk, node: Any, x: _Data, args: list, attrs: dict, where: str) -> _Data:
+    """nn.LayerNorm over the units (the last axis): ``scale`` is γ, ``B`` β, handed to the kind."""
+    if x.layout != "flat":
+        raise _refuse(walk, where, f"bptui normalises a vector of units (N, d); here a {x.layout} tensor")
+    if attrs.get("axis", -1) not in (-1, 1):
+        raise _refuse(walk, where, f"axis {attrs['axis']}: bptui normalises over the units only (axis -1)")
+    if len([n for n in node.output if n]) > 1:
+        raise _refuse(walk, where, "bptui reads a LayerNormalization's Y only (no Mean, no InvStdDev)")
+    # ONNX keeps epsilon as float32: the shortest decimal that reads back as it (1e-05, not 9.99999974e-06)
+    eps = float(str(np.float32(attrs.get("epsilon", 1e-5))))
+    d = x.shape[0]
+    gamma = _weight(walk, args, 1, where, "scale", 1)
+    beta = np.zeros(d) if len(args) < 3 or args[2] is None else _weight(walk, args, 2, where, "bias B", 1)
+    if gamma.size != d or beta.size != d:
+        raise _refuse(walk, where, f"its scale and bias have {gamma.size} and {beta.size} numbers, expected {d}")
+    lay = _layer(walk, {"type": "layernorm", "eps": eps}, where, x.shape)
+    lay.params = (gamma, beta)
+    return _Data("flat", x.shape, None)
 
 
 def _recurrent(walk: _Walk, op: str, x: _Data, args: list, attrs: dict, where: str) -> tuple[_Data, _Data]:

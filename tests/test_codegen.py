@@ -25,6 +25,7 @@ from .conftest import ALL_EXAMPLES, NETWORKS
 from .helpers import (STACK_SHAPES, random_conv_doc, random_residual_doc, random_rnn_doc, random_spec,
                       random_stack_doc)
 from .test_attention_reference import random_attention_doc
+from .test_unitwise import random_doc as unitwise_doc
 
 pytest.importorskip("torch")
 
@@ -32,7 +33,7 @@ FORMATS = ("pytorch", "numpy")
 # the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
 PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130", "long_memory": "200:420",
          "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400",
-         "count_tokens": "11830:11900"}
+         "count_tokens": "11830:11900", "moons_layernorm": "300:500"}
 
 RUNNER = r"""
 import json, runpy, sys, io, contextlib
@@ -105,6 +106,9 @@ def _doc_variants() -> list[tuple[str, object]]:
     for seed in range(4):
         out.append((f"conv-{seed}", random_conv_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2),
                                                      update=["full_batch", "per_example"][seed % 2])))
+    for seed in range(4):  # layernorm and dropout among dense layers; seed 3: dropout on a conv2d's map
+        out.append((f"unitwise-{seed}", unitwise_doc(seed, optimizer=opts[seed % 3], l2=0.05 * (seed % 2),
+                                                     update=["mini_batch", "per_example"][seed % 2], shuffle=seed == 1)))
     return out
 
 
@@ -243,11 +247,16 @@ def test_a_changed_value_fails(tmp_path, capsys):
     """The programs really assert: one of bptui's values changed (seeded, anywhere) makes them fail at that step."""
     rng = np.random.default_rng(25)
     steps = {}
-    for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens"):
+    sources = {name: NETWORKS / f"{name}.json"
+               for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens")}
+    for seed in (0, 3):  # layernorm and dropout (seed 3 on a map)
+        sources[f"unitwise{seed}"] = tmp_path / f"unitwise{seed}.json"
+        sources[f"unitwise{seed}"].write_text(json.dumps(unitwise_doc(seed, l2=0.1)))
+    for name, src in sources.items():
         for fmt in FORMATS:
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
-                export(capsys, NETWORKS / f"{name}.json", fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
+                export(capsys, src, fmt, out, *(("--steps", PARTS[name]) if name in PARTS else ()))
                 steps[str(out)] = _change_one(out, rng)
     assert_each_fails_at(steps)
 

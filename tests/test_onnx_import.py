@@ -98,6 +98,8 @@ def expected_G(modules):
             assert np.allclose(m.bias_ih_l0.grad.numpy(), m.bias_hh_l0.grad.numpy())
             out.append(np.concatenate([m.bias_ih_l0.grad.numpy()[:, None], m.weight_ih_l0.grad.numpy(),
                                        m.weight_hh_l0.grad.numpy()], 1))
+        elif isinstance(m, nn.LayerNorm):  # bptui's [β | γ]
+            out.append(np.stack([m.bias.grad.numpy(), m.weight.grad.numpy()], 1))
         else:
             out.append(None)
     return out
@@ -345,6 +347,11 @@ def _peephole(model, node):
     node.input.append("P")
 
 
+def _mean_out(model, node):
+    node.output.append("mean")  # LayerNormalization's Mean, read by the graph
+    model.graph.output.append(onnx.helper.make_tensor_value_info("mean", onnx.TensorProto.DOUBLE, None))
+
+
 def _replace_op(new):
     def change(model, node):
         node.op_type = new
@@ -359,7 +366,9 @@ def models():
             "LSTM": export(Seq(nn.LSTM, 2, 3, 1, False, False).double(), torch.zeros(4, 1, 2, dtype=torch.float64)),
             "Conv": export(conv, torch.zeros(1, 2, 6, 6, dtype=torch.float64)),
             "Gemm": export(nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1)).double(),
-                           torch.zeros(1, 3, dtype=torch.float64))}
+                           torch.zeros(1, 3, dtype=torch.float64)),
+            "LN": export(nn.Sequential(nn.Linear(3, 2), nn.LayerNorm(2), nn.Linear(2, 1)).double(),
+                         torch.zeros(1, 3, dtype=torch.float64))}
 
 
 REFUSALS = [
@@ -372,7 +381,9 @@ REFUSALS = [
     ("Conv", "Conv", _set(dilations=[2, 2]), "dilated"),
     ("Conv", "Conv", _set(pads=[0, 1, 0, 1]), "asymmetric pads"),
     ("Conv", "MaxPool", _set(ceil_mode=1), "ceil_mode"),
-    ("Gemm", "Tanh", _replace_op("LayerNormalization"), "cannot step"),
+    ("Gemm", "Tanh", _replace_op("HardSigmoid"), "cannot step"),
+    ("LN", "LayerNormalization", _set(axis=0), "axis 0"),
+    ("LN", "LayerNormalization", _mean_out, "Y only"),
     ("Gemm", "Tanh", _replace_op("Sin"), "cannot step"),
     ("Gemm", "Gemm", _set(alpha=2.0), "alpha = beta = 1"),
 ]
@@ -554,3 +565,26 @@ def test_the_output_never_replaces_the_model_or_the_data(tmp_path, mlp_bytes, ca
                             "--output", str(tmp_path / "." / target)], capsys)
         assert code == 2 and err.startswith("error:") and err.count("\n") == 1, err
     assert (tmp_path / "m.onnx").read_bytes() == mlp_bytes
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_layer_norm_round_trip(tmp_path, seed):
+    """nn.LayerNorm in a small MLP (γ and β drawn, ε as the seed picks it) as ONNX's LayerNormalization:
+    read as a layernorm layer, γ and β in bptui's [β | γ], ε as written, ℓ and G equal to PyTorch's."""
+    rng = np.random.default_rng([25, 4, seed])
+    torch.manual_seed(seed)
+    d, h, k, n = (int(v) for v in rng.integers(2, 5, size=4))
+    eps = [1e-5, 0.1, 1e-3][seed]
+    loss = LOSSES[seed % 3]
+    norm = nn.LayerNorm(h, eps=eps)
+    model = nn.Sequential(nn.Linear(d, h), nn.Tanh(), norm, nn.Linear(h, k)).double()
+    with torch.no_grad():
+        norm.weight.copy_(torch.tensor(rng.normal(1, 0.3, size=h)))
+        norm.bias.copy_(torch.tensor(rng.normal(0, 0.3, size=h)))
+    x, y = rng.normal(size=(n, d)), targets(rng, n, k, loss)
+    spec = imported(tmp_path, export(model, torch.zeros(1, d, dtype=torch.float64)), x, y, loss)
+    assert spec.raw["layers"][2] == {"type": "layernorm", "eps": eps}
+    assert spec.raw["weights"][1] == {"gamma": norm.weight.tolist(), "beta": norm.bias.tolist()}
+    ref = torch_loss(model(torch.tensor(x)), torch.tensor(y), loss)
+    ref.backward()
+    compare(spec, ref.item(), [model[0], model[2], model[3]])

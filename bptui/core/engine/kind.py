@@ -119,7 +119,12 @@ class LayerCode:
 
     A layer that reads the whole sequence at once (``mixes_time``: attention) writes its steps without τ:
     in ``seq`` / ``np_seq`` ``{X}`` is its input, one row per τ, and ``{up}`` (NumPy) ∂ℓ/∂o_τ from the
-    layer above, one row per τ; ``np_seq_sent`` is what it sends to the layer below, one row per τ."""
+    layer above, one row per τ; ``np_seq_sent`` is what it sends to the layer below, one row per τ.
+
+    ``stepwise``: the templates write the layer's steps in a network without time too (its quantities
+    are not s, o, δ, G of a dense layer), with ``{X}`` = ``x[l]``, the input units, ``{up}`` (NumPy)
+    = ``back[l]``; PyTorch's G step is then ``matrix`` of the parameters' .grad, as for every kind.
+    Dropout's masks need the epoch: the program's loops name it ``e`` and the example (0-based) ``n``."""
 
     module: str | None = None
     params: tuple[tuple[str, str, bool], ...] = ()
@@ -139,6 +144,7 @@ class LayerCode:
     np_wired_start: tuple[str, ...] = ()
     np_sent: str = ""
     np_seq_sent: str = ""
+    stepwise: bool = False
 
 
 @dataclass(frozen=True)

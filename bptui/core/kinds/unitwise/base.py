@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerKind, ones_on_top
+from ...engine.kind import LayerCode, LayerKind, ones_on_top
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...engine.explain import Cell
 from ...formulas.formula import Node, Partial, Sym
@@ -131,6 +131,23 @@ class Unitwise(LayerKind):
     def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    # -- a generated program (bptui export; bptui/codegen.py) ------------------------------------------------
+    def code_of(self, l: int, seq: dict[str, tuple[str, ...]], np_seq: dict[str, tuple[str, ...]],
+                **more: Any) -> LayerCode:
+        """The layer's :class:`LayerCode`: its steps' templates (``stepwise``), in both frameworks; every
+        step is checked, ∂ℓ/∂x⁽ˡ⁾ in PyTorch as the .grad of its input x (kept by ``tap``), in NumPy as
+        ``d[l]``, which is then the layer below's ∂ℓ/∂o⁽ˡ⁻¹⁾."""
+        x = f"x{_sup(l)}"
+        o = f"one({{O}}), f\"o{_sup(l)}{{at}} = [1, …]\"" if self.bias_entry else f"{{O}}, f\"o{_sup(l)}{{at}}\""
+        torch_dx = (f"check({{X}}.grad, f\"∂ℓ/∂{x}{{at}} ({x}: .grad)\")",)
+        np_dx = (f"check({{D}}, f\"∂ℓ/∂{x}{{at}}\")",)
+        np_o = f"{{O}}, f\"o{_sup(l)}{{at}}\""  # NumPy's o keeps a vector's bias entry 1 itself
+        seq = {q: lines + ((f"check({o})",) if q == "o" else torch_dx if q == "dx" else ()) for q, lines in seq.items()}
+        np_seq = {q: lines + ((f"check({np_o})",) if q == "o" else np_dx if q == "dx" else ()) for q, lines in np_seq.items()}
+        return LayerCode(np_back=(f"back[{l - 1}] = d[{l}]  # ∂ℓ/∂o{_sup(l - 1)} = ∂ℓ/∂{x}",),
+                         helpers=(TAP_CODE, *more.pop("helpers", ())), seq=tuple(seq.items()),
+                         np_seq=tuple(np_seq.items()), stepwise=True, **more)
+
     # -- the quiz and the equations -----------------------------------------------------------------------
     def board_quantity(self, quantity: str) -> str:
         """The board's row a step writes: u or m → s, dx → delta."""
@@ -187,6 +204,17 @@ class Unitwise(LayerKind):
         from . import explain
 
         return explain.explain(self, stepper, cell, digits)
+
+
+TAP_CODE = (
+    "tap",
+    '''def tap(v):
+    """v, as a layer's input whose gradient ∂ℓ/∂v is checked: autograd keeps its .grad after backward()."""
+    if not v.requires_grad:  # the network's input: a leaf of its own
+        v = v.clone().requires_grad_()
+    v.retain_grad()
+    return v''',
+)
 
 
 def _sup(l: int) -> str:

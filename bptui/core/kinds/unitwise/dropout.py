@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import Draw, LayerKind, Shape
+from ...engine.kind import Draw, LayerCode, LayerKind, Shape
 from ...util.errors import SpecError
 from .base import Unitwise
 
@@ -95,6 +95,20 @@ class Dropout(Unitwise):
     def block_backward(self) -> list[str]:
         return ["dx"]
 
+    def code(self, l: int, L: int) -> LayerCode:
+        """o = m ⊙ x/(1 − p) with bptui's own masks, drawn by NumPy's generator in both programs (never
+        torch's), from the epoch e and the example n + 1 of the program's loops."""
+        keep, m = f"(1 - {self.p!r})", f"m{_sup(l)}"
+        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r})"
+        why = f"  # {m}: default_rng([S, e, n]).random(shape) >= p, n from 1"
+        seq = {"o": ("{X} = tap({X})", f"{{S}} = torch.tensor({draw}){why}",
+                     f"{{O}} = {{S}} * {{X}} / {keep}  # o{_sup(l)} = {m} ⊙ x/(1 − p)"),
+               "dx": ()}
+        out = f"one({{S}} * {{X}} / {keep})" if self.bias_entry else f"{{S}} * {{X}} / {keep}"
+        np_seq = {"o": (f"{{S}} = {draw}{why}", f"{{O}} = {out}  # o{_sup(l)} = {m} ⊙ x/(1 − p)"),
+                  "dx": (f"{{D}} = {{S}} * {{up}} / {keep}  # ∂ℓ/∂x = {m} ⊙ ∂ℓ/∂o/(1 − p)",)}
+        return self.code_of(l, seq, np_seq, helpers=(MASK_CODE,))
+
     # -- files and names ---------------------------------------------------------------------------------
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         if w is not None:
@@ -124,3 +138,17 @@ class Dropout(Unitwise):
 
     def multiplications(self) -> int:
         return self.out_size
+
+
+MASK_CODE = (
+    "mask",
+    '''def mask(seed, epoch, example, shape, p):
+    """Dropout's mask (1.0 kept, 0.0 dropped) of example ``example`` (from 1) in ``epoch`` (from 1), as bptui draws it."""
+    return (np.random.default_rng([seed, epoch, example]).random(shape) >= p) * 1.0''',
+)
+
+
+def _sup(l: int) -> str:
+    from ...formulas.notation import sup
+
+    return sup(l)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerKind, Shape
+from ...engine.kind import LayerCode, LayerKind, Shape
 from ...formulas.formula import Sym
 from ...util.errors import SpecError
 from .base import Unitwise
@@ -107,6 +107,33 @@ class LayerNorm(Unitwise):
     def block_backward(self) -> list[str]:
         return ["dx", "G"]
 
+    def code(self, l: int, L: int) -> LayerCode:
+        """nn.LayerNorm's γ (weight) and β (bias) as parameters, u by F.layer_norm without them (PyTorch);
+        the three-term ∂ℓ/∂x written out (NumPy). W = [β | γ]: L2 (weight_decay) on γ only."""
+        d, eps, u, o = self.d, repr(self.eps), f"u{_sup(l)}", f"o{_sup(l)}"
+        g = f"check(G[{l}], \"G{_sup(l)} so far\")"
+        seq = {"u": ("{X} = tap({X})", f"{{S}} = F.layer_norm({{X}}, ({d},), eps={eps})  # {u} = (x − μ)/√(σ² + ε)",
+                     f"check({{S}}, f\"{u}{{at}}\")"),
+               "o": (f"{{O}} = layer[{l}].weight * {{S}} + layer[{l}].bias  # {o} = γ ⊙ u + β (weight γ, bias β)",
+                     "{O}.retain_grad()  # keep ∂ℓ/∂o after backward()"),
+               "dx": (),
+               "G": (f"G[{l}] = G[{l}] + torch.stack([{{O}}.grad, {{O}}.grad * {{S}}], 1)  # G{_sup(l)} += [∂ℓ/∂o | ∂ℓ/∂o ⊙ u]", g)}
+        np_seq = {"u": (f"{{S}} = layer_norm({{X}}, {eps})[0]  # {u} = (x − μ)/√(σ² + ε)", f"check({{S}}, f\"{u}{{at}}\")"),
+                  "o": (f"{{O}} = one(W[{l}][:, 1] * {{S}} + W[{l}][:, 0])  # {o} = [1, γ ⊙ u + β], W{_sup(l)} = [β | γ]",),
+                  "dx": (f"gh = W[{l}][:, 1] * {{up}}  # ĝ = γ ⊙ ∂ℓ/∂o{_sup(l)}",
+                         f"{{D}} = (gh - gh.mean() - {{S}} * np.mean(gh * {{S}})) * layer_norm({{X}}, {eps})[1]"
+                         "  # ∂ℓ/∂x = (ĝ − mean ĝ − u ⊙ mean(ĝ ⊙ u))/√(σ² + ε)"),
+                  "G": (f"G[{l}] += np.stack([{{up}}, {{up}} * {{S}}], 1)  # G{_sup(l)} += [∂ℓ/∂o | ∂ℓ/∂o ⊙ u] (β's, γ's)", g)}
+        return self.code_of(l, seq, np_seq, module=f"torch.nn.LayerNorm({d}, eps={eps})",
+                            params=(("bias", "M[:, 0]", True), ("weight", "M[:, 1]", False)),
+                            matrix=f"torch.stack([layer[{l}].bias{{a}}, layer[{l}].weight{{a}}], 1)",
+                            helpers=(LAYER_NORM_CODE,))
+
+    def from_framework(self, weight: np.ndarray, bias: np.ndarray, weight_hh: np.ndarray | None = None,
+                       bias_hh: np.ndarray | None = None) -> np.ndarray:
+        """[β | γ] from nn.LayerNorm's ``weight`` γ and ``bias`` β (ONNX's LayerNormalization: scale, B)."""
+        return np.stack([np.asarray(bias, dtype=float).reshape(-1), np.asarray(weight, dtype=float).reshape(-1)], axis=1)
+
     # -- files and names -----------------------------------------------------------------------------------
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         place = f"weights[{l - 1}]"
@@ -178,3 +205,13 @@ def _sup(l: int) -> str:
     from ...formulas.notation import sup
 
     return sup(l)
+
+
+LAYER_NORM_CODE = (
+    "layer_norm",
+    '''def layer_norm(x, eps):
+    """u = (x − μ)/√(σ² + ε) over the units of x, and 1/√(σ² + ε) (μ and the biased σ², as nn.LayerNorm)."""
+    c = x - x.mean()
+    r = 1 / np.sqrt(np.mean(c * c) + eps)
+    return c * r, r''',
+)
