@@ -92,10 +92,13 @@ async def test_stopped_reads_stopped_after():
         app.screen.query_one("#value").value = "1000000"
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.done > 0, "an epoch on the training screen")
+        screen = app.screen
+        assert screen.running, str(screen.query_one("#train-message").render())  # not failed or finished already
         await pilot.press("escape")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        message = str(app.screen.query_one("#train-message").render())
+        await until(pilot, lambda: not screen.running, "the run's end on the training screen")
+        assert app.screen is screen  # Esc while it runs stops it and stays
+        message = str(screen.query_one("#train-message").render())
         assert message.startswith("Stopped after ") and " epochs (" in message
 
 
