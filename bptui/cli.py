@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
 def _notation_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notation", metavar="NAME|FILE",
                    help="write the equations in a course's notation: lecture13 (default), nielsen, goodfellow, "
-                        "ng, or a profile file (docs/notation.md); wins over the file's \"notation\"; never "
+                        "ng, cs231n, or a profile file (docs/notation.md); wins over the file's \"notation\"; never "
                         "changes a number")
 
 

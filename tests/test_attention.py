@@ -246,3 +246,23 @@ def test_the_rules_write_attention_forward_and_back_not_a_dense_layer():
                  "G_Q⁽¹⁾ ← G_Q⁽¹⁾ + ∂ℓ/∂q⁽¹⁾ᵀ X̃⁽¹⁾"):
         assert part in text, (part, text)
     assert "o⁽¹⁾ = [1, s⁽¹⁾]" not in text  # not the dense layer's rule
+
+
+async def test_the_padding_of_an_attention_matrix_cannot_be_edited():
+    """W_Q, W_K, W_V stand padded to W_O's width in the one matrix: Enter on a padding entry says it is
+    no weight and changes nothing; a real weight beside it still opens the editor's prompt."""
+    from bptui.tui import messages
+
+    from .tui_helpers import app_for
+
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        kind = app.spec.layer_kinds[0]
+        W = app.stepper.state.W[1]
+        pad = next((r, c) for r in range(W.shape[0]) for c in range(W.shape[1]) if not kind.editable(r, c))
+        assert W[pad] == 0 and kind.editable(0, 1)
+        app.screen.post_message(messages.EditRequested(("W", 1, *pad)))
+        await pilot.pause()
+        said = str(app.screen.query_one("#message").render())
+        assert "is no weight" in said and "outside the four matrices" in said, said
+        np.testing.assert_array_equal(app.stepper.state.W[1], W)

@@ -44,8 +44,16 @@ class EditMode(Host):
 
     def on_edit_requested(self, message: messages.EditRequested) -> None:
         quantity, l, row, col = message.cell
+        kinds = getattr(self.stepper.spec, "layer_kinds", ())
+        kind = kinds[l - 1] if 1 <= l <= len(kinds) else None
         if quantity != "W":
-            self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell.")
+            self.say(f"Only weights can be edited: move the cursor to a W{sup(l)} cell." if kind is None or kind.has_weights
+                     else f"Only weights can be edited, and layer {l} ({kind.label()}) has none: move the cursor "
+                          "to a weight of another layer.")
+            return
+        if kind is not None and not kind.editable(row, col):
+            self.say(f"That entry of W{sup(l)} is no weight ({kind.weight_text(self.stepper.spec, l, row + 1, col)}); "
+                     "it cannot be edited.")
             return
         if self.question is not None:  # the question is about a step an edit could take off the board
             self.say("Answer the question first (Esc skips it); then edit the weight.")

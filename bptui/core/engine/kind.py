@@ -455,6 +455,11 @@ class LayerKind:
             if self.over_time else ()
         return tuple(dict.fromkeys(("s", "o", "delta") + tuple(q for q in own if q != "G")))
 
+    def editable(self, row: int, col: int) -> bool:
+        """Whether entry (row, col) of W⁽ˡ⁾ is a weight a user may change (an attention layer's one
+        matrix pads W_Q, W_K, W_V to W_O's width with entries that are always 0)."""
+        return True
+
     def weight_position(self, row: int, col: int) -> tuple[int, ...] | None:
         """Where weight (row, col) of W⁽ˡ⁾ stands in the layer's own form (a kernel's (k, c, u, v));
         None when the matrix is its own form, or for a bias."""

@@ -181,6 +181,9 @@ class Attention(LayerKind):
         name, r, c = found if found is not None else ("pad", row, col)
         return Sym("G", l, (name, r + 1, c))
 
+    def editable(self, row: int, col: int) -> bool:
+        return self.weight_of(row, col) is not None  # not the padding outside the four matrices
+
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         found = self.weight_of(b - 1, a)
         if found is None:
