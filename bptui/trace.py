@@ -8,6 +8,7 @@ from typing import Iterator
 from .core.graphs.graph import GraphSpec
 from .core.graphs.graph_stepper import GraphStepper
 from .core.engine.equations import step_equation, value_json
+from .core.engine.kind import layers_text
 from .core.util.jsonout import dumps
 from .core.formulas.formula import Arr, Sym, TextPrinter
 from .core.formulas.profiles import DEFAULT, Profile
@@ -64,7 +65,7 @@ def describe(spec: NetworkSpec, notation: Profile = DEFAULT) -> str:
     shape = "-".join(str(w) for w in spec.widths)
     if spec.is_v2:  # the layers by kind: 1×6×6 → conv2d 2×3×3 → maxpool2d 2×2 → dense 1
         first = "×".join(map(str, spec.input_shape)) if spec.input_shape else str(spec.widths[0])
-        shape = " → ".join([first] + [k.describe() for k in spec.layer_kinds])
+        shape = layers_text(first, spec.layer_kinds)
         acts = ", ".join(f"{f(l)} = {a}" for l, (a, k) in enumerate(zip(spec.activations, spec.layer_kinds), start=1)
                          if k.has_s and k.takes_activation)
         shape, acts = f"{shape}", acts

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from ..core.engine.kind import layers_text
 from ..core.formulas.notation import num, sup, vec
 from .modes import Host
 from .stepping import TextLine
@@ -19,6 +20,8 @@ class BoardText(Host):
         spec, stepper, digits = self.spec, self.stepper, self.digits
         at = stepper.where()
         shape = "-".join(str(w) for w in spec.widths)
+        if any(k.span for k in getattr(spec, "layer_kinds", ())):  # residual blocks: as the file nests them
+            shape = layers_text(str(spec.widths[0]), spec.layer_kinds)
         if at.phase == "update":
             example_text = f"updating the weights {at.follows.text()}"
         else:
@@ -31,14 +34,14 @@ class BoardText(Host):
         else:
             o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
-            shape = " → ".join(["×".join(map(str, spec.input_shape))] + [k.describe() for k in spec.layer_kinds])
+            shape = layers_text("×".join(map(str, spec.input_shape)), spec.layer_kinds)
             if at.phase != "update":
                 example_text = f"{at.example_text()} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
             o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
         if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
             from .seq_sheet import status_lines
 
-            shape = " → ".join([str(spec.widths[0])] + [k.describe() for k in spec.layer_kinds])
+            shape = layers_text(str(spec.widths[0]), spec.layer_kinds)
             seq_example, o0_text = status_lines(stepper, digits)
             if at.phase != "update":
                 example_text = seq_example

@@ -84,6 +84,21 @@ def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
+def layers_text(first: str, kinds: Sequence["LayerKind"]) -> str:
+    """The network's layers in a line, a block's inner layers in brackets after it, as the file nests
+    them: ``3 → residual[attention dk 8, 2 heads] → residual[dense 3] → dense 5`` (``first``: the input)."""
+
+    def level(i: int, end: int) -> list[str]:
+        parts = []
+        while i < end:
+            k = kinds[i]
+            parts.append(f"{k.type}[{', '.join(level(i + 1, i + 1 + k.span))}]" if k.span else k.describe())
+            i += 1 + k.span
+        return parts
+
+    return " → ".join([first] + level(0, len(kinds)))
+
+
 @dataclass(frozen=True)
 class LayerCode:
     """How a layer kind writes itself into a generated program (``bptui export --format pytorch|numpy``,
