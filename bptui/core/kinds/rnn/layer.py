@@ -221,6 +221,15 @@ class Recurrent(LayerKind):
         return LayerCode(module=f"torch.nn.ParameterDict({{{made}}})", params=params,
                          matrix=f"torch.cat([{parts}], 1)", **seq)
 
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
+        """A gated layer's [W │ U] and G rows named by gate and unit (i1 … ō4 of an LSTM, r1 … n4 of a
+        GRU), as its s and δ rows are; an rnn's rows are the units (the panel's default)."""
+        if self.gates == 1:
+            return None
+        d = self.in_size
+        labels = [f"{'ō' if g == 'o' else g}{b}" for g in self.gate_order for b in range(1, self.h + 1)]
+        return f"W{sup(l)} (bias │ inputs │ U{sup(l)} from column {d + 1})", (0, d), labels
+
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover
         """This layer's own step ``key`` at τ, written on the board ``st``: (its value, the G it replaced,
         or None)."""
