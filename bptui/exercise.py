@@ -747,6 +747,9 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     outputs = [(args.output, f"{names[fmt]} (--output)")] if args.output is not None else []
     key_json = None
     if args.answers is not None:
+        if Path(args.answers).suffix.lower() == ".json":  # the JSON key is the one written beside it
+            raise ExerciseError(f"bptui export: --answers {args.answers}: name the key a person reads (KEY.md, "
+                                ".tex or .pdf); its JSON, the key a machine reads, is written beside it as KEY.json")
         outputs.append((args.answers, "the answer key (--answers)"))
         if check_output(args.answers, args.force) not in (DEVICE, PIPE):  # a device or a pipe has no "beside"
             key_json = json_path(args.answers)

@@ -245,6 +245,7 @@ def test_an_example_is_its_steps_of_the_full_run_and_its_update(capsys, name, n,
     (["--format", "pdf"], "--format pdf writes a file"),
     (["--exercise", "--format", "csv"], "not csv"),
     (["--round", "-1", "--variants", "2"], "must be 0 or more"),
+    (["--exercise", "--answers", "key2.json"], "name the key a person reads (KEY.md"),
 ])
 def test_bad_options_are_one_error_line(capsys, options, message):
     assert main(["export", str(NETWORKS / "xor.json"), *options]) == 2
