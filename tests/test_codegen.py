@@ -269,47 +269,49 @@ def test_a_changed_value_fails(tmp_path, capsys):
     assert_each_fails_at(steps)
 
 
-def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
-    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
-    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
-    G part; seeded choices) fails at that step."""
-    rng = np.random.default_rng(21)
-    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
-    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
-    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+def _each_fails_where_changed(tmp_path, rng, docs: dict, own, copies: int) -> None:
+    """Each network (by its label) in both formats, ``copies`` times with one of bptui's values changed
+    (a seeded choice among the steps whose key ``own(spec, key)`` picks): each fails at that step."""
     steps = {}
     for label, doc in docs.items():
         spec = parse(doc, f"{label}.json")
         sch = Stepper(spec).schedule
         first, last = codegen.steps_of(spec, 1, None)
-        among = [i + 1 for i in range(last) if sch.key(i).quantity in own and sch.key(i).time is None]
+        among = [i + 1 for i in range(last) if own(spec, sch.key(i))]
         for fmt in FORMATS:
-            for k in range(3):
+            for k in range(copies):
                 out = tmp_path / f"{label}_{fmt}_{k}.py"
                 codegen.write(spec, fmt, first, last, str(out))
                 steps[str(out)] = _change_one(out, rng, among)
     assert_each_fails_at(steps)
 
 
+def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
+    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
+    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
+    G part; seeded choices) fails at that step."""
+    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
+    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
+    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+    _each_fails_where_changed(tmp_path, np.random.default_rng(21), docs,
+                              lambda spec, key: key.quantity in own and key.time is None, 3)
+
+
 def test_a_changed_value_of_a_block_over_a_sequence_fails(tmp_path):
     """Seeded networks with residual blocks over sequences, one nested around attention ([[attention],
     dense]): a changed value of a block's own step (o or ∂ℓ/∂x, at τ or over the whole sequence at
     once; seeded choices) fails at that step."""
-    rng = np.random.default_rng(2125)
-    steps = {}
-    for seed in (0, 1):
-        spec = parse(sequence_residual_doc(seed, n=2), f"sequence_residual{seed}.json")
+    docs = {f"sequence_residual{seed}": sequence_residual_doc(seed, n=2) for seed in (0, 1)}
+
+    def own(spec, key) -> bool:
+        return bool(key.layer and spec.layer_kinds[key.layer - 1].span)
+
+    for label, doc in docs.items():  # the blocks step at τ and over the whole sequence
+        spec = parse(doc, f"{label}.json")
         sch = Stepper(spec).schedule
-        first, last = codegen.steps_of(spec, 1, None)
-        keys = [sch.key(i) for i in range(last)]
-        blocks = [i + 1 for i, key in enumerate(keys) if key.layer and spec.layer_kinds[key.layer - 1].span]
-        assert {keys[i - 1].time is None for i in blocks} == {True, False}  # at τ and over the whole sequence
-        for fmt in FORMATS:
-            for k in range(4):
-                out = tmp_path / f"sequence_residual{seed}_{fmt}_{k}.py"
-                codegen.write(spec, fmt, first, last, str(out))
-                steps[str(out)] = _change_one(out, rng, blocks)
-    assert_each_fails_at(steps)
+        keys = [sch.key(i) for i in range(codegen.steps_of(spec, 1, None)[1])]
+        assert {key.time is None for key in keys if own(spec, key)} == {True, False}, label
+    _each_fails_where_changed(tmp_path, np.random.default_rng(2125), docs, own, 4)
 
 
 @pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
