@@ -24,8 +24,9 @@ from typing import Any, cast
 import numpy as np
 
 from .core.engine.kind import LayerCode
-from .core.engine.schedule import BACKWARD, FORWARD, LOSS, UPDATE, example_block, time_runs
-from .core.engine.wiring import reader
+from .core.engine.schedule import (BACKWARD, FORWARD, LOSS, UPDATE, backward_order, example_block, forward_order,
+                                   sequence_runs)
+from .core.engine.wiring import reader, source
 from .core.formulas.notation import sup
 from .core.util.errors import SpecError
 
@@ -208,9 +209,9 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None) -> tuple[str, d
     for src in helpers.values():
         w(src, "", "")
     if torch:
-        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return torch.cat([torch.ones(1), v])", "", "")
+        w("def one(v):", '    """[1, v]: a vector (or each row of v) with the bias entry 1 on top."""', "    return torch.cat([torch.ones(*v.shape[:-1], 1), v], -1)", "", "")
     else:
-        w("def one(v):", '    """[1, v]: a vector with the bias entry 1 on top."""', "    return np.concatenate([[1.0], v])", "", "")
+        w("def one(v):", '    """[1, v]: a vector (or each row of v) with the bias entry 1 on top."""', "    return np.concatenate([np.ones(np.shape(v)[:-1] + (1,)), v], -1)", "", "")
     w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
     w("def checker(start):",
       '    """check(value, name): the next step\'s value, asserted equal to bptui\'s for it (from step FIRST on)."""',
@@ -615,49 +616,92 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
             raise SpecError(f"{kinds[l - 1].type} layers over time cannot be exported as a program yet",
                             place=f"layers[{l}]", source=spec.source)
     col = 0 if torch else 1
+    runs = {phase: sequence_runs(kinds, order(kinds, L)) for phase, order in
+            ((FORWARD, forward_order), (BACKWARD, backward_order))}
+    whole = {run[0] for run, at_once in runs[FORWARD] if at_once}  # stepped over the whole sequence at once
+    rows_kept = {l for l in whole if kinds[l - 1].span}  # a block's o and ∂ℓ/∂x there: one row per τ, no row 0
 
     def units(l: int, expr: str) -> str:  # o⁽ˡ⁾ without a NumPy hidden dense layer's bias entry
         return expr + "[1:]" if not torch and kinds[l - 1].bias_entry and l < L else expr
+
+    def first_inner(l: int) -> bool:  # PyTorch: layer l reads its block's x, a tensor of its own
+        return torch and l > 1 and kinds[l - 2].span > 0
+
+    def o_at(m: int, t: str) -> str:
+        return f"o[{m}][{t} - 1]" if m in rows_kept else f"o[{m}][{t}]"
+
+    def o_rows(m: int) -> str:  # o⁽ᵐ⁾'s units, one row per τ
+        if m in rows_kept:
+            return f"o[{m}]" if torch or not kinds[m - 1].bias_entry else f"o[{m}][:, 1:]"
+        if kinds[m - 1].mixes_time:
+            return f"o[{m}][1:]"
+        return f"{'torch.stack' if torch else 'np.array'}([{units(m, f'o[{m}][t]')} for t in range(1, T + 1)])"
+
+    def sent_at(r: int, l: int) -> str:  # NumPy: ∂ℓ/∂o⁽ˡ⁾ at τ = t, what layer r (reading it) sends down
+        w_ = spec.widths[l]
+        if codes[r - 1].np_seq_sent:
+            return f"{codes[r - 1].np_seq_sent}[t - 1]"
+        if kinds[r - 1].span:
+            return f"d[{r}][t - 1]" if r in rows_kept else f"d[{r}][t]"
+        if timed[r - 1]:
+            return f"(W[{r}][:, :{1 + w_}].T @ d[{r}][t])[1:]"
+        return f"((W[{r}][:, :{1 + w_}].T @ d[{r}])[1:] if t == T else np.zeros({w_}))"
+
+    def sent_rows(r: int, l: int) -> str:  # NumPy: the same at every τ, one row per τ
+        if codes[r - 1].np_seq_sent:
+            return codes[r - 1].np_seq_sent
+        if r in rows_kept:
+            return f"d[{r}]"
+        return f"np.array([{sent_at(r, l)} for t in range(1, T + 1)])"
 
     def names(l: int, t: bool) -> dict[str, str]:
         ix = "[t]" if t else ""
         S, O, D, X = f"s[{l}]{ix}", f"o[{l}]{ix}", f"d[{l}]{ix}", f"x[{l}]{ix}"
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
-        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "",
-               "f": ACTIVATION_CODE[act][col].format(s=S, a=alpha),
-               "df": ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""}
-        if kinds[l - 1].mixes_time:  # the whole sequence at once: its input and ∂ℓ/∂o, one row per τ
-            out["X"], out["up"] = rows_in(l), rows_up(l)
-        elif l < L and codes[l].np_seq_sent:  # the layer above sends ∂ℓ/∂x_τ as rows
-            out["up"] = f"{codes[l].np_seq_sent}[t - 1]"
-        elif l < L:
-            w_ = spec.widths[l]
-            if timed[l]:
-                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}][t])[1:]"
-            elif t:
-                out["up"] = f"((W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:] if t == T else np.zeros({w_}))"
-            else:
-                out["up"] = f"(W[{l + 1}][:, :{1 + w_}].T @ d[{l + 1}])[1:]"
+        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "", "f": "", "df": ""}
+        if kinds[l - 1].has_s and act in ACTIVATION_CODE:
+            out["f"] = ACTIVATION_CODE[act][col].format(s=S, a=alpha)
+            out["df"] = ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""
+        r = reader(net, l) if l < L else 0  # the output layer: ∂ℓ/∂o from the loss
+        if l in whole:  # the whole sequence at once: its input and ∂ℓ/∂o, one row per τ
+            out["X"] = f"x[{l}]" if torch and kinds[l - 1].span else rows_in(l)
+            out["up"] = sent_rows(r, l) if r else ""
+        elif r:
+            out["up"] = sent_at(r, l) if t else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
+        if kinds[l - 1].span:  # a block: its inner layers' output, and what the first of them sends to x
+            tail = net.wiring.tail[l]
+            out["F"] = o_rows(tail) if l in whole else units(tail, o_at(tail, "t"))
+            out["inner"] = sent_rows(l + 1, l) if l in whole else sent_at(l + 1, l)
         return out
 
     def rows_in(l: int) -> str:  # x_1 … x_T of a layer that reads the whole sequence, one row per τ
-        if l == 1:
-            return "xs"
-        if kinds[l - 2].mixes_time:
-            return f"o[{l - 1}][1:]"
-        return f"{'torch.stack' if torch else 'np.array'}([{units(l - 1, f'o[{l - 1}][t]')} for t in range(1, T + 1)])"
-
-    def rows_up(l: int) -> str:  # NumPy: ∂ℓ/∂o_τ of a layer that runs once over the sequence, one row per τ
-        if codes[l].np_seq_sent:
-            return codes[l].np_seq_sent
-        return f"np.array([(W[{l + 1}][:, :{1 + spec.widths[l]}].T @ d[{l + 1}][t])[1:] for t in range(1, T + 1)])"
+        if first_inner(l):
+            return f"x[{l - 1}]"
+        src = source(net, l)
+        return "xs" if src == 0 else o_rows(src)
 
     def below(l: int, t: bool) -> str:
-        if l == 1:
+        if first_inner(l):
+            return f"x[{l - 1}][t]"
+        src = source(net, l)
+        if src == 0:
             return "xs[t - 1]"
-        if timed[l - 2]:
-            return units(l - 1, f"o[{l - 1}][t]" if t else f"o[{l - 1}][T]")
-        return units(l - 1, f"o[{l - 1}]")
+        if timed[src - 1]:
+            return units(src, o_at(src, "t") if t else o_at(src, "T"))
+        return units(src, f"o[{src}]")
+
+    started: set[int] = set()
+
+    def start_blocks(l: int, t: bool) -> None:  # PyTorch: each block's x (outer first), before its first inner layer
+        starts = []
+        while first_inner(l) and l - 1 not in started:
+            starts.append(l - 1)
+            l -= 1
+        for b in reversed(starts):
+            started.add(b)
+            xb = f"x[{b}][t]" if t else f"x[{b}]"
+            w(f"{xb} = {below(b, True) if t else rows_in(b)}.clone()  # block {b}'s input, a tensor of its own: "
+              f"its .grad is ∂ℓ/∂x{sup(b)}", f"{xb}.retain_grad() if {xb}.requires_grad else {xb}.requires_grad_()")
 
     def steps(l: int, qs: list[str], t: bool) -> None:
         for q in qs:
@@ -682,14 +726,17 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w("G = [None] * " + str(L + 1) + "  # G⁽ˡ⁾ so far, added up τ by τ below from autograd's δ_τ (bptui's G steps)")
         for l in weighted:
             w(f"G[{l}] = {codes[l - 1].matrix.format(a='.grad')}.clone()")
-    for run in (r for r in time_runs(per, kinds) if r):  # the per-τ layers around each that reads all τ at once
-        if kinds[run[0] - 1].mixes_time:
+    for run, at_once in runs[FORWARD]:  # the per-τ layers τ by τ, around each that reads all τ at once
+        if at_once:
+            start_blocks(run[0], False)
             steps(run[0], kinds[run[0] - 1].block_forward(), False)
             continue
         w("for t in range(1, T + 1):  # forward through time")
         w.at += 1
         for l in run:
-            w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
+            start_blocks(l, True)
+            if not (torch and kinds[l - 1].span):
+                w(f"x[{l}][t] = {below(l, True)}  # layer {l}'s input at τ")
             steps(l, kinds[l - 1].block_forward(), True)
         w.at -= 1
     for l in once:
@@ -712,14 +759,15 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w("check(loss, 'ℓ')")
     for l in reversed(once):
         steps(l, kinds[l - 1].block_backward(), False)
-    for l in reversed(per):
-        if kinds[l - 1].mixes_time:
-            steps(l, kinds[l - 1].block_backward(), False)
+    for run, at_once in runs[BACKWARD]:
+        if at_once:
+            steps(run[0], kinds[run[0] - 1].block_backward(), False)
             continue
-        w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
-        w.at += 1
-        steps(l, kinds[l - 1].block_backward(), True)
-        w.at -= 1
+        for l in run:
+            w(f"for t in range(T, 0, -1):  # layer {l} backward through time")
+            w.at += 1
+            steps(l, kinds[l - 1].block_backward(), True)
+            w.at -= 1
     if torch:
         for l in weighted:
             w(f"assert_close(G[{l}], {codes[l - 1].matrix.format(a='.grad')})  # τ by τ, G{sup(l)} adds up to autograd's")

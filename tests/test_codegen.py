@@ -25,6 +25,7 @@ from .conftest import ALL_EXAMPLES, NETWORKS
 from .helpers import (STACK_SHAPES, random_conv_doc, random_residual_doc, random_rnn_doc, random_spec,
                       random_stack_doc)
 from .test_attention_reference import random_attention_doc
+from .test_residual_sequences import random_doc as sequence_residual_doc
 from .test_unitwise import random_doc as unitwise_doc
 
 pytest.importorskip("torch")
@@ -33,7 +34,8 @@ FORMATS = ("pytorch", "numpy")
 # the big bundled networks: a few steps across an update (their whole epoch is thousands of steps)
 PARTS = {"moons": "1:40", "iris": "15:160", "shapes": "140:190", "edges": "60:130", "long_memory": "200:420",
          "long_memory_lstm": "300:700", "parity": "1:200", "stacked_parity": "100:400", "gru_parity": "150:400",
-         "count_tokens": "11830:11900", "moons_layernorm": "300:500"}
+         "count_tokens": "11830:11900", "moons_layernorm": "300:500",
+         "tiny_transformer": "680:800"}  # its first update is steps 711 … 713
 
 RUNNER = r"""
 import json, runpy, sys, io, contextlib
@@ -81,7 +83,8 @@ def test_bundled_networks_run_and_pass(tmp_path, capsys):
             paths[(name, fmt)] = out
     assert {name for name, _ in paths} >= {"xor", "two_channel", "edges", "shapes", "iris", "moons", "regression",
                                            "parity", "stacked_parity", "long_memory_lstm", "gru_parity", "lecture13",
-                                           "lecture13_expression", "deep_residual", "count_tokens"}
+                                           "lecture13_expression", "deep_residual", "count_tokens",
+                                           "tiny_transformer"}
     results = run_programs(list(paths.values()))
     for (name, fmt), path in paths.items():
         status, text = results[str(path)]
@@ -153,6 +156,10 @@ def _block_variants() -> list[tuple[str, object]]:
         doc = random_attention_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2), update=updates[seed % 3],
                                    mini_batch=2 if seed % 3 == 2 else None)
         out.append((f"attention-{seed}", doc))
+    for seed in range(5):  # blocks over sequences: [attention] ([[attention], dense] nested), [dense, dense], attention beside
+        out.append((f"sequence-residual-{seed}", sequence_residual_doc(
+            seed, n=3, optimizer=opts[seed % 3], update=updates[seed % 3], l2=0.02 * (seed % 2),
+            mini_batch=2 if seed % 3 == 2 else None, shuffle_seed=seed if seed == 4 else None)))
     return out
 
 
@@ -248,7 +255,8 @@ def test_a_changed_value_fails(tmp_path, capsys):
     rng = np.random.default_rng(25)
     steps = {}
     sources = {name: NETWORKS / f"{name}.json"
-               for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens")}
+               for name in ("xor", "two_channel", "classifier", "gru_parity", "lecture13", "deep_residual", "count_tokens",
+                            "tiny_transformer")}
     for seed in (0, 3):  # layernorm and dropout (seed 3 on a map)
         sources[f"unitwise{seed}"] = tmp_path / f"unitwise{seed}.json"
         sources[f"unitwise{seed}"].write_text(json.dumps(unitwise_doc(seed, l2=0.1)))
@@ -261,26 +269,49 @@ def test_a_changed_value_fails(tmp_path, capsys):
     assert_each_fails_at(steps)
 
 
-def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
-    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
-    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
-    G part; seeded choices) fails at that step."""
-    rng = np.random.default_rng(21)
-    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
-    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
-    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+def _each_fails_where_changed(tmp_path, rng, docs: dict, own, copies: int) -> None:
+    """Each network (by its label) in both formats, ``copies`` times with one of bptui's values changed
+    (a seeded choice among the steps whose key ``own(spec, key)`` picks): each fails at that step."""
     steps = {}
     for label, doc in docs.items():
         spec = parse(doc, f"{label}.json")
         sch = Stepper(spec).schedule
         first, last = codegen.steps_of(spec, 1, None)
-        among = [i + 1 for i in range(last) if sch.key(i).quantity in own and sch.key(i).time is None]
+        among = [i + 1 for i in range(last) if own(spec, sch.key(i))]
         for fmt in FORMATS:
-            for k in range(3):
+            for k in range(copies):
                 out = tmp_path / f"{label}_{fmt}_{k}.py"
                 codegen.write(spec, fmt, first, last, str(out))
                 steps[str(out)] = _change_one(out, rng, among)
     assert_each_fails_at(steps)
+
+
+def test_a_changed_value_of_a_block_or_attention_fails(tmp_path):
+    """Seeded networks with nested residual blocks and with causal attention of two heads: a changed
+    value of one of their own steps (a block's ∂ℓ/∂x; an attention layer's q … z, its gradients, δ, a
+    G part; seeded choices) fails at that step."""
+    docs = {"residual": random_residual_doc(1, nested=True), "attention": random_attention_doc(3)}
+    assert docs["attention"]["layers"][1] == {"type": "attention", "dim": 2, "heads": 2, "causal": True}
+    own = {"dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "delta", "dq", "dk", "dv", "GQ", "GK", "GV", "GO"}
+    _each_fails_where_changed(tmp_path, np.random.default_rng(21), docs,
+                              lambda spec, key: key.quantity in own and key.time is None, 3)
+
+
+def test_a_changed_value_of_a_block_over_a_sequence_fails(tmp_path):
+    """Seeded networks with residual blocks over sequences, one nested around attention ([[attention],
+    dense]): a changed value of a block's own step (o or ∂ℓ/∂x, at τ or over the whole sequence at
+    once; seeded choices) fails at that step."""
+    docs = {f"sequence_residual{seed}": sequence_residual_doc(seed, n=2) for seed in (0, 1)}
+
+    def own(spec, key) -> bool:
+        return bool(key.layer and spec.layer_kinds[key.layer - 1].span)
+
+    for label, doc in docs.items():  # the blocks step at τ and over the whole sequence
+        spec = parse(doc, f"{label}.json")
+        sch = Stepper(spec).schedule
+        keys = [sch.key(i) for i in range(codegen.steps_of(spec, 1, None)[1])]
+        assert {key.time is None for key in keys if own(spec, key)} == {True, False}, label
+    _each_fails_where_changed(tmp_path, np.random.default_rng(2125), docs, own, 4)
 
 
 @pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])

@@ -99,6 +99,26 @@ def example_block(L: int, kinds: Sequence[Any] | None = None) -> list[tuple[str,
     return block
 
 
+def sequence_runs(kinds: Sequence[Any], order: Sequence[int]) -> list[tuple[list[int], bool]]:
+    """The per-τ layers of ``order`` (the wiring's forward or backward order) in runs, each (its layers,
+    whether it runs over the whole sequence at once). A layer that mixes time steps (``mixes_time``) and a
+    block with one inside (its o and ∂ℓ/∂x read F's whole sequence) split the per-τ layers: each run is
+    stepped τ by τ, such a layer, a run of its own, over the whole sequence at once (its steps have no τ).
+    One truth for the schedule (:func:`sequence_block`) and bptui/codegen.py."""
+    timed = timed_layers(kinds)
+    whole = {l for l in range(1, len(kinds) + 1)
+             if any(kinds[m - 1].mixes_time for m in range(l, l + 1 + kinds[l - 1].span))}
+    out: list[tuple[list[int], bool]] = [([], False)]
+    for l in order:
+        if not timed[l - 1]:
+            continue
+        if l in whole:
+            out += [([l], True), ([], False)]
+        else:
+            out[-1][0].append(l)
+    return [r for r in out if r[0]]
+
+
 def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str, int | None, int | None]]:
     """The (phase, quantity, layer, time) of one sequence's steps, for a network with a kind over time
     (``kinds``, layers 1..L), on a sequence of T steps: forward, for τ = 1..T, each layer that runs at
@@ -106,26 +126,8 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     the layers that run once from the top, then each per-time layer from the top, each for τ = T..1."""
     timed = timed_layers(kinds)
     once = [l for l in range(1, L + 1) if not timed[l - 1]]
-    # a layer that mixes time steps (``mixes_time``; a block with one inside: its o and ∂ℓ/∂x read F's
-    # whole sequence) splits the per-τ layers into runs: each run τ by τ, the mixing layer between them
-    # over the whole sequence at once (its steps have no τ). Forward and backward follow the wiring's
-    # orders (a block after its inner layers both ways), each split into its own runs.
-    whole = {l for l in range(1, L + 1)
-             if any(kinds[m - 1].mixes_time for m in range(l, l + 1 + kinds[l - 1].span))}
-
-    def runs(order: Sequence[int]) -> list[tuple[list[int], bool]]:
-        out: list[tuple[list[int], bool]] = [([], False)]
-        for l in order:
-            if not timed[l - 1]:
-                continue
-            if l in whole:
-                out += [([l], True), ([], False)]
-            else:
-                out[-1][0].append(l)
-        return [r for r in out if r[0]]
-
     block: list[tuple[str, str, int | None, int | None]] = []
-    for run, at_once in runs(forward_order(kinds, L)):
+    for run, at_once in sequence_runs(kinds, forward_order(kinds, L)):
         for t in [None] if at_once else range(1, T + 1):
             for l in run:
                 block += [(FORWARD, q, l, t) for q in kinds[l - 1].block_forward()]
@@ -134,23 +136,11 @@ def sequence_block(L: int, T: int, kinds: Sequence[Any]) -> list[tuple[str, str,
     block.append((LOSS, "loss", None, None))
     for l in reversed(once):
         block += [(BACKWARD, q, l, None) for q in kinds[l - 1].block_backward()]
-    for run, at_once in runs(backward_order(kinds, L)):
+    for run, at_once in sequence_runs(kinds, backward_order(kinds, L)):
         for l in run:
             for t in [None] if at_once else range(T, 0, -1):
                 block += [(BACKWARD, q, l, t) for q in kinds[l - 1].block_backward()]
     return block
-
-
-def time_runs(per: Sequence[int], kinds: Sequence[Any]) -> list[list[int]]:
-    """The per-τ layers ``per`` in runs: a layer that mixes time steps (``mixes_time``) splits them, each
-    run stepped τ by τ and the mixing layer, a run of its own, over the whole sequence at once (its steps
-    have no τ). Empty runs stay (the schedule and bptui/codegen.py skip them)."""
-    runs: list[list[int]] = [[]]
-    for l in per:
-        runs += [[l], []] if kinds[l - 1].mixes_time else []
-        if not kinds[l - 1].mixes_time:
-            runs[-1].append(l)
-    return runs
 
 
 def group_size_for(update: str, N: int, batch_size: int | None = None) -> int:

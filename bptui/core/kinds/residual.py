@@ -147,6 +147,15 @@ class Residual(LayerKind):
                       ("dx", (f"d[{l}] = {{up}} + {{inner}}  # ∂ℓ/∂x{k} = ∂ℓ/∂o{k} (the skip) + the inner path's part",
                               f"check(d[{l}], {dx_name})"))),
             np_sent=f"d[{l}]",
+            # over a sequence: at τ (``{at}`` "_{t}") or, around a layer that mixes time steps, over the whole
+            # sequence at once (one row per τ); PyTorch's {X} is the block's input as a tensor of its own
+            seq=(("o", (f"{{O}} = {{X}} + {{F}}  # o{k} = x + F(x)",
+                        f"check(one({{O}}), f\"o{k}{{at}} = [1, x + F(x)] (bptui keeps the bias entry 1 on top)\")")),
+                 ("dx", (f"check({{X}}.grad, f\"∂ℓ/∂x{k}{{at}} = ∂ℓ/∂o{k} + the inner path's part (x.grad)\")",))),
+            np_seq=(("o", (f"{{O}} = one({{X}} + {{F}})  # o{k} = [1, x + F(x)]",
+                           f"check({{O}}, f\"o{k}{{at}} = [1, x + F(x)] (bptui keeps the bias entry 1 on top)\")")),
+                    ("dx", (f"{{D}} = {{up}} + {{inner}}  # ∂ℓ/∂x{k} = ∂ℓ/∂o{k} (the skip) + the inner path's part",
+                            f"check({{D}}, f\"∂ℓ/∂x{k}{{at}} = ∂ℓ/∂o{k} + the inner path's part\")"))),
         )
 
     def code_from(self, l: int, L: int, src: int) -> LayerCode:

@@ -342,6 +342,9 @@ class Attention(LayerKind):
 
         return code.code(self, l)
 
+    def code_from(self, l: int, L: int, src: int) -> LayerCode:
+        return self.code(l, L)  # its input rows are a template ({X}) the writer fills from the wires
+
     # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
     def rules(self, net: Any, l: int) -> list | None:
         from . import equations
