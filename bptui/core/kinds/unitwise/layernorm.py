@@ -12,6 +12,7 @@ import numpy as np
 
 from ...engine.kind import LayerCode, LayerKind, Shape
 from ...formulas.formula import Sym
+from ...formulas.notation import fmt
 from ...util.errors import SpecError
 from .base import Unitwise
 
@@ -160,7 +161,7 @@ class LayerNorm(Unitwise):
         return f'{{"gamma": [{self.d} numbers], "beta": [{self.d} numbers]}}'
 
     def describe(self) -> str:
-        return f"layernorm {self.d} (ε = {self.eps:g})"
+        return f"layernorm {self.d} (ε = {fmt(self.eps, 'g')})"
 
     def label(self) -> str:
         return f"layernorm {self.d} unit{'s' if self.d != 1 else ''}"
@@ -177,7 +178,7 @@ class LayerNorm(Unitwise):
         return ("β", "γ")
 
     def panel_title(self, l: int, activation: str) -> str:
-        return f"layer norm, ε = {self.eps:g}"
+        return f"layer norm, ε = {fmt(self.eps, 'g')}"
 
     def panel_label(self, quantity: str, l: int) -> str:
         if quantity in ("W", "G"):
