@@ -296,6 +296,20 @@ class LayerKind:
     # takes as it is; ∂ℓ/∂o⁽ˡ⁾, handed down from above, is the board's ``extra[("do", l)]``.
     own_steps: ClassVar[bool] = False
 
+    def x_sym(self, l: int, pos: Any = None) -> Sym:
+        """x⁽ˡ⁾, the layer's input o⁽ˡ⁻¹⁾ without its bias entry (an entry at the 0-based ``pos``: x_b⁽ˡ⁾)."""
+        return Sym("x", l, vector=pos is None) if pos is None else Sym("x", l, tuple(p + 1 for p in pos))
+
+    def dx_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
+        """∂ℓ/∂x⁽ˡ⁾ (an entry: ∂ℓ/∂x_b⁽ˡ⁾): what a kind with steps of its own hands down as ∂ℓ/∂o⁽ˡ⁻¹⁾."""
+        return Partial(Sym("ℓ", example, latex=r"\ell"), self.x_sym(l, pos))
+
+    def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
+        """A kind with steps of its own in a network over time: step ``key`` at τ = ``key.time`` (None:
+        once, above a many-to-one layer) on the rows τ of the board's per-τ matrices; ``o_below`` is the
+        vector below at τ ([1, x_τ]), ``handed_down()`` ∂ℓ/∂o⁽ˡ⁾_τ from the layer above."""
+        raise NotImplementedError
+
     def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
         """(value, the value before) of step ``key`` of this layer, written on the board ``state``;
         ``handed_down(l)`` is ∂ℓ/∂o⁽ˡ⁾ from the layer above (for a backward step)."""

@@ -147,7 +147,9 @@ class Recurrent(LayerKind):
 
     # -- the family's steps and equations (steps.py, equations.py) ----------------------------------------
     def claims_step(self, net: Any, key: Any) -> bool:
-        return key.phase != "update"  # a recurrent network's steps through time; the updates are the dense path's
+        # a recurrent network's steps through time, but a layer norm's own (its kind writes them, at τ); the
+        # updates are the dense path's
+        return key.phase != "update" and not any(k.own_steps and k.claims_step(net, key) for k in net.kinds)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
@@ -172,6 +174,8 @@ class Recurrent(LayerKind):
         layer's (explain.py), or the loss summed over τ."""
         from . import explain
 
+        if any(k.own_steps and k.explains(spec, cell) for k in spec.layer_kinds):  # a layer norm's own cells
+            return False
         return (self.explains_own(spec, cell) or explain.handles(spec, cell)
                 or (cell.quantity == "loss" and spec.return_sequences))
 
