@@ -666,6 +666,12 @@ def _positions(shape: Shape) -> tuple[tuple[int, ...], ...]:
     return tuple(np.ndindex(*shape))
 
 
+def own_step(net: Any, key: Any) -> bool:
+    """Whether a kind with steps of its own (a layer norm) writes step ``key``'s equations: a family
+    that steps whole networks over time (recurrent, attention) leaves them to it."""
+    return any(k.own_steps and k.claims_step(net, key) for k in net.kinds)
+
+
 def timed_layers(kinds: "Sequence[LayerKind]") -> tuple[bool, ...]:
     """For layers 1..L: whether a sequence flows into layer l, so that it runs at each time step τ.
     A network with a kind over time reads sequences; each layer then asks the kind below what flows

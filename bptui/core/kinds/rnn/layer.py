@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul, read_matrix
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -149,7 +149,7 @@ class Recurrent(LayerKind):
     def claims_step(self, net: Any, key: Any) -> bool:
         # a recurrent network's steps through time, but a layer norm's own (its kind writes them, at τ); the
         # updates are the dense path's
-        return key.phase != "update" and not any(k.own_steps and k.claims_step(net, key) for k in net.kinds)
+        return key.phase != "update" and not own_step(net, key)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations

@@ -157,7 +157,8 @@ class Unitwise(LayerKind):
             pos = tuple(int(i) for i in index)
             at = (pos[0] + first,) if len(pos) == 1 else pos
             unit: Any = pos[0] + 1 if len(pos) == 1 else pos
-            out.append(QuizCell(Cell(q, l, unit, kind=self), _ref(q, l, at), pos if len(pos) == 3 else None,
+            row = () if key.time is None else (key.time - 1,)  # a step at τ: row τ of the board's matrix
+            out.append(QuizCell(Cell(q, l, unit, time=key.time, kind=self), _ref(q, l, row + at), pos if len(pos) == 3 else None,
                                 None if value is None else float(np.asarray(value)[at])))
         return tuple(out)
 
@@ -174,9 +175,40 @@ class Unitwise(LayerKind):
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
 
-        if net.recurrent:
-            state = self.state_at(net, state, step.key)
-        return equations.step_equations(self, net, state, step, pos)
+        if not net.recurrent:
+            return equations.step_equations(self, net, state, step, pos)
+        eqs = equations.step_equations(self, net, self.state_at(net, state, step.key), step, pos)
+        return tuple(self._on_board(net, eq, step.key) for eq in eqs)
+
+    def _on_board(self, net: Any, eq: Any, key: Any) -> Any:
+        """An equation worked on :meth:`state_at`'s vectors at τ, its numbers' refs made the board's:
+        row τ of a per-τ matrix; none for the input x_τ (o⁽ˡ⁻¹⁾_τ without its bias entry 1, a row the
+        board does not hold as it stands)."""
+        from dataclasses import replace
+
+        from ...engine.kind import timed_layers
+        from ...formulas.formula import Arr, Num, Ref, _rebuild
+
+        t = key.time
+        if t is None:
+            return eq
+        l = key.layer if net.kind(key.layer) is self else key.layer + 1
+        timed = timed_layers(net.kinds)
+
+        def on_board(ref: Ref) -> Ref | None:
+            m = ref.layer
+            if ref.quantity == "o" and m == l - 1:
+                return None
+            if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
+                return ref
+            return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
+
+        def f(node: Any) -> Any:
+            if isinstance(node, (Num, Arr)) and node.ref is not None:
+                return replace(node, ref=on_board(node.ref))
+            return node
+
+        return replace(eq, forms=tuple(_rebuild(form, f) for form in eq.forms))
 
     def state_at(self, net: Any, state: Any, key: Any) -> Any:
         """The board of a network over time as this layer's equations read it at τ = ``key.time``: the

@@ -26,6 +26,7 @@ class LayerNorm(Unitwise):
     keys: ClassVar[frozenset[str]] = frozenset({"type", "eps"})
     first: ClassVar[str] = "u"
     per_time: ClassVar[bool] = True  # on a sequence: u_τ, o_τ of each time step's d units
+    in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
