@@ -280,8 +280,9 @@ def test_every_step_equation_and_cell_explanation_of_the_blocks_and_dense_layers
 
 # -- the example ---------------------------------------------------------------------------------------
 def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
-    """residual[attention], residual[dense], dense softmax per τ on count_tokens' task: every training
-    position right, ≥ 95% of 500 fresh sequences' positions (the untrained weights: under half)."""
+    """residual[layernorm, attention], residual[layernorm, dense] (pre-LN), dense softmax per τ on
+    count_tokens' task: every training position right, ≥ 95% of 500 fresh sequences' positions (the
+    untrained weights: under half)."""
     import json
     import time
 
@@ -292,10 +293,11 @@ def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
     from .test_attention import count_data
 
     spec = load(NETWORKS / "tiny_transformer.json")
-    assert [k.type for k in spec.layer_kinds] == ["residual", "attention", "residual", "dense", "dense"]
+    assert [k.type for k in spec.layer_kinds] == ["residual", "layernorm", "attention", "residual", "layernorm",
+                                                  "dense", "dense"]
     t0 = time.process_time()  # CPU time: what a busy machine does not stretch
     result = train(spec, spec.epochs)
-    assert time.process_time() - t0 < 40  # about 3.5 s of CPU on the 2-core machine
+    assert time.process_time() - t0 < 40  # about 4.5 s of CPU on the 2-core machine
     assert accuracy(spec, result.weights, spec.inputs, spec.targets) == 1.0
     doc = json.loads((NETWORKS / "tiny_transformer.json").read_text(encoding="utf-8"))
     xs, ys = count_data(99, 500)
@@ -307,7 +309,8 @@ def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
 @pytest.mark.asyncio
 async def test_the_app_steps_tiny_transformer_forward_and_back(monkeypatch):
     """tiny_transformer opened and stepped through its first example's forward and backward pass and
-    back to the start: no error reported; the board's block outputs are x + F(x) at every τ."""
+    back to the start: no error reported; the board's block outputs are x + F(x) at every τ, and the
+    second layer norm's u and o are its input's, normalised at every τ."""
     from bptui.tui import guard
 
     from .tui_helpers import app_for
@@ -323,8 +326,13 @@ async def test_the_app_steps_tiny_transformer_forward_and_back(monkeypatch):
         await pilot.pause()
         st = app.stepper.state
         assert app.stepper.last.key.quantity == "dx" and app.stepper.last.key.layer == 1  # the first block's fan-in
-        np.testing.assert_allclose(st.o[1][:, 1:], st.o[0][:, 1:] + st.o[2][1:], rtol=1e-15)
-        np.testing.assert_allclose(st.o[3][:, 1:], st.o[1][:, 1:] + st.o[4][:, 1:], rtol=1e-15)
+        # layers: block 1 [layer norm 2, attention 3], block 4 [layer norm 5, dense 6], output 7
+        np.testing.assert_allclose(st.o[1][:, 1:], st.o[0][:, 1:] + st.o[3][1:], rtol=1e-15)
+        np.testing.assert_allclose(st.o[4][:, 1:], st.o[1][:, 1:] + st.o[6][:, 1:], rtol=1e-15)
+        x = st.o[1][:, 1:]  # layer norm 5 of block 4's input at every τ: u_τ = (x_τ − μ_τ)/√(σ²_τ + ε)
+        u = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
+        np.testing.assert_allclose(st.s[5], u, rtol=1e-12)
+        np.testing.assert_allclose(st.o[5][:, 1:], u * st.W[5][:, 1] + st.W[5][:, 0], rtol=1e-12)
         for _ in range(steps):
             app.main.action_prev()
         await pilot.pause()
