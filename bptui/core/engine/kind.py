@@ -534,11 +534,14 @@ class LayerKind:
         """What the dense panel's title says after the layer's number: its f⁽ˡ⁾."""
         return f"f{sup(l)} = {activation}"
 
+    # the names of s, o and δ on the rows of a layer unrolled in time (a layer norm's u, o, ∂ℓ/∂x)
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "s"), ("o", "o"), ("delta", "δ"))
+
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of
         its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""
         return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
-                for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
+                for q, name in self.row_names]
 
     def heat(self, quantity: str) -> bool:
         """Whether the panel shades ``quantity``'s numbers as a heat map of weights in [0, 1] (attention's

@@ -27,6 +27,7 @@ class LayerNorm(Unitwise):
     first: ClassVar[str] = "u"
     per_time: ClassVar[bool] = True  # on a sequence: u_τ, o_τ of each time step's d units
     in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "u"), ("o", "o"), ("delta", "∂x"))  # unrolled in time
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -205,6 +206,10 @@ class LayerNorm(Unitwise):
 
     def panel_title(self, l: int, activation: str) -> str:
         return f"layer norm, ε = {self.eps:g}"
+
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
+        """Unrolled in time: [β │ γ], a row per unit."""
+        return f"W{_sup(l)} = [β │ γ]", (0,), [f"b={b + 1}" for b in range(self.out_size)]
 
     def panel_label(self, quantity: str, l: int) -> str:
         if quantity in ("W", "G"):
