@@ -30,8 +30,10 @@ def random_doc(seed: int, n: int = 5, update: str = "full_batch", optimizer: str
                mini_batch: int | None = None, shuffle_seed: int | None = None) -> dict:
     """A random small transformer-like network on sequences: a dense layer at τ below at random; a block
     [attention] (at random [[attention], dense]: nested); a block [dense, dense] (the feed-forward part);
-    a third block or a bare attention layer at random; a dense output layer per τ."""
+    a third block or a bare attention layer at random; a dense output layer per τ. A layer norm first
+    in a block (pre-LN) and one below the output layer, at random (their own draws: the rest as before)."""
     rng = np.random.default_rng([2121, seed])
+    ln = np.random.default_rng([2122, seed])
     d = int(rng.integers(2, 4))
     heads = 1 + seed % 2
     layers: list = [{"units": d}]
@@ -47,7 +49,12 @@ def random_doc(seed: int, n: int = 5, update: str = "full_batch", optimizer: str
                 {name: rng.normal(0, 0.4, size=(dk, width + 1)).tolist() for name in "QKV"}
                 | {"O": rng.normal(0, 0.4, size=(width, dk + 1)).tolist()})
 
+    def norm() -> tuple[dict, dict]:
+        return ({"type": "layernorm", "eps": float(ln.choice([1e-5, 0.1]))},
+                {"gamma": ln.normal(1, 0.3, size=width).tolist(), "beta": ln.normal(0, 0.3, size=width).tolist()})
+
     def block(entries: list) -> tuple[dict, list]:
+        entries = ([norm()] if ln.random() < 0.5 else []) + entries
         return {"type": "residual", "layers": [e for e, _ in entries]}, [w for _, w in entries]
 
     def add(entry: tuple) -> None:
@@ -66,6 +73,8 @@ def random_doc(seed: int, n: int = 5, update: str = "full_batch", optimizer: str
     add(block([hidden, dense_from(rng, width, hidden[0]["units"])]))
     if rng.random() < 0.5:
         add(attention() if rng.random() < 0.5 else block([attention()]))
+    if ln.random() < 0.4:
+        add(norm())
     loss = str(rng.choice(["squared", "half_squared", "cross_entropy"]))
     out = int(rng.integers(2, 4))
     add(dense(out, "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity"]))))
@@ -88,6 +97,9 @@ def torch_params(doc) -> list:
         for e, w in zip(entries, ws):
             if e.get("type") == "residual":
                 walk(e["layers"], w)
+            elif e.get("type") == "layernorm":  # the stored [β | γ]
+                out.append(torch.tensor(np.stack([w["beta"], w["gamma"]], axis=1), dtype=torch.float64,
+                                        requires_grad=True))
             elif e.get("type") == "attention":
                 out.append({k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in w.items()})
             else:
@@ -110,6 +122,9 @@ def example_loss(doc, params, x, y):
         for e in entries:
             if e.get("type") == "residual":
                 h = h + run(e["layers"], h)
+            elif e.get("type") == "layernorm":
+                W = next(it)
+                h = F.layer_norm(h, (h.shape[-1],), weight=W[:, 1], bias=W[:, 0], eps=e["eps"])
             elif e.get("type") == "attention":
                 p, H = next(it), e.get("heads", 1)
                 dh = e["dim"] // H
@@ -168,6 +183,9 @@ def test_the_random_networks_nest_blocks_and_hold_attention_in_and_out_of_them()
     assert all(inside)
     assert any(k.mixes_time and not next(_blocks_around(s, l), 0)
                for s in specs for l, k in enumerate(s.layer_kinds, 1))
+    norms = [(next(_blocks_around(s, l), 0) > 0, l == s.L - 1) for s in specs
+             for l, k in enumerate(s.layer_kinds, 1) if k.type == "layernorm"]
+    assert (True, False) in norms and (False, True) in norms  # first in a block, and below the output layer
 
 
 def _blocks_around(spec, l):
@@ -262,8 +280,9 @@ def test_every_step_equation_and_cell_explanation_of_the_blocks_and_dense_layers
 
 # -- the example ---------------------------------------------------------------------------------------
 def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
-    """residual[attention], residual[dense], dense softmax per τ on count_tokens' task: every training
-    position right, ≥ 95% of 500 fresh sequences' positions (the untrained weights: under half)."""
+    """residual[layernorm, attention], residual[layernorm, dense] (pre-LN), dense softmax per τ on
+    count_tokens' task: every training position right, ≥ 95% of 500 fresh sequences' positions (the
+    untrained weights: under half)."""
     import json
     import time
 
@@ -274,10 +293,11 @@ def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
     from .test_attention import count_data
 
     spec = load(NETWORKS / "tiny_transformer.json")
-    assert [k.type for k in spec.layer_kinds] == ["residual", "attention", "residual", "dense", "dense"]
+    assert [k.type for k in spec.layer_kinds] == ["residual", "layernorm", "attention", "residual", "layernorm",
+                                                  "dense", "dense"]
     t0 = time.process_time()  # CPU time: what a busy machine does not stretch
     result = train(spec, spec.epochs)
-    assert time.process_time() - t0 < 40  # about 3.5 s of CPU on the 2-core machine
+    assert time.process_time() - t0 < 40  # about 4.5 s of CPU on the 2-core machine
     assert accuracy(spec, result.weights, spec.inputs, spec.targets) == 1.0
     doc = json.loads((NETWORKS / "tiny_transformer.json").read_text(encoding="utf-8"))
     xs, ys = count_data(99, 500)
@@ -289,7 +309,8 @@ def test_tiny_transformer_learns_to_count_tokens_it_never_saw():
 @pytest.mark.asyncio
 async def test_the_app_steps_tiny_transformer_forward_and_back(monkeypatch):
     """tiny_transformer opened and stepped through its first example's forward and backward pass and
-    back to the start: no error reported; the board's block outputs are x + F(x) at every τ."""
+    back to the start: no error reported; the board's block outputs are x + F(x) at every τ, and the
+    second layer norm's u and o are its input's, normalised at every τ."""
     from bptui.tui import guard
 
     from .tui_helpers import app_for
@@ -305,8 +326,13 @@ async def test_the_app_steps_tiny_transformer_forward_and_back(monkeypatch):
         await pilot.pause()
         st = app.stepper.state
         assert app.stepper.last.key.quantity == "dx" and app.stepper.last.key.layer == 1  # the first block's fan-in
-        np.testing.assert_allclose(st.o[1][:, 1:], st.o[0][:, 1:] + st.o[2][1:], rtol=1e-15)
-        np.testing.assert_allclose(st.o[3][:, 1:], st.o[1][:, 1:] + st.o[4][:, 1:], rtol=1e-15)
+        # layers: block 1 [layer norm 2, attention 3], block 4 [layer norm 5, dense 6], output 7
+        np.testing.assert_allclose(st.o[1][:, 1:], st.o[0][:, 1:] + st.o[3][1:], rtol=1e-15)
+        np.testing.assert_allclose(st.o[4][:, 1:], st.o[1][:, 1:] + st.o[6][:, 1:], rtol=1e-15)
+        x = st.o[1][:, 1:]  # layer norm 5 of block 4's input at every τ: u_τ = (x_τ − μ_τ)/√(σ²_τ + ε)
+        u = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
+        np.testing.assert_allclose(st.s[5], u, rtol=1e-12)
+        np.testing.assert_allclose(st.o[5][:, 1:], u * st.W[5][:, 1] + st.W[5][:, 0], rtol=1e-12)
         for _ in range(steps):
             app.main.action_prev()
         await pilot.pause()
@@ -382,3 +408,36 @@ def test_a_block_beside_a_recurrent_layer_is_one_error_line_on_the_command_line(
     lines = run.stderr.strip().splitlines()
     assert run.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "bad.json" in lines[0]
     assert "layers[2]" in lines[0] and "recurrent layer" in lines[0] and not run.stdout
+
+
+@pytest.mark.parametrize("where", ["vectors", "dropout_in_a_block", "dropout_beside_blocks"])
+def test_a_layer_norm_on_vectors_with_blocks_or_a_dropout_with_blocks_is_one_error_line(tmp_path, capsys, where):
+    """A layer norm stands in a network with residual blocks on sequences only; dropout in none (this
+    version): one error line naming the file and the layer's place, exit status 2."""
+    import json
+
+    from bptui.cli import main
+
+    from .conftest import NETWORKS
+
+    if where == "vectors":
+        doc = json.loads((NETWORKS / "deep_residual.json").read_text(encoding="utf-8"))
+        doc["layers"][2]["layers"].insert(0, {"type": "layernorm"})
+        place, said = "layers[2].layers[0]", "on vectors"
+    else:
+        doc = _tiny()
+        if where == "dropout_in_a_block":
+            doc["layers"][1]["layers"].insert(0, {"type": "dropout", "p": 0.1})
+            place = "layers[1].layers[0]"
+        else:
+            doc["layers"].insert(3, {"type": "dropout", "p": 0.1})
+            place = "layers[3]"
+        said = "dropout layer cannot stand in a network with residual blocks"
+    doc.pop("weights", None)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "bad.json" in lines[0], err
+    assert place in lines[0] and said in lines[0] and not out, lines

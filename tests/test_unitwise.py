@@ -292,7 +292,7 @@ BAD = {
     "dropout_weights": (_xor(weights=[[[0, 1, 1]] * 3, {"gamma": [1, 1, 1], "beta": [0, 0, 0]}, [[1]], [[0, 1, 1, 1]]]),
                         "weights[2]"),
     "in_a_sequence": ({"layers": [{"units": 1}, {"type": "rnn", "units": 2, "activation": "tanh", "return_sequences": True},
-                                  {"type": "layernorm"}, {"units": 1, "activation": "identity"}],
+                                  {"type": "dropout"}, {"units": 1, "activation": "identity"}],
                        "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}, "layers[2]"),
 }
 

@@ -8,6 +8,8 @@ from importlib import import_module
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from ..core.engine.kind import timed_layers
+
 if TYPE_CHECKING:
     from .panel_base import NumberSheet
 
@@ -31,12 +33,13 @@ SEQUENCE = "sequence"
 def hints(kinds: Any) -> list[str]:
     """The panel family of each layer: its kind's hint, except that above a layer of the sequence
     family a sequence flows (each layer runs at every τ, or once on the last), and the sequence
-    panel draws it; so it draws a residual block (a layer with inner layers) of a network on sequences,
-    wherever the block stands (its o and ∂ℓ/∂x are rows over τ)."""
+    panel draws it; so it draws every layer of a network on sequences that runs at each τ, wherever it
+    stands (a dense layer or a layer norm below a recurrent layer, a residual block: their numbers are
+    rows over τ)."""
     out: list[str] = []
     sequences = any(kind.panel == SEQUENCE for kind in kinds)
-    for kind in kinds:
-        out.append(SEQUENCE if SEQUENCE in out or (sequences and kind.span) else kind.panel)
+    for kind, timed in zip(kinds, timed_layers(kinds)):
+        out.append(SEQUENCE if SEQUENCE in out or (sequences and (kind.span or timed)) else kind.panel)
     return out
 
 

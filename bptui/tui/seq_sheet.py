@@ -152,7 +152,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if not timed:
             when = f" · once, on o{sup(l - 1)} at τ = T{f' = {T}' if T else ''} (many-to-one)"
         now = f" · now τ = {t}" if t is not None and timed else ""
-        f = f" · f{sup(l)} = {spec.activations[l - 1]}" if kind.takes_activation else ""  # a gated layer's σ, tanh are its own
+        # a gated layer's σ, tanh are its own; a layer norm has no f
+        f = f" · f{sup(l)} = {spec.activations[l - 1]}" if kind.has_s and kind.takes_activation else ""
         return f"Layer {l} · {kind.describe()}{f}{when}{now}"
 
     def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:

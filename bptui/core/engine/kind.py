@@ -311,6 +311,20 @@ class LayerKind:
     # takes as it is; ∂ℓ/∂o⁽ˡ⁾, handed down from above, is the board's ``extra[("do", l)]``.
     own_steps: ClassVar[bool] = False
 
+    def x_sym(self, l: int, pos: Any = None) -> Sym:
+        """x⁽ˡ⁾, the layer's input o⁽ˡ⁻¹⁾ without its bias entry (an entry at the 0-based ``pos``: x_b⁽ˡ⁾)."""
+        return Sym("x", l, vector=pos is None) if pos is None else Sym("x", l, tuple(p + 1 for p in pos))
+
+    def dx_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
+        """∂ℓ/∂x⁽ˡ⁾ (an entry: ∂ℓ/∂x_b⁽ˡ⁾): what a kind with steps of its own hands down as ∂ℓ/∂o⁽ˡ⁻¹⁾."""
+        return Partial(Sym("ℓ", example, latex=r"\ell"), self.x_sym(l, pos))
+
+    def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
+        """A kind with steps of its own in a network over time: step ``key`` at τ = ``key.time`` (None:
+        once, above a many-to-one layer) on the rows τ of the board's per-τ matrices; ``o_below`` is the
+        vector below at τ ([1, x_τ]), ``handed_down()`` ∂ℓ/∂o⁽ˡ⁾_τ from the layer above."""
+        raise NotImplementedError
+
     def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
         """(value, the value before) of step ``key`` of this layer, written on the board ``state``;
         ``handed_down(l)`` is ∂ℓ/∂o⁽ˡ⁾ from the layer above (for a backward step)."""
@@ -540,11 +554,14 @@ class LayerKind:
         """What the dense panel's title says after the layer's number: its f⁽ˡ⁾."""
         return f"f{sup(l)} = {activation}"
 
+    # the names of s, o and δ on the rows of a layer unrolled in time (a layer norm's u, o, ∂ℓ/∂x)
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "s"), ("o", "o"), ("delta", "δ"))
+
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """The view hint of a layer unrolled in time: its per-τ board quantities, each with the labels of
         its rows (an LSTM adds its gates, c, ∂ℓ/∂h and ∂ℓ/∂c; the board's o is its h)."""
         return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
-                for q, name in (("s", "s"), ("o", "o"), ("delta", "δ"))]
+                for q, name in self.row_names]
 
     def heat(self, quantity: str) -> bool:
         """Whether the panel shades ``quantity``'s numbers as a heat map of weights in [0, 1] (attention's
@@ -670,6 +687,12 @@ class LayerKind:
 def _positions(shape: Shape) -> tuple[tuple[int, ...], ...]:
     """Every position of an array of ``shape``, in C order (a map's C, H, W flattening)."""
     return tuple(np.ndindex(*shape))
+
+
+def own_step(net: Any, key: Any) -> bool:
+    """Whether a kind with steps of its own (a layer norm) writes step ``key``'s equations: a family
+    that steps whole networks over time (recurrent, attention) leaves them to it."""
+    return any(k.own_steps and k.claims_step(net, key) for k in net.kinds)
 
 
 def timed_layers(kinds: "Sequence[LayerKind]") -> tuple[bool, ...]:

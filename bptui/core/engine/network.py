@@ -315,11 +315,11 @@ class Network:
             if not kl.over_time:
                 if on_upper is not None:
                     on_upper(l, delta)
-                G[l - 1] += matmul(delta, O[l - 1].T)
+                G[l - 1] += matmul(delta, O[l - 1].T) if kl.plain else kl.grad(W, delta, O[l - 1])  # a layer norm's [G_β | G_γ]
                 if below is None:
                     break
                 if below.over_time:  # ∂ℓ/∂o⁽ˡ⁻¹⁾: at each τ, or at each example's last τ (many-to-one)
-                    back = matmul(W.T, delta)[1:]
+                    back = matmul(W.T, delta)[1:] if kl.plain else kl.back(W, delta, O[l - 1])
                     above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
                     if timed[l - 1]:
                         above[running] = back.T
@@ -349,8 +349,10 @@ class Network:
             back_x = rnn.back_inputs(W, D)  # ∂ℓ/∂x_τ = W_xᵀ δ_τ, (T, n, d)
             if below.over_time:
                 above = back_x
-            else:  # a dense layer at each τ below: δ⁽ˡ⁻¹⁾_τ = ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁻¹⁾_τ)
+            elif below.has_s:  # a dense layer at each τ below: δ⁽ˡ⁻¹⁾_τ = ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁻¹⁾_τ)
                 delta = back_x[running].T * self.df(l - 1, S[l - 1], self.units(l - 1, O[l - 1]))
+            else:  # a layer norm at each τ below: its ∂ℓ/∂o_τ
+                delta = back_x[running].T
         return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
 
 

@@ -8,9 +8,9 @@ its number, are its forward ``o`` (o⁽ᵏ⁾ = [1, x + F(x)]) and its backward 
 ∂ℓ/∂o). The engine routes the numbers between the layers (core/engine/wiring.py); this module says
 what the block computes and how it is read, written and named.
 
-This version takes dense layers, attention layers and residual blocks inside a block, on vectors or on
-sequences of vectors (o_τ = x_τ + F(x)_τ at every τ; not on a map, not in a network with a recurrent
-layer).
+This version takes dense layers, attention layers, layer norms (on sequences only) and residual blocks
+inside a block, on vectors or on sequences of vectors (o_τ = x_τ + F(x)_τ at every τ; not on a map, not
+in a network with a recurrent layer).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul, read_matrix
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...formulas.formula import Node, Partial, Sym
 from ...formulas.notation import sup
@@ -361,8 +361,8 @@ class Attention(LayerKind):
 
         return explain.explain_any(stepper, cell, digits)
 
-    def claims_step(self, net: Any, key: Any) -> bool:
-        return key.phase != "update"
+    def claims_step(self, net: Any, key: Any) -> bool:  # but a layer norm's own steps (its kind's)
+        return key.phase != "update" and not own_step(net, key)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations

@@ -197,6 +197,9 @@ def apply(net: Network, st: Any, key: Any) -> tuple[Any, Any]:
         return value, None
     if kind is not None and kind.span and key.phase != "update":
         return block_step(kind, net, st, key)
+    if kind is not None and kind.own_steps and key.phase != "update":  # a layer norm at τ, along the wires
+        t = key.time
+        return kind.step_at(st, key, seq.below(net, st, l, t), lambda: from_above(net, st, l, t))
     if key.phase == "backward" and key.quantity == "delta" and reads_sent(net, l):
         t = key.time
         dx = from_above(net, st, l, t)

@@ -287,6 +287,10 @@ def _from_above(net: Network, state: Any, l: int, t: int) -> tuple[Node, Node, d
     T = len(state.s[l])
     if not seqs and t != T:
         return None
+    above = net.kinds[l]
+    if above.own_steps:  # a layer norm above: its ∂ℓ/∂x⁽ˡ⁺¹⁾_τ is ∂ℓ/∂o⁽ˡ⁾_τ
+        node = above.dx_sym(l + 1)
+        return node, Arr(rnn_steps.from_above(net, state, l, t), means=node), {}
     W_next = Sym("W", l + 1, vector=True)
     d_next = delta(l + 1, t if seqs else None)
     w = net.spec.widths[l]

@@ -78,7 +78,14 @@ def from_above_terms(stepper: Any, l: int, b: int, t: int, W: list, syms: list, 
     above runs at each τ."""
     st, net = stepper.state, stepper.net
     seqs = timed_layers(net.kinds)[l]
-    if seqs or t == len(st.s[l]):
+    if (seqs or t == len(st.s[l])) and net.kinds[l].own_steps:  # a layer norm above: its ∂ℓ/∂x_b is ∂ℓ/∂h_b
+        d_s = net.kinds[l].dx_sym(l + 1, (b - 1,))
+        dv = float((st.delta[l + 1][t - 1] if seqs else st.delta[l + 1])[b - 1])
+        env[d_s] = dv
+        syms.append(d_s)
+        nums.append(Num(dv, Ref("delta", l + 1, (t - 1, b - 1) if seqs else (b - 1,))))
+        terms.append(dv)
+    elif seqs or t == len(st.s[l]):
         above = net.kinds[l]
         d_above = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
         for k in range(len(d_above)):
@@ -90,6 +97,16 @@ def from_above_terms(stepper: Any, l: int, b: int, t: int, W: list, syms: list, 
             nums.append(mul(Num(wv, Ref("W", l + 1, (k, b))), Num(dv, Ref("delta", l + 1, (t - 1, k) if seqs else (k,)))))
             terms.append(wv * dv)
     return bool(seqs)
+
+
+def _own_above(net: Any, st: Any, l: int, b: int, t: int, seqs: bool, out: Any, above: Node) -> float:
+    """The part of δ⁽ˡ⁾_τ,b from a layer norm above, said on ``out``: its ∂ℓ/∂x⁽ˡ⁺¹⁾_τ,b (o⁽ˡ⁾ is its input)."""
+    d_s = net.kinds[l].dx_sym(l + 1, (b - 1,))
+    v = float((st.delta[l + 1][t - 1] if seqs else st.delta[l + 1])[b - 1])
+    ref = Ref("delta", l + 1, (t - 1, b - 1) if seqs else (b - 1,))
+    out.say(f"from above (layer {l + 1}, whose input x{sup(l + 1)} is o{sup(l)}" + (f", at τ = {t}" if seqs else "") + "):")
+    out.eq(Equation(above, (d_s, Num(v, ref)), bindings={d_s: v}))
+    return v
 
 
 def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None, float]:
@@ -241,7 +258,10 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
         parts.append(v)
     else:
         out.say(f"from τ + 1: nothing, τ = {T} is the last step (δ{sup(l)}_{{T+1}} = 0)")
-    if seqs or t == T:
+    if (seqs or t == T) and net.kinds[l].own_steps:  # a layer norm above: its ∂ℓ/∂x⁽ˡ⁺¹⁾ is ∂ℓ/∂o⁽ˡ⁾
+        v = _own_above(net, st, l, b, t, seqs, out, above)
+        parts.append(v)
+    elif seqs or t == T:
         d2 = st.delta[l + 1][t - 1] if seqs else st.delta[l + 1]
         k_syms = [Sym("w", l + 1, (k, b)) for k in range(1, len(d2) + 1)]
         d_syms = [Sym("δ", l + 1, (k,), latex=r"\delta", time=t if seqs else None)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul, read_matrix
+from ...engine.kind import LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -147,7 +147,9 @@ class Recurrent(LayerKind):
 
     # -- the family's steps and equations (steps.py, equations.py) ----------------------------------------
     def claims_step(self, net: Any, key: Any) -> bool:
-        return key.phase != "update"  # a recurrent network's steps through time; the updates are the dense path's
+        # a recurrent network's steps through time, but a layer norm's own (its kind writes them, at τ); the
+        # updates are the dense path's
+        return key.phase != "update" and not own_step(net, key)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
@@ -172,6 +174,8 @@ class Recurrent(LayerKind):
         layer's (explain.py), or the loss summed over τ."""
         from . import explain
 
+        if any(k.own_steps and k.explains(spec, cell) for k in spec.layer_kinds):  # a layer norm's own cells
+            return False
         return (self.explains_own(spec, cell) or explain.handles(spec, cell)
                 or (cell.quantity == "loss" and spec.return_sequences))
 

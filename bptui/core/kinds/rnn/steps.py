@@ -84,17 +84,20 @@ def at(a: np.ndarray, t: int | None) -> np.ndarray:
     return a if t is None else a[t - 1]
 
 
-def from_above(net: Network, st: Any, l: int, t: int) -> np.ndarray:
+def from_above(net: Network, st: Any, l: int, t: int | None) -> np.ndarray:
     """The gradient arriving at o⁽ˡ⁾_τ's units from layer l + 1: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ)[1:] (only W's part of a
-    recurrent layer's [W | U]); from a layer that runs once (above a many-to-one layer), at τ = T only,
-    zero before."""
+    recurrent layer's [W | U]), or a layer norm's δ row itself (its ∂ℓ/∂x⁽ˡ⁺¹⁾_τ is ∂ℓ/∂o⁽ˡ⁾_τ); from a
+    layer that runs once (above a many-to-one layer), at τ = T only, zero before (t None: once)."""
     w = net.spec.widths[l]
-    W = st.W[l + 1] if not net.kinds[l].over_time else st.W[l + 1][:, :1 + w]
-    if timed_layers(net.kinds)[l]:
-        return (W.T @ st.delta[l + 1][t - 1])[1:]
-    if t == len(st.s[l]):
-        return (W.T @ st.delta[l + 1])[1:]
-    return np.zeros(w)
+    timed = t is not None and timed_layers(net.kinds)[l]
+    if t is not None and not timed and t != len(st.s[l]):
+        return np.zeros(w)
+    g = st.delta[l + 1][t - 1] if timed and t is not None else st.delta[l + 1]
+    above = net.kinds[l]
+    if above.own_steps:
+        return g
+    W = st.W[l + 1] if not above.over_time else st.W[l + 1][:, :1 + w]
+    return (W.T @ g)[1:]
 
 
 def from_next(net: Network, st: Any, l: int, t: int) -> np.ndarray:
@@ -154,6 +157,8 @@ def apply(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray | float, np.n
         return float(net.example_loss(st.s[L], st.o[L], st.y)), None
     assert l is not None
     kind = net.kinds[l - 1]
+    if kind.own_steps:  # a layer norm at τ (or once): its kind's step on the rows of τ
+        return kind.step_at(st, key, below(net, st, l, t), lambda: from_above(net, st, l, t))
     if isinstance(kind, Recurrent):  # the layer's own steps at τ (its kind's)
         return kind.time_step(net, st, key)
     if key.phase == FORWARD and key.quantity == "s":
@@ -168,11 +173,8 @@ def apply(net: Network, st: Any, key: StepKey) -> tuple[np.ndarray | float, np.n
         if l == L:
             y = st.y if t is None else st.y[t - 1]
             value = _ro(net.output_delta(at(st.s[L], t), at(st.o[L], t), y))
-        elif net.kinds[l].over_time:  # a dense layer at τ below a recurrent one: ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁾_τ)
-            assert t is not None
-            value = _ro(from_above(net, st, l, t) * net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:]))
-        else:
-            value = _ro(net.hidden_delta(l, st.W[l + 1], at(st.delta[l + 1], t), at(st.s[l], t), at(st.o[l], t)))
+        else:  # ∂ℓ/∂o⁽ˡ⁾_τ from the layer above (at τ, or once) ⊙ f′(s⁽ˡ⁾_τ)
+            value = _ro(from_above(net, st, l, t) * net.df(l, at(st.s[l], t), at(st.o[l], t)[1:]))
         st.delta[l] = value if t is None else _set_row(st.delta[l], t - 1, value)
         return value, None
     assert key.phase == BACKWARD

@@ -57,13 +57,6 @@ class Unitwise(LayerKind):
         return self.forward(W, O)[0]
 
     # -- names ---------------------------------------------------------------------------------------
-    def x_sym(self, l: int, pos: Any = None) -> Sym:
-        """x⁽ˡ⁾, the layer's input o⁽ˡ⁻¹⁾ without its bias entry (an entry: x_b⁽ˡ⁾)."""
-        return Sym("x", l, vector=pos is None) if pos is None else Sym("x", l, tuple(p + 1 for p in pos))
-
-    def dx_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
-        return Partial(loss_of(example), self.x_sym(l, pos))
-
     def do_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
         o = Sym("o", l, vector=True) if pos is None else Sym("o", l, tuple(p + 1 for p in pos))
         return Partial(loss_of(example), o)
@@ -164,7 +157,8 @@ class Unitwise(LayerKind):
             pos = tuple(int(i) for i in index)
             at = (pos[0] + first,) if len(pos) == 1 else pos
             unit: Any = pos[0] + 1 if len(pos) == 1 else pos
-            out.append(QuizCell(Cell(q, l, unit, kind=self), _ref(q, l, at), pos if len(pos) == 3 else None,
+            row = () if key.time is None else (key.time - 1,)  # a step at τ: row τ of the board's matrix
+            out.append(QuizCell(Cell(q, l, unit, time=key.time, kind=self), _ref(q, l, row + at), pos if len(pos) == 3 else None,
                                 None if value is None else float(np.asarray(value)[at])))
         return tuple(out)
 
@@ -175,12 +169,69 @@ class Unitwise(LayerKind):
             return False
         if net.kind(l) is self:
             return True
-        return key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and net.kind(l).has_s
+        below = net.kind(l)
+        return key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and below.has_s and not below.over_time
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
 
-        return equations.step_equations(self, net, state, step, pos)
+        if not net.recurrent:
+            return equations.step_equations(self, net, state, step, pos)
+        eqs = equations.step_equations(self, net, self.state_at(net, state, step.key), step, pos)
+        return tuple(self._on_board(net, eq, step.key) for eq in eqs)
+
+    def _on_board(self, net: Any, eq: Any, key: Any) -> Any:
+        """An equation worked on :meth:`state_at`'s vectors at τ, its numbers' refs made the board's:
+        row τ of a per-τ matrix; none for the input x_τ (o⁽ˡ⁻¹⁾_τ without its bias entry 1, a row the
+        board does not hold as it stands)."""
+        from dataclasses import replace
+
+        from ...engine.kind import timed_layers
+        from ...formulas.formula import Arr, Num, Ref, _rebuild
+
+        t = key.time
+        if t is None:
+            return eq
+        l = key.layer if net.kind(key.layer) is self else key.layer + 1
+        timed = timed_layers(net.kinds)
+
+        def on_board(ref: Ref) -> Ref | None:
+            m = ref.layer
+            if ref.quantity == "o" and m == l - 1:
+                return None
+            if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
+                return ref
+            return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
+
+        def f(node: Any) -> Any:
+            if isinstance(node, (Num, Arr)) and node.ref is not None:
+                return replace(node, ref=on_board(node.ref))
+            return node
+
+        return replace(eq, forms=tuple(_rebuild(form, f) for form in eq.forms))
+
+    def state_at(self, net: Any, state: Any, key: Any) -> Any:
+        """The board of a network over time as this layer's equations read it at τ = ``key.time``: the
+        per-τ rows of the layers that run at each τ (s, o, δ, ∂ℓ/∂o) as vectors, and o⁽ˡ⁻¹⁾ the vector
+        below at τ ([1, x_τ]; above a many-to-one layer [1, o_T]). The board itself is left alone."""
+        import copy
+
+        from ...engine.kind import timed_layers
+        from ..rnn.steps import below
+
+        l = key.layer if net.kind(key.layer) is self else key.layer + 1
+        t = key.time
+        view = copy.copy(state)
+        view.s, view.o, view.delta, view.extra = list(state.s), list(state.o), list(state.delta), dict(state.extra)
+        if t is not None:
+            for m, timed in enumerate(timed_layers(net.kinds), start=1):
+                if timed and not net.kind(m).over_time:  # a row not computed yet (NaN) is not on the board
+                    view.s[m], view.o[m], view.delta[m] = (None if np.isnan(a[t - 1]).all() else a[t - 1]
+                                                           for a in (state.s[m], state.o[m], state.delta[m]))
+            if ("do", l) in state.extra:
+                view.extra[("do", l)] = state.extra[("do", l)][t - 1]
+        view.o[l - 1] = below(net, state, l, t)
+        return view
 
     def rules(self, net: Any, l: int) -> list | None:
         from . import equations
@@ -196,13 +247,23 @@ class Unitwise(LayerKind):
         if kinds[l - 1] is self:
             return True
         if cell.quantity == "delta":
-            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s
+            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s and not kinds[l - 1].over_time
+        if spec.lengths is not None:  # a network over time: the recurrent family explains the other G
+            return False
         first = next(k for k in kinds if k.own_steps)
         return cell.quantity == "G" and first is self and kinds[l - 1].plain
 
     def explain(self, stepper: Any, cell: Any, digits: int) -> Any:
         from . import explain
 
+        if stepper.spec.lengths is not None:  # over time: the board at the cell's τ
+            from ...engine.kind import timed_layers
+
+            l = cell.layer if stepper.spec.layer_kinds[cell.layer - 1] is self else cell.layer + 1
+            T = len(stepper.state.o[0])
+            if cell.quantity != "G" and timed_layers(stepper.net.kinds)[l - 1] and not 1 <= (cell.time or 0) <= T:
+                raise ValueError(f"layer {cell.layer} runs at every time step: give τ = 1 … {T}")
+            stepper = _AtTime(stepper, self.state_at(stepper.net, stepper.state, cell))
         return explain.explain(self, stepper, cell, digits)
 
 
@@ -233,6 +294,26 @@ def _ref(quantity: str, l: int, index: tuple[int, ...]) -> Any:
     from ...formulas.formula import Ref
 
     return Ref(quantity, l, index)
+
+
+class _AtTime:
+    """A stepper whose board is seen at one time step τ (:meth:`Unitwise.state_at`); all else is the stepper's."""
+
+    def __init__(self, stepper: Any, state: Any) -> None:
+        self._stepper, self.state = stepper, state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stepper, name)
+
+
+def put_row(board: Any, t: int | None, value: np.ndarray) -> np.ndarray:
+    """A per-τ board matrix with row τ − 1 set to ``value`` (new, read-only), or ``value`` itself (t None:
+    a layer that runs once)."""
+    if t is None:
+        return value
+    out = np.array(board)
+    out[t - 1] = value
+    return _ro(out)
 
 
 def _ro(a: np.ndarray) -> np.ndarray:

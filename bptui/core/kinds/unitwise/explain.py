@@ -11,6 +11,7 @@ import numpy as np
 from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, current_example, \
     example_pass
 from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
+from ...engine.kind import timed_layers
 from ...formulas.notation import sup
 from .base import Unitwise
 
@@ -126,6 +127,12 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     meaning = f"∂ℓ/∂{what}_{b + 1}{sup(l)} summed over the examples of this update group so far"
     if k.type == "dropout" or a not in (0, 1):
         return Explanation(f"{out.p(lhs)}: no weights", ("a dropout layer has no weights",), value)
+    if stepper.spec.lengths is not None:  # over time, as the recurrent family explains a dense layer's G
+        out.say(f"G{sup(l)} = [G_β G_γ] sums ∂ℓ/∂o{sup(l)}_τ (β) and ∂ℓ/∂o{sup(l)}_τ ⊙ u{sup(l)}_τ (γ) over the examples "
+                "of the update group" + (" and every τ" if timed_layers(stepper.net.kinds)[l - 1] else "")
+                + "; see its G step's equation")
+        out.eq(Equation(lhs, (Num(value, Ref("G", l, (b, a))),)))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value)
 
     def term(o: list, delta: list) -> float:
         x = np.asarray(o[l - 1])[1:]

@@ -26,6 +26,9 @@ class LayerNorm(Unitwise):
     type: ClassVar[str] = "layernorm"
     keys: ClassVar[frozenset[str]] = frozenset({"type", "eps"})
     first: ClassVar[str] = "u"
+    per_time: ClassVar[bool] = True  # on a sequence: u_τ, o_τ of each time step's d units
+    in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "u"), ("o", "o"), ("delta", "∂x"))  # unrolled in time
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -101,6 +104,31 @@ class LayerNorm(Unitwise):
 
     def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
         return self.back(W, g.reshape(-1, 1), o_below.reshape(-1, 1))[:, 0]
+
+    def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:
+        """u_τ, o_τ, ∂ℓ/∂x_τ of the d units of time step τ, written in row τ; G adds τ's term."""
+        from .base import _ro, put_row
+
+        l, t = key.layer, key.time
+        W = state.W[l]
+        O = o_below.reshape(-1, 1)
+        if key.quantity == "G":
+            before = state.G[l]
+            state.G[l] = _ro(before + self.grad_one(W, handed_down(), o_below))
+            return state.G[l], before
+        if key.quantity == "u":
+            value = _ro(self.normalise(self.units_of(O))[3][:, 0])
+            state.s[l] = put_row(state.s[l], t, value)
+        elif key.quantity == "o":
+            u = state.s[l] if t is None else state.s[l][t - 1]
+            value = _ro(self.with_one((W[:, 1] * u + W[:, 0]).reshape(-1, 1))[:, 0])
+            state.o[l] = put_row(state.o[l], t, value)
+        else:
+            g = np.asarray(handed_down())
+            state.extra = {**state.extra, ("do", l): put_row(state.extra.get(("do", l), np.full(state.s[l].shape, np.nan)), t, _ro(g))}
+            value = _ro(self.back(W, g.reshape(-1, 1), O)[:, 0])
+            state.delta[l] = put_row(state.delta[l], t, value)
+        return value, None
 
     def block_forward(self) -> list[str]:
         return ["u", "o"]
@@ -179,6 +207,10 @@ class LayerNorm(Unitwise):
 
     def panel_title(self, l: int, activation: str) -> str:
         return f"layer norm, ε = {fmt(self.eps, 'g')}"
+
+    def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
+        """Unrolled in time: [β │ γ], a row per unit."""
+        return f"W{_sup(l)} = [β │ γ]", (0,), [f"b={b + 1}" for b in range(self.out_size)]
 
     def panel_label(self, quantity: str, l: int) -> str:
         if quantity in ("W", "G"):
