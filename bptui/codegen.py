@@ -641,7 +641,7 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         w_ = spec.widths[l]
         if codes[r - 1].np_seq_sent:
             return f"{codes[r - 1].np_seq_sent}[t - 1]"
-        if kinds[r - 1].span:
+        if kinds[r - 1].span or codes[r - 1].stepwise:  # a block's ∂ℓ/∂x, a layer norm's (on its δ rows)
             return f"d[{r}][t - 1]" if r in rows_kept else f"d[{r}][t]"
         if timed[r - 1]:
             return f"(W[{r}][:, :{1 + w_}].T @ d[{r}][t])[1:]"
@@ -665,6 +665,9 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         r = reader(net, l) if l < L else 0  # the output layer: ∂ℓ/∂o from the loss
         if l in whole:  # the whole sequence at once: its input and ∂ℓ/∂o, one row per τ
             out["X"] = f"x[{l}]" if torch and kinds[l - 1].span else rows_in(l)
+            if torch and kinds[l - 1].span and l + 1 not in whole:  # its first layer runs τ by τ: x kept per τ
+                out["X"] = f"torch.stack([x[{l}][t] for t in range(1, T + 1)])"
+                out["XG"] = f"torch.stack([x[{l}][t].grad for t in range(1, T + 1)])"
             out["up"] = sent_rows(r, l) if r else ""
         elif r:
             out["up"] = sent_at(r, l) if t else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
@@ -672,6 +675,7 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
             tail = net.wiring.tail[l]
             out["F"] = o_rows(tail) if l in whole else units(tail, o_at(tail, "t"))
             out["inner"] = sent_rows(l + 1, l) if l in whole else sent_at(l + 1, l)
+        out.setdefault("XG", f"{out['X']}.grad")  # ∂ℓ/∂x as autograd keeps it
         return out
 
     def rows_in(l: int) -> str:  # x_1 … x_T of a layer that reads the whole sequence, one row per τ

@@ -148,10 +148,11 @@ class Residual(LayerKind):
                               f"check(d[{l}], {dx_name})"))),
             np_sent=f"d[{l}]",
             # over a sequence: at τ (``{at}`` "_{t}") or, around a layer that mixes time steps, over the whole
-            # sequence at once (one row per τ); PyTorch's {X} is the block's input as a tensor of its own
+            # sequence at once (one row per τ); PyTorch's {X} is the block's input as a tensor of its own (or its
+            # rows stacked, when its first layer runs τ by τ) and {XG} autograd's ∂ℓ/∂x of it
             seq=(("o", (f"{{O}} = {{X}} + {{F}}  # o{k} = x + F(x)",
                         f"check(one({{O}}), f\"o{k}{{at}} = [1, x + F(x)] (bptui keeps the bias entry 1 on top)\")")),
-                 ("dx", (f"check({{X}}.grad, f\"∂ℓ/∂x{k}{{at}} = ∂ℓ/∂o{k} + the inner path's part (x.grad)\")",))),
+                 ("dx", (f"check({{XG}}, f\"∂ℓ/∂x{k}{{at}} = ∂ℓ/∂o{k} + the inner path's part (x.grad)\")",))),
             np_seq=(("o", (f"{{O}} = one({{X}} + {{F}})  # o{k} = [1, x + F(x)]",
                            f"check({{O}}, f\"o{k}{{at}} = [1, x + F(x)] (bptui keeps the bias entry 1 on top)\")")),
                     ("dx", (f"{{D}} = {{up}} + {{inner}}  # ∂ℓ/∂x{k} = ∂ℓ/∂o{k} (the skip) + the inner path's part",

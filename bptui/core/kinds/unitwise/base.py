@@ -125,6 +125,9 @@ class Unitwise(LayerKind):
         raise NotImplementedError
 
     # -- a generated program (bptui export; bptui/codegen.py) ------------------------------------------------
+    def code_from(self, l: int, L: int, src: int) -> LayerCode:
+        return self.code(l, L)  # its input is a template ({X}) the writer fills from the wires
+
     def code_of(self, l: int, seq: dict[str, tuple[str, ...]], np_seq: dict[str, tuple[str, ...]],
                 **more: Any) -> LayerCode:
         """The layer's :class:`LayerCode`: its steps' templates (``stepwise``), in both frameworks; every
@@ -270,9 +273,9 @@ class Unitwise(LayerKind):
 TAP_CODE = (
     "tap",
     '''def tap(v):
-    """v, as a layer's input whose gradient ∂ℓ/∂v is checked: autograd keeps its .grad after backward()."""
-    if not v.requires_grad:  # the network's input: a leaf of its own
-        v = v.clone().requires_grad_()
+    """v, as this layer's input whose gradient ∂ℓ/∂v is checked: a node of its own (so that its .grad is
+    this layer's part only, not a residual block's fan-in when v is the block's x), kept after backward()."""
+    v = v.clone() if v.requires_grad else v.clone().requires_grad_()  # the network's input: a leaf of its own
     v.retain_grad()
     return v''',
 )
