@@ -746,17 +746,18 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
     outputs = [(args.output, f"{names[fmt]} (--output)")] if args.output is not None else []
     key_json = None
+    json_answers = args.answers is not None and Path(args.answers).suffix.lower() == ".json"
     if args.answers is not None:
-        if Path(args.answers).suffix.lower() == ".json":  # the JSON key is the one written beside it
-            raise ExerciseError(f"bptui export: --answers {args.answers}: name the key a person reads (KEY.md, "
-                                ".tex or .pdf); its JSON, the key a machine reads, is written beside it as KEY.json")
         outputs.append((args.answers, "the answer key (--answers)"))
-        if check_output(args.answers, args.force) not in (DEVICE, PIPE):  # a device or a pipe has no "beside"
+        if not json_answers and check_output(args.answers, args.force) not in (DEVICE, PIPE):  # a device or a pipe has no "beside"
             key_json = json_path(args.answers)
             outputs.append((str(key_json), "the answer key as JSON (beside --answers)"))
     elif args.rtol is not None or args.atol is not None:
         raise ExerciseError("bptui export: --rtol and --atol are the JSON key's tolerances: add --answers KEY")
     check_outputs(outputs, input_files(spec), args.force)  # before any work
+    if json_answers:  # the JSON key is the one written beside the key a person reads
+        raise ExerciseError(f"bptui export: --answers {args.answers}: name the key a person reads (KEY.md, .tex or "
+                            ".pdf); its JSON, the key a machine reads, is written beside it as KEY.json")
     blanker = Blanker(spec, quantities, every, trace=key_json is not None) if exercise else None
     lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation), steps,
                            "export")
