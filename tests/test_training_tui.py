@@ -63,7 +63,7 @@ async def test_optimizer_state_is_kept_after_training():
 
 
 async def test_escape_stops_training_and_keeps_the_epochs_done():
-    app = app_for("xor")
+    app = app_for("moons")  # a million epochs take many minutes: Esc always comes first (xor's ran out first)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("t")
         app.screen.query_one("#value").value = "1000000"
