@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, LoadingIndicator, Static
+from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from rich.text import Text
@@ -25,8 +25,11 @@ from ..core.formats.spec import NetworkSpec
 from .guard import GuardedPump
 
 MAX_WEIGHTS = 5000
+PROGRESS_EVERY = 0.1  # seconds between two redraws of the bar while the check runs
 
 
+class _Cancelled(Exception):
+    """Esc closed the screen: the worker stops checking at the next weight."""
 
 
 def weight_name(c: WeightCheck, spec: NetworkSpec) -> str:
@@ -84,7 +87,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     }
     GradCheckScreen #check-summary { height: auto; }
     GradCheckScreen #check-table { height: auto; max-height: 100%; }
-    GradCheckScreen LoadingIndicator { height: 3; }
+    GradCheckScreen #check-progress { height: 1; margin: 1 0; }
     """
 
     def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
@@ -97,13 +100,14 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         self.where = where
         self.n_weights = sum(w.size for w in self.weights)
         self.checks: list[WeightCheck] | None = None
+        self.checked = 0  # weights checked so far (the worker writes it, the bar's timer reads it)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = f"Gradient check · {escape(self.spec.name)} · Esc closes"  # a title is markup
             yield Static(f"Checking {count(self.n_weights, 'weight')} ({2 * self.n_weights} evaluations of ℓ_D)…",
                          id="check-summary", markup=False)
-            yield LoadingIndicator(id="check-loading")
+            yield ProgressBar(total=max(self.n_weights, 1), show_eta=True, id="check-progress")
             yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -116,18 +120,32 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         table.add_column("relative error", key="error")
         table.add_column("", key="flag")
         if self.n_weights > MAX_WEIGHTS:
-            self.query_one(LoadingIndicator).display = False
+            self.query_one(ProgressBar).display = False
             self.query_one("#check-summary", Static).update(
                 f"{self.n_weights:,} weights is more than this screen checks ({MAX_WEIGHTS:,}): it would take "
                 f"{2 * self.n_weights:,} evaluations of ℓ_D.\nRun `bptui check {self.spec.source or 'FILE'}` "
                 "in a shell to check them all.")
             return
+        self._bar_timer = self.set_interval(PROGRESS_EVERY, self._show_progress)
         self.run_check()
+
+    def _show_progress(self) -> None:
+        self.query_one(ProgressBar).update(progress=self.checked)
 
     @work(thread=True, exclusive=True, group="gradcheck", exit_on_error=False)
     def run_check(self) -> None:
         worker = get_current_worker()
-        checks = gradient_check(self.spec, self.weights, examples=self.examples, epoch=self.epoch)
+
+        def progress(done: int, total: int) -> None:
+            self.checked = done
+            if worker.is_cancelled:
+                raise _Cancelled
+
+        try:
+            checks = gradient_check(self.spec, self.weights, examples=self.examples, epoch=self.epoch,
+                                    progress=progress)
+        except _Cancelled:
+            return
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)
@@ -146,7 +164,8 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
                 Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
             )
-        self.query_one(LoadingIndicator).display = False
+        self._bar_timer.stop()
+        self.query_one(ProgressBar).display = False
         table.display = True
         table.focus()
         self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
@@ -157,7 +176,8 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         if event.worker.group == "gradcheck" and event.state == WorkerState.ERROR:
             from .guard import describe
 
-            self.query_one(LoadingIndicator).display = False
+            self._bar_timer.stop()
+            self.query_one(ProgressBar).display = False
             self.query_one("#check-summary", Static).update(
                 f"The gradient check failed: {describe(event.worker.error)}. Esc closes.")
 

@@ -107,7 +107,8 @@ class InputCheck(_Judged):
 
 
 def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
-                   examples: Sequence[int] | None = None, epoch: int = 1) -> list[WeightCheck]:
+                   examples: Sequence[int] | None = None, epoch: int = 1,
+                   progress: Callable[[int, int], None] | None = None) -> list[WeightCheck]:
     """∂ℓ_D/∂w by backprop and by (ℓ_D(w + h) − ℓ_D(w − h)) / 2h for every weight; with ``examples``
     (0-based indices, e.g. one update group's), ℓ is summed over those examples only. Both passes
     are training passes of ``epoch`` (a dropout layer's masks are that epoch's).
@@ -115,6 +116,7 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     Backprop runs in float64 as everywhere else. The finite differences run in extended precision
     (``np.longdouble``, every activation included): in float64 their rounding error, about
     1e-16·ℓ_D/h, would swamp the tiny gradients of a deep sigmoid network's first layers.
+    ``progress(done, total)`` is told after every weight checked (the app's `g` draws a bar with it).
     """
     net = Network(spec)
     weights = weights if weights is not None else spec.weights
@@ -129,7 +131,7 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
     if lengths is not None:  # a recurrent network: every ℓ_D from the input on, through time
-        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss)
+        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss, progress)
     # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
     # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
     _, O = net.forward_o0(W, net.o0(X), draw=draw)
@@ -144,12 +146,14 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
         assert s is not None  # the output layer is dense: it has an s
         return net.example_loss(s, o, Yt).sum()
 
-    return _weight_checks(W, G, loss_from)
+    return _weight_checks(W, G, loss_from, progress)
 
 
-def _weight_checks(W: list[np.ndarray], G: Sequence[np.ndarray], loss_from: Callable[[int], Any]) -> list[WeightCheck]:
+def _weight_checks(W: list[np.ndarray], G: Sequence[np.ndarray], loss_from: Callable[[int], Any],
+                   progress: Callable[[int, int], None] | None = None) -> list[WeightCheck]:
     """Each weight moved by ±h in place; ``loss_from(l)`` is ℓ_D after a change to layer l's weights."""
-    out = []
+    out: list[WeightCheck] = []
+    total = sum(w.size for w in W)
     with np.errstate(all="ignore"):  # a non-finite ℓ_D is reported as such, not warned about
         for l, w in enumerate(W, start=1):
             for (b, a), w_ba in np.ndenumerate(w):
@@ -162,6 +166,8 @@ def _weight_checks(W: list[np.ndarray], G: Sequence[np.ndarray], loss_from: Call
                 numeric = (up - down) / (w_up - w_down)  # the step as it was taken, after rounding
                 out.append(WeightCheck(l, b + 1, a, float(G[l - 1][b, a]), float(numeric),
                                        rounding_atol(up, down, h)))
+                if progress is not None:
+                    progress(len(out), total)
     return out
 
 
