@@ -258,7 +258,9 @@ class SequenceRun:
     on (T, n, d) arrays (its ``run`` and ``bptt``), a dense layer at every pair at once."""
 
     def __init__(self, net: Any, weights: Sequence[np.ndarray], Xb: np.ndarray, running: np.ndarray,
-                 active: np.ndarray) -> None:
+                 active: np.ndarray, draw: Any = None) -> None:
+        """``draw``: a training pass's epoch, examples and lengths, as the columns hold them (dropout's
+        masks; None outside training)."""
         w: Wiring = net.wiring
         L = net.L
         self.net, self.weights, self.running, self.active = net, weights, running, active
@@ -282,7 +284,7 @@ class SequenceRun:
                     self.S[l] = matmul(W, self.In[l])
                     self.O[l] = net.activation_out(l, self.S[l])
                 else:
-                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l])
+                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l], draw)
                 self.U[l] = net.units(l, self.O[l])
 
     def padded(self, cols: np.ndarray) -> np.ndarray:

@@ -129,7 +129,7 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
     if lengths is not None:  # a recurrent network: every ℓ_D from the input on, through time
-        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss)
+        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y, draw=draw).loss)
     # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
     # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
     _, O = net.forward_o0(W, net.o0(X), draw=draw)

@@ -193,8 +193,6 @@ class Unitwise(LayerKind):
         from ...formulas.formula import Arr, Num, Ref, _rebuild
 
         t = key.time
-        if t is None:
-            return eq
         l = key.layer if net.kind(key.layer) is self else key.layer + 1
         timed = timed_layers(net.kinds)
 
@@ -202,6 +200,8 @@ class Unitwise(LayerKind):
             m = ref.layer
             if ref.quantity == "o" and m == l - 1:
                 return None
+            if t is None:  # once, above a many-to-one layer: the board's own vectors
+                return ref
             if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
                 return ref
             return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
