@@ -528,7 +528,7 @@ def _stepwise(w: Writer, kinds: Any, codes: list[LayerCode], l: int, phase: str,
         w(f"x[{l}] = o[{l - 1}]{units}  # x{sup(l)}: the units of o{sup(l - 1)}")
     if phase == BACKWARD and q == k.block_backward()[0] and not torch and l < L:
         w(*codes[l].np_back)
-    names = {"S": f"s[{l}]", "O": f"o[{l}]", "D": f"d[{l}]", "X": f"x[{l}]", "at": "", "up": f"back[{l}]"}
+    names = {"S": f"s[{l}]", "O": f"o[{l}]", "D": f"d[{l}]", "X": f"x[{l}]", "at": "", "up": f"back[{l}]", "time": ""}
     w(*(line.format(**names) for line in dict(codes[l - 1].seq if torch else codes[l - 1].np_seq)[q]))
 
 
@@ -642,6 +642,8 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         if codes[r - 1].np_seq_sent:
             return f"{codes[r - 1].np_seq_sent}[t - 1]"
         if kinds[r - 1].span or codes[r - 1].stepwise:  # a block's ∂ℓ/∂x, a layer norm's (on its δ rows)
+            if not timed[r - 1]:  # once, above a many-to-one layer: at τ = T only
+                return f"(d[{r}] if t == T else np.zeros({w_}))"
             return f"d[{r}][t - 1]" if r in rows_kept else f"d[{r}][t]"
         if timed[r - 1]:
             return f"(W[{r}][:, :{1 + w_}].T @ d[{r}][t])[1:]"
@@ -658,7 +660,8 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         ix = "[t]" if t else ""
         S, O, D, X = f"s[{l}]{ix}", f"o[{l}]{ix}", f"d[{l}]{ix}", f"x[{l}]{ix}"
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
-        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "", "f": "", "df": ""}
+        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "", "f": "", "df": "",
+               "time": ", t, T" if t else ""}  # at τ of a sequence of T steps (dropout's mask row τ)
         if kinds[l - 1].has_s and act in ACTIVATION_CODE:
             out["f"] = ACTIVATION_CODE[act][col].format(s=S, a=alpha)
             out["df"] = ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""
@@ -669,8 +672,11 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
                 out["X"] = f"torch.stack([x[{l}][t] for t in range(1, T + 1)])"
                 out["XG"] = f"torch.stack([x[{l}][t].grad for t in range(1, T + 1)])"
             out["up"] = sent_rows(r, l) if r else ""
-        elif r:
-            out["up"] = sent_at(r, l) if t else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
+        elif r and t:
+            out["up"] = sent_at(r, l)
+        elif r:  # once, above a many-to-one layer: a layer norm's or dropout's ∂ℓ/∂x is its δ row itself
+            own = kinds[r - 1].span or codes[r - 1].stepwise
+            out["up"] = f"d[{r}]" if own else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
         if kinds[l - 1].span:  # a block: its inner layers' output, and what the first of them sends to x
             tail = net.wiring.tail[l]
             out["F"] = o_rows(tail) if l in whole else units(tail, o_at(tail, "t"))

@@ -128,9 +128,10 @@ class Dropout(Unitwise):
 
     def code(self, l: int, L: int) -> LayerCode:
         """o = m ⊙ x/(1 − p) with bptui's own masks, drawn by NumPy's generator in both programs (never
-        torch's), from the epoch e and the example n + 1 of the program's loops."""
+        torch's), from the epoch e and the example n + 1 of the program's loops; on a sequence at τ
+        ({time}: ", t, T"), row τ of the example's (T, d) mask."""
         keep, m = f"(1 - {self.p!r})", f"m{_sup(l)}"
-        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r})"
+        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r}{{time}})"
         why = f"  # {m}: default_rng([S, e, n]).random(shape) >= p, n from 1"
         seq = {"o": ("{X} = tap({X})", f"{{S}} = torch.tensor({draw}){why}",
                      f"{{O}} = {{S}} * {{X}} / {keep}  # o{_sup(l)} = {m} ⊙ x/(1 − p)"),
@@ -173,9 +174,13 @@ class Dropout(Unitwise):
 
 MASK_CODE = (
     "mask",
-    '''def mask(seed, epoch, example, shape, p):
-    """Dropout's mask (1.0 kept, 0.0 dropped) of example ``example`` (from 1) in ``epoch`` (from 1), as bptui draws it."""
-    return (np.random.default_rng([seed, epoch, example]).random(shape) >= p) * 1.0''',
+    '''def mask(seed, epoch, example, shape, p, t=None, T=None):
+    """Dropout's mask (1.0 kept, 0.0 dropped) of example ``example`` (from 1) in ``epoch`` (from 1), as bptui
+    draws it; at τ = t of a sequence of T time steps, row t of the example's (T, d) mask."""
+    rng = np.random.default_rng([seed, epoch, example])
+    if t is None:
+        return (rng.random(shape) >= p) * 1.0
+    return (rng.random((T,) + shape)[t - 1] >= p) * 1.0''',
 )
 
 
