@@ -25,7 +25,7 @@ from . import test_unitwise_sequences as recurrent
 
 torch = pytest.importorskip("torch", reason="torch is not installed: pip install '.[reference]'")
 F = torch.nn.functional
-ACTS = {**blocks.ACTS, "relu": torch.relu}
+ACTS = {**blocks.ACTS, "relu": torch.relu, "softplus": F.softplus, "gelu": F.gelu}
 SHAPES = recurrent.SHAPES + ("blocks",)
 
 
@@ -68,8 +68,9 @@ def mask(e: dict, epoch: int, n: int, shape: tuple) -> torch.Tensor:
 
 
 def example_loss(doc, params, x, y, epoch: int | None, n: int):
-    """ℓ⁽ⁿ⁾ of one sequence (T × d) from the file's nesting, written out: rnn layers τ by τ, layer norms
-    and attention as PyTorch's functions, dropout with bptui's masks of ``epoch`` (None: the identity)."""
+    """ℓ⁽ⁿ⁾ of one sequence (T × d), or one vector (d), from the file's nesting, written out: rnn layers τ by
+    τ, layer norms and attention as PyTorch's functions, dropout with bptui's masks of ``epoch`` (None: the
+    identity), a mask of h's shape, (T, d) or (d,)."""
     it = iter(params)
 
     def run(entries, h):

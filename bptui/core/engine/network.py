@@ -139,9 +139,9 @@ class Network:
                    draw: Draw | None = None) -> tuple[list, list]:
         """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
         given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`);
-        ``draw``: a training pass's epoch and examples (a network with blocks has no kind that draws)."""
+        ``draw``: a training pass's epoch and examples (dropout's masks)."""
         if self.wiring is not None:  # residual blocks: along the wires
-            return wired.forward(self, weights, O0, saved)
+            return wired.forward(self, weights, O0, saved, draw)
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
@@ -203,8 +203,8 @@ class Network:
 
     def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
                   draw: Draw | None = None):
-        if self.wiring is not None:  # residual blocks: along the wires (no kind that draws: spec.py)
-            return wired.backprop(self, weights, O0, Yt, keep_deltas)
+        if self.wiring is not None:  # residual blocks: along the wires
+            return wired.backprop(self, weights, O0, Yt, keep_deltas, draw)
         saved: list = []
         S, O = self.forward_o0(weights, O0, saved, draw)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())

@@ -137,7 +137,8 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
 
     def loss_from(l: int) -> np.floating:
         if net.wiring is not None:  # residual blocks: the whole pass, along the wires
-            return net.dataset_loss(W, X, Y)
+            S, O_all = net.forward_o0(W, net.o0(X), draw=draw)
+            return net.example_loss(S[-1], O_all[-1], Yt).sum()
         o = O[l - 1]
         for k in range(l, net.L + 1):
             s, o, _ = net.layer_forward(k, W[k - 1], o, draw)
