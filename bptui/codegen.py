@@ -362,7 +362,7 @@ def _example_torch(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
             w(*_wired(net, codes, l, q, True, set()))
         elif l and codes[l - 1].stepwise and not (phase == BACKWARD and q == "G"):
-            _stepwise(w, kinds, codes, l, phase, q, torch=True)
+            _stepwise(w, net, codes, l, phase, q, True, started, set())
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, True)
@@ -450,7 +450,7 @@ def _example_numpy(w: Writer, spec: Any, net: Any, codes: list[LayerCode]) -> No
         if l and kinds[l - 1].span:  # a block: its kind's lines, filled from the wires
             w(*_wired(net, codes, l, q, False, done))
         elif l and codes[l - 1].stepwise:
-            _stepwise(w, kinds, codes, l, phase, q, torch=False)
+            _stepwise(w, net, codes, l, phase, q, False, started, done)
         elif phase == FORWARD:
             c, k = codes[l - 1], kinds[l - 1]
             _start_blocks(w, net, codes, l, started, False)
@@ -519,16 +519,22 @@ def _wired(net: Any, codes: list[LayerCode], k: int, q: str, torch: bool, done: 
     return lines + [line.format(**fill) for line in dict(code.wired if torch else code.np_wired)[q]]
 
 
-def _stepwise(w: Writer, kinds: Any, codes: list[LayerCode], l: int, phase: str, q: str, torch: bool) -> None:
+def _stepwise(w: Writer, net: Any, codes: list[LayerCode], l: int, phase: str, q: str, torch: bool,
+              started: set[int], done: set[int]) -> None:
     """A step of a kind that writes its own steps (``LayerCode.stepwise``), in a network without time:
-    its input units x[l] first, and (NumPy) ∂ℓ/∂o⁽ˡ⁾ = back[l] from the layer above before its backward."""
-    k, L = kinds[l - 1], len(kinds)
+    its input units x[l] first (the o it reads: o⁽ˡ⁻¹⁾, or along a residual block's wires, after the start
+    of each block it is the first layer inside), and (NumPy) ∂ℓ/∂o⁽ˡ⁾ from the layer reading o⁽ˡ⁾ before
+    its backward steps (what that layer sends down: ``_sent``)."""
+    k, L = net.kinds[l - 1], net.L
+    names = {"S": f"s[{l}]", "O": f"o[{l}]", "D": f"d[{l}]", "X": f"x[{l}]", "at": "", "up": "", "time": ""}
     if phase == FORWARD and q == k.block_forward()[0]:
+        _start_blocks(w, net, codes, l, started, torch)
         units = "[1:]" if not torch and k.bias_entry else ""
-        w(f"x[{l}] = o[{l - 1}]{units}  # x{sup(l)}: the units of o{sup(l - 1)}")
-    if phase == BACKWARD and q == k.block_backward()[0] and not torch and l < L:
-        w(*codes[l].np_back)
-    names = {"S": f"s[{l}]", "O": f"o[{l}]", "D": f"d[{l}]", "X": f"x[{l}]", "at": "", "up": f"back[{l}]"}
+        src = source(net, l)
+        w(f"x[{l}] = o[{src}]{units}  # x{sup(l)}: the units of o{sup(src)}")
+    if phase == BACKWARD and not torch and l < L:
+        lines, names["up"] = _sent(codes, reader(net, l), done)
+        w(*lines)
     w(*(line.format(**names) for line in dict(codes[l - 1].seq if torch else codes[l - 1].np_seq)[q]))
 
 
@@ -642,6 +648,8 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         if codes[r - 1].np_seq_sent:
             return f"{codes[r - 1].np_seq_sent}[t - 1]"
         if kinds[r - 1].span or codes[r - 1].stepwise:  # a block's ∂ℓ/∂x, a layer norm's (on its δ rows)
+            if not timed[r - 1]:  # once, above a many-to-one layer: at τ = T only
+                return f"(d[{r}] if t == T else np.zeros({w_}))"
             return f"d[{r}][t - 1]" if r in rows_kept else f"d[{r}][t]"
         if timed[r - 1]:
             return f"(W[{r}][:, :{1 + w_}].T @ d[{r}][t])[1:]"
@@ -658,7 +666,8 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
         ix = "[t]" if t else ""
         S, O, D, X = f"s[{l}]{ix}", f"o[{l}]{ix}", f"d[{l}]{ix}", f"x[{l}]{ix}"
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
-        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "", "f": "", "df": ""}
+        out = {"S": S, "O": O, "D": D, "X": X, "at": "_{t}" if t else "", "f": "", "df": "",
+               "time": ", t, T" if t else ""}  # at τ of a sequence of T steps (dropout's mask row τ)
         if kinds[l - 1].has_s and act in ACTIVATION_CODE:
             out["f"] = ACTIVATION_CODE[act][col].format(s=S, a=alpha)
             out["df"] = ACTIVATION_CODE[act][2].format(s=S, o=units(l, O), a=alpha) if act != "softmax" else ""
@@ -669,8 +678,11 @@ def _body_sequences(w: Writer, spec: Any, net: Any, codes: list[LayerCode], weig
                 out["X"] = f"torch.stack([x[{l}][t] for t in range(1, T + 1)])"
                 out["XG"] = f"torch.stack([x[{l}][t].grad for t in range(1, T + 1)])"
             out["up"] = sent_rows(r, l) if r else ""
-        elif r:
-            out["up"] = sent_at(r, l) if t else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
+        elif r and t:
+            out["up"] = sent_at(r, l)
+        elif r:  # once, above a many-to-one layer: a layer norm's or dropout's ∂ℓ/∂x is its δ row itself
+            own = kinds[r - 1].span or codes[r - 1].stepwise
+            out["up"] = f"d[{r}]" if own else f"(W[{r}][:, :{1 + spec.widths[l]}].T @ d[{r}])[1:]"
         if kinds[l - 1].span:  # a block: its inner layers' output, and what the first of them sends to x
             tail = net.wiring.tail[l]
             out["F"] = o_rows(tail) if l in whole else units(tail, o_at(tail, "t"))

@@ -314,6 +314,56 @@ def test_a_changed_value_of_a_block_over_a_sequence_fails(tmp_path):
     _each_fails_where_changed(tmp_path, np.random.default_rng(2125), docs, own, 4)
 
 
+def _two_epochs_pass(tmp_path, docs: dict) -> None:
+    """Each network (by its label) exported for two epochs in both formats: every program runs and passes."""
+    paths = {}
+    for label, doc in docs.items():
+        spec = parse(doc, f"{label}.json")
+        first, last = codegen.steps_of(spec, 2, None)
+        for fmt in FORMATS:
+            paths[(label, fmt)] = out = tmp_path / f"{label}_{fmt}.py"
+            codegen.write(spec, fmt, first, last, str(out))
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        assert results[str(path)][0] == "ok", (key, results[str(path)])
+
+
+def test_dropout_and_layer_norm_on_sequences_export_and_pass(tmp_path):
+    """Dropout at each τ (a row of the example's (T, d) mask) and once above a many-to-one rnn, after a
+    layer norm between, after and below rnn layers, and in and beside residual blocks around attention:
+    two epochs of shuffled mini-batches with Adam, both formats, every step equal to bptui's; and a
+    changed value of a dropout step (o or ∂ℓ/∂x, seeded) fails at that step."""
+    from .test_dropout_sequences import SHAPES, with_dropout
+
+    docs = {f"dropout_{shape}": with_dropout(0, shape, update={"batch_size": 2}, shuffle_seed=2, optimizer="adam")
+            for shape in SHAPES}
+    _two_epochs_pass(tmp_path, docs)
+
+    def own(spec, key) -> bool:
+        return bool(key.layer and spec.layer_kinds[key.layer - 1].type == "dropout")
+
+    _each_fails_where_changed(tmp_path, np.random.default_rng(2521),
+                              {label: docs[label] for label in ("dropout_after_rnn", "dropout_blocks")}, own, 2)
+
+
+def test_layer_norm_and_dropout_with_residual_blocks_on_vectors_export_and_pass(tmp_path):
+    """Layer norms and dropout layers first in blocks (nested ones too), in the middle of a block and
+    beside the blocks (test_unitwise_residual's networks): two epochs with each optimizer and update
+    mode, both formats, every step equal to bptui's; a changed value of one of their steps fails there."""
+    from .test_unitwise_residual import random_doc as unitwise_residual_doc
+
+    opts, updates = ["sgd", "momentum", "adam"], ["full_batch", "per_example", "mini_batch"]
+    docs = {f"unitwise_residual{seed}": unitwise_residual_doc(seed, optimizer=opts[seed % 3], update=updates[seed % 3],
+                                                               l2=0.01 * (seed % 2)) for seed in range(4)}
+    _two_epochs_pass(tmp_path, docs)
+
+    def own(spec, key) -> bool:
+        return bool(key.layer and spec.layer_kinds[key.layer - 1].own_steps)
+
+    _each_fails_where_changed(tmp_path, np.random.default_rng(2131), {"unitwise_residual1": docs["unitwise_residual1"]},
+                              own, 3)
+
+
 @pytest.mark.parametrize("name, steps", [("xor", "40:60"), ("iris", "1090:1100"), ("moons", "95:130")])
 def test_steps_resume_from_the_state_before_a(tmp_path, capsys, name, steps):
     """--steps A:B: the program starts from bptui's state (weights, G so far, optimizer state) at the

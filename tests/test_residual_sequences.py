@@ -97,6 +97,8 @@ def torch_params(doc) -> list:
         for e, w in zip(entries, ws):
             if e.get("type") == "residual":
                 walk(e["layers"], w)
+            elif w is None:  # no weights (dropout)
+                continue
             elif e.get("type") == "layernorm":  # the stored [β | γ]
                 out.append(torch.tensor(np.stack([w["beta"], w["gamma"]], axis=1), dtype=torch.float64,
                                         requires_grad=True))
@@ -410,34 +412,43 @@ def test_a_block_beside_a_recurrent_layer_is_one_error_line_on_the_command_line(
     assert "layers[2]" in lines[0] and "recurrent layer" in lines[0] and not run.stdout
 
 
-@pytest.mark.parametrize("where", ["vectors", "dropout_in_a_block", "dropout_beside_blocks"])
-def test_a_layer_norm_on_vectors_with_blocks_or_a_dropout_with_blocks_is_one_error_line(tmp_path, capsys, where):
-    """A layer norm stands in a network with residual blocks on sequences only; dropout in none (this
-    version): one error line naming the file and the layer's place, exit status 2."""
+def test_a_layer_norm_and_dropout_on_vectors_with_blocks_check(tmp_path, capsys):
+    """On vectors too (tests/test_unitwise_residual.py): deep_residual with a layer norm first in a block
+    and a dropout layer beside the blocks passes ``bptui check``."""
     import json
 
     from bptui.cli import main
 
     from .conftest import NETWORKS
 
-    if where == "vectors":
-        doc = json.loads((NETWORKS / "deep_residual.json").read_text(encoding="utf-8"))
-        doc["layers"][2]["layers"].insert(0, {"type": "layernorm"})
-        place, said = "layers[2].layers[0]", "on vectors"
-    else:
-        doc = _tiny()
-        if where == "dropout_in_a_block":
-            doc["layers"][1]["layers"].insert(0, {"type": "dropout", "p": 0.1})
-            place = "layers[1].layers[0]"
-        else:
-            doc["layers"].insert(3, {"type": "dropout", "p": 0.1})
-            place = "layers[3]"
-        said = "dropout layer cannot stand in a network with residual blocks"
+    doc = json.loads((NETWORKS / "deep_residual.json").read_text(encoding="utf-8"))
+    doc["layers"][2]["layers"].insert(0, {"type": "layernorm"})
+    doc["layers"].insert(4, {"type": "dropout", "p": 0.3})
     doc.pop("weights", None)
-    path = tmp_path / "bad.json"
+    path = tmp_path / "ok.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    assert main(["check", str(path)]) == 2
+    assert main(["check", str(path)]) == 0
     out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "bad.json" in lines[0], err
-    assert place in lines[0] and said in lines[0] and not out, lines
+    assert not err and "overall: max relative error" in out and ", ok" in out, (out, err)
+
+
+@pytest.mark.parametrize("where", ["in_a_block", "beside_blocks"])
+def test_tiny_transformer_with_dropout_checks(tmp_path, capsys, where):
+    """Dropout in a residual block over sequences, or beside the blocks: ``bptui check`` (epoch 1's
+    masks) passes on every weight."""
+    import json
+
+    from bptui.cli import main
+
+    doc = _tiny()
+    if where == "in_a_block":
+        doc["layers"][1]["layers"].insert(1, {"type": "dropout", "p": 0.3})
+        doc["weights"][0].insert(1, None)
+    else:
+        doc["layers"].insert(3, {"type": "dropout", "p": 0.3})
+        doc["weights"].insert(2, None)
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert not err and "G⁽⁸⁾" in out and "overall: max relative error" in out and ", ok" in out, (out, err)

@@ -291,9 +291,9 @@ BAD = {
     "layernorm_weights_matrix": (_xor(weights=[[[0, 1, 1]] * 3, [[0, 1]] * 3, None, [[0, 1, 1, 1]]]), "weights[1]"),
     "dropout_weights": (_xor(weights=[[[0, 1, 1]] * 3, {"gamma": [1, 1, 1], "beta": [0, 0, 0]}, [[1]], [[0, 1, 1, 1]]]),
                         "weights[2]"),
-    "in_a_sequence": ({"layers": [{"units": 1}, {"type": "rnn", "units": 2, "activation": "tanh", "return_sequences": True},
-                                  {"type": "dropout"}, {"units": 1, "activation": "identity"}],
-                       "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}, "layers[2]"),
+    "p_in_a_sequence": ({"layers": [{"units": 1}, {"type": "rnn", "units": 2, "activation": "tanh", "return_sequences": True},
+                                    {"type": "dropout", "p": 1.0}, {"units": 1, "activation": "identity"}],
+                         "loss": "squared", "data": {"inputs": [[[0], [1]]], "targets": [[[0], [1]]]}}, "layers[2].p"),
 }
 
 

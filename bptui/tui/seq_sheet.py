@@ -230,7 +230,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             lines.append([(w_title, "header+" if produced == "W" else "header", None),
                           (" " * max(block - len(w_title), 2), "base", None),
                           (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
-        for b in range(rows):
+        for b in range(rows if spec.layer_kinds[l - 1].has_weights else 0):  # dropout's d × 0: no rows
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):

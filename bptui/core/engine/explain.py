@@ -224,6 +224,8 @@ def example_pass(net: Any, W: list, n: int, epoch: int = 1) -> tuple[list, list]
     passes it as a training pass of ``epoch`` does (dropout's masks)."""
     spec, L = net.spec, net.L
     x = spec.inputs[n]
+    if net.wiring is not None:  # residual blocks: along the wires, a layer norm's δ entry its ∂ℓ/∂o
+        return wiring.example_pass(net, W, x, spec.targets[n], epoch, n + 1, do=True)
     o: list = [x.reshape(spec.input_shape) if spec.input_shape else np.concatenate([[1.0], x])]
     s: list = [None]
     for l in range(1, L + 1):

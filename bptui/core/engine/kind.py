@@ -170,9 +170,12 @@ class Draw:
 
     epoch: int
     examples: np.ndarray
+    # sequences at each τ: each example's length T (as ``examples``); the columns are then the (τ, example)
+    # pairs of the running examples, τ-major (Network.sequences), and a kind draws (T, d) per example
+    lengths: np.ndarray | None = None
 
     def part(self, a: int, b: int) -> "Draw":
-        """The columns a … b − 1 (a slice of the batch)."""
+        """The columns a … b − 1 (a slice of the batch of vectors)."""
         return Draw(self.epoch, self.examples[a:b])
 
 

@@ -139,9 +139,9 @@ class Network:
                    draw: Draw | None = None) -> tuple[list, list]:
         """S[l] and O[l] from O⁽⁰⁾ (see :meth:`o0`), so training can build O⁽⁰⁾ once. ``saved``, when
         given, receives each layer's reusable part of the forward pass (:meth:`layer_forward`);
-        ``draw``: a training pass's epoch and examples (a network with blocks has no kind that draws)."""
+        ``draw``: a training pass's epoch and examples (dropout's masks)."""
         if self.wiring is not None:  # residual blocks: along the wires
-            return wired.forward(self, weights, O0, saved)
+            return wired.forward(self, weights, O0, saved, draw)
         O = [O0]
         S: list = [None]
         for l in range(1, self.L + 1):
@@ -175,7 +175,7 @@ class Network:
         """ℓ_D and G⁽ˡ⁾ = ∇_W⁽ˡ⁾ ℓ_D for every layer, vectorised over the examples (``draw``: as a
         training pass of that epoch on those examples draws)."""
         if self.recurrent:
-            p = self.sequences(weights, X, self._lengths(lengths), Y)
+            p = self.sequences(weights, X, self._lengths(lengths), Y, draw=draw)
             return p.loss, p.G
         loss, G, _ = self.backprop(weights, self.o0(X), Y.T, draw=draw)
         return loss, G
@@ -203,8 +203,8 @@ class Network:
 
     def _backprop(self, weights: Weights, O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
                   draw: Draw | None = None):
-        if self.wiring is not None:  # residual blocks: along the wires (no kind that draws: spec.py)
-            return wired.backprop(self, weights, O0, Yt, keep_deltas)
+        if self.wiring is not None:  # residual blocks: along the wires
+            return wired.backprop(self, weights, O0, Yt, keep_deltas, draw)
         saved: list = []
         S, O = self.forward_o0(weights, O0, saved, draw)
         loss = float(self.example_loss(S[-1], O[-1], Yt).sum())
@@ -227,7 +227,8 @@ class Network:
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
                   on_upper: Callable[[int, np.ndarray], None] | None = None,
                   delta_layer: int | None = None,
-                  on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None) -> SequencePass:
+                  on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None,
+                  draw: Draw | None = None) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
         ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
         longest first. A recurrent layer runs τ = 1..T_max on the examples still running at τ, one
@@ -240,7 +241,8 @@ class Network:
         ``on_upper(l, δ)`` the δ⁽ˡ⁾ of every layer (columns: examples, or the (τ, example) pairs).
         ``on_time(indices, arrays)`` receives, for the same layer and lengths, the per-τ gradients whose
         norms its kind shows (``LayerKind.panel_norms``: δ_τ; a gated layer's ∂ℓ/∂c_τ, ∂ℓ/∂h_τ), each
-        (T, h, n)."""
+        (T, h, n). ``draw``: a training pass's epoch and examples (as X's rows; dropout's masks), None
+        outside training."""
         kinds, L = self.kinds, self.L
         timed = timed_layers(kinds)
         k = self.spec.widths[-1]
@@ -260,6 +262,9 @@ class Network:
         ends, every = Ts - 1, np.arange(N)
         d = self.spec.widths[0]
         Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
+        # a training pass's examples as the columns hold them: (τ, example) pairs at each τ, or one per example
+        draws = (None, None) if draw is None else (Draw(draw.epoch, draw.examples[order], Ts),
+                                                    Draw(draw.epoch, draw.examples[order]))
 
         def padded(cols: np.ndarray) -> np.ndarray:
             """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end."""
@@ -272,7 +277,8 @@ class Network:
         S: list = [None] * (L + 1)
         O: list = [None] * (L + 1)
         R: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        run = wired.SequenceRun(self, weights, Xb, running, active) if self.wiring is not None else None
+        kept: list = [None] * (L + 1)  # what a layer's backward pass reuses (dropout's masks)
+        run = wired.SequenceRun(self, weights, Xb, running, active, draws[0]) if self.wiring is not None else None
         if run is not None:  # residual blocks (no recurrent layer: spec.py): along the wires
             S[L], O[L] = run.S[L], run.O[L]
         for l in range(1, L + 1 if run is None else 1):
@@ -292,7 +298,7 @@ class Network:
                     S[l] = matmul(W, O[l - 1])
                     O[l] = self.activation_out(l, S[l])
                 else:
-                    S[l], O[l] = self.layer_out(l, W, O[l - 1])
+                    S[l], O[l], kept[l] = self.layer_forward(l, W, O[l - 1], draws[0] if timed[l - 1] else draws[1])
         if seqs:
             full = np.zeros((Tmax, N, k), dtype=dtype)
             full[running] = O[L].T
@@ -315,18 +321,18 @@ class Network:
             if not kl.over_time:
                 if on_upper is not None:
                     on_upper(l, delta)
-                G[l - 1] += matmul(delta, O[l - 1].T) if kl.plain else kl.grad(W, delta, O[l - 1])  # a layer norm's [G_β | G_γ]
+                G[l - 1] += matmul(delta, O[l - 1].T) if kl.plain else kl.grad(W, delta, O[l - 1], kept[l])  # a layer norm's [G_β | G_γ]
                 if below is None:
                     break
                 if below.over_time:  # ∂ℓ/∂o⁽ˡ⁻¹⁾: at each τ, or at each example's last τ (many-to-one)
-                    back = matmul(W.T, delta)[1:] if kl.plain else kl.back(W, delta, O[l - 1])
+                    back = matmul(W.T, delta)[1:] if kl.plain else kl.back(W, delta, O[l - 1], kept[l])
                     above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
                     if timed[l - 1]:
                         above[running] = back.T
                     else:
                         above[ends, every] = back.T
                 else:
-                    delta = self.back_delta(l - 1, W, delta, O[l - 1], S[l - 1])
+                    delta = self.back_delta(l - 1, W, delta, O[l - 1], S[l - 1], kept[l])
                 continue
             rnn = kl
             Xin, Sr, Or = R[l]

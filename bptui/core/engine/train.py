@@ -128,7 +128,7 @@ def _train_sequences(spec: NetworkSpec, net: Network, epochs: int, on_epoch: Cal
             total = 0.0
             for a in range(0, N, k):
                 idx = order[a:a + k]
-                p = net.sequences(W, X[idx], lengths[idx], Y[idx])
+                p = net.sequences(W, X[idx], lengths[idx], Y[idx], draw=Draw(epoch, idx + 1))
                 total += p.loss
                 for i in range(len(W)):
                     W[i], state[i] = optim.update(spec.optimizer, W[i], p.G[i], state[i], net.kinds[i].bias_columns)

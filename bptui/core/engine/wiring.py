@@ -89,8 +89,10 @@ def backward_order(kinds: Sequence[Any], L: int) -> Sequence[int]:
 
 
 # -- the batch pass (examples as columns) -----------------------------------------------------------
-def forward(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, saved: list | None = None) -> tuple[list, list]:
-    """S[l] and O[l] of every layer, along the wires (see :meth:`Network.forward_o0`)."""
+def forward(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, saved: list | None = None,
+            draw: Any = None) -> tuple[list, list]:
+    """S[l] and O[l] of every layer, along the wires (see :meth:`Network.forward_o0`; ``draw``: a
+    training pass's epoch and examples, dropout's masks)."""
     w: Wiring = net.wiring
     L = net.L
     S: list = [None] * (L + 1)
@@ -101,19 +103,20 @@ def forward(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, saved: list
         if k.span:  # o⁽ᵏ⁾ = x + F(x) over the units, with x's bias entry
             O[l] = k.join(O[w.src[l]], net.units(w.src[l], O[w.src[l]]), net.units(w.tail[l], O[w.tail[l]]))
         else:
-            S[l], O[l], kept[l - 1] = net.layer_forward(l, weights[l - 1], O[w.src[l]])
+            S[l], O[l], kept[l - 1] = net.layer_forward(l, weights[l - 1], O[w.src[l]], draw)
     if saved is not None:
         saved.extend(kept)
     return S, O
 
 
-def backprop(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False):
+def backprop(net: Any, weights: Sequence[np.ndarray], O0: np.ndarray, Yt: np.ndarray, keep_deltas: bool = False,
+             draw: Any = None):
     """(ℓ_D, G, δ or None) along the wires (see :meth:`Network.backprop`); a block's δ entry is its
-    ∂ℓ/∂x, and its G an empty matrix."""
+    ∂ℓ/∂x, and its G an empty matrix; a layer norm's or dropout layer's, its ∂ℓ/∂o."""
     w: Wiring = net.wiring
     L = net.L
     saved: list = []
-    S, O = forward(net, weights, O0, saved)
+    S, O = forward(net, weights, O0, saved, draw)
     loss = float(net.example_loss(S[L], O[L], Yt).sum())
     D: list = [None] * (L + 1)
     G: list = [None if k.has_weights else np.zeros(np.shape(W), dtype=np.result_type(O0, W))  # a block's: empty
@@ -150,10 +153,11 @@ def up_one(net: Any, st: Any, l: int) -> np.ndarray:
 
 
 def send_one(net: Any, st: Any, c: int) -> np.ndarray:
-    """What layer c sends down to its input, one example: a block's ∂ℓ/∂x, or ``back_one``."""
+    """What layer c sends down to its input, one example: a block's ∂ℓ/∂x (a kind with steps of its own:
+    its dx, on its δ row), or ``back_one``."""
     w: Wiring = net.wiring
     k = net.kinds[c - 1]
-    if k.span:
+    if k.span or k.own_steps:
         return st.delta[c]
     below = net.kinds[w.src[c] - 1] if w.src[c] else None
     return k.back_one(st.W[c], st.delta[c], st.o[w.src[c]], below)
@@ -165,6 +169,8 @@ def step_one(net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None
     w: Wiring = net.wiring
     l, L = key.layer, net.L
     k = net.kinds[l - 1]
+    if k.own_steps:  # a layer norm's u, o, dx, G, a dropout layer's o, dx: its kind's, on o⁽ˢʳᶜ⁽ˡ⁾⁾
+        return k.board_step(net, st, key, lambda m: up_one(net, st, m))
     x = st.o[w.src[l]]
     if key.quantity == "s":
         value = st.s[l] = k.pre_one(st.W[l], x)
@@ -210,6 +216,10 @@ def nest(kinds: Sequence[Any], items: Sequence[Any]) -> list:
 class _Key:
     layer: int
     quantity: str
+    epoch: int = 1
+    example: int = 1
+    time: None = None
+    phase: str = ""
 
 
 @dataclass
@@ -219,21 +229,28 @@ class _Board:
     o: list
     delta: list
     y: np.ndarray
+    extra: dict
 
 
-def example_pass(net: Any, W: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
-    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ (a block's: its ∂ℓ/∂x) of one example along the wires, with the stepper's
-    own calls (so the same bits); ``W`` indexed from 1, as the board's."""
+def example_pass(net: Any, W: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, epoch: int = 1,
+                 example: int = 1, do: bool = False) -> tuple[list, list]:
+    """o⁽⁰⁾…o⁽ᴸ⁾ and δ⁽¹⁾…δ⁽ᴸ⁾ (a block's: its ∂ℓ/∂x; a layer norm's or dropout layer's: its ∂ℓ/∂x, or with
+    ``do`` its ∂ℓ/∂o) of one example (``example``, from 1, in ``epoch``: dropout's masks) along the wires,
+    with the stepper's own calls (so the same bits); ``W`` indexed from 1, as the board's."""
+    from .schedule import BACKWARD, FORWARD
+
     w: Wiring = net.wiring
     L = net.L
-    st = _Board(W, [None] * (L + 1), [np.concatenate([[1.0], x])] + [None] * L, [None] * (L + 1), y)
+    st = _Board(W, [None] * (L + 1), [np.concatenate([[1.0], x])] + [None] * L, [None] * (L + 1), y, {})
     for l in w.forward:
         for q in net.kinds[l - 1].block_forward():
-            step_one(net, st, _Key(l, q))
+            step_one(net, st, _Key(l, q, epoch, example, phase=FORWARD))
     for l in w.backward:
         for q in net.kinds[l - 1].block_backward():
             if q != "G":
-                step_one(net, st, _Key(l, q))
+                step_one(net, st, _Key(l, q, epoch, example, phase=BACKWARD))
+    if do:
+        return st.o, [st.extra.get(("do", l), d) for l, d in enumerate(st.delta)]
     return st.o, st.delta
 
 
@@ -258,7 +275,9 @@ class SequenceRun:
     on (T, n, d) arrays (its ``run`` and ``bptt``), a dense layer at every pair at once."""
 
     def __init__(self, net: Any, weights: Sequence[np.ndarray], Xb: np.ndarray, running: np.ndarray,
-                 active: np.ndarray) -> None:
+                 active: np.ndarray, draw: Any = None) -> None:
+        """``draw``: a training pass's epoch, examples and lengths, as the columns hold them (dropout's
+        masks; None outside training)."""
         w: Wiring = net.wiring
         L = net.L
         self.net, self.weights, self.running, self.active = net, weights, running, active
@@ -282,7 +301,7 @@ class SequenceRun:
                     self.S[l] = matmul(W, self.In[l])
                     self.O[l] = net.activation_out(l, self.S[l])
                 else:
-                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l])
+                    self.S[l], self.O[l], self.saved[l] = net.layer_forward(l, W, self.In[l], draw)
                 self.U[l] = net.units(l, self.O[l])
 
     def padded(self, cols: np.ndarray) -> np.ndarray:

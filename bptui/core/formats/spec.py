@@ -459,13 +459,12 @@ def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], t
     for l in range(1, L + 1):
         layer, place = layers[l], places[l]
         kind = KINDS[layer.get("type", "dense")]  # the one table: each kind reads its own entry
-        if kind.own_steps and not (kind.in_block and sequence) and any(".layers[" in p for p in places[1:]):
+        if kind.own_steps and not kind.in_block and any(".layers[" in p for p in places[1:]):
             raise SpecError(f"a {layer.get('type', 'dense')} layer cannot stand in a network with residual blocks "
-                            + ("on vectors (this version: on sequences only)" if kind.in_block else "(this version)"),
-                            place=place)
+                            "(this version)", place=place)
         if place.count(".layers[") and not kind.in_block:
             raise SpecError(f"a {layer.get('type', 'dense')} layer cannot stand inside a residual block (this "
-                            "version: dense layers, attention layers, layer norms and residual blocks)", place=place)
+                            "version: dense layers, attention layers, layer norms, dropout layers and residual blocks)", place=place)
         if sequence and not flowing and kind.over_time:
             raise SpecError(f"a recurrent layer reads a sequence, but the recurrent layer layers[{cut}] below it "
                             f"hands up o_T only: give layers[{cut}] \"return_sequences\": true", place=place)

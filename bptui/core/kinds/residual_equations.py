@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine import equations as E
 from ..engine.schedule import BACKWARD, FORWARD
+from ..engine.kind import own_step
 from ..engine.wiring import Wiring
 from ..formulas.formula import Arr, Equation, Node, Op, Ref, add, mul, substitute
 from ..ops.activations import IDENTITY_NOTE
@@ -33,6 +34,8 @@ def claims(net: Any, key: Any) -> bool:
     l = key.layer
     if w is None or l is None or key.phase not in (FORWARD, BACKWARD) or net.spec.lengths is not None:
         return False  # on sequences: the kind that steps them writes a block's steps at τ
+    if own_step(net, key):  # a layer norm's or dropout layer's steps, and the δ under one: its kind's
+        return False
     k = net.kinds[l - 1]
     if k.span:
         return True
@@ -59,16 +62,20 @@ def send_node(net: Any, c: int | str, block: bool) -> Node:
 
 
 def send_form(net: Any, state: Any, c: int) -> tuple[Node, np.ndarray, dict]:
-    """:func:`send_node` with its value on the board and its bindings."""
-    if net.kinds[c - 1].span:
-        return dx_sym(c), state.delta[c], {dx_sym(c): state.delta[c]}
+    """:func:`send_node` with its value on the board and its bindings (a layer norm's or dropout
+    layer's: its ∂ℓ/∂x⁽ᶜ⁾, as the board holds it)."""
+    k = net.kinds[c - 1]
+    if k.span or k.own_steps:
+        sym = dx_sym(c) if k.span else k.dx_sym(c)
+        return sym, state.delta[c], {sym: state.delta[c]}
     return (send_node(net, c, False), (state.W[c].T @ state.delta[c])[1:],
             {E.W(c): state.W[c], E.delta(c): state.delta[c]})
 
 
 def _filled(node: Node, value: np.ndarray, c: int, net: Any) -> Node:
     """``node`` with its numbers: a block's ∂ℓ/∂x⁽ᶜ⁾ as the board holds it, a product as its result."""
-    return E._arr(value, "delta", c) if net.kinds[c - 1].span else Arr(np.asarray(value), means=node)
+    k = net.kinds[c - 1]
+    return E._arr(value, "delta", c) if k.span or k.own_steps else Arr(np.asarray(value), means=node)
 
 
 def step_equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:

@@ -21,6 +21,8 @@ def handles(spec: Any, cell: Cell) -> bool:
         return False  # on sequences: the kind that steps them explains a block's cells at τ
     if spec.layer_kinds[l - 1].span:
         return True
+    if any(k.own_steps and k.explains(spec, cell) for k in spec.layer_kinds):  # a layer norm's or dropout's
+        return False
     return cell.quantity == "delta" and bool(spec.layer_kinds[w.sender[w.outer(l)] - 1].span)
 
 
@@ -55,9 +57,10 @@ def _sent(stepper: Any, c: int, b: int) -> tuple[Node, Node, Node, float, dict, 
     """Entry b of what layer c sends to its input: (Σ form, expanded form, its numbers, value,
     bindings, terms) — a dense layer's Σ_j δ_j⁽ᶜ⁾ w_j,b⁽ᶜ⁾, a block's ∂ℓ/∂x_b⁽ᶜ⁾."""
     st = stepper.state
-    if stepper.spec.layer_kinds[c - 1].span:
+    kind = stepper.spec.layer_kinds[c - 1]
+    if kind.span or kind.own_steps:  # a block's fan-in, a layer norm's or dropout layer's ∂ℓ/∂x: on the board
         v = float(st.delta[c][b - 1])
-        sym = dx_sym(c, b)
+        sym = dx_sym(c, b) if kind.span else kind.dx_sym(c, (b - 1,))
         return sym, sym, Num(v, Ref("delta", c, (b - 1,))), v, {sym: v}, [v]
     W = _weights_of_group(stepper)[c]
     on_board = W is st.W[c]

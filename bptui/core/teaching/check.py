@@ -131,7 +131,7 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
     W = [np.array(w, dtype=PRECISION) for w in weights]
     X, Y = inputs.astype(PRECISION), targets.astype(PRECISION)
     if lengths is not None:  # a recurrent network: every ℓ_D from the input on, through time
-        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y).loss, progress)
+        return _weight_checks(W, G, lambda l: net.sequences(W, X, lengths, Y, draw=draw).loss, progress)
     # O⁽ˡ⁻¹⁾ at the given weights: moving a weight of layer l leaves the layers before it alone, so
     # ℓ_D is computed from there on, with the same operations as Network.dataset_loss
     _, O = net.forward_o0(W, net.o0(X), draw=draw)
@@ -139,7 +139,8 @@ def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = Non
 
     def loss_from(l: int) -> np.floating:
         if net.wiring is not None:  # residual blocks: the whole pass, along the wires
-            return net.dataset_loss(W, X, Y)
+            S, O_all = net.forward_o0(W, net.o0(X), draw=draw)
+            return net.example_loss(S[-1], O_all[-1], Yt).sum()
         o = O[l - 1]
         for k in range(l, net.L + 1):
             s, o, _ = net.layer_forward(k, W[k - 1], o, draw)

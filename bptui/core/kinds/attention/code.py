@@ -87,8 +87,8 @@ def code(kind: "Attention", l: int) -> LayerCode:
                            chk(q, f"{q}{S}"))))
     masked = (f"np.where(np.tril(np.ones((T, T), dtype=bool)), {A}['scores'], -np.inf)" if kind.causal else f"{A}['scores']")
     np_seq += [("scores", (scores, chk("scores", f"e{S} (the scores)"))),
-               ("a", (f"e = np.exp({masked} - {A}['scores'].max(axis=-1, keepdims=True))",
-                      f"{A}['a'] = e / e.sum(axis=-1, keepdims=True)  # a = softmax over τ′{causal}", chk("a", f"a{S}"))),
+               ("a", (f"ex = np.exp({masked} - {A}['scores'].max(axis=-1, keepdims=True))  # (ex: e is the epoch)",
+                      f"{A}['a'] = ex / ex.sum(axis=-1, keepdims=True)  # a = softmax over τ′{causal}", chk("a", f"a{S}"))),
                ("z", (z, chk("z", f"z{S}"))),
                ("o", (f"{A}['o'] = np.concatenate([np.ones((T, 1)), {A}['z']], 1) @ W[{l}]{part('O')}.T  # o_τ = W_O [1; z_τ]",
                       chk("o", f"o{S}"),

@@ -18,6 +18,7 @@ from ...engine.quizcells import QuizCell, matrix_cells
 from ...engine.explain import Cell
 from ...formulas.formula import Node, Partial, Sym
 from ...engine.schedule import BACKWARD, FORWARD
+from ...engine.wiring import reader, source, wiring_of
 
 
 def loss_of(example: Any = None) -> Sym:
@@ -94,7 +95,7 @@ class Unitwise(LayerKind):
     # -- the board -------------------------------------------------------------------------------------
     def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:
         l = key.layer
-        W, o_below = state.W[l], state.o[l - 1]
+        W, o_below = state.W[l], state.o[source(net, l)]  # o⁽ˡ⁻¹⁾, or what a residual block's wires bring
         if key.phase == FORWARD:
             return self.forward_step(state, key, W, o_below), None
         if key.quantity == "dx":
@@ -173,7 +174,8 @@ class Unitwise(LayerKind):
         if net.kind(l) is self:
             return True
         below = net.kind(l)
-        return key.quantity == "delta" and l < net.L and net.kind(l + 1) is self and below.has_s and not below.over_time
+        return (key.quantity == "delta" and l < net.L and net.kind(reader(net, l)) is self and below.has_s
+                and not below.over_time)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
@@ -193,15 +195,17 @@ class Unitwise(LayerKind):
         from ...formulas.formula import Arr, Num, Ref, _rebuild
 
         t = key.time
-        if t is None:
-            return eq
         l = key.layer if net.kind(key.layer) is self else key.layer + 1
         timed = timed_layers(net.kinds)
 
+        src = source(net, l)
+
         def on_board(ref: Ref) -> Ref | None:
             m = ref.layer
-            if ref.quantity == "o" and m == l - 1:
+            if ref.quantity == "o" and m == src:
                 return None
+            if t is None:  # once, above a many-to-one layer: the board's own vectors
+                return ref
             if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
                 return ref
             return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
@@ -233,7 +237,7 @@ class Unitwise(LayerKind):
                                                            for a in (state.s[m], state.o[m], state.delta[m]))
             if ("do", l) in state.extra:
                 view.extra[("do", l)] = state.extra[("do", l)][t - 1]
-        view.o[l - 1] = below(net, state, l, t)
+        view.o[source(net, l)] = below(net, state, l, t)
         return view
 
     def rules(self, net: Any, l: int) -> list | None:
@@ -250,7 +254,12 @@ class Unitwise(LayerKind):
         if kinds[l - 1] is self:
             return True
         if cell.quantity == "delta":
-            return l < spec.L and kinds[l] is self and kinds[l - 1].has_s and not kinds[l - 1].over_time
+            if l >= spec.L:
+                return False
+            w = wiring_of(kinds)
+            r = l + 1 if w is None else w.sender[w.outer(l)]  # the layer reading o⁽ˡ⁾ (along the wires)
+            return (kinds[r - 1] is self and kinds[l - 1].has_s
+                    and not kinds[l - 1].over_time)
         if spec.lengths is not None:  # a network over time: the recurrent family explains the other G
             return False
         first = next(k for k in kinds if k.own_steps)

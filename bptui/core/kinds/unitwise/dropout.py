@@ -1,6 +1,6 @@
 """Inverted dropout: o = m ⊙ x/(1 − p) in training, where the mask of example n (from 1) in epoch e
 (from 1) is ``numpy.random.default_rng([S, e, n]).random(shape) >= p`` (shape (d,) for a vector,
-(C, H, W) for a map); the identity outside training (predictions, test loss, maps). No weights."""
+(T, d) for a sequence of T time steps at each τ, (C, H, W) for a map); the identity outside training (predictions, test loss, maps). No weights."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ class Dropout(Unitwise):
     has_weights: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "p", "seed"})
     first: ClassVar[str] = "m"
+    per_time: ClassVar[bool] = True  # on a sequence: m_τ, o_τ of each time step's d units (a (T, d) mask)
+    in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "m"), ("o", "o"), ("delta", "∂x"))  # unrolled in time
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
@@ -48,14 +51,22 @@ class Dropout(Unitwise):
     def bias_columns(self) -> tuple[int, ...]:
         return (0,) if self.param_shape[1] else ()
 
-    def mask(self, epoch: int, example: int) -> np.ndarray:
-        """m of example ``example`` (from 1) in ``epoch`` (from 1), 1.0 where a unit is kept."""
+    def mask(self, epoch: int, example: int, T: int | None = None) -> np.ndarray:
+        """m of example ``example`` (from 1) in ``epoch`` (from 1), 1.0 where a unit is kept; of a sequence
+        of T time steps at each τ (``T`` given), the (T, d) matrix whose row τ is m_τ."""
         rng = np.random.default_rng([self.seed, int(epoch), int(example)])
-        return (rng.random(self.out_shape) >= self.p).astype(float)
+        return (rng.random(self.out_shape if T is None else (int(T),) + self.out_shape) >= self.p).astype(float)
 
     def scale(self, draw: Draw) -> np.ndarray:
-        """m/(1 − p) of each example of ``draw``, as columns (d × N; a map's flattened)."""
+        """m/(1 − p) of each example of ``draw``, as columns (d × N; a map's flattened); of sequences
+        (``draw.lengths``), one column per (τ, example) pair of the running examples, τ-major."""
         keep = 1.0 / (1.0 - self.p)
+        if draw.lengths is not None:
+            Ts = draw.lengths
+            full = np.zeros((int(Ts.max(initial=0)), len(Ts), self.out_size))
+            for i, (n, T) in enumerate(zip(draw.examples, Ts)):
+                full[:T, i] = self.mask(draw.epoch, n, T) * keep
+            return full[np.arange(len(full))[:, None] < Ts[None, :]].T
         cols = [self.mask(draw.epoch, n).reshape(-1) * keep for n in draw.examples]
         return np.stack(cols, axis=1) if cols else np.zeros((self.out_size, 0))
 
@@ -89,6 +100,26 @@ class Dropout(Unitwise):
         m = state.s[key.layer]
         return m * g.reshape(self.out_shape) / (1.0 - self.p)
 
+    def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:
+        """o_τ = m_τ ⊙ x_τ/(1 − p) and ∂ℓ/∂x_τ = m_τ ⊙ ∂ℓ/∂o_τ/(1 − p) of time step τ, written in row τ, m_τ
+        row τ of the example's (T, d) mask; once (τ None, above a many-to-one layer) with a mask of (d,)."""
+        from .base import _ro, put_row
+
+        l, t = key.layer, key.time
+        if key.quantity == "o":
+            m = self.mask(key.epoch, key.example, None if t is None else len(state.o[0]))
+            m = _ro(m if t is None else m[t - 1])
+            state.s[l] = put_row(state.s[l], t, m)
+            value = _ro(self.with_one((m * self.units_of(o_below) / (1.0 - self.p)).reshape(-1, 1))[:, 0])
+            state.o[l] = put_row(state.o[l], t, value)
+            return value, None
+        g = _ro(np.asarray(handed_down()))
+        state.extra = {**state.extra, ("do", l): put_row(state.extra.get(("do", l), np.full(np.shape(state.s[l]), np.nan)), t, g)}
+        m = state.s[l] if t is None else state.s[l][t - 1]
+        value = _ro(m * g / (1.0 - self.p))
+        state.delta[l] = put_row(state.delta[l], t, value)
+        return value, None
+
     def block_forward(self) -> list[str]:
         return ["o"]
 
@@ -97,9 +128,10 @@ class Dropout(Unitwise):
 
     def code(self, l: int, L: int) -> LayerCode:
         """o = m ⊙ x/(1 − p) with bptui's own masks, drawn by NumPy's generator in both programs (never
-        torch's), from the epoch e and the example n + 1 of the program's loops."""
+        torch's), from the epoch e and the example n + 1 of the program's loops; on a sequence at τ
+        ({time}: ", t, T"), row τ of the example's (T, d) mask."""
         keep, m = f"(1 - {self.p!r})", f"m{_sup(l)}"
-        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r})"
+        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r}{{time}})"
         why = f"  # {m}: default_rng([S, e, n]).random(shape) >= p, n from 1"
         seq = {"o": ("{X} = tap({X})", f"{{S}} = torch.tensor({draw}){why}",
                      f"{{O}} = {{S}} * {{X}} / {keep}  # o{_sup(l)} = {m} ⊙ x/(1 − p)"),
@@ -142,9 +174,13 @@ class Dropout(Unitwise):
 
 MASK_CODE = (
     "mask",
-    '''def mask(seed, epoch, example, shape, p):
-    """Dropout's mask (1.0 kept, 0.0 dropped) of example ``example`` (from 1) in ``epoch`` (from 1), as bptui draws it."""
-    return (np.random.default_rng([seed, epoch, example]).random(shape) >= p) * 1.0''',
+    '''def mask(seed, epoch, example, shape, p, t=None, T=None):
+    """Dropout's mask (1.0 kept, 0.0 dropped) of example ``example`` (from 1) in ``epoch`` (from 1), as bptui
+    draws it; at τ = t of a sequence of T time steps, row t of the example's (T, d) mask."""
+    rng = np.random.default_rng([seed, epoch, example])
+    if t is None:
+        return (rng.random(shape) >= p) * 1.0
+    return (rng.random((T,) + shape)[t - 1] >= p) * 1.0''',
 )
 
 

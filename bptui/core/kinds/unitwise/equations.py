@@ -70,21 +70,38 @@ def _arr(x: Any, ref: Ref | None = None, means: Node | None = None) -> Node:
 
 
 def handed_down(k: Unitwise, net: Any, state: Any, l: int, g: np.ndarray) -> Equation:
-    """∂ℓ/∂o⁽ˡ⁾ = what layer l + 1's backward step hands down: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] from a dense layer,
-    its ∂ℓ/∂x⁽ˡ⁺¹⁾ from a layer with steps of its own."""
+    """∂ℓ/∂o⁽ˡ⁾ = what the layer r reading o⁽ˡ⁾ (l + 1, or along a residual block's wires) hands down:
+    (W⁽ʳ⁾ᵀ δ⁽ʳ⁾)[1:] from a dense layer, its ∂ℓ/∂x⁽ʳ⁾ from a layer with steps of its own or a block (its
+    fan-in); through a block's output (F's last layer), as that block's reader hands it down."""
+    from ...engine.wiring import reader, source
+
     do = k.do_sym(l)
-    above = net.kind(l + 1)
+    r = reader(net, l)
+    above = net.kind(r)
     result = _arr(g, means=do)
-    if above.own_steps:
-        return Equation(do, (above.dx_sym(l + 1), result), bindings={above.dx_sym(l + 1): g},
-                        note=f"∂ℓ/∂x{_sup(l + 1)} of layer {l + 1}: its input is o{_sup(l)}")
+    if source(net, r) != l:  # o⁽ˡ⁾ is F's output: it enters its block's x + F(x) with factor 1
+        return Equation(do, (result,), note=f"o{_sup(l)} enters a residual block's output with factor 1: "
+                                             f"handed down by layer {r}'s backward step")
+    if above.own_steps or above.span:
+        return Equation(do, (above.dx_sym(r), result), bindings={above.dx_sym(r): g},
+                        note=f"∂ℓ/∂x{_sup(r)} of layer {r}: its input is o{_sup(l)}")
     if above.plain:
-        W, D = Sym("W", l + 1, vector=True), Sym("δ", l + 1, vector=True, latex=r"\delta")
+        W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
         rhs = Op("drop0", (Op("@", (Op("T", (W,)), D)),))
-        numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[l + 1], Ref("W", l + 1)),)),
-                                         Arr(state.delta[l + 1], Ref("delta", l + 1)))),))
-        return Equation(do, (rhs, numbers, result), bindings={W: state.W[l + 1], D: state.delta[l + 1]})
-    return Equation(do, (result,), note=f"handed down by layer {l + 1}'s backward step")
+        numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[r], Ref("W", r)),)),
+                                         Arr(state.delta[r], Ref("delta", r)))),))
+        return Equation(do, (rhs, numbers, result), bindings={W: state.W[r], D: state.delta[r]})
+    return Equation(do, (result,), note=f"handed down by layer {r}'s backward step")
+
+
+def _x(k: Unitwise, net: Any, state: Any, l: int) -> tuple[np.ndarray, Ref | None]:
+    """x⁽ˡ⁾, the units of the o this layer reads (o⁽ˡ⁻¹⁾, or along a residual block's wires), and its place
+    on the board: a map's o as it is; none for a vector's (o without its bias entry 1 is no board row)."""
+    from ...engine.wiring import source
+
+    src = source(net, l)
+    o = np.asarray(state.o[src])
+    return (o[1:], None) if k.bias_entry else (o, Ref("o", src))
 
 
 def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
@@ -95,7 +112,7 @@ def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int,
     if k.type == "dropout":
         return _dropout(k, net, state, step, l, pos)
     S = _syms(l)
-    x = np.asarray(state.o[l - 1])[1:]
+    x, x_ref = _x(k, net, state, l)
     d = k.out_size
     mu, var = float(x.mean()), float(((x - x.mean()) ** 2).mean())
     eps = Num(k.eps, exact=True)
@@ -110,7 +127,7 @@ def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int,
         e_var = Equation(S["var"], (Op("/", (sq, dd)), Op("/", (Num(float(((x - mu) ** 2).sum()), means=sq), dd)), Num(var)),
                          bindings={S["xb"]: x, S["mu"]: mu})
         rhs = Op("/", (group(sub(S["x"], S["mu"])), _root(S)))
-        numbers = Op("/", (group(sub(Arr(x, Ref("o", l - 1), means=S["x"]), Num(mu, means=S["mu"]))),
+        numbers = Op("/", (group(sub(Arr(x, x_ref, means=S["x"]), Num(mu, means=S["mu"]))),
                            Call("sqrt", (add(Num(var, means=S["var"]), eps),))))
         e_u = Equation(S["u"], (rhs, numbers, _arr(step.value, Ref("s", l))),
                        bindings={S["x"]: x, S["mu"]: mu, S["var"]: var, S["eps"]: k.eps})
@@ -178,14 +195,17 @@ def below_delta(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int, ..
     if net.kind(l).is_map:  # the scalar form at a position of the map
         at = pos if pos is not None and len(pos) == 3 else (0, 0, 0)
         return (_map_delta(k, net, state, step, l, at),)
-    dx = k.dx_sym(l + 1)
-    g = np.asarray(state.delta[l + 1])
+    from ...engine.wiring import reader
+
+    r = reader(net, l)  # l + 1, or along a residual block's wires
+    dx = k.dx_sym(r)
+    g = np.asarray(state.delta[r])
     result = _arr(step.value, Ref("delta", l))
     if net.act(l).derivative_is_one:
         return (Equation(E.delta(l), (dx, result), bindings={dx: g}),)
     df = E.fprime(net, l, E.s(l), E.units(net, l))
     fp = net.df(l, state.s[l], np.asarray(state.o[l])[1:])
-    return (Equation(E.delta(l), (mul(dx, df), mul(Arr(g, Ref("delta", l + 1)), Arr(fp, means=df)), result),
+    return (Equation(E.delta(l), (mul(dx, df), mul(Arr(g, Ref("delta", r)), Arr(fp, means=df)), result),
                      bindings={dx: g, E.s(l): state.s[l], E.o(l): state.o[l], **E._alpha(net, l)}),)
 
 
@@ -196,14 +216,17 @@ def _dropout(k: Unitwise, net: Any, state: Any, step: Any, l: int, pos: tuple[in
     keep = group(sub(const(1), Num(p, exact=True)))
     m = np.asarray(state.s[l])
     shape = ", ".join(map(str, k.out_shape)) + ("," if len(k.out_shape) == 1 else "")
-    note = (f"m: numpy.random.default_rng([{k.seed}, {key.epoch}, {key.example}]).random(({shape})) ≥ {p:g}, "  # type: ignore[attr-defined]
+    row = ""
+    if key.time is not None:  # at τ: row τ of the example's (T, d) mask
+        shape, row = f"{len(state.x)}, {shape.rstrip(',')}", f"[{key.time - 1}]"  # x: the example's T rows
+    note = (f"m: numpy.random.default_rng([{k.seed}, {key.epoch}, {key.example}]).random(({shape})){row} ≥ {p:g}, "  # type: ignore[attr-defined]
             f"epoch {key.epoch}, example {key.example}")
     if k.is_map:  # the scalar form at one position of the map
         at = pos if pos is not None and len(pos) == 3 else (0, 0, 0)
         idx = tuple(i + 1 for i in at)
         ms, xs = Sym("m", l, idx), Sym("x", l, idx)
         if key.phase == FORWARD:
-            xv = float(np.asarray(state.o[l - 1])[at])
+            xv = float(np.asarray(state.o[l - 1])[at])  # a map: no residual block reads one
             lhs = Sym("o", l, idx)
             rhs = Op("/", (mul(ms, xs), keep))
             numbers = Op("/", (mul(Num(float(m[at]), Ref("s", l, at)), Num(xv, Ref("o", l - 1, at))), keep))
@@ -216,9 +239,9 @@ def _dropout(k: Unitwise, net: Any, state: Any, step: Any, l: int, pos: tuple[in
         return (Equation(k.dx_sym(l, at), (rhs, numbers, Num(float(np.asarray(step.value)[at]), Ref("delta", l, at))),
                          bindings={ms: m[at], do: g[at]}),)
     if key.phase == FORWARD:
-        x = np.asarray(state.o[l - 1])[1:]
+        x, x_ref = _x(k, net, state, l)
         rhs = Op("cat1", (Op("/", (mul(S["m"], S["x"]), keep)),))
-        numbers = Op("cat1", (Op("/", (mul(Arr(m, Ref("s", l)), Arr(x, Ref("o", l - 1), means=S["x"])), keep)),))
+        numbers = Op("cat1", (Op("/", (mul(Arr(m, Ref("s", l)), Arr(x, x_ref, means=S["x"])), keep)),))
         return (Equation(S["o"], (rhs, numbers, _arr(step.value, Ref("o", l))), bindings={S["m"]: m, S["x"]: x},
                          note=note),)
     g = np.asarray(state.extra[("do", l)])

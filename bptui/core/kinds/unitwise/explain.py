@@ -12,6 +12,7 @@ from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not
     example_pass
 from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
 from ...engine.kind import timed_layers
+from ...engine.wiring import reader, source
 from ...formulas.notation import sup
 from .base import Unitwise
 
@@ -42,7 +43,8 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     value = float(np.asarray(board)[at])
     out = _Builder(digits)
     lhs = cell.sym()
-    x = np.asarray(st.o[l - 1])
+    src, r = source(stepper.net, l), reader(stepper.net, l)  # l − 1 and l + 1, or along a residual block's wires
+    x = np.asarray(st.o[src])
     x = (x[1:] if k.bias_entry else x).reshape(k.out_shape)
     xb = Sym("x", l, tuple(p + 1 for p in pos))
     if k.type == "dropout":
@@ -50,15 +52,17 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
         n, e = current_example(stepper), stepper.where().epoch
         keep = sub(const(1), Num(p, exact=True))
         if q == "s":
-            out.say(f"the mask of example {n} in epoch {e}: entry {', '.join(str(i + 1) for i in pos)} of",
-                    f"numpy.random.default_rng([{k.seed}, {e}, {n}]).random({k.out_shape}) ≥ {p:g}",
+            t = cell.time if stepper.spec.lengths is not None else None  # at τ: row τ of the (T, d) mask
+            shape, entry = (k.out_shape, pos) if t is None else ((len(st.x),) + k.out_shape, (t - 1,) + pos)
+            out.say(f"the mask of example {n} in epoch {e}: entry {', '.join(str(i + 1) for i in entry)} of",
+                    f"numpy.random.default_rng([{k.seed}, {e}, {n}]).random({shape}) ≥ {p:g}",
                     "1: the unit is kept (scaled by 1/(1 − p)); 0: dropped, its output and gradient are 0")
             return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {'kept' if value else 'dropped'} in this example",
                             value)
         ms = Sym("m", l, tuple(i + 1 for i in pos))
         if q == "o":
             out.eq(Equation(lhs, (Op("/", (mul(ms, xb), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)),
-                                                                            Num(float(x[pos]), Ref("o", l - 1, (pos[0] + 1,) if k.bias_entry else pos))),
+                                                                            Num(float(x[pos]), Ref("o", src, (pos[0] + 1,) if k.bias_entry else pos))),
                                                                         keep)), Num(value, Ref("o", l, at))),
                             bindings={ms: m, xb: float(x[pos])}))
             return out.done(f"{out.p(lhs)} = {out.n(value)}: x scaled by m/(1 − p), the inverted dropout", value)
@@ -66,7 +70,7 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
         do = k.do_sym(l, pos)
         out.eq(Equation(lhs, (Op("/", (mul(ms, do), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)), Num(g, means=do)), keep)),
                               Num(value, Ref("delta", l, pos))), bindings={ms: m, do: g},
-                        note=f"o = m x/(1 − p): ∂o/∂x = m/(1 − p); ∂ℓ/∂o from layer {l + 1}"))
+                        note=f"o = m x/(1 − p): ∂o/∂x = m/(1 − p); ∂ℓ/∂o from layer {r}"))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient through a kept unit, 0 through a dropped one", value)
     # layer normalisation, a unit b
     b = pos[0]
@@ -80,10 +84,10 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     gamma, beta = float(W[b, 1]), float(W[b, 0])
     gS, bS = k.weight_sym(l, b, 1), k.weight_sym(l, b, 0)
     out.say(f"μ{sup(l)} = {out.n(mu)} and σ²{sup(l)} = {out.n(var)}: the mean and the (biased) variance of x{sup(l)}, "
-            f"the {k.out_size} units of o{sup(l - 1)} without its 1")
+            f"the {k.out_size} units of o{sup(src)} without its 1")
     if q == "s":
         out.eq(Equation(lhs, (Op("/", (sub(xb, muS), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),)))),
-                              Op("/", (sub(Num(float(xv[b]), Ref("o", l - 1, (b + 1,))), Num(mu, means=muS)), root)),
+                              Op("/", (sub(Num(float(xv[b]), Ref("o", src, (b + 1,))), Num(mu, means=muS)), root)),
                               Num(value, Ref("s", l, pos))),
                         bindings={xb: float(xv[b]), muS: mu, varS: var, Sym("ε", latex=r"\varepsilon"): k.eps}))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b + 1} normalised", value)
@@ -134,8 +138,10 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
         out.eq(Equation(lhs, (Num(value, Ref("G", l, (b, a))),)))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value)
 
+    src = source(stepper.net, l)
+
     def term(o: list, delta: list) -> float:
-        x = np.asarray(o[l - 1])[1:]
+        x = np.asarray(o[src])[1:]
         u = (x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).mean() + k.eps)  # type: ignore[attr-defined]
         return float(delta[l][b] * (1.0 if a == 0 else u[b]))
 
@@ -163,11 +169,12 @@ def _dense_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     value = float(st.G[l][b - 1, a])
     lhs = cell.sym()
     out = _Builder(digits)
-    examples, terms = _group_terms(stepper, l, lambda o, delta: delta[l][b - 1] * np.asarray(o[l - 1])[a])
+    src = source(stepper.net, l)
+    examples, terms = _group_terms(stepper, l, lambda o, delta: delta[l][b - 1] * np.asarray(o[src])[a])
     meaning = f"∂ℓ/∂w_{b},{a}{sup(l)} summed over the examples of this update group so far"
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
-    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", l - 1, (a,))
+    D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", src, (a,))
     sums: list[Node] = [add(*[Num(t) for t in terms])] if len(terms) > 1 else []
     out.eq(Equation(lhs, (Sum("n", mul(D, O)), *sums, Num(value, Ref("G", l, (b - 1, a)))),
                     note=f"over n = {', '.join(str(n + 1) for n in examples)}, each with its epoch's dropout masks"))
@@ -184,14 +191,15 @@ def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanat
     net = stepper.net
     units = np.asarray(net.units(l, np.asarray(st.o[l]).reshape(-1))).reshape(np.shape(st.s[l]))
     value = float(np.asarray(st.delta[l])[pos])
-    g = float(np.asarray(st.delta[l + 1])[pos])
+    r = reader(net, l)  # l + 1, or along a residual block's wires
+    g = float(np.asarray(st.delta[r])[pos])
     fp = float(np.asarray(net.df(l, st.s[l], units))[pos])
     out = _Builder(digits)
     lhs = cell.sym()
-    dx = k.dx_sym(l + 1, pos)
+    dx = k.dx_sym(r, pos)
     where = ",".join(str(i + 1) for i in pos)
     fS = Sym(f"f′(s_{where}{sup(l)})")
-    out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", l + 1, pos)), Num(fp, means=fS)),
+    out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", r, pos)), Num(fp, means=fS)),
                           Num(value, Ref("delta", l, pos))), bindings={dx: g, fS: fp},
-                    note=f"o{sup(l)} is layer {l + 1}'s input x{sup(l + 1)}, so ∂ℓ/∂o{sup(l)} = ∂ℓ/∂x{sup(l + 1)}"))
+                    note=f"o{sup(l)} reaches layer {r}'s input x{sup(r)}, so ∂ℓ/∂o{sup(l)} = ∂ℓ/∂x{sup(r)}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
