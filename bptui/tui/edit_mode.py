@@ -62,6 +62,15 @@ class EditMode(Host):
 
         current = float(self.stepper.state.W[l][row, col])
         name = to_cell(self.stepper, ("W", l, row, col)).symbol()  # w₁,₀⁽²⁾ (u for U), as the side panel writes it
+        from .panels import profiled
+
+        if profiled(self.stepper):  # as the profile's panel shows it: nielsen's w²₁,₂, cs231n's W (D × C) entry
+            from ..core.engine.equations import weight_sym
+            from ..core.formulas.formula import TextPrinter
+
+            notation = self.stepper.notation
+            assert notation is not None
+            name = TextPrinter(notation=notation).p(weight_sym(notation, l, row, col))
 
         def done(text: object | None) -> None:
             if not isinstance(text, str) or not text.strip():

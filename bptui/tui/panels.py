@@ -49,8 +49,20 @@ def network_panels(stepper: Any, digits: int, bind: Any = None) -> list[NumberSh
     layers = list(enumerate(hints(stepper.spec.layer_kinds), start=1))
     sheets: list[NumberSheet] = []
     for hint, run in groupby(layers, key=lambda item: item[1]):
-        sheets += panel_class(hint).for_layers(stepper, [l for l, _ in run], digits)
+        cls = panel_class(hint)
+        if hint == "dense" and profiled(stepper):  # the profile's quantities, as its equations write them
+            from .profile_sheet import ProfileSheet
+
+            cls = ProfileSheet
+        sheets += cls.for_layers(stepper, [l for l, _ in run], digits)
     return [sheet.data_bind(digits=bind) for sheet in sheets] if bind is not None else sheets
+
+
+def profiled(stepper: Any) -> bool:
+    """Whether the panels write the stepper's notation profile rather than the lecture's (the
+    lecture's dense panel is :class:`~.sheet.LayerSheet`; a profile's, :class:`~.profile_sheet.ProfileSheet`)."""
+    notation = getattr(stepper, "notation", None)
+    return notation is not None and notation.name != "lecture13"
 
 
 def highlights(spec: Any, key: tuple | None) -> set[tuple]:

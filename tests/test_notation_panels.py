@@ -1,0 +1,232 @@
+"""The app's panels in a notation profile (issue 23): what a panel shows next to a name is that
+value, the one the equation line shows under the same name.
+
+- every cell of every profile's panel, over random dense networks (mini-batches whose last group is
+  smaller, momentum, adam): its text is the lecture's value at the cell's key (W, s, o, δ; G/m in a
+  mean profile, for the board's group of m examples), and the heading it stands under is the
+  profile's symbol of that quantity (b for W's column 0 with a separate bias, ∂C/∂b for G's);
+- after every step, the equation line's result and the panel's cells under the same name agree;
+- xor's headings, titles and unit numbers in nielsen and cs231n, quoted;
+- the cursor and an edit in cs231n's transposed layout change the file's entry it names.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bptui.core.engine import equations as E
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.formulas.formula import Arr, Num, TextPrinter
+from bptui.core.formulas.profiles import PROFILES, Profile
+from bptui.tui.profile_sheet import ProfileSheet
+
+from .conftest import NETWORKS
+from .test_formula import networks
+from .test_notation import COURSES
+
+NAMES = [n for n in PROFILES if n != "lecture13"] + list(COURSES)
+ALL = {**PROFILES, **COURSES}
+
+
+def parse(text: str) -> tuple[float, float] | None:
+    """A cell's number and half its last digit (what it may differ from the value by); None for ·."""
+    t = text.strip().rstrip("•").replace("−", "-")
+    if t == "·":
+        return None
+    if t in ("∞", "-∞", "nan"):
+        return float(t.replace("∞", "inf")), 0.0
+    mantissa, _, exp = t.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    half = 0.0 if float(t) == 0 else 0.5 * 10.0 ** (int(exp or 0) - decimals)
+    return float(t), half
+
+
+def group_of_board(stepper) -> int:
+    """The examples of the update group the board's G belongs to (from the schedule's groups)."""
+    key = stepper.last.key if stepper.last is not None else stepper.schedule.key(0)
+    return len(stepper.schedule.follows(key.epoch, key.group).indices)
+
+
+def truth(stepper, key) -> float | None:
+    """The lecture's value at a cell's key, as the profile shows it: G as G/m in a mean profile."""
+    q, l, i, j = key
+    st_ = stepper.state
+    if q in ("W", "G"):
+        x = float((st_.W if q == "W" else st_.G)[l][i, j])
+        return x / group_of_board(stepper) if q == "G" and stepper.notation.mean else x
+    v = {"s": st_.s, "o": st_.o, "delta": st_.delta}[q][l]
+    return None if v is None else float(v[i])
+
+
+def expected_name(P: Profile, key) -> str:
+    q, l, _, j = key
+    bias = P.separate_bias and j == 0
+    sym = {"W": E.b if bias else E.W, "G": E.Gb if bias else E.G, "s": E.s, "o": E.o, "delta": E.delta}[q](l)
+    return TextPrinter(notation=P).p(sym)
+
+
+def runs_at(line) -> list[tuple[int, str]]:
+    out, x = [], 0
+    for text, _, _ in line:
+        out.append((x, text))
+        x += len(text)
+    return out
+
+
+def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
+    """The name a cell stands under (a row per unit: the first line's heading over its column) or
+    beside (row vectors: the label of its part, on its first line)."""
+    if sheet.profile.vectors == "row":
+        for yy in range(y, 0, -1):
+            label = sheet.lines[yy][0][0]
+            name = re.sub(r"k=\d+\s*$", "", label).strip()
+            if name:
+                return name.removeprefix("▶ ")
+        raise AssertionError("no label")
+    for x0, text in runs_at(sheet.lines[0]):
+        if x0 <= x < x0 + len(text) and text.strip():
+            return text.strip().removeprefix("▶ ")
+    raise AssertionError(f"no heading over column {x}")
+
+
+def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
+    out = []
+    for y, x, key in sheet.cells:
+        text = dict(runs_at(sheet.lines[y]))[x]
+        out.append((y, x, key, text))
+    return out
+
+
+def built(stepper, digits: int = 4) -> list[ProfileSheet]:
+    sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
+    last = stepper.last
+    for sheet in sheets:
+        produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
+        sheet._produced = produced
+        sheet._build(produced)
+    return sheets
+
+
+def check_board(stepper, sheets: list[ProfileSheet]) -> int:
+    P, checked = stepper.notation, 0
+    for sheet in sheets:
+        keys = set()
+        for y, x, key, text in shown_cells(sheet):
+            keys.add(key)
+            assert heading_of(sheet, y, x) == expected_name(P, key), (P.name, key)
+            value, shown = truth(stepper, key), parse(text)
+            if value is None:
+                assert shown is None, (key, text)
+                continue
+            assert shown is not None, (key, text)
+            number, half = shown
+            assert abs(number - value) <= half * (1 + 1e-9) + 1e-12 or (np.isnan(value) and np.isnan(number)), \
+                (P.name, key, text, value)
+            checked += 1
+        l = sheet.l_index  # every weight, bias and gradient entry of the layer is on the panel, once
+        W = stepper.state.W[l]
+        want = {(q, l, i, j) for q in ("W", "G") for i in range(W.shape[0]) for j in range(W.shape[1])}
+        assert want <= keys and len(sheet.cells) == len(keys)
+    return checked
+
+
+def check_equations_agree(stepper, step, sheets: list[ProfileSheet]) -> int:
+    """The equation line's results and the panel's cells under the same name hold the same numbers."""
+    P = stepper.notation
+    printer = TextPrinter(notation=P)
+    agreed = 0
+    for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+        name, result = printer.p(eq.lhs), eq.result
+        sheet = next(s for s in sheets if s.l_index == step.key.layer) if step.key.layer else None
+        if sheet is None or not isinstance(result, (Arr, Num)):
+            continue
+        cells = [(text, key) for y, x, key, text in shown_cells(sheet) if heading_of(sheet, y, x) == name]
+        if not cells:
+            continue  # an optimizer's state, the loss: not a panel heading
+        values = np.ravel(result.values if isinstance(result, Arr) else result.value)
+        assert len(cells) == len(values), (name, len(cells), len(values))
+        for (text, key), value in zip(cells, values):
+            number, half = parse(text)
+            assert abs(number - value) <= half * (1 + 1e-9) + 1e-12, (P.name, name, key, text, value)
+        agreed += 1
+    return agreed
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(networks(), st.integers(2, 6), st.sampled_from(NAMES))
+def test_every_panel_cell_is_its_value_under_its_name(spec, digits, name):
+    stepper = Stepper(spec, notation=ALL[name])
+    checked = check_board(stepper, built(stepper, digits))
+    agreed = 0
+    for _ in range(len(stepper.schedule) + 3):  # an epoch and into the next: every group's m
+        step = stepper.forward()
+        sheets = built(stepper, digits)
+        checked += check_board(stepper, sheets)
+        agreed += check_equations_agree(stepper, step, sheets)
+    assert checked > 0 and agreed > 0
+
+
+def _lines(sheet) -> list[str]:
+    return ["".join(t for t, _, _ in line) for line in sheet.lines]
+
+
+def test_xor_in_nielsen_reads_as_his_chapter_with_the_mean_gradient():
+    stepper = Stepper(load(NETWORKS / "xor.json"), notation=PROFILES["nielsen"])
+    for _ in range(36):  # the epoch's four examples, before the updates
+        stepper.forward()
+    sheets = built(stepper)
+    assert [s._title() for s in sheets] == ["Layer 2 · f² = tanh · 2 units", "Layer 3 · f³ = sigmoid · 1 unit"]
+    head = [name for name in _lines(sheets[0])[0].split() if name != "▶"]  # ▶ marks the step's ∂C/∂w²
+    assert head == ["w²", "b²", "z²", "a²", "δ²", "∂C/∂w²", "∂C/∂b²"]
+    assert _lines(sheets[0])[1].split() == ["unit", "k=1", "k=2", "k=1", "k=2"]
+    assert [line.split()[0] for line in _lines(sheets[0])[2:]] == ["j=1", "j=2"]
+    G = stepper.state.G[1]  # the sum over 4 examples, shown as the mean: the equation line's ∂C/∂b²
+    db = [parse(line.split()[-1])[0] for line in _lines(sheets[0])[2:]]
+    assert db == pytest.approx(G[:, 0] / 4, abs=5e-5) and db != pytest.approx(G[:, 0], abs=5e-5)
+
+
+def test_xor_in_cs231n_shows_w_as_d_by_c_under_its_units():
+    stepper = Stepper(load(NETWORKS / "xor.json"), notation=PROFILES["cs231n"])
+    sheet = built(stepper)[0]
+    lines = _lines(sheet)
+    assert lines[0].split() == ["j=0", "j=1"]
+    assert [line.split()[0] for line in lines[1:]] == ["W¹", "k=1", "b¹", "scores¹", "h¹", "dscores¹", "dW¹", "k=1", "db¹"]
+    W = stepper.state.W[1]  # the file's W: 2 units × (bias, 2 inputs); shown 2 inputs × 2 units
+    row_k0 = [parse(x)[0] for x in lines[1].split()[2:]]
+    row_k1 = [parse(x)[0] for x in lines[2].split()[1:]]
+    assert row_k0 == list(W[:, 1]) and row_k1 == list(W[:, 2])
+    assert [parse(x)[0] for x in lines[3].split()[1:]] == list(W[:, 0])
+
+
+async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
+    from bptui.tui.app import BptuiApp
+    from textual.widgets import Label
+
+    from bptui.tui.prompt import Prompt
+
+    app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES["cs231n"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        sheet = app.screen.query_one("#layer-1", ProfileSheet)
+        sheet.focus()
+        await pilot.pause()
+        assert sheet.cursor_cell == ("W", 1, 0, 1)  # W¹ at k=0, j=0: the file's unit 1, input 1
+        await pilot.press("down", "right")  # k=1, j=1
+        assert sheet.cursor_cell == ("W", 1, 1, 2)
+        before = np.array(app.stepper.state.W[1])
+        await pilot.press("enter")
+        prompt = app.screen
+        assert isinstance(prompt, Prompt) and "w₁,₁¹" in str(prompt.query_one("#question", Label).render())
+        prompt.query_one("Input").value = "0.25"
+        await pilot.press("enter")
+        await pilot.pause()
+        after = np.array(app.stepper.state.W[1])
+        assert after[1, 2] == 0.25 and np.array_equal(np.delete(after.ravel(), 5), np.delete(before.ravel(), 5))
+        assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
+        await pilot.press("down")  # b¹ at j=1: the file's column 0 of unit 2
+        assert sheet.cursor_cell == ("W", 1, 1, 0)
