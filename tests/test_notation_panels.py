@@ -230,3 +230,48 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
         assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
         await pilot.press("down")  # b¹ at j=1: the file's column 0 of unit 2
         assert sheet.cursor_cell == ("W", 1, 1, 0)
+
+
+# -- the status line and the help (item 2) --------------------------------------------------------------
+@pytest.mark.parametrize("name, first, third, after_loss", [
+    ("lecture13", "η = 0.5", "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)", "ℓ⁽¹⁾ = 0.3128 · ℓ_D so far = 0.3128"),
+    ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C⁽¹⁾ = 0.3128 · C_D so far = 0.3128"),
+    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "J⁽¹⁾ = 0.3128 · J_D so far = 0.3128"),
+    ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L⁽¹⁾ = 0.3128 · L_D so far = 0.3128"),
+])
+async def test_the_status_line_speaks_the_profile(name, first, third, after_loss):
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES[name])
+    async with app.run_test(size=(120, 40)) as pilot:
+        lines = app.main.status_text().splitlines()
+        assert lines[0].endswith(first) and lines[2] == third
+        for _ in range(5):  # the forward pass and the first example's loss
+            app.main.action_next()
+        await pilot.pause()
+        lines = app.main.status_text().splitlines()
+        assert lines[1].endswith(after_loss)
+        assert str(app.query_one("#status").render()).splitlines()[1].endswith(after_loss)
+
+
+@pytest.mark.parametrize("name", ["nielsen", "cs231n", "column_mean"])
+async def test_the_helps_notation_section_is_the_profiles(name):
+    from bptui.core.engine.equations import profile_rows
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.help import HelpScreen
+
+    P = ALL[name]
+    app = BptuiApp(load(NETWORKS / "xor.json"), P)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.text
+        section = text.split("NOTATION (", 1)[1].split("\n\n", 1)[0]
+        assert section.startswith(name)
+        for what, how in profile_rows(P):  # every row of the manual's table, as the profile's data say
+            assert how in section and what in section
+        assert "the notation " + name in text  # the network's rules below it, in the profile
+    lecture = BptuiApp(load(NETWORKS / "xor.json"))
+    async with lecture.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert "NOTATION (the lecture's)\n  o⁽⁰⁾ = [1, x]" in lecture.screen.text
