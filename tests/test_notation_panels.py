@@ -275,3 +275,60 @@ async def test_the_helps_notation_section_is_the_profiles(name):
     async with lecture.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
         assert "NOTATION (the lecture's)\n  o⁽⁰⁾ = [1, x]" in lecture.screen.text
+
+
+# -- the settings' choice of notation, saved by w (item 3) -----------------------------------------------
+async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(tmp_path, monkeypatch):
+    import json
+
+    from textual.widgets import Select
+
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.settings import SettingsScreen
+    from bptui.tui.sheet import LayerSheet
+
+    from .tui_helpers import until
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    app = BptuiApp(load(NETWORKS / "xor.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(5):
+            app.main.action_next()
+        await pilot.pause()
+        weights = [np.array(w) for w in app.stepper.state.W[1:]]
+        await pilot.press("s")
+        assert isinstance(app.screen, SettingsScreen)
+        choice = app.screen.query_one("#notation", Select)
+        assert choice.value == "lecture13" and not choice.disabled
+        choice.value = "nielsen"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.main.query(ProfileSheet), "the profile's panels")
+        assert app.stepper.notation.name == "nielsen" and app.stepper.position == 5  # the same step
+        assert all(np.array_equal(a, b) for a, b in zip(weights, app.stepper.state.W[1:]))
+        assert not app.main.query(LayerSheet)
+        assert "C⁽¹⁾ = 0.3128" in app.main.status_text()
+        await pilot.press("w")
+        app.screen.query_one("#value").value = "saved.json"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("s")  # back to the lecture's: its panels again
+        assert app.screen.query_one("#notation", Select).value == "nielsen"
+        app.screen.query_one("#notation", Select).value = "lecture13"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.main.query(LayerSheet), "the lecture's panels")
+        assert app.stepper.notation.name == "lecture13" and app.stepper.position == 5
+    assert json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))["notation"] == "nielsen"
+
+
+async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only():
+    from textual.widgets import Select
+
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "edges.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        choice = app.screen.query_one("#notation", Select)
+        assert choice.disabled and choice.value == "lecture13"
+        assert [value for _, value in choice._options] == ["lecture13"]
