@@ -10,10 +10,11 @@ profile's quantities, as its equation line writes them (``core/formulas/profiles
   under it.
 - The profile's symbols and layer index in the headings and the title, units numbered from its base.
 
-What the panel shows is read through the profile's one mapping (``Profile.weights_shown``,
-``bias_shown``, ``weight_at``, ``gradient_shown``); every cell carries the lecture's key (quantity,
-layer, unit, column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the
-explanations name the file's entry whatever the layout.
+What the panel shows is read through the profile's mapping of the lecture's board
+(``Profile.weights_shown``, ``bias_shown``, ``weight_at``, ``gradient_shown``; tests/test_notation_panels.py
+holds it to the equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
+column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name
+the file's entry whatever the layout.
 """
 
 from __future__ import annotations

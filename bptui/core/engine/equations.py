@@ -18,7 +18,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
 from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
-from ..formulas.profiles import LECTURE13, Profile
+from ..formulas.profiles import Profile
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
@@ -291,15 +291,15 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, notation, m)
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows)
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
     # with row vectors (cs231n) W is shown d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the file's W without its column 0, transposed
-    shown_W = notation.weights_shown
+    shown_W = (lambda w: w[:, 1:].T) if rows else (lambda w: w[:, 1:])
     if key.phase == FORWARD and key.quantity == "s":
         rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
-        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): notation.bias_shown(state.W[l])}
+        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
         values = {sym: _arr(v, means=sym) for sym, v in env.items()}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
@@ -323,32 +323,36 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
-def _gradient(state: State, step: Step, l: int, notation: Profile, m: int) -> tuple[Equation, ...]:
-    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as ``notation`` writes it: for W and for b apart (a separate bias), as
-    the mean over the group's ``m`` examples (each example adds its term divided by m), and with row
-    vectors as dW ← dW + oᵀ δ, W's gradient transposed as W is shown (``Profile.weights_shown``)."""
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False
+              ) -> tuple[Equation, ...]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
+    mean over the group's ``m`` examples (each example adds its term divided by m), and with row
+    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
     G0, G1 = step.before, np.asarray(step.value)
     assert isinstance(G0, np.ndarray)
     d, o_prev = state.delta[l], state.o[l - 1]
     assert o_prev is not None
-    mean = m if notation.mean else None
-    parts: list[tuple[Any, Sym, Node, Any]] = [(notation.weights_shown, G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
-    if notation.separate_bias:
-        rows = notation.vectors == "row"
+    parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
+    if sep:
         term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
-        parts = [(notation.weights_shown, G(l), term, o_prev[1:]), (notation.bias_shown, Gb(l), delta(l), None)]
+        parts = [(slice(1, None), G(l), term, o_prev[1:]), (0, Gb(l), delta(l), None)]
+
+    def shown(g: np.ndarray, cols: Any) -> np.ndarray:
+        return g[:, cols].T if rows and cols != 0 else g[:, cols]
+
     out = []
-    for shown, lhs, term, a in parts:
-        rhs = add(lhs, Op("/", (term, M)) if mean else term)
-        env: dict[Node, Any] = {lhs: notation.gradient_shown(shown(G0), m), delta(l): d}
+    for cols, lhs, term, a in parts:
+        k = m or 1
+        rhs = add(lhs, Op("/", (term, M)) if m else term)
+        env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
         if a is not None:
             env[o(l - 1)] = a
             values[o(l - 1)] = _arr(a, means=o(l - 1))
-        if mean:
+        if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
-        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(notation.gradient_shown(shown(G1), m))), "←", env))
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(shown(G1, cols) / k)), "←", env))
     return tuple(out)
 
 
@@ -450,24 +454,24 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
             states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
-    profile = notation or LECTURE13
-    mean = profile.mean
+    mean = notation is not None and notation.mean
     if mean:
-        after[G(l)] = profile.gradient_shown(G_l, m)
+        after[G(l)] = G_l / m
         params[M] = m
         shown[M] = Num(float(m), exact=True)
-    whole = not profile.separate_bias
+    whole = notation is None or not notation.separate_bias
+    rows = notation is not None and notation.vectors == "row"
     # W without its bias column, then b: column 0
-    parts = (False,) if whole else (False, True)
+    parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
     refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
-    for of_bias in parts:
+    for cols, of_bias in parts:
         names, grad = _update_names(l, states, mean, of_bias)
 
-        def part(v: Any, of_bias: bool = of_bias) -> Any:  # W's part as the profile shows it, or b's
+        def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
             if not (isinstance(v, np.ndarray) and v.ndim == 2):
                 return v
-            return profile.bias_shown(v) if of_bias else profile.weights_shown(v)
+            return v[:, cols].T if rows and not of_bias else v[:, cols]
 
         for lhs0, rel, rhs0 in update_formulas(opt, l):
             lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
