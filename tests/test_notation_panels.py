@@ -332,3 +332,71 @@ async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_
         choice = app.screen.query_one("#notation", Select)
         assert choice.disabled and choice.value == "lecture13"
         assert [value for _, value in choice._options] == ["lecture13"]
+
+
+# -- --notation on check and train (item 4; quiz's is with the quiz's own profile work) --------------------------
+def _cli(*args: str) -> tuple[int, str, str]:
+    from .test_notation import _run
+
+    return _run(*args)
+
+
+# what the lecture's text says, as each profile writes it (the numbers stay)
+RENAMED = {
+    "nielsen": [("f⁽²⁾", "f³"), ("f⁽¹⁾", "f²"), ("ℓ_D", "C_D"), ("ℓ⁽ⁿ⁾", "C⁽ⁿ⁾"), ("loss ℓ", "loss C"),
+                ("backprop G ", "backprop ∂C/∂wˡ, ∂C/∂bˡ "), ("G⁽¹⁾", "∂C/∂w², ∂C/∂b²"), ("G⁽²⁾", "∂C/∂w³, ∂C/∂b³")],
+    "cs231n": [("f⁽²⁾", "f²"), ("f⁽¹⁾", "f¹"), ("η =", "learning_rate ="), ("ℓ_D", "L_D"), ("ℓ⁽ⁿ⁾", "L⁽ⁿ⁾"),
+               ("loss ℓ", "loss L"), ("backprop G ", "backprop dWˡ, dbˡ "), ("G⁽¹⁾", "dW¹, db¹"), ("G⁽²⁾", "dW², db²")],
+}
+
+
+@pytest.mark.parametrize("name", list(RENAMED))
+@pytest.mark.parametrize("command", [("train", "--epochs", "30"), ("check",)])
+def test_check_and_train_write_the_profiles_symbols_and_the_same_numbers(name, command):
+    code, lecture, _ = _cli(*command[:1], "xor", *command[1:])
+    code2, profiled, err = _cli(*command[:1], "xor", *command[1:], "--notation", name)
+    assert (code, code2, err) == (0, 0, "")
+    expected = lecture
+    for old, new in RENAMED[name]:  # train writes no G, check no f nor η
+        expected = expected.replace(old, new)
+    assert expected != lecture and profiled == expected  # every number and word the lecture's, only the names the profile's
+    _, json_lecture, _ = _cli(*command[:1], "xor", *command[1:], "--format", "json")
+    _, json_profiled, _ = _cli(*command[:1], "xor", *command[1:], "--format", "json", "--notation", name)
+    assert json_profiled == json_lecture  # a contract: the lecture's names and values
+
+
+@pytest.mark.parametrize("command", ["train", "check"])
+def test_the_option_wins_over_the_files_notation_and_refusals_come_first(command, tmp_path):
+    import json
+
+    doc = json.loads((NETWORKS / "xor.json").read_text(encoding="utf-8"))
+    doc["notation"] = "ng"
+    path = tmp_path / "xor_ng.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    _, out, _ = _cli(command, str(path))
+    assert "J_D" in out or "dW^[1]" in out
+    _, out, _ = _cli(command, str(path), "--notation", "nielsen")
+    assert "C_D" in out or "∂C/∂w²" in out
+    assert "J_D" not in out and "dW^[1]" not in out
+    code, out, err = _cli(command, str(path), "--notation", "nowhere")
+    assert (code, out) == (2, "") and err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
+    code, out, err = _cli(command, "edges", "--notation", "ng")
+    assert (code, out) == (2, "") and "layer 1 (conv2d 2×3×3) is written in the lecture's notation only" in err
+    code, out, err = _cli(command, "lecture13_expression", "--notation", "ng")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, names", [
+    ("lecture13", ["w₁,₀⁽¹⁾", "w₁,₁⁽¹⁾", "w₂,₂⁽¹⁾"]),
+    ("nielsen", ["b₁²", "w₁,₁²", "w₂,₂²"]),  # his w^l_jk: unit j of layer l, unit k of the layer below
+    ("ng", ["b₁^[1]", "w₁,₁^[1]", "w₂,₂^[1]"]),
+    ("cs231n", ["b₀¹", "w₀,₀¹", "w₁,₁¹"]),  # W is D × C: the input first, from 0
+])
+def test_a_weight_is_named_where_the_profiles_panel_shows_it(name, names):
+    P = PROFILES[name]
+    assert [TextPrinter(notation=P).p(E.weight_sym(P, 1, r, c)) for r, c in ((0, 0), (0, 1), (1, 2))] == names
+    if P.separate_bias:  # the weight_sym's indices are the panel's: W shown at (i, j) is the file's weight_at(i, j)
+        W = np.arange(12.0).reshape(3, 4)
+        shown = P.weights_shown(W)
+        assert all(shown[i, j] == W[P.weight_at(i, j)] for i in range(shown.shape[0]) for j in range(shown.shape[1]))
+        assert list(P.bias_shown(W)) == list(W[:, 0])
