@@ -128,8 +128,8 @@ PANEL_NOTES = {  # what each of a profile's choices means on the panels
     "where the bias is": {"a vector of its own": "b apart from W on the panels (the file keeps it in W's column 0)",
                           "column 0 of W": "W's column 0 (left of │), with the 1 on top of a hidden layer's output"},
     "vectors": {"columns": "a row per unit j of the layer; k numbers the units of the layer below",
-                "rows": "W shown d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the file's W without column 0 transposed: a line per input k, "
-                        "a column per unit j"},
+                "rows": "W shown D × C (D inputs, C units): the file's W without column 0, transposed; a line "
+                        "per input k, a column per unit j"},
     "first unit": {"0": "units are numbered from 0", "1": "units are numbered from 1"},
     "a group's gradient": {"mean G/m": "gradients (panels, equations) are the mean G/m over the update group's m "
                                        "examples",
@@ -146,9 +146,10 @@ def notation_text(notation=None) -> str:
 
     rows = profile_rows(notation)
     symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
-    choices = [(f"{what}: {how}", PANEL_NOTES[what].get(how, "")) for what, how in rows if what in PANEL_NOTES]
+    choices = "\n".join(f"  {what}: {how}\n      {PANEL_NOTES[what].get(how, '')}"
+                        for what, how in rows if what in PANEL_NOTES)
     about = f": {notation.description}" if notation.description else ""
-    return f"NOTATION ({notation.name}{about})\n{_table(symbols)}\n{_table(choices)}"
+    return f"NOTATION ({notation.name}{about})\n{_table(symbols)}\n{choices}"
 
 
 def help_text(spec=None, notation=None) -> str:

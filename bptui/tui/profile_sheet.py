@@ -215,7 +215,7 @@ class ProfileSheet(MapSheet):
 
         def lead(name: str, q: str, index: str = "") -> Run:
             text = ("▶ " if name and q == self._produced else "") + name
-            return (text.ljust(name_w) + index.ljust(5), "header+" if name and q == self._produced else "header", None)
+            return (text.ljust(name_w) + index.ljust(5), "header+" if q == self._produced else "header", None)
 
         top: list[Run] = [(" " * label, "header", None)]
         lines: list[list[Run]] = [top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]]
