@@ -80,8 +80,8 @@ def runs_at(line) -> list[tuple[int, str]]:
 
 
 def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
-    """The name a cell stands under (a row per unit: the first line's heading over its column) or
-    beside (row vectors: the label of its part, on its first line)."""
+    """The name a cell stands under (a row per unit: the heading over its column, on the first line
+    or G's band's) or beside (row vectors: the label of its part, on its first line)."""
     if sheet.profile.vectors == "row":
         for yy in range(y, 0, -1):
             label = sheet.lines[yy][0][0]
@@ -89,7 +89,8 @@ def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
             if name:
                 return name.removeprefix("▶ ")
         raise AssertionError("no label")
-    for x0, text in runs_at(sheet.lines[0]):
+    top = max(h for h in sheet.heading_lines if h < y)  # the first line, or G's band's when it is under the rows
+    for x0, text in runs_at(sheet.lines[top]):
         if x0 <= x < x0 + len(text) and text.strip():
             return text.strip().removeprefix("▶ ")
     raise AssertionError(f"no heading over column {x}")
@@ -400,3 +401,24 @@ def test_a_weight_is_named_where_the_profiles_panel_shows_it(name, names):
         shown = P.weights_shown(W)
         assert all(shown[i, j] == W[P.weight_at(i, j)] for i in range(shown.shape[0]) for j in range(shown.shape[1]))
         assert list(P.bias_shown(W)) == list(W[:, 0])
+
+
+async def test_a_wide_layer_puts_its_gradients_in_a_band_under_the_rows():
+    """moons (2-8-1, mini-batches of 20, momentum) in ng at 120 columns: layer 2's row of W, b, z, a, dz,
+    dW, db does not fit, so dW and db go under the rows; every cell is still its value under its name."""
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "moons.json"), PROFILES["ng"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.main.action_to_update()
+        await pilot.pause()
+        sheets = list(app.main.query(ProfileSheet))
+        wide = sheets[1]
+        assert wide.heading_lines == [0, 4] and not sheets[0].heading_lines[1:]
+        assert _lines(wide)[4].split() == ["dW^[2]", "db^[2]"]
+        assert all(len(line) <= wide.scrollable_content_region.width for line in _lines(wide))
+        assert check_board(app.stepper, sheets) > 0
+        await pilot.resize_terminal(220, 40)  # room for a row per unit: the band goes
+        await pilot.pause()
+        assert wide.heading_lines == [0]
+        assert check_board(app.stepper, sheets) > 0

@@ -42,6 +42,8 @@ class ProfileSheet(MapSheet):
         super().__init__(stepper, layer, digits, **kwargs)
         self.profile = stepper.notation
         self.printer = TextPrinter(notation=self.profile)
+        self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
+        self.heading_lines: list[int] = [0]  # the lines that name the columns under them
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -56,7 +58,9 @@ class ProfileSheet(MapSheet):
         return tuple(id(a) for a in arrays) + (eq.board_group_size(self.stepper), st.opt[l].t)
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
-        return False, []  # one arrangement at every width: a wide layer scrolls
+        """G's band under the rows when a row per unit does not fit ``avail`` (column vectors; row
+        vectors have one arrangement: a wide layer scrolls)."""
+        return 0 < avail < self._full_width, []
 
     def _legend(self) -> str:
         return ""
@@ -144,7 +148,8 @@ class ProfileSheet(MapSheet):
     def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o
                  ) -> list[list[Run]]:
         """A row per unit: W | b | s o δ | G | Gb (the bias in W's column 0: no b, and a first row
-        with o's 1 in a hidden layer)."""
+        with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
+        does not fit the panel (as the lecture's panel puts G under W)."""
         sep = p.separate_bias
         units, n = shown["W"].shape
         # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
@@ -152,21 +157,14 @@ class ProfileSheet(MapSheet):
         label = 6
         mw = n * cw + (0 if sep else 1)  # the │ after the bias column
         block = {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
-        head: list[Run] = [(" " * label, "header", None), heading(names["W"], "W", block["W"] + 2)]
-        if sep:
-            head.append(heading(names["b"], "W", widths["b"], left=False))
-        head += [heading(names[q], q, widths[q], left=False) for q in ("s", "o", "delta")]
-        head += [("  ", "base", None), heading(names["G"], "G", block["G"] + 2)]
-        if sep:
-            head.append(heading(names["Gb"], "G", widths["Gb"], left=False))
+        vectors = (("b",) if sep else ()) + ("s", "o", "delta")
+        gradient_width = 2 + block["G"] + 2 + (widths["Gb"] if sep else 0)
+        self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
+        stacked, _ = self._arrangement(self.scrollable_content_region.width)
         cols = [("bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}").rjust(cw) for a in range(n)]
         if not sep:
             cols.insert(1, "│")
         col_line = "".join(cols)
-        second: list[Run] = [("unit".ljust(label), "header", None), (col_line.ljust(block["W"] + 2), "header", None),
-                             (" " * sum(widths[q] for q in (("b",) if sep else ()) + ("s", "o", "delta")), "base", None),
-                             ("  " + col_line, "header", None)]
-        lines: list[list[Run]] = [head, second]
 
         def pad(run: Run, width: int) -> Run:
             return (run[0].rjust(width), run[1], run[2])
@@ -179,30 +177,49 @@ class ProfileSheet(MapSheet):
                     out.append(("│", "bias", None))
             return out + [(" " * (block[q] - mw + 2), "base", None)]  # and the gap after the block
 
+        def gradient_head(lead: list[Run]) -> list[Run]:
+            return lead + [heading(names["G"], "G", block["G"] + 2)] + (
+                [heading(names["Gb"], "G", widths["Gb"], left=False)] if sep else [])
+
+        def gradients(i: int) -> list[Run]:
+            return weights("G", i) + ([pad(bias("G", i), widths["Gb"])] if sep else [])
+
+        def unit_label(i: int) -> Run:
+            return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
+
+        head: list[Run] = [(" " * label, "header", None), heading(names["W"], "W", block["W"] + 2)]
+        head += [heading(names[q], "W" if q == "b" else q, widths[q], left=False) for q in vectors]
+        second: list[Run] = [("unit".ljust(label), "header", None), (col_line.ljust(block["W"] + 2), "header", None)]
+        if not stacked:
+            head = gradient_head(head + [("  ", "base", None)])
+            second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
+        lines: list[list[Run]] = [head, second]
+        self.heading_lines = [0]
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.append([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                           (" " * (widths["s"]), "base", None), pad(vector("o", 0), widths["o"])])
         for i in range(units):
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
-            row: list[Run] = [(f"j={p.unit(i + 1)}".ljust(label), "header", None), *weights("W", i)]
+            row: list[Run] = [unit_label(i), *weights("W", i)]
             if sep:
                 row.append(pad(bias("W", i), widths["b"]))
             for q in ("s", "o", "delta"):
-                run = vector(q, unit if q == "o" and not sep else i)
-                row.append(pad(run, widths[q]))
-            row += [("  ", "base", None), *weights("G", i)]  # the gap after δ, G's block and its gap
-            if sep:
-                row.append(pad(bias("G", i), widths["Gb"]))
-            lines.append(row)
+                row.append(pad(vector(q, unit if q == "o" and not sep else i), widths[q]))
+            lines.append(row if stacked else row + [("  ", "base", None), *gradients(i)])
+        if stacked:  # G's band: its heading, its columns, a row per unit
+            self.heading_lines.append(len(lines) + 1)
+            lines += [[], gradient_head([(" " * label, "header", None)]),
+                      [("unit".ljust(label), "header", None), (col_line, "header", None)]]
+            lines += [[unit_label(i), *gradients(i)] for i in range(units)]
         for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
             lines += [[], [(" " * label, "header", None), (text, "header", None)]]
             part = p.weights_shown(array)
             fmt = self.formats_for(array)
             for i in range(units):
-                row = [(f"j={p.unit(i + 1)}".ljust(label), "header", None)]
-                row += [number(float(part[i, j]), None, fmt) for j in range(n)]
+                row = [unit_label(i), *(number(float(part[i, j]), None, fmt) for j in range(n))]
                 if sep:
-                    row += [("  ", "base", None), number(float(p.bias_shown(array)[i]), None, fmt)]
+                    row += [(" " * (block["W"] - mw + 2), "base", None),
+                            pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
                 lines.append(row)
         return lines
 
