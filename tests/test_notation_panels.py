@@ -83,17 +83,28 @@ def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
     """The name a cell stands under (a row per unit: the heading over its column, on the first line
     or G's band's) or beside (row vectors: the label of its part, on its first line)."""
     if sheet.profile.vectors == "row":
-        for yy in range(y, 0, -1):
-            label = sheet.lines[yy][0][0]
-            name = re.sub(r"k=\d+\s*$", "", label).strip()
-            if name:
-                return name.removeprefix("▶ ")
-        raise AssertionError("no label")
+        lines, labels = _LABELS.get(id(sheet), (None, None))
+        if lines is not sheet.lines:  # worked out once per board
+            lines, labels = _LABELS[id(sheet)] = (sheet.lines, _labels(sheet))
+        return labels[y]
     top = max(h for h in sheet.heading_lines if h < y)  # the first line, or G's band's when it is under the rows
     for x0, text in runs_at(sheet.lines[top]):
         if x0 <= x < x0 + len(text) and text.strip():
             return text.strip().removeprefix("▶ ")
     raise AssertionError(f"no heading over column {x}")
+
+
+_LABELS: dict[int, tuple] = {}
+
+
+def _labels(sheet: ProfileSheet) -> list[str]:
+    """Row vectors: each line's part, from the label on its part's first line (a k=… line continues it)."""
+    out, name = [], ""
+    for line in sheet.lines:
+        label = re.sub(r"k=\d+\s*$", "", line[0][0]).strip() if line else ""
+        name = label.removeprefix("▶ ") if label else name
+        out.append(name)
+    return out
 
 
 def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
@@ -422,3 +433,35 @@ async def test_a_wide_layer_puts_its_gradients_in_a_band_under_the_rows():
         await pilot.pause()
         assert wide.heading_lines == [0]
         assert check_board(app.stepper, sheets) > 0
+
+
+async def test_a_big_layer_shows_the_columns_that_fit_and_keeps_its_lines_true_step_after_step():
+    """784-128-10 (MNIST-sized) in nielsen and cs231n at 120×40: the columns that do not fit are hidden
+    and counted (+N…); a row vector panel keeps W's and G's lines while they are the same matrix (never
+    with a ▶ or • of a step before), and every cell shown is its value under its name after each step."""
+    from bptui.tui.app import BptuiApp
+
+    from .tui_helpers import big_spec
+
+    for name in ("nielsen", "cs231n"):
+        app = BptuiApp(big_spec(), PROFILES[name])
+        async with app.run_test(size=(120, 40)) as pilot:
+            stepper = app.stepper
+            for step in range(12):  # the forward pass, the loss, the backward pass and into the next example
+                app.main.action_next()
+                await pilot.pause()
+                sheets = list(app.main.query(ProfileSheet))
+                last = stepper.last
+                for sheet in sheets:
+                    width = sheet.scrollable_content_region.width
+                    assert 0 < width and all(len(line) <= width for line in _lines(sheet))
+                    if sheet.l_index == 1 or name == "nielsen":  # cs231n's layer 2 has 10 units: they fit
+                        assert re.search(r"\+\d+…", _lines(sheet)[0 if name == "cs231n" else 1])  # hidden, counted
+                    if last.key.layer != sheet.l_index:
+                        assert "▶" not in "".join(_lines(sheet)) and "•" not in "".join(_lines(sheet))
+                    for y, x, key, text in shown_cells(sheet):
+                        assert heading_of(sheet, y, x) == expected_name(stepper.notation, key)
+                        value, shown = truth(stepper, key), parse(text)
+                        assert (value is None) == (shown is None)
+                        if shown is not None:
+                            assert abs(shown[0] - value) <= shown[1] * (1 + 1e-9) + 1e-12

@@ -32,6 +32,11 @@ from .view import OPT_LABELS, cell_width
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
 
 
+def _more(hidden: int) -> str:
+    """What a matrix shows after its shown columns: `` +2…`` when columns are hidden, else nothing."""
+    return f" +{hidden}…" if hidden > 0 else ""
+
+
 class ProfileSheet(MapSheet):
     """One dense layer's panel in a notation profile (see the module's docstring)."""
 
@@ -43,6 +48,8 @@ class ProfileSheet(MapSheet):
         self.profile = stepper.notation
         self.printer = TextPrinter(notation=self.profile)
         self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
+        self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
+        self._blocks: dict[tuple, tuple[Any, list]] = {}  # row vectors: W's and G's lines, and their matrix
         self.heading_lines: list[int] = [0]  # the lines that name the columns under them
 
     @classmethod
@@ -94,9 +101,24 @@ class ProfileSheet(MapSheet):
             value = np.asarray(last.value)
             changed = np.ones(value.shape, bool) if last.before is None else value != last.before
         Wl, Gl = st.W[l], st.G[l]
-        shown = {"W": p.weights_shown(Wl), "G": p.gradient_shown(p.weights_shown(Gl), m)}
+        parts: dict[tuple, tuple[Any, Any]] = {}
+
+        def part(name: str, source: Any, f: Any) -> Any:
+            """A part of a board array as shown, kept while the array is the same (a big W is not sliced
+            and scanned for its number format again at every step)."""
+            key = (name, id(source), m)
+            hit = self._parts.get(key)
+            if hit is None or hit[0] is not source:
+                hit = (source, f(source))
+            parts[key] = hit
+            return hit[1]
+
+        shown = {"W": part("W", Wl, p.weights_shown),
+                 "G": part("G", Gl, lambda g: p.gradient_shown(p.weights_shown(g), m))}
         if p.separate_bias:
-            shown["b"], shown["Gb"] = p.bias_shown(Wl), p.gradient_shown(p.bias_shown(Gl), m)
+            shown["b"] = part("b", Wl, p.bias_shown)
+            shown["Gb"] = part("Gb", Gl, lambda g: p.gradient_shown(p.bias_shown(g), m))
+        self._parts = parts
         vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
         formats = self.formats(list(shown.values()) + list(vectors.values()))
         names = self.names()
@@ -151,20 +173,34 @@ class ProfileSheet(MapSheet):
         with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
         does not fit the panel (as the lecture's panel puts G under W)."""
         sep = p.separate_bias
-        units, n = shown["W"].shape
+        units, n_all = shown["W"].shape
         # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
         widths = {q: max(cw, len(names[q]) + 3) for q in ("b", "s", "o", "delta", "Gb")}
         label = 6
-        mw = n * cw + (0 if sep else 1)  # the │ after the bias column
-        block = {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
         vectors = (("b",) if sep else ()) + ("s", "o", "delta")
+        bar = 0 if sep else 1  # the │ after the bias column
+
+        def blocks(n: int) -> dict[str, int]:
+            mw = n * cw + bar + len(_more(n_all - n))
+            return {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
+
+        block = blocks(n_all)
         gradient_width = 2 + block["G"] + 2 + (widths["Gb"] if sep else 0)
         self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
-        stacked, _ = self._arrangement(self.scrollable_content_region.width)
+        avail = self.scrollable_content_region.width
+        stacked, _ = self._arrangement(avail)
+        n = n_all
+        if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
+            fixed = label + 2 + sum(widths[q] for q in vectors) + bar
+            n = max(min(2, n_all), min(n_all, (avail - fixed - len(_more(n_all))) // cw))
+            while n < n_all and fixed + (n + 1) * cw + len(_more(n_all - n - 1)) <= avail:
+                n += 1  # the marker shrinks as columns come back
+            block = blocks(n)
+        mw = n * cw + bar + len(_more(n_all - n))
         cols = [("bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}").rjust(cw) for a in range(n)]
         if not sep:
             cols.insert(1, "│")
-        col_line = "".join(cols)
+        col_line = "".join(cols) + _more(n_all - n)
 
         def pad(run: Run, width: int) -> Run:
             return (run[0].rjust(width), run[1], run[2])
@@ -175,7 +211,8 @@ class ProfileSheet(MapSheet):
                 out.append(matrix(q, i, j))
                 if j == 0 and not sep:
                     out.append(("│", "bias", None))
-            return out + [(" " * (block[q] - mw + 2), "base", None)]  # and the gap after the block
+            # the hidden columns' room (their +N… is on the heading's line), and the gap after the block
+            return out + [(" " * (block[q] - mw + len(_more(n_all - n)) + 2), "base", None)]
 
         def gradient_head(lead: list[Run]) -> list[Run]:
             return lead + [heading(names["G"], "G", block["G"] + 2)] + (
@@ -213,12 +250,12 @@ class ProfileSheet(MapSheet):
             lines += [[unit_label(i), *gradients(i)] for i in range(units)]
         for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
             lines += [[], [(" " * label, "header", None), (text, "header", None)]]
-            part = p.weights_shown(array)
+            state = p.weights_shown(array)
             fmt = self.formats_for(array)
             for i in range(units):
-                row = [unit_label(i), *(number(float(part[i, j]), None, fmt) for j in range(n))]
+                row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(n))]
                 if sep:
-                    row += [(" " * (block["W"] - mw + 2), "base", None),
+                    row += [(" " * (block["W"] - mw + len(_more(n_all - n)) + 2), "base", None),
                             pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
                 lines.append(row)
         return lines
@@ -226,30 +263,41 @@ class ProfileSheet(MapSheet):
     def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw) -> list[list[Run]]:
         """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
         G's part as W's and Gb."""
-        D, C = shown["W"].shape
+        D, C_all = shown["W"].shape
         name_w = max(len(names[q]) for q in names) + 3
         label = name_w + 5
+        avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
+        C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
         def lead(name: str, q: str, index: str = "") -> Run:
             text = ("▶ " if name and q == self._produced else "") + name
             return (text.ljust(name_w) + index.ljust(5), "header+" if q == self._produced else "header", None)
 
         top: list[Run] = [(" " * label, "header", None)]
-        lines: list[list[Run]] = [top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]]
+        lines: list[list[Run]] = [top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
+                                  + [(_more(C_all - C), "header", None)]]
+        blocks: dict[tuple, tuple[Any, list[list[Run]]]] = {}
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
-            if q in ("W", "G"):
-                for k in range(D):
-                    lines.append([lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}")]
-                                 + [matrix(q, k, c) for c in range(C)])
+            if q in ("W", "G"):  # D lines each: kept while the matrix (the same object) and its look are the same
+                hidden = self.hidden if self.hidden is not None and self.hidden[0] == q else None
+                key = (q, C, cw, self.digits, hidden)
+                hit = self._blocks.get(key) if q != self._produced else None  # a product's • marks change
+                if hit is None or hit[0] is not shown[q]:
+                    hit = (shown[q], [[lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}")]
+                                      + [matrix(q, k, c) for c in range(C)] for k in range(D)])
+                if q != self._produced:
+                    blocks[key] = hit
+                lines += [list(line) for line in hit[1]]
             elif q in ("b", "Gb"):
                 lines.append([lead(names[q], "G" if q == "Gb" else "W")] + [bias("W" if q == "b" else "G", c) for c in range(C)])
             else:
                 lines.append([lead(names[q], q)] + [vector(q, c) for c in range(C)])
+        self._blocks = blocks
         for text, array in optimizer:
-            part, fmt = p.weights_shown(array), self.formats_for(array)
+            state, fmt = p.weights_shown(array), self.formats_for(array)
             lines += [[], [(text, "header", None)]]
             lines += [[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
-                      + [number(float(part[k, c]), None, fmt) for c in range(C)] for k in range(D)]
+                      + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
             lines.append([(f"{p.bias.text}".ljust(label), "header", None)]
                          + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
         return lines
