@@ -465,3 +465,35 @@ async def test_a_big_layer_shows_the_columns_that_fit_and_keeps_its_lines_true_s
                         assert (value is None) == (shown is None)
                         if shown is not None:
                             assert abs(shown[0] - value) <= shown[1] * (1 + 1e-9) + 1e-12
+
+
+async def test_the_first_frame_in_a_profile_shows_no_lecture_panels_then_the_profiles():
+    """The loading screen draws the file's weights in the lecture's panel (before NumPy); in a profile it
+    leaves the panels to the network screen, whose panels are the profile's."""
+    from bptui.core.util import validate
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.loading import LoadingScreen
+    from bptui.tui.sheet import LayerSheet
+
+    from .tui_helpers import until
+
+    path = str(NETWORKS / "xor.json")
+    seen = []
+    original = LoadingScreen.on_mount
+
+    def mounted(screen):  # what the first frame holds
+        seen.append((type(screen.app.notation).__name__, len(screen.query(LayerSheet))))
+        original(screen)
+
+    LoadingScreen.on_mount = mounted  # type: ignore[method-assign]
+    try:
+        for notation, panels in ((None, 2), (PROFILES["nielsen"], 0)):
+            app = BptuiApp.from_document(validate.read_json(path), path, notation)
+            async with app.run_test(size=(120, 40)) as pilot:
+                kind = ProfileSheet if notation else LayerSheet
+                await until(pilot, lambda: app.main is not None and app.screen is app.main and app.main.query(kind),
+                            "the network screen")
+                assert seen[-1][1] == panels
+                assert len(app.main.query(kind)) == 2 and not app.main.query(LayerSheet if notation else ProfileSheet)
+    finally:
+        LoadingScreen.on_mount = original  # type: ignore[method-assign]
