@@ -240,6 +240,10 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
         after = np.array(app.stepper.state.W[1])
         assert after[1, 2] == 0.25 and np.array_equal(np.delete(after.ravel(), 5), np.delete(before.ravel(), 5))
         assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
+        # the message and the equation line name it as the prompt did, never the lecture's w₂,₂⁽¹⁾
+        said = str(app.main.query_one("#message").render())
+        assert said.startswith("w₁,₁¹ = 0.25") and "w₂,₂⁽¹⁾" not in said
+        assert str(app.main.query_one("#equation").render()).startswith("w₁,₁¹ ← 0.25 (edited; was 0.6)")
         await pilot.press("down")  # b¹ at j=1: the file's column 0 of unit 2
         assert sheet.cursor_cell == ("W", 1, 1, 0)
 
