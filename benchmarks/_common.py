@@ -59,3 +59,17 @@ def against_torch(spec, torch_epoch_fn, repeats: int = 7) -> tuple[float, float,
     once()
     gap = max(float(np.abs(w - t).max(initial=0.0)) for w, t in zip(train(spec, 1).weights, torch_weights()))
     return statistics.median(ours), statistics.median(theirs), gap
+
+
+async def press_ms(app, presses: int, key: str = "n") -> float:
+    """Median CPU (ms, time.process_time: the pilot's idle waits drop out) of pressing ``key`` and
+    waiting until the screen is drawn, in a headless app of 120×40 (the first two presses left out)."""
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(presses + 2):
+            t = time.process_time()
+            await pilot.press(key)
+            await pilot.pause()
+            times.append(time.process_time() - t)
+    return statistics.median(times[2:]) * 1e3

@@ -22,7 +22,7 @@ import asyncio
 import statistics
 import time
 
-from _common import ROOT, big_spec
+from _common import ROOT, big_spec, press_ms
 
 VIEWS = {"panels": None, "m": "m", "c": "c", "d": "d"}
 KINDS = ("forward", "loss", "backward", "update", "reverse")  # reverse: a graph's backward pass
@@ -55,16 +55,7 @@ class Bare:
 
 
 async def bare_press(presses: int) -> float:
-    app = Bare()
-    times = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        for _ in range(presses + 2):
-            t = time.process_time()
-            await pilot.press("n")
-            await pilot.pause()
-            times.append(time.process_time() - t)
-    return statistics.median(times[2:]) * 1e3
+    return await press_ms(Bare(), presses)
 
 
 def _sync(app) -> None:

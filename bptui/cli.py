@@ -226,7 +226,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
-    if command == "trace":
+    if command in ("trace", "train", "check"):
         _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
@@ -637,6 +637,12 @@ def cmd_train(args) -> int:
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
     spec = _with_training(spec, args)
+    notation = _profile(args, spec)  # the loss's and η's symbols (refused before any output as trace's)
+    from .core.engine.equations import ETA, LOSS_D, loss_sym
+    from .core.formulas.formula import TextPrinter
+
+    name = TextPrinter(notation=notation).p
+    loss_d = name(LOSS_D)
     _check_save(spec, args)
     epochs = args.epochs or spec.epochs
     progress = None
@@ -645,7 +651,7 @@ def cmd_train(args) -> int:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(),
+                            TextColumn(loss_d + " {task.fields[loss]:.6g}"), TimeRemainingColumn(),
                             console=Console(stderr=True, no_color=_no_color(args)),
                             transient=True)
         task = progress.add_task("train", total=epochs, loss=float("nan"))
@@ -662,8 +668,8 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {fmt(history[-1], '.6g')} "
-                f"(η = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
+    diverged = (f"training diverged at epoch {result.diverged}: {loss_d} = {fmt(history[-1], '.6g')} "
+                f"({name(ETA)} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -680,25 +686,26 @@ def cmd_train(args) -> int:
     from .core.formulas.notation import num
     from .trace import describe
 
-    print(describe(spec))
+    print(describe(spec, notation))
     if diverged:
         print(f"Warning: {diverged}.")
     if args.plot:
         from .plot import loss_plot
 
-        series = {"training, mean ℓ⁽ⁿ⁾ during the epoch": [v / spec.N for v in history]}
+        per = name(loss_sym("n"))
+        series = {f"training, mean {per} during the epoch": [v / spec.N for v in history]}
         if result.test_history:
             n_test = len(spec.test_inputs)
-            series["test, mean ℓ⁽ⁿ⁾ after the epoch"] = [v / n_test for v in result.test_history]
+            series[f"test, mean {per} after the epoch"] = [v / n_test for v in result.test_history]
         print()
         for line in loss_plot(series):
             print(line)
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: ℓ_D = {fmt(history[i], '.6g')}")
+            print(f"  epoch {i + 1:>6}: {loss_d} = {fmt(history[i], '.6g')}")
     print()
-    _final_table(spec, epochs, ev, num, args)
+    _final_table(spec, epochs, ev, num, args, name(loss_sym(None)), name(loss_sym("n")))
     if args.save is not None:
         print(f"saved to {printable(args.save)}")
     return 0
@@ -742,14 +749,14 @@ def _console(**kwargs):
     return PipeConsole(**kwargs)
 
 
-def _final_table(spec, epochs, ev, num, args) -> None:
+def _final_table(spec, epochs, ev, num, args, loss_name: str = "ℓ", per: str = "ℓ⁽ⁿ⁾") -> None:
     from rich.table import Table
 
     table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
-    table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
-    table.add_column("mean ℓ⁽ⁿ⁾", justify="right")
+    table.add_column(f"loss {loss_name} = Σₙ {per}", justify="right")  # the notation's loss (ℓ, C, J, L)
+    table.add_column(f"mean {per}", justify="right")
     if spec.is_classifier:
         table.add_column("accuracy", justify="right")
     rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
@@ -793,7 +800,9 @@ def cmd_check(args) -> int:
     spec = _load(args.file)
     _check_affordable(spec)
     if spec.kind == "graph":
+        _graph_notation(args)
         return _check_graph(spec, args)
+    notation = _profile(args, spec)  # refused before any output when the layers are not written in it
     checks = gradient_check(spec)
     worst = worst_per_layer(checks, spec.L)
     v = verdict(checks)
@@ -807,18 +816,26 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.formulas.notation import sup
+        from .core.engine import equations as E
         from .core.engine.stepper import weight_name
+        from .core.formulas.formula import Sym, TextPrinter
 
-        print(f"{spec.name}: backprop G against central finite differences, {count(len(checks), 'weight')}")
+        name = TextPrinter(notation=notation).p  # the profile's symbols (the lecture's G⁽ˡ⁾, ℓ_D, w)
+
+        def gradients(l: int | str) -> str:  # a separate bias's gradient beside W's
+            return name(E.G(l)) + (f", {name(E.Gb(l))}" if notation.separate_bias else "")
+
+        what = "G" if notation.name == "lecture13" else gradients("l")
+        print(f"{spec.name}: backprop {what} against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
-            print(f"  G{sup(l)}: max relative error {fmt(e, '.2e')}")
+            print(f"  {gradients(l)}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
-        print(f"  pass: {rule_text()}")
+        print(f"  pass: {rule_text(name(E.LOSS_D), name(Sym('w')))}")
         bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
-        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U)
-            name = weight_name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
-            print(f"  {name}: {_failure(c.backprop, c.numeric, c.atol)}")
+        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U; a profile's)
+            weight = (weight_name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1]) if notation.name == "lecture13"
+                      else name(E.weight_sym(notation, c.layer, c.row - 1, c.col)))
+            print(f"  {weight}: {_failure(c.backprop, c.numeric, c.atol)}")
         if len(bad) > 5:
             print(f"  … and {len(bad) - 5} more")
     return 0 if v.ok else 1

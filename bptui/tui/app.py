@@ -85,7 +85,7 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         from .loading import LoadingScreen
 
         assert self.document is not None
-        self.push_screen(LoadingScreen(*self.document))
+        self.push_screen(LoadingScreen(*self.document, self.notation))
 
     def on_ready(self) -> None:
         """Textual mounts the app inside a batch update, which holds every frame back and runs

@@ -15,9 +15,13 @@ from .stepping import TextLine
 
 class BoardText(Host):
     def status_text(self) -> str:
-        from ..core.engine.equations import symbol
+        from ..core.engine.equations import ETA, LOSS_D, loss_sym, o, step_symbol
+        from ..core.formulas.formula import TextPrinter
+        from .panels import profiled
 
         spec, stepper, digits = self.spec, self.stepper, self.digits
+        notation = stepper.notation if profiled(stepper) else None  # its symbols, as the panels and equations
+        name = TextPrinter(notation=notation).p
         at = stepper.where()
         shape = "-".join(str(w) for w in spec.widths)
         if any(k.span for k in getattr(spec, "layer_kinds", ())):  # residual blocks: as the file nests them
@@ -29,10 +33,12 @@ class BoardText(Host):
         o0 = stepper.state.o[0]
         if spec.lengths is not None:
             o0_text = ""
+        elif notation is not None and notation.separate_bias:  # no 1 on top: the input is x
+            o0_text = f"{name(o(0))} = x = {vec(at.x if o0 is None else o0[1:], digits)}"
         elif o0 is None:  # nothing on the board yet: the next example's
-            o0_text = f"o{sup(0)} = [1, x] = {vec([1.0, *at.x], digits)}"
+            o0_text = f"{name(o(0))} = [1, x] = {vec([1.0, *at.x], digits)}"
         else:
-            o0_text = f"o{sup(0)} = [1, x] = {vec(o0, digits)}"
+            o0_text = f"{name(o(0))} = [1, x] = {vec(o0, digits)}"
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
             shape = layers_text("×".join(map(str, spec.input_shape)), spec.layer_kinds)
             if at.phase != "update":
@@ -46,10 +52,10 @@ class BoardText(Host):
             if at.phase != "update":
                 example_text = seq_example
         loss = stepper.state.loss
-        loss_text = "" if loss is None or at.phase == "update" else f"ℓ{sup(at.example)} = {num(loss, digits)} · "
+        loss_text = "" if loss is None or at.phase == "update" else f"{name(loss_sym(at.example))} = {num(loss, digits)} · "
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
-            loss_text = f"ℓ{sup(at.example)} = ? · "
+            loss_text = f"{name(loss_sym(at.example))} = ? · "
         from ..core.formats.settings import data_label
 
         label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
@@ -57,11 +63,11 @@ class BoardText(Host):
         score = self.score
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         return (
-            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · η = {num(spec.learning_rate)}\n"
+            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-            f"{loss_text}ℓ_D so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
+            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
             f"{quiz_text}\n"
-            f"{o0_text} · next: {symbol(at.next, spec.layer_kinds)} ({at.next.phase})"
+            f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
         )
 
     def _update_text(self) -> str:

@@ -62,6 +62,7 @@ class EditMode(Host):
 
         current = float(self.stepper.state.W[l][row, col])
         name = to_cell(self.stepper, ("W", l, row, col)).symbol()  # w₁,₀⁽²⁾ (u for U), as the side panel writes it
+        name = self.weight_shown(l, row, col) or name
 
         def done(text: object | None) -> None:
             if not isinstance(text, str) or not text.strip():
@@ -79,16 +80,35 @@ class EditMode(Host):
                 return
             edits: list = []
             self._move(lambda: edits.append(self.stepper.edit_weight(l, row, col, value)), rebuilt=True)
-            self.say(edits[0].text(self.digits))
+            self.say(self.in_profile(edits[0].text(self.digits), edits[0]))
 
         self.app.push_screen(Prompt(f"New value of {name} (now {num(current, 8)}):", repr(current)), done)
+
+    def weight_shown(self, l: int, row: int, col: int) -> str | None:
+        """Weight (row, col) of the file's W⁽ˡ⁾ as a notation profile's panel names it where it shows it
+        (nielsen's b₁², w₁,₂²; cs231n's W is D × C: w₁,₀¹), or None in the lecture's notation."""
+        from .panels import profiled
+
+        notation = self.stepper.notation
+        if notation is None or not profiled(self.stepper):
+            return None
+        from ..core.engine.equations import weight_sym
+        from ..core.formulas.formula import TextPrinter
+
+        return TextPrinter(notation=notation).p(weight_sym(notation, l, row, col))
+
+    def in_profile(self, text: str, edit) -> str:
+        """An edit's words (the core's, which name the weight as the lecture does) with the weight named
+        as the profile's panel names it."""
+        shown = self.weight_shown(edit.layer, edit.row, edit.col)
+        return text if shown is None else text.replace(edit.name, shown)
 
     def action_prev(self) -> None:
         """Back one step, but not past an edit: the steps before it were computed with the old value."""
         stepper = self.stepper
         if stepper.position == stepper.floor and stepper.floor_edits:
             at = stepper.where()
-            names = list(dict.fromkeys(edit.name for edit in stepper.floor_edits))
+            names = list(dict.fromkeys(self.in_profile(edit.name, edit) for edit in stepper.floor_edits))
             were = "was" if len(names) == 1 else "were"
             self.say(f"Cannot go further back: {', '.join(names)} {were} edited here (step {at.step_in_epoch} of "
                      f"epoch {at.epoch}), and the steps before were computed with the old "
@@ -99,5 +119,5 @@ class EditMode(Host):
     def equation_text(self) -> str:
         """Right after an edit, the edit itself (no step since is on the board); else the last step's."""
         if self.stepper.last is None and self.stepper.floor_edits and self.asked is None:
-            return "; ".join(edit.equation(self.digits) for edit in self.stepper.floor_edits)
+            return "; ".join(self.in_profile(edit.equation(self.digits), edit) for edit in self.stepper.floor_edits)
         return super().equation_text()

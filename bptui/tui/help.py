@@ -1,4 +1,4 @@
-"""The help screen: the lecture's notation and the keys."""
+"""The help screen: the notation (the lecture's, or the app's profile) and the keys."""
 
 from __future__ import annotations
 
@@ -124,16 +124,44 @@ def network_text(spec, notation=None) -> str:
     return "\n".join("  " + printer.equation(eq) for eq in network_formulas(Network(spec), spec.optimizer, notation))
 
 
+PANEL_NOTES = {  # what each of a profile's choices means on the panels
+    "where the bias is": {"a vector of its own": "b apart from W on the panels (the file keeps it in W's column 0)",
+                          "column 0 of W": "W's column 0 (left of │), with the 1 on top of a hidden layer's output"},
+    "vectors": {"columns": "a row per unit j of the layer; k numbers the units of the layer below",
+                "rows": "W shown D × C (D inputs, C units): the file's W without column 0, transposed; a line "
+                        "per input k, a column per unit j"},
+    "first unit": {"0": "units are numbered from 0", "1": "units are numbered from 1"},
+    "a group's gradient": {"mean G/m": "gradients (panels, equations) are the mean G/m over the update group's m "
+                                       "examples",
+                           "sum": "the gradients are sums over the update group's examples"},
+}
+
+
+def notation_text(notation=None) -> str:
+    """The help's NOTATION section: the lecture's, or a profile's from its data (``profile_rows``:
+    the rows of the manual's table), with what each of its choices means on the panels."""
+    if notation is None or notation.name == "lecture13":
+        return f"NOTATION (the lecture's)\n{_table(NOTATION)}"
+    from ..core.engine.equations import profile_rows
+
+    rows = profile_rows(notation)
+    symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
+    choices = "\n".join(f"  {what}: {how}\n      {PANEL_NOTES[what].get(how, '')}"
+                        for what, how in rows if what in PANEL_NOTES)
+    about = f": {notation.description}" if notation.description else ""
+    return f"NOTATION ({notation.name}{about})\n{_table(symbols)}\n{choices}"
+
+
 def help_text(spec=None, notation=None) -> str:
-    """The help screen's text; a network's own rules in the app's ``notation`` (the NOTATION
-    section above them is the lecture's: the app's panels write the lecture's notation)."""
+    """The help screen's text in the app's ``notation`` (None: the lecture's): its NOTATION section
+    and the network's own rules."""
     mine = ""
     if spec:
         named = "" if notation is None or notation.name == "lecture13" else f", in the notation {notation.name}"
         mine = f"THIS NETWORK ({spec.name}: its rules, as every step writes them{named})\n{network_text(spec, notation)}\n\n"
     return (
         "bptui — backpropagation one step at a time\n\n"
-        f"NOTATION (the lecture's)\n{_table(NOTATION)}\n\n"
+        f"{notation_text(notation)}\n\n"
         f"{mine}"
         f"ON SCREEN\n{ON_SCREEN}\n\n"
         f"KEYS\n{_table(KEYS)}\n\n"

@@ -39,10 +39,13 @@ class LoadingScreen(Screen[None]):
     AUTO_FOCUS = ""  # no cursor in a panel before the network is loaded
     BINDINGS = [Binding("q", "app.quit", "Quit", id="quit")]
 
-    def __init__(self, doc: Any, source: str) -> None:
+    def __init__(self, doc: Any, source: str, notation: Any = None) -> None:
         super().__init__()
         self.doc, self.source = doc, source
-        self.views = document_views(doc)
+        # the lecture's panels only: a notation profile's are drawn by the network screen (no flash of
+        # the lecture's W⁽ˡ⁾, G⁽ˡ⁾ before the profile's names and numbers)
+        lecture = notation is None or notation.name == "lecture13"
+        self.views = document_views(doc) if lecture else None
 
     @property
     def name_text(self) -> str:

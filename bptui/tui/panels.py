@@ -21,9 +21,15 @@ PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a
 }
 
 
-def panel_class(hint: str) -> type[NumberSheet]:
-    """The panel class of a view hint (``LayerKind.panel``)."""
-    module, name = PANELS[hint]
+PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other than the lecture's
+    "dense": ("profile_sheet", "ProfileSheet"),  # the profile's W | b | z a δ | ∂ℓ/∂W ∂ℓ/∂b, or cs231n's rows
+}
+
+
+def panel_class(hint: str, profiled: bool = False) -> type[NumberSheet]:
+    """The panel class of a view hint (``LayerKind.panel``); ``profiled``: in a notation profile
+    other than the lecture's (only the kinds that follow profiles are there: ``profile_fits``)."""
+    module, name = PROFILE_PANELS[hint] if profiled and hint in PROFILE_PANELS else PANELS[hint]
     return getattr(import_module(f".{module}", __package__), name)
 
 
@@ -49,8 +55,16 @@ def network_panels(stepper: Any, digits: int, bind: Any = None) -> list[NumberSh
     layers = list(enumerate(hints(stepper.spec.layer_kinds), start=1))
     sheets: list[NumberSheet] = []
     for hint, run in groupby(layers, key=lambda item: item[1]):
-        sheets += panel_class(hint).for_layers(stepper, [l for l, _ in run], digits)
+        cls = panel_class(hint, profiled(stepper))
+        sheets += cls.for_layers(stepper, [l for l, _ in run], digits)
     return [sheet.data_bind(digits=bind) for sheet in sheets] if bind is not None else sheets
+
+
+def profiled(stepper: Any) -> bool:
+    """Whether the panels write the stepper's notation profile rather than the lecture's (the
+    lecture's dense panel is :class:`~.sheet.LayerSheet`; a profile's, :class:`~.profile_sheet.ProfileSheet`)."""
+    notation = getattr(stepper, "notation", None)
+    return notation is not None and notation.name != "lecture13"
 
 
 def highlights(spec: Any, key: tuple | None) -> set[tuple]:

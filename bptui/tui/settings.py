@@ -33,6 +33,7 @@ from .guard import GuardedPump
 SECTIONS = [
     ("training", "Settings: training", "learning rate η, L2 λ, optimizer and its μ, β₁, β₂, ε, updates, shuffling, epochs"),
     ("loss", "Settings: loss", f"the loss ℓ ({', '.join(S.LOSS_NAMES)})"),
+    ("notation", "Settings: notation", "the course's notation: lecture13, nielsen, goodfellow, ng, cs231n (never the numbers)"),
     ("layers", "Settings: layers", "each layer's width and activation (and α); add or remove a hidden layer"),
     ("init", "Settings: init", "the scale and seed of newly drawn weights"),
     ("data", "Settings: data", "a generator with n, noise, seed and test fraction, or the file's data; standardize"),
@@ -209,9 +210,12 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     SettingsScreen #settings-buttons Button { margin-left: 2; }
     """
 
-    def __init__(self, spec: Any, weights: Sequence[Any], file_data: dict | None = None, section: str = "") -> None:
+    def __init__(self, spec: Any, weights: Sequence[Any], file_data: dict | None = None, section: str = "",
+                 notation: Any = None) -> None:
         super().__init__()
         self.spec, self.weights, self.section = spec, list(weights), section
+        self.notation = notation  # the app's notation profile (None: the lecture's)
+        self.chosen: Any = notation  # the notation applied: the choice when Apply is pressed
         self.file_data = file_data if file_data is not None else spec.raw.get("data", {})
         self.start = S.current(spec)
         self.editable = S.layers_editable(spec)
@@ -234,11 +238,36 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 yield Label("loss", classes="section")
                 yield self._row("loss ℓ", Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
+                yield from self._notation()
                 yield from self._rest()
             yield Label("", id="settings-error", markup=False)
             with Horizontal(id="settings-buttons"):
                 yield Press("Apply", variant="primary", id="apply", compact=True)
                 yield Press("Cancel", id="cancel", compact=True)
+
+    def profiles(self) -> dict[str, Any]:
+        """The notations to choose from: the shipped profiles, and the app's own when it is a course's."""
+        from ..core.formulas.profiles import LECTURE13, PROFILES
+
+        current = self.notation or LECTURE13
+        return {**PROFILES, current.name: current}
+
+    def _notation(self) -> ComposeResult:
+        """The notation the app writes in (``core/formulas/profiles.py``): the profiles this network's
+        layers are written in; ``w`` saves it as the file's ``"notation"``."""
+        from pathlib import Path
+
+        from ..core.engine.equations import profile_fits
+
+        kinds = self.spec.kinds or ()
+        written = {n: p for n, p in self.profiles().items() if profile_fits(kinds, p) is None}
+        current = (self.notation.name if self.notation is not None else "lecture13")
+        options = [(f"{n} ({Path(p.source).name})" if p.source else n, n) for n, p in written.items()]
+        choice = Choice(options, value=current if current in written else "lecture13", allow_blank=False,
+                        compact=True, id="notation", disabled=len(options) < 2)
+        choice.tooltip = ("how the numbers are named and grouped, never their values; w saves it in the file"
+                          if len(options) > 1 else "this network's layers are written in the lecture's notation only, for now")
+        yield self._row("notation", choice, "notation")  # one row: the dialog opens in a time paid per widget
 
     def _rest(self) -> ComposeResult:
         """The layers, init and data sections."""
@@ -400,11 +429,11 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
     AUTO_FOCUS = None  # the section's first field, set on mount (the scrolled body would take it first)
 
     def on_mount(self) -> None:
-        focus = {"loss": "#loss", "layers": "#layer-rows Input, #layer-rows Select", "init": "#init-seed",
+        focus = {"loss": "#loss", "notation": "#notation", "layers": "#layer-rows Input, #layer-rows Select", "init": "#init-seed",
                  "data": "#generator"}.get(self.section, "#optimizer")
         found = self.query(focus)  # a width, or a fixed layer's activation; init: none in fixed layers
         self.set_focus(found.first() if found else self.query_one("#optimizer"))
-        title = {"training": "#training-title", "loss": "#row-loss", "layers": "#layers-title", "init": "#row-init-seed",
+        title = {"training": "#training-title", "loss": "#row-loss", "notation": "#row-notation", "layers": "#layers-title", "init": "#row-init-seed",
                  "data": "#data-title"}.get(self.section)
         if title and self.query(title):
             self.call_after_refresh(self._show_section, title)
@@ -585,6 +614,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             self.show_error(err)
             return
         self.done = True
+        self.chosen = self.profiles()[str(self.query_one("#notation", Select).value)]
         self.dismiss(applied)  # nothing changed: the network screen keeps its stepper
 
     def action_cancel(self) -> None:

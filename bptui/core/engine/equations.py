@@ -58,6 +58,16 @@ def Gb(l: int | str) -> Sym:
     return Sym("Gb", l, vector=True)
 
 
+def weight_sym(notation: Profile, l: int, row: int, col: int) -> Sym:
+    """Entry (row, col) of the lecture's W⁽ˡ⁾ (column 0 the bias) as ``notation`` names it where its
+    panel shows it: w⁽ˡ⁾ with the unit and the input (the lecture's w₁,₀⁽¹⁾, nielsen's w²₁,₂), a
+    separate bias's b with its unit (b²₁), with row vectors the input first (cs231n's W is D × C)."""
+    unit = row + 1  # the lecture's numbers: the printer numbers them from the profile's first unit
+    if notation.separate_bias and col == 0:
+        return Sym("b", l, (unit,))
+    return Sym("w", l, (col, unit) if notation.vectors == "row" else (unit, col))
+
+
 M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
 
 
@@ -79,26 +89,33 @@ LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient"
                 "loss": lambda l: loss_sym(None), "learning_rate": lambda l: ETA}
 
 
+def profile_rows(p: Profile) -> list[tuple[str, str]]:
+    """A notation profile as (what, how the profile writes it) rows: each shared quantity's symbol
+    of layer l, the forward rule, the input, where the bias is, the vectors, the first unit and a
+    group's gradient. The manual's table (:func:`notation_table`) and the app's help read them."""
+    from ..formulas.profiles import QUANTITIES
+
+    pr, l = TextPrinter(notation=p), "l"
+    rows = [(q.replace("_", " "), pr.p(LECTURE_SYMS[q](l))) for q in QUANTITIES]
+    product = Op("@", (o("l-1"), W(l)) if p.vectors == "row" else (W(l), o("l-1")))
+    rows.append(("forward", pr.p(s(l)) + " = " + pr.p(add(product, b(l)) if p.separate_bias else product)))
+    rows.append(("input", pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]")))
+    rows.append(("where the bias is", "a vector of its own" if p.separate_bias else "column 0 of W"))
+    rows.append(("vectors", p.vectors + "s"))
+    rows.append(("first unit", str(p.unit_base)))
+    rows.append(("a group's gradient", "mean G/m" if p.mean else "sum"))
+    return rows
+
+
 def notation_table() -> list[str]:
     """Every notation profile's symbols side by side, one row per quantity, as a Markdown table
     (docs/notation.md holds it; a test and the manual's build hook keep it the profiles' own)."""
-    from ..formulas.profiles import PROFILES, QUANTITIES
+    from ..formulas.profiles import PROFILES
 
     profiles = list(PROFILES.values())
-    printers = [TextPrinter(notation=p) for p in profiles]
-    l = "l"
+    columns = [profile_rows(p) for p in profiles]
     rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
-    for q in QUANTITIES:
-        rows.append([q.replace("_", " "), *(pr.p(LECTURE_SYMS[q](l)) for pr in printers)])
-    forward = [pr.p(s(l)) + " = " + pr.p(add(Op("@", (o("l-1"), W(l)) if p.vectors == "row" else (W(l), o("l-1"))), b(l))
-                                         if p.separate_bias else Op("@", (W(l), o("l-1"))))
-               for p, pr in zip(profiles, printers)]
-    rows.append(["forward", *forward])
-    rows.append(["input", *(pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]") for p, pr in zip(profiles, printers))])
-    rows.append(["where the bias is", *("a vector of its own" if p.separate_bias else "column 0 of W" for p in profiles)])
-    rows.append(["vectors", *(p.vectors + "s" for p in profiles)])
-    rows.append(["first unit", *(str(p.unit_base) for p in profiles)])
-    rows.append(["a group's gradient", *("mean G/m" if p.mean else "sum" for p in profiles)])
+    rows += [[what, *(column[i][1] for column in columns)] for i, (what, _) in enumerate(columns[0])]
     return ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
 
 
@@ -212,6 +229,13 @@ def group_size(net: Network, key: StepKey) -> int:
     spec = net.spec
     k = spec.group_size
     return min(k, spec.N - (key.group - 1) * k)
+
+
+def board_group_size(stepper: Any) -> int:
+    """The m a mean profile divides the board's G by: the size of the update group of the last step
+    (G is zeroed as a group starts, so it holds that group's sum); before the first step, the first's."""
+    last = stepper.last
+    return group_size(stepper.net, last.key if last is not None else stepper.schedule.key(0))
 
 
 def dense_step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None

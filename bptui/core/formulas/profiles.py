@@ -98,6 +98,30 @@ class Profile:
         """The printed number of a unit the lecture numbers ``index`` (from 1; 0 is the bias's)."""
         return index + self.unit_base - 1
 
+    # -- the lecture's matrices as this profile shows them: the one place that says which entry is which
+    def weights_shown(self, M: Any) -> Any:
+        """The weights' part of a lecture matrix ``M`` (W, G or an optimizer's state, the bias in
+        column 0) as this profile shows it: whole with the bias in column 0; without column 0 with a
+        separate bias; that transposed with row vectors (cs231n's D × C)."""
+        if not self.separate_bias:
+            return M
+        return M[:, 1:].T if self.vectors == "row" else M[:, 1:]
+
+    def bias_shown(self, M: Any) -> Any:
+        """A separate bias's part of a lecture matrix ``M``: its column 0."""
+        return M[:, 0]
+
+    def weight_at(self, i: int, j: int) -> tuple[int, int]:
+        """The lecture's (row, column) of the entry at (i, j) of :meth:`weights_shown`."""
+        if not self.separate_bias:
+            return i, j
+        return (j, i + 1) if self.vectors == "row" else (i, j + 1)
+
+    def gradient_shown(self, G: Any, m: int) -> Any:
+        """A gradient as this profile shows it for an update group of ``m`` examples: the lecture's
+        sum G, or the mean G/m."""
+        return G / m if self.mean else G
+
 
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 

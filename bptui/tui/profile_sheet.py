@@ -1,0 +1,309 @@
+"""A dense layer's panel in a notation profile other than the lecture's (``--notation``): the
+profile's quantities, as its equation line writes them (``core/formulas/profiles.py``).
+
+- With a separate bias, W without its column 0 and b as a column of its own, the gradients of W and
+  of b apart (∂C/∂w², ∂C/∂b²), o without its 1; with the bias in column 0, the lecture's grid.
+- With a mean gradient, the gradients as G/m for the board's update group of m examples
+  (``board_group_size``), the numbers the equation line shows.
+- With column vectors a row per unit (W | b | z a δ | dW | db); with row vectors (cs231n) W shown
+  D × C (the file's W without column 0, transposed) and b, scores, h, dscores, dW, db as rows of C
+  under it.
+- The profile's symbols and layer index in the headings and the title, units numbered from its base.
+
+What the panel shows is read through the profile's mapping of the lecture's board
+(``Profile.weights_shown``, ``bias_shown``, ``weight_at``, ``gradient_shown``; tests/test_notation_panels.py
+holds it to the equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
+column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name
+the file's entry whatever the layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.engine import equations as eq
+from ..core.formulas.formula import TextPrinter
+from .map_sheet import Key, MapSheet
+from .panel_base import panel_css
+from .view import OPT_LABELS, cell_width
+
+Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
+
+
+def _more(hidden: int) -> str:
+    """What a matrix shows after its shown columns: `` +2…`` when columns are hidden, else nothing."""
+    return f" +{hidden}…" if hidden > 0 else ""
+
+
+class ProfileSheet(MapSheet):
+    """One dense layer's panel in a notation profile (see the module's docstring)."""
+
+    DEFAULT_CSS = panel_css("ProfileSheet", 18)
+    FOLLOWS_CURSOR = False
+
+    def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
+        super().__init__(stepper, layer, digits, **kwargs)
+        self.profile = stepper.notation
+        self.printer = TextPrinter(notation=self.profile)
+        self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
+        self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
+        self._blocks: dict[tuple, tuple[Any, list]] = {}  # row vectors: W's and G's lines, and their matrix
+        self.heading_lines: list[int] = [0]  # the lines that name the columns under them
+
+    @classmethod
+    def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
+        return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
+
+    def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
+        self.show(self.digits, hidden, set())
+
+    def board_signature(self) -> tuple:
+        st, l = self.stepper.state, self.l_index
+        arrays = (st.W[l], st.G[l], st.s[l], st.o[l], st.delta[l], *st.opt[l].arrays().values())
+        return tuple(id(a) for a in arrays) + (eq.board_group_size(self.stepper), st.opt[l].t)
+
+    def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
+        """G's band under the rows when a row per unit does not fit ``avail`` (column vectors; row
+        vectors have one arrangement: a wide layer scrolls)."""
+        return 0 < avail < self._full_width, []
+
+    def _legend(self) -> str:
+        return ""
+
+    def min_width(self) -> int:
+        return 8 + 3 * cell_width(self.digits) + 4
+
+    def _title(self) -> str:
+        p, l, spec = self.profile, self.l_index, self.stepper.spec
+        units = self.stepper.state.W[l].shape[0]
+        return (f"Layer {p.layer_number(l)} · f{p.layer_text(l)} = {spec.activations[l - 1]} · "
+                f"{units} unit{'s' if units != 1 else ''}")
+
+    # -- what it shows ----------------------------------------------------------------------------
+    def names(self) -> dict[str, str]:
+        """The headings: each quantity's symbol as the profile prints it (the equation line's)."""
+        l, p = self.l_index, self.printer.p
+        return {"W": p(eq.W(l)), "b": p(eq.b(l)), "s": p(eq.s(l)), "o": p(eq.o(l)), "delta": p(eq.delta(l)),
+                "G": p(eq.G(l)), "Gb": p(eq.Gb(l))}
+
+    def _build(self, produced: str | None) -> None:
+        stepper, p, l = self.stepper, self.profile, self.l_index
+        st = stepper.state
+        cw = cell_width(self.digits)
+        last = stepper.last
+        stale = last is not None and last.key.phase == "update"
+        m = eq.board_group_size(stepper)
+        hidden_o = l < stepper.spec.L  # the lecture's o⁽ˡ⁾ has its 1 on top
+        changed = None
+        if produced is not None and last is not None:
+            value = np.asarray(last.value)
+            changed = np.ones(value.shape, bool) if last.before is None else value != last.before
+        Wl, Gl = st.W[l], st.G[l]
+        parts: dict[tuple, tuple[Any, Any]] = {}
+
+        def part(name: str, source: Any, f: Any) -> Any:
+            """A part of a board array as shown, kept while the array is the same (a big W is not sliced
+            and scanned for its number format again at every step)."""
+            key = (name, id(source), m)
+            hit = self._parts.get(key)
+            if hit is None or hit[0] is not source:
+                hit = (source, f(source))
+            parts[key] = hit
+            return hit[1]
+
+        shown = {"W": part("W", Wl, p.weights_shown),
+                 "G": part("G", Gl, lambda g: p.gradient_shown(p.weights_shown(g), m))}
+        if p.separate_bias:
+            shown["b"] = part("b", Wl, p.bias_shown)
+            shown["Gb"] = part("Gb", Gl, lambda g: p.gradient_shown(p.bias_shown(g), m))
+        self._parts = parts
+        vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
+        formats = self.formats(list(shown.values()) + list(vectors.values()))
+        names = self.names()
+
+        def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
+            if x is None:
+                return ("·".rjust(cw - 1) + " ", "dim", key)
+            if key is not None and key == self.hidden:
+                return ("? ".rjust(cw), "pos", key)
+            mark = key is not None and key[0] == produced
+            dim = stale and key is not None and key[0] in ("s", "o", "delta")
+            dot = key is not None and mark and changed is not None and bool(
+                changed[key[2]] if key[3] is None else changed[key[2], key[3]])
+            return (self.number_text(float(x), fmt).rjust(cw - 1) + ("•" if dot else " "),
+                    self.number_style(float(x), dim, mark), key)
+
+        def matrix(q: str, i: int, j: int) -> Run:
+            """Entry (i, j) of W's or G's part as shown, with the lecture's key."""
+            a = shown[q]
+            return number(float(a[i, j]), (q, l, *p.weight_at(i, j)), formats.get(id(a)))
+
+        def bias(q: str, unit: int) -> Run:
+            a = shown["b" if q == "W" else "Gb"]
+            return number(float(a[unit]), (q, l, unit, 0), formats.get(id(a)))
+
+        def vector(q: str, unit: int) -> Run:
+            """Unit ``unit``'s s, o or δ (0-based; o's index past its 1 when the profile leaves the 1 out)."""
+            v = vectors[q]
+            index = unit + 1 if q == "o" and hidden_o and p.separate_bias else unit
+            return number(None if v is None else float(v[index]), (q, l, index, None), formats.get(id(v)))
+
+        def heading(name: str, q: str, width: int, left: bool = True) -> Run:
+            text = ("▶ " if produced is not None and q == produced else "") + name
+            text = text.ljust(width) if left else text.rjust(width)
+            return (text, "header+" if q == produced else "header", None)
+
+        optimizer = [(label.format(l=p.layer_text(l), t=st.opt[l].t), array)
+                     for name, array in st.opt[l].arrays().items()
+                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name))]
+        if p.vectors == "row":
+            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw)
+        else:
+            lines = self._columns(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o)
+        for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
+            while line and line[-1][2] is None and not line[-1][0].strip():
+                line.pop()
+        self.set_lines(lines)
+
+    def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o
+                 ) -> list[list[Run]]:
+        """A row per unit: W | b | s o δ | G | Gb (the bias in W's column 0: no b, and a first row
+        with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
+        does not fit the panel (as the lecture's panel puts G under W)."""
+        sep = p.separate_bias
+        units, n_all = shown["W"].shape
+        # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
+        widths = {q: max(cw, len(names[q]) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        label = 6
+        vectors = (("b",) if sep else ()) + ("s", "o", "delta")
+        bar = 0 if sep else 1  # the │ after the bias column
+
+        def blocks(n: int) -> dict[str, int]:
+            mw = n * cw + bar + len(_more(n_all - n))
+            return {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
+
+        block = blocks(n_all)
+        gradient_width = 2 + block["G"] + 2 + (widths["Gb"] if sep else 0)
+        self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
+        avail = self.scrollable_content_region.width
+        stacked, _ = self._arrangement(avail)
+        n = n_all
+        if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
+            fixed = label + 2 + sum(widths[q] for q in vectors) + bar
+            n = max(min(2, n_all), min(n_all, (avail - fixed - len(_more(n_all))) // cw))
+            while n < n_all and fixed + (n + 1) * cw + len(_more(n_all - n - 1)) <= avail:
+                n += 1  # the marker shrinks as columns come back
+            block = blocks(n)
+        mw = n * cw + bar + len(_more(n_all - n))
+        cols = [("bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}").rjust(cw) for a in range(n)]
+        if not sep:
+            cols.insert(1, "│")
+        col_line = "".join(cols) + _more(n_all - n)
+
+        def pad(run: Run, width: int) -> Run:
+            return (run[0].rjust(width), run[1], run[2])
+
+        def weights(q: str, i: int) -> list[Run]:
+            out: list[Run] = []
+            for j in range(n):
+                out.append(matrix(q, i, j))
+                if j == 0 and not sep:
+                    out.append(("│", "bias", None))
+            # the hidden columns' room (their +N… is on the heading's line), and the gap after the block
+            return out + [(" " * (block[q] - mw + len(_more(n_all - n)) + 2), "base", None)]
+
+        def gradient_head(lead: list[Run]) -> list[Run]:
+            return lead + [heading(names["G"], "G", block["G"] + 2)] + (
+                [heading(names["Gb"], "G", widths["Gb"], left=False)] if sep else [])
+
+        def gradients(i: int) -> list[Run]:
+            return weights("G", i) + ([pad(bias("G", i), widths["Gb"])] if sep else [])
+
+        def unit_label(i: int) -> Run:
+            return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
+
+        head: list[Run] = [(" " * label, "header", None), heading(names["W"], "W", block["W"] + 2)]
+        head += [heading(names[q], "W" if q == "b" else q, widths[q], left=False) for q in vectors]
+        second: list[Run] = [("unit".ljust(label), "header", None), (col_line.ljust(block["W"] + 2), "header", None)]
+        if not stacked:
+            head = gradient_head(head + [("  ", "base", None)])
+            second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
+        lines: list[list[Run]] = [head, second]
+        self.heading_lines = [0]
+        if hidden_o and not sep:  # o's 1, the lecture's unit 0
+            lines.append([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
+                          (" " * (widths["s"]), "base", None), pad(vector("o", 0), widths["o"])])
+        for i in range(units):
+            unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
+            row: list[Run] = [unit_label(i), *weights("W", i)]
+            if sep:
+                row.append(pad(bias("W", i), widths["b"]))
+            for q in ("s", "o", "delta"):
+                row.append(pad(vector(q, unit if q == "o" and not sep else i), widths[q]))
+            lines.append(row if stacked else row + [("  ", "base", None), *gradients(i)])
+        if stacked:  # G's band: its heading, its columns, a row per unit
+            self.heading_lines.append(len(lines) + 1)
+            lines += [[], gradient_head([(" " * label, "header", None)]),
+                      [("unit".ljust(label), "header", None), (col_line, "header", None)]]
+            lines += [[unit_label(i), *gradients(i)] for i in range(units)]
+        for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
+            lines += [[], [(" " * label, "header", None), (text, "header", None)]]
+            state = p.weights_shown(array)
+            fmt = self.formats_for(array)
+            for i in range(units):
+                row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(n))]
+                if sep:
+                    row += [(" " * (block["W"] - mw + len(_more(n_all - n)) + 2), "base", None),
+                            pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
+                lines.append(row)
+        return lines
+
+    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw) -> list[list[Run]]:
+        """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
+        G's part as W's and Gb."""
+        D, C_all = shown["W"].shape
+        name_w = max(len(names[q]) for q in names) + 3
+        label = name_w + 5
+        avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
+        C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
+
+        def lead(name: str, q: str, index: str = "") -> Run:
+            text = ("▶ " if name and q == self._produced else "") + name
+            return (text.ljust(name_w) + index.ljust(5), "header+" if q == self._produced else "header", None)
+
+        top: list[Run] = [(" " * label, "header", None)]
+        lines: list[list[Run]] = [top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
+                                  + [(_more(C_all - C), "header", None)]]
+        blocks: dict[tuple, tuple[Any, list[list[Run]]]] = {}
+        for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
+            if q in ("W", "G"):  # D lines each: kept while the matrix (the same object) and its look are the same
+                hidden = self.hidden if self.hidden is not None and self.hidden[0] == q else None
+                key = (q, C, cw, self.digits, hidden)
+                hit = self._blocks.get(key) if q != self._produced else None  # a product's • marks change
+                if hit is None or hit[0] is not shown[q]:
+                    hit = (shown[q], [[lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}")]
+                                      + [matrix(q, k, c) for c in range(C)] for k in range(D)])
+                if q != self._produced:
+                    blocks[key] = hit
+                lines += [list(line) for line in hit[1]]
+            elif q in ("b", "Gb"):
+                lines.append([lead(names[q], "G" if q == "Gb" else "W")] + [bias("W" if q == "b" else "G", c) for c in range(C)])
+            else:
+                lines.append([lead(names[q], q)] + [vector(q, c) for c in range(C)])
+        self._blocks = blocks
+        for text, array in optimizer:
+            state, fmt = p.weights_shown(array), self.formats_for(array)
+            lines += [[], [(text, "header", None)]]
+            lines += [[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
+                      + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
+            lines.append([(f"{p.bias.text}".ljust(label), "header", None)]
+                         + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
+        return lines
+
+    def formats_for(self, array: Any) -> str | None:
+        """An optimizer's state: one format for the whole matrix (its parts read alike)."""
+        from .view import number_format
+
+        return number_format(array, self.digits)

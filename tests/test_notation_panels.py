@@ -1,0 +1,503 @@
+"""The app's panels in a notation profile (issue 23): what a panel shows next to a name is that
+value, the one the equation line shows under the same name.
+
+- every cell of every profile's panel, over random dense networks (mini-batches whose last group is
+  smaller, momentum, adam): its text is the lecture's value at the cell's key (W, s, o, δ; G/m in a
+  mean profile, for the board's group of m examples), and the heading it stands under is the
+  profile's symbol of that quantity (b for W's column 0 with a separate bias, ∂C/∂b for G's);
+- after every step, the equation line's result and the panel's cells under the same name agree;
+- xor's headings, titles and unit numbers in nielsen and cs231n, quoted;
+- the cursor and an edit in cs231n's transposed layout change the file's entry it names.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bptui.core.engine import equations as E
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.formulas.formula import Arr, Num, TextPrinter
+from bptui.core.formulas.profiles import PROFILES, Profile
+from bptui.tui.profile_sheet import ProfileSheet
+
+from .conftest import NETWORKS
+from .test_formula import networks
+from .test_notation import COURSES
+
+NAMES = [n for n in PROFILES if n != "lecture13"] + list(COURSES)
+ALL = {**PROFILES, **COURSES}
+
+
+def parse(text: str) -> tuple[float, float] | None:
+    """A cell's number and half its last digit (what it may differ from the value by); None for ·."""
+    t = text.strip().rstrip("•").replace("−", "-")
+    if t == "·":
+        return None
+    if t in ("∞", "-∞", "nan"):
+        return float(t.replace("∞", "inf")), 0.0
+    mantissa, _, exp = t.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    half = 0.0 if float(t) == 0 else 0.5 * 10.0 ** (int(exp or 0) - decimals)
+    return float(t), half
+
+
+def group_of_board(stepper) -> int:
+    """The examples of the update group the board's G belongs to (from the schedule's groups)."""
+    key = stepper.last.key if stepper.last is not None else stepper.schedule.key(0)
+    return len(stepper.schedule.follows(key.epoch, key.group).indices)
+
+
+def truth(stepper, key) -> float | None:
+    """The lecture's value at a cell's key, as the profile shows it: G as G/m in a mean profile."""
+    q, l, i, j = key
+    st_ = stepper.state
+    if q in ("W", "G"):
+        x = float((st_.W if q == "W" else st_.G)[l][i, j])
+        return x / group_of_board(stepper) if q == "G" and stepper.notation.mean else x
+    v = {"s": st_.s, "o": st_.o, "delta": st_.delta}[q][l]
+    return None if v is None else float(v[i])
+
+
+def expected_name(P: Profile, key) -> str:
+    q, l, _, j = key
+    bias = P.separate_bias and j == 0
+    sym = {"W": E.b if bias else E.W, "G": E.Gb if bias else E.G, "s": E.s, "o": E.o, "delta": E.delta}[q](l)
+    return TextPrinter(notation=P).p(sym)
+
+
+def runs_at(line) -> list[tuple[int, str]]:
+    out, x = [], 0
+    for text, _, _ in line:
+        out.append((x, text))
+        x += len(text)
+    return out
+
+
+def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
+    """The name a cell stands under (a row per unit: the heading over its column, on the first line
+    or G's band's) or beside (row vectors: the label of its part, on its first line)."""
+    if sheet.profile.vectors == "row":
+        lines, labels = _LABELS.get(id(sheet), (None, None))
+        if lines is not sheet.lines:  # worked out once per board
+            lines, labels = _LABELS[id(sheet)] = (sheet.lines, _labels(sheet))
+        return labels[y]
+    top = max(h for h in sheet.heading_lines if h < y)  # the first line, or G's band's when it is under the rows
+    for x0, text in runs_at(sheet.lines[top]):
+        if x0 <= x < x0 + len(text) and text.strip():
+            return text.strip().removeprefix("▶ ")
+    raise AssertionError(f"no heading over column {x}")
+
+
+_LABELS: dict[int, tuple] = {}
+
+
+def _labels(sheet: ProfileSheet) -> list[str]:
+    """Row vectors: each line's part, from the label on its part's first line (a k=… line continues it)."""
+    out, name = [], ""
+    for line in sheet.lines:
+        label = re.sub(r"k=\d+\s*$", "", line[0][0]).strip() if line else ""
+        name = label.removeprefix("▶ ") if label else name
+        out.append(name)
+    return out
+
+
+def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
+    out = []
+    for y, x, key in sheet.cells:
+        text = dict(runs_at(sheet.lines[y]))[x]
+        out.append((y, x, key, text))
+    return out
+
+
+def built(stepper, digits: int = 4) -> list[ProfileSheet]:
+    sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
+    last = stepper.last
+    for sheet in sheets:
+        produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
+        sheet._produced = produced
+        sheet._build(produced)
+    return sheets
+
+
+def check_board(stepper, sheets: list[ProfileSheet]) -> int:
+    P, checked = stepper.notation, 0
+    for sheet in sheets:
+        keys = set()
+        for y, x, key, text in shown_cells(sheet):
+            keys.add(key)
+            assert heading_of(sheet, y, x) == expected_name(P, key), (P.name, key)
+            value, shown = truth(stepper, key), parse(text)
+            if value is None:
+                assert shown is None, (key, text)
+                continue
+            assert shown is not None, (key, text)
+            number, half = shown
+            assert abs(number - value) <= half * (1 + 1e-9) + 1e-12 or (np.isnan(value) and np.isnan(number)), \
+                (P.name, key, text, value)
+            checked += 1
+        l = sheet.l_index  # every weight, bias and gradient entry of the layer is on the panel, once
+        W = stepper.state.W[l]
+        want = {(q, l, i, j) for q in ("W", "G") for i in range(W.shape[0]) for j in range(W.shape[1])}
+        assert want <= keys and len(sheet.cells) == len(keys)
+    return checked
+
+
+def check_equations_agree(stepper, step, sheets: list[ProfileSheet]) -> int:
+    """The equation line's results and the panel's cells under the same name hold the same numbers."""
+    P = stepper.notation
+    printer = TextPrinter(notation=P)
+    agreed = 0
+    for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+        name, result = printer.p(eq.lhs), eq.result
+        sheet = next(s for s in sheets if s.l_index == step.key.layer) if step.key.layer else None
+        if sheet is None or not isinstance(result, (Arr, Num)):
+            continue
+        cells = [(text, key) for y, x, key, text in shown_cells(sheet) if heading_of(sheet, y, x) == name]
+        if not cells:
+            continue  # an optimizer's state, the loss: not a panel heading
+        values = np.ravel(result.values if isinstance(result, Arr) else result.value)
+        assert len(cells) == len(values), (name, len(cells), len(values))
+        for (text, key), value in zip(cells, values):
+            number, half = parse(text)
+            assert abs(number - value) <= half * (1 + 1e-9) + 1e-12, (P.name, name, key, text, value)
+        agreed += 1
+    return agreed
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(networks(), st.integers(2, 6), st.sampled_from(NAMES))
+def test_every_panel_cell_is_its_value_under_its_name(spec, digits, name):
+    stepper = Stepper(spec, notation=ALL[name])
+    checked = check_board(stepper, built(stepper, digits))
+    agreed = 0
+    for _ in range(len(stepper.schedule) + 3):  # an epoch and into the next: every group's m
+        step = stepper.forward()
+        sheets = built(stepper, digits)
+        checked += check_board(stepper, sheets)
+        agreed += check_equations_agree(stepper, step, sheets)
+    assert checked > 0 and agreed > 0
+
+
+def _lines(sheet) -> list[str]:
+    return ["".join(t for t, _, _ in line) for line in sheet.lines]
+
+
+def test_xor_in_nielsen_reads_as_his_chapter_with_the_mean_gradient():
+    stepper = Stepper(load(NETWORKS / "xor.json"), notation=PROFILES["nielsen"])
+    for _ in range(36):  # the epoch's four examples, before the updates
+        stepper.forward()
+    sheets = built(stepper)
+    assert [s._title() for s in sheets] == ["Layer 2 · f² = tanh · 2 units", "Layer 3 · f³ = sigmoid · 1 unit"]
+    head = [name for name in _lines(sheets[0])[0].split() if name != "▶"]  # ▶ marks the step's ∂C/∂w²
+    assert head == ["w²", "b²", "z²", "a²", "δ²", "∂C/∂w²", "∂C/∂b²"]
+    assert _lines(sheets[0])[1].split() == ["unit", "k=1", "k=2", "k=1", "k=2"]
+    assert [line.split()[0] for line in _lines(sheets[0])[2:]] == ["j=1", "j=2"]
+    G = stepper.state.G[1]  # the sum over 4 examples, shown as the mean: the equation line's ∂C/∂b²
+    db = [parse(line.split()[-1])[0] for line in _lines(sheets[0])[2:]]
+    assert db == pytest.approx(G[:, 0] / 4, abs=5e-5) and db != pytest.approx(G[:, 0], abs=5e-5)
+
+
+def test_xor_in_cs231n_shows_w_as_d_by_c_under_its_units():
+    stepper = Stepper(load(NETWORKS / "xor.json"), notation=PROFILES["cs231n"])
+    sheet = built(stepper)[0]
+    lines = _lines(sheet)
+    assert lines[0].split() == ["j=0", "j=1"]
+    assert [line.split()[0] for line in lines[1:]] == ["W¹", "k=1", "b¹", "scores¹", "h¹", "dscores¹", "dW¹", "k=1", "db¹"]
+    W = stepper.state.W[1]  # the file's W: 2 units × (bias, 2 inputs); shown 2 inputs × 2 units
+    row_k0 = [parse(x)[0] for x in lines[1].split()[2:]]
+    row_k1 = [parse(x)[0] for x in lines[2].split()[1:]]
+    assert row_k0 == list(W[:, 1]) and row_k1 == list(W[:, 2])
+    assert [parse(x)[0] for x in lines[3].split()[1:]] == list(W[:, 0])
+
+
+async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
+    from bptui.tui.app import BptuiApp
+    from textual.widgets import Label
+
+    from bptui.tui.prompt import Prompt
+
+    app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES["cs231n"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        sheet = app.screen.query_one("#layer-1", ProfileSheet)
+        sheet.focus()
+        await pilot.pause()
+        assert sheet.cursor_cell == ("W", 1, 0, 1)  # W¹ at k=0, j=0: the file's unit 1, input 1
+        await pilot.press("down", "right")  # k=1, j=1
+        assert sheet.cursor_cell == ("W", 1, 1, 2)
+        before = np.array(app.stepper.state.W[1])
+        await pilot.press("enter")
+        prompt = app.screen
+        assert isinstance(prompt, Prompt) and "w₁,₁¹" in str(prompt.query_one("#question", Label).render())
+        prompt.query_one("Input").value = "0.25"
+        await pilot.press("enter")
+        await pilot.pause()
+        after = np.array(app.stepper.state.W[1])
+        assert after[1, 2] == 0.25 and np.array_equal(np.delete(after.ravel(), 5), np.delete(before.ravel(), 5))
+        assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
+        # the message and the equation line name it as the prompt did, never the lecture's w₂,₂⁽¹⁾
+        said = str(app.main.query_one("#message").render())
+        assert said.startswith("w₁,₁¹ = 0.25") and "w₂,₂⁽¹⁾" not in said
+        assert str(app.main.query_one("#equation").render()).startswith("w₁,₁¹ ← 0.25 (edited; was 0.6)")
+        await pilot.press("down")  # b¹ at j=1: the file's column 0 of unit 2
+        assert sheet.cursor_cell == ("W", 1, 1, 0)
+
+
+# -- the status line and the help (item 2) --------------------------------------------------------------
+@pytest.mark.parametrize("name, first, third, after_loss", [
+    ("lecture13", "η = 0.5", "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)", "ℓ⁽¹⁾ = 0.3128 · ℓ_D so far = 0.3128"),
+    ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C⁽¹⁾ = 0.3128 · C_D so far = 0.3128"),
+    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "J⁽¹⁾ = 0.3128 · J_D so far = 0.3128"),
+    ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L⁽¹⁾ = 0.3128 · L_D so far = 0.3128"),
+])
+async def test_the_status_line_speaks_the_profile(name, first, third, after_loss):
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES[name])
+    async with app.run_test(size=(120, 40)) as pilot:
+        lines = app.main.status_text().splitlines()
+        assert lines[0].endswith(first) and lines[2] == third
+        for _ in range(5):  # the forward pass and the first example's loss
+            app.main.action_next()
+        await pilot.pause()
+        lines = app.main.status_text().splitlines()
+        assert lines[1].endswith(after_loss)
+        assert str(app.query_one("#status").render()).splitlines()[1].endswith(after_loss)
+
+
+@pytest.mark.parametrize("name", ["nielsen", "cs231n", "column_mean"])
+async def test_the_helps_notation_section_is_the_profiles(name):
+    from bptui.core.engine.equations import profile_rows
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.help import HelpScreen
+
+    P = ALL[name]
+    app = BptuiApp(load(NETWORKS / "xor.json"), P)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.text
+        section = text.split("NOTATION (", 1)[1].split("\n\n", 1)[0]
+        assert section.startswith(name)
+        for what, how in profile_rows(P):  # every row of the manual's table, as the profile's data say
+            assert how in section and what in section
+        assert "the notation " + name in text  # the network's rules below it, in the profile
+    lecture = BptuiApp(load(NETWORKS / "xor.json"))
+    async with lecture.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert "NOTATION (the lecture's)\n  o⁽⁰⁾ = [1, x]" in lecture.screen.text
+
+
+# -- the settings' choice of notation, saved by w (item 3) -----------------------------------------------
+async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(tmp_path, monkeypatch):
+    import json
+
+    from textual.widgets import Select
+
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.settings import SettingsScreen
+    from bptui.tui.sheet import LayerSheet
+
+    from .tui_helpers import until
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    app = BptuiApp(load(NETWORKS / "xor.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(5):
+            app.main.action_next()
+        await pilot.pause()
+        weights = [np.array(w) for w in app.stepper.state.W[1:]]
+        await pilot.press("s")
+        assert isinstance(app.screen, SettingsScreen)
+        choice = app.screen.query_one("#notation", Select)
+        assert choice.value == "lecture13" and not choice.disabled
+        choice.value = "nielsen"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.main.query(ProfileSheet), "the profile's panels")
+        assert app.stepper.notation.name == "nielsen" and app.stepper.position == 5  # the same step
+        assert all(np.array_equal(a, b) for a, b in zip(weights, app.stepper.state.W[1:]))
+        assert not app.main.query(LayerSheet)
+        assert "C⁽¹⁾ = 0.3128" in app.main.status_text()
+        await pilot.press("w")
+        app.screen.query_one("#value").value = "saved.json"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("s")  # back to the lecture's: its panels again
+        assert app.screen.query_one("#notation", Select).value == "nielsen"
+        app.screen.query_one("#notation", Select).value = "lecture13"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.main.query(LayerSheet), "the lecture's panels")
+        assert app.stepper.notation.name == "lecture13" and app.stepper.position == 5
+    assert json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))["notation"] == "nielsen"
+
+
+async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only():
+    from textual.widgets import Select
+
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "edges.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        choice = app.screen.query_one("#notation", Select)
+        assert choice.disabled and choice.value == "lecture13"
+        assert [value for _, value in choice._options] == ["lecture13"]
+
+
+# -- --notation on check and train (item 4; quiz's is with the quiz's own profile work) --------------------------
+def _cli(*args: str) -> tuple[int, str, str]:
+    from .test_notation import _run
+
+    return _run(*args)
+
+
+# what the lecture's text says, as each profile writes it (the numbers stay)
+RENAMED = {
+    "nielsen": [("f⁽²⁾", "f³"), ("f⁽¹⁾", "f²"), ("ℓ_D", "C_D"), ("ℓ⁽ⁿ⁾", "C⁽ⁿ⁾"), ("loss ℓ", "loss C"),
+                ("backprop G ", "backprop ∂C/∂wˡ, ∂C/∂bˡ "), ("G⁽¹⁾", "∂C/∂w², ∂C/∂b²"), ("G⁽²⁾", "∂C/∂w³, ∂C/∂b³")],
+    "cs231n": [("f⁽²⁾", "f²"), ("f⁽¹⁾", "f¹"), ("η =", "learning_rate ="), ("ℓ_D", "L_D"), ("ℓ⁽ⁿ⁾", "L⁽ⁿ⁾"),
+               ("loss ℓ", "loss L"), ("backprop G ", "backprop dWˡ, dbˡ "), ("G⁽¹⁾", "dW¹, db¹"), ("G⁽²⁾", "dW², db²")],
+}
+
+
+@pytest.mark.parametrize("name", list(RENAMED))
+@pytest.mark.parametrize("command", [("train", "--epochs", "30"), ("check",)])
+def test_check_and_train_write_the_profiles_symbols_and_the_same_numbers(name, command):
+    code, lecture, _ = _cli(*command[:1], "xor", *command[1:])
+    code2, profiled, err = _cli(*command[:1], "xor", *command[1:], "--notation", name)
+    assert (code, code2, err) == (0, 0, "")
+    expected = lecture
+    for old, new in RENAMED[name]:  # train writes no G, check no f nor η
+        expected = expected.replace(old, new)
+    assert expected != lecture and profiled == expected  # every number and word the lecture's, only the names the profile's
+    _, json_lecture, _ = _cli(*command[:1], "xor", *command[1:], "--format", "json")
+    _, json_profiled, _ = _cli(*command[:1], "xor", *command[1:], "--format", "json", "--notation", name)
+    assert json_profiled == json_lecture  # a contract: the lecture's names and values
+
+
+@pytest.mark.parametrize("command", ["train", "check"])
+def test_the_option_wins_over_the_files_notation_and_refusals_come_first(command, tmp_path):
+    import json
+
+    doc = json.loads((NETWORKS / "xor.json").read_text(encoding="utf-8"))
+    doc["notation"] = "ng"
+    path = tmp_path / "xor_ng.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    _, out, _ = _cli(command, str(path))
+    assert "J_D" in out or "dW^[1]" in out
+    _, out, _ = _cli(command, str(path), "--notation", "nielsen")
+    assert "C_D" in out or "∂C/∂w²" in out
+    assert "J_D" not in out and "dW^[1]" not in out
+    code, out, err = _cli(command, str(path), "--notation", "nowhere")
+    assert (code, out) == (2, "") and err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
+    code, out, err = _cli(command, "edges", "--notation", "ng")
+    assert (code, out) == (2, "") and "layer 1 (conv2d 2×3×3) is written in the lecture's notation only" in err
+    code, out, err = _cli(command, "lecture13_expression", "--notation", "ng")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, names", [
+    ("lecture13", ["w₁,₀⁽¹⁾", "w₁,₁⁽¹⁾", "w₂,₂⁽¹⁾"]),
+    ("nielsen", ["b₁²", "w₁,₁²", "w₂,₂²"]),  # his w^l_jk: unit j of layer l, unit k of the layer below
+    ("ng", ["b₁^[1]", "w₁,₁^[1]", "w₂,₂^[1]"]),
+    ("cs231n", ["b₀¹", "w₀,₀¹", "w₁,₁¹"]),  # W is D × C: the input first, from 0
+])
+def test_a_weight_is_named_where_the_profiles_panel_shows_it(name, names):
+    P = PROFILES[name]
+    assert [TextPrinter(notation=P).p(E.weight_sym(P, 1, r, c)) for r, c in ((0, 0), (0, 1), (1, 2))] == names
+    if P.separate_bias:  # the weight_sym's indices are the panel's: W shown at (i, j) is the file's weight_at(i, j)
+        W = np.arange(12.0).reshape(3, 4)
+        shown = P.weights_shown(W)
+        assert all(shown[i, j] == W[P.weight_at(i, j)] for i in range(shown.shape[0]) for j in range(shown.shape[1]))
+        assert list(P.bias_shown(W)) == list(W[:, 0])
+
+
+async def test_a_wide_layer_puts_its_gradients_in_a_band_under_the_rows():
+    """moons (2-8-1, mini-batches of 20, momentum) in ng at 120 columns: layer 2's row of W, b, z, a, dz,
+    dW, db does not fit, so dW and db go under the rows; every cell is still its value under its name."""
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "moons.json"), PROFILES["ng"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.main.action_to_update()
+        await pilot.pause()
+        sheets = list(app.main.query(ProfileSheet))
+        wide = sheets[1]
+        assert wide.heading_lines == [0, 4] and not sheets[0].heading_lines[1:]
+        assert _lines(wide)[4].split() == ["dW^[2]", "db^[2]"]
+        assert all(len(line) <= wide.scrollable_content_region.width for line in _lines(wide))
+        assert check_board(app.stepper, sheets) > 0
+        await pilot.resize_terminal(220, 40)  # room for a row per unit: the band goes
+        await pilot.pause()
+        assert wide.heading_lines == [0]
+        assert check_board(app.stepper, sheets) > 0
+
+
+async def test_a_big_layer_shows_the_columns_that_fit_and_keeps_its_lines_true_step_after_step():
+    """784-128-10 (MNIST-sized) in nielsen and cs231n at 120×40: the columns that do not fit are hidden
+    and counted (+N…); a row vector panel keeps W's and G's lines while they are the same matrix (never
+    with a ▶ or • of a step before), and every cell shown is its value under its name after each step."""
+    from bptui.tui.app import BptuiApp
+
+    from .tui_helpers import big_spec
+
+    for name in ("nielsen", "cs231n"):
+        app = BptuiApp(big_spec(), PROFILES[name])
+        async with app.run_test(size=(120, 40)) as pilot:
+            stepper = app.stepper
+            for step in range(12):  # the forward pass, the loss, the backward pass and into the next example
+                app.main.action_next()
+                await pilot.pause()
+                sheets = list(app.main.query(ProfileSheet))
+                last = stepper.last
+                for sheet in sheets:
+                    width = sheet.scrollable_content_region.width
+                    assert 0 < width and all(len(line) <= width for line in _lines(sheet))
+                    if sheet.l_index == 1 or name == "nielsen":  # cs231n's layer 2 has 10 units: they fit
+                        assert re.search(r"\+\d+…", _lines(sheet)[0 if name == "cs231n" else 1])  # hidden, counted
+                    if last.key.layer != sheet.l_index:
+                        assert "▶" not in "".join(_lines(sheet)) and "•" not in "".join(_lines(sheet))
+                    for y, x, key, text in shown_cells(sheet):
+                        assert heading_of(sheet, y, x) == expected_name(stepper.notation, key)
+                        value, shown = truth(stepper, key), parse(text)
+                        assert (value is None) == (shown is None)
+                        if shown is not None:
+                            assert abs(shown[0] - value) <= shown[1] * (1 + 1e-9) + 1e-12
+
+
+async def test_the_first_frame_in_a_profile_shows_no_lecture_panels_then_the_profiles():
+    """The loading screen draws the file's weights in the lecture's panel (before NumPy); in a profile it
+    leaves the panels to the network screen, whose panels are the profile's."""
+    from bptui.core.util import validate
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.loading import LoadingScreen
+    from bptui.tui.sheet import LayerSheet
+
+    from .tui_helpers import until
+
+    path = str(NETWORKS / "xor.json")
+    seen = []
+    original = LoadingScreen.on_mount
+
+    def mounted(screen):  # what the first frame holds
+        seen.append((type(screen.app.notation).__name__, len(screen.query(LayerSheet))))
+        original(screen)
+
+    LoadingScreen.on_mount = mounted  # type: ignore[method-assign]
+    try:
+        for notation, panels in ((None, 2), (PROFILES["nielsen"], 0)):
+            app = BptuiApp.from_document(validate.read_json(path), path, notation)
+            async with app.run_test(size=(120, 40)) as pilot:
+                kind = ProfileSheet if notation else LayerSheet
+                await until(pilot, lambda: app.main is not None and app.screen is app.main and app.main.query(kind),
+                            "the network screen")
+                assert seen[-1][1] == panels
+                assert len(app.main.query(kind)) == 2 and not app.main.query(LayerSheet if notation else ProfileSheet)
+    finally:
+        LoadingScreen.on_mount = original  # type: ignore[method-assign]
