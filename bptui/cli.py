@@ -174,6 +174,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--steps", type=_positive, default=None, metavar="K",
                        help="ask about the first K steps (default: one epoch, or a graph's whole pass)")
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
+        _notation_option(p)
         return p
     if command == "export":
         _notation_option(p)
@@ -905,7 +906,10 @@ def cmd_quiz(args) -> int:
     from .core.engine.schedule import StepKey
 
     spec = _load(args.file)
-    quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps)
+    if spec.kind == "graph":
+        _graph_notation(args)
+    notation = None if spec.kind == "graph" else _profile(args, spec)  # the questions in the course's notation
+    quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps, notation=notation)
     if spec.kind == "graph":
         from .core.graphs.graph import describe as describe_graph
 
@@ -913,7 +917,8 @@ def cmd_quiz(args) -> int:
     else:
         from .trace import describe
 
-        print(describe(spec))
+        assert notation is not None
+        print(describe(spec, notation))
     print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
           f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
           "A wrong answer gets a hint and a second try. q quits.")

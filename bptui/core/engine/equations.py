@@ -18,7 +18,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
 from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
-from ..formulas.profiles import Profile
+from ..formulas.profiles import Profile, shown_ref
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
@@ -163,6 +163,12 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
     return Arr(a, ref, row, means=means)
 
 
+def _shown(x: Any, ref: Ref | None, means: Node | None = None) -> Node:
+    """A value named by its (profile's) Ref, as :func:`_arr` writes it."""
+    a = np.asarray(x)
+    return Num(float(a), ref, means=means) if a.ndim == 0 else Arr(a, ref, means=means)
+
+
 # -- one step ---------------------------------------------------------------------------------------
 def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
                    pos: tuple[int, ...] | None = None, notation: Profile | None = None) -> tuple[Equation, ...]:
@@ -267,7 +273,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, sep, m if notation.mean else None, rows)
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L)
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
@@ -276,13 +282,15 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     if key.phase == FORWARD and key.quantity == "s":
         rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
         env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
-        values = {sym: _arr(v, means=sym) for sym, v in env.items()}
+        views: dict[Node, Ref] = {W(l): Ref("W", l, view="W.T" if rows else "W"), o(l - 1): shown_ref(Ref("o", l - 1), notation, L),
+                 b(l): Ref("W", l, view="b")}  # the board's numbers as the profile shows them
+        values = {sym: Arr(np.asarray(v), views[sym], means=sym) for sym, v in env.items()}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
         f = net.act(l).value(s(l))
         env = {s(l): state.s[l], **_alpha(net, l)}
         value = np.asarray(step.value)
-        result = _arr(value, "o", l) if l == L else _arr(value[1:])  # a hidden o without its 1
+        result = _arr(value, "o", l) if l == L else Arr(value[1:], Ref("o", l, view="x"))  # a hidden o without its 1
         forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
         return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
     W_next, d_next, s_l, o_l = shown_W(state.W[l + 1]), state.delta[l + 1], state.s[l], state.o[l]
@@ -299,7 +307,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
-def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0
               ) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
     mean over the group's ``m`` examples (each example adds its term divided by m), and with row
@@ -308,27 +316,30 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
     assert isinstance(G0, np.ndarray)
     d, o_prev = state.delta[l], state.o[l - 1]
     assert o_prev is not None
-    parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
+    per = "/m" if m else ""
+    parts: list[tuple[Any, Sym, Node, Any, str]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev, "")]
     if sep:
         term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
-        parts = [(slice(1, None), G(l), term, o_prev[1:]), (0, Gb(l), delta(l), None)]
+        parts = [(slice(1, None), G(l), term, o_prev[1:], "W.T" if rows else "W"), (0, Gb(l), delta(l), None, "b")]
 
     def shown(g: np.ndarray, cols: Any) -> np.ndarray:
         return g[:, cols].T if rows and cols != 0 else g[:, cols]
 
     out = []
-    for cols, lhs, term, a in parts:
+    for cols, lhs, term, a, view in parts:
         k = m or 1
         rhs = add(lhs, Op("/", (term, M)) if m else term)
         env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
         if a is not None:
             env[o(l - 1)] = a
-            values[o(l - 1)] = _arr(a, means=o(l - 1))
+            below = Ref("o", l - 1, view="x" if sep and l - 1 < L else "")
+            values[o(l - 1)] = Arr(np.asarray(a), below if below.view else Ref("o", l - 1), means=o(l - 1))
         if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
-        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(shown(G1, cols) / k)), "←", env))
+        result = Arr(np.asarray(shown(G1, cols) / k), Ref("G", l, view=view + per))
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), result), "←", env))
     return tuple(out)
 
 
@@ -439,10 +450,13 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     rows = notation is not None and notation.vectors == "row"
     # W without its bias column, then b: column 0
     parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
-    refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
     for cols, of_bias in parts:
         names, grad = _update_names(l, states, mean, of_bias)
+        # the board's W and G as the profile shows them (their Ref's view): the quiz hides them, exercises blank them
+        view = "" if whole else "b" if of_bias else "W.T" if rows else "W"
+        shown_W, shown_G = names.get(W(l), W(l)), grad
+        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=view + ("/m" if mean else ""))}
 
         def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
             if not (isinstance(v, np.ndarray) and v.ndim == 2):
@@ -462,10 +476,9 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             values = dict(shown)
             for sym, value in env.items():
                 if isinstance(sym, Sym) and sym.vector:
-                    q = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                    values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
-            quantity = refs.get(lhs)
-            result = _arr(part(after[lhs0]), quantity, l if quantity else None)
+                    ref = refs.get(sym) if not (sym == lhs and rel == "←") else None
+                    values[sym] = _shown(value, ref, means=None if ref else sym)
+            result = _shown(part(after[lhs0]), refs.get(lhs))
             eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
 

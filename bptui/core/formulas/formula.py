@@ -51,6 +51,10 @@ class Ref:
     layer: int | None = None
     index: tuple[int, ...] | None = None  # None: the whole array
     node: str | None = None
+    # how a notation profile shows the board's array (core/formulas/profiles.py, VIEWS): "" the lecture's
+    # array itself; "W" without column 0, "b" column 0, "x" without the 1 on top, ".T" transposed, "/m"
+    # divided by the group's size; ``index`` then indexes the array as shown
+    view: str = ""
 
     def at(self, *index: int) -> "Ref":
         """An entry of the array this Ref names (after its own index: a row of a per-τ matrix)."""

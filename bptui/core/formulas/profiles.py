@@ -102,6 +102,44 @@ class Profile:
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 
 
+# -- a board's number as a profile shows it ------------------------------------------------------------------
+# A profile shows parts of the lecture's arrays: W without its bias column 0 (transposed with row
+# vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
+# part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
+VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
+         "x": lambda a: a[1:], ".T": lambda a: a.T}
+
+
+def shown_value(array: Any, view: str, m: int = 1) -> Any:
+    """The lecture's board ``array`` as the ``view`` shows it (``m``: the update group's size, for "/m")."""
+    part, _, per = view.partition("/")
+    out = VIEWS[part](array)
+    return out / m if per == "m" else out
+
+
+def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
+    """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the view and the index into the
+    array as shown (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1; a
+    mean profile's G is G/m); ``L``: the output layer (whose o has no 1). The Ref itself where the profile
+    shows the lecture's array unchanged."""
+    from dataclasses import replace
+
+    q, idx, sep, rows = ref.quantity, ref.index, P.separate_bias, P.vectors == "row"
+    mean = "/m" if P.mean and q == "G" else ""
+    if q in ("W", "G") and sep:
+        if idx is None:
+            return replace(ref, view=("W.T" if rows else "W") + mean)
+        r, a = idx
+        if a == 0:
+            return replace(ref, index=(r,), view="b" + mean)
+        return replace(ref, index=(a - 1, r) if rows else (r, a - 1), view=("W.T" if rows else "W") + mean)
+    if q == "G" and mean:
+        return replace(ref, view=mean)
+    if q == "o" and sep and ref.layer is not None and ref.layer < L:
+        return replace(ref, index=None if idx is None else (idx[0] - 1,), view="x")
+    return ref
+
+
 def _superscriptable(text: str) -> bool:
     return all(ch in "0123456789()+-nlLk" for ch in text)
 

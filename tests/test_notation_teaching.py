@@ -1,0 +1,136 @@
+"""Teaching in a notation profile (issue 23): explanations, the quiz, exercises, keys and the grader
+write the profile's symbols, its grouping (a separate b, the mean G/m) and its unit numbers; every
+number is still the value it stands for.
+
+- explanations: random dense networks in every profile, every cell at steps along two epochs: the
+  value is the number the profile shows (G/m in a mean profile), the listed terms add up to it, and
+  every equation's numbers are their values on the board (through the Ref's view) with the arithmetic
+  shown holding, in text and LaTeX;
+- the quiz: every question of an epoch in every profile hides the number where the profile shows it,
+  names it with the profile's symbol and takes the profile's value as the right answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bptui.core.engine.equations import group_size
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load_any
+from bptui.core.formulas.formula import LatexPrinter, plan
+from bptui.core.formulas.profiles import PROFILES
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.teaching.quiz import Quiz
+from bptui.examples import resolve
+
+from .formula_checks import check_equation, check_text
+from .test_explain import board_value, cells
+from .test_formula import networks
+from .test_notation import ALL
+
+OTHERS = [n for n in ALL if n != "lecture13"]
+
+
+def shown(stepper, cell: Cell):
+    """The number the stepper's profile shows for ``cell``: the lecture's board value, a mean
+    profile's G divided by the group's m."""
+    value = board_value(stepper, cell)
+    if value is None or cell.quantity != "G" or not stepper.notation.mean or stepper.position == 0:
+        return value
+    return value / group_size(stepper.net, stepper.schedule.key(stepper.position - 1))
+
+
+def check_cells(stepper, digits: int, name: str) -> int:
+    latex = LatexPrinter(digits, notation=stepper.notation)
+    checked = 0
+    for cell in cells(stepper.spec):
+        e = explain(stepper, cell, digits)
+        expected = shown(stepper, cell)
+        if expected is None:
+            assert e.value is None and "not been computed" in e.title
+            continue
+        assert e.value == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, cell, e.text())
+        if e.terms:
+            assert e.factor * sum(e.terms) == pytest.approx(expected, rel=1e-9, abs=1e-12), (name, cell, e.text())
+        for eq in e.equations:
+            eq = plan(eq, digits)
+            checked += check_equation(eq, digits, stepper, where=f"{name} {cell} at step {stepper.position}")
+            check_text(eq, digits, e.text(), " ".join(r for row in latex.rows(eq) for r in row))
+    return checked
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(networks(), st.integers(2, 6), st.sampled_from(OTHERS))
+def test_every_explanation_in_every_profile_is_its_value(spec, digits, name):
+    stepper = Stepper(spec, notation=ALL[name])
+    checked = check_cells(stepper, digits, name)
+    for i in range(2 * len(stepper.schedule)):
+        stepper.forward()
+        if i % 4 == 3:
+            checked += check_cells(stepper, digits, name)
+    assert checked > 0
+
+
+@pytest.mark.parametrize("name, s, G, W", [
+    ("nielsen", "z₁² = Σₐ w₁,ₐ² aₐ¹ + b₁²   (a = 1 … 2; b₁² is the bias)", "∂C/∂b₁² = (Σₙ δ₁²)/m",
+     "b₁³ ← b₁³ − (η·m) ∂C/∂b₁³"),
+    ("ng", "z₁^[1] = Σₐ w₁,ₐ^[1] aₐ^[0] + b₁^[1]", "db₁^[1] = (Σₙ dz₁^[1])/m", "b₁^[2] ← b₁^[2] − (α·m) db₁^[2]"),
+    ("cs231n", "scores₀¹ = Σₐ w₀,ₐ¹ hₐ⁰ + b₀¹   (a = 0 … 1; b₀¹ is the bias)", "db₀¹ = (Σₙ dscores₀¹)/m",
+     "b₀² ← b₀² − (learning_rate·m) db₀²"),
+    ("goodfellow", "a₁⁽¹⁾ = Σₐ w₁,ₐ⁽¹⁾ hₐ⁽⁰⁾ + b₁⁽¹⁾", "∇_b₁⁽¹⁾ J = Σₙ g₁⁽¹⁾", "b₁⁽²⁾ ← b₁⁽²⁾ − ε ∇_b₁⁽²⁾ J"),
+])
+def test_xors_explanations_speak_the_profile(name, s, G, W):
+    stepper = Stepper(load_any(resolve("xor")), notation=PROFILES[name])
+    stepper.goto(17)  # example 2, δ⁽¹⁾ just computed
+    assert s in explain(stepper, Cell("s", 1, 1)).text()
+    g = explain(stepper, Cell("G", 1, 1, 0))
+    assert G in g.text() and "o₀" not in g.text() and "G⁽" not in g.text()
+    stepper.goto(len(stepper.schedule))  # after the update
+    w = explain(stepper, Cell("W", 2, 1, 0)).text()
+    assert W in w and "w₁,₀" not in w
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_the_quiz_asks_the_profiles_numbers_by_the_profiles_names(name):
+    P = ALL[name]
+    spec = load_any(resolve("xor"))
+    quiz = Quiz(spec, seed=5, notation=P)
+    lecture = Quiz(spec, seed=5)
+    asked = 0
+    while (q := quiz.next()) is not None:
+        same = lecture.next()
+        assert same is not None and q.cell == same.cell  # the same cell is asked: only its name and grouping differ
+        assert "?" in q.equation, (name, q.symbol, q.equation)
+        stepper = quiz.stepper
+        expected = shown(stepper, q.cell) if q.cell.quantity != "loss" else stepper.state.loss
+        assert q.value == pytest.approx(expected, rel=1e-12), (name, q.symbol)
+        if q.cell.quantity == "G" and P.mean:
+            assert q.value == pytest.approx(same.value / 4)  # xor's full batch: m = 4
+        assert q.cell.quantity == "loss" or "⁽" not in q.symbol or P.layer_index == "paren"  # the layer index (the loss: its example)
+        if P.separate_bias and q.cell.quantity in ("G", "W") and q.cell.column == 0:
+            assert "b" in q.symbol  # a bias weight is b, its gradient the bias's
+        verdict = quiz.answer(q, repr(q.value))
+        assert verdict.right and verdict.explanation.notation is P
+        wrong = quiz.answer(q, repr(q.value * 3 + 1))
+        assert not wrong.right and wrong.hint.startswith(q.symbol + " ")
+        quiz.answer(q, repr(q.value))
+        asked += 1
+    assert asked == len(quiz.stepper.schedule)
+    assert np.isfinite(quiz.score.right)
+
+
+def test_quiz_at_the_terminal_takes_notation_and_refuses_what_a_profile_does_not_write(monkeypatch):
+    import io
+
+    from .test_notation import _run
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("-0.2\n"))
+    code, out, err = _run("quiz", "xor", "--notation", "ng", "--steps", "1", "--seed", "3")
+    assert code == 0, err
+    assert "z^[1] = W^[1] a^[0] + b^[1] = [[0.5, −0.4], [0.3, 0.6]] [0, 0] + [0.1, −0.2] = [0.1, ?]" in out
+    assert "z₂^[1] = right" in out and "α = 0.5" in out
+    code, out, err = _run("quiz", "lecture13", "--notation", "ng")
+    assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
