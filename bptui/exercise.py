@@ -713,9 +713,6 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         if exercise and notation.name != "lecture13":
             raise ExerciseError(f"bptui export: exercises, keys and variants are written in the lecture's notation "
                                 f"only, for now, not {notation.name}: add --notation lecture13", source=spec.source)
-        if fmt == "csv" and notation.name != "lecture13":
-            raise ExerciseError("bptui export: --format csv holds the lecture's quantities and values in every "
-                                "notation (as trace --format json): add --notation lecture13")
     quantities = parse_quantities(args.blank)
     every = args.blank_every or 1
 

@@ -134,3 +134,50 @@ def test_quiz_at_the_terminal_takes_notation_and_refuses_what_a_profile_does_not
     assert "z₂^[1] = right" in out and "α = 0.5" in out
     code, out, err = _run("quiz", "lecture13", "--notation", "ng")
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_csv_in_a_profile_keeps_the_lectures_columns_and_adds_its_names_and_shown_values(name):
+    import csv
+    import io
+
+    from bptui.core.engine.explain import Cell
+    from bptui.core.formulas.formula import TextPrinter
+
+    from .test_notation import _export, _run
+
+    P = ALL[name]
+    arg = name if name in PROFILES else None
+    if arg is None:  # a course's own profile, from its file
+        import json
+        import tempfile
+
+        from bptui.core.formulas.profiles import profile_json
+
+        arg = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False).name
+        with open(arg, "w") as f:
+            json.dump(profile_json(P), f)
+    code, lecture, err = _export("xor", "--format", "csv", "--epochs", "2")
+    assert code == 0, err
+    code, text, err = _export("xor", "--format", "csv", "--epochs", "2", "--notation", arg)
+    assert code == 0, err
+    rows, plain = list(csv.DictReader(io.StringIO(text))), list(csv.DictReader(io.StringIO(lecture)))
+    assert len(rows) == len(plain) and list(rows[0])[-3:] == ["notation", "name", "shown"]
+    printer = TextPrinter(notation=P)
+    spec = load_any(resolve("xor"))
+    m = spec.group_size  # xor: the full batch, m = 4
+    for row, lec in zip(rows, plain):
+        assert {k: row[k] for k in lec} == lec  # the lecture's columns and values, unchanged
+        assert row["notation"] == P.name
+        q = row["quantity"]
+        if q == "o" and row["row"] == "0" and P.separate_bias:
+            assert row["name"] == row["shown"] == ""  # the lecture's 1 on top of o: no number of the profile
+            continue
+        if q in ("G", "W", "s", "delta", "o"):
+            col = int(row["col"]) if row["col"] else None
+            cell = Cell(q, int(row["layer"]), int(row["row"]), col, kind=spec.layer_kinds[int(row["layer"]) - 1])
+            assert row["name"] == printer.p(cell.sym())
+        scale = m if q == "G" and P.mean else 1
+        assert float(row["shown"]) == pytest.approx(float(row["value"]) / scale, rel=1e-11)
+    code, out, err = _run("export", "lecture13", "--format", "csv", "--notation", "ng")
+    assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
