@@ -171,9 +171,10 @@ def notation_heading(notation: Profile | None) -> str:
 def _profile_notes(spec, notation: Profile) -> list[str]:
     """The notation list of a worked solution in a profile other than the lecture's, from the
     profile's data and the same trees the steps print (LaTeX)."""
-    from .core.engine.equations import G, Gb, M, W, b, o, s
+    from .core.engine.equations import G, Gb, W, b, group_symbol, o, s
     from .core.ops.optim import ETA
 
+    M = group_symbol(spec.optimizer)
     p = LatexPrinter(DIGITS, notation=notation)
     l = "l"
     names = ", ".join(f"{NAMES[q]} ${p.p(_quantity_sym(q, l))}$" for q in QUANTITIES)

@@ -181,3 +181,55 @@ def test_csv_in_a_profile_keeps_the_lectures_columns_and_adds_its_names_and_show
         assert float(row["shown"]) == pytest.approx(float(row["value"]) / scale, rel=1e-11)
     code, out, err = _run("export", "lecture13", "--format", "csv", "--notation", "ng")
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
+
+
+def _printed_letters(stepper, P) -> dict[str, set]:
+    """Each letter printed in a run's equations and explanations (a symbol without its indices), with
+    the quantities it stands for (the lecture's letters)."""
+    from dataclasses import replace as with_
+
+    from bptui.core.engine.equations import M, M_ADAM, step_equations
+    from bptui.core.formulas.formula import Sym, TextPrinter, walk
+
+    printer = TextPrinter(notation=P)
+    seen: dict[str, set] = {}
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        eqs = list(step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P))
+        if step.key.quantity in ("G", "W"):
+            eqs += explain(stepper, Cell(step.key.quantity, step.key.layer, 1, 1)).equations
+        for eq in eqs:
+            for node in [eq.lhs, *(n for f in eq.forms for n in walk(f))]:
+                if isinstance(node, Sym):
+                    bare = with_(node, layer=None, sub=(), accent="", time=None, T=False)
+                    # a weight is an entry of W: one quantity; the group's size is its own, whatever its letter
+                    same = "group size" if node in (M, M_ADAM) else {"w": "W"}.get(node.base, node.base)
+                    seen.setdefault(printer.p(bare), set()).add(same)
+    return seen
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("name", OTHERS)
+def test_no_two_quantities_share_a_letter_in_any_profile(name, optimizer):
+    """goodfellow's ε (learning rate) and Adam's ε, its g (δ) and the L2 line's g, a mean profile's
+    group size m and Adam's m⁽ˡ⁾: each is written with a letter of its own."""
+    import json
+
+    from bptui.core.formats.spec import parse
+
+    doc = json.loads(open(resolve("xor")).read())
+    doc["training"].update(optimizer=optimizer, l2=0.01)
+    P = ALL[name]
+    stepper = Stepper(parse(doc, "xor.json"), notation=P)
+    shared = {text: bases for text, bases in _printed_letters(stepper, P).items() if len(bases) > 1}
+    assert not shared, (name, optimizer, shared)
+
+
+def test_the_clashes_are_settled_as_the_manual_says():
+    from bptui.core.formulas.formula import Sym, TextPrinter
+    from bptui.core.ops.optim import EPS
+
+    good, ng = TextPrinter(notation=PROFILES["goodfellow"]), TextPrinter(notation=PROFILES["ng"])
+    assert good.p(EPS) == "δ" and good.p(Sym("g", 1)) == "ĝ⁽¹⁾" and good.p(Sym("δ", 1)) == "g⁽¹⁾"
+    assert ng.p(Sym("z", 1)) == "u^[1]" and ng.p(Sym("s", 1)) == "z^[1]"  # a GRU's update gate beside ng's z
+    assert TextPrinter().p(EPS) == "ε"  # the lecture's own letters are untouched

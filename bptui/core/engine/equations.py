@@ -59,6 +59,13 @@ def Gb(l: int | str) -> Sym:
 
 
 M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
+M_ADAM = Sym("|B|", latex=r"|B|")  # the same beside Adam's m⁽ˡ⁾: the size of the update group B
+
+
+def group_symbol(opt: Optimizer | None) -> Sym:
+    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when the
+    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters)."""
+    return M_ADAM if opt is not None and opt.name == "adam" else M
 
 
 def G_MEAN(l: int | str) -> Sym:
@@ -273,7 +280,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L)
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L, group_symbol(optimizer))
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
@@ -307,8 +314,8 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
-def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0
-              ) -> tuple[Equation, ...]:
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
+              M: Sym = M) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
     mean over the group's ``m`` examples (each example adds its term divided by m), and with row
     vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
@@ -442,6 +449,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
             states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
     mean = notation is not None and notation.mean
+    M = group_symbol(opt)
     if mean:
         after[G(l)] = G_l / m
         params[M] = m
@@ -452,7 +460,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
     eqs = []
     for cols, of_bias in parts:
-        names, grad = _update_names(l, states, mean, of_bias)
+        names, grad = _update_names(l, states, mean, of_bias, M)
         # the board's W and G as the profile shows them (their Ref's view): the quiz hides them, exercises blank them
         view = "" if whole else "b" if of_bias else "W.T" if rows else "W"
         shown_W, shown_G = names.get(W(l), W(l)), grad
@@ -483,7 +491,8 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     return tuple(eqs)
 
 
-def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool) -> tuple[dict[Node, Node], Sym]:
+def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool, M: Sym = M
+                  ) -> tuple[dict[Node, Node], Sym]:
     """What a profile's update writes for the lecture's symbols of ``update_formulas``, and its
     gradient's symbol: the bias's (``of_bias``: W → b, G → ∂ℓ/∂b, g → g_b, the optimizer's ``states``
     with their b), and with a ``mean`` gradient G as m·(G/m): plain sgd W − (η·m) G/m."""
@@ -598,10 +607,10 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
                                              Sym("f′", "l", vector=True, latex="f'")),)))
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
-        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, M)) if notation.mean else term),), "←"))
+        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt))) if notation.mean else term),), "←"))
     states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:
-        names, _ = _update_names("l", states, notation.mean, of_bias)
+        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt))
         for lhs, rel, rhs in update_formulas(opt, "l"):
             new = names.get(lhs, lhs)
             assert isinstance(new, Sym)

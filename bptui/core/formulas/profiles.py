@@ -33,6 +33,10 @@ class Symbol:
     text: str  # as the app and ``trace`` print it (Unicode)
     latex: str  # as ``export`` writes it (LaTeX math)
 
+    def primed(self) -> "Symbol":
+        """The symbol with a prime: a last resort where a course's profile takes every alternative."""
+        return Symbol(self.text + "′", "{" + self.latex + "}'")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -73,7 +77,15 @@ class Profile:
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        out.update(self.clashes())
         return out
+
+    def clashes(self) -> dict[str, Symbol]:
+        """The letters of an optimizer or a kind that this profile's own symbols take, each with the
+        one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
+        used = {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
+        return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
+                for letter, alts in CLASHES.items() if letter in used}
 
     def layer_text(self, layer: int | str) -> str:
         """The layer index as text: ``⁽²⁾``, ``^[2]`` or ``²`` (numbers shifted to the input's number)."""
@@ -146,6 +158,19 @@ def _superscriptable(text: str) -> bool:
 
 def _s(text: str, latex: str | None = None) -> Symbol:
     return Symbol(text, text if latex is None else latex)
+
+
+# Letters of an optimizer or a kind that a profile may take for a shared quantity, and what is written
+# for them then (the first one the profile leaves free): Adam's ε beside goodfellow's learning rate ε is
+# δ (as his Algorithm 8.7 writes Adam's constant), the L2 line's g = G + 2λW̃ beside goodfellow's g (his
+# δ) is ĝ (his gradient estimate, Algorithm 8.1), a GRU's update gate z beside nielsen's and ng's
+# pre-activation z is u. (A mean profile's group size m beside Adam's m⁽ˡ⁾ is settled where both are
+# written: equations.group_symbol.)
+CLASHES: dict[str, tuple[Symbol, ...]] = {
+    "ε": (_s("δ", r"\delta"), _s("ϵ", r"\varepsilon")),
+    "g": (_s("ĝ", r"\hat{g}"), _s("γ", r"\gamma")),
+    "z": (_s("u"), _s("υ", r"\upsilon")),
+}
 
 
 LECTURE13 = Profile(
