@@ -55,7 +55,8 @@ def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row
     ``blanker`` (an exercise), its numbered blanks in place."""
     from .core.teaching.quiz import equations_of
 
-    notation = getattr(stepper, "notation", None) if blanker is None else None  # a graph's: the lecture's
+    # the stepper's notation (a graph's stepper has none: the lecture's); an exercise's, its blanker's
+    notation = getattr(stepper, "notation", None) if blanker is None else blanker.notation
     printer = LatexPrinter(DIGITS, notation=notation)
     eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step, notation=notation)
     if blanker is not None:

@@ -360,8 +360,6 @@ def test_export_writes_each_profiles_equations_and_notation_section(name, first,
 
 
 def test_export_refuses_what_is_written_in_the_lectures_notation_only():
-    code, out, err = _export("xor", "--notation", "ng", "--exercise")
-    assert (code, out) == (2, "") and "exercises, keys and variants are written in the lecture's notation only" in err
     code, out, err = _export("lecture13", "--notation", "ng")
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
 

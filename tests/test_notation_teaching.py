@@ -233,3 +233,129 @@ def test_the_clashes_are_settled_as_the_manual_says():
     assert good.p(EPS) == "δ" and good.p(Sym("g", 1)) == "ĝ⁽¹⁾" and good.p(Sym("δ", 1)) == "g⁽¹⁾"
     assert ng.p(Sym("z", 1)) == "u^[1]" and ng.p(Sym("s", 1)) == "z^[1]"  # a GRU's update gate beside ng's z
     assert TextPrinter().p(EPS) == "ε"  # the lecture's own letters are untouched
+
+
+# -- exercises, keys, variants and the grader in a profile -------------------------------------------------
+
+
+
+def _sum_profiles():
+    from .test_notation import _course
+
+    return {"goodfellow": PROFILES["goodfellow"], "zero_based": ALL["zero_based"],
+            "rows_sum": _course("cs231n", "rows_sum", gradient="sum")}
+
+
+def _profile_arg(P, tmp_path):
+    import json
+
+    from bptui.core.formulas.profiles import profile_json
+
+    if P.name in PROFILES:
+        return P.name
+    path = tmp_path / f"{P.name}.json"
+    path.write_text(json.dumps(profile_json(P)), encoding="utf-8")
+    return str(path)
+
+
+def _exercise(tmp_path, *args):
+    import json
+
+    from bptui.cli import main
+
+    folder = tmp_path / ("ex" + str(len(list(tmp_path.iterdir()))))
+    folder.mkdir()
+    key, page = folder / "key.md", folder / "page.md"
+    assert main(["export", "xor", "--exercise", "--answers", str(key), "--output", str(page), *args]) == 0
+    return json.loads((folder / "key.json").read_text(encoding="utf-8")), key.read_text(encoding="utf-8"), \
+        page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["goodfellow", "zero_based", "rows_sum"])
+def test_an_exercise_and_its_key_in_a_profile(tmp_path, name):
+    """The blanks are the lecture's board numbers (the same values, quantities, indices and formulas as
+    the lecture's key: a contract), asked where the profile shows them and named in its symbols; the
+    key says which notation it is in; every formula evaluates to its value."""
+    import jsonschema
+
+    from bptui.exercise import entry_symbol
+    from bptui.core.formulas.formula import Ref, TextPrinter
+    from bptui.keyjson import evaluate_formula, schema
+
+    from .test_keyjson import ENTRY, FIRST, close
+
+    P = _sum_profiles()[name]
+    lecture, _, lecture_page = _exercise(tmp_path)
+    doc, key, page = _exercise(tmp_path, "--notation", _profile_arg(P, tmp_path))
+    jsonschema.validate(doc, schema())
+    assert doc["options"]["notation"] == P.name and "notation" not in lecture["options"]
+    assert f"named in the notation {P.name}" in key
+    same = ("blank", "step", "quantity", "layer", "indices", "value", "shown", "formula", "depends_on", "atol")
+    assert [{k: b[k] for k in same} for b in doc["blanks"]] == [{k: b[k] for k in same} for b in lecture["blanks"]]
+    spec = load_any(resolve("xor"))
+    printer = TextPrinter(notation=P)
+    values = {f"b{b['blank']}": b["value"] for b in doc["blanks"]}
+    for b in doc["blanks"]:
+        ref = Ref(b["quantity"], b["layer"], None if not b["indices"] else
+                  (b["indices"][0] - 1, b["indices"][1]) if b["quantity"] in ("G", "W") else
+                  (b["indices"][0] if b["quantity"] == "o" and b["layer"] < spec.L else b["indices"][0] - 1,))
+        assert b["name"] == printer.p(entry_symbol(spec, ref, b["example"])), b
+        if b["formula"] is not None:
+            assert close(evaluate_formula(b["formula"], values), b["value"])
+    printed = {int(n): value for n, _, value in ENTRY.findall(key)}
+    assert sorted(printed) == [b["blank"] for b in doc["blanks"]]
+    assert sorted(int(n) for n in FIRST.findall(page)) == [b["blank"] for b in doc["blanks"]]  # each asked once
+    for lecture_symbol in ("o^{(", "s^{(", "G^{(", "\\delta"):
+        assert lecture_symbol in lecture_page and lecture_symbol not in page.split("## Epoch")[1], lecture_symbol
+
+
+def test_the_grader_names_the_profiles_symbols(tmp_path, capsys):
+    import json
+
+    from bptui.cli import main
+    from bptui.keyjson import evaluate_formula
+
+    doc, _, _ = _exercise(tmp_path, "--notation", "goodfellow", "--example", "1")
+    folder = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
+    first_delta = min(b["blank"] for b in doc["blanks"] if b["quantity"] == "delta")
+    answers = {}
+    for b in doc["blanks"]:  # δ wrong by half again; what follows from it is carried
+        answers[b["blank"]] = b["value"] * 1.5 if b["blank"] == first_delta else \
+            evaluate_formula(b["formula"], {f"b{d}": answers[d] for d in b["depends_on"]})
+    path = folder / "answers.csv"
+    path.write_text("blank,value\n" + "".join(f"{n},{v!r}\n" for n, v in answers.items()), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["grade", str(folder / "key.json"), str(path), "--format", "json"]) == 0
+    graded = json.loads(capsys.readouterr().out)["blanks"]
+    wrong = next(b for b in graded if b["blank"] == first_delta)
+    assert wrong["verdict"] == "wrong" and wrong["name"] == "g₁⁽²⁾"  # goodfellow's g, the lecture's δ₁⁽²⁾
+    names = {b["name"] for b in graded}
+    assert "∇_b₁⁽²⁾ J" in names and "a₁⁽¹⁾" in names and not any(n.startswith(("δ", "s", "G")) for n in names)
+    assert main(["grade", str(folder / "key.json"), str(path)]) == 0
+    assert "g₁⁽²⁾" in capsys.readouterr().out
+
+
+def test_an_exercise_in_a_mean_profile_is_refused_with_one_line(capsys):
+    from .test_notation import _export
+
+    code, out, err = _export("xor", "--notation", "ng", "--exercise")
+    assert (code, out) == (2, "") and err.startswith("error: ") and err.count("\n") == 1
+    assert "a mean gradient (G/m: ng) are not written yet" in err
+
+
+def test_variants_in_a_profile_carry_it_into_their_files_keys_and_platform_export(tmp_path):
+    import json
+
+    from bptui.cli import main
+
+    folder = tmp_path / "variants"
+    assert main(["export", "xor", "--notation", "goodfellow", "--variants", "2", "--seed", "3", "--output", str(folder),
+                 "--format", "moodle"]) == 0
+    for i in (1, 2):
+        network = json.loads((folder / f"variant-0{i}.json").read_text(encoding="utf-8"))
+        key = json.loads((folder / f"variant-0{i}-key.json").read_text(encoding="utf-8"))
+        assert network["notation"] == "goodfellow" and key["options"]["notation"] == "goodfellow"
+        assert key["blanks"][0]["name"] == "a₁⁽¹⁾"
+        assert "a^{(1)} &= W^{(1)} h^{(0)} + b^{(1)}" in (folder / f"variant-0{i}.md").read_text(encoding="utf-8")
+    moodle = (folder / "moodle.xml").read_text(encoding="utf-8")
+    assert "g₁⁽²⁾" in moodle and "δ₁⁽²⁾" not in moodle
