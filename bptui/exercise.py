@@ -140,6 +140,12 @@ class KeyEntry:
     symbol: Node
     value: float
     ref: Ref
+    per: int = 1  # the page asks value/per: a mean profile's G/m (the value is the lecture's, the key's contract)
+
+    @property
+    def asked(self) -> float:
+        """The number the page asks for (the value as the exercise's notation shows it)."""
+        return self.value / self.per
 
 
 @dataclass
@@ -256,6 +262,7 @@ class Blanker:
         # the notation profile the page is written in (None: the lecture's): the blanks are the lecture's
         # board numbers, placed where the profile shows them (formula.Ref's view: b for w_b,0, …)
         self.notation = notation if notation is not None and notation.name != "lecture13" else None
+        self.board: Any = None  # the stepper's state at the step being printed
         self.live: dict[tuple[str, int | None, str | None], _Live] = {}
         self.entries: list[KeyEntry] = []
         self.candidates = 0
@@ -288,6 +295,7 @@ class Blanker:
         """The step's equations with the blanks in place (the step is just done by ``stepper``)."""
         from .core.teaching.quiz import equations_of
 
+        self.board = stepper.state  # a profile's numbers are read from it as the lecture's (_states)
         eqs = equations_of(stepper, step, notation=self.notation)
         k = step.key
         aliases = self._aliases(stepper, step)
@@ -455,9 +463,10 @@ class Blanker:
             r = node.ref
             if r.node is not None:
                 return {(): t.state(r.quantity, None, None, float(values), node=r.node)}
-            if r.view:  # a profile's part of the board (the lecture's values: a sum profile shows them unchanged)
+            if r.view:  # a profile's part of the board (G/m in a mean profile): the board's own number at its place
                 board = self._lecture_index(r)
-                return {i: t.state(r.quantity, r.layer, board(i), float(values[i])) for i in indices}
+                whole = np.asarray({"W": self.board.W, "G": self.board.G, "o": self.board.o}[r.quantity][r.layer])
+                return {i: t.state(r.quantity, r.layer, board(i), float(whole[board(i)])) for i in indices}
             return {i: t.state(r.quantity, r.layer, (r.index or ()) + i if (r.index or i) else None, float(values[i]))
                     for i in indices}
         if not isinstance(node.means, Sym):
@@ -587,8 +596,13 @@ class Blanker:
     def _new(self, key: Any, ref: Ref, value: float) -> int:
         label = len(self.entries) + 1
         example = getattr(key, "example", None)
-        self.entries.append(KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref))
-        self.widths[label] = len(shown_text(value, DIGITS))
+        per = 1
+        if self.view(ref).view.endswith("/m"):  # a mean profile's G: the page shows G/m for the group's m examples
+            m = self.spec.group_size
+            per = min(m, self.spec.N - (key.group - 1) * m)
+        entry = KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref, per)
+        self.entries.append(entry)
+        self.widths[label] = len(shown_text(entry.asked, DIGITS))
         return label
 
     def _aliases(self, stepper: Any, step: Any) -> dict[Node, dict[tuple[int, ...] | None, int]]:
@@ -625,7 +639,7 @@ def _by_step(entries: list[KeyEntry]) -> Iterator[tuple[int, list[KeyEntry]]]:
 
 
 def _entry_tex(e: KeyEntry, printer: LatexPrinter) -> str:
-    return f"({e.label})\\; {printer.p(e.symbol)} = {printer._num(e.value)}"
+    return f"({e.label})\\; {printer.p(e.symbol)} = {printer._num(e.asked)}"
 
 
 def _in_notation(notation: Any) -> str:
@@ -778,10 +792,6 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         from .core.engine.equations import spec_notation
 
         notation = spec_notation(spec, args.notation)
-        if exercise and notation.mean:
-            raise ExerciseError(f"bptui export: exercises, keys and variants in a profile with a mean gradient "
-                                f"(G/m: {notation.name}) are not written yet; a profile with a sum (goodfellow, "
-                                "lecture13) is", source=spec.source)
     quantities = parse_quantities(args.blank)
     every = args.blank_every or 1
 

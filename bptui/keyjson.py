@@ -802,11 +802,14 @@ def key_document(network: str, options: dict, entries: list[Any], details: Mappi
         blanks.append({
             "blank": e.label, "epoch": d["epoch"], "example": d["example"], "time": d["time"], "step": e.step,
             "quantity": e.ref.quantity, "layer": e.ref.layer, "indices": indices_of(e.symbol, e.ref),
-            "name": namer.p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.value, digits),
-            "atol": shown_halfwidth(e.value, digits) if atol is None else atol,
+            "name": namer.p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.asked, digits),
+            # a mean profile's page asks value/per (G/m): the tolerance of its digits, on the value's scale
+            "atol": shown_halfwidth(e.asked, digits) * e.per if atol is None else atol,
             "rtol": RTOL if rtol is None else rtol,
             "depends_on": list(d["depends_on"]), "formula": d["formula"], "latex": d["latex"],
             "explanation": d["explanation"]})
+        if e.per != 1:
+            blanks[-1]["divided_by"] = e.per
     return {"network": network, "options": options, "blanks": blanks}
 
 

@@ -243,7 +243,8 @@ def _sum_profiles():
     from .test_notation import _course
 
     return {"goodfellow": PROFILES["goodfellow"], "zero_based": ALL["zero_based"],
-            "rows_sum": _course("cs231n", "rows_sum", gradient="sum")}
+            "rows_sum": _course("cs231n", "rows_sum", gradient="sum"), "ng": PROFILES["ng"],
+            "cs231n": PROFILES["cs231n"], "column_mean": ALL["column_mean"]}
 
 
 def _profile_arg(P, tmp_path):
@@ -271,11 +272,12 @@ def _exercise(tmp_path, *args):
         page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["goodfellow", "zero_based", "rows_sum"])
+@pytest.mark.parametrize("name", ["goodfellow", "zero_based", "rows_sum", "ng", "cs231n", "column_mean"])
 def test_an_exercise_and_its_key_in_a_profile(tmp_path, name):
     """The blanks are the lecture's board numbers (the same values, quantities, indices and formulas as
     the lecture's key: a contract), asked where the profile shows them and named in its symbols; the
-    key says which notation it is in; every formula evaluates to its value."""
+    key says which notation it is in; every formula evaluates to its value. A mean profile's page asks
+    for G/m: the key shows it, and the JSON says divided_by m."""
     import jsonschema
 
     from bptui.exercise import entry_symbol
@@ -290,8 +292,15 @@ def test_an_exercise_and_its_key_in_a_profile(tmp_path, name):
     jsonschema.validate(doc, schema())
     assert doc["options"]["notation"] == P.name and "notation" not in lecture["options"]
     assert f"named in the notation {P.name}" in key
-    same = ("blank", "step", "quantity", "layer", "indices", "value", "shown", "formula", "depends_on", "atol")
+    same = ("blank", "step", "quantity", "layer", "indices", "value", "formula", "depends_on")
     assert [{k: b[k] for k in same} for b in doc["blanks"]] == [{k: b[k] for k in same} for b in lecture["blanks"]]
+    for b, lec in zip(doc["blanks"], lecture["blanks"]):
+        per = 4 if P.mean and b["quantity"] == "G" else 1  # xor's full batch: m = 4
+        assert b.get("divided_by", 1) == per
+        if per == 1:
+            assert (b["shown"], b["atol"]) == (lec["shown"], lec["atol"])
+        else:
+            assert float(b["shown"]) == pytest.approx(b["value"] / per, rel=1e-3)
     spec = load_any(resolve("xor"))
     printer = TextPrinter(notation=P)
     values = {f"b{b['blank']}": b["value"] for b in doc["blanks"]}
@@ -304,8 +313,10 @@ def test_an_exercise_and_its_key_in_a_profile(tmp_path, name):
             assert close(evaluate_formula(b["formula"], values), b["value"])
     printed = {int(n): value for n, _, value in ENTRY.findall(key)}
     assert sorted(printed) == [b["blank"] for b in doc["blanks"]]
+    for b in doc["blanks"]:  # the key shows the number the page asks for
+        assert float(printed[b["blank"]].replace(r" \times 10^{", "e").rstrip("}")) == float(b["shown"])
     assert sorted(int(n) for n in FIRST.findall(page)) == [b["blank"] for b in doc["blanks"]]  # each asked once
-    for lecture_symbol in ("o^{(", "s^{(", "G^{(", "\\delta"):
+    for lecture_symbol in ("o^{(", "s^{(", "G^{(", "\\delta") if P.pre_activation.text != "s" else ():
         assert lecture_symbol in lecture_page and lecture_symbol not in page.split("## Epoch")[1], lecture_symbol
 
 
@@ -335,12 +346,44 @@ def test_the_grader_names_the_profiles_symbols(tmp_path, capsys):
     assert "g₁⁽²⁾" in capsys.readouterr().out
 
 
-def test_an_exercise_in_a_mean_profile_is_refused_with_one_line(capsys):
-    from .test_notation import _export
+def test_a_mean_profiles_key_is_graded_on_the_numbers_its_page_asks_for(tmp_path, capsys):
+    """ng's page asks for dW = G/m: the answers G/m are right, in bptui grade and in the platforms'
+    standalone grader alike; a wrong dz is named dz and what follows from it is carried."""
+    import json
 
-    code, out, err = _export("xor", "--notation", "ng", "--exercise")
-    assert (code, out) == (2, "") and err.startswith("error: ") and err.count("\n") == 1
-    assert "a mean gradient (G/m: ng) are not written yet" in err
+    from bptui.cli import main
+    from bptui.keyjson import evaluate_formula
+    from bptui.lms.grader import verdicts
+
+    doc, _, _ = _exercise(tmp_path, "--notation", "ng", "--example", "1")
+    folder = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
+    per = {b["blank"]: b.get("divided_by", 1) for b in doc["blanks"]}
+    assert {b["quantity"] for b in doc["blanks"] if per[b["blank"]] == 4} == {"G"}
+    first_delta = min(b["blank"] for b in doc["blanks"] if b["quantity"] == "delta")
+    values: dict[int, float] = {}  # the lecture's values, as the formulas speak of them
+    for b in doc["blanks"]:
+        values[b["blank"]] = b["value"] * 1.5 if b["blank"] == first_delta else \
+            evaluate_formula(b["formula"], {f"b{d}": values[d] for d in b["depends_on"]})
+    answers = {n: v / per[n] for n, v in values.items()}  # as the page asks them: G/m
+    path = folder / "answers.csv"
+    path.write_text("blank,value\n" + "".join(f"{n},{v!r}\n" for n, v in answers.items()), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["grade", str(folder / "key.json"), str(path), "--format", "json"]) == 0
+    graded = {b["blank"]: b for b in json.loads(capsys.readouterr().out)["blanks"]}
+    assert graded[first_delta]["verdict"] == "wrong" and graded[first_delta]["name"] == "dz₁^[2]"
+    later = [n for n in graded if n > first_delta and per[n] == 4 and first_delta in doc["blanks"][n - 1]["depends_on"]]
+    assert later and all(graded[n]["verdict"] == "carried" for n in later)
+    right = [n for n in graded if per[n] == 4 and graded[n]["verdict"] == "right"]
+    assert right
+    for n in right:  # reported as the page asked: G/m
+        assert graded[n]["expected"] == pytest.approx(doc["blanks"][n - 1]["value"] / 4)
+        assert graded[n]["given"] == pytest.approx(answers[n])
+    standalone = verdicts(doc["blanks"], answers)
+    assert {n: v["verdict"] for n, v in graded.items()} == standalone
+    exact = {n: b["value"] / per[b["blank"]] for n, b in ((b["blank"], b) for b in doc["blanks"])}
+    assert set(verdicts(doc["blanks"], exact).values()) == {"right"}
+    assert set(verdicts(doc["blanks"], {n: v * 4 if per[n] == 4 else v for n, v in exact.items()}).values()) \
+        == {"right", "wrong"}  # the lecture's sum is not what the page asked
 
 
 def test_variants_in_a_profile_carry_it_into_their_files_keys_and_platform_export(tmp_path):
