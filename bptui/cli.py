@@ -227,7 +227,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
-    if command == "trace":
+    if command in ("trace", "check"):
         _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
@@ -794,7 +794,9 @@ def cmd_check(args) -> int:
     spec = _load(args.file)
     _check_affordable(spec)
     if spec.kind == "graph":
+        _graph_notation(args)
         return _check_graph(spec, args)
+    notation = _profile(args, spec)  # the text names the gradients and weights in it; the JSON is the lecture's
     checks = gradient_check(spec)
     worst = worst_per_layer(checks, spec.L)
     v = verdict(checks)
@@ -808,17 +810,21 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.formulas.notation import sup
-        from .core.engine.stepper import weight_name
+        from .core.engine.equations import LOSS_D, G, Gb
+        from .core.formulas.formula import TextPrinter
 
-        print(f"{spec.name}: backprop G against central finite differences, {count(len(checks), 'weight')}")
+        p = TextPrinter(notation=notation)
+        sep = notation.separate_bias  # a profile with b apart: each layer's gradients of W and of b
+        what = "G" if p.notation is None else "gradients"
+        print(f"{spec.name}: backprop {what} against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
-            print(f"  G{sup(l)}: max relative error {fmt(e, '.2e')}")
+            name = f"{p.p(G(l))} and {p.p(Gb(l))}" if sep else p.p(G(l))
+            print(f"  {name}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
-        print(f"  pass: {rule_text()}")
+        print(f"  pass: {rule_text(p.p(LOSS_D))}")
         bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
-        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U)
-            name = weight_name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
+        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U), in the notation
+            name = p.p(spec.layer_kinds[c.layer - 1].weight_sym(c.layer, c.row - 1, c.col))
             print(f"  {name}: {_failure(c.backprop, c.numeric, c.atol)}")
         if len(bad) > 5:
             print(f"  … and {len(bad) - 5} more")

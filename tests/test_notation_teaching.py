@@ -402,3 +402,17 @@ def test_variants_in_a_profile_carry_it_into_their_files_keys_and_platform_expor
         assert "a^{(1)} &= W^{(1)} h^{(0)} + b^{(1)}" in (folder / f"variant-0{i}.md").read_text(encoding="utf-8")
     moodle = (folder / "moodle.xml").read_text(encoding="utf-8")
     assert "g₁⁽²⁾" in moodle and "δ₁⁽²⁾" not in moodle
+
+
+def test_check_names_the_gradients_and_the_loss_in_the_profile():
+    from .test_notation import _run
+
+    code, lecture, err = _run("check", "xor")
+    assert code == 0 and "  G⁽¹⁾: max relative error" in lecture and "|ℓ_D|" in lecture
+    code, out, err = _run("check", "xor", "--notation", "ng")
+    assert code == 0, err
+    assert "  dW^[1] and db^[1]: max relative error" in out and "|J_D|" in out and "G⁽" not in out
+    assert [line.split(": ")[-1] for line in out.splitlines()[1:3]] == \
+        [line.split(": ")[-1] for line in lecture.splitlines()[1:3]]  # the same numbers
+    code, out, err = _run("check", "edges", "--notation", "ng")
+    assert (code, out) == (2, "") and "layer 1 (conv2d 2×3×3) is written in the lecture's notation only" in err
