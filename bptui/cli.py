@@ -227,7 +227,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
-    if command in ("trace", "check"):
+    if command in ("trace", "check", "train"):
         _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
@@ -639,6 +639,7 @@ def cmd_train(args) -> int:
                         "(try bptui trace or bptui check)", source=spec.source)
     spec = _with_training(spec, args)
     _check_save(spec, args)
+    names = _loss_names(_profile(args, spec))  # the text names ℓ_D, ℓ⁽ⁿ⁾ and η as the notation does
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -646,7 +647,7 @@ def cmd_train(args) -> int:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                            TextColumn("ℓ_D {task.fields[loss]:.6g}"), TimeRemainingColumn(),
+                            TextColumn(names["ℓ_D"] + " {task.fields[loss]:.6g}"), TimeRemainingColumn(),
                             console=Console(stderr=True, no_color=_no_color(args)),
                             transient=True)
         task = progress.add_task("train", total=epochs, loss=float("nan"))
@@ -663,8 +664,8 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: ℓ_D = {fmt(history[-1], '.6g')} "
-                f"(η = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
+    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(history[-1], '.6g')} "
+                f"({names['η']} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -681,25 +682,25 @@ def cmd_train(args) -> int:
     from .core.formulas.notation import num
     from .trace import describe
 
-    print(describe(spec))
+    print(describe(spec, names["notation"]))
     if diverged:
         print(f"Warning: {diverged}.")
     if args.plot:
         from .plot import loss_plot
 
-        series = {"training, mean ℓ⁽ⁿ⁾ during the epoch": [v / spec.N for v in history]}
+        series = {f"training, mean {names['ℓ⁽ⁿ⁾']} during the epoch": [v / spec.N for v in history]}
         if result.test_history:
             n_test = len(spec.test_inputs)
-            series["test, mean ℓ⁽ⁿ⁾ after the epoch"] = [v / n_test for v in result.test_history]
+            series[f"test, mean {names['ℓ⁽ⁿ⁾']} after the epoch"] = [v / n_test for v in result.test_history]
         print()
         for line in loss_plot(series):
             print(line)
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: ℓ_D = {fmt(history[i], '.6g')}")
+            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(history[i], '.6g')}")
     print()
-    _final_table(spec, epochs, ev, num, args)
+    _final_table(spec, epochs, ev, num, args, names)
     if args.save is not None:
         print(f"saved to {printable(args.save)}")
     return 0
@@ -743,14 +744,26 @@ def _console(**kwargs):
     return PipeConsole(**kwargs)
 
 
-def _final_table(spec, epochs, ev, num, args) -> None:
+def _loss_names(notation) -> dict:
+    """ℓ_D, ℓ, ℓ⁽ⁿ⁾ and η as ``notation`` writes them (the lecture's: as they are), and the profile."""
+    from .core.engine.equations import LOSS_D, loss_sym
+    from .core.formulas.formula import Sym, TextPrinter
+    from .core.ops.optim import ETA
+
+    p = TextPrinter(notation=notation)
+    return {"ℓ_D": p.p(LOSS_D), "ℓ": p.p(Sym("ℓ", latex=r"\ell")), "ℓ⁽ⁿ⁾": p.p(loss_sym("n")), "η": p.p(ETA),
+            "notation": notation}
+
+
+def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None:
     from rich.table import Table
 
+    names = names or _loss_names(None)
     table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
-    table.add_column("loss ℓ = Σₙ ℓ⁽ⁿ⁾", justify="right")
-    table.add_column("mean ℓ⁽ⁿ⁾", justify="right")
+    table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+    table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
     if spec.is_classifier:
         table.add_column("accuracy", justify="right")
     rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]

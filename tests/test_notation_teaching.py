@@ -416,3 +416,15 @@ def test_check_names_the_gradients_and_the_loss_in_the_profile():
         [line.split(": ")[-1] for line in lecture.splitlines()[1:3]]  # the same numbers
     code, out, err = _run("check", "edges", "--notation", "ng")
     assert (code, out) == (2, "") and "layer 1 (conv2d 2×3×3) is written in the lecture's notation only" in err
+
+
+def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
+    from .test_notation import _run
+
+    code, lecture, _ = _run("train", "xor", "--epochs", "5")
+    code2, out, err = _run("train", "xor", "--epochs", "5", "--notation", "ng")
+    assert code == code2 == 0, err
+    assert "epoch      5: ℓ_D = " in lecture and "loss ℓ = Σₙ ℓ⁽ⁿ⁾" in lecture and "η = 0.5" in lecture
+    assert "epoch      5: J_D = " in out and "loss J = Σₙ J⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
+    numbers = [line.split("= ")[-1] for line in lecture.splitlines() if "epoch " in line]
+    assert numbers == [line.split("= ")[-1] for line in out.splitlines() if "epoch " in line]  # the same values
