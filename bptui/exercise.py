@@ -343,7 +343,7 @@ class Blanker:
                 fresh.add(ref)
             else:
                 only = _v2_only(self.spec, k)
-                for index in _visible(np.shape(value)):
+                for index in self._visible_entries(ref, np.shape(value)):
                     if ref.quantity == "o" and index == (0,) and only is None and unit_of(self.spec, ref.at(0)) == 0:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
                     if only is not None and index != only:
@@ -402,6 +402,24 @@ class Blanker:
                 bias = shown.view.startswith("b")
                 part = ((Gb if node.base == "G" else b) if bias else (G if node.base == "G" else W))(l)
                 out.setdefault(part, {})[shown.index] = label
+        return out
+
+    def _visible_entries(self, ref: Ref, shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """The entries of board array ``ref`` (of ``shape``) that the page shows, so only they are blanks:
+        the lecture's; in a profile, those whose place in the array the profile shows is not elided."""
+        if self.notation is None:
+            return _visible(shape)
+        shown_shapes = {"W": (shape[0], shape[-1] - 1), "W.T": (shape[-1] - 1, shape[0]), "b": shape[:1],
+                        "x": (shape[0] - 1,), "": shape}
+        kept: dict[str, set] = {}
+        out = []
+        for index in np.ndindex(*shape):
+            shown = self.view(ref.at(*index))
+            part = shown.view.partition("/")[0]
+            if part not in kept:
+                kept[part] = set(_visible(shown_shapes[part]))
+            if shown.index in kept[part] or (not part and index in kept[part]):
+                out.append(index)
         return out
 
     @staticmethod

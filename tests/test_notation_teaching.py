@@ -414,8 +414,8 @@ def test_check_names_the_gradients_and_the_loss_in_the_profile():
     assert "  dW^[1] and db^[1]: max relative error" in out and "|J_D|" in out and "G⁽" not in out
     assert [line.split(": ")[-1] for line in out.splitlines()[1:3]] == \
         [line.split(": ")[-1] for line in lecture.splitlines()[1:3]]  # the same numbers
-    code, out, err = _run("check", "edges", "--notation", "ng")
-    assert (code, out) == (2, "") and "layer 1 (conv2d 2×3×3) is written in the lecture's notation only" in err
+    code, out, err = _run("check", "parity", "--notation", "ng")
+    assert (code, out) == (2, "") and "layer 1 (rnn 4) is written in the lecture's notation only" in err
 
 
 def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
@@ -428,3 +428,119 @@ def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
     assert "epoch      5: J_D = " in out and "loss J = Σₙ J⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
     numbers = [line.split("= ")[-1] for line in lecture.splitlines() if "epoch " in line]
     assert numbers == [line.split("= ")[-1] for line in out.splitlines() if "epoch " in line]  # the same values
+
+
+# -- convolution, pooling and the dense layer reading a map, in every profile ----------------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_conv_and_pool_equations_in_every_profile_are_their_values(seed):
+    """Random v2 networks (conv2d, max or average pooling, a dense layer reading the map) in each
+    profile in turn: every step's equations as the profile groups them (a separate b for the dense
+    layer, the mean G/m for kernels and weights) hold on the numbers shown, in text and LaTeX, and
+    each number with a Ref is the board's (through its view)."""
+    from bptui.core.formats.spec import parse
+    from bptui.core.engine.equations import profile_fits
+
+    from .helpers import random_conv_doc
+    from .test_formula import OPTIMIZERS
+    from .test_notation import check_profile_step
+
+    name = OTHERS[seed % len(OTHERS)]
+    update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
+    doc = random_conv_doc(seed, n=3, update=update, optimizer=OPTIMIZERS[seed % len(OPTIMIZERS)], l2=0.1 * (seed % 2))
+    stepper = Stepper(parse(doc, "conv.json"), notation=ALL[name])
+    assert profile_fits(stepper.net.kinds, ALL[name]) is None
+    checked = 0
+    for _ in range(len(stepper.schedule) + 3):
+        step = stepper.forward()
+        checked += check_profile_step(stepper, step, 2 + seed % 5, name)
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_conv_network_explanations_in_every_profile_are_the_lectures_numbers(seed):
+    """Every cell of a random conv network explained in a profile has the lecture's value as the
+    profile shows it (G/m in a mean profile), and its equations hold on the board's numbers."""
+    from bptui.core.formats.spec import parse
+
+    from .helpers import random_conv_doc
+    from .test_formula import map_cells
+
+    name = ["ng", "goodfellow", "cs231n"][seed]
+    P = ALL[name]
+    doc = random_conv_doc(seed + 20, n=3, update={"batch_size": 2})
+    spec = parse(doc, "conv.json")
+    lecture, profiled = Stepper(spec), Stepper(spec, notation=P)
+    checked = 0
+    for i in range(len(lecture.schedule)):
+        lecture.forward()
+        profiled.forward()
+        if i % 11 != 10:
+            continue
+        m = group_size(lecture.net, lecture.schedule.key(lecture.position - 1)) if P.mean else 1
+        for cell in map_cells(spec):
+            lec, pro = explain(lecture, cell, 4), explain(profiled, cell, 4)
+            if lec.value is None:
+                assert pro.value is None
+                continue
+            expected = lec.value / (m if cell.quantity == "G" else 1)
+            assert pro.value == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, cell, pro.text())
+            for eq in pro.equations:
+                eq = plan(eq, 4)
+                checked += check_equation(eq, 4, profiled, where=f"{name} {cell} at {profiled.position}")
+                if "…" not in pro.text():
+                    check_text(eq, 4, pro.text())
+    assert checked > 0
+
+
+@pytest.mark.parametrize("name", ["ng", "goodfellow", "cs231n"])
+def test_the_quiz_on_a_conv_network_in_a_profile(name):
+    """Kernel weights, map positions, the dense layer's W and b and their gradients: each question
+    hides its number where the profile shows it, and the profile's value (G/m) is the answer."""
+    from bptui.core.teaching.quiz import Quiz
+
+    spec = load_any(resolve("edges"))
+    quiz, lecture = Quiz(spec, seed=2, steps=140, notation=ALL[name]), Quiz(spec, seed=2, steps=140)  # past an update
+    m = spec.group_size if ALL[name].mean else 1
+    asked = set()
+    while (q := quiz.next()) is not None:
+        same = lecture.next()
+        assert same is not None and q.cell == same.cell and "?" in q.equation, (name, q.symbol, q.equation)
+        assert q.value == pytest.approx(same.value / (m if q.cell.quantity == "G" else 1), rel=1e-12)
+        assert quiz.answer(q, repr(q.value)).right
+        asked.add(q.cell.quantity)
+    assert asked >= {"s", "o", "delta", "G", "W"}
+
+
+@pytest.mark.parametrize("name", ["ng", "goodfellow"])
+def test_an_exercise_on_a_conv_network_in_a_profile(tmp_path, name):
+    """Every blank is asked once on the page (the entries the profile's arrays show: W without its bias
+    column elides other columns than the lecture's W); a number blanked in both keys has the same value
+    and formula; every formula evaluates to its value."""
+    import json
+    import re
+
+    from bptui.cli import main
+    from bptui.keyjson import evaluate_formula
+
+    from .test_keyjson import FIRST, close
+
+    keys = {}
+    for notation in ("lecture13", name):
+        folder = tmp_path / notation
+        folder.mkdir()
+        assert main(["export", "edges", "--notation", notation, "--exercise", "--example", "1", "--answers",
+                     str(folder / "key.md"), "--output", str(folder / "page.md")]) == 0
+        keys[notation] = json.loads((folder / "key.json").read_text(encoding="utf-8"))
+        page = (folder / "page.md").read_text(encoding="utf-8")
+        assert sorted({int(n) for n in FIRST.findall(page)}) == [b["blank"] for b in keys[notation]["blanks"]]
+    lecture = {(b["quantity"], b["layer"], tuple(b["indices"])): b for b in keys["lecture13"]["blanks"]}
+    values = {f"b{b['blank']}": b["value"] for b in keys[name]["blanks"]}
+    common = 0
+    for b in keys[name]["blanks"]:
+        if b["formula"] is not None:
+            assert close(evaluate_formula(b["formula"], values), b["value"])
+        same = lecture.get((b["quantity"], b["layer"], tuple(b["indices"])))
+        if same is not None:
+            assert same["value"] == b["value"]
+            common += 1
+    assert common >= len(lecture) - 2 and re.search(r"\(\d+\)\\; (dw|\\nabla)", (tmp_path / name / "key.md").read_text())

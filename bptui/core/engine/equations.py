@@ -184,6 +184,8 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
     for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
         if kind.claims_step(net, step.key):
+            if notation is not None and notation.name != "lecture13":
+                return kind.profiled_step_equations(net, state, step, pos, notation, optimizer)
             return kind.step_equations(net, state, step, pos)
     if notation is not None and (notation.separate_bias or notation.mean):
         return profiled_step_equations(net, state, step, notation, optimizer)
@@ -315,19 +317,23 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
 
 
 def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
-              M: Sym = M) -> tuple[Equation, ...]:
+              M: Sym = M, read: tuple[Node, Node, Sym, Any, Any] | None = None) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
     mean over the group's ``m`` examples (each example adds its term divided by m), and with row
-    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
+    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown. ``read``: what W
+    multiplies when it is not o⁽ˡ⁻¹⁾ (a dense layer after a map): its node with the 1 on top, its node
+    without, the symbol it is worked from and that symbol's value, and the vector with its 1."""
     G0, G1 = step.before, np.asarray(step.value)
     assert isinstance(G0, np.ndarray)
     d, o_prev = state.delta[l], state.o[l - 1]
     assert o_prev is not None
+    whole_x, sep_x, x_sym, x_value, x = read if read is not None else (o(l - 1), o(l - 1), o(l - 1), None, o_prev)
     per = "/m" if m else ""
-    parts: list[tuple[Any, Sym, Node, Any, str]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev, "")]
+    GW = G(l)
+    parts: list[tuple[Any, Sym, Node, Any, str]] = [(slice(None), GW, Op("outer", (delta(l), whole_x)), x, "")]
     if sep:
-        term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
-        parts = [(slice(1, None), G(l), term, o_prev[1:], "W.T" if rows else "W"), (0, Gb(l), delta(l), None, "b")]
+        outer = Op("outer", (sep_x, delta(l))) if rows else Op("outer", (delta(l), sep_x))
+        parts = [(slice(1, None), GW, outer, x[1:], "W.T" if rows else "W"), (0, Gb(l), delta(l), None, "b")]
 
     def shown(g: np.ndarray, cols: Any) -> np.ndarray:
         return g[:, cols].T if rows and cols != 0 else g[:, cols]
@@ -338,7 +344,11 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
         rhs = add(lhs, Op("/", (term, M)) if m else term)
         env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
-        if a is not None:
+        if a is not None and read is not None:  # after a map: [1, vec(o)] or vec(o), worked from the map
+            env[x_sym] = x_value
+            node = sep_x if sep else whole_x
+            values[node] = Arr(np.asarray(a), means=node)
+        elif a is not None:
             env[o(l - 1)] = a
             below = Ref("o", l - 1, view="x" if sep and l - 1 < L else "")
             values[o(l - 1)] = Arr(np.asarray(a), below if below.view else Ref("o", l - 1), means=o(l - 1))
@@ -592,8 +602,17 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     trees :func:`profiled_step_equations` fills in."""
     L, sep, rows = net.L, notation.separate_bias, notation.vectors == "row"
     eqs: list[Equation] = []
+    kinds = net.kinds if net.spec.is_v2 else ()
     for l in range(1, L + 1):
-        product = Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1)))
+        kind = kinds[l - 1] if kinds else None
+        lines = kind.rules(net, l) if kind is not None else None
+        if lines is not None:  # a map layer's own lines (its b is its own already)
+            eqs.extend(lines)
+            continue
+        x: Node = o(l - 1)
+        if kind is not None and getattr(kind, "after_map", False):  # a dense layer reading a map: vec(o)
+            x = Op("vec", (o(l - 1),)) if sep else Op("cat1", (Op("vec", (o(l - 1),)),))
+        product = Op("@", (x, W(l)) if rows else (W(l), x))
         eqs.append(Equation(s(l), (add(product, b(l)) if sep else product,)))
         f = net.act(l).value(s(l))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L and not sep else f,)))
@@ -605,6 +624,13 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         back = Op("@", (delta("l+1"), Op("T", (W("l+1"),))) if rows else (Op("T", (W("l+1"),)), delta("l+1")))
         eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
                                              Sym("f′", "l", vector=True, latex="f'")),)))
+    for kind in kinds:  # once per network: δ below a convolution, its kernel's G (G/m), through a pooling layer
+        for eq in kind.shared_rules(net):
+            if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
+                head, term = eq.forms[0].args
+                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt)))),), eq.rel, note=eq.note)
+            if eq not in eqs:
+                eqs.append(eq)
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
         eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt))) if notation.mean else term),), "←"))

@@ -1091,6 +1091,8 @@ class Printer:
         if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
             base, sub = ("b" if base == "w" else "Gb"), sub[:1]
         sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
+            base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
         if base in ("G", "Gb"):
             if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾

@@ -147,7 +147,7 @@ def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
         return replace(ref, index=(a - 1, r) if rows else (r, a - 1), view=("W.T" if rows else "W") + mean)
     if q == "G" and mean:
         return replace(ref, view=mean)
-    if q == "o" and sep and ref.layer is not None and ref.layer < L:
+    if q == "o" and sep and ref.layer is not None and ref.layer < L and (idx is None or len(idx) == 1):  # not a map
         return replace(ref, index=None if idx is None else (idx[0] - 1,), view="x")
     return ref
 
