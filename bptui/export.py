@@ -476,6 +476,8 @@ def _profile_cells(spec, k: Any, row: Any, col: Any, value: str, P: Profile, net
     printer = TextPrinter(notation=P)
     if k.quantity == "loss":
         return P.name, printer.p(Sym("ℓ", k.example, latex=r"\ell")), value
+    if isinstance(row, tuple):  # an entry of a feature map, 0-based
+        return P.name, printer.p(Cell(k.quantity, k.layer, row, kind=spec.layer_kinds[k.layer - 1]).sym()), value
     if k.quantity == "o" and row == 0:
         return (P.name, "", "") if P.separate_bias else (P.name, printer.p(Cell("o", k.layer, 0).sym()), value)
     cell = Cell(k.quantity, k.layer, row, col if col != "" else None, kind=spec.layer_kinds[k.layer - 1])
@@ -501,7 +503,8 @@ def csv_rows(spec, epochs: int = 1, part: "Part | None" = None, notation: Profil
     if _profiled(notation):
         assert notation is not None
         for k, row, net in _network_rows(spec, epochs, part):
-            yield row + _profile_cells(spec, k, row[-3], row[-2], row[-1], notation, net)
+            unit = row[-3] if row[-4] == "" else (row[-4] - 1, row[-3] - 1, row[-2] - 1)  # a map's (channel, row, col)
+            yield row + _profile_cells(spec, k, unit, row[-2], row[-1], notation, net)
         return
     for _, row, _ in _network_rows(spec, epochs, part):
         yield row

@@ -544,3 +544,18 @@ def test_an_exercise_on_a_conv_network_in_a_profile(tmp_path, name):
             assert same["value"] == b["value"]
             common += 1
     assert common >= len(lecture) - 2 and re.search(r"\(\d+\)\\; (dw|\\nabla)", (tmp_path / name / "key.md").read_text())
+
+
+def test_csv_of_a_conv_network_in_a_profile_names_map_entries_and_kernel_weights():
+    import csv
+    import io
+
+    from .test_notation import _export
+
+    code, text, err = _export("edges", "--format", "csv", "--notation", "ng", "--steps", "1:12")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(text)))
+    first = rows[0]
+    assert (first["quantity"], first["node"], first["row"], first["col"], first["name"]) == ("s", "1", "1", "1", "z₁,₁,₁^[1]")
+    kernel = next(r for r in rows if r["quantity"] == "G" and r["layer"] == "1" and r["col"] == "1")
+    assert kernel["name"] == "dw₁,₁,₁,₁^[1]" and float(kernel["shown"]) == pytest.approx(float(kernel["value"]) / 10)
