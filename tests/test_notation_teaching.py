@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bptui.core.engine.equations import group_size
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load_any
-from bptui.core.formulas.formula import LatexPrinter, plan
+from bptui.core.formulas.formula import LatexPrinter, Sym, TextPrinter, plan
 from bptui.core.formulas.profiles import PROFILES
 from bptui.core.teaching.explain import Cell, explain
 from bptui.core.teaching.quiz import Quiz
@@ -119,7 +119,9 @@ def test_the_quiz_asks_the_profiles_numbers_by_the_profiles_names(name):
         quiz.answer(q, repr(q.value))
         asked += 1
     assert asked == len(quiz.stepper.schedule)
-    assert np.isfinite(quiz.score.right)
+    names = [line.split(":")[0] for line in quiz.score.breakdown()]  # the score by quantity, in the profile's names
+    assert names == [P.pre_activation.text, P.activation.text, P.loss.text, P.delta.text,
+                     TextPrinter(notation=P).p(Sym("G", vector=True)), "update"]
 
 
 def test_quiz_at_the_terminal_takes_notation_and_refuses_what_a_profile_does_not_write(monkeypatch):

@@ -144,12 +144,13 @@ class Score:
     verdicts: list = field(default_factory=list)
     by_quantity: dict[str, Tally] = field(default_factory=dict)
     skipped: int = 0  # questions shown and skipped (they count as asked, not right)
+    names: dict[str, str] = field(default_factory=lambda: dict(QUANTITY_NAMES))  # the breakdown's (quantity_names)
 
     def skip(self, question: "Question") -> None:
         """Count a question the student skipped: asked, not answered."""
         self.asked += 1
         self.skipped += 1
-        name = QUANTITY_NAMES.get(question.key.quantity, question.key.quantity)
+        name = self.names.get(question.key.quantity, question.key.quantity)
         self.by_quantity.setdefault(name, Tally()).asked += 1
 
     def add(self, verdict: Verdict) -> None:
@@ -159,7 +160,7 @@ class Score:
         later = verdict.right and verdict.attempt > 1
         self.second += later
         self.verdicts.append(verdict)
-        name = QUANTITY_NAMES.get(verdict.question.key.quantity, verdict.question.key.quantity)
+        name = self.names.get(verdict.question.key.quantity, verdict.question.key.quantity)
         tally = self.by_quantity.setdefault(name, Tally())
         tally.asked += 1
         tally.first += verdict.right and not later
@@ -177,7 +178,7 @@ class Score:
 
     def breakdown(self) -> list[str]:
         """One line per quantity asked, in the schedule's order: right of asked, first and second try."""
-        order = list(QUANTITY_NAMES.values())
+        order = list(self.names.values())
         names = sorted(self.by_quantity, key=lambda n: order.index(n) if n in order else len(order))
         return [f"{name}: {t.right} of {t.asked} right ({t.first} at the first try, {t.second} at the second)"
                 for name, t in ((n, self.by_quantity[n]) for n in names)]
@@ -246,6 +247,16 @@ def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
     printer = TextPrinter(digits, notation=P)
     return ";   ".join(printer.equation(formula_hide(eq, refs, digits))
                        for eq in equations_of(stepper, step, qc.pos, P))
+
+
+def quantity_names(notation: Any) -> dict[str, str]:
+    """The score's breakdown names in ``notation`` (None: the lecture's s, o, ℓ, δ, G, update)."""
+    if notation is None or notation.name == "lecture13":
+        return dict(QUANTITY_NAMES)
+    p = TextPrinter(notation=notation)
+    shared = {"s": Sym("s"), "o": Sym("o"), "loss": Sym("ℓ", latex=r"\ell"), "delta": Sym("δ", latex=r"\delta"),
+              "G": Sym("G", vector=True)}
+    return {**QUANTITY_NAMES, **{q: p.p(sym) for q, sym in shared.items()}}
 
 
 def profile_of(stepper) -> Any:
@@ -344,7 +355,7 @@ class Quiz:
         self.total = len(self.stepper.schedule) if steps is None else steps
         if spec.kind == "graph":
             self.total = min(self.total, len(self.stepper.schedule))
-        self.score = Score()
+        self.score = Score(names=quantity_names(notation))
         self.tries = TRIES
         self.attempt = 1
 
