@@ -456,8 +456,15 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
         g_sym = _sym("g", l + 1, c, "i", "j")
         up_rule = Sum("i,j", g_sym) if above.mode == "max" else Sum("i,j", Op("/", (g_sym, Num(float(above.size ** 2), exact=True))))
         env = {g_sym: np.array(vals_d)}
-        note = ("g = ∂ℓ/∂o" + _sup(l + 1) + ", summed over the windows whose first maximum is here"
-                if above.mode == "max" else "g = ∂ℓ/∂o" + _sup(l + 1) + ", over the windows that hold this entry")
+        if P is None:
+            meaning = "g = ∂ℓ/∂o" + _sup(l + 1)
+        else:  # the letters as the profile prints them (goodfellow's ĝ beside his g)
+            from ...formulas.formula import TextPrinter
+
+            named = TextPrinter(notation=P)
+            meaning = f"{named.p(Sym('g'))} = {named.p(Partial(Sym('ℓ', latex=chr(92) + 'ell'), E.o(l + 1)))}"
+        note = meaning + (", summed over the windows whose first maximum is here" if above.mode == "max"
+                          else ", over the windows that hold this entry")
         del share
     else:  # dense above: Σ_c δ_c⁽ˡ⁺¹⁾ w_c,a⁽ˡ⁺¹⁾ with a the entry's place in vec(o⁽ˡ⁾) (+1: the bias column)
         a = int(np.ravel_multi_index(pos, k.out_shape)) + 1

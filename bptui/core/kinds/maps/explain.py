@@ -176,5 +176,6 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
         env = {g: np.array(terms)}
     ns = [n + 1 for n in examples]
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
-    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"g⁽ⁿ⁾ = {rule} of example n = {listed}"))
+    named = out.p(g) if out.notation is not None else "g⁽ⁿ⁾"  # as the equation prints it (goodfellow's ĝ)
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{named} = {rule} of example n = {listed}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
