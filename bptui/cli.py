@@ -174,6 +174,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--steps", type=_positive, default=None, metavar="K",
                        help="ask about the first K steps (default: one epoch, or a graph's whole pass)")
         p.add_argument("--seed", type=_natural, default=0, metavar="S", help="which entry of each vector or matrix is asked")
+        _notation_option(p)
         return p
     if command == "export":
         _notation_option(p)
@@ -226,7 +227,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                        help="let w save into DIR (plain file names); without it, saving is off")
         return p
     p.add_argument("--format", choices=("text", "json"), default="text")
-    if command in ("trace", "train", "check"):
+    if command in ("trace", "check", "train"):
         _notation_option(p)
     if command in ("trace", "train"):
         p.add_argument("--epochs", type=_epochs, default=None,
@@ -637,13 +638,8 @@ def cmd_train(args) -> int:
         raise SpecError("a computation graph has no weights, so there is nothing to train "
                         "(try bptui trace or bptui check)", source=spec.source)
     spec = _with_training(spec, args)
-    notation = _profile(args, spec)  # the loss's and η's symbols (refused before any output as trace's)
-    from .core.engine.equations import ETA, LOSS_D, loss_sym
-    from .core.formulas.formula import TextPrinter
-
-    name = TextPrinter(notation=notation).p
-    loss_d = name(LOSS_D)
     _check_save(spec, args)
+    names = _loss_names(_profile(args, spec))  # the text names ℓ_D, ℓ⁽ⁿ⁾ and η as the notation does
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -651,7 +647,7 @@ def cmd_train(args) -> int:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         progress = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                            TextColumn(loss_d + " {task.fields[loss]:.6g}"), TimeRemainingColumn(),
+                            TextColumn(names["ℓ_D"] + " {task.fields[loss]:.6g}"), TimeRemainingColumn(),
                             console=Console(stderr=True, no_color=_no_color(args)),
                             transient=True)
         task = progress.add_task("train", total=epochs, loss=float("nan"))
@@ -668,8 +664,8 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: {loss_d} = {fmt(history[-1], '.6g')} "
-                f"({name(ETA)} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
+    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(history[-1], '.6g')} "
+                f"({names['η']} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
     if args.save is not None:
@@ -686,26 +682,25 @@ def cmd_train(args) -> int:
     from .core.formulas.notation import num
     from .trace import describe
 
-    print(describe(spec, notation))
+    print(describe(spec, names["notation"]))
     if diverged:
         print(f"Warning: {diverged}.")
     if args.plot:
         from .plot import loss_plot
 
-        per = name(loss_sym("n"))
-        series = {f"training, mean {per} during the epoch": [v / spec.N for v in history]}
+        series = {f"training, mean {names['ℓ⁽ⁿ⁾']} during the epoch": [v / spec.N for v in history]}
         if result.test_history:
             n_test = len(spec.test_inputs)
-            series[f"test, mean {per} after the epoch"] = [v / n_test for v in result.test_history]
+            series[f"test, mean {names['ℓ⁽ⁿ⁾']} after the epoch"] = [v / n_test for v in result.test_history]
         print()
         for line in loss_plot(series):
             print(line)
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: {loss_d} = {fmt(history[i], '.6g')}")
+            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(history[i], '.6g')}")
     print()
-    _final_table(spec, epochs, ev, num, args, name(loss_sym(None)), name(loss_sym("n")))
+    _final_table(spec, epochs, ev, num, args, names)
     if args.save is not None:
         print(f"saved to {printable(args.save)}")
     return 0
@@ -749,14 +744,26 @@ def _console(**kwargs):
     return PipeConsole(**kwargs)
 
 
-def _final_table(spec, epochs, ev, num, args, loss_name: str = "ℓ", per: str = "ℓ⁽ⁿ⁾") -> None:
+def _loss_names(notation) -> dict:
+    """ℓ_D, ℓ, ℓ⁽ⁿ⁾ and η as ``notation`` writes them (the lecture's: as they are), and the profile."""
+    from .core.engine.equations import LOSS_D, loss_sym
+    from .core.formulas.formula import Sym, TextPrinter
+    from .core.ops.optim import ETA
+
+    p = TextPrinter(notation=notation)
+    return {"ℓ_D": p.p(LOSS_D), "ℓ": p.p(Sym("ℓ", latex=r"\ell")), "ℓ⁽ⁿ⁾": p.p(loss_sym("n")), "η": p.p(ETA),
+            "notation": notation}
+
+
+def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None:
     from rich.table import Table
 
+    names = names or _loss_names(None)
     table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
-    table.add_column(f"loss {loss_name} = Σₙ {per}", justify="right")  # the notation's loss (ℓ, C, J, L)
-    table.add_column(f"mean {per}", justify="right")
+    table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+    table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
     if spec.is_classifier:
         table.add_column("accuracy", justify="right")
     rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
@@ -802,7 +809,7 @@ def cmd_check(args) -> int:
     if spec.kind == "graph":
         _graph_notation(args)
         return _check_graph(spec, args)
-    notation = _profile(args, spec)  # refused before any output when the layers are not written in it
+    notation = _profile(args, spec)  # the text names the gradients and weights in it; the JSON is the lecture's
     checks = gradient_check(spec)
     worst = worst_per_layer(checks, spec.L)
     v = verdict(checks)
@@ -816,26 +823,22 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.engine import equations as E
-        from .core.engine.stepper import weight_name
-        from .core.formulas.formula import Sym, TextPrinter
+        from .core.engine.equations import LOSS_D, G, Gb
+        from .core.formulas.formula import TextPrinter
 
-        name = TextPrinter(notation=notation).p  # the profile's symbols (the lecture's G⁽ˡ⁾, ℓ_D, w)
-
-        def gradients(l: int | str) -> str:  # a separate bias's gradient beside W's
-            return name(E.G(l)) + (f", {name(E.Gb(l))}" if notation.separate_bias else "")
-
-        what = "G" if notation.name == "lecture13" else gradients("l")
+        p = TextPrinter(notation=notation)
+        sep = notation.separate_bias  # a profile with b apart: each layer's gradients of W and of b
+        what = "G" if p.notation is None else "gradients"
         print(f"{spec.name}: backprop {what} against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
-            print(f"  {gradients(l)}: max relative error {fmt(e, '.2e')}")
+            name = f"{p.p(G(l))} and {p.p(Gb(l))}" if sep else p.p(G(l))
+            print(f"  {name}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
-        print(f"  pass: {rule_text(name(E.LOSS_D), name(Sym('w')))}")
+        print(f"  pass: {rule_text(p.p(LOSS_D))}")
         bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
-        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U; a profile's)
-            weight = (weight_name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1]) if notation.name == "lecture13"
-                      else name(E.weight_sym(notation, c.layer, c.row - 1, c.col)))
-            print(f"  {weight}: {_failure(c.backprop, c.numeric, c.atol)}")
+        for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U), in the notation
+            name = p.p(spec.layer_kinds[c.layer - 1].weight_sym(c.layer, c.row - 1, c.col))
+            print(f"  {name}: {_failure(c.backprop, c.numeric, c.atol)}")
         if len(bad) > 5:
             print(f"  … and {len(bad) - 5} more")
     return 0 if v.ok else 1
@@ -922,7 +925,10 @@ def cmd_quiz(args) -> int:
     from .core.engine.schedule import StepKey
 
     spec = _load(args.file)
-    quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps)
+    if spec.kind == "graph":
+        _graph_notation(args)
+    notation = None if spec.kind == "graph" else _profile(args, spec)  # the questions in the course's notation
+    quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps, notation=notation)
     if spec.kind == "graph":
         from .core.graphs.graph import describe as describe_graph
 
@@ -930,7 +936,8 @@ def cmd_quiz(args) -> int:
     else:
         from .trace import describe
 
-        print(describe(spec))
+        assert notation is not None
+        print(describe(spec, notation))
     print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
           f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
           "A wrong answer gets a hint and a second try. q quits.")

@@ -140,6 +140,12 @@ class KeyEntry:
     symbol: Node
     value: float
     ref: Ref
+    per: int = 1  # the page asks value/per: a mean profile's G/m (the value is the lecture's, the key's contract)
+
+    @property
+    def asked(self) -> float:
+        """The number the page asks for (the value as the exercise's notation shows it)."""
+        return self.value / self.per
 
 
 @dataclass
@@ -251,8 +257,12 @@ class Blanker:
     """
 
     def __init__(self, spec: Any, quantities: frozenset[str] = frozenset(QUANTITIES), every: int = 1,
-                 trace: bool = False) -> None:
+                 trace: bool = False, notation: Any = None) -> None:
         self.spec, self.quantities, self.every = spec, quantities, every
+        # the notation profile the page is written in (None: the lecture's): the blanks are the lecture's
+        # board numbers, placed where the profile shows them (formula.Ref's view: b for w_b,0, …)
+        self.notation = notation if notation is not None and notation.name != "lecture13" else None
+        self.board: Any = None  # the stepper's state at the step being printed
         self.live: dict[tuple[str, int | None, str | None], _Live] = {}
         self.entries: list[KeyEntry] = []
         self.candidates = 0
@@ -285,13 +295,18 @@ class Blanker:
         """The step's equations with the blanks in place (the step is just done by ``stepper``)."""
         from .core.teaching.quiz import equations_of
 
-        eqs = equations_of(stepper, step)
+        self.board = stepper.state  # a profile's numbers are read from it as the lecture's (_states)
+        eqs = equations_of(stepper, step, notation=self.notation)
         k = step.key
         aliases = self._aliases(stepper, step)
         before = self._before(stepper, step)
         new, fresh = self.label(stepper, step)
         labels_now = {(Ref(q, l, node=n) if i is None else Ref(q, l, i, n)): label
                       for (q, l, n), live in self.live.items() for i, label in live.labels.items()}
+        if self.notation is not None:  # where the profile shows each number (its Ref's view and index there)
+            labels_now = {self.view(r): label for r, label in labels_now.items()}
+            fresh = {self.view(r) for r in fresh}
+            aliases = self._view_aliases(aliases)
         if not self.tracer.read_blanks:  # the step reads no number that depends on a blank
             out = [_without_workings(blank(eq, labels_now, fresh, aliases)) for eq in eqs]
         else:
@@ -328,7 +343,7 @@ class Blanker:
                 fresh.add(ref)
             else:
                 only = _v2_only(self.spec, k)
-                for index in _visible(np.shape(value)):
+                for index in self._visible_entries(ref, np.shape(value)):
                     if ref.quantity == "o" and index == (0,) and only is None and unit_of(self.spec, ref.at(0)) == 0:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
                     if only is not None and index != only:
@@ -363,11 +378,80 @@ class Blanker:
             out[("loss_D", None)] = {None: t.state("loss_D", None, None, float(stepper.state.loss_D) - float(step.value))}
         return out
 
+    # -- a notation profile's page: the lecture's board numbers where the profile shows them ----------------
+    def view(self, ref: Ref) -> Ref:
+        """Board number ``ref`` as the page's profile shows it (formula.Ref's view)."""
+        from .core.formulas.profiles import shown_ref
+
+        return shown_ref(ref, self.notation, self.spec.L) if self.notation is not None else ref
+
+    def _view_aliases(self, aliases: dict[Node, dict[tuple[int, ...] | None, int]]
+                      ) -> dict[Node, dict[tuple[int, ...] | None, int]]:
+        """The earlier values' blanks (G before +=, W before its update) where the profile shows them: W's
+        part and b (the node of its own, b⁽ˡ⁾ or its gradient) apart, each by its index as shown."""
+        from .core.engine.equations import G, Gb, W, b
+
+        out: dict[Node, dict[tuple[int, ...] | None, int]] = {}
+        for node, labels in aliases.items():
+            if not (isinstance(node, Sym) and node.base in ("G", "W") and isinstance(node.layer, int)):
+                out[node] = labels
+                continue
+            l = node.layer
+            for index, label in labels.items():
+                shown = self.view(Ref(node.base, l, index))
+                bias = shown.view.startswith("b")
+                part = ((Gb if node.base == "G" else b) if bias else (G if node.base == "G" else W))(l)
+                out.setdefault(part, {})[shown.index] = label
+        return out
+
+    def _visible_entries(self, ref: Ref, shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """The entries of board array ``ref`` (of ``shape``) that the page shows, so only they are blanks:
+        the lecture's; in a profile, those whose place in the array the profile shows is not elided."""
+        if self.notation is None:
+            return _visible(shape)
+        shown_shapes = {"W": (shape[0], shape[-1] - 1), "W.T": (shape[-1] - 1, shape[0]), "b": shape[:1],
+                        "x": (shape[0] - 1,), "": shape}
+        kept: dict[str, set] = {}
+        out = []
+        for index in np.ndindex(*shape):
+            shown = self.view(ref.at(*index))
+            part = shown.view.partition("/")[0]
+            if part not in kept:
+                kept[part] = set(_visible(shown_shapes[part]))
+            if shown.index in kept[part] or (not part and index in kept[part]):
+                out.append(index)
+        return out
+
+    @staticmethod
+    def _lecture_index(ref: Ref) -> Callable[[tuple[int, ...]], Any]:
+        """How an entry's index in the array a profile shows (``ref``'s view) maps to the board's."""
+        view, base = ref.view, ref.index or ()
+
+        def board(i: tuple[int, ...]) -> Any:
+            j = base + i
+            if view.startswith("W.T"):  # W shown transposed, without its bias column
+                return (j[1], j[0] + 1)
+            if view.startswith("W"):  # W without its bias column
+                return (j[0], j[1] + 1)
+            if view.startswith("b"):  # the bias column
+                return (j[0], 0)
+            if view.startswith("x"):  # o without the 1 on top
+                return (j[0] + 1,)
+            return j if j else None
+        return board
+
     def _source(self, sym: Sym, shape: tuple[int, ...]) -> tuple[str, int | None, Callable[[tuple[int, ...]], Any]] | None:
         """The board quantity a value named by ``sym`` (an earlier or an optimizer's value) is, and how
         its entries' indices map to the board's; None: it is none (g, W̃: worked out on the spot)."""
         l = sym.layer
         same: Callable[[tuple[int, ...]], Any] = lambda i: i if i else None
+        if self.notation is not None and self.notation.separate_bias and isinstance(l, int) and sym.vector \
+                and sym.accent in ("", "hat"):  # a profile's W part and b, its gradients and the optimizer's state
+            rows = self.notation.vectors == "row"
+            if sym.base in ("G", "W", "m", "v") and not sym.sub:
+                return ("W" if sym.base == "W" else sym.base), l, self._lecture_index(Ref("W", l, view="W.T" if rows else "W"))
+            if sym.base in ("Gb", "b") or (sym.base in ("m", "v") and sym.sub == ("b",)):
+                return {"Gb": "G", "b": "W"}.get(sym.base, sym.base), l, lambda i: (i[0], 0)
         if sym.base == "ℓ_D":
             return "loss_D", None, same
         if not isinstance(l, int):
@@ -397,6 +481,10 @@ class Blanker:
             r = node.ref
             if r.node is not None:
                 return {(): t.state(r.quantity, None, None, float(values), node=r.node)}
+            if r.view:  # a profile's part of the board (G/m in a mean profile): the board's own number at its place
+                board = self._lecture_index(r)
+                whole = np.asarray({"W": self.board.W, "G": self.board.G, "o": self.board.o}[r.quantity][r.layer])
+                return {i: t.state(r.quantity, r.layer, board(i), float(whole[board(i)])) for i in indices}
             return {i: t.state(r.quantity, r.layer, (r.index or ()) + i if (r.index or i) else None, float(values[i]))
                     for i in indices}
         if not isinstance(node.means, Sym):
@@ -507,7 +595,7 @@ class Blanker:
         k = step.key
         for ref, label in new.items():
             traced = self.tracer.blanks[label]
-            latex, explanation = describe(stepper, step, ref, DIGITS)
+            latex, explanation = describe(stepper, step, ref, DIGITS, self.notation)
             self.details[label] = {"epoch": getattr(k, "epoch", None), "example": getattr(k, "example", None),
                                    "time": getattr(k, "time", None), "formula": traced.formula,
                                    "depends_on": traced.depends_on, "latex": latex, "explanation": explanation}
@@ -526,8 +614,13 @@ class Blanker:
     def _new(self, key: Any, ref: Ref, value: float) -> int:
         label = len(self.entries) + 1
         example = getattr(key, "example", None)
-        self.entries.append(KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref))
-        self.widths[label] = len(shown_text(value, DIGITS))
+        per = 1
+        if self.view(ref).view.endswith("/m"):  # a mean profile's G: the page shows G/m for the group's m examples
+            m = self.spec.group_size
+            per = min(m, self.spec.N - (key.group - 1) * m)
+        entry = KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref, per)
+        self.entries.append(entry)
+        self.widths[label] = len(shown_text(entry.asked, DIGITS))
         return label
 
     def _aliases(self, stepper: Any, step: Any) -> dict[Node, dict[tuple[int, ...] | None, int]]:
@@ -564,27 +657,34 @@ def _by_step(entries: list[KeyEntry]) -> Iterator[tuple[int, list[KeyEntry]]]:
 
 
 def _entry_tex(e: KeyEntry, printer: LatexPrinter) -> str:
-    return f"({e.label})\\; {printer.p(e.symbol)} = {printer._num(e.value)}"
+    return f"({e.label})\\; {printer.p(e.symbol)} = {printer._num(e.asked)}"
 
 
-def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
-    """The key: each step's blanks with their numbers and values (as the worked solution prints them)."""
+def _in_notation(notation: Any) -> str:
+    """The key's words on its notation profile (none for the lecture's)."""
+    return "" if notation is None else f" They are named in the notation {notation.name}, as the exercise names them."
+
+
+def key_markdown(spec: Any, entries: list[KeyEntry], what: str = "", notation: Any = None) -> Iterator[str]:
+    """The key: each step's blanks with their numbers and values (as the worked solution prints them),
+    named in the ``notation`` profile (None: the lecture's)."""
     from .core.util.escape import markdown_text
 
-    printer = LatexPrinter(DIGITS)
+    printer = LatexPrinter(DIGITS, notation=notation)
     yield f"# Answer key: {markdown_text(spec.name, line=True)}"
     yield ""
     yield (f"The answers to the {len(entries)} numbered blanks of the exercise{what}, step by step, "
-           "rounded to 4 significant digits as in the worked solution (`bptui trace` prints the same values).")
+           "rounded to 4 significant digits as in the worked solution (`bptui trace` prints the same values)."
+           + _in_notation(notation))
     for step, group in _by_step(entries):
         yield ""
         yield f"**Step {step}**: " + ", ".join(f"${_entry_tex(e, printer)}$" for e in group)
 
 
-def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[str]:
+def key_latex(spec: Any, entries: list[KeyEntry], what: str = "", notation: Any = None) -> Iterator[str]:
     from .core.util.escape import latex_text
 
-    printer = LatexPrinter(DIGITS)
+    printer = LatexPrinter(DIGITS, notation=notation)
     yield r"\documentclass[10pt]{article}"
     yield r"\usepackage{amsmath,amssymb}"
     yield r"\setlength{\parindent}{0pt}"
@@ -592,7 +692,7 @@ def key_latex(spec: Any, entries: list[KeyEntry], what: str = "") -> Iterator[st
 
     yield from title_lines(f"Answer key: {latex_text(spec.name, line=True)}")
     yield (f"The answers to the {len(entries)} numbered blanks of the exercise{latex_text(what)}, step by step, "
-           "rounded to 4 significant digits as in the worked solution.")
+           "rounded to 4 significant digits as in the worked solution." + latex_text(_in_notation(notation)))
     for step, group in _by_step(entries):
         yield ""
         yield rf"\paragraph{{Step {step}.}} " + ", ".join(f"${_entry_tex(e, printer)}$" for e in group)
@@ -672,8 +772,8 @@ def key_format(path: str, fmt: str) -> str:
     return by_ext.get(Path(path).suffix.lower(), fmt)
 
 
-def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "") -> Iterator[str]:
-    return key_markdown(spec, entries, what) if fmt == "markdown" else key_latex(spec, entries, what)
+def key_lines(spec: Any, entries: list[KeyEntry], fmt: str, what: str = "", notation: Any = None) -> Iterator[str]:
+    return (key_markdown if fmt == "markdown" else key_latex)(spec, entries, what, notation)
 
 
 # -- bptui export -----------------------------------------------------------------------------------
@@ -710,12 +810,6 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         from .core.engine.equations import spec_notation
 
         notation = spec_notation(spec, args.notation)
-        if exercise and notation.name != "lecture13":
-            raise ExerciseError(f"bptui export: exercises, keys and variants are written in the lecture's notation "
-                                f"only, for now, not {notation.name}: add --notation lecture13", source=spec.source)
-        if fmt == "csv" and notation.name != "lecture13":
-            raise ExerciseError("bptui export: --format csv holds the lecture's quantities and values in every "
-                                "notation (as trace --format json): add --notation lecture13")
     quantities = parse_quantities(args.blank)
     every = args.blank_every or 1
 
@@ -736,7 +830,7 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
             raise ExerciseError("bptui export: --answers: with --variants each key is written beside its variant "
                                 "(variant-01-key.md, …)")
         with progress.shown(steps, f"{args.variants} variants"):
-            return write_variants(spec, args, quantities, every, part_of)
+            return write_variants(spec, args, quantities, every, part_of, notation)
     if args.seed is not None or args.round is not None:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
     if fmt in ("pytorch", "numpy"):
@@ -758,7 +852,7 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if json_answers:  # the JSON key is the one written beside the key a person reads
         raise ExerciseError(f"bptui export: --answers {args.answers}: name the key a person reads (KEY.md, .tex or "
                             ".pdf); its JSON, the key a machine reads, is written beside it as KEY.json")
-    blanker = Blanker(spec, quantities, every, trace=key_json is not None) if exercise else None
+    blanker = Blanker(spec, quantities, every, trace=key_json is not None, notation=notation) if exercise else None
     lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation), steps,
                            "export")
     if args.output is not None and fmt == "pdf":
@@ -773,7 +867,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if args.answers:
         assert blanker is not None
         kfmt = key_format(args.answers, fmt)
-        key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part))
+        key = key_lines(spec, blanker.entries, "markdown" if kfmt == "markdown" else "latex", _what(part),
+                        blanker.notation)
         write_atomic(args.answers, document(key, kfmt, args.answers), args.force)
         if key_json is not None:
             write_key_json(key_json, args.file, args, blanker, kfmt)
@@ -856,8 +951,11 @@ def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: s
     """The key a machine reads (keyjson.py), beside the key; its document."""
     from .keyjson import key_document, key_json_text
 
-    doc = key_document(network, export_options(args, fmt, variant, blanker.spec), blanker.entries, blanker.details,
-                       args.rtol, args.atol, DIGITS)
+    options = export_options(args, fmt, variant, blanker.spec)
+    if blanker.notation is not None:  # the notation its names are in (its values are the lecture's, always)
+        options["notation"] = blanker.notation.name
+    doc = key_document(network, options, blanker.entries, blanker.details, args.rtol, args.atol, DIGITS,
+                       blanker.notation)
     write_atomic(path, key_json_text(doc), args.force)
     return doc
 
@@ -882,7 +980,7 @@ def _what(part: Part | None) -> str:
 
 
 def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
-                   part_of: Callable[[Any], Part | None]) -> int:
+                   part_of: Callable[[Any], Part | None], notation: Any = None) -> int:
     """``--variants N --seed S --output DIR``: per student a network file, its exercise and its key."""
     from .core.util.files import check_outputs, input_files
     from .core.util.jsonfmt import network_text
@@ -926,19 +1024,24 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
     docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
     for i, doc in enumerate(docs, start=1):
         path, exercise_path, key_path, key_json = files(i)
+        if notation is not None and notation.name != "lecture13":  # the variant opens in the exercise's notation
+            from .core.formulas.profiles import saved_name
+
+            doc = {**doc, "notation": saved_name(notation)}
         write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)
         epochs = part.epochs if part is not None else (args.epochs or 1)
-        blanker = Blanker(variant, quantities, every, trace=True)
-        lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker)
+        blanker = Blanker(variant, quantities, every, trace=True, notation=notation)
+        lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation)
         try:
             text = document(lines, fmt, str(exercise_path))
         except ExerciseError:  # refused (Blanker._refuse): no variant's network without its exercise
             path.unlink()
             raise
         write_atomic(exercise_path, text, args.force)
-        key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part))
+        key = key_lines(variant, blanker.entries, "markdown" if fmt == "markdown" else "latex", _what(part),
+                        blanker.notation)
         write_atomic(key_path, document(key, fmt, str(key_path)), args.force)
         doc = write_key_json(key_json, path.name, args, blanker, platform or fmt, i)
         made.append((variant, exercise_path, doc))

@@ -55,7 +55,8 @@ def step_rows(spec, stepper, step, blanker: "Blanker | None" = None) -> list[Row
     ``blanker`` (an exercise), its numbered blanks in place."""
     from .core.teaching.quiz import equations_of
 
-    notation = getattr(stepper, "notation", None) if blanker is None else None  # a graph's: the lecture's
+    # the stepper's notation (a graph's stepper has none: the lecture's); an exercise's, its blanker's
+    notation = getattr(stepper, "notation", None) if blanker is None else blanker.notation
     printer = LatexPrinter(DIGITS, notation=notation)
     eqs = blanker.equations(stepper, step) if blanker is not None else equations_of(stepper, step, notation=notation)
     if blanker is not None:
@@ -171,9 +172,10 @@ def notation_heading(notation: Profile | None) -> str:
 def _profile_notes(spec, notation: Profile) -> list[str]:
     """The notation list of a worked solution in a profile other than the lecture's, from the
     profile's data and the same trees the steps print (LaTeX)."""
-    from .core.engine.equations import G, Gb, M, W, b, o, s
+    from .core.engine.equations import G, Gb, W, b, group_symbol, o, s
     from .core.ops.optim import ETA
 
+    M = group_symbol(spec.optimizer)
     p = LatexPrinter(DIGITS, notation=notation)
     l = "l"
     names = ", ".join(f"{NAMES[q]} ${p.p(_quantity_sym(q, l))}$" for q in QUANTITIES)
@@ -448,59 +450,101 @@ def latex(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker |
 CSV_COLUMNS = ("step", "epoch", "example", "phase", "quantity", "layer", "node", "row", "col", "value")
 
 
-def csv_columns(spec) -> tuple[str, ...]:
+PROFILE_COLUMNS = ("notation", "name", "shown")  # after the lecture's columns, in a profile other than lecture13
+
+
+def csv_columns(spec, notation: Profile | None = None) -> tuple[str, ...]:
     """The header: a recurrent network's rows also say their time step τ (``time``, after ``example``;
-    empty for the loss and the updates)."""
-    if getattr(spec, "lengths", None) is not None:
-        return CSV_COLUMNS[:3] + ("time",) + CSV_COLUMNS[3:]
-    return CSV_COLUMNS
+    empty for the loss and the updates); in a notation profile other than the lecture's, the
+    lecture's columns and then :data:`PROFILE_COLUMNS`."""
+    columns = CSV_COLUMNS[:3] + ("time",) + CSV_COLUMNS[3:] if getattr(spec, "lengths", None) is not None else CSV_COLUMNS
+    return columns + PROFILE_COLUMNS if _profiled(notation) else columns
+
+
+def _profiled(notation: Profile | None) -> bool:
+    return notation is not None and notation.name != "lecture13"
+
+
+def _profile_cells(spec, k: Any, row: Any, col: Any, value: str, P: Profile, net: Any) -> tuple[str, str, str]:
+    """A row's number as profile ``P`` names and shows it: its symbol (b₁² for w₁,₀⁽²⁾, ∂C/∂w₂,₁²) and
+    its value as the profile shows it (a mean profile's G divided by the group's m); empty for the
+    lecture's 1 on top of a hidden o, which a profile with a separate b does not show."""
+    from .core.engine.explain import Cell
+    from .core.engine.equations import group_size
+    from .core.formulas.formula import TextPrinter
+
+    printer = TextPrinter(notation=P)
+    if k.quantity == "loss":
+        return P.name, printer.p(Sym("ℓ", k.example, latex=r"\ell")), value
+    if isinstance(row, tuple):  # an entry of a feature map, 0-based
+        return P.name, printer.p(Cell(k.quantity, k.layer, row, kind=spec.layer_kinds[k.layer - 1]).sym()), value
+    if k.quantity == "o" and row == 0:
+        return (P.name, "", "") if P.separate_bias else (P.name, printer.p(Cell("o", k.layer, 0).sym()), value)
+    cell = Cell(k.quantity, k.layer, row, col if col != "" else None, kind=spec.layer_kinds[k.layer - 1])
+    shown = value if k.quantity != "G" or not P.mean else _v(float(value) / group_size(net, k))
+    return P.name, printer.p(cell.sym()), shown
 
 
 def _v(x) -> str:
     return f"{float(x):.12g}"
 
 
-def csv_rows(spec, epochs: int = 1, part: "Part | None" = None) -> Iterator[tuple]:
+def csv_rows(spec, epochs: int = 1, part: "Part | None" = None, notation: Profile | None = None) -> Iterator[tuple]:
     """One row per scalar value: rows and columns in the lecture's indexing (b from 1, a from 0;
-    a hidden o⁽ˡ⁾ has its bias entry at row 0)."""
+    a hidden o⁽ˡ⁾ has its bias entry at row 0); in a notation profile other than the lecture's, each
+    row also names the profile, the number's symbol in it and the number as it shows it
+    (:func:`_profile_cells`): the lecture's columns and values stay, as ``trace --format json`` keeps them."""
     if _is_graph(spec):
         for kind, data in _graph_events(spec, part):
             if kind == "step":
                 k = data[1].key
                 yield (k.step, 1, "", k.phase, k.quantity, "", k.node, "", "", _v(data[1].value))  # one "epoch"
         return
+    if _profiled(notation):
+        assert notation is not None
+        for k, row, net in _network_rows(spec, epochs, part):
+            unit = row[-3] if row[-4] == "" else (row[-4] - 1, row[-3] - 1, row[-2] - 1)  # a map's (channel, row, col)
+            yield row + _profile_cells(spec, k, unit, row[-2], row[-1], notation, net)
+        return
+    for _, row, _ in _network_rows(spec, epochs, part):
+        yield row
+
+
+def _network_rows(spec, epochs: int, part: "Part | None") -> Iterator[tuple[Any, tuple, Any]]:
+    """:func:`csv_rows` of a network, each with its step's key and the stepper's network."""
     for kind, data in _network_events(spec, epochs, part):
         if kind != "step":
             continue
-        k = data[1].key
+        k, net = data[1].key, data[0].net
         head: tuple[Any, ...] = (k.step, k.epoch, "" if k.example is None else k.example, k.phase, k.quantity,
                 "" if k.layer is None else k.layer, "")
         if spec.lengths is not None:  # a recurrent network: the time step τ after the example
             head = head[:3] + ("" if k.time is None else k.time,) + head[3:]
         if k.quantity == "loss":
-            yield head + ("", "", _v(data[1].value))
+            yield k, head + ("", "", _v(data[1].value)), net
             continue
         value = np.asarray(data[1].value)
         if value.ndim == 3:  # a feature map (v2): node holds its channel, row and col its position (from 1)
             for (c, i, j), x in np.ndenumerate(value):
-                yield head[:-1] + (c + 1, i + 1, j + 1, _v(x))
+                yield k, head[:-1] + (c + 1, i + 1, j + 1, _v(x)), net
             continue
         if value.ndim == 2:
             for b in range(value.shape[0]):
                 for a in range(value.shape[1]):
-                    yield head + (b + 1, a, _v(value[b, a]))
+                    yield k, head + (b + 1, a, _v(value[b, a])), net
         else:
             # a hidden o⁽ˡ⁾ holds its bias entry 1 at row 0 (a recurrent layer's o⁽ˡ⁾_τ does not)
             first = 0 if k.quantity == "o" and len(value) == spec.widths[k.layer] + 1 else 1
             for i, x in enumerate(value):
-                yield head + (i + first, "", _v(x))
+                yield k, head + (i + first, "", _v(x)), net
 
 
-def csv_lines(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None) -> Iterator[str]:
+def csv_lines(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanker | None" = None,
+              notation: Profile | None = None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(csv_columns(spec))
-    for row in csv_rows(spec, epochs, part):
+    writer.writerow(csv_columns(spec, notation))
+    for row in csv_rows(spec, epochs, part, notation):
         writer.writerow(row)
         yield from _drain(buffer)
     yield from _drain(buffer)
@@ -517,9 +561,10 @@ def export(spec, fmt: str, epochs: int = 1, part: "Part | None" = None,
            blanker: "Blanker | None" = None, notation: Profile | None = None) -> Iterator[str]:
     """The lines of the export in ``fmt`` (markdown, latex or csv): the whole run or a ``part`` of
     it, a worked solution or, with a ``blanker``, an exercise; a worked solution in Markdown or
-    LaTeX in the ``notation`` profile (None: the lecture's)."""
+    LaTeX in the ``notation`` profile (None: the lecture's), CSV with the profile's names beside the
+    lecture's columns."""
     if fmt == "csv":
-        return csv_lines(spec, epochs, part, blanker)
+        return csv_lines(spec, epochs, part, blanker, notation)
     return (markdown if fmt == "markdown" else latex)(spec, epochs, part, blanker, notation)
 
 

@@ -106,6 +106,7 @@ _BLANK_FIELDS: dict[str, Any] = {
     "formula": lambda x: x is None or isinstance(x, str),
     "depends_on": lambda x: isinstance(x, list) and all(_whole(d) for d in x),
 }
+_OPTIONAL_BLANK_FIELDS: dict[str, Any] = {"divided_by": lambda x: _whole(x, least=2)}
 _OPTION_FIELDS: dict[str, Any] = {
     "blank": lambda x: isinstance(x, list) and bool(x) and all(isinstance(q, str) for q in x),
     "blank_every": _whole, "epochs": lambda x: _whole(x, null=True), "example": lambda x: _whole(x, null=True),
@@ -127,6 +128,9 @@ def _not_a_key(doc: Any) -> tuple[str, str] | None:
         for name, ok in _BLANK_FIELDS.items():
             if name not in b or not ok(b[name]):
                 return f"blanks[{i}].{name}", "missing or not as the schema has it"
+        for name, ok in _OPTIONAL_BLANK_FIELDS.items():
+            if name in b and not ok(b[name]):
+                return f"blanks[{i}].{name}", "not as the schema has it"
     return None
 
 
@@ -346,11 +350,15 @@ class Grade:
 
 
 def grade(key: Key, answers: Mapping[int, float], carried_credit: float = 1.0, replay: Replay | None = None) -> Grade:
-    """Grade ``answers`` (blank → number) against ``key`` (see the module's docstring)."""
+    """Grade ``answers`` (blank → number) against ``key`` (see the module's docstring). A blank with
+    ``divided_by`` (a mean profile's G/m) was asked as value/divided_by: the answer times it is what the
+    key's value, tolerances and formulas speak of; the grade reports the numbers as the page asked them."""
+    per = {n: int(b.get("divided_by", 1)) for n, b in key.blanks.items()}
+    board = {n: x * per.get(n, 1) for n, x in answers.items()}  # the answers as the key's values (the lecture's)
     out: dict[int, BlankGrade] = {}
     pending = []
     for n, b in sorted(key.blanks.items()):
-        value, given = _value(b), answers.get(n)
+        value, given = _value(b), board.get(n)
         g = BlankGrade(n, b["name"], b["quantity"], "missing", value, given, 0.0, explanation=b["explanation"])
         if given is not None and close(given, value, b["atol"], b["rtol"]):
             g.verdict, g.points = "right", 1.0
@@ -358,7 +366,11 @@ def grade(key: Key, answers: Mapping[int, float], carried_credit: float = 1.0, r
             pending.append(n)
         out[n] = g
     if pending:
-        _judge(key, answers, out, set(pending), carried_credit, replay or Replay(key))
+        _judge(key, board, out, set(pending), carried_credit, replay or Replay(key))
+    for n, g in out.items():  # as the page asked them
+        if per[n] != 1:
+            g.expected, g.given = g.expected / per[n], answers.get(n)
+            g.carried = None if g.carried is None else g.carried / per[n]
     return Grade(key, [out[n] for n in sorted(out)])
 
 

@@ -770,40 +770,46 @@ def cell_of(spec: Any, ref: Ref) -> Any:
     return Cell(ref.quantity, ref.layer, i if ref.quantity == "o" and ref.layer < spec.L else i + 1)
 
 
-def equation_latex(eq: Any, digits: int) -> str:
-    rows = LatexPrinter(digits).rows(eq)
+def equation_latex(eq: Any, digits: int, notation: Any = None) -> str:
+    rows = LatexPrinter(digits, notation=notation).rows(eq)
     return f"{rows[0][0]} {rows[0][1]} " + " = ".join(form for _, _, form in rows)
 
 
-def describe(stepper: Any, step: Any, ref: Ref, digits: int) -> tuple[str, str]:
+def describe(stepper: Any, step: Any, ref: Ref, digits: int, notation: Any = None) -> tuple[str, str]:
     """(latex, explanation) of a blank just made: its cell's worked equation with its value, and
-    the explanation's text; ℓ_D (no cell): the step's own equation."""
+    the explanation's text; ℓ_D (no cell): the step's own equation; in the ``notation`` profile (the
+    stepper's, which its explanation follows)."""
     from .core.teaching.explain import explain
-    from .core.formulas.formula import join_text
     from .core.teaching.quiz import equations_of
 
     cell = cell_of(stepper.spec, ref)
     if cell is None:
-        eq = equations_of(stepper, step)[-1]
-        return equation_latex(eq, digits), "ℓ_D, the loss of the epoch so far: " + join_text([eq], digits)
+        eq = equations_of(stepper, step, notation=notation)[-1]
+        return (equation_latex(eq, digits, notation),
+                "ℓ_D, the loss of the epoch so far: " + TextPrinter(digits, notation=notation).equation(eq))
     ex = explain(stepper, cell, digits)
-    return (equation_latex(ex.equations[-1], digits) if ex.equations else ""), ex.text()
+    return (equation_latex(ex.equations[-1], digits, notation) if ex.equations else ""), ex.text()
 
 
 def key_document(network: str, options: dict, entries: list[Any], details: Mapping[int, dict],
-                 rtol: float | None, atol: float | None, digits: int) -> dict:
-    """The key as JSON data (see core/schemas/key-schema.json)."""
+                 rtol: float | None, atol: float | None, digits: int, notation: Any = None) -> dict:
+    """The key as JSON data (see core/schemas/key-schema.json): the lecture's quantities, indices and
+    values (a contract), each blank's name in the ``notation`` profile."""
+    namer = TextPrinter(digits, notation=notation)
     blanks = []
     for e in entries:
         d = details[e.label]
         blanks.append({
             "blank": e.label, "epoch": d["epoch"], "example": d["example"], "time": d["time"], "step": e.step,
             "quantity": e.ref.quantity, "layer": e.ref.layer, "indices": indices_of(e.symbol, e.ref),
-            "name": TextPrinter(digits).p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.value, digits),
-            "atol": shown_halfwidth(e.value, digits) if atol is None else atol,
+            "name": namer.p(e.symbol), "value": _json_number(e.value), "shown": shown_text(e.asked, digits),
+            # a mean profile's page asks value/per (G/m): the tolerance of its digits, on the value's scale
+            "atol": shown_halfwidth(e.asked, digits) * e.per if atol is None else atol,
             "rtol": RTOL if rtol is None else rtol,
             "depends_on": list(d["depends_on"]), "formula": d["formula"], "latex": d["latex"],
             "explanation": d["explanation"]})
+        if e.per != 1:
+            blanks[-1]["divided_by"] = e.per
     return {"network": network, "options": options, "blanks": blanks}
 
 

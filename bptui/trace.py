@@ -12,7 +12,7 @@ from .core.engine.kind import layers_text
 from .core.util.jsonout import dumps
 from .core.formulas.formula import Arr, Sym, TextPrinter
 from .core.formulas.profiles import DEFAULT, Profile
-from .core.ops.optim import ETA
+from .core.ops.optim import EPS, ETA
 from .core.formulas.notation import count, num, sup, vec
 from .core.formats.spec import NetworkSpec
 from .core.engine.stepper import Step, Stepper
@@ -72,8 +72,8 @@ def describe(spec: NetworkSpec, notation: Profile = DEFAULT) -> str:
     if not spec.is_v2:
         acts = ", ".join(f"{f(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
     opt = spec.optimizer
-    extra = {"momentum": f", μ = {num(opt.momentum)}",
-             "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, ε = {num(opt.eps)}"}.get(opt.name, "")
+    extra = {"momentum": f", μ = {num(opt.momentum)}",  # Adam's ε as the notation writes it (goodfellow's δ)
+             "adam": f", β₁ = {num(opt.beta1)}, β₂ = {num(opt.beta2)}, {printer.p(EPS)} = {num(opt.eps)}"}.get(opt.name, "")
     shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""
     held_out = f", {count(len(spec.test_inputs), 'test example')} held out" if spec.test_inputs is not None and len(spec.test_inputs) else ""
     return (f"{spec.name}: a {shape} network ({acts}), {spec.loss} loss, {spec.update_text} updates{shuffled}, "
@@ -105,7 +105,7 @@ def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> I
                        f"y{' _1 … y_T' if spec.return_sequences else ''} = {target}")
             elif spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
                 image = TextPrinter().p(Arr(np.asarray(st.o[0])))
-                yield f"Example n = {k.example}: y = {vec(st.y)}, o{sup(0)} = x = {image}"
+                yield f"Example n = {k.example}: y = {vec(st.y)}, {o0} = x = {image}"
             else:
                 first = f"{o0} = x" if notation.separate_bias else f"{o0} = [1, x] = {vec(st.o[0])}"
                 yield f"Example n = {k.example}: x = {vec(st.x)}, y = {vec(st.y)}, {first}"

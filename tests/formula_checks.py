@@ -9,7 +9,9 @@ import numpy as np
 
 from bptui.core.formulas.formula import (Arr, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
                                 has_numbers, interval, overlaps, plan, probability_text, shown_value, walk)
+from bptui.core.engine.equations import group_size
 from bptui.core.formulas.notation import minus_signs, num
+from bptui.core.formulas.profiles import shown_value as profile_view
 
 
 def _finite(x) -> bool:
@@ -43,6 +45,9 @@ def board_value(stepper, ref: Ref, step=None):
         boards = {"W": st.W, "G": st.G, "s": st.s, "o": st.o, "delta": st.delta, "h": st.o}  # an LSTM's h is its o
         whole = boards[q][l] if q in boards else st.extra[q, l]  # a kind's own quantity (an LSTM's c)
     whole = np.asarray(whole)
+    if ref.view:  # a profile's part of the board's array (core/formulas/profiles.py): W without column 0, G/m, …
+        m = group_size(stepper.net, stepper.last.key) if ref.view.endswith("/m") else 1
+        whole = np.asarray(profile_view(whole, ref.view, m))
     return whole if ref.index is None else whole[ref.index]
 
 

@@ -170,7 +170,9 @@ def check_profile_step(stepper, step, digits: int, name: str) -> int:
     for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
         eq = plan(eq, digits)
         checked += check_equation(eq, digits, stepper, where=f"{name} step {step.key.step}")
-        check_text(eq, digits, text.equation(eq), " ".join(r for row in latex.rows(eq) for r in row))
+        shown, rows = text.equation(eq), " ".join(r for row in latex.rows(eq) for r in row)
+        if "…" not in shown and "cdots" not in rows and "ddots" not in rows:  # every number where none is elided
+            check_text(eq, digits, shown, rows)
     return checked
 
 
@@ -324,7 +326,6 @@ def _eqs_of(path: str, *more: str) -> list[str]:
 
 
 @pytest.mark.parametrize("example, notation, says", [
-    ("edges", "nielsen", "layer 1 (conv2d 2×3×3) is written in the lecture's notation only"),
     ("parity", "ng", "layer 1 (rnn 4) is written in the lecture's notation only"),
     ("lecture13", "ng", "a computation graph is written in the lecture's notation"),
 ])
@@ -360,10 +361,6 @@ def test_export_writes_each_profiles_equations_and_notation_section(name, first,
 
 
 def test_export_refuses_what_is_written_in_the_lectures_notation_only():
-    code, out, err = _export("xor", "--notation", "ng", "--exercise")
-    assert (code, out) == (2, "") and "exercises, keys and variants are written in the lecture's notation only" in err
-    code, out, err = _export("xor", "--notation", "ng", "--format", "csv")
-    assert (code, out) == (2, "") and "--format csv holds the lecture's quantities" in err
     code, out, err = _export("lecture13", "--notation", "ng")
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
 
@@ -390,8 +387,8 @@ def test_the_app_checks_its_notation_before_it_opens(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
     # a file the app reads after its first frame: the stepper it builds refuses, and the app ends with the error
-    with pytest.raises(SpecError, match=r"edges.json: notation ng: layer 1 \(conv2d 2×3×3\) is written in the lecture"):
-        Stepper(load_any(resolve("edges")), notation=PROFILES["ng"])
+    with pytest.raises(SpecError, match=r"parity.json: notation ng: layer 1 \(rnn 4\) is written in the lecture"):
+        Stepper(load_any(resolve("parity")), notation=PROFILES["ng"])
 
 
 # -- the manual ---------------------------------------------------------------------------------------------
@@ -444,7 +441,6 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
-                       (["edges", "--notation", "ng"], "layer 1 (conv2d 2×3×3) is written in the lecture's notation only"),
                        (["parity", "--notation", "cs231n"], "layer 1 (rnn 4) is written in the lecture's notation only")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err

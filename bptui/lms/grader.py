@@ -234,12 +234,14 @@ def within(given: float, value: float, atol: float, rtol: float) -> bool:
 def verdicts(blanks: list[dict[str, Any]], answers: Mapping[int, float]) -> dict[int, str]:
     """Each blank's verdict (right, carried, wrong or missing) for the student's ``answers`` {blank: value}."""
     out: dict[int, str] = {}
+    by = {int(b["blank"]): int(b.get("divided_by", 1)) for b in blanks}
     for b in blanks:
         n = int(b["blank"])
         if n not in answers:
             out[n] = "missing"
             continue
-        given, atol, rtol = answers[n], float(b["atol"]), float(b["rtol"])
+        # a blank with divided_by (a mean profile's G/m) was asked as value/divided_by: its answer times it
+        given, atol, rtol = answers[n] * int(b.get("divided_by", 1)), float(b["atol"]), float(b["rtol"])
         if within(given, float(b["value"]), atol, rtol):
             out[n] = "right"
             continue
@@ -247,7 +249,7 @@ def verdicts(blanks: list[dict[str, Any]], answers: Mapping[int, float]) -> dict
         depends = [int(d) for d in b["depends_on"]]
         if b.get("formula") and depends and all(d in answers for d in depends):
             try:
-                carried = evaluate(b["formula"], {f"b{d}": answers[d] for d in depends})
+                carried = evaluate(b["formula"], {f"b{d}": answers[d] * by[d] for d in depends})
             except FormulaError:
                 continue
             if within(given, carried, atol, rtol):
@@ -329,8 +331,8 @@ def generate(data: dict[str, Any]) -> None:
     data["params"]["variant"] = v["variant"]
     data["params"]["page"] = v["page"]
     data["params"]["tol"] = {f"b{b['blank']}": {"rtol": b["rtol"], "atol": b["atol"]} for b in v["blanks"]}
-    for b in v["blanks"]:
-        data["correct_answers"][f"b{b['blank']}"] = float(b["value"])
+    for b in v["blanks"]:  # the number the page asks for (a mean profile's G/m: value/divided_by)
+        data["correct_answers"][f"b{b['blank']}"] = float(b["value"]) / int(b.get("divided_by", 1))
 
 
 def grade(data: dict[str, Any]) -> None:

@@ -128,9 +128,14 @@ def number(x: float) -> str:
     return repr(float(x))
 
 
+def asked(b: dict) -> float:
+    """The number the page asks for: the key's value, divided by ``divided_by`` (a mean profile's G/m)."""
+    return float(b["value"]) / int(b.get("divided_by", 1))
+
+
 def tolerance(b: dict) -> float:
-    """The key's tolerance as an absolute one: atol + rtol·|value|."""
-    return float(b["atol"]) + float(b["rtol"]) * abs(float(b["value"]))
+    """The key's tolerance as an absolute one around the number asked: (atol + rtol·|value|)/divided_by."""
+    return (float(b["atol"]) + float(b["rtol"]) * abs(float(b["value"]))) / int(b.get("divided_by", 1))
 
 
 def html_text(text: str) -> str:
@@ -186,7 +191,7 @@ def category(name: str, seed: int) -> str:
 
 # -- Moodle XML -------------------------------------------------------------------------------------
 def cloze(b: dict) -> str:
-    return f"{{1:NUMERICAL:={number(b['value'])}:{number(tolerance(b))}}}"
+    return f"{{1:NUMERICAL:={number(asked(b))}:{number(tolerance(b))}}}"
 
 
 def moodle_xml(variants: list[Variant], source: Source) -> bytes:
@@ -233,7 +238,7 @@ def gift(variants: list[Variant], source: Source) -> str:
             title = gift_text(f"{v.name} {blank_label(b)}")
             text = gift_text(intro + f"<p>Step {b['step']}: {html_text(blank_label(b))} = ?</p>").replace("\n", " ")
             worked = gift_text(f"<pre>{html.escape(b['explanation'], quote=True)}</pre>").replace("\n", "&#10;")
-            lines += [f"::{title}::[html]{text}{{#{number(b['value'])}:{number(tolerance(b))}####{worked}}}", ""]
+            lines += [f"::{title}::[html]{text}{{#{number(asked(b))}:{number(tolerance(b))}####{worked}}}", ""]
     return "\n".join(lines)
 
 
@@ -284,7 +289,7 @@ def qti_assessment(v: Variant) -> bytes:
         _sub(always, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
         cond = _sub(proc, "respcondition", **{"continue": "No"})
         either = _sub(_sub(cond, "conditionvar"), "or")
-        value, tol = float(b["value"]), tolerance(b)
+        value, tol = asked(b), tolerance(b)
         _sub(either, "varequal", number(value), respident="response1")
         both = _sub(either, "and")
         _sub(both, "vargte", number(value - tol), respident="response1")
@@ -366,7 +371,8 @@ GRADED = ("blank", "name", "step", "value", "atol", "rtol", "depends_on", "formu
 def pool(variants: list[Variant]) -> list[dict]:
     """The keys as the grader reads them: per variant its number, page and blanks (no explanations)."""
     return [{"variant": v.number, "page": v.page.name,
-             "blanks": [{k: b[k] for k in GRADED} for b in v.key["blanks"]]} for v in variants]
+             "blanks": [{k: b[k] for k in GRADED + ("divided_by",) if k in b} for b in v.key["blanks"]]}
+            for v in variants]
 
 
 def grader_source(variants: list[Variant]) -> str:

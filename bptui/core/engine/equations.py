@@ -18,7 +18,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
 from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
-from ..formulas.profiles import Profile
+from ..formulas.profiles import Profile, shown_ref
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
@@ -69,6 +69,13 @@ def weight_sym(notation: Profile, l: int, row: int, col: int) -> Sym:
 
 
 M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
+M_ADAM = Sym("|B|", latex=r"|B|")  # the same beside Adam's m⁽ˡ⁾: the size of the update group B
+
+
+def group_symbol(opt: Optimizer | None) -> Sym:
+    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when the
+    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters)."""
+    return M_ADAM if opt is not None and opt.name == "adam" else M
 
 
 def G_MEAN(l: int | str) -> Sym:
@@ -180,6 +187,12 @@ def _arr(x: Any, quantity: str | None = None, layer: int | None = None, means: N
     return Arr(a, ref, row, means=means)
 
 
+def _shown(x: Any, ref: Ref | None, means: Node | None = None) -> Node:
+    """A value named by its (profile's) Ref, as :func:`_arr` writes it."""
+    a = np.asarray(x)
+    return Num(float(a), ref, means=means) if a.ndim == 0 else Arr(a, ref, means=means)
+
+
 # -- one step ---------------------------------------------------------------------------------------
 def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None = None,
                    pos: tuple[int, ...] | None = None, notation: Profile | None = None) -> tuple[Equation, ...]:
@@ -188,6 +201,8 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
     for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
         if kind.claims_step(net, step.key):
+            if notation is not None and notation.name != "lecture13":
+                return kind.profiled_step_equations(net, state, step, pos, notation, optimizer)
             return kind.step_equations(net, state, step, pos)
     if notation is not None and (notation.separate_bias or notation.mean):
         return profiled_step_equations(net, state, step, notation, optimizer)
@@ -291,7 +306,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
         return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, sep, m if notation.mean else None, rows)
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L, group_symbol(optimizer))
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
@@ -300,13 +315,15 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     if key.phase == FORWARD and key.quantity == "s":
         rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
         env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
-        values = {sym: _arr(v, means=sym) for sym, v in env.items()}
+        views: dict[Node, Ref] = {W(l): Ref("W", l, view="W.T" if rows else "W"), o(l - 1): shown_ref(Ref("o", l - 1), notation, L),
+                 b(l): Ref("W", l, view="b")}  # the board's numbers as the profile shows them
+        values = {sym: Arr(np.asarray(v), views[sym], means=sym) for sym, v in env.items()}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
         f = net.act(l).value(s(l))
         env = {s(l): state.s[l], **_alpha(net, l)}
         value = np.asarray(step.value)
-        result = _arr(value, "o", l) if l == L else _arr(value[1:])  # a hidden o without its 1
+        result = _arr(value, "o", l) if l == L else Arr(value[1:], Ref("o", l, view="x"))  # a hidden o without its 1
         forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
         return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
     W_next, d_next, s_l, o_l = shown_W(state.W[l + 1]), state.delta[l + 1], state.s[l], state.o[l]
@@ -323,36 +340,47 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
-def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False
-              ) -> tuple[Equation, ...]:
+def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
+              M: Sym = M, read: tuple[Node, Node, Sym, Any, Any] | None = None) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
     mean over the group's ``m`` examples (each example adds its term divided by m), and with row
-    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown."""
+    vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown. ``read``: what W
+    multiplies when it is not o⁽ˡ⁻¹⁾ (a dense layer after a map): its node with the 1 on top, its node
+    without, the symbol it is worked from and that symbol's value, and the vector with its 1."""
     G0, G1 = step.before, np.asarray(step.value)
     assert isinstance(G0, np.ndarray)
     d, o_prev = state.delta[l], state.o[l - 1]
     assert o_prev is not None
-    parts: list[tuple[Any, Sym, Node, Any]] = [(slice(None), G(l), Op("outer", (delta(l), o(l - 1))), o_prev)]
+    whole_x, sep_x, x_sym, x_value, x = read if read is not None else (o(l - 1), o(l - 1), o(l - 1), None, o_prev)
+    per = "/m" if m else ""
+    GW = G(l)
+    parts: list[tuple[Any, Sym, Node, Any, str]] = [(slice(None), GW, Op("outer", (delta(l), whole_x)), x, "")]
     if sep:
-        term = Op("outer", (o(l - 1), delta(l))) if rows else parts[0][2]
-        parts = [(slice(1, None), G(l), term, o_prev[1:]), (0, Gb(l), delta(l), None)]
+        outer = Op("outer", (sep_x, delta(l))) if rows else Op("outer", (delta(l), sep_x))
+        parts = [(slice(1, None), GW, outer, x[1:], "W.T" if rows else "W"), (0, Gb(l), delta(l), None, "b")]
 
     def shown(g: np.ndarray, cols: Any) -> np.ndarray:
         return g[:, cols].T if rows and cols != 0 else g[:, cols]
 
     out = []
-    for cols, lhs, term, a in parts:
+    for cols, lhs, term, a, view in parts:
         k = m or 1
         rhs = add(lhs, Op("/", (term, M)) if m else term)
         env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
-        if a is not None:
+        if a is not None and read is not None:  # after a map: [1, vec(o)] or vec(o), worked from the map
+            env[x_sym] = x_value
+            node = sep_x if sep else whole_x
+            values[node] = Arr(np.asarray(a), means=node)
+        elif a is not None:
             env[o(l - 1)] = a
-            values[o(l - 1)] = _arr(a, means=o(l - 1))
+            below = Ref("o", l - 1, view="x" if sep and l - 1 < L else "")
+            values[o(l - 1)] = Arr(np.asarray(a), below if below.view else Ref("o", l - 1), means=o(l - 1))
         if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
-        out.append(Equation(lhs, (rhs, substitute(rhs, values), _arr(shown(G1, cols) / k)), "←", env))
+        result = Arr(np.asarray(shown(G1, cols) / k), Ref("G", l, view=view + per))
+        out.append(Equation(lhs, (rhs, substitute(rhs, values), result), "←", env))
     return tuple(out)
 
 
@@ -455,6 +483,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
             states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
     mean = notation is not None and notation.mean
+    M = group_symbol(opt)
     if mean:
         after[G(l)] = G_l / m
         params[M] = m
@@ -463,10 +492,13 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     rows = notation is not None and notation.vectors == "row"
     # W without its bias column, then b: column 0
     parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
-    refs: dict[Sym, str] = {W(l): "W", G(l): "G"} if whole and not mean else {W(l): "W"} if whole else {}
     eqs = []
     for cols, of_bias in parts:
-        names, grad = _update_names(l, states, mean, of_bias)
+        names, grad = _update_names(l, states, mean, of_bias, M)
+        # the board's W and G as the profile shows them (their Ref's view): the quiz hides them, exercises blank them
+        view = "" if whole else "b" if of_bias else "W.T" if rows else "W"
+        shown_W, shown_G = names.get(W(l), W(l)), grad
+        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=view + ("/m" if mean else ""))}
 
         def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
             if not (isinstance(v, np.ndarray) and v.ndim == 2):
@@ -486,15 +518,15 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             values = dict(shown)
             for sym, value in env.items():
                 if isinstance(sym, Sym) and sym.vector:
-                    q = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                    values[sym] = _arr(value, q, l if q else None, means=None if q else sym)
-            quantity = refs.get(lhs)
-            result = _arr(part(after[lhs0]), quantity, l if quantity else None)
+                    ref = refs.get(sym) if not (sym == lhs and rel == "←") else None
+                    values[sym] = _shown(value, ref, means=None if ref else sym)
+            result = _shown(part(after[lhs0]), refs.get(lhs))
             eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
 
 
-def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool) -> tuple[dict[Node, Node], Sym]:
+def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool, M: Sym = M
+                  ) -> tuple[dict[Node, Node], Sym]:
     """What a profile's update writes for the lecture's symbols of ``update_formulas``, and its
     gradient's symbol: the bias's (``of_bias``: W → b, G → ∂ℓ/∂b, g → g_b, the optimizer's ``states``
     with their b), and with a ``mean`` gradient G as m·(G/m): plain sgd W − (η·m) G/m."""
@@ -594,8 +626,17 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     trees :func:`profiled_step_equations` fills in."""
     L, sep, rows = net.L, notation.separate_bias, notation.vectors == "row"
     eqs: list[Equation] = []
+    kinds = net.kinds if net.spec.is_v2 else ()
     for l in range(1, L + 1):
-        product = Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1)))
+        kind = kinds[l - 1] if kinds else None
+        lines = kind.rules(net, l) if kind is not None else None
+        if lines is not None:  # a map layer's own lines (its b is its own already)
+            eqs.extend(lines)
+            continue
+        x: Node = o(l - 1)
+        if kind is not None and getattr(kind, "after_map", False):  # a dense layer reading a map: vec(o)
+            x = Op("vec", (o(l - 1),)) if sep else Op("cat1", (Op("vec", (o(l - 1),)),))
+        product = Op("@", (x, W(l)) if rows else (W(l), x))
         eqs.append(Equation(s(l), (add(product, b(l)) if sep else product,)))
         f = net.act(l).value(s(l))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L and not sep else f,)))
@@ -607,12 +648,19 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         back = Op("@", (delta("l+1"), Op("T", (W("l+1"),))) if rows else (Op("T", (W("l+1"),)), delta("l+1")))
         eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
                                              Sym("f′", "l", vector=True, latex="f'")),)))
+    for kind in kinds:  # once per network: δ below a convolution, its kernel's G (G/m), through a pooling layer
+        for eq in kind.shared_rules(net):
+            if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
+                head, term = eq.forms[0].args
+                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt)))),), eq.rel, note=eq.note)
+            if eq not in eqs:
+                eqs.append(eq)
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
-        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, M)) if notation.mean else term),), "←"))
+        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt))) if notation.mean else term),), "←"))
     states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:
-        names, _ = _update_names("l", states, notation.mean, of_bias)
+        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt))
         for lhs, rel, rhs in update_formulas(opt, "l"):
             new = names.get(lhs, lhs)
             assert isinstance(new, Sym)

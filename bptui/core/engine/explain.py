@@ -27,13 +27,15 @@ import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.formula import adjoint_sym
+from ..formulas.profiles import shown_ref
 from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute
 from .kind import LayerKind
 from ..formulas.notation import num, sub as subscript, sup
-from ..ops.optim import hyper_parameters, regularised, update_formulas
+from ..ops.optim import ETA, hyper_parameters, regularised, update_formulas
 from .schedule import BACKWARD, UPDATE
 from . import wiring
 
+LOSS = Sym("ℓ", latex=r"\ell")
 MAX_TERMS = 8  # longer sums show their first three and last two terms and say how many there are
 
 
@@ -99,12 +101,13 @@ class Explanation:
     # the lines as made: words and equations, to print again with another number of terms (text)
     parts: tuple[str | Equation, ...] = ()
     digits: int = 4
+    notation: Any = None  # the profile its symbols are printed in (None: the lecture's)
 
     def text(self, max_terms: int = MAX_TERMS) -> str:
         """The title and the lines; a sum of more than ``max_terms`` terms shows part of them (the
         caller says how many fit: the side panel as many as its height has room for)."""
-        lines = self.lines if max_terms == MAX_TERMS or not self.parts else _Builder(self.digits, max_terms).add(
-            self.parts).lines
+        lines = self.lines if max_terms == MAX_TERMS or not self.parts else _Builder(
+            self.digits, max_terms, self.notation).add(self.parts).lines
         return "\n".join([self.title, *("  " + line for line in lines)])
 
     def most_terms(self) -> int:
@@ -115,8 +118,9 @@ class Explanation:
 class _Builder:
     """Collects an explanation's lines: words, and equations printed one form a line."""
 
-    def __init__(self, digits: int, max_terms: int = MAX_TERMS) -> None:
-        self.printer = TextPrinter(digits)
+    def __init__(self, digits: int, max_terms: int = MAX_TERMS, notation: Any = None) -> None:
+        self.printer = TextPrinter(digits, notation=notation)
+        self.notation = self.printer.notation  # None for the lecture's
         self.printer.max_terms = max_terms
         self.lines: list[str] = []
         self.equations: list[Equation] = []
@@ -147,13 +151,40 @@ class _Builder:
 
     def done(self, title: str, value: float | None, terms=(), factor: float = 1.0) -> Explanation:
         return Explanation(title, tuple(self.lines), value, tuple(float(t) for t in terms), factor,
-                           tuple(self.equations), tuple(self.parts), self.printer.digits)
+                           tuple(self.equations), tuple(self.parts), self.printer.digits, self.notation)
 
     def n(self, x: float) -> str:
         return num(x, self.printer.digits)
 
     def p(self, node: Node) -> str:
         return self.printer.p(node)
+
+    def q(self, quantity: str, l: int | str | None = None) -> str:
+        """A whole quantity of layer ``l`` in the printer's notation: s⁽²⁾, z², dz^[2] (``G``: its gradient)."""
+        base, latex = ("δ", r"\delta") if quantity == "delta" else ("ℓ", r"\ell") if quantity == "loss" else (quantity, None)
+        return self.p(Sym(base, l, latex=latex, vector=True))
+
+    def units(self, first: int, last: int) -> str:
+        """A range of units the lecture numbers ``first`` … ``last`` (from 1), as the printer's notation numbers them."""
+        return f"{self.unit(first)} … {self.unit(last)}"
+
+    def unit(self, b: int) -> int:
+        """Unit ``b`` (the lecture's number, from 1) as the printer's notation numbers it."""
+        return b if self.notation is None else self.notation.unit(b)
+
+    def layer(self, l: int) -> int | str:
+        """Layer ``l`` (the lecture's number, the input 0) as the printer's notation numbers it."""
+        return l if self.notation is None else self.notation.layer_number(l)
+
+    @property
+    def separate(self) -> bool:
+        """Whether the notation keeps the bias apart (b, not column 0 of W with a 1 on top of o)."""
+        return self.notation is not None and self.notation.separate_bias
+
+    @property
+    def mean(self) -> bool:
+        """Whether the notation writes a group's gradient as the mean G/m."""
+        return self.notation is not None and self.notation.mean
 
 
 def _count_terms(eq: Equation) -> int:
@@ -170,8 +201,19 @@ def _count_terms(eq: Equation) -> int:
     return most
 
 
-def _not_yet(cell: Cell, why: str) -> Explanation:
-    return Explanation(f"{cell.symbol()} has not been computed yet", (why,), None)
+def _not_yet(cell: Cell, why: str, out: "_Builder | None" = None) -> Explanation:
+    name = cell.symbol() if out is None else out.p(cell.sym())
+    return Explanation(f"{name} has not been computed yet", (why,), None, notation=None if out is None else out.notation)
+
+
+def notation_of(stepper: Any) -> Any:
+    """The profile a stepper writes in (None: the lecture's; a graph's stepper has none)."""
+    return getattr(stepper, "notation", None)
+
+
+def builder(stepper: Any, digits: int) -> _Builder:
+    """The explanation's builder in the stepper's notation."""
+    return _Builder(digits, notation=notation_of(stepper))
 
 
 # -- networks ---------------------------------------------------------------------------------------
@@ -292,11 +334,12 @@ def explain_network(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
             "W": _explain_W, "loss": _explain_loss}[cell.quantity](stepper, cell, digits)
 
 
-def _stale(stepper: Any, l: int) -> tuple[str, ...]:
+def _stale(stepper: Any, l: int, out: "_Builder | None" = None) -> tuple[str, ...]:
     """A note when the weights used are no longer the ones on the board (update steps follow)."""
     key = stepper.schedule.key(stepper.position - 1) if stepper.position else None
     if key is not None and key.phase == UPDATE and key.layer >= l:
-        return (f"(with W{sup(l)} as it was during this pass, before its update)",)
+        name = f"W{sup(l)}" if out is None else out.q("W", l)
+        return (f"(with {name} as it was during this pass, before its update)",)
     return ()
 
 
@@ -313,8 +356,9 @@ def _indices(cell: Cell) -> tuple[int, int, int]:
 
 def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, (l, b, _) = stepper.state, _indices(cell)
+    out = builder(stepper, digits)
     if st.s[l] is None:
-        return _not_yet(cell, f"s{sup(l)} comes in this example's forward pass.")
+        return _not_yet(cell, f"{out.q('s', l)} comes in this example's forward pass.", out)
     W_used = _weights_of_group(stepper)[l]  # the W that made s, even after an update
     on_board = W_used is st.W[l]
     x = wiring.source(stepper.net, l)  # o⁽ˡ⁻¹⁾, or the o a residual block's wires bring
@@ -325,44 +369,55 @@ def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
     w_a, o_a = Sym("w", l, (b, "a")), Sym("o", x, ("a",))
     w_syms = [Sym("w", l, (b, a)) for a in range(d + 1)]
     o_syms = [Sym("o", x, (a,)) for a in range(d + 1)]
-    env: dict = {w_a: w, o_a: o, **dict(zip(w_syms, map(float, w))), **dict(zip(o_syms, map(float, o)))}
-    expanded = add(*[mul(ws, os) for ws, os in zip(w_syms, o_syms)])
+    sep = out.separate  # the bias b_b apart: w_b,0 o₀ is written b_b, the sum runs from the first unit
+    env: dict = {w_a: w[1:] if sep else w, o_a: o[1:] if sep else o, **dict(zip(w_syms, map(float, w))),
+                 **dict(zip(o_syms, map(float, o)))}
+    products = [ws if sep and a == 0 else mul(ws, os) for a, (ws, os) in enumerate(zip(w_syms, o_syms))]
+    expanded = add(*(products[1:] + products[:1] if sep else products))
     numbers = substitute(expanded, {**{ws: Num(float(w[a]), Ref("W", l, (b - 1, a)) if on_board else None, means=ws)
                                        for a, ws in enumerate(w_syms)},
                                     **{os: Num(float(o[a]), Ref("o", x, (a,))) for a, os in enumerate(o_syms)}})
-    forms: list[Node] = [Sum("a", mul(w_a, o_a)), expanded, numbers]
+    rule = add(Sum("a", mul(w_a, o_a)), w_syms[0]) if sep else Sum("a", mul(w_a, o_a))
+    forms: list[Node] = [rule, expanded, numbers]
     if len(terms) > 1:
-        forms.append(add(*[Num(t) for t in terms]))
+        forms.append(add(*[Num(t) for t in (terms[1:] + terms[:1] if sep else terms)]))
     forms.append(Num(value, Ref("s", l, (b - 1,))))
     lhs = Sym("s", l, (b,))
-    out = _Builder(digits).eq(Equation(lhs, tuple(forms), bindings=env,
-                                       note=f"a = 0 … {d}; o₀{sup(x)} = 1 is the bias"))
-    out.say(*_stale(stepper, l))
-    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} in layer {l}, "
-             f"example n = {current_example(stepper)}")
+    note = (f"a = {out.units(1, d)}; {out.p(w_syms[0])} is the bias" if sep else
+            f"a = 0 … {d}; {out.p(o_syms[0])} = 1 is the bias")
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=note))
+    out.say(*_stale(stepper, l, out))
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {out.unit(b)} in layer "
+             f"{out.layer(l)}, example n = {current_example(stepper)}")
     return out.done(title, value, terms)
 
 
 def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
     lhs = Sym("o", l, (b,))
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     if st.o[l] is None:
-        return _not_yet(cell, f"o{sup(l)} comes in this example's forward pass.")
+        return _not_yet(cell, f"{out.q('o', l)} comes in this example's forward pass.", out)
     n = current_example(stepper)
     if b == 0:
-        out.eq(Equation(lhs, (ONE,), note=f"so that w_b,0{sup(l + 1)} acts as unit b's bias in layer {l + 1}"))
-        return out.done(f"{out.p(lhs)} = 1: the bias entry of o{sup(l)}, always 1", 1.0)
+        if out.separate:  # the lecture's 1 on top of o: this notation keeps the bias apart instead
+            out.say(f"the lecture's bias entry o₀{sup(l)} = 1; this notation writes no 1 on top of "
+                    f"{out.q('o', l)}: the bias is {out.q('b', l + 1)}, added to {out.q('s', l + 1)}")
+            return out.done(f"o₀{sup(l)} = 1: the lecture's bias entry (not in this notation)", 1.0)
+        out.eq(Equation(lhs, (ONE,), note=f"so that {out.p(Sym('w', l + 1, ('b', 0)))} acts as unit b's bias in "
+                                          f"layer {out.layer(l + 1)}"))
+        return out.done(f"{out.p(lhs)} = 1: the bias entry of {out.q('o', l)}, always 1", 1.0)
     if l == 0:
         value = float(st.o[0][b])
         x = Sym("x", None, (b,))
-        out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (b,)))), bindings={x: value}, note=f"o{sup(0)} = [1, x]"))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: input {b} of example n = {n}", value)
+        note = f"{out.q('o', 0)} = x" if out.separate else f"{out.q('o', 0)} = [1, x]"
+        out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (b,)))), bindings={x: value}, note=note))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: input {out.unit(b)} of example n = {n}", value)
     idx = b if l < spec.L else b - 1
     value = float(st.o[l][idx])
     s = st.s[l]
     s_b = Sym("s", l, (b,))
-    title = f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} in layer {l}, example n = {n}"
+    title = f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} in layer {out.layer(l)}, example n = {n}"
     result = Num(value, Ref("o", l, (idx,)))
     if net.act(l).name == "softmax":
         s_k = Sym("s", l, ("k",))
@@ -380,20 +435,21 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, net, spec, (l, b, _) = stepper.state, stepper.net, stepper.spec, _indices(cell)
+    out = builder(stepper, digits)
     if st.delta[l] is None:
-        return _not_yet(cell, f"δ{sup(l)} comes in this example's backward pass.")
+        return _not_yet(cell, f"{out.q('delta', l)} comes in this example's backward pass.", out)
     value = float(st.delta[l][b - 1])
     n = current_example(stepper)
     lhs = cell.sym()
-    out = _Builder(digits)
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ{sup(n or 'n')}/∂s{subscript(b)}{sup(l)}, how the loss of example n = {n} "
-             f"moves with s{subscript(b)}{sup(l)}")
+    s_name, meaning = out.p(Sym("s", l, (b,))), out.p(Partial(Sym("ℓ", n or "n", latex=r"\ell"), Sym("s", l, (b,))))
+    title = (f"{out.p(lhs)} = {out.n(value)}: {meaning}, "
+             f"how the loss of example n = {n} moves with {s_name}")
     if l == spec.L:
         return _explain_output_delta(stepper, cell, value, lhs, title, out)
     nl = wiring.reader(net, l)  # l + 1, or the layer a residual block's wires send ∂ℓ/∂o⁽ˡ⁾ from
     if nl != l + 1:  # the last layer of a residual block: o⁽ˡ⁾ is F(x) in the block's output x + F(x)
-        out.say(f"o{sup(l)} is F(x) in a residual block's output x + F(x), which layer {nl} reads: "
-                f"∂ℓ/∂o{sup(l)} is what layer {nl} sends down, times 1")
+        out.say(f"{out.q('o', l)} is F(x) in a residual block's output x + F(x), which layer {nl} reads: "
+                f"∂ℓ/∂{out.q('o', l)} is what layer {nl} sends down, times 1")
     W_next, d_next = _weights_of_group(stepper)[nl], st.delta[nl]
     on_board = W_next is st.W[nl]
     C = len(d_next)
@@ -418,8 +474,8 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if net.act(l).derivative_is_one:  # ∂o/∂s = 1: δ is what comes down, without the factor
         forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)), Sum("c", mul(d_c, w_cb)), back_sym,
                  substitute(back_sym, values), result]
-        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}; {IDENTITY_NOTE}"))
-        out.say(*_stale(stepper, nl))
+        out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = {out.units(1, C)}; {IDENTITY_NOTE}"))
+        out.say(*_stale(stepper, nl, out))
         return out.done(title, value, terms)
     forms = [mul(Partial(ell, O_b), Partial(O_b, S_b)),
              mul(Sum("c", mul(d_c, w_cb)), df),
@@ -427,8 +483,8 @@ def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
              mul(group(substitute(back_sym, values)) if C > 1 else substitute(back_sym, values), substitute(df, values)),
              mul(Num(sum(terms), means=back_sym), Num(fp, means=df)),
              result]
-    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = 1 … {C}"))
-    out.say(*_stale(stepper, nl))
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"c = {out.units(1, C)}"))
+    out.say(*_stale(stepper, nl, out))
     return out.done(title, value, terms, fp)
 
 
@@ -461,7 +517,7 @@ def _explain_output_delta(stepper: Any, cell: Cell, value: float, lhs: Node, tit
         return out.done(title, value, (ob * total if act == "softmax" else ob, -yb))
     assert loss.grad_formula is not None
     rule = loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act)
-    note = f"ℓ = {out.p(rule)}"
+    note = f"{out.p(LOSS)} = {out.p(rule)}"
     if act == "softmax":
         K = len(o)
         g = loss.grad_o(o, y) if loss.grad_o else np.zeros_like(o)
@@ -494,13 +550,18 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
     value = float(st.G[l][b - 1, a])
     lhs = cell.sym()
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     examples = _group_examples(stepper, l)
-    meaning = f"∂ℓ/∂{out.p(Sym('w', l, (b, a)))} summed over the examples of this update group so far"
+    loss_w = out.p(Partial(LOSS, Sym("w", l, (b, a))))
+    # a mean profile shows G/m for the group's m examples (each example's term divided by m); the lecture the sum
+    m = _group_size(stepper) if out.mean else 1
+    M_GROUP = group_symbol(spec.optimizer)
+    meaning = (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
+               "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
-                           (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group, and no "
-                            f"example's δ{sup(l)} has been added yet",), value)
+                           (f"{out.p(lhs)} = 0: {out.q('G', l)} is zeroed at the start of each update group, and no "
+                            f"example's {out.q('delta', l)} has been added yet",), value, notation=out.notation)
     W = _weights_of_group(stepper)
     x = wiring.source(stepper.net, l)  # o⁽ˡ⁻¹⁾, or the o a residual block's wires bring
     d_b, o_a = [], []
@@ -514,23 +575,55 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     w, s_b = Sym("w", l, (b, a)), Sym("s", l, (b,))
     ln = Sym("ℓ", "n", latex=r"\ell")
     D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", x, (a,))
-    out.eq(Equation(Partial(ln, w), (mul(Partial(ln, s_b), Partial(s_b, w)), mul(D, O)),
-                    note=f"since {out.p(w)} reaches ℓ⁽ⁿ⁾ only through {out.p(s_b)}"))
-    forms: list[Node] = [Sum("n", mul(D, O)), add(*[mul(Num(d), Num(x)) for d, x in zip(d_b, o_a)])]
+    bias = out.separate and a == 0  # ∂ℓ/∂b_b = δ_b: no o₀ = 1 in this notation
+    each = D if bias else mul(D, O)
+    out.eq(Equation(Partial(ln, w), (mul(Partial(ln, s_b), Partial(s_b, w)), each),
+                    note=f"since {out.p(w)} reaches {out.p(ln)} only through {out.p(s_b)}"))
+    products = [Num(d) if bias else mul(Num(d), Num(x)) for d, x in zip(d_b, o_a)]
+    sums: list[Node] = [Sum("n", each), add(*products)]
     if len(terms) > 1:
-        forms.append(add(*[Num(t) for t in terms]))
-    forms.append(Num(value, Ref("G", l, (b - 1, a))))
-    out.eq(Equation(lhs, tuple(forms), bindings={D: np.array(d_b), O: np.array(o_a)}, note=f"over n = {listed}"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+        sums.append(add(*[Num(t) for t in terms]))
+    ref = Ref("G", l, (b - 1, a))
+    if out.mean:  # (1/m)·Σ: the sum over the examples so far, divided by the group's m
+        forms: list[Node] = [Op("/", (f, M_GROUP if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(sums)]
+        assert out.notation is not None
+        forms.append(Num(value / m, shown_ref(ref, out.notation, stepper.spec.L)))
+    else:
+        forms = [*sums, Num(value, ref)]
+    env: dict = {D: np.array(d_b), O: np.array(o_a), M_GROUP: float(m)}
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"over n = {listed}"))
+    shown = value / m
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {meaning}", shown, [t / m for t in terms])
+
+
+def _group_size(stepper: Any) -> int:
+    """The size m of the update group on the board (the last group may have fewer examples)."""
+    if stepper.position == 0:
+        return min(stepper.spec.group_size, stepper.spec.N)
+    return _group_size_of(stepper, stepper.schedule.key(stepper.position - 1))
+
+
+def _group_size_of(stepper: Any, key: Any) -> int:
+    """The size m of the update group of step ``key``."""
+    from .equations import group_size  # equations imports this module's neighbours: at call time
+
+    return group_size(stepper.net, key)
+
+
+def group_symbol(opt: Any) -> Sym:
+    """How a mean profile writes the update group's size (m, or |B| beside Adam's m⁽ˡ⁾)."""
+    from .equations import group_symbol as symbol
+
+    return symbol(opt)
 
 
 def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, spec, (l, b, a) = stepper.state, stepper.spec, _indices(cell)
     value = float(st.W[l][b - 1, a])
     lhs = cell.sym()
-    out = _Builder(digits)
-    what = f"the weight from unit {a} of layer {wiring.source(stepper.net, l)} to unit {b} of layer {l}" if a else \
-        f"the bias of unit {b} in layer {l}"
+    out = builder(stepper, digits)
+    what = (f"the weight from unit {out.unit(a)} of layer {out.layer(wiring.source(stepper.net, l))} to unit "
+            f"{out.unit(b)} of layer {out.layer(l)}" if a else f"the bias of unit {out.unit(b)} in layer {out.layer(l)}")
     kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
     what = (kind.weight_text(spec, l, b, a) if kind is not None else None) or what
     # the update's symbols as the layer's panel names the weight (u_b,c in U, a kernel's w_k,c,u,v, b_k)
@@ -543,9 +636,16 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
                   **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc) for x in ("g", "m", "v") for acc in ("", "hat")}}
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
-        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits),), value)
+        return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits, out.p(lhs) if out.notation else None),), value,
+                           notation=out.notation)
     step, G = prov.update, prov.G
     opt = spec.optimizer
+    # a mean profile's update reads the gradient as G/m: w ← w − (η·m)·(G/m), every number the same
+    m = _group_size_of(stepper, step.key) if out.mean else 1
+    M_GROUP = group_symbol(opt)
+    g_mean = Sym("G", l, (b, a), latex="G")  # G/m: its own node, so that G ↦ m·(G/m) substitutes once
+    mean_names: dict = {mul(ETA, Sym("G", l, (b, a))): mul(group(mul(ETA, M_GROUP)), g_mean),
+                        Sym("G", l, (b, a)): group(mul(M_GROUP, g_mean))} if out.mean else {}
     i = (b - 1, a)
     w0 = float(step.before[i])
     bias = stepper.spec.layer_kinds[l - 1].bias_columns
@@ -566,7 +666,12 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
         after[Sym("m", l, (b, a), "hat")] = float(step.opt.m[i]) / (1.0 - opt.beta1**t)
         after[Sym("v", l, (b, a), "hat")] = float(step.opt.v[i]) / (1.0 - opt.beta2**t)
     refs: dict = {}  # G⁽ˡ⁾ on the board may be a later group's by now: G here is the one the update used
+    if out.mean:
+        params = {**params, M_GROUP: float(m)}
+        shown[M_GROUP] = Num(float(m), exact=True)
+        after[g_mean] = float(G[i]) / m
     for eq_lhs, rel, rhs in update_formulas(opt, l, (b, a)):
+        rhs = substitute(rhs, mean_names) if mean_names else rhs
         env = {**params, **after}
         if rel == "←":
             env[eq_lhs] = before[eq_lhs]
@@ -591,12 +696,12 @@ def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
     L = spec.L
     n = current_example(stepper)
     if st.loss is None:
-        return _not_yet(cell, "the loss comes after this example's forward pass.")
+        return _not_yet(cell, "the loss comes after this example's forward pass.", builder(stepper, digits))
     value = float(st.loss)
     o, y, s = st.o[L], st.y, st.s[L]
     act = net.act(L).name
     lhs = Sym("ℓ", n, latex=r"\ell") if n else Sym("ℓ", latex=r"\ell")
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     title = f"{out.p(lhs)} = {out.n(value)}: the loss of example n = {n} ({spec.loss})"
     if net.loss.name == "cross_entropy":
         if act == "softmax":

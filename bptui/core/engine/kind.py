@@ -607,6 +607,13 @@ class LayerKind:
         """The equations of ``step`` (claimed by :meth:`claims_step`); for a map, the scalar form at ``pos``."""
         raise NotImplementedError
 
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        """:meth:`step_equations` as the notation profile ``notation`` names and groups them (a separate
+        b, the mean G/m); a kind that :meth:`follows_profiles` and claims steps writes them so. Here:
+        the lecture's grouping (the printer still writes the profile's symbols)."""
+        return self.step_equations(net, state, step, pos)
+
     def rules(self, net: Any, l: int) -> list | None:
         """Layer l's lines of the network's rules (formula trees without numbers); None: a dense layer's."""
         return None

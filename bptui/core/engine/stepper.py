@@ -280,9 +280,10 @@ class Provenance:
     step_in_epoch: int = 0  # the update step within its epoch
     layer_kind: LayerKind | None = None  # layer l's kind, which names its weights (weight_name)
 
-    def text(self, digits: int = 4) -> str:
-        """One line in the lecture's notation: where the weight's value comes from, with its numbers."""
-        w, value = weight_name(self.layer, self.row, self.col, self.layer_kind), num(self.value, digits)
+    def text(self, digits: int = 4, name: str | None = None) -> str:
+        """One line in the lecture's notation: where the weight's value comes from, with its numbers
+        (``name``: the weight as a notation profile names it)."""
+        w, value = name or weight_name(self.layer, self.row, self.col, self.layer_kind), num(self.value, digits)
         if self.kind == "edit" and self.edit is not None:
             e = self.edit
             where = f"step {e.step_in_epoch} of epoch {e.epoch}"

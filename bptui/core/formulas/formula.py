@@ -51,6 +51,10 @@ class Ref:
     layer: int | None = None
     index: tuple[int, ...] | None = None  # None: the whole array
     node: str | None = None
+    # how a notation profile shows the board's array (core/formulas/profiles.py, VIEWS): "" the lecture's
+    # array itself; "W" without column 0, "b" column 0, "x" without the 1 on top, ".T" transposed, "/m"
+    # divided by the group's size; ``index`` then indexes the array as shown
+    view: str = ""
 
     def at(self, *index: int) -> "Ref":
         """An entry of the array this Ref names (after its own index: a row of a per-τ matrix)."""
@@ -1087,6 +1091,8 @@ class Printer:
         if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
             base, sub = ("b" if base == "w" else "Gb"), sub[:1]
         sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
+            base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
         if base in ("G", "Gb"):
             if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾

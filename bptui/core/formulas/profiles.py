@@ -33,6 +33,10 @@ class Symbol:
     text: str  # as the app and ``trace`` print it (Unicode)
     latex: str  # as ``export`` writes it (LaTeX math)
 
+    def primed(self) -> "Symbol":
+        """The symbol with a prime: a last resort where a course's profile takes every alternative."""
+        return Symbol(self.text + "′", "{" + self.latex + "}'")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -73,7 +77,15 @@ class Profile:
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        out.update(self.clashes())
         return out
+
+    def clashes(self) -> dict[str, Symbol]:
+        """The letters of an optimizer or a kind that this profile's own symbols take, each with the
+        one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
+        used = {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
+        return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
+                for letter, alts in CLASHES.items() if letter in used}
 
     def layer_text(self, layer: int | str) -> str:
         """The layer index as text: ``⁽²⁾``, ``^[2]`` or ``²`` (numbers shifted to the input's number)."""
@@ -126,12 +138,63 @@ class Profile:
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 
 
+# -- a board's number as a profile shows it ------------------------------------------------------------------
+# A profile shows parts of the lecture's arrays: W without its bias column 0 (transposed with row
+# vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
+# part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
+VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
+         "x": lambda a: a[1:], ".T": lambda a: a.T}
+
+
+def shown_value(array: Any, view: str, m: int = 1) -> Any:
+    """The lecture's board ``array`` as the ``view`` shows it (``m``: the update group's size, for "/m")."""
+    part, _, per = view.partition("/")
+    out = VIEWS[part](array)
+    return out / m if per == "m" else out
+
+
+def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
+    """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the view and the index into the
+    array as shown (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1; a
+    mean profile's G is G/m); ``L``: the output layer (whose o has no 1). The Ref itself where the profile
+    shows the lecture's array unchanged."""
+    from dataclasses import replace
+
+    q, idx, sep, rows = ref.quantity, ref.index, P.separate_bias, P.vectors == "row"
+    mean = "/m" if P.mean and q == "G" else ""
+    if q in ("W", "G") and sep:
+        if idx is None:
+            return replace(ref, view=("W.T" if rows else "W") + mean)
+        r, a = idx
+        if a == 0:
+            return replace(ref, index=(r,), view="b" + mean)
+        return replace(ref, index=(a - 1, r) if rows else (r, a - 1), view=("W.T" if rows else "W") + mean)
+    if q == "G" and mean:
+        return replace(ref, view=mean)
+    if q == "o" and sep and ref.layer is not None and ref.layer < L and (idx is None or len(idx) == 1):  # not a map
+        return replace(ref, index=None if idx is None else (idx[0] - 1,), view="x")
+    return ref
+
+
 def _superscriptable(text: str) -> bool:
     return all(ch in "0123456789()+-nlLk" for ch in text)
 
 
 def _s(text: str, latex: str | None = None) -> Symbol:
     return Symbol(text, text if latex is None else latex)
+
+
+# Letters of an optimizer or a kind that a profile may take for a shared quantity, and what is written
+# for them then (the first one the profile leaves free): Adam's ε beside goodfellow's learning rate ε is
+# δ (as his Algorithm 8.7 writes Adam's constant), the L2 line's g = G + 2λW̃ beside goodfellow's g (his
+# δ) is ĝ (his gradient estimate, Algorithm 8.1), a GRU's update gate z beside nielsen's and ng's
+# pre-activation z is u. (A mean profile's group size m beside Adam's m⁽ˡ⁾ is settled where both are
+# written: equations.group_symbol.)
+CLASHES: dict[str, tuple[Symbol, ...]] = {
+    "ε": (_s("δ", r"\delta"), _s("ϵ", r"\varepsilon")),
+    "g": (_s("ĝ", r"\hat{g}"), _s("γ", r"\gamma")),
+    "z": (_s("u"), _s("υ", r"\upsilon")),
+}
 
 
 LECTURE13 = Profile(

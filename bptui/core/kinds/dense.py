@@ -67,8 +67,8 @@ class Dense(LayerKind):
     def describe(self) -> str:
         return f"dense {self.out_shape[0]}"
 
-    def follows_profiles(self) -> bool:  # after a map, the map family writes its steps
-        return not self.after_map
+    def follows_profiles(self) -> bool:  # after a map, the map family writes its steps in the profile
+        return True
 
     # one example: the lecture's vectors, with the v1 arithmetic exactly (same numbers to the bit)
     def column(self, o: np.ndarray) -> np.ndarray:
@@ -138,6 +138,12 @@ class Dense(LayerKind):
         from .maps import equations
 
         return equations.step_equations(net, state, step, pos)
+
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        from .maps import equations
+
+        return equations.step_equations(net, state, step, pos, notation)
 
     def explains(self, spec: Any, cell: Any) -> bool:
         from .maps import explain

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from .explain import MAX_TERMS, Cell, Explanation, explain
-from ..formulas.formula import Equation, Ref, TextPrinter, is_numeric
+from ..formulas.formula import Equation, Ref, Sym, TextPrinter, is_numeric
+from ..formulas.profiles import shown_ref
 from ..formulas.formula import hide as formula_hide
 from ..formulas.notation import sup
 from ..engine.protocols import StepKeyLike
@@ -143,12 +144,13 @@ class Score:
     verdicts: list = field(default_factory=list)
     by_quantity: dict[str, Tally] = field(default_factory=dict)
     skipped: int = 0  # questions shown and skipped (they count as asked, not right)
+    names: dict[str, str] = field(default_factory=lambda: dict(QUANTITY_NAMES))  # the breakdown's (quantity_names)
 
     def skip(self, question: "Question") -> None:
         """Count a question the student skipped: asked, not answered."""
         self.asked += 1
         self.skipped += 1
-        name = QUANTITY_NAMES.get(question.key.quantity, question.key.quantity)
+        name = self.names.get(question.key.quantity, question.key.quantity)
         self.by_quantity.setdefault(name, Tally()).asked += 1
 
     def add(self, verdict: Verdict) -> None:
@@ -158,7 +160,7 @@ class Score:
         later = verdict.right and verdict.attempt > 1
         self.second += later
         self.verdicts.append(verdict)
-        name = QUANTITY_NAMES.get(verdict.question.key.quantity, verdict.question.key.quantity)
+        name = self.names.get(verdict.question.key.quantity, verdict.question.key.quantity)
         tally = self.by_quantity.setdefault(name, Tally())
         tally.asked += 1
         tally.first += verdict.right and not later
@@ -176,7 +178,7 @@ class Score:
 
     def breakdown(self) -> list[str]:
         """One line per quantity asked, in the schedule's order: right of asked, first and second try."""
-        order = list(QUANTITY_NAMES.values())
+        order = list(self.names.values())
         names = sorted(self.by_quantity, key=lambda n: order.index(n) if n in order else len(order))
         return [f"{name}: {t.right} of {t.asked} right ({t.first} at the first try, {t.second} at the second)"
                 for name, t in ((n, self.by_quantity[n]) for n in names)]
@@ -238,12 +240,48 @@ def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
 
 
 def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
-    refs = {qc.ref}
+    P = profile_of(stepper)
+    refs = {qc.ref if P is None else shown_ref(qc.ref, P, stepper.spec.L)}  # where the profile shows the number
     if qc.cell.quantity == "loss":
         refs.add(Ref("loss_D"))
-    printer = TextPrinter(digits)
+    printer = TextPrinter(digits, notation=P)
     return ";   ".join(printer.equation(formula_hide(eq, refs, digits))
-                       for eq in equations_of(stepper, step, qc.pos))
+                       for eq in equations_of(stepper, step, qc.pos, P))
+
+
+def quantity_names(notation: Any) -> dict[str, str]:
+    """The score's breakdown names in ``notation`` (None: the lecture's s, o, ℓ, δ, G, update)."""
+    if notation is None or notation.name == "lecture13":
+        return dict(QUANTITY_NAMES)
+    p = TextPrinter(notation=notation)
+    shared = {"s": Sym("s"), "o": Sym("o"), "loss": Sym("ℓ", latex=r"\ell"), "delta": Sym("δ", latex=r"\delta"),
+              "G": Sym("G", vector=True)}
+    return {**QUANTITY_NAMES, **{q: p.p(sym) for q, sym in shared.items()}}
+
+
+def profile_of(stepper) -> Any:
+    """The notation profile a stepper writes in, None for the lecture's (a graph's stepper has none)."""
+    P = getattr(stepper, "notation", None)
+    return None if P is None or P.name == "lecture13" else P
+
+
+def shown_answer(stepper, step, qc: QuizCell) -> float:
+    """The asked number as the stepper's notation shows it: a mean profile's G as G/m."""
+    assert qc.value is not None
+    P = profile_of(stepper)
+    if P is None or not shown_ref(qc.ref, P, stepper.spec.L).view.endswith("/m"):
+        return qc.value
+    from ..engine.equations import group_size
+
+    return qc.value / group_size(stepper.net, step.key)
+
+
+def cell_symbol(stepper, cell: Cell, example: Any = None) -> str:
+    """The cell's name in the stepper's notation (the loss with its example's number)."""
+    P = profile_of(stepper)
+    if cell.quantity == "loss":
+        return TextPrinter(notation=P).p(Sym("ℓ", example, latex=r"\ell")) if P else f"ℓ{sup(example)}"
+    return TextPrinter(notation=P).p(cell.sym()) if P else cell.symbol()
 
 
 def equations_of(stepper, step, pos: tuple[int, ...] | None = None, notation: Any = None) -> tuple[Equation, ...]:
@@ -264,9 +302,8 @@ def ask(stepper, step, seed: int = 0, cell: Cell | None = None, digits: int = 4)
     seeded choice among its numbers (:func:`quiz_cells`)."""
     qc = quiz_cell(stepper.spec, step, cell or choose(stepper.spec, step.key, seed))
     cell = qc.cell
-    symbol = f"ℓ{sup(step.key.example)}" if cell.quantity == "loss" else cell.symbol()
-    assert qc.value is not None
-    return Question(step.key, cell, symbol, _hidden(stepper, step, qc, digits), qc.value)
+    symbol = cell_symbol(stepper, cell, getattr(step.key, "example", None))
+    return Question(step.key, cell, symbol, _hidden(stepper, step, qc, digits), shown_answer(stepper, step, qc))
 
 
 def check(stepper, question: Question, text: str, tolerance: Tolerance = Tolerance(), attempt: int = 1,
@@ -295,7 +332,7 @@ def hint(stepper, question: Question, digits: int = 4, max_terms: int = MAX_TERM
         shown = forms[max(0, first - 1):first + 1]
     else:
         shown = forms[-1:]
-    printer = TextPrinter(digits)
+    printer = TextPrinter(digits, notation=profile_of(stepper))
     printer.max_terms = max_terms  # zero terms are left out first (Printer.shown_terms)
     parts = [printer.p(f) for f in shown]
     return f"{question.symbol} {eq.rel} " + " = ".join([*parts, "?"])
@@ -305,7 +342,7 @@ class Quiz:
     """A quiz over the steps of a network or graph file: ``next()`` a question, ``answer()`` it."""
 
     def __init__(self, spec, tolerance: Tolerance = Tolerance(), seed: int = 0, steps: int | None = None,
-                 digits: int = 4) -> None:
+                 digits: int = 4, notation: Any = None) -> None:
         if spec.kind == "graph":
             from ..graphs.graph_stepper import GraphStepper
 
@@ -313,12 +350,12 @@ class Quiz:
         else:
             from ..engine.stepper import Stepper
 
-            self.stepper = Stepper(spec)
+            self.stepper = Stepper(spec, notation=notation)  # the questions in its notation (None: the lecture's)
         self.spec, self.tolerance, self.seed, self.digits = spec, tolerance, seed, digits
         self.total = len(self.stepper.schedule) if steps is None else steps
         if spec.kind == "graph":
             self.total = min(self.total, len(self.stepper.schedule))
-        self.score = Score()
+        self.score = Score(names=quantity_names(notation))
         self.tries = TRIES
         self.attempt = 1
 

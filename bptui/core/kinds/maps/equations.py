@@ -96,25 +96,30 @@ def wants(net: Network, key: StepKey) -> bool:
     return False
 
 
-def step_equations(net: Network, state: State, step: Step, pos: Pos | None = None) -> tuple[Equation, ...]:
-    """The map-level equation of ``step`` and its scalar form at ``pos`` (0-based; default the first)."""
+def step_equations(net: Network, state: State, step: Step, pos: Pos | None = None,
+                   notation: Any = None) -> tuple[Equation, ...]:
+    """The map-level equation of ``step`` and its scalar form at ``pos`` (0-based; default the first);
+    grouped as the ``notation`` profile groups them (a separate b for a dense layer reading a map, the
+    mean G/m; the printer writes its symbols)."""
     key = step.key
     l = key.layer
     assert l is not None
     k = net.kind(l)
+    P = notation if notation is not None and notation.name != "lecture13" else None
     if key.phase == FORWARD and key.quantity == "s":
         if isinstance(k, Conv2d):
             return conv_s(net, state, l, pos or (0, 0, 0))
-        return dense_after_map_s(state, l, k)
+        return dense_after_map_s(state, l, k, P)
     if key.phase == FORWARD:
         if isinstance(k, Pool2d):
             return pool_o(state, l, k, pos or (0, 0, 0))
         return conv_o(net, state, l, pos or (0, 0, 0))
     if key.quantity == "G":
+        m = E.group_size(net, key) if P is not None and P.mean else None
         if isinstance(k, Conv2d):
-            return conv_G(state, step, l, k, pos or (0, 0, 0, 0))
-        return dense_after_map_G(state, step, l, k)
-    return back_delta(net, state, l, key.example, pos or (0,) * len(k.out_shape))
+            return conv_G(state, step, l, k, pos or (0, 0, 0, 0), P, m, net.L, E.group_symbol(net.spec.optimizer))
+        return dense_after_map_G(state, step, l, k, P, m, net.L, E.group_symbol(net.spec.optimizer))
+    return back_delta(net, state, l, key.example, pos or (0,) * len(k.out_shape), P)
 
 
 def unread_at(k: LayerKind, l: int, pos: Pos) -> str:
@@ -235,10 +240,21 @@ def pool_o_at(state: State, l: int, k: Pool2d, pos: Pos) -> Equation:
     return Equation(_sym("o", l, *pos), (rule, filled, Num(float(o_l[pos]), Ref("o", l, pos))), bindings=env)
 
 
-def dense_after_map_s(state: State, l: int, k: LayerKind) -> tuple[Equation, ...]:
-    """s⁽ˡ⁾ = W⁽ˡ⁾ [1, vec(o⁽ˡ⁻¹⁾)]: the map flattened in C, H, W order, the bias column kept."""
+def dense_after_map_s(state: State, l: int, k: LayerKind, P: Any = None) -> tuple[Equation, ...]:
+    """s⁽ˡ⁾ = W⁽ˡ⁾ [1, vec(o⁽ˡ⁻¹⁾)]: the map flattened in C, H, W order, the bias column kept; in a
+    profile with a separate b, z = W vec(a) + b (with rows, vec(a) W + b, W shown transposed)."""
     W, o_prev, s_l = state.W[l], np.asarray(state.o[l - 1]), state.s[l]
     Wm, om = _map("W", l), _map("o", l - 1)
+    if P is not None and P.separate_bias:
+        rows = P.vectors == "row"
+        x, b = Op("vec", (om,)), _map("b", l)
+        shown = W[:, 1:].T if rows else W[:, 1:]
+        rhs = add(Op("@", (x, Wm) if rows else (Wm, x)), b)
+        xs = Arr(o_prev.reshape(-1), means=x)
+        Ws = Arr(shown, Ref("W", l, view="W.T" if rows else "W"), means=Wm)
+        numbers = add(Op("@", (xs, Ws) if rows else (Ws, xs)), Arr(W[:, 0], Ref("W", l, view="b"), means=b))
+        return (Equation(_map("s", l), (rhs, numbers, Arr(np.asarray(s_l), Ref("s", l))),
+                         bindings={Wm: shown, om: o_prev, b: W[:, 0]}, note="vec: the map flattened in C, H, W order"),)
     col = Op("cat1", (Op("vec", (om,)),))
     rhs = Op("@", (Wm, col))
     numbers = Op("@", (Arr(W, Ref("W", l)), Arr(np.concatenate([[1.0], o_prev.reshape(-1)]), means=col)))
@@ -246,10 +262,16 @@ def dense_after_map_s(state: State, l: int, k: LayerKind) -> tuple[Equation, ...
                      note="vec: the map flattened in C, H, W order"),)
 
 
-def dense_after_map_G(state: State, step: Step, l: int, k: LayerKind) -> tuple[Equation, ...]:
+def dense_after_map_G(state: State, step: Step, l: int, k: LayerKind, P: Any = None, m: int | None = None,
+                      L: int = 0, M: Sym = E.M) -> tuple[Equation, ...]:
+    """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ [1, vec(o⁽ˡ⁻¹⁾)]ᵀ; in a profile as it groups a dense layer's (W's and b's apart,
+    the mean over the group's ``m`` examples)."""
     Gm, dm, om = _map("G", l), _map("δ", l, latex=r"\delta"), _map("o", l - 1)
     o_prev, d = np.asarray(state.o[l - 1]), np.asarray(state.delta[l])
     col = Op("cat1", (Op("vec", (om,)),))
+    if P is not None and (P.separate_bias or P.mean):
+        read = (col, Op("vec", (om,)), om, o_prev, np.concatenate([[1.0], o_prev.reshape(-1)]))
+        return E._gradient(state, step, l, P.separate_bias, m, P.vectors == "row", L, M, read)
     rhs = add(Gm, Op("outer", (dm, col)))
     numbers = add(Arr(np.asarray(step.before), means=Gm),
                   Op("outer", (Arr(d, Ref("delta", l)), Arr(np.concatenate([[1.0], o_prev.reshape(-1)]), means=col))))
@@ -258,23 +280,34 @@ def dense_after_map_G(state: State, step: Step, l: int, k: LayerKind) -> tuple[E
 
 
 # -- G of a convolution -------------------------------------------------------------------------------
-def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> tuple[Equation, ...]:
+def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos, P: Any = None, m: int | None = None,
+           L: int = 0, M: Sym = E.M) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + [Σ_{i,j} δ⁽ˡ⁾ | o⁽ˡ⁻¹⁾ ⋆ δ⁽ˡ⁾]: the bias gets the sum of δ over the positions, the
-    kernel the correlation of the input with δ; then the scalar form for one kernel weight."""
+    kernel the correlation of the input with δ; then the scalar form for one kernel weight. In a mean
+    profile (``m``: the group's size) each example adds its term divided by m: G is shown as G/m."""
     o_prev, d = np.asarray(state.o[l - 1]), np.asarray(state.delta[l])
-    before, after = np.asarray(step.before), np.asarray(step.value)
+    per = m or 1
+    before, after = np.asarray(step.before) / per, np.asarray(step.value) / per
     Gk, Gb = Sym("G", l, vector=True, accent=""), _map("G_b", l, latex="G_b")
     dm, om = _map("δ", l, latex=r"\delta"), _map("o", l - 1)
     st, p = Num(float(k.stride), exact=True), Num(float(k.padding), exact=True)
     kernel_before = before[:, 1:].reshape(k.kernel_shape)
     Gw = _map("G_w", l, latex="G_w")
     kh, kw = (Num(float(x), exact=True) for x in k.kernel)
-    rule = add(Gw, Op("⋆G", (om, dm, st, p, kh, kw)))
-    whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←",
-                     {Gw: kernel_before, om: o_prev, dm: d},
-                     note=f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k, l)}")
+    term = Op("⋆G", (om, dm, st, p, kh, kw))
+    rule = add(Gw, Op("/", (term, M)) if m else term)
+    env = {Gw: kernel_before, om: o_prev, dm: d, **({M: float(m)} if m else {})}
+    if P is None:
+        note = f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k, l)}"
+    else:  # the profile's names: the kernel's gradient and its bias's
+        from ...formulas.formula import TextPrinter
+
+        named = TextPrinter(notation=P)
+        note = (f"the kernel's part of {named.p(Gw)}; the bias's {named.p(Gb)} gets Σ_i,j "
+                f"{named.p(_sym('δ', l, 'k', 'i', 'j', latex=chr(92) + 'delta'))}; {_note_conv(k, l)}")
+    whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←", env, note=note)
     del Gk, Gb
-    return whole, conv_G_at(state, step, l, k, pos)
+    return whole, conv_G_at(state, step, l, k, pos, P, m, L, M)
 
 
 def _sup(l: int) -> str:
@@ -283,11 +316,16 @@ def _sup(l: int) -> str:
     return sup(l)
 
 
-def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> Equation:
-    """G_{k,c,u,v}⁽ˡ⁾ ← G_{k,c,u,v}⁽ˡ⁾ + Σ_{i,j} δ_{k,i,j}⁽ˡ⁾ o_{c,r,q}⁽ˡ⁻¹⁾ (r = i·stride + u − padding)."""
+def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos, P: Any = None, m: int | None = None,
+              L: int = 0, M: Sym = E.M) -> Equation:
+    """G_{k,c,u,v}⁽ˡ⁾ ← G_{k,c,u,v}⁽ˡ⁾ + Σ_{i,j} δ_{k,i,j}⁽ˡ⁾ o_{c,r,q}⁽ˡ⁻¹⁾ (r = i·stride + u − padding);
+    in a mean profile the sum divided by the group's ``m``, G shown as G/m where the profile shows it."""
+    from ...formulas.profiles import shown_ref
+
     K, c, u, v = pos
     o_prev, d = np.asarray(state.o[l - 1]), np.asarray(state.delta[l])
-    before, after = np.asarray(step.before), np.asarray(step.value)
+    per = m or 1
+    before, after = np.asarray(step.before) / per, np.asarray(step.value) / per
     col = kernel_col(k, c, u, v)
     _, Ho, Wo = k.out_shape
     C, H, Wd = k.in_shape
@@ -303,11 +341,15 @@ def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos) -> Equation
             if inside:
                 terms.append(mul(Num(float(d[K, i, j]), Ref("delta", l, (K, i, j))),
                                  Num(float(o_prev[c, r, q]), Ref("o", l - 1, (c, r, q)))))
-    rule = add(g_sym, Sum("i,j", mul(d_sym, o_sym)))
-    filled = add(Num(float(before[K, col]), means=g_sym), *terms)
-    env = {g_sym: float(before[K, col]), d_sym: np.array(ds), o_sym: np.array(os_)}
-    return Equation(g_sym, (rule, filled, Num(float(after[K, col]), Ref("G", l, (K, col)))), "←", env,
-                    note=f"r = i·{k.stride} + u − {k.padding}, q = j·{k.stride} + v − {k.padding}")
+    total = Sum("i,j", mul(d_sym, o_sym))
+    rule = add(g_sym, Op("/", (Op("()", (total,)), M)) if m else total)
+    added = (add(*terms) if len(terms) > 1 else terms[0]) if terms else Num(0.0, exact=True)
+    filled = add(Num(float(before[K, col]), means=g_sym),
+                 *((Op("/", (Op("()", (added,)), Num(float(m), exact=True))),) if m else terms))
+    env = {g_sym: float(before[K, col]), d_sym: np.array(ds), o_sym: np.array(os_), **({M: float(m)} if m else {})}
+    ref = Ref("G", l, (K, col))
+    return Equation(g_sym, (rule, filled, Num(float(after[K, col]), shown_ref(ref, P, L) if P is not None else ref)),
+                    "←", env, note=f"r = i·{k.stride} + u − {k.padding}, q = j·{k.stride} + v − {k.padding}")
 
 
 # -- backward through a map layer -----------------------------------------------------------------------
@@ -317,8 +359,9 @@ def delta_symbol(net: Network, l: int, n: Any, pos: Pos | None = None) -> Node:
     return net.kind(l).cell_sym("delta", l, pos, n)
 
 
-def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Equation, ...]:
-    """δ⁽ˡ⁾ (or ∂ℓ/∂o⁽ˡ⁾) from the layer above, whatever its kind, at map level and at ``pos``."""
+def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any = None) -> tuple[Equation, ...]:
+    """δ⁽ˡ⁾ (or ∂ℓ/∂o⁽ˡ⁾) from the layer above, whatever its kind, at map level and at ``pos``; from a
+    dense layer in a profile with a separate b, its W without the bias column (no [1:])."""
     k, above = net.kind(l), net.kind(l + 1)
     d_next, o_l, value = np.asarray(state.delta[l + 1]), np.asarray(state.o[l]), np.asarray(state.delta[l])
     dn = _map("δ", l + 1, latex=r"\delta")
@@ -341,6 +384,13 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
         note = ("each window's gradient goes to its first maximum (row-major)" if above.mode == "max"
                 else f"each window's gradient is spread evenly over its {above.size * above.size} entries") + \
             unread_note(above, l + 1)
+    elif P is not None and P.separate_bias:  # a dense layer reading the map, W without its bias column
+        Wm = _map("W", l + 1)
+        shape = tuple(Num(float(x), exact=True) for x in k.out_shape)
+        rows = P.vectors == "row"
+        up = Op("unvec", (Op("@", (dn, Op("T", (Wm,))) if rows else (Op("T", (Wm,)), dn)),) + shape)
+        env.update({dn: d_next, Wm: state.W[l + 1][:, 1:].T if rows else state.W[l + 1][:, 1:]})
+        note = "unvec: back to the map's C, H, W shape"
     else:  # a dense layer reading the map: (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], back in the map's shape
         Wm = _map("W", l + 1)
         shape = tuple(Num(float(x), exact=True) for x in k.out_shape)
@@ -359,10 +409,10 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos) -> tuple[Eq
     else:
         rule = up
     whole = Equation(lhs, (rule, Arr(value, Ref("delta", l))), bindings=env, note=note)
-    return whole, back_delta_at(net, state, l, n, pos)
+    return whole, back_delta_at(net, state, l, n, pos, P)
 
 
-def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equation:
+def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any = None) -> Equation:
     """One entry of δ⁽ˡ⁾ (or ∂ℓ/∂o⁽ˡ⁾): the sum over the entries above that read it, each with its weight
     (a convolution), routed to it (max pooling) or shared with it (average pooling); ⊙ f′(s)."""
     k, above = net.kind(l), net.kind(l + 1)
@@ -406,8 +456,15 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equat
         g_sym = _sym("g", l + 1, c, "i", "j")
         up_rule = Sum("i,j", g_sym) if above.mode == "max" else Sum("i,j", Op("/", (g_sym, Num(float(above.size ** 2), exact=True))))
         env = {g_sym: np.array(vals_d)}
-        note = ("g = ∂ℓ/∂o" + _sup(l + 1) + ", summed over the windows whose first maximum is here"
-                if above.mode == "max" else "g = ∂ℓ/∂o" + _sup(l + 1) + ", over the windows that hold this entry")
+        if P is None:
+            meaning = "g = ∂ℓ/∂o" + _sup(l + 1)
+        else:  # the letters as the profile prints them (goodfellow's ĝ beside his g)
+            from ...formulas.formula import TextPrinter
+
+            named = TextPrinter(notation=P)
+            meaning = f"{named.p(Sym('g'))} = {named.p(Partial(Sym('ℓ', latex=chr(92) + 'ell'), E.o(l + 1)))}"
+        note = meaning + (", summed over the windows whose first maximum is here" if above.mode == "max"
+                          else ", over the windows that hold this entry")
         del share
     else:  # dense above: Σ_c δ_c⁽ˡ⁺¹⁾ w_c,a⁽ˡ⁺¹⁾ with a the entry's place in vec(o⁽ˡ⁾) (+1: the bias column)
         a = int(np.ravel_multi_index(pos, k.out_shape)) + 1
@@ -417,10 +474,11 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos) -> Equat
             vals_w.append(float(W[b, a]))
             terms.append(mul(Num(float(d_next[b]), Ref("delta", l + 1, (b,))), Num(float(W[b, a]), _wref(state, l + 1, (b, a)))))
         d_sym = _sym("δ", l + 1, "c", latex=r"\delta")
-        w_sym = Sym("w", l + 1, ("c", str(a)))
+        sep = P is not None and P.separate_bias  # the entry's column of W without its bias column, as shown
+        w_sym = Sym("w", l + 1, ("c", str(P.unit(a) if P is not None else a)))
         up_rule = Sum("c", mul(d_sym, w_sym))
         env = {d_sym: np.array(vals_d), w_sym: np.array(vals_w)}
-        note = f"entry {a} of [1, vec(o{_sup(l)})]"
+        note = f"entry {P.unit(a) if P is not None else a} of vec(o{_sup(l)})" if sep else f"entry {a} of [1, vec(o{_sup(l)})]"
     del top
     up_filled: Node = add(*terms) if len(terms) > 1 else (terms[0] if terms else Num(0.0, exact=True))
     lhs = delta_symbol(net, l, n, pos)

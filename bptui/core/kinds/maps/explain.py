@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from . import equations as CE
-from ...engine.explain import MAX_TERMS, Cell, Explanation, _Builder, _group_examples, _not_yet, _stale, _weights_of_group, \
-    current_example, example_pass
+from ...engine.explain import MAX_TERMS, Cell, Explanation, _group_examples, _group_size, _not_yet, _stale, \
+    _weights_of_group, builder, current_example, example_pass, group_symbol
 from ...formulas.formula import Equation, Node, Num, Ref, Sum, Sym, add, mul
 from .. import Conv2d, Pool2d
 from ...formulas.notation import sup
@@ -47,7 +47,7 @@ def _view(stepper: Any) -> Any:
 def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
     q, l = cell.quantity, cell.layer or 0
     st, net, spec = stepper.state, stepper.net, stepper.spec
-    out = _Builder(digits)
+    out = builder(stepper, digits)  # in the stepper's notation
     n = current_example(stepper)
     if q == "G":
         return _explain_G(stepper, cell, digits)
@@ -73,13 +73,20 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         value = float(st.s[l][b - 1])
         terms = [float(W[b - 1, a] * col[a]) for a in range(len(col))]
         w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
-        filled = add(*[mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None),
-                           Num(float(col[a]), Ref("o", l - 1, tuple(int(i) for i in np.unravel_index(a - 1, k.in_shape))) if a else None,
-                               exact=a == 0)) for a in range(len(col))])
+        sep = out.separate  # a profile's b apart: the sum over vec(o) and then b_b
+        products = [Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None) if sep and a == 0
+                    else mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None),
+                             Num(float(col[a]), Ref("o", l - 1, tuple(int(i) for i in np.unravel_index(a - 1, k.in_shape)))
+                                 if a else None, exact=a == 0)) for a in range(len(col))]
+        filled = add(*(products[1:] + products[:1] if sep else products))
         lhs = Sym("s", l, (b,))
-        out.eq(Equation(lhs, (Sum("a", mul(w_a, o_a)), filled, Num(value, Ref("s", l, (b - 1,)))),
-                        bindings={w_a: W[b - 1], o_a: col},
-                        note=f"o here is [1, vec(o{sup(l - 1)})], the map flattened in C, H, W order; a = 0 … {len(col) - 1}"))
+        rule = add(Sum("a", mul(w_a, o_a)), Sym("w", l, (b, 0))) if sep else Sum("a", mul(w_a, o_a))
+        env = {w_a: W[b - 1, 1:], o_a: col[1:]} if sep else {w_a: W[b - 1], o_a: col}
+        note = (f"{out.p(Sym('o', l - 1, vector=True))} flattened in C, H, W order; a = {out.units(1, len(col) - 1)}; "
+                f"{out.p(Sym('w', l, (b, 0)))} is the bias" if sep else
+                f"o here is [1, vec(o{sup(l - 1)})], the map flattened in C, H, W order; a = 0 … {len(col) - 1}")
+        out.eq(Equation(lhs, (rule, filled, Num(value, Ref("s", l, (b - 1,)))), bindings={**env, Sym("w", l, (b, 0)): W[b - 1, 0]},
+                        note=note))
         out.say(*_stale(stepper, l))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of layer {l}, reading the whole map below", value, terms)
     assert pos is not None
@@ -131,15 +138,20 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, net, spec = stepper.state, stepper.net, stepper.spec
     l, b, a = cell.layer or 0, int(cell.unit or 1), int(cell.column or 0)
     k = net.kind(l)
-    value = float(st.G[l][b - 1, a])
-    out = _Builder(digits)
+    out = builder(stepper, digits)
+    m = _group_size(stepper) if out.mean else 1  # a mean profile shows G/m
+    value = float(st.G[l][b - 1, a]) / m
     lhs = k.grad_sym(l, b - 1, a)
     examples = _group_examples(stepper, l)
     w = out.p(k.weight_sym(l, b - 1, a))
-    meaning = f"∂ℓ/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {l}), summed over this update group's examples so far"
+    loss = out.p(Sym("ℓ", latex=r"\ell"))
+    meaning = (f"∂{loss}/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {out.layer(l)}), "
+               + (f"averaged over the m = {m} examples of this update group: the terms so far, each divided by m"
+                  if out.mean else "summed over this update group's examples so far"))
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
-                           (f"{out.p(lhs)} = 0: G{sup(l)} is zeroed at the start of each update group",), value)
+                           (f"{out.p(lhs)} = 0: {out.q('G', l)} is zeroed at the start of each update group",), value,
+                           notation=out.notation)
     W = _weights_of_group(stepper)
     terms = []
     for n in examples:
@@ -147,9 +159,23 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms.append(float(k.grad_one(W[l], delta[l], o[l - 1])[b - 1, a]))
     g = Sym("g", l, ("n",))
     rule = "Σ_i,j δ_k,i,j o_c,r,q over the output positions" if isinstance(k, Conv2d) else "δ_b o_a"
-    forms: list[Node] = [Sum("n", g), add(*[Num(t) for t in terms]) if len(terms) > 1 else Num(terms[0]),
-                         Num(value, Ref("G", l, (b - 1, a)))]
+    ref = Ref("G", l, (b - 1, a))
+    summed: list[Node] = [Sum("n", g), add(*[Num(t) for t in terms]) if len(terms) > 1 else Num(terms[0])]
+    if out.mean:  # (Σₙ g⁽ⁿ⁾)/m, as the profile shows G
+        from ...formulas.formula import Op
+        from ...formulas.profiles import shown_ref
+
+        M = group_symbol(spec.optimizer)
+        assert out.notation is not None
+        forms: list[Node] = [Op("/", (f, M if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(summed)]
+        forms.append(Num(value, shown_ref(ref, out.notation, spec.L)))
+        terms = [t / m for t in terms]
+        env: dict = {g: np.array(terms) * m, M: float(m)}
+    else:
+        forms = [*summed, Num(value, ref)]
+        env = {g: np.array(terms)}
     ns = [n + 1 for n in examples]
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
-    out.eq(Equation(lhs, tuple(forms), bindings={g: np.array(terms)}, note=f"g⁽ⁿ⁾ = {rule} of example n = {listed}"))
+    named = out.p(g) if out.notation is not None else "g⁽ⁿ⁾"  # as the equation prints it (goodfellow's ĝ)
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{named} = {rule} of example n = {listed}"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)

@@ -189,6 +189,13 @@ class Pool2d(_Windowed):
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         return _equations().step_equations(net, state, step, pos)
 
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        return _equations().step_equations(net, state, step, pos, notation)
+
+    def follows_profiles(self) -> bool:  # its steps and the dense layer's above it, in every profile
+        return True
+
     def rules(self, net: Any, l: int) -> list | None:
         return _equations().pool_rules(self, l)
 
