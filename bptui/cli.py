@@ -469,8 +469,20 @@ def cmd_open(args) -> int:
     notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
         check_profile(spec, notation)
+        _app_draws(spec, notation)
     _require_terminal()
     return run(doc, path, spec, no_color=args.no_color, notation=notation)
+
+
+def _app_draws(spec, notation) -> None:
+    """Refuse (a SpecError naming the file) a notation whose panels the app does not draw for this
+    network yet: its numbers would stand under the lecture's names beside the profile's."""
+    from .core.util.errors import SpecError
+    from .tui.panels import panels_fit
+
+    why = panels_fit(spec.layer_kinds, notation)
+    if why is not None:
+        raise SpecError(why, source=spec.source)
 
 
 READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the app (see _read_aside)
@@ -1033,7 +1045,9 @@ def cmd_serve(args) -> int:
         if spec.kind == "graph":
             _graph_notation(args)
         else:
-            notation = saved_name(_profile(args, spec))
+            profile = _profile(args, spec)
+            _app_draws(spec, profile)
+            notation = saved_name(profile)
     try:
         from .serve import ClassServer, app_argv, normalize_origin
     except ImportError:  # pragma: no cover - a declared dependency

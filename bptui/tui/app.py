@@ -105,12 +105,16 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         from ..core.util.errors import SpecError
         from ..core.formats.spec import parse
         from ..core.engine.stepper import Stepper
+        from .panels import panels_fit
 
         assert self.document is not None
         doc, source = self.document
         try:
             self.spec = parse(doc, source, schema_checked=True)
             self.stepper = Stepper(self.spec, notation=self.notation)  # refuses a notation its layers lack
+            why = panels_fit(self.spec.layer_kinds, self.notation)
+            if why is not None:  # nor the panels of the screen
+                raise SpecError(why, source=source)
         except SpecError as err:
             self.load_error = err
             self.exit(return_code=2)

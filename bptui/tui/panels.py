@@ -60,6 +60,20 @@ def network_panels(stepper: Any, digits: int, bind: Any = None) -> list[NumberSh
     return [sheet.data_bind(digits=bind) for sheet in sheets] if bind is not None else sheets
 
 
+def panels_fit(kinds: Any, notation: Any) -> str | None:
+    """Why the app cannot draw a network of layers ``kinds`` in ``notation`` (a layer whose panel
+    family has no profile panel yet: its numbers would stand under the lecture's names and layer
+    numbers beside the profile's), or None when it can. ``trace`` and ``export`` may still write it."""
+    if notation is None or notation.name == "lecture13":
+        return None
+    for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
+        if hint not in PROFILE_PANELS:
+            return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
+                    f"notation only, for now (bptui trace and export write it in {notation.name}); "
+                    "use --notation lecture13")
+    return None
+
+
 def profiled(stepper: Any) -> bool:
     """Whether the panels write the stepper's notation profile rather than the lecture's (the
     lecture's dense panel is :class:`~.sheet.LayerSheet`; a profile's, :class:`~.profile_sheet.ProfileSheet`)."""

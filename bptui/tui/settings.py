@@ -260,7 +260,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         from ..core.engine.equations import profile_fits
 
         kinds = self.spec.kinds or ()
-        written = {n: p for n, p in self.profiles().items() if profile_fits(kinds, p) is None}
+        from .panels import panels_fit
+
+        written = {n: p for n, p in self.profiles().items()
+                   if profile_fits(kinds, p) is None and panels_fit(kinds, p) is None}
         current = (self.notation.name if self.notation is not None else "lecture13")
         options = [(f"{n} ({Path(p.source).name})" if p.source else n, n) for n, p in written.items()]
         choice = Choice(options, value=current if current in written else "lecture13", allow_blank=False,
