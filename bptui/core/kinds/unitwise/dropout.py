@@ -89,6 +89,11 @@ class Dropout(Unitwise):
         m = state.s[key.layer]
         return m * g.reshape(self.out_shape) / (1.0 - self.p)
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.dropout(self, net, state, key, index, before)
+
     def block_forward(self) -> list[str]:
         return ["o"]
 

@@ -130,6 +130,11 @@ class LayerNorm(Unitwise):
             state.delta[l] = put_row(state.delta[l], t, value)
         return value, None
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.layernorm(self, net, state, key, index, before)
+
     def block_forward(self) -> list[str]:
         return ["u", "o"]
 
