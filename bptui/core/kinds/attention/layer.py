@@ -249,6 +249,8 @@ class Attention(LayerKind):
     def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
         """An entry (0-based ``pos``) of one of its per-τ matrices, printed from 1: q⁽ˡ⁾_τ,b, a⁽ˡ⁾_h,τ,τ′
         (no h with one head), δ of the scores, ∂ℓ/∂q⁽ˡ⁾_τ,b …; ∂ℓ/∂o⁽ˡ⁾_τ,b."""
+        if quantity not in OWN_NAMES:  # G⁽ˡ⁾, W⁽ˡ⁾ as stored
+            return super().cell_sym(quantity, l, pos, example)
         base, grad = OWN_NAMES[quantity]
         sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
         if self.heads == 1 and len(sub) == 3:
