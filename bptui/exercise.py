@@ -40,6 +40,10 @@ and a GRU's gates, h and ∂ℓ/∂h, an LSTM's c and ∂ℓ/∂c; docs/gated.md
 layer norm, dropout, a residual block or an attention layer, and attention's q, k, v, scores, a, z and
 their gradients (docs/normalisation.md, docs/residual.md, docs/attention.md). An attention layer's G_Q …
 G_O are its ``G``."""
+BOARD_QUANTITIES = ("s", "o", "delta", "G", "W", "loss", "loss_D", "value", "adjoint", "gates", "c", "dh", "dc",
+                    "q", "k", "v", "scores", "a", "z", "dz", "da", "dq", "dk", "dv", "dx")
+"""The board matrices a blank is an entry of (a key's ``quantity``): a step's own quantity is its kind's
+``board_quantity`` (a layer norm's u is its s, the ∂ℓ/∂x of a layer norm, dropout or block its δ)."""
 DIGITS = 4
 
 

@@ -282,12 +282,18 @@ class Attention(LayerKind):
         return quantity, index
 
     def blank_entries(self, quantity: str, shape: tuple[int, ...]) -> list[tuple[int, ...]] | None:
-        """Of a T × T matrix per head (the scores, a, ∂ℓ/∂a, δ), each head's entries the printer shows."""
-        if len(shape) != 3:
-            return None
+        """Of a T × T matrix per head (the scores, a, ∂ℓ/∂a, δ), each head's entries the printer shows; of
+        G_Q … G_O, the entries the printer shows of the stored G⁽ˡ⁾, where their numbers are printed."""
         from ...formulas.formula import LatexPrinter
 
         keep = LatexPrinter(4)._keep
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            rows, cols = self.param_shape
+            first = WEIGHTS.index(quantity[1]) * self.dk
+            return [(r - first, c) for r in keep(rows) if r is not None and first <= r < first + shape[0]
+                    for c in keep(cols) if c is not None and c < shape[1]]
+        if len(shape) != 3:
+            return None
         return [(h, i, j) for h in range(shape[0]) for i in keep(shape[1]) if i is not None
                 for j in keep(shape[2]) if j is not None]
 
