@@ -104,8 +104,13 @@ class Unitwise(LayerKind):
             state.delta[l] = value
             return value, None
         before = state.G[l]  # G: γ's and β's gradients added up
-        value = state.G[l] = _ro(before + self.grad_one(W, state.extra[("do", l)], o_below))
+        value = state.G[l] = _ro(before + self.board_grad(state.s[l], W, state.extra[("do", l)], o_below))
         return value, before
+
+    def board_grad(self, s: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        """The G step's term from ∂ℓ/∂o⁽ˡ⁾ = ``g`` and the board's s row (a layer norm's u, as the board
+        holds it: a student's own u, when a grader replays an exercise)."""
+        return self.grad_one(W, g, o_below)
 
     def forward_step(self, state: Any, key: Any, W: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
