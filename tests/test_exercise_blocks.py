@@ -159,8 +159,8 @@ def test_a_key_reads_back_and_its_formulas_give_the_values(tmp_path, case):
 
 def test_the_kinds_own_blanks_are_named_and_read_where_they_are_used(tmp_path):
     """tiny_transformer (pre-LN blocks, attention with two heads): its key blanks each of the issue's
-    quantities; a layer norm's u⁽ˡ⁾ is named u, read by its o; an attention layer's a by z and δ, G_Q
-    entries are G with the weight's name, and the block's o reads the inner layers' last o."""
+    quantities; a layer norm's u⁽ˡ⁾ is named u, read by its o; an attention layer's a by z, δ and
+    ∂ℓ/∂v; G_Q … G_O entries are G with the weight's name; a block's fan-in is ∂ℓ/∂x."""
     doc, _, _, _ = write_key(tmp_path, "tiny_transformer")
     blanks = {b["blank"]: b for b in doc["blanks"]}
     quantities = {(b["quantity"], b["layer"]) for b in blanks.values()}
@@ -177,7 +177,8 @@ def test_the_kinds_own_blanks_are_named_and_read_where_they_are_used(tmp_path):
     assert a["indices"][:1] == [1] and a["name"].startswith("a")
     assert {b["quantity"] for b in blanks.values() if a["blank"] in b["depends_on"]} >= {"z", "delta", "dv"}
     G = [b for b in blanks.values() if (b["quantity"], b["layer"]) == ("G", 3)]
-    assert {b["indices"][0] for b in G} == {"Q", "K", "V", "O"}
+    # G_Q … G_O are asked where the stored G⁽ˡ⁾ shows them: its first rows (W_Q's) and its last (W_O's)
+    assert {b["indices"][0] for b in G} == {"Q", "O"}
     dx = next(b for b in blanks.values() if (b["quantity"], b["layer"]) == ("delta", 1))
     assert dx["name"].startswith("∂ℓ/∂x")
 
