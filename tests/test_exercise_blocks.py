@@ -43,6 +43,18 @@ def unitwise_at_each_step(seed: int, shape: str, **training):
     return _written(random_doc(seed, shape, **training), f"ln-{shape}-{seed}")
 
 
+def lstm_norm_lstm(seed: int):
+    """Two stacked LSTM layers (tests/test_gated_reference.py's) with a layer norm between them: the lower
+    LSTM's ∂ℓ/∂h reads the layer norm's ∂ℓ/∂x."""
+    from .test_gated_reference import random_doc
+
+    doc = random_doc(seed, "stacked", n=2)
+    h = doc["layers"][1]["units"]
+    doc["layers"].insert(2, {"type": "layernorm"})
+    doc["weights"].insert(1, {"gamma": [1.1] * h, "beta": [0.05] * h})
+    return _written(doc, f"lstm-norm-{seed}")
+
+
 def residual(seed: int, **kw):
     from .helpers import random_residual_doc
 
@@ -68,6 +80,7 @@ CASES = {  # name: (file or a function of tmp_path, extra options)
     "dropout-on-a-map": (unitwise(3), ["--example", "1"]),
     "layernorm-at-each-step": (unitwise_at_each_step(0, "after_rnn"), ["--example", "2"]),
     "layernorm-between-rnns": (unitwise_at_each_step(1, "between_rnns", optimizer="adam"), ["--example", "1"]),
+    "lstm-layernorm-lstm": (lstm_norm_lstm(1), ["--example", "2"]),
     "residual-nested-momentum": (residual(1, optimizer="momentum"), []),
     "residual-adam": (residual(2, optimizer="adam"), ["--example", "2"]),
     "attention-one-head-adam": (attention(0, optimizer="adam"), ["--example", "1"]),
