@@ -181,6 +181,9 @@ def test_the_kinds_own_blanks_are_named_and_read_where_they_are_used(tmp_path):
     assert {("q", 3), ("k", 3), ("v", 3), ("scores", 3), ("a", 3), ("z", 3), ("o", 3), ("dz", 3), ("da", 3),
             ("delta", 3), ("dq", 3), ("dk", 3), ("dv", 3), ("dx", 3), ("G", 3)} <= quantities
     assert {("o", 1), ("delta", 1)} <= quantities  # the first block's o and its fan-in ∂ℓ/∂x
+    # both layer norms' u (the second after the attention layer) are explained as a layer norm's
+    assert all(b["name"].startswith("u") and "normalised" in b["explanation"]
+               for b in blanks.values() if b["quantity"] == "s" and b["layer"] in (2, 5))
     u = next(b for b in blanks.values() if (b["quantity"], b["layer"]) == ("s", 2))
     assert u["name"].startswith("u") and u["time"] == 1
     o = next(b for b in blanks.values() if (b["quantity"], b["layer"]) == ("o", 2) and b["time"] == u["time"]

@@ -40,6 +40,8 @@ def handles(kind: Attention, spec: Any, cell: Cell) -> bool:
     if cell.layer and spec.layer_kinds[cell.layer - 1].mixes_time:
         return spec.layer_kinds[cell.layer - 1] is kind and (
             (cell.quantity in OWN and (isinstance(cell.unit, tuple) or cell.time is not None)) or cell.quantity == "G")
+    if cell.layer and spec.layer_kinds[cell.layer - 1].own_steps:  # a layer norm's cells: its kind's, wherever it is
+        return False
     return seq_explain.handles(spec, cell)
 
 
