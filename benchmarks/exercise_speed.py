@@ -15,7 +15,8 @@ import time
 from _common import ROOT, median_time
 
 CASES = [("iris", None, True), ("edges", None, True), ("parity", None, True), ("long_memory", 1, True),
-         ("shapes", None, False)]  # (network, --example, with the key too)
+         ("shapes", None, False), ("moons_layernorm", 1, True), ("deep_residual", 1, True), ("count_tokens", 1, True),
+         ("tiny_transformer", 1, True)]  # (network, --example, with the key too)
 
 
 def main() -> None:
@@ -34,12 +35,16 @@ def main() -> None:
         spec = load_any(str(ROOT / "networks" / f"{name}.json"))
         part = example_part(spec, example) if example else None
 
+        blanks = []
+
         def run(trace: bool) -> None:
-            for _ in export(spec, "markdown", 1, part, Blanker(spec, trace=trace)):
+            blanker = Blanker(spec, trace=trace)
+            for _ in export(spec, "markdown", 1, part, blanker):
                 pass
+            blanks.append(len(blanker.entries))
         label = name + (f" --example {example}" if example else "")
         plain = median_time(lambda: run(False), args.repeats, time.process_time)
-        print(f"{label} exercise: {plain * 1000:.0f} ms", flush=True)
+        print(f"{label} exercise: {plain * 1000:.0f} ms ({blanks[-1]:,} blanks)", flush=True)
         if keyed:
             traced = median_time(lambda: run(True), args.repeats, time.process_time)
             print(f"{label} exercise with its key: {traced * 1000:.0f} ms", flush=True)

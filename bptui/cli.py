@@ -197,8 +197,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                         help="leave the values the steps produce blank, numbered (1) ____, for a student to work out")
         ex.add_argument("--answers", metavar="OUT", help="write the exercise's answer key to OUT (.md, .tex or .pdf)")
         ex.add_argument("--blank", metavar="QUANTITIES",
-                        help="which values are blank: any of s,o,loss,delta,G,W,value,adjoint and a gated "
-                             "layer's gates,c,h,dh,dc (default: all)")
+                        help="which values are blank: any of s,o,loss,delta,G,W,value,adjoint, a gated "
+                             "layer's gates,c,h,dh,dc, a layer norm's u, dx (∂ℓ/∂x) and attention's "
+                             "q,k,v,scores,a,z,dz,da,dq,dk,dv (default: all)")
         ex.add_argument("--blank-every", type=_positive, metavar="K", help="blank only every K-th of those steps")
         ex.add_argument("--variants", type=_positive, metavar="N",
                         help="N variants with new weights (graphs: new inputs), each a network file, its exercise "

@@ -33,9 +33,17 @@ from .lms import FORMATS as LMS_FORMATS
 from .core.formulas.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
                                     substitute, walk)
 
-QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint", "gates", "c", "h", "dh", "dc")
-"""The steps' quantities a page may blank: every network's, and a gated layer's own (an LSTM's and a GRU's
-gates, h and ∂ℓ/∂h, an LSTM's c and ∂ℓ/∂c; docs/gated.md)."""
+QUANTITIES = ("s", "o", "loss", "delta", "G", "W", "value", "adjoint", "gates", "c", "h", "dh", "dc",
+              "u", "dx", "q", "k", "v", "scores", "a", "z", "dz", "da", "dq", "dk", "dv")
+"""The steps' quantities a page may blank: every network's, and a layer kind's own: a gated layer's (an LSTM's
+and a GRU's gates, h and ∂ℓ/∂h, an LSTM's c and ∂ℓ/∂c; docs/gated.md), a layer norm's u, the ∂ℓ/∂x of a
+layer norm, dropout, a residual block or an attention layer, and attention's q, k, v, scores, a, z and
+their gradients (docs/normalisation.md, docs/residual.md, docs/attention.md). An attention layer's G_Q …
+G_O are its ``G``."""
+BOARD_QUANTITIES = ("s", "o", "delta", "G", "W", "loss", "loss_D", "value", "adjoint", "gates", "c", "dh", "dc",
+                    "q", "k", "v", "scores", "a", "z", "dz", "da", "dq", "dk", "dv", "dx")
+"""The board matrices a blank is an entry of (a key's ``quantity``): a step's own quantity is its kind's
+``board_quantity`` (a layer norm's u is its s, the ∂ℓ/∂x of a layer norm, dropout or block its δ)."""
 DIGITS = 4
 
 
@@ -46,7 +54,7 @@ class ExerciseError(SpecError):
 def step_quantities(spec: Any) -> frozenset[str]:
     """The quantities the steps of a layered network write: s, o, δ, G, ℓ and W, and its layers' own
     (a gated layer's gates, c, h, ∂ℓ/∂h, ∂ℓ/∂c)."""
-    own = {q for kind in spec.layer_kinds for q in kind.block_forward() + kind.block_backward()}
+    own = {kind.trace_quantity(q)[0] for kind in spec.layer_kinds for q in kind.block_forward() + kind.block_backward()}
     return frozenset({"s", "o", "loss", "delta", "G", "W"} | own)
 
 
@@ -55,7 +63,8 @@ def parse_quantities(text: str | None) -> frozenset[str]:
     if text is None:
         return frozenset(QUANTITIES)
     names = [t.strip() for t in text.replace(" ", ",").split(",") if t.strip()]
-    aliases = {"δ": "delta", "ℓ": "loss", "g": "G", "w": "W", "update": "W", "∂h": "dh", "∂c": "dc"}
+    aliases = {"δ": "delta", "ℓ": "loss", "g": "G", "w": "W", "update": "W", "∂h": "dh", "∂c": "dc",
+               "∂x": "dx", "∂z": "dz", "∂a": "da", "∂q": "dq", "∂k": "dk", "∂v": "dv", "e": "scores"}
     out = set()
     for name in names:
         name = aliases.get(name, name)
@@ -196,13 +205,16 @@ def entry_symbol(spec: Any, ref: Ref, example: int | None = None) -> Node:
         whole = own.step_sym(name, ref.layer, time)
         if whole is not None:
             return whole
+    kind = spec.layer_kinds[ref.layer - 1] if ref.layer else None
+    if kind is not None and not kind.plain and ref.quantity in ("s", "delta") \
+            and len(ref.index) == (1 if time is None else 2) and ref.index[-1] < kind.out_size:
+        return kind.unit_sym(ref.quantity, ref.layer, unit_of(spec, ref), time)  # u_b, ∂ℓ/∂x_b of a kind's own
     if time is not None:  # a row at τ, s⁽ˡ⁾_τ, or one unit of it, s⁽ˡ⁾_{τ,b}
         base = {"s": "s", "o": "o", "delta": "δ"}[ref.quantity]
         sub = (unit_of(spec, ref),) if len(ref.index) == 2 else ()
         return Sym(base, ref.layer, sub, latex=r"\delta" if base == "δ" else None, vector=not sub, time=time)
     if ref.layer == 0 and len(ref.index) == 3:  # the input map o⁽⁰⁾ = x: no kind reads it out
         return Sym("o", 0, tuple(i + 1 for i in ref.index))
-    kind = spec.layer_kinds[ref.layer - 1] if ref.layer else None
     if kind is not None and ref.quantity in ("G", "W"):  # the layer kind names its weights
         return (kind.grad_sym if ref.quantity == "G" else kind.weight_sym)(ref.layer, *ref.index)
     if kind is not None and len(ref.index) == 3:  # an entry of a feature map (k, i, j)
@@ -312,6 +324,7 @@ class Blanker:
         else:
             self.formulas = False
             out = [self._as_formulas(blank(eq, labels_now, fresh, aliases), before, k) for eq in eqs]
+            out = [eq for eq in out if eq.forms]  # a value stated alone (∂ℓ/∂o⁽ˡ⁾ handed down) that depends on a blank
             self._refuse(step)
         if k.quantity == "W" and self.update is None:
             self.update = step
@@ -325,16 +338,25 @@ class Blanker:
         before = self._before(stepper, step)
         fresh: set[Ref] = set()
         new: dict[Ref, int] = {}
+        kind = self.spec.layer_kinds[k.layer - 1] if self.spec.kind != "graph" and k.layer else None
         for ref, value in self._produced(step):
             if ref.quantity == "loss_D":
                 value = float(stepper.state.loss_D)
             key = (ref.quantity, ref.layer, ref.node)
             row = ref.index  # a step at τ overwrites its row only: the other rows' blanks live on
-            if row is None:
+
+            def place(index: tuple[int, ...]) -> tuple[int, ...]:
+                """The board index of entry ``index`` of the step's value (``LayerKind.board_index``)."""
+                return kind.board_index(k.quantity, (row or ()) + index)[1] if kind is not None else (row or ()) + index
+            shape = np.shape(value)
+            moved = bool(shape) and any(place(i) != (row or ()) + i for i in (next(np.ndindex(*shape)),))
+            if row is None and not moved:
                 self.live.pop(key, None)
-            elif key in self.live:
+            elif key in self.live:  # a row, or a part of the matrix (an attention layer's G_Q): only those entries
+                written = {place(i) for i in np.ndindex(*shape)} if moved else None
                 live = self.live[key]
-                live.labels = {i: n for i, n in live.labels.items() if i is None or i[:len(row)] != row}
+                live.labels = {i: n for i, n in live.labels.items()
+                               if i is None or (i not in written if written is not None else i[:len(row or ())] != row)}
             if not chosen:
                 continue
             labels: dict[tuple[int, ...] | None, int] = {}
@@ -343,15 +365,17 @@ class Blanker:
                 fresh.add(ref)
             else:
                 only = _v2_only(self.spec, k)
-                for index in self._visible_entries(ref, np.shape(value)):
-                    if ref.quantity == "o" and index == (0,) and only is None and unit_of(self.spec, ref.at(0)) == 0:
+                visible = kind.blank_entries(k.quantity, shape) if kind is not None else None
+                for index in self._visible_entries(ref, shape) if visible is None else visible:
+                    entry = Ref(ref.quantity, ref.layer, place(index), ref.node)
+                    if ref.quantity == "o" and index[-1] == 0 and len(index) <= 2 and only is None \
+                            and unit_of(self.spec, entry) == 0:
                         continue  # the bias entry of a hidden o⁽ˡ⁾ is always 1
                     if only is not None and index != only:
                         continue
-                    entry = ref.at(*index)
                     labels[entry.index] = new[entry] = self._new(k, entry, float(value[index]))
                     fresh.add(entry)
-            if row is None:
+            if row is None and not moved:
                 self.live[key] = _Live(labels, value)
             else:
                 self.live.setdefault(key, _Live({}, None)).labels.update(labels)
@@ -606,7 +630,9 @@ class Blanker:
         return None if live is None else live.labels.get(ref.index)
 
     def _chosen(self, key: Any) -> bool:
-        if key.quantity not in self.quantities:
+        kind = self.spec.layer_kinds[key.layer - 1] if self.spec.kind != "graph" and key.layer else None
+        quantity = kind.trace_quantity(key.quantity)[0] if kind is not None else key.quantity  # G_Q … G_O: G
+        if quantity not in self.quantities:
             return False
         self.candidates += 1
         return (self.candidates - 1) % self.every == 0

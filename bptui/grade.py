@@ -32,6 +32,7 @@ import numpy as np
 from .core.util.errors import SpecError
 from .core.formulas.formula import Ref
 from .mistakes import BY_ID, At, Mistake, close, naming
+from .exercise import BOARD_QUANTITIES
 
 MAX_ANSWERS_BYTES = 16 * 1024 * 1024  # an answers file; a class's one CSV of every student's answers
 MAX_KEY_BYTES = 512 * 1024 * 1024  # a key: long formulas (up to 100,000 characters each) for many blanks
@@ -99,8 +100,7 @@ def _real(x: Any) -> bool:
 # what the grader reads of a key, checked as core/schemas/key-schema.json has it (the schema's checker,
 # jsonschema, is a test dependency only): (place, why) of the first problem, or None
 _BLANK_FIELDS: dict[str, Any] = {
-    "blank": _whole, "quantity": lambda x: x in ("s", "o", "delta", "G", "W", "loss", "loss_D", "value", "adjoint",
-                                                 "gates", "c", "dh", "dc"),
+    "blank": _whole, "quantity": lambda x: x in BOARD_QUANTITIES,
     "value": lambda x: (isinstance(x, (int, float)) and not isinstance(x, bool)) or x in ("inf", "-inf", "nan"),
     "atol": _real, "rtol": _real, "name": lambda x: isinstance(x, str), "explanation": lambda x: isinstance(x, str),
     "formula": lambda x: x is None or isinstance(x, str),

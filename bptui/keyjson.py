@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .core.engine.wiring import reader as wired_reader, source as wired_source
 from .core.formulas.formula import Call, Cases, Ind, LatexPrinter, Node, Num, Op, Ref, Sum, Sym, TextPrinter, shown_halfwidth
 
 RTOL = 1e-3  # the quiz's relative tolerance
@@ -322,23 +323,51 @@ class Tracer:
         kind = self.kind(k.layer) if k.layer else None
         quantity = kind.board_quantity(k.quantity) if kind is not None else k.quantity
         row = self.row(quantity, k.layer)
-        first = row + next(np.ndindex(*value.shape))
+
+        def place(index: tuple[int, ...]) -> tuple[int, ...]:  # entry index of the value on the board
+            return kind.board_index(k.quantity, row + index)[1] if kind is not None else row + index
+        first = place(next(np.ndindex(*value.shape)))
         if kind is not None and kind.entry_formula(self.net, self.st, k, first, self.before) is not None:
             formula: Callable[[tuple[int, ...]], str] = partial(self._own, kind, k)  # the kind's own step
         else:
             formula = {"s": self._s, "o": self._o, "delta": self._delta, "G": self._G}[k.quantity](k.layer)
         for index in np.ndindex(*value.shape):
-            at = row + index
+            at = place(index)
             self.produce(quantity, k.layer, at, float(value[index]), partial(formula, at),
                          labels.get(Ref(quantity, k.layer, at)))
 
     def _own(self, kind: Any, key: Any, index: tuple[int, ...]) -> str:
         """An entry of a step whose formula its kind writes (a gated layer's, core/kinds/rnn/keyformulas.py),
         its board numbers read as the tracer tracks them."""
-        got = kind.entry_formula(self.net, self.st, key, index, self.before)
-        tree, leaves = got
-        env = {sym: self.read(q, l, at, value) for sym, (q, l, at, value) in leaves.items()}
+        from .core.engine.keyformula import SENT
+
+        tree, leaves = kind.entry_formula(self.net, self.st, key, index, self.before)
+        env = {sym: Expr(self.sent(l, at[0] or None, at[1:]), value) if q == SENT else self.read(q, l, at, value)
+               for sym, (q, l, at, value) in leaves.items()}
         return to_text(tree, env)
+
+    def sent(self, c: int, t: int | None, pos: tuple[int, ...]) -> str:
+        """What layer c sends down to unit ``pos`` (0-based; a map's position) of its input at τ = t (None:
+        no τ): the board number a kind's backward step wrote (``LayerKind.sent_place``), else through c's
+        weights: (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:] (at τ: W's columns only, not a recurrent layer's U; from a layer that runs
+        once, at τ = T only), a window's maximum, a mean's share (c's links)."""
+        kind, st = self.kind(c), self.st
+        place = kind.sent_place(st, c, t, pos)
+        if place is not None:
+            q, at = place
+            board = {"delta": st.delta, "o": st.o, "s": st.s}[q][c] if q in ("delta", "o", "s") else st.extra[q, c]
+            return self.read(q, c, at, np.asarray(board)[at]).text
+        if t is None or not getattr(self.spec, "is_sequence", False):
+            return self._links_sent(c, pos)
+        receiver = wired_source(self.net, c)
+        W, d, b = st.W[c], st.delta[c], pos[-1]
+        if not self.spec.timed[c - 1]:  # a layer that runs once reads o_T only
+            if t != len(st.s[receiver]):
+                return "0.0"
+            t = None
+        k_count = len(d) if t is None else d.shape[1]
+        return "(" + "+".join(f"{self.read('W', c, (k, b + 1), W[k, b + 1]).text}*"
+                              f"{self.entry('delta', c, t, k).text}" for k in range(k_count)) + ")"
 
     # -- time: a per-τ layer's s, o, δ are matrices with a row per τ (core/kinds/rnn/steps.py) ----------
     def row(self, quantity: str, l: int | None) -> tuple[int, ...]:
@@ -368,22 +397,22 @@ class Tracer:
             assert self.t is not None
             return self.read("o", l, (self.t - 1, a - n), self.st.o[l][self.t - 1, a - n])
         t = self.t if self.spec.timed[l - 1] else None
+        src = wired_source(self.net, l)
+        if self.net.wiring is not None or (src and self.kind(src).mixes_time):  # along the wires, or above attention
+            from .core.engine.keyformula import unit_place
+
+            if a == 0:
+                return Expr.number(1.0)
+            at = unit_place(self.net, self.st, src, t, (a - 1,))
+            return self.read("o", src, at, self.st.o[src][at])
         if l > 1 and self.kind(l - 1).over_time:
             return Expr.number(1.0) if a == 0 else self.entry("o", l - 1, t, a - 1)
         return self.entry("o", l - 1, t, a)
 
     def from_above(self, l: int, b: int, t: int | None) -> str:
-        """(W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:] at unit b (0-based) of layer l, at τ = t (None: once): what the layer above
-        sends down (its W's columns only, not a recurrent layer's U); from a layer that runs once, at
-        τ = T only."""
-        W, d = self.st.W[l + 1], self.st.delta[l + 1]
-        if t is not None and not self.spec.timed[l]:
-            if t != len(self.st.s[l]):
-                return "0.0"
-            t = None
-        k_count = len(d) if t is None else d.shape[1]
-        return "(" + "+".join(f"{self.read('W', l + 1, (k, b + 1), W[k, b + 1]).text}*"
-                              f"{self.entry('delta', l + 1, t, k).text}" for k in range(k_count)) + ")"
+        """∂ℓ/∂o⁽ˡ⁾ at unit b (0-based) of layer l, at τ = t (None: once): what the layer reading o⁽ˡ⁾ (l + 1,
+        or along a block's wires) sends down (:meth:`sent`)."""
+        return self.sent(wired_reader(self.net, l), t, (b,))
 
     def kind(self, l: int) -> Any:
         return self.kinds[l - 1]
@@ -410,9 +439,10 @@ class Tracer:
         vector o⁽ˡ⁻¹⁾ with its bias entry first, or a map."""
         if x is None:
             return Expr.number(1.0)
-        o = self.st.o[l - 1]
+        src = wired_source(self.net, l)
+        o = self.st.o[src]
         at = (x[0] + 1,) if np.ndim(o) == 1 else x
-        return self.read("o", l - 1, at, o[at])
+        return self.read("o", src, at, o[at])
 
     def _s(self, l: int) -> Callable[[tuple[int, ...]], str]:
         W = self.st.W[l]
@@ -500,19 +530,24 @@ class Tracer:
         return to_text(act.derivative(S, O), env)
 
     def back(self, l: int, index: tuple[int, ...]) -> str:
-        """∂ℓ/∂o⁽ˡ⁾ at ``index`` (a unit, without the bias; or a map position): what layer l + 1 sends down,
-        from each of its entries that reads it (its kind's links): w·δ through a weight, δ to a
-        window's first maximum, δ/n to each of a mean's n inputs."""
-        above, d, W = self.kind(l + 1), self.st.delta[l + 1], self.st.W[l + 1]
-        per, _, by_x = self.links(l + 1)
+        """∂ℓ/∂o⁽ˡ⁾ at ``index`` (a unit, without the bias; or a map position): what the layer reading o⁽ˡ⁾
+        (l + 1, or along a block's wires) sends down (:meth:`sent`)."""
+        return self.sent(wired_reader(self.net, l), None, index)
+
+    def _links_sent(self, c: int, index: tuple[int, ...]) -> str:
+        """What layer c sends down to entry ``index`` of its input, from each of its entries that reads it
+        (its kind's links): w·δ through a weight, δ to a window's first maximum, δ/n to each of a mean's
+        n inputs."""
+        above, d, W = self.kind(c), self.st.delta[c], self.st.W[c]
+        per, _, by_x = self.links(c)
         terms = []
         for pos, w in by_x.get(index, ()):
-            dk = self.read("delta", l + 1, pos, d[pos]).text
+            dk = self.read("delta", c, pos, d[pos]).text
             if above.combine == "sum":
                 assert w is not None
-                terms.append(f"{self.read('W', l + 1, w, W[w]).text}*{dk}")
+                terms.append(f"{self.read('W', c, w, W[w]).text}*{dk}")
             elif above.combine == "max":
-                terms.append(f"{dk}*{self.first_max(l + 1, [x for _, x in per[pos]], index)}")
+                terms.append(f"{dk}*{self.first_max(c, [x for _, x in per[pos]], index)}")
             else:
                 terms.append(f"{dk}/{number_text(len(per[pos]))}")
         return "(" + "+".join(terms) + ")" if terms else "0.0"
@@ -783,6 +818,11 @@ def describe(stepper: Any, step: Any, ref: Ref, digits: int, notation: Any = Non
     from .core.teaching.quiz import equations_of
 
     cell = cell_of(stepper.spec, ref)
+    if cell is not None and cell.quantity == "G" and cell.time is None and cell.layer \
+            and getattr(step.key, "time", None) is not None and stepper.spec.layer_kinds[cell.layer - 1].own_steps:
+        from dataclasses import replace as with_time
+
+        cell = with_time(cell, time=step.key.time)  # a layer norm's G at τ: the term of the step's τ
     if cell is None:
         eq = equations_of(stepper, step, notation=notation)[-1]
         return (equation_latex(eq, digits, notation),

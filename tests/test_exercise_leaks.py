@@ -265,7 +265,8 @@ def sweep() -> list[tuple[str, str, frozenset[str], int]]:
 
 
 SMALL = {"xor", "chain", "classifier", "regression", "deep_relu", "deep_sigmoid", "two_channel"}
-LONG = {"shapes", "long_memory", "long_memory_lstm", "gru_parity"}  # their first two update groups take long: the full sweep only (and below)
+LONG = {"shapes", "long_memory", "long_memory_lstm", "gru_parity", "moons_layernorm", "count_tokens",
+        "tiny_transformer"}  # their first two update groups take long: the full sweep only (and below)
 
 
 @pytest.mark.parametrize("name, optimizer, quantities, every", [
@@ -340,3 +341,33 @@ def test_the_leaks_this_test_finds_through_time_are_real():
             return eq
     leaked, violations, _ = leaks(spec, frozenset({"o"}), 1, Part(1, 40, 1, "the first examples"), Before)
     assert {1, 2, 3, 4} <= leaked and violations > 0  # o⁽¹⁾ at τ = 1, printed in s⁽¹⁾ at τ = 2
+
+
+@pytest.mark.parametrize("name, quantities", [
+    ("tiny_transformer", frozenset(QUANTITIES)), ("tiny_transformer", frozenset({"u", "a", "dx"})),
+    ("tiny_transformer", frozenset({"G"})), ("count_tokens", frozenset({"z", "scores", "dv"})),
+    ("count_tokens", frozenset({"q", "delta", "o"})), ("moons_layernorm", frozenset(QUANTITIES)),
+    ("moons_layernorm", frozenset({"u", "G"})), ("moons_layernorm", frozenset({"dx", "s"}))])
+def test_an_example_of_the_transformers_blocks_gives_nothing_away(name, quantities):
+    """The first example of a network with layer norm, dropout, residual blocks or attention (issue 21),
+    every quantity blank or a few of the kinds' own: u, the scores, a, z, ∂ℓ/∂x, G_Q … G_O (printed
+    once, where G⁽ˡ⁾ shows them), a head's block of z."""
+    from bptui.exercise import example_part
+
+    spec = spec_of(name, "adam")
+    leaked, violations, worked_out = leaks(spec, quantities, 1, example_part(spec, 1))
+    assert not leaked and violations == 0 and worked_out == 0
+
+
+def test_the_leaks_this_test_finds_in_the_blocks_are_real():
+    """Switched off, the rule's absence shows on the transformer's blocks too: a layer norm's u printed
+    in its o = γ ⊙ u + β, and q, k in the scores, give their blanks away."""
+    from bptui.exercise import example_part
+
+    spec = spec_of("tiny_transformer", "sgd")
+
+    class Before(Recorder):
+        def _as_formulas(self, eq, before, key):
+            return eq
+    leaked, violations, _ = leaks(spec, frozenset({"u", "q"}), 1, example_part(spec, 1), Before)
+    assert leaked and violations > 0

@@ -183,7 +183,9 @@ def test_conv_indices(tmp_path):
     assert any(b["indices"][:1] == ["bias"] for b in doc["blanks"] if b["quantity"] == "W")
 
 
-@pytest.mark.parametrize("name, extra", [("xor", []), ("lecture13", []), ("parity", ["--example", "3"])])
+@pytest.mark.parametrize("name, extra", [("xor", []), ("lecture13", []), ("parity", ["--example", "3"]),
+                                         ("deep_residual", ["--example", "3"]),  # weights nested as the blocks
+                                         ("tiny_transformer", ["--example", "2"])])
 def test_variants_each_have_a_json_key(tmp_path, name, extra):
     out = tmp_path / "class"
     assert main(["export", str(NETWORKS / f"{name}.json"), "--variants", "2", "--seed", "7", "--output", str(out),
@@ -195,7 +197,9 @@ def test_variants_each_have_a_json_key(tmp_path, name, extra):
         printed = {int(n): v for n, _, v in ENTRY.findall((out / f"variant-0{i}-key.md").read_text(encoding="utf-8"))}
         assert sorted(printed) == [b["blank"] for b in doc["blanks"]]
         values = values_of(doc)
-        assert all(close(evaluate_formula(b["formula"], values), b["value"]) for b in doc["blanks"])
+        written = [b for b in doc["blanks"] if b["formula"] is not None]  # null: past the length limit
+        assert len(written) >= 0.8 * len(doc["blanks"])
+        assert all(close(evaluate_formula(b["formula"], values), b["value"]) for b in written)
 
 
 def test_tolerances_from_the_command_line(tmp_path, capsys):

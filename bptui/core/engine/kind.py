@@ -462,7 +462,26 @@ class LayerKind:
         as a formula tree over the board numbers it read: the tree's placeholder symbols each with the
         number's (quantity, layer, index, value) on the board (``before``: G before a G step's +=). None:
         the answer key writes it from :meth:`links` and the dense and recurrent tables (every kind but
-        the gated ones, whose own steps core/kinds/rnn/keyformulas.py writes)."""
+        the gated ones, whose own steps core/kinds/rnn/keyformulas.py writes, and the layer norm's,
+        dropout's, residual block's and attention's; core/engine/keyformula.py says how a tree is built)."""
+        return None
+
+    def sent_place(self, state: Any, l: int, t: int | None, pos: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
+        """Where what layer l sends down to unit ``pos`` (0-based) of its input at τ = t is on the board, as
+        (quantity, index), when its backward step writes it (a layer norm's or dropout's ∂ℓ/∂x on its δ
+        row, a block's fan-in, an attention layer's dx); None: it is (Wᵀδ)[1:] through :meth:`links`,
+        worked out where it is read."""
+        return None
+
+    def board_index(self, quantity: str, index: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+        """Where entry ``index`` of step ``quantity``'s value is on the board: (:meth:`board_quantity`, the
+        same index) but for a kind whose step writes a part of a board matrix (an attention layer's o_τ in
+        row τ of its o, G_Q in G⁽ˡ⁾'s first rows)."""
+        return self.board_quantity(quantity), index
+
+    def blank_entries(self, quantity: str, shape: tuple[int, ...]) -> list[tuple[int, ...]] | None:
+        """The entries of step ``quantity``'s value an exercise may leave blank; None: those the printer
+        shows of a vector or a matrix (a map's first position)."""
         return None
 
     def notation(self, l: int) -> str | None:

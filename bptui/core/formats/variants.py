@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.wiring import nest
 from ..util.errors import SpecError
 
 TRIES = 200
@@ -48,7 +49,7 @@ def network_variant(spec: Any, seed: int, i: int, decimals: int | None, folder: 
     for kind, w in zip(spec.layer_kinds, spec.weights):  # a layer kind writes its own weights ({W, U}, {kernel, bias})
         drawn = _round(rng.uniform(-scale, scale, size=w.shape), decimals)
         weights.append(kind.weights_json(drawn))
-    doc["weights"] = weights
+    doc["weights"] = nest(spec.layer_kinds, weights)  # a residual block's entry: its inner layers' entries
     data = doc.get("data", {})
     if "generator" in data:
         data["seed"] = int(rng.integers(0, 2**31 - 1))

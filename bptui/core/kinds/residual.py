@@ -37,9 +37,11 @@ def inner_count(entry: dict) -> int:
                for e in entry.get("layers", []))
 
 
-def dx_sym(l: int | str, b: int | None = None) -> Sym:
-    """∂ℓ/∂x⁽ᵏ⁾ (entry b from 1): the gradient the block sends to its input x (a vector: products print ⊙)."""
-    return Sym("∂ℓ/∂x", l, (b,) if b is not None else (), vector=b is None, latex=r"\partial\ell/\partial x")
+def dx_sym(l: int | str, b: int | None = None, time: int | None = None) -> Sym:
+    """∂ℓ/∂x⁽ᵏ⁾ (entry b from 1; at τ = time): the gradient the block sends to its input x (a vector: products
+    print ⊙)."""
+    return Sym("∂ℓ/∂x", l, (b,) if b is not None else (), vector=b is None, latex=r"\partial\ell/\partial x",
+               time=time)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Residual(LayerKind):
     has_s: ClassVar[bool] = False
     takes_activation: ClassVar[bool] = False
     bias_entry: ClassVar[bool] = True  # o⁽ᵏ⁾ keeps x's bias entry 1
-    exercises: ClassVar[bool] = False  # the answer key has no formula for a block's steps yet
+    exercises: ClassVar[bool] = True
     unrolled_box: ClassVar[bool] = False
     in_block: ClassVar[bool] = True  # blocks nest
     per_time: ClassVar[bool] = True  # on a sequence: o_τ = x_τ + F(x)_τ at every τ
@@ -171,6 +173,31 @@ class Residual(LayerKind):
         """Its ∂ℓ/∂x, on the board's δ rows."""
         return state.delta[l] if t is None else state.delta[l][t - 1]
 
+    def board_quantity(self, quantity: str) -> str:
+        """Its dx step writes the board's δ row."""
+        return "delta" if quantity == "dx" else quantity
+
+    def sent_place(self, state: Any, l: int, t: int | None, pos: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
+        """Its fan-in ∂ℓ/∂x: the board's δ row (at τ: row τ of its δ matrix)."""
+        return "delta", ((t - 1,) if np.ndim(state.delta[l]) == 2 and t else ()) + tuple(pos)
+
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        """o_b = x_b + F(x)_b (its bias entry 1) and ∂ℓ/∂x_b = ∂ℓ/∂o_b + what the first inner layer sends to
+        x_b, over the board's numbers (core/engine/keyformula.py); on a sequence at τ, the index's row."""
+        from ..engine.keyformula import Formula
+        from ..formulas.formula import ONE, add
+
+        l = key.layer
+        *row, b = index
+        t = row[0] + 1 if row else None
+        F = Formula(net, state, l, t)
+        if key.quantity == "o":
+            if b == 0:
+                return ONE, F.leaves
+            assert net.wiring is not None
+            return add(F.x((b - 1,)), F.unit(net.wiring.tail[l], (b - 1,))), F.leaves
+        return add(F.up((b,)), F.sent(l + 1, (b,))), F.leaves
+
     # -- names -----------------------------------------------------------------------------------------
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         return dx_sym(l) if quantity in ("dx", "delta") else None
@@ -181,7 +208,7 @@ class Residual(LayerKind):
         return super().cell_sym(quantity, l, pos, example)
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
-        return dx_sym(l, b) if quantity in ("dx", "delta") else Sym(quantity, l, (b,))
+        return dx_sym(l, b, time) if quantity in ("dx", "delta") else Sym(quantity, l, (b,), time=time)
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block; on

@@ -16,6 +16,7 @@ for δ of a dense layer under an attention layer: δ⁽ˡ⁾_τ = ∂ℓ/∂x⁽
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,12 @@ def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
     return tuple(out)
 
 
+def _headed(eq: Equation, h: int | None) -> Equation:
+    """A head's block of a T × dk matrix (columns of it): its numbers are printed once, in the whole
+    matrix after the heads (:func:`side_by_side`, whose entries an exercise blanks)."""
+    return eq if h is None else replace(eq, forms=eq.forms[:-1])
+
+
 def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:
     """With several heads, the whole matrix: the heads' blocks side by side, as the board holds it."""
     if H == 1:
@@ -154,9 +161,10 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         return tuple(Equation(m("a", l, h), (Call("softmax", (m("e", l, h),)), Arr(sq(value, h), Ref("a", l, (0 if h is None else h - 1,)))),
                               "=", {m("e", l, h): sq(ex["scores", l], h)}, note) for h in hs)
     if q == "z":
-        return tuple(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
-                         {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
-                         Ref("z", l) if h is None else None) for h in hs) + side_by_side(m("z", l), value, "z", l, H)
+        return tuple(_headed(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
+                                 {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
+                                 Ref("z", l) if h is None else None), h)
+                     for h in hs) + side_by_side(m("z", l), value, "z", l, H)
     if q == "o":  # o_τ = W_O [1; z_τ], one equation per τ (row τ of the board's o, whose row 0 is o_0)
         Wo = weight("O", l)
         out_o = []
@@ -202,7 +210,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
             else:
                 form = Op("@", (Op("T", (A,)), grad("z", l, h)))
                 env = {A: sq(ex["a", l], h), grad("z", l, h): head(ex["dz", l], h)}
-            out.append(_eq(grad(q[1], l, h), form, env, head(value, h), Ref(q, l) if h is None else None))
+            out.append(_headed(_eq(grad(q[1], l, h), form, env, head(value, h), Ref(q, l) if h is None else None), h))
         return tuple(out) + side_by_side(grad(q[1], l), value, q, l, H)
     if q == "dx":
         terms: list[Node] = []
@@ -226,8 +234,10 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         rows, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
     Gl = Sym("G", l, vector=True)
-    return (_eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src}, value, None, rel="←",
-                note="summed over τ"),
+    # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
+    update = _eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src}, value, None, rel="←",
+                 note="summed over τ; the result in its rows of G below")
+    return (replace(update, forms=update.forms[:-1]),
             Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
                      f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
 

@@ -40,7 +40,8 @@ def handles(kind: Attention, spec: Any, cell: Cell) -> bool:
     if cell.layer and spec.layer_kinds[cell.layer - 1].mixes_time:
         return spec.layer_kinds[cell.layer - 1] is kind and (
             (cell.quantity in OWN and (isinstance(cell.unit, tuple) or cell.time is not None)) or cell.quantity == "G")
-    if any(k.own_steps and k.explains(spec, cell) for k in spec.layer_kinds):  # a layer norm's or dropout's own
+    if (cell.layer and spec.layer_kinds[cell.layer - 1].own_steps) or any(
+            k.own_steps and k.explains(spec, cell) for k in spec.layer_kinds):  # a layer norm's or dropout's own cells
         return False
     return seq_explain.handles(spec, cell)
 

@@ -76,7 +76,7 @@ class Attention(LayerKind):
     per_time: ClassVar[bool] = True
     has_s: ClassVar[bool] = False
     takes_activation: ClassVar[bool] = False
-    exercises: ClassVar[bool] = False
+    exercises: ClassVar[bool] = True
     unrolled_box: ClassVar[bool] = False
     panel: ClassVar[str] = "sequence"
     keys: ClassVar[frozenset[str]] = frozenset({"type", "dim", "causal", "heads"})
@@ -249,12 +249,63 @@ class Attention(LayerKind):
     def cell_sym(self, quantity: str, l: int, pos: tuple[int, ...] | None = None, example: Any = None) -> Node:
         """An entry (0-based ``pos``) of one of its per-τ matrices, printed from 1: q⁽ˡ⁾_τ,b, a⁽ˡ⁾_h,τ,τ′
         (no h with one head), δ of the scores, ∂ℓ/∂q⁽ˡ⁾_τ,b …; ∂ℓ/∂o⁽ˡ⁾_τ,b."""
+        if quantity not in OWN_NAMES:  # G⁽ˡ⁾, W⁽ˡ⁾ as stored
+            return super().cell_sym(quantity, l, pos, example)
         base, grad = OWN_NAMES[quantity]
         sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
         if self.heads == 1 and len(sub) == 3:
             sub = sub[1:]
         sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None)
         return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
+
+    def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
+        """Entry b (from 1) of row τ of a per-τ matrix: q⁽ˡ⁾_τ,b, ∂ℓ/∂x⁽ˡ⁾_τ,b …"""
+        if time is None or quantity not in OWN_NAMES:
+            return super().unit_sym(quantity, l, b, time)
+        return self.cell_sym(quantity, l, (time - 1, b - 1))
+
+    def time_row(self, quantity: str, t: int) -> int:
+        """o_τ is in row τ of the board's o (row 0: o_0); every other per-τ matrix holds τ in row τ − 1."""
+        return t if quantity == "o" else t - 1
+
+    # -- the answer key (keyformulas.py) ---------------------------------------------------------------
+    def board_quantity(self, quantity: str) -> str:
+        """G_Q … G_O write parts of the board's G⁽ˡ⁾."""
+        return "G" if quantity in ("GQ", "GK", "GV", "GO") else quantity
+
+    def board_index(self, quantity: str, index: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+        """o_τ in row τ of the board's o; entry (r, c) of G_Q … G_O at its place in the stored G⁽ˡ⁾."""
+        if quantity == "o":
+            return "o", (index[0] + 1, *index[1:])
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            return "G", (WEIGHTS.index(quantity[1]) * self.dk + index[0], index[1])
+        return quantity, index
+
+    def blank_entries(self, quantity: str, shape: tuple[int, ...]) -> list[tuple[int, ...]] | None:
+        """Of a T × T matrix per head (the scores, a, ∂ℓ/∂a, δ), each head's entries the printer shows; of
+        G_Q … G_O, the entries the printer shows of the stored G⁽ˡ⁾, where their numbers are printed."""
+        from ...formulas.formula import LatexPrinter
+
+        keep = LatexPrinter(4)._keep
+        if quantity in ("GQ", "GK", "GV", "GO"):
+            rows, cols = self.param_shape
+            first = WEIGHTS.index(quantity[1]) * self.dk
+            return [(r - first, c) for r in keep(rows) if r is not None and first <= r < first + shape[0]
+                    for c in keep(cols) if c is not None and c < shape[1]]
+        if len(shape) != 3:
+            return None
+        return [(h, i, j) for h in range(shape[0]) for i in keep(shape[1]) if i is not None
+                for j in keep(shape[2]) if j is not None]
+
+    def sent_place(self, state: Any, l: int, t: int | None, pos: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
+        """Its dx, row τ."""
+        assert t is not None
+        return "dx", (t - 1, *pos)
+
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.attention(self, net, state, key, index, before)
 
     # -- what a pass costs ------------------------------------------------------------------------------
     def cells(self) -> tuple[tuple[str, int], ...]:

@@ -398,7 +398,8 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
         lhs = Sym("ℓ", n, latex=r"\ell", time=t)
         result = Num(per[t - 1], means=None)  # ℓ⁽ⁿ⁾_τ is not on the board; the sum below is
         steps.append(Equation(lhs, e.forms[:-1] + (result,), e.rel, e.bindings))
-    total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*[Num(v) for v in per]), Num(float(step.value), Ref("loss"))),
+    terms = [Num(v, means=Sym("ℓ", n, latex=r"\ell", time=t)) for t, v in enumerate(per, start=1)]  # ℓ⁽ⁿ⁾_τ (an exercise: by name)
+    total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*terms), Num(float(step.value), Ref("loss"))),
                      bindings={}, note=f"ℓ⁽ⁿ⁾ sums over τ = 1 … {T}")
     before = state.loss_D - float(step.value)
     D = eqs.LOSS_D

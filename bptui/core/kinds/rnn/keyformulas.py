@@ -64,6 +64,9 @@ class Formula:
         l, t, net, st = self.l, self.t, self.net, self.st
         if l == net.L:  # pragma: no cover - a recurrent layer is never the output layer
             return Num(0.0, exact=True)
+        sent = net.kinds[l].sent_place(st, l + 1, t, (b,))  # a layer norm above: its ∂ℓ/∂x on the board
+        if sent is not None:
+            return self.board(sent[0], l + 1, sent[1])
         rows = np.asarray(st.W[l + 1]).shape[0]
         if timed(net, l + 1):
             return total([mul(self.board("W", l + 1, (k, b + 1)), self.board("delta", l + 1, (t - 1, k)))

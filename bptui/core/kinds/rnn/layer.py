@@ -99,6 +99,10 @@ class Recurrent(LayerKind):
         """o_τ in row τ (o_0 = 0 in row 0; an LSTM's c_τ too, with c_0); s_τ, δ_τ and the rest in row τ − 1."""
         return t if quantity in ("o", "c", "h") else t - 1
 
+    def sequence_units(self, o: Any) -> Any:
+        """o_1 … o_T: the board's o⁽ˡ⁾ keeps o_0 = 0 in row 0."""
+        return o[1:]
+
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Each entry of the step's quantity at its τ (s_τ, o_τ, δ_τ; a gated kind's gates, c_τ, ∂ℓ/∂h_τ …,
         as many as ``entries`` says); every entry of [W | U] (u_b,c in U) in G and W."""

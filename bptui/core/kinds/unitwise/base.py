@@ -32,7 +32,7 @@ class Unitwise(LayerKind):
     has_s: ClassVar[bool] = False
     own_steps: ClassVar[bool] = True
     output: ClassVar[bool] = False
-    exercises: ClassVar[bool] = False  # the answer key's formulas (bptui/keyjson.py) are not written for them
+    exercises: ClassVar[bool] = True  # the answer key's formulas: keyformulas.py
     unrolled_box: ClassVar[bool] = False
     first: ClassVar[str] = "s"  # the letter of the board's s row: layernorm's u, dropout's m
     first_name: ClassVar[str] = ""
@@ -78,9 +78,9 @@ class Unitwise(LayerKind):
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
         if quantity == "delta":
-            return self.dx_sym(l, (b - 1,))
+            return Partial(loss_of(), Sym("x", l, (b,), time=time)) if time is not None else self.dx_sym(l, (b - 1,))
         if quantity == "s":
-            return Sym(self.first, l, (b,))
+            return Sym(self.first, l, (b,), time=time)
         return super().unit_sym(quantity, l, b, time)
 
     # -- view hints: the dense panel's headings -------------------------------------------------------------
@@ -105,11 +105,21 @@ class Unitwise(LayerKind):
             state.delta[l] = value
             return value, None
         before = state.G[l]  # G: γ's and β's gradients added up
-        value = state.G[l] = _ro(before + self.grad_one(W, state.extra[("do", l)], o_below))
+        value = state.G[l] = _ro(before + self.board_grad(state.s[l], W, state.extra[("do", l)], o_below))
         return value, before
+
+    def board_grad(self, s: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        """The G step's term from ∂ℓ/∂o⁽ˡ⁾ = ``g`` and the board's s row (a layer norm's u, as the board
+        holds it: a student's own u, when a grader replays an exercise)."""
+        return self.grad_one(W, g, o_below)
 
     def forward_step(self, state: Any, key: Any, W: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def sent_place(self, state: Any, l: int, t: int | None, pos: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
+        """Its ∂ℓ/∂x: the board's δ row (at τ: row τ of its δ matrix)."""
+        on_rows = np.ndim(state.delta[l]) == len(pos) + 1
+        return "delta", ((t - 1,) if on_rows and t else ()) + tuple(pos)
 
     def one_forward(self, W: np.ndarray, o_below: np.ndarray, epoch: int, example: int) -> np.ndarray:
         """o⁽ˡ⁾ of example ``example`` in ``epoch`` (a training pass) from its o⁽ˡ⁻¹⁾ as stored."""

@@ -120,6 +120,11 @@ class Dropout(Unitwise):
         state.delta[l] = put_row(state.delta[l], t, value)
         return value, None
 
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.dropout(self, net, state, key, index, before)
+
     def block_forward(self) -> list[str]:
         return ["o"]
 

@@ -84,9 +84,22 @@ class LayerNorm(Unitwise):
         """∂ℓ/∂x = (ĝ − mean(ĝ) − u ⊙ mean(ĝ ⊙ u)) / √(σ² + ε) with ĝ = γ ⊙ ∂ℓ/∂o: the three terms of the
         paths through x itself, through μ and through σ."""
         U, r = self._saved(O, saved)
+        return self._back(W, delta, U, r)
+
+    @staticmethod
+    def _back(W: np.ndarray, delta: np.ndarray, U: np.ndarray, r: np.ndarray) -> np.ndarray:
         d = U.shape[0]
         gh = W[:, 1:2] * delta
         return (gh - gh.sum(axis=0) / d - U * (np.einsum("dn,dn->n", gh, U) / d)) * r
+
+    def board_grad(self, s: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        """[∂ℓ/∂o | ∂ℓ/∂o ⊙ u] with u as the board holds it."""
+        return self.grad(W, g.reshape(-1, 1), o_below.reshape(-1, 1), (np.asarray(s).reshape(-1, 1), None))
+
+    def _board_back(self, u: np.ndarray, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
+        """∂ℓ/∂x of one example with u as the board holds it (1/√(σ² + ε) from x)."""
+        r = self.normalise(self.units_of(o_below.reshape(-1, 1)))[2]
+        return self._back(W, g.reshape(-1, 1), np.asarray(u).reshape(-1, 1), r)[:, 0]
 
     def grad_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray) -> np.ndarray:
         return self.grad(W, delta.reshape(-1, 1), o.reshape(-1, 1))
@@ -103,7 +116,7 @@ class LayerNorm(Unitwise):
         return value
 
     def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:
-        return self.back(W, g.reshape(-1, 1), o_below.reshape(-1, 1))[:, 0]
+        return self._board_back(state.s[key.layer], W, g, o_below)
 
     def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:
         """u_τ, o_τ, ∂ℓ/∂x_τ of the d units of time step τ, written in row τ; G adds τ's term."""
@@ -114,7 +127,8 @@ class LayerNorm(Unitwise):
         O = o_below.reshape(-1, 1)
         if key.quantity == "G":
             before = state.G[l]
-            state.G[l] = _ro(before + self.grad_one(W, handed_down(), o_below))
+            u = state.s[l] if t is None else state.s[l][t - 1]
+            state.G[l] = _ro(before + self.board_grad(u, W, np.asarray(handed_down()), o_below))
             return state.G[l], before
         if key.quantity == "u":
             value = _ro(self.normalise(self.units_of(O))[3][:, 0])
@@ -126,9 +140,14 @@ class LayerNorm(Unitwise):
         else:
             g = np.asarray(handed_down())
             state.extra = {**state.extra, ("do", l): put_row(state.extra.get(("do", l), np.full(state.s[l].shape, np.nan)), t, _ro(g))}
-            value = _ro(self.back(W, g.reshape(-1, 1), O)[:, 0])
+            value = _ro(self._board_back(state.s[l] if t is None else state.s[l][t - 1], W, g, o_below))
             state.delta[l] = put_row(state.delta[l], t, value)
         return value, None
+
+    def entry_formula(self, net: Any, state: Any, key: Any, index: tuple[int, ...], before: Any = None) -> Any:
+        from . import keyformulas
+
+        return keyformulas.layernorm(self, net, state, key, index, before)
 
     def block_forward(self) -> list[str]:
         return ["u", "o"]
