@@ -462,11 +462,12 @@ def cmd_open(args) -> int:
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
-    from .core.engine.equations import check_profile
     from .core.formulas.profiles import notation_for
 
     notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
+        from .core.engine.equations import check_profile  # NumPy's import: not before a loading screen's frame
+
         check_profile(spec, notation)
     _require_terminal()
     return run(doc, path, spec, no_color=args.no_color, notation=notation)
