@@ -528,6 +528,9 @@ def _read_aside(doc: dict, path: str):
     os.close(writer)
 
     def wait():
+        # the first frame's screen and its panels, imported while the child may still be reading
+        from .tui import loading  # noqa: F401
+
         with os.fdopen(reader, encoding="utf-8") as pipe:
             text = pipe.read()
         _, status = os.waitpid(pid, 0)
