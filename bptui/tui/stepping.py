@@ -75,9 +75,11 @@ class SteadyCompositor(Compositor):
 
     A scroll is laid out by comparing where the widgets on screen are now with where they were
     (``reflow_visible``); Textual forgets where they were whenever it rebuilds its map of every
-    widget (to find one out of view: a panel the step redrew, the one the column scrolls to), and
-    then repaints the whole screen. The map of the widgets on screen is kept across that rebuild,
-    which moves nothing, until the next scroll has compared with it; a layout forgets it."""
+    widget (to find one out of view: a panel the step redrew, the one the column scrolls to) or
+    lays the screen out, and then repaints the whole screen. The map of the widgets on screen is
+    kept across that rebuild, which moves nothing, and a layout's map of every widget stands for it
+    (a widget out of view has no part of the screen to repaint), until a scroll has compared with
+    it."""
 
     _kept: Any = None  # the map of the widgets on screen, before a rebuild of the full map
 
@@ -88,8 +90,9 @@ class SteadyCompositor(Compositor):
         return super().full_map
 
     def reflow(self, parent: Any, size: Any) -> Any:
-        self._kept = None
-        return super().reflow(parent, size)
+        result = super().reflow(parent, size)
+        self._kept = self._full_map  # where a layout put every widget: the screen's next frame
+        return result
 
     def reflow_visible(self, parent: Any, size: Any) -> Any:
         if self._visible_map is None and self._kept is not None:
