@@ -464,11 +464,12 @@ def cmd_open(args) -> int:
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
-    from .core.engine.equations import check_profile
     from .core.formulas.profiles import notation_for
 
     notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
+        from .core.engine.equations import check_profile  # NumPy's import: not before a loading screen's frame
+
         check_profile(spec, notation)
         _app_draws(spec, notation)
     _require_terminal()
@@ -541,6 +542,9 @@ def _read_aside(doc: dict, path: str):
     os.close(writer)
 
     def wait():
+        # the first frame's screen and its panels, imported while the child may still be reading
+        from .tui import loading  # noqa: F401
+
         with os.fdopen(reader, encoding="utf-8") as pipe:
             text = pipe.read()
         _, status = os.waitpid(pid, 0)

@@ -234,3 +234,45 @@ async def test_a_map_panel_redraws_the_lines_a_step_changed_and_no_others():
                 panel._strips.clear()
                 assert [_drawn(s) for s in kept] == [_drawn(panel.render_line(y)) for y in range(height)], panel.id
         assert partial >= 3
+
+
+async def test_a_step_onto_another_layer_scrolls_its_panel_into_view_without_repainting_the_screen():
+    """shapes at 120×40: the panels' column is taller than the screen, and a step onto another layer
+    scrolls it. Textual forgot where the widgets on screen were when it looked a panel out of view
+    up, and the frame after the scroll repainted the whole screen (status, equation, footer and all);
+    now a step's frames repaint only what changed or moved, and the step's panel is in view."""
+    from textual._compositor import Compositor
+
+    from bptui.tui.sheet import LayerPanels
+
+    app = app_for("shapes")
+    full = 0
+    original = Compositor.render_full_update
+
+    def counted(self, *args, **kwargs):
+        nonlocal full
+        full += 1
+        return original(self, *args, **kwargs)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        column = app.main.query_one(LayerPanels)
+        layers, scrolls = set(), 0
+        Compositor.render_full_update = counted  # type: ignore[method-assign]
+        try:
+            for _ in range(24):  # forward, loss and backward through all four panels, twice
+                y = column.scroll_y
+                full = 0
+                await pilot.press("n")
+                await pilot.pause()
+                assert full == 0, f"a full repaint at {app.stepper.last.key}"
+                layer = app.stepper.last.key.layer
+                if layer is not None:
+                    panel = app.main.query_one(f"#layer-{layer}")
+                    assert column.region.contains_region(panel.region), (layer, panel.region, column.region)
+                    layers.add(layer)
+                scrolls += column.scroll_y != y
+        finally:
+            Compositor.render_full_update = original  # type: ignore[method-assign]
+    assert scrolls >= 4 and layers == {1, 2, 3}  # the column did scroll, to every layer

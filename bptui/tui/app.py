@@ -66,9 +66,16 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         return app
 
     def get_default_screen(self) -> Screen:
-        if self.spec is None:  # under the loading screen, and then under the network screen
-            return Screen()
-        return self._network_screen()
+        if self.spec is not None:
+            return self._network_screen()
+        if self.document is not None:  # the first frame: one screen mounted, laid out and drawn
+            from .loading import LoadingScreen
+
+            loading = LoadingScreen(*self.document, self.notation)
+            # as push_screen does: switch_screen, which puts the network screen in its place, pops it
+            loading._push_result_callback(self, None)
+            return loading
+        return Screen()
 
     def _network_screen(self) -> NetworkScreen:
         from .network import NetworkScreen
@@ -81,11 +88,6 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
     def on_mount(self) -> None:
         if self.spec is not None:
             self.call_after_refresh(self.panels_shown)
-            return
-        from .loading import LoadingScreen
-
-        assert self.document is not None
-        self.push_screen(LoadingScreen(*self.document, self.notation))
 
     def on_ready(self) -> None:
         """Textual mounts the app inside a batch update, which holds every frame back and runs

@@ -138,7 +138,7 @@ class MapSheet(NumberSheet):
     def on_resize(self) -> None:
         """A new width may change the arrangement: build the lines again when it does (a scrollbar
         that comes or goes changes the width too)."""
-        width = self.scrollable_content_region.width
+        width = self.room().width
         if self.lines and width != self._avail and self._arrangement(width) != self._arrangement(self._avail):
             self._build(self._produced)
             self._strips.clear()
@@ -169,13 +169,14 @@ class MapSheet(NumberSheet):
         produced = last.key.quantity if last is not None and last.key.layer == self.l_index else None
         field = field if field is not None else self.field
         board = self.board_signature() + (produced,)
-        sig = board + (digits, hidden, frozenset(field), self.has_focus, self.cursor,
-                       last.key.phase if last is not None else None)
+        stale = last is not None and last.key.phase == "update"  # s, o, δ dimmed: in the lines
+        sig = board + (digits, hidden, stale, frozenset(field), self.has_focus, self.cursor)
         if sig == self._signature:
             return
-        # what render_line reads besides the lines: when it changes, every line is drawn again
-        looks = sig[len(board) + 2:]
-        whole = looks != self._signature[len(board) + 2:]
+        # what render_line reads besides the lines: when it changes, every line is drawn again (a
+        # change of phase is not one: only the lines whose cells it dims or lights are drawn again)
+        looks = sig[len(board) + 3:]
+        whole = looks != self._signature[len(board) + 3:]
         self.stepped, self._board = board != self._board, board
         self._signature = sig
         self.digits, self.hidden, self.field = digits, hidden, field
@@ -209,7 +210,7 @@ class MapSheet(NumberSheet):
         at = [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]
         if at:
             top, bottom = at[0][0] - 1, at[-1][0]
-            height = max(1, min(bottom - top + 1, self.scrollable_content_region.height))
+            height = max(1, min(bottom - top + 1, self.room().height))
             self.scroll_to_region(Region(at[0][1], top, cell_width(self.digits), height), animate=False, immediate=True)
 
     def _input(self) -> Any:
@@ -241,7 +242,7 @@ class MapSheet(NumberSheet):
             dim = unread or (stale and key[0] in ("s", "o", "delta"))
             return (text.rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
-        avail = self._avail = self.scrollable_content_region.width or 10**6
+        avail = self._avail = self.room().width or 10**6
         stacked, bands = self._arrangement(avail)
         if k is not None and k.has_weights:  # the kernels, G⁽ˡ⁾ beside W⁽ˡ⁾ or under it
             K, _ = k.param_shape

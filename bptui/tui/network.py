@@ -87,7 +87,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
             if self.query_one("#layers").display and last is not None and last.key.layer is not None \
                     and last.key.layer != self._followed:
                 # keep the layer the step works on in view (deep networks have more than a screen)
-                self.query_one(f"#layer-{last.key.layer}").scroll_visible(animate=False)
+                self.query_one(LayerPanels).follow(self.query_one(f"#layer-{last.key.layer}"))
                 self._followed = last.key.layer
             self.show_explanation()
 

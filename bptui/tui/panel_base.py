@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -160,6 +161,16 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     def focus_cell(self) -> tuple | None:
         """The cell under the cursor, whether or not the panel has focus yet."""
         raise NotImplementedError  # pragma: no cover
+
+    def room(self, scrollbars: bool = True) -> Size:
+        """The size of the panel's content area, less its scrollbars' (``scrollable_content_region``),
+        or with them (``size``), worked out from the size the last layout gave the panel. Textual's
+        properties look a panel scrolled out of view up in the compositor's map of every widget,
+        and rebuilding that map after a scroll makes the next frame repaint the whole screen
+        (``benchmarks/keypress_speed.py``): a step shows its board in panels out of view too."""
+        gutter = self.gutter if scrollbars else self.styles.gutter
+        width, height = self.outer_size
+        return Size(max(0, width - gutter.width), max(0, height - gutter.height))
 
     # -- number formats: one per matrix or vector ---------------------------------------------------------
     def formats(self, arrays: Any) -> dict[int, str]:

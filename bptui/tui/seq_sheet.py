@@ -172,7 +172,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if t is not None and self.lines and self.stepper.spec.timed[self.l_index - 1]:
             cw = cell_width(self.digits)
             x = 7 + (t - 1) * cw
-            if not (self.scroll_x <= x < self.scroll_x + max(self.size.width - cw, cw)):
+            if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:

@@ -12,6 +12,7 @@ from textual import events
 from textual.containers import VerticalScroll
 from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .panel_base import NumberSheet, panel_css, whole_cells
@@ -102,7 +103,7 @@ class LayerSheet(NumberSheet):
         v = self.view
         self.cw = cell_width(self.digits)
         self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
-        avail = self.scrollable_content_region.width or 10**6
+        avail = self.room().width or 10**6
         self._avail = avail
         n = v.W.shape[1]
         self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
@@ -123,7 +124,7 @@ class LayerSheet(NumberSheet):
         # blocks under the rows) the unit rows spread evenly over the height, centred (so that a layer's
         # middle row lines up with the one of a layer beside it)
         self.pitch, self.lead = 1, 0
-        room = self.scrollable_content_region.height - HEADER_LINES
+        room = self.room().height - HEADER_LINES
         if self.stretch and not self.blocks and room > 0:
             self.pitch = max(1, room // self.rows)
             self.lead = max(0, (room - (self.rows - 1) * self.pitch - 1) // 2)
@@ -151,7 +152,7 @@ class LayerSheet(NumberSheet):
     def watch_show_vertical_scrollbar(self) -> None:
         """A scrollbar that comes or goes changes the room: lay the columns out again (a transient
         scrollbar while the screen settles used to leave W with hidden columns beside blank ones)."""
-        if self.scrollable_content_region.width != self._avail:
+        if self.room().width != self._avail:
             self.on_resize()
 
     watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
@@ -442,3 +443,21 @@ class LayerPanels(VerticalScroll, can_focus=False):
 
     def on_resize(self, event: events.Resize) -> None:
         arrange_panels(self, event.size.width)
+
+    def follow(self, panel: Widget) -> None:
+        """Scroll the column so that ``panel`` is in view, as ``panel.scroll_visible()`` does, from
+        the heights the last layout gave the panels above it: ``scroll_visible`` looks a panel out of
+        view up in the compositor's map of every widget, and rebuilding that map after the last
+        scroll made the frame after this scroll repaint the whole screen (a step onto another
+        layer: about 10 ms more, ``benchmarks/keypress_speed.py``)."""
+        if self.has_class("wide"):  # side by side, each the column's height: all in view
+            return
+        y = 0
+        for child in self.children:
+            if child is panel:
+                break
+            if child.display:
+                y += child.outer_size.height
+        if panel.outer_size.height:
+            self.scroll_to_region(Region(0, y, panel.outer_size.width, panel.outer_size.height), animate=False,
+                                  immediate=True)  # in this frame, not in one more after it

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from rich.cells import cell_len
 from textual import on
+from textual._compositor import Compositor
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
@@ -69,6 +70,42 @@ class MessageLine(Static):
         self.set_class(bool(text), "visible")
 
 
+class SteadyCompositor(Compositor):
+    """Textual's compositor, whose first frame after a scroll repaints only what the scroll moved.
+
+    A scroll is laid out by comparing where the widgets on screen are now with where they were
+    (``reflow_visible``); Textual forgets where they were whenever it rebuilds its map of every
+    widget (to find one out of view: a panel the step redrew, the one the column scrolls to) or
+    lays the screen out, and then repaints the whole screen. The map of the widgets on screen is
+    kept across that rebuild, which moves nothing, and a layout's map of every widget stands for it
+    (a widget out of view has no part of the screen to repaint), until a scroll has compared with
+    it."""
+
+    _kept: Any = None  # the map of the widgets on screen, before a rebuild of the full map
+
+    @property
+    def full_map(self) -> Any:
+        # (Textual's private attributes, read with a default: a Textual without them gets its own frames)
+        if getattr(self, "_full_map_invalidated", False) and getattr(self, "_visible_map", None) is not None:
+            self._kept = self._visible_map
+        return super().full_map
+
+    def reflow(self, parent: Any, size: Any) -> Any:
+        result = super().reflow(parent, size)
+        self._kept = getattr(self, "_full_map", None)  # where a layout put every widget: the screen's next frame
+        return result
+
+    def reflow_visible(self, parent: Any, size: Any) -> Any:
+        if getattr(self, "_visible_map", False) is None and self._kept is not None:
+            self._visible_map = self._kept
+        self._kept = None
+        return super().reflow_visible(parent, size)
+
+    def clear(self) -> None:
+        self._kept = None
+        super().clear()
+
+
 class SteppingScreen(GuardedPump, Screen[None]):
     """A screen that steps through one stepper. Subclasses compose a ``#status`` and an
     ``#equation`` TextLine, a MessageLine and an ``#explain`` Static, and define ``redraw()``,
@@ -92,6 +129,7 @@ class SteppingScreen(GuardedPump, Screen[None]):
 
     def __init__(self, stepper: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._compositor = SteadyCompositor()
         self.stepper: Any = stepper  # a Stepper or a GraphStepper (the subclass says which)
         self.set_reactive(SteppingScreen.position, stepper.position)
 

@@ -1,0 +1,52 @@
+"""``bptui FILE``'s first frame waits for nothing it does not draw.
+
+The loading screen is drawn from the schema-checked document alone: NumPy, the core's engine, the
+network screen and the optional libraries (grandalf's layouts, jsonschema, hypothesis, the plots,
+LaTeX, serve, codegen and ONNX modules) are imported after it, if ever. Each is an import the first
+frame would otherwise wait for (NumPy's is about 90 ms of CPU, ``benchmarks/tui_speed.py --tmux``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import NETWORKS, ROOT
+
+FIRST_FRAME = """
+import json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+class FirstFrame(tui.BptuiApp):
+    def load_network(self):  # called right after the loading screen's first frame
+        print(json.dumps({{"screen": type(self.screen).__name__, "modules": sorted(sys.modules)}}))
+        self.exit()
+tui.BptuiApp = FirstFrame
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True)
+from bptui.cli import main
+main()
+"""
+
+# top-level packages, and bptui's modules, that the first frame must not have imported
+HEAVY = ("numpy", "grandalf", "jsonschema", "hypothesis", "torch", "onnx", "matplotlib", "textual_serve")
+LATE = ("bptui.core.engine", "bptui.core.kinds", "bptui.core.formats", "bptui.tui.network", "bptui.tui.plots",
+        "bptui.tui.graph_layout", "bptui.tui.training", "bptui.tui.settings", "bptui.plot", "bptui.export",
+        "bptui.codegen", "bptui.serve", "bptui.onnx_import", "bptui.lms.platforms", "bptui.trace")
+
+
+@pytest.mark.parametrize("name", ["xor", "shapes", "gru_parity", "iris"])
+def test_the_first_frame_imports_no_numpy_and_no_core(name):
+    path = str(NETWORKS / f"{name}.json")
+    out = subprocess.run([sys.executable, "-c", FIRST_FRAME.format(path=path)], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert seen["screen"] == "LoadingScreen"
+    modules = seen["modules"]
+    assert "textual" in modules and "bptui.tui.loading" in modules  # the frame was drawn by the loading screen
+    early = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(LATE)]
+    assert early == []
