@@ -56,6 +56,16 @@ def softmax_rows(S: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return E / E.sum(axis=-1, keepdims=True)
 
 
+def key_bias_zero(G_K: np.ndarray) -> np.ndarray:
+    """G_K with its bias column set to the exact 0 it is: ∂ℓ/∂b_K = Σ_τ′ ∂ℓ/∂k_τ′ = Σ_τ′ Σ_τ δ_τ,τ′ q_τ / √dh
+    = Σ_τ q_τ (Σ_τ′ δ_τ,τ′) / √dh, and every row of δ sums to 0 (softmax does not change when a row of
+    scores shifts, and b_K shifts row τ by q_τ·b_K / √dh). Summed in floating point the column is
+    rounding noise (like −3.47e−18), which Adam's division by √v would magnify into a drifting key bias.
+    Changes ``G_K`` (a view of W_K's part of G, or G_K alone) in place and returns it."""
+    G_K[:, 0] = 0.0
+    return G_K
+
+
 def softmax_back(A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian)."""
     return A * (dA - (A * dA).sum(axis=-1, keepdims=True))
@@ -329,6 +339,7 @@ class Attention(LayerKind):
         dQKV = grads.transpose(3, 1, 0, 2, 4).reshape(T * n, 3 * dk)  # rows (τ, example): [∂q │ ∂k │ ∂v]
         G[:3 * dk, 0] = dQKV.sum(axis=0)
         G[:3 * dk, 1:d + 1] = matmul(dQKV.T, X.reshape(T * n, d))
+        key_bias_zero(self.part(G, "K"))
         dX = matmul(dQKV, W[:3 * dk, 1:d + 1]).reshape(T, n, d)
         return G, dX
 
