@@ -227,7 +227,8 @@ class Network:
                   on_delta: Callable[[np.ndarray, np.ndarray], None] | None = None,
                   on_upper: Callable[[int, np.ndarray], None] | None = None,
                   delta_layer: int | None = None,
-                  on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None) -> SequencePass:
+                  on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None,
+                  outputs: bool = True) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
         ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
         longest first. A recurrent layer runs τ = 1..T_max on the examples still running at τ, one
@@ -240,7 +241,7 @@ class Network:
         ``on_upper(l, δ)`` the δ⁽ˡ⁾ of every layer (columns: examples, or the (τ, example) pairs).
         ``on_time(indices, arrays)`` receives, for the same layer and lengths, the per-τ gradients whose
         norms its kind shows (``LayerKind.panel_norms``: δ_τ; a gated layer's ∂ℓ/∂c_τ, ∂ℓ/∂h_τ), each
-        (T, h, n)."""
+        (T, h, n). ``outputs`` False (training, with ``Y``): the outputs are not gathered (zeros)."""
         kinds, L = self.kinds, self.L
         timed = timed_layers(kinds)
         k = self.spec.widths[-1]
@@ -297,9 +298,9 @@ class Network:
                     O[l] = self.activation_out(l, S[l])
                 else:
                     S[l], O[l] = self.layer_out(l, W, O[l - 1])
-        if seqs:
+        if (outputs or Y is None) and seqs:
             out[order] = padded(O[L]).transpose(1, 0, 2).reshape(N, Tmax * k)
-        else:
+        elif outputs or Y is None:
             out[order] = O[L].T
         if Y is None:
             return SequencePass(zero, G, out)
