@@ -42,14 +42,19 @@ def sequence_sized(n: int = 2000, T: int = 20, d: int = 32, dk: int = 32, heads:
     return parse(doc, "attention-sized")
 
 
-def torch_epoch_fn(spec):
+def torch_fn(spec, top):
+    """(an epoch, the weights as bptui's matrices) of ``spec``'s network in PyTorch: the attention layer
+    in tensor operations (``F.linear`` for q, k, v and W_O, ``F.scaled_dot_product_attention``), then
+    ``top(x, o, dense, linear)``, the rest of the network from the attention layer's output o (``dense``:
+    the dense layers' matrices in file order), the squared loss and plain SGD over the file's groups."""
     import torch
 
     F = torch.nn.functional
-    att = spec.kinds[0]
-    params = {name: torch.tensor(np.array(att.part(spec.weights[0], name)), requires_grad=True) for name in "QKVO"}
-    dense = torch.tensor(spec.weights[1].copy(), requires_grad=True)
-    opt = torch.optim.SGD([*params.values(), dense], lr=spec.learning_rate)
+    att = next(k for k in spec.kinds if k.mixes_time)
+    Ws = [w for k, w in zip(spec.kinds, spec.weights) if k.has_weights]
+    params = {name: torch.tensor(np.array(att.part(Ws[0], name)), requires_grad=True) for name in "QKVO"}
+    dense = [torch.tensor(w.copy(), requires_grad=True) for w in Ws[1:]]
+    opt = torch.optim.SGD([*params.values(), *dense], lr=spec.learning_rate)
     T, d = int(spec.lengths.max()), att.d
     X = torch.tensor(spec.inputs.reshape(spec.N, T, d))
     Y = torch.tensor(spec.targets.reshape(spec.N, T, -1))
@@ -66,15 +71,20 @@ def torch_epoch_fn(spec):
             n = len(x)
             q, kk, v = (linear(params[name], x).reshape(n, T, H, dh).transpose(1, 2) for name in "QKV")
             z = F.scaled_dot_product_attention(q, kk, v, is_causal=att.causal).transpose(1, 2).reshape(n, T, H * dh)
-            o = linear(dense, linear(params["O"], z))
-            loss = ((o - Y[a:a + k]) ** 2).sum()
+            loss = ((top(x, linear(params["O"], z), dense, linear) - Y[a:a + k]) ** 2).sum()
             loss.backward()
             opt.step()
 
     def weights():
         W = att.weights_from_json({name: p.detach().numpy() for name, p in params.items()})
-        return [W, dense.detach().numpy()]
+        rest = iter(w.detach().numpy() for w in dense)
+        return [W if k.mixes_time else next(rest) if k.has_weights else np.zeros((0, 1)) for k in spec.kinds]
     return epoch, weights
+
+
+def torch_epoch_fn(spec):
+    """:func:`torch_fn` for :func:`sequence_sized`: the dense output layer on o."""
+    return torch_fn(spec, lambda x, o, dense, linear: linear(dense[0], o))
 
 
 def transformer_sized(n: int = 2000, T: int = 20, d: int = 32, dk: int = 32, heads: int = 4, seed: int = 0):
@@ -92,42 +102,14 @@ def transformer_sized(n: int = 2000, T: int = 20, d: int = 32, dk: int = 32, hea
 
 
 def torch_blocks_fn(spec):
-    """:func:`torch_epoch_fn` for :func:`transformer_sized`: x + attention(x), then x + tanh(W [1, x])."""
+    """:func:`torch_fn` for :func:`transformer_sized`: x + attention(x), then x + tanh(W [1, x])."""
     import torch
 
-    F = torch.nn.functional
-    att = next(k for k in spec.kinds if k.mixes_time)
-    Ws = [w for k, w in zip(spec.kinds, spec.weights) if k.has_weights]
-    params = {name: torch.tensor(np.array(att.part(Ws[0], name)), requires_grad=True) for name in "QKVO"}
-    ff, out = (torch.tensor(w.copy(), requires_grad=True) for w in Ws[1:])
-    opt = torch.optim.SGD([*params.values(), ff, out], lr=spec.learning_rate)
-    T, d = int(spec.lengths.max()), att.d
-    X = torch.tensor(spec.inputs.reshape(spec.N, T, d))
-    Y = torch.tensor(spec.targets.reshape(spec.N, T, -1))
-    H, dh = att.heads, att.dh
-
-    def linear(W, x):
-        return F.linear(x, W[:, 1:], W[:, 0])
-
-    def epoch():
-        k = spec.group_size
-        for a in range(0, spec.N, k):
-            opt.zero_grad()
-            x = X[a:a + k]
-            n = len(x)
-            q, kk, v = (linear(params[name], x).reshape(n, T, H, dh).transpose(1, 2) for name in "QKV")
-            z = F.scaled_dot_product_attention(q, kk, v).transpose(1, 2).reshape(n, T, H * dh)
-            h = x + linear(params["O"], z)
-            h = h + torch.tanh(linear(ff, h))
-            loss = ((linear(out, h) - Y[a:a + k]) ** 2).sum()
-            loss.backward()
-            opt.step()
-
-    def weights():
-        W = att.weights_from_json({name: p.detach().numpy() for name, p in params.items()})
-        empty = np.zeros((0, 1))
-        return [empty, W, empty, ff.detach().numpy(), out.detach().numpy()]
-    return epoch, weights
+    def top(x, o, dense, linear):
+        h = x + o
+        h = h + torch.tanh(linear(dense[0], h))
+        return linear(dense[1], h)
+    return torch_fn(spec, top)
 
 
 def main() -> None:

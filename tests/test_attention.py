@@ -266,3 +266,29 @@ async def test_the_padding_of_an_attention_matrix_cannot_be_edited():
         said = str(app.screen.query_one("#message").render())
         assert "is no weight" in said and "outside the four matrices" in said, said
         np.testing.assert_array_equal(app.stepper.state.W[1], W)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_each_rows_softmax_is_the_shifted_one_at_any_size_of_scores(seed):
+    """The batch pass skips the shift by each row's maximum while every |score| is below SAFE_EXP: the
+    same a (to rounding) as exp(e − max) / Σ exp(e − max) for scores of any size, masks (causal, past an
+    example's end) included, every row summing to 1 and the masked entries exactly 0; δ from it as
+    a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a)."""
+    from bptui.core.kinds.attention.layer import SAFE_EXP, softmax_back, softmax_rows
+
+    rng = np.random.default_rng([21, seed])
+    T = int(rng.integers(1, 9))
+    scale = [0.1, 3.0, SAFE_EXP / 4, SAFE_EXP * 3, 1e6][seed % 5]
+    S = rng.normal(0, scale, size=(3, 2, T, T))
+    mask = np.tril(np.ones((T, T), dtype=bool))[None, None] if seed % 2 else None
+    E = np.where(mask, S, -np.inf) if mask is not None else S
+    shifted = np.exp(E - E.max(axis=-1, keepdims=True))
+    want = shifted / shifted.sum(axis=-1, keepdims=True)
+    a = softmax_rows(S.copy(), mask, overwrite=True)
+    np.testing.assert_allclose(a, want, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(a.sum(axis=-1), 1.0, rtol=1e-13)
+    if mask is not None:
+        assert (a[..., ~mask[0, 0]] == 0.0).all()
+    dA = rng.normal(size=a.shape)
+    np.testing.assert_allclose(softmax_back(a, dA), a * (dA - (a * dA).sum(axis=-1, keepdims=True)),
+                               rtol=1e-12, atol=1e-15)

@@ -160,21 +160,62 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
     opt = spec.optimizer
     for l, (k, p, W) in enumerate(zip(spec.kinds, params, result.weights), start=1):
         ours, theirs = np.array(W), as_matrix(k, p)
-        if k.mixes_time and opt.name == "adam":  # K's bias: its G is rounding noise (see below), which Adam
-            ours[k.dk:2 * k.dk, 0] = theirs[k.dk:2 * k.dk, 0] = 0.0  # divides by its own size: not compared
+        if k.mixes_time and opt.name == "adam":  # K's bias: bptui's G is the exact 0 (below), torch's rounding
+            np.testing.assert_array_equal(ours[k.dk:2 * k.dk, 0], k.part(spec.weights[l - 1], "K")[:, 0])  # noise,
+            ours[k.dk:2 * k.dk, 0] = theirs[k.dk:2 * k.dk, 0] = 0.0  # which Adam divides by its own size: not compared
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11, err_msg=f"W⁽{l}⁾ after training")
 
 
 @pytest.mark.parametrize("seed", range(0, 24, 2))
 def test_the_key_bias_has_no_gradient(seed):
-    """A key's bias adds q_τ·b_K to every score of row τ, which the softmax ignores: G of W_K's column 0
-    is 0 but for rounding (so Adam's steps on it are noise, and the training test leaves it out)."""
+    """A key's bias adds q_τ·b_K / √dh to every score of row τ, which the softmax ignores: G of W_K's
+    column 0 is exactly 0, in the batch pass and on the stepper's board alike (not rounding noise, which
+    would push the G panel's bar and which Adam would magnify); the other columns are not."""
     spec = random_attention_spec(seed)
     _, G = Network(spec).gradient(spec.weights, spec.inputs, spec.targets, spec.lengths)
-    for k, g in zip(spec.kinds, G):
+    stepper = Stepper(spec)
+    while stepper.next_key.phase != "update":
+        stepper.forward()
+    for l, (k, g) in enumerate(zip(spec.kinds, G), start=1):
         if k.mixes_time:
-            assert np.abs(k.part(g, "K")[:, 0]).max() <= 1e-12 * max(1.0, np.abs(g).max())
-            assert np.abs(k.part(g, "Q")[:, 0]).max() > 0.0
+            for board in (g, stepper.state.G[l]):
+                assert (k.part(board, "K")[:, 0] == 0.0).all()
+                assert np.abs(k.part(board, "K")[:, 1:]).max() > 0.0 and np.abs(k.part(board, "Q")[:, 0]).max() > 0.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_key_bias_gradient_is_zero_in_exact_arithmetic(seed):
+    """Why bptui may write that column as 0: Σ_τ′ ∂ℓ/∂k_τ′ = Σ_τ q_τ (Σ_τ′ δ_τ,τ′) / √dh, and each row of
+    δ = a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) sums to 0 whenever the row of a sums to 1. In exact rational arithmetic
+    (any rows of a summing to 1, any ∂ℓ/∂a and q) the sum is exactly 0; from real scores through exp
+    (mpmath at 60 digits) it is 0 to the working precision."""
+    from fractions import Fraction
+
+    import mpmath
+
+    rng = np.random.default_rng([25, seed])
+    T, dh = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+    w = rng.integers(1, 20, size=(T, T))
+    a = [[Fraction(int(x), int(row.sum())) for x in row] for row in w]  # rows summing to exactly 1
+    da = [[Fraction(int(x), 7) for x in row] for row in rng.integers(-20, 20, size=(T, T))]
+    q = [[Fraction(int(x), 3) for x in row] for row in rng.integers(-9, 9, size=(T, dh))]
+
+    def rows_and_key_bias(a, da, q):
+        """Each row's sum of δ, and Σ_τ′ (δᵀ q)_τ′ (the key bias's gradient times √dh)."""
+        delta = [[a[t][u] * (da[t][u] - sum(a[t][j] * da[t][j] for j in range(T))) for u in range(T)]
+                 for t in range(T)]
+        return [sum(row) for row in delta], [sum(delta[t][u] * q[t][b] for t in range(T) for u in range(T))
+                                             for b in range(dh)]
+
+    rows, key = rows_and_key_bias(a, da, q)
+    assert rows == [0] * T and key == [0] * dh  # exactly
+    with mpmath.workdps(60):
+        ea = [[mpmath.exp(mpmath.mpf(x)) for x in row] for row in rng.normal(0, 2, size=(T, T))]  # a from real scores
+        def real(M):
+            return [[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in M]
+
+        rows, key = rows_and_key_bias([[x / sum(row) for x in row] for row in ea], real(da), real(q))
+        assert max(abs(x) for x in rows + key) < mpmath.mpf(10) ** -55
 
 
 @pytest.mark.parametrize("seed", range(0, 24, 3))

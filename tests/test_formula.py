@@ -443,6 +443,86 @@ def test_rnn_equations_hold_on_random_networks(seed):
     assert RNN_STATS["numbers"] > 0 and {1, 5} <= times
 
 
+# -- attention: matrices times matrices and each row's softmax, over whole sequences ----------------------
+@pytest.mark.parametrize("seed", range(8))
+def test_attention_equations_hold_on_random_networks(seed):
+    """Every number of every step's equations of random attention networks (heads 1 and 2, causal or
+    not, stacked; q = X̃ W_Qᵀ, the scores q kᵀ / √dh, a = softmax of each row, z = a v, …, G_K with its
+    bias column 0) is the board's and the arithmetic shown holds to its last digit, text and LaTeX, for
+    two epochs of sgd, momentum or adam with L2; the explanations of every cell of attention's steps."""
+    from bptui.core.teaching import quiz
+
+    from .test_attention_reference import random_attention_spec
+
+    spec = random_attention_spec(seed, n=2, optimizer=OPTIMIZERS[seed % len(OPTIMIZERS)], l2=0.1 * (seed % 2))
+    digits = 2 + seed % 5
+    stepper = Stepper(spec)
+    numbers, explained, seen = 0, 0, set()
+    for i in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        k = step.key
+        numbers += check_conv_step(stepper, step, digits)
+        if k.layer is not None and spec.layer_kinds[k.layer - 1].mixes_time and i < len(stepper.schedule):
+            seen.add(k.quantity)
+            for cell in quiz.candidates(spec, k):
+                e = explain(stepper, cell, digits)
+                for eq in e.equations:
+                    explained += check_equation(plan(eq, digits), digits, stepper, where=f"{cell}")
+    assert seen >= {"q", "k", "v", "scores", "a", "z", "o", "dz", "da", "delta", "dq", "dk", "dv", "dx", "GK"}
+    assert numbers > 500 and explained > 500
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(1, 5), st.integers(0, 2 ** 32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_a_matrix_times_a_matrix_on_the_numbers_as_printed(m, k, n, digits, seed):
+    """The interval of A B holds every product of matrices that print as A and B do, and redoing it on
+    the printed numbers gives the low end of the interval without spread."""
+    from bptui.core.formulas.formula import shown_value
+
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(0, 2, size=(m, k)), rng.normal(0, 2, size=(k, n))
+    form = Op("@", (Arr(A), Arr(B)))
+    iv = interval(form, digits)
+    for _ in range(20):  # matrices anywhere in the rounding of the printed ones
+        Ar = _printed(A, digits) + rng.uniform(-1, 1, A.shape) * _halves(A, digits)
+        Br = _printed(B, digits) + rng.uniform(-1, 1, B.shape) * _halves(B, digits)
+        assert np.all(iv.lo <= Ar @ Br + 1e-12) and np.all(Ar @ Br <= iv.hi + 1e-12)
+    shown = _printed(A, digits) @ _printed(B, digits)
+    np.testing.assert_allclose(shown_value(form, digits), shown, rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(1, 5), st.booleans(), st.integers(1, 5), st.integers(0, 2 ** 32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_each_rows_softmax_on_the_numbers_as_printed(T, causal, digits, seed):
+    """softmax of each row of a T × T matrix of scores (causal: τ′ ≤ τ only, the rest 0): its interval
+    holds the softmax of every matrix that prints as the scores do, every row sums to 1, and the
+    masked entries are exactly 0."""
+    from bptui.core.formulas.formula import Call, const, evaluate
+
+    rng = np.random.default_rng(seed)
+    E = rng.normal(0, 3, size=(T, T)) * rng.choice([1.0, 100.0])  # also scores whose exp would overflow
+    form = Call("softmax_rows", (Arr(E), const(float(causal))))
+    a = evaluate(form)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-12)
+    keep = np.tril(np.ones((T, T), dtype=bool)) if causal else np.ones((T, T), dtype=bool)
+    assert np.all(a[~keep] == 0.0)
+    iv = interval(form, digits)
+    assert np.all(iv.lo[~keep] == 0.0) and np.all(iv.hi[~keep] == 0.0)
+    for _ in range(20):
+        Er = _printed(E, digits) + rng.uniform(-1, 1, E.shape) * _halves(E, digits)
+        ar = evaluate(Call("softmax_rows", (Arr(Er), const(float(causal)))))
+        assert np.all(iv.lo <= ar + 1e-12) and np.all(ar <= iv.hi + 1e-12)
+
+
+def _printed(x: np.ndarray, digits: int) -> np.ndarray:
+    return np.vectorize(lambda v: float(f"{v:.{digits}g}"))(x)
+
+
+def _halves(x: np.ndarray, digits: int) -> np.ndarray:
+    """Half a unit in the last printed place of each entry: how far a number printed as x may be."""
+    return np.vectorize(lambda v: shown_halfwidth(v, digits))(x)
+
+
 def test_the_time_step_follows_the_layer():
     """s⁽¹⁾_τ: the time step after the layer's superscript, in text and LaTeX."""
     from bptui.core.engine.equations import step_equations as eqs_of

@@ -212,8 +212,8 @@ def test_weights_after_training_match_pytorch(seed, optimizer, update):
     theirs = matrices(spec, params, False)
     kinds = [k for k in spec.layer_kinds if k.has_weights]
     for l, (k, W, T) in enumerate(zip(kinds, weighted(spec, result.weights), theirs), start=1):
-        if k.mixes_time and optimizer == "adam":  # K's bias: its G is rounding noise, which Adam divides
-            W[k.dk:2 * k.dk, 0] = T[k.dk:2 * k.dk, 0] = 0.0  # by its own size (test_attention_reference.py)
+        if k.mixes_time and optimizer == "adam":  # K's bias: torch's G is rounding noise (bptui's 0), which Adam
+            W[k.dk:2 * k.dk, 0] = T[k.dk:2 * k.dk, 0] = 0.0  # divides by its own size (test_attention_reference)
         np.testing.assert_allclose(W, T, rtol=1e-9, atol=1e-11, err_msg=f"weighted layer {l} after training")
 
 
@@ -248,28 +248,30 @@ def test_the_stepper_adds_up_to_the_batch_pass(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_every_step_equation_and_cell_explanation_of_the_blocks_and_dense_layers_holds(seed):
     """The blocks' o and fan-in, at τ and over the whole sequence, and the dense layers that read a block
-    or send to one: every equation's numbers are the board's and every explained cell's value the
-    step's (an attention layer's own steps are test_attention's)."""
+    or send to one, and the attention layers' own steps: every equation's numbers are the board's, the
+    arithmetic shown holds (text and LaTeX), and every explained cell's value is the step's."""
     from bptui.core.engine.equations import step_equations
-    from bptui.core.formulas.formula import LatexPrinter, TextPrinter
+    from bptui.core.formulas.formula import LatexPrinter, TextPrinter, plan
     from bptui.core.teaching import quiz
     from bptui.core.teaching.explain import explain
 
-    from .formula_checks import check_equation
+    from .formula_checks import check_equation, check_text
 
     spec = parse(random_doc(seed, n=2), "random.json")
     st = Stepper(spec)
-    checked, blocks = 0, 0
+    checked, blocks, attention = 0, 0, 0
     for _ in range(len(st.schedule)):
         step = st.forward()
         k = step.key
-        if k.layer is not None and spec.layer_kinds[k.layer - 1].mixes_time:
-            continue
+        mixes = k.layer is not None and spec.layer_kinds[k.layer - 1].mixes_time
         for eq in step_equations(st.net, st.state, step, spec.optimizer):
-            checked += check_equation(eq, 4, st, where=f"step {k.step} {k.quantity}{k.layer} τ {k.time}")
-            TextPrinter(4).equation(eq)
-            LatexPrinter(4).rows(eq)
-        if k.phase in ("forward", "backward") and k.layer is not None and k.quantity != "G":
+            eq = plan(eq, 4)
+            n = check_equation(eq, 4, st, where=f"step {k.step} {k.quantity}{k.layer} τ {k.time}")
+            checked, attention = checked + n, attention + n * mixes
+            text, latex = TextPrinter(4).equation(eq), " ".join(r for row in LatexPrinter(4).rows(eq) for r in row)
+            if "…" not in text and "dots" not in latex:
+                check_text(eq, 4, text, latex)
+        if k.phase in ("forward", "backward") and k.layer is not None and k.quantity != "G" and not mixes:
             rows = np.atleast_2d(np.asarray(step.value))
             for cell in quiz.candidates(spec, k):
                 e = explain(st, cell, 4)
@@ -277,7 +279,7 @@ def test_every_step_equation_and_cell_explanation_of_the_blocks_and_dense_layers
                 idx = cell.unit if cell.quantity == "o" and k.layer < spec.L else cell.unit - 1
                 assert e.value == pytest.approx(float(row[idx]), rel=1e-12, abs=1e-15), (k, cell)
                 blocks += bool(spec.layer_kinds[k.layer - 1].span)
-    assert checked > 100 and blocks > 20
+    assert checked > 100 and blocks > 20 and attention > 100
 
 
 # -- the example ---------------------------------------------------------------------------------------

@@ -228,7 +228,7 @@ class Network:
                   on_upper: Callable[[int, np.ndarray], None] | None = None,
                   delta_layer: int | None = None,
                   on_time: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None,
-                  draw: Draw | None = None) -> SequencePass:
+                  draw: Draw | None = None, outputs: bool = True) -> SequencePass:
         """ℓ_D, G and the outputs of a batch of sequences, vectorised (X rows padded as
         ``NetworkSpec.inputs``; ``Y`` as its targets, None for outputs only). The examples are sorted
         longest first. A recurrent layer runs τ = 1..T_max on the examples still running at τ, one
@@ -242,7 +242,7 @@ class Network:
         ``on_time(indices, arrays)`` receives, for the same layer and lengths, the per-τ gradients whose
         norms its kind shows (``LayerKind.panel_norms``: δ_τ; a gated layer's ∂ℓ/∂c_τ, ∂ℓ/∂h_τ), each
         (T, h, n). ``draw``: a training pass's epoch and examples (as X's rows; dropout's masks), None
-        outside training."""
+        outside training. ``outputs`` False (training, with ``Y``): the outputs are not gathered (zeros)."""
         kinds, L = self.kinds, self.L
         timed = timed_layers(kinds)
         k = self.spec.widths[-1]
@@ -261,16 +261,20 @@ class Network:
         active = running.sum(axis=1)
         ends, every = Ts - 1, np.arange(N)
         d = self.spec.widths[0]
-        Xb = np.ascontiguousarray(X[order, :Tmax * d].reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
+        sorted_already = bool((order == every).all())  # one length, or already longest first: no gather
+        Xb = np.ascontiguousarray((X[:, :Tmax * d] if sorted_already else X[order, :Tmax * d])
+                                  .reshape(N, Tmax, d).transpose(1, 0, 2))  # (T, n, d)
         # a training pass's examples as the columns hold them: (τ, example) pairs at each τ, or one per example
         draws = (None, None) if draw is None else (Draw(draw.epoch, draw.examples[order], Ts),
                                                     Draw(draw.epoch, draw.examples[order]))
 
         def padded(cols: np.ndarray) -> np.ndarray:
             """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end."""
-            full = np.zeros((Tmax, N, cols.shape[0]), dtype=dtype)
-            full[running] = cols.T
-            return full
+            return wired.padded(cols.astype(dtype, copy=False), running)
+
+        def pairs(A: np.ndarray) -> np.ndarray:
+            """(T, n, w) → rows of the running (τ, example) pairs (a view when every pair runs)."""
+            return wired.pair_rows(A, running)
 
         # forward: S[l], O[l] of the dense layers as columns (O with its bias entry, which the layer
         # above multiplies); R[l] = (X, S, O) of a recurrent layer, arrays (T, n, ·)
@@ -289,25 +293,25 @@ class Network:
                 Sr, Or = rnn.run(W, Xin, lambda s, l=l: self.f(l, s), active)
                 R[l] = (Xin, Sr, Or)
                 if l < L and not kinds[l].over_time:  # a dense layer above multiplies [1, o_τ] (or [1, o_T])
-                    H = Or[1:][running] if rnn.sequence_out() else Or[Ts, every]
+                    H = pairs(Or[1:]) if rnn.sequence_out() else Or[Ts, every]
                     O[l] = np.concatenate([np.ones((1, len(H)), dtype=H.dtype), H.T], axis=0)
             else:
                 if l == 1:  # [1, x_τ] of every running (τ, example) pair
-                    O[0] = np.concatenate([np.ones((1, int(active.sum())), dtype=Xb.dtype), Xb[running].T], axis=0)
+                    O[0] = np.concatenate([np.ones((1, int(active.sum())), dtype=Xb.dtype), pairs(Xb).T], axis=0)
                 if kl.plain:  # all (τ, example) pairs side by side: a long product, on this thread (kind.matmul)
                     S[l] = matmul(W, O[l - 1])
                     O[l] = self.activation_out(l, S[l])
                 else:
                     S[l], O[l], kept[l] = self.layer_forward(l, W, O[l - 1], draws[0] if timed[l - 1] else draws[1])
-        if seqs:
-            full = np.zeros((Tmax, N, k), dtype=dtype)
-            full[running] = O[L].T
-            out[order] = full.transpose(1, 0, 2).reshape(N, Tmax * k)
-        else:
+        if (outputs or Y is None) and seqs:
+            out[order] = padded(O[L]).transpose(1, 0, 2).reshape(N, Tmax * k)
+        elif outputs or Y is None:
             out[order] = O[L].T
         if Y is None:
             return SequencePass(zero, G, out)
-        Yb = (Y[order, :Tmax * k].reshape(N, Tmax, k).transpose(1, 0, 2)[running].T if seqs else Y[order].T)
+        Yb = np.ascontiguousarray(  # laid out as O[L] (rows: units), so o − y runs along memory
+            pairs((Y[:, :Tmax * k] if sorted_already else Y[order, :Tmax * k]).reshape(N, Tmax, k).transpose(1, 0, 2)).T
+            if seqs else Y[order].T)
         loss = self.example_loss(S[L], O[L], Yb).sum()
         delta = self.output_delta(S[L], O[L], Yb)  # δ of the dense layer l (columns) …
         if run is not None:
@@ -326,10 +330,10 @@ class Network:
                     break
                 if below.over_time:  # ∂ℓ/∂o⁽ˡ⁻¹⁾: at each τ, or at each example's last τ (many-to-one)
                     back = matmul(W.T, delta)[1:] if kl.plain else kl.back(W, delta, O[l - 1], kept[l])
-                    above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
                     if timed[l - 1]:
-                        above[running] = back.T
+                        above = padded(back)
                     else:
+                        above = np.zeros((Tmax, N, back.shape[0]), dtype=dtype)
                         above[ends, every] = back.T
                 else:
                     delta = self.back_delta(l - 1, W, delta, O[l - 1], S[l - 1], kept[l])
@@ -341,7 +345,7 @@ class Network:
             Gr, D = rnn.bptt(W, Xin, Sr, Or, above, lambda s, o, l=l: self.df(l, s, o), active, **asked)
             G[l - 1] += Gr
             if on_upper is not None:
-                on_upper(l, D[running].T)
+                on_upper(l, pairs(D).T)
             if on_delta is not None and l == lowest:
                 for T in np.unique(Ts):
                     mine = np.flatnonzero(Ts == T)
@@ -356,9 +360,9 @@ class Network:
             if below.over_time:
                 above = back_x
             elif below.has_s:  # a dense layer at each τ below: δ⁽ˡ⁻¹⁾_τ = ∂ℓ/∂x_τ ⊙ f′(s⁽ˡ⁻¹⁾_τ)
-                delta = back_x[running].T * self.df(l - 1, S[l - 1], self.units(l - 1, O[l - 1]))
+                delta = pairs(back_x).T * self.df(l - 1, S[l - 1], self.units(l - 1, O[l - 1]))
             else:  # a layer norm at each τ below: its ∂ℓ/∂o_τ
-                delta = back_x[running].T
+                delta = pairs(back_x).T
         return SequencePass(float(loss) if dtype == np.float64 else loss, G, out)
 
 

@@ -268,6 +268,22 @@ def reader(net: Any, l: int) -> int:
 
 
 # -- the batch pass over sequences (a network without a recurrent layer: spec.py) -------------------
+def pair_rows(A: np.ndarray, running: np.ndarray) -> np.ndarray:
+    """(T, n, w) → the rows of the running (τ, example) pairs, τ-major: A[running], or, when every
+    example runs at every τ (a group of sequences of one length), all of A's rows (a view, no copy)."""
+    return A.reshape(-1, A.shape[-1]) if running.all() else A[running]
+
+
+def padded(cols: np.ndarray, running: np.ndarray) -> np.ndarray:
+    """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end (one copy and no mask
+    when every example runs at every τ)."""
+    if running.all():
+        return np.ascontiguousarray(cols.T).reshape(running.shape + (cols.shape[0],))
+    full = np.zeros(running.shape + (cols.shape[0],), dtype=cols.dtype)
+    full[running] = cols.T
+    return full
+
+
 class SequenceRun:
     """The forward pass of a batch of sequences along the wires, and its backward pass: every layer's
     units as columns of the running (τ, example) pairs (τ-major, as :meth:`Network.sequences` keeps a
@@ -281,7 +297,7 @@ class SequenceRun:
         w: Wiring = net.wiring
         L = net.L
         self.net, self.weights, self.running, self.active = net, weights, running, active
-        self.U: list = [Xb[running].T] + [None] * L  # each layer's units, columns (τ, example)
+        self.U: list = [pair_rows(Xb, running).T] + [None] * L  # each layer's units, columns (τ, example)
         self.In: list = [None] * (L + 1)  # what a layer without its own time steps multiplies: [1, x]
         self.S: list = [None] * (L + 1)
         self.O: list = [None] * (L + 1)
@@ -294,7 +310,7 @@ class SequenceRun:
                 Xin = self.padded(x)
                 saved, Or = k.run(W, Xin, lambda s, l=l: net.f(l, s), active)
                 self.saved[l] = (Xin, saved, Or)
-                self.U[l] = Or[1:][running].T
+                self.U[l] = pair_rows(Or[1:], running).T
             else:
                 self.In[l] = np.concatenate([np.ones((1, x.shape[1]), dtype=x.dtype), x], axis=0)
                 if k.plain:  # all (τ, example) pairs side by side: a long product, on this thread (kind.matmul)
@@ -306,9 +322,7 @@ class SequenceRun:
 
     def padded(self, cols: np.ndarray) -> np.ndarray:
         """Columns of (τ, example) pairs → (T, n, w), zeros past each example's end."""
-        full = np.zeros(self.running.shape + (cols.shape[0],), dtype=cols.dtype)
-        full[self.running] = cols.T
-        return full
+        return padded(cols, self.running)
 
     def backward(self, delta: np.ndarray, G: list, on_upper: Any = None) -> None:
         """Add each layer's G to ``G`` from δ⁽ᴸ⁾ (columns (τ, example)); ``on_upper(l, δ)`` receives each
@@ -339,7 +353,7 @@ class SequenceRun:
                 Xin, saved, Or = self.saved[l]
                 Gk, dX = k.bptt(W, Xin, saved, Or, self.padded(up), None, self.active)
                 G[l - 1] += Gk
-                D[l] = dX[self.running].T
+                D[l] = pair_rows(dX, self.running).T
             else:
                 D[l] = up if l == L or not k.has_s else up * net.df(l, self.S[l], net.units(l, self.O[l]))
                 G[l - 1] += matmul(D[l], self.In[l].T) if k.plain else k.grad(W, D[l], self.In[l], self.saved[l])

@@ -232,6 +232,16 @@ def _activation(name: str) -> Callable[..., Any]:
     return f
 
 
+def _softmax_rows(x: Any, causal: float = 0.0) -> Any:
+    """Each row's softmax (over the last axis: attention's a from its scores, one row per query τ); with
+    ``causal`` 1 only the entries τ′ ≤ τ of row τ take part (the rest are 0)."""
+    x = np.asarray(x, dtype=float)
+    if causal:
+        x = np.where(np.tril(np.ones(x.shape[-2:], dtype=bool)), x, -np.inf)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def _normal_cdf(x: Any) -> Any:
     return normal_cdf(np.asarray(x, dtype=float))
 
@@ -262,6 +272,8 @@ FUNCTIONS: dict[str, Function] = {
     "leaky_relu": Function("leaky_relu", r"\operatorname{leaky\_relu}", _activation("leaky_relu"), shown=1),
     "prelu": Function("prelu", r"\operatorname{prelu}", _activation("prelu"), shown=1),
     "softmax": Function("softmax", r"\operatorname{softmax}", _activation("softmax"), monotone=False),
+    # a matrix's rows, each its own softmax; a hidden second argument 1: causal (τ′ ≤ τ only)
+    "softmax_rows": Function("softmax", r"\operatorname{softmax}", _softmax_rows, monotone=False, shown=1),
     "Phi": Function("Φ", r"\Phi", _normal_cdf),
     "phi": Function("φ", r"\varphi", _normal_pdf, monotone=False, critical=(0.0,)),
     "exp": Function("exp", r"\exp", np.exp),
@@ -531,6 +543,8 @@ def _icall(node: Call, fn: Function, args: list[Interval]) -> Interval:
         hi = np.array([np.exp(a.hi[k]) / (np.exp(a.hi[k]) + np.sum(np.delete(np.exp(a.lo), k)))
                        for k in range(len(a.lo))])
         return Interval(lo, hi)
+    if node.fn == "softmax_rows":
+        return _isoftmax_rows(args[0], bool(np.all(args[1].lo)) if len(args) > 1 else False)
     if fn.monotone:
         return Interval(fn.f(*[a.lo for a in args]), fn.f(*[a.hi for a in args]))
     if len(args) == 1 and node.fn in ("gelu", "phi", "abs"):
@@ -543,6 +557,25 @@ def _icall(node: Call, fn: Function, args: list[Interval]) -> Interval:
     if len(args) == 1 and node.fn in ("sin", "cos", "tan"):
         return _sample(fn.f, args[0])
     raise ValueError(f"no interval rule for {node.fn}")  # pragma: no cover
+
+
+def _isoftmax_rows(a: Interval, causal: bool) -> Interval:
+    """Each row's softmax on intervals: a_τ,k grows with its own score and falls with the others', so
+    it is least at its own low end over the others' high ends, e^lo_k / (e^lo_k + Σ_j≠k e^hi_j), and
+    most the other way round; the entries a causal mask leaves out are 0. Every exponent is shifted
+    by the row's highest end (which no softmax sees), so no exp overflows."""
+    lo, hi = np.asarray(a.lo, dtype=float), np.asarray(a.hi, dtype=float)
+    keep = np.tril(np.ones(lo.shape[-2:], dtype=bool)) if causal else np.ones(lo.shape, dtype=bool)
+    top = np.where(keep, hi, -np.inf).max(axis=-1, keepdims=True)
+    with np.errstate(all="ignore"):
+        e_lo = np.where(keep, np.exp(lo - top), 0.0)
+        e_hi = np.where(keep, np.exp(hi - top), 0.0)
+        others = ~np.eye(lo.shape[-1], dtype=bool)  # Σ_j≠k, added up (not the row's sum less e_k: it cancels)
+        rest_hi = (e_hi[..., None, :] * others).sum(axis=-1)
+        rest_lo = (e_lo[..., None, :] * others).sum(axis=-1)
+        out_lo = np.where(keep, e_lo / (e_lo + rest_hi), 0.0)
+        out_hi = np.where(keep, e_hi / (e_hi + rest_lo), 0.0)
+    return Interval(np.nan_to_num(out_lo), np.nan_to_num(out_hi, nan=1.0))
 
 
 def _sample(f: Callable, a: Interval, n: int = 64) -> Interval:
@@ -596,6 +629,11 @@ def _iop(op: str, v: list[Interval]) -> Interval:
         x, A = v
         p = _imul(Interval(np.asarray(x.lo)[:, None], np.asarray(x.hi)[:, None]), A)
         return Interval(p.lo.sum(axis=0), p.hi.sum(axis=0))
+    if op == "@" and np.ndim(v[0].lo) == 2 and np.ndim(v[1].lo) == 2:  # a matrix times a matrix (q kᵀ, a v)
+        A, B = v
+        p = _imul(Interval(np.asarray(A.lo)[:, :, None], np.asarray(A.hi)[:, :, None]),
+                  Interval(np.asarray(B.lo)[None], np.asarray(B.hi)[None]))
+        return Interval(p.lo.sum(axis=1), p.hi.sum(axis=1))
     if op == "@":
         A, x = v
         p = _imul(Interval(np.asarray(A.lo), np.asarray(A.hi)),
@@ -743,6 +781,8 @@ class _Redo:
                 return np.power(a, b)
         if op == "@" and np.ndim(v[0]) == 1 and np.ndim(v[1]) == 2:  # a row vector times a matrix (x W)
             return self._mul(np.asarray(v[0])[:, None], np.asarray(v[1])).sum(axis=0)
+        if op == "@" and np.ndim(v[0]) == 2 and np.ndim(v[1]) == 2:  # a matrix times a matrix, as _iop
+            return self._mul(np.asarray(v[0])[:, :, None], np.asarray(v[1])[None]).sum(axis=1)
         if op == "@":
             A, x = v
             one = np.ndim(x) == 1
@@ -1672,7 +1712,7 @@ class LatexPrinter(Printer):
             return m.latex.format(*(self.wrap(a, 2) for a in args[:m.shown]))
         raise ValueError(op)  # pragma: no cover
 
-    _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "diag", "max", "min"}
+    _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "softmax_rows", "diag", "max", "min"}
 
     def _entries(self, node: Node) -> list[str] | None:
         """A function applied to a column vector of numbers, written entry by entry

@@ -72,9 +72,13 @@ def code(kind: "Attention", l: int) -> LayerCode:
             ("dk", (f"check({A}['k'].grad, \"∂ℓ/∂k{S} (k.grad)\")",)),
             ("dv", (f"check({A}['v'].grad, \"∂ℓ/∂v{S} (v.grad)\")",)),
             ("dx", (f"check({A}['x'].grad, \"∂ℓ/∂x{S} (x.grad)\")",))]
+    # the key bias's G is exactly 0 (layer.py's key_bias_zero); autograd's sum is rounding noise, which
+    # Adam's division by √v would magnify: the program sets it to 0 as bptui does, saying why
+    why = "  # ∂ℓ/∂b_K = Σ_τ′ ∂ℓ/∂k_τ′ is exactly 0: each row of δ sums to 0 (b_K shifts a row of scores, softmax ignores it); summed in floats it is noise, which Adam would magnify"
+    key_bias = {"K": (f"G[{l}][{rows['K']}, 0] = 0.0{why}", f"layer[{l}].Kb.grad.zero_()  # and so autograd's")}
     for name in "QKV":
         seq.append((f"G{name}", (f"G[{l}]{part(name)} += {A}[{name.lower()!r}].grad.T @ torch.cat([torch.ones(T, 1), {A}['x'].detach()], 1)"
-                                 f"  # G_{name} += Σ_τ ∂ℓ/∂{name.lower()}_τ [1; x_τ]ᵀ",
+                                 f"  # G_{name} += Σ_τ ∂ℓ/∂{name.lower()}_τ [1; x_τ]ᵀ", *key_bias.get(name, ()),
                                  f"check(G[{l}]{part(name)}, \"G_{name}{S} so far\")")))
     seq.append(("GO", (f"G[{l}]{part('O')} += {A}['o'].grad.T @ torch.cat([torch.ones(T, 1), {A}['z'].detach()], 1)"
                        "  # G_O += Σ_τ ∂ℓ/∂o_τ [1; z_τ]ᵀ", f"check(G[{l}]{part('O')}, \"G_O{S} so far\")")))
@@ -110,7 +114,7 @@ def code(kind: "Attention", l: int) -> LayerCode:
                        + "  # ∂ℓ/∂x_τ = Σ over q, k, v of Wᵀ ∂ℓ/∂· (no bias column)", chk("dx", f"∂ℓ/∂x{S}")))]
     for name in "QKV":
         np_seq.append((f"G{name}", (f"G[{l}]{part(name)} += {A}['d{name.lower()}'].T @ {A}['x1']  # G_{name} += Σ_τ ∂ℓ/∂{name.lower()}_τ [1; x_τ]ᵀ",
-                                    f"check(G[{l}]{part(name)}, \"G_{name}{S} so far\")")))
+                                    *key_bias.get(name, ())[:1], f"check(G[{l}]{part(name)}, \"G_{name}{S} so far\")")))
     np_seq.append(("GO", (f"G[{l}]{part('O')} += {A}['do'].T @ np.concatenate([np.ones((T, 1)), {A}['z']], 1)"
                           "  # G_O += Σ_τ ∂ℓ/∂o_τ [1; z_τ]ᵀ", f"check(G[{l}]{part('O')}, \"G_O{S} so far\")")))
     params = tuple((f"{n}{bw}", f"M[{rows[n]}, {'0' if bw == 'b' else cols[n].replace(':', '1:', 1)}]", bw == "b")

@@ -118,6 +118,12 @@ def _headed(eq: Equation, h: int | None) -> Equation:
     return eq if h is None else replace(eq, forms=eq.forms[:-1])
 
 
+def row_softmax(kind: Attention, scores: Node) -> Call:
+    """softmax of each row of the scores, written softmax(e); a causal layer's mask (τ′ ≤ τ) is its
+    second argument, which is not written (the note says it)."""
+    return Call("softmax_rows", (scores, const(1.0 if kind.causal else 0.0)))
+
+
 def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[Equation, ...]:
     """With several heads, the whole matrix: the heads' blocks side by side, as the board holds it."""
     if H == 1:
@@ -158,8 +164,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         note = "each row's softmax: a_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″)"
         if kind.causal:
             note += " over τ″ ≤ τ only (causal: a_τ,τ′ = 0 for τ′ > τ)"
-        return tuple(Equation(m("a", l, h), (Call("softmax", (m("e", l, h),)), Arr(sq(value, h), Ref("a", l, (0 if h is None else h - 1,)))),
-                              "=", {m("e", l, h): sq(ex["scores", l], h)}, note) for h in hs)
+        return tuple(_eq(m("a", l, h), row_softmax(kind, m("e", l, h)), {m("e", l, h): sq(ex["scores", l], h)},
+                         sq(value, h), Ref("a", l, (0 if h is None else h - 1,)), note=note) for h in hs)
     if q == "z":
         return tuple(_headed(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
                                  {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
@@ -175,8 +181,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
                              Ref("o", l, (t,))))
         return tuple(out_o)
     if q == "dz":
-        do, Wo = grad("o", l), weight("O", l)
-        return (_eq(grad("z", l), Op("@", (do, Op("drop0", (Wo,)))), {do: ex["do", l], Wo: kind.part(W, "O")[:, 1:]},
+        do, Wd = grad("o", l), Op("drop0", (weight("O", l),))  # bound whole: W_O without its bias column
+        return (_eq(grad("z", l), Op("@", (do, Wd)), {do: ex["do", l], Wd: kind.part(W, "O")[:, 1:]},
                     value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
     if q == "da":
         return tuple(_eq(grad("a", l, h), Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),
@@ -216,10 +222,10 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         terms: list[Node] = []
         env = {}
         for name in ("q", "k", "v"):
-            Wn = weight(name.upper(), l)
-            terms.append(Op("@", (grad(name, l), Op("drop0", (Wn,)))))
+            Wd = Op("drop0", (weight(name.upper(), l),))  # bound whole: W without its bias column
+            terms.append(Op("@", (grad(name, l), Wd)))
             env[grad(name, l)] = ex[f"d{name}", l]
-            env[Wn] = kind.part(W, name.upper())[:, 1:]
+            env[Wd] = kind.part(W, name.upper())[:, 1:]
         return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
                     note="each W without its bias column"),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
@@ -235,8 +241,16 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         dY, S = grad(name.lower(), l), X1
     Gl = Sym("G", l, vector=True)
     # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
-    update = _eq(Gn, add(Gn, Op("@", (Op("T", (dY,)), S))), {Gn: before, dY: rows, S: src}, value, None, rel="←",
-                 note="summed over τ; the result in its rows of G below")
+    added: Node = Op("@", (Op("T", (dY,)), S))
+    bound: dict[Any, np.ndarray] = {Gn: before, dY: rows, S: src}
+    summed = "summed over τ; the result in its rows of G below"
+    if name == "K":  # the bias column: exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
+        zero, X = Sym("0", vector=True), Sym("X", l, vector=True)
+        added = Op("hcat", (zero, Op("@", (Op("T", (dY,)), X))))
+        bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: rows, X: src[:, 1:]}
+        summed = ("summed over τ, the result in its rows of G below; the bias column is exactly 0: b_K adds the same "
+                  "q_τ·b_K / √dh to every score of row τ, which softmax ignores (each row of δ sums to 0)")
+    update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed)
     return (replace(update, forms=update.forms[:-1]),
             Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
                      f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
@@ -257,7 +271,7 @@ def rules(net: Network, l: int) -> list[Equation]:
     out += [
         Equation(m("e", l, h), (Op("/", (Op("@", (m("q", l, h), Op("T", (m("k", l, h),)))), root)),),
                  note=f"each head h = 1 … {kind.heads}, dh = {kind.dh}"),
-        Equation(A, (Call("softmax", (m("e", l, h),)),), note="each row" + causal),
+        Equation(A, (row_softmax(kind, m("e", l, h)),), note="each row" + causal),
         Equation(m("z", l, h), (Op("@", (A, m("v", l, h))),), note="the heads' z side by side"),
         Equation(m("o", l), (Op("@", (Z1, Op("T", (weight("O", l),)))),), note="row τ: o_τ = W_O [1; z_τ]"),
         Equation(grad("z", l), (Op("@", (grad("o", l), Op("drop0", (weight("O", l),)))),),

@@ -39,8 +39,9 @@ OWN_NAMES = {"q": ("q", False), "k": ("k", False), "v": ("v", False), "scores": 
 
 @dataclass(frozen=True)
 class Saved:
-    """What the forward pass keeps for the backward one: the input rows X (T, n, d); q, k, v as one
-    array (3, n, H, T, dh), q already divided by √dh; a (n, H, T, T); z (T·n, dk)."""
+    """What the forward pass keeps for the backward one: the input rows X (T, n, d); q, k, v as views
+    (3, n, H, T, dh) of one array whose rows are (τ, example), q already divided by √dh; a (n, H, T, T);
+    z (T·n, dk)."""
 
     X: np.ndarray
     qkv: np.ndarray
@@ -48,17 +49,45 @@ class Saved:
     z: np.ndarray
 
 
-def softmax_rows(S: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Softmax over the last axis, entries where ``mask`` is False left out (a = 0 there)."""
+SAFE_EXP = 300.0  # scores of smaller size: exp neither overflows nor leaves a row's sum 0
+
+
+def softmax_rows(S: np.ndarray, mask: np.ndarray | None, overwrite: bool = False) -> np.ndarray:
+    """Softmax over the last axis, entries where ``mask`` is False left out (a = 0 there); with
+    ``overwrite``, in S's own memory (the batch pass: no temporaries). Each row is shifted by its
+    maximum (which softmax ignores) only when some |score| reaches SAFE_EXP: below it exp(e) itself
+    neither overflows nor underflows to a row of zeros, and the rows' maxima (one short reduction
+    per row) are the dearest part of the pass."""
+    big = S.size and not max(float(S.max()), -float(S.min())) < SAFE_EXP  # NaN too: the careful way
     if mask is not None:
         S = np.where(mask, S, -np.inf)
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
+    elif not overwrite:
+        S = S.copy()
+    if big:
+        S -= S.max(axis=-1, keepdims=True)
+    np.exp(S, out=S)
+    S /= np.einsum("...i->...", S)[..., None]  # each row's sum (einsum: faster than sum along a short axis)
+    return S
 
 
-def softmax_back(A: np.ndarray, dA: np.ndarray) -> np.ndarray:
-    """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian)."""
-    return A * (dA - (A * dA).sum(axis=-1, keepdims=True))
+def key_bias_zero(G_K: np.ndarray) -> np.ndarray:
+    """G_K with its bias column set to the exact 0 it is: ∂ℓ/∂b_K = Σ_τ′ ∂ℓ/∂k_τ′ = Σ_τ′ Σ_τ δ_τ,τ′ q_τ / √dh
+    = Σ_τ q_τ (Σ_τ′ δ_τ,τ′) / √dh, and every row of δ sums to 0 (softmax does not change when a row of
+    scores shifts, and b_K shifts row τ by q_τ·b_K / √dh). Summed in floating point the column is
+    rounding noise (like −3.47e−18), which Adam's division by √v would magnify into a drifting key bias.
+    Changes ``G_K`` (a view of W_K's part of G, or G_K alone) in place and returns it."""
+    G_K[:, 0] = 0.0
+    return G_K
+
+
+def softmax_back(A: np.ndarray, dA: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian);
+    with ``overwrite``, in dA's own memory."""
+    r = np.einsum("...i,...i->...", A, dA)[..., None]  # a·∂ℓ/∂a of each row
+    out = dA if overwrite else dA.copy()
+    out -= r
+    out *= A
+    return out
 
 
 @dataclass(frozen=True)
@@ -331,28 +360,34 @@ class Attention(LayerKind):
             m = c if m is None else (m & c)
         return m
 
-    def split(self, Y: np.ndarray, n: int, parts: int = 1) -> np.ndarray:
-        """(T·n, parts·dk) rows (τ, example) → (parts, n, H, T, dh), contiguous: each head's matrices
-        whole, for the products over τ."""
+    def by_head(self, Y: np.ndarray, n: int, parts: int = 1) -> np.ndarray:
+        """(T·n, parts·dk) rows (τ, example) → a view (parts, n, H, T, dh): each head's T × dh matrices,
+        strided, as the batched products take them (no copy)."""
         T_n, H, dh = len(Y), self.heads, self.dh
-        return np.ascontiguousarray(Y.reshape(T_n // n, n, parts, H, dh).transpose(2, 1, 3, 0, 4))
+        return Y.reshape(T_n // n, n, parts, H, dh).transpose(2, 1, 3, 0, 4)
 
     def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
             ) -> tuple[Saved, np.ndarray]:
         """(saved, O) for a batch X (T, n, d): O (T + 1, n, d) holds o_1 … o_T in rows 1 … T, row 0 zero,
         as a recurrent layer's o_0 (so the engine reads every kind over time alike); rows past an
-        example's end are 0."""
+        example's end are 0. Every product over the batch at once (the examples' matrices per head as
+        strided views, written in place: one array per quantity, no copies between them)."""
         T, n, d = X.shape
         dk = self.dk
-        Xr = X.reshape(T * n, d)
         Wqkv = W[:3 * dk, :d + 1].copy()
         Wqkv[:dk] /= math.sqrt(self.dh)  # q / √dh: the scores' scale, once
-        qkv = self.split(matmul(Xr, Wqkv[:, 1:].T) + Wqkv[:, 0], n, 3)
+        Y = matmul(X.reshape(T * n, d), Wqkv[:, 1:].T)  # rows (τ, example): [q │ k │ v]
+        Y += Wqkv[:, 0]
+        qkv = self.by_head(Y, n, 3)
         q, k, v = qkv
-        a = softmax_rows(q @ k.transpose(0, 1, 3, 2), self.mask(T, n, active))
-        z = (a @ v).transpose(2, 0, 1, 3).reshape(T * n, dk)
-        O = np.zeros((T + 1, n, d), dtype=X.dtype)
-        O[1:] = (matmul(z, W[3 * dk:, 1:1 + dk].T) + W[3 * dk:, 0]).reshape(T, n, d)
+        a = softmax_rows(q @ k.transpose(0, 1, 3, 2), self.mask(T, n, active), overwrite=True)
+        z = np.empty((T * n, dk), dtype=Y.dtype)  # rows (τ, example), the heads side by side
+        np.matmul(a, v, out=self.by_head(z, n)[0])
+        O = np.empty((T + 1, n, d), dtype=X.dtype)
+        O[0] = 0.0
+        rows = O[1:].reshape(T * n, d)  # a view: o_τ of each example
+        rows[...] = matmul(z, W[3 * dk:, 1:1 + dk].T)
+        rows += W[3 * dk:, 0]
         if active is not None and int(active.min()) < n:
             O[1:][~(np.arange(n)[None, :] < np.asarray(active)[:, None])] = 0.0
         return Saved(X, qkv, a, z), O
@@ -370,16 +405,17 @@ class Attention(LayerKind):
         G = np.zeros(self.param_shape, dtype=above.dtype)
         G[3 * dk:, 0] = dO.sum(axis=0)
         G[3 * dk:, 1:1 + dk] = matmul(dO.T, s.z)
-        dz = self.split(matmul(dO, W[3 * dk:, 1:1 + dk]), n)[0]
-        delta = softmax_back(s.a, dz @ v.transpose(0, 1, 3, 2))
-        grads = np.empty_like(s.qkv)  # ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v, each head's whole
+        dz = self.by_head(matmul(dO, W[3 * dk:, 1:1 + dk]), n)[0]
+        delta = softmax_back(s.a, dz @ v.transpose(0, 1, 3, 2), overwrite=True)
+        dQKV = np.empty((T * n, 3 * dk), dtype=above.dtype)  # rows (τ, example): [∂q │ ∂k │ ∂v]
+        grads = self.by_head(dQKV, n, 3)  # each head's ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v, written in place
         np.matmul(delta, k, out=grads[0])  # q was divided by √dh: ∂ℓ/∂q = δ k / √dh below
         grads[0] /= math.sqrt(self.dh)
         np.matmul(delta.transpose(0, 1, 3, 2), q, out=grads[1])  # δᵀ (q / √dh)
         np.matmul(s.a.transpose(0, 1, 3, 2), dz, out=grads[2])
-        dQKV = grads.transpose(3, 1, 0, 2, 4).reshape(T * n, 3 * dk)  # rows (τ, example): [∂q │ ∂k │ ∂v]
         G[:3 * dk, 0] = dQKV.sum(axis=0)
         G[:3 * dk, 1:d + 1] = matmul(dQKV.T, X.reshape(T * n, d))
+        key_bias_zero(self.part(G, "K"))
         dX = matmul(dQKV, W[:3 * dk, 1:d + 1]).reshape(T, n, d)
         return G, dX
 
