@@ -315,6 +315,21 @@ def test_a_cancelling_difference_and_a_saturated_loss_carry_the_digits_they_need
         check_equation(loss, d)
 
 
+def test_a_softmax_past_the_largest_float_is_explained_less_its_largest_s():
+    """s = [1500, −1200]: e^1500 is ∞ in floats (∞/∞ no number), so the explanation of o writes each s
+    less the largest, as the softmax is computed, and its arithmetic holds as printed."""
+    doc = {"layers": [{"units": 1}, {"units": 2, "activation": "softmax"}], "weights": [[[0.0, 1500.0], [0.0, -1200.0]]],
+           "loss": "cross_entropy", "data": {"inputs": [[1.0]], "targets": [[1.0, 0.0]]}}
+    stepper = Stepper(parse(doc, "wide.json"))
+    stepper.goto(2)
+    for digits in (2, 4):
+        e = explain(stepper, Cell("o", 1, 1), digits)
+        assert "e^0/(e^0 + e^(−2.7e3))" in e.text() or "e^0/(e^0 + e^(−2700))" in e.text()
+        assert "less the largest" in e.text()
+        for eq in e.equations:
+            check_equation(plan(eq, digits), digits, stepper)
+
+
 def test_a_last_digit_off_is_caught():
     from .formula_checks import last_digit_holds
 
