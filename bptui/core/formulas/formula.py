@@ -434,6 +434,12 @@ def printed_decimal(n: Num, digits: int) -> Decimal:
     return 1 - Decimal(text) if complement else Decimal(text)
 
 
+def _saturated(node: Node) -> bool:
+    """A probability (``Num.logs``) within 10⁻⁶ of 0 or 1: floats redo arithmetic on it as printed only
+    to a few digits (1 − 0.99999990677 keeps 9 of its 16), so :class:`_Redo` does it exactly."""
+    return isinstance(node, Num) and node.logs is not None and not 1e-6 < node.value < 1.0 - 1e-6
+
+
 def _decimal_digits(node: Node) -> int:
     """Enough decimal digits for exact arithmetic on the probabilities in ``node``: 1 − 1.5e−42 has 42
     nines before its digits (at most 2,000: a probability below 10⁻¹⁹⁸⁰ is written as 1 − q, whose
@@ -675,17 +681,16 @@ class _Redo:
         self.d, self.env, self.extra = digits, env, extra or {}
         self.keyed = {type(k) for k in env}  # the node kinds a binding can be (a Sym, mostly)
         self.rounded: dict[tuple[int, int], Any] = {}  # (id, digits) → the number as printed
-        self.holds_probability: dict[int, bool] = {}  # id of a node → whether a probability with logs is in it
+        self.holds_probability: dict[int, bool] = {}  # id of a node → whether a saturated probability is in it
         self.probabilities = True  # whether a form may hold one (plan knows it does not: no node is asked)
 
     def _probabilities(self, node: Node) -> bool:
-        """Whether ``node`` holds a probability printed from its logarithms (``Num.logs``), each node's
-        answer kept: one walk of a form however deep."""
+        """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
+        one walk of a form however deep."""
         key = id(node)
         got = self.holds_probability.get(key)
         if got is None:
-            got = (isinstance(node, Num) and node.logs is not None) or any(
-                [self._probabilities(c) for c in children(node)])
+            got = _saturated(node) or any([self._probabilities(c) for c in children(node)])
             self.holds_probability[key] = got
         return got
 
@@ -963,7 +968,7 @@ def _plan(eq: Equation, digits: int) -> Equation:
     if y is None:
         return done
     redo = _Redo(digits, eq.bindings)
-    redo.probabilities = any(isinstance(n, Num) and n.logs is not None for f, _ in forms for n in walk(f))
+    redo.probabilities = any(_saturated(n) for f, _ in forms for n in walk(f))
 
     def holds(form: Node, trial: dict[int, int]) -> bool:
         redo.extra = trial
