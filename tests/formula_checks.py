@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 
-from bptui.core.formulas.formula import (Arr, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref, TextPrinter, Unbound, evaluate,
-                                has_numbers, interval, overlaps, plan, probability_text, shown_value, walk)
+from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref,
+                                         TextPrinter, Unbound, evaluate, has_numbers, interval, overlaps, plan,
+                                         probability_text, shown_value, walk)
 from bptui.core.engine.equations import group_size
 from bptui.core.formulas.notation import minus_signs, num
 from bptui.core.formulas.profiles import shown_value as profile_view
@@ -78,7 +79,8 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
             exact = None
         if exact is not None:
             with np.errstate(all="ignore"):
-                ok = not _finite(exact) or _close(exact, value)
+                ok = (not _finite(exact) or _close(exact, value) or _within_float_error(form, eq.bindings, exact, value)
+                      or _close(_probabilities_exactly(form, eq.bindings), value))
             assert ok, f"{where}: form {i} of {TextPrinter(digits).equation(eq)} is {exact}, not {value}"
         # the numbers as printed, rounded, still give the result as printed
         if has_numbers(form) and all(not isinstance(n, Hidden) for n in walk(form)):
@@ -116,6 +118,34 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
                 assert _close(x, board), f"{where}: {x} shown for {leaf.ref}, the board has {board}"
         checked += 1
     return checked
+
+
+def _within_float_error(form, bindings: dict, exact, value) -> bool:
+    """Whether ``exact`` (``form`` evaluated in floats) is ``value`` up to what the floats lose where the
+    form cancels (log(1 − o) with o within 10⁻¹⁰ of 1): four times what moving every bound value by
+    its last bit moves it."""
+    moved = 0.0
+    for way in (np.inf, -np.inf):
+        nudged = {k: np.nextafter(np.asarray(v, dtype=float), way) for k, v in bindings.items()}
+        try:
+            with np.errstate(all="ignore"):
+                other = np.asarray(evaluate(form, nudged), dtype=float)
+        except (Unbound, TypeError, ValueError):
+            return False
+        if not _finite(other):
+            return False
+        moved = max(moved, float(np.max(np.abs(other - np.asarray(exact, dtype=float)), initial=0.0)))
+    gap = np.abs(np.asarray(exact, dtype=float) - np.asarray(value, dtype=float).reshape(np.shape(exact)))
+    return bool(np.all(gap <= 4 * moved + 1e-12 * (1 + np.abs(np.asarray(value, dtype=float)).max())))
+
+
+def _probabilities_exactly(form, bindings: dict):
+    """A form with saturated probabilities in it (``Num.logs``: 1 − o for o within 10⁻¹⁰ of 1) evaluated
+    from their logarithms, as floats cannot: its numbers at a float's 17 digits, a probability as
+    1 − q (the planner's exact redo); nan for a form without one."""
+    if not any(isinstance(n, Num) and n.logs is not None for n in walk(form)):
+        return np.nan
+    return shown_value(form, FLOAT_DIGITS, bindings)
 
 
 def last_digit_holds(redone: np.ndarray, target: np.ndarray, digits: int) -> bool:

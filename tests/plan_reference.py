@@ -9,15 +9,15 @@ from typing import Mapping
 
 import numpy as np
 
-from bptui.core.formulas.formula import (Arr, Equation, Hidden, Node, Num, TextPrinter, Unbound, _fewest_digits,
+from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, Equation, Hidden, Node, Num, TextPrinter, Unbound,
+                                         _fewest_digits, _true_in_floats,
                                          _finite_value, _given, _ival, _rebuild, has_numbers, printed_alike, redoable,
                                          walk)
 
 
 def _roundable(node: Node) -> bool:
-    """A number printed rounded to the printer's digits (not a constant, not a saturated probability,
-    which are written with the digits they need)."""
-    return (isinstance(node, Num) and not node.exact and node.logs is None) or isinstance(node, Arr)
+    """A number printed rounded to the printer's digits, or to more (not a constant)."""
+    return (isinstance(node, Num) and not node.exact) or isinstance(node, Arr)
 
 
 def reference_plan(eq: Equation, digits: int) -> Equation:
@@ -44,7 +44,8 @@ def reference_plan(eq: Equation, digits: int) -> Equation:
             return True
     # the search itself is plan's (_fewest_digits): what is compared is which forms count, their
     # operands, and what redoing a form gives
-    extra = _fewest_digits([(f, list({id(n): n for n in walk(f) if _roundable(n)})) for f in forms], holds)
-    if not extra:
-        return done
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+    extra, false = _fewest_digits([(f, list({id(n): n for n in walk(f) if _roundable(n)})) for f in forms], holds,
+                                  FLOAT_DIGITS - digits)
+    false = {id(f) for f in forms if id(f) in false and _true_in_floats(f, eq.bindings, y)}
+    kept = tuple(f for f in eq.forms if id(f) not in false)  # a true form no digits make hold is left out
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept))

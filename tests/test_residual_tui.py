@@ -96,3 +96,25 @@ async def test_the_block_panel_on_a_small_terminal_keeps_the_fan_ins_parts():
         joined = "\n".join(text)
         assert "the fan-in's parts" in joined and "inner" in joined  # beside the rows, or under them
         assert np.isfinite(block.view.G).all()
+
+
+@pytest.mark.asyncio
+async def test_the_fan_in_and_its_parts_are_written_in_one_format():
+    """∂ℓ/∂x = ∂ℓ/∂o + inner, and o = x + F(x), each in one number format with its parts: a sum is
+    never written −0.00012 beside its parts' −1.43e−4."""
+    from bptui.core.formulas.numformat import number_format
+
+    app = app_for("deep_residual")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("f", "b")
+        await pilot.pause()
+        blocks = list(app.query(BlockSheet))
+        assert blocks
+        for block in blocks:
+            v = block.view
+            for total, parts in ((v.delta, v.G), (v.o, v.W)):
+                joint = number_format(np.concatenate([np.ravel(total), np.ravel(parts)]), block.digits)
+                assert block._formats[id(total)] == block._formats[id(parts)] == joint
+            for b in range(1, v.W.shape[0] + 1):
+                cells = _row(block, b)[4:7]  # ∂ℓ/∂x and its two parts, as drawn
+                assert len({"e" in c for c in cells}) == 1, cells

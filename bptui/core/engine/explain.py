@@ -36,6 +36,8 @@ from .schedule import BACKWARD, UPDATE
 from . import wiring
 
 LOSS = Sym("ℓ", latex=r"\ell")
+_LARGEST_EXPONENT = float(np.log(np.finfo(float).max))  # e^709.78: the largest a float holds
+
 MAX_TERMS = 8  # longer sums show their first three and last two terms and say how many there are
 
 
@@ -422,9 +424,16 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if net.act(l).name == "softmax":
         s_k = Sym("s", l, ("k",))
         rhs = Op("/", (Call("exp", (s_b,)), Sum("k", Call("exp", (s_k,)))))
-        numbers = Op("/", (Call("exp", (Num(float(s[b - 1]), Ref("s", l, (b - 1,))),)),
-                           add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))
-        out.eq(Equation(lhs, (rhs, numbers, result), bindings={s_b: float(s[b - 1]), s_k: s}))
+        top = float(np.max(s))
+        note = ""
+        if top > _LARGEST_EXPONENT:  # e^s would be ∞ (and ∞/∞ no number): every s less the largest, as computed
+            numbers = Op("/", (Call("exp", (Num(float(s[b - 1]) - top),)),
+                               add(*[Call("exp", (Num(float(v) - top),)) for v in s])))
+            note = f"each sₖ{sup(l)} less the largest, {out.n(top)}: e^{out.n(top)} is more than a float holds"
+        else:
+            numbers = Op("/", (Call("exp", (Num(float(s[b - 1]), Ref("s", l, (b - 1,))),)),
+                               add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))
+        out.eq(Equation(lhs, (rhs, numbers, result), bindings={s_b: float(s[b - 1]), s_k: s}, note=note))
         return out.done(title, value)
     f_s = net.act(l).value(s_b)
     env = {s_b: float(s[b - 1]), **_alpha_env(net, l)}

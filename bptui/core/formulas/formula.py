@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from decimal import Decimal, localcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
 
@@ -434,10 +435,38 @@ def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
         return None
     if decimals > PLAIN_DECIMALS:
         return True, g_from_ln(ln_q, digits)
-    from decimal import Decimal
-
     p = Decimal(1) - Decimal(math.exp(ln_q))
     return False, f"{p:.{decimals}f}"
+
+
+def printed_decimal(n: Num, digits: int) -> Decimal:
+    """A finite number exactly as the printers write it with ``digits`` significant digits: a
+    probability with ``logs`` as :func:`probability_text` writes it (1 − q, or p's own digits), any other
+    as ``%g`` does. The caller's decimal context holds enough digits for 1 − q (:func:`_decimal_digits`)."""
+    shown = probability_text(n, digits)
+    if shown is None:
+        return Decimal(f"{n.value:.{digits}g}")
+    complement, text = shown
+    return 1 - Decimal(text) if complement else Decimal(text)
+
+
+def _saturated(node: Node) -> bool:
+    """A probability (``Num.logs``) within 10⁻⁶ of 0 or 1: floats redo arithmetic on it as printed only
+    to a few digits (1 − 0.99999990677 keeps 9 of its 16), so :class:`_Redo` does it exactly."""
+    return isinstance(node, Num) and node.logs is not None and not 1e-6 < node.value < 1.0 - 1e-6
+
+
+def _decimal_digits(node: Node) -> int:
+    """Enough decimal digits for exact arithmetic on the probabilities in ``node``: 1 − 1.5e−42 has 42
+    nines before its digits (at most 2,000: a probability below 10⁻¹⁹⁸⁰ is written as 1 − q, whose
+    logarithm needs no more)."""
+    most = 0.0
+    for n in walk(node):
+        if isinstance(n, Num) and n.logs is not None:
+            for x in n.logs:
+                if math.isfinite(x):
+                    most = max(most, -x / _LN10)
+    return min(40 + int(most), 2000)
 
 
 # -- the numbers as printed: intervals --------------------------------------------------------------
@@ -506,8 +535,12 @@ def _ival(node: Node, d: int, env: dict, spread: bool) -> Interval:
     except TypeError:
         pass
     if isinstance(node, Num):
-        if node.exact or node.logs is not None:  # a probability is printed with the digits it needs
+        if node.exact or not math.isfinite(node.value):
             return _iv(node.value)
+        if node.logs is not None:  # a probability is printed with the digits it needs: 1 − q, or p's own
+            printed = printed_decimal(node, d + node.extra)
+            fine = probability_text(node, d + node.extra) is not None
+            return _iv(float(printed), shown_halfwidth(node.value, d + node.extra) if spread and not fine else 0.0)
         return _iv(rounded(node.value, d + node.extra), shown_halfwidth(node.value, d + node.extra) if spread else 0.0)
     if isinstance(node, Arr):
         shown, half = _rounded_array(node.values, d + node.extra)
@@ -690,6 +723,67 @@ class _Redo:
         self.d, self.env, self.extra = digits, env, extra or {}
         self.keyed = {type(k) for k in env}  # the node kinds a binding can be (a Sym, mostly)
         self.rounded: dict[tuple[int, int], Any] = {}  # (id, digits) → the number as printed
+        self.holds_probability: dict[int, bool] = {}  # id of a node → whether a saturated probability is in it
+        self.probabilities = True  # whether a form may hold one (plan knows it does not: no node is asked)
+
+    def _probabilities(self, node: Node) -> bool:
+        """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
+        one walk of a form however deep."""
+        key = id(node)
+        got = self.holds_probability.get(key)
+        if got is None:
+            got = _saturated(node) or any([self._probabilities(c) for c in children(node)])
+            self.holds_probability[key] = got
+        return got
+
+    def _decimal(self, node: Num) -> Decimal | None:
+        """A number exactly as printed (a probability as :func:`probability_text` writes it); None for
+        one that is not finite."""
+        if not math.isfinite(node.value):
+            return None
+        if node.exact:
+            return Decimal(node.value)
+        return printed_decimal(node, self.d + self.extra.get(id(node), node.extra))
+
+    def _exactly(self, node: Node) -> Any:
+        """A scalar form with a saturated probability in it (−log(1 − 0.99999999995), (1 − 1.2e−14) − 1)
+        redone exactly on its numbers as printed, as a student does on paper (floats would round
+        1 − 1.2e−14 to another number); None where the form is not such arithmetic."""
+        with localcontext() as ctx:
+            ctx.prec = _decimal_digits(node)
+            got = self._exact(node)
+        return None if got is None or not got.is_finite() else _one_zero(np.float64(float(got)))
+
+    def _exact(self, node: Node) -> Decimal | None:
+        if isinstance(node, Num):
+            return self._decimal(node)
+        if isinstance(node, Call):
+            if node.fn != "log" or len(node.args) != 1:
+                return None
+            a = self._exact(node.args[0])
+            return a.ln() if a is not None and a > 0 else None
+        if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()"):
+            if type(node) in self.keyed and node in self.env and np.ndim(self.env[node]) == 0:
+                return Decimal(float(self.env[node]))
+            return None
+        args = [self._exact(a) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        v = [a for a in args if a is not None]
+        if node.op == "+":
+            return sum(v, Decimal(0))
+        if node.op == "-":
+            return v[0] - v[1]
+        if node.op == "*":
+            out = v[0]
+            for x in v[1:]:
+                out *= x
+            return out
+        if node.op == "neg":
+            return -v[0]
+        if node.op == "sq":
+            return v[0] * v[0]
+        return v[0]
 
     def value(self, node: Node) -> Any:
         if type(node) in self.keyed:
@@ -698,11 +792,18 @@ class _Redo:
                     return _one_zero(np.asarray(self.env[node], dtype=float) - 0.0)
             except TypeError:
                 pass
+        if self.probabilities and isinstance(node, (Op, Call)) and self._probabilities(node):
+            exact = self._exactly(node)
+            if exact is not None:
+                return exact
         if isinstance(node, Op):
             return self._op(node.op, [self.value(a) for a in node.args])
         if isinstance(node, Num):
-            if node.exact or node.logs is not None:
+            if node.exact:
                 return _one_zero(np.float64(node.value))
+            if node.logs is not None:
+                printed = self._decimal(node)
+                return _one_zero(np.float64(node.value if printed is None else float(printed)))
             return self._shown(node)
         if isinstance(node, Arr):
             return self._shown(node)
@@ -849,7 +950,7 @@ def has_numbers(node: Node) -> bool:
 
 
 # -- every calculation shown checks to its last digit ------------------------------------------------
-EXTRA_DIGITS = 6  # the most digits an operand gets beyond the printer's
+FLOAT_DIGITS = 17  # the most significant digits an operand gets: a float's, which print it exactly
 
 
 def printed_alike(redone: Any, result: Any, digits: int) -> bool:
@@ -868,9 +969,13 @@ def plan(eq: Equation, digits: int) -> Equation:
     numbers as printed, rounded to the result's ``digits``, to give the result as printed: careful
     worked solutions carry more digits in what they substitute than in what they report
     (``404.85·2 = 809.7``, not ``404.9·2 = 809.7``). One count per number, the same for every entry
-    of a vector or matrix; the result keeps ``digits``. Per form: the least k (≤ EXTRA_DIGITS) that
-    every operand needs at most, then each operand lowered back as far as the form still holds.
-    Forms a printer elides (a sum's ``…``, an array's middle) and forms with symbols are exempt.
+    of a vector or matrix; the result keeps ``digits``. Per form: the least k that every operand
+    needs at most, then each operand lowered back as far as the form still holds. A difference that
+    cancels needs as many as its leading digit lies below its operands' (``0.99999992872 − 1 =
+    −7.128e−8``), up to a float's FLOAT_DIGITS; a form that no digits make true (a value computed
+    in another order than the form writes, at the edge of the floats) is left out of the planned
+    equation, so the page never shows arithmetic its result contradicts. Forms a printer elides (a
+    sum's ``…``, an array's middle) and forms with symbols are exempt.
 
     Each trial redoes the form's arithmetic on points (:class:`_Redo`), with no tree rebuilt and each
     number rounded once per digit count; one walk a form tells which forms count and their operands.
@@ -907,6 +1012,7 @@ def _plan(eq: Equation, digits: int) -> Equation:
     if y is None:
         return done
     redo = _Redo(digits, eq.bindings)
+    redo.probabilities = any(_saturated(n) for f, _ in forms for n in walk(f))
 
     def holds(form: Node, trial: dict[int, int]) -> bool:
         redo.extra = trial
@@ -919,10 +1025,28 @@ def _plan(eq: Equation, digits: int) -> Equation:
                 return printed_alike(shown, y, digits)
         except (Unbound, TypeError, ValueError):
             return True  # nothing a student can redo
-    extra = _fewest_digits(forms, holds)
-    if not extra:
+    extra, false = _fewest_digits(forms, holds, FLOAT_DIGITS - digits)
+    false = {i for i in false if _true_in_floats(next(f for f, _ in forms if id(f) == i), eq.bindings, y)}
+    if not extra and not false:
         return done
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in eq.forms))
+    kept = tuple(f for f in eq.forms if id(f) not in false)
+    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
+
+
+def _true_in_floats(form: Node, bindings: dict, y: np.ndarray) -> bool:
+    """Whether ``form`` on its unrounded numbers gives ``y`` up to the floats' rounding (then only the
+    order the floats computed it in keeps it from holding as printed, and :func:`plan` leaves it out);
+    a false form stays, for the tests to find."""
+    try:
+        with np.errstate(all="ignore"):
+            got = np.asarray(evaluate(form, bindings), dtype=float).reshape(-1)
+    except (Unbound, TypeError, ValueError):
+        return False
+    want = y.reshape(-1)
+    if got.shape != want.shape:
+        return False
+    scale = 1e-12 * (1.0 + float(np.max(np.abs(want), initial=0.0)))
+    return bool(np.all(np.abs(got - want) <= 1e-9 * np.abs(want) + scale))
 
 
 def _finite_value(result: Node) -> np.ndarray | None:
@@ -935,26 +1059,31 @@ def _finite_value(result: Node) -> np.ndarray | None:
     return y if np.all(np.isfinite(y)) else None
 
 
-def _fewest_digits(forms: list[tuple[Node, list[int]]],
-                   holds: Callable[[Node, dict[int, int]], bool]) -> dict[int, int]:
+def _fewest_digits(forms: list[tuple[Node, list[int]]], holds: Callable[[Node, dict[int, int]], bool],
+                   most: int) -> tuple[dict[int, int], set[int]]:
     """:func:`plan`'s search: for each form (with its operands' ids) that does not hold as it is, the
-    least k every operand gets at most, then each operand lowered back as far as the form still holds;
-    the extra digits by operand id (those above 0)."""
+    least k (≤ ``most``) every operand gets at most, then each operand lowered back as far as the form
+    still holds. The extra digits by operand id (those above 0), and the ids of the forms that hold
+    with no digits (their operands keep what the other forms need)."""
     extra: dict[int, int] = {}  # id of an operand → its extra digits
+    false: set[int] = set()
     for form, operands in forms:
         if not operands or holds(form, extra):
             continue
-        for k in range(1, EXTRA_DIGITS + 1):
+        for k in range(1, most + 1):
             trial = {**extra, **{i: max(extra.get(i, 0), k) for i in operands}}
             if holds(form, trial):
                 break
+        else:
+            false.add(id(form))
+            continue
         for i in operands:  # each operand back to the fewest digits the form needs of it
             for e in range(extra.get(i, 0), trial[i]):
                 if holds(form, {**trial, i: e}):
                     trial[i] = e
                     break
         extra = trial
-    return {i: e for i, e in extra.items() if e}
+    return {i: e for i, e in extra.items() if e}, false
 
 
 def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
@@ -975,8 +1104,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
         elif isinstance(n, Num):
             if not n.exact:
                 numbers = True
-                if n.logs is None:
-                    operands[id(n)] = None
+                operands[id(n)] = None  # a probability too: 1 − q gets q's digits
         elif isinstance(n, Arr):
             if printer.elides(n):
                 return None
@@ -1177,7 +1305,8 @@ class Printer:
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
             return 4  # like a unary minus
-        if isinstance(node, Num) and (shown := probability_text(node, self.digits)) is not None and shown[0]:
+        if isinstance(node, Num) and node.logs is not None and (
+                shown := probability_text(node, self.digits + node.extra)) is not None and shown[0]:
             return _PREC["-"]  # 1 − q
         if isinstance(node, (Sum,)):
             return 1
@@ -1395,7 +1524,7 @@ class TextPrinter(Printer):
     def _p_Num(self, n: Num) -> str:
         if n.exact:
             return n.spelled or const_text(n.value)
-        if (shown := probability_text(n, self.digits)) is not None:
+        if (shown := probability_text(n, self.digits + n.extra)) is not None:
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         return num(n.value, self.digits + n.extra)
 
@@ -1625,7 +1754,7 @@ class LatexPrinter(Printer):
             if n.spelled == "½":
                 return r"\tfrac{1}{2}"
             return f"{n.value:.12g}"
-        if (shown := probability_text(n, self.digits)) is not None:
+        if (shown := probability_text(n, self.digits + n.extra)) is not None:
             return ("1 - " if shown[0] else "") + self._g(shown[1])
         return self._num(n.value, n.extra)
 
