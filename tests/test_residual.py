@@ -454,3 +454,20 @@ def test_an_edit_inside_a_block_restarts_the_group_and_names_the_layers_it_undoe
     edit = st.edit_weight(2, 0, 1, 0.5)
     assert edit.undone == (2,) and "W⁽¹⁾" not in edit.text()
     assert st.position == 0 and float(st.state.W[2][0, 1]) == 0.5
+
+
+@pytest.mark.parametrize("name, fans", [
+    ("tiny_transformer", ["∂ℓ/∂x⁽¹⁾ = ∂ℓ/∂x⁽⁴⁾ + ∂ℓ/∂x⁽²⁾", "∂ℓ/∂x⁽⁴⁾ = (W⁽⁷⁾ᵀ δ⁽⁷⁾)[1:] + ∂ℓ/∂x⁽⁵⁾"]),
+    ("deep_residual", ["∂ℓ/∂x⁽²⁾ = ∂ℓ/∂x⁽⁵⁾ + (W⁽³⁾ᵀ δ⁽³⁾)[1:]", "∂ℓ/∂x⁽⁵⁾ = (W⁽⁸⁾ᵀ δ⁽⁸⁾)[1:] + (W⁽⁶⁾ᵀ δ⁽⁶⁾)[1:]"]),
+])
+def test_the_rules_write_each_fan_in_as_its_layers_send_and_each_rule_once(name, fans):
+    """A block's fan-in in the network's rules: the inner path's part as the block's first layer sends
+    it (a layer norm's ∂ℓ/∂x⁽²⁾, not a dense layer's (W⁽²⁾ᵀ δ⁽²⁾)[1:]); a rule shared by the blocks once."""
+    from bptui.core.engine import equations as E
+    from bptui.core.formulas.formula import TextPrinter
+
+    spec = load(NETWORKS / f"{name}.json")
+    p = TextPrinter()
+    lines = [f"{p.p(e.lhs)} {e.rel} {p.p(e.forms[0])}" for e in E.network_formulas(Network(spec), spec.optimizer)]
+    assert set(fans) <= set(lines), lines
+    assert len(lines) == len(set(lines)), lines

@@ -609,7 +609,7 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
                                              Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))
     for kind in kinds:  # once per network: δ below a convolution, its G, through a pooling layer
         for eq in kind.shared_rules(net):
-            if eq not in eqs:
+            if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
     eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
     for lhs, rel, rhs in update_formulas(opt, "l"):
@@ -653,7 +653,7 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
             if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
                 head, term = eq.forms[0].args
                 eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt)))),), eq.rel, note=eq.note)
-            if eq not in eqs:
+            if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:

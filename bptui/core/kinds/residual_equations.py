@@ -120,15 +120,24 @@ def step_equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                      bindings=env, note=note),)
 
 
+def _sent(net: Any, c: int) -> Node:
+    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:], a block's
+    ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a layer norm, dropout, attention)."""
+    k = net.kinds[c - 1]
+    if k.span or k.plain:
+        return send_node(net, c, bool(k.span))
+    return k.dx_sym(c)
+
+
 def rules(net: Any, l: int) -> list | None:
-    """A block's lines of the network's rules: its output and its fan-in (its inner layers are dense)."""
+    """A block's lines of the network's rules: its output and its fan-in (the skip's part and the
+    inner path's, each as the layer sends it)."""
     w: Wiring = net.wiring
     x, t = w.src[l], w.tail[l]
     out = Equation(E.o(l), (Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),)),),
                    note=f"residual block: x = o{E._sup(x)}, F(x) = o{E._sup(t)}")
     top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
-    fan = Equation(dx_sym(l), (add(send_node(net, top, bool(net.kinds[top - 1].span)),
-                                   send_node(net, l + 1, bool(net.kinds[l].span))),),
+    fan = Equation(dx_sym(l), (add(_sent(net, top), _sent(net, l + 1)),),
                    note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
                         "as its ∂ℓ/∂o")
     return [out, fan]
