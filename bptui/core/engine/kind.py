@@ -746,6 +746,9 @@ def sequence_output(kinds: "Sequence[LayerKind]") -> bool:
 def read_matrix(rows: list, shape: tuple[int, ...], meaning: str, place: str) -> np.ndarray:
     """A matrix of a file's weights, checked against its ``shape`` (``meaning`` says what the shape is)."""
     n, cols = shape
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        # (a block's list of entries may hold null, so the schema lets a matrix with a null row by)
+        raise SpecError(f"expected a matrix of {n}×{cols} numbers = {meaning}, a list of rows", place=place)
     widths = {len(row) for row in rows}
     if len(rows) != n or widths != {cols}:
         got = f"{len(rows)}×{'/'.join(str(c) for c in sorted(widths))}"
