@@ -59,6 +59,11 @@ def softmax_rows(S: np.ndarray, mask: np.ndarray | None, overwrite: bool = False
     neither overflows nor underflows to a row of zeros, and the rows' maxima (one short reduction
     per row) are the dearest part of the pass."""
     big = S.size and not max(float(S.max()), -float(S.min())) < SAFE_EXP  # NaN too: the careful way
+    if mask is not None and not big:  # exp, then the left-out entries' exp(−∞) = 0 by a product with the mask
+        S = np.exp(S, out=S if overwrite else None)
+        S *= mask
+        S /= np.einsum("...i->...", S)[..., None]
+        return S
     if mask is not None:
         S = np.where(mask, S, -np.inf)
     elif not overwrite:
