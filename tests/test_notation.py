@@ -490,3 +490,13 @@ def test_the_networks_rules_in_a_profile_are_the_steps_rules():
     ng = [TextPrinter(notation=PROFILES["ng"]).equation(e)
           for e in network_formulas(Network(iris), iris.optimizer, PROFILES["ng"])]
     assert "b^[l] ← b^[l] − α m̂_b^[l]/(√v̂_b^[l] + ε)" in ng and "W^[l] ← W^[l] − α m̂^[l]/(√v̂^[l] + ε)" in ng
+
+
+@pytest.mark.parametrize("typed", ["Nielsen", "CS231n", "NG"])
+def test_a_shipped_profiles_name_in_any_case_is_that_profile(typed):
+    """`--notation Nielsen` is nielsen (a newcomer types the book's capital), on the command line and in a file."""
+    from bptui.core.formulas.profiles import resolve
+
+    assert resolve(typed) is PROFILES[typed.lower()]
+    code, out, err = _trace("xor", "--notation", typed)
+    assert (code, err) == (0, "") and f'Notation: {typed.lower()}' in out

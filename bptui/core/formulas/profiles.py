@@ -289,9 +289,9 @@ def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:
 
 def resolve(name_or_file: str, base: str | Path | None = None) -> Profile:
     """A shipped profile by its name, or a course's from its file (a path relative to ``base``, the
-    network file's folder, when it is given)."""
-    if name_or_file in PROFILES:
-        return PROFILES[name_or_file]
+    network file's folder, when it is given). A name in any case (`Nielsen`, `CS231n`) is the shipped one."""
+    if name_or_file.lower() in PROFILES:
+        return PROFILES[name_or_file.lower()]
     path = Path(base) / name_or_file if base is not None else Path(name_or_file)
     if name_or_file.endswith(".json") or "/" in name_or_file or path.exists():
         return load_profile(path)
