@@ -494,7 +494,8 @@ def test_the_networks_rules_in_a_profile_are_the_steps_rules():
 
 @pytest.mark.parametrize("typed", ["Nielsen", "CS231n", "NG"])
 def test_a_shipped_profiles_name_in_any_case_is_that_profile(typed):
-    """`--notation Nielsen` is nielsen (a newcomer types the book's capital), on the command line and in a file."""
+    """`--notation Nielsen` is nielsen (a newcomer types the book's capital): resolve, which the option and a
+    file's "notation" both go through, and trace with the option."""
     from bptui.core.formulas.profiles import resolve
 
     assert resolve(typed) is PROFILES[typed.lower()]
