@@ -62,15 +62,14 @@ def softmax_rows(S: np.ndarray, mask: np.ndarray | None, overwrite: bool = False
     if mask is not None and not big:  # exp, then the left-out entries' exp(−∞) = 0 by a product with the mask
         S = np.exp(S, out=S if overwrite else None)
         S *= mask
-        S /= np.einsum("...i->...", S)[..., None]
-        return S
-    if mask is not None:
-        S = np.where(mask, S, -np.inf)
-    elif not overwrite:
-        S = S.copy()
-    if big:
-        S -= S.max(axis=-1, keepdims=True)
-    np.exp(S, out=S)
+    else:
+        if mask is not None:
+            S = np.where(mask, S, -np.inf)
+        elif not overwrite:
+            S = S.copy()
+        if big:
+            S -= S.max(axis=-1, keepdims=True)
+        np.exp(S, out=S)
     S /= np.einsum("...i->...", S)[..., None]  # each row's sum (einsum: faster than sum along a short axis)
     return S
 
