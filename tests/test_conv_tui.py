@@ -8,7 +8,7 @@ import pytest
 from bptui.tui.map_sheet import MapSheet
 from bptui.tui.panels import highlights
 
-from .tui_helpers import app_for
+from .tui_helpers import app_for, until
 
 
 def _move_to(sheet: MapSheet, key) -> None:
@@ -24,6 +24,9 @@ async def _run_to(pilot, steps: int) -> None:
 async def _cursor_on(pilot, layer: int, key) -> MapSheet:
     sheet = pilot.app.query_one(f"#layer-{layer}", MapSheet)
     sheet.focus()
+    # focus puts the cursor on the step's cell when the sheet handles it: a loaded machine can hand
+    # it over after a pause returns, so wait for it before moving the cursor
+    await until(pilot, lambda: sheet.has_focus, "the sheet focused")
     await pilot.pause()
     _move_to(sheet, key)
     await pilot.press("left", "right")  # the bindings move the cursor and post the cell
