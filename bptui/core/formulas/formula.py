@@ -109,7 +109,7 @@ class Arr:
 
 @dataclass(frozen=True)
 class Op:
-    op: str  # + - * sq / ^ neg @ outer cat1 cat hcat drop0 T
+    op: str  # + - * sq / ^ neg @ outer cat1 cat hcat vcat drop0 T
     args: tuple["Node", ...]
 
 
@@ -367,6 +367,8 @@ def _apply_op(op: str, v: list) -> Any:
         return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
     if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
         return np.hstack([np.asarray(a, dtype=float) for a in v])
+    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
+        return np.vstack([np.asarray(a, dtype=float) for a in v])
     if op == "drop0":
         return np.asarray(v[0])[1:]
     if op == "T":
@@ -687,6 +689,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
     if op == "hcat":
         return Interval(np.hstack([np.asarray(a.lo, dtype=float) for a in v]),
                         np.hstack([np.asarray(a.hi, dtype=float) for a in v]))
+    if op == "vcat":
+        return Interval(np.vstack([np.asarray(a.lo, dtype=float) for a in v]),
+                        np.vstack([np.asarray(a.hi, dtype=float) for a in v]))
     if op == "drop0":
         return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
     if op == "T":
@@ -1300,7 +1305,7 @@ class Printer:
 
     def prec(self, node: Node) -> int:
         if isinstance(node, Op):
-            if node.op in ("cat1", "cat", "hcat", "drop0", "()"):
+            if node.op in ("cat1", "cat", "hcat", "vcat", "drop0", "()"):
                 return ATOM
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
@@ -1610,6 +1615,8 @@ class TextPrinter(Printer):
             return f"[1, {self.p(args[0])}]"
         if op == "hcat":
             return "[" + " │ ".join(self.p(a) for a in args) + "]"
+        if op == "vcat":
+            return "[" + "; ".join(self.p(a) for a in args) + "]"
         if op == "cat":
             if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
                 # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
@@ -1816,6 +1823,8 @@ class LatexPrinter(Printer):
             return f"{self.wrap(args[0], prec)} {rt}^T"
         if op == "hcat":
             return r"\left[" + r" \;\middle|\; ".join(self.p(a) for a in args) + r"\right]"
+        if op == "vcat":
+            return r"\begin{bmatrix}" + r" \\ ".join(self.p(a) for a in args) + r"\end{bmatrix}"
         if op == "cat1":
             entries = self._entries(args[0])
             return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])

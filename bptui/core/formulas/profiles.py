@@ -143,7 +143,7 @@ _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺
 # vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
 # part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
 VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
-         "x": lambda a: a[1:], ".T": lambda a: a.T}
+         "x": lambda a: a[1:], "X": lambda a: a[:, 1:], ".T": lambda a: a.T}  # X: each row of a per-τ o without its 1
 
 
 def shown_value(array: Any, view: str, m: int = 1) -> Any:
