@@ -98,6 +98,37 @@ def _grouped(net: Any, state: Any, step: Step, P: Any, optimizer: Any) -> tuple[
     return tuple(flip(e) for e in out) if rows else out
 
 
+# -- the network's rules (the help screen, an export's notation section) ----------------------------------------
+def rules(net: Any, l: int, P: Any) -> list[Equation]:
+    """Recurrent layer l's lines of the network's rules (its kind's ``rules``) as ``P`` groups them: W
+    without column 0 and b in s⁽ˡ⁾_τ, W⁽ˡ⁺¹⁾ᵀ δ without [1:], ∂ℓ/∂W and ∂ℓ/∂b (each term /m in a mean
+    profile), products turned with row vectors."""
+    lines = net.kinds[l - 1].rules(net, l)
+    sep, rows = P.separate_bias, P.vectors == "row"
+    M = E.group_symbol(net.spec.optimizer)
+    inp, x = RE.input_form(net, l, "τ"), RE.sym("o", l - 1, "τ")
+    prod = Op("@", (E.W(l), inp))
+    out: list[Equation] = []
+    for e in lines:
+        form = e.forms[0]
+        note = noted(e.note.replace("[1, x_τ]", "x_τ") if sep else e.note, P)
+        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part and b's, each term /m
+            assert isinstance(form, Op)
+            term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
+            parts = [(E.G(l), term), (E.Gb(l), RE.delta(l, "τ"))] if sep else [(E.G(l), term)]
+            for lhs, t in parts:
+                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←",
+                                    note=note if lhs == E.G(l) else ""))
+            continue
+        if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
+            form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
+        elif sep:  # a GRU's [W x + b, U [1, h]]
+            form = substitute(form, {prod: add(Op("@", (E.W(l), x)), E.b(l))})
+        out.append(_without_drop(Equation(e.lhs, (form,), e.rel, note=note), l + 1) if sep else
+                   Equation(e.lhs, (form,), e.rel, note=note))
+    return [flip(e) for e in out] if rows else out
+
+
 # -- the parts ---------------------------------------------------------------------------------------------
 def _input(net: Any, state: Any, l: int, t: int | None) -> tuple[Sym, Node, np.ndarray]:
     """What layer l's W (without its column 0) multiplies at τ (t None: once, o_T of a many-to-one layer
