@@ -1263,7 +1263,12 @@ class Printer:
         base, sub = s.base, s.sub
         if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
             base, sub = ("b" if base == "w" else "Gb"), sub[:1]
-        sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        elif P.separate_bias and base in ("w", "G") and s.group and len(sub) == 3 and sub[2] == 0:
+            base, sub = ("b" if base == "w" else "Gb"), sub[:2]  # a gated layer's bias: b⁽ˡ⁾_{f,2}
+        if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
+            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
+        else:
+            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
@@ -1503,7 +1508,7 @@ class TextPrinter(Printer):
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.group:  # w⁽¹⁾_{f,2,0}, s⁽¹⁾_{τ,g,1}: the layer first, then τ and the indices as one group
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP)
+                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
             return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit

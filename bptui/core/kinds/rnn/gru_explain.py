@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
+from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
-from .explain import _column, _g_times, from_above_terms, g_before_any_time, own_cell, own_row
+from .explain import _column, _g_times, before_sym, from_above_terms, g_before_any_time, g_forms, own_cell, own_row
 from .gru import GATE_WORDS, GATES
 
 OWN = ("s", "gates", "h", "dh", "delta", "G")
@@ -58,7 +58,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if isinstance(row, Explanation):
         return row
     assert t is not None and isinstance(b, int)  # own_row checked both
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     j = b - 1
     lhs = unit_sym(q, l, b, t, h)
     value = float(row[j])
@@ -76,11 +76,17 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 x, x_num, xv = _column(net, st, l, a, t)
                 wv = float(W[l][j, a])
                 env[w] = wv
+                if out.separate and a == 0:  # a profile's b: no 1 to multiply (written last)
+                    continue
                 if x_num is not None:
                     env[x] = xv
                 syms.append(mul(w, x))
                 nums.append(mul(Num(wv, Ref("W", l, (j, a))), x_num if x_num is not None else x))
                 terms.append(wv * xv)
+            if out.separate:
+                syms.append(kind.weight_sym(l, j, 0))
+                nums.append(Num(float(W[l][j, 0]), Ref("W", l, (j, 0))))
+                terms.append(float(W[l][j, 0]))
         else:  # U's product: u_{b,0} + Σ_c u_{b,c} h_{τ−1,c}
             k = j - 3 * h
             for c in range(1 + h):
@@ -213,16 +219,17 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     rows, cols = kind.param_shape
     if not (1 <= b <= rows and 0 <= a < cols):
         raise ValueError(f"G{sup(l)} has rows 1 … {rows} and columns 0 … {cols - 1}")
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     value = float(st.G[l][b - 1, a])
     lhs = kind.grad_sym(l, b - 1, a)
     times = _g_times(stepper, l)
     if not times:
-        return g_before_any_time(out, lhs, value, l, b, a)
+        return g_before_any_time(out, lhs, value, l, b, a, stepper)
     terms: list[float] = []
     prods: list[Node] = []
     nums: list[Node] = []
     env: dict = {}
+    bias = out.separate and a == 0  # a profile's ∂ℓ/∂b: δ, no 1 to multiply
     for t in sorted(times, reverse=True):
         if a <= d:
             ds = Sym("δ", l, (b,), latex=r"\delta", time=t)
@@ -239,15 +246,23 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 xv = float(st.o[l][t - 1][c - 1])
                 x_num = Num(xv, Ref("o", l, (t - 1, c - 1)))
         env[ds] = dv
+        if bias:
+            prods.append(ds)
+            nums.append(Num(dv))
+            terms.append(dv)
+            continue
         if x_num is not None:
             env[x] = xv
         prods.append(mul(ds, x))
         nums.append(mul(Num(dv), x_num if x_num is not None else x))
         terms.append(dv * xv)
     g0 = value - float(sum(terms))
-    start = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    start = before_sym(out, l)
     env[start] = g0
-    out.eq(Equation(lhs, (add(start, *prods), add(Num(g0), *nums), Num(value, Ref("G", l, (b - 1, a)))), bindings=env,
+    forms, shown, m = g_forms(stepper, out, add(start, *prods), add(Num(g0), *nums), value, Ref("G", l, (b - 1, a)), env)
+    out.eq(Equation(lhs, forms, bindings=env,
                     note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
                          + ("W's column" if a <= d else "U's column: δʰ = [δ_r, δ_z, r ⊙ δ_n]")))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: G of layer {l} (gru), summed over τ", value, terms)
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of layer {out.layer(l)} (gru), "
+                    + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
+                    shown, [x / m for x in terms])

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
+from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
 from . import explain as rnn_explain
@@ -61,7 +61,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     T = len(st.s[l])
     if q == "s":
         return rnn_explain._explain_s1(stepper, cell, digits)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     a = st.extra["gates", l][t - 1]
     j = b - 1
     u = j % h  # the unit, 0-based

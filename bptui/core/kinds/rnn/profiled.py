@@ -51,6 +51,8 @@ def noted(note: str, P: Any) -> str:
     """A note's layer symbols (o⁽¹⁾, δ⁽²⁾, U⁽¹⁾) as profile ``P`` writes them (nielsen's a², δ³, U²)."""
     from ...formulas.formula import TextPrinter
 
+    if P is None or P.name == "lecture13":
+        return note
     printer = TextPrinter(notation=P)
     return _LAYERED.sub(lambda m: printer.p(Sym(m[1], int(m[2].translate(_DIGITS)))), note)
 
