@@ -82,8 +82,8 @@ def _grouped(net: Any, state: Any, step: Step, P: Any, optimizer: Any) -> tuple[
     src = source(net, l)
     below_rnn = (src > 0 and net.kinds[src - 1].over_time) or src != l - 1
     above_rnn = l < net.L and net.kinds[l].over_time
-    if key.phase == FORWARD and key.quantity == "s" and below_rnn and sep:
-        out = (_upper_s(net, state, step, l, t),)
+    if key.phase == FORWARD and key.quantity == "s" and below_rnn:
+        out = (_upper_s(net, state, step, l, t),) if sep else RE.step_equations(net, state, step)
     elif key.phase == BACKWARD and key.quantity == "G" and below_rnn:
         out = _upper_G(net, state, step, l, t, m, M) if sep else _mean(RE.step_equations(net, state, step), m, M)
     elif key.phase == BACKWARD and key.quantity == "delta" and above_rnn:
