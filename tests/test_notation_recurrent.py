@@ -23,12 +23,9 @@ import pytest
 from bptui.core.engine.equations import group_size, profile_fits
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import parse
-from bptui.core.formulas.formula import LatexPrinter, plan
 from bptui.core.formulas.profiles import PROFILES, profile_json
-from bptui.core.teaching.explain import explain
 from bptui.core.teaching.quiz import Quiz
 
-from .formula_checks import check_equation, check_text
 from .helpers import random_rnn_doc, random_stack_doc
 from .test_formula import OPTIMIZERS, rnn_cells
 from .test_gated_reference import random_doc
@@ -72,30 +69,10 @@ def test_recurrent_explanations_in_a_profile_are_the_lectures_numbers(family, na
     """Every cell of a recurrent network's board, explained at steps along an epoch: its G and W have the
     lecture's value as the profile shows it (G/m in a mean profile), and every equation holds on the
     board's numbers, in text and LaTeX."""
-    P = ALL[name]
+    from .test_notation_teaching import explained_alike
+
     spec = parse(recurrent_doc(family, 3, update="mini_batch"), "recurrent.json")
-    lecture, profiled = Stepper(spec), Stepper(spec, notation=P)
-    latex = LatexPrinter(4, notation=P)
-    checked = 0
-    for i in range(len(lecture.schedule)):
-        lecture.forward()
-        profiled.forward()
-        if i % 13 != 12:
-            continue
-        m = group_size(lecture.net, lecture.schedule.key(lecture.position - 1)) if P.mean else 1
-        for cell in rnn_cells(spec, len(lecture.state.o[0])):
-            lec, pro = explain(lecture, cell, 4), explain(profiled, cell, 4)
-            if lec.value is None:
-                assert pro.value is None
-                continue
-            expected = lec.value / (m if cell.quantity == "G" else 1)
-            assert pro.value == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, cell, pro.text())
-            text = pro.text()
-            for eq in pro.equations:
-                eq = plan(eq, 4)
-                checked += check_equation(eq, 4, profiled, where=f"{name} {cell} at {profiled.position}")
-                if "…" not in text:
-                    check_text(eq, 4, text, " ".join(r for row in latex.rows(eq) for r in row))
+    checked = explained_alike(spec, name, lambda stepper: rnn_cells(spec, len(stepper.state.o[0])), 13, latex=True)
     assert checked > 200
 
 
@@ -185,20 +162,12 @@ def test_an_exercise_on_a_recurrent_network_in_a_profile(tmp_path):
     the same value; every formula evaluates to its value; the grader takes the key's own answers."""
     import re
 
-    from bptui.cli import main
     from bptui.keyjson import evaluate_formula
 
-    from .test_keyjson import FIRST, close
+    from .test_keyjson import close
+    from .test_notation_teaching import exercise_keys
 
-    keys = {}
-    for notation in ("lecture13", "ng"):
-        folder = tmp_path / notation
-        folder.mkdir()
-        assert main(["export", "parity", "--notation", notation, "--exercise", "--example", "2", "--answers",
-                     str(folder / "key.md"), "--output", str(folder / "page.md")]) == 0
-        keys[notation] = json.loads((folder / "key.json").read_text(encoding="utf-8"))
-        page = (folder / "page.md").read_text(encoding="utf-8")
-        assert sorted({int(n) for n in FIRST.findall(page)}) == [b["blank"] for b in keys[notation]["blanks"]]
+    keys = exercise_keys(tmp_path, "parity", "ng", 2)
     values = {f"b{b['blank']}": b["value"] for b in keys["ng"]["blanks"]}
     for b in keys["ng"]["blanks"]:
         if b["formula"] is not None:
