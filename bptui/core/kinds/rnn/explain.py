@@ -220,7 +220,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     note=noted(f"a = {out.units(1, d) if out.separate else f'0 … {d}'} over {src}, "
                                f"then c = {out.units(1, h)} over o{sup(l)}_{{τ−1}}" + last + (f"; o{sup(l)}₀ = 0" if t == 1 else ""),
                                out.notation)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} of {_which(net, l)} at time "
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {out.unit(b)} of {_which(net, l)} at time "
              f"step τ = {t}, example n = {current_example(stepper)}")
     return out.done(title, value, terms)
 
@@ -239,7 +239,7 @@ def _explain_o1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = builder(stepper, digits)
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env,
                     note="the recurrent layer's o has no bias entry: U multiplies the units"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} of {_which(net, l)} at τ = {t}, "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
                     f"example n = {current_example(stepper)}", value)
 
 
@@ -303,7 +303,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     from ...formulas.formula import Op
 
     result = Num(value, Ref("delta", l, (t - 1, b - 1)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {b} of {_which(net, l)} at τ = {t}, "
+    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
              f"example n = {current_example(stepper)}")
     if net.act(l).derivative_is_one:  # δ is the sum itself, without the factor 1
         came = ([nxt] if t < T else []) + ([above] if seqs or t == T else [])

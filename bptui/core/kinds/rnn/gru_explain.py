@@ -63,7 +63,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = unit_sym(q, l, b, t, h)
     value = float(row[j])
     result = Num(value, Ref(q, l, (t, j)) if q == "h" else Ref(q, l, (t - 1, j)))
-    where = f"layer {l} (gru) at τ = {t}, example n = {current_example(stepper)}"
+    where = f"layer {out.layer(l)} (gru) at τ = {t}, example n = {current_example(stepper)}"
     W = _weights_of_group(stepper)
     if q == "s":
         syms: list[Node] = []
@@ -132,7 +132,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         env2 = {sx_s[gate]: sx[gate], sh_s[gate]: sh[gate], g_s["r"]: g_v["r"]}
         out.eq(Equation(lhs, (form, numbers, result), bindings=env2,
                         note="U's part of n inside r ⊙ (·)" if gate == "n" else ""))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of unit {u + 1} of {where}", value)
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of unit {out.unit(u + 1)} of {where}", value)
     if q == "h":
         one_z = Op("()", (sub(ONE, g_s["z"]),))
         out.eq(Equation(lhs, (add(mul(one_z, g_s["n"]), mul(g_s["z"], hp_s)),
@@ -140,7 +140,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                                   mul(Num(g_v["z"]), Num(hp_v, Ref("o", l, (t - 1, u))))), result),
                         bindings={g_s["z"]: g_v["z"], g_s["n"]: g_v["n"], hp_s: hp_v},
                         note="the update gate z keeps h_{τ−1}, 1 − z takes the candidate n"))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {u + 1} of {where}", value,
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(u + 1)} of {where}", value,
                         [(1.0 - g_v["z"]) * g_v["n"], g_v["z"] * hp_v])
     if q == "dh":
         return _explain_dh(stepper, cell, out, lhs, value, result, where)
@@ -169,7 +169,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env3 = {dh_s: dh_v, dn_s: dn_v, r: g_v["r"], z: g_v["z"], n: g_v["n"], hp_s: hp_v, sh_s["n"]: sh["n"]}
     out.eq(Equation(lhs, (form, numbers, result), bindings=env3,
                     note={"n": "tanh′ = 1 − n²", "z": "h = n + z (h_{τ−1} − n)", "r": "r reaches ℓ through r ⊙ s_{h,n}"}[gate]))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {u + 1} of "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {out.unit(u + 1)} of "
                     f"{where}", value)
 
 
@@ -207,7 +207,7 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
     elif not seqs:
         note = "many-to-one: nothing from above before τ = T"
     out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env, note=note))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the output of unit {b} of {where}", value, terms)
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the output of unit {out.unit(b)} of {where}", value, terms)
 
 
 def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:

@@ -73,7 +73,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = unit_sym(q, l, b, t, h)
     value = float(row[j])
     result = Num(value, _ref(q, l, t, j))
-    where = f"unit {u + 1} of the LSTM layer {l} at τ = {t}, example n = {current_example(stepper)}"
+    where = f"unit {out.unit(u + 1)} of the LSTM layer {out.layer(l)} at τ = {t}, example n = {current_example(stepper)}"
     if q == "gates":
         gate = GATES[j // h]
         sp = unit_sym("s", l, b, t, h)
