@@ -20,11 +20,13 @@ import json
 import numpy as np
 import pytest
 
-from bptui.core.engine.equations import group_size, profile_fits
+from bptui.core.engine.equations import group_size, profile_fits, step_equations
 from bptui.core.engine.stepper import Stepper
-from bptui.core.formats.spec import parse
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.formulas.formula import LatexPrinter, Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES, profile_json
 from bptui.core.teaching.quiz import Quiz
+from bptui.examples import resolve
 
 from .helpers import random_rnn_doc, random_stack_doc
 from .test_formula import OPTIMIZERS, rnn_cells
@@ -193,3 +195,29 @@ def test_an_exercise_on_a_recurrent_network_in_a_profile(tmp_path):
     page = (tmp_path / "ng" / "page.md").read_text(encoding="utf-8")
     assert re.search(r"z\^\{\[1\]\}_\{1\} &= W\^\{\[1\]\} a\^\{\[0\]\}_\{1\} \+ U\^\{\[1\]\} a\^\{\[1\]\}_\{0\} \+ b\^\{\[1\]\}", page)
     assert np.isfinite([b["value"] for b in keys["ng"]["blanks"]]).all()
+
+
+def test_a_gated_layers_letters_give_way_where_a_profile_takes_them():
+    """A GRU's update gate z is u beside nielsen's z (the pre-activation), in its stacked gates too; an
+    LSTM's cell candidate g is ĝ beside goodfellow's g (his δ); the gated layer's bias is b per gate."""
+    def lines(example: str, name: str, steps: int) -> list[str]:
+        P = PROFILES[name]
+        stepper = Stepper(load_any(resolve(example)), notation=P)
+        text, latex = TextPrinter(4, notation=P), LatexPrinter(4, notation=P)
+        out = []
+        for _ in range(steps):
+            step = stepper.forward()
+            out += [text.equation(e) + " | " + " ".join(r for row in latex.rows(e) for r in row)
+                    for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P)]
+        return out
+
+    gru = lines("gru_parity", "nielsen", 3)
+    assert gru[0].startswith("z²₁ = [w² a¹₁ + b², U² [1, h²₀]] = ")
+    assert gru[1].startswith("[r, u, n]²₁ = ") and "[r, u, n]^{2}_{1}" in gru[1]
+    assert gru[2].startswith("h²₁ = (1 − u²₁) ⊙ n²₁ + u²₁ ⊙ h²₀ = ")
+    lstm = lines("long_memory_lstm", "goodfellow", 3)
+    assert lstm[1].startswith("[i, f, ĝ, ō]⁽¹⁾₁ = ") and r"[i, f, \hat{g}, \bar{o}]^{(1)}_{1}" in lstm[1]
+    assert lstm[2].startswith("c⁽¹⁾₁ = f⁽¹⁾₁ ⊙ c⁽¹⁾₀ + i⁽¹⁾₁ ⊙ ĝ⁽¹⁾₁ = ")
+    printer = TextPrinter(notation=PROFILES["goodfellow"])
+    assert printer.p(Sym("w", 1, ("f", 2, 0), group=True)) == "b⁽¹⁾_{f,2}"
+    assert printer.p(Sym("G", 1, ("f", 2, 0), group=True)) == "∇_b⁽¹⁾_{f,2} J"

@@ -27,6 +27,8 @@ the extra digits for it, once per equation, and every printer prints them.
 
 from __future__ import annotations
 
+import re
+
 import math
 import weakref
 from decimal import Decimal, localcontext
@@ -1278,9 +1280,25 @@ class Printer:
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
         new = self._renames.get(base)
+        if new is None and base.startswith("[") and base.endswith("]"):  # stacked gates, [r, z, n]: each part renamed
+            new = self._stacked(s)
         if new is None:
             return replace(s, sub=sub), grad
         return replace(s, base=new.text, latex=new.latex, sub=sub), grad
+
+    def _stacked(self, s: Sym) -> Symbol | None:
+        """A symbol of stacked parts, a gated layer's [r, z, n] or [i, f, g, ō], with each part the profile
+        renames (a GRU's z beside nielsen's z is u: [r, u, n]); None when it renames none."""
+        parts = s.base[1:-1].split(", ")
+        named = [self._renames.get(part) for part in parts]
+        if not any(named):
+            return None
+        latex = s.latex or s.base
+        for part, new in zip(parts, named):
+            if new is not None:
+                written = new.latex.replace("\\", "\\\\")  # a replacement string: its backslashes as they are
+                latex = re.sub(rf"(?<![\\A-Za-z{{]){re.escape(part)}(?![A-Za-z}}])", written, latex)
+        return Symbol("[" + ", ".join(n.text if n is not None else p for p, n in zip(parts, named)) + "]", latex)
 
     SYMBOL = "text"  # which of a profile's Symbol fields this printer writes
 

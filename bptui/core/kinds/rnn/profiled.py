@@ -124,8 +124,9 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
             continue
         if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
             form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
-        elif sep:  # a GRU's [W x + b, U [1, h]]
-            form = substitute(form, {prod: add(Op("@", (E.W(l), x)), E.b(l))})
+        elif sep:  # a GRU's [W x + b, U [1, h]] (through a stand-in: W x may be the product itself)
+            here = Sym("W x + b")
+            form = substitute(substitute(form, {prod: here}), {here: add(Op("@", (E.W(l), x)), E.b(l))})
         out.append(_without_drop(Equation(e.lhs, (form,), e.rel, note=note), l + 1) if sep else
                    Equation(e.lhs, (form,), e.rel, note=note))
     return [flip(e) for e in out] if rows else out
