@@ -221,3 +221,22 @@ def test_a_gated_layers_letters_give_way_where_a_profile_takes_them():
     printer = TextPrinter(notation=PROFILES["goodfellow"])
     assert printer.p(Sym("w", 1, ("f", 2, 0), group=True)) == "b⁽¹⁾_{f,2}"
     assert printer.p(Sym("G", 1, ("f", 2, 0), group=True)) == "∇_b⁽¹⁾_{f,2} J"
+
+
+def test_csv_of_a_recurrent_network_in_a_profile_names_each_number_at_its_time_step():
+    import csv
+    import io
+
+    from .test_notation import _export
+
+    code, text, err = _export("parity", "--format", "csv", "--notation", "ng", "--steps", "1:13")
+    assert code == 0, err
+    code, lecture, err = _export("parity", "--format", "csv", "--steps", "1:13")
+    assert code == 0, err
+    rows, base = list(csv.DictReader(io.StringIO(text))), list(csv.DictReader(io.StringIO(lecture)))
+    assert [{k: r[k] for k in b} for r, b in zip(rows, base)] == base  # the lecture's columns and values
+    named = {(r["quantity"], r["layer"], r["time"], r["row"], r["col"]): (r["name"], r["shown"]) for r in rows}
+    assert named[("s", "1", "2", "1", "")][0] == "z^[1]₂,₁" and named[("o", "1", "1", "4", "")][0] == "a^[1]₁,₄"
+    name, shown = named[("G", "1", "1", "3", "0")]  # G's bias column: db, shown as G/m for parity's 28 examples
+    lec = next(b for b in base if (b["quantity"], b["layer"], b["time"], b["row"], b["col"]) == ("G", "1", "1", "3", "0"))
+    assert name == "db₃^[1]" and float(shown) == pytest.approx(float(lec["value"]) / 28, rel=1e-9)
