@@ -213,7 +213,8 @@ def test_a_gated_layers_letters_give_way_where_a_profile_takes_them():
 
     gru = lines("gru_parity", "nielsen", 3)
     assert gru[0].startswith("z²₁ = [w² a¹₁ + b², U² [1, h²₀]] = ")
-    assert gru[1].startswith("[r, u, n]²₁ = ") and "[r, u, n]^{2}_{1}" in gru[1]
+    assert gru[1].startswith("[r, u, n]²₁ = [σ(z²_{1,x,r} + z²_{1,h,r}), σ(z²_{1,x,u} + z²_{1,h,u}), ")
+    assert "[r, u, n]^{2}_{1}" in gru[1]
     assert gru[2].startswith("h²₁ = (1 − u²₁) ⊙ n²₁ + u²₁ ⊙ h²₀ = ")
     lstm = lines("long_memory_lstm", "goodfellow", 3)
     assert lstm[1].startswith("[i, f, ĝ, ō]⁽¹⁾₁ = ") and r"[i, f, \hat{g}, \bar{o}]^{(1)}_{1}" in lstm[1]

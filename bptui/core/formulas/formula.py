@@ -1250,6 +1250,7 @@ class Printer:
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
         self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+        self._clashes: dict[str, Symbol] = self.notation.clashes() if self.notation is not None else {}
         # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
         self.row_vectors = self.notation is not None and self.notation.vectors == "row"
         if self.notation is not None:
@@ -1267,6 +1268,8 @@ class Printer:
             base, sub = ("b" if base == "w" else "Gb"), sub[:1]
         elif P.separate_bias and base in ("w", "G") and s.group and len(sub) == 3 and sub[2] == 0:
             base, sub = ("b" if base == "w" else "Gb"), sub[:2]  # a gated layer's bias: b⁽ˡ⁾_{f,2}
+        if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
+            sub = tuple(self._clashes[i].text if isinstance(i, str) and i in self._clashes else i for i in sub)
         if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
