@@ -39,12 +39,11 @@ from ...formulas.notation import sup
 def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
     """The equations of a recurrent network's ``step`` (any but an update: the dense path writes those)
     as profile ``P`` groups them."""
-    key = step.key
-    l, t = key.layer, key.time
-    if key.phase == LOSS or not (P.separate_bias or P.mean):  # no bias, no G: the lecture's, in P's symbols
-        return RE.step_equations(net, state, step)
-    assert l is not None
-    return tuple(replace(e, note=noted(e.note, P)) for e in _grouped(net, state, step, P, optimizer))
+    if step.key.phase == LOSS or not (P.separate_bias or P.mean):  # no bias, no G/m: the lecture's, in P's symbols
+        eqs = RE.step_equations(net, state, step)
+    else:
+        eqs = _grouped(net, state, step, P, optimizer)
+    return tuple(replace(e, note=noted(e.note, P)) for e in eqs)
 
 
 def noted(note: str, P: Any) -> str:
