@@ -303,7 +303,8 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     from ...formulas.formula import Op
 
     result = Num(value, Ref("delta", l, (t - 1, b - 1)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
+    ds = f"∂{out.p(Sym('ℓ', latex=chr(92) + 'ell'))}/∂{out.p(Sym('s'))}"  # ∂ℓ/∂s, nielsen's ∂C/∂z
+    title = (f"{out.p(lhs)} = {out.n(value)}: {ds} of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
              f"example n = {current_example(stepper)}")
     if net.act(l).derivative_is_one:  # δ is the sum itself, without the factor 1
         came = ([nxt] if t < T else []) + ([above] if seqs or t == T else [])
@@ -313,7 +314,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(lhs, (mul(Op("()", (total,)) if len(parts) > 1 else total, df),
                           mul(Op("()", (total,)) if len(parts) > 1 else total, Num(fp, means=df)),
                           result), bindings=env,
-                    note="(from τ + 1 + from above) · f′(s)"))
+                    note=f"(from τ + 1 + from above) · f′({out.p(Sym('s'))})"))
     return out.done(title, value, parts, fp)
 
 
