@@ -405,9 +405,12 @@ class Blanker:
     # -- a notation profile's page: the lecture's board numbers where the profile shows them ----------------
     def view(self, ref: Ref) -> Ref:
         """Board number ``ref`` as the page's profile shows it (formula.Ref's view)."""
+        from .core.engine.kind import rows_with_one
         from .core.formulas.profiles import shown_ref
 
-        return shown_ref(ref, self.notation, self.spec.L) if self.notation is not None else ref
+        if self.notation is None:
+            return ref
+        return shown_ref(ref, self.notation, self.spec.L, rows_with_one(self.spec.layer_kinds or ()))
 
     def _view_aliases(self, aliases: dict[Node, dict[tuple[int, ...] | None, int]]
                       ) -> dict[Node, dict[tuple[int, ...] | None, int]]:
@@ -434,7 +437,7 @@ class Blanker:
         if self.notation is None:
             return _visible(shape)
         shown_shapes = {"W": (shape[0], shape[-1] - 1), "W.T": (shape[-1] - 1, shape[0]), "b": shape[:1],
-                        "x": (shape[0] - 1,), "": shape}
+                        "x": (shape[0] - 1,), "X": (shape[0], shape[-1] - 1), "": shape}
         kept: dict[str, set] = {}
         out = []
         for index in np.ndindex(*shape):
@@ -461,6 +464,8 @@ class Blanker:
                 return (j[0], 0)
             if view.startswith("x"):  # o without the 1 on top
                 return (j[0] + 1,)
+            if view.startswith("X"):  # a per-τ o, each row without its 1 on top
+                return (j[0], j[1] + 1)
             return j if j else None
         return board
 

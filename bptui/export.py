@@ -480,7 +480,8 @@ def _profile_cells(spec, k: Any, row: Any, col: Any, value: str, P: Profile, net
         return P.name, printer.p(Cell(k.quantity, k.layer, row, kind=spec.layer_kinds[k.layer - 1]).sym()), value
     if k.quantity == "o" and row == 0:
         return (P.name, "", "") if P.separate_bias else (P.name, printer.p(Cell("o", k.layer, 0).sym()), value)
-    cell = Cell(k.quantity, k.layer, row, col if col != "" else None, kind=spec.layer_kinds[k.layer - 1])
+    cell = Cell(k.quantity, k.layer, row, col if col != "" else None, kind=spec.layer_kinds[k.layer - 1],
+                time=getattr(k, "time", None) if k.quantity not in ("G", "W") else None)  # a recurrent network's τ
     shown = value if k.quantity != "G" or not P.mean else _v(float(value) / group_size(net, k))
     return P.name, printer.p(cell.sym()), shown
 

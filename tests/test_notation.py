@@ -326,7 +326,7 @@ def _eqs_of(path: str, *more: str) -> list[str]:
 
 
 @pytest.mark.parametrize("example, notation, says", [
-    ("parity", "ng", "layer 1 (rnn 4) is written in the lecture's notation only"),
+    ("moons_layernorm", "ng", "layer 2 (layernorm 16 (ε = 1e−5)) is written in the lecture's notation only"),
     ("lecture13", "ng", "a computation graph is written in the lecture's notation"),
 ])
 def test_what_a_profile_does_not_write_yet_is_refused_before_any_output(example, notation, says):
@@ -387,8 +387,8 @@ def test_the_app_checks_its_notation_before_it_opens(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
     # a file the app reads after its first frame: the stepper it builds refuses, and the app ends with the error
-    with pytest.raises(SpecError, match=r"parity.json: notation ng: layer 1 \(rnn 4\) is written in the lecture"):
-        Stepper(load_any(resolve("parity")), notation=PROFILES["ng"])
+    with pytest.raises(SpecError, match=r"moons_layernorm.json: notation ng: layer 2 \(layernorm 16 \(ε = 1e−5\)\) is written in the lecture"):
+        Stepper(load_any(resolve("moons_layernorm")), notation=PROFILES["ng"])
 
 
 # -- the manual ---------------------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
-                       (["parity", "--notation", "cs231n"], "layer 1 (rnn 4) is written in the lecture's notation only")):
+                       (["parity", "--notation", "cs231n"], "the app draws layer 1 (rnn 4) in the lecture's notation only")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1

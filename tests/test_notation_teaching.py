@@ -416,8 +416,10 @@ def test_check_names_the_gradients_and_the_loss_in_the_profile():
     assert "  dW^[1] and db^[1]: max relative error" in out and "|J_D|" in out and "G⁽" not in out
     assert [line.split(": ")[-1] for line in out.splitlines()[1:3]] == \
         [line.split(": ")[-1] for line in lecture.splitlines()[1:3]]  # the same numbers
-    code, out, err = _run("check", "parity", "--notation", "ng")
-    assert (code, out) == (2, "") and "layer 1 (rnn 4) is written in the lecture's notation only" in err
+    code, out, err = _run("check", "moons_layernorm", "--notation", "ng")
+    assert (code, out) == (2, "") and "layer 2 (layernorm 16 (ε = 1e−5)) is written in the lecture's notation only" in err
+    code, out, err = _run("check", "parity", "--notation", "ng")  # a recurrent network follows every profile
+    assert code == 0 and "  dW^[1] and db^[1]: max relative error" in out, err
 
 
 def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
@@ -468,30 +470,41 @@ def test_conv_network_explanations_in_every_profile_are_the_lectures_numbers(see
     from .test_formula import map_cells
 
     name = ["ng", "goodfellow", "cs231n"][seed]
-    P = ALL[name]
     doc = random_conv_doc(seed + 20, n=3, update={"batch_size": 2})
     spec = parse(doc, "conv.json")
+    assert explained_alike(spec, name, lambda stepper: map_cells(spec), 11) > 0
+
+
+def explained_alike(spec, name: str, cells_of, every: int, latex: bool = False) -> int:
+    """Step a lecture's and a profile's stepper of ``spec`` together; every ``every`` steps, every cell
+    (``cells_of(stepper)``) has the lecture's value in the profile as the profile shows it (G/m in a mean
+    profile), and each equation of its explanation holds on the board's numbers (``latex``: in LaTeX too).
+    Returns how many numbers were checked."""
+    P = ALL[name]
     lecture, profiled = Stepper(spec), Stepper(spec, notation=P)
+    printer = LatexPrinter(4, notation=P)
     checked = 0
     for i in range(len(lecture.schedule)):
         lecture.forward()
         profiled.forward()
-        if i % 11 != 10:
+        if i % every != every - 1:
             continue
         m = group_size(lecture.net, lecture.schedule.key(lecture.position - 1)) if P.mean else 1
-        for cell in map_cells(spec):
+        for cell in cells_of(lecture):
             lec, pro = explain(lecture, cell, 4), explain(profiled, cell, 4)
             if lec.value is None:
                 assert pro.value is None
                 continue
             expected = lec.value / (m if cell.quantity == "G" else 1)
             assert pro.value == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, cell, pro.text())
+            text = pro.text()
             for eq in pro.equations:
                 eq = plan(eq, 4)
                 checked += check_equation(eq, 4, profiled, where=f"{name} {cell} at {profiled.position}")
-                if "…" not in pro.text():
-                    check_text(eq, 4, pro.text())
-    assert checked > 0
+                if "…" not in text:
+                    rows = " ".join(r for row in printer.rows(eq) for r in row) if latex else None
+                    check_text(eq, 4, text, rows) if latex else check_text(eq, 4, text)
+    return checked
 
 
 @pytest.mark.parametrize("name", ["ng", "goodfellow", "cs231n"])
@@ -513,28 +526,39 @@ def test_the_quiz_on_a_conv_network_in_a_profile(name):
     assert asked >= {"s", "o", "delta", "G", "W"}
 
 
-@pytest.mark.parametrize("name", ["ng", "goodfellow"])
-def test_an_exercise_on_a_conv_network_in_a_profile(tmp_path, name):
-    """Every blank is asked once on the page (the entries the profile's arrays show: W without its bias
-    column elides other columns than the lecture's W); a number blanked in both keys has the same value
-    and formula; every formula evaluates to its value."""
+def exercise_keys(tmp_path, example: str, name: str, n: int) -> dict:
+    """The keys (JSON) of ``example``'s exercise on example ``n`` in the lecture's notation and in
+    profile ``name``, each page asking every blank of its key once."""
     import json
-    import re
 
     from bptui.cli import main
-    from bptui.keyjson import evaluate_formula
 
-    from .test_keyjson import FIRST, close
+    from .test_keyjson import FIRST
 
     keys = {}
     for notation in ("lecture13", name):
         folder = tmp_path / notation
         folder.mkdir()
-        assert main(["export", "edges", "--notation", notation, "--exercise", "--example", "1", "--answers",
+        assert main(["export", example, "--notation", notation, "--exercise", "--example", str(n), "--answers",
                      str(folder / "key.md"), "--output", str(folder / "page.md")]) == 0
         keys[notation] = json.loads((folder / "key.json").read_text(encoding="utf-8"))
         page = (folder / "page.md").read_text(encoding="utf-8")
         assert sorted({int(n) for n in FIRST.findall(page)}) == [b["blank"] for b in keys[notation]["blanks"]]
+    return keys
+
+
+@pytest.mark.parametrize("name", ["ng", "goodfellow"])
+def test_an_exercise_on_a_conv_network_in_a_profile(tmp_path, name):
+    """Every blank is asked once on the page (the entries the profile's arrays show: W without its bias
+    column elides other columns than the lecture's W); a number blanked in both keys has the same value
+    and formula; every formula evaluates to its value."""
+    import re
+
+    from bptui.keyjson import evaluate_formula
+
+    from .test_keyjson import close
+
+    keys = exercise_keys(tmp_path, "edges", name, 1)
     lecture = {(b["quantity"], b["layer"], tuple(b["indices"])): b for b in keys["lecture13"]["blanks"]}
     values = {f"b{b['blank']}": b["value"] for b in keys[name]["blanks"]}
     common = 0

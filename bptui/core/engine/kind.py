@@ -637,6 +637,11 @@ class LayerKind:
         """Layer l's lines of the network's rules (formula trees without numbers); None: a dense layer's."""
         return None
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        """:meth:`rules` as the notation profile ``notation`` groups them (a separate b, G/m, rows); a kind
+        that :meth:`follows_profiles` and has lines of its own writes them so. Here: :meth:`rules`."""
+        return self.rules(net, l)
+
     def shared_rules(self, net: Any) -> list:
         """Lines that a network with this kind adds once, after the δ rules (δ below a convolution …)."""
         return []
@@ -735,6 +740,18 @@ def timed_layers(kinds: "Sequence[LayerKind]") -> tuple[bool, ...]:
         out.append(flowing)
         flowing = flowing and k.sequence_out()
     return tuple(out)
+
+
+def rows_with_one(kinds: "Sequence[LayerKind]") -> frozenset[int]:
+    """The layers (0: the input) whose o is a per-τ matrix with the 1 on top of each row: the input and
+    the hidden vector layers that run at each τ of a network over time (a kind over time keeps no 1, nor
+    does the output layer). A notation
+    profile with a separate b shows those rows without their 1 (core/formulas/profiles.py's shown_ref)."""
+    timed = timed_layers(kinds)
+    if not any(timed):
+        return frozenset()
+    return frozenset({0} | {l for l, (k, t) in enumerate(zip(kinds, timed), start=1)
+                                if t and not k.over_time and l < len(kinds)})
 
 
 def sequence_output(kinds: "Sequence[LayerKind]") -> bool:

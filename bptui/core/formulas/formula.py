@@ -27,6 +27,8 @@ the extra digits for it, once per equation, and every printer prints them.
 
 from __future__ import annotations
 
+import re
+
 import math
 import weakref
 from decimal import Decimal, localcontext
@@ -109,7 +111,7 @@ class Arr:
 
 @dataclass(frozen=True)
 class Op:
-    op: str  # + - * sq / ^ neg @ outer cat1 cat hcat drop0 T
+    op: str  # + - * sq / ^ neg @ outer cat1 cat hcat vcat drop0 T
     args: tuple["Node", ...]
 
 
@@ -367,6 +369,8 @@ def _apply_op(op: str, v: list) -> Any:
         return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
     if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
         return np.hstack([np.asarray(a, dtype=float) for a in v])
+    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
+        return np.vstack([np.asarray(a, dtype=float) for a in v])
     if op == "drop0":
         return np.asarray(v[0])[1:]
     if op == "T":
@@ -687,6 +691,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
     if op == "hcat":
         return Interval(np.hstack([np.asarray(a.lo, dtype=float) for a in v]),
                         np.hstack([np.asarray(a.hi, dtype=float) for a in v]))
+    if op == "vcat":
+        return Interval(np.vstack([np.asarray(a.lo, dtype=float) for a in v]),
+                        np.vstack([np.asarray(a.hi, dtype=float) for a in v]))
     if op == "drop0":
         return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
     if op == "T":
@@ -1243,6 +1250,7 @@ class Printer:
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
         self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
+        self._clashes: dict[str, Symbol] = self.notation.clashes() if self.notation is not None else {}
         # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
         self.row_vectors = self.notation is not None and self.notation.vectors == "row"
         if self.notation is not None:
@@ -1258,7 +1266,14 @@ class Printer:
         base, sub = s.base, s.sub
         if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
             base, sub = ("b" if base == "w" else "Gb"), sub[:1]
-        sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+        elif P.separate_bias and base in ("w", "G") and s.group and len(sub) == 3 and sub[2] == 0:
+            base, sub = ("b" if base == "w" else "Gb"), sub[:2]  # a gated layer's bias: b⁽ˡ⁾_{f,2}
+        if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
+            sub = tuple(self._clashes[i].text if isinstance(i, str) and i in self._clashes else i for i in sub)
+        if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
+            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
+        else:
+            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
@@ -1268,9 +1283,25 @@ class Printer:
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
         new = self._renames.get(base)
+        if new is None and base.startswith("[") and base.endswith("]"):  # stacked gates, [r, z, n]: each part renamed
+            new = self._stacked(s)
         if new is None:
             return replace(s, sub=sub), grad
         return replace(s, base=new.text, latex=new.latex, sub=sub), grad
+
+    def _stacked(self, s: Sym) -> Symbol | None:
+        """A symbol of stacked parts, a gated layer's [r, z, n] or [i, f, g, ō], with each part the profile
+        renames (a GRU's z beside nielsen's z is u: [r, u, n]); None when it renames none."""
+        parts = s.base[1:-1].split(", ")
+        named = [self._renames.get(part) for part in parts]
+        if not any(named):
+            return None
+        latex = s.latex or s.base
+        for part, new in zip(parts, named):
+            if new is not None:
+                written = new.latex.replace("\\", "\\\\")  # a replacement string: its backslashes as they are
+                latex = re.sub(rf"(?<![\\A-Za-z{{]){re.escape(part)}(?![A-Za-z}}])", written, latex)
+        return Symbol("[" + ", ".join(n.text if n is not None else p for p, n in zip(parts, named)) + "]", latex)
 
     SYMBOL = "text"  # which of a profile's Symbol fields this printer writes
 
@@ -1300,7 +1331,7 @@ class Printer:
 
     def prec(self, node: Node) -> int:
         if isinstance(node, Op):
-            if node.op in ("cat1", "cat", "hcat", "drop0", "()"):
+            if node.op in ("cat1", "cat", "hcat", "vcat", "drop0", "()"):
                 return ATOM
             return _PREC.get(node.op, ATOM)
         if isinstance(node, Num) and node.value < 0:
@@ -1498,7 +1529,7 @@ class TextPrinter(Printer):
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.group:  # w⁽¹⁾_{f,2,0}, s⁽¹⁾_{τ,g,1}: the layer first, then τ and the indices as one group
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP)
+                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
             return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
@@ -1610,6 +1641,8 @@ class TextPrinter(Printer):
             return f"[1, {self.p(args[0])}]"
         if op == "hcat":
             return "[" + " │ ".join(self.p(a) for a in args) + "]"
+        if op == "vcat":
+            return "[" + "; ".join(self.p(a) for a in args) + "]"
         if op == "cat":
             if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
                 # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
@@ -1816,6 +1849,8 @@ class LatexPrinter(Printer):
             return f"{self.wrap(args[0], prec)} {rt}^T"
         if op == "hcat":
             return r"\left[" + r" \;\middle|\; ".join(self.p(a) for a in args) + r"\right]"
+        if op == "vcat":
+            return r"\begin{bmatrix}" + r" \\ ".join(self.p(a) for a in args) + r"\end{bmatrix}"
         if op == "cat1":
             entries = self._entries(args[0])
             return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])

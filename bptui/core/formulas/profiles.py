@@ -143,7 +143,7 @@ _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺
 # vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
 # part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
 VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
-         "x": lambda a: a[1:], ".T": lambda a: a.T}
+         "x": lambda a: a[1:], "X": lambda a: a[:, 1:], ".T": lambda a: a.T}  # X: each row of a per-τ o without its 1
 
 
 def shown_value(array: Any, view: str, m: int = 1) -> Any:
@@ -153,14 +153,17 @@ def shown_value(array: Any, view: str, m: int = 1) -> Any:
     return out / m if per == "m" else out
 
 
-def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
+def shown_ref(ref: Any, P: "Profile", L: int, ones: frozenset[int] = frozenset()) -> Any:
     """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the view and the index into the
     array as shown (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1; a
-    mean profile's G is G/m); ``L``: the output layer (whose o has no 1). The Ref itself where the profile
-    shows the lecture's array unchanged."""
+    mean profile's G is G/m); ``L``: the output layer (whose o has no 1); ``ones``: the layers whose o is
+    a per-τ matrix with a 1 on top of each row (engine/kind.py's rows_with_one), entry (τ row, b) then
+    (τ row, b − 1) of the rows without it. The Ref itself where the profile shows the lecture's array unchanged."""
     from dataclasses import replace
 
     q, idx, sep, rows = ref.quantity, ref.index, P.separate_bias, P.vectors == "row"
+    if q == "o" and sep and ref.layer in ones and idx is not None and len(idx) == 2:
+        return replace(ref, index=(idx[0], idx[1] - 1), view="X")
     mean = "/m" if P.mean and q == "G" else ""
     if q in ("W", "G") and sep:
         if idx is None:

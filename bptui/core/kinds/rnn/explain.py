@@ -21,13 +21,16 @@ import numpy as np
 
 from ...ops.activations import IDENTITY_NOTE
 from . import equations as RE
-from ...engine.explain import Cell, Explanation, _Builder, _alpha_env, _not_yet, _weights_of_group, current_example
-from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul, substitute
+from ...engine.explain import Cell, Explanation, _Builder, _alpha_env, _group_size, _not_yet, _weights_of_group, builder, \
+    current_example, group_symbol
+from ...formulas.profiles import shown_ref
+from ...formulas.formula import Equation, Node, Num, Op, Ref, Sym, add, mul, substitute
 from ...engine.kind import timed_layers
 from ...formulas.notation import sup
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
 from ...engine.stepper import Step
 from .layer import Rnn
+from .profiled import noted
 
 
 def handles(spec: Any, cell: Cell) -> bool:
@@ -161,7 +164,7 @@ def explain_rnn(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 def _explain_input(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, b, t = stepper.state, cell.unit, cell.time
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     lhs = Sym("o", 0, (b,), time=t)
     if st.o[0] is None or t is None:
         return _not_yet(cell, "the example's sequence comes with its first step")
@@ -186,26 +189,38 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     syms: list[Node] = []
     env: dict = {}
     terms: list[float] = []
+    out = builder(stepper, digits)
     for a in range(1 + d + h):
         w = rnn.weight_sym(l, b - 1, a)  # w_b,a in W, u_b,c in U, as the panel names them
         x, x_num, xv = _column(net, st, l, a, t)
         env[w] = float(W[b - 1, a])
+        w_num = Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if on_board else None, means=w)
+        if out.separate and a == 0:  # a profile's b: no 1 to multiply
+            syms.append(w)
+            terms_n.append(w_num)
+            terms.append(float(W[b - 1, a]))
+            continue
         if x_num is not None:
             env[x] = xv
         syms.append(mul(w, x))
-        terms_n.append(mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if on_board else None, means=w),
-                           x_num if x_num is not None else x))
+        terms_n.append(mul(w_num, x_num if x_num is not None else x))
         terms.append(float(W[b - 1, a] * xv))
+    if out.separate:  # Σ w x + Σ u o + b, as the profile writes s
+        syms, terms_n, terms = syms[1:] + syms[:1], terms_n[1:] + terms_n[:1], terms[1:] + terms[:1]
     expanded = add(*syms)
     value = float(st.s[l][t - 1][b - 1])
     lhs = rnn.unit_sym("s", l, b, t)  # an LSTM's by gate and unit
-    out = _Builder(digits)
     src = "o⁽⁰⁾_τ = [1, x_τ]" if l == 1 else (f"[1, o{sup(l - 1)}_τ]" if net.kinds[l - 2].over_time else f"o{sup(l - 1)}_τ")
+    last = ""
+    if out.separate:
+        src = f"o{sup(l - 1)}_τ" + (" = x_τ" if l == 1 else "")
+        last = f", then the bias {out.p(rnn.weight_sym(l, b - 1, 0))}"
     out.eq(Equation(lhs, (expanded, add(*terms_n), add(*[Num(x) for x in terms]),
                           Num(value, Ref("s", l, (t - 1, b - 1)))), bindings=env,
-                    note=f"a = 0 … {d} over {src}, then c = 1 … {h} over o{sup(l)}_{{τ−1}}"
-                         + (f"; o{sup(l)}₀ = 0" if t == 1 else "")))
-    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {b} of {_which(net, l)} at time "
+                    note=noted(f"a = {out.units(1, d) if out.separate else f'0 … {d}'} over {src}, "
+                               f"then c = {out.units(1, h)} over o{sup(l)}_{{τ−1}}" + last + (f"; o{sup(l)}₀ = 0" if t == 1 else ""),
+                               out.notation)))
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {out.unit(b)} of {_which(net, l)} at time "
              f"step τ = {t}, example n = {current_example(stepper)}")
     return out.done(title, value, terms)
 
@@ -221,10 +236,10 @@ def _explain_o1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env = {s_b: s_value, **_alpha_env(net, l)}
     applied = substitute(f_s, {s_b: Num(s_value, Ref("s", l, (t - 1, b - 1)))})
     result = Num(value, Ref("o", l, (t, b - 1)))
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env,
                     note="the recurrent layer's o has no bias entry: U multiplies the units"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {b} of {_which(net, l)} at τ = {t}, "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
                     f"example n = {current_example(stepper)}", value)
 
 
@@ -237,7 +252,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     U, W_up = rnn.U_part(W[l]), W[l + 1]
     on_board = W[l] is st.W[l]
     seqs = timed_layers(net.kinds)[l]  # layer l + 1 runs at each τ
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     parts: list[float] = []
     lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
     # the part from τ + 1: Σ_c u_c,b δ⁽ˡ⁾_{τ+1,c}
@@ -253,11 +268,11 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                    for c, s in enumerate(u)},
                 **{s: Num(float(st.delta[l][t][c]), Ref("delta", l, (t, c))) for c, s in enumerate(dn)}}
         v = float(U[:, b - 1] @ st.delta[l][t])
-        out.say(f"from τ + 1 (through U{sup(l)}, the same weights at every step):")
+        out.say(noted(f"from τ + 1 (through U{sup(l)}, the same weights at every step):", out.notation))
         out.eq(Equation(nxt, (expanded, substitute(expanded, nums), Num(v)), bindings=env))
         parts.append(v)
     else:
-        out.say(f"from τ + 1: nothing, τ = {T} is the last step (δ{sup(l)}_{{T+1}} = 0)")
+        out.say(noted(f"from τ + 1: nothing, τ = {T} is the last step (δ{sup(l)}_{{T+1}} = 0)", out.notation))
     if (seqs or t == T) and net.kinds[l].own_steps:  # a layer norm above: its ∂ℓ/∂x⁽ˡ⁺¹⁾ is ∂ℓ/∂o⁽ˡ⁾
         v = _own_above(net, st, l, b, t, seqs, out, above)
         parts.append(v)
@@ -273,11 +288,11 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                    for k, s in enumerate(k_syms)},
                 **{s: Num(float(d2[k]), Ref("delta", l + 1, row + (k,))) for k, s in enumerate(d_syms)}}
         v = float(W_up[:, b] @ d2)
-        out.say(f"from above (layer {l + 1}" + (f" at τ = {t}" if seqs else f", which reads o{sup(l)}_T") + "):")
+        out.say(noted(f"from above (layer {out.layer(l + 1)}" + (f" at τ = {t}" if seqs else f", which reads o{sup(l)}_T") + "):", out.notation))
         out.eq(Equation(above, (expanded, substitute(expanded, nums), Num(v)), bindings=env))
         parts.append(v)
     else:
-        out.say(f"from above: nothing, many-to-one: layer {l + 1} reads o{sup(l)} only at τ = T = {T}")
+        out.say(noted(f"from above: nothing, many-to-one: layer {out.layer(l + 1)} reads o{sup(l)} only at τ = T = {T}", out.notation))
     s_b, o_b = Sym("s", l, (b,), time=t), Sym("o", l, (b,), time=t)
     df = net.act(l).derivative(s_b, o_b)
     s_v, o_v = float(st.s[l][t - 1][b - 1]), float(st.o[l][t][b - 1])
@@ -288,7 +303,8 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     from ...formulas.formula import Op
 
     result = Num(value, Ref("delta", l, (t - 1, b - 1)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: ∂ℓ/∂s of unit {b} of {_which(net, l)} at τ = {t}, "
+    ds = f"∂{out.p(Sym('ℓ', latex=chr(92) + 'ell'))}/∂{out.p(Sym('s'))}"  # ∂ℓ/∂s, nielsen's ∂C/∂z
+    title = (f"{out.p(lhs)} = {out.n(value)}: {ds} of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
              f"example n = {current_example(stepper)}")
     if net.act(l).derivative_is_one:  # δ is the sum itself, without the factor 1
         came = ([nxt] if t < T else []) + ([above] if seqs or t == T else [])
@@ -298,7 +314,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(lhs, (mul(Op("()", (total,)) if len(parts) > 1 else total, df),
                           mul(Op("()", (total,)) if len(parts) > 1 else total, Num(fp, means=df)),
                           result), bindings=env,
-                    note="(from τ + 1 + from above) · f′(s)"))
+                    note=f"(from τ + 1 + from above) · f′({out.p(Sym('s'))})"))
     return out.done(title, value, parts, fp)
 
 
@@ -322,12 +338,17 @@ def _g_times(stepper: Any, l: int) -> list[int]:
     return sorted(done)
 
 
-def g_before_any_time(out: Any, lhs: Node, value: float, l: int, b: int, a: int) -> Explanation:
+def g_before_any_time(out: Any, lhs: Node, value: float, l: int, b: int, a: int, stepper: Any = None) -> Explanation:
     """G⁽ˡ⁾'s entry (b, a) before this example's first step through time has added to it: the earlier
-    examples' terms of the update group (0 at its start), for every recurrent kind's explanation."""
-    out.say(f"none of this example's time steps has added to G{sup(l)} yet: it holds the earlier examples' "
+    examples' terms of the update group (0 at its start), for every recurrent kind's explanation (in a
+    mean profile G/m, with the ``stepper`` that tells m)."""
+    out.say(f"none of this example's time steps has added to {out.q('G', l)} yet: it holds the earlier examples' "
             "terms of this update group (0 at the group's start)")
-    out.eq(Equation(lhs, (Num(value, Ref("G", l, (b - 1, a))),)))
+    ref = Ref("G", l, (b - 1, a))
+    if out.notation is not None and stepper is not None:
+        ref = shown_ref(ref, out.notation, stepper.spec.L)
+        value = value / (_group_size(stepper) if out.mean else 1)
+    out.eq(Equation(lhs, (Num(value, ref),)))
     return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
 
 
@@ -338,37 +359,67 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     d, h = rnn.d, rnn.h
     if not (1 <= b <= rnn.rows and 0 <= a <= d + h):
         raise ValueError(f"G{sup(l)} has rows 1 … {rnn.rows} and columns 0 … {d + h}")
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     value = float(st.G[l][b - 1, a])
     lhs = rnn.grad_sym(l, b - 1, a)  # named as the kind names its weights (an LSTM's by gate)
     times = _g_times(stepper, l)
     if not times:
-        return g_before_any_time(out, lhs, value, l, b, a)
+        return g_before_any_time(out, lhs, value, l, b, a, stepper)
     terms: list[float] = []
     prods: list[Node] = []
     nums: dict = {}
     env: dict = {}
+    bias = out.separate and a == 0  # a profile's ∂ℓ/∂b: δ, no 1 to multiply
     for t in sorted(times, reverse=True):
         dsym = Sym("δ", l, (b,), latex=r"\delta", time=t)
         x, x_num, xv = _column(net, st, l, a, t)
         dv = float(st.delta[l][t - 1][b - 1])
         env[dsym] = dv
         nums[dsym] = Num(dv, Ref("delta", l, (t - 1, b - 1)))
+        if bias:
+            prods.append(dsym)
+            terms.append(dv)
+            continue
         if x_num is not None:
             env[x], nums[x] = xv, x_num
         prods.append(mul(dsym, x))
         terms.append(dv * xv)
     g0 = value - float(sum(terms))
-    start = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    start = before_sym(out, l)
     env[start] = g0
     expanded = add(start, *prods)
     numbers = substitute(expanded, {**nums, start: Num(g0)})
     x_name = "x_τ" if l == 1 else f"o{sup(l - 1)}_τ"
-    out.eq(Equation(lhs, (expanded, numbers, Num(value, Ref("G", l, (b - 1, a)))), bindings=env,
-                    note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; column {a} is "
-                         + ("the bias" if a == 0 else f"{x_name},{a}" if a <= d
-                            else f"o{sup(l)}_{{τ−1}},{a - d} (U's column {a - d})")))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: G of {_which(net, l)}, summed over τ", value, terms)
+    forms, shown, m = g_forms(stepper, out, expanded, numbers, value, Ref("G", l, (b - 1, a)), env)
+    out.eq(Equation(lhs, forms, bindings=env,
+                    note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; column {a} is "
+                               + ("the bias" if a == 0 else f"{x_name},{a}" if a <= d
+                                  else f"o{sup(l)}_{{τ−1}},{a - d} (U's column {a - d})"), out.notation)))
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of {_which(net, l)}, "
+                    + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
+                    shown, [x / m for x in terms])
+
+
+def before_sym(out: Any, l: int) -> Sym:
+    """What G⁽ˡ⁾ held before this example's time steps added to it (the earlier examples' terms)."""
+    if out.notation is None:
+        return Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    return Sym("(earlier examples)", None, latex=r"\text{(earlier examples)}")
+
+
+def g_forms(stepper: Any, out: Any, expanded: Node, numbers: Node, value: float, ref: Ref, env: dict
+            ) -> tuple[tuple[Node, ...], float, int]:
+    """The forms of an entry of G as the notation shows it: the sum, or in a mean profile the sum over
+    the group's m examples divided by m (G/m), its Ref where the profile shows it; the value shown and m."""
+    if out.notation is None:
+        return (expanded, numbers, Num(value, ref)), value, 1
+    shown = shown_ref(ref, out.notation, stepper.spec.L)
+    if not out.mean:
+        return (expanded, numbers, Num(value, shown)), value, 1
+    m = _group_size(stepper)
+    M = group_symbol(stepper.spec.optimizer)
+    env[M] = float(m)
+    return (Op("/", (expanded, M)), Op("/", (numbers, Num(float(m), exact=True))), Num(value / m, shown)), value / m, m
 
 
 def _explain_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -392,10 +443,16 @@ def _explain_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
     stale = [k for k in range(1, spec.L + 1) if W[k] is not st.W[k]]
     board_then = st.copy()
     board_then.W = W
-    eqs = RE.step_equations(stepper.net, board_then, Step(key, np.asarray(value_row), before))
+    if out_notation(stepper) is not None:  # the dense step's equations as the profile groups them
+        from . import profiled
+
+        eqs = profiled.step_equations(stepper.net, board_then, Step(key, np.asarray(value_row), before),
+                                      out_notation(stepper), stepper.spec.optimizer)
+    else:
+        eqs = RE.step_equations(stepper.net, board_then, Step(key, np.asarray(value_row), before))
     if stale:  # the weights that made these numbers are no longer the board's (its updates followed)
         eqs = tuple(_unref_W(e, set(stale)) for e in eqs)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     if stale:
         out.say(f"(with W as it was during this pass, before its update)")
     b = int(cell.unit)
@@ -407,6 +464,12 @@ def _explain_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
     name = Sym("δ" if q == "delta" else q, l, (b,), latex=r"\delta" if q == "delta" else None,
                time=t if seqs else None)
     return out.done(f"{out.p(name)} = {out.n(value)}", value)
+
+
+def out_notation(stepper: Any) -> Any:
+    """The stepper's notation profile, None for the lecture's."""
+    P = getattr(stepper, "notation", None)
+    return None if P is None or P.name == "lecture13" else P
 
 
 def _unref_W(eq: Equation, layers: set[int]) -> Equation:
@@ -427,11 +490,16 @@ def _explain_G_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st = stepper.state
     b, a, l = int(cell.unit), int(cell.column or 0), int(cell.layer or 0)
     value = float(st.G[l][b - 1, a])
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     lhs = Sym("G", l, (b, a))
-    out.say(f"G{sup(l)} sums δ{sup(l)} o{sup(l - 1)}ᵀ over the examples of the update group"
-            + (" and every τ" if timed_layers(stepper.net.kinds)[l - 1] else "") + "; see its G step's equation")
-    out.eq(Equation(lhs, (Num(value, Ref("G", l, (b - 1, a))),)))
+    ref = Ref("G", l, (b - 1, a))
+    if out.notation is not None:
+        ref = shown_ref(ref, out.notation, stepper.spec.L)
+        value = value / (_group_size(stepper) if out.mean else 1)
+    out.say(f"{out.q('G', l)} " + ("averages" if out.mean else "sums") + f" {out.q('delta', l)} {out.q('o', l - 1)}ᵀ "
+            "over the examples of the update group" + (" and every τ" if timed_layers(stepper.net.kinds)[l - 1] else "")
+            + "; see its G step's equation")
+    out.eq(Equation(lhs, (Num(value, ref),)))
     return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
 
 
@@ -443,7 +511,7 @@ def explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
     n = current_example(stepper)
     key = StepKey(0, 1, n, "loss", "loss", None)
     eqs = RE._loss(stepper.net, st, Step(key, float(st.loss)))
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     for e in eqs[:-1]:  # each τ's loss, then their sum (ℓ_D's accumulation is the loss step's, not ℓ⁽ⁿ⁾'s)
         out.eq(e)
     return out.done(f"ℓ{sup(n or 'n')} = {out.n(float(st.loss))}: the loss of example n = {n}, summed over τ",

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
+from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
-from .explain import _column, _g_times, from_above_terms, g_before_any_time, own_cell, own_row
+from .explain import _column, _g_times, before_sym, from_above_terms, g_before_any_time, g_forms, own_cell, own_row
 from .gru import GATE_WORDS, GATES
 
 OWN = ("s", "gates", "h", "dh", "delta", "G")
@@ -58,12 +58,12 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if isinstance(row, Explanation):
         return row
     assert t is not None and isinstance(b, int)  # own_row checked both
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     j = b - 1
     lhs = unit_sym(q, l, b, t, h)
     value = float(row[j])
     result = Num(value, Ref(q, l, (t, j)) if q == "h" else Ref(q, l, (t - 1, j)))
-    where = f"layer {l} (gru) at τ = {t}, example n = {current_example(stepper)}"
+    where = f"layer {out.layer(l)} (gru) at τ = {t}, example n = {current_example(stepper)}"
     W = _weights_of_group(stepper)
     if q == "s":
         syms: list[Node] = []
@@ -76,11 +76,17 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 x, x_num, xv = _column(net, st, l, a, t)
                 wv = float(W[l][j, a])
                 env[w] = wv
+                if out.separate and a == 0:  # a profile's b: no 1 to multiply (written last)
+                    continue
                 if x_num is not None:
                     env[x] = xv
                 syms.append(mul(w, x))
                 nums.append(mul(Num(wv, Ref("W", l, (j, a))), x_num if x_num is not None else x))
                 terms.append(wv * xv)
+            if out.separate:
+                syms.append(kind.weight_sym(l, j, 0))
+                nums.append(Num(float(W[l][j, 0]), Ref("W", l, (j, 0))))
+                terms.append(float(W[l][j, 0]))
         else:  # U's product: u_{b,0} + Σ_c u_{b,c} h_{τ−1,c}
             k = j - 3 * h
             for c in range(1 + h):
@@ -126,7 +132,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         env2 = {sx_s[gate]: sx[gate], sh_s[gate]: sh[gate], g_s["r"]: g_v["r"]}
         out.eq(Equation(lhs, (form, numbers, result), bindings=env2,
                         note="U's part of n inside r ⊙ (·)" if gate == "n" else ""))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of unit {u + 1} of {where}", value)
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of unit {out.unit(u + 1)} of {where}", value)
     if q == "h":
         one_z = Op("()", (sub(ONE, g_s["z"]),))
         out.eq(Equation(lhs, (add(mul(one_z, g_s["n"]), mul(g_s["z"], hp_s)),
@@ -134,7 +140,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                                   mul(Num(g_v["z"]), Num(hp_v, Ref("o", l, (t - 1, u))))), result),
                         bindings={g_s["z"]: g_v["z"], g_s["n"]: g_v["n"], hp_s: hp_v},
                         note="the update gate z keeps h_{τ−1}, 1 − z takes the candidate n"))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {u + 1} of {where}", value,
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(u + 1)} of {where}", value,
                         [(1.0 - g_v["z"]) * g_v["n"], g_v["z"] * hp_v])
     if q == "dh":
         return _explain_dh(stepper, cell, out, lhs, value, result, where)
@@ -163,7 +169,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env3 = {dh_s: dh_v, dn_s: dn_v, r: g_v["r"], z: g_v["z"], n: g_v["n"], hp_s: hp_v, sh_s["n"]: sh["n"]}
     out.eq(Equation(lhs, (form, numbers, result), bindings=env3,
                     note={"n": "tanh′ = 1 − n²", "z": "h = n + z (h_{τ−1} − n)", "r": "r reaches ℓ through r ⊙ s_{h,n}"}[gate]))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {u + 1} of "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {out.unit(u + 1)} of "
                     f"{where}", value)
 
 
@@ -201,7 +207,7 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
     elif not seqs:
         note = "many-to-one: nothing from above before τ = T"
     out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env, note=note))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the output of unit {b} of {where}", value, terms)
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the output of unit {out.unit(b)} of {where}", value, terms)
 
 
 def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -213,16 +219,17 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     rows, cols = kind.param_shape
     if not (1 <= b <= rows and 0 <= a < cols):
         raise ValueError(f"G{sup(l)} has rows 1 … {rows} and columns 0 … {cols - 1}")
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     value = float(st.G[l][b - 1, a])
     lhs = kind.grad_sym(l, b - 1, a)
     times = _g_times(stepper, l)
     if not times:
-        return g_before_any_time(out, lhs, value, l, b, a)
+        return g_before_any_time(out, lhs, value, l, b, a, stepper)
     terms: list[float] = []
     prods: list[Node] = []
     nums: list[Node] = []
     env: dict = {}
+    bias = out.separate and a == 0  # a profile's ∂ℓ/∂b: δ, no 1 to multiply
     for t in sorted(times, reverse=True):
         if a <= d:
             ds = Sym("δ", l, (b,), latex=r"\delta", time=t)
@@ -239,15 +246,23 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 xv = float(st.o[l][t - 1][c - 1])
                 x_num = Num(xv, Ref("o", l, (t - 1, c - 1)))
         env[ds] = dv
+        if bias:
+            prods.append(ds)
+            nums.append(Num(dv))
+            terms.append(dv)
+            continue
         if x_num is not None:
             env[x] = xv
         prods.append(mul(ds, x))
         nums.append(mul(Num(dv), x_num if x_num is not None else x))
         terms.append(dv * xv)
     g0 = value - float(sum(terms))
-    start = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    start = before_sym(out, l)
     env[start] = g0
-    out.eq(Equation(lhs, (add(start, *prods), add(Num(g0), *nums), Num(value, Ref("G", l, (b - 1, a)))), bindings=env,
+    forms, shown, m = g_forms(stepper, out, add(start, *prods), add(Num(g0), *nums), value, Ref("G", l, (b - 1, a)), env)
+    out.eq(Equation(lhs, forms, bindings=env,
                     note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
                          + ("W's column" if a <= d else "U's column: δʰ = [δ_r, δ_z, r ⊙ δ_n]")))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: G of layer {l} (gru), summed over τ", value, terms)
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of layer {out.layer(l)} (gru), "
+                    + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
+                    shown, [x / m for x in terms])

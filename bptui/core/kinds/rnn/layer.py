@@ -160,6 +160,20 @@ class Recurrent(LayerKind):
 
         return equations.step_equations(net, state, step)
 
+    def follows_profiles(self) -> bool:  # every profile: a separate b (per gate block), G/m, rows (profiled.py)
+        return True
+
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import profiled
+
+        return profiled.rules(net, l, notation)
+
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        from . import profiled
+
+        return profiled.step_equations(net, state, step, notation, optimizer)
+
     def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:
         from . import steps
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _weights_of_group, current_example
+from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
 from . import explain as rnn_explain
@@ -61,7 +61,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     T = len(st.s[l])
     if q == "s":
         return rnn_explain._explain_s1(stepper, cell, digits)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     a = st.extra["gates", l][t - 1]
     j = b - 1
     u = j % h  # the unit, 0-based
@@ -73,7 +73,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = unit_sym(q, l, b, t, h)
     value = float(row[j])
     result = Num(value, _ref(q, l, t, j))
-    where = f"unit {u + 1} of the LSTM layer {l} at τ = {t}, example n = {current_example(stepper)}"
+    where = f"unit {out.unit(u + 1)} of the LSTM layer {out.layer(l)} at τ = {t}, example n = {current_example(stepper)}"
     if q == "gates":
         gate = GATES[j // h]
         sp = unit_sym("s", l, b, t, h)

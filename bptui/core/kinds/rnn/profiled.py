@@ -1,0 +1,308 @@
+"""A recurrent network's step equations in a notation profile (core/formulas/profiles.py): the same
+board and numbers as the lecture's (equations.py, lstm_equations.py, gru_equations.py), grouped as the
+profile groups them. The printer writes the profile's symbols; a kind's own (U, the gates, c, h) stay.
+
+- A separate bias: W⁽ˡ⁾ without its column 0 multiplies what the layer reads without a 1 on top, and
+  column 0 is b⁽ˡ⁾ (one entry per row, so one per gate block of a gated layer):
+
+      s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾       (a GRU: [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾, U⁽ˡ⁾ [1, h⁽ˡ⁾_{τ−1}]])
+
+  U stays as the kind stores it (a GRU's U keeps its own bias column, which sits inside r ⊙ (·)); the
+  part of δ from the layer above is W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ without the [1:]; G is ∂ℓ/∂W (W's inputs and U's
+  columns side by side, as W without column 0 is stored) and ∂ℓ/∂b, each accumulated over τ.
+- A mean gradient: each time step adds its term divided by the group's m, so G is shown as G/m.
+- Row vectors: every product turned around (x W + b, W shown transposed, as cs231n's rnn_step_forward
+  writes x Wx + prev_h Wh + b) and G shown transposed.
+
+The dense layers of a recurrent network at τ are the dense profile's equations
+(core/engine/equations.py's ``profiled_step_equations``) with τ added, as in the lecture's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ...engine import equations as E
+from ...engine.schedule import BACKWARD, FORWARD, LOSS
+from ...engine.stepper import Step
+from ...engine.wiring import source
+from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute
+from . import equations as RE
+from .lstm_equations import h_sym
+from ...formulas.notation import sup
+
+
+def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
+    """The equations of a recurrent network's ``step`` (any but an update: the dense path writes those)
+    as profile ``P`` groups them."""
+    if step.key.phase == LOSS or not (P.separate_bias or P.mean):  # no bias, no G/m: the lecture's, in P's symbols
+        eqs = RE.step_equations(net, state, step)
+    else:
+        eqs = _grouped(net, state, step, P, optimizer)
+    return tuple(replace(e, note=noted(e.note, P)) for e in eqs)
+
+
+def noted(note: str, P: Any) -> str:
+    """A note's layer symbols (o⁽¹⁾, δ⁽²⁾, U⁽¹⁾) as profile ``P`` writes them (nielsen's a², δ³, U²)."""
+    from ...formulas.formula import TextPrinter
+
+    if P is None or P.name == "lecture13":
+        return note
+    printer = TextPrinter(notation=P)
+    return _LAYERED.sub(lambda m: printer.p(Sym(m[1], int(m[2].translate(_DIGITS)))), note)
+
+
+_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_LAYERED = re.compile("([A-Za-zδ])⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
+
+
+def _grouped(net: Any, state: Any, step: Step, P: Any, optimizer: Any) -> tuple[Equation, ...]:
+    key = step.key
+    l, t = key.layer, key.time
+    assert l is not None
+    sep, rows = P.separate_bias, P.vectors == "row"
+    m = E.group_size(net, key) if P.mean else None
+    M = E.group_symbol(optimizer if optimizer is not None else net.spec.optimizer)
+    kind = net.kinds[l - 1]
+    out: tuple[Equation, ...]
+    if kind.over_time:
+        if key.quantity == "G":
+            out = _recurrent_G(net, state, step, l, t, sep, m, M) if sep else _mean(RE.step_equations(net, state, step), m, M)
+        elif key.quantity == "s" and sep:
+            out = (_recurrent_s(net, state, l, t),)
+        else:
+            out = RE.step_equations(net, state, step)
+            out = tuple(_without_drop(e, l + 1) for e in out) if sep else out
+        return tuple(flip(e) for e in out) if rows else out
+    src = source(net, l)
+    below_rnn = (src > 0 and net.kinds[src - 1].over_time) or src != l - 1
+    above_rnn = l < net.L and net.kinds[l].over_time
+    if key.phase == FORWARD and key.quantity == "s" and below_rnn:
+        out = (_upper_s(net, state, step, l, t),) if sep else RE.step_equations(net, state, step)
+    elif key.phase == BACKWARD and key.quantity == "G" and below_rnn:
+        out = _upper_G(net, state, step, l, t, m, M) if sep else _mean(RE.step_equations(net, state, step), m, M)
+    elif key.phase == BACKWARD and key.quantity == "delta" and above_rnn:
+        assert t is not None
+        out = (_without_drop(RE.dense_delta_below_rnn(net, state, l, t), l + 1),) if sep else \
+            (RE.dense_delta_below_rnn(net, state, l, t),)
+    else:  # a dense step as the dense profile writes it (its rows already turned), at τ
+        board = RE._at_time(net, state, t)
+        eqs = E.profiled_step_equations(net, board, step, P, optimizer)
+        if t is None:
+            return eqs
+        timed = {k for k in (l - 1, l, l + 1) if k == 0 or (0 < k <= net.L and not net.kinds[k - 1].over_time)}
+        return tuple(RE.retime(e, t, timed) for e in eqs)
+    return tuple(flip(e) for e in out) if rows else out
+
+
+# -- the network's rules (the help screen, an export's notation section) ----------------------------------------
+def rules(net: Any, l: int, P: Any) -> list[Equation]:
+    """Recurrent layer l's lines of the network's rules (its kind's ``rules``) as ``P`` groups them: W
+    without column 0 and b in s⁽ˡ⁾_τ, W⁽ˡ⁺¹⁾ᵀ δ without [1:], ∂ℓ/∂W and ∂ℓ/∂b (each term /m in a mean
+    profile), products turned with row vectors."""
+    lines = net.kinds[l - 1].rules(net, l)
+    sep, rows = P.separate_bias, P.vectors == "row"
+    M = E.group_symbol(net.spec.optimizer)
+    inp, x = RE.input_form(net, l, "τ"), RE.sym("o", l - 1, "τ")
+    prod = Op("@", (E.W(l), inp))
+    out: list[Equation] = []
+    for e in lines:
+        form = e.forms[0]
+        note = noted(e.note.replace("[1, x_τ]", "x_τ") if sep else e.note, P)
+        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part and b's, each term /m
+            assert isinstance(form, Op)
+            term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
+            parts = [(E.G(l), term), (E.Gb(l), RE.delta(l, "τ"))] if sep else [(E.G(l), term)]
+            for lhs, t in parts:
+                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←",
+                                    note=note if lhs == E.G(l) else ""))
+            continue
+        if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
+            form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
+        elif sep:  # a GRU's [W x + b, U [1, h]] (through a stand-in: W x may be the product itself)
+            here = Sym("W x + b")
+            form = substitute(substitute(form, {prod: here}), {here: add(Op("@", (E.W(l), x)), E.b(l))})
+        out.append(_without_drop(Equation(e.lhs, (form,), e.rel, note=note), l + 1) if sep else
+                   Equation(e.lhs, (form,), e.rel, note=note))
+    return [flip(e) for e in out] if rows else out
+
+
+# -- the parts ---------------------------------------------------------------------------------------------
+def _input(net: Any, state: Any, l: int, t: int | None) -> tuple[Sym, Node, np.ndarray]:
+    """What layer l's W (without its column 0) multiplies at τ (t None: once, o_T of a many-to-one layer
+    below): its symbol, its numbers with their board place, its value; without the 1 on top (a recurrent
+    layer's o has none; the input's and a dense layer's are shown without theirs, view "X")."""
+    src = source(net, l)
+    if src > 0 and net.kinds[src - 1].over_time:
+        tt = len(state.o[src]) - 1 if t is None else t
+        value = np.asarray(state.o[src][tt], dtype=float)
+        return RE.sym("o", src, tt), RE.arr(value, "o", src, tt, kinds=net.kinds), value
+    assert t is not None
+    value = np.asarray(state.o[src][t - 1], dtype=float)[1:]
+    row = RE.board_row("o", src, t, net.kinds)
+    return RE.sym("o", src, t), Arr(value, Ref("o", src, (row,), view="X")), value
+
+
+def _previous(net: Any, state: Any, kind: Any, l: int, t: int) -> tuple[Sym, Node, np.ndarray]:
+    """The layer's own output at τ − 1 (an rnn's o, a gated layer's h) with its numbers."""
+    value = np.asarray(state.o[l][t - 1], dtype=float)
+    node = RE.sym("o", l, t - 1) if kind.output_name == "o" else h_sym(l, t - 1)
+    return node, RE.arr(value, "o", l, t - 1, kinds=net.kinds), value
+
+
+def _n(x: Any, means: Node) -> Arr:
+    return Arr(np.asarray(x, dtype=float), means=means)
+
+
+def _recurrent_s(net: Any, state: Any, l: int, t: int) -> Equation:
+    """s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾ (a GRU: W's product with its b, then U's with its own)."""
+    kind = net.kinds[l - 1]
+    Wl, Ul, bl = E.W(l), RE.U(l), E.b(l)
+    x, x_n, xv = _input(net, state, l, t)
+    prev, prev_n, pv = _previous(net, state, kind, l, t)
+    Wv, Uv = kind.W_part(state.W[l]), kind.U_part(state.W[l])
+    if kind.u_bias:  # a GRU: W's product and U's side by side, U's own bias inside r ⊙ (·)
+        form: Node = Op("cat", (add(Op("@", (Wl, x)), bl), Op("@", (Ul, Op("cat1", (prev,))))))
+        note = "W's product with b, then U's with its own bias column"
+    else:
+        form = add(Op("@", (Wl, x)), Op("@", (Ul, prev)), bl)
+        note = "rows: h for each of the gates i, f, g, ō" if kind.gates > 1 else ""
+    numbers = substitute(form, {Wl: _n(Wv[:, 1:], Wl), Ul: _n(Uv, Ul), bl: _n(Wv[:, 0], bl), x: x_n, prev: prev_n})
+    first = (f"{kind.output_name}{sup(l)}₀ = 0" if t == 1 else "")
+    return Equation(RE.sym("s", l, t), (form, numbers, RE.arr(state.s[l][t - 1], "s", l, t)),
+                    bindings={Wl: Wv[:, 1:], Ul: Uv, bl: Wv[:, 0], x: xv, prev: pv},
+                    note="; ".join(p for p in (first, note) if p))
+
+
+def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equation:
+    """s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾ of a dense layer above a recurrent one (many-to-one: from o_T)."""
+    Wl, bl = E.W(l), E.b(l)
+    x, x_n, xv = _input(net, state, l, t)
+    W = np.asarray(state.W[l])
+    form = add(Op("@", (Wl, x)), bl)
+    numbers = substitute(form, {Wl: Arr(W[:, 1:], Ref("W", l, view="W"), means=Wl),
+                                bl: Arr(W[:, 0], Ref("W", l, view="b"), means=bl), x: x_n})
+    src = source(net, l)
+    note = "" if t is not None else f"many-to-one: from o{sup(src)} at T = {len(state.o[src]) - 1}"
+    return Equation(RE.sym("s", l, t), (form, numbers, RE.arr(step.value, "s", l, t)),
+                    bindings={Wl: W[:, 1:], bl: W[:, 0], x: xv}, note=note)
+
+
+def _gradient(step: Step, l: int, m: int | None, M: Sym, w_term: tuple[Node, Node], b_term: tuple[Node, Node],
+              env: dict, note: str = "") -> tuple[Equation, Equation]:
+    """∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ: W's part of the board's G (without
+    column 0) and b's (column 0), each term divided by the group's ``m`` in a mean profile (G shown as
+    G/m). ``w_term``, ``b_term``: (the term, the term with its numbers)."""
+    G0, G1 = np.asarray(step.before, dtype=float), np.asarray(step.value, dtype=float)
+    k = m or 1
+    per = "/m" if m else ""
+    out = []
+    for cols, lhs, (term, filled), view in ((slice(1, None), E.G(l), w_term, "W"), (0, E.Gb(l), b_term, "b")):
+        before = G0[:, cols] / k
+        rhs = add(lhs, Op("/", (term, M)) if m else term)
+        numbers = add(_n(before, lhs), Op("/", (filled, Num(float(m), exact=True))) if m else filled)
+        bind = {**env, lhs: before, **({M: float(m)} if m else {})}
+        out.append(Equation(lhs, (rhs, numbers, Arr(G1[:, cols] / k, Ref("G", l, view=view + per))), "←", bind,
+                            note=note if view == "W" else ""))
+    return out[0], out[1]
+
+
+def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m: int | None, M: Sym
+                 ) -> tuple[Equation, ...]:
+    """G of a recurrent layer at τ as W's part and b's: δ_τ [o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}]ᵀ and δ_τ (a GRU: δ_τ
+    o⁽ˡ⁻¹⁾_τᵀ beside U's δʰ_τ [1, h_{τ−1}]ᵀ)."""
+    kind = net.kinds[l - 1]
+    x, x_n, xv = _input(net, state, l, t)
+    prev, prev_n, pv = _previous(net, state, kind, l, t)
+    dl = RE.delta(l, t)
+    dv = np.asarray(state.delta[l][t - 1], dtype=float)
+    d_n = RE.arr(dv, "delta", l, t)
+    env: dict = {dl: dv, x: xv, prev: pv}
+    if kind.u_bias:
+        from .gru_equations import delta_h
+
+        dh = delta_h(l, t)
+        dhv = kind.delta_h(state, l, t)
+        env[dh] = dhv
+        hin = Op("cat1", (prev,))
+        term: Node = Op("hcat", (Op("outer", (dl, x)), Op("outer", (dh, hin))))
+        filled = Op("hcat", (Op("outer", (d_n, x_n)), Op("outer", (_n(dhv, dh), Op("cat1", (prev_n,))))))
+        note = "δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; W's part beside U's"
+    else:
+        term = Op("outer", (dl, Op("cat", (x, prev))))
+        filled = Op("outer", (d_n, Op("cat", (x_n, prev_n))))
+        note = "W's inputs first, then U's"
+    return _gradient(step, l, m, M, (term, filled), (dl, d_n), env, note)
+
+
+def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | None, M: Sym) -> tuple[Equation, ...]:
+    """A dense layer's G above a recurrent one: δ⁽ˡ⁾_τ o⁽ˡ⁻¹⁾_τᵀ for W and δ⁽ˡ⁾_τ for b."""
+    x, x_n, xv = _input(net, state, l, t)
+    dl = RE.delta(l, t)
+    dv = np.asarray(state.delta[l] if t is None else state.delta[l][t - 1], dtype=float)
+    d_n = RE.arr(dv, "delta", l, t)
+    return _gradient(step, l, m, M, (Op("outer", (dl, x)), Op("outer", (d_n, x_n))), (dl, d_n), {dl: dv, x: xv})
+
+
+def _mean(eqs: tuple[Equation, ...], m: int | None, M: Sym) -> tuple[Equation, ...]:
+    """The lecture's G ← G + term with the bias in column 0, in a mean profile: G/m ← G/m + term/m."""
+    if not m:
+        return eqs
+    out = []
+    for e in eqs:
+        lhs = e.lhs
+        rhs, numbers, result = e.forms
+        assert isinstance(rhs, Op) and isinstance(numbers, Op) and isinstance(result, Arr) and result.ref is not None
+        head, term = rhs.args
+        before, filled = numbers.args
+        assert isinstance(before, Arr)
+        out.append(Equation(lhs, (add(head, Op("/", (term, M))),
+                                  add(replace(before, values=before.values / m), Op("/", (filled, Num(float(m), exact=True)))),
+                                  replace(result, values=result.values / m, ref=replace(result.ref, view="/m"))),
+                            e.rel, {**e.bindings, lhs: np.asarray(e.bindings[lhs]) / m, M: float(m)}, e.note))
+    return tuple(out)
+
+
+def _without_drop(eq: Equation, above: int) -> Equation:
+    """``eq`` with the part from layer ``above``, (W⁽ᵃ⁾ᵀ δ⁽ᵃ⁾)[1:], written with W⁽ᵃ⁾ without its bias
+    column: W⁽ᵃ⁾ᵀ δ⁽ᵃ⁾, the same numbers."""
+    Wa = E.W(above)
+
+    def bare(n: Node) -> Node:
+        if isinstance(n, Op) and n.op == "drop0" and isinstance(n.args[0], Op) and n.args[0].op == "@":
+            left = n.args[0].args[0]
+            if isinstance(left, Op) and left.op == "T" and left.args[0] == Wa:
+                return n.args[0]
+        if isinstance(n, (Arr, Num)) and n.means is not None:
+            return replace(n, means=_rebuild(n.means, bare))
+        return n
+
+    bindings = {k: (np.asarray(v)[:, 1:] if k == Wa else v) for k, v in eq.bindings.items()}
+    return Equation(_rebuild(eq.lhs, bare), tuple(_rebuild(f, bare) for f in eq.forms), eq.rel, bindings, eq.note)
+
+
+def flip(eq: Equation) -> Equation:
+    """``eq`` written with row vectors: every product turned around (W x → x W, Wᵀ δ → δ Wᵀ, δ xᵀ →
+    xᵀ δ) with every matrix shown transposed (its values, its bindings and a profile's view W → W.T)."""
+    def turn(n: Node) -> Node:
+        if isinstance(n, Op) and n.op in ("@", "outer") and len(n.args) == 2:
+            return Op(n.op, (n.args[1], n.args[0]))
+        if isinstance(n, Op) and n.op == "hcat":
+            return Op("vcat", n.args)
+        if isinstance(n, Arr):
+            values, ref = n.values, n.ref
+            if values.ndim == 2:
+                values = values.T
+                if ref is not None and ref.view.startswith("W") and not ref.view.startswith("W.T"):
+                    ref = replace(ref, view="W.T" + ref.view[1:])
+            return replace(n, values=values, ref=ref, means=None if n.means is None else _rebuild(n.means, turn))
+        if isinstance(n, Num) and n.means is not None:
+            return replace(n, means=_rebuild(n.means, turn))
+        return n
+
+    bindings = {k: (np.asarray(v).T if np.ndim(v) == 2 else v) for k, v in eq.bindings.items()}
+    return Equation(eq.lhs, tuple(_rebuild(f, turn) for f in eq.forms), eq.rel, bindings, eq.note)
