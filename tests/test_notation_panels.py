@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from bptui.core.engine import equations as E
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load
-from bptui.core.formulas.formula import Arr, Num, TextPrinter
+from bptui.core.formulas.formula import Arr, Num, Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES, Profile
 from bptui.tui.profile_sheet import ProfileSheet
 
@@ -715,3 +715,19 @@ async def test_the_app_opens_edges_in_nielsen_and_cs231n_and_an_edit_changes_the
         assert check_map_board(app.stepper, list(app.main.query(ProfileMapSheet)) + list(app.main.query(ProfileSheet))) > 0
         equation = str(app.main.query_one("#equation").render())
         assert equation.startswith("∂C/∂w² ← ∂C/∂w² + (a¹ ⋆ δ²)/|B|")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_conv_rules_write_f_prime_as_the_profiles_dense_lines_do(name):
+    """The help's rules (`d`, `?`) of edges: a convolution's f′ and the δ below it in the profile's layer
+    index, as its dense layer's f′ (no lecture s⁽ˡ⁾ left); the lecture's own lines unchanged."""
+    from bptui.tui.help import network_text
+
+    P, spec = ALL[name], load(NETWORKS / "edges.json")
+    text = network_text(spec, P)
+    printer = TextPrinter(notation=P)
+    f2, fl = printer.p(Sym("f′", 1, latex="f'")), printer.p(Sym("f′", "l", latex="f'", vector=True))
+    assert "f′(s" not in text and (P.pre_activation.text == "s" or "s⁽" not in text)
+    assert f"  {f2} = 1 − " in text and f"⊙ {fl}   (below a convolution" in text
+    lecture = network_text(spec)
+    assert "  f′(s⁽¹⁾) = 1 − o⁽¹⁾⊙o⁽¹⁾" in lecture and "⋆full rot180(W⁽ˡ⁺¹⁾)) ⊙ f′(s⁽ˡ⁾)" in lecture

@@ -501,7 +501,7 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
 
 # -- the network's rules (core/engine/equations.py's network_formulas asks each kind) ----------------
 _ONE, _ZERO = Num(1.0, exact=True), Num(0.0, exact=True)
-_FL = Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)
+_FL = E.fprime_label("l")
 
 
 def conv_rules(net: Network, l: int) -> list[Equation]:
@@ -509,7 +509,7 @@ def conv_rules(net: Network, l: int) -> list[Equation]:
     s, o = E.s, E.o
     return [Equation(s(l), (Op("⋆", (E.W(l), o(l - 1), Sym("b", l, vector=True), _ONE, _ZERO)),)),
             Equation(o(l), (net.act(l).value(s(l)),)),
-            Equation(Sym(f"f′(s{sup(l)})", latex=f"f'(s^{{({l})}})"), (E.fprime(net, l, s(l), o(l)),))]
+            Equation(E.fprime_label(l), (E.fprime(net, l, s(l), o(l)),))]
 
 
 def conv_shared_rules() -> list[Equation]:
@@ -531,4 +531,4 @@ def pool_shared_rules(k: Pool2d) -> list[Equation]:
     """∂ℓ/∂o⁽ˡ⁾ below a pooling layer: to each window's first maximum, or spread over the window."""
     where = "to each window's first maximum" if k.mode == "max" else "spread evenly over each window's entries"
     return [Equation(E.delta("l"), (Op(f"route_{k.mode}", (Partial(E.loss_sym("n"), E.o("l+1")), E.o("l"), _ONE, _ONE)),),
-                     note=f"below {'an' if k.type[0] in 'aeiou' else 'a'} {k.type} layer (⊙ f′(s⁽ˡ⁾) for a convolution): {where}")]
+                     note=f"below {'an' if k.type[0] in 'aeiou' else 'a'} {k.type} layer (⊙ f′ for a convolution): {where}")]
