@@ -116,8 +116,10 @@ def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
     return out
 
 
-def built(stepper, digits: int = 4) -> list[ProfileSheet]:
-    sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
+def built(stepper, digits: int = 4, sheets: list | None = None) -> list[ProfileSheet]:
+    """The panels (by default a dense ProfileSheet per layer) with their lines built for the board."""
+    if sheets is None:
+        sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
     last = stepper.last
     for sheet in sheets:
         produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
@@ -174,14 +176,19 @@ def check_equations_agree(stepper, step, sheets: list[ProfileSheet]) -> int:
 @settings(max_examples=20, deadline=None, derandomize=True)
 @given(networks(), st.integers(2, 6), st.sampled_from(NAMES))
 def test_every_panel_cell_is_its_value_under_its_name(spec, digits, name):
-    stepper = Stepper(spec, notation=ALL[name])
-    checked = check_board(stepper, built(stepper, digits))
+    walk(Stepper(spec, notation=ALL[name]), digits, built, check_board, check_equations_agree)
+
+
+def walk(stepper, digits: int, build, check, agree) -> None:
+    """An epoch and into the next (every group's m): after each step the panels ``build`` makes, every
+    cell checked (``check``) and the step's equation line against the cells (``agree``)."""
+    checked = check(stepper, build(stepper, digits))
     agreed = 0
-    for _ in range(len(stepper.schedule) + 3):  # an epoch and into the next: every group's m
+    for _ in range(len(stepper.schedule) + 3):
         step = stepper.forward()
-        sheets = built(stepper, digits)
-        checked += check_board(stepper, sheets)
-        agreed += check_equations_agree(stepper, step, sheets)
+        sheets = build(stepper, digits)
+        checked += check(stepper, sheets)
+        agreed += agree(stepper, step, sheets)
     assert checked > 0 and agreed > 0
 
 
@@ -217,11 +224,22 @@ def test_xor_in_cs231n_shows_w_as_d_by_c_under_its_units():
     assert [parse(x)[0] for x in lines[3].split()[1:]] == list(W[:, 0])
 
 
-async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
-    from bptui.tui.app import BptuiApp
+async def edit(pilot, name: str, value: str) -> None:
+    """Enter on the cell under the cursor: the prompt names the weight ``name``; type ``value``."""
     from textual.widgets import Label
 
     from bptui.tui.prompt import Prompt
+
+    await pilot.press("enter")
+    prompt = pilot.app.screen
+    assert isinstance(prompt, Prompt) and name in str(prompt.query_one("#question", Label).render())
+    prompt.query_one("Input").value = value
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
+    from bptui.tui.app import BptuiApp
 
     app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES["cs231n"])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -232,12 +250,7 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
         await pilot.press("down", "right")  # k=1, j=1
         assert sheet.cursor_cell == ("W", 1, 1, 2)
         before = np.array(app.stepper.state.W[1])
-        await pilot.press("enter")
-        prompt = app.screen
-        assert isinstance(prompt, Prompt) and "w₁,₁¹" in str(prompt.query_one("#question", Label).render())
-        prompt.query_one("Input").value = "0.25"
-        await pilot.press("enter")
-        await pilot.pause()
+        await edit(pilot, "w₁,₁¹", "0.25")
         after = np.array(app.stepper.state.W[1])
         assert after[1, 2] == 0.25 and np.array_equal(np.delete(after.ravel(), 5), np.delete(before.ravel(), 5))
         assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
@@ -547,13 +560,7 @@ def map_panels(stepper, digits: int = 4) -> list:
     """Every panel of the network in its profile, as the screen makes them (``network_panels``), built."""
     from bptui.tui.panels import network_panels
 
-    sheets = network_panels(stepper, digits)
-    last = stepper.last
-    for sheet in sheets:
-        produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
-        sheet._produced = produced
-        sheet._build(produced)
-    return sheets
+    return built(stepper, digits, network_panels(stepper, digits))
 
 
 def check_map_board(stepper, sheets) -> int:
@@ -638,15 +645,7 @@ def test_every_map_panel_cell_is_its_value_under_its_name(seed):
     update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
     doc = random_conv_doc(seed, n=3, update=update, optimizer=["sgd", "momentum", "adam"][seed % 3], uneven=seed >= 6)
     stepper = Stepper(parse(doc, "conv.json"), notation=ALL[NAMES[seed % len(NAMES)]])
-    digits = 2 + seed % 4
-    checked = check_map_board(stepper, map_panels(stepper, digits))
-    agreed = 0
-    for _ in range(len(stepper.schedule) + 3):  # an epoch and into the next: every group's m
-        step = stepper.forward()
-        sheets = map_panels(stepper, digits)
-        checked += check_map_board(stepper, sheets)
-        agreed += check_map_equations_agree(stepper, step, sheets)
-    assert checked > 0 and agreed > 0
+    walk(stepper, 2 + seed % 4, map_panels, check_map_board, check_map_equations_agree)
 
 
 def test_edges_in_nielsen_reads_as_his_chapter_with_b_apart_and_the_mean_gradient():
@@ -678,12 +677,9 @@ def test_edges_in_nielsen_reads_as_his_chapter_with_b_apart_and_the_mean_gradien
 async def test_the_app_opens_edges_in_nielsen_and_cs231n_and_an_edit_changes_the_files_entry():
     """`bptui edges --notation nielsen|cs231n` opens (it was refused): the conv panel's cursor walks the
     kernel, then b apart; Enter on b₀¹ (cs231n, units from 0) edits the file's column 0 of kernel 1."""
-    from textual.widgets import Label
-
     from bptui.tui.app import BptuiApp
     from bptui.tui.panels import panels_fit
     from bptui.tui.profile_map_sheet import ProfileMapSheet
-    from bptui.tui.prompt import Prompt
 
     spec = load(NETWORKS / "edges.json")
     for name in ("nielsen", "cs231n"):
@@ -697,12 +693,7 @@ async def test_the_app_opens_edges_in_nielsen_and_cs231n_and_an_edit_changes_the
         assert sheet.cursor_cell == ("W", 1, 0, 1)  # the kernel's first weight, not its bias
         await pilot.press("right", "right", "right")
         assert sheet.cursor_cell == ("W", 1, 0, 0)  # b₀¹, after the kernel's row
-        await pilot.press("enter")
-        prompt = app.screen
-        assert isinstance(prompt, Prompt) and "b₀¹" in str(prompt.query_one("#question", Label).render())
-        prompt.query_one("Input").value = "0.5"
-        await pilot.press("enter")
-        await pilot.pause()
+        await edit(pilot, "b₀¹", "0.5")
         assert app.stepper.state.W[1][0, 0] == 0.5
         assert "0.5000" in _lines(sheet)[1]
     app = BptuiApp(load(NETWORKS / "edges.json"), PROFILES["nielsen"])
@@ -731,3 +722,19 @@ def test_the_conv_rules_write_f_prime_as_the_profiles_dense_lines_do(name):
     assert f"  {f2} = 1 − " in text and f"⊙ {fl}   (below a convolution" in text
     lecture = network_text(spec)
     assert "  f′(s⁽¹⁾) = 1 − o⁽¹⁾⊙o⁽¹⁾" in lecture and "⋆full rot180(W⁽ˡ⁺¹⁾)) ⊙ f′(s⁽ˡ⁾)" in lecture
+
+
+@pytest.mark.parametrize("name, conv, pool, words", [
+    ("nielsen", "a outside the map is 0", "(entry 1 of vec(a³))", "the weight of kernel 2 at channel 1, offset (3, 1) in layer 2"),
+    ("cs231n", "h outside the map is 0", "(entry 0 of vec(h²))", "the weight of kernel 1 at channel 0, offset (2, 0) in layer 1"),
+])
+def test_a_conv_networks_notes_and_words_name_and_number_as_the_panels(name, conv, pool, words):
+    """The equation line's notes (the padding's a, the entry of vec(a) a dense layer reads) and a kernel
+    weight's explanation in the profile's letters and numbers: the panel's k, c, offsets and layer."""
+    from bptui.core.engine.equations import step_equation
+    from bptui.core.teaching.explain import Cell, explain
+
+    stepper = Stepper(load(NETWORKS / "edges.json"), notation=PROFILES[name])
+    lines = [step_equation(stepper, stepper.forward()) for _ in range(11)]
+    assert conv in lines[0] and pool in lines[8] and "o⁽" not in lines[0] + lines[8]
+    assert explain(stepper, Cell("W", 1, 2, 7)).text().splitlines()[0].endswith(f"{words} (a convolution)")

@@ -8,7 +8,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from ..core.engine.kind import layers_text
-from ..core.formulas.notation import num, sup, vec
+from ..core.formulas.notation import num, vec
 from .modes import Host
 from .stepping import TextLine
 

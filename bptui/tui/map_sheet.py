@@ -80,9 +80,17 @@ class MapSheet(NumberSheet):
     def _title(self) -> str:
         l, k = self.l_index, self.kind
         if k is None:
-            return "Input o⁽⁰⁾ = x · " + "×".join(map(str, self.shape))
-        act = f" · f{sup(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
-        return f"Layer {l} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+            return f"Input {self._names()[0][1]} · " + "×".join(map(str, self.shape))
+        act = f" · f{self._layer_index(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
+        return f"Layer {self._layer_number(l)} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+
+    def _layer_number(self, l: int) -> int:
+        """Layer ``l`` as the titles number it (a notation profile's panel: as the profile does)."""
+        return l
+
+    def _layer_index(self, l: int) -> str:
+        """Layer ``l``'s index as a superscript: ⁽ˡ⁾ (a profile's panel: its own, ², ^[l])."""
+        return sup(l)
 
     def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The rows and columns of this panel's maps that the layer above never reads (its stride
@@ -159,7 +167,7 @@ class MapSheet(NumberSheet):
         if not rows and not cols:
             return ""
         above = self.stepper.spec.layer_kinds[self.l_index]
-        return f"× never read by layer {self.l_index + 1} ({above.describe()})"
+        return f"× never read by layer {self._layer_number(self.l_index + 1)} ({above.describe()})"
 
     def board_signature(self) -> tuple:
         """What this panel's lines are made of, as ids and keys: the arrays it reads (never changed in

@@ -42,19 +42,11 @@ class ProfileMapSheet(MapSheet):
         self._gradient: tuple[Any, int, Any] | None = None  # (the board's G, m, G as shown)
 
     # -- the profile's names -----------------------------------------------------------------------
-    def _title(self) -> str:
-        p, l, k = self.profile, self.l_index, self.kind
-        if k is None:
-            return f"Input {self.printer.p(eq.o(0))} = x · " + "×".join(map(str, self.shape))
-        act = f" · f{p.layer_text(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
-        return f"Layer {p.layer_number(l)} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+    def _layer_number(self, l: int) -> int:
+        return self.profile.layer_number(l)
 
-    def _legend(self) -> str:
-        rows, cols = self.unread()
-        if not rows and not cols:
-            return ""
-        above = self.stepper.spec.layer_kinds[self.l_index]
-        return f"× never read by layer {self.profile.layer_number(self.l_index + 1)} ({above.describe()})"
+    def _layer_index(self, l: int) -> str:
+        return self.profile.layer_text(l)
 
     def _names(self) -> list[tuple[str, str]]:
         """The maps a channel shows under the profile's symbols: z, a, δ; a pooling layer's a and
@@ -113,9 +105,10 @@ class ProfileMapSheet(MapSheet):
         shown, names, widths = self._weights_shown(), self._kernel_names(), self._widths()
         bias_of = {"W": "b", "G": "Gb"}
 
-        def heading(name: str, q: str, width: int) -> Run:
+        def heading(name: str, q: str, width: int) -> list[Run]:
+            """A name over its columns, lit when the step made them (the name only: not the room after it)."""
             text = ("▶ " if produced == q else "") + name
-            return (text.ljust(width), "header+" if produced == q else "header", None)
+            return [(text, "header+" if produced == q else "header", None), (" " * (width - len(text)), "base", None)]
 
         def kernel_line(q: str, kk: int, u: int) -> list[Run]:
             M, fmt = shown[q], formats.get(id(shown[q]))
@@ -126,8 +119,8 @@ class ProfileMapSheet(MapSheet):
                 row.append(("  " if c < C - 1 else "", "base", None))
             used = sum(len(text) for text, _, _ in row)
             row.append((" " * (widths[q] - used + 2), "base", None))
-            if sep:
-                row.append((bias[0].rjust(widths[bias_of[q]]), bias[1], bias[2]))
+            if sep:  # right-aligned under its name, the room before it unlit
+                row += [(" " * (widths[bias_of[q]] - len(bias[0])), "base", None), bias]
             return row + [("    ", "base", None)]
 
         lines: list[list[Run]] = []
@@ -138,9 +131,9 @@ class ProfileMapSheet(MapSheet):
             head: list[Run] = [(" " * 5, "header", None)]
             channels: list[Run] = [(" " * 5, "header", None)]
             for q in group:
-                head.append(heading(names[q], q, widths[q] + 2))
+                head += heading(names[q], q, widths[q] + 2)
                 if sep:
-                    head.append(heading(names[bias_of[q]], q, widths[bias_of[q]]))
+                    head += heading(names[bias_of[q]], q, widths[bias_of[q]])
                 head.append(("    ", "base", None))
                 first = 0 if sep else cw + 1  # the channels start after the lecture's bias │
                 labels = "".join(f"c={self.profile.unit(c + 1)}".ljust(kw * cw + 2) for c in range(C))
@@ -148,6 +141,7 @@ class ProfileMapSheet(MapSheet):
                                  "header", None))
             lines.append(head)
             if C > 1:  # which kernel matrix reads which input channel
+                channels[-1] = (channels[-1][0].rstrip(), "header", None)
                 lines.append(channels)
             for kk in range(K):
                 for u in range(kh):
