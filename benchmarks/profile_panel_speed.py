@@ -2,11 +2,12 @@
 
     python benchmarks/profile_panel_speed.py [--presses K]
 
-For xor, moons and 784-128-10 in a headless app of 120×40: the median CPU (time.process_time: the
+For xor, moons, 784-128-10 and edges (a convolution, max pooling and a dense layer reading the map)
+in a headless app of 120×40: the median CPU (time.process_time: the
 pilot's idle waits drop out) of pressing n and waiting until the screen is drawn, K presses each,
-in lecture13 (the LayerSheet, which builds only the lines on screen) and in nielsen and cs231n
-(the ProfileSheet, which builds every line of the layer at each step), and each profile's ratio
-to the lecture's.
+in lecture13 (the LayerSheet, which builds only the lines on screen; the MapSheet) and in nielsen
+and cs231n (the ProfileSheet, which builds every line of the layer at each step; the
+ProfileMapSheet), and each profile's ratio to the lecture's.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def main() -> None:
     from bptui.core.formats.spec import load
 
     networks = {"xor": load(ROOT / "networks" / "xor.json"), "moons": load(ROOT / "networks" / "moons.json"),
-                "784-128-10": big_spec()}
+                "784-128-10": big_spec(), "edges": load(ROOT / "networks" / "edges.json")}
     print(f"ms CPU per press (median of {args.presses})   " + "   ".join(f"{p:>10}" for p in PROFILES))
     for name, spec in networks.items():
         ms = {p: asyncio.run(per_press(spec, p, args.presses)) for p in PROFILES}

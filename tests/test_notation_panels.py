@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from bptui.core.engine import equations as E
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load
-from bptui.core.formulas.formula import Arr, Num, TextPrinter
+from bptui.core.formulas.formula import Arr, Num, Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES, Profile
 from bptui.tui.profile_sheet import ProfileSheet
 
@@ -35,9 +35,10 @@ ALL = {**PROFILES, **COURSES}
 
 
 def parse(text: str) -> tuple[float, float] | None:
-    """A cell's number and half its last digit (what it may differ from the value by); None for ·."""
-    t = text.strip().rstrip("•").replace("−", "-")
-    if t == "·":
+    """A cell's number and half its last digit (what it may differ from the value by); None for · (and
+    a map entry the layer above never reads, marked ×, for ×)."""
+    t = text.strip().rstrip("•").removeprefix("×").replace("−", "-")
+    if t in ("·", ""):
         return None
     if t in ("∞", "-∞", "nan"):
         return float(t.replace("∞", "inf")), 0.0
@@ -115,8 +116,10 @@ def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
     return out
 
 
-def built(stepper, digits: int = 4) -> list[ProfileSheet]:
-    sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
+def built(stepper, digits: int = 4, sheets: list | None = None) -> list[ProfileSheet]:
+    """The panels (by default a dense ProfileSheet per layer) with their lines built for the board."""
+    if sheets is None:
+        sheets = ProfileSheet.for_layers(stepper, list(range(1, stepper.spec.L + 1)), digits)
     last = stepper.last
     for sheet in sheets:
         produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
@@ -173,14 +176,19 @@ def check_equations_agree(stepper, step, sheets: list[ProfileSheet]) -> int:
 @settings(max_examples=20, deadline=None, derandomize=True)
 @given(networks(), st.integers(2, 6), st.sampled_from(NAMES))
 def test_every_panel_cell_is_its_value_under_its_name(spec, digits, name):
-    stepper = Stepper(spec, notation=ALL[name])
-    checked = check_board(stepper, built(stepper, digits))
+    walk(Stepper(spec, notation=ALL[name]), digits, built, check_board, check_equations_agree)
+
+
+def walk(stepper, digits: int, build, check, agree) -> None:
+    """An epoch and into the next (every group's m): after each step the panels ``build`` makes, every
+    cell checked (``check``) and the step's equation line against the cells (``agree``)."""
+    checked = check(stepper, build(stepper, digits))
     agreed = 0
-    for _ in range(len(stepper.schedule) + 3):  # an epoch and into the next: every group's m
+    for _ in range(len(stepper.schedule) + 3):
         step = stepper.forward()
-        sheets = built(stepper, digits)
-        checked += check_board(stepper, sheets)
-        agreed += check_equations_agree(stepper, step, sheets)
+        sheets = build(stepper, digits)
+        checked += check(stepper, sheets)
+        agreed += agree(stepper, step, sheets)
     assert checked > 0 and agreed > 0
 
 
@@ -216,11 +224,22 @@ def test_xor_in_cs231n_shows_w_as_d_by_c_under_its_units():
     assert [parse(x)[0] for x in lines[3].split()[1:]] == list(W[:, 0])
 
 
-async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
-    from bptui.tui.app import BptuiApp
+async def edit(pilot, name: str, value: str) -> None:
+    """Enter on the cell under the cursor: the prompt names the weight ``name``; type ``value``."""
     from textual.widgets import Label
 
     from bptui.tui.prompt import Prompt
+
+    await pilot.press("enter")
+    prompt = pilot.app.screen
+    assert isinstance(prompt, Prompt) and name in str(prompt.query_one("#question", Label).render())
+    prompt.query_one("Input").value = value
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
+    from bptui.tui.app import BptuiApp
 
     app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES["cs231n"])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -231,12 +250,7 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
         await pilot.press("down", "right")  # k=1, j=1
         assert sheet.cursor_cell == ("W", 1, 1, 2)
         before = np.array(app.stepper.state.W[1])
-        await pilot.press("enter")
-        prompt = app.screen
-        assert isinstance(prompt, Prompt) and "w₁,₁¹" in str(prompt.query_one("#question", Label).render())
-        prompt.query_one("Input").value = "0.25"
-        await pilot.press("enter")
-        await pilot.pause()
+        await edit(pilot, "w₁,₁¹", "0.25")
         after = np.array(app.stepper.state.W[1])
         assert after[1, 2] == 0.25 and np.array_equal(np.delete(after.ravel(), 5), np.delete(before.ravel(), 5))
         assert "0.2500" in _lines(sheet)[2].split()[-1]  # shown at k=1, j=1
@@ -338,16 +352,23 @@ async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(
 
 
 async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only():
+    """parity (a recurrent layer: no panel of its family in a profile yet) offers lecture13 only, and
+    the app refuses it in a profile with one line naming the layer; edges (conv and pooling) offers
+    every profile."""
     from textual.widgets import Select
 
     from bptui.tui.app import BptuiApp
+    from bptui.tui.panels import panels_fit
 
-    app = BptuiApp(load(NETWORKS / "edges.json"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        choice = app.screen.query_one("#notation", Select)
-        assert choice.disabled and choice.value == "lecture13"
-        assert [value for _, value in choice._options] == ["lecture13"]
+    for name, offered in (("parity", ["lecture13"]), ("edges", ["lecture13", *NAMES[:4]])):
+        app = BptuiApp(load(NETWORKS / f"{name}.json"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("s")
+            choice = app.screen.query_one("#notation", Select)
+            assert choice.disabled == (name == "parity") and choice.value == "lecture13"
+            assert [value for _, value in choice._options] == offered
+    why = panels_fit(load(NETWORKS / "parity.json").layer_kinds, PROFILES["ng"])
+    assert why is not None and why.startswith("notation ng: the app draws layer 1 (rnn 4) in the lecture's notation only")
 
 
 # -- --notation on check and train (item 4; quiz's is with the quiz's own profile work) --------------------------
@@ -501,3 +522,219 @@ async def test_the_first_frame_in_a_profile_shows_no_lecture_panels_then_the_pro
                 assert len(app.main.query(kind)) == 2 and not app.main.query(LayerSheet if notation else ProfileSheet)
     finally:
         LoadingScreen.on_mount = original  # type: ignore[method-assign]
+
+
+# -- map networks: the convolution's and pooling's panels in every profile (a conv network in the app) --------
+def _map_name(P: Profile, key, kinds) -> str:
+    """The name a map cell stands under: the input's a = x, a pooling layer's ∂C/∂a (its kind's δ), z a δ;
+    a kernel weight under W, its bias under b (separate), their gradients under ∂C/∂W and ∂C/∂b."""
+    q, l, pos, _ = key
+    printer = TextPrinter(notation=P)
+    if not isinstance(pos, tuple):
+        return expected_name(P, key)
+    if l == 0:
+        return printer.p(E.o(0)) + " = x"
+    if q == "delta":
+        return printer.p(kinds[l - 1].cell_sym("delta", l))
+    return printer.p({"s": E.s, "o": E.o}[q](l))
+
+
+def map_heading_of(sheet, y: int, x: int) -> str:
+    """The heading a map panel's cell stands under: on the nearest heading line above, the last
+    name that starts at or before the cell."""
+    top = max(h for h in sheet.heading_lines if h < y)
+    names = [(x0, text) for x0, text in runs_at(sheet.lines[top]) if x0 <= x and text.strip()]
+    return names[-1][1].strip().removeprefix("▶ ")
+
+
+def map_truth(stepper, key) -> float | None:
+    """:func:`truth`, with the input map as the panel shows it before the first step (the example the
+    first step reads)."""
+    q, l, pos, _ = key
+    if (q, l) == ("o", 0) and stepper.state.o[0] is None:
+        return float(np.asarray(stepper.where().x, dtype=float).reshape(stepper.spec.input_shape)[pos])
+    return truth(stepper, key)
+
+
+def map_panels(stepper, digits: int = 4) -> list:
+    """Every panel of the network in its profile, as the screen makes them (``network_panels``), built."""
+    from bptui.tui.panels import network_panels
+
+    return built(stepper, digits, network_panels(stepper, digits))
+
+
+def check_map_board(stepper, sheets) -> int:
+    """Every cell of every panel (the maps' and the dense layers reading them) is its value under its name;
+    every weight, bias and gradient entry of a convolution is shown once, every map position once."""
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+
+    P, kinds, checked = stepper.notation, stepper.spec.layer_kinds, 0
+    dense = [s for s in sheets if not isinstance(s, ProfileMapSheet)]
+    if dense:
+        checked += check_board(stepper, dense)
+    for sheet in sheets:
+        if sheet in dense:
+            continue
+        keys = set()
+        for y, x, key, text in shown_cells(sheet):
+            keys.add(key)
+            assert map_heading_of(sheet, y, x) == _map_name(P, key, kinds), (P.name, key, sheet._title())
+            value, shown = map_truth(stepper, key), parse(text)
+            assert (value is None) == (shown is None), (key, text)
+            if shown is not None:
+                assert abs(shown[0] - value) <= shown[1] * (1 + 1e-9) + 1e-12, (P.name, key, text, value)
+                checked += 1
+        l, k = sheet.l_index, sheet.kind
+        want = {(q, l, pos, None) for q, _ in sheet._names() for pos in np.ndindex(*sheet.shape)}
+        if k is not None and k.has_weights:
+            rows, cols = k.param_shape
+            want |= {(q, l, i, j) for q in ("W", "G") for i in range(rows) for j in range(cols)}
+        assert keys == want and len(sheet.cells) == len(keys)
+    return checked
+
+
+def check_map_equations_agree(stepper, step, sheets) -> int:
+    """The equation line's map-level results (z, a, δ, a pooling layer's ∂C/∂a, a kernel's gradient) and
+    the cells under the same name hold the same numbers (G/m in a mean profile)."""
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+
+    P = stepper.notation
+    printer = TextPrinter(notation=P)
+    sheet = next((s for s in sheets if s.l_index == step.key.layer), None)
+    if not isinstance(sheet, ProfileMapSheet):
+        return check_equations_agree(stepper, step, sheets) if sheet is not None else 0
+    agreed = 0
+    for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+        # a pooling layer's ∂C⁽ⁿ⁾/∂a names the example; its heading is the quantity's, ∂C/∂a
+        name = re.sub(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾/", "/", printer.p(eq.lhs))
+        if not isinstance(eq.result, Arr):
+            continue
+        cells = [(key, text) for y, x, key, text in shown_cells(sheet) if map_heading_of(sheet, y, x) == name]
+        if not cells:
+            continue
+        values = np.asarray(eq.result.values, dtype=float)
+        for key, text in cells:
+            value = values[key[2]] if isinstance(key[2], tuple) else weight_value(eq.result, key, sheet.kind.param_shape)
+            number, half = parse(text)
+            assert abs(number - value) <= half * (1 + 1e-9) + 1e-12, (P.name, name, key, text, value)
+        agreed += 1
+    return agreed
+
+
+def weight_value(result: Arr, key, shape) -> float:
+    """The entry of an equation's matrix that is the file's weight (or gradient) at ``key``, as the
+    result's view shows the layer's matrix (the profile's W without column 0, cs231n's transposed; a
+    kernel's gradient, which has no view: the kernels without their bias column)."""
+    from bptui.core.formulas.profiles import shown_value
+
+    _, _, kk, a = key
+    view = result.ref.view.partition("/")[0] if result.ref is not None else "W"
+    index = shown_value(np.arange(np.prod(shape)).reshape(shape), view)
+    (at,) = np.argwhere(index == np.ravel_multi_index((kk, a), shape))
+    return float(np.asarray(result.values).reshape(index.shape)[tuple(at)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_map_panel_cell_is_its_value_under_its_name(seed):
+    """Random conv/pool networks (strides, padding, pooling, dense layers reading the map; full batch,
+    per example and mini-batches of 2; sgd, momentum, adam), each in one profile or course's file."""
+    from bptui.core.formats.spec import parse
+
+    from .helpers import random_conv_doc
+
+    update = ["full_batch", "per_example", {"batch_size": 2}][seed % 3]
+    doc = random_conv_doc(seed, n=3, update=update, optimizer=["sgd", "momentum", "adam"][seed % 3], uneven=seed >= 6)
+    stepper = Stepper(parse(doc, "conv.json"), notation=ALL[NAMES[seed % len(NAMES)]])
+    walk(stepper, 2 + seed % 4, map_panels, check_map_board, check_map_equations_agree)
+
+
+def test_edges_in_nielsen_reads_as_his_chapter_with_b_apart_and_the_mean_gradient():
+    """edges (1×6×6 → conv 2×3×3 → max pool → 1 sigmoid unit; adam, mini-batches of 10) in nielsen after
+    the first example's backward pass: his layer numbers (the input a¹), w² without the bias and b²
+    beside it, ∂C/∂w² and ∂C/∂b² as the sum over the example so far divided by the group's m = 10."""
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+
+    stepper = Stepper(load(NETWORKS / "edges.json"), notation=PROFILES["nielsen"])
+    for _ in range(11):  # the first example, up to the kernels' gradient
+        stepper.forward()
+    sheets = map_panels(stepper)
+    assert [type(s).__name__ for s in sheets] == ["ProfileMapSheet"] * 3 + ["ProfileSheet"]
+    assert [s._title() for s in sheets] == ["Input a¹ = x · 1×6×6", "Layer 2 · conv2d 2×3×3 · f² = tanh · maps 2×4×4",
+                                            "Layer 3 · maxpool2d 2×2 · maps 2×2×2", "Layer 4 · f⁴ = sigmoid · 1 unit"]
+    conv = sheets[1]
+    assert isinstance(conv, ProfileMapSheet)
+    lines = _lines(conv)
+    assert [n for n in lines[0].split() if n != "▶"] == ["w²", "b²", "∂C/∂w²", "∂C/∂b²"]
+    assert [line.split()[0] for line in lines[1:7:3]] == ["k=1", "k=2"]
+    W, G = stepper.state.W[1], stepper.state.G[1]
+    first = [parse(x)[0] for x in lines[1].split()[1:]]  # k=1's first kernel row, b₁², ∂C/∂w's row, ∂C/∂b₁²
+    assert first[:4] == pytest.approx([*W[0, 1:4], W[0, 0]], abs=5e-5)
+    assert first[4:] == pytest.approx([*(G[0, 1:4] / 10), G[0, 0] / 10], abs=5e-6) and G[0, 0] != pytest.approx(G[0, 0] / 10)
+    assert [n for n in lines[8].split()] == ["z²", "a²", "δ²"]
+    assert [n for n in _lines(sheets[2])[0].split()] == ["a³", "∂C/∂a³"]
+
+
+async def test_the_app_opens_edges_in_nielsen_and_cs231n_and_an_edit_changes_the_files_entry():
+    """`bptui edges --notation nielsen|cs231n` opens (it was refused): the conv panel's cursor walks the
+    kernel, then b apart; Enter on b₀¹ (cs231n, units from 0) edits the file's column 0 of kernel 1."""
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.panels import panels_fit
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+
+    spec = load(NETWORKS / "edges.json")
+    for name in ("nielsen", "cs231n"):
+        assert panels_fit(spec.layer_kinds, PROFILES[name]) is None
+    app = BptuiApp(spec, PROFILES["cs231n"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        sheet = app.screen.query_one("#layer-1", ProfileMapSheet)
+        assert sheet.border_title == "Layer 1 · conv2d 2×3×3 · f¹ = tanh · maps 2×4×4"
+        sheet.focus()
+        await pilot.pause()
+        assert sheet.cursor_cell == ("W", 1, 0, 1)  # the kernel's first weight, not its bias
+        await pilot.press("right", "right", "right")
+        assert sheet.cursor_cell == ("W", 1, 0, 0)  # b₀¹, after the kernel's row
+        await edit(pilot, "b₀¹", "0.5")
+        assert app.stepper.state.W[1][0, 0] == 0.5
+        assert "0.5000" in _lines(sheet)[1]
+    app = BptuiApp(load(NETWORKS / "edges.json"), PROFILES["nielsen"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(11):
+            app.main.action_next()
+        await pilot.pause()
+        sheets = list(app.main.query(ProfileMapSheet))
+        assert [s.border_title for s in sheets][:2] == ["Input a¹ = x · 1×6×6", "Layer 2 · conv2d 2×3×3 · f² = tanh · maps 2×4×4"]
+        assert check_map_board(app.stepper, list(app.main.query(ProfileMapSheet)) + list(app.main.query(ProfileSheet))) > 0
+        equation = str(app.main.query_one("#equation").render())
+        assert equation.startswith("∂C/∂w² ← ∂C/∂w² + (a¹ ⋆ δ²)/|B|")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_conv_rules_write_f_prime_as_the_profiles_dense_lines_do(name):
+    """The help's rules (`d`, `?`) of edges: a convolution's f′ and the δ below it in the profile's layer
+    index, as its dense layer's f′ (no lecture s⁽ˡ⁾ left); the lecture's own lines unchanged."""
+    from bptui.tui.help import network_text
+
+    P, spec = ALL[name], load(NETWORKS / "edges.json")
+    text = network_text(spec, P)
+    printer = TextPrinter(notation=P)
+    f2, fl = printer.p(Sym("f′", 1, latex="f'")), printer.p(Sym("f′", "l", latex="f'", vector=True))
+    assert "f′(s" not in text and (P.pre_activation.text == "s" or "s⁽" not in text)
+    assert f"  {f2} = 1 − " in text and f"⊙ {fl}   (below a convolution" in text
+    lecture = network_text(spec)
+    assert "  f′(s⁽¹⁾) = 1 − o⁽¹⁾⊙o⁽¹⁾" in lecture and "⋆full rot180(W⁽ˡ⁺¹⁾)) ⊙ f′(s⁽ˡ⁾)" in lecture
+
+
+@pytest.mark.parametrize("name, conv, pool, words", [
+    ("nielsen", "a outside the map is 0", "(entry 1 of vec(a³))", "the weight of kernel 2 at channel 1, offset (3, 1) in layer 2"),
+    ("cs231n", "h outside the map is 0", "(entry 0 of vec(h²))", "the weight of kernel 1 at channel 0, offset (2, 0) in layer 1"),
+])
+def test_a_conv_networks_notes_and_words_name_and_number_as_the_panels(name, conv, pool, words):
+    """The equation line's notes (the padding's a, the entry of vec(a) a dense layer reads) and a kernel
+    weight's explanation in the profile's letters and numbers: the panel's k, c, offsets and layer."""
+    from bptui.core.engine.equations import step_equation
+    from bptui.core.teaching.explain import Cell, explain
+
+    stepper = Stepper(load(NETWORKS / "edges.json"), notation=PROFILES[name])
+    lines = [step_equation(stepper, stepper.forward()) for _ in range(11)]
+    assert conv in lines[0] and pool in lines[8] and "o⁽" not in lines[0] + lines[8]
+    assert explain(stepper, Cell("W", 1, 2, 7)).text().splitlines()[0].endswith(f"{words} (a convolution)")

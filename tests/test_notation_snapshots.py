@@ -1,5 +1,6 @@
-"""Snapshots of xor in two notation profiles (issue 23; SVGs in tests/__snapshots__, each looked at
-before accepting): nielsen's column vectors with b apart and the mean gradient, cs231n's W shown D × C."""
+"""Snapshots of xor in two notation profiles and of edges (a convolution) in one (issue 23; SVGs in
+tests/__snapshots__, each looked at before accepting): nielsen's column vectors with b apart and the
+mean gradient, cs231n's W shown D × C, nielsen's kernels with b apart."""
 
 from bptui.core.formats.spec import load
 from bptui.core.formulas.profiles import PROFILES
@@ -22,3 +23,10 @@ def test_xor_in_cs231n_after_the_backward_pass(snap_compare):
 
 def test_xor_in_cs231n_help(snap_compare):
     assert snap_compare(_xor("cs231n"), press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_edges_in_nielsen_snapshot(snap_compare):
+    """A convolution in a profile: after the first example's backward pass, w² and b² apart, ∂C/∂w² and
+    ∂C/∂b² as G/m over the mini-batch of 10, the maps z², a², δ² (the panel scrolled to the kernels)."""
+    app = BptuiApp(load(NETWORKS / "edges.json"), PROFILES["nielsen"])
+    assert snap_compare(app, press=["n", "b"], terminal_size=(120, 40))

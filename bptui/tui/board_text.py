@@ -8,7 +8,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from ..core.engine.kind import layers_text
-from ..core.formulas.notation import num, sup, vec
+from ..core.formulas.notation import num, vec
 from .modes import Host
 from .stepping import TextLine
 
@@ -42,8 +42,8 @@ class BoardText(Host):
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x
             shape = layers_text("×".join(map(str, spec.input_shape)), spec.layer_kinds)
             if at.phase != "update":
-                example_text = f"{at.example_text()} (the panel o{sup(0)} = x), y = {vec(at.y, digits)}"
-            o0_text = f"o{sup(0)} = x, a {'×'.join(map(str, spec.input_shape))} map"
+                example_text = f"{at.example_text()} (the panel {name(o(0))} = x), y = {vec(at.y, digits)}"
+            o0_text = f"{name(o(0))} = x, a {'×'.join(map(str, spec.input_shape))} map"
         if spec.lengths is not None:  # a sequence: its length and rows (tui/seq_sheet.py)
             from .seq_sheet import status_lines
 
@@ -79,9 +79,13 @@ class BoardText(Host):
         return mode if name == "sgd" else f"{mode} · {name}"
 
     def step_symbol(self, key: Any) -> str:
-        from ..core.engine.equations import symbol
+        """The step's quantity as the panels name it (in the stepper's notation profile)."""
+        from ..core.engine.equations import step_symbol
+        from ..core.formulas.formula import TextPrinter
+        from .panels import profiled
 
-        return symbol(key, self.spec.layer_kinds)
+        notation = self.stepper.notation if profiled(self.stepper) else None
+        return TextPrinter(notation=notation).p(step_symbol(key, self.spec.layer_kinds))
 
     def step_equation(self, step: Any) -> str:
         from ..core.engine.equations import step_equation

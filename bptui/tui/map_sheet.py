@@ -65,6 +65,7 @@ class MapSheet(NumberSheet):
         self._produced: str | None = None  # the quantity the last step produced, for a rebuild
         self._board: tuple = ()  # the board and the step's product the lines were last built for
         self.stepped = False  # the last show() drew a new board or step, not only a cursor move
+        self.heading_lines: list[int] = []  # the lines that name the cells under them
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -79,9 +80,17 @@ class MapSheet(NumberSheet):
     def _title(self) -> str:
         l, k = self.l_index, self.kind
         if k is None:
-            return "Input o⁽⁰⁾ = x · " + "×".join(map(str, self.shape))
-        act = f" · f{sup(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
-        return f"Layer {l} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+            return f"Input {self._names()[0][1]} · " + "×".join(map(str, self.shape))
+        act = f" · f{self._layer_index(l)} = {self.stepper.spec.activations[l - 1]}" if k.has_s else ""
+        return f"Layer {self._layer_number(l)} · {k.describe()}{act} · maps {'×'.join(map(str, k.out_shape))}"
+
+    def _layer_number(self, l: int) -> int:
+        """Layer ``l`` as the titles number it (a notation profile's panel: as the profile does)."""
+        return l
+
+    def _layer_index(self, l: int) -> str:
+        """Layer ``l``'s index as a superscript: ⁽ˡ⁾ (a profile's panel: its own, ², ^[l])."""
+        return sup(l)
 
     def unread(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The rows and columns of this panel's maps that the layer above never reads (its stride
@@ -102,6 +111,10 @@ class MapSheet(NumberSheet):
         if k.own_steps:  # its own rows (a dropout layer's mask m, o, ∂ℓ/∂x), named by its view hints
             return [(q, k.panel_label(q, l)) for q in ("s", "o", "delta")]
         return [("o", f"o{sup(l)}"), ("delta", f"∂ℓ/∂o{sup(l)}")]
+
+    def _channel(self, c: int) -> str:
+        """The label of channel ``c`` (from 0) of this panel's maps: the input's are c, a layer's k."""
+        return f"{'c' if self.kind is None else 'k'}={c + 1}"
 
     def _kernel_columns(self) -> tuple[dict[tuple[int, ...], int], tuple[int, int, int]]:
         """W's column of each kernel weight (c, u, v), and the kernels' (channels, height, width),
@@ -154,7 +167,7 @@ class MapSheet(NumberSheet):
         if not rows and not cols:
             return ""
         above = self.stepper.spec.layer_kinds[self.l_index]
-        return f"× never read by layer {self.l_index + 1} ({above.describe()})"
+        return f"× never read by layer {self._layer_number(self.l_index + 1)} ({above.describe()})"
 
     def board_signature(self) -> tuple:
         """What this panel's lines are made of, as ids and keys: the arrays it reads (never changed in
@@ -229,7 +242,8 @@ class MapSheet(NumberSheet):
 
         rows, cols = self.unread()
         boards = {"s": st.s[l], "o": self._input() if k is None else st.o[l], "delta": st.delta[l]}
-        formats = self.formats(list(boards.values()) + ([st.W[l], st.G[l]] if k is not None and k.has_weights else []))
+        weights = list(self._weights_shown().values()) if k is not None and k.has_weights else []
+        formats = self.formats(list(boards.values()) + weights)
 
         def number(x: float | None, key: Key, mark: bool, unread: bool = False,
                    fmt: str | None = None) -> tuple[str, str, Key | None]:
@@ -244,35 +258,9 @@ class MapSheet(NumberSheet):
 
         avail = self._avail = self.room().width or 10**6
         stacked, bands = self._arrangement(avail)
+        self.heading_lines = []
         if k is not None and k.has_weights:  # the kernels, G⁽ˡ⁾ beside W⁽ˡ⁾ or under it
-            K, _ = k.param_shape
-            at, (C, kh, kw) = self._kernel_columns()
-
-            def kernel_line(q: str, kk: int, u: int) -> list[tuple[str, str, Key | None]]:
-                M, fmt = getattr(st, q)[l], formats.get(id(getattr(st, q)[l]))
-                row = [number(M[kk, 0], (q, l, kk, 0), produced == q, fmt=fmt) if u == 0 else (" " * cw, "base", None),
-                       ("│", "bias", None)]
-                for c in range(C):
-                    for v in range(kw):
-                        a = at[c, u, v]
-                        row.append(number(M[kk, a], (q, l, kk, a), produced == q, fmt=fmt))
-                    row.append(("  ", "base", None))
-                return row
-
-            def title(q: str) -> tuple[str, str, Key | None]:
-                text = f"W{sup(l)}: kernels k (bias b_k │ channels c = 1…{C})" if q == "W" else f"G{sup(l)}"
-                return (("▶ " if produced == q else "") + text, "header+" if produced == q else "header", None)
-
-            for group in ((("W", "G"),) if not stacked else (("W",), ("G",))):
-                if group == ("G",):
-                    lines.append([])
-                lines.append([title(group[0])] + ([("      ", "base", None), title("G")] if len(group) == 2 else []))
-                for kk in range(K):
-                    for u in range(kh):
-                        row: list[tuple[str, str, Key | None]] = [(f"k={kk + 1}".ljust(5) if u == 0 else " " * 5, "header", None)]
-                        for q in group:
-                            row += kernel_line(q, kk, u) + [("    ", "base", None)]
-                        lines.append(row)
+            lines += self._kernel_lines(stacked, number, formats, produced)
             lines.append([])
         names = self._names()
         Cn, H, W = self.shape
@@ -284,11 +272,11 @@ class MapSheet(NumberSheet):
             for q, name in band:
                 head.append((("▶ " if produced == q else "") + name, "header+" if produced == q else "header", None))
                 head.append((" " * max(width - len(name) - (2 if produced == q else 0) + 3, 1), "base", None))
+            self.heading_lines.append(len(lines))
             lines.append(head)
             for c in range(Cn):
                 for i in range(H):
-                    letter = "c" if k is None else "k"  # the input's channels are c, a layer's k
-                    row = [(f"{letter}={c + 1}".ljust(5) if i == 0 else " " * 5, "header", None)]
+                    row: list[tuple[str, str, Key | None]] = [(self._channel(c).ljust(5) if i == 0 else " " * 5, "header", None)]
                     for q, _ in band:
                         arr = boards[q]
                         fmt = formats.get(id(arr))
@@ -303,6 +291,51 @@ class MapSheet(NumberSheet):
             while line and line[-1][2] is None and not line[-1][0].strip():
                 line.pop()
         self.set_lines(lines)
+
+    def _weights_shown(self) -> dict[str, Any]:
+        """The matrices the kernels show, by quantity: the board's W⁽ˡ⁾ and G⁽ˡ⁾."""
+        st, l = self.stepper.state, self.l_index
+        return {"W": st.W[l], "G": st.G[l]}
+
+    def _kernel_lines(self, stacked: bool, number: Any, formats: dict[int, str], produced: str | None
+                      ) -> list[list[tuple[str, str, Key | None]]]:
+        """W⁽ˡ⁾'s kernels (k = 1…K, each its bias b_k │ one kh × kw matrix per input channel c) and
+        G⁽ˡ⁾'s in the same form, beside them or (``stacked``) under them; ``number`` writes a cell."""
+        l, k = self.l_index, self.kind
+        assert k is not None
+        K, _ = k.param_shape
+        at, (C, kh, kw) = self._kernel_columns()
+        cw = cell_width(self.digits)
+        shown = self._weights_shown()
+        lines: list[list[tuple[str, str, Key | None]]] = []
+
+        def kernel_line(q: str, kk: int, u: int) -> list[tuple[str, str, Key | None]]:
+            M, fmt = shown[q], formats.get(id(shown[q]))
+            row = [number(M[kk, 0], (q, l, kk, 0), produced == q, fmt=fmt) if u == 0 else (" " * cw, "base", None),
+                   ("│", "bias", None)]
+            for c in range(C):
+                for v in range(kw):
+                    a = at[c, u, v]
+                    row.append(number(M[kk, a], (q, l, kk, a), produced == q, fmt=fmt))
+                row.append(("  ", "base", None))
+            return row
+
+        def title(q: str) -> tuple[str, str, Key | None]:
+            text = f"W{sup(l)}: kernels k (bias b_k │ channels c = 1…{C})" if q == "W" else f"G{sup(l)}"
+            return (("▶ " if produced == q else "") + text, "header+" if produced == q else "header", None)
+
+        for group in ((("W", "G"),) if not stacked else (("W",), ("G",))):
+            if group == ("G",):
+                lines.append([])
+            self.heading_lines.append(len(lines))
+            lines.append([title(group[0])] + ([("      ", "base", None), title("G")] if len(group) == 2 else []))
+            for kk in range(K):
+                for u in range(kh):
+                    row: list[tuple[str, str, Key | None]] = [(f"k={kk + 1}".ljust(5) if u == 0 else " " * 5, "header", None)]
+                    for q in group:
+                        row += kernel_line(q, kk, u) + [("    ", "base", None)]
+                    lines.append(row)
+        return lines
 
     def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
         """Show ``lines`` (runs of text, style name, cell key): the cells the cursor can visit, where

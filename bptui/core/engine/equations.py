@@ -167,6 +167,19 @@ def units(net: Network, l: int) -> Node:
     return Op("drop0", (o(l),)) if l < net.L else o(l)
 
 
+def fprime_label(l: int | str) -> Sym:
+    """The name of layer l's f′ on a line of the network's rules, as the lecture writes it: f′(s⁽ˡ⁾)
+    (a label; :func:`profiled_fprime` gives a profile's)."""
+    return Sym(f"f′({TextPrinter().p(s(l))})", latex=f"f'(s^{{({l})}})", vector=isinstance(l, str))
+
+
+def profiled_fprime(eq: Equation, L: int) -> Equation:
+    """``eq`` (a rules line, a kind's too) with the lecture's f′(s⁽ˡ⁾) labels of layers 1…L and l written as
+    a profile's dense lines write f′: f′ with the layer index (f′², f′^[l]; no lecture s in a profile)."""
+    names = {fprime_label(l): Sym("f′", l, latex="f'", vector=isinstance(l, str)) for l in (*range(1, L + 1), "l")}
+    return replace(eq, lhs=substitute(eq.lhs, names), forms=tuple(substitute(f, names) for f in eq.forms))
+
+
 def fprime(net: Network, l: int, s_node: Node, o_node: Node) -> Node:
     """f′(s⁽ˡ⁾) of layer l as its activation's table writes it (vector or one unit)."""
     return net.act(l).derivative(s_node, o_node)
@@ -576,8 +589,10 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
     screen, the export's notation and the diagrams); grouped as ``notation`` groups the steps (a
     separate b: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ first, the gradients and updates of W and b apart; a mean
     gradient: G/m), for a network whose layers follow it (:func:`profile_fits`)."""
-    if notation is not None and (notation.separate_bias or notation.mean):
-        return _profile_formulas(net, opt, notation)
+    if notation is not None and notation.name != "lecture13":  # f′ as the profile's dense lines write it
+        regrouped = notation.separate_bias or notation.mean
+        written = _profile_formulas(net, opt, notation) if regrouped else network_formulas(net, opt)
+        return [profiled_fprime(eq, net.L) for eq in written]
     L = net.L
     eqs: list[Equation] = []
     kinds = net.kinds if net.spec.is_v2 else ()
@@ -592,7 +607,7 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
             eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
         if net.act(l).name != "softmax":
-            eqs.append(Equation(Sym(f"f′(s{_sup(l)})", latex=f"f'(s^{{({l})}})"), (fprime(net, l, s(l), units(net, l)),)))
+            eqs.append(Equation(fprime_label(l), (fprime(net, l, s(l), units(net, l)),)))
     act = net.act(L).name
     eqs.append(Equation(loss_sym("n"), (net.loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act),)))
     loss = net.loss
@@ -606,7 +621,7 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
         eqs.append(Equation(delta(L), (grad if net.act(L).derivative_is_one else mul(grad, fprime(net, L, s(L), o(L))),)))
     if L > 1:
         eqs.append(Equation(delta("l"), (mul(Op("drop0", (Op("@", (Op("T", (W("l+1"),)), delta("l+1"))),)),
-                                             Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)),)))
+                                             fprime_label("l")),)))
     for kind in kinds:  # once per network: δ below a convolution, its G, through a pooling layer
         for eq in kind.shared_rules(net):
             if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike

@@ -634,7 +634,7 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     what = (f"the weight from unit {out.unit(a)} of layer {out.layer(wiring.source(stepper.net, l))} to unit "
             f"{out.unit(b)} of layer {out.layer(l)}" if a else f"the bias of unit {out.unit(b)} in layer {out.layer(l)}")
     kind = spec.layer_kinds[l - 1] if spec.is_v2 else None
-    what = (kind.weight_text(spec, l, b, a) if kind is not None else None) or what
+    what = (kind.profiled_weight_text(spec, l, b, a, out.notation) if kind is not None else None) or what
     # the update's symbols as the layer's panel names the weight (u_b,c in U, a kernel's w_k,c,u,v, b_k)
     names = cell.kind if cell.kind is not None else spec.layer_kinds[l - 1]
     w_name, g_name = names.weight_sym(l, b - 1, a), names.grad_sym(l, b - 1, a)

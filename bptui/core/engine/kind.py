@@ -657,6 +657,11 @@ class LayerKind:
         """What W⁽ˡ⁾'s entry (b, a) is, in words (b from 1, a = 0 the bias column); None: a dense layer's."""
         return None
 
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """:meth:`weight_text` with its layer and unit numbers as the notation profile ``notation``
+        numbers them (its panel's); here: weight_text's own (a kind whose words number nothing)."""
+        return self.weight_text(spec, l, b, a)
+
     # -- a kind over time: one example's sequence, τ by τ (``over_time``) -----------------------------------
     def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:  # pragma: no cover
         """The board's (s, o, δ) rows of a new example's sequence ``x`` (T × d), and the kinds' own

@@ -258,10 +258,18 @@ class Conv2d(_Windowed):
         return _explain().explain_map(stepper, cell, digits)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """The kernel, channel and offset (from 1, or the profile's first unit) and the layer (the
+        profile's number) of W⁽ˡ⁾'s entry (b, a), as the panel numbers them."""
+        unit = (lambda i: i) if notation is None else notation.unit
+        layer = l if notation is None else notation.layer_number(l)
         if not a:
-            return f"the bias of kernel {b} in layer {l} (a convolution)"
+            return f"the bias of kernel {unit(b)} in layer {layer} (a convolution)"
         c, u, v = self.kernel_index(a)
-        return f"the weight of kernel {b} at channel {c + 1}, offset ({u + 1}, {v + 1}) in layer {l} (a convolution)"
+        return (f"the weight of kernel {unit(b)} at channel {unit(c + 1)}, offset ({unit(u + 1)}, {unit(v + 1)}) "
+                f"in layer {layer} (a convolution)")
 
 
 def _conv_kind(x_shape: Shape, kernel_shape: Shape, stride: int, padding: int) -> Conv2d:

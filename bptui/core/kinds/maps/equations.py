@@ -43,8 +43,16 @@ def kernel_col(k: Conv2d, c: int, u: int, v: int) -> int:
     return 1 + (c * k.kernel[0] + u) * k.kernel[1] + v
 
 
-def _note_conv(k: Conv2d, l: int) -> str:
-    return f"stride {k.stride}, padding {k.padding}; o outside the map is 0" + unread_note(k, l)
+def _named(P: Any) -> Any:
+    """How a note names a quantity: the printer of the notation profile ``P`` (None: the lecture's)."""
+    from ...formulas.formula import TextPrinter
+
+    return TextPrinter(notation=P).p
+
+
+def _note_conv(k: Conv2d, l: int, P: Any = None) -> str:
+    o = P.activation.text if P is not None else "o"
+    return f"stride {k.stride}, padding {k.padding}; {o} outside the map is 0" + unread_note(k, l, P)
 
 
 def _lines(xs: tuple[int, ...], word: str) -> str:
@@ -64,10 +72,11 @@ def unread_lines(k: LayerKind) -> str:
     return " and ".join(parts)
 
 
-def unread_note(k: LayerKind, l: int) -> str:
-    """``; rows … of o⁽ˡ⁻¹⁾ never read`` for the note of a step of layer l (kind ``k``), or ""."""
+def unread_note(k: LayerKind, l: int, P: Any = None) -> str:
+    """``; rows … of o⁽ˡ⁻¹⁾ never read`` for the note of a step of layer l (kind ``k``), or "" (in the
+    notation profile ``P``: its symbol)."""
     lines = unread_lines(k)
-    return f"; {lines} of o{_sup(l - 1)} never read" if lines else ""
+    return f"; {lines} of {_named(P)(E.o(l - 1))} never read" if lines else ""
 
 
 def _pad(o: np.ndarray, p: int) -> np.ndarray:
@@ -108,11 +117,11 @@ def step_equations(net: Network, state: State, step: Step, pos: Pos | None = Non
     P = notation if notation is not None and notation.name != "lecture13" else None
     if key.phase == FORWARD and key.quantity == "s":
         if isinstance(k, Conv2d):
-            return conv_s(net, state, l, pos or (0, 0, 0))
+            return conv_s(net, state, l, pos or (0, 0, 0), P)
         return dense_after_map_s(state, l, k, P)
     if key.phase == FORWARD:
         if isinstance(k, Pool2d):
-            return pool_o(state, l, k, pos or (0, 0, 0))
+            return pool_o(state, l, k, pos or (0, 0, 0), P)
         return conv_o(net, state, l, pos or (0, 0, 0))
     if key.quantity == "G":
         m = E.group_size(net, key) if P is not None and P.mean else None
@@ -139,7 +148,7 @@ def unread_at(k: LayerKind, l: int, pos: Pos) -> str:
 
 
 # -- forward -----------------------------------------------------------------------------------------
-def conv_s(net: Network, state: State, l: int, pos: Pos) -> tuple[Equation, ...]:
+def conv_s(net: Network, state: State, l: int, pos: Pos, P: Any = None) -> tuple[Equation, ...]:
     k = net.kind(l)
     assert isinstance(k, Conv2d)
     W, o_prev, s_l = state.W[l], state.o[l - 1], state.s[l]
@@ -149,7 +158,7 @@ def conv_s(net: Network, state: State, l: int, pos: Pos) -> tuple[Equation, ...]
     st, p = Num(float(k.stride), exact=True), Num(float(k.padding), exact=True)
     rhs = Op("⋆", (Wm, om, b, st, p))
     whole = Equation(_map("s", l), (rhs, Arr(np.asarray(s_l), Ref("s", l))), bindings={Wm: kern, om: o_prev, b: bias},
-                     note=_note_conv(k, l))
+                     note=_note_conv(k, l, P))
     return whole, conv_s_at(net, state, l, pos)
 
 
@@ -213,12 +222,12 @@ def _alpha(net: Network, l: int) -> dict:
     return {ALPHA: net.alphas[l - 1]} if net.act(l).uses_alpha else {}
 
 
-def pool_o(state: State, l: int, k: Pool2d, pos: Pos) -> tuple[Equation, ...]:
+def pool_o(state: State, l: int, k: Pool2d, pos: Pos, P: Any = None) -> tuple[Equation, ...]:
     o_prev, o_l = np.asarray(state.o[l - 1]), np.asarray(state.o[l])
     om = _map("o", l - 1)
     size, st = Num(float(k.size), exact=True), Num(float(k.stride), exact=True)
     rhs = Op(f"{k.mode}pool", (om, size, st))
-    note = f"{k.size}×{k.size} windows, stride {k.stride}" + unread_note(k, l)
+    note = f"{k.size}×{k.size} windows, stride {k.stride}" + unread_note(k, l, P)
     whole = Equation(_map("o", l), (rhs, Arr(o_l, Ref("o", l))), bindings={om: o_prev}, note=note)
     return whole, pool_o_at(state, l, k, pos)
 
@@ -304,7 +313,7 @@ def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos, P: Any = None,
 
         named = TextPrinter(notation=P)
         note = (f"the kernel's part of {named.p(Gw)}; the bias's {named.p(Gb)} gets Σ_i,j "
-                f"{named.p(_sym('δ', l, 'k', 'i', 'j', latex=chr(92) + 'delta'))}; {_note_conv(k, l)}")
+                f"{named.p(_sym('δ', l, 'k', 'i', 'j', latex=chr(92) + 'delta'))}; {_note_conv(k, l, P)}")
     whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←", env, note=note)
     del Gk, Gb
     return whole, conv_G_at(state, step, l, k, pos, P, m, L, M)
@@ -373,7 +382,7 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any = No
         up = Op("⋆full", (dn, Wm, Num(float(above.stride), exact=True), Num(float(above.padding), exact=True),
                           Num(float(H), exact=True), Num(float(Wd), exact=True)))
         env.update({dn: d_next, Wm: kernel_of(above, state.W[l + 1])})
-        note = f"the full correlation of δ{_sup(l + 1)} with the flipped kernel; {_note_conv(above, l + 1)}"
+        note = f"the full correlation of {_named(P)(E.delta(l + 1))} with the flipped kernel; {_note_conv(above, l + 1, P)}"
     elif isinstance(above, Pool2d):
         g = delta_symbol(net, l + 1, n)
         om = _map("o", l)
@@ -383,7 +392,7 @@ def back_delta(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any = No
         del gm
         note = ("each window's gradient goes to its first maximum (row-major)" if above.mode == "max"
                 else f"each window's gradient is spread evenly over its {above.size * above.size} entries") + \
-            unread_note(above, l + 1)
+            unread_note(above, l + 1, P)
     elif P is not None and P.separate_bias:  # a dense layer reading the map, W without its bias column
         Wm = _map("W", l + 1)
         shape = tuple(Num(float(x), exact=True) for x in k.out_shape)
@@ -478,7 +487,8 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
         w_sym = Sym("w", l + 1, ("c", str(P.unit(a) if P is not None else a)))
         up_rule = Sum("c", mul(d_sym, w_sym))
         env = {d_sym: np.array(vals_d), w_sym: np.array(vals_w)}
-        note = f"entry {P.unit(a) if P is not None else a} of vec(o{_sup(l)})" if sep else f"entry {a} of [1, vec(o{_sup(l)})]"
+        read = _named(P)(E.o(l))  # the map the dense layer reads, as the notation names it
+        note = f"entry {P.unit(a) if P is not None else a} of vec({read})" if sep else f"entry {a} of [1, vec({read})]"
     del top
     up_filled: Node = add(*terms) if len(terms) > 1 else (terms[0] if terms else Num(0.0, exact=True))
     lhs = delta_symbol(net, l, n, pos)
@@ -501,7 +511,7 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
 
 # -- the network's rules (core/engine/equations.py's network_formulas asks each kind) ----------------
 _ONE, _ZERO = Num(1.0, exact=True), Num(0.0, exact=True)
-_FL = Sym("f′(s⁽ˡ⁾)", latex="f'(s^{(l)})", vector=True)
+_FL = E.fprime_label("l")
 
 
 def conv_rules(net: Network, l: int) -> list[Equation]:
@@ -509,7 +519,7 @@ def conv_rules(net: Network, l: int) -> list[Equation]:
     s, o = E.s, E.o
     return [Equation(s(l), (Op("⋆", (E.W(l), o(l - 1), Sym("b", l, vector=True), _ONE, _ZERO)),)),
             Equation(o(l), (net.act(l).value(s(l)),)),
-            Equation(Sym(f"f′(s{sup(l)})", latex=f"f'(s^{{({l})}})"), (E.fprime(net, l, s(l), o(l)),))]
+            Equation(E.fprime_label(l), (E.fprime(net, l, s(l), o(l)),))]
 
 
 def conv_shared_rules() -> list[Equation]:
@@ -531,4 +541,4 @@ def pool_shared_rules(k: Pool2d) -> list[Equation]:
     """∂ℓ/∂o⁽ˡ⁾ below a pooling layer: to each window's first maximum, or spread over the window."""
     where = "to each window's first maximum" if k.mode == "max" else "spread evenly over each window's entries"
     return [Equation(E.delta("l"), (Op(f"route_{k.mode}", (Partial(E.loss_sym("n"), E.o("l+1")), E.o("l"), _ONE, _ONE)),),
-                     note=f"below {'an' if k.type[0] in 'aeiou' else 'a'} {k.type} layer (⊙ f′(s⁽ˡ⁾) for a convolution): {where}")]
+                     note=f"below {'an' if k.type[0] in 'aeiou' else 'a'} {k.type} layer (⊙ f′ for a convolution): {where}")]

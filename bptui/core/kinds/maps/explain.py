@@ -108,7 +108,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
             extra = (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     else:
-        eq = CE.back_delta_at(net, view, l, n, pos)
+        eq = CE.back_delta_at(net, view, l, n, pos, out.notation)
         what = (f"∂ℓ/∂o{sup(l)} at {_pos(pos)}" if isinstance(k, Pool2d) else f"∂ℓ/∂s{sup(l)} at {_pos(pos)}") + \
             f", how the loss of example n = {n} moves with it"
         extra = ()
