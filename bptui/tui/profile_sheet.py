@@ -10,9 +10,10 @@ profile's quantities, as its equation line writes them (``core/formulas/profiles
   under it.
 - The profile's symbols and layer index in the headings and the title, units numbered from its base.
 
-What the panel shows is read through the profile's mapping of the lecture's board
-(``Profile.weights_shown``, ``bias_shown``, ``weight_at``, ``gradient_shown``; tests/test_notation_panels.py
-holds it to the equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
+What the panel shows is read through the profile's one mapping of the lecture's board
+(``Profile.parts``, ``profiles.shown_value`` and ``lecture_index``: the tables the equation line, the quiz
+and exercises read through ``shown_ref``; tests/test_notation_panels.py holds the panel to them and to the
+equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
 column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name
 the file's entry whatever the layout.
 """
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
+from ..core.formulas.profiles import lecture_index, shown_value
 from .map_sheet import Key, MapSheet
 from .panel_base import panel_css
 from .view import OPT_LABELS, cell_width
@@ -113,11 +115,11 @@ class ProfileSheet(MapSheet):
             parts[key] = hit
             return hit[1]
 
-        shown = {"W": part("W", Wl, p.weights_shown),
-                 "G": part("G", Gl, lambda g: p.gradient_shown(p.weights_shown(g), m))}
-        if p.separate_bias:
-            shown["b"] = part("b", Wl, p.bias_shown)
-            shown["Gb"] = part("Gb", Gl, lambda g: p.gradient_shown(p.bias_shown(g), m))
+        # the parts of W and G the profile shows (profiles.PARTS): W's (and b) and G's (and its b), G/m in a mean profile
+        views = dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+        shown = {name: part(name, Gl if name.startswith("G") else Wl, lambda a, v=view: shown_value(a, v, m))
+                 for name, view in views.items()}
+        o_view = p.parts("o", hidden_o)[0]  # o as shown: without its 1 in a hidden layer with a separate b
         self._parts = parts
         vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
         formats = self.formats(list(shown.values()) + list(vectors.values()))
@@ -138,16 +140,18 @@ class ProfileSheet(MapSheet):
         def matrix(q: str, i: int, j: int) -> Run:
             """Entry (i, j) of W's or G's part as shown, with the lecture's key."""
             a = shown[q]
-            return number(float(a[i, j]), (q, l, *p.weight_at(i, j)), formats.get(id(a)))
+            return number(float(a[i, j]), (q, l, *lecture_index(views[q], (i, j))), formats.get(id(a)))
 
         def bias(q: str, unit: int) -> Run:
-            a = shown["b" if q == "W" else "Gb"]
-            return number(float(a[unit]), (q, l, unit, 0), formats.get(id(a)))
+            name = "b" if q == "W" else "Gb"
+            a = shown[name]
+            return number(float(a[unit]), (q, l, *lecture_index(views[name], (unit,))), formats.get(id(a)))
 
         def vector(q: str, unit: int) -> Run:
-            """Unit ``unit``'s s, o or δ (0-based; o's index past its 1 when the profile leaves the 1 out)."""
+            """Entry ``unit`` of s, δ, or o as shown (o's index in the lecture's o is past its 1 when the
+            profile leaves the 1 out)."""
             v = vectors[q]
-            index = unit + 1 if q == "o" and hidden_o and p.separate_bias else unit
+            index = lecture_index(o_view, (unit,))[0] if q == "o" else unit
             return number(None if v is None else float(v[index]), (q, l, index, None), formats.get(id(v)))
 
         def heading(name: str, q: str, width: int, left: bool = True) -> Run:
