@@ -12,10 +12,16 @@ profile's quantities, as its equation line writes them (``core/formulas/profiles
 
 What the panel shows is read through the profile's one mapping of the lecture's board
 (``Profile.parts``, ``profiles.shown_value`` and ``lecture_index``: the tables the equation line, the quiz
-and exercises read through ``shown_ref``; tests/test_notation_panels.py holds the panel to them and to the
-equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
-column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name
-the file's entry whatever the layout.
+and exercises read through ``shown_ref``; tests/test_notation_mapping.py holds the panel and ``shown_ref``
+to each other, tests/test_notation_panels.py the panel to the equation line's numbers); every cell
+carries the lecture's key (quantity, layer, unit, column), so the cursor, an edit (Enter on a weight),
+the quiz's hidden cell and the explanations name the file's entry whatever the layout.
+
+A step formats only what it changed: each part's runs (W's rows, a column of s, G's band, cs231n's
+D lines of W) are kept while their board array and their look are the same (``kept`` in ``_build``),
+and ``set_chunks`` measures a kept part's lines once. A 784-128-10 network's keypress costs about what
+the lecture's panel costs (``benchmarks/profile_panel_speed.py``); the step that produces a big G still
+formats every line of it.
 """
 
 from __future__ import annotations
@@ -52,6 +58,25 @@ class Lines:
     def block(self, lines: list[list[Run]]) -> None:
         self.chunks.append(lines)
         self.count += len(lines)
+
+
+def _unmarked(made: list) -> list:
+    """A step's product (runs, or lists of them) as the step after draws it: no ▶, no • and no highlight
+    (the runs ``make`` gives when the quantity is not the product, without formatting a number again)."""
+    out: list = []
+    for x in made:
+        if isinstance(x, list):
+            out.append(_unmarked(x))
+            continue
+        text, style, key = x
+        if key is not None and text.endswith("•"):  # a number the step changed
+            text = text[:-1] + " "
+        if style.endswith("+"):
+            style = style[:-1]
+            if key is None:  # a label: its ▶ goes
+                text = text.replace("▶ ", "", 1).ljust(len(text))
+        out.append((text, style, key))
+    return out
 
 
 def _cells(line: list[Run]) -> list[tuple[int, Key]]:
@@ -207,14 +232,17 @@ class ProfileSheet(MapSheet):
         def kept(q: str, source: Any, look: tuple, make: Any) -> list:
             """What ``make`` draws of quantity ``q`` from the array ``source`` (a part of its line, or its
             lines), kept while that array and its ``look`` (its part, place and widths) are the same: a step
-            formats only the numbers it changed, not a big layer's every cell. Never kept: the step's
-            product (its • marks change)."""
-            if q == produced:
-                return make()
+            formats only the numbers it changed, not a big layer's every cell. A step's product is drawn
+            with its ▶, • and highlight, and the step after draws it from that without them."""
             look = (q, *look, *drawn_with, stale and q in ("s", "o", "delta"))
+            if q == produced:
+                made = make()
+                kept_now[("product", *look)] = (source, made)
+                return made
             hit = self._kept.get(look)
             if hit is None or hit[0] is not source:
-                hit = (source, make())
+                was = self._kept.get(("product", *look))
+                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
             kept_now[look] = hit
             return hit[1]
 
@@ -407,9 +435,10 @@ class ProfileSheet(MapSheet):
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
         C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
-        def lead(name: str, q: str, index: str = "") -> Run:
-            text = ("▶ " if name and q == self._produced else "") + name
-            return (text.ljust(name_w) + index.ljust(5), "header+" if q == self._produced else "header", None)
+        def lead(name: str, q: str, index: str = "") -> list[Run]:
+            """A line's label: its part's name (with ▶ on a step's product), and its k."""
+            text, style = ("▶ " if name and q == self._produced else "") + name, "header+" if q == self._produced else "header"
+            return [(text.ljust(name_w), style, None), (index.ljust(5), style, None)]
 
         top: list[Run] = [(" " * label, "header", None)]
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
@@ -417,14 +446,14 @@ class ProfileSheet(MapSheet):
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
             if q in ("W", "G"):  # D lines each
                 lines.block(kept(q, shown[q], (q, C), lambda q=q: [
-                    [lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}")] + [matrix(q, k, c) for c in range(C)]
+                    lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}") + [matrix(q, k, c) for c in range(C)]
                     for k in range(D)]))
             elif q in ("b", "Gb"):
                 of = "G" if q == "Gb" else "W"
-                lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [[lead(names[q], of)]
+                lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
                                  + [bias(of, c) for c in range(C)]]))
             else:
-                lines.block(kept(q, boards[q], (q, C), lambda q=q: [[lead(names[q], q)]
+                lines.block(kept(q, boards[q], (q, C), lambda q=q: [lead(names[q], q)
                                  + [vector(q, c) for c in range(C)]]))
         for text, array in optimizer:
 
