@@ -79,18 +79,19 @@ def _unmarked(made: list) -> list:
     return out
 
 
-def _cells(line: list[Run]) -> list[tuple[int, Key]]:
-    """Where the line's cells stand: (x, key)."""
-    x, out = 0, []
-    for text, _, key in line:
-        if key is not None:
-            out.append((x, key))
-        x += len(text)
-    return out
-
-
-def _width(line: list[Run]) -> int:
-    return sum(len(text) for text, _, _ in line)
+def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
+    """Lines without blank runs at their ends, where each line's cells stand (x, key), and the widest."""
+    lines = [_trimmed(line) for line in lines]
+    cells, width = [], 1
+    for line in lines:
+        x, at = 0, []
+        for text, _, key in line:
+            if key is not None:
+                at.append((x, key))
+            x += len(text)
+        cells.append(at)
+        width = max(width, x)
+    return lines, cells, width
 
 
 def _trimmed(line: list[Run]) -> list[Run]:
@@ -276,8 +277,8 @@ class ProfileSheet(MapSheet):
         for chunk in chunks:
             hit = self._measured.get(id(chunk))
             if hit is None or hit[0] is not chunk:
-                chunk[:] = [_trimmed(line) for line in chunk]
-                hit = (chunk, [_cells(line) for line in chunk], max((_width(line) for line in chunk), default=1))
+                chunk[:], cells, most = _measured(chunk)
+                hit = (chunk, cells, most)
                 fresh += range(len(lines), len(lines) + len(chunk))
             measured[id(chunk)] = hit
             lines += chunk
