@@ -33,6 +33,7 @@ from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
+from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet
@@ -166,7 +167,8 @@ class ProfileSheet(MapSheet):
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
         st = stepper.state
-        cw = cell_width(self.digits)
+        digits, hidden = self.digits, self.hidden  # read once: a reactive costs a lookup each time
+        cw = cell_width(digits)
         last = stepper.last
         stale = last is not None and last.key.phase == "update"
         m = eq.board_group_size(stepper)
@@ -201,13 +203,13 @@ class ProfileSheet(MapSheet):
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
-            if key is not None and key == self.hidden:
+            if key is not None and key == hidden:
                 return ("? ".rjust(cw), "pos", key)
             mark = key is not None and key[0] == produced
             dim = stale and key is not None and key[0] in ("s", "o", "delta")
             dot = key is not None and mark and changed is not None and bool(
                 changed[key[2]] if key[3] is None else changed[key[2], key[3]])
-            return (self.number_text(float(x), fmt).rjust(cw - 1) + ("•" if dot else " "),
+            return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
                     self.number_style(float(x), dim, mark), key)
 
         def matrix(q: str, i: int, j: int) -> Run:
@@ -228,7 +230,7 @@ class ProfileSheet(MapSheet):
             return number(None if v is None else float(v[index]), (q, l, index, None), formats.get(id(v)))
 
         kept_now: dict[tuple, tuple[Any, list]] = {}
-        drawn_with = (cw, self.digits, self.hidden, m)
+        drawn_with = (cw, digits, hidden, m)
 
         def kept(q: str, source: Any, look: tuple, make: Any) -> list:
             """What ``make`` draws of quantity ``q`` from the array ``source`` (a part of its line, or its
