@@ -436,15 +436,15 @@ class Blanker:
         the lecture's; in a profile, those whose place in the array the profile shows is not elided."""
         if self.notation is None:
             return _visible(shape)
-        shown_shapes = {"W": (shape[0], shape[-1] - 1), "W.T": (shape[-1] - 1, shape[0]), "b": shape[:1],
-                        "x": (shape[0] - 1,), "X": (shape[0], shape[-1] - 1), "": shape}
+        from .core.formulas.profiles import VIEWS
+
         kept: dict[str, set] = {}
         out = []
         for index in np.ndindex(*shape):
             shown = self.view(ref.at(*index))
             part = shown.view.partition("/")[0]
             if part not in kept:
-                kept[part] = set(_visible(shown_shapes[part]))
+                kept[part] = set(_visible(VIEWS[part].shape(shape)))
             if shown.index in kept[part] or (not part and index in kept[part]):
                 out.append(index)
         return out
@@ -452,21 +452,13 @@ class Blanker:
     @staticmethod
     def _lecture_index(ref: Ref) -> Callable[[tuple[int, ...]], Any]:
         """How an entry's index in the array a profile shows (``ref``'s view) maps to the board's."""
+        from .core.formulas.profiles import lecture_index
+
         view, base = ref.view, ref.index or ()
 
         def board(i: tuple[int, ...]) -> Any:
             j = base + i
-            if view.startswith("W.T"):  # W shown transposed, without its bias column
-                return (j[1], j[0] + 1)
-            if view.startswith("W"):  # W without its bias column
-                return (j[0], j[1] + 1)
-            if view.startswith("b"):  # the bias column
-                return (j[0], 0)
-            if view.startswith("x"):  # o without the 1 on top
-                return (j[0] + 1,)
-            if view.startswith("X"):  # a per-τ o, each row without its 1 on top
-                return (j[0], j[1] + 1)
-            return j if j else None
+            return lecture_index(view, j) if view.partition("/")[0] else j if j else None
         return board
 
     def _source(self, sym: Sym, shape: tuple[int, ...]) -> tuple[str, int | None, Callable[[tuple[int, ...]], Any]] | None:
@@ -476,11 +468,11 @@ class Blanker:
         same: Callable[[tuple[int, ...]], Any] = lambda i: i if i else None
         if self.notation is not None and self.notation.separate_bias and isinstance(l, int) and sym.vector \
                 and sym.accent in ("", "hat"):  # a profile's W part and b, its gradients and the optimizer's state
-            rows = self.notation.vectors == "row"
+            wv, bv = self.notation.parts("W")
             if sym.base in ("G", "W", "m", "v") and not sym.sub:
-                return ("W" if sym.base == "W" else sym.base), l, self._lecture_index(Ref("W", l, view="W.T" if rows else "W"))
+                return ("W" if sym.base == "W" else sym.base), l, self._lecture_index(Ref("W", l, view=wv))
             if sym.base in ("Gb", "b") or (sym.base in ("m", "v") and sym.sub == ("b",)):
-                return {"Gb": "G", "b": "W"}.get(sym.base, sym.base), l, lambda i: (i[0], 0)
+                return {"Gb": "G", "b": "W"}.get(sym.base, sym.base), l, self._lecture_index(Ref("W", l, view=bv))
         if sym.base == "ℓ_D":
             return "loss_D", None, same
         if not isinstance(l, int):

@@ -220,11 +220,15 @@ class MapSheet(NumberSheet):
         in view, with its heading, when the panel scrolls and has no cursor of the reader's."""
         if not self.stepped or self.has_focus or self._produced is None:
             return
-        at = [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]
+        at = self.product_cells()
         if at:
             top, bottom = at[0][0] - 1, at[-1][0]
             height = max(1, min(bottom - top + 1, self.room().height))
             self.scroll_to_region(Region(at[0][1], top, cell_width(self.digits), height), animate=False, immediate=True)
+
+    def product_cells(self) -> list[tuple[int, int]]:
+        """Where the cells of what the last step produced in this layer stand, as (line, x)."""
+        return [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]
 
     def _input(self) -> Any:
         """o⁽⁰⁾ = x: the board's, or before the first step the example the first step reads."""

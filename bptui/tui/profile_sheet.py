@@ -10,11 +10,18 @@ profile's quantities, as its equation line writes them (``core/formulas/profiles
   under it.
 - The profile's symbols and layer index in the headings and the title, units numbered from its base.
 
-What the panel shows is read through the profile's mapping of the lecture's board
-(``Profile.weights_shown``, ``bias_shown``, ``weight_at``, ``gradient_shown``; tests/test_notation_panels.py
-holds it to the equation line's numbers); every cell carries the lecture's key (quantity, layer, unit,
-column), so the cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name
-the file's entry whatever the layout.
+What the panel shows is read through the profile's one mapping of the lecture's board
+(``Profile.parts``, ``profiles.shown_value`` and ``lecture_index``: the tables the equation line, the quiz
+and exercises read through ``shown_ref``; tests/test_notation_mapping.py holds the panel and ``shown_ref``
+to each other, tests/test_notation_panels.py the panel to the equation line's numbers); every cell
+carries the lecture's key (quantity, layer, unit, column), so the cursor, an edit (Enter on a weight),
+the quiz's hidden cell and the explanations name the file's entry whatever the layout.
+
+A step formats only what it changed: each part's runs (W's rows, a column of s, G's band, cs231n's
+D lines of W) are kept while their board array and their look are the same (``kept`` in ``_build``),
+and ``set_chunks`` measures a kept part's lines once. A 784-128-10 network's keypress costs about what
+the lecture's panel costs (``benchmarks/profile_panel_speed.py``); the step that produces a big G still
+formats every line of it.
 """
 
 from __future__ import annotations
@@ -22,14 +29,79 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
+from ..core.formulas.numformat import cell
+from ..core.formulas.profiles import lecture_index, shown_value
+
 from .map_sheet import Key, MapSheet
 from .panel_base import panel_css
 from .view import OPT_LABELS, cell_width
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
+
+
+class Lines:
+    """A panel's lines as chunks: a line made for this step is a chunk of its own, a kept part's lines
+    one chunk, the same list from step to step (``ProfileSheet.set_chunks`` measures it once)."""
+
+    def __init__(self, *lines: list[Run]) -> None:
+        self.chunks: list[list[list[Run]]] = []
+        self.count = 0
+        self.add(*lines)
+
+    def add(self, *lines: list[Run]) -> None:
+        self.chunks += [[line] for line in lines]
+        self.count += len(lines)
+
+    def block(self, lines: list[list[Run]]) -> None:
+        self.chunks.append(lines)
+        self.count += len(lines)
+
+
+def _unmarked(made: list) -> list:
+    """A step's product (runs, or lists of them) as the step after draws it: no ▶, no • and no highlight
+    (the runs ``make`` gives when the quantity is not the product, without formatting a number again)."""
+    out: list = []
+    for x in made:
+        if isinstance(x, list):
+            out.append(_unmarked(x))
+            continue
+        text, style, key = x
+        if key is not None and text.endswith("•"):  # a number the step changed
+            text = text[:-1] + " "
+        if style.endswith("+"):
+            style = style[:-1]
+            if key is None:  # a label: its ▶ goes
+                text = text.replace("▶ ", "", 1).ljust(len(text))
+        out.append((text, style, key))
+    return out
+
+
+def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
+    """Lines without blank runs at their ends, where each line's cells stand (x, key), and the widest."""
+    lines = [_trimmed(line) for line in lines]
+    cells, width = [], 1
+    for line in lines:
+        x, at = 0, []
+        for text, _, key in line:
+            if key is not None:
+                at.append((x, key))
+            x += len(text)
+        cells.append(at)
+        width = max(width, x)
+    return lines, cells, width
+
+
+def _trimmed(line: list[Run]) -> list[Run]:
+    """The line without blank runs at its end (they would ask for a scrollbar); the line itself, unchanged,
+    when it has none (a kept line is never changed)."""
+    end = len(line)
+    while end and line[end - 1][2] is None and not line[end - 1][0].strip():
+        end -= 1
+    return line if end == len(line) else line[:end]
 
 
 def _more(hidden: int) -> str:
@@ -42,6 +114,7 @@ class ProfileSheet(MapSheet):
 
     DEFAULT_CSS = panel_css("ProfileSheet", 18)
     FOLLOWS_CURSOR = False
+    _cells: list[tuple[int, int, Key]] | None = None
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(stepper, layer, digits, **kwargs)
@@ -49,8 +122,11 @@ class ProfileSheet(MapSheet):
         self.printer = TextPrinter(notation=self.profile)
         self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
         self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
-        self._blocks: dict[tuple, tuple[Any, list]] = {}  # row vectors: W's and G's lines, and their matrix
+        self._kept: dict[tuple, tuple[Any, list]] = {}  # (part, its place, its look) → (its array, its runs)
         self.heading_lines: list[int] = [0]  # the lines that name the columns under them
+        self._measured: dict[int, tuple[list, list, int]] = {}  # id(chunk) → (chunk, its lines' cells, its width)
+        self._fresh: list[int] = []  # the lines measured anew by the last set_chunks
+        self._at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -91,7 +167,8 @@ class ProfileSheet(MapSheet):
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
         st = stepper.state
-        cw = cell_width(self.digits)
+        digits, hidden = self.digits, self.hidden  # read once: a reactive costs a lookup each time
+        cw = cell_width(digits)
         last = stepper.last
         stale = last is not None and last.key.phase == "update"
         m = eq.board_group_size(stepper)
@@ -113,11 +190,11 @@ class ProfileSheet(MapSheet):
             parts[key] = hit
             return hit[1]
 
-        shown = {"W": part("W", Wl, p.weights_shown),
-                 "G": part("G", Gl, lambda g: p.gradient_shown(p.weights_shown(g), m))}
-        if p.separate_bias:
-            shown["b"] = part("b", Wl, p.bias_shown)
-            shown["Gb"] = part("Gb", Gl, lambda g: p.gradient_shown(p.bias_shown(g), m))
+        # the parts of W and G the profile shows (profiles.PARTS): W's (and b) and G's (and its b), G/m in a mean profile
+        views = dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+        shown = {name: part(name, Gl if name.startswith("G") else Wl, lambda a, v=view: shown_value(a, v, m))
+                 for name, view in views.items()}
+        o_view = p.parts("o", hidden_o)[0]  # o as shown: without its 1 in a hidden layer with a separate b
         self._parts = parts
         vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
         formats = self.formats(list(shown.values()) + list(vectors.values()))
@@ -126,29 +203,51 @@ class ProfileSheet(MapSheet):
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
-            if key is not None and key == self.hidden:
+            if key is not None and key == hidden:
                 return ("? ".rjust(cw), "pos", key)
             mark = key is not None and key[0] == produced
             dim = stale and key is not None and key[0] in ("s", "o", "delta")
             dot = key is not None and mark and changed is not None and bool(
                 changed[key[2]] if key[3] is None else changed[key[2], key[3]])
-            return (self.number_text(float(x), fmt).rjust(cw - 1) + ("•" if dot else " "),
+            return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
                     self.number_style(float(x), dim, mark), key)
 
         def matrix(q: str, i: int, j: int) -> Run:
             """Entry (i, j) of W's or G's part as shown, with the lecture's key."""
             a = shown[q]
-            return number(float(a[i, j]), (q, l, *p.weight_at(i, j)), formats.get(id(a)))
+            return number(float(a[i, j]), (q, l, *lecture_index(views[q], (i, j))), formats.get(id(a)))
 
         def bias(q: str, unit: int) -> Run:
-            a = shown["b" if q == "W" else "Gb"]
-            return number(float(a[unit]), (q, l, unit, 0), formats.get(id(a)))
+            name = "b" if q == "W" else "Gb"
+            a = shown[name]
+            return number(float(a[unit]), (q, l, *lecture_index(views[name], (unit,))), formats.get(id(a)))
 
         def vector(q: str, unit: int) -> Run:
-            """Unit ``unit``'s s, o or δ (0-based; o's index past its 1 when the profile leaves the 1 out)."""
+            """Entry ``unit`` of s, δ, or o as shown (o's index in the lecture's o is past its 1 when the
+            profile leaves the 1 out)."""
             v = vectors[q]
-            index = unit + 1 if q == "o" and hidden_o and p.separate_bias else unit
+            index = lecture_index(o_view, (unit,))[0] if q == "o" else unit
             return number(None if v is None else float(v[index]), (q, l, index, None), formats.get(id(v)))
+
+        kept_now: dict[tuple, tuple[Any, list]] = {}
+        drawn_with = (cw, digits, hidden, m)
+
+        def kept(q: str, source: Any, look: tuple, make: Any) -> list:
+            """What ``make`` draws of quantity ``q`` from the array ``source`` (a part of its line, or its
+            lines), kept while that array and its ``look`` (its part, place and widths) are the same: a step
+            formats only the numbers it changed, not a big layer's every cell. A step's product is drawn
+            with its ▶, • and highlight, and the step after draws it from that without them."""
+            look = (q, *look, *drawn_with, stale and q in ("s", "o", "delta"))
+            if q == produced:
+                made = make()
+                kept_now[("product", *look)] = (source, made)
+                return made
+            hit = self._kept.get(look)
+            if hit is None or hit[0] is not source:
+                was = self._kept.get(("product", *look))
+                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
+            kept_now[look] = hit
+            return hit[1]
 
         def heading(name: str, q: str, width: int, left: bool = True) -> Run:
             text = ("▶ " if produced is not None and q == produced else "") + name
@@ -159,16 +258,58 @@ class ProfileSheet(MapSheet):
                      for name, array in st.opt[l].arrays().items()
                      if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name))]
         if p.vectors == "row":
-            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw)
+            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors)
         else:
-            lines = self._columns(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o)
-        for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
-            while line and line[-1][2] is None and not line[-1][0].strip():
-                line.pop()
-        self.set_lines(lines)
+            lines = self._columns(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
+                                  kept, vectors)
+        self._kept = kept_now
+        self.set_chunks(lines.chunks)
 
-    def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o
-                 ) -> list[list[Run]]:
+    def set_lines(self, lines: list[list[Run]]) -> None:
+        self.set_chunks([[line] for line in lines])
+
+    def set_chunks(self, chunks: list[list[list[Run]]]) -> None:
+        """Show the lines of ``chunks`` (MapSheet.set_lines), each chunk measured once while it is the
+        same list (a kept part's lines, the same from step to step: a 784-line W is not walked again),
+        and the cells listed when the cursor or a reader asks for them."""
+        measured: dict[int, tuple[list[list[Run]], list[list[tuple[int, Key]]], int]] = {}
+        lines: list[list[Run]] = []
+        at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
+        width, fresh = 1, list[int]()
+        for chunk in chunks:
+            hit = self._measured.get(id(chunk))
+            if hit is None or hit[0] is not chunk:
+                chunk[:], cells, most = _measured(chunk)
+                hit = (chunk, cells, most)
+                fresh += range(len(lines), len(lines) + len(chunk))
+            measured[id(chunk)] = hit
+            lines += chunk
+            at += hit[1]
+            width = max(width, hit[2])
+        self._measured, self._fresh, self._at = measured, fresh, at
+        self.lines, self.cells = lines, None
+        self.virtual_size = Size(width, len(lines))
+
+    @property
+    def cells(self) -> list[tuple[int, int, Key]]:
+        """(line, x, key) of every cell in reading order, listed from the lines' measures when asked for."""
+        cells = self._cells
+        if cells is None:
+            cells = self._cells = [(y, x, key) for y, line in enumerate(self._at) for x, key in line]
+            self.cursor = min(self.cursor, max(len(cells) - 1, 0))
+        return cells
+
+    @cells.setter
+    def cells(self, cells: list[tuple[int, int, Key]] | None) -> None:
+        self._cells = cells
+
+    def product_cells(self) -> list[tuple[int, int]]:
+        """Only the lines measured anew can hold a step's product: a kept line never does."""
+        p, l = self._produced, self.l_index
+        return [(y, x) for y in self._fresh for x, key in self._at[y] if key[0] == p and key[1] == l]
+
+    def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
+                 kept, boards) -> Lines:
         """A row per unit: W | b | s o δ | G | Gb (the bias in W's column 0: no b, and a first row
         with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
         does not fit the panel (as the lecture's panel puts G under W)."""
@@ -205,7 +346,7 @@ class ProfileSheet(MapSheet):
         def pad(run: Run, width: int) -> Run:
             return (run[0].rjust(width), run[1], run[2])
 
-        def weights(q: str, i: int) -> list[Run]:
+        def row_of(q: str, i: int) -> list[Run]:
             out: list[Run] = []
             for j in range(n):
                 out.append(matrix(q, i, j))
@@ -214,12 +355,34 @@ class ProfileSheet(MapSheet):
             # the hidden columns' room (their +N… is on the heading's line), and the gap after the block
             return out + [(" " * (block[q] - mw + len(_more(n_all - n)) + 2), "base", None)]
 
+        parts: dict[str, list] = {}
+
+        def weights(q: str, i: int) -> list[Run]:
+            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once)."""
+            if q not in parts:
+                parts[q] = kept(q, shown[q], (q, n, block[q]), lambda: [row_of(q, r) for r in range(units)])
+            return parts[q][i]
+
+        def column(q: str, i: int) -> Run:
+            """Entry ``i`` of b, ∂/∂b (``Gb``), s, o or δ as shown, padded to its column (the column's
+            entries made, or kept, at once; o's with its 1 where the profile shows it)."""
+            if q not in parts:
+                if q in ("b", "Gb"):
+                    of = "W" if q == "b" else "G"
+                    parts[q] = kept(of, shown[q], (q, widths[q]),
+                                    lambda: [pad(bias(of, r), widths[q]) for r in range(units)])
+                else:
+                    count = units + 1 if q == "o" and hidden_o and not sep else units
+                    parts[q] = kept(q, boards[q], (q, widths[q]),
+                                    lambda: [pad(vector(q, r), widths[q]) for r in range(count)])
+            return parts[q][i]
+
         def gradient_head(lead: list[Run]) -> list[Run]:
             return lead + [heading(names["G"], "G", block["G"] + 2)] + (
                 [heading(names["Gb"], "G", widths["Gb"], left=False)] if sep else [])
 
         def gradients(i: int) -> list[Run]:
-            return weights("G", i) + ([pad(bias("G", i), widths["Gb"])] if sep else [])
+            return weights("G", i) + ([column("Gb", i)] if sep else [])
 
         def unit_label(i: int) -> Run:
             return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
@@ -230,37 +393,43 @@ class ProfileSheet(MapSheet):
         if not stacked:
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
-        lines: list[list[Run]] = [head, second]
+        lines = Lines(head, second)
         self.heading_lines = [0]
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
-            lines.append([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
-                          (" " * (widths["s"]), "base", None), pad(vector("o", 0), widths["o"])])
+            lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
+                       (" " * (widths["s"]), "base", None), column("o", 0)])
         for i in range(units):
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
             row: list[Run] = [unit_label(i), *weights("W", i)]
             if sep:
-                row.append(pad(bias("W", i), widths["b"]))
+                row.append(column("b", i))
             for q in ("s", "o", "delta"):
-                row.append(pad(vector(q, unit if q == "o" and not sep else i), widths[q]))
-            lines.append(row if stacked else row + [("  ", "base", None), *gradients(i)])
+                row.append(column(q, unit if q == "o" and not sep else i))
+            lines.add(row if stacked else row + [("  ", "base", None), *gradients(i)])
         if stacked:  # G's band: its heading, its columns, a row per unit
-            self.heading_lines.append(len(lines) + 1)
-            lines += [[], gradient_head([(" " * label, "header", None)]),
-                      [("unit".ljust(label), "header", None), (col_line, "header", None)]]
-            lines += [[unit_label(i), *gradients(i)] for i in range(units)]
+            self.heading_lines.append(lines.count + 1)
+            lines.add([], gradient_head([(" " * label, "header", None)]),
+                      [("unit".ljust(label), "header", None), (col_line, "header", None)])
+            lines.block(kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
+                             lambda: [[unit_label(i), *gradients(i)] for i in range(units)]))
         for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
-            lines += [[], [(" " * label, "header", None), (text, "header", None)]]
-            state = p.weights_shown(array)
-            fmt = self.formats_for(array)
-            for i in range(units):
-                row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(n))]
-                if sep:
-                    row += [(" " * (block["W"] - mw + len(_more(n_all - n)) + 2), "base", None),
-                            pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
-                lines.append(row)
+            lines.add([], [(" " * label, "header", None), (text, "header", None)])
+
+            def state_rows(array: Any = array) -> list[list[Run]]:
+                state, fmt = p.weights_shown(array), self.formats_for(array)
+                rows = []
+                for i in range(units):
+                    row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(n))]
+                    if sep:
+                        row += [(" " * (block["W"] - mw + len(_more(n_all - n)) + 2), "base", None),
+                                pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
+                    rows.append(row)
+                return rows
+            lines.block(kept("", array, (text, n, block["W"]), state_rows))
         return lines
 
-    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw) -> list[list[Run]]:
+    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards
+              ) -> Lines:
         """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
         G's part as W's and Gb."""
         D, C_all = shown["W"].shape
@@ -269,37 +438,36 @@ class ProfileSheet(MapSheet):
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
         C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
-        def lead(name: str, q: str, index: str = "") -> Run:
-            text = ("▶ " if name and q == self._produced else "") + name
-            return (text.ljust(name_w) + index.ljust(5), "header+" if q == self._produced else "header", None)
+        def lead(name: str, q: str, index: str = "") -> list[Run]:
+            """A line's label: its part's name (with ▶ on a step's product), and its k."""
+            text, style = ("▶ " if name and q == self._produced else "") + name, "header+" if q == self._produced else "header"
+            return [(text.ljust(name_w), style, None), (index.ljust(5), style, None)]
 
         top: list[Run] = [(" " * label, "header", None)]
-        lines: list[list[Run]] = [top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
-                                  + [(_more(C_all - C), "header", None)]]
-        blocks: dict[tuple, tuple[Any, list[list[Run]]]] = {}
+        lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
+                      + [(_more(C_all - C), "header", None)])
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
-            if q in ("W", "G"):  # D lines each: kept while the matrix (the same object) and its look are the same
-                hidden = self.hidden if self.hidden is not None and self.hidden[0] == q else None
-                key = (q, C, cw, self.digits, hidden)
-                hit = self._blocks.get(key) if q != self._produced else None  # a product's • marks change
-                if hit is None or hit[0] is not shown[q]:
-                    hit = (shown[q], [[lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}")]
-                                      + [matrix(q, k, c) for c in range(C)] for k in range(D)])
-                if q != self._produced:
-                    blocks[key] = hit
-                lines += [list(line) for line in hit[1]]
+            if q in ("W", "G"):  # D lines each
+                lines.block(kept(q, shown[q], (q, C), lambda q=q: [
+                    lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}") + [matrix(q, k, c) for c in range(C)]
+                    for k in range(D)]))
             elif q in ("b", "Gb"):
-                lines.append([lead(names[q], "G" if q == "Gb" else "W")] + [bias("W" if q == "b" else "G", c) for c in range(C)])
+                of = "G" if q == "Gb" else "W"
+                lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
+                                 + [bias(of, c) for c in range(C)]]))
             else:
-                lines.append([lead(names[q], q)] + [vector(q, c) for c in range(C)])
-        self._blocks = blocks
+                lines.block(kept(q, boards[q], (q, C), lambda q=q: [lead(names[q], q)
+                                 + [vector(q, c) for c in range(C)]]))
         for text, array in optimizer:
-            state, fmt = p.weights_shown(array), self.formats_for(array)
-            lines += [[], [(text, "header", None)]]
-            lines += [[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
-                      + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
-            lines.append([(f"{p.bias.text}".ljust(label), "header", None)]
-                         + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
+
+            def state_lines(array: Any = array) -> list[list[Run]]:
+                state, fmt = p.weights_shown(array), self.formats_for(array)
+                return ([[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
+                         + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
+                        + [[(f"{p.bias.text}".ljust(label), "header", None)]
+                           + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)]])
+            lines.add([], [(text, "header", None)])
+            lines.block(kept("", array, (text, C), state_lines))
         return lines
 
     def formats_for(self, array: Any) -> str | None:

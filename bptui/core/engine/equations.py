@@ -18,7 +18,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
 from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
-from ..formulas.profiles import Profile, shown_ref
+from ..formulas.profiles import PARTS, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
@@ -323,20 +323,25 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
-    # with row vectors (cs231n) W is shown d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the file's W without its column 0, transposed
-    shown_W = (lambda w: w[:, 1:].T) if rows else (lambda w: w[:, 1:])
+    # W's parts as the profile shows them (profiles.PARTS): with row vectors (cs231n) W is d⁽ˡ⁻¹⁾ × d⁽ˡ⁾, the
+    # file's W without its column 0, transposed
+    wv, bv = notation.parts("W")
+    shown_W = lambda w: shown_value(w, wv)  # noqa: E731
     if key.phase == FORWARD and key.quantity == "s":
         rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
-        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): state.o[l - 1][1:], b(l): state.W[l][:, 0]}
-        views: dict[Node, Ref] = {W(l): Ref("W", l, view="W.T" if rows else "W"), o(l - 1): shown_ref(Ref("o", l - 1), notation, L),
-                 b(l): Ref("W", l, view="b")}  # the board's numbers as the profile shows them
+        below = shown_ref(Ref("o", l - 1), notation, L)
+        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): shown_value(state.o[l - 1], below.view),
+                                b(l): shown_value(state.W[l], bv)}
+        views: dict[Node, Ref] = {W(l): Ref("W", l, view=wv), o(l - 1): below,
+                 b(l): Ref("W", l, view=bv)}  # the board's numbers as the profile shows them
         values = {sym: Arr(np.asarray(v), views[sym], means=sym) for sym, v in env.items()}
         return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
     if key.phase == FORWARD:
         f = net.act(l).value(s(l))
         env = {s(l): state.s[l], **_alpha(net, l)}
         value = np.asarray(step.value)
-        result = _arr(value, "o", l) if l == L else Arr(value[1:], Ref("o", l, view="x"))  # a hidden o without its 1
+        shown = shown_ref(Ref("o", l), notation, L)  # a hidden o without its 1
+        result = Arr(shown_value(value, shown.view), shown) if shown.view else _arr(value, "o", l)
         forms = [f, substitute(f, {s(l): _arr(state.s[l], "s", l)}), result]
         return (Equation(o(l), tuple(forms[:1] + forms[2:] if f == s(l) else forms), bindings=env),)
     W_next, d_next, s_l, o_l = shown_W(state.W[l + 1]), state.delta[l + 1], state.s[l], state.o[l]
@@ -367,19 +372,18 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
     whole_x, sep_x, x_sym, x_value, x = read if read is not None else (o(l - 1), o(l - 1), o(l - 1), None, o_prev)
     per = "/m" if m else ""
     GW = G(l)
-    parts: list[tuple[Any, Sym, Node, Any, str]] = [(slice(None), GW, Op("outer", (delta(l), whole_x)), x, "")]
+    parts: list[tuple[Sym, Node, Any, str]] = [(GW, Op("outer", (delta(l), whole_x)), x, "")]
+    table = PARTS["separate", "row" if rows else "column"] if sep else {}  # the parts a profile shows
     if sep:
         outer = Op("outer", (sep_x, delta(l))) if rows else Op("outer", (delta(l), sep_x))
-        parts = [(slice(1, None), GW, outer, x[1:], "W.T" if rows else "W"), (0, Gb(l), delta(l), None, "b")]
-
-    def shown(g: np.ndarray, cols: Any) -> np.ndarray:
-        return g[:, cols].T if rows and cols != 0 else g[:, cols]
+        wv, bv = table["G"]
+        parts = [(GW, outer, x[1:], wv), (Gb(l), delta(l), None, bv)]
 
     out = []
-    for cols, lhs, term, a, view in parts:
+    for lhs, term, a, view in parts:
         k = m or 1
         rhs = add(lhs, Op("/", (term, M)) if m else term)
-        env: dict[Node, Any] = {lhs: shown(G0, cols) / k, delta(l): d}
+        env: dict[Node, Any] = {lhs: shown_value(G0, view) / k, delta(l): d}
         values: dict[Node, Node] = {lhs: _arr(env[lhs], means=lhs), delta(l): _arr(d, "delta", l)}
         if a is not None and read is not None:  # after a map: [1, vec(o)] or vec(o), worked from the map
             env[x_sym] = x_value
@@ -387,12 +391,12 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
             values[node] = Arr(np.asarray(a), means=node)
         elif a is not None:
             env[o(l - 1)] = a
-            below = Ref("o", l - 1, view="x" if sep and l - 1 < L else "")
+            below = Ref("o", l - 1, view=table.get("o", ("",))[0] if l - 1 < L else "")
             values[o(l - 1)] = Arr(np.asarray(a), below if below.view else Ref("o", l - 1), means=o(l - 1))
         if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
-        result = Arr(np.asarray(shown(G1, cols) / k), Ref("G", l, view=view + per))
+        result = Arr(np.asarray(shown_value(G1, view) / k), Ref("G", l, view=view + per))
         out.append(Equation(lhs, (rhs, substitute(rhs, values), result), "←", env))
     return tuple(out)
 
@@ -501,22 +505,18 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         after[G(l)] = G_l / m
         params[M] = m
         shown[M] = Num(float(m), exact=True)
-    whole = notation is None or not notation.separate_bias
-    rows = notation is not None and notation.vectors == "row"
-    # W without its bias column, then b: column 0
-    parts: list[tuple[Any, bool]] = [(slice(None), False)] if whole else [(slice(1, None), False), (0, True)]
+    # the parts of W (and of G, the optimizer's state) the profile shows (profiles.PARTS): the whole, or W
+    # without its bias column (transposed with row vectors) and then b; the quiz hides them, exercises blank them
+    parts = notation.parts("W") if notation is not None else ("",)
     eqs = []
-    for cols, of_bias in parts:
+    for view, gview in zip(parts, notation.parts("G") if notation is not None else parts):
+        of_bias = view == "b"
         names, grad = _update_names(l, states, mean, of_bias, M)
-        # the board's W and G as the profile shows them (their Ref's view): the quiz hides them, exercises blank them
-        view = "" if whole else "b" if of_bias else "W.T" if rows else "W"
         shown_W, shown_G = names.get(W(l), W(l)), grad
-        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=view + ("/m" if mean else ""))}
+        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=gview)}
 
-        def part(v: Any, cols: Any = cols) -> Any:  # with row vectors W's part is shown transposed
-            if not (isinstance(v, np.ndarray) and v.ndim == 2):
-                return v
-            return v[:, cols].T if rows and not of_bias else v[:, cols]
+        def part(v: Any, view: str = view) -> Any:
+            return shown_value(v, view) if isinstance(v, np.ndarray) and v.ndim == 2 else v
 
         for lhs0, rel, rhs0 in update_formulas(opt, l):
             lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)

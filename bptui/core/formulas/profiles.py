@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..util.errors import SpecError
 
@@ -110,72 +110,112 @@ class Profile:
         """The printed number of a unit the lecture numbers ``index`` (from 1; 0 is the bias's)."""
         return index + self.unit_base - 1
 
-    # -- the lecture's matrices as this profile shows them: the one place that says which entry is which
+    # -- the lecture's arrays as this profile shows them: PARTS and VIEWS say which entry is which ---------
+    def parts(self, quantity: str, hidden: bool = True) -> tuple[str, ...]:
+        """The parts (:data:`VIEWS`' names) this profile shows the lecture's ``quantity`` as, the weights'
+        first (:data:`PARTS`); a mean profile's gradient with "/m". ``hidden``: an o with its 1 on top
+        (a hidden layer's; the output's has none)."""
+        parts = PARTS[self.bias_mode, self.vectors].get(quantity, ("",)) if hidden or quantity != "o" else ("",)
+        return tuple(v + PER[self.gradient_mode] for v in parts) if quantity == "G" else parts
+
     def weights_shown(self, M: Any) -> Any:
         """The weights' part of a lecture matrix ``M`` (W, G or an optimizer's state, the bias in
         column 0) as this profile shows it: whole with the bias in column 0; without column 0 with a
         separate bias; that transposed with row vectors (cs231n's D × C)."""
-        if not self.separate_bias:
-            return M
-        return M[:, 1:].T if self.vectors == "row" else M[:, 1:]
+        return shown_value(M, self.parts("W")[0])
 
     def bias_shown(self, M: Any) -> Any:
         """A separate bias's part of a lecture matrix ``M``: its column 0."""
-        return M[:, 0]
+        return shown_value(M, "b")
 
     def weight_at(self, i: int, j: int) -> tuple[int, int]:
         """The lecture's (row, column) of the entry at (i, j) of :meth:`weights_shown`."""
-        if not self.separate_bias:
-            return i, j
-        return (j, i + 1) if self.vectors == "row" else (i, j + 1)
+        r, a = lecture_index(self.parts("W")[0], (i, j))
+        return r, a
 
     def gradient_shown(self, G: Any, m: int) -> Any:
         """A gradient as this profile shows it for an update group of ``m`` examples: the lecture's
         sum G, or the mean G/m."""
-        return G / m if self.mean else G
+        return shown_value(G, PER[self.gradient_mode], m)
 
 
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 
 
-# -- a board's number as a profile shows it ------------------------------------------------------------------
+# -- a board's number as a profile shows it: the one mapping ------------------------------------------------
 # A profile shows parts of the lecture's arrays: W without its bias column 0 (transposed with row
 # vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
-# part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
-VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
-         "x": lambda a: a[1:], "X": lambda a: a[:, 1:], ".T": lambda a: a.T}  # X: each row of a per-τ o without its 1
+# part (formula.Ref): the app's panels (Profile.weights_shown, weight_at, …), the equation line, the quiz,
+# exercises and the checks all read a profile's number, and the lecture's entry it is, through these tables.
+@dataclass(frozen=True)
+class View:
+    """A part of a lecture board array: the part itself, its shape, and each entry's place both ways."""
+
+    take: Callable[[Any], Any]  # the lecture's array → the part as shown
+    shape: Callable[[tuple[int, ...]], tuple[int, ...]]  # the lecture array's shape → the part's
+    lecture: Callable[[tuple[int, ...]], tuple[int, ...]]  # an index into the part → the lecture's index
+    shown: Callable[[tuple[int, ...]], tuple[int, ...] | None]  # and back; None: the part leaves it out
+
+
+VIEWS: dict[str, View] = {
+    "": View(lambda a: a, lambda s: s, lambda i: i, lambda i: i),
+    "W": View(lambda a: a[:, 1:], lambda s: (s[0], s[-1] - 1), lambda i: (i[0], i[1] + 1),  # without column 0
+              lambda i: (i[0], i[1] - 1) if i[1] > 0 else None),
+    "W.T": View(lambda a: a[:, 1:].T, lambda s: (s[-1] - 1, s[0]), lambda i: (i[1], i[0] + 1),  # that transposed
+                lambda i: (i[1] - 1, i[0]) if i[1] > 0 else None),
+    "b": View(lambda a: a[:, 0], lambda s: s[:1], lambda i: (i[0], 0),  # column 0
+              lambda i: (i[0],) if i[1] == 0 else None),
+    "x": View(lambda a: a[1:], lambda s: (s[0] - 1,), lambda i: (i[0] + 1,),  # without the 1 on top
+              lambda i: (i[0] - 1,) if i[0] > 0 else None),
+    "X": View(lambda a: a[:, 1:], lambda s: (s[0], s[-1] - 1), lambda i: (i[0], i[1] + 1),  # each row of a
+              lambda i: (i[0], i[1] - 1) if i[1] > 0 else None),  # per-τ o without its 1 on top
+    ".T": View(lambda a: a.T, lambda s: s[::-1], lambda i: i[::-1], lambda i: i[::-1]),
+}
+
+# The parts a profile shows each dense quantity as, by its bias and its vectors, the weights' part first
+# (a quantity not named: the lecture's array as it is), and what a mean profile's gradient is divided by.
+PARTS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("column0", "column"): {},
+    ("separate", "column"): {"W": ("W", "b"), "G": ("W", "b"), "o": ("x",)},
+    ("separate", "row"): {"W": ("W.T", "b"), "G": ("W.T", "b"), "o": ("x",)},
+}
+PER = {"sum": "", "mean": "/m"}
 
 
 def shown_value(array: Any, view: str, m: int = 1) -> Any:
     """The lecture's board ``array`` as the ``view`` shows it (``m``: the update group's size, for "/m")."""
     part, _, per = view.partition("/")
-    out = VIEWS[part](array)
+    out = VIEWS[part].take(array)
     return out / m if per == "m" else out
 
 
+def lecture_index(view: str, index: tuple[int, ...]) -> tuple[int, ...]:
+    """The lecture's index of the entry at ``index`` of the part ``view`` shows."""
+    return VIEWS[view.partition("/")[0]].lecture(index)
+
+
 def shown_ref(ref: Any, P: "Profile", L: int, ones: frozenset[int] = frozenset()) -> Any:
-    """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the view and the index into the
-    array as shown (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1; a
-    mean profile's G is G/m); ``L``: the output layer (whose o has no 1); ``ones``: the layers whose o is
-    a per-τ matrix with a 1 on top of each row (engine/kind.py's rows_with_one), entry (τ row, b) then
-    (τ row, b − 1) of the rows without it. The Ref itself where the profile shows the lecture's array unchanged."""
+    """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the part (view) that holds it and
+    the index into that part (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1;
+    a mean profile's G is G/m); a whole array: its first part. ``L``: the output layer (whose o has no 1);
+    ``ones``: the layers whose o is a per-τ matrix with a 1 on top of each row (engine/kind.py's
+    rows_with_one), shown as the "X" part. The Ref itself where the profile shows the lecture's array
+    unchanged, or leaves the entry out (o's 1)."""
     from dataclasses import replace
 
-    q, idx, sep, rows = ref.quantity, ref.index, P.separate_bias, P.vectors == "row"
-    if q == "o" and sep and ref.layer in ones and idx is not None and len(idx) == 2:
-        return replace(ref, index=(idx[0], idx[1] - 1), view="X")
-    mean = "/m" if P.mean and q == "G" else ""
-    if q in ("W", "G") and sep:
-        if idx is None:
-            return replace(ref, view=("W.T" if rows else "W") + mean)
-        r, a = idx
-        if a == 0:
-            return replace(ref, index=(r,), view="b" + mean)
-        return replace(ref, index=(a - 1, r) if rows else (r, a - 1), view=("W.T" if rows else "W") + mean)
-    if q == "G" and mean:
-        return replace(ref, view=mean)
-    if q == "o" and sep and ref.layer is not None and ref.layer < L and (idx is None or len(idx) == 1):  # not a map
-        return replace(ref, index=None if idx is None else (idx[0] - 1,), view="x")
+    idx = ref.index
+    if ref.quantity == "o" and ref.layer in ones and (idx is None or len(idx) == 2):
+        parts: tuple[str, ...] = ("X",) if P.separate_bias else ("",)
+    elif ref.quantity == "o" and (ref.layer is None or (idx is not None and len(idx) != 1)):  # a map's o: as it is
+        return ref
+    else:
+        parts = P.parts(ref.quantity, ref.quantity == "o" and ref.layer < L)
+    if idx is None:
+        return replace(ref, view=parts[0])
+    for view in parts:
+        at = VIEWS[view.partition("/")[0]].shown(idx)
+        if at is not None:
+            return replace(ref, index=at, view=view)
     return ref
 
 

@@ -22,6 +22,7 @@ from ...ops.activations import IDENTITY_NOTE
 from ...engine import equations as E
 from ...formulas.formula import Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul
 from ...formulas.notation import sup
+from ...formulas.profiles import shown_value
 from .. import Conv2d, LayerKind, Pool2d
 from ...engine.network import Network
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
@@ -257,13 +258,14 @@ def dense_after_map_s(state: State, l: int, k: LayerKind, P: Any = None) -> tupl
     if P is not None and P.separate_bias:
         rows = P.vectors == "row"
         x, b = Op("vec", (om,)), _map("b", l)
-        shown = W[:, 1:].T if rows else W[:, 1:]
+        wv, bv = P.parts("W")  # W's parts as the profile shows them (profiles.PARTS)
+        shown, bias = shown_value(W, wv), shown_value(W, bv)
         rhs = add(Op("@", (x, Wm) if rows else (Wm, x)), b)
         xs = Arr(o_prev.reshape(-1), means=x)
-        Ws = Arr(shown, Ref("W", l, view="W.T" if rows else "W"), means=Wm)
-        numbers = add(Op("@", (xs, Ws) if rows else (Ws, xs)), Arr(W[:, 0], Ref("W", l, view="b"), means=b))
+        Ws = Arr(shown, Ref("W", l, view=wv), means=Wm)
+        numbers = add(Op("@", (xs, Ws) if rows else (Ws, xs)), Arr(bias, Ref("W", l, view=bv), means=b))
         return (Equation(_map("s", l), (rhs, numbers, Arr(np.asarray(s_l), Ref("s", l))),
-                         bindings={Wm: shown, om: o_prev, b: W[:, 0]}, note="vec: the map flattened in C, H, W order"),)
+                         bindings={Wm: shown, om: o_prev, b: bias}, note="vec: the map flattened in C, H, W order"),)
     col = Op("cat1", (Op("vec", (om,)),))
     rhs = Op("@", (Wm, col))
     numbers = Op("@", (Arr(W, Ref("W", l)), Arr(np.concatenate([[1.0], o_prev.reshape(-1)]), means=col)))

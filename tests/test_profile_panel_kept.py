@@ -1,0 +1,59 @@
+"""A profile's panel keeps the parts a step did not change (issue 23's speed): a panel drawn step after
+step, forwards and back, in panels of any width, holds the very lines, styles, keys and cells that a
+panel made anew for that board holds, in every profile (the ▶, • and highlight of a step's product
+gone the step after, a quiz's hidden cell, other digits)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.geometry import Region
+
+from bptui.core.engine.stepper import Stepper
+from bptui.tui.profile_sheet import ProfileSheet
+
+from .test_formula import networks
+from .test_notation_panels import ALL, built
+
+
+def rebuilt(stepper, sheets, digits: int, hidden) -> None:
+    """Draw the board on panels that were drawn before (as the app's show() does)."""
+    last = stepper.last
+    for sheet in sheets:
+        sheet.digits, sheet.hidden = digits, hidden if hidden and hidden[1] == sheet.l_index else None
+        sheet._produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
+        sheet._build(sheet._produced)
+
+
+def same(kept, fresh) -> None:
+    for old, new in zip(kept, fresh):
+        assert old.lines == new.lines, (old.l_index, [i for i, (a, b) in enumerate(zip(old.lines, new.lines)) if a != b])
+        assert old.cells == new.cells and old.virtual_size == new.virtual_size and old.heading_lines == new.heading_lines
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(networks(), st.integers(2, 6), st.sampled_from(sorted(ALL)), st.integers(30, 200), st.floats(0, 1),
+       st.lists(st.sampled_from(["forward"] * 4 + ["back", "digits", "hide"]), min_size=8, max_size=30))
+def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, name, width, start, moves):
+    ProfileSheet.scrollable_content_region = property(lambda self: Region(0, 0, width, 20))  # type: ignore[assignment]
+    try:
+        stepper = Stepper(spec, notation=ALL[name])
+        stepper.goto(int(start * len(stepper.schedule)))  # anywhere in the epoch: its updates too
+        kept = built(stepper, digits)
+        hidden = None
+        for move in moves:
+            if move == "forward":
+                stepper.forward()
+            elif move == "back" and stepper.last is not None:
+                stepper.back()
+            elif move == "digits":
+                digits = 2 + (digits - 1) % 5
+            elif move == "hide":  # the quiz hides a weight of the last layer, or shows it again
+                hidden = None if hidden else ("W", stepper.spec.L, 0, 1)
+            rebuilt(stepper, kept, digits, hidden)
+            fresh = built(stepper, digits)
+            if hidden:
+                rebuilt(stepper, fresh, digits, hidden)
+            same(kept, fresh)
+    finally:
+        del ProfileSheet.scrollable_content_region  # Widget's again
