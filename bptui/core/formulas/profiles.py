@@ -77,6 +77,7 @@ class Profile:
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
         out.update(self.clashes())
         return out
 
@@ -143,7 +144,7 @@ _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺
 # vectors), b that column, a hidden o without its 1, G divided by the group's m. A Ref's ``view`` names the
 # part (formula.Ref): the quiz hides, an exercise blanks and the checks read a profile's number by it.
 VIEWS = {"": lambda a: a, "W": lambda a: a[:, 1:], "W.T": lambda a: a[:, 1:].T, "b": lambda a: a[:, 0],
-         "x": lambda a: a[1:], ".T": lambda a: a.T}
+         "x": lambda a: a[..., 1:], ".T": lambda a: a.T}  # "x": each row of a per-τ matrix without its 1
 
 
 def shown_value(array: Any, view: str, m: int = 1) -> Any:

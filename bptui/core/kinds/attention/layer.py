@@ -452,6 +452,9 @@ class Attention(LayerKind):
 
         return explain.explain_any(stepper, cell, digits)
 
+    def follows_profiles(self) -> bool:  # its steps, in every notation profile
+        return True
+
     def claims_step(self, net: Any, key: Any) -> bool:  # but a layer norm's own steps (its kind's)
         return key.phase != "update" and not own_step(net, key)
 
