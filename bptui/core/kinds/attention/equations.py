@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from ...engine import equations as E
 from ...engine import wiring as wired
 from ...engine.network import Network
 from ...engine.stepper import Step
-from ...formulas.formula import Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, const, mul, substitute
+from ...formulas.formula import Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, const, group, mul, substitute
 from ...formulas.notation import sup
 from ..rnn import equations as seq_eqs
 from . import steps
@@ -53,9 +54,13 @@ def rows_with_one(base: str, l: int) -> Sym:
 
 
 def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, ref: Ref | None,
-        rel: str = "=", note: str = "") -> Equation:
-    filled = substitute(form, {k: Arr(np.asarray(v), means=k) for k, v in env.items()})
-    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {k: v for k, v in env.items()}, note)
+        rel: str = "=", note: str = "", exact: dict[Any, float] | None = None) -> Equation:
+    """``lhs`` = ``form`` with the numbers of ``env`` filled in, = ``result`` (``exact``: symbols bound to
+    numbers printed as they are, a group's size m)."""
+    exact = exact or {}
+    filled = substitute(form, {k: Num(float(v), exact=True) if k in exact else Arr(np.asarray(v), means=k)
+                               for k, v in {**env, **exact}.items()})
+    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {**env, **exact}, note)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
@@ -69,6 +74,77 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
         return (dense_delta_below(net, state, step),)
     return seq_eqs.step_equations(net, state, step)
+
+
+def profiled(net: Network, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
+    """:func:`step_equations` as the notation profile ``P`` groups them: a dense layer's step at τ as the
+    dense equations in the profile (core/engine/equations.py: with a separate b, s_τ = W x_τ + b, o_τ
+    without its 1, the gradients of W and b apart; a mean gradient, G/m) on the board at τ, with τ added
+    to their symbols and to their numbers' rows; a block's o_τ = x_τ + F(x)_τ without its 1 on top; an
+    attention layer's gradients G/m in a mean profile. The loss and the output δ have no bias: the
+    lecture's."""
+    key = step.key
+    l, t = key.layer, key.time
+    kind = net.kinds[l - 1] if l is not None else None
+    if isinstance(kind, Attention):
+        return own(net, kind, state, step, P)
+    if kind is not None and kind.span and key.phase in ("forward", "backward"):
+        return block_equations(net, state, step, P)
+    if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
+        return (dense_delta_below(net, state, step),)
+    if l is None or t is None or key.phase == "loss" or (key.quantity == "delta" and l == net.L):
+        return seq_eqs.step_equations(net, state, step)
+    sep, rows = P.separate_bias, P.vectors == "row"
+    src = wired.source(net, l)
+    board = seq_eqs._at_time(net, state, t)  # every per-τ quantity at τ; o of a layer over time as [1, o_τ]
+    eqs: tuple[Equation, ...]
+    if key.phase == "forward" and key.quantity == "s":
+        if not sep:
+            return seq_eqs.step_equations(net, state, step)
+        eqs = (E.separate_s(net, board, step, P, src),)
+    elif key.quantity == "G":
+        if not (sep or P.mean):
+            return seq_eqs.step_equations(net, state, step)
+        read = None
+        if src > 0 and net.kinds[src - 1].over_time:  # its o has no 1 of its own: [1, o_τ] is W's input
+            x_node = Sym("o", src, vector=True)
+            read = (Op("cat1", (x_node,)), x_node, x_node, board.o[src][1:], board.o[src])
+        eqs = E._gradient(board, step, l, sep, E.group_size(net, key) if P.mean else None, rows, net.L,
+                          E.group_symbol(net.spec.optimizer, net.kinds), read=read, src=src)
+    else:
+        eqs = E.profiled_step_equations(net, board, step, P, optimizer)
+    return tuple(at_time(net, eq, t) for eq in eqs)
+
+
+def at_time(net: Network, eq: Equation, t: int) -> Equation:
+    """An equation written on the board at τ (vectors: ``seq_eqs._at_time``) as the step at τ = t: τ on
+    the symbols s, o, δ of the layers that run at each τ and the input, and their numbers' board
+    references the rows that hold τ (``LayerKind.time_row``); a layer over time keeps no 1 in its o, so a
+    profile's view "x" (o without its 1) of it is its row itself."""
+    from ...engine.kind import timed_layers
+    from ...formulas.formula import Num, _rebuild
+
+    timed = timed_layers(net.kinds)
+    layers = {0} | {m for m in range(1, net.L + 1) if timed[m - 1]}
+    swap_sym, _ = seq_eqs._retimer(t, layers, y=False)
+
+    def ref(r: Ref | None) -> Ref | None:
+        if r is None or r.layer not in layers or r.quantity not in ("s", "o", "delta"):
+            return r
+        m = r.layer
+        own = m > 0 and net.kinds[m - 1].over_time
+        row = net.kinds[m - 1].time_row(r.quantity, t) if m > 0 else t - 1
+        return replace(r, index=(row,) + (r.index or ()), view="" if own and r.view == "x" else r.view)
+
+    def f(n: Node) -> Node:
+        if isinstance(n, Sym):
+            return swap_sym(n)
+        if isinstance(n, (Num, Arr)):
+            return replace(n, ref=ref(n.ref), means=None if n.means is None else _rebuild(n.means, f))
+        return n
+
+    bindings = {(swap_sym(k) if isinstance(k, Sym) else k): v for k, v in eq.bindings.items()}
+    return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
 
 
 def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
@@ -85,11 +161,12 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
                            f"∂ℓ/∂x{sup(c)}_τ: {named}", 1)
 
 
-def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
+def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:
     """A residual block's step, one equation per τ it computed (every τ when a layer inside mixes time
     steps): o⁽ᵏ⁾_τ = [1, x_τ + F(x)_τ], or the fan-in ∂ℓ/∂x⁽ᵏ⁾_τ = ∂ℓ/∂o⁽ᵏ⁾_τ + ∂ℓ/∂x⁽ᵏ⁺¹⁾_τ (what F's first
-    layer sends to x_τ)."""
+    layer sends to x_τ); with a separate b (the profile ``P``), o⁽ᵏ⁾_τ = x_τ + F(x)_τ without its 1."""
     l, t, q = step.key.layer, step.key.time, step.key.quantity
+    sep = P is not None and P.separate_bias
     w = net.wiring
     assert w is not None and l is not None
     value = np.atleast_2d(np.asarray(step.value))
@@ -99,8 +176,11 @@ def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
             x, f = Sym("x", l, vector=True, time=tau), Sym("F(x)", l, vector=True, time=tau)
             env: dict[Any, np.ndarray] = {x: steps.units(net, st, w.src[l])[tau - 1],
                                           f: steps.units(net, st, w.tail[l])[tau - 1]}
-            out.append(_eq(Sym("o", l, vector=True, time=tau), Op("cat1", (add(x, f),)), env, value[i],
-                           Ref("o", l, (tau - 1,)), note=f"x = o{sup(w.src[l])}_τ, F(x) = o{sup(w.tail[l])}_τ: the skip "
+            form = add(x, f) if sep else Op("cat1", (add(x, f),))
+            out.append(_eq(Sym("o", l, vector=True, time=tau), form, env, value[i][1:] if sep else value[i],
+                           Ref("o", l, (tau - 1,), view="x" if sep else ""),
+                           note=f"x = {_named(P, Sym('o', w.src[l], vector=True, time='τ'))}, "
+                                f"F(x) = {_named(P, Sym('o', w.tail[l], vector=True, time='τ'))}: the skip "
                            "adds the block's input to its layers' output"))
             continue
         ell = Sym("ℓ", latex=r"\ell")
@@ -110,6 +190,13 @@ def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
                        Ref("delta", l, (tau - 1,)), note=f"x_τ reaches ℓ twice: through the skip (∂ℓ/∂o{sup(l)}_τ) and "
                        f"through the block's first layer {l + 1}"))
     return tuple(out)
+
+
+def _named(P: Any, node: Node) -> str:
+    """A note's name of ``node`` in the profile ``P`` (None: the lecture's)."""
+    from ...formulas.formula import TextPrinter
+
+    return TextPrinter(notation=P).p(node)
 
 
 def _headed(eq: Equation, h: int | None) -> Equation:
@@ -132,8 +219,9 @@ def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[
                      f"the {H} heads' blocks of {value.shape[1] // H} columns side by side"),)
 
 
-def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, ...]:
-    """The equations of attention layer l's step (one per head for the per-head quantities)."""
+def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:
+    """The equations of attention layer l's step (one per head for the per-head quantities); in a
+    profile ``P`` with a mean gradient, each matrix's gradient divided by the update group's m."""
     l, q = step.key.layer, step.key.quantity
     ex, W = st.extra, st.W[l]
     x1 = steps.with_one(steps.layer_input(net, st, l))
@@ -240,6 +328,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         rows, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
     Gl = Sym("G", l, vector=True)
+    mean = P is not None and P.name != "lecture13" and P.mean
+    m_size = E.group_size(net, step.key) if mean else 1
     # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
     added: Node = Op("@", (Op("T", (dY,)), S))
     bound: dict[Any, np.ndarray] = {Gn: before, dY: rows, S: src}
@@ -250,10 +340,15 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: rows, X: src[:, 1:]}
         summed = ("summed over τ, the result in its rows of G below; the bias column is exactly 0: b_K adds the same "
                   "q_τ·b_K / √dh to every score of row τ, which softmax ignores (each row of δ sums to 0)")
-    update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed)
+    exact: dict[Any, float] = {}
+    if mean:  # each example adds its term divided by the group's m: the mean G/m
+        M = E.group_symbol(net.spec.optimizer, net.kinds)
+        added, exact = Op("/", (group(added), M)), {M: float(m_size)}
+        bound[Gn] = before / m_size
+    update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
     return (replace(update, forms=update.forms[:-1]),
-            Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
-                     f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
+            Equation(Gl, (Arr(np.asarray(st.G[l]) / m_size, Ref("G", l, view="/m" if mean else "")),), "=", {},
+                     f"{_named(P, Gl)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
 
 
 def rules(net: Network, l: int) -> list[Equation]:

@@ -463,6 +463,12 @@ class Attention(LayerKind):
 
         return equations.step_equations(net, state, step)
 
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        from . import equations
+
+        return equations.profiled(net, state, step, notation, optimizer)
+
     sent_quantity: ClassVar[str | None] = "dx"
 
     def sequence_units(self, o: np.ndarray) -> np.ndarray:
