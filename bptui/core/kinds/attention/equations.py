@@ -58,8 +58,9 @@ def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, r
     """``lhs`` = ``form`` with the numbers of ``env`` filled in, = ``result`` (``exact``: symbols bound to
     numbers printed as they are, a group's size m)."""
     exact = exact or {}
-    filled = substitute(form, {k: Num(float(v), exact=True) if k in exact else Arr(np.asarray(v), means=k)
-                               for k, v in {**env, **exact}.items()})
+    numbers: dict[Node, Node] = {k: Arr(np.asarray(v), means=k) for k, v in env.items()}
+    numbers.update({k: Num(float(v), exact=True) for k, v in exact.items()})
+    filled = substitute(form, numbers)
     return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {**env, **exact}, note)
 
 
@@ -107,8 +108,9 @@ def profiled(net: Network, state: Any, step: Step, P: Any, optimizer: Any = None
             return seq_eqs.step_equations(net, state, step)
         read = None
         if src > 0 and net.kinds[src - 1].over_time:  # its o has no 1 of its own: [1, o_τ] is W's input
-            x_node = Sym("o", src, vector=True)
-            read = (Op("cat1", (x_node,)), x_node, x_node, board.o[src][1:], board.o[src])
+            x_node, x_one = Sym("o", src, vector=True), board.o[src]
+            assert x_one is not None
+            read = (Op("cat1", (x_node,)), x_node, x_node, x_one[1:], x_one)
         eqs = E._gradient(board, step, l, sep, E.group_size(net, key) if P.mean else None, rows, net.L,
                           E.group_symbol(net.spec.optimizer, net.kinds), read=read, src=src)
     else:
