@@ -78,6 +78,9 @@ class Sym:
     # layer's names, which mix a gate's letter with numbers (w⁽¹⁾_{f,2,0}, δ⁽¹⁾_{τ,i,1}: docs/gated.md), so
     # that every gate's look alike (ᵢ has a subscript character, f and g have none)
     group: bool = False
+    # the kind whose own letter this is (attention's z and a), when a profile's letter may meet it: the
+    # profile's clash for "kind:letter" is looked up before the letter's (core/formulas/profiles.py CLASHES)
+    own: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -1264,8 +1267,8 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
-        if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
-            base, sub = ("b" if base == "w" else "Gb"), sub[:1]
+        if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
+            base, sub = ("b" if base == "w" else "Gb"), sub[:-1]
         sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
@@ -1282,7 +1285,7 @@ class Printer:
                 return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
-        new = self._renames.get(base)
+        new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
         if new is None:
             return replace(s, sub=sub), grad
         return replace(s, base=new.text, latex=new.latex, sub=sub), grad

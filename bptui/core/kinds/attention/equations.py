@@ -36,7 +36,7 @@ NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "
 
 def m(base: str, l: int, head: int | str | None = None) -> Sym:
     """A board matrix of layer l (one row per τ); with ``head``, that head's block."""
-    return Sym(base, l, (head,) if head is not None else (), vector=True)
+    return Sym(base, l, (head,) if head is not None else (), vector=True, own="attention")
 
 
 def grad(base: str, l: int, head: int | str | None = None) -> Node:
@@ -265,7 +265,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         Wo = weight("O", l)
         out_o = []
         for t in range(1, len(value) + 1):
-            zt = Op("cat1", (Sym("z", l, vector=True, time=t),))
+            zt = Op("cat1", (Sym("z", l, vector=True, time=t, own="attention"),))
             out_o.append(_eq(Sym("o", l, vector=True, time=t), Op("@", (Wo, zt)),
                              {Wo: kind.part(W, "O"), zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
                              Ref("o", l, (t,))))

@@ -288,7 +288,7 @@ class Attention(LayerKind):
         sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
         if self.heads == 1 and len(sub) == 3:
             sub = sub[1:]
-        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None)
+        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None, own="attention")
         return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
