@@ -459,8 +459,8 @@ class Blanker:
                 return (j[0], j[1] + 1)
             if view.startswith("b"):  # the bias column
                 return (j[0], 0)
-            if view.startswith("x"):  # o without the 1 on top
-                return (j[0] + 1,)
+            if view.startswith("x"):  # o without the 1 on top (each row of a per-τ o)
+                return j[:-1] + (j[-1] + 1,)
             return j if j else None
         return board
 
