@@ -407,7 +407,7 @@ class Blanker:
         """Board number ``ref`` as the page's profile shows it (formula.Ref's view)."""
         from .core.formulas.profiles import shown_ref
 
-        return shown_ref(ref, self.notation, self.spec.L) if self.notation is not None else ref
+        return shown_ref(ref, self.notation, self.spec.L, self.spec.kinds or ()) if self.notation is not None else ref
 
     def _view_aliases(self, aliases: dict[Node, dict[tuple[int, ...] | None, int]]
                       ) -> dict[Node, dict[tuple[int, ...] | None, int]]:

@@ -1234,9 +1234,9 @@ _PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, 
 ATOM = 9
 
 
-# the gradient G_γ of a kind's own parameter, named in its subscript (a layer norm's γ and β, attention's
-# W_Q, W_K, W_V, W_O): in a profile whose gradient's symbol holds its parameter (∂C/∂{}) the parameter is
-# written there, ∂C/∂γ, ∂C/∂W_Q, as (its letter, its subscripts, its LaTeX)
+# the gradient G_γ of a kind's own parameter, named in its first subscript (a layer norm's γ and β, attention's
+# W_Q, W_K, W_V, W_O; an entry's unit after it: G_γ,2): in a profile whose gradient's symbol holds its
+# parameter (∂C/∂{}) the parameter is written there, ∂C/∂γ₂, ∂C/∂W_Q, as (its letter, its subscripts, its LaTeX)
 OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "γ": ("γ", (), r"\gamma"), "β": ("β", (), r"\beta"),
     **{name: ("W", (name,), None) for name in "QKVO"}}
@@ -1273,13 +1273,15 @@ class Printer:
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
-        own = OWN_PARAMETERS.get(sub[0]) if base == "G" and len(sub) == 1 and isinstance(sub[0], str) else None
-        if own is not None and HOLE in P.gradient.text:  # a kind's own parameter's gradient: ∂C/∂γ, ∇_{W_Q} J
+        own = OWN_PARAMETERS.get(sub[0]) if base == "G" and sub and isinstance(sub[0], str) else None
+        if own is not None and HOLE in P.gradient.text:  # a kind's own parameter's gradient: ∂C/∂γ₂, ∇_{W_Q} J
             name, at, latex = own
+            if len(sub) > 1 and name == "W":  # one entry of a named matrix: w_Q,b,a
+                name = "w"
             new_name = self._renames.get(name)
             if new_name is not None:
                 name, latex = new_name.text, new_name.latex
-            return replace(s, base=name, sub=at, latex=latex), P.gradient
+            return replace(s, base=name, sub=at + sub[1:], latex=latex), P.gradient
         if base in ("G", "Gb"):
             if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾
                 return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None

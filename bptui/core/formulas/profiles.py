@@ -154,11 +154,12 @@ def shown_value(array: Any, view: str, m: int = 1) -> Any:
     return out / m if per == "m" else out
 
 
-def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
+def shown_ref(ref: Any, P: "Profile", L: int, kinds: Any = ()) -> Any:
     """The lecture's board Ref (formula.Ref) as ``P`` shows its number: the view and the index into the
     array as shown (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1; a
-    mean profile's G is G/m); ``L``: the output layer (whose o has no 1). The Ref itself where the profile
-    shows the lecture's array unchanged."""
+    mean profile's G is G/m); ``L``: the output layer (whose o has no 1); ``kinds`` (the network's layer
+    kinds, 1..L): row τ of a per-τ o likewise, where the layer's o has a 1 on top. The Ref itself where the
+    profile shows the lecture's array unchanged."""
     from dataclasses import replace
 
     q, idx, sep, rows = ref.quantity, ref.index, P.separate_bias, P.vectors == "row"
@@ -174,6 +175,9 @@ def shown_ref(ref: Any, P: "Profile", L: int) -> Any:
         return replace(ref, view=mean)
     if q == "o" and sep and ref.layer is not None and ref.layer < L and (idx is None or len(idx) == 1):  # not a map
         return replace(ref, index=None if idx is None else (idx[0] - 1,), view="x")
+    if (q == "o" and sep and ref.layer is not None and ref.layer < L and idx is not None and len(idx) == 2 and kinds
+            and (ref.layer == 0 or kinds[ref.layer - 1].bias_entry)):  # row τ of a per-τ o with its 1 (``kinds``: 1..L)
+        return replace(ref, index=(idx[0], idx[1] - 1), view="x")
     return ref
 
 

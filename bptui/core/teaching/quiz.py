@@ -241,7 +241,7 @@ def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
 
 def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
     P = profile_of(stepper)
-    refs = {qc.ref if P is None else shown_ref(qc.ref, P, stepper.spec.L)}  # where the profile shows the number
+    refs = {qc.ref if P is None else shown_ref(qc.ref, P, stepper.spec.L, stepper.net.kinds)}  # where the profile shows the number
     if qc.cell.quantity == "loss":
         refs.add(Ref("loss_D"))
     printer = TextPrinter(digits, notation=P)

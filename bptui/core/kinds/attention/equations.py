@@ -348,9 +348,18 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         added, exact = Op("/", (group(added), M)), {M: float(m_size)}
         bound[Gn] = before / m_size
     update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
+    stored = np.asarray(st.G[l]) / m_size
+    per = "/m" if mean else ""
+    where = f"as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"
+    if P is not None and P.name != "lecture13" and P.separate_bias:  # the weights' part and the biases apart
+        rows = P.vectors == "row"
+        return (replace(update, forms=update.forms[:-1]),
+                Equation(Gl, (Arr(stored[:, 1:].T if rows else stored[:, 1:], Ref("G", l, view=("W.T" if rows else "W") + per)),),
+                         "=", {}, f"{_named(P, Gl)} {where}"),
+                Equation(E.Gb(l), (Arr(stored[:, 0], Ref("G", l, view="b" + per)),), "=", {},
+                         f"{_named(P, E.Gb(l))}: each row's bias, in the same order"))
     return (replace(update, forms=update.forms[:-1]),
-            Equation(Gl, (Arr(np.asarray(st.G[l]) / m_size, Ref("G", l, view="/m" if mean else "")),), "=", {},
-                     f"{_named(P, Gl)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
+            Equation(Gl, (Arr(stored, Ref("G", l, view=per)),), "=", {}, f"{_named(P, Gl)} {where}"))
 
 
 def rules(net: Network, l: int) -> list[Equation]:

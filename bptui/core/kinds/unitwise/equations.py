@@ -208,6 +208,10 @@ def step_equations(k: Unitwise, net: Any, state: Any, step: Any, pos: tuple[int,
     e_g = Equation(S["Gg"], (rhs_g, substitute(rhs_g, {S["Gg"]: Arr(before[:, 1], means=S["Gg"]), do: Arr(g, means=do),
                                                        S["u"]: Arr(u, Ref("s", l)), **M_n}),
                              Arr(after[:, 1])), "←", bindings={S["Gg"]: before[:, 1], do: g, S["u"]: u, **env_m})
+    if how.P is not None and how.P.separate_bias:  # γ's as the weights' part of G (a column; a row with row
+        shown = after[:, 1:].T if how.rows else after[:, 1:]  # vectors), β's being its b
+        return e_b, e_g, Equation(S["Gg"], (Arr(shown, Ref("G", l, view=("W.T" if how.rows else "W") + how.per)),),
+                                  note="γ's gradients as the weights' part of G (β's are its b)")
     col = (lambda a: np.asarray(a, dtype=float).reshape(-1, 1))
     e_G = Equation(S["G"], (Op("hcat", (S["Gb"], S["Gg"])), _arr(after, Ref("G", l, view=how.per))),
                    bindings={S["Gb"]: col(after[:, 0]), S["Gg"]: col(after[:, 1])},
