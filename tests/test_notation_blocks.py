@@ -306,3 +306,16 @@ def test_the_kinds_clashes_are_settled_as_the_manual_says():
     assert TextPrinter().p(a) == "a⁽¹⁾" and TextPrinter().p(z) == "z⁽¹⁾"  # the lecture's own letters
     spec = load_any(resolve("moons_layernorm"))
     assert group_symbol(None, spec.kinds).base == "|B|" and group_symbol(None, ()).base == "m"
+
+
+@pytest.mark.parametrize("network", ["moons_layernorm", "deep_residual", "count_tokens"])
+def test_the_app_still_refuses_these_layers_in_a_profile(network):
+    """trace and export write them in every profile; the app's panels draw them in the lecture's notation
+    only, for now: one error line, naming the layer (tui/panels.py's panels_fit)."""
+    from bptui.tui.panels import panels_fit
+
+    kinds = load_any(resolve(network)).kinds
+    assert panels_fit(kinds, PROFILES["lecture13"]) is None
+    for name in PROFILES:
+        why = panels_fit(kinds, PROFILES[name])
+        assert name == "lecture13" or (why is not None and "the app draws layer" in why), (network, name)
