@@ -235,7 +235,7 @@ def test_the_quiz_asks_these_layers_numbers_where_the_profile_shows_them(network
 
 
 @pytest.mark.parametrize("network, name", [("moons_layernorm", "ng"), ("deep_residual", "goodfellow"),
-                                           ("count_tokens", "column_mean")])
+                                           ("count_tokens", "column_mean"), ("count_tokens", "cs231n")])
 def test_an_exercise_and_its_key_in_a_profile(tmp_path, network, name):
     """Every blank is asked once on the page; a number blanked in both keys has the same value, place and
     formula (the profile's page shows the entries of its own layout: γ's gradients as a column, no 1 on
