@@ -126,6 +126,15 @@ def test_a_layer_norm_and_dropout_are_written_as_each_profile_groups_them(tmp_pa
     assert "δ² = ∂C/∂x³ (1 − a²⊙a²) = " in _step(text, 14)
     lecture = _trace_text(network, "lecture13")
     assert "o⁽²⁾ = [1, γ⁽²⁾ ⊙ u⁽²⁾ + β⁽²⁾] = " in _step(lecture, 4) and "G_β⁽²⁾ ← G_β⁽²⁾ + ∂ℓ/∂o⁽²⁾ = " in _step(lecture, 13)
+    # the network's rules (the help screen, export's notation section) group them as the steps do
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.formulas.formula import TextPrinter
+
+    stepper = Stepper(load_any(network), notation=PROFILES["nielsen"])
+    printer = TextPrinter(notation=PROFILES["nielsen"])
+    rules = [printer.equation(eq) for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["nielsen"])]
+    assert "a³ = γ³ ⊙ u³ + β³" in rules and "a⁴ = (m⁴ ⊙ x⁴)/(1 − p)" in rules
+    assert "∂C/∂β³ ← ∂C/∂β³ + (∂C/∂a³)/|B|" in rules
 
 
 def test_a_residual_block_is_written_as_each_profile_groups_it():

@@ -664,8 +664,8 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     kinds = net.kinds if net.spec.is_v2 else ()
     for l in range(1, L + 1):
         kind = kinds[l - 1] if kinds else None
-        lines = kind.rules(net, l) if kind is not None else None
-        if lines is not None:  # a map layer's own lines (its b is its own already)
+        lines = kind.profiled_rules(net, l, notation) if kind is not None else None
+        if lines is not None:  # a kind's own lines (a map layer's b is its own already)
             eqs.extend(lines)
             continue
         x: Node = o(l - 1)

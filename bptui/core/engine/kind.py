@@ -641,6 +641,11 @@ class LayerKind:
         """Layer l's lines of the network's rules (formula trees without numbers); None: a dense layer's."""
         return None
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        """:meth:`rules` as the notation profile ``notation`` groups them (no 1 on top of o with a separate
+        b, G/m with a mean gradient); here: the lecture's lines."""
+        return self.rules(net, l)
+
     def shared_rules(self, net: Any) -> list:
         """Lines that a network with this kind adds once, after the δ rules (δ below a convolution …)."""
         return []

@@ -259,6 +259,11 @@ class Residual(LayerKind):
 
         return residual_equations.rules(net, l)
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import residual_equations
+
+        return residual_equations.rules(net, l, notation)
+
     def shared_rules(self, net: Any) -> list:
         from . import residual_equations
 

@@ -165,24 +165,29 @@ def _loss_sym() -> Node:
     return Sym("ℓ", latex=r"\ell")
 
 
-def _sent(net: Any, c: int) -> Node:
-    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:], a block's
-    ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a layer norm, dropout, attention)."""
+def _sent(net: Any, c: int, sep: bool = False) -> Node:
+    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:] (``sep``: a profile
+    with a separate b, W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾), a block's ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a
+    layer norm, dropout, attention)."""
     k = net.kinds[c - 1]
+    if k.plain and sep:
+        return Op("@", (Op("T", (E.W(c),)), E.delta(c)))
     if k.span or k.plain:
         return send_node(net, c, bool(k.span))
     return k.dx_sym(c)
 
 
-def rules(net: Any, l: int) -> list | None:
+def rules(net: Any, l: int, P: Any = None) -> list | None:
     """A block's lines of the network's rules: its output and its fan-in (the skip's part and the
-    inner path's, each as the layer sends it)."""
+    inner path's, each as the layer sends it); in the profile ``P`` with a separate b, o = x + F(x) with
+    no 1 on top and a dense layer's part W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾."""
     w: Wiring = net.wiring
     x, t = w.src[l], w.tail[l]
-    out = Equation(E.o(l), (Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),)),),
-                   note=f"residual block: x = o{E._sup(x)}, F(x) = o{E._sup(t)}")
+    sep = P is not None and P.name != "lecture13" and P.separate_bias
+    joined = add(E.o(x), E.o(t)) if sep else Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),))
+    out = Equation(E.o(l), (joined,), note=f"residual block: x = {_name(E.o(x), P)}, F(x) = {_name(E.o(t), P)}")
     top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
-    fan = Equation(dx_sym(l), (add(_sent(net, top), _sent(net, l + 1)),),
+    fan = Equation(dx_sym(l), (add(_sent(net, top, sep), _sent(net, l + 1, sep)),),
                    note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
                         "as its ∂ℓ/∂o")
     return [out, fan]

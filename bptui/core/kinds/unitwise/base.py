@@ -265,6 +265,11 @@ class Unitwise(LayerKind):
 
         return equations.rules(self, l)
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import equations
+
+        return equations.rules(self, l, notation, net)
+
     def explains(self, spec: Any, cell: Any) -> bool:
         """Its own cells but W (s: u or m, o, ∂ℓ/∂x, G), a dense layer's δ under it, and, for the first
         such layer of the network, the G of every dense layer (their terms come from passes through it)."""

@@ -43,13 +43,23 @@ def _three_terms(k: Unitwise, l: int | str) -> Node:
     return Op("/", (group(inner), _root(S)))
 
 
-def rules(k: Unitwise, l: int) -> list[Equation]:
-    """The layer's lines of the network's rules, without numbers."""
+def rules(k: Unitwise, l: int, P: Any = None, net: Any = None) -> list[Equation]:
+    """The layer's lines of the network's rules, without numbers (in the profile ``P``: no 1 on top of o
+    with a separate b, γ's and β's gradients G/m with a mean gradient)."""
     S = _syms(l)
     d = const(k.out_size)
     dx = k.dx_sym(l)
     do = k.do_sym(l)
-    cat = (lambda n: Op("cat1", (n,))) if k.bias_entry else (lambda n: n)
+    P = P if P is not None and P.name != "lecture13" else None
+    sep = P is not None and P.separate_bias
+    cat = (lambda n: Op("cat1", (n,))) if k.bias_entry and not sep else (lambda n: n)
+    if P is not None and P.mean and net is not None:
+        from ...engine.equations import group_symbol
+
+        M = group_symbol(net.spec.optimizer, net.kinds)
+        per = (lambda n: Op("/", (group(n), M)))
+    else:
+        per = (lambda n: n)
     if k.type == "dropout":
         return [Equation(S["o"], (cat(Op("/", (mul(S["m"], S["x"]), group(sub(const(1), S["p"]))))),)),
                 Equation(dx, (Op("/", (mul(S["m"], do), group(sub(const(1), S["p"])))),))]
@@ -60,8 +70,8 @@ def rules(k: Unitwise, l: int) -> list[Equation]:
             Equation(S["o"], (cat(add(mul(S["gamma"], S["u"]), S["beta"])),)),
             Equation(du, (mul(S["gamma"], do),)),
             Equation(dx, (_three_terms(k, l),)),
-            Equation(S["Gb"], (add(S["Gb"], do),), "←"),
-            Equation(S["Gg"], (add(S["Gg"], mul(do, S["u"])),), "←")]
+            Equation(S["Gb"], (add(S["Gb"], per(do)),), "←"),
+            Equation(S["Gg"], (add(S["Gg"], per(mul(do, S["u"]))),), "←")]
 
 
 def _arr(x: Any, ref: Ref | None = None, means: Node | None = None) -> Node:
