@@ -149,14 +149,15 @@ def test_a_residual_block_is_written_as_each_profile_groups_it():
 
 
 def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_path):
-    """count_tokens in cs231n and ng: q, k, v, e stay; a dense layer at τ reads x_τ W + b (rows); a mean
-    profile's attention gradients are G/|B| (Adam); attention's weights a and heads' output z give way to
-    ng's a and z (A and c)."""
+    """count_tokens in cs231n and ng: q, k, v, e stay, with a separate b each (q = X W_Qᵀ + b_Qᵀ, the
+    gradients of W_Q and b_Q apart); a dense layer at τ reads x_τ W + b (rows); a mean profile's attention
+    gradients are G/|B| (Adam); attention's weights a and heads' output z give way to ng's a and z (A and c)."""
     network = small("count_tokens", tmp_path, 2)
     text = _trace_text(network, "cs231n")
-    assert "q¹ = X̃¹ W_Q¹ᵀ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
+    assert "q¹ = X¹ W_Q¹ᵀ + b_Q¹ᵀ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
     grads = [line for line in text.splitlines() if "dW_Q¹ ← dW_Q¹ + " in line]
-    assert grads and "(∂L/∂q¹ᵀ X̃¹)/|B| = " in grads[0]
+    assert grads and "(∂L/∂q¹ᵀ X¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (∂L/∂q¹ᵀ 1)/|B| = " in grads[0]
+    assert "db_K¹ ← db_K¹ + 0 = " in text  # b_K's gradient is exactly 0
     ng = _trace_text(network, "ng")
     assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] v₁^[1] = " in _step(ng, 6)
 

@@ -48,6 +48,11 @@ def weight(name: str, l: int) -> Sym:
     return Sym("W", l, (name,), vector=True)
 
 
+def bias(name: str, l: int) -> Sym:
+    """b_Q⁽ˡ⁾ (b_K, b_V, b_O): column 0 of W_Q, a profile's separate bias."""
+    return Sym("b", l, (name,), vector=True)
+
+
 def rows_with_one(base: str, l: int) -> Sym:
     """X̃⁽ˡ⁾ (rows [1; x_τ]) or Z̃⁽ˡ⁾ (rows [1; z_τ])."""
     return Sym(base, l, vector=True, accent="tilde")
@@ -241,6 +246,12 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         return a[0 if h is None else h - 1]
 
     value = np.asarray(step.value)
+    sep = P is not None and P.name != "lecture13" and P.separate_bias  # W without its bias column, b apart
+    if q in ("q", "k", "v") and sep:
+        Wn, bn, X = weight(q.upper(), l), bias(q.upper(), l), Sym("X", l, vector=True)
+        part = kind.part(W, q.upper())
+        return (_eq(m(q, l), add(Op("@", (X, Op("T", (Wn,)))), Op("T", (bn,))), {X: x1[:, 1:], Wn: part[:, 1:], bn: part[:, 0]},
+                    value, Ref(q, l), note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}"),)
     if q in ("q", "k", "v"):
         Wn = weight(q.upper(), l)
         return (_eq(m(q, l), Op("@", (X1, Op("T", (Wn,)))), {X1: x1, Wn: kind.part(W, q.upper())}, value,
@@ -262,16 +273,23 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
                                  Ref("z", l) if h is None else None), h)
                      for h in hs) + side_by_side(m("z", l), value, "z", l, H)
     if q == "o":  # o_τ = W_O [1; z_τ], one equation per τ (row τ of the board's o, whose row 0 is o_0)
-        Wo = weight("O", l)
+        Wo, bo, part = weight("O", l), bias("O", l), kind.part(W, "O")
         out_o = []
         for t in range(1, len(value) + 1):
-            zt = Op("cat1", (Sym("z", l, vector=True, time=t, own="attention"),))
+            z = Sym("z", l, vector=True, time=t, own="attention")
+            if sep:  # o_τ = W_O z_τ + b_O
+                out_o.append(_eq(Sym("o", l, vector=True, time=t), add(Op("@", (Wo, z)), bo),
+                                 {Wo: part[:, 1:], z: np.asarray(ex["z", l])[t - 1], bo: part[:, 0]}, value[t - 1],
+                                 Ref("o", l, (t,))))
+                continue
+            zt = Op("cat1", (z,))
             out_o.append(_eq(Sym("o", l, vector=True, time=t), Op("@", (Wo, zt)),
-                             {Wo: kind.part(W, "O"), zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
+                             {Wo: part, zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
                              Ref("o", l, (t,))))
         return tuple(out_o)
     if q == "dz":
-        do, Wd = grad("o", l), Op("drop0", (weight("O", l),))  # bound whole: W_O without its bias column
+        # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
+        do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
         return (_eq(grad("z", l), Op("@", (do, Wd)), {do: ex["do", l], Wd: kind.part(W, "O")[:, 1:]},
                     value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
     if q == "da":
@@ -312,7 +330,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         terms: list[Node] = []
         env = {}
         for name in ("q", "k", "v"):
-            Wd = Op("drop0", (weight(name.upper(), l),))  # bound whole: W without its bias column
+            Wd = weight(name.upper(), l) if sep else Op("drop0", (weight(name.upper(), l),))  # W without its bias column
             terms.append(Op("@", (grad(name, l), Wd)))
             env[grad(name, l)] = ex[f"d{name}", l]
             env[Wd] = kind.part(W, name.upper())[:, 1:]
@@ -347,13 +365,32 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         M = E.group_symbol(net.spec.optimizer, net.kinds)
         added, exact = Op("/", (group(added), M)), {M: float(m_size)}
         bound[Gn] = before / m_size
-    update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
+    if sep:  # ∂ℓ/∂W_Q ← … + ∂ℓ/∂qᵀ X (no column of ones) and ∂ℓ/∂b_Q ← … + ∂ℓ/∂qᵀ 1, each a line
+        X, ones, Gb = Sym("Z" if name == "O" else "X", l, vector=True), Sym("1", vector=True), Sym("Gb", l, (name,), vector=True)
+        zero = name == "K"  # b_K's gradient: exactly 0 (see the note)
+        w_part, b_part = Op("@", (Op("T", (dY,)), X)), Sym("0", vector=True) if zero else Op("@", (Op("T", (dY,)), ones))
+        parts = []
+        w_env: dict[Any, np.ndarray] = {Gn: before[:, 1:] / m_size, dY: rows, X: src[:, 1:]}
+        b_env: dict[Any, np.ndarray] = {Gb: before[:, 0] / m_size}
+        b_env.update({b_part: np.zeros(len(before))} if zero else {dY: rows, ones: np.ones(len(rows))})
+        for lhs, term, env in ((Gn, w_part, w_env), (Gb, b_part, b_env)):
+            none = lhs is Gb and zero
+            if mean and not none:
+                term = Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
+            eq = _eq(lhs, add(lhs, term), env, value, None, rel="←", note=summed if none else "",
+                     exact={} if none else exact)
+            parts.append(replace(eq, forms=eq.forms[:-1]))
+        update = parts[0]
+        extra_lines: tuple[Equation, ...] = (parts[1],)
+    else:
+        update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
+        extra_lines = ()
     stored = np.asarray(st.G[l]) / m_size
     per = "/m" if mean else ""
     where = f"as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"
     if P is not None and P.name != "lecture13" and P.separate_bias:  # the weights' part and the biases apart
         rows = P.vectors == "row"
-        return (replace(update, forms=update.forms[:-1]),
+        return (update, *extra_lines,
                 Equation(Gl, (Arr(stored[:, 1:].T if rows else stored[:, 1:], Ref("G", l, view=("W.T" if rows else "W") + per)),),
                          "=", {}, f"{_named(P, Gl)} {where}"),
                 Equation(E.Gb(l), (Arr(stored[:, 0], Ref("G", l, view="b" + per)),), "=", {},
