@@ -158,6 +158,15 @@ def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_p
     grads = [line for line in text.splitlines() if "dW_Q¹ ← dW_Q¹ + " in line]
     assert grads and "(∂L/∂q¹ᵀ X¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (∂L/∂q¹ᵀ 1)/|B| = " in grads[0]
     assert "db_K¹ ← db_K¹ + 0 = " in text  # b_K's gradient is exactly 0
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.formulas.formula import TextPrinter
+
+    stepper = Stepper(load_any(network), notation=PROFILES["ng"])
+    rules = [TextPrinter(notation=PROFILES["ng"]).equation(eq)
+             for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["ng"])]
+    assert any(r.startswith("q^[1] = X^[1] W_Q^[1]ᵀ + b_Q^[1]ᵀ") for r in rules)  # the rules group them as the steps
+    assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (∂J/∂q^[1]ᵀ 1)/|B|") for r in rules)
+    assert sum(r.startswith("∂J/∂") and "ₕ^[1] = " in r for r in rules) == 4  # ∂ℓ/∂a, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v per head
     ng = _trace_text(network, "ng")
     assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] v₁^[1] = " in _step(ng, 6)
 

@@ -399,11 +399,15 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             Equation(Gl, (Arr(stored, Ref("G", l, view=per)),), "=", {}, f"{_named(P, Gl)} {where}"))
 
 
-def rules(net: Network, l: int) -> list[Equation]:
+def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
     """Attention layer l's lines of the network's rules (no numbers): forward over the sequence, then
-    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v)."""
+    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v); in a profile ``P`` with a separate b,
+    each matrix's bias apart (q = X W_Qᵀ + b_Qᵀ), with a mean gradient, G/m."""
     kind = net.kinds[l - 1]
     assert isinstance(kind, Attention)
+    sep = P is not None and P.name != "lecture13" and P.separate_bias
+    if sep:
+        return _separate_rules(net, kind, l, P)
     X1, Z1 = rows_with_one("X", l), rows_with_one("Z", l)
     root = Call("sqrt", (Sym("dh"),))
     h = "h"
@@ -432,5 +436,37 @@ def rules(net: Network, l: int) -> list[Equation]:
     for name in ("Q", "K", "V", "O"):
         Gn = Sym("G", l, (name,), vector=True)
         src = Z1 if name == "O" else X1
-        out.append(Equation(Gn, (add(Gn, Op("@", (Op("T", (grad(name.lower(), l),)), src))),), "←", note="summed over τ"))
+        out.append(Equation(Gn, (add(Gn, _per(net, P, Op("@", (Op("T", (grad(name.lower(), l),)), src)))),), "←",
+                            note="summed over τ"))
+    return out
+
+
+def _per(net: Network, P: Any, term: Node) -> Node:
+    """A gradient's term as a mean profile writes it, divided by the group's size (else as it is)."""
+    if P is None or P.name == "lecture13" or not P.mean:
+        return term
+    return Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
+
+
+def _separate_rules(net: Network, kind: Attention, l: int, P: Any) -> list[Equation]:
+    """:func:`rules` with each matrix's bias apart: rows x_τ (X) and z_τ (Z) without a column of ones."""
+    lecture = rules(net, l)
+    X, Z, ones = Sym("X", l, vector=True), Sym("Z", l, vector=True), Sym("1", vector=True)
+    out = [Equation(m(q, l), (add(Op("@", (X, Op("T", (weight(q.upper(), l),)))), Op("T", (bias(q.upper(), l),))),),
+                    note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}") for q in ("q", "k", "v")]
+    out += lecture[3:6]  # the scores, a and z: no bias in them
+    out.append(Equation(m("o", l), (add(Op("@", (Z, Op("T", (weight("O", l),)))), Op("T", (bias("O", l),))),),
+                        note="row τ: o_τ = W_O z_τ + b_O"))
+    out.append(Equation(grad("z", l), (Op("@", (grad("o", l), weight("O", l))),), note="∂ℓ/∂o from the layer above"))
+    out += lecture[8:13]  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v
+    out.append(Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
+                        (add(*[Op("@", (grad(q, l), weight(q.upper(), l))) for q in ("q", "k", "v")]),),
+                        note="to the layer below"))
+    for name in ("Q", "K", "V", "O"):
+        rows = Z if name == "O" else X
+        dY = grad(name.lower(), l)
+        Gn, Gb = Sym("G", l, (name,), vector=True), Sym("Gb", l, (name,), vector=True)
+        out.append(Equation(Gn, (add(Gn, _per(net, P, Op("@", (Op("T", (dY,)), rows)))),), "←", note="summed over τ"))
+        out.append(Equation(Gb, (add(Gb, _per(net, P, Op("@", (Op("T", (dY,)), ones)))),), "←",
+                            note="exactly 0 (softmax ignores it)" if name == "K" else "summed over τ"))
     return out

@@ -442,6 +442,11 @@ class Attention(LayerKind):
 
         return equations.rules(net, l)
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import equations
+
+        return equations.rules(net, l, notation)
+
     def explains(self, spec: Any, cell: Any) -> bool:
         from . import explain
 
