@@ -366,6 +366,13 @@ class Blanker:
             else:
                 only = _v2_only(self.spec, k)
                 visible = kind.blank_entries(k.quantity, shape) if kind is not None else None
+                if kind is not None and visible is not None and moved and self.notation is not None:  # a part of a matrix (an
+                    # attention layer's G_Q): the entries the profile's layout of the whole matrix shows
+                    board_q = kind.board_index(k.quantity, next(np.ndindex(*shape)))[0]
+                    whole = {"G": stepper.state.G, "W": stepper.state.W}.get(board_q)
+                    if whole is not None:
+                        kept = set(self._visible_entries(Ref(board_q, ref.layer), np.shape(whole[ref.layer])))
+                        visible = [i for i in np.ndindex(*shape) if place(i) in kept]
                 for index in self._visible_entries(ref, shape) if visible is None else visible:
                     entry = Ref(ref.quantity, ref.layer, place(index), ref.node)
                     if ref.quantity == "o" and index[-1] == 0 and len(index) <= 2 and only is None \

@@ -175,7 +175,7 @@ def _profile_notes(spec, notation: Profile) -> list[str]:
     from .core.engine.equations import G, Gb, W, b, group_symbol, o, s
     from .core.ops.optim import ETA
 
-    M = group_symbol(spec.optimizer)
+    M = group_symbol(spec.optimizer, spec.kinds or ())
     p = LatexPrinter(DIGITS, notation=notation)
     l = "l"
     names = ", ".join(f"{NAMES[q]} ${p.p(_quantity_sym(q, l))}$" for q in QUANTITIES)

@@ -185,9 +185,9 @@ def test_csv_in_a_profile_keeps_the_lectures_columns_and_adds_its_names_and_show
     assert (code, out) == (2, "") and "a computation graph is written in the lecture's notation" in err
 
 
-def _printed_letters(stepper, P) -> dict[str, set]:
-    """Each letter printed in a run's equations and explanations (a symbol without its indices), with
-    the quantities it stands for (the lecture's letters)."""
+def _printed_letters(stepper, P, explained: bool = True) -> dict[str, set]:
+    """Each letter printed in a run's equations and explanations (``explained``: of a G or W step's first
+    entry) (a symbol without its indices), with the quantities it stands for (the lecture's letters)."""
     from dataclasses import replace as with_
 
     from bptui.core.engine.equations import M, M_ADAM, step_equations
@@ -198,7 +198,7 @@ def _printed_letters(stepper, P) -> dict[str, set]:
     for _ in range(len(stepper.schedule)):
         step = stepper.forward()
         eqs = list(step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P))
-        if step.key.quantity in ("G", "W"):
+        if explained and step.key.quantity in ("G", "W"):
             eqs += explain(stepper, Cell(step.key.quantity, step.key.layer, 1, 1)).equations
         for eq in eqs:
             for node in [eq.lhs, *(n for f in eq.forms for n in walk(f))]:

@@ -68,7 +68,7 @@ def panels_fit(kinds: Any, notation: Any) -> str | None:
     if notation is None or notation.name == "lecture13":
         return None
     for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
-        if hint not in PROFILE_PANELS:
+        if hint not in PROFILE_PANELS or kind.own_steps:  # a profile's dense panel draws W o + b layers only
             return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
                     f"notation only, for now (bptui trace and export write it in {notation.name}); "
                     "use --notation lecture13")

@@ -72,10 +72,13 @@ M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
 M_ADAM = Sym("|B|", latex=r"|B|")  # the same beside Adam's m⁽ˡ⁾: the size of the update group B
 
 
-def group_symbol(opt: Optimizer | None) -> Sym:
+def group_symbol(opt: Optimizer | None, kinds: Sequence[Any] = ()) -> Sym:
     """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when the
-    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters)."""
-    return M_ADAM if opt is not None and opt.name == "adam" else M
+    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters), or when a
+    layer of ``kinds`` has an m of its own (dropout's mask m⁽ˡ⁾: ``LayerKind.letters``)."""
+    if opt is not None and opt.name == "adam" or any("m" in k.letters for k in kinds):
+        return M_ADAM
+    return M
 
 
 def G_MEAN(l: int | str) -> Sym:
@@ -316,10 +319,10 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     m = group_size(net, key) if notation.mean else 1
     if key.phase == UPDATE:
         assert l is not None
-        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m)
+        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m, net.kinds)
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
-        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L, group_symbol(optimizer))
+        return _gradient(state, step, l, sep, m if notation.mean else None, rows, L, group_symbol(optimizer, net.kinds))
     if not sep or key.phase == LOSS or (key.phase == BACKWARD and l == L):  # no bias in them
         return dense_step_equations(net, state, step, optimizer)
     assert l is not None
@@ -328,14 +331,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     wv, bv = notation.parts("W")
     shown_W = lambda w: shown_value(w, wv)  # noqa: E731
     if key.phase == FORWARD and key.quantity == "s":
-        rhs = add(Op("@", (o(l - 1), W(l)) if rows else (W(l), o(l - 1))), b(l))
-        below = shown_ref(Ref("o", l - 1), notation, L)
-        env: dict[Node, Any] = {W(l): shown_W(state.W[l]), o(l - 1): shown_value(state.o[l - 1], below.view),
-                                b(l): shown_value(state.W[l], bv)}
-        views: dict[Node, Ref] = {W(l): Ref("W", l, view=wv), o(l - 1): below,
-                 b(l): Ref("W", l, view=bv)}  # the board's numbers as the profile shows them
-        values = {sym: Arr(np.asarray(v), views[sym], means=sym) for sym, v in env.items()}
-        return (Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env),)
+        return (separate_s(net, state, step, notation, l - 1),)
     if key.phase == FORWARD:
         f = net.act(l).value(s(l))
         env = {s(l): state.s[l], **_alpha(net, l)}
@@ -358,18 +354,58 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     return (Equation(delta(l), (mul(back, df), numbers, result), bindings=env),)
 
 
+def separate_s(net: Network, state: State, step: Step, notation: Profile, src: int) -> Equation:
+    """s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˢʳᶜ⁾ + b⁽ˡ⁾ in a profile with a separate b (o⁽ˢʳᶜ⁾ x W + b with row vectors): W without
+    its column 0, o⁽ˢʳᶜ⁾ (o⁽ˡ⁻¹⁾, or what a residual block's wires bring) without its 1, b that column
+    (the parts profiles.PARTS names)."""
+    l, L, rows = step.key.layer, net.L, notation.vectors == "row"
+    o_src = state.o[src]
+    assert l is not None and o_src is not None
+    x = o(src)
+    rhs = add(Op("@", (x, W(l)) if rows else (W(l), x)), b(l))
+    wv, bv = notation.parts("W")
+    below = shown_ref(Ref("o", src), notation, L)
+    env: dict[Node, Any] = {W(l): shown_value(state.W[l], wv), x: shown_value(o_src, below.view),
+                            b(l): shown_value(state.W[l], bv)}
+    views: dict[Node, Ref] = {W(l): Ref("W", l, view=wv), x: below,
+                              b(l): Ref("W", l, view=bv)}  # the board's numbers as the profile shows them
+    values = {sym: Arr(np.asarray(v), views[sym], means=sym) for sym, v in env.items()}
+    return Equation(s(l), (rhs, substitute(rhs, values), _arr(step.value, "s", l)), bindings=env)
+
+
+def sent_down(state: Any, r: int, P: Profile | None = None) -> tuple[Node, Node, dict]:
+    """What dense layer r sends down to its input's units, as the lecture writes it, (W⁽ʳ⁾ᵀ δ⁽ʳ⁾)[1:], or
+    a profile with a separate b, W⁽ʳ⁾ᵀ δ⁽ʳ⁾ with W without its column 0 (δ⁽ʳ⁾ W⁽ʳ⁾ᵀ with row vectors, W
+    shown D × C): its form, the form with its numbers, and the bindings."""
+    W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
+    if P is None or not P.separate_bias:
+        rhs: Node = Op("drop0", (Op("@", (Op("T", (W,)), D)),))
+        numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[r], Ref("W", r)),)),
+                                         Arr(state.delta[r], Ref("delta", r)))),))
+        return rhs, numbers, {W: state.W[r], D: state.delta[r]}
+    rows, wv = P.vectors == "row", P.parts("W")[0]
+    shown = shown_value(state.W[r], wv)
+    Wn, Dn = Arr(shown, Ref("W", r, view=wv)), Arr(state.delta[r], Ref("delta", r))
+    if rows:
+        return Op("@", (D, Op("T", (W,)))), Op("@", (Dn, Op("T", (Wn,)))), {W: shown, D: state.delta[r]}
+    return Op("@", (Op("T", (W,)), D)), Op("@", (Op("T", (Wn,)), Dn)), {W: shown, D: state.delta[r]}
+
+
 def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
-              M: Sym = M, read: tuple[Node, Node, Sym, Any, Any] | None = None) -> tuple[Equation, ...]:
+              M: Sym = M, read: tuple[Node, Node, Sym, Any, Any] | None = None, src: int | None = None
+              ) -> tuple[Equation, ...]:
     """G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ as a profile writes it: for W and for b apart (``sep``), as the
     mean over the group's ``m`` examples (each example adds its term divided by m), and with row
     vectors (``rows``) as dW ← dW + oᵀ δ, W's gradient transposed as W is shown. ``read``: what W
     multiplies when it is not o⁽ˡ⁻¹⁾ (a dense layer after a map): its node with the 1 on top, its node
-    without, the symbol it is worked from and that symbol's value, and the vector with its 1."""
+    without, the symbol it is worked from and that symbol's value, and the vector with its 1. ``src``: the
+    layer whose o it multiplies when not l − 1 (a residual block's wires)."""
     G0, G1 = step.before, np.asarray(step.value)
     assert isinstance(G0, np.ndarray)
-    d, o_prev = state.delta[l], state.o[l - 1]
+    src = l - 1 if src is None else src
+    d, o_prev = state.delta[l], state.o[src]
     assert o_prev is not None
-    whole_x, sep_x, x_sym, x_value, x = read if read is not None else (o(l - 1), o(l - 1), o(l - 1), None, o_prev)
+    whole_x, sep_x, x_sym, x_value, x = read if read is not None else (o(src), o(src), o(src), None, o_prev)
     per = "/m" if m else ""
     GW = G(l)
     parts: list[tuple[Sym, Node, Any, str]] = [(GW, Op("outer", (delta(l), whole_x)), x, "")]
@@ -390,9 +426,9 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
             node = sep_x if sep else whole_x
             values[node] = Arr(np.asarray(a), means=node)
         elif a is not None:
-            env[o(l - 1)] = a
-            below = Ref("o", l - 1, view=table.get("o", ("",))[0] if l - 1 < L else "")
-            values[o(l - 1)] = Arr(np.asarray(a), below if below.view else Ref("o", l - 1), means=o(l - 1))
+            env[o(src)] = a
+            below = Ref("o", src, view=table.get("o", ("",))[0] if src < L else "")
+            values[o(src)] = Arr(np.asarray(a), below if below.view else Ref("o", src), means=o(src))
         if m:
             env[M] = m
             values[M] = Num(float(m), exact=True)
@@ -469,7 +505,7 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
 
 
 def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
-            notation: Profile | None = None, m: int = 1) -> tuple[Equation, ...]:
+            notation: Profile | None = None, m: int = 1, kinds: Sequence[Any] = ()) -> tuple[Equation, ...]:
     """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
     separate bias, once for W (without column 0) and once for b (column 0); in a mean profile with
     the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same."""
@@ -500,7 +536,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
             states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
     mean = notation is not None and notation.mean
-    M = group_symbol(opt)
+    M = group_symbol(opt, kinds)
     if mean:
         after[G(l)] = G_l / m
         params[M] = m
@@ -667,15 +703,15 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         for eq in kind.shared_rules(net):
             if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
                 head, term = eq.forms[0].args
-                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt)))),), eq.rel, note=eq.note)
+                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt, kinds)))),), eq.rel, note=eq.note)
             if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
-        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt))) if notation.mean else term),), "←"))
+        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),), "←"))
     states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:
-        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt))
+        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds))
         for lhs, rel, rhs in update_formulas(opt, "l"):
             new = names.get(lhs, lhs)
             assert isinstance(new, Sym)

@@ -564,7 +564,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     loss_w = out.p(Partial(LOSS, Sym("w", l, (b, a))))
     # a mean profile shows G/m for the group's m examples (each example's term divided by m); the lecture the sum
     m = _group_size(stepper) if out.mean else 1
-    M_GROUP = group_symbol(spec.optimizer)
+    M_GROUP = group_symbol(spec.optimizer, spec.kinds or ())
     meaning = (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
                "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
     if not examples:
@@ -619,11 +619,11 @@ def _group_size_of(stepper: Any, key: Any) -> int:
     return group_size(stepper.net, key)
 
 
-def group_symbol(opt: Any) -> Sym:
-    """How a mean profile writes the update group's size (m, or |B| beside Adam's m⁽ˡ⁾)."""
+def group_symbol(opt: Any, kinds: Any = ()) -> Sym:
+    """How a mean profile writes the update group's size (m, or |B| beside Adam's m⁽ˡ⁾ or dropout's mask m⁽ˡ⁾)."""
     from .equations import group_symbol as symbol
 
-    return symbol(opt)
+    return symbol(opt, kinds)
 
 
 def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -651,7 +651,7 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     opt = spec.optimizer
     # a mean profile's update reads the gradient as G/m: w ← w − (η·m)·(G/m), every number the same
     m = _group_size_of(stepper, step.key) if out.mean else 1
-    M_GROUP = group_symbol(opt)
+    M_GROUP = group_symbol(opt, spec.kinds or ())
     g_mean = Sym("G", l, (b, a), latex="G")  # G/m: its own node, so that G ↦ m·(G/m) substitutes once
     mean_names: dict = {mul(ETA, Sym("G", l, (b, a))): mul(group(mul(ETA, M_GROUP)), g_mean),
                         Sym("G", l, (b, a)): group(mul(M_GROUP, g_mean))} if out.mean else {}

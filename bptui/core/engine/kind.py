@@ -416,6 +416,10 @@ class LayerKind:
     def describe(self) -> str:
         return self.type
 
+    # the letters of the kind's own quantities that a profile's letters may meet (dropout's mask m beside a
+    # mean profile's group size m, which then is written |B|: core/engine/equations.py's group_symbol)
+    letters: ClassVar[frozenset[str]] = frozenset()
+
     def follows_profiles(self) -> bool:
         """Whether this kind's equations are written in every notation profile (a separate b, a
         mean gradient, the profile's symbols: core/formulas/profiles.py); the others are written in
@@ -756,7 +760,7 @@ def rows_with_one(kinds: "Sequence[LayerKind]") -> frozenset[int]:
     if not any(timed):
         return frozenset()
     return frozenset({0} | {l for l, (k, t) in enumerate(zip(kinds, timed), start=1)
-                                if t and not k.over_time and l < len(kinds)})
+                                if t and not k.over_time and k.bias_entry and l < len(kinds)})
 
 
 def sequence_output(kinds: "Sequence[LayerKind]") -> bool:

@@ -80,6 +80,9 @@ class Sym:
     # layer's names, which mix a gate's letter with numbers (w⁽¹⁾_{f,2,0}, δ⁽¹⁾_{τ,i,1}: docs/gated.md), so
     # that every gate's look alike (ᵢ has a subscript character, f and g have none)
     group: bool = False
+    # the kind whose own letter this is (attention's z and a), when a profile's letter may meet it: the
+    # profile's clash for "kind:letter" is looked up before the letter's (core/formulas/profiles.py CLASHES)
+    own: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -1238,6 +1241,14 @@ _PREC = {"+": 1, "-": 1, "*": 2, "@": 2, "outer": 2, "/": 3, "neg": 4, "sq": 5, 
 ATOM = 9
 
 
+# the gradient G_γ of a kind's own parameter, named in its first subscript (a layer norm's γ and β, attention's
+# W_Q, W_K, W_V, W_O; an entry's unit after it: G_γ,2): in a profile whose gradient's symbol holds its
+# parameter (∂C/∂{}) the parameter is written there, ∂C/∂γ₂, ∂C/∂W_Q, as (its letter, its subscripts, its LaTeX)
+OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "γ": ("γ", (), r"\gamma"), "β": ("β", (), r"\beta"),
+    **{name: ("W", (name,), None) for name in "QKVO"}}
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1264,10 +1275,8 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
-        if P.separate_bias and base in ("w", "G") and len(sub) == 2 and sub[1] == 0:
-            base, sub = ("b" if base == "w" else "Gb"), sub[:1]
-        elif P.separate_bias and base in ("w", "G") and s.group and len(sub) == 3 and sub[2] == 0:
-            base, sub = ("b" if base == "w" else "Gb"), sub[:2]  # a gated layer's bias: b⁽ˡ⁾_{f,2}
+        if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
+            base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
             sub = tuple(self._clashes[i].text if isinstance(i, str) and i in self._clashes else i for i in sub)
         if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
@@ -1277,12 +1286,21 @@ class Printer:
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
+        own = OWN_PARAMETERS.get(sub[0]) if base == "G" and sub and isinstance(sub[0], str) else None
+        if own is not None and HOLE in P.gradient.text:  # a kind's own parameter's gradient: ∂C/∂γ₂, ∇_{W_Q} J
+            name, at, latex = own
+            if len(sub) > 1 and name == "W":  # one entry of a named matrix: w_Q,b,a
+                name = "w"
+            new_name = self._renames.get(name)
+            if new_name is not None:
+                name, latex = new_name.text, new_name.latex
+            return replace(s, base=name, sub=at + sub[1:], latex=latex), P.gradient
         if base in ("G", "Gb"):
             if HOLE not in P.gradient.text:  # a letter of its own: G⁽ˡ⁾
                 return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
-        new = self._renames.get(base)
+        new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
         if new is None and base.startswith("[") and base.endswith("]"):  # stacked gates, [r, z, n]: each part renamed
             new = self._stacked(s)
         if new is None:

@@ -77,6 +77,7 @@ class Profile:
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
         out.update(self.clashes())
         return out
 
@@ -85,7 +86,7 @@ class Profile:
         one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
         used = {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
         return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
-                for letter, alts in CLASHES.items() if letter in used}
+                for letter, alts in CLASHES.items() if letter.rpartition(":")[2] in used}
 
     def layer_text(self, layer: int | str) -> str:
         """The layer index as text: ``⁽²⁾``, ``^[2]`` or ``²`` (numbers shifted to the input's number)."""
@@ -231,12 +232,17 @@ def _s(text: str, latex: str | None = None) -> Symbol:
 # for them then (the first one the profile leaves free): Adam's ε beside goodfellow's learning rate ε is
 # δ (as his Algorithm 8.7 writes Adam's constant), the L2 line's g = G + 2λW̃ beside goodfellow's g (his
 # δ) is ĝ (his gradient estimate, Algorithm 8.1), a GRU's update gate z beside nielsen's and ng's
-# pre-activation z is u. (A mean profile's group size m beside Adam's m⁽ˡ⁾ is settled where both are
-# written: equations.group_symbol.)
+# pre-activation z is u. A kind's own letter is keyed "kind:letter" (a Sym's ``own``): attention's
+# weights a beside nielsen's and ng's activation a and goodfellow's pre-activation a are α (Bahdanau's;
+# A where α is the learning rate, ng's), its heads' output z beside nielsen's and ng's z is c (the context
+# vector: the layer norm's u stays u). (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
+# m⁽ˡ⁾ is settled where both are written: equations.group_symbol.)
 CLASHES: dict[str, tuple[Symbol, ...]] = {
     "ε": (_s("δ", r"\delta"), _s("ϵ", r"\varepsilon")),
     "g": (_s("ĝ", r"\hat{g}"), _s("γ", r"\gamma")),
     "z": (_s("u"), _s("υ", r"\upsilon")),
+    "attention:a": (_s("α", r"\alpha"), _s("A")),
+    "attention:z": (_s("c"), _s("ζ", r"\zeta")),
 }
 
 

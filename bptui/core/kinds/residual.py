@@ -235,6 +235,9 @@ class Residual(LayerKind):
         return 0
 
     # -- its equations and explanations (residual_equations.py) -----------------------------------------
+    def follows_profiles(self) -> bool:  # its steps, in every notation profile
+        return True
+
     def claims_step(self, net: Any, key: Any) -> bool:
         from . import residual_equations
 
@@ -245,10 +248,21 @@ class Residual(LayerKind):
 
         return residual_equations.step_equations(net, state, step)
 
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        from . import residual_equations
+
+        return residual_equations.step_equations(net, state, step, notation)
+
     def rules(self, net: Any, l: int) -> list | None:
         from . import residual_equations
 
         return residual_equations.rules(net, l)
+
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import residual_equations
+
+        return residual_equations.rules(net, l, notation)
 
     def shared_rules(self, net: Any) -> list:
         from . import residual_equations

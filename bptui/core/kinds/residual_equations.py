@@ -18,7 +18,7 @@ from ..engine import equations as E
 from ..engine.schedule import BACKWARD, FORWARD
 from ..engine.kind import own_step
 from ..engine.wiring import Wiring
-from ..formulas.formula import Arr, Equation, Node, Op, Ref, add, mul, substitute
+from ..formulas.formula import Arr, Equation, Node, Op, Ref, Sym, add, group, mul, substitute
 from ..ops.activations import IDENTITY_NOTE
 from .residual import dx_sym
 
@@ -46,14 +46,28 @@ def claims(net: Any, key: Any) -> bool:
     return False
 
 
-def up_form(net: Any, state: Any, l: int) -> tuple[Node, np.ndarray, dict, str]:
+def up_form(net: Any, state: Any, l: int, P: Any = None) -> tuple[Node, np.ndarray, dict, str]:
     """∂ℓ/∂o⁽ˡ⁾ (units) as the layer reading it sends it down: its form, its value, the bindings and a
-    note when it arrives through a block's output (F's last layer)."""
+    note when it arrives through a block's output (F's last layer); in the profile ``P`` (None: the lecture's)."""
     w: Wiring = net.wiring
     top = w.outer(l)
-    node, value, env = send_form(net, state, w.sender[top])
-    note = "" if top == l else f"o{E._sup(l)} enters o{E._sup(top)} = x + F(x) with factor 1: ∂ℓ/∂o{E._sup(l)} = ∂ℓ/∂o{E._sup(top)}"
+    node, value, env = send_form(net, state, w.sender[top], P)
+    o_l, o_top = _name(E.o(l), P), _name(E.o(top), P)
+    note = "" if top == l else f"{o_l} enters {o_top} = x + F(x) with factor 1: {_name(_do(l), P)} = {_name(_do(top), P)}"
     return node, value, env, note
+
+
+def _name(node: Node, P: Any) -> str:
+    """A note's name of ``node`` in the profile ``P`` (None: the lecture's)."""
+    from ..formulas.formula import TextPrinter
+
+    return TextPrinter(notation=P).p(node)
+
+
+def _do(l: int) -> Node:
+    from ..formulas.formula import Partial, Sym
+
+    return Partial(Sym("ℓ", latex=r"\ell"), E.o(l))
 
 
 def send_node(net: Any, c: int | str, block: bool) -> Node:
@@ -61,13 +75,17 @@ def send_node(net: Any, c: int | str, block: bool) -> Node:
     return dx_sym(c) if block else Op("drop0", (Op("@", (Op("T", (E.W(c),)), E.delta(c))),))
 
 
-def send_form(net: Any, state: Any, c: int) -> tuple[Node, np.ndarray, dict]:
+def send_form(net: Any, state: Any, c: int, P: Any = None) -> tuple[Node, np.ndarray, dict]:
     """:func:`send_node` with its value on the board and its bindings (a layer norm's or dropout
-    layer's: its ∂ℓ/∂x⁽ᶜ⁾, as the board holds it)."""
+    layer's: its ∂ℓ/∂x⁽ᶜ⁾, as the board holds it); a dense layer's in the profile ``P`` (a separate b:
+    W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾ with W without its column 0)."""
     k = net.kinds[c - 1]
     if k.span or k.own_steps:
         sym = dx_sym(c) if k.span else k.dx_sym(c)
         return sym, state.delta[c], {sym: state.delta[c]}
+    if P is not None and P.separate_bias:
+        node, _, env = E.sent_down(state, c, P)
+        return node, (state.W[c].T @ state.delta[c])[1:], env
     return (send_node(net, c, False), (state.W[c].T @ state.delta[c])[1:],
             {E.W(c): state.W[c], E.delta(c): state.delta[c]})
 
@@ -78,12 +96,31 @@ def _filled(node: Node, value: np.ndarray, c: int, net: Any) -> Node:
     return E._arr(value, "delta", c) if k.span or k.own_steps else Arr(np.asarray(value), means=node)
 
 
-def step_equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
+def step_equations(net: Any, state: Any, step: Any, P: Any = None) -> tuple[Equation, ...]:
+    """Step ``step``'s equations, in the notation profile ``P`` (None: the lecture's): with a separate b,
+    s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˢʳᶜ⁾ + b⁽ˡ⁾, o⁽ᵏ⁾ = x + F(x) and what a dense layer sends down W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾, no 1 on top
+    of o; the gradients of W and b apart and, with a mean gradient, G/m."""
     w: Wiring = net.wiring
     key = step.key
     l = key.layer
     x = w.src[l]
+    P = P if P is not None and P.name != "lecture13" else None
+    sep = P is not None and P.separate_bias
     rhs: Node
+    if key.quantity == "s" and sep:
+        return (E.separate_s(net, state, step, P, x),)
+    if key.quantity == "G" and P is not None and (sep or P.mean):
+        m = E.group_size(net, key) if P.mean else None
+        return E._gradient(state, step, l, sep, m, P.vectors == "row", net.L,
+                           E.group_symbol(net.spec.optimizer, net.kinds), src=x)
+    if key.quantity == "o" and sep:  # the block's output: x + F(x), no 1 on top
+        t = w.tail[l]
+        rhs = add(E.o(x), E.o(t))
+        values: dict[Node, Node] = {E.o(x): Arr(state.o[x][1:], Ref("o", x, view="x")), E.o(t): Arr(state.o[t][1:], Ref("o", t, view="x"))}
+        return (Equation(E.o(l), (rhs, substitute(rhs, values), Arr(np.asarray(step.value)[1:], Ref("o", l, view="x"))),
+                         bindings={E.o(x): state.o[x][1:], E.o(t): state.o[t][1:]},
+                         note=f"x = {_name(E.o(x), P)}, F(x) = {_name(E.o(t), P)}: the skip adds the block's input "
+                              "to its layers' output"),)
     if key.quantity == "s":
         rhs = Op("@", (E.W(l), E.o(x)))
         values = {E.W(l): E._arr(state.W[l], "W", l), E.o(x): E._arr(state.o[x], "o", x)}
@@ -102,42 +139,55 @@ def step_equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         return (Equation(E.o(l), (rhs, substitute(rhs, values), E._arr(step.value, "o", l)),
                          bindings={E.o(x): state.o[x], E.o(t): state.o[t]},
                          note=f"x = o{E._sup(x)}, F(x) = o{E._sup(t)}: the skip adds the block's input to its layers' output"),)
-    up, up_value, env, note = up_form(net, state, l)
+    up, up_value, env, note = up_form(net, state, l, P)
     result = E._arr(step.value, "delta", l)
     if net.kinds[l - 1].span:  # the fan-in: the skip's part and the inner path's part
-        inner, inner_value, more = send_form(net, state, l + 1)
+        inner, inner_value, more = send_form(net, state, l + 1, P)
         rhs = add(up, inner)
         numbers = add(_filled(up, up_value, w.sender[w.outer(l)], net), _filled(inner, inner_value, l + 1, net))
-        why = (f"x reaches ℓ twice: through the skip (∂ℓ/∂o{E._sup(l)}) and through the block's first layer "
-               f"{l + 1}" + (f"; {note}" if note else ""))
+        first = l + 1 if P is None else P.layer_number(l + 1)
+        why = (f"x reaches {_name(_loss_sym(), P)} twice: through the skip ({_name(_do(l), P)}) and through the "
+               f"block's first layer {first}" + (f"; {note}" if note else ""))
         return (Equation(dx_sym(l), (rhs, numbers, result), bindings={**env, **more}, note=why),)
     if net.act(l).derivative_is_one:
         return (Equation(E.delta(l), (up, result), bindings=env, note="; ".join(filter(None, [note, IDENTITY_NOTE]))),)
-    df = E.fprime(net, l, E.s(l), E.units(net, l))
+    df = E.fprime(net, l, E.s(l), E.o(l) if sep else E.units(net, l))  # a separate b: o⁽ˡ⁾ is its units
     fp = net.df(l, state.s[l], net.units(l, state.o[l]))
-    env = {**env, E.s(l): state.s[l], E.o(l): state.o[l], **E._alpha(net, l)}
-    return (Equation(E.delta(l), (mul(up, df), mul(_filled(up, up_value, w.sender[w.outer(l)], net), Arr(fp, means=df)), result),
+    env = {**env, E.s(l): state.s[l], E.o(l): net.units(l, state.o[l]) if sep else state.o[l], **E._alpha(net, l)}
+    shown_up = group(up) if sep and not isinstance(up, Sym) else up  # W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾ in brackets before ⊙
+    return (Equation(E.delta(l), (mul(shown_up, df), mul(_filled(up, up_value, w.sender[w.outer(l)], net), Arr(fp, means=df)), result),
                      bindings=env, note=note),)
 
 
-def _sent(net: Any, c: int) -> Node:
-    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:], a block's
-    ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a layer norm, dropout, attention)."""
+def _loss_sym() -> Node:
+    from ..formulas.formula import Sym
+
+    return Sym("ℓ", latex=r"\ell")
+
+
+def _sent(net: Any, c: int, sep: bool = False) -> Node:
+    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:] (``sep``: a profile
+    with a separate b, W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾), a block's ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a
+    layer norm, dropout, attention)."""
     k = net.kinds[c - 1]
+    if k.plain and sep:
+        return Op("@", (Op("T", (E.W(c),)), E.delta(c)))
     if k.span or k.plain:
         return send_node(net, c, bool(k.span))
     return k.dx_sym(c)
 
 
-def rules(net: Any, l: int) -> list | None:
+def rules(net: Any, l: int, P: Any = None) -> list | None:
     """A block's lines of the network's rules: its output and its fan-in (the skip's part and the
-    inner path's, each as the layer sends it)."""
+    inner path's, each as the layer sends it); in the profile ``P`` with a separate b, o = x + F(x) with
+    no 1 on top and a dense layer's part W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾."""
     w: Wiring = net.wiring
     x, t = w.src[l], w.tail[l]
-    out = Equation(E.o(l), (Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),)),),
-                   note=f"residual block: x = o{E._sup(x)}, F(x) = o{E._sup(t)}")
+    sep = P is not None and P.name != "lecture13" and P.separate_bias
+    joined = add(E.o(x), E.o(t)) if sep else Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),))
+    out = Equation(E.o(l), (joined,), note=f"residual block: x = {_name(E.o(x), P)}, F(x) = {_name(E.o(t), P)}")
     top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
-    fan = Equation(dx_sym(l), (add(_sent(net, top), _sent(net, l + 1)),),
+    fan = Equation(dx_sym(l), (add(_sent(net, top, sep), _sent(net, l + 1, sep)),),
                    note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
                         "as its ∂ℓ/∂o")
     return [out, fan]

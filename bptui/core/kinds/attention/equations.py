@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from ...engine import equations as E
 from ...engine import wiring as wired
 from ...engine.network import Network
 from ...engine.stepper import Step
-from ...formulas.formula import Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, const, mul, substitute
+from ...formulas.formula import Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, const, group, mul, substitute
 from ...formulas.notation import sup
 from ..rnn import equations as seq_eqs
 from . import steps
@@ -35,7 +36,7 @@ NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "
 
 def m(base: str, l: int, head: int | str | None = None) -> Sym:
     """A board matrix of layer l (one row per τ); with ``head``, that head's block."""
-    return Sym(base, l, (head,) if head is not None else (), vector=True)
+    return Sym(base, l, (head,) if head is not None else (), vector=True, own="attention")
 
 
 def grad(base: str, l: int, head: int | str | None = None) -> Node:
@@ -47,15 +48,25 @@ def weight(name: str, l: int) -> Sym:
     return Sym("W", l, (name,), vector=True)
 
 
+def bias(name: str, l: int) -> Sym:
+    """b_Q⁽ˡ⁾ (b_K, b_V, b_O): column 0 of W_Q, a profile's separate bias."""
+    return Sym("b", l, (name,), vector=True)
+
+
 def rows_with_one(base: str, l: int) -> Sym:
     """X̃⁽ˡ⁾ (rows [1; x_τ]) or Z̃⁽ˡ⁾ (rows [1; z_τ])."""
     return Sym(base, l, vector=True, accent="tilde")
 
 
 def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, ref: Ref | None,
-        rel: str = "=", note: str = "") -> Equation:
-    filled = substitute(form, {k: Arr(np.asarray(v), means=k) for k, v in env.items()})
-    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {k: v for k, v in env.items()}, note)
+        rel: str = "=", note: str = "", exact: dict[Any, float] | None = None) -> Equation:
+    """``lhs`` = ``form`` with the numbers of ``env`` filled in, = ``result`` (``exact``: symbols bound to
+    numbers printed as they are, a group's size m)."""
+    exact = exact or {}
+    numbers: dict[Node, Node] = {k: Arr(np.asarray(v), means=k) for k, v in env.items()}
+    numbers.update({k: Num(float(v), exact=True) for k, v in exact.items()})
+    filled = substitute(form, numbers)
+    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {**env, **exact}, note)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
@@ -69,6 +80,78 @@ def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]
     if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
         return (dense_delta_below(net, state, step),)
     return seq_eqs.step_equations(net, state, step)
+
+
+def profiled(net: Network, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
+    """:func:`step_equations` as the notation profile ``P`` groups them: a dense layer's step at τ as the
+    dense equations in the profile (core/engine/equations.py: with a separate b, s_τ = W x_τ + b, o_τ
+    without its 1, the gradients of W and b apart; a mean gradient, G/m) on the board at τ, with τ added
+    to their symbols and to their numbers' rows; a block's o_τ = x_τ + F(x)_τ without its 1 on top; an
+    attention layer's gradients G/m in a mean profile. The loss and the output δ have no bias: the
+    lecture's."""
+    key = step.key
+    l, t = key.layer, key.time
+    kind = net.kinds[l - 1] if l is not None else None
+    if isinstance(kind, Attention):
+        return own(net, kind, state, step, P)
+    if kind is not None and kind.span and key.phase in ("forward", "backward"):
+        return block_equations(net, state, step, P)
+    if key.phase == "backward" and key.quantity == "delta" and steps.reads_sent(net, l):
+        return (dense_delta_below(net, state, step),)
+    if l is None or t is None or key.phase == "loss" or (key.quantity == "delta" and l == net.L):
+        return seq_eqs.step_equations(net, state, step)
+    sep, rows = P.separate_bias, P.vectors == "row"
+    src = wired.source(net, l)
+    board = seq_eqs._at_time(net, state, t)  # every per-τ quantity at τ; o of a layer over time as [1, o_τ]
+    eqs: tuple[Equation, ...]
+    if key.phase == "forward" and key.quantity == "s":
+        if not sep:
+            return seq_eqs.step_equations(net, state, step)
+        eqs = (E.separate_s(net, board, step, P, src),)
+    elif key.quantity == "G":
+        if not (sep or P.mean):
+            return seq_eqs.step_equations(net, state, step)
+        read = None
+        if src > 0 and net.kinds[src - 1].over_time:  # its o has no 1 of its own: [1, o_τ] is W's input
+            x_node, x_one = Sym("o", src, vector=True), board.o[src]
+            assert x_one is not None
+            read = (Op("cat1", (x_node,)), x_node, x_node, x_one[1:], x_one)
+        eqs = E._gradient(board, step, l, sep, E.group_size(net, key) if P.mean else None, rows, net.L,
+                          E.group_symbol(net.spec.optimizer, net.kinds), read=read, src=src)
+    else:
+        eqs = E.profiled_step_equations(net, board, step, P, optimizer)
+    return tuple(at_time(net, eq, t) for eq in eqs)
+
+
+def at_time(net: Network, eq: Equation, t: int) -> Equation:
+    """An equation written on the board at τ (vectors: ``seq_eqs._at_time``) as the step at τ = t: τ on
+    the symbols s, o, δ of the layers that run at each τ and the input, and their numbers' board
+    references the rows that hold τ (``LayerKind.time_row``); a layer over time keeps no 1 in its o, so a
+    profile's view "x" (o without its 1) of it is its row itself."""
+    from ...engine.kind import timed_layers
+    from ...formulas.formula import Num, _rebuild
+
+    timed = timed_layers(net.kinds)
+    layers = {0} | {m for m in range(1, net.L + 1) if timed[m - 1]}
+    swap_sym, _ = seq_eqs._retimer(t, layers, y=False)
+
+    def ref(r: Ref | None) -> Ref | None:
+        if r is None or r.layer not in layers or r.quantity not in ("s", "o", "delta"):
+            return r
+        m = r.layer
+        own = m > 0 and net.kinds[m - 1].over_time
+        row = net.kinds[m - 1].time_row(r.quantity, t) if m > 0 else t - 1
+        return replace(r, index=(row,) + (r.index or ()), view="" if own and r.view == "x" else r.view)
+
+    def f(n: Node) -> Node:
+        if isinstance(n, Sym):
+            return swap_sym(n)
+        if isinstance(n, (Num, Arr)):
+            return replace(n, ref=ref(n.ref), means=None if n.means is None else _rebuild(n.means, f))
+        return n
+
+    bindings = {(swap_sym(k) if isinstance(k, Sym) else k): v for k, v in eq.bindings.items()}
+    return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
 
 
 def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
@@ -85,11 +168,12 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
                            f"∂ℓ/∂x{sup(c)}_τ: {named}", 1)
 
 
-def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
+def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:
     """A residual block's step, one equation per τ it computed (every τ when a layer inside mixes time
     steps): o⁽ᵏ⁾_τ = [1, x_τ + F(x)_τ], or the fan-in ∂ℓ/∂x⁽ᵏ⁾_τ = ∂ℓ/∂o⁽ᵏ⁾_τ + ∂ℓ/∂x⁽ᵏ⁺¹⁾_τ (what F's first
-    layer sends to x_τ)."""
+    layer sends to x_τ); with a separate b (the profile ``P``), o⁽ᵏ⁾_τ = x_τ + F(x)_τ without its 1."""
     l, t, q = step.key.layer, step.key.time, step.key.quantity
+    sep = P is not None and P.separate_bias
     w = net.wiring
     assert w is not None and l is not None
     value = np.atleast_2d(np.asarray(step.value))
@@ -99,8 +183,11 @@ def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
             x, f = Sym("x", l, vector=True, time=tau), Sym("F(x)", l, vector=True, time=tau)
             env: dict[Any, np.ndarray] = {x: steps.units(net, st, w.src[l])[tau - 1],
                                           f: steps.units(net, st, w.tail[l])[tau - 1]}
-            out.append(_eq(Sym("o", l, vector=True, time=tau), Op("cat1", (add(x, f),)), env, value[i],
-                           Ref("o", l, (tau - 1,)), note=f"x = o{sup(w.src[l])}_τ, F(x) = o{sup(w.tail[l])}_τ: the skip "
+            form = add(x, f) if sep else Op("cat1", (add(x, f),))
+            out.append(_eq(Sym("o", l, vector=True, time=tau), form, env, value[i][1:] if sep else value[i],
+                           Ref("o", l, (tau - 1,), view="x" if sep else ""),
+                           note=f"x = {_named(P, Sym('o', w.src[l], vector=True, time='τ'))}, "
+                                f"F(x) = {_named(P, Sym('o', w.tail[l], vector=True, time='τ'))}: the skip "
                            "adds the block's input to its layers' output"))
             continue
         ell = Sym("ℓ", latex=r"\ell")
@@ -110,6 +197,13 @@ def block_equations(net: Network, st: Any, step: Step) -> tuple[Equation, ...]:
                        Ref("delta", l, (tau - 1,)), note=f"x_τ reaches ℓ twice: through the skip (∂ℓ/∂o{sup(l)}_τ) and "
                        f"through the block's first layer {l + 1}"))
     return tuple(out)
+
+
+def _named(P: Any, node: Node) -> str:
+    """A note's name of ``node`` in the profile ``P`` (None: the lecture's)."""
+    from ...formulas.formula import TextPrinter
+
+    return TextPrinter(notation=P).p(node)
 
 
 def _headed(eq: Equation, h: int | None) -> Equation:
@@ -132,8 +226,9 @@ def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[
                      f"the {H} heads' blocks of {value.shape[1] // H} columns side by side"),)
 
 
-def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, ...]:
-    """The equations of attention layer l's step (one per head for the per-head quantities)."""
+def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:
+    """The equations of attention layer l's step (one per head for the per-head quantities); in a
+    profile ``P`` with a mean gradient, each matrix's gradient divided by the update group's m."""
     l, q = step.key.layer, step.key.quantity
     ex, W = st.extra, st.W[l]
     x1 = steps.with_one(steps.layer_input(net, st, l))
@@ -151,6 +246,12 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         return a[0 if h is None else h - 1]
 
     value = np.asarray(step.value)
+    sep = P is not None and P.name != "lecture13" and P.separate_bias  # W without its bias column, b apart
+    if q in ("q", "k", "v") and sep:
+        Wn, bn, X = weight(q.upper(), l), bias(q.upper(), l), Sym("X", l, vector=True)
+        part = kind.part(W, q.upper())
+        return (_eq(m(q, l), add(Op("@", (X, Op("T", (Wn,)))), Op("T", (bn,))), {X: x1[:, 1:], Wn: part[:, 1:], bn: part[:, 0]},
+                    value, Ref(q, l), note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}"),)
     if q in ("q", "k", "v"):
         Wn = weight(q.upper(), l)
         return (_eq(m(q, l), Op("@", (X1, Op("T", (Wn,)))), {X1: x1, Wn: kind.part(W, q.upper())}, value,
@@ -172,16 +273,23 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
                                  Ref("z", l) if h is None else None), h)
                      for h in hs) + side_by_side(m("z", l), value, "z", l, H)
     if q == "o":  # o_τ = W_O [1; z_τ], one equation per τ (row τ of the board's o, whose row 0 is o_0)
-        Wo = weight("O", l)
+        Wo, bo, part = weight("O", l), bias("O", l), kind.part(W, "O")
         out_o = []
         for t in range(1, len(value) + 1):
-            zt = Op("cat1", (Sym("z", l, vector=True, time=t),))
+            z = Sym("z", l, vector=True, time=t, own="attention")
+            if sep:  # o_τ = W_O z_τ + b_O
+                out_o.append(_eq(Sym("o", l, vector=True, time=t), add(Op("@", (Wo, z)), bo),
+                                 {Wo: part[:, 1:], z: np.asarray(ex["z", l])[t - 1], bo: part[:, 0]}, value[t - 1],
+                                 Ref("o", l, (t,))))
+                continue
+            zt = Op("cat1", (z,))
             out_o.append(_eq(Sym("o", l, vector=True, time=t), Op("@", (Wo, zt)),
-                             {Wo: kind.part(W, "O"), zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
+                             {Wo: part, zt: steps.with_one(ex["z", l])[t - 1]}, value[t - 1],
                              Ref("o", l, (t,))))
         return tuple(out_o)
     if q == "dz":
-        do, Wd = grad("o", l), Op("drop0", (weight("O", l),))  # bound whole: W_O without its bias column
+        # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
+        do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
         return (_eq(grad("z", l), Op("@", (do, Wd)), {do: ex["do", l], Wd: kind.part(W, "O")[:, 1:]},
                     value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
     if q == "da":
@@ -222,7 +330,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         terms: list[Node] = []
         env = {}
         for name in ("q", "k", "v"):
-            Wd = Op("drop0", (weight(name.upper(), l),))  # bound whole: W without its bias column
+            Wd = weight(name.upper(), l) if sep else Op("drop0", (weight(name.upper(), l),))  # W without its bias column
             terms.append(Op("@", (grad(name, l), Wd)))
             env[grad(name, l)] = ex[f"d{name}", l]
             env[Wd] = kind.part(W, name.upper())[:, 1:]
@@ -240,6 +348,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         rows, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
     Gl = Sym("G", l, vector=True)
+    mean = P is not None and P.name != "lecture13" and P.mean
+    m_size = E.group_size(net, step.key) if mean else 1
     # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
     added: Node = Op("@", (Op("T", (dY,)), S))
     bound: dict[Any, np.ndarray] = {Gn: before, dY: rows, S: src}
@@ -250,17 +360,54 @@ def own(net: Network, kind: Attention, st: Any, step: Step) -> tuple[Equation, .
         bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: rows, X: src[:, 1:]}
         summed = ("summed over τ, the result in its rows of G below; the bias column is exactly 0: b_K adds the same "
                   "q_τ·b_K / √dh to every score of row τ, which softmax ignores (each row of δ sums to 0)")
-    update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed)
+    exact: dict[Any, float] = {}
+    if mean:  # each example adds its term divided by the group's m: the mean G/m
+        M = E.group_symbol(net.spec.optimizer, net.kinds)
+        added, exact = Op("/", (group(added), M)), {M: float(m_size)}
+        bound[Gn] = before / m_size
+    if sep:  # ∂ℓ/∂W_Q ← … + ∂ℓ/∂qᵀ X (no column of ones) and ∂ℓ/∂b_Q ← … + ∂ℓ/∂qᵀ 1, each a line
+        X, ones, Gb = Sym("Z" if name == "O" else "X", l, vector=True), Sym("1", vector=True), Sym("Gb", l, (name,), vector=True)
+        zero = name == "K"  # b_K's gradient: exactly 0 (see the note)
+        w_part, b_part = Op("@", (Op("T", (dY,)), X)), Sym("0", vector=True) if zero else Op("@", (Op("T", (dY,)), ones))
+        parts = []
+        w_env: dict[Any, np.ndarray] = {Gn: before[:, 1:] / m_size, dY: rows, X: src[:, 1:]}
+        b_env: dict[Any, np.ndarray] = {Gb: before[:, 0] / m_size}
+        b_env.update({b_part: np.zeros(len(before))} if zero else {dY: rows, ones: np.ones(len(rows))})
+        for lhs, term, env in ((Gn, w_part, w_env), (Gb, b_part, b_env)):
+            none = lhs is Gb and zero
+            if mean and not none:
+                term = Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
+            eq = _eq(lhs, add(lhs, term), env, value, None, rel="←", note=summed if none else "",
+                     exact={} if none else exact)
+            parts.append(replace(eq, forms=eq.forms[:-1]))
+        update = parts[0]
+        extra_lines: tuple[Equation, ...] = (parts[1],)
+    else:
+        update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
+        extra_lines = ()
+    stored = np.asarray(st.G[l]) / m_size
+    per = "/m" if mean else ""
+    where = f"as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"
+    if P is not None and P.name != "lecture13" and P.separate_bias:  # the weights' part and the biases apart
+        rows = P.vectors == "row"
+        return (update, *extra_lines,
+                Equation(Gl, (Arr(stored[:, 1:].T if rows else stored[:, 1:], Ref("G", l, view=("W.T" if rows else "W") + per)),),
+                         "=", {}, f"{_named(P, Gl)} {where}"),
+                Equation(E.Gb(l), (Arr(stored[:, 0], Ref("G", l, view="b" + per)),), "=", {},
+                         f"{_named(P, E.Gb(l))}: each row's bias, in the same order"))
     return (replace(update, forms=update.forms[:-1]),
-            Equation(Gl, (Arr(np.asarray(st.G[l]), Ref("G", l)),), "=", {},
-                     f"G{sup(l)} as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"))
+            Equation(Gl, (Arr(stored, Ref("G", l, view=per)),), "=", {}, f"{_named(P, Gl)} {where}"))
 
 
-def rules(net: Network, l: int) -> list[Equation]:
+def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
     """Attention layer l's lines of the network's rules (no numbers): forward over the sequence, then
-    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v)."""
+    backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v); in a profile ``P`` with a separate b,
+    each matrix's bias apart (q = X W_Qᵀ + b_Qᵀ), with a mean gradient, G/m."""
     kind = net.kinds[l - 1]
     assert isinstance(kind, Attention)
+    sep = P is not None and P.name != "lecture13" and P.separate_bias
+    if sep:
+        return _separate_rules(net, kind, l, P)
     X1, Z1 = rows_with_one("X", l), rows_with_one("Z", l)
     root = Call("sqrt", (Sym("dh"),))
     h = "h"
@@ -289,5 +436,37 @@ def rules(net: Network, l: int) -> list[Equation]:
     for name in ("Q", "K", "V", "O"):
         Gn = Sym("G", l, (name,), vector=True)
         src = Z1 if name == "O" else X1
-        out.append(Equation(Gn, (add(Gn, Op("@", (Op("T", (grad(name.lower(), l),)), src))),), "←", note="summed over τ"))
+        out.append(Equation(Gn, (add(Gn, _per(net, P, Op("@", (Op("T", (grad(name.lower(), l),)), src)))),), "←",
+                            note="summed over τ"))
+    return out
+
+
+def _per(net: Network, P: Any, term: Node) -> Node:
+    """A gradient's term as a mean profile writes it, divided by the group's size (else as it is)."""
+    if P is None or P.name == "lecture13" or not P.mean:
+        return term
+    return Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
+
+
+def _separate_rules(net: Network, kind: Attention, l: int, P: Any) -> list[Equation]:
+    """:func:`rules` with each matrix's bias apart: rows x_τ (X) and z_τ (Z) without a column of ones."""
+    lecture = rules(net, l)
+    X, Z, ones = Sym("X", l, vector=True), Sym("Z", l, vector=True), Sym("1", vector=True)
+    out = [Equation(m(q, l), (add(Op("@", (X, Op("T", (weight(q.upper(), l),)))), Op("T", (bias(q.upper(), l),))),),
+                    note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}") for q in ("q", "k", "v")]
+    out += lecture[3:6]  # the scores, a and z: no bias in them
+    out.append(Equation(m("o", l), (add(Op("@", (Z, Op("T", (weight("O", l),)))), Op("T", (bias("O", l),))),),
+                        note="row τ: o_τ = W_O z_τ + b_O"))
+    out.append(Equation(grad("z", l), (Op("@", (grad("o", l), weight("O", l))),), note="∂ℓ/∂o from the layer above"))
+    out += lecture[8:13]  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v
+    out.append(Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
+                        (add(*[Op("@", (grad(q, l), weight(q.upper(), l))) for q in ("q", "k", "v")]),),
+                        note="to the layer below"))
+    for name in ("Q", "K", "V", "O"):
+        rows = Z if name == "O" else X
+        dY = grad(name.lower(), l)
+        Gn, Gb = Sym("G", l, (name,), vector=True), Sym("Gb", l, (name,), vector=True)
+        out.append(Equation(Gn, (add(Gn, _per(net, P, Op("@", (Op("T", (dY,)), rows)))),), "←", note="summed over τ"))
+        out.append(Equation(Gb, (add(Gb, _per(net, P, Op("@", (Op("T", (dY,)), ones)))),), "←",
+                            note="exactly 0 (softmax ignores it)" if name == "K" else "summed over τ"))
     return out

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...engine import wiring as wired
-from ...engine.explain import Cell, Explanation, _Builder, _not_yet, current_example
+from ...engine.explain import Cell, Explanation, _Builder, _group_size, _not_yet, builder, current_example
 from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul
 from ...formulas.notation import sup
 from ..rnn import explain as seq_explain
@@ -66,7 +66,7 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     """δ⁽ˡ⁾_τ,b = ∂ℓ/∂x⁽ˡ⁺¹⁾_τ,b · f′(s⁽ˡ⁾_τ,b) of a dense layer under an attention layer."""
     st, net = stepper.state, stepper.net
     l, b, t = int(cell.layer or 0), int(cell.unit), int(cell.time or 0)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
     c = wired.reader(net, l)  # l + 1, or along a residual block's wires
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
@@ -95,7 +95,7 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st, net = stepper.state, stepper.net
     w = net.wiring
     l, b, t = int(cell.layer or 0), int(cell.unit), int(cell.time or 0)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     if cell.quantity == "o":
         board = st.o[l]
         if board is None or np.isnan(board[t - 1][b]):
@@ -145,7 +145,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     l, q = int(cell.layer or 0), cell.quantity
     kind = net.kinds[l - 1]
     assert isinstance(kind, Attention)
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     n = current_example(stepper)
     if q == "G":
         return _explain_G(stepper, kind, cell, out)
@@ -279,7 +279,9 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
     l = int(cell.layer or 0)
     row, col = int(cell.unit) - 1, int(cell.column or 0)
     found = kind.weight_of(row, col)
-    value = float(st.G[l][row, col])
+    m = _group_size(stepper) if out.mean else 1  # a mean profile shows G/m for the group's m examples
+    value = float(st.G[l][row, col]) / m
+    summed = f"averaged (G/m, m = {m})" if out.mean else "summed"
     if found is None:
         out.say("outside the four matrices: nothing reads this entry, so its G is always 0")
         return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
@@ -288,11 +290,12 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
     grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
     if grads is None or np.isnan(grads).any():
         out.say(f"{g} sums ∂ℓ/∂{name.lower()}_τ,{r + 1} · [1; {'z' if name == 'O' else 'x'}_τ]_{c} over τ and the examples "
-                "of the update group; this example's part comes in its backward pass")
+                "of the update group" + (" (divided by m)" if out.mean else "") + "; this example's part comes in its "
+                "backward pass")
         return out.done(f"{g} = {out.n(value)} so far", value)
     src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
     terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
     out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1} · "
             f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)",
             f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}")
-    return out.done(f"{g} = {out.n(value)}: summed over τ and the examples of the update group so far", value)
+    return out.done(f"{g} = {out.n(value)}: {summed} over τ and the examples of the update group so far", value)

@@ -288,7 +288,7 @@ class Attention(LayerKind):
         sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
         if self.heads == 1 and len(sub) == 3:
             sub = sub[1:]
-        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None)
+        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None, own="attention")
         return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
@@ -442,6 +442,11 @@ class Attention(LayerKind):
 
         return equations.rules(net, l)
 
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import equations
+
+        return equations.rules(net, l, notation)
+
     def explains(self, spec: Any, cell: Any) -> bool:
         from . import explain
 
@@ -452,6 +457,9 @@ class Attention(LayerKind):
 
         return explain.explain_any(stepper, cell, digits)
 
+    def follows_profiles(self) -> bool:  # its steps, in every notation profile
+        return True
+
     def claims_step(self, net: Any, key: Any) -> bool:  # but a layer norm's own steps (its kind's)
         return key.phase != "update" and not own_step(net, key)
 
@@ -459,6 +467,12 @@ class Attention(LayerKind):
         from . import equations
 
         return equations.step_equations(net, state, step)
+
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        from . import equations
+
+        return equations.profiled(net, state, step, notation, optimizer)
 
     sent_quantity: ClassVar[str | None] = "dx"
 

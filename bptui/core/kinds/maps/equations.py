@@ -127,8 +127,8 @@ def step_equations(net: Network, state: State, step: Step, pos: Pos | None = Non
     if key.quantity == "G":
         m = E.group_size(net, key) if P is not None and P.mean else None
         if isinstance(k, Conv2d):
-            return conv_G(state, step, l, k, pos or (0, 0, 0, 0), P, m, net.L, E.group_symbol(net.spec.optimizer))
-        return dense_after_map_G(state, step, l, k, P, m, net.L, E.group_symbol(net.spec.optimizer))
+            return conv_G(state, step, l, k, pos or (0, 0, 0, 0), P, m, net.L, E.group_symbol(net.spec.optimizer, net.kinds))
+        return dense_after_map_G(state, step, l, k, P, m, net.L, E.group_symbol(net.spec.optimizer, net.kinds))
     return back_delta(net, state, l, key.example, pos or (0,) * len(k.out_shape), P)
 
 

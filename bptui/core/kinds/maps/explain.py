@@ -165,7 +165,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
         from ...formulas.formula import Op
         from ...formulas.profiles import shown_ref
 
-        M = group_symbol(spec.optimizer)
+        M = group_symbol(spec.optimizer, spec.kinds or ())
         assert out.notation is not None
         forms: list[Node] = [Op("/", (f, M if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(summed)]
         forms.append(Num(value, shown_ref(ref, out.notation, spec.L)))

@@ -57,6 +57,9 @@ class Unitwise(LayerKind):
     def pre(self, W: np.ndarray, O: np.ndarray) -> np.ndarray:
         return self.forward(W, O)[0]
 
+    def follows_profiles(self) -> bool:  # its steps, in every notation profile
+        return True
+
     # -- names ---------------------------------------------------------------------------------------
     def do_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
         o = Sym("o", l, vector=True) if pos is None else Sym("o", l, tuple(p + 1 for p in pos))
@@ -187,13 +190,20 @@ class Unitwise(LayerKind):
         return (key.quantity == "delta" and l < net.L and net.kind(reader(net, l)) is self and below.has_s
                 and not below.over_time)
 
-    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
+    def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None,
+                       notation: Any = None) -> tuple:
         from . import equations
 
         if not net.recurrent:
-            return equations.step_equations(self, net, state, step, pos)
-        eqs = equations.step_equations(self, net, self.state_at(net, state, step.key), step, pos)
+            return equations.step_equations(self, net, state, step, pos, notation)
+        eqs = equations.step_equations(self, net, self.state_at(net, state, step.key), step, pos, notation)
         return tuple(self._on_board(net, eq, step.key) for eq in eqs)
+
+    def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
+                                optimizer: Any = None) -> tuple:
+        """In a profile with a separate b, o⁽ˡ⁾ without its 1 on top and what a dense layer above sends
+        down as W⁽ʳ⁾ᵀ δ⁽ʳ⁾ (W without column 0); with a mean gradient, γ's and β's gradients as G/m."""
+        return self.step_equations(net, state, step, pos, notation)
 
     def _on_board(self, net: Any, eq: Any, key: Any) -> Any:
         """An equation worked on :meth:`state_at`'s vectors at τ, its numbers' refs made the board's:
@@ -218,7 +228,7 @@ class Unitwise(LayerKind):
                 return ref
             if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
                 return ref
-            return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
+            return replace(ref, index=(net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
 
         def f(node: Any) -> Any:
             if isinstance(node, (Num, Arr)) and node.ref is not None:
@@ -254,6 +264,11 @@ class Unitwise(LayerKind):
         from . import equations
 
         return equations.rules(self, l)
+
+    def profiled_rules(self, net: Any, l: int, notation: Any) -> list | None:
+        from . import equations
+
+        return equations.rules(self, l, notation, net)
 
     def explains(self, spec: Any, cell: Any) -> bool:
         """Its own cells but W (s: u or m, o, ∂ℓ/∂x, G), a dense layer's δ under it, and, for the first

@@ -26,6 +26,7 @@ class Dropout(Unitwise):
     has_weights: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "p", "seed"})
     first: ClassVar[str] = "m"
+    letters: ClassVar[frozenset[str]] = frozenset({"m"})  # its mask m⁽ˡ⁾: a mean profile writes the group size |B|
     per_time: ClassVar[bool] = True  # on a sequence: m_τ, o_τ of each time step's d units (a (T, d) mask)
     in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
     row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "m"), ("o", "o"), ("delta", "∂x"))  # unrolled in time

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.explain import Cell, Explanation, _Builder, _group_examples, _not_yet, _weights_of_group, current_example, \
+from ...engine.explain import LOSS, Cell, Explanation, _group_examples, _group_size, builder, group_symbol, _not_yet, _weights_of_group, current_example, \
     example_pass
-from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, const, mul, sub
-from ...engine.kind import timed_layers
+from ...formulas.formula import Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, const, mul, sub
+from ...engine.kind import rows_with_one, timed_layers
 from ...engine.wiring import reader, source
 from ...formulas.notation import sup
 from .base import Unitwise
@@ -41,7 +41,7 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     pos = (unit - 1,) if isinstance(unit, int) else tuple(unit)
     at = ((pos[0] + 1,) if q == "o" and k.bias_entry else pos)
     value = float(np.asarray(board)[at])
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     lhs = cell.sym()
     src, r = source(stepper.net, l), reader(stepper.net, l)  # l − 1 and l + 1, or along a residual block's wires
     x = np.asarray(st.o[src])
@@ -113,6 +113,33 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     return out.done(f"{out.p(lhs)} = {out.n(value)}: the three paths from x_{b + 1} to ℓ", value)
 
 
+def _summed(out: Any, stepper: Any, lhs: Node, each: Node, terms: list[float], value: float, ref: Ref,
+            note: str, bindings: dict | None = None) -> tuple[float, list[float]]:
+    """G's entry as Σₙ ``each`` over the examples so far (``terms`` their values, ``value`` the board's),
+    written on ``out``; in a mean profile (the builder's notation) divided by the group's m, each term and
+    the result: (the value shown, the terms shown)."""
+    from ...formulas.profiles import shown_ref
+
+    sums: list[Node] = [Sum("n", each)] + ([add(*[Num(t) for t in terms])] if len(terms) > 1 else [])
+    forms: list[Node] = [*sums, Num(value, ref)]
+    env = dict(bindings or {})
+    m = _group_size(stepper) if out.mean else 1
+    if out.mean:
+        M = group_symbol(stepper.spec.optimizer, stepper.spec.kinds or ())
+        forms = [Op("/", (f, M if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(sums)]
+        forms.append(Num(value / m, shown_ref(ref, out.notation, stepper.spec.L, rows_with_one(stepper.net.kinds))))
+        env[M] = float(m)
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=note))
+    return value / m, [t / m for t in terms]
+
+
+def _meaning(out: Any, what: Node, m: int) -> str:
+    """What a G entry is: ∂ℓ/∂``what`` summed over the group's examples so far, or a mean profile's mean."""
+    loss_w = out.p(Partial(LOSS, what))
+    return (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
+            "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
+
+
 def _group_terms(stepper: Any, l: int, f: Any) -> tuple[list[int], list[float]]:
     """The examples whose G⁽ˡ⁾ increment is in G⁽ˡ⁾ now, and ``f(o, δ)`` of each one's pass."""
     examples = _group_examples(stepper, l)
@@ -126,9 +153,9 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     b, a = int(cell.unit) - 1, int(cell.column or 0)
     value = float(st.G[l][b, a])
     lhs = cell.sym()
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     what = "β" if a == 0 else "γ"
-    meaning = f"∂ℓ/∂{what}_{b + 1}{sup(l)} summed over the examples of this update group so far"
+    meaning = _meaning(out, Sym(what, l, (b + 1,), latex="\\" + ("beta" if a == 0 else "gamma")), _group_size(stepper) if out.mean else 1)
     if k.type == "dropout" or a not in (0, 1):
         return Explanation(f"{out.p(lhs)}: no weights", ("a dropout layer has no weights",), value)
     if stepper.spec.lengths is not None:  # over time, as the recurrent family explains a dense layer's G
@@ -150,11 +177,10 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
     do, ub = Partial_do(k, l, b), Sym("u", l, (b + 1,))
     body = do if a == 0 else mul(do, ub)
-    forms: list[Node] = [Sum("n", body)] + ([add(*[Num(t) for t in terms])] if len(terms) > 1 else []) \
-        + [Num(value, Ref("G", l, (b, a)))]
-    out.eq(Equation(lhs, tuple(forms), note=f"over n = {', '.join(str(n + 1) for n in examples)}; "
-                    + ("o_b = γ_b u_b + β_b: ∂o_b/∂β_b = 1" if a == 0 else "o_b = γ_b u_b + β_b: ∂o_b/∂γ_b = u_b")))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+    shown, listed = _summed(out, stepper, lhs, body, terms, value, Ref("G", l, (b, a)),
+                            f"over n = {', '.join(str(n + 1) for n in examples)}; "
+                            + ("o_b = γ_b u_b + β_b: ∂o_b/∂β_b = 1" if a == 0 else "o_b = γ_b u_b + β_b: ∂o_b/∂γ_b = u_b"))
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {meaning}", shown, listed)
 
 
 def Partial_do(k: Unitwise, l: int, b: int) -> Node:
@@ -168,17 +194,17 @@ def _dense_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     b, a = int(cell.unit), int(cell.column or 0)
     value = float(st.G[l][b - 1, a])
     lhs = cell.sym()
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     src = source(stepper.net, l)
     examples, terms = _group_terms(stepper, l, lambda o, delta: delta[l][b - 1] * np.asarray(o[src])[a])
-    meaning = f"∂ℓ/∂w_{b},{a}{sup(l)} summed over the examples of this update group so far"
+    meaning = _meaning(out, Sym("w", l, (b, a)), _group_size(stepper) if out.mean else 1)
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
     D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", src, (a,))
-    sums: list[Node] = [add(*[Num(t) for t in terms])] if len(terms) > 1 else []
-    out.eq(Equation(lhs, (Sum("n", mul(D, O)), *sums, Num(value, Ref("G", l, (b - 1, a)))),
-                    note=f"over n = {', '.join(str(n + 1) for n in examples)}, each with its epoch's dropout masks"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)
+    each = D if out.separate and a == 0 else mul(D, O)  # a separate b: ∂ℓ/∂b_b = δ_b, no o₀ = 1
+    shown, listed = _summed(out, stepper, lhs, each, terms, value, Ref("G", l, (b - 1, a)),
+                            f"over n = {', '.join(str(n + 1) for n in examples)}, each with its epoch's dropout masks")
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {meaning}", shown, listed)
 
 
 def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -194,7 +220,7 @@ def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanat
     r = reader(net, l)  # l + 1, or along a residual block's wires
     g = float(np.asarray(st.delta[r])[pos])
     fp = float(np.asarray(net.df(l, st.s[l], units))[pos])
-    out = _Builder(digits)
+    out = builder(stepper, digits)
     lhs = cell.sym()
     dx = k.dx_sym(r, pos)
     where = ",".join(str(i + 1) for i in pos)
