@@ -166,10 +166,8 @@ VIEWS: dict[str, View] = {
                 lambda i: (i[1] - 1, i[0]) if i[1] > 0 else None),
     "b": View(lambda a: a[:, 0], lambda s: s[:1], lambda i: (i[0], 0),  # column 0
               lambda i: (i[0],) if i[1] == 0 else None),
-    "x": View(lambda a: a[1:], lambda s: (s[0] - 1,), lambda i: (i[0] + 1,),  # without the 1 on top
-              lambda i: (i[0] - 1,) if i[0] > 0 else None),
-    "X": View(lambda a: a[:, 1:], lambda s: (s[0], s[-1] - 1), lambda i: (i[0], i[1] + 1),  # each row of a
-              lambda i: (i[0], i[1] - 1) if i[1] > 0 else None),  # per-τ o without its 1 on top
+    "x": View(lambda a: a[..., 1:], lambda s: s[:-1] + (s[-1] - 1,), lambda i: i[:-1] + (i[-1] + 1,),
+              lambda i: i[:-1] + (i[-1] - 1,) if i[-1] > 0 else None),  # without the 1 on top (of each row τ)
     ".T": View(lambda a: a.T, lambda s: s[::-1], lambda i: i[::-1], lambda i: i[::-1]),
 }
 
@@ -200,13 +198,13 @@ def shown_ref(ref: Any, P: "Profile", L: int, ones: frozenset[int] = frozenset()
     the index into that part (a bias weight w_b,0 is b_b; a hidden o_b is entry b − 1 of o without its 1;
     a mean profile's G is G/m); a whole array: its first part. ``L``: the output layer (whose o has no 1);
     ``ones``: the layers whose o is a per-τ matrix with a 1 on top of each row (engine/kind.py's
-    rows_with_one), shown as the "X" part. The Ref itself where the profile shows the lecture's array
+    rows_with_one), shown as the "x" part too, row by row. The Ref itself where the profile shows the lecture's array
     unchanged, or leaves the entry out (o's 1)."""
     from dataclasses import replace
 
     idx = ref.index
     if ref.quantity == "o" and ref.layer in ones and (idx is None or len(idx) == 2):
-        parts: tuple[str, ...] = ("X",) if P.separate_bias else ("",)
+        parts: tuple[str, ...] = ("x",) if P.separate_bias else ("",)
     elif ref.quantity == "o" and (ref.layer is None or (idx is not None and len(idx) != 1)):  # a map's o: as it is
         return ref
     else:

@@ -78,8 +78,7 @@ def _retimer(t: int | str, layers: set[int], y: bool = True) -> Any:
                 (r.layer in layers and r.quantity in ("s", "o", "delta")) or (y and r.quantity == "y")):
             return r
         row = board_row(r.quantity, r.layer, t)
-        view = "X" + r.view[1:] if r.view.startswith("x") else r.view  # a profile's o without its 1, per row
-        return replace(r, index=(row,) + (r.index or ()), view=view)
+        return replace(r, index=(row,) + (r.index or ()))  # a profile's o without its 1 ("x"): row by row
 
     def f(n: Node) -> Node:
         if isinstance(n, Sym):

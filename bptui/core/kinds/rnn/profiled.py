@@ -135,7 +135,7 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
 def _input(net: Any, state: Any, l: int, t: int | None) -> tuple[Sym, Node, np.ndarray]:
     """What layer l's W (without its column 0) multiplies at τ (t None: once, o_T of a many-to-one layer
     below): its symbol, its numbers with their board place, its value; without the 1 on top (a recurrent
-    layer's o has none; the input's and a dense layer's are shown without theirs, view "X")."""
+    layer's o has none; the input's and a dense layer's are shown without theirs, view "x")."""
     src = source(net, l)
     if src > 0 and net.kinds[src - 1].over_time:
         tt = len(state.o[src]) - 1 if t is None else t
@@ -144,7 +144,7 @@ def _input(net: Any, state: Any, l: int, t: int | None) -> tuple[Sym, Node, np.n
     assert t is not None
     value = np.asarray(state.o[src][t - 1], dtype=float)[1:]
     row = RE.board_row("o", src, t, net.kinds)
-    return RE.sym("o", src, t), Arr(value, Ref("o", src, (row,), view="X")), value
+    return RE.sym("o", src, t), Arr(value, Ref("o", src, (row,), view="x")), value
 
 
 def _previous(net: Any, state: Any, kind: Any, l: int, t: int) -> tuple[Sym, Node, np.ndarray]:
