@@ -190,3 +190,54 @@ def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
     strip = Strip([Segment(text, style) for text, style in runs])
     assert list(with_offsets(strip, x, y)) == list(strip.apply_offsets(x, y))
     assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
+
+
+async def test_the_equation_line_shows_what_the_whole_equation_would_show():
+    """iris (adam: an update is three equations of thousands of characters) and xor: at every kind of
+    step the equation line prints only what it shows, and shows what the whole text cut to three lines
+    shows; x shows the whole text."""
+    from bptui.core.engine.equations import step_equation
+
+    for name in ("iris", "xor"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            line = app.main.query_one("#equation")
+            kinds = set()
+            for _ in range(2 * len(app.stepper.schedule) // 3 if name == "xor" else 40):
+                app.main.action_next()
+                await pilot.pause()
+                last = app.stepper.last
+                kinds.add(last.key.phase)
+                whole = step_equation(app.stepper, last, app.main.digits)
+                shown = str(line.render())
+                assert whole.startswith(shown.removesuffix(" … (x: the whole equation)")), (name, last.key)
+                if shown.endswith("(x: the whole equation)"):
+                    app.main._show_equation(whole)  # what the line showed when it printed the whole text
+                    assert str(line.render()) == shown, (name, last.key)
+                else:
+                    assert shown == whole, (name, last.key)
+            app.main.action_to_update()
+            await pilot.press("x")
+            await pilot.pause()
+            assert str(line.render()) == step_equation(app.stepper, app.stepper.last, app.main.digits)
+            assert {"forward", "loss", "backward"} <= kinds, kinds
+
+
+def test_an_equation_printed_to_a_limit_is_the_whole_equations_beginning():
+    from bptui.core.engine.equations import step_equation
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
+
+    from .conftest import NETWORKS
+
+    for name in ("iris", "gru_parity", "moons", "count_tokens"):
+        stepper = Stepper(load(NETWORKS / f"{name}.json"))
+        for _ in range(300):
+            if stepper.next_key is None:
+                break
+            step = stepper.forward()
+            whole = step_equation(stepper, step, 4)
+            for limit in (1, 100, 500):
+                cut = step_equation(stepper, step, 4, limit=limit)
+                assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
