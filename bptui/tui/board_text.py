@@ -90,7 +90,18 @@ class BoardText(Host):
     def step_equation(self, step: Any) -> str:
         from ..core.engine.equations import step_equation
 
-        return step_equation(self.stepper, step, self.digits, self._cursor_position(step))
+        return step_equation(self.stepper, step, self.digits, self._cursor_position(step), self._equation_room())
+
+    def _equation_room(self) -> int | None:
+        """How many characters of an equation the equation line shows (its three lines, with more than
+        enough to tell that the text goes on); None when x shows the whole equation."""
+        if self.query_one("#equation-box").has_class("whole"):
+            return None
+        return 4 * self._equation_width() + 24
+
+    def _equation_width(self) -> int:
+        # before the first layout the line has no width yet: the screen's (it spans the screen)
+        return max(self.query_one("#equation", TextLine).content_region.width or self.app.size.width - 2, 20)
 
     def _cursor_position(self, step: Any) -> tuple[int, ...] | None:
         """Where a map step's scalar form is worked out: the cursor's cell when it is one of the values
@@ -111,8 +122,7 @@ class BoardText(Host):
         if box.has_class("whole"):
             widget.show(text)
             return
-        # before the first layout the line has no width yet: the screen's (it spans the screen)
-        width = max(widget.content_region.width or self.app.size.width - 2, 20)
+        width = self._equation_width()
         lines = 0
         for line in text.split("\n"):  # a line of more characters than three lines' cells needs more
             lines += 4 if len(line) > 3 * width else -(-max(cell_len(line), 1) // width)

@@ -22,7 +22,9 @@ from textual.strip import Strip
 from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .guard import GuardedPump
+from .panel_base import with_offsets
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
+from .view import runs
 
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
 HOT = "•"  # after the line the last step wrote
@@ -111,15 +113,9 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
                 rows |= self._edge_rows.get(edge, set())
             for row in rows:
                 self._strips.pop(row, None)
-            runs: list[list[int]] = []  # a refresh per run of adjacent rows
-            for row in sorted(rows):
-                if runs and row == runs[-1][1] + 1:
-                    runs[-1][1] = row
-                else:
-                    runs.append([row, row])
-            if runs:  # one refresh for every run of rows (each refresh clears the widget's caches)
+            if rows:  # one refresh for every run of rows (each refresh clears the widget's caches)
                 y, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
-                self.refresh(*(Region(0, first - y, width, last - first + 1) for first, last in runs))
+                self.refresh(*(Region(0, first - y, width, last - first + 1) for first, last in runs(sorted(rows))))
         self._follow()
 
     def select(self, node: str | None) -> None:
@@ -219,7 +215,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
             start, segs = self._segments(row, self._style, scroll_x, scroll_x + self.size.width)
             drawn = self._strips[row] = (window, start, Strip(segs))
         _, start, strip = drawn
-        return strip.crop_extend(scroll_x - start, scroll_x - start + self.size.width, base).apply_offsets(scroll_x, row)
+        return with_offsets(strip.crop_extend(scroll_x - start, scroll_x - start + self.size.width, base), scroll_x, row)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

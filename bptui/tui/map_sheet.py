@@ -30,8 +30,9 @@ from textual.strip import Strip
 
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
-from .panel_base import NumberSheet, marked_edges, panel_css
+from .panel_base import NumberSheet, marked_edges, panel_css, with_offsets
 from .view import cell_width
+from .view import runs as _runs
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
 
@@ -197,10 +198,9 @@ class MapSheet(NumberSheet):
         size, before = self.virtual_size, self.lines
         self._build(produced)
         titles = (self._title(), self._legend())
-        if titles != self._titles:  # a title set draws the whole panel again
+        if titles != self._titles:  # the border's lines only
             self._titles = titles
-            self.border_title, self.border_subtitle = titles
-            whole = True
+            self.retitle(*titles)
         if self.virtual_size != size:
             self._strips.clear()
             self.refresh(layout=True)  # a layout only when the lines' extent changed
@@ -438,15 +438,4 @@ class MapSheet(NumberSheet):
         strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
         if view < width:
             strip = strip.extend_cell_length(width, style["base"])
-        return strip.apply_offsets(scroll_x, row)
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows as (first, last) runs of adjacent ones."""
-    runs: list[list[int]] = []
-    for row in rows:
-        if runs and row == runs[-1][1] + 1:
-            runs[-1][1] = row
-        else:
-            runs.append([row, row])
-    return [(a, b) for a, b in runs]
+        return with_offsets(strip, scroll_x, row)

@@ -10,12 +10,12 @@ A panel draws with the Line API (``render_line``) and says which cell is under i
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,6 +23,9 @@ from textual.strip import Strip
 from . import messages
 from .guard import GuardedPump
 from .view import cell, finite, number_format
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 PANEL_CSS = """
 NAME {
@@ -105,6 +108,30 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
     return Strip(out)
 
 
+_OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
+OFFSET_STYLES_KEPT = 1 << 16
+
+
+def with_offsets(strip: Strip, x: int, y: int) -> Strip:
+    """``strip.apply_offsets(x, y)``: each segment's style with the place of its first character
+    (what Textual's text selection reads), where a style and a place are combined once and kept for
+    every widget (Textual combines them again for every new line: a line a step draws again is
+    mostly what it was, a box's border, an edge, a label, and combining them was half of its cost)."""
+    styles = _OFFSET_STYLES
+    if len(styles) >= OFFSET_STYLES_KEPT:
+        styles.clear()
+    out: list[Segment] = []
+    for text, style, _ in strip:
+        key = (style, x, y)
+        combined = styles.get(key)
+        if combined is None:
+            meta = Style.from_meta({"offset": (x, y)})
+            combined = styles[key] = style + meta if style else meta
+        out.append(Segment(text, combined))
+        x += len(text)
+    return Strip(out, strip.cell_length)
+
+
 class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
@@ -132,6 +159,7 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
         self._known_digits = digits
+        self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod
@@ -147,6 +175,25 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     def min_width(self) -> int:  # pragma: no cover - per panel
         """The narrowest this panel should be (borders and padding included)."""
         raise NotImplementedError
+
+    def retitle(self, title: str | None, subtitle: str | None = None) -> None:
+        """Set the border's title and subtitle, drawing again only the border's top and bottom lines
+        (Textual's setters draw the whole panel again: a panel whose title names the step, such as
+        a sequence's ``now τ = 3``, would be drawn whole at every step)."""
+        self._retitling = True
+        try:
+            self.border_title, self.border_subtitle = title, subtitle
+        finally:
+            self._retitling = False
+
+    _retitling = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if self._retitling and not (regions or layout or recompose) and self.is_mounted:
+            (x, y), (width, height) = self.content_offset, self.outer_size
+            regions = (Region(-x, -y, width, 1), Region(-x, height - 1 - y, width, 1))
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def home(self) -> None:
         """The cursor back on the first cell, as after a reset."""
@@ -185,8 +232,23 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         self._known_formats, self._known_digits = found, self.digits
         return {key: fmt for key, (_, fmt) in found.items()}
 
+    TEXTS_KEPT: ClassVar[int] = 1 << 14
+    """How many cells' texts a panel remembers (then it starts again): a step changes few of the
+    numbers a panel formats, and a panel's lines are built again whole (``number_text``)."""
+
     def number_text(self, x: float, fmt: str | None = None) -> str:
-        return cell(x, self.digits, fmt)
+        """``x`` as a cell shows it (the core's :func:`cell`), remembered by value and format until the
+        digits change: a step changes few of the numbers a panel builds its lines from."""
+        texts = self._texts
+        text = texts.get((x, fmt))
+        if text is None:
+            if len(texts) >= self.TEXTS_KEPT:
+                texts.clear()
+            text = texts[x, fmt] = cell(x, self.digits, fmt)
+        return text
+
+    def _watch_digits(self) -> None:
+        self._texts = {}  # (the subclasses' watch_digits lay the panel out again)
 
     @staticmethod
     def number_style(x: float, dim: bool = False, produced: bool = False) -> str:

@@ -16,7 +16,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -24,6 +24,7 @@ from ..core.formulas.notation import minus_signs, sup
 from ..core.formulas.numformat import texts, ticks
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.train import LayerStats, output_grid
+from .view import runs
 
 # -- the loss curve -------------------------------------------------------------------------------
 # braille dots: bit of the dot at (column dx, row dy) within a 2 × 4 cell, dy = 0 at the top
@@ -83,11 +84,22 @@ class StripPlot(Widget):
         super().__init__(**kwargs)
         self._strips: list[Strip] | None = None
         self._built_for: Size | None = None
+        self._drawn = False  # render_line has handed out the lines built last
 
     def invalidate(self) -> None:
-        """The numbers changed: the lines are built again for the next drawing."""
-        self._strips = None
-        self.refresh()
+        """The numbers changed: the lines are built again, and only those that differ are drawn
+        again (an update step moves a map's colours in a few lines). Lines not drawn since the last
+        change are built for the next drawing instead (changes faster than the frames: one build)."""
+        old, size = self._strips, self.content_region.size
+        if old is None or not self._drawn or self._built_for != size or not self.display:
+            self._strips = None
+            self.refresh()
+            return
+        new = self._strips = self._build()
+        self._drawn = False
+        changed = [y for y in range(max(len(old), len(new))) if y >= len(old) or y >= len(new) or old[y] != new[y]]
+        if changed:
+            self.refresh(*(Region(0, first, size.width, last - first + 1) for first, last in runs(changed)))
 
     def _build(self) -> list[Strip]:
         """The panel's lines, for its content region's size now."""
@@ -98,6 +110,7 @@ class StripPlot(Widget):
         if self._strips is None or self._built_for != size:  # new numbers, or a new size
             self._strips, self._built_for = self._build(), size
             self._base = self.rich_style  # (computing it costs more than a line: once per build)
+        self._drawn = True
         width, base = size.width, self._base
         if y < len(self._strips):
             return self._strips[y].crop_extend(0, width, base)
@@ -247,6 +260,7 @@ class DecisionMap(StripPlot):
         self.spec = spec
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
         self.usable = map_usable(spec)
+        self._rows: dict[tuple, Strip] = {}  # the last build's lines, by what each is made of
         self.border_title = "decision boundary" if self.usable else "decision boundary (2 inputs only)"
         if self.usable:
             self.glyphs = class_glyphs(spec, spec.targets)
@@ -311,23 +325,21 @@ class DecisionMap(StripPlot):
         ylabels = {0: minus_signs(f"{ys[-1]:.2g}"), rows - 1: minus_signs(f"{ys[0]:.2g}"), rows // 2: "x₂"}
         level, cls = level.tolist(), cls.tolist()
         plain = bool(getattr(self.app, "no_color", False))
+        on_row: dict[int, list[tuple[int, str]]] = {}
+        for (r, c), g in points.items():
+            on_row.setdefault(r, []).append((c, g))
         strips = []
+        kept, self._rows = self._rows, {}
         for r in range(rows):
-            segs = [Segment(f"{ylabels.get(r, ''):>{pad - 1}} ", axis)]
             top_row, bottom_row = level[2 * rows - 1 - 2 * r], level[2 * rows - 2 - 2 * r]
             k_row = cls[2 * rows - 1 - 2 * r]
-            for c in range(width):
-                glyph = points.get((r, c))
-                if glyph is None and plain:  # characters, not colours
-                    k = k_row[c]
-                    mark = _CLASS_MARKS[k % len(_CLASS_MARKS)] if k >= 0 else \
-                        _SHADES[min(len(_SHADES) - 1, (top_row[c] + bottom_row[c]) * len(_SHADES) // (2 * _LEVELS))]
-                    segs.append(Segment(mark, axis))
-                elif glyph is None:
-                    segs.append(Segment("▀", self._style(top_row[c], bottom_row[c], k_row[c])))
-                else:
-                    segs.append(Segment(glyph, self._point_style((top_row[c] + bottom_row[c]) // 2, k_row[c])))
-            strips.append(Strip(Segment.simplify(segs)))  # runs of one colour in one segment: cheaper to draw
+            # a row is made of its colours, points and label: an update step changes few of them
+            key = (r, ylabels.get(r, ""), tuple(top_row), tuple(bottom_row), tuple(k_row),
+                   tuple(sorted(on_row.get(r, ()))), plain, axis)
+            strip = kept.get(key)
+            if strip is None:
+                strip = self._map_row(key[1], top_row, bottom_row, k_row, dict(key[5]), plain, axis, pad)
+            strips.append(self._rows.setdefault(key, strip))
         left, right = minus_signs(f"{xs[0]:.2g}"), minus_signs(f"{xs[-1]:.2g}")
         middle = "x₁"
         gap = max(1, width - len(left) - len(right) - len(middle))
@@ -344,6 +356,29 @@ class DecisionMap(StripPlot):
                 "output: low blue · high orange"
         strips.append(Strip([Segment(scale, axis)]))
         return strips
+
+    def _map_row(self, label: str, top_row: list[int], bottom_row: list[int], k_row: list[int],
+                 glyphs: dict[int, str], plain: bool, axis: Style, pad: int) -> Strip:
+        """One line of the map: its label, then a cell per column (▀: the upper half-row's colour over
+        the lower's; a training point's glyph), a segment per run of one style."""
+        segs: list[Segment] = []
+        run, run_style = [f"{label:>{pad - 1}} "], axis
+        for c, (top, bottom, k) in enumerate(zip(top_row, bottom_row, k_row)):
+            glyph = glyphs.get(c)
+            if glyph is None and plain:  # characters, not colours
+                text, style = (_CLASS_MARKS[k % len(_CLASS_MARKS)] if k >= 0 else
+                               _SHADES[min(len(_SHADES) - 1, (top + bottom) * len(_SHADES) // (2 * _LEVELS))]), axis
+            elif glyph is None:
+                text, style = "▀", self._style(top, bottom, k)
+            else:
+                text, style = glyph, self._point_style((top + bottom) // 2, k)
+            if style != run_style:
+                segs.append(Segment("".join(run), run_style))
+                run = []
+            run.append(text)
+            run_style = style
+        segs.append(Segment("".join(run), run_style))
+        return Strip(segs)
 
     def _point_style(self, level: int, k: int) -> Style:
         key = ("point", level, k)

@@ -163,7 +163,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None,
                   *(a for (q, m), a in st.extra.items() if m == l))
-        ahead = self.stepper.position if st.s[1] is None else None  # x read from the data
+        ahead = self.stepper.position if st.o[0] is None else None  # x read from the data (_sequence)
         return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead)
 
     def shown(self) -> None:

@@ -15,7 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..core.formulas.notation import sup
-from .panel_base import NumberSheet, panel_css, whole_cells
+from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -298,7 +298,7 @@ class LayerSheet(NumberSheet):
         else:
             return Strip.blank(self.size.width, base)
         strip = whole_cells(segments, scroll_x, scroll_x + self.size.width, base)
-        return strip.apply_offsets(scroll_x, row)
+        return with_offsets(strip, scroll_x, row)
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]

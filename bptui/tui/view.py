@@ -115,6 +115,18 @@ def layer_views(stepper: Stepper) -> list[LayerView]:
     return [layer_view(stepper, l) for l in range(1, stepper.spec.L + 1)]
 
 
+def runs(rows: Any) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of adjacent ones: a refresh per run of the lines a change
+    draws again (each refresh clears a widget's caches)."""
+    found: list[list[int]] = []
+    for row in rows:
+        if found and row == found[-1][1] + 1:
+            found[-1][1] = row
+        else:
+            found.append([row, row])
+    return [(a, b) for a, b in found]
+
+
 def number_format(values: Any, digits: int) -> str:
     """The core's one format for a whole matrix (:func:`bptui.core.formulas.numformat.number_format`), for
     a NumPy array or the loading screen's :class:`Rows`."""
@@ -122,4 +134,4 @@ def number_format(values: Any, digits: int) -> str:
 
 
 __all__ = ["FIXED", "INF", "SCIENTIFIC", "LayerView", "Rows", "cell", "cell_width", "document_views",
-           "finite", "layer_views", "nonfinite_text", "number_format", "optimizer_state"]
+           "finite", "layer_views", "nonfinite_text", "number_format", "optimizer_state", "runs"]

@@ -594,19 +594,32 @@ def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool
 
 def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float = 0.0, l2: float = 0.0,
              optimizer: Optimizer | None = None, pos: tuple[int, ...] | None = None,
-             notation: Profile | None = None) -> str:
+             notation: Profile | None = None, limit: int | None = None) -> str:
     """Step ``step``'s equations as text; updates use ``optimizer`` (or plain sgd with ``lr`` and ``l2``);
-    in the ``notation`` profile's symbols and grouping (None: the lecture's)."""
+    in the ``notation`` profile's symbols and grouping (None: the lecture's). ``limit``: the reader
+    shows at most that many characters (the app's three lines): the equations after the one that
+    reaches it are not printed, and the text is the whole text's beginning (an optimizer's update
+    is three equations of thousands of characters)."""
     opt = optimizer or Optimizer("sgd", lr, l2)
     printer = TextPrinter(digits, notation=notation)
-    return ";   ".join(printer.equation(e) for e in step_equations(net, state, step, opt, pos, notation))
+    parts: list[str] = []
+    for e in step_equations(net, state, step, opt, pos, notation):
+        parts.append(printer.equation(e))
+        if limit is not None and sum(map(len, parts)) + len(SEPARATOR) * (len(parts) - 1) >= limit:
+            break
+    return SEPARATOR.join(parts)
 
 
-def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None) -> str:
+SEPARATOR = ";   "  # between the equations of one step
+
+
+def step_equation(stepper: Any, step: Step, digits: int = 4, pos: tuple[int, ...] | None = None,
+                  limit: int | None = None) -> str:
     """The equation of ``step``, just done by ``stepper``, with its network's optimizer, as text in
-    the stepper's notation (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor)."""
+    the stepper's notation (``pos``: where a map step's scalar form is worked out, e.g. the app's cursor;
+    ``limit``: as for :func:`equation`)."""
     return equation(stepper.net, stepper.state, step, digits, optimizer=stepper.spec.optimizer, pos=pos,
-                    notation=stepper.notation)
+                    notation=stepper.notation, limit=limit)
 
 
 def value_json(value: Any) -> object:

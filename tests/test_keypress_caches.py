@@ -1,0 +1,243 @@
+"""What a keypress keeps from the last one (issue 24, item 5) is never seen stale: a panel's number
+texts follow the digits, a line's styles with their places are Textual's, a map's kept lines follow the weights (a step, an edit, a reset, a resize), a
+panel whose title names the step draws its border's lines again and not the whole panel, and a sequence
+panel is built again only when its own board changed. Each check compares what the widgets keep for
+the screen with what they draw afresh."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+
+from bptui.tui import panel_base
+from bptui.tui.panel_base import NumberSheet, with_offsets
+from bptui.tui.plots import DecisionMap
+from bptui.tui.seq_sheet import SeqSheet
+from bptui.tui.sheet import LayerSheet
+from bptui.tui.view import cell, number_format
+
+from .test_edit_tui import edit_first_weight
+from .tui_helpers import app_for
+
+
+STYLES = [None, Style(), Style(bold=True), Style(color="red"), Style(color="red", bgcolor="blue", italic=True)]
+
+
+def _drawn(strips) -> list[list[tuple[str, object]]]:
+    return [[(seg.text, seg.style) for seg in strip if seg.text] for strip in strips]
+
+
+def on_screen(widget) -> list:
+    """The widget's lines as the screen has them: the lines Textual keeps, drawn again only where a
+    refresh marked them (border and padding included)."""
+    width, height = widget.outer_size
+    return _drawn(widget.render_lines(Region(0, 0, width, height)))
+
+
+def afresh(widget) -> list:
+    """The widget's lines drawn from nothing: every cache of the widget's and Textual's dropped."""
+    widget._styles_cache.clear()
+    if isinstance(widget, DecisionMap):
+        widget._strips, widget._rows = None, {}
+    elif hasattr(widget, "_strips"):
+        widget._strips.clear()
+    width, height = widget.outer_size
+    return _drawn(widget.render_lines(Region(0, 0, width, height)))
+
+
+def tokens(panel: NumberSheet) -> set[str]:
+    text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+    return {word.strip("[]•") for word in text.split()}
+
+
+async def test_a_panels_numbers_follow_the_digits_and_its_weights():
+    """xor: every weight of W⁽¹⁾ shows in the panel as the core's cell writes it at the digits on screen,
+    after + and −, an edit and r (the texts a panel remembers are by value, at its digits)."""
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n")
+        panel = app.main.query_one("#layer-1", LayerSheet)
+
+        def check(what: str) -> None:
+            digits, W = app.main.digits, app.stepper.state.W[1]
+            fmt = number_format(W, digits)
+            missing = {cell(float(x), digits, fmt) for x in W.ravel()} - tokens(panel)
+            assert not missing, (what, digits, missing)
+
+        for key in ("+", "+", "-", "-", "-", "-"):
+            await pilot.press(key)
+            await pilot.pause()
+            check(key)
+        await edit_first_weight(pilot, app, "0.3")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.stepper.state.W[1][0, 0] == 0.3
+        check("an edit")
+        await pilot.press("r")
+        await pilot.pause()
+        check("r")
+        assert panel._texts  # (the texts were remembered meanwhile)
+
+
+async def test_a_panels_remembered_texts_start_again_past_their_bound():
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", LayerSheet)
+        panel.TEXTS_KEPT = 8
+        values = np.linspace(-1, 1, 30)
+        assert [panel.number_text(float(x)) for x in values] == [cell(float(x), panel.digits) for x in values]
+        assert len(panel._texts) <= 8
+
+
+async def test_a_map_beside_the_panels_follows_the_weights_line_for_line():
+    """moons and classifier with m: after update steps, an edit, r and a resize, every line the
+    decision map keeps on screen is the line it draws afresh (colours included), and an update step
+    draws again only the lines it changed."""
+    for name in ("moons", "classifier"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("m")
+            await pilot.pause()
+            dm = app.main.query_one(DecisionMap)
+            assert on_screen(dm) == afresh(dm)
+            redrawn: list[Region] = []
+            refresh = dm.refresh
+            dm.refresh = lambda *regions, **kw: (redrawn.extend(regions or [Region(0, 0, 10**6, 10**6)]),  # type: ignore[method-assign]
+                                                 refresh(*regions, **kw))[1]
+            for _ in range(3):
+                before = afresh(dm)
+                redrawn.clear()
+                app.main.action_to_update()
+                await pilot.pause()
+                shown, again = on_screen(dm), afresh(dm)
+                assert shown == again, name
+                offset = dm.content_offset.y  # (content lines are below the border)
+                changed = {y for y, (a, b) in enumerate(zip(before, again)) if a != b} - {0, len(again) - 1}
+                assert changed, name  # an update moves the map
+                rows = {offset + y for r in redrawn for y in range(r.y, r.y + r.height)}
+                assert changed <= rows, (name, sorted(changed - rows))
+            dm.refresh = refresh  # type: ignore[method-assign]
+            await edit_first_weight(pilot, app, "3")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert on_screen(dm) == afresh(dm), (name, "an edit")
+            app.main.action_to_update()
+            await pilot.pause()
+            await pilot.press("r")
+            await pilot.pause()
+            assert on_screen(dm) == afresh(dm), (name, "r")
+            await pilot.resize_terminal(150, 45)
+            await pilot.pause()
+            app.main.action_to_update()
+            await pilot.pause()
+            assert on_screen(dm) == afresh(dm), (name, "a resize")
+
+
+async def test_a_sequence_panel_names_the_time_step_in_its_border_and_draws_only_what_changed():
+    """long_memory_lstm and count_tokens: at every step of an example, each sequence panel shows on
+    screen what it draws afresh (its border's title included: "now τ = 2"), a new title does not draw
+    the whole panel again (only its border's lines and the lines the step changed), and a panel whose
+    board the step did not touch is not built again."""
+    for name, steps in (("long_memory_lstm", 30), ("count_tokens", 24)):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            panels = list(app.main.query(SeqSheet))
+            built: dict[str, int] = {}
+            for panel in panels:
+                build = panel._build
+                panel._build = (lambda produced, p=panel, f=build:  # type: ignore[method-assign]
+                                (built.__setitem__(p.id, built.get(p.id, 0) + 1), f(produced))[1])
+            drawn: dict[str, set[int]] = {}
+            for panel in panels:
+                render_line = panel.render_line
+                panel.render_line = (lambda y, p=panel, f=render_line:  # type: ignore[method-assign]
+                                     (drawn.setdefault(p.id, set()).add(y), f(y))[1])
+            titled = 0  # steps that changed a panel's title and drew fewer than its lines on screen
+            for _ in range(steps):
+                before = {p.id: (p.border_title, list(p.lines), p._board) for p in panels}
+                built.clear()
+                drawn.clear()
+                app.main.action_next()
+                await pilot.pause()
+                frame = {key: set(rows) for key, rows in drawn.items()}
+                for panel in panels:
+                    title, lines, board = before[panel.id]
+                    if panel._board == board:  # its board untouched: not built again
+                        assert panel.id not in built, (name, panel.id, app.stepper.last.key)
+                    assert on_screen(panel) == afresh(panel), (name, panel.id, app.stepper.last.key)
+                    titled += panel.border_title != title and \
+                        len(frame.get(panel.id, ())) < panel.scrollable_content_region.height
+            now = re.search(r"now τ = (\d+)", panels[0].border_title or "")
+            assert now is not None, (name, panels[0].border_title)
+            assert titled or name == "count_tokens", name  # (an attention layer's title names no τ)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.text("ab─│▶ ", min_size=1, max_size=5), st.sampled_from(STYLES)), max_size=12),
+       st.integers(0, 200), st.integers(0, 200))
+def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
+    """with_offsets keeps the combined styles of every widget's lines: each line it gives is Textual's
+    apply_offsets's, segment for segment, whatever it combined before (and after it starts again)."""
+    strip = Strip([Segment(text, style) for text, style in runs])
+    assert list(with_offsets(strip, x, y)) == list(strip.apply_offsets(x, y))
+    assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
+
+
+async def test_the_equation_line_shows_what_the_whole_equation_would_show():
+    """iris (adam: an update is three equations of thousands of characters) and xor: at every kind of
+    step the equation line prints only what it shows, and shows what the whole text cut to three lines
+    shows; x shows the whole text."""
+    from bptui.core.engine.equations import step_equation
+
+    for name in ("iris", "xor"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            line = app.main.query_one("#equation")
+            kinds = set()
+            for _ in range(2 * len(app.stepper.schedule) // 3 if name == "xor" else 40):
+                app.main.action_next()
+                await pilot.pause()
+                last = app.stepper.last
+                kinds.add(last.key.phase)
+                whole = step_equation(app.stepper, last, app.main.digits)
+                shown = str(line.render())
+                assert whole.startswith(shown.removesuffix(" … (x: the whole equation)")), (name, last.key)
+                if shown.endswith("(x: the whole equation)"):
+                    app.main._show_equation(whole)  # what the line showed when it printed the whole text
+                    assert str(line.render()) == shown, (name, last.key)
+                else:
+                    assert shown == whole, (name, last.key)
+            app.main.action_to_update()
+            await pilot.press("x")
+            await pilot.pause()
+            assert str(line.render()) == step_equation(app.stepper, app.stepper.last, app.main.digits)
+            assert {"forward", "loss", "backward"} <= kinds, kinds
+
+
+def test_an_equation_printed_to_a_limit_is_the_whole_equations_beginning():
+    from bptui.core.engine.equations import step_equation
+    from bptui.core.formats.spec import load
+    from bptui.core.engine.stepper import Stepper
+
+    from .conftest import NETWORKS
+
+    for name in ("iris", "gru_parity", "moons", "count_tokens"):
+        stepper = Stepper(load(NETWORKS / f"{name}.json"))
+        for _ in range(300):
+            if stepper.next_key is None:
+                break
+            step = stepper.forward()
+            whole = step_equation(stepper, step, 4)
+            for limit in (1, 100, 500):
+                cut = step_equation(stepper, step, 4, limit=limit)
+                assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
