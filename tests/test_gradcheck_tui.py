@@ -1,6 +1,7 @@
 """`g` on a network that takes a while to check: a bar counts the weights checked, and Esc stops the
 check at the next weight instead of leaving it running."""
 
+import asyncio
 import threading
 
 import numpy as np
@@ -24,7 +25,7 @@ def test_progress_is_told_after_every_weight():
 
 
 async def test_the_bar_counts_the_weights_and_escape_stops_the_check(monkeypatch):
-    reached, release = threading.Event(), threading.Event()
+    reached, release, ended = threading.Event(), threading.Event(), threading.Event()
     last: list[int] = []
     real = gradient_check
 
@@ -35,7 +36,10 @@ async def test_the_bar_counts_the_weights_and_escape_stops_the_check(monkeypatch
             if done == 3:  # a slow check: it waits here until the test has looked
                 reached.set()
                 release.wait(30)
-        return real(*args, progress=hold, **kwargs)
+        try:
+            return real(*args, progress=hold, **kwargs)
+        finally:
+            ended.set()
 
     monkeypatch.setattr(gradcheck, "gradient_check", slow)
     app = app_for("xor")
@@ -51,6 +55,8 @@ async def test_the_bar_counts_the_weights_and_escape_stops_the_check(monkeypatch
         await pilot.press("escape")
         release.set()
         await app.workers.wait_for_complete()
+        # a cancelled thread worker counts as complete at once: its thread ends at the next weight
+        assert await asyncio.to_thread(ended.wait, 60)
         assert app.screen is not screen and screen.checks is None
     assert last[-1] == 4  # cancelled: the check stopped after the weight it was on
 
