@@ -152,6 +152,7 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         50–80 ms of the settings dialog's opening, ``benchmarks/settings_speed.py``)."""
         log.info(f"panels shown {1e3 * (time.perf_counter() - STARTED):.0f} ms after start")
         gc.freeze()
+        gc.enable()  # `bptui FILE` starts with it off (cli.cmd_open)
 
     def say(self, text: str) -> None:
         """On the message line of the network screen (errors found anywhere are said there)."""
