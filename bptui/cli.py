@@ -457,10 +457,10 @@ def cmd_open(args) -> int:
         from .tui.graph_app import run as run_graph
 
         return run_graph(spec, no_color=args.no_color)
-    # The cyclic garbage collector waits until the panels are on screen (BptuiApp.panels_shown freezes
-    # what is alive then and enables it): start-up builds modules, classes and widgets that stay and
-    # frees little, so the collections before the first frame (about 10 ms of CPU in all, in the app
-    # and in the reader child) would scan them only to keep them.
+    # The cyclic garbage collector waits until the network screen is up (BptuiApp.network_shown
+    # freezes what is alive then and enables it): start-up builds modules, classes and widgets that
+    # stay and frees little, so the collections before the first frame (about 10 ms of CPU in all,
+    # in the app and in the reader child) and the network screen would scan them only to keep them.
     collecting = gc.isenabled()
     gc.disable()
     try:

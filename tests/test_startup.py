@@ -60,15 +60,18 @@ seen = {{"collections": 0}}
 def count(phase, info):
     if phase == "start":
         seen["collections"] += 1
-class FirstFrame(tui.BptuiApp):
+class Shown(tui.BptuiApp):
     def panels_shown(self):
         seen["collecting at the panels"] = gc.isenabled()
         super().panels_shown()
+    def network_shown(self):
+        seen["collecting at the network screen"] = gc.isenabled()
+        seen["network screen"] = self.screen is self.main
+        super().network_shown()
         seen["collecting after"] = gc.isenabled()
-    def load_network(self):
         print(json.dumps(seen))
         self.exit()
-tui.BptuiApp = FirstFrame
+tui.BptuiApp = Shown
 from textual.app import App
 _run = App.run
 App.run = lambda self, **kw: _run(self, headless=True)
@@ -78,13 +81,16 @@ main()
 """
 
 
-def test_the_collector_waits_for_the_first_frame():
-    """From `bptui FILE` to its panels on screen the cyclic collector does not run (it would scan
-    the modules and widgets start-up builds, only to keep them); it runs again after them."""
-    out = subprocess.run([sys.executable, "-c", COLLECTIONS.format(path=str(NETWORKS / "xor.json"))], cwd=ROOT,
+@pytest.mark.parametrize("name", ["xor", "shapes"])
+def test_the_collector_waits_for_the_network_screen(name):
+    """From `bptui FILE` to its network screen (the loading screen's panels first, when the file
+    gives its weights, as xor's does) the cyclic collector does not run: it would scan the modules
+    and widgets start-up builds, only to keep them. It runs once the network screen is up."""
+    out = subprocess.run([sys.executable, "-c", COLLECTIONS.format(path=str(NETWORKS / f"{name}.json"))], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     seen = json.loads(out.splitlines()[-1])
-    assert seen == {"collections": 0, "collecting at the panels": False, "collecting after": True}
+    assert seen == {"collections": 0, "collecting at the panels": False, "collecting at the network screen": False,
+                    "network screen": True, "collecting after": True}
 
 
 @pytest.mark.parametrize("name", ["not_there.json", "bad"])
