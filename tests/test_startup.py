@@ -109,4 +109,3 @@ def test_the_collector_is_back_after_an_error(tmp_path, name):
     assert gc.isenabled()
     assert main([str(path)]) == 2
     assert gc.isenabled()
-
