@@ -2,6 +2,7 @@
 
     python benchmarks/tui_speed.py [--steps N] [--starts K]
     python benchmarks/tui_speed.py --tmux [--starts K]
+    python benchmarks/tui_speed.py --instructions
 
 Step cost is CPU time (time.process_time) of N steps, each followed by the pilot waiting until the
 screen is drawn: the pilot's idle waits are sleeps, so they drop out and what is left is the work of
@@ -13,6 +14,11 @@ launched in a fresh 120×40 tmux session, from the launch until the W⁽¹⁾ pa
 terminal (what the pane is sent, copied by ``tmux pipe-pane``, watched for them), interleaved with a bare Textual app launched and watched
 the same way until its one line is on the terminal; median of K runs each, and their ratio. Unlike
 the headless figure it counts the interpreter's own start and the terminal's first paint.
+
+``--instructions`` counts start-up in instructions with valgrind's callgrind, which a loaded
+machine does not stretch: the bare app to its first frame, and ``bptui networks/xor.json`` (as
+launched, headless at 120×40) to its first frame and to the network screen, the app's process and
+its reader child apart. About a minute; deterministic to a few parts in a thousand.
 """
 
 from __future__ import annotations
@@ -215,12 +221,87 @@ def tmux_cold_start(k: int) -> dict[str, float]:
             for name, ts in times.items() for i, what in enumerate(("wall", "cpu", "cpu+children"))}
 
 
+INSTR_BARE = """
+import os
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("bare app ready")
+    def on_ready(self):
+        self.call_after_refresh(lambda: os._exit(0))  # after its first frame
+Bare().run(headless=True, size=(120, 40))
+"""
+
+# `bptui FILE` as launched, headless at 120×40, ended (os._exit, no teardown counted) at its first
+# frame or once the network screen is up; Textual is patched once cli has imported it, beside the
+# reader child (a wrapper of cli._read_aside, so that the fork and the imports keep their order)
+INSTR_BPTUI = """
+import os, sys
+sys.argv = ["bptui", {path!r}]
+import bptui.cli as cli
+read_aside = cli._read_aside
+def patched(doc, path):
+    wait = read_aside(doc, path)
+    def after_textual():
+        from textual.app import App
+        from bptui.tui import app as tui
+        run = App.run
+        App.run = lambda self, **kw: run(self, headless=True, size=(120, 40))
+        if {stop!r} == "first frame":
+            tui.BptuiApp._loading_shown = lambda self: os._exit(0)
+        else:
+            replay = tui.BptuiApp.replay_early_keys
+            def replay_early_keys(self):
+                if self.screen is self.main:  # the network screen is up
+                    os._exit(0)
+                replay(self)
+            tui.BptuiApp.replay_early_keys = replay_early_keys
+        return wait()
+    return after_textual
+cli._read_aside = patched
+cli.main()
+"""
+
+
+def instructions(code: str) -> list[float]:
+    """Millions of instructions a script runs under callgrind: its process first, then the
+    children it forked (a loaded machine changes none of these counts)."""
+    import re
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.%p", sys.executable,
+                               "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    counts = {int(pid): int(n.replace(",", "")) for pid, n in re.findall(r"==(\d+)== Collected : ([\d,]+)", proc.stderr)}
+    if not counts:
+        raise SystemExit(f"valgrind counted nothing:\n{proc.stderr[-2000:]}")
+    first = min(counts)  # the script's process started first
+    return [counts[first] / 1e6] + [n / 1e6 for pid, n in sorted(counts.items()) if pid != first]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--starts", type=int, default=11)
     parser.add_argument("--tmux", action="store_true", help="only start-up in a 120×40 tmux session")
+    parser.add_argument("--instructions", action="store_true",
+                        help="only start-up, in instructions counted by valgrind (headless, 120×40)")
     args = parser.parse_args()
+    if args.instructions:
+        import compileall
+
+        compileall.compile_dir(str(ROOT / "bptui"), quiet=1)  # bytecode, as an installed package has it
+        path = str(ROOT / "networks" / "xor.json")
+        bare = instructions(INSTR_BARE)[0]
+        first = instructions(INSTR_BPTUI.format(path=path, stop="first frame"))
+        network = instructions(INSTR_BPTUI.format(path=path, stop="network screen"))
+        print("start-up in instructions (valgrind --tool=callgrind; headless, 120×40; millions):")
+        print(f"  bare Textual app, its first frame:        {bare:7.0f} M")
+        print(f"  bptui xor, its first frame:               {first[0]:7.0f} M  ({first[0] / bare:.2f}× bare)")
+        print(f"  bptui xor, its reader child:              {sum(first[1:]):7.0f} M")
+        print(f"  bptui xor, to the network screen:         {network[0]:7.0f} M  ({network[0] / bare:.2f}× bare)")
+        return
     if args.tmux:
         load = os.getloadavg()[0]
         c = tmux_cold_start(args.starts)

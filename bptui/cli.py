@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import io
 import json
 import math
@@ -456,16 +457,35 @@ def cmd_open(args) -> int:
         from .tui.graph_app import run as run_graph
 
         return run_graph(spec, no_color=args.no_color)
+    # The cyclic garbage collector waits until the network screen is up (BptuiApp.network_shown
+    # freezes what is alive then and enables it): start-up builds modules, classes and widgets that
+    # stay and frees little, so the collections before the first frame (about 10 ms of CPU in all,
+    # in the app and in the reader child) and the network screen would scan them only to keep them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _open_network(args, doc, path)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _open_network(args, doc, path: str) -> int:
+    from .core.util import validate
+    from .core.util.errors import SpecError
+
     try:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
+    # before the fork: the profiles' modules (dataclasses, inspect, ast) serve the reader child and
+    # the app's process alike, imported once instead of once in each
+    from .core.formulas.profiles import notation_for
+
     read = _read_aside(doc, path)
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
-    from .core.formulas.profiles import notation_for
-
     notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
         from .core.engine.equations import check_profile  # NumPy's import: not before a loading screen's frame

@@ -50,3 +50,62 @@ def test_the_first_frame_imports_no_numpy_and_no_core(name):
     assert "textual" in modules and "bptui.tui.loading" in modules  # the frame was drawn by the loading screen
     early = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(LATE)]
     assert early == []
+
+
+COLLECTIONS = """
+import gc, json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+seen = {{"collections": 0}}
+def count(phase, info):
+    if phase == "start":
+        seen["collections"] += 1
+class Shown(tui.BptuiApp):
+    def panels_shown(self):
+        seen["collecting at the panels"] = gc.isenabled()
+        super().panels_shown()
+    def network_shown(self):
+        seen["collecting at the network screen"] = gc.isenabled()
+        seen["network screen"] = self.screen is self.main
+        super().network_shown()
+        seen["collecting after"] = gc.isenabled()
+        print(json.dumps(seen))
+        self.exit()
+tui.BptuiApp = Shown
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True)
+from bptui.cli import main
+gc.callbacks.append(count)
+main()
+"""
+
+
+@pytest.mark.parametrize("name", ["xor", "shapes"])
+def test_the_collector_waits_for_the_network_screen(name):
+    """From `bptui FILE` to its network screen (the loading screen's panels first, when the file
+    gives its weights, as xor's does) the cyclic collector does not run: it would scan the modules
+    and widgets start-up builds, only to keep them. It runs once the network screen is up."""
+    out = subprocess.run([sys.executable, "-c", COLLECTIONS.format(path=str(NETWORKS / f"{name}.json"))], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert seen == {"collections": 0, "collecting at the panels": False, "collecting at the network screen": False,
+                    "network screen": True, "collecting after": True}
+
+
+@pytest.mark.parametrize("name", ["not_there.json", "bad"])
+def test_the_collector_is_back_after_an_error(tmp_path, name):
+    """A file refused before the app starts leaves the collector as it found it (the tests call
+    `main` in their own process)."""
+    import gc
+
+    from bptui.cli import main
+
+    path = tmp_path / name
+    if name == "bad":
+        doc = json.loads((NETWORKS / "xor.json").read_text())
+        doc["weights"][0] = [[1.0, 2.0]]  # a row short of the bias and two inputs: the reader refuses it
+        path.write_text(json.dumps(doc))
+    assert gc.isenabled()
+    assert main([str(path)]) == 2
+    assert gc.isenabled()

@@ -88,6 +88,7 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
     def on_mount(self) -> None:
         if self.spec is not None:
             self.call_after_refresh(self.panels_shown)
+            self.call_after_refresh(self.network_shown)
 
     def on_ready(self) -> None:
         """Textual mounts the app inside a batch update, which holds every frame back and runs
@@ -126,6 +127,7 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         self.call_after_refresh(self.replay_early_keys)
         if not shown_before:
             self.call_after_refresh(self.panels_shown)
+        self.call_after_refresh(self.network_shown)
 
     def replay_early_keys(self) -> None:
         """The keys pressed while the loading screen showed, in their order, now that the network
@@ -146,12 +148,17 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         self.call_after_refresh(lambda: self.screen.refresh_bindings())
 
     def panels_shown(self) -> None:
-        """The network's panels are on screen (from the file, or from the stepper). What is alive
-        now (the modules, the network, its screen) leaves the collector's generations: the full
-        collections that a dialog's widgets or a burst of steps set off no longer scan it (one was
-        50–80 ms of the settings dialog's opening, ``benchmarks/settings_speed.py``)."""
+        """The network's panels are on screen (from the file, or from the stepper)."""
         log.info(f"panels shown {1e3 * (time.perf_counter() - STARTED):.0f} ms after start")
+
+    def network_shown(self) -> None:
+        """The network screen is on screen. What is alive now (the modules, the network, its screen)
+        leaves the collector's generations: the full collections that a dialog's widgets or a burst
+        of steps set off no longer scan it (one was 50–80 ms of the settings dialog's opening,
+        ``benchmarks/settings_speed.py``). Then the collector runs again: `bptui FILE` holds it
+        from its start (``cli.cmd_open``), which builds all this and frees little."""
         gc.freeze()
+        gc.enable()
 
     def say(self, text: str) -> None:
         """On the message line of the network screen (errors found anywhere are said there)."""

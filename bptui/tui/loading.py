@@ -14,7 +14,7 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -58,10 +58,11 @@ class LoadingScreen(Screen[None]):
         with VerticalScroll(id="equation-box", can_focus=False):
             yield TextLine(id="equation")
         yield MessageLine(id="message")
-        with Horizontal(id="main"):
-            with LayerPanels(id="layers"):
-                if self.views is not None:
-                    yield from panels(self.views, 4)
+        # the network screen's #layers without its #main row around it (the row holds the side
+        # panels, none here): the same place on screen, one container less to style and lay out
+        with LayerPanels(id="layers"):
+            if self.views is not None:
+                yield from panels(self.views, 4)
         yield Footer(show_command_palette=False, compact=True)
         self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
 
