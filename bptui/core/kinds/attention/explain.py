@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ...engine import wiring as wired
-from ...engine.explain import Cell, Explanation, _Builder, _not_yet, current_example
-from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul
+from ...engine.explain import _LARGEST_EXPONENT, Cell, Explanation, _Builder, _not_yet, current_example
+from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, mul
 from ...formulas.notation import sup
 from ..rnn import explain as seq_explain
 from . import steps
@@ -201,13 +201,27 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         e = np.asarray(st.extra["scores", l])[h, t]
         keys = [v for v in range(T) if not kind.causal or v <= t]
         nums = []
-        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_τ″ exp(e_{t + 1},τ″)"
-                 + (f" over τ″ ≤ {t + 1} (causal)" if kind.causal else ""))
-        total = float(sum(math.exp(e[v]) for v in keys))
-        out.say(words, f"exp(e_{t + 1},{u + 1}) = {out.n(math.exp(e[u]) if u in keys else 0.0)}, "
-                       f"Σ_τ″ exp(e_{t + 1},τ″) = {out.n(total)}")
+        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_j exp(e_{t + 1},j) over the keys j"
+                 + (f" ≤ {t + 1} (causal)" if kind.causal else ""))
+        out.say(words)
+        result = Num(value, Ref("a", l, pos))
         if kind.causal and u > t:
             out.say(f"τ′ = {u + 1} > τ = {t + 1}: masked, a = 0")
+            out.eq(Equation(sym(q, *pos), (result,), "=", {}))
+        else:
+            e_u, top = sym("scores", h, t, u), float(max(e[v] for v in keys))
+            assert isinstance(e_u, Sym)
+            e_v = replace(e_u, sub=e_u.sub[:-1] + ("j",), vector=True)
+            shift = abs(top) > _LARGEST_EXPONENT  # e^top would be ∞ (or 0): every e less the largest
+
+            def exp_of(v: int) -> Node:
+                return Call("exp", (Num(float(e[v]) - top) if shift else at("scores", h, t, v),))
+
+            out.eq(Equation(sym(q, *pos), (Op("/", (Call("exp", (e_u,)), Sum("j", Call("exp", (e_v,))))),
+                                           Op("/", (exp_of(u), add(*[exp_of(v) for v in keys]))), result),
+                            "=", {e_u: float(e[u]), e_v: e[keys]},
+                            f"each e less the largest, {out.n(top)}: e^{out.n(top)} is "
+                            f"{'more' if top > 0 else 'less'} than a float holds" if shift else ""))
         title = f"{out.p(sym(q, *pos))} = {out.n(value)}: how much query {t + 1} reads key {u + 1}"
         return out.done(title + (f" (head {h + 1})" if kind.heads > 1 else "") + f", example n = {n}", value)
     elif q == "z":
