@@ -105,7 +105,8 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
         value = float(board[t - 1][b])
         lhs = Sym("o", l, (b,), time=t)
         out.say(f"the skip adds the block's input x = o{sup(w.src[l])}_τ to its layers' output F(x) = o{sup(w.tail[l])}_τ")
-        out.eq(Equation(lhs, (add(Num(x), Num(f)), Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
+        out.eq(Equation(lhs, (add(Num(x, _unit_ref(net, w.src[l], t, b)), Num(f, _unit_ref(net, w.tail[l], t, b))),
+                              Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of block {l} at τ = {t}, example n = "
                         f"{current_example(stepper)}", value, terms=(x, f))
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
@@ -118,6 +119,15 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(lhs, (add(Num(up), Num(inner)), Num(value, Ref("delta", l, (t - 1, b - 1)))), "=", {}))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of ∂ℓ/∂x of block {l} at τ = {t}, example n = "
                     f"{current_example(stepper)}", value, terms=(up, inner))
+
+
+def _unit_ref(net: Any, k: int, t: int, b: int) -> Ref:
+    """Where unit b (from 1) of layer k's units at τ = t (steps.units) stands on the board: row τ of
+    o⁽ᵏ⁾ (a kind that keeps o_0 in row 0: row τ + 1), past a bias column."""
+    if k == 0:
+        return Ref("o", 0, (t - 1, b))
+    kind = net.kinds[k - 1]
+    return Ref("o", k, (kind.time_row("o", t), b - 1 + int(kind.bias_entry)))
 
 
 def position(cell: Cell, board: np.ndarray | None) -> tuple[int, ...]:
@@ -306,7 +316,13 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
         return out.done(f"{g} = {out.n(value)} so far", value)
     src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
     terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
+    g_name = "do" if name == "O" else f"d{name.lower()}"
     out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1} · "
-            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)",
-            f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}")
+            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step) to the earlier examples' part")
+    before = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    g0 = value - float(sum(terms))
+    out.eq(Equation(kind.grad_sym(l, row, col),
+                    (add(Num(g0, means=before), *[mul(Num(float(grads[t, r]), Ref(g_name, l, (t, r))),
+                                                      Num(float(src[t, c]), exact=c == 0)) for t in range(len(src))]),
+                     Num(value, Ref("G", l, (row, col)))), "=", {before: g0}))
     return out.done(f"{g} = {out.n(value)}: summed over τ and the examples of the update group so far", value)

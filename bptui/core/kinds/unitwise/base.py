@@ -222,6 +222,8 @@ class Unitwise(LayerKind):
                 return None if not ref.index else Ref("o", src, (t, ref.index[0] - 1) + ref.index[1:])
             if t is None:  # once, above a many-to-one layer: the board's own vectors
                 return ref
+            if ref.quantity == "do" and m == l:  # ∂ℓ/∂o⁽ˡ⁾ from above, its row τ
+                return Ref("do", m, (t - 1,) + (ref.index or ()))
             if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
                 return ref
             return Ref(ref.quantity, m, (net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))

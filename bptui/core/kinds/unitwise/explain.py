@@ -100,8 +100,11 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     gG = np.asarray(W[:, 1]) * gv
     m1, m2 = float(gG.mean()), float((gG * u).mean())
     du = Sym("ĝ", l, (b + 1,))
-    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}: ĝ_{b + 1} = {out.n(gamma)} · {out.n(float(gv[b]))} = {out.n(float(gG[b]))}",
-            f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
+    do = k.do_sym(l, pos)
+    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}:")
+    out.eq(Equation(du, (mul(gS, do), mul(Num(gamma, means=gS), Num(float(gv[b]), Ref("do", l, pos))),
+                         Num(float(gG[b]), means=du)), bindings={gS: gamma, do: float(gv[b]), du: float(gG[b])}))
+    out.say(f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
             f"mean(ĝ ⊙ u) = {out.n(m2)}: the path through σ (every u shrinks when σ grows)")
     mean1, mean2 = Sym("mean(ĝ)"), Sym("mean(ĝ⊙u)")
     rhs = Op("/", (Op("()", (sub(sub(du, mean1), mul(ub, mean2)),)), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),))))
