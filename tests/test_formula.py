@@ -212,13 +212,15 @@ def check_explained(stepper, key, digits: int) -> int:
 @st.composite
 def recurrent_networks(draw):
     """A random recurrent network file: an rnn layer under dense layers, stacked rnn layers with dense
-    layers at τ between them, or LSTM or GRU layers alone, stacked, over or under an rnn layer or over
-    a dense layer at τ (many-to-one or a sequence out, at random); every update mode and optimizer,
-    with and without L2; its weights as drawn or four times larger (saturated units and gates)."""
+    layers at τ between them, LSTM or GRU layers alone, stacked, over or under an rnn layer or over
+    a dense layer at τ (many-to-one or a sequence out, at random), or layer norms and dropout beside
+    rnn layers or in blocks around attention; every update mode and optimizer, with and without L2;
+    its weights as drawn or four times larger (saturated units and gates)."""
     from .helpers import STACK_SHAPES, random_rnn_doc, random_stack_doc
+    from .test_dropout_sequences import SHAPES as NORM_SHAPES, with_dropout
     from .test_gated_reference import SHAPES, random_doc as gated_doc
 
-    family = draw(st.sampled_from(["rnn", "stacked", "lstm", "gru"]))
+    family = draw(st.sampled_from(["rnn", "stacked", "lstm", "gru", "norm"]))
     seed = draw(st.integers(0, 10_000))
     kw = {"n": 2, "update": draw(st.sampled_from(["full_batch", "per_example", "mini_batch"])),
           "optimizer": draw(st.sampled_from(OPTIMIZERS)), "l2": draw(st.sampled_from([0.0, 0.1]))}
@@ -226,6 +228,9 @@ def recurrent_networks(draw):
         doc = random_rnn_doc(seed, **kw)
     elif family == "stacked":
         doc = random_stack_doc(seed, draw(st.sampled_from(STACK_SHAPES)), **kw)
+    elif family == "norm":
+        doc = with_dropout(seed, draw(st.sampled_from(NORM_SHAPES)), l2=kw["l2"], optimizer=kw["optimizer"],
+                           update={"batch_size": 2} if kw["update"] == "mini_batch" else kw["update"])
     else:
         doc = gated_doc(seed, draw(st.sampled_from(SHAPES)), kind=family, rows=4 if family == "lstm" else 3, **kw)
     doc["weights"] = _scaled(doc["weights"], draw(st.sampled_from([1.0, 4.0])))
@@ -235,11 +240,11 @@ def recurrent_networks(draw):
 @settings(max_examples=40, deadline=None)
 @given(recurrent_networks(), st.integers(2, 6))
 def test_recurrent_networks_check_to_the_last_digit(spec, digits):
-    """rnn, LSTM and GRU layers through time (recurrent_networks): every step's equations of one epoch
-    (s, o, the gates, c and h at τ; δ with its part from τ + 1, ∂ℓ/∂h and ∂ℓ/∂c; G over τ; the layers
-    above at τ or once; the updates), text and LaTeX where they elide no term, hold to the last digit
-    as printed, and every number is the board's; at every third step, so do the explanations of the
-    cells it writes."""
+    """rnn, LSTM and GRU layers through time, with layer norms and dropout (recurrent_networks): every
+    step's equations of one epoch (s, o, the gates, c and h at τ; δ with its part from τ + 1, ∂ℓ/∂h and
+    ∂ℓ/∂c; G over τ; u, m and ∂ℓ/∂x at τ; the layers above at τ or once; the updates), text and LaTeX
+    where they elide no term, hold to the last digit as printed, and every number is the board's; at
+    every third step, so do the explanations of the cells it writes."""
     stepper = Stepper(spec)
     checked = explained = 0
     for i in range(len(stepper.schedule)):
@@ -257,7 +262,7 @@ def _scaled(weights, factor: float):
         return {k: v if k in ("gamma", "beta") else _scaled(v, factor) for k, v in weights.items()}
     if isinstance(weights, list):
         return [_scaled(w, factor) for w in weights]
-    return weights * factor
+    return None if weights is None else weights * factor  # a dropout layer has none
 
 
 @pytest.mark.parametrize("name", GRAPH_EXAMPLES)
