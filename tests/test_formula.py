@@ -179,11 +179,16 @@ def test_residual_attention_and_layer_norm_networks_check_to_the_last_digit(seed
 
     doc = random_residual_doc(seed, n=2) if family == "residual" else random_doc(seed, n=2)
     doc["weights"] = _scaled(doc["weights"], scale)
-    stepper = Stepper(parse(doc, f"{family}.json"))
+    check_epoch(Stepper(parse(doc, f"{family}.json")), digits, check_step)
+
+
+def check_epoch(stepper, digits: int, check_one) -> None:
+    """One epoch: every step's equations by ``check_one`` (check_step, or check_conv_step where a
+    printer may elide), and at every third step the explanations of the cells it writes."""
     checked = explained = 0
     for i in range(len(stepper.schedule)):
         step = stepper.forward()
-        checked += check_step(stepper, step, digits)
+        checked += check_one(stepper, step, digits)
         if i % 3 == 0:
             explained += check_explained(stepper, step.key, digits)
     assert checked > 0 and explained > 0
@@ -245,14 +250,7 @@ def test_recurrent_networks_check_to_the_last_digit(spec, digits):
     ∂ℓ/∂c; G over τ; u, m and ∂ℓ/∂x at τ; the layers above at τ or once; the updates), text and LaTeX
     where they elide no term, hold to the last digit as printed, and every number is the board's; at
     every third step, so do the explanations of the cells it writes."""
-    stepper = Stepper(spec)
-    checked = explained = 0
-    for i in range(len(stepper.schedule)):
-        step = stepper.forward()
-        checked += check_conv_step(stepper, step, digits)
-        if i % 3 == 0:
-            explained += check_explained(stepper, step.key, digits)
-    assert checked > 0 and explained > 0
+    check_epoch(Stepper(spec), digits, check_conv_step)
 
 
 def _scaled(weights, factor: float):
@@ -321,6 +319,23 @@ def test_every_shown_calculation_checks_to_its_last_digit_on_the_examples(name, 
     for _ in range(steps or len(stepper.schedule)):
         checked += check_step(stepper, stepper.forward(), 4)
     assert checked > 0
+
+
+@pytest.mark.parametrize("name,steps", [("parity", 120), ("stacked_parity", 120), ("gru_parity", 120),
+                                        ("long_memory_lstm", 120), ("count_tokens", 120), ("tiny_transformer", 160)])
+def test_the_bundled_sequence_networks_check_to_their_last_digit(name, steps):
+    """The first steps of each bundled sequence network (its first examples through time, and attention's
+    and the layer norms' steps over whole sequences): every step's equations and, at every third step,
+    the explanations of the cells it writes, text and LaTeX, at 4 digits (the random sequence networks
+    above check the rest)."""
+    stepper = Stepper(load_any(NETWORKS / f"{name}.json"))
+    checked = explained = 0
+    for i in range(steps):
+        step = stepper.forward()
+        checked += check_conv_step(stepper, step, 4)
+        if i % 3 == 0:
+            explained += check_explained(stepper, step.key, 4)
+    assert checked > 0 and explained > 0
 
 
 def test_operands_carry_the_digits_the_result_needs():
