@@ -20,7 +20,7 @@ import numpy as np
 
 from ...engine import wiring as wired
 from ...engine.explain import _LARGEST_EXPONENT, Cell, Explanation, _Builder, _not_yet, current_example
-from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, mul
+from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, group, mul, sub
 from ...formulas.notation import sup
 from ..rnn import explain as seq_explain
 from . import steps
@@ -257,10 +257,10 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         r = float(a @ da)
         out.say(f"the softmax's Jacobian on row {t + 1}: δ = a (∂ℓ/∂a − r), r = Σ_τ″ a_{t + 1},τ″ ∂ℓ/∂a_{t + 1},τ″")
         rsum = add(*[mul(at("a", h, t, v), at("da", h, t, v)) for v in range(T)])
-        out.eq(Equation(Num(r, means=None), (rsum, Num(r)), "=", {}, f"r of row {t + 1}"))
-        filled = mul(at("a", h, t, u), Num(float(da[u]) - r))
-        out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {},
-                        f"∂ℓ/∂a_{t + 1},{u + 1} − r = {out.n(float(da[u]))} − {out.n(r)}"))
+        r_sym = Sym("r", l, (h + 1, t + 1) if kind.heads > 1 else (t + 1,))
+        out.eq(Equation(r_sym, (rsum, Num(r, means=r_sym)), "=", {r_sym: r}, f"r of row {t + 1}"))
+        filled = mul(at("a", h, t, u), group(sub(at("da", h, t, u), Num(r, means=r_sym))))
+        out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {r_sym: r}))
         return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: δ of score e_{t + 1},{u + 1}, example n = {n}", value)
     elif q in ("dq", "dk"):
         t, c = pos
