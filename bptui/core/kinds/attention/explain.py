@@ -309,6 +309,11 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
         return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
     name, r, c = found
     g = out.p(kind.grad_sym(l, row, col))
+    if name == "K" and c == 0:  # exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
+        out.say("the key bias's G is exactly 0: b_K adds the same q_τ·b_K / √dh to every score of row τ, which "
+                "softmax ignores (each row of δ sums to 0, so Σ_τ ∂ℓ/∂k_τ = 0)")
+        out.eq(Equation(kind.grad_sym(l, row, col), (Num(value, Ref("G", l, (row, col))),)))
+        return out.done(f"{g} = {out.n(value)}: always 0", value)
     grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
     if grads is None or np.isnan(grads).any():
         out.say(f"{g} sums ∂ℓ/∂{name.lower()}_τ,{r + 1} · [1; {'z' if name == 'O' else 'x'}_τ]_{c} over τ and the examples "
