@@ -5,9 +5,10 @@ and whose arithmetic holds on the numbers as shown (interval arithmetic over the
 The property test runs random networks of every activation × loss × update mode × optimizer, with
 and without L2, through two epochs (plus a weight edit and a restart from trained weights) and
 checks every step's equations in text and LaTeX, and the explanation of every cell at every
-fifth step. Two more strategies hold the last-digit rule where it is hardest: saturated networks
-(outputs within 10⁻⁸ of 0 or 1, every loss, sigmoid and softmax) and residual, attention and
-layer-norm networks (their weights also six times larger).
+fifth step. More strategies hold the last-digit rule where it is hardest: saturated networks
+(outputs within 10⁻⁸ of 0 or 1, every loss, sigmoid and softmax); residual, attention and
+layer-norm networks (their weights also six times larger); and rnn, LSTM and GRU networks through
+time (four times larger too), with the explanations of the cells a step writes at every third step.
 """
 
 from __future__ import annotations
@@ -169,35 +170,87 @@ def test_saturated_networks_check_to_the_last_digit(spec, digits):
        st.sampled_from([1.0, 6.0]))
 def test_residual_attention_and_layer_norm_networks_check_to_the_last_digit(seed, family, digits, scale):
     """Residual blocks (nested) on vectors; on sequences attention, layer norms and blocks over the
-    whole sequence: every step's equations, text and LaTeX, hold to the last digit as printed, also
-    with the weights six times larger (saturated attention and units); not attention's own steps,
-    whose matrix forms the interval rules do not take. One epoch; on vectors, at every third step,
-    the explanations of the cells it writes."""
+    whole sequence: every step's equations (attention's own, its matrices times matrices and each
+    row's softmax, too), text and LaTeX, hold to the last digit as printed, also with the weights six
+    times larger (saturated attention and units). One epoch; at every third step, the explanations of
+    the cells it writes (a cell at τ: each number its board entry at τ)."""
     from .helpers import random_residual_doc
     from .test_residual_sequences import random_doc
 
     doc = random_residual_doc(seed, n=2) if family == "residual" else random_doc(seed, n=2)
     doc["weights"] = _scaled(doc["weights"], scale)
-    stepper = Stepper(parse(doc, f"{family}.json"))
-    from bptui.core.teaching import quiz
+    check_epoch(Stepper(parse(doc, f"{family}.json")), digits, check_step)
 
-    checked = 0
+
+def check_epoch(stepper, digits: int, check_one) -> None:
+    """One epoch: every step's equations by ``check_one`` (check_step, or check_conv_step where a
+    printer may elide), and at every third step the explanations of the cells it writes."""
+    checked = explained = 0
     for i in range(len(stepper.schedule)):
         step = stepper.forward()
-        k = step.key
-        if k.layer is not None and stepper.spec.layer_kinds[k.layer - 1].mixes_time:
-            continue  # attention's matrix forms (Q Kᵀ, A V) are beyond the interval rules: matrix · vector only
-        checked += check_step(stepper, step, digits)
-        if i % 3 or k.phase not in ("forward", "backward") or k.layer is None or family == "sequence":
-            continue  # a cell at τ names its board entry without τ: the sequences' explanations are checked
-            # against the board by tests/test_residual_sequences.py
-        for cell in quiz.candidates(stepper.spec, k):  # the cells this step writes, explained
-            e = explain(stepper, cell, digits)
-            for eq in e.equations:
-                eq = plan(eq, digits)
-                checked += check_equation(eq, digits, stepper, where=f"{cell} at step {k.step}")
-                check_text(eq, digits, e.text())
-    assert checked > 0
+        checked += check_one(stepper, step, digits)
+        if i % 3 == 0:
+            explained += check_explained(stepper, step.key, digits)
+    assert checked > 0 and explained > 0
+
+
+def check_explained(stepper, key, digits: int) -> int:
+    """The explanations of the cells step ``key`` writes (the quiz's candidates: every number it puts on
+    the board): each number is the board's, the arithmetic as printed holds, text and LaTeX (where
+    the text elides no term)."""
+    from bptui.core.teaching import quiz
+
+    if key.layer is None and key.quantity != "loss":
+        return 0
+    checked = 0
+    latex = LatexPrinter(digits)
+    for cell in quiz.candidates(stepper.spec, key):
+        e = explain(stepper, cell, digits)
+        for eq in e.equations:
+            eq = plan(eq, digits)
+            checked += check_equation(eq, digits, stepper, where=f"{cell} at step {key.step}")
+            if "…" not in e.text():
+                check_text(eq, digits, e.text(), " ".join(r for row in latex.rows(eq) for r in row))
+    return checked
+
+
+@st.composite
+def recurrent_networks(draw):
+    """A random recurrent network file: an rnn layer under dense layers, stacked rnn layers with dense
+    layers at τ between them, LSTM or GRU layers alone, stacked, over or under an rnn layer or over
+    a dense layer at τ (many-to-one or a sequence out, at random), or layer norms and dropout beside
+    rnn layers or in blocks around attention; every update mode and optimizer, with and without L2;
+    its weights as drawn or four times larger (saturated units and gates)."""
+    from .helpers import STACK_SHAPES, random_rnn_doc, random_stack_doc
+    from .test_dropout_sequences import SHAPES as NORM_SHAPES, with_dropout
+    from .test_gated_reference import SHAPES, random_doc as gated_doc
+
+    family = draw(st.sampled_from(["rnn", "stacked", "lstm", "gru", "norm"]))
+    seed = draw(st.integers(0, 10_000))
+    kw = {"n": 2, "update": draw(st.sampled_from(["full_batch", "per_example", "mini_batch"])),
+          "optimizer": draw(st.sampled_from(OPTIMIZERS)), "l2": draw(st.sampled_from([0.0, 0.1]))}
+    if family == "rnn":
+        doc = random_rnn_doc(seed, **kw)
+    elif family == "stacked":
+        doc = random_stack_doc(seed, draw(st.sampled_from(STACK_SHAPES)), **kw)
+    elif family == "norm":
+        doc = with_dropout(seed, draw(st.sampled_from(NORM_SHAPES)), l2=kw["l2"], optimizer=kw["optimizer"],
+                           update={"batch_size": 2} if kw["update"] == "mini_batch" else kw["update"])
+    else:
+        doc = gated_doc(seed, draw(st.sampled_from(SHAPES)), kind=family, rows=4 if family == "lstm" else 3, **kw)
+    doc["weights"] = _scaled(doc["weights"], draw(st.sampled_from([1.0, 4.0])))
+    return parse(doc, f"{family}.json")
+
+
+@settings(max_examples=40, deadline=None)
+@given(recurrent_networks(), st.integers(2, 6))
+def test_recurrent_networks_check_to_the_last_digit(spec, digits):
+    """rnn, LSTM and GRU layers through time, with layer norms and dropout (recurrent_networks): every
+    step's equations of one epoch (s, o, the gates, c and h at τ; δ with its part from τ + 1, ∂ℓ/∂h and
+    ∂ℓ/∂c; G over τ; u, m and ∂ℓ/∂x at τ; the layers above at τ or once; the updates), text and LaTeX
+    where they elide no term, hold to the last digit as printed, and every number is the board's; at
+    every third step, so do the explanations of the cells it writes."""
+    check_epoch(Stepper(spec), digits, check_conv_step)
 
 
 def _scaled(weights, factor: float):
@@ -207,7 +260,7 @@ def _scaled(weights, factor: float):
         return {k: v if k in ("gamma", "beta") else _scaled(v, factor) for k, v in weights.items()}
     if isinstance(weights, list):
         return [_scaled(w, factor) for w in weights]
-    return weights * factor
+    return None if weights is None else weights * factor  # a dropout layer has none
 
 
 @pytest.mark.parametrize("name", GRAPH_EXAMPLES)
@@ -266,6 +319,23 @@ def test_every_shown_calculation_checks_to_its_last_digit_on_the_examples(name, 
     for _ in range(steps or len(stepper.schedule)):
         checked += check_step(stepper, stepper.forward(), 4)
     assert checked > 0
+
+
+@pytest.mark.parametrize("name,steps", [("parity", 120), ("stacked_parity", 120), ("gru_parity", 120),
+                                        ("long_memory_lstm", 120), ("count_tokens", 120), ("tiny_transformer", 160)])
+def test_the_bundled_sequence_networks_check_to_their_last_digit(name, steps):
+    """The first steps of each bundled sequence network (its first examples through time, and attention's
+    and the layer norms' steps over whole sequences): every step's equations and, at every third step,
+    the explanations of the cells it writes, text and LaTeX, at 4 digits (the random sequence networks
+    above check the rest)."""
+    stepper = Stepper(load_any(NETWORKS / f"{name}.json"))
+    checked = explained = 0
+    for i in range(steps):
+        step = stepper.forward()
+        checked += check_conv_step(stepper, step, 4)
+        if i % 3 == 0:
+            explained += check_explained(stepper, step.key, 4)
+    assert checked > 0 and explained > 0
 
 
 def test_operands_carry_the_digits_the_result_needs():

@@ -426,10 +426,11 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
         rhs = Op("/", (Call("exp", (s_b,)), Sum("k", Call("exp", (s_k,)))))
         top = float(np.max(s))
         note = ""
-        if top > _LARGEST_EXPONENT:  # e^s would be ∞ (and ∞/∞ no number): every s less the largest, as computed
+        if abs(top) > _LARGEST_EXPONENT:  # e^s would be ∞ or 0 (∞/∞, 0/0 no number): every s less the largest
             numbers = Op("/", (Call("exp", (Num(float(s[b - 1]) - top),)),
                                add(*[Call("exp", (Num(float(v) - top),)) for v in s])))
-            note = f"each sₖ{sup(l)} less the largest, {out.n(top)}: e^{out.n(top)} is more than a float holds"
+            note = (f"each sₖ{sup(l)} less the largest, {out.n(top)}: e^{out.n(top)} is "
+                    f"{'more' if top > 0 else 'less'} than a float holds")
         else:
             numbers = Op("/", (Call("exp", (Num(float(s[b - 1]), Ref("s", l, (b - 1,))),)),
                                add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from ...engine import wiring as wired
-from ...engine.explain import Cell, Explanation, _Builder, _group_size, _not_yet, builder, current_example
-from ...formulas.formula import Equation, Node, Num, Ref, Sym, add, mul
+from ...engine.explain import _LARGEST_EXPONENT, Cell, Explanation, _Builder, _group_size, _not_yet, builder, \
+    current_example
+from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, group, mul, sub
 from ...formulas.notation import sup
 from ..rnn import explain as seq_explain
 from . import steps
@@ -105,7 +106,8 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
         value = float(board[t - 1][b])
         lhs = Sym("o", l, (b,), time=t)
         out.say(f"the skip adds the block's input x = o{sup(w.src[l])}_τ to its layers' output F(x) = o{sup(w.tail[l])}_τ")
-        out.eq(Equation(lhs, (add(Num(x), Num(f)), Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
+        out.eq(Equation(lhs, (add(Num(x, _unit_ref(net, w.src[l], t, b)), Num(f, _unit_ref(net, w.tail[l], t, b))),
+                              Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of block {l} at τ = {t}, example n = "
                         f"{current_example(stepper)}", value, terms=(x, f))
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
@@ -118,6 +120,15 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(lhs, (add(Num(up), Num(inner)), Num(value, Ref("delta", l, (t - 1, b - 1)))), "=", {}))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of ∂ℓ/∂x of block {l} at τ = {t}, example n = "
                     f"{current_example(stepper)}", value, terms=(up, inner))
+
+
+def _unit_ref(net: Any, k: int, t: int, b: int) -> Ref:
+    """Where unit b (from 1) of layer k's units at τ = t (steps.units) stands on the board: row τ of
+    o⁽ᵏ⁾ (a kind that keeps o_0 in row 0: row τ + 1), past a bias column."""
+    if k == 0:
+        return Ref("o", 0, (t - 1, b))
+    kind = net.kinds[k - 1]
+    return Ref("o", k, (kind.time_row("o", t), b - 1 + int(kind.bias_entry)))
 
 
 def position(cell: Cell, board: np.ndarray | None) -> tuple[int, ...]:
@@ -201,13 +212,27 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         e = np.asarray(st.extra["scores", l])[h, t]
         keys = [v for v in range(T) if not kind.causal or v <= t]
         nums = []
-        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_τ″ exp(e_{t + 1},τ″)"
-                 + (f" over τ″ ≤ {t + 1} (causal)" if kind.causal else ""))
-        total = float(sum(math.exp(e[v]) for v in keys))
-        out.say(words, f"exp(e_{t + 1},{u + 1}) = {out.n(math.exp(e[u]) if u in keys else 0.0)}, "
-                       f"Σ_τ″ exp(e_{t + 1},τ″) = {out.n(total)}")
+        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_j exp(e_{t + 1},j) over the keys j"
+                 + (f" ≤ {t + 1} (causal)" if kind.causal else ""))
+        out.say(words)
+        result = Num(value, Ref("a", l, pos))
         if kind.causal and u > t:
             out.say(f"τ′ = {u + 1} > τ = {t + 1}: masked, a = 0")
+            out.eq(Equation(sym(q, *pos), (result,), "=", {}))
+        else:
+            e_u, top = sym("scores", h, t, u), float(max(e[v] for v in keys))
+            assert isinstance(e_u, Sym)
+            e_v = replace(e_u, sub=e_u.sub[:-1] + ("j",), vector=True)
+            shift = abs(top) > _LARGEST_EXPONENT  # e^top would be ∞ (or 0): every e less the largest
+
+            def exp_of(v: int) -> Node:
+                return Call("exp", (Num(float(e[v]) - top) if shift else at("scores", h, t, v),))
+
+            out.eq(Equation(sym(q, *pos), (Op("/", (Call("exp", (e_u,)), Sum("j", Call("exp", (e_v,))))),
+                                           Op("/", (exp_of(u), add(*[exp_of(v) for v in keys]))), result),
+                            "=", {e_u: float(e[u]), e_v: e[keys]},
+                            f"each e less the largest, {out.n(top)}: e^{out.n(top)} is "
+                            f"{'more' if top > 0 else 'less'} than a float holds" if shift else ""))
         title = f"{out.p(sym(q, *pos))} = {out.n(value)}: how much query {t + 1} reads key {u + 1}"
         return out.done(title + (f" (head {h + 1})" if kind.heads > 1 else "") + f", example n = {n}", value)
     elif q == "z":
@@ -233,10 +258,10 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         r = float(a @ da)
         out.say(f"the softmax's Jacobian on row {t + 1}: δ = a (∂ℓ/∂a − r), r = Σ_τ″ a_{t + 1},τ″ ∂ℓ/∂a_{t + 1},τ″")
         rsum = add(*[mul(at("a", h, t, v), at("da", h, t, v)) for v in range(T)])
-        out.eq(Equation(Num(r, means=None), (rsum, Num(r)), "=", {}, f"r of row {t + 1}"))
-        filled = mul(at("a", h, t, u), Num(float(da[u]) - r))
-        out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {},
-                        f"∂ℓ/∂a_{t + 1},{u + 1} − r = {out.n(float(da[u]))} − {out.n(r)}"))
+        r_sym = Sym("r", l, (h + 1, t + 1) if kind.heads > 1 else (t + 1,))
+        out.eq(Equation(r_sym, (rsum, Num(r, means=r_sym)), "=", {r_sym: r}, f"r of row {t + 1}"))
+        filled = mul(at("a", h, t, u), group(sub(at("da", h, t, u), Num(r, means=r_sym))))
+        out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {r_sym: r}))
         return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: δ of score e_{t + 1},{u + 1}, example n = {n}", value)
     elif q in ("dq", "dk"):
         t, c = pos
@@ -287,6 +312,11 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
         return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
     name, r, c = found
     g = out.p(kind.grad_sym(l, row, col))
+    if name == "K" and c == 0:  # exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
+        out.say("the key bias's G is exactly 0: b_K adds the same q_τ·b_K / √dh to every score of row τ, which "
+                "softmax ignores (each row of δ sums to 0, so Σ_τ ∂ℓ/∂k_τ = 0)")
+        out.eq(Equation(kind.grad_sym(l, row, col), (Num(value, Ref("G", l, (row, col))),)))
+        return out.done(f"{g} = {out.n(value)}: always 0", value)
     grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
     if grads is None or np.isnan(grads).any():
         out.say(f"{g} sums ∂ℓ/∂{name.lower()}_τ,{r + 1} · [1; {'z' if name == 'O' else 'x'}_τ]_{c} over τ and the examples "
@@ -295,7 +325,17 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
         return out.done(f"{g} = {out.n(value)} so far", value)
     src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
     terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
+    g_name = "do" if name == "O" else f"d{name.lower()}"
     out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1} · "
-            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)",
-            f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}")
+            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)"
+            + ("" if out.mean else " to the earlier examples' part"),
+            *([f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}"] if out.mean else []))
+    if out.mean:  # G/m: the words give this example's part; the worked sum is written where the profile sums
+        return out.done(f"{g} = {out.n(value)}: {summed} over τ and the examples of the update group so far", value)
+    before = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    g0 = value - float(sum(terms))
+    out.eq(Equation(kind.grad_sym(l, row, col),
+                    (add(Num(g0, means=before), *[mul(Num(float(grads[t, r]), Ref(g_name, l, (t, r))),
+                                                      Num(float(src[t, c]), exact=c == 0)) for t in range(len(src))]),
+                     Num(value, Ref("G", l, (row, col)))), "=", {before: g0}))
     return out.done(f"{g} = {out.n(value)}: {summed} over τ and the examples of the update group so far", value)

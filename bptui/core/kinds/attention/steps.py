@@ -151,7 +151,7 @@ def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarra
     if q == "da":
         return heads(kind, ex["dz", l]) @ heads(kind, ex["v", l]).transpose(0, 2, 1)
     if q == "delta":
-        return softmax_back(ex["a", l], ex["da", l])
+        return softmax_back(ex["a", l], ex["da", l], exact_rows=True)
     if q == "dq":
         return stacked(st.delta[l] @ heads(kind, ex["k", l]) / root)
     if q == "dk":

@@ -206,9 +206,10 @@ class Unitwise(LayerKind):
         return self.step_equations(net, state, step, pos, notation)
 
     def _on_board(self, net: Any, eq: Any, key: Any) -> Any:
-        """An equation worked on :meth:`state_at`'s vectors at τ, its numbers' refs made the board's:
-        row τ of a per-τ matrix; none for the input x_τ (o⁽ˡ⁻¹⁾_τ without its bias entry 1, a row the
-        board does not hold as it stands)."""
+        """An equation (or an explanation's, ``key`` its cell) worked on :meth:`state_at`'s vectors at
+        τ, its numbers' refs made the board's: row τ of a per-τ matrix; the input's [1, x_τ] its row of
+        the board (a kind over time's [1, o_τ]: row τ of o, its 1 on no board); above a many-to-one
+        layer, none for [1, o_T]."""
         from dataclasses import replace
 
         from ...engine.kind import timed_layers
@@ -222,10 +223,17 @@ class Unitwise(LayerKind):
 
         def on_board(ref: Ref) -> Ref | None:
             m = ref.layer
-            if ref.quantity == "o" and m == src:
-                return None
+            if ref.quantity == "o" and m == src:  # the vector below at τ (state_at's ``below``)
+                over_time = bool(src) and net.kind(src).over_time
+                if t is None:
+                    return None if over_time else ref
+                if not over_time:
+                    return Ref("o", src, (t - 1,) + (ref.index or ()))
+                return None if not ref.index else Ref("o", src, (t, ref.index[0] - 1) + ref.index[1:])
             if t is None:  # once, above a many-to-one layer: the board's own vectors
                 return ref
+            if ref.quantity == "do" and m == l:  # ∂ℓ/∂o⁽ˡ⁾ from above, its row τ
+                return Ref("do", m, (t - 1,) + (ref.index or ()))
             if m is None or ref.quantity not in ("s", "o", "delta") or (m and not timed[m - 1]):
                 return ref
             return replace(ref, index=(net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
@@ -300,7 +308,10 @@ class Unitwise(LayerKind):
             T = len(stepper.state.o[0])
             if cell.quantity != "G" and timed_layers(stepper.net.kinds)[l - 1] and not 1 <= (cell.time or 0) <= T:
                 raise ValueError(f"layer {cell.layer} runs at every time step: give τ = 1 … {T}")
-            stepper = _AtTime(stepper, self.state_at(stepper.net, stepper.state, cell))
+            if cell.quantity != "G":  # G sums over τ: the board's own matrix
+                e = explain.explain(self, _AtTime(stepper, self.state_at(stepper.net, stepper.state, cell)),
+                                    cell, digits)
+                return _rebound(e, lambda eq: self._on_board(stepper.net, eq, cell))
         return explain.explain(self, stepper, cell, digits)
 
 
@@ -331,6 +342,15 @@ def _ref(quantity: str, l: int, index: tuple[int, ...]) -> Any:
     from ...formulas.formula import Ref
 
     return Ref(quantity, l, index)
+
+
+def _rebound(e: Any, f: Any) -> Any:
+    """An explanation with ``f`` applied to each of its equations (where it lists them as parts too)."""
+    from dataclasses import replace
+
+    eqs = {id(eq): f(eq) for eq in e.equations}
+    return replace(e, equations=tuple(eqs[id(eq)] for eq in e.equations),
+                   parts=tuple(eqs.get(id(p), p) if not isinstance(p, str) else p for p in e.parts))
 
 
 class _AtTime:

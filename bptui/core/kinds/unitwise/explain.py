@@ -46,20 +46,21 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     src, r = source(stepper.net, l), reader(stepper.net, l)  # l − 1 and l + 1, or along a residual block's wires
     x = np.asarray(st.o[src])
     x = (x[1:] if k.bias_entry else x).reshape(k.out_shape)
-    xb = Sym("x", l, tuple(p + 1 for p in pos))
+    t = cell.time if spec.lengths is not None else None  # at τ: every per-τ symbol says its τ, as the cell does
+    xb = Sym("x", l, tuple(p + 1 for p in pos), time=t)
+    do = k.do_sym(l, pos) if t is None else Partial(Sym("ℓ", latex=r"\ell"), Sym("o", l, tuple(p + 1 for p in pos), time=t))
     if k.type == "dropout":
         m, p = float(np.asarray(st.s[l])[pos]), float(k.p)
         n, e = current_example(stepper), stepper.where().epoch
         keep = sub(const(1), Num(p, exact=True))
-        if q == "s":
-            t = cell.time if stepper.spec.lengths is not None else None  # at τ: row τ of the (T, d) mask
+        if q == "s":  # at τ: row τ of the (T, d) mask
             shape, entry = (k.out_shape, pos) if t is None else ((len(st.x),) + k.out_shape, (t - 1,) + pos)
             out.say(f"the mask of example {n} in epoch {e}: entry {', '.join(str(i + 1) for i in entry)} of",
                     f"numpy.random.default_rng([{k.seed}, {e}, {n}]).random({shape}) ≥ {p:g}",
                     "1: the unit is kept (scaled by 1/(1 − p)); 0: dropped, its output and gradient are 0")
             return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {'kept' if value else 'dropped'} in this example",
                             value)
-        ms = Sym("m", l, tuple(i + 1 for i in pos))
+        ms = Sym("m", l, tuple(i + 1 for i in pos), time=t)
         if q == "o":
             out.eq(Equation(lhs, (Op("/", (mul(ms, xb), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)),
                                                                             Num(float(x[pos]), Ref("o", src, (pos[0] + 1,) if k.bias_entry else pos))),
@@ -67,7 +68,6 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
                             bindings={ms: m, xb: float(x[pos])}))
             return out.done(f"{out.p(lhs)} = {out.n(value)}: x scaled by m/(1 − p), the inverted dropout", value)
         g = float(np.asarray(st.extra[("do", l)])[pos])
-        do = k.do_sym(l, pos)
         out.eq(Equation(lhs, (Op("/", (mul(ms, do), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)), Num(g, means=do)), keep)),
                               Num(value, Ref("delta", l, pos))), bindings={ms: m, do: g},
                         note=f"o = m x/(1 − p): ∂o/∂x = m/(1 − p); ∂ℓ/∂o from layer {r}"))
@@ -76,15 +76,16 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     b = pos[0]
     xv = np.asarray(x, dtype=float)
     mu, var = float(xv.mean()), float(((xv - xv.mean()) ** 2).mean())
-    muS, varS, eps = Sym("μ", l, latex=r"\mu"), Sym("σ²", l, latex=r"{\sigma^2}"), Num(k.eps, exact=True)
+    muS, varS, eps = Sym("μ", l, time=t, latex=r"\mu"), Sym("σ²", l, time=t, latex=r"{\sigma^2}"), Num(k.eps, exact=True)
     root = Call("sqrt", (add(Num(var, means=varS), eps),))
     u = np.asarray(st.s[l])
-    ub = Sym("u", l, (b + 1,))
+    ub = Sym("u", l, (b + 1,), time=t)
     W = _weights_of_group(stepper)[l]
     gamma, beta = float(W[b, 1]), float(W[b, 0])
     gS, bS = k.weight_sym(l, b, 1), k.weight_sym(l, b, 0)
-    out.say(f"μ{sup(l)} = {out.n(mu)} and σ²{sup(l)} = {out.n(var)}: the mean and the (biased) variance of x{sup(l)}, "
-            f"the {k.out_size} units of o{sup(src)} without its 1")
+    at_t = "" if t is None else f"_{t}"
+    out.say(f"{out.p(muS)} = {out.n(mu)} and {out.p(varS)} = {out.n(var)}: the mean and the (biased) variance of "
+            f"x{sup(l)}{at_t}, the {k.out_size} units of o{sup(src)}{at_t} without its 1")
     if q == "s":
         out.eq(Equation(lhs, (Op("/", (sub(xb, muS), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),)))),
                               Op("/", (sub(Num(float(xv[b]), Ref("o", src, (b + 1,))), Num(mu, means=muS)), root)),
@@ -99,9 +100,11 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     gv = np.asarray(st.extra[("do", l)])
     gG = np.asarray(W[:, 1]) * gv
     m1, m2 = float(gG.mean()), float((gG * u).mean())
-    du = Sym("ĝ", l, (b + 1,))
-    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}: ĝ_{b + 1} = {out.n(gamma)} · {out.n(float(gv[b]))} = {out.n(float(gG[b]))}",
-            f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
+    du = Sym("ĝ", l, (b + 1,), time=t)
+    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}:")
+    out.eq(Equation(du, (mul(gS, do), mul(Num(gamma, means=gS), Num(float(gv[b]), Ref("do", l, pos))),
+                         Num(float(gG[b]), means=du)), bindings={gS: gamma, do: float(gv[b]), du: float(gG[b])}))
+    out.say(f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
             f"mean(ĝ ⊙ u) = {out.n(m2)}: the path through σ (every u shrinks when σ grows)")
     mean1, mean2 = Sym("mean(ĝ)"), Sym("mean(ĝ⊙u)")
     rhs = Op("/", (Op("()", (sub(sub(du, mean1), mul(ub, mean2)),)), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),))))
