@@ -49,3 +49,18 @@ def steady_cursor(monkeypatch):
 
     assert hasattr(Input, "_toggle_cursor")  # Textual's blink timer calls it: a rename must not pass silently
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
+def colour_setting_stays_in_its_test():
+    """``main([..., "--no-color"])`` run in-process sets NO_COLOR for Rich and Textual, as the command
+    line should; put it back, or every later app in that test worker draws without colour (the
+    snapshots it takes then fail)."""
+    import os
+
+    before = os.environ.get("NO_COLOR")
+    yield
+    if before is None:
+        os.environ.pop("NO_COLOR", None)
+    else:
+        os.environ["NO_COLOR"] = before
