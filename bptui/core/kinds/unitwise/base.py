@@ -227,8 +227,10 @@ class Unitwise(LayerKind):
                 over_time = bool(src) and net.kind(src).over_time
                 if t is None:
                     return None if over_time else ref
-                if not over_time:
-                    return Ref("o", src, (t - 1,) + (ref.index or ()))
+                if not over_time:  # row τ (a profile's "x" part: row τ without its 1)
+                    return replace(ref, index=(t - 1,) + (ref.index or ()))
+                if ref.view.startswith("x"):  # a profile's [1, o_τ] without its 1: row τ of o as it stands
+                    return Ref("o", src, (t,) + (ref.index or ()))
                 return None if not ref.index else Ref("o", src, (t, ref.index[0] - 1) + ref.index[1:])
             if t is None:  # once, above a many-to-one layer: the board's own vectors
                 return ref
