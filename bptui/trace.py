@@ -102,7 +102,7 @@ def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> I
                 rows = ", ".join(vec(r) for r in np.asarray(st.x))
                 target = ", ".join(vec(r) for r in np.asarray(st.y)) if spec.return_sequences else vec(st.y)
                 yield (f"Example n = {k.example}, T = {len(np.asarray(st.x))}: x_1 … x_T = {rows}; "
-                       f"y{' _1 … y_T' if spec.return_sequences else ''} = {target}")
+                       f"y{'_1 … y_T' if spec.return_sequences else ''} = {target}")
             elif spec.input_shape:  # an image: o⁽⁰⁾ is the map itself (a convolution has its own bias)
                 image = TextPrinter().p(Arr(np.asarray(st.o[0])))
                 yield f"Example n = {k.example}: y = {vec(st.y)}, {o0} = x = {image}"
