@@ -87,12 +87,16 @@ def key_bias_zero(G_K: np.ndarray) -> np.ndarray:
 def softmax_back(A: np.ndarray, dA: np.ndarray, overwrite: bool = False, exact_rows: bool = False) -> np.ndarray:
     """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian);
     with ``overwrite``, in dA's own memory. With ``exact_rows`` (the board's steps, which the page
-    shows), ∂ℓ/∂a is first taken less its row's first entry (a row of a sums to 1, so δ is the same): a
+    shows), ∂ℓ/∂a is first taken less its row's first entry where its row of a sums to 1 (δ is the same): a
     row whose ∂ℓ/∂a is one number (uniform keys) gets the exact 0 its δ is, not rounding noise such as
     −5.6e−18; the batch pass skips that pass over the scores (3% of an epoch)."""
     out = dA if overwrite else dA.copy()
     if exact_rows:
-        out -= out[..., :1].copy()
+        shift = out[..., :1].copy()
+        # only where the row of a is a softmax's (sums to 1): a row the grader carries a student's a into
+        # takes the formula as written, a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a), which the shift would change by c(1 − Σa)
+        shift[np.abs(A.sum(axis=-1, keepdims=True) - 1.0) > 1e-12 * A.shape[-1]] = 0.0
+        out -= shift
     r = np.einsum("...i,...i->...", A, out)[..., None]  # a·∂ℓ/∂a of each row
     out -= r
     out *= A
