@@ -274,6 +274,27 @@ async def test_a_big_screen_is_filled_by_the_panels():
             assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
 
 
+async def test_the_explanation_puts_the_panels_back_one_under_the_other():
+    """Opening the explanation at 200×50 narrows the panels' column to 110 columns, too narrow for
+    two layers side by side: they go one under the other with every column shown, and side by side
+    again when Esc closes it (a lost Resize left them side by side with W's columns hidden)."""
+    app = app_for("xor")
+    async with app.run_test(size=(200, 50)) as pilot:
+        layers = app.main.query_one("#layers")
+        await pilot.press("n", "b")
+        await pilot.pause()
+        assert layers.has_class("wide")
+        await pilot.press("tab", "right")
+        await pilot.pause()
+        assert layers.size.width < 120 and not layers.has_class("wide")
+        for panel in app.main.query(LayerSheet):
+            text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+            assert "a=2" in text and "+1…" not in text, text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert layers.size.width == 200 and layers.has_class("wide")
+
+
 def hidden_sides(panel, y: int) -> tuple[bool, bool]:
     """Whether line y of a map panel goes on past its left and its right edge."""
     line = panel.lines[int(panel.scroll_y) + y] if int(panel.scroll_y) + y < len(panel.lines) else []

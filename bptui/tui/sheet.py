@@ -441,8 +441,26 @@ class LayerPanels(VerticalScroll, can_focus=False):
     """The ``#layers`` column: the panels one under the other, or side by side when the room it
     is given (the screen's width, less the side panel's when that is open) holds them."""
 
+    arranged = -1  # the width the panels were last arranged for
+
+    def on_mount(self) -> None:
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+
     def on_resize(self, event: events.Resize) -> None:
-        arrange_panels(self, event.size.width)
+        self.place_panels(event.size.width)
+
+    def _laid_out(self, screen: Any) -> None:
+        """After every layout of the screen: a Resize can be lost (Textual's compositor rebuilds its
+        map lazily when a widget's region is asked for between a change and the next layout, and then
+        that layout sees no change: opening the explanation left the panels side by side in a column
+        half as wide, their columns hidden)."""
+        if self.size.width != self.arranged:
+            self.place_panels(self.size.width)
+
+    def place_panels(self, width: int) -> None:
+        self.arranged = width
+        if width:
+            arrange_panels(self, width)
 
     def follow(self, panel: Widget) -> None:
         """Scroll the column so that ``panel`` is in view, as ``panel.scroll_visible()`` does, from
