@@ -6,7 +6,9 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual import events
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class SteadyFooter(Footer):
@@ -34,3 +36,16 @@ class SteadyFooter(Footer):
     def compose(self) -> ComposeResult:
         self._shown = self._keys() if self._bindings_ready else None
         yield from super().compose()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show the keys that fit whole, from the left; a key that would be cut is hidden (at 80
+        columns the stepping screen shows its first ten keys, not ten and a half)."""
+        room, used = self.size.width, 0
+        for key in self.query_children(FooterKey):
+            used += key.render().cell_len + key.styles.margin.width
+            if key.display != (used <= room):
+                key.display = used <= room
