@@ -109,3 +109,36 @@ def test_the_collector_is_back_after_an_error(tmp_path, name):
     assert gc.isenabled()
     assert main([str(path)]) == 2
     assert gc.isenabled()
+
+
+PLACES = """
+import json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+seen = {{}}
+class Places(tui.BptuiApp):
+    def load_network(self):
+        seen["loading"] = self.screen.query_one("#layers").region.y
+        super().load_network()
+    def network_shown(self):
+        super().network_shown()
+        seen["network"] = self.screen.query_one("#layers").region.y
+        print(json.dumps(seen))
+        self.exit()
+tui.BptuiApp = Places
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True, size=(120, 40))
+from bptui.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("name", ["xor", "moons"])
+def test_the_panels_stay_where_the_loading_screen_put_them(name):
+    """The loading screen keeps the room of the network screen's three status lines: the panels do
+    not move down when the network screen replaces it (at 120 columns, where each line fits)."""
+    out = subprocess.run([sys.executable, "-c", PLACES.format(path=str(NETWORKS / f"{name}.json"))], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert seen["loading"] == seen["network"] > 0, seen
