@@ -27,6 +27,9 @@ PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other th
 }
 
 
+OWN_ROWS = ("dense", "block")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
+
+
 def panel_class(hint: str, profiled: bool = False) -> type[NumberSheet]:
     """The panel class of a view hint (``LayerKind.panel``); ``profiled``: in a notation profile
     other than the lecture's (only the kinds that follow profiles are there: ``profile_fits``)."""
@@ -68,7 +71,7 @@ def panels_fit(kinds: Any, notation: Any) -> str | None:
     if notation is None or notation.name == "lecture13":
         return None
     for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
-        if hint not in PROFILE_PANELS or kind.own_steps:  # a profile's dense panel draws W o + b layers only
+        if hint not in PROFILE_PANELS or (kind.own_steps and hint not in OWN_ROWS):
             return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
                     f"notation only, for now (bptui trace and export write it in {notation.name}); "
                     "use --notation lecture13")

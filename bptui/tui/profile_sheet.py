@@ -120,6 +120,8 @@ class ProfileSheet(MapSheet):
         super().__init__(stepper, layer, digits, **kwargs)
         self.profile = stepper.notation
         self.printer = TextPrinter(notation=self.profile)
+        assert self.kind is not None
+        self.own = self.kind.profiled_names(layer, self.profile)  # the kind's names in the profile
         self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
         self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
         self._kept: dict[tuple, tuple[Any, list]] = {}  # (part, its place, its look) → (its array, its runs)
@@ -154,18 +156,22 @@ class ProfileSheet(MapSheet):
     def _title(self) -> str:
         p, l, spec = self.profile, self.l_index, self.stepper.spec
         units = self.stepper.state.W[l].shape[0]
-        return (f"Layer {p.layer_number(l)} · f{p.layer_text(l)} = {spec.activations[l - 1]} · "
-                f"{units} unit{'s' if units != 1 else ''}")
+        parts = self.own.title
+        what = (f"f{p.layer_text(l)} = {spec.activations[l - 1]}" if parts is None
+                else "".join(x if isinstance(x, str) else self.printer.p(x) for x in parts))
+        return f"Layer {p.layer_number(l)} · {what} · {units} unit{'s' if units != 1 else ''}"
 
     # -- what it shows ----------------------------------------------------------------------------
     def names(self) -> dict[str, str]:
-        """The headings: each quantity's symbol as the profile prints it (the equation line's)."""
-        l, p = self.l_index, self.printer.p
-        return {"W": p(eq.W(l)), "b": p(eq.b(l)), "s": p(eq.s(l)), "o": p(eq.o(l)), "delta": p(eq.delta(l)),
-                "G": p(eq.G(l)), "Gb": p(eq.Gb(l))}
+        """The headings: each quantity's symbol as the profile prints it (the equation line's), as the layer's
+        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout)."""
+        p = self.printer.p
+        return {q: p(sym) for q, sym in self.own.syms.items()}
 
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
+        if produced is not None and self.kind is not None:  # the board's row the step wrote (a layer norm's u: s)
+            produced = self._produced = self.kind.board_quantity(produced)
         st = stepper.state
         digits, hidden = self.digits, self.hidden  # read once: a reactive costs a lookup each time
         cw = cell_width(digits)
@@ -191,7 +197,8 @@ class ProfileSheet(MapSheet):
             return hit[1]
 
         # the parts of W and G the profile shows (profiles.PARTS): W's (and b) and G's (and its b), G/m in a mean profile
-        views = dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+        views = (dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+                 if "W" in self.own.syms else {})  # a layer without weights (dropout): none
         shown = {name: part(name, Gl if name.startswith("G") else Wl, lambda a, v=view: shown_value(a, v, m))
                  for name, view in views.items()}
         o_view = p.parts("o", hidden_o)[0]  # o as shown: without its 1 in a hidden layer with a separate b
@@ -256,7 +263,7 @@ class ProfileSheet(MapSheet):
 
         optimizer = [(label.format(l=p.layer_text(l), t=st.opt[l].t), array)
                      for name, array in st.opt[l].arrays().items()
-                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name))]
+                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name)) and views]
         if p.vectors == "row":
             lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors)
         else:
@@ -312,24 +319,27 @@ class ProfileSheet(MapSheet):
                  kept, boards) -> Lines:
         """A row per unit: W | b | s o δ | G | Gb (the bias in W's column 0: no b, and a first row
         with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
-        does not fit the panel (as the lecture's panel puts G under W)."""
-        sep = p.separate_bias
-        units, n_all = shown["W"].shape
+        does not fit the panel (as the lecture's panel puts G under W). A layer without weights
+        (dropout): s o δ only."""
+        sep, weighted = p.separate_bias, "W" in shown
+        units = self.stepper.state.W[l].shape[0]
+        n_all = shown["W"].shape[1] if weighted else 0
         # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
-        widths = {q: max(cw, len(names[q]) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        widths = {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
         label = 6
-        vectors = (("b",) if sep else ()) + ("s", "o", "delta")
+        vectors = (("b",) if sep and weighted else ()) + ("s", "o", "delta")
         bar = 0 if sep else 1  # the │ after the bias column
 
         def blocks(n: int) -> dict[str, int]:
             mw = n * cw + bar + len(_more(n_all - n))
-            return {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
+            return {q: max(mw, len(names[q]) + 2) if weighted else -2 for q in ("W", "G")}
 
         block = blocks(n_all)
-        gradient_width = 2 + block["G"] + 2 + (widths["Gb"] if sep else 0)
+        gradient_width = (2 + block["G"] + 2 + (widths["Gb"] if sep else 0)) if weighted else 0
         self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
         avail = self.scrollable_content_region.width
         stacked, _ = self._arrangement(avail)
+        stacked = stacked and weighted
         n = n_all
         if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
             fixed = label + 2 + sum(widths[q] for q in vectors) + bar
@@ -338,8 +348,10 @@ class ProfileSheet(MapSheet):
                 n += 1  # the marker shrinks as columns come back
             block = blocks(n)
         mw = n * cw + bar + len(_more(n_all - n))
-        cols = [("bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}").rjust(cw) for a in range(n)]
-        if not sep:
+        own = self.own.columns
+        cols = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
+                 ).rjust(cw) for a in range(n)]
+        if not sep and weighted:
             cols.insert(1, "│")
         col_line = "".join(cols) + _more(n_all - n)
 
@@ -358,7 +370,9 @@ class ProfileSheet(MapSheet):
         parts: dict[str, list] = {}
 
         def weights(q: str, i: int) -> list[Run]:
-            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once)."""
+            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once); none without weights."""
+            if not weighted:
+                return []
             if q not in parts:
                 parts[q] = kept(q, shown[q], (q, n, block[q]), lambda: [row_of(q, r) for r in range(units)])
             return parts[q][i]
@@ -387,10 +401,13 @@ class ProfileSheet(MapSheet):
         def unit_label(i: int) -> Run:
             return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
 
-        head: list[Run] = [(" " * label, "header", None), heading(names["W"], "W", block["W"] + 2)]
+        head: list[Run] = [(" " * label, "header", None)]
+        second: list[Run] = [("unit".ljust(label), "header", None)]
+        if weighted:
+            head.append(heading(names["W"], "W", block["W"] + 2))
+            second.append((col_line.ljust(block["W"] + 2), "header", None))
         head += [heading(names[q], "W" if q == "b" else q, widths[q], left=False) for q in vectors]
-        second: list[Run] = [("unit".ljust(label), "header", None), (col_line.ljust(block["W"] + 2), "header", None)]
-        if not stacked:
+        if not stacked and weighted:
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
@@ -401,11 +418,11 @@ class ProfileSheet(MapSheet):
         for i in range(units):
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
             row: list[Run] = [unit_label(i), *weights("W", i)]
-            if sep:
+            if sep and weighted:
                 row.append(column("b", i))
             for q in ("s", "o", "delta"):
                 row.append(column(q, unit if q == "o" and not sep else i))
-            lines.add(row if stacked else row + [("  ", "base", None), *gradients(i)])
+            lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
         if stacked:  # G's band: its heading, its columns, a row per unit
             self.heading_lines.append(lines.count + 1)
             lines.add([], gradient_head([(" " * label, "header", None)]),
@@ -431,8 +448,10 @@ class ProfileSheet(MapSheet):
     def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards
               ) -> Lines:
         """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
-        G's part as W's and Gb."""
-        D, C_all = shown["W"].shape
+        G's part as W's and Gb (a layer without weights: s, o, δ)."""
+        C_all = self.stepper.state.W[l].shape[0]
+        D = shown["W"].shape[0] if "W" in shown else 0
+        own = self.own.columns
         name_w = max(len(names[q]) for q in names) + 3
         label = name_w + 5
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
@@ -443,13 +462,18 @@ class ProfileSheet(MapSheet):
             text, style = ("▶ " if name and q == self._produced else "") + name, "header+" if q == self._produced else "header"
             return [(text.ljust(name_w), style, None), (index.ljust(5), style, None)]
 
+        def k_label(k: int) -> str:
+            return own[k] if own is not None else f"k={p.unit(k + 1)}"
+
         top: list[Run] = [(" " * label, "header", None)]
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
                       + [(_more(C_all - C), "header", None)])
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
+            if q not in names:
+                continue
             if q in ("W", "G"):  # D lines each
                 lines.block(kept(q, shown[q], (q, C), lambda q=q: [
-                    lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}") + [matrix(q, k, c) for c in range(C)]
+                    lead(names[q] if k == 0 else "", q, k_label(k)) + [matrix(q, k, c) for c in range(C)]
                     for k in range(D)]))
             elif q in ("b", "Gb"):
                 of = "G" if q == "Gb" else "W"
@@ -462,7 +486,7 @@ class ProfileSheet(MapSheet):
 
             def state_lines(array: Any = array) -> list[list[Run]]:
                 state, fmt = p.weights_shown(array), self.formats_for(array)
-                return ([[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
+                return ([[(" " * name_w + k_label(k).ljust(5), "header", None)]
                          + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
                         + [[(f"{p.bias.text}".ljust(label), "header", None)]
                            + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)]])
