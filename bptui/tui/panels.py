@@ -24,6 +24,7 @@ PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a
 PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other than the lecture's
     "dense": ("profile_sheet", "ProfileSheet"),  # the profile's W | b | z a δ | ∂ℓ/∂W ∂ℓ/∂b, or cs231n's rows
     "map": ("profile_map_sheet", "ProfileMapSheet"),  # kernels | b, their gradients (G/m); z a δ maps by channel
+    "block": ("profile_block_sheet", "ProfileBlockSheet"),  # x | F(x), o, ∂ℓ/∂x, the fan-in's parts; no o's 1
 }
 
 
