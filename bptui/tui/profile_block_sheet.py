@@ -86,7 +86,7 @@ class ProfileBlockSheet(ProfileSheet):
             if key is not None and key == self.hidden:
                 return ("? ".rjust(cw), "pos", key)
             mark = key is not None and key[0] == produced
-            dot = mark and changed is not None and bool(np.ravel(changed)[key[2]])
+            dot = mark and changed is not None and key is not None and bool(np.ravel(changed)[key[2]])
             return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
                     self.number_style(float(x), stale and key is not None, mark), key)
 
@@ -133,10 +133,10 @@ class ProfileBlockSheet(ProfileSheet):
         lines = Lines(head, second)
         self.heading_lines = [0]
         if one:
-            row = [("j=0".ljust(6), "header", None), (" " * (adds + 2), "base", None)]
-            lines.add(row + [self._pad(entry("o", -1), widths["o"])])
+            lines.add([("j=0".ljust(6), "header", None), (" " * (adds + 2), "base", None),
+                       self._pad(entry("o", -1), widths["o"])])
         for i in range(units):
-            row = [(f"j={p.unit(i + 1)}".ljust(6), "header", None)]
+            row: list[Run] = [(f"j={p.unit(i + 1)}".ljust(6), "header", None)]
             for name, q, a in columns:
                 run = entry(q, i) if a is None else part(q, i, a)
                 row += [(gap[name], "base", None), self._pad(run, widths[name])]
@@ -147,8 +147,8 @@ class ProfileBlockSheet(ProfileSheet):
         """Row vectors: a line per quantity, a column per unit."""
         p = self.profile
         name_w = max(len(label[name]) for name, _, _ in columns) + 3
-        lines = Lines([(" " * name_w, "header", None)]
-                      + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(units)])
+        top: list[Run] = [(" " * name_w, "header", None)]
+        lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(units)])
         self.heading_lines = [0]
         for name, q, a in columns:
             text, style = self._mark(label[name], q)

@@ -536,6 +536,13 @@ class LayerKind:
         b = row + 1 and a = col (a = 0 the bias)."""
         return Sym("w", l, (row + 1, col))
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """Weight (row, col) of W⁽ˡ⁾ as the notation profile's panel names it where it shows it (nielsen's
+        b₁², w₁,₂²; cs231n's W is D × C: w₁,₀¹): here a dense layer's (engine/equations.py's weight_sym)."""
+        from .equations import weight_sym
+
+        return weight_sym(notation, l, row, col)
+
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         """Entry (row, col) of G⁽ˡ⁾, named as the weight it belongs to: G_b,a⁽ˡ⁾."""
         return Sym("G", l, (row + 1, col))

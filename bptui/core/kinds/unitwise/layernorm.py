@@ -217,6 +217,10 @@ class LayerNorm(Unitwise):
         """β_b⁽ˡ⁾ (column 0) and γ_b⁽ˡ⁾ (column 1)."""
         return Sym("β", l, (row + 1,), latex=r"\beta") if col == 0 else Sym("γ", l, (row + 1,), latex=r"\gamma")
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """β_b and γ_b in every profile (the profile writes their layer index and unit number)."""
+        return self.weight_sym(l, row, col)
+
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         """G of β_b and γ_b: G_β,b⁽ˡ⁾, G_γ,b⁽ˡ⁾."""
         return Sym("G", l, ("β" if col == 0 else "γ", row + 1))
@@ -233,7 +237,8 @@ class LayerNorm(Unitwise):
         from . import equations
 
         if not notation.separate_bias:
-            return self.panel_columns(), {}
+            dense = LayerKind.profiled_names(self, l, notation).syms
+            return self.panel_columns(), {"W": dense["W"], "G": dense["G"]}
         S = equations._syms(l)
         return ("",), {"W": S["gamma"], "b": S["beta"], "G": S["Gg"], "Gb": S["Gb"]}
 
