@@ -280,3 +280,27 @@ async def test_the_app_opens_moons_layernorm_in_ng_steps_and_enter_edits_gamma()
         await edit(pilot, "γ", "0.5")
         assert app.stepper.state.W[2][0, 1] == 0.5 and app.stepper.state.W[2][0, 0] != 0.5
         assert "0.5000" in _lines(norm)[2]
+
+
+async def test_a_blocks_cursor_visits_o_and_the_fan_in_and_enter_edits_nothing():
+    """deep_residual in cs231n: the block's cursor starts on h²'s first unit (the lecture's o entry past its
+    1), walks to ∂L/∂x² (a line per quantity, a column per unit); Enter on it asks for no value."""
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.profile_block_sheet import ProfileBlockSheet
+    from bptui.tui.prompt import Prompt
+
+    app = BptuiApp(load(NETWORKS / "deep_residual.json"), PROFILES["cs231n"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(28):
+            app.main.action_next()
+        await pilot.pause()
+        block = app.screen.query_one("#layer-2", ProfileBlockSheet)
+        assert check_block(app.stepper, block) > 0
+        block.focus()
+        await pilot.pause()
+        assert block.cursor_cell == ("o", 2, 1, None)
+        await pilot.press("down")
+        assert block.cursor_cell == ("delta", 2, 0, None)
+        await pilot.press("right", "enter")
+        await pilot.pause()
+        assert block.cursor_cell == ("delta", 2, 1, None) and not isinstance(app.screen, Prompt)
