@@ -304,3 +304,17 @@ async def test_a_blocks_cursor_visits_o_and_the_fan_in_and_enter_edits_nothing()
         await pilot.press("right", "enter")
         await pilot.pause()
         assert block.cursor_cell == ("delta", 2, 1, None) and not isinstance(app.screen, Prompt)
+
+
+@pytest.mark.parametrize("network", ["moons_layernorm", "deep_residual"])
+async def test_the_settings_offer_every_profile_for_layer_norms_and_blocks(network):
+    from textual.widgets import Select
+
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / f"{network}.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        choice = app.screen.query_one("#notation", Select)
+        assert not choice.disabled and choice.value == "lecture13"
+        assert [value for _, value in choice._options] == ["lecture13", *NAMES[:4]]
