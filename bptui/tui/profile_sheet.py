@@ -19,9 +19,12 @@ the quiz's hidden cell and the explanations name the file's entry whatever the l
 
 A step formats only what it changed: each part's runs (W's rows, a column of s, G's band, cs231n's
 D lines of W) are kept while their board array and their look are the same (``kept`` in ``_build``),
-and ``set_chunks`` measures a kept part's lines once. A 784-128-10 network's keypress costs about what
-the lecture's panel costs (``benchmarks/profile_panel_speed.py``); the step that produces a big G still
-formats every line of it.
+and ``set_chunks`` measures a kept part's lines once. With row vectors W's, G's and an optimizer's D lines
+are :class:`Deferred`: each line is made when it is first drawn or read, so the step that produces
+cs231n's 784-line G¹ (or updates W¹) formats the lines on screen. A 784-128-10 network's keypress costs
+about what the lecture's panel costs (``benchmarks/profile_panel_speed.py``; ``keypress_speed.py
+--notation cs231n`` by step kind); with column vectors a step that produces a big G still formats its
+every row (128 for 784-128-10).
 """
 
 from __future__ import annotations
@@ -61,9 +64,54 @@ class Lines:
         self.count += len(lines)
 
 
-def _unmarked(made: list) -> list:
+class Deferred:
+    """A part's lines, each made when it is first read (drawn on screen, or by a reader of ``lines``), its
+    cells' places known without it: a big W or G shown D × C (cs231n's 784 lines) formats the lines a
+    step shows, not its every line. ``cells(i)``: line i's cells as (x, key); ``width``: each line's."""
+
+    def __init__(self, count: int, make: Any, cells: Any, width: int) -> None:
+        self.count, self._make, self.cells, self.width = count, make, cells, width
+        self._made: dict[int, list[Run]] = {}
+        self.lines = [DeferredLine(self, i) for i in range(count)]  # the same objects while the part is kept
+
+    def __len__(self) -> int:
+        return self.count
+
+    def line(self, i: int) -> list[Run]:
+        made = self._made.get(i)
+        if made is None:
+            made = self._made[i] = self._make(i)
+        return made
+
+    def unmarked(self) -> "Deferred":
+        """The part as the step after its product draws it (:func:`_unmarked`, line by line when read)."""
+        return Deferred(self.count, lambda i: _unmarked(self.line(i)), self.cells, self.width)
+
+
+class DeferredLine:
+    """Line ``i`` of a :class:`Deferred` part: its runs, made when read (equal only to itself, so that a
+    kept part's lines are not drawn again)."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.line(self.i))
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.part.line(self.i)[k]
+
+    def __len__(self) -> int:
+        return len(self.part.line(self.i))
+
+
+def _unmarked(made: Any) -> Any:
     """A step's product (runs, or lists of them) as the step after draws it: no ▶, no • and no highlight
     (the runs ``make`` gives when the quantity is not the product, without formatting a number again)."""
+    if isinstance(made, Deferred):
+        return made.unmarked()
     out: list = []
     for x in made:
         if isinstance(x, list):
@@ -93,6 +141,22 @@ def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[
         cells.append(at)
         width = max(width, x)
     return lines, cells, width
+
+
+class _LazyCells:
+    """Line i's cells of a :class:`Deferred` part, worked out when read."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.cells(self.i))
+
+
+def _deferred_cells(part: Deferred) -> list:
+    return [_LazyCells(part, i) for i in range(part.count)]
 
 
 def _trimmed(line: list[Run]) -> list[Run]:
@@ -219,10 +283,14 @@ class ProfileSheet(MapSheet):
             return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
                     self.number_style(float(x), dim, mark), key)
 
+        def key_of(q: str, i: int, j: int) -> Key:
+            """The lecture's key of entry (i, j) of W's or G's part as shown."""
+            return (q, l, *lecture_index(views[q], (i, j)))
+
         def matrix(q: str, i: int, j: int) -> Run:
             """Entry (i, j) of W's or G's part as shown, with the lecture's key."""
             a = shown[q]
-            return number(float(a[i, j]), (q, l, *lecture_index(views[q], (i, j))), formats.get(id(a)))
+            return number(float(a[i, j]), key_of(q, i, j), formats.get(id(a)))
 
         def bias(q: str, unit: int) -> Run:
             name = "b" if q == "W" else "Gb"
@@ -265,7 +333,8 @@ class ProfileSheet(MapSheet):
                      for name, array in st.opt[l].arrays().items()
                      if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name)) and views]
         if p.vectors == "row":
-            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors)
+            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors,
+                               key_of)
         else:
             lines = self._columns(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
                                   kept, vectors)
@@ -286,11 +355,14 @@ class ProfileSheet(MapSheet):
         for chunk in chunks:
             hit = self._measured.get(id(chunk))
             if hit is None or hit[0] is not chunk:
-                chunk[:], cells, most = _measured(chunk)
-                hit = (chunk, cells, most)
+                if isinstance(chunk, Deferred):  # its cells listed when read, its lines when drawn
+                    hit = (chunk, _deferred_cells(chunk), chunk.width)
+                else:
+                    chunk[:], cells, most = _measured(chunk)
+                    hit = (chunk, cells, most)
                 fresh += range(len(lines), len(lines) + len(chunk))
             measured[id(chunk)] = hit
-            lines += chunk
+            lines += chunk.lines if isinstance(chunk, Deferred) else chunk
             at += hit[1]
             width = max(width, hit[2])
         self._measured, self._fresh, self._at = measured, fresh, at
@@ -311,9 +383,16 @@ class ProfileSheet(MapSheet):
         self._cells = cells
 
     def product_cells(self) -> list[tuple[int, int]]:
-        """Only the lines measured anew can hold a step's product: a kept line never does."""
-        p, l = self._produced, self.l_index
-        return [(y, x) for y in self._fresh for x, key in self._at[y] if key[0] == p and key[1] == l]
+        """Only the lines measured anew can hold a step's product: a kept line never does (of a deferred
+        part's lines, which all hold one quantity, the first and the last: where the product starts and ends)."""
+        p, l, at, fresh = self._produced, self.l_index, self._at, self._fresh
+
+        def inside(n: int) -> bool:  # a deferred part's line between two of its own
+            parts = [getattr(at[fresh[m]], "part", None) for m in (n - 1, n, n + 1)]
+            return parts[1] is not None and parts[0] is parts[1] is parts[2]
+
+        ends = [y for n, y in enumerate(fresh) if not 0 < n < len(fresh) - 1 or not inside(n)]
+        return [(y, x) for y in ends for x, key in at[y] if key[0] == p and key[1] == l]
 
     def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
                  kept, boards) -> Lines:
@@ -445,10 +524,11 @@ class ProfileSheet(MapSheet):
             lines.block(kept("", array, (text, n, block["W"]), state_rows))
         return lines
 
-    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards
+    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards, key_of
               ) -> Lines:
         """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
-        G's part as W's and Gb (a layer without weights: s, o, δ)."""
+        G's part as W's and Gb (a layer without weights: s, o, δ). W's, G's and an optimizer's D lines are
+        :class:`Deferred`: a step formats the ones on screen."""
         C_all = self.stepper.state.W[l].shape[0]
         D = shown["W"].shape[0] if "W" in shown else 0
         own = self.own.columns
@@ -457,9 +537,11 @@ class ProfileSheet(MapSheet):
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
         C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
+        produced = self._produced  # as this board has it (a deferred line is made later)
+
         def lead(name: str, q: str, index: str = "") -> list[Run]:
             """A line's label: its part's name (with ▶ on a step's product), and its k."""
-            text, style = ("▶ " if name and q == self._produced else "") + name, "header+" if q == self._produced else "header"
+            text, style = ("▶ " if name and q == produced else "") + name, "header+" if q == produced else "header"
             return [(text.ljust(name_w), style, None), (index.ljust(5), style, None)]
 
         def k_label(k: int) -> str:
@@ -472,9 +554,9 @@ class ProfileSheet(MapSheet):
             if q not in names:
                 continue
             if q in ("W", "G"):  # D lines each
-                lines.block(kept(q, shown[q], (q, C), lambda q=q: [
-                    lead(names[q] if k == 0 else "", q, k_label(k)) + [matrix(q, k, c) for c in range(C)]
-                    for k in range(D)]))
+                lines.block(kept(q, shown[q], (q, C), lambda q=q: Deferred(
+                    D, lambda k: lead(names[q] if k == 0 else "", q, k_label(k)) + [matrix(q, k, c) for c in range(C)],
+                    lambda k: [(label + c * cw, key_of(q, k, c)) for c in range(C)], label + C * cw)))
             elif q in ("b", "Gb"):
                 of = "G" if q == "Gb" else "W"
                 lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
@@ -484,12 +566,16 @@ class ProfileSheet(MapSheet):
                                  + [vector(q, c) for c in range(C)]]))
         for text, array in optimizer:
 
-            def state_lines(array: Any = array) -> list[list[Run]]:
+            def state_lines(array: Any = array) -> Deferred:
                 state, fmt = p.weights_shown(array), self.formats_for(array)
-                return ([[(" " * name_w + k_label(k).ljust(5), "header", None)]
-                         + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
-                        + [[(f"{p.bias.text}".ljust(label), "header", None)]
-                           + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)]])
+
+                def line(k: int) -> list[Run]:
+                    if k == D:
+                        return ([(f"{p.bias.text}".ljust(label), "header", None)]
+                                + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
+                    return ([(" " * name_w + k_label(k).ljust(5), "header", None)]
+                            + [number(float(state[k, c]), None, fmt) for c in range(C)])
+                return Deferred(D + 1, line, lambda k: [], label + C * cw)
             lines.add([], [(text, "header", None)])
             lines.block(kept("", array, (text, C), state_lines))
         return lines
