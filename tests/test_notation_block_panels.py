@@ -318,3 +318,30 @@ async def test_the_settings_offer_every_profile_for_layer_norms_and_blocks(netwo
         choice = app.screen.query_one("#notation", Select)
         assert not choice.disabled and choice.value == "lecture13"
         assert [value for _, value in choice._options] == ["lecture13", *NAMES[:4]]
+
+
+@pytest.mark.parametrize("name, first, second", [
+    ("ng", "γ^[2] ← γ^[2] − (α·m) dγ^[2] = ", "β^[2] ← β^[2] − (α·m) dβ^[2] = "),
+    ("nielsen", "γ³ ← γ³ − (η·m) ∂C/∂γ³ = ", "β³ ← β³ − (η·m) ∂C/∂β³ = "),
+    ("goodfellow", "γ⁽²⁾ ← γ⁽²⁾ − ε ∇_γ⁽²⁾ J = ", "β⁽²⁾ ← β⁽²⁾ − ε ∇_β⁽²⁾ J = "),
+    ("lecture13", "W⁽²⁾ ← W⁽²⁾ − η G⁽²⁾ = [[", None)])
+def test_a_layer_norms_update_is_named_gamma_and_beta_in_a_profile(name, first, second):
+    """The update of a layer norm's [β | γ] in a profile with a separate b: γ (the weights' part) and β (its
+    b), with their gradients' names, the numbers the lecture's W⁽²⁾ update has; the lecture's stays W⁽²⁾."""
+    from bptui.core.engine.equations import step_equation
+
+    doc = {"layers": [{"units": 2}, {"units": 3, "activation": "tanh"}, {"type": "layernorm"},
+                      {"units": 1, "activation": "sigmoid"}],
+           "init": {"seed": 0, "scale": 0.5}, "loss": "cross_entropy",
+           "data": {"inputs": [[0, 1], [1, 0]], "targets": [[1], [0]]},
+           "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+    stepper = Stepper(parse_spec(doc, "ln.json"), notation=PROFILES[name])
+    while not (stepper.last is not None and stepper.last.key.phase == "update" and stepper.last.key.layer == 2):
+        stepper.forward()
+    text = step_equation(stepper, stepper.last)
+    parts = text.split(";   ")
+    assert parts[0].startswith(first) and (second is None and len(parts) == 1 or parts[1].startswith(second)), text
+    W = stepper.state.W[2]
+    if second is not None:  # γ's new values are the lecture's column 1, β's its column 0
+        gamma, beta = (part.rsplit(" = ", 1)[1].replace("−", "-") for part in parts)
+        assert gamma.startswith(f"[[{W[0, 1]:.4g}]") and beta.startswith(f"[{W[0, 0]:.4g}")
