@@ -1,6 +1,6 @@
 """CPU per keypress on every bundled network, by step kind and view, and a burst's repaint gaps.
 
-    python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N]
+    python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N] [--notation NAME]
 
 For every network in networks/ (a computation graph on its own screen), in a headless app of
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
@@ -13,6 +13,10 @@ presses; each line names the worst. A bare Textual app's keypress is the floor u
 The burst: N presses of n sent at once to 784-128-10 (as a terminal delivers keys typed faster than
 they are handled), and the wall-clock gaps between the frames the app draws while it works through
 them (from the key events' arrival to the last frame): the longest gap, and how many frames.
+
+With ``--notation NAME`` (a shipped profile): the panels only, each network in lecture13 and in NAME
+side by side in one run, by step kind, with NAME's ratio to the lecture's (a network whose panels the
+app draws in the lecture's notation only is left out).
 """
 
 from __future__ import annotations
@@ -150,13 +154,38 @@ def networks(only: set[str] | None):
         yield "784-128-10", (lambda: BptuiApp(big)), {"panels": None}
 
 
+def side_by_side(only: set[str] | None, notation: str, presses: int) -> None:
+    """Each network's panels in lecture13 and in ``notation``, medians by step kind, and the ratios."""
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.panels import panels_fit
+
+    profile = PROFILES[notation]
+    print(f"CPU per keypress (n), panels, 120×40, median of {presses} per step kind: lecture13 | {notation} (ratio)")
+    for name, make_app, views in networks(only):
+        if "panels" not in views:  # a computation graph: no panels
+            continue
+        spec = make_app().spec
+        if panels_fit(spec.layer_kinds, profile) is not None:
+            continue
+        lecture = asyncio.run(per_kind(make_app, None, presses))
+        profiled = asyncio.run(per_kind(lambda s=spec: BptuiApp(s, profile), None, presses))
+        kinds = "  ".join(f"{k} {lecture[k]:5.1f} | {profiled[k]:5.1f} ({profiled[k] / lecture[k]:4.2f}×)"
+                          for k in lecture if k in profiled)
+        print(f"  {name}: {kinds}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--presses", type=int, default=5, help="timed presses of each step kind")
     parser.add_argument("--only", default="", help="network names (file stems, 784-128-10), comma-separated")
     parser.add_argument("--burst", type=int, default=200, help="presses in the burst (0: none)")
+    parser.add_argument("--notation", default="", help="a profile: lecture13 and it side by side, panels only")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
+    if args.notation:
+        side_by_side(only or None, args.notation, args.presses)
+        return
     print(f"CPU per keypress (n), processed and drawn, 120×40, median of {args.presses} per step kind; "
           f"budget {BUDGET:.1f} ms:")
     print(f"  bare Textual app (a Static, a footer): {asyncio.run(bare_press(4 * args.presses)):6.2f} ms")

@@ -388,8 +388,9 @@ def test_the_app_checks_its_notation_before_it_opens(capsys):
     # a network whose panels the app draws in the lecture's notation only: one line, before any frame
     from bptui.tui.panels import panels_fit
 
-    stepper = Stepper(load_any(resolve("moons_layernorm")), notation=PROFILES["ng"])  # trace and export write it
-    assert "the app draws layer 2 (layernorm" in (panels_fit(stepper.net.kinds, PROFILES["ng"]) or "")
+    stepper = Stepper(load_any(resolve("parity")), notation=PROFILES["ng"])  # trace and export write it
+    assert "the app draws layer 1 (rnn 4)" in (panels_fit(stepper.net.kinds, PROFILES["ng"]) or "")
+    assert panels_fit(load_any(resolve("moons_layernorm")).kinds, PROFILES["ng"]) is None  # a layer norm: drawn
 
 
 # -- the manual ---------------------------------------------------------------------------------------------

@@ -30,3 +30,11 @@ def test_edges_in_nielsen_snapshot(snap_compare):
     ∂C/∂b² as G/m over the mini-batch of 10, the maps z², a², δ² (the panel scrolled to the kernels)."""
     app = BptuiApp(load(NETWORKS / "edges.json"), PROFILES["nielsen"])
     assert snap_compare(app, press=["n", "b"], terminal_size=(120, 40))
+
+
+def test_deep_residual_in_nielsen_snapshot(snap_compare):
+    """Residual blocks in a profile: after the first example's backward pass, each block's x = a², F(x) = a⁵,
+    a³ = x + F(x) with no 1 on top, ∂C/∂x³ and its parts (the skip's ∂C/∂a³ and the inner path's), under
+    his layer numbers; the dense layers' w and b apart."""
+    app = BptuiApp(load(NETWORKS / "deep_residual.json"), PROFILES["nielsen"])
+    assert snap_compare(app, press=["n", "b"], terminal_size=(120, 40))

@@ -5,15 +5,22 @@ gone the step after, a quiz's hidden cell, other digits)."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from textual.geometry import Region
 
 from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import parse
 from bptui.tui.profile_sheet import ProfileSheet
 
 from .test_formula import networks
 from .test_notation_panels import ALL, built
+
+_WIDE = parse(
+    {"layers": [{"units": 40}, {"units": 12, "activation": "tanh"}, {"units": 2, "activation": "sigmoid"}],
+     "init": {"seed": 3, "scale": 0.5}, "loss": "squared",
+     "data": {"inputs": [[0.1 * ((i * j) % 7) for i in range(40)] for j in range(3)], "targets": [[0, 1], [1, 0], [1, 1]]},
+     "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 2}}, "wide.json")
 
 
 def rebuilt(stepper, sheets, digits: int, hidden) -> None:
@@ -27,13 +34,15 @@ def rebuilt(stepper, sheets, digits: int, hidden) -> None:
 
 def same(kept, fresh) -> None:
     for old, new in zip(kept, fresh):
-        assert old.lines == new.lines, (old.l_index, [i for i, (a, b) in enumerate(zip(old.lines, new.lines)) if a != b])
+        old_lines, new_lines = ([list(line) for line in s.lines] for s in (old, new))  # a deferred line made when read
+        assert old_lines == new_lines, (old.l_index, [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b])
         assert old.cells == new.cells and old.virtual_size == new.virtual_size and old.heading_lines == new.heading_lines
 
 
 @settings(max_examples=12, deadline=None, derandomize=True)
 @given(networks(), st.integers(2, 6), st.sampled_from(sorted(ALL)), st.integers(30, 200), st.floats(0, 1),
        st.lists(st.sampled_from(["forward"] * 4 + ["back", "digits", "hide"]), min_size=8, max_size=30))
+@example(spec=_WIDE, digits=4, name="cs231n", width=60, start=0.0, moves=["forward"] * 30 + ["back", "hide", "forward"])
 def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, name, width, start, moves):
     ProfileSheet.scrollable_content_region = property(lambda self: Region(0, 0, width, 20))  # type: ignore[assignment]
     try:
@@ -57,3 +66,24 @@ def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, 
             same(kept, fresh)
     finally:
         del ProfileSheet.scrollable_content_region  # Widget's again
+
+
+def test_cs231n_makes_a_big_parts_lines_when_they_are_read():
+    """cs231n shows W¹ and G¹ of a 300-input layer as 300 lines each (Deferred): the step that makes G¹ (and
+    the update of W¹) formats none of them until they are drawn or read; read, they are the board's numbers."""
+    from bptui.tui.profile_sheet import Deferred
+
+    from .test_notation_panels import check_board
+
+    doc = {"layers": [{"units": 300}, {"units": 4, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+           "init": {"seed": 1, "scale": 0.3}, "loss": "squared",
+           "data": {"inputs": [[((i * 7 + j) % 11) / 11 for i in range(300)] for j in range(2)], "targets": [[0], [1]]},
+           "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+    stepper = Stepper(parse(doc, "wide.json"), notation=ALL["cs231n"])
+    sheets = built(stepper)
+    while not (stepper.last is not None and stepper.last.key.phase == "update" and stepper.last.key.layer == 1):
+        stepper.forward()
+        sheets = built(stepper, sheets=sheets)
+        parts = [c for c in sheets[0]._measured.values() if isinstance(c[0], Deferred)]
+        assert len(parts) == 2 and all(part.count == 300 and not part._made for part, _, _ in parts)
+    assert check_board(stepper, sheets) > 0  # every line read: W¹ updated, G¹, each entry its value

@@ -92,10 +92,10 @@ class EditMode(Host):
         notation = self.stepper.notation
         if notation is None or not profiled(self.stepper):
             return None
-        from ..core.engine.equations import weight_sym
         from ..core.formulas.formula import TextPrinter
 
-        return TextPrinter(notation=notation).p(weight_sym(notation, l, row, col))
+        kind = self.stepper.spec.layer_kinds[l - 1]
+        return TextPrinter(notation=notation).p(kind.profiled_weight_sym(notation, l, row, col))
 
     def in_profile(self, text: str, edit) -> str:
         """An edit's words (the core's, which name the weight as the lecture does) with the weight named

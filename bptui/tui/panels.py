@@ -24,7 +24,11 @@ PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a
 PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other than the lecture's
     "dense": ("profile_sheet", "ProfileSheet"),  # the profile's W | b | z a δ | ∂ℓ/∂W ∂ℓ/∂b, or cs231n's rows
     "map": ("profile_map_sheet", "ProfileMapSheet"),  # kernels | b, their gradients (G/m); z a δ maps by channel
+    "block": ("profile_block_sheet", "ProfileBlockSheet"),  # x | F(x), o, ∂ℓ/∂x, the fan-in's parts; no o's 1
 }
+
+
+OWN_ROWS = ("dense", "block")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
 
 
 def panel_class(hint: str, profiled: bool = False) -> type[NumberSheet]:
@@ -68,7 +72,7 @@ def panels_fit(kinds: Any, notation: Any) -> str | None:
     if notation is None or notation.name == "lecture13":
         return None
     for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
-        if hint not in PROFILE_PANELS or kind.own_steps:  # a profile's dense panel draws W o + b layers only
+        if hint not in PROFILE_PANELS or (kind.own_steps and hint not in OWN_ROWS):
             return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
                     f"notation only, for now (bptui trace and export write it in {notation.name}); "
                     "use --notation lecture13")

@@ -19,9 +19,12 @@ the quiz's hidden cell and the explanations name the file's entry whatever the l
 
 A step formats only what it changed: each part's runs (W's rows, a column of s, G's band, cs231n's
 D lines of W) are kept while their board array and their look are the same (``kept`` in ``_build``),
-and ``set_chunks`` measures a kept part's lines once. A 784-128-10 network's keypress costs about what
-the lecture's panel costs (``benchmarks/profile_panel_speed.py``); the step that produces a big G still
-formats every line of it.
+and ``set_chunks`` measures a kept part's lines once. With row vectors W's, G's and an optimizer's D lines
+are :class:`Deferred`: each line is made when it is first drawn or read, so the step that produces
+cs231n's 784-line G¹ (or updates W¹) formats the lines on screen. A 784-128-10 network's keypress costs
+about what the lecture's panel costs (``benchmarks/profile_panel_speed.py``; ``keypress_speed.py
+--notation cs231n`` by step kind); with column vectors a step that produces a big G still formats its
+every row (128 for 784-128-10).
 """
 
 from __future__ import annotations
@@ -61,9 +64,54 @@ class Lines:
         self.count += len(lines)
 
 
-def _unmarked(made: list) -> list:
+class Deferred:
+    """A part's lines, each made when it is first read (drawn on screen, or by a reader of ``lines``), its
+    cells' places known without it: a big W or G shown D × C (cs231n's 784 lines) formats the lines a
+    step shows, not its every line. ``cells(i)``: line i's cells as (x, key); ``width``: each line's."""
+
+    def __init__(self, count: int, make: Any, cells: Any, width: int) -> None:
+        self.count, self._make, self.cells, self.width = count, make, cells, width
+        self._made: dict[int, list[Run]] = {}
+        self.lines = [DeferredLine(self, i) for i in range(count)]  # the same objects while the part is kept
+
+    def __len__(self) -> int:
+        return self.count
+
+    def line(self, i: int) -> list[Run]:
+        made = self._made.get(i)
+        if made is None:
+            made = self._made[i] = self._make(i)
+        return made
+
+    def unmarked(self) -> "Deferred":
+        """The part as the step after its product draws it (:func:`_unmarked`, line by line when read)."""
+        return Deferred(self.count, lambda i: _unmarked(self.line(i)), self.cells, self.width)
+
+
+class DeferredLine:
+    """Line ``i`` of a :class:`Deferred` part: its runs, made when read (equal only to itself, so that a
+    kept part's lines are not drawn again)."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.line(self.i))
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.part.line(self.i)[k]
+
+    def __len__(self) -> int:
+        return len(self.part.line(self.i))
+
+
+def _unmarked(made: Any) -> Any:
     """A step's product (runs, or lists of them) as the step after draws it: no ▶, no • and no highlight
     (the runs ``make`` gives when the quantity is not the product, without formatting a number again)."""
+    if isinstance(made, Deferred):
+        return made.unmarked()
     out: list = []
     for x in made:
         if isinstance(x, list):
@@ -95,6 +143,22 @@ def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[
     return lines, cells, width
 
 
+class _LazyCells:
+    """Line i's cells of a :class:`Deferred` part, worked out when read."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.cells(self.i))
+
+
+def _deferred_cells(part: Deferred) -> list:
+    return [_LazyCells(part, i) for i in range(part.count)]
+
+
 def _trimmed(line: list[Run]) -> list[Run]:
     """The line without blank runs at its end (they would ask for a scrollbar); the line itself, unchanged,
     when it has none (a kept line is never changed)."""
@@ -120,6 +184,8 @@ class ProfileSheet(MapSheet):
         super().__init__(stepper, layer, digits, **kwargs)
         self.profile = stepper.notation
         self.printer = TextPrinter(notation=self.profile)
+        assert self.kind is not None
+        self.own = self.kind.profiled_names(layer, self.profile)  # the kind's names in the profile
         self._full_width = 0  # a row per unit with G beside W, as last built (column vectors)
         self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
         self._kept: dict[tuple, tuple[Any, list]] = {}  # (part, its place, its look) → (its array, its runs)
@@ -154,18 +220,22 @@ class ProfileSheet(MapSheet):
     def _title(self) -> str:
         p, l, spec = self.profile, self.l_index, self.stepper.spec
         units = self.stepper.state.W[l].shape[0]
-        return (f"Layer {p.layer_number(l)} · f{p.layer_text(l)} = {spec.activations[l - 1]} · "
-                f"{units} unit{'s' if units != 1 else ''}")
+        parts = self.own.title
+        what = (f"f{p.layer_text(l)} = {spec.activations[l - 1]}" if parts is None
+                else "".join(x if isinstance(x, str) else self.printer.p(x) for x in parts))
+        return f"Layer {p.layer_number(l)} · {what} · {units} unit{'s' if units != 1 else ''}"
 
     # -- what it shows ----------------------------------------------------------------------------
     def names(self) -> dict[str, str]:
-        """The headings: each quantity's symbol as the profile prints it (the equation line's)."""
-        l, p = self.l_index, self.printer.p
-        return {"W": p(eq.W(l)), "b": p(eq.b(l)), "s": p(eq.s(l)), "o": p(eq.o(l)), "delta": p(eq.delta(l)),
-                "G": p(eq.G(l)), "Gb": p(eq.Gb(l))}
+        """The headings: each quantity's symbol as the profile prints it (the equation line's), as the layer's
+        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout)."""
+        p = self.printer.p
+        return {q: p(sym) for q, sym in self.own.syms.items()}
 
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
+        if produced is not None and self.kind is not None:  # the board's row the step wrote (a layer norm's u: s)
+            produced = self._produced = self.kind.board_quantity(produced)
         st = stepper.state
         digits, hidden = self.digits, self.hidden  # read once: a reactive costs a lookup each time
         cw = cell_width(digits)
@@ -191,7 +261,8 @@ class ProfileSheet(MapSheet):
             return hit[1]
 
         # the parts of W and G the profile shows (profiles.PARTS): W's (and b) and G's (and its b), G/m in a mean profile
-        views = dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+        views = (dict(zip(("W", "b"), p.parts("W"))) | dict(zip(("G", "Gb"), p.parts("G")))
+                 if "W" in self.own.syms else {})  # a layer without weights (dropout): none
         shown = {name: part(name, Gl if name.startswith("G") else Wl, lambda a, v=view: shown_value(a, v, m))
                  for name, view in views.items()}
         o_view = p.parts("o", hidden_o)[0]  # o as shown: without its 1 in a hidden layer with a separate b
@@ -212,10 +283,14 @@ class ProfileSheet(MapSheet):
             return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
                     self.number_style(float(x), dim, mark), key)
 
+        def key_of(q: str, i: int, j: int) -> Key:
+            """The lecture's key of entry (i, j) of W's or G's part as shown."""
+            return (q, l, *lecture_index(views[q], (i, j)))
+
         def matrix(q: str, i: int, j: int) -> Run:
             """Entry (i, j) of W's or G's part as shown, with the lecture's key."""
             a = shown[q]
-            return number(float(a[i, j]), (q, l, *lecture_index(views[q], (i, j))), formats.get(id(a)))
+            return number(float(a[i, j]), key_of(q, i, j), formats.get(id(a)))
 
         def bias(q: str, unit: int) -> Run:
             name = "b" if q == "W" else "Gb"
@@ -256,9 +331,10 @@ class ProfileSheet(MapSheet):
 
         optimizer = [(label.format(l=p.layer_text(l), t=st.opt[l].t), array)
                      for name, array in st.opt[l].arrays().items()
-                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name))]
+                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name)) and views]
         if p.vectors == "row":
-            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors)
+            lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors,
+                               key_of)
         else:
             lines = self._columns(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
                                   kept, vectors)
@@ -279,11 +355,14 @@ class ProfileSheet(MapSheet):
         for chunk in chunks:
             hit = self._measured.get(id(chunk))
             if hit is None or hit[0] is not chunk:
-                chunk[:], cells, most = _measured(chunk)
-                hit = (chunk, cells, most)
+                if isinstance(chunk, Deferred):  # its cells listed when read, its lines when drawn
+                    hit = (chunk, _deferred_cells(chunk), chunk.width)
+                else:
+                    chunk[:], cells, most = _measured(chunk)
+                    hit = (chunk, cells, most)
                 fresh += range(len(lines), len(lines) + len(chunk))
             measured[id(chunk)] = hit
-            lines += chunk
+            lines += chunk.lines if isinstance(chunk, Deferred) else chunk
             at += hit[1]
             width = max(width, hit[2])
         self._measured, self._fresh, self._at = measured, fresh, at
@@ -304,32 +383,42 @@ class ProfileSheet(MapSheet):
         self._cells = cells
 
     def product_cells(self) -> list[tuple[int, int]]:
-        """Only the lines measured anew can hold a step's product: a kept line never does."""
-        p, l = self._produced, self.l_index
-        return [(y, x) for y in self._fresh for x, key in self._at[y] if key[0] == p and key[1] == l]
+        """Only the lines measured anew can hold a step's product: a kept line never does (of a deferred
+        part's lines, which all hold one quantity, the first and the last: where the product starts and ends)."""
+        p, l, at, fresh = self._produced, self.l_index, self._at, self._fresh
+
+        def inside(n: int) -> bool:  # a deferred part's line between two of its own
+            parts = [getattr(at[fresh[m]], "part", None) for m in (n - 1, n, n + 1)]
+            return parts[1] is not None and parts[0] is parts[1] is parts[2]
+
+        ends = [y for n, y in enumerate(fresh) if not 0 < n < len(fresh) - 1 or not inside(n)]
+        return [(y, x) for y in ends for x, key in at[y] if key[0] == p and key[1] == l]
 
     def _columns(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, hidden_o,
                  kept, boards) -> Lines:
         """A row per unit: W | b | s o δ | G | Gb (the bias in W's column 0: no b, and a first row
         with o's 1 in a hidden layer); G and Gb in a band of their own under the rows when the line
-        does not fit the panel (as the lecture's panel puts G under W)."""
-        sep = p.separate_bias
-        units, n_all = shown["W"].shape
+        does not fit the panel (as the lecture's panel puts G under W). A layer without weights
+        (dropout): s o δ only."""
+        sep, weighted = p.separate_bias, "W" in shown
+        units = self.stepper.state.W[l].shape[0]
+        n_all = shown["W"].shape[1] if weighted else 0
         # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
-        widths = {q: max(cw, len(names[q]) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        widths = {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
         label = 6
-        vectors = (("b",) if sep else ()) + ("s", "o", "delta")
+        vectors = (("b",) if sep and weighted else ()) + ("s", "o", "delta")
         bar = 0 if sep else 1  # the │ after the bias column
 
         def blocks(n: int) -> dict[str, int]:
             mw = n * cw + bar + len(_more(n_all - n))
-            return {q: max(mw, len(names[q]) + 2) for q in ("W", "G")}
+            return {q: max(mw, len(names[q]) + 2) if weighted else -2 for q in ("W", "G")}
 
         block = blocks(n_all)
-        gradient_width = 2 + block["G"] + 2 + (widths["Gb"] if sep else 0)
+        gradient_width = (2 + block["G"] + 2 + (widths["Gb"] if sep else 0)) if weighted else 0
         self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
         avail = self.scrollable_content_region.width
         stacked, _ = self._arrangement(avail)
+        stacked = stacked and weighted
         n = n_all
         if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
             fixed = label + 2 + sum(widths[q] for q in vectors) + bar
@@ -338,8 +427,10 @@ class ProfileSheet(MapSheet):
                 n += 1  # the marker shrinks as columns come back
             block = blocks(n)
         mw = n * cw + bar + len(_more(n_all - n))
-        cols = [("bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}").rjust(cw) for a in range(n)]
-        if not sep:
+        own = self.own.columns
+        cols = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
+                 ).rjust(cw) for a in range(n)]
+        if not sep and weighted:
             cols.insert(1, "│")
         col_line = "".join(cols) + _more(n_all - n)
 
@@ -358,7 +449,9 @@ class ProfileSheet(MapSheet):
         parts: dict[str, list] = {}
 
         def weights(q: str, i: int) -> list[Run]:
-            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once)."""
+            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once); none without weights."""
+            if not weighted:
+                return []
             if q not in parts:
                 parts[q] = kept(q, shown[q], (q, n, block[q]), lambda: [row_of(q, r) for r in range(units)])
             return parts[q][i]
@@ -387,10 +480,13 @@ class ProfileSheet(MapSheet):
         def unit_label(i: int) -> Run:
             return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
 
-        head: list[Run] = [(" " * label, "header", None), heading(names["W"], "W", block["W"] + 2)]
+        head: list[Run] = [(" " * label, "header", None)]
+        second: list[Run] = [("unit".ljust(label), "header", None)]
+        if weighted:
+            head.append(heading(names["W"], "W", block["W"] + 2))
+            second.append((col_line.ljust(block["W"] + 2), "header", None))
         head += [heading(names[q], "W" if q == "b" else q, widths[q], left=False) for q in vectors]
-        second: list[Run] = [("unit".ljust(label), "header", None), (col_line.ljust(block["W"] + 2), "header", None)]
-        if not stacked:
+        if not stacked and weighted:
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
@@ -401,11 +497,11 @@ class ProfileSheet(MapSheet):
         for i in range(units):
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
             row: list[Run] = [unit_label(i), *weights("W", i)]
-            if sep:
+            if sep and weighted:
                 row.append(column("b", i))
             for q in ("s", "o", "delta"):
                 row.append(column(q, unit if q == "o" and not sep else i))
-            lines.add(row if stacked else row + [("  ", "base", None), *gradients(i)])
+            lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
         if stacked:  # G's band: its heading, its columns, a row per unit
             self.heading_lines.append(lines.count + 1)
             lines.add([], gradient_head([(" " * label, "header", None)]),
@@ -428,29 +524,39 @@ class ProfileSheet(MapSheet):
             lines.block(kept("", array, (text, n, block["W"]), state_rows))
         return lines
 
-    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards
+    def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards, key_of
               ) -> Lines:
         """Row vectors: W shown D × C with a line per input k, then b, s, o, δ as lines of C, then
-        G's part as W's and Gb."""
-        D, C_all = shown["W"].shape
+        G's part as W's and Gb (a layer without weights: s, o, δ). W's, G's and an optimizer's D lines are
+        :class:`Deferred`: a step formats the ones on screen."""
+        C_all = self.stepper.state.W[l].shape[0]
+        D = shown["W"].shape[0] if "W" in shown else 0
+        own = self.own.columns
         name_w = max(len(names[q]) for q in names) + 3
         label = name_w + 5
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
         C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
+        produced = self._produced  # as this board has it (a deferred line is made later)
+
         def lead(name: str, q: str, index: str = "") -> list[Run]:
             """A line's label: its part's name (with ▶ on a step's product), and its k."""
-            text, style = ("▶ " if name and q == self._produced else "") + name, "header+" if q == self._produced else "header"
+            text, style = ("▶ " if name and q == produced else "") + name, "header+" if q == produced else "header"
             return [(text.ljust(name_w), style, None), (index.ljust(5), style, None)]
+
+        def k_label(k: int) -> str:
+            return own[k] if own is not None else f"k={p.unit(k + 1)}"
 
         top: list[Run] = [(" " * label, "header", None)]
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
                       + [(_more(C_all - C), "header", None)])
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
+            if q not in names:
+                continue
             if q in ("W", "G"):  # D lines each
-                lines.block(kept(q, shown[q], (q, C), lambda q=q: [
-                    lead(names[q] if k == 0 else "", q, f"k={p.unit(k + 1)}") + [matrix(q, k, c) for c in range(C)]
-                    for k in range(D)]))
+                lines.block(kept(q, shown[q], (q, C), lambda q=q: Deferred(
+                    D, lambda k: lead(names[q] if k == 0 else "", q, k_label(k)) + [matrix(q, k, c) for c in range(C)],
+                    lambda k: [(label + c * cw, key_of(q, k, c)) for c in range(C)], label + C * cw)))
             elif q in ("b", "Gb"):
                 of = "G" if q == "Gb" else "W"
                 lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
@@ -460,12 +566,16 @@ class ProfileSheet(MapSheet):
                                  + [vector(q, c) for c in range(C)]]))
         for text, array in optimizer:
 
-            def state_lines(array: Any = array) -> list[list[Run]]:
+            def state_lines(array: Any = array) -> Deferred:
                 state, fmt = p.weights_shown(array), self.formats_for(array)
-                return ([[(" " * name_w + f"k={p.unit(k + 1)}".ljust(5), "header", None)]
-                         + [number(float(state[k, c]), None, fmt) for c in range(C)] for k in range(D)]
-                        + [[(f"{p.bias.text}".ljust(label), "header", None)]
-                           + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)]])
+
+                def line(k: int) -> list[Run]:
+                    if k == D:
+                        return ([(f"{p.bias.text}".ljust(label), "header", None)]
+                                + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
+                    return ([(" " * name_w + k_label(k).ljust(5), "header", None)]
+                            + [number(float(state[k, c]), None, fmt) for c in range(C)])
+                return Deferred(D + 1, line, lambda k: [], label + C * cw)
             lines.add([], [(text, "header", None)])
             lines.block(kept("", array, (text, C), state_lines))
         return lines

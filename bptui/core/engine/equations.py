@@ -548,6 +548,8 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     for view, gview in zip(parts, notation.parts("G") if notation is not None else parts):
         of_bias = view == "b"
         names, grad = _update_names(l, states, mean, of_bias, M)
+        if kinds and notation is not None:
+            names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
         shown_W, shown_G = names.get(W(l), W(l)), grad
         refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=gview)}
 
@@ -572,6 +574,23 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             result = _shown(part(after[lhs0]), refs.get(lhs))
             eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
     return tuple(eqs)
+
+
+def _kind_names(names: dict[Node, Node], grad: Sym, l: int, syms: dict[str, Node]) -> tuple[dict[Node, Node], Sym]:
+    """:func:`_update_names`' names with the layer's own parameters' (``LayerKind.profiled_names``: a layer
+    norm's γ and β and their gradients for W, b and theirs)."""
+    rename: dict[Node, Node] = {sym: syms[q] for q, sym in (("W", W(l)), ("b", b(l)), ("G", G(l)), ("Gb", Gb(l)))
+                                if q in syms and syms[q] != sym}
+    if not rename:
+        return names, grad
+    if G(l) in rename:  # the mean's own node (G_MEAN: printed alike, substituted once)
+        mean = rename[G(l)]
+        rename[G_MEAN(l)] = replace(mean, latex="G") if isinstance(mean, Sym) else mean
+    out = {key: substitute(value, rename) for key, value in names.items()}
+    out.setdefault(W(l), rename.get(W(l), W(l)))
+    new = rename.get(grad, grad)
+    assert isinstance(new, Sym)
+    return out, new
 
 
 def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool, M: Sym = M

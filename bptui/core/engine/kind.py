@@ -180,6 +180,16 @@ class Draw:
 
 
 @dataclass(frozen=True)
+class ProfiledNames:
+    """A layer's names in a notation profile (:meth:`LayerKind.profiled_names`)."""
+
+    syms: dict[str, Node]  # "W" "b" "G" "Gb" "s" "o" "delta" → its symbol; a part the layer lacks is not there
+    columns: tuple[str, ...] | None = None  # the headings of W's shown columns; None: bias (column 0), k=1, k=2, …
+    title: tuple[Any, ...] | None = None  # what the title says after the layer: texts and symbols (Nodes the
+    # profile's printer writes, a letter it renames: the layer norm's ε); None: f = activation
+
+
+@dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
 
@@ -526,6 +536,13 @@ class LayerKind:
         b = row + 1 and a = col (a = 0 the bias)."""
         return Sym("w", l, (row + 1, col))
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """Weight (row, col) of W⁽ˡ⁾ as the notation profile's panel names it where it shows it (nielsen's
+        b₁², w₁,₂²; cs231n's W is D × C: w₁,₀¹): here a dense layer's (engine/equations.py's weight_sym)."""
+        from .equations import weight_sym
+
+        return weight_sym(notation, l, row, col)
+
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         """Entry (row, col) of G⁽ˡ⁾, named as the weight it belongs to: G_b,a⁽ˡ⁾."""
         return Sym("G", l, (row + 1, col))
@@ -665,6 +682,15 @@ class LayerKind:
         """:meth:`weight_text` with its layer and unit numbers as the notation profile ``notation``
         numbers them (its panel's); here: weight_text's own (a kind whose words number nothing)."""
         return self.weight_text(spec, l, b, a)
+
+    def profiled_names(self, l: int, notation: Any) -> "ProfiledNames":
+        """What a notation profile's panel (tui/profile_sheet.py) and its update equations call this layer's
+        board rows and parameters, as symbols the profile's printer writes; here: a dense layer's W, b, G,
+        ∂ℓ/∂b, s, o, δ, the k=… of W's columns and the title's f = activation."""
+        from . import equations as E
+
+        return ProfiledNames({"W": E.W(l), "b": E.b(l), "G": E.G(l), "Gb": E.Gb(l), "s": E.s(l), "o": E.o(l),
+                              "delta": E.delta(l)})
 
     # -- a kind over time: one example's sequence, τ by τ (``over_time``) -----------------------------------
     def start_sequence(self, net: Any, x: np.ndarray) -> tuple[list, list, list, dict]:  # pragma: no cover

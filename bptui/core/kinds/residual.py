@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerCode, LayerKind, Shape
+from ..engine.kind import LayerCode, LayerKind, ProfiledNames, Shape
 from ..engine.explain import Cell
 from ..engine.quizcells import QuizCell
 from ..formulas.formula import Node, Ref, Sym
@@ -209,6 +209,13 @@ class Residual(LayerKind):
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
         return dx_sym(l, b, time) if quantity in ("dx", "delta") else Sym(quantity, l, (b,), time=time)
+
+    def profiled_names(self, l: int, notation: Any) -> ProfiledNames:
+        """o⁽ᵏ⁾, the fan-in ∂ℓ/∂x⁽ᵏ⁾ and the skip's part ∂ℓ/∂o⁽ᵏ⁾ ("up"), as its equations name them; no weights."""
+        from . import residual_equations as R
+        from ..engine import equations as E
+
+        return ProfiledNames({"o": E.o(l), "delta": dx_sym(l), "up": R._do(l)})
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every unit of o (not its bias entry 1) and of ∂ℓ/∂x (on the board's δ row), named by the block; on

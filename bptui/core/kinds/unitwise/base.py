@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, ones_on_top
+from ...engine.kind import LayerCode, LayerKind, ProfiledNames, ones_on_top
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...engine.explain import Cell
 from ...formulas.formula import Node, Partial, Sym
@@ -94,6 +94,20 @@ class Unitwise(LayerKind):
 
     def panel_title(self, l: int, activation: str) -> str:
         return self.describe()
+
+    def profiled_names(self, l: int, notation: Any) -> ProfiledNames:
+        """Its board rows as its equations name them (u or m, o, ∂ℓ/∂x); its parameters :meth:`parameter_names`'."""
+        syms = {"s": Sym(self.first, l, vector=True), "o": Sym("o", l, vector=True), "delta": self.dx_sym(l)}
+        columns, params = self.parameter_names(l, notation)
+        return ProfiledNames({**params, **syms}, columns, self.title_parts())
+
+    def parameter_names(self, l: int, notation: Any) -> tuple[tuple[str, ...] | None, dict[str, Node]]:
+        """The headings of its W's shown columns and its parameters' symbols in ``notation``: none."""
+        return None, {}
+
+    def title_parts(self) -> tuple[Any, ...]:
+        """The panel's title after the layer, as texts and symbols."""
+        return (self.describe(),)
 
     # -- the board -------------------------------------------------------------------------------------
     def board_step(self, net: Any, state: Any, key: Any, handed_down: Any) -> tuple[Any, Any]:

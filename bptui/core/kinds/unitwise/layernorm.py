@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...engine.kind import LayerCode, LayerKind, Shape
-from ...formulas.formula import Sym
+from ...formulas.formula import Node, Sym
 from ...formulas.notation import fmt
 from ...util.errors import SpecError
 from .base import Unitwise
@@ -217,6 +217,10 @@ class LayerNorm(Unitwise):
         """β_b⁽ˡ⁾ (column 0) and γ_b⁽ˡ⁾ (column 1)."""
         return Sym("β", l, (row + 1,), latex=r"\beta") if col == 0 else Sym("γ", l, (row + 1,), latex=r"\gamma")
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """β_b and γ_b in every profile (the profile writes their layer index and unit number)."""
+        return self.weight_sym(l, row, col)
+
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         """G of β_b and γ_b: G_β,b⁽ˡ⁾, G_γ,b⁽ˡ⁾."""
         return Sym("G", l, ("β" if col == 0 else "γ", row + 1))
@@ -226,6 +230,23 @@ class LayerNorm(Unitwise):
 
     def panel_title(self, l: int, activation: str) -> str:
         return f"layer norm, ε = {fmt(self.eps, 'g')}"
+
+    def parameter_names(self, l: int, notation: Any) -> tuple[tuple[str, ...] | None, dict[str, Node]]:
+        """With a separate b, W's part (column 1) is γ and b (column 0) β, their gradients G_γ and G_β (the
+        profile writes ∂C/∂γ, dγ); with the bias in column 0, W = [β │ γ] and G whole."""
+        from . import equations
+
+        if not notation.separate_bias:
+            dense = LayerKind.profiled_names(self, l, notation).syms
+            return self.panel_columns(), {"W": dense["W"], "G": dense["G"]}
+        S = equations._syms(l)
+        return ("",), {"W": S["gamma"], "b": S["beta"], "G": S["Gg"], "Gb": S["Gb"]}
+
+    def title_parts(self) -> tuple[Any, ...]:
+        """layer norm, ε = … (ε as the profile writes it: δ in goodfellow)."""
+        from . import equations
+
+        return ("layer norm, ", equations._syms(1)["eps"], f" = {fmt(self.eps, 'g')}")
 
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """Unrolled in time: [β │ γ], a row per unit."""
