@@ -72,9 +72,11 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
         return 0
     shown = interval(result, digits)
     for i, form in enumerate(eq.forms[:-1]):
-        # every form evaluates (exactly) to the result
+        # every form evaluates (exactly) to the result; a symbolic form may meet ∞ where its numbers do
+        # not (e^1500/(e^1500 + e^−1200), log of a saturated 0): the check below takes ∞ and nan as "no word"
         try:
-            exact = evaluate(form, eq.bindings)
+            with np.errstate(all="ignore"):
+                exact = evaluate(form, eq.bindings)
         except Unbound:
             exact = None
         if exact is not None:

@@ -239,3 +239,42 @@ def test_the_stepper_adds_up_to_the_batch_pass(seed):
     assert stepper.state.loss_D == pytest.approx(loss, rel=1e-12)
     for l, g in enumerate(G, start=1):
         np.testing.assert_allclose(stepper.state.G[l], g, rtol=1e-10, atol=1e-13, err_msg=f"G⁽{l}⁾")
+
+
+def _stepped_G(spec):
+    """The stepper's G⁽ˡ⁾ after every example of the first update group."""
+    stepper = Stepper(spec)
+    while stepper.next_key.phase != "update":
+        stepper.forward()
+    return stepper.state.G
+
+
+@pytest.mark.parametrize("seed", range(0, 24, 3))
+def test_a_column_of_x_alike_at_every_tau_gives_G_K_exactly_0_on_the_board(seed):
+    """G_K = Σ_τ ∂ℓ/∂k_τ x̃_τᵀ, and Σ_τ ∂ℓ/∂k_τ = 0 (each row of δ sums to 0): a column of x that is one
+    number at every τ of an example adds exactly 0 to G_K. The board's steps give that exact 0 (PyTorch
+    float64 and the batch pass give rounding noise), and every other entry as PyTorch does. Inputs: every
+    example's x_τ alike (every column, through a dense layer below too, and a second attention layer's),
+    or the first feature alike within each example (seen by a first attention layer as its column 1); the
+    first attention layer (a second reads rows a causal average may leave a last bit apart)."""
+    for alike in ("rows", "feature"):
+        doc = random_attention_doc(seed, n=4)
+        for x in doc["data"]["inputs"]:
+            for row in x:
+                if alike == "rows":
+                    row[:] = x[0]
+                else:
+                    row[0] = x[0][0]
+        spec = parse(doc, "alike.json")
+        params = torch_params(spec, spec.weights)
+        torch_loss(spec, params, range(spec.N)).backward()
+        G = _stepped_G(spec)
+        l0 = next(l for l, k in enumerate(spec.kinds, start=1) if k.mixes_time)  # the first attention layer
+        for l, (k, p) in enumerate(zip(spec.kinds, params), start=1):
+            theirs = grads(spec, k, p)
+            if l == l0 and (alike == "rows" or l == 1):
+                GK = k.part(G[l], "K")
+                zero = GK if alike == "rows" else GK[:, :2]  # the bias column and the column of x's first feature
+                assert (zero == 0.0).all(), f"G_K⁽{l}⁾ = {GK}"
+                assert np.abs(k.part(theirs, "K")[:, :zero.shape[1]]).max() < 1e-12  # torch: 0 up to rounding
+            np.testing.assert_allclose(G[l], theirs, rtol=1e-10, atol=1e-12, err_msg=f"G⁽{l}⁾ ({k.describe()})")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bptui.core.ops.activations import ACTIVATIONS
 from bptui.core.engine.equations import step_equations
+from bptui.core.teaching import quiz
 from bptui.core.teaching.explain import Cell, explain
 from bptui.core.formulas.formula import (ONE, Arr, Equation, LatexPrinter, Num, Op, Sym, TextPrinter, evaluate, hide, interval,
                                 overlaps, plan, shown_halfwidth)
@@ -30,7 +31,7 @@ from bptui.core.formats.spec import load_any, parse
 from bptui.core.engine.stepper import Stepper
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
-from .formula_checks import check_equation, check_text
+from .formula_checks import check_equation, check_text, leaves
 from .test_explain import cells
 
 HIDDEN = [name for name in ACTIVATIONS if name != "softmax"]
@@ -194,10 +195,11 @@ def check_epoch(stepper, digits: int, check_one) -> None:
     assert checked > 0 and explained > 0
 
 
-def check_explained(stepper, key, digits: int) -> int:
+def check_explained(stepper, key, digits: int, whole: bool = False) -> int:
     """The explanations of the cells step ``key`` writes (the quiz's candidates: every number it puts on
     the board): each number is the board's, the arithmetic as printed holds, text and LaTeX (where
-    the text elides no term)."""
+    the text elides no term); with ``whole``, no worked line is left out (formula.plan drops a form
+    that no digits make hold)."""
     from bptui.core.teaching import quiz
 
     if key.layer is None and key.quantity != "loss":
@@ -207,7 +209,9 @@ def check_explained(stepper, key, digits: int) -> int:
     for cell in quiz.candidates(stepper.spec, key):
         e = explain(stepper, cell, digits)
         for eq in e.equations:
-            eq = plan(eq, digits)
+            planned = plan(eq, digits)
+            assert not whole or len(planned.forms) == len(eq.forms), f"{cell} at step {key.step}: {e.text()}"
+            eq = planned
             checked += check_equation(eq, digits, stepper, where=f"{cell} at step {key.step}")
             if "…" not in e.text():
                 check_text(eq, digits, e.text(), " ".join(r for row in latex.rows(eq) for r in row))
@@ -326,16 +330,68 @@ def test_every_shown_calculation_checks_to_its_last_digit_on_the_examples(name, 
 def test_the_bundled_sequence_networks_check_to_their_last_digit(name, steps):
     """The first steps of each bundled sequence network (its first examples through time, and attention's
     and the layer norms' steps over whole sequences): every step's equations and, at every third step,
-    the explanations of the cells it writes, text and LaTeX, at 4 digits (the random sequence networks
-    above check the rest)."""
+    the explanations of the cells it writes, text and LaTeX, at 4 digits, none with a worked line left
+    out (the random sequence networks above check the rest)."""
     stepper = Stepper(load_any(NETWORKS / f"{name}.json"))
     checked = explained = 0
     for i in range(steps):
         step = stepper.forward()
         checked += check_conv_step(stepper, step, 4)
         if i % 3 == 0:
-            explained += check_explained(stepper, step.key, 4)
+            explained += check_explained(stepper, step.key, 4, whole=True)
     assert checked > 0 and explained > 0
+
+
+def _alike_key_steps(stepper, count: int) -> list[int]:
+    """The first ``count`` G_K steps of tiny_transformer whose example lacks a token kind: after the layer
+    norm, the attention layer's x has a column that is one number at every τ."""
+    sch, spec = stepper.schedule, stepper.spec
+    return [i for i in range(len(sch)) if sch.key(i).quantity == "GK"
+            and (np.asarray(spec.x_of(sch.key(i).example - 1)).max(axis=0) == 0).any()][:count]
+
+
+def test_a_key_gradient_over_a_column_alike_at_every_tau_keeps_every_form():
+    """tiny_transformer: where a column of the attention layer's x is one number at every τ of an example,
+    that example's part of G_K is exactly 0 (Σ_τ ∂ℓ/∂k_τ = 0), on the board and in the explanation, which
+    writes it as 0 added; no worked line is left out (the board held noise such as 8.6e−18, which no
+    digits of the sum on the page give), and every line checks to its last digit, text and LaTeX."""
+    from bptui.core.kinds.attention.steps import layer_input
+
+    stepper = Stepper(load_any(NETWORKS / "tiny_transformer.json"))
+    alike = 0
+    for i in _alike_key_steps(stepper, 3):
+        stepper.goto(i)
+        step = stepper.forward()
+        x = layer_input(stepper.net, stepper.state, step.key.layer)
+        columns = [c + 1 for c in range(x.shape[1]) if (x[:, c] == x[0, c]).all()]
+        assert columns and (np.asarray(step.value)[:, columns] == (np.asarray(step.before)[8:16, columns]
+                                                                    if step.before is not None else 0)).all()
+        assert check_explained(stepper, step.key, 4, whole=True) > 0
+        for cell in quiz.candidates(stepper.spec, step.key):
+            alike += cell.column in columns and "at every τ of this example" in explain(stepper, cell, 4).text()
+    assert alike >= 8
+
+
+def test_a_dense_layer_under_attention_writes_f_prime_from_its_formula():
+    """tiny_transformer's tanh layer (in a block, under the output layer): δ_τ,b = ∂ℓ/∂o_τ,b · f′(s_τ,b)
+    with f′ written from its formula, 1 − o², on the board's o, and checked as the rest: every number of
+    its explanation is the board's or an exact constant (none that nothing checks)."""
+    stepper = Stepper(load_any(NETWORKS / "tiny_transformer.json"))
+    seen = 0
+    for _ in range(140):
+        step = stepper.forward()
+        if (step.key.quantity, step.key.layer) != ("delta", 6):
+            continue
+        assert check_explained(stepper, step.key, 4, whole=True) > 0
+        for cell in quiz.candidates(stepper.spec, step.key):
+            e = explain(stepper, cell, 4)
+            assert "(1 − (" in e.text()
+            for eq in e.equations:
+                loose = [n for n in leaves(eq) if isinstance(n, Num) and n.ref is None and n.means is None
+                         and not n.exact]
+                assert not loose, f"{[n.value for n in loose]} unchecked in {e.text()}"
+            seen += 1
+    assert seen >= 10
 
 
 def test_operands_carry_the_digits_the_result_needs():

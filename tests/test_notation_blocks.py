@@ -342,3 +342,32 @@ def test_the_app_draws_layer_norms_and_blocks_in_a_profile_and_refuses_sequences
             assert why is not None and "the app draws layer" in why, (network, name)
         else:
             assert why is None, (network, name, why)
+
+
+@pytest.mark.parametrize("name", ["ng", "nielsen"])
+def test_attention_G_is_worked_as_G_over_m_in_a_mean_profile(name, tmp_path):
+    """tiny_transformer's first three examples (one update group, m = 3) in a mean profile: every entry
+    of G_Q … G_O its steps write is explained by a worked equation, (G before + Σ_τ ∂ℓ/∂q_τ,b x̃_τ,a)/m
+    (0 added where a column of x is alike at every τ; the key bias 0), whose numbers are the board's (G/m
+    through the profile's view) and whose arithmetic holds to its last digit, text and LaTeX."""
+    from bptui.core.formulas.formula import LatexPrinter
+
+    stepper = Stepper(load_any(small("tiny_transformer", tmp_path)), notation=ALL[name])
+    worked = 0
+    while stepper.next_key.phase != "update":
+        step = stepper.forward()
+        if step.key.quantity not in ("GQ", "GK", "GV", "GO"):
+            continue
+        for qc in quizzes.quiz_cells(stepper.spec, step.key, step.value):
+            e = explain(stepper, qc.cell, 4)
+            assert e.value == pytest.approx(shown(stepper, qc.cell, float(stepper.state.G[3][qc.ref.index])),
+                                            rel=1e-12, abs=1e-300)
+            assert e.equations, e.text()
+            for eq in e.equations:
+                planned = plan(eq, 4)
+                assert len(planned.forms) == len(eq.forms), e.text()  # no worked line left out
+                assert check_equation(planned, 4, stepper, where=f"{name} {qc.cell}") > 0
+                check_text(planned, 4, e.text(), " ".join(r for row in LatexPrinter(4, notation=ALL[name]).rows(planned)
+                                                            for r in row))
+                worked += len(eq.forms) > 1 and ")/3" in e.text()
+    assert worked > 100

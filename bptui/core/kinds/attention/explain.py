@@ -19,13 +19,15 @@ from typing import Any
 import numpy as np
 
 from ...engine import wiring as wired
-from ...engine.explain import _LARGEST_EXPONENT, Cell, Explanation, _Builder, _group_size, _not_yet, builder, \
+from ...engine.explain import _LARGEST_EXPONENT, Cell, _alpha_env, Explanation, _Builder, _group_size, _not_yet, builder, \
     current_example
-from ...formulas.formula import Call, Equation, Node, Num, Op, Ref, Sum, Sym, add, group, mul, sub
+from ...formulas.formula import Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, group, mul, sub, substitute
+from ...ops.activations import IDENTITY_NOTE
 from ...formulas.notation import sup
+from ...formulas.profiles import shown_ref
 from ..rnn import explain as seq_explain
 from . import steps
-from .layer import WEIGHTS, Attention
+from .layer import WEIGHTS, Attention, keys_summing_to_zero
 
 OWN = ("q", "k", "v", "scores", "a", "z", "o", "delta", "dz", "da", "dq", "dk", "dv", "dx")
 
@@ -74,20 +76,41 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
         return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {c}'s.")
     above = net.kinds[c - 1]
     dx = float(steps.from_above(net, st, l, t)[b - 1])
+    s_b, o_b = Sym("s", l, (b,), time=t), Sym("o", l, (b,), time=t)
+    s_v, o_v = float(st.s[l][t - 1][b - 1]), float(st.o[l][t - 1][b])
     fp = float(net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:])[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
-    sent = above.sent_quantity
     if above.mixes_time:
         out.say(f"the attention layer {c} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and "
                 f"value through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
     else:
         out.say(f"layer {c} ({above.describe()}) reads o{sup(l)}_τ: what it sends down (∂ℓ/∂o{sup(l)}_τ) times "
                 f"f′(s{sup(l)}_τ,{b})")
-    ref = Ref(sent, c, (t - 1, b - 1)) if sent else None
-    out.eq(Equation(lhs, (mul(Num(dx, ref), Num(fp)), Num(value, Ref("delta", l, (t - 1, b - 1)))),
-                    "=", {}, f"f′(s{sup(l)}_τ,{b}) = {out.n(fp)}"))
+    down = Partial(Sym("ℓ", latex=r"\ell"), o_b)  # what the reader sends down: ∂ℓ/∂o⁽ˡ⁾_τ,b
+    place = above.sent_place(st, c, t, (b - 1,))
+    if place is not None:  # on the board: an attention layer's dx, a layer norm's or a block's ∂ℓ/∂x
+        came = Num(dx, Ref(place[0], c, place[1]))
+    else:  # a dense layer at τ: (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾_τ)[1:], worked on the board's numbers
+        Wc, dc = st.W[c], st.delta[c][t - 1]
+        w_syms = [Sym("w", c, (k, b)) for k in range(1, len(dc) + 1)]
+        d_syms = [Sym("δ", c, (k,), latex=r"\delta", time=t) for k in range(1, len(dc) + 1)]
+        expanded = add(*[mul(w, d) for w, d in zip(w_syms, d_syms)])
+        nums = {**{w: Num(float(Wc[k, b]), Ref("W", c, (k, b))) for k, w in enumerate(w_syms)},
+                **{d: Num(float(dc[k]), Ref("delta", c, (t - 1, k))) for k, d in enumerate(d_syms)}}
+        out.eq(Equation(down, (expanded, substitute(expanded, nums), Num(dx, means=down)), "=",
+                        {down: dx, **{w: float(Wc[k, b]) for k, w in enumerate(w_syms)},
+                         **{d: float(dc[k]) for k, d in enumerate(d_syms)}}))
+        came = Num(dx, means=down)
+    result = Num(value, Ref("delta", l, (t - 1, b - 1)))
+    if net.act(l).derivative_is_one:  # ∂o/∂s = 1: δ is what comes down
+        out.eq(Equation(lhs, (came, result), "=", {down: dx}, IDENTITY_NOTE))
+    else:  # f′ from its formula, on the board's s and o
+        df = net.act(l).derivative(s_b, o_b)
+        filled = substitute(df, {s_b: Num(s_v, Ref("s", l, (t - 1, b - 1))), o_b: Num(o_v, _unit_ref(net, l, t, b))})
+        out.eq(Equation(lhs, (mul(down, df), mul(came, filled), result), "=",
+                        {down: dx, s_b: s_v, o_b: o_v, **_alpha_env(net, l)}))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of unit {b} of layer {l} at τ = {t}, example n = "
-                    f"{current_example(stepper)}", value)
+                    f"{current_example(stepper)}", value, terms=(dx,), factor=fp)
 
 
 def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -312,10 +335,12 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
         return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
     name, r, c = found
     g = out.p(kind.grad_sym(l, row, col))
+    ref = Ref("G", l, (row, col))
+    shown = shown_ref(ref, out.notation, net.L) if out.mean and out.notation is not None else ref  # G/m
     if name == "K" and c == 0:  # exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
         out.say("the key bias's G is exactly 0: b_K adds the same q_τ·b_K / √dh to every score of row τ, which "
                 "softmax ignores (each row of δ sums to 0, so Σ_τ ∂ℓ/∂k_τ = 0)")
-        out.eq(Equation(kind.grad_sym(l, row, col), (Num(value, Ref("G", l, (row, col))),)))
+        out.eq(Equation(kind.grad_sym(l, row, col), (Num(value, shown),)))
         return out.done(f"{g} = {out.n(value)}: always 0", value)
     grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
     if grads is None or np.isnan(grads).any():
@@ -324,18 +349,28 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
                 "backward pass")
         return out.done(f"{g} = {out.n(value)} so far", value)
     src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
-    terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
     g_name = "do" if name == "O" else f"d{name.lower()}"
-    out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1} · "
-            f"[1; {'z' if name == 'O' else 'x'}_τ]_{c} (added at its G_{name} step)"
-            + ("" if out.mean else " to the earlier examples' part"),
-            *([f"= {' + '.join(out.n(x) for x in terms)} = {out.n(sum(terms))}"] if out.mean else []))
-    if out.mean:  # G/m: the words give this example's part; the worked sum is written where the profile sums
-        return out.done(f"{g} = {out.n(value)}: {summed} over τ and the examples of the update group so far", value)
+    x_name = "z" if name == "O" else "x"
     before = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
-    g0 = value - float(sum(terms))
-    out.eq(Equation(kind.grad_sym(l, row, col),
-                    (add(Num(g0, means=before), *[mul(Num(float(grads[t, r]), Ref(g_name, l, (t, r))),
-                                                      Num(float(src[t, c]), exact=c == 0)) for t in range(len(src))]),
-                     Num(value, Ref("G", l, (row, col)))), "=", {before: g0}))
+    if name == "K" and np.all(src[:, c] == src[0, c]) and keys_summing_to_zero(grads)[r]:
+        # steps.py's key_gradient: this example's part is exactly 0, as the key bias's
+        out.say(f"x_τ,{c} is {out.n(float(src[0, c]))} at every τ of this example, so its part "
+                f"Σ_τ ∂ℓ/∂k_τ,{r + 1} · x_τ,{c} is x_{c} · Σ_τ ∂ℓ/∂k_τ,{r + 1} = 0: each row of δ sums to 0, so "
+                "Σ_τ ∂ℓ/∂k_τ = 0 (as for the key bias)")
+        part: Node = Num(0.0, exact=True)
+        terms = [0.0]
+    else:
+        terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
+        bias = out.separate and c == 0  # ∂ℓ/∂b = Σ_τ ∂ℓ/∂q_τ: no x̃_τ,0 = 1 in this notation
+        out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1}"
+                + ("" if bias else f" · [1; {x_name}_τ]_{c}") + f" (added at its G_{name} step) to the earlier "
+                "examples' part" + (f", all divided by the group's m = {m}" if out.mean else ""))
+        part = add(*[Num(float(grads[t, r]), Ref(g_name, l, (t, r))) if bias else
+                     mul(Num(float(grads[t, r]), Ref(g_name, l, (t, r))), Num(float(src[t, c]), exact=c == 0))
+                     for t in range(len(src))])
+    g0 = float(st.G[l][row, col]) - float(sum(terms))  # the board holds the sum
+    form: Node = add(Num(g0, means=before), part)
+    if out.mean:  # G/m: the group's sum so far, divided by its m
+        form = Op("/", (group(form), Num(float(m), exact=True)))
+    out.eq(Equation(kind.grad_sym(l, row, col), (form, Num(value, shown)), "=", {before: g0}))
     return out.done(f"{g} = {out.n(value)}: {summed} over τ and the examples of the update group so far", value)

@@ -84,6 +84,27 @@ def key_bias_zero(G_K: np.ndarray) -> np.ndarray:
     return G_K
 
 
+def keys_summing_to_zero(dK: np.ndarray) -> np.ndarray:
+    """Which entries r of k have Σ_τ ∂ℓ/∂k_τ,r = 0 up to rounding (dK: T × dk, one example): every one
+    whose ∂ℓ/∂k comes from a δ whose rows sum to 0 (:func:`key_bias_zero`), not a student's numbers
+    the grader carries forward."""
+    return np.abs(dK.sum(axis=0)) <= 1e-12 * len(dK) * np.abs(dK).sum(axis=0)
+
+
+def key_gradient(dK: np.ndarray, X1: np.ndarray) -> np.ndarray:
+    """G_K of one example, Σ_τ ∂ℓ/∂k_τ x̃_τᵀ (dK: T × dk, X1: T × (d + 1), rows [1; x_τ]), the board's
+    way: where Σ_τ ∂ℓ/∂k_τ,r is 0 (:func:`keys_summing_to_zero`), row r is Σ_τ ∂ℓ/∂k_τ,r (x̃_τ − x̃_1),
+    the same number, so that a column of x that is one number at every τ of the example (a token kind
+    the sequence lacks, after a layer norm) gives the exact 0 its part of G is, not rounding noise such
+    as 8.6e−18; the bias column too (1 − 1). Other rows (a student's ∂ℓ/∂k the grader carries) as
+    written. The batch pass skips the shift; its key bias is :func:`key_bias_zero`'s."""
+    G = dK.T @ X1
+    rows = keys_summing_to_zero(dK)
+    if rows.any():
+        G[rows] = dK[:, rows].T @ (X1 - X1[:1])
+    return key_bias_zero(G)
+
+
 def softmax_back(A: np.ndarray, dA: np.ndarray, overwrite: bool = False, exact_rows: bool = False) -> np.ndarray:
     """δ of the scores from ∂ℓ/∂a, row by row: a ⊙ (∂ℓ/∂a − a·∂ℓ/∂a) (each softmax row's Jacobian);
     with ``overwrite``, in dA's own memory. With ``exact_rows`` (the board's steps, which the page

@@ -28,7 +28,7 @@ from ...engine.quizcells import QuizCell
 from ...engine.explain import Cell
 from ...formulas.formula import Ref
 from ..rnn import steps as seq
-from .layer import WEIGHTS, Attention, key_bias_zero, softmax_back, softmax_rows
+from .layer import WEIGHTS, Attention, key_gradient, softmax_back, softmax_rows
 
 FORWARD_OWN = ("q", "k", "v", "scores", "a", "z")
 BACKWARD_OWN = ("dz", "da", "delta", "dq", "dk", "dv", "dx")
@@ -163,8 +163,9 @@ def compute(kind: Attention, net: Network, st: Any, l: int, q: str) -> np.ndarra
     name = q[1:]
     if name == "O":
         return ex["do", l].T @ with_one(ex["z", l])
-    G = ex[f"d{name.lower()}", l].T @ x1
-    return key_bias_zero(G) if name == "K" else G
+    if name == "K":
+        return key_gradient(ex["dk", l], x1)
+    return ex[f"d{name.lower()}", l].T @ x1
 
 
 def grad_block(kind: Attention, name: str, part: np.ndarray) -> np.ndarray:
