@@ -1278,7 +1278,9 @@ class Printer:
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
-            sub = tuple(self._clashes[i].text if isinstance(i, str) and i in self._clashes else i for i in sub)
+            # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
+            sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
+                        for i in sub)
         if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
