@@ -52,3 +52,146 @@ def test_an_lstm_page_in_goodfellow_compiles(tmp_path, capsys):
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+# -- brackets: every pair needed, none too many --------------------------------------------------------------
+def test_cs231n_writes_a_recurrent_weight_gradient_with_one_pair_of_brackets():
+    """dW = xᵀ dscores per example: the GRU's concatenated input transposed needs no brackets of its own."""
+    stepper = Stepper(load_any(resolve("parity")), notation=PROFILES["cs231n"])
+    text = TextPrinter(4, notation=PROFILES["cs231n"])
+    latex = LatexPrinter(4, notation=PROFILES["cs231n"])
+    while True:
+        step = stepper.forward()
+        eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=PROFILES["cs231n"])
+        lines = [text.equation(e) for e in eqs if text.p(e.lhs) == "dW¹"]
+        if lines:
+            break
+    assert lines[0].startswith("dW¹ ← dW¹ + ([h⁰₂, h¹₁]ᵀ dscores¹₂)/|B| = ")
+    assert " + ([0, −0.67978, −0.041873, −0.13786, 0.37345]ᵀ [0.0239243, −0.0237052, 0.219954, −0.191235])/28 = " \
+        in lines[0]
+    rows = [r for e in eqs if text.p(e.lhs) == "dW¹" for r in latex.rows(e)]
+    assert r"\begin{bmatrix} h^{0}_{2} \\ h^{1}_{1} \end{bmatrix}^T \mathit{dscores}^{1}_{2}" in rows[0][2]
+
+
+def _tree(rng, depth: int, leaves: list[str], transposed: bool = True):
+    """A random formula tree of sums, differences, products, outer products, quotients and transposes. Each
+    leaf is a matrix of its own (``leaves`` collects their names) and none is transposed twice: p − p,
+    (p + q) − q and (pᵀ)ᵀ would mean the same with brackets or without."""
+    from bptui.core.formulas.formula import Op, Sym
+
+    if depth == 0 or rng.random() < 0.25:
+        leaves.append("p" + "acdefhijkmnqrtuvxy"[len(leaves) % 18] * (1 + len(leaves) // 18))
+        return Sym(leaves[-1], vector=True)
+    op = ["+", "-", "@", "outer", "/", "T"][rng.integers(6 if transposed else 5)]
+    if op == "T":
+        return Op("T", (_tree(rng, depth - 1, leaves, False),))
+    return Op(op, tuple(_tree(rng, depth - 1, leaves, op != "outer") for _ in range(2)))
+
+
+def _value(node, env: dict, rows: bool):
+    """What a tree means: a ⊗ b is a bᵀ with column vectors, aᵀ b with row vectors (the printer's convention)."""
+    from bptui.core.formulas.formula import Sym
+
+    if isinstance(node, Sym):
+        return env[node.base]
+    v = [_value(a, env, rows) for a in node.args]
+    return {"+": lambda: v[0] + v[1], "-": lambda: v[0] - v[1], "@": lambda: v[0] @ v[1], "/": lambda: v[0] / v[1],
+            "T": lambda: v[0].T, "outer": lambda: v[0].T @ v[1] if rows else v[0] @ v[1].T}[node.op]()
+
+
+def _read(text: str, env: dict):
+    """The value of a printed formula, read as the printers mean it: ᵀ binds tightest, then /, then
+    juxtaposition (a product), then + and −; None when it does not read."""
+    import re as _re
+
+    tokens = _re.findall(r"[a-z]+|[()+−/ᵀ]", text)
+    at = 0
+
+    def peek():
+        return tokens[at] if at < len(tokens) else None
+
+    def expr():
+        nonlocal at
+        value = term()
+        while peek() in ("+", "−"):
+            op = tokens[at]
+            at += 1
+            right = term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term():
+        value = quotient()
+        while peek() is not None and (peek() == "(" or peek().isalpha()):
+            value = value @ quotient()
+        return value
+
+    def quotient():
+        nonlocal at
+        value = postfix()
+        while peek() == "/":
+            at += 1
+            value = value / postfix()
+        return value
+
+    def postfix():
+        nonlocal at
+        value = primary()
+        while peek() == "ᵀ":
+            at += 1
+            value = value.T
+        return value
+
+    def primary():
+        nonlocal at
+        token = peek()
+        if token == "(":
+            at += 1
+            value = expr()
+            if peek() != ")":
+                raise ValueError(text)
+            at += 1
+            return value
+        if token is None or not token.isalpha():
+            raise ValueError(text)
+        at += 1
+        return env[token]
+
+    try:
+        value = expr()
+    except (ValueError, KeyError):
+        return None
+    return value if at == len(tokens) else None
+
+
+@pytest.mark.parametrize("name", ["lecture13", "cs231n"])
+def test_printed_brackets_are_the_needed_ones(name):
+    """Random formulas read back from their printed text are what they mean, and taking away any one pair of
+    brackets changes what the text means: every pair printed is needed (column and row vectors)."""
+    import numpy as np
+
+    P = PROFILES[name]
+    printer = TextPrinter(4, notation=P)
+    rng = np.random.default_rng(23)
+    checked = 0
+    for _ in range(400):
+        leaves: list[str] = []
+        tree = _tree(rng, 4, leaves)
+        env = {name: rng.uniform(0.5, 2.0, (3, 3)) for name in leaves}
+        text = printer.p(tree)
+        meant = _value(tree, env, P.vectors == "row")
+        read = _read(text, env)
+        assert read is not None and np.allclose(read, meant), text
+        opening = [i for i, ch in enumerate(text) if ch == "("]
+        for i in opening:
+            depth, j = 0, i
+            while True:
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            without = text[:i] + text[i + 1:j] + text[j + 1:]
+            other = _read(without, env)
+            assert other is None or not np.allclose(other, meant), f"{text}: the brackets at {i} are not needed"
+            checked += 1
+    assert checked > 200

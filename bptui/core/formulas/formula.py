@@ -1651,7 +1651,7 @@ class TextPrinter(Printer):
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
         if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: aᵀ b
-            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
+            return f"{self.wrap(_transposed(args[0]), prec)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -1857,7 +1857,7 @@ class LatexPrinter(Printer):
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
         if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: a^T b
-            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
+            return f"{self.wrap(_transposed(args[0]), prec)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):
