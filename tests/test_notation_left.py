@@ -195,3 +195,51 @@ def test_printed_brackets_are_the_needed_ones(name):
             assert other is None or not np.allclose(other, meant), f"{text}: the brackets at {i} are not needed"
             checked += 1
     assert checked > 200
+
+
+# -- the per-example loss in the profile's own index: nielsen's C_x ------------------------------------------
+def _trace(capsys, *args: str) -> str:
+    assert main(["trace", "--no-color", *args]) == 0
+    return capsys.readouterr().out
+
+
+def _export(capsys, *args: str) -> str:
+    assert main(["export", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_nielsen_names_an_examples_cost_below_it(capsys):
+    """nielsen writes the cost of one example x as C_x (chapter 2): C₁, C₂, never C⁽¹⁾ (his plain
+    superscripts are layers); the lecture keeps ℓ⁽ⁿ⁾ and goodfellow J⁽ⁿ⁾."""
+    text = _trace(capsys, "xor", "--notation", "nielsen")
+    assert "5. [loss] C₁ = Σₖ (aₖ³ − yₖ)² = (0.5593 − 0)² = 0.3128;   C_D ← C_D + C₁ = 0 + 0.3128 = 0.3128" in text
+    assert "[loss] C₂ = Σₖ (aₖ³ − yₖ)² = (0.4057 − 1)² = 0.3532;   C_D ← C_D + C₂ = 0.3128 + 0.3532 = 0.666" in text
+    assert "C⁽" not in text
+    latex = _export(capsys, "xor", "--notation", "nielsen", "--format", "latex")
+    assert r"C_{1} &= \sum_{k} (a_{k}^{3} - y_{k})^{2} \\" in latex and r"{C}_{\mathcal{D}} + C_{1} \\" in latex
+    assert r"$C_{n} = \sum_{k} (a_{k}^{3} - y_{k})^{2}$" in _export(capsys, "xor", "--notation", "nielsen")
+    assert "[loss] ℓ⁽¹⁾ = Σₖ (oₖ⁽²⁾ − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor")
+    assert "[loss] J⁽¹⁾ = Σₖ (hₖ⁽²⁾ − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor", "--notation", "goodfellow")
+
+
+def test_a_sequences_cost_per_time_step_names_the_example_first(capsys):
+    text = _trace(capsys, "count_tokens", "--notation", "nielsen")
+    assert "[loss] C₁,₁ = −Σₖ y₁,ₖ log(a⁴₁,ₖ) = −log(0.1639) = 1.808;   C₁,₂ = " in text
+    assert "C₁ = Σ_τ C_1,τ = 1.808 + 1.809 + 1.4205 + 1.4205 + 1.4205 = 7.879" in text
+
+
+def test_a_courses_profile_chooses_how_an_example_is_indexed(tmp_path, capsys):
+    import json
+
+    from bptui.core.formulas.profiles import load_profile, profile_json
+
+    doc = profile_json(PROFILES["ng"]) | {"name": "course", "example_index": "sub"}
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert load_profile(path).example_index == "sub"
+    assert "[loss] J₁ = Σₖ (aₖ^[2] − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor", "--notation", str(path))
+    assert profile_json(PROFILES["ng"])["example_index"] == "paren"
+    path.write_text(json.dumps(doc | {"example_index": "above"}), encoding="utf-8")
+    assert main(["trace", "xor", "--notation", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "example_index" in err and len(err.strip().splitlines()) == 1

@@ -1275,6 +1275,9 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
+        if base == "ℓ" and s.layer is not None and P.example_index == "sub":  # nielsen's C_x: the example below
+            s = replace(s, layer=None, time=None, sub=(s.layer, *(() if s.time is None else (s.time,)), *sub))
+            return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u

@@ -57,6 +57,7 @@ class Profile:
     input_layer: int = 0  # the input layer's number (nielsen's a¹ is the input)
     description: str = ""
     source: str = ""  # a course's profile: its file (absolute), which a saved network file names
+    example_index: str = "paren"  # a per-example loss's example: "paren" ℓ⁽ⁿ⁾ | "sub" C_n (nielsen's C_x)
 
     @property
     def separate_bias(self) -> bool:
@@ -101,6 +102,16 @@ class Profile:
         """The layer index inside LaTeX's superscript: ``(2)``, ``[2]`` or ``2``."""
         text = str(self.layer_number(layer))
         return {"bracket": f"[{text}]", "plain": text}.get(self.layer_index, f"({text})")
+
+    def example_text(self, n: int | str) -> str:
+        """A per-example quantity's example ``n`` as text: ``⁽²⁾`` or ``₂`` (nielsen's C_x)."""
+        if self.example_index == "sub" and _subscriptable(str(n)):
+            return str(n).translate(_SUB)
+        return f"_{n}" if self.example_index == "sub" else f"({n})".translate(_SUP)
+
+    def example_latex(self, n: int | str) -> tuple[str, str]:
+        """A per-example quantity's example ``n`` in LaTeX, as (superscript, subscript): ``((2), "")`` or ``("", 2)``."""
+        return ("", str(n)) if self.example_index == "sub" else (f"({n})", "")
 
     def layer_number(self, layer: int | str) -> int | str:
         """Layer ``layer`` (the lecture's number: the input is 0) as this profile numbers it; a
@@ -222,6 +233,13 @@ def _superscriptable(text: str) -> bool:
     return all(ch in "0123456789()+-nlLk" for ch in text)
 
 
+_SUB = str.maketrans("0123456789nik", "₀₁₂₃₄₅₆₇₈₉ₙᵢₖ")
+
+
+def _subscriptable(text: str) -> bool:
+    return all(ch in "0123456789nik" for ch in text)
+
+
 def _s(text: str, latex: str | None = None) -> Symbol:
     return Symbol(text, text if latex is None else latex)
 
@@ -251,7 +269,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     LECTURE13,
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
-            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹"),
+            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub"),
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group"),
@@ -304,7 +322,8 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
         return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
                        layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
-                       input_layer=int(doc.get("input_layer", 0)), description=doc.get("description", ""),
+                       input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
+                       description=doc.get("description", ""),
                        source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
@@ -376,7 +395,7 @@ def profile_json(p: Profile) -> dict:
     return {"kind": "notation", "name": p.name, "description": p.description,
             "symbols": {q: {"text": p.symbol(q).text, "latex": p.symbol(q).latex} for q in QUANTITIES},
             "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,
-            "gradient": p.gradient_mode, "input_layer": p.input_layer}
+            "gradient": p.gradient_mode, "input_layer": p.input_layer, "example_index": p.example_index}
 
 
 assert {f.name for f in fields(Profile)} >= set(QUANTITIES)
