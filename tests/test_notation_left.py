@@ -243,3 +243,45 @@ def test_a_courses_profile_chooses_how_an_example_is_indexed(tmp_path, capsys):
     assert main(["trace", "xor", "--notation", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "example_index" in err and len(err.strip().splitlines()) == 1
+
+
+# -- Adam's moments in goodfellow: s and r (his Algorithm 8.7) ------------------------------------------------
+def _with_optimizer(tmp_path, name: str) -> str:
+    import json
+
+    with open(resolve("xor"), encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["training"]["optimizer"] = name
+    path = tmp_path / f"xor_{name}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
+    """goodfellow's Adam: s ← ρ₁ s + (1 − ρ₁) g, r ← ρ₂ r + …, ŝ, r̂ (Algorithm 8.7), in trace, explanations and
+    export; momentum's v stays v (his Algorithm 8.2), and the lecture and ng keep Adam's paper's m and v."""
+    from bptui.core.engine.explain import Cell
+    from bptui.core.teaching.explain import explain
+
+    adam = _with_optimizer(tmp_path, "adam")
+    text = _trace(capsys, adam, "--notation", "goodfellow")
+    assert ("37. [update] s⁽¹⁾ ← β₁ s⁽¹⁾ + (1 − β₁) ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + (1 − 0.9) "
+            "[[0.05375, −0.0312], [0.03137, 0.06086]] = [[0.005375, −0.00312], [0.003137, 0.006086]];   "
+            "r⁽¹⁾ ← β₂ r⁽¹⁾ + (1 − β₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = ") in text
+    assert "s\u0302⁽¹⁾ = s⁽¹⁾/(1 − β₁ᵗ) = [[0.005375, −0.00312], [0.003137, 0.006086]]/(1 − 0.9¹) = " in text
+    assert "W⁽¹⁾ ← W⁽¹⁾ − ε s\u0302⁽¹⁾/(√r\u0302⁽¹⁾ + δ) = " in text and "m⁽" not in text and "v⁽" not in text
+    latex = _export(capsys, adam, "--notation", "goodfellow", "--format", "latex")
+    assert r"\hat{s}^{(1)} &= \frac{s^{(1)}}{1 - \beta_1^{t}}" in latex and r"\hat{r}^{(1)}" in latex
+    assert r"$s^{(l)} \leftarrow \beta_1 s^{(l)} + (1 - \beta_1) \nabla_{W^{(l)}} J$" in _export(
+        capsys, adam, "--notation", "goodfellow")
+    stepper = Stepper(load_any(adam), notation=PROFILES["goodfellow"])
+    for _ in range(38):
+        stepper.forward()
+    lines = explain(stepper, Cell("W", 1, 1, 1), 4).text().splitlines()
+    assert lines[1:4] == ["  s₁,₁⁽¹⁾ ← β₁ s₁,₁⁽¹⁾ + (1 − β₁) ∇_w₁,₁⁽¹⁾ J", "          = 0.9·0 + (1 − 0.9)·0.05375",
+                          "          = 0.005375"]
+    assert lines[4] == "  r₁,₁⁽¹⁾ ← β₂ r₁,₁⁽¹⁾ + (1 − β₂)·(∇_w₁,₁⁽¹⁾ J)²"
+    assert "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " in _trace(capsys, adam)
+    assert "m^[1] ← β₁ m^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")
+    momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
+    assert "37. [update] v⁽¹⁾ ← μ v⁽¹⁾ + ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + " in momentum

@@ -58,6 +58,9 @@ class Profile:
     description: str = ""
     source: str = ""  # a course's profile: its file (absolute), which a saved network file names
     example_index: str = "paren"  # a per-example loss's example: "paren" ℓ⁽ⁿ⁾ | "sub" C_n (nielsen's C_x)
+    # an optimizer's or a kind's letters as the course writes them, keyed "owner:letter" (a Sym's ``own``), each
+    # with its alternatives: the first the profile's own symbols leave free (as CLASHES settles a clash)
+    letters: tuple[tuple[str, tuple[Symbol, ...]], ...] = ()
 
     @property
     def separate_bias(self) -> bool:
@@ -80,12 +83,18 @@ class Profile:
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
         out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
         out.update(self.clashes())
+        used = self._used()
+        out.update({key: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
+                    for key, alts in self.letters})
         return out
+
+    def _used(self) -> set[str]:
+        return {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
 
     def clashes(self) -> dict[str, Symbol]:
         """The letters of an optimizer or a kind that this profile's own symbols take, each with the
         one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
-        used = {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
+        used = self._used()
         return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
                 for letter, alts in CLASHES.items() if letter.rpartition(":")[2] in used}
 
@@ -272,7 +281,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub"),
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
-            "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group"),
+            "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
+            letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))))),  # Algorithm 8.7
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
