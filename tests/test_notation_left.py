@@ -285,3 +285,26 @@ def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
     assert "m^[1] ← β₁ m^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")
     momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
     assert "37. [update] v⁽¹⁾ ← μ v⁽¹⁾ + ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + " in momentum
+
+
+# -- a 0-based profile renumbers units only: a head and τ count from 1 ---------------------------------------
+def test_a_zero_based_profile_counts_heads_and_time_steps_from_1():
+    """cs231n's units count from 0; attention's heads and τ, τ′ stay 1 … H and 1 … T as the lecture's."""
+    P = PROFILES["cs231n"]
+    stepper = Stepper(load_any(resolve("tiny_transformer")), notation=P)
+    kind = stepper.net.kinds[2]
+    text, lecture = TextPrinter(4, notation=P), TextPrinter(4)
+    assert text.p(kind.cell_sym("a", 3, (0, 1, 2))) == "a₁,₂,₃³" and lecture.p(kind.cell_sym("a", 3, (0, 1, 2))) == "a₁,₂,₃⁽³⁾"
+    assert text.p(kind.cell_sym("scores", 3, (1, 0, 0))) == "e₂,₁,₁³"
+    assert text.p(kind.cell_sym("delta", 3, (0, 1, 1))) == "dscores₁,₂,₂³"
+    assert text.p(kind.cell_sym("q", 3, (1, 2))) == "q₂,₂³"  # τ = 2, its unit 3 of the lecture's is cs231n's 2
+    assert text.p(kind.cell_sym("dq", 3, (0, 0))) == "∂L/∂q₁,₀³"
+    lines = []
+    while not any(line.startswith("a₂³") for line in lines):
+        step = stepper.forward()
+        lines += [text.equation(e) for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer,
+                                                            notation=P)]
+    heads = [line for line in lines if line.startswith(("a₁³", "a₂³"))]
+    assert heads[0].startswith("a₁³ = softmax(e₁³) = softmax([[0.12617, 0.0049318, −0.39062, ")
+    assert heads[1].startswith("a₂³ = softmax(e₂³) = softmax(")
+    assert not any("a₀³" in line or "e₀³" in line for line in lines)

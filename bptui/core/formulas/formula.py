@@ -83,6 +83,9 @@ class Sym:
     # the kind whose own letter this is (attention's z and a), when a profile's letter may meet it: the
     # profile's clash for "kind:letter" is looked up before the letter's (core/formulas/profiles.py CLASHES)
     own: str = field(default="", compare=False)
+    # how many of the first subscripts count something other than units (an attention head, τ, τ′): they are
+    # numbered from 1 in every profile, where a profile's first unit renumbers the others (unit_base 0)
+    counts: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1287,7 +1290,7 @@ class Printer:
         if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
-            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+            sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
