@@ -308,3 +308,76 @@ def test_a_zero_based_profile_counts_heads_and_time_steps_from_1():
     assert heads[0].startswith("a₁³ = softmax(e₁³) = softmax([[0.12617, 0.0049318, −0.39062, ")
     assert heads[1].startswith("a₂³ = softmax(e₂³) = softmax(")
     assert not any("a₀³" in line or "e₀³" in line for line in lines)
+
+
+# -- a gated layer's U entry's gradient has U's name ----------------------------------------------------------
+@pytest.mark.parametrize("example", ["gru_parity", "long_memory_lstm"])
+def test_a_gated_layers_u_gradient_is_named_by_u(example):
+    """Every entry of a gated layer's G has a name of its own, the weight's: G⁽ˡ⁾_{U,z,b,c} for u⁽ˡ⁾_{z,b,c} (a U
+    column's c would otherwise be a W column's a), ∂C/∂u²_{z,b,c} in nielsen, du^[1] in ng, with U's own
+    bias column written b as the panel writes u's; in text and LaTeX."""
+    spec = load_any(resolve(example))
+    kind = spec.kinds[0]
+    rows, cols = spec.weights[0].shape
+    for name in ("lecture13", "nielsen", "ng", "cs231n", "goodfellow"):
+        P = PROFILES[name]
+        for printer in (TextPrinter(4, notation=P), LatexPrinter(4, notation=P)):
+            names = [printer.p(kind.grad_sym(1, r, c)) for r in range(rows) for c in range(cols)]
+            assert len(set(names)) == len(names), (name, type(printer).__name__)
+    lecture, nielsen, ng = (TextPrinter(4, notation=PROFILES[n]) for n in ("lecture13", "nielsen", "ng"))
+    d = kind.d
+    u1 = d + (2 if example == "gru_parity" else 1)  # U's column c = 1 (a GRU's U has its own bias column first)
+    gate = kind.gate_of(0)[0]
+    assert lecture.p(kind.grad_sym(1, 0, u1)) == f"G⁽¹⁾_{{U,{gate},1,1}}" and lecture.p(kind.grad_sym(1, 0, 1)) == \
+        f"G⁽¹⁾_{{{gate},1,1}}"
+    assert nielsen.p(kind.grad_sym(1, 0, u1)) == f"∂C/∂u²_{{{gate},1,1}}" == "∂C/∂" + nielsen.p(kind.weight_sym(1, 0, u1))
+    assert ng.p(kind.grad_sym(1, 0, u1)) == f"du^[1]_{{{gate},1,1}}"
+    assert LatexPrinter(4).p(kind.grad_sym(1, 0, u1)) == f"G^{{(1)}}_{{U,{gate},1,1}}"
+    if example == "gru_parity":  # U's own bias column: u_{r,1,b} and its gradient beside W's b_{r,1}
+        assert nielsen.p(kind.grad_sym(1, 0, d + 1)) == "∂C/∂u²_{r,1,b}" and nielsen.p(kind.grad_sym(1, 0, 0)) == "∂C/∂b²_{r,1}"
+        assert lecture.p(kind.grad_sym(1, 0, d + 1)) == "G⁽¹⁾_{U,r,1,0}"
+
+
+def test_a_gru_explains_a_u_gradient_under_its_own_name():
+    from bptui.core.engine.explain import Cell
+    from bptui.core.teaching.explain import explain
+
+    stepper = Stepper(load_any(resolve("gru_parity")))
+    for _ in range(len(stepper.schedule)):
+        stepper.forward()
+    d = stepper.net.kinds[0].d
+    lines = explain(stepper, Cell("G", 1, 1, d + 2), 4).text().splitlines()
+    assert lines[0] == "G⁽¹⁾_{U,r,1,1} = 0.003011: G of layer 1 (gru), summed over τ"
+    assert lines[1].startswith("  G⁽¹⁾_{U,r,1,1} = G⁽¹⁾ before this example + δʰ⁽¹⁾₄,₁ h⁽¹⁾₃,₁ + ")
+    assert explain(stepper, Cell("G", 1, 1, 1), 4).text().startswith("G⁽¹⁾_{r,1,1} = ")
+
+
+# -- a dense layer's G in a sequence network, in a mean profile: G/m, said and worked ---------------------------
+def test_a_dense_layers_gradient_above_a_sequence_is_worked_as_g_over_m():
+    """parity's dense layer above its rnn in ng: dw = (Σₙ dz a)/m with the group's sum and its m, as a dense
+    layer's G outside sequences; on every τ for count_tokens' dense layer in nielsen; the lecture's sum unchanged."""
+    from bptui.core.engine.explain import Cell
+    from bptui.core.teaching.explain import explain
+
+    def explained(example: str, name: str, steps: int, *cell: int):
+        stepper = Stepper(load_any(resolve(example)), notation=PROFILES[name])
+        lecture = Stepper(load_any(resolve(example)))
+        for _ in range(steps):
+            stepper.forward()
+            lecture.forward()
+        return explain(stepper, Cell("G", *cell), 4), explain(lecture, Cell("G", *cell), 4)
+
+    ng, lecture = explained("parity", "ng", 40, 2, 1, 1)
+    assert ng.value == pytest.approx(lecture.value / 28, rel=1e-12)
+    assert ng.text().splitlines() == [
+        "dw₁,₁^[2] = 0.02148: ∂J/∂w₁,₁^[2] averaged over the m = 28 examples of this update group",
+        "  dW^[2] averages dz^[2] a^[1]ᵀ over the examples of the update group; see its G step's equation",
+        "  dw₁,₁^[2] = (Σₙ dz₁^[2] a₁^[1])/|B|", "            = 0.6014/28", "            = 0.02148"]
+    assert lecture.text().splitlines()[1:] == [
+        "  G⁽²⁾ sums δ⁽²⁾ o⁽¹⁾ᵀ over the examples of the update group; see its G step's equation", "  G₁,₁⁽²⁾ = 0.6014"]
+    bias, _ = explained("parity", "ng", 40, 2, 1, 0)
+    assert bias.text().splitlines()[2:] == ["  db₁^[2] = (Σₙ dz₁^[2])/|B|", "          = −0.6122/28", "          = −0.02186"]
+    nielsen, lecture = explained("count_tokens", "nielsen", 70, 3, 1, 1)
+    assert nielsen.value == pytest.approx(lecture.value / 10, rel=1e-12)
+    assert nielsen.text().splitlines()[2:] == ["  ∂C/∂w₁,₁⁴ = (Σ_n,τ δ⁴_{τ,1} a³_{τ,1})/|B|", "            = −0.3372/10",
+                                                "            = −0.03372"]
