@@ -314,7 +314,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
 
     try:
         check(doc, schema("notation-schema.json"))
-        symbols = {}
+        symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
         for q in QUANTITIES:
             entry = doc["symbols"][q]
             for key in ("text", "latex"):
