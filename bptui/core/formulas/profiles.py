@@ -112,16 +112,6 @@ class Profile:
         text = str(self.layer_number(layer))
         return {"bracket": f"[{text}]", "plain": text}.get(self.layer_index, f"({text})")
 
-    def example_text(self, n: int | str) -> str:
-        """A per-example quantity's example ``n`` as text: ``⁽²⁾`` or ``₂`` (nielsen's C_x)."""
-        if self.example_index == "sub" and _subscriptable(str(n)):
-            return str(n).translate(_SUB)
-        return f"_{n}" if self.example_index == "sub" else f"({n})".translate(_SUP)
-
-    def example_latex(self, n: int | str) -> tuple[str, str]:
-        """A per-example quantity's example ``n`` in LaTeX, as (superscript, subscript): ``((2), "")`` or ``("", 2)``."""
-        return ("", str(n)) if self.example_index == "sub" else (f"({n})", "")
-
     def layer_number(self, layer: int | str) -> int | str:
         """Layer ``layer`` (the lecture's number: the input is 0) as this profile numbers it; a
         symbolic one (l, l+1, L) stays as it is."""
@@ -240,13 +230,6 @@ def shown_ref(ref: Any, P: "Profile", L: int, ones: frozenset[int] = frozenset()
 
 def _superscriptable(text: str) -> bool:
     return all(ch in "0123456789()+-nlLk" for ch in text)
-
-
-_SUB = str.maketrans("0123456789nik", "₀₁₂₃₄₅₆₇₈₉ₙᵢₖ")
-
-
-def _subscriptable(text: str) -> bool:
-    return all(ch in "0123456789nik" for ch in text)
 
 
 def _s(text: str, latex: str | None = None) -> Symbol:
