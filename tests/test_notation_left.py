@@ -381,3 +381,20 @@ def test_a_dense_layers_gradient_above_a_sequence_is_worked_as_g_over_m():
     assert nielsen.value == pytest.approx(lecture.value / 10, rel=1e-12)
     assert nielsen.text().splitlines()[2:] == ["  ∂C/∂w₁,₁⁴ = (Σ_n,τ δ⁴_{τ,1} a³_{τ,1})/|B|", "            = −0.3372/10",
                                                 "            = −0.03372"]
+
+
+def test_goodfellows_adam_r_takes_r_from_a_kinds_r(tmp_path, capsys):
+    """goodfellow's second moment r is a letter of the profile's own: a GRU's reset gate r and attention's row
+    sums r give way to ρ (the clash table), with every optimizer; the lecture and nielsen keep r."""
+    import json
+
+    with open(resolve("gru_parity"), encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["training"]["optimizer"] = "adam"
+    path = tmp_path / "gru_adam.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    text = _trace(capsys, str(path), "--notation", "goodfellow")
+    assert "[forward] [ρ, z, n]⁽¹⁾₁ = [σ(a⁽¹⁾_{1,x,ρ} + a⁽¹⁾_{1,h,ρ}), σ(a⁽¹⁾_{1,x,z} + a⁽¹⁾_{1,h,z}), " in text
+    assert "r⁽¹⁾ ← β₂ r⁽¹⁾ + (1 − β₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = " in text and "r⁽¹⁾_" not in text
+    assert "ρ" not in _trace(capsys, str(path), "--notation", "nielsen") and "[r, z, n]⁽¹⁾₁ = " in _trace(capsys, str(path))
+    assert PROFILES["goodfellow"].clashes()["r"].latex == r"\rho" and "r" not in PROFILES["nielsen"].clashes()

@@ -83,18 +83,22 @@ class Profile:
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
         out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
         out.update(self.clashes())
-        used = self._used()
-        out.update({key: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
-                    for key, alts in self.letters})
+        out.update(self.own_letters())
         return out
 
     def _used(self) -> set[str]:
         return {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
 
+    def own_letters(self) -> dict[str, Symbol]:
+        """An optimizer's or a kind's letters as this course writes them (``letters``: goodfellow's Adam s
+        and r), each the first alternative its shared symbols leave free."""
+        used = self._used()
+        return {key: next((alt for alt in alts if alt.text not in used), alts[-1].primed()) for key, alts in self.letters}
+
     def clashes(self) -> dict[str, Symbol]:
         """The letters of an optimizer or a kind that this profile's own symbols take, each with the
         one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
-        used = self._used()
+        used = self._used() | {s.text for s in self.own_letters().values()}  # goodfellow's Adam r beside a kind's r
         return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
                 for letter, alts in CLASHES.items() if letter.rpartition(":")[2] in used}
 
@@ -243,7 +247,8 @@ def _s(text: str, latex: str | None = None) -> Symbol:
 # pre-activation z is u. A kind's own letter is keyed "kind:letter" (a Sym's ``own``): attention's
 # weights a beside nielsen's and ng's activation a and goodfellow's pre-activation a are α (Bahdanau's;
 # A where α is the learning rate, ng's), its heads' output z beside nielsen's and ng's z is c (the context
-# vector: the layer norm's u stays u). (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
+# vector: the layer norm's u stays u); attention's row sums r and a GRU's reset gate r beside goodfellow's Adam r
+# (his second moment, a letter of the profile's own: ``Profile.letters``) are ρ. (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
 # m⁽ˡ⁾ is settled where both are written: equations.group_symbol.)
 CLASHES: dict[str, tuple[Symbol, ...]] = {
     "ε": (_s("δ", r"\delta"), _s("ϵ", r"\varepsilon")),
@@ -251,6 +256,7 @@ CLASHES: dict[str, tuple[Symbol, ...]] = {
     "z": (_s("u"), _s("υ", r"\upsilon")),
     "attention:a": (_s("α", r"\alpha"), _s("A")),
     "attention:z": (_s("c"), _s("ζ", r"\zeta")),
+    "r": (_s("ρ", r"\rho"), _s("ϱ", r"\varrho")),
 }
 
 
