@@ -20,13 +20,12 @@ import json
 import numpy as np
 import pytest
 
-from bptui.core.engine.equations import group_size, profile_fits, step_equations
+from bptui.core.engine.equations import group_size, profile_fits
 from bptui.core.engine.stepper import Stepper
-from bptui.core.formats.spec import load_any, parse
-from bptui.core.formulas.formula import LatexPrinter, Sym, TextPrinter
+from bptui.core.formats.spec import parse
+from bptui.core.formulas.formula import Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES, profile_json
 from bptui.core.teaching.quiz import Quiz
-from bptui.examples import resolve
 
 from .helpers import random_rnn_doc, random_stack_doc
 from .test_formula import OPTIMIZERS, rnn_cells
@@ -135,7 +134,7 @@ def test_parity_in_each_profile_writes_its_equations():
     assert nielsen[4].startswith("z³ = w³ a²₂ + b³ = ") and "(many-to-one: from a² at T = 2)" in nielsen[4]
     assert nielsen[9].startswith("δ²₂ = w³ᵀ δ³ ⊙ (1 − a²₂⊙a²₂) = ")  # W⁽ˡ⁺¹⁾ without its column 0: no [1:]
     assert nielsen[10].startswith("∂C/∂w² ← ∂C/∂w² + (δ²₂ [a¹₂, a²₁]ᵀ)/|B| = ") and ";   ∂C/∂b² ← ∂C/∂b² + δ²₂/|B| = " in nielsen[10]
-    assert cs231n[10].startswith("dW¹ ← dW¹ + (([h⁰₂, h¹₁]ᵀ) dscores¹₂)/|B| = ")
+    assert cs231n[10].startswith("dW¹ ← dW¹ + ([h⁰₂, h¹₁]ᵀ dscores¹₂)/|B| = ")
     assert ng[11].startswith("dz^[1]₁ = U^[1]ᵀ dz^[1]₂ ⊙ (1 − a^[1]₁⊙a^[1]₁) = ")
 
 
@@ -200,16 +199,10 @@ def test_an_exercise_on_a_recurrent_network_in_a_profile(tmp_path):
 def test_a_gated_layers_letters_give_way_where_a_profile_takes_them():
     """A GRU's update gate z is u beside nielsen's z (the pre-activation), in its stacked gates too; an
     LSTM's cell candidate g is ĝ beside goodfellow's g (his δ); the gated layer's bias is b per gate."""
+    from .test_notation_left import forward_lines
+
     def lines(example: str, name: str, steps: int) -> list[str]:
-        P = PROFILES[name]
-        stepper = Stepper(load_any(resolve(example)), notation=P)
-        text, latex = TextPrinter(4, notation=P), LatexPrinter(4, notation=P)
-        out = []
-        for _ in range(steps):
-            step = stepper.forward()
-            out += [text.equation(e) + " | " + " ".join(r for row in latex.rows(e) for r in row)
-                    for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P)]
-        return out
+        return [text + " | " + latex for text, latex in forward_lines(example, name, steps)]
 
     gru = lines("gru_parity", "nielsen", 3)
     assert gru[0].startswith("z²₁ = [w² a¹₁ + b², U² [1, h²₀]] = ")

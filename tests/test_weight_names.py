@@ -187,7 +187,8 @@ def test_a_gated_layers_weights_are_named_with_their_gate_everywhere(name, tmp_p
         letter, gate, b, a = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
         r = "ifgo".index(gate) * kind.h + b - 1 if kind.type == "lstm" else "rzn".index(gate) * kind.h + b - 1
         assert (file["U"][r][a - 1 + u_bias] if letter == "u" else file["W"][r][a]) == value
-        assert P.p(kind.grad_sym(1, row, col)) == "G" + text[1:] and weight_name(1, row, col, kind) == text
+        grad = "G" + text[1:] if letter == "w" else "G⁽¹⁾_{U," + text[len("u⁽¹⁾_{"):]  # U's own: its c is not a W a
+        assert P.p(kind.grad_sym(1, row, col)) == grad and weight_name(1, row, col, kind) == text
         names.add(text)
     assert len(names) == W.size
     assert ("w⁽¹⁾_{f,2,0}" in names and "w⁽¹⁾_{i,2,0}" in names) if kind.type == "lstm" else "u⁽¹⁾_{n,1,0}" in names

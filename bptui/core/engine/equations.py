@@ -526,7 +526,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         for name, value in step.opt.arrays().items():
             before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
             after[Sym(name, l, vector=True)] = value
-            states.append(Sym(name, l, vector=True))
+            states.append(Sym(name, l, vector=True, own=opt.name))
         if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
             t = step.opt.t
             after[Sym("t")] = t
@@ -534,7 +534,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
             b1, b2 = opt.beta1, opt.beta2
             after[Sym("m", l, accent="hat", vector=True)] = step.opt.m / (1.0 - b1**t)
             after[Sym("v", l, accent="hat", vector=True)] = step.opt.v / (1.0 - b2**t)
-            states += [Sym("m", l, accent="hat", vector=True), Sym("v", l, accent="hat", vector=True)]
+            states += [Sym("m", l, accent="hat", vector=True, own="adam"), Sym("v", l, accent="hat", vector=True, own="adam")]
     mean = notation is not None and notation.mean
     M = group_symbol(opt, kinds)
     if mean:
@@ -741,7 +741,8 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
     for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
         eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),), "←"))
-    states = [Sym(n, "l", accent=a, vector=True) for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
+    states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
+              for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:
         names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds))
         for lhs, rel, rhs in update_formulas(opt, "l"):

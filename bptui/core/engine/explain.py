@@ -643,7 +643,8 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if w_name != Sym("w", l, (b, a)) or g_name != Sym("G", l, (b, a)):
         rename = {Sym("w", l, (b, a)): w_name, Sym("w", l, (b, a), "tilde"): replace(w_name, accent="tilde"),
                   Sym("G", l, (b, a)): g_name,
-                  **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc) for x in ("g", "m", "v") for acc in ("", "hat")}}
+                  **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc, own="" if x == "g" else spec.optimizer.name)
+                     for x in ("g", "m", "v") for acc in ("", "hat")}}
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits, out.p(lhs) if out.notation else None),), value,

@@ -83,6 +83,9 @@ class Sym:
     # the kind whose own letter this is (attention's z and a), when a profile's letter may meet it: the
     # profile's clash for "kind:letter" is looked up before the letter's (core/formulas/profiles.py CLASHES)
     own: str = field(default="", compare=False)
+    # how many of the first subscripts count something other than units (an attention head, τ, τ′): they are
+    # numbered from 1 in every profile, where a profile's first unit renumbers the others (unit_base 0)
+    counts: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1275,14 +1278,24 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
+        if base == "G" and s.group and sub[:1] == ("U",):  # a gated layer's U entry's gradient: named as u is
+            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:]))
+            if HOLE in P.gradient.text:  # ∂C/∂u²_{z,2,1}, dU's entry du^[1]_{z,2,b}
+                return shown, P.gradient
+            return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub)), None
+        if base == "ℓ" and s.layer is not None and P.example_index == "sub":  # nielsen's C_x: the example below
+            s = replace(s, layer=None, time=None, sub=(s.layer, *(() if s.time is None else (s.time,)), *sub))
+            return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
-            sub = tuple(self._clashes[i].text if isinstance(i, str) and i in self._clashes else i for i in sub)
+            # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
+            sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
+                        for i in sub)
         if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
-            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub)
+            sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None
@@ -1649,7 +1662,7 @@ class TextPrinter(Printer):
             exponent = self.p(e)
             return f"{base}^{exponent if self.prec(e) == ATOM and ' ' not in exponent else self.paren(exponent)}"
         if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: aᵀ b
-            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
+            return f"{self.wrap(_transposed(args[0]), prec)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = self.wrap(args[1], ATOM)
             if isinstance(args[1], Arr):
@@ -1855,7 +1868,7 @@ class LatexPrinter(Printer):
         if op == "^":
             return f"{self.wrap(args[0], prec, strict=True)}^{{{self.p(args[1])}}}"
         if op == "outer" and self.row_vectors:  # a ⊗ b written with rows: a^T b
-            return f"{self.wrap(_transposed(args[0]), ATOM)} {self.wrap(args[1], prec)}"
+            return f"{self.wrap(_transposed(args[0]), prec)} {self.wrap(args[1], prec)}"
         if op == "outer":
             right = args[1]
             if isinstance(right, Arr):

@@ -57,6 +57,10 @@ class Profile:
     input_layer: int = 0  # the input layer's number (nielsen's a¹ is the input)
     description: str = ""
     source: str = ""  # a course's profile: its file (absolute), which a saved network file names
+    example_index: str = "paren"  # a per-example loss's example: "paren" ℓ⁽ⁿ⁾ | "sub" C_n (nielsen's C_x)
+    # an optimizer's or a kind's letters as the course writes them, keyed "owner:letter" (a Sym's ``own``), each
+    # with its alternatives: the first the profile's own symbols leave free (as CLASHES settles a clash)
+    letters: tuple[tuple[str, tuple[Symbol, ...]], ...] = ()
 
     @property
     def separate_bias(self) -> bool:
@@ -79,12 +83,22 @@ class Profile:
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
         out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
         out.update(self.clashes())
+        out.update(self.own_letters())
         return out
+
+    def _used(self) -> set[str]:
+        return {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
+
+    def own_letters(self) -> dict[str, Symbol]:
+        """An optimizer's or a kind's letters as this course writes them (``letters``: goodfellow's Adam s
+        and r), each the first alternative its shared symbols leave free."""
+        used = self._used()
+        return {key: next((alt for alt in alts if alt.text not in used), alts[-1].primed()) for key, alts in self.letters}
 
     def clashes(self) -> dict[str, Symbol]:
         """The letters of an optimizer or a kind that this profile's own symbols take, each with the
         one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
-        used = {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}
+        used = self._used() | {s.text for s in self.own_letters().values()}  # goodfellow's Adam r beside a kind's r
         return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
                 for letter, alts in CLASHES.items() if letter.rpartition(":")[2] in used}
 
@@ -233,7 +247,8 @@ def _s(text: str, latex: str | None = None) -> Symbol:
 # pre-activation z is u. A kind's own letter is keyed "kind:letter" (a Sym's ``own``): attention's
 # weights a beside nielsen's and ng's activation a and goodfellow's pre-activation a are α (Bahdanau's;
 # A where α is the learning rate, ng's), its heads' output z beside nielsen's and ng's z is c (the context
-# vector: the layer norm's u stays u). (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
+# vector: the layer norm's u stays u); attention's row sums r and a GRU's reset gate r beside goodfellow's Adam r
+# (his second moment, a letter of the profile's own: ``Profile.letters``) are ρ. (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
 # m⁽ˡ⁾ is settled where both are written: equations.group_symbol.)
 CLASHES: dict[str, tuple[Symbol, ...]] = {
     "ε": (_s("δ", r"\delta"), _s("ϵ", r"\varepsilon")),
@@ -241,6 +256,7 @@ CLASHES: dict[str, tuple[Symbol, ...]] = {
     "z": (_s("u"), _s("υ", r"\upsilon")),
     "attention:a": (_s("α", r"\alpha"), _s("A")),
     "attention:z": (_s("c"), _s("ζ", r"\zeta")),
+    "r": (_s("ρ", r"\rho"), _s("ϱ", r"\varrho")),
 }
 
 
@@ -251,10 +267,11 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     LECTURE13,
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
-            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹"),
+            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub"),
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
-            "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group"),
+            "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
+            letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))))),  # Algorithm 8.7
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
@@ -286,7 +303,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
 
     try:
         check(doc, schema("notation-schema.json"))
-        symbols = {}
+        symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
         for q in QUANTITIES:
             entry = doc["symbols"][q]
             for key in ("text", "latex"):
@@ -304,7 +321,8 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
         return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
                        layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
-                       input_layer=int(doc.get("input_layer", 0)), description=doc.get("description", ""),
+                       input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
+                       description=doc.get("description", ""),
                        source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
@@ -376,7 +394,7 @@ def profile_json(p: Profile) -> dict:
     return {"kind": "notation", "name": p.name, "description": p.description,
             "symbols": {q: {"text": p.symbol(q).text, "latex": p.symbol(q).latex} for q in QUANTITIES},
             "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,
-            "gradient": p.gradient_mode, "input_layer": p.input_layer}
+            "gradient": p.gradient_mode, "input_layer": p.input_layer, "example_index": p.example_index}
 
 
 assert {f.name for f in fields(Profile)} >= set(QUANTITIES)

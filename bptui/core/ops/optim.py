@@ -120,8 +120,9 @@ def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None 
     sub_ = index or ()
     vec = index is None
 
-    def q(base: str, accent: str = "") -> Sym:
-        return Sym(base if vec or base not in ("W",) else "w", l, sub_, accent, vector=vec)
+    def q(base: str, accent: str = "") -> Sym:  # Adam's m and v are Adam's own (goodfellow writes s and r)
+        return Sym(base if vec or base not in ("W",) else "w", l, sub_, accent, vector=vec,
+                   own=opt.name if base in ("m", "v") else "")
 
     W, G = q("W"), q("G")
     eqs: list[tuple[Sym, str, Node]] = []

@@ -36,7 +36,7 @@ NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "
 
 def m(base: str, l: int, head: int | str | None = None) -> Sym:
     """A board matrix of layer l (one row per τ); with ``head``, that head's block."""
-    return Sym(base, l, (head,) if head is not None else (), vector=True, own="attention")
+    return Sym(base, l, (head,) if head is not None else (), vector=True, own="attention", counts=1)
 
 
 def grad(base: str, l: int, head: int | str | None = None) -> Node:
@@ -302,9 +302,9 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             a, da = sq(ex["a", l], h), sq(ex["da", l], h)  # δ⁽ˡ⁾ on the board: the scores' δ
             A, dA = m("a", l, h), grad("a", l, h)
             rows = (a * da).sum(axis=1, keepdims=True)
-            R = Sym("r", l, (h,) if h is not None else (), vector=True)
+            R = Sym("r", l, (h,) if h is not None else (), vector=True, counts=1)
             jac = mul(A, Op("()", (Op("-", (dA, R)),)))
-            out.append(Equation(Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta"),
+            out.append(Equation(Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta", counts=1),
                                 (jac, substitute(jac, {A: Arr(a, means=A), dA: Arr(da, means=dA),
                                                          R: Arr(np.broadcast_to(rows, a.shape).copy(), means=R)}),
                                  Arr(sq(value, h), Ref("delta", l, (0 if h is None else h - 1,)))),
@@ -314,7 +314,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     if q in ("dq", "dk", "dv"):
         out = []
         for h in hs:
-            D, A = Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta"), m("a", l, h)
+            D, A = Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta", counts=1), m("a", l, h)
             if q == "dq":
                 form: Node = Op("/", (Op("@", (D, m("k", l, h))), root))
                 env: dict[Any, np.ndarray] = {D: sq(st.delta[l], h), m("k", l, h): head(ex["k", l], h)}
@@ -411,7 +411,7 @@ def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
     X1, Z1 = rows_with_one("X", l), rows_with_one("Z", l)
     root = Call("sqrt", (Sym("dh"),))
     h = "h"
-    A, D = m("a", l, h), Sym("δ", l, (h,), vector=True, latex=r"\delta")
+    A, D = m("a", l, h), Sym("δ", l, (h,), vector=True, latex=r"\delta", counts=1)
     out = [Equation(m(q, l), (Op("@", (X1, Op("T", (weight(q.upper(), l),)))),), note=f"row τ: {q}_τ = W_{q.upper()} [1; x_τ]")
            for q in ("q", "k", "v")]
     causal = "; causal: τ′ ≤ τ only" if kind.causal else ""
@@ -424,7 +424,7 @@ def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
         Equation(grad("z", l), (Op("@", (grad("o", l), Op("drop0", (weight("O", l),)))),),
                  note="∂ℓ/∂o from the layer above; W_O without its bias column"),
         Equation(grad("a", l, h), (Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),)),
-        Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True))),))),),
+        Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True, counts=1))),))),),
                  note="r_τ = a_τ·∂ℓ/∂a_τ along row τ"),
         Equation(grad("q", l, h), (Op("/", (Op("@", (D, m("k", l, h))), root)),)),
         Equation(grad("k", l, h), (Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root)),)),

@@ -318,7 +318,10 @@ class Attention(LayerKind):
         sub: tuple = () if pos is None else tuple(p + 1 for p in pos)
         if self.heads == 1 and len(sub) == 3:
             sub = sub[1:]
-        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None, own="attention")
+        # a head, τ and τ′ count from 1 in every profile; a row's column is a unit (q⁽ˡ⁾_τ,b)
+        counts = len(sub) if quantity in ("scores", "a", "da", "delta") else max(len(sub) - 1, 0)
+        sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None, own="attention",
+                  counts=counts)
         return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:

@@ -24,7 +24,7 @@ from . import equations as RE
 from ...engine.explain import Cell, Explanation, _Builder, _alpha_env, _group_size, _not_yet, _weights_of_group, builder, \
     current_example, group_symbol
 from ...formulas.profiles import shown_ref
-from ...formulas.formula import Equation, Node, Num, Op, Ref, Sym, add, mul, substitute
+from ...formulas.formula import Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul, substitute
 from ...engine.kind import timed_layers
 from ...formulas.notation import sup
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
@@ -489,18 +489,28 @@ def _unref_W(eq: Equation, layers: set[int]) -> Equation:
 def _explain_G_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
     st = stepper.state
     b, a, l = int(cell.unit), int(cell.column or 0), int(cell.layer or 0)
-    value = float(st.G[l][b - 1, a])
+    total = float(st.G[l][b - 1, a])
     out = builder(stepper, digits)
     lhs = Sym("G", l, (b, a))
-    ref = Ref("G", l, (b - 1, a))
-    if out.notation is not None:
-        ref = shown_ref(ref, out.notation, stepper.spec.L)
-        value = value / (_group_size(stepper) if out.mean else 1)
+    timed = timed_layers(stepper.net.kinds)[l - 1]
     out.say(f"{out.q('G', l)} " + ("averages" if out.mean else "sums") + f" {out.q('delta', l)} {out.q('o', l - 1)}ᵀ "
-            "over the examples of the update group" + (" and every τ" if timed_layers(stepper.net.kinds)[l - 1] else "")
+            "over the examples of the update group" + (" and every τ" if timed else "")
             + "; see its G step's equation")
-    out.eq(Equation(lhs, (Num(value, ref),)))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
+    if not out.mean:
+        ref = Ref("G", l, (b - 1, a))
+        out.eq(Equation(lhs, (Num(total, ref if out.notation is None else shown_ref(ref, out.notation, stepper.spec.L)),)))
+        return out.done(f"{out.p(lhs)} = {out.n(total)}", total)
+    # a mean profile's G/m, worked as a dense layer's outside sequences: the group's sum so far, divided by m
+    time = "τ" if timed else None
+    D, O = Sym("δ", l, (b,), latex=r"\delta", time=time), Sym("o", l - 1, (a,), time=time)
+    each = D if out.separate and a == 0 else mul(D, O)  # ∂ℓ/∂b: δ, no 1 to multiply
+    env: dict = {}
+    forms, shown, m = g_forms(stepper, out, Sum("n,τ" if timed else "n", each), Num(total), total,
+                              Ref("G", l, (b - 1, a)), env)
+    out.eq(Equation(lhs, forms, bindings=env))
+    loss_w = out.p(Partial(Sym("ℓ", latex=r"\ell"), Sym("b", l, (b,)) if out.separate and a == 0 else Sym("w", l, (b, a))))
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {loss_w} averaged over the m = {m} examples of this update group",
+                    shown)
 
 
 def explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:

@@ -18,6 +18,12 @@ from ...formulas.formula import Sym
 from ...formulas.notation import sup
 
 
+def gated_grad_sym(w: Sym) -> Sym:
+    """A gated layer's gradient entry, named by its weight: G⁽ˡ⁾_{z,b,a} of w⁽ˡ⁾_{z,b,a} in W, G⁽ˡ⁾_{U,z,b,c} of
+    u⁽ˡ⁾_{z,b,c} in U (U's c counts from U's own first column, so without U's name it would be a W column's)."""
+    return Sym("G", w.layer, (("U",) if w.base == "u" else ()) + w.sub, group=True)
+
+
 @dataclass(frozen=True)
 class Recurrent(LayerKind):
     """What the recurrent family (``rnn``, ``lstm``, ``gru``) shares: a layer over time that reads a vector
