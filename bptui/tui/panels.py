@@ -24,6 +24,7 @@ PANELS: dict[str, tuple[str, str]] = {  # hint: (module, class), imported when a
 PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other than the lecture's
     "dense": ("profile_sheet", "ProfileSheet"),  # the profile's W | b | z a δ | ∂ℓ/∂W ∂ℓ/∂b, or cs231n's rows
     "map": ("profile_map_sheet", "ProfileMapSheet"),  # kernels | b, their gradients (G/m); z a δ maps by channel
+    "sequence": ("profile_seq_sheet", "ProfileSeqSheet"),  # [W │ U] | b, ∂ℓ/∂W ∂ℓ/∂b (G/m) | z a δ over τ
 }
 
 
@@ -68,7 +69,7 @@ def panels_fit(kinds: Any, notation: Any) -> str | None:
     if notation is None or notation.name == "lecture13":
         return None
     for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
-        if hint not in PROFILE_PANELS or kind.own_steps:  # a profile's dense panel draws W o + b layers only
+        if hint not in PROFILE_PANELS or not kind.profile_panel():  # not a layer norm's, dropout's, attention's
             return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
                     f"notation only, for now (bptui trace and export write it in {notation.name}); "
                     "use --notation lecture13")

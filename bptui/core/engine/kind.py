@@ -609,6 +609,27 @@ class LayerKind:
         gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""
         return [("delta", "‖δ_τ‖")]
 
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int]]:
+        """The ``count`` rows the panel of a layer over time shows of a per-τ ``quantity`` (or of its
+        stored matrix, "W"), each as (a part of the kind's own, the gate's letter, the unit from 1): a
+        gated layer's rows by gate (("", "f", 2)), a GRU's s by its product and gate (("x ", "r", 1));
+        a notation profile's panel prints the gate through the profile and numbers the unit from its
+        first. Here: a unit per row."""
+        return [("", "", b) for b in range(1, count + 1)]
+
+    def matrix_parts(self, l: int) -> list[tuple[int, Node]]:
+        """The blocks of columns of the stored matrix of layer l, each as (its first column in the
+        lecture's matrix, its symbol): here W⁽ˡ⁾ whole (a recurrent layer's [W │ U]: U from column d + 1)."""
+        from .equations import W
+
+        return [(0, W(l))]
+
+    def profile_panel(self) -> bool:
+        """Whether the app's panel of this kind's family draws it in a notation profile other than the
+        lecture's (tui/panels.py's ``panels_fit``): not a kind with rows or weights named by its own
+        layout that no profile's panel writes yet (a layer norm's and dropout's own steps)."""
+        return not self.own_steps
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,
         ∂ℓ/∂h⁽ˡ⁾_τ); None: s, o, δ, G, W as every layer's."""

@@ -469,6 +469,9 @@ class Attention(LayerKind):
     def follows_profiles(self) -> bool:  # its steps, in every notation profile
         return True
 
+    def profile_panel(self) -> bool:  # its stacked W_Q … W_O, q k v z and a: no profile's panel draws them yet
+        return False
+
     def claims_step(self, net: Any, key: Any) -> bool:  # but a layer norm's own steps (its kind's)
         return key.phase != "update" and not own_step(net, key)
 

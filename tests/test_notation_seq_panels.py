@@ -1,0 +1,252 @@
+"""The app's sequence panels in a notation profile (issue 23; tui/profile_seq_sheet.py): what a panel
+shows next to a name is the value the core shows under it.
+
+- every cell of every panel over random rnn, stacked, LSTM and GRU networks in every shipped profile
+  and two courses' (full batch, per example, mini-batches; sgd, momentum, adam), step by step through
+  an epoch and into the next: its number is the board's entry as the profile shows it (through
+  ``shown_ref`` and ``profiles.VIEWS``: W without column 0, b, G/m, o without its 1, cs231n's
+  transposes), under the profile's (or the kind's) symbol, every weight and gradient entry once; the
+  step's equation line's weight gradients (∂ℓ/∂W, ∂ℓ/∂b, G/m) are the cells under the same key;
+- random transformer-like sequence networks (attention, layer norms): the app refuses them with one
+  line naming the layer, as before;
+- parity in nielsen in the app: it opens, steps forward and back, Enter edits the file's entry;
+- a snapshot of long_memory_lstm in nielsen at 120×40.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bptui.core.engine import equations as E
+from bptui.core.engine.kind import rows_with_one
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load, parse
+from bptui.core.formulas.formula import Arr, Ref, TextPrinter
+from bptui.core.formulas.profiles import PROFILES, VIEWS, shown_ref, shown_value
+from bptui.tui.explain import TimeIndex
+
+from .conftest import NETWORKS
+from .test_notation_panels import ALL, NAMES, _lines, edit, group_of_board, parse as parse_cell, runs_at
+from .test_notation_recurrent import recurrent_doc
+
+
+def panels(stepper, digits: int = 4) -> list:
+    """Every panel of the network in its profile, as the screen makes them, with their lines built."""
+    from bptui.tui.panels import network_panels
+
+    sheets = network_panels(stepper, digits)
+    last = stepper.last
+    for sheet in sheets:
+        produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
+        sheet._produced = produced
+        sheet._build(produced)
+    return sheets
+
+
+def name_over(sheet, y: int, x: int) -> str:
+    """The name a cell stands under: the weights' heading line over its column (column vectors), or
+    the name on the first line of its part (a weight part with row vectors; a quantity of the grid)."""
+    if y < sheet.grid_top and sheet.heading_lines:
+        names = [(x0, t) for x0, t in runs_at(sheet.lines[sheet.heading_lines[0]]) if x0 <= x and t.strip()]
+        return names[-1][1].strip().removeprefix("▶ ")
+    width = sheet.weight_name_width if y < sheet.grid_top else sheet.name_width
+    while True:
+        label = "".join(t for t, _, _ in sheet.lines[y][:2])[:width].strip()
+        if label:
+            return label.removeprefix("▶ ")
+        y -= 1
+
+
+def expected(stepper, key) -> tuple[str, float | None]:
+    """The name and the value of the board's entry a cell's key stands for, as the profile shows it
+    (through shown_ref: the part of the lecture's array, its index there, G/m)."""
+    P, spec, st = stepper.notation, stepper.spec, stepper.state
+    p = TextPrinter(notation=P).p
+    q, l, where, col = key
+    kinds = spec.layer_kinds
+    m = group_of_board(stepper)
+    if q in ("W", "G"):
+        ref = shown_ref(Ref(q, l, (where, col)), P, spec.L)
+        view = ref.view.partition("/")[0]
+        value = float(shown_value((st.W if q == "W" else st.G)[l], ref.view, m)[ref.index])
+        if view == "b":
+            return p((E.b if q == "W" else E.Gb)(l)), value
+        if q == "G":
+            return p(E.G(l)), value
+        first, sym = [part for part in kinds[l - 1].matrix_parts(l) if part[0] <= col][-1]
+        return p(sym), value
+    assert isinstance(where, TimeIndex)
+    kind = kinds[l - 1] if l else None
+    if l == 0:
+        name = f"{p(E.o(0))} = x"
+        board = st.o[0]
+        if board is None:  # before the first step: the example the first step reads
+            return name, float(np.asarray(stepper.where().x, dtype=float)[where.t - 1][where.row])
+    else:
+        sym = kind.step_sym(kind.step_name(q), l, None) or {"s": E.s, "o": E.o, "delta": E.delta}[q](l)
+        name = p(sym)
+        board = st.extra.get((q, l)) if q not in ("s", "o", "delta") else {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
+    if board is None:
+        return name, None
+    A = np.asarray(board)
+    row = (kind.time_row(q, where.t) if kind is not None else where.t - 1) if where.t is not None else None
+    one = q == "o" and l in rows_with_one(kinds)  # o_τ with its 1 on top of the row: shown without it
+    if row is None:  # a layer above a many-to-one layer: its vector, once
+        index: tuple = (where.row + (1 if q == "o" and l < spec.L and kind.bias_entry else 0),)
+        ref = shown_ref(Ref(q, l, index), P, spec.L)
+    else:
+        index = (row, where.row + (1 if one else 0))
+        ref = shown_ref(Ref(q, l, index), P, spec.L, rows_with_one(kinds))
+    view = ref.view if one or row is None else ""
+    return name, float(shown_value(A, view)[ref.index if view else index])
+
+
+def check(stepper, sheets) -> int:
+    """Every cell of every sequence panel: its number under its name; every weight, bias and gradient entry
+    of the layer once; every grid row at every τ."""
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    checked = 0
+    assert sheets and all(isinstance(s, ProfileSeqSheet) for s in sheets)
+    for sheet in sheets:
+        keys = []
+        for y, x, key in sheet.cells:
+            text = dict(runs_at(sheet.lines[y]))[x]
+            keys.append(key)
+            name, value = expected(stepper, key)
+            assert name_over(sheet, y, x) == name, (stepper.notation.name, key)
+            shown = parse_cell(text)
+            if value is None or np.isnan(value):
+                assert shown is None or np.isnan(shown[0]), (key, text)
+                continue
+            assert shown is not None, (key, text, value)
+            assert abs(shown[0] - value) <= shown[1] * (1 + 1e-9) + 1e-12, (stepper.notation.name, key, text, value)
+            checked += 1
+        l = sheet.l_index
+        W = stepper.state.W[l]
+        weights = [k for k in keys if k[0] in ("W", "G")]
+        if sheet.kind.has_weights:
+            assert sorted(weights) == sorted((q, l, i, j) for q in ("W", "G") for i in range(W.shape[0])
+                                             for j in range(W.shape[1]))
+        assert len(set(keys)) == len(keys)
+    return checked
+
+
+def agree(stepper, step, sheets) -> int:
+    """The equation line's weight gradients (∂ℓ/∂W, ∂ℓ/∂b; G/m) are the panel's cells of the file's entries
+    they stand for (each entry of the result mapped back through its view)."""
+    P, agreed = stepper.notation, 0
+    cells = {key: text for sheet in sheets for y, x, key in sheet.cells for x0, text in runs_at(sheet.lines[y])
+             if x0 == x}
+    for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+        result = eq.result
+        if not isinstance(result, Arr) or result.ref is None or result.ref.quantity not in ("W", "G"):
+            continue
+        view = result.ref.view.partition("/")[0]
+        for index in np.ndindex(*np.shape(result.values)):
+            i, j = VIEWS[view].lecture(index) if len(index) == 2 or view == "b" else (index[0], 0)
+            number, half = parse_cell(cells[result.ref.quantity, result.ref.layer, i, j])
+            assert abs(number - float(np.asarray(result.values)[index])) <= half * (1 + 1e-9) + 1e-12, (P.name, eq.lhs)
+        agreed += 1
+    return agreed
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_sequence_panel_cell_is_its_value_under_its_name(seed):
+    """Random rnn, stacked, LSTM and GRU networks (full batch, per example, mini-batches of 2; sgd, momentum,
+    adam), each in a profile or a course's file, through an epoch and into the next."""
+    family = ("rnn", "stack", "lstm", "gru")[seed % 4]
+    name = NAMES[seed % len(NAMES)]
+    update = ("full_batch", "per_example", "mini_batch")[seed % 3]
+    doc = recurrent_doc(family, seed, update=update, optimizer=("sgd", "momentum", "adam")[seed // 4])
+    stepper = Stepper(parse(doc, f"{family}.json"), notation=ALL[name])
+    sheets = panels(stepper, 2 + seed % 4)
+    checked, agreed = check(stepper, sheets), 0
+    for _ in range(len(stepper.schedule) + 3):
+        step = stepper.forward()
+        sheets = panels(stepper, 2 + seed % 4)
+        checked += check(stepper, sheets)
+        agreed += agree(stepper, step, sheets)
+    assert checked > 0 and agreed > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attention_and_layer_norms_on_sequences_are_still_refused(seed):
+    """Transformer-like sequence networks: the app's panels refuse their first attention or layer-norm
+    layer in every profile with one line naming it (trace and export write them)."""
+    from bptui.tui.panels import panels_fit
+
+    from .test_residual_sequences import random_doc
+
+    kinds = parse(random_doc(seed, n=2), "t.json").layer_kinds
+    refused = [l for l, k in enumerate(kinds, start=1) if not k.profile_panel()]
+    assert refused and panels_fit(kinds, PROFILES["lecture13"]) is None
+    for name in NAMES:
+        why = panels_fit(kinds, ALL[name])
+        assert why is not None and why.startswith(
+            f"notation {ALL[name].name}: the app draws layer {refused[0]} ({kinds[refused[0] - 1].describe()})")
+
+
+def test_every_bundled_recurrent_network_opens_in_every_profile():
+    from bptui.tui.panels import panels_fit
+
+    for network in ("parity", "gru_parity", "stacked_parity", "long_memory", "long_memory_lstm"):
+        kinds = load(NETWORKS / f"{network}.json").layer_kinds
+        assert all(panels_fit(kinds, P) is None for P in PROFILES.values()), network
+    for network in ("count_tokens", "tiny_transformer"):
+        kinds = load(NETWORKS / f"{network}.json").layer_kinds
+        assert all(panels_fit(kinds, P) is not None for n, P in PROFILES.items() if n != "lecture13"), network
+
+
+def test_parity_in_nielsen_reads_as_the_core_writes_it():
+    """parity after its first example's backward pass in nielsen: his layer numbers (the input a¹), w² │ U²
+    without the bias and b² beside them, ∂C/∂w² and ∂C/∂b² as G/m (m = the group), z² a² δ² over τ."""
+    stepper = Stepper(load(NETWORKS / "parity.json"), notation=PROFILES["nielsen"])
+    for _ in range(9):
+        stepper.forward()
+    rnn, dense = panels(stepper)
+    assert rnn._title() == "Layer 2 · rnn 4 · f² = tanh · unrolled over τ = 1 … 2"
+    lines = _lines(rnn)
+    assert lines[0].split() == ["w²", "U²", "b²", "∂C/∂w²", "∂C/∂b²"]
+    assert [line.split()[0] for line in lines[1:5]] == ["j=1", "j=2", "j=3", "j=4"]
+    W = stepper.state.W[1]
+    first = [parse_cell(x)[0] for x in lines[1].split()[1:7]]  # w²₁,₁, U²'s row, b²₁
+    assert first == pytest.approx([*W[0, 1:], W[0, 0]], abs=5e-5)
+    grid = lines[rnn.grid_top + 1:]
+    assert [line.split()[0] for line in grid if not line.startswith(" ")] == ["a¹", "z²", "a²", "δ²", "‖δ²_τ‖", "log"]
+    assert dense._title() == "Layer 3 · dense 1 · f³ = sigmoid · once, on a² at τ = T = 2 (many-to-one)"
+
+
+async def test_parity_in_nielsen_opens_steps_and_an_edit_changes_the_files_entry():
+    """`bptui parity --notation nielsen` (it was refused): the panels step forward and back with n and p;
+    the cursor starts on w²₁,₁ (the file's column 1, not the bias); right past U² reaches b²₁, whose Enter
+    edits the file's column 0."""
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    app = BptuiApp(load(NETWORKS / "parity.json"), PROFILES["nielsen"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        sheet = app.screen.query_one("#layer-1", ProfileSeqSheet)
+        assert sheet.border_title.startswith("Layer 2 · rnn 4 · f² = tanh")
+        await pilot.press("n", "n", "n")
+        assert app.stepper.position == 3 and "now τ = " in sheet.border_title
+        await pilot.press("p")
+        assert app.stepper.position == 2
+        sheet.focus()
+        await pilot.pause()
+        assert sheet.cursor_cell == ("W", 1, 0, 1)
+        await pilot.press(*["right"] * 5)
+        assert sheet.cursor_cell == ("W", 1, 0, 0)  # b²₁ after w² │ U²
+        before = np.array(app.stepper.state.W[1])
+        await edit(pilot, "b₁²", "0.5")
+        after = np.array(app.stepper.state.W[1])
+        assert after[0, 0] == 0.5 and np.array_equal(np.delete(after.ravel(), 0), np.delete(before.ravel(), 0))
+        assert "0.5000" in _lines(sheet)[1]
+
+
+def test_long_memory_lstm_in_nielsen(snap_compare):
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "long_memory_lstm.json"), PROFILES["nielsen"])
+    assert snap_compare(app, press=["n"] * 6, terminal_size=(120, 40))
