@@ -27,21 +27,9 @@ from bptui.core.formulas.profiles import PROFILES, VIEWS, shown_ref, shown_value
 from bptui.tui.explain import TimeIndex
 
 from .conftest import NETWORKS
-from .test_notation_panels import ALL, NAMES, _lines, edit, group_of_board, parse as parse_cell, runs_at
+from .test_notation_panels import (ALL, NAMES, _lines, built, edit, group_of_board, map_panels as panels,
+                                  parse as parse_cell, runs_at)
 from .test_notation_recurrent import recurrent_doc
-
-
-def panels(stepper, digits: int = 4) -> list:
-    """Every panel of the network in its profile, as the screen makes them, with their lines built."""
-    from bptui.tui.panels import network_panels
-
-    sheets = network_panels(stepper, digits)
-    last = stepper.last
-    for sheet in sheets:
-        produced = last.key.quantity if last is not None and last.key.layer == sheet.l_index else None
-        sheet._produced = produced
-        sheet._build(produced)
-    return sheets
 
 
 def name_over(sheet, y: int, x: int) -> str:
@@ -165,7 +153,7 @@ def test_every_sequence_panel_cell_is_its_value_under_its_name(seed):
     checked, agreed = check(stepper, sheets), 0
     for _ in range(len(stepper.schedule) + 3):
         step = stepper.forward()
-        sheets = panels(stepper, 2 + seed % 4)
+        built(stepper, 2 + seed % 4, sheets)  # the same panels, step after step (what they keep stays true)
         checked += check(stepper, sheets)
         agreed += agree(stepper, step, sheets)
     assert checked > 0 and agreed > 0

@@ -52,6 +52,7 @@ class ProfileSeqSheet(SeqSheet):
         self._shown: dict[tuple, tuple[Any, Any, str]] = {}  # (view, m, digits) → (board array, part, format)
         self._labels: dict[tuple, str] | None = None  # (quantity, layer, row) → the grid row's label
         self._weights: list[list[Run]] = []
+        self._weights_of: tuple | None = None  # (W, G, m, digits, the hidden cell, W or G produced) drawn in _weights
         self.name_width = 0  # a grid label's name part: a quantity's name on its first row, blank under it
         self.weight_name_width = 0  # the same of a weight line's label (row vectors; 0: names above the columns)
         self.grid_top = 0  # the grid's first line (its τ heading)
@@ -92,7 +93,12 @@ class ProfileSeqSheet(SeqSheet):
 
     # -- the lines -----------------------------------------------------------------------------------------
     def _build(self, produced: str | None) -> None:
-        self._weights = self._weight_lines(produced)
+        st, l = self.stepper.state, self.l_index
+        look = (st.W[l], st.G[l], eq.board_group_size(self.stepper), self.digits, self.hidden,
+                produced if produced in ("W", "G") else None)
+        kept = self._weights_of
+        if kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]:
+            self._weights, self._weights_of = self._weight_lines(produced), look  # kept while W, G and their look are
         super()._build(produced)  # the grid over τ: ``set_lines`` puts the profile's labels on it
 
     def set_lines(self, lines: list[list[Run]]) -> None:
