@@ -206,6 +206,23 @@ def test_parity_in_nielsen_reads_as_the_core_writes_it():
     assert dense._title() == "Layer 3 · dense 1 · f³ = sigmoid · once, on a² at τ = T = 2 (many-to-one)"
 
 
+def test_gru_parity_in_cs231n_shows_w_and_u_transposed_under_gate_rows_from_0():
+    """cs231n's rows: W¹ (one input) and U¹ (4 lines) transposed, a column per gate row r0 … n3, b¹ a line
+    under them, then dW¹ (W's and U's lines) and db¹ (G/m: cs231n is a mean profile); the grid's units from 0."""
+    stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=PROFILES["cs231n"])
+    rnn, _ = panels(stepper)
+    lines = _lines(rnn)
+    assert lines[0].split() == [f"{g}{u}" for g in "rzn" for u in range(4)]
+    assert [line[:12].split() for line in lines[1:14]] == [
+        ["W¹", "k=0"], ["U¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["k=4"], ["b¹"],
+        ["dW¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["k=4"], ["k=5"]]
+    W = stepper.state.W[1]
+    assert [parse_cell(x)[0] for x in lines[1].split()[2:]] == pytest.approx(W[:, 1], abs=5e-5)
+    assert [parse_cell(x)[0] for x in lines[7].split()[1:]] == pytest.approx(W[:, 0], abs=5e-5)
+    grid = lines[rnn.grid_top:]
+    assert grid[1].split()[:4] == ["h⁰", "=", "x", "k=0"] and "r0" in grid[2] and "j=0" in grid[-(4 + 4 + 12 + 2)]
+
+
 async def test_parity_in_nielsen_opens_steps_and_an_edit_changes_the_files_entry():
     """`bptui parity --notation nielsen` (it was refused): the panels step forward and back with n and p;
     the cursor starts on w²₁,₁ (the file's column 1, not the bias); right past U² reaches b²₁, whose Enter
