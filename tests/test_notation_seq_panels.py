@@ -15,6 +15,8 @@ shows next to a name is the value the core shows under it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pytest
 
@@ -46,18 +48,17 @@ def name_over(sheet, y: int, x: int) -> str:
         y -= 1
 
 
-def expected(stepper, key) -> tuple[str, float | None]:
+def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float | None]:
     """The name and the value of the board's entry a cell's key stands for, as the profile shows it
-    (through shown_ref: the part of the lecture's array, its index there, G/m)."""
+    (through shown_ref: the part of the lecture's array, its index there, G/m for the board's group of
+    ``m``; ``ones``: rows_with_one), named by the profile's printer ``p``."""
     P, spec, st = stepper.notation, stepper.spec, stepper.state
-    p = TextPrinter(notation=P).p
     q, l, where, col = key
     kinds = spec.layer_kinds
-    m = group_of_board(stepper)
     if q in ("W", "G"):
         ref = shown_ref(Ref(q, l, (where, col)), P, spec.L)
         view = ref.view.partition("/")[0]
-        value = float(shown_value((st.W if q == "W" else st.G)[l], ref.view, m)[ref.index])
+        value = float(_shown((st.W if q == "W" else st.G)[l], ref.view, m)[ref.index])
         if view == "b":
             return p((E.b if q == "W" else E.Gb)(l)), value
         if q == "G":
@@ -79,15 +80,28 @@ def expected(stepper, key) -> tuple[str, float | None]:
         return name, None
     A = np.asarray(board)
     row = (kind.time_row(q, where.t) if kind is not None else where.t - 1) if where.t is not None else None
-    one = q == "o" and l in rows_with_one(kinds)  # o_τ with its 1 on top of the row: shown without it
+    one = q == "o" and l in ones  # o_τ with its 1 on top of the row: shown without it
     if row is None:  # a layer above a many-to-one layer: its vector, once
         index: tuple = (where.row + (1 if q == "o" and l < spec.L and kind.bias_entry else 0),)
         ref = shown_ref(Ref(q, l, index), P, spec.L)
     else:
         index = (row, where.row + (1 if one else 0))
-        ref = shown_ref(Ref(q, l, index), P, spec.L, rows_with_one(kinds))
+        ref = shown_ref(Ref(q, l, index), P, spec.L, ones)
     view = ref.view if one or row is None else ""
     return name, float(shown_value(A, view)[ref.index if view else index])
+
+
+_SHOWN: dict = {}
+
+
+def _shown(board, view: str, m: int):
+    """shown_value, worked out once per board array (the arrays are never changed in place)."""
+    hit = _SHOWN.get((id(board), view, m))
+    if hit is None or hit[0] is not board:
+        if len(_SHOWN) > 1000:
+            _SHOWN.clear()
+        hit = _SHOWN[id(board), view, m] = (board, shown_value(board, view, m))
+    return hit[1]
 
 
 def check(stepper, sheets) -> int:
@@ -95,14 +109,16 @@ def check(stepper, sheets) -> int:
     of the layer once; every grid row at every τ."""
     from bptui.tui.profile_seq_sheet import ProfileSeqSheet
 
-    checked = 0
+    checked, m, p = 0, group_of_board(stepper), lru_cache(None)(TextPrinter(notation=stepper.notation).p)
+    ones = rows_with_one(stepper.spec.layer_kinds)
     assert sheets and all(isinstance(s, ProfileSeqSheet) for s in sheets)
     for sheet in sheets:
         keys = []
+        texts = [dict(runs_at(line)) for line in sheet.lines]
         for y, x, key in sheet.cells:
-            text = dict(runs_at(sheet.lines[y]))[x]
+            text = texts[y][x]
             keys.append(key)
-            name, value = expected(stepper, key)
+            name, value = expected(stepper, key, m, p, ones)
             assert name_over(sheet, y, x) == name, (stepper.notation.name, key)
             shown = parse_cell(text)
             if value is None or np.isnan(value):
@@ -125,8 +141,10 @@ def agree(stepper, step, sheets) -> int:
     """The equation line's weight gradients (∂ℓ/∂W, ∂ℓ/∂b; G/m) are the panel's cells of the file's entries
     they stand for (each entry of the result mapped back through its view)."""
     P, agreed = stepper.notation, 0
-    cells = {key: text for sheet in sheets for y, x, key in sheet.cells for x0, text in runs_at(sheet.lines[y])
-             if x0 == x}
+    cells = {}
+    for sheet in sheets:
+        texts = [dict(runs_at(line)) for line in sheet.lines]
+        cells |= {key: texts[y][x] for y, x, key in sheet.cells}
     for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
         result = eq.result
         if not isinstance(result, Arr) or result.ref is None or result.ref.quantity not in ("W", "G"):
@@ -140,14 +158,14 @@ def agree(stepper, step, sheets) -> int:
     return agreed
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(8))
 def test_every_sequence_panel_cell_is_its_value_under_its_name(seed):
     """Random rnn, stacked, LSTM and GRU networks (full batch, per example, mini-batches of 2; sgd, momentum,
     adam), each in a profile or a course's file, through an epoch and into the next."""
     family = ("rnn", "stack", "lstm", "gru")[seed % 4]
     name = NAMES[seed % len(NAMES)]
     update = ("full_batch", "per_example", "mini_batch")[seed % 3]
-    doc = recurrent_doc(family, seed, update=update, optimizer=("sgd", "momentum", "adam")[seed // 4])
+    doc = recurrent_doc(family, seed, update=update, optimizer=("sgd", "momentum", "adam")[seed // 2 % 3])
     stepper = Stepper(parse(doc, f"{family}.json"), notation=ALL[name])
     sheets = panels(stepper, 2 + seed % 4)
     checked, agreed = check(stepper, sheets), 0
@@ -176,12 +194,27 @@ def test_attention_and_layer_norms_on_sequences_are_still_refused(seed):
             f"notation {ALL[name].name}: the app draws layer {refused[0]} ({kinds[refused[0] - 1].describe()})")
 
 
-def test_every_bundled_recurrent_network_opens_in_every_profile():
+@pytest.mark.parametrize("network", ["parity", "gru_parity", "stacked_parity", "long_memory", "long_memory_lstm"])
+def test_every_bundled_recurrent_network_opens_in_every_profile(network):
+    """Each bundled recurrent network in every shipped profile and the courses' files: the app's panels
+    fit, and at the first example's first gradient and after the first update every cell is its value."""
     from bptui.tui.panels import panels_fit
 
-    for network in ("parity", "gru_parity", "stacked_parity", "long_memory", "long_memory_lstm"):
-        kinds = load(NETWORKS / f"{network}.json").layer_kinds
-        assert all(panels_fit(kinds, P) is None for P in PROFILES.values()), network
+    spec = load(NETWORKS / f"{network}.json")
+    for name in NAMES:
+        assert panels_fit(spec.layer_kinds, ALL[name]) is None, (network, name)
+        stepper = Stepper(spec, notation=ALL[name])
+        sheets = panels(stepper)
+        while stepper.forward().key.quantity != "G":
+            pass
+        assert check(stepper, built(stepper, 4, sheets)) > 0
+        while stepper.forward().key.phase != "update":
+            pass
+        assert check(stepper, built(stepper, 4, sheets)) > 0
+
+def test_the_transformers_are_still_refused():
+    from bptui.tui.panels import panels_fit
+
     for network in ("count_tokens", "tiny_transformer"):
         kinds = load(NETWORKS / f"{network}.json").layer_kinds
         assert all(panels_fit(kinds, P) is not None for n, P in PROFILES.items() if n != "lecture13"), network
