@@ -38,7 +38,8 @@ def name_over(sheet, y: int, x: int) -> str:
     """The name a cell stands under: the weights' heading line over its column (column vectors), or
     the name on the first line of its part (a weight part with row vectors; a quantity of the grid)."""
     if y < sheet.grid_top and sheet.heading_lines:
-        names = [(x0, t) for x0, t in runs_at(sheet.lines[sheet.heading_lines[0]]) if x0 <= x and t.strip()]
+        top = max(h for h in sheet.heading_lines if h < y)  # the nearest heading line above (a block's)
+        names = [(x0, t) for x0, t in runs_at(sheet.lines[top]) if x0 <= x and t.strip()]
         return names[-1][1].strip().removeprefix("▶ ")
     width = sheet.weight_name_width if y < sheet.grid_top else sheet.name_width
     while True:

@@ -182,36 +182,50 @@ class ProfileSeqSheet(SeqSheet):
         units = [self.unit_text(*u) for u in kind.panel_units("W", rows)]
         starts = kind.matrix_parts(l)  # W from column 0, U from column d + 1
         bars = {first for first, _ in starts[1:]}  # a │ before U's first column inside ∂ℓ/∂W
-        # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
-        parts: list[tuple[str, str, list[tuple[str, list[int]]]]] = []
-        for q, board, views, bias_name in (("W", st.W[l], P.parts("W"), eq.b(l)), ("G", st.G[l], P.parts("G"), eq.Gb(l))):
-            for view in views:
-                base = view.partition("/")[0]
-                if base == "b":
-                    parts.append((q, view, [(p(bias_name), [0])]))
-                    continue
-                lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1] for j in range(cols - (base != ""))]
-                if q == "G":  # ∂ℓ/∂W: W's inputs and U's columns side by side (profiled.py)
-                    blocks = [(p(eq.G(l)), lecture)]
-                else:
-                    blocks = [(p(sym), [c for c in lecture if first <= c < end]) for (first, sym), end
-                              in zip(starts, [s for s, _ in starts[1:]] + [cols])]
-                parts.append((q, view, [(name, cs) for name, cs in blocks if cs]))
-        if P.vectors == "row":
-            return self._row_lines(parts, units, number, produced, m)
+        lines: list[list[Run]] = []
+        for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
+            # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
+            parts: list[tuple[str, str, list[tuple[str, list[int]]]]] = []
+            for q, views, bias_name in (("W", P.parts("W"), names["b"]), ("G", P.parts("G"), names["Gb"])):
+                for view in views:
+                    base = view.partition("/")[0]
+                    if base == "b":
+                        parts.append((q, view, [(p(bias_name), [0])]))
+                        continue
+                    lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
+                               for j in range(used - (base != ""))]
+                    if q == "G":  # ∂ℓ/∂W: W's inputs and U's columns side by side (profiled.py)
+                        split = [(p(names["G"]), lecture)]
+                    else:
+                        split = [(p(names["W"] if at == 0 else sym), [c for c in lecture if at <= c < end])
+                                 for (at, sym), end in zip(starts, [s for s, _ in starts[1:]] + [cols])]
+                    parts.append((q, view, [(name, cs) for name, cs in split if cs]))
+            block = range(first, first + count)
+            if P.vectors == "row":
+                lines += self._row_lines(parts, block, units, number, produced, m)
+            else:
+                self.heading_lines.append(len(lines))
+                lines += self._column_lines(parts, block, units, bars, number, produced, m)
+        return lines
+
+    def _column_lines(self, parts: list, block: range, units: list[str], bars: set[int], number: Any,
+                      produced: str | None, m: int) -> list[list[Run]]:
+        """Column vectors: a row per unit (or gate row) of the block, each part's columns under its name
+        (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b)."""
+        st, l = self.stepper.state, self.l_index
+        cw = cell_width(self.digits)
         label = max(len(u) for u in units) + 2
         head: list[Run] = [(" " * label, "header", None)]
-        body: list[list[Run]] = [[(u.ljust(label), "header", None)] for u in units]
-        for q, view, blocks in parts:
+        body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
+        for q, view, split in parts:
             shown, fmt = self._part(st.W[l] if q == "W" else st.G[l], view, m)
             bias_bar = view.partition("/")[0] == ""  # the lecture's bias column 0, a │ after it
-            for name, columns in blocks:
+            for name, columns in split:
                 marks = [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
-                width = len(columns) * cw + len(marks)
-                width = max(width, len(name) + 3)
+                width = max(len(columns) * cw + len(marks), len(name) + 3)
                 text = ("▶ " if produced == q else "") + name
                 head.append((text.ljust(width + 2), "header+" if produced == q else "header", None))
-                for r, line in enumerate(body):
+                for r, line in zip(block, body):
                     for c in columns:
                         at = VIEWS[view.partition("/")[0]].shown((r, c))
                         assert at is not None
@@ -220,24 +234,24 @@ class ProfileSeqSheet(SeqSheet):
                         line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
                         if c in marks and c == 0:
                             line.append(("│", "bias", None))
-                    used = sum(len(run[0]) for run in line[-len(columns) - len(marks):]) if columns else 0
-                    line.append((" " * (width - used + 2), "base", None))
+                    drawn = sum(len(run[0]) for run in line[-len(columns) - len(marks):]) if columns else 0
+                    line.append((" " * (width - drawn + 2), "base", None))
             head.append(("  ", "base", None))
             for line in body:
                 line.append(("  ", "base", None))
-        self.heading_lines = [0]
         return [head, *body, []]
 
-    def _row_lines(self, parts: list, units: list[str], number: Any, produced: str | None, m: int) -> list[list[Run]]:
+    def _row_lines(self, parts: list, block: range, units: list[str], number: Any, produced: str | None, m: int
+                   ) -> list[list[Run]]:
         """Row vectors (cs231n): each part transposed, a line per input k (W's, then U's) and a column
-        per unit; b (and db) a line under it; the part's name on its first line."""
+        per unit (or gate row) of the block; b (and db) a line under it; the part's name on its first line."""
         st, l, P = self.stepper.state, self.l_index, self.profile
         cw = cell_width(self.digits)
         names = [name for _, _, blocks in parts for name, _ in blocks]
         name_w = max(len(n) for n in names) + 3
         label = name_w + 6
         head: list[Run] = [(" " * label, "header", None)]
-        lines: list[list[Run]] = [head + [(u.rjust(cw - 1) + " ", "header", None) for u in units]]
+        lines: list[list[Run]] = [head + [(units[r].rjust(cw - 1) + " ", "header", None) for r in block]]
         for q, view, blocks in parts:
             shown, fmt = self._part(st.W[l] if q == "W" else st.G[l], view, m)
             base = view.partition("/")[0]
@@ -247,10 +261,10 @@ class ProfileSeqSheet(SeqSheet):
                     lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
                     index = "" if base == "b" else f"k={P.unit(k + 1)}"
                     line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
-                    for r in range(len(units)):
+                    for r in block:
                         at = VIEWS[base].shown((r, c))
                         assert at is not None
                         line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
                     lines.append(line)
-        self.weight_name_width = name_w
+        self.weight_name_width = max(self.weight_name_width, name_w)
         return lines + [[]]

@@ -624,6 +624,15 @@ class LayerKind:
 
         return [(0, W(l))]
 
+    def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Node]]]:
+        """The blocks of rows of the stored matrix of layer l, each as (its first row, its rows, the
+        columns it uses, the symbols of its weights, its bias and their gradients: "W", "b", "G", "Gb"):
+        here one, W⁽ˡ⁾ whole (attention's W_Q, W_K, W_V and W_O stacked, each with its own b)."""
+        from .equations import G, Gb, W, b
+
+        rows, cols = self.param_shape
+        return [(0, rows, cols, {"W": W(l), "b": b(l), "G": G(l), "Gb": Gb(l)})]
+
     def profile_panel(self) -> bool:
         """Whether the app's panel of this kind's family draws it in a notation profile other than the
         lecture's (tui/panels.py's ``panels_fit``): not a kind with rows or weights named by its own
