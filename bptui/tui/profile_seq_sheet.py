@@ -51,6 +51,7 @@ class ProfileSeqSheet(SeqSheet):
         self.layer_kind: LayerKind = stepper.spec.layer_kinds[layer - 1]
         self._shown: dict[tuple, tuple[Any, Any, str]] = {}  # (view, m, digits) → (board array, part, format)
         self._labels: dict[tuple, str] | None = None  # (quantity, layer, row) → the grid row's label
+        self._labels_T = 0  # the example's length they were made for (attention's a has a row per key τ′)
         self._weights: list[list[Run]] = []
         self._weights_of: tuple | None = None  # (W, G, m, digits, the hidden cell, W or G produced) drawn in _weights
         self.name_width = 0  # a grid label's name part: a quantity's name on its first row, blank under it
@@ -67,9 +68,11 @@ class ProfileSeqSheet(SeqSheet):
             return own
         return replace({"s": eq.s, "o": eq.o, "delta": eq.delta}[quantity](l), time=time)
 
-    def unit_text(self, part: str, gate: str, unit: int) -> str:
+    def unit_text(self, part: str, gate: str, unit: int | None) -> str:
         """A row's unit as the profile numbers it: a gate's letter (the profile's, ĝ in goodfellow) and
-        the unit, or j=unit."""
+        the unit, or j=unit; the kind's own label (``part``) when the row is not a unit's."""
+        if unit is None:
+            return part
         n = self.profile.unit(unit)
         return f"{part}{self.printer.p(Sym(gate))}{n}" if gate else f"{part}j={n}"
 
@@ -124,14 +127,14 @@ class ProfileSeqSheet(SeqSheet):
 
     def _grid_labels(self) -> dict[tuple, str]:
         """Each grid row's label: the quantity's name (on its first row) and the row's unit or gate; the
-        label column's width (``lead``), worked out once (it follows the network only)."""
-        if self._labels is not None:
+        label column's width (``lead``), worked out once for an example's length (attention's a has a row per key)."""
+        T = len(self._sequence())
+        if self._labels is not None and self._labels_T == T:
             return self._labels
         spec, l, kind, p = self.stepper.spec, self.l_index, self.layer_kind, self.printer.p
         groups: list[tuple[str, int, str, list[str]]] = []
         if l == 1:
             groups.append(("o", 0, f"{p(eq.o(0))} = x", [f"k={self.profile.unit(a + 1)}" for a in range(spec.widths[0])]))
-        T = len(self._sequence())
         for q, rows in kind.panel_rows(spec.widths[l]) + kind.panel_rows_over(T):
             units = [self.unit_text(*u) for u in kind.panel_units(q, len(rows))]
             groups.append((q, l, p(self.row_symbol(q)), units))
@@ -141,6 +144,7 @@ class ProfileSeqSheet(SeqSheet):
         self.lead = max(self.name_width + unit_width, *(len(n) for n in norms), 5) + 1
         self._labels = {(q, layer, b): ((name if b == 0 else "").ljust(self.name_width) + u)
                         for q, layer, name, units in groups for b, u in enumerate(units)}
+        self._labels_T = T
         return self._labels
 
     def _norm_names(self) -> list[str]:

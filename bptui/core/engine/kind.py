@@ -609,11 +609,12 @@ class LayerKind:
         gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""
         return [("delta", "‖δ_τ‖")]
 
-    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int]]:
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
         """The ``count`` rows the panel of a layer over time shows of a per-τ ``quantity`` (or of its
-        stored matrix, "W"), each as (a part of the kind's own, the gate's letter, the unit from 1): a
-        gated layer's rows by gate (("", "f", 2)), a GRU's s by its product and gate (("x ", "r", 1));
-        a notation profile's panel prints the gate through the profile and numbers the unit from its
+        stored matrix, "W"), each as (a part of the kind's own, the gate's letter, the unit from 1; None:
+        the part is the whole label): a gated layer's rows by gate (("", "f", 2)), a GRU's s by its
+        product and gate (("x ", "r", 1)), attention's a by head and key (("h1 τ′2", "", None)); a
+        notation profile's panel prints the gate through the profile and numbers the unit from its
         first. Here: a unit per row."""
         return [("", "", b) for b in range(1, count + 1)]
 

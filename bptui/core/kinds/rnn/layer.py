@@ -243,7 +243,7 @@ class Recurrent(LayerKind):
         return LayerCode(module=f"torch.nn.ParameterDict({{{made}}})", params=params,
                          matrix=f"torch.cat([{parts}], 1)", **seq)
 
-    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int]]:
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
         """A gated layer's rows of s, δ, the gates and [W │ U] by gate and unit (a GRU's s: W's product,
         then U's, each by gate); c, h, ∂ℓ/∂h, ∂ℓ/∂c by unit."""
         if self.gates == 1 or count % self.rows:
