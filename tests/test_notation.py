@@ -442,8 +442,8 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
-                       (["tiny_transformer", "--notation", "cs231n"],
-                        "the app draws layer 2 (layernorm 3 (ε = 1e−5)) in the lecture's notation only")):
+                       (["moons_layernorm", "--notation", "cs231n"],
+                        "the app draws layer 2 (layernorm 16 (ε = 1e−5)) in the lecture's notation only")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1

@@ -352,25 +352,25 @@ async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(
 
 
 async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only():
-    """tiny_transformer (a layer norm: no profile's panel draws it yet) offers lecture13 only, and the app
-    refuses it in a profile with one line naming the layer; edges (conv and pooling), parity (a recurrent
-    layer) and count_tokens (attention) offer every profile."""
+    """moons_layernorm (a layer norm on vectors: the profile's dense panel does not draw it yet) offers
+    lecture13 only, and the app refuses it in a profile with one line naming the layer; edges (conv and
+    pooling), parity (a recurrent layer) and count_tokens (attention) offer every profile."""
     from textual.widgets import Select
 
     from bptui.tui.app import BptuiApp
     from bptui.tui.panels import panels_fit
 
-    for name, offered in (("tiny_transformer", ["lecture13"]), ("edges", ["lecture13", *NAMES[:4]]),
+    for name, offered in (("moons_layernorm", ["lecture13"]), ("edges", ["lecture13", *NAMES[:4]]),
                           ("parity", ["lecture13", *NAMES[:4]]), ("count_tokens", ["lecture13", *NAMES[:4]])):
         app = BptuiApp(load(NETWORKS / f"{name}.json"))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("s")
             choice = app.screen.query_one("#notation", Select)
-            assert choice.disabled == (name == "tiny_transformer") and choice.value == "lecture13"
+            assert choice.disabled == (name == "moons_layernorm") and choice.value == "lecture13"
             assert [value for _, value in choice._options] == offered
-    why = panels_fit(load(NETWORKS / "tiny_transformer.json").layer_kinds, PROFILES["ng"])
+    why = panels_fit(load(NETWORKS / "moons_layernorm.json").layer_kinds, PROFILES["ng"])
     assert why is not None and why.startswith(
-        "notation ng: the app draws layer 2 (layernorm 3 (ε = 1e−5)) in the lecture's notation only")
+        "notation ng: the app draws layer 2 (layernorm 16 (ε = 1e−5)) in the lecture's notation only")
     assert panels_fit(load(NETWORKS / "parity.json").layer_kinds, PROFILES["ng"]) is None
 
 

@@ -75,7 +75,7 @@ def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float 
         if board is None:  # before the first step: the example the first step reads
             return name, float(np.asarray(stepper.where().x, dtype=float)[where.t - 1][where.row])
     else:
-        sym = kind.step_sym(kind.step_name(q), l, None) or {"s": E.s, "o": E.o, "delta": E.delta}[q](l)
+        sym = kind.step_sym(kind.step_name(q), l, None) or kind.cell_sym(q, l)
         name = p(sym)
         board = st.extra.get((q, l)) if q not in ("s", "o", "delta") else {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
     if board is None:
@@ -189,26 +189,13 @@ def test_every_sequence_panel_cell_is_its_value_under_its_name(seed):
     assert checked > 0 and agreed > 0
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 12, 17, 21])  # 1, 12, 17, 21: the first seeds without a layer norm
-def test_attention_panels_are_their_values_and_layer_norms_are_still_refused(seed):
-    """Transformer-like sequence networks (attention, residual blocks, dense layers at τ): without a layer
-    norm every cell of every panel is its value under its name in a profile, through the first example
-    and its update; with one, the app's panels refuse the first layer norm in every profile with one
-    line naming it (trace and export write them)."""
-    from bptui.tui.panels import panels_fit
-
+@pytest.mark.parametrize("seed", range(6))
+def test_every_transformer_panel_cell_is_its_value_under_its_name(seed):
+    """Transformer-like sequence networks (attention, residual blocks, layer norms, dense layers at τ; one
+    example per group) in a profile or a course's file: every cell of every panel is its value under its
+    name, through the first example and its update."""
     from .test_residual_sequences import random_doc
 
-    kinds = parse(random_doc(seed, n=2), "t.json").layer_kinds
-    refused = [l for l, k in enumerate(kinds, start=1) if not k.profile_panel()]
-    assert panels_fit(kinds, PROFILES["lecture13"]) is None
-    assert bool(refused) == (seed in (0, 2))
-    if refused:
-        for name in NAMES:
-            why = panels_fit(kinds, ALL[name])
-            assert why is not None and why.startswith(
-                f"notation {ALL[name].name}: the app draws layer {refused[0]} ({kinds[refused[0] - 1].describe()})")
-        return
     stepper = Stepper(parse(random_doc(seed, n=2, update="per_example"), "t.json"), notation=ALL[NAMES[seed % len(NAMES)]])
     sheets = panels(stepper, 3)
     checked, agreed = check(stepper, sheets), 0
@@ -223,9 +210,9 @@ def test_attention_panels_are_their_values_and_layer_norms_are_still_refused(see
 
 
 @pytest.mark.parametrize("network", ["parity", "gru_parity", "stacked_parity", "long_memory", "long_memory_lstm",
-                                     "count_tokens"])
-def test_every_bundled_recurrent_network_opens_in_every_profile(network):
-    """Each bundled recurrent network in every shipped profile and the courses' files: the app's panels
+                                     "count_tokens", "tiny_transformer"])
+def test_every_bundled_sequence_network_opens_in_every_profile(network):
+    """Each bundled network on sequences in every shipped profile and the courses' files: the app's panels
     fit, and at the first example's first gradient and after the first update every cell is its value."""
     from bptui.tui.panels import panels_fit
 
@@ -241,12 +228,16 @@ def test_every_bundled_recurrent_network_opens_in_every_profile(network):
             pass
         assert check(stepper, built(stepper, 4, sheets)) > 0
 
-def test_the_transformers_are_still_refused():
+def test_a_layer_norm_off_a_sequence_is_still_refused():
+    """moons_layernorm's layer norm on vectors (the dense family: its profile panel writes W o + b layers only):
+    one line naming it; the same kind on a sequence (tiny_transformer) opens."""
     from bptui.tui.panels import panels_fit
 
-    for network in ("tiny_transformer",):
-        kinds = load(NETWORKS / f"{network}.json").layer_kinds
-        assert all(panels_fit(kinds, P) is not None for n, P in PROFILES.items() if n != "lecture13"), network
+    kinds = load(NETWORKS / "moons_layernorm.json").layer_kinds
+    for name in NAMES:
+        why = panels_fit(kinds, ALL[name])
+        assert why is not None and why.startswith(f"notation {ALL[name].name}: the app draws layer 2 (layernorm 16")
+    assert panels_fit(load(NETWORKS / "tiny_transformer.json").layer_kinds, PROFILES["ng"]) is None
 
 
 def test_parity_in_nielsen_reads_as_the_core_writes_it():

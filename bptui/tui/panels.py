@@ -69,7 +69,7 @@ def panels_fit(kinds: Any, notation: Any) -> str | None:
     if notation is None or notation.name == "lecture13":
         return None
     for l, (kind, hint) in enumerate(zip(kinds, hints(kinds)), start=1):
-        if hint not in PROFILE_PANELS or not kind.profile_panel():  # not a layer norm's, dropout's, attention's
+        if hint not in PROFILE_PANELS or not kind.profile_panel(hint):  # a layer norm's or dropout's off a sequence
             return (f"notation {notation.name}: the app draws layer {l} ({kind.describe()}) in the lecture's "
                     f"notation only, for now (bptui trace and export write it in {notation.name}); "
                     "use --notation lecture13")

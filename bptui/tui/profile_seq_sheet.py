@@ -66,7 +66,8 @@ class ProfileSeqSheet(SeqSheet):
         own = kind.step_sym(kind.step_name(quantity), l, time)
         if own is not None:
             return own
-        return replace({"s": eq.s, "o": eq.o, "delta": eq.delta}[quantity](l), time=time)
+        sym = kind.cell_sym(quantity, l)  # s, o, δ (a layer norm's u, dropout's m; its ∂ℓ/∂x)
+        return replace(sym, time=time) if isinstance(sym, Sym) else sym
 
     def unit_text(self, part: str, gate: str, unit: int | None) -> str:
         """A row's unit as the profile numbers it: a gate's letter (the profile's, ĝ in goodfellow) and

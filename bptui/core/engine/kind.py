@@ -634,11 +634,12 @@ class LayerKind:
         rows, cols = self.param_shape
         return [(0, rows, cols, {"W": W(l), "b": b(l), "G": G(l), "Gb": Gb(l)})]
 
-    def profile_panel(self) -> bool:
-        """Whether the app's panel of this kind's family draws it in a notation profile other than the
-        lecture's (tui/panels.py's ``panels_fit``): not a kind with rows or weights named by its own
-        layout that no profile's panel writes yet (a layer norm's and dropout's own steps)."""
-        return not self.own_steps
+    def profile_panel(self, family: str) -> bool:
+        """Whether the app's panel of view family ``family`` (a view hint: "dense", "sequence" …) draws this
+        kind in a notation profile other than the lecture's (tui/panels.py's ``panels_fit``): a kind with
+        its own steps (a layer norm's u, dropout's mask m) only on a sequence, whose profile panel names
+        every row by its kind's symbol."""
+        return not self.own_steps or family == "sequence"
 
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,

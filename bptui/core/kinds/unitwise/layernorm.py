@@ -227,6 +227,14 @@ class LayerNorm(Unitwise):
     def panel_title(self, l: int, activation: str) -> str:
         return f"layer norm, ε = {fmt(self.eps, 'g')}"
 
+    def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Any]]]:
+        """[β │ γ]: a profile with a separate b shows γ as its weights and β as its bias (their gradients
+        ∂ℓ/∂γ and ∂ℓ/∂β), as its equations name them."""
+        from .equations import _syms
+
+        S = _syms(l)
+        return [(0, self.out_size, 2, {"W": S["gamma"], "b": S["beta"], "G": S["Gg"], "Gb": S["Gb"]})]
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """Unrolled in time: [β │ γ], a row per unit."""
         return f"W{_sup(l)} = [β │ γ]", (0,), [f"b={b + 1}" for b in range(self.out_size)]
