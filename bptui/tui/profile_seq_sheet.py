@@ -1,6 +1,6 @@
 """A layer of a network on sequences in a notation profile other than the lecture's (``--notation``):
-the recurrent layer and the layers above it unrolled in time, under the profile's names, as its
-equations write them (``core/kinds/rnn/profiled.py``: z_τ = W a_τ + U a_{τ−1} + b, ∂ℓ/∂W and ∂ℓ/∂b
+a recurrent or attention layer and the layers at τ beside it (dense, layer norm, residual blocks)
+unrolled in time, under the profile's names, as its equations write them (``core/kinds/rnn/profiled.py``: z_τ = W a_τ + U a_{τ−1} + b, ∂ℓ/∂W and ∂ℓ/∂b
 summed over τ, G/m in a mean profile, every product turned with row vectors).
 
 - With a separate bias, the stored [W │ U] without its column 0 and b as a column of its own (one
@@ -11,6 +11,9 @@ summed over τ, G/m in a mean profile, every product turned with row vectors).
   (``board_group_size``), the numbers the equation line shows.
 - With row vectors (cs231n), W and U shown transposed (a line per input k, a column per unit) with b
   as a line under them, then dW and db the same way.
+- Each of the kind's blocks of rows under its own names (``LayerKind.matrix_blocks``): attention's
+  W_Q, W_K, W_V and W_O, each with its b (the padding outside them left out); a layer norm's γ as its
+  weights and β as its bias.
 - The grid over τ as the lecture's panel draws it (its numbers are the same in every profile: o_τ
   without its 1), each quantity under the profile's symbol (a kind's own stay: the gates, c, h, ∂C/∂c),
   units and gates numbered from the profile's first unit, the norms ‖δ_τ‖ in its letters.
