@@ -228,6 +228,28 @@ def test_every_bundled_sequence_network_opens_in_every_profile(network):
             pass
         assert check(stepper, built(stepper, 4, sheets)) > 0
 
+@pytest.mark.parametrize("layer, name", [({"type": "layernorm"}, "nielsen"), ({"type": "dropout", "p": 0.5, "seed": 3}, "cs231n"),
+                                         ({"type": "layernorm"}, "column_mean")])
+def test_a_layer_norm_or_dropout_at_each_time_step_is_drawn_in_a_profile(layer, name):
+    """rnn (return_sequences) → a layer norm or dropout at τ → softmax at τ: every cell its value under its
+    name (γ and β apart, u; the mask m) through the epoch and its update."""
+    rng = np.random.default_rng(0)
+    doc = {"layers": [{"units": 2}, {"type": "rnn", "units": 3, "return_sequences": True}, layer,
+                      {"units": 2, "activation": "softmax"}], "loss": "cross_entropy", "init": {"seed": 1},
+           "data": {"inputs": [rng.normal(size=(3, 2)).tolist(), rng.normal(size=(2, 2)).tolist()],
+                    "targets": [np.eye(2)[[0, 1, 0]].tolist(), np.eye(2)[[1, 1]].tolist()]},
+           "training": {"learning_rate": 0.1, "update": "full_batch"}}
+    stepper = Stepper(parse(doc, "r.json"), notation=ALL[name])
+    sheets = panels(stepper)
+    checked, agreed = check(stepper, sheets), 0
+    for _ in range(len(stepper.schedule) + 2):
+        step = stepper.forward()
+        built(stepper, 4, sheets)
+        checked += check(stepper, sheets)
+        agreed += agree(stepper, step, sheets)
+    assert checked > 0 and agreed > 0
+
+
 def test_a_layer_norm_off_a_sequence_is_still_refused():
     """moons_layernorm's layer norm on vectors (the dense family: its profile panel writes W o + b layers only):
     one line naming it; the same kind on a sequence (tiny_transformer) opens."""
