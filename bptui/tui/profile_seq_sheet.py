@@ -57,6 +57,7 @@ class ProfileSeqSheet(SeqSheet):
         self._labels_T = 0  # the example's length they were made for (attention's a has a row per key τ′)
         self._weights: list[list[Run]] = []
         self._weights_of: tuple | None = None  # (W, G, m, digits, the hidden cell, W or G produced) drawn in _weights
+        self._runs: dict[tuple, tuple[Any, Any]] = {}  # a part's look → (its board array, its runs)
         self.name_width = 0  # a grid label's name part: a quantity's name on its first row, blank under it
         self.weight_name_width = 0  # the same of a weight line's label (row vectors; 0: names above the columns)
         self.grid_top = 0  # the grid's first line (its τ heading)
@@ -173,6 +174,7 @@ class ProfileSeqSheet(SeqSheet):
         without weights (a residual block)."""
         self.heading_lines, self.weight_name_width = [], 0
         kind, l, P = self.layer_kind, self.l_index, self.profile
+        self._runs_now: dict[tuple, tuple[Any, Any]] = {}
         if not kind.has_weights:
             return []
         st = self.stepper.state
@@ -214,7 +216,18 @@ class ProfileSeqSheet(SeqSheet):
             else:
                 self.heading_lines.append(len(lines))
                 lines += self._column_lines(parts, block, units, bars, number, produced, m)
+        self._runs = self._runs_now
         return lines
+
+    def _kept(self, look: tuple, board: Any, make: Any) -> Any:
+        """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's
+        ``look`` are the same: a G step formats G's numbers, not W's again."""
+        look = (*look, self.digits, self.hidden)
+        hit = self._runs.get(look)
+        if hit is None or hit[0] is not board:
+            hit = (board, make())
+        self._runs_now[look] = hit
+        return hit[1]
 
     def _column_lines(self, parts: list, block: range, units: list[str], bars: set[int], number: Any,
                       produced: str | None, m: int) -> list[list[Run]]:
@@ -226,27 +239,37 @@ class ProfileSeqSheet(SeqSheet):
         head: list[Run] = [(" " * label, "header", None)]
         body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
         for q, view, split in parts:
-            shown, fmt = self._part(st.W[l] if q == "W" else st.G[l], view, m)
-            bias_bar = view.partition("/")[0] == ""  # the lecture's bias column 0, a │ after it
-            for name, columns in split:
-                marks = [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
-                width = max(len(columns) * cw + len(marks), len(name) + 3)
-                text = ("▶ " if produced == q else "") + name
-                head.append((text.ljust(width + 2), "header+" if produced == q else "header", None))
-                for r, line in zip(block, body):
-                    for c in columns:
-                        at = VIEWS[view.partition("/")[0]].shown((r, c))
-                        assert at is not None
-                        if c in marks and c != 0:
-                            line.append(("│", "bias", None))
-                        line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
-                        if c in marks and c == 0:
-                            line.append(("│", "bias", None))
-                    drawn = sum(len(run[0]) for run in line[-len(columns) - len(marks):]) if columns else 0
-                    line.append((" " * (width - drawn + 2), "base", None))
-            head.append(("  ", "base", None))
-            for line in body:
-                line.append(("  ", "base", None))
+            board = st.W[l] if q == "W" else st.G[l]
+
+            def make(q: str = q, view: str = view, split: list = split, board: Any = board) -> tuple[list, list]:
+                """The part's heading runs and its runs on each row of the block."""
+                shown, fmt = self._part(board, view, m)
+                bias_bar = view.partition("/")[0] == ""  # the lecture's bias column 0, a │ after it
+                heads: list[Run] = []
+                rows: list[list[Run]] = [[] for _ in block]
+                for name, columns in split:
+                    marks = [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
+                    width = max(len(columns) * cw + len(marks), len(name) + 3)
+                    text = ("▶ " if produced == q else "") + name
+                    heads.append((text.ljust(width + 2), "header+" if produced == q else "header", None))
+                    for r, line in zip(block, rows):
+                        start = len(line)
+                        for c in columns:
+                            at = VIEWS[view.partition("/")[0]].shown((r, c))
+                            assert at is not None
+                            if c in marks and c != 0:
+                                line.append(("│", "bias", None))
+                            line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
+                            if c in marks and c == 0:
+                                line.append(("│", "bias", None))
+                        drawn = sum(len(run[0]) for run in line[start:])
+                        line.append((" " * (width - drawn + 2), "base", None))
+                return heads + [("  ", "base", None)], [line + [("  ", "base", None)] for line in rows]
+
+            heads, rows = self._kept(("column", block.start, q, view, m, produced == q), board, make)
+            head += heads
+            for line, runs in zip(body, rows):
+                line += runs
         return [head, *body, []]
 
     def _row_lines(self, parts: list, block: range, units: list[str], number: Any, produced: str | None, m: int
@@ -261,18 +284,26 @@ class ProfileSeqSheet(SeqSheet):
         head: list[Run] = [(" " * label, "header", None)]
         lines: list[list[Run]] = [head + [(units[r].rjust(cw - 1) + " ", "header", None) for r in block]]
         for q, view, blocks in parts:
-            shown, fmt = self._part(st.W[l] if q == "W" else st.G[l], view, m)
-            base = view.partition("/")[0]
-            style = "header+" if produced == q else "header"
-            for name, columns in blocks:
-                for k, c in enumerate(columns):
-                    lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
-                    index = "" if base == "b" else f"k={P.unit(k + 1)}"
-                    line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
-                    for r in block:
-                        at = VIEWS[base].shown((r, c))
-                        assert at is not None
-                        line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
-                    lines.append(line)
+            board = st.W[l] if q == "W" else st.G[l]
+
+            def make(q: str = q, view: str = view, blocks: list = blocks, board: Any = board) -> list[list[Run]]:
+                """The part's lines: a line per input k (its name on the first), one for b."""
+                shown, fmt = self._part(board, view, m)
+                base = view.partition("/")[0]
+                style = "header+" if produced == q else "header"
+                out: list[list[Run]] = []
+                for name, columns in blocks:
+                    for k, c in enumerate(columns):
+                        lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
+                        index = "" if base == "b" else f"k={P.unit(k + 1)}"
+                        line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
+                        for r in block:
+                            at = VIEWS[base].shown((r, c))
+                            assert at is not None
+                            line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
+                        out.append(line)
+                return out
+
+            lines += self._kept(("row", block.start, q, view, m, produced == q, name_w), board, make)
         self.weight_name_width = max(self.weight_name_width, name_w)
         return lines + [[]]
