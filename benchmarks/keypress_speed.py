@@ -1,6 +1,6 @@
 """CPU per keypress on every bundled network, by step kind and view, and a burst's repaint gaps.
 
-    python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N] [--notation NAME]
+    python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N] [--notation NAME,...]
 
 For every network in networks/ (a computation graph on its own screen), in a headless app of
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
@@ -9,14 +9,12 @@ to just before a step of the kind measured (forward, loss, backward, update; a g
 reverse); the timed part is the pilot pressing n and waiting until the screen is drawn, in CPU time
 (time.process_time: the pilot's idle waits are sleeps and drop out). Each kind's median over K
 presses; each line names the worst. A bare Textual app's keypress is the floor under every figure.
+With ``--notation``, each network and view in each of the notation profiles named, one after the other
+in the same run, with each kind's ratio to the first profile named (name lecture13 first).
 
 The burst: N presses of n sent at once to 784-128-10 (as a terminal delivers keys typed faster than
 they are handled), and the wall-clock gaps between the frames the app draws while it works through
 them (from the key events' arrival to the last frame): the longest gap, and how many frames.
-
-With ``--notation NAME`` (a shipped profile): the panels only, each network in lecture13 and in NAME
-side by side in one run, by step kind, with NAME's ratio to the lecture's (a network whose panels the
-app draws in the lecture's notation only is left out).
 """
 
 from __future__ import annotations
@@ -146,33 +144,12 @@ def networks(only: set[str] | None):
             continue
         spec = parse_any(read_json(path), str(path))
         if spec.kind == "graph":  # its own screen: no panels, map or diagrams
-            yield path.stem, (lambda s=spec: GraphApp(s)), {"graph": None}
+            yield path.stem, (lambda s=spec, notation=None: GraphApp(s)), {"graph": None}
         else:
-            yield path.stem, (lambda s=spec: BptuiApp(s)), VIEWS
+            yield path.stem, (lambda s=spec, notation=None: BptuiApp(s, notation)), VIEWS
     if not only or "784-128-10" in only:
         big = big_spec((784, 128, 10), n=20)
-        yield "784-128-10", (lambda: BptuiApp(big)), {"panels": None}
-
-
-def side_by_side(only: set[str] | None, notation: str, presses: int) -> None:
-    """Each network's panels in lecture13 and in ``notation``, medians by step kind, and the ratios."""
-    from bptui.core.formulas.profiles import PROFILES
-    from bptui.tui.app import BptuiApp
-    from bptui.tui.panels import panels_fit
-
-    profile = PROFILES[notation]
-    print(f"CPU per keypress (n), panels, 120×40, median of {presses} per step kind: lecture13 | {notation} (ratio)")
-    for name, make_app, views in networks(only):
-        if "panels" not in views:  # a computation graph: no panels
-            continue
-        spec = make_app().spec
-        if panels_fit(spec.layer_kinds, profile) is not None:
-            continue
-        lecture = asyncio.run(per_kind(make_app, None, presses))
-        profiled = asyncio.run(per_kind(lambda s=spec: BptuiApp(s, profile), None, presses))
-        kinds = "  ".join(f"{k} {lecture[k]:5.1f} | {profiled[k]:5.1f} ({profiled[k] / lecture[k]:4.2f}×)"
-                          for k in lecture if k in profiled)
-        print(f"  {name}: {kinds}")
+        yield "784-128-10", (lambda notation=None: BptuiApp(big, notation)), {"panels": None}
 
 
 def main() -> None:
@@ -180,24 +157,31 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=5, help="timed presses of each step kind")
     parser.add_argument("--only", default="", help="network names (file stems, 784-128-10), comma-separated")
     parser.add_argument("--burst", type=int, default=200, help="presses in the burst (0: none)")
-    parser.add_argument("--notation", default="", help="a profile: lecture13 and it side by side, panels only")
+    parser.add_argument("--notation", default="", help="notation profiles (shipped names), comma-separated: "
+                                                       "each network in each, side by side")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
-    if args.notation:
-        side_by_side(only or None, args.notation, args.presses)
-        return
+    from bptui.core.formulas.profiles import PROFILES
+
+    notations = [PROFILES[n] for n in filter(None, args.notation.split(","))] or [None]
     print(f"CPU per keypress (n), processed and drawn, 120×40, median of {args.presses} per step kind; "
           f"budget {BUDGET:.1f} ms:")
     print(f"  bare Textual app (a Static, a footer): {asyncio.run(bare_press(4 * args.presses)):6.2f} ms")
     worst = (0.0, "")
     for name, make_app, views in networks(only):
         for view, key in views.items():
-            medians = asyncio.run(per_kind(make_app, key, args.presses))
-            kind, ms = max(medians.items(), key=lambda kv: kv[1])
-            kinds = " ".join(f"{k[0]} {v:5.1f}" for k, v in medians.items())
-            flag = "  OVER" if ms > BUDGET else ""
-            print(f"  {name} {view} worst {ms:6.2f} ms  ({kind}; {kinds}){flag}")
-            worst = max(worst, (ms, f"{name} {view} {kind}"))
+            first: dict[str, float] = {}
+            for notation in notations:
+                medians = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses))
+                kind, ms = max(medians.items(), key=lambda kv: kv[1])
+                kinds = " ".join(f"{k[0]} {v:5.1f}" for k, v in medians.items())
+                ratios = "" if not first else " · ratio " + " ".join(
+                    f"{k[0]} {v / first[k]:4.2f}" for k, v in medians.items() if first.get(k))
+                first = first or medians
+                flag = "  OVER" if ms > BUDGET else ""
+                named = "" if notation is None else f" {notation.name}"
+                print(f"  {name}{named} {view} worst {ms:6.2f} ms  ({kind}; {kinds}){ratios}{flag}")
+                worst = max(worst, (ms, f"{name}{named} {view} {kind}"))
     print(f"worst keypress of all: {worst[0]:6.2f} ms  ({worst[1]})")
     if args.burst:
         gap, frames, wall = asyncio.run(burst(big_spec((784, 128, 10), n=20), args.burst))

@@ -28,6 +28,7 @@ from bptui.core.formulas.profiles import PROFILES, QUANTITIES, Profile, profile_
 from bptui.core.util.errors import SpecError
 from bptui.examples import resolve
 
+from .conftest import dropout_on_maps
 from .formula_checks import check_equation, check_text
 from .test_formula import networks
 
@@ -379,7 +380,7 @@ async def test_the_apps_equation_line_follows_the_notation():
     assert rows[0]["equation"].startswith("a⁽¹⁾ = W⁽¹⁾ h⁽⁰⁾ + b⁽¹⁾")
 
 
-def test_the_app_checks_its_notation_before_it_opens(capsys):
+def test_the_app_checks_its_notation_before_it_opens(capsys, tmp_path):
     from bptui.cli import main
 
     assert main(["xor", "--notation", "nowhere"]) == 2
@@ -388,9 +389,11 @@ def test_the_app_checks_its_notation_before_it_opens(capsys):
     # a network whose panels the app draws in the lecture's notation only: one line, before any frame
     from bptui.tui.panels import panels_fit
 
-    stepper = Stepper(load_any(resolve("parity")), notation=PROFILES["ng"])  # trace and export write it
-    assert "the app draws layer 1 (rnn 4)" in (panels_fit(stepper.net.kinds, PROFILES["ng"]) or "")
-    assert panels_fit(load_any(resolve("moons_layernorm")).kinds, PROFILES["ng"]) is None  # a layer norm: drawn
+    path = dropout_on_maps(tmp_path)
+    stepper = Stepper(load_any(str(path)), notation=PROFILES["ng"])  # trace and export write it
+    assert "the app draws layer 2 (dropout p = 0.2)" in (panels_fit(stepper.net.kinds, PROFILES["ng"]) or "")
+    for drawn in ("moons_layernorm", "parity", "tiny_transformer"):
+        assert panels_fit(load_any(resolve(drawn)).kinds, PROFILES["ng"]) is None
 
 
 # -- the manual ---------------------------------------------------------------------------------------------
@@ -443,7 +446,8 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
-                       (["parity", "--notation", "cs231n"], "the app draws layer 1 (rnn 4) in the lecture's notation only")):
+                       ([str(dropout_on_maps(tmp_path)), "--notation", "cs231n"],
+                        "the app draws layer 2 (dropout p = 0.2) in the lecture's notation only")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1

@@ -26,7 +26,7 @@ from bptui.core.formulas.formula import Arr, Num, Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES, Profile
 from bptui.tui.profile_sheet import ProfileSheet
 
-from .conftest import NETWORKS
+from .conftest import NETWORKS, dropout_on_maps
 from .test_formula import networks
 from .test_notation import COURSES
 
@@ -351,24 +351,31 @@ async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(
     assert json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))["notation"] == "nielsen"
 
 
-async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only():
-    """parity (a recurrent layer: no panel of its family in a profile yet) offers lecture13 only, and
-    the app refuses it in a profile with one line naming the layer; edges (conv and pooling) offers
-    every profile."""
+async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only(tmp_path):
+    """Dropout on feature maps (the map panel in a profile has no names for a mask yet) offers lecture13
+    only, and the app refuses it in a profile with one line naming the layer; moons_layernorm (a layer
+    norm and dropout on vectors), edges (conv and pooling), parity (a recurrent layer) and count_tokens
+    (attention) offer every profile."""
     from textual.widgets import Select
 
     from bptui.tui.app import BptuiApp
     from bptui.tui.panels import panels_fit
 
-    for name, offered in (("parity", ["lecture13"]), ("edges", ["lecture13", *NAMES[:4]])):
-        app = BptuiApp(load(NETWORKS / f"{name}.json"))
+    refused = dropout_on_maps(tmp_path)
+    every = ["lecture13", *NAMES[:4]]
+    for path, offered in ((refused, ["lecture13"]), (NETWORKS / "moons_layernorm.json", every),
+                          (NETWORKS / "edges.json", every), (NETWORKS / "parity.json", every),
+                          (NETWORKS / "count_tokens.json", every)):
+        app = BptuiApp(load(path))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("s")
             choice = app.screen.query_one("#notation", Select)
-            assert choice.disabled == (name == "parity") and choice.value == "lecture13"
+            assert choice.disabled == (path == refused) and choice.value == "lecture13"
             assert [value for _, value in choice._options] == offered
-    why = panels_fit(load(NETWORKS / "parity.json").layer_kinds, PROFILES["ng"])
-    assert why is not None and why.startswith("notation ng: the app draws layer 1 (rnn 4) in the lecture's notation only")
+    why = panels_fit(load(refused).layer_kinds, PROFILES["ng"])
+    assert why is not None and why.startswith(
+        "notation ng: the app draws layer 2 (dropout p = 0.2) in the lecture's notation only")
+    assert panels_fit(load(NETWORKS / "parity.json").layer_kinds, PROFILES["ng"]) is None
 
 
 # -- --notation on check and train (item 4; quiz's is with the quiz's own profile work) --------------------------

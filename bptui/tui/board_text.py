@@ -49,6 +49,10 @@ class BoardText(Host):
 
             shape = layers_text(str(spec.widths[0]), spec.layer_kinds)
             seq_example, o0_text = status_lines(stepper, digits)
+            if notation is not None:  # the profile's input at τ, without the 1 with a separate b
+                from dataclasses import replace
+
+                o0_text = f"{name(replace(o(0), time='τ'))} = {'x_τ' if notation.separate_bias else '[1, x_τ]'}"
             if at.phase != "update":
                 example_text = seq_example
         loss = stepper.state.loss

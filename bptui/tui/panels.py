@@ -25,10 +25,11 @@ PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other th
     "dense": ("profile_sheet", "ProfileSheet"),  # the profile's W | b | z a δ | ∂ℓ/∂W ∂ℓ/∂b, or cs231n's rows
     "map": ("profile_map_sheet", "ProfileMapSheet"),  # kernels | b, their gradients (G/m); z a δ maps by channel
     "block": ("profile_block_sheet", "ProfileBlockSheet"),  # x | F(x), o, ∂ℓ/∂x, the fan-in's parts; no o's 1
+    "sequence": ("profile_seq_sheet", "ProfileSeqSheet"),  # [W │ U] | b, ∂ℓ/∂W ∂ℓ/∂b (G/m) | z a δ over τ
 }
 
 
-OWN_ROWS = ("dense", "block")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
+OWN_ROWS = ("dense", "block", "sequence")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
 
 
 def panel_class(hint: str, profiled: bool = False) -> type[NumberSheet]:

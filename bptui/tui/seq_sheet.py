@@ -19,7 +19,7 @@ map panels' (:class:`~.map_sheet.MapSheet`); only what the lines hold differs.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from rich.style import Style
@@ -81,6 +81,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 """)
     FOLLOWS_CURSOR = False
     COMPONENT_CLASSES = MapSheet.COMPONENT_CLASSES | {f"sheet--heat{i}" for i in range(1, 5)}
+    LECTURE_WEIGHTS: ClassVar[bool] = True  # W⁽ˡ⁾ and G⁽ˡ⁾ above the grid (a profile's panel draws its own)
 
     def _palette(self) -> dict[str, Style]:
         """The shared palette and a heat map's four shades (``LayerKind.heat``: attention's a)."""
@@ -98,6 +99,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
         self._x: Any = None
         self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
+        self.lead = 7  # the grid's label column: τ = 1's column starts after it
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -171,7 +173,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         t = current_time(self.stepper)
         if t is not None and self.lines and self.stepper.spec.timed[self.l_index - 1]:
             cw = cell_width(self.digits)
-            x = 7 + (t - 1) * cw
+            x = self.lead + (t - 1) * cw
             if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
@@ -226,11 +228,12 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                                       [f"b={b + 1}" for b in range(rows)])
         w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
         block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
-        if spec.layer_kinds[l - 1].has_weights:  # a residual block has none
+        weights = spec.layer_kinds[l - 1].has_weights and self.LECTURE_WEIGHTS  # a residual block has none
+        if weights:
             lines.append([(w_title, "header+" if produced == "W" else "header", None),
                           (" " * max(block - len(w_title), 2), "base", None),
                           (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
-        for b in range(rows if spec.layer_kinds[l - 1].has_weights else 0):  # dropout's d × 0: no rows
+        for b in range(rows if weights else 0):  # dropout's d × 0: no rows
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
@@ -239,7 +242,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             lines.append(row)
-        if spec.layer_kinds[l - 1].has_weights:
+        if weights:
             lines.append([])
         # the grid through time
         T = len(x_seq)

@@ -626,6 +626,31 @@ class LayerKind:
         gradient fades back through time (‖δ_τ‖; an LSTM's ‖∂ℓ/∂c_τ‖ and ‖∂ℓ/∂h_τ‖)."""
         return [("delta", "‖δ_τ‖")]
 
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
+        """The ``count`` rows the panel of a layer over time shows of a per-τ ``quantity`` (or of its
+        stored matrix, "W"), each as (a part of the kind's own, the gate's letter, the unit from 1; None:
+        the part is the whole label): a gated layer's rows by gate (("", "f", 2)), a GRU's s by its
+        product and gate (("x ", "r", 1)), attention's a by head and key (("h1 τ′2", "", None)); a
+        notation profile's panel prints the gate through the profile and numbers the unit from its
+        first. Here: a unit per row."""
+        return [("", "", b) for b in range(1, count + 1)]
+
+    def matrix_parts(self, l: int) -> list[tuple[int, Node]]:
+        """The blocks of columns of the stored matrix of layer l, each as (its first column in the
+        lecture's matrix, its symbol): here W⁽ˡ⁾ whole (a recurrent layer's [W │ U]: U from column d + 1)."""
+        from .equations import W
+
+        return [(0, W(l))]
+
+    def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Node]]]:
+        """The blocks of rows of the stored matrix of layer l, each as (its first row, its rows, the
+        columns it uses, the symbols of its weights, its bias and their gradients: "W", "b", "G", "Gb"):
+        here one, W⁽ˡ⁾ whole (attention's W_Q, W_K, W_V and W_O stacked, each with its own b)."""
+        from .equations import G, Gb, W, b
+
+        rows, cols = self.param_shape
+        return [(0, rows, cols, {"W": W(l), "b": b(l), "G": G(l), "Gb": Gb(l)})]
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         """The symbol of this layer's step ``quantity`` at τ when it is the kind's own (an LSTM's c⁽ˡ⁾_τ,
         ∂ℓ/∂h⁽ˡ⁾_τ); None: s, o, δ, G, W as every layer's."""

@@ -102,6 +102,20 @@ def cell(x: float, digits: int, fmt: str | None = None) -> str:
     return text.replace("-", "−")
 
 
+def widest(values: Any, digits: int, fmt: str | None) -> int:
+    """The widest :func:`cell` of the finite ``values`` in format ``fmt``: the largest and the most
+    negative number give the widest fixed form, the smallest magnitude the longest exponent."""
+    import numpy as np  # a panel's arrays: NumPy is loaded by then (not at this module's import)
+
+    a = np.asarray(values, dtype=float).ravel()
+    a = a[np.isfinite(a)]
+    if not a.size:
+        return 3  # ∞, −∞, nan
+    nonzero = np.abs(a[a != 0])
+    picks = [float(a.max()), float(a.min())] + ([float(-nonzero.min()), float(-nonzero.max())] if nonzero.size else [])
+    return max(len(cell(x, digits, fmt)) for x in picks)
+
+
 def texts(values: Iterable[float], digits: int) -> list[str]:
     """Numbers shown together (a row, a column of a plot), each in the one format of them all."""
     xs = [float(x) for x in values]

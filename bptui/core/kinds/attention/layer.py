@@ -493,6 +493,31 @@ class Attention(LayerKind):
     def follows_profiles(self) -> bool:  # its steps, in every notation profile
         return True
 
+    def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Any]]]:
+        """W_Q, W_K, W_V (dk rows, bias │ x_τ's d columns) and W_O (d rows, bias │ z_τ's dk columns), each
+        with its b and their gradients (a profile's ∂ℓ/∂W_Q, ∂ℓ/∂b_Q)."""
+        from .equations import bias, weight
+
+        out = []
+        for i, name in enumerate(WEIGHTS):
+            rows, cols = (self.d, 1 + self.dk) if name == "O" else (self.dk, 1 + self.d)
+            out.append((i * self.dk, rows, cols, {"W": weight(name, l), "b": bias(name, l),
+                                                   "G": Sym("G", l, (name,), vector=True),
+                                                   "Gb": Sym("Gb", l, (name,), vector=True)}))
+        return out
+
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
+        """The stored matrix's rows by matrix (each from 1); a's rows by head and key τ′ (times, not
+        units: numbered as the panel's τ columns)."""
+        if quantity == "W":
+            return [("", "", r + 1 - first) for first, rows, _, _ in self.matrix_blocks(1)
+                    for r in range(first, first + rows)]
+        if quantity == "a":
+            T = count // self.heads
+            return [(f"h{h + 1} τ′{u + 1}" if self.heads > 1 else f"τ′{u + 1}", "", None)
+                    for h in range(self.heads) for u in range(T)]
+        return super().panel_units(quantity, count)
+
     def claims_step(self, net: Any, key: Any) -> bool:  # but a layer norm's own steps (its kind's)
         return key.phase != "update" and not own_step(net, key)
 

@@ -249,6 +249,20 @@ class Recurrent(LayerKind):
         return LayerCode(module=f"torch.nn.ParameterDict({{{made}}})", params=params,
                          matrix=f"torch.cat([{parts}], 1)", **seq)
 
+    def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
+        """A gated layer's rows of s, δ, the gates and [W │ U] by gate and unit (a GRU's s: W's product,
+        then U's, each by gate); c, h, ∂ℓ/∂h, ∂ℓ/∂c by unit."""
+        if self.gates == 1 or count % self.rows:
+            return super().panel_units(quantity, count)
+        parts = ("",) if count == self.rows else ("x ", "h ")  # a GRU's s: sx, then sh
+        return [(part, "ō" if g == "o" else g, b) for part in parts for g in self.gate_order for b in range(1, self.h + 1)]
+
+    def matrix_parts(self, l: int) -> list[tuple[int, Any]]:
+        from ...engine.equations import W
+        from .equations import U
+
+        return [(0, W(l)), (1 + self.d, U(l))]
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """A gated layer's [W │ U] and G rows named by gate and unit (i1 … ō4 of an LSTM, r1 … n4 of a
         GRU), as its s and δ rows are; an rnn's rows are the units (the panel's default)."""

@@ -239,14 +239,25 @@ class LayerNorm(Unitwise):
         if not notation.separate_bias:
             dense = LayerKind.profiled_names(self, l, notation).syms
             return self.panel_columns(), {"W": dense["W"], "G": dense["G"]}
+        return ("",), self.parameter_syms(l)
+
+    def parameter_syms(self, l: int) -> dict[str, Node]:
+        """γ as the weights, β as the bias, and their gradients, as the kind's equations name them."""
+        from . import equations
+
         S = equations._syms(l)
-        return ("",), {"W": S["gamma"], "b": S["beta"], "G": S["Gg"], "Gb": S["Gb"]}
+        return {"W": S["gamma"], "b": S["beta"], "G": S["Gg"], "Gb": S["Gb"]}
 
     def title_parts(self) -> tuple[Any, ...]:
         """layer norm, ε = … (ε as the profile writes it: δ in goodfellow)."""
         from . import equations
 
         return ("layer norm, ", equations._syms(1)["eps"], f" = {fmt(self.eps, 'g')}")
+
+    def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Any]]]:
+        """[β │ γ]: a profile with a separate b shows γ as its weights and β as its bias (their gradients
+        ∂ℓ/∂γ and ∂ℓ/∂β), as its equations name them."""
+        return [(0, self.out_size, 2, self.parameter_syms(l))]
 
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """Unrolled in time: [β │ γ], a row per unit."""

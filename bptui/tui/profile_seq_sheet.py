@@ -1,0 +1,309 @@
+"""A layer of a network on sequences in a notation profile other than the lecture's (``--notation``):
+a recurrent or attention layer and the layers at τ beside it (dense, layer norm, residual blocks)
+unrolled in time, under the profile's names, as its equations write them (``core/kinds/rnn/profiled.py``: z_τ = W a_τ + U a_{τ−1} + b, ∂ℓ/∂W and ∂ℓ/∂b
+summed over τ, G/m in a mean profile, every product turned with row vectors).
+
+- With a separate bias, the stored [W │ U] without its column 0 and b as a column of its own (one
+  entry per row: per gate block of a gated layer), the gradients beside them in the same form,
+  ∂C/∂w² and ∂C/∂b²; with the bias in column 0, the lecture's [bias │ inputs │ U] under the
+  profile's names.
+- With a mean gradient, the gradients as G/m for the board's update group of m examples
+  (``board_group_size``), the numbers the equation line shows.
+- With row vectors (cs231n), W and U shown transposed (a line per input k, a column per unit) with b
+  as a line under them, then dW and db the same way.
+- Each of the kind's blocks of rows under its own names (``LayerKind.matrix_blocks``): attention's
+  W_Q, W_K, W_V and W_O, each with its b (the padding outside them left out); a layer norm's γ as its
+  weights and β as its bias.
+- The grid over τ as the lecture's panel draws it (its numbers are the same in every profile: o_τ
+  without its 1), each quantity under the profile's symbol (a kind's own stay: the gates, c, h, ∂C/∂c),
+  units and gates numbered from the profile's first unit, the norms ‖δ_τ‖ in its letters.
+
+Every cell keeps the lecture's key (quantity, layer, row, column; a grid cell's TimeIndex), so the
+cursor, an edit (Enter on a weight), the quiz's hidden cell and the explanations name the file's entry
+whatever the layout (tests/test_notation_seq_panels.py holds the cells to the board through the
+profile's one mapping, ``profiles.VIEWS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..core.engine import equations as eq
+from ..core.engine.kind import LayerKind
+from ..core.formulas.formula import Node, Sym, TextPrinter
+from ..core.formulas.profiles import VIEWS, shown_value
+from .map_sheet import Key
+from .panel_base import panel_css
+from .seq_sheet import SeqSheet, current_time
+from .view import cell_width, number_format
+
+Run = tuple[str, str, Key | None]
+
+
+class ProfileSeqSheet(SeqSheet):
+    """One layer of a network on sequences in a notation profile (see the module's docstring)."""
+
+    DEFAULT_CSS = panel_css("ProfileSeqSheet", "100%")
+    LECTURE_WEIGHTS = False  # the profile's W │ U, b and their gradients instead (``_weight_lines``)
+
+    def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
+        super().__init__(stepper, layer, digits, **kwargs)
+        self.profile = stepper.notation
+        self.printer = TextPrinter(notation=self.profile)
+        self.layer_kind: LayerKind = stepper.spec.layer_kinds[layer - 1]
+        self._shown: dict[tuple, tuple[Any, Any, str]] = {}  # (view, m, digits) → (board array, part, format)
+        self._labels: dict[tuple, str] | None = None  # (quantity, layer, row) → the grid row's label
+        self._labels_T = 0  # the example's length they were made for (attention's a has a row per key τ′)
+        self._weights: list[list[Run]] = []
+        self._weights_of: tuple | None = None  # (W, G, m, digits, the hidden cell, W or G produced) drawn in _weights
+        self._runs: dict[tuple, tuple[Any, Any]] = {}  # a part's look → (its board array, its runs)
+        self.name_width = 0  # a grid label's name part: a quantity's name on its first row, blank under it
+        self.weight_name_width = 0  # the same of a weight line's label (row vectors; 0: names above the columns)
+        self.grid_top = 0  # the grid's first line (its τ heading)
+
+    # -- names ---------------------------------------------------------------------------------------------
+    def row_symbol(self, quantity: str, time: Any = None) -> Node:
+        """The symbol of a per-τ board quantity of this layer: its kind's own (an LSTM's gates, c, h,
+        ∂ℓ/∂c; a block's ∂ℓ/∂x), else s, o or δ (the input's o⁽⁰⁾ on layer 1's x rows)."""
+        l, kind = self.l_index, self.layer_kind
+        own = kind.step_sym(kind.step_name(quantity), l, time)
+        if own is not None:
+            return own
+        sym = kind.cell_sym(quantity, l)  # s, o, δ (a layer norm's u, dropout's m; its ∂ℓ/∂x)
+        return replace(sym, time=time) if isinstance(sym, Sym) else sym
+
+    def unit_text(self, part: str, gate: str, unit: int | None) -> str:
+        """A row's unit as the profile numbers it: a gate's letter (the profile's, ĝ in goodfellow) and
+        the unit, or j=unit; the kind's own label (``part``) when the row is not a unit's."""
+        if unit is None:
+            return part
+        n = self.profile.unit(unit)
+        return f"{part}{self.printer.p(Sym(gate))}{n}" if gate else f"{part}j={n}"
+
+    def _title(self) -> str:
+        p, l, spec = self.profile, self.l_index, self.stepper.spec
+        T = len(self._sequence())
+        t = current_time(self.stepper)
+        kind = self.layer_kind
+        if spec.timed[l - 1]:
+            when = f" · unrolled over τ = 1 … {T}" + (f" · now τ = {t}" if t is not None else "")
+        else:
+            when = f" · once, on {self.printer.p(eq.o(l - 1))} at τ = T = {T} (many-to-one)"
+        f = f" · f{p.layer_text(l)} = {spec.activations[l - 1]}" if kind.has_s and kind.takes_activation else ""
+        return f"Layer {p.layer_number(l)} · {kind.describe()}{f}{when}"
+
+    def board_signature(self) -> tuple:
+        return super().board_signature() + (eq.board_group_size(self.stepper),)
+
+    def min_width(self) -> int:
+        return 8 + 3 * cell_width(self.digits) + 4
+
+    # -- the lines -----------------------------------------------------------------------------------------
+    def _build(self, produced: str | None) -> None:
+        st, l = self.stepper.state, self.l_index
+        look = (st.W[l], st.G[l], eq.board_group_size(self.stepper), self.digits, self.hidden,
+                produced if produced in ("W", "G") else None)
+        kept = self._weights_of
+        if kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]:
+            self._weights, self._weights_of = self._weight_lines(produced), look  # kept while W, G and their look are
+        super()._build(produced)  # the grid over τ: ``set_lines`` puts the profile's labels on it
+
+    def set_lines(self, lines: list[list[Run]]) -> None:
+        """The profile's weights over the lecture's grid (its first line the τ heading), each grid line
+        under the profile's label."""
+        labels = self._grid_labels()
+        lead = self.lead
+        out = list(self._weights)
+        norms = iter(self._norm_names())
+        grid_top = len(out)
+        for i, line in enumerate(lines):
+            if i == 0:  # τ = 1 … T
+                out.append([(" " * lead, "header", None), *line[1:]])
+                continue
+            key = next((run[2] for run in line if run[2] is not None), None)
+            if key is not None:
+                text = labels[key[0], key[1], key[2].row]
+            else:  # ‖δ_τ‖ and its bars, in the kind's order (panel_norms)
+                text = next(norms, "")
+            out.append([(text.ljust(lead), line[0][1], None), *line[1:]])
+        self.grid_top = grid_top
+        super().set_lines(out)
+
+    def _grid_labels(self) -> dict[tuple, str]:
+        """Each grid row's label: the quantity's name (on its first row) and the row's unit or gate; the
+        label column's width (``lead``), worked out once for an example's length (attention's a has a row per key)."""
+        T = len(self._sequence())
+        if self._labels is not None and self._labels_T == T:
+            return self._labels
+        spec, l, kind, p = self.stepper.spec, self.l_index, self.layer_kind, self.printer.p
+        groups: list[tuple[str, int, str, list[str]]] = []
+        if l == 1:
+            groups.append(("o", 0, f"{p(eq.o(0))} = x", [f"k={self.profile.unit(a + 1)}" for a in range(spec.widths[0])]))
+        for q, rows in kind.panel_rows(spec.widths[l]) + kind.panel_rows_over(T):
+            units = [self.unit_text(*u) for u in kind.panel_units(q, len(rows))]
+            groups.append((q, l, p(self.row_symbol(q)), units))
+        norms = self._norm_names()
+        self.name_width = max([len(name) for _, _, name, _ in groups] + [0]) + 1
+        unit_width = max([len(u) for *_, units in groups for u in units] + [0])
+        self.lead = max(self.name_width + unit_width, *(len(n) for n in norms), 5) + 1
+        self._labels = {(q, layer, b): ((name if b == 0 else "").ljust(self.name_width) + u)
+                        for q, layer, name, units in groups for b, u in enumerate(units)}
+        self._labels_T = T
+        return self._labels
+
+    def _norm_names(self) -> list[str]:
+        recurrent = self.layer_kind.over_time
+        names = []
+        for q, _ in self.layer_kind.panel_norms() if recurrent else []:
+            names += [f"‖{self.printer.p(self.row_symbol(q, 'τ'))}‖", "log"]
+        return names
+
+    def _part(self, board: Any, view: str, m: int) -> tuple[Any, str]:
+        """A part of a board matrix as the profile shows it (``profiles.VIEWS``; G/m), with its one
+        number format, kept while the board's array, m and the digits are the same."""
+        key = (view, m, self.digits)
+        hit = self._shown.get(key)
+        if hit is None or hit[0] is not board:
+            shown = shown_value(board, view, m)
+            hit = self._shown[key] = (board, shown, number_format(shown, self.digits))
+        return hit[1], hit[2]
+
+    def _weight_lines(self, produced: str | None) -> list[list[Run]]:
+        """W │ U and b, ∂ℓ/∂W and ∂ℓ/∂b (G/m), as the profile groups and lays them out; none for a kind
+        without weights (a residual block)."""
+        self.heading_lines, self.weight_name_width = [], 0
+        kind, l, P = self.layer_kind, self.l_index, self.profile
+        self._runs_now: dict[tuple, tuple[Any, Any]] = {}
+        if not kind.has_weights:
+            return []
+        st = self.stepper.state
+        m = eq.board_group_size(self.stepper)
+        cw = cell_width(self.digits)
+        hidden = self.hidden
+        p = self.printer.p
+
+        def number(x: float, key: Key, fmt: str, mark: bool) -> Run:
+            if key == hidden:
+                return ("? ".rjust(cw), "pos", key)
+            return (self.number_text(x, fmt).rjust(cw - 1) + " ", self.number_style(x, False, mark), key)
+
+        rows, cols = st.W[l].shape
+        units = [self.unit_text(*u) for u in kind.panel_units("W", rows)]
+        starts = kind.matrix_parts(l)  # W from column 0, U from column d + 1
+        bars = {first for first, _ in starts[1:]}  # a │ before U's first column inside ∂ℓ/∂W
+        lines: list[list[Run]] = []
+        for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
+            # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
+            parts: list[tuple[str, str, list[tuple[str, list[int]]]]] = []
+            for q, views, bias_name in (("W", P.parts("W"), names["b"]), ("G", P.parts("G"), names["Gb"])):
+                for view in views:
+                    base = view.partition("/")[0]
+                    if base == "b":
+                        parts.append((q, view, [(p(bias_name), [0])]))
+                        continue
+                    lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
+                               for j in range(used - (base != ""))]
+                    if q == "G":  # ∂ℓ/∂W: W's inputs and U's columns side by side (profiled.py)
+                        split = [(p(names["G"]), lecture)]
+                    else:
+                        split = [(p(names["W"] if at == 0 else sym), [c for c in lecture if at <= c < end])
+                                 for (at, sym), end in zip(starts, [s for s, _ in starts[1:]] + [cols])]
+                    parts.append((q, view, [(name, cs) for name, cs in split if cs]))
+            block = range(first, first + count)
+            if P.vectors == "row":
+                lines += self._row_lines(parts, block, units, number, produced, m)
+            else:
+                self.heading_lines.append(len(lines))
+                lines += self._column_lines(parts, block, units, bars, number, produced, m)
+        self._runs = self._runs_now
+        return lines
+
+    def _kept(self, look: tuple, board: Any, make: Any) -> Any:
+        """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's
+        ``look`` are the same: a G step formats G's numbers, not W's again."""
+        look = (*look, self.digits, self.hidden)
+        hit = self._runs.get(look)
+        if hit is None or hit[0] is not board:
+            hit = (board, make())
+        self._runs_now[look] = hit
+        return hit[1]
+
+    def _column_lines(self, parts: list, block: range, units: list[str], bars: set[int], number: Any,
+                      produced: str | None, m: int) -> list[list[Run]]:
+        """Column vectors: a row per unit (or gate row) of the block, each part's columns under its name
+        (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b)."""
+        st, l = self.stepper.state, self.l_index
+        cw = cell_width(self.digits)
+        label = max(len(u) for u in units) + 2
+        head: list[Run] = [(" " * label, "header", None)]
+        body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
+        for q, view, split in parts:
+            board = st.W[l] if q == "W" else st.G[l]
+
+            def make(q: str = q, view: str = view, split: list = split, board: Any = board) -> tuple[list, list]:
+                """The part's heading runs and its runs on each row of the block."""
+                shown, fmt = self._part(board, view, m)
+                bias_bar = view.partition("/")[0] == ""  # the lecture's bias column 0, a │ after it
+                heads: list[Run] = []
+                rows: list[list[Run]] = [[] for _ in block]
+                for name, columns in split:
+                    marks = [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
+                    width = max(len(columns) * cw + len(marks), len(name) + 3)
+                    text = ("▶ " if produced == q else "") + name
+                    heads.append((text.ljust(width + 2), "header+" if produced == q else "header", None))
+                    for r, line in zip(block, rows):
+                        start = len(line)
+                        for c in columns:
+                            at = VIEWS[view.partition("/")[0]].shown((r, c))
+                            assert at is not None
+                            if c in marks and c != 0:
+                                line.append(("│", "bias", None))
+                            line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
+                            if c in marks and c == 0:
+                                line.append(("│", "bias", None))
+                        drawn = sum(len(run[0]) for run in line[start:])
+                        line.append((" " * (width - drawn + 2), "base", None))
+                return heads + [("  ", "base", None)], [line + [("  ", "base", None)] for line in rows]
+
+            heads, rows = self._kept(("column", block.start, q, view, m, produced == q), board, make)
+            head += heads
+            for line, runs in zip(body, rows):
+                line += runs
+        return [head, *body, []]
+
+    def _row_lines(self, parts: list, block: range, units: list[str], number: Any, produced: str | None, m: int
+                   ) -> list[list[Run]]:
+        """Row vectors (cs231n): each part transposed, a line per input k (W's, then U's) and a column
+        per unit (or gate row) of the block; b (and db) a line under it; the part's name on its first line."""
+        st, l, P = self.stepper.state, self.l_index, self.profile
+        cw = cell_width(self.digits)
+        names = [name for _, _, blocks in parts for name, _ in blocks]
+        name_w = max(len(n) for n in names) + 3
+        label = name_w + 6
+        head: list[Run] = [(" " * label, "header", None)]
+        lines: list[list[Run]] = [head + [(units[r].rjust(cw - 1) + " ", "header", None) for r in block]]
+        for q, view, blocks in parts:
+            board = st.W[l] if q == "W" else st.G[l]
+
+            def make(q: str = q, view: str = view, blocks: list = blocks, board: Any = board) -> list[list[Run]]:
+                """The part's lines: a line per input k (its name on the first), one for b."""
+                shown, fmt = self._part(board, view, m)
+                base = view.partition("/")[0]
+                style = "header+" if produced == q else "header"
+                out: list[list[Run]] = []
+                for name, columns in blocks:
+                    for k, c in enumerate(columns):
+                        lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
+                        index = "" if base == "b" else f"k={P.unit(k + 1)}"
+                        line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
+                        for r in block:
+                            at = VIEWS[base].shown((r, c))
+                            assert at is not None
+                            line.append(number(float(shown[at]), (q, l, r, c), fmt, produced == q))
+                        out.append(line)
+                return out
+
+            lines += self._kept(("row", block.start, q, view, m, produced == q, name_w), board, make)
+        self.weight_name_width = max(self.weight_name_width, name_w)
+        return lines + [[]]
