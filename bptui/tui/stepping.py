@@ -214,18 +214,19 @@ class SteppingScreen(GuardedPump, Screen[None]):
     # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/teaching/quiz.py) -----------------
     def quiz_line(self, create: bool = True) -> QuizLine | None:
         """The quiz's answer line, mounted the first time quiz mode is turned on."""
+        if self._quiz is not None and not self._quiz.is_attached:  # the screen was composed again
+            self._quiz = None
+        if self._quiz is not None or not create:  # (every step asks: no search of the screen's widgets)
+            return self._quiz
         from textual.widgets import Footer
 
         from .quizmode import QuizLine
 
-        lines = self.query(QuizLine)
-        if lines:
-            return lines.first()
-        if not create:
-            return None
-        line = QuizLine(id="answer")
-        self.mount(line, before=self.query_one(Footer))
-        return line
+        self._quiz = QuizLine(id="answer")
+        self.mount(self._quiz, before=self.query_one(Footer))
+        return self._quiz
+
+    _quiz: QuizLine | None = None  # the quiz's answer line, once mounted (this method mounts it)
 
     def quiz_cell(self, step: Any) -> Cell | None:
         """The number to ask for at ``step`` (a core Cell among the step's candidates), or None."""
