@@ -21,6 +21,7 @@ from bptui.tui.panel_base import NumberSheet, with_offsets
 from bptui.tui.plots import DecisionMap
 from bptui.tui.seq_sheet import SeqSheet
 from bptui.tui.sheet import LayerSheet
+from bptui.tui.stepping import TextLine
 from bptui.tui.view import cell, number_format
 
 from .test_edit_tui import edit_first_weight
@@ -50,6 +51,8 @@ def afresh(widget) -> list:
         widget._strips.clear()
     if isinstance(widget, LayerSheet):
         widget._drawn.clear()
+    if isinstance(widget, TextLine):
+        widget._render_content()
     width, height = widget.outer_size
     return _drawn(widget.render_lines(Region(0, 0, width, height)))
 
@@ -136,6 +139,44 @@ async def test_a_layer_panel_draws_again_only_its_changed_lines_and_never_shows_
             app.main.action_to_update()
             await pilot.pause()
             check("a resize")
+
+
+async def test_the_status_line_draws_again_only_its_changed_lines():
+    """classifier and gru_parity: at every kind of step, after + and − and a resize, the status and the
+    equation show on screen what they draw afresh, and the status's first line (the network's name)
+    is not drawn again by a step."""
+    for name in ("classifier", "gru_parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            status, equation = app.main.query_one("#status", TextLine), app.main.query_one("#equation", TextLine)
+            drawn: set[int] = set()
+            render_line = status.render_line
+            status.render_line = lambda y: (drawn.add(y), render_line(y))[1]  # type: ignore[method-assign]
+
+            def check(what: object) -> None:
+                for line in (status, equation):
+                    assert on_screen(line) == afresh(line), (name, line.id, what)
+
+            partly = 0  # steps that drew the status's lines but its first
+            moves = [app.main.action_next] * 12 + [app.main.action_to_update] + [app.main.action_next] * 3
+            for move in moves:
+                drawn.clear()
+                move()
+                await pilot.pause()
+                partly += bool(drawn) and 0 not in drawn
+                check(app.stepper.last.key)
+            assert partly >= len(moves) // 2, (name, partly)  # (a longer status wraps: drawn whole)
+            for key in ("+", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await pilot.resize_terminal(70, 30)  # the status's lines wrap
+            await pilot.pause()
+            for _ in range(3):
+                app.main.action_next()
+                await pilot.pause()
+                check(("70 columns", app.stepper.last.key))
 
 
 async def test_a_panels_remembered_texts_start_again_past_their_bound():
