@@ -20,7 +20,6 @@ from bptui.tui import panel_base
 from bptui.tui.panel_base import NumberSheet, with_offsets
 from bptui.tui.plots import DecisionMap
 from bptui.tui.seq_sheet import SeqSheet
-from bptui.tui.map_sheet import MapSheet
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.stepping import TextLine
 from bptui.tui.view import cell, number_format
@@ -178,50 +177,6 @@ async def test_the_status_line_draws_again_only_its_changed_lines():
                 app.main.action_next()
                 await pilot.pause()
                 check(("70 columns", app.stepper.last.key))
-
-
-async def test_a_map_panel_keeps_a_maps_row_only_while_its_numbers_and_marks_stay():
-    """shapes and two_channel: at every kind of step (an update included), after + and −, with a quiz's
-    hidden cell, after r and a resize, each map panel's lines are the lines it builds with nothing
-    kept, and it shows on screen what it draws afresh."""
-    for name in ("shapes", "two_channel"):
-        app = app_for(name)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            panels = list(app.main.query(MapSheet))
-            assert panels, name
-
-            def check(what: object) -> None:
-                for panel in panels:
-                    kept = [list(line) for line in panel.lines]
-                    panel._map_rows = {}
-                    panel._build(panel._produced)
-                    assert panel.lines == kept, (name, panel.id, what)
-                    assert on_screen(panel) == afresh(panel), (name, panel.id, what)
-
-            def before_the_update() -> None:  # the first update dims the maps the step before drew
-                app.main.action_to_update()
-                while app.stepper.last.key.phase == "update":
-                    app.main.action_prev()
-
-            for move in [app.main.action_next] * 10 + [before_the_update] + [app.main.action_next] * 3:
-                move()
-                await pilot.pause()
-                check(app.stepper.last.key)
-            for keys in (("+",), ("-", "-"), ("r",), ("z", "n")):
-                await pilot.press(*keys)
-                await pilot.pause()
-                check(keys)
-            assert any(panel.hidden is not None for panel in panels), name  # the quiz's cell, drawn "?"
-            app.main.action_toggle_quiz()  # (z would be typed into the answer line)
-            await pilot.pause()
-            assert all(panel.hidden is None for panel in panels), name
-            check("the quiz ended")
-            await pilot.resize_terminal(90, 30)
-            await pilot.pause()
-            app.main.action_next()
-            await pilot.pause()
-            check("a resize")
 
 
 async def test_a_panels_remembered_texts_start_again_past_their_bound():

@@ -67,8 +67,6 @@ class MapSheet(NumberSheet):
         self._board: tuple = ()  # the board and the step's product the lines were last built for
         self.stepped = False  # the last show() drew a new board or step, not only a cursor move
         self.heading_lines: list[int] = []  # the lines that name the cells under them
-        # the cells of each map row the last build made, by what they are made of (see _build)
-        self._map_rows: dict[tuple, tuple[Any, list[tuple[str, str, Key | None]]]] = {}
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -262,7 +260,6 @@ class MapSheet(NumberSheet):
             dim = unread or (stale and key[0] in ("s", "o", "delta"))
             return (text.rjust(cw - 1) + " ", self.number_style(float(x), dim, mark), key)
 
-        made: dict[tuple, tuple[Any, list[tuple[str, str, Key | None]]]] = {}  # this build's map rows
         avail = self._avail = self.room().width or 10**6
         stacked, bands = self._arrangement(avail)
         self.heading_lines = []
@@ -287,21 +284,13 @@ class MapSheet(NumberSheet):
                     for q, _ in band:
                         arr = boards[q]
                         fmt = formats.get(id(arr))
-                        # a map's row is made of its array's row and how it is marked: kept while
-                        # these stay (a step changes one map of one layer)
-                        key = (id(arr), q, c, i, produced == q, fmt, stale, self.hidden, self.digits)
-                        kept = made.get(key) or self._map_rows.get(key)
-                        if kept is None or kept[0] is not arr:
-                            cells = [number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
-                                            produced == q, i in rows or j in cols, fmt) for j in range(W)]
-                            kept = (arr, cells)
-                        made[key] = kept
-                        row += kept[1]
+                        for j in range(W):
+                            row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
+                                              produced == q, i in rows or j in cols, fmt))
                         row.append(("   ", "base", None))
                     lines.append(row)
                 if c < Cn - 1:
                     lines.append([])
-        self._map_rows = made
         for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
             while line and line[-1][2] is None and not line[-1][0].strip():
                 line.pop()
