@@ -21,6 +21,7 @@ from bptui.tui.panel_base import NumberSheet, with_offsets
 from bptui.tui.plots import DecisionMap
 from bptui.tui.seq_sheet import SeqSheet
 from bptui.tui.sheet import LayerSheet
+from bptui.tui.stepping import TextLine
 from bptui.tui.view import cell, number_format
 
 from .test_edit_tui import edit_first_weight
@@ -48,6 +49,10 @@ def afresh(widget) -> list:
         widget._strips, widget._rows = None, {}
     elif hasattr(widget, "_strips"):
         widget._strips.clear()
+    if isinstance(widget, LayerSheet):
+        widget._drawn.clear()
+    if isinstance(widget, TextLine):
+        widget._render_content()
     width, height = widget.outer_size
     return _drawn(widget.render_lines(Region(0, 0, width, height)))
 
@@ -84,6 +89,94 @@ async def test_a_panels_numbers_follow_the_digits_and_its_weights():
         await pilot.pause()
         check("r")
         assert panel._texts  # (the texts were remembered meanwhile)
+
+
+async def test_a_layer_panel_draws_again_only_its_changed_lines_and_never_shows_a_stale_one():
+    """classifier and moons: at every kind of step (an update included), after + and −, an edit, r, a
+    Tab and a resize, each layer panel shows on screen what it draws afresh; and some steps draw
+    fewer lines of a panel than it shows (the lines a step did not change are kept)."""
+    for name in ("classifier", "moons"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            panels = list(app.main.query(LayerSheet))
+            drawn: dict[str, set[int]] = {}
+            for panel in panels:
+                render_line = panel.render_line
+                panel.render_line = (lambda y, p=panel, f=render_line:  # type: ignore[method-assign]
+                                     (drawn.setdefault(p.id, set()).add(y), f(y))[1])
+
+            def check(what: object) -> None:
+                for panel in panels:
+                    assert on_screen(panel) == afresh(panel), (name, panel.id, what)
+
+            kept = 0  # panels a step redrew in part
+            for move in [app.main.action_next] * 12 + [app.main.action_to_update] + [app.main.action_next] * 3:
+                drawn.clear()
+                move()
+                await pilot.pause()
+                for panel in panels:
+                    kept += 0 < len(drawn.get(panel.id, ())) < panel.scrollable_content_region.height
+                check(app.stepper.last.key)
+            assert app.stepper.last.key.phase == "forward" and kept, name
+            for key in ("+", "-", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await edit_first_weight(pilot, app, "0.3")
+            check("an edit")
+            await pilot.press("escape", "n", "n")
+            await pilot.pause()
+            check("n after an edit")
+            await pilot.press("r")
+            await pilot.pause()
+            check("r")
+            await pilot.press("tab", "down", "right")
+            await pilot.pause()
+            check("the cursor")
+            await pilot.resize_terminal(90, 30)
+            await pilot.pause()
+            app.main.action_to_update()
+            await pilot.pause()
+            check("a resize")
+
+
+async def test_the_status_line_draws_again_only_its_changed_lines():
+    """classifier and gru_parity: at every kind of step, after + and − and a resize, the status and the
+    equation show on screen what they draw afresh, and the status's first line (the network's name)
+    is not drawn again by a step."""
+    for name in ("classifier", "gru_parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            status, equation = app.main.query_one("#status", TextLine), app.main.query_one("#equation", TextLine)
+            drawn: set[int] = set()
+            render_line = status.render_line
+            status.render_line = lambda y: (drawn.add(y), render_line(y))[1]  # type: ignore[method-assign]
+
+            def check(what: object) -> None:
+                for line in (status, equation):
+                    assert on_screen(line) == afresh(line), (name, line.id, what)
+
+            partly = 0  # steps that drew the status's lines but its first
+            moves = [app.main.action_next] * 12 + [app.main.action_to_update] + [app.main.action_next] * 3
+            for move in moves:
+                drawn.clear()
+                move()
+                await pilot.pause()
+                partly += bool(drawn) and 0 not in drawn
+                check(app.stepper.last.key)
+            assert partly >= len(moves) // 2, (name, partly)  # (a longer status wraps: drawn whole)
+            for key in ("+", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await pilot.resize_terminal(70, 30)  # the status's lines wrap
+            await pilot.pause()
+            for _ in range(3):
+                app.main.action_next()
+                await pilot.pause()
+                check(("70 columns", app.stepper.last.key))
 
 
 async def test_a_panels_remembered_texts_start_again_past_their_bound():

@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
-from .view import LayerView, cell_width
+from .view import LayerView, cell_width, runs
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
 
@@ -42,6 +42,11 @@ class LayerSheet(NumberSheet):
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
+        # each line as last drawn: (its segments, the window it was cut for: scroll x, width, base
+        # style, the strip); a line whose segments and window are the same is not made again
+        self._drawn: dict[int, tuple[list[Segment], tuple, Strip]] = {}
+        self._window: tuple = ()  # the window of the last line drawn
+        self._titled: str | None = None  # the border's title, as last set
         self._layout_columns()
 
     @classmethod
@@ -70,17 +75,23 @@ class LayerSheet(NumberSheet):
         if self._signature(view, self.digits, hidden) == self._signature(self.view, self.digits, self.hidden):
             return
         self.view, self.hidden = view, hidden
-        self._relayout()
+        self._relayout(changed_only=True)
 
     def watch_digits(self) -> None:
         self._relayout()
 
-    def _relayout(self) -> None:
+    def _relayout(self, changed_only: bool = False) -> None:
+        """Lay the columns out again and redraw: the whole panel, or (``changed_only``: a new board,
+        the panel's extent kept) only its lines in view that changed."""
         old = self.virtual_size
         self._layout_columns()
-        self.border_title = self._title()
+        title = self._title()
+        if title != self._titled:  # (Textual's setter draws the whole panel again, even for the same title)
+            self.border_title = self._titled = title
         if self.virtual_size != old:
             self.refresh(layout=True)
+        elif changed_only:
+            self._refresh_changed()
         else:
             self.refresh()
 
@@ -189,7 +200,7 @@ class LayerSheet(NumberSheet):
         return ("δ" if quantity == "delta" else quantity) + sup(v.layer)
 
     def on_mount(self) -> None:
-        self.border_title = self._title()
+        self.border_title = self._titled = self._title()
 
     # -- the cursor ---------------------------------------------------------------------------------
     def columns(self) -> list[tuple[str, int | None]]:
@@ -278,27 +289,51 @@ class LayerSheet(NumberSheet):
         row = scroll_y + y
         style = self._palette()
         base = style["base"]
+        segments = self._segments(row, style)
+        if segments is None:
+            return Strip.blank(self.size.width, base)
+        window = self._window = (scroll_x, self.size.width, base)
+        drawn = self._drawn.get(row)
+        if drawn is not None and drawn[1] == window and drawn[0] == segments:
+            return drawn[2]
+        strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + window[1], base), scroll_x, row)
+        self._drawn[row] = (segments, window, strip)
+        return strip
+
+    def _segments(self, row: int, style: dict) -> list[Segment] | None:
+        """Line ``row`` of the panel as segments, before the view's columns are cut out of it; None
+        past its last line."""
         top = self._row_y(self.rows - 1) + 1
         if row < HEADER_LINES:
-            segments = self._header(row, style)
-        elif row < top:
+            return self._header(row, style)
+        if row < top:
             r, between = divmod(row - HEADER_LINES - self.lead, self.pitch)
-            segments = [] if between or r < 0 else self._row(r, style)
-        elif row < self.virtual_size.height:
+            return [] if between or r < 0 else self._row(r, style)
+        if row < self.virtual_size.height:
             block, offset = divmod(row - top, 1 + HEADER_LINES + self.view.W.shape[0])
             quantity, label, matrix = self.blocks[block]
             if offset == 0:
-                segments = []
-            elif offset <= HEADER_LINES:
-                segments = self._block_header(offset - 1, quantity, label, style)
-            else:
-                b = offset - 1 - HEADER_LINES
-                label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
-                segments = [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
-        else:
-            return Strip.blank(self.size.width, base)
-        strip = whole_cells(segments, scroll_x, scroll_x + self.size.width, base)
-        return with_offsets(strip, scroll_x, row)
+                return []
+            if offset <= HEADER_LINES:
+                return self._block_header(offset - 1, quantity, label, style)
+            b = offset - 1 - HEADER_LINES
+            label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
+            return [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
+        return None
+
+    def _refresh_changed(self) -> None:
+        """Redraw the lines in view that a new board changes, and no other: a step changes a
+        column or a header of a panel, and a line drawn again costs Textual as much as a new one.
+        A line is compared as segments, the last drawn line's against the new board's."""
+        style = self._palette()
+        scroll_y = self.scroll_offset.y
+        changed = []
+        for row in range(scroll_y, min(scroll_y + self.room().height, self.virtual_size.height)):
+            drawn = self._drawn.get(row)
+            if drawn is None or drawn[1] != self._window or drawn[0] != self._segments(row, style):
+                changed.append(row)
+        for first, last in runs(changed):
+            self.refresh_lines(first, last - first + 1)
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]

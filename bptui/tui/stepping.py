@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rich.cells import cell_len
 from textual import on
 from textual._compositor import Compositor
+from textual.geometry import Region
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
@@ -25,6 +26,8 @@ from .guard import GuardedPump
 from .pacing import FRAME
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from ..core.teaching.explain import Cell, Explanation
     from ..core.teaching.quiz import Question
     from .quizmode import QuizLine
@@ -43,17 +46,42 @@ class TextLine(Static):
         self.lines: int | None = None  # lines the widget took at the last update
         self.steady = steady
         self._width = 0  # the width ``lines`` was counted at
+        self._shown: tuple[str, int] | None = None  # the text shown, and the width it was shown at
+        self._changed: list[int] | None = None  # the lines an update changes (None: all of them)
 
     def show(self, text: str) -> None:
         width = max(self.content_region.width, 1)
-        lines = sum(-(-max(cell_len(line), 1) // width) for line in text.split("\n"))
+        parts = text.split("\n")
+        lines = sum(-(-max(cell_len(line), 1) // width) for line in parts)
         if self.steady and self.content_region.width:  # (not before the first layout: no width yet)
             if width == self._width and self.lines is not None:
                 lines = max(lines, self.lines)
             self._width = width
             self.styles.min_height = lines  # a layout pass only when it changes
-        self.update(text, layout=lines != self.lines)
+        layout = lines != self.lines
+        shown, self._shown = self._shown, (text, width)
+        if not layout and shown is not None and shown[1] == width:
+            # the same lines, none wrapped: only those whose text changed are drawn again (a
+            # status's first line names the network, and a line drawn costs Textual the same)
+            before = shown[0].split("\n")
+            if len(before) == len(parts) and len(parts) == lines:
+                self._changed = [y for y, (a, b) in enumerate(zip(before, parts)) if a != b]
+        try:
+            self.update(text, layout=layout)
+        finally:
+            self._changed = None
         self.lines = lines
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if self._changed is not None and not (regions or layout or recompose):
+            if not self._changed:
+                return self
+            width = self.outer_size.width
+            regions = tuple(Region(0, y, width, 1) for y in self._changed)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    _changed: list[int] | None = None  # (before __init__ sets it: Static's own calls)
 
 
 class MessageLine(Static):
@@ -214,18 +242,19 @@ class SteppingScreen(GuardedPump, Screen[None]):
     # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/teaching/quiz.py) -----------------
     def quiz_line(self, create: bool = True) -> QuizLine | None:
         """The quiz's answer line, mounted the first time quiz mode is turned on."""
+        if self._quiz is not None and not self._quiz.is_attached:  # the screen was composed again
+            self._quiz = None
+        if self._quiz is not None or not create:  # (every step asks: no search of the screen's widgets)
+            return self._quiz
         from textual.widgets import Footer
 
         from .quizmode import QuizLine
 
-        lines = self.query(QuizLine)
-        if lines:
-            return lines.first()
-        if not create:
-            return None
-        line = QuizLine(id="answer")
-        self.mount(line, before=self.query_one(Footer))
-        return line
+        self._quiz = QuizLine(id="answer")
+        self.mount(self._quiz, before=self.query_one(Footer))
+        return self._quiz
+
+    _quiz: QuizLine | None = None  # the quiz's answer line, once mounted (this method mounts it)
 
     def quiz_cell(self, step: Any) -> Cell | None:
         """The number to ask for at ``step`` (a core Cell among the step's candidates), or None."""
