@@ -386,12 +386,10 @@ def test_the_app_checks_its_notation_before_it_opens(capsys, tmp_path):
     assert main(["xor", "--notation", "nowhere"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
-    # a network whose panels the app draws in the lecture's notation only: one line, before any frame
+    # every layer network is drawn in every profile (dropout on maps, layer norms, recurrent layers, attention)
     from bptui.tui.panels import panels_fit
 
-    path = dropout_on_maps(tmp_path)
-    stepper = Stepper(load_any(str(path)), notation=PROFILES["ng"])  # trace and export write it
-    assert "the app draws layer 2 (dropout p = 0.2)" in (panels_fit(stepper.net.kinds, PROFILES["ng"]) or "")
+    assert panels_fit(load_any(str(dropout_on_maps(tmp_path))).kinds, PROFILES["ng"]) is None
     for drawn in ("moons_layernorm", "parity", "tiny_transformer"):
         assert panels_fit(load_any(resolve(drawn)).kinds, PROFILES["ng"]) is None
 
@@ -446,8 +444,8 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert app_argv("xor.json", notation="ng")[-2:] == ["--notation", "ng"]
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
-                       ([str(dropout_on_maps(tmp_path)), "--notation", "cs231n"],
-                        "the app draws layer 2 (dropout p = 0.2) in the lecture's notation only")):
+                       (["lecture13_expression", "--notation", "cs231n"],
+                        "error: --notation: a computation graph is written in the lecture's notation")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1

@@ -351,31 +351,26 @@ async def test_the_settings_choose_the_notation_at_the_same_step_and_w_saves_it(
     assert json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))["notation"] == "nielsen"
 
 
-async def test_a_network_the_profiles_do_not_write_offers_the_lectures_notation_only(tmp_path):
-    """Dropout on feature maps (the map panel in a profile has no names for a mask yet) offers lecture13
-    only, and the app refuses it in a profile with one line naming the layer; moons_layernorm (a layer
+async def test_every_layer_network_offers_every_profile(tmp_path):
+    """The settings offer every shipped profile for dropout on feature maps, moons_layernorm (a layer
     norm and dropout on vectors), edges (conv and pooling), parity (a recurrent layer) and count_tokens
-    (attention) offer every profile."""
+    (attention): the app draws each in every profile (panels_fit)."""
     from textual.widgets import Select
 
     from bptui.tui.app import BptuiApp
     from bptui.tui.panels import panels_fit
 
-    refused = dropout_on_maps(tmp_path)
     every = ["lecture13", *NAMES[:4]]
-    for path, offered in ((refused, ["lecture13"]), (NETWORKS / "moons_layernorm.json", every),
+    for path, offered in ((dropout_on_maps(tmp_path), every), (NETWORKS / "moons_layernorm.json", every),
                           (NETWORKS / "edges.json", every), (NETWORKS / "parity.json", every),
                           (NETWORKS / "count_tokens.json", every)):
         app = BptuiApp(load(path))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("s")
             choice = app.screen.query_one("#notation", Select)
-            assert choice.disabled == (path == refused) and choice.value == "lecture13"
+            assert not choice.disabled and choice.value == "lecture13"
             assert [value for _, value in choice._options] == offered
-    why = panels_fit(load(refused).layer_kinds, PROFILES["ng"])
-    assert why is not None and why.startswith(
-        "notation ng: the app draws layer 2 (dropout p = 0.2) in the lecture's notation only")
-    assert panels_fit(load(NETWORKS / "parity.json").layer_kinds, PROFILES["ng"]) is None
+        assert panels_fit(load(path).layer_kinds, PROFILES["ng"]) is None
 
 
 # -- --notation on check and train (item 4; quiz's is with the quiz's own profile work) --------------------------
@@ -547,6 +542,8 @@ def _map_name(P: Profile, key, kinds) -> str:
         return expected_name(P, key)
     if l == 0:
         return printer.p(E.o(0)) + " = x"
+    if kinds[l - 1].own_steps:  # dropout on maps: its mask m, a, ∂C/∂x, as its equations name them
+        return printer.p(kinds[l - 1].profiled_names(l, P).syms[q])
     if q == "delta":
         return printer.p(kinds[l - 1].cell_sym("delta", l))
     return printer.p({"s": E.s, "o": E.o}[q](l))
@@ -659,6 +656,31 @@ def test_every_map_panel_cell_is_its_value_under_its_name(seed):
     doc = random_conv_doc(seed, n=3, update=update, optimizer=["sgd", "momentum", "adam"][seed % 3], uneven=seed >= 6)
     stepper = Stepper(parse(doc, "conv.json"), notation=ALL[NAMES[seed % len(NAMES)]])
     walk(stepper, 2 + seed % 4, map_panels, check_map_board, check_map_equations_agree)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dropout_on_maps_is_drawn_in_every_profile(seed):
+    """A dropout layer after a random network's first convolution: its mask m, a and ∂C/∂x maps under the
+    names its kind gives them in the profile, every cell its value, through an epoch and into the next."""
+    from bptui.core.formats.spec import parse
+    from bptui.tui.panels import panels_fit
+
+    from .helpers import random_conv_doc
+
+    doc = random_conv_doc(seed, n=3, update=["full_batch", {"batch_size": 2}][seed % 2],
+                          optimizer=["sgd", "adam"][seed % 2])
+    first = next(i for i, layer in enumerate(doc["layers"]) if layer.get("type") == "conv2d")
+    doc["layers"].insert(first + 1, {"type": "dropout", "p": 0.3, "seed": seed})
+    doc["weights"].insert(first, None)  # the file's weights, one entry per layer 1..L: none for dropout
+    spec = parse(doc, "conv.json")
+    name = NAMES[seed % len(NAMES)]
+    assert panels_fit(spec.layer_kinds, ALL[name]) is None
+    stepper = Stepper(spec, notation=ALL[name])
+    names = {text for sheet in map_panels(stepper) if sheet.kind is not None and sheet.kind.own_steps
+             for _, text in sheet._names()}
+    mask = TextPrinter(notation=ALL[name]).p(spec.layer_kinds[first].profiled_names(first + 1, ALL[name]).syms["s"])
+    assert mask in names and mask.startswith("m")
+    walk(stepper, 3, map_panels, check_map_board, check_map_equations_agree)
 
 
 def test_edges_in_nielsen_reads_as_his_chapter_with_b_apart_and_the_mean_gradient():

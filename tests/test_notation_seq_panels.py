@@ -8,7 +8,7 @@ shows next to a name is the value the core shows under it.
   transposes), under the profile's (or the kind's) symbol, every weight and gradient entry once; the
   step's equation line's weight gradients (∂ℓ/∂W, ∂ℓ/∂b, G/m) are the cells under the same key;
 - random transformer-like sequence networks (attention, residual blocks, layer norms): the same;
-- dropout on feature maps, the one layer network the app still refuses in a profile: one line naming it;
+- dropout on feature maps opens in every profile too;
 - parity in nielsen in the app: it opens, steps forward and back, Enter edits the file's entry;
 - a snapshot of long_memory_lstm in nielsen at 120×40.
 """
@@ -250,18 +250,14 @@ def test_a_layer_norm_or_dropout_at_each_time_step_is_drawn_in_a_profile(layer, 
     assert checked > 0 and agreed > 0
 
 
-def test_only_dropout_on_maps_is_still_refused(tmp_path):
-    """A layer norm on vectors (moons_layernorm) and on a sequence (tiny_transformer) open in every
-    profile; dropout on feature maps (the map panel in a profile has no names for its mask yet) is
-    refused with one line naming it."""
+def test_every_layer_network_is_drawn_in_every_profile(tmp_path):
+    """A layer norm on vectors (moons_layernorm) and on a sequence (tiny_transformer), and dropout on
+    feature maps, open in every profile: panels_fit refuses none."""
     from bptui.tui.panels import panels_fit
 
-    kinds = load(dropout_on_maps(tmp_path)).layer_kinds
     for name in NAMES:
-        why = panels_fit(kinds, ALL[name])
-        assert why is not None and why.startswith(f"notation {ALL[name].name}: the app draws layer 2 (dropout p = 0.2)")
-        for drawn in ("moons_layernorm", "tiny_transformer"):
-            assert panels_fit(load(NETWORKS / f"{drawn}.json").layer_kinds, ALL[name]) is None
+        for path in (dropout_on_maps(tmp_path), NETWORKS / "moons_layernorm.json", NETWORKS / "tiny_transformer.json"):
+            assert panels_fit(load(path).layer_kinds, ALL[name]) is None, (path, name)
 
 
 def test_parity_in_nielsen_reads_as_the_core_writes_it():

@@ -29,7 +29,7 @@ PROFILE_PANELS: dict[str, tuple[str, str]] = {  # in a notation profile other th
 }
 
 
-OWN_ROWS = ("dense", "block", "sequence")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
+OWN_ROWS = ("dense", "block", "sequence", "map")  # the profile panels that name a kind's own rows (a layer norm's u, ∂C/∂x)
 
 
 def panel_class(hint: str, profiled: bool = False) -> type[NumberSheet]:

@@ -54,8 +54,9 @@ class ProfileMapSheet(MapSheet):
         l, k, p = self.l_index, self.kind, self.printer.p
         if k is None:
             return [("o", f"{p(eq.o(0))} = x")]
-        if k.own_steps:  # a kind naming its own rows (dropout on a map): no profile writes it yet
-            return super()._names()
+        if k.own_steps:  # a kind naming its own rows (dropout on a map: its mask m, a, ∂C/∂x), as its equations do
+            syms = k.profiled_names(l, self.profile).syms
+            return [(q, p(syms[q])) for q in ("s", "o", "delta")]
         if k.has_s:
             return [("s", p(eq.s(l))), ("o", p(eq.o(l))), ("delta", p(eq.delta(l)))]
         return [("o", p(eq.o(l))), ("delta", p(k.cell_sym("delta", l)))]
