@@ -277,7 +277,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
-            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores"),
+            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub"),  # his L_i
 )}
 DEFAULT = LECTURE13
 
