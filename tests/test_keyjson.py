@@ -269,8 +269,11 @@ def test_recurrent_blanks_carry_their_time(tmp_path):
         deps = set(next(b["depends_on"] for b in doc["blanks"] if b["blank"] == blank))
         assert (t == 3) or {delta[(t + 1, c)] for c in range(1, 5)} <= deps, (t, unit)
     G_at = {(b["time"], tuple(b["indices"])): b for b in G1}
-    for (t, (unit, a)), b in G_at.items():  # G ← G + δ_τ [1, x_τ, o_{τ−1}]ᵀ: τ's δ and G's blank at τ + 1
-        assert delta[(t, unit)] in b["depends_on"] and (t == 3 or G_at[(t + 1, (unit, a))]["blank"] in b["depends_on"])
+    # W's entries [b, a], U's ["U", b, c] (c counted in U, as G⁽¹⁾_{U,b,c} names them)
+    assert {i for t, i in G_at if t == 3 and i[0] == "U"} == {("U", b, c) for b in range(1, 5) for c in range(1, 5)}
+    for (t, indices), b in G_at.items():  # G ← G + δ_τ [1, x_τ, o_{τ−1}]ᵀ: τ's δ and G's blank at τ + 1
+        unit = indices[-2]
+        assert delta[(t, unit)] in b["depends_on"] and (t == 3 or G_at[(t + 1, indices)]["blank"] in b["depends_on"])
 
 
 @pytest.mark.parametrize("name", ["edges", "two_channel", "shapes", "iris"])

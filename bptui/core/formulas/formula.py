@@ -1278,11 +1278,12 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
-        if base == "G" and s.group and sub[:1] == ("U",):  # a gated layer's U entry's gradient: named as u is
-            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:]))
-            if HOLE in P.gradient.text:  # ∂C/∂u²_{z,2,1}, dU's entry du^[1]_{z,2,b}
+        if base == "G" and s.group and sub[:1] == ("U",):  # a recurrent layer's U entry's gradient: named as u is
+            # (a gated layer's u⁽ˡ⁾_{z,2,1} is one group, its gate's letter among the numbers; an rnn's is u₂,₁⁽ˡ⁾)
+            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:], group=any(isinstance(i, str) for i in sub[1:])))
+            if HOLE in P.gradient.text:  # ∂C/∂u²_{z,2,1}, ∂C/∂u₂,₁², dU's entry du^[1]_{z,2,b}
                 return shown, P.gradient
-            return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub)), None
+            return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub), group=True), None
         if base == "ℓ" and s.layer is not None and P.example_index == "sub":  # nielsen's C_x: the example below
             s = replace(s, layer=None, time=None, sub=(s.layer, *(() if s.time is None else (s.time,)), *sub))
             return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None

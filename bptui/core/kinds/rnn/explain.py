@@ -391,10 +391,13 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     numbers = substitute(expanded, {**nums, start: Num(g0)})
     x_name = "x_τ" if l == 1 else f"o{sup(l - 1)}_τ"
     forms, shown, m = g_forms(stepper, out, expanded, numbers, value, Ref("G", l, (b - 1, a)), env)
+    # what δ multiplies, its unit as the profile numbers it (the lecture's: the stored column a of [W │ U])
+    what = ("the bias" if a == 0 else f"{x_name},{out.unit(a)}" if a <= d
+            else f"o{sup(l)}_{{τ−1}},{out.unit(a - d)} (U's column {out.unit(a - d)})")
     out.eq(Equation(lhs, forms, bindings=env,
-                    note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; column {a} is "
-                               + ("the bias" if a == 0 else f"{x_name},{a}" if a <= d
-                                  else f"o{sup(l)}_{{τ−1}},{a - d} (U's column {a - d})"), out.notation)))
+                    note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
+                               + (f"column {a} is {what}" if out.notation is None or a == 0 else f"δ{sup(l)}_τ times {what}"),
+                               out.notation)))
     return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of {_which(net, l)}, "
                     + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
                     shown, [x / m for x in terms])

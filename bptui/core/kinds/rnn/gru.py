@@ -30,7 +30,7 @@ from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, gated_grad_sym
+from .layer import Recurrent, recurrent_grad_sym
 
 GATES = ("r", "z", "n")
 GATE_WORDS = {"r": "reset gate", "z": "update gate", "n": "candidate"}
@@ -86,7 +86,7 @@ class Gru(Recurrent):
         return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return gated_grad_sym(self.weight_sym(l, row, col))
+        return recurrent_grad_sym(self.weight_sym(l, row, col))
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)

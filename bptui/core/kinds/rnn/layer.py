@@ -18,10 +18,14 @@ from ...formulas.formula import Sym
 from ...formulas.notation import sup
 
 
-def gated_grad_sym(w: Sym) -> Sym:
-    """A gated layer's gradient entry, named by its weight: G⁽ˡ⁾_{z,b,a} of w⁽ˡ⁾_{z,b,a} in W, G⁽ˡ⁾_{U,z,b,c} of
-    u⁽ˡ⁾_{z,b,c} in U (U's c counts from U's own first column, so without U's name it would be a W column's)."""
-    return Sym("G", w.layer, (("U",) if w.base == "u" else ()) + w.sub, group=True)
+def recurrent_grad_sym(w: Sym) -> Sym:
+    """A recurrent layer's gradient entry, named by its weight: G of w in W with w's subscripts (an rnn's
+    G_b,a⁽ˡ⁾, a gated layer's G⁽ˡ⁾_{z,b,a}), G⁽ˡ⁾_{U,…} of u in U (an rnn's G⁽ˡ⁾_{U,b,c}, a gated layer's
+    G⁽ˡ⁾_{U,z,b,c}): U's c counts from U's own first column, so without U's name it would be a W column's
+    (U has no subscript letter, so its name is one group after the layer)."""
+    if w.base == "u":
+        return Sym("G", w.layer, ("U",) + w.sub, group=True)
+    return Sym("G", w.layer, w.sub, group=w.group)
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,14 @@ class Recurrent(LayerKind):
         parts = ("",) if count == self.rows else ("x ", "h ")  # a GRU's s: sx, then sh
         return [(part, "ō" if g == "o" else g, b) for part in parts for g in self.gate_order for b in range(1, self.h + 1)]
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """U's entries as the kind names them wherever a profile shows one (u₃,₁², a GRU's U bias u²_{r,3,b}:
+        U's own column, never the stored [W │ U]'s), and a gated layer's every entry by gate (w²_{z,2,1},
+        b²_{z,2}); an rnn's W and b as a dense layer's (cs231n's w_k,j)."""
+        if col > self.d or self.gates > 1:
+            return self.weight_sym(l, row, col)
+        return super().profiled_weight_sym(notation, l, row, col)
+
     def matrix_parts(self, l: int) -> list[tuple[int, Any]]:
         from ...engine.equations import W
         from .equations import U
@@ -299,6 +311,10 @@ class Rnn(Recurrent):
         if col > self.d:
             return Sym("u", l, (row + 1, col - self.d))
         return Sym("w", l, (row + 1, col))
+
+    def grad_sym(self, l: int, row: int, col: int) -> Sym:
+        """G_b,a⁽ˡ⁾ of w_b,a⁽ˡ⁾ in W, G⁽ˡ⁾_{U,b,c} of u_b,c⁽ˡ⁾ in U (c = 1 … h, U's own column)."""
+        return recurrent_grad_sym(self.weight_sym(l, row, col))
 
     def block_forward(self) -> list[str]:
         return ["s", "o"]

@@ -31,7 +31,7 @@ from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, gated_grad_sym
+from .layer import Recurrent, recurrent_grad_sym
 
 GATES = ("i", "f", "g", "o")
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -87,7 +87,7 @@ class Lstm(Recurrent):
         return Sym("w", l, (gate, b, col), group=True)
 
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
-        return gated_grad_sym(self.weight_sym(l, row, col))
+        return recurrent_grad_sym(self.weight_sym(l, row, col))
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
         gate, unit = self.gate_of(b - 1)
