@@ -76,7 +76,8 @@ def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float 
             return name, float(np.asarray(stepper.where().x, dtype=float)[where.t - 1][where.row])
     else:
         sym = kind.step_sym(kind.step_name(q), l, None) or kind.cell_sym(q, l)
-        name = p(sym)
+        parts = [s for first, s in kind.panel_parts(q, l) if first <= where.row]  # a GRU's s: s_x's rows, s_h's
+        name = p(parts[-1] if parts else sym)
         board = st.extra.get((q, l)) if q not in ("s", "o", "delta") else {"s": st.s, "o": st.o, "delta": st.delta}[q][l]
     if board is None:
         return name, None

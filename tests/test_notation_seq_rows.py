@@ -7,6 +7,9 @@ core's number of that name.
   the explanation, the exercise's blanks and the answer key name it so, with the core's G_U entry;
 - a U weight (and a gated layer's every weight) is named where a profile shows it, in Enter's prompt, as
   the kind and its explanation name it: u₃,₁², not w₃,₂² by the stored column;
+- a GRU's s rows are its two products, W's s_x = W [1; x_τ] and U's s_h = U [1; h_{τ−1}] (n's candidate
+  reads r ⊙ s_h): each part under its own name (z²_{x}, z²_{h} in nielsen), its rows by gate and unit
+  from the profile's first; their numbers worked out here from the file's weights and the example.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bptui.core.teaching.explain import Cell, explain
 
 from .conftest import NETWORKS
 from .test_notation import ALL
+from .test_notation_panels import _lines, built, map_panels as panels, parse as parse_cell
 
 SHOWN = [n for n in PROFILES if n != "lecture13"]
 
@@ -90,6 +94,68 @@ def test_an_exercise_and_its_key_name_a_simple_rnns_u_gradient_by_u(tmp_path):
         r, c = (int(x) for x in text[len("G⁽¹⁾_{U,"):-1].split(","))
         assert float(b["value"]) == pytest.approx(GU[r - 1, c - 1], rel=1e-9, abs=1e-12)
     assert not any(b["name"].startswith(("G₁,₂", "G₂,₂")) for b in blanks)  # no U entry by its [W │ U] column
+
+
+# a GRU's two products on a profile's panel: (W's part's name, U's, the first row's gate and unit)
+GRU_PARTS = {"nielsen": ("z²_{x}", "z²_{h}", "r1"), "goodfellow": ("a⁽¹⁾_{x}", "a⁽¹⁾_{h}", "ρ1"),
+             "ng": ("z^[1]_{x}", "z^[1]_{h}", "r1"), "cs231n": ("scores¹_{x}", "scores¹_{h}", "r0")}
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _grid(sheet) -> list[tuple[list[str], list[float | None]]]:
+    """The grid's lines after the τ heading: (the label's words, the numbers along τ; None for ·)."""
+    out = []
+    for line in _lines(sheet)[sheet.grid_top + 1:]:
+        cells = [parse_cell(c) for c in line[sheet.lead:].split()]
+        out.append((line[:sheet.lead].split(), [None if c is None else c[0] for c in cells]))
+    return out
+
+
+@pytest.mark.parametrize("name", SHOWN)
+def test_a_grus_s_rows_are_its_two_products_each_under_its_own_name(name):
+    """gru_parity after its first example's forward pass: s's rows are W's product s_x = W [1; x_τ] and U's
+    s_h = U [1; h_{τ−1}] (PyTorch's nn.GRU: r = σ(s_x,r + s_h,r), n = tanh(s_x,n + r ⊙ s_h,n)), each under
+    its own name with its rows by gate and unit (no "x r1", "h r1"), worked out here from the file's W and U
+    and the example, and the board's s."""
+    spec = load(NETWORKS / "gru_parity.json")
+    kind = spec.kinds[0]
+    h = kind.h
+    stepper = Stepper(spec, notation=PROFILES[name])
+    sheets = panels(stepper)
+    while stepper.schedule.key(stepper.position).phase == "forward":
+        stepper.forward()
+    built(stepper, 4, sheets)
+    grid = _grid(sheets[0])
+    x_name, h_name, first = GRU_PARTS[name]
+    starts = [i for i, (words, _) in enumerate(grid) if words[:1] in ([x_name], [h_name])]
+    assert [grid[i][0] for i in starts] == [[x_name, first], [h_name, first]], [w for w, _ in grid]
+    assert starts[1] == starts[0] + 3 * h
+    gates = TextPrinter(notation=PROFILES[name]).p(kind.step_sym("gates", 1, None))  # [r, z, n]¹, nielsen's [r, u, n]²
+    gates_row = next(i for i, (words, _) in enumerate(grid) if " ".join(words).startswith(gates + " "))
+    units = [words[-1] for words, _ in grid[gates_row:gates_row + 3 * h]]  # the gates' rows r1 … n4
+    for part in starts:
+        assert [words[-1] for words, _ in grid[part:part + 3 * h]] == units
+        assert all(len(words) == 1 for words, _ in grid[part + 1:part + 3 * h])
+    assert not any(words[-2:-1] in (["x"], ["h"]) and words[-1] in units for words, _ in grid)  # no "x r1"
+    # the numbers: W's and U's products, from the file's weights and the example's x_τ
+    file = kind.weights_json(stepper.state.W[1])
+    W, U = np.asarray(file["W"]), np.asarray(file["U"])
+    xs = np.asarray(stepper.where().x, dtype=float)
+    prev = np.zeros(h)
+    for t, x in enumerate(xs):
+        sx = W[:, 0] + W[:, 1:] @ x
+        sh = U[:, 0] + U[:, 1:] @ prev
+        assert np.allclose(stepper.state.s[1][t], np.concatenate([sx, sh]), rtol=1e-12, atol=1e-14)  # the core's s
+        for part, values in ((starts[0], sx), (starts[1], sh)):
+            shown = [numbers[t] for _, numbers in grid[part:part + 3 * h]]
+            assert shown == pytest.approx(values, abs=5e-5)
+        r, z = _sigmoid(sx[:h] + sh[:h]), _sigmoid(sx[h:2 * h] + sh[h:2 * h])
+        n = np.tanh(sx[2 * h:] + r * sh[2 * h:])
+        prev = (1 - z) * n + z * prev
+        assert np.allclose(stepper.state.o[1][t + 1], prev, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("network", ["parity", "gru_parity", "long_memory_lstm"])

@@ -137,18 +137,19 @@ class ProfileSeqSheet(SeqSheet):
         if self._labels is not None and self._labels_T == T:
             return self._labels
         spec, l, kind, p = self.stepper.spec, self.l_index, self.layer_kind, self.printer.p
-        groups: list[tuple[str, int, str, list[str]]] = []
+        groups: list[tuple[str, int, dict[int, str], list[str]]] = []  # a name on each part's first row
         if l == 1:
-            groups.append(("o", 0, f"{p(eq.o(0))} = x", [f"k={self.profile.unit(a + 1)}" for a in range(spec.widths[0])]))
+            groups.append(("o", 0, {0: f"{p(eq.o(0))} = x"}, [f"k={self.profile.unit(a + 1)}" for a in range(spec.widths[0])]))
         for q, rows in kind.panel_rows(spec.widths[l]) + kind.panel_rows_over(T):
             units = [self.unit_text(*u) for u in kind.panel_units(q, len(rows))]
-            groups.append((q, l, p(self.row_symbol(q)), units))
+            parts = kind.panel_parts(q, l) or [(0, self.row_symbol(q))]  # a GRU's s: W's product, U's
+            groups.append((q, l, {first: p(sym) for first, sym in parts}, units))
         norms = self._norm_names()
-        self.name_width = max([len(name) for _, _, name, _ in groups] + [0]) + 1
+        self.name_width = max([len(name) for _, _, names, _ in groups for name in names.values()] + [0]) + 1
         unit_width = max([len(u) for *_, units in groups for u in units] + [0])
         self.lead = max(self.name_width + unit_width, *(len(n) for n in norms), 5) + 1
-        self._labels = {(q, layer, b): ((name if b == 0 else "").ljust(self.name_width) + u)
-                        for q, layer, name, units in groups for b, u in enumerate(units)}
+        self._labels = {(q, layer, b): (names.get(b, "").ljust(self.name_width) + u)
+                        for q, layer, names, units in groups for b, u in enumerate(units)}
         self._labels_T = T
         return self._labels
 

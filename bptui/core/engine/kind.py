@@ -629,11 +629,17 @@ class LayerKind:
     def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
         """The ``count`` rows the panel of a layer over time shows of a per-τ ``quantity`` (or of its
         stored matrix, "W"), each as (a part of the kind's own, the gate's letter, the unit from 1; None:
-        the part is the whole label): a gated layer's rows by gate (("", "f", 2)), a GRU's s by its
-        product and gate (("x ", "r", 1)), attention's a by head and key (("h1 τ′2", "", None)); a
-        notation profile's panel prints the gate through the profile and numbers the unit from its
-        first. Here: a unit per row."""
+        the part is the whole label): a gated layer's rows by gate (("", "f", 2); a GRU's s by gate in
+        each of its products, named by :meth:`panel_parts`), attention's a by head and key (("h1 τ′2",
+        "", None)); a notation profile's panel prints the gate through the profile and numbers the unit
+        from its first. Here: a unit per row."""
         return [("", "", b) for b in range(1, count + 1)]
+
+    def panel_parts(self, quantity: str, l: int) -> list[tuple[int, Node]]:
+        """The named parts of a per-τ ``quantity``'s rows on a profile's panel, each as (its first row, its
+        symbol, printed through the profile): a GRU's s as W's product s⁽ˡ⁾_{x} = W [1; x_τ] and U's
+        s⁽ˡ⁾_{h} = U [1; h_{τ−1}]. Here none: the quantity's own symbol names all its rows."""
+        return []
 
     def matrix_parts(self, l: int) -> list[tuple[int, Node]]:
         """The blocks of columns of the stored matrix of layer l, each as (its first column in the

@@ -189,6 +189,14 @@ class Gru(Recurrent):
     def panel_norms(self) -> list[tuple[str, str]]:
         return [("dh", "‖∂h_τ‖")]
 
+    def panel_parts(self, quantity: str, l: int) -> list[tuple[int, Any]]:
+        """s's rows as its two products: W's s⁽ˡ⁾_{x} (rows r1 … n_h), then U's s⁽ˡ⁾_{h} (n reads r ⊙ s_{h,n})."""
+        if quantity != "s":
+            return []
+        from .gru_equations import product
+
+        return [(0, product("x", l)), (self.rows, product("h", l))]
+
     def step_sym(self, quantity: str, l: int, time: int | None) -> Any:
         """The gates [r, z, n]⁽ˡ⁾_τ, h⁽ˡ⁾_τ, ∂ℓ/∂h⁽ˡ⁾_τ."""
         if quantity == "gates":

@@ -27,6 +27,12 @@ def part(base: str, which: str, gate: str, l: int, t: int | str) -> Sym:
     return Sym(base, l, (which, gate), vector=True, time=t, group=True)
 
 
+def product(which: str, l: int, t: int | str | None = None) -> Sym:
+    """One of s⁽ˡ⁾_τ's two products, whole: W's s⁽ˡ⁾_{x} = W [1; x_τ] (which "x") or U's s⁽ˡ⁾_{h} =
+    U [1; h_{τ−1}] (which "h"), each with its own bias; n reads r ⊙ s_{h,n}."""
+    return Sym("s", l, (which,), vector=True, time=t, group=True)
+
+
 def gate_sym(gate: str, l: int, t: int | str) -> Sym:
     return Sym(gate, l, vector=True, time=t)
 

@@ -255,11 +255,11 @@ class Recurrent(LayerKind):
 
     def panel_units(self, quantity: str, count: int) -> list[tuple[str, str, int | None]]:
         """A gated layer's rows of s, δ, the gates and [W │ U] by gate and unit (a GRU's s: W's product,
-        then U's, each by gate); c, h, ∂ℓ/∂h, ∂ℓ/∂c by unit."""
+        then U's, each by gate, each part named by ``panel_parts``); c, h, ∂ℓ/∂h, ∂ℓ/∂c by unit."""
         if self.gates == 1 or count % self.rows:
             return super().panel_units(quantity, count)
-        parts = ("",) if count == self.rows else ("x ", "h ")  # a GRU's s: sx, then sh
-        return [(part, "ō" if g == "o" else g, b) for part in parts for g in self.gate_order for b in range(1, self.h + 1)]
+        return [("", "ō" if g == "o" else g, b) for _ in range(count // self.rows) for g in self.gate_order
+                for b in range(1, self.h + 1)]
 
     def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
         """U's entries as the kind names them wherever a profile shows one (u₃,₁², a GRU's U bias u²_{r,3,b}:
