@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .sheet import LayerPanels, panels
 from .stepping import MessageLine, TextLine, fit_head, status_room
@@ -63,7 +63,9 @@ class LoadingScreen(Screen[None]):
         with LayerPanels(id="layers"):
             if self.views is not None:
                 yield from panels(self.views, 4)
-        yield Footer(show_command_palette=False, compact=True)
+        # the footer's row, blank: Textual's Footer (a widget per key and their style sheet, about a
+        # thirtieth of the frame's instructions) comes with the network screen, whose keys it shows
+        yield Static(id="footer-room")
         self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
 
     def on_key(self, event: events.Key) -> None:
