@@ -119,10 +119,13 @@ class BoardText(Host):
             return self.spec.layer_kinds[key.layer - 1].weight_position(int(cell[2]), int(cell[3]))
         return None
 
+    status_width: int | None = None  # the terminal's width the status was last shown at
+
     def _show_status(self) -> None:
         """The status in its room at this width (``status_room``), the equation in the rows it leaves."""
         status = self.query_one("#status", TextLine)
-        status.room = status_room(self.app.size.width)
+        self.status_width = self.app.size.width
+        status.room = status_room(self.status_width)
         status.show(self.status_text())
 
     def _show_equation(self, text: str) -> None:

@@ -149,7 +149,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
 
     def on_resize(self) -> None:
         self.place_side()
-        if self.is_mounted and self.stepper is not None:  # the status's room and rows at the new width
+        if self.status_width not in (None, self.app.size.width):  # the status's room and rows at the new width
             self._show_status()
             self._show_equation(self.equation_text())
 
