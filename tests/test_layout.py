@@ -395,3 +395,48 @@ def test_a_stacked_edge_goes_up_a_column_or_is_drawn_as_the_others():
         assert all(lay.cells[(x, yy)][1] == i for yy in range(y + 1, a.y - 1))
     joined = layout(sizes, edges + [("b1", "a2")], stacked=frozenset({("a1", "b1"), ("a2", "b2")}))
     assert not joined.up_arrows and joined.boxes["b1"].rank > joined.boxes["a1"].rank
+
+
+STEADY_STEPS = 40  # moons' status is at its longest from step 33, parity's from step 10, xor's from step 24
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
+@pytest.mark.parametrize("name", ["xor", "moons", "iris", "deep_sigmoid", "parity"])
+async def test_the_panels_keep_their_row_from_the_loading_screen_on(name, size):
+    """`bptui FILE`: the layer panels' top row is the same on the loading screen's last frame, on the
+    network screen's first and after each of the first steps, however the status's text wraps (issue
+    24: at 80×24 the status took four lines where the loading screen kept three, and at 120×40 moons'
+    status grew a line at its sixth step); the status shows all of its text, and the equation two
+    lines at least (it gives a line to a status that wraps to one more)."""
+    from textual.content import Content
+
+    from bptui.core.util import validate
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    path = str(NETWORKS / f"{name}.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    rows: list[tuple[str, int]] = []
+    load = app.load_network
+
+    def load_network() -> None:  # right after the loading screen's frame
+        rows.append(("loading screen", app.screen.query_one("#layers").region.y))
+        load()
+
+    app.load_network = load_network  # type: ignore[method-assign]
+    async with app.run_test(size=size) as pilot:
+        while app.main is None or app.screen is not app.main:
+            await pilot.pause()
+        await pilot.pause()
+        screen = app.main
+        status, equation = screen.query_one("#status"), screen.query_one("#equation")
+        for step in range(STEADY_STEPS + 1):
+            if step:
+                screen.action_next()
+                await pilot.pause()
+            rows.append((f"step {step}", screen.query_one("#layers").region.y))
+            width = status.content_region.width
+            assert len(Content(screen.status_text()).wrap(width)) <= status.content_region.height, step
+            assert equation.content_region.height >= 2  # a line at most given up to the status
+        assert len({y for _, y in rows}) == 1, rows

@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from ..core.engine.kind import layers_text
 from ..core.formulas.notation import num, vec
 from .modes import Host
-from .stepping import TextLine
+from .stepping import TextLine, fit_head, status_room, text_rows
 
 
 class BoardText(Host):
@@ -119,8 +119,19 @@ class BoardText(Host):
             return self.spec.layer_kinds[key.layer - 1].weight_position(int(cell[2]), int(cell[3]))
         return None
 
+    status_width: int | None = None  # the terminal's width the status was last shown at
+
+    def _show_status(self) -> None:
+        """The status in its room at this width (``status_room``), the equation in the rows it leaves."""
+        status = self.query_one("#status", TextLine)
+        self.status_width = self.app.size.width
+        status.room = status_room(self.status_width)
+        status.show(self.status_text())
+
     def _show_equation(self, text: str) -> None:
-        """Three lines, cut with a pointer to x when longer; the whole of it when x is on."""
+        """Three lines (fewer when the status needs more than its room: ``fit_head``), cut with a
+        pointer to x when longer; the whole of it when x is on."""
+        room = fit_head(self, self.query_one("#status", TextLine))
         box = self.query_one("#equation-box")
         widget = self.query_one("#equation", TextLine)
         if box.has_class("whole"):
@@ -128,13 +139,16 @@ class BoardText(Host):
             return
         width = self._equation_width()
         lines = 0
-        for line in text.split("\n"):  # a line of more characters than three lines' cells needs more
-            lines += 4 if len(line) > 3 * width else -(-max(cell_len(line), 1) // width)
-            if lines > 3:  # (no need to measure the rest: long equations are thousands of characters)
+        for line in text.split("\n"):  # a line of more characters than the lines' cells needs more
+            lines += room + 1 if len(line) > room * width else -(-max(cell_len(line), 1) // width)
+            if lines > room:  # (no need to measure the rest: long equations are thousands of characters)
                 break
-        if lines > 3:
-            keep = 3 * width - 24
-            text = text[:keep] + " … (x: the whole equation)"
+        if lines > room:  # cut where the pointer to x still fits in the lines, wrapped at spaces
+            pointer = " … (x: the whole equation)"
+            keep = room * width - cell_len(pointer)
+            while keep > 0 and text_rows(text[:keep] + pointer, width) > room:
+                keep -= 8
+            text = text[:keep] + pointer
         widget.update(text, layout=False)
 
     def action_whole_equation(self) -> None:

@@ -6,12 +6,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual import events
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from .fitting import Fits
 
-class SteadyFooter(Footer):
+
+class SteadyFooter(Fits, Footer):
     """A Footer that rebuilds its keys only when they change. Textual's recomposes at every push
     and pop of a screen above its own (its screen's bindings are refreshed then, unchanged): on the
     stepping screen that is fourteen keys mounted again under every dialog, about 40 ms of the
@@ -38,7 +39,7 @@ class SteadyFooter(Footer):
         yield from super().compose()
         self.call_after_refresh(self._fit)
 
-    def on_resize(self, event: events.Resize) -> None:
+    def fit_size(self) -> None:
         self._fit()
 
     def _fit(self) -> None:

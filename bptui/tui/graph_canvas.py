@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
+from .fitting import Fits
 from .guard import GuardedPump
 from .panel_base import with_offsets
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
@@ -54,7 +55,7 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))
 
 
-class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
+class GraphCanvas(Fits, GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
         "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
@@ -199,7 +200,7 @@ class GraphCanvas(GuardedPump, ScrollView, can_focus=True):
         boxes = [self.grid.boxes[n] for n in found]
         return Region.from_union([Region(b.x - 2, b.y - 1, b.w + 4, b.h + 2) for b in boxes])
 
-    def on_resize(self) -> None:
+    def fit_size(self) -> None:
         self._follow()
 
     # -- drawing ----------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .sheet import LayerPanels, panels
-from .stepping import MessageLine, TextLine
+from .stepping import MessageLine, TextLine, fit_head, status_room
 from .view import document_views
 
 
@@ -54,7 +54,7 @@ class LoadingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         doc = self.doc
         shape = "-".join(_layer_text(layer) for layer in doc["layers"])
-        yield TextLine(id="status")
+        yield TextLine(id="status", steady=True)
         with VerticalScroll(id="equation-box", can_focus=False):
             yield TextLine(id="equation")
         yield MessageLine(id="message")
@@ -63,7 +63,9 @@ class LoadingScreen(Screen[None]):
         with LayerPanels(id="layers"):
             if self.views is not None:
                 yield from panels(self.views, 4)
-        yield Footer(show_command_palette=False, compact=True)
+        # the footer's row, blank: Textual's Footer (a widget per key and their style sheet, about a
+        # thirtieth of the frame's instructions) comes with the network screen, whose keys it shows
+        yield Static(id="footer-room")
         self.status = f"{self.name_text} · {shape} · {doc.get('loss', 'squared')} loss"
 
     def on_key(self, event: events.Key) -> None:
@@ -78,5 +80,16 @@ class LoadingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.title = f"bptui · {self.name_text}"
-        self.query_one("#status", TextLine).show(self.status)
         self.query_one("#equation", TextLine).show("Loading the network…")
+        self._show_status()
+
+    def on_resize(self) -> None:
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The status in the room the network screen's status will have at this width (``status_room``):
+        the panels stay where they are when the network screen takes this one's place."""
+        status = self.query_one("#status", TextLine)
+        status.room = status_room(self.app.size.width)
+        status.show(self.status)
+        fit_head(self, status)

@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
+from .fitting import Fits
 from .panel_base import NumberSheet, marked_edges, panel_css, with_offsets
 from .view import cell_width
 from .view import runs as _runs
@@ -37,7 +38,7 @@ from .view import runs as _runs
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
 
 
-class MapSheet(NumberSheet):
+class MapSheet(Fits, NumberSheet):
     """One map layer's panel (see the module's docstring)."""
 
     DEFAULT_CSS = panel_css("MapSheet", 24)
@@ -149,7 +150,7 @@ class MapSheet(NumberSheet):
                 bands.append([name])
         return stacked, bands
 
-    def on_resize(self) -> None:
+    def fit_size(self) -> None:
         """A new width may change the arrangement: build the lines again when it does (a scrollbar
         that comes or goes changes the width too)."""
         width = self.room().width
@@ -160,7 +161,7 @@ class MapSheet(NumberSheet):
         self._avail = width
 
     def watch_show_vertical_scrollbar(self) -> None:
-        self.on_resize()
+        self.fit_size()
 
     def _legend(self) -> str:
         """The bottom border's legend for the × marks, or ""."""

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from ..core.formulas.notation import sup
 from ..core.engine.stepper import Stepper
+from .fitting import Fits
 
 if TYPE_CHECKING:
     from ..core.teaching.explain import Cell
@@ -24,7 +25,7 @@ GRAPH_KEYS = "[ ] scroll sideways · c: the panels again"
 """The hint under the computation graph's title: the keys that move it."""
 
 
-class NetworkDiagrams(Container):
+class NetworkDiagrams(Fits, Container):
     DEFAULT_CSS = """
     NetworkDiagrams { height: 1fr; display: none; }
     NetworkDiagrams #diagram-title { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
@@ -87,7 +88,7 @@ class NetworkDiagrams(Container):
 
         return self.query_one(f"#canvas-{self.mode}", GraphCanvas)
 
-    def on_resize(self) -> None:
+    def fit_size(self) -> None:
         self._show_title()
 
     def _show_title(self) -> None:

@@ -78,7 +78,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         from .net_diagrams import NetworkDiagrams
 
         with self.app.batch_update():
-            self.query_one("#status", TextLine).show(self.status_text())
+            self._show_status()
             self._show_equation(self.equation_text())
             self.show_panels()
             self.query_one(NetworkDiagrams).refresh_from(self.digits, self.asked)
@@ -149,6 +149,9 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
 
     def on_resize(self) -> None:
         self.place_side()
+        if self.status_width not in (None, self.app.size.width):  # the status's room and rows at the new width
+            self._show_status()
+            self._show_equation(self.equation_text())
 
     def place_side(self) -> None:
         """The side panel and the map beside the layer panels when these keep their minimum width

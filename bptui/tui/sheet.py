@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..core.formulas.notation import sup
+from .fitting import Fits
 from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
 from .view import LayerView, cell_width, runs
 
@@ -23,7 +24,7 @@ __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panel
 HEADER_LINES = 2
 
 
-class LayerSheet(NumberSheet):
+class LayerSheet(Fits, NumberSheet):
     """A scrollable table of one layer's quantities, with a cell cursor when it has focus."""
 
     DEFAULT_CSS = panel_css("LayerSheet", 18)
@@ -38,6 +39,7 @@ class LayerSheet(NumberSheet):
         self.stacked, self.ncols = False, 0
         self.pitch, self.lead = 1, 0
         self._avail = 0  # the content width the columns were laid out for
+        self._room = Size(0, 0)  # the room (``room()``) they were laid out in
         self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
@@ -114,7 +116,8 @@ class LayerSheet(NumberSheet):
         v = self.view
         self.cw = cell_width(self.digits)
         self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
-        avail = self.room().width or 10**6
+        self._room = self.room()
+        avail = self._room.width or 10**6
         self._avail = avail
         n = v.W.shape[1]
         self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
@@ -154,7 +157,7 @@ class LayerSheet(NumberSheet):
         blocks = [("G", self._heading("G"), v.G)] if self.stacked and v.G.shape[1] else []
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
-    def on_resize(self) -> None:
+    def fit_size(self) -> None:
         old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead)
         self._layout_columns()
         if (self.stacked, self.ncols, self.cw, self.pitch, self.lead) != old:
@@ -162,9 +165,10 @@ class LayerSheet(NumberSheet):
 
     def watch_show_vertical_scrollbar(self) -> None:
         """A scrollbar that comes or goes changes the room: lay the columns out again (a transient
-        scrollbar while the screen settles used to leave W with hidden columns beside blank ones)."""
-        if self.room().width != self._avail:
-            self.on_resize()
+        scrollbar while the screen settles used to leave W with hidden columns beside blank ones; a
+        tall panel's rows spread over its height)."""
+        if self.room() != self._room:
+            self.fit_size()
 
     watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rich.cells import cell_len
 from textual import on
 from textual._compositor import Compositor
+from textual.content import Content
 from textual.geometry import Region
 from textual.reactive import var
 from textual.screen import Screen
@@ -35,36 +36,86 @@ if TYPE_CHECKING:
 MIN_DIGITS, MAX_DIGITS = 1, 8
 
 
+EQUATION_LINES = 3  # the equation's lines under the status, when the status keeps to its room (x: the whole)
+EQUATION_LEAST = 2  # the fewest it gives up rows to a longer status for: a status longer still moves the panels
+WIDE_STATUS = 120  # columns from which the status's second line (the example, the step, the loss) fits a row
+
+
+def status_room(width: int) -> int:
+    """The rows the status keeps on a terminal ``width`` columns wide, on the loading screen and the
+    network screen alike: its three lines (the network; the example and the step; o⁽⁰⁾ and what is
+    next), and under 120 columns a fourth for the second line, which wraps there. A status that
+    needs more takes them from the equation's lines (fit_head): the panels below keep their row."""
+    return 3 if width >= WIDE_STATUS else 4
+
+
+def text_rows(text: str, width: int) -> int:
+    """The rows ``text`` takes wrapped at ``width`` cells, as Textual wraps it (at spaces)."""
+    rows = 0
+    for line in text.split("\n"):
+        rows += 1 if cell_len(line) <= width else len(Content(line).wrap(width))
+    return rows
+
+
+def fit_head(screen: Screen, status: TextLine) -> int:
+    """Give the equation (``#equation`` in ``#equation-box``) the rows of the head that the status
+    leaves: the status and the equation together keep ``status_room`` + ``EQUATION_LINES`` rows
+    (with the box's two rules), so that the panels under them keep their row, from the loading
+    screen's frame on, while the status's text wraps to a line more (xor's and moons' at 80
+    columns, moons' and iris's at 120). The equation keeps ``EQUATION_LEAST`` lines: a status
+    longer still (a transformer's) moves the panels down, once, at the network screen's first frame
+    or at the step that makes it longer. With x (the whole equation) its box takes what it needs.
+    Returns the equation's lines."""
+    box = screen.query_one("#equation-box")
+    lines = max(EQUATION_LEAST, EQUATION_LINES - max(0, (status.lines or 0) - status.room))
+    fit = (box.has_class("whole"), lines)
+    if getattr(screen, "_head_fit", None) != fit:
+        screen._head_fit = fit  # type: ignore[attr-defined]
+        equation = screen.query_one("#equation")
+        whole = fit[0]  # its height is the style sheet's (auto) then: an inline height would win over it
+        box.styles.height = None if whole else lines + 2
+        equation.styles.height = None if whole else lines
+    return lines
+
+
 class TextLine(Static):
     """A line of text (status, equation) that asks for a new layout only when its height may
     change: a layout pass would redraw the whole screen."""
 
+    room = 0
+    """Rows a steady line keeps at least (``status_room``)."""
+
     def __init__(self, steady: bool = False, **kwargs: Any) -> None:
-        """``steady``: the line keeps the most lines its text took at this width, so that a text one
-        line shorter (the status between two steps) does not move everything below it."""
+        """``steady``: the line keeps the most lines its text took at this width (and ``room`` at
+        least), so that a text one line shorter (the status between two steps) does not move
+        everything below it."""
         super().__init__(markup=False, **kwargs)
         self.lines: int | None = None  # lines the widget took at the last update
         self.steady = steady
         self._width = 0  # the width ``lines`` was counted at
-        self._shown: tuple[str, int] | None = None  # the text shown, and the width it was shown at
+        self._shown: tuple[str, int, int] | None = None  # the text shown, the width and its rows then
         self._changed: list[int] | None = None  # the lines an update changes (None: all of them)
 
     def show(self, text: str) -> None:
-        width = max(self.content_region.width, 1)
+        width = self.content_region.width
+        if not width and self.steady:  # before the first layout: the screen's width, less the padding
+            width = self.app.size.width - self.styles.padding.width
+        width = max(width, 1)
         parts = text.split("\n")
-        lines = sum(-(-max(cell_len(line), 1) // width) for line in parts)
-        if self.steady and self.content_region.width:  # (not before the first layout: no width yet)
+        natural = lines = text_rows(text, width)
+        if self.steady and width > 1:
             if width == self._width and self.lines is not None:
                 lines = max(lines, self.lines)
+            lines = max(lines, self.room)
             self._width = width
             self.styles.min_height = lines  # a layout pass only when it changes
         layout = lines != self.lines
-        shown, self._shown = self._shown, (text, width)
+        shown, self._shown = self._shown, (text, width, natural)
         if not layout and shown is not None and shown[1] == width:
-            # the same lines, none wrapped: only those whose text changed are drawn again (a
-            # status's first line names the network, and a line drawn costs Textual the same)
+            # the same lines, none wrapped, now or before: only those whose text changed are drawn again
+            # (a status's first line names the network, and a line drawn costs Textual the same)
             before = shown[0].split("\n")
-            if len(before) == len(parts) and len(parts) == lines:
+            if len(before) == len(parts) == natural == shown[2]:
                 self._changed = [y for y, (a, b) in enumerate(zip(before, parts)) if a != b]
         try:
             self.update(text, layout=layout)

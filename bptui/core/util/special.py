@@ -30,10 +30,12 @@ code runs in float64.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time (the reader child's start-up)
+    from numpy.typing import ArrayLike, NDArray
 
 _SPLIT = 1.5  # series below, continued fraction from here on
 # levels of the continued fraction for the smallest argument it gets (from 1.5, 2, 2.5, 3 on): with

@@ -1,0 +1,40 @@
+"""Widgets that lay themselves out for their size, and do so whether or not their Resize arrives.
+
+Textual sends a widget a Resize when a layout of its screen changes its region. It can lose one: the
+compositor rebuilds its map of every widget lazily, when a widget's region is asked for (a scroll, a
+lookup) between a change and the next layout, and that layout then sees no change and sends no Resize
+(opening the explanation left the layer panels side by side in a column half as wide). A ``Fits``
+widget lays itself out (``fit_size``) on a Resize and, after every layout of its screen (the
+screen's ``screen_layout_refresh_signal``), when its size is not the one it was laid out for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.geometry import Size
+
+
+class Fits:
+    """Mixed into a Widget that lays itself out for its size in ``fit_size``."""
+
+    _fitted: Size | None = None  # the size fit_size last laid the widget out for
+
+    def on_mount(self) -> None:  # Textual calls each class's handler along the MRO: the widget's own too
+        screen: Any = self.screen  # type: ignore[attr-defined]
+        screen.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def _laid_out(self, screen: Any) -> None:
+        if self.size != self._fitted:  # type: ignore[attr-defined]
+            self.fit()
+
+    def fit(self) -> None:
+        """Lay the widget out for its size now."""
+        self._fitted = self.size  # type: ignore[attr-defined]
+        self.fit_size()
+
+    def fit_size(self) -> None:
+        """What the widget does for a new size (subclasses)."""
