@@ -225,7 +225,7 @@ def test_nielsen_names_an_examples_cost_below_it(capsys):
 def test_a_sequences_cost_per_time_step_names_the_example_first():
     lines = [text for text, _ in forward_lines("count_tokens", "nielsen", 28)]  # step 28: example 1's loss
     assert "C₁,₁ = −Σₖ y₁,ₖ log(a⁴₁,ₖ) = −log(0.1639) = 1.808" in lines and lines[-6].startswith("C₁,₂ = ")
-    assert lines[-2].startswith("C₁ = Σ_τ C_1,τ = 1.808 + 1.809 + 1.4205 + 1.4205 + 1.4205 = 7.879")
+    assert lines[-2].startswith("C₁ = Σ_τ C_{1,τ} = 1.808 + 1.809 + 1.4205 + 1.4205 + 1.4205 = 7.879")
 
 
 def test_a_courses_profile_chooses_how_an_example_is_indexed(tmp_path, capsys):
@@ -265,22 +265,22 @@ def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
 
     adam = _with_optimizer(tmp_path, "adam")
     text = _trace(capsys, adam, "--notation", "goodfellow")
-    assert ("37. [update] s⁽¹⁾ ← β₁ s⁽¹⁾ + (1 − β₁) ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + (1 − 0.9) "
+    assert ("37. [update] s⁽¹⁾ ← ρ₁ s⁽¹⁾ + (1 − ρ₁) ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + (1 − 0.9) "
             "[[0.05375, −0.0312], [0.03137, 0.06086]] = [[0.005375, −0.00312], [0.003137, 0.006086]];   "
-            "r⁽¹⁾ ← β₂ r⁽¹⁾ + (1 − β₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = ") in text
-    assert "s\u0302⁽¹⁾ = s⁽¹⁾/(1 − β₁ᵗ) = [[0.005375, −0.00312], [0.003137, 0.006086]]/(1 − 0.9¹) = " in text
+            "r⁽¹⁾ ← ρ₂ r⁽¹⁾ + (1 − ρ₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = ") in text
+    assert "s\u0302⁽¹⁾ = s⁽¹⁾/(1 − ρ₁ᵗ) = [[0.005375, −0.00312], [0.003137, 0.006086]]/(1 − 0.9¹) = " in text
     assert "W⁽¹⁾ ← W⁽¹⁾ − ε s\u0302⁽¹⁾/(√r\u0302⁽¹⁾ + δ) = " in text and "m⁽" not in text and "v⁽" not in text
     latex = _export(capsys, adam, "--notation", "goodfellow", "--format", "latex")
-    assert r"\hat{s}^{(1)} &= \frac{s^{(1)}}{1 - \beta_1^{t}}" in latex and r"\hat{r}^{(1)}" in latex
-    assert r"$s^{(l)} \leftarrow \beta_1 s^{(l)} + (1 - \beta_1) \nabla_{W^{(l)}} J$" in _export(
+    assert r"\hat{s}^{(1)} &= \frac{s^{(1)}}{1 - \rho_1^{t}}" in latex and r"\hat{r}^{(1)}" in latex
+    assert r"$s^{(l)} \leftarrow \rho_1 s^{(l)} + (1 - \rho_1) \nabla_{W^{(l)}} J$" in _export(
         capsys, adam, "--notation", "goodfellow")
     stepper = Stepper(load_any(adam), notation=PROFILES["goodfellow"])
     for _ in range(38):
         stepper.forward()
     lines = explain(stepper, Cell("W", 1, 1, 1), 4).text().splitlines()
-    assert lines[1:4] == ["  s₁,₁⁽¹⁾ ← β₁ s₁,₁⁽¹⁾ + (1 − β₁) ∇_w₁,₁⁽¹⁾ J", "          = 0.9·0 + (1 − 0.9)·0.05375",
+    assert lines[1:4] == ["  s₁,₁⁽¹⁾ ← ρ₁ s₁,₁⁽¹⁾ + (1 − ρ₁) ∇_w₁,₁⁽¹⁾ J", "          = 0.9·0 + (1 − 0.9)·0.05375",
                           "          = 0.005375"]
-    assert lines[4] == "  r₁,₁⁽¹⁾ ← β₂ r₁,₁⁽¹⁾ + (1 − β₂)·(∇_w₁,₁⁽¹⁾ J)²"
+    assert lines[4] == "  r₁,₁⁽¹⁾ ← ρ₂ r₁,₁⁽¹⁾ + (1 − ρ₂)·(∇_w₁,₁⁽¹⁾ J)²"
     assert "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " in _trace(capsys, adam)
     assert "m^[1] ← β₁ m^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")
     momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
@@ -385,7 +385,7 @@ def test_a_dense_layers_gradient_above_a_sequence_is_worked_as_g_over_m():
 
 def test_goodfellows_adam_r_takes_r_from_a_kinds_r(tmp_path, capsys):
     """goodfellow's second moment r is a letter of the profile's own: a GRU's reset gate r and attention's row
-    sums r give way to ρ (the clash table), with every optimizer; the lecture and nielsen keep r."""
+    sums r give way to ϱ (ρ is his decay rates ρ₁, ρ₂) (the clash table), with every optimizer; the lecture and nielsen keep r."""
     import json
 
     with open(resolve("gru_parity"), encoding="utf-8") as f:
@@ -394,7 +394,7 @@ def test_goodfellows_adam_r_takes_r_from_a_kinds_r(tmp_path, capsys):
     path = tmp_path / "gru_adam.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     text = _trace(capsys, str(path), "--notation", "goodfellow")
-    assert "[forward] [ρ, z, n]⁽¹⁾₁ = [σ(a⁽¹⁾_{1,x,ρ} + a⁽¹⁾_{1,h,ρ}), σ(a⁽¹⁾_{1,x,z} + a⁽¹⁾_{1,h,z}), " in text
-    assert "r⁽¹⁾ ← β₂ r⁽¹⁾ + (1 − β₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = " in text and "r⁽¹⁾_" not in text
-    assert "ρ" not in _trace(capsys, str(path), "--notation", "nielsen") and "[r, z, n]⁽¹⁾₁ = " in _trace(capsys, str(path))
-    assert PROFILES["goodfellow"].clashes()["r"].latex == r"\rho" and "r" not in PROFILES["nielsen"].clashes()
+    assert "[forward] [ϱ, z, n]⁽¹⁾₁ = [σ(a⁽¹⁾_{1,x,ϱ} + a⁽¹⁾_{1,h,ϱ}), σ(a⁽¹⁾_{1,x,z} + a⁽¹⁾_{1,h,z}), " in text
+    assert "r⁽¹⁾ ← ρ₂ r⁽¹⁾ + (1 − ρ₂) ∇_W⁽¹⁾ J⊙∇_W⁽¹⁾ J = " in text and "r⁽¹⁾_" not in text
+    assert "ϱ" not in _trace(capsys, str(path), "--notation", "nielsen") and "[r, z, n]⁽¹⁾₁ = " in _trace(capsys, str(path))
+    assert PROFILES["goodfellow"].clashes()["r"].latex == r"\varrho" and "r" not in PROFILES["nielsen"].clashes()

@@ -148,8 +148,18 @@ def notation_text(notation=None) -> str:
     symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
     choices = "\n".join(f"  {what}: {how}\n      {PANEL_NOTES[what].get(how, '')}"
                         for what, how in rows if what in PANEL_NOTES)
-    about = f": {notation.description}" if notation.description else ""
-    return f"NOTATION ({notation.name}{about})\n{_table(symbols)}\n{choices}"
+    return f"NOTATION ({notation_title(notation)})\n{_table(symbols)}\n{choices}"
+
+
+def notation_title(notation) -> str:
+    """The profile's name and its description, the name once: a description that opens with the
+    name (cs231n's "CS231n: row vectors, …", names being alike in any case) is the title itself."""
+    about = notation.description
+    if not about:
+        return notation.name
+    if about.lower().startswith(notation.name.lower()) and not about[len(notation.name):len(notation.name) + 1].isalnum():
+        return about
+    return f"{notation.name}: {about}"
 
 
 def help_text(spec=None, notation=None) -> str:

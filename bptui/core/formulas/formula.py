@@ -186,6 +186,8 @@ class Equation:
     bindings: dict = field(default_factory=dict)  # node → its exact value, for evaluating the forms
     note: str = ""
     planned: int | None = None  # the digits :func:`plan` gave its operands their extra digits for
+    # the symbols the note names, each written where a {} stands in ``note``, by the printer (in its notation)
+    note_syms: tuple["Node", ...] = ()
 
     @property
     def result(self) -> Node:
@@ -1252,6 +1254,11 @@ OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     **{name: ("W", (name,), None) for name in "QKVO"}}
 
 
+# the symbols a weight w_b,a has of its own in an update (optim.update_formulas): its g = G + 2λw̃ and an
+# optimizer's state (momentum's v, Adam's m, v and m̂, v̂), indexed as the weight is
+WEIGHT_OWN = frozenset({"g", "m", "v"})
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1285,10 +1292,14 @@ class Printer:
                 return shown, P.gradient
             return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub), group=True), None
         if base == "ℓ" and s.layer is not None and P.example_index == "sub":  # nielsen's C_x: the example below
-            s = replace(s, layer=None, time=None, sub=(s.layer, *(() if s.time is None else (s.time,)), *sub))
+            # at τ the example comes first, as a time step's index group: C₁,₂, C_{1,τ} (the printers' time form)
+            s = (replace(s, layer=None, sub=(s.layer, *sub)) if s.time is None else
+                 replace(s, layer=None, time=s.layer, sub=(s.time, *sub)))
             return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
+        elif P.separate_bias and base in WEIGHT_OWN and len(sub) == 2 and sub[-1] == 0 and not s.group:
+            sub = sub[:-1]  # a bias's own g and optimizer state, indexed as the bias is: s₁ beside b₁, not s₁,₀
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
             # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
             sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
@@ -1497,6 +1508,14 @@ class Printer:
             shown = [*kept[:head], None, *kept[-2:]]
         self.elisions.append((n, n - len(shown) + 1, zeros))
         return shown
+
+    def note(self, eq: Equation) -> str:
+        """The equation's note, its symbols (``note_syms``) printed where its {} stand."""
+        if not eq.note_syms:
+            return eq.note
+        words = eq.note.split("{}")
+        assert len(words) == len(eq.note_syms) + 1, eq.note
+        return "".join(w + self.p(s) for w, s in zip(words, eq.note_syms)) + words[-1]
 
     def ellipsis(self) -> str:
         return "…"
@@ -1740,7 +1759,7 @@ class TextPrinter(Printer):
     def equation(self, eq: Equation) -> str:
         eq = self.planned(eq)
         text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
-        return text + (f"   ({eq.note})" if eq.note else "")
+        return text + (f"   ({self.note(eq)})" if eq.note else "")
 
     def chain(self, eq: Equation) -> list[str]:
         """The equation one form a line, the ``=`` signs aligned (explanations)."""
@@ -1750,7 +1769,7 @@ class TextPrinter(Printer):
         lines = [f"{lhs} {eq.rel} {self.p(eq.forms[0])}"]
         lines += [f"{pad} = {self.p(f)}" for f in eq.forms[1:]]
         if eq.note:
-            lines[0] += f"   ({eq.note})"
+            lines[0] += f"   ({self.note(eq)})"
         return lines
 
 

@@ -98,7 +98,8 @@ class Profile:
     def clashes(self) -> dict[str, Symbol]:
         """The letters of an optimizer or a kind that this profile's own symbols take, each with the
         one written instead (:data:`CLASHES`: the first alternative the profile leaves free)."""
-        used = self._used() | {s.text for s in self.own_letters().values()}  # goodfellow's Adam r beside a kind's r
+        # goodfellow's Adam r beside a kind's r; his decay rates ρ₁, ρ₂ take the letter ρ itself (its stem)
+        used = self._used() | {t for s in self.own_letters().values() for t in (s.text, _stem(s.text))}
         return {letter: next((alt for alt in alts if alt.text not in used), alts[-1].primed())
                 for letter, alts in CLASHES.items() if letter.rpartition(":")[2] in used}
 
@@ -232,6 +233,11 @@ def shown_ref(ref: Any, P: "Profile", L: int, ones: frozenset[int] = frozenset()
     return ref
 
 
+def _stem(text: str) -> str:
+    """A symbol's letter without its subscript digits: ρ₁ → ρ."""
+    return text.rstrip("₀₁₂₃₄₅₆₇₈₉")
+
+
 def _superscriptable(text: str) -> bool:
     return all(ch in "0123456789()+-nlLk" for ch in text)
 
@@ -271,7 +277,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
-            letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))))),  # Algorithm 8.7
+            # Algorithm 8.7: moments s and r, decay rates ρ₁ and ρ₂ (step size ε and constant δ: CLASHES's ε)
+            letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))),
+                     ("adam:β₁", (_s("ρ₁", r"\rho_1"),)), ("adam:β₂", (_s("ρ₂", r"\rho_2"),)))),
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),

@@ -110,7 +110,9 @@ def update(opt: Optimizer, W: np.ndarray, G: np.ndarray, state: OptState,
 
 # -- how the lecture writes each optimizer ----------------------------------------------------------
 ETA, LAMBDA, MU = Sym("η", latex=r"\eta"), Sym("λ", latex=r"\lambda"), Sym("μ", latex=r"\mu")
-BETA1, BETA2, EPS, T = Sym("β₁", latex=r"\beta_1"), Sym("β₂", latex=r"\beta_2"), Sym("ε", latex=r"\epsilon"), Sym("t")
+# Adam's decay rates are Adam's own letters (goodfellow writes ρ₁, ρ₂: his Algorithm 8.7, profiles.Profile.letters)
+BETA1, BETA2 = Sym("β₁", latex=r"\beta_1", own="adam"), Sym("β₂", latex=r"\beta_2", own="adam")
+EPS, T = Sym("ε", latex=r"\epsilon"), Sym("t")
 
 
 def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None = None) -> list[tuple[Sym, str, Node]]:

@@ -29,7 +29,7 @@ from ...formulas.formula import Arr, Call, Equation, Node, Num, Op, Partial, Ref
 from ...formulas.notation import sup
 from ..rnn import equations as seq_eqs
 from . import steps
-from .layer import Attention
+from .layer import WEIGHTS, Attention
 
 NAMES = {"q": "q", "k": "k", "v": "v", "scores": "e", "a": "a", "z": "z", "o": "o"}
 
@@ -58,15 +58,27 @@ def rows_with_one(base: str, l: int) -> Sym:
     return Sym(base, l, vector=True, accent="tilde")
 
 
+def named(kind_letter: str, *sub: str, l: int | None = None) -> Sym:
+    """An attention quantity as a note names it (q_τ, e_τ,τ′, a_τ,τ′: attention's own letters, which a
+    profile's printer renames as the equations' — α in nielsen), without a layer unless ``l``."""
+    return Sym(kind_letter, l, tuple(sub), latex=r"\delta" if kind_letter == "δ" else None, own="attention",
+               counts=len(sub))
+
+
+_LOSS = Sym("ℓ", latex=r"\ell")
+
+
 def _eq(lhs: Node, form: Node, env: dict[Any, np.ndarray], result: np.ndarray, ref: Ref | None,
-        rel: str = "=", note: str = "", exact: dict[Any, float] | None = None) -> Equation:
+        rel: str = "=", note: str = "", exact: dict[Any, float] | None = None,
+        note_syms: tuple[Node, ...] = ()) -> Equation:
     """``lhs`` = ``form`` with the numbers of ``env`` filled in, = ``result`` (``exact``: symbols bound to
     numbers printed as they are, a group's size m)."""
     exact = exact or {}
     numbers: dict[Node, Node] = {k: Arr(np.asarray(v), means=k) for k, v in env.items()}
     numbers.update({k: Num(float(v), exact=True) for k, v in exact.items()})
     filled = substitute(form, numbers)
-    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {**env, **exact}, note)
+    return Equation(lhs, (form, filled, Arr(np.asarray(result), ref)), rel, {**env, **exact}, note,
+                    note_syms=note_syms)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
@@ -151,7 +163,7 @@ def at_time(net: Network, eq: Equation, t: int) -> Equation:
         return n
 
     bindings = {(swap_sym(k) if isinstance(k, Sym) else k): v for k, v in eq.bindings.items()}
-    return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
+    return replace(eq, lhs=_rebuild(eq.lhs, f), forms=tuple(_rebuild(form, f) for form in eq.forms), bindings=bindings)
 
 
 def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
@@ -194,9 +206,15 @@ def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[E
         up, inner = Partial(ell, Sym("o", l, vector=True, time=tau)), Partial(ell, Sym("x", l + 1, vector=True, time=tau))
         env = {up: steps.from_above(net, st, l, tau), inner: net.kinds[l].sequence_sent(st, l + 1, tau)}
         out.append(_eq(Partial(ell, Sym("x", l, vector=True, time=tau)), add(up, inner), env, value[i],
-                       Ref("delta", l, (tau - 1,)), note=f"x_τ reaches ℓ twice: through the skip (∂ℓ/∂o{sup(l)}_τ) and "
-                       f"through the block's first layer {l + 1}"))
+                       Ref("delta", l, (tau - 1,)), note="x_τ reaches {} twice: through the skip ({}) and "
+                       f"through the block's first layer {_layer(P, l + 1)}",
+                       note_syms=(ell, Partial(ell, Sym("o", l, vector=True, time="τ")))))
     return tuple(out)
+
+
+def _layer(P: Any, l: int) -> int | str:
+    """Layer ``l`` as the profile ``P`` numbers it (None: the lecture's)."""
+    return l if P is None else P.layer_number(l)
 
 
 def _named(P: Any, node: Node) -> str:
@@ -251,22 +269,27 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         Wn, bn, X = weight(q.upper(), l), bias(q.upper(), l), Sym("X", l, vector=True)
         part = kind.part(W, q.upper())
         return (_eq(m(q, l), add(Op("@", (X, Op("T", (Wn,)))), Op("T", (bn,))), {X: x1[:, 1:], Wn: part[:, 1:], bn: part[:, 0]},
-                    value, Ref(q, l), note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}"),)
+                    value, Ref(q, l), note="row τ: {} = {} {} + {}",
+                    note_syms=(named(q, "τ"), Sym("W", None, (q.upper(),)), named("x", "τ"), Sym("b", None, (q.upper(),)))),)
     if q in ("q", "k", "v"):
         Wn = weight(q.upper(), l)
         return (_eq(m(q, l), Op("@", (X1, Op("T", (Wn,)))), {X1: x1, Wn: kind.part(W, q.upper())}, value,
-                    Ref(q, l), note=f"row τ: {q}_τ = W_{q.upper()} [1; x_τ]"),)
+                    Ref(q, l), note="row τ: {} = {} [1; {}]",
+                    note_syms=(named(q, "τ"), Sym("W", None, (q.upper(),)), named("x", "τ"))),)
     if q == "scores":
         return tuple(_eq(m("e", l, h), Op("/", (Op("@", (m("q", l, h), Op("T", (m("k", l, h),)))), root)),
                          {m("q", l, h): head(ex["q", l], h), m("k", l, h): head(ex["k", l], h)}, sq(value, h),
                          Ref("scores", l, (0 if h is None else h - 1,)),
-                         note=f"e_τ,τ′ = q_τ·k_τ′ / √{kind.dh}") for h in hs)
+                         note=f"{{}} = {{}}·{{}} / √{kind.dh}",
+                         note_syms=(named("e", "τ", "τ′"), named("q", "τ"), named("k", "τ′"))) for h in hs)
     if q == "a":
-        note = "each row's softmax: a_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″)"
+        note = "each row's softmax: {} = exp({}) / Σ_τ″ exp({})"
+        said: tuple[Node, ...] = (named("a", "τ", "τ′"), named("e", "τ", "τ′"), named("e", "τ", "τ″"))
         if kind.causal:
-            note += " over τ″ ≤ τ only (causal: a_τ,τ′ = 0 for τ′ > τ)"
+            note += " over τ″ ≤ τ only (causal: {} = 0 for τ′ > τ)"
+            said += (named("a", "τ", "τ′"),)
         return tuple(_eq(m("a", l, h), row_softmax(kind, m("e", l, h)), {m("e", l, h): sq(ex["scores", l], h)},
-                         sq(value, h), Ref("a", l, (0 if h is None else h - 1,)), note=note) for h in hs)
+                         sq(value, h), Ref("a", l, (0 if h is None else h - 1,)), note=note, note_syms=said) for h in hs)
     if q == "z":
         return tuple(_headed(_eq(m("z", l, h), Op("@", (m("a", l, h), m("v", l, h))),
                                  {m("a", l, h): sq(ex["a", l], h), m("v", l, h): head(ex["v", l], h)}, head(value, h),
@@ -291,7 +314,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
         do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
         return (_eq(grad("z", l), Op("@", (do, Wd)), {do: ex["do", l], Wd: kind.part(W, "O")[:, 1:]},
-                    value, Ref("dz", l), note=f"W_O without its bias column; ∂ℓ/∂o{sup(l)} from the layer above"),)
+                    value, Ref("dz", l), note="{} without its bias column; {} from the layer above",
+                    note_syms=(Sym("W", None, ("O",)), Partial(_LOSS, Sym("o", l, vector=True)))),)
     if q == "da":
         return tuple(_eq(grad("a", l, h), Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),
                          {grad("z", l, h): head(ex["dz", l], h), m("v", l, h): head(ex["v", l], h)}, sq(value, h),
@@ -309,7 +333,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
                                                          R: Arr(np.broadcast_to(rows, a.shape).copy(), means=R)}),
                                  Arr(sq(value, h), Ref("delta", l, (0 if h is None else h - 1,)))),
                                 "=", {A: a, dA: da, R: np.broadcast_to(rows, a.shape).copy()},
-                                "each softmax row's Jacobian: r_τ = a_τ·∂ℓ/∂a_τ, the same along row τ"))
+                                "each softmax row's Jacobian: {} = {}·{}, the same along row τ",
+                                note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), Partial(_LOSS, named("a", "τ")))))
         return tuple(out)
     if q in ("dq", "dk", "dv"):
         out = []
@@ -335,7 +360,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             env[grad(name, l)] = ex[f"d{name}", l]
             env[Wd] = kind.part(W, name.upper())[:, 1:]
         return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
-                    note="each W without its bias column"),)
+                    note="each {} without its bias column", note_syms=(Sym("W"),)),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
     name = q[1:]
     Gn = Sym("G", l, (name,), vector=True)
@@ -353,13 +378,15 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
     added: Node = Op("@", (Op("T", (dY,)), S))
     bound: dict[Any, np.ndarray] = {Gn: before, dY: rows, S: src}
-    summed = "summed over τ; the result in its rows of G below"
+    summed, said = "summed over τ; the result in its rows of {} below", (Sym("G"),)
     if name == "K":  # the bias column: exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
         zero, X = Sym("0", vector=True), Sym("X", l, vector=True)
         added = Op("hcat", (zero, Op("@", (Op("T", (dY,)), X))))
         bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: rows, X: src[:, 1:]}
-        summed = ("summed over τ, the result in its rows of G below; the bias column is exactly 0: b_K adds the same "
-                  "q_τ·b_K / √dh to every score of row τ, which softmax ignores (each row of δ sums to 0)")
+        summed = ("summed over τ, the result in its rows of {} below; the bias column is exactly 0: {} adds the same "
+                  "{}·{} / √dh to every score of row τ, which softmax ignores (each row of {} sums to 0)")
+        b_K = Sym("b", None, ("K",))
+        said = (Sym("G"), b_K, named("q", "τ"), b_K, named("δ"))
     exact: dict[Any, float] = {}
     if mean:  # each example adds its term divided by the group's m: the mean G/m
         M = E.group_symbol(net.spec.optimizer, net.kinds)
@@ -378,25 +405,26 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             if mean and not none:
                 term = Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
             eq = _eq(lhs, add(lhs, term), env, value, None, rel="←", note=summed if none else "",
-                     exact={} if none else exact)
+                     exact={} if none else exact, note_syms=said if none else ())
             parts.append(replace(eq, forms=eq.forms[:-1]))
         update = parts[0]
         extra_lines: tuple[Equation, ...] = (parts[1],)
     else:
-        update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact)
+        update = _eq(Gn, add(Gn, added), bound, value, None, rel="←", note=summed, exact=exact, note_syms=said)
         extra_lines = ()
     stored = np.asarray(st.G[l]) / m_size
     per = "/m" if mean else ""
-    where = f"as stored: the rows of G_Q, G_K, G_V, then G_O; 0 outside the four matrices"
+    where = "as stored: the rows of {}, {}, {}, then {}; 0 outside the four matrices"
+    mats = tuple(Sym("G", None, (n,)) for n in WEIGHTS)
     if P is not None and P.name != "lecture13" and P.separate_bias:  # the weights' part and the biases apart
         rows = P.vectors == "row"
         return (update, *extra_lines,
                 Equation(Gl, (Arr(stored[:, 1:].T if rows else stored[:, 1:], Ref("G", l, view=("W.T" if rows else "W") + per)),),
-                         "=", {}, f"{_named(P, Gl)} {where}"),
+                         "=", {}, "{} " + where, note_syms=(Gl, *mats)),
                 Equation(E.Gb(l), (Arr(stored[:, 0], Ref("G", l, view="b" + per)),), "=", {},
                          f"{_named(P, E.Gb(l))}: each row's bias, in the same order"))
     return (replace(update, forms=update.forms[:-1]),
-            Equation(Gl, (Arr(stored, Ref("G", l, view=per)),), "=", {}, f"{_named(P, Gl)} {where}"))
+            Equation(Gl, (Arr(stored, Ref("G", l, view=per)),), "=", {}, "{} " + where, note_syms=(Gl, *mats)))
 
 
 def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
@@ -425,7 +453,8 @@ def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
                  note="∂ℓ/∂o from the layer above; W_O without its bias column"),
         Equation(grad("a", l, h), (Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),)),
         Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True, counts=1))),))),),
-                 note="r_τ = a_τ·∂ℓ/∂a_τ along row τ"),
+                 note="{} = {}·{} along row τ",
+                 note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), Partial(_LOSS, named("a", "τ")))),
         Equation(grad("q", l, h), (Op("/", (Op("@", (D, m("k", l, h))), root)),)),
         Equation(grad("k", l, h), (Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root)),)),
         Equation(grad("v", l, h), (Op("@", (Op("T", (A,)), grad("z", l, h))),)),

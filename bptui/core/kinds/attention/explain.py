@@ -19,17 +19,40 @@ from typing import Any
 import numpy as np
 
 from ...engine import wiring as wired
-from ...engine.explain import _LARGEST_EXPONENT, Cell, _alpha_env, Explanation, _Builder, _group_size, _not_yet, builder, \
-    current_example
-from ...formulas.formula import Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, group, mul, sub, substitute
+from ...engine.explain import _LARGEST_EXPONENT, LOSS, Cell, _alpha_env, Explanation, _Builder, _group_size, _not_yet, \
+    builder, current_example
+from ...formulas.formula import Call, Equation, LatexPrinter, Node, Num, Op, Partial, Ref, Sum, Sym, add, group, mul, sub, \
+    substitute
 from ...ops.activations import IDENTITY_NOTE
-from ...formulas.notation import sup
 from ...formulas.profiles import shown_ref
 from ..rnn import explain as seq_explain
 from . import steps
-from .layer import WEIGHTS, Attention, keys_summing_to_zero
+from .layer import OWN_NAMES, WEIGHTS, Attention, keys_summing_to_zero
 
 OWN = ("q", "k", "v", "scores", "a", "z", "o", "delta", "dz", "da", "dq", "dk", "dv", "dx")
+
+
+def said(out: _Builder, quantity: str, *sub: int | str, layer: int | None = None, units: int = 0) -> str:
+    """An attention quantity (``OWN_NAMES``: q, e, a, z, ∂ℓ/∂o, …) named in an explanation's words, in the
+    builder's notation: q₁, ∂ℓ/∂o_τ,2, α_1,τ′ in nielsen (its letters as the equations write them; no layer
+    unless ``layer``). τ, τ′ and a head count from 1; the last ``units`` subscripts are units (renumbered
+    from a profile's first unit)."""
+    base, grad = OWN_NAMES.get(quantity, (quantity, False))  # x: the layer's input row, as ∂ℓ/∂x names it
+    sym = Sym(base, layer, tuple(sub), latex=r"\delta" if base == "δ" else None, own="attention",
+              counts=len(sub) - units)
+    return out.p(Partial(LOSS, sym) if grad else sym)
+
+
+def matrix(out: _Builder, name: str, part: str = "W") -> str:
+    """W_Q … W_O (``part`` "W"), or its bias b_Q … (``part`` "b"), in the builder's notation (w_Q in nielsen)."""
+    return out.p(Sym(part, None, (name,)))
+
+
+def product(out: _Builder, name: str, x: str) -> str:
+    """The product a q, k, v or o row is, as the builder's notation groups the bias: W_Q [1; x_τ] (the bias in
+    column 0), or w_Q x_τ + b_Q (a separate b)."""
+    return (f"{matrix(out, name)} {x} + {matrix(out, name, 'b')}" if out.separate else
+            f"{matrix(out, name)} [1; {x}]")
 
 
 def handles(kind: Attention, spec: Any, cell: Cell) -> bool:
@@ -73,19 +96,22 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = Sym("δ", l, (b,), latex=r"\delta", time=t)
     c = wired.reader(net, l)  # l + 1, or along a residual block's wires
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
-        return _not_yet(cell, f"δ{sup(l)} at τ = {t} comes in this example's backward pass, after layer {c}'s.")
+        return _not_yet(cell, f"{out.q('delta', l)} at τ = {t} comes in this example's backward pass, after layer "
+                              f"{out.layer(c)}'s.", out)
     above = net.kinds[c - 1]
     dx = float(steps.from_above(net, st, l, t)[b - 1])
     s_b, o_b = Sym("s", l, (b,), time=t), Sym("o", l, (b,), time=t)
     s_v, o_v = float(st.s[l][t - 1][b - 1]), float(st.o[l][t - 1][b])
     fp = float(net.df(l, st.s[l][t - 1], st.o[l][t - 1][1:])[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
+    o_t, f_s = out.p(Sym("o", l, vector=True, time="τ")), f"f′({out.p(Sym('s', l, (b,), time='τ'))})"
     if above.mixes_time:
-        out.say(f"the attention layer {c} reads x_τ = o{sup(l)}_τ: its dx (∂ℓ/∂x_τ, every τ′'s query, key and "
-                f"value through W_Q, W_K, W_V) times f′(s{sup(l)}_τ,{b})")
+        x_t = said(out, "x", "τ")
+        out.say(f"the attention layer {out.layer(c)} reads {x_t} = {o_t}: its dx ({said(out, 'dx', 'τ')}, every τ′'s "
+                f"query, key and value through {', '.join(matrix(out, n) for n in 'QKV')}) times {f_s}")
     else:
-        out.say(f"layer {c} ({above.describe()}) reads o{sup(l)}_τ: what it sends down (∂ℓ/∂o{sup(l)}_τ) times "
-                f"f′(s{sup(l)}_τ,{b})")
+        out.say(f"layer {out.layer(c)} ({above.describe()}) reads {o_t}: what it sends down "
+                f"({out.p(Partial(LOSS, Sym('o', l, vector=True, time='τ')))}) times {f_s}")
     down = Partial(Sym("ℓ", latex=r"\ell"), o_b)  # what the reader sends down: ∂ℓ/∂o⁽ˡ⁾_τ,b
     place = above.sent_place(st, c, t, (b - 1,))
     if place is not None:  # on the board: an attention layer's dx, a layer norm's or a block's ∂ℓ/∂x
@@ -109,8 +135,8 @@ def _explain_dense_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:
         filled = substitute(df, {s_b: Num(s_v, Ref("s", l, (t - 1, b - 1))), o_b: Num(o_v, _unit_ref(net, l, t, b))})
         out.eq(Equation(lhs, (mul(down, df), mul(came, filled), result), "=",
                         {down: dx, s_b: s_v, o_b: o_v, **_alpha_env(net, l)}))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of unit {b} of layer {l} at τ = {t}, example n = "
-                    f"{current_example(stepper)}", value, terms=(dx,), factor=fp)
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {out.q('delta')} of unit {out.unit(b)} of layer "
+                    f"{out.layer(l)} at τ = {t}, example n = {current_example(stepper)}", value, terms=(dx,), factor=fp)
 
 
 def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -123,26 +149,38 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if cell.quantity == "o":
         board = st.o[l]
         if board is None or np.isnan(board[t - 1][b]):
-            return _not_yet(cell, f"o{sup(l)} at τ = {t} comes after the block's layers, in the forward pass.")
+            return _not_yet(cell, f"{out.q('o', l)} at τ = {t} comes after the block's layers, in the forward pass.", out)
         x = float(steps.units(net, st, w.src[l])[t - 1][b - 1])
         f = float(steps.units(net, st, w.tail[l])[t - 1][b - 1])
         value = float(board[t - 1][b])
         lhs = Sym("o", l, (b,), time=t)
-        out.say(f"the skip adds the block's input x = o{sup(w.src[l])}_τ to its layers' output F(x) = o{sup(w.tail[l])}_τ")
+        out.say(f"the skip adds the block's input x = {out.p(Sym('o', w.src[l], vector=True, time='τ'))} to its layers' "
+                f"output F(x) = {out.p(Sym('o', w.tail[l], vector=True, time='τ'))}")
         out.eq(Equation(lhs, (add(Num(x, _unit_ref(net, w.src[l], t, b)), Num(f, _unit_ref(net, w.tail[l], t, b))),
                               Num(value, Ref("o", l, (t - 1, b)))), "=", {}))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of block {l} at τ = {t}, example n = "
-                        f"{current_example(stepper)}", value, terms=(x, f))
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of block {out.layer(l)} at τ = {t}, "
+                        f"example n = {current_example(stepper)}", value, terms=(x, f))
     if st.delta[l] is None or np.isnan(st.delta[l][t - 1][b - 1]):
-        return _not_yet(cell, f"∂ℓ/∂x{sup(l)} at τ = {t} comes in the backward pass, after the block's layers.")
+        return _not_yet(cell, f"{out.p(Partial(LOSS, Sym('x', l, vector=True)))} at τ = {t} comes in the backward pass, "
+                              "after the block's layers.", out)
     up = float(steps.from_above(net, st, l, t)[b - 1])
     inner = float(net.kinds[l].sequence_sent(st, l + 1, t)[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
     lhs = Sym("∂ℓ/∂x", l, (b,), time=t, latex=r"\partial\ell/\partial x")
-    out.say(f"the fan-in: x_τ reaches ℓ through the skip (∂ℓ/∂o{sup(l)}_τ) and through the block's first layer {l + 1}")
+    out.say(f"the fan-in: x_τ reaches {out.p(LOSS)} through the skip ({out.p(Partial(LOSS, Sym('o', l, vector=True, time='τ')))})"
+            f" and through the block's first layer {out.layer(l + 1)}")
     out.eq(Equation(lhs, (add(Num(up), Num(inner)), Num(value, Ref("delta", l, (t - 1, b - 1)))), "=", {}))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of ∂ℓ/∂x of block {l} at τ = {t}, example n = "
-                    f"{current_example(stepper)}", value, terms=(up, inner))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of {out.p(Partial(LOSS, Sym('x')))} of block "
+                    f"{out.layer(l)} at τ = {t}, example n = {current_example(stepper)}", value, terms=(up, inner))
+
+
+def _input_entry(out: _Builder, name: str, c: int) -> str:
+    """Entry c of what W_Q, W_K, W_V (x_τ) or W_O (z_τ) multiply, in the builder's notation: [1; x_τ]_c with the
+    bias in column 0, x_τ,c with a separate b (its c a unit, renumbered from the profile's first)."""
+    src = "z" if name == "O" else "x"
+    if out.separate:
+        return said(out, src, "τ", c, units=1)
+    return f"[1; {said(out, src, 'τ')}]_{c}"
 
 
 def _unit_ref(net: Any, k: int, t: int, b: int) -> Ref:
@@ -216,31 +254,32 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         t, b = pos
         nums = [mul(w(q.upper(), b, a), Num(float(x1[t, a]), exact=a == 0)) for a in range(x1.shape[1])]
         terms = [float(kind.part(W, q.upper())[b, a] * x1[t, a]) for a in range(x1.shape[1])]
-        words = f"entry {b + 1} of {q}_{t + 1} = W_{q.upper()} [1; x_{t + 1}] (the bias first)"
+        words = f"entry {out.unit(b + 1)} of {said(out, q, t + 1)} = {product(out, q.upper(), said(out, 'x', t + 1))} " \
+                f"(the bias first{', times 1' if out.separate else ''})"
     elif q == "o":
         t, b = pos
         z1 = steps.with_one(ex["z", l])
         nums = [mul(w("O", b, c), Num(float(z1[t, c]), exact=c == 0)) for c in range(z1.shape[1])]
         terms = [float(kind.part(W, "O")[b, c] * z1[t, c]) for c in range(z1.shape[1])]
-        words = f"unit {b + 1} of o_{t + 1} = W_O [1; z_{t + 1}]"
+        words = f"unit {out.unit(b + 1)} of {said(out, 'o', t + 1)} = {product(out, 'O', said(out, 'z', t + 1))}"
     elif q == "scores":
         h, t, u = pos
         cs = range(h * dh, (h + 1) * dh)
         nums = [mul(at("q", t, c), at("k", u, c)) for c in cs]
         terms = [float(ex["q", l][t, c] * ex["k", l][u, c]) for c in cs]
         factor = 1 / root
-        words = f"q_{t + 1}·k_{u + 1} over head {h + 1}'s {dh} entries, divided by √{dh}"
+        words = f"{said(out, 'q', t + 1)}·{said(out, 'k', u + 1)} over head {h + 1}'s {dh} entries, divided by √{dh}"
     elif q == "a":
         h, t, u = pos
         e = np.asarray(st.extra["scores", l])[h, t]
         keys = [v for v in range(T) if not kind.causal or v <= t]
         nums = []
-        words = (f"the softmax of row {t + 1} of e: exp(e_{t + 1},{u + 1}) / Σ_j exp(e_{t + 1},j) over the keys j"
-                 + (f" ≤ {t + 1} (causal)" if kind.causal else ""))
+        words = (f"the softmax of row {t + 1} of {said(out, 'scores')}: exp({said(out, 'scores', t + 1, u + 1)}) / "
+                 f"Σ_j exp({said(out, 'scores', t + 1, 'j')}) over the keys j" + (f" ≤ {t + 1} (causal)" if kind.causal else ""))
         out.say(words)
         result = Num(value, Ref("a", l, pos))
         if kind.causal and u > t:
-            out.say(f"τ′ = {u + 1} > τ = {t + 1}: masked, a = 0")
+            out.say(f"τ′ = {u + 1} > τ = {t + 1}: masked, {said(out, 'a')} = 0")
             out.eq(Equation(sym(q, *pos), (result,), "=", {}))
         else:
             e_u, top = sym("scores", h, t, u), float(max(e[v] for v in keys))
@@ -263,29 +302,34 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         h = b // dh
         nums = [mul(at("a", h, t, u), at("v", u, b)) for u in range(T)]
         terms = [float(ex["a", l][h, t, u] * ex["v", l][u, b]) for u in range(T)]
-        words = f"the a-weighted sum of v_τ′ (head {h + 1}'s entry {b - h * dh + 1}) over τ′"
+        words = f"the {said(out, 'a')}-weighted sum of {said(out, 'v', 'τ′')} (head {h + 1}'s entry " \
+                f"{out.unit(b - h * dh + 1)}) over τ′"
     elif q == "dz":
         t, c = pos
         nums = [mul(at("do", t, b), w("O", b, c + 1)) for b in range(kind.d)]
         terms = [float(ex["do", l][t, b] * kind.part(W, "O")[b, c + 1]) for b in range(kind.d)]
-        words = f"∂ℓ/∂o_{t + 1} sent back through column {c + 1} of W_O"
+        words = f"{said(out, 'do', t + 1)} sent back through column {out.unit(c + 1)} of {matrix(out, 'O')}"
     elif q == "da":
         h, t, u = pos
         cs = range(h * dh, (h + 1) * dh)
         nums = [mul(at("dz", t, c), at("v", u, c)) for c in cs]
         terms = [float(ex["dz", l][t, c] * ex["v", l][u, c]) for c in cs]
-        words = f"z_{t + 1} = Σ_τ′ a_{t + 1},τ′ v_τ′, so ∂ℓ/∂a_{t + 1},{u + 1} = ∂ℓ/∂z_{t + 1}·v_{u + 1} (head {h + 1})"
+        words = (f"{said(out, 'z', t + 1)} = Σ_τ′ {said(out, 'a', t + 1, 'τ′')} {said(out, 'v', 'τ′')}, so "
+                 f"{said(out, 'da', t + 1, u + 1)} = {said(out, 'dz', t + 1)}·{said(out, 'v', u + 1)} (head {h + 1})")
     elif q == "delta":
         h, t, u = pos
         a, da = np.asarray(ex["a", l])[h, t], np.asarray(ex["da", l])[h, t]
         r = float(a @ da)
-        out.say(f"the softmax's Jacobian on row {t + 1}: δ = a (∂ℓ/∂a − r), r = Σ_τ″ a_{t + 1},τ″ ∂ℓ/∂a_{t + 1},τ″")
+        d_, w_, dw_, r_ = said(out, "delta"), said(out, "a"), said(out, "da"), out.p(Sym("r"))
+        out.say(f"the softmax's Jacobian on row {t + 1}: {d_} = {w_} ({dw_} − {r_}), {r_} = Σ_τ″ "
+                f"{said(out, 'a', t + 1, 'τ″')} {said(out, 'da', t + 1, 'τ″')}")
         rsum = add(*[mul(at("a", h, t, v), at("da", h, t, v)) for v in range(T)])
         r_sym = Sym("r", l, (h + 1, t + 1) if kind.heads > 1 else (t + 1,))
-        out.eq(Equation(r_sym, (rsum, Num(r, means=r_sym)), "=", {r_sym: r}, f"r of row {t + 1}"))
+        out.eq(Equation(r_sym, (rsum, Num(r, means=r_sym)), "=", {r_sym: r}, f"{{}} of row {t + 1}", note_syms=(Sym("r"),)))
         filled = mul(at("a", h, t, u), group(sub(at("da", h, t, u), Num(r, means=r_sym))))
         out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {r_sym: r}))
-        return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: δ of score e_{t + 1},{u + 1}, example n = {n}", value)
+        return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: {d_} of score {said(out, 'scores', t + 1, u + 1)}, "
+                        f"example n = {n}", value)
     elif q in ("dq", "dk"):
         t, c = pos
         h = c // dh
@@ -297,13 +341,14 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
             nums = [mul(at("delta", h, u, t), at(other, u, c)) for u in range(T)]
             terms = [float(st.delta[l][h, u, t] * ex[other, l][u, c]) for u in range(T)]
         factor = 1 / root
-        words = f"every score {'of query' if q == 'dq' else 'of key'} {t + 1} sends back δ times {other}, over √{dh}"
+        words = (f"every score {'of query' if q == 'dq' else 'of key'} {t + 1} sends back {said(out, 'delta')} times "
+                 f"{said(out, other)}, over √{dh}")
     elif q == "dv":
         t, c = pos
         h = c // dh
         nums = [mul(at("a", h, u, t), at("dz", u, c)) for u in range(T)]
         terms = [float(ex["a", l][h, u, t] * ex["dz", l][u, c]) for u in range(T)]
-        words = f"v_{t + 1} reaches every z_τ with weight a_τ,{t + 1}"
+        words = f"{said(out, 'v', t + 1)} reaches every {said(out, 'z', 'τ')} with weight {said(out, 'a', 'τ', t + 1)}"
     else:  # dx
         t, a_ = pos
         nums, terms = [], []
@@ -311,14 +356,15 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
             for c in range(kind.dk):
                 nums.append(mul(at(f"d{name}", t, c), w(name.upper(), c, a_ + 1)))
                 terms.append(float(ex[f"d{name}", l][t, c] * kind.part(W, name.upper())[c, a_ + 1]))
-        words = f"x_{t + 1} feeds q_{t + 1}, k_{t + 1} and v_{t + 1}: their gradients back through W_Q, W_K, W_V"
+        words = (f"{said(out, 'x', t + 1)} feeds {said(out, 'q', t + 1)}, {said(out, 'k', t + 1)} and "
+                 f"{said(out, 'v', t + 1)}: their gradients back through {', '.join(matrix(out, n) for n in 'QKV')}")
     form: Node = add(*nums)
     if factor != 1.0:
         form = mul(form, Num(factor))
     out.say(words)
     out.eq(Equation(sym(q, *pos), (form, Num(value, Ref(q, l, ((pos[0] + 1,) + pos[1:]) if q == "o" else pos))),
                     "=", {}))
-    return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: layer {l}, example n = {n}", value, terms, factor)
+    return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: layer {out.layer(l)}, example n = {n}", value, terms, factor)
 
 
 def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Explanation:
@@ -331,40 +377,43 @@ def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Expl
     value = float(st.G[l][row, col]) / m
     summed = f"averaged (G/m, m = {m})" if out.mean else "summed"
     if found is None:
-        out.say("outside the four matrices: nothing reads this entry, so its G is always 0")
-        return out.done(f"G{sup(l)} entry ({row + 1}, {col}) = 0", value)
+        out.say("outside the four matrices: nothing reads this entry, so its gradient is always 0")
+        return out.done(f"{out.q('G', l)} entry ({row + 1}, {col}) = 0", value)
     name, r, c = found
     g = out.p(kind.grad_sym(l, row, col))
     ref = Ref("G", l, (row, col))
     shown = shown_ref(ref, out.notation, net.L) if out.mean and out.notation is not None else ref  # G/m
     if name == "K" and c == 0:  # exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
-        out.say("the key bias's G is exactly 0: b_K adds the same q_τ·b_K / √dh to every score of row τ, which "
-                "softmax ignores (each row of δ sums to 0, so Σ_τ ∂ℓ/∂k_τ = 0)")
+        b_K, dk_ = matrix(out, "K", "b"), said(out, "dk", "τ")
+        out.say(f"the key bias's gradient is exactly 0: {b_K} adds the same {said(out, 'q', 'τ')}·{b_K} / √dh to every "
+                f"score of row τ, which softmax ignores (each row of {said(out, 'delta')} sums to 0, so Σ_τ {dk_} = 0)")
         out.eq(Equation(kind.grad_sym(l, row, col), (Num(value, shown),)))
         return out.done(f"{g} = {out.n(value)}: always 0", value)
     grads = st.extra.get(("do" if name == "O" else f"d{name.lower()}", l))
     if grads is None or np.isnan(grads).any():
-        out.say(f"{g} sums ∂ℓ/∂{name.lower()}_τ,{r + 1} · [1; {'z' if name == 'O' else 'x'}_τ]_{c} over τ and the examples "
-                "of the update group" + (" (divided by m)" if out.mean else "") + "; this example's part comes in its "
-                "backward pass")
+        out.say(f"{g} sums {said(out, 'd' + name.lower(), 'τ', r + 1, units=1)} · {_input_entry(out, name, c)} over τ "
+                "and the examples of the update group" + (" (divided by m)" if out.mean else "") + "; this example's part "
+                "comes in its backward pass")
         return out.done(f"{g} = {out.n(value)} so far", value)
     src = steps.with_one(st.extra["z", l]) if name == "O" else steps.with_one(steps.layer_input(net, st, l))
     g_name = "do" if name == "O" else f"d{name.lower()}"
-    x_name = "z" if name == "O" else "x"
-    before = Sym(f"G{sup(l)} before this example", None, latex=rf"G^{{({l})}}_{{\text{{before}}}}")
+    G_l = Sym("G", l, vector=True)  # the group's gradient so far, in the builder's notation (∂C/∂w⁴ in nielsen)
+    before = Sym(f"{out.p(G_l)} before this example", None,
+                 latex="{" + LatexPrinter(notation=out.notation).p(G_l) + r"}_{\text{before}}")
     if name == "K" and np.all(src[:, c] == src[0, c]) and keys_summing_to_zero(grads)[r]:
         # steps.py's key_gradient: this example's part is exactly 0, as the key bias's
-        out.say(f"x_τ,{c} is {out.n(float(src[0, c]))} at every τ of this example, so its part "
-                f"Σ_τ ∂ℓ/∂k_τ,{r + 1} · x_τ,{c} is x_{c} · Σ_τ ∂ℓ/∂k_τ,{r + 1} = 0: each row of δ sums to 0, so "
-                "Σ_τ ∂ℓ/∂k_τ = 0 (as for the key bias)")
+        x_c, dk_r = said(out, "x", "τ", c, units=1), said(out, "dk", "τ", r + 1, units=1)
+        out.say(f"{x_c} is {out.n(float(src[0, c]))} at every τ of this example, so its part "
+                f"Σ_τ {dk_r} · {x_c} is {said(out, 'x', c, units=1)} · Σ_τ {dk_r} = 0: each row of "
+                f"{said(out, 'delta')} sums to 0, so Σ_τ {said(out, 'dk', 'τ')} = 0 (as for the key bias)")
         part: Node = Num(0.0, exact=True)
         terms = [0.0]
     else:
         terms = [float(grads[t, r] * src[t, c]) for t in range(len(src))]
         bias = out.separate and c == 0  # ∂ℓ/∂b = Σ_τ ∂ℓ/∂q_τ: no x̃_τ,0 = 1 in this notation
-        out.say(f"this example's part: Σ_τ ∂ℓ/∂{'o' if name == 'O' else name.lower()}_τ,{r + 1}"
-                + ("" if bias else f" · [1; {x_name}_τ]_{c}") + f" (added at its G_{name} step) to the earlier "
-                "examples' part" + (f", all divided by the group's m = {m}" if out.mean else ""))
+        out.say(f"this example's part: Σ_τ {said(out, g_name, 'τ', r + 1, units=1)}"
+                + ("" if bias else f" · {_input_entry(out, name, c)}") + f" (added at its {out.p(Sym('G', None, (name,)))} "
+                "step) to the earlier examples' part" + (f", all divided by the group's m = {m}" if out.mean else ""))
         part = add(*[Num(float(grads[t, r]), Ref(g_name, l, (t, r))) if bias else
                      mul(Num(float(grads[t, r]), Ref(g_name, l, (t, r))), Num(float(src[t, c]), exact=c == 0))
                      for t in range(len(src))])

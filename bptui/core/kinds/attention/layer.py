@@ -248,13 +248,32 @@ class Attention(LayerKind):
         return self.weight_of(row, col) is not None  # not the padding outside the four matrices
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """Which entry of W_Q … W_O (b, a) is: its matrix, column and row in ``notation``'s letters and units
+        (None: the lecture's; a separate b: the bias is b_Q's entry, the columns of w_Q count its inputs)."""
+        from ...formulas.formula import TextPrinter
+
         found = self.weight_of(b - 1, a)
         if found is None:
             return "outside the four matrices: always 0"
         name, r, c = found
-        src = "z_τ (the heads' z stacked)" if name == "O" else "x_τ"
-        what = f"column {c} of W_{name}: " + ("the bias" if c == 0 else f"the weight from entry {c} of {src}")
-        return f"{what} to entry {r + 1} of {name.lower() if name != 'O' else 'o'}_τ, the same at every τ"
+        printer = TextPrinter(notation=notation)
+        P = printer.notation
+        unit = (lambda i: i) if P is None else P.unit
+
+        def row(letter: str) -> str:  # z_τ, x_τ, q_τ: attention's own letters (its z is c in nielsen)
+            return printer.p(Sym(letter, None, ("τ",), own="attention", counts=1))
+
+        src = f"{row('z')} (the heads' {printer.p(Sym('z', own='attention'))} stacked)" if name == "O" else row("x")
+        matrix = printer.p(Sym("W", None, (name,)))
+        if P is not None and P.separate_bias:
+            what = (f"entry {unit(r + 1)} of {printer.p(Sym('b', None, (name,)))}: the bias" if c == 0 else
+                    f"column {unit(c)} of {matrix}: the weight from entry {unit(c)} of {src}")
+        else:
+            what = f"column {c} of {matrix}: " + ("the bias" if c == 0 else f"the weight from entry {unit(c)} of {src}")
+        return f"{what} to entry {unit(r + 1)} of {row(name.lower() if name != 'O' else 'o')}, the same at every τ"
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every entry of G and W; each entry of a per-τ matrix step (q, a, …) otherwise."""

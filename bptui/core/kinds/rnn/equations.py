@@ -103,7 +103,7 @@ def retime(eq: Equation, t: int, layers: set[int], y: bool = True) -> Equation:
     board references of their numbers."""
     swap_sym, f = _retimer(t, layers, y)
     bindings = {(swap_sym(k) if isinstance(k, Sym) else k): v for k, v in eq.bindings.items()}
-    return Equation(_rebuild(eq.lhs, f), tuple(_rebuild(form, f) for form in eq.forms), eq.rel, bindings, eq.note)
+    return replace(eq, lhs=_rebuild(eq.lhs, f), forms=tuple(_rebuild(form, f) for form in eq.forms), bindings=bindings)
 
 
 # -- the formulas of the steps, without numbers (the step equations below and the unrolled graph's
@@ -400,7 +400,7 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
         steps.append(Equation(lhs, e.forms[:-1] + (result,), e.rel, e.bindings))
     terms = [Num(v, means=Sym("ℓ", n, latex=r"\ell", time=t)) for t, v in enumerate(per, start=1)]  # ℓ⁽ⁿ⁾_τ (an exercise: by name)
     total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*terms), Num(float(step.value), Ref("loss"))),
-                     bindings={}, note=f"ℓ⁽ⁿ⁾ sums over τ = 1 … {T}")
+                     bindings={}, note=f"{{}} sums over τ = 1 … {T}", note_syms=(eqs.loss_sym("n"),))
     before = state.loss_D - float(step.value)
     D = eqs.LOSS_D
     acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D), Num(float(step.value), Ref("loss"))),

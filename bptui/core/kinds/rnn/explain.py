@@ -486,7 +486,7 @@ def _unref_W(eq: Equation, layers: set[int]) -> Equation:
             return replace(n, ref=None)
         return n
 
-    return Equation(eq.lhs, tuple(_rebuild(form, f) for form in eq.forms), eq.rel, eq.bindings, eq.note)
+    return replace(eq, forms=tuple(_rebuild(form, f) for form in eq.forms))
 
 
 def _explain_G_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
@@ -527,5 +527,5 @@ def explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = builder(stepper, digits)
     for e in eqs[:-1]:  # each τ's loss, then their sum (ℓ_D's accumulation is the loss step's, not ℓ⁽ⁿ⁾'s)
         out.eq(e)
-    return out.done(f"ℓ{sup(n or 'n')} = {out.n(float(st.loss))}: the loss of example n = {n}, summed over τ",
-                    float(st.loss))
+    return out.done(f"{out.p(RE.eqs.loss_sym(n or 'n'))} = {out.n(float(st.loss))}: the loss of example n = {n}, "
+                    "summed over τ", float(st.loss))

@@ -380,11 +380,22 @@ class Rnn(Recurrent):
         return equations.rules(net, l)
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """Which of W's or U's weights (b, a) is, its units and layer as ``notation`` numbers them and o⁽ˡ⁾, W in
+        its letters (None: the lecture's)."""
+        from ...formulas.formula import TextPrinter
+
+        printer = TextPrinter(notation=notation)
+        unit = (lambda i: i) if printer.notation is None else printer.notation.unit
+        layer = l if printer.notation is None else printer.notation.layer_number(l)
         if a > self.d:
-            return (f"U: the weight from unit {a - self.d} of o{sup(l)} at τ − 1 to unit {b} of layer {l}, the same at "
-                    "every time step")
+            return (f"U: the weight from unit {unit(a - self.d)} of {printer.p(Sym('o', l, vector=True))} at τ − 1 to "
+                    f"unit {unit(b)} of layer {layer}, the same at every time step")
         if a:
-            return f"W: the weight from input {a} of x_τ to unit {b} of layer {l}, the same at every time step"
+            return (f"{printer.p(Sym('W'))}: the weight from input {unit(a)} of x_τ to unit {unit(b)} of layer {layer}, "
+                    "the same at every time step")
         return None
 
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:

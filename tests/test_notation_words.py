@@ -1,0 +1,273 @@
+"""A profile's words (issue 23): what an explanation, an equation's note and the optimizer's lines say
+in words is written in the profile's letters, as its equations are — never the lecture's ℓ, o, G, β₁
+where the profile writes C, a, ∂C/∂w, ρ₁.
+
+- the property: over the bundled networks in every shipped profile, no text of an attention layer's
+  steps, of a loss step or of an update (its step equations with their notes, and the explanation of
+  each number the step makes) names a quantity with the lecture's own symbol where the profile has
+  another; the set of the lecture's symbols is made from the profiles' data, not listed by hand;
+- each defect on its own: attention's words, the note ℓ⁽ⁿ⁾ sums over τ, goodfellow's Adam (his
+  Algorithm 8.7: ρ₁, ρ₂, s, r, ŝ, r̂, ε, δ), a bias's Adam moment indexed as the bias is, a per-τ
+  loss C_{1,τ} (text and LaTeX, compiled), and the help's title naming the profile once.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from bptui.cli import main
+from bptui.core.engine.equations import step_equations
+from bptui.core.engine.schedule import LOSS, UPDATE
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.formulas.formula import LatexPrinter, Sym, TextPrinter
+from bptui.core.formulas.profiles import LECTURE13, PROFILES, QUANTITIES, Profile
+from bptui.core.teaching.explain import Cell, explain
+from bptui.core.teaching.quiz import quiz_cells
+from bptui.examples import resolve
+from bptui.exercise import pdflatex_command
+
+from .conftest import HANG
+
+OTHERS = [name for name in PROFILES if name != "lecture13"]
+NETWORKS = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(os.path.dirname(resolve("xor")), "*.json")))
+
+
+def lecture_only(P: Profile) -> set[str]:
+    """The lecture's symbols that profile ``P`` writes otherwise, from the profiles' data: each shared
+    quantity's (the gradient's G where P names the parameter, ∂C/∂{}), and an optimizer's letter P writes
+    as its course does (goodfellow's β₁ → ρ₁; a Latin letter, m or v, is another quantity's too: momentum's v,
+    attention's v, dropout's m); less every symbol P itself writes for something (goodfellow's δ is Adam's
+    constant, his s Adam's first moment)."""
+    lecture = {LECTURE13.symbol(q).text for q in QUANTITIES if LECTURE13.symbol(q).text != P.symbol(q).text}
+    if P.renames()["w"].text != "w":
+        lecture.add("w")
+    own = P.own_letters()
+    lecture |= {key.partition(":")[2] for key in own if not key.partition(":")[2].isascii()
+                and own[key].text != key.partition(":")[2]}
+    used = {s.text for s in P.renames().values()} | {P.symbol(q).text for q in QUANTITIES}
+    return lecture - used
+
+
+_INDEX = "⁽⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉ₙₐₖ_^ᵀ"
+
+
+def offenders(text: str, symbols: set[str]) -> list[str]:
+    """Where ``text`` writes one of ``symbols`` as a symbol: a letter with an index after it (o⁽²⁾, G_Q, s₁), or
+    a letter that is no word's (ℓ, η, β₁) anywhere; each with a little of its context."""
+    found = []
+    for s in symbols:
+        # β₁ the decay rate, not a layer norm's β₁⁽²⁾ (its shift β, unit 1)
+        after = f"(?=[{_INDEX}])" if s.isascii() else f"(?![{_INDEX}])" if s[-1] in "₀₁₂₃₄₅₆₇₈₉" else ""
+        for m in re.finditer(rf"(?<![A-Za-z\u0370-\u03ff\u1d00-\u1dbf]){re.escape(s)}{after}", text):
+            found.append(text[max(0, m.start() - 30):m.end() + 30])
+    return found
+
+
+def test_the_lectures_symbols_come_from_the_profiles_data():
+    assert lecture_only(PROFILES["nielsen"]) == {"s", "o", "G", "W", "ℓ"}
+    assert lecture_only(PROFILES["goodfellow"]) == {"o", "G", "ℓ", "η", "β₁", "β₂"}  # δ and s are his own
+    assert lecture_only(PROFILES["ng"]) == {"s", "o", "δ", "G", "ℓ", "η"}
+    assert offenders("x = o⁽²⁾_τ, G_Q; over the keys", {"o", "G"}) == ["x = o⁽²⁾_τ, G_Q; over the keys",
+                                                                     "x = o⁽²⁾_τ, G_Q; over the keys"]
+    assert offenders("softmax over τ; W's product", {"o", "W", "s"}) == []
+    assert offenders("β₁⁽²⁾ = 0.02: the shift", {"β₁"}) == [] and offenders("ℓ⁽¹⁾ = 1", {"ℓ"}) == ["ℓ⁽¹⁾ = 1"]
+
+
+def _owned(spec, key) -> bool:
+    """A step whose words this property holds: a loss step, an update, or an attention layer's step."""
+    if key.phase in (LOSS, UPDATE) or key.layer is None:
+        return True
+    return bool(spec.layer_kinds) and spec.layer_kinds[key.layer - 1].mixes_time
+
+
+def _words(stepper: Stepper, step, P: Profile, printer: TextPrinter) -> list[str]:
+    """A step's equations (with their notes) and the explanations of the first, a middle and the last number it makes."""
+    spec = stepper.spec
+    texts = [printer.equation(e) for e in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)]
+    cells = quiz_cells(spec, step.key, step.value)
+    for qc in {cells[0], cells[len(cells) // 2], cells[-1]} if cells else ():
+        texts.append(explain(stepper, qc.cell, 4).text())
+    return texts
+
+
+def _spec(example: str, optimizer: str | None):
+    with open(resolve(example), encoding="utf-8") as f:
+        doc = json.load(f)
+    if optimizer is not None and "training" in doc:
+        doc["training"]["optimizer"] = optimizer
+    return parse(doc, resolve(example))
+
+
+@pytest.mark.parametrize("name", OTHERS)
+@pytest.mark.parametrize("example", [n for n in NETWORKS if not n.startswith("lecture13")])
+def test_no_lecture_symbol_in_a_profiles_words(example, name):
+    """Every step of the first example, the loss and the first update of every layer (with Adam: the
+    optimizer's letters): their equations, notes and explanations in the profile's symbols."""
+    P = PROFILES[name]
+    spec = _spec(example, "adam")
+    stepper = Stepper(spec, notation=P)
+    printer, symbols = TextPrinter(4, notation=P), lecture_only(P)
+    sch = stepper.schedule
+    first_update = next(i for i in range(len(sch)) if sch.key(i).phase == UPDATE)
+    bad: dict[tuple, str] = {}
+    checked = 0
+    while stepper.position < len(sch):
+        key = sch.key(stepper.position)
+        if stepper.position > first_update and (key.phase != UPDATE or key.layer == 1):
+            break  # one round of updates
+        if key.phase != UPDATE and key.example != sch.key(0).example:  # the first example's steps, then the update
+            stepper.goto(first_update)
+            continue
+        step = stepper.forward()
+        if not _owned(spec, key):
+            continue
+        for text in _words(stepper, step, P, printer):
+            checked += 1
+            for where in offenders(text, symbols):
+                bad.setdefault((key.phase, key.quantity), where)
+    assert checked > 0
+    assert not bad, bad
+
+
+# -- attention's words -----------------------------------------------------------------------------------------
+def _explained(example: str, name: str | None, quantity: str, index: int = 0, layer: int = 3):
+    """The explanation of a number of the first step of ``quantity`` of ``layer`` (tiny_transformer's
+    attention) (its ``index``-th), in profile ``name``."""
+    stepper = Stepper(load_any(resolve(example)), notation=PROFILES[name] if name else None)
+    while True:
+        step = stepper.forward()
+        if step.key.quantity == quantity and step.key.layer == layer:
+            return explain(stepper, quiz_cells(stepper.spec, step.key, step.value)[index].cell, 4).text()
+
+
+def test_attentions_words_are_the_profiles():
+    """nielsen's attention: its output a (the lecture's o), its heads' output c (z), its weights α (a), its
+    matrices w_Q … (W_Q), the layer numbered from his input a¹ (the lecture's layer 3 is his 4)."""
+    assert _explained("tiny_transformer", "nielsen", "q").splitlines()[:2] == [
+        "q₁,₁⁴ = 0.4983: layer 4, example n = 1", "  entry 1 of q₁ = w_Q x₁ + b_Q (the bias first, times 1)"]
+    assert _explained("tiny_transformer", None, "q").splitlines()[:2] == [
+        "q₁,₁⁽³⁾ = 0.4983: layer 3, example n = 1", "  entry 1 of q₁ = W_Q [1; x₁] (the bias first)"]
+    assert "  unit 1 of a₁ = w_O c₁ + b_O" in _explained("tiny_transformer", "nielsen", "o")
+    assert "  the α-weighted sum of v_τ′ (head 1's entry 1) over τ′" in _explained("tiny_transformer", "nielsen", "z")
+    assert "  ∂C/∂a₁ sent back through column 1 of w_O" in _explained("tiny_transformer", "nielsen", "dz")
+    ng = _explained("tiny_transformer", "ng", "delta")
+    assert "dz₁,₁,₁^[3] = 0.01111: dz of score e₁,₁, example n = 1" in ng and "  the softmax's Jacobian on row 1: dz = A (∂J/∂A − r)" in ng
+    good = _explained("tiny_transformer", "goodfellow", "delta")  # his Adam r takes r: the row sums are ϱ
+    assert "ϱ = Σ_τ″ α_1,τ″ ∂J/∂α_1,τ″" in good and "(ϱ of row 1)" in good
+    cs = _explained("tiny_transformer", "cs231n", "GQ", -1)
+    assert "(added at its dW_Q step)" in cs and "Σ_τ ∂L/∂q_τ,7 · x_τ,2" in cs  # units from 0, τ from 1
+
+
+def test_attentions_notes_are_the_profiles():
+    """The notes of attention's steps (trace, export): nielsen's w_Q, α; the lecture's unchanged."""
+    from .test_notation_left import forward_lines
+
+    lines = [text for text, _ in forward_lines("tiny_transformer", "nielsen", 16)]
+    assert any(line.endswith("(row τ: q_τ = w_Q x_τ + b_Q)") for line in lines)
+    assert any(line.endswith("(each row's softmax: α_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″))") for line in lines)
+    lecture = [text for text, _ in forward_lines("tiny_transformer", "lecture13", 16)]
+    assert any(line.endswith("(row τ: q_τ = W_Q [1; x_τ])") for line in lecture)
+
+
+# -- the loss of a sequence: the profile's per-example loss, C_{1,τ} -------------------------------------------
+@pytest.mark.parametrize("name, note", [("lecture13", "(ℓ⁽ⁿ⁾ sums over τ = 1 … 5)"), ("nielsen", "(Cₙ sums over τ = 1 … 5)"),
+                                        ("cs231n", "(Lₙ sums over τ = 1 … 5)"), ("goodfellow", "(J⁽ⁿ⁾ sums over τ = 1 … 5)"),
+                                        ("ng", "(J⁽ⁿ⁾ sums over τ = 1 … 5)")])
+def test_a_sequences_loss_note_names_the_profiles_loss(name, note):
+    from .test_notation_left import forward_lines
+
+    lines = [text for text, _ in forward_lines("count_tokens", name, 28)]
+    total = [line for line in lines if "sums over τ" in line]
+    assert len(total) == 1 and total[0].endswith(note), total
+
+
+def test_a_per_time_step_loss_is_written_with_its_braces():
+    """nielsen's C_x at τ: C₁,₂ at a number, C_{1,τ} at the symbol τ (the time form's braces), in text and LaTeX."""
+    text, latex = TextPrinter(notation=PROFILES["nielsen"]), LatexPrinter(notation=PROFILES["nielsen"])
+    at = Sym("ℓ", 1, latex=r"\ell", time="τ")
+    assert text.p(at) == "C_{1,τ}" and latex.p(at) == r"C_{1,\tau}"
+    assert text.p(Sym("ℓ", 1, latex=r"\ell", time=2)) == "C₁,₂" and text.p(Sym("ℓ", 1, latex=r"\ell")) == "C₁"
+    assert TextPrinter(notation=PROFILES["cs231n"]).p(at) == "L_{1,τ}"
+    assert TextPrinter().p(at) == "ℓ⁽¹⁾_τ"  # the lecture's own
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")
+def test_a_sequences_loss_in_nielsen_compiles(tmp_path, capsys):
+    tex = tmp_path / "doc.tex"
+    assert main(["export", "count_tokens", "--notation", "nielsen", "--format", "latex", "--steps", "26:29",
+                 "--output", str(tex)]) == 0
+    doc = tex.read_text(encoding="utf-8")
+    assert r"C_{1} &= \sum_{\tau} C_{1,\tau} \\" in doc and "C_1,τ" not in doc and r"C_1,\tau" not in doc
+    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+# -- goodfellow's Adam: Algorithm 8.7 ------------------------------------------------------------------------------
+def _adam_xor(tmp_path) -> str:
+    with open(resolve("xor"), encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["training"].update(optimizer="adam", l2=0.01)
+    path = tmp_path / "xor_adam.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_goodfellows_adam_is_his_algorithm_8_7(tmp_path, capsys):
+    """Deep Learning, Algorithm 8.7: step size ε, decay rates ρ₁ and ρ₂, small constant δ, moments s and r,
+    corrected ŝ and r̂; a GRU's or attention's r gives way to ϱ (ρ is his decay rates' letter)."""
+    path = _adam_xor(tmp_path)
+    assert main(["trace", "--no-color", path, "--notation", "goodfellow"]) == 0
+    text = capsys.readouterr().out
+    assert "adam, ε = 0.5, ρ₁ = 0.9, ρ₂ = 0.999, δ = 1e−8" in text.splitlines()[0]
+    assert "s⁽¹⁾ ← ρ₁ s⁽¹⁾ + (1 − ρ₁) ĝ⁽¹⁾ = " in text and "r⁽¹⁾ ← ρ₂ r⁽¹⁾ + (1 − ρ₂) ĝ⁽¹⁾⊙ĝ⁽¹⁾ = " in text
+    assert "s\u0302⁽¹⁾ = s⁽¹⁾/(1 − ρ₁ᵗ) = " in text and "r\u0302⁽¹⁾ = r⁽¹⁾/(1 − ρ₂ᵗ) = " in text
+    assert "W⁽¹⁾ ← W⁽¹⁾ − ε s\u0302⁽¹⁾/(√r\u0302⁽¹⁾ + δ) = " in text and "β" not in text
+    assert main(["export", path, "--notation", "goodfellow", "--format", "latex"]) == 0
+    latex = capsys.readouterr().out
+    assert r"\leftarrow \rho_1 s^{(1)} + (1 - \rho_1)" in latex and r"\frac{s^{(1)}}{1 - \rho_1^{t}}" in latex
+    assert r"\beta" not in latex
+    assert main(["trace", "--no-color", path]) == 0
+    lecture = capsys.readouterr().out  # the lecture's and the other profiles' Adam keep Kingma & Ba's letters
+    assert "adam, η = 0.5, β₁ = 0.9, β₂ = 0.999, ε = 1e−8" in lecture and "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) g⁽¹⁾ = " in lecture
+    P = PROFILES["goodfellow"]
+    assert P.clashes()["r"].text == "ϱ" and TextPrinter(notation=P).p(Sym("r", 1)) == "ϱ⁽¹⁾"
+    assert "ρ" not in {s.text for s in PROFILES["nielsen"].renames().values()}
+
+
+@pytest.mark.parametrize("name, lines", [
+    ("goodfellow", ["  ĝ₁⁽¹⁾ = ∇_b₁⁽¹⁾ J + 2λ b̃₁⁽¹⁾   (L2 never touches a bias)",
+                    "  s₁⁽¹⁾ ← ρ₁ s₁⁽¹⁾ + (1 − ρ₁) ĝ₁⁽¹⁾", "  r₁⁽¹⁾ ← ρ₂ r₁⁽¹⁾ + (1 − ρ₂)·(ĝ₁⁽¹⁾)²",
+                    "  s\u0302₁⁽¹⁾ = s₁⁽¹⁾/(1 − ρ₁ᵗ)", "  b₁⁽¹⁾ ← b₁⁽¹⁾ − ε·s\u0302₁⁽¹⁾/(√r\u0302₁⁽¹⁾ + δ)"]),
+    ("cs231n", ["  m₀¹ ← β₁ m₀¹ + (1 − β₁) g₀¹", "  b₀¹ ← b₀¹ − learning_rate·m\u0302₀¹/(√v\u0302₀¹ + ε)"]),
+    ("nielsen", ["  m₁² ← β₁ m₁² + (1 − β₁) g₁²"]),
+])
+def test_a_biass_adam_moment_is_indexed_as_the_bias_is(tmp_path, name, lines):
+    """b₁'s moment is s₁ (m₁), beside b₁: never s₁,₀, the lecture's column 0 (cs231n's m₀,₋₁)."""
+    stepper = Stepper(load_any(_adam_xor(tmp_path)), notation=PROFILES[name])
+    stepper.goto(len(stepper.schedule))
+    text = explain(stepper, Cell("W", 1, 1, 0), 4).text()
+    for line in lines:
+        assert line in text.splitlines(), text
+    assert ",₀" not in text and "₋" not in text
+    weight = explain(stepper, Cell("W", 1, 1, 1), 4).text()  # a weight's keeps both indices
+    assert re.search(r"[msr]\u0302?[₀₁],[₀₁][⁽¹²]", weight), weight
+
+
+# -- the help's title ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, title", [
+    ("cs231n", "NOTATION (CS231n: row vectors, scores = x W + b, dW = xᵀ dscores)"),
+    ("nielsen", "NOTATION (nielsen: Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹)"),
+])
+def test_the_helps_title_names_the_profile_once(name, title):
+    from bptui.tui.help import notation_text
+
+    assert notation_text(PROFILES[name]).splitlines()[0] == title
