@@ -97,7 +97,7 @@ def test_an_exercise_and_its_key_name_a_simple_rnns_u_gradient_by_u(tmp_path):
 
 
 # a GRU's two products on a profile's panel: (W's part's name, U's, the first row's gate and unit)
-GRU_PARTS = {"nielsen": ("z²_{x}", "z²_{h}", "r1"), "goodfellow": ("a⁽¹⁾_{x}", "a⁽¹⁾_{h}", "ρ1"),
+GRU_PARTS = {"nielsen": ("z²_{x}", "z²_{h}", "r1"), "goodfellow": ("a⁽¹⁾_{x}", "a⁽¹⁾_{h}", "ϱ1"),
              "ng": ("z^[1]_{x}", "z^[1]_{h}", "r1"), "cs231n": ("scores¹_{x}", "scores¹_{h}", "r0")}
 
 
