@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
 from .guard import GuardedPump
-from .view import cell, finite, number_format
+from .view import cell, finite, number_format, runs
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -218,6 +218,52 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         gutter = self.gutter if scrollbars else self.styles.gutter
         width, height = self.outer_size
         return Size(max(0, width - gutter.width), max(0, height - gutter.height))
+
+    # -- the heading lines: in view while the rows scroll ------------------------------------------------
+    def heading_spans(self) -> list[tuple[int, int]]:
+        """Each run of heading lines, top down, as (its first line, how many): the lines that name the
+        columns of the rows under them, up to the next run (a panel's own)."""
+        return []
+
+    def pinned(self) -> tuple[int, int]:
+        """(first line, count) of the heading lines drawn over the top of the view, or (0, 0): the heading
+        of the rows in view, when the panel is scrolled past it (a panel taller than its room keeps
+        its column names in view as its rows scroll, as a spreadsheet's frozen rows; the lines under
+        them scroll sideways with the rows, so a name stays over its column). When the next heading
+        would be half hidden under this one, it is the one drawn."""
+        top = self.scroll_offset.y
+        if top <= 0:
+            return (0, 0)
+        spans = self.heading_spans()
+        at = -1
+        for i, (first, _) in enumerate(spans):
+            if first > top:
+                break
+            at = i
+        if at < 0 or spans[at][0] == top:  # none above the view, or it stands at the top where it is
+            return (0, 0)
+        first, count = spans[at]
+        if at + 1 < len(spans) and spans[at + 1][0] < top + count:  # the next would be hidden under it
+            first, count = spans[at + 1]
+        return (first, count)
+
+    def content_row(self, y: int) -> int:
+        """The panel's line drawn on line ``y`` of the view (a pinned heading's, or the scrolled rows')."""
+        first, count = self.pinned()
+        return first + y if y < count else self.scroll_offset.y + y
+
+    def heading_room(self) -> Spacing:
+        """What a pinned heading covers at the top of the view: a cell scrolled to is kept below it."""
+        return Spacing(max((count for _, count in self.heading_spans()), default=0), 0, 0, 0)
+
+    def refresh_rows(self, rows: list[int]) -> None:
+        """Draw the panel's ``rows`` again where they are on screen: in place, and on the pinned heading
+        when they are its lines (a step that lights a heading's ▶ while it is pinned)."""
+        first, count = self.pinned()
+        for a, b in runs(sorted(rows)):
+            self.refresh_lines(a, b - a + 1)
+        if count and any(first <= row < first + count for row in rows):
+            self.refresh_lines(self.scroll_offset.y, count)
 
     # -- number formats: one per matrix or vector ---------------------------------------------------------
     def formats(self, arrays: Any) -> dict[int, str]:

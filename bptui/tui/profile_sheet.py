@@ -190,6 +190,7 @@ class ProfileSheet(MapSheet):
         self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
         self._kept: dict[tuple, tuple[Any, list]] = {}  # (part, its place, its look) → (its array, its runs)
         self.heading_lines: list[int] = [0]  # the lines that name the columns under them
+        self.state_headings: list[int] = []  # an optimizer's state's headings (a row per unit)
         self._measured: dict[int, tuple[list, list, int]] = {}  # id(chunk) → (chunk, its lines' cells, its width)
         self._fresh: list[int] = []  # the lines measured anew by the last set_chunks
         self._at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
@@ -492,7 +493,7 @@ class ProfileSheet(MapSheet):
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
-        self.heading_lines = [0]
+        self.heading_lines, self.state_headings = [0], []
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
@@ -511,6 +512,7 @@ class ProfileSheet(MapSheet):
             lines.block(kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
                              lambda: [[unit_label(i), *gradients(i)] for i in range(units)]))
         for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
+            self.state_headings.append(lines.count + 1)
             lines.add([], [(" " * label, "header", None), (text, "header", None)])
 
             def state_rows(array: Any = array) -> list[list[Run]]:
@@ -591,6 +593,10 @@ class ProfileSheet(MapSheet):
             hit = (array, fmt, self.digits, widest(array, self.digits, fmt))
         self._widths = {**known, id(array): hit} if len(known) < 64 else {id(array): hit}
         return hit[3]
+
+    def heading_starts(self) -> list[int]:
+        """The headings, and an optimizer's state's under the rows: each names the rows under it."""
+        return [*self.heading_lines, *self.state_headings]
 
     def formats_for(self, array: Any) -> str | None:
         """An optimizer's state: one format for the whole matrix (its parts read alike)."""
