@@ -21,8 +21,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
+from ..core.formulas.numformat import widest
 from .guard import GuardedPump
-from .view import cell, finite, number_format, runs
+from .view import Rows, cell, finite, number_format, runs
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -160,6 +161,7 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
         self._known_digits = digits
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
+        self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod
@@ -277,6 +279,24 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
                 found[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
         self._known_formats, self._known_digits = found, self.digits
         return {key: fmt for key, (_, fmt) in found.items()}
+
+    def _widest(self, array: Any, fmt: str | None) -> int:
+        """The widest cell of an array in its format (``numformat.widest``), kept while the array, its
+        format and the digits are the same (a big W is not scanned again at every step); the loading
+        screen's :class:`~.view.Rows` without NumPy."""
+        known = self._known_widest
+        digits = self.digits
+        hit = known.get(id(array))
+        if hit is None or hit[0] is not array or hit[1] != fmt or hit[2] != digits:
+            if isinstance(array, Rows):
+                most = max((len(cell(x, digits, fmt)) for x in array.values() if finite(x)), default=3)
+            else:
+                most = widest(array, digits, fmt)
+            hit = (array, fmt, digits, most)
+            if len(known) >= 64:
+                known.clear()
+            known[id(array)] = hit
+        return hit[3]
 
     TEXTS_KEPT: ClassVar[int] = 1 << 14
     """How many cells' texts a panel remembers (then it starts again): a step changes few of the

@@ -36,7 +36,7 @@ from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
-from ..core.formulas.numformat import cell, widest
+from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet
@@ -270,8 +270,10 @@ class ProfileSheet(MapSheet):
         self._parts = parts
         vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
         formats = self.formats(list(shown.values()) + list(vectors.values()))
-        cw = max([cw] + [1 + self._widest(a, formats.get(id(a))) for a in (*shown.values(), *vectors.values())
-                         if a is not None])  # −130.4417• must not push the cells after it out of their columns
+        # a blank before the widest number, its • after (and the cursor's brackets): −130.4417• must not run
+        # into the cell before it, nor push the cells after it out of their columns
+        cw = max([cw] + [2 + self._widest(a, formats.get(id(a))) for a in (*shown.values(), *vectors.values())
+                         if a is not None])
         names = self.names()
 
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
@@ -583,16 +585,6 @@ class ProfileSheet(MapSheet):
             lines.add([], [(text, "header", None)])
             lines.block(kept("", array, (text, C), state_lines))
         return lines
-
-    def _widest(self, array: Any, fmt: str | None) -> int:
-        """:func:`widest` of an array, kept while the array, its format and the digits are the same (a
-        big W is not scanned again at every step)."""
-        known = getattr(self, "_widths", {})
-        hit = known.get(id(array))
-        if hit is None or hit[0] is not array or hit[1:3] != (fmt, self.digits):
-            hit = (array, fmt, self.digits, widest(array, self.digits, fmt))
-        self._widths = {**known, id(array): hit} if len(known) < 64 else {id(array): hit}
-        return hit[3]
 
     def heading_starts(self) -> list[int]:
         """The headings, and an optimizer's state's under the rows: each names the rows under it."""

@@ -114,8 +114,12 @@ class LayerSheet(NumberSheet):
         columns as fit: a column is hidden only when there is no room for it."""
         v = self.view
         self.lw = max(5, len(f"b={v.W.shape[0]}") + 1)  # the unit label's column: b=128 as wide as b=1
-        self.cw = cell_width(self.digits)
-        self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
+        arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
+        self._formats = formats = self.formats(arrays)
+        # a cell as wide as the widest number with a blank before it and its • after (and the cursor's
+        # brackets): −1.304e−12 must not run into the cell beside it
+        self.cw = self.base_cw = max([cell_width(self.digits)] + [2 + self._widest(a, formats.get(id(a)))
+                                                                  for a in arrays if a is not None])
         avail = self.room().width or 10**6
         self._avail = avail
         n = v.W.shape[1]
@@ -171,10 +175,10 @@ class LayerSheet(NumberSheet):
     watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
 
     def natural_width(self) -> int:
-        """The width this panel needs with G beside W, every column shown and cells of the usual
-        width (borders and padding included)."""
+        """The width this panel needs with G beside W, every column shown and cells as wide as its
+        numbers need, not widened (borders and padding included)."""
         n = self.view.W.shape[1]
-        cw, self.cw = self.cw, cell_width(self.digits)
+        cw, self.cw = self.cw, self.base_cw
         try:
             return self._line_width(n, False) + 4
         finally:
@@ -183,7 +187,7 @@ class LayerSheet(NumberSheet):
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): W⁽ˡ⁾ with its bias and
         first weight column (and the +N… of the others), then s, o, δ, with G under W."""
-        cw, self.cw = self.cw, cell_width(self.digits)
+        cw, self.cw = self.cw, self.base_cw
         try:
             return self._line_width(min(2, self.view.W.shape[1]), True) + 4
         finally:
