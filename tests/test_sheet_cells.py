@@ -12,7 +12,7 @@ import numpy as np
 from textual.app import App
 
 from bptui.tui.sheet import LayerSheet
-from bptui.tui.view import LayerView
+from bptui.tui.view import LayerView, cell_width
 
 SPLIT = re.compile(r"[\s│]+|(?<=•)(?=\[)")  # a blank, the bias bar, or the cursor's bracket after a •
 NUMBER = re.compile(r"^\[?([−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?)•?\]?$")
@@ -116,3 +116,35 @@ async def test_no_number_runs_into_its_neighbour():
                     sheet.blur()
     assert checked > 600
 
+
+async def test_the_attention_panel_leaves_its_padding_blank():
+    """tiny_transformer's W_Q, W_K, W_V are padded to W_O's width in the one stacked matrix: the entries
+    outside the four matrices (always 0, no parameters) are blank in W⁽ˡ⁾ and G⁽ˡ⁾, and no cell of the
+    cursor's: → from a row's last weight goes to G's bias, and Enter never reaches one."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .tui_helpers import app_for
+
+    app = app_for("tiny_transformer")
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.main.action_next()
+        await pilot.pause()
+        [panel] = [p for p in app.main.query(SeqSheet) if p.l_index and p.kind is not None
+                   and not all(p.kind.editable(b, a) for b, a in np.ndindex(p.stepper.state.W[p.l_index].shape))]
+        l, kind = panel.l_index, panel.kind
+        rows, cols = panel.stepper.state.W[l].shape
+        padding = [(b, a) for b, a in np.ndindex(rows, cols) if not kind.editable(b, a)]
+        assert padding
+        keys = {key for _, _, key in panel.cells if key[0] in ("W", "G")}
+        assert keys == {(q, l, b, a) for q in ("W", "G") for b, a in np.ndindex(rows, cols) if kind.editable(b, a)}
+        cw = cell_width(panel.digits)
+        for b, a in padding:
+            text = "".join(t for t, _, _ in panel.lines[1 + b])
+            for q in ("W", "G"):
+                x = [xx for _, xx, key in panel.cells if key == (q, l, rows - 1, a)][0]  # W_O's last row: every column
+                assert not text[x:x + cw].strip(), (b, a, q, text)
+        last = max(a for a in range(cols) if kind.editable(0, a))
+        panel.focus()
+        panel.cursor = next(n for n, (_, _, key) in enumerate(panel.cells) if key == ("W", l, 0, last))
+        await pilot.press("right")
+        assert panel.cursor_cell == ("G", l, 0, 0)

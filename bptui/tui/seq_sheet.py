@@ -240,11 +240,13 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             lines.append([(w_title, "header+" if produced == "W" else "header", None),
                           (" " * max(block - len(w_title), 2), "base", None),
                           (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
+        entry = spec.layer_kinds[l - 1].editable  # not the padding of a stacked matrix (attention's): blank, no cell
         for b in range(rows if weights else 0):  # dropout's d × 0: no rows
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
+                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M)))
+                               if entry(b, a) else (" " * cw, "base", None))
                     if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
