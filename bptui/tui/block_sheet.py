@@ -94,7 +94,7 @@ class BlockSheet(LayerSheet):
         v, cw, l = self.view, self.cw, self.view.layer
         head, hot = style["header"], style["header+"]
         mw = self._matrix_width(self.ncols)
-        segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
+        segs = [Segment("unit".ljust(self.lw) if row == 1 else " " * self.lw, head)]
         if row == 0:
             segs.append(Segment("the block adds".ljust(mw + 2), head))
             for name, q in (("", "s"), (f"o{sup(l)}", "o"), ("∂ℓ/∂x", "delta")):
@@ -116,8 +116,8 @@ class BlockSheet(LayerSheet):
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]
         if row == 1:
-            return [Segment("unit ", head), Segment(self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), head)]
-        return [Segment(" " * 5, head), Segment("the fan-in's parts", head)]
+            return [Segment("unit".ljust(self.lw), head), Segment(self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), head)]
+        return [Segment(" " * self.lw, head), Segment("the fan-in's parts", head)]
 
     def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
         """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""

@@ -33,7 +33,6 @@ from ..core.formulas.notation import sup
 from .fitting import Fits
 from .panel_base import NumberSheet, marked_edges, panel_css, with_offsets
 from .view import cell_width
-from .view import runs as _runs
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
 
@@ -212,8 +211,7 @@ class MapSheet(Fits, NumberSheet):
             changed = [y for y, line in enumerate(self.lines) if y >= len(before) or before[y] != line]
             for y in changed:
                 self._strips.pop(y, None)
-            for first, last in _runs(changed):
-                self.refresh_lines(first, last - first + 1)
+            self.refresh_rows(changed)
         self.shown()
 
     def shown(self) -> None:
@@ -357,6 +355,30 @@ class MapSheet(Fits, NumberSheet):
         self.cursor = min(self.cursor, max(len(cells) - 1, 0))
         self.virtual_size = Size(max((sum(len(t) for t, _, _ in line) for line in lines), default=1), len(lines))
 
+    _spans: tuple[Any, list[int], list[tuple[int, int]]] = ((), [], [])
+
+    def heading_spans(self) -> list[tuple[int, int]]:
+        """Each heading (``heading_lines``) with the lines after it that name columns too (no cell, no
+        number: a profile's ``unit  bias│ k=1`` line under its names), worked out once per build."""
+        lines, starts = self.lines, self.heading_starts()
+        known = self._spans
+        if known[0] is lines and known[1] == starts:
+            return known[2]
+        named = ("header", "header+", "base", "bias")
+        spans = []
+        for first in starts:
+            end = first + 1
+            while (end < len(lines) and end not in starts and lines[end]
+                   and all(key is None and name in named for _, name, key in lines[end])):
+                end += 1
+            spans.append((first, end - first))
+        self._spans = (lines, list(starts), spans)
+        return spans
+
+    def heading_starts(self) -> list[int]:
+        """The first line of each heading, top down."""
+        return self.heading_lines
+
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): a label and three cells."""
         return 5 + 3 * cell_width(self.digits) + 4
@@ -391,7 +413,8 @@ class MapSheet(Fits, NumberSheet):
                 row = [n for n, (yy, _, _) in enumerate(self.cells) if yy == target]
                 self.cursor = min(row, key=lambda n: abs(self.cells[n][1] - x))
         y, x, _ = self.cells[self.cursor]
-        self.scroll_to_region(Region(x, y, cell_width(self.digits), 1), animate=False, immediate=True)
+        self.scroll_to_region(Region(x, y, cell_width(self.digits), 1), spacing=self.heading_room(), animate=False,
+                              immediate=True)
         self._signature = ()
         self.cursor_moved()
 
@@ -399,7 +422,7 @@ class MapSheet(Fits, NumberSheet):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        x, y = offset.x + self.scroll_x, offset.y + self.scroll_y
+        x, y = offset.x + self.scroll_x, self.content_row(int(offset.y))
         cw = cell_width(self.digits)
         for n, (yy, xx, _) in enumerate(self.cells):
             if yy == y and xx <= x < xx + cw:
@@ -410,8 +433,8 @@ class MapSheet(Fits, NumberSheet):
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
+        scroll_x = self.scroll_offset.x
+        row = self.content_row(y)
         style = self._palette()
         if row >= len(self.lines):
             return Strip.blank(self.size.width, style["base"])

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
+from ..core.formulas.numformat import widest
 from .guard import GuardedPump
-from .view import cell, finite, number_format
+from .view import Rows, cell, finite, number_format, runs
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -160,6 +161,7 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
         self._known_digits = digits
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
+        self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod
@@ -219,6 +221,52 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         width, height = self.outer_size
         return Size(max(0, width - gutter.width), max(0, height - gutter.height))
 
+    # -- the heading lines: in view while the rows scroll ------------------------------------------------
+    def heading_spans(self) -> list[tuple[int, int]]:
+        """Each run of heading lines, top down, as (its first line, how many): the lines that name the
+        columns of the rows under them, up to the next run (a panel's own)."""
+        return []
+
+    def pinned(self) -> tuple[int, int]:
+        """(first line, count) of the heading lines drawn over the top of the view, or (0, 0): the heading
+        of the rows in view, when the panel is scrolled past it (a panel taller than its room keeps
+        its column names in view as its rows scroll, as a spreadsheet's frozen rows; the lines under
+        them scroll sideways with the rows, so a name stays over its column). When the next heading
+        would be half hidden under this one, it is the one drawn."""
+        top = self.scroll_offset.y
+        if top <= 0:
+            return (0, 0)
+        spans = self.heading_spans()
+        at = -1
+        for i, (first, _) in enumerate(spans):
+            if first > top:
+                break
+            at = i
+        if at < 0 or spans[at][0] == top:  # none above the view, or it stands at the top where it is
+            return (0, 0)
+        first, count = spans[at]
+        if at + 1 < len(spans) and spans[at + 1][0] < top + count:  # the next would be hidden under it
+            first, count = spans[at + 1]
+        return (first, count)
+
+    def content_row(self, y: int) -> int:
+        """The panel's line drawn on line ``y`` of the view (a pinned heading's, or the scrolled rows')."""
+        first, count = self.pinned()
+        return first + y if y < count else self.scroll_offset.y + y
+
+    def heading_room(self) -> Spacing:
+        """What a pinned heading covers at the top of the view: a cell scrolled to is kept below it."""
+        return Spacing(max((count for _, count in self.heading_spans()), default=0), 0, 0, 0)
+
+    def refresh_rows(self, rows: list[int]) -> None:
+        """Draw the panel's ``rows`` again where they are on screen: in place, and on the pinned heading
+        when they are its lines (a step that lights a heading's ▶ while it is pinned)."""
+        first, count = self.pinned()
+        for a, b in runs(sorted(rows)):
+            self.refresh_lines(a, b - a + 1)
+        if count and any(first <= row < first + count for row in rows):
+            self.refresh_lines(self.scroll_offset.y, count)
+
     # -- number formats: one per matrix or vector ---------------------------------------------------------
     def formats(self, arrays: Any) -> dict[int, str]:
         """The number format of each array (by id), so that a matrix never mixes ``0.47`` and ``6.9e−2``;
@@ -231,6 +279,24 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
                 found[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
         self._known_formats, self._known_digits = found, self.digits
         return {key: fmt for key, (_, fmt) in found.items()}
+
+    def _widest(self, array: Any, fmt: str | None) -> int:
+        """The widest cell of an array in its format (``numformat.widest``), kept while the array, its
+        format and the digits are the same (a big W is not scanned again at every step); the loading
+        screen's :class:`~.view.Rows` without NumPy."""
+        known = self._known_widest
+        digits = self.digits
+        hit = known.get(id(array))
+        if hit is None or hit[0] is not array or hit[1] != fmt or hit[2] != digits:
+            if isinstance(array, Rows):
+                most = max((len(cell(x, digits, fmt)) for x in array.values() if finite(x)), default=3)
+            else:
+                most = widest(array, digits, fmt)
+            hit = (array, fmt, digits, most)
+            if len(known) >= 64:
+                known.clear()
+            known[id(array)] = hit
+        return hit[3]
 
     TEXTS_KEPT: ClassVar[int] = 1 << 14
     """How many cells' texts a panel remembers (then it starts again): a step changes few of the

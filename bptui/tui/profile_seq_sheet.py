@@ -61,6 +61,7 @@ class ProfileSeqSheet(SeqSheet):
         self.name_width = 0  # a grid label's name part: a quantity's name on its first row, blank under it
         self.weight_name_width = 0  # the same of a weight line's label (row vectors; 0: names above the columns)
         self.grid_top = 0  # the grid's first line (its τ heading)
+        self.unit_lines: list[int] = []  # row vectors: each weight block's line of units (a heading)
 
     # -- names ---------------------------------------------------------------------------------------------
     def row_symbol(self, quantity: str, time: Any = None) -> Node:
@@ -174,6 +175,7 @@ class ProfileSeqSheet(SeqSheet):
         """W │ U and b, ∂ℓ/∂W and ∂ℓ/∂b (G/m), as the profile groups and lays them out; none for a kind
         without weights (a residual block)."""
         self.heading_lines, self.weight_name_width = [], 0
+        self.unit_lines = []  # row vectors: each block's line of units, over its columns
         kind, l, P = self.layer_kind, self.l_index, self.profile
         self._runs_now: dict[tuple, tuple[Any, Any]] = {}
         if not kind.has_weights:
@@ -213,12 +215,17 @@ class ProfileSeqSheet(SeqSheet):
                     parts.append((q, view, [(name, cs) for name, cs in split if cs]))
             block = range(first, first + count)
             if P.vectors == "row":
+                self.unit_lines.append(len(lines))
                 lines += self._row_lines(parts, block, units, number, produced, m)
             else:
                 self.heading_lines.append(len(lines))
                 lines += self._column_lines(parts, block, units, bars, number, produced, m)
         self._runs = self._runs_now
         return lines
+
+    def heading_starts(self) -> list[int]:
+        """The weights' headings (row vectors: each block's line of units), and the grid's τ line."""
+        return [*self.heading_lines, *self.unit_lines, self.grid_top]
 
     def _kept(self, look: tuple, board: Any, make: Any) -> Any:
         """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's

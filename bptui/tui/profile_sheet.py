@@ -36,7 +36,7 @@ from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
-from ..core.formulas.numformat import cell, widest
+from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet
@@ -190,6 +190,7 @@ class ProfileSheet(MapSheet):
         self._parts: dict[tuple, tuple[Any, Any]] = {}  # (part, id of its board array, m) → (array, part)
         self._kept: dict[tuple, tuple[Any, list]] = {}  # (part, its place, its look) → (its array, its runs)
         self.heading_lines: list[int] = [0]  # the lines that name the columns under them
+        self.state_headings: list[int] = []  # an optimizer's state's headings (a row per unit)
         self._measured: dict[int, tuple[list, list, int]] = {}  # id(chunk) → (chunk, its lines' cells, its width)
         self._fresh: list[int] = []  # the lines measured anew by the last set_chunks
         self._at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
@@ -269,8 +270,10 @@ class ProfileSheet(MapSheet):
         self._parts = parts
         vectors = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l]}
         formats = self.formats(list(shown.values()) + list(vectors.values()))
-        cw = max([cw] + [1 + self._widest(a, formats.get(id(a))) for a in (*shown.values(), *vectors.values())
-                         if a is not None])  # −130.4417• must not push the cells after it out of their columns
+        # a blank before the widest number, its • after (and the cursor's brackets): −130.4417• must not run
+        # into the cell before it, nor push the cells after it out of their columns
+        cw = max([cw] + [2 + self._widest(a, formats.get(id(a))) for a in (*shown.values(), *vectors.values())
+                         if a is not None])
         names = self.names()
 
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
@@ -492,7 +495,7 @@ class ProfileSheet(MapSheet):
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
-        self.heading_lines = [0]
+        self.heading_lines, self.state_headings = [0], []
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
@@ -511,6 +514,7 @@ class ProfileSheet(MapSheet):
             lines.block(kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
                              lambda: [[unit_label(i), *gradients(i)] for i in range(units)]))
         for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
+            self.state_headings.append(lines.count + 1)
             lines.add([], [(" " * label, "header", None), (text, "header", None)])
 
             def state_rows(array: Any = array) -> list[list[Run]]:
@@ -582,15 +586,9 @@ class ProfileSheet(MapSheet):
             lines.block(kept("", array, (text, C), state_lines))
         return lines
 
-    def _widest(self, array: Any, fmt: str | None) -> int:
-        """:func:`widest` of an array, kept while the array, its format and the digits are the same (a
-        big W is not scanned again at every step)."""
-        known = getattr(self, "_widths", {})
-        hit = known.get(id(array))
-        if hit is None or hit[0] is not array or hit[1:3] != (fmt, self.digits):
-            hit = (array, fmt, self.digits, widest(array, self.digits, fmt))
-        self._widths = {**known, id(array): hit} if len(known) < 64 else {id(array): hit}
-        return hit[3]
+    def heading_starts(self) -> list[int]:
+        """The headings, and an optimizer's state's under the rows: each names the rows under it."""
+        return [*self.heading_lines, *self.state_headings]
 
     def formats_for(self, array: Any) -> str | None:
         """An optimizer's state: one format for the whole matrix (its parts read alike)."""

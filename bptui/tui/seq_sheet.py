@@ -100,6 +100,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._x: Any = None
         self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
+        self.grid_top = 0  # the grid's first line (its τ heading)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -177,6 +178,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
+    def heading_starts(self) -> list[int]:
+        """The weights' headings and the grid's τ line."""
+        return [*self.heading_lines, self.grid_top]
+
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
         """One arrangement at every width: G⁽ˡ⁾ beside W⁽ˡ⁾, and the later τ scroll."""
         return False, []
@@ -229,15 +234,19 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
         block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
         weights = spec.layer_kinds[l - 1].has_weights and self.LECTURE_WEIGHTS  # a residual block has none
+        if self.LECTURE_WEIGHTS:  # (a profile's panel names its own weights' headings)
+            self.heading_lines = [0] if weights else []
         if weights:
             lines.append([(w_title, "header+" if produced == "W" else "header", None),
                           (" " * max(block - len(w_title), 2), "base", None),
                           (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
+        entry = spec.layer_kinds[l - 1].editable  # not the padding of a stacked matrix (attention's): blank, no cell
         for b in range(rows if weights else 0):  # dropout's d × 0: no rows
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M))))
+                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M)))
+                               if entry(b, a) else (" " * cw, "base", None))
                     if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
@@ -255,6 +264,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 head.append((("▶" + label).rjust(cw - 1) + " ", "header+", None))
             else:
                 head.append((label.rjust(cw - 1) + " ", "header", None))
+        self.grid_top = len(lines)
         lines.append(head)
 
         def value(q: str, t: int | None, b: int) -> float | None:

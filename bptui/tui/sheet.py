@@ -10,6 +10,7 @@ from typing import Any
 from rich.segment import Segment
 from textual import events
 from textual.containers import VerticalScroll
+from textual.css.scalar import Scalar, Unit
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -17,7 +18,7 @@ from textual.widget import Widget
 from ..core.formulas.notation import sup
 from .fitting import Fits
 from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
-from .view import LayerView, cell_width, runs
+from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
 
@@ -108,14 +109,19 @@ class LayerSheet(Fits, NumberSheet):
 
     def _line_width(self, n: int, stacked: bool) -> int:
         m = self._matrix_width(n)
-        return 5 + m + 2 + 3 * self.cw + (0 if stacked else 2 + m)
+        return self.lw + m + 2 + 3 * self.cw + (0 if stacked else 2 + m)
 
     def _layout_columns(self) -> None:
         """Side by side (W | s o δ | G) when every panel's W fits so, else G under W with as many
         columns as fit: a column is hidden only when there is no room for it."""
         v = self.view
-        self.cw = cell_width(self.digits)
-        self._formats = self.formats((v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer))
+        self.lw = max(5, len(f"b={v.W.shape[0]}") + 1)  # the unit label's column: b=128 as wide as b=1
+        arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
+        self._formats = formats = self.formats(arrays)
+        # a cell as wide as the widest number with a blank before it and its • after (and the cursor's
+        # brackets): −1.304e−12 must not run into the cell beside it
+        self.cw = self.base_cw = max([cell_width(self.digits)] + [2 + self._widest(a, formats.get(id(a)))
+                                                                  for a in arrays if a is not None])
         self._room = self.room()
         avail = self._room.width or 10**6
         self._avail = avail
@@ -129,8 +135,8 @@ class LayerSheet(Fits, NumberSheet):
             n = lo
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
-        if self.stretch and not self.stacked and avail < 10**6:  # 12 + (2n + 3)·cw columns in all
-            room = (avail - 12 - 2 * len(self._marker(n))) // (2 * n + 3)
+        if self.stretch and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
+            room = (avail - self.lw - 7 - 2 * len(self._marker(n))) // (2 * n + 3)
             self.cw = max(self.cw, min(2 * self.cw, room))
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
@@ -173,10 +179,10 @@ class LayerSheet(Fits, NumberSheet):
     watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
 
     def natural_width(self) -> int:
-        """The width this panel needs with G beside W, every column shown and cells of the usual
-        width (borders and padding included)."""
+        """The width this panel needs with G beside W, every column shown and cells as wide as its
+        numbers need, not widened (borders and padding included)."""
         n = self.view.W.shape[1]
-        cw, self.cw = self.cw, cell_width(self.digits)
+        cw, self.cw = self.cw, self.base_cw
         try:
             return self._line_width(n, False) + 4
         finally:
@@ -185,7 +191,7 @@ class LayerSheet(Fits, NumberSheet):
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): W⁽ˡ⁾ with its bias and
         first weight column (and the +N… of the others), then s, o, δ, with G under W."""
-        cw, self.cw = self.cw, cell_width(self.digits)
+        cw, self.cw = self.cw, self.base_cw
         try:
             return self._line_width(min(2, self.view.W.shape[1]), True) + 4
         finally:
@@ -254,22 +260,22 @@ class LayerSheet(Fits, NumberSheet):
         if self.stacked and q == "G":
             y = HEADER_LINES + self.rows + 1 + HEADER_LINES + r - (1 if self.view.hidden else 0)
         x = self._column_x(c)
-        self.scroll_to_region(Region(x, y, self.cw, 1), animate=False, immediate=True)
+        self.scroll_to_region(Region(x, y, self.cw, 1), spacing=self.heading_room(), animate=False, immediate=True)
 
     def _column_x(self, c: int) -> int:
         q, a = self.columns()[c]
         m = self._matrix_width(self.ncols)
         if a is not None:  # W or G
-            x = 5 + a * self.cw + (1 if a else 0)  # the bias bar │ follows column 0
+            x = self.lw + a * self.cw + (1 if a else 0)  # the bias bar │ follows column 0
             return x + (m + 2 + 3 * self.cw + 2 if q == "G" and not self.stacked else 0)
-        return 5 + m + 2 + ("s", "o", "delta").index(q) * self.cw
+        return self.lw + m + 2 + ("s", "o", "delta").index(q) * self.cw
 
     def on_click(self, event) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
         # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
-        x, y = int(offset.x + self.scroll_x), int(offset.y + self.scroll_y)
+        x, y = int(offset.x + self.scroll_x), self.content_row(int(offset.y))
         r = y - HEADER_LINES - self.lead
         if self.pitch > 1:  # the blank lines between unit rows hold no cell
             if r < 0 or r % self.pitch:
@@ -289,8 +295,8 @@ class LayerSheet(Fits, NumberSheet):
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
+        scroll_x = self.scroll_offset.x
+        row = self.content_row(y)
         style = self._palette()
         base = style["base"]
         segments = self._segments(row, style)
@@ -321,7 +327,7 @@ class LayerSheet(Fits, NumberSheet):
             if offset <= HEADER_LINES:
                 return self._block_header(offset - 1, quantity, label, style)
             b = offset - 1 - HEADER_LINES
-            label = Segment(f"b={b + 1}".rjust(4) + " ", style["header"])
+            label = Segment(f"b={b + 1}".rjust(self.lw - 1) + " ", style["header"])
             return [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
         return None
 
@@ -330,22 +336,30 @@ class LayerSheet(Fits, NumberSheet):
         column or a header of a panel, and a line drawn again costs Textual as much as a new one.
         A line is compared as segments, the last drawn line's against the new board's."""
         style = self._palette()
+        first, count = self.pinned()
         scroll_y = self.scroll_offset.y
+        shown = [*range(first, first + count),  # a pinned heading's lines, then the rows under it
+                 *range(scroll_y + count, min(scroll_y + self.room().height, self.virtual_size.height))]
         changed = []
-        for row in range(scroll_y, min(scroll_y + self.room().height, self.virtual_size.height)):
+        for row in shown:
             drawn = self._drawn.get(row)
             if drawn is None or drawn[1] != self._window or drawn[0] != self._segments(row, style):
                 changed.append(row)
-        for first, last in runs(changed):
-            self.refresh_lines(first, last - first + 1)
+        self.refresh_rows(changed)
+
+    def heading_spans(self) -> list[tuple[int, int]]:
+        """The heading's two lines, and each block's under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state)."""
+        top = self._row_y(self.rows - 1) + 1
+        step = 1 + HEADER_LINES + self.view.W.shape[0]
+        return [(0, HEADER_LINES)] + [(top + b * step + 1, HEADER_LINES) for b in range(len(self.blocks))]
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]
         if row == 1:
-            return [Segment("unit ", head), Segment(self._matrix_header(), head)]
+            return [Segment("unit".ljust(self.lw), head), Segment(self._matrix_header(), head)]
         produced = self.view.produced == quantity
         name = self._label(label, produced)
-        return [Segment(" " * 5, head), Segment(name, style["header+"] if produced else head)]
+        return [Segment(" " * self.lw, head), Segment(name, style["header+"] if produced else head)]
 
     def _label(self, name: str, produced: bool) -> str:
         return ("▶ " if produced else "") + name
@@ -355,7 +369,7 @@ class LayerSheet(Fits, NumberSheet):
         head = style["header"]
         hot = style["header+"]
         mw = self._matrix_width(self.ncols)
-        segs = [Segment("unit ".rjust(5) if row == 1 else " " * 5, head)]
+        segs = [Segment("unit".ljust(self.lw) if row == 1 else " " * self.lw, head)]
         if row == 0:
             for name, q, width in ((self._heading("W"), "W", mw), ):
                 segs.append(Segment(self._label(name, v.produced == q).ljust(width + 2), hot if v.produced == q else head))
@@ -419,7 +433,7 @@ class LayerSheet(Fits, NumberSheet):
         bias_row = v.hidden and r == 0
         b = r - 1 if v.hidden else r  # index into W's rows
         label = "b=0" if bias_row else f"b={b + 1}"
-        segs = [Segment(label.rjust(4) + " ", style["header"])]
+        segs = [Segment(label.rjust(self.lw - 1) + " ", style["header"])]
         mw = self._matrix_width(self.ncols)
         if bias_row:
             segs.append(Segment(" " * (mw + 2), style["base"]))
@@ -487,6 +501,7 @@ class LayerPanels(VerticalScroll, can_focus=False):
 
     def on_resize(self, event: events.Resize) -> None:
         self.place_panels(event.size.width)
+        self.fit_panels(event.size.height)
 
     def _laid_out(self, screen: Any) -> None:
         """After every layout of the screen: a Resize can be lost (Textual's compositor rebuilds its
@@ -495,6 +510,24 @@ class LayerPanels(VerticalScroll, can_focus=False):
         half as wide, their columns hidden)."""
         if self.size.width != self.arranged:
             self.place_panels(self.size.width)
+        self.fit_panels(self.size.height)  # (panels put in the column since are fitted too)
+
+    def fit_panels(self, height: int) -> None:
+        """No panel taller than the column (80×24: a dense panel's 18 lines in 13): a panel taller than
+        its room scrolls its rows under its heading, which stays in view, where the column would
+        scroll the heading away with the panel's top. A panel's own height (its CSS ``max-height`` in
+        lines) is kept where the column has room for it."""
+        from .panel_base import NumberSheet
+
+        if not height:
+            return
+        for panel in self.children:
+            if not isinstance(panel, NumberSheet):
+                continue
+            own = panel.styles.base.max_height
+            cap = height if own is not None and own.unit == Unit.CELLS and own.value > height else None
+            if panel.styles.inline.max_height != (None if cap is None else Scalar.from_number(cap)):
+                panel.styles.max_height = cap
 
     def place_panels(self, width: int) -> None:
         self.arranged = width

@@ -108,11 +108,18 @@ def widest(values: Any, digits: int, fmt: str | None) -> int:
     import numpy as np  # a panel's arrays: NumPy is loaded by then (not at this module's import)
 
     a = np.asarray(values, dtype=float).ravel()
-    a = a[np.isfinite(a)]
     if not a.size:
-        return 3  # ∞, −∞, nan
-    nonzero = np.abs(a[a != 0])
-    picks = [float(a.max()), float(a.min())] + ([float(-nonzero.min()), float(-nonzero.max())] if nonzero.size else [])
+        return 3
+    hi, lo = float(a.max()), float(a.min())
+    if not (finite(hi) and finite(lo)):  # (rare: a board that overflowed) the finite values only
+        a = a[np.isfinite(a)]
+        if not a.size:
+            return 3  # ∞, −∞, nan
+        hi, lo = float(a.max()), float(a.min())
+    m = np.abs(a)  # the smallest nonzero magnitude: a 128 × 785 W is scanned without a copy per filter
+    m[m == 0] = np.inf
+    small = float(m.min())
+    picks = [hi, lo] + ([-small, -max(hi, -lo)] if small != INF else [])
     return max(len(cell(x, digits, fmt)) for x in picks)
 
 

@@ -1,0 +1,117 @@
+"""Issue 24, "the whole screen": a panel taller than its room keeps the lines that name its columns
+(W⁽ˡ⁾ s⁽ˡ⁾ o⁽ˡ⁾ δ⁽ˡ⁾ G⁽ˡ⁾, ``unit  bias│ a=1``, a map's or the grid's τ heading) in view while its rows
+scroll, in every panel of every bundled network and in notation profiles, at 80×24 and 120×40; a
+pinned heading is drawn as the panel draws it where it stands (scrolled sideways with the rows), and
+every row on screen has its own heading above it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bptui.core.formats.spec import load
+from bptui.core.formulas.profiles import PROFILES
+from bptui.tui.app import BptuiApp
+from bptui.tui.panel_base import NumberSheet
+from bptui.tui.profile_sheet import ProfileSheet
+from bptui.tui.sheet import LayerSheet
+
+from .conftest import ALL_EXAMPLES, GRAPH_EXAMPLES, NETWORKS
+
+SIZES = ((80, 24), (120, 40))
+
+
+def screen_of(panel) -> tuple[list[int], list[str]]:
+    """The panel's line on each line of its view, and the text the view shows there."""
+    height = panel.scrollable_content_region.height
+    return [panel.content_row(y) for y in range(height)], [panel.render_line(y).text for y in range(height)]
+
+
+def check_view(panel, where: str) -> int:
+    """Every row on screen stands under its own heading, all of whose lines are on screen above it; a
+    pinned heading reads as the panel's line it is, scrolled as the rows under it; the bias bar │ of
+    the column names stands over the rows' (dense panels). Returns the rows checked."""
+    spans = panel.heading_spans()
+    assert spans, f"{where}: {panel.id} names no heading"
+    heads = {first + k for first, n in spans for k in range(n)}
+    rows, texts = screen_of(panel)
+    end = panel.virtual_size.height
+    checked = 0
+    for y, row in enumerate(rows):
+        if row >= end or row in heads or not texts[y].strip():
+            continue
+        first, n = max((span for span in spans if span[0] <= row), default=(None, 0))
+        assert first is not None, f"{where}: {panel.id} line {row} stands above every heading"
+        above = rows[:y]
+        missing = [first + k for k in range(n) if first + k not in above]
+        assert not missing, (f"{where}: {panel.id} scrolled to {panel.scroll_offset}: line {row} on screen "
+                             f"line {y} without its heading's lines {missing} above it\n" + "\n".join(texts))
+        names = texts[above.index(first + n - 1)]  # the heading's last line: the column names
+        if isinstance(panel, (LayerSheet, ProfileSheet)) and "│" in names and "│" in texts[y]:
+            assert names.index("│") == texts[y].index("│"), f"{where}: {panel.id}\n{names}\n{texts[y]}"
+        checked += 1
+    first, count = panel.pinned()
+    if count:  # drawn as where it stands, at the same scroll x
+        pinned = texts[:count]
+        x, y = panel.scroll_offset
+        panel.scroll_to(x, first, animate=False, immediate=True)
+        rows_there, texts_there = screen_of(panel)
+        assert [texts_there[rows_there.index(first + k)] for k in range(count)] == pinned, where
+        panel.scroll_to(x, y, animate=False, immediate=True)
+    return checked
+
+
+async def check_app(app, size: tuple[int, int], where: str) -> int:
+    """Into the backward pass, then each tall panel scrolled down line by line near its top, to its
+    middle and its end, at its left and scrolled sideways to its middle."""
+    async with app.run_test(size=size) as pilot:
+        screen = app.main
+        for _ in range(2000):
+            if screen.stepper.next_key.phase == "backward":
+                break
+            screen.action_next()
+        for _ in range(2):
+            screen.action_next()
+        await pilot.pause()
+        checked = 0
+        panels = [p for p in screen.query("#layers > *") if isinstance(p, NumberSheet) and p.display and p.size.height]
+        assert panels, where
+        layers = screen.query_one("#layers")
+        for panel in panels:
+            bottom = panel.max_scroll_y
+            for sy in sorted({0, 1, 2, 3, bottom // 3, bottom // 2, bottom - 2, bottom - 1, bottom}):
+                for sx in sorted({0, panel.max_scroll_x // 2}):
+                    if 0 <= sy <= bottom:
+                        panel.scroll_to(sx, sy, animate=False, immediate=True)
+                        checked += check_view(panel, f"{where} at {size[0]}×{size[1]}")
+            if bottom:  # the panel's view, with its pinned heading, starts on screen when the column follows it
+                panel.scroll_to(0, bottom, animate=False, immediate=True)
+                layers.follow(panel)
+                await pilot.pause()
+                assert layers.region.y <= panel.content_region.y < layers.region.bottom, (where, panel.id)
+        return checked
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_EXAMPLES if n not in GRAPH_EXAMPLES])
+async def test_every_panel_keeps_its_heading_in_view(name):
+    checked = 0
+    for size in SIZES:
+        checked += await check_app(BptuiApp(load(NETWORKS / f"{name}.json")), size, name)
+    assert checked > 0
+
+
+@pytest.mark.parametrize("name, profile", [("moons_layernorm", "cs231n"), ("moons_layernorm", "goodfellow"),
+                                           ("deep_residual", "nielsen"), ("shapes", "ng"),
+                                           ("long_memory_lstm", "goodfellow"), ("tiny_transformer", "cs231n")])
+async def test_every_profile_panel_keeps_its_heading_in_view(name, profile):
+    checked = 0
+    for size in SIZES:
+        app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[profile])
+        checked += await check_app(app, size, f"{name} in {profile}")
+    assert checked > 0
+
+
+async def test_a_big_layer_keeps_its_heading_when_scrolled():
+    """784-128-10 at 120×40: the first layer's 128 rows scroll under W⁽¹⁾'s names and columns."""
+    from .tui_helpers import big_spec
+
+    assert await check_app(BptuiApp(big_spec()), (120, 40), "784-128-10") > 0

@@ -1,0 +1,150 @@
+"""A lecture panel's cells are as wide as its widest number (issue 23): with weights, sums, outputs,
+δs and gradients of any magnitude from 1e−9 to 1e9, no number in any line of the panel runs into
+the one beside it (a blank stands between any two, with the step's • and the cursor's brackets), and
+every number reads back to its value, in the order of the panel's columns."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from textual.app import App
+
+from bptui.tui.sheet import LayerSheet
+from bptui.tui.view import LayerView, cell_width
+
+SPLIT = re.compile(r"[\s│]+|(?<=•)(?=\[)")  # a blank, the bias bar, or the cursor's bracket after a •
+NUMBER = re.compile(r"^\[?([−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?)•?\]?$")
+
+
+def random_matrix(rng, shape) -> np.ndarray:
+    """Entries of random sign and magnitude 1e−9 … 1e9, a few of them 0."""
+    a = rng.choice([-1.0, 1.0], size=shape) * 10.0 ** rng.uniform(-9, 9, size=shape)
+    a[rng.random(shape) < 0.1] = 0.0
+    return a
+
+
+def reads_as(token: str, x: float) -> bool:
+    """``token`` is ``x`` written to the precision it shows (half a unit of its last digit)."""
+    text = NUMBER.match(token).group(1).replace("−", "-")
+    mantissa, _, exp = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    ulp = 10.0 ** (int(exp or 0) - decimals)
+    return math.isclose(float(text), x, abs_tol=0.5 * ulp * (1 + 1e-9))
+
+
+def line_texts(sheet: LayerSheet) -> list[str]:
+    style = sheet._palette()
+    out = []
+    for row in range(sheet.virtual_size.height):
+        segs = sheet._segments(row, style)
+        out.append("".join(seg.text for seg in segs or []))
+    return out
+
+
+def values_of_row(sheet: LayerSheet, view: LayerView, r: int) -> list[float]:
+    """The numbers unit row r shows, left to right: W's shown columns, s, o, δ, G's (beside W)."""
+    hidden = view.hidden
+    if hidden and r == 0:
+        return [float(view.o[0])]
+    b = r - 1 if hidden else r
+    out = [float(view.W[b, a]) for a in range(sheet.ncols)]
+    out += [float(view.s[b]), float(view.o[r]), float(view.delta[b])]
+    if not sheet.stacked:
+        out += [float(view.G[b, a]) for a in range(sheet.ncols)]
+    return out
+
+
+class Host(App):
+    def __init__(self, sheet: LayerSheet) -> None:
+        super().__init__()
+        self.sheet = sheet
+
+    def compose(self):
+        yield self.sheet
+
+
+async def test_no_number_runs_into_its_neighbour():
+    rng = np.random.default_rng(23)
+
+    def view_for(seed_rng, produced: str | None) -> LayerView:
+        units, inputs = int(seed_rng.integers(1, 5)), int(seed_rng.integers(1, 4))
+        W, G = random_matrix(seed_rng, (units, inputs + 1)), random_matrix(seed_rng, (units, inputs + 1))
+        s, delta = random_matrix(seed_rng, units), random_matrix(seed_rng, units)
+        o = np.concatenate([[1.0], random_matrix(seed_rng, units)])
+        shape = {"W": W.shape, "G": G.shape, "o": o.shape}.get(produced, s.shape)
+        changed = np.ones(shape, bool) if produced else None
+        return LayerView(layer=1, activation="tanh", W=W, G=G, s=s, o=o, delta=delta, hidden=True,
+                         produced=produced, changed=changed, stale=False)
+
+    checked = 0
+    for width in (400, 70):  # G beside W; G under W
+        sheet = LayerSheet(view_for(rng, None), 4, 3, id="layer-1")
+        app = Host(sheet)
+        async with app.run_test(size=(width, 40)) as pilot:
+            for case in range(90):
+                view = view_for(rng, [None, "W", "s", "o", "delta", "G"][case % 6])
+                sheet.widest = view.W.shape[1]
+                sheet.show(view)
+                if case % 3 == 0:  # the cursor's brackets on a weight, then on δ
+                    sheet.focus()
+                    sheet.cursor = (1, [0, len(sheet.columns()) - 1, sheet.columns().index(("delta", None))][case % 9 // 3])
+                await pilot.pause()
+                texts = line_texts(sheet)
+                for r in range(sheet.rows):
+                    text = texts[sheet._row_y(r)]
+                    tokens = [t for t in re.split(SPLIT, text) if t and not t.startswith("b=")]
+                    for token in tokens:  # a blank between any two numbers: each token is one number
+                        assert NUMBER.match(token), f"{token!r} in {text!r}"
+                    values = values_of_row(sheet, view, r)
+                    assert len(tokens) == len(values), (text, values)
+                    for token, x in zip(tokens, values):
+                        assert reads_as(token, x), (token, x, text)
+                        checked += 1
+                if sheet.stacked:  # G under W: its rows read back too
+                    top = sheet._row_y(sheet.rows - 1) + 1 + 1 + 2
+                    for b in range(view.W.shape[0]):
+                        text = texts[top + b]
+                        tokens = [t for t in re.split(SPLIT, text) if t and not t.startswith("b=")]
+                        values = [float(view.G[b, a]) for a in range(sheet.ncols)]
+                        assert len(tokens) == len(values), (text, values)
+                        for token, x in zip(tokens, values):
+                            assert NUMBER.match(token) and reads_as(token, x), (token, x, text)
+                            checked += 1
+                if case % 3 == 0:
+                    sheet.blur()
+    assert checked > 600
+
+
+async def test_the_attention_panel_leaves_its_padding_blank():
+    """tiny_transformer's W_Q, W_K, W_V are padded to W_O's width in the one stacked matrix: the entries
+    outside the four matrices (always 0, no parameters) are blank in W⁽ˡ⁾ and G⁽ˡ⁾, and no cell of the
+    cursor's: → from a row's last weight goes to G's bias, and Enter never reaches one."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .tui_helpers import app_for
+
+    app = app_for("tiny_transformer")
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.main.action_next()
+        await pilot.pause()
+        [panel] = [p for p in app.main.query(SeqSheet) if p.l_index and p.kind is not None
+                   and not all(p.kind.editable(b, a) for b, a in np.ndindex(p.stepper.state.W[p.l_index].shape))]
+        l, kind = panel.l_index, panel.kind
+        rows, cols = panel.stepper.state.W[l].shape
+        padding = [(b, a) for b, a in np.ndindex(rows, cols) if not kind.editable(b, a)]
+        assert padding
+        keys = {key for _, _, key in panel.cells if key[0] in ("W", "G")}
+        assert keys == {(q, l, b, a) for q in ("W", "G") for b, a in np.ndindex(rows, cols) if kind.editable(b, a)}
+        cw = cell_width(panel.digits)
+        for b, a in padding:
+            text = "".join(t for t, _, _ in panel.lines[1 + b])
+            for q in ("W", "G"):
+                x = [xx for _, xx, key in panel.cells if key == (q, l, rows - 1, a)][0]  # W_O's last row: every column
+                assert not text[x:x + cw].strip(), (b, a, q, text)
+        last = max(a for a in range(cols) if kind.editable(0, a))
+        panel.focus()
+        panel.cursor = next(n for n, (_, _, key) in enumerate(panel.cells) if key == ("W", l, 0, last))
+        await pilot.press("right")
+        assert panel.cursor_cell == ("G", l, 0, 0)
