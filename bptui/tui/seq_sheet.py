@@ -103,6 +103,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
         self._x: Any = None
         self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
+        self._done_by: tuple[set | None, dict[str, frozenset]] = (None, {})  # (_done's set, its τ by quantity)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
         self._lines_kept: dict[tuple, tuple[Any, tuple, tuple, Any]] = {}  # a line's name → (its runs, sources, look, numbers)
         self._lists: dict[str, tuple[Any, tuple[list, tuple]]] = {}  # a board quantity → (its array, (lists, shape))
@@ -200,9 +201,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return 6 + cols * cell_width(self.digits) + 2 + 4
 
     def _build(self, produced: str | None) -> None:
-        """The panel's lines, each kept while what it is drawn from is the same (``_line``): a step builds
-        again the rows of the board arrays it wrote (a forward step at τ, a quantity's h rows), not the
-        panel's every cell."""
+        """The panel's lines, each kept while what it is drawn from is the same (``line``, ``grid_row``): a
+        step builds again the rows whose numbers it wrote (a forward step at τ: a quantity's rows), not
+        the panel's every cell, and an update draws the rows it dims again from their texts."""
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
         cw = cell_width(self.digits)
         last = self.stepper.last
@@ -462,8 +463,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     def _nan_done(self, q: str, board: Any) -> frozenset:
         """The τ of the steps done of quantity ``q`` of this layer in the example on the board (a NaN
         there is a value)."""
-        l = self.l_index
-        return frozenset(t for (quantity, layer, t) in self._done() if quantity == q and layer == l)
+        done = self._done()
+        if self._done_by[0] is not done:  # grouped by quantity once per board position
+            by: dict[str, set] = {}
+            for quantity, layer, t in done:
+                if layer == self.l_index:
+                    by.setdefault(quantity, set()).add(t)
+            self._done_by = (done, {quantity: frozenset(ts) for quantity, ts in by.items()})
+        return self._done_by[1].get(q, frozenset())
 
 
 def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
