@@ -62,6 +62,7 @@ class ProfileSeqSheet(SeqSheet):
         self.weight_name_width = 0  # the same of a weight line's label (row vectors; 0: names above the columns)
         self.grid_top = 0  # the grid's first line (its τ heading)
         self.unit_lines: list[int] = []  # row vectors: each weight block's line of units (a heading)
+        self._relabelled: dict[int, tuple[list[Run], Run, list[Run]]] = {}  # id(grid line) → (it, its label, the line shown)
 
     # -- names ---------------------------------------------------------------------------------------------
     def row_symbol(self, quantity: str, time: Any = None) -> Node:
@@ -118,16 +119,23 @@ class ProfileSeqSheet(SeqSheet):
         out = list(self._weights)
         norms = iter(self._norm_names())
         grid_top = len(out)
+        kept, now = self._relabelled, {}  # a grid line kept from the last step keeps its relabelled line
         for i, line in enumerate(lines):
             if i == 0:  # τ = 1 … T
-                out.append([(" " * lead, "header", None), *line[1:]])
-                continue
-            key = next((run[2] for run in line if run[2] is not None), None)
-            if key is not None:
-                text = labels[key[0], key[1], key[2].row]
-            else:  # ‖δ_τ‖ and its bars, in the kind's order (panel_norms)
-                text = next(norms, "")
-            out.append([(text.ljust(lead), line[0][1], None), *line[1:]])
+                label = (" " * lead, "header", None)
+            else:
+                key = next((run[2] for run in line if run[2] is not None), None)
+                if key is not None:
+                    text = labels[key[0], key[1], key[2].row]
+                else:  # ‖δ_τ‖ and its bars, in the kind's order (panel_norms)
+                    text = next(norms, "")
+                label = (text.ljust(lead), line[0][1], None)
+            hit = kept.get(id(line))
+            if hit is None or hit[0] is not line or hit[1] != label:
+                hit = (line, label, [label, *line[1:]])
+            now[id(line)] = hit
+            out.append(hit[2])
+        self._relabelled = now
         self.grid_top = grid_top
         super().set_lines(out)
 

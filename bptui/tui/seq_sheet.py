@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from rich.style import Style
+from textual.geometry import Size
 
 from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
@@ -32,6 +33,7 @@ from .panel_base import NumberSheet, panel_css
 from .view import cell_width
 
 BARS = "▁▂▃▄▅▆▇█"
+Run = tuple[str, str, Key | None]  # (text, style name, the cell's key)
 
 
 def norm_bars(norms: list[float | None]) -> list[str]:
@@ -71,6 +73,8 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
 class SeqSheet(MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
+    _cells: list[tuple[int, int, Key]] | None = None
+
     # as tall as the layers' column: a gated layer's rows (W | U by gate, the gates, c, ∂ℓ/∂h, ∂ℓ/∂c, δ and
     # the norms) fill what the screen has before the panel scrolls; attention's a shaded as a heat map
     DEFAULT_CSS = panel_css("SeqSheet", "100%", """
@@ -99,8 +103,17 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
         self._x: Any = None
         self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
+        self._done_by: tuple[set | None, dict[str, frozenset]] = (None, {})  # (_done's set, its τ by quantity)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
         self.grid_top = 0  # the grid's first line (its τ heading)
+        self._lines_kept: dict[tuple, tuple[Any, tuple, tuple, Any]] = {}  # a line's name → (its runs, sources, look, numbers)
+        self._lists: dict[str, tuple[Any, tuple[list, tuple]]] = {}  # a board quantity → (its array, (lists, shape))
+        self._matrices: dict[str, tuple[Any, list]] = {}  # W, G, x → (the array, as lists)
+        self._nans: dict[int, tuple[Any, bool]] = {}  # id(array) → (the array, whether it holds a NaN)
+        # a grid row (quantity, b) → (its board array, look, keys, numbers, texts, marked, the row as drawn, format)
+        self._cells_kept: dict[tuple[str, int], tuple] = {}
+        self._measured_lines: dict[int, tuple[list, list[tuple[int, Key]], int]] = {}  # id(line) → (it, its cells, width)
+        self._at: list[list[tuple[int, Key]]] = []
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -193,6 +206,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return 6 + cols * cell_width(self.digits) + 2 + 4
 
     def _build(self, produced: str | None) -> None:
+        """The panel's lines, each kept while what it is drawn from is the same (``line``, ``grid_row``): a
+        step builds again the rows whose numbers it wrote (a forward step at τ: a quantity's rows), not
+        the panel's every cell, and an update draws the rows it dims again from their texts."""
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
         cw = cell_width(self.digits)
         last = self.stepper.last
@@ -205,22 +221,54 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
         done: set | None = None
         heat = spec.layer_kinds[l - 1].heat
+        kept, now = self._lines_kept, dict[tuple, tuple[Any, tuple, tuple, Any]]()
+        drawn_with = (self.digits, self.hidden)
 
-        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
-                   step: tuple | None = None) -> tuple[str, str, Key | None]:
+        def line(name: tuple, sources: tuple, look: tuple, make: Any, numbers: Any = None) -> Any:
+            """The line ``make`` draws, kept while the arrays it reads (``sources``, by identity: a board's
+            arrays are never changed in place) and its ``look`` are the same; when an array is new, while
+            the numbers the line shows (``numbers()``) are (a G whose other rows a step wrote)."""
+            look = (*look, *drawn_with)
+            hit = kept.get(name)
+            if hit is None or hit[2] != look or any(a is not b for a, b in zip(hit[1], sources)):
+                shown = numbers() if numbers is not None else None
+                same = hit is not None and hit[2] == look and shown is not None and hit[3] == shown
+                hit = (hit[0] if same and hit is not None else make(), sources, look, shown)
+            now[name] = hit
+            return hit[0]
+
+        hidden = self.hidden
+
+        def known(x: float | None, step: tuple | None) -> float | None:
+            """A board's number as the panel shows it: a NaN of a step not done yet is None (·)."""
             nonlocal done
             if x is not None and math.isnan(x) and step is not None:  # NaN: not computed yet, or computed
                 done = self._done() if done is None else done
                 x = x if step in done else None
+            return x
+
+        def text(x: float | None, key: Key, fmt: str | None) -> str:
             if x is None:
-                return ("·".rjust(cw - 1) + " ", "dim", key)
-            if key == self.hidden:
-                return ("? ".rjust(cw), "pos", key)
+                return "·".rjust(cw - 1) + " "
+            if key == hidden:
+                return "? ".rjust(cw)
+            return self.number_text(float(x), fmt).rjust(cw - 1) + " "
+
+        def style(x: float | None, key: Key, mark: bool) -> str:
+            if x is None:
+                return "dim"
+            if key == hidden:
+                return "pos"
             dim = stale and key[0] in ("s", "o", "delta")
-            style = self.number_style(float(x), dim, mark)
+            name = self.number_style(float(x), dim, mark)
             if heat(key[0]) and math.isfinite(x) and not dim:  # a weight in [0, 1] shaded; 0 (the mask) dim
-                style = "dim" if x == 0 else f"heat{1 + min(3, int(float(x) * 4))}" + ("+" if mark else "")
-            return (self.number_text(float(x), fmt).rjust(cw - 1) + " ", style, key)
+                name = "dim" if x == 0 else f"heat{1 + min(3, int(float(x) * 4))}" + ("+" if mark else "")
+            return name
+
+        def number(x: float | None, key: Key, mark: bool, fmt: str | None = None,
+                   step: tuple | None = None) -> tuple[str, str, Key | None]:
+            x = known(x, step)
+            return (text(x, key, fmt), style(x, key, mark), key)
 
         # the weights and G, side by side
         W, G = st.W[l], st.G[l]
@@ -237,11 +285,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if self.LECTURE_WEIGHTS:  # (a profile's panel names its own weights' headings)
             self.heading_lines = [0] if weights else []
         if weights:
-            lines.append([(w_title, "header+" if produced == "W" else "header", None),
-                          (" " * max(block - len(w_title), 2), "base", None),
-                          (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)])
+            lines.append(line(("weights",), (), (w_title, block, produced == "G"), lambda: [
+                (w_title, "header+" if produced == "W" else "header", None),
+                (" " * max(block - len(w_title), 2), "base", None),
+                (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)]))
+
         entry = spec.layer_kinds[l - 1].editable  # not the padding of a stacked matrix (attention's): blank, no cell
-        for b in range(rows if weights else 0):  # dropout's d × 0: no rows
+
+        def weight_row(b: int) -> list[tuple[str, str, Key | None]]:
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
             for q, M in (("W", W), ("G", G)):
                 for a in range(cols):
@@ -250,31 +301,42 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
-            lines.append(row)
+            return row
+
+        w_formats = (formats.get(id(W)), formats.get(id(G)))
+        w_lists = (self._as_lists("W", W), self._as_lists("G", G)) if weights else ([], [])
+        for b in range(rows if weights else 0):  # dropout's d × 0: no rows
+            lines.append(line(("W", b), (W, G), (labels[b], bars, produced == "W", produced == "G", *w_formats),
+                              lambda b=b: weight_row(b), lambda b=b: (w_lists[0][b], w_lists[1][b])))
         if weights:
-            lines.append([])
+            lines.append(line(("gap",), (), (), list))
         # the grid through time
         T = len(x_seq)
         timed = spec.timed[l - 1]
         times: list[int | None] = list(range(1, T + 1)) if (T is not None and timed) else [None]
-        head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
-        for t in times:
-            label = "once" if t is None else f"τ={t}"
-            if t is not None and t == t_now:
-                head.append((("▶" + label).rjust(cw - 1) + " ", "header+", None))
-            else:
-                head.append((label.rjust(cw - 1) + " ", "header", None))
+        span = tuple(times)
+
+        def heading() -> list[tuple[str, str, Key | None]]:
+            head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
+            for t in times:
+                label = "once" if t is None else f"τ={t}"
+                if t is not None and t == t_now:
+                    head.append((("▶" + label).rjust(cw - 1) + " ", "header+", None))
+                else:
+                    head.append((label.rjust(cw - 1) + " ", "header", None))
+            return head
+
         self.grid_top = len(lines)
-        lines.append(head)
+        lines.append(line(("τ",), (), (span, t_now), heading))
+        listed = self._listed(boards)
 
         def value(q: str, t: int | None, b: int) -> float | None:
-            board = boards.get(q)
-            if board is None:
+            if q not in listed:
                 return None
-            A = np.asarray(board)
-            if A.ndim == 3:  # H × T × T (attention's a): row b is head b // T, key τ′ = b % T + 1
-                h, u = divmod(b, A.shape[2])
-                return float(A[h, (t or 1) - 1, u])
+            A, shape = listed[q]  # the board's numbers as Python lists (float() of an entry: the same number)
+            if len(shape) == 3:  # H × T × T (attention's a): row b is head b // T, key τ′ = b % T + 1
+                h, u = divmod(b, shape[2])
+                return float(A[h][(t or 1) - 1][u])
             if recurrent:
                 r = A[t] if q in ("o", "c") else A[(t or 1) - 1]  # o (and an LSTM's c) hold o₀ (c₀) in row 0
                 return float(r[b])
@@ -282,33 +344,144 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
 
         if l == 1:  # the input sequence, x_τ
-            for a in range(spec.widths[0]):
-                row = [(f"x a={a + 1}".ljust(7), "header", None)]
+            def x_row(a: int) -> list[Run]:
+                row: list[Run] = [(f"x a={a + 1}".ljust(7), "header", None)]
                 for t in times:
                     x = None if t is None else float(x_seq[t - 1][a])
                     row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
-                lines.append(row)
+                return row
+
+            x_lists = self._as_lists("x", x_seq)
+            for a in range(spec.widths[0]):
+                lines.append(line(("x", a), (x_seq,), (span, stale, formats.get(id(x_seq))), lambda a=a: x_row(a),
+                                  lambda a=a: [row[a] for row in x_lists]))
         kind = spec.layer_kinds[l - 1]  # the rows its panel shows (a gated layer's gates, c, ∂ℓ/∂h …)
-        for q, labels in kind.panel_rows(spec.widths[l]) + (kind.panel_rows_over(T) if T is not None else []):
-            for b, label in enumerate(labels):
+
+        def grid_row(q: str, b: int, label: str, look: tuple, marked: tuple) -> list[tuple[str, str, Key | None]]:
+            """Row b of quantity q over τ. Its cells' numbers and texts are kept while the board's array and
+            their ``look`` are the same, and its styles while ``marked`` (the step's product, an update's
+            dimmed values) is: an update or the step after a product draws the row again from its texts."""
+            board = boards.get(q)
+            hit = cells_kept.get((q, b))
+            if hit is None or hit[0] is not board or hit[1] != look:
+                xs = [known(value(q, t, b), (q, l, t)) for t in times]
+                fmt = formats.get(id(board))
+                if hit is not None and hit[1][:-1] == look[:-1] and hit[7] == fmt and hit[3] == xs:
+                    hit = (board, look, *hit[2:])  # a new array, the same numbers: its texts and styles kept
+                else:
+                    keys = [(q, l, TimeIndex(t, b), None) for t in times]
+                    hit = (board, look, keys, xs, [text(x, key, fmt) for x, key in zip(xs, keys)], None, None, fmt)
+            if hit[5] != marked:
                 row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
-                for t in times:
-                    mark = produced == q and (t is None or t == t_now)
-                    row.append(number(value(q, t, b), (q, l, TimeIndex(t, b), None), mark,
-                                      formats.get(id(boards.get(q))), (q, l, t)))
-                lines.append(row)
-        for q, name in (kind.panel_norms() if recurrent and T is not None else []):  # how the gradient fades back
+                row += [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
+                        for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
+                hit = (*hit[:5], marked, row, hit[7])
+            cells_now[q, b] = hit
+            return hit[6]
+
+        cells_kept, cells_now = self._cells_kept, dict[tuple[str, int], tuple]()
+        for q, labels in kind.panel_rows(spec.widths[l]) + (kind.panel_rows_over(T) if T is not None else []):
+            board = boards.get(q)
+            # the τ whose NaN is a value (its step done) rather than one not computed yet
+            nan_done = self._nan_done(q, board) if board is not None and self._has_nan(board) else None
+            marked = (produced == q, t_now if produced == q else None, stale and q in ("s", "o", "delta"))
+            for b, label in enumerate(labels):
+                lines.append(grid_row(q, b, label, (span, label, *drawn_with, nan_done), marked))
+        self._cells_kept = cells_now
+
+        def norm_rows(q: str, name: str) -> list[list[Run]]:
             norms = delta_norms(self.stepper, l, q) or [None] * T  # none yet: a · per τ
-            row = [(name.ljust(7), "header", None)]
+            row: list[Run] = [(name.ljust(7), "header", None)]
             shown = iter(texts([n for n in norms if n is not None], self.digits))  # one format for the row
             for n in norms:
                 row.append(("·".rjust(cw - 1) + " " if n is None else next(shown).rjust(cw - 1) + " ", "dim", None))
-            lines.append(row)
-            row = [("log".ljust(7), "header", None)]
+            bars: list[Run] = [("log".ljust(7), "header", None)]
             for bar in norm_bars(norms):
-                row.append((bar.rjust(cw - 1) + " ", "pos", None))
-            lines.append(row)
+                bars.append((bar.rjust(cw - 1) + " ", "pos", None))
+            return [row, bars]
+
+        for q, name in (kind.panel_norms() if recurrent and T is not None else []):  # how the gradient fades back
+            of = st.delta[l] if q == "delta" else st.extra.get((q, l))
+            lines += line(("norms", q), (of,), (name, T), lambda q=q, name=name: norm_rows(q, name))
+        self._lines_kept = now
         self.set_lines(lines)
+
+    def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
+        """Show ``lines`` (:meth:`MapSheet.set_lines`), each line measured once while it is kept (the same
+        list from step to step), and the cells listed when the cursor or a reader asks for them."""
+        measured, now = self._measured_lines, {}
+        at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
+        widest = 0
+        for line in lines:
+            hit = measured.get(id(line))
+            if hit is None or hit[0] is not line:
+                x, cells = 0, []
+                for text, _, key in line:
+                    if key is not None:
+                        cells.append((x, key))
+                    x += len(text)
+                hit = (line, cells, x)
+            now[id(line)] = hit
+            at.append(hit[1])
+            widest = max(widest, hit[2])
+        self._measured_lines, self._at = now, at
+        self.lines, self.cells = lines, None
+        self.virtual_size = Size(widest if lines else 1, len(lines))
+
+    @property
+    def cells(self) -> list[tuple[int, int, Key]]:
+        """(line, x, key) of every cell in reading order, listed from the lines' measures when asked for."""
+        cells = self._cells
+        if cells is None:
+            cells = self._cells = [(y, x, key) for y, line in enumerate(self._at) for x, key in line]
+            self.cursor = min(self.cursor, max(len(cells) - 1, 0))
+        return cells
+
+    @cells.setter
+    def cells(self, cells: list[tuple[int, int, Key]] | None) -> None:
+        self._cells = cells
+
+    def _listed(self, boards: dict[str, Any]) -> dict[str, tuple[Any, tuple]]:
+        """Each board array as nested Python lists and its shape, made once per array (a row's numbers
+        are read one by one: a list's entry costs a fraction of a NumPy scalar's)."""
+        kept, now = self._lists, {}
+        for q, board in boards.items():
+            if board is not None:
+                hit = kept.get(q)
+                if hit is None or hit[0] is not board:
+                    A = np.asarray(board)
+                    hit = (board, (A.tolist(), A.shape))
+                now[q] = hit
+        self._lists = now
+        return {q: hit[1] for q, hit in now.items()}
+
+    def _as_lists(self, name: str, array: Any) -> Any:
+        """A weight matrix or the input sequence as nested Python lists, made once per array."""
+        hit = self._matrices.get(name)
+        if hit is None or hit[0] is not array:
+            hit = self._matrices[name] = (array, np.asarray(array).tolist())
+        return hit[1]
+
+    def _has_nan(self, board: Any) -> bool:
+        """Whether a board array holds a NaN (a number not computed yet, or not a number), once per array."""
+        hit = self._nans.get(id(board))
+        if hit is None or hit[0] is not board:
+            if len(self._nans) > 64:
+                self._nans.clear()
+            hit = self._nans[id(board)] = (board, bool(np.isnan(np.asarray(board, dtype=float)).any()))
+        return hit[1]
+
+    def _nan_done(self, q: str, board: Any) -> frozenset:
+        """The τ of the steps done of quantity ``q`` of this layer in the example on the board (a NaN
+        there is a value)."""
+        done = self._done()
+        if self._done_by[0] is not done:  # grouped by quantity once per board position
+            by: dict[str, set] = {}
+            for quantity, layer, t in done:
+                if layer == self.l_index:
+                    by.setdefault(quantity, set()).add(t)
+            self._done_by = (done, {quantity: frozenset(ts) for quantity, ts in by.items()})
+        return self._done_by[1].get(q, frozenset())
 
 
 def status_lines(stepper: Any, digits: int) -> tuple[str, str]:

@@ -1,0 +1,79 @@
+"""A step formats only what it changed in a sequence panel (issue 24, item 5): each line of the lecture's
+:class:`SeqSheet` and of a profile's :class:`ProfileSeqSheet` is kept while what it shows is the same (a
+step at τ writes one quantity's board array: its rows are built again, the other rows are kept; an update
+draws the dimmed rows again from their texts), and what the panel keeps is always what a new panel builds
+from the same board."""
+
+from __future__ import annotations
+
+from bptui.core.formulas.profiles import PROFILES
+from bptui.core.formats.spec import load
+from bptui.tui.app import BptuiApp
+from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+from bptui.tui.seq_sheet import SeqSheet
+
+from .conftest import NETWORKS
+
+
+def numbers(line: list) -> int:
+    """The cells of a line that show a number (not · for one not computed yet, not the quiz's ?)."""
+    return sum(1 for text, _, key in line if key is not None and text.strip() not in ("·", "?"))
+
+
+def fresh(panel: SeqSheet) -> SeqSheet:
+    """A new panel of the same layer, built from the board as it is now."""
+    new = type(panel)(panel.stepper, panel.l_index, panel.digits)
+    new.hidden = panel.hidden
+    new._build(panel._produced)
+    return new
+
+
+async def steps_format_only_what_they_change(name: str, notation: str | None, steps: int) -> None:
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+        assert panels and all(isinstance(p, ProfileSeqSheet) == (notation is not None) for p in panels)
+        formatted: dict[str, int] = {}
+        for panel in panels:
+            number_text = panel.number_text
+            panel.number_text = (lambda x, fmt=None, p=panel, f=number_text:  # type: ignore[method-assign]
+                                 (formatted.__setitem__(p.id, formatted.get(p.id, 0) + 1), f(x, fmt))[1])
+        main = app.main
+        moves = [main.action_next] * steps + [main.action_to_update] + [main.action_next] * 4 + ["+", "-"]
+        kept = 0  # lines a step left as they were, over the whole run
+        for move in moves:
+            before = {p.id: list(p.lines) for p in panels}
+            formatted.clear()
+            if isinstance(move, str):
+                await pilot.press(move)
+            else:
+                move()
+            await pilot.pause()
+            what = (name, notation, move if isinstance(move, str) else app.stepper.last.key)
+            for panel in panels:
+                new = fresh(panel)
+                assert new.lines == panel.lines, (*what, panel.id)
+                assert new.cells == panel.cells and new.virtual_size == panel.virtual_size, (*what, panel.id)
+                old = before[panel.id]
+                changed = [line for y, line in enumerate(panel.lines) if y >= len(old) or old[y] != line]
+                kept += len(panel.lines) - len(changed)
+                # the profile's W │ U, b and their gradients are formatted a part at a time (its weights
+                # over the grid); the grid, and the lecture's every line, a changed line at a time
+                weights = panel.lines[:panel.grid_top] if isinstance(panel, ProfileSeqSheet) else []
+                bound = sum(numbers(line) for line in changed) + sum(numbers(line) for line in weights)
+                assert formatted.get(panel.id, 0) <= bound, (*what, panel.id, formatted.get(panel.id), bound)
+        assert kept > steps, (name, notation, kept)
+
+
+async def test_a_lecture_sequence_panel_formats_only_the_lines_a_step_changes():
+    """long_memory_lstm (an LSTM over 30 steps), count_tokens (attention) and tiny_transformer (residual
+    blocks, a layer norm, attention): at each step, an update, and + and −."""
+    for name, steps in (("long_memory_lstm", 40), ("count_tokens", 30), ("tiny_transformer", 30)):
+        await steps_format_only_what_they_change(name, None, steps)
+
+
+async def test_a_profile_sequence_panel_formats_only_the_grid_lines_a_step_changes():
+    """The same in nielsen's and cs231n's notation (column and row vectors, G/m)."""
+    for name, notation in (("long_memory_lstm", "nielsen"), ("count_tokens", "cs231n"), ("gru_parity", "nielsen")):
+        await steps_format_only_what_they_change(name, notation, 30)
