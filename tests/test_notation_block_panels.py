@@ -345,3 +345,37 @@ def test_a_layer_norms_update_is_named_gamma_and_beta_in_a_profile(name, first, 
     if second is not None:  # γ's new values are the lecture's column 1, β's its column 0
         gamma, beta = (part.rsplit(" = ", 1)[1].replace("−", "-") for part in parts)
         assert gamma.startswith(f"[[{W[0, 1]:.4g}]") and beta.startswith(f"[{W[0, 0]:.4g}")
+
+
+TOUCHING = re.compile(r"•[−\d]|(?<=\d)(?<!e)−")  # a number right after a •, or a minus right after a digit
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_number_of_a_blocks_panel_runs_into_its_neighbour(seed):
+    """A residual block's panel in a profile: its cells are as wide as its widest number with a blank
+    before it (as the other panels'), whatever the magnitudes: every panel line of a random network with
+    residual blocks, scaled so its gradients are small (1e−5 … 1e−9), through the first example's passes."""
+    from .test_unitwise_residual import random_doc
+    from bptui.tui.profile_block_sheet import ProfileBlockSheet
+
+    doc = random_doc(seed, update="full_batch", optimizer="sgd")
+    scale = 10.0 ** -(2 + seed % 3)  # small weights: small gradients, written e−5 … e−9
+
+    def scaled(w):
+        if isinstance(w, dict):
+            return {k: scaled(v) for k, v in w.items()}
+        return [scaled(v) for v in w] if isinstance(w, list) else w if w is None else w * scale
+
+    doc["weights"] = scaled(doc["weights"])
+    stepper = Stepper(parse_spec(doc, "mixed.json"), notation=ALL[NAMES[seed % len(NAMES)]])
+    looked = 0
+    for _ in range(60):
+        step = stepper.forward()
+        if step.key.example not in (None, stepper.schedule.key(0).example):
+            break
+        for sheet in panels(stepper, 2 + seed % 4):
+            if isinstance(sheet, ProfileBlockSheet):
+                for text in _lines(sheet):
+                    assert not TOUCHING.search(text), text
+                    looked += 1
+    assert looked > 0

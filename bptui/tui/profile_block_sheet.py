@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core.engine import equations as eq
-from ..core.formulas.numformat import cell, number_format
+from ..core.formulas.numformat import cell, number_format, widest
 from .map_sheet import Key
 from .panel_base import panel_css
 from .profile_sheet import Lines, ProfileSheet, Run
@@ -69,14 +69,17 @@ class ProfileBlockSheet(ProfileSheet):
         if produced is not None:
             produced = self._produced = self.kind.board_quantity(produced)
         view = block_view(stepper, l)
-        digits, cw = self.digits, cell_width(self.digits)
+        digits = self.digits
         names = self.names()
         units = view.W.shape[0]
         one = l < stepper.spec.L and not p.separate_bias  # o's 1 on top, the lecture's unit 0
         o, delta = view.o, view.delta
-        fmt_o = number_format(np.concatenate([np.ravel(view.W)] + ([np.ravel(o)] if o is not None else [])), digits)
-        fmt_d = number_format(np.concatenate([np.ravel(view.G)] + ([np.ravel(delta)] if delta is not None else [])),
-                              digits)
+        values_o = np.concatenate([np.ravel(view.W)] + ([np.ravel(o)] if o is not None else []))
+        values_d = np.concatenate([np.ravel(view.G)] + ([np.ravel(delta)] if delta is not None else []))
+        fmt_o, fmt_d = number_format(values_o, digits), number_format(values_d, digits)
+        # a cell as wide as its widest number with a blank before it and its • after, as the other panels:
+        # −1.18e−4 must not run into the number beside it
+        cw = max(cell_width(digits), 2 + widest(values_o, digits, fmt_o), 2 + widest(values_d, digits, fmt_d))
         stale = view.stale
         changed = view.changed
 
