@@ -1,16 +1,20 @@
 """`bptui export --format pytorch|numpy`: the programs run and pass, really assert, resume, and carry no code
 from the input file.
 
-The generated programs run in one child process (the venv's python; torch is imported once), each
-with runpy, so that the tests' CPU stays small (measured in the report of the change)."""
+The generated programs run in one child process per test process (the venv's python; torch is imported
+once, not once per test: about 1.7 s of CPU each time), each with runpy, so that the tests' CPU stays
+small (measured in the report of the change)."""
 
 from __future__ import annotations
 
 import ast
 import json
+import select
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,27 +46,59 @@ SHORT = {**PARTS, "tiny_transformer": "680:800"}
 
 RUNNER = r"""
 import json, runpy, sys, io, contextlib
-out = {}
-for path in sys.argv[1:]:
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf):
-            runpy.run_path(path, run_name="__main__")
-        out[path] = ["ok", buf.getvalue()]
-    except SystemExit as e:
-        out[path] = ["exit", str(e)]
-    except BaseException as e:
-        out[path] = [type(e).__name__, str(e)[:2000]]
-print(json.dumps(out))
+for line in sys.stdin:  # a JSON list of programs' paths a line; their outcomes, a JSON line each
+    out = {}
+    for path in json.loads(line):
+        buf = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf):
+                runpy.run_path(path, run_name="__main__")
+            out[path] = ["ok", buf.getvalue()]
+        except SystemExit as e:
+            out[path] = ["exit", str(e)]
+        except BaseException as e:
+            out[path] = [type(e).__name__, str(e)[:2000]]
+    print(json.dumps(out), flush=True)
 """
+WAIT = 1200  # seconds a batch of programs may run before the test calls it hung: a guard, not a timing test
+# (the slowest batch, every bundled network's programs with tiny_transformer's whole epoch in both formats,
+# is under a minute of CPU; beside five other engineers' runs at a load of 16 it took 150 s of wall clock)
+_runner: dict[str, tuple[subprocess.Popen, Any]] = {}  # the child that runs the programs and its stderr file
 
 
 def run_programs(paths: list[Path]) -> dict[str, list[str]]:
-    """Each program's outcome: ["ok", what it printed], or the exception's name and text."""
-    got = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], capture_output=True, text=True,
-                         timeout=600)  # generous: a loaded machine stretches the wall clock
-    assert got.returncode == 0, got.stderr
-    return json.loads(got.stdout)
+    """Each program's outcome: ["ok", what it printed], or the exception's name and text. The programs of
+    every test of this process run in one child, one after the other, as those of one test always did."""
+    if "child" not in _runner or _runner["child"][0].poll() is not None:
+        err = tempfile.TemporaryFile()
+        _runner["child"] = subprocess.Popen([sys.executable, "-c", RUNNER], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=err, text=True), err
+    proc, err = _runner["child"]
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(list(map(str, paths))) + "\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], WAIT)
+    line = proc.stdout.readline() if ready else ""
+    if not line:  # hung, or ended: what it said on stderr
+        proc.kill()
+        proc.wait()
+        del _runner["child"]
+        err.seek(0)
+        raise AssertionError(f"the programs' runner {'ended' if ready else 'hung'}: {err.read().decode(errors='replace')}")
+    return json.loads(line)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_runner_ends_well():
+    """The child ends with its test process (not with each stretch of this module's tests that pytest-xdist
+    gives the process, which would start it again), with status 0."""
+    yield
+    if "child" in _runner:
+        proc, err = _runner.pop("child")
+        proc.stdin.close()
+        code = proc.wait(timeout=WAIT)
+        err.seek(0)
+        assert code == 0, err.read().decode(errors="replace")
 
 
 def export(capsys, src: Path | str, fmt: str, out: Path, *extra: str) -> tuple[int, str]:

@@ -209,6 +209,8 @@ def test_train_check_quiz_export(capsys, tmp_path, name):
     assert code == 0 and json.loads(out)["verdict"] == "ok"
     code, out, _ = run(capsys, "trace", path)
     assert code == 0 and "End of epoch 1" in out
+    if name == "count_tokens":  # a target at every τ (tests/test_rnn.py's trace of the sequence, on this one)
+        assert "; y_1 … y_T = [1, 0, 0, 0, 0], " in out
     for fmt in ("markdown", "latex", "csv"):
         code, out, _ = run(capsys, "export", path, "--format", fmt)
         assert code == 0 and out
