@@ -115,3 +115,31 @@ async def test_a_big_layer_keeps_its_heading_when_scrolled():
     from .tui_helpers import big_spec
 
     assert await check_app(BptuiApp(big_spec()), (120, 40), "784-128-10") > 0
+
+
+async def layouts_through_a_pass(app, size: tuple[int, int]) -> list[dict]:
+    """Each dense panel's layout (G beside W or under it, the W columns shown) after every step of the
+    first 200 (the first example's passes and on)."""
+    seen = []
+    async with app.run_test(size=size) as pilot:
+        screen = app.main
+        await pilot.pause()
+        for _ in range(min(200, len(screen.stepper.schedule))):
+            screen.action_next()
+            await pilot.pause()
+            seen.append({p.id: (p.stacked, p.ncols) for p in screen.query(LayerSheet)})
+    return seen
+
+
+@pytest.mark.parametrize("name", ["deep_residual", "deep_sigmoid", "moons", "iris", "edges"])
+async def test_a_dense_panels_layout_changes_at_most_once(name):
+    """A δ or G of e−5 widens a panel's cells by one (a blank before −1.83e−5•), which can send G under W
+    (deep_residual's layer 3 at 120×40): it then stays there, and the panel does not go back and forth
+    between its layouts as each example's numbers come and go (every example did so)."""
+    for size in ((120, 40), (200, 50)):
+        seen = await layouts_through_a_pass(BptuiApp(load(NETWORKS / f"{name}.json")), size)
+        assert len(seen) > 5
+        for panel in seen[0]:
+            layouts = [s[panel][0] for s in seen]  # stacked or not, step by step
+            changes = sum(a != b for a, b in zip(layouts, layouts[1:]))
+            assert changes <= 1 and (changes == 0 or layouts[-1]), (name, size, panel, layouts)

@@ -41,6 +41,7 @@ class LayerSheet(Fits, NumberSheet):
         self.pitch, self.lead = 1, 0
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
+        self._stacked_in = -1  # the width of room in which G last had to go under W (see _layout_columns)
         self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
@@ -127,6 +128,12 @@ class LayerSheet(Fits, NumberSheet):
         self._avail = avail
         n = v.W.shape[1]
         self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
+        # once a δ or G of e−5 (a cell wider by one) sent G under W, it stays there in the same room: the
+        # panel changes its layout at most once, not back and forth as each example's numbers come and go
+        if self.stacked:
+            self._stacked_in = avail
+        elif self._stacked_in == avail:
+            self.stacked = True
         if self.stacked and n > 2 and self._line_width(n, True) > avail:  # the most columns that fit, or 2
             lo, hi = 2, n - 1  # a line widens with every column (a cell is wider than the marker's change)
             while lo < hi:
