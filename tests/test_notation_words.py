@@ -81,11 +81,19 @@ def test_the_lectures_symbols_come_from_the_profiles_data():
     assert offenders("β₁⁽²⁾ = 0.02: the shift", {"β₁"}) == [] and offenders("ℓ⁽¹⁾ = 1", {"ℓ"}) == ["ℓ⁽¹⁾ = 1"]
 
 
-def _owned(spec, key) -> bool:
-    """A step whose words this property holds: a loss step, an update, or an attention layer's step."""
+# the steps whose words still name the lecture's symbols in a profile (issue 23, not yet done), by the layer's kind
+# and the step's quantity, in a profile that writes δ otherwise (ng's dz, cs231n's dscores): a GRU's δʰ (its U-product's δ, a symbol of its own that no
+# profile renames yet) and the gates' lists [δ_r, δ_z, δ_n], [δ_i, δ_f, δ_g, δ_ō] in the GRU's and LSTM's δ notes
+# (the printer writes δᵣ for a lone gate's letter, so the lecture's δ_r cannot be a node yet)
+_NOT_YET: dict[str, set[str]] = {"Gru": {"delta", "dh", "G"}, "Lstm": {"delta"}}
+
+
+def _owned(spec, key, name: str) -> bool:
+    """A step whose words this property holds in profile ``name``: every step but those of ``_NOT_YET``."""
     if key.phase in (LOSS, UPDATE) or key.layer is None:
         return True
-    return bool(spec.layer_kinds) and spec.layer_kinds[key.layer - 1].mixes_time
+    kind = spec.layer_kinds[key.layer - 1]
+    return "δ" not in lecture_only(PROFILES[name]) or key.quantity not in _NOT_YET.get(type(kind).__name__, set())
 
 
 def _words(stepper: Stepper, step, P: Profile, printer: TextPrinter) -> list[str]:
@@ -127,7 +135,7 @@ def test_no_lecture_symbol_in_a_profiles_words(example, name):
             stepper.goto(first_update)
             continue
         step = stepper.forward()
-        if not _owned(spec, key):
+        if not _owned(spec, key, name):
             continue
         for text in _words(stepper, step, P, printer):
             checked += 1

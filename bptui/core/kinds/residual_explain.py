@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.explain import Cell, Explanation, _alpha_env, _Builder, _not_yet, _stale, _weights_of_group, current_example
+from ..engine.explain import LOSS, Cell, Explanation, _alpha_env, _not_yet, _stale, _weights_of_group, builder, current_example
 from ..engine.wiring import Wiring, wiring_of
 from ..formulas.formula import Equation, Node, Num, Partial, Ref, Sum, Sym, add, group, mul, substitute
-from ..formulas.notation import sup
 from .residual import dx_sym
 
 
@@ -35,21 +34,22 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
 
 def _output(stepper: Any, w: Wiring, k: int, b: int, digits: int) -> Explanation:
-    st, out = stepper.state, _Builder(digits)
-    lhs = Sym("o", k, (b,))
+    st, out = stepper.state, builder(stepper, digits)
+    lhs, o_k = Sym("o", k, (b,)), Sym("o", k, vector=True)
     if st.o[k] is None:
-        return _not_yet(Cell("o", k, b), f"o{sup(k)} comes in this example's forward pass, after the block's layers.")
+        return _not_yet(Cell("o", k, b), f"{out.p(o_k)} comes in this example's forward pass, after the block's layers.", out)
     if b == 0:
-        out.eq(Equation(lhs, (Num(1.0, exact=True),), note=f"x's bias entry, kept: layer {w.sender[k]} reads it"))
-        return out.done(f"{out.p(lhs)} = 1: the bias entry of the block's output o{sup(k)}", 1.0)
+        out.eq(Equation(lhs, (Num(1.0, exact=True),), note=f"x's bias entry, kept: layer {out.layer(w.sender[k])} reads it"))
+        return out.done(f"{out.p(lhs)} = 1: the bias entry of the block's output {out.p(o_k)}", 1.0)
     x, t = w.src[k], w.tail[k]
     xs, fs = Sym("o", x, (b,)), Sym("o", t, (b,))
     xv, fv, value = float(st.o[x][b]), float(st.o[t][b]), float(st.o[k][b])
     rhs = add(xs, fs)
     numbers = add(Num(xv, Ref("o", x, (b,))), Num(fv, Ref("o", t, (b,))))
     out.eq(Equation(lhs, (rhs, numbers, Num(value, Ref("o", k, (b,)))), bindings={xs: xv, fs: fv},
-                    note=f"x = o{sup(x)}, the block's input (the skip); F(x) = o{sup(t)}, its last layer's output"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of residual block {k}'s output x + F(x), "
+                    note="x = {}, the block's input (the skip); F(x) = {}, its last layer's output",
+                    note_syms=(Sym("o", x, vector=True), Sym("o", t, vector=True))))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of residual block {out.layer(k)}'s output x + F(x), "
                     f"example n = {current_example(stepper)}", value, (xv, fv))
 
 
@@ -78,10 +78,10 @@ def _sent(stepper: Any, c: int, b: int) -> tuple[Node, Node, Node, float, dict, 
 
 
 def _fan_in(stepper: Any, w: Wiring, k: int, b: int, digits: int) -> Explanation:
-    st, out = stepper.state, _Builder(digits)
+    st, out = stepper.state, builder(stepper, digits)
     lhs = dx_sym(k, b)
     if st.delta[k] is None:
-        return _not_yet(Cell("delta", k, b), f"∂ℓ/∂x{sup(k)} comes in this example's backward pass, after the block's layers.")
+        return _not_yet(Cell("delta", k, b), f"{out.p(dx_sym(k))} comes in this example's backward pass, after the block's layers.", out)
     value = float(st.delta[k][b - 1])
     top = w.sender[w.outer(k)]
     u_sum, u_exp, u_num, u, u_env, u_terms = _sent(stepper, top, b)
@@ -94,20 +94,23 @@ def _fan_in(stepper: Any, w: Wiring, k: int, b: int, digits: int) -> Explanation
                          add(group(u_exp) if len(u_terms) > 1 else u_exp, group(i_exp) if len(i_terms) > 1 else i_exp),
                          add(group(u_num) if len(u_terms) > 1 else u_num, group(i_num) if len(i_terms) > 1 else i_num),
                          add(Num(u, means=u_exp), Num(i, means=i_exp)), Num(value, Ref("delta", k, (b - 1,)))]
-    out.say(f"x = o{sup(w.src[k])} reaches ℓ twice: through the skip, as unit {b} of o{sup(k)} = x + F(x) (read by layer "
-            f"{top}), and through the block's first layer {k + 1}; the two parts add up (the fan-in):")
+    o_k = Sym("o", k, vector=True)
+    out.say(f"x = {out.p(Sym('o', w.src[k], vector=True))} reaches {out.p(LOSS)} twice: through the skip, as unit "
+            f"{out.unit(b)} of {out.p(o_k)} = x + F(x) (read by layer {out.layer(top)}), and through the block's first "
+            f"layer {out.layer(k + 1)}; the two parts add up (the fan-in):")
     out.eq(Equation(lhs, tuple(forms), bindings=env,
-                    note=f"the skip's part ∂ℓ/∂o{sup(k)} (factor 1), then the inner path's part; j runs over each layer's units"))
+                    note="the skip's part {} (factor 1), then the inner path's part; j runs over each layer's units",
+                    note_syms=(Partial(LOSS, o_k),)))
     out.say(*_stale(stepper, max(top, k + 1)))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: how the loss of example n = {n} moves with unit {b} of residual "
-                    f"block {k}'s input x", value, (*u_terms, *i_terms))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: how the loss of example n = {n} moves with unit {out.unit(b)} of residual "
+                    f"block {out.layer(k)}'s input x", value, (*u_terms, *i_terms))
 
 
 def _delta_below(stepper: Any, w: Wiring, l: int, b: int, digits: int) -> Explanation:
-    st, net, out = stepper.state, stepper.net, _Builder(digits)
+    st, net, out = stepper.state, stepper.net, builder(stepper, digits)
     lhs = Sym("δ", l, (b,), latex=r"\delta")
     if st.delta[l] is None:
-        return _not_yet(Cell("delta", l, b), f"δ{sup(l)} comes in this example's backward pass.")
+        return _not_yet(Cell("delta", l, b), f"{out.q('delta', l)} comes in this example's backward pass.", out)
     c = w.sender[w.outer(l)]
     value = float(st.delta[l][b - 1])
     g = float(st.delta[c][b - 1])
@@ -117,9 +120,13 @@ def _delta_below(stepper: Any, w: Wiring, l: int, b: int, digits: int) -> Explan
     env = {G: g, S_b: s_b, O_b: o_b, **_alpha_env(net, l)}
     result = Num(value, Ref("delta", l, (b - 1,)))
     given = Num(g, Ref("delta", c, (b - 1,)))
-    out.say(f"o{sup(l)} is the input x of residual block {c}: its ∂ℓ/∂o{sup(l)} is the block's fan-in ∂ℓ/∂x{sup(c)}")
+    o_l = Sym("o", l, vector=True)
+    out.say(f"{out.p(o_l)} is the input x of residual block {out.layer(c)}: its {out.p(Partial(LOSS, o_l))} is the block's "
+            f"fan-in {out.p(dx_sym(c))}")
     n = current_example(stepper)
-    title = f"{out.p(lhs)} = {out.n(value)}: ∂ℓ{sup(n or 'n')}/∂s of unit {b} in layer {l}, example n = {n}"
+    ell_n = Sym("ℓ", n or "n", latex=r"\ell")
+    title = (f"{out.p(lhs)} = {out.n(value)}: {out.p(Partial(ell_n, Sym('s')))} of unit "
+             f"{out.unit(b)} in layer {out.layer(l)}, example n = {n}")
     if net.act(l).derivative_is_one:
         out.eq(Equation(lhs, (G, given, result), bindings=env))
         return out.done(title, value, (g,))

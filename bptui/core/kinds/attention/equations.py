@@ -177,7 +177,7 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
     named = f"row τ of layer {c}'s {above.sent_quantity}" if above.sent_quantity else f"what layer {c} sends down"
     return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
                            seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
-                           f"∂ℓ/∂x{sup(c)}_τ: {named}", 1)
+                           f"{{}}: {named}", 1, note_syms=(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time="τ")),))
 
 
 def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from . import equations as CE
-from ...engine.explain import MAX_TERMS, Cell, Explanation, _group_examples, _group_size, _not_yet, _stale, \
+from ...engine.explain import LOSS, MAX_TERMS, Cell, Explanation, _group_examples, _group_size, _not_yet, _stale, \
     _weights_of_group, builder, current_example, example_pass, group_symbol
-from ...formulas.formula import Equation, Node, Num, Ref, Sum, Sym, add, mul
+from ...formulas.formula import Equation, Node, Num, Partial, Ref, Sum, Sym, add, mul
 from .. import Conv2d, Pool2d
 from ...formulas.notation import sup
 
@@ -54,8 +54,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
     pos = cell.unit if isinstance(cell.unit, tuple) else None
     board = {"s": st.s, "o": st.o, "delta": st.delta}[q]
     if board[l] is None:
-        return _not_yet(cell, f"{'δ' if q == 'delta' else q}{sup(l)} comes in this example's "
-                              f"{'backward' if q == 'delta' else 'forward'} pass.")
+        return _not_yet(cell, f"{out.q(q, l)} comes in this example's {'backward' if q == 'delta' else 'forward'} pass.", out)
     view = _view(stepper)
     if q == "o" and l == 0:
         assert pos is not None
@@ -84,32 +83,33 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         env = {w_a: W[b - 1, 1:], o_a: col[1:]} if sep else {w_a: W[b - 1], o_a: col}
         note = (f"{out.p(Sym('o', l - 1, vector=True))} flattened in C, H, W order; a = {out.units(1, len(col) - 1)}; "
                 f"{out.p(Sym('w', l, (b, 0)))} is the bias" if sep else
-                f"o here is [1, vec(o{sup(l - 1)})], the map flattened in C, H, W order; a = 0 … {len(col) - 1}")
+                "{} here is [1, vec({})], the map flattened in C, H, W order; a = 0 … " + str(len(col) - 1))
         out.eq(Equation(lhs, (rule, filled, Num(value, Ref("s", l, (b - 1,)))), bindings={**env, Sym("w", l, (b, 0)): W[b - 1, 0]},
-                        note=note))
+                        note=note, note_syms=() if sep else (Sym("o"), Sym("o", l - 1, vector=True))))
         out.say(*_stale(stepper, l))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b} of layer {l}, reading the whole map below", value, terms)
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of layer {out.layer(l)}, reading the whole map below", value, terms)
     assert pos is not None
+    below = out.p(Sym("o", l - 1, vector=True))
     if q == "s":
         eq = CE.conv_s_at(net, view, l, pos)
         what = f"the pre-activation of channel {pos[0] + 1} at position ({pos[1] + 1}, {pos[2] + 1})"
         assert isinstance(k, Conv2d)
         rows, cols = k.receptive_field(pos[1], pos[2])
         extra: tuple[str, ...] = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
-                 f"of o{sup(l - 1)} (every channel), with kernel {pos[0] + 1}",)
+                 f"of {below} (every channel), with kernel {pos[0] + 1}",)
         if CE.unread_lines(k):
-            extra += (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+            extra += (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
                       f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     elif q == "o":
         eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)
         what = f"the output of channel {pos[0] + 1} at ({pos[1] + 1}, {pos[2] + 1})"
         extra = ()
         if not k.has_s and CE.unread_lines(k):
-            extra = (f"{CE.unread_lines(k)} of o{sup(l - 1)} are never read: {k.count_text(0)} windows down and "
+            extra = (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     else:
         eq = CE.back_delta_at(net, view, l, n, pos, out.notation)
-        what = (f"∂ℓ/∂o{sup(l)} at {_pos(pos)}" if isinstance(k, Pool2d) else f"∂ℓ/∂s{sup(l)} at {_pos(pos)}") + \
+        what = f"{out.p(Partial(LOSS, Sym('o' if isinstance(k, Pool2d) else 's', l, vector=True)))} at {_pos(pos)}" + \
             f", how the loss of example n = {n} moves with it"
         extra = ()
     out.eq(eq)
@@ -158,7 +158,9 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
         o, delta = example_pass(net, W, n, stepper.where().epoch)
         terms.append(float(k.grad_one(W[l], delta[l], o[l - 1])[b - 1, a]))
     g = Sym("g", l, ("n",))
-    rule = "Σ_i,j δ_k,i,j o_c,r,q over the output positions" if isinstance(k, Conv2d) else "δ_b o_a"
+    rule = (Sum("i,j", mul(Sym("δ", None, ("k", "i", "j"), latex=r"\delta"), Sym("o", None, ("c", "r", "q"))))
+            if isinstance(k, Conv2d) else mul(Sym("δ", None, ("b",), latex=r"\delta"), Sym("o", None, ("a",))))
+    over = " over the output positions" if isinstance(k, Conv2d) else ""
     ref = Ref("G", l, (b - 1, a))
     summed: list[Node] = [Sum("n", g), add(*[Num(t) for t in terms]) if len(terms) > 1 else Num(terms[0])]
     if out.mean:  # (Σₙ g⁽ⁿ⁾)/m, as the profile shows G
@@ -177,5 +179,5 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     ns = [n + 1 for n in examples]
     listed = ", ".join(map(str, ns)) if len(ns) <= MAX_TERMS else f"{len(ns)} examples"
     named = out.p(g) if out.notation is not None else "g⁽ⁿ⁾"  # as the equation prints it (goodfellow's ĝ)
-    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{named} = {rule} of example n = {listed}"))
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=f"{named} = {{}}{over} of example n = {listed}", note_syms=(rule,)))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {meaning}", value, terms)

@@ -266,18 +266,19 @@ def upper_G(net: Network, state: Any, step: Step, l: int, t: int | None) -> Equa
 
 
 def _factor(net: Network, l: int, t: int, s_value: np.ndarray, o_value: np.ndarray, total: Node, total_n: Node,
-            result: Node, env: dict, note: str, parts: int) -> Equation:
-    """δ⁽ˡ⁾_τ = (what arrives at o⁽ˡ⁾_τ) ⊙ f′(s⁽ˡ⁾_τ), or the sum itself for an identity layer."""
+            result: Node, env: dict, note: str, parts: int, note_syms: tuple[Node, ...] = ()) -> Equation:
+    """δ⁽ˡ⁾_τ = (what arrives at o⁽ˡ⁾_τ) ⊙ f′(s⁽ˡ⁾_τ), or the sum itself for an identity layer; ``note_syms``
+    the symbols ``note`` names (Equation.note_syms)."""
     if net.act(l).derivative_is_one:  # no factor 1: δ⁽ˡ⁾_τ is the sum itself
         note = "; ".join(x for x in (note, IDENTITY_NOTE) if x)
         forms = (total, total_n, result) if parts > 1 else (total, result)
-        return Equation(delta(l, t), forms, bindings=env, note=note)
+        return Equation(delta(l, t), forms, bindings=env, note=note, note_syms=note_syms)
     s_l, o_l = sym("s", l, t), sym("o", l, t)
     df = eqs.fprime(net, l, s_l, o_l)
     env = {**env, s_l: s_value, o_l: o_value, **eqs._alpha(net, l)}
     fp = net.df(l, s_value, o_value)
     return Equation(delta(l, t), (mul(total, df), mul(total_n, Arr(np.asarray(fp), means=df)), result),
-                    bindings=env, note=note)
+                    bindings=env, note=note, note_syms=note_syms)
 
 
 def _from_above(net: Network, state: Any, l: int, t: int) -> tuple[Node, Node, dict] | None:

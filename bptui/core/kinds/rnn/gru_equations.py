@@ -83,7 +83,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         h_form = add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp))
         h_numbers = add(mul(_n(1.0 - zv, Op("()", (sub(ONE, z),))), _n(nv, n)), mul(_n(zv, z), arr(hp_v, "o", l, t - 1, kinds=net.kinds)))
         return (Equation(h_sym(l, t), (h_form, h_numbers, Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
-                         bindings={z: zv, n: nv, hp: hp_v}, note=f"the layer above reads h_τ as o_τ"),)
+                         bindings={z: zv, n: nv, hp: hp_v}, note="the layer above reads {} as {}",
+                         note_syms=(Sym("h", vector=True, time="τ"), Sym("o", vector=True, time="τ"))),)
     dh_v = state.extra["dh", l][t - 1]
     dh = Partial(ELL, h_sym(l, t))
     if q == "dh":
@@ -103,11 +104,12 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             terms += [back, mul(zn, dhn)]
             shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _row(dhn_v, dhn, "dh", l, t))]
             d_env.update({Ul: kind.U_part(state.W[l]), dn_: dh_next, zn: zn_v, dhn: dhn_v})
-        note = "nothing from τ + 1 at τ = T" if t == T else "z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1}: the path that keeps the gradient alive"
+        note = "nothing from τ + 1 at τ = T" if t == T else "{} ⊙ {}: the path that keeps the gradient alive"
+        said: tuple[Node, ...] = () if t == T else (Sym("z", vector=True, time="τ+1"), Partial(ELL, Sym("h", vector=True, time="τ+1")))
         if above is None:
             note = "many-to-one: nothing comes from above before τ = T; " + note
         return (Equation(dh, (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,)))),
-                         bindings=d_env, note=note),)
+                         bindings=d_env, note=note, note_syms=said),)
     if q == "delta":
         d_row = state.delta[l][t - 1]
         dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)
@@ -120,7 +122,9 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                 mul(_row(dh_v, dh, "dh", l, t - 1), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
         env = {dn_s: d_row[2 * h:], ph["n"]: pv["h", "n"], r: rv, z: zv, n: nv, dh: dh_v, hp: hp_v}
         return (Equation(delta(l, t), (Op("cat", forms), Op("cat", nums), arr(d_row, "delta", l, t)), bindings=env,
-                         note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: s_{x,n} + r ⊙ s_{h,n})"),)
+                         note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: {})",
+                         note_syms=(add(Sym("s", None, ("x", "n"), group=True),
+                                        mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))),)),)
     assert q == "G"
     Gl, dl, dhl = Sym("G", l, vector=True), delta(l, t), delta_h(l, t)
     node, filled_in, _, env = _below(net, state, l, t)
@@ -156,7 +160,7 @@ def rules(net: Any, l: int) -> list[Equation]:
         Equation(stacked(l, t), (Op("cat", (Call("sigmoid", (add(sx("r"), sh("r")),)), Call("sigmoid", (add(sx("z"), sh("z")),)),
                                             Call("tanh", (add(sx("n"), mul(r, sh("n"))),)))),)),
         Equation(h_sym(l, t), (add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp)),),
-                 note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),
+                 note="the layer above reads {} as {}", note_syms=(h_sym(l, t), Sym("o", l, vector=True, time=t))),
         Equation(dh, (add(above, Op("drop0", (Op("@", (Op("T", (Ul,)), delta_h(l, "τ+1"))),)),
                           mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1")))),),
                  note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),

@@ -105,8 +105,9 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                 nums.append(mul(Num(uv, Ref("W", l, (k, 1 + d + c))), Num(hv, Ref("o", l, (t - 1, c - 1)))))
                 terms.append(uv * hv)
         out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env,
-                        note=f"W's product: over o{sup(l - 1)}_τ with its bias" if j < 3 * h
-                        else "U's product: its own bias, then over h_{τ−1}" + (" (h₀ = 0)" if t == 1 else "")))
+                        note="W's product: over {} with its bias" if j < 3 * h
+                        else "U's product: its own bias, then over h_{τ−1}" + (" (h₀ = 0)" if t == 1 else ""),
+                        note_syms=(Sym("o", l - 1, vector=True, time="τ"),) if j < 3 * h else ()))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: a pre-activation of {where}", value, terms)
     a = st.extra["gates", l][t - 1]
     s = st.s[l][t - 1]
@@ -168,7 +169,9 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                       Num(g_v["r"] * (1.0 - g_v["r"]), means=f3))
     env3 = {dh_s: dh_v, dn_s: dn_v, r: g_v["r"], z: g_v["z"], n: g_v["n"], hp_s: hp_v, sh_s["n"]: sh["n"]}
     out.eq(Equation(lhs, (form, numbers, result), bindings=env3,
-                    note={"n": "tanh′ = 1 − n²", "z": "h = n + z (h_{τ−1} − n)", "r": "r reaches ℓ through r ⊙ s_{h,n}"}[gate]))
+                    note={"n": "tanh′ = 1 − n²", "z": "h = n + z (h_{τ−1} − n)", "r": "{} reaches {} through {}"}[gate],
+                    note_syms=(Sym("r", vector=True), Sym("ℓ", latex=r"\ell"),
+                               mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))) if gate == "r" else ()))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {out.unit(u + 1)} of "
                     f"{where}", value)
 

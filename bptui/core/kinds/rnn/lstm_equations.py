@@ -115,7 +115,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     tanh_c = Call("tanh", (ct,))
     if q == "h":
         return (Equation(h_sym(l, t), (mul(o, tanh_c), mul(_n(parts["o"], o), Call("tanh", (_row(c[t], ct, "c", l, t),))), Arr(np.asarray(state.o[l][t]), Ref("o", l, (t,)))),
-                         bindings={o: parts["o"], ct: c[t]}, note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"),)
+                         bindings={o: parts["o"], ct: c[t]}, note="the layer above reads {} as {}",
+                         note_syms=(h_sym(l, "τ"), Sym("o", l, vector=True, time="τ"))),)
     dh_v = state.extra["dh", l][t - 1]
     if q == "dh":
         terms: list[Node] = []
@@ -152,8 +153,10 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             rhs = add(rhs, mul(f_next, dcn))
             filled = add(filled, mul(_n(fv, f_next), _row(dcv, dcn, "dc", l, t)))
             benv.update({f_next: fv, dcn: dcv})
-            note = f"f{sup(l)}_{{τ+1}} ⊙ ∂ℓ/∂c{sup(l)}_{{τ+1}}: the path through the cell that keeps the gradient alive"
-        return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note),)
+            note = "{} ⊙ {}: the path through the cell that keeps the gradient alive"
+        said = () if t == T else (gate_sym("f", l, "τ+1"), dc_sym(l, "τ+1"))
+        return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note,
+                         note_syms=said),)
     if q == "delta":
         dc, dh = dc_sym(l, t), dh_sym(l, t)
         cp = c_sym(l, t - 1)

@@ -22,6 +22,7 @@ from ...formulas.notation import sup
 from . import explain as rnn_explain
 from .explain import from_above_terms
 from .lstm import GATE_WORDS, GATES
+from .lstm_equations import ELL, h_sym
 
 OWN = ("s", "gates", "c", "h", "dh", "dc", "delta", "G")
 ELL = Sym("ℓ", latex=r"\ell")
@@ -91,7 +92,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if q == "h":
         out.eq(Equation(lhs, (mul(gs["o"], Call("tanh", (c_sym,))), mul(Num(gate_v["o"]), Call("tanh", (Num(cb),))), result),
                         bindings={gs["o"]: gate_v["o"], c_sym: cb},
-                        note=f"the layer above reads h{sup(l)}_τ as o{sup(l)}_τ"))
+                        note="the layer above reads {} as {}", note_syms=(h_sym(l, "τ"), Sym("o", l, vector=True, time="τ"))))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of {where}", value)
     dh_v = float(st.extra["dh", l][t - 1][u])
     dh_s = unit_sym("dh", l, u + 1, t, h)
@@ -115,8 +116,9 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
             forms.append(mul(f_next, dcn))
             nums.append(mul(Num(fv), Num(dcv, Ref("dc", l, (t, u)))))
             terms.append(fv * dcv)
-            note = "through the cell: f at τ + 1 times ∂ℓ/∂c at τ + 1, no Uᵀ and no f′ on this path"
-        out.eq(Equation(lhs, (add(*forms), add(*nums), result), bindings=env, note=note))
+            note = "through the cell: f at τ + 1 times {} at τ + 1, no Uᵀ and no f′ on this path"
+        out.eq(Equation(lhs, (add(*forms), add(*nums), result), bindings=env, note=note,
+                        note_syms=(Partial(ELL, Sym("c", vector=True)),) if t < T else ()))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the cell state of {where}", value, terms)
     assert q == "delta"
     gate_d = GATES[j // h]
@@ -133,8 +135,9 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     d_env = {first: first_v, x: xv, gs["g"]: gate_v["g"], gs["i"]: gate_v["i"], cp_sym: cpb, c_sym: cb}
     out.eq(Equation(lhs, (mul(first, other[0], slope), mul(Num(first_v, first_ref), Num(other[1], means=other[0]),
                                                           Num(slope_v, means=slope)), result), bindings=d_env,
-                    note=("δ of the output gate comes from ∂ℓ/∂h" if gate_d == "o" else "from ∂ℓ/∂c")
-                    + (": σ′ = σ(1 − σ)" if gate_d != "g" else ": tanh′ = 1 − tanh²")))
+                    note=("δ of the output gate comes from {}" if gate_d == "o" else "from {}")
+                    + (": σ′ = σ(1 − σ)" if gate_d != "g" else ": tanh′ = 1 − tanh²"),
+                    note_syms=(Partial(ELL, Sym("h" if gate_d == "o" else "c", vector=True)),)))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate_d]}'s pre-activation, {where}", value)
 
 

@@ -70,7 +70,8 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
         g = float(np.asarray(st.extra[("do", l)])[pos])
         out.eq(Equation(lhs, (Op("/", (mul(ms, do), keep)), Op("/", (mul(Num(m, Ref("s", l, pos)), Num(g, means=do)), keep)),
                               Num(value, Ref("delta", l, pos))), bindings={ms: m, do: g},
-                        note=f"o = m x/(1 − p): ∂o/∂x = m/(1 − p); ∂ℓ/∂o from layer {r}"))
+                        note=f"{{}} = m x/(1 − p): {{}} = m/(1 − p); {{}} from layer {out.layer(r)}",
+                        note_syms=(Sym("o"), Partial(Sym("o"), Sym("x")), Partial(LOSS, Sym("o")))))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient through a kept unit, 0 through a dropped one", value)
     # layer normalisation, a unit b
     b = pos[0]
@@ -83,9 +84,9 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     W = _weights_of_group(stepper)[l]
     gamma, beta = float(W[b, 1]), float(W[b, 0])
     gS, bS = k.weight_sym(l, b, 1), k.weight_sym(l, b, 0)
-    at_t = "" if t is None else f"_{t}"
     out.say(f"{out.p(muS)} = {out.n(mu)} and {out.p(varS)} = {out.n(var)}: the mean and the (biased) variance of "
-            f"x{sup(l)}{at_t}, the {k.out_size} units of o{sup(src)}{at_t} without its 1")
+            f"{out.p(Sym('x', l, vector=True, time=t))}, the {k.out_size} units of {out.p(Sym('o', src, vector=True, time=t))}"
+            + ("" if out.separate else " without its 1"))
     if q == "s":
         out.eq(Equation(lhs, (Op("/", (sub(xb, muS), Call("sqrt", (add(varS, Sym("ε", latex=r"\varepsilon")),)))),
                               Op("/", (sub(Num(float(xv[b]), Ref("o", src, (b + 1,))), Num(mu, means=muS)), root)),
@@ -101,7 +102,9 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     gG = np.asarray(W[:, 1]) * gv
     m1, m2 = float(gG.mean()), float((gG * u).mean())
     du = Sym("ĝ", l, (b + 1,), time=t)
-    out.say(f"ĝ = γ{sup(l)} ⊙ ∂ℓ/∂o{sup(l)} = ∂ℓ/∂u{sup(l)}:")
+    gamma_l = Sym("γ", l, vector=True, latex=r"\gamma")
+    out.say(f"ĝ = {out.p(gamma_l)} ⊙ {out.p(Partial(LOSS, Sym('o', l, vector=True)))} = "
+            f"{out.p(Partial(LOSS, Sym('u', l, vector=True)))}:")
     out.eq(Equation(du, (mul(gS, do), mul(Num(gamma, means=gS), Num(float(gv[b]), Ref("do", l, pos))),
                          Num(float(gG[b]), means=du)), bindings={gS: gamma, do: float(gv[b]), du: float(gG[b])}))
     out.say(f"mean(ĝ) = {out.n(m1)}: the path through μ (every u moves when μ does)",
@@ -113,11 +116,11 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(lhs, (rhs, numbers, Num(value, Ref("delta", l, pos))),
                     bindings={du: float(gG[b]), mean1: m1, mean2: m2, ub: float(u[b]), varS: var,
                               Sym("ε", latex=r"\varepsilon"): k.eps}))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the three paths from x_{b + 1} to ℓ", value)
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the three paths from x_{b + 1} to {out.p(LOSS)}", value)
 
 
 def _summed(out: Any, stepper: Any, lhs: Node, each: Node, terms: list[float], value: float, ref: Ref,
-            note: str, bindings: dict | None = None) -> tuple[float, list[float]]:
+            note: str, bindings: dict | None = None, note_syms: tuple[Node, ...] = ()) -> tuple[float, list[float]]:
     """G's entry as Σₙ ``each`` over the examples so far (``terms`` their values, ``value`` the board's),
     written on ``out``; in a mean profile (the builder's notation) divided by the group's m, each term and
     the result: (the value shown, the terms shown)."""
@@ -132,7 +135,7 @@ def _summed(out: Any, stepper: Any, lhs: Node, each: Node, terms: list[float], v
         forms = [Op("/", (f, M if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(sums)]
         forms.append(Num(value / m, shown_ref(ref, out.notation, stepper.spec.L, rows_with_one(stepper.net.kinds))))
         env[M] = float(m)
-    out.eq(Equation(lhs, tuple(forms), bindings=env, note=note))
+    out.eq(Equation(lhs, tuple(forms), bindings=env, note=note, note_syms=note_syms))
     return value / m, [t / m for t in terms]
 
 
@@ -162,7 +165,9 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
     if k.type == "dropout" or a not in (0, 1):
         return Explanation(f"{out.p(lhs)}: no weights", ("a dropout layer has no weights",), value)
     if stepper.spec.lengths is not None:  # over time, as the recurrent family explains a dense layer's G
-        out.say(f"G{sup(l)} = [G_β G_γ] sums ∂ℓ/∂o{sup(l)}_τ (β) and ∂ℓ/∂o{sup(l)}_τ ⊙ u{sup(l)}_τ (γ) over the examples "
+        do_t = out.p(Partial(LOSS, Sym("o", l, vector=True, time="τ")))
+        out.say(f"{out.p(Sym('G', l, vector=True))} = [{out.p(Sym('G', None, ('β',)))} {out.p(Sym('G', None, ('γ',)))}] sums "
+                f"{do_t} (β) and {do_t} ⊙ {out.p(Sym('u', l, vector=True, time='τ'))} (γ) over the examples "
                 "of the update group" + (" and every τ" if timed_layers(stepper.net.kinds)[l - 1] else "")
                 + "; see its G step's equation")
         out.eq(Equation(lhs, (Num(value, Ref("G", l, (b, a))),)))
@@ -177,12 +182,13 @@ def _own_G(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
 
     examples, terms = _group_terms(stepper, l, term)
     if not examples:
-        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
-    do, ub = Partial_do(k, l, b), Sym("u", l, (b + 1,))
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"{out.p(Sym('G', l, vector=True))} is zeroed at the start of each update group",), value)
+    do, ub, o_b = Partial_do(k, l, b), Sym("u", l, (b + 1,)), Sym("o", None, ("b",))
     body = do if a == 0 else mul(do, ub)
     shown, listed = _summed(out, stepper, lhs, body, terms, value, Ref("G", l, (b, a)),
                             f"over n = {', '.join(str(n + 1) for n in examples)}; "
-                            + ("o_b = γ_b u_b + β_b: ∂o_b/∂β_b = 1" if a == 0 else "o_b = γ_b u_b + β_b: ∂o_b/∂γ_b = u_b"))
+                            + ("{} = γ_b u_b + β_b: {} = 1" if a == 0 else "{} = γ_b u_b + β_b: {} = u_b"),
+                            note_syms=(o_b, Partial(o_b, Sym(what, None, ("b",), latex="\\" + ("beta" if a == 0 else "gamma")))))
     return out.done(f"{out.p(lhs)} = {out.n(shown)}: {meaning}", shown, listed)
 
 
@@ -202,7 +208,7 @@ def _dense_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     examples, terms = _group_terms(stepper, l, lambda o, delta: delta[l][b - 1] * np.asarray(o[src])[a])
     meaning = _meaning(out, Sym("w", l, (b, a)), _group_size(stepper) if out.mean else 1)
     if not examples:
-        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"G{sup(l)} is zeroed at the start of each update group",), value)
+        return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)", (f"{out.p(Sym('G', l, vector=True))} is zeroed at the start of each update group",), value)
     D, O = Sym("δ", l, (b,), latex=r"\delta"), Sym("o", src, (a,))
     each = D if out.separate and a == 0 else mul(D, O)  # a separate b: ∂ℓ/∂b_b = δ_b, no o₀ = 1
     shown, listed = _summed(out, stepper, lhs, each, terms, value, Ref("G", l, (b - 1, a)),
@@ -226,9 +232,10 @@ def _dense_delta(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanat
     out = builder(stepper, digits)
     lhs = cell.sym()
     dx = k.dx_sym(r, pos)
-    where = ",".join(str(i + 1) for i in pos)
-    fS = Sym(f"f′(s_{where}{sup(l)})")
+    o_l, x_r = Sym("o", l, vector=True), Sym("x", r, vector=True)
+    fS = Sym(f"f′({out.p(Sym('s', l, tuple(p + 1 for p in pos)))})")
     out.eq(Equation(lhs, (mul(dx, fS), mul(Num(g, Ref("delta", r, pos)), Num(fp, means=fS)),
                           Num(value, Ref("delta", l, pos))), bindings={dx: g, fS: fp},
-                    note=f"o{sup(l)} reaches layer {r}'s input x{sup(r)}, so ∂ℓ/∂o{sup(l)} = ∂ℓ/∂x{sup(r)}"))
+                    note=f"{{}} reaches layer {out.layer(r)}'s input {{}}, so {{}} = {{}}",
+                    note_syms=(o_l, x_r, Partial(LOSS, o_l), Partial(LOSS, x_r))))
     return out.done(f"{out.p(lhs)} = {out.n(value)}", value)
