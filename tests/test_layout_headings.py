@@ -119,24 +119,24 @@ async def test_a_big_layer_keeps_its_heading_when_scrolled():
 
 async def layouts_through_a_pass(app, size: tuple[int, int]) -> list[dict]:
     """Each dense panel's layout (G beside W or under it, the W columns shown) after every step of the
-    first 200 (the first example's passes and on)."""
+    first 160 (deep_residual's first epoch and into the next)."""
     seen = []
     async with app.run_test(size=size) as pilot:
         screen = app.main
         await pilot.pause()
-        for _ in range(min(200, len(screen.stepper.schedule))):
+        for _ in range(min(160, len(screen.stepper.schedule))):
             screen.action_next()
             await pilot.pause()
             seen.append({p.id: (p.stacked, p.ncols) for p in screen.query(LayerSheet)})
     return seen
 
 
-@pytest.mark.parametrize("name", ["deep_residual", "deep_sigmoid", "moons", "iris", "edges"])
+@pytest.mark.parametrize("name", ["deep_residual", "deep_sigmoid", "iris"])
 async def test_a_dense_panels_layout_changes_at_most_once(name):
     """A δ or G of e−5 widens a panel's cells by one (a blank before −1.83e−5•), which can send G under W
     (deep_residual's layer 3 at 120×40): it then stays there, and the panel does not go back and forth
     between its layouts as each example's numbers come and go (every example did so)."""
-    for size in ((120, 40), (200, 50)):
+    for size in ((120, 40),):
         seen = await layouts_through_a_pass(BptuiApp(load(NETWORKS / f"{name}.json")), size)
         assert len(seen) > 5
         for panel in seen[0]:
