@@ -37,6 +37,28 @@ from .view import cell_width
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
 
 
+class MeasuredCells:
+    """A panel whose build keeps each line's cells as (x, key) in ``_at`` and sets ``cells`` to None:
+    the list of every cell, (line, x, key) in reading order, is made when first asked for."""
+
+    _cells: list[tuple[int, int, Key]] | None = None
+    _at: list[list[tuple[int, Key]]]
+    cursor: int
+
+    @property
+    def cells(self) -> list[tuple[int, int, Key]]:
+        """(line, x, key) of every cell in reading order, listed from the lines' measures when asked for."""
+        cells = self._cells
+        if cells is None:
+            cells = self._cells = [(y, x, key) for y, line in enumerate(self._at) for x, key in line]
+            self.cursor = min(self.cursor, max(len(cells) - 1, 0))
+        return cells
+
+    @cells.setter
+    def cells(self, cells: list[tuple[int, int, Key]] | None) -> None:
+        self._cells = cells
+
+
 class MapSheet(Fits, NumberSheet):
     """One map layer's panel (see the module's docstring)."""
 

@@ -39,7 +39,7 @@ from ..core.formulas.formula import TextPrinter
 from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
-from .map_sheet import Key, MapSheet
+from .map_sheet import Key, MapSheet, MeasuredCells
 from .panel_base import panel_css
 from .view import OPT_LABELS, cell_width
 
@@ -173,12 +173,11 @@ def _more(hidden: int) -> str:
     return f" +{hidden}…" if hidden > 0 else ""
 
 
-class ProfileSheet(MapSheet):
+class ProfileSheet(MeasuredCells, MapSheet):
     """One dense layer's panel in a notation profile (see the module's docstring)."""
 
     DEFAULT_CSS = panel_css("ProfileSheet", 18)
     FOLLOWS_CURSOR = False
-    _cells: list[tuple[int, int, Key]] | None = None
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(stepper, layer, digits, **kwargs)
@@ -373,19 +372,6 @@ class ProfileSheet(MapSheet):
         self._measured, self._fresh, self._at = measured, fresh, at
         self.lines, self.cells = lines, None
         self.virtual_size = Size(width, len(lines))
-
-    @property
-    def cells(self) -> list[tuple[int, int, Key]]:
-        """(line, x, key) of every cell in reading order, listed from the lines' measures when asked for."""
-        cells = self._cells
-        if cells is None:
-            cells = self._cells = [(y, x, key) for y, line in enumerate(self._at) for x, key in line]
-            self.cursor = min(self.cursor, max(len(cells) - 1, 0))
-        return cells
-
-    @cells.setter
-    def cells(self, cells: list[tuple[int, int, Key]] | None) -> None:
-        self._cells = cells
 
     def product_cells(self) -> list[tuple[int, int]]:
         """Only the lines measured anew can hold a step's product: a kept line never does (of a deferred

@@ -28,7 +28,7 @@ from textual.geometry import Size
 from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
-from .map_sheet import Key, MapSheet
+from .map_sheet import Key, MapSheet, MeasuredCells
 from .panel_base import NumberSheet, panel_css
 from .view import cell_width
 
@@ -70,10 +70,9 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
     return [None if not np.all(np.isfinite(row)) else float(np.linalg.norm(row)) for row in np.asarray(D)]
 
 
-class SeqSheet(MapSheet):
+class SeqSheet(MeasuredCells, MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
-    _cells: list[tuple[int, int, Key]] | None = None
 
     # as tall as the layers' column: a gated layer's rows (W | U by gate, the gates, c, ∂ℓ/∂h, ∂ℓ/∂c, δ and
     # the norms) fill what the screen has before the panel scrolls; attention's a shaded as a heat map
@@ -427,19 +426,6 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._measured_lines, self._at = now, at
         self.lines, self.cells = lines, None
         self.virtual_size = Size(widest if lines else 1, len(lines))
-
-    @property
-    def cells(self) -> list[tuple[int, int, Key]]:
-        """(line, x, key) of every cell in reading order, listed from the lines' measures when asked for."""
-        cells = self._cells
-        if cells is None:
-            cells = self._cells = [(y, x, key) for y, line in enumerate(self._at) for x, key in line]
-            self.cursor = min(self.cursor, max(len(cells) - 1, 0))
-        return cells
-
-    @cells.setter
-    def cells(self, cells: list[tuple[int, int, Key]] | None) -> None:
-        self._cells = cells
 
     def _listed(self, boards: dict[str, Any]) -> dict[str, tuple[Any, tuple]]:
         """Each board array as nested Python lists and its shape, made once per array (a row's numbers
