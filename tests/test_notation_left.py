@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
@@ -14,9 +13,8 @@ from bptui.core.formats.spec import load_any
 from bptui.core.formulas.formula import LatexPrinter, TextPrinter
 from bptui.core.formulas.profiles import PROFILES
 from bptui.examples import resolve
-from bptui.exercise import pdflatex_command
 
-from .conftest import HANG
+from .test_export import _compiles
 
 
 def forward_lines(example: str, name: str, steps: int) -> list[tuple[str, str]]:
@@ -48,10 +46,7 @@ def test_an_lstm_page_in_goodfellow_compiles(tmp_path, capsys):
                  "--output", str(tex)]) == 0
     doc = tex.read_text(encoding="utf-8")
     assert r"_{1,\hat{g}}" in doc and r"\text{\^{g}}" not in doc
-    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))  # as bptui runs it
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+    _compiles(tmp_path, doc)  # as bptui runs pdflatex
 
 
 # -- brackets: every pair needed, none too many --------------------------------------------------------------

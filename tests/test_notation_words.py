@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -32,9 +31,8 @@ from bptui.core.formulas.profiles import LECTURE13, PROFILES, QUANTITIES, Profil
 from bptui.core.teaching.explain import Cell, explain
 from bptui.core.teaching.quiz import quiz_cells
 from bptui.examples import resolve
-from bptui.exercise import pdflatex_command
 
-from .conftest import HANG
+from .test_export import _compiles
 
 OTHERS = [name for name in PROFILES if name != "lecture13"]
 NETWORKS = sorted(os.path.basename(f)[:-5] for f in glob.glob(os.path.join(os.path.dirname(resolve("xor")), "*.json")))
@@ -214,9 +212,7 @@ def test_a_sequences_loss_in_nielsen_compiles(tmp_path, capsys):
                  "--output", str(tex)]) == 0
     doc = tex.read_text(encoding="utf-8")
     assert r"C_{1} &= \sum_{\tau} C_{1,\tau} \\" in doc and "C_1,τ" not in doc and r"C_1,\tau" not in doc
-    command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
-    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    _compiles(tmp_path, doc)  # as bptui runs pdflatex
 
 
 # -- goodfellow's Adam: Algorithm 8.7 ------------------------------------------------------------------------------
