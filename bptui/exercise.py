@@ -983,7 +983,9 @@ def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: s
 
     options = export_options(args, fmt, variant, blanker.spec)
     if blanker.notation is not None:  # the notation its names are in (its values are the lecture's, always)
-        options["notation"] = blanker.notation.name
+        from .core.formulas.profiles import saved_name
+
+        options["notation"] = saved_name(blanker.notation)  # a course's profile: its file, for the grader's replay
     doc = key_document(network, options, blanker.entries, blanker.details, args.rtol, args.atol, DIGITS,
                        blanker.notation)
     write_atomic(path, key_json_text(doc), args.force)

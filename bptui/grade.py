@@ -23,7 +23,7 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -177,6 +177,23 @@ class Replay:
         except SpecError as err:
             raise SpecError(f"its network file: {err}", source=str(key.path)) from None
         o = key.options
+        # the profile the page was written in: it shows (so blanks) other entries than the lecture's
+        # where it elides a long vector (a hidden layer's units without the 1 on top)
+        from .core.formulas.profiles import notation_for, resolve
+
+        named = o.get("notation")
+        try:
+            if named is None:  # a variant's file carries its profile
+                self.notation = notation_for(None, self.spec.raw.get("notation"), self.spec.source)
+            elif isinstance(named, str):
+                self.notation = resolve(named)
+            else:
+                raise SpecError("not a notation profile's name or file")
+        except SpecError as err:
+            if named is None:
+                raise SpecError(f"its network file: {err}", source=str(key.path)) from None
+            raise SpecError(err.message if not err.source else str(err), source=str(key.path),
+                            place="options.notation") from None
         self.quantities = parse_quantities(",".join(o["blank"]))
         self.every = int(o["blank_every"])
         self.part = None
@@ -210,7 +227,7 @@ class Replay:
         """Each step of the exercise (yielded before the step's answers go on the board)."""
         from .exercise import Blanker
 
-        blanker = Blanker(self.spec, self.quantities, self.every)
+        blanker = Blanker(self.spec, self.quantities, self.every, notation=self.notation)
         if self.spec.kind == "graph":
             yield from self._walk_graph(blanker, answers)
             return
@@ -403,7 +420,8 @@ def _judge(key: Key, answers: Mapping[int, float], out: dict[int, BlankGrade], p
                 row = row_ref(visit.stepper.spec, visit.step.key).index or ()
                 index = None if ref.index is None else tuple(ref.index)[len(row):]
                 # a mistake counts where its number differs from the step's own on the student's board
-                g.mistake = naming(visit.at, ref.quantity, index, given, _board_value(visit, ref), b["atol"], b["rtol"])
+                at = visit.at if "divided_by" not in b else replace(visit.at, divided_by=int(b["divided_by"]))
+                g.mistake = naming(at, ref.quantity, index, given, _board_value(visit, ref), b["atol"], b["rtol"])
 
 
 def _number(x: float | None) -> float | str | None:

@@ -28,13 +28,15 @@ class At:
     """A step just done by a stepper, as its mistakes read it: the board it read (``stepper.state``,
     with the step's own result in place), the step, and what the replay counted: the example's place
     in its update group (``in_group``, from 1) and in its epoch (``in_epoch``), and the G⁽ˡ⁾ each
-    layer ended its previous group with (``last_G``)."""
+    layer ended its previous group with (``last_G``). ``divided_by`` is the m a mean profile's page
+    divides the asked number by (a G blank's ``divided_by`` in the key; 1 elsewhere)."""
 
     stepper: Any
     step: Any
     in_group: int = 1
     in_epoch: int = 1
     last_G: dict[int, np.ndarray] = field(default_factory=dict)
+    divided_by: int = 1
 
     @property
     def st(self) -> Any:
@@ -215,6 +217,14 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
     return None
 
 
+def _mean_not_taken(at: At, q: str) -> np.ndarray | None:
+    """The sum G⁽ˡ⁾ given where a mean profile's page asks for G⁽ˡ⁾/m: the answer times m (the board's
+    number, as the grader reads an answer of such a blank) is m G⁽ˡ⁾."""
+    if q != "G" or at.divided_by < 2:
+        return None
+    return at.value * at.divided_by
+
+
 def _recurrent_term_omitted(at: At, q: str) -> np.ndarray | None:
     """δ⁽ˡ⁾_τ of a recurrent layer from the layer above alone: U's term from τ + 1 left out (it is 0 at τ = T)."""
     if at.time is None or not at.net.kind(at.l).over_time or at.upstream() is None:
@@ -249,6 +259,8 @@ MISTAKES: tuple[Mistake, ...] = (
             "G⁽ˡ⁾ = G⁽ˡ⁾ of the previous group + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ", _g_not_reset),
     Mistake("sum_for_mean", ("loss", "loss_D", "G", "W"), "a mean taken where the file sums",
             "ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far), W⁽ˡ⁾ updated with G⁽ˡ⁾/|group|", _sum_for_mean),
+    Mistake("mean_not_taken", ("G",), "the sum G where the page (a mean profile's) asks for the mean G/m",
+            "G⁽ˡ⁾ (for G⁽ˡ⁾/m, m the update group's examples)", _mean_not_taken),
     Mistake("softmax_shortcut", ("delta",), "o − y used for δ⁽ᴸ⁾ with a loss and output it does not hold for",
             "δ⁽ᴸ⁾ = o⁽ᴸ⁾ − y", _softmax_shortcut),
     Mistake("recurrent_term_omitted", ("delta",), "δ_τ of a recurrent layer without the term from τ + 1",

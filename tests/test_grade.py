@@ -205,8 +205,9 @@ def _depends(key, mistaken):
 
 
 # the mistakes that change no answer in an exercise: W δ needs as many units above as W has rows
-# (iris's 3 outputs), o − y a loss it is wrong for (xor's squared loss), G kept a previous group
-NEVER = {name: {"recurrent_term_omitted", *more} for name, more in {
+# (iris's 3 outputs), o − y a loss it is wrong for (xor's squared loss), G kept a previous group;
+# a mean profile's G/m is asked in a profile's exercise only (test_a_mean_profiles_sum_for_its_mean)
+NEVER = {name: {"recurrent_term_omitted", "mean_not_taken", *more} for name, more in {
     "xor": {"w_not_transposed"}, "moons": {"w_not_transposed", "softmax_shortcut"}, "iris": {"softmax_shortcut"},
     "two_channel": {"w_not_transposed", "bias_row_in_delta", "g_not_reset", "softmax_shortcut"}}.items()}
 
@@ -241,12 +242,50 @@ def test_synthetic_students_are_named_and_carried(keys, name):
 
 def test_the_library_is_data_and_every_mistake_is_made():
     ids = [m.id for m in MISTAKES]
-    assert len(ids) == len(set(ids)) == 12
+    assert len(ids) == len(set(ids)) == 13
     for m in MISTAKES:
         assert m.description and m.formula and m.quantities
-    # each mistake is made by some synthetic student (the recurrent one by a program: exercises of
-    # recurrent networks are not made yet; see test_a_recurrent_programs_trace)
-    assert set.intersection(*NEVER.values()) == {"recurrent_term_omitted"}
+    # each mistake is made by some synthetic student (the recurrent one by a program: see
+    # test_a_recurrent_programs_trace; the mean profile's by test_a_mean_profiles_sum_for_its_mean)
+    assert set.intersection(*NEVER.values()) == {"recurrent_term_omitted", "mean_not_taken"}
+
+
+@pytest.mark.parametrize("name, extra", [("xor", ["--epochs", "2"]), ("moons", ["--steps", "1:191"])])
+def test_a_mean_profiles_sum_for_its_mean(tmp_path, name, extra):
+    """In ng (a mean profile) the page asks for G/m: a student who writes the sum G at the first G
+    blank of a group of m ≥ 2 is named mean_not_taken, and what follows from it is carried."""
+    assert main(["export", name, "--exercise", "--notation", "ng", "--answers", str(tmp_path / "key.md"),
+                 "--output", str(tmp_path / "page.md"), *extra]) == 0
+    key = load_key(tmp_path / "key.json")
+    per = {n: int(b.get("divided_by", 1)) for n, b in key.blanks.items()}
+    first = min((n for n, b in key.blanks.items() if per[n] > 1 and abs(float(b["value"])) > 100 * tol(b, 0.0)),
+                key=lambda n: key.blanks[n]["step"])
+    board, answers = {}, {}  # board: the key's values (an answer times its m); answers: as the page asks
+    for n, b in sorted(key.blanks.items(), key=lambda nb: (nb[1]["step"], nb[0])):
+        if n == first:
+            board[n] = float(b["value"]) * per[n]  # the sum written where G/m is asked
+        elif b["step"] > key.blanks[first]["step"] and b["formula"] is not None \
+                and all(d in board for d in b["depends_on"]):
+            board[n] = evaluate_formula(b["formula"], {f"b{d}": board[d] for d in b["depends_on"]})
+        else:
+            board[n] = float(b["value"])
+        answers[n] = board[n] / per[n]
+    assert per[first] >= 2 and answers[first] == pytest.approx(float(key.blanks[first]["value"]))
+    later = _depends(key, {first})
+    g = {bg.blank: bg for bg in grade(key, answers).blanks}
+    assert g[first].verdict == "wrong" and g[first].mistake is not None and g[first].mistake.id == "mean_not_taken"
+    assert g[first].expected == pytest.approx(float(key.blanks[first]["value"]) / per[first])
+    carried = 0
+    for n, bg in g.items():
+        if n == first:
+            continue
+        b = key.blanks[n]
+        if n in later and abs(board[n] - float(b["value"])) > tol(b, float(b["value"])):
+            assert bg.verdict == "carried", (n, b["name"], bg)
+            carried += 1
+        else:
+            assert bg.verdict == "right", (n, b["name"], bg)
+    assert carried > 0
 
 
 # -- verdicts, credit, outputs ----------------------------------------------------------------------

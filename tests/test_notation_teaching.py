@@ -292,7 +292,9 @@ def test_an_exercise_and_its_key_in_a_profile(tmp_path, name):
     lecture, _, lecture_page = _exercise(tmp_path)
     doc, key, page = _exercise(tmp_path, "--notation", _profile_arg(P, tmp_path))
     jsonschema.validate(doc, schema())
-    assert doc["options"]["notation"] == P.name and "notation" not in lecture["options"]
+    # a shipped profile by its name, a course's by its file (the grader replays the exercise in it)
+    assert doc["options"]["notation"] == (P.name if P.name in PROFILES else str((tmp_path / f"{P.name}.json").resolve()))
+    assert "notation" not in lecture["options"]
     assert f"named in the notation {P.name}" in key
     same = ("blank", "step", "quantity", "layer", "indices", "value", "formula", "depends_on")
     assert [{k: b[k] for k in same} for b in doc["blanks"]] == [{k: b[k] for k in same} for b in lecture["blanks"]]
@@ -386,6 +388,42 @@ def test_a_mean_profiles_key_is_graded_on_the_numbers_its_page_asks_for(tmp_path
     assert set(verdicts(doc["blanks"], exact).values()) == {"right"}
     assert set(verdicts(doc["blanks"], {n: v * 4 if per[n] == 4 else v for n, v in exact.items()}).values()) \
         == {"right", "wrong"}  # the lecture's sum is not what the page asked
+
+
+@pytest.mark.parametrize("network, name", [("moons", "ng"), ("moons", "zero_based"), ("iris", "cs231n"),
+                                           ("two_channel", "nielsen")])
+def test_a_profiles_key_with_elided_vectors_is_graded(tmp_path, network, name):
+    """Where a long vector is elided the profile's page shows (so blanks) other entries than the
+    lecture's (moons' a^[1] = [a₁, a₂, a₃, a₄, …, a₈] against [1, o₁, o₂, o₃, …, o₈]): the grader
+    replays the exercise in the key's profile, a course's file too, and the answers the page asks for
+    are right; each blank is still a lecture board number (its quantity, indices and value)."""
+    from bptui.cli import main
+    from bptui.grade import Replay, grade, load_key
+
+    P = {**_sum_profiles(), "nielsen": PROFILES["nielsen"]}[name]
+    folder = tmp_path / "ex"
+    folder.mkdir()
+    assert main(["export", network, "--exercise", "--notation", _profile_arg(P, tmp_path), "--example", "1",
+                 "--answers", str(folder / "key.md"), "--output", str(folder / "page.md")]) == 0
+    key = load_key(folder / "key.json")
+    lecture = tmp_path / "lecture"
+    lecture.mkdir()
+    assert main(["export", network, "--exercise", "--example", "1", "--answers", str(lecture / "key.md"),
+                 "--output", str(lecture / "page.md")]) == 0
+    refs = {(b["quantity"], b["layer"], tuple(b["indices"])): b["value"] for b in load_key(lecture / "key.json").blanks.values()}
+    if network == "moons":  # the hidden layer's fourth unit: shown (so blanked) in the profile only
+        assert ("o", 1, (4,)) not in refs and any(b["quantity"] == "o" and b["layer"] == 1 and b["indices"] == [4]
+                                                   for b in key.blanks.values())
+    common = [b for b in key.blanks.values() if (b["quantity"], b["layer"], tuple(b["indices"])) in refs]
+    assert common and all(b["value"] == refs[(b["quantity"], b["layer"], tuple(b["indices"]))]
+                          for b in common if b["quantity"] not in ("loss", "loss_D") and b["step"] < 10)
+    replay = Replay(key)  # refuses a key whose blanks its replay does not make
+    answers = {n: float(b["value"]) / int(b.get("divided_by", 1)) for n, b in key.blanks.items()}
+    graded = grade(key, answers, 1.0, replay)
+    assert {g.verdict for g in graded.blanks} == {"right"}, [g for g in graded.blanks if g.verdict != "right"][:3]
+    first = min(n for n, b in key.blanks.items() if b["quantity"] == "delta")  # wrong, by half again
+    graded = grade(key, {**answers, first: answers[first] * 1.5}, 1.0, replay)
+    assert [g.verdict for g in graded.blanks if g.blank == first] == ["wrong"]
 
 
 def test_variants_in_a_profile_carry_it_into_their_files_keys_and_platform_export(tmp_path):
