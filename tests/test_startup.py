@@ -142,3 +142,30 @@ def test_the_panels_stay_where_the_loading_screen_put_them(name):
                          capture_output=True, text=True, check=True).stdout
     seen = json.loads(out.splitlines()[-1])
     assert seen["loading"] == seen["network"] > 0, seen
+
+
+READ = """
+import json, sys
+from bptui.core.formats.spec import load
+load({path!r})
+print(json.dumps(sorted(sys.modules)))
+"""
+KIND_MODULES = "bptui.core.kinds."
+# what the reader does not need, though the stepper and the app do: the schedule, the wiring, the quiz's cells
+NOT_READING = ("bptui.core.engine.schedule", "bptui.core.engine.wiring", "bptui.core.engine.quizcells",
+               "bptui.core.engine.explain", "bptui.core.engine.stepper", "bptui.core.engine.equations")
+
+
+@pytest.mark.parametrize("name, kinds", [("xor", {"dense"}), ("iris", {"dense"}),
+                                         ("gru_parity", {"dense", "rnn", "rnn.layer", "rnn.gru"})])
+def test_reading_a_network_imports_only_its_own_kinds(name, kinds):
+    """The reader child of ``bptui FILE`` (and every command) reads a file with the kinds' table, which
+    imports a kind's module when the kind is first looked up: a dense network's reading imports no
+    other kind's module, nor the engine's schedule, wiring or quiz cells (about 90 M instructions of
+    the child's 450 M, ``benchmarks/tui_speed.py --instructions``)."""
+    out = subprocess.run([sys.executable, "-c", READ.format(path=str(NETWORKS / f"{name}.json"))], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    modules = json.loads(out.splitlines()[-1])
+    assert {m[len(KIND_MODULES):] for m in modules if m.startswith(KIND_MODULES)} == kinds
+    if kinds == {"dense"}:  # (a recurrent kind's module needs the engine's schedule and wiring)
+        assert [m for m in modules if m in NOT_READING] == []

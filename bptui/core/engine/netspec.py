@@ -14,8 +14,6 @@ import numpy as np
 
 from ..ops.optim import Optimizer
 from .kind import LayerKind, sequence_output, timed_layers
-from .schedule import group_size_for
-from .wiring import nest
 
 DEFAULT_INIT: dict[str, Any] = {"seed": 0, "scale": 0.5}
 
@@ -83,6 +81,8 @@ class NetworkSpec:
     @property
     def group_size(self) -> int:
         """Examples per update: N (full batch), 1 (per example) or k (mini-batches)."""
+        from .schedule import group_size_for  # the schedule's module: not the file reader's import
+
         return group_size_for(self.update, self.N, self.batch_size)
 
     @property
@@ -151,6 +151,8 @@ class NetworkSpec:
     def to_json(self, folder: str | Path | None = None) -> dict:
         """A valid v1 network file with this spec's (possibly trained) weights, to be written in
         ``folder``: a CSV data file is named relative to it (absolute without a folder)."""
+        from .wiring import nest
+
         out = copy.deepcopy(self.raw)
         # a residual block's entry is the list of its inner layers' entries (wiring.nest)
         out["weights"] = nest(self.layer_kinds, [k.weights_json(w) for k, w in zip(self.layer_kinds, self.weights)])

@@ -18,7 +18,6 @@ from ..util.errors import SpecError
 from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
 from ..formulas.notation import sup
 from ..ops.optim import Optimizer
-from ..engine.schedule import group_size_for
 from ..engine.kind import sequence_output
 from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cost
 from ..kinds import KINDS, Dense, LayerKind
@@ -112,6 +111,12 @@ def _number_array(rows: list, place: str, width: int, width_text: str) -> np.nda
     return np.array(rows, dtype=float).reshape(len(rows), width)
 
 
+# a layer entry with any key beyond v1's (units, activation, alpha) is a v2 file: "shape" (a map
+# input) or a key a kind of the table reads (the schema, checked first, allows no other; a test checks
+# that its layer keys are the kinds' and "shape")
+V1_KEYS = frozenset({"units", "activation", "alpha"})
+
+
 def parse(doc: Any, source: str = "", schema_checked: bool = False) -> NetworkSpec:
     """Check a parsed JSON document and build its spec; raises SpecError naming the place.
 
@@ -126,7 +131,7 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
     if not schema_checked:
         validate.check(doc, validate.schema())
     layers = doc["layers"]
-    if any(set(layer) & V2_KEYS for layer in layers):
+    if any(set(layer) - V1_KEYS for layer in layers):
         return _parse_v2(doc, source)
     for i, layer in enumerate(layers):
         if "units" not in layer:
@@ -425,9 +430,6 @@ def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
 
 
 # -- format v2: feature maps, convolution, pooling, recurrent layers --------------------------------
-# a layer entry with any key beyond v1's (units, activation, alpha) is a v2 file: "shape" (a map
-# input) and every key a kind of the table reads
-V2_KEYS = {"shape"} | {key for kind in KINDS.values() for key in kind.keys} - {"units", "activation", "alpha"}
 def _layers_v2(layers: list) -> tuple[tuple[int, ...], list[str], list[float], tuple[LayerKind, ...], tuple[int, ...]]:
     """widths, activations, alphas, kinds and the input's map shape of a v2 file's layers."""
     first = layers[0]

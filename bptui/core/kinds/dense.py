@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..engine.kind import LayerCode, LayerKind, Shape, ones_on_top, read_matrix
-from ..engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ..formulas.notation import sup
 from ..ops.activations import read_activation
 from ..util.errors import SpecError
+
+if TYPE_CHECKING:
+    from ..engine.quizcells import QuizCell
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Dense(LayerKind):
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every unit of s, o (never a hidden o's bias 1), δ, at τ in a sequence; every entry of G, W."""
+        from ..engine.quizcells import matrix_cells, unit_cells  # the quiz's: not the file reader's import
+
         q = key.quantity
         if q in ("G", "W"):
             return matrix_cells(self, l, q, value)
