@@ -174,12 +174,32 @@ def test_the_full_correlation_with_the_flipped_kernel_is_written_for_a_conv_abov
 
 
 # -- the commands on the bundled v2 examples -------------------------------------------------------------
+LONG_EPOCH = 5000  # steps: an epoch longer than this is traced on its first FIRST examples
+FIRST = 20  # two update groups of tiny_transformer's and count_tokens' mini-batches of 10
+
+
+def traced(name: str, tmp_path):
+    """The file `trace` writes out whole: the bundled example, or for an epoch of more than LONG_EPOCH
+    steps (tiny_transformer, count_tokens: 10–23 s of CPU a format for the whole epoch) the same network
+    on its first FIRST examples — every step kind, an update after each group and the end of the epoch,
+    through the same printers; `train`, `check` and the CSV export still read the whole file."""
+    path = NETWORKS / f"{name}.json"
+    if len(Stepper(load(path)).schedule) <= LONG_EPOCH:
+        return path
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["data"] = {key: rows[:FIRST] for key, rows in doc["data"].items()}
+    short = tmp_path / f"{name}.json"
+    short.write_text(json.dumps(doc), encoding="utf-8")
+    return short
+
+
 @pytest.mark.parametrize("name", V2_EXAMPLES)
-def test_trace_json_has_maps_and_kernels(capsys, name):
-    code, out, err = run(capsys, "trace", NETWORKS / f"{name}.json", "--format", "json")
+def test_trace_json_has_maps_and_kernels(capsys, tmp_path, name):
+    path = traced(name, tmp_path)
+    code, out, err = run(capsys, "trace", path, "--format", "json")
     assert code == 0 and err == ""
     rows = [json.loads(line) for line in out.splitlines()]
-    spec = load(NETWORKS / f"{name}.json")
+    spec = load(path)
     assert len(rows) == len(Stepper(spec).schedule)
     for r in rows:
         if r["layer"] is None:
@@ -207,14 +227,14 @@ def test_train_check_quiz_export(capsys, tmp_path, name):
         assert (w is None) == (not kind.has_weights)
     code, out, _ = run(capsys, "check", path, "--format", "json")
     assert code == 0 and json.loads(out)["verdict"] == "ok"
-    code, out, _ = run(capsys, "trace", path)
+    code, out, _ = run(capsys, "trace", traced(name, tmp_path))
     assert code == 0 and "End of epoch 1" in out
     if name == "count_tokens":  # a target at every τ (tests/test_rnn.py's trace of the sequence, on this one)
         assert "; y_1 … y_T = [1, 0, 0, 0, 0], " in out
     # a worked solution of a whole epoch of the big sequence networks takes 10–16 s of CPU a format: the
     # text and LaTeX ones write their first example there (the same printers, every step kind of a pass;
-    # the whole epoch's steps are written by the trace above and the CSV)
-    whole = len(Stepper(load(path)).schedule) <= 5000
+    # the whole epoch's steps are written by the CSV)
+    whole = len(Stepper(load(path)).schedule) <= LONG_EPOCH
     for fmt in ("markdown", "latex", "csv"):
         code, out, _ = run(capsys, "export", path, "--format", fmt,
                            *(() if whole or fmt == "csv" else ("--example", "1")))

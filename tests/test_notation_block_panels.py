@@ -28,7 +28,7 @@ from bptui.core.formulas.profiles import PROFILES
 
 from .conftest import NETWORKS
 from .test_notation_panels import (ALL, NAMES, _labels, _lines, built, check_equations_agree, edit, heading_of,
-                                   parse, runs_at, shown_cells, truth)
+                                   named_cells, parse, Runs, truth)
 
 
 def panels(stepper, digits: int = 4) -> list:
@@ -58,10 +58,12 @@ def check_layer(stepper, sheet) -> int:
     P, l = stepper.notation, sheet.l_index
     syms = stepper.spec.layer_kinds[l - 1].profiled_names(l, P).syms
     printer = TextPrinter(notation=P)
+    names: dict[str, str] = {}  # each part's name, printed once
     keys, checked = set(), 0
-    for y, x, key, text in shown_cells(sheet):
+    for y, x, key, text, heading in named_cells(sheet):
         keys.add(key)
-        assert heading_of(sheet, y, x) == printer.p(syms[part_name(P, key)]), (P.name, key)
+        part = part_name(P, key)
+        assert heading == (names.get(part) or names.setdefault(part, printer.p(syms[part]))), (P.name, key)
         value = truth(stepper, key)
         if value is None:
             assert parse(text) is None, (key, text)
@@ -82,14 +84,15 @@ def block_numbers(sheet) -> list[tuple[str, int, str]]:
         for name, line in zip(_labels(sheet)[1:], sheet.lines[1:]):
             out += [(name, c, text) for c, (text, _, _) in enumerate(line[1:])]
         return out
+    runs = Runs(sheet)
     for y, line in enumerate(sheet.lines):
         label = line[0][0].strip() if line else ""
         if not re.fullmatch(r"j=\d+", label):
             continue
         unit = int(label[2:]) - P.unit_base
-        for x, text in runs_at(line)[1:]:
+        for x, text in runs[y][1:]:
             if text.strip():
-                out.append((heading_of(sheet, y, x), unit, text))
+                out.append((heading_of(sheet, y, x, runs), unit, text))
     return out
 
 
@@ -127,8 +130,8 @@ def check_block(stepper, sheet) -> int:
                 checked += 1
         else:
             assert name in (o_name, dx_name), (P.name, name)
-    for y, x0, key, text in shown_cells(sheet):  # o and ∂ℓ/∂x, with the lecture's keys (the cursor's)
-        assert heading_of(sheet, y, x0) == (o_name if key[0] == "o" else dx_name) or P.vectors == "row"
+    for y, x0, key, text, heading in named_cells(sheet):  # o and ∂ℓ/∂x, with the lecture's keys (the cursor's)
+        assert heading == (o_name if key[0] == "o" else dx_name) or P.vectors == "row"
         value = truth(stepper, key)
         assert (value is None) == (parse(text) is None), (key, text)
         if value is not None:

@@ -80,7 +80,20 @@ def runs_at(line) -> list[tuple[int, str]]:
     return out
 
 
-def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
+class Runs(dict):
+    """A built board's lines' runs (:func:`runs_at`), each line's worked out when first asked for: a
+    check that reads a heading line for each of a board's thousands of cells reads it once."""
+
+    def __init__(self, sheet) -> None:
+        super().__init__()
+        self.lines = sheet.lines
+
+    def __missing__(self, y: int) -> list[tuple[int, str]]:
+        runs = self[y] = runs_at(self.lines[y])
+        return runs
+
+
+def heading_of(sheet: ProfileSheet, y: int, x: int, runs: Runs | None = None) -> str:
     """The name a cell stands under (a row per unit: the heading over its column, on the first line
     or G's band's) or beside (row vectors: the label of its part, on its first line)."""
     if sheet.profile.vectors == "row":
@@ -89,7 +102,7 @@ def heading_of(sheet: ProfileSheet, y: int, x: int) -> str:
             lines, labels = _LABELS[id(sheet)] = (sheet.lines, _labels(sheet))
         return labels[y]
     top = max(h for h in sheet.heading_lines if h < y)  # the first line, or G's band's when it is under the rows
-    for x0, text in runs_at(sheet.lines[top]):
+    for x0, text in (runs if runs is not None else Runs(sheet))[top]:
         if x0 <= x < x0 + len(text) and text.strip():
             return text.strip().removeprefix("▶ ")
     raise AssertionError(f"no heading over column {x}")
@@ -108,12 +121,33 @@ def _labels(sheet: ProfileSheet) -> list[str]:
     return out
 
 
-def shown_cells(sheet: ProfileSheet) -> list[tuple[int, int, tuple, str]]:
+def shown_cells(sheet: ProfileSheet, runs: Runs | None = None) -> list[tuple[int, int, tuple, str]]:
+    runs = runs if runs is not None else Runs(sheet)
+    at: dict[int, dict[int, str]] = {}  # each line's texts by their column, made once
     out = []
     for y, x, key in sheet.cells:
-        text = dict(runs_at(sheet.lines[y]))[x]
+        text = (at[y] if y in at else at.setdefault(y, dict(runs[y])))[x]
         out.append((y, x, key, text))
     return out
+
+
+def named_cells(sheet, heading=heading_of) -> list[tuple[int, int, tuple, str, str]]:
+    """:func:`shown_cells`, each with the name it stands under (``heading``: :func:`heading_of` or
+    :func:`map_heading_of`), the board's lines read once."""
+    runs = Runs(sheet)
+    return [(y, x, key, text, heading(sheet, y, x, runs)) for y, x, key, text in shown_cells(sheet, runs)]
+
+
+def memo(fn):
+    """``fn`` of a cell's key, worked out once per ``part`` of the key that it depends on (within one
+    check of one board: the profile and the kinds stay the same)."""
+    seen: dict = {}
+
+    def named(key, part):
+        if part not in seen:
+            seen[part] = fn(key)
+        return seen[part]
+    return named
 
 
 def built(stepper, digits: int = 4, sheets: list | None = None) -> list[ProfileSheet]:
@@ -130,11 +164,12 @@ def built(stepper, digits: int = 4, sheets: list | None = None) -> list[ProfileS
 
 def check_board(stepper, sheets: list[ProfileSheet]) -> int:
     P, checked = stepper.notation, 0
+    name_of = memo(lambda key: expected_name(P, key))  # a name is its quantity's, layer's and bias column's
     for sheet in sheets:
         keys = set()
-        for y, x, key, text in shown_cells(sheet):
+        for y, x, key, text, heading in named_cells(sheet):
             keys.add(key)
-            assert heading_of(sheet, y, x) == expected_name(P, key), (P.name, key)
+            assert heading == name_of(key, (key[0], key[1], key[3] == 0)), (P.name, key)
             value, shown = truth(stepper, key), parse(text)
             if value is None:
                 assert shown is None, (key, text)
@@ -156,12 +191,13 @@ def check_equations_agree(stepper, step, sheets: list[ProfileSheet]) -> int:
     P = stepper.notation
     printer = TextPrinter(notation=P)
     agreed = 0
+    sheet = next(s for s in sheets if s.l_index == step.key.layer) if step.key.layer else None
+    named = named_cells(sheet) if sheet is not None else []
     for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
         name, result = printer.p(eq.lhs), eq.result
-        sheet = next(s for s in sheets if s.l_index == step.key.layer) if step.key.layer else None
         if sheet is None or not isinstance(result, (Arr, Num)):
             continue
-        cells = [(text, key) for y, x, key, text in shown_cells(sheet) if heading_of(sheet, y, x) == name]
+        cells = [(text, key) for y, x, key, text, heading in named if heading == name]
         if not cells:
             continue  # an optimizer's state, the loss: not a panel heading
         values = np.ravel(result.values if isinstance(result, Arr) else result.value)
@@ -549,11 +585,11 @@ def _map_name(P: Profile, key, kinds) -> str:
     return printer.p({"s": E.s, "o": E.o}[q](l))
 
 
-def map_heading_of(sheet, y: int, x: int) -> str:
+def map_heading_of(sheet, y: int, x: int, runs: Runs | None = None) -> str:
     """The heading a map panel's cell stands under: on the nearest heading line above, the last
     name that starts at or before the cell."""
     top = max(h for h in sheet.heading_lines if h < y)
-    names = [(x0, text) for x0, text in runs_at(sheet.lines[top]) if x0 <= x and text.strip()]
+    names = [(x0, text) for x0, text in (runs if runs is not None else Runs(sheet))[top] if x0 <= x and text.strip()]
     return names[-1][1].strip().removeprefix("▶ ")
 
 
@@ -579,6 +615,8 @@ def check_map_board(stepper, sheets) -> int:
     from bptui.tui.profile_map_sheet import ProfileMapSheet
 
     P, kinds, checked = stepper.notation, stepper.spec.layer_kinds, 0
+    # a name is its quantity's and layer's, a map position's or else its bias column's (_map_name)
+    name_of = memo(lambda key: _map_name(P, key, kinds))
     dense = [s for s in sheets if not isinstance(s, ProfileMapSheet)]
     if dense:
         checked += check_board(stepper, dense)
@@ -586,9 +624,10 @@ def check_map_board(stepper, sheets) -> int:
         if sheet in dense:
             continue
         keys = set()
-        for y, x, key, text in shown_cells(sheet):
+        for y, x, key, text, heading in named_cells(sheet, map_heading_of):
             keys.add(key)
-            assert map_heading_of(sheet, y, x) == _map_name(P, key, kinds), (P.name, key, sheet._title())
+            part = (key[0], key[1], isinstance(key[2], tuple), key[3] == 0)
+            assert heading == name_of(key, part), (P.name, key, sheet._title())
             value, shown = map_truth(stepper, key), parse(text)
             assert (value is None) == (shown is None), (key, text)
             if shown is not None:
@@ -614,12 +653,13 @@ def check_map_equations_agree(stepper, step, sheets) -> int:
     if not isinstance(sheet, ProfileMapSheet):
         return check_equations_agree(stepper, step, sheets) if sheet is not None else 0
     agreed = 0
+    named = named_cells(sheet, map_heading_of)
     for eq in E.step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
         # a pooling layer's ∂C⁽ⁿ⁾/∂a names the example; its heading is the quantity's, ∂C/∂a
         name = re.sub(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾/", "/", printer.p(eq.lhs))
         if not isinstance(eq.result, Arr):
             continue
-        cells = [(key, text) for y, x, key, text in shown_cells(sheet) if map_heading_of(sheet, y, x) == name]
+        cells = [(key, text) for y, x, key, text, heading in named if heading == name]
         if not cells:
             continue
         values = np.asarray(eq.result.values, dtype=float)
