@@ -31,6 +31,7 @@ import re
 
 import math
 import weakref
+from types import MappingProxyType
 from decimal import Decimal, localcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
@@ -1259,6 +1260,25 @@ OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
 WEIGHT_OWN = frozenset({"g", "m", "v"})
 
 
+_NO_LETTERS: tuple[Mapping[str, Symbol], Mapping[str, Symbol]] = (MappingProxyType({}), MappingProxyType({}))
+
+
+_LETTERS: dict[int, tuple[Profile, Mapping[str, Symbol], Mapping[str, Symbol]]] = {}
+
+
+def _letters(notation: Profile) -> tuple[Mapping[str, Symbol], Mapping[str, Symbol]]:
+    """A profile's renames and clashes, worked out once per profile object (a printer is made per
+    equation); by identity, as hashing a profile's every field costs about what is saved. The entry
+    holds its profile, so that its id is not reused while it is cached."""
+    got = _LETTERS.get(id(notation))
+    if got is None or got[0] is not notation:
+        if len(_LETTERS) >= 64:  # profiles read from course files, one object per reading
+            _LETTERS.clear()
+        got = _LETTERS[id(notation)] = (notation, MappingProxyType(notation.renames()),
+                                        MappingProxyType(notation.clashes()))
+    return got[1], got[2]
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1270,8 +1290,7 @@ class Printer:
         self.elisions: list[tuple[int, int, int]] = []  # the sums printed with terms left out (shown_terms)
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
-        self._renames: dict[str, Symbol] = self.notation.renames() if self.notation is not None else {}
-        self._clashes: dict[str, Symbol] = self.notation.clashes() if self.notation is not None else {}
+        self._renames, self._clashes = _letters(self.notation) if self.notation is not None else _NO_LETTERS
         # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
         self.row_vectors = self.notation is not None and self.notation.vectors == "row"
         if self.notation is not None:
