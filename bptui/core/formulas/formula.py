@@ -1287,7 +1287,9 @@ class Printer:
         base, sub = s.base, s.sub
         if base == "G" and s.group and sub[:1] == ("U",):  # a recurrent layer's U entry's gradient: named as u is
             # (a gated layer's u⁽ˡ⁾_{z,2,1} is one group, its gate's letter among the numbers; an rnn's is u₂,₁⁽ˡ⁾)
-            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:], group=any(isinstance(i, str) for i in sub[1:])))
+            # (the whole matrix's, G⁽ˡ⁾_{U}: U itself, ∂C/∂U², dU¹)
+            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:], group=any(isinstance(i, str) for i in sub[1:]))
+                                     if sub[1:] else replace(s, base="U", sub=(), group=False))
             if HOLE in P.gradient.text:  # ∂C/∂u²_{z,2,1}, ∂C/∂u₂,₁², dU's entry du^[1]_{z,2,b}
                 return shown, P.gradient
             return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub), group=True), None

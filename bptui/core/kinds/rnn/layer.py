@@ -275,6 +275,12 @@ class Recurrent(LayerKind):
 
         return [(0, W(l)), (1 + self.d, U(l))]
 
+    def gradient_parts(self, l: int) -> list[tuple[int, Any]]:
+        """G of W, then G of U (G⁽ˡ⁾_{U}: ∂C/∂U², dU¹ in the profiles) from U's first column."""
+        from ...engine.equations import G
+
+        return [(0, G(l)), (1 + self.d, Sym("G", l, ("U",), vector=True, group=True))]
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """A gated layer's [W │ U] and G rows named by gate and unit (i1 … ō4 of an LSTM, r1 … n4 of a
         GRU), as its s and δ rows are; an rnn's rows are the units (the panel's default)."""
