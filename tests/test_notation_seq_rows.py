@@ -35,7 +35,7 @@ SHOWN = [n for n in PROFILES if n != "lecture13"]
 
 # the U entry (unit 3, U's column 1) of parity's rnn layer as each profile names its gradient
 U_GRAD = {"lecture13": "G⁽¹⁾_{U,3,1}", "nielsen": "∂C/∂u₃,₁²", "goodfellow": "∇_u₃,₁⁽¹⁾ J", "ng": "du₃,₁^[1]",
-          "cs231n": "du₂,₀¹", "column_mean": "G⁽¹⁾_{U,3,1}", "zero_based": "∇_u₂,₀¹ J"}
+          "cs231n": "du₀,₂¹", "column_mean": "G⁽¹⁾_{U,3,1}", "zero_based": "∇_u₂,₀¹ J"}
 LETTER = ("lecture13", "column_mean")  # G a letter of its own: U's entry is G⁽¹⁾_{U,b,c}
 
 
@@ -69,7 +69,8 @@ def test_a_simple_rnns_u_gradient_is_named_by_u_with_the_cores_value(name):
             assert ex.value == pytest.approx(GU[row, c - 1] / m, rel=1e-12, abs=1e-15)
             assert ex.title.startswith(f"{grad} = ") and all(f"{w_grad} " not in line for line in ex.lines)
             assert any(line.startswith(f"{grad} = ") for line in ex.lines), ex.text()
-            assert f"(U's column {ALL[name].unit(c)}))" in ex.text()  # its note counts U's columns as the name does
+            line = "row" if ALL[name].transposed else "column"  # U's inputs as the panel shows them (cs231n: rows)
+            assert f"(U's {line} {ALL[name].unit(c)}))" in ex.text()  # its note counts U's columns as the name does
 
 
 def test_an_exercise_and_its_key_name_a_simple_rnns_u_gradient_by_u(tmp_path):

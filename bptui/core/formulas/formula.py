@@ -1259,6 +1259,19 @@ OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
 WEIGHT_OWN = frozenset({"g", "m", "v"})
 
 
+def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
+    """Whether ``s`` (its lecture letter ``base``, its subscripts ``sub``) names one entry of a weight matrix by
+    (unit, input), the last two subscripts: a weight w_b,a, U's u_b,c, their gradients G_b,a, a weight's g and
+    optimizer state; after a gate's or a matrix's name (w⁽ˡ⁾_{z,b,a}, w_Q,b,a, G_Q,b,a). Not a kernel's
+    w_k,c,u,v, a layer norm's G_γ,b, attention's own v_τ,b or anything at a time step."""
+    if s.time is not None or s.own == "attention" or base not in ("w", "u", "G") and base not in WEIGHT_OWN:
+        return False
+    if len(sub) == 2:
+        return not (isinstance(sub[0], str) and sub[0] in OWN_PARAMETERS and sub[0] not in "QKVO")
+    # after a gate's or a matrix's name (w_Q,b,a, m_U,b,c), or both (a gated layer's U's state, m_U,z,b,c)
+    return len(sub) in (3, 4) and all(isinstance(i, str) for i in sub[:len(sub) - 2])
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1310,6 +1323,8 @@ class Printer:
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
             sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
+        if P.transposed and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
+            sub = sub[:-2] + (sub[-1], sub[-2])
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None

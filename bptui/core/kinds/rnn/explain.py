@@ -139,6 +139,12 @@ def _done(x: Any) -> bool:
     return x is not None and bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
 
+def _line(out: Any) -> str:
+    """What an input's weights are in a matrix as the builder's notation shows it: a column, or a row where
+    it shows the matrix transposed (cs231n's D × C)."""
+    return "row" if out.notation is not None and out.notation.transposed else "column"
+
+
 def explain_rnn(stepper: Any, cell: Cell, digits: int) -> Explanation:
     spec, st, net = stepper.spec, stepper.state, stepper.net
     q, l, t = cell.quantity, cell.layer, cell.time
@@ -393,7 +399,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     forms, shown, m = g_forms(stepper, out, expanded, numbers, value, Ref("G", l, (b - 1, a)), env)
     # what δ multiplies, its unit as the profile numbers it (the lecture's: the stored column a of [W │ U])
     what = ("the bias" if a == 0 else f"{x_name},{out.unit(a)}" if a <= d
-            else f"o{sup(l)}_{{τ−1}},{out.unit(a - d)} (U's column {out.unit(a - d)})")
+            else f"o{sup(l)}_{{τ−1}},{out.unit(a - d)} (U's {_line(out)} {out.unit(a - d)})")
     out.eq(Equation(lhs, forms, bindings=env,
                     note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
                                + (f"column {a} is {what}" if out.notation is None or a == 0 else f"δ{sup(l)}_τ times {what}"),
