@@ -273,3 +273,17 @@ def test_a_gated_weights_words_count_as_its_name_does(network):
     assert explain(lecture, Cell("W", 1, 2, 1, kind=kind)).title.endswith(
         f"W: the weight from input 1 of x_τ to the {'reset gate r' if gru else 'input gate i'} of unit 2 of layer 1, "
         "the same at every time step")
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_a_sequences_input_is_explained_in_the_profiles_names(name):
+    """An input x_τ of a sequence network: named as the panel's a¹ = x (no lecture o⁽⁰⁾_τ = [1, x_τ] where the
+    profile's input has no 1), its input counted from the profile's first unit."""
+    P = ALL[name]
+    stepper = Stepper(load(NETWORKS / "count_tokens.json"), notation=P)
+    stepper.forward()
+    text = explain(stepper, Cell("o", 0, 2, time=1)).text()
+    o0 = TextPrinter(notation=P).p(Sym("o", 0, vector=True, time="τ"))
+    assert f"input {P.unit(2)} at time step τ = 1" in text, text
+    assert f"({o0} = {'x_τ' if P.separate_bias else '[1, x_τ]'})" in text, text
+    assert name == "lecture13" or P.name == "column_mean" or "o⁽⁰⁾" not in text, text

@@ -175,12 +175,14 @@ def _explain_input(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if st.o[0] is None or t is None:
         return _not_yet(cell, "the example's sequence comes with its first step")
     value = float(st.o[0][t - 1][b])
+    o_0 = (Sym("o", 0, vector=True, time="τ"),)  # the input as the notation names it: o⁽⁰⁾_τ, a^[0]_τ, h⁰_τ
     if b == 0:
-        out.eq(Equation(lhs, (Num(1.0, exact=True),), note="the bias entry of o⁽⁰⁾_τ = [1, x_τ]"))
+        out.eq(Equation(lhs, (Num(1.0, exact=True),), note="the bias entry of {} = [1, x_τ]", note_syms=o_0))
         return out.done(f"{out.p(lhs)} = 1: the bias entry", 1.0)
     x = Sym("x", None, (b,), time=t)
-    out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (t - 1, b)))), bindings={x: value}, note="o⁽⁰⁾_τ = [1, x_τ]"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: input {b} at time step τ = {t}, example n = "
+    out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (t - 1, b)))), bindings={x: value},
+                    note="{} = x_τ" if out.separate else "{} = [1, x_τ]", note_syms=o_0))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: input {out.unit(b)} at time step τ = {t}, example n = "
                     f"{current_example(stepper)}", value)
 
 
