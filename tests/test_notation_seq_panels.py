@@ -63,10 +63,13 @@ def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float 
         names = next(n for first, rows, _, n in kinds[l - 1].matrix_blocks(l) if first <= where < first + rows)
         if view == "b":
             return p(names["b" if q == "W" else "Gb"]), value
-        if q == "G":
-            return p(names["G"]), value
         first, sym = [part for part in kinds[l - 1].matrix_parts(l) if part[0] <= col][-1]
-        return p(names["W"] if first == 0 else sym), value
+        weights = p(names["W"] if first == 0 else sym)
+        if q == "G":  # the gradient of the weights over the same column: ∂C/∂w², ∂C/∂U² (U's part: U's)
+            if "{}" in P.gradient.text:
+                return P.gradient.text.replace("{}", weights), value
+            return p(names["G"] if first == 0 else kinds[l - 1].gradient_parts(l)[-1][1]), value  # G⁽ˡ⁾, G⁽ˡ⁾_{U}
+        return weights, value
     assert isinstance(where, TimeIndex)
     kind = kinds[l - 1] if l else None
     if l == 0:
@@ -263,14 +266,14 @@ def test_every_layer_network_is_drawn_in_every_profile(tmp_path):
 
 def test_parity_in_nielsen_reads_as_the_core_writes_it():
     """parity after its first example's backward pass in nielsen: his layer numbers (the input a¹), w² │ U²
-    without the bias and b² beside them, ∂C/∂w² and ∂C/∂b² as G/m (m = the group), z² a² δ² over τ."""
+    without the bias and b² beside them, ∂C/∂w², ∂C/∂U² and ∂C/∂b² as G/m (m = the group), z² a² δ² over τ."""
     stepper = Stepper(load(NETWORKS / "parity.json"), notation=PROFILES["nielsen"])
     for _ in range(9):
         stepper.forward()
     rnn, dense = panels(stepper)
     assert rnn._title() == "Layer 2 · rnn 4 · f² = tanh · unrolled over τ = 1 … 2"
     lines = _lines(rnn)
-    assert lines[0].split() == ["w²", "U²", "b²", "∂C/∂w²", "∂C/∂b²"]
+    assert lines[0].split() == ["w²", "U²", "b²", "∂C/∂w²", "∂C/∂U²", "∂C/∂b²"]  # U's part of G under U's name
     assert [line.split()[0] for line in lines[1:5]] == ["j=1", "j=2", "j=3", "j=4"]
     W = stepper.state.W[1]
     first = [parse_cell(x)[0] for x in lines[1].split()[1:7]]  # w²₁,₁, U²'s row, b²₁
@@ -282,14 +285,14 @@ def test_parity_in_nielsen_reads_as_the_core_writes_it():
 
 def test_gru_parity_in_cs231n_shows_w_and_u_transposed_under_gate_rows_from_0():
     """cs231n's rows: W¹ (one input) and U¹ (4 lines) transposed, a column per gate row r0 … n3, b¹ a line
-    under them, then dW¹ (W's and U's lines) and db¹ (G/m: cs231n is a mean profile); the grid's units from 0."""
+    under them, then dW¹ and dU¹ (U's lines) and db¹ (G/m: cs231n is a mean profile); the grid's units from 0."""
     stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=PROFILES["cs231n"])
     rnn, _ = panels(stepper)
     lines = _lines(rnn)
     assert lines[0].split() == [f"{g}{u}" for g in "rzn" for u in range(4)]
     assert [line[:12].split() for line in lines[1:14]] == [
-        ["W¹", "k=0"], ["U¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["k=4"], ["b¹"],
-        ["dW¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["k=4"], ["k=5"]]
+        ["W¹", "k=0"], ["U¹", "b"], ["k=0"], ["k=1"], ["k=2"], ["k=3"], ["b¹"],  # U's own bias b, then its inputs
+        ["dW¹", "k=0"], ["dU¹", "b"], ["k=0"], ["k=1"], ["k=2"], ["k=3"]]  # the gradient of U under dU¹'s name
     W = stepper.state.W[1]
     assert [parse_cell(x)[0] for x in lines[1].split()[2:]] == pytest.approx(W[:, 1], abs=5e-5)
     assert [parse_cell(x)[0] for x in lines[7].split()[1:]] == pytest.approx(W[:, 0], abs=5e-5)

@@ -35,7 +35,7 @@ SHOWN = [n for n in PROFILES if n != "lecture13"]
 
 # the U entry (unit 3, U's column 1) of parity's rnn layer as each profile names its gradient
 U_GRAD = {"lecture13": "G⁽¹⁾_{U,3,1}", "nielsen": "∂C/∂u₃,₁²", "goodfellow": "∇_u₃,₁⁽¹⁾ J", "ng": "du₃,₁^[1]",
-          "cs231n": "du₂,₀¹", "column_mean": "G⁽¹⁾_{U,3,1}", "zero_based": "∇_u₂,₀¹ J"}
+          "cs231n": "du₀,₂¹", "column_mean": "G⁽¹⁾_{U,3,1}", "zero_based": "∇_u₂,₀¹ J"}
 LETTER = ("lecture13", "column_mean")  # G a letter of its own: U's entry is G⁽¹⁾_{U,b,c}
 
 
@@ -69,7 +69,8 @@ def test_a_simple_rnns_u_gradient_is_named_by_u_with_the_cores_value(name):
             assert ex.value == pytest.approx(GU[row, c - 1] / m, rel=1e-12, abs=1e-15)
             assert ex.title.startswith(f"{grad} = ") and all(f"{w_grad} " not in line for line in ex.lines)
             assert any(line.startswith(f"{grad} = ") for line in ex.lines), ex.text()
-            assert f"(U's column {ALL[name].unit(c)}))" in ex.text()  # its note counts U's columns as the name does
+            line = "row" if ALL[name].transposed else "column"  # U's inputs as the panel shows them (cs231n: rows)
+            assert f"(U's {line} {ALL[name].unit(c)}))" in ex.text()  # its note counts U's columns as the name does
 
 
 def test_an_exercise_and_its_key_name_a_simple_rnns_u_gradient_by_u(tmp_path):
@@ -206,3 +207,50 @@ async def test_an_edit_of_a_u_weight_in_nielsen_names_it_by_u_and_changes_the_fi
         assert after["U"][0][0] == 0.25 and after["W"] == before["W"]
         assert [r[1:] for r in after["U"]] == [r[1:] for r in before["U"]] and [r[0] for r in after["U"][1:]] == \
             [r[0] for r in before["U"][1:]]
+
+
+def _gradient_of(P, weights: str) -> str:
+    """The profile's name of the gradient of a matrix its panel names ``weights``: the gradient's symbol with
+    its place {} filled (∂C/∂w², ∂C/∂U², dU¹)."""
+    assert "{}" in P.gradient.text
+    return P.gradient.text.replace("{}", weights)
+
+
+@pytest.mark.parametrize("name", SHOWN)
+@pytest.mark.parametrize("network", ["parity", "gru_parity"])
+def test_u_parts_gradient_on_a_panel_is_named_by_u_with_us_own_indices(name, network):
+    """The gradient of [W │ U] on a profile's sequence panel: W's columns under W's gradient's name, U's under
+    U's (∂C/∂U², ∇_U⁽¹⁾ J, dU^[1], dU¹), each name the profile's gradient of the weights' name over the same
+    columns; with row vectors (cs231n) dU¹'s lines count U's own inputs k = 0 … h − 1, as U¹'s lines do."""
+    spec = load(NETWORKS / f"{network}.json")
+    kind = spec.kinds[0]
+    P = PROFILES[name]
+    stepper = Stepper(spec, notation=P)
+    sheet = panels(stepper)[0]
+    from .test_notation_seq_panels import name_over
+
+    p = TextPrinter(notation=P).p
+    seen = set()
+    for y, x, key in sheet.cells:
+        q, l, row, col = key
+        if q != "G" or col == 0:
+            continue
+        w_cell = next((yy, xx) for yy, xx, k in sheet.cells if k == ("W", l, row, col))
+        weights = name_over(sheet, *w_cell)
+        grad = name_over(sheet, y, x)
+        assert grad == _gradient_of(P, weights), (key, grad, weights)
+        seen.add((weights, grad))
+    assert len(seen) == 2, seen  # W's and U's
+    if P.vectors == "row":  # each line's k: U's lines from the profile's first unit, as U¹'s
+        lines = _lines(sheet)
+        def ks(heading: str) -> list[str]:
+            at = next(i for i, line in enumerate(lines) if line.split()[:1] == [heading])
+            out = [lines[at].split()[1]]
+            for line in lines[at + 1:]:
+                words = line.split()
+                if not words or not (words[0].startswith("k=") or words[0] == "b"):
+                    break
+                out.append(words[0])
+            return out
+        U = p(kind.matrix_parts(1)[1][1])  # a GRU's U: its own bias's line b, then k = 0 … as its names u_{r,b,j}, u_{r,k,j}
+        assert ks(_gradient_of(P, U)) == ks(U) == ["b"] * kind.u_bias + [f"k={P.unit(c)}" for c in range(1, kind.h + 1)], lines

@@ -4,13 +4,14 @@ unrolled in time, under the profile's names, as its equations write them (``core
 summed over τ, G/m in a mean profile, every product turned with row vectors).
 
 - With a separate bias, the stored [W │ U] without its column 0 and b as a column of its own (one
-  entry per row: per gate block of a gated layer), the gradients beside them in the same form,
-  ∂C/∂w² and ∂C/∂b²; with the bias in column 0, the lecture's [bias │ inputs │ U] under the
-  profile's names.
+  entry per row: per gate block of a gated layer), the gradients beside them in the same form, each
+  part under its own name, ∂C/∂w², ∂C/∂U² (``LayerKind.gradient_parts``) and ∂C/∂b²; with the bias in
+  column 0, the lecture's [bias │ inputs │ U] under the profile's names.
 - With a mean gradient, the gradients as G/m for the board's update group of m examples
   (``board_group_size``), the numbers the equation line shows.
-- With row vectors (cs231n), W and U shown transposed (a line per input k, a column per unit) with b
-  as a line under them, then dW and db the same way.
+- With row vectors (cs231n), W and U shown transposed (a line per input k, counted in each matrix; a
+  GRU's U's own bias a line b; a column per unit) with b as a line under them, then dW, dU and db the
+  same way.
 - Each of the kind's blocks of rows under its own names (``LayerKind.matrix_blocks``): attention's
   W_Q, W_K, W_V and W_O, each with its b (the padding outside them left out); a layer norm's γ as its
   weights and β as its bias.
@@ -201,8 +202,8 @@ class ProfileSeqSheet(SeqSheet):
 
         rows, cols = st.W[l].shape
         units = [self.unit_text(*u) for u in kind.panel_units("W", rows)]
-        starts = kind.matrix_parts(l)  # W from column 0, U from column d + 1
-        bars = {first for first, _ in starts[1:]}  # a │ before U's first column inside ∂ℓ/∂W
+        starts = {"W": kind.matrix_parts(l), "G": kind.gradient_parts(l)}  # W from column 0, U from column d + 1
+        bars = {first for first, _ in starts["W"][1:]}  # a │ before U's first column
         lines: list[list[Run]] = []
         for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
             # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
@@ -215,11 +216,9 @@ class ProfileSeqSheet(SeqSheet):
                         continue
                     lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
                                for j in range(used - (base != ""))]
-                    if q == "G":  # ∂ℓ/∂W: W's inputs and U's columns side by side (profiled.py)
-                        split = [(p(names["G"]), lecture)]
-                    else:
-                        split = [(p(names["W"] if at == 0 else sym), [c for c in lecture if at <= c < end])
-                                 for (at, sym), end in zip(starts, [s for s, _ in starts[1:]] + [cols])]
+                    # W's columns (or the block's) under W's name, U's under U's: U, ∂C/∂U²
+                    split = [(p(names[q] if at == 0 else sym), [c for c in lecture if at <= c < end])
+                             for (at, sym), end in zip(starts[q], [s for s, _ in starts[q][1:]] + [cols])]
                     parts.append((q, view, [(name, cs) for name, cs in split if cs]))
             block = range(first, first + count)
             if P.vectors == "row":
@@ -308,10 +307,12 @@ class ProfileSeqSheet(SeqSheet):
                 base = view.partition("/")[0]
                 style = "header+" if produced == q else "header"
                 out: list[list[Run]] = []
+                biases = self.layer_kind.bias_columns  # a GRU's U has its own: its line is U's b, the inputs after it
                 for name, columns in blocks:
+                    inputs = [c for c in columns if c not in biases]
                     for k, c in enumerate(columns):
                         lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
-                        index = "" if base == "b" else f"k={P.unit(k + 1)}"
+                        index = "" if base == "b" else "b" if c in biases else f"k={P.unit(inputs.index(c) + 1)}"
                         line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
                         for r in block:
                             at = VIEWS[base].shown((r, c))

@@ -61,11 +61,12 @@ def Gb(l: int | str) -> Sym:
 def weight_sym(notation: Profile, l: int, row: int, col: int) -> Sym:
     """Entry (row, col) of the lecture's W⁽ˡ⁾ (column 0 the bias) as ``notation`` names it where its
     panel shows it: w⁽ˡ⁾ with the unit and the input (the lecture's w₁,₀⁽¹⁾, nielsen's w²₁,₂), a
-    separate bias's b with its unit (b²₁), with row vectors the input first (cs231n's W is D × C)."""
+    separate bias's b with its unit (b²₁); the printer writes the input first where the profile shows W
+    transposed (cs231n's W is D × C: ``Profile.transposed``)."""
     unit = row + 1  # the lecture's numbers: the printer numbers them from the profile's first unit
     if notation.separate_bias and col == 0:
         return Sym("b", l, (unit,))
-    return Sym("w", l, (col, unit) if notation.vectors == "row" else (unit, col))
+    return Sym("w", l, (unit, col))
 
 
 M = Sym("m")  # a mean profile's group size: the gradient shown is G/m

@@ -657,6 +657,8 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     g_mean = Sym("G", l, (b, a), latex="G")  # G/m: its own node, so that G ↦ m·(G/m) substitutes once
     mean_names: dict = {mul(ETA, Sym("G", l, (b, a))): mul(group(mul(ETA, M_GROUP)), g_mean),
                         Sym("G", l, (b, a)): group(mul(M_GROUP, g_mean))} if out.mean else {}
+    if rename and out.mean:  # G/m under the weight's own name too (∂C/∂w_Q,1,1², ∂C/∂u₃,₁²), not w_b,a's
+        rename[g_mean] = replace(g_name, latex="G")
     i = (b - 1, a)
     w0 = float(step.before[i])
     bias = stepper.spec.layer_kinds[l - 1].bias_columns

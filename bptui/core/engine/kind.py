@@ -648,6 +648,13 @@ class LayerKind:
 
         return [(0, W(l))]
 
+    def gradient_parts(self, l: int) -> list[tuple[int, Node]]:
+        """The gradient of each of :meth:`matrix_parts`, as (its first column, its symbol): here G⁽ˡ⁾ whole (a
+        recurrent layer's ∂ℓ/∂U apart, from column d + 1: the panel names U's part as U's)."""
+        from .equations import G
+
+        return [(0, G(l))]
+
     def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Node]]]:
         """The blocks of rows of the stored matrix of layer l, each as (its first row, its rows, the
         columns it uses, the symbols of its weights, its bias and their gradients: "W", "b", "G", "Gb"):

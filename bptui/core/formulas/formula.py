@@ -1279,6 +1279,19 @@ def _letters(notation: Profile) -> tuple[Mapping[str, Symbol], Mapping[str, Symb
     return got[1], got[2]
 
 
+def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
+    """Whether ``s`` (its lecture letter ``base``, its subscripts ``sub``) names one entry of a weight matrix by
+    (unit, input), the last two subscripts: a weight w_b,a, U's u_b,c, their gradients G_b,a, a weight's g and
+    optimizer state; after a gate's or a matrix's name (w⁽ˡ⁾_{z,b,a}, w_Q,b,a, G_Q,b,a). Not a kernel's
+    w_k,c,u,v, a layer norm's G_γ,b, attention's own v_τ,b or anything at a time step."""
+    if s.time is not None or s.own == "attention" or base not in ("w", "u", "G") and base not in WEIGHT_OWN:
+        return False
+    if len(sub) == 2:
+        return not (isinstance(sub[0], str) and sub[0] in OWN_PARAMETERS and sub[0] not in "QKVO")
+    # after a gate's or a matrix's name (w_Q,b,a, m_U,b,c), or both (a gated layer's U's state, m_U,z,b,c)
+    return len(sub) in (3, 4) and all(isinstance(i, str) for i in sub[:len(sub) - 2])
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1306,7 +1319,9 @@ class Printer:
         base, sub = s.base, s.sub
         if base == "G" and s.group and sub[:1] == ("U",):  # a recurrent layer's U entry's gradient: named as u is
             # (a gated layer's u⁽ˡ⁾_{z,2,1} is one group, its gate's letter among the numbers; an rnn's is u₂,₁⁽ˡ⁾)
-            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:], group=any(isinstance(i, str) for i in sub[1:])))
+            # (the whole matrix's, G⁽ˡ⁾_{U}: U itself, ∂C/∂U², dU¹)
+            shown, _ = self.profiled(replace(s, base="u", sub=sub[1:], group=any(isinstance(i, str) for i in sub[1:]))
+                                     if sub[1:] else replace(s, base="U", sub=(), group=False))
             if HOLE in P.gradient.text:  # ∂C/∂u²_{z,2,1}, ∂C/∂u₂,₁², dU's entry du^[1]_{z,2,b}
                 return shown, P.gradient
             return replace(shown, base=P.gradient.text, latex=P.gradient.latex, sub=("U", *shown.sub), group=True), None
@@ -1327,6 +1342,8 @@ class Printer:
             sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
         else:
             sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
+        if P.transposed and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
+            sub = sub[:-2] + (sub[-1], sub[-2])
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
         grad: Symbol | None = None

@@ -70,6 +70,13 @@ class Profile:
     def mean(self) -> bool:
         return self.gradient_mode == "mean"
 
+    @property
+    def transposed(self) -> bool:
+        """Whether this profile shows a weight matrix transposed (its weights' part, :data:`PARTS`): row
+        vectors' W is D × C, a row per input k and a column per unit j (cs231n), so an entry is named as it
+        stands there, its input first: w_k,j (a gate's or a matrix's name before them: w_Q,k,j)."""
+        return self.parts("W")[0] == "W.T"
+
     def symbol(self, quantity: str) -> Symbol:
         return getattr(self, quantity)
 

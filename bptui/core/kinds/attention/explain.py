@@ -250,15 +250,22 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     terms: list[float] = []
     factor = 1.0
     words = ""
-    if q in ("q", "k", "v"):
+    if q in ("q", "k", "v") and out.separate:  # Σ_a w_Q,b,a x_τ,a + b_Q,b: the profile's b, no 1 to multiply
+        t, b = pos
+        out.say(f"entry {out.unit(b + 1)} of {said(out, q, t + 1)} = {product(out, q.upper(), said(out, 'x', t + 1))}")
+        return _affine(out, kind, l, q, pos, value, W, x1, "x", n)
+    elif q in ("q", "k", "v"):
         t, b = pos
         nums = [mul(w(q.upper(), b, a), Num(float(x1[t, a]), exact=a == 0)) for a in range(x1.shape[1])]
         terms = [float(kind.part(W, q.upper())[b, a] * x1[t, a]) for a in range(x1.shape[1])]
         words = f"entry {out.unit(b + 1)} of {said(out, q, t + 1)} = {product(out, q.upper(), said(out, 'x', t + 1))} " \
-                f"(the bias first{', times 1' if out.separate else ''})"
+                "(the bias first)"
     elif q == "o":
         t, b = pos
         z1 = steps.with_one(ex["z", l])
+        if out.separate:
+            out.say(f"unit {out.unit(b + 1)} of {said(out, 'o', t + 1)} = {product(out, 'O', said(out, 'z', t + 1))}")
+            return _affine(out, kind, l, q, pos, value, W, z1, "z", n)
         nums = [mul(w("O", b, c), Num(float(z1[t, c]), exact=c == 0)) for c in range(z1.shape[1])]
         terms = [float(kind.part(W, "O")[b, c] * z1[t, c]) for c in range(z1.shape[1])]
         words = f"unit {out.unit(b + 1)} of {said(out, 'o', t + 1)} = {product(out, 'O', said(out, 'z', t + 1))}"
@@ -308,7 +315,8 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         t, c = pos
         nums = [mul(at("do", t, b), w("O", b, c + 1)) for b in range(kind.d)]
         terms = [float(ex["do", l][t, b] * kind.part(W, "O")[b, c + 1]) for b in range(kind.d)]
-        words = f"{said(out, 'do', t + 1)} sent back through column {out.unit(c + 1)} of {matrix(out, 'O')}"
+        line = "row" if out.notation is not None and out.notation.transposed else "column"  # as the panel shows W_O
+        words = f"{said(out, 'do', t + 1)} sent back through {line} {out.unit(c + 1)} of {matrix(out, 'O')}"
     elif q == "da":
         h, t, u = pos
         cs = range(h * dh, (h + 1) * dh)
@@ -365,6 +373,35 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.eq(Equation(sym(q, *pos), (form, Num(value, Ref(q, l, ((pos[0] + 1,) + pos[1:]) if q == "o" else pos))),
                     "=", {}))
     return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: layer {out.layer(l)}, example n = {n}", value, terms, factor)
+
+
+def _affine(out: _Builder, kind: Attention, l: int, q: str, pos: tuple[int, ...], value: float, W: np.ndarray,
+            src1: np.ndarray, src: str, n: int | None) -> Explanation:
+    """Entry (τ, b) of q, k, v (``src`` "x") or o ("z") with a separate bias: Σ_a w_Q,b,a x_τ,a + b_Q,b, the
+    bias under the profile's name and added last (no w·1 with the lecture's 1 of column 0), as a dense
+    layer's z_b = Σ_a w_b,a a_a + b_b is worked; ``src1`` the rows [1; x_τ] (or [1; z_τ]) on the board."""
+    t, b = pos
+    name = q.upper()
+    first = WEIGHTS.index(name) * kind.dk
+    part = kind.part(W, name)
+    d = src1.shape[1] - 1
+    w_syms = [kind.weight_sym(l, first + b, a) for a in range(d + 1)]  # a = 0: b_Q,b in the profile
+    x_syms = [Sym(src, None, (t + 1, a), own="attention", counts=1) for a in range(d + 1)]
+    w_a = Sym("w", l, (name, b + 1, "a"))
+    x_a = Sym(src, None, (t + 1, "a"), own="attention", counts=1)
+    env: dict = {w_a: part[b, 1:], x_a: src1[t, 1:], **{ws: float(part[b, a]) for a, ws in enumerate(w_syms)},
+                 **{xs: float(src1[t, a]) for a, xs in enumerate(x_syms)}}
+    expanded = add(*[mul(w_syms[a], x_syms[a]) for a in range(1, d + 1)], w_syms[0])
+    numbers = substitute(expanded, {**{ws: Num(float(part[b, a]), Ref("W", l, (first + b, a)), means=ws)
+                                       for a, ws in enumerate(w_syms)},
+                                    **{xs: Num(float(src1[t, a])) for a, xs in enumerate(x_syms)}})
+    terms = [float(part[b, a] * src1[t, a]) for a in range(1, d + 1)] + [float(part[b, 0])]
+    lhs = kind.cell_sym(q, l, pos)
+    result = Num(value, Ref(q, l, ((t + 1, b) if q == "o" else pos)))
+    out.eq(Equation(lhs, (add(Sum("a", mul(w_a, x_a)), w_syms[0]), expanded, numbers,
+                          add(*[Num(x) for x in terms]), result), "=", env,
+                    note=f"a = {out.units(1, d)}; {out.p(w_syms[0])} is the bias"))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: layer {out.layer(l)}, example n = {n}", value, terms)
 
 
 def _explain_G(stepper: Any, kind: Attention, cell: Cell, out: _Builder) -> Explanation:

@@ -239,6 +239,11 @@ class Attention(LayerKind):
         name, r, c = found if found is not None else ("pad", row, col)
         return Sym("w", l, (name, r + 1, c))
 
+    def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
+        """An entry as a profile's panel shows it, in its block: w_Q,b,a (b_Q,b for column 0 with a separate b;
+        cs231n's input first, as its W_Q is shown), never by the stored matrix's row."""
+        return self.weight_sym(l, row, col)
+
     def grad_sym(self, l: int, row: int, col: int) -> Sym:
         found = self.weight_of(row, col)
         name, r, c = found if found is not None else ("pad", row, col)
@@ -268,9 +273,10 @@ class Attention(LayerKind):
 
         src = f"{row('z')} (the heads' {printer.p(Sym('z', own='attention'))} stacked)" if name == "O" else row("x")
         matrix = printer.p(Sym("W", None, (name,)))
-        if P is not None and P.separate_bias:
+        if P is not None and P.separate_bias:  # an input's weights: a column of W_Q, a row where it is shown D × C
+            line = "row" if P.transposed else "column"
             what = (f"entry {unit(r + 1)} of {printer.p(Sym('b', None, (name,)))}: the bias" if c == 0 else
-                    f"column {unit(c)} of {matrix}: the weight from entry {unit(c)} of {src}")
+                    f"{line} {unit(c)} of {matrix}: the weight from entry {unit(c)} of {src}")
         else:
             what = f"column {c} of {matrix}: " + ("the bias" if c == 0 else f"the weight from entry {unit(c)} of {src}")
         return f"{what} to entry {unit(r + 1)} of {row(name.lower() if name != 'O' else 'o')}, the same at every τ"

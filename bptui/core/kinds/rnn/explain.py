@@ -139,6 +139,12 @@ def _done(x: Any) -> bool:
     return x is not None and bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
 
 
+def _line(out: Any) -> str:
+    """What an input's weights are in a matrix as the builder's notation shows it: a column, or a row where
+    it shows the matrix transposed (cs231n's D × C)."""
+    return "row" if out.notation is not None and out.notation.transposed else "column"
+
+
 def explain_rnn(stepper: Any, cell: Cell, digits: int) -> Explanation:
     spec, st, net = stepper.spec, stepper.state, stepper.net
     q, l, t = cell.quantity, cell.layer, cell.time
@@ -169,12 +175,14 @@ def _explain_input(stepper: Any, cell: Cell, digits: int) -> Explanation:
     if st.o[0] is None or t is None:
         return _not_yet(cell, "the example's sequence comes with its first step")
     value = float(st.o[0][t - 1][b])
+    o_0 = (Sym("o", 0, vector=True, time="τ"),)  # the input as the notation names it: o⁽⁰⁾_τ, a^[0]_τ, h⁰_τ
     if b == 0:
-        out.eq(Equation(lhs, (Num(1.0, exact=True),), note="the bias entry of o⁽⁰⁾_τ = [1, x_τ]"))
+        out.eq(Equation(lhs, (Num(1.0, exact=True),), note="the bias entry of {} = [1, x_τ]", note_syms=o_0))
         return out.done(f"{out.p(lhs)} = 1: the bias entry", 1.0)
     x = Sym("x", None, (b,), time=t)
-    out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (t - 1, b)))), bindings={x: value}, note="o⁽⁰⁾_τ = [1, x_τ]"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: input {b} at time step τ = {t}, example n = "
+    out.eq(Equation(lhs, (x, Num(value, Ref("o", 0, (t - 1, b)))), bindings={x: value},
+                    note="{} = x_τ" if out.separate else "{} = [1, x_τ]", note_syms=o_0))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: input {out.unit(b)} at time step τ = {t}, example n = "
                     f"{current_example(stepper)}", value)
 
 
@@ -393,7 +401,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     forms, shown, m = g_forms(stepper, out, expanded, numbers, value, Ref("G", l, (b - 1, a)), env)
     # what δ multiplies, its unit as the profile numbers it (the lecture's: the stored column a of [W │ U])
     what = ("the bias" if a == 0 else f"{x_name},{out.unit(a)}" if a <= d
-            else f"o{sup(l)}_{{τ−1}},{out.unit(a - d)} (U's column {out.unit(a - d)})")
+            else f"o{sup(l)}_{{τ−1}},{out.unit(a - d)} (U's {_line(out)} {out.unit(a - d)})")
     out.eq(Equation(lhs, forms, bindings=env,
                     note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
                                + (f"column {a} is {what}" if out.notation is None or a == 0 else f"δ{sup(l)}_τ times {what}"),

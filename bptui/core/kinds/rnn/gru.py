@@ -30,7 +30,7 @@ from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, recurrent_grad_sym
+from .layer import Recurrent, recurrent_grad_sym, weight_words
 
 GATES = ("r", "z", "n")
 GATE_WORDS = {"r": "reset gate", "z": "update gate", "n": "candidate"}
@@ -89,15 +89,21 @@ class Gru(Recurrent):
         return recurrent_grad_sym(self.weight_sym(l, row, col))
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """Which of W's or U's weights (b, a) is, its gate, units and layer as ``notation`` writes them (None:
+        the lecture's), as the weight's name counts them."""
         gate, unit = self.gate_of(b - 1)
-        what = f"the {GATE_WORDS[gate]} {gate} of unit {unit} of layer {l}"
+        n, layer, W, h, letter = weight_words(notation, l)
+        what = f"the {GATE_WORDS[gate]} {letter(gate)} of unit {n(unit)} of layer {layer}"
         if a == self.d + 1:
-            return f"U's own bias of {what}" + (" (inside r ⊙ (·))" if gate == "n" else "")
+            return f"U's own bias of {what}" + (f" (inside {letter('r')} ⊙ (·))" if gate == "n" else "")
         if a > self.d + 1:
-            return f"U: the weight from unit {a - self.d - 1} of h{sup(l)} at τ − 1 to {what}, the same at every time step"
+            return f"U: the weight from unit {n(a - self.d - 1)} of {h} at τ − 1 to {what}, the same at every time step"
         if a:
-            return f"W: the weight from input {a} of x_τ to {what}, the same at every time step"
-        return f"W's bias of {what}"
+            return f"{W}: the weight from input {n(a)} of x_τ to {what}, the same at every time step"
+        return f"the bias of {what}" if notation is not None and notation.separate_bias else f"{W}'s bias of {what}"
 
     # -- over time, a batch ----------------------------------------------------------------------------------
     def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None

@@ -28,6 +28,19 @@ def recurrent_grad_sym(w: Sym) -> Sym:
     return Sym("G", w.layer, w.sub, group=w.group)
 
 
+def weight_words(notation: Any, l: int) -> tuple[Any, Any, str, str, Any]:
+    """What a gated layer's weight texts name, as ``notation`` writes it (None: the lecture's): (a unit's printed
+    number, the layer's number, W's letter, the layer's h, a gate's letter as its panel prints it: ĝ, ϱ, ō)."""
+    from ...formulas.formula import TextPrinter
+
+    printer = TextPrinter(notation=notation)
+    P = printer.notation
+    if P is None:
+        return (lambda i: i), l, "W", f"h{sup(l)}", (lambda g: g)
+    return (P.unit, P.layer_number(l), printer.p(Sym("W")), printer.p(Sym("h", l, vector=True)),
+            lambda g: printer.p(Sym("ō" if g == "o" else g)))
+
+
 @dataclass(frozen=True)
 class Recurrent(LayerKind):
     """What the recurrent family (``rnn``, ``lstm``, ``gru``) shares: a layer over time that reads a vector
@@ -274,6 +287,12 @@ class Recurrent(LayerKind):
         from .equations import U
 
         return [(0, W(l)), (1 + self.d, U(l))]
+
+    def gradient_parts(self, l: int) -> list[tuple[int, Any]]:
+        """G of W, then G of U (G⁽ˡ⁾_{U}: ∂C/∂U², dU¹ in the profiles) from U's first column."""
+        from ...engine.equations import G
+
+        return [(0, G(l)), (1 + self.d, Sym("G", l, ("U",), vector=True, group=True))]
 
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """A gated layer's [W │ U] and G rows named by gate and unit (i1 … ō4 of an LSTM, r1 … n4 of a

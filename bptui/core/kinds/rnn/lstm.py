@@ -31,7 +31,7 @@ from ...engine.kind import LayerCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, recurrent_grad_sym
+from .layer import Recurrent, recurrent_grad_sym, weight_words
 
 GATES = ("i", "f", "g", "o")
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -90,15 +90,19 @@ class Lstm(Recurrent):
         return recurrent_grad_sym(self.weight_sym(l, row, col))
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """Which of W's or U's weights (b, a) is, its gate, units and layer as ``notation`` writes them (None:
+        the lecture's), as the weight's name counts them."""
         gate, unit = self.gate_of(b - 1)
-        what = GATE_WORDS[gate]
+        n, layer, W, h, letter = weight_words(notation, l)
+        what = f"the {GATE_WORDS[gate]} {letter(gate)} of unit {n(unit)} of layer {layer}"
         if a > self.d:
-            return (f"U: the weight from unit {a - self.d} of h{sup(l)} at τ − 1 to the {what} {gate} of unit {unit} "
-                    f"of layer {l}, the same at every time step")
+            return f"U: the weight from unit {n(a - self.d)} of {h} at τ − 1 to {what}, the same at every time step"
         if a:
-            return (f"W: the weight from input {a} of x_τ to the {what} {gate} of unit {unit} of layer {l}, the same "
-                    "at every time step")
-        return f"the bias of the {what} {gate} of unit {unit} of layer {l}"
+            return f"{W}: the weight from input {n(a)} of x_τ to {what}, the same at every time step"
+        return f"the bias of {what}"
 
     # -- over time, a batch: X (T, n, d), one row per example at each time step ----------------------------
     def run(self, W: np.ndarray, X: np.ndarray, f: Any = None, active: np.ndarray | None = None
