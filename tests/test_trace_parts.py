@@ -5,7 +5,11 @@ before and after; these keep the parts honest one by one)."""
 
 from __future__ import annotations
 
+import io
 import math
+import re
+import sys
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -93,3 +97,28 @@ def test_num_is_the_composition_it_shortens(x: float, digits: int) -> None:
     assert num(x, digits) == minus_signs(short_exponent(f"{x:.{digits}g}"))
     assert num(np.float64(x), digits) == num(x, digits)
 
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _bar_of(monkeypatch, total: int, slow_from: int | None) -> str:
+    """What ``progress.shown`` writes to a terminal's standard error while ``total`` steps are
+    walked, the steps after ``slow_from`` slow (None: all quick)."""
+    from bptui import progress
+
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(progress, "SHOWN_AFTER", 0.2)
+    with progress.shown(total, "trace"):
+        for i in range(total):
+            progress.step()
+            if slow_from is not None and i >= slow_from:
+                time.sleep(0.001)
+    return err.getvalue()
+
+
+def test_a_run_of_slow_steps_gets_its_bar_once_it_has_taken_a_while(monkeypatch) -> None:
+    assert re.search(r"[1-9]\d*/2000", _bar_of(monkeypatch, 2000, slow_from=100))
+    assert _bar_of(monkeypatch, 2000, slow_from=None) == ""  # quick: over before a bar would help
