@@ -502,14 +502,43 @@ def _rounded_array(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     """Every entry as printed with ``d`` significant digits, and half a unit in its last place."""
     x = np.asarray(x, dtype=float)
     with np.errstate(all="ignore"):
-        ok = np.isfinite(x) & (x != 0)
-        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))), 0.0)
-        scale = 10.0 ** (d - 1 - mag)
-        shown = np.where(ok, np.round(x * scale) / scale, x)
+        ok, shown = _rounded_entries(x, d)
         # rounding up may carry into a new digit (9.9996 → 10.00): the unit follows the printed number
         mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok & (shown != 0), shown, 1.0)))), 0.0)
         half = np.where(ok, 0.5 * 10.0 ** (mag - d + 1), 0.0)
     return shown, half
+
+
+def _rounded_entries(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which entries of ``x`` (floats) are finite and not 0, and every entry as printed with ``d``
+    significant digits (:func:`_rounded_array`'s first half; :class:`_Redo` needs no more)."""
+    ok = np.isfinite(x) & (x != 0)
+    mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))), 0.0)
+    scale = 10.0 ** (d - 1 - mag)
+    return ok, np.where(ok, np.rint(x * scale) / scale, x)  # rint: np.round's own way at 0 decimals
+
+
+def _shown_entries(x: np.ndarray, d: int) -> np.ndarray:
+    """Every entry of ``x`` (floats) as printed with ``d`` significant digits, read-only; kept by
+    the numbers' bytes, as the same vectors come back in step after step (the last :data:`_SHOWN_MOST`,
+    of at most :data:`_SHOWN_SIZE` entries each: a few MB). A pure function of its key, so the one
+    store serves every caller (the app too)."""
+    key = (d, x.shape, x.tobytes()) if x.size <= _SHOWN_SIZE else None
+    got = _SHOWN.get(key) if key is not None else None
+    if got is None:
+        with np.errstate(all="ignore"):
+            got = _rounded_entries(x, d)[1]
+        got.flags.writeable = False
+        if key is not None:
+            if len(_SHOWN) >= _SHOWN_MOST:
+                _SHOWN.clear()
+            _SHOWN[key] = got
+    return got
+
+
+_SHOWN: dict[tuple[int, tuple[int, ...], bytes], np.ndarray] = {}
+_SHOWN_MOST = 4096
+_SHOWN_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -536,7 +565,8 @@ def shown_value(node: Node, digits: int, bindings: dict | None = None) -> Any:
     spread, computed on points where it stays one: :class:`_Redo`)."""
     env = bindings or {}
     try:
-        return _Redo(digits, env).value(node)
+        got = _Redo(digits, env).value(node)
+        return got.copy() if isinstance(got, np.ndarray) and not got.flags.writeable else got  # the kept one stays
     except _Spread:
         return _ival(node, digits, env, False).lo
 
@@ -722,7 +752,13 @@ class _Spread(Exception):
 def _one_zero(x: Any) -> Any:
     """``x``, unless it holds a −0: a number's interval is [x − 0, x + 0], which is [−0, +0] there, and
     the ends of what is computed from it may part in their sign (:class:`_Spread`)."""
-    if (x == 0 and math.copysign(1.0, x) < 0) if isinstance(x, float) else np.any(np.signbit(x) & (x == 0)):
+    if isinstance(x, float):
+        if x == 0 and math.copysign(1.0, x) < 0:
+            raise _Spread("−0")
+    elif isinstance(x, np.ndarray):
+        if np.count_nonzero(x) < x.size and (np.signbit(x) & (x == 0)).any():  # only an array with a 0 can hold a −0
+            raise _Spread("−0")
+    elif np.any(np.signbit(x) & (x == 0)):
         raise _Spread("−0")
     return x
 
@@ -855,7 +891,7 @@ class _Redo:
             if isinstance(node, Num):
                 got = np.float64(rounded(node.value, d))
             else:
-                got = _rounded_array(node.values, d)[0]
+                got = _shown_entries(np.asarray(node.values, dtype=float), d)
             self.rounded[key] = got = _one_zero(got)
         return got
 
@@ -867,6 +903,9 @@ class _Redo:
             return np.float64(0.0 if p != p else p)
         with np.errstate(invalid="ignore"):
             q = np.multiply(a, b)
+        if type(q) is np.ndarray and q.ndim and q.dtype == np.float64 and q.flags.c_contiguous \
+                and not np.count_nonzero(np.isnan(q)):
+            return q  # no 0·∞ in it: what np.where would copy, entry for entry and in the same layout
         return np.where(np.isnan(q), 0.0, q)
 
     def _op(self, op: str, v: list) -> Any:
@@ -885,7 +924,7 @@ class _Redo:
             return v[0] * v[0]  # ±0 squared is +0, the interval's 0 where it straddles 0
         if op == "/":
             a, b = v
-            if np.any((b <= 0) & (b >= 0)):
+            if (np.count_nonzero(b == 0) if isinstance(b, np.ndarray) else b == 0):  # b ≤ 0 and b ≥ 0
                 raise _Spread(op)  # the interval is all of ℝ
             return self._mul(a, np.float64(1.0 / float(b)) if isinstance(b, float) else 1.0 / b)
         if op == "^":
@@ -942,9 +981,14 @@ def children(node: Node) -> tuple[Node, ...]:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    yield node
-    for c in children(node):
-        yield from walk(c)
+    """Every node of the tree, ``node`` first, each before its children (depth first, left to right)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        below = children(n)
+        if below:
+            stack.extend(reversed(below))
 
 
 def is_numeric(node: Node) -> bool:
@@ -1137,8 +1181,17 @@ def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
     """Gives each number whose id is a key of ``extra`` its extra digits."""
     def give(n: Node) -> Node:
         e = extra.get(id(n))
-        return replace(n, extra=e) if e is not None and isinstance(n, (Num, Arr)) else n
+        return _with_extra(n, e) if e is not None and isinstance(n, (Num, Arr)) else n
     return give
+
+
+def _with_extra(n: Num | Arr, extra: int) -> Num | Arr:
+    """``replace(n, extra=extra)``, without its checks: a number's fields copied as they are (the
+    node classes have no ``__post_init__`` and nothing but their fields in ``__dict__``)."""
+    new = object.__new__(type(n))
+    new.__dict__.update(n.__dict__)
+    new.__dict__["extra"] = extra
+    return new
 
 
 def _rebuild(node: Node, f: Callable[[Node], Node]) -> Node:
@@ -1666,8 +1719,11 @@ class TextPrinter(Printer):
         question, a blank's label, else the number (with the vector's ``extra`` digits)."""
         blanks = blanks or {}
         digits = self.digits + extra
+        entries = v.tolist() if isinstance(v, np.ndarray) else v  # floats: num formats them alike, faster
+        if hide is None and not blanks:
+            return [num(x, digits) for x in entries]
         return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits)
-                for i, x in enumerate(v, start)]
+                for i, x in enumerate(entries, start)]
 
     def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
         if len(cells) <= limit:

@@ -27,9 +27,13 @@ def num(x: float, digits: int = 4) -> str:
         return "0"
     if x != x:
         return "nan"
-    if x in (float("inf"), float("-inf")):
+    if x in _INFINITIES:
         return "∞" if x > 0 else "−∞"
-    return minus_signs(short_exponent(f"{x:.{digits}g}"))
+    text = f"{x:.{digits}g}"
+    return (short_exponent(text) if "e" in text else text).replace("-", "−")  # minus_signs
+
+
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def short_exponent(text: str) -> str:
