@@ -274,6 +274,48 @@ async def test_a_big_screen_is_filled_by_the_panels():
             assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
 
 
+@pytest.mark.parametrize("name, notation", [("gru_parity", "ng"), ("gru_parity", "nielsen"), ("parity", None),
+                                           ("stacked_parity", None), ("tiny_transformer", None)])
+async def test_a_big_screen_is_filled_by_the_sequence_panels(name, notation):
+    """The newcomer's report: gru_parity in ng at 200×50 drew its GRU panel's numbers in 120 of its 196
+    columns. A sequence panel widens its cells (up to twice their width) while its widest line, at the
+    longest example's T, fits its room, as the dense panels side by side do: its numbers take at least
+    85% of its width, or its cells are twice as wide as its numbers need, or its lines are wider than
+    its room (it scrolls, every column used), or another panel's are (all have cells of one width, so
+    that a τ's column stands at one place in each)."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    async with app.run_test(size=(200, 50)) as pilot:
+        for _ in range(40):
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            width = panel.scrollable_content_region.width
+            x0, x1 = 10**6, 0  # the first and last column a number takes, on any line
+            for line in panel.lines:
+                x = 0
+                for text, _, key in line:
+                    if key is not None and text.strip():
+                        x0, x1 = min(x0, x + len(text) - len(text.lstrip())), max(x1, x + len(text.rstrip()))
+                    x += len(text)
+            base = panel.group.base()  # the screen's sequence panels' cells have one width
+            where = (name, notation, panel.id, x0, x1, width, panel.cw, base)
+            if panel.virtual_size.width > width:  # it scrolls sideways at its numbers' own width
+                assert panel.cw == base, where
+                continue
+            assert x1 - x0 >= 0.85 * width or panel.cw == 2 * base or any(  # or another's lines fill theirs
+                p.virtual_size.width >= p.scrollable_content_region.width - panel.cw for p in panels), where
+        assert len({p.cw for p in panels}) == 1, [(p.id, p.cw) for p in panels]  # a τ's column, one under the other
+
+
 async def test_the_explanation_puts_the_panels_back_one_under_the_other():
     """Opening the explanation at 200×50 narrows the panels' column to 110 columns, too narrow for
     two layers side by side: they go one under the other with every column shown, and side by side

@@ -61,6 +61,14 @@ NUMBER = re.compile(r"^\[?[−+-]?(\d[\d.]*(e[−+-]?\d+)?|∞|nan|\?)•?\]?$|^
 under the cursor, ``›0.5`` in a receptive field, ``∞``), an elision marker (``+3…``), a label (``b=12``)."""
 
 
+def stretched(cw: int, avail: int, lines: Any) -> int:
+    """The width of a panel's cells on a big screen: from ``cw`` up to twice it, the widest at which each
+    of its ``lines``, given as (fixed columns, cells), still fits ``avail`` columns (every number panel that
+    widens its cells to its room does so by this one rule)."""
+    room = min(((avail - fixed) // cells for fixed, cells in lines if cells > 0), default=cw)
+    return max(cw, min(2 * cw, room))
+
+
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
     """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
     ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""

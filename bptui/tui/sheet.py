@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
+from .panel_base import NumberSheet, panel_css, stretched, whole_cells, with_offsets
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -143,8 +143,7 @@ class LayerSheet(Fits, NumberSheet):
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         if self.stretch and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
-            room = (avail - self.lw - 7 - 2 * len(self._marker(n))) // (2 * n + 3)
-            self.cw = max(self.cw, min(2 * self.cw, room))
+            self.cw = stretched(self.cw, avail, [(self.lw + 7 + 2 * len(self._marker(n)), 2 * n + 3)])
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
         # lines per unit row, and blank lines above the first: on a tall panel of a big screen (with no
