@@ -38,6 +38,7 @@ NAME {
     scrollbar-size: 1 1;
 }
 NAME:focus { border: round $accent; }
+NAME.-tight { padding: 0 0 0 1; }
 NAME > .sheet--header { color: $text-muted; text-style: bold; }
 NAME > .sheet--pos { color: $text-primary; }
 NAME > .sheet--neg { color: $text-error; }
@@ -218,6 +219,13 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     def focus_cell(self) -> tuple | None:
         """The cell under the cursor, whether or not the panel has focus yet."""
         raise NotImplementedError  # pragma: no cover
+
+    def give_padding(self, tight: bool) -> None:
+        """``tight``: the panel's columns of numbers do not all fit (``+3…``); it gives them its right
+        padding's column, so that no column is hidden while a blank one is left beside it (the last
+        cell's own blank keeps its numbers off the border)."""
+        if self.has_class("-tight") != tight:
+            self.set_class(tight, "-tight")
 
     def room(self, scrollbars: bool = True) -> Size:
         """The size of the panel's content area, less its scrollbars' (``scrollable_content_region``),
