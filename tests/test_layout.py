@@ -211,28 +211,58 @@ async def test_the_diagram_keeps_the_current_node_with_its_inputs(name, size, ke
 
 
 def right_blank(panel) -> int:
-    """The blank columns at a panel's right edge: its width less its longest line."""
+    """The blank columns at a panel's right, as a student counts them: from its longest line on screen to
+    its border, less its scrollbar (its right padding's column is blank too)."""
     lines = [panel.render_line(y).text.rstrip() for y in range(panel.size.height)]
-    return panel.scrollable_content_region.width - max(len(line) for line in lines)
+    return panel.scrollable_content_region.width + panel.styles.padding.right - max(len(line) for line in lines)
+
+
+def non_graph_networks() -> list[str]:
+    """The bundled networks the layer panels draw (not a computation graph's)."""
+    from bptui.core.formats.spec import load
+
+    from .conftest import NETWORKS
+
+    out = []
+    for path in sorted(NETWORKS.glob("*.json")):
+        try:
+            load(path)
+        except Exception:  # a graph (lecture13's expression): the graph app draws it
+            continue
+        out.append(path.stem)
+    return out
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
-@pytest.mark.parametrize("name", ["xor", "moons", "iris"])
-async def test_no_column_is_hidden_while_blank_columns_remain(name, size):
-    """The newcomer's report: moons at 120×40 showed W⁽²⁾ as `+1…` beside ten blank columns. A panel
-    that hides weight columns has no room left for one more of them (a cell's width)."""
-    app = app_for(name)
+@pytest.mark.parametrize("name, notation", [(name, None) for name in non_graph_networks()]
+                         + [("moons", "ng"), ("iris", "cs231n"), ("moons_layernorm", "nielsen")])
+async def test_no_column_is_hidden_while_blank_columns_remain(name, notation, size):
+    """The newcomer's report: moons at 120×40 showed W⁽²⁾ as `+1…` beside ten blank columns; then
+    moons_layernorm at 80×24 showed layer 4 as `+14…` beside ten (8 of its content, its scrollbar, its
+    padding). In every panel of every bundled network (and a few in a profile), at 80×24, 120×40 and
+    200×50, a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its right
+    than a cell takes."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.panel_base import NumberSheet
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
     async with app.run_test(size=size) as pilot:
         for _ in range(3):
             app.main.action_next()
         await pilot.pause()
-        panels = [p for p in app.main.query(LayerSheet) if p.display and p.size.width]
+        panels = [p for p in app.main.query(NumberSheet) if p.display and p.size.width]
         assert panels
         for panel in panels:
             text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
             if re.search(r"\+\d+…", text):
-                assert panel.hidden_cols > 0
-                assert right_blank(panel) < panel.cw, f"{name} at {size}: {panel.id} hides columns\n{text}"
+                cw = panel.cw if isinstance(panel, LayerSheet) else cell_width(panel.digits)
+                assert right_blank(panel) < cw, f"{name} ({notation}) at {size}: {panel.id} hides columns\n{text}"
+                if isinstance(panel, LayerSheet):
+                    assert panel.hidden_cols > 0
 
 
 def number_extent(panel) -> tuple[set[int], int, int]:
@@ -272,6 +302,48 @@ async def test_a_big_screen_is_filled_by_the_panels():
         layer1 = app.main.query_one("#layer-1", LayerSheet)  # the line of each unit row, as the cursor
         for r in range(layer1.rows):                         # and a click find it
             assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
+
+
+@pytest.mark.parametrize("name, notation", [("gru_parity", "ng"), ("gru_parity", "nielsen"), ("parity", None),
+                                           ("stacked_parity", None), ("tiny_transformer", None)])
+async def test_a_big_screen_is_filled_by_the_sequence_panels(name, notation):
+    """The newcomer's report: gru_parity in ng at 200×50 drew its GRU panel's numbers in 120 of its 196
+    columns. A sequence panel widens its cells (up to twice their width) while its widest line, at the
+    longest example's T, fits its room, as the dense panels side by side do: its numbers take at least
+    85% of its width, or its cells are twice as wide as its numbers need, or its lines are wider than
+    its room (it scrolls, every column used), or another panel's are (all have cells of one width, so
+    that a τ's column stands at one place in each)."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    async with app.run_test(size=(200, 50)) as pilot:
+        for _ in range(40):
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            width = panel.scrollable_content_region.width
+            x0, x1 = 10**6, 0  # the first and last column a number takes, on any line
+            for line in panel.lines:
+                x = 0
+                for text, _, key in line:
+                    if key is not None and text.strip():
+                        x0, x1 = min(x0, x + len(text) - len(text.lstrip())), max(x1, x + len(text.rstrip()))
+                    x += len(text)
+            base = panel.group.base()  # the screen's sequence panels' cells have one width
+            where = (name, notation, panel.id, x0, x1, width, panel.cw, base)
+            if panel.virtual_size.width > width:  # it scrolls sideways at its numbers' own width
+                assert panel.cw == base, where
+                continue
+            assert x1 - x0 >= 0.85 * width or panel.cw == 2 * base or any(  # or another's lines fill theirs
+                p.virtual_size.width >= p.scrollable_content_region.width - panel.cw for p in panels), where
+        assert len({p.cw for p in panels}) == 1, [(p.id, p.cw) for p in panels]  # a τ's column, one under the other
 
 
 async def test_the_explanation_puts_the_panels_back_one_under_the_other():

@@ -21,9 +21,9 @@ def numbers(line: list) -> int:
 
 
 def fresh(panel: SeqSheet) -> SeqSheet:
-    """A new panel of the same layer, built from the board as it is now."""
+    """A new panel of the same layer, built from the board as it is now, for the same width."""
     new = type(panel)(panel.stepper, panel.l_index, panel.digits)
-    new.hidden = panel.hidden
+    new.hidden, new._avail, new.group = panel.hidden, panel._avail, panel.group  # (the same screen's cells' width)
     new._build(panel._produced)
     return new
 
@@ -62,6 +62,10 @@ async def steps_format_only_what_they_change(name: str, notation: str | None, st
                 # over the grid); the grid, and the lecture's every line, a changed line at a time
                 weights = panel.lines[:panel.grid_top] if isinstance(panel, ProfileSeqSheet) else []
                 bound = sum(numbers(line) for line in changed) + sum(numbers(line) for line in weights)
+                if isinstance(move, str):  # + and −: every number again (x's 0 and 1 read the same at both
+                    # digits), and again when the screen's one cell width settles only once the last panel has
+                    # taken the new digits (the panels take them one after the other: ``CellGroup``)
+                    bound = 2 * sum(numbers(line) for line in panel.lines)
                 assert formatted.get(panel.id, 0) <= bound, (*what, panel.id, formatted.get(panel.id), bound)
         assert kept > steps, (name, notation, kept)
 

@@ -9,6 +9,7 @@ import math
 import re
 
 import numpy as np
+import pytest
 from textual.app import App
 
 from bptui.tui.sheet import LayerSheet
@@ -148,3 +149,55 @@ async def test_the_attention_panel_leaves_its_padding_blank():
         panel.cursor = next(n for n, (_, _, key) in enumerate(panel.cells) if key == ("W", l, 0, last))
         await pilot.press("right")
         assert panel.cursor_cell == ("G", l, 0, 0)
+
+
+def touching(text: str) -> list[str]:
+    """The words of a panel's line where a bar │ touches a number, or two numbers touch (a word that is
+    no one number: ``│−5.25e−5``, ``−0.1−0.2``); the cursor's brackets and a step's • are a number's."""
+    out = []
+    for word in text.replace("]│", "] │").split():  # (the cursor's bracket stands in its cell's last blank)
+        if "│" in word and word != "│" and re.search(r"\d", word):
+            out.append(word)
+        elif re.match(r"^\[?[−-]?\d", word) and not NUMBER.match(word):
+            out.append(word)
+    return out
+
+
+@pytest.mark.parametrize("notation", [None, "nielsen", "ng", "cs231n"])
+@pytest.mark.parametrize("name", ["parity", "gru_parity", "long_memory_lstm"])
+async def test_no_number_touches_a_bar_or_a_number_in_a_sequence_panel(name, notation):
+    """The newcomer's report: a profile's sequence panel drew the first gradient after the bias bar as
+    ``│−5.25e−5`` (the lecture's as ``│−0.00981``). A sequence panel's cells are as wide as its widest
+    number with a blank before it, as the dense panels' are: on every line of every sequence panel,
+    lecture and profile, through the forward and backward passes and an update's small gradients, a
+    blank stands between a bar and a number and between two numbers, and each cell of the cursor's
+    (a number's run) starts with a blank, the cursor's bracket drawn in it."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.seq_sheet import SeqSheet
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    checked = 0
+    async with app.run_test(size=(150, 45)) as pilot:
+        for steps in (30, 270):  # the backward pass of the first example; past updates (gradients of e−4 … e−6)
+            for _ in range(steps):
+                app.main.action_next()
+            await pilot.pause()
+            for sheet in app.main.query(SeqSheet):
+                sheet.focus()  # the cursor's brackets on a weight of the first row
+                await pilot.pause()
+                for line in sheet.lines:
+                    if all(run[2] is None for run in line):  # a heading (``column 2)``), a blank line
+                        continue
+                    text = "".join(run[0] for run in line)
+                    assert not touching(text), f"{name} in {notation}: {sheet.id} {touching(text)} in {text!r}"
+                    for run in line:
+                        if run[2] is not None:
+                            assert run[0].startswith(" "), (sheet.id, run, text)
+                            checked += 1
+                cursor = sheet.render_line(sheet.cells[sheet.cursor][0] - int(sheet.scroll_y)).text
+                assert not touching(cursor), (sheet.id, cursor)
+    assert checked >= 200

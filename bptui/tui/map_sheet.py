@@ -245,7 +245,7 @@ class MapSheet(Fits, NumberSheet):
         if at:
             top, bottom = at[0][0] - 1, at[-1][0]
             height = max(1, min(bottom - top + 1, self.room().height))
-            self.scroll_to_region(Region(at[0][1], top, cell_width(self.digits), height), animate=False, immediate=True)
+            self.scroll_to_region(Region(at[0][1], top, self.cell_columns(), height), animate=False, immediate=True)
 
     def product_cells(self) -> list[tuple[int, int]]:
         """Where the cells of what the last step produced in this layer stand, as (line, x)."""
@@ -401,6 +401,10 @@ class MapSheet(Fits, NumberSheet):
         """The first line of each heading, top down."""
         return self.heading_lines
 
+    def cell_columns(self) -> int:
+        """The columns of one of the panel's cells (a sequence panel's are as wide as its numbers need)."""
+        return cell_width(self.digits)
+
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): a label and three cells."""
         return 5 + 3 * cell_width(self.digits) + 4
@@ -435,7 +439,7 @@ class MapSheet(Fits, NumberSheet):
                 row = [n for n, (yy, _, _) in enumerate(self.cells) if yy == target]
                 self.cursor = min(row, key=lambda n: abs(self.cells[n][1] - x))
         y, x, _ = self.cells[self.cursor]
-        self.scroll_to_region(Region(x, y, cell_width(self.digits), 1), spacing=self.heading_room(), animate=False,
+        self.scroll_to_region(Region(x, y, self.cell_columns(), 1), spacing=self.heading_room(), animate=False,
                               immediate=True)
         self._signature = ()
         self.cursor_moved()
@@ -445,7 +449,7 @@ class MapSheet(Fits, NumberSheet):
         if offset is None:
             return
         x, y = offset.x + self.scroll_x, self.content_row(int(offset.y))
-        cw = cell_width(self.digits)
+        cw = self.cell_columns()
         for n, (yy, xx, _) in enumerate(self.cells):
             if yy == y and xx <= x < xx + cw:
                 self.focus()

@@ -38,6 +38,7 @@ NAME {
     scrollbar-size: 1 1;
 }
 NAME:focus { border: round $accent; }
+NAME.-tight { padding: 0 0 0 1; }
 NAME > .sheet--header { color: $text-muted; text-style: bold; }
 NAME > .sheet--pos { color: $text-primary; }
 NAME > .sheet--neg { color: $text-error; }
@@ -59,6 +60,14 @@ def panel_css(name: str, max_height: int | str, extra: str = "") -> str:
 NUMBER = re.compile(r"^\[?[−+-]?(\d[\d.]*(e[−+-]?\d+)?|∞|nan|\?)•?\]?$|^\+\d+…$|^›.*\d$|^▶?[a-zτ]=\d+$")
 """A run shown whole or not at all: a number as a cell draws it (``−0.1227``, ``1.0e−5•``, ``[0.0189]``
 under the cursor, ``›0.5`` in a receptive field, ``∞``), an elision marker (``+3…``), a label (``b=12``)."""
+
+
+def stretched(cw: int, avail: int, lines: Any) -> int:
+    """The width of a panel's cells on a big screen: from ``cw`` up to twice it, the widest at which each
+    of its ``lines``, given as (fixed columns, cells), still fits ``avail`` columns (every number panel that
+    widens its cells to its room does so by this one rule)."""
+    room = min(((avail - fixed) // cells for fixed, cells in lines if cells > 0), default=cw)
+    return max(cw, min(2 * cw, room))
 
 
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
@@ -210,6 +219,13 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     def focus_cell(self) -> tuple | None:
         """The cell under the cursor, whether or not the panel has focus yet."""
         raise NotImplementedError  # pragma: no cover
+
+    def give_padding(self, tight: bool) -> None:
+        """``tight``: the panel's columns of numbers do not all fit (``+3…``); it gives them its right
+        padding's column, so that no column is hidden while a blank one is left beside it (the last
+        cell's own blank keeps its numbers off the border)."""
+        if self.has_class("-tight") != tight:
+            self.set_class(tight, "-tight")
 
     def room(self, scrollbars: bool = True) -> Size:
         """The size of the panel's content area, less its scrollbars' (``scrollable_content_region``),

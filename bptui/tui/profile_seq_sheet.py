@@ -64,6 +64,7 @@ class ProfileSeqSheet(SeqSheet):
         self.grid_top = 0  # the grid's first line (its τ heading)
         self.unit_lines: list[int] = []  # row vectors: each weight block's line of units (a heading)
         self._relabelled: dict[int, tuple[list[Run], Run, list[Run]]] = {}  # id(grid line) → (it, its label, the line shown)
+        self._weight_shapes: list[tuple[int, int]] = []  # the weights' lines as (fixed columns, cells), as last drawn
 
     # -- names ---------------------------------------------------------------------------------------------
     def row_symbol(self, quantity: str, time: Any = None) -> Node:
@@ -105,12 +106,44 @@ class ProfileSeqSheet(SeqSheet):
     # -- the lines -----------------------------------------------------------------------------------------
     def _build(self, produced: str | None) -> None:
         st, l = self.stepper.state, self.l_index
-        look = (st.W[l], st.G[l], eq.board_group_size(self.stepper), self.digits, self.hidden,
-                produced if produced in ("W", "G") else None)
-        kept = self._weights_of
-        if kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]:
+        for _ in range(2):  # the weights' lines measured anew may widen or narrow a big screen's cells: once more
+            self._cells_fitted = self._fit_cells()
+            look = (st.W[l], st.G[l], eq.board_group_size(self.stepper), self.digits, self.hidden,
+                    produced if produced in ("W", "G") else None, self.cw)
+            kept = self._weights_of
+            if not (kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]):
+                break
             self._weights, self._weights_of = self._weight_lines(produced), look  # kept while W, G and their look are
+            self._weight_shapes = self._measure(self._weights)
+            if self._stretched(self.base_cw, self._avail) == self.cw:
+                break
         super()._build(produced)  # the grid over τ: ``set_lines`` puts the profile's labels on it
+
+    def _measure(self, lines: list[list[Run]]) -> list[tuple[int, int]]:
+        """Each line of the weights as (fixed columns, cells) at the cells' width it was drawn with."""
+        out = set()
+        for line in lines:
+            cells = sum(1 for run in line if run[2] is not None)
+            out.add((sum(len(run[0]) for run in line) - cells * self.cw, cells))
+        return sorted(out)
+
+    def _line_shapes(self, cw: int) -> list[tuple[int, int]]:
+        """The grid's lines under the profile's labels, and the weights' lines as last drawn."""
+        self._grid_labels()
+        return [(self.lead, self._longest()), *self._weight_shapes]
+
+    def _shown_widths(self) -> list[int]:
+        """The cells' widths the weights' parts as the profile shows them need (G/m in a mean profile)."""
+        kind, l, P = self.layer_kind, self.l_index, self.profile
+        if not kind.has_weights:
+            return []
+        st, m = self.stepper.state, eq.board_group_size(self.stepper)
+        out = []
+        for q, board in (("W", st.W[l]), ("G", st.G[l])):
+            for view in P.parts(q):
+                shown, fmt = self._part(board, view, m)
+                out.append(2 + self._widest(shown, fmt))
+        return out
 
     def set_lines(self, lines: list[list[Run]]) -> None:
         """The profile's weights over the lecture's grid (its first line the τ heading), each grid line
@@ -191,7 +224,7 @@ class ProfileSeqSheet(SeqSheet):
             return []
         st = self.stepper.state
         m = eq.board_group_size(self.stepper)
-        cw = cell_width(self.digits)
+        cw = self.cw
         hidden = self.hidden
         p = self.printer.p
 
@@ -237,7 +270,7 @@ class ProfileSeqSheet(SeqSheet):
     def _kept(self, look: tuple, board: Any, make: Any) -> Any:
         """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's
         ``look`` are the same: a G step formats G's numbers, not W's again."""
-        look = (*look, self.digits, self.hidden)
+        look = (*look, self.digits, self.hidden, self.cw)
         hit = self._runs.get(look)
         if hit is None or hit[0] is not board:
             hit = (board, make())
@@ -249,7 +282,7 @@ class ProfileSeqSheet(SeqSheet):
         """Column vectors: a row per unit (or gate row) of the block, each part's columns under its name
         (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b)."""
         st, l = self.stepper.state, self.l_index
-        cw = cell_width(self.digits)
+        cw = self.cw
         label = max(len(u) for u in units) + 2
         head: list[Run] = [(" " * label, "header", None)]
         body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
@@ -292,7 +325,7 @@ class ProfileSeqSheet(SeqSheet):
         """Row vectors (cs231n): each part transposed, a line per input k (W's, then U's) and a column
         per unit (or gate row) of the block; b (and db) a line under it; the part's name on its first line."""
         st, l, P = self.stepper.state, self.l_index, self.profile
-        cw = cell_width(self.digits)
+        cw = self.cw
         names = [name for _, _, blocks in parts for name, _ in blocks]
         name_w = max(len(n) for n in names) + 3
         label = name_w + 6

@@ -29,7 +29,7 @@ from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import NumberSheet, panel_css
+from .panel_base import NumberSheet, panel_css, stretched
 from .view import cell_width
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -70,6 +70,30 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
     return [None if not np.all(np.isfinite(row)) else float(np.linalg.norm(row)) for row in np.asarray(D)]
 
 
+class CellGroup:
+    """The sequence panels of a screen, whose cells have one width: as wide as the widest any of them
+    needs, widened on a big screen as far as every panel's lines fit. A panel whose cells change width
+    (a number of e−5 comes) builds the others again at the new width (``align``)."""
+
+    def __init__(self) -> None:
+        self.panels: list[SeqSheet] = []
+        self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
+
+    def base(self) -> int:
+        """The cells' width the widest numbers of the panels need (not widened)."""
+        return max(b for b, _, _ in self.needs.values())
+
+    def align(self, panel: "SeqSheet") -> None:
+        """After ``panel`` chose its cells' width: the other panels built with another build their lines
+        again once the step is drawn (``realign``; one shown after ``panel`` in this step has by then)."""
+        for other in self.panels:
+            if other is not panel and other.lines and other.cw != panel.cw:
+                if other.is_attached:
+                    other.call_later(other.realign)
+                else:
+                    other.realign()
+
+
 class SeqSheet(MeasuredCells, MapSheet):
     """One layer of a recurrent network, unrolled in time (see the module's docstring)."""
 
@@ -104,6 +128,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
         self._done_by: tuple[set | None, dict[str, frozenset]] = (None, {})  # (_done's set, its τ by quantity)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
+        # a cell's columns: its widest number's with a blank before it (a bar │ never touches a number) and
+        # one after; on a big screen widened to the panel's room (``_fit_cells``)
+        self.cw = self.base_cw = cell_width(digits)
         self.grid_top = 0  # the grid's first line (its τ heading)
         self._lines_kept: dict[tuple, tuple[Any, tuple, tuple, Any]] = {}  # a line's name → (its runs, sources, look, numbers)
         self._lists: dict[str, tuple[Any, tuple[list, tuple]]] = {}  # a board quantity → (its array, (lists, shape))
@@ -113,10 +140,20 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._cells_kept: dict[tuple[str, int], tuple] = {}
         self._measured_lines: dict[int, tuple[list, list[tuple[int, Key]], int]] = {}  # id(line) → (it, its cells, width)
         self._at: list[list[tuple[int, Key]]] = []
+        self.group = CellGroup()  # the panels whose cells have one width (``for_layers``: a run's)
+        self._shapes: tuple[int, list[tuple[int, int]]] = (-1, [])  # (the longest T, the lines' shapes at it)
+        self._cells_fitted: tuple[dict[str, Any], Any, dict[int, str]] | None = None  # _fit_cells's, for the next _build
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
-        return [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
+        """The panels of a run of layers, their cells of one width (``CellGroup``): a τ's column stands
+        at the same place in every panel, one under the other."""
+        group = CellGroup()
+        panels = [cls(stepper, l, digits, id=f"layer-{l}") for l in layers]
+        for panel in panels:
+            panel.group = group
+            group.panels.append(panel)
+        return list(panels)
 
     def _sequence(self) -> np.ndarray:
         """x_τ of the example on the board, or before its first step of the one the next step reads
@@ -185,7 +222,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         """Keep the current τ's column in view (long sequences scroll)."""
         t = current_time(self.stepper)
         if t is not None and self.lines and self.stepper.spec.timed[self.l_index - 1]:
-            cw = cell_width(self.digits)
+            cw = self.cw
             x = self.lead + (t - 1) * cw
             if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
@@ -204,24 +241,107 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         cols = self.stepper.spec.weights[self.l_index - 1].shape[1]
         return 6 + cols * cell_width(self.digits) + 2 + 4
 
+    def cell_columns(self) -> int:
+        return self.cw
+
+    # -- the cells' width ------------------------------------------------------------------------------------
+    def _boards(self) -> dict[str, Any]:
+        """The board's per-τ arrays this panel shows, by quantity (a kind's own too: an LSTM's c)."""
+        st, l = self.stepper.state, self.l_index
+        return {"s": st.s[l], "o": st.o[l], "delta": st.delta[l], **{q: a for (q, m), a in st.extra.items() if m == l}}
+
+    def _fit_cells(self) -> tuple[dict[str, Any], Any, dict[int, str]]:
+        """The boards, x_τ and every array's number format; and the cells' width (``cw``): as wide as the
+        widest number any of them shows needs, with a blank before it and its cell's blank (or the
+        cursor's bracket) after it, as the lecture's dense panel does; widened on a big screen
+        (``_stretched``). Its arrays' widths are worked out once per array (``_widest``)."""
+        st, l = self.stepper.state, self.l_index
+        boards = self._boards()
+        x_seq = self._sequence()
+        arrays = [st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()]
+        formats = self.formats(arrays)
+        base = max([cell_width(self.digits), *self._shown_widths()]
+                   + [2 + self._widest(a, formats.get(id(a))) for a in arrays if a is not None])
+        # in the width the panel was laid out for (``fit_size``, after every layout that changes it)
+        self.base_cw, self.cw = base, self._stretched(base, self._avail)
+        self.group.align(self)
+        return boards, x_seq, formats
+
+    def _shown_widths(self) -> list[int]:
+        """The cells' widths that numbers the board arrays do not hold need (a profile's G/m)."""
+        return []
+
+    def _stretched(self, base: int, avail: int) -> int:
+        """The cells' width in ``avail`` columns: ``base``, widened while the panel's widest line (at the
+        longest example's T, so that the cells keep their width from example to example) still fits, up
+        to twice it, as the dense panels side by side on a big screen (:func:`~.panel_base.stretched`);
+        a panel whose lines are wider than its room (it scrolls) keeps ``base``."""
+        group = self.group
+        group.needs[self.l_index] = (base, self._line_shapes(base), avail)
+        widest = group.base()  # every panel's cells as wide as the widest needs
+        room = min((a for _, _, a in group.needs.values() if a), default=0)
+        return stretched(widest, room, [s for _, shapes, _ in group.needs.values() for s in shapes]) if room else widest
+
+    def _longest(self) -> int:
+        """The most time steps of an example (the grid's columns), or one (a layer that runs once)."""
+        spec = self.stepper.spec
+        if not spec.timed[self.l_index - 1]:
+            return 1
+        lengths = spec.lengths
+        return max(len(self._sequence()), int(lengths.max()) if lengths is not None and len(lengths) else 0)
+
+    def _line_shapes(self, cw: int) -> list[tuple[int, int]]:
+        """The panel's widest lines as (fixed columns, cells) at cells of ``cw`` columns: W⁽ˡ⁾ and G⁽ˡ⁾'s
+        rows (their labels, │ bars and gaps; the cells of both) and the grid's (its labels; a cell per τ)."""
+        spec, l = self.stepper.spec, self.l_index
+        T = self._longest()
+        if self._shapes[0] == T:  # (worked out once for a longest T: at each step, the same)
+            return self._shapes[1]
+        kind = spec.layer_kinds[l - 1]
+        shapes = [(self.lead, T)]
+        if kind.has_weights and self.LECTURE_WEIGHTS:
+            cols = spec.weights[l - 1].shape[1]
+            own = kind.panel_weights(l)
+            bars = len(own[1]) if own else (2 if kind.over_time else 1)
+            shapes.append((6 + 2 * (bars + 4), 2 * cols))
+        self._shapes = (T, shapes)
+        return shapes
+
+    def fit_size(self) -> None:
+        """A new width may widen or narrow the cells (a big screen's, ``_stretched``): the lines are built
+        again when it does (a scrollbar that comes or goes changes the width too)."""
+        width, before = self.room().width, self._avail
+        self._avail = width
+        if self.lines and width != before and self._stretched(self.base_cw, width) != self.cw:
+            self.rebuild()
+
+    def realign(self) -> None:
+        """Build the lines again if the screen's sequence panels' cells have another width now."""
+        if self.lines and self._stretched(self.base_cw, self._avail) != self.cw:
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        """Build the lines again (a new width of the cells) and draw the panel again."""
+        self._build(self._produced)
+        self._strips.clear()
+        self.refresh(layout=True)
+
     def _build(self, produced: str | None) -> None:
         """The panel's lines, each kept while what it is drawn from is the same (``line``, ``grid_row``): a
         step builds again the rows whose numbers it wrote (a forward step at τ: a quantity's rows), not
         the panel's every cell, and an update draws the rows it dims again from their texts."""
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
-        cw = cell_width(self.digits)
+        boards, x_seq, formats = self._cells_fitted or self._fit_cells()  # (a profile's panel fitted them first)
+        self._cells_fitted = None
+        cw = self.cw
         last = self.stepper.last
         stale = last is not None and last.key.phase == "update"
         t_now = current_time(self.stepper)
         lines: list[list[tuple[str, str, Key | None]]] = []
-        boards = {"s": st.s[l], "o": st.o[l], "delta": st.delta[l],
-                  **{q: a for (q, m), a in st.extra.items() if m == l}}  # a kind's own (an LSTM's c)
-        x_seq = self._sequence()
-        formats = self.formats([st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()])
         done: set | None = None
         heat = spec.layer_kinds[l - 1].heat
         kept, now = self._lines_kept, dict[tuple, tuple[Any, tuple, tuple, Any]]()
-        drawn_with = (self.digits, self.hidden)
+        drawn_with = (self.digits, self.hidden, cw)
 
         def line(name: tuple, sources: tuple, look: tuple, make: Any, numbers: Any = None) -> Any:
             """The line ``make`` draws, kept while the arrays it reads (``sources``, by identity: a board's

@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, panel_css, whole_cells, with_offsets
+from .panel_base import NumberSheet, panel_css, stretched, whole_cells, with_offsets
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -124,7 +124,9 @@ class LayerSheet(Fits, NumberSheet):
         self.cw = self.base_cw = max([cell_width(self.digits)] + [2 + self._widest(a, formats.get(id(a)))
                                                                   for a in arrays if a is not None])
         self._room = self.room()
-        avail = self._room.width or 10**6
+        # the content's width with the right padding's column (a panel that hides columns gives it them:
+        # ``give_padding``), worked out the same whether or not it has given it yet
+        avail = self._room.width + self.styles.padding.right - 1 if self._room.width else 10**6
         self._avail = avail
         n = v.W.shape[1]
         self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
@@ -134,17 +136,19 @@ class LayerSheet(Fits, NumberSheet):
             self._stacked_in = avail
         elif self._stacked_in == avail:
             self.stacked = True
-        if self.stacked and n > 2 and self._line_width(n, True) > avail:  # the most columns that fit, or 2
-            lo, hi = 2, n - 1  # a line widens with every column (a cell is wider than the marker's change)
+        tight = self.stacked and n > 2 and self._line_width(n, True) > avail
+        if tight:  # the most columns that fit, or 2, in the padding's column too: none hidden beside a blank one
+            avail += avail < 10**6
+            lo, hi = 2, n  # a line widens with every column (a cell is wider than the marker's change)
             while lo < hi:
                 mid = (lo + hi + 1) // 2
                 lo, hi = (mid, hi) if self._line_width(mid, True) <= avail else (lo, mid - 1)
             n = lo
+        self.give_padding(tight)
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
         if self.stretch and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
-            room = (avail - self.lw - 7 - 2 * len(self._marker(n))) // (2 * n + 3)
-            self.cw = max(self.cw, min(2 * self.cw, room))
+            self.cw = stretched(self.cw, avail, [(self.lw + 7 + 2 * len(self._marker(n)), 2 * n + 3)])
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
         # lines per unit row, and blank lines above the first: on a tall panel of a big screen (with no
