@@ -28,8 +28,8 @@ them and switches it off again (callgrind's client requests ``START_INSTRUMENTAT
 total. The press counted is a settled one, not the pilot's: the key event put in the app's queue as
 a terminal's driver does, then waiting by events only until a frame is drawn, the messages queued
 before it are handled and nothing is left to draw (the pilot's waits poll the process's CPU time,
-which under callgrind's slow clock gives a varying number of turns of the event loop: ±25 % on the
-bare app). The same press counted again agrees to about one part in a thousand, and a loaded
+which under callgrind's slow clock gives a varying number of turns of the event loop: 9.2–13.9 M on the
+bare app's press). The same line counted in two runs agrees to 0.1–0.8 %, and a loaded
 machine changes no count. Each line gives each kind's median over K presses in millions of
 instructions, its ratio to the bare app's press counted the same way, and an estimate in ms of CPU
 on a quiet machine: the count at the bare app's rate, ``--bare-ms`` (its settled press timed
