@@ -1,6 +1,8 @@
 """CPU per keypress on every bundled network, by step kind and view, and a burst's repaint gaps.
 
     python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N] [--notation NAME,...]
+    python benchmarks/keypress_speed.py --instructions [--presses K] [--only NAME,...] [--views V,...]
+                                        [--kinds K,...] [--bare-ms MS]
 
 For every network in networks/ (a computation graph on its own screen), in a headless app of
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
@@ -15,16 +17,44 @@ in the same run, with each kind's ratio to the first profile named (name lecture
 The burst: N presses of n sent at once to 784-128-10 (as a terminal delivers keys typed faster than
 they are handled), and the wall-clock gaps between the frames the app draws while it works through
 them (from the key events' arrival to the last frame): the longest gap, and how many frames.
+
+``--instructions`` counts each press in instructions instead of timing it: the script runs itself
+again under valgrind's callgrind with instrumentation off (``--instr-atstart=no``, so that the
+apps' start and the untimed moves of the stepper run at a few times native speed), and around each
+measured press a small C helper, compiled once with gcc against valgrind's ``callgrind.h`` and
+called through ctypes, switches instrumentation on with the counters zeroed and afterwards dumps
+them and switches it off again (callgrind's client requests ``START_INSTRUMENTATION``,
+``ZERO_STATS``, ``DUMP_STATS_AT``, ``STOP_INSTRUMENTATION``); the press's count is the dump's
+total. The press counted is a settled one, not the pilot's: the key event put in the app's queue as
+a terminal's driver does, then waiting by events only until a frame is drawn, the messages queued
+before it are handled and nothing is left to draw (the pilot's waits poll the process's CPU time,
+which under callgrind's slow clock gives a varying number of turns of the event loop: 9.2–13.9 M on the
+bare app's press). The same line counted in two runs agrees to 0.1–0.8 %, and a loaded
+machine changes no count. Each line gives each kind's median over K presses in millions of
+instructions, its ratio to the bare app's press counted the same way, and an estimate in ms of CPU
+on a quiet machine: the count at the bare app's rate, ``--bare-ms`` (its settled press timed
+natively: 2.26–2.40 ms, the least of 40 presses in three runs at load 17 on the development
+machine, so 2.3) — an estimate only, as code with another mix of work runs another number of
+instructions a ms; the timed mode's figures are higher by the pilot's own polling (about 1.5 ms a
+press). ``--views`` and ``--kinds`` choose the views (panels, m, c, d, graph) and step kinds. Slow
+(a few s a press and 20–60 s an app start under valgrind), so choose: e.g. ``--only shapes,moons
+--views m,d``. Needs valgrind and gcc.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-from _common import ROOT, big_spec, press_ms
+from _common import ROOT, big_spec
 
 VIEWS = {"panels": None, "m": "m", "c": "c", "d": "d"}
 KINDS = ("forward", "loss", "backward", "update", "reverse")  # reverse: a graph's backward pass
@@ -56,8 +86,118 @@ class Bare:
         return BareApp()
 
 
-async def bare_press(presses: int) -> float:
-    return await press_ms(Bare(), presses)
+class Clock:
+    """A press's CPU time in ms (time.process_time: the pilot's idle waits are sleeps and drop out)."""
+
+    unit = "ms"
+
+    def start(self) -> None:
+        self.t = time.process_time()
+
+    def stop(self) -> float:
+        return (time.process_time() - self.t) * 1e3
+
+
+HELPER_C = r"""
+#include <valgrind/callgrind.h>
+void meter_start(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_ZERO_STATS; }
+void meter_stop(void) { CALLGRIND_DUMP_STATS_AT("press"); CALLGRIND_STOP_INSTRUMENTATION; }
+"""
+CHILD = "BPTUI_KEYPRESS_CALLGRIND"  # in the environment of the script run under callgrind: the helper and the dumps' prefix
+
+
+class Instructions:
+    """A press's instructions in millions, counted by callgrind (in the script run under valgrind):
+    instrumentation on with the counters zeroed at start, the counters dumped and instrumentation
+    off at stop; the count is the dump's total."""
+
+    unit = "M"
+
+    def __init__(self, helper: str, out: str) -> None:
+        self.lib = ctypes.CDLL(helper)
+        self.out = Path(out)
+        self.dumps = 0
+
+    def start(self) -> None:
+        self.lib.meter_start()
+
+    def stop(self) -> float:
+        self.lib.meter_stop()
+        self.dumps += 1
+        dump = self.out.with_name(f"{self.out.name}.{self.dumps}")
+        for line in dump.read_text().splitlines():
+            if line.startswith("totals:"):
+                dump.unlink()
+                return int(line.split()[1]) / 1e6
+        raise SystemExit(f"no totals in {dump}")
+
+
+def under_callgrind(argv: list[str]) -> int:
+    """Run this script again with ``argv`` under callgrind (instrumentation off until a press), its
+    output passed through; the C helper compiled first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        helper = Path(tmp) / "meter.so"
+        (Path(tmp) / "meter.c").write_text(HELPER_C)
+        subprocess.run(["gcc", "-O1", "-shared", "-fPIC", "-o", str(helper), str(Path(tmp) / "meter.c")], check=True)
+        out = Path(tmp) / "cg.out"
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0", **{CHILD: f"{helper}:{out}"})
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                               sys.executable, __file__, *argv], env=env, stderr=subprocess.PIPE, text=True)
+        if proc.returncode:
+            print(proc.stderr[-3000:], file=sys.stderr)
+        return proc.returncode
+
+
+async def settled_press(app, pilot) -> None:
+    """Press n as a terminal does (the key event into the app's queue) and wait, by events only, until
+    its frame is drawn and nothing is left to draw: the pilot's waits poll the process's CPU time,
+    which callgrind's slow clock turns into a varying number of turns of the event loop."""
+    from textual import events
+
+    frame = asyncio.Event()
+    display = app._display
+
+    def shown(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            frame.set()
+
+    app._display = shown
+    try:
+        app._driver.send_message(events.Key("n", "n"))
+        while True:
+            await asyncio.wait_for(frame.wait(), 120)
+            frame.clear()
+            await pilot._wait_for_screen()  # what the frame left queued
+            screen = app.screen
+            if not (screen._dirty_widgets or screen._layout_required or screen._repaint_required
+                    or screen._scroll_required):
+                break
+    finally:
+        app._display = display
+
+
+async def press(app, pilot, meter) -> float:
+    """One press of n, measured: timed through the pilot, or counted with the settled press."""
+    meter.start()
+    if isinstance(meter, Clock):
+        await pilot.press("n")
+        await pilot.pause()
+    else:
+        await settled_press(app, pilot)
+    return meter.stop()
+
+
+async def bare_press(presses: int, meter=None) -> float:
+    """The bare app's press: median of ``presses`` after two left out."""
+    meter = meter or Clock()
+    app = Bare()
+    counts = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(presses + 2):
+            counts.append(await press(app, pilot, meter))
+    return statistics.median(counts[2:])
 
 
 def _sync(app) -> None:
@@ -68,8 +208,10 @@ def _sync(app) -> None:
         screen.position = app.stepper.position
 
 
-async def per_kind(make_app, view: str | None, presses: int) -> dict[str, float]:
-    """Median CPU (ms) of pressing n, by the kind of step it does."""
+async def per_kind(make_app, view: str | None, presses: int, meter=None,
+                   kinds: tuple[str, ...] = KINDS) -> dict[str, float]:
+    """Median CPU (ms; or instructions, by ``meter``) of pressing n, by the kind of step it does."""
+    meter = meter or Clock()
     app = make_app()
     times: dict[str, list[float]] = {}
     async with app.run_test(size=(120, 40)) as pilot:
@@ -80,7 +222,7 @@ async def per_kind(make_app, view: str | None, presses: int) -> dict[str, float]
         stepper = app.stepper
         for _ in range(2):  # warm up: every kind once (imports, first layouts)
             await pilot.press("n")
-        for kind in KINDS:
+        for kind in kinds:
             for _ in range(presses):
                 for _ in range(5_000):  # to the next step of this kind (a graph has no loss or update)
                     if stepper.next_key is None:  # a graph's two passes are done: from the start again
@@ -92,12 +234,9 @@ async def per_kind(make_app, view: str | None, presses: int) -> dict[str, float]
                     break
                 _sync(app)
                 await pilot.pause()
-                t = time.process_time()
-                await pilot.press("n")
-                await pilot.pause()
-                dt = time.process_time() - t
+                counted = await press(app, pilot, meter)
                 assert stepper.last.key.phase == kind
-                times.setdefault(kind, []).append(dt * 1e3)
+                times.setdefault(kind, []).append(counted)
     return {kind: statistics.median(ts) for kind, ts in times.items()}
 
 
@@ -152,6 +291,31 @@ def networks(only: set[str] | None):
         yield "784-128-10", (lambda notation=None: BptuiApp(big, notation)), {"panels": None}
 
 
+def counted(args, only: set[str] | None) -> None:
+    """The --instructions report (run under callgrind)."""
+    helper, out = os.environ[CHILD].split(":")
+    meter = Instructions(helper, out)
+    views = set(filter(None, args.views.split(",")))
+    kinds = tuple(k for k in KINDS if not args.kinds or k in args.kinds.split(","))
+    bare = asyncio.run(bare_press(args.presses, meter))
+    per_m = args.bare_ms / bare  # ms per million instructions, from the bare app's press on an idle machine
+    print(f"instructions per keypress (n), processed and drawn, 120×40, median of {args.presses} per step kind "
+          f"(valgrind --tool=callgrind; millions; ≈ ms on a quiet machine at the bare app's {args.bare_ms} ms):")
+    print(f"  bare Textual app (a Static, a footer): {bare:8.2f} M")
+    for name, make_app, net_views in networks(only):
+        for view, key in net_views.items():
+            if views and view not in views:
+                continue
+            medians = asyncio.run(per_kind(make_app, key, args.presses, meter, kinds))
+            if not medians:
+                continue
+            kind, m = max(medians.items(), key=lambda kv: kv[1])
+            each = " ".join(f"{k[0]} {v:6.2f}" for k, v in medians.items())
+            flag = "  OVER" if m * per_m > BUDGET else ""
+            print(f"  {name} {view} worst {m:8.2f} M  {m / bare:5.2f}× bare  ≈{m * per_m:5.1f} ms  ({kind}; {each}){flag}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--presses", type=int, default=5, help="timed presses of each step kind")
@@ -159,8 +323,19 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200, help="presses in the burst (0: none)")
     parser.add_argument("--notation", default="", help="notation profiles (shipped names), comma-separated: "
                                                        "each network in each, side by side")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count each press's instructions under valgrind's callgrind instead of timing it")
+    parser.add_argument("--views", default="", help="with --instructions: panels, m, c, d, graph (comma-separated)")
+    parser.add_argument("--kinds", default="", help="with --instructions: forward, loss, backward, update, reverse")
+    parser.add_argument("--bare-ms", type=float, default=2.3,
+                        help="the bare app's settled press in ms of CPU on a quiet machine, for the estimate in ms")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
+    if args.instructions:
+        if CHILD not in os.environ:
+            raise SystemExit(under_callgrind(sys.argv[1:]))
+        counted(args, only)
+        return
     from bptui.core.formulas.profiles import PROFILES
 
     notations = [PROFILES[n] for n in filter(None, args.notation.split(","))] or [None]

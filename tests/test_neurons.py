@@ -86,6 +86,21 @@ def test_a_maps_levels_span_the_activations_range():
     assert r.ranges[1] == (float(r.maps[1].min()), float(r.maps[1].max()))
 
 
+def test_a_layers_levels_in_one_pass_are_each_units():
+    """``layer_levels`` (what the diagram draws a layer's maps from after an update) is ``level`` of each
+    unit, with a nan (the middle) and an infinity (the end) among the values."""
+    spec = load(NETWORKS / "moons.json")
+    m = unit_maps(spec, spec.weights, 12, MAP_ROWS)
+    m.maps[1][0, 0, 0], m.maps[1][1, 1, 1], m.maps[1][2, 2, 2] = np.nan, np.inf, -np.inf
+    for l in range(spec.L + 1):
+        whole = m.layer_levels(l, len(SHADES))
+        assert whole.shape == (spec.widths[l], MAP_ROWS, 12)
+        for b in range(1, spec.widths[l] + 1):
+            assert (whole[b - 1] == m.level(l, b, len(SHADES))).all()
+    assert m.layer_levels(1, 5)[0, 0, 0] == 2 and m.layer_levels(1, 5)[1, 1, 1] == 4 \
+        and m.layer_levels(1, 5)[2, 2, 2] == 0
+
+
 def test_unit_maps_need_two_inputs():
     with pytest.raises(ValueError, match="2 inputs"):
         unit_maps(load(NETWORKS / "iris.json"), load(NETWORKS / "iris.json").weights, 5, 5)

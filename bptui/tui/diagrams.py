@@ -353,12 +353,15 @@ class MapCache:
         """Unit b of layer l's map (of ``maps``, the last :meth:`get`): its lines of shade glyphs,
         the top line the largest x₂, and a paint (the level of each glyph) per line; made once per maps."""
         art = self._art.get((l, b)) if maps is self._maps else None
-        if art is None:
-            levels = maps.level(l, b, len(SHADES))[::-1]
-            rows = [levels[r].tolist() for r in range(MAP_ROWS)]
-            art = (["".join(SHADES[v] for v in row) for row in rows], {r: tuple(row) for r, row in enumerate(rows)})
-            if maps is self._maps:
-                self._art[(l, b)] = art
+        if art is None:  # the layer's every unit at once (an update changes them all)
+            glyph = SHADES.__getitem__
+            for u, levels in enumerate(maps.layer_levels(l, len(SHADES))[:, ::-1].tolist(), start=1):
+                found = (["".join(map(glyph, row)) for row in levels], {r: tuple(row) for r, row in enumerate(levels)})
+                if u == b:
+                    art = found
+                if maps is self._maps:
+                    self._art[(l, u)] = found
+        assert art is not None
         return art
 
 

@@ -10,8 +10,10 @@ them, and its watcher redraws; child widgets that only need the digits follow wi
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
+from rich._wrap import divide_line
 from rich.cells import cell_len
 from textual import on
 from textual._compositor import Compositor
@@ -50,11 +52,24 @@ def status_room(width: int) -> int:
 
 
 def text_rows(text: str, width: int) -> int:
-    """The rows ``text`` takes wrapped at ``width`` cells, as Textual wraps it (at spaces)."""
-    rows = 0
-    for line in text.split("\n"):
-        rows += 1 if cell_len(line) <= width else len(Content(line).wrap(width))
-    return rows
+    """The rows ``text`` takes wrapped at ``width`` cells, as Textual wraps it (at spaces): what
+    ``len(Content(text).wrap(width))`` gives, without building the wrapped lines."""
+    return sum(_line_rows(line, width) for line in text.split("\n"))
+
+
+@lru_cache(maxsize=256)
+def _line_rows(line: str, width: int) -> int:
+    """The rows one line (no newline) takes wrapped at ``width`` cells: the cuts Textual's
+    ``Content._wrap_and_format`` makes in it, by the same steps (the text as Content keeps it, its
+    tabs expanded, rich's ``divide_line``), and one. Kept by line and width: a status's first line
+    names the network at every step, and the equation's cut is measured again with its other lines
+    the same."""
+    if width < 1:
+        return len(Content(line).wrap(width))
+    plain = Content(line).expand_tabs(8).plain
+    if cell_len(plain) <= width:
+        return 1
+    return len(divide_line(plain, width, fold=True)) + 1
 
 
 def fit_head(screen: Screen, status: TextLine) -> int:

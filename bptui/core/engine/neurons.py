@@ -52,9 +52,16 @@ class UnitMaps:
 
     def level(self, l: int, b: int, levels: int) -> np.ndarray:
         """Unit b of layer l as integers 0 … levels − 1 over the grid (nan: the middle)."""
+        return self._levels(self.maps[l][b - 1], l, levels)
+
+    def layer_levels(self, l: int, levels: int) -> np.ndarray:
+        """Every unit of layer l as :meth:`level` gives it (``[b - 1]``: unit b), in one pass."""
+        return self._levels(self.maps[l], l, levels)
+
+    def _levels(self, values: np.ndarray, l: int, levels: int) -> np.ndarray:
         lo, hi = self.ranges[l]
         with np.errstate(invalid="ignore", over="ignore"):
-            t = (self.maps[l][b - 1] - lo) / ((hi - lo) or 1.0)
+            t = (values - lo) / ((hi - lo) or 1.0)
         t = np.nan_to_num(np.clip(t, 0.0, 1.0), nan=0.5)
         return np.rint(t * (levels - 1)).astype(int)
 
