@@ -1599,7 +1599,9 @@ class TextPrinter(Printer):
             if s.layer is not None:
                 base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
-            return base + (_braced(",".join(parts)) if parts else "") + ("ᵀ" if s.T else "")
+            if s.layer is None and s.time is None and len(parts) == 1:  # a gate's δ_r in a note: as _τ is written
+                return base + _braced(parts[0]) + ("ᵀ" if s.T else "")
+            return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
                 base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
