@@ -128,7 +128,7 @@ def test_a_step_worked_by_hand():
     np.testing.assert_array_equal(st.forward().value, [[-14.0, -14.0, -28.0, -56.0, -70.0]])
     eq = "\n".join(json.loads(line)["equation"] for line in _trace_json(spec))
     assert "route_max(∂ℓ⁽¹⁾/∂o⁽²⁾)" in eq and "W⁽¹⁾ ⋆ o⁽⁰⁾ + b⁽¹⁾" in eq and "o⁽⁰⁾ ⋆ δ⁽¹⁾" in eq
-    assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾ + Σ_c,u,v w_1,c,u,v⁽¹⁾ o_c,r,q⁽⁰⁾ = 0.5 + 1·1 + 0·2 + 0·4 + (−1)·5 = −3.5" in eq
+    assert "s₁,₁,₁⁽¹⁾ = b₁⁽¹⁾ + Σ_{c,u,v} w_{1,c,u,v}⁽¹⁾ o_{c,r,q}⁽⁰⁾ = 0.5 + 1·1 + 0·2 + 0·4 + (−1)·5 = −3.5" in eq
 
 
 def test_a_stride_that_does_not_fit_evenly_is_accepted_as_pytorch_counts_it(capsys, tmp_path):

@@ -94,7 +94,7 @@ def test_the_lecture_rules_in_the_text():
     s = explain(stepper, Cell("s", 1, 1)).text()
     assert "s₁⁽¹⁾ = Σₐ w₁,ₐ⁽¹⁾ oₐ⁽⁰⁾" in s and "0.1·1 + 0.5·0 + (−0.4)·1" in s and s.rstrip().endswith("= −0.3")
     d = explain(stepper, Cell("delta", 1, 2)).text()
-    assert "(Σ_c δ_c⁽²⁾ w_c,2⁽²⁾)·(1 − (o₂⁽¹⁾)²)" in d and "(1 − 0.3799²)" in d
+    assert "(Σ_c δ_c⁽²⁾ w_{c,2}⁽²⁾)·(1 − (o₂⁽¹⁾)²)" in d and "(1 − 0.3799²)" in d
     base = explain(stepper, Cell("delta", 2, 1)).text()
     assert "2(o₁⁽²⁾ − y₁)·o₁⁽²⁾·(1 − o₁⁽²⁾)" in base and "2(0.4057 − 1)·0.4057·(1 − 0.4057)" in base
     stepper.goto(len(stepper.schedule))  # after the update

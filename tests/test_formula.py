@@ -528,7 +528,7 @@ def test_a_hidden_identity_layers_delta_leaves_the_factor_out():
     assert hide(stepper, step, Cell("delta", 1, 2)) == "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [−0.2048, ?]   (identity: f′ = 1)"
     e = explain(stepper, Cell("delta", 1, 2))
     assert e.lines == ("δ₂⁽¹⁾ = ∂ℓ⁽¹⁾/∂o₂⁽¹⁾ · ∂o₂⁽¹⁾/∂s₂⁽¹⁾   (c = 1 … 1; identity: f′ = 1)",
-                       "      = Σ_c δ_c⁽²⁾ w_c,2⁽²⁾", "      = δ₁⁽²⁾ w₁,₂⁽²⁾", "      = (−0.2926)·(−0.8)", "      = 0.2341")
+                       "      = Σ_c δ_c⁽²⁾ w_{c,2}⁽²⁾", "      = δ₁⁽²⁾ w₁,₂⁽²⁾", "      = (−0.2926)·(−0.8)", "      = 0.2341")
     assert e.terms == (-0.8 * d2,) and e.factor == 1.0
     assert "·1" not in e.text() and "⊙ 1" not in TextPrinter(4).equation(eq)
 
@@ -544,7 +544,7 @@ def test_an_identity_convolution_and_recurrent_layer_leave_the_factor_out_too():
     whole, at = step_equations(conv.net, conv.state, conv.last)
     assert TextPrinter(4).equation(whole) == ("δ⁽¹⁾ = unvec((W⁽²⁾ᵀ δ⁽²⁾)[1:]) = [[[−14]]]   "
                                               "(unvec: back to the map's C, H, W shape; identity: f′ = 1)")
-    assert TextPrinter(4).equation(at) == ("δ₁,₁,₁⁽¹⁾ = Σ_c δ_c⁽²⁾ w_c,1⁽²⁾ = (−7)·2 = −14   "
+    assert TextPrinter(4).equation(at) == ("δ₁,₁,₁⁽¹⁾ = Σ_c δ_c⁽²⁾ w_{c,1}⁽²⁾ = (−7)·2 = −14   "
                                            "(entry 1 of [1, vec(o⁽¹⁾)]; identity: f′ = 1)")
     rnn = Stepper(parse({
         "layers": [{"units": 1}, {"type": "rnn", "units": 2, "activation": "identity"}, {"units": 1, "activation": "identity"}],

@@ -374,7 +374,7 @@ def test_a_dense_layers_gradient_above_a_sequence_is_worked_as_g_over_m():
     assert bias.text().splitlines()[2:] == ["  db₁^[2] = (Σₙ dz₁^[2])/|B|", "          = −0.6122/28", "          = −0.02186"]
     nielsen, lecture = explained("count_tokens", "nielsen", 70, 3, 1, 1)
     assert nielsen.value == pytest.approx(lecture.value / 10, rel=1e-12)
-    assert nielsen.text().splitlines()[2:] == ["  ∂C/∂w₁,₁⁴ = (Σ_n,τ δ⁴_{τ,1} a³_{τ,1})/|B|", "            = −0.3372/10",
+    assert nielsen.text().splitlines()[2:] == ["  ∂C/∂w₁,₁⁴ = (Σ_{n,τ} δ⁴_{τ,1} a³_{τ,1})/|B|", "            = −0.3372/10",
                                                 "            = −0.03372"]
 
 

@@ -79,29 +79,52 @@ def test_the_lectures_symbols_come_from_the_profiles_data():
     assert offenders("β₁⁽²⁾ = 0.02: the shift", {"β₁"}) == [] and offenders("ℓ⁽¹⁾ = 1", {"ℓ"}) == ["ℓ⁽¹⁾ = 1"]
 
 
-# the steps whose words still name the lecture's symbols in a profile (issue 23, not yet done), by the layer's kind
-# and the step's quantity, in a profile that writes δ otherwise (ng's dz, cs231n's dscores): a GRU's δʰ (its U-product's δ, a symbol of its own that no
-# profile renames yet) and the gates' lists [δ_r, δ_z, δ_n], [δ_i, δ_f, δ_g, δ_ō] in the GRU's and LSTM's δ notes
-# (the printer writes δᵣ for a lone gate's letter, so the lecture's δ_r cannot be a node yet)
-_NOT_YET: dict[str, set[str]] = {"Gru": {"delta", "dh", "G"}, "Lstm": {"delta"}}
+def clash_letters(P: Profile) -> set[str]:
+    """The letters of a kind that profile ``P`` writes otherwise because they are its symbols of shared
+    quantities (nielsen's z is his pre-activation, so a GRU's update gate z is u there; goodfellow's g)."""
+    return {key for key in P.clashes() if ":" not in key} & {P.symbol(q).text for q in QUANTITIES}
 
 
-def _owned(spec, key, name: str) -> bool:
-    """A step whose words this property holds in profile ``name``: every step but those of ``_NOT_YET``."""
-    if key.phase in (LOSS, UPDATE) or key.layer is None:
-        return True
-    kind = spec.layer_kinds[key.layer - 1]
-    return "δ" not in lecture_only(PROFILES[name]) or key.quantity not in _NOT_YET.get(type(kind).__name__, set())
+def _alone(note: str, letters: set[str]) -> list[str]:
+    """Where ``note`` writes one of ``letters`` on its own (h = n + z (…)), with a little of its context."""
+    found = []
+    for s in letters:
+        for m in re.finditer(rf"(?<![A-Za-z\u0370-\u03ff']){re.escape(s)}(?![A-Za-z\u0370-\u03ff'{_INDEX}⁾ʰ])", note):
+            found.append(note[max(0, m.start() - 30):m.end() + 30])
+    return found
 
 
-def _words(stepper: Stepper, step, P: Profile, printer: TextPrinter) -> list[str]:
-    """A step's equations (with their notes) and the explanations of the first, a middle and the last number it makes."""
+def _equations(stepper: Stepper, step, P: Profile | None) -> tuple[list, list]:
+    """A step's equations and the explanations of the first, a middle and the last number it makes."""
     spec = stepper.spec
-    texts = [printer.equation(e) for e in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)]
+    eqs = list(step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P))
     cells = quiz_cells(spec, step.key, step.value)
-    for qc in {cells[0], cells[len(cells) // 2], cells[-1]} if cells else ():
-        texts.append(explain(stepper, qc.cell, 4).text())
+    explained = [explain(stepper, qc.cell, 4) for qc in ([cells[0], cells[len(cells) // 2], cells[-1]] if cells else ())]
+    return eqs, explained
+
+
+def _words(stepper: Stepper, step, P: Profile, printer: TextPrinter, lecture: Stepper) -> list[str]:
+    """A step's equations (with their notes) and the explanations of the first, a middle and the last number
+    it makes; and, as their own entries, a note's hole {} left unfilled (an equation rebuilt without its
+    note's symbols), and a letter ``P`` gives another meaning written in a note's words as the lecture's note
+    writes it (the note the same in the lecture's steps: its words, not the printer, wrote the letter)."""
+    eqs, explained = _equations(stepper, step, P)
+    texts = [printer.equation(e) for e in eqs] + [ex.text() for ex in explained]
+    eqs += [e for ex in explained for e in ex.equations]
+    texts += [f"{{}} left in: {printer.equation(e)}" for e in eqs if "{}" in printer.equation(e)]
+    letters = clash_letters(P)
+    suspects = [e for e in eqs if e.note and _alone(printer.note(e), letters)]
+    if suspects:  # the lecture's notes of the same step: a note written alike there names the lecture's letter
+        lecture.goto(stepper.position - 1)
+        same = lecture.forward()
+        lecture_eqs, lecture_ex = _equations(lecture, same, None)
+        notes = {_LECTURE.note(e) for e in lecture_eqs + [e for ex in lecture_ex for e in ex.equations]}
+        texts += [f"a letter of another meaning in a note: {w}" for e in suspects if printer.note(e) in notes
+                  for w in _alone(printer.note(e), letters)]
     return texts
+
+
+_LECTURE = TextPrinter(4)
 
 
 def _spec(example: str, optimizer: str | None):
@@ -119,7 +142,7 @@ def test_no_lecture_symbol_in_a_profiles_words(example, name):
     optimizer's letters): their equations, notes and explanations in the profile's symbols."""
     P = PROFILES[name]
     spec = _spec(example, "adam")
-    stepper = Stepper(spec, notation=P)
+    stepper, lecture = Stepper(spec, notation=P), Stepper(spec)
     printer, symbols = TextPrinter(4, notation=P), lecture_only(P)
     sch = stepper.schedule
     first_update = next(i for i in range(len(sch)) if sch.key(i).phase == UPDATE)
@@ -133,10 +156,10 @@ def test_no_lecture_symbol_in_a_profiles_words(example, name):
             stepper.goto(first_update)
             continue
         step = stepper.forward()
-        if not _owned(spec, key, name):
-            continue
-        for text in _words(stepper, step, P, printer):
+        for text in _words(stepper, step, P, printer, lecture):
             checked += 1
+            if text.startswith(("{} left in", "a letter of another meaning")):
+                bad.setdefault((key.phase, key.quantity, "note"), text)
             for where in offenders(text, symbols):
                 bad.setdefault((key.phase, key.quantity), where)
     assert checked > 0
@@ -168,9 +191,9 @@ def test_attentions_words_are_the_profiles():
     ng = _explained("tiny_transformer", "ng", "delta")
     assert "dz₁,₁,₁^[3] = 0.01111: dz of score e₁,₁, example n = 1" in ng and "  the softmax's Jacobian on row 1: dz = A (∂J/∂A − r)" in ng
     good = _explained("tiny_transformer", "goodfellow", "delta")  # his Adam r takes r: the row sums are ϱ
-    assert "ϱ = Σ_τ″ α_1,τ″ ∂J/∂α_1,τ″" in good and "(ϱ of row 1)" in good
+    assert "ϱ = Σ_τ″ α_{1,τ″} ∂J/∂α_{1,τ″}" in good and "(ϱ of row 1)" in good
     cs = _explained("tiny_transformer", "cs231n", "GQ", -1)
-    assert "(added at its dW_Q step)" in cs and "Σ_τ ∂L/∂q_τ,7 · x_τ,2" in cs  # units from 0, τ from 1
+    assert "(added at its dW_Q step)" in cs and "Σ_τ ∂L/∂q_{τ,7} · x_{τ,2}" in cs  # units from 0, τ from 1
 
 
 def test_attentions_notes_are_the_profiles():
@@ -179,7 +202,7 @@ def test_attentions_notes_are_the_profiles():
 
     lines = [text for text, _ in forward_lines("tiny_transformer", "nielsen", 16)]
     assert any(line.endswith("(row τ: q_τ = w_Q x_τ + b_Q)") for line in lines)
-    assert any(line.endswith("(each row's softmax: α_τ,τ′ = exp(e_τ,τ′) / Σ_τ″ exp(e_τ,τ″))") for line in lines)
+    assert any(line.endswith("(each row's softmax: α_{τ,τ′} = exp(e_{τ,τ′}) / Σ_τ″ exp(e_{τ,τ″}))") for line in lines)
     lecture = [text for text, _ in forward_lines("tiny_transformer", "lecture13", 16)]
     assert any(line.endswith("(row τ: q_τ = W_Q [1; x_τ])") for line in lecture)
 
@@ -276,3 +299,83 @@ def test_the_helps_title_names_the_profile_once(name, title):
     from bptui.tui.help import notation_text
 
     assert notation_text(PROFILES[name]).splitlines()[0] == title
+
+
+# -- a gated layer's δ lists and δʰ in the profile's δ -------------------------------------------------------------
+def _step_notes(example: str, name: str | None, quantity: str) -> list[str]:
+    """The text of the first step of ``quantity`` (its equations, with their notes) in profile ``name``."""
+    P = PROFILES[name] if name else None
+    stepper = Stepper(load_any(resolve(example)), notation=P)
+    printer = TextPrinter(4, notation=P)
+    while True:
+        step = stepper.forward()
+        if step.key.quantity == quantity and step.key.layer == 1:
+            return [printer.equation(e) for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer,
+                                                                notation=P)]
+
+
+@pytest.mark.parametrize("name, gru, lstm, dh", [
+    (None, "([δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: s_{x,n} + r ⊙ s_{h,n}))",
+     "([δ_i, δ_f, δ_g, δ_ō]: δ of each gate's pre-activation)", "δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product"),
+    ("ng", "([dz_r, dz_u, dz_n], dz of each gate's pre-activation (n's: z_{x,n} + r ⊙ z_{h,n}))",
+     "([dz_i, dz_f, dz_g, dz_ō]: dz of each gate's pre-activation)", "dzʰ = [dz_r, dz_u, r ⊙ dz_n] reaches U's product"),
+    ("cs231n", "([dscores_r, dscores_z, dscores_n], dscores of each gate's pre-activation (n's: scores_{x,n} + r ⊙ scores_{h,n}))",
+     "([dscores_i, dscores_f, dscores_g, dscores_ō]: dscores of each gate's pre-activation)",
+     "dscoresʰ = [dscores_r, dscores_z, r ⊙ dscores_n] reaches U's product"),
+    ("goodfellow", "([g_ϱ, g_z, g_n], g of each gate's pre-activation (n's: a_{x,n} + ϱ ⊙ a_{h,n}))",
+     "([g_i, g_f, g_ĝ, g_ō]: g of each gate's pre-activation)", "gʰ = [g_ϱ, g_z, ϱ ⊙ g_n] reaches U's product"),
+])
+def test_a_gated_layers_delta_lists_are_in_the_profiles_delta(name, gru, lstm, dh):
+    """ng's dz and cs231n's dscores (the profile's δ, as cs231n's LSTM writes da for its a's gradient, dai …
+    for a gate's): a gate's δ_r is the profile's δ with the gate's letter as the profile writes the gate (ng's
+    u for the GRU's z, goodfellow's ĝ and ϱ), δʰ its δ with ʰ; the lecture's δ_r stays."""
+    assert _step_notes("gru_parity", name, "delta")[0].endswith(gru)
+    assert _step_notes("long_memory_lstm", name, "delta")[0].endswith(lstm)
+    assert any(f"({dh}" in line for line in _step_notes("gru_parity", name, "G"))
+    assert TextPrinter(notation=PROFILES[name] if name else None).p(Sym("δʰ", 1, latex=r"{\delta^{h}}", time=2)) == {
+        None: "δʰ⁽¹⁾₂", "ng": "dzʰ^[1]₂", "cs231n": "dscoresʰ¹₂", "goodfellow": "gʰ⁽¹⁾₂"}[name]
+
+
+def test_a_grus_update_note_names_the_gate_as_the_profile_does():
+    """nielsen's z is his pre-activation: the GRU's update gate is u there, in the note h = n + u (h_{τ−1} − n) too."""
+    stepper = Stepper(load_any(resolve("gru_parity")), notation=PROFILES["nielsen"])
+    while True:
+        step = stepper.forward()
+        if step.key.quantity == "delta" and step.key.layer == 1:
+            break
+    h = stepper.net.kinds[0].h
+    text = explain(stepper, Cell("delta", 1, h + 1, time=step.key.time), 4).text()
+    assert "(h = n + u (h_{τ−1} − n))" in text, text
+
+
+# -- layers numbered as the profile numbers them in every note ---------------------------------------------------------
+_LAYER = re.compile(r"\blayer (\d+)")
+
+
+@pytest.mark.parametrize("example", ["tiny_transformer", "deep_residual", "moons_layernorm"])
+def test_a_notes_layers_are_numbered_as_the_profile_numbers_them(example):
+    """nielsen's input is a¹: every layer a note names is the lecture's number + 1 (what layer 8 sends down)."""
+    P = PROFILES["nielsen"]
+    spec = load_any(resolve(example))
+    lecture, profiled = Stepper(spec), Stepper(spec, notation=P)
+    printers = TextPrinter(4), TextPrinter(4, notation=P)
+    sch = lecture.schedule
+    seen = 0
+    while lecture.position < len(sch) and sch.key(lecture.position).example == sch.key(0).example:
+        a, b = lecture.forward(), profiled.forward()
+        for e, f in zip(step_equations(lecture.net, lecture.state, a, spec.optimizer),
+                        step_equations(profiled.net, profiled.state, b, spec.optimizer, notation=P)):
+            ours = [int(n) for n in _LAYER.findall(printers[0].note(e))]
+            theirs = [int(n) for n in _LAYER.findall(printers[1].note(f))]
+            seen += len(ours)
+            assert theirs == [n + 1 for n in ours], (a.key, printers[0].note(e), printers[1].note(f))
+    assert seen > 0
+
+
+# -- subscripts of more than one character: braces -------------------------------------------------------------------
+def test_mixed_subscripts_are_braced():
+    """α_{1,τ′}, never α_1,τ′ (which reads as α₁ then ,τ′): text in braces, as C_{1,τ} and s⁽¹⁾_{τ,b} are; LaTeX too."""
+    a = Sym("α", sub=(1, "τ′"), latex=r"\alpha")
+    assert TextPrinter().p(a) == "α_{1,τ′}" and LatexPrinter().p(a) == r"\alpha_{1,\tau '}"
+    assert TextPrinter(notation=PROFILES["ng"]).p(a) == "α_{1,τ′}"
+    assert TextPrinter().p(Sym("e", sub=("τ",))) == "e_τ" and TextPrinter().p(Sym("w", 2, (1, 2))) == "w₁,₂⁽²⁾"

@@ -177,6 +177,14 @@ class Hidden:
 Node = Union[Sym, Num, Arr, Op, Call, Ind, Cases, Sum, Partial, Hidden]
 
 
+@dataclass(frozen=True)
+class LayerNo:
+    """A layer's number in a note's words (``what layer {} sends down``), written as the printer's profile
+    numbers the layer (nielsen's input is a¹: the lecture's layer 7 is his 8)."""
+
+    layer: int
+
+
 @dataclass(frozen=True, eq=False)
 class Equation:
     """``lhs rel form₀ = form₁ = … = result``; ``note`` is printed after it, in parentheses."""
@@ -188,7 +196,7 @@ class Equation:
     note: str = ""
     planned: int | None = None  # the digits :func:`plan` gave its operands their extra digits for
     # the symbols the note names, each written where a {} stands in ``note``, by the printer (in its notation)
-    note_syms: tuple["Node", ...] = ()
+    note_syms: tuple["Node | LayerNo", ...] = ()
 
     @property
     def result(self) -> Node:
@@ -1444,6 +1452,9 @@ class Printer:
         text = type(self)._p_Sym(self, shown, s)  # the target's own printing, the layer written as the profile's
         return text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
 
+    def _p_LayerNo(self, n: LayerNo) -> str:
+        return str(n.layer if self.notation is None else self.notation.layer_number(n.layer))
+
     def _p_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
         """``s`` as this target writes it; with ``lecture`` (the symbol before the profile renamed
         it), its layer index as the profile writes it."""
@@ -1458,7 +1469,7 @@ class Printer:
     def __call__(self, node: Node) -> str:
         return self.p(node)
 
-    def p(self, node: Node) -> str:
+    def p(self, node: Node | LayerNo) -> str:
         return getattr(self, f"_p_{type(node).__name__}")(node)
 
     def prec(self, node: Node) -> int:
@@ -1658,6 +1669,12 @@ def _vector_like(node: Node) -> bool:
     return False
 
 
+def _braced(text: str) -> str:
+    """A subscript the subscript characters cannot write, as text: ``_τ``, ``_τ′`` for one letter, else in braces,
+    ``_{1,τ′}`` (as LaTeX groups it: ``α_1,τ′`` would read as α₁ followed by τ′)."""
+    return "_" + (text if len(text.rstrip("′″")) == 1 else "{" + text + "}")
+
+
 class TextPrinter(Printer):
     """Unicode text in the lecture's notation: the app's equation line and ``bptui trace``."""
 
@@ -1671,6 +1688,8 @@ class TextPrinter(Printer):
             if s.layer is not None:
                 base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
             parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
+            if s.layer is None and s.time is None and len(parts) == 1:  # a gate's δ_r in a note: as _τ is written
+                return base + _braced(parts[0]) + ("ᵀ" if s.T else "")
             return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
@@ -1679,15 +1698,14 @@ class TextPrinter(Printer):
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
             else:
-                text = ",".join(parts)
-                base += "_" + (text if len(text) == 1 else "{" + text + "}")
+                base += _braced(",".join(parts))
             return base + ("ᵀ" if s.T else "")
         if s.sub:
             parts = [str(i) for i in s.sub]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
-            else:
-                base += "_" + ",".join(parts)
+            else:  # α_{1,τ′}, e_τ: a subscript of more than one character in braces (α_1,τ′ reads as α₁, τ′)
+                base += _braced(",".join(parts))
         if s.layer is not None:
             base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
         return base + ("ᵀ" if s.T else "")
@@ -1835,7 +1853,7 @@ class TextPrinter(Printer):
 
     def _p_Sum(self, s: Sum) -> str:
         idx = "".join(_SUB_CHARS.get(ch, "") for ch in s.index)
-        head = f"Σ{idx}" if len(idx) == len(s.index) else f"Σ_{s.index}"
+        head = f"Σ{idx}" if len(idx) == len(s.index) else "Σ" + _braced(s.index)
         body = self.wrap(s.body, 2)
         return f"{head} {body}"
 

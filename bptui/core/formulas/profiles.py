@@ -89,9 +89,18 @@ class Profile:
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
         out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
+        out["δʰ"] = self.delta_h()
         out.update(self.clashes())
         out.update(self.own_letters())
         return out
+
+    def delta_h(self) -> Symbol:
+        """A GRU's δʰ = [δ_r, δ_z, r ⊙ δ_n] (what reaches U's product) in this profile: its δ with the h on top,
+        ng's dzʰ, cs231n's dscoresʰ, goodfellow's gʰ. Not ng's dh nor cs231n's dnext_h: their dX is ∂J/∂X, and
+        δʰ is no gradient of h (∂J/∂h is a step of its own); a gradient of the stacked pre-activations, as
+        cs231n's LSTM writes da for its a = x Wx + prev_h Wh + b."""
+        d = self.delta
+        return Symbol(d.text + "ʰ", "{" + d.latex + "^{h}}")
 
     def _used(self) -> set[str]:
         return {self.symbol(q).text for q in QUANTITIES} | {self.weights.text.lower()}

@@ -25,7 +25,7 @@ from ...engine import equations as E
 from ...engine import wiring as wired
 from ...engine.network import Network
 from ...engine.stepper import Step
-from ...formulas.formula import Arr, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, const, group, mul, substitute
+from ...formulas.formula import Arr, Call, Equation, LayerNo, Node, Num, Op, Partial, Ref, Sym, add, const, group, mul, substitute
 from ...formulas.notation import sup
 from ..rnn import equations as seq_eqs
 from . import steps
@@ -174,10 +174,11 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
     above = net.kinds[c - 1]
     dx = steps.from_above(net, state, l, t)
     node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time=t))
-    named = f"row τ of layer {c}'s {above.sent_quantity}" if above.sent_quantity else f"what layer {c} sends down"
+    named = f"row τ of layer {{}}'s {above.sent_quantity}" if above.sent_quantity else "what layer {} sends down"
     return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
                            seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
-                           f"{{}}: {named}", 1, note_syms=(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time="τ")),))
+                           f"{{}}: {named}", 1, note_syms=(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time="τ")),
+                                                          LayerNo(c)))
 
 
 def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:

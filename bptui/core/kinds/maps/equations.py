@@ -309,12 +309,12 @@ def conv_G(state: State, step: Step, l: int, k: Conv2d, pos: Pos, P: Any = None,
     rule = add(Gw, Op("/", (term, M)) if m else term)
     env = {Gw: kernel_before, om: o_prev, dm: d, **({M: float(m)} if m else {})}
     if P is None:
-        note = f"the kernel's part of G{_sup(l)}; its bias column gets Σ_i,j δ_k,i,j{_sup(l)}; {_note_conv(k, l)}"
+        note = f"the kernel's part of G{_sup(l)}; its bias column gets Σ_{{i,j}} δ_{{k,i,j}}{_sup(l)}; {_note_conv(k, l)}"
     else:  # the profile's names: the kernel's gradient and its bias's
         from ...formulas.formula import TextPrinter
 
         named = TextPrinter(notation=P)
-        note = (f"the kernel's part of {named.p(Gw)}; the bias's {named.p(Gb)} gets Σ_i,j "
+        note = (f"the kernel's part of {named.p(Gw)}; the bias's {named.p(Gb)} gets Σ_{{i,j}} "
                 f"{named.p(_sym('δ', l, 'k', 'i', 'j', latex=chr(92) + 'delta'))}; {_note_conv(k, l, P)}")
     whole = Equation(Gw, (rule, Arr(after[:, 1:].reshape(k.kernel_shape))), "←", env, note=note)
     del Gk, Gb

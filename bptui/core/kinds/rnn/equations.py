@@ -24,7 +24,7 @@ import numpy as np
 from ...ops.activations import IDENTITY_NOTE
 from ...engine import equations as eqs
 from . import steps as rnn_steps
-from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
+from ...formulas.formula import Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
 from .layer import Recurrent, Rnn
 from ...engine.kind import timed_layers
 from ...engine.network import Network
@@ -46,6 +46,33 @@ def U(l: int = 1) -> Sym:
 
 def delta(l: int, t: int | str | None) -> Sym:
     return sym("δ", l, t, latex=r"\delta")
+
+
+DELTA = Sym("δ", latex=r"\delta")  # δ itself in a note's words: the profile's (ng's dz)
+
+
+def gate_delta(gate: str) -> Sym:
+    """A gate's δ in a gated layer's notes, δ_r, δ_ō: the profile's δ with the gate's letter as the profile
+    writes the gate (ng's dz_u for the GRU's z, which ng's z leaves as u)."""
+    return Sym("δ", None, (gate,), vector=True, latex=r"\delta", group=True)
+
+
+def gate_deltas(gates: str) -> tuple[str, tuple[Sym, ...]]:
+    """A note's list of the gates' δ, [δ_r, δ_z, δ_n]: its words (a {} a symbol) and its symbols."""
+    return "[" + ", ".join("{}" for _ in gates) + "]", tuple(gate_delta(g) for g in gates)
+
+
+def gate_letters(gates: str) -> tuple[str, tuple[Sym, ...]]:
+    """A note's gates, "i, f, g, ō": its words (a {} a gate) and the gates' symbols, each written as the
+    profile writes the gate (goodfellow's ĝ for the LSTM's g, his g being his δ)."""
+    return ", ".join("{}" for _ in gates), tuple(Sym("ō", latex=r"\bar{o}", vector=True) if g == "ō" else Sym(g, vector=True)
+                                                 for g in gates)
+
+
+def delta_h_said() -> tuple[str, tuple[Sym, ...]]:
+    """A GRU's δʰ = [δ_r, δ_z, r ⊙ δ_n] (what reaches U's product) as a note's words and symbols."""
+    r, z, n = (gate_delta(g) for g in "rzn")
+    return "{} = [{}, {}, {} ⊙ {}]", (Sym("δʰ", latex=r"{\delta^{h}}"), r, z, Sym("r", vector=True), n)
 
 
 def board_row(quantity: str, l: int | None, t: int, kinds: Any = ()) -> int:
@@ -266,7 +293,7 @@ def upper_G(net: Network, state: Any, step: Step, l: int, t: int | None) -> Equa
 
 
 def _factor(net: Network, l: int, t: int, s_value: np.ndarray, o_value: np.ndarray, total: Node, total_n: Node,
-            result: Node, env: dict, note: str, parts: int, note_syms: tuple[Node, ...] = ()) -> Equation:
+            result: Node, env: dict, note: str, parts: int, note_syms: tuple[Node | LayerNo, ...] = ()) -> Equation:
     """δ⁽ˡ⁾_τ = (what arrives at o⁽ˡ⁾_τ) ⊙ f′(s⁽ˡ⁾_τ), or the sum itself for an identity layer; ``note_syms``
     the symbols ``note`` names (Equation.note_syms)."""
     if net.act(l).derivative_is_one:  # no factor 1: δ⁽ˡ⁾_τ is the sum itself

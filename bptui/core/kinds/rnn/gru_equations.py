@@ -18,7 +18,7 @@ import numpy as np
 
 from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
-from .equations import _below, _from_above, arr, delta, sym
+from .equations import DELTA, _below, _from_above, arr, delta, delta_h_said, gate_deltas, sym
 from .lstm_equations import ELL, _n, _row, h_sym
 
 
@@ -111,6 +111,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         return (Equation(dh, (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,)))),
                          bindings=d_env, note=note, note_syms=said),)
     if q == "delta":
+        listed, gates = gate_deltas("rzn")
         d_row = state.delta[l][t - 1]
         dn_s = Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)
         one_z = Op("()", (sub(ONE, z),))
@@ -122,9 +123,9 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                 mul(_row(dh_v, dh, "dh", l, t - 1), _n(1.0 - zv, one_z), _n(1.0 - nv * nv, Op("()", (sub(ONE, Op("sq", (n,))),)))))
         env = {dn_s: d_row[2 * h:], ph["n"]: pv["h", "n"], r: rv, z: zv, n: nv, dh: dh_v, hp: hp_v}
         return (Equation(delta(l, t), (Op("cat", forms), Op("cat", nums), arr(d_row, "delta", l, t)), bindings=env,
-                         note="[δ_r, δ_z, δ_n], δ of each gate's pre-activation (n's: {})",
-                         note_syms=(add(Sym("s", None, ("x", "n"), group=True),
-                                        mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))),)),)
+                         note=listed + ", {} of each gate's pre-activation (n's: {})",
+                         note_syms=(*gates, DELTA, add(Sym("s", None, ("x", "n"), group=True),
+                                    mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))))),)
     assert q == "G"
     Gl, dl, dhl = Sym("G", l, vector=True), delta(l, t), delta_h(l, t)
     node, filled_in, _, env = _below(net, state, l, t)
@@ -133,9 +134,10 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
     rhs = add(Gl, Op("hcat", (Op("outer", (dl, node)), Op("outer", (dhl, hin)))))
     filled = substitute(rhs, {Gl: Arr(np.asarray(step.before), means=Gl), dl: arr(state.delta[l][t - 1], "delta", l, t),
                               dhl: _n(dh_value, dhl), node: filled_in, hp: arr(hp_v, "o", l, t - 1, kinds=net.kinds)})
+    words, syms = delta_h_said()
     return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
                      {Gl: step.before, dl: state.delta[l][t - 1], dhl: dh_value, hp: hp_v, **env},
-                     note="δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; G_W beside G_U as [W │ U] is stored"),)
+                     note=words + " reaches U's product; G_W beside G_U as [W │ U] is stored", note_syms=syms),)
 
 
 def rules(net: Any, l: int) -> list[Equation]:

@@ -18,6 +18,7 @@ import numpy as np
 from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_group, current_example
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
+from .equations import DELTA, delta_h_said
 from .explain import _column, _g_times, before_sym, from_above_terms, g_before_any_time, g_forms, own_cell, own_row
 from .gru import GATE_WORDS, GATES
 
@@ -140,7 +141,8 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                               add(mul(Num(1.0 - g_v["z"], means=one_z), Num(g_v["n"])),
                                   mul(Num(g_v["z"]), Num(hp_v, Ref("o", l, (t - 1, u))))), result),
                         bindings={g_s["z"]: g_v["z"], g_s["n"]: g_v["n"], hp_s: hp_v},
-                        note="the update gate z keeps h_{τ−1}, 1 − z takes the candidate n"))
+                        note="the update gate {} keeps {}, 1 − {} takes the candidate {}",
+                        note_syms=(Sym("z"), Sym("h", time="τ−1"), Sym("z"), Sym("n"))))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(u + 1)} of {where}", value,
                         [(1.0 - g_v["z"]) * g_v["n"], g_v["z"] * hp_v])
     if q == "dh":
@@ -169,10 +171,11 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                       Num(g_v["r"] * (1.0 - g_v["r"]), means=f3))
     env3 = {dh_s: dh_v, dn_s: dn_v, r: g_v["r"], z: g_v["z"], n: g_v["n"], hp_s: hp_v, sh_s["n"]: sh["n"]}
     out.eq(Equation(lhs, (form, numbers, result), bindings=env3,
-                    note={"n": "tanh′ = 1 − n²", "z": "h = n + z (h_{τ−1} − n)", "r": "{} reaches {} through {}"}[gate],
+                    note={"n": "tanh′ = 1 − n²", "z": "{} = {} + {} ({} − {})", "r": "{} reaches {} through {}"}[gate],
                     note_syms=(Sym("r", vector=True), Sym("ℓ", latex=r"\ell"),
-                               mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))) if gate == "r" else ()))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate]}'s pre-activation, unit {out.unit(u + 1)} of "
+                               mul(Sym("r", vector=True), Sym("s", None, ("h", "n"), vector=True, group=True))) if gate == "r" else
+                    (Sym("h"), Sym("n"), Sym("z"), Sym("h", time="τ−1"), Sym("n")) if gate == "z" else ()))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {out.p(DELTA)} of the {GATE_WORDS[gate]}'s pre-activation, unit {out.unit(u + 1)} of "
                     f"{where}", value)
 
 
@@ -204,12 +207,13 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
         syms.append(mul(z_s, dh_s))
         nums.append(mul(Num(zv, Ref("gates", l, (t, h + b - 1))), Num(dv, Ref("dh", l, (t, b - 1)))))
         terms.append(zv * dv)
-    note = "from the layer above, then U at τ + 1 (δʰ = [δ_r, δ_z, r ⊙ δ_n]), then through z_{τ+1}"
+    said, dh_syms = delta_h_said()
+    note, note_syms = f"from the layer above, then U at τ + 1 ({said}), then through {{}}", (*dh_syms, Sym("z", time="τ+1"))
     if t == T:
-        note = "nothing from τ + 1 at τ = T: from the layer above only"
+        note, note_syms = "nothing from τ + 1 at τ = T: from the layer above only", ()
     elif not seqs:
-        note = "many-to-one: nothing from above before τ = T"
-    out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env, note=note))
+        note, note_syms = "many-to-one: nothing from above before τ = T", ()
+    out.eq(Equation(lhs, (add(*syms), add(*nums), result), bindings=env, note=note, note_syms=note_syms))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the output of unit {out.unit(b)} of {where}", value, terms)
 
 
@@ -263,9 +267,10 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     start = before_sym(out, l)
     env[start] = g0
     forms, shown, m = g_forms(stepper, out, add(start, *prods), add(Num(g0), *nums), value, Ref("G", l, (b - 1, a)), env)
+    said, dh_syms = delta_h_said()
     out.eq(Equation(lhs, forms, bindings=env,
                     note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
-                         + ("W's column" if a <= d else "U's column: δʰ = [δ_r, δ_z, r ⊙ δ_n]")))
+                         + ("W's column" if a <= d else "U's column: " + said), note_syms=() if a <= d else dh_syms))
     return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of layer {out.layer(l)} (gru), "
                     + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
                     shown, [x / m for x in terms])

@@ -22,7 +22,7 @@ import numpy as np
 from ...formulas.notation import sup
 from ...formulas.formula import ONE, Arr, Call, Equation, Node, Op, Partial, Ref, Sym, add, mul, sub, substitute
 from . import steps
-from .equations import _below, _from_above, arr, delta, sym
+from .equations import DELTA, _below, _from_above, arr, delta, gate_deltas, gate_letters, sym
 from .lstm import GATES
 
 ELL = Sym("ℓ", latex=r"\ell")
@@ -89,7 +89,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                                     hp: arr(state.o[l][t - 1], "o", l, t - 1, kinds=net.kinds)})
         return (Equation(sym("s", l, t), (form, numbers, arr(state.s[l][t - 1], "s", l, t)),
                          bindings={Wl: Wv, Ul: Uv, hp: state.o[l][t - 1], **env},
-                         note=("h₀ = 0; " if t == 1 else "") + "rows: h for each of the gates i, f, g, ō"),)
+                         note=("h₀ = 0; " if t == 1 else "") + "rows: h for each of the gates " + gate_letters("ifgō")[0],
+                         note_syms=gate_letters("ifgō")[1]),)
     if q == "gates":
         s = state.s[l][t - 1]
         g_forms, g_numbers = [], []
@@ -103,7 +104,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             g_env[sp] = sv
         return (Equation(stacked(l, t), (Op("cat", tuple(g_forms)), Op("cat", tuple(g_numbers)),
                                          Arr(np.asarray(a), Ref("gates", l, (t - 1,)))), bindings=g_env,
-                         note="σ for the gates i, f, ō; tanh for the cell candidate g"),)
+                         note="σ for the gates {}, {}, {}; tanh for the cell candidate {}", note_syms=gate_letters("ifōg")[1]),)
     i, f, g, o = (gate_sym(x, l, t) for x in GATES)
     env = {i: parts["i"], f: parts["f"], g: parts["g"], o: parts["o"]}
     if q == "c":
@@ -158,6 +159,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         return (Equation(dc_sym(l, t), (rhs, filled, Arr(np.asarray(dc_v), Ref("dc", l, (t - 1,)))), bindings=benv, note=note,
                          note_syms=said),)
     if q == "delta":
+        listed, gates = gate_deltas("ifgō")
         dc, dh = dc_sym(l, t), dh_sym(l, t)
         cp = c_sym(l, t - 1)
         d_row = state.delta[l][t - 1]
@@ -184,7 +186,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         return (Equation(delta(l, t), (Op("cat", tuple(rows[g][0] for g in GATES)),
                                        Op("cat", tuple(rows[g][1] for g in GATES)),
                                        arr(d_row, "delta", l, t)), bindings=benv,
-                         note="[δ_i, δ_f, δ_g, δ_ō]: δ of each gate's pre-activation"),)
+                         note=listed + ": {} of each gate's pre-activation", note_syms=(*gates, DELTA)),)
     assert q == "G"
     Gl, dl, hp = Sym("G", l, vector=True), delta(l, t), h_sym(l, t - 1)
     node, filled_in, _, benv = _below(net, state, l, t)
@@ -193,7 +195,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                               node: filled_in, hp: arr(state.o[l][t - 1], "o", l, t - 1, kinds=net.kinds)})
     return (Equation(Gl, (rhs, filled, arr(step.value, "G", l)), "←",
                      {Gl: step.before, dl: state.delta[l][t - 1], hp: state.o[l][t - 1], **benv},
-                     note="rows: the gates i, f, g, ō; columns: bias, W's inputs, then U's h_{τ−1}"),)
+                     note="rows: the gates " + gate_letters("ifgō")[0] + "; columns: bias, W's inputs, then U's h_{τ−1}",
+                     note_syms=gate_letters("ifgō")[1]),)
 
 
 
@@ -214,7 +217,7 @@ def rules(net: Any, l: int) -> list[Equation]:
     many_to_one = not timed_layers(net.kinds)[l]
     return [
         Equation(sym("s", l, t), (add(Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, hp))),),
-                 note=f"h{sup(l)}₀ = c{sup(l)}₀ = 0; rows: the gates i, f, g, ō"),
+                 note=f"h{sup(l)}₀ = c{sup(l)}₀ = 0; rows: the gates " + gate_letters("ifgō")[0], note_syms=gate_letters("ifgō")[1]),
         Equation(stacked(l, t), (Op("cat", tuple(Call("tanh" if x == "g" else "sigmoid", (part_sym("s", x, l, t),))
                                                  for x in GATES)),), note="ō: the output gate, never a layer's o"),
         Equation(ct, (add(mul(f, cp), mul(i, g)),)),

@@ -20,6 +20,7 @@ from ...engine.explain import Cell, Explanation, _Builder, builder, _weights_of_
 from ...formulas.formula import ONE, Call, Equation, Node, Num, Op, Partial, Ref, Sym, add, mul, sub
 from ...formulas.notation import sup
 from . import explain as rnn_explain
+from .equations import DELTA
 from .explain import from_above_terms
 from .lstm import GATE_WORDS, GATES
 from .lstm_equations import ELL, h_sym
@@ -135,10 +136,11 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     d_env = {first: first_v, x: xv, gs["g"]: gate_v["g"], gs["i"]: gate_v["i"], cp_sym: cpb, c_sym: cb}
     out.eq(Equation(lhs, (mul(first, other[0], slope), mul(Num(first_v, first_ref), Num(other[1], means=other[0]),
                                                           Num(slope_v, means=slope)), result), bindings=d_env,
-                    note=("δ of the output gate comes from {}" if gate_d == "o" else "from {}")
+                    note=("{} of the output gate comes from {}" if gate_d == "o" else "from {}")
                     + (": σ′ = σ(1 − σ)" if gate_d != "g" else ": tanh′ = 1 − tanh²"),
-                    note_syms=(Partial(ELL, Sym("h" if gate_d == "o" else "c", vector=True)),)))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: δ of the {GATE_WORDS[gate_d]}'s pre-activation, {where}", value)
+                    note_syms=((DELTA,) if gate_d == "o" else ())
+                    + (Partial(ELL, Sym("h" if gate_d == "o" else "c", vector=True)),)))
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: {out.p(DELTA)} of the {GATE_WORDS[gate_d]}'s pre-activation, {where}", value)
 
 
 def _ref(q: str, l: int, t: int, j: int) -> Ref:

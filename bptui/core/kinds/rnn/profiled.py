@@ -119,15 +119,15 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
             parts = [(E.G(l), term), (E.Gb(l), RE.delta(l, "τ"))] if sep else [(E.G(l), term)]
             for lhs, t in parts:
                 out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←",
-                                    note=note if lhs == E.G(l) else ""))
+                                    note=note if lhs == E.G(l) else "", note_syms=e.note_syms if lhs == E.G(l) else ()))
             continue
         if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
             form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
         elif sep:  # a GRU's [W x + b, U [1, h]] (through a stand-in: W x may be the product itself)
             here = Sym("W x + b")
             form = substitute(substitute(form, {prod: here}), {here: add(Op("@", (E.W(l), x)), E.b(l))})
-        out.append(_without_drop(Equation(e.lhs, (form,), e.rel, note=note), l + 1) if sep else
-                   Equation(e.lhs, (form,), e.rel, note=note))
+        same = Equation(e.lhs, (form,), e.rel, note=note, note_syms=e.note_syms)
+        out.append(_without_drop(same, l + 1) if sep else same)
     return [flip(e) for e in out] if rows else out
 
 
@@ -168,14 +168,16 @@ def _recurrent_s(net: Any, state: Any, l: int, t: int) -> Equation:
     if kind.u_bias:  # a GRU: W's product and U's side by side, U's own bias inside r ⊙ (·)
         form: Node = Op("cat", (add(Op("@", (Wl, x)), bl), Op("@", (Ul, Op("cat1", (prev,))))))
         note = "W's product with b, then U's with its own bias column"
+        said: tuple[Node, ...] = ()
     else:
         form = add(Op("@", (Wl, x)), Op("@", (Ul, prev)), bl)
-        note = "rows: h for each of the gates i, f, g, ō" if kind.gates > 1 else ""
+        note = "rows: h for each of the gates " + RE.gate_letters("ifgō")[0] if kind.gates > 1 else ""
+        said = RE.gate_letters("ifgō")[1] if kind.gates > 1 else ()
     numbers = substitute(form, {Wl: _n(Wv[:, 1:], Wl), Ul: _n(Uv, Ul), bl: _n(Wv[:, 0], bl), x: x_n, prev: prev_n})
     first = (f"{kind.output_name}{sup(l)}₀ = 0" if t == 1 else "")
     return Equation(RE.sym("s", l, t), (form, numbers, RE.arr(state.s[l][t - 1], "s", l, t)),
                     bindings={Wl: Wv[:, 1:], Ul: Uv, bl: Wv[:, 0], x: xv, prev: pv},
-                    note="; ".join(p for p in (first, note) if p))
+                    note="; ".join(p for p in (first, note) if p), note_syms=said)
 
 
 def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equation:
@@ -193,7 +195,7 @@ def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equatio
 
 
 def _gradient(step: Step, l: int, m: int | None, M: Sym, w_term: tuple[Node, Node], b_term: tuple[Node, Node],
-              env: dict, note: str = "") -> tuple[Equation, Equation]:
+              env: dict, note: str = "", note_syms: tuple[Node, ...] = ()) -> tuple[Equation, Equation]:
     """∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ: W's part of the board's G (without
     column 0) and b's (column 0), each term divided by the group's ``m`` in a mean profile (G shown as
     G/m). ``w_term``, ``b_term``: (the term, the term with its numbers)."""
@@ -207,7 +209,7 @@ def _gradient(step: Step, l: int, m: int | None, M: Sym, w_term: tuple[Node, Nod
         numbers = add(_n(before, lhs), Op("/", (filled, Num(float(m), exact=True))) if m else filled)
         bind = {**env, lhs: before, **({M: float(m)} if m else {})}
         out.append(Equation(lhs, (rhs, numbers, Arr(G1[:, cols] / k, Ref("G", l, view=view + per))), "←", bind,
-                            note=note if view == "W" else ""))
+                            note=note if view == "W" else "", note_syms=note_syms if view == "W" else ()))
     return out[0], out[1]
 
 
@@ -231,12 +233,14 @@ def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m:
         hin = Op("cat1", (prev,))
         term: Node = Op("hcat", (Op("outer", (dl, x)), Op("outer", (dh, hin))))
         filled = Op("hcat", (Op("outer", (d_n, x_n)), Op("outer", (_n(dhv, dh), Op("cat1", (prev_n,))))))
-        note = "δʰ = [δ_r, δ_z, r ⊙ δ_n] reaches U's product; W's part beside U's"
+        said, syms = RE.delta_h_said()
+        note = said + " reaches U's product; W's part beside U's"
     else:
+        syms = ()
         term = Op("outer", (dl, Op("cat", (x, prev))))
         filled = Op("outer", (d_n, Op("cat", (x_n, prev_n))))
         note = "W's inputs first, then U's"
-    return _gradient(step, l, m, M, (term, filled), (dl, d_n), env, note)
+    return _gradient(step, l, m, M, (term, filled), (dl, d_n), env, note, syms)
 
 
 def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | None, M: Sym) -> tuple[Equation, ...]:
@@ -263,7 +267,8 @@ def _mean(eqs: tuple[Equation, ...], m: int | None, M: Sym) -> tuple[Equation, .
         out.append(Equation(lhs, (add(head, Op("/", (term, M))),
                                   add(replace(before, values=before.values / m), Op("/", (filled, Num(float(m), exact=True)))),
                                   replace(result, values=result.values / m, ref=replace(result.ref, view="/m"))),
-                            e.rel, {**e.bindings, lhs: np.asarray(e.bindings[lhs]) / m, M: float(m)}, e.note))
+                            e.rel, {**e.bindings, lhs: np.asarray(e.bindings[lhs]) / m, M: float(m)}, e.note,
+                            note_syms=e.note_syms))
     return tuple(out)
 
 
@@ -282,7 +287,7 @@ def _without_drop(eq: Equation, above: int) -> Equation:
         return n
 
     bindings = {k: (np.asarray(v)[:, 1:] if k == Wa else v) for k, v in eq.bindings.items()}
-    return Equation(_rebuild(eq.lhs, bare), tuple(_rebuild(f, bare) for f in eq.forms), eq.rel, bindings, eq.note)
+    return replace(eq, lhs=_rebuild(eq.lhs, bare), forms=tuple(_rebuild(f, bare) for f in eq.forms), bindings=bindings)
 
 
 def flip(eq: Equation) -> Equation:
@@ -305,4 +310,4 @@ def flip(eq: Equation) -> Equation:
         return n
 
     bindings = {k: (np.asarray(v).T if np.ndim(v) == 2 else v) for k, v in eq.bindings.items()}
-    return Equation(eq.lhs, tuple(_rebuild(f, turn) for f in eq.forms), eq.rel, bindings, eq.note)
+    return replace(eq, forms=tuple(_rebuild(f, turn) for f in eq.forms), bindings=bindings)

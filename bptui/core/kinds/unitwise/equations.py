@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...engine.schedule import FORWARD
-from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sum, Sym, Call, add, const, group, mul, sub
+from ...formulas.formula import Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, Call, add, const, group, mul, sub
 from .base import Unitwise, loss_of
 
 
@@ -119,7 +119,7 @@ def handed_down(k: Unitwise, net: Any, state: Any, l: int, g: np.ndarray, P: Any
     result = _arr(g, means=do)
     if source(net, r) != l:  # o⁽ˡ⁾ is F's output: it enters its block's x + F(x) with factor 1
         return Equation(do, (result,), note=f"{named(P, 'o', l)} enters a residual block's output with factor 1: "
-                                             f"handed down by layer {r}'s backward step")
+                                             "handed down by layer {}'s backward step", note_syms=(LayerNo(r),))
     if above.own_steps or above.span:
         return Equation(do, (above.dx_sym(r), result), bindings={above.dx_sym(r): g},
                         note=f"{named(P, 'dx', r)} of layer {r if P is None else P.layer_number(r)}: its input is {named(P, 'o', l)}")
@@ -128,7 +128,7 @@ def handed_down(k: Unitwise, net: Any, state: Any, l: int, g: np.ndarray, P: Any
 
         rhs, numbers, env = sent_down(state, r, P)
         return Equation(do, (rhs, numbers, result), bindings=env)
-    return Equation(do, (result,), note=f"handed down by layer {r}'s backward step")
+    return Equation(do, (result,), note="handed down by layer {}'s backward step", note_syms=(LayerNo(r),))
 
 
 def _x(k: Unitwise, net: Any, state: Any, l: int, sep: bool = False) -> tuple[np.ndarray, Ref | None]:
