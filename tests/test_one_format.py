@@ -143,3 +143,32 @@ def test_a_count_of_one_is_singular_in_the_cli(capsys):
     out = capsys.readouterr().out
     assert "after 1 epoch\n" in out or "after 1 epoch " in out, out
     assert "after 1 epochs" not in out
+
+
+@pytest.mark.parametrize("name", ["gru_parity", "long_memory_lstm", "parity", "xor", "count_tokens", "moons_layernorm"])
+def test_no_equation_writes_the_same_form_twice(name):
+    """``x = A = A``: a form whose numbers are its result's, printed beside it (a gated layer's ∂ℓ/∂h at
+    τ = T, from the layer above only, printed (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [0.299, …] = [0.299, …]); every step of
+    the first two examples, in the lecture's notation and ng's."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load_any
+    from bptui.core.formulas.formula import TextPrinter
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.core.teaching.quiz import equations_of
+    from bptui.examples import resolve
+
+    stepper = Stepper(load_any(resolve(name)))
+    printers = (TextPrinter(4), TextPrinter(4, notation=PROFILES["ng"]))
+    checked = 0
+    seen: set = set()
+    while stepper.position < len(stepper.schedule):
+        seen.add(stepper.schedule.key(stepper.position).example)
+        if len(seen) > 2:
+            break
+        step = stepper.forward()
+        for notation, printer in zip((None, PROFILES["ng"]), printers):
+            for eq in equations_of(stepper, step, notation=notation):
+                forms = [printer.p(f) for f in printer.planned(eq).forms]
+                assert all(a != b for a, b in zip(forms, forms[1:])), (name, printer.equation(eq))
+                checked += 1
+    assert checked >= 40

@@ -108,7 +108,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         said: tuple[Node, ...] = () if t == T else (Sym("z", vector=True, time="τ+1"), Partial(ELL, Sym("h", vector=True, time="τ+1")))
         if above is None:
             note = "many-to-one: nothing comes from above before τ = T; " + note
-        return (Equation(dh, (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,)))),
+        middle: tuple[Node, ...] = (add(*shown),) if len(shown) > 1 else ()  # one term (τ = T): its numbers are the result
+        return (Equation(dh, (add(*terms), *middle, Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,)))),
                          bindings=d_env, note=note, note_syms=said),)
     if q == "delta":
         listed, gates = gate_deltas("rzn")

@@ -138,7 +138,8 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
         if above is None:
             note = "many-to-one: nothing comes from above before τ = T"
         assert terms  # τ < T has the part from τ + 1, τ = T the part from above
-        forms = (add(*terms), add(*shown), Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,))))
+        middle: tuple[Node, ...] = (add(*shown),) if len(shown) > 1 else ()  # one term (τ = T): its numbers are the result
+        forms = (add(*terms), *middle, Arr(np.asarray(dh_v), Ref("dh", l, (t - 1,))))
         return (Equation(dh_sym(l, t), forms, bindings=benv, note=note),)
     dc_v = state.extra["dc", l][t - 1]
     tc = np.tanh(c[t])
