@@ -320,8 +320,11 @@ async def test_a_big_screen_is_filled_by_a_profiles_panels(name, notation):
 
     lecture = BptuiApp(load(NETWORKS / f"{name}.json"))
     async with lecture.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "n", "b")
         await pilot.pause()
         wide = lecture.main.query_one("#layers").has_class("wide")  # xor's side by side, moons' one under the other
+        reach = min((x1 - x0) / p.scrollable_content_region.width  # the share of its width the lecture's numbers take
+                    for p in lecture.main.query(LayerSheet) for _, x0, x1 in [number_extent(p)])
     assert wide == (name == "xor")
     app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation])
     async with app.run_test(size=(200, 50)) as pilot:
@@ -338,8 +341,12 @@ async def test_a_big_screen_is_filled_by_a_profiles_panels(name, notation):
         for panel in panels:
             width, height = panel.scrollable_content_region.size
             assert height >= 30  # the panels fill the screen's height
-            _, x0, x1 = number_extent(panel)
-            assert x1 - x0 >= 0.85 * 0.85 * width or panel.cw == 2 * panel.base_cw, (panel.id, x0, x1, width)
+            x0, x1 = 10**6, -1  # the first and last column the cells' numbers take (not a heading's [1])
+            for y, x, _ in panel.cells:
+                text = panel.render_line(y - panel.scroll_offset.y).text[x:x + panel.cw]
+                if text.strip():
+                    x0, x1 = min(x0, x + len(text) - len(text.lstrip())), max(x1, x + len(text.rstrip()))
+            assert (x1 - x0) / width >= 0.85 * reach or panel.cw == 2 * panel.base_cw, (panel.id, x0, x1, width, reach)
             rows = sorted({y for y, _, _ in panel.cells})  # the lines that hold cells (not a heading's [1])
             assert panel.virtual_size.height <= height, (panel.id, rows)
             assert len({b - a for a, b in zip(rows, rows[1:])}) <= 1, (panel.id, rows)  # evenly spaced
