@@ -304,6 +304,64 @@ async def test_a_big_screen_is_filled_by_the_panels():
             assert layer1.render_line(layer1._row_y(r)).text.split()[0] == f"b={r}"
 
 
+@pytest.mark.parametrize("name, notation", [("xor", "ng"), ("xor", "cs231n"), ("moons", "ng"), ("moons", "cs231n")])
+async def test_a_big_screen_is_filled_by_a_profiles_panels(name, notation):
+    """Issue 24: xor in ng at 200×50 drew its two panels one under the other, their numbers in ~110 of 196
+    columns and 12 of 45 rows. A profile's dense panels stand side by side as the lecture's do, widen their
+    cells by the lecture's rule (up to twice their width: the numbers take most of the panel's width, or the
+    cells are twice as wide as the numbers need) and spread their rows evenly over the panel's height; the
+    cursor and a click still find the cells."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+    from bptui.tui.profile_sheet import ProfileSheet
+
+    from .conftest import NETWORKS
+
+    lecture = BptuiApp(load(NETWORKS / f"{name}.json"))
+    async with lecture.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "n", "b")
+        await pilot.pause()
+        wide = lecture.main.query_one("#layers").has_class("wide")  # xor's side by side, moons' one under the other
+        reach = min((x1 - x0) / p.scrollable_content_region.width  # the share of its width the lecture's numbers take
+                    for p in lecture.main.query(LayerSheet) for _, x0, x1 in [number_extent(p)])
+    assert wide == (name == "xor")
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "n", "b")
+        await pilot.pause()
+        if notation == "ng":  # a row per unit, as the lecture's (cs231n's lines of C units are narrower)
+            assert app.main.query_one("#layers").has_class("wide") == wide
+        if not app.main.query_one("#layers").has_class("wide"):  # each panel as its numbers need
+            assert all(p.cw == p.base_cw for p in app.main.query(ProfileSheet))
+            return
+        panels = [p for p in app.main.query(ProfileSheet) if p.display]
+        assert len(panels) == 2
+        spread = set()
+        for panel in panels:
+            width, height = panel.scrollable_content_region.size
+            assert height >= 30  # the panels fill the screen's height
+            x0, x1 = 10**6, -1  # the first and last column the cells' numbers take (not a heading's [1])
+            for y, x, _ in panel.cells:
+                text = panel.render_line(y - panel.scroll_offset.y).text[x:x + panel.cw]
+                if text.strip():
+                    x0, x1 = min(x0, x + len(text) - len(text.lstrip())), max(x1, x + len(text.rstrip()))
+            assert (x1 - x0) / width >= 0.85 * reach or panel.cw == 2 * panel.base_cw, (panel.id, x0, x1, width, reach)
+            rows = sorted({y for y, _, _ in panel.cells})  # the lines that hold cells (not a heading's [1])
+            assert panel.virtual_size.height <= height, (panel.id, rows)
+            assert len({b - a for a, b in zip(rows, rows[1:])}) <= 1, (panel.id, rows)  # evenly spaced
+            spread |= set(rows)
+        assert max(spread) - min(spread) + 1 >= 0.45 * height, sorted(spread)
+        panel = panels[0]  # a click on a cell's number puts the cursor on that cell
+        for last in (False, True):
+            y, x, key = panel.cells[-1 if last else 0]
+            text = panel.render_line(y - panel.scroll_offset.y).text
+            assert LOOKS_NUMERIC.fullmatch(text[x:x + panel.cw].strip().rstrip("•")), (y, x, text)
+            await pilot.click(panel, offset=(x + panel.cw - 2 + 1 + panel.styles.padding.left, y - panel.scroll_offset.y + 1))
+            await pilot.pause()
+            assert panel.cursor_cell == key
+
+
 @pytest.mark.parametrize("name, notation", [("gru_parity", "ng"), ("gru_parity", "nielsen"), ("parity", None),
                                            ("stacked_parity", None), ("tiny_transformer", None)])
 async def test_a_big_screen_is_filled_by_the_sequence_panels(name, notation):

@@ -70,6 +70,16 @@ def stretched(cw: int, avail: int, lines: Any) -> int:
     return max(cw, min(2 * cw, room))
 
 
+def spread(rows: int, room: int) -> tuple[int, int]:
+    """(lines per row, blank lines above the first) of ``rows`` rows on a tall panel of a big screen, in
+    ``room`` lines: spread evenly over the height, centred (so that a layer's middle row lines up with the
+    one of a layer beside it; every number panel that spreads its rows does so by this one rule)."""
+    if rows <= 0 or room <= 0:
+        return 1, 0
+    pitch = max(1, room // rows)
+    return pitch, max(0, (room - (rows - 1) * pitch - 1) // 2)
+
+
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
     """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
     ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
@@ -186,6 +196,22 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
     def min_width(self) -> int:  # pragma: no cover - per panel
         """The narrowest this panel should be (borders and padding included)."""
         raise NotImplementedError
+
+    stretch = False  # big screens: the cells widen and the rows spread to fill the panel (sheet.arrange_panels)
+
+    def natural_width(self) -> int | None:
+        """The width this panel needs with every column shown, its cells not widened (borders and padding
+        included), or None: a panel that does not stand beside the others on a big screen."""
+        return None
+
+    def set_stretch(self, stretch: bool) -> None:
+        """Fill the panel (a big screen's, ``stretch``) or not: lay the panel out again when that changes."""
+        if self.stretch != stretch:
+            self.stretch = stretch
+            self.restretched()
+
+    def restretched(self) -> None:  # pragma: no cover - per panel that stretches
+        """Lay the panel out again for a new ``stretch``."""
 
     def retitle(self, title: str | None, subtitle: str | None = None) -> None:
         """Set the border's title and subtitle, drawing again only the border's top and bottom lines

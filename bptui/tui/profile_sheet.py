@@ -40,7 +40,7 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import panel_css
+from .panel_base import panel_css, spread, stretched
 from .view import OPT_LABELS, cell_width
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -193,6 +193,10 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._measured: dict[int, tuple[list, list, int]] = {}  # id(chunk) → (chunk, its lines' cells, its width)
         self._fresh: list[int] = []  # the lines measured anew by the last set_chunks
         self._at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
+        self.cw = self.base_cw = cell_width(digits)  # a cell's columns: as its numbers need (base_cw), or widened
+        self._natural = 0  # a line's width with every column shown at base_cw (0: a panel that does not stretch)
+        self._head = 0  # the heading's lines above the rows, which a big screen's tall panel spreads
+        self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -216,6 +220,67 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def min_width(self) -> int:
         return 8 + 3 * cell_width(self.digits) + 4
+
+    def cell_columns(self) -> int:
+        return self.cw
+
+    def natural_width(self) -> int | None:
+        """A row per unit with G beside W (a line of every unit with row vectors), every column shown, the
+        cells as wide as the numbers need (borders and padding included); None for a panel of its own build."""
+        if not self.lines and type(self)._build is ProfileSheet._build:
+            self._build(None)
+        return self._natural + 4 if self._natural else None
+
+    def restretched(self) -> None:
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._build(self._produced)
+        self._strips.clear()
+        self.refresh(layout=True)
+
+    def fit_size(self) -> None:
+        """On a big screen a new size widens the cells and spreads the rows anew."""
+        if self.stretch and self.lines and self.room() != self._stretched_in:
+            self._rebuild()
+            self._avail = self.room().width
+            return
+        super().fit_size()
+
+    def _widths(self, cw: int, names: dict[str, str]) -> dict[str, int]:
+        """Each vector column's width (column vectors): as wide as its heading with the ▶ of a step's product,
+        so that nothing moves."""
+        return {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+
+    def _blocks(self, cw: int, names: dict[str, str], n: int, n_all: int) -> dict[str, int]:
+        """W's and G's blocks' widths with n of their n_all columns shown (column vectors)."""
+        mw = n * cw + (0 if self.profile.separate_bias else 1) + len(_more(n_all - n))
+        return {q: max(mw, len(names[q]) + 2) if "W" in names else -2 for q in ("W", "G")}
+
+    def _full(self, cw: int, names: dict[str, str], n_all: int) -> int:
+        """A line's width with every column shown in cells of ``cw``: a row per unit with G beside W, or
+        with row vectors a line of the layer's units."""
+        p = self.profile
+        if p.vectors == "row":
+            return max(len(n) for n in names.values()) + 8 + self.stepper.state.W[self.l_index].shape[0] * cw
+        sep, weighted = p.separate_bias, "W" in names
+        widths, block = self._widths(cw, names), self._blocks(cw, names, n_all, n_all)
+        vectors = (("b",) if sep and weighted else ()) + ("s", "o", "delta")
+        gradient = (2 + block["G"] + 2 + (widths["Gb"] if sep else 0)) if weighted else 0
+        return 6 + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient
+
+    def _stretched(self, cw: int, names: dict[str, str], n_all: int) -> int:
+        """The cells' width on a big screen, by the lecture's rule (:func:`~.panel_base.stretched`), when
+        every column fits the panel at ``cw`` (else the panel keeps its cells and hides or scrolls)."""
+        avail, full = self.scrollable_content_region.width, self._full(cw, names, n_all)
+        if not avail or full > avail:
+            return cw
+        if self.profile.vectors == "row":
+            cells = self.stepper.state.W[self.l_index].shape[0]
+        else:
+            sep = self.profile.separate_bias
+            cells = 2 * n_all + 3 + (2 if sep else 0) if "W" in names else 3
+        return stretched(cw, avail, [(full - cells * cw, cells)])  # (the rest never grows with cw)
 
     def _title(self) -> str:
         p, l, spec = self.profile, self.l_index, self.stepper.spec
@@ -274,6 +339,12 @@ class ProfileSheet(MeasuredCells, MapSheet):
         cw = max([cw] + [2 + self._widest(a, formats.get(id(a))) for a in (*shown.values(), *vectors.values())
                          if a is not None])
         names = self.names()
+        n_all = shown["W"].shape[1] if "W" in shown else 0
+        self.base_cw, self._natural = cw, self._full(cw, names, n_all)
+        if self.stretch:
+            self._stretched_in = self.room()
+            cw = self._stretched(cw, names, n_all)
+        self.cw = cw
 
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
@@ -369,9 +440,28 @@ class ProfileSheet(MeasuredCells, MapSheet):
             lines += chunk.lines if isinstance(chunk, Deferred) else chunk
             at += hit[1]
             width = max(width, hit[2])
+        if self.stretch and self._head:
+            lines, at, fresh = self._spread(lines, at, fresh)
         self._measured, self._fresh, self._at = measured, fresh, at
         self.lines, self.cells = lines, None
         self.virtual_size = Size(width, len(lines))
+
+    def _spread(self, lines: list, at: list, fresh: list[int]) -> tuple[list, list, list[int]]:
+        """A big screen's tall panel: the lines under the heading spread evenly over its height, centred, by
+        the lecture's rule (:func:`~.panel_base.spread`), blank lines between them (the cells' lines, the
+        cursor's and a click's, are the lines as spread)."""
+        head = self._head
+        pitch, lead = spread(len(lines) - head, self.room().height - head)
+        if pitch == 1 and lead == 0:
+            return lines, at, fresh
+        out, where = lines[:head] + [[] for _ in range(lead)], at[:head] + [[] for _ in range(lead)]
+        for line, cells in zip(lines[head:], at[head:]):
+            if len(out) > head + lead:
+                out += [[] for _ in range(pitch - 1)]
+                where += [[] for _ in range(pitch - 1)]
+            out.append(line)
+            where.append(cells)
+        return out, where, [y if y < head else head + lead + (y - head) * pitch for y in fresh]
 
     def product_cells(self) -> list[tuple[int, int]]:
         """Only the lines measured anew can hold a step's product: a kept line never does (of a deferred
@@ -394,19 +484,12 @@ class ProfileSheet(MeasuredCells, MapSheet):
         sep, weighted = p.separate_bias, "W" in shown
         units = self.stepper.state.W[l].shape[0]
         n_all = shown["W"].shape[1] if weighted else 0
-        # each column as wide as its heading with the ▶ of a step's product, so that nothing moves
-        widths = {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        widths = self._widths(cw, names)
         label = 6
         vectors = (("b",) if sep and weighted else ()) + ("s", "o", "delta")
         bar = 0 if sep else 1  # the │ after the bias column
-
-        def blocks(n: int) -> dict[str, int]:
-            mw = n * cw + bar + len(_more(n_all - n))
-            return {q: max(mw, len(names[q]) + 2) if weighted else -2 for q in ("W", "G")}
-
-        block = blocks(n_all)
-        gradient_width = (2 + block["G"] + 2 + (widths["Gb"] if sep else 0)) if weighted else 0
-        self._full_width = label + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient_width
+        block = self._blocks(cw, names, n_all, n_all)
+        self._full_width = self._full(cw, names, n_all)
         avail = self.scrollable_content_region.width
         stacked, _ = self._arrangement(avail)
         stacked = stacked and weighted
@@ -416,7 +499,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             n = max(min(2, n_all), min(n_all, (avail - fixed - len(_more(n_all))) // cw))
             while n < n_all and fixed + (n + 1) * cw + len(_more(n_all - n - 1)) <= avail:
                 n += 1  # the marker shrinks as columns come back
-            block = blocks(n)
+            block = self._blocks(cw, names, n, n_all)
         mw = n * cw + bar + len(_more(n_all - n))
         own = self.own.columns
         cols = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
@@ -481,7 +564,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
-        self.heading_lines, self.state_headings = [0], []
+        self.heading_lines, self.state_headings, self._head = [0], [], 0 if stacked else 2
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
@@ -542,6 +625,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         top: list[Run] = [(" " * label, "header", None)]
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
                       + [(_more(C_all - C), "header", None)])
+        self._head = 0 if optimizer else 1
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
             if q not in names:
                 continue

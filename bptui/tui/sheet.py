@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, panel_css, stretched, whole_cells, with_offsets
+from .panel_base import NumberSheet, panel_css, spread, stretched, whole_cells, with_offsets
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -42,7 +42,6 @@ class LayerSheet(Fits, NumberSheet):
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
         self._stacked_in = -1  # the width of room in which G last had to go under W (see _layout_columns)
-        self.stretch = False  # wide screens: cells widen to fill the panel (arrange_panels)
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
@@ -157,8 +156,7 @@ class LayerSheet(Fits, NumberSheet):
         self.pitch, self.lead = 1, 0
         room = self.room().height - HEADER_LINES
         if self.stretch and not self.blocks and room > 0:
-            self.pitch = max(1, room // self.rows)
-            self.lead = max(0, (room - (self.rows - 1) * self.pitch - 1) // 2)
+            self.pitch, self.lead = spread(self.rows, room)
         height = (self._row_y(self.rows - 1) + 1
                   + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0]))
         self.virtual_size = Size(self._line_width(n, self.stacked), height)
@@ -188,6 +186,9 @@ class LayerSheet(Fits, NumberSheet):
             self.fit_size()
 
     watch_show_horizontal_scrollbar = watch_show_vertical_scrollbar
+
+    def restretched(self) -> None:
+        self._relayout()
 
     def natural_width(self) -> int:
         """The width this panel needs with G beside W, every column shown and cells as wide as its
@@ -490,15 +491,21 @@ def arrange_panels(layers: Any, width: int) -> None:
     """Big screens and projectors: the layer panels side by side, their cells widened, when every
     panel fits beside the others with G beside W; else one under the other (``layers``: the
     ``#layers`` container, ``width``: the room it has)."""
-    sheets = list(layers.query(LayerSheet))
-    wide = 1 < len(sheets) <= WIDE_LAYERS and sum(sheet.natural_width() for sheet in sheets) <= width
-    if not wide and len(sheets) == 1:
-        wide = width >= 2 * sheets[0].natural_width()  # one layer: widen its cells
+    from .panel_base import NumberSheet
+
+    panels = list(layers.query(NumberSheet))
+    natural = [panel.natural_width() for panel in panels]
+    sheets = [panel for panel, w in zip(panels, natural) if w is not None]  # the lecture's and a profile's dense panels
+    widths = [w for w in natural if w is not None]
+    # a profile's dense panels stand side by side only when no other panel is among them (the lecture's
+    # LayerSheets as they always have)
+    fits = len(widths) == len(natural) or any(isinstance(panel, LayerSheet) for panel in sheets)
+    wide = fits and 1 < len(sheets) <= WIDE_LAYERS and len(widths) * max(widths, default=0) <= width  # (1fr each)
+    if fits and not wide and len(sheets) == 1:
+        wide = width >= 2 * widths[0]  # one layer: widen its cells
     layers.set_class(wide, "wide")
     for sheet in sheets:
-        if sheet.stretch != wide:
-            sheet.stretch = wide
-            sheet._relayout()
+        sheet.set_stretch(wide)
 
 
 class LayerPanels(VerticalScroll, can_focus=False):
