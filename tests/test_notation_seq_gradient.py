@@ -75,3 +75,54 @@ def test_a_recurrent_gradient_step_names_w_and_u_apart_with_each_parts_numbers(n
         if seen >= 6:
             break
     assert seen >= 6
+
+
+@pytest.mark.parametrize("network", RECURRENT)
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_recurrent_layers_rules_write_w_and_u_gradients_apart(name, network):
+    """The network's rules (the help's notation section, an export's) as the steps write them: one line
+    for W's gradient, one for U's (each under the panel's name of its columns), one for b's."""
+    from bptui.core.engine.equations import network_formulas
+
+    P = PROFILES[name]
+    stepper = Stepper(load(NETWORKS / f"{network}.json"), notation=P)
+    kind = stepper.net.kinds[0]
+    lines = [e for e in network_formulas(stepper.net, stepper.spec.optimizer, P) if e.rel == "←"]
+    lhs = [e.lhs for e in lines]
+    (_, Gw), (_, Gu) = kind.gradient_parts(1)
+    assert lhs.count(Gw) == lhs.count(Gu) == lhs.count(Gb(1)) == 1, [TextPrinter(notation=P).equation(e) for e in lines]
+    assert lhs.index(Gw) + 1 == lhs.index(Gu) and lhs.index(Gu) + 1 == lhs.index(Gb(1))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_u_gradient_entry_is_hidden_and_blanked_in_us_own_equation(name):
+    """The quiz and an exercise name a number where the profile shows it (``shown_ref``: G's entry in the
+    weights' part); in the step it stands in U's equation, at U's own index, and is hidden (``?``) and
+    blanked there, nowhere else."""
+    from bptui.core.formulas.formula import Ref, blank, hide
+    from bptui.core.formulas.profiles import shown_ref
+
+    P = PROFILES[name]
+    stepper = Stepper(load(NETWORKS / "parity.json"), notation=P)
+    kind = stepper.net.kinds[0]
+    (_, Gw), (u_first, Gu) = kind.gradient_parts(1)
+    while True:
+        step = stepper.forward()
+        if step.key.phase == "backward" and step.key.quantity == "G" and step.key.layer == 1:
+            break
+    eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P)
+    r, c = 2, u_first + 1  # U's entry (2, 1): row 2, U's second column
+    ref = shown_ref(Ref("G", 1, (r, c)), P, stepper.spec.L)
+    u_at = (1, r) if P.vectors == "row" else (r, 1)
+    text = TextPrinter(4, notation=P)
+    for e in eqs:
+        hidden = hide(e, {ref}, 4)
+        blanked = blank(e, {ref: 7}, {ref}, digits=4)
+        result = hidden.forms[-1]
+        assert isinstance(result, Arr)
+        if e.lhs == Gu:
+            assert result.hidden == u_at and "?" in text.equation(hidden)
+            assert [(i, n) for i, n, _ in blanked.forms[-1].blanks] == [(u_at, 7)]
+        else:
+            assert result.hidden is None and "?" not in text.equation(hidden)
+            assert not blanked.forms[-1].blanks

@@ -114,13 +114,16 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
     for e in lines:
         form = e.forms[0]
         note = noted(e.note.replace("[1, x_τ]", "x_τ") if sep else e.note, P)
-        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part and b's, each term /m
+        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part, U's and b's, each term /m
             assert isinstance(form, Op)
             term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
-            parts = [(E.G(l), term), (E.Gb(l), RE.delta(l, "τ"))] if sep else [(E.G(l), term)]
-            for lhs, t in parts:
-                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←",
-                                    note=note if lhs == E.G(l) else ""))
+            parts = [(E.G(l), term, note)]
+            if sep:  # as the steps write them (_recurrent_G): the kind's gradient_parts apart
+                (_, Gw), (_, Gu) = net.kinds[l - 1].gradient_parts(l)
+                w_term, u_term = _apart(term)
+                parts = [(Gw, w_term, "summed over τ"), (Gu, u_term, ""), (E.Gb(l), RE.delta(l, "τ"), "")]
+            for lhs, t, said in parts:
+                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←", note=said))
             continue
         if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
             form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
@@ -130,6 +133,17 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
         out.append(_without_drop(Equation(e.lhs, (form,), e.rel, note=note), l + 1) if sep else
                    Equation(e.lhs, (form,), e.rel, note=note))
     return [flip(e) for e in out] if rows else out
+
+
+def _apart(term: Node) -> tuple[Node, Node]:
+    """A rule's G term of [W │ U] without the bias column as W's term and U's: δ [x, o_{τ−1}]ᵀ as δ xᵀ and
+    δ o_{τ−1}ᵀ; a GRU's [δ xᵀ │ δʰ [1, h_{τ−1}]ᵀ] as its two blocks."""
+    if isinstance(term, Op) and term.op == "outer" and isinstance(term.args[1], Op) and term.args[1].op == "cat" \
+            and len(term.args[1].args) == 2:
+        d, (w_in, u_in) = term.args[0], term.args[1].args
+        return Op("outer", (d, w_in)), Op("outer", (d, u_in))
+    assert isinstance(term, Op) and term.op == "hcat" and len(term.args) == 2, term
+    return term.args[0], term.args[1]
 
 
 # -- the parts ---------------------------------------------------------------------------------------------
