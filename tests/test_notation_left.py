@@ -51,21 +51,28 @@ def test_an_lstm_page_in_goodfellow_compiles(tmp_path, capsys):
 
 # -- brackets: every pair needed, none too many --------------------------------------------------------------
 def test_cs231n_writes_a_recurrent_weight_gradient_with_one_pair_of_brackets():
-    """dW = xᵀ dscores per example: the GRU's concatenated input transposed needs no brackets of its own."""
-    stepper = Stepper(load_any(resolve("parity")), notation=PROFILES["cs231n"])
+    """dW = xᵀ dscores and dU = prev_hᵀ dscores per example, apart: one pair of brackets each; a GRU's
+    concatenated [1, h] transposed needs none of its own."""
+    def first(network: str) -> tuple[list[str], list]:
+        stepper = Stepper(load_any(resolve(network)), notation=PROFILES["cs231n"])
+        while True:
+            step = stepper.forward()
+            eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=PROFILES["cs231n"])
+            if any(text.p(e.lhs) == "dU¹" for e in eqs):
+                return [text.equation(e) for e in eqs], eqs
+
     text = TextPrinter(4, notation=PROFILES["cs231n"])
     latex = LatexPrinter(4, notation=PROFILES["cs231n"])
-    while True:
-        step = stepper.forward()
-        eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=PROFILES["cs231n"])
-        lines = [text.equation(e) for e in eqs if text.p(e.lhs) == "dW¹"]
-        if lines:
-            break
-    assert lines[0].startswith("dW¹ ← dW¹ + ([h⁰₂, h¹₁]ᵀ dscores¹₂)/|B| = ")
-    assert " + ([0, −0.67978, −0.041873, −0.13786, 0.37345]ᵀ [0.0239243, −0.0237052, 0.219954, −0.191235])/28 = " \
-        in lines[0]
-    rows = [r for e in eqs if text.p(e.lhs) == "dW¹" for r in latex.rows(e)]
-    assert r"\begin{bmatrix} h^{0}_{2} \\ h^{1}_{1} \end{bmatrix}^T \mathit{dscores}^{1}_{2}" in rows[0][2]
+    lines, _ = first("parity")
+    assert lines[0].startswith("dW¹ ← dW¹ + (h⁰₂ᵀ dscores¹₂)/|B| = ")
+    assert " + ([0]ᵀ [0.02392, −0.02371, 0.22, −0.1912])/28 = " in lines[0]
+    assert lines[1].startswith("dU¹ ← dU¹ + (h¹₁ᵀ dscores¹₂)/|B| = ")
+    assert " + ([−0.67978, −0.041873, −0.13786, 0.37345]ᵀ [0.0239243, −0.0237052, 0.219954, −0.191235])/28 = " \
+        in lines[1]
+    lines, eqs = first("gru_parity")
+    assert lines[1].startswith("dU¹ ← dU¹ + ([1, h¹₁]ᵀ "), lines[1]
+    rows = [r for e in eqs if text.p(e.lhs) == "dU¹" for r in latex.rows(e)]
+    assert r"\frac{\begin{bmatrix} 1 \\ h^{1}_{1} \end{bmatrix}^T " in rows[0][2]
 
 
 def _tree(rng, depth: int, leaves: list[str], transposed: bool = True):

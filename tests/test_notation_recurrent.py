@@ -133,8 +133,11 @@ def test_parity_in_each_profile_writes_its_equations():
     assert cs231n[0].startswith("scores¹₁ = h⁰₁ W¹ + h¹₀ U¹ + b¹ = ")
     assert nielsen[4].startswith("z³ = w³ a²₂ + b³ = ") and "(many-to-one: from a² at T = 2)" in nielsen[4]
     assert nielsen[9].startswith("δ²₂ = w³ᵀ δ³ ⊙ (1 − a²₂⊙a²₂) = ")  # W⁽ˡ⁺¹⁾ without its column 0: no [1:]
-    assert nielsen[10].startswith("∂C/∂w² ← ∂C/∂w² + (δ²₂ [a¹₂, a²₁]ᵀ)/|B| = ") and ";   ∂C/∂b² ← ∂C/∂b² + δ²₂/|B| = " in nielsen[10]
-    assert cs231n[10].startswith("dW¹ ← dW¹ + ([h⁰₂, h¹₁]ᵀ dscores¹₂)/|B| = ")
+    # W's gradient, U's and b's apart (the panel's names of G's columns)
+    assert nielsen[10].startswith("∂C/∂w² ← ∂C/∂w² + (δ²₂ a¹₂ᵀ)/|B| = ") and \
+        ";   ∂C/∂U² ← ∂C/∂U² + (δ²₂ a²₁ᵀ)/|B| = " in nielsen[10] and ";   ∂C/∂b² ← ∂C/∂b² + δ²₂/|B| = " in nielsen[10]
+    assert cs231n[10].startswith("dW¹ ← dW¹ + (h⁰₂ᵀ dscores¹₂)/|B| = ") and \
+        ";   dU¹ ← dU¹ + (h¹₁ᵀ dscores¹₂)/|B| = " in cs231n[10]
     assert ng[11].startswith("dz^[1]₁ = U^[1]ᵀ dz^[1]₂ ⊙ (1 − a^[1]₁⊙a^[1]₁) = ")
 
 
@@ -153,7 +156,8 @@ def test_a_courses_own_profile_file_writes_a_recurrent_network(tmp_path):
     base = [json.loads(line) for line in lecture.splitlines()]
     assert [r["value"] for r in rows] == [r["value"] for r in base] and rows[0]["notation"] == "my_course"
     assert rows[0]["equation"].startswith("v¹₁ = [W¹ h⁰₁ + b¹, U¹ [1, h¹₀]] = ")
-    assert any(r["equation"].startswith("∇_W¹ J ← ∇_W¹ J + [g¹") for r in rows)
+    assert any(r["equation"].startswith("∇_W¹ J ← ∇_W¹ J + g¹") and ";   ∇_U¹ J ← ∇_U¹ J + " in r["equation"]
+               for r in rows)  # W's gradient and U's apart
     code, out, err = _run("trace", path, "--notation", str(tmp_path / "my_course.json"))
     assert code == 0 and "Notation: my_course" in out, err
 

@@ -41,7 +41,7 @@ import numpy as np
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
 from .notation import minus_signs, num
-from .profiles import HOLE, Profile, Symbol
+from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
 # -- nodes ------------------------------------------------------------------------------------------
 
@@ -1234,6 +1234,10 @@ def hide(eq: Equation, refs: Iterable[Ref], digits: int = 4) -> Equation:
                 if (r.index is not None and len(r.index) > len(own) and r.index[:len(own)] == own
                         and replace(r, index=None) == replace(node.ref, index=None)):
                     return replace(node, hidden=r.index[len(own):])
+                if node.ref.index is None and r.index is not None and whole_view(node.ref) == replace(r, index=None):
+                    at = moved(r, node.ref.view)  # a block of W's columns (a recurrent layer's U apart)
+                    if at is not None:
+                        return replace(node, hidden=at)
             if node.ref in wanted:
                 return Hidden(node.ref)
         return node
@@ -1267,6 +1271,7 @@ def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
                 if node.ref is not None:
                     for index in np.ndindex(*node.values.shape):
                         r = node.ref.at(*index)
+                        r = r if r in labels else whole_view(r)  # a block of W's columns: as W names it
                         if r in labels:
                             found.append((index, labels[r], result and r in fresh))
                 elif node.means is not None and node.means in others:

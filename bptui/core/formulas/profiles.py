@@ -189,7 +189,62 @@ class View:
     shown: Callable[[tuple[int, ...]], tuple[int, ...] | None]  # and back; None: the part leaves it out
 
 
-VIEWS: dict[str, View] = {
+class _Views(dict):
+    """:data:`VIEWS`, which also holds every block of columns of the weights' part (:func:`columns`)."""
+
+    def __missing__(self, name: str) -> View:
+        m = _COLUMNS.fullmatch(name)
+        if m is None:
+            raise KeyError(name)
+        view = _column_view(int(m[2]), int(m[3]) if m[3] else None, m[1] == "W.T")
+        self[name] = view
+        return view
+
+
+_COLUMNS = re.compile(r"(W|W\.T)\[(\d+):(\d*)\]")
+
+
+def columns(first: int, end: int | None = None, rows: bool = False) -> str:
+    """The view of the lecture's columns first … end − 1 (None: to the last) of a matrix with the bias in
+    column 0, ``first`` ≥ 1 (a part of the weights' part "W", e.g. a recurrent layer's W or U apart
+    from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T")."""
+    assert first >= 1
+    return f"{'W.T' if rows else 'W'}[{first}:{'' if end is None else end}]"
+
+
+def whole_view(ref: Any) -> Any:
+    """A Ref into a block of columns (:func:`columns`) as the Ref of the same number in the weights'
+    whole part ("W" or "W.T", as :func:`shown_ref` names it); any other Ref itself."""
+    from dataclasses import replace
+
+    part, slash, per = ref.view.partition("/")
+    m = _COLUMNS.fullmatch(part)
+    if m is None:
+        return ref
+    index = None if ref.index is None else VIEWS[m[1]].shown(VIEWS[part].lecture(ref.index))
+    return replace(ref, view=m[1] + slash + per, index=index)
+
+
+def moved(ref: Any, view: str) -> tuple[int, ...] | None:
+    """The index in ``view`` of the entry that ``ref`` (an entry in another view of the same array) names;
+    None where ``view`` leaves it out."""
+    return VIEWS[view.partition("/")[0]].shown(VIEWS[ref.view.partition("/")[0]].lecture(ref.index))
+
+
+def _column_view(first: int, end: int | None, rows: bool) -> View:
+    def stop(n: int) -> int:
+        return n if end is None else end
+
+    if rows:
+        return View(lambda a: a[:, first:stop(a.shape[-1])].T, lambda s: (stop(s[-1]) - first, s[0]),
+                    lambda i: (i[1], i[0] + first),
+                    lambda i: (i[1] - first, i[0]) if i[1] >= first and (end is None or i[1] < end) else None)
+    return View(lambda a: a[:, first:stop(a.shape[-1])], lambda s: (s[0], stop(s[-1]) - first),
+                lambda i: (i[0], i[1] + first),
+                lambda i: (i[0], i[1] - first) if i[1] >= first and (end is None or i[1] < end) else None)
+
+
+VIEWS: dict[str, View] = _Views({
     "": View(lambda a: a, lambda s: s, lambda i: i, lambda i: i),
     "W": View(lambda a: a[:, 1:], lambda s: (s[0], s[-1] - 1), lambda i: (i[0], i[1] + 1),  # without column 0
               lambda i: (i[0], i[1] - 1) if i[1] > 0 else None),
@@ -200,7 +255,7 @@ VIEWS: dict[str, View] = {
     "x": View(lambda a: a[..., 1:], lambda s: s[:-1] + (s[-1] - 1,), lambda i: i[:-1] + (i[-1] + 1,),
               lambda i: i[:-1] + (i[-1] - 1,) if i[-1] > 0 else None),  # without the 1 on top (of each row τ)
     ".T": View(lambda a: a.T, lambda s: s[::-1], lambda i: i[::-1], lambda i: i[::-1]),
-}
+})
 
 # The parts a profile shows each dense quantity as, by its bias and its vectors, the weights' part first
 # (a quantity not named: the lecture's array as it is), and what a mean profile's gradient is divided by.

@@ -34,6 +34,7 @@ from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild
 from . import equations as RE
 from .lstm_equations import h_sym
 from ...formulas.notation import sup
+from ...formulas.profiles import columns
 
 
 def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
@@ -113,13 +114,16 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
     for e in lines:
         form = e.forms[0]
         note = noted(e.note.replace("[1, x_τ]", "x_τ") if sep else e.note, P)
-        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part and b's, each term /m
+        if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part, U's and b's, each term /m
             assert isinstance(form, Op)
             term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
-            parts = [(E.G(l), term), (E.Gb(l), RE.delta(l, "τ"))] if sep else [(E.G(l), term)]
-            for lhs, t in parts:
-                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←",
-                                    note=note if lhs == E.G(l) else "", note_syms=e.note_syms if lhs == E.G(l) else ()))
+            parts = [(E.G(l), term, note, e.note_syms)]
+            if sep:  # as the steps write them (_recurrent_G): the kind's gradient_parts apart
+                (_, Gw), (_, Gu) = net.kinds[l - 1].gradient_parts(l)
+                w_term, u_term = _apart(term)
+                parts = [(Gw, w_term, "summed over τ", ()), (Gu, u_term, "", ()), (E.Gb(l), RE.delta(l, "τ"), "", ())]
+            for lhs, t, said, syms in parts:
+                out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←", note=said, note_syms=syms))
             continue
         if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
             form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
@@ -129,6 +133,17 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
         same = Equation(e.lhs, (form,), e.rel, note=note, note_syms=e.note_syms)
         out.append(_without_drop(same, l + 1) if sep else same)
     return [flip(e) for e in out] if rows else out
+
+
+def _apart(term: Node) -> tuple[Node, Node]:
+    """A rule's G term of [W │ U] without the bias column as W's term and U's: δ [x, o_{τ−1}]ᵀ as δ xᵀ and
+    δ o_{τ−1}ᵀ; a GRU's [δ xᵀ │ δʰ [1, h_{τ−1}]ᵀ] as its two blocks."""
+    if isinstance(term, Op) and term.op == "outer" and isinstance(term.args[1], Op) and term.args[1].op == "cat" \
+            and len(term.args[1].args) == 2:
+        d, (w_in, u_in) = term.args[0], term.args[1].args
+        return Op("outer", (d, w_in)), Op("outer", (d, u_in))
+    assert isinstance(term, Op) and term.op == "hcat" and len(term.args) == 2, term
+    return term.args[0], term.args[1]
 
 
 # -- the parts ---------------------------------------------------------------------------------------------
@@ -194,29 +209,35 @@ def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equatio
                     bindings={Wl: W[:, 1:], bl: W[:, 0], x: xv}, note=note)
 
 
-def _gradient(step: Step, l: int, m: int | None, M: Sym, w_term: tuple[Node, Node], b_term: tuple[Node, Node],
-              env: dict, note: str = "", note_syms: tuple[Node, ...] = ()) -> tuple[Equation, Equation]:
-    """∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ: W's part of the board's G (without
-    column 0) and b's (column 0), each term divided by the group's ``m`` in a mean profile (G shown as
-    G/m). ``w_term``, ``b_term``: (the term, the term with its numbers)."""
+def _gradient(step: Step, l: int, m: int | None, M: Sym,
+              w_parts: list[tuple[Node, int, int | None, Node, Node, str, tuple[Node, ...]]],
+              b_term: tuple[Node, Node], env: dict) -> tuple[Equation, ...]:
+    """Each of the weights' parts and b's, as ∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ:
+    ``w_parts``' columns of the board's G (each (its symbol, its first column ≥ 1, its end or None, the
+    term, the term with its numbers, its note and the note's symbols): W without column 0 whole, or a
+    recurrent layer's W and U apart) and b's (column 0), each term divided by the group's ``m`` in a
+    mean profile (G shown as G/m). ``b_term``: (the term, the term with its numbers)."""
     G0, G1 = np.asarray(step.before, dtype=float), np.asarray(step.value, dtype=float)
     k = m or 1
     per = "/m" if m else ""
+    parts: list[tuple[Any, Node, tuple[Node, Node], str, str, tuple[Node, ...]]] = [
+        (slice(first, end), lhs, (term, filled), "W" if (first, end) == (1, None) else columns(first, end), note, syms)
+        for lhs, first, end, term, filled, note, syms in w_parts]
     out = []
-    for cols, lhs, (term, filled), view in ((slice(1, None), E.G(l), w_term, "W"), (0, E.Gb(l), b_term, "b")):
+    for cols, lhs, (term, filled), view, note, syms in parts + [(0, E.Gb(l), b_term, "b", "", ())]:
         before = G0[:, cols] / k
         rhs = add(lhs, Op("/", (term, M)) if m else term)
         numbers = add(_n(before, lhs), Op("/", (filled, Num(float(m), exact=True))) if m else filled)
         bind = {**env, lhs: before, **({M: float(m)} if m else {})}
         out.append(Equation(lhs, (rhs, numbers, Arr(G1[:, cols] / k, Ref("G", l, view=view + per))), "←", bind,
-                            note=note if view == "W" else "", note_syms=note_syms if view == "W" else ()))
-    return out[0], out[1]
+                            note=note, note_syms=syms))
+    return tuple(out)
 
 
 def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m: int | None, M: Sym
                  ) -> tuple[Equation, ...]:
-    """G of a recurrent layer at τ as W's part and b's: δ_τ [o⁽ˡ⁻¹⁾_τ, o⁽ˡ⁾_{τ−1}]ᵀ and δ_τ (a GRU: δ_τ
-    o⁽ˡ⁻¹⁾_τᵀ beside U's δʰ_τ [1, h_{τ−1}]ᵀ)."""
+    """G of a recurrent layer at τ as its parts (the kind's ``gradient_parts``: W's, then U's) and b's:
+    δ_τ o⁽ˡ⁻¹⁾_τᵀ, δ_τ o⁽ˡ⁾_{τ−1}ᵀ and δ_τ (a GRU's U: δʰ_τ [1, h_{τ−1}]ᵀ, U's own bias column first)."""
     kind = net.kinds[l - 1]
     x, x_n, xv = _input(net, state, l, t)
     prev, prev_n, pv = _previous(net, state, kind, l, t)
@@ -230,17 +251,16 @@ def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m:
         dh = delta_h(l, t)
         dhv = kind.delta_h(state, l, t)
         env[dh] = dhv
-        hin = Op("cat1", (prev,))
-        term: Node = Op("hcat", (Op("outer", (dl, x)), Op("outer", (dh, hin))))
-        filled = Op("hcat", (Op("outer", (d_n, x_n)), Op("outer", (_n(dhv, dh), Op("cat1", (prev_n,))))))
+        u_term: tuple[Node, Node] = (Op("outer", (dh, Op("cat1", (prev,)))),
+                                     Op("outer", (_n(dhv, dh), Op("cat1", (prev_n,)))))
         said, syms = RE.delta_h_said()
-        note = said + " reaches U's product; W's part beside U's"
+        u_note: tuple[str, tuple[Node, ...]] = (said + " reaches U's product", syms)
     else:
-        syms = ()
-        term = Op("outer", (dl, Op("cat", (x, prev))))
-        filled = Op("outer", (d_n, Op("cat", (x_n, prev_n))))
-        note = "W's inputs first, then U's"
-    return _gradient(step, l, m, M, (term, filled), (dl, d_n), env, note, syms)
+        u_term, u_note = (Op("outer", (dl, prev)), Op("outer", (d_n, prev_n))), ("", ())
+    (_, Gw), (u_first, Gu) = kind.gradient_parts(l)
+    w_parts = [(Gw, 1, u_first, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ()),
+               (Gu, u_first, None, *u_term, *u_note)]
+    return _gradient(step, l, m, M, w_parts, (dl, d_n), env)
 
 
 def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | None, M: Sym) -> tuple[Equation, ...]:
@@ -249,7 +269,8 @@ def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | N
     dl = RE.delta(l, t)
     dv = np.asarray(state.delta[l] if t is None else state.delta[l][t - 1], dtype=float)
     d_n = RE.arr(dv, "delta", l, t)
-    return _gradient(step, l, m, M, (Op("outer", (dl, x)), Op("outer", (d_n, x_n))), (dl, d_n), {dl: dv, x: xv})
+    return _gradient(step, l, m, M, [(E.G(l), 1, None, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ())], (dl, d_n),
+                     {dl: dv, x: xv})
 
 
 def _mean(eqs: tuple[Equation, ...], m: int | None, M: Sym) -> tuple[Equation, ...]:
