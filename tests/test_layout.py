@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import asynccontextmanager
 
 import numpy as np
 import pytest
@@ -21,6 +22,26 @@ from bptui.tui.sheet import LayerSheet, whole_cells
 from bptui.tui.view import cell, cell_width, number_format
 
 from .tui_helpers import app_for
+
+
+@asynccontextmanager
+async def _stepped(name: str, notation: str | None, size: tuple[int, int], steps: int, kind: type):
+    """A bundled network in the app at ``size`` (in profile ``notation``), ``steps`` steps on: its
+    panels of ``kind`` on screen."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(steps):
+            app.main.action_next()
+        await pilot.pause()
+        panels = [p for p in app.main.query(kind) if p.display and p.size.width]
+        assert panels
+        yield panels
 
 LOOKS_NUMERIC = re.compile(r"[−+-]?(\d[\d.]*(e[−+-]?\d*)?|∞|nan)…?|…")  # a number, whole or cut, or …
 SEPARATORS = re.compile(r"[\s│\[\]•›▶]+")
@@ -242,20 +263,9 @@ async def test_no_column_is_hidden_while_blank_columns_remain(name, notation, si
     padding). In every panel of every bundled network (and a few in a profile), at 80×24, 120×40 and
     200×50, a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its right
     than a cell takes."""
-    from bptui.core.formats.spec import load
-    from bptui.core.formulas.profiles import PROFILES
-    from bptui.tui.app import BptuiApp
     from bptui.tui.panel_base import NumberSheet
 
-    from .conftest import NETWORKS
-
-    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
-    async with app.run_test(size=size) as pilot:
-        for _ in range(3):
-            app.main.action_next()
-        await pilot.pause()
-        panels = [p for p in app.main.query(NumberSheet) if p.display and p.size.width]
-        assert panels
+    async with _stepped(name, notation, size, 3, NumberSheet) as panels:
         for panel in panels:
             text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
             if re.search(r"\+\d+…", text):
@@ -371,20 +381,9 @@ async def test_a_big_screen_is_filled_by_the_sequence_panels(name, notation):
     85% of its width, or its cells are twice as wide as its numbers need, or its lines are wider than
     its room (it scrolls, every column used), or another panel's are (all have cells of one width, so
     that a τ's column stands at one place in each)."""
-    from bptui.core.formats.spec import load
-    from bptui.core.formulas.profiles import PROFILES
-    from bptui.tui.app import BptuiApp
     from bptui.tui.seq_sheet import SeqSheet
 
-    from .conftest import NETWORKS
-
-    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
-    async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(40):
-            app.main.action_next()
-        await pilot.pause()
-        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width]
-        assert panels
+    async with _stepped(name, notation, (200, 50), 40, SeqSheet) as panels:
         for panel in panels:
             width = panel.scrollable_content_region.width
             x0, x1 = 10**6, 0  # the first and last column a number takes, on any line
