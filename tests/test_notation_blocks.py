@@ -289,7 +289,9 @@ def test_an_exercise_and_its_key_in_a_profile(tmp_path, network, name):
     for b in keys[name]["blanks"]:
         if b["formula"] is not None:
             assert close(evaluate_formula(b["formula"], values), b["value"])
-    assert keys[name]["options"]["notation"] == name and re.search(r"\\; ", (tmp_path / name / "key.md").read_text())
+    # a shipped profile by its name, a course's by its file (the grader replays the exercise in it)
+    assert keys[name]["options"]["notation"] == (name if name in PROFILES else str((tmp_path / f"{name}.json").resolve()))
+    assert re.search(r"\\; ", (tmp_path / name / "key.md").read_text())
 
 
 @pytest.mark.parametrize("network", ["moons_layernorm", "tiny_transformer", "count_tokens"])

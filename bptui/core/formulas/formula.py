@@ -1349,8 +1349,9 @@ def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
     """Whether ``s`` (its lecture letter ``base``, its subscripts ``sub``) names one entry of a weight matrix by
     (unit, input), the last two subscripts: a weight w_b,a, U's u_b,c, their gradients G_b,a, a weight's g and
     optimizer state; after a gate's or a matrix's name (w⁽ˡ⁾_{z,b,a}, w_Q,b,a, G_Q,b,a). Not a kernel's
-    w_k,c,u,v, a layer norm's G_γ,b, attention's own v_τ,b or anything at a time step."""
-    if s.time is not None or s.own == "attention" or base not in ("w", "u", "G") and base not in WEIGHT_OWN:
+    w_k,c,u,v, a layer norm's G_γ,b, anything at a time step, or a symbol whose first subscripts count
+    something other than units (``counts``: τ or a head, as a kind's own v_τ,b)."""
+    if s.time is not None or s.counts or base not in ("w", "u", "G") and base not in WEIGHT_OWN:
         return False
     if len(sub) == 2:
         return not (isinstance(sub[0], str) and sub[0] in OWN_PARAMETERS and sub[0] not in "QKVO")
