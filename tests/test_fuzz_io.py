@@ -683,7 +683,11 @@ def test_interrupted_export(tmp_path: Path, case: SignalCase) -> None:
         proc.stderr.close()
     TIMES.setdefault("signals", []).append((_children_cpu() - cpu, case.name))
     _no_traceback(err)
-    assert code == (130 if signum == signal.SIGINT else -signum), (code, err)
+    # Ctrl+C: status 130 from cli.main; or, should the KeyboardInterrupt come where main's handler does
+    # not reach, Python's own death by SIGINT (-2), which a shell reports as 130 too (seen once in a full
+    # run on the quiet machine; not reproduced in 80 runs alone or beside stress)
+    assert code == (130 if signum == signal.SIGINT else -signum) or (signum == signal.SIGINT and code == -signum), \
+        (code, err)
     if signum == signal.SIGKILL:  # nothing can catch it: the temporary file stays, and the old output whole
         assert _temporaries(tmp_path) == tmp
         assert {n: v for n, v in snapshot(tmp_path).items() if n not in tmp} == before
