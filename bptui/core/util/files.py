@@ -400,11 +400,11 @@ def atomic_writer(path: str | Path, encoding: str = "utf-8", force: bool = False
     remove_stale_temporaries(target.parent)
     tmp = str(target.parent / _tmp_name(target, os.getpid()))
     with removed_on_signals(tmp):
-        try:
-            fd = _create(tmp)
-        except OSError as err:
-            raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
-        try:
+        try:  # the file is made inside it: a Ctrl+C just after it is made removes it too
+            try:
+                fd = _create(tmp)
+            except OSError as err:
+                raise SpecError(f"cannot write: {_reason(err)}", source=source) from None
             try:
                 with _stream(fd, encoding) as fh:
                     yield fh
