@@ -149,14 +149,14 @@ def test_a_residual_block_is_written_as_each_profile_groups_it():
 
 
 def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_path):
-    """count_tokens in cs231n and ng: q, k, v, e stay, with a separate b each (q = X W_Qᵀ + b_Qᵀ, the
-    gradients of W_Q and b_Q apart); a dense layer at τ reads x_τ W + b (rows); a mean profile's attention
+    """count_tokens in cs231n and ng: q, k, v, e stay, with a separate b each (q = X W_Q + b_Q in cs231n's rows,
+    the gradients of W_Q and b_Q apart); a dense layer at τ reads x_τ W + b (rows); a mean profile's attention
     gradients are G/|B| (Adam); attention's weights a and heads' output z give way to ng's a and z (A and c)."""
     network = small("count_tokens", tmp_path, 2)
     text = _trace_text(network, "cs231n")
-    assert "q¹ = X¹ W_Q¹ᵀ + b_Q¹ᵀ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
+    assert "q¹ = X¹ W_Q¹ + b_Q¹ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
     grads = [line for line in text.splitlines() if "dW_Q¹ ← dW_Q¹ + " in line]
-    assert grads and "(∂L/∂q¹ᵀ X¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (∂L/∂q¹ᵀ 1)/|B| = " in grads[0]
+    assert grads and "(X¹ᵀ ∂L/∂q¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B| = " in grads[0]
     assert "db_K¹ ← db_K¹ + 0 = " in text  # b_K's gradient is exactly 0
     from bptui.core.engine.equations import network_formulas
     from bptui.core.formulas.formula import TextPrinter
@@ -370,3 +370,70 @@ def test_attention_G_is_worked_as_G_over_m_in_a_mean_profile(name, tmp_path):
                                                             for r in row))
                 worked += len(eq.forms) > 1 and ")/3" in e.text()
     assert worked > 100
+
+
+# -- attention's matrices as each profile's panel shows them (cs231n's rows: q = X W_Q + b_Q) ----------------
+def _attention_bound(stepper, step, P) -> int:
+    """Every weight matrix, bias and gradient an attention step's equations bind (W_Q, b_Q, G_Q, G_b,Q, …)
+    is the one the profile's panel shows under that name: the stored block through the profile's one
+    mapping (``Profile.weights_shown``: cs231n's D × C, its W without column 0 transposed; ``bias_shown``),
+    a gradient as G/m in a mean profile. Returns how many were checked."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import Sym
+    from bptui.core.kinds.attention.layer import WEIGHTS, Attention
+
+    l = step.key.layer
+    kind = stepper.net.kinds[l - 1] if l else None
+    if not isinstance(kind, Attention):
+        return 0
+    m = group_size(stepper.net, step.key) if P.mean else 1
+    checked = 0
+    for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+        for sym, value in eq.bindings.items():
+            if not (isinstance(sym, Sym) and sym.base in ("W", "b", "G", "Gb") and sym.sub and sym.sub[0] in WEIGHTS):
+                continue
+            board = stepper.state.W[l] if sym.base in ("W", "b") else step.before
+            part = kind.part(board, sym.sub[0])
+            want = (P.weights_shown(part) if sym.base in ("W", "G") else P.bias_shown(part)) / (m if sym.base[0] == "G" else 1)
+            assert value.shape == want.shape and value == pytest.approx(want, rel=1e-12, abs=1e-300), \
+                (P.name, step.key, sym, value.shape, want.shape)
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("name", [n for n in OTHERS if ALL[n].separate_bias])
+def test_attentions_matrices_are_bound_as_the_profiles_panel_shows_them(name, tmp_path):
+    """count_tokens and tiny_transformer's first examples in every separate-bias profile: each matrix an
+    attention step writes is the panel's (cs231n's W_Q D × dk, W_O dk × D), and every step's arithmetic
+    holds on the numbers shown (text and LaTeX)."""
+    checked = 0
+    for network in ("count_tokens", "tiny_transformer"):
+        stepper = Stepper(load_any(small(network, tmp_path, 2)), notation=ALL[name])
+        for _ in range(len(stepper.schedule)):
+            step = stepper.forward()
+            checked += _attention_bound(stepper, step, ALL[name])
+            check_profile_step(stepper, step, 4, name)
+    assert checked > 50
+
+
+def test_cs231n_writes_attention_in_its_row_orientation(tmp_path):
+    """cs231n's x is a row, W_Q is shown D × dk: q = X W_Q + b_Q, h_τ = z_τ W_O + b_O, ∂L/∂z = ∂L/∂h W_Oᵀ,
+    ∂L/∂x = ∂L/∂q W_Qᵀ + …, dW_Q ← dW_Q + (Xᵀ ∂L/∂q)/|B| and db_Q ← db_Q + (1ᵀ ∂L/∂q)/|B| (as its dense layers'
+    dW = xᵀ dscores); the stored gradient transposed, its columns the four matrices'; the rules say the same."""
+    from bptui.core.engine.equations import network_formulas
+    from bptui.core.formulas.formula import TextPrinter
+
+    network = small("count_tokens", tmp_path, 2)
+    text = _trace_text(network, "cs231n")
+    assert "q¹ = X¹ W_Q¹ + b_Q¹ = " in text and "(row τ: q_τ = x_τ W_Q + b_Q)" in text
+    assert "h¹₁ = z¹₁ W_O¹ + b_O¹ = " in text
+    assert "∂L/∂z¹ = ∂L/∂h¹ W_O¹ᵀ = " in text and "∂L/∂x¹ = ∂L/∂q¹ W_Q¹ᵀ + ∂L/∂k¹ W_K¹ᵀ + ∂L/∂v¹ W_V¹ᵀ = " in text
+    assert "dW_Q¹ ← dW_Q¹ + (X¹ᵀ ∂L/∂q¹)/|B| = " in text and "db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B| = " in text
+    assert "the columns of dW_Q, dW_K, dW_V, then dW_O" in text and "W_Q¹ᵀ + b_Q¹ᵀ" not in text
+    stepper = Stepper(load_any(network), notation=PROFILES["cs231n"])
+    rules = [TextPrinter(notation=PROFILES["cs231n"]).equation(eq)
+             for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["cs231n"])]
+    assert any(r.startswith("q¹ = X¹ W_Q¹ + b_Q¹") for r in rules) and any(r.startswith("h¹ = Z¹ W_O¹ + b_O¹") for r in rules)
+    assert any(r.startswith("dW_Q¹ ← dW_Q¹ + (X¹ᵀ ∂L/∂q¹)/|B|") for r in rules)
+    assert any(r.startswith("db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B|") for r in rules)
+    assert any(r.startswith("∂L/∂z¹ = ∂L/∂h¹ W_O¹ᵀ") for r in rules)

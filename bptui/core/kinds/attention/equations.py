@@ -247,7 +247,9 @@ def side_by_side(lhs: Node, value: np.ndarray, q: str, l: int, H: int) -> tuple[
 
 def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tuple[Equation, ...]:
     """The equations of attention layer l's step (one per head for the per-head quantities); in a
-    profile ``P`` with a mean gradient, each matrix's gradient divided by the update group's m."""
+    profile ``P`` with a separate b, each matrix's bias apart, with row vectors (cs231n) each matrix as its
+    panel shows it, D × C (``Profile.weights_shown``): q = X W_Q + b_Q, ∂ℓ/∂x = ∂ℓ/∂q W_Qᵀ + …, G_Q ← G_Q +
+    Xᵀ ∂ℓ/∂q; with a mean gradient, each matrix's gradient divided by the update group's m."""
     l, q = step.key.layer, step.key.quantity
     ex, W = st.extra, st.W[l]
     x1 = steps.with_one(steps.layer_input(net, st, l))
@@ -266,12 +268,20 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
 
     value = np.asarray(step.value)
     sep = P is not None and P.name != "lecture13" and P.separate_bias  # W without its bias column, b apart
+    rows = sep and P.vectors == "row"  # cs231n: each matrix shown D × C (Profile.weights_shown), x_τ a row
+
+    def shown(part: np.ndarray) -> np.ndarray:
+        """A matrix's weights as the profile's panel shows them (W without its bias column; transposed with rows)."""
+        return P.weights_shown(part) if sep else part[:, 1:]
+
     if q in ("q", "k", "v") and sep:
         Wn, bn, X = weight(q.upper(), l), bias(q.upper(), l), Sym("X", l, vector=True)
         part = kind.part(W, q.upper())
-        return (_eq(m(q, l), add(Op("@", (X, Op("T", (Wn,)))), Op("T", (bn,))), {X: x1[:, 1:], Wn: part[:, 1:], bn: part[:, 0]},
+        Wq, bq, xt = Sym("W", None, (q.upper(),)), Sym("b", None, (q.upper(),)), named("x", "τ")
+        qkv = add(Op("@", (X, Wn)), bn) if rows else add(Op("@", (X, Op("T", (Wn,)))), Op("T", (bn,)))
+        return (_eq(m(q, l), qkv, {X: x1[:, 1:], Wn: shown(part), bn: P.bias_shown(part)},
                     value, Ref(q, l), note="row τ: {} = {} {} + {}",
-                    note_syms=(named(q, "τ"), Sym("W", None, (q.upper(),)), named("x", "τ"), Sym("b", None, (q.upper(),)))),)
+                    note_syms=(named(q, "τ"), xt, Wq, bq) if rows else (named(q, "τ"), Wq, xt, bq)),)
     if q in ("q", "k", "v"):
         Wn = weight(q.upper(), l)
         return (_eq(m(q, l), Op("@", (X1, Op("T", (Wn,)))), {X1: x1, Wn: kind.part(W, q.upper())}, value,
@@ -301,9 +311,9 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         out_o = []
         for t in range(1, len(value) + 1):
             z = Sym("z", l, vector=True, time=t, own="attention")
-            if sep:  # o_τ = W_O z_τ + b_O
-                out_o.append(_eq(Sym("o", l, vector=True, time=t), add(Op("@", (Wo, z)), bo),
-                                 {Wo: part[:, 1:], z: np.asarray(ex["z", l])[t - 1], bo: part[:, 0]}, value[t - 1],
+            if sep:  # o_τ = W_O z_τ + b_O (with rows, z_τ W_O + b_O)
+                out_o.append(_eq(Sym("o", l, vector=True, time=t), add(Op("@", (z, Wo) if rows else (Wo, z)), bo),
+                                 {Wo: shown(part), z: np.asarray(ex["z", l])[t - 1], bo: P.bias_shown(part)}, value[t - 1],
                                  Ref("o", l, (t,))))
                 continue
             zt = Op("cat1", (z,))
@@ -314,7 +324,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     if q == "dz":
         # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
         do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
-        return (_eq(grad("z", l), Op("@", (do, Wd)), {do: ex["do", l], Wd: kind.part(W, "O")[:, 1:]},
+        return (_eq(grad("z", l), Op("@", (do, Op("T", (Wd,)) if rows else Wd)), {do: ex["do", l], Wd: shown(kind.part(W, "O"))},
                     value, Ref("dz", l), note="{} without its bias column; {} from the layer above",
                     note_syms=(Sym("W", None, ("O",)), Partial(_LOSS, Sym("o", l, vector=True)))),)
     if q == "da":
@@ -326,14 +336,14 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         for h in hs:
             a, da = sq(ex["a", l], h), sq(ex["da", l], h)  # δ⁽ˡ⁾ on the board: the scores' δ
             A, dA = m("a", l, h), grad("a", l, h)
-            rows = (a * da).sum(axis=1, keepdims=True)
+            sums = (a * da).sum(axis=1, keepdims=True)
             R = Sym("r", l, (h,) if h is not None else (), vector=True, counts=1)
             jac = mul(A, Op("()", (Op("-", (dA, R)),)))
             out.append(Equation(Sym("δ", l, (h,) if h is not None else (), vector=True, latex=r"\delta", counts=1),
                                 (jac, substitute(jac, {A: Arr(a, means=A), dA: Arr(da, means=dA),
-                                                         R: Arr(np.broadcast_to(rows, a.shape).copy(), means=R)}),
+                                                         R: Arr(np.broadcast_to(sums, a.shape).copy(), means=R)}),
                                  Arr(sq(value, h), Ref("delta", l, (0 if h is None else h - 1,)))),
-                                "=", {A: a, dA: da, R: np.broadcast_to(rows, a.shape).copy()},
+                                "=", {A: a, dA: da, R: np.broadcast_to(sums, a.shape).copy()},
                                 "each softmax row's Jacobian: {} = {}·{}, the same along row τ",
                                 note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), Partial(_LOSS, named("a", "τ")))))
         return tuple(out)
@@ -357,9 +367,9 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         env = {}
         for name in ("q", "k", "v"):
             Wd = weight(name.upper(), l) if sep else Op("drop0", (weight(name.upper(), l),))  # W without its bias column
-            terms.append(Op("@", (grad(name, l), Wd)))
+            terms.append(Op("@", (grad(name, l), Op("T", (Wd,)) if rows else Wd)))
             env[grad(name, l)] = ex[f"d{name}", l]
-            env[Wd] = kind.part(W, name.upper())[:, 1:]
+            env[Wd] = shown(kind.part(W, name.upper()))
         return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
                     note="each {} without its bias column", note_syms=(Sym("W"),)),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
@@ -368,23 +378,24 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     assert step.before is not None
     before = kind.part(step.before, name)
     if name == "O":
-        rows, src = ex["do", l], steps.with_one(ex["z", l])
+        deltas, src = ex["do", l], steps.with_one(ex["z", l])
         dY, S = grad("o", l), rows_with_one("Z", l)
     else:
-        rows, src = ex[f"d{name.lower()}", l], x1
+        deltas, src = ex[f"d{name.lower()}", l], x1
         dY, S = grad(name.lower(), l), X1
     Gl = Sym("G", l, vector=True)
     mean = P is not None and P.name != "lecture13" and P.mean
     m_size = E.group_size(net, step.key) if mean else 1
     # the new part's numbers are printed once, where they stand in G⁽ˡ⁾ (whose entries an exercise blanks)
     added: Node = Op("@", (Op("T", (dY,)), S))
-    bound: dict[Any, np.ndarray] = {Gn: before, dY: rows, S: src}
-    summed, said = "summed over τ; the result in its rows of {} below", (Sym("G"),)
+    bound: dict[Any, np.ndarray] = {Gn: before, dY: deltas, S: src}
+    line = "columns" if rows else "rows"  # where the stored gradient below holds the matrix's (transposed with rows)
+    summed, said = f"summed over τ; the result in its {line} of {{}} below", (Sym("G"),)
     if name == "K":  # the bias column: exactly 0 (layer.py's key_bias_zero), not the sum of the rounded ∂ℓ/∂k
         zero, X = Sym("0", vector=True), Sym("X", l, vector=True)
         added = Op("hcat", (zero, Op("@", (Op("T", (dY,)), X))))
-        bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: rows, X: src[:, 1:]}
-        summed = ("summed over τ, the result in its rows of {} below; the bias column is exactly 0: {} adds the same "
+        bound = {Gn: before, zero: np.zeros((len(before), 1)), dY: deltas, X: src[:, 1:]}
+        summed = (f"summed over τ, the result in its {line} of {{}} below; the bias column is exactly 0: {{}} adds the same "
                   "{}·{} / √dh to every score of row τ, which softmax ignores (each row of {} sums to 0)")
         b_K = Sym("b", None, ("K",))
         said = (Sym("G"), b_K, named("q", "τ"), b_K, named("δ"))
@@ -396,11 +407,13 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     if sep:  # ∂ℓ/∂W_Q ← … + ∂ℓ/∂qᵀ X (no column of ones) and ∂ℓ/∂b_Q ← … + ∂ℓ/∂qᵀ 1, each a line
         X, ones, Gb = Sym("Z" if name == "O" else "X", l, vector=True), Sym("1", vector=True), Sym("Gb", l, (name,), vector=True)
         zero = name == "K"  # b_K's gradient: exactly 0 (see the note)
-        w_part, b_part = Op("@", (Op("T", (dY,)), X)), Sym("0", vector=True) if zero else Op("@", (Op("T", (dY,)), ones))
+        # with rows (cs231n's dW = xᵀ dscores, db = Σ dscores): Xᵀ ∂ℓ/∂q and 1ᵀ ∂ℓ/∂q, dW_Q shown D × C as W_Q
+        w_part = Op("@", (Op("T", (X,)), dY) if rows else (Op("T", (dY,)), X))
+        b_part = Sym("0", vector=True) if zero else Op("@", (Op("T", (ones,)), dY) if rows else (Op("T", (dY,)), ones))
         parts = []
-        w_env: dict[Any, np.ndarray] = {Gn: before[:, 1:] / m_size, dY: rows, X: src[:, 1:]}
-        b_env: dict[Any, np.ndarray] = {Gb: before[:, 0] / m_size}
-        b_env.update({b_part: np.zeros(len(before))} if zero else {dY: rows, ones: np.ones(len(rows))})
+        w_env: dict[Any, np.ndarray] = {Gn: shown(before) / m_size, dY: deltas, X: src[:, 1:]}
+        b_env: dict[Any, np.ndarray] = {Gb: P.bias_shown(before) / m_size}
+        b_env.update({b_part: np.zeros(len(before))} if zero else {dY: deltas, ones: np.ones(len(deltas))})
         for lhs, term, env in ((Gn, w_part, w_env), (Gb, b_part, b_env)):
             none = lhs is Gb and zero
             if mean and not none:
@@ -415,10 +428,10 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
         extra_lines = ()
     stored = np.asarray(st.G[l]) / m_size
     per = "/m" if mean else ""
-    where = "as stored: the rows of {}, {}, {}, then {}; 0 outside the four matrices"
+    where = ("as stored, transposed: the columns of {}, {}, {}, then {}; 0 outside the four matrices" if rows else
+             "as stored: the rows of {}, {}, {}, then {}; 0 outside the four matrices")
     mats = tuple(Sym("G", None, (n,)) for n in WEIGHTS)
-    if P is not None and P.name != "lecture13" and P.separate_bias:  # the weights' part and the biases apart
-        rows = P.vectors == "row"
+    if sep:  # the weights' part and the biases apart
         return (update, *extra_lines,
                 Equation(Gl, (Arr(stored[:, 1:].T if rows else stored[:, 1:], Ref("G", l, view=("W.T" if rows else "W") + per)),),
                          "=", {}, "{} " + where, note_syms=(Gl, *mats)),
@@ -431,7 +444,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
 def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
     """Attention layer l's lines of the network's rules (no numbers): forward over the sequence, then
     backward from ∂ℓ/∂o⁽ˡ⁾, per head h (dh = dk/H rows of q, k, v); in a profile ``P`` with a separate b,
-    each matrix's bias apart (q = X W_Qᵀ + b_Qᵀ), with a mean gradient, G/m."""
+    each matrix's bias apart (q = X W_Qᵀ + b_Qᵀ; with row vectors, each matrix shown D × C, q = X W_Q + b_Q),
+    with a mean gradient, G/m."""
     kind = net.kinds[l - 1]
     assert isinstance(kind, Attention)
     sep = P is not None and P.name != "lecture13" and P.separate_bias
@@ -479,24 +493,39 @@ def _per(net: Network, P: Any, term: Node) -> Node:
 
 
 def _separate_rules(net: Network, kind: Attention, l: int, P: Any) -> list[Equation]:
-    """:func:`rules` with each matrix's bias apart: rows x_τ (X) and z_τ (Z) without a column of ones."""
+    """:func:`rules` with each matrix's bias apart: rows x_τ (X) and z_τ (Z) without a column of ones; with row
+    vectors (cs231n: each matrix shown D × C), q = X W_Q + b_Q, ∂ℓ/∂x = ∂ℓ/∂q W_Qᵀ + …, G_Q ← G_Q + Xᵀ ∂ℓ/∂q."""
     lecture = rules(net, l)
+    rows = P.vectors == "row"
     X, Z, ones = Sym("X", l, vector=True), Sym("Z", l, vector=True), Sym("1", vector=True)
-    out = [Equation(m(q, l), (add(Op("@", (X, Op("T", (weight(q.upper(), l),)))), Op("T", (bias(q.upper(), l),))),),
-                    note=f"row τ: {q}_τ = W_{q.upper()} x_τ + b_{q.upper()}") for q in ("q", "k", "v")]
+
+    def times(a: Node, Wn: Node) -> Node:
+        """a W (rows) or a Wᵀ (columns): the product of a matrix of rows with a weight matrix as it is shown."""
+        return Op("@", (a, Wn) if rows else (a, Op("T", (Wn,))))
+
+    def term(a: Node, Wn: Node, bn: Node, name: str) -> Equation:
+        b = bn if rows else Op("T", (bn,))
+        t = Sym("o", None, ("τ",), counts=1) if name == "O" else named(name.lower(), "τ")
+        said = (t, named("z" if name == "O" else "x", "τ"), Sym("W", None, (name,)), Sym("b", None, (name,)))
+        return Equation(m(name.lower(), l), (add(times(a, Wn), b),),
+                        note="row τ: {} = {} {} + {}", note_syms=said if rows else (said[0], said[2], said[1], said[3]))
+
+    out = [term(X, weight(q.upper(), l), bias(q.upper(), l), q.upper()) for q in ("q", "k", "v")]
     out += lecture[3:6]  # the scores, a and z: no bias in them
-    out.append(Equation(m("o", l), (add(Op("@", (Z, Op("T", (weight("O", l),)))), Op("T", (bias("O", l),))),),
-                        note="row τ: o_τ = W_O z_τ + b_O"))
-    out.append(Equation(grad("z", l), (Op("@", (grad("o", l), weight("O", l))),), note="∂ℓ/∂o from the layer above"))
+    out.append(term(Z, weight("O", l), bias("O", l), "O"))
+    W_O = Op("T", (weight("O", l),)) if rows else weight("O", l)
+    out.append(Equation(grad("z", l), (Op("@", (grad("o", l), W_O)),), note="{} from the layer above",
+                        note_syms=(Partial(_LOSS, Sym("o", l, vector=True)),)))
     out += lecture[8:13]  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v
-    out.append(Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
-                        (add(*[Op("@", (grad(q, l), weight(q.upper(), l))) for q in ("q", "k", "v")]),),
-                        note="to the layer below"))
+    back = [Op("@", (grad(q, l), Op("T", (weight(q.upper(), l),)) if rows else weight(q.upper(), l))) for q in ("q", "k", "v")]
+    out.append(Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), (add(*back),), note="to the layer below"))
     for name in ("Q", "K", "V", "O"):
-        rows = Z if name == "O" else X
+        S = Z if name == "O" else X
         dY = grad(name.lower(), l)
         Gn, Gb = Sym("G", l, (name,), vector=True), Sym("Gb", l, (name,), vector=True)
-        out.append(Equation(Gn, (add(Gn, _per(net, P, Op("@", (Op("T", (dY,)), rows)))),), "←", note="summed over τ"))
-        out.append(Equation(Gb, (add(Gb, _per(net, P, Op("@", (Op("T", (dY,)), ones)))),), "←",
+        w_term = Op("@", (Op("T", (S,)), dY) if rows else (Op("T", (dY,)), S))
+        b_term = Op("@", (Op("T", (ones,)), dY) if rows else (Op("T", (dY,)), ones))
+        out.append(Equation(Gn, (add(Gn, _per(net, P, w_term)),), "←", note="summed over τ"))
+        out.append(Equation(Gb, (add(Gb, _per(net, P, b_term)),), "←",
                             note="exactly 0 (softmax ignores it)" if name == "K" else "summed over τ"))
     return out
