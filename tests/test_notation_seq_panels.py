@@ -63,12 +63,16 @@ def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float 
         names = next(n for first, rows, _, n in kinds[l - 1].matrix_blocks(l) if first <= where < first + rows)
         if view == "b":
             return p(names["b" if q == "W" else "Gb"]), value
-        first, sym = [part for part in kinds[l - 1].matrix_parts(l) if part[0] <= col][-1]
-        weights = p(names["W"] if first == 0 else sym)
+        # the part of the kind's columns the entry is in (U's, a layer norm's β or γ), the block's name (W_Q) where
+        # that part is the layer's W⁽ˡ⁾ itself
+        at = [i for i, (first, _) in enumerate(kinds[l - 1].matrix_parts(l)) if first <= col][-1]
+        sym = kinds[l - 1].matrix_parts(l)[at][1]
+        weights = p(names["W"] if sym == E.W(l) else sym)
         if q == "G":  # the gradient of the weights over the same column: ∂C/∂w², ∂C/∂U² (U's part: U's)
             if "{}" in P.gradient.text:
                 return P.gradient.text.replace("{}", weights), value
-            return p(names["G"] if first == 0 else kinds[l - 1].gradient_parts(l)[-1][1]), value  # G⁽ˡ⁾, G⁽ˡ⁾_{U}
+            gsym = kinds[l - 1].gradient_parts(l)[at][1]
+            return p(names["G"] if gsym == E.G(l) else gsym), value  # G⁽ˡ⁾, G⁽ˡ⁾_{U}, G_β⁽ˡ⁾
         return weights, value
     assert isinstance(where, TimeIndex)
     kind = kinds[l - 1] if l else None
@@ -252,6 +256,21 @@ def test_a_layer_norm_or_dropout_at_each_time_step_is_drawn_in_a_profile(layer, 
         checked += check(stepper, sheets)
         agreed += agree(stepper, step, sheets)
     assert checked > 0 and agreed > 0
+
+
+def test_a_layer_norms_beta_and_gamma_stand_each_under_its_own_name_in_a_column0_profile():
+    """tiny_transformer's layer norms in a course's profile with the bias in column 0: W = [β │ γ] is shown
+    whole, β's column under β⁽²⁾ and γ's under γ⁽²⁾, their gradients under G_β⁽²⁾ and G_γ⁽²⁾ (never β under γ's
+    name); in a separate-bias profile γ is the weights and β the bias (their own names too)."""
+    for name, heads in (("column_mean", ["β⁽²⁾", "γ⁽²⁾", "G_β⁽²⁾", "G_γ⁽²⁾"]), ("nielsen", ["γ³", "β³", "∂C/∂γ³", "∂C/∂β³"])):
+        stepper = Stepper(load(NETWORKS / "tiny_transformer.json"), notation=ALL[name])
+        sheets = panels(stepper)
+        norm = next(s for s in sheets if s.l_index == 2)
+        assert _lines(norm)[0].split() == heads, name
+        W = stepper.state.W[2]
+        if name == "column_mean":  # β (column 0) then γ (column 1) on each unit's line
+            assert [parse_cell(x)[0] for x in _lines(norm)[1].split()[1:4:2]] == pytest.approx(W[0], abs=5e-5)
+        assert check(stepper, sheets) > 0
 
 
 def test_every_layer_network_is_drawn_in_every_profile(tmp_path):

@@ -14,7 +14,8 @@ summed over τ, G/m in a mean profile, every product turned with row vectors).
   same way.
 - Each of the kind's blocks of rows under its own names (``LayerKind.matrix_blocks``): attention's
   W_Q, W_K, W_V and W_O, each with its b (the padding outside them left out); a layer norm's γ as its
-  weights and β as its bias.
+  weights and β as its bias, or, with the bias in column 0, [β │ γ] whole, each column under its own
+  name (``LayerKind.matrix_parts``: β⁽²⁾, γ⁽²⁾, G_β⁽²⁾, G_γ⁽²⁾).
 - The grid over τ as the lecture's panel draws it (its numbers are the same in every profile: o_τ
   without its 1), each quantity under the profile's symbol (a kind's own stay: the gates, c, h, ∂C/∂c),
   units and gates numbered from the profile's first unit, the norms ‖δ_τ‖ in its letters.
@@ -236,6 +237,7 @@ class ProfileSeqSheet(SeqSheet):
         rows, cols = st.W[l].shape
         units = [self.unit_text(*u) for u in kind.panel_units("W", rows)]
         starts = {"W": kind.matrix_parts(l), "G": kind.gradient_parts(l)}  # W from column 0, U from column d + 1
+        whole = {"W": eq.W(l), "G": eq.G(l)}  # a part that is the layer's matrix itself: the block's name (W_Q)
         bars = {first for first, _ in starts["W"][1:]}  # a │ before U's first column
         lines: list[list[Run]] = []
         for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
@@ -250,7 +252,7 @@ class ProfileSeqSheet(SeqSheet):
                     lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
                                for j in range(used - (base != ""))]
                     # W's columns (or the block's) under W's name, U's under U's: U, ∂C/∂U²
-                    split = [(p(names[q] if at == 0 else sym), [c for c in lecture if at <= c < end])
+                    split = [(p(names[q] if sym == whole[q] else sym), [c for c in lecture if at <= c < end])
                              for (at, sym), end in zip(starts[q], [s for s, _ in starts[q][1:]] + [cols])]
                     parts.append((q, view, [(name, cs) for name, cs in split if cs]))
             block = range(first, first + count)

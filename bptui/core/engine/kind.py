@@ -643,7 +643,9 @@ class LayerKind:
 
     def matrix_parts(self, l: int) -> list[tuple[int, Node]]:
         """The blocks of columns of the stored matrix of layer l, each as (its first column in the
-        lecture's matrix, its symbol): here W⁽ˡ⁾ whole (a recurrent layer's [W │ U]: U from column d + 1)."""
+        lecture's matrix, its symbol): here W⁽ˡ⁾ whole (a recurrent layer's [W │ U]: U from column d + 1; a
+        layer norm's [β │ γ]: β, then γ). A part that is the layer's W⁽ˡ⁾ itself is named by the block of rows
+        it stands in (:meth:`matrix_blocks`: attention's W_Q, …)."""
         from .equations import W
 
         return [(0, W(l))]

@@ -254,6 +254,17 @@ class LayerNorm(Unitwise):
 
         return ("layer norm, ", equations._syms(1)["eps"], f" = {fmt(self.eps, 'g')}")
 
+    def matrix_parts(self, l: int) -> list[tuple[int, Node]]:
+        """[β │ γ]: β's column 0 and γ's column 1, each a parameter of its own (a panel heads each column by its
+        own name where the whole matrix is shown, the bias in column 0)."""
+        syms = self.parameter_syms(l)
+        return [(0, syms["b"]), (1, syms["W"])]
+
+    def gradient_parts(self, l: int) -> list[tuple[int, Node]]:
+        """G_β's column 0 and G_γ's column 1 (∂C/∂β, ∂C/∂γ in the profiles)."""
+        syms = self.parameter_syms(l)
+        return [(0, syms["Gb"]), (1, syms["G"])]
+
     def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Any]]]:
         """[β │ γ]: a profile with a separate b shows γ as its weights and β as its bias (their gradients
         ∂ℓ/∂γ and ∂ℓ/∂β), as its equations name them."""
