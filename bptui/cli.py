@@ -157,8 +157,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                  "named), a class's against their variants' keys, or a program's trace against the run; exits 1 "
                  "when a row or file was bad (the rest is graded)",
         "serve": "serve the terminal app in a web browser (textual-serve)",
-        "examples": "list the bundled example networks",
-        "import": "a network file from a small ONNX model (needs the onnx extra: pip install 'bptui[onnx]')",
+        "examples": "list the bundled example networks (it writes no equation, so it takes no --notation)",
+        "import": "a network file from a small ONNX model (needs the onnx extra: pip install 'bptui[onnx]'); it "
+                  "writes no equation, so it takes no --notation: trace or open the file with one",
     }
     p = _Parser(prog=f"bptui {command}", description=helps[command])
     p.add_argument("--no-color", action="store_true", help="no colour in the output (NO_COLOR is honoured too)")
@@ -292,6 +293,10 @@ def _grade_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="relative tolerance instead of the key's (--trace: default 1e-6)")
     p.add_argument("--atol", type=_non_negative_float, default=None, metavar="A",
                    help="absolute tolerance instead of the key's (--trace: default 1e-9)")
+    p.add_argument("--notation", metavar="NAME|FILE",
+                   help="the key's notation profile (its options.notation; default: the key's): the report names "
+                        "each blank as the student's page did, so another profile is refused (export the exercise "
+                        "in it instead); --trace compares lecture13's values, as trace --format json writes them")
     return p
 
 

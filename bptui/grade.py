@@ -1037,7 +1037,11 @@ def grade_command(args: Any) -> int:
                                                   ("the roster", args.roster), ("the trace", args.trace)) if path]
         check_outputs([(args.output, "the grades (--output)")], inputs, args.force)
     key_path = Path(args.key)
+    asked = _asked_notation(args)
     if args.trace is not None:
+        if asked is not None and asked.name != "lecture13":
+            raise SpecError(f"--trace compares a program's trace with lecture13's values and names (bptui trace "
+                            f"--format json writes them in every profile), not {asked.name}'s", place="--notation")
         if args.answers is not None or args.roster is not None:
             raise SpecError("bptui grade: --trace compares one program's trace with one run: give KEY.json (or a "
                             "network file) and no ANSWERS or --roster")
@@ -1054,8 +1058,12 @@ def grade_command(args: Any) -> int:
             raise SpecError("bptui grade: give the student's ANSWERS file (blank,value CSV or {\"1\": value} JSON), "
                             "or --trace FILE")
         else:
+            replay = None
+            if asked is not None:
+                replay = Replay(key)
+                _same_notation(key, replay, asked)
             answers = read_answers(args.answers, key.blanks, problems)
-            g = grade(key, answers, args.carried_credit)
+            g = grade(key, answers, args.carried_credit, replay)
             text = _render(g, args)
     _emit(text, args)
     from .streams import note, printable
@@ -1063,6 +1071,29 @@ def grade_command(args: Any) -> int:
     for line in problems.lines:
         note(f"error: {printable(line)}")
     return 1 if problems.lines else 0
+
+
+def _asked_notation(args: Any) -> Any:
+    """The profile ``--notation`` names (None without it); a bad name or profile file is a SpecError naming
+    --notation or that file."""
+    from .core.formulas.profiles import notation_for
+
+    named = getattr(args, "notation", None)
+    return None if named is None else notation_for(named, None, "")
+
+
+def _same_notation(key: Key, replay: Replay, asked: Any) -> None:
+    """``--notation`` must be the key's own profile (``options.notation``, as its page was written): the report
+    names each blank as the student's page did, its numbers as that page asked them (a mean profile's G/m), and
+    the key's explanations are in it; another profile's names would stand beside numbers it does not write."""
+    if asked != replay.notation:
+        from .core.formulas.profiles import saved_name
+
+        have = replay.notation.name + (f" ({saved_name(replay.notation)})" if replay.notation.source else "")
+        raise SpecError(f"the exercise was written in {have}, not {asked.name} (--notation): the report names each "
+                        "blank as the student's page did; export the exercise with --notation "
+                        f"{saved_name(asked)} for a page in that notation", source=str(key.path),
+                        place="options.notation")
 
 
 def _render(g: Grade, args: Any) -> str:
@@ -1118,6 +1149,10 @@ def _class_command(args: Any, folder: Path, problems: Problems) -> str:
             replays[v] = Replay(keys[v])
         except SpecError as err:
             problems.lines.append(str(err))
+    asked = _asked_notation(args)
+    if asked is not None:
+        for v, replay in replays.items():
+            _same_notation(keys[v], replay, asked)
     usable = {v: keys[v] for v in replays}
     c = grade_class(usable, roster, answers, args.carried_credit, replays)
     if args.format == "json":

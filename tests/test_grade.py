@@ -698,3 +698,73 @@ def replayed_as_written(key, answers) -> int:
                 assert _board_value(visit, ref) == pytest.approx(value, rel=1e-9, abs=1e-12), (n, b["name"])
                 checked += 1
     return checked
+
+
+# -- --notation: the key's profile names the report ----------------------------------------------------------
+def _run_cli(*argv: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_grade_takes_notation_as_the_keys_profile_and_refuses_another(tmp_path):
+    """`bptui grade --notation NAME|FILE` (issue 23's option on every command): the report names each blank as
+    the student's page did, in the key's own profile (``options.notation``), so --notation naming that profile
+    (by name in any case, or a course's file) grades exactly as without it; another profile, whose names would
+    stand next to numbers the page asked otherwise (G/m beside a sum's G), is one error line naming the key, its
+    profile and --notation (exit 2); a bad name names --notation; --trace compares lecture13's values (as
+    `trace --format json` writes them in every profile) and takes lecture13 only. A class's keys likewise."""
+    from bptui.core.formulas.profiles import PROFILES, profile_json
+
+    course = dict(profile_json(PROFILES["nielsen"]), name="course")
+    (tmp_path / "course.json").write_text(json.dumps(course), encoding="utf-8")
+    for notation, same in (("nielsen", ("nielsen", "Nielsen")), (str(tmp_path / "course.json"), (str(tmp_path / "course.json"),))):
+        page = tmp_path / notation.replace("/", "_")
+        page.mkdir()
+        assert main(["export", "xor", "--exercise", "--notation", notation, "--answers", str(page / "key.md"),
+                     "--output", str(page / "page.md"), "--blank", "delta,G"]) == 0
+        key = load_key(page / "key.json")
+        answers = _answers_file(page, key, {n: 0.5 for n in key.blanks})
+        code, plain, err = _run_cli("grade", str(page / "key.json"), str(answers), "--no-color")
+        assert code == 0 and err == "" and "∂C/∂" in plain  # nielsen's names (the course's are his)
+        for name in same:
+            assert _run_cli("grade", str(page / "key.json"), str(answers), "--no-color", "--notation", name) == (0, plain, "")
+        for other in ("lecture13", "ng", "cs231n"):
+            code, out, err = _run_cli("grade", str(page / "key.json"), str(answers), "--notation", other)
+            assert (code, out) == (2, "") and err.count("\n") == 1 and err.startswith("error: ") and "key.json" in err, err
+            assert "--notation" in err and other in err and ("nielsen" if notation == "nielsen" else "course") in err
+    code, out, err = _run_cli("grade", str(page / "key.json"), str(answers), "--notation", "feynman")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "--notation" in err and "feynman" in err
+    # --trace: lecture13's values and names
+    trace = tmp_path / "trace.jsonl"
+    assert _run_cli("trace", "xor", "--format", "json")[0] == 0
+    trace.write_text(_run_cli("trace", "xor", "--format", "json")[1], encoding="utf-8")
+    code, agreed, err = _run_cli("grade", "xor", "--trace", str(trace))
+    assert code == 0 and "agrees" in agreed
+    assert _run_cli("grade", "xor", "--trace", str(trace), "--notation", "lecture13") == (0, agreed, "")
+    code, out, err = _run_cli("grade", "xor", "--trace", str(trace), "--notation", "nielsen")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "--notation" in err and "lecture13" in err
+    # a class: every variant's key is in the profile named
+    classdir = tmp_path / "class"
+    assert main(["export", "xor", "--exercise", "--notation", "ng", "--variants", "2", "--output", str(classdir),
+                 "--blank", "G"]) == 0
+    (tmp_path / "roster.csv").write_text("student,variant\nann,1\nbob,2\n", encoding="utf-8")
+    (tmp_path / "class.csv").write_text("student,blank,value\nann,1,0.5\nbob,1,0.25\n", encoding="utf-8")
+    args = ["grade", str(classdir), str(tmp_path / "class.csv"), "--roster", str(tmp_path / "roster.csv")]
+    code, plain, err = _run_cli(*args)
+    assert code == 0, err
+    assert _run_cli(*args, "--notation", "ng") == (0, plain, "")
+    code, out, err = _run_cli(*args, "--notation", "nielsen")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "ng" in err and "nielsen" in err
+
+
+@pytest.mark.parametrize("command", ["examples", "import"])
+def test_the_commands_that_write_no_equation_say_so(command, capsys):
+    """examples and import write no equation: their help says so, and --notation is refused as an unknown option."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "no equation" in capsys.readouterr().out
