@@ -29,6 +29,7 @@ from bptui.core.formulas.formula import Num, Sym, TextPrinter, walk
 from bptui.core.formulas.profiles import PROFILES, shown_ref
 from bptui.core.formulas.formula import Ref
 from bptui.core.teaching.explain import Cell, explain
+from bptui.core.teaching.quiz import cell_symbol
 
 from .conftest import NETWORKS
 from .formula_checks import check_equation
@@ -192,6 +193,10 @@ def check_names(stepper, sheets, explain_every: int = 1) -> int:
                 expected = (along + P.unit(1), j + first) if P.vectors == "column" else (i + first, along + P.unit(1))
                 assert tuple(ints[-2:]) == expected, (P.name, key, p(sym), (i, j), part)
             names[q, l, row, col] = p(sym)
+            # the quiz's name of the entry: of the kind's cell, and of the bare cell a key or the grader makes
+            # (no kind: the layer's names it, U's entry u, never the W entry at the stored column)
+            assert cell_symbol(stepper, Cell(q, l, row + 1, col, kind=kind)) == p(sym), (P.name, key)
+            assert cell_symbol(stepper, Cell(q, l, row + 1, col)) == p(sym), (P.name, key, p(sym))
             if n % explain_every == 0:
                 ex = explain(stepper, Cell(q, l, row + 1, col, kind=kind))
                 assert ex.title.startswith(p(sym) + " "), (P.name, key, ex.title, p(sym))
@@ -246,6 +251,14 @@ def test_random_recurrent_networks_cells_are_named_by_their_place(family, seed):
         for _ in range(seed):
             stepper.forward()
         assert check_names(stepper, map_panels(stepper), explain_every=3)
+
+
+def test_the_quiz_names_an_rnns_u_entry_as_the_panel_does_in_nielsen():
+    """parity in nielsen: U's entry of unit 2 from unit 2 (the stored column 3) is ∂C/∂u₂,₂², as the panel's ∂C/∂U²
+    names its entries, whether the cell comes with its kind (the quiz's own) or bare (a key's, the grader's)."""
+    stepper = Stepper(load(NETWORKS / "parity.json"), notation=PROFILES["nielsen"])
+    assert cell_symbol(stepper, Cell("G", 1, 2, 3)) == "∂C/∂u₂,₂²" and cell_symbol(stepper, Cell("W", 1, 2, 3)) == "u₂,₂²"
+    assert cell_symbol(stepper, Cell("G", 1, 2, 1)) == "∂C/∂w₂,₁²" and cell_symbol(stepper, Cell("G", 1, 2, 0)) == "∂C/∂b₂²"
 
 
 @pytest.mark.parametrize("network", ["gru_parity", "long_memory_lstm"])

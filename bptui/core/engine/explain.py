@@ -319,12 +319,20 @@ def _weights_of_group(stepper: Any) -> list:
     return W
 
 
+def named_by_kind(spec: Any, cell: Cell) -> Cell:
+    """``cell`` with its layer's kind, which names it as its panel does (a recurrent layer's U entry u_b,c, not
+    the W entry w_b,a at the stored column): a cell made from a board place alone (a key's blank, the grader's,
+    a panel cursor's) has none."""
+    if cell.kind is None and cell.layer and cell.quantity in ("W", "G", "s", "o", "delta") \
+            and cell.layer <= len(spec.layer_kinds):
+        return replace(cell, kind=spec.layer_kinds[cell.layer - 1])
+    return cell
+
+
 def explain_network(stepper: Any, cell: Cell, digits: int = 4) -> Explanation:
     """The chain rule behind ``cell`` in a network stepper's present state (core/teaching/explain.py
     serves graphs too)."""
-    if cell.kind is None and cell.layer and cell.quantity in ("W", "G", "s", "o", "delta") \
-            and cell.layer <= len(stepper.spec.layer_kinds):  # the layer's kind names the cell as its panel does
-        cell = replace(cell, kind=stepper.spec.layer_kinds[cell.layer - 1])
+    cell = named_by_kind(stepper.spec, cell)
     spec = stepper.spec
     for kind in spec.layer_kinds:  # a kind whose module explains this cell (core/kinds/: maps, through time)
         if kind.explains(spec, cell):

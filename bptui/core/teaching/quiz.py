@@ -284,6 +284,11 @@ def cell_symbol(stepper, cell: Cell, example: Any = None) -> str:
     P = profile_of(stepper)
     if cell.quantity == "loss":
         return TextPrinter(notation=P).p(Sym("ℓ", example, latex=r"\ell")) if P else f"ℓ{sup(example)}"
+    if stepper.spec.kind != "graph" and cell.quantity in ("W", "G"):  # the layer's kind names a weight, as the
+        # panel does (U's entry u_b,c and its gradient, not the W entry at the stored column)
+        from ..engine.explain import named_by_kind
+
+        cell = named_by_kind(stepper.spec, cell)
     return TextPrinter(notation=P).p(cell.sym()) if P else cell.symbol()
 
 
