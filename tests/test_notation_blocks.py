@@ -88,6 +88,8 @@ def test_every_number_is_its_value_in_every_profile(family, name):
     for i in range(len(stepper.schedule)):
         step = stepper.forward()
         checked += check_profile_step(stepper, step, digits, name)
+        if ALL[name].separate_bias:  # attention's matrices as the profile's panel shows them (cs231n's D × C)
+            checked += _attention_bound(stepper, step, ALL[name])
         k = step.key
         if family == "sequence" or i % 4 or k.phase not in ("forward", "backward") or k.layer is None:
             continue  # a cell at τ is checked against the board by the sequences' own tests
