@@ -439,3 +439,16 @@ def test_cs231n_writes_attention_in_its_row_orientation(tmp_path):
     assert any(r.startswith("dW_Q¹ ← dW_Q¹ + (X¹ᵀ ∂L/∂q¹)/|B|") for r in rules)
     assert any(r.startswith("db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B|") for r in rules)
     assert any(r.startswith("∂L/∂z¹ = ∂L/∂h¹ W_O¹ᵀ") for r in rules)
+
+
+@pytest.mark.parametrize("name", ["ng", "cs231n"])
+def test_attentions_notes_speak_of_no_bias_column_where_b_is_apart(name, tmp_path):
+    """A profile with a separate b shows W_O and each W whole: the notes of ∂ℓ/∂z and ∂ℓ/∂x say nothing of
+    a bias column, and b_K's line says why it is 0 without one; the lecture's keep theirs."""
+    network = small("count_tokens", tmp_path, 2)
+    text = _trace_text(network, name)
+    assert "bias column" not in text
+    assert "(exactly 0: b_K adds the same q_τ·b_K / √dh to every score of row τ" in text
+    lecture = _trace_text(network, "lecture13")
+    assert "(W_O without its bias column; ∂ℓ/∂o⁽¹⁾ from the layer above)" in lecture
+    assert "(each W without its bias column)" in lecture

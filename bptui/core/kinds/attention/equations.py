@@ -324,9 +324,11 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     if q == "dz":
         # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
         do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
+        above: tuple[Node, ...] = (Partial(_LOSS, Sym("o", l, vector=True)),)
+        note, syms = ("{} from the layer above", above) if sep else (  # a separate b: W_O is whole
+            "{} without its bias column; {} from the layer above", (Sym("W", None, ("O",)), *above))
         return (_eq(grad("z", l), Op("@", (do, Op("T", (Wd,)) if rows else Wd)), {do: ex["do", l], Wd: shown(kind.part(W, "O"))},
-                    value, Ref("dz", l), note="{} without its bias column; {} from the layer above",
-                    note_syms=(Sym("W", None, ("O",)), Partial(_LOSS, Sym("o", l, vector=True)))),)
+                    value, Ref("dz", l), note=note, note_syms=syms),)
     if q == "da":
         return tuple(_eq(grad("a", l, h), Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),
                          {grad("z", l, h): head(ex["dz", l], h), m("v", l, h): head(ex["v", l], h)}, sq(value, h),
@@ -371,7 +373,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             env[grad(name, l)] = ex[f"d{name}", l]
             env[Wd] = shown(kind.part(W, name.upper()))
         return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
-                    note="each {} without its bias column", note_syms=(Sym("W"),)),)
+                    note="" if sep else "each {} without its bias column", note_syms=() if sep else (Sym("W"),)),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
     name = q[1:]
     Gn = Sym("G", l, (name,), vector=True)
@@ -399,6 +401,9 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
                   "{}·{} / √dh to every score of row τ, which softmax ignores (each row of {} sums to 0)")
         b_K = Sym("b", None, ("K",))
         said = (Sym("G"), b_K, named("q", "τ"), b_K, named("δ"))
+    # a separate b's gradient line of b_K: no bias column, only why it is 0
+    why_zero = ("exactly 0: {} adds the same {}·{} / √dh to every score of row τ, which softmax ignores "
+                "(each row of {} sums to 0)", said[1:])
     exact: dict[Any, float] = {}
     if mean:  # each example adds its term divided by the group's m: the mean G/m
         M = E.group_symbol(net.spec.optimizer, net.kinds)
@@ -418,8 +423,8 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             none = lhs is Gb and zero
             if mean and not none:
                 term = Op("/", (group(term), E.group_symbol(net.spec.optimizer, net.kinds)))
-            eq = _eq(lhs, add(lhs, term), env, value, None, rel="←", note=summed if none else "",
-                     exact={} if none else exact, note_syms=said if none else ())
+            eq = _eq(lhs, add(lhs, term), env, value, None, rel="←", note=why_zero[0] if none else "",
+                     exact={} if none else exact, note_syms=why_zero[1] if none else ())
             parts.append(replace(eq, forms=eq.forms[:-1]))
         update = parts[0]
         extra_lines: tuple[Equation, ...] = (parts[1],)
