@@ -24,6 +24,7 @@ from bptui.core.formulas.formula import TextPrinter, plan
 from bptui.core.formulas.profiles import PROFILES, profile_from_json, profile_json
 from bptui.core.teaching.explain import explain
 from bptui.core.util.errors import SpecError
+from bptui.examples import resolve
 
 from .formula_checks import check_equation
 
@@ -173,3 +174,21 @@ def test_goodfellows_panels_show_his_velocity_under_w_and_b():
         adam.forward()
     assert [label for label, _ in optimizer_state(adam, 1, GOODFELLOW)] == [
         "s⁽¹⁾ (1st moment, t = 1)", "r⁽¹⁾ (2nd moment, t = 1)"]
+
+
+def test_an_exercise_in_goodfellow_gives_no_velocity_away(tmp_path):
+    """His v after an update depends on the blanks of ∇J: the page writes it by its name, never its numbers
+    (−ε times the blanks would give them away); the key's explanation works it out in his letters."""
+    xor = json.loads(open(resolve("xor"), encoding="utf-8").read())
+    xor["training"] = {"optimizer": "momentum", "momentum": 0.9, "learning_rate": 0.5, "update": "full_batch"}
+    path = tmp_path / "xor_momentum.json"
+    path.write_text(json.dumps(xor), encoding="utf-8")
+    assert main(["export", str(path), "--notation", "goodfellow", "--exercise", "--answers", str(tmp_path / "key.md"),
+                 "--output", str(tmp_path / "page.md")]) == 0
+    page = (tmp_path / "page.md").read_text(encoding="utf-8")
+    assert r"W^{(1)} &\leftarrow W^{(1)} + v^{(1)} \\" in page
+    assert r" &= \begin{bmatrix} 0.5 & -0.4 \\ 0.3 & 0.6 \end{bmatrix} + v^{(1)} \\" in page
+    assert "-0.02687" not in page and "-0.03062" not in page  # his v of w₁,₁ and of b₁: −0.5 times blanks 76, 75
+    key = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))
+    [w11] = [b for b in key["blanks"] if b["step"] == 37 and b["indices"] == [1, 1]]
+    assert w11["latex"] == r"w_{1,1}^{(1)} \leftarrow w_{1,1}^{(1)} + v_{1,1}^{(1)} = 0.5 - 0.02687 = 0.4731"
