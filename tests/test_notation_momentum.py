@@ -140,6 +140,10 @@ def test_a_course_profile_chooses_its_velocity(tmp_path, capsys):
                 _tiny(tmp_path))
     # nielsen's mean gradient: η·m times G/m, the same numbers (m = 1 here)
     assert "v² ← μ v² − (η·m) ∂C/∂w² = 0.9 [[−0.1]] − (0.1·1) [[0.6]] = [[−0.15]];   w² ← w² + v² = " in text, text
+    from bptui.core.ops.optim import VELOCITIES
+    from bptui.core.util.validate import schema
+
+    assert tuple(schema("notation-schema.json")["properties"]["velocity"]["enum"]) == VELOCITIES
     with pytest.raises(SpecError) as err:
         profile_from_json({**doc, "velocity": "nesterov"}, "courses/steps.json")
     assert str(err.value).startswith("courses/steps.json: velocity: ") and "\n" not in str(err.value)

@@ -102,7 +102,7 @@ LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient"
 
 def profile_rows(p: Profile) -> list[tuple[str, str]]:
     """A notation profile as (what, how the profile writes it) rows: each shared quantity's symbol
-    of layer l, the forward rule, the input, where the bias is, the vectors, the first unit, a
+    of layer l, the forward rule, the input, where the bias is, the vectors, the first unit and a
     group's gradient. The manual's table (:func:`notation_table`) and the app's help read them."""
     from ..formulas.profiles import QUANTITIES
 
