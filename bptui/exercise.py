@@ -525,7 +525,22 @@ class Blanker:
         if earlier:
             known = before.get((quantity, layer))
             return None if known is None else {i: known.get(index(i), "formula") for i in indices}
+        kept = self._kept_state(quantity, layer, node.means)
+        if kept is not None:  # a profile's own numbers for an optimizer's state (goodfellow's v = −η v): the board's
+            return {i: t.state(quantity, layer, index(i), float(kept[index(i)])) for i in indices}
         return {i: t.state(quantity, layer, index(i), float(values[i])) for i in indices}
+
+    def _kept_state(self, quantity: str, layer: int | None, sym: Sym) -> Any:
+        """The optimizer's state ``quantity`` of ``layer`` as the board keeps it, where the page writes other
+        numbers for it (a profile whose momentum velocity is the step, optim.state_written); else None."""
+        from .core.ops.optim import state_scale
+
+        if self.notation is None or sym.accent or not isinstance(layer, int) or self.board is None:
+            return None
+        kept = self.board.opt[layer].arrays().get(quantity) if layer < len(self.board.opt) else None
+        if kept is None or state_scale(self.spec.optimizer, quantity, self.notation.velocity) == 1.0:
+            return None
+        return kept
 
     def _symbol(self, node: Num | Arr, example: Any) -> Node:
         """The formula a number that depends on a blank is printed as: its name (s⁽¹⁾, δ₂⁽¹⁾, G⁽²⁾ …),

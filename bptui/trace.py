@@ -12,7 +12,7 @@ from .core.engine.kind import layers_text
 from .core.util.jsonout import dumps
 from .core.formulas.formula import Arr, Sym, TextPrinter
 from .core.formulas.profiles import DEFAULT, Profile
-from .core.ops.optim import BETA1, BETA2, EPS, ETA
+from .core.ops.optim import BETA1, BETA2, EPS, ETA, MU
 from .core.formulas.notation import count, num, sup, vec
 from .core.formats.spec import NetworkSpec
 from .core.engine.stepper import Step, Stepper
@@ -72,7 +72,8 @@ def describe(spec: NetworkSpec, notation: Profile = DEFAULT) -> str:
     if not spec.is_v2:
         acts = ", ".join(f"{f(l)} = {a}" for l, a in enumerate(spec.activations, start=1))
     opt = spec.optimizer
-    extra = {"momentum": f", μ = {num(opt.momentum)}",  # Adam's ε as the notation writes it (goodfellow's δ)
+    # μ and Adam's letters as the notation writes them (goodfellow's momentum α, his ρ₁, ρ₂ and δ)
+    extra = {"momentum": f", {printer.p(MU)} = {num(opt.momentum)}",
              "adam": f", {printer.p(BETA1)} = {num(opt.beta1)}, {printer.p(BETA2)} = {num(opt.beta2)}, "
                      f"{printer.p(EPS)} = {num(opt.eps)}"}.get(opt.name, "")
     shuffled = f", shuffled every epoch (seed {spec.shuffle_seed})" if spec.shuffle_seed is not None else ""

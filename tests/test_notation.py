@@ -190,6 +190,44 @@ def test_every_number_is_its_value_in_every_profile(spec, digits, name):
     assert checked > 0
 
 
+# momentum in a profile whose velocity is the step (goodfellow's Algorithm 8.2, and a course's file made from
+# his): every number of every step and of every weight's explanation holds, and the v shown is −η times the
+# optimizer's velocity (the board's), at every digits
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(networks().filter(lambda spec: spec.optimizer.name == "momentum"), st.integers(2, 6),
+       st.sampled_from(["goodfellow", "zero_based"]))
+def test_a_velocity_written_as_the_step_is_minus_eta_v_and_every_number_holds(spec, digits, name):
+    from bptui.core.teaching.explain import explain
+
+    from .test_explain import cells
+
+    P = ALL[name]
+    assert P.velocity == "step"
+    stepper = Stepper(spec, notation=P)
+    eta, velocities = spec.optimizer.learning_rate, 0
+    for _ in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        check_profile_step(stepper, step, digits, name)
+        if step.key.phase != "update":
+            continue
+        l = step.key.layer
+        kept = stepper.state.opt[l].v
+        for eq in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P):
+            if eq.lhs.base == "v":  # v⁽ˡ⁾ (W's part) and v_b⁽ˡ⁾: −η times the kept velocity's parts
+                part = kept[:, 0] if eq.lhs.sub == ("b",) else kept[:, 1:]
+                assert np.array_equal(np.asarray(eq.result.values).reshape(part.shape), -eta * part)
+                velocities += 1
+        for cell in cells(spec):
+            if cell.quantity == "W" and cell.layer == l:
+                e = explain(stepper, cell, digits)
+                for eq in e.equations:
+                    eq = plan(eq, digits)
+                    check_equation(eq, digits, stepper, where=f"{name} {cell} at {step.key}")
+                    if eq.lhs.base == "v":
+                        assert eq.result.value == -eta * kept[cell.unit - 1, cell.column]
+    assert velocities >= 2 * spec.L
+
+
 def test_the_profile_schema_is_json_schema_and_every_shipped_profile_fits_it():
     import jsonschema
 

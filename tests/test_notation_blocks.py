@@ -323,7 +323,7 @@ def test_the_kinds_clashes_are_settled_as_the_manual_says():
     from bptui.core.formulas.formula import Sym, TextPrinter
 
     a, z, u = Sym("a", 1, own="attention"), Sym("z", 1, own="attention"), Sym("u", 1)
-    for name, shown_a, shown_z in (("nielsen", "α", "c"), ("goodfellow", "α", "z"), ("ng", "A", "c"), ("cs231n", "a", "z")):
+    for name, shown_a, shown_z in (("nielsen", "α", "c"), ("goodfellow", "A", "z"), ("ng", "A", "c"), ("cs231n", "a", "z")):
         p = TextPrinter(notation=PROFILES[name])
         assert (p.p(a)[0], p.p(z)[0], p.p(u)[0]) == (shown_a, shown_z, "u"), name
     assert TextPrinter().p(a) == "a⁽¹⁾" and TextPrinter().p(z) == "z⁽¹⁾"  # the lecture's own letters

@@ -261,7 +261,8 @@ def _with_optimizer(tmp_path, name: str) -> str:
 
 def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
     """goodfellow's Adam: s ← ρ₁ s + (1 − ρ₁) g, r ← ρ₂ r + …, ŝ, r̂ (Algorithm 8.7), in trace, explanations and
-    export; momentum's v stays v (his Algorithm 8.2), and the lecture and ng keep Adam's paper's m and v."""
+    export; momentum's v stays v, the step itself (his Algorithm 8.2: test_notation_momentum.py), and the lecture
+    and ng keep Adam's paper's m and v."""
     from bptui.core.engine.explain import Cell
     from bptui.core.teaching.explain import explain
 
@@ -286,7 +287,8 @@ def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
     assert "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " in _trace(capsys, adam)
     assert "m^[1] ← β₁ m^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")
     momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
-    assert "37. [update] v⁽¹⁾ ← μ v⁽¹⁾ + ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] + " in momentum
+    assert ("37. [update] v⁽¹⁾ ← α v⁽¹⁾ − ε ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] − 0.5 [[0.053749, −0.0312], "
+            "[0.031367, 0.060861]] = [[−0.02687, 0.0156], [−0.01568, −0.03043]];   W⁽¹⁾ ← W⁽¹⁾ + v⁽¹⁾ = ") in momentum
 
 
 # -- a 0-based profile renumbers units only: a head and τ count from 1 ---------------------------------------

@@ -42,16 +42,21 @@ def lecture_only(P: Profile) -> set[str]:
     """The lecture's symbols that profile ``P`` writes otherwise, from the profiles' data: each shared
     quantity's (the gradient's G where P names the parameter, ∂C/∂{}), and an optimizer's letter P writes
     as its course does (goodfellow's β₁ → ρ₁; a Latin letter, m or v, is another quantity's too: momentum's v,
-    attention's v, dropout's m); less every symbol P itself writes for something (goodfellow's δ is Adam's
+    attention's v, dropout's m; and a kind's own μ, goodfellow's momentum α); less every symbol P itself writes for something (goodfellow's δ is Adam's
     constant, his s Adam's first moment)."""
     lecture = {LECTURE13.symbol(q).text for q in QUANTITIES if LECTURE13.symbol(q).text != P.symbol(q).text}
     if P.renames()["w"].text != "w":
         lecture.add("w")
     own = P.own_letters()
     lecture |= {key.partition(":")[2] for key in own if not key.partition(":")[2].isascii()
-                and own[key].text != key.partition(":")[2]}
+                and own[key].text != key.partition(":")[2] and key.partition(":")[2] not in KINDS_OWN}
     used = {s.text for s in P.renames().values()} | {P.symbol(q).text for q in QUANTITIES}
     return lecture - used
+
+
+# a kind's own letters, which stay in every profile (docs/notation.md): the layer norm's mean μ, which
+# goodfellow's momentum μ (his α) meets
+KINDS_OWN = {"μ"}
 
 
 _INDEX = "⁽⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉ₙₐₖ_^ᵀ"
@@ -190,8 +195,9 @@ def test_attentions_words_are_the_profiles():
     assert "  ∂C/∂a₁ sent back through column 1 of w_O" in _explained("tiny_transformer", "nielsen", "dz")
     ng = _explained("tiny_transformer", "ng", "delta")
     assert "dz₁,₁,₁^[3] = 0.01111: dz of score e₁,₁, example n = 1" in ng and "  the softmax's Jacobian on row 1: dz = A (∂J/∂A − r)" in ng
-    good = _explained("tiny_transformer", "goodfellow", "delta")  # his Adam r takes r: the row sums are ϱ
-    assert "ϱ = Σ_τ″ α_{1,τ″} ∂J/∂α_{1,τ″}" in good and "(ϱ of row 1)" in good
+    # his Adam r takes r: the row sums are ϱ; his momentum α takes α: the weights are A
+    good = _explained("tiny_transformer", "goodfellow", "delta")
+    assert "ϱ = Σ_τ″ A_{1,τ″} ∂J/∂A_{1,τ″}" in good and "(ϱ of row 1)" in good
     cs = _explained("tiny_transformer", "cs231n", "GQ", -1)
     assert "(added at its dW_Q step)" in cs and "Σ_τ ∂L/∂q_{τ,7} · x_{τ,2}" in cs  # units from 0, τ from 1
 

@@ -41,7 +41,7 @@ from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
 from .panel_base import panel_css, spread, stretched
-from .view import OPT_LABELS, cell_width
+from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
 
@@ -404,9 +404,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
             text = text.ljust(width) if left else text.rjust(width)
             return (text, "header+" if q == produced else "header", None)
 
-        optimizer = [(label.format(l=p.layer_text(l), t=st.opt[l].t), array)
-                     for name, array in st.opt[l].arrays().items()
-                     if (label := OPT_LABELS.get(stepper.spec.optimizer.name, {}).get(name)) and views]
+        # momentum's v, Adam's m and v, as the profile writes them (goodfellow's v is the step, −ε v)
+        optimizer = list(optimizer_state(stepper, l, p)) if views else []
         if p.vectors == "row":
             lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors,
                                key_of)

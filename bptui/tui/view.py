@@ -46,20 +46,73 @@ class LayerView:
     kind: Any = None  # the layer's kind, whose view hints name the columns (None: a dense layer's names)
 
 
-OPT_LABELS = {
-    "momentum": {"v": "v{l} (velocity: v ← μv + g)"},
-    "adam": {"m": "m{l} (1st moment, t = {t})", "v": "v{l} (2nd moment, t = {t})"},
-}
+def optimizer_state(stepper: Stepper, l: int, notation: Any = None) -> tuple:
+    """The matrices the optimizer keeps for layer l, each with its heading (:func:`state_label`), to show
+    beside W⁽ˡ⁾: as the ``notation`` profile's formulas hold them (a velocity written as the step is −η v,
+    optim.state_written), the kept ones in the lecture's."""
+    state, opt = stepper.state.opt[l], stepper.spec.optimizer
+    velocity = getattr(notation, "velocity", "sum_of_gradients")
+    out = []
+    for name, array in state.arrays().items():
+        label = state_label(opt, name, l, state.t, notation)
+        if label is not None:
+            out.append((label, _written(opt, name, array, velocity)))
+    return tuple(out)
 
 
-def optimizer_state(stepper: Stepper, l: int) -> tuple:
-    """The matrices the optimizer keeps for layer l, labelled, to show beside W⁽ˡ⁾."""
-    from ..core.formulas.notation import sup
+_WRITTEN: dict[tuple[int, float], tuple[Any, Any]] = {}
 
-    state = stepper.state.opt[l]
-    labels = OPT_LABELS.get(stepper.spec.optimizer.name, {})
-    return tuple((labels[name].format(l=sup(l), t=state.t), array)
-                 for name, array in state.arrays().items() if name in labels)
+
+def _written(opt: Any, name: str, array: Any, velocity: str) -> Any:
+    """optim.state_written of a kept array, made once per array (the panels keep what they drew of an
+    array while it is the same object: a state written anew each keypress would be drawn anew)."""
+    from ..core.ops.optim import state_scale
+
+    scale = state_scale(opt, name, velocity)
+    if scale == 1.0:
+        return array
+    got = _WRITTEN.get((id(array), scale))
+    if got is None or got[0] is not array:
+        if len(_WRITTEN) >= 64:
+            _WRITTEN.clear()
+        got = _WRITTEN[id(array), scale] = (array, scale * array)
+    return got[1]
+
+
+_LABELS: dict[tuple, tuple[Any, str | None]] = {}
+
+
+def state_label(opt: Any, name: str, l: int, t: int, notation: Any = None) -> str | None:
+    """The heading over an optimizer's state ``name`` of layer l: its symbol and what it is in words
+    (optim.STATE_WORDS), as ``notation`` writes them; Adam's with its t, momentum's with its rule from the
+    optimizer's trees (g the step's gradient): v⁽¹⁾ (velocity: v ← μ v + g), goodfellow's v ← α v − ε ĝ.
+    None for a state without a heading."""
+    key = (opt, name, l, t if opt.name == "adam" else 0, id(notation))
+    got = _LABELS.get(key)
+    if got is not None and got[0] is notation:
+        return got[1]
+    from dataclasses import replace
+
+    from ..core.formulas.formula import Sym, TextPrinter, substitute
+    from ..core.ops.optim import STATE_WORDS, update_formulas
+
+    words = STATE_WORDS.get((opt.name, name))
+    label = None
+    if words is not None:
+        printer = TextPrinter(notation=notation)
+        label = f"{printer.p(Sym(name, l, vector=True, own=opt.name))} ({words}"
+        if opt.name == "adam":
+            label += f", t = {t})"
+        else:
+            velocity = getattr(notation, "velocity", "sum_of_gradients")
+            g = {Sym("G", None, vector=True): Sym("g", None, vector=True)}
+            rule = next((lhs, rel, rhs) for lhs, rel, rhs in update_formulas(replace(opt, l2=0.0), None,
+                                                                               velocity=velocity) if lhs.base == name)
+            label += f": {printer.p(rule[0])} {rule[1]} {printer.p(substitute(rule[2], g))})"
+    if len(_LABELS) >= 256:
+        _LABELS.clear()
+    _LABELS[key] = (notation, label)
+    return label
 
 
 def document_views(doc: Any) -> list[LayerView] | None:
@@ -106,7 +159,8 @@ def layer_view(stepper: Stepper, l: int) -> LayerView:
     return LayerView(
         layer=l, activation=spec.activations[l - 1], W=st.W[l], G=st.G[l], s=st.s[l], o=st.o[l],
         delta=st.delta[l], hidden=l < spec.L, produced=produced, changed=changed,
-        stale=last is not None and last.key.phase == UPDATE, optimizer=optimizer_state(stepper, l),
+        stale=last is not None and last.key.phase == UPDATE,
+        optimizer=optimizer_state(stepper, l, getattr(stepper, "notation", None)),
         kind=spec.layer_kinds[l - 1],
     )
 

@@ -22,7 +22,7 @@ from ..formulas.profiles import PARTS, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
-from ..ops.optim import ETA, Optimizer, hyper_parameters, regularised, update_formulas
+from ..ops.optim import ETA, Optimizer, hyper_parameters, regularised, state_written, update_formulas
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, StepKey
 from .stepper import State, Step
 
@@ -118,13 +118,23 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     return rows
 
 
+def momentum_row(p: Profile) -> tuple[str, str]:
+    """How profile ``p`` writes a momentum update of W⁽ˡ⁾ (``Profile.velocity``), as its steps write it: the
+    manual's table's last row (the help shows a network's own update among its rules)."""
+    pr, l, opt = TextPrinter(notation=p), "l", Optimizer("momentum")
+    states = [Sym("v", l, vector=True, own="momentum")]
+    names, _ = _update_names(l, states, p.mean, False, group_symbol(opt)) if p.name != "lecture13" else ({}, None)
+    return ("momentum", "; ".join(f"{pr.p(names.get(lhs, lhs))} {rel} {pr.p(substitute(rhs, names))}"
+                                  for lhs, rel, rhs in update_formulas(opt, l, velocity=p.velocity)))
+
+
 def notation_table() -> list[str]:
     """Every notation profile's symbols side by side, one row per quantity, as a Markdown table
     (docs/notation.md holds it; a test and the manual's build hook keep it the profiles' own)."""
     from ..formulas.profiles import PROFILES
 
     profiles = list(PROFILES.values())
-    columns = [profile_rows(p) for p in profiles]
+    columns = [profile_rows(p) + [momentum_row(p)] for p in profiles]
     rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
     rows += [[what, *(column[i][1] for column in columns)] for i, (what, _) in enumerate(columns[0])]
     return ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -523,10 +533,11 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
     params: dict[Node, Any] = {**hyper_parameters(opt)}
     shown: dict[Node, Node] = {sym: Num(float(v), exact=True) for sym, v in params.items()}
     states: list[Sym] = []
+    velocity = notation.velocity if notation is not None else "sum_of_gradients"
     if step.opt is not None and step.opt_before is not None:
-        for name, value in step.opt.arrays().items():
-            before[Sym(name, l, vector=True)] = step.opt_before.arrays()[name]
-            after[Sym(name, l, vector=True)] = value
+        for name, value in step.opt.arrays().items():  # as the profile's formulas hold them (goodfellow's −η v)
+            before[Sym(name, l, vector=True)] = state_written(opt, name, step.opt_before.arrays()[name], velocity)
+            after[Sym(name, l, vector=True)] = state_written(opt, name, value, velocity)
             states.append(Sym(name, l, vector=True, own=opt.name))
         if opt.name == "adam" and step.opt.m is not None and step.opt.v is not None:
             t = step.opt.t
@@ -557,7 +568,7 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         def part(v: Any, view: str = view) -> Any:
             return shown_value(v, view) if isinstance(v, np.ndarray) and v.ndim == 2 else v
 
-        for lhs0, rel, rhs0 in update_formulas(opt, l):
+        for lhs0, rel, rhs0 in update_formulas(opt, l, velocity=velocity):
             lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
             assert isinstance(lhs, Sym)
             env0: dict[Node, Any] = {**params, **after}
@@ -746,7 +757,7 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
               for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     for of_bias in (False, True)[:2 if sep else 1]:
         names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds))
-        for lhs, rel, rhs in update_formulas(opt, "l"):
+        for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity):
             new = names.get(lhs, lhs)
             assert isinstance(new, Sym)
             eqs.append(Equation(new, (substitute(rhs, names),), rel))

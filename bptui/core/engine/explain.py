@@ -31,7 +31,7 @@ from ..formulas.profiles import shown_ref
 from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute
 from .kind import LayerKind
 from ..formulas.notation import num, sub as subscript, sup
-from ..ops.optim import ETA, hyper_parameters, regularised, update_formulas
+from ..ops.optim import ETA, hyper_parameters, regularised, state_written, update_formulas
 from .schedule import BACKWARD, UPDATE
 from . import wiring
 
@@ -677,9 +677,10 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     after: dict = {Sym("w", l, (b, a)): value, Sym("G", l, (b, a)): float(G[i]), Sym("g", l, (b, a)): g,
                    Sym("w", l, (b, a), "tilde"): 0.0 if a in bias else w0}
     shown: dict = {sym: Num(float(v), exact=True) for sym, v in params.items()}
-    for name, arr in (step.opt.arrays().items() if step.opt is not None else ()):
-        before[Sym(name, l, (b, a))] = float(step.opt_before.arrays()[name][i])
-        after[Sym(name, l, (b, a))] = float(arr[i])
+    velocity = out.notation.velocity if out.notation is not None else "sum_of_gradients"
+    for name, arr in (step.opt.arrays().items() if step.opt is not None else ()):  # as the profile writes them
+        before[Sym(name, l, (b, a))] = float(state_written(opt, name, step.opt_before.arrays()[name][i], velocity))
+        after[Sym(name, l, (b, a))] = float(state_written(opt, name, arr[i], velocity))
     if opt.name == "adam":
         t = step.opt.t
         after[Sym("t")] = t
@@ -691,7 +692,7 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
         params = {**params, M_GROUP: float(m)}
         shown[M_GROUP] = Num(float(m), exact=True)
         after[g_mean] = float(G[i]) / m
-    for eq_lhs, rel, rhs in update_formulas(opt, l, (b, a)):
+    for eq_lhs, rel, rhs in update_formulas(opt, l, (b, a), velocity):
         rhs = substitute(rhs, mean_names) if mean_names else rhs
         env = {**params, **after}
         if rel == "←":

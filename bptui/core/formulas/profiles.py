@@ -61,6 +61,10 @@ class Profile:
     # an optimizer's or a kind's letters as the course writes them, keyed "owner:letter" (a Sym's ``own``), each
     # with its alternatives: the first the profile's own symbols leave free (as CLASHES settles a clash)
     letters: tuple[tuple[str, tuple[Symbol, ...]], ...] = ()
+    # how momentum's velocity is written (optim.VELOCITIES): "sum_of_gradients", v ← μ v + g and W ← W − η v
+    # (PyTorch's, the lecture's), or "step", v ← μ v − η g and W ← W + v (goodfellow's Algorithm 8.2), whose v
+    # is −η times the other: other numbers for the same update
+    velocity: str = "sum_of_gradients"
 
     @property
     def separate_bias(self) -> bool:
@@ -323,7 +327,7 @@ def _s(text: str, latex: str | None = None) -> Symbol:
 # δ) is ĝ (his gradient estimate, Algorithm 8.1), a GRU's update gate z beside nielsen's and ng's
 # pre-activation z is u. A kind's own letter is keyed "kind:letter" (a Sym's ``own``): attention's
 # weights a beside nielsen's and ng's activation a and goodfellow's pre-activation a are α (Bahdanau's;
-# A where α is the learning rate, ng's), its heads' output z beside nielsen's and ng's z is c (the context
+# A where α is taken: ng's learning rate, goodfellow's momentum α of his Algorithm 8.2), its heads' output z beside nielsen's and ng's z is c (the context
 # vector: the layer norm's u stays u); attention's row sums r and a GRU's reset gate r beside goodfellow's Adam r
 # (his second moment, a letter of the profile's own: ``Profile.letters``) are ρ. (A mean profile's group size m beside Adam's m⁽ˡ⁾ or dropout's mask
 # m⁽ˡ⁾ is settled where both are written: equations.group_symbol.)
@@ -348,9 +352,12 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
-            # Algorithm 8.7: moments s and r, decay rates ρ₁ and ρ₂ (step size ε and constant δ: CLASHES's ε)
+            # Algorithm 8.7: moments s and r, decay rates ρ₁ and ρ₂ (step size ε and constant δ: CLASHES's ε);
+            # Algorithm 8.2: momentum α, its velocity the step (v ← α v − ε g, θ ← θ + v)
             letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))),
-                     ("adam:β₁", (_s("ρ₁", r"\rho_1"),)), ("adam:β₂", (_s("ρ₂", r"\rho_2"),)))),
+                     ("adam:β₁", (_s("ρ₁", r"\rho_1"),)), ("adam:β₂", (_s("ρ₂", r"\rho_2"),)),
+                     ("momentum:μ", (_s("α", r"\alpha"),))),
+            velocity="step"),
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
@@ -401,7 +408,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
         return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
                        layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
                        input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
-                       description=doc.get("description", ""),
+                       velocity=doc.get("velocity", "sum_of_gradients"), description=doc.get("description", ""),
                        source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
@@ -473,7 +480,8 @@ def profile_json(p: Profile) -> dict:
     return {"kind": "notation", "name": p.name, "description": p.description,
             "symbols": {q: {"text": p.symbol(q).text, "latex": p.symbol(q).latex} for q in QUANTITIES},
             "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,
-            "gradient": p.gradient_mode, "input_layer": p.input_layer, "example_index": p.example_index}
+            "gradient": p.gradient_mode, "input_layer": p.input_layer, "example_index": p.example_index,
+            "velocity": p.velocity}
 
 
 assert {f.name for f in fields(Profile)} >= set(QUANTITIES)

@@ -6,6 +6,8 @@ touches biases):
 
 - ``sgd``:      W ← W − η g
 - ``momentum``: v ← μ v + g;  W ← W − η v                      (PyTorch's convention)
+  (a profile whose ``velocity`` is "step" writes it as Goodfellow's Algorithm 8.2 does, v ← μ v − η g;
+  W ← W + v: its v is −η times the one kept here, :data:`VELOCITIES`, :func:`state_written`)
 - ``adam``:     t ← t + 1;  m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
                 m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  W ← W − η m̂ / (√v̂ + ε)   (Kingma & Ba)
 
@@ -16,12 +18,17 @@ the stepper can keep old states as checkpoints and replay bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..formulas.formula import ONE, TWO, Call, Node, Op, Sym, add, mul, sub
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+# How a notation profile writes momentum's velocity (profiles.Profile.velocity): "sum_of_gradients", the one
+# kept here (PyTorch's, the lecture's: v ← μ v + g, W ← W − η v), or "step", the step itself (Goodfellow's
+# Algorithm 8.2, Sutskever et al.: v ← μ v − η g, W ← W + v), which is −η times it for a constant η
+VELOCITIES = ("sum_of_gradients", "step")
 
 
 @dataclass(frozen=True)
@@ -109,16 +116,19 @@ def update(opt: Optimizer, W: np.ndarray, G: np.ndarray, state: OptState,
 
 
 # -- how the lecture writes each optimizer ----------------------------------------------------------
-ETA, LAMBDA, MU = Sym("η", latex=r"\eta"), Sym("λ", latex=r"\lambda"), Sym("μ", latex=r"\mu")
+# momentum's μ is momentum's own letter (goodfellow writes α: his Algorithm 8.2, profiles.Profile.letters)
+ETA, LAMBDA, MU = Sym("η", latex=r"\eta"), Sym("λ", latex=r"\lambda"), Sym("μ", latex=r"\mu", own="momentum")
 # Adam's decay rates are Adam's own letters (goodfellow writes ρ₁, ρ₂: his Algorithm 8.7, profiles.Profile.letters)
 BETA1, BETA2 = Sym("β₁", latex=r"\beta_1", own="adam"), Sym("β₂", latex=r"\beta_2", own="adam")
 EPS, T = Sym("ε", latex=r"\epsilon"), Sym("t")
 
 
-def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None = None) -> list[tuple[Sym, str, Node]]:
+def update_formulas(opt: Optimizer, l: int | str | None, index: tuple[int, int] | None = None,
+                    velocity: str = "sum_of_gradients") -> list[tuple[Sym, str, Node]]:
     """The update of W⁽ˡ⁾ as equations (left side, ``=`` or ``←``, right side), in the order they are
     done: g = G + 2λ W̃ first when λ ≠ 0, then the optimizer's rule. With ``index`` (b, a): the same
-    for the one weight w_b,a⁽ˡ⁾ (W̃_b,a is w_b,a, or 0 for a bias)."""
+    for the one weight w_b,a⁽ˡ⁾ (W̃_b,a is w_b,a, or 0 for a bias). ``velocity``: how momentum's v is
+    written (:data:`VELOCITIES`; its numbers then are :func:`state_written`'s)."""
     sub_ = index or ()
     vec = index is None
 
@@ -136,6 +146,8 @@ def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None 
         return eqs + [(W, "←", sub(W, mul(ETA, g)))]
     if opt.name == "momentum":
         v = q("v")
+        if velocity == "step":  # Algorithm 8.2: the velocity is the step, W ← W + v
+            return eqs + [(v, "←", sub(mul(MU, v), mul(ETA, g))), (W, "←", add(W, v))]
         return eqs + [(v, "←", add(mul(MU, v), g)), (W, "←", sub(W, mul(ETA, v)))]
     m, v = q("m"), q("v")
     m_hat, v_hat = q("m", "hat"), q("v", "hat")
@@ -146,6 +158,23 @@ def update_formulas(opt: Optimizer, l: int | str, index: tuple[int, int] | None 
         (v_hat, "=", Op("/", (v, sub(ONE, Op("^", (BETA2, T)))))),
         (W, "←", sub(W, mul(ETA, Op("/", (m_hat, add(Call("sqrt", (v_hat,)), EPS)))))),
     ]
+
+
+def state_written(opt: Optimizer, name: str, value: Any, velocity: str = "sum_of_gradients") -> Any:
+    """The optimizer's state ``name`` (an array or one entry, as :class:`OptState` keeps it) as the
+    formulas of :func:`update_formulas` with ``velocity`` hold it: momentum's v as the step, −η v, where
+    ``velocity`` is "step"; anything else as it is kept."""
+    scale = state_scale(opt, name, velocity)
+    return value if scale == 1.0 else scale * value
+
+
+def state_scale(opt: Optimizer, name: str, velocity: str = "sum_of_gradients") -> float:
+    """What :func:`state_written` multiplies the kept state ``name`` by: −η for a step velocity, else 1."""
+    return -opt.learning_rate if velocity == "step" and opt.name == "momentum" and name == "v" else 1.0
+
+
+# what each state is, in words, for a heading over its numbers (its letter and rule come from the trees above)
+STATE_WORDS = {("momentum", "v"): "velocity", ("adam", "m"): "1st moment", ("adam", "v"): "2nd moment"}
 
 
 def hyper_parameters(opt: Optimizer) -> dict[Node, float]:
