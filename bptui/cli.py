@@ -511,11 +511,16 @@ READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the
 
 
 def _read_aside(doc: dict, path: str):
-    """Start reading the network document as every command does (``parse``: shapes, weights,
-    data, limits; it needs NumPy) in a forked child, beside the parent's import of Textual, and
-    return a function that waits for the child's verdict, raises its SpecError, if any, and
-    returns the spec when the file was read in this process (None: the app reads it again after
-    its first frame, which is the loading screen, drawn from the document).
+    """The reader's verdict on the network document before the app draws: a function that raises
+    its SpecError, if any, and returns the spec when the file was read in this process (None: the
+    app reads it after its first frame, which is the loading screen, drawn from the document).
+
+    A document that plain JSON decides (a v1 network with inline data: ``verdict``, the checks
+    ``parse`` runs before it builds arrays) is checked here and now, without NumPy: a few hundred
+    microseconds for xor, where a reader child's imports cost more CPU than Textual's (a tenth of a
+    second on the development machine, ``benchmarks/tui_speed.py --instructions``). Any other is
+    read as every command reads it (``parse``: shapes, weights, data, limits; it needs NumPy) in a
+    forked child, beside the parent's import of Textual, and the function waits for its verdict.
 
     So a bad file ends in its one ``error:`` line before the app has drawn a frame or written an
     escape code (Textual writes to stderr, which may be a file), while the first frame still does
@@ -540,6 +545,10 @@ def _read_aside(doc: dict, path: str):
         # screen, drawn first, never gave way to the network screen under textual-serve's driver
         spec = here()
         return lambda: spec
+    from .core.formats.verdict import verdict
+
+    if verdict(doc, path):  # raises the reader's SpecError
+        return lambda: None
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return here
     reader, writer = os.pipe()
