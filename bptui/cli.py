@@ -545,9 +545,9 @@ def _read_aside(doc: dict, path: str):
         # screen, drawn first, never gave way to the network screen under textual-serve's driver
         spec = here()
         return lambda: spec
-    from .core.formats.verdict import verdict
+    from .core.formats.verdict import verdict as plain_verdict
 
-    if verdict(doc, path):  # raises the reader's SpecError
+    if plain_verdict(doc, path):  # raises the reader's SpecError
         return lambda: None
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return here
