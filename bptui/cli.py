@@ -478,18 +478,22 @@ def _open_network(args, doc, path: str) -> int:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
-    # before the fork: the profiles' modules (dataclasses, inspect, ast) serve the reader child and
-    # the app's process alike, imported once instead of once in each
-    from .core.formulas.profiles import notation_for
-
     read = _read_aside(doc, path)
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
-    notation = notation_for(args.notation, doc.get("notation"), path)
+    # a notation asked for is checked before the first frame (a bad one refused with nothing drawn); none
+    # asked for is the lecture's, which the app takes after its first frame (the profiles' module, 2 % of
+    # the frame's instructions, off its path)
+    notation = None
+    if args.notation is not None or "notation" in doc or spec is not None:
+        from .core.formulas.profiles import notation_for
+
+        notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
         from .core.engine.equations import check_profile  # NumPy's import: not before a loading screen's frame
 
+        assert notation is not None
         check_profile(spec, notation)
         _app_draws(spec, notation)
     _require_terminal()
@@ -551,6 +555,10 @@ def _read_aside(doc: dict, path: str):
         return lambda: None
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return here
+    # before the fork: the profiles' module (the reader's formula trees import it) serves the reader
+    # child and the app's process alike, imported once instead of once in each
+    from .core.formulas import profiles  # noqa: F401
+
     reader, writer = os.pipe()
     status = 1  # set before the fork: a Ctrl+C in the child finds it inside the try at once
     pid = os.fork()

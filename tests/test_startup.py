@@ -171,3 +171,48 @@ def test_reading_a_network_imports_only_its_own_kinds(name, kinds):
     assert {m[len(KIND_MODULES):] for m in modules if m.startswith(KIND_MODULES)} == kinds
     if kinds == {"dense"}:  # (a recurrent kind's module needs the engine's schedule and wiring)
         assert [m for m in modules if m in NOT_READING] == []
+
+
+NOTATION = """
+import json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+seen = {{}}
+class Noted(tui.BptuiApp):
+    def load_network(self):  # right after the loading screen's first frame
+        seen["profiles at the first frame"] = "bptui.core.formulas.profiles" in sys.modules
+        super().load_network()
+    def network_shown(self):
+        seen["notation"] = self.notation.name
+        seen["its stepper's"] = self.stepper.notation.name
+        print(json.dumps(seen))
+        self.exit()
+tui.BptuiApp = Noted
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True)
+from bptui.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("declared", [None, "nielsen", "nowhere"])
+def test_a_notation_the_file_does_not_ask_for_waits_for_the_first_frame(declared, tmp_path):
+    """xor without a "notation": the profiles' module is imported after the first frame, and the
+    network screen is in the lecture's profile as before; a file's own is taken (and a bad one
+    refused, its one error line and nothing drawn) before the first frame."""
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    if declared is not None:
+        doc["notation"] = declared
+    path = tmp_path / "xor.json"
+    path.write_text(json.dumps(doc))
+    done = subprocess.run([sys.executable, "-c", NOTATION.format(path=str(path))], cwd=ROOT, capture_output=True,
+                          text=True)
+    if declared == "nowhere":
+        assert done.returncode == 2 and "\x1b" not in done.stderr and done.stdout == ""
+        assert done.stderr.startswith(f"error: {path}: notation: 'nowhere' is neither") and done.stderr.count("\n") == 1
+        return
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    name = declared or "lecture13"
+    assert seen == {"profiles at the first frame": declared is not None, "notation": name, "its stepper's": name}
