@@ -18,9 +18,10 @@ the headless figure it counts the interpreter's own start and the terminal's fir
 ``--instructions`` counts start-up in instructions with valgrind's callgrind, which a loaded
 machine does not stretch: the bare app to its first frame, and ``bptui networks/xor.json`` (as
 launched, headless at 120×40) to its first frame and to the network screen, the app's process and
-its reader child apart (the child from its fork: callgrind starts a child at its parent's count, so
-the process is counted once more up to the fork and that is taken off). A few minutes;
-deterministic to a few parts in a thousand.
+its reader child apart, if it has one (the child from its fork: callgrind starts a child at its
+parent's count, so the process is counted once more up to the fork and that is taken off; xor has
+none: plain JSON gives its verdict, core/formats/verdict.py). A few minutes; deterministic to a few
+parts in a thousand.
 """
 
 from __future__ import annotations
@@ -300,15 +301,19 @@ def main() -> None:
         bare = instructions(INSTR_BARE)[0]
         first = instructions(INSTR_BPTUI.format(path=path, stop="first frame"))
         network = instructions(INSTR_BPTUI.format(path=path, stop="network screen"))
-        # callgrind gives a forked child the count its parent had at the fork: what the child ran
-        # itself is its total less that (the app's process, ended where it would fork)
-        forked = instructions(INSTR_BPTUI.format(path=path, stop="fork"))[0]
-        child = sum(first[1:]) - forked * len(first[1:])
         print("start-up in instructions (valgrind --tool=callgrind; headless, 120×40; millions):")
         print(f"  bare Textual app, its first frame:        {bare:7.0f} M")
         print(f"  bptui xor, its first frame:               {first[0]:7.0f} M  ({first[0] / bare:.2f}× bare)")
-        print(f"  bptui xor, its reader child (from the fork, before it: {forked:.0f} M):"
-              f" {child:7.0f} M")
+        child = 0.0
+        if len(first) > 1:
+            # callgrind gives a forked child the count its parent had at the fork: what the child ran
+            # itself is its total less that (the app's process, ended where it would fork)
+            forked = instructions(INSTR_BPTUI.format(path=path, stop="fork"))[0]
+            child = sum(first[1:]) - forked * len(first[1:])
+            print(f"  bptui xor, its reader child (from the fork, before it: {forked:.0f} M):"
+                  f" {child:7.0f} M")
+        else:  # a file plain JSON decides gets its verdict in the app's process (core/formats/verdict.py)
+            print("  bptui xor, its reader child:              none (the verdict given in the app's process)")
         print(f"  bptui xor, both processes to the first frame: {first[0] + child:7.0f} M  "
               f"({(first[0] + child) / bare:.2f}× bare)")
         print(f"  bptui xor, to the network screen:         {network[0]:7.0f} M  ({network[0] / bare:.2f}× bare)")

@@ -483,18 +483,22 @@ def _open_network(args, doc, path: str) -> int:
         validate.check(doc, validate.schema())
     except SpecError as err:
         raise err.at(path)
-    # before the fork: the profiles' modules (dataclasses, inspect, ast) serve the reader child and
-    # the app's process alike, imported once instead of once in each
-    from .core.formulas.profiles import notation_for
-
     read = _read_aside(doc, path)
     from .tui.app import run  # Textual's import, while the file is read beside it
 
     spec = read()  # a bad file: its error line, before the app draws or writes anything, on a terminal or not
-    notation = notation_for(args.notation, doc.get("notation"), path)
+    # a notation asked for is checked before the first frame (a bad one refused with nothing drawn); none
+    # asked for is the lecture's, which the app takes after its first frame (the profiles' module, 2 % of
+    # the frame's instructions, off its path)
+    notation = None
+    if args.notation is not None or "notation" in doc or spec is not None:
+        from .core.formulas.profiles import notation_for
+
+        notation = notation_for(args.notation, doc.get("notation"), path)
     if spec is not None:  # else the app reads the file again and refuses a notation its layers are not written in
         from .core.engine.equations import check_profile  # NumPy's import: not before a loading screen's frame
 
+        assert notation is not None
         check_profile(spec, notation)
         _app_draws(spec, notation)
     _require_terminal()
@@ -516,11 +520,16 @@ READ_ASIDE_MAX_BYTES = 1 << 20  # larger network files are read once, before the
 
 
 def _read_aside(doc: dict, path: str):
-    """Start reading the network document as every command does (``parse``: shapes, weights,
-    data, limits; it needs NumPy) in a forked child, beside the parent's import of Textual, and
-    return a function that waits for the child's verdict, raises its SpecError, if any, and
-    returns the spec when the file was read in this process (None: the app reads it again after
-    its first frame, which is the loading screen, drawn from the document).
+    """The reader's verdict on the network document before the app draws: a function that raises
+    its SpecError, if any, and returns the spec when the file was read in this process (None: the
+    app reads it after its first frame, which is the loading screen, drawn from the document).
+
+    A document that plain JSON decides (a v1 network with inline data: ``verdict``, the checks
+    ``parse`` runs before it builds arrays) is checked here and now, without NumPy: some 15 µs for
+    xor, where a reader child's imports ran 364 M instructions, 0.4 of the bare Textual app's start
+    (``benchmarks/tui_speed.py --instructions``), on a core the app competes for. Any other is
+    read as every command reads it (``parse``: shapes, weights, data, limits; it needs NumPy) in a
+    forked child, beside the parent's import of Textual, and the function waits for its verdict.
 
     So a bad file ends in its one ``error:`` line before the app has drawn a frame or written an
     escape code (Textual writes to stderr, which may be a file), while the first frame still does
@@ -545,8 +554,16 @@ def _read_aside(doc: dict, path: str):
         # screen, drawn first, never gave way to the network screen under textual-serve's driver
         spec = here()
         return lambda: spec
+    from .core.formats.verdict import verdict as plain_verdict
+
+    if plain_verdict(doc, path):  # raises the reader's SpecError
+        return lambda: None
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return here
+    # before the fork: the profiles' module (the reader's formula trees import it) serves the reader
+    # child and the app's process alike, imported once instead of once in each
+    from .core.formulas import profiles  # noqa: F401
+
     reader, writer = os.pipe()
     status = 1  # set before the fork: a Ctrl+C in the child finds it inside the try at once
     pid = os.fork()

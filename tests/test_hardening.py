@@ -91,14 +91,14 @@ def test_a_csv_with_more_rows_than_the_network_may_have_is_refused(tmp_path, cap
     (tmp_path / "d.csv").write_text("x,y\n" + rows + "\n")
     doc = xor_with(layers=[{"units": 1}, {"units": 1}], data={"csv": "d.csv", "targets": ["y"]})
     del doc["weights"]
-    import bptui.core.formats.spec as spec_module
+    import bptui.core.formats.verdict as verdict_module  # the limits' module (spec re-exports them)
 
-    limit = spec_module.MAX_DATA_VALUES
+    limit = verdict_module.MAX_DATA_VALUES
     try:
-        spec_module.MAX_DATA_VALUES = 20  # 10 rows of one input and one target
+        verdict_module.MAX_DATA_VALUES = 20  # 10 rows of one input and one target
         line = one_error(capsys, "trace", write(tmp_path, doc))
     finally:
-        spec_module.MAX_DATA_VALUES = limit
+        verdict_module.MAX_DATA_VALUES = limit
     assert "d.csv: line 12: more than 10 rows of data" in line
 
 

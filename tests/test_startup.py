@@ -37,6 +37,8 @@ HEAVY = ("numpy", "grandalf", "jsonschema", "hypothesis", "torch", "onnx", "matp
 LATE = ("bptui.core.engine", "bptui.core.kinds", "bptui.core.formats", "bptui.tui.network", "bptui.tui.plots",
         "bptui.tui.graph_layout", "bptui.tui.training", "bptui.tui.settings", "bptui.plot", "bptui.export",
         "bptui.codegen", "bptui.serve", "bptui.onnx_import", "bptui.lms.platforms", "bptui.trace")
+# of core/formats, the NumPy-free checks that give a v1 file's verdict before the frame (no reader child)
+EARLY_FORMATS = ("bptui.core.formats", "bptui.core.formats.verdict")
 
 
 @pytest.mark.parametrize("name", ["xor", "shapes", "gru_parity", "iris"])
@@ -48,7 +50,7 @@ def test_the_first_frame_imports_no_numpy_and_no_core(name):
     assert seen["screen"] == "LoadingScreen"
     modules = seen["modules"]
     assert "textual" in modules and "bptui.tui.loading" in modules  # the frame was drawn by the loading screen
-    early = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(LATE)]
+    early = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(LATE) and m not in EARLY_FORMATS]
     assert early == []
 
 
@@ -169,3 +171,48 @@ def test_reading_a_network_imports_only_its_own_kinds(name, kinds):
     assert {m[len(KIND_MODULES):] for m in modules if m.startswith(KIND_MODULES)} == kinds
     if kinds == {"dense"}:  # (a recurrent kind's module needs the engine's schedule and wiring)
         assert [m for m in modules if m in NOT_READING] == []
+
+
+NOTATION = """
+import json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+seen = {{}}
+class Noted(tui.BptuiApp):
+    def load_network(self):  # right after the loading screen's first frame
+        seen["profiles at the first frame"] = "bptui.core.formulas.profiles" in sys.modules
+        super().load_network()
+    def network_shown(self):
+        seen["notation"] = self.notation.name
+        seen["its stepper's"] = self.stepper.notation.name
+        print(json.dumps(seen))
+        self.exit()
+tui.BptuiApp = Noted
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True)
+from bptui.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("declared", [None, "nielsen", "nowhere"])
+def test_a_notation_the_file_does_not_ask_for_waits_for_the_first_frame(declared, tmp_path):
+    """xor without a "notation": the profiles' module is imported after the first frame, and the
+    network screen is in the lecture's profile as before; a file's own is taken (and a bad one
+    refused, its one error line and nothing drawn) before the first frame."""
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    if declared is not None:
+        doc["notation"] = declared
+    path = tmp_path / "xor.json"
+    path.write_text(json.dumps(doc))
+    done = subprocess.run([sys.executable, "-c", NOTATION.format(path=str(path))], cwd=ROOT, capture_output=True,
+                          text=True)
+    if declared == "nowhere":
+        assert done.returncode == 2 and "\x1b" not in done.stderr and done.stdout == ""
+        assert done.stderr.startswith(f"error: {path}: notation: 'nowhere' is neither") and done.stderr.count("\n") == 1
+        return
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    name = declared or "lecture13"
+    assert seen == {"profiles at the first frame": declared is not None, "notation": name, "its stepper's": name}

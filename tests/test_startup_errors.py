@@ -131,25 +131,45 @@ def test_the_cases_are_of_several_kinds() -> None:
     assert len(files) >= 4 and len(messages) >= 3, (files, messages)
 
 
-def _first_case() -> tuple[Any, str]:
-    return CASES_BY_NAME[sorted(CASES_BY_NAME)[0]]
+def _first_case(decided: bool) -> tuple[Any, str]:
+    """The first case that plain JSON decides (verdict.py, no reader child), or the first it leaves
+    to the reader (a child that imports NumPy)."""
+    from bptui.core.formats.verdict import verdict
+
+    def here(doc: Any) -> bool:
+        try:
+            return verdict(doc, "FILE")
+        except SpecError:
+            return True
+
+    return next(CASES_BY_NAME[name] for name in sorted(CASES_BY_NAME) if here(CASES_BY_NAME[name][0]) == decided)
 
 
-@pytest.mark.parametrize("how", ["forked", "no fork", "the child killed", "a large file"])
+@pytest.mark.parametrize("how", ["decided here", "forked", "no fork", "the child killed", "a large file"])
 def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch, tmp_path: Path) -> None:
-    """The child's verdict, or the file read in this process (a large file, no fork, a child that
-    ends without a verdict, killed as a memory limit kills): the same SpecError for a bad file; for
-    a good one nothing from the child (the app reads it after its first frame), its spec otherwise."""
+    """The verdict of plain JSON given here (a v1 file with inline data), the child's, or the file
+    read in this process (a large file, no fork, a child that ends without a verdict, killed as a
+    memory limit kills): the same SpecError for a bad file; for a good one nothing (the app reads
+    it after its first frame), its spec when it was read here."""
     import signal
     import threading
 
     from bptui import cli
 
-    doc, error = _first_case()
-    bad, good = tmp_path / "bad.json", tmp_path / "xor.json"
+    doc, error = _first_case(how == "decided here")
+    bad, good = tmp_path / "bad.json", tmp_path / "moons.json"
     bad.write_text(json.dumps(doc))
-    good.write_text((NETWORKS / "xor.json").read_text())
+    # moons' data comes from a generator: the reader's verdict (xor's is plain JSON's, decided here)
+    good.write_text((NETWORKS / ("xor.json" if how == "decided here" else "moons.json")).read_text())
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # the test runner's threads: fork all the same
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     if how == "no fork":
         monkeypatch.delattr(os, "fork")
     elif how == "the child killed":  # json.dump writes the verdict in the child only
@@ -160,7 +180,8 @@ def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch,
         cli._read_aside(doc, str(bad))()
     assert str(raised.value) == error.replace("FILE", str(bad), 1)
     spec = cli._read_aside(json.loads(good.read_text()), str(good))()
-    if how == "forked":
+    if how in ("forked", "decided here"):
         assert spec is None
     else:
-        assert spec is not None and spec.name == "xor" and spec.widths == (2, 2, 1)
+        assert spec is not None and spec.widths == (2, 8, 1)
+    assert len(forks) == {"decided here": 0, "forked": 2, "the child killed": 2}.get(how, 0)

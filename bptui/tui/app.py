@@ -60,7 +60,10 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
     @classmethod
     def from_document(cls, doc: Any, source: str, notation: Profile | None = None) -> "BptuiApp":
         """An app for a network file whose document passed ``validate.check``: its first frame is
-        the loading screen, and the spec, the stepper and the network screen follow right after."""
+        the loading screen, and the spec, the stepper and the network screen follow right after.
+        ``notation`` None: the file's ``"notation"``, else the lecture's, taken after the first frame
+        (the profiles' module is not on its path; ``bptui FILE`` passes a file's own, resolved before
+        the frame so that a bad one is refused before anything is drawn)."""
         app = cls(notation=notation)
         app.document = (doc, source)
         return app
@@ -113,6 +116,10 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         assert self.document is not None
         doc, source = self.document
         try:
+            if self.notation is None:  # none given: the file's own, else the lecture's (see from_document)
+                from ..core.formulas.profiles import notation_for
+
+                self.notation = notation_for(None, doc.get("notation"), source)
             self.spec = parse(doc, source, schema_checked=True)
             self.stepper = Stepper(self.spec, notation=self.notation)  # refuses a notation its layers lack
             why = panels_fit(self.spec.layer_kinds, self.notation)

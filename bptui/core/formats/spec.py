@@ -13,7 +13,6 @@ import numpy as np
 
 from ..util import validate
 from ..util.validate import read_json  # noqa: F401  (spec.read_json: the first stage of loading
-from ..ops.activations import ACTIVATIONS, read_activation
 from ..util.errors import SpecError
 from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
 from ..formulas.notation import sup
@@ -21,23 +20,16 @@ from ..ops.optim import Optimizer
 from ..engine.kind import sequence_output
 from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cost
 from ..kinds import KINDS, Dense, LayerKind
+from . import verdict
+from .verdict import MAX_ACTIVATIONS, MAX_DATA_VALUES, MAX_MULTIPLICATIONS, MAX_WEIGHTS, V1_KEYS  # noqa: F401
 from .data import IMAGE_GENERATORS, generate_images, image_classes
 
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
-# What a network may ask of memory, checked before anything is allocated (the manual: docs/network-files.md, "Limits and hostile input"). The
-# schema caps each number (units, n, epochs, layers); these cap their products. 784-256-10 on 10,000
-# examples (benchmarks/train_speed.py) needs 203,530 weights, 7.9 million data values and 10.5
-# million activations.
-MAX_WEIGHTS = 5_000_000  # Σ d⁽ˡ⁾ (d⁽ˡ⁻¹⁾ + 1): 40 MB a copy, and training holds a few
-MAX_DATA_VALUES = 20_000_000  # N × (d⁽⁰⁾ + d⁽ᴸ⁾), test split included: 160 MB
-MAX_ACTIVATIONS = 100_000_000  # N × c (c = Σ d⁽ˡ⁾ for dense layers, see Cost): one full-batch pass, 800 MB
-# (a digits-sized convolution on 2,000 1×16×16 images fits: its im2col matrices count here)
-
-
+# What a network may ask of memory (the manual: docs/network-files.md, "Limits and hostile input"): the
+# limits on the weights, the data, one pass and its multiplications are the verdict's (checked before NumPy
+# is imported), and these on one example's board and on a run
 MAX_EXAMPLE_CELLS = 5_000_000  # one example's board: the numbers its pass allocates, Σ over the layers (40 MB)
-MAX_MULTIPLICATIONS = 30_000_000_000  # N × one example's forward pass: the most any v1 network the limits
-# above allow can ask (two layers of 2,236 units on 5,590 examples: 2.8·10¹⁰, about 10 s an epoch)
 # A command that walks steps (trace, export, its parts and variants): a written step costs about
 # 0.35 ms plus 70 ns per number of one example's pass (c) on the development machine, so the work
 # of a run is steps × (c + STEP_OVERHEAD) in those numbers' units, at most MAX_RUN_WORK: about two
@@ -59,16 +51,12 @@ def example_cost(widths: tuple[int, ...], kinds: tuple[LayerKind, ...] = ()) -> 
 def max_examples(widths: tuple[int, ...], cost: Cost | None = None) -> int:
     """The most examples (training and test) a network of these widths (and layer kinds) may have."""
     cost = cost or example_cost(widths)
-    return min(MAX_DATA_VALUES // (widths[0] + widths[-1]), MAX_ACTIVATIONS // cost.cells,
-               MAX_MULTIPLICATIONS // max(1, cost.multiplications))
+    return verdict.most_examples(widths, cost.cells, cost.multiplications)
 
 
 def _check_examples(n: int, widths: tuple[int, ...], place: str, cost: Cost | None = None) -> None:
-    limit = max_examples(widths, cost)
-    if n > limit:
-        raise SpecError(f"{n:,} examples, at most {limit:,} for a {'-'.join(map(str, widths))} network "
-                        f"(N·(d⁽⁰⁾ + d⁽ᴸ⁾) ≤ {MAX_DATA_VALUES:,}, N·(numbers of one example's pass) ≤ "
-                        f"{MAX_ACTIVATIONS:,} and N·(its multiplications) ≤ {MAX_MULTIPLICATIONS:,})", place=place)
+    cost = cost or example_cost(widths)
+    verdict.check_examples(n, widths, place, cost.cells, cost.multiplications)
 
 
 def _check_layer_cost(k: LayerKind, place: str) -> None:
@@ -97,24 +85,9 @@ def check_run(spec: Any, steps: int, place: str, how: str = "") -> None:
                         source=spec.source, place=place)
 
 
-def _check_weights(widths: tuple[int, ...]) -> None:
-    n = sum(widths[l] * (widths[l - 1] + 1) for l in range(1, len(widths)))
-    if n > MAX_WEIGHTS:
-        raise SpecError(f"{n:,} weights, at most {MAX_WEIGHTS:,}", place="layers")
-
-
 def _number_array(rows: list, place: str, width: int, width_text: str) -> np.ndarray:
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise SpecError(f"{len(row)} values, expected {width} = {width_text}", place=f"{place}[{i}]")
-        _numbers(row, f"{place}[{i}]", f"{width} numbers = {width_text}")
+    verdict.number_rows(rows, place, width, width_text)
     return np.array(rows, dtype=float).reshape(len(rows), width)
-
-
-# a layer entry with any key beyond v1's (units, activation, alpha) is a v2 file: "shape" (a map
-# input) or a key a kind of the table reads (the schema, checked first, allows no other; a test checks
-# that its layer keys are the kinds' and "shape")
-V1_KEYS = frozenset({"units", "activation", "alpha"})
 
 
 def parse(doc: Any, source: str = "", schema_checked: bool = False) -> NetworkSpec:
@@ -131,37 +104,13 @@ def _parse(doc: Any, source: str, schema_checked: bool = False) -> NetworkSpec:
     if not schema_checked:
         validate.check(doc, validate.schema())
     layers = doc["layers"]
-    if any(set(layer) - V1_KEYS for layer in layers):
+    if not verdict.is_v1(layers):
         return _parse_v2(doc, source)
-    for i, layer in enumerate(layers):
-        if "units" not in layer:
-            raise SpecError("missing required key 'units'", place=f"layers[{i}]")
-    widths = tuple(int(layer["units"]) for layer in layers)
+    widths, acts, alphas = verdict.v1_layers(layers)
     L = len(widths) - 1
-    _check_weights(widths)
-    if "activation" in layers[0] or "alpha" in layers[0]:
-        raise SpecError("the input layer has no activation", place="layers[0]")
-    acts, alphas = [], []
-    for l in range(1, L + 1):
-        name, alpha = read_activation(layers[l], l, L, widths[l])
-        acts.append(name)
-        alphas.append(alpha)
-
     if "weights" in doc:
-        ws = doc["weights"]
-        if len(ws) != L:
-            raise SpecError(f"{len(ws)} matrices, expected {L} (one per layer 1..{L})", place="weights")
-        weights = []
-        for l, w in enumerate(ws, start=1):
-            expect = f"{widths[l]}×{widths[l-1] + 1} = d{sup(l)} × (d{sup(l-1)}+1)"
-            if not isinstance(w, list):  # null, {kernel, bias} or {W, U}: weights of a v2 layer kind
-                raise SpecError(f"{validate.describe(w)} is not a matrix {expect} (layers[{l}] is dense)",
-                                place=f"weights[{l-1}]")
-            cols = {len(row) for row in w}
-            if len(w) != widths[l] or cols != {widths[l - 1] + 1}:
-                shape = f"{len(w)}×{'/'.join(str(c) for c in sorted(cols))}"
-                raise SpecError(f"shape {shape}, expected {expect}", place=f"weights[{l-1}]")
-            weights.append(np.array(w, dtype=float))
+        verdict.v1_weights(doc["weights"], widths)
+        weights = [np.array(w, dtype=float) for w in doc["weights"]]
     else:
         init = {**DEFAULT_INIT, **doc.get("init", {})}
         rng = np.random.default_rng(int(init["seed"]))
@@ -177,11 +126,7 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
     """The loss, the data and the training settings, for either format's layers."""
     L = len(widths) - 1
     loss = doc.get("loss", "squared")
-    out_act = acts[-1]
-    if loss == "cross_entropy" and out_act not in ("sigmoid", "softmax"):
-        raise SpecError(
-            f"cross_entropy needs a sigmoid or softmax output layer, not {out_act}", place="loss"
-        )
+    verdict.check_loss(loss, acts[-1])
 
     lengths = None
     cost = example_cost(widths, kinds)
@@ -194,8 +139,7 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
         for T in (data.targets, data.test_targets):
             bad = np.argwhere((T < 0) | (T > 1))
             if len(bad):
-                i, k = bad[0]
-                raise SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
+                raise verdict.target_out_of_range(*bad[0])
 
     training: dict[str, Any] = {**DEFAULT_TRAINING, **doc.get("training", {})}
     update, batch_size = training["update"], None
@@ -291,12 +235,10 @@ def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_sha
                                 place=f"data.{key}")
         test_fraction, seed = float(data.get("test_fraction", 0.0)), int(data.get("seed", 0))
     else:
-        n_in, n_out = len(data["inputs"]), len(data["targets"])
-        if n_in != n_out:
-            raise SpecError(f"{n_in} inputs but {n_out} targets", place="data")
-        _check_examples(n_in, widths, "data.inputs", cost)
-        X = _number_array(data["inputs"], "data.inputs", widths[0], f"d{sup(0)} (units of layers[0])")
-        Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
+        cost = cost or example_cost(widths)
+        verdict.inline_data(data, widths, cost.cells, cost.multiplications)
+        X = np.array(data["inputs"], dtype=float).reshape(len(data["inputs"]), widths[0])
+        Y = np.array(data["targets"], dtype=float).reshape(len(data["targets"]), widths[-1])
     X, Y, Xt, Yt = split(X, Y, test_fraction, seed)
     if len(X) == 0:
         raise SpecError(f"test_fraction {test_fraction:g} leaves no training examples", place="data.test_fraction")
@@ -338,13 +280,6 @@ def _map_data(data: dict, shape: tuple[int, ...], widths: tuple[int, ...]) -> tu
     X = np.array(rows, dtype=float).reshape(n_in, C * H * W)
     Y = _number_array(data["targets"], "data.targets", widths[-1], f"d{sup(L)} (units of layers[{L}])")
     return X, Y
-
-
-def _numbers(row: list, place: str, expected: str) -> None:
-    """A row that must hold plain numbers (the schema lets data nest, for maps and sequences)."""
-    for j, v in enumerate(row):
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            raise SpecError(f"{validate.describe(v)} is not a number: expected {expected}", place=f"{place}[{j}]")
 
 
 MAX_LENGTH = 10_000  # time steps of one sequence
@@ -392,7 +327,7 @@ def _sequence_data(data: dict, widths: tuple[int, ...], sequences: bool,
         for t, r in enumerate(value):
             if len(r) != width:
                 raise SpecError(f"{len(r)} values, expected {width} numbers = {width_text}", place=f"{place}[{t}]")
-            _numbers(r, f"{place}[{t}]", f"{width} numbers = {width_text}")
+            verdict.numbers(r, f"{place}[{t}]", f"{width} numbers = {width_text}")
         return np.array(value, dtype=float).reshape(len(value), width)
 
     xs = [rows(x, f"data.inputs[{i}]", d, f"d{sup(0)} (units of layers[0])", "one row x_τ per time step")

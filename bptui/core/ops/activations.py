@@ -15,8 +15,8 @@ from typing import Callable
 import numpy as np
 
 from ..formulas.formula import ONE, Call, Cases, Ind, Node, Num, Op, Sym, mul, sub
-from ..util.errors import SpecError
 from ..util.special import ACTIVATION_F, dgelu, normal_cdf, sigmoid
+from .activation_rules import DEFAULT_ACTIVATION, RULES, read_activation  # noqa: F401  (the reader's checks)
 
 
 ALPHA = Sym("α", latex=r"\alpha")
@@ -33,12 +33,19 @@ class Activation:
     value: Callable[[Node], Node]
     # f′ as the lecture writes it, in s and o = f(s): vectors (1 − o⁽ˡ⁾⊙o⁽ˡ⁾) or one unit (1 − (o_b⁽ˡ⁾)²)
     derivative: Callable[[Node, Node], Node]
-    default_alpha: float | None = None
     # f′ = 1 everywhere (the identity): a δ leaves the factor out, δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾)[1:], and says
     # so; ``derivative`` is then the tree 1 and ``df`` all ones (a test checks the three agree)
     derivative_is_one: bool = False
-    # whether a hidden layer may use it (softmax normalizes over the output's units: the output only)
-    hidden: bool = True
+
+    @property
+    def default_alpha(self) -> float | None:
+        """Its α when the file gives none; None for the activations that take no α (activation_rules)."""
+        return RULES[self.name].default_alpha
+
+    @property
+    def hidden(self) -> bool:
+        """Whether a hidden layer may use it (softmax normalizes over the output's units: the output only)."""
+        return RULES[self.name].hidden
 
     @property
     def uses_alpha(self) -> bool:
@@ -70,16 +77,15 @@ ACTIVATIONS: dict[str, Activation] = {
                    _call("softplus"), lambda s, o: Call("sigmoid", (s,))),
         Activation("elu", ACTIVATION_F["elu"],
                    lambda s, o, a: np.where(s > 0, 1.0, a * np.exp(np.minimum(s, 0.0))),
-                   _with_alpha("elu"), lambda s, o: Cases(ONE, Ind(s, ">", ZERO), mul(ALPHA, Call("exp", (s,)))),
-                   1.0),
-        # leaky ReLU and PReLU are one function; they differ in α's default (PReLU's α is fixed in v1)
+                   _with_alpha("elu"), lambda s, o: Cases(ONE, Ind(s, ">", ZERO), mul(ALPHA, Call("exp", (s,))))),
+        # leaky ReLU and PReLU are one function; they differ in α's default (activation_rules)
         *(
             Activation(name, ACTIVATION_F[name], lambda s, o, a: np.where(s >= 0, 1.0, a), _with_alpha(name),
-                       lambda s, o: Cases(ONE, Ind(s, "≥", ZERO), ALPHA), alpha)
-            for name, alpha in (("leaky_relu", 0.01), ("prelu", 0.25))
+                       lambda s, o: Cases(ONE, Ind(s, "≥", ZERO), ALPHA))
+            for name in ("leaky_relu", "prelu")
         ),
         Activation("softmax", ACTIVATION_F["softmax"], lambda s, o, a: o * (1.0 - o), _call("softmax"),
-                   lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o))), hidden=False),
+                   lambda s, o: sub(Call("diag", (o,)), Op("outer", (o, o)))),
     ]
 }
 
@@ -90,20 +96,3 @@ IDENTITY_NOTE = "identity: f′ = 1"  # the note of a δ that leaves the factor 
 def softmax_vjp(o: np.ndarray, g: np.ndarray) -> np.ndarray:
     """J_softmax(s)ᵀ g = o ⊙ (g − Σ_k g_k o_k), for one vector or a batch of columns."""
     return o * (g - (g * o).sum(axis=0, keepdims=True))
-
-
-DEFAULT_ACTIVATION = "sigmoid"
-
-
-def read_activation(layer: dict, l: int, L: int, width: int, output_only_above: bool = False) -> tuple[str, float]:
-    """(f, α) of layer l (of L) from its file entry, as the file reader checks them: softmax only on the
-    output layer and on at least 2 units; α only for elu, leaky_relu and prelu."""
-    name = layer.get("activation", DEFAULT_ACTIVATION)
-    act = ACTIVATIONS[name]
-    if not act.hidden and (l < L or output_only_above):
-        raise SpecError(f"{name} is for the output layer only", place=f"layers[{l}].activation")
-    if name == "softmax" and width < 2:
-        raise SpecError("softmax needs at least 2 units", place=f"layers[{l}].units")
-    if "alpha" in layer and act.default_alpha is None:
-        raise SpecError(f"{name} takes no alpha (only elu, leaky_relu and prelu do)", place=f"layers[{l}].alpha")
-    return name, float(layer.get("alpha", act.default_alpha or 0.0))
