@@ -156,11 +156,13 @@ async def settled_press(app, pilot) -> None:
 
     frame = asyncio.Event()
     display = app._display
+    drawn = False  # a frame with something in it has been drawn
 
     def shown(screen, renderable) -> None:
+        nonlocal drawn
         display(screen, renderable)
-        if renderable is not None:
-            frame.set()
+        drawn = drawn or renderable is not None
+        frame.set()  # (a refresh that finds nothing to draw ends a press too, once it has drawn)
 
     app._display = shown
     try:
@@ -170,8 +172,8 @@ async def settled_press(app, pilot) -> None:
             frame.clear()
             await pilot._wait_for_screen()  # what the frame left queued
             screen = app.screen
-            if not (screen._dirty_widgets or screen._layout_required or screen._repaint_required
-                    or screen._scroll_required):
+            if drawn and not (screen._dirty_widgets or screen._layout_required or screen._repaint_required
+                              or screen._scroll_required):
                 break
     finally:
         app._display = display

@@ -276,3 +276,44 @@ async def test_a_step_onto_another_layer_scrolls_its_panel_into_view_without_rep
         finally:
             Compositor.render_full_update = original  # type: ignore[method-assign]
     assert scrolls >= 4 and layers == {1, 2, 3}  # the column did scroll, to every layer
+
+
+async def test_a_step_that_lengthens_an_overflowing_panels_lines_lays_nothing_out():
+    """count_tokens at 120×40: the attention panel is taller than its room (it scrolls), and the step
+    that computes the scores widens and lengthens its lines. The panel's box stays as it was, so the
+    step lays nothing out (a layout of the screen drew all of it again: 13–19 ms of the press), and a
+    layout forced after it changes nothing on screen."""
+    from textual._compositor import Compositor
+
+    def screen_text() -> list[str]:
+        return [strip.text for strip in Compositor.render_strips(app.screen._compositor)]
+
+    app = app_for("count_tokens")
+    layouts = 0
+    original = Screen._refresh_layout
+
+    def counted(self, size=None, scroll=False):
+        nonlocal layouts
+        layouts += not scroll
+        return original(self, size, scroll)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.stepper.next_key.quantity != "scores":
+            await pilot.press("n")
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1")
+        extent = panel.virtual_size
+        assert panel.show_vertical_scrollbar and panel.virtual_size.height > panel.container_size.height
+        Screen._refresh_layout = counted  # type: ignore[method-assign]
+        try:
+            await pilot.press("n")
+            await pilot.pause()
+        finally:
+            Screen._refresh_layout = original  # type: ignore[method-assign]
+        assert app.stepper.last.key.quantity == "scores" and panel.virtual_size != extent
+        assert layouts == 0
+        shown = screen_text()
+        app.screen.refresh(layout=True)
+        await pilot.pause()
+        await pilot.pause()
+        assert screen_text() == shown

@@ -286,6 +286,33 @@ def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
     assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
 
 
+FILTER_STYLES = STYLES + [Style(color="#ff8800"), Style(color="#102030", bgcolor="#ffffff", bold=True),
+                          Style(color="#ff8800", dim=True), Style(dim=True), Style(bgcolor="green"),
+                          Style(color="color(200)"), Style(color="#ff8800") + Style.from_meta({"offset": (3, 4)})]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.text("ab─ ", min_size=1, max_size=4), st.sampled_from(FILTER_STYLES),
+                          st.sampled_from([None, None, None, [(1,)]])), max_size=10),
+       st.sampled_from(["#000000", "#1e1e1e", "#ffffff"]))
+def test_the_apps_truecolor_filter_gives_textuals_lines(runs, background):
+    """The app's ANSI-to-truecolor filter (filters.TruecolorLines) returns a line whose styles Textual's
+    filter keeps as it is, and any other line as Textual's filter gives it: segment for segment
+    the same, for system colours, truecolour, dim, colours behind, a place's meta and control codes."""
+    from textual.color import Color
+    from textual.filter import ANSIToTruecolor
+    from rich.terminal_theme import MONOKAI
+
+    from bptui.tui.filters import TruecolorLines
+
+    textual = ANSIToTruecolor(MONOKAI)
+    ours = TruecolorLines(textual)
+    segments = [Segment(text, style, control) for text, style, control in runs]
+    color = Color.parse(background)
+    assert ours.apply(segments, color) == textual.apply(segments, color)
+    assert ours.apply(segments, color) == textual.apply(segments, color)  # (the styles' verdicts kept)
+
+
 async def test_the_equation_line_shows_what_the_whole_equation_would_show():
     """iris (adam: an update is three equations of thousands of characters) and xor: at every kind of
     step the equation line prints only what it shows, and shows what the whole text cut to three lines

@@ -22,6 +22,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from .guard import GuardedApp
+from .filters import LeanFilters
 from .pacing import PacedApp
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 STARTED = time.perf_counter()  # this module is imported first thing by `bptui FILE`
 
 
-class BptuiApp(PacedApp, GuardedApp, App[None]):
+GC_THRESHOLDS = (10_000, 100, 10)  # the cyclic collector's, once the network screen is up (network_shown)
+
+
+class BptuiApp(LeanFilters, PacedApp, GuardedApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
@@ -163,8 +167,15 @@ class BptuiApp(PacedApp, GuardedApp, App[None]):
         leaves the collector's generations: the full collections that a dialog's widgets or a burst
         of steps set off no longer scan it (one was 50–80 ms of the settings dialog's opening,
         ``benchmarks/settings_speed.py``). Then the collector runs again: `bptui FILE` holds it
-        from its start (``cli.cmd_open``), which builds all this and frees little."""
+        from its start (``cli.cmd_open``), which builds all this and frees little; with thresholds
+        that let a step's short-lived lines die before a collection sees them (a young collection
+        every 10,000 allocations, not 700, and an older one every 100 of those, not 10): a step
+        keeps a few thousand of its lines, kept caches and Textual's strips alive until the next,
+        and the collector scanned them again and again: 0.74–0.96 ms of collections a keypress on
+        count_tokens stepping on with the panels, 0.33 ms with these (CPU time in gc.callbacks, 60
+        presses, two runs each)."""
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
 
     def say(self, text: str) -> None:

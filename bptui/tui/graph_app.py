@@ -26,6 +26,7 @@ from .diagrams import graph_diagram, graph_state
 from .graph_canvas import GraphCanvas
 from . import messages
 from .guard import GuardedApp
+from .filters import LeanFilters
 from .pacing import PacedApp
 from textual.reactive import var
 
@@ -252,7 +253,7 @@ class GraphScreen(SteppingScreen):
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)
 
 
-class GraphApp(PacedApp, GuardedApp, App[None]):
+class GraphApp(LeanFilters, PacedApp, GuardedApp, App[None]):
     """A thin App around the graph screen: it holds the graph and its stepper."""
 
     TITLE = "bptui"

@@ -23,7 +23,7 @@ from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .fitting import Fits
 from .guard import GuardedPump
-from .panel_base import with_offsets
+from .panel_base import LineWidths, with_offsets
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 from .view import runs
 
@@ -55,7 +55,7 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))
 
 
-class GraphCanvas(Fits, GuardedPump, ScrollView, can_focus=True):
+class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
         "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
@@ -208,15 +208,16 @@ class GraphCanvas(Fits, GuardedPump, ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         base = self._style()
+        width = self.line_widths()[0]
         if row >= len(self._rows):
-            return Strip.blank(self.size.width, base)
-        window = (scroll_x, self.size.width)
+            return Strip.blank(width, base)
+        window = (scroll_x, width)
         drawn = self._strips.get(row)
         if drawn is None or drawn[0] != window:  # drawn again when a step changes the row or the view scrolls
-            start, segs = self._segments(row, self._style, scroll_x, scroll_x + self.size.width)
+            start, segs = self._segments(row, self._style, scroll_x, scroll_x + width)
             drawn = self._strips[row] = (window, start, Strip(segs))
         _, start, strip = drawn
-        return with_offsets(strip.crop_extend(scroll_x - start, scroll_x - start + self.size.width, base), scroll_x, row)
+        return with_offsets(strip.crop_extend(scroll_x - start, scroll_x - start + width, base), scroll_x, row)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

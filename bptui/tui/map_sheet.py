@@ -462,10 +462,10 @@ class MapSheet(Fits, NumberSheet):
         scroll_x = self.scroll_offset.x
         row = self.content_row(y)
         style = self._palette()
+        width, view = self.line_widths()  # a scrollbar covers the rest of the width
         if row >= len(self.lines):
-            return Strip.blank(self.size.width, style["base"])
+            return Strip.blank(width, style["base"])
         here = self.cursor_cell
-        view, width = self.scrollable_content_region.width, self.size.width  # a scrollbar covers the rest
         drawn_for = (scroll_x, view, width, here, id(self.field), id(style))
         if drawn_for != self._strips_for:
             self._strips.clear()

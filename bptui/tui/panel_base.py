@@ -152,7 +152,33 @@ def with_offsets(strip: Strip, x: int, y: int) -> Strip:
     return Strip(out, strip.cell_length)
 
 
-class NumberSheet(GuardedPump, ScrollView, can_focus=True):
+class LineWidths:
+    """Mixin for a widget of the Line API: the widths its ``render_line`` cuts lines to, looked up once
+    for each run of lines Textual asks for (``render_lines``) rather than once a line (``size`` looks
+    the widget up in the compositor's map and takes its gutter off: a tenth of the diagram's lines'
+    cost)."""
+
+    _line_widths: tuple[int, int] | None = None  # (size's width, scrollable_content_region's), while lines are drawn
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        content = self.content_region  # type: ignore[attr-defined]
+        self._line_widths = (content.width, content.shrink(self.scrollbar_gutter).width)  # type: ignore[attr-defined]
+        try:
+            return super().render_lines(crop)  # type: ignore[misc]
+        finally:
+            self._line_widths = None
+
+    def line_widths(self) -> tuple[int, int]:
+        """(the content's width, the width a scrollbar leaves): ``size.width`` and
+        ``scrollable_content_region.width``."""
+        widths = self._line_widths
+        if widths is None:
+            content = self.content_region  # type: ignore[attr-defined]
+            widths = (content.width, content.shrink(self.scrollbar_gutter).width)  # type: ignore[attr-defined]
+        return widths
+
+
+class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
     BINDINGS = [
@@ -230,7 +256,41 @@ class NumberSheet(GuardedPump, ScrollView, can_focus=True):
         if self._retitling and not (regions or layout or recompose) and self.is_mounted:
             (x, y), (width, height) = self.content_offset, self.outer_size
             regions = (Region(-x, -y, width, 1), Region(-x, height - 1 - y, width, 1))
+        if layout and not (regions or recompose) and self._box_kept():
+            # the lines' extent changed, not the panel's box: its scrollbars follow the new extent (a
+            # layout after all if one comes or goes), and the panel is drawn again
+            self._rebarring = True
+            try:
+                self._scroll_update(self.virtual_size)
+            finally:
+                self._rebarring = False
+            layout = False
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    _rebarring = False  # the scrollbars are being updated for a new extent: their layouts are real
+
+    def _box_kept(self) -> bool:
+        """A new extent of the lines (``virtual_size``) leaves the panel's box as the last layout made
+        it, so that a layout of the screen (all of it drawn again: 13–19 ms on count_tokens when the
+        attention panel's scores came, `benchmarks/keypress_speed.py`) is not needed. Its width is
+        never its lines' (no ``width: auto``), and its height (``height: auto``, up to its
+        ``max-height``) is the same: its ``max-height`` before and after, as its lines overflowed it
+        and still do (its vertical scrollbar shows), or its lines' before and after, as they are as
+        many as the rows the last layout gave them (no vertical scrollbar; a horizontal one's row
+        aside: a sequence panel whose cells widen). Anything else (a panel of another height, such
+        as a big screen's panels side by side, whose arrangement is chosen after a layout), or
+        before the first layout, lays the screen out."""
+        if self._rebarring or not self.is_mounted:
+            return False
+        styles = self.styles
+        if (styles.width is not None and styles.width.is_auto) or not (styles.height and styles.height.is_auto):
+            return False
+        height, lines = self.container_size.height, self.virtual_size.height
+        if not height:
+            return False
+        if self.show_vertical_scrollbar:
+            return lines > height
+        return lines == height - (self.scrollbar_size_horizontal if self.show_horizontal_scrollbar else 0)
 
     def home(self) -> None:
         """The cursor back on the first cell, as after a reset."""

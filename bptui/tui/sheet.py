@@ -312,9 +312,10 @@ class LayerSheet(Fits, NumberSheet):
         style = self._palette()
         base = style["base"]
         segments = self._segments(row, style)
+        width = self.line_widths()[0]
         if segments is None:
-            return Strip.blank(self.size.width, base)
-        window = self._window = (scroll_x, self.size.width, base)
+            return Strip.blank(width, base)
+        window = self._window = (scroll_x, width, base)
         drawn = self._drawn.get(row)
         if drawn is not None and drawn[1] == window and drawn[0] == segments:
             return drawn[2]

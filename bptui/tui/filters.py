@@ -1,0 +1,78 @@
+"""The app's line filters, with Textual's ANSI-to-truecolor filter skipping the lines it would not change.
+
+Textual passes every line a widget draws through ``ANSIToTruecolor``, which makes a new segment
+for each of the line's segments and looks each style up in a cache of 1,024 styles. The styles
+of a panel's or a diagram's line carry the place of each run (``panel_base.with_offsets``, for
+Textual's text selection), so a screen of them is several thousand styles: the cache missed on
+most of them, and the filter took about a tenth of a keypress on deep_sigmoid with the NN diagram
+open (``benchmarks/keypress_speed.py``). Nearly all of them are truecolor already and not dim, so
+the filter returns each style as it was; here such a line is returned as it is, each style checked
+once, and any other line goes through Textual's filter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.filter import ANSIToTruecolor, LineFilter
+
+if TYPE_CHECKING:
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+
+STYLES_KEPT = 1 << 16  # styles whose verdict is kept (a screen of offset styles is a few thousand)
+
+
+def unchanged(style: Style) -> bool:
+    """``ANSIToTruecolor.truecolor_style`` returns ``style`` itself: no system colour (a colour without
+    an RGB triplet) in front or behind, and not dim with a colour (the filter dims the colour
+    itself)."""
+    color, bgcolor = style.color, style.bgcolor
+    return ((color is None or color.triplet is not None) and (bgcolor is None or bgcolor.triplet is not None)
+            and not (style.dim and color is not None))
+
+
+class TruecolorLines(LineFilter):
+    """``ANSIToTruecolor`` that returns a line whose every style it would keep as it is."""
+
+    def __init__(self, inner: ANSIToTruecolor) -> None:
+        super().__init__(enabled=inner.enabled)
+        self.inner = inner
+        self._unchanged: dict[Style, bool] = {}
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        known = self._unchanged
+        for _, style, control in segments:
+            if control is not None:  # (the filter drops a segment's control codes)
+                return self.inner.apply(segments, background)
+            if style is None:
+                continue
+            same = known.get(style)
+            if same is None:
+                if len(known) >= STYLES_KEPT:
+                    known.clear()
+                same = known[style] = unchanged(style)
+            if not same:
+                return self.inner.apply(segments, background)
+        return segments
+
+
+class LeanFilters:
+    """Mixin for an App: its line filters with ``ANSIToTruecolor`` as :class:`TruecolorLines` (one
+    per filter, kept, so that a strip's cache of filtered lines keeps working)."""
+
+    _lean: dict[int, LineFilter] | None = None
+
+    def get_line_filters(self) -> Any:
+        lean = self._lean
+        if lean is None:
+            lean = self._lean = {}
+        out = []
+        for f in super().get_line_filters():  # type: ignore[misc]
+            if isinstance(f, ANSIToTruecolor):
+                wrapped = lean.get(id(f))
+                if wrapped is None or wrapped.inner is not f:  # type: ignore[attr-defined]
+                    wrapped = lean[id(f)] = TruecolorLines(f)
+                f = wrapped
+            out.append(f)
+        return out
