@@ -15,6 +15,7 @@ shows next to a name is the value the core shows under it.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -164,7 +165,8 @@ def agree(stepper, step, sheets) -> int:
             continue  # a part of the matrix (attention's W_Q): its entries are checked against the board
         view = result.ref.view.partition("/")[0]
         for index in np.ndindex(*np.shape(result.values)):
-            i, j = VIEWS[view].lecture(index) if len(index) == 2 or view == "b" else (index[0], 0)
+            one_column = re.fullmatch(r"W(\.T)?\[\d+\]", view) is not None  # a GRU's b_{h}: its column as a vector
+            i, j = VIEWS[view].lecture(index) if len(index) == 2 or view == "b" or one_column else (index[0], 0)
             key = (result.ref.quantity, result.ref.layer, i, j)
             if key not in cells:  # the padding outside attention's four matrices (check: the rest is shown)
                 continue

@@ -196,12 +196,15 @@ class _Views(dict):
         m = _COLUMNS.fullmatch(name)
         if m is None:
             raise KeyError(name)
-        view = _column_view(int(m[2]), int(m[3]) if m[3] else None, m[1] == "W.T")
+        if m[3] is None:  # one column, as a vector (a GRU's U bias b_{h})
+            view = _one_column(int(m[2]))
+        else:
+            view = _column_view(int(m[2]), int(m[4]) if m[4] else None, m[1] == "W.T")
         self[name] = view
         return view
 
 
-_COLUMNS = re.compile(r"(W|W\.T)\[(\d+):(\d*)\]")
+_COLUMNS = re.compile(r"(W|W\.T)\[(\d+)(:(\d*))?\]")
 
 
 def columns(first: int, end: int | None = None, rows: bool = False) -> str:
@@ -210,6 +213,18 @@ def columns(first: int, end: int | None = None, rows: bool = False) -> str:
     from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T")."""
     assert first >= 1
     return f"{'W.T' if rows else 'W'}[{first}:{'' if end is None else end}]"
+
+
+def column(k: int, rows: bool = False) -> str:
+    """The view of the lecture's column ``k`` ≥ 1 of a matrix with the bias in column 0, as a vector of its
+    own: a bias beside the weights' part (a GRU's U bias b⁽ˡ⁾_{h}, column 1 + d of [W │ U]); ``rows``: of the
+    transposed weights' part ("W.T"), whose entries it names as :func:`whole_view` maps them."""
+    assert k >= 1
+    return f"{'W.T' if rows else 'W'}[{k}]"
+
+
+def _one_column(k: int) -> View:
+    return View(lambda a: a[:, k], lambda s: s[:1], lambda i: (i[0], k), lambda i: (i[0],) if i[1] == k else None)
 
 
 def whole_view(ref: Any) -> Any:
