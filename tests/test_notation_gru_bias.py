@@ -126,20 +126,61 @@ def test_a_grus_rules_in_a_separate_bias_profile(name):
                                          Sym("Gb", 1, vector=True), Sym("Gb", 1, ("h",), vector=True, group=True))]
 
 
-@pytest.mark.parametrize("name", ["lecture13", "column_mean"])
-def test_a_column0_profile_keeps_the_lectures_one_gradient_of_a_gru(name):
-    """With the bias in column 0 the GRU's G step is the lecture's: one G⁽ˡ⁾ = [G_W │ G_U], the whole
-    board G (G/m in a mean course), U with its 1: [1, h_{τ−1}]; the update subtracts that whole G."""
-    P = ALL[name]
-    for stepper, step, eqs in _gru_steps(name, examples=1):
+def _column0_sum() -> "object":
+    """A course with the bias in column 0 and the summed gradient (no G/m), its own letter for s."""
+    doc = {**profile_json(PROFILES["lecture13"]), "name": "column_sum"}
+    doc["symbols"]["pre_activation"] = {"text": "v", "latex": "v"}
+    return profile_from_json(doc, "column_sum.json")
+
+
+def test_the_lecture_keeps_its_one_gradient_of_a_gru():
+    """lecture13 writes G⁽ˡ⁾ ← G⁽ˡ⁾ + [δ o⁽⁰⁾ᵀ │ δʰ [1, h_{τ−1}]ᵀ], one matrix, as its panel shows the stored
+    [W │ U] and its update W ← W − η G subtracts it whole (its trace stays byte for byte)."""
+    for stepper, step, eqs in _gru_steps("lecture13", examples=1):
         if step.key.layer == 1 and step.key.quantity == "G":
             (e,) = eqs
-            m = group_size(stepper.net, step.key) if P.mean else 1
             assert e.lhs == Sym("G", 1, vector=True)
-            np.testing.assert_allclose(e.forms[-1].values, np.asarray(stepper.state.G[1]) / m, rtol=1e-12)
-            assert "│" in TextPrinter(notation=P).p(e.forms[0])
+            np.testing.assert_array_equal(e.forms[-1].values, np.asarray(stepper.state.G[1]))
+            assert "│" in TextPrinter().p(e.forms[0])
             return
     raise AssertionError("no G step")
+
+
+@pytest.mark.parametrize("network", ["gru_parity", "parity", "long_memory_lstm"])
+@pytest.mark.parametrize("course", ["column_mean", "column_sum"])
+def test_a_column0_course_writes_w_and_u_gradients_apart_as_its_panel_names_them(course, network):
+    """A course with the bias in column 0 shows the lecture's [W │ U] on its panel under two names, G⁽ˡ⁾ over
+    W's columns (its bias column 0 first) and G⁽ˡ⁾_{U} over U's (``gradient_parts``), and names U's entries
+    G⁽ˡ⁾_{U,b,c} by U's own columns: its G step writes the same two blocks, each with its own numbers (G/m in
+    a mean course), W's input with its 1, a GRU's U term δʰ [1, h_{τ−1}]ᵀ with [1, h] one vector; its rules
+    the same two lines. (With one G⁽ˡ⁾ = [G_W │ G_U] the line's G⁽ˡ⁾ would be 12 × 7 beside the panel's
+    12 × 2 G⁽ˡ⁾.) No b line: the bias is column 0 of W's block."""
+    P = COURSES["column_mean"] if course == "column_mean" else _column0_sum()
+    stepper = Stepper(load(NETWORKS / f"{network}.json"), notation=P)
+    kind = stepper.net.kinds[0]
+    (_, Gw), (u_first, Gu) = kind.gradient_parts(1)
+    text = TextPrinter(4, notation=P)
+    seen = 0
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        if not (step.key.layer == 1 and step.key.quantity == "G"):
+            continue
+        eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P)
+        m = group_size(stepper.net, step.key) if P.mean else 1
+        before, after = np.asarray(step.before) / m, np.asarray(stepper.state.G[1]) / m
+        assert [e.lhs for e in eqs] == [Gw, Gu], [text.equation(e) for e in eqs]
+        for e, cols in zip(eqs, (slice(0, u_first), slice(u_first, None))):
+            np.testing.assert_allclose(e.forms[-1].values, after[:, cols], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(e.forms[1].args[0].values, before[:, cols], rtol=1e-12, atol=1e-15)
+            assert not _nested(e.forms[1]), text.equation(e)
+            assert check_equation(plan(e, 4), 4, stepper, where=f"{course} {network} {step.key}") > 0
+        assert "[1, " in text.p(eqs[1].forms[0]) if kind.u_bias else "[1, " not in text.p(eqs[1].forms[0])
+        seen += 1
+        if seen >= 4:
+            break
+    assert seen >= 4
+    rules = [e for e in network_formulas(stepper.net, stepper.spec.optimizer, P) if e.rel == "←"][:2]
+    assert [e.lhs for e in rules] == [Gw, Gu], [text.equation(e) for e in rules]
 
 
 def test_the_help_writes_a_grus_products_in_the_profiles_letters():

@@ -204,13 +204,16 @@ class _Views(dict):
         return view
 
 
-_COLUMNS = re.compile(r"(W|W\.T)\[(\d+)(:(\d*))?\]")
+_COLUMNS = re.compile(r"(W|W\.T|)\[(\d+)(:(\d*))?\]")
 
 
-def columns(first: int, end: int | None = None, rows: bool = False) -> str:
+def columns(first: int, end: int | None = None, rows: bool = False, whole: bool = False) -> str:
     """The view of the lecture's columns first … end − 1 (None: to the last) of a matrix with the bias in
     column 0, ``first`` ≥ 1 (a part of the weights' part "W", e.g. a recurrent layer's W or U apart
-    from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T")."""
+    from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T"); ``whole``: a
+    part of the lecture's whole matrix "" (a profile with the bias in column 0: W's block from column 0)."""
+    if whole:
+        return f"[{first}:{'' if end is None else end}]"
     assert first >= 1
     return f"{'W.T' if rows else 'W'}[{first}:{'' if end is None else end}]"
 

@@ -40,7 +40,9 @@ from ...formulas.profiles import column, columns
 def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
     """The equations of a recurrent network's ``step`` (any but an update: the dense path writes those)
     as profile ``P`` groups them."""
-    if step.key.phase == LOSS or not (P.separate_bias or P.mean):  # no bias, no G/m: the lecture's, in P's symbols
+    key = step.key
+    split = key.quantity == "G" and key.layer is not None and net.kinds[key.layer - 1].over_time  # W's, U's apart
+    if key.phase == LOSS or not (P.separate_bias or P.mean or split):  # no bias, no G/m: the lecture's, in P's symbols
         eqs = RE.step_equations(net, state, step)
     else:
         eqs = _grouped(net, state, step, P, optimizer)
@@ -72,7 +74,7 @@ def _grouped(net: Any, state: Any, step: Step, P: Any, optimizer: Any) -> tuple[
     out: tuple[Equation, ...]
     if kind.over_time:
         if key.quantity == "G":
-            out = _recurrent_G(net, state, step, l, t, sep, m, M, rows) if sep else _mean(RE.step_equations(net, state, step), m, M)
+            out = _recurrent_G(net, state, step, l, t, sep, m, M, rows)
         elif key.quantity == "s" and sep:
             out = (_recurrent_s(net, state, l, t),)
         else:
@@ -119,11 +121,12 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
         if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part, U's and b's, each term /m
             assert isinstance(form, Op)
             term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
-            parts = [(E.G(l), term, note, e.note_syms)]
-            if sep:  # as the steps write them (_recurrent_G): the kind's gradient_parts apart
-                (_, Gw), (_, Gu) = kind.gradient_parts(l)
-                w_term, u_term = _apart(term)
-                parts = [(Gw, w_term, "summed over τ", ()), (Gu, u_term, "", ()), (E.Gb(l), RE.delta(l, "τ"), "", ())]
+            # as the steps write them (_recurrent_G): the kind's gradient_parts apart, b's (with a separate b)
+            (_, Gw), (_, Gu) = kind.gradient_parts(l)
+            w_term, u_term = _apart(term)
+            parts = [(Gw, w_term, "summed over τ", ()), (Gu, u_term, "", ())]
+            if sep:
+                parts.append((E.Gb(l), RE.delta(l, "τ"), "", ()))
                 if kind.u_bias:  # a GRU: δʰ h_{τ−1}ᵀ for U without its bias column, δʰ for U's bias b_{h}
                     assert isinstance(u_term, Op) and u_term.op == "outer"
                     dh, ones = u_term.args
@@ -141,10 +144,8 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
             form = substitute(substitute(form, {prod: here}), {here: add(Op("@", (E.W(l), x)), E.b(l))})
             form = _u_bias_apart(form, l)
             if e.lhs == RE.sym("s", l, "τ"):
-                note, syms = _s_note(kind, l)
-                note = noted(note, P)
-                same = Equation(e.lhs, (form,), e.rel, note=note, note_syms=syms)
-                out.append(same)
+                s_words, s_syms = _s_note(kind, l)
+                out.append(Equation(e.lhs, (form,), e.rel, note=noted(s_words, P), note_syms=s_syms))
                 continue
         same = Equation(e.lhs, (form,), e.rel, note=note, note_syms=e.note_syms)
         out.append(_without_drop(same, l + 1, l if kind.u_bias else None) if sep else same)
@@ -260,23 +261,25 @@ def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equatio
 
 def _gradient(step: Step, l: int, m: int | None, M: Sym,
               w_parts: list[tuple[Node, int, int | None, Node, Node, str, tuple[Node, ...]]],
-              b_term: tuple[Node, Node], env: dict,
+              b_term: tuple[Node, Node] | None, env: dict,
               more_b: tuple[tuple[Node, int, str, Node, Node], ...] = ()) -> tuple[Equation, ...]:
     """Each of the weights' parts and b's, as ∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ:
     ``w_parts``' columns of the board's G (each (its symbol, its first column ≥ 1, its end or None, the
     term, the term with its numbers, its note and the note's symbols): W without column 0 whole, or a
     recurrent layer's W and U apart) and b's (column 0), each term divided by the group's ``m`` in a
-    mean profile (G shown as G/m). ``b_term``: (the term, the term with its numbers); ``more_b``: a bias
+    mean profile (G shown as G/m). ``b_term``: (the term, the term with its numbers); None with the bias in
+    column 0 (a part from column 0, of the lecture's whole G: a course's recurrent layer); ``more_b``: a bias
     of another column (a GRU's U bias b_{h}) as (its symbol, its column, its view, the term, with numbers)."""
     G0, G1 = np.asarray(step.before, dtype=float), np.asarray(step.value, dtype=float)
     k = m or 1
     per = "/m" if m else ""
     parts: list[tuple[Any, Node, tuple[Node, Node], str, str, tuple[Node, ...]]] = [
-        (slice(first, end), lhs, (term, filled), "W" if (first, end) == (1, None) else columns(first, end), note, syms)
+        (slice(first, end), lhs, (term, filled), "W" if (first, end) == (1, None) else columns(first, end, whole=b_term is None),
+         note, syms)
         for lhs, first, end, term, filled, note, syms in w_parts]
     out = []
-    biases = [(0, E.Gb(l), b_term, "b", "", ())] + [(col, lhs, (term, filled), view, "", ())
-                                                    for lhs, col, view, term, filled in more_b]
+    biases = ([(0, E.Gb(l), b_term, "b", "", ())] if b_term is not None else []) + \
+        [(col, lhs, (term, filled), view, "", ()) for lhs, col, view, term, filled in more_b]
     for cols, lhs, (term, filled), view, note, syms in parts + biases:
         before = G0[:, cols] / k
         rhs = add(lhs, Op("/", (term, M)) if m else term)
@@ -289,35 +292,52 @@ def _gradient(step: Step, l: int, m: int | None, M: Sym,
 
 def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m: int | None, M: Sym,
                  rows: bool = False) -> tuple[Equation, ...]:
-    """G of a recurrent layer at τ as its parts (the kind's ``gradient_parts``: W's, then U's) and b's:
-    δ_τ o⁽ˡ⁻¹⁾_τᵀ, δ_τ o⁽ˡ⁾_{τ−1}ᵀ and δ_τ (a GRU's U: δʰ_τ h_{τ−1}ᵀ without U's bias column, and that bias's
-    δʰ_τ, b_{h}'s line after b's; ``rows``: the profile's row vectors name b_{h}'s entries as its W.T does)."""
+    """G of a recurrent layer at τ as its parts (the kind's ``gradient_parts``: W's, then U's), each under the
+    name the panel gives its columns, and b's:
+
+    - a separate b: δ_τ o⁽ˡ⁻¹⁾_τᵀ, δ_τ o⁽ˡ⁾_{τ−1}ᵀ and δ_τ (a GRU's U: δʰ_τ h_{τ−1}ᵀ without U's bias column,
+      and that bias's δʰ_τ, b_{h}'s line after b's; ``rows``: the profile's row vectors name b_{h}'s entries
+      as its W.T does);
+    - the bias in column 0 (a course's profile): W's block with its bias column, δ_τ o⁽ˡ⁻¹⁾_τᵀ (o with its
+      1), and U's, δ_τ o⁽ˡ⁾_{τ−1}ᵀ (a GRU's δʰ_τ [1, h_{τ−1}]ᵀ, U's bias its column 0), each a block of the
+      lecture's G (G/m in a mean profile): the panel heads them G⁽ˡ⁾ and G⁽ˡ⁾_{U}, and names U's entries
+      G⁽ˡ⁾_{U,b,c} by U's own columns."""
     kind = net.kinds[l - 1]
-    x, x_n, xv = _input(net, state, l, t)
     prev, prev_n, pv = _previous(net, state, kind, l, t)
     dl = RE.delta(l, t)
     dv = np.asarray(state.delta[l][t - 1], dtype=float)
     d_n = RE.arr(dv, "delta", l, t)
-    env: dict = {dl: dv, x: xv, prev: pv}
+    env: dict = {dl: dv, prev: pv}
+    x: Node
+    if sep:
+        x, x_n, xv = _input(net, state, l, t)
+        env[x] = xv
+    else:  # W's input with its 1 (o⁽⁰⁾_τ = [1, x_τ]; [1, o_τ] above a recurrent layer)
+        x, x_n, _, below = RE._below(net, state, l, t)
+        env.update(below)
     (_, Gw), (u_first, Gu) = kind.gradient_parts(l)
     more_b: tuple[tuple[Node, int, str, Node, Node], ...] = ()
-    if kind.u_bias:  # a GRU: U without its bias column (U's first column after it), b_{h} apart
+    w_end = u_first
+    u_term: tuple[Node, Node] = (Op("outer", (dl, prev)), Op("outer", (d_n, prev_n)))
+    u_note: tuple[str, tuple[Node, ...]] = ("", ())
+    if kind.u_bias:
         from .gru_equations import delta_h
 
         dh = delta_h(l, t)
         dhv = kind.delta_h(state, l, t)
         env[dh] = dhv
-        u_term: tuple[Node, Node] = (Op("outer", (dh, prev)), Op("outer", (_n(dhv, dh), prev_n)))
         said, syms = RE.delta_h_said()
-        u_note: tuple[str, tuple[Node, ...]] = (said + " reaches U's product", syms)
-        more_b = ((u_bias_grad(l), u_first, column(u_first, rows), dh, _n(dhv, dh)),)
-        w_end, u_first = u_first, u_first + kind.u_bias
-    else:
-        u_term, u_note = (Op("outer", (dl, prev)), Op("outer", (d_n, prev_n))), ("", ())
-        w_end = u_first
-    w_parts = [(Gw, 1, w_end, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ()),
+        u_note = (said + " reaches U's product", syms)
+        if sep:  # U without its bias column (U's first column after it), b_{h} apart
+            u_term = (Op("outer", (dh, prev)), Op("outer", (_n(dhv, dh), prev_n)))
+            more_b = ((u_bias_grad(l), u_first, column(u_first, rows), dh, _n(dhv, dh)),)
+            u_first += kind.u_bias
+        else:  # U [1, h_{τ−1}], its numbers one vector
+            ones = Op("cat1", (prev,))
+            u_term = (Op("outer", (dh, ones)), Op("outer", (_n(dhv, dh), Arr(np.concatenate([[1.0], pv]), means=ones))))
+    w_parts = [(Gw, 1 if sep else 0, w_end, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ()),
                (Gu, u_first, None, *u_term, *u_note)]
-    return _gradient(step, l, m, M, w_parts, (dl, d_n), env, more_b)
+    return _gradient(step, l, m, M, w_parts, (dl, d_n) if sep else None, env, more_b)
 
 
 def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | None, M: Sym) -> tuple[Equation, ...]:
