@@ -241,3 +241,35 @@ def test_an_lstm_in_a_separate_bias_profile_writes_its_numbers_flat():
             for form in e.forms[1:]:
                 assert not _nested(form), text.equation(e)
             assert "[1, " not in text.p(e.forms[0]) and "[1:]" not in text.equation(e)
+
+
+@pytest.mark.parametrize("course", ["column_mean", "column_sum"])
+def test_a_column0_course_writes_a_grus_1_h_as_one_vector(course):
+    """U [1, h_{τ−1}] in a course with the bias in column 0: its numbers one vector [1, 0.17, …], meaning the
+    [1, h] the formula writes (the lecture's own trace keeps its output byte for byte); every step holds."""
+    P = COURSES["column_mean"] if course == "column_mean" else _column0_sum()
+    stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=P)
+    text = TextPrinter(4, notation=P)
+    flat = 0
+    for _ in range(40):
+        step = stepper.forward()
+        for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P):
+            for form in e.forms[1:]:
+                assert not _nested(form), text.equation(e)
+            if step.key.quantity == "s" and step.key.layer == 1:
+                ones = [n for n in walk(e.forms[1]) if isinstance(n, Arr) and isinstance(n.means, Op)
+                        and n.means.op == "cat1"]
+                assert len(ones) == 1 and ones[0].values[0] == 1.0, text.equation(e)
+                np.testing.assert_array_equal(ones[0].values[1:], stepper.state.o[1][step.key.time - 1])
+                # h_{τ−1}'s entry 3, blanked or hidden where it stands: entry 4 of [1, h] (an exercise gives none away)
+                from bptui.core.formulas.formula import Ref, blank, hide
+                from bptui.core.formulas.profiles import shown_ref
+
+                ref = shown_ref(Ref("o", 1, (step.key.time - 1, 2)), P, stepper.spec.L)
+                marked = [n for n in walk(blank(e, {ref: 9}, digits=4).forms[1]) if isinstance(n, Arr) and n.blanks]
+                assert [[(i, k) for i, k, _ in n.blanks] for n in marked] == [[((3,), 9)]], text.equation(e)
+                hidden = [n for n in walk(hide(e, {ref}).forms[1]) if isinstance(n, Arr) and n.hidden is not None]
+                assert [n.hidden for n in hidden] == [(3,)]
+                flat += 1
+            assert check_equation(plan(e, 4), 4, stepper, where=f"{course} {step.key}") >= 0
+    assert flat >= 4

@@ -230,12 +230,24 @@ def _one_column(k: int) -> View:
     return View(lambda a: a[:, k], lambda s: s[:1], lambda i: (i[0], k), lambda i: (i[0],) if i[1] == k else None)
 
 
+def _one_on_top(a: Any) -> Any:
+    import numpy as np
+
+    a = np.asarray(a, dtype=float)
+    return np.concatenate([np.ones(a.shape[:-1] + (1,)), a], axis=-1)
+
+
 def whole_view(ref: Any) -> Any:
     """A Ref into a block of columns (:func:`columns`) as the Ref of the same number in the weights'
-    whole part ("W" or "W.T", as :func:`shown_ref` names it); any other Ref itself."""
+    whole part ("W" or "W.T", as :func:`shown_ref` names it); an entry of a vector with a 1 on top ("1x")
+    as the lecture's entry (the 1 itself: the Ref as it is); any other Ref itself."""
     from dataclasses import replace
 
     part, slash, per = ref.view.partition("/")
+    if part == "1x":
+        if ref.index is None or ref.index[-1] == 0:
+            return ref
+        return replace(ref, view=slash + per if per else "", index=VIEWS["1x"].lecture(ref.index))
     m = _COLUMNS.fullmatch(part)
     if m is None:
         return ref
@@ -273,6 +285,8 @@ VIEWS: dict[str, View] = _Views({
     "x": View(lambda a: a[..., 1:], lambda s: s[:-1] + (s[-1] - 1,), lambda i: i[:-1] + (i[-1] + 1,),
               lambda i: i[:-1] + (i[-1] - 1,) if i[-1] > 0 else None),  # without the 1 on top (of each row τ)
     ".T": View(lambda a: a.T, lambda s: s[::-1], lambda i: i[::-1], lambda i: i[::-1]),
+    "1x": View(lambda a: _one_on_top(a), lambda s: s[:-1] + (s[-1] + 1,), lambda i: i[:-1] + (i[-1] - 1,),
+               lambda i: i[:-1] + (i[-1] + 1,)),  # with a 1 on top (a GRU's [1, h_{τ−1}] as one vector)
 })
 
 # The parts a profile shows each dense quantity as, by its bias and its vectors, the weights' part first

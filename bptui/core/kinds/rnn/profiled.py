@@ -5,11 +5,15 @@ profile groups them. The printer writes the profile's symbols; a kind's own (U, 
 - A separate bias: W⁽ˡ⁾ without its column 0 multiplies what the layer reads without a 1 on top, and
   column 0 is b⁽ˡ⁾ (one entry per row, so one per gate block of a gated layer):
 
-      s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾       (a GRU: [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾, U⁽ˡ⁾ [1, h⁽ˡ⁾_{τ−1}]])
+      s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾       (a GRU: [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾, U⁽ˡ⁾ h⁽ˡ⁾_{τ−1} + b⁽ˡ⁾_{h}])
 
-  U stays as the kind stores it (a GRU's U keeps its own bias column, which sits inside r ⊙ (·)); the
-  part of δ from the layer above is W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ without the [1:]; G is ∂ℓ/∂W (W's inputs and U's
-  columns side by side, as W without column 0 is stored) and ∂ℓ/∂b, each accumulated over τ.
+  A GRU's U bias (PyTorch's ``bias_hh``, column 1 + d of the stored [W │ U], n's inside r ⊙ (·)) is a
+  bias of its own, b⁽ˡ⁾_{h}, and U is U without it (``LayerKind.separate_biases``); the part of δ from the
+  layer above is W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ without the [1:] (a GRU's Uᵀ δʰ too); G is ∂ℓ/∂W and ∂ℓ/∂U apart
+  (``gradient_parts``), ∂ℓ/∂b (and a GRU's ∂ℓ/∂b_{h}), each accumulated over τ.
+- The bias in column 0 (a course's profile): the lecture's equations in the profile's letters, but G as
+  W's block and U's apart, as the profile's panel heads them (G⁽ˡ⁾, G⁽ˡ⁾_{U}), and a GRU's [1, h_{τ−1}]
+  with its numbers one vector (the lecture's own output keeps its nested [1, [ … ]] byte for byte).
 - A mean gradient: each time step adds its term divided by the group's m, so G is shown as G/m.
 - Row vectors: every product turned around (x W + b, W shown transposed, as cs231n's rnn_step_forward
   writes x Wx + prev_h Wh + b) and G shown transposed.
@@ -30,7 +34,7 @@ from ...engine import equations as E
 from ...engine.schedule import BACKWARD, FORWARD, LOSS
 from ...engine.stepper import Step
 from ...engine.wiring import source
-from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute
+from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute, walk
 from . import equations as RE
 from .lstm_equations import h_sym
 from ...formulas.notation import sup
@@ -46,7 +50,29 @@ def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = No
         eqs = RE.step_equations(net, state, step)
     else:
         eqs = _grouped(net, state, step, P, optimizer)
-    return tuple(replace(e, note=noted(e.note, P)) for e in eqs)
+    return tuple(replace(_flat_ones(e), note=noted(e.note, P)) for e in eqs)
+
+
+def _flat_ones(eq: Equation) -> Equation:
+    """``eq`` with every [1, h] of its numbers printed as one vector ([1, 0.17, …], never [1, [0.17, …]]):
+    the lecture's GRU writes U [1, h_{τ−1}] with h's board numbers inside (its own trace keeps them so); a
+    profile's shows [1, h]'s numbers flat, meaning the [1, h] its formula writes."""
+    ones = {n.args[0]: n for form in eq.forms[:1] for n in walk(form)
+            if isinstance(n, Op) and n.op == "cat1" and isinstance(n.args[0], Sym) and n.args[0] in eq.bindings}
+
+    def flat(n: Node) -> Node:
+        if isinstance(n, Op) and n.op == "cat1" and isinstance(n.args[0], Arr) and n.args[0].values.ndim == 1:
+            values = n.args[0].values
+            means = next((node for sym, node in ones.items()
+                          if np.shape(eq.bindings[sym]) == values.shape and np.array_equal(eq.bindings[sym], values)), None)
+            ref = n.args[0].ref  # h's board row, read with a 1 on top
+            return Arr(np.concatenate([[1.0], values]), None if ref is None else replace(ref, view="1x" + ref.view),
+                       means=means)
+        return n
+
+    if not ones:
+        return eq
+    return replace(eq, forms=(eq.forms[0], *(_rebuild(f, flat) for f in eq.forms[1:])))
 
 
 def noted(note: str, P: Any) -> str:
