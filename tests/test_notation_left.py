@@ -51,8 +51,8 @@ def test_an_lstm_page_in_goodfellow_compiles(tmp_path, capsys):
 
 # -- brackets: every pair needed, none too many --------------------------------------------------------------
 def test_cs231n_writes_a_recurrent_weight_gradient_with_one_pair_of_brackets():
-    """dW = xᵀ dscores and dU = prev_hᵀ dscores per example, apart: one pair of brackets each; a GRU's
-    concatenated [1, h] transposed needs none of its own."""
+    """dW = xᵀ dscores and dU = prev_hᵀ dscores per example, apart: one pair of brackets each (a GRU's
+    dU = prev_hᵀ dscoresʰ too: U without its bias column)."""
     def first(network: str) -> tuple[list[str], list]:
         stepper = Stepper(load_any(resolve(network)), notation=PROFILES["cs231n"])
         while True:
@@ -69,10 +69,10 @@ def test_cs231n_writes_a_recurrent_weight_gradient_with_one_pair_of_brackets():
     assert lines[1].startswith("dU¹ ← dU¹ + (h¹₁ᵀ dscores¹₂)/|B| = ")
     assert " + ([−0.67978, −0.041873, −0.13786, 0.37345]ᵀ [0.0239243, −0.0237052, 0.219954, −0.191235])/28 = " \
         in lines[1]
-    lines, eqs = first("gru_parity")
-    assert lines[1].startswith("dU¹ ← dU¹ + ([1, h¹₁]ᵀ "), lines[1]
+    lines, eqs = first("gru_parity")  # U without its bias column: h, not [1, h] (b¹_{h}'s line apart)
+    assert lines[1].startswith("dU¹ ← dU¹ + (h¹₁ᵀ dscoresʰ¹₂)/|B| = "), lines[1]
     rows = [r for e in eqs if text.p(e.lhs) == "dU¹" for r in latex.rows(e)]
-    assert r"\frac{\begin{bmatrix} 1 \\ h^{1}_{1} \end{bmatrix}^T " in rows[0][2]
+    assert r"\frac{h^{1\,T}_{1} {\mathit{dscores}^{h}}^{1}_{2}}{|B|}" in rows[0][2]
 
 
 def _tree(rng, depth: int, leaves: list[str], transposed: bool = True):

@@ -155,7 +155,7 @@ def test_a_courses_own_profile_file_writes_a_recurrent_network(tmp_path):
     assert code == 0, err
     base = [json.loads(line) for line in lecture.splitlines()]
     assert [r["value"] for r in rows] == [r["value"] for r in base] and rows[0]["notation"] == "my_course"
-    assert rows[0]["equation"].startswith("v¹₁ = [W¹ h⁰₁ + b¹, U¹ [1, h¹₀]] = ")
+    assert rows[0]["equation"].startswith("v¹₁ = [W¹ h⁰₁ + b¹, U¹ h¹₀ + b¹_{h}] = ")  # U without its bias column
     assert any(r["equation"].startswith("∇_W¹ J ← ∇_W¹ J + g¹") and ";   ∇_U¹ J ← ∇_U¹ J + " in r["equation"]
                for r in rows)  # W's gradient and U's apart
     code, out, err = _run("trace", path, "--notation", str(tmp_path / "my_course.json"))
@@ -209,7 +209,7 @@ def test_a_gated_layers_letters_give_way_where_a_profile_takes_them():
         return [text + " | " + latex for text, latex in forward_lines(example, name, steps)]
 
     gru = lines("gru_parity", "nielsen", 3)
-    assert gru[0].startswith("z²₁ = [w² a¹₁ + b², U² [1, h²₀]] = ")
+    assert gru[0].startswith("z²₁ = [w² a¹₁ + b², U² h²₀ + b²_{h}] = ")
     assert gru[1].startswith("[r, u, n]²₁ = [σ(z²_{1,x,r} + z²_{1,h,r}), σ(z²_{1,x,u} + z²_{1,h,u}), ")
     assert "[r, u, n]^{2}_{1}" in gru[1]
     assert gru[2].startswith("h²₁ = (1 − u²₁) ⊙ n²₁ + u²₁ ⊙ h²₀ = ")

@@ -52,9 +52,10 @@ def test_a_recurrent_gradient_step_names_w_and_u_apart_with_each_parts_numbers(n
         before, after = np.asarray(step.before, dtype=float), np.asarray(stepper.state.G[1], dtype=float)
         eqs = step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)
         by_lhs = {e.lhs: e for e in eqs}
-        assert len(by_lhs) == len(eqs) == 3, [text.equation(e) for e in eqs]  # W's, U's, b's
+        # W's, U's, b's (and a GRU's U bias b_{h}'s: U's own column 0, at column 1 + d, is no U column here)
+        assert len(by_lhs) == len(eqs) == 3 + kind.u_bias, [text.equation(e) for e in eqs]
         for i, (first, sym) in enumerate(parts):
-            start = max(first, 1)  # a separate bias: column 0 is b's
+            start = max(first, 1) + (kind.u_bias if i else 0)  # a separate bias: column 0 is b's
             eq = by_lhs.get(sym)
             assert eq is not None, (text.p(sym), [text.equation(e) for e in eqs])
             result = eq.forms[-1]
@@ -69,6 +70,12 @@ def test_a_recurrent_gradient_step_names_w_and_u_apart_with_each_parts_numbers(n
         b = by_lhs[Gb(1)].forms[-1]
         assert isinstance(b, Arr)
         np.testing.assert_allclose(b.values, after[:, 0] / (m if P.mean else 1), rtol=1e-12, atol=1e-15)
+        if kind.u_bias:
+            from bptui.core.kinds.rnn.profiled import u_bias_grad
+
+            b_h = by_lhs[u_bias_grad(1)].forms[-1]
+            assert isinstance(b_h, Arr) and b_h.values.ndim == 1
+            np.testing.assert_allclose(b_h.values, after[:, parts[1][0]] / (m if P.mean else 1), rtol=1e-12, atol=1e-15)
         for e in eqs:
             assert check_equation(plan(e, 4), 4, stepper, where=f"{name} {network} step {step.key.step}") > 0
         seen += 1
@@ -92,6 +99,10 @@ def test_a_recurrent_layers_rules_write_w_and_u_gradients_apart(name, network):
     (_, Gw), (_, Gu) = kind.gradient_parts(1)
     assert lhs.count(Gw) == lhs.count(Gu) == lhs.count(Gb(1)) == 1, [TextPrinter(notation=P).equation(e) for e in lines]
     assert lhs.index(Gw) + 1 == lhs.index(Gu) and lhs.index(Gu) + 1 == lhs.index(Gb(1))
+    if kind.u_bias:  # a GRU's U bias b_{h}: its own line after b's
+        from bptui.core.kinds.rnn.profiled import u_bias_grad
+
+        assert lhs.index(u_bias_grad(1)) == lhs.index(Gb(1)) + 1
 
 
 @pytest.mark.parametrize("name", SHIPPED)

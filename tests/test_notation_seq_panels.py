@@ -15,6 +15,7 @@ shows next to a name is the value the core shows under it.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -63,6 +64,9 @@ def expected(stepper, key, m: int, p, ones: frozenset[int]) -> tuple[str, float 
         names = next(n for first, rows, _, n in kinds[l - 1].matrix_blocks(l) if first <= where < first + rows)
         if view == "b":
             return p(names["b" if q == "W" else "Gb"]), value
+        own = {c: (s, g) for c, s, g in kinds[l - 1].separate_biases(l)} if P.separate_bias else {}
+        if col in own:  # a GRU's U bias: b_{h}, a part of its own (U without its bias column)
+            return p(own[col][0] if q == "W" else own[col][1]), value
         # the part of the kind's columns the entry is in (U's, a layer norm's β or γ), the block's name (W_Q) where
         # that part is the layer's W⁽ˡ⁾ itself
         at = [i for i, (first, _) in enumerate(kinds[l - 1].matrix_parts(l)) if first <= col][-1]
@@ -168,7 +172,8 @@ def agree(stepper, step, sheets) -> int:
             continue  # a part of the matrix (attention's W_Q): its entries are checked against the board
         view = result.ref.view.partition("/")[0]
         for index in np.ndindex(*np.shape(result.values)):
-            i, j = VIEWS[view].lecture(index) if len(index) == 2 or view == "b" else (index[0], 0)
+            one_column = re.fullmatch(r"W(\.T)?\[\d+\]", view) is not None  # a GRU's b_{h}: its column as a vector
+            i, j = VIEWS[view].lecture(index) if len(index) == 2 or view == "b" or one_column else (index[0], 0)
             key = (result.ref.quantity, result.ref.layer, i, j)
             if key not in cells:  # the padding outside attention's four matrices (check: the rest is shown)
                 continue
@@ -303,18 +308,21 @@ def test_parity_in_nielsen_reads_as_the_core_writes_it():
 
 
 def test_gru_parity_in_cs231n_shows_w_and_u_transposed_under_gate_rows_from_0():
-    """cs231n's rows: W¹ (one input) and U¹ (4 lines) transposed, a column per gate row r0 … n3, b¹ a line
-    under them, then dW¹ and dU¹ (U's lines) and db¹ (G/m: cs231n is a mean profile); the grid's units from 0."""
+    """cs231n's rows: W¹ (one input) and U¹ (4 lines, without U's bias column) transposed, a column per gate row
+    r0 … n3, b¹ and U's bias b¹_{h} a line each under them, then dW¹ and dU¹ (U's lines), db¹ and db¹_{h} (G/m:
+    cs231n is a mean profile); the grid's units from 0."""
     stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=PROFILES["cs231n"])
     rnn, _ = panels(stepper)
     lines = _lines(rnn)
     assert lines[0].split() == [f"{g}{u}" for g in "rzn" for u in range(4)]
-    assert [line[:12].split() for line in lines[1:14]] == [
-        ["W¹", "k=0"], ["U¹", "b"], ["k=0"], ["k=1"], ["k=2"], ["k=3"], ["b¹"],  # U's own bias b, then its inputs
-        ["dW¹", "k=0"], ["dU¹", "b"], ["k=0"], ["k=1"], ["k=2"], ["k=3"]]  # the gradient of U under dU¹'s name
+    assert [line[:14].split() for line in lines[1:15]] == [
+        ["W¹", "k=0"], ["U¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["b¹"], ["b¹_{h}"],  # U without its bias: b¹_{h}
+        ["dW¹", "k=0"], ["dU¹", "k=0"], ["k=1"], ["k=2"], ["k=3"], ["db¹"], ["db¹_{h}"]]  # U's gradient under dU¹
     W = stepper.state.W[1]
     assert [parse_cell(x)[0] for x in lines[1].split()[2:]] == pytest.approx(W[:, 1], abs=5e-5)
-    assert [parse_cell(x)[0] for x in lines[7].split()[1:]] == pytest.approx(W[:, 0], abs=5e-5)
+    assert [parse_cell(x)[0] for x in lines[2].split()[2:]] == pytest.approx(W[:, 3], abs=5e-5)  # U's first input
+    assert [parse_cell(x)[0] for x in lines[6].split()[1:]] == pytest.approx(W[:, 0], abs=5e-5)
+    assert [parse_cell(x)[0] for x in lines[7].split()[1:]] == pytest.approx(W[:, 2], abs=5e-5)  # bias_hh
     grid = lines[rnn.grid_top:]
     assert grid[1].split()[:4] == ["h⁰", "=", "x", "k=0"] and "r0" in grid[2] and "j=0" in grid[-(4 + 4 + 12 + 2)]
 

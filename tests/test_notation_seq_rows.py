@@ -240,7 +240,7 @@ def test_u_parts_gradient_on_a_panel_is_named_by_u_with_us_own_indices(name, net
         grad = name_over(sheet, y, x)
         assert grad == _gradient_of(P, weights), (key, grad, weights)
         seen.add((weights, grad))
-    assert len(seen) == 2, seen  # W's and U's
+    assert len(seen) == 2 + (kind.u_bias if P.separate_bias else 0), seen  # W's and U's (a GRU's b_{h} apart)
     if P.vectors == "row":  # each line's k: U's lines from the profile's first unit, as U¹'s
         lines = _lines(sheet)
         def ks(heading: str) -> list[str]:
@@ -252,5 +252,5 @@ def test_u_parts_gradient_on_a_panel_is_named_by_u_with_us_own_indices(name, net
                     break
                 out.append(words[0])
             return out
-        U = p(kind.matrix_parts(1)[1][1])  # a GRU's U: its own bias's line b, then k = 0 … as its names u_{r,b,j}, u_{r,k,j}
-        assert ks(_gradient_of(P, U)) == ks(U) == ["b"] * kind.u_bias + [f"k={P.unit(c)}" for c in range(1, kind.h + 1)], lines
+        U = p(kind.matrix_parts(1)[1][1])  # U's lines k = 0 … as its names u_{r,k,j} (a GRU's U bias: b¹_{h}'s line)
+        assert ks(_gradient_of(P, U)) == ks(U) == [f"k={P.unit(c)}" for c in range(1, kind.h + 1)], lines

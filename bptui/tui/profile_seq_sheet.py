@@ -239,6 +239,8 @@ class ProfileSeqSheet(SeqSheet):
         starts = {"W": kind.matrix_parts(l), "G": kind.gradient_parts(l)}  # W from column 0, U from column d + 1
         whole = {"W": eq.W(l), "G": eq.G(l)}  # a part that is the layer's matrix itself: the block's name (W_Q)
         bars = {first for first, _ in starts["W"][1:]}  # a │ before U's first column
+        own = kind.separate_biases(l) if P.separate_bias else []  # a GRU's U bias: b_{h}, after b
+        own_columns = {c for c, _, _ in own}
         lines: list[list[Run]] = []
         for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
             # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
@@ -248,11 +250,13 @@ class ProfileSeqSheet(SeqSheet):
                     base = view.partition("/")[0]
                     if base == "b":
                         parts.append((q, view, [(p(bias_name), [0])]))
+                        parts += [(q, views[0], [(p(sym if q == "W" else grad), [c])]) for c, sym, grad in own]
                         continue
                     lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
                                for j in range(used - (base != ""))]
                     # W's columns (or the block's) under W's name, U's under U's: U, ∂C/∂U²
-                    split = [(p(names[q] if sym == whole[q] else sym), [c for c in lecture if at <= c < end])
+                    split = [(p(names[q] if sym == whole[q] else sym),
+                              [c for c in lecture if at <= c < end and c not in own_columns])
                              for (at, sym), end in zip(starts[q], [s for s, _ in starts[q][1:]] + [cols])]
                     parts.append((q, view, [(name, cs) for name, cs in split if cs]))
             block = range(first, first + count)
@@ -316,7 +320,8 @@ class ProfileSeqSheet(SeqSheet):
                         line.append((" " * (width - drawn + 2), "base", None))
                 return heads + [("  ", "base", None)], [line + [("  ", "base", None)] for line in rows]
 
-            heads, rows = self._kept(("column", block.start, q, view, m, produced == q), board, make)
+            # a part is its quantity, view and columns (a GRU's b_{h} is a part of W's view of its own)
+            heads, rows = self._kept(("column", block.start, q, view, split[0][1][0], m, produced == q), board, make)
             head += heads
             for line, runs in zip(body, rows):
                 line += runs
@@ -342,12 +347,12 @@ class ProfileSeqSheet(SeqSheet):
                 base = view.partition("/")[0]
                 style = "header+" if produced == q else "header"
                 out: list[list[Run]] = []
-                biases = self.layer_kind.bias_columns  # a GRU's U has its own: its line is U's b, the inputs after it
+                biases = self.layer_kind.bias_columns  # a GRU's U bias: a part of its own (b_{h}), one line
                 for name, columns in blocks:
                     inputs = [c for c in columns if c not in biases]
                     for k, c in enumerate(columns):
                         lead = (("▶ " if produced == q else "") + name) if k == 0 else ""
-                        index = "" if base == "b" else "b" if c in biases else f"k={P.unit(inputs.index(c) + 1)}"
+                        index = "" if base == "b" or c in biases else f"k={P.unit(inputs.index(c) + 1)}"
                         line: list[Run] = [(lead.ljust(name_w), style, None), (index.ljust(6), style, None)]
                         for r in block:
                             at = VIEWS[base].shown((r, c))
@@ -356,6 +361,6 @@ class ProfileSeqSheet(SeqSheet):
                         out.append(line)
                 return out
 
-            lines += self._kept(("row", block.start, q, view, m, produced == q, name_w), board, make)
+            lines += self._kept(("row", block.start, q, view, blocks[0][1][0], m, produced == q, name_w), board, make)
         self.weight_name_width = max(self.weight_name_width, name_w)
         return lines + [[]]

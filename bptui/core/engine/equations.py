@@ -663,15 +663,18 @@ def value_json(value: Any) -> object:
 __all__ = ["step_equations", "step_equation", "equation", "symbol", "step_symbol", "value_json", "value_node"]
 
 
-def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = None) -> list[Equation]:
+def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = None,
+                     _over_time_in: Profile | None = None) -> list[Equation]:
     """The network's rules as the lecture writes them, without numbers, from the same tables as the
     step equations: each layer's o⁽ˡ⁾ and f′, the loss, δ⁽ᴸ⁾, δ⁽ˡ⁾, G⁽ˡ⁾ and the update (for the help
     screen, the export's notation and the diagrams); grouped as ``notation`` groups the steps (a
     separate b: s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾ + b⁽ˡ⁾ first, the gradients and updates of W and b apart; a mean
-    gradient: G/m), for a network whose layers follow it (:func:`profile_fits`)."""
+    gradient: G/m), for a network whose layers follow it (:func:`profile_fits`). A layer over time writes
+    its own lines as the profile groups them in every profile but the lecture's (a course's with the bias in
+    column 0 and the sum too: its W's and U's gradients apart, as its panel names them; ``_over_time_in``)."""
     if notation is not None and notation.name != "lecture13":  # f′ as the profile's dense lines write it
         regrouped = notation.separate_bias or notation.mean
-        written = _profile_formulas(net, opt, notation) if regrouped else network_formulas(net, opt)
+        written = _profile_formulas(net, opt, notation) if regrouped else network_formulas(net, opt, None, notation)
         return [profiled_fprime(eq, net.L) for eq in written]
     L = net.L
     eqs: list[Equation] = []
@@ -679,7 +682,10 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
         kind = kinds[l - 1] if kinds else None
-        lines = kind.rules(net, l) if kind is not None else None
+        if kind is not None and kind.over_time and _over_time_in is not None:
+            lines = kind.profiled_rules(net, l, _over_time_in)
+        else:
+            lines = kind.rules(net, l) if kind is not None else None
         if lines is not None:  # the kind's own lines (core/kinds/: through time, a map layer's)
             eqs.extend(lines)
             continue

@@ -657,6 +657,12 @@ class LayerKind:
 
         return [(0, G(l))]
 
+    def separate_biases(self, l: int) -> list[tuple[int, Node, Node]]:
+        """The stored matrix's bias columns after column 0 that a profile with a separate b writes as biases
+        of their own, each as (its column, its symbol, its gradient's): a GRU's U bias b⁽ˡ⁾_{h} (column 1 + d,
+        PyTorch's ``bias_hh``). Here none."""
+        return []
+
     def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Node]]]:
         """The blocks of rows of the stored matrix of layer l, each as (its first row, its rows, the
         columns it uses, the symbols of its weights, its bias and their gradients: "W", "b", "G", "Gb"):

@@ -1238,6 +1238,10 @@ def hide(eq: Equation, refs: Iterable[Ref], digits: int = 4) -> Equation:
                     at = moved(r, node.ref.view)  # a block of W's columns (a recurrent layer's U apart)
                     if at is not None:
                         return replace(node, hidden=at)
+                if node.ref.view.startswith("1x") and r.index is not None:  # [1, h] as one vector: h's entry
+                    at = next((i for i in np.ndindex(*node.values.shape) if whole_view(node.ref.at(*i)) == r), None)
+                    if at is not None:
+                        return replace(node, hidden=at)
             if node.ref in wanted:
                 return Hidden(node.ref)
         return node

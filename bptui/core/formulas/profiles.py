@@ -200,28 +200,58 @@ class _Views(dict):
         m = _COLUMNS.fullmatch(name)
         if m is None:
             raise KeyError(name)
-        view = _column_view(int(m[2]), int(m[3]) if m[3] else None, m[1] == "W.T")
+        if m[3] is None:  # one column, as a vector (a GRU's U bias b_{h})
+            view = _one_column(int(m[2]))
+        else:
+            view = _column_view(int(m[2]), int(m[4]) if m[4] else None, m[1] == "W.T")
         self[name] = view
         return view
 
 
-_COLUMNS = re.compile(r"(W|W\.T)\[(\d+):(\d*)\]")
+_COLUMNS = re.compile(r"(W|W\.T|)\[(\d+)(:(\d*))?\]")
 
 
-def columns(first: int, end: int | None = None, rows: bool = False) -> str:
+def columns(first: int, end: int | None = None, rows: bool = False, whole: bool = False) -> str:
     """The view of the lecture's columns first … end − 1 (None: to the last) of a matrix with the bias in
     column 0, ``first`` ≥ 1 (a part of the weights' part "W", e.g. a recurrent layer's W or U apart
-    from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T")."""
+    from the other, LayerKind.gradient_parts); ``rows``: that transposed (a part of "W.T"); ``whole``: a
+    part of the lecture's whole matrix "" (a profile with the bias in column 0: W's block from column 0)."""
+    if whole:
+        return f"[{first}:{'' if end is None else end}]"
     assert first >= 1
     return f"{'W.T' if rows else 'W'}[{first}:{'' if end is None else end}]"
 
 
+def column(k: int, rows: bool = False) -> str:
+    """The view of the lecture's column ``k`` ≥ 1 of a matrix with the bias in column 0, as a vector of its
+    own: a bias beside the weights' part (a GRU's U bias b⁽ˡ⁾_{h}, column 1 + d of [W │ U]); ``rows``: of the
+    transposed weights' part ("W.T"), whose entries it names as :func:`whole_view` maps them."""
+    assert k >= 1
+    return f"{'W.T' if rows else 'W'}[{k}]"
+
+
+def _one_column(k: int) -> View:
+    return View(lambda a: a[:, k], lambda s: s[:1], lambda i: (i[0], k), lambda i: (i[0],) if i[1] == k else None)
+
+
+def _one_on_top(a: Any) -> Any:
+    import numpy as np
+
+    a = np.asarray(a, dtype=float)
+    return np.concatenate([np.ones(a.shape[:-1] + (1,)), a], axis=-1)
+
+
 def whole_view(ref: Any) -> Any:
     """A Ref into a block of columns (:func:`columns`) as the Ref of the same number in the weights'
-    whole part ("W" or "W.T", as :func:`shown_ref` names it); any other Ref itself."""
+    whole part ("W" or "W.T", as :func:`shown_ref` names it); an entry of a vector with a 1 on top ("1x")
+    as the lecture's entry (the 1 itself: the Ref as it is); any other Ref itself."""
     from dataclasses import replace
 
     part, slash, per = ref.view.partition("/")
+    if part == "1x":
+        if ref.index is None or ref.index[-1] == 0:
+            return ref
+        return replace(ref, view=slash + per if per else "", index=VIEWS["1x"].lecture(ref.index))
     m = _COLUMNS.fullmatch(part)
     if m is None:
         return ref
@@ -259,6 +289,8 @@ VIEWS: dict[str, View] = _Views({
     "x": View(lambda a: a[..., 1:], lambda s: s[:-1] + (s[-1] - 1,), lambda i: i[:-1] + (i[-1] + 1,),
               lambda i: i[:-1] + (i[-1] - 1,) if i[-1] > 0 else None),  # without the 1 on top (of each row τ)
     ".T": View(lambda a: a.T, lambda s: s[::-1], lambda i: i[::-1], lambda i: i[::-1]),
+    "1x": View(lambda a: _one_on_top(a), lambda s: s[:-1] + (s[-1] + 1,), lambda i: i[:-1] + (i[-1] - 1,),
+               lambda i: i[:-1] + (i[-1] + 1,)),  # with a 1 on top (a GRU's [1, h_{τ−1}] as one vector)
 })
 
 # The parts a profile shows each dense quantity as, by its bias and its vectors, the weights' part first

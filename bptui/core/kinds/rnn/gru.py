@@ -62,6 +62,12 @@ class Gru(Recurrent):
     def bias_columns(self) -> tuple[int, ...]:
         return (0, 1 + self.d)
 
+    def separate_biases(self, l: int) -> list[tuple[int, Any, Any]]:
+        """U's own bias column (PyTorch's ``bias_hh``) as b⁽ˡ⁾_{h} where a profile writes b apart."""
+        from .profiled import u_bias, u_bias_grad
+
+        return [(1 + self.d, u_bias(l), u_bias_grad(l))]
+
     def block_forward(self) -> list[str]:
         return ["s", "gates", "h"]
 

@@ -159,7 +159,8 @@ def rules(net: Any, l: int) -> list[Equation]:
     dn = mul(dh, Op("()", (sub(ONE, z),)), Op("()", (sub(ONE, Op("sq", (n,))),)))
     return [
         Equation(sym("s", l, t), (Op("cat", (Op("@", (Wl, input_form(net, l, t))), Op("@", (Ul, Op("cat1", (hp,)))))),),
-                 note=f"h{sup(l)}₀ = 0; W's product s_x, then U's s_h, each with its own bias"),
+                 note=f"h{sup(l)}₀ = 0; W's product {{}}, then U's {{}}, each with its own bias",
+                 note_syms=(product("x", l), product("h", l))),
         Equation(stacked(l, t), (Op("cat", (Call("sigmoid", (add(sx("r"), sh("r")),)), Call("sigmoid", (add(sx("z"), sh("z")),)),
                                             Call("tanh", (add(sx("n"), mul(r, sh("n"))),)))),)),
         Equation(h_sym(l, t), (add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp)),),
@@ -168,7 +169,7 @@ def rules(net: Any, l: int) -> list[Equation]:
                           mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1")))),),
                  note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
         Equation(delta(l, t), (Op("cat", (mul(dn, sh("n"), slope(r)), mul(dh, Op("()", (sub(hp, n),)), slope(z)), dn)),),
-                 note="δ only of the gates' pre-activations"),
+                 note="{} only of the gates' pre-activations", note_syms=(DELTA,)),
         Equation(delta_h(l, t), (Op("cat", (Sym("δ", l, ("r",), vector=True, latex=r"\delta", time=t, group=True),
                                             Sym("δ", l, ("z",), vector=True, latex=r"\delta", time=t, group=True),
                                             mul(r, Sym("δ", l, ("n",), vector=True, latex=r"\delta", time=t, group=True)))),),

@@ -5,11 +5,15 @@ profile groups them. The printer writes the profile's symbols; a kind's own (U, 
 - A separate bias: W⁽ˡ⁾ without its column 0 multiplies what the layer reads without a 1 on top, and
   column 0 is b⁽ˡ⁾ (one entry per row, so one per gate block of a gated layer):
 
-      s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾       (a GRU: [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾, U⁽ˡ⁾ [1, h⁽ˡ⁾_{τ−1}]])
+      s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾       (a GRU: [W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + b⁽ˡ⁾, U⁽ˡ⁾ h⁽ˡ⁾_{τ−1} + b⁽ˡ⁾_{h}])
 
-  U stays as the kind stores it (a GRU's U keeps its own bias column, which sits inside r ⊙ (·)); the
-  part of δ from the layer above is W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ without the [1:]; G is ∂ℓ/∂W (W's inputs and U's
-  columns side by side, as W without column 0 is stored) and ∂ℓ/∂b, each accumulated over τ.
+  A GRU's U bias (PyTorch's ``bias_hh``, column 1 + d of the stored [W │ U], n's inside r ⊙ (·)) is a
+  bias of its own, b⁽ˡ⁾_{h}, and U is U without it (``LayerKind.separate_biases``); the part of δ from the
+  layer above is W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾_τ without the [1:] (a GRU's Uᵀ δʰ too); G is ∂ℓ/∂W and ∂ℓ/∂U apart
+  (``gradient_parts``), ∂ℓ/∂b (and a GRU's ∂ℓ/∂b_{h}), each accumulated over τ.
+- The bias in column 0 (a course's profile): the lecture's equations in the profile's letters, but G as
+  W's block and U's apart, as the profile's panel heads them (G⁽ˡ⁾, G⁽ˡ⁾_{U}), and a GRU's [1, h_{τ−1}]
+  with its numbers one vector (the lecture's own output keeps its nested [1, [ … ]] byte for byte).
 - A mean gradient: each time step adds its term divided by the group's m, so G is shown as G/m.
 - Row vectors: every product turned around (x W + b, W shown transposed, as cs231n's rnn_step_forward
   writes x Wx + prev_h Wh + b) and G shown transposed.
@@ -30,21 +34,45 @@ from ...engine import equations as E
 from ...engine.schedule import BACKWARD, FORWARD, LOSS
 from ...engine.stepper import Step
 from ...engine.wiring import source
-from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute
+from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute, walk
 from . import equations as RE
 from .lstm_equations import h_sym
 from ...formulas.notation import sup
-from ...formulas.profiles import columns
+from ...formulas.profiles import column, columns
 
 
 def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = None) -> tuple[Equation, ...]:
     """The equations of a recurrent network's ``step`` (any but an update: the dense path writes those)
     as profile ``P`` groups them."""
-    if step.key.phase == LOSS or not (P.separate_bias or P.mean):  # no bias, no G/m: the lecture's, in P's symbols
+    key = step.key
+    split = key.quantity == "G" and key.layer is not None and net.kinds[key.layer - 1].over_time  # W's, U's apart
+    if key.phase == LOSS or not (P.separate_bias or P.mean or split):  # no bias, no G/m: the lecture's, in P's symbols
         eqs = RE.step_equations(net, state, step)
     else:
         eqs = _grouped(net, state, step, P, optimizer)
-    return tuple(replace(e, note=noted(e.note, P)) for e in eqs)
+    return tuple(replace(_flat_ones(e), note=noted(e.note, P)) for e in eqs)
+
+
+def _flat_ones(eq: Equation) -> Equation:
+    """``eq`` with every [1, h] of its numbers printed as one vector ([1, 0.17, …], never [1, [0.17, …]]):
+    the lecture's GRU writes U [1, h_{τ−1}] with h's board numbers inside (its own trace keeps them so); a
+    profile's shows [1, h]'s numbers flat, meaning the [1, h] its formula writes."""
+    ones = {n.args[0]: n for form in eq.forms[:1] for n in walk(form)
+            if isinstance(n, Op) and n.op == "cat1" and isinstance(n.args[0], Sym) and n.args[0] in eq.bindings}
+
+    def flat(n: Node) -> Node:
+        if isinstance(n, Op) and n.op == "cat1" and isinstance(n.args[0], Arr) and n.args[0].values.ndim == 1:
+            values = n.args[0].values
+            means = next((node for sym, node in ones.items()
+                          if np.shape(eq.bindings[sym]) == values.shape and np.array_equal(eq.bindings[sym], values)), None)
+            ref = n.args[0].ref  # h's board row, read with a 1 on top
+            return Arr(np.concatenate([[1.0], values]), None if ref is None else replace(ref, view="1x" + ref.view),
+                       means=means)
+        return n
+
+    if not ones:
+        return eq
+    return replace(eq, forms=(eq.forms[0], *(_rebuild(f, flat) for f in eq.forms[1:])))
 
 
 def noted(note: str, P: Any) -> str:
@@ -72,12 +100,13 @@ def _grouped(net: Any, state: Any, step: Step, P: Any, optimizer: Any) -> tuple[
     out: tuple[Equation, ...]
     if kind.over_time:
         if key.quantity == "G":
-            out = _recurrent_G(net, state, step, l, t, sep, m, M) if sep else _mean(RE.step_equations(net, state, step), m, M)
+            out = _recurrent_G(net, state, step, l, t, sep, m, M, rows)
         elif key.quantity == "s" and sep:
             out = (_recurrent_s(net, state, l, t),)
         else:
             out = RE.step_equations(net, state, step)
-            out = tuple(_without_drop(e, l + 1) for e in out) if sep else out
+            own = l if kind.u_bias else None  # a GRU's Uᵀ δʰ: U without its bias column, no [1:]
+            out = tuple(_without_drop(e, l + 1, own) for e in out) if sep else out
         return tuple(flip(e) for e in out) if rows else out
     src = source(net, l)
     below_rnn = (src > 0 and net.kinds[src - 1].over_time) or src != l - 1
@@ -105,7 +134,8 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
     """Recurrent layer l's lines of the network's rules (its kind's ``rules``) as ``P`` groups them: W
     without column 0 and b in s⁽ˡ⁾_τ, W⁽ˡ⁺¹⁾ᵀ δ without [1:], ∂ℓ/∂W and ∂ℓ/∂b (each term /m in a mean
     profile), products turned with row vectors."""
-    lines = net.kinds[l - 1].rules(net, l)
+    kind = net.kinds[l - 1]
+    lines = kind.rules(net, l)
     sep, rows = P.separate_bias, P.vectors == "row"
     M = E.group_symbol(net.spec.optimizer)
     inp, x = RE.input_form(net, l, "τ"), RE.sym("o", l - 1, "τ")
@@ -117,22 +147,66 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
         if e.rel == "←" and e.lhs == E.G(l):  # G ← G + term, over τ: W's part, U's and b's, each term /m
             assert isinstance(form, Op)
             term = substitute(form.args[1], {inp: x}) if sep else form.args[1]
-            parts = [(E.G(l), term, note, e.note_syms)]
-            if sep:  # as the steps write them (_recurrent_G): the kind's gradient_parts apart
-                (_, Gw), (_, Gu) = net.kinds[l - 1].gradient_parts(l)
-                w_term, u_term = _apart(term)
-                parts = [(Gw, w_term, "summed over τ", ()), (Gu, u_term, "", ()), (E.Gb(l), RE.delta(l, "τ"), "", ())]
+            # as the steps write them (_recurrent_G): the kind's gradient_parts apart, b's (with a separate b)
+            (_, Gw), (_, Gu) = kind.gradient_parts(l)
+            w_term, u_term = _apart(term)
+            parts = [(Gw, w_term, "summed over τ", ()), (Gu, u_term, "", ())]
+            if sep:
+                parts.append((E.Gb(l), RE.delta(l, "τ"), "", ()))
+                if kind.u_bias:  # a GRU: δʰ h_{τ−1}ᵀ for U without its bias column, δʰ for U's bias b_{h}
+                    assert isinstance(u_term, Op) and u_term.op == "outer"
+                    dh, ones = u_term.args
+                    assert isinstance(ones, Op) and ones.op == "cat1"  # δʰ [1, h_{τ−1}]ᵀ
+                    (hp,) = ones.args
+                    parts[1] = (Gu, Op("outer", (dh, hp)), "", ())
+                    parts.append((u_bias_grad(l), dh, "", ()))
             for lhs, t, said, syms in parts:
                 out.append(Equation(lhs, (add(lhs, Op("/", (t, M)) if P.mean else t),), "←", note=said, note_syms=syms))
             continue
         if sep and isinstance(form, Op) and form.op == "+" and form.args[0] == prod:  # W x + U o + b
             form = add(Op("@", (E.W(l), x)), *form.args[1:], E.b(l))
-        elif sep:  # a GRU's [W x + b, U [1, h]] (through a stand-in: W x may be the product itself)
+        elif sep:  # a GRU's [W x + b, U h + b_{h}] (through a stand-in: W x may be the product itself)
             here = Sym("W x + b")
             form = substitute(substitute(form, {prod: here}), {here: add(Op("@", (E.W(l), x)), E.b(l))})
+            form = _u_bias_apart(form, l)
+            if e.lhs == RE.sym("s", l, "τ"):
+                s_words, s_syms = _s_note(kind, l)
+                out.append(Equation(e.lhs, (form,), e.rel, note=noted(s_words, P), note_syms=s_syms))
+                continue
         same = Equation(e.lhs, (form,), e.rel, note=note, note_syms=e.note_syms)
-        out.append(_without_drop(same, l + 1) if sep else same)
+        out.append(_without_drop(same, l + 1, l if kind.u_bias else None) if sep else same)
     return [flip(e) for e in out] if rows else out
+
+
+def u_bias(l: int | str) -> Sym:
+    """A GRU's U bias in a profile with a separate b: b⁽ˡ⁾_{h}, column 1 + d of the stored [W │ U] (U's
+    own column 0, PyTorch's ``bias_hh``: n's sits inside r ⊙ (·)), beside W's b⁽ˡ⁾."""
+    return Sym("b", l, ("h",), vector=True, group=True)
+
+
+def u_bias_grad(l: int | str) -> Sym:
+    """The gradient of :func:`u_bias`: ∂ℓ/∂b⁽ˡ⁾_{h} (column 1 + d of G)."""
+    return Sym("Gb", l, ("h",), vector=True, group=True)
+
+
+def _u_bias_apart(form: Node, l: int) -> Node:
+    """``form`` with a GRU's U [1, h] written U h + b_{h} (U without its bias column)."""
+    Ul = RE.U(l)
+
+    def f(n: Node) -> Node:
+        if isinstance(n, Op) and n.op == "@" and n.args[0] == Ul and isinstance(n.args[1], Op) and n.args[1].op == "cat1":
+            return add(Op("@", (Ul, n.args[1].args[0])), u_bias(l))
+        return n
+
+    return _rebuild(form, f)
+
+
+def _s_note(kind: Any, l: int) -> tuple[str, tuple[Node, ...]]:
+    """A GRU's s note with a separate b: W's product with b, U's with b_{h} (n's inside r ⊙ (·))."""
+    from .gru_equations import product
+
+    return ("W's product {} with {}, then U's {} with {}: n reads it inside r ⊙ (·)",
+            (product("x", l), E.b(l), product("h", l), u_bias(l)))
 
 
 def _apart(term: Node) -> tuple[Node, Node]:
@@ -180,18 +254,20 @@ def _recurrent_s(net: Any, state: Any, l: int, t: int) -> Equation:
     x, x_n, xv = _input(net, state, l, t)
     prev, prev_n, pv = _previous(net, state, kind, l, t)
     Wv, Uv = kind.W_part(state.W[l]), kind.U_part(state.W[l])
-    if kind.u_bias:  # a GRU: W's product and U's side by side, U's own bias inside r ⊙ (·)
-        form: Node = Op("cat", (add(Op("@", (Wl, x)), bl), Op("@", (Ul, Op("cat1", (prev,))))))
-        note = "W's product with b, then U's with its own bias column"
-        said: tuple[Node, ...] = ()
+    bh = u_bias(l)
+    bound: dict = {Wl: Wv[:, 1:], Ul: Uv, bl: Wv[:, 0], x: xv, prev: pv}
+    if kind.u_bias:  # a GRU: W's product with b, U's (U without its bias column) with U's own b_{h}
+        form: Node = Op("cat", (add(Op("@", (Wl, x)), bl), add(Op("@", (Ul, prev)), bh)))
+        note, said = _s_note(kind, l)
+        bound.update({Ul: Uv[:, 1:], bh: Uv[:, 0]})
     else:
         form = add(Op("@", (Wl, x)), Op("@", (Ul, prev)), bl)
         note = "rows: h for each of the gates " + RE.gate_letters("ifgō")[0] if kind.gates > 1 else ""
         said = RE.gate_letters("ifgō")[1] if kind.gates > 1 else ()
-    numbers = substitute(form, {Wl: _n(Wv[:, 1:], Wl), Ul: _n(Uv, Ul), bl: _n(Wv[:, 0], bl), x: x_n, prev: prev_n})
+    numbers = substitute(form, {Wl: _n(bound[Wl], Wl), Ul: _n(bound[Ul], Ul), bl: _n(Wv[:, 0], bl), x: x_n, prev: prev_n,
+                                **({bh: _n(bound[bh], bh)} if kind.u_bias else {})})
     first = (f"{kind.output_name}{sup(l)}₀ = 0" if t == 1 else "")
-    return Equation(RE.sym("s", l, t), (form, numbers, RE.arr(state.s[l][t - 1], "s", l, t)),
-                    bindings={Wl: Wv[:, 1:], Ul: Uv, bl: Wv[:, 0], x: xv, prev: pv},
+    return Equation(RE.sym("s", l, t), (form, numbers, RE.arr(state.s[l][t - 1], "s", l, t)), bindings=bound,
                     note="; ".join(p for p in (first, note) if p), note_syms=said)
 
 
@@ -211,20 +287,26 @@ def _upper_s(net: Any, state: Any, step: Step, l: int, t: int | None) -> Equatio
 
 def _gradient(step: Step, l: int, m: int | None, M: Sym,
               w_parts: list[tuple[Node, int, int | None, Node, Node, str, tuple[Node, ...]]],
-              b_term: tuple[Node, Node], env: dict) -> tuple[Equation, ...]:
+              b_term: tuple[Node, Node] | None, env: dict,
+              more_b: tuple[tuple[Node, int, str, Node, Node], ...] = ()) -> tuple[Equation, ...]:
     """Each of the weights' parts and b's, as ∂ℓ/∂W⁽ˡ⁾ ← ∂ℓ/∂W⁽ˡ⁾ + (term) and ∂ℓ/∂b⁽ˡ⁾ ← ∂ℓ/∂b⁽ˡ⁾ + δ:
     ``w_parts``' columns of the board's G (each (its symbol, its first column ≥ 1, its end or None, the
     term, the term with its numbers, its note and the note's symbols): W without column 0 whole, or a
     recurrent layer's W and U apart) and b's (column 0), each term divided by the group's ``m`` in a
-    mean profile (G shown as G/m). ``b_term``: (the term, the term with its numbers)."""
+    mean profile (G shown as G/m). ``b_term``: (the term, the term with its numbers); None with the bias in
+    column 0 (a part from column 0, of the lecture's whole G: a course's recurrent layer); ``more_b``: a bias
+    of another column (a GRU's U bias b_{h}) as (its symbol, its column, its view, the term, with numbers)."""
     G0, G1 = np.asarray(step.before, dtype=float), np.asarray(step.value, dtype=float)
     k = m or 1
     per = "/m" if m else ""
     parts: list[tuple[Any, Node, tuple[Node, Node], str, str, tuple[Node, ...]]] = [
-        (slice(first, end), lhs, (term, filled), "W" if (first, end) == (1, None) else columns(first, end), note, syms)
+        (slice(first, end), lhs, (term, filled), "W" if (first, end) == (1, None) else columns(first, end, whole=b_term is None),
+         note, syms)
         for lhs, first, end, term, filled, note, syms in w_parts]
     out = []
-    for cols, lhs, (term, filled), view, note, syms in parts + [(0, E.Gb(l), b_term, "b", "", ())]:
+    biases = ([(0, E.Gb(l), b_term, "b", "", ())] if b_term is not None else []) + \
+        [(col, lhs, (term, filled), view, "", ()) for lhs, col, view, term, filled in more_b]
+    for cols, lhs, (term, filled), view, note, syms in parts + biases:
         before = G0[:, cols] / k
         rhs = add(lhs, Op("/", (term, M)) if m else term)
         numbers = add(_n(before, lhs), Op("/", (filled, Num(float(m), exact=True))) if m else filled)
@@ -234,33 +316,54 @@ def _gradient(step: Step, l: int, m: int | None, M: Sym,
     return tuple(out)
 
 
-def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m: int | None, M: Sym
-                 ) -> tuple[Equation, ...]:
-    """G of a recurrent layer at τ as its parts (the kind's ``gradient_parts``: W's, then U's) and b's:
-    δ_τ o⁽ˡ⁻¹⁾_τᵀ, δ_τ o⁽ˡ⁾_{τ−1}ᵀ and δ_τ (a GRU's U: δʰ_τ [1, h_{τ−1}]ᵀ, U's own bias column first)."""
+def _recurrent_G(net: Any, state: Any, step: Step, l: int, t: int, sep: bool, m: int | None, M: Sym,
+                 rows: bool = False) -> tuple[Equation, ...]:
+    """G of a recurrent layer at τ as its parts (the kind's ``gradient_parts``: W's, then U's), each under the
+    name the panel gives its columns, and b's:
+
+    - a separate b: δ_τ o⁽ˡ⁻¹⁾_τᵀ, δ_τ o⁽ˡ⁾_{τ−1}ᵀ and δ_τ (a GRU's U: δʰ_τ h_{τ−1}ᵀ without U's bias column,
+      and that bias's δʰ_τ, b_{h}'s line after b's; ``rows``: the profile's row vectors name b_{h}'s entries
+      as its W.T does);
+    - the bias in column 0 (a course's profile): W's block with its bias column, δ_τ o⁽ˡ⁻¹⁾_τᵀ (o with its
+      1), and U's, δ_τ o⁽ˡ⁾_{τ−1}ᵀ (a GRU's δʰ_τ [1, h_{τ−1}]ᵀ, U's bias its column 0), each a block of the
+      lecture's G (G/m in a mean profile): the panel heads them G⁽ˡ⁾ and G⁽ˡ⁾_{U}, and names U's entries
+      G⁽ˡ⁾_{U,b,c} by U's own columns."""
     kind = net.kinds[l - 1]
-    x, x_n, xv = _input(net, state, l, t)
     prev, prev_n, pv = _previous(net, state, kind, l, t)
     dl = RE.delta(l, t)
     dv = np.asarray(state.delta[l][t - 1], dtype=float)
     d_n = RE.arr(dv, "delta", l, t)
-    env: dict = {dl: dv, x: xv, prev: pv}
+    env: dict = {dl: dv, prev: pv}
+    x: Node
+    if sep:
+        x, x_n, xv = _input(net, state, l, t)
+        env[x] = xv
+    else:  # W's input with its 1 (o⁽⁰⁾_τ = [1, x_τ]; [1, o_τ] above a recurrent layer)
+        x, x_n, _, below = RE._below(net, state, l, t)
+        env.update(below)
+    (_, Gw), (u_first, Gu) = kind.gradient_parts(l)
+    more_b: tuple[tuple[Node, int, str, Node, Node], ...] = ()
+    w_end = u_first
+    u_term: tuple[Node, Node] = (Op("outer", (dl, prev)), Op("outer", (d_n, prev_n)))
+    u_note: tuple[str, tuple[Node, ...]] = ("", ())
     if kind.u_bias:
         from .gru_equations import delta_h
 
         dh = delta_h(l, t)
         dhv = kind.delta_h(state, l, t)
         env[dh] = dhv
-        u_term: tuple[Node, Node] = (Op("outer", (dh, Op("cat1", (prev,)))),
-                                     Op("outer", (_n(dhv, dh), Op("cat1", (prev_n,)))))
         said, syms = RE.delta_h_said()
-        u_note: tuple[str, tuple[Node, ...]] = (said + " reaches U's product", syms)
-    else:
-        u_term, u_note = (Op("outer", (dl, prev)), Op("outer", (d_n, prev_n))), ("", ())
-    (_, Gw), (u_first, Gu) = kind.gradient_parts(l)
-    w_parts = [(Gw, 1, u_first, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ()),
+        u_note = (said + " reaches U's product", syms)
+        if sep:  # U without its bias column (U's first column after it), b_{h} apart
+            u_term = (Op("outer", (dh, prev)), Op("outer", (_n(dhv, dh), prev_n)))
+            more_b = ((u_bias_grad(l), u_first, column(u_first, rows), dh, _n(dhv, dh)),)
+            u_first += kind.u_bias
+        else:  # U [1, h_{τ−1}], its numbers one vector
+            ones = Op("cat1", (prev,))
+            u_term = (Op("outer", (dh, ones)), Op("outer", (_n(dhv, dh), Arr(np.concatenate([[1.0], pv]), means=ones))))
+    w_parts = [(Gw, 1 if sep else 0, w_end, Op("outer", (dl, x)), Op("outer", (d_n, x_n)), "", ()),
                (Gu, u_first, None, *u_term, *u_note)]
-    return _gradient(step, l, m, M, w_parts, (dl, d_n), env)
+    return _gradient(step, l, m, M, w_parts, (dl, d_n) if sep else None, env, more_b)
 
 
 def _upper_G(net: Any, state: Any, step: Step, l: int, t: int | None, m: int | None, M: Sym) -> tuple[Equation, ...]:
@@ -293,21 +396,23 @@ def _mean(eqs: tuple[Equation, ...], m: int | None, M: Sym) -> tuple[Equation, .
     return tuple(out)
 
 
-def _without_drop(eq: Equation, above: int) -> Equation:
+def _without_drop(eq: Equation, above: int, own: int | None = None) -> Equation:
     """``eq`` with the part from layer ``above``, (W⁽ᵃ⁾ᵀ δ⁽ᵃ⁾)[1:], written with W⁽ᵃ⁾ without its bias
-    column: W⁽ᵃ⁾ᵀ δ⁽ᵃ⁾, the same numbers."""
+    column: W⁽ᵃ⁾ᵀ δ⁽ᵃ⁾, the same numbers; with ``own``, a GRU's (U⁽ˡ⁾ᵀ δʰ)[1:] of layer ``own`` too (U
+    without its bias column, b_{h})."""
     Wa = E.W(above)
+    bare_of = {Wa} | ({RE.U(own)} if own is not None else set())
 
     def bare(n: Node) -> Node:
         if isinstance(n, Op) and n.op == "drop0" and isinstance(n.args[0], Op) and n.args[0].op == "@":
             left = n.args[0].args[0]
-            if isinstance(left, Op) and left.op == "T" and left.args[0] == Wa:
+            if isinstance(left, Op) and left.op == "T" and left.args[0] in bare_of:
                 return n.args[0]
         if isinstance(n, (Arr, Num)) and n.means is not None:
             return replace(n, means=_rebuild(n.means, bare))
         return n
 
-    bindings = {k: (np.asarray(v)[:, 1:] if k == Wa else v) for k, v in eq.bindings.items()}
+    bindings = {k: (np.asarray(v)[:, 1:] if k in bare_of else v) for k, v in eq.bindings.items()}
     return replace(eq, lhs=_rebuild(eq.lhs, bare), forms=tuple(_rebuild(f, bare) for f in eq.forms), bindings=bindings)
 
 
