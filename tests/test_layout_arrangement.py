@@ -115,3 +115,34 @@ async def test_a_big_screen_spreads_the_rows_above_an_optimizers_state(notation)
             # over the height, or (a row or two) centred, not in the panel's top lines
             assert numbers[-1] - numbers[0] >= height / 3 or numbers[0] >= height / 6, (panel.id, numbers)
 
+
+@pytest.mark.parametrize("name, size, keys", [("parity", (150, 45), "tab"), ("parity", (120, 40), ""),
+                                              ("stacked_parity", (120, 40), "tab"), ("parity", (80, 24), "")])
+async def test_a_sequence_panel_puts_g_under_w_when_they_do_not_fit_side_by_side(name, size, keys):
+    """parity at 150×45 beside the explanation drew G⁽¹⁾ past its panel's right edge (its heading at the
+    edge, its numbers a scroll away). A sequence panel's G goes under W when the two do not fit side by
+    side, as the dense panel's does: every column of W and of G is inside the panel (unless W alone is
+    wider than it), in every panel of the screen alike."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(12):
+            app.main.action_next()
+        for key in keys.split():
+            await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width and p.LECTURE_WEIGHTS]
+        assert panels
+        placed = set()
+        for panel in panels:
+            room = panel.room().width
+            widths = [len("".join(text for text, _, _ in line).rstrip()) for line in panel.lines[:panel.grid_top]]
+            cols = panel.stepper.state.W[panel.l_index].shape[1]
+            bars = 2 if panel.stepper.spec.layer_kinds[panel.l_index - 1].over_time else 1  # │ after the bias, before U
+            alone = 6 + cols * panel.cw + bars  # a row of W alone
+            assert max(widths) <= room or alone > room, (panel.id, widths, room)
+            heads = [" ".join(text for text, _, _ in panel.lines[y]) for y in panel.heading_lines]
+            placed.add(len(heads))  # 1: G's heading beside W's, 2: its own, under W's rows
+        assert len(placed) == 1, placed
