@@ -146,3 +146,24 @@ async def test_a_sequence_panel_puts_g_under_w_when_they_do_not_fit_side_by_side
             heads = [" ".join(text for text, _, _ in panel.lines[y]) for y in panel.heading_lines]
             placed.add(len(heads))  # 1: G's heading beside W's, 2: its own, under W's rows
         assert len(placed) == 1, placed
+
+
+@pytest.mark.parametrize("name, size", [("moons", (200, 50)), ("moons", (120, 40)), ("deep_sigmoid", (200, 50)),
+                                        ("xor", (120, 40))])
+async def test_no_row_is_hidden_while_the_column_has_blank_lines(name, size):
+    """moons at 200×50 after its first update: layer 1's G under W and its velocity took 33 lines, its panel
+    18 of them (its own height), with 10 blank lines under layer 2. A panel taller than its own height takes
+    the lines the column leaves blank, as far as its lines need: every panel shows all its lines, or the
+    panels fill the column."""
+    from bptui.tui.panel_base import NumberSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        layers = app.main.query_one("#layers")
+        panels = [p for p in layers.children if isinstance(p, NumberSheet) and p.display]
+        used = sum(p.outer_size.height for p in panels)
+        cut = [p.id for p in panels if p.virtual_size.height > p.scrollable_content_region.height]
+        assert not cut or used >= layers.size.height, (cut, used, layers.size.height)

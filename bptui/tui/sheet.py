@@ -575,16 +575,33 @@ class LayerPanels(VerticalScroll, can_focus=False):
         """No panel taller than the column (80×24: a dense panel's 18 lines in 13): a panel taller than
         its room scrolls its rows under its heading, which stays in view, where the column would
         scroll the heading away with the panel's top. A panel's own height (its CSS ``max-height`` in
-        lines) is kept where the column has room for it."""
+        lines) is kept where the column has room for it, and raised to the panel's lines where the column
+        holds every panel whole."""
         from .panel_base import NumberSheet
 
         if not height:
             return
+        # a panel taller than its own 18 lines (G under W, an optimizer's state) takes the lines the column
+        # has blank under the panels, top down, as far as its lines need: no row hidden while the screen has
+        # blank lines under the panels
+        shown = [p for p in self.children if p.display]
+        whole = {id(p): (p.virtual_size.height + p.styles.gutter.height + p.scrollbar_size_horizontal,
+                         int(p.styles.base.max_height.value))
+                 for p in shown if isinstance(p, NumberSheet) and p.styles.base.max_height is not None
+                 and p.styles.base.max_height.unit == Unit.CELLS}
+        grown: dict[int, int] = {}
+        if len(whole) == len(shown):
+            spare = height - sum(min(need, lines) for need, lines in whole.values())
+            for key, (need, lines) in whole.items():
+                if need > lines and spare > 0:
+                    grown[key] = lines + min(need - lines, spare)
+                    spare -= grown[key] - lines
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
                 continue
             own = panel.styles.base.max_height
             cap = height if own is not None and own.unit == Unit.CELLS and own.value > height else None
+            cap = grown.get(id(panel), cap)
             if panel.styles.inline.max_height != (None if cap is None else Scalar.from_number(cap)):
                 panel.styles.max_height = cap
 
