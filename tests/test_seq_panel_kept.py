@@ -24,7 +24,9 @@ def fresh(panel: SeqSheet) -> SeqSheet:
     """A new panel of the same layer, built from the board as it is now, for the same width."""
     new = type(panel)(panel.stepper, panel.l_index, panel.digits)
     new.hidden, new._avail, new.group = panel.hidden, panel._avail, panel.group  # (the same screen's cells' width)
+    new._parent = panel.parent  # (the same screen's arrangement: G beside W or under it, as its other panels)
     new._build(panel._produced)
+    panel.parent.arrangement.leave(new)
     return new
 
 

@@ -117,7 +117,9 @@ class BlockSheet(LayerSheet):
         head = style["header"]
         if row == 1:
             return [Segment("unit".ljust(self.lw), head), Segment(self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), head)]
-        return [Segment(" " * self.lw, head), Segment("the fan-in's parts", head)]
+        produced = self.view.produced == "delta"  # (the step of ∂ℓ/∂x adds its parts: ▶ on both, as side by side)
+        return [Segment(" " * self.lw, head),
+                Segment(self._label("the fan-in's parts", produced), style["header+"] if produced else head)]
 
     def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
         """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""

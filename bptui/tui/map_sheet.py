@@ -444,18 +444,29 @@ class MapSheet(Fits, NumberSheet):
         self._signature = ()
         self.cursor_moved()
 
-    def on_click(self, event: Any) -> None:
+    _pressed: Key | None = None  # the cell under the pointer when the button went down
+
+    def _cell_under(self, event: Any) -> Key | None:
         offset = event.get_content_offset(self)
         if offset is None:
-            return
+            return None
         x, y = offset.x + self.scroll_x, self.content_row(int(offset.y))
         cw = self.cell_columns()
-        for n, (yy, xx, _) in enumerate(self.cells):
-            if yy == y and xx <= x < xx + cw:
-                self.focus()
-                self.cursor = n
-                self.cursor_moved()
-                return
+        return next((key for yy, xx, key in self.cells if yy == y and xx <= x < xx + cw), None)
+
+    def on_mouse_down(self, event: Any) -> None:
+        """The cell pressed, as the panel stands now: the focus the press gives may open the explanation
+        and lay the panels out anew (a big screen's spread rows close up) before the click arrives."""
+        self._pressed = self._cell_under(event)
+
+    def on_click(self, event: Any) -> None:
+        key = self._pressed if self._pressed is not None else self._cell_under(event)
+        self._pressed = None
+        keys = [cell[2] for cell in self.cells]
+        if key is not None and key in keys:
+            self.focus()
+            self.cursor = keys.index(key)
+            self.cursor_moved()
 
     # -- drawing ----------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

@@ -80,6 +80,44 @@ def spread(rows: int, room: int) -> tuple[int, int]:
     return pitch, max(0, (room - (rows - 1) * pitch - 1) // 2)
 
 
+class Arrangement:
+    """One screen's choice for its panels of a row per unit (the lecture's dense and block panels, a
+    profile's): G beside W in every one of them, or under W in every one, the one the widest layer
+    allows, so that a student's eye finds G at one place in every layer. Each panel says whether G
+    fits beside W in its own room (``under``); G goes under W in all of them while it does not fit in
+    one, and a panel whose arrangement that changes lays itself out again (``rearranged``)."""
+
+    def __init__(self) -> None:
+        self.wants: dict[int, tuple[Any, bool]] = {}  # id(panel) → (the panel, whether G does not fit beside W in it)
+
+    def others(self, panel: Any) -> bool:
+        """Whether G goes under W in another panel of the screen (what ``panel`` must follow)."""
+        return any(under for p, under in self.wants.values() if p is not panel)
+
+    def under(self, panel: Any, own: bool) -> bool:
+        """``panel`` says whether G fits beside W in its room (``own``: it does not); the screen's choice
+        for it. When the choice changes for the others, they lay themselves out again."""
+        before = self.others(None)
+        self.wants[id(panel)] = (panel, own)
+        now = own or self.others(panel)
+        if self.others(None) != before:
+            for other, _ in self.wants.values():
+                if other is not panel:
+                    other.rearranged()
+        return now
+
+    def leave(self, panel: Any) -> None:
+        """``panel`` leaves the screen (or the arrangement)."""
+        self.wants.pop(id(panel), None)
+
+
+def arrangement(panel: Any) -> Arrangement | None:
+    """The arrangement of the screen ``panel`` stands on: its column's (``sheet.LayerPanels``), or None
+    for a panel standing alone."""
+    found = getattr(panel.parent, "arrangement", None)
+    return found if isinstance(found, Arrangement) else None
+
+
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
     """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
     ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
@@ -229,6 +267,23 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         """The width this panel needs with every column shown, its cells not widened (borders and padding
         included), or None: a panel that does not stand beside the others on a big screen."""
         return None
+
+    def widened(self) -> None:
+        """The width this panel's numbers need changed (a number of e−5 came, or went): the screen chooses
+        how its panels stand again (``sheet.LayerPanels.rearrange``: side by side on a big screen only when
+        each fits beside the others with G beside W). Called when the widest cell's width changes, not at
+        every step."""
+        rearrange = getattr(self.parent, "rearrange", None)
+        if rearrange is not None:
+            rearrange()
+
+    def rearranged(self) -> None:
+        """The screen's :class:`Arrangement` changed for this panel: lay it out again (a panel that has one)."""
+
+    def on_unmount(self) -> None:
+        group = arrangement(self)
+        if group is not None:
+            group.leave(self)
 
     def set_stretch(self, stretch: bool) -> None:
         """Fill the panel (a big screen's, ``stretch``) or not: lay the panel out again when that changes."""

@@ -40,7 +40,7 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import panel_css, spread, stretched
+from .panel_base import arrangement, panel_css, spread, stretched
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -196,6 +196,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self.cw = self.base_cw = cell_width(digits)  # a cell's columns: as its numbers need (base_cw), or widened
         self._natural = 0  # a line's width with every column shown at base_cw (0: a panel that does not stretch)
         self._head = 0  # the heading's lines above the rows, which a big screen's tall panel spreads
+        self._body = 0  # the lines under the heading that spread (the rows); the lines under them (G's band,
+        # an optimizer's state) follow them as they are
         self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
 
     @classmethod
@@ -211,9 +213,15 @@ class ProfileSheet(MeasuredCells, MapSheet):
         return tuple(id(a) for a in arrays) + (eq.board_group_size(self.stepper), st.opt[l].t)
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
-        """G's band under the rows when a row per unit does not fit ``avail`` (column vectors; row
+        """G's band under the rows when a row per unit does not fit ``avail``, or does not in another panel
+        of the screen (one arrangement for all: :class:`~.panel_base.Arrangement`; column vectors; row
         vectors have one arrangement: a wide layer scrolls)."""
-        return 0 < avail < self._full_width, []
+        group = arrangement(self)
+        return 0 < avail < self._full_width or (group is not None and group.others(self)), []
+
+    def rearranged(self) -> None:
+        if self.lines and self.is_attached:
+            self.call_later(self._rebuild)
 
     def _legend(self) -> str:
         return ""
@@ -340,7 +348,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
                          if a is not None])
         names = self.names()
         n_all = shown["W"].shape[1] if "W" in shown else 0
-        self.base_cw, self._natural = cw, self._full(cw, names, n_all)
+        natural = self._full(cw, names, n_all)
+        if natural != self._natural:  # a number of another width: the screen arranges its panels again
+            self._natural = natural
+            self.widened()
+        self.base_cw = cw
         if self.stretch:
             self._stretched_in = self.room()
             cw = self._stretched(cw, names, n_all)
@@ -446,21 +458,34 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self.virtual_size = Size(width, len(lines))
 
     def _spread(self, lines: list, at: list, fresh: list[int]) -> tuple[list, list, list[int]]:
-        """A big screen's tall panel: the lines under the heading spread evenly over its height, centred, by
-        the lecture's rule (:func:`~.panel_base.spread`), blank lines between them (the cells' lines, the
-        cursor's and a click's, are the lines as spread)."""
-        head = self._head
-        pitch, lead = spread(len(lines) - head, self.room().height - head)
+        """A big screen's tall panel: the rows under the heading (``_body``) spread evenly over the height
+        the lines under them (G's band, an optimizer's state, as they are) leave, centred, by the lecture's
+        rule (:func:`~.panel_base.spread`), blank lines between them (the cells' lines, the cursor's, a
+        click's and the headings', are the lines as spread)."""
+        head, body = self._head, min(self._body, len(lines) - self._head)
+        rest = len(lines) - head - body
+        pitch, lead = spread(body, self.room().height - head - rest)
         if pitch == 1 and lead == 0:
             return lines, at, fresh
+
+        def place(y: int) -> int:
+            """Line ``y``'s line once spread."""
+            if y < head:
+                return y
+            if y < head + body:
+                return head + lead + (y - head) * pitch
+            return head + lead + (body - 1) * pitch + 1 + (y - head - body)
+
         out, where = lines[:head] + [[] for _ in range(lead)], at[:head] + [[] for _ in range(lead)]
-        for line, cells in zip(lines[head:], at[head:]):
-            if len(out) > head + lead:
-                out += [[] for _ in range(pitch - 1)]
-                where += [[] for _ in range(pitch - 1)]
+        for y, (line, cells) in enumerate(zip(lines[head:], at[head:]), start=head):
+            if len(out) < place(y):  # the blank lines between two rows
+                where += [[] for _ in range(place(y) - len(out))]
+                out += [[] for _ in range(place(y) - len(out))]
             out.append(line)
             where.append(cells)
-        return out, where, [y if y < head else head + lead + (y - head) * pitch for y in fresh]
+        self.heading_lines = [place(y) for y in self.heading_lines]
+        self.state_headings = [place(y) for y in self.state_headings]
+        return out, where, [place(y) for y in fresh]
 
     def product_cells(self) -> list[tuple[int, int]]:
         """Only the lines measured anew can hold a step's product: a kept line never does (of a deferred
@@ -490,8 +515,9 @@ class ProfileSheet(MeasuredCells, MapSheet):
         block = self._blocks(cw, names, n_all, n_all)
         self._full_width = self._full(cw, names, n_all)
         avail = self.scrollable_content_region.width
-        stacked, _ = self._arrangement(avail)
-        stacked = stacked and weighted
+        group = arrangement(self) if avail else None  # G under W in every panel of the screen, or in none
+        beside = not 0 < avail < self._full_width  # (G fits beside W in this panel)
+        stacked = (group.under(self, not beside) if group is not None else not beside) and weighted
         n = n_all
         if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
             fixed = label + 2 + sum(widths[q] for q in vectors) + bar
@@ -563,7 +589,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             head = gradient_head(head + [("  ", "base", None)])
             second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
         lines = Lines(head, second)
-        self.heading_lines, self.state_headings, self._head = [0], [], 0 if stacked else 2
+        self.heading_lines, self.state_headings, self._head = [0], [], 2
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
@@ -575,6 +601,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             for q in ("s", "o", "delta"):
                 row.append(column(q, unit if q == "o" and not sep else i))
             lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
+        self._body = lines.count - 2  # the rows spread on a big screen (what follows under them, as it is)
         if stacked:  # G's band: its heading, its columns, a row per unit
             self.heading_lines.append(lines.count + 1)
             lines.add([], gradient_head([(" " * label, "header", None)]),
@@ -624,7 +651,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         top: list[Run] = [(" " * label, "header", None)]
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
                       + [(_more(C_all - C), "header", None)])
-        self._head = 0 if optimizer else 1
+        self._head = 1
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
             if q not in names:
                 continue
@@ -639,6 +666,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             else:
                 lines.block(kept(q, boards[q], (q, C), lambda q=q: [lead(names[q], q)
                                  + [vector(q, c) for c in range(C)]]))
+        self._body = lines.count - 1  # the parts' lines spread on a big screen (an optimizer's state under them, as it is)
         for text, array in optimizer:
 
             def state_lines(array: Any = array) -> Deferred:

@@ -29,7 +29,7 @@ from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import NumberSheet, panel_css, stretched
+from .panel_base import NumberSheet, arrangement, panel_css, stretched
 from .view import cell_width
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -141,7 +141,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._measured_lines: dict[int, tuple[list, list[tuple[int, Key]], int]] = {}  # id(line) → (it, its cells, width)
         self._at: list[list[tuple[int, Key]]] = []
         self.group = CellGroup()  # the panels whose cells have one width (``for_layers``: a run's)
-        self._shapes: tuple[int, list[tuple[int, int]]] = (-1, [])  # (the longest T, the lines' shapes at it)
+        self._shapes: tuple[tuple[int, bool], list[tuple[int, int]]] = ((-1, False), [])  # ((the longest T, G under
+        # W), the lines' shapes at it)
+        self._under = False  # G⁽ˡ⁾ under W⁽ˡ⁾ (``_weights_under``), as the cells' width was last chosen for
         self._cells_fitted: tuple[dict[str, Any], Any, dict[int, str]] | None = None  # _fit_cells's, for the next _build
 
     @classmethod
@@ -232,8 +234,32 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return [*self.heading_lines, self.grid_top]
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
-        """One arrangement at every width: G⁽ˡ⁾ beside W⁽ˡ⁾, and the later τ scroll."""
-        return False, []
+        """G⁽ˡ⁾ beside W⁽ˡ⁾, or under it when the two do not fit side by side in ``avail`` columns (every
+        column of both inside the panel); the later τ scroll."""
+        return self._weights_under(self.base_cw, avail), []
+
+    def _weight_bars(self) -> int:
+        """The │ marks of a row of W⁽ˡ⁾: after the bias, and before U's columns (a kind's own layout: its own)."""
+        l = self.l_index
+        kind = self.stepper.spec.layer_kinds[l - 1]
+        own = kind.panel_weights(l)
+        return len(own[1]) if own else (2 if kind.over_time else 1)
+
+    def _weights_under(self, cw: int, avail: int) -> bool:
+        """Whether G⁽ˡ⁾ goes under W⁽ˡ⁾ in ``avail`` columns at cells of ``cw`` (a row of W⁽ˡ⁾ and one of G⁽ˡ⁾
+        side by side wider than the room), or does in another panel of the screen (one arrangement for
+        all: :class:`~.panel_base.Arrangement`)."""
+        spec, l = self.stepper.spec, self.l_index
+        if not (spec.layer_kinds[l - 1].has_weights and self.LECTURE_WEIGHTS) or not avail:
+            return False
+        cols = spec.weights[l - 1].shape[1]
+        own = 6 + 2 * (cols * cw + self._weight_bars()) + 4 > avail  # (as a row of both is, less its last gap)
+        group = arrangement(self)
+        return own or (group is not None and group.others(self))
+
+    def rearranged(self) -> None:
+        if self.lines and self.is_attached:
+            self.call_later(self.rebuild)
 
     def min_width(self) -> int:
         """The narrowest this panel should be (borders and padding included): the whole of W⁽ˡ⁾
@@ -277,6 +303,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         to twice it, as the dense panels side by side on a big screen (:func:`~.panel_base.stretched`);
         a panel whose lines are wider than its room (it scrolls) keeps ``base``."""
         group = self.group
+        self._under = self._weights_under(base, avail)
         group.needs[self.l_index] = (base, self._line_shapes(base), avail)
         widest = group.base()  # every panel's cells as wide as the widest needs
         room = min((a for _, _, a in group.needs.values() if a), default=0)
@@ -294,17 +321,16 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         """The panel's widest lines as (fixed columns, cells) at cells of ``cw`` columns: W⁽ˡ⁾ and G⁽ˡ⁾'s
         rows (their labels, │ bars and gaps; the cells of both) and the grid's (its labels; a cell per τ)."""
         spec, l = self.stepper.spec, self.l_index
-        T = self._longest()
-        if self._shapes[0] == T:  # (worked out once for a longest T: at each step, the same)
+        T, under = self._longest(), self._under
+        if self._shapes[0] == (T, under):  # (worked out once for a longest T: at each step, the same)
             return self._shapes[1]
         kind = spec.layer_kinds[l - 1]
         shapes = [(self.lead, T)]
         if kind.has_weights and self.LECTURE_WEIGHTS:
             cols = spec.weights[l - 1].shape[1]
-            own = kind.panel_weights(l)
-            bars = len(own[1]) if own else (2 if kind.over_time else 1)
-            shapes.append((6 + 2 * (bars + 4), 2 * cols))
-        self._shapes = (T, shapes)
+            bars = self._weight_bars()
+            shapes.append((6 + bars, cols) if under else (6 + 2 * (bars + 4), 2 * cols))
+        self._shapes = ((T, under), shapes)
         return shapes
 
     def fit_size(self) -> None:
@@ -403,17 +429,26 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         weights = spec.layer_kinds[l - 1].has_weights and self.LECTURE_WEIGHTS  # a residual block has none
         if self.LECTURE_WEIGHTS:  # (a profile's panel names its own weights' headings)
             self.heading_lines = [0] if weights else []
+        # G⁽ˡ⁾ beside W⁽ˡ⁾, or under it (``_weights_under``: every column of both inside the panel), the same
+        # choice as every panel of the screen makes (``Arrangement``)
+        group = arrangement(self) if weights and self._avail else None
+        under = self._under
+        if group is not None:
+            under = group.under(self, 6 + 2 * (cols * self.base_cw + len(bars)) + 4 > self._avail)
+
+        def g_title() -> tuple[str, str, Key | None]:
+            return (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)
+
         if weights:
-            lines.append(line(("weights",), (), (w_title, block, produced == "G"), lambda: [
-                (w_title, "header+" if produced == "W" else "header", None),
-                (" " * max(block - len(w_title), 2), "base", None),
-                (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)]))
+            lines.append(line(("weights",), (), (w_title, block, produced == "G", under), lambda: [
+                (w_title, "header+" if produced == "W" else "header", None)] + ([] if under else [
+                (" " * max(block - len(w_title), 2), "base", None), g_title()])))
 
         entry = spec.layer_kinds[l - 1].editable  # not the padding of a stacked matrix (attention's): blank, no cell
 
-        def weight_row(b: int) -> list[tuple[str, str, Key | None]]:
+        def weight_row(b: int, matrices: tuple) -> list[tuple[str, str, Key | None]]:
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
-            for q, M in (("W", W), ("G", G)):
+            for q, M in matrices:
                 for a in range(cols):
                     row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M)))
                                if entry(b, a) else (" " * cw, "base", None))
@@ -424,9 +459,19 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
         w_formats = (formats.get(id(W)), formats.get(id(G)))
         w_lists = (self._as_lists("W", W), self._as_lists("G", G)) if weights else ([], [])
-        for b in range(rows if weights else 0):  # dropout's d × 0: no rows
+        for b in range(rows if weights and not under else 0):  # dropout's d × 0: no rows
             lines.append(line(("W", b), (W, G), (labels[b], bars, produced == "W", produced == "G", *w_formats),
-                              lambda b=b: weight_row(b), lambda b=b: (w_lists[0][b], w_lists[1][b])))
+                              lambda b=b: weight_row(b, (("W", W), ("G", G))), lambda b=b: (w_lists[0][b], w_lists[1][b])))
+        for b in range(rows if weights and under else 0):  # W's rows alone (G's under them): what G is, not theirs
+            lines.append(line(("W", b), (W,), (labels[b], bars, produced == "W", "under", w_formats[0]),
+                              lambda b=b: weight_row(b, (("W", W),)), lambda b=b: w_lists[0][b]))
+        if weights and under:  # G⁽ˡ⁾'s rows under W⁽ˡ⁾'s, with its heading
+            lines.append(line(("gap", "G"), (), (), list))
+            self.heading_lines.append(len(lines))
+            lines.append(line(("G heading",), (), (produced == "G",), lambda: [g_title()]))
+            for b in range(rows):
+                lines.append(line(("G", b), (G,), (labels[b], bars, produced == "G", w_formats[1]),
+                                  lambda b=b: weight_row(b, (("G", G),)), lambda b=b: w_lists[1][b]))
         if weights:
             lines.append(line(("gap",), (), (), list))
         # the grid through time

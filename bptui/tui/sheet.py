@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, panel_css, spread, stretched, whole_cells, with_offsets
+from .panel_base import NumberSheet, arrangement, panel_css, spread, stretched, whole_cells, with_offsets
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -41,7 +41,8 @@ class LayerSheet(Fits, NumberSheet):
         self.pitch, self.lead = 1, 0
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
-        self._stacked_in = -1  # the width of room in which G last had to go under W (see _layout_columns)
+        self._stacked_in: tuple[int, int] | None = None  # (room, digits) in which G last had to go under W
+        self._arranged_cw = 0  # the cells' width (not widened) the screen last arranged its panels for
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
@@ -128,13 +129,21 @@ class LayerSheet(Fits, NumberSheet):
         avail = self._room.width + self.styles.padding.right - 1 if self._room.width else 10**6
         self._avail = avail
         n = v.W.shape[1]
-        self.stacked = self._line_width(max(n, self.widest), False) > avail  # one layout for all panels
+        own = self._line_width(max(n, self.widest), False) > avail
         # once a δ or G of e−5 (a cell wider by one) sent G under W, it stays there in the same room: the
         # panel changes its layout at most once, not back and forth as each example's numbers come and go
-        if self.stacked:
-            self._stacked_in = avail
-        elif self._stacked_in == avail:
-            self.stacked = True
+        if own:
+            self._stacked_in = (avail, self.digits)
+        elif self._stacked_in == (avail, self.digits):
+            own = True
+        # one arrangement for every panel of the screen (the one the widest layer allows): G beside W
+        # in all of them, or under W in all
+        group = arrangement(self) if self._room.width else None
+        self.stacked = group.under(self, own) if group is not None else own
+        base_cw = self.base_cw
+        if base_cw != self._arranged_cw:  # a number of another width: the screen arranges its panels again
+            self._arranged_cw = base_cw
+            self.widened()
         tight = self.stacked and n > 2 and self._line_width(n, True) > avail
         if tight:  # the most columns that fit, or 2, in the padding's column too: none hidden beside a blank one
             avail += avail < 10**6
@@ -150,15 +159,15 @@ class LayerSheet(Fits, NumberSheet):
             self.cw = stretched(self.cw, avail, [(self.lw + 7 + 2 * len(self._marker(n)), 2 * n + 3)])
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
-        # lines per unit row, and blank lines above the first: on a tall panel of a big screen (with no
-        # blocks under the rows) the unit rows spread evenly over the height, centred (so that a layer's
-        # middle row lines up with the one of a layer beside it)
+        # lines per unit row, and blank lines above the first: on a tall panel of a big screen the unit
+        # rows spread evenly over the height the blocks under them (G under W, an optimizer's state, as
+        # they are) leave, centred (so that a layer's middle row lines up with the one of a layer beside it)
         self.pitch, self.lead = 1, 0
-        room = self.room().height - HEADER_LINES
-        if self.stretch and not self.blocks and room > 0:
+        blocks = len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0])
+        room = self.room().height - HEADER_LINES - blocks
+        if self.stretch and room > 0:
             self.pitch, self.lead = spread(self.rows, room)
-        height = (self._row_y(self.rows - 1) + 1
-                  + len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0]))
+        height = self._row_y(self.rows - 1) + 1 + blocks
         self.virtual_size = Size(self._line_width(n, self.stacked), height)
 
     def _row_y(self, r: int) -> int:
@@ -177,6 +186,12 @@ class LayerSheet(Fits, NumberSheet):
         self._layout_columns()
         if (self.stacked, self.ncols, self.cw, self.pitch, self.lead) != old:
             self.refresh(layout=True)
+
+    def rearranged(self) -> None:
+        """The screen's arrangement changed (another panel's G went under its W, or came back beside it):
+        lay the columns out again, once the panel laying itself out now is done."""
+        if self.is_attached:
+            self.call_later(self.fit_size)
 
     def watch_show_vertical_scrollbar(self) -> None:
         """A scrollbar that comes or goes changes the room: lay the columns out again (a transient
@@ -269,8 +284,8 @@ class LayerSheet(Fits, NumberSheet):
         r, c = self.cursor
         q, _ = self.columns()[c]
         y = self._row_y(r)
-        if self.stacked and q == "G":
-            y = HEADER_LINES + self.rows + 1 + HEADER_LINES + r - (1 if self.view.hidden else 0)
+        if self.stacked and q == "G":  # in the block under the rows
+            y = self._row_y(self.rows - 1) + 2 + HEADER_LINES + r - (1 if self.view.hidden else 0)
         x = self._column_x(c)
         self.scroll_to_region(Region(x, y, self.cw, 1), spacing=self.heading_room(), animate=False, immediate=True)
 
@@ -288,16 +303,17 @@ class LayerSheet(Fits, NumberSheet):
             return
         # whole cells: scroll offsets are floats (and a browser's pointer may be between cells)
         x, y = int(offset.x + self.scroll_x), self.content_row(int(offset.y))
-        r = y - HEADER_LINES - self.lead
-        if self.pitch > 1:  # the blank lines between unit rows hold no cell
-            if r < 0 or r % self.pitch:
-                return
-            r //= self.pitch
+        top = self._row_y(self.rows - 1) + 1  # the blocks' first line
         columns = self.columns()
-        if self.stacked and r >= self.rows:  # the G block under W
-            r = r - self.rows - 1 - HEADER_LINES + (1 if self.view.hidden else 0)
+        if self.stacked and y >= top:  # the G block under W
+            r = y - top - 1 - HEADER_LINES + (1 if self.view.hidden else 0)
             candidates = [c for c, (q, _) in enumerate(columns) if q == "G"]
         else:
+            r = y - HEADER_LINES - self.lead
+            if self.pitch > 1:  # the blank lines between unit rows hold no cell
+                if r < 0 or r % self.pitch:
+                    return
+                r //= self.pitch
             candidates = [c for c, (q, _) in enumerate(columns) if not (self.stacked and q == "G")]
         hits = [c for c in candidates if self._column_x(c) <= x < self._column_x(c) + self.cw]
         if 0 <= r < self.rows and hits and self.cell_at(r, hits[0]) is not None:
@@ -488,14 +504,19 @@ def panels(views: list[LayerView], digits: int, bind: Any = None) -> list[LayerS
 WIDE_LAYERS = 4  # at most this many layers side by side
 
 
-def arrange_panels(layers: Any, width: int) -> None:
+def arrange_panels(layers: Any, width: int, seen: dict[int, int] | None = None) -> None:
     """Big screens and projectors: the layer panels side by side, their cells widened, when every
     panel fits beside the others with G beside W; else one under the other (``layers``: the
-    ``#layers`` container, ``width``: the room it has)."""
+    ``#layers`` container, ``width``: the room it has; ``seen``: each panel's widest natural width
+    so far in this room, kept and updated, so that the panels go from side by side to one under the
+    other once when a wider number comes, not back and forth as numbers come and go)."""
     from .panel_base import NumberSheet
 
     panels = list(layers.query(NumberSheet))
     natural = [panel.natural_width() for panel in panels]
+    if seen is not None:
+        natural = [w if w is None else max(w, seen.get(id(p), 0)) for p, w in zip(panels, natural)]
+        seen.update((id(p), w) for p, w in zip(panels, natural) if w is not None)
     sheets = [panel for panel, w in zip(panels, natural) if w is not None]  # the lecture's and a profile's dense panels
     widths = [w for w in natural if w is not None]
     # a profile's dense panels stand side by side only when no other panel is among them (the lecture's
@@ -514,9 +535,29 @@ class LayerPanels(VerticalScroll, can_focus=False):
     is given (the screen's width, less the side panel's when that is open) holds them."""
 
     arranged = -1  # the width the panels were last arranged for
+    _digits = 0  # and the digits
+
+    def __init__(self, *children: Widget, **kwargs: Any) -> None:
+        super().__init__(*children, **kwargs)
+        from .panel_base import Arrangement
+
+        self.arrangement = Arrangement()  # G beside W or under it, one choice for every panel (panel_base)
+        self._seen: dict[int, int] = {}  # each panel's widest natural width in this room (arrange_panels)
+        self._rearranging = False
 
     def on_mount(self) -> None:
         self.screen.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+
+    def rearrange(self) -> None:
+        """A panel's numbers need another width (``NumberSheet.widened``): arrange the panels again for
+        the widest numbers seen, once the step is drawn (once for all the panels it widened)."""
+        if not self._rearranging and self.is_attached:
+            self._rearranging = True
+            self.call_later(self._rearrange)
+
+    def _rearrange(self) -> None:
+        self._rearranging = False
+        self.place_panels(self.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
         self.place_panels(event.size.width)
@@ -535,23 +576,43 @@ class LayerPanels(VerticalScroll, can_focus=False):
         """No panel taller than the column (80×24: a dense panel's 18 lines in 13): a panel taller than
         its room scrolls its rows under its heading, which stays in view, where the column would
         scroll the heading away with the panel's top. A panel's own height (its CSS ``max-height`` in
-        lines) is kept where the column has room for it."""
+        lines) is kept where the column has room for it, and raised to the panel's lines where the column
+        holds every panel whole."""
         from .panel_base import NumberSheet
 
         if not height:
             return
+        # a panel taller than its own 18 lines (G under W, an optimizer's state) takes the lines the column
+        # has blank under the panels, top down, as far as its lines need: no row hidden while the screen has
+        # blank lines under the panels
+        shown = [p for p in self.children if p.display]
+        whole = {id(p): (p.virtual_size.height + p.styles.gutter.height + p.scrollbar_size_horizontal,
+                         int(p.styles.base.max_height.value))
+                 for p in shown if isinstance(p, NumberSheet) and p.styles.base.max_height is not None
+                 and p.styles.base.max_height.unit == Unit.CELLS}
+        grown: dict[int, int] = {}
+        if len(whole) == len(shown):
+            spare = height - sum(min(need, lines) for need, lines in whole.values())
+            for key, (need, lines) in whole.items():
+                if need > lines and spare > 0:
+                    grown[key] = lines + min(need - lines, spare)
+                    spare -= grown[key] - lines
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
                 continue
             own = panel.styles.base.max_height
             cap = height if own is not None and own.unit == Unit.CELLS and own.value > height else None
+            cap = grown.get(id(panel), cap)
             if panel.styles.inline.max_height != (None if cap is None else Scalar.from_number(cap)):
                 panel.styles.max_height = cap
 
     def place_panels(self, width: int) -> None:
-        self.arranged = width
+        digits = getattr(self.screen, "digits", 0) if self.is_attached else 0
+        if (width, digits) != (self.arranged, self._digits):  # a new room: the widths seen in the last one go
+            self._seen.clear()
+        self.arranged, self._digits = width, digits
         if width:
-            arrange_panels(self, width)
+            arrange_panels(self, width, self._seen)
 
     def follow(self, panel: Widget) -> None:
         """Scroll the column so that ``panel`` is in view, as ``panel.scroll_visible()`` does, from

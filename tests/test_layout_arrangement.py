@@ -1,0 +1,169 @@
+"""One arrangement per screen: the panels of a row per unit (the lecture's dense and block panels, a
+profile's) put G beside W in all of them or under W in all, and the screen chooses again how its panels
+stand (side by side on a big screen, or one under the other) when a number of another width comes,
+not only on a resize (issue 24, "the whole screen used")."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bptui.core.formats.spec import parse
+from bptui.core.formulas.profiles import PROFILES
+from bptui.tui.app import BptuiApp
+from bptui.tui.profile_sheet import ProfileSheet
+from bptui.tui.sheet import LayerSheet
+
+from .conftest import NETWORKS
+
+
+def app_with(name: str, notation: str | None = None, optimizer: str | None = None) -> BptuiApp:
+    """A bundled network in the app (in profile ``notation``, trained with ``optimizer``)."""
+    doc = json.loads((NETWORKS / f"{name}.json").read_text())
+    if optimizer is not None:
+        doc["training"]["optimizer"] = optimizer
+    return BptuiApp(parse(doc, str(NETWORKS / f"{name}.json")), PROFILES[notation] if notation else None)
+
+
+def g_under_w(panel) -> bool:
+    """Whether G stands under W in a dense panel (the lecture's or a profile's)."""
+    if isinstance(panel, LayerSheet):
+        return panel.stacked
+    text = [panel.render_line(y).text for y in range(panel.size.height)]  # a profile's: its G band's heading
+    gradient = panel.names()["G"]
+    return not any(gradient in line for line in text[:1]) and any(gradient in line for line in text)
+
+
+def dense_panels(app) -> list:
+    """The panels of a row per unit on screen that hold a W (not a profile's dropout layer)."""
+    return [p for p in app.main.query("#layers > *") if p.display and (
+        isinstance(p, LayerSheet) or isinstance(p, ProfileSheet) and "W" in p.own.syms)]
+
+
+@pytest.mark.parametrize("name, notation, size", [("deep_residual", None, (120, 40)), ("deep_sigmoid", None, (120, 40)),
+                                                  ("moons", "ng", (120, 40)), ("iris", "nielsen", (120, 40))])
+async def test_every_panel_of_a_screen_puts_g_in_one_place(name, notation, size):
+    """deep_residual at 120×40 put G beside W in layer 1 and under it in layer 3 (a number of e−5 widened
+    layer 3's cells): a student's eye looked for G in two places. At every step of the first two
+    examples, G stands beside W in every panel of the screen, or under W in every one."""
+    app = app_with(name, notation)
+    async with app.run_test(size=size) as pilot:
+        seen = set()
+        for step in range(70):
+            app.main.action_next()
+            await pilot.pause()
+            places = {p.id: g_under_w(p) for p in dense_panels(app)}
+            assert len(set(places.values())) == 1, (step, places)
+            seen |= set(places.values())
+        assert seen, name
+
+
+@pytest.mark.parametrize("notation", [None, "ng"])
+async def test_a_wider_number_after_steps_arranges_the_screen_again(notation):
+    """xor with adam at 200×50: its panels stood side by side; the update's numbers of e−7 widened the
+    cells, and both panels put G under W in half the screen (the screen was arranged on a resize only).
+    Now the screen chooses again when a cell's width changes: side by side only while each panel holds G
+    beside W, else one under the other with G beside W where the whole width holds it; no panel's lines
+    are wider than its room."""
+    app = app_with("xor", notation, "adam")
+    async with app.run_test(size=(200, 50)) as pilot:
+        layers = app.main.query_one("#layers")
+        await pilot.pause()
+        assert layers.has_class("wide")
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panels = dense_panels(app)
+        assert len(panels) == 2
+        for panel in panels:
+            assert not g_under_w(panel), (panel.id, layers.has_class("wide"))
+            assert panel.virtual_size.width <= panel.scrollable_content_region.width, panel.id
+        assert not layers.has_class("wide")  # 2 × a panel's natural width > 200
+        for _ in range(8):  # and it stays so while the numbers come and go (once per room, not back and forth)
+            await pilot.press("n")
+            await pilot.pause()
+            assert not layers.has_class("wide")
+
+
+@pytest.mark.parametrize("notation", [None, "nielsen", "ng", "cs231n", "goodfellow"])
+async def test_a_big_screen_spreads_the_rows_above_an_optimizers_state(notation):
+    """xor with momentum at 200×50, after the first update: a profile's rows were spread only while no
+    optimizer's state was shown (cs231n's, and the lecture's, stood in the panel's top lines; ng's state
+    was spread with them, its heading lines away from its rows). The rows spread evenly over the height the
+    state leaves, the state right under them as it is (its heading over its rows), all in the panel."""
+    app = app_with("xor", notation, "momentum")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.main.query_one("#layers").has_class("wide")
+        for panel in dense_panels(app):
+            height = panel.scrollable_content_region.height
+            assert panel.virtual_size.height <= height, panel.id
+            text = [panel.render_line(y).text.rstrip() for y in range(height)]
+            state = [y for y, line in enumerate(text) if "velocity" in line]
+            assert len(state) == 1, (panel.id, text)
+            first = state[0] + 1 + (notation is None)  # (the lecture's state names its columns too)
+            rows = [y for y, line in enumerate(text[first:], start=first) if line.strip()]
+            units = panel.view.W.shape[0] if isinstance(panel, LayerSheet) else None
+            assert rows == list(range(first, first + len(rows))) and len(rows) >= (units or 1), (panel.id, text)
+            numbers = [y for y, line in enumerate(text[:state[0]]) if re.search(r"\d\.\d{4}", line)]
+            gaps = {b - a for a, b in zip(numbers, numbers[1:])}
+            assert len(gaps) <= 1 and min(gaps, default=3) >= 3, (panel.id, numbers)  # spread evenly
+            # over the height, or (a row or two) centred, not in the panel's top lines
+            assert numbers[-1] - numbers[0] >= height / 3 or numbers[0] >= height / 6, (panel.id, numbers)
+
+
+@pytest.mark.parametrize("name, size, keys", [("parity", (150, 45), "tab"), ("parity", (120, 40), ""),
+                                              ("stacked_parity", (120, 40), "tab"), ("parity", (80, 24), "")])
+async def test_a_sequence_panel_puts_g_under_w_when_they_do_not_fit_side_by_side(name, size, keys):
+    """parity at 150×45 beside the explanation drew G⁽¹⁾ past its panel's right edge (its heading at the
+    edge, its numbers a scroll away). A sequence panel's G goes under W when the two do not fit side by
+    side, as the dense panel's does: every column of W and of G is inside the panel (unless W alone is
+    wider than it), in every panel of the screen alike."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(12):
+            app.main.action_next()
+        for key in keys.split():
+            await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width and p.LECTURE_WEIGHTS]
+        assert panels
+        placed = set()
+        for panel in panels:
+            room = panel.room().width
+            widths = [len("".join(text for text, _, _ in line).rstrip()) for line in panel.lines[:panel.grid_top]]
+            cols = panel.stepper.state.W[panel.l_index].shape[1]
+            bars = 2 if panel.stepper.spec.layer_kinds[panel.l_index - 1].over_time else 1  # │ after the bias, before U
+            alone = 6 + cols * panel.cw + bars  # a row of W alone
+            assert max(widths) <= room or alone > room, (panel.id, widths, room)
+            heads = [" ".join(text for text, _, _ in panel.lines[y]) for y in panel.heading_lines]
+            placed.add(len(heads))  # 1: G's heading beside W's, 2: its own, under W's rows
+        assert len(placed) == 1, placed
+
+
+@pytest.mark.parametrize("name, size", [("moons", (200, 50)), ("moons", (120, 40)), ("deep_sigmoid", (200, 50)),
+                                        ("xor", (120, 40))])
+async def test_no_row_is_hidden_while_the_column_has_blank_lines(name, size):
+    """moons at 200×50 after its first update: layer 1's G under W and its velocity took 33 lines, its panel
+    18 of them (its own height), with 10 blank lines under layer 2. A panel taller than its own height takes
+    the lines the column leaves blank, as far as its lines need: every panel shows all its lines, or the
+    panels fill the column."""
+    from bptui.tui.panel_base import NumberSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        layers = app.main.query_one("#layers")
+        panels = [p for p in layers.children if isinstance(p, NumberSheet) and p.display]
+        used = sum(p.outer_size.height for p in panels)
+        cut = [p.id for p in panels if p.virtual_size.height > p.scrollable_content_region.height]
+        assert not cut or used >= layers.size.height, (cut, used, layers.size.height)
