@@ -243,11 +243,12 @@ def test_an_lstm_in_a_separate_bias_profile_writes_its_numbers_flat():
             assert "[1, " not in text.p(e.forms[0]) and "[1:]" not in text.equation(e)
 
 
-@pytest.mark.parametrize("course", ["column_mean", "column_sum"])
+@pytest.mark.parametrize("course", ["lecture13", "column_mean", "column_sum"])
 def test_a_column0_course_writes_a_grus_1_h_as_one_vector(course):
-    """U [1, h_{τ−1}] in a course with the bias in column 0: its numbers one vector [1, 0.17, …], meaning the
-    [1, h] the formula writes (the lecture's own trace keeps its output byte for byte); every step holds."""
-    P = COURSES["column_mean"] if course == "column_mean" else _column0_sum()
+    """U [1, h_{τ−1}] in the lecture and a course with the bias in column 0: its numbers one vector
+    [1, 0.17, …], meaning the [1, h] the formula writes (the lecture's trace printed [1, [0.17, …]]); every
+    step holds."""
+    P = {"lecture13": PROFILES["lecture13"], "column_mean": COURSES["column_mean"]}.get(course) or _column0_sum()
     stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=P)
     text = TextPrinter(4, notation=P)
     flat = 0

@@ -180,8 +180,9 @@ class Recurrent(LayerKind):
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from . import equations
+        from .profiled import flat_ones
 
-        return equations.step_equations(net, state, step)
+        return tuple(flat_ones(e) for e in equations.step_equations(net, state, step))  # [1, h] one vector
 
     def follows_profiles(self) -> bool:  # every profile: a separate b (per gate block), G/m, rows (profiled.py)
         return True

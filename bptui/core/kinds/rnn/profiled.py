@@ -50,13 +50,13 @@ def step_equations(net: Any, state: Any, step: Step, P: Any, optimizer: Any = No
         eqs = RE.step_equations(net, state, step)
     else:
         eqs = _grouped(net, state, step, P, optimizer)
-    return tuple(replace(_flat_ones(e), note=noted(e.note, P)) for e in eqs)
+    return tuple(replace(flat_ones(e), note=noted(e.note, P)) for e in eqs)
 
 
-def _flat_ones(eq: Equation) -> Equation:
+def flat_ones(eq: Equation) -> Equation:
     """``eq`` with every [1, h] of its numbers printed as one vector ([1, 0.17, …], never [1, [0.17, …]]):
-    the lecture's GRU writes U [1, h_{τ−1}] with h's board numbers inside (its own trace keeps them so); a
-    profile's shows [1, h]'s numbers flat, meaning the [1, h] its formula writes."""
+    a GRU writes U [1, h_{τ−1}] with h's board numbers inside; its numbers are shown flat, meaning the [1, h]
+    its formula writes, in the lecture (``layer.step_equations``) and in every profile."""
     ones = {n.args[0]: n for form in eq.forms[:1] for n in walk(form)
             if isinstance(n, Op) and n.op == "cat1" and isinstance(n.args[0], Sym) and n.args[0] in eq.bindings}
 
