@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.content import Content
 
-from bptui.tui.stepping import _line_rows, text_rows
+from bptui.core.formulas.notation import num
+from bptui.tui.stepping import SEPARATOR, _line_rows, break_at_separators, text_rows
 
 # what a status or an equation is made of, and what would trip a wrap written by hand: runs of
 # spaces, a space at a line's start or end, tabs, wide characters (two cells), combining and
@@ -49,3 +50,59 @@ def test_text_rows_hand_counted() -> None:
     assert text_rows("ab\n\ncd", 10) == 3
     assert text_rows("漢字漢字", 4) == 2  # two cells each
     assert text_rows("a\tb", 5) == 2  # the tab expands to column 8
+
+
+PART = st.text(alphabet="ab =⁽¹⁾0.5", min_size=1, max_size=30).filter(lambda p: "·" not in p and p.strip() == p)
+
+
+@given(st.lists(st.lists(PART, min_size=1, max_size=8), min_size=1, max_size=3), st.integers(10, 90))
+@settings(max_examples=200, deadline=None)
+def test_a_status_breaks_between_its_parts(lines: list[list[str]], width: int) -> None:
+    """A status line too long for its row is cut between its ` · ` parts, never inside one, and only
+    where that takes no more rows than wrapping it at its spaces (the rows the status is given)."""
+    text = "\n".join(SEPARATOR.join(parts) for parts in lines)
+    broken = break_at_separators(text, width)
+    assert broken.replace("\n", SEPARATOR).split(SEPARATOR) == text.replace("\n", SEPARATOR).split(SEPARATOR)
+    assert text_rows(broken, width) <= text_rows(text, width)
+    for parts in lines:  # each line is cut between parts, or left whole where that would take more rows
+        line = SEPARATOR.join(parts)
+        cut = break_at_separators(line, width)
+        if cut != line:
+            assert all(len(row) <= width or SEPARATOR not in row for row in cut.split("\n"))
+            assert text_rows(cut, width) <= text_rows(line, width)
+        elif len(line) > width and all(len(p) <= width for p in parts):
+            assert _line_rows(line, width) < len(_greedy(parts, width))
+
+
+def _greedy(parts: list[str], width: int) -> list[str]:
+    """Whole parts packed into rows of ``width``, as a reader would cut them (the test's own count)."""
+    rows = [parts[0]]
+    for part in parts[1:]:
+        if len(rows[-1]) + len(SEPARATOR) + len(part) <= width:
+            rows[-1] += SEPARATOR + part
+        else:
+            rows.append(part)
+    return rows
+
+
+async def test_moons_status_wraps_between_its_parts_at_120_columns() -> None:
+    """moons at 120×40, step 6: the second line is cut before `ℓ_D so far = 0.662`, not inside it
+    (it wrapped as `ℓ_D so far =` / `0.662`)."""
+    from bptui.core.util import validate
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    path = str(NETWORKS / "moons.json")
+    app = BptuiApp.from_document(validate.read_json(path), path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.main is None or app.screen is not app.main:
+            await pilot.pause()
+        for _ in range(6):
+            app.main.action_next()
+        await pilot.pause()
+        status = app.main.query_one("#status")
+        rows = [strip.text.strip() for strip in status.render_lines(status.content_region.reset_offset)]
+        loss = f"ℓ_D so far = {num(app.main.stepper.state.loss_D, app.main.digits)}"
+        assert loss in rows, rows
+        assert rows[1].endswith("ℓ⁽¹⁾ = 0.662") and rows[1].startswith("epoch 1 · example 1 of 160"), rows

@@ -72,6 +72,39 @@ def _line_rows(line: str, width: int) -> int:
     return len(divide_line(plain, width, fold=True)) + 1
 
 
+SEPARATOR = " · "  # between the parts of a status line: where a line too long for its row is cut
+
+
+def break_at_separators(text: str, width: int) -> str:
+    """``text`` with each line longer than ``width`` cells cut into rows at its ``SEPARATOR``s, each
+    row as many whole parts as fit: a status wraps between ``ℓ⁽¹⁾ = 0.662`` and ``ℓ_D so far =
+    0.662``, never inside either. A line that would take more rows so than wrapped at its spaces
+    (a part wider than a row) is left for Textual to wrap: the status keeps the rows it is given."""
+    lines = text.split("\n")
+    if width < 1 or all(cell_len(line) <= width for line in lines):
+        return text
+    return "\n".join(_break_line(line, width) for line in lines)
+
+
+def _break_line(line: str, width: int) -> str:
+    if cell_len(line) <= width:
+        return line
+    rows: list[str] = []
+    row: str | None = None
+    for part in line.split(SEPARATOR):
+        if row is None:
+            row = part
+        elif cell_len(row) + cell_len(SEPARATOR) + cell_len(part) <= width:
+            row += SEPARATOR + part
+        else:
+            rows.append(row)
+            row = part
+    rows.append(row or "")
+    if sum(_line_rows(r, width) for r in rows) > _line_rows(line, width):
+        return line
+    return "\n".join(rows)
+
+
 def fit_head(screen: Screen, status: TextLine) -> int:
     """Give the equation (``#equation`` in ``#equation-box``) the rows of the head that the status
     leaves: the status and the equation together keep ``status_room`` + ``EQUATION_LINES`` rows
@@ -116,6 +149,8 @@ class TextLine(Static):
         if not width and self.steady:  # before the first layout: the screen's width, less the padding
             width = self.app.size.width - self.styles.padding.width
         width = max(width, 1)
+        if self.steady:  # a status: its lines wrap between their parts
+            text = break_at_separators(text, width)
         parts = text.split("\n")
         natural = lines = text_rows(text, width)
         if self.steady and width > 1:
