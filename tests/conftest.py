@@ -1,4 +1,5 @@
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("deterministic")
+
+# Ctrl+C for the children the tests stop with SIGINT (an export, a trace, a server): a run started in the
+# background from a script (`python -m pytest … &`, as a shell without job control starts it) begins with
+# SIGINT ignored and passes that on to every child, which then runs on (3 failures beside `stress`, one
+# after a 120 s wait); a handler here is reset to the default in each child, as a terminal's shell has it
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ROOT / "networks"

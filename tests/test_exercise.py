@@ -133,13 +133,16 @@ def traced(rows: dict[int, dict], step: int, symbol: str, L: int) -> float:
 
 def key_equals_trace(capsys, key_text: str, network) -> int:
     spec = load_any(network)
-    if spec.kind == "network":  # the key may reach into later epochs: trace them all
-        assert main(["trace", str(network), "--format", "json", "--epochs", "2"]) == 0
+    entries = key_entries(key_text)
+    if spec.kind == "network":  # the key may reach into later epochs: trace up to its last step's
+        from bptui.core.engine.stepper import Stepper
+
+        epochs = -(-max(step for step, *_ in entries) // len(Stepper(spec).schedule))
+        assert main(["trace", str(network), "--format", "json", "--epochs", str(max(1, epochs))]) == 0
         rows = {row["step"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
     else:
         rows = trace_rows(capsys, network)
     printer = LatexPrinter(4)
-    entries = key_entries(key_text)
     for step, _, symbol, shown in entries:
         assert shown == printer._num(traced(rows, step, symbol, getattr(spec, "L", 0))), (step, symbol)
     return len(entries)

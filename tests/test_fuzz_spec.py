@@ -30,6 +30,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,12 +448,15 @@ def test_each_limit_names_itself_and_its_place(name: str, doc: Any, options: lis
 # -- a long run that is allowed ---------------------------------------------------------------------
 def _read_until(fd: int, needle: bytes, seconds: float) -> bytes:
     """What the child writes to the terminal ``fd``, up to a match of the pattern ``needle`` (or its
-    end). ``seconds`` is a generous guard against a child that never draws it, not a timing: the bar
-    moves within a second of work on a quiet machine."""
-    seen = b""
-    while not re.search(needle, seen):
-        ready, _, _ = select.select([fd], [], [], seconds)
-        assert ready, f"nothing more after {seconds} s: {seen[-500:]!r}"
+    end). ``seconds`` bounds the whole wait, a generous guard against a child that never draws it or
+    never ends, not a timing: the bar moves within a second of work on a quiet machine (a run that
+    went on after its Ctrl+C kept drawing its bar, and a bound on each read let it run for minutes)."""
+    seen, deadline, pattern = b"", time.monotonic() + seconds, re.compile(needle)
+    while not pattern.search(seen, max(0, len(seen) - 65536 - 4096)):  # the new text (a match may straddle)
+        left = deadline - time.monotonic()
+        ready = select.select([fd], [], [], left)[0] if left > 0 else []
+        assert ready, f"not within {seconds} s: {seen[-500:]!r}" + (
+            f"; it wrote {seen[seen.find(b'Traceback'):][:1500]!r}" if b"Traceback" in seen else "")
         try:
             chunk = os.read(fd, 65536)
         except OSError:  # the child closed the terminal: it ended

@@ -96,6 +96,22 @@ def write_key(tmp_path, case):
     return json.loads((tmp_path / "key.json").read_text(encoding="utf-8")), key, page
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """``written(case)``: write_key's files for ``case``, written once in this module's process (the
+    tests of a case read them; each reads its own copy of the JSON)."""
+    folders: dict = {}
+
+    def get(case):
+        if case not in folders:
+            folder = tmp_path_factory.mktemp(case)
+            write_key(folder, case)
+            folders[case] = folder
+        folder = folders[case]
+        return json.loads((folder / "key.json").read_text(encoding="utf-8")), folder / "key.md", folder / "exercise.md"
+    return get
+
+
 def values_of(doc):
     return {f"b{b['blank']}": b["value"] for b in doc["blanks"]}
 
@@ -122,19 +138,19 @@ def reads_back(doc: dict, key, page) -> list[dict]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_key_json_reads_back(tmp_path, case):
-    doc, key, page = write_key(tmp_path, case)
+def test_key_json_reads_back(written, case):
+    doc, key, page = written(case)
     for b in reads_back(doc, key, page):
         assert b["rtol"] == 1e-3
         assert b["atol"] == 0 or b["atol"] == pytest.approx(0.5 * 10 ** (math.floor(math.log10(abs(float(b["shown"])))) - 3))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_formulas_give_the_values_and_carry_errors(tmp_path, case):
+def test_formulas_give_the_values_and_carry_errors(written, case):
     """Each formula, evaluated by core/graphs/expr.py at the key's own values, gives the blank's value (to
     1e-12 relative); its depends_on are exactly the earlier blanks it reads; changing one blank's
     value changes only the formulas that list it, and at least one of them."""
-    doc, _, _ = write_key(tmp_path, case)
+    doc, _, _ = written(case)
     values = values_of(doc)
     written = [b for b in doc["blanks"] if b["formula"] is not None]
     assert len(written) >= 0.6 * len(doc["blanks"])
@@ -155,19 +171,19 @@ def test_formulas_give_the_values_and_carry_errors(tmp_path, case):
         assert changed <= set(readers[i]) and changed, i
 
 
-def test_inlined_values_and_exact_depends_on(tmp_path):
+def test_inlined_values_and_exact_depends_on(written):
     """With only s blank, o, δ, G and W are no blanks: a later s inlines them, so its formula reads
     the earlier s blanks through tanh and σ, and reproduces the value from them alone."""
-    doc, _, _ = write_key(tmp_path, "xor-s-only")
+    doc, _, _ = written("xor-s-only")
     second_epoch_free = [b for b in doc["blanks"] if b["layer"] == 2]
     s2 = second_epoch_free[0]
     assert s2["depends_on"] == [1, 2] and "tanh(b1)" in s2["formula"] and "tanh(b2)" in s2["formula"]
 
 
-def test_graph_indices_and_relu_indicator(tmp_path):
-    doc, _, _ = write_key(tmp_path, "lecture13")
+def test_graph_indices_and_relu_indicator(written):
+    doc, _, _ = written("lecture13")
     assert {tuple(b["indices"]) for b in doc["blanks"]} >= {("a",), ("b",)}
-    doc, _, _ = write_key(tmp_path, "deep_relu")
+    doc, _, _ = written("deep_relu")
     assert any("5e-324" in (b["formula"] or "") for b in doc["blanks"])  # 1[s > 0], exactly
 
 
@@ -249,12 +265,12 @@ def test_activations_written_in_the_expression_syntax(name):
         assert evaluate_formula(to_text(act.derivative(S, O), env), {}) == pytest.approx(df, rel=1e-12, abs=1e-300)
 
 
-def test_recurrent_blanks_carry_their_time(tmp_path):
+def test_recurrent_blanks_carry_their_time(written):
     """A blank of a recurrent layer's s, o, δ is one unit at one time step: its ``time`` is τ, its name
     s⁽¹⁾_{τ,b}, its explanation the one at τ; G⁽¹⁾ (summed over τ) has the τ of the step that added its
     last term; W, ℓ and the layer that runs once have none. δ⁽¹⁾_τ before T reads
     δ⁽¹⁾_{τ+1} (the recurrent term Uᵀ δ_{τ+1}), and G⁽¹⁾ at τ reads δ⁽¹⁾_τ and G⁽¹⁾ at τ + 1."""
-    doc, _, _ = write_key(tmp_path, "parity-example")  # example 9: 3 bits, T = 3
+    doc, _, _ = written("parity-example")  # example 9: 3 bits, T = 3
     timed = [b for b in doc["blanks"] if b["layer"] == 1 and b["quantity"] in ("s", "o", "delta")]
     assert {b["time"] for b in timed} == {1, 2, 3}
     G1 = [b for b in doc["blanks"] if b["quantity"] == "G" and b["layer"] == 1]

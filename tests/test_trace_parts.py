@@ -9,7 +9,6 @@ import io
 import math
 import re
 import sys
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -105,17 +104,23 @@ class _Terminal(io.StringIO):
 
 def _bar_of(monkeypatch, total: int, slow_from: int | None) -> str:
     """What ``progress.shown`` writes to a terminal's standard error while ``total`` steps are
-    walked, the steps after ``slow_from`` slow (None: all quick)."""
+    walked, the steps after ``slow_from`` slow (None: all quick). The bar's clock is the steps': a
+    slow step takes 1 ms of it, a quick one none (on the wall clock a loaded machine could stretch
+    the quick run past SHOWN_AFTER, and show the bar it must not)."""
+    from types import SimpleNamespace
+
     from bptui import progress
 
+    clock = [0.0]
     err = _Terminal()
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(progress, "SHOWN_AFTER", 0.2)
+    monkeypatch.setattr(progress, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     with progress.shown(total, "trace"):
         for i in range(total):
             progress.step()
             if slow_from is not None and i >= slow_from:
-                time.sleep(0.001)
+                clock[0] += 0.001
     return err.getvalue()
 
 
