@@ -370,7 +370,27 @@ def _silence_stdout() -> None:
         pass
 
 
+def _interrupt_again(unraisable: sys.UnraisableHookArgs) -> None:
+    """``sys.unraisablehook`` while a command runs: a Ctrl+C that Python delivered inside a finalizer (a
+    generator closed as it is collected, many in each step of a long export) would be printed as
+    "Exception ignored in …" with a traceback, and the run would go on; the next step raises it instead
+    (``progress.step``), and a command that ends without one ends with 130."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        progress.interrupted()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv: list[str] | None = None) -> int:
+    hook, sys.unraisablehook = sys.unraisablehook, _interrupt_again
+    try:
+        code = _main(argv)
+        return 130 if progress.take_interrupt() else code
+    finally:
+        sys.unraisablehook = hook
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from .core.util.errors import SpecError
 

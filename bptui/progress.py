@@ -22,8 +22,27 @@ _LOOK = 64  # steps between two looks at the clock while no bar is shown
 _hook: ContextVar[Callable[[], None] | None] = ContextVar("bptui_progress", default=None)
 
 
+_interrupt = False  # a Ctrl+C that Python could only print (cli._interrupt_again): the next step raises it
+
+
+def interrupted() -> None:
+    """A Ctrl+C was delivered where it could not be raised (a finalizer): :func:`step` raises it."""
+    global _interrupt
+    _interrupt = True
+
+
+def take_interrupt() -> bool:
+    """Whether a Ctrl+C is still to be raised (the run ended before another step); it is taken."""
+    global _interrupt
+    was, _interrupt = _interrupt, False
+    return was
+
+
 def step() -> None:
-    """One step walked (a no-op unless a bar is shown)."""
+    """One step walked (a no-op unless a bar is shown, or a Ctrl+C is still to be raised)."""
+    if _interrupt:
+        take_interrupt()
+        raise KeyboardInterrupt
     hook = _hook.get()
     if hook is not None:
         hook()

@@ -752,3 +752,33 @@ def test_a_signal_during_pdflatex_leaves_no_working_folder(tmp_path: Path, name:
     _no_traceback(err)
     assert code == -signum, (code, err)
     assert list(tmp_dir.iterdir()) == [] and not out.exists() and _temporaries(tmp_path) == []
+
+
+FINALIZED_INTERRUPT = """
+import sys, time
+from bptui import cli, progress
+
+class Finalized:
+    def __del__(self):
+        raise KeyboardInterrupt  # a Ctrl+C that Python delivered while this finalizer ran
+
+def cmd_examples(args):
+    Finalized()  # collected at once: its KeyboardInterrupt is 'unraisable'
+    end = time.monotonic() + 60
+    while time.monotonic() < end:  # the steps of a long export
+        progress.step()
+        time.sleep(0.001)
+    return 0
+
+cli.cmd_examples = cmd_examples
+sys.exit(cli.main(["examples"]))
+"""
+
+
+def test_a_ctrl_c_that_meets_a_finalizer_still_ends_the_run():
+    """A Ctrl+C that Python delivers inside a finalizer (a generator closed as it is collected) was printed
+    as "Exception ignored in …" with its traceback, and the run went on (an export under `stress` ran to its
+    end after one): it ends the run with 130, and nothing is printed."""
+    done = subprocess.run([sys.executable, "-c", FINALIZED_INTERRUPT], capture_output=True, text=True, timeout=HANG_SECONDS)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == ""
