@@ -569,3 +569,28 @@ async def test_the_panels_keep_their_row_from_the_loading_screen_on(name, size):
             assert len(Content(screen.status_text()).wrap(width)) <= status.content_region.height, step
             assert equation.content_region.height >= 2  # a line at most given up to the status
         assert len({y for _, y in rows}) == 1, rows
+
+
+@pytest.mark.parametrize("sizes", [((80, 24), (120, 40)), ((120, 40), (80, 24)), ((200, 50), (90, 30))])
+async def test_a_resized_status_takes_the_rows_of_a_fresh_start(sizes):
+    """count_tokens' status after a resize takes the rows it takes on a fresh start at the new size (it was
+    measured at the old width while the screen's resize was handled: 6 rows at 120 columns after 80, 5 fresh)."""
+    from bptui.core.util import validate
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    path = str(NETWORKS / "count_tokens.json")
+    rows = []
+    for resized in (True, False):
+        app = BptuiApp.from_document(validate.read_json(path), path)
+        async with app.run_test(size=sizes[0] if resized else sizes[1]) as pilot:
+            while app.main is None or app.screen is not app.main:
+                await pilot.pause()
+            await pilot.pause()
+            if resized:
+                await pilot.resize_terminal(*sizes[1])
+                await pilot.pause()
+            status = app.main.query_one("#status")
+            rows.append((status.lines, status.content_region.height, status.content_region.width))
+    assert rows[0] == rows[1]

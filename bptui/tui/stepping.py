@@ -146,7 +146,8 @@ class TextLine(Static):
 
     def show(self, text: str) -> None:
         width = self.content_region.width
-        if not width and self.steady:  # before the first layout: the screen's width, less the padding
+        if self.steady:  # a status spans the screen: its width less the padding, before the first layout too, and
+            # while a resize is handled (the region keeps the old width until the layout that follows)
             width = self.app.size.width - self.styles.padding.width
         width = max(width, 1)
         if self.steady:  # a status: its lines wrap between their parts
