@@ -254,25 +254,39 @@ def non_graph_networks() -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
 @pytest.mark.parametrize("name, notation", [(name, None) for name in non_graph_networks()]
                          + [("moons", "ng"), ("iris", "cs231n"), ("moons_layernorm", "nielsen")])
-async def test_no_column_is_hidden_while_blank_columns_remain(name, notation, size):
+async def test_no_column_is_hidden_while_blank_columns_remain(name, notation):
     """The newcomer's report: moons at 120×40 showed W⁽²⁾ as `+1…` beside ten blank columns; then
     moons_layernorm at 80×24 showed layer 4 as `+14…` beside ten (8 of its content, its scrollbar, its
-    padding). In every panel of every bundled network (and a few in a profile), at 80×24, 120×40 and
-    200×50, a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its right
-    than a cell takes."""
+    padding). In every panel of every bundled network (and a few in a profile), at 80×24, then resized to
+    120×40 and to 200×50, a panel that hides columns of numbers behind a `+N…` has fewer blank columns at
+    its right than a cell takes (a profile's panel kept the columns it had at 80 columns after a resize to
+    120: moons in ng showed `+5…` beside 42 blank columns)."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
     from bptui.tui.panel_base import NumberSheet
 
-    async with _stepped(name, notation, size, 3, NumberSheet) as panels:
-        for panel in panels:
-            text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
-            if re.search(r"\+\d+…", text):
-                cw = panel.cw if isinstance(panel, LayerSheet) else cell_width(panel.digits)
-                assert right_blank(panel) < cw, f"{name} ({notation}) at {size}: {panel.id} hides columns\n{text}"
-                if isinstance(panel, LayerSheet):
-                    assert panel.hidden_cols > 0
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation] if notation else None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            app.main.action_next()
+        for size in [(80, 24), (120, 40), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            panels = [p for p in app.main.query(NumberSheet) if p.display and p.size.width]
+            assert panels
+            for panel in panels:
+                text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+                if re.search(r"\+\d+…", text):
+                    cw = panel.cw if isinstance(panel, LayerSheet) else cell_width(panel.digits)
+                    blank = right_blank(panel) - panel.styles.padding.right  # (no cell is drawn in the padding)
+                    assert blank < cw, f"{name} ({notation}) at {size}: {panel.id} hides columns\n{text}"
+                    if isinstance(panel, LayerSheet):
+                        assert panel.hidden_cols > 0
 
 
 def number_extent(panel) -> tuple[set[int], int, int]:

@@ -253,7 +253,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
             self._rebuild()
             self._avail = self.room().width
             return
+        width = self.room().width
+        if self.lines and self._columns_fit and width != self._avail:  # as many of W's columns as fit the new width
+            self._avail = width
+            self._rebuild()
+            return
         super().fit_size()
+
+    _columns_fit = False  # G under W, or row vectors: the columns shown are as many as fit the width they were built for
 
     def _widths(self, cw: int, names: dict[str, str]) -> dict[str, int]:
         """Each vector column's width (column vectors): as wide as its heading with the ▶ of a step's product,
@@ -525,6 +532,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             while n < n_all and fixed + (n + 1) * cw + len(_more(n_all - n - 1)) <= avail:
                 n += 1  # the marker shrinks as columns come back
             block = self._blocks(cw, names, n, n_all)
+        self._columns_fit = stacked  # the columns shown follow the width (fit_size)
         mw = n * cw + bar + len(_more(n_all - n))
         own = self.own.columns
         cols = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
@@ -636,6 +644,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         name_w = max(len(names[q]) for q in names) + 3
         label = name_w + 5
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
+        self._columns_fit = True  # (as many as fit the width the lines were built for: fit_size)
         C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
 
         produced = self._produced  # as this board has it (a deferred line is made later)
