@@ -764,7 +764,7 @@ class Finalized:
 
 def cmd_examples(args):
     Finalized()  # collected at once: its KeyboardInterrupt is 'unraisable'
-    end = time.monotonic() + 60
+    end = time.monotonic() + 60  # a guard, not a timing: the interrupt ends the run at its next step
     while time.monotonic() < end:  # the steps of a long export
         progress.step()
         time.sleep(0.001)

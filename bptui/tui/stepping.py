@@ -78,8 +78,9 @@ SEPARATOR = " · "  # between the parts of a status line: where a line too long 
 def break_at_separators(text: str, width: int) -> str:
     """``text`` with each line longer than ``width`` cells cut into rows at its ``SEPARATOR``s, each
     row as many whole parts as fit: a status wraps between ``ℓ⁽¹⁾ = 0.662`` and ``ℓ_D so far =
-    0.662``, never inside either. A line that would take more rows so than wrapped at its spaces
-    (a part wider than a row) is left for Textual to wrap: the status keeps the rows it is given."""
+    0.662``, never inside either; a part wider than a row wraps at its spaces where it stands, and the
+    next part starts a row. A line that would take more rows so than wrapped at its spaces is left for
+    Textual to wrap: the status keeps the rows it is given."""
     lines = text.split("\n")
     if width < 1 or all(cell_len(line) <= width for line in lines):
         return text
@@ -94,12 +95,16 @@ def _break_line(line: str, width: int) -> str:
     for part in line.split(SEPARATOR):
         if row is None:
             row = part
-        elif cell_len(row) + cell_len(SEPARATOR) + cell_len(part) <= width:
-            row += SEPARATOR + part
+        elif cell_len(row) + cell_len(SEPARATOR) + cell_len(part) <= width or cell_len(part) > width:
+            row += SEPARATOR + part  # (a part wider than a row wraps where it stands, and ends its rows)
         else:
             rows.append(row)
             row = part
-    rows.append(row or "")
+        if cell_len(row) > width:
+            rows.append(row)
+            row = None
+    if row is not None:
+        rows.append(row)
     if sum(_line_rows(r, width) for r in rows) > _line_rows(line, width):
         return line
     return "\n".join(rows)
