@@ -87,3 +87,34 @@ def test_cs231n_makes_a_big_parts_lines_when_they_are_read():
         parts = [c for c in sheets[0]._measured.values() if isinstance(c[0], Deferred)]
         assert len(parts) == 2 and all(part.count == 300 and not part._made for part, _, _ in parts)
     assert check_board(stepper, sheets) > 0  # every line read: W¹ updated, G¹, each entry its value
+
+
+async def test_a_panel_rebuilt_after_steps_it_did_not_draw_marks_the_last_step():
+    """A resize (or a new arrangement) rebuilds a panel between two draws: after a burst of steps the
+    panels have not drawn yet, the step the panel last saw (layer 1's s) is not the stepper's last
+    (layer 2's s, one unit). The rebuild marked layer 1's s with layer 2's changes: an IndexError
+    ("Something went wrong") in cs231n's xor. It marks what the last step wrote: nothing in layer 1."""
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+
+    from .conftest import NETWORKS
+
+    app = BptuiApp(load(NETWORKS / "xor.json"), PROFILES["cs231n"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        sheet = app.screen.query_one("#layer-1", ProfileSheet)
+        assert sheet._produced == "s" and marked(sheet)  # s¹'s numbers
+        app.stepper.forward()
+        app.stepper.forward()  # o¹, then s² (layer 2's one unit): not drawn yet
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause()
+        assert app.stepper.last is not None and app.stepper.last.key.layer == 2
+        assert sheet._produced is None
+        assert not marked(sheet)
+
+
+def marked(sheet: ProfileSheet) -> bool:
+    """Whether a number of the panel carries the • of a step's change."""
+    return any("•" in run[0] for line in sheet.lines for run in list(line))

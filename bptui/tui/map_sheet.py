@@ -176,6 +176,7 @@ class MapSheet(Fits, NumberSheet):
         that comes or goes changes the width too)."""
         width = self.room().width
         if self.lines and width != self._avail and self._arrangement(width) != self._arrangement(self._avail):
+            self._produced = self.produced_now()
             self._build(self._produced)
             self._strips.clear()
             self.refresh(layout=True)
@@ -200,9 +201,16 @@ class MapSheet(Fits, NumberSheet):
         ahead = self.stepper.position if l == 0 and st.o[0] is None else None  # x read from the data
         return tuple(id(a) for a in arrays) + (ahead,)
 
+    def produced_now(self) -> str | None:
+        """The quantity the stepper's last step wrote in this panel's layer, None if it wrote another's.
+        A rebuild between two ``show`` calls (a resize, a new arrangement) reads it anew: the step that
+        ``show`` saw may have been followed by others, and its mark would stand on the new numbers."""
+        last = self.stepper.last
+        return last.key.quantity if last is not None and last.key.layer == self.l_index else None
+
     def show(self, digits: int, hidden: Key | None = None, field: set[Key] | None = None) -> None:
         last = self.stepper.last
-        produced = last.key.quantity if last is not None and last.key.layer == self.l_index else None
+        produced = self.produced_now()
         field = field if field is not None else self.field
         board = self.board_signature() + (produced,)
         stale = last is not None and last.key.phase == "update"  # s, o, δ dimmed: in the lines

@@ -243,6 +243,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._rebuild()
 
     def _rebuild(self) -> None:
+        self._produced = self.produced_now()
         self._build(self._produced)
         self._strips.clear()
         self.refresh(layout=True)

@@ -348,6 +348,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def rebuild(self) -> None:
         """Build the lines again (a new width of the cells) and draw the panel again."""
+        self._produced = self.produced_now()
         self._build(self._produced)
         self._strips.clear()
         self.refresh(layout=True)
