@@ -452,3 +452,26 @@ def test_attentions_notes_speak_of_no_bias_column_where_b_is_apart(name, tmp_pat
     lecture = _trace_text(network, "lecture13")
     assert "(W_O without its bias column; ∂ℓ/∂o⁽¹⁾ from the layer above)" in lecture
     assert "(each W without its bias column)" in lecture
+
+
+@pytest.mark.parametrize("network", ["deep_residual", "two_channel"])
+@pytest.mark.parametrize("name", ["ng", "cs231n", "nielsen"])
+def test_a_blocks_and_a_convolutions_notes_speak_the_profile(network, name):
+    """The help's notes under a residual block's fan-in, a layer reading o⁽ˢʳᶜ⁾ and a kernel's G name their
+    quantities as the profile writes them (they said ∂ℓ/∂x, ∂ℓ/∂o, o⁽ˢʳᶜ⁾ and δ in every profile), and in a
+    separate-bias profile the layer reading o⁽ˢʳᶜ⁾ adds its b as the dense layers' lines do."""
+    import re
+
+    from bptui.core.formats.spec import load
+    from bptui.tui.help import network_text
+
+    from .conftest import NETWORKS
+
+    text = network_text(load(NETWORKS / f"{network}.json"), PROFILES[name])
+    notes = re.findall(r"\(([^()]*(?:\([^()]*\)[^()]*)*)\)$", text, re.M)
+    assert notes
+    for lecture in ("∂ℓ", "δ⁽", "o⁽", "s⁽") + (("δ",) if PROFILES[name].delta.text != "δ" else ()):
+        assert not any(lecture in note for note in notes), (lecture, [n for n in notes if lecture in n])
+    if network == "deep_residual":
+        line = next(line for line in text.splitlines() if "the output before layer l" in line)
+        assert " + b" in line.split("(")[0], line

@@ -750,7 +750,7 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         eqs.append(Equation(delta("l"), (mul(group(back) if sep else Op("drop0", (back,)),
                                              Sym("f′", "l", vector=True, latex="f'")),)))
     for kind in kinds:  # once per network: δ below a convolution, its kernel's G (G/m), through a pooling layer
-        for eq in kind.shared_rules(net):
+        for eq in kind.shared_rules(net, notation):
             if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
                 head, term = eq.forms[0].args
                 eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt, kinds)))),), eq.rel, note=eq.note)

@@ -709,8 +709,9 @@ class LayerKind:
         that :meth:`follows_profiles` and has lines of its own writes them so. Here: :meth:`rules`."""
         return self.rules(net, l)
 
-    def shared_rules(self, net: Any) -> list:
-        """Lines that a network with this kind adds once, after the δ rules (δ below a convolution …)."""
+    def shared_rules(self, net: Any, notation: Any = None) -> list:
+        """Lines that a network with this kind adds once, after the δ rules (δ below a convolution …); their
+        notes name quantities as the profile ``notation`` prints them (None: the lecture's)."""
         return []
 
     def explains(self, spec: Any, cell: Any) -> bool:

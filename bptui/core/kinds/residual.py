@@ -271,10 +271,10 @@ class Residual(LayerKind):
 
         return residual_equations.rules(net, l, notation)
 
-    def shared_rules(self, net: Any) -> list:
+    def shared_rules(self, net: Any, notation: Any = None) -> list:
         from . import residual_equations
 
-        return residual_equations.shared_rules(net)
+        return residual_equations.shared_rules(net, notation)
 
     def explains(self, spec: Any, cell: Any) -> bool:
         from . import residual_explain

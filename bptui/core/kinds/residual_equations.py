@@ -188,13 +188,19 @@ def rules(net: Any, l: int, P: Any = None) -> list | None:
     out = Equation(E.o(l), (joined,), note=f"residual block: x = {_name(E.o(x), P)}, F(x) = {_name(E.o(t), P)}")
     top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
     fan = Equation(dx_sym(l), (add(_sent(net, top, sep), _sent(net, l + 1, sep)),),
-                   note=f"the skip's part, then the inner path's; the layer below the block reads ∂ℓ/∂x{E._sup(l)} "
-                        "as its ∂ℓ/∂o")
+                   note=f"the skip's part, then the inner path's; the layer below the block reads {_name(dx_sym(l), P)} "
+                        f"as its {_name(_do(x), P)}")
     return [out, fan]
 
 
-def shared_rules(net: Any) -> list:
-    """Once per network with blocks: a layer's s and G read o⁽ˢʳᶜ⁾, the output its own list hands it."""
-    return [Equation(E.s("l"), (Op("@", (E.W("l"), E.o("src"))),),
-                     note="o⁽ˢʳᶜ⁾: the output before layer l in its own list of layers (a block's first layer reads "
-                          "the block's input, the layer after a block the block's output); G⁽ˡ⁾ ← G⁽ˡ⁾ + δ⁽ˡ⁾ o⁽ˢʳᶜ⁾ᵀ")]
+def shared_rules(net: Any, P: Any = None) -> list:
+    """Once per network with blocks: a layer's s and G read o⁽ˢʳᶜ⁾, the output its own list hands it; in
+    the profile ``P`` (None: the lecture's) as its dense layers write s and G (a separate b, row vectors)."""
+    sep = P is not None and P.separate_bias
+    rows = P is not None and P.vectors == "row"
+    src, l = E.o("src"), "l"
+    product = Op("@", (src, E.W(l)) if rows else (E.W(l), src))
+    return [Equation(E.s(l), (add(product, E.b(l)) if sep else product,),
+                     note=f"{_name(src, P)}: the output before layer l in its own list of layers (a block's first "
+                          "layer reads the block's input, the layer after a block the block's output); "
+                          f"{_name(E.W(l), P)}'s gradient reads it in place of {_name(E.o('l-1'), P)}")]

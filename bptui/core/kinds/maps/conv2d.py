@@ -248,8 +248,8 @@ class Conv2d(_Windowed):
     def rules(self, net: Any, l: int) -> list | None:
         return _equations().conv_rules(net, l)
 
-    def shared_rules(self, net: Any) -> list:
-        return _equations().conv_shared_rules()
+    def shared_rules(self, net: Any, notation: Any = None) -> list:
+        return _equations().conv_shared_rules(notation)
 
     def explains(self, spec: Any, cell: Any) -> bool:
         return _explain().handles(spec, cell)

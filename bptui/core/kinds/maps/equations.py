@@ -524,14 +524,16 @@ def conv_rules(net: Network, l: int) -> list[Equation]:
             Equation(E.fprime_label(l), (E.fprime(net, l, s(l), o(l)),))]
 
 
-def conv_shared_rules() -> list[Equation]:
-    """δ below a convolution, and a kernel's G."""
+def conv_shared_rules(P: Any = None) -> list[Equation]:
+    """δ below a convolution, and a kernel's G (its note names δ as the profile ``P`` prints it)."""
+    from ...formulas.formula import TextPrinter
+
     delta, o = E.delta, E.o
     G_w = Sym("G_w", "l", vector=True, latex="G_w")
     return [Equation(delta("l"), (mul(Op("()", (Op("⋆full", (delta("l+1"), E.W("l+1"), _ONE, _ZERO)),)), _FL),),
                      note="below a convolution: the full correlation with the flipped kernel"),
             Equation(G_w, (add(G_w, Op("⋆G", (o("l-1"), delta("l"), _ONE, _ZERO))),), "←",
-                     note="a convolution's kernel; its bias gets Σ of δ over the positions")]
+                     note=f"a convolution's kernel; its bias gets Σ of {TextPrinter(notation=P).p(delta('l'))} over the positions")]
 
 
 def pool_rules(k: Pool2d, l: int) -> list[Equation]:

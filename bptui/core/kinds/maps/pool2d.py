@@ -199,7 +199,7 @@ class Pool2d(_Windowed):
     def rules(self, net: Any, l: int) -> list | None:
         return _equations().pool_rules(self, l)
 
-    def shared_rules(self, net: Any) -> list:
+    def shared_rules(self, net: Any, notation: Any = None) -> list:
         return _equations().pool_shared_rules(self)
 
     def explains(self, spec: Any, cell: Any) -> bool:
