@@ -188,3 +188,27 @@ def test_the_networks_rules_write_u_and_b_hs_update_as_the_steps_do():
     lecture = [TextPrinter(4).equation(e) for e in network_formulas(Network(spec), spec.optimizer)]
     assert not any("U" in r and "←" in r and "G" not in r for r in lecture)  # the lecture's update: W whole
 
+
+def test_an_exercise_blanking_the_update_shows_each_parts_state_numbers(tmp_path):
+    """An exercise blanking gru_parity's update in ng: U's and b_{h}'s optimizer state are board numbers that
+    depend on no blank (m_U, v_U before the update are 0), so the page prints them as numbers, as m's and m_b's,
+    not as their names; the updated U is blanked entry by entry."""
+    import re
+
+    from bptui.cli import main
+
+    page, key = tmp_path / "page.md", tmp_path / "key.md"
+    assert main(["export", "gru_parity", "--notation", "ng", "--exercise", "--blank", "W", "--steps", "717:718",
+                 "--output", str(page), "--answers", str(key)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "; $U^{[l]}$ and $b^{[l]}_{h}$ are updated on lines of their own too." in text  # the page's notation notes
+    for name in ("m", "m_{U}", "m_{b}", "m_{b_h}", "v_{U}", "v_{b_h}"):
+        at = text.index(f"{name}^{{[1]}} &\\leftarrow")
+        numbers = text[at:].split("\n")[1]
+        assert numbers.startswith(" &= 0.999 \\begin{bmatrix} 0" if name[0] == "v" else " &= 0.9 \\begin{bmatrix} 0"), \
+            (name, numbers[:80])
+    for name in ("\\hat{m}_{U}", "\\hat{v}_{b_h}"):
+        at = text.index(f"{name}^{{[1]}} &=")
+        assert "\\begin{bmatrix}" in text[at:].split("\n")[1], name
+    at = text.index("U^{[1]} &\\leftarrow U^{[1]}")
+    assert re.search(r"\(\d+\)\\,\\underline", text[at:].split("\n")[2])  # the blanks of U's entries
