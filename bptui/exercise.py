@@ -475,6 +475,11 @@ class Blanker:
         same: Callable[[tuple[int, ...]], Any] = lambda i: i if i else None
         if self.notation is not None and self.notation.separate_bias and isinstance(l, int) and sym.vector \
                 and sym.accent in ("", "hat"):  # a profile's W part and b, its gradients and the optimizer's state
+            kind = self.spec.layer_kinds[l - 1] if self.spec.layer_kinds else None
+            for part in kind.update_parts(l) if kind is not None else ():  # a recurrent layer's W, U, b, b_h apart
+                if sym in (part.sym, part.grad) or (sym.base in ("m", "v") and sym.sub == part.state_sub):
+                    quantity = "W" if sym == part.sym else "G" if sym == part.grad else sym.base
+                    return quantity, l, self._lecture_index(Ref("W", l, view=self.notation.part_view(part)))
             wv, bv = self.notation.parts("W")
             if sym.base in ("G", "W", "m", "v") and not sym.sub:
                 return ("W" if sym.base == "W" else sym.base), l, self._lecture_index(Ref("W", l, view=wv))

@@ -183,8 +183,16 @@ def _profile_notes(spec, notation: Profile) -> list[str]:
              f"The input is ${p.p(o(0))} = x$." if notation.separate_bias else
              f"The input is ${p.p(o(0))} = [1, x]^T$: a leading 1 for the bias."]
     if notation.separate_bias:
+        own = []  # the parts a kind updates on lines of their own (a recurrent layer's U, a GRU's b_h)
+        for kind in spec.layer_kinds or ():
+            for part in kind.update_parts(l):
+                if part.state_sub not in ((), ("b",)) and f"${p.p(part.sym)}$" not in own:
+                    own.append(f"${p.p(part.sym)}$")
+        also = f"; {' and '.join(own)} {'are' if len(own) > 1 else 'is'} updated on lines of {'their' if len(own) > 1 else 'its'} own too" \
+            if own else ""
         lines.append(f"Forward: ${p.p(s(l))} = {p.p(W(l))} {p.p(o('l-1'))} + {p.p(b(l))}$, the bias a vector of its "
-                     f"own; the gradients ${p.p(G(l))}$ and ${p.p(Gb(l))}$ are shown apart, and each update as two lines.")
+                     f"own; the gradients ${p.p(G(l))}$ and ${p.p(Gb(l))}$ are shown apart, and each update as two lines"
+                     f"{also}.")
     if notation.mean:
         lines.append(f"A group's gradient is the mean over its ${p.p(M)}$ examples: each example adds its term "
                      f"divided by ${p.p(M)}$, and the update multiplies by ${p.p(M)}$ again "

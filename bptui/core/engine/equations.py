@@ -18,7 +18,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
 from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
-from ..formulas.profiles import PARTS, Profile, shown_ref, shown_value
+from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
@@ -518,7 +518,8 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
 def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
             notation: Profile | None = None, m: int = 1, kinds: Sequence[Any] = ()) -> tuple[Equation, ...]:
     """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
-    separate bias, once for W (without column 0) and once for b (column 0); in a mean profile with
+    separate bias, once for W (without column 0) and once for b (column 0), a recurrent layer's once per part
+    (W, U, b and a GRU's b_h, each with its own gradient and optimizer state: m_U, v_U); in a mean profile with
     the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same."""
     l = step.key.layer
     assert l is not None
@@ -555,12 +556,21 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         shown[M] = Num(float(m), exact=True)
     # the parts of W (and of G, the optimizer's state) the profile shows (profiles.PARTS): the whole, or W
     # without its bias column (transposed with row vectors) and then b; the quiz hides them, exercises blank them
-    parts = notation.parts("W") if notation is not None else ("",)
+    # a layer whose kind updates parts of its own (a recurrent layer's W, U, b, b_h: LayerKind.update_parts), each
+    # part as the profile shows it (Profile.part_view), its gradient's the same columns (G/m in a mean profile)
+    own = kinds[l - 1].update_parts(l) if kinds and notation is not None and notation.separate_bias else []
+    plan: list[tuple[str, str, Any]]
+    if own:
+        assert notation is not None
+        plan = [(notation.part_view(p), notation.part_view(p) + PER[notation.gradient_mode], p) for p in own]
+    else:
+        parts = notation.parts("W") if notation is not None else ("",)
+        plan = [(v, g, None) for v, g in zip(parts, notation.parts("G") if notation is not None else parts)]
     eqs = []
-    for view, gview in zip(parts, notation.parts("G") if notation is not None else parts):
+    for view, gview, own_part in plan:
         of_bias = view == "b"
-        names, grad = _update_names(l, states, mean, of_bias, M)
-        if kinds and notation is not None:
+        names, grad = _update_names(l, states, mean, of_bias, M, own_part)
+        if kinds and notation is not None and own_part is None:
             names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
         shown_W, shown_G = names.get(W(l), W(l)), grad
         refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=gview)}
@@ -605,13 +615,20 @@ def _kind_names(names: dict[Node, Node], grad: Sym, l: int, syms: dict[str, Node
     return out, new
 
 
-def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool, M: Sym = M
+def _update_names(l: int | str, states: Sequence[Sym], mean: bool, of_bias: bool, M: Sym = M, part: Any = None
                   ) -> tuple[dict[Node, Node], Sym]:
     """What a profile's update writes for the lecture's symbols of ``update_formulas``, and its
     gradient's symbol: the bias's (``of_bias``: W → b, G → ∂ℓ/∂b, g → g_b, the optimizer's ``states``
-    with their b), and with a ``mean`` gradient G as m·(G/m): plain sgd W − (η·m) G/m."""
+    with their b), a kind's ``part`` (engine/kind.py's ``ParameterPart``: a recurrent layer's U → U, G → ∂ℓ/∂U,
+    g → g_U, W̃ → Ũ, the states m_U, v_U; b_{h}'s m_{b_h}), and with a ``mean`` gradient G as m·(G/m): plain
+    sgd W − (η·m) G/m."""
     names: dict[Node, Node] = {}
-    if of_bias:
+    if part is not None and part.state_sub:
+        sub = part.state_sub
+        names = {W(l): part.sym, G(l): part.grad, Sym("g", l, vector=True): Sym("g", l, sub, vector=True),
+                 Sym("W", l, accent="tilde", vector=True): replace(part.sym, accent="tilde"),
+                 **{st: replace(st, sub=sub) for st in states}}
+    elif of_bias:
         names = {W(l): b(l), G(l): Gb(l), Sym("g", l, vector=True): Sym("g", l, ("b",), vector=True),
                  Sym("W", l, accent="tilde", vector=True): Sym("b", l, accent="tilde", vector=True),
                  **{st: replace(st, sub=("b",)) for st in states}}
@@ -761,8 +778,17 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),), "←"))
     states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
               for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
-    for of_bias in (False, True)[:2 if sep else 1]:
-        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds))
+    # W's and b's update, then the parts a kind updates on lines of their own (a recurrent layer's U, a GRU's
+    # b_h: LayerKind.update_parts), once per network, as its update steps write them
+    written: set[tuple[str, ...]] = {(), ("b",)}
+    groups: list[tuple[bool, Any]] = [(False, None), (True, None)][:2 if sep else 1]
+    for kind in kinds if sep else ():
+        for part in kind.update_parts("l"):
+            if part.state_sub not in written:
+                written.add(part.state_sub)
+                groups.append((False, part))
+    for of_bias, part in groups:
+        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds), part)
         for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity):
             new = names.get(lhs, lhs)
             assert isinstance(new, Sym)

@@ -648,10 +648,15 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     names = cell.kind if cell.kind is not None else spec.layer_kinds[l - 1]
     w_name, g_name = names.weight_sym(l, b - 1, a), names.grad_sym(l, b - 1, a)
     rename: dict = {}
+    state_sub, counts = g_name.sub, 0  # the optimizer's state and g of the entry: as its gradient's (m_U,b,c)
+    own = _own_bias_part(names, l, a, out.notation)
+    if own is not None:  # a bias of its own beside b (a GRU's b_h): its state as the update's line names it, m_{b_h}
+        state_sub, counts = own.state_sub + tuple(names.weight_sym(l, b - 1, 1).sub[:-1]), len(own.state_sub)
     if w_name != Sym("w", l, (b, a)) or g_name != Sym("G", l, (b, a)):
         rename = {Sym("w", l, (b, a)): w_name, Sym("w", l, (b, a), "tilde"): replace(w_name, accent="tilde"),
                   Sym("G", l, (b, a)): g_name,
-                  **{Sym(x, l, (b, a), acc): Sym(x, l, g_name.sub, acc, own="" if x == "g" else spec.optimizer.name)
+                  **{Sym(x, l, (b, a), acc): Sym(x, l, state_sub, acc, own="" if x == "g" else spec.optimizer.name,
+                                                  counts=counts)
                      for x in ("g", "m", "v") for acc in ("", "hat")}}
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
@@ -711,6 +716,15 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
     delta_w = value - w0
     return out.done(title, value, (w0, float(delta_w)))
 
+
+
+def _own_bias_part(kind: Any, l: int, a: int, notation: Any) -> Any:
+    """The part of layer l's matrix (``LayerKind.update_parts``) that column ``a`` is when it is a bias of its
+    own beside b, which a profile with a separate b updates on its own lines (a GRU's b_h, with m_{b_h}); None
+    for any other column (W's, U's and b's entries keep their gradient's subscripts, as a dense layer's do)."""
+    if notation is None or not notation.separate_bias:
+        return None
+    return next((p for p in kind.update_parts(l) if p.vector and p.first == a and p.first != 0), None)
 
 
 def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:

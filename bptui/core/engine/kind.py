@@ -190,6 +190,21 @@ class ProfiledNames:
 
 
 @dataclass(frozen=True)
+class ParameterPart:
+    """One part of a layer's stored matrix that a profile with a separate b updates on lines of its own
+    (:meth:`LayerKind.update_parts`): the lecture's columns ``first`` … ``end`` − 1 (None: to the last), or
+    the one column ``first`` as a vector (``vector``: a bias); the parameter's symbol, its gradient's, and
+    the subscript its optimizer's state and g take (m_U, v_U, g_U; () for W's own: m, v, g)."""
+
+    first: int
+    end: int | None
+    sym: Node
+    grad: Node
+    state_sub: tuple[str, ...] = ()
+    vector: bool = False
+
+
+@dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
 
@@ -661,6 +676,13 @@ class LayerKind:
         """The stored matrix's bias columns after column 0 that a profile with a separate b writes as biases
         of their own, each as (its column, its symbol, its gradient's): a GRU's U bias b⁽ˡ⁾_{h} (column 1 + d,
         PyTorch's ``bias_hh``). Here none."""
+        return []
+
+    def update_parts(self, l: Any) -> list[ParameterPart]:
+        """The parts a profile with a separate b updates apart, each on its own line group, as the gradient
+        steps write their gradients (:meth:`gradient_parts`, :meth:`separate_biases`): a recurrent layer's W, U,
+        b (and a GRU's b_{h}); ``l`` a layer's number or "l" (the network's rules). Here none: the profile's own
+        parts (W without column 0, then b)."""
         return []
 
     def matrix_blocks(self, l: int) -> list[tuple[int, int, int, dict[str, Node]]]:

@@ -154,6 +154,18 @@ class Profile:
         parts = PARTS[self.bias_mode, self.vectors].get(quantity, ("",)) if hidden or quantity != "o" else ("",)
         return tuple(v + PER[self.gradient_mode] for v in parts) if quantity == "G" else parts
 
+    def part_view(self, part: Any) -> str:
+        """The view (:data:`VIEWS`) of a part of a layer's stored matrix (engine/kind.py's ``ParameterPart``:
+        a recurrent layer's W, U, b, b_{h}) as this profile shows it: a bias as a vector (column 0 is "b"), a
+        block of the weights' part (:func:`columns`), transposed with row vectors; the part from column 1 to
+        the last is the weights' part itself."""
+        rows = self.vectors == "row"
+        if part.vector:
+            return "b" if part.first == 0 else column(part.first, rows)
+        if part.first == 1 and part.end is None:
+            return self.parts("W")[0]
+        return columns(part.first, part.end, rows)
+
     def weights_shown(self, M: Any) -> Any:
         """The weights' part of a lecture matrix ``M`` (W, G or an optimizer's state, the bias in
         column 0) as this profile shows it: whole with the bias in column 0; without column 0 with a

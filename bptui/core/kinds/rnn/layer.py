@@ -295,6 +295,25 @@ class Recurrent(LayerKind):
 
         return [(0, G(l)), (1 + self.d, Sym("G", l, ("U",), vector=True, group=True))]
 
+    def update_parts(self, l: Any) -> list[Any]:
+        """W's columns (1 … d), U's (after a GRU's U bias: U without it), b (column 0) and a GRU's b_{h}
+        (``separate_biases``), each under its symbol and its gradient's (``matrix_parts``, ``gradient_parts``);
+        the optimizer's state of U as m_U, v_U, of b as m_b, of b_{h} as m_{b_h}."""
+        from ...engine.equations import Gb, b
+        from ...engine.kind import ParameterPart
+
+        (_, W), (u_first, U) = self.matrix_parts(l)
+        (_, G), (_, G_U) = self.gradient_parts(l)
+        biases = self.separate_biases(l)
+        first_u = u_first + sum(1 for col, _, _ in biases if col >= u_first)  # U without its own bias column
+        assert isinstance(U, Sym)
+        parts = [ParameterPart(1, u_first, W, G), ParameterPart(first_u, None, U, G_U, (U.base,)),
+                 ParameterPart(0, None, b(l), Gb(l), ("b",), vector=True)]
+        for col, sym, grad in biases:
+            assert isinstance(sym, Sym)
+            parts.append(ParameterPart(col, None, sym, grad, ("_".join((sym.base, *map(str, sym.sub))),), vector=True))
+        return parts
+
     def panel_weights(self, l: int) -> tuple[str, tuple[int, ...], list[str]] | None:
         """A gated layer's [W │ U] and G rows named by gate and unit (i1 … ō4 of an LSTM, r1 … n4 of a
         GRU), as its s and δ rows are; an rnn's rows are the units (the panel's default)."""
