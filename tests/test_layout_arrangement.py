@@ -167,3 +167,30 @@ async def test_no_row_is_hidden_while_the_column_has_blank_lines(name, size):
         used = sum(p.outer_size.height for p in panels)
         cut = [p.id for p in panels if p.virtual_size.height > p.scrollable_content_region.height]
         assert not cut or used >= layers.size.height, (cut, used, layers.size.height)
+
+
+@pytest.mark.parametrize("notation", [None, "ng"])
+async def test_panels_that_leave_side_by_side_widen_their_cells_to_the_width(notation):
+    """xor with adam at 200×50: the update's numbers of e−7 sent the panels one under the other, each the
+    column's width, and their cells back to the numbers' width (the lecture's 101 of 196 columns used, the
+    rest blank). A big screen (one where the panels stand side by side at the narrowest cells) widens the
+    cells of panels one under the other too, by the one rule (up to twice, while a line fits): each panel's
+    cells are wider than its numbers need, and its widest line fills its width but for less than a cell
+    per column of cells."""
+    app = app_with("xor", notation, "adam")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.main.query_one("#layers").has_class("wide")
+        for panel in dense_panels(app):
+            room = panel.scrollable_content_region.width
+            assert panel.cw > panel.base_cw, (panel.id, panel.cw)
+            assert panel.virtual_size.width <= room, panel.id
+            assert panel.cw == 2 * panel.base_cw or room - panel.virtual_size.width < 12, (panel.id, panel.cw)
+        await pilot.resize_terminal(120, 40)  # a screen that does not hold them side by side: as they need
+        await pilot.pause()
+        await pilot.pause()
+        for panel in dense_panels(app):
+            assert panel.cw == panel.base_cw, (panel.id, panel.cw)
+
