@@ -194,3 +194,28 @@ async def test_panels_that_leave_side_by_side_widen_their_cells_to_the_width(not
         for panel in dense_panels(app):
             assert panel.cw == panel.base_cw, (panel.id, panel.cw)
 
+
+@pytest.mark.parametrize("name, size, under", [("parity", (120, 40), True), ("stacked_parity", (120, 40), True),
+                                               ("parity", (200, 50), False)])
+async def test_a_sequence_panel_widens_its_cells_only_with_g_beside_w(name, size, under):
+    """parity at 120×40: G⁽¹⁾ under W⁽¹⁾, and the cells widened to twice their numbers' width, so that a
+    τ's numbers stood 18 columns apart with half the panel blank. As a dense panel does, a sequence panel
+    widens its cells (up to twice, while its lines fit) only with G beside W; with G under W (in every
+    panel of the screen alike) its cells are as wide as its numbers need."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(12):
+            app.main.action_next()
+        await pilot.pause()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            heads = len(panel.heading_lines) if panel.LECTURE_WEIGHTS and panel.heading_lines else None
+            if heads is not None:
+                assert (heads == 2) == under, (panel.id, heads)
+            widest = panel.group.base()  # (one width for the screen's sequence panels: the widest's)
+            assert (panel.cw == widest) == under, (panel.id, panel.cw, widest)
+
