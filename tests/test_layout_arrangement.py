@@ -240,3 +240,46 @@ async def test_a_grus_separate_biases_fit_160_columns_in_ng():
         assert max(widths) <= panel.room().width, (widths, panel.room())
         assert panel.virtual_size.width <= panel.room().width
 
+
+def g_placed_under(panel) -> bool | None:
+    """Whether a profile's panel puts G's part under W's (the block panel: the fan-in's parts under its rows;
+    the map panel: G's kernels under W's), None for a panel without them."""
+    from bptui.tui.profile_block_sheet import ProfileBlockSheet
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    first = "".join(text for text, _, _ in panel.lines[panel.heading_lines[0]]) if panel.heading_lines else ""
+    if isinstance(panel, ProfileBlockSheet):
+        return "inner" not in first
+    if isinstance(panel, ProfileMapSheet):
+        return None if panel.kind is None or not panel.kind.has_weights else panel._kernel_names()["G"] not in first
+    if isinstance(panel, ProfileSeqSheet):
+        return None if not panel.kind.has_weights else len(panel.heading_lines) == 2
+    if isinstance(panel, ProfileSheet):
+        return None if "W" not in panel.own.syms else g_under_w(panel)
+    return None
+
+
+@pytest.mark.parametrize("name, notation, size, steps, under", [
+    ("deep_residual", "ng", (120, 40), 40, True), ("edges", "ng", (200, 50), 30, True),
+    ("gru_parity", "nielsen", (160, 45), 7, True), ("gru_parity", "ng", (200, 50), 7, False)])
+async def test_a_profiles_block_map_and_sequence_panels_join_the_screens_arrangement(name, notation, size, steps, under):
+    """A profile's block, map and sequence panels kept their own arrangement: deep_residual in ng at 120×40
+    put G under W in its dense panels and left the block's fan-in parts beside its rows (cut at the edge),
+    edges at 200×50 kept the kernels' gradients beside them while the dense layer had dW under W, and a
+    sequence panel never put G under W (gru_parity in nielsen at 160×45: ∂C/∂b² a scroll away). Every panel
+    with W's and G's parts puts G at one place on the screen, all beside or all under, as the dense panels do."""
+    app = app_with(name, notation)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(steps):
+            app.main.action_next()
+            await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.pause()
+        places = {p.id: g_placed_under(p) for p in app.main.query("#layers > *") if p.display}
+        assert {place for place in places.values() if place is not None} == {under}, places
+        for panel in app.main.query("#layers > *"):
+            if panel.display and g_placed_under(panel) is not None and hasattr(panel, "grid_top"):
+                widths = [len("".join(t for t, _, _ in line)) for line in panel.lines[:panel.grid_top]]
+                assert max(widths) <= panel.room().width, (panel.id, widths)  # (every weight in view)
