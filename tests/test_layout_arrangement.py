@@ -167,3 +167,119 @@ async def test_no_row_is_hidden_while_the_column_has_blank_lines(name, size):
         used = sum(p.outer_size.height for p in panels)
         cut = [p.id for p in panels if p.virtual_size.height > p.scrollable_content_region.height]
         assert not cut or used >= layers.size.height, (cut, used, layers.size.height)
+
+
+@pytest.mark.parametrize("notation", [None, "ng"])
+async def test_panels_that_leave_side_by_side_widen_their_cells_to_the_width(notation):
+    """xor with adam at 200×50: the update's numbers of e−7 sent the panels one under the other, each the
+    column's width, and their cells back to the numbers' width (the lecture's 101 of 196 columns used, the
+    rest blank). A big screen (one where the panels stand side by side at the narrowest cells) widens the
+    cells of panels one under the other too, by the one rule (up to twice, while a line fits): each panel's
+    cells are wider than its numbers need, and its widest line fills its width but for less than a cell
+    per column of cells."""
+    app = app_with("xor", notation, "adam")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.main.query_one("#layers").has_class("wide")
+        for panel in dense_panels(app):
+            room = panel.scrollable_content_region.width
+            assert panel.cw > panel.base_cw, (panel.id, panel.cw)
+            assert panel.virtual_size.width <= room, panel.id
+            assert panel.cw == 2 * panel.base_cw or room - panel.virtual_size.width < 12, (panel.id, panel.cw)
+        await pilot.resize_terminal(120, 40)  # a screen that does not hold them side by side: as they need
+        await pilot.pause()
+        await pilot.pause()
+        for panel in dense_panels(app):
+            assert panel.cw == panel.base_cw, (panel.id, panel.cw)
+
+
+@pytest.mark.parametrize("name, size, under", [("parity", (120, 40), True), ("stacked_parity", (120, 40), True),
+                                               ("parity", (200, 50), False)])
+async def test_a_sequence_panel_widens_its_cells_only_with_g_beside_w(name, size, under):
+    """parity at 120×40: G⁽¹⁾ under W⁽¹⁾, and the cells widened to twice their numbers' width, so that a
+    τ's numbers stood 18 columns apart with half the panel blank. As a dense panel does, a sequence panel
+    widens its cells (up to twice, while its lines fit) only with G beside W; with G under W (in every
+    panel of the screen alike) its cells are as wide as its numbers need."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(12):
+            app.main.action_next()
+        await pilot.pause()
+        await pilot.pause()
+        panels = [p for p in app.main.query(SeqSheet) if p.display and p.size.width]
+        assert panels
+        for panel in panels:
+            heads = len(panel.heading_lines) if panel.LECTURE_WEIGHTS and panel.heading_lines else None
+            if heads is not None:
+                assert (heads == 2) == under, (panel.id, heads)
+            widest = panel.group.base()  # (one width for the screen's sequence panels: the widest's)
+            assert (panel.cw == widest) == under, (panel.id, panel.cw, widest)
+
+
+async def test_a_grus_separate_biases_fit_160_columns_in_ng():
+    """gru_parity in ng at 160×45: its weights' line (W │ U, b, b_{h}, their gradients) fitted 160 columns
+    until the GRU's U bias b_{h} (and db_{h}) became a part of its own, each with its gap and a heading
+    wider than its column: 165 columns in 155, the last column a scroll away. b_{h} stands in b's part
+    (db_{h} in db's), as U stands in W's: every line of the weights fits the panel."""
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    app = app_with("gru_parity", "ng")
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(6):
+            app.main.action_next()
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", ProfileSeqSheet)
+        heading = "".join(text for text, _, _ in panel.lines[0])
+        assert "b^[1]_{h}" in heading and "db^[1]_{h}" in heading
+        widths = [len("".join(text for text, _, _ in line).rstrip()) for line in panel.lines[:panel.grid_top]]
+        assert max(widths) <= panel.room().width, (widths, panel.room())
+        assert panel.virtual_size.width <= panel.room().width
+
+
+def g_placed_under(panel) -> bool | None:
+    """Whether a profile's panel puts G's part under W's (the block panel: the fan-in's parts under its rows;
+    the map panel: G's kernels under W's), None for a panel without them."""
+    from bptui.tui.profile_block_sheet import ProfileBlockSheet
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    first = "".join(text for text, _, _ in panel.lines[panel.heading_lines[0]]) if panel.heading_lines else ""
+    if isinstance(panel, ProfileBlockSheet):
+        return "inner" not in first
+    if isinstance(panel, ProfileMapSheet):
+        return None if panel.kind is None or not panel.kind.has_weights else panel._kernel_names()["G"] not in first
+    if isinstance(panel, ProfileSeqSheet):
+        return None if not panel.kind.has_weights else len(panel.heading_lines) == 2
+    if isinstance(panel, ProfileSheet):
+        return None if "W" not in panel.own.syms else g_under_w(panel)
+    return None
+
+
+@pytest.mark.parametrize("name, notation, size, steps, under", [
+    ("deep_residual", "ng", (120, 40), 40, True), ("edges", "ng", (200, 50), 30, True),
+    ("gru_parity", "nielsen", (160, 45), 7, True), ("gru_parity", "ng", (200, 50), 7, False)])
+async def test_a_profiles_block_map_and_sequence_panels_join_the_screens_arrangement(name, notation, size, steps, under):
+    """A profile's block, map and sequence panels kept their own arrangement: deep_residual in ng at 120×40
+    put G under W in its dense panels and left the block's fan-in parts beside its rows (cut at the edge),
+    edges at 200×50 kept the kernels' gradients beside them while the dense layer had dW under W, and a
+    sequence panel never put G under W (gru_parity in nielsen at 160×45: ∂C/∂b² a scroll away). Every panel
+    with W's and G's parts puts G at one place on the screen, all beside or all under, as the dense panels do."""
+    app = app_with(name, notation)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(steps):
+            app.main.action_next()
+            await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.pause()
+        places = {p.id: g_placed_under(p) for p in app.main.query("#layers > *") if p.display}
+        assert {place for place in places.values() if place is not None} == {under}, places
+        for panel in app.main.query("#layers > *"):
+            if panel.display and g_placed_under(panel) is not None and hasattr(panel, "grid_top"):
+                widths = [len("".join(t for t, _, _ in line)) for line in panel.lines[:panel.grid_top]]
+                assert max(widths) <= panel.room().width, (panel.id, widths)  # (every weight in view)

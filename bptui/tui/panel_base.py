@@ -262,10 +262,12 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         raise NotImplementedError
 
     stretch = False  # big screens: the cells widen and the rows spread to fill the panel (sheet.arrange_panels)
+    widen = False  # the cells widen to the panel's width (a big screen's, side by side or one under the other)
 
-    def natural_width(self) -> int | None:
+    def natural_width(self, narrowest: bool = False) -> int | None:
         """The width this panel needs with every column shown, its cells not widened (borders and padding
-        included), or None: a panel that does not stand beside the others on a big screen."""
+        included), or None: a panel that does not stand beside the others on a big screen; ``narrowest``:
+        with cells as narrow as the digits allow (``cell_width``), whatever its numbers need."""
         return None
 
     def widened(self) -> None:
@@ -285,10 +287,13 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         if group is not None:
             group.leave(self)
 
-    def set_stretch(self, stretch: bool) -> None:
-        """Fill the panel (a big screen's, ``stretch``) or not: lay the panel out again when that changes."""
-        if self.stretch != stretch:
-            self.stretch = stretch
+    def set_stretch(self, stretch: bool, widen: bool | None = None) -> None:
+        """Fill the panel (a big screen's, ``stretch``: its cells widened and its rows spread) or not;
+        ``widen``: its cells widened only (a big screen's panels one under the other; as ``stretch`` when
+        not given). Lay the panel out again when that changes."""
+        widen = stretch if widen is None else widen or stretch
+        if (self.stretch, self.widen) != (stretch, widen):
+            self.stretch, self.widen = stretch, widen
             self.restretched()
 
     def restretched(self) -> None:  # pragma: no cover - per panel that stretches

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.engine import equations as eq
 from ..core.formulas.numformat import cell, number_format, widest
 from .map_sheet import Key
-from .panel_base import panel_css
+from .panel_base import arrangement, panel_css
 from .profile_sheet import Lines, ProfileSheet, Run
 from .view import cell_width
 
@@ -120,30 +120,52 @@ class ProfileBlockSheet(ProfileSheet):
         return ("▶ " if hot else "") + name, "header+" if hot else "header"
 
     def _block_columns(self, columns, label, units, one, entry, part, cw) -> Lines:
-        """A row per unit: x | F(x) │ o ∂ℓ/∂x │ ∂ℓ/∂o | inner, each column as wide as its heading with a ▶."""
+        """A row per unit: x | F(x) │ o ∂ℓ/∂x │ ∂ℓ/∂o | inner, each column as wide as its heading with a ▶;
+        the fan-in's parts (the lecture's block panel draws them in G's place) in a band of their own under
+        the rows when the line does not fit the panel, or when G goes under W in another panel of the
+        screen (one arrangement for all: :class:`~.panel_base.Arrangement`)."""
         p = self.profile
         widths = {name: max(cw, len(label[name]) + 3) for name, _, _ in columns}
         gap = {"x": "", "F": "", "o": "  ", "delta": "", "up": "  ", "inner": ""}
-        head: list[Run] = [(" " * 6, "header", None)]
-        second: list[Run] = [("unit".ljust(6), "header", None)]
-        for name, q, _ in columns:
-            text, style = self._mark(label[name], q)
-            head += [(gap[name], "base", None), (text.rjust(widths[name]), style, None)]
         adds, fan = widths["x"] + widths["F"], widths["up"] + widths["inner"]
-        second += [("the block adds".rjust(adds), "header", None),
-                   (" " * (2 + widths["o"] + widths["delta"] + 2), "base", None),
-                   ("the fan-in's parts".rjust(fan), "header", None)]
-        lines = Lines(head, second)
+        self._full_width = 6 + adds + 2 + widths["o"] + widths["delta"] + 2 + fan
+        avail = self.scrollable_content_region.width
+        group = arrangement(self) if avail else None
+        under = group.under(self, avail < self._full_width) if group is not None else False
+        rows_of = [c for c in columns if not under or c[0] not in ("up", "inner")]
+        parts_of = [c for c in columns if c[0] in ("up", "inner")]
+
+        def heading(names: list) -> list[Run]:
+            head: list[Run] = [(" " * 6, "header", None)]
+            for at, (name, q, _) in enumerate(names):
+                text, style = self._mark(label[name], q)
+                head += [(gap[name] if at else "", "base", None), (text.rjust(widths[name]), style, None)]
+            return head
+
+        def row(i: int, names: list) -> list[Run]:
+            out: list[Run] = [(f"j={p.unit(i + 1)}".ljust(6), "header", None)]
+            for at, (name, q, a) in enumerate(names):
+                run = entry(q, i) if a is None else part(q, i, a)
+                out += [(gap[name] if at else "", "base", None), self._pad(run, widths[name])]
+            return out
+
+        second: list[Run] = [("unit".ljust(6), "header", None), ("the block adds".rjust(adds), "header", None)]
+        if not under:
+            second += [(" " * (2 + widths["o"] + widths["delta"] + 2), "base", None),
+                       ("the fan-in's parts".rjust(fan), "header", None)]
+        lines = Lines(heading(rows_of), second)
         self.heading_lines = [0]
         if one:
             lines.add([("j=0".ljust(6), "header", None), (" " * (adds + 2), "base", None),
                        self._pad(entry("o", -1), widths["o"])])
         for i in range(units):
-            row: list[Run] = [(f"j={p.unit(i + 1)}".ljust(6), "header", None)]
-            for name, q, a in columns:
-                run = entry(q, i) if a is None else part(q, i, a)
-                row += [(gap[name], "base", None), self._pad(run, widths[name])]
-            lines.add(row)
+            lines.add(row(i, rows_of))
+        if under:  # the fan-in's parts under the rows, under their own heading
+            self.heading_lines.append(lines.count + 1)
+            lines.add([], heading(parts_of), [("unit".ljust(6), "header", None),
+                                              ("the fan-in's parts".rjust(fan), "header", None)])
+            for i in range(units):
+                lines.add(row(i, parts_of))
         return lines
 
     def _block_rows(self, columns, label, units, one, entry, part, cw) -> Lines:

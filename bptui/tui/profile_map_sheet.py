@@ -24,7 +24,7 @@ from typing import Any
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
 from .map_sheet import Key, MapSheet
-from .panel_base import panel_css
+from .panel_base import arrangement, panel_css
 from .view import cell_width
 
 Run = tuple[str, str, Key | None]
@@ -88,6 +88,30 @@ class ProfileMapSheet(MapSheet):
         if self.profile.separate_bias:
             widths |= {q: max(cw, len(names[q]) + 3) for q in ("b", "Gb")}
         return widths
+
+    def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
+        """The map panel's arrangement (:meth:`.MapSheet._arrangement`), G's kernels under W's also when G
+        goes under W in another panel of the screen (one arrangement for all, as the profile's dense
+        panels: :class:`~.panel_base.Arrangement`)."""
+        stacked, bands = super()._arrangement(avail)
+        group = arrangement(self) if self.kind is not None and self.kind.has_weights else None
+        return stacked or (group is not None and group.others(self)), bands
+
+    def _build(self, produced: str | None) -> None:
+        width = self.room().width
+        group = arrangement(self) if width and self.kind is not None and self.kind.has_weights else None
+        if group is not None:  # tell the screen whether G's kernels fit beside W's in this panel
+            group.under(self, super()._arrangement(width)[0])
+        super()._build(produced)
+
+    def rearranged(self) -> None:
+        if self.lines and self.is_attached:
+            self.call_later(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._build(self._produced)
+        self._strips.clear()
+        self.refresh(layout=True)
 
     def _kernel_names(self) -> dict[str, str]:
         l, p = self.l_index, self.printer.p

@@ -36,7 +36,7 @@ from ..core.engine.kind import LayerKind
 from ..core.formulas.formula import Node, Sym, TextPrinter
 from ..core.formulas.profiles import VIEWS, shown_value
 from .map_sheet import Key
-from .panel_base import panel_css
+from .panel_base import arrangement, panel_css
 from .seq_sheet import SeqSheet, current_time
 from .view import cell_width, number_format
 
@@ -66,6 +66,7 @@ class ProfileSeqSheet(SeqSheet):
         self.unit_lines: list[int] = []  # row vectors: each weight block's line of units (a heading)
         self._relabelled: dict[int, tuple[list[Run], Run, list[Run]]] = {}  # id(grid line) → (it, its label, the line shown)
         self._weight_shapes: list[tuple[int, int]] = []  # the weights' lines as (fixed columns, cells), as last drawn
+        self._parts_of: list[tuple[range, list, list[str], set[int]]] | None = None  # _weight_parts, once
 
     # -- names ---------------------------------------------------------------------------------------------
     def row_symbol(self, quantity: str, time: Any = None) -> Node:
@@ -214,6 +215,78 @@ class ProfileSeqSheet(SeqSheet):
             hit = self._shown[key] = (board, shown, number_format(shown, self.digits))
         return hit[1], hit[2]
 
+    def _weight_parts(self) -> list[tuple[range, list, list[str], set[int]]]:
+        """Each block of W's rows (W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O) as (its rows, its parts, the rows'
+        units, the columns a │ stands before): the profile's grouping, worked out once per panel."""
+        if self._parts_of is not None:
+            return self._parts_of
+        kind, l, P, p = self.layer_kind, self.l_index, self.profile, self.printer.p
+        cols = self.stepper.state.W[l].shape[1]
+        units = [self.unit_text(*u) for u in kind.panel_units("W", self.stepper.state.W[l].shape[0])]
+        starts = {"W": kind.matrix_parts(l), "G": kind.gradient_parts(l)}  # W from column 0, U from column d + 1
+        whole = {"W": eq.W(l), "G": eq.G(l)}  # a part that is the layer's matrix itself: the block's name (W_Q)
+        bars = {first for first, _ in starts["W"][1:]}  # a │ before U's first column
+        own = kind.separate_biases(l) if P.separate_bias else []  # a GRU's U bias: b_{h}, after b
+        own_columns = {c for c, _, _ in own}
+        out = []
+        for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
+            # each part shown: (its quantity, its view, its names' lecture columns, whether it joins the part
+            # before it: a GRU's b_{h} in b's, as U stands in W's, with no part's gap and no ▶ of its own)
+            parts: list[tuple[str, str, list[tuple[str, list[int]]], bool]] = []
+            for q, views, bias_name in (("W", P.parts("W"), names["b"]), ("G", P.parts("G"), names["Gb"])):
+                for view in views:
+                    base = view.partition("/")[0]
+                    if base == "b":
+                        parts.append((q, view, [(p(bias_name), [0])], False))
+                        parts += [(q, views[0], [(p(sym if q == "W" else grad), [c])], True) for c, sym, grad in own]
+                        continue
+                    lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
+                               for j in range(used - (base != ""))]
+                    # W's columns (or the block's) under W's name, U's under U's: U, ∂C/∂U²
+                    split = [(p(names[q] if sym == whole[q] else sym),
+                              [c for c in lecture if at <= c < end and c not in own_columns])
+                             for (at, sym), end in zip(starts[q], [s for s, _ in starts[q][1:]] + [cols])]
+                    parts.append((q, view, [(name, cs) for name, cs in split if cs], False))
+            out.append((range(first, first + count), parts, units, bars))
+        self._parts_of = out
+        return out
+
+    @staticmethod
+    def _marks(view: str, columns: list[int], bars: set[int]) -> list[int]:
+        """The columns of a part's name that a │ stands beside: the lecture's bias column 0 (a │ after it),
+        U's first (a │ before it, inside a part that holds W's columns too)."""
+        bias_bar = view.partition("/")[0] == ""
+        return [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
+
+    @staticmethod
+    def _name_width(name: str, used: int, lead: bool) -> int:
+        """The columns under a part's name: its numbers' and │ marks' (``used``), or its name's, with room
+        for a step's ▶ before a part's first name (``lead``); the two blank ones after it aside."""
+        return max(used, len(name) + (3 if lead else 1))
+
+    def _side_by_side(self, cw: int) -> int:
+        """The widest line of the weights with G's parts beside W's (column vectors), at cells of ``cw``."""
+        widest = 0
+        for block, parts, units, bars in self._weight_parts():
+            width = max(len(u) for u in units) + 2
+            for place, (_, view, split, joined) in enumerate(parts):
+                width += 2 if place > 0 and not joined else 0
+                for i, (name, columns) in enumerate(split):
+                    used = len(columns) * cw + len(self._marks(view, columns, bars))
+                    width += self._name_width(name, used, i == 0 and not joined) + 2
+            widest = max(widest, width)
+        return widest
+
+    def _weights_under(self, cw: int, avail: int) -> bool:
+        """Whether G's parts go under W's (column vectors) in ``avail`` columns at cells of ``cw``: a line of
+        both side by side is wider than the room, or G goes under W in another panel of the screen (one
+        arrangement for all, :class:`~.panel_base.Arrangement`). Row vectors (cs231n) have G's lines under
+        W's already."""
+        if not self.layer_kind.has_weights or self.profile.vectors == "row" or not avail:
+            return False
+        group = arrangement(self)
+        return self._side_by_side(cw) > avail or (group is not None and group.others(self))
+
     def _weight_lines(self, produced: str | None) -> list[list[Run]]:
         """W │ U and b, ∂ℓ/∂W and ∂ℓ/∂b (G/m), as the profile groups and lays them out; none for a kind
         without weights (a residual block)."""
@@ -223,49 +296,28 @@ class ProfileSeqSheet(SeqSheet):
         self._runs_now: dict[tuple, tuple[Any, Any]] = {}
         if not kind.has_weights:
             return []
-        st = self.stepper.state
         m = eq.board_group_size(self.stepper)
         cw = self.cw
         hidden = self.hidden
-        p = self.printer.p
 
         def number(x: float, key: Key, fmt: str, mark: bool) -> Run:
             if key == hidden:
                 return ("? ".rjust(cw), "pos", key)
             return (self.number_text(x, fmt).rjust(cw - 1) + " ", self.number_style(x, False, mark), key)
 
-        rows, cols = st.W[l].shape
-        units = [self.unit_text(*u) for u in kind.panel_units("W", rows)]
-        starts = {"W": kind.matrix_parts(l), "G": kind.gradient_parts(l)}  # W from column 0, U from column d + 1
-        whole = {"W": eq.W(l), "G": eq.G(l)}  # a part that is the layer's matrix itself: the block's name (W_Q)
-        bars = {first for first, _ in starts["W"][1:]}  # a │ before U's first column
-        own = kind.separate_biases(l) if P.separate_bias else []  # a GRU's U bias: b_{h}, after b
-        own_columns = {c for c, _, _ in own}
+        under = False
+        group = arrangement(self) if P.vectors != "row" and self._avail else None
+        if group is not None:  # G's parts under W's: the screen's one choice, told this panel's own need
+            under = group.under(self, self._side_by_side(self.base_cw) > self._avail)
         lines: list[list[Run]] = []
-        for first, count, used, names in kind.matrix_blocks(l):  # W⁽ˡ⁾; attention's W_Q, W_K, W_V, W_O
-            # each part shown: (its quantity, its view, its name, its lecture columns' blocks)
-            parts: list[tuple[str, str, list[tuple[str, list[int]]]]] = []
-            for q, views, bias_name in (("W", P.parts("W"), names["b"]), ("G", P.parts("G"), names["Gb"])):
-                for view in views:
-                    base = view.partition("/")[0]
-                    if base == "b":
-                        parts.append((q, view, [(p(bias_name), [0])]))
-                        parts += [(q, views[0], [(p(sym if q == "W" else grad), [c])]) for c, sym, grad in own]
-                        continue
-                    lecture = [VIEWS[base].lecture((0, j) if base != "W.T" else (j, 0))[1]
-                               for j in range(used - (base != ""))]
-                    # W's columns (or the block's) under W's name, U's under U's: U, ∂C/∂U²
-                    split = [(p(names[q] if sym == whole[q] else sym),
-                              [c for c in lecture if at <= c < end and c not in own_columns])
-                             for (at, sym), end in zip(starts[q], [s for s, _ in starts[q][1:]] + [cols])]
-                    parts.append((q, view, [(name, cs) for name, cs in split if cs]))
-            block = range(first, first + count)
+        for block, parts, units, bars in self._weight_parts():
             if P.vectors == "row":
                 self.unit_lines.append(len(lines))
                 lines += self._row_lines(parts, block, units, number, produced, m)
-            else:
+                continue
+            for group_parts in ([p for p in parts if p[0] == "W"], [p for p in parts if p[0] == "G"]) if under else [parts]:
                 self.heading_lines.append(len(lines))
-                lines += self._column_lines(parts, block, units, bars, number, produced, m)
+                lines += self._column_lines(group_parts, block, units, bars, number, produced, m)
         self._runs = self._runs_now
         return lines
 
@@ -286,25 +338,29 @@ class ProfileSeqSheet(SeqSheet):
     def _column_lines(self, parts: list, block: range, units: list[str], bars: set[int], number: Any,
                       produced: str | None, m: int) -> list[list[Run]]:
         """Column vectors: a row per unit (or gate row) of the block, each part's columns under its name
-        (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b)."""
+        (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b), two blank columns between the names of a part and two more between
+        parts; a step's product's ▶ before a part's first name (the heading of its first column leaves it
+        room: nothing moves)."""
         st, l = self.stepper.state, self.l_index
         cw = self.cw
         label = max(len(u) for u in units) + 2
         head: list[Run] = [(" " * label, "header", None)]
         body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
-        for q, view, split in parts:
+        for place, (q, view, split, joined) in enumerate(parts):
             board = st.W[l] if q == "W" else st.G[l]
+            gap = place > 0 and not joined  # a part's gap before it (a joined part's: its names' two columns)
 
-            def make(q: str = q, view: str = view, split: list = split, board: Any = board) -> tuple[list, list]:
+            def make(q: str = q, view: str = view, split: list = split, board: Any = board, joined: bool = joined,
+                     gap: bool = gap) -> tuple[list, list]:
                 """The part's heading runs and its runs on each row of the block."""
                 shown, fmt = self._part(board, view, m)
-                bias_bar = view.partition("/")[0] == ""  # the lecture's bias column 0, a │ after it
-                heads: list[Run] = []
-                rows: list[list[Run]] = [[] for _ in block]
-                for name, columns in split:
-                    marks = [c for c in columns if (bias_bar and c == 0) or (c in bars and c != columns[0])]
-                    width = max(len(columns) * cw + len(marks), len(name) + 3)
-                    text = ("▶ " if produced == q else "") + name
+                heads: list[Run] = [("  ", "base", None)] if gap else []
+                rows: list[list[Run]] = [[("  ", "base", None)] if gap else [] for _ in block]
+                for i, (name, columns) in enumerate(split):
+                    marks = self._marks(view, columns, bars)
+                    lead = i == 0 and not joined
+                    width = self._name_width(name, len(columns) * cw + len(marks), lead)
+                    text = ("▶ " if produced == q and lead else "") + name
                     heads.append((text.ljust(width + 2), "header+" if produced == q else "header", None))
                     for r, line in zip(block, rows):
                         start = len(line)
@@ -318,10 +374,11 @@ class ProfileSeqSheet(SeqSheet):
                                 line.append(("│", "bias", None))
                         drawn = sum(len(run[0]) for run in line[start:])
                         line.append((" " * (width - drawn + 2), "base", None))
-                return heads + [("  ", "base", None)], [line + [("  ", "base", None)] for line in rows]
+                return heads, rows
 
             # a part is its quantity, view and columns (a GRU's b_{h} is a part of W's view of its own)
-            heads, rows = self._kept(("column", block.start, q, view, split[0][1][0], m, produced == q), board, make)
+            heads, rows = self._kept(("column", block.start, q, view, split[0][1][0], m, produced == q, joined, gap),
+                                     board, make)
             head += heads
             for line, runs in zip(body, rows):
                 line += runs
@@ -333,12 +390,12 @@ class ProfileSeqSheet(SeqSheet):
         per unit (or gate row) of the block; b (and db) a line under it; the part's name on its first line."""
         st, l, P = self.stepper.state, self.l_index, self.profile
         cw = self.cw
-        names = [name for _, _, blocks in parts for name, _ in blocks]
+        names = [name for _, _, blocks, _ in parts for name, _ in blocks]
         name_w = max(len(n) for n in names) + 3
         label = name_w + 6
         head: list[Run] = [(" " * label, "header", None)]
         lines: list[list[Run]] = [head + [(units[r].rjust(cw - 1) + " ", "header", None) for r in block]]
-        for q, view, blocks in parts:
+        for q, view, blocks, _ in parts:
             board = st.W[l] if q == "W" else st.G[l]
 
             def make(q: str = q, view: str = view, blocks: list = blocks, board: Any = board) -> list[list[Run]]:

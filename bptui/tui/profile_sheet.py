@@ -195,6 +195,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
         self.cw = self.base_cw = cell_width(digits)  # a cell's columns: as its numbers need (base_cw), or widened
         self._natural = 0  # a line's width with every column shown at base_cw (0: a panel that does not stretch)
+        self._n_all = 0  # W's columns as the profile shows them (its part without b)
         self._head = 0  # the heading's lines above the rows, which a big screen's tall panel spreads
         self._body = 0  # the lines under the heading that spread (the rows); the lines under them (G's band,
         # an optimizer's state) follow them as they are
@@ -232,12 +233,15 @@ class ProfileSheet(MeasuredCells, MapSheet):
     def cell_columns(self) -> int:
         return self.cw
 
-    def natural_width(self) -> int | None:
+    def natural_width(self, narrowest: bool = False) -> int | None:
         """A row per unit with G beside W (a line of every unit with row vectors), every column shown, the
-        cells as wide as the numbers need (borders and padding included); None for a panel of its own build."""
+        cells as wide as the numbers need (``narrowest``: as the digits allow; borders and padding
+        included); None for a panel of its own build."""
         if not self.lines and type(self)._build is ProfileSheet._build:
             self._build(None)
-        return self._natural + 4 if self._natural else None
+        if not self._natural:
+            return None
+        return (self._full(cell_width(self.digits), self.names(), self._n_all) if narrowest else self._natural) + 4
 
     def restretched(self) -> None:
         self._rebuild()
@@ -250,7 +254,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def fit_size(self) -> None:
         """On a big screen a new size widens the cells and spreads the rows anew."""
-        if self.stretch and self.lines and self.room() != self._stretched_in:
+        if self.widen and self.lines and self.room() != self._stretched_in:
             self._rebuild()
             self._avail = self.room().width
             return
@@ -357,11 +361,12 @@ class ProfileSheet(MeasuredCells, MapSheet):
         names = self.names()
         n_all = shown["W"].shape[1] if "W" in shown else 0
         natural = self._full(cw, names, n_all)
+        self._n_all = n_all
         if natural != self._natural:  # a number of another width: the screen arranges its panels again
             self._natural = natural
             self.widened()
         self.base_cw = cw
-        if self.stretch:
+        if self.widen:
             self._stretched_in = self.room()
             cw = self._stretched(cw, names, n_all)
         self.cw = cw

@@ -78,6 +78,7 @@ class CellGroup:
     def __init__(self) -> None:
         self.panels: list[SeqSheet] = []
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
+        self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -301,13 +302,17 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         """The cells' width in ``avail`` columns: ``base``, widened while the panel's widest line (at the
         longest example's T, so that the cells keep their width from example to example) still fits, up
         to twice it, as the dense panels side by side on a big screen (:func:`~.panel_base.stretched`);
-        a panel whose lines are wider than its room (it scrolls) keeps ``base``."""
+        a panel whose lines are wider than its room (it scrolls) keeps ``base``. With G⁽ˡ⁾ under W⁽ˡ⁾ (in
+        every panel of the screen alike) the cells are not widened, as a dense panel's are not: the room
+        is short of G beside W, and a τ's cells stood 18 columns apart in parity at 120×40."""
         group = self.group
-        self._under = self._weights_under(base, avail)
+        self._under = group.under[self.l_index] = self._weights_under(base, avail)
         group.needs[self.l_index] = (base, self._line_shapes(base), avail)
         widest = group.base()  # every panel's cells as wide as the widest needs
         room = min((a for _, _, a in group.needs.values() if a), default=0)
-        return stretched(widest, room, [s for _, shapes, _ in group.needs.values() for s in shapes]) if room else widest
+        if not room or any(group.under.values()):
+            return widest
+        return stretched(widest, room, [s for _, shapes, _ in group.needs.values() for s in shapes])
 
     def _longest(self) -> int:
         """The most time steps of an example (the grid's columns), or one (a layer that runs once)."""
@@ -334,16 +339,19 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return shapes
 
     def fit_size(self) -> None:
-        """A new width may widen or narrow the cells (a big screen's, ``_stretched``): the lines are built
-        again when it does (a scrollbar that comes or goes changes the width too)."""
-        width, before = self.room().width, self._avail
+        """A new width may widen or narrow the cells (a big screen's, ``_stretched``), or put G⁽ˡ⁾ under W⁽ˡ⁾
+        or back beside it: the lines are built again when it does (a scrollbar that comes or goes changes
+        the width too)."""
+        width, before, under = self.room().width, self._avail, self._under
         self._avail = width
-        if self.lines and width != before and self._stretched(self.base_cw, width) != self.cw:
+        if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under):
             self.rebuild()
 
     def realign(self) -> None:
-        """Build the lines again if the screen's sequence panels' cells have another width now."""
-        if self.lines and self._stretched(self.base_cw, self._avail) != self.cw:
+        """Build the lines again if the screen's sequence panels' cells have another width now (or G⁽ˡ⁾
+        another place)."""
+        under = self._under
+        if self.lines and (self._stretched(self.base_cw, self._avail) != self.cw or self._under != under):
             self.rebuild()
 
     def rebuild(self) -> None:

@@ -155,7 +155,7 @@ class LayerSheet(Fits, NumberSheet):
         self.give_padding(tight)
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
-        if self.stretch and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
+        if self.widen and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
             self.cw = stretched(self.cw, avail, [(self.lw + 7 + 2 * len(self._marker(n)), 2 * n + 3)])
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
@@ -205,11 +205,11 @@ class LayerSheet(Fits, NumberSheet):
     def restretched(self) -> None:
         self._relayout()
 
-    def natural_width(self) -> int:
+    def natural_width(self, narrowest: bool = False) -> int:
         """The width this panel needs with G beside W, every column shown and cells as wide as its
-        numbers need, not widened (borders and padding included)."""
+        numbers need (``narrowest``: as the digits allow), not widened (borders and padding included)."""
         n = self.view.W.shape[1]
-        cw, self.cw = self.cw, self.base_cw
+        cw, self.cw = self.cw, cell_width(self.digits) if narrowest else self.base_cw
         try:
             return self._line_width(n, False) + 4
         finally:
@@ -522,12 +522,23 @@ def arrange_panels(layers: Any, width: int, seen: dict[int, int] | None = None) 
     # a profile's dense panels stand side by side only when no other panel is among them (the lecture's
     # LayerSheets as they always have)
     fits = len(widths) == len(natural) or any(isinstance(panel, LayerSheet) for panel in sheets)
-    wide = fits and 1 < len(sheets) <= WIDE_LAYERS and len(widths) * max(widths, default=0) <= width  # (1fr each)
-    if fits and not wide and len(sheets) == 1:
-        wide = width >= 2 * widths[0]  # one layer: widen its cells
+    wide = side_by_side(fits, widths, width)
+    # a big screen: one that holds the panels side by side at the narrowest cells; panels whose numbers
+    # no longer fit so (an update's e−7) stand one under the other there, their cells widened to the width
+    big = wide or side_by_side(fits, [sheet.natural_width(narrowest=True) for sheet in sheets], width)
     layers.set_class(wide, "wide")
     for sheet in sheets:
-        sheet.set_stretch(wide)
+        sheet.set_stretch(wide, big)
+
+
+def side_by_side(fits: bool, widths: list, width: int) -> bool:
+    """Whether panels of natural ``widths`` stand side by side (widened) in ``width`` columns: up to
+    ``WIDE_LAYERS`` of them, each in its equal share; one panel, in twice its width."""
+    if not fits or not widths:
+        return False
+    if len(widths) == 1:
+        return width >= 2 * widths[0]  # one layer: widen its cells
+    return len(widths) <= WIDE_LAYERS and len(widths) * max(widths) <= width  # (1fr each)
 
 
 class LayerPanels(VerticalScroll, can_focus=False):
