@@ -197,19 +197,26 @@ def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dic
         _tmux(socket, "kill-session", "-t", name)
 
 
-def tmux_cold_start(k: int, network: str = "xor") -> dict[str, float]:
-    """Median seconds from launch to the panels on screen (bptui xor) and to the first frame (the
-    bare app), each launched k times in a fresh 120×40 tmux session, the two interleaved; and the
-    CPU seconds used by then ("NAME wall", "NAME cpu", "NAME cpu+children")."""
+def tmux_cold_start(k: int, network: str = "xor", compare: Path | None = None) -> dict[str, float]:
+    """Median seconds from launch to the panels on screen (bptui NETWORK) and to the first frame (the
+    bare app), each launched k times in a fresh 120×40 tmux session, the two interleaved (and with
+    ``compare``, a third: that checkout's bptui, "before"); and the CPU seconds used by then ("NAME
+    wall", "NAME cpu", "NAME cpu+children")."""
     import compileall
 
-    compileall.compile_dir(str(ROOT / "bptui"), quiet=1)  # bytecode, as an installed package has it
+    roots = {"bptui": ROOT, **({"before": compare} if compare else {})}
+    for root in roots.values():
+        compileall.compile_dir(str(root / "bptui"), quiet=1)  # bytecode, as an installed package has it
     socket = f"bptui-startup-{os.getpid()}"
-    # the pane's environment: this checkout's bptui, bytecode read as installed, no NO_COLOR
-    env = {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "", "TERM": "xterm-256color"}
+    # the pane's environment: the checkout's bptui, bytecode read as installed, no NO_COLOR
+    env = {"PYTHONDONTWRITEBYTECODE": "", "TERM": "xterm-256color"}
+    envs = {"bare": {**env, "PYTHONPATH": str(ROOT)}, **{name: {**env, "PYTHONPATH": str(root)}
+                                                          for name, root in roots.items()}}
     commands = {"bare": [sys.executable, "-c", TMUX_BARE],
-                "bptui": [sys.executable, "-m", "bptui", str(ROOT / "networks" / f"{network}.json")]}
-    markers = {**TMUX_MARKERS, "bptui": TMUX_MARKERS["bptui"] if network == "xor" else NETWORK_MARKER}
+                **{name: [sys.executable, "-m", "bptui", str(root / "networks" / f"{network}.json")]
+                   for name, root in roots.items()}}
+    marker = TMUX_MARKERS["bptui"] if network == "xor" else NETWORK_MARKER
+    markers = {"bare": TMUX_MARKERS["bare"], "bptui": marker, "before": marker}
     _tmux(socket, "-f", "/dev/null", "new-session", "-d", "-s", "keep", "sleep 100000")  # the server, started once
     _tmux(socket, "set-option", "-g", "remain-on-exit", "on")  # a command that fails shows why
     _tmux(socket, "set-option", "-g", "default-shell", "/bin/sh")
@@ -218,10 +225,10 @@ def tmux_cold_start(k: int, network: str = "xor") -> dict[str, float]:
         out = Path(tmp) / "pane"
         try:
             for name, command in commands.items():  # one unmeasured start each: the files in the page cache
-                tmux_start(socket, f"warm-{name}", command, markers[name], env, out)
+                tmux_start(socket, f"warm-{name}", command, markers[name], envs[name], out)
             for i in range(k):
                 for name, command in commands.items():
-                    times[name].append(tmux_start(socket, f"{name}-{i}", command, markers[name], env, out))
+                    times[name].append(tmux_start(socket, f"{name}-{i}", command, markers[name], envs[name], out))
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     return {f"{name} {what}": statistics.median(run[i] for run in ts)
@@ -297,11 +304,13 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true",
                         help="only start-up, in instructions counted by valgrind (headless, 120×40)")
     parser.add_argument("--network", default="xor", help="the bundled network that --tmux and --instructions start")
+    parser.add_argument("--compare", type=Path, help="with --tmux: another checkout's bptui (before a change), "
+                        "launched the same way, interleaved with this one's and the bare app")
     args = parser.parse_args()
     net = args.network
 
     def label(what: str) -> str:
-        return f"  bptui {net}, {what}:".ljust(44)
+        return f"  bptui {net}, {what}:".ljust(52)
     if args.instructions:
         import compileall
 
@@ -311,7 +320,7 @@ def main() -> None:
         first = instructions(INSTR_BPTUI.format(path=path, stop="first frame"))
         network = instructions(INSTR_BPTUI.format(path=path, stop="network screen"))
         print("start-up in instructions (valgrind --tool=callgrind; headless, 120×40; millions):")
-        print(f"{'  bare Textual app, its first frame:':44}{bare:7.0f} M")
+        print(f"{'  bare Textual app, its first frame:':52}{bare:7.0f} M")
         print(f"{label('its first frame')}{first[0]:7.0f} M  ({first[0] / bare:.2f}× bare)")
         child = 0.0
         if len(first) > 1:
@@ -328,17 +337,23 @@ def main() -> None:
         return
     if args.tmux:
         load = os.getloadavg()[0]
-        c = tmux_cold_start(args.starts, net)
+        c = tmux_cold_start(args.starts, net, args.compare)
         print(f"start-up in a 120×40 tmux session, launch to on screen, median of {args.starts} each, interleaved "
               f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores):")
-        print(f"{'  bare Textual app, its first frame:':44}{c['bare wall'] * 1e3:5.0f} ms")
+        print(f"{'  bare Textual app, its first frame:':52}{c['bare wall'] * 1e3:5.0f} ms")
         print(f"{label('its panels shown')}{c['bptui wall'] * 1e3:5.0f} ms  "
               f"({c['bptui wall'] / c['bare wall']:.2f}× bare)")
+        if args.compare:
+            print(f"{label('its panels shown, before')}{c['before wall'] * 1e3:5.0f} ms  "
+                  f"({c['before wall'] / c['bare wall']:.2f}× bare; {args.compare})")
         print("CPU time used by then (the app's process; with the child that reads the file beside it):")
-        print(f"{'  bare Textual app:':44}{c['bare cpu'] * 1e3:5.0f} ms")
+        print(f"{'  bare Textual app:':52}{c['bare cpu'] * 1e3:5.0f} ms")
         print(f"{label('its process')}{c['bptui cpu'] * 1e3:5.0f} ms  ({c['bptui cpu'] / c['bare cpu']:.2f}× bare)")
         print(f"{label('with its reader child')}{c['bptui cpu+children'] * 1e3:5.0f} ms  "
               f"({c['bptui cpu+children'] / c['bare cpu']:.2f}× bare)")
+        if args.compare:
+            print(f"{label('before, with its reader child')}{c['before cpu+children'] * 1e3:5.0f} ms  "
+                  f"({c['before cpu+children'] / c['bare cpu']:.2f}× bare)")
         return
     sys.path.insert(0, str(ROOT))
     from bptui.core.formats.spec import load
