@@ -161,7 +161,7 @@ def _cpu(pid: int) -> tuple[float, float]:
 
 
 def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dict[str, str],
-               out: Path) -> tuple[float, float, float]:
+               out: Path, cwd: Path = ROOT) -> tuple[float, float, float]:
     """Seconds from launching ``command`` in a new 120×40 tmux session until ``marker`` reaches its
     terminal, and the CPU seconds the process had used by then (its own; with the children it
     waited for). The session waits at a shell's ``read`` while tmux starts copying what the pane is
@@ -173,7 +173,9 @@ def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dic
 
     flags = [x for k, v in env.items() for x in ("-e", f"{k}={v}")]
     out.write_bytes(b"")
-    _tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", "-s", name, *flags,
+    # started in ``cwd``, the checkout whose bptui it runs: ``python -m`` puts the working directory
+    # first on sys.path, before PYTHONPATH
+    _tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", "-s", name, "-c", str(cwd), *flags,
           f"read go; exec {shlex.join(command)}")
     _tmux(socket, "pipe-pane", "-O", "-t", name, f"cat >> {shlex.quote(str(out))}")
     pid = int(_tmux(socket, "display-message", "-p", "-t", name, "#{pane_pid}"))
@@ -215,6 +217,7 @@ def tmux_cold_start(k: int, network: str = "xor", compare: Path | None = None) -
     commands = {"bare": [sys.executable, "-c", TMUX_BARE],
                 **{name: [sys.executable, "-m", "bptui", str(root / "networks" / f"{network}.json")]
                    for name, root in roots.items()}}
+    cwds = {"bare": ROOT, **roots}
     marker = TMUX_MARKERS["bptui"] if network == "xor" else NETWORK_MARKER
     markers = {"bare": TMUX_MARKERS["bare"], "bptui": marker, "before": marker}
     _tmux(socket, "-f", "/dev/null", "new-session", "-d", "-s", "keep", "sleep 100000")  # the server, started once
@@ -225,10 +228,11 @@ def tmux_cold_start(k: int, network: str = "xor", compare: Path | None = None) -
         out = Path(tmp) / "pane"
         try:
             for name, command in commands.items():  # one unmeasured start each: the files in the page cache
-                tmux_start(socket, f"warm-{name}", command, markers[name], envs[name], out)
+                tmux_start(socket, f"warm-{name}", command, markers[name], envs[name], out, cwds[name])
             for i in range(k):
                 for name, command in commands.items():
-                    times[name].append(tmux_start(socket, f"{name}-{i}", command, markers[name], envs[name], out))
+                    times[name].append(tmux_start(socket, f"{name}-{i}", command, markers[name], envs[name], out,
+                                                  cwds[name]))
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     return {f"{name} {what}": statistics.median(run[i] for run in ts)
