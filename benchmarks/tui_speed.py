@@ -1,8 +1,8 @@
 """TUI figures: steps processed and rendered (XOR, 784-128-10, a bare Textual app) and cold start.
 
     python benchmarks/tui_speed.py [--steps N] [--starts K]
-    python benchmarks/tui_speed.py --tmux [--starts K]
-    python benchmarks/tui_speed.py --instructions
+    python benchmarks/tui_speed.py --tmux [--starts K] [--network NAME]
+    python benchmarks/tui_speed.py --instructions [--network NAME]
 
 Step cost is CPU time (time.process_time) of N steps, each followed by the pilot waiting until the
 screen is drawn: the pilot's idle waits are sleeps, so they drop out and what is left is the work of
@@ -143,6 +143,9 @@ class Bare(App):
 Bare().run()
 """
 TMUX_MARKERS = {"bare": "bare app ready", "bptui": "−0.4000"}  # xor's W⁽¹⁾ has −0.4 (row 1, column 3)
+# another network (--network): the footer's "Backprop", which the network screen shows with its panels
+# in one frame (the loading screen before it has a blank footer)
+NETWORK_MARKER = "Backprop"
 
 
 def _tmux(socket: str, *args: str) -> str:
@@ -158,7 +161,7 @@ def _cpu(pid: int) -> tuple[float, float]:
 
 
 def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dict[str, str],
-               out: Path) -> tuple[float, float, float]:
+               out: Path, cwd: Path = ROOT) -> tuple[float, float, float]:
     """Seconds from launching ``command`` in a new 120×40 tmux session until ``marker`` reaches its
     terminal, and the CPU seconds the process had used by then (its own; with the children it
     waited for). The session waits at a shell's ``read`` while tmux starts copying what the pane is
@@ -170,7 +173,9 @@ def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dic
 
     flags = [x for k, v in env.items() for x in ("-e", f"{k}={v}")]
     out.write_bytes(b"")
-    _tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", "-s", name, *flags,
+    # started in ``cwd``, the checkout whose bptui it runs: ``python -m`` puts the working directory
+    # first on sys.path, before PYTHONPATH
+    _tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", "-s", name, "-c", str(cwd), *flags,
           f"read go; exec {shlex.join(command)}")
     _tmux(socket, "pipe-pane", "-O", "-t", name, f"cat >> {shlex.quote(str(out))}")
     pid = int(_tmux(socket, "display-message", "-p", "-t", name, "#{pane_pid}"))
@@ -194,18 +199,27 @@ def tmux_start(socket: str, name: str, command: list[str], marker: str, env: dic
         _tmux(socket, "kill-session", "-t", name)
 
 
-def tmux_cold_start(k: int) -> dict[str, float]:
-    """Median seconds from launch to the panels on screen (bptui xor) and to the first frame (the
-    bare app), each launched k times in a fresh 120×40 tmux session, the two interleaved; and the
-    CPU seconds used by then ("NAME wall", "NAME cpu", "NAME cpu+children")."""
+def tmux_cold_start(k: int, network: str = "xor", compare: Path | None = None) -> dict[str, float]:
+    """Median seconds from launch to the panels on screen (bptui NETWORK) and to the first frame (the
+    bare app), each launched k times in a fresh 120×40 tmux session, the two interleaved (and with
+    ``compare``, a third: that checkout's bptui, "before"); and the CPU seconds used by then ("NAME
+    wall", "NAME cpu", "NAME cpu+children")."""
     import compileall
 
-    compileall.compile_dir(str(ROOT / "bptui"), quiet=1)  # bytecode, as an installed package has it
+    roots = {"bptui": ROOT, **({"before": compare} if compare else {})}
+    for root in roots.values():
+        compileall.compile_dir(str(root / "bptui"), quiet=1)  # bytecode, as an installed package has it
     socket = f"bptui-startup-{os.getpid()}"
-    # the pane's environment: this checkout's bptui, bytecode read as installed, no NO_COLOR
-    env = {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "", "TERM": "xterm-256color"}
+    # the pane's environment: the checkout's bptui, bytecode read as installed, no NO_COLOR
+    env = {"PYTHONDONTWRITEBYTECODE": "", "TERM": "xterm-256color"}
+    envs = {"bare": {**env, "PYTHONPATH": str(ROOT)}, **{name: {**env, "PYTHONPATH": str(root)}
+                                                          for name, root in roots.items()}}
     commands = {"bare": [sys.executable, "-c", TMUX_BARE],
-                "bptui": [sys.executable, "-m", "bptui", str(ROOT / "networks" / "xor.json")]}
+                **{name: [sys.executable, "-m", "bptui", str(root / "networks" / f"{network}.json")]
+                   for name, root in roots.items()}}
+    cwds = {"bare": ROOT, **roots}
+    marker = TMUX_MARKERS["bptui"] if network == "xor" else NETWORK_MARKER
+    markers = {"bare": TMUX_MARKERS["bare"], "bptui": marker, "before": marker}
     _tmux(socket, "-f", "/dev/null", "new-session", "-d", "-s", "keep", "sleep 100000")  # the server, started once
     _tmux(socket, "set-option", "-g", "remain-on-exit", "on")  # a command that fails shows why
     _tmux(socket, "set-option", "-g", "default-shell", "/bin/sh")
@@ -214,10 +228,11 @@ def tmux_cold_start(k: int) -> dict[str, float]:
         out = Path(tmp) / "pane"
         try:
             for name, command in commands.items():  # one unmeasured start each: the files in the page cache
-                tmux_start(socket, f"warm-{name}", command, TMUX_MARKERS[name], env, out)
+                tmux_start(socket, f"warm-{name}", command, markers[name], envs[name], out, cwds[name])
             for i in range(k):
                 for name, command in commands.items():
-                    times[name].append(tmux_start(socket, f"{name}-{i}", command, TMUX_MARKERS[name], env, out))
+                    times[name].append(tmux_start(socket, f"{name}-{i}", command, markers[name], envs[name], out,
+                                                  cwds[name]))
         finally:
             subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     return {f"{name} {what}": statistics.median(run[i] for run in ts)
@@ -292,45 +307,57 @@ def main() -> None:
     parser.add_argument("--tmux", action="store_true", help="only start-up in a 120×40 tmux session")
     parser.add_argument("--instructions", action="store_true",
                         help="only start-up, in instructions counted by valgrind (headless, 120×40)")
+    parser.add_argument("--network", default="xor", help="the bundled network that --tmux and --instructions start")
+    parser.add_argument("--compare", type=Path, help="with --tmux: another checkout's bptui (before a change), "
+                        "launched the same way, interleaved with this one's and the bare app")
     args = parser.parse_args()
+    net = args.network
+
+    def label(what: str) -> str:
+        return f"  bptui {net}, {what}:".ljust(52)
     if args.instructions:
         import compileall
 
         compileall.compile_dir(str(ROOT / "bptui"), quiet=1)  # bytecode, as an installed package has it
-        path = str(ROOT / "networks" / "xor.json")
+        path = str(ROOT / "networks" / f"{net}.json")
         bare = instructions(INSTR_BARE)[0]
         first = instructions(INSTR_BPTUI.format(path=path, stop="first frame"))
         network = instructions(INSTR_BPTUI.format(path=path, stop="network screen"))
         print("start-up in instructions (valgrind --tool=callgrind; headless, 120×40; millions):")
-        print(f"  bare Textual app, its first frame:        {bare:7.0f} M")
-        print(f"  bptui xor, its first frame:               {first[0]:7.0f} M  ({first[0] / bare:.2f}× bare)")
+        print(f"{'  bare Textual app, its first frame:':52}{bare:7.0f} M")
+        print(f"{label('its first frame')}{first[0]:7.0f} M  ({first[0] / bare:.2f}× bare)")
         child = 0.0
         if len(first) > 1:
             # callgrind gives a forked child the count its parent had at the fork: what the child ran
             # itself is its total less that (the app's process, ended where it would fork)
             forked = instructions(INSTR_BPTUI.format(path=path, stop="fork"))[0]
             child = sum(first[1:]) - forked * len(first[1:])
-            print(f"  bptui xor, its reader child (from the fork, before it: {forked:.0f} M):"
-                  f" {child:7.0f} M")
+            print(f"{label('its reader child')}{child:7.0f} M  (from the fork; {forked:.0f} M before it)")
         else:  # a file plain JSON decides gets its verdict in the app's process (core/formats/verdict.py)
-            print("  bptui xor, its reader child:              none (the verdict given in the app's process)")
-        print(f"  bptui xor, both processes to the first frame: {first[0] + child:7.0f} M  "
+            print(f"{label('its reader child')}   none (the verdict given in the app's process)")
+        print(f"{label('both processes to the first frame')}{first[0] + child:7.0f} M  "
               f"({(first[0] + child) / bare:.2f}× bare)")
-        print(f"  bptui xor, to the network screen:         {network[0]:7.0f} M  ({network[0] / bare:.2f}× bare)")
+        print(f"{label('to the network screen')}{network[0]:7.0f} M  ({network[0] / bare:.2f}× bare)")
         return
     if args.tmux:
         load = os.getloadavg()[0]
-        c = tmux_cold_start(args.starts)
+        c = tmux_cold_start(args.starts, net, args.compare)
         print(f"start-up in a 120×40 tmux session, launch to on screen, median of {args.starts} each, interleaved "
               f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores):")
-        print(f"  bare Textual app, its first frame:  {c['bare wall'] * 1e3:5.0f} ms")
-        print(f"  bptui xor, W⁽¹⁾'s numbers shown:    {c['bptui wall'] * 1e3:5.0f} ms  "
+        print(f"{'  bare Textual app, its first frame:':52}{c['bare wall'] * 1e3:5.0f} ms")
+        print(f"{label('its panels shown')}{c['bptui wall'] * 1e3:5.0f} ms  "
               f"({c['bptui wall'] / c['bare wall']:.2f}× bare)")
+        if args.compare:
+            print(f"{label('its panels shown, before')}{c['before wall'] * 1e3:5.0f} ms  "
+                  f"({c['before wall'] / c['bare wall']:.2f}× bare; {args.compare})")
         print("CPU time used by then (the app's process; with the child that reads the file beside it):")
-        print(f"  bare Textual app:                   {c['bare cpu'] * 1e3:5.0f} ms")
-        print(f"  bptui xor, its process:             {c['bptui cpu'] * 1e3:5.0f} ms  ({c['bptui cpu'] / c['bare cpu']:.2f}× bare)")
-        print(f"  bptui xor, with its reader child:   {c['bptui cpu+children'] * 1e3:5.0f} ms  "
+        print(f"{'  bare Textual app:':52}{c['bare cpu'] * 1e3:5.0f} ms")
+        print(f"{label('its process')}{c['bptui cpu'] * 1e3:5.0f} ms  ({c['bptui cpu'] / c['bare cpu']:.2f}× bare)")
+        print(f"{label('with its reader child')}{c['bptui cpu+children'] * 1e3:5.0f} ms  "
               f"({c['bptui cpu+children'] / c['bare cpu']:.2f}× bare)")
+        if args.compare:
+            print(f"{label('before, with its reader child')}{c['before cpu+children'] * 1e3:5.0f} ms  "
+                  f"({c['before cpu+children'] / c['bare cpu']:.2f}× bare)")
         return
     sys.path.insert(0, str(ROOT))
     from bptui.core.formats.spec import load

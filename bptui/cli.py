@@ -544,9 +544,9 @@ def _read_aside(doc: dict, path: str):
     its SpecError, if any, and returns the spec when the file was read in this process (None: the
     app reads it after its first frame, which is the loading screen, drawn from the document).
 
-    A document that plain JSON decides (a v1 network with inline data: ``verdict``, the checks
-    ``parse`` runs before it builds arrays) is checked here and now, without NumPy: some 15 µs for
-    xor, where a reader child's imports ran 364 M instructions, 0.4 of the bare Textual app's start
+    A document that plain JSON decides (a v1 network, its data inline, generated or from a CSV file
+    of up to 256 KiB, standardised or not: ``verdict``, the checks ``parse`` runs before it builds
+    arrays) is checked here and now, without NumPy: some 15 µs for xor, where a reader child's imports ran 364 M instructions, 0.4 of the bare Textual app's start
     (``benchmarks/tui_speed.py --instructions``), on a core the app competes for. Any other is
     read as every command reads it (``parse``: shapes, weights, data, limits; it needs NumPy) in a
     forked child, beside the parent's import of Textual, and the function waits for its verdict.

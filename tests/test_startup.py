@@ -37,8 +37,9 @@ HEAVY = ("numpy", "grandalf", "jsonschema", "hypothesis", "torch", "onnx", "matp
 LATE = ("bptui.core.engine", "bptui.core.kinds", "bptui.core.formats", "bptui.tui.network", "bptui.tui.plots",
         "bptui.tui.graph_layout", "bptui.tui.training", "bptui.tui.settings", "bptui.plot", "bptui.export",
         "bptui.codegen", "bptui.serve", "bptui.onnx_import", "bptui.lms.platforms", "bptui.trace")
-# of core/formats, the NumPy-free checks that give a v1 file's verdict before the frame (no reader child)
-EARLY_FORMATS = ("bptui.core.formats", "bptui.core.formats.verdict")
+# of core/formats, the NumPy-free checks that give a v1 file's verdict before the frame (no reader child),
+# and the plain reading of a CSV file's rows (iris)
+EARLY_FORMATS = ("bptui.core.formats", "bptui.core.formats.verdict", "bptui.core.formats.csv_table")
 
 
 @pytest.mark.parametrize("name", ["xor", "shapes", "gru_parity", "iris"])

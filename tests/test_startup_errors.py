@@ -157,10 +157,10 @@ def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch,
     from bptui import cli
 
     doc, error = _first_case(how == "decided here")
-    bad, good = tmp_path / "bad.json", tmp_path / "moons.json"
+    bad, good = tmp_path / "bad.json", tmp_path / "moons_layernorm.json"
     bad.write_text(json.dumps(doc))
-    # moons' data comes from a generator: the reader's verdict (xor's is plain JSON's, decided here)
-    good.write_text((NETWORKS / ("xor.json" if how == "decided here" else "moons.json")).read_text())
+    # moons_layernorm has a v2 kind (a layer norm): the reader's verdict (xor's is plain JSON's, decided here)
+    good.write_text((NETWORKS / ("xor.json" if how == "decided here" else "moons_layernorm.json")).read_text())
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # the test runner's threads: fork all the same
     forks: list[int] = []
     fork = os.fork
@@ -183,5 +183,5 @@ def test_the_verdict_is_the_readers_however_it_is_reached(how: str, monkeypatch,
     if how in ("forked", "decided here"):
         assert spec is None
     else:
-        assert spec is not None and spec.widths == (2, 8, 1)
+        assert spec is not None and spec.widths == (2, 16, 16, 16, 1)
     assert len(forks) == {"decided here": 0, "forked": 2, "the child killed": 2}.get(how, 0)

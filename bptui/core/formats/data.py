@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ..util.errors import SpecError
-
-POINT_GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
-IMAGE_GENERATORS = ("edges", "shapes")  # small images [1][H][W] for conv2d networks
-GENERATORS = POINT_GENERATORS + IMAGE_GENERATORS
-GENERATOR_DEFAULTS = {"n": 200, "noise": 0.1, "seed": 0, "test_fraction": 0.2}
+# the generators' names, defaults and shapes: facts the verdict checks a file against without NumPy
+from .verdict import (GENERATOR_DEFAULTS, GENERATORS, IMAGE_GENERATORS, POINT_GENERATORS,  # noqa: F401
+                      generator_shape, image_classes, held_out)
+from .csv_table import Table
 
 
 @dataclass(frozen=True)
@@ -76,17 +72,7 @@ def generate(name: str, n: int, noise: float, seed: int, outputs: int) -> tuple[
     return X[order], Y[order]
 
 
-def generator_shape(name: str) -> tuple[int, tuple[int, ...]]:
-    """(input width, allowed output widths) of a generator."""
-    return (1, (1,)) if name == "sine" else (2, (1, 2))
-
-
 # -- small synthetic images (v2 networks with a map input) ------------------------------------------
-def image_classes(name: str) -> tuple[int, ...]:
-    """The output widths an image generator can fill: ``edges`` 1 (0/1), ``shapes`` 3 (one-hot)."""
-    return (1,) if name == "edges" else (3,)
-
-
 def generate_images(name: str, n: int, noise: float, seed: int, H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` grey images H × W in [0, 1] (plus Gaussian ``noise``), flattened as rows, and targets.
 
@@ -134,108 +120,18 @@ def generate_images(name: str, n: int, noise: float, seed: int, H: int, W: int) 
 
 
 # -- CSV files --------------------------------------------------------------------------------------
-def read_csv(path: Path, inputs: list[str] | None, targets: list[str], place: str,
-             max_rows: int | None = None, target_range: tuple[float, float] | None = None,
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Named columns of a CSV file with a header line, as numbers; every problem is a SpecError.
-
-    Only a regular file of at most ``MAX_CSV_FILE_BYTES`` is read, row by row (a UTF-8 byte order
-    mark, as Excel writes, is dropped); more than ``max_rows`` rows of data is an error; a target
-    outside ``target_range`` is an error naming its line and column."""
-    import csv  # only files that use a CSV pay for it
-    import io
-
-    from ..util.files import MAX_CSV_FILE_BYTES, open_regular
-
-    source = str(path)
-    try:
-        raw = open_regular(path, MAX_CSV_FILE_BYTES, what="CSV file")
-    except SpecError as err:
-        if err.message == "no such file":  # named from the network file, where the name was written
-            raise SpecError(f"no such file {source}", place=f"{place}.csv") from None
-        raise
-    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-        return _read_rows(csv.reader(fh), path, inputs, targets, place, max_rows, target_range)
-
-
-def _read_rows(reader: Any, path: Path, inputs: list[str] | None, targets: list[str], place: str,
-               max_rows: int | None, target_range: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of a ``csv.reader`` (its type is private to the csv module) as read_csv says."""
-    import csv
-
-    from ..util.validate import unsafe_char
-
-    source = str(path)
-    try:
-        header_row = next((r for r in reader if any(cell.strip() for cell in r)), None)
-        if header_row is None:
-            raise SpecError("empty: a header line of column names is needed", source=source)
-        header = [h.strip() for h in header_row]
-        for j, name in enumerate(header):
-            if (bad := unsafe_char(name)) is not None:
-                raise SpecError(f"the name of column {j + 1} contains {bad[1]}", source=source, place="line 1")
-        columns: dict[str, int] = {}
-        for j, name in enumerate(header):
-            if name in columns:
-                raise SpecError(f"column name {name!r} appears twice (columns {columns[name] + 1} and {j + 1}): "
-                                "which one is meant?", source=source, place=f"line {reader.line_num}")
-            columns[name] = j
-        for key, names in (("targets", targets), ("inputs", inputs or [])):
-            for i, name in enumerate(names):
-                if name not in columns:
-                    raise SpecError(f"no column {name!r} in {path.name} (columns: {', '.join(header)})",
-                                    place=f"{place}.{key}[{i}]")
-        if inputs is None:
-            inputs = [h for h in header if h not in targets]
-            if not inputs:
-                raise SpecError(f"no input columns left in {path.name} besides the targets", place=f"{place}.targets")
-        wanted = [columns[c] for c in inputs + targets]
-        n_in = len(inputs)
-        rows: list[np.ndarray] = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            line = reader.line_num
-            if len(row) != len(header):
-                raise SpecError(f"{len(row)} cells, expected {len(header)} like the header", source=source,
-                                place=f"line {line}")
-            if max_rows is not None and len(rows) >= max_rows:
-                raise SpecError(f"more than {max_rows:,} rows of data, the most this network may have "
-                                "(see the manual's limits, docs/network-files.md)", source=source, place=f"line {line}")
-            values = np.empty(len(wanted))
-            for k, j in enumerate(wanted):
-                cell = row[j].strip()
-                try:
-                    x = float(cell) if len(cell) <= 100 else math.nan
-                except ValueError:
-                    x = math.nan
-                if not math.isfinite(x):
-                    shown = repr(cell) if len(cell) <= 40 else repr(cell[:37]) + "…"
-                    raise SpecError(f"{shown} is not a finite number", source=source,
-                                    place=f"line {line}, column {header[j]}")
-                if k >= n_in and target_range is not None and not target_range[0] <= x <= target_range[1]:
-                    raise SpecError(f"target {x:g} is outside [{target_range[0]:g}, {target_range[1]:g}] "
-                                    "(cross_entropy targets are probabilities)", source=source,
-                                    place=f"line {line}, column {header[j]}")
-                values[k] = x
-            rows.append(values)
-    except csv.Error as err:
-        raise SpecError(f"not CSV: {err}", source=source, place=f"line {reader.line_num}") from None
-    except UnicodeDecodeError as err:
-        raise SpecError("not UTF-8 text", source=source) from None
-    except OSError as err:
-        raise SpecError(f"cannot read: {err.strerror or err}", source=source) from None
-    if not rows:
-        raise SpecError("no rows of data below the header", source=source)
-    M = np.array(rows)
-    return M[:, :n_in], M[:, n_in:]
+def csv_arrays(table: Table) -> tuple[np.ndarray, np.ndarray]:
+    """A CSV file's numbers (:func:`.csv_table.read_table`, read and checked in plain Python, as the
+    verdict before the first frame reads them) as arrays: inputs, targets."""
+    M = np.frombuffer(table.values, dtype=float).reshape(table.rows, table.inputs + table.targets)
+    return M[:, :table.inputs], M[:, table.inputs:]
 
 
 # -- split and standardise --------------------------------------------------------------------------
 def split(X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int | None) -> tuple[np.ndarray, ...]:
     """(train X, train Y, test X, test Y): a seeded shuffle (when ``seed`` is given), then the last
     round(test_fraction · N) rows are the test split."""
-    n_test = int(round(test_fraction * len(X)))
+    n_test = held_out(len(X), test_fraction)
     if n_test == 0:
         return X, Y, X[:0], Y[:0]
     if seed is not None:

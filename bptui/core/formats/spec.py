@@ -14,7 +14,7 @@ import numpy as np
 from ..util import validate
 from ..util.validate import read_json  # noqa: F401  (spec.read_json: the first stage of loading
 from ..util.errors import SpecError
-from .data import GENERATOR_DEFAULTS, DataSet, generate, generator_shape, read_csv, split, standardise
+from .data import DataSet, csv_arrays, generate, generate_images, split, standardise
 from ..formulas.notation import sup
 from ..ops.optim import Optimizer
 from ..engine.kind import sequence_output
@@ -22,7 +22,6 @@ from ..engine.netspec import DEFAULT_INIT, Cost, NetworkSpec, _frozen, kinds_cos
 from ..kinds import KINDS, Dense, LayerKind
 from . import verdict
 from .verdict import MAX_ACTIVATIONS, MAX_DATA_VALUES, MAX_MULTIPLICATIONS, MAX_WEIGHTS, V1_KEYS  # noqa: F401
-from .data import IMAGE_GENERATORS, generate_images, image_classes
 
 DEFAULT_TRAINING: dict[str, Any] = {"learning_rate": 0.1, "update": "full_batch", "l2": 0.0, "epochs": 100}
 
@@ -185,69 +184,39 @@ def _finish(doc: Any, source: str, widths: tuple[int, ...], acts: list[str], alp
 
 def _data(data: dict, widths: tuple[int, ...], source: str, loss: str, input_shape: tuple[int, ...] = (),
           cost: Cost | None = None) -> DataSet:
-    """The ``data`` section: inline lists, a generator or a CSV file; split and standardised."""
-    L = len(widths) - 1
+    """The ``data`` section: inline lists, a generator or a CSV file; split and standardised (each
+    check verdict's, which runs them without NumPy before the app's first frame)."""
     test_fraction, seed = 0.0, None
-    if input_shape and "generator" in data and data["generator"] in IMAGE_GENERATORS:
-        opts = {**GENERATOR_DEFAULTS, **data}
-        name = opts["generator"]
-        C, H, W = input_shape
-        if C != 1:
-            raise SpecError(f"{name} makes images of 1 channel, but layers[0].shape has {C}", place="data.generator")
-        if H < 3 or W < 3:
-            raise SpecError(f"{name} needs images of at least 3×3, not {H}×{W}", place="data.generator")
-        if widths[-1] not in image_classes(name):
-            raise SpecError(f"{name} gives targets for {image_classes(name)[0]} output unit(s), "
-                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
-        _check_examples(int(opts["n"]), widths, "data.n", cost)
-        X, Y = generate_images(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), H, W)
+    cost = cost or example_cost(widths)
+    if "generator" in data:
+        opts = verdict.generator_options(data, widths, input_shape, cost.cells, cost.multiplications)
+        name, n, noise = opts["generator"], int(opts["n"]), float(opts["noise"])
+        if input_shape:
+            X, Y = generate_images(name, n, noise, int(opts["seed"]), *input_shape[1:])
+        else:
+            X, Y = generate(name, n, noise, int(opts["seed"]), widths[-1])
         test_fraction = float(opts["test_fraction"])
-    elif input_shape and "generator" in data:
-        raise SpecError(f"{data['generator']} makes points, not images: a map input needs "
-                        f"{' or '.join(IMAGE_GENERATORS)}", place="data.generator")
-    elif not input_shape and data.get("generator") in IMAGE_GENERATORS:
-        raise SpecError(f"{data['generator']} makes images: layers[0] needs a shape [1, H, W]", place="data.generator")
     elif input_shape and "csv" in data:
         raise SpecError("a map input takes inline data or an image generator, not a CSV file", place="data.csv")
     elif input_shape and "inputs" in data:
         _check_examples(len(data["inputs"]), widths, "data.inputs", cost)
         X, Y = _map_data(data, input_shape, widths)
-    elif "generator" in data:
-        opts = {**GENERATOR_DEFAULTS, **data}
-        name = opts["generator"]
-        n_in, n_outs = generator_shape(name)
-        if widths[0] != n_in:
-            raise SpecError(f"{name} gives {n_in} input{'s' * (n_in > 1)}, but layers[0] has {widths[0]} units",
-                            place="data.generator")
-        if widths[-1] not in n_outs:
-            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
-                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
-        _check_examples(int(opts["n"]), widths, "data.n", cost)
-        X, Y = generate(name, int(opts["n"]), float(opts["noise"]), int(opts["seed"]), widths[-1])
-        test_fraction = float(opts["test_fraction"])
     elif "csv" in data:
-        path = Path(source).parent / data["csv"] if source else Path(data["csv"])
-        X, Y = read_csv(path, data.get("inputs"), data["targets"], "data", max_rows=max_examples(widths, cost),
-                        target_range=(0.0, 1.0) if loss == "cross_entropy" else None)
-        for key, M, d, l in (("inputs", X, widths[0], 0), ("targets", Y, widths[-1], L)):
-            if M.shape[1] != d:
-                raise SpecError(f"{M.shape[1]} columns, expected {d} = d{sup(l)} (units of layers[{l}])",
-                                place=f"data.{key}")
+        X, Y = csv_arrays(verdict.csv_table(data, widths, source, loss, cost.cells, cost.multiplications))
         test_fraction, seed = float(data.get("test_fraction", 0.0)), int(data.get("seed", 0))
     else:
-        cost = cost or example_cost(widths)
         verdict.inline_data(data, widths, cost.cells, cost.multiplications)
         X = np.array(data["inputs"], dtype=float).reshape(len(data["inputs"]), widths[0])
         Y = np.array(data["targets"], dtype=float).reshape(len(data["targets"]), widths[-1])
+    verdict.check_split(len(X), test_fraction)
     X, Y, Xt, Yt = split(X, Y, test_fraction, seed)
-    if len(X) == 0:
-        raise SpecError(f"test_fraction {test_fraction:g} leaves no training examples", place="data.test_fraction")
     shift = scale = None
     if data.get("standardize"):
         X, Xt, shift, scale = standardise(X, Xt)
         bad = [j for j in range(X.shape[1]) if not all(np.isfinite(M[:, j]).all() for M in (X, Xt))
                or not np.isfinite(shift[j]) or not np.isfinite(scale[j])]
-        if bad:  # finite inputs whose mean or spread is beyond a float (±1e308 and the like)
+        if bad:  # finite inputs whose mean or spread is beyond a float (±1e308 and the like; never
+            # within ±verdict.SAFE_INPUT, where the verdict before the first frame so accepts them)
             raise SpecError(f"input {bad[0] + 1} cannot be standardised: its mean or standard deviation "
                             "overflows a float (its values are too large); scale the data down",
                             place="data.standardize")

@@ -1,14 +1,20 @@
 """A network file's verdict without NumPy: the reader's checks of everything a file can hold as
-plain JSON (a v1 network's layers, its weight matrices' shapes, inline data, the limits on its
-sizes), run by :func:`~.spec.parse` itself before it builds the arrays, and by the app before its
-first frame, which then need not wait for NumPy's import (``bptui FILE``: :func:`verdict`).
+plain JSON (a v1 network's layers, its weight matrices' shapes, inline data, a generator's
+parameters, a CSV file's rows (read by :mod:`.csv_table`), the test split, the limits on its sizes),
+run by :func:`~.spec.parse` itself before it builds the arrays, and by the app before its first
+frame, which then need not wait for NumPy's import (``bptui FILE``: :func:`verdict`).
 
-A document whose checks need arrays (data made by a generator or read from a CSV file,
-standardised inputs, a v2 file's layer kinds) gets no verdict here: ``parse`` gives it.
+What the arrays alone could refuse is decided here only where it provably cannot fail: a generator's
+classes are 0 and 1, and standardising cannot overflow inputs within ±``SAFE_INPUT``. A document
+beyond that (a v2 file's layer kinds, standardised inputs beyond ±10¹⁰⁰, cross-entropy on ``sine``'s
+targets, a CSV file of more than ``CSV_VERDICT_MAX_BYTES``) gets no verdict here: ``parse`` gives it.
 """
 
 from __future__ import annotations
 
+import math
+import os
+from pathlib import Path
 from typing import Any
 
 from ..formulas.notation import sup
@@ -31,6 +37,11 @@ MAX_MULTIPLICATIONS = 30_000_000_000  # N × one example's forward pass: the mos
 # input) or a key a kind of the table reads (the schema, checked first, allows no other; a test checks
 # that its layer keys are the kinds' and "shape")
 V1_KEYS = frozenset({"units", "activation", "alpha"})
+
+POINT_GENERATORS = ("xor", "circle", "gauss", "spiral", "moons", "sine")
+IMAGE_GENERATORS = ("edges", "shapes")  # small images [1][H][W] for conv2d networks
+GENERATORS = POINT_GENERATORS + IMAGE_GENERATORS
+GENERATOR_DEFAULTS = {"n": 200, "noise": 0.1, "seed": 0, "test_fraction": 0.2}
 
 
 def is_v1(layers: list) -> bool:
@@ -143,13 +154,155 @@ def target_out_of_range(i: int, k: int) -> SpecError:
     return SpecError("cross_entropy targets must lie in [0, 1]", place=f"data.targets[{i}][{k}]")
 
 
+# -- data: generators, CSV files, the test split, standardising ---------------------------------------
+def generator_shape(name: str) -> tuple[int, tuple[int, ...]]:
+    """(input width, allowed output widths) of a point generator (``data.generate``)."""
+    return (1, (1,)) if name == "sine" else (2, (1, 2))
+
+
+def image_classes(name: str) -> tuple[int, ...]:
+    """The output widths an image generator can fill: ``edges`` 1 (0/1), ``shapes`` 3 (one-hot)."""
+    return (1,) if name == "edges" else (3,)
+
+
+def generator_options(data: dict, widths: tuple[int, ...], input_shape: tuple[int, ...], cells: int,
+                      multiplications: int) -> dict:
+    """A generator's parameters (its defaults filled in), checked against the network: a map input
+    takes an image generator, a vector one a point generator of its widths; n examples within the
+    limits. (The numbers it draws need no check: ``verdict`` says why.)"""
+    L = len(widths) - 1
+    opts = {**GENERATOR_DEFAULTS, **data}
+    name = opts["generator"]
+    if input_shape and name in IMAGE_GENERATORS:
+        C, H, W = input_shape
+        if C != 1:
+            raise SpecError(f"{name} makes images of 1 channel, but layers[0].shape has {C}", place="data.generator")
+        if H < 3 or W < 3:
+            raise SpecError(f"{name} needs images of at least 3×3, not {H}×{W}", place="data.generator")
+        if widths[-1] not in image_classes(name):
+            raise SpecError(f"{name} gives targets for {image_classes(name)[0]} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+    elif input_shape:
+        raise SpecError(f"{name} makes points, not images: a map input needs "
+                        f"{' or '.join(IMAGE_GENERATORS)}", place="data.generator")
+    elif name in IMAGE_GENERATORS:
+        raise SpecError(f"{name} makes images: layers[0] needs a shape [1, H, W]", place="data.generator")
+    else:
+        n_in, n_outs = generator_shape(name)
+        if widths[0] != n_in:
+            raise SpecError(f"{name} gives {n_in} input{'s' * (n_in > 1)}, but layers[0] has {widths[0]} units",
+                            place="data.generator")
+        if widths[-1] not in n_outs:
+            raise SpecError(f"{name} gives targets for {' or '.join(map(str, n_outs))} output unit(s), "
+                            f"but layers[{L}] has {widths[-1]}", place="data.generator")
+    check_examples(int(opts["n"]), widths, "data.n", cells, multiplications)
+    return opts
+
+
+def csv_path(data: dict, source: str) -> Path:
+    """The CSV file a network names, found beside the network file."""
+    return Path(source).parent / data["csv"] if source else Path(data["csv"])
+
+
+def csv_table(data: dict, widths: tuple[int, ...], source: str, loss: str, cells: int,
+              multiplications: int) -> Any:
+    """A network's CSV data, read and checked (:func:`.csv_table.read_table`: rows, numbers, not too
+    many, cross-entropy's targets line by line), with as many input and target columns as the input
+    and output layers have units."""
+    from .csv_table import read_table  # only files that use a CSV pay for it
+
+    L = len(widths) - 1
+    table = read_table(csv_path(data, source), data.get("inputs"), data["targets"], "data",
+                       max_rows=most_examples(widths, cells, multiplications),
+                       target_range=(0.0, 1.0) if loss == "cross_entropy" else None)
+    for key, n, d, l in (("inputs", table.inputs, widths[0], 0), ("targets", table.targets, widths[-1], L)):
+        if n != d:
+            raise SpecError(f"{n} columns, expected {d} = d{sup(l)} (units of layers[{l}])", place=f"data.{key}")
+    return table
+
+
+def held_out(n: int, test_fraction: float) -> int:
+    """How many of ``n`` examples the test split holds: round(test_fraction · n)."""
+    return int(round(test_fraction * n))
+
+
+def check_split(n: int, test_fraction: float) -> None:
+    """A test split leaves at least one training example."""
+    if n - held_out(n, test_fraction) == 0:
+        raise SpecError(f"test_fraction {test_fraction:g} leaves no training examples", place="data.test_fraction")
+
+
+# Standardising, (x − mean) / std per input with the training split's statistics (``data.standardise``),
+# is refused when a column's result is not finite (``spec._data``). It cannot be when every input lies
+# within ±SAFE_INPUT: for N ≤ MAX_DATA_VALUES examples the sums of the mean stay below 2·10¹⁰⁷, the
+# deviations below 2·10¹⁰⁰·(1 + ε), the sum of their squares below 10¹⁰⁸ · 4·10²⁰⁰; a std that is not 0
+# (0 is taken as 1) is at least √(5·10⁻³²⁴) ≈ 2.2·10⁻¹⁶², the square root of the least float above 0,
+# so every quotient, test split's included, stays below 10²⁶³, far from 1.8·10³⁰⁸.
+SAFE_INPUT = 1e100
+# A draw z of NumPy's standard normal is below 13.7 in size (its ziggurat's tail returns r + (−log u)/r
+# with u ≥ 2⁻⁵³ and r ≈ 3.654); bounded here a million-fold more loosely, which no sampler exceeds.
+NORMAL_BOUND = 1e6
+
+
+def standardises(values: Any) -> bool:
+    """Inputs that standardising provably leaves finite (see ``SAFE_INPUT``)."""
+    return all(-SAFE_INPUT <= v <= SAFE_INPUT for v in values)
+
+
+def generated_bound(noise: float) -> float:
+    """A bound on the size of every input a generator draws (``data.generate``, ``generate_images``):
+    π before the noise (uniform in [−1, 1] or [−π, π], moons within [−1, 2], spiral's t·cos within
+    [−1, 1], images in [0, 1]) or 1 + 0.5·|z| (gauss), plus |z|·noise."""
+    return math.pi + NORMAL_BOUND * (0.5 + noise)
+
+
+# A CSV file larger than this is left to the reader child (``bptui FILE``), which reads it beside the
+# app's import of Textual: read here, before the first frame, at about 0.17 s of CPU a megabyte (a loaded
+# development machine; NumPy's import, which the child saves here, took 0.07 s), a larger file would hold
+# the frame back longer than the child does on a free core (iris.csv is 4 KB)
+CSV_VERDICT_MAX_BYTES = 256 << 10
+
+
+def data_verdict(data: dict, widths: tuple[int, ...], source: str, loss: str, cells: int,
+                 multiplications: int) -> bool:
+    """The checks of a v1 network's data, in ``spec._data``'s order: True when they pass, a SpecError
+    when one fails, False (having passed the checks before) where only its arrays could say."""
+    if "generator" in data:
+        opts = generator_options(data, widths, (), cells, multiplications)
+        check_split(int(opts["n"]), float(opts["test_fraction"]))
+        if data.get("standardize") and not standardises([generated_bound(float(opts["noise"]))]):
+            return False
+        # the classifiers' targets are 0 and 1; sine's, sin x + noise, are what cross-entropy may refuse
+        return not (loss == "cross_entropy" and opts["generator"] == "sine")
+    if "csv" in data:
+        try:
+            if os.path.getsize(csv_path(data, source)) > CSV_VERDICT_MAX_BYTES:
+                return False
+        except (OSError, ValueError):  # no such file, a name no file can have: in the reader's words below
+            pass
+        table = csv_table(data, widths, source, loss, cells, multiplications)
+        check_split(table.rows, float(data.get("test_fraction", 0.0)))
+        # cross-entropy's targets were checked line by line
+        return not data.get("standardize") or standardises(table.input_values())
+    inline_data(data, widths, cells, multiplications)
+    if data.get("standardize") and not standardises(v for row in data["inputs"] for v in row):
+        return False
+    if loss == "cross_entropy":
+        for i, row in enumerate(data["targets"]):
+            for k, t in enumerate(row):
+                if t < 0 or t > 1:
+                    raise target_out_of_range(i, k)
+    return True
+
+
 def verdict(doc: Any, source: str) -> bool:
     """The reader's verdict on a schema-checked network document, when plain JSON decides it: True
     if ``parse`` accepts it, its SpecError (naming ``source``) if not; False, having checked
-    nothing, when the document's checks need arrays (``parse`` then gives the verdict). The checks
-    run in ``parse``'s order, so a file with several faults gets the same first error."""
+    nothing it could refuse, when only the document's arrays can say (a v2 file's layer kinds, and
+    the cases ``data_verdict`` names: ``parse`` then gives the verdict). The checks run in ``parse``'s
+    order, so a file with several faults gets the same first error."""
     layers, data = doc["layers"], doc["data"]
-    if not is_v1(layers) or "generator" in data or "csv" in data or data.get("standardize"):
+    if not is_v1(layers):
         return False
     try:
         widths, acts, _ = v1_layers(layers)
@@ -157,12 +310,6 @@ def verdict(doc: Any, source: str) -> bool:
             v1_weights(doc["weights"], widths)
         loss = doc.get("loss", "squared")
         check_loss(loss, acts[-1])
-        inline_data(data, widths, *v1_cost(widths))
-        if loss == "cross_entropy":
-            for i, row in enumerate(data["targets"]):
-                for k, t in enumerate(row):
-                    if t < 0 or t > 1:
-                        raise target_out_of_range(i, k)
+        return data_verdict(data, widths, source, loss, *v1_cost(widths))
     except SpecError as err:
         raise err.at(source)
-    return True
