@@ -317,3 +317,24 @@ async def test_a_step_that_lengthens_an_overflowing_panels_lines_lays_nothing_ou
         await pilot.pause()
         await pilot.pause()
         assert screen_text() == shown
+
+
+async def test_a_sequence_panels_lines_are_as_wide_as_its_cells_were_widened_for():
+    """A sequence panel widens its cells while its widest line fits (``SeqSheet._line_shapes``): a row
+    of W⁽ˡ⁾ alone (G⁽ˡ⁾ under it) was four columns wider than planned, its trailing gap, so parity at
+    120×40 went on widening the cells (no scrollbar, 116 columns), overflowing (scrollbars, 115) and
+    narrowing them again: 25 frames and 490 ms of CPU for one backward step."""
+    from bptui.tui.seq_sheet import SeqSheet
+
+    for name in ("parity", "gru_parity", "long_memory", "stacked_parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(8):
+                await pilot.press("n")
+            await pilot.pause()
+            panels = list(app.main.query(SeqSheet))
+            assert panels, name
+            for panel in panels:
+                planned = max(fixed + cells * panel.cw for fixed, cells in panel._line_shapes(panel.cw))
+                widest = max(sum(len(text) for text, _, _ in line) for line in panel.lines)
+                assert widest <= planned, f"{name} {panel.id}: a line of {widest} columns, planned {planned}"

@@ -334,7 +334,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if kind.has_weights and self.LECTURE_WEIGHTS:
             cols = spec.weights[l - 1].shape[1]
             bars = self._weight_bars()
-            shapes.append((6 + bars, cols) if under else (6 + 2 * (bars + 4), 2 * cols))
+            shapes.append((6 + bars + 4, cols) if under else (6 + 2 * (bars + 4), 2 * cols))  # (weight_row's line)
         self._shapes = ((T, under), shapes)
         return shapes
 
