@@ -302,7 +302,7 @@ def test_a_zero_based_profile_counts_heads_and_time_steps_from_1():
     assert text.p(kind.cell_sym("scores", 3, (1, 0, 0))) == "e₂,₁,₁³"
     assert text.p(kind.cell_sym("delta", 3, (0, 1, 1))) == "dscores₁,₂,₂³"
     assert text.p(kind.cell_sym("q", 3, (1, 2))) == "q₂,₂³"  # τ = 2, its unit 3 of the lecture's is cs231n's 2
-    assert text.p(kind.cell_sym("dq", 3, (0, 0))) == "∂L/∂q₁,₀³"
+    assert text.p(kind.cell_sym("dq", 3, (0, 0))) == "dq₁,₀³"  # d-prefixed, as its dW
     lines = []
     while not any(line.startswith("a₂³") for line in lines):
         step = stepper.forward()

@@ -162,6 +162,9 @@ class Partial:
 
     top: "Node"
     bottom: "Node"
+    # the loss's gradient of a kind's own quantity, written with the profile's gradient prefix where the profile has
+    # one (HOLE: cs231n's and ng's dq, goodfellow's ∇_q J, nielsen's ∂C/∂q), as its parameters' dW, db are
+    prefixed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1873,6 +1876,8 @@ class TextPrinter(Printer):
         return f"{head} {body}"
 
     def _p_Partial(self, p: Partial) -> str:
+        if p.prefixed and self.notation is not None and HOLE in self.notation.gradient.text:
+            return self.notation.gradient.text.replace(HOLE, self.p(p.bottom))
         return f"∂{self.p(p.top)}/∂{self.p(p.bottom)}"
 
     def elides(self, a: Arr) -> bool:
@@ -2096,6 +2101,8 @@ class LatexPrinter(Printer):
         return rf"\sum_{{{latex_math(s.index).strip()}}} {self.wrap(s.body, 2)}"
 
     def _p_Partial(self, p: Partial) -> str:
+        if p.prefixed and self.notation is not None and HOLE in self.notation.gradient.text:
+            return "{" + self.notation.gradient.latex.replace(HOLE, self.p(p.bottom)) + "}"  # one group: a ᵀ after it
         return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"
 
     def ellipsis(self) -> str:
