@@ -534,6 +534,41 @@ def test_the_networks_rules_in_a_profile_are_the_steps_rules():
     assert "b^[l] ← b^[l] − α m̂_b^[l]/(√v̂_b^[l] + ε)" in ng and "W^[l] ← W^[l] − α m̂^[l]/(√v̂^[l] + ε)" in ng
 
 
+@pytest.mark.parametrize("network", ["parity", "gru_parity", "count_tokens"])
+@pytest.mark.parametrize("name", ["column_mean", "ng", "cs231n"])
+def test_the_help_writes_a_dense_layer_above_a_layer_over_time_as_its_step_does(network, name):
+    """A dense layer reading a layer over time (an rnn's o_T, attention's o_τ: no 1 of their own) multiplies
+    [1, o⁽ˡ⁻¹⁾] where the bias is column 0 of W: the help's rule (network_formulas) is its step's symbolic form
+    with the time index left out, s⁽²⁾ = W⁽²⁾ [1, o⁽¹⁾] (it wrote W⁽²⁾ o⁽¹⁾ in a column-0 mean course), and the
+    separate-bias profiles' z = W a + b likewise."""
+    from bptui.core.engine.equations import network_formulas, s
+    from bptui.core.formulas.formula import Sym, substitute, walk
+
+    P = ALL[name]
+    spec = load_any(resolve(network))
+    stepper = Stepper(spec, notation=P)
+    text = TextPrinter(notation=P)
+    dense = [l for l in range(2, spec.L + 1) if not stepper.net.kinds[l - 1].over_time
+             and stepper.net.kinds[l - 2].over_time]
+    assert dense
+    rules = {e.lhs: e for e in network_formulas(stepper.net, spec.optimizer, P)}
+    seen = set()
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        k = step.key
+        if k.phase != "forward" or k.quantity != "s" or k.layer not in dense or k.layer in seen:
+            continue
+        seen.add(k.layer)
+        form = step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)[0].forms[0]
+        untimed = substitute(form, {n: Sym(**{**n.__dict__, "time": None}) for n in walk(form)
+                                    if isinstance(n, Sym) and n.time is not None})
+        rule = rules[s(k.layer)]
+        assert text.p(rule.forms[0]) == text.p(untimed), (text.equation(rule), text.p(form))
+        if not P.separate_bias:
+            assert text.p(rule.forms[0]).endswith(f"[1, {text.p(Sym('o', k.layer - 1, vector=True))}]")
+    assert seen == set(dense)
+
+
 @pytest.mark.parametrize("typed", ["Nielsen", "CS231n", "NG"])
 def test_a_shipped_profiles_name_in_any_case_is_that_profile(typed):
     """`--notation Nielsen` is nielsen (a newcomer types the book's capital): resolve, which the option and a

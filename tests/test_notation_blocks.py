@@ -158,7 +158,7 @@ def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_p
     text = _trace_text(network, "cs231n")
     assert "q¹ = X¹ W_Q¹ + b_Q¹ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
     grads = [line for line in text.splitlines() if "dW_Q¹ ← dW_Q¹ + " in line]
-    assert grads and "(X¹ᵀ ∂L/∂q¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B| = " in grads[0]
+    assert grads and "(X¹ᵀ dq¹)/|B| = " in grads[0] and "db_Q¹ ← db_Q¹ + (1ᵀ dq¹)/|B| = " in grads[0]
     assert "db_K¹ ← db_K¹ + 0 = " in text  # b_K's gradient is exactly 0
     from bptui.core.engine.equations import network_formulas
     from bptui.core.formulas.formula import TextPrinter
@@ -167,8 +167,8 @@ def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_p
     rules = [TextPrinter(notation=PROFILES["ng"]).equation(eq)
              for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["ng"])]
     assert any(r.startswith("q^[1] = X^[1] W_Q^[1]ᵀ + b_Q^[1]ᵀ") for r in rules)  # the rules group them as the steps
-    assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (∂J/∂q^[1]ᵀ 1)/|B|") for r in rules)
-    assert sum(r.startswith("∂J/∂") and "ₕ^[1] = " in r for r in rules) == 4  # ∂ℓ/∂a, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v per head
+    assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (dq^[1]ᵀ 1)/|B|") for r in rules)
+    assert sum(r.startswith("d") and "ₕ^[1] = " in r for r in rules) == 5  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v per head
     ng = _trace_text(network, "ng")
     assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] v₁^[1] = " in _step(ng, 6)
 
@@ -419,9 +419,10 @@ def test_attentions_matrices_are_bound_as_the_profiles_panel_shows_them(name, tm
 
 
 def test_cs231n_writes_attention_in_its_row_orientation(tmp_path):
-    """cs231n's x is a row, W_Q is shown D × dk: q = X W_Q + b_Q, h_τ = z_τ W_O + b_O, ∂L/∂z = ∂L/∂h W_Oᵀ,
-    ∂L/∂x = ∂L/∂q W_Qᵀ + …, dW_Q ← dW_Q + (Xᵀ ∂L/∂q)/|B| and db_Q ← db_Q + (1ᵀ ∂L/∂q)/|B| (as its dense layers'
-    dW = xᵀ dscores); the stored gradient transposed, its columns the four matrices'; the rules say the same."""
+    """cs231n's x is a row, W_Q is shown D × dk: q = X W_Q + b_Q, h_τ = z_τ W_O + b_O, dz = dh W_Oᵀ,
+    dx = dq W_Qᵀ + …, dW_Q ← dW_Q + (Xᵀ dq)/|B| and db_Q ← db_Q + (1ᵀ dq)/|B| (as its dense layers'
+    dW = xᵀ dscores: attention's gradients d-prefixed as its dW, db); the stored gradient transposed, its columns
+    the four matrices'; the rules say the same."""
     from bptui.core.engine.equations import network_formulas
     from bptui.core.formulas.formula import TextPrinter
 
@@ -429,16 +430,17 @@ def test_cs231n_writes_attention_in_its_row_orientation(tmp_path):
     text = _trace_text(network, "cs231n")
     assert "q¹ = X¹ W_Q¹ + b_Q¹ = " in text and "(row τ: q_τ = x_τ W_Q + b_Q)" in text
     assert "h¹₁ = z¹₁ W_O¹ + b_O¹ = " in text
-    assert "∂L/∂z¹ = ∂L/∂h¹ W_O¹ᵀ = " in text and "∂L/∂x¹ = ∂L/∂q¹ W_Q¹ᵀ + ∂L/∂k¹ W_K¹ᵀ + ∂L/∂v¹ W_V¹ᵀ = " in text
-    assert "dW_Q¹ ← dW_Q¹ + (X¹ᵀ ∂L/∂q¹)/|B| = " in text and "db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B| = " in text
+    assert "dz¹ = dh¹ W_O¹ᵀ = " in text and "dx¹ = dq¹ W_Q¹ᵀ + dk¹ W_K¹ᵀ + dv¹ W_V¹ᵀ = " in text
+    assert "dW_Q¹ ← dW_Q¹ + (X¹ᵀ dq¹)/|B| = " in text and "db_Q¹ ← db_Q¹ + (1ᵀ dq¹)/|B| = " in text
+    assert "∂L/∂" not in text  # attention's every gradient d-prefixed (its block's layer norm has none here)
     assert "the columns of dW_Q, dW_K, dW_V, then dW_O" in text and "W_Q¹ᵀ + b_Q¹ᵀ" not in text
     stepper = Stepper(load_any(network), notation=PROFILES["cs231n"])
     rules = [TextPrinter(notation=PROFILES["cs231n"]).equation(eq)
              for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["cs231n"])]
     assert any(r.startswith("q¹ = X¹ W_Q¹ + b_Q¹") for r in rules) and any(r.startswith("h¹ = Z¹ W_O¹ + b_O¹") for r in rules)
-    assert any(r.startswith("dW_Q¹ ← dW_Q¹ + (X¹ᵀ ∂L/∂q¹)/|B|") for r in rules)
-    assert any(r.startswith("db_Q¹ ← db_Q¹ + (1ᵀ ∂L/∂q¹)/|B|") for r in rules)
-    assert any(r.startswith("∂L/∂z¹ = ∂L/∂h¹ W_O¹ᵀ") for r in rules)
+    assert any(r.startswith("dW_Q¹ ← dW_Q¹ + (X¹ᵀ dq¹)/|B|") for r in rules)
+    assert any(r.startswith("db_Q¹ ← db_Q¹ + (1ᵀ dq¹)/|B|") for r in rules)
+    assert any(r.startswith("dz¹ = dh¹ W_O¹ᵀ") for r in rules) and not any("∂L/∂" in r for r in rules)
 
 
 @pytest.mark.parametrize("name", ["ng", "cs231n"])

@@ -274,3 +274,86 @@ def test_a_column0_course_writes_a_grus_1_h_as_one_vector(course):
                 flat += 1
             assert check_equation(plan(e, 4), 4, stepper, where=f"{course} {step.key}") >= 0
     assert flat >= 4
+
+
+# the U bias's entry of the reset gate's unit 1 (row 0) and of the update gate's unit 2 (row h + 1), by hand
+U_BIAS_NAMES = {
+    "nielsen": ("b²_{h,r,1}", "b²_{h,u,2}", "∂C/∂b²_{h,r,1}"),  # nielsen's z is his pre-activation: the gate is u
+    "goodfellow": ("b⁽¹⁾_{h,ϱ,1}", "b⁽¹⁾_{h,z,2}", "∇_b⁽¹⁾_{h,ϱ,1} J"),  # his Adam r: the reset gate is ϱ
+    "ng": ("b^[1]_{h,r,1}", "b^[1]_{h,u,2}", "db^[1]_{h,r,1}"),
+    "cs231n": ("b¹_{h,r,0}", "b¹_{h,z,1}", "db¹_{h,r,0}"),
+}
+
+
+@pytest.mark.parametrize("name", SEPARATE)
+def test_a_u_bias_cell_is_named_as_an_entry_of_b_h(name):
+    """U's own bias column (column 1 + d of [W │ U]) is the vector b⁽ˡ⁾_{h} where the profile writes b apart, so
+    each of its cells is that vector's entry, named as W's b's entry of the same row is (ng's b^[1]_{h,r,1}
+    beside b^[1]_{r,1}), never as U's (u^[1]_{r,1,b}): the panel's weight and its gradient, in text and LaTeX,
+    the quiz's question, the explanation (δʰ alone: a bias has no 1 to multiply) and the exercise key's name."""
+    from bptui.core.engine.explain import Cell
+    from bptui.core.formulas.formula import LatexPrinter
+    from bptui.core.teaching.explain import explain
+    from bptui.core.teaching.quiz import ask
+
+    P = ALL[name]
+    stepper = Stepper(load(NETWORKS / "gru_parity.json"), notation=P)
+    kind = stepper.net.kinds[0]
+    d, h = kind.d, kind.h
+    text, latex = TextPrinter(4, notation=P), LatexPrinter(4, notation=P)
+    for printer in (text, latex):
+        heading = printer.p(Sym("b", 1, ("h",), vector=True, group=True))  # the panel's line: b^[1]_{h}
+        assert heading.endswith("{h}"), heading
+        for row in range(3 * h):
+            name_b = printer.p(kind.weight_sym(1, row, 0))  # W's b entry of the row: b^[1]_{r,1}
+            own = name_b.split("_{", 1)[1]
+            assert printer.p(kind.weight_sym(1, row, d + 1)) == heading[:-1] + "," + own, (row, name_b)
+            grad = printer.p(kind.grad_sym(1, row, d + 1))
+            assert grad == printer.p(kind.grad_sym(1, row, 0)).replace(name_b, heading[:-1] + "," + own), grad
+            assert "u" not in grad.replace(r"\nabla", "") or P.pre_activation.text == "z" and ",u," in grad, grad
+    if name in U_BIAS_NAMES:
+        weight, update_gate, grad = U_BIAS_NAMES[name]
+        assert text.p(kind.weight_sym(1, 0, d + 1)) == weight and text.p(kind.weight_sym(1, h + 1, d + 1)) == update_gate
+        assert text.p(kind.grad_sym(1, 0, d + 1)) == grad
+    want = text.p(kind.grad_sym(1, 0, d + 1))
+    while True:  # the first G step of layer 1: the end of the first example's backward pass
+        step = stepper.forward()
+        if step.key.phase == "backward" and step.key.quantity == "G" and step.key.layer == 1:
+            break
+    cell = Cell("G", 1, 1, d + 1)
+    assert ask(stepper, step, cell=cell).symbol == want
+    lines = explain(stepper, cell, 4).text().splitlines()
+    value = float(stepper.state.G[1][0, d + 1]) / (group_size(stepper.net, step.key) if P.mean else 1)
+    assert lines[0].startswith(f"{want} = ") and lines[1].lstrip().startswith(f"{want} = "), lines
+    assert "·1" not in lines[1] and "b" in lines[1].split("(")[-1], lines  # δʰ alone; the note names b_{h}
+    dh = [float(kind.delta_h(stepper.state, 1, t)[0]) for t in range(1, stepper.spec.lengths[0] + 1)]
+    done = [v for v in dh if np.isfinite(v)]  # the τ done so far (T first): the sum the explanation works out
+    assert len(done) == 1 and value == pytest.approx(sum(done) / (group_size(stepper.net, step.key) if P.mean else 1),
+                                                     rel=1e-12)
+    from bptui.core.formulas.formula import Num
+
+    import re
+
+    number = re.escape(text.p(Num(done[0])))  # (earlier examples + δʰ)/m or a sum's earlier + δʰ: δʰ's number alone
+    assert re.search(rf"\+ {number}(\)/\d+)?$", lines[2]), lines
+
+
+@pytest.mark.parametrize("name", ["ng", "lecture13"])
+def test_the_key_names_a_u_bias_blank_as_the_panel_does(tmp_path, name):
+    """The exercise key's blank of U's bias column: b^[1]_{h,r,1}'s gradient in ng (its latex and explanation
+    too), the lecture's G⁽¹⁾_{U,r,1,0}; the JSON key's quantity and indices stay the lecture's."""
+    import json
+
+    from bptui.cli import main
+
+    ans = tmp_path / "key.md"
+    assert main(["export", str(NETWORKS / "gru_parity.json"), "--notation", name, "--exercise", "--blank", "G",
+                 "--steps", "1:40", "--output", str(tmp_path / "page.md"), "--answers", str(ans)]) == 0
+    blanks = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["blanks"]
+    own = [b for b in blanks if b["indices"] == ["U", "r", 1, 0]]
+    assert own and all(b["quantity"] == "G" and b["layer"] == 1 for b in own)
+    want = {"ng": "db^[1]_{h,r,1}", "lecture13": "G⁽¹⁾_{U,r,1,0}"}[name]
+    for b in own:
+        assert b["name"] == want and b["explanation"].startswith(want + " = "), b
+        assert b["latex"].startswith({"ng": "db^{[1]}_{h,r,1} = ", "lecture13": "G^{(1)}_{U,r,1,0} = "}[name]), b
+    assert "u^[1]_{r,1,b}" not in (tmp_path / "key.md").read_text(encoding="utf-8")

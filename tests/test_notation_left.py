@@ -302,7 +302,7 @@ def test_a_zero_based_profile_counts_heads_and_time_steps_from_1():
     assert text.p(kind.cell_sym("scores", 3, (1, 0, 0))) == "e₂,₁,₁³"
     assert text.p(kind.cell_sym("delta", 3, (0, 1, 1))) == "dscores₁,₂,₂³"
     assert text.p(kind.cell_sym("q", 3, (1, 2))) == "q₂,₂³"  # τ = 2, its unit 3 of the lecture's is cs231n's 2
-    assert text.p(kind.cell_sym("dq", 3, (0, 0))) == "∂L/∂q₁,₀³"
+    assert text.p(kind.cell_sym("dq", 3, (0, 0))) == "dq₁,₀³"  # d-prefixed, as its dW
     lines = []
     while not any(line.startswith("a₂³") for line in lines):
         step = stepper.forward()
@@ -319,7 +319,7 @@ def test_a_zero_based_profile_counts_heads_and_time_steps_from_1():
 def test_a_gated_layers_u_gradient_is_named_by_u(example):
     """Every entry of a gated layer's G has a name of its own, the weight's: G⁽ˡ⁾_{U,z,b,c} for u⁽ˡ⁾_{z,b,c} (a U
     column's c would otherwise be a W column's a), ∂C/∂u²_{z,b,c} in nielsen, du^[1] in ng, with U's own
-    bias column written b as the panel writes u's; in text and LaTeX."""
+    bias column (a profile's b_{h}) named as that bias's entries; in text and LaTeX."""
     spec = load_any(resolve(example))
     kind = spec.kinds[0]
     rows, cols = spec.weights[0].shape
@@ -337,8 +337,8 @@ def test_a_gated_layers_u_gradient_is_named_by_u(example):
     assert nielsen.p(kind.grad_sym(1, 0, u1)) == f"∂C/∂u²_{{{gate},1,1}}" == "∂C/∂" + nielsen.p(kind.weight_sym(1, 0, u1))
     assert ng.p(kind.grad_sym(1, 0, u1)) == f"du^[1]_{{{gate},1,1}}"
     assert LatexPrinter(4).p(kind.grad_sym(1, 0, u1)) == f"G^{{(1)}}_{{U,{gate},1,1}}"
-    if example == "gru_parity":  # U's own bias column: u_{r,1,b} and its gradient beside W's b_{r,1}
-        assert nielsen.p(kind.grad_sym(1, 0, d + 1)) == "∂C/∂u²_{r,1,b}" and nielsen.p(kind.grad_sym(1, 0, 0)) == "∂C/∂b²_{r,1}"
+    if example == "gru_parity":  # U's own bias column: the bias b_{h}'s entry b_{h,r,1}, its gradient beside W's b_{r,1}
+        assert nielsen.p(kind.grad_sym(1, 0, d + 1)) == "∂C/∂b²_{h,r,1}" and nielsen.p(kind.grad_sym(1, 0, 0)) == "∂C/∂b²_{r,1}"
         assert lecture.p(kind.grad_sym(1, 0, d + 1)) == "G⁽¹⁾_{U,r,1,0}"
 
 

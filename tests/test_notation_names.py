@@ -177,16 +177,14 @@ def check_names(stepper, sheets, explain_every: int = 1) -> int:
             ints = [i for i in shown.sub if isinstance(i, int)]
             i, j = ys[part].index(y), xs[part].index(x)
             view = shown_ref(Ref(q, l, (row, col)), P, stepper.spec.L).view.partition("/")[0]
-            u_bias = view != "b" and any(isinstance(x, str) for x in shown.sub[-2:])  # a GRU's U's own: u_{r,3,b}
-            bias = view == "b" or len(ints) == 1 and not u_bias
+            # a bias: W's b, a GRU's U's own b_{h} (b_{h,r,3}: one number, its unit), a layer norm's γ_b, β_b
+            bias = view == "b" or len(ints) == 1
             along = (j if P.transposed or (bias and P.vectors == "row") else i)  # the units' rank in the part
             if getattr(kind, "gates", 1) > 1:  # a gated layer's rows by gate, then unit: z1 … z4 (the gate a subscript)
                 gate = kind.gate_order[along // kind.h]
                 assert shown.sub[-2 if bias else -3] == printer.profiled(Sym("x", 1, (gate, 1), group=True))[0].sub[0]
                 along %= kind.h
-            if bias or len(ints) == 1:  # a bias, a layer norm's γ_b, β_b: its unit, along the part
-                assert ints[-1] == P.unit(1) + along, (P.name, key, p(sym), i, j)
-            elif u_bias:  # its unit where the gate's rows are counted
+            if bias:  # its unit, along the part
                 assert ints[-1] == P.unit(1) + along, (P.name, key, p(sym), i, j)
             else:
                 first = P.unit(1) - (1 if P.separate_bias else P.unit(1)) if part in biased else P.unit(1)

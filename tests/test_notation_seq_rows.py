@@ -162,7 +162,7 @@ def test_a_grus_s_rows_are_its_two_products_each_under_its_own_name(name):
 @pytest.mark.parametrize("network", ["parity", "gru_parity", "long_memory_lstm"])
 def test_a_recurrent_weight_is_named_where_a_profile_shows_it_as_its_explanation_names_it(network):
     """Enter's prompt names a weight as the profile's panel shows it (``profiled_weight_sym``): U's entries
-    as the kind names them (u₃,₁², not w₃,₂² by the stored [W │ U]'s column; a GRU's U bias u²_{r,3,b}) and a
+    as the kind names them (u₃,₁², not w₃,₂² by the stored [W │ U]'s column; a GRU's U bias b²_{h,r,3}) and a
     gated layer's W rows by gate (w²_{u,2,1}, b²_{u,2}: not w₆,₁², the stored row), as its explanation does."""
     spec = load(NETWORKS / f"{network}.json")
     kind = spec.kinds[0]
@@ -175,14 +175,14 @@ def test_a_recurrent_weight_is_named_where_a_profile_shows_it_as_its_explanation
             if col > kind.d or kind.gates > 1:
                 assert shown == p(kind.weight_sym(1, row, col))
                 assert explain(stepper, Cell("W", 1, row + 1, col)).title.startswith(f"{shown} = "), (name, row, col)
-            if col > kind.d:
+            if col > kind.d + kind.u_bias:  # U's entries (a GRU's U's own bias column: b_{h}'s, below)
                 assert shown.startswith("u"), shown
     P = PROFILES["nielsen"]
     if network == "parity":
         assert TextPrinter(notation=P).p(kind.profiled_weight_sym(P, 1, 2, kind.d + 1)) == "u₃,₁²"
     if network == "gru_parity":
         assert [TextPrinter(notation=P).p(kind.profiled_weight_sym(P, 1, 5, c)) for c in range(4)] == [
-            "b²_{u,2}", "w²_{u,2,1}", "u²_{u,2,b}", "u²_{u,2,1}"]
+            "b²_{u,2}", "w²_{u,2,1}", "b²_{h,u,2}", "u²_{u,2,1}"]
 
 
 async def test_an_edit_of_a_u_weight_in_nielsen_names_it_by_u_and_changes_the_files_u():

@@ -194,12 +194,12 @@ def test_attentions_words_are_the_profiles():
     assert "  the α-weighted sum of v_τ′ (head 1's entry 1) over τ′" in _explained("tiny_transformer", "nielsen", "z")
     assert "  ∂C/∂a₁ sent back through column 1 of w_O" in _explained("tiny_transformer", "nielsen", "dz")
     ng = _explained("tiny_transformer", "ng", "delta")
-    assert "dz₁,₁,₁^[3] = 0.01111: dz of score e₁,₁, example n = 1" in ng and "  the softmax's Jacobian on row 1: dz = A (∂J/∂A − r)" in ng
+    assert "dz₁,₁,₁^[3] = 0.01111: dz of score e₁,₁, example n = 1" in ng and "  the softmax's Jacobian on row 1: dz = A (dA − r)" in ng
     # his Adam r takes r: the row sums are ϱ; his momentum α takes α: the weights are A
     good = _explained("tiny_transformer", "goodfellow", "delta")
-    assert "ϱ = Σ_τ″ A_{1,τ″} ∂J/∂A_{1,τ″}" in good and "(ϱ of row 1)" in good
+    assert "g = A (∇_A J − ϱ), ϱ = Σ_τ″ A_{1,τ″} ∇_A_{1,τ″} J" in good and "(ϱ of row 1)" in good  # his ∇_X J
     cs = _explained("tiny_transformer", "cs231n", "GQ", -1)
-    assert "(added at its dW_Q step)" in cs and "Σ_τ ∂L/∂q_{τ,7} · x_{τ,2}" in cs  # units from 0, τ from 1
+    assert "(added at its dW_Q step)" in cs and "Σ_τ dq_{τ,7} · x_{τ,2}" in cs  # units from 0, τ from 1
 
 
 def test_attentions_notes_are_the_profiles():
@@ -385,3 +385,41 @@ def test_mixed_subscripts_are_braced():
     assert TextPrinter().p(a) == "α_{1,τ′}" and LatexPrinter().p(a) == r"\alpha_{1,\tau '}"
     assert TextPrinter(notation=PROFILES["ng"]).p(a) == "α_{1,τ′}"
     assert TextPrinter().p(Sym("e", sub=("τ",))) == "e_τ" and TextPrinter().p(Sym("w", 2, (1, 2))) == "w₁,₂⁽²⁾"
+
+
+# attention's ∂ℓ/∂q⁽³⁾ (tiny_transformer's layer 3) in each profile, by hand: its gradient prefix, as its dW's
+DQ = {"cs231n": "dq³", "ng": "dq^[3]", "goodfellow": "∇_q⁽³⁾ J", "nielsen": "∂C/∂q⁴", None: "∂ℓ/∂q⁽³⁾"}
+
+
+@pytest.mark.parametrize("name", list(DQ))
+def test_attentions_own_gradients_take_the_profiles_gradient_prefix(name):
+    """cs231n writes attention's gradients d-prefixed as it writes dW and db (dq, dk, dv, dx, dz; its scores' δ
+    dscores), ng likewise, goodfellow ∇_q J, nielsen ∂C/∂q (his prefix is the partial itself), the lecture ∂ℓ/∂q:
+    the step equations, the panel's names of the cells, the quiz's question and the explanation all alike, and no
+    ∂ left in cs231n's and ng's attention steps."""
+    from bptui.core.teaching.quiz import cell_symbol
+
+    P = PROFILES[name] if name else None
+    stepper = Stepper(load_any(resolve("tiny_transformer")), notation=P)
+    kind = stepper.net.kinds[2]
+    text = TextPrinter(4, notation=P)
+    assert text.p(kind.cell_sym("dq", 3)) == DQ[name]
+    head = DQ[name].split("q")[0]  # d, ∇_, ∂C/∂, ∂ℓ/∂
+    seen = set()
+    while len(seen) < 5:
+        step = stepper.forward()
+        k = step.key
+        if k.layer != 3 or k.quantity not in ("dz", "dq", "dk", "dv", "dx") or k.quantity in seen:
+            continue
+        seen.add(k.quantity)
+        lines = [text.equation(e) for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer,
+                                                          notation=P)]
+        if k.quantity != "dx":  # the panel's name of the whole matrix: the prefix on the quantity's own name
+            assert text.p(kind.cell_sym(k.quantity, 3)) == DQ[name].replace(
+                text.p(kind.cell_sym("q", 3)), text.p(kind.cell_sym(k.quantity[1:], 3)))
+        assert all(line.startswith(head) for line in lines), lines
+        if name in ("cs231n", "ng"):
+            assert not any("∂" in line for line in lines), lines
+        cell = quiz_cells(stepper.spec, k, step.value)[0].cell
+        asked = cell_symbol(stepper, cell)
+        assert asked.startswith(head) and explain(stepper, cell, 4).text().startswith(f"{asked} = "), asked

@@ -336,3 +336,43 @@ async def test_the_keys_below_a_dialog_are_not_built_again():
         screen.action_cancel()
         await pilot.pause()
         assert list(app.screen.query(FooterKey)) == keys and keys
+
+
+# the training rows' names in each profile, by hand: the symbols its equations print (profiles.py's letters)
+TRAINING_NAMES = {
+    None: ["η learning rate", "λ L2", "μ momentum", "β₁ (Adam)", "β₂ (Adam)", "ε (Adam)"],
+    "goodfellow": ["ε learning rate", "λ L2", "α momentum", "ρ₁ (Adam)", "ρ₂ (Adam)", "δ (Adam)"],  # Alg. 8.2, 8.7
+    "ng": ["α learning rate", "λ L2", "μ momentum", "β₁ (Adam)", "β₂ (Adam)", "ε (Adam)"],
+    "cs231n": ["learning_rate", "λ L2", "μ momentum", "β₁ (Adam)", "β₂ (Adam)", "ε (Adam)"],
+}
+
+
+@pytest.mark.parametrize("notation", list(TRAINING_NAMES))
+async def test_the_training_rows_are_named_in_the_apps_notation(notation):
+    """The settings' η, μ, β₁, β₂, ε rows carry the symbols the app's notation prints in its equations
+    (goodfellow's ε learning rate beside his update W ← W − ε …; his Adam's ρ₁, ρ₂ and δ), the momentum and
+    Adam rows too when the optimizer shows them."""
+    from bptui.core.engine.equations import step_equation
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+
+    P = PROFILES[notation] if notation else None
+    app = BptuiApp(load(NETWORKS / "xor.json"), P)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        seen = {}
+        for optimizer in ("momentum", "adam"):
+            screen.query_one("#optimizer", Select).value = optimizer
+            await pilot.pause()
+            seen.update({row.id: str(row.render()) for row in screen.query(".row") if row.display})
+        names = [seen[f"row-training-{key}"] for key in ("learning_rate", "l2", "momentum", "beta1", "beta2", "eps")]
+        assert names == TRAINING_NAMES[notation]
+        await pilot.press("escape")
+        stepper = app.stepper
+        while True:  # the first update's equation writes the learning rate with the row's symbol
+            step = stepper.forward()
+            if step.key.phase == "update":
+                break
+        import re
+
+        assert re.search(rf"− \(?{re.escape(names[0].split()[0])}[ ·]", step_equation(stepper, step))  # − η G, − (α·m) dW

@@ -38,7 +38,7 @@ SECTIONS = [
     ("init", "Settings: init", "the scale and seed of newly drawn weights"),
     ("data", "Settings: data", "a generator with n, noise, seed and test fraction, or the file's data; standardize"),
 ]
-HYPER = [("momentum", "μ momentum"), ("beta1", "β₁ (Adam)"), ("beta2", "β₂ (Adam)"), ("eps", "ε (Adam)")]
+HYPER = [("momentum", "momentum"), ("beta1", "(Adam)"), ("beta2", "(Adam)"), ("eps", "(Adam)")]
 GENERATOR_KEYS = [("n", "n examples"), ("noise", "noise"), ("seed", "seed"), ("test_fraction", "test fraction")]
 # fields that may stay empty, and what empty means (their placeholder says it); every other field needs a value
 OPTIONAL = ("training.shuffle_seed", ".alpha")
@@ -60,6 +60,21 @@ def empty_message(place: str) -> str:
     """What an empty required field says: the dialog never fills in a default silently."""
     default = field_default(place)
     return "type a value" + ("" if default is None else f" (the file's default is {S.text(default)})")
+
+
+def training_labels(notation: Any = None) -> dict[str, str]:
+    """The training rows' names, each with its symbol as the equations print it in ``notation`` (None: the
+    lecture's): the optimizer's own Syms (core/ops/optim.py) through the profile's printer, so goodfellow's
+    rows read ε learning rate, α momentum, ρ₁ and ρ₂, δ (Adam), ng's α learning rate; a symbol that is the
+    words itself (cs231n's learning_rate) stands alone."""
+    from ..core.formulas.formula import TextPrinter
+    from ..core.ops.optim import BETA1, BETA2, EPS, ETA, LAMBDA, MU
+
+    p = TextPrinter(notation=notation).p
+    words = {"learning_rate": (ETA, "learning rate"), "l2": (LAMBDA, "L2"),
+             **{key: (sym, said) for (key, said), sym in zip(HYPER, (MU, BETA1, BETA2, EPS))}}
+    return {key: (p(sym) if p(sym).replace("_", " ") == said else f"{p(sym)} {said}")
+            for key, (sym, said) in words.items()}
 
 
 def kind_text(kind: Any) -> str:
@@ -339,12 +354,13 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         yield Label("training", classes="section", id="training-title")
         yield self._row("optimizer", Choice([(n, n) for n in S.OPTIMIZER_NAMES], value=t["optimizer"],
                                             allow_blank=False, compact=True, id="optimizer"), "training.optimizer")
-        yield self._row("η learning rate", Field(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
+        names = training_labels(self.notation)  # the symbols as the equations print them in the app's notation
+        yield self._row(names["learning_rate"], Field(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
                         "training.learning_rate")
-        yield self._row("λ L2", Field(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
-        for key, name in HYPER:
-            yield from self._row_when_shown(f"training.{key}", key in S.OPTIMIZER_KEYS[t["optimizer"]], name, partial(
-                Field, compact=True, value=S.text(getattr(opt, key)), id=key))
+        yield self._row(names["l2"], Field(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
+        for key, _ in HYPER:
+            yield from self._row_when_shown(f"training.{key}", key in S.OPTIMIZER_KEYS[t["optimizer"]], names[key],
+                                            partial(Field, compact=True, value=S.text(getattr(opt, key)), id=key))
         mode = "mini_batch" if isinstance(t["update"], dict) else t["update"]
         yield self._row("update", Choice([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
                                          id="update"), "training.update")

@@ -164,6 +164,16 @@ def s_form(l: int) -> Node:
     return Op("@", (W(l), o(l - 1)))
 
 
+def fed(net: Network, l: int, x: Node | None = None, src: int | None = None) -> Node:
+    """What W⁽ˡ⁾ multiplies with the bias in column 0, as the steps and the network's rules both write it: the o
+    of the layer it reads (``src``: l − 1, or along a residual block's wires; ``x``: that o as the caller
+    indexes it, at τ or at T), which holds its 1 (o⁽⁰⁾ = [1, x], a dense layer's [1, f(s)]), or [1, o] above a
+    layer over time, whose o has no bias entry (its U multiplies the units only)."""
+    src = l - 1 if src is None else src
+    x = o(src) if x is None else x
+    return Op("cat1", (x,)) if 0 < src <= len(net.kinds) and net.kinds[src - 1].over_time else x
+
+
 def o_form(net: Network, l: int) -> Node:
     """o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)] for a hidden layer, f(s⁽ᴸ⁾) for the output layer, as the activation's table writes f."""
     f = net.act(l).value(s(l))
@@ -751,7 +761,7 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         if lines is not None:  # a kind's own lines in the profile (a map layer's b is its own already)
             eqs.extend(lines)
             continue
-        x: Node = o(l - 1)
+        x: Node = o(l - 1) if sep else fed(net, l)  # above a layer over time: [1, o⁽ˡ⁻¹⁾], as its step writes it
         if kind is not None and getattr(kind, "after_map", False):  # a dense layer reading a map: vec(o)
             x = Op("vec", (o(l - 1),)) if sep else Op("cat1", (Op("vec", (o(l - 1),)),))
         product = Op("@", (x, W(l)) if rows else (W(l), x))

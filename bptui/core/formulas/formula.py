@@ -162,6 +162,9 @@ class Partial:
 
     top: "Node"
     bottom: "Node"
+    # the loss's gradient of a kind's own quantity, written with the profile's gradient prefix where the profile has
+    # one (HOLE: cs231n's and ng's dq, goodfellow's ∇_q J, nielsen's ∂C/∂q), as its parameters' dW, db are
+    prefixed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1328,6 +1331,9 @@ OWN_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
 # the symbols a weight w_b,a has of its own in an update (optim.update_formulas): its g = G + 2λw̃ and an
 # optimizer's state (momentum's v, Adam's m, v and m̂, v̂), indexed as the weight is
 WEIGHT_OWN = frozenset({"g", "m", "v"})
+# the index of a recurrent layer's U bias (U's own column 0, PyTorch's bias_hh) where a profile writes the bias
+# apart: the vector b⁽ˡ⁾_{h} (kinds/rnn/profiled.py's u_bias), its entries b⁽ˡ⁾_{h,r,1}
+U_BIAS = "h"
 
 
 _NO_LETTERS: tuple[Mapping[str, Symbol], Mapping[str, Symbol]] = (MappingProxyType({}), MappingProxyType({}))
@@ -1409,8 +1415,10 @@ class Printer:
             # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
             sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
                         for i in sub)
-        if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or u_{n,2,b}
-            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1]) + ("b" if P.separate_bias else 0,)
+        if base == "u" and s.group and sub and sub[-1] == 0:  # a GRU's U's own bias column: u_{n,2,0}, or where the
+            # profile writes that column apart as the bias b⁽ˡ⁾_{h}, its entry b⁽ˡ⁾_{h,n,2} (as W's b⁽ˡ⁾ has b⁽ˡ⁾_{n,2})
+            sub = tuple(P.unit(i) if isinstance(i, int) else i for i in sub[:-1])
+            base, sub = ("b", (U_BIAS, *sub)) if P.separate_bias else (base, (*sub, 0))
         else:
             sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
         if P.transposed and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
@@ -1868,6 +1876,8 @@ class TextPrinter(Printer):
         return f"{head} {body}"
 
     def _p_Partial(self, p: Partial) -> str:
+        if p.prefixed and self.notation is not None and HOLE in self.notation.gradient.text:
+            return self.notation.gradient.text.replace(HOLE, self.p(p.bottom))
         return f"∂{self.p(p.top)}/∂{self.p(p.bottom)}"
 
     def elides(self, a: Arr) -> bool:
@@ -2091,6 +2101,8 @@ class LatexPrinter(Printer):
         return rf"\sum_{{{latex_math(s.index).strip()}}} {self.wrap(s.body, 2)}"
 
     def _p_Partial(self, p: Partial) -> str:
+        if p.prefixed and self.notation is not None and HOLE in self.notation.gradient.text:
+            return "{" + self.notation.gradient.latex.replace(HOLE, self.p(p.bottom)) + "}"  # one group: a ᵀ after it
         return rf"\frac{{\partial {self.p(p.top)}}}{{\partial {self.p(p.bottom)}}}"
 
     def ellipsis(self) -> str:

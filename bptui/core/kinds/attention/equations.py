@@ -41,7 +41,13 @@ def m(base: str, l: int, head: int | str | None = None) -> Sym:
 
 def grad(base: str, l: int, head: int | str | None = None) -> Node:
     """∂ℓ/∂base⁽ˡ⁾ (of head h)."""
-    return Partial(Sym("ℓ", latex=r"\ell"), m(base, l, head))
+    return dl(m(base, l, head))
+
+
+def dl(x: Node) -> Partial:
+    """∂ℓ/∂x of one of the layer's quantities (q, k, v, a, z, its o and its x), written with the profile's gradient
+    prefix where it has one (cs231n's and ng's dq, as their dW; goodfellow's ∇_q J): ``Partial.prefixed``."""
+    return Partial(Sym("ℓ", latex=r"\ell"), x, prefixed=True)
 
 
 def weight(name: str, l: int) -> Sym:
@@ -173,11 +179,11 @@ def dense_delta_below(net: Network, state: Any, step: Step) -> Equation:
     c = wired.reader(net, l)  # l + 1, or along a residual block's wires
     above = net.kinds[c - 1]
     dx = steps.from_above(net, state, l, t)
-    node = Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time=t))
+    node = dl(Sym("x", c, vector=True, time=t))
     named = f"row τ of layer {{}}'s {above.sent_quantity}" if above.sent_quantity else "what layer {} sends down"
     return seq_eqs._factor(net, l, t, state.s[l][t - 1], state.o[l][t - 1][1:], node, Arr(dx, means=node),
                            seq_eqs.arr(state.delta[l][t - 1], "delta", l, t), {node: dx},
-                           f"{{}}: {named}", 1, note_syms=(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", c, vector=True, time="τ")),
+                           f"{{}}: {named}", 1, note_syms=(dl(Sym("x", c, vector=True, time="τ")),
                                                           LayerNo(c)))
 
 
@@ -324,7 +330,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
     if q == "dz":
         # bound whole: W_O without its bias column (a profile with a separate b: W_O itself)
         do, Wd = grad("o", l), weight("O", l) if sep else Op("drop0", (weight("O", l),))
-        above: tuple[Node, ...] = (Partial(_LOSS, Sym("o", l, vector=True)),)
+        above: tuple[Node, ...] = (dl(Sym("o", l, vector=True)),)
         note, syms = ("{} from the layer above", above) if sep else (  # a separate b: W_O is whole
             "{} without its bias column; {} from the layer above", (Sym("W", None, ("O",)), *above))
         return (_eq(grad("z", l), Op("@", (do, Op("T", (Wd,)) if rows else Wd)), {do: ex["do", l], Wd: shown(kind.part(W, "O"))},
@@ -347,7 +353,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
                                  Arr(sq(value, h), Ref("delta", l, (0 if h is None else h - 1,)))),
                                 "=", {A: a, dA: da, R: np.broadcast_to(sums, a.shape).copy()},
                                 "each softmax row's Jacobian: {} = {}·{}, the same along row τ",
-                                note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), Partial(_LOSS, named("a", "τ")))))
+                                note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), dl(named("a", "τ")))))
         return tuple(out)
     if q in ("dq", "dk", "dv"):
         out = []
@@ -372,7 +378,7 @@ def own(net: Network, kind: Attention, st: Any, step: Step, P: Any = None) -> tu
             terms.append(Op("@", (grad(name, l), Op("T", (Wd,)) if rows else Wd)))
             env[grad(name, l)] = ex[f"d{name}", l]
             env[Wd] = shown(kind.part(W, name.upper()))
-        return (_eq(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
+        return (_eq(dl(Sym("x", l, vector=True)), add(*terms), env, value, Ref("dx", l),
                     note="" if sep else "each {} without its bias column", note_syms=() if sep else (Sym("W"),)),)
     # G of one matrix: G_Q ← G_Q + ∂ℓ/∂qᵀ X̃ …, G_O ← G_O + ∂ℓ/∂oᵀ Z̃
     name = q[1:]
@@ -474,11 +480,11 @@ def rules(net: Network, l: int, P: Any = None) -> list[Equation]:
         Equation(grad("a", l, h), (Op("@", (grad("z", l, h), Op("T", (m("v", l, h),)))),)),
         Equation(D, (mul(A, Op("()", (Op("-", (grad("a", l, h), Sym("r", l, (h,), vector=True, counts=1))),))),),
                  note="{} = {}·{} along row τ",
-                 note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), Partial(_LOSS, named("a", "τ")))),
+                 note_syms=(Sym("r", None, ("τ",), counts=1), named("a", "τ"), dl(named("a", "τ")))),
         Equation(grad("q", l, h), (Op("/", (Op("@", (D, m("k", l, h))), root)),)),
         Equation(grad("k", l, h), (Op("/", (Op("@", (Op("T", (D,)), m("q", l, h))), root)),)),
         Equation(grad("v", l, h), (Op("@", (Op("T", (A,)), grad("z", l, h))),)),
-        Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)),
+        Equation(dl(Sym("x", l, vector=True)),
                  (add(*[Op("@", (grad(q, l), Op("drop0", (weight(q.upper(), l),)))) for q in ("q", "k", "v")]),),
                  note="to the layer below; each W without its bias column"),
     ]
@@ -520,10 +526,10 @@ def _separate_rules(net: Network, kind: Attention, l: int, P: Any) -> list[Equat
     out.append(term(Z, weight("O", l), bias("O", l), "O"))
     W_O = Op("T", (weight("O", l),)) if rows else weight("O", l)
     out.append(Equation(grad("z", l), (Op("@", (grad("o", l), W_O)),), note="{} from the layer above",
-                        note_syms=(Partial(_LOSS, Sym("o", l, vector=True)),)))
+                        note_syms=(dl(Sym("o", l, vector=True)),)))
     out += lecture[8:13]  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v
     back = [Op("@", (grad(q, l), Op("T", (weight(q.upper(), l),)) if rows else weight(q.upper(), l))) for q in ("q", "k", "v")]
-    out.append(Equation(Partial(Sym("ℓ", latex=r"\ell"), Sym("x", l, vector=True)), (add(*back),), note="to the layer below"))
+    out.append(Equation(dl(Sym("x", l, vector=True)), (add(*back),), note="to the layer below"))
     for name in ("Q", "K", "V", "O"):
         S = Z if name == "O" else X
         dY = grad(name.lower(), l)

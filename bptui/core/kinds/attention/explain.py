@@ -40,7 +40,7 @@ def said(out: _Builder, quantity: str, *sub: int | str, layer: int | None = None
     base, grad = OWN_NAMES.get(quantity, (quantity, False))  # x: the layer's input row, as ∂ℓ/∂x names it
     sym = Sym(base, layer, tuple(sub), latex=r"\delta" if base == "δ" else None, own="attention",
               counts=len(sub) - units)
-    return out.p(Partial(LOSS, sym) if grad else sym)
+    return out.p(Partial(LOSS, sym, prefixed=True) if grad else sym)  # cs231n's dq, as the equations write it
 
 
 def matrix(out: _Builder, name: str, part: str = "W") -> str:

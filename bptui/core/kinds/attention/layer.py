@@ -347,7 +347,7 @@ class Attention(LayerKind):
         counts = len(sub) if quantity in ("scores", "a", "da", "delta") else max(len(sub) - 1, 0)
         sym = Sym(base, l, sub, vector=pos is None, latex=r"\delta" if base == "δ" else None, own="attention",
                   counts=counts)
-        return Partial(Sym("ℓ", latex=r"\ell"), sym) if grad else sym
+        return Partial(Sym("ℓ", latex=r"\ell"), sym, prefixed=True) if grad else sym  # cs231n's dq, as the equations
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
         """Entry b (from 1) of row τ of a per-τ matrix: q⁽ˡ⁾_τ,b, ∂ℓ/∂x⁽ˡ⁾_τ,b …"""

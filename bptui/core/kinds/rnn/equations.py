@@ -147,9 +147,7 @@ def o0_form(t: int | str) -> Node:
 def input_form(net: Network, l: int, t: int | str) -> Node:
     """What layer l's W multiplies at τ: o⁽ˡ⁻¹⁾_τ (the input's [1, x_τ], a dense layer's [1, f(s_τ)]), or
     [1, o⁽ˡ⁻¹⁾_τ] above a recurrent layer (its o has no bias entry)."""
-    if l > 1 and net.kinds[l - 2].over_time:
-        return Op("cat1", (sym("o", l - 1, t),))
-    return sym("o", l - 1, t)
+    return eqs.fed(net, l, sym("o", l - 1, t))
 
 
 def s_rnn_form(net: Network, l: int, t: int | str) -> Node:
@@ -174,8 +172,9 @@ def o1_form(net: Network, t: int | str) -> Node:
 def upper_s_form(l: int, t: int | str | None, T: int, net: Network | None = None) -> Node:
     """s⁽ˡ⁾_τ of a dense layer (t None: once, above a many-to-one layer): W⁽ˡ⁾ [1, o⁽ˡ⁻¹⁾_τ] (o⁽ˡ⁻¹⁾_T) above
     a recurrent layer, else W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ. Without ``net``, layer 1 is the recurrent one."""
-    recurrent_below = net.kinds[l - 2].over_time if net is not None and l > 1 else l == 2
-    if recurrent_below:
+    if net is not None and l > 1 and net.kinds[l - 2].over_time:
+        return Op("@", (Sym("W", l, vector=True), eqs.fed(net, l, sym("o", l - 1, T if t is None else t))))
+    if net is None and l == 2:
         return Op("@", (Sym("W", l, vector=True), Op("cat1", (sym("o", l - 1, T if t is None else t),))))
     form = eqs.s_form(l)
     return form if t is None else retime_node(form, t, {l - 1, l})
@@ -260,7 +259,7 @@ def _below(net: Network, state: Any, l: int, t: int | None) -> tuple[Node, Node,
     if src > 0 and net.kinds[src - 1].over_time:
         T = len(state.o[src]) - 1
         tt = T if t is None else t
-        node: Node = Op("cat1", (sym("o", src, tt),))
+        node: Node = eqs.fed(net, l, sym("o", src, tt), src)
         value = np.concatenate([[1.0], state.o[src][tt]])
         return node, Arr(value, means=node), value, {sym("o", src, tt): state.o[src][tt]}
     assert t is not None

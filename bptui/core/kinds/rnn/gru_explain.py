@@ -21,6 +21,7 @@ from ...formulas.notation import sup
 from .equations import DELTA, delta_h_said
 from .explain import _column, _g_times, before_sym, from_above_terms, g_before_any_time, g_forms, own_cell, own_row
 from .gru import GATE_WORDS, GATES
+from .profiled import u_bias
 
 OWN = ("s", "gates", "h", "dh", "delta", "G")
 ELL = Sym("ℓ", latex=r"\ell")
@@ -236,7 +237,8 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     prods: list[Node] = []
     nums: list[Node] = []
     env: dict = {}
-    bias = out.separate and a == 0  # a profile's ∂ℓ/∂b: δ, no 1 to multiply
+    # a profile's ∂ℓ/∂b: δ, and its ∂ℓ/∂b_{h} (U's own bias column, a = d + 1): δʰ, no 1 to multiply
+    bias = out.separate and a in (0, d + 1)
     for t in sorted(times, reverse=True):
         if a <= d:
             ds = Sym("δ", l, (b,), latex=r"\delta", time=t)
@@ -268,9 +270,10 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     env[start] = g0
     forms, shown, m = g_forms(stepper, out, add(start, *prods), add(Num(g0), *nums), value, Ref("G", l, (b - 1, a)), env)
     said, dh_syms = delta_h_said()
+    whose, whose_syms = ("{}'s entry: ", (u_bias(l),)) if bias and a > d else ("U's column: ", ())
     out.eq(Equation(lhs, forms, bindings=env,
                     note=f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
-                         + ("W's column" if a <= d else "U's column: " + said), note_syms=() if a <= d else dh_syms))
+                         + ("W's column" if a <= d else whose + said), note_syms=() if a <= d else whose_syms + dh_syms))
     return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of layer {out.layer(l)} (gru), "
                     + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
                     shown, [x / m for x in terms])

@@ -276,9 +276,9 @@ class Recurrent(LayerKind):
                 for b in range(1, self.h + 1)]
 
     def profiled_weight_sym(self, notation: Any, l: int, row: int, col: int) -> Sym:
-        """U's entries as the kind names them wherever a profile shows one (u₃,₁², a GRU's U bias u²_{r,3,b}:
-        U's own column, never the stored [W │ U]'s), and a gated layer's every entry by gate (w²_{z,2,1},
-        b²_{z,2}); an rnn's W and b as a dense layer's (cs231n's w_k,j)."""
+        """U's entries as the kind names them wherever a profile shows one (u₃,₁²: U's own column, never the
+        stored [W │ U]'s; a GRU's U bias b²_{h,r,3} where the profile writes it apart as b²_{h}), and a gated
+        layer's every entry by gate (w²_{z,2,1}, b²_{z,2}); an rnn's W and b as a dense layer's (cs231n's w_k,j)."""
         if col > self.d or self.gates > 1:
             return self.weight_sym(l, row, col)
         return super().profiled_weight_sym(notation, l, row, col)

@@ -34,7 +34,7 @@ from ...engine import equations as E
 from ...engine.schedule import BACKWARD, FORWARD, LOSS
 from ...engine.stepper import Step
 from ...engine.wiring import source
-from ...formulas.formula import Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute, walk
+from ...formulas.formula import U_BIAS, Arr, Equation, Node, Num, Op, Ref, Sym, _rebuild, add, substitute, walk
 from . import equations as RE
 from .lstm_equations import h_sym
 from ...formulas.notation import sup
@@ -181,12 +181,12 @@ def rules(net: Any, l: int, P: Any) -> list[Equation]:
 def u_bias(l: int | str) -> Sym:
     """A GRU's U bias in a profile with a separate b: b⁽ˡ⁾_{h}, column 1 + d of the stored [W │ U] (U's
     own column 0, PyTorch's ``bias_hh``: n's sits inside r ⊙ (·)), beside W's b⁽ˡ⁾."""
-    return Sym("b", l, ("h",), vector=True, group=True)
+    return Sym("b", l, (U_BIAS,), vector=True, group=True)
 
 
 def u_bias_grad(l: int | str) -> Sym:
     """The gradient of :func:`u_bias`: ∂ℓ/∂b⁽ˡ⁾_{h} (column 1 + d of G)."""
-    return Sym("Gb", l, ("h",), vector=True, group=True)
+    return Sym("Gb", l, (U_BIAS,), vector=True, group=True)
 
 
 def _u_bias_apart(form: Node, l: int) -> Node:
