@@ -247,7 +247,7 @@ class GraphScreen(SteppingScreen):
     def action_help(self) -> None:
         from .help import HelpScreen, graph_help_text
 
-        self.app.push_screen(HelpScreen(graph_help_text()))
+        self.app.push_screen(HelpScreen(graph_help_text))
 
     def action_scroll_graph(self, dx: int) -> None:
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)

@@ -183,7 +183,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
     def action_help(self) -> None:
         from .help import HelpScreen, help_text
 
-        self.app.push_screen(HelpScreen(help_text(self.spec, self.stepper.notation)))
+        self.app.push_screen(HelpScreen(lambda width: help_text(self.spec, self.stepper.notation, width)))
 
     def action_diagram(self, mode: str) -> None:
         """c, d: a diagram of the network in place of the layer panels, and back."""

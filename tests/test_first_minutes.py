@@ -1,0 +1,69 @@
+"""A newcomer's first ten minutes (issue 24, tried again as a student and a teacher): what they hit
+on screen, each pinned by a pilot test."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from bptui.core.formats.spec import load
+from bptui.core.formulas.profiles import PROFILES
+
+from .conftest import NETWORKS
+from .tui_helpers import app_for
+
+
+def _help_lines(app) -> tuple[list[str], int]:
+    """The help's lines as its widget holds them, and the width it has for them."""
+    widget = app.screen.query_one("#help-text")
+    return str(widget.render()).splitlines(), widget.content_region.width
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("name,notation", [("xor", None), ("moons", "nielsen"), ("lecture13", None)])
+async def test_the_help_wraps_each_line_under_its_own_column(size, name, notation):
+    """At 80 columns every row of the help's tables wrapped at the dialog's left edge, a key's
+    description going on under the keys (`s  settings: …` / `restarts at step 0` at column 0; the
+    notation's meanings under the formulas; at 120 too, for `s` and `m`). Now every line fits the
+    width the dialog has (nothing left for the terminal to wrap) and a description that wraps goes on
+    under its own column."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.help import HelpScreen
+
+    spec = load_any(NETWORKS / f"{name}.json")
+    if name == "lecture13":
+        from bptui.tui.graph_app import GraphApp
+
+        app = GraphApp(spec)
+    else:
+        from bptui.tui.app import BptuiApp
+
+        app = BptuiApp(spec, notation=PROFILES[notation]) if notation else BptuiApp(spec)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        lines, width = _help_lines(app)
+        assert width < size[0]
+        too_long = [line for line in lines if cell_len(line) > width]
+        assert not too_long, too_long
+        keys = lines.index("KEYS")
+        rows = lines[keys + 1:lines.index("", keys)]
+        column = rows[0].index("next step")
+        # a key's row starts two columns in; its description's other lines start at the description's column
+        for row in rows:
+            assert row.startswith("  ") and (row[2] != " " or row[:column].strip() == ""), row
+            if row[:column].strip() == "":
+                assert cell_len(row) - cell_len(row.lstrip(" ")) >= column, row
+        if name != "lecture13":
+            s_row = next(i for i, row in enumerate(rows) if row.startswith("  s "))
+            said = " ".join(row.strip() for row in rows[s_row:s_row + 3])
+            assert "init, data; restarts at step 0" in said.replace("  ", " "), said
+
+
+def test_the_help_says_where_r_returns_after_the_settings():
+    from bptui.tui.help import help_text
+
+    text = help_text(load(NETWORKS / "xor.json"), width=200)
+    assert "reset to the file's weights (after s: to the weights the settings were applied with)" in text
