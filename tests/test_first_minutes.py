@@ -67,3 +67,21 @@ def test_the_help_says_where_r_returns_after_the_settings():
 
     text = help_text(load(NETWORKS / "xor.json"), width=200)
     assert "reset to the file's weights (after s: to the weights the settings were applied with)" in text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("width, height, shown", [(120, 40, 16), (80, 24, 10)])
+async def test_the_footer_keeps_its_keys_with_the_cursor_in_a_panel(width, height, shown):
+    """Tab put `⏎ Edit weight` first in the footer, which pushed `? Help` and `q Quit` off it at 120
+    columns (and `m` at 80), while the side panel says Enter on a W cell and the help lists it. The
+    footer is the same with the cursor in a panel as without."""
+    from .test_panels import FOOTER, _footer_keys
+
+    app = app_for("xor")
+    async with app.run_test(size=(width, height)) as pilot:
+        await pilot.press("n", "tab")
+        await pilot.pause()
+        assert [k for k, _, _ in _footer_keys(app)] == FOOTER[:shown]
+        await pilot.press("right")
+        await pilot.pause()
+        assert [k for k, _, _ in _footer_keys(app)] == FOOTER[:shown]
