@@ -104,3 +104,37 @@ async def test_the_training_screen_says_which_weights_r_returns_to(change_settin
         screen = await _train(pilot, app, 1)
         said = str(screen.query_one("#train-message").render())
         assert said.endswith(f"The stepper now starts from these weights (r: back to {target}). Esc returns to it."), said
+
+
+async def test_the_gradient_bars_give_the_ratio_under_the_curves():
+    """xor after 500 epochs: the bars printed ‖G⁽¹⁾‖ = 0.0023 and ‖G⁽²⁾‖ = 0.0045 (0.511 redone) and
+    the curves' legend ‖G⁽¹⁾‖/‖G⁽²⁾‖ = 0.517. The bars now carry the digits the ratio needs."""
+    import re
+
+    from .test_newcomer import _train
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _train(pilot, app, 500)
+        bars = str(screen.query_one("#train-grads").render())
+        curves = "\n".join(strip.text for strip in screen.query_one("#train-grad-curves").render_lines(
+            screen.query_one("#train-grad-curves").region.reset_offset))
+    numbers = [re.findall(r"(?<!\S)−?\d[\d.]*(?:e−?\d+)?(?!\S)", line[len("l = 1"):]) for line in bars.splitlines()
+               if line.startswith("l = ")]
+    g = [float(found[0].replace("−", "-")) for found in numbers]  # ‖G⁽ˡ⁾‖, then mean |δ⁽ˡ⁾|
+    ratio = re.search(r"‖G⁽¹⁾‖/‖G⁽²⁾‖ = (\S+)", curves).group(1)
+    assert f"{g[0] / g[-1]:.3g}" == ratio, (bars, ratio)
+
+
+def test_the_gradient_bars_carry_the_digits_of_the_ratio():
+    import numpy as np
+
+    from bptui.tui.plots import norm_texts, ratio_text
+
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        norms = list(10.0 ** rng.uniform(-7, 2, size=int(rng.integers(2, 6))))
+        shown = norm_texts(norms)
+        redone = float(shown[0].replace("−", "-")) / float(shown[-1].replace("−", "-"))
+        assert f"{redone:.3g}" == ratio_text(norms), (norms, shown)
+        assert len(set(len(t) for t in shown)) <= 2  # one format for the column
