@@ -138,3 +138,21 @@ def test_the_gradient_bars_carry_the_digits_of_the_ratio():
         redone = float(shown[0].replace("−", "-")) / float(shown[-1].replace("−", "-"))
         assert f"{redone:.3g}" == ratio_text(norms), (norms, shown)
         assert len(set(len(t) for t in shown)) <= 2  # one format for the column
+
+
+@pytest.mark.parametrize("name, axis", [("xor", "x₁"), ("regression", "x")])
+async def test_the_map_in_the_panels_place_shows_its_axis_and_legend(name, axis):
+    """At 80×24, `m` puts the map in the panels' place; it kept 14 rows where the screen had 11 for
+    it, so its x axis, its legend and its bottom border were under the footer. Now all of it is on
+    screen."""
+    app = app_for(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        side = app.screen.query_one("#side-map")
+        assert app.screen.query_one("#main").has_class("map-only")
+        footer_top = 23
+        assert side.region.bottom <= footer_top, side.region
+        text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # as drawn
+        rows = text.splitlines()[side.region.y:side.region.bottom]
+        assert rows[-1].startswith("╰") and any(f" {axis} " in row for row in rows), text
