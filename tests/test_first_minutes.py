@@ -156,3 +156,14 @@ async def test_the_map_in_the_panels_place_shows_its_axis_and_legend(name, axis)
         text = "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # as drawn
         rows = text.splitlines()[side.region.y:side.region.bottom]
         assert rows[-1].startswith("╰") and any(f" {axis} " in row for row in rows), text
+
+
+def test_the_bundled_descriptions_write_the_prime_as_the_app_does(capsys):
+    """`bptui examples` read deep_relu's "f'(s) = 1" and deep_sigmoid's "f'(s) ≤ 1/4" (an ASCII
+    apostrophe) where every equation, the help and the manual write f′."""
+    from bptui.cli import main
+
+    main(["examples"])
+    out = capsys.readouterr().out
+    assert "f′(s) = 1 where a unit is active" in out and "f′(s) ≤ 1/4" in out
+    assert "f'" not in out
