@@ -167,3 +167,18 @@ def test_the_bundled_descriptions_write_the_prime_as_the_app_does(capsys):
     out = capsys.readouterr().out
     assert "f′(s) = 1 where a unit is active" in out and "f′(s) ≤ 1/4" in out
     assert "f'" not in out
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_the_worked_solution_says_why_some_numbers_carry_more_digits(capsys, fmt):
+    """xor's worked solution substitutes −0.20061 (five digits, so that the product checks to its last
+    digit) and closed with "Numbers are rounded to 4 significant digits": a careful student finds
+    the page contradicting itself. It says which numbers carry more, and why."""
+    from bptui.cli import main
+
+    assert main(["export", "xor", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert "0.20061" in out
+    assert "Numbers are rounded to 4 significant digits" not in out
+    assert ("Results are rounded to 4 significant digits; a number substituted into a step carries one or two "
+            "more where the result needs them to check to its last digit") in out
