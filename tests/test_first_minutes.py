@@ -182,3 +182,22 @@ def test_the_worked_solution_says_why_some_numbers_carry_more_digits(capsys, fmt
     assert "Numbers are rounded to 4 significant digits" not in out
     assert ("Results are rounded to 4 significant digits; a number substituted into a step carries one or two "
             "more where the result needs them to check to its last digit") in out
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_long_line_of_the_explanation_goes_on_under_its_own_column(size):
+    """xor, δ₁⁽¹⁾ at step 9: the side panel folded "δ₁⁽¹⁾ = ∂ℓ⁽¹⁾/∂o₁⁽¹⁾ · ∂o₁⁽¹⁾/∂s₁⁽¹⁾   (c = 1 … 1)"
+    at its left edge ("1)" alone under the heading). Every line now fits the panel, and a folded line
+    goes on right of where it starts."""
+    app = app_for("xor")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*["n"] * 9, "tab", *["right"] * 5)
+        await pilot.pause()
+        panel = app.screen.query_one("#explain")
+        width = panel.content_size.width
+        given = panel.text.splitlines()
+        shown = str(panel.render()).splitlines()
+        assert "(c = 1 … 1)" in panel.text and given[0].startswith("δ₁⁽¹⁾ = 0.1911")
+        assert all(cell_len(line) <= width for line in shown), (width, shown)
+        # a folded line goes on two columns right of where it starts: only the heading starts at the edge
+        assert sum(not line.startswith(" ") for line in shown) == sum(not line.startswith(" ") for line in given), shown

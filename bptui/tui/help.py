@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .folded import wrap as _wrap
+
 NOTATION = [
     ("o⁽⁰⁾ = [1, x]", "the input, with a leading 1 for the bias"),
     ("W⁽ˡ⁾", "weights, d⁽ˡ⁾ × (d⁽ˡ⁻¹⁾+1); column 0 (left of │): bias"),
@@ -69,27 +71,6 @@ ON_SCREEN = [  # paragraphs, each wrapped to the help's width
 WIDTH = 98
 """The width of the help's text in its dialog (104 columns, less its border, padding and scrollbar):
 the plain text (``help_text()``) is wrapped to it, the dialog to the width it has."""
-
-
-def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
-    """``text`` in lines of at most ``width`` cells, the first after ``first`` and the others after
-    ``rest`` (a hanging indent); a word longer than a line stands alone, whole."""
-    from rich.cells import cell_len
-
-    lines: list[str] = []
-    text = text.rstrip(" ")
-    pad = text[:len(text) - len(text.lstrip(" "))]  # a row's own indent (a key's second line), kept
-    first, rest = first + pad, rest + pad
-    line, lead = "", first
-    for word in text.lstrip(" ").split(" "):
-        candidate = f"{line} {word}" if line else word
-        if line and cell_len(lead) + cell_len(candidate) > width:
-            lines.append(lead + line)
-            line, lead = word, rest
-        else:
-            line = candidate
-    lines.append(lead + line)
-    return lines
 
 
 def _table(rows: list[tuple[str, str]], width: int = WIDTH) -> str:
