@@ -274,7 +274,7 @@ def _closing_notes(spec) -> list[str]:
     if _needs_elision(spec):
         lines.append(f"Matrices and vectors with more than {LIMIT} rows or columns show their first and last "
                      r"ones; the middle is elided with $\cdots$ and $\vdots$.")
-    lines.append("Numbers are rounded to 4 significant digits; the computation keeps full precision.")
+    lines.append("Results are rounded to 4 significant digits; a number substituted into a step carries one or two more where the result needs them to check to its last digit; the computation keeps full precision.")
     return lines
 
 

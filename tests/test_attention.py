@@ -211,7 +211,7 @@ async def test_the_app_steps_an_attention_network_forward_and_back(monkeypatch):
         sheet.cursor = keys.index(("a", 1, TimeIndex(3, 1), None))
         await pilot.press("right", "left")
         await pilot.pause()
-        text = str(app.query_one("#explain").render())
+        text = app.query_one("#explain").text
         assert "how much query 3 reads key 2" in text, text
         app.main.focus()
         await pilot.press("escape", "b")  # to the end of the backward pass: layer 1's last step is G_O

@@ -58,7 +58,7 @@ async def test_an_output_cell_highlights_its_receptive_field_and_kernel():
         inputs = {k[2] for k in field if k[1] == 0}
         assert inputs == {(0, r, c) for r in range(2, 5) for c in range(3, 6)}
         assert {k for k in field if k[0] == "W"} == {("W", 1, 1, a) for a in range(10)}
-        assert "s₂,₃,₄⁽¹⁾" in str(app.query_one("#explain").render())
+        assert "s₂,₃,₄⁽¹⁾" in app.query_one("#explain").text
 
 
 @pytest.mark.asyncio
@@ -127,7 +127,7 @@ async def test_cells_a_stride_leaves_unread_are_marked():
         assert _marked(conv) == {} and not conv.border_subtitle and not pool.border_subtitle
         await _cursor_on(pilot, 0, ("o", 0, (0, 4, 0), None))
         assert "never read: no window of layer 1 (conv2d 1×2×2, stride 2) covers row 5 of o⁽⁰⁾" in \
-            str(app.query_one("#explain").render())
+            app.query_one("#explain").text
 
 
 def test_unread_cells_snapshot(snap_compare):

@@ -321,7 +321,7 @@ async def test_the_app_steps_a_dropout_layer_through_time():
             sheet.cursor = i
             sheet.cursor_moved()  # as an arrow key does (two presses were 80 ms of waiting a cell)
             await pilot.pause()
-            text = str(app.query_one("#explain").render())
+            text = app.query_one("#explain").text
             assert "Traceback" not in text and text.strip()
             titles.append(text.splitlines()[0])
         assert len(set(titles)) == len(sheet.cells) > 0  # each cell's own explanation

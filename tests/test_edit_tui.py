@@ -17,7 +17,9 @@ from .tui_helpers import app_for
 
 
 def text(app, selector: str) -> str:
-    return str(app.query_one(selector).render())
+    """A widget's text as given (the side panel's unfolded: tui/folded.py)."""
+    widget = app.query_one(selector)
+    return widget.text if selector == "#explain" else str(widget.render())
 
 
 def status(app) -> list[str]:

@@ -88,7 +88,7 @@ async def test_the_side_panel_shows_every_term_of_a_conv_output():
         await pilot.press("right", "left")  # the bindings move the cursor and post the cell
         await pilot.pause()
         await pilot.pause()
-        panel = str(app.query_one("#explain").render())
+        panel = app.query_one("#explain").text
         bias, nonzero, zero = _conv_terms(app.main.stepper, 0, 0, 0)
         line = _sum_line(panel)
         assert "…" not in line and "not shown" not in line, panel

@@ -551,7 +551,7 @@ async def test_the_app_steps_a_gated_network_and_explains_its_cells():
                 sheet.cursor = i
                 sheet.cursor_moved()  # as an arrow key does (two presses were 80 ms of waiting a cell)
                 await pilot.pause()
-                text = str(app.main.query_one("#explain").render())
+                text = app.main.query_one("#explain").text
                 assert " = " in text and "Traceback" not in text, (name, app.main.cell)
                 assert app.main.cell == sheet.cursor_cell  # the cell explained is the one under the cursor
 

@@ -9,7 +9,7 @@ from .tui_helpers import graph_app_for
 
 
 def panel(app) -> str:
-    return str(app.query_one("#explain").render())
+    return app.query_one("#explain").text
 
 
 def on_screen(app) -> str:

@@ -331,7 +331,7 @@ async def test_the_helps_notation_section_is_the_profiles(name):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = app.screen.text
+        text = app.screen.text(1000)  # the help's text unwrapped (the dialog wraps it to its width)
         section = text.split("NOTATION (", 1)[1].split("\n\n", 1)[0]
         assert section.lower().startswith(name.lower())  # the name once (cs231n's description opens with CS231n)
         for what, how in profile_rows(P):  # every row of the manual's table, as the profile's data say
@@ -340,7 +340,7 @@ async def test_the_helps_notation_section_is_the_profiles(name):
     lecture = BptuiApp(load(NETWORKS / "xor.json"))
     async with lecture.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
-        assert "NOTATION (the lecture's)\n  o⁽⁰⁾ = [1, x]" in lecture.screen.text
+        assert "NOTATION (the lecture's)\n  o⁽⁰⁾ = [1, x]" in lecture.screen.text(1000)
 
 
 # -- the settings' choice of notation, saved by w (item 3) -----------------------------------------------

@@ -52,7 +52,7 @@ async def test_the_block_panel_steps_forward_and_back():
         await pilot.press("right")
         await pilot.pause()
         assert block.cursor_cell == ("delta", 2, 0, None)
-        side = str(app.query_one("#explain").render())
+        side = app.query_one("#explain").text
         assert "∂ℓ/∂x₁⁽²⁾" in side and "fan-in" in side
         await pilot.press("p")
         await pilot.pause()

@@ -65,7 +65,7 @@ async def test_tab_explains_a_cell_at_its_time_step():
         await pilot.press("right", "left")
         await pilot.pause()
         assert app.main.cell == key
-        text = str(app.query_one("#explain").render())
+        text = app.query_one("#explain").text
         assert "δ⁽¹⁾₁,₄" in text and "from τ + 1 (through U⁽¹⁾" in text and "u₁,₄⁽¹⁾ δ⁽¹⁾₂,₁" in text
         U = app.spec.kinds[0].U_part(app.stepper.state.W[1])
         part = float(U[:, 3] @ app.stepper.state.delta[1][1])
@@ -418,7 +418,7 @@ async def test_a_stacked_network_opens_and_steps_with_every_per_time_layer_by_ta
         sheet.cursor = [c[2] for c in sheet.cells].index(key)
         await pilot.press("right", "left")
         await pilot.pause()
-        text = str(app.query_one("#explain").render())
+        text = app.query_one("#explain").text
         assert "δ⁽²⁾₁,₁" in text and "from τ + 1 (through U⁽²⁾" in text and "the recurrent layer 2" in text
         await pilot.press("c")
         await pilot.pause()

@@ -37,7 +37,7 @@ async def where_is_w_bias(cols: int, rows: int) -> tuple[int, int, str]:
         await pilot.click(offset=(x, y))
         await pilot.pause()
         assert app.main.cell == ("W", 1, 0, 0)
-        explanation = str(app.query_one("#explain").render()).splitlines()[0]
+        explanation = app.query_one("#explain").text.splitlines()[0]
     return x, y, explanation.strip()[:20]
 
 

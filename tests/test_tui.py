@@ -129,11 +129,11 @@ async def test_cursor_explain_and_edit_a_weight():
         assert sheet.cursor_cell == ("W", 1, 1, 1)
         from bptui.core.teaching.explain import Cell, explain
 
-        panel = str(app.query_one("#explain").render())
+        panel = app.query_one("#explain").text
         assert panel.startswith(explain(app.stepper, Cell("W", 1, 2, 1)).text())  # w₂,₁⁽¹⁾ = 0.3: …
         await pilot.press("right", "right", "right", "up", "up")  # the o column, up to o₀⁽¹⁾ (the bias 1)
         await pilot.pause()
-        assert "o₀⁽¹⁾ = 1" in str(app.query_one("#explain").render())
+        assert "o₀⁽¹⁾ = 1" in app.query_one("#explain").text
         await pilot.press("down", "down", "left", "left", "left")
         assert "[0.3000]" in screen_text(app)  # the cursor is visible without colour
         await pilot.press("enter")

@@ -56,8 +56,11 @@ def explain_cell(stepper: Stepper, cell: tuple, digits: int, room: tuple[int, in
 
 
 def rows(text: str, width: int) -> int:
-    """The rows ``text`` takes in a panel ``width`` cells wide, its lines folded."""
-    return sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n"))
+    """The rows ``text`` takes in a panel ``width`` cells wide, its lines folded (``folded.fold``, then
+    a word longer than a row cut into rows)."""
+    from .folded import fold
+
+    return sum(max(1, -(-cell_len(line) // width)) for line in fold(text, width).split("\n"))
 
 
 def fitted(explanation: Explanation, room: tuple[int, int], extra: str = "") -> str:

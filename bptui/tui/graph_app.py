@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from .folded import Folded
 from ..core.graphs.graph import GraphSpec
 from ..core.graphs.graph_stepper import FORWARD, GraphStepper, graph_equation
 from ..core.formulas.notation import num
@@ -96,7 +97,7 @@ class GraphScreen(SteppingScreen):
         d = self.diagram
         with Horizontal(id="main"):
             yield GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, id="graph")
-            yield Static(id="explain", markup=False)
+            yield Folded(id="explain", markup=False)  # a folded line goes on under its own column
         yield Footer(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def on_mount(self) -> None:
@@ -247,7 +248,7 @@ class GraphScreen(SteppingScreen):
     def action_help(self) -> None:
         from .help import HelpScreen, graph_help_text
 
-        self.app.push_screen(HelpScreen(graph_help_text()))
+        self.app.push_screen(HelpScreen(graph_help_text))
 
     def action_scroll_graph(self, dx: int) -> None:
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)

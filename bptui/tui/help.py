@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from .folded import wrap as _wrap
 
 NOTATION = [
     ("o⁽⁰⁾ = [1, x]", "the input, with a leading 1 for the bias"),
@@ -39,7 +44,7 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("w", "save the network with its current weights"),
     ("?", "this help"),
     ("q", "quit"),
-    ("r", "reset to the file's weights"),
+    ("r", "reset to the file's weights (after s: to the weights the settings were applied with)"),
     ("+  −", "more / fewer digits"),
     ("x", "the whole equation of the step (long ones are cut to three lines)"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
@@ -48,27 +53,38 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("[  ]", "scroll sideways: the diagram on screen (c, d), else the panel with the cursor"),
 ]
 
-ON_SCREEN = """\
-  ▶ marks the quantity the last step produced (also highlighted);
-  • marks each value the last step changed; · is a value not yet computed;
-  dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).
-  c: the computation graph at matrix level, one box per quantity (W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾,
-  s⁽ˡ⁾ holds δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed.
-  d: the neural-network diagram, one rounded node per unit (1 for a bias) with its s, o, δ
-  for the example on the board (• on those the last step wrote); each edge labelled with its
-  weight and drawn by it: ── w ≥ 0, ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|;
-  ▶ ends the edges whose W⁽ˡ⁾ the last step used (s⁽ˡ⁾ and G⁽ˡ⁾: W⁽ˡ⁾; δ⁽ˡ⁾: W⁽ˡ⁺¹⁾;
-  the update: W⁽ˡ⁾), ▷ the others. A layer of more than 16 weights is one W⁽ˡ⁾ box instead,
-  a glyph per weight (a row per unit, the bias column left of │). With two inputs each unit
-  shows its output o over the input plane (x₁ →, x₂ ↑) as a small map, shades ' ░▒▓█' from
-  low to high (blue, grey, orange), ◆ at the example's x; recomputed when the weights change."""
+ON_SCREEN = [  # paragraphs, each wrapped to the help's width
+    "▶ marks the quantity the last step produced (also highlighted);",
+    "• marks each value the last step changed; · is a value not yet computed;",
+    "dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).",
+    "c: the computation graph at matrix level, one box per quantity (W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾, s⁽ˡ⁾ holds "
+    "δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed.",
+    "d: the neural-network diagram, one rounded node per unit (1 for a bias) with its s, o, δ for the example "
+    "on the board (• on those the last step wrote); each edge labelled with its weight and drawn by it: "
+    "── w ≥ 0, ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|; ▶ ends the edges whose W⁽ˡ⁾ the last step "
+    "used (s⁽ˡ⁾ and G⁽ˡ⁾: W⁽ˡ⁾; δ⁽ˡ⁾: W⁽ˡ⁺¹⁾; the update: W⁽ˡ⁾), ▷ the others. A layer of more than 16 weights "
+    "is one W⁽ˡ⁾ box instead, a glyph per weight (a row per unit, the bias column left of │). With two inputs "
+    "each unit shows its output o over the input plane (x₁ →, x₂ ↑) as a small map, shades ' ░▒▓█' from low "
+    "to high (blue, grey, orange), ◆ at the example's x; recomputed when the weights change.",
+]
+
+WIDTH = 98
+"""The width of the help's text in its dialog (104 columns, less its border, padding and scrollbar):
+the plain text (``help_text()``) is wrapped to it, the dialog to the width it has."""
 
 
-def _table(rows: list[tuple[str, str]]) -> str:
+def _table(rows: list[tuple[str, str]], width: int = WIDTH) -> str:
+    """Two columns, the second wrapped under itself (never under the first) to ``width``."""
     from rich.cells import cell_len
 
-    width = max(cell_len(a) for a, _ in rows) + 3
-    return "\n".join(f"  {a}{' ' * (width - cell_len(a))}{b}" for a, b in rows)
+    column = max(cell_len(a) for a, _ in rows) + 3
+    return "\n".join(line for a, b in rows
+                     for line in _wrap(b, width, f"  {a}{' ' * (column - cell_len(a))}", " " * (column + 2)))
+
+
+def _paragraphs(items: list[str], width: int = WIDTH, indent: int = 2) -> str:
+    """Each item wrapped to ``width``, every line of it indented by ``indent``."""
+    return "\n".join(line for item in items for line in _wrap(item, width, " " * indent, " " * indent))
 
 
 GRAPH_NOTATION = [
@@ -95,20 +111,22 @@ GRAPH_KEYS = [
     ("q", "quit"),
 ]
 
-GRAPH_ON_SCREEN = """\
-  One box per variable (the lecture's computation-graph convention): the function inside, the
-  name above; an edge from each argument to the node that uses it. In each box: = its value,
-  g = its adjoint. ▶ marks the node the last step computed (also highlighted), • the line it wrote;
-  the highlighted edges are the ones its equation reads along; · is a value not yet computed.
-  [a]: the node under the cursor; ? is the value the quiz asks for."""
+GRAPH_ON_SCREEN = [
+    "One box per variable (the lecture's computation-graph convention): the function inside, the name above; an "
+    "edge from each argument to the node that uses it. In each box: = its value, g = its adjoint. ▶ marks the "
+    "node the last step computed (also highlighted), • the line it wrote; the highlighted edges are the ones its "
+    "equation reads along; · is a value not yet computed. [a]: the node under the cursor; ? is the value the "
+    "quiz asks for.",
+]
 
 
-def graph_help_text() -> str:
+def graph_help_text(width: int = WIDTH) -> str:
+    """The graph app's help, wrapped to ``width`` columns."""
     return (
         "bptui — reverse-mode automatic differentiation one step at a time\n\n"
-        f"NOTATION (the lecture's)\n{_table(GRAPH_NOTATION)}\n\n"
-        f"ON SCREEN\n{GRAPH_ON_SCREEN}\n\n"
-        f"KEYS\n{_table(GRAPH_KEYS)}\n\n"
+        f"NOTATION (the lecture's)\n{_table(GRAPH_NOTATION, width)}\n\n"
+        f"ON SCREEN\n{_paragraphs(GRAPH_ON_SCREEN, width)}\n\n"
+        f"KEYS\n{_table(GRAPH_KEYS, width)}\n\n"
         "Press escape or ? to close."
     )
 
@@ -137,18 +155,20 @@ PANEL_NOTES = {  # what each of a profile's choices means on the panels
 }
 
 
-def notation_text(notation=None) -> str:
+def notation_text(notation=None, width: int = WIDTH) -> str:
     """The help's NOTATION section: the lecture's, or a profile's from its data (``profile_rows``:
-    the rows of the manual's table), with what each of its choices means on the panels."""
+    the rows of the manual's table), with what each of its choices means on the panels; wrapped to
+    ``width`` columns."""
     if notation is None or notation.name == "lecture13":
-        return f"NOTATION (the lecture's)\n{_table(NOTATION)}"
+        return f"NOTATION (the lecture's)\n{_table(NOTATION, width)}"
     from ..core.engine.equations import profile_rows
 
     rows = profile_rows(notation)
     symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
-    choices = "\n".join(f"  {what}: {how}\n      {PANEL_NOTES[what].get(how, '')}"
-                        for what, how in rows if what in PANEL_NOTES)
-    return f"NOTATION ({notation_title(notation)})\n{_table(symbols)}\n{choices}"
+    choices = "\n".join(line for what, how in rows if what in PANEL_NOTES
+                        for line in [*_wrap(f"{what}: {how}", width, "  ", "    "),
+                                     *_wrap(PANEL_NOTES[what].get(how, ''), width, "      ", "      ")])
+    return "\n".join([*_wrap(f"NOTATION ({notation_title(notation)})", width, "", "  "), _table(symbols, width), choices])
 
 
 def notation_title(notation) -> str:
@@ -162,19 +182,23 @@ def notation_title(notation) -> str:
     return f"{notation.name}: {about}"
 
 
-def help_text(spec=None, notation=None) -> str:
+def help_text(spec=None, notation=None, width: int = WIDTH) -> str:
     """The help screen's text in the app's ``notation`` (None: the lecture's): its NOTATION section
-    and the network's own rules."""
+    and the network's own rules; every line at most ``width`` columns, a line that wraps continuing
+    under its own column (a key's description under the descriptions, not under the keys)."""
     mine = ""
     if spec:
         named = "" if notation is None or notation.name == "lecture13" else f", in the notation {notation.name}"
-        mine = f"THIS NETWORK ({spec.name}: its rules, as every step writes them{named})\n{network_text(spec, notation)}\n\n"
+        title = _wrap(f"THIS NETWORK ({spec.name}: its rules, as every step writes them{named})", width, "", "  ")
+        rules = [line for rule in network_text(spec, notation).splitlines()
+                 for line in _wrap(rule.strip(), width, "  ", "      ")]
+        mine = "\n".join(title + rules) + "\n\n"
     return (
         "bptui — backpropagation one step at a time\n\n"
-        f"{notation_text(notation)}\n\n"
+        f"{notation_text(notation, width)}\n\n"
         f"{mine}"
-        f"ON SCREEN\n{ON_SCREEN}\n\n"
-        f"KEYS\n{_table(KEYS)}\n\n"
+        f"ON SCREEN\n{_paragraphs(ON_SCREEN, width)}\n\n"
+        f"KEYS\n{_table(KEYS, width)}\n\n"
         "Press escape or ? to close."
     )
 
@@ -192,10 +216,27 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, text: str | None = None) -> None:
+    def __init__(self, text: Callable[[int], str] | None = None) -> None:
+        """``text(width)``: the help's text, its lines at most ``width`` columns (default: the
+        stepper's help without a network)."""
         super().__init__()
-        self.text = text
+        self.text = text or (lambda width: help_text(width=width))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self.text or help_text(), markup=False, id="help-text")
+            yield HelpText(self.text)
+
+
+class HelpText(Static):
+    """The help's text, wrapped to the width the dialog gives it (80 columns: 76), so that a line
+    that wraps continues under its own column, never at the dialog's left edge."""
+
+    def __init__(self, text: Callable[[int], str]) -> None:
+        super().__init__(text(WIDTH), markup=False, id="help-text")
+        self._text, self._width = text, WIDTH
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        if width > 0 and width != self._width:
+            self._width = width
+            self.update(self._text(width))

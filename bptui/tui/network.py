@@ -17,6 +17,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.widgets import Static
 
+from .folded import Folded
 from .board_text import BoardText
 from .edit_mode import EditMode
 from .footer import SteadyFooter
@@ -70,7 +71,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
             with LayerPanels(id="layers"):
                 yield from network_panels(self.stepper, self.digits, bind=SteppingScreen.digits)
             yield NetworkDiagrams(self.stepper, id="diagrams")
-            yield Static(id="explain", markup=False)
+            yield Folded(id="explain", markup=False)  # a folded line goes on under its own column
         yield SteadyFooter(show_command_palette=False, compact=True)  # room for the keys; ctrl+p still works
 
     def redraw(self) -> None:
@@ -183,7 +184,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
     def action_help(self) -> None:
         from .help import HelpScreen, help_text
 
-        self.app.push_screen(HelpScreen(help_text(self.spec, self.stepper.notation)))
+        self.app.push_screen(HelpScreen(lambda width: help_text(self.spec, self.stepper.notation, width)))
 
     def action_diagram(self, mode: str) -> None:
         """c, d: a diagram of the network in place of the layer panels, and back."""

@@ -224,7 +224,8 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         Binding("down", "move(1, 0)", "Cell ↓", show=False),
         Binding("left", "move(0, -1)", "Cell ←", show=False),
         Binding("right", "move(0, 1)", "Cell →", show=False),
-        Binding("enter", "edit", "Edit weight", tooltip="Type a new value for the W cell under the cursor"),
+        # not in the footer: first there, it pushed ? and q off it (the side panel of a W cell and the help say Enter)
+        Binding("enter", "edit", "Edit weight", show=False, tooltip="Type a new value for the W cell under the cursor"),
     ]
     COMPONENT_CLASSES = {
         "sheet--header", "sheet--pos", "sheet--neg", "sheet--dim", "sheet--produced", "sheet--bias",

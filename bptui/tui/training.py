@@ -124,8 +124,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
     def __init__(self, spec: NetworkSpec, epochs: int, weights, opt, start_epoch: int,
                  on_done: Callable[[TrainResult], None] | None = None, speed: int | None = None,
-                 on_speed: Callable[[int], None] | None = None) -> None:
+                 on_speed: Callable[[int], None] | None = None, returns_to: str = "the file's weights") -> None:
         super().__init__()
+        self.returns_to = returns_to  # the weights r returns to on the stepper after this run (its message)
         self.spec = spec
         self.epochs = epochs
         self.start_weights = [np.array(w, dtype=float) for w in weights]
@@ -391,7 +392,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
                                                                 if ev.test_accuracy is not None else ""))
         message = self.query_one("#train-message", Static)
         message.update(" · ".join(parts) + ".\nThe stepper now starts from these weights "
-                       "(r: back to the file's, or to those s applied). Esc returns to it.")
+                       f"(r: back to {self.returns_to}). Esc returns to it.")
         if self.on_done is not None:
             self.on_done(result)
 
