@@ -305,7 +305,7 @@ async def test_the_dialog_builds_what_it_shows_and_the_rest_when_shown():
         hidden = ["training-momentum", "training-beta1", "training-beta2", "training-eps",
                   "training-update-batch_size", "data-n", "data-noise", "data-seed", "data-test_fraction"]
         assert not any(screen.query(f"#row-{wid}") for wid in hidden)
-        assert not screen.query(SelectOverlay) and len(list(screen.walk_children())) <= 60
+        assert not screen.query(SelectOverlay) and len(list(screen.walk_children())) <= 61  # 60, and the notation heading
         assert screen.focused is screen.query_one("#optimizer")
         await pilot.press("enter")  # the optimizer's list, built now
         assert "went wrong" not in str(app.main.query_one("#message").render())
@@ -376,3 +376,21 @@ async def test_the_training_rows_are_named_in_the_apps_notation(notation):
         import re
 
         assert re.search(rf"− \(?{re.escape(names[0].split()[0])}[ ·]", step_equation(stepper, step))  # − η G, − (α·m) dW
+
+
+async def test_every_field_stands_under_its_own_sections_heading():
+    """The notation row stood under the "loss" heading (as if the loss had a notation); each group of rows
+    has its heading: training, loss, notation, layers, init, data."""
+    from textual.widgets import Label
+
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "xor.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        body = list(screen.query_one("#settings-body").children)
+        headings = [str(w.render()) for w in body if isinstance(w, Label) and w.has_class("section")]
+        assert headings == ["training", "loss", "notation", "layers", "init", "data"]
+        placed = [w.id or str(w.render()) for w in body
+                  if w.id in ("row-loss", "row-notation") or (isinstance(w, Label) and str(w.render()) in ("loss", "notation"))]
+        assert placed == ["loss", "row-loss", "notation", "row-notation"]

@@ -28,7 +28,7 @@ from .quizmode import NetworkQuiz
 from .saving import SaveMode
 from .settings_mode import SettingsMode, settings_commands
 from .sheet import LayerPanels
-from .side_map import MapMode
+from .side_map import MAP_ONLY, MapMode
 from .stepping import MessageLine, SteppingScreen, TextLine
 from .train_mode import TrainMode
 
@@ -178,8 +178,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
             if map_only != main.has_class("map-only"):
                 main.set_class(map_only, "map-only")
                 if map_only:
-                    self.say("The map is in the panels' place: the terminal is too small for both "
-                             "(enlarge it, or m again for the panels).")
+                    self.say(MAP_ONLY)
 
     def action_help(self) -> None:
         from .help import HelpScreen, help_text

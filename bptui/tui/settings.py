@@ -31,8 +31,8 @@ from .guard import GuardedPump
 
 # the command palette's entries: (section, title, help)
 SECTIONS = [
-    ("training", "Settings: training", "learning rate η, L2 λ, optimizer and its μ, β₁, β₂, ε, updates, shuffling, epochs"),
-    ("loss", "Settings: loss", f"the loss ℓ ({', '.join(S.LOSS_NAMES)})"),
+    ("training", "Settings: training", "learning rate, L2, optimizer and its momentum or Adam's rates, updates, shuffling, epochs"),
+    ("loss", "Settings: loss", f"the loss ({', '.join(S.LOSS_NAMES)})"),
     ("notation", "Settings: notation", "the course's notation: lecture13, nielsen, goodfellow, ng, cs231n (never the numbers)"),
     ("layers", "Settings: layers", "each layer's width and activation (and α); add or remove a hidden layer"),
     ("init", "Settings: init", "the scale and seed of newly drawn weights"),
@@ -253,6 +253,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 yield Label("loss", classes="section")
                 yield self._row("loss ℓ", Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
+                yield Label("notation", classes="section")
                 yield from self._notation()
                 yield from self._rest()
             yield Label("", id="settings-error", markup=False)
@@ -285,7 +286,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                         compact=True, id="notation", disabled=len(options) < 2)
         choice.tooltip = ("how the numbers are named and grouped, never their values; w saves it in the file"
                           if len(options) > 1 else "this network's layers are written in the lecture's notation only, for now")
-        yield self._row("notation", choice, "notation")  # one row: the dialog opens in a time paid per widget
+        yield self._row("profile", choice, "notation")  # one row: the dialog opens in a time paid per widget
 
     def _rest(self) -> ComposeResult:
         """The layers, init and data sections."""

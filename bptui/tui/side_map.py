@@ -8,6 +8,9 @@ from typing import Any
 from ..core.formulas.notation import sup
 from .modes import Host
 
+# what the screen says when the map takes the panels' place (the one wording: `m` and a resize both say it)
+MAP_ONLY = "The map is in the panels' place: the terminal is too small for both (enlarge it, or m again for the panels)."
+
 
 class MapMode(Host):
     _side_map: Any = None  # the map beside the panels, made the first time it is shown
@@ -45,9 +48,9 @@ class MapMode(Host):
         self.place_side()
         if self._side_map.display:
             self.refresh_map()
-            small = ("The map is in the panels' place: the terminal is too small for both (enlarge it). "
-                     if self.query_one("#main").has_class("map-only") else "")
-            self.say(small + "The map follows the weights: it is redrawn after each update. m again hides it.")
+            follows = "The map follows the weights: it is redrawn after each update."
+            self.say(f"{MAP_ONLY} {follows}" if self.query_one("#main").has_class("map-only")
+                     else f"{follows} m again hides it.")
         else:
             self.say("")
 
