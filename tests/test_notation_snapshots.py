@@ -38,3 +38,8 @@ def test_deep_residual_in_nielsen_snapshot(snap_compare):
     his layer numbers; the dense layers' w and b apart."""
     app = BptuiApp(load(NETWORKS / "deep_residual.json"), PROFILES["nielsen"])
     assert snap_compare(app, press=["n", "b"], terminal_size=(120, 40))
+
+
+def test_xor_nn_diagram_in_ng_snapshot(snap_compare):
+    """The NN diagram (d) in ng after the backward pass: z, a, dz and each unit's b on its node, no 1 node."""
+    assert snap_compare(_xor("ng"), press=["n", "b", "d"], terminal_size=(120, 40))

@@ -279,26 +279,60 @@ class NNDiagram(Diagram):
     weight_edges: dict | None = None  # edge index → (l, row, column) of the one weight it stands for
     digits: int = 4
     maps: bool = False
+    # each unit's names, printed once in the notation: (quantity, l, b) → x₁, s₁⁽¹⁾, o₁⁽¹⁾, δ₁⁽¹⁾ (ng's z₁^[1],
+    # a₁^[1], dz₁^[1]) and, with a separate bias, its b₁^[1] ("b"): the weight w_b,0 the lecture's 1 feeds
+    names: dict = field(default_factory=dict)
+    separate: bool = False  # the notation's bias is a b of each unit's own: no 1 node, no column-0 edges
+    width: int = 0  # the units' text width (the longest name, " = " and a number)
 
 
-def _unit_width(digits: int) -> int:
-    return 8 + digits + 6  # "δ₁⁽¹⁾ = −1.234e−05" whole; a longer number (e−100) ends in …
+UNIT_LINES = ("s", "o", "delta")  # a unit's lines under its map, in this order (then b, with a separate bias)
 
 
-def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
-    """One rounded node per unit (and a 1 per bias): its map over the input plane (two inputs), then
-    x (an input) or s, o and δ, each line naming the unit. An edge per weight labelled with it;
+def unit_names(spec: NetworkSpec, notation=None) -> dict:
+    """Every unit's names in ``notation`` (None: the lecture's), as the panels and the quiz name the cells
+    (``Cell.sym`` by the profile's printer): its symbols, layer index and first unit's number."""
+    from ..core.engine.explain import Cell
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    p = TextPrinter(notation=P)
+    names: dict = {}
+    for b in range(1, spec.widths[0] + 1):
+        names["x", 0, b] = p.p(Sym("x", None, (b,)))
+    for l in range(1, spec.L + 1):
+        for b in range(1, spec.widths[l] + 1):
+            for q in UNIT_LINES:
+                names[q, l, b] = p.p(Cell(q, l, b).sym())
+            if P is not None and P.separate_bias:
+                names["b", l, b] = p.p(Cell("W", l, b, 0).sym())  # w_b,0 printed as the profile's b_b
+    return names
+
+
+def _unit_width(digits: int, names: dict | None = None) -> int:
+    # "δ₁⁽¹⁾ = −1.234e−05" whole (a longer name: as wide as it); a longer number (e−100) ends in …
+    longest = max((cell_len(n) for n in names.values()), default=0) if names else 0
+    return max(8, longest + 3) + digits + 6
+
+
+def nn_diagram(spec: NetworkSpec, digits: int, notation=None) -> NNDiagram:
+    """One rounded node per unit (and a 1 per bias, in the lecture's notation): its map over the input
+    plane (two inputs), then x (an input) or s, o and δ, each line naming the unit, in ``notation`` (a
+    profile's separate bias: its b as the unit's last line, and no 1). An edge per weight labelled with it;
     layers with more than MAX_EDGES weights go through one W⁽ˡ⁾ box that shows the matrix as glyphs."""
     maps = has_maps(spec)
-    width = _unit_width(digits)
+    names = unit_names(spec, notation)
+    separate = any(q == "b" for q, _, _ in names)
+    width = _unit_width(digits, names)
     nodes: list = []
     for l in range(spec.L + 1):
-        first = 0 if l < spec.L else 1  # every layer but the output has a bias unit
+        first = 0 if l < spec.L and not separate else 1  # every layer but the output has a bias unit (a 1)
         for b in range(first, spec.widths[l] + 1):
             if b == 0:
                 nodes.append(CanvasNode(f"u{l}_0", None, 1, 1, round=True))
                 continue
-            lines = (MAP_ROWS if maps else 0) + (1 if l == 0 else 3)  # the map, x (or s, o, δ)
+            # the map, x (or s, o, δ, and b with a separate bias)
+            lines = (MAP_ROWS if maps else 0) + (1 if l == 0 else 3 + separate)
             nodes.append(CanvasNode(f"u{l}_{b}", None, lines, width, round=True))
     edges: list = []
     layers: list = []
@@ -307,13 +341,13 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
         d_in, d_out = spec.widths[l - 1], spec.widths[l]
         if drawn_whole(spec, l):
             for b in range(1, d_out + 1):
-                for a in range(d_in + 1):
+                for a in range(separate, d_in + 1):  # a separate b is its unit's: no edge
                     weight_edges[len(edges)] = (l, b - 1, a)
                     edges.append((f"u{l - 1}_{a}", f"u{l}_{b}"))
                     layers.append(l)
             continue
-        nodes.append(CanvasNode(f"W{l}", f"W{sup(l)} ({d_out}×{d_in + 1})", d_out, 3 * (d_in + 1) + 1))
-        for a in range(d_in + 1):
+        nodes.append(CanvasNode(f"W{l}", _box_name(l, d_in, d_out, notation), d_out, 3 * (d_in + 1) + 1))
+        for a in range(separate, d_in + 1):
             edges.append((f"u{l - 1}_{a}", f"W{l}"))
             layers.append(l)
         for b in range(1, d_out + 1):
@@ -321,7 +355,46 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
             layers.append(l)
     inputs = frozenset(f"u0_{b}" for b in range(spec.widths[0] + 1))
     return NNDiagram(nodes, edges, label_width=digits + 5, pinned=inputs, edge_layers=tuple(layers),
-                     weight_edges=weight_edges, digits=digits, maps=maps)
+                     weight_edges=weight_edges, digits=digits, maps=maps, names=names, separate=separate,
+                     width=width)
+
+
+def nn_title(spec: NetworkSpec, notation=None) -> str:
+    """The NN diagram's title and legend in ``notation``: what a unit shows (the lecture's s, o, δ and its 1
+    for the bias; ng's z, a, dz and each unit's b), the boxes' names and the maps' axes."""
+    P = None if notation is None or notation.name == "lecture13" else notation
+    boxes = [l for l in range(1, spec.L + 1) if not drawn_whole(spec, l)]
+    if P is None:
+        text = "Neural-network diagram: a node per unit (1: bias) with s, o, δ of the example on the board"
+        o, bias = "o", "bias"
+    else:
+        shown = ", ".join(P.symbol(q).text for q in ("pre_activation", "activation", "delta"))
+        text = (f"Neural-network diagram: a node per unit with {shown} of the example on the board and its "
+                f"{P.bias.text}" if P.separate_bias else
+                f"Neural-network diagram: a node per unit (1: bias) with {shown} of the example on the board")
+        o, bias = P.activation.text, P.bias.text if P.separate_bias else "bias"
+    if boxes:
+        boxed = ", ".join(_box_name(l, 0, 0, notation).partition(" (")[0] for l in boxes)
+        text += f"; {boxed} (over {MAX_EDGES} weights) drawn as a box, a glyph per weight, {bias} │ the rest"
+    legend = "\n" + LEGEND
+    if has_maps(spec):
+        names = unit_names(spec, notation)
+        legend += (f"\nmaps: each unit's {o} over the plane ({names['x', 0, 1]} →, {names['x', 0, 2]} ↑), "
+                   "low ' ░▒▓█' high · ◆ the example's x")
+    return text + legend
+
+
+def _box_name(l: int, d_in: int, d_out: int, notation=None) -> str:
+    """A W⁽ˡ⁾ box's name, its glyphs a row per unit, the bias column first before │: W⁽ˡ⁾ (2×3); with a
+    separate bias b⁽ˡ⁾ │ W⁽ˡ⁾ (2×2), cs231n's bˡ │ Wˡᵀ (his W is D × C: the box's rows are its columns)."""
+    from ..core.engine.equations import W, b
+    from ..core.formulas.formula import TextPrinter
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    if P is None or not P.separate_bias:
+        return f"{TextPrinter(notation=P).p(W(l))} ({d_out}×{d_in + 1})"
+    p = TextPrinter(notation=P)
+    return f"{p.p(b(l))} │ {p.p(W(l))}{'ᵀ' if P.transposed else ''} ({d_out}×{d_in})"
 
 
 class MapCache:
@@ -384,7 +457,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     assert isinstance(diagram, NNDiagram)
     spec, st, net = stepper.spec, stepper.state, stepper.net
     W = st.W
-    width = _unit_width(diagram.digits)
+    width = diagram.width or _unit_width(diagram.digits)
+    names = diagram.names or unit_names(spec)
     big = max((float(np.nanmax(np.abs(w))) for w in W[1:] if w.size and np.isfinite(w).any()), default=0.0)
     cache = cache or MapCache()
     unit_maps = cache.get(spec, list(W[1:]), width) if diagram.maps else None
@@ -403,7 +477,7 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     for l in range(spec.L + 1):
         o = st.o[l]
         units = None if o is None else net.units(l, o)
-        for b in range(0 if l < spec.L else 1, spec.widths[l] + 1):
+        for b in range(0 if l < spec.L and not diagram.separate else 1, spec.widths[l] + 1):
             node = f"u{l}_{b}"
             if b == 0:
                 texts[node] = ["1"]
@@ -416,14 +490,17 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
                     r, j = here
                     lines[r] = lines[r][:j] + EXAMPLE + lines[r][j + 1:]
             if l == 0:
-                lines.append(f"x{sub(b)} = {value(None if units is None else units[b - 1])}")
+                lines.append(f"{names['x', 0, b]} = {value(None if units is None else units[b - 1])}")
             else:
                 s, d = st.s[l], st.delta[l]
-                u = f"{sub(b)}{sup(l)}"
                 shown = {q: value(None if x is None else x[b - 1]) for q, x in (("s", s), ("o", units), ("delta", d))}
                 if hidden is not None and hidden.layer == l and hidden.unit == b and hidden.quantity in shown:
                     shown[hidden.quantity] = "?"
-                lines += [f"s{u} = {shown['s']}", f"o{u} = {shown['o']}", f"δ{u} = {shown['delta']}"]
+                lines += [f"{names[q, l, b]} = {shown[q]}" for q in UNIT_LINES]
+                if diagram.separate:  # the unit's own b: the lecture's w_b,0 (column 0 of W⁽ˡ⁾)
+                    bias_asked = hidden is not None and hidden.quantity == "W" and (hidden.layer, hidden.unit,
+                                                                                    hidden.column) == (l, b, 0)
+                    lines.append(f"{names['b', l, b]} = {'?' if bias_asked else value(W[l][b - 1, 0])}")
             if units is None:
                 pending.add(node)
             texts[node] = [_fit_text(t, width) for t in lines]
@@ -457,6 +534,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
         marked = {f"u{key.layer}_{b}": line for b in range(1, spec.widths[key.layer] + 1)}
     elif key.quantity == "W" and f"W{key.layer}" in texts:
         marked = {f"W{key.layer}": -1}
+    elif key.quantity == "W" and diagram.separate and key.layer is not None:  # the update wrote each unit's b
+        marked = {f"u{key.layer}_{b}": first_value + 3 for b in range(1, spec.widths[key.layer] + 1)}
     current = next(iter(marked), None)  # the canvas keeps it in view
     if key.quantity == "loss":  # ℓ⁽ⁿ⁾ reads o⁽ᴸ⁾ (no unit holds ℓ): the output units in view
         current = f"u{spec.L}_1"
