@@ -165,3 +165,36 @@ def test_an_update_marks_the_units_b():
     state = nn_state(stepper, nn_diagram(spec, 4, PROFILES["ng"]), 4)
     assert state.marked == {f"u{l}_{b}": MAP_ROWS + 3 for b in range(1, spec.widths[l] + 1)}
     assert state.texts[f"u{l}_1"][MAP_ROWS + 3].startswith(f"b₁^[{l}] = ")
+
+
+def graph_texts(P, until):
+    from bptui.tui.diagrams import graph_title, network_graph, network_graph_state
+
+    spec = load(NETWORKS / "xor.json")
+    stepper = Stepper(spec, notation=P)
+    stepper.run_until(until)
+    d = network_graph(spec, 4, P)
+    state = network_graph_state(stepper, d, 4)
+    text = "\n".join([graph_title(P)] + [n.name or "" for n in d.nodes] + [t for ls in state.texts.values() for t in ls])
+    return stepper, d, state, text
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_no_lecture_only_symbol_in_the_computation_graph(name):
+    P = PROFILES[name]
+    *_, text = graph_texts(P, lambda s: s.key.phase == "update")
+    assert not [m for m in lecture_only(P) if m in text], text
+
+
+def test_ng_computation_graph_shows_what_ng_s_panels_show():
+    """ng's c: a b^[l] box into z^[l] = W^[l] a^[l-1] + b^[l], W without its column 0, a without its 1, and the
+    gradients dW, db as G/m of the board's group (xor under full batch: m = 4)."""
+    from bptui.core.formulas.notation import mat, vec
+
+    stepper, d, state, text = graph_texts(PROFILES["ng"], lambda s: s.key.quantity == "G" and s.key.layer == 1)
+    st = stepper.state
+    assert ("b1", "s1") in d.edges and "W^[1] a^[0] + b^[1]" in state.texts["s1"]
+    assert state.texts["W1"][1:] == [f"= {mat(st.W[1][:, 1:], 4)}", f"dW = {mat(st.G[1][:, 1:] / 4, 4)}"]
+    assert state.texts["b1"][1:] == [f"= {vec(st.W[1][:, 0], 4)}", f"db = {vec(st.G[1][:, 0] / 4, 4)}"]
+    assert state.texts["o1"][1] == f"= {vec(st.o[1][1:], 4)}" and state.texts["o0"][0] == "x"
+    assert "dz^[l]" in text and "z^[1]" in text

@@ -142,9 +142,19 @@ def value_width(shape: tuple[int, ...], digits: int) -> int:
     return prefix + 2 + shape[0] * (2 + shape[1] * per)
 
 
-def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
+def _profiled(notation):
+    """The profile a view writes in: None for the lecture's (lecture13 or none)."""
+    return None if notation is None or notation.name == "lecture13" else notation
+
+
+def network_graph(spec: NetworkSpec, digits: int = 4, notation=None) -> Diagram:
     """o⁽⁰⁾ and W⁽¹⁾ → s⁽¹⁾ → o⁽¹⁾, with W⁽²⁾ → s⁽²⁾ → … → o⁽ᴸ⁾, with y → ℓ. Each box is as wide as its
-    values need at ``digits`` (up to MAX_BOX), so that small networks show every number whole."""
+    values need at ``digits`` (up to MAX_BOX), so that small networks show every number whole. In a
+    ``notation`` profile: its symbols, and with a separate bias a b⁽ˡ⁾ box into each s⁽ˡ⁾ (W without column 0,
+    o without its 1: :func:`_profile_graph`)."""
+    P = _profiled(notation)
+    if P is not None:
+        return _profile_graph(spec, digits, P)
     L = spec.L
     edges = []
     for l in range(1, L + 1):
@@ -159,8 +169,87 @@ def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
     return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 
 
+def _profile_nodes(spec: NetworkSpec, P) -> list[tuple[str, str, str]]:
+    """(id, name, function) of each node of the graph in profile ``P``: its symbols, the forward rule as its
+    rows write it (ng's W^[1] a^[0] + b^[1], cs231n's h⁰ W¹ + b¹), a b box with a separate bias."""
+    from ..core.engine.equations import W, add, b, o, s
+    from ..core.formulas.formula import Op, Sym, TextPrinter
+    from ..core.ops.activations import ACTIVATIONS
+    from ..core.ops.losses import LOSSES
+
+    p, L, sep = TextPrinter(notation=P), spec.L, P.separate_bias
+    nodes = [("o0", p.p(o(0)), "x" if sep else "[1, x]")]
+    for l in range(1, L + 1):
+        shape = _part_shape(spec.weights[l - 1].shape, P.parts("W")[0])
+        f = ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True))
+        product = Op("@", (o(l - 1), W(l)) if P.vectors == "row" else (W(l), o(l - 1)))
+        nodes.append((f"W{l}", p.p(W(l)), "×".join(map(str, shape))))
+        if sep:
+            nodes.append((f"b{l}", p.p(b(l)), str(spec.widths[l])))
+        nodes += [(f"s{l}", p.p(s(l)), p.p(add(product, b(l)) if sep else product)),
+                  (f"o{l}", p.p(o(l)), p.p(f if l == L or sep else Op("cat1", (f,))))]
+    loss = LOSSES[spec.loss].formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), spec.activations[-1])
+    return nodes + [("y", "y", "target"), ("loss", p.p(Sym("ℓ", latex=r"\ell")), p.p(loss))]
+
+
+def _part_shape(shape: tuple[int, ...], view: str) -> tuple[int, ...]:
+    """The shape of the part ``view`` (profiles.VIEWS) of a lecture array of ``shape``."""
+    from ..core.formulas.profiles import VIEWS
+
+    return VIEWS[view.partition("/")[0]].shape(tuple(shape))
+
+
+def graph_title(notation=None) -> str:
+    """The matrix-level graph's title: which box holds which gradient, in ``notation``."""
+    P = _profiled(notation)
+    if P is None:
+        return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
+    from ..core.engine.equations import W, b, delta, s
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P)
+    holds = [f"{p.p(W('l'))} holds {p.p(Sym('G', 'l', vector=True))}"]
+    if P.separate_bias:
+        holds.append(f"{p.p(b('l'))} holds {p.p(Sym('Gb', 'l', vector=True))}")
+    holds.append(f"{p.p(s('l'))} holds {p.p(delta('l'))}")
+    mean = "; each gradient the mean over the board's update group" if P.mean else ""
+    return f"Computation graph, matrix level ({', '.join(holds)}{mean})"
+
+
+def _graph_labels(P) -> dict:
+    """The second lines' names in profile ``P``: the gradient beside W (dW), beside b (db), δ beside s (dz), ℓ_D."""
+    from ..core.engine.equations import LOSS_D
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P)
+    return {"G": p.p(Sym("G", vector=True)), "Gb": p.p(Sym("Gb", vector=True)),
+            "delta": p.p(Sym("δ", latex=r"\delta")), "loss_D": p.p(LOSS_D)}
+
+
+def _profile_graph(spec: NetworkSpec, digits: int, P) -> Diagram:
+    L, sep = spec.L, P.separate_bias
+    edges = []
+    for l in range(1, L + 1):
+        edges += [(f"o{l - 1}", f"s{l}"), (f"W{l}", f"s{l}")] + ([(f"b{l}", f"s{l}")] if sep else [])
+        edges.append((f"s{l}", f"o{l}"))
+    edges += [(f"o{L}", "loss"), ("y", "loss")]
+    shapes = {"o0": (spec.widths[0] + (not sep),), "y": (spec.widths[-1],), "loss": ()}
+    for l in range(1, L + 1):
+        shapes.update({f"W{l}": _part_shape(spec.weights[l - 1].shape, P.parts("W")[0]), f"b{l}": (spec.widths[l],),
+                       f"s{l}": (spec.widths[l],), f"o{l}": (spec.widths[l] + (l < L and not sep),)})
+    names = _graph_labels(P)
+    extra = {"W": cell_len(names["G"]) - 1, "b": cell_len(names["Gb"]) - 1, "s": cell_len(names["delta"]) - 1}
+    nodes = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10,
+                                                     value_width(shapes[i], digits) + max(0, extra.get(i[0], 0)))))
+             for i, name, text in _profile_nodes(spec, P)]
+    return Diagram(nodes, edges, pinned=frozenset({"o0"}))
+
+
 def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
     spec, st, L = stepper.spec, stepper.state, stepper.spec.L
+    P = _profiled(getattr(stepper, "notation", None))
+    if P is not None:
+        return _profile_graph_state(stepper, diagram, digits, P)
     funcs = {i: text for i, _, text in _network_nodes(spec)}
 
     def v(x) -> str:
@@ -195,6 +284,57 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
         node, line, hot = f"W{k}", 2, into(f"s{k}")
     else:  # the update writes W⁽ˡ⁾
+        node, line, hot = f"W{k}", 1, frozenset()
+    return CanvasState(texts, {}, node, line, hot, frozenset(pending))
+
+
+def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> CanvasState:
+    """:func:`network_graph_state` in profile ``P``: each box holds the numbers the profile's panels show
+    (its parts of W and G, b apart, o without its 1, G/m for the board's group in a mean profile)."""
+    from ..core.engine.equations import board_group_size
+    from ..core.formulas.profiles import shown_value
+
+    spec, st, L, sep = stepper.spec, stepper.state, stepper.spec.L, P.separate_bias
+    funcs = {i: text for i, _, text in _profile_nodes(spec, P)}
+    names = _graph_labels(P)
+    m = board_group_size(stepper)
+    w_part, g_parts = P.parts("W"), P.parts("G")
+
+    def v(x) -> str:
+        if x is None:
+            return PENDING
+        x = np.asarray(x)
+        return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+
+    texts = {"o0": [funcs["o0"], f"= {v(st.o[0] if not sep or st.o[0] is None else shown_value(st.o[0], 'x'))}", ""],
+             "y": [funcs["y"], f"= {v(st.y)}", ""],
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {num(st.loss_D, digits)}"]}
+    pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
+    for l in range(1, L + 1):
+        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",
+                          f"{names['G']} = {v(shown_value(st.G[l], g_parts[0], m))}"]
+        if sep:
+            texts[f"b{l}"] = [funcs[f"b{l}"], f"= {v(shown_value(st.W[l], w_part[1]))}",
+                              f"{names['Gb']} = {v(shown_value(st.G[l], g_parts[1], m))}"]
+        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"{names['delta']} = {v(st.delta[l])}"]
+        o_l = st.o[l] if not sep or l == L or st.o[l] is None else shown_value(st.o[l], "x")
+        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(o_l)}", ""]
+        pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
+    last = stepper.last
+    if last is None:
+        return CanvasState(texts, {}, pending=frozenset(pending))
+    q, k = last.key.quantity, last.key.layer
+    into, out = diagram.edges_into, diagram.edges_from
+    if q in ("s", "o"):
+        node, line, hot = f"{q}{k}", 1, into(f"{q}{k}")
+    elif q == "loss":
+        node, line, hot = "loss", 1, into("loss")
+    elif q == "delta":
+        node, line = f"s{k}", 2
+        hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
+    elif q == "G":
+        node, line, hot = f"W{k}", 2, into(f"s{k}")
+    else:
         node, line, hot = f"W{k}", 1, frozenset()
     return CanvasState(texts, {}, node, line, hot, frozenset(pending))
 

@@ -109,7 +109,9 @@ class NetworkDiagrams(Fits, Container):
             return ("Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
                     "s, o and δ by unit; W⁽ˡ⁾ (a recurrent layer's [W | U]⁽ˡ⁾) holds G⁽ˡ⁾, summed over τ")
         if self.mode == GRAPH:
-            return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
+            from .diagrams import graph_title
+
+            return graph_title(self.stepper.notation)
         if self.mode != NN:
             return ""
         from .diagrams import nn_title
@@ -128,7 +130,8 @@ class NetworkDiagrams(Fits, Container):
 
             d = unrolled_graph(self.stepper.net, example_length(self.stepper), digits)
         else:
-            d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits, self.stepper.notation)
+            notation = self.stepper.notation
+            d = network_graph(spec, digits, notation) if mode == GRAPH else nn_diagram(spec, digits, notation)
         self.diagrams[mode], self.digits[mode] = d, digits
         self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, d.stacked, id=f"canvas-{mode}"))
 
@@ -157,8 +160,9 @@ class NetworkDiagrams(Fits, Container):
             from .diagrams import network_graph
 
             spec = self.stepper.spec
-            d = self.diagrams[mode] = (network_graph(spec, digits) if mode == GRAPH else
-                                       nn_diagram(spec, digits, self.stepper.notation))
+            notation = self.stepper.notation
+            d = self.diagrams[mode] = (network_graph(spec, digits, notation) if mode == GRAPH else
+                                       nn_diagram(spec, digits, notation))
             self.digits[mode] = digits
             canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned, d.stacked)
         d = self.diagrams[mode]
