@@ -198,3 +198,15 @@ def test_ng_computation_graph_shows_what_ng_s_panels_show():
     assert state.texts["b1"][1:] == [f"= {vec(st.W[1][:, 0], 4)}", f"db = {vec(st.G[1][:, 0] / 4, 4)}"]
     assert state.texts["o1"][1] == f"= {vec(st.o[1][1:], 4)}" and state.texts["o0"][0] == "x"
     assert "dz^[l]" in text and "z^[1]" in text
+
+
+def test_the_check_says_which_gradient_on_screen_it_computes():
+    """The check computes ∂ℓ_D/∂w of the group's summed loss: a mean profile's panels show it divided by the group's
+    size, written as the equation line writes it (m; |B| beside Adam's m)."""
+    from bptui.core.engine.equations import M_ADAM
+    from bptui.tui.view_names import view_names
+
+    assert view_names(None).on_screen == "the G on screen"
+    assert view_names(PROFILES["ng"]).on_screen == "m × the dW^[l], db^[l] on screen"
+    assert view_names(PROFILES["ng"], group=M_ADAM).on_screen == "|B| × the dW^[l], db^[l] on screen"
+    assert view_names(PROFILES["goodfellow"]).on_screen == "the ∇_W⁽ˡ⁾ J, ∇_b⁽ˡ⁾ J on screen"  # a sum: G itself

@@ -16,9 +16,10 @@ class GradCheckMode(Host):
             where = "the file's weights"
         else:
             where = f"the weights on screen (step {at.step_in_epoch} of epoch {at.epoch})"
+        from ..core.engine.equations import group_symbol
         from .view_names import view_names
 
-        names = view_names(stepper.notation)
+        names = view_names(stepper.notation, group=group_symbol(self.spec.optimizer, self.spec.layer_kinds))
         examples = None
         if at.group_done and at.follows.n_groups > 1:  # the gradient of this group's ℓ: the G on screen
             examples = at.follows.indices.tolist()

@@ -363,11 +363,12 @@ def nn_too_big(spec: NetworkSpec) -> str | None:
             "or c for its computation graph.")
 
 
-def graph_too_big(spec: NetworkSpec) -> str | None:
-    """Why the network's computation graph is too big to lay out, or None."""
+def graph_too_big(spec: NetworkSpec, notation=None) -> str | None:
+    """Why the network's computation graph (in ``notation``: a separate bias adds a box per layer) is too big
+    to lay out, or None."""
     from .graph_layout import too_big
 
-    d = network_graph(spec)
+    d = network_graph(spec, notation=notation)
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:
         return None

@@ -52,7 +52,8 @@ class NetworkDiagrams(Fits, Container):
         self.mode = None if self.mode == mode else mode
         self.display = self.mode is not None
         spec = self.stepper.spec
-        too_big = nn_too_big(spec) if self.mode == NN else graph_too_big(spec) if self.mode == GRAPH else None
+        too_big = (nn_too_big(spec) if self.mode == NN else
+                   graph_too_big(spec, self.stepper.notation) if self.mode == GRAPH else None)
         unrolled = spec.lengths is not None and self.mode == GRAPH  # a recurrent network: unrolled.py
         if unrolled:
             from .unrolled import unrolled_too_big

@@ -34,8 +34,10 @@ def _norm(p: Any, P: Any, l: int | str) -> str:
 
 
 @lru_cache(maxsize=16)
-def view_names(notation: Any = None, L: int = 1) -> ViewNames:
-    """The names in ``notation`` (a Profile, None or lecture13: the lecture's) for a network of ``L`` layers."""
+def view_names(notation: Any = None, L: int = 1, group: Any = None) -> ViewNames:
+    """The names in ``notation`` (a Profile, None or lecture13: the lecture's) for a network of ``L`` layers;
+    ``group``: the Sym a mean profile writes the update group's size with (equations.group_symbol: m, or |B|
+    beside Adam's m), m by default."""
     from ..core.engine.equations import LOSS_D, M, delta
     from ..core.formulas.formula import Call, Partial, Sym, TextPrinter
     from ..core.ops.optim import ETA
@@ -45,7 +47,7 @@ def view_names(notation: Any = None, L: int = 1) -> ViewNames:
     if P is None:
         on_screen = f"the {p.p(Sym('G'))} on screen"
     else:
-        on_screen = f"{p.p(M) + ' × ' if P.mean else ''}the {_norm(p, P, 'l')[1:-1]} on screen"
+        on_screen = f"{p.p(group or M) + ' × ' if P.mean else ''}the {_norm(p, P, 'l')[1:-1]} on screen"
     return ViewNames(loss=p.p(Sym("ℓ", latex=r"\ell")), on_screen=on_screen, loss_D=p.p(LOSS_D), eta=p.p(ETA), d_loss_d_w=p.p(Partial(LOSS_D, Sym("w"))),
                      grad_norm=_norm(p, P, "l"), mean_delta=p.p(Call("abs", (delta("l"),))),
                      grad_ratio=_norm(p, P, 1) + "/" + _norm(p, P, L),
