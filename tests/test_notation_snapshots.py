@@ -38,3 +38,14 @@ def test_deep_residual_in_nielsen_snapshot(snap_compare):
     his layer numbers; the dense layers' w and b apart."""
     app = BptuiApp(load(NETWORKS / "deep_residual.json"), PROFILES["nielsen"])
     assert snap_compare(app, press=["n", "b"], terminal_size=(120, 40))
+
+
+def test_xor_nn_diagram_in_ng_snapshot(snap_compare):
+    """The NN diagram (d) in ng after the backward pass: z, a, dz and each unit's b on its node, no 1 node."""
+    assert snap_compare(_xor("ng"), press=["n", "b", "d"], terminal_size=(120, 40))
+
+
+def test_xor_computation_graph_in_ng_snapshot(snap_compare):
+    """The computation graph (c) in ng after the backward pass: b^[l] boxes into z^[l] = W^[l] a^[l-1] + b^[l],
+    W without its column 0, dW and db as G/m of the board's group."""
+    assert snap_compare(_xor("ng"), press=["n", "b", "c"], terminal_size=(120, 40))

@@ -16,12 +16,16 @@ class GradCheckMode(Host):
             where = "the file's weights"
         else:
             where = f"the weights on screen (step {at.step_in_epoch} of epoch {at.epoch})"
+        from ..core.engine.equations import group_symbol
+        from .view_names import view_names
+
+        names = view_names(stepper.notation, group=group_symbol(self.spec.optimizer, self.spec.layer_kinds))
         examples = None
         if at.group_done and at.follows.n_groups > 1:  # the gradient of this group's ℓ: the G on screen
             examples = at.follows.indices.tolist()
-            where += f", ℓ summed {at.follows.text('over')} (the G on screen)"
+            where += f", {names.loss} summed {at.follows.text('over')} ({names.on_screen})"
         elif at.group_done:
-            where += " (the G on screen)"
+            where += f" ({names.on_screen})"
         from .gradcheck import GradCheckScreen
 
-        self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples, at.epoch))
+        self.app.push_screen(GradCheckScreen(self.spec, stepper.weights, where, examples, at.epoch, stepper))

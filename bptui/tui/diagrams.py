@@ -142,9 +142,19 @@ def value_width(shape: tuple[int, ...], digits: int) -> int:
     return prefix + 2 + shape[0] * (2 + shape[1] * per)
 
 
-def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
+def _profiled(notation):
+    """The profile a view writes in: None for the lecture's (lecture13 or none)."""
+    return None if notation is None or notation.name == "lecture13" else notation
+
+
+def network_graph(spec: NetworkSpec, digits: int = 4, notation=None) -> Diagram:
     """o⁽⁰⁾ and W⁽¹⁾ → s⁽¹⁾ → o⁽¹⁾, with W⁽²⁾ → s⁽²⁾ → … → o⁽ᴸ⁾, with y → ℓ. Each box is as wide as its
-    values need at ``digits`` (up to MAX_BOX), so that small networks show every number whole."""
+    values need at ``digits`` (up to MAX_BOX), so that small networks show every number whole. In a
+    ``notation`` profile: its symbols, and with a separate bias a b⁽ˡ⁾ box into each s⁽ˡ⁾ (W without column 0,
+    o without its 1: :func:`_profile_graph`)."""
+    P = _profiled(notation)
+    if P is not None:
+        return _profile_graph(spec, digits, P)
     L = spec.L
     edges = []
     for l in range(1, L + 1):
@@ -159,8 +169,87 @@ def network_graph(spec: NetworkSpec, digits: int = 4) -> Diagram:
     return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 
 
+def _profile_nodes(spec: NetworkSpec, P) -> list[tuple[str, str, str]]:
+    """(id, name, function) of each node of the graph in profile ``P``: its symbols, the forward rule as its
+    rows write it (ng's W^[1] a^[0] + b^[1], cs231n's h⁰ W¹ + b¹), a b box with a separate bias."""
+    from ..core.engine.equations import W, add, b, o, s
+    from ..core.formulas.formula import Op, Sym, TextPrinter
+    from ..core.ops.activations import ACTIVATIONS
+    from ..core.ops.losses import LOSSES
+
+    p, L, sep = TextPrinter(notation=P), spec.L, P.separate_bias
+    nodes = [("o0", p.p(o(0)), "x" if sep else "[1, x]")]
+    for l in range(1, L + 1):
+        shape = _part_shape(spec.weights[l - 1].shape, P.parts("W")[0])
+        f = ACTIVATIONS[spec.activations[l - 1]].value(Sym("s", l, vector=True))
+        product = Op("@", (o(l - 1), W(l)) if P.vectors == "row" else (W(l), o(l - 1)))
+        nodes.append((f"W{l}", p.p(W(l)), "×".join(map(str, shape))))
+        if sep:
+            nodes.append((f"b{l}", p.p(b(l)), str(spec.widths[l])))
+        nodes += [(f"s{l}", p.p(s(l)), p.p(add(product, b(l)) if sep else product)),
+                  (f"o{l}", p.p(o(l)), p.p(f if l == L or sep else Op("cat1", (f,))))]
+    loss = LOSSES[spec.loss].formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), spec.activations[-1])
+    return nodes + [("y", "y", "target"), ("loss", p.p(Sym("ℓ", latex=r"\ell")), p.p(loss))]
+
+
+def _part_shape(shape: tuple[int, ...], view: str) -> tuple[int, ...]:
+    """The shape of the part ``view`` (profiles.VIEWS) of a lecture array of ``shape``."""
+    from ..core.formulas.profiles import VIEWS
+
+    return VIEWS[view.partition("/")[0]].shape(tuple(shape))
+
+
+def graph_title(notation=None) -> str:
+    """The matrix-level graph's title: which box holds which gradient, in ``notation``."""
+    P = _profiled(notation)
+    if P is None:
+        return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
+    from ..core.engine.equations import W, b, delta, s
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P)
+    holds = [f"{p.p(W('l'))} holds {p.p(Sym('G', 'l', vector=True))}"]
+    if P.separate_bias:
+        holds.append(f"{p.p(b('l'))} holds {p.p(Sym('Gb', 'l', vector=True))}")
+    holds.append(f"{p.p(s('l'))} holds {p.p(delta('l'))}")
+    mean = "; each gradient the mean over the board's update group" if P.mean else ""
+    return f"Computation graph, matrix level ({', '.join(holds)}{mean})"
+
+
+def _graph_labels(P) -> dict:
+    """The second lines' names in profile ``P``: the gradient beside W (dW), beside b (db), δ beside s (dz), ℓ_D."""
+    from ..core.engine.equations import LOSS_D
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P)
+    return {"G": p.p(Sym("G", vector=True)), "Gb": p.p(Sym("Gb", vector=True)),
+            "delta": p.p(Sym("δ", latex=r"\delta")), "loss_D": p.p(LOSS_D)}
+
+
+def _profile_graph(spec: NetworkSpec, digits: int, P) -> Diagram:
+    L, sep = spec.L, P.separate_bias
+    edges = []
+    for l in range(1, L + 1):
+        edges += [(f"o{l - 1}", f"s{l}"), (f"W{l}", f"s{l}")] + ([(f"b{l}", f"s{l}")] if sep else [])
+        edges.append((f"s{l}", f"o{l}"))
+    edges += [(f"o{L}", "loss"), ("y", "loss")]
+    shapes = {"o0": (spec.widths[0] + (not sep),), "y": (spec.widths[-1],), "loss": ()}
+    for l in range(1, L + 1):
+        shapes.update({f"W{l}": _part_shape(spec.weights[l - 1].shape, P.parts("W")[0]), f"b{l}": (spec.widths[l],),
+                       f"s{l}": (spec.widths[l],), f"o{l}": (spec.widths[l] + (l < L and not sep),)})
+    names = _graph_labels(P)
+    extra = {"W": cell_len(names["G"]) - 1, "b": cell_len(names["Gb"]) - 1, "s": cell_len(names["delta"]) - 1}
+    nodes = [CanvasNode(i, name, 3, min(MAX_BOX, max(cell_len(text), 10,
+                                                     value_width(shapes[i], digits) + max(0, extra.get(i[0], 0)))))
+             for i, name, text in _profile_nodes(spec, P)]
+    return Diagram(nodes, edges, pinned=frozenset({"o0"}))
+
+
 def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
     spec, st, L = stepper.spec, stepper.state, stepper.spec.L
+    P = _profiled(getattr(stepper, "notation", None))
+    if P is not None:
+        return _profile_graph_state(stepper, diagram, digits, P)
     funcs = {i: text for i, _, text in _network_nodes(spec)}
 
     def v(x) -> str:
@@ -199,6 +288,57 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     return CanvasState(texts, {}, node, line, hot, frozenset(pending))
 
 
+def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> CanvasState:
+    """:func:`network_graph_state` in profile ``P``: each box holds the numbers the profile's panels show
+    (its parts of W and G, b apart, o without its 1, G/m for the board's group in a mean profile)."""
+    from ..core.engine.equations import board_group_size
+    from ..core.formulas.profiles import shown_value
+
+    spec, st, L, sep = stepper.spec, stepper.state, stepper.spec.L, P.separate_bias
+    funcs = {i: text for i, _, text in _profile_nodes(spec, P)}
+    names = _graph_labels(P)
+    m = board_group_size(stepper)
+    w_part, g_parts = P.parts("W"), P.parts("G")
+
+    def v(x) -> str:
+        if x is None:
+            return PENDING
+        x = np.asarray(x)
+        return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+
+    texts = {"o0": [funcs["o0"], f"= {v(st.o[0] if not sep or st.o[0] is None else shown_value(st.o[0], 'x'))}", ""],
+             "y": [funcs["y"], f"= {v(st.y)}", ""],
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {num(st.loss_D, digits)}"]}
+    pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
+    for l in range(1, L + 1):
+        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",
+                          f"{names['G']} = {v(shown_value(st.G[l], g_parts[0], m))}"]
+        if sep:
+            texts[f"b{l}"] = [funcs[f"b{l}"], f"= {v(shown_value(st.W[l], w_part[1]))}",
+                              f"{names['Gb']} = {v(shown_value(st.G[l], g_parts[1], m))}"]
+        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"{names['delta']} = {v(st.delta[l])}"]
+        o_l = st.o[l] if not sep or l == L or st.o[l] is None else shown_value(st.o[l], "x")
+        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(o_l)}", ""]
+        pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
+    last = stepper.last
+    if last is None:
+        return CanvasState(texts, {}, pending=frozenset(pending))
+    q, k = last.key.quantity, last.key.layer
+    into, out = diagram.edges_into, diagram.edges_from
+    if q in ("s", "o"):
+        node, line, hot = f"{q}{k}", 1, into(f"{q}{k}")
+    elif q == "loss":
+        node, line, hot = "loss", 1, into("loss")
+    elif q == "delta":
+        node, line = f"s{k}", 2
+        hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
+    elif q == "G":
+        node, line, hot = f"W{k}", 2, into(f"s{k}")
+    else:
+        node, line, hot = f"W{k}", 1, frozenset()
+    return CanvasState(texts, {}, node, line, hot, frozenset(pending))
+
+
 def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
     """(id, name, function) of each node of :func:`network_graph`, in the same order."""
     L = spec.L
@@ -223,11 +363,12 @@ def nn_too_big(spec: NetworkSpec) -> str | None:
             "or c for its computation graph.")
 
 
-def graph_too_big(spec: NetworkSpec) -> str | None:
-    """Why the network's computation graph is too big to lay out, or None."""
+def graph_too_big(spec: NetworkSpec, notation=None) -> str | None:
+    """Why the network's computation graph (in ``notation``: a separate bias adds a box per layer) is too big
+    to lay out, or None."""
     from .graph_layout import too_big
 
-    d = network_graph(spec)
+    d = network_graph(spec, notation=notation)
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:
         return None
@@ -279,26 +420,60 @@ class NNDiagram(Diagram):
     weight_edges: dict | None = None  # edge index → (l, row, column) of the one weight it stands for
     digits: int = 4
     maps: bool = False
+    # each unit's names, printed once in the notation: (quantity, l, b) → x₁, s₁⁽¹⁾, o₁⁽¹⁾, δ₁⁽¹⁾ (ng's z₁^[1],
+    # a₁^[1], dz₁^[1]) and, with a separate bias, its b₁^[1] ("b"): the weight w_b,0 the lecture's 1 feeds
+    names: dict = field(default_factory=dict)
+    separate: bool = False  # the notation's bias is a b of each unit's own: no 1 node, no column-0 edges
+    width: int = 0  # the units' text width (the longest name, " = " and a number)
 
 
-def _unit_width(digits: int) -> int:
-    return 8 + digits + 6  # "δ₁⁽¹⁾ = −1.234e−05" whole; a longer number (e−100) ends in …
+UNIT_LINES = ("s", "o", "delta")  # a unit's lines under its map, in this order (then b, with a separate bias)
 
 
-def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
-    """One rounded node per unit (and a 1 per bias): its map over the input plane (two inputs), then
-    x (an input) or s, o and δ, each line naming the unit. An edge per weight labelled with it;
+def unit_names(spec: NetworkSpec, notation=None) -> dict:
+    """Every unit's names in ``notation`` (None: the lecture's), as the panels and the quiz name the cells
+    (``Cell.sym`` by the profile's printer): its symbols, layer index and first unit's number."""
+    from ..core.engine.explain import Cell
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    p = TextPrinter(notation=P)
+    names: dict = {}
+    for b in range(1, spec.widths[0] + 1):
+        names["x", 0, b] = p.p(Sym("x", None, (b,)))
+    for l in range(1, spec.L + 1):
+        for b in range(1, spec.widths[l] + 1):
+            for q in UNIT_LINES:
+                names[q, l, b] = p.p(Cell(q, l, b).sym())
+            if P is not None and P.separate_bias:
+                names["b", l, b] = p.p(Cell("W", l, b, 0).sym())  # w_b,0 printed as the profile's b_b
+    return names
+
+
+def _unit_width(digits: int, names: dict | None = None) -> int:
+    # "δ₁⁽¹⁾ = −1.234e−05" whole (a longer name: as wide as it); a longer number (e−100) ends in …
+    longest = max((cell_len(n) for n in names.values()), default=0) if names else 0
+    return max(8, longest + 3) + digits + 6
+
+
+def nn_diagram(spec: NetworkSpec, digits: int, notation=None) -> NNDiagram:
+    """One rounded node per unit (and a 1 per bias, in the lecture's notation): its map over the input
+    plane (two inputs), then x (an input) or s, o and δ, each line naming the unit, in ``notation`` (a
+    profile's separate bias: its b as the unit's last line, and no 1). An edge per weight labelled with it;
     layers with more than MAX_EDGES weights go through one W⁽ˡ⁾ box that shows the matrix as glyphs."""
     maps = has_maps(spec)
-    width = _unit_width(digits)
+    names = unit_names(spec, notation)
+    separate = any(q == "b" for q, _, _ in names)
+    width = _unit_width(digits, names)
     nodes: list = []
     for l in range(spec.L + 1):
-        first = 0 if l < spec.L else 1  # every layer but the output has a bias unit
+        first = 0 if l < spec.L and not separate else 1  # every layer but the output has a bias unit (a 1)
         for b in range(first, spec.widths[l] + 1):
             if b == 0:
                 nodes.append(CanvasNode(f"u{l}_0", None, 1, 1, round=True))
                 continue
-            lines = (MAP_ROWS if maps else 0) + (1 if l == 0 else 3)  # the map, x (or s, o, δ)
+            # the map, x (or s, o, δ, and b with a separate bias)
+            lines = (MAP_ROWS if maps else 0) + (1 if l == 0 else 3 + separate)
             nodes.append(CanvasNode(f"u{l}_{b}", None, lines, width, round=True))
     edges: list = []
     layers: list = []
@@ -307,13 +482,13 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
         d_in, d_out = spec.widths[l - 1], spec.widths[l]
         if drawn_whole(spec, l):
             for b in range(1, d_out + 1):
-                for a in range(d_in + 1):
+                for a in range(separate, d_in + 1):  # a separate b is its unit's: no edge
                     weight_edges[len(edges)] = (l, b - 1, a)
                     edges.append((f"u{l - 1}_{a}", f"u{l}_{b}"))
                     layers.append(l)
             continue
-        nodes.append(CanvasNode(f"W{l}", f"W{sup(l)} ({d_out}×{d_in + 1})", d_out, 3 * (d_in + 1) + 1))
-        for a in range(d_in + 1):
+        nodes.append(CanvasNode(f"W{l}", _box_name(l, d_in, d_out, notation), d_out, 3 * (d_in + 1) + 1))
+        for a in range(separate, d_in + 1):
             edges.append((f"u{l - 1}_{a}", f"W{l}"))
             layers.append(l)
         for b in range(1, d_out + 1):
@@ -321,7 +496,46 @@ def nn_diagram(spec: NetworkSpec, digits: int) -> NNDiagram:
             layers.append(l)
     inputs = frozenset(f"u0_{b}" for b in range(spec.widths[0] + 1))
     return NNDiagram(nodes, edges, label_width=digits + 5, pinned=inputs, edge_layers=tuple(layers),
-                     weight_edges=weight_edges, digits=digits, maps=maps)
+                     weight_edges=weight_edges, digits=digits, maps=maps, names=names, separate=separate,
+                     width=width)
+
+
+def nn_title(spec: NetworkSpec, notation=None) -> str:
+    """The NN diagram's title and legend in ``notation``: what a unit shows (the lecture's s, o, δ and its 1
+    for the bias; ng's z, a, dz and each unit's b), the boxes' names and the maps' axes."""
+    P = None if notation is None or notation.name == "lecture13" else notation
+    boxes = [l for l in range(1, spec.L + 1) if not drawn_whole(spec, l)]
+    if P is None:
+        text = "Neural-network diagram: a node per unit (1: bias) with s, o, δ of the example on the board"
+        o, bias = "o", "bias"
+    else:
+        shown = ", ".join(P.symbol(q).text for q in ("pre_activation", "activation", "delta"))
+        text = (f"Neural-network diagram: a node per unit with {shown} of the example on the board and its "
+                f"{P.bias.text}" if P.separate_bias else
+                f"Neural-network diagram: a node per unit (1: bias) with {shown} of the example on the board")
+        o, bias = P.activation.text, P.bias.text if P.separate_bias else "bias"
+    if boxes:
+        boxed = ", ".join(_box_name(l, 0, 0, notation).partition(" (")[0] for l in boxes)
+        text += f"; {boxed} (over {MAX_EDGES} weights) drawn as a box, a glyph per weight, {bias} │ the rest"
+    legend = "\n" + LEGEND
+    if has_maps(spec):
+        names = unit_names(spec, notation)
+        legend += (f"\nmaps: each unit's {o} over the plane ({names['x', 0, 1]} →, {names['x', 0, 2]} ↑), "
+                   "low ' ░▒▓█' high · ◆ the example's x")
+    return text + legend
+
+
+def _box_name(l: int, d_in: int, d_out: int, notation=None) -> str:
+    """A W⁽ˡ⁾ box's name, its glyphs a row per unit, the bias column first before │: W⁽ˡ⁾ (2×3); with a
+    separate bias b⁽ˡ⁾ │ W⁽ˡ⁾ (2×2), cs231n's bˡ │ Wˡᵀ (his W is D × C: the box's rows are its columns)."""
+    from ..core.engine.equations import W, b
+    from ..core.formulas.formula import TextPrinter
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    if P is None or not P.separate_bias:
+        return f"{TextPrinter(notation=P).p(W(l))} ({d_out}×{d_in + 1})"
+    p = TextPrinter(notation=P)
+    return f"{p.p(b(l))} │ {p.p(W(l))}{'ᵀ' if P.transposed else ''} ({d_out}×{d_in})"
 
 
 class MapCache:
@@ -384,7 +598,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     assert isinstance(diagram, NNDiagram)
     spec, st, net = stepper.spec, stepper.state, stepper.net
     W = st.W
-    width = _unit_width(diagram.digits)
+    width = diagram.width or _unit_width(diagram.digits)
+    names = diagram.names or unit_names(spec)
     big = max((float(np.nanmax(np.abs(w))) for w in W[1:] if w.size and np.isfinite(w).any()), default=0.0)
     cache = cache or MapCache()
     unit_maps = cache.get(spec, list(W[1:]), width) if diagram.maps else None
@@ -403,7 +618,7 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     for l in range(spec.L + 1):
         o = st.o[l]
         units = None if o is None else net.units(l, o)
-        for b in range(0 if l < spec.L else 1, spec.widths[l] + 1):
+        for b in range(0 if l < spec.L and not diagram.separate else 1, spec.widths[l] + 1):
             node = f"u{l}_{b}"
             if b == 0:
                 texts[node] = ["1"]
@@ -416,14 +631,17 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
                     r, j = here
                     lines[r] = lines[r][:j] + EXAMPLE + lines[r][j + 1:]
             if l == 0:
-                lines.append(f"x{sub(b)} = {value(None if units is None else units[b - 1])}")
+                lines.append(f"{names['x', 0, b]} = {value(None if units is None else units[b - 1])}")
             else:
                 s, d = st.s[l], st.delta[l]
-                u = f"{sub(b)}{sup(l)}"
                 shown = {q: value(None if x is None else x[b - 1]) for q, x in (("s", s), ("o", units), ("delta", d))}
                 if hidden is not None and hidden.layer == l and hidden.unit == b and hidden.quantity in shown:
                     shown[hidden.quantity] = "?"
-                lines += [f"s{u} = {shown['s']}", f"o{u} = {shown['o']}", f"δ{u} = {shown['delta']}"]
+                lines += [f"{names[q, l, b]} = {shown[q]}" for q in UNIT_LINES]
+                if diagram.separate:  # the unit's own b: the lecture's w_b,0 (column 0 of W⁽ˡ⁾)
+                    bias_asked = hidden is not None and hidden.quantity == "W" and (hidden.layer, hidden.unit,
+                                                                                    hidden.column) == (l, b, 0)
+                    lines.append(f"{names['b', l, b]} = {'?' if bias_asked else value(W[l][b - 1, 0])}")
             if units is None:
                 pending.add(node)
             texts[node] = [_fit_text(t, width) for t in lines]
@@ -457,6 +675,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
         marked = {f"u{key.layer}_{b}": line for b in range(1, spec.widths[key.layer] + 1)}
     elif key.quantity == "W" and f"W{key.layer}" in texts:
         marked = {f"W{key.layer}": -1}
+    elif key.quantity == "W" and diagram.separate and key.layer is not None:  # the update wrote each unit's b
+        marked = {f"u{key.layer}_{b}": first_value + 3 for b in range(1, spec.widths[key.layer] + 1)}
     current = next(iter(marked), None)  # the canvas keeps it in view
     if key.quantity == "loss":  # ℓ⁽ⁿ⁾ reads o⁽ᴸ⁾ (no unit holds ℓ): the output units in view
         current = f"u{spec.L}_1"

@@ -8,6 +8,8 @@ points to ``bptui check FILE``, which checks them all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +25,7 @@ from ..core.teaching.check import WeightCheck, gradient_check, rule_text, verdic
 from ..core.formulas.notation import count, fmt
 from ..core.formats.spec import NetworkSpec
 from .guard import GuardedPump
+from .view_names import view_names
 
 MAX_WEIGHTS = 5000
 PROGRESS_EVERY = 0.1  # seconds between two redraws of the bar while the check runs
@@ -32,12 +35,24 @@ class _Cancelled(Exception):
     """Esc closed the screen: the worker stops checking at the next weight."""
 
 
-def weight_name(c: WeightCheck, spec: NetworkSpec) -> str:
+def weight_name(c: WeightCheck, spec: NetworkSpec, stepper: Any = None) -> str:
     """The weight as its panel names it (its layer kind's ``weight_sym``: w_b,a⁽ˡ⁾, a = 0 the bias; a
-    kernel's w_k,c,u,v⁽ˡ⁾ and b_k⁽ˡ⁾; u_b,c⁽ˡ⁾ in a recurrent layer's U)."""
+    kernel's w_k,c,u,v⁽ˡ⁾ and b_k⁽ˡ⁾; u_b,c⁽ˡ⁾ in a recurrent layer's U); with the ``stepper``, in its
+    notation, by the namer the quiz and the panels name a cell with (ng's b₁^[1] for w₁,₀⁽¹⁾)."""
+    if stepper is not None and profile_of(stepper) is not None:
+        from ..core.engine.explain import Cell
+        from ..core.teaching.quiz import cell_symbol
+
+        return cell_symbol(stepper, Cell("W", c.layer, c.row, c.col, kind=spec.layer_kinds[c.layer - 1]))
     from ..core.engine.stepper import weight_name as name
 
     return name(c.layer, c.row - 1, c.col, spec.layer_kinds[c.layer - 1])
+
+
+def profile_of(stepper: Any) -> Any:
+    """The stepper's notation profile, None for the lecture's."""
+    P = getattr(stepper, "notation", None)
+    return None if P is None or P.name == "lecture13" else P
 
 
 def _sci(x: float) -> str:
@@ -63,15 +78,16 @@ def _sorted(checks: list[WeightCheck]) -> list[WeightCheck]:
     return sorted(checks, key=lambda c: (c.ok, -c.rel_error))
 
 
-def summary(checks: list[WeightCheck], where: str) -> str:
+def summary(checks: list[WeightCheck], where: str, notation: Any = None) -> str:
+    loss = view_names(notation).loss_D
     v = verdict(checks)
     bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
     if v.nonfinite:
         bad += f" ({v.nonfinite} not finite)"
     return (f"{count(len(checks), 'weight')}, at {where} · worst relative error {_error_text(v.worst)} · "
             f"{'all pass ✓' if v.ok else bad}\n"
-            "finite difference (ℓ_D(w+h) − ℓ_D(w−h)) / 2h in extended precision\n"
-            f"✓ when {rule_text()}\n"  # the words of `bptui check`
+            f"finite difference ({loss}(w+h) − {loss}(w−h)) / 2h in extended precision\n"
+            f"✓ when {rule_text(loss)}\n"  # the words of `bptui check` (its --notation too)
             "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")
 
 
@@ -91,8 +107,11 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     """
 
     def __init__(self, spec: NetworkSpec, weights, where: str = "the weights on screen",
-                 examples: list[int] | None = None, epoch: int = 1) -> None:
+                 examples: list[int] | None = None, epoch: int = 1, stepper: Any = None) -> None:
         super().__init__()
+        self.stepper = stepper  # names the weights in its notation (None: the lecture's)
+        self.notation = profile_of(stepper)
+        self.names = view_names(self.notation)
         self.epoch = epoch  # the epoch on the board: a dropout layer's masks are its
         self.spec = spec
         self.weights = [w.copy() for w in weights]
@@ -105,7 +124,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = f"Gradient check · {escape(self.spec.name)} · Esc closes"  # a title is markup
-            yield Static(f"Checking {count(self.n_weights, 'weight')} ({2 * self.n_weights} evaluations of ℓ_D)…",
+            yield Static(f"Checking {count(self.n_weights, 'weight')} ({2 * self.n_weights} evaluations of {self.names.loss_D})…",
                          id="check-summary", markup=False)
             yield ProgressBar(total=max(self.n_weights, 1), show_eta=True, id="check-progress")
             yield DataTable(id="check-table", cursor_type="row", zebra_stripes=True)
@@ -115,7 +134,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         table.display = False
         table.add_column("layer", key="layer")
         table.add_column("weight", key="weight")
-        table.add_column("backprop ∂ℓ_D/∂w", key="backprop")
+        table.add_column(f"backprop {self.names.d_loss_d_w}", key="backprop")
         table.add_column("finite difference", key="numeric")
         table.add_column("relative error", key="error")
         table.add_column("", key="flag")
@@ -123,7 +142,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
             self.query_one(ProgressBar).display = False
             self.query_one("#check-summary", Static).update(
                 f"{self.n_weights:,} weights is more than this screen checks ({MAX_WEIGHTS:,}): it would take "
-                f"{2 * self.n_weights:,} evaluations of ℓ_D.\nRun `bptui check {self.spec.source or 'FILE'}` "
+                f"{2 * self.n_weights:,} evaluations of {self.names.loss_D}.\nRun `bptui check {self.spec.source or 'FILE'}` "
                 "in a shell to check them all.")
             return
         self._bar_timer = self.set_interval(PROGRESS_EVERY, self._show_progress)
@@ -155,11 +174,14 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
     def show_checks(self, checks: list[WeightCheck]) -> None:
         self.checks = _sorted(checks)
         table = self.query_one(DataTable)
+        P = self.notation
         for c in self.checks:
             bad = not c.ok
+            bias = c.col == 0 and (P is None or not P.separate_bias)  # a separate bias is named b: no word needed
             style = "bold red" if bad else ""
             table.add_row(
-                f"{c.layer}", weight_name(c, self.spec) + (" (bias)" if c.col == 0 else ""),
+                f"{c.layer if P is None else P.layer_number(c.layer)}",
+                weight_name(c, self.spec, self.stepper) + (" (bias)" if bias else ""),
                 Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
                 Text(_error_text(c.rel_error), style=style, justify="right"),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
@@ -168,7 +190,7 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
         self.query_one(ProgressBar).display = False
         table.display = True
         table.focus()
-        self.query_one("#check-summary", Static).update(summary(self.checks, self.where))
+        self.query_one("#check-summary", Static).update(summary(self.checks, self.where, self.notation))
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState

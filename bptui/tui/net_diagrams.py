@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.widgets import Static
 
-from ..core.formulas.notation import sup
 from ..core.engine.stepper import Stepper
 from .fitting import Fits
 
@@ -53,7 +52,8 @@ class NetworkDiagrams(Fits, Container):
         self.mode = None if self.mode == mode else mode
         self.display = self.mode is not None
         spec = self.stepper.spec
-        too_big = nn_too_big(spec) if self.mode == NN else graph_too_big(spec) if self.mode == GRAPH else None
+        too_big = (nn_too_big(spec) if self.mode == NN else
+                   graph_too_big(spec, self.stepper.notation) if self.mode == GRAPH else None)
         unrolled = spec.lengths is not None and self.mode == GRAPH  # a recurrent network: unrolled.py
         if unrolled:
             from .unrolled import unrolled_too_big
@@ -110,20 +110,16 @@ class NetworkDiagrams(Fits, Container):
             return ("Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
                     "s, o and δ by unit; W⁽ˡ⁾ (a recurrent layer's [W | U]⁽ˡ⁾) holds G⁽ˡ⁾, summed over τ")
         if self.mode == GRAPH:
-            return "Computation graph, matrix level (W⁽ˡ⁾ holds G⁽ˡ⁾, s⁽ˡ⁾ holds δ⁽ˡ⁾)"
+            from .diagrams import graph_title
+
+            return graph_title(self.stepper.notation)
         if self.mode != NN:
             return ""
-        from .diagrams import LEGEND, MAP_LEGEND, MAX_EDGES, drawn_whole, has_maps
+        from .diagrams import nn_title
 
-        spec = self.stepper.spec
-        boxes = [l for l in range(1, spec.L + 1) if not drawn_whole(spec, l)]
         if self.app.size.width < 110 or self.app.size.height < 32:  # a small terminal: room for the diagram
             return "NN diagram · ── + · ┄┄ − · ━━ big |w| · ▶ used by the step · ? legend"
-        text = "Neural-network diagram: a node per unit (1: bias) with s, o, δ of the example on the board"
-        if boxes:
-            names = ", ".join(f"W{sup(l)}" for l in boxes)
-            text += f"; {names} (over {MAX_EDGES} weights) drawn as a box, a glyph per weight, bias │ the rest"
-        return text + "\n" + LEGEND + (MAP_LEGEND if has_maps(spec) else "")
+        return nn_title(self.stepper.spec, self.stepper.notation)
 
     def _make(self, mode: str, digits: int) -> None:
         from .diagrams import network_graph, nn_diagram
@@ -135,7 +131,8 @@ class NetworkDiagrams(Fits, Container):
 
             d = unrolled_graph(self.stepper.net, example_length(self.stepper), digits)
         else:
-            d = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
+            notation = self.stepper.notation
+            d = network_graph(spec, digits, notation) if mode == GRAPH else nn_diagram(spec, digits, notation)
         self.diagrams[mode], self.digits[mode] = d, digits
         self.mount(GraphCanvas(d.nodes, d.edges, d.label_width, d.pinned, d.stacked, id=f"canvas-{mode}"))
 
@@ -164,7 +161,9 @@ class NetworkDiagrams(Fits, Container):
             from .diagrams import network_graph
 
             spec = self.stepper.spec
-            d = self.diagrams[mode] = network_graph(spec, digits) if mode == GRAPH else nn_diagram(spec, digits)
+            notation = self.stepper.notation
+            d = self.diagrams[mode] = (network_graph(spec, digits, notation) if mode == GRAPH else
+                                       nn_diagram(spec, digits, notation))
             self.digits[mode] = digits
             canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned, d.stacked)
         d = self.diagrams[mode]

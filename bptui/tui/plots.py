@@ -20,8 +20,11 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from textual.markup import escape
+
 from ..core.formulas.notation import minus_signs, sup
 from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
+from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.train import LayerStats, output_grid
 from .view import runs
@@ -133,13 +136,14 @@ class LossCurve(StripPlot):
     LossCurve > .curve--axis { color: $text-muted; }
     """
 
-    def __init__(self, epochs: int, has_test: bool, **kwargs) -> None:
+    def __init__(self, epochs: int, has_test: bool, loss_D: str = "ℓ_D", **kwargs) -> None:
         super().__init__(**kwargs)
         self.epochs = epochs
         self.has_test = has_test
         self.train_loss: Sequence[float] | np.ndarray = []
         self.test_loss: Sequence[float] | np.ndarray = []
-        self.border_title = "mean loss per example (ℓ_D / N), per epoch"
+        # loss_D: the notation's ℓ_D; a border title is markup: ng's ^[l] is text
+        self.border_title = escape(f"mean loss per example ({loss_D} / N), per epoch")
 
     def show(self, train_loss: Sequence[float] | np.ndarray, test_loss: Sequence[float] | np.ndarray,
              epochs: int | None = None) -> None:
@@ -423,10 +427,11 @@ class GradientBars(Widget):
     GradientBars > .bars--axis { color: $text-muted; }
     """
 
-    def __init__(self, L: int, **kwargs) -> None:
+    def __init__(self, L: int, names: ViewNames | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.stats: list[LayerStats] = []
         self.L = L
+        self.names = names or view_names(None, L)  # ‖G⁽ˡ⁾‖ and |δ⁽ˡ⁾| as the notation writes them
         self.border_title = "gradients now, log scale (layer 1: next to the input)"
 
     def show(self, stats: list[LayerStats]) -> None:
@@ -446,9 +451,10 @@ class GradientBars(Widget):
         label = 6  # "l = 1 "
         number = 9  # " 1.23e-04"
         bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
-        heads = tuple(minus_signs(h) for h in (f"‖G⁽ˡ⁾‖  1e{lo} … 1e{hi}", f"mean |δ⁽ˡ⁾|  1e{lo} … 1e{hi}"))
+        g, d = self.names.grad_norm, f"mean {self.names.mean_delta}"
+        heads = tuple(minus_signs(h) for h in (f"{g}  1e{lo} … 1e{hi}", f"{d}  1e{lo} … 1e{hi}"))
         if len(heads[0]) > bar + number:  # narrow: the names only
-            heads = ("‖G⁽ˡ⁾‖", "mean |δ⁽ˡ⁾|")
+            heads = (g, d)
         text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
         text.append(heads[1], axis)
         g_texts = norm_texts([s.G_norm for s in self.stats])  # one format for each column
@@ -589,14 +595,15 @@ class GradientCurves(StripPlot):
     GradientCurves > .curves--axis { color: $text-muted; }
     """
 
-    def __init__(self, L: int, epochs: int, **kwargs) -> None:
+    def __init__(self, L: int, epochs: int, names: ViewNames | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.L = L
+        self.names = names or view_names(None, L)
         self.epochs = epochs
         self.samples: list[int] = []
         self.norms: list[list[float]] = []
         self.plot_width = self.plot_height = self.margin = 0  # the braille area of the last drawing
-        self.border_title = "‖G⁽ˡ⁾‖ per layer over the epochs (log scale)"
+        self.border_title = escape(f"{self.names.grad_norm} per layer over the epochs (log scale)")  # markup
         self.border_subtitle = "at a line's end: its layer l"
 
     def show(self, samples: list[int], norms: list[list[float]]) -> None:
@@ -637,7 +644,7 @@ class GradientCurves(StripPlot):
         a, b = "start", f"epoch {self.epochs}"
         strips.append(Strip([Segment(" " * (pad + 2) + a + b.rjust(width - len(a)), axis)]))
         now = self.samples[-1]
-        ratio = f"‖G⁽¹⁾‖/‖G{sup(self.L)}‖ = {ratio_text(self.norms[-1])}"
+        ratio = f"{self.names.grad_ratio} = {ratio_text(self.norms[-1])}"
         after = f" after {now} epoch{'s' if now != 1 else ''}"
         room = w - pad - 2
         strips.append(Strip([Segment(" " * (pad + 2) + ratio + (after if len(ratio + after) <= room else ""), axis)]))

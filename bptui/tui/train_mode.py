@@ -26,7 +26,8 @@ class TrainMode(Host):
             self.app.push_screen(TrainScreen(self.spec, epochs, self.stepper.weights, opt, state.trained_epochs + 1,
                                              on_done=self.trained, speed=state.train_speed,
                                              on_speed=lambda speed: setattr(state, "train_speed", speed),
-                                             returns_to=self.stepper.base_origin.reset_target()))
+                                             returns_to=self.stepper.base_origin.reset_target(),
+                                             notation=self.stepper.notation))
 
         self.app.push_screen(epochs_prompt(self.spec.epochs, note), start)
 

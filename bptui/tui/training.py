@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from textual import on, work
@@ -124,10 +124,14 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
     def __init__(self, spec: NetworkSpec, epochs: int, weights, opt, start_epoch: int,
                  on_done: Callable[[TrainResult], None] | None = None, speed: int | None = None,
-                 on_speed: Callable[[int], None] | None = None, returns_to: str = "the file's weights") -> None:
+                 on_speed: Callable[[int], None] | None = None, returns_to: str = "the file's weights",
+                 notation: Any = None) -> None:
         super().__init__()
         self.returns_to = returns_to  # the weights r returns to on the stepper after this run (its message)
         self.spec = spec
+        from .view_names import view_names
+
+        self.names = view_names(notation, spec.L)  # ℓ_D, η, ‖G⁽ˡ⁾‖ … as the app's notation writes them
         self.epochs = epochs
         self.start_weights = [np.array(w, dtype=float) for w in weights]
         self.start_opt = _copy_opt(opt)
@@ -168,19 +172,19 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         spec = self.spec
         last = self.start_epoch + self.epochs - 1
         yield Static(f"Training {spec.name} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
-                     f"η = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
+                     f"{self.names.eta} = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
         with Horizontal(id="train-bar-row"):
             yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
             yield Static(self._controls_text(), id="train-controls", markup=False)
         yield Static(id="train-status", markup=False)
         with Horizontal(id="train-row"):
-            yield LossCurve(self.epochs, self.has_test, id="train-curve")
+            yield LossCurve(self.epochs, self.has_test, id="train-curve", loss_D=self.names.loss_D)
             if draws_input_plot(spec):  # no room spent on a note that the map cannot be drawn
                 self.map_view = input_plot(spec, id="train-map")
                 yield self.map_view
         with Horizontal(id="train-grads-row"):
-            yield GradientBars(spec.L, id="train-grads")
-            yield GradientCurves(spec.L, self.epochs, id="train-grad-curves")
+            yield GradientBars(spec.L, id="train-grads", names=self.names)
+            yield GradientCurves(spec.L, self.epochs, id="train-grad-curves", names=self.names)
         if spec.lengths is not None:  # a recurrent network: ‖δ_τ‖ back through time (time_plot.py)
             from .time_plot import DeltaOverTime
 
@@ -195,7 +199,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         if self.map_view is not None:
             self.map_view.show(self.start_weights)
         self.query_one("#train-grads-row").styles.min_height = self.spec.L + 3  # every layer's bar
-        stats = gradient_stats(self.spec, self.start_weights)
+        stats = self.shown(gradient_stats(self.spec, self.start_weights))
         self.query_one(GradientBars).show(stats)
         self._record(0, stats)
         for plot in self.query(DeltaOverTime):
@@ -329,10 +333,20 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
         parts = [f"epoch {self.start_epoch + done - 1 if done else '–'} ({done} of {self.epochs} done)"]
         if history:  # what train() reports: the epoch's ℓ⁽ⁿ⁾ summed, each before its update
-            parts.append(f"ℓ_D (sum, before each update) = {num(history[-1], 4)}")
+            parts.append(f"{self.names.loss_D} (sum, before each update) = {num(history[-1], 4)}")
         if test_history:
-            parts.append(f"test ℓ_D = {num(test_history[-1], 4)}")
+            parts.append(f"test {self.names.loss_D} = {num(test_history[-1], 4)}")
         return " · ".join(parts)
+
+    def shown(self, stats: list[LayerStats]) -> list[LayerStats]:
+        """The gradient statistics as the notation shows them: a mean profile's gradient is G/m, here over
+        the training set's N examples (‖dW, db‖ = ‖G‖ / N); mean |δ| is the same number in every profile."""
+        if not self.names.mean:
+            return stats
+        from dataclasses import replace
+
+        n = len(self.spec.inputs)
+        return [replace(s, G_norm=s.G_norm / n) for s in stats]
 
     def _record(self, done: int, stats: list[LayerStats]) -> None:
         """Keep ‖G⁽ˡ⁾‖ of every layer after ``done`` epochs for the gradient curves (once per epoch)."""
@@ -355,8 +369,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.test_losses.extend(test_losses)
         self._mean[a:len(self.losses)] = np.asarray(losses, dtype=float) / n
         self._mean_test[b:len(self.test_losses)] = np.asarray(test_losses, dtype=float) / n_test
+        stats = self.shown(stats)
         for at, point in points:
-            self._record(at, point)
+            self._record(at, self.shown(point))
         with self.app.batch_update():
             self.query_one(ProgressBar).update(progress=done)
             self.query_one("#train-status", Static).update(self._status(done, self.losses, self.test_losses))
@@ -380,13 +395,14 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         rate = f", {result.epochs_done / elapsed:,.0f} epochs/s" if elapsed > 0 and result.epochs_done else ""
         n = len(self.spec.inputs)
         parts = [f"{how} {result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''} ({elapsed:.2f} s{rate})",
-                 f"ℓ_D now = {num(ev.train_loss, 4)} ({num(ev.train_loss / n, 4)} per example)"]
+                 f"{self.names.loss_D} now = {num(ev.train_loss, 4)} ({num(ev.train_loss / n, 4)} per example)"]
         if result.diverged is not None:
             loss = result.history[-1] if result.history else float("nan")
-            parts.insert(0, f"Training diverged at epoch {result.diverged}: ℓ_D = {num(loss, 4)} (η = "
+            parts.insert(0, f"Training diverged at epoch {result.diverged}: {self.names.loss_D} = {num(loss, 4)} "
+                            f"({self.names.eta} = "
                             f"{num(self.spec.learning_rate)} may be too large)")
         if ev.test_loss is not None:
-            parts.append(f"test ℓ_D = {num(ev.test_loss, 4)}")
+            parts.append(f"test {self.names.loss_D} = {num(ev.test_loss, 4)}")
         if ev.train_accuracy is not None:
             parts.append(f"accuracy {ev.train_accuracy:.0%}" + (f" (test {ev.test_accuracy:.0%})"
                                                                 if ev.test_accuracy is not None else ""))
