@@ -210,3 +210,20 @@ def test_the_check_says_which_gradient_on_screen_it_computes():
     assert view_names(PROFILES["ng"]).on_screen == "m × the dW^[l], db^[l] on screen"
     assert view_names(PROFILES["ng"], group=M_ADAM).on_screen == "|B| × the dW^[l], db^[l] on screen"
     assert view_names(PROFILES["goodfellow"]).on_screen == "the ∇_W⁽ˡ⁾ J, ∇_b⁽ˡ⁾ J on screen"  # a sum: G itself
+
+
+@pytest.mark.parametrize("name", ["nielsen", "goodfellow", "ng", "cs231n"])
+def test_the_helps_on_screen_section_speaks_the_profile(name):
+    """The help's ON SCREEN section tells what c and d show with the symbols they print: it said W⁽ˡ⁾ holds
+    G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾, a node's s, o, δ, a 1 for a bias and the bias column in every profile."""
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.help import help_text, on_screen
+
+    P = PROFILES[name]
+    text = help_text(None, P)
+    section = text[text.index("ON SCREEN"):text.index("KEYS")]
+    for lecture in ("⁽ˡ⁾ holds G", "∂ℓ", "s⁽ˡ⁾", "δ⁽ˡ⁾", "(1 for a bias)", "the bias column", "with its s, o, δ"):
+        assert lecture not in section, lecture
+    d = on_screen(P)[4]
+    assert f"with its {P.renames()['s'].text}, {P.renames()['o'].text}, {P.renames()['δ'].text} and b" in d
+    assert "(1 for a bias)" in on_screen(None)[4] and "W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾" in on_screen(None)[3]

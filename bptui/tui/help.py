@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from textual import events
 from textual.app import ComposeResult
@@ -53,20 +53,43 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("[  ]", "scroll sideways: the diagram on screen (c, d), else the panel with the cursor"),
 ]
 
-ON_SCREEN = [  # paragraphs, each wrapped to the help's width
-    "▶ marks the quantity the last step produced (also highlighted);",
-    "• marks each value the last step changed; · is a value not yet computed;",
-    "dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).",
-    "c: the computation graph at matrix level, one box per quantity (W⁽ˡ⁾ holds G⁽ˡ⁾ = ∂ℓ/∂W⁽ˡ⁾, s⁽ˡ⁾ holds "
-    "δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾), ▶ on the quantity the last step computed.",
-    "d: the neural-network diagram, one rounded node per unit (1 for a bias) with its s, o, δ for the example "
-    "on the board (• on those the last step wrote); each edge labelled with its weight and drawn by it: "
-    "── w ≥ 0, ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|; ▶ ends the edges whose W⁽ˡ⁾ the last step "
-    "used (s⁽ˡ⁾ and G⁽ˡ⁾: W⁽ˡ⁾; δ⁽ˡ⁾: W⁽ˡ⁺¹⁾; the update: W⁽ˡ⁾), ▷ the others. A layer of more than 16 weights "
-    "is one W⁽ˡ⁾ box instead, a glyph per weight (a row per unit, the bias column left of │). With two inputs "
-    "each unit shows its output o over the input plane (x₁ →, x₂ ↑) as a small map, shades ' ░▒▓█' from low "
-    "to high (blue, grey, orange), ◆ at the example's x; recomputed when the weights change.",
-]
+def on_screen(notation=None) -> list[str]:
+    """The ON SCREEN paragraphs, each wrapped to the help's width, with the symbols the panels, ``c`` and ``d``
+    print in ``notation`` (None: the lecture's), each printed from the core's symbol by its printer."""
+    from ..core.engine.equations import G, Gb, W, b, delta, s
+    from ..core.formulas.formula import Partial, Sym, TextPrinter
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    p = TextPrinter(notation=P).p
+    sep = P is not None and P.separate_bias
+    l = "l"
+    Wl, Gl, sl, dl = p(W(l)), p(G(l)), p(s(l)), p(delta(l))
+
+    def holds(box: str, grad: str, of: Any) -> str:
+        """``box`` holds ``grad`` (= ∂ℓ/∂box where a sum profile writes it otherwise)."""
+        d = p(Partial(Sym("ℓ", latex=r"\ell"), of))
+        return f"{box} holds {grad}" + (f" = {d}" if d != grad and not (P is not None and P.mean) else "")
+
+    boxes = [holds(Wl, Gl, W(l))] + ([holds(p(b(l)), p(Gb(l)), b(l))] if sep else []) + [holds(sl, dl, s(l))]
+    letters = {k: (P.renames()[k].text if P is not None else k) for k in ("s", "o", "δ")}
+    units = f"{letters['s']}, {letters['o']}, {letters['δ']}" + (f" and {p(Sym('b'))}" if sep else "")
+    node = "one rounded node per unit" + ("" if sep else " (1 for a bias)")
+    bias_column = f"{p(Sym('b'))} left of │" if sep else "the bias column left of │"
+    return [
+        "▶ marks the quantity the last step produced (also highlighted);",
+        "• marks each value the last step changed; · is a value not yet computed;",
+        "dim values belong to a pass that has ended; negative numbers carry a − sign (and are red).",
+        f"c: the computation graph at matrix level, one box per quantity ({', '.join(boxes)}), ▶ on the quantity "
+        "the last step computed.",
+        f"d: the neural-network diagram, {node} with its {units} for the example "
+        "on the board (• on those the last step wrote); each edge labelled with its weight and drawn by it: "
+        f"── w ≥ 0, ┄┄ w < 0, heavy ━━ ┅┅ when |w| ≥ ½ the largest |w|; ▶ ends the edges whose {Wl} the last step "
+        f"used ({sl} and {Gl}: {Wl}; {dl}: {p(W('l+1'))}; the update: {Wl}), ▷ the others. A layer of more than 16 "
+        f"weights is one {Wl} box instead, a glyph per weight (a row per unit, {bias_column}). With two inputs "
+        f"each unit shows its output {letters['o']} over the input plane (x₁ →, x₂ ↑) as a small map, shades "
+        "' ░▒▓█' from low to high (blue, grey, orange), ◆ at the example's x; recomputed when the weights change.",
+    ]
+
 
 WIDTH = 98
 """The width of the help's text in its dialog (104 columns, less its border, padding and scrollbar):
@@ -197,7 +220,7 @@ def help_text(spec=None, notation=None, width: int = WIDTH) -> str:
         "bptui — backpropagation one step at a time\n\n"
         f"{notation_text(notation, width)}\n\n"
         f"{mine}"
-        f"ON SCREEN\n{_paragraphs(ON_SCREEN, width)}\n\n"
+        f"ON SCREEN\n{_paragraphs(on_screen(notation), width)}\n\n"
         f"KEYS\n{_table(KEYS, width)}\n\n"
         "Press escape or ? to close."
     )
