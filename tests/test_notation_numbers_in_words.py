@@ -1,0 +1,65 @@
+"""A profile's numbers in words (issue 23): the layer and unit numbers an explanation's words give are the
+profile's, as its symbols write them — nielsen's layers shifted (his input is layer 1), cs231n's units, map
+positions and channels from 0 — and a gated layer's pre-activation is named as its gate's unit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bptui.core.formats.spec import load_any
+from bptui.core.formulas.profiles import PROFILES
+from bptui.core.teaching.explain import explain
+from bptui.core.teaching.quiz import Quiz
+from bptui.examples import resolve
+
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def titles(network: str, notation: str | None, steps: int = 60, seed: int = 3) -> list[str]:
+    """The title of each asked number's explanation, as ``bptui quiz --seed 3`` asks them."""
+    quiz = Quiz(load_any(resolve(network)), seed=seed, steps=steps,
+                notation=None if notation is None else PROFILES[notation])
+    out = []
+    while (q := quiz.next()) is not None:
+        out.append(explain(quiz.stepper, q.cell).title)
+    return out
+
+
+def test_nielsens_recurrent_layer_is_numbered_as_his_symbols_are():
+    said = [t for t in titles("stacked_parity", "nielsen") if "of the recurrent layer" in t]
+    assert said
+    for t in said:  # z²₁,₃, δ³₂,₂, ∂C/∂u₂,₃³: layers 2, 3, 3 (his input is a¹): "the recurrent layer 2"
+        m = re.search(r"([²³⁴])", t.split(" = ")[0])
+        assert m, t
+        layer = "²³⁴".index(m[1]) + 2
+        assert re.search(rf"of the recurrent layer {layer}\b", t), t
+
+
+@pytest.mark.parametrize("network", ["moons_layernorm", "tiny_transformer"])
+def test_a_layer_norms_unit_counts_as_the_profile_does(network):
+    said = [t for t in titles(network, "cs231n") if "normalised" in t]
+    assert said
+    for t in said:  # u₅²: unit 5; u²₂,₀ (τ = 2, unit 0): unit 0
+        sym = t.split(" = ")[0]
+        unit = sym.translate(_SUB).rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹").split(",")[-1].lstrip("u⁰¹²³⁴⁵⁶⁷⁸⁹")
+        assert t.endswith(f": unit {int(unit)} normalised"), t
+
+
+def test_a_map_position_counts_as_the_profile_does():
+    said = titles("edges", "cs231n")
+    grad = [t for t in said if t.startswith("dscores₀,₀,₂¹")]
+    assert grad and all("at (0, 0, 2)," in t for t in grad), grad
+    out = [t for t in said if t.startswith("h₁,₂,₃¹ = ")]
+    assert out and all(t.endswith("the output of channel 1 at (2, 3)") for t in out), out
+    # the lecture's still from 1
+    assert any(re.search(r"the output of channel [12] at \([1-4], [1-4]\)", t) for t in titles("edges", None))
+
+
+@pytest.mark.parametrize("notation, unit", [(None, 4), ("cs231n", 3)])
+def test_an_lstms_pre_activation_is_its_gates_unit(notation, unit):
+    said = titles("long_memory_lstm", notation, steps=10)
+    first = said[0]  # s⁽¹⁾_{1,o,4}: row 16 of s, the output gate's unit 4
+    assert f"the pre-activation of the output gate's unit {unit} of the LSTM layer at time step τ = 1" in first, first
+    assert not any("of unit 16" in t for t in said)
