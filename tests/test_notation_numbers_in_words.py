@@ -63,3 +63,16 @@ def test_an_lstms_pre_activation_is_its_gates_unit(notation, unit):
     first = said[0]  # s⁽¹⁾_{1,o,4}: row 16 of s, the output gate's unit 4
     assert f"the pre-activation of the output gate's unit {unit} of the LSTM layer at time step τ = 1" in first, first
     assert not any("of unit 16" in t for t in said)
+
+
+def test_a_bracketed_layer_index_writes_a_real_minus():
+    from bptui.core.engine.equations import notation_table
+    from bptui.core.formulas.formula import Sym, TextPrinter
+    from bptui.tui.help import notation_text
+
+    ng = PROFILES["ng"]
+    assert TextPrinter(notation=ng).p(Sym("o", "l-1", vector=True)) == "a^[l−1]"
+    assert TextPrinter(notation=ng).p(Sym("o", "l+1", vector=True)) == "a^[l+1]"
+    assert "z^[l] = W^[l] a^[l−1] + b^[l]" in notation_text(ng)
+    for text in (notation_text(ng), "\n".join(notation_table())):
+        assert not re.search(r"\[l-", text), text
