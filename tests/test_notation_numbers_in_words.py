@@ -76,3 +76,15 @@ def test_a_bracketed_layer_index_writes_a_real_minus():
     assert "z^[l] = W^[l] a^[l−1] + b^[l]" in notation_text(ng)
     for text in (notation_text(ng), "\n".join(notation_table())):
         assert not re.search(r"\[l-", text), text
+
+
+@pytest.mark.parametrize("name, follow", [(None, "so G and ℓ_D follow"), ("cs231n", "so dW and db and L_D follow"),
+                                          ("nielsen", "so ∂C/∂w and ∂C/∂b and C_D follow")])
+def test_an_edits_message_names_the_profiles_gradient_and_loss(name, follow):
+    from bptui.core.engine.stepper import Stepper
+
+    stepper = Stepper(load_any(resolve("xor")), notation=None if name is None else PROFILES[name])
+    for _ in range(3):
+        stepper.forward()
+    text = stepper.edit_weight(1, 0, 1, 0.3).text()
+    assert follow + " from the new weight" in text, text
