@@ -248,10 +248,10 @@ class Edit:
         from .equations import LOSS_D
 
         p = TextPrinter(notation=self.notation)  # the lecture's G, ℓ_D, W⁽ˡ⁾, or the profile's (dW and db, L_D, W¹)
-        G = p.p(Sym("G", vector=True))
+        grads = [p.p(Sym("G", vector=True))]
         if self.notation is not None and self.notation.separate_bias:
-            G += " and " + p.p(Sym("Gb", vector=True))
-        follow = f"{G} and {p.p(LOSS_D)}"
+            grads.append(p.p(Sym("Gb", vector=True)))
+        follow = f"{', '.join(grads)} and {p.p(LOSS_D)}"
         if f.group_size == 1:
             what = f"example {first} starts again from its first step, so its {follow}"
         else:
