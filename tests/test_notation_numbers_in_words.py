@@ -88,3 +88,17 @@ def test_an_edits_message_names_the_profiles_gradient_and_loss(name, follow):
         stepper.forward()
     text = stepper.edit_weight(1, 0, 1, 0.3).text()
     assert follow + " from the new weight" in text, text
+
+
+def test_the_keys_loss_explanation_is_the_profiles(tmp_path):
+    import json
+
+    from bptui.cli import main
+
+    assert main(["export", resolve("xor"), "--notation", "ng", "--format", "gift", "--variants", "1",
+                 "--output", str(tmp_path / "v")]) in (0, None)
+    key = json.loads((tmp_path / "v" / "variant-01-key.json").read_text(encoding="utf-8"))
+    said = [b["explanation"] for b in key["blanks"] if b["quantity"] == "loss_D"]
+    assert said and all(t.startswith("J_D, the loss of the epoch so far: J_D ← J_D + J⁽") for t in said), said
+    assert not any("ℓ" in b["explanation"] for b in key["blanks"])
+    assert "ℓ" not in (tmp_path / "v" / "questions.gift").read_text(encoding="utf-8")
