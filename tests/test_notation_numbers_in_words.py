@@ -102,3 +102,38 @@ def test_the_keys_loss_explanation_is_the_profiles(tmp_path):
     assert said and all(t.startswith("J_D, the loss of the epoch so far: J_D ← J_D + J⁽") for t in said), said
     assert not any("ℓ" in b["explanation"] for b in key["blanks"])
     assert "ℓ" not in (tmp_path / "v" / "questions.gift").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, text, latex", [("cs231n", "(σ²)²", r"({\sigma^2})^{2}"), ("nielsen", "(σ²)³", r"({\sigma^2})^{3}"),
+                                               ("ng", "σ²^[2]", r"{\sigma^2}^{[2]}"), ("lecture13", "σ²⁽²⁾", r"{\sigma^2}^{(2)}")])
+def test_a_power_with_a_plain_layer_index_reads_as_no_power(name, text, latex):
+    from bptui.core.formulas.formula import LatexPrinter, Sym, TextPrinter
+
+    var = Sym("σ²", 2, latex=r"{\sigma^2}")
+    assert TextPrinter(notation=PROFILES[name]).p(var) == text
+    assert LatexPrinter(notation=PROFILES[name]).p(var) == latex
+
+
+def test_the_layer_norms_variance_in_cs231n_is_parenthesised():
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formulas.formula import TextPrinter
+    from bptui.core.teaching.quiz import equations_of
+
+    P = PROFILES["cs231n"]
+    stepper, printer = Stepper(load_any(resolve("tiny_transformer")), notation=P), TextPrinter(notation=P)
+    out = "\n".join(printer.equation(eq) for _ in range(12) for eq in equations_of(stepper, stepper.forward(), notation=P))
+    assert "(σ²)² = (Σ_b (x_b² − μ²)²)/3" in out and "√((σ²)² + ε)" in out  # as `bptui trace` writes it
+    assert "σ²²" not in out
+
+
+@pytest.mark.parametrize("fmt", ["pytorch", "numpy"])
+def test_a_program_refuses_a_profiles_notation_with_one_line(tmp_path, capsys, fmt):
+    from bptui.cli import main
+
+    out = tmp_path / "p.py"
+    assert main(["export", resolve("xor"), "--notation", "ng", "--format", fmt, "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: bptui export: --notation: a --format {fmt} program is written in the lecture's names")
+    assert err.count("\n") == 1 and not out.exists()
+    assert main(["export", resolve("xor"), "--notation", "lecture13", "--format", fmt, "--output", str(out)]) in (0, None)
+    assert "s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾" in out.read_text(encoding="utf-8")
