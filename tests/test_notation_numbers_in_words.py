@@ -137,3 +137,13 @@ def test_a_program_refuses_a_profiles_notation_with_one_line(tmp_path, capsys, f
     assert err.count("\n") == 1 and not out.exists()
     assert main(["export", resolve("xor"), "--notation", "lecture13", "--format", fmt, "--output", str(out)]) in (0, None)
     assert "s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, unit", [(None, 1), ("cs231n", 0), ("ng", 1)])
+def test_a_layer_norms_weight_words_count_units_as_the_profile_does(name, unit):
+    spec = load_any(resolve("moons_layernorm"))
+    l = next(i + 1 for i, k in enumerate(spec.layer_kinds) if k.type == "layernorm")
+    kind = spec.layer_kinds[l - 1]
+    notation = None if name is None else PROFILES[name]
+    assert kind.profiled_weight_text(spec, l, 1, 0, notation) == f"the shift β of unit {unit} after normalising"
+    assert kind.profiled_weight_text(spec, l, 1, 1, notation) == f"the scale γ of unit {unit} after normalising"
