@@ -147,3 +147,15 @@ def test_a_layer_norms_weight_words_count_units_as_the_profile_does(name, unit):
     notation = None if name is None else PROFILES[name]
     assert kind.profiled_weight_text(spec, l, 1, 0, notation) == f"the shift β of unit {unit} after normalising"
     assert kind.profiled_weight_text(spec, l, 1, 1, notation) == f"the scale γ of unit {unit} after normalising"
+
+
+def test_a_superscript_letter_is_no_power():
+    from bptui.core.formulas.formula import LatexPrinter, TextPrinter
+
+    P = PROFILES["cs231n"]
+    dh = P.delta_h()
+    from bptui.core.formulas.formula import Sym
+
+    sym = Sym(dh.text, 1, latex=dh.latex)
+    assert TextPrinter(notation=P).p(sym) == "dscoresʰ¹"
+    assert LatexPrinter(notation=P).p(sym) == r"{\mathit{dscores}^{h}}^{1}"

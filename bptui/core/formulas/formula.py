@@ -1309,6 +1309,7 @@ def const_text(c: float) -> str:
 # -- printers ---------------------------------------------------------------------------------------
 _SUP = str.maketrans("0123456789()+-nlL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸ")
 _SUP_LETTERS = str.maketrans("tn", "ᵗⁿ")
+_POWER = re.compile(r"\^\{?[0-9]")  # a LaTeX base that is a power itself: \sigma^2, x^{2}
 _SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁿˡᴸᵏ")  # a plain superscript (a power, a plain layer index): no (
 _SUB_CHARS = dict(zip("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 
@@ -1956,7 +1957,8 @@ class LatexPrinter(Printer):
         sup = ("^{" + joint.join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
-        if s.layer is not None and joint and "^" in base:  # a power itself (\sigma^2) before a plain layer index:
+        if s.layer is not None and joint and _POWER.search(base):  # a power itself (\sigma^2, not a δʰ's ^{h}) before
+            # a plain layer index:
             base = "(" + base + ")"  # in parentheses, as the text's (σ²)²
         if s.time is not None or (s.group and s.sub):  # s^{(1)}_{\tau,b}: the layer first, then time and unit
             parts = [latex_math(str(i)).strip() for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
