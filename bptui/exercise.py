@@ -856,6 +856,11 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if spec.kind == "graph" and args.notation not in (None, "lecture13"):
         raise ExerciseError("bptui export: --notation: a computation graph is written in the lecture's notation "
                             "(its adjoints g_v) only")
+    if fmt in ("pytorch", "numpy") and args.notation is not None and args.notation.lower() != "lecture13":
+        # its variables and comments are the lecture's s, o, δ, G and W with the bias in column 0, as the values it
+        # checks against (trace --format json's): a profile's comments would name what its code does not hold
+        raise ExerciseError(f"bptui export: --notation: a --format {fmt} program is written in the lecture's names "
+                            "(s, o, δ, G; W with the bias in column 0), as the values it checks: drop --notation")
     if spec.kind != "graph":
         from .core.engine.equations import spec_notation
 

@@ -824,9 +824,11 @@ def describe(stepper: Any, step: Any, ref: Ref, digits: int, notation: Any = Non
 
         cell = with_time(cell, time=step.key.time)  # a layer norm's G at τ: the term of the step's τ
     if cell is None:
+        from .core.engine.equations import LOSS_D
+
         eq = equations_of(stepper, step, notation=notation)[-1]
-        return (equation_latex(eq, digits, notation),
-                "ℓ_D, the loss of the epoch so far: " + TextPrinter(digits, notation=notation).equation(eq))
+        printer = TextPrinter(digits, notation=notation)  # ℓ_D as the profile writes it (ng's J_D)
+        return equation_latex(eq, digits, notation), f"{printer.p(LOSS_D)}, the loss of the epoch so far: {printer.equation(eq)}"
     ex = explain(stepper, cell, digits)
     return (equation_latex(ex.equations[-1], digits, notation) if ex.equations else ""), ex.text()
 

@@ -214,6 +214,7 @@ class Edit:
     follows: Follows  # the group that starts (or restarts) with it
     undone: tuple[int, ...] = ()  # the layers whose update in the group was undone
     layer_kind: LayerKind | None = None  # layer l's kind, which names its weights (weight_name)
+    notation: Profile | None = field(default=None, compare=False)  # the stepper's: the words' G, ℓ_D and W⁽ˡ⁾
 
     @property
     def name(self) -> str:
@@ -244,13 +245,20 @@ class Edit:
             group = self.group_text() + ("" if f.group_size == 1 else f" (example {first})")
             return (f"{name} = {new} (was {num(self.old, digits)}): in effect at once; the next step starts "
                     f"{group} with it. Earlier steps can no longer be revisited.")
+        from .equations import LOSS_D
+
+        p = TextPrinter(notation=self.notation)  # the lecture's G, ℓ_D, W⁽ˡ⁾, or the profile's (dW and db, L_D, W¹)
+        grads = [p.p(Sym("G", vector=True))]
+        if self.notation is not None and self.notation.separate_bias:
+            grads.append(p.p(Sym("Gb", vector=True)))
+        follow = f"{', '.join(grads)} and {p.p(LOSS_D)}"
         if f.group_size == 1:
-            what = f"example {first} starts again from its first step, so its G and ℓ_D"
+            what = f"example {first} starts again from its first step, so its {follow}"
         else:
-            what = f"{self.group_text()} restarts at its first example, example {first}, so G and ℓ_D"
+            what = f"{self.group_text()} restarts at its first example, example {first}, so {follow}"
         undone = ""
         if self.undone:
-            layers = ", ".join(f"W{sup(l)}" for l in self.undone)
+            layers = ", ".join(p.p(Sym("W", l, vector=True)) for l in self.undone)
             many = len(self.undone) > 1
             undone = (f"; this group's update{'s' if many else ''} of {layers} {'are' if many else 'is'} undone, "
                       f"so {layers} {'are' if many else 'is'} as {'they were' if many else 'it was'} before "
@@ -472,7 +480,7 @@ class Stepper:
         self._checkpoints = {start: self.state.copy()}
         self._stride, self._latest, self.last = 1, None, None
         edit = Edit(l, row, col, old, float(value), shown, at, start, key.epoch, start - sch.epoch_start(start),
-                    sch.follows(key.epoch, key.group), undone, self.spec.layer_kinds[l - 1])
+                    sch.follows(key.epoch, key.group), undone, self.spec.layer_kinds[l - 1], self.notation)
         self.edits[(l, row, col)] = edit
         self.floor_edits.append(edit)
         return edit

@@ -1312,6 +1312,8 @@ def const_text(c: float) -> str:
 # -- printers ---------------------------------------------------------------------------------------
 _SUP = str.maketrans("0123456789()+-nlL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸ")
 _SUP_LETTERS = str.maketrans("tn", "ᵗⁿ")
+_POWER = re.compile(r"\^\{?[0-9]")  # a LaTeX base that is a power itself: \sigma^2, x^{2}
+_SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁿˡᴸᵏ")  # a plain superscript (a power, a plain layer index): no (
 _SUB_CHARS = dict(zip("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 
 # precedence: higher binds tighter
@@ -1704,14 +1706,14 @@ class TextPrinter(Printer):
         base = s.base + {"hat": "\u0302", "tilde": "\u0303"}.get(s.accent, "")
         if s.group:  # w⁽¹⁾_{f,2,0}, s⁽¹⁾_{τ,g,1}: the layer first, then τ and the indices as one group
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
+                base = self._layered(base, f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture))
             parts = [str(i) for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
             if s.layer is None and s.time is None and len(parts) == 1:  # a gate's δ_r in a note: as _τ is written
                 return base + _braced(parts[0]) + ("ᵀ" if s.T else "")
             return base + ("_{" + ",".join(parts) + "}" if parts else "") + ("ᵀ" if s.T else "")
         if s.time is not None:  # s⁽¹⁾_τ, s⁽¹⁾_{τ,b}, s⁽¹⁾₃,₂: the layer first, then time and unit
             if s.layer is not None:
-                base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
+                base = self._layered(base, f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture))
             parts = [str(i) for i in (s.time, *s.sub)]
             if all(ch in _SUB_CHARS for part in parts for ch in part):
                 base += ",".join("".join(_SUB_CHARS[ch] for ch in part) for part in parts)
@@ -1725,8 +1727,15 @@ class TextPrinter(Printer):
             else:  # α_{1,τ′}, e_τ: a subscript of more than one character in braces (α_1,τ′ reads as α₁, τ′)
                 base += _braced(",".join(parts))
         if s.layer is not None:
-            base += f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture)
+            base = self._layered(base, f"({s.layer})".translate(_SUP) if lecture is None else self.layer(lecture))
         return base + ("ᵀ" if s.T else "")
+
+    def _layered(self, base: str, index: str) -> str:
+        """``base`` with its layer ``index``; a symbol that is a power itself (the variance σ²) in parentheses
+        before a plain superscript layer index, so that its layer reads as no power: (σ²)², not σ²²."""
+        if index[:1] in _SUPERSCRIPTS and base[-1:] in _SUPERSCRIPTS:
+            return f"({base}){index}"
+        return base + index
 
     def _p_Num(self, n: Num) -> str:
         if n.exact:
@@ -1958,6 +1967,9 @@ class LatexPrinter(Printer):
         sup = ("^{" + joint.join(sup_parts) + "}") if sup_parts else ""
         if "_" in base and sub:  # \beta_1 with a subscript: group it
             base = "{" + base + "}"
+        if s.layer is not None and joint and _POWER.search(base):  # a power itself (\sigma^2, not a δʰ's ^{h}) before
+            # a plain layer index:
+            base = "(" + base + ")"  # in parentheses, as the text's (σ²)²
         if s.time is not None or (s.group and s.sub):  # s^{(1)}_{\tau,b}: the layer first, then time and unit
             parts = [latex_math(str(i)).strip() for i in ((s.time,) if s.time is not None else ()) + tuple(s.sub)]
             return base + sup + "_{" + ",".join(parts) + "}"

@@ -126,8 +126,8 @@ class Profile:
     def layer_text(self, layer: int | str) -> str:
         """The layer index as text: ``⁽²⁾``, ``^[2]`` or ``²`` (numbers shifted to the input's number)."""
         shown = self.layer_number(layer)
-        if self.layer_index == "bracket":
-            return f"^[{shown}]"
+        if self.layer_index == "bracket":  # a real minus, as the superscripts' ⁻ and the lecture's l−1
+            return f"^[{str(shown).replace('-', '−')}]"
         if self.layer_index == "plain" and _superscriptable(str(shown)):
             return str(shown).translate(_SUP)
         return f"({shown})".translate(_SUP)

@@ -96,7 +96,7 @@ class Dense(LayerKind):
         written to ``back[l - 1]``."""
         p, n_in, n_out = src, self.in_size, self.out_shape[0]
         below = f"o[{p}]" if not self.after_map else f"np.concatenate([[1.0], o[{p}].ravel()])"
-        vec = f"o⁽{p}⁾" if not self.after_map else f"[1, vec(o⁽{p}⁾)]"
+        vec = f"o{sup(p)}" if not self.after_map else f"[1, vec(o{sup(p)})]"
         back = f"back[{l - 1}] = (W[{l}].T @ d[{l}])[1:]"
         if self.after_map:
             back += f".reshape{self.in_shape}"

@@ -63,7 +63,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         out.eq(Equation(CE._sym("o", 0, *pos), (x, Num(value, Ref("o", 0, pos))), bindings={x: value},
                         note="a map input has no bias entry: each convolution has its own bias"))
         out.say(*_unread(net, 0, pos))
-        return out.done(f"{out.p(CE._sym('o', 0, *pos))} = {out.n(value)}: pixel {_pos(pos)} of example n = {n}", value)
+        return out.done(f"{out.p(CE._sym('o', 0, *pos))} = {out.n(value)}: pixel {_pos(pos, out)} of example n = {n}", value)
     k = net.kind(l)
     if q == "s" and not k.is_map:  # a dense layer reading a map: s_b = Σ_a w_b,a [1, vec(o)]_a
         b = int(cell.unit or 1)
@@ -92,24 +92,25 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
     below = out.p(Sym("o", l - 1, vector=True))
     if q == "s":
         eq = CE.conv_s_at(net, view, l, pos)
-        what = f"the pre-activation of channel {pos[0] + 1} at position ({pos[1] + 1}, {pos[2] + 1})"
+        what = f"the pre-activation of channel {out.unit(pos[0] + 1)} at position {_pos(pos[1:], out)}"
         assert isinstance(k, Conv2d)
         rows, cols = k.receptive_field(pos[1], pos[2])
-        extra: tuple[str, ...] = (f"its receptive field: rows {rows.start + 1}…{rows.stop} and columns {cols.start + 1}…{cols.stop} "
-                 f"of {below} (every channel), with kernel {pos[0] + 1}",)
+        extra: tuple[str, ...] = (f"its receptive field: rows {out.unit(rows.start + 1)}…{out.unit(rows.stop)} and columns "
+                                  f"{out.unit(cols.start + 1)}…{out.unit(cols.stop)} "
+                 f"of {below} (every channel), with kernel {out.unit(pos[0] + 1)}",)
         if CE.unread_lines(k):
             extra += (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
                       f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     elif q == "o":
         eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)
-        what = f"the output of channel {pos[0] + 1} at ({pos[1] + 1}, {pos[2] + 1})"
+        what = f"the output of channel {out.unit(pos[0] + 1)} at {_pos(pos[1:], out)}"
         extra = ()
         if not k.has_s and CE.unread_lines(k):
             extra = (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     else:
         eq = CE.back_delta_at(net, view, l, n, pos, out.notation)
-        what = f"{out.p(Partial(LOSS, Sym('o' if isinstance(k, Pool2d) else 's', l, vector=True)))} at {_pos(pos)}" + \
+        what = f"{out.p(Partial(LOSS, Sym('o' if isinstance(k, Pool2d) else 's', l, vector=True)))} at {_pos(pos, out)}" + \
             f", how the loss of example n = {n} moves with it"
         extra = ()
     out.eq(eq)
@@ -129,8 +130,9 @@ def _unread(net: Any, l: int, pos: tuple) -> tuple[str, ...]:
     return (text,) if text else ()
 
 
-def _pos(pos: tuple) -> str:
-    return "(" + ", ".join(str(p + 1) for p in pos) + ")"
+def _pos(pos: tuple, out: Any) -> str:
+    """A map position (from 0) as the builder's notation numbers units: from 1, or from 0 (cs231n)."""
+    return "(" + ", ".join(str(out.unit(p + 1)) for p in pos) + ")"
 
 
 def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:

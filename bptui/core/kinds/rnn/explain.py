@@ -107,7 +107,7 @@ def _own_above(net: Any, st: Any, l: int, b: int, t: int, seqs: bool, out: Any, 
     d_s = net.kinds[l].dx_sym(l + 1, (b - 1,))
     v = float((st.delta[l + 1][t - 1] if seqs else st.delta[l + 1])[b - 1])
     ref = Ref("delta", l + 1, (t - 1, b - 1) if seqs else (b - 1,))
-    out.say(f"from above (layer {l + 1}, whose input x{sup(l + 1)} is o{sup(l)}" + (f", at τ = {t}" if seqs else "") + "):")
+    out.say(f"from above (layer {out.layer(l + 1)}, whose input {out.q('x', l + 1)} is {out.q('o', l)}" + (f", at τ = {t}" if seqs else "") + "):")
     out.eq(Equation(above, (d_s, Num(v, ref)), bindings={d_s: v}))
     return v
 
@@ -130,9 +130,10 @@ def _column(net: Any, st: Any, l: int, a: int, t: int) -> tuple[Node, Num | None
     return Sym("o", l - 1, (a,), time=t), Num(value, Ref("o", l - 1, (t - 1, a))), value
 
 
-def _which(net: Any, l: int) -> str:
-    """"the recurrent layer" of a network with one, "the recurrent layer l" of a stack."""
-    return "the recurrent layer" + (f" {l}" if sum(k.over_time for k in net.kinds) > 1 else "")
+def _which(net: Any, l: int, out: Any) -> str:
+    """"the recurrent layer" of a network with one, "the recurrent layer l" of a stack (l as the builder's
+    notation numbers layers: nielsen's input is layer 1); an LSTM's "the LSTM layer"."""
+    return net.kinds[l - 1].layer_words + (f" {out.layer(l)}" if sum(k.over_time for k in net.kinds) > 1 else "")
 
 
 def _done(x: Any) -> bool:
@@ -228,7 +229,7 @@ def _explain_s1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     note=noted(f"a = {out.units(1, d) if out.separate else f'0 … {d}'} over {src}, "
                                f"then c = {out.units(1, h)} over o{sup(l)}_{{τ−1}}" + last + (f"; o{sup(l)}₀ = 0" if t == 1 else ""),
                                out.notation)))
-    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {out.unit(b)} of {_which(net, l)} at time "
+    title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of {rnn.row_words(b, out.unit)} of {_which(net, l, out)} at time "
              f"step τ = {t}, example n = {current_example(stepper)}")
     return out.done(title, value, terms)
 
@@ -247,7 +248,7 @@ def _explain_o1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = builder(stepper, digits)
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env,
                     note="the recurrent layer's o has no bias entry: U multiplies the units"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} of {_which(net, l, out)} at τ = {t}, "
                     f"example n = {current_example(stepper)}", value)
 
 
@@ -312,7 +313,7 @@ def _explain_delta1(stepper: Any, cell: Cell, digits: int) -> Explanation:
 
     result = Num(value, Ref("delta", l, (t - 1, b - 1)))
     ds = f"∂{out.p(Sym('ℓ', latex=chr(92) + 'ell'))}/∂{out.p(Sym('s'))}"  # ∂ℓ/∂s, nielsen's ∂C/∂z
-    title = (f"{out.p(lhs)} = {out.n(value)}: {ds} of unit {out.unit(b)} of {_which(net, l)} at τ = {t}, "
+    title = (f"{out.p(lhs)} = {out.n(value)}: {ds} of unit {out.unit(b)} of {_which(net, l, out)} at τ = {t}, "
              f"example n = {current_example(stepper)}")
     if net.act(l).derivative_is_one:  # δ is the sum itself, without the factor 1
         came = ([nxt] if t < T else []) + ([above] if seqs or t == T else [])
@@ -406,7 +407,7 @@ def _explain_G1(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     note=noted(f"τ = {', '.join(map(str, sorted(times, reverse=True)))} so far; "
                                + (f"column {a} is {what}" if out.notation is None or a == 0 else f"δ{sup(l)}_τ times {what}"),
                                out.notation)))
-    return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of {_which(net, l)}, "
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: G of {_which(net, l, out)}, "
                     + ("averaged over the update group's m examples" if out.mean else "summed over τ"),
                     shown, [x / m for x in terms])
 

@@ -58,6 +58,7 @@ class Recurrent(LayerKind):
     gates: ClassVar[int] = 1  # blocks of h rows in W and U (an LSTM's i, f, g, o)
     u_bias: ClassVar[int] = 0  # U's own bias column (a GRU's)
     fixed: ClassVar[str] = ""  # the gated kinds' σ and tanh are fixed: the file gives no activation
+    layer_words: ClassVar[str] = "the recurrent layer"  # how the explanations name the layer
     output_name: ClassVar[str] = "o"  # the step that writes the board's o: a gated layer's h
 
     def board_quantity(self, quantity: str) -> str:
@@ -171,6 +172,11 @@ class Recurrent(LayerKind):
 
     def describe(self) -> str:
         return f"{self.type} {self.h}" + (", return_sequences" if self.return_sequences else "")
+
+    def row_words(self, b: int, unit: Any) -> str:
+        """Row ``b`` (from 1) of s⁽ˡ⁾ in words, ``unit`` numbering a unit as the notation does: "unit b" (a
+        gated kind's: its gate's unit)."""
+        return f"unit {unit(b)}"
 
     # -- the family's steps and equations (steps.py, equations.py) ----------------------------------------
     def claims_step(self, net: Any, key: Any) -> bool:

@@ -56,6 +56,7 @@ class Lstm(Recurrent):
     gate_order: ClassVar[str] = "ifgo"
     output_name: ClassVar[str] = "h"
     fixed: ClassVar[str] = "its gates use σ and tanh, as PyTorch's nn.LSTM"
+    layer_words: ClassVar[str] = "the LSTM layer"
     takes_activation: ClassVar[bool] = False
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha", "return_sequences"})
 
@@ -78,6 +79,11 @@ class Lstm(Recurrent):
     def gate_of(self, row: int) -> tuple[str, int]:
         """(the gate, its unit from 1) of row ``row`` of W and U."""
         return GATES[row // self.h], row % self.h + 1
+
+    def row_words(self, b: int, unit: Any) -> str:
+        """Row ``b`` of s: its gate's unit ("the output gate's unit 4")."""
+        gate, u = self.gate_of(b - 1)
+        return f"the {GATE_WORDS[gate]}'s unit {unit(u)}"
 
     def weight_sym(self, l: int, row: int, col: int) -> Sym:
         """w⁽ˡ⁾_{f,b,a} in W (a = 0 the bias), u⁽ˡ⁾_{f,b,c} in U: the gate first, then the unit."""

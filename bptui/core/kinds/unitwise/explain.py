@@ -92,7 +92,7 @@ def explain(k: Unitwise, stepper: Any, cell: Cell, digits: int) -> Explanation:
                               Op("/", (sub(Num(float(xv[b]), Ref("o", src, (b + 1,))), Num(mu, means=muS)), root)),
                               Num(value, Ref("s", l, pos))),
                         bindings={xb: float(xv[b]), muS: mu, varS: var, Sym("ε", latex=r"\varepsilon"): k.eps}))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {b + 1} normalised", value)
+        return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b + 1)} normalised", value)
     if q == "o":
         out.eq(Equation(lhs, (add(mul(gS, ub), bS), add(mul(Num(gamma, means=gS), Num(float(u[b]), Ref("s", l, pos))),
                                                         Num(beta, means=bS)), Num(value, Ref("o", l, at))),

@@ -283,8 +283,12 @@ class LayerNorm(Unitwise):
         return f"{'β = 0' if col == 0 else 'γ = 1'} at the start, as nn.LayerNorm starts (the file's init draws nothing for it)"
 
     def weight_text(self, spec: Any, l: int, b: int, a: int) -> str | None:
-        what = f"the shift β of unit {b} after normalising" if a == 0 else f"the scale γ of unit {b} after normalising"
-        return what
+        return self.profiled_weight_text(spec, l, b, a, None)
+
+    def profiled_weight_text(self, spec: Any, l: int, b: int, a: int, notation: Any) -> str | None:
+        """β's or γ's words, unit b (from 1) numbered as ``notation`` numbers units (cs231n's from 0)."""
+        unit = b if notation is None else notation.unit(b)
+        return f"the {'shift β' if a == 0 else 'scale γ'} of unit {unit} after normalising"
 
     def links(self, pos: tuple[int, ...]) -> Any:  # pragma: no cover - the answer key does not cover it
         raise NotImplementedError("a layernorm output is not a sum of products")
