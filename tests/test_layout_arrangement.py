@@ -283,3 +283,30 @@ async def test_a_profiles_block_map_and_sequence_panels_join_the_screens_arrange
             if panel.display and g_placed_under(panel) is not None and hasattr(panel, "grid_top"):
                 widths = [len("".join(t for t, _, _ in line)) for line in panel.lines[:panel.grid_top]]
                 assert max(widths) <= panel.room().width, (panel.id, widths)  # (every weight in view)
+
+
+@pytest.mark.parametrize("notation", [None, "ng"])
+async def test_a_big_screen_with_g_under_w_uses_its_width(notation):
+    """moons (momentum) at 200×50 after one step: layer 2's 8 inputs do not hold G beside W, so every panel
+    put G under W; layer 1's panel stood W, G under it, the velocity under G, and scrolled (the velocity cut
+    at the bottom) while about 110 columns at its right stayed blank. No panel scrolls vertically while it
+    has 40 blank columns or more, and every row of each velocity is on screen."""
+    from .test_layout import right_blank
+
+    app = app_with("moons", notation)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        panels = dense_panels(app)
+        assert len(panels) == 2 and all(g_under_w(p) for p in panels)
+        for panel in panels:
+            scrolls = panel.virtual_size.height > panel.scrollable_content_region.height
+            assert not scrolls or right_blank(panel) < 40, (panel.id, right_blank(panel))
+            text = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+            heads = [y for y, line in enumerate(text) if "velocity" in line]
+            assert len(heads) == 1, (panel.id, text)
+            units = app.stepper.state.W[int(panel.id.split("-")[1])].shape[0]
+            x = text[heads[0]].index("velocity") - 4  # the velocity's block: its rows stand under its heading
+            rows = [line for line in text[heads[0] + 1:] if re.search(r"\d", line[max(0, x):])]
+            assert len(rows) >= units, (panel.id, text)

@@ -168,6 +168,17 @@ def _trimmed(line: list[Run]) -> list[Run]:
     return line if end == len(line) else line[:end]
 
 
+def _beside(lines: list[list[Run]], width: int) -> list[Run]:
+    """Lines of parts side by side: each padded to ``width`` columns and two blanks, but the last."""
+    out: list[Run] = []
+    for i, line in enumerate(lines):
+        if i:
+            used = sum(len(text) for text, _, _ in out)
+            out.append((" " * (i * (width + 2) - used), "base", None))
+        out += line
+    return out
+
+
 def _more(hidden: int) -> str:
     """What a matrix shows after its shown columns: `` +2…`` when columns are hidden, else nothing."""
     return f" +{hidden}…" if hidden > 0 else ""
@@ -200,6 +211,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._body = 0  # the lines under the heading that spread (the rows); the lines under them (G's band,
         # an optimizer's state) follow them as they are
         self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
+        self._combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}  # parts under the rows side by side: (parts, lines)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -616,15 +628,16 @@ class ProfileSheet(MeasuredCells, MapSheet):
                 row.append(column(q, unit if q == "o" and not sep else i))
             lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
         self._body = lines.count - 2  # the rows spread on a big screen (what follows under them, as it is)
-        if stacked:  # G's band: its heading, its columns, a row per unit
-            self.heading_lines.append(lines.count + 1)
-            lines.add([], gradient_head([(" " * label, "header", None)]),
-                      [("unit".ljust(label), "header", None), (col_line, "header", None)])
-            lines.block(kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
-                             lambda: [[unit_label(i), *gradients(i)] for i in range(units)]))
-        for text, array in optimizer:  # momentum's v, adam's m and v: its parts as W's and b's
-            self.state_headings.append(lines.count + 1)
-            lines.add([], [(" " * label, "header", None), (text, "header", None)])
+        # the parts under the rows, each as (its heading's lines, its rows, its width, whether it is G's band):
+        # G's band (its heading, its columns, a row per unit), then momentum's v, adam's m and v (W's and b's parts)
+        under: list[tuple[list[list[Run]], list[list[Run]], int, bool]] = []
+        if stacked:
+            band = kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
+                        lambda: [[unit_label(i), *gradients(i)] for i in range(units)])
+            under.append(([gradient_head([(" " * label, "header", None)]),
+                           [("unit".ljust(label), "header", None), (col_line, "header", None)]],
+                          band, label + block["G"] + 2 + (widths["Gb"] if sep else 0), True))
+        for text, array in optimizer:
 
             def state_rows(array: Any = array) -> list[list[Run]]:
                 state, fmt = p.weights_shown(array), self.formats_for(array)
@@ -636,7 +649,34 @@ class ProfileSheet(MeasuredCells, MapSheet):
                                 pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
                     rows.append(row)
                 return rows
-            lines.block(kept("", array, (text, n, block["W"]), state_rows))
+            width = max(label + block["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+            under.append(([[(" " * label, "header", None), (text, "header", None)]],
+                          kept("", array, (text, n, block["W"]), state_rows), width, False))
+        # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
+        # velocity beside its gradient, not under it past the bottom of its panel (as the lecture's panel)
+        width = max((w for _, _, w, _ in under), default=0)
+        per = max(1, len(under))
+        while per > 1 and per * width + 2 * (per - 1) > avail:
+            per -= 1
+        combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}
+        for g in range(0, len(under), per):
+            together = under[g:g + per]
+            (self.heading_lines if any(band for *_, band in together) else self.state_headings).append(lines.count + 1)
+            heads = max(len(h) for h, _, _, _ in together)
+            lines.add([], *(_beside([h[j] if j < len(h) else [] for h, _, _, _ in together], width)
+                            for j in range(heads)))
+            if len(together) == 1:
+                lines.block(together[0][1])  # (the part as kept: measured once)
+                continue
+            parts_now = tuple(rows for _, rows, _, _ in together)
+            key = (tuple(map(id, parts_now)), width)
+            hit = self._combined.get(key)  # kept while its parts are (measured once, as they are)
+            if hit is None or any(a is not b for a, b in zip(hit[0], parts_now)):
+                hit = (parts_now, [_beside([rows[i] for rows in parts_now], width) for i in range(units)])
+            combined[key] = hit
+            lines.block(hit[1])
+        self._combined = combined
+        self._columns_fit = stacked or len(under) > 1  # (the parts on a line follow the width too)
         return lines
 
     def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards, key_of

@@ -39,6 +39,7 @@ class LayerSheet(Fits, NumberSheet):
         self.view = view
         self.stacked, self.ncols = False, 0
         self.pitch, self.lead = 1, 0
+        self.per = 1  # blocks under the rows side by side on a line
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
         self._stacked_in: tuple[int, int] | None = None  # (room, digits) in which G last had to go under W
@@ -155,20 +156,60 @@ class LayerSheet(Fits, NumberSheet):
         self.give_padding(tight)
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
-        if self.widen and not self.stacked and avail < 10**6:  # lw + 7 + (2n + 3)·cw columns in all
-            self.cw = stretched(self.cw, avail, [(self.lw + 7 + 2 * len(self._marker(n)), 2 * n + 3)])
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
         self.blocks = self._blocks()
+        # the blocks under the rows (G under W, an optimizer's state: each of G's shape) stand side by side,
+        # as many to a line as the width holds, G first (under W): a narrow layer's velocity beside its G,
+        # not under it, past the bottom of its panel, while the columns at its right stay blank
+        self.per = self._per_line(avail)
+        marker = len(self._marker(n))
+        if self.widen and avail < 10**6 and not self.hidden_cols:  # a big screen's: cells widened to the width
+            if self.stacked:  # the rows: lw + 3 + (n + 3)·cw; the blocks' line: per·(lw + 1) + 2·(per − 1) + per·n·cw
+                lines = [(self.lw + 3 + marker, n + 3)]
+            else:  # lw + 7 + (2n + 3)·cw columns in all
+                lines = [(self.lw + 7 + 2 * marker, 2 * n + 3)]
+            if self.blocks:
+                lines.append((self.per * (self.lw + 1 + marker) + 2 * (self.per - 1), self.per * n))
+            self.cw = stretched(self.cw, avail, lines)
         # lines per unit row, and blank lines above the first: on a tall panel of a big screen the unit
         # rows spread evenly over the height the blocks under them (G under W, an optimizer's state, as
         # they are) leave, centred (so that a layer's middle row lines up with the one of a layer beside it)
         self.pitch, self.lead = 1, 0
-        blocks = len(self.blocks) * (1 + HEADER_LINES + v.W.shape[0])
+        blocks = self._groups() * self._block_step()
         room = self.room().height - HEADER_LINES - blocks
         if self.stretch and room > 0:
             self.pitch, self.lead = spread(self.rows, room)
         height = self._row_y(self.rows - 1) + 1 + blocks
-        self.virtual_size = Size(self._line_width(n, self.stacked), height)
+        self.virtual_size = Size(self._width(), height)
+
+    def _block_width(self) -> int:
+        """A block's width under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state): its unit labels and matrix."""
+        labels = (len(self._label(label, True)) for _, label, _ in self.blocks)
+        return self.lw + max(self._matrix_width(self.ncols), *labels)
+
+    def _blocks_width(self, per: int) -> int:
+        """The width of a line of ``per`` blocks side by side, two blanks between them."""
+        return per * self._block_width() + 2 * (per - 1)
+
+    def _per_line(self, avail: int) -> int:
+        """How many blocks stand side by side on a line: as many as ``avail`` columns hold (one at least)."""
+        per = max(1, len(self.blocks))
+        while per > 1 and self._blocks_width(per) > avail:
+            per -= 1
+        return per
+
+    def _groups(self) -> int:
+        """The lines of blocks under the rows."""
+        return -(-len(self.blocks) // self.per) if self.blocks else 0
+
+    def _block_step(self) -> int:
+        """A line of blocks' lines: a blank, its heading's, a row per unit."""
+        return 1 + HEADER_LINES + self.view.W.shape[0]
+
+    def _width(self) -> int:
+        """The panel's widest line: its rows', or a line of its blocks'."""
+        rows = self._line_width(self.ncols, self.stacked)
+        return max(rows, self._blocks_width(self.per)) if self.blocks else rows
 
     def _row_y(self, r: int) -> int:
         """The line unit row r is drawn on."""
@@ -182,9 +223,9 @@ class LayerSheet(Fits, NumberSheet):
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def fit_size(self) -> None:
-        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead)
+        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per)
         self._layout_columns()
-        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead) != old:
+        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per) != old:
             self.refresh(layout=True)
 
     def rearranged(self) -> None:
@@ -349,16 +390,27 @@ class LayerSheet(Fits, NumberSheet):
             r, between = divmod(row - HEADER_LINES - self.lead, self.pitch)
             return [] if between or r < 0 else self._row(r, style)
         if row < self.virtual_size.height:
-            block, offset = divmod(row - top, 1 + HEADER_LINES + self.view.W.shape[0])
-            quantity, label, matrix = self.blocks[block]
+            group, offset = divmod(row - top, self._block_step())
             if offset == 0:
                 return []
-            if offset <= HEADER_LINES:
-                return self._block_header(offset - 1, quantity, label, style)
-            b = offset - 1 - HEADER_LINES
-            label = Segment(f"b={b + 1}".rjust(self.lw - 1) + " ", style["header"])
-            return [label] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
+            out: list[Segment] = []
+            width = self._block_width()
+            for i, block in enumerate(self.blocks[group * self.per:(group + 1) * self.per]):  # two blanks between
+                if i:  # the next block at its place: (width + 2) columns after the one before
+                    used = sum(seg.cell_length for seg in out)
+                    out.append(Segment(" " * (i * (width + 2) - used), style["base"]))
+                out += self._block_line(block, offset, style)
+            return out
         return None
+
+    def _block_line(self, block: tuple[str, str, Any], offset: int, style) -> list[Segment]:
+        """Line ``offset`` (1: its heading's first) of a block under the rows."""
+        quantity, label, matrix = block
+        if offset <= HEADER_LINES:
+            return self._block_header(offset - 1, quantity, label, style)
+        b = offset - 1 - HEADER_LINES
+        unit = Segment(f"b={b + 1}".rjust(self.lw - 1) + " ", style["header"])
+        return [unit] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
 
     def _refresh_changed(self) -> None:
         """Redraw the lines in view that a new board changes, and no other: a step changes a
@@ -379,8 +431,8 @@ class LayerSheet(Fits, NumberSheet):
     def heading_spans(self) -> list[tuple[int, int]]:
         """The heading's two lines, and each block's under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state)."""
         top = self._row_y(self.rows - 1) + 1
-        step = 1 + HEADER_LINES + self.view.W.shape[0]
-        return [(0, HEADER_LINES)] + [(top + b * step + 1, HEADER_LINES) for b in range(len(self.blocks))]
+        step = self._block_step()
+        return [(0, HEADER_LINES)] + [(top + g * step + 1, HEADER_LINES) for g in range(self._groups())]
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]
