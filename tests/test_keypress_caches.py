@@ -51,8 +51,11 @@ def afresh(widget) -> list:
         widget._strips.clear()
     if isinstance(widget, LayerSheet):
         widget._drawn.clear()
-    if isinstance(widget, TextLine):
+    if isinstance(widget, TextLine):  # its kept rows dropped; the rows as Textual's Static draws the whole text
+        widget._rows, widget._kept = None, (0, None, {})
         widget._render_content()
+        rows = widget._render_cache.lines
+        assert _drawn(rows) == _drawn(widget.render_line(y) for y in range(len(rows))), widget.id
     width, height = widget.outer_size
     return _drawn(widget.render_lines(Region(0, 0, width, height)))
 

@@ -14,13 +14,17 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
 from rich._wrap import divide_line
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual import on
 from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Region
 from textual.reactive import var
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from ..core.formulas.notation import num
@@ -131,9 +135,41 @@ def fit_head(screen: Screen, status: TextLine) -> int:
     return lines
 
 
+_TEXT_RULES = ("text_align", "text_overflow", "text_wrap", "line_pad")  # rules that change how Content draws a line
+
+
+def _one_cell(text: str) -> bool:
+    """Whether every character of ``text`` but its newlines takes one cell (no tab, no control code,
+    no wide, combining or zero-width character)."""
+    return all(get_character_cell_size(c) == 1 for c in set(text) if c != "\n")
+
+
+def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
+    """Line ``y`` of a text of one-cell characters wrapped to ``width``, as Textual's Content draws it
+    in the whole text: its cuts, a cut row's trailing spaces dropped, each segment's place in the
+    text (the offsets a text selection reads). Content's wrapping, formatting and styling of each
+    row was most of what the status and the equation cost a step."""
+    cuts = divide_line(line, width, fold=True)
+    rows = []
+    for start, end in zip([0, *cuts], [*cuts, len(line)]):
+        text = (line[start:end] if end == len(line) else line[start:end].rstrip())[:width]
+        rows.append(Strip([Segment(text, _offset_style(style, start, y))], len(text)))
+    return rows
+
+
+@lru_cache(maxsize=1024)
+def _offset_style(style: Any, x: int, y: int) -> RichStyle:
+    """The style of a row that starts at character ``x`` of line ``y``, as Content styles its text (the
+    widget's style over the text's, which is the widget's, with the place a text selection reads);
+    kept, as a status's and an equation's rows start at the same few places."""
+    return (style + style).rich_style_with_offset(x, y)
+
+
 class TextLine(Static):
-    """A line of text (status, equation) that asks for a new layout only when its height may
-    change: a layout pass would redraw the whole screen."""
+    """A line of text (status, equation) drawn row by row: a row's strips are kept while its line of
+    text and the width are the same, a change repaints only the rows that differ, and a new layout is
+    asked for only when the height may change (a layout pass would redraw the whole screen).
+    Textual's own Static renders every row of the text again whenever any part of it is repainted."""
 
     room = 0
     """Rows a steady line keeps at least (``status_room``)."""
@@ -146,8 +182,8 @@ class TextLine(Static):
         self.lines: int | None = None  # lines the widget took at the last update
         self.steady = steady
         self._width = 0  # the width ``lines`` was counted at
-        self._shown: tuple[str, int, int] | None = None  # the text shown, the width and its rows then
-        self._changed: list[int] | None = None  # the lines an update changes (None: all of them)
+        self._kept: tuple[int, Any, dict[tuple[int, str], list[Strip]]] = (0, None, {})  # width, style, strips by line
+        self._rows: tuple[str, list[Strip]] | None = None  # the text the rows were drawn for, and its rows
 
     def show(self, text: str) -> None:
         width = self.content_region.width
@@ -157,38 +193,67 @@ class TextLine(Static):
         width = max(width, 1)
         if self.steady:  # a status: its lines wrap between their parts
             text = break_at_separators(text, width)
-        parts = text.split("\n")
-        natural = lines = text_rows(text, width)
+        lines = text_rows(text, width)
         if self.steady and width > 1:
             if width == self._width and self.lines is not None:
                 lines = max(lines, self.lines)
             lines = max(lines, self.room)
             self._width = width
             self.styles.min_height = lines  # a layout pass only when it changes
-        layout = lines != self.lines
-        shown, self._shown = self._shown, (text, width, natural)
-        if not layout and shown is not None and shown[1] == width:
-            # the same lines, none wrapped, now or before: only those whose text changed are drawn again
-            # (a status's first line names the network, and a line drawn costs Textual the same)
-            before = shown[0].split("\n")
-            if len(before) == len(parts) == natural == shown[2]:
-                self._changed = [y for y, (a, b) in enumerate(zip(before, parts)) if a != b]
+        self.update(text, layout=lines != self.lines)
+        self.lines = lines
+
+    def update(self, content: Any = "", *, layout: bool = True) -> None:
+        """Show ``content`` (a str); without a layout, repaint only the rows whose strips changed."""
+        width = self.size.width
+        if not layout and width and self._rows is not None and self.text_selection is None:
+            before, rows = self._rows[1], self._draw(str(content), width)
+            self._changed = [y for y in range(max(len(rows), len(before)))
+                             if y >= len(rows) or y >= len(before) or rows[y] is not before[y]]
         try:
-            self.update(text, layout=layout)
+            super().update(content, layout=layout)
         finally:
             self._changed = None
-        self.lines = lines
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
         if self._changed is not None and not (regions or layout or recompose):
             if not self._changed:
                 return self
-            width = self.outer_size.width
+            width = self.size.width
             regions = tuple(Region(0, y, width, 1) for y in self._changed)
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
-    _changed: list[int] | None = None  # (before __init__ sets it: Static's own calls)
+    _changed: list[int] | None = None  # the rows an update changes (None: all of them)
+
+    def _draw(self, text: str, width: int) -> list[Strip]:
+        """The rows of ``text`` at ``width``: each line's wrapped strips, the same strips while the
+        line, the width and the style are the same. A text with a character of other than one cell
+        (wide, combining, a tab, a control code), or under a style sheet that aligns or truncates
+        its lines, is drawn whole by Textual's Content."""
+        style = self.visual_style
+        if self._rows is not None and self._rows[0] == text and self._kept[:2] == (width, style):
+            return self._rows[1]
+        lines = text.split("\n")
+        if not _one_cell(text) or any(map(self.styles.has_rule, _TEXT_RULES)):
+            rows = Visual.to_strips(self, Content(text), width, None, style)
+            self._kept = (width, style, {})
+        else:
+            kept = self._kept[2] if self._kept[:2] == (width, style) else {}
+            strips = {(y, line): kept.get((y, line)) or _line_strips(y, line, width, style)
+                      for y, line in enumerate(lines)}
+            self._kept = (width, style, strips)
+            rows = [strip for line in strips.values() for strip in line]
+        self._rows = (text, rows)
+        return rows
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self.text_selection is not None:  # (a selection's rows are Textual's own, across the lines)
+            self._rows = None
+            return super().render_line(y)
+        rows = self._draw(str(self.content), width)
+        return rows[y] if y < len(rows) else Strip.blank(width, self.visual_style.rich_style)
 
 
 class MessageLine(Static):
