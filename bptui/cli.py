@@ -881,7 +881,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .core.teaching.check import RTOL, gradient_check, rule_text, verdict, worst_per_layer
+    from .core.teaching.check import RTOL, gradient_check, of_the_mean, rule_text, verdict, worst_per_layer
 
     spec = _load(args.file)
     _check_affordable(spec)
@@ -914,7 +914,8 @@ def cmd_check(args) -> int:
             print(f"  {name}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
         print(f"  pass: {rule_text(p.p(LOSS_D))}")
-        bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
+        shown = of_the_mean(checks, spec.N) if notation.mean else checks  # a mean profile's ℓ_D: the mean over N
+        bad = sorted((c for c in shown if not c.ok), key=lambda c: -c.rel_error)
         for c in bad[:5]:  # each weight as its panel names it (a kernel's w_k,c,u,v, b_k; u_b,c in U), in the notation
             name = p.p(spec.layer_kinds[c.layer - 1].weight_sym(c.layer, c.row - 1, c.col))
             print(f"  {name}: {_failure(c.backprop, c.numeric, c.atol)}")

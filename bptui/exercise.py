@@ -275,6 +275,7 @@ class Blanker:
         # board numbers, placed where the profile shows them (formula.Ref's view: b for w_b,0, …)
         self.notation = notation if notation is not None and notation.name != "lecture13" else None
         self.board: Any = None  # the stepper's state at the step being printed
+        self._losses = 1  # how many examples' losses ℓ_D held when it was last blanked (a mean profile asks ℓ_D / it)
         self.live: dict[tuple[str, int | None, str | None], _Live] = {}
         self.entries: list[KeyEntry] = []
         self.candidates = 0
@@ -342,6 +343,7 @@ class Blanker:
         for ref, value in self._produced(step):
             if ref.quantity == "loss_D":
                 value = float(stepper.state.loss_D)
+                self._losses = int(stepper.state.losses)  # a mean profile's page asks ℓ_D / this
             key = (ref.quantity, ref.layer, ref.node)
             row = ref.index  # a step at τ overwrites its row only: the other rows' blanks live on
 
@@ -514,6 +516,8 @@ class Blanker:
             r = node.ref
             if r.node is not None:
                 return {(): t.state(r.quantity, None, None, float(values), node=r.node)}
+            if r.quantity == "loss_D":  # a mean profile's ℓ_D/k: the board's own ℓ_D
+                return {(): t.state("loss_D", None, None, float(self.board.loss_D))}
             if r.view:  # a profile's part of the board (G/m in a mean profile): the board's own number at its place
                 board = self._lecture_index(r)
                 whole = np.asarray({"W": self.board.W, "G": self.board.G, "o": self.board.o}[r.quantity][r.layer])
@@ -668,6 +672,8 @@ class Blanker:
         if self.view(ref).view.endswith("/m"):  # a mean profile's G: the page shows G/m for the group's m examples
             m = self.spec.group_size
             per = min(m, self.spec.N - (key.group - 1) * m)
+        elif self.view(ref).view.endswith("/n"):  # a mean profile's ℓ_D: the mean of the n losses it holds
+            per = self._losses
         entry = KeyEntry(label, key.step, entry_symbol(self.spec, ref, example), value, ref, per)
         self.entries.append(entry)
         self.widths[label] = len(shown_text(entry.asked, DIGITS))

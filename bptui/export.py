@@ -74,6 +74,7 @@ def _network_events(spec, epochs: int, part: "Part | None" = None,
                     notation: Profile | None = None) -> Iterator[tuple[str, Any]]:
     """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D));
     with a ``part``, only its steps (the run walked up to it), each heading its first step needs."""
+    from .core.engine.equations import loss_D_shown
     from .core.engine.stepper import Stepper
 
     stepper = Stepper(spec, notation=notation)
@@ -95,7 +96,7 @@ def _network_events(spec, epochs: int, part: "Part | None" = None,
             yield "update", stepper.where().follows.text()
         yield "step", (stepper, step)
         if key.phase == "update" and key.layer == spec.L and key.step % per_epoch == 0:
-            yield "end", (key.epoch, st.loss_D)
+            yield "end", (key.epoch, loss_D_shown(notation, st))  # a mean profile's ℓ_D: the mean
 
 
 def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:

@@ -217,12 +217,15 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
     return None
 
 
-def _mean_not_taken(at: At, q: str) -> np.ndarray | None:
+def _mean_not_taken(at: At, q: str) -> np.ndarray | float | None:
     """The sum G⁽ˡ⁾ given where a mean profile's page asks for G⁽ˡ⁾/m: the answer times m (the board's
-    number, as the grader reads an answer of such a blank) is m G⁽ˡ⁾."""
-    if q != "G" or at.divided_by < 2:
+    number, as the grader reads an answer of such a blank) is m G⁽ˡ⁾; so for the sum ℓ_D where it asks for the
+    mean ℓ_D/k of the k losses so far (ng's J_D)."""
+    if at.divided_by < 2:
         return None
-    return at.value * at.divided_by
+    if q == "loss_D":
+        return float(at.st.loss_D) * at.divided_by
+    return at.value * at.divided_by if q == "G" else None
 
 
 def _recurrent_term_omitted(at: At, q: str) -> np.ndarray | None:
@@ -259,8 +262,8 @@ MISTAKES: tuple[Mistake, ...] = (
             "G⁽ˡ⁾ = G⁽ˡ⁾ of the previous group + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ", _g_not_reset),
     Mistake("sum_for_mean", ("loss", "loss_D", "G", "W"), "a mean taken where the file sums",
             "ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far), W⁽ˡ⁾ updated with G⁽ˡ⁾/|group|", _sum_for_mean),
-    Mistake("mean_not_taken", ("G",), "the sum G where the page (a mean profile's) asks for the mean G/m",
-            "G⁽ˡ⁾ (for G⁽ˡ⁾/m, m the update group's examples)", _mean_not_taken),
+    Mistake("mean_not_taken", ("G", "loss_D"), "the sum where the page (a mean profile's) asks for the mean",
+            "G⁽ˡ⁾ for G⁽ˡ⁾/m (m the update group's examples), ℓ_D for ℓ_D/k (k the losses so far)", _mean_not_taken),
     Mistake("softmax_shortcut", ("delta",), "o − y used for δ⁽ᴸ⁾ with a loss and output it does not hold for",
             "δ⁽ᴸ⁾ = o⁽ᴸ⁾ − y", _softmax_shortcut),
     Mistake("recurrent_term_omitted", ("delta",), "δ_τ of a recurrent layer without the term from τ + 1",

@@ -38,8 +38,8 @@ def board_value(stepper, ref: Ref, step=None):
         return (st.values if q == "value" else st.adjoints)[ref.node]
     if q == "loss":
         return st.loss
-    if q == "loss_D":
-        return st.loss_D
+    if q == "loss_D":  # a mean profile's ℓ_D ("/n"): the mean of the losses it holds
+        return float(profile_view(float(st.loss_D), ref.view, max(st.losses, 1))) if ref.view else st.loss_D
     if q == "y":
         whole = st.y
     else:

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load
+from bptui.core.formulas.notation import num
 from bptui.core.formulas.profiles import LECTURE13, PROFILES
 from bptui.tui.app import BptuiApp
 from bptui.tui.diagrams import nn_diagram, nn_state
@@ -118,14 +119,19 @@ async def _train_texts(P, epochs=3) -> str:
 @pytest.mark.parametrize("name", list(PROFILES))
 async def test_the_training_screen_is_in_the_profile(name):
     P = PROFILES[name]
-    text, _ = await _train_texts(P)
+    text, (result, _) = await _train_texts(P)
     assert not [m for m in lecture_only(P) if m in text], text
     expected = {"ng": ("α = ", "J_D", "dW^[l]", "|dz^[l]|"), "goodfellow": ("ε = ", "J_D", "∇_W⁽ˡ⁾ J", "|g⁽ˡ⁾|"),
                 "nielsen": ("η = ", "C_D", "∂C/∂wˡ", "|δˡ|"), "lecture13": ("η = ", "ℓ_D", "‖G⁽ˡ⁾‖", "|δ⁽ˡ⁾|"),
                 "cs231n": ("learning_rate = ", "L_D", "dWˡ", "|dscoresˡ|")}[name]
     assert all(e in text for e in expected), (expected, text)
-    if name == "ng":
-        assert "‖dW^[l], db^[l]‖ per layer over the epochs" in text and "mean loss per example (J_D / N)" in text
+    if name == "ng":  # ng's J_D is the mean over the examples: the curve's number, the status's and the message's
+        assert "‖dW^[l], db^[l]‖ per layer over the epochs" in text and "J_D, the mean loss per example, per epoch" in text
+        assert f"J_D (mean, before each update) = {num(result.history[-1] / 4, 4)}" in text, text
+        assert "J_D now = " in text and "(the mean over the 4 examples)" in text and "per example)" not in text
+    if name == "goodfellow":  # a sum profile: the sum
+        assert f"J_D (sum, before each update) = {num(result.history[-1], 4)}" in text, text
+        assert "mean loss per example (J_D / N)" in text
 
 
 async def test_a_mean_profile_s_gradient_norm_is_of_its_mean():
@@ -201,14 +207,12 @@ def test_ng_computation_graph_shows_what_ng_s_panels_show():
 
 
 def test_the_check_says_which_gradient_on_screen_it_computes():
-    """The check computes ∂ℓ_D/∂w of the group's summed loss: a mean profile's panels show it divided by the group's
-    size, written as the equation line writes it (m; |B| beside Adam's m)."""
-    from bptui.core.engine.equations import M_ADAM
+    """The check computes ∂ℓ_D/∂w of the group's loss: the sum in a sum profile, the mean in a mean profile (ng's
+    J), whose panels show the mean G/m: in both it is the gradient on screen itself."""
     from bptui.tui.view_names import view_names
 
     assert view_names(None).on_screen == "the G on screen"
-    assert view_names(PROFILES["ng"]).on_screen == "m × the dW^[l], db^[l] on screen"
-    assert view_names(PROFILES["ng"], group=M_ADAM).on_screen == "|B| × the dW^[l], db^[l] on screen"
+    assert view_names(PROFILES["ng"]).on_screen == "the dW^[l], db^[l] on screen"
     assert view_names(PROFILES["goodfellow"]).on_screen == "the ∇_W⁽ˡ⁾ J, ∇_b⁽ˡ⁾ J on screen"  # a sum: G itself
 
 

@@ -15,7 +15,7 @@ from .stepping import TextLine, fit_head, status_room, text_rows
 
 class BoardText(Host):
     def status_text(self) -> str:
-        from ..core.engine.equations import ETA, LOSS_D, loss_sym, o, step_symbol
+        from ..core.engine.equations import ETA, LOSS_D, loss_D_shown, loss_sym, o, step_symbol
         from ..core.formulas.formula import TextPrinter
         from .panels import profiled
 
@@ -69,7 +69,7 @@ class BoardText(Host):
         return (
             f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else num(stepper.state.loss_D, digits)}"
+            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else num(loss_D_shown(notation, stepper.state), digits)}"
             f"{quiz_text}\n"
             f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
         )

@@ -16,14 +16,14 @@ class GradCheckMode(Host):
             where = "the file's weights"
         else:
             where = f"the weights on screen (step {at.step_in_epoch} of epoch {at.epoch})"
-        from ..core.engine.equations import group_symbol
         from .view_names import view_names
 
-        names = view_names(stepper.notation, group=group_symbol(self.spec.optimizer, self.spec.layer_kinds))
+        names = view_names(stepper.notation)
         examples = None
         if at.group_done and at.follows.n_groups > 1:  # the gradient of this group's ℓ: the G on screen
             examples = at.follows.indices.tolist()
-            where += f", {names.loss} summed {at.follows.text('over')} ({names.on_screen})"
+            total = f"the mean of {names.loss}" if names.mean else f"{names.loss} summed"
+            where += f", {total} {at.follows.text('over')} ({names.on_screen})"
         elif at.group_done:
             where += f" ({names.on_screen})"
         from .gradcheck import GradCheckScreen

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 
 from rich.text import Text
 
-from ..core.teaching.check import WeightCheck, gradient_check, rule_text, verdict
+from ..core.teaching.check import WeightCheck, gradient_check, of_the_mean, rule_text, verdict
 from ..core.formulas.notation import count, fmt
 from ..core.formats.spec import NetworkSpec
 from .guard import GuardedPump
@@ -165,6 +165,8 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
                                     progress=progress)
         except _Cancelled:
             return
+        if self.notation is not None and self.notation.mean:  # ∂J/∂w of the mean over the examples checked
+            checks = of_the_mean(checks, len(self.examples) if self.examples is not None else self.spec.N)
         if not worker.is_cancelled:
             try:
                 self.app.call_from_thread(self.show_checks, checks)

@@ -136,14 +136,15 @@ class LossCurve(StripPlot):
     LossCurve > .curve--axis { color: $text-muted; }
     """
 
-    def __init__(self, epochs: int, has_test: bool, loss_D: str = "ℓ_D", **kwargs) -> None:
+    def __init__(self, epochs: int, has_test: bool, title: str = "mean loss per example (ℓ_D / N), per epoch",
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.epochs = epochs
         self.has_test = has_test
         self.train_loss: Sequence[float] | np.ndarray = []
         self.test_loss: Sequence[float] | np.ndarray = []
-        # loss_D: the notation's ℓ_D; a border title is markup: ng's ^[l] is text
-        self.border_title = escape(f"mean loss per example ({loss_D} / N), per epoch")
+        # title: in the notation's ℓ_D (view_names.ViewNames.curve); a border title is markup: ng's ^[l] is text
+        self.border_title = escape(title)
 
     def show(self, train_loss: Sequence[float] | np.ndarray, test_loss: Sequence[float] | np.ndarray,
              epochs: int | None = None) -> None:

@@ -178,7 +178,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             yield Static(self._controls_text(), id="train-controls", markup=False)
         yield Static(id="train-status", markup=False)
         with Horizontal(id="train-row"):
-            yield LossCurve(self.epochs, self.has_test, id="train-curve", loss_D=self.names.loss_D)
+            yield LossCurve(self.epochs, self.has_test, id="train-curve", title=self.names.curve)
             if draws_input_plot(spec):  # no room spent on a note that the map cannot be drawn
                 self.map_view = input_plot(spec, id="train-map")
                 yield self.map_view
@@ -332,10 +332,15 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
     # -- UI thread ------------------------------------------------------------------------------
     def _status(self, done: int, history: list[float], test_history: list[float]) -> str:
         parts = [f"epoch {self.start_epoch + done - 1 if done else '–'} ({done} of {self.epochs} done)"]
-        if history:  # what train() reports: the epoch's ℓ⁽ⁿ⁾ summed, each before its update
-            parts.append(f"{self.names.loss_D} (sum, before each update) = {num(history[-1], 4)}")
+        # what train() reports: the epoch's ℓ⁽ⁿ⁾ summed, each before its update (a mean profile's ℓ_D: their mean, the
+        # curve's number)
+        mean, test = self.names.mean, self.spec.test_inputs
+        if history:
+            value = history[-1] / len(self.spec.inputs) if mean else history[-1]
+            parts.append(f"{self.names.loss_D} ({'mean' if mean else 'sum'}, before each update) = {num(value, 4)}")
         if test_history:
-            parts.append(f"test {self.names.loss_D} = {num(test_history[-1], 4)}")
+            value = test_history[-1] / max(0 if test is None else len(test), 1) if mean else test_history[-1]
+            parts.append(f"test {self.names.loss_D} = {num(value, 4)}")
         return " · ".join(parts)
 
     def shown(self, stats: list[LayerStats]) -> list[LayerStats]:
@@ -393,16 +398,19 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             ev = evaluate(self.spec, result.weights)
         how = "Stopped after" if result.cancelled or result.diverged else "Trained"
         rate = f", {result.epochs_done / elapsed:,.0f} epochs/s" if elapsed > 0 and result.epochs_done else ""
-        n = len(self.spec.inputs)
-        parts = [f"{how} {result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''} ({elapsed:.2f} s{rate})",
-                 f"{self.names.loss_D} now = {num(ev.train_loss, 4)} ({num(ev.train_loss / n, 4)} per example)"]
+        n, test = len(self.spec.inputs), self.spec.test_inputs
+        per = n if self.names.mean else 1  # a mean profile's ℓ_D is the mean over the examples, ℓ_D / N
+        now = (f"{self.names.loss_D} now = {num(ev.train_loss / n, 4)} (the mean over the {count(n, 'example')})"
+               if self.names.mean else f"{self.names.loss_D} now = {num(ev.train_loss, 4)} ({num(ev.train_loss / n, 4)} per example)")
+        parts = [f"{how} {result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''} ({elapsed:.2f} s{rate})", now]
         if result.diverged is not None:
-            loss = result.history[-1] if result.history else float("nan")
+            loss = result.history[-1] / per if result.history else float("nan")
             parts.insert(0, f"Training diverged at epoch {result.diverged}: {self.names.loss_D} = {num(loss, 4)} "
                             f"({self.names.eta} = "
                             f"{num(self.spec.learning_rate)} may be too large)")
         if ev.test_loss is not None:
-            parts.append(f"test {self.names.loss_D} = {num(ev.test_loss, 4)}")
+            n_test = len(test) if self.names.mean and test is not None and len(test) else 1
+            parts.append(f"test {self.names.loss_D} = {num(ev.test_loss / n_test, 4)}")
         if ev.train_accuracy is not None:
             parts.append(f"accuracy {ev.train_accuracy:.0%}" + (f" (test {ev.test_accuracy:.0%})"
                                                                 if ev.test_accuracy is not None else ""))

@@ -14,7 +14,8 @@ class ViewNames:
     loss: str  # ℓ, a loss summed over some examples (nielsen's C)
     on_screen: str  # what the panels show of the gradient the check computes: "the G on screen", ng's
     # "m · the dW^[l], db^[l] on screen" (the check's is the sum; a mean profile shows G/m)
-    loss_D: str  # ℓ_D, the data set's (a group's) summed loss: nielsen's C_D, ng's J_D
+    loss_D: str  # ℓ_D, the data set's (a group's) loss: the sum of ℓ⁽ⁿ⁾, a mean profile's their mean (nielsen's C_D, ng's J_D)
+    curve: str  # the loss curve's title: the mean loss per example, ℓ_D / N (a mean profile's ℓ_D itself)
     eta: str  # η: goodfellow's ε, ng's α
     d_loss_d_w: str  # ∂ℓ_D/∂w, a weight's gradient as the check computes it
     grad_norm: str  # ‖G⁽ˡ⁾‖ of layer l: ‖dW^[l], db^[l]‖ with a separate bias
@@ -34,11 +35,9 @@ def _norm(p: Any, P: Any, l: int | str) -> str:
 
 
 @lru_cache(maxsize=16)
-def view_names(notation: Any = None, L: int = 1, group: Any = None) -> ViewNames:
-    """The names in ``notation`` (a Profile, None or lecture13: the lecture's) for a network of ``L`` layers;
-    ``group``: the Sym a mean profile writes the update group's size with (equations.group_symbol: m, or |B|
-    beside Adam's m), m by default."""
-    from ..core.engine.equations import LOSS_D, M, delta
+def view_names(notation: Any = None, L: int = 1) -> ViewNames:
+    """The names in ``notation`` (a Profile, None or lecture13: the lecture's) for a network of ``L`` layers."""
+    from ..core.engine.equations import LOSS_D, delta
     from ..core.formulas.formula import Call, Partial, Sym, TextPrinter
     from ..core.ops.optim import ETA
 
@@ -47,8 +46,11 @@ def view_names(notation: Any = None, L: int = 1, group: Any = None) -> ViewNames
     if P is None:
         on_screen = f"the {p.p(Sym('G'))} on screen"
     else:
-        on_screen = f"{p.p(group or M) + ' × ' if P.mean else ''}the {_norm(p, P, 'l')[1:-1]} on screen"
-    return ViewNames(loss=p.p(Sym("ℓ", latex=r"\ell")), on_screen=on_screen, loss_D=p.p(LOSS_D), eta=p.p(ETA), d_loss_d_w=p.p(Partial(LOSS_D, Sym("w"))),
+        on_screen = f"the {_norm(p, P, 'l')[1:-1]} on screen"
+    loss_D = p.p(LOSS_D)
+    curve = (f"{loss_D}, the mean loss per example, per epoch" if P is not None and P.mean
+             else f"mean loss per example ({loss_D} / N), per epoch")
+    return ViewNames(loss=p.p(Sym("ℓ", latex=r"\ell")), on_screen=on_screen, loss_D=loss_D, curve=curve, eta=p.p(ETA), d_loss_d_w=p.p(Partial(LOSS_D, Sym("w"))),
                      grad_norm=_norm(p, P, "l"), mean_delta=p.p(Call("abs", (delta("l"),))),
                      grad_ratio=_norm(p, P, 1) + "/" + _norm(p, P, L),
                      mean=P is not None and P.mean)

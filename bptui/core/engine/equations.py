@@ -115,6 +115,8 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     rows.append(("vectors", p.vectors + "s"))
     rows.append(("first unit", str(p.unit_base)))
     rows.append(("a group's gradient", "mean G/m" if p.mean else "sum"))
+    D, one = pr.p(LOSS_D), pr.p(loss_sym("n"))  # the epoch's loss so far, as the loss step writes it (running_loss)
+    rows.append(("the epoch's loss", f"mean {D} = (1/k) Σₙ {one} of the k so far" if p.mean else f"sum {D} = Σₙ {one}"))
     return rows
 
 
@@ -236,6 +238,15 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
     scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position.
     ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
+    eqs = _step_equations(net, state, step, optimizer, pos, notation)
+    if step.key.phase == LOSS and loss_D_view(notation):  # every kind's ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ as the running mean
+        n = step.key.example
+        return tuple(running_loss(state, float(step.value), n, notation) if e.lhs == LOSS_D else e for e in eqs)
+    return eqs
+
+
+def _step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None,
+                    pos: tuple[int, ...] | None, notation: Profile | None) -> tuple[Equation, ...]:
     for kind in net.kinds:  # a kind whose module writes this step: a map layer's, a step through time
         if kind.claims_step(net, step.key):
             if notation is not None and notation.name != "lecture13":
@@ -467,11 +478,44 @@ def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     rule = loss_rule(net)
     ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L, state.s[L]), Num(float(step.value), Ref("loss"))),
                    bindings={ok: o_L, yk: y})
-    before = state.loss_D - float(step.value)
-    total = Equation(LOSS_D, (add(LOSS_D, loss_sym(n)),
-                              add(Num(before, means=LOSS_D), Num(float(step.value), Ref("loss"))),
-                              Num(state.loss_D, Ref("loss_D"))), "←", {LOSS_D: before, loss_sym(n): float(step.value)})
-    return ell, total
+    return ell, running_loss(state, float(step.value), n)
+
+
+# how a profile shows the board's ℓ_D (the sum of this epoch's ℓ⁽ⁿ⁾ so far): a sum profile the sum, a mean profile
+# (Profile.mean: ng's J, nielsen's C, cs231n's L) the mean of the per-example losses, ℓ_D / the count of them
+def loss_D_view(notation: Profile | None) -> str:
+    """The view (profiles.VIEWS) a profile shows ℓ_D in: "" the sum, "/n" divided by the count of the losses it
+    holds (State.losses)."""
+    return notation.parts("loss_D")[0] if notation is not None else ""
+
+
+def loss_D_shown(notation: Profile | None, state: Any) -> float:
+    """The number a profile writes for the board's ℓ_D: the sum of the epoch's per-example losses so far, or in a
+    mean profile their mean (0 before the first)."""
+    return float(shown_value(float(state.loss_D), loss_D_view(notation), max(int(state.losses), 1)))
+
+
+def running_loss(state: Any, value: float, n: int | str | None, notation: Profile | None = None) -> Equation:
+    """ℓ_D after example n's loss ``value``: ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ (the lecture's sum), or in a mean profile the mean of the
+    k losses so far, ℓ_D ← ((k − 1) ℓ_D + ℓ⁽ⁿ⁾)/k with k and k − 1 written as the numbers they are: the k − 1 losses'
+    sum and this one over their count, ng's J = (1/m) Σ L over the examples so far, each number written once
+    (ℓ_D ← ℓ⁽ⁿ⁾ for the epoch's first)."""
+    k = int(state.losses)
+    if not loss_D_view(notation) or k < 1:
+        before = state.loss_D - value
+        return Equation(LOSS_D, (add(LOSS_D, loss_sym(n)), add(Num(before, means=LOSS_D), Num(value, Ref("loss"))),
+                                 Num(state.loss_D, Ref("loss_D"))), "←", {LOSS_D: before, loss_sym(n): value})
+    result = Num(state.loss_D / k, Ref("loss_D", view=loss_D_view(notation)))
+    if k == 1:
+        return Equation(LOSS_D, (loss_sym(n), result), "←", {loss_sym(n): value})
+    before = (state.loss_D - value) / (k - 1)
+    K, before_k = Num(float(k), exact=True), Num(float(k - 1), exact=True)
+
+    def mean(total: Node, new: Node) -> Node:
+        return Op("/", (add(total if k == 2 else mul(before_k, total), new), K))
+
+    return Equation(LOSS_D, (mean(LOSS_D, loss_sym(n)), mean(Num(before, means=LOSS_D), Num(value, Ref("loss"))), result),
+                    "←", {LOSS_D: before, loss_sym(n): value})
 
 
 def _output_delta(net: Network, state: State, step: Step) -> Equation:

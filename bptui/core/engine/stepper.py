@@ -73,10 +73,12 @@ class State:
     updates: list[tuple[NetworkStep, np.ndarray] | None] = field(default_factory=list)
     # a kind's own quantities over time, keyed (quantity, l): an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c
     extra: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    losses: int = 0  # how many examples' ℓ⁽ⁿ⁾ ℓ_D holds (a mean profile shows ℓ_D / losses: loss_D_shown)
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
-                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates), dict(self.extra))
+                     list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates), dict(self.extra),
+                     self.losses)
 
 
 @dataclass(frozen=True)
@@ -551,7 +553,7 @@ class Stepper:
         if key.group_start:
             snap.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in snap.W[1:]]
         if key.epoch_start:
-            snap.loss_D = 0.0
+            snap.loss_D, snap.losses = 0.0, 0
         return snap
 
     def _at_boundary(self, key: StepKey) -> None:
@@ -583,7 +585,7 @@ class Stepper:
             if key.group_start:
                 st.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
             if key.epoch_start:
-                st.loss_D = 0.0
+                st.loss_D, st.losses = 0.0, 0
             assert key.example is not None  # an example's first step names it
             n = key.example - 1
             st.x, st.y = spec.x_of(n), spec.y_of(n)
@@ -603,10 +605,12 @@ class Stepper:
                 assert isinstance(value, float)
                 st.loss = value
                 st.loss_D += value
+                st.losses += 1
             return Step(key, value, before)
         if key.phase == LOSS:
             value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
             st.loss_D += value
+            st.losses += 1
             return Step(key, value)
         l = _layer(key)
         if net.wiring is not None and key.phase != UPDATE:  # residual blocks: along the wires (wiring.py)

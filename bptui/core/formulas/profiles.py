@@ -151,6 +151,8 @@ class Profile:
         """The parts (:data:`VIEWS`' names) this profile shows the lecture's ``quantity`` as, the weights'
         first (:data:`PARTS`); a mean profile's gradient with "/m". ``hidden``: an o with its 1 on top
         (a hidden layer's; the output's has none)."""
+        if quantity == "loss_D":  # the epoch's loss so far: the sum, or a mean profile's mean of the per-example losses
+            return (LOSS_PER[self.gradient_mode],)
         parts = PARTS[self.bias_mode, self.vectors].get(quantity, ("",)) if hidden or quantity != "o" else ("",)
         return tuple(v + PER[self.gradient_mode] for v in parts) if quantity == "G" else parts
 
@@ -313,13 +315,17 @@ PARTS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("separate", "row"): {"W": ("W.T", "b"), "G": ("W.T", "b"), "o": ("x",)},
 }
 PER = {"sum": "", "mean": "/m"}
+# and what a mean profile's ℓ_D (the sum of the epoch's per-example losses so far) is divided by: n, the count of them
+# (State.losses), so that it is their mean (ng's J = (1/m) Σ L, nielsen's C, cs231n's L)
+LOSS_PER = {"sum": "", "mean": "/n"}
 
 
 def shown_value(array: Any, view: str, m: int = 1) -> Any:
-    """The lecture's board ``array`` as the ``view`` shows it (``m``: the update group's size, for "/m")."""
+    """The lecture's board ``array`` as the ``view`` shows it (``m``: the update group's size, for "/m"; the count
+    of the losses in ℓ_D, for "/n")."""
     part, _, per = view.partition("/")
     out = VIEWS[part].take(array)
-    return out / m if per == "m" else out
+    return out / m if per in ("m", "n") else out
 
 
 def lecture_index(view: str, index: tuple[int, ...]) -> tuple[int, ...]:

@@ -106,6 +106,15 @@ class InputCheck(_Judged):
     atol: float = 0.0
 
 
+def of_the_mean(checks: Sequence[WeightCheck], m: int) -> list[WeightCheck]:
+    """The checks of ∂ℓ_D/∂w for the mean loss over the ``m`` examples checked (a mean profile's ℓ_D: ng's J) rather
+    than their sum: both gradients and the rounding allowance divided by m, so every verdict and relative error is
+    the sum's."""
+    from dataclasses import replace
+
+    return [replace(c, backprop=c.backprop / m, numeric=c.numeric / m, atol=c.atol / m) for c in checks]
+
+
 def gradient_check(spec: NetworkSpec, weights: Sequence[np.ndarray] | None = None,
                    examples: Sequence[int] | None = None, epoch: int = 1,
                    progress: Callable[[int, int], None] | None = None) -> list[WeightCheck]:

@@ -245,8 +245,10 @@ def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
 
     # where the profile shows the number
     refs = {qc.ref if P is None else shown_ref(qc.ref, P, stepper.spec.L, rows_with_one(stepper.net.kinds))}
-    if qc.cell.quantity == "loss":
-        refs.add(Ref("loss_D"))
+    if qc.cell.quantity == "loss":  # ℓ_D as the profile shows it (a mean profile's, the mean: equations.loss_D_view)
+        from ..engine.equations import loss_D_view
+
+        refs.add(Ref("loss_D", view=loss_D_view(P)))
     printer = TextPrinter(digits, notation=P)
     return ";   ".join(printer.equation(formula_hide(eq, refs, digits))
                        for eq in equations_of(stepper, step, qc.pos, P))

@@ -207,7 +207,7 @@ def _at_time(net: Network, st: Any, t: int | None) -> State:
         elif timed[l - 1] and t is not None:
             s[l], o[l], d[l] = st.s[l][t - 1], st.o[l][t - 1], st.delta[l][t - 1]
     y = st.y if t is None or not net.spec.return_sequences else st.y[t - 1]
-    return State(list(st.W), list(st.G), st.loss_D, s, o, d, st.loss, st.x, y)
+    return State(list(st.W), list(st.G), st.loss_D, s, o, d, st.loss, st.x, y, losses=st.losses)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
