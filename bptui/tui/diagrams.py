@@ -8,7 +8,7 @@ network's neural-network diagram (the lecture's two conventions).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.cells import cell_len
@@ -253,10 +253,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     funcs = {i: text for i, _, text in _network_nodes(spec)}
 
     def v(x) -> str:
-        if x is None:
-            return PENDING
-        x = np.asarray(x)
-        return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+        return _value_text(x, digits)
 
     texts = {"o0": [funcs["o0"], f"= {v(st.o[0])}", ""],
              "y": [funcs["y"], f"= {v(st.y)}", ""],
@@ -267,25 +264,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
         texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"δ = {v(st.delta[l])}"]
         texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(st.o[l])}", ""]
         pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
-    last = stepper.last
-    if last is None:
-        return CanvasState(texts, {}, pending=frozenset(pending))
-    q, k = last.key.quantity, last.key.layer  # k: the step's layer (None for the loss)
-    into, out = diagram.edges_into, diagram.edges_from
-    if q == "s":
-        node, line, hot = f"s{k}", 1, into(f"s{k}")
-    elif q == "o":
-        node, line, hot = f"o{k}", 1, into(f"o{k}")
-    elif q == "loss":
-        node, line, hot = "loss", 1, into("loss")
-    elif q == "delta":  # δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾: back from ℓ, or from s⁽ˡ⁺¹⁾, through o⁽ˡ⁾
-        node, line = f"s{k}", 2
-        hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
-    elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
-        node, line, hot = f"W{k}", 2, into(f"s{k}")
-    else:  # the update writes W⁽ˡ⁾
-        node, line, hot = f"W{k}", 1, frozenset()
-    return CanvasState(texts, {}, node, line, hot, frozenset(pending))
+    return _marked(stepper, diagram, L, texts, frozenset(pending))
 
 
 def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> CanvasState:
@@ -301,10 +280,7 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
     w_part, g_parts = P.parts("W"), P.parts("G")
 
     def v(x) -> str:
-        if x is None:
-            return PENDING
-        x = np.asarray(x)
-        return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+        return _value_text(x, digits)
 
     texts = {"o0": [funcs["o0"], f"= {v(st.o[0] if not sep or st.o[0] is None else shown_value(st.o[0], 'x'))}", ""],
              "y": [funcs["y"], f"= {v(st.y)}", ""],
@@ -320,23 +296,37 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
         o_l = st.o[l] if not sep or l == L or st.o[l] is None else shown_value(st.o[l], "x")
         texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(o_l)}", ""]
         pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
+    return _marked(stepper, diagram, L, texts, frozenset(pending))
+
+
+def _value_text(x: Any, digits: int) -> str:
+    """A box's value: a number, a vector or a matrix at ``digits``; PENDING before it is computed."""
+    if x is None:
+        return PENDING
+    x = np.asarray(x)
+    return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+
+
+def _marked(stepper: Stepper, diagram: Diagram, L: int, texts: dict, pending: frozenset) -> CanvasState:
+    """The boxes' texts with the step the stepper took last marked: its box, the line of it the step wrote, and
+    the edges it read (the same in every notation)."""
     last = stepper.last
     if last is None:
-        return CanvasState(texts, {}, pending=frozenset(pending))
-    q, k = last.key.quantity, last.key.layer
+        return CanvasState(texts, {}, pending=pending)
+    q, k = last.key.quantity, last.key.layer  # k: the step's layer (None for the loss)
     into, out = diagram.edges_into, diagram.edges_from
     if q in ("s", "o"):
         node, line, hot = f"{q}{k}", 1, into(f"{q}{k}")
     elif q == "loss":
         node, line, hot = "loss", 1, into("loss")
-    elif q == "delta":
+    elif q == "delta":  # δ⁽ˡ⁾ = ∂ℓ/∂s⁽ˡ⁾: back from ℓ, or from s⁽ˡ⁺¹⁾, through o⁽ˡ⁾
         node, line = f"s{k}", 2
         hot = out(f"s{k}") | (into("loss") & out(f"o{L}") if k == L else out(f"o{k}"))
-    elif q == "G":
+    elif q == "G":  # G⁽ˡ⁾ += δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ, the adjoint of W⁽ˡ⁾
         node, line, hot = f"W{k}", 2, into(f"s{k}")
-    else:
+    else:  # the update writes W⁽ˡ⁾
         node, line, hot = f"W{k}", 1, frozenset()
-    return CanvasState(texts, {}, node, line, hot, frozenset(pending))
+    return CanvasState(texts, {}, node, line, hot, pending)
 
 
 def _network_nodes(spec: NetworkSpec) -> list[tuple[str, str, str]]:
