@@ -65,3 +65,25 @@ def test_ng_unrolled_w_box_holds_w_u_b_and_their_mean_gradients():
     x1 = np.asarray(st.state.o[0])[0]
     assert state.texts["x_1"][0] == "x₁" and len(state.texts["x_1"]) == 2 and x1[0] == 1
     assert "J_D = " in state.texts["loss"][-1] and state.texts["loss"][0].startswith("−")
+
+
+@pytest.mark.parametrize("name, net, want", [
+    ("ng", "parity", ["‖dz^[1]_τ‖ over τ", "‖dz^[1]₁‖ = ", "‖dz^[1]_T‖ = "]),
+    ("cs231n", "parity", ["‖dscores¹_τ‖ over τ", "‖dscores¹₁‖ = ", "‖dscores¹_T‖ = "]),
+    ("nielsen", "parity", ["‖δ²_τ‖ over τ", "‖δ²₁‖ = ", "‖δ²_T‖ = "]),
+    ("ng", "long_memory_lstm", ["‖∂J/∂c^[1]_τ‖ and ‖∂J/∂h^[1]_τ‖ over τ", "‖∂J/∂c^[1]_τ‖ τ = 1", "‖∂J/∂h^[1]₁‖ = "]),
+])
+def test_the_training_screens_norms_over_time_take_the_profiles_names(name, net, want):
+    """The ‖δ_τ‖ panel (t) names its norms as the profile's panel names the rows (the profile's δ, its layer
+    index; an LSTM's own ∂J/∂c, ∂J/∂h), over the numbers of core.engine.train.gradients_over_time."""
+    from bptui.core.engine.train import gradients_over_time
+    from bptui.tui.time_plot import DeltaOverTime
+
+    spec = load(NETWORKS / f"{net}.json")
+    plot = DeltaOverTime(spec, PROFILES[name])
+    plot.show(spec.weights)
+    got = gradients_over_time(spec, spec.weights, plot.example, plot.rnn_layer)
+    np.testing.assert_allclose(plot.norms, got[0][2], rtol=1e-12)
+    text = plot.border_title + "\n" + str(plot.render())
+    assert all(w in text for w in want), text
+    assert "δ⁽" not in text and "ℓ" not in text
