@@ -159,6 +159,27 @@ def test_a_stride_that_does_not_fit_evenly_is_accepted_as_pytorch_counts_it(caps
     assert "never read" not in explain(st, Cell("o", 0, (0, 1, 1))).text()
 
 
+def test_an_unread_row_is_numbered_and_named_as_the_profile_does(capsys, tmp_path):
+    """The same uneven stride in cs231n, which counts rows from 0 and calls o⁽⁰⁾ h⁰: row 2 and column 2 of h⁰
+    are never read (the lecture's row 3), in the trace's note and in the entry's explanation; the position a
+    convolution's δ below sums over is (1, 1) for the lecture's (2, 2)."""
+    from bptui.core.formulas.profiles import PROFILES
+
+    doc = _bad(layers=[{"shape": [1, 3, 3]},
+                       {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "activation": "identity"},
+                       {"units": 1, "activation": "identity"}],
+               weights=[{"kernel": [[[[1, 0], [0, -1]]]], "bias": [0.5]}, [[0.0, 2.0]]])
+    path = tmp_path / "uneven.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["trace", str(path), "--notation", "cs231n"]) == 0
+    out = capsys.readouterr().out
+    assert "row 2 and column 2 of h⁰ never read)" in out and "row 3" not in out and "o⁽" not in out
+    st = Stepper(parse(doc, "uneven.json"), notation=PROFILES["cs231n"])
+    st.goto(9)
+    explained = explain(st, Cell("o", 0, (0, 2, 1))).text()
+    assert "covers row 2 of h⁰ (" in explained and "row 3" not in explained
+
+
 def _trace_json(spec):
     from bptui.trace import trace_json
 

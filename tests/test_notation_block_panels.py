@@ -213,7 +213,7 @@ def test_moons_layernorm_and_deep_residual_step_in_every_profile(name):
 
 def test_moons_layernorm_in_ng_names_gamma_beta_and_their_gradients_as_its_equations():
     """moons_layernorm (2 → 16 tanh → layernorm → dropout → 1 sigmoid; adam, mini-batches of 20) in ng after
-    the first example's backward pass: γ^[2] and β^[2] apart, u, a, ∂J/∂x and dγ, dβ as G/|B|; dropout's
+    the first example's backward pass: γ^[2] and β^[2] apart, u, a, dx and dγ, dβ as G/|B|; dropout's
     mask m^[3] (the group's size is |B|); units from 1, the layer numbers the lecture's in brackets."""
     stepper = Stepper(load(NETWORKS / "moons_layernorm.json"), notation=PROFILES["ng"])
     for _ in range(13):  # up to γ's and β's gradients
@@ -222,10 +222,10 @@ def test_moons_layernorm_in_ng_names_gamma_beta_and_their_gradients_as_its_equat
     assert [s._title() for s in sheets] == ["Layer 1 · f^[1] = tanh · 16 units", "Layer 2 · layer norm, ε = 1e−5 · 16 units",
                                             "Layer 3 · dropout p = 0.2 · 16 units", "Layer 4 · f^[4] = sigmoid · 1 unit"]
     norm, drop = _lines(sheets[1]), _lines(sheets[2])
-    assert [n for n in norm[0].split() if n != "▶"] == ["γ^[2]", "β^[2]", "u^[2]", "a^[2]", "∂J/∂x^[2]", "dγ^[2]", "dβ^[2]"]
-    assert drop[0].split() == ["m^[3]", "a^[3]", "∂J/∂x^[3]"]
+    assert [n for n in norm[0].split() if n != "▶"] == ["γ^[2]", "β^[2]", "u^[2]", "a^[2]", "dx^[2]", "dγ^[2]", "dβ^[2]"]
+    assert drop[0].split() == ["m^[3]", "a^[3]", "dx^[3]"]
     W, G = stepper.state.W[2], stepper.state.G[2]
-    first = [parse(t)[0] for t in norm[2].split()[1:]]  # j=1: γ, β, u, a, ∂J/∂x, dγ, dβ
+    first = [parse(t)[0] for t in norm[2].split()[1:]]  # j=1: γ, β, u, a, dx, dγ, dβ
     assert norm[2].split()[0] == "j=1"
     assert first[0] == pytest.approx(W[0, 1]) and first[1] == pytest.approx(W[0, 0], abs=1e-4)
     assert first[5:] == pytest.approx([G[0, 1] / 20, G[0, 0] / 20], rel=1e-2) and G[0, 1] != 0
@@ -268,7 +268,7 @@ async def test_the_app_opens_moons_layernorm_in_ng_steps_and_enter_edits_gamma()
             app.main.action_next()
         await pilot.pause()
         assert check_all(app.stepper, [norm, app.screen.query_one("#layer-3", ProfileSheet)]) > 0
-        assert str(app.main.query_one("#equation").render()).startswith("dβ^[2] ← dβ^[2] + (∂J/∂a^[2])/|B|")
+        assert str(app.main.query_one("#equation").render()).startswith("dβ^[2] ← dβ^[2] + (da^[2])/|B|")
         app.main.action_prev()  # and back
         await pilot.pause()
         assert app.stepper.position == 12 and check_all(app.stepper, [norm]) > 0
@@ -287,7 +287,7 @@ async def test_the_app_opens_moons_layernorm_in_ng_steps_and_enter_edits_gamma()
 
 async def test_a_blocks_cursor_visits_o_and_the_fan_in_and_enter_edits_nothing():
     """deep_residual in cs231n: the block's cursor starts on h²'s first unit (the lecture's o entry past its
-    1), walks to ∂L/∂x² (a line per quantity, a column per unit); Enter on it asks for no value."""
+    1), walks to dx² (a line per quantity, a column per unit); Enter on it asks for no value."""
     from bptui.tui.app import BptuiApp
     from bptui.tui.profile_block_sheet import ProfileBlockSheet
     from bptui.tui.prompt import Prompt

@@ -146,7 +146,7 @@ def test_a_residual_block_is_written_as_each_profile_groups_it():
     text = _trace_text("deep_residual", "ng")
     assert "z^[3] = W^[3] a^[1] + b^[3] = " in _step(text, 3)
     assert "a^[2] = a^[1] + a^[4] = " in _step(text, 7) and "[1, " not in _step(text, 7).split(" = ")[1]
-    assert "∂J/∂x^[5] = W^[8]ᵀ dz^[8] + W^[6]ᵀ dz^[6] = " in _step(text, 22)
+    assert "dx^[5] = W^[8]ᵀ dz^[8] + W^[6]ᵀ dz^[6] = " in _step(text, 22)
     assert "dW^[6] ← dW^[6] + (dz^[6] a^[2]ᵀ)/m = " in _step(text, 21) and "db^[6] ← db^[6] + dz^[6]/m = " in _step(text, 21)
 
 
@@ -477,3 +477,15 @@ def test_a_blocks_and_a_convolutions_notes_speak_the_profile(network, name):
     if network == "deep_residual":
         line = next(line for line in text.splitlines() if "the output before layer l" in line)
         assert " + b" in line.split("(")[0], line
+
+
+@pytest.mark.parametrize("name, gradient", [("cs231n", "∂L/∂"), ("ng", "∂J/∂")])
+@pytest.mark.parametrize("network", ["moons_layernorm", "deep_residual"])
+def test_layer_norm_and_residual_gradients_take_the_profiles_d_prefix(name, gradient, network):
+    """cs231n and ng write every gradient with the d prefix (dW, db, dscores, dz): a layer norm's ∂ℓ/∂o, ∂ℓ/∂u,
+    ∂ℓ/∂x and a residual block's ∂ℓ/∂x too (cs231n's dh², dx⁵; ng's da^[2], dx^[5]), as attention's dq."""
+    text = _trace_text(network, name)
+    steps = [line for line in text.splitlines() if line.lstrip()[:1].isdigit()]
+    assert not [line for line in steps if gradient in line], [line for line in steps if gradient in line][:2]
+    layer = {"cs231n": "⁵", "ng": "^[5]"}[name] if network == "deep_residual" else {"cs231n": "²", "ng": "^[2]"}[name]
+    assert f"dx{layer} = " in text

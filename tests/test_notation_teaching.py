@@ -94,6 +94,18 @@ def test_xors_explanations_speak_the_profile(name, s, G, W):
     assert W in w and "w₁,₀" not in w
 
 
+@pytest.mark.parametrize("name, title", [("cs231n", "db₀¹ averaged over the m = 4 examples"),
+                                         ("ng", "db₁^[1] averaged over the m = 4 examples"),
+                                         ("nielsen", "∂C/∂b₁² averaged over the m = 4 examples"),
+                                         ("goodfellow", "∇_b₁⁽¹⁾ J summed over the examples")])
+def test_a_gradients_explanation_title_names_it_as_the_profile_does(name, title):
+    """A G cell's explanation says what the number is in the profile's gradient name (cs231n's db, not ∂L/∂b)."""
+    stepper = Stepper(load_any(resolve("xor")), notation=PROFILES[name])
+    stepper.goto(17)
+    g = explain(stepper, Cell("G", 1, 1, 0))
+    assert title in g.title, g.title
+
+
 @pytest.mark.parametrize("name", OTHERS)
 def test_the_quiz_asks_the_profiles_numbers_by_the_profiles_names(name):
     P = ALL[name]

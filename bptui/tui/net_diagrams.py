@@ -107,8 +107,9 @@ class NetworkDiagrams(Fits, Container):
         if self.note and self.mode is not None:  # nothing drawn: no legend for what is not there
             return f"{'Computation graph' if self.mode == GRAPH else 'Neural-network diagram'} (not drawn: see below)"
         if self.mode == GRAPH and self.stepper.spec.lengths is not None:  # a recurrent network: unrolled.py
-            return ("Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
-                    "s, o and δ by unit; W⁽ˡ⁾ (a recurrent layer's [W | U]⁽ˡ⁾) holds G⁽ˡ⁾, summed over τ")
+            from .unrolled import unrolled_title
+
+            return unrolled_title(self.stepper.notation)
         if self.mode == GRAPH:
             from .diagrams import graph_title
 
@@ -129,7 +130,7 @@ class NetworkDiagrams(Fits, Container):
         if spec.lengths is not None and mode == GRAPH:
             from .unrolled import example_length, unrolled_graph
 
-            d = unrolled_graph(self.stepper.net, example_length(self.stepper), digits)
+            d = unrolled_graph(self.stepper.net, example_length(self.stepper), digits, self.stepper.notation)
         else:
             notation = self.stepper.notation
             d = network_graph(spec, digits, notation) if mode == GRAPH else nn_diagram(spec, digits, notation)
@@ -152,7 +153,7 @@ class NetworkDiagrams(Fits, Container):
             d = self.diagrams[mode]
             T = example_length(self.stepper)
             if self.digits[mode] != digits or len([n for n in d.nodes if n.id.startswith("x_")]) != T:
-                d = self.diagrams[mode] = unrolled_graph(self.stepper.net, T, digits)
+                d = self.diagrams[mode] = unrolled_graph(self.stepper.net, T, digits, self.stepper.notation)
                 self.digits[mode] = digits
                 canvas.set_diagram(d.nodes, d.edges, d.label_width, d.pinned, d.stacked)
             canvas.show(unrolled_state(self.stepper, d, digits))

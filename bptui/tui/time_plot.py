@@ -29,17 +29,35 @@ class DeltaOverTime(Widget):
     DeltaOverTime { height: auto; border: round $panel-lighten-2; border-title-color: $text; padding: 0 1; }
     """
 
-    def __init__(self, spec: Any, **kwargs: Any) -> None:
+    def __init__(self, spec: Any, notation: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
+        self.notation = None if notation is None or notation.name == "lecture13" else notation
         assert spec.lengths is not None
         self.example = int(np.argmax(spec.lengths))
         self.rnn_layer = next(l for l, k in enumerate(spec.layer_kinds, start=1) if k.over_time)
         self.labels = spec.layer_kinds[self.rnn_layer - 1].panel_norms()
         self.series: list[list[float]] = []  # the norms of each of ``labels``, τ = 1 … T
-        names = " and ".join(_named(label, self.rnn_layer, "_τ") for _, label in self.labels)
+        names = " and ".join(self.norm_name(i, "τ") for i in range(len(self.labels)))
         self.border_title = (f"{names} over τ, example {self.example + 1} (T = {int(spec.lengths[self.example])}); "
                              "log scale")
+
+    def norm_name(self, i: int, at: int | str) -> str:
+        """The norm of ``labels[i]`` at τ = ``at`` ("τ", 1 or "T"): the lecture's ‖δ⁽¹⁾_τ‖ (an LSTM's ‖∂c⁽¹⁾_τ‖);
+        in a notation profile its symbol as the profile's panel writes the row (ng's ‖dz^[1]_τ‖, ‖∂J/∂c^[1]_τ‖)."""
+        q, label = self.labels[i]
+        if self.notation is None:
+            return _named(label, self.rnn_layer, {"τ": "_τ", "T": "_T", 1: "₁"}[at])
+        from dataclasses import replace
+
+        from ..core.formulas.formula import Sym, TextPrinter
+
+        kind, l = self.spec.layer_kinds[self.rnn_layer - 1], self.rnn_layer
+        sym = kind.step_sym(kind.step_name(q), l, at)
+        if sym is None:
+            sym = kind.cell_sym(q, l)
+            sym = replace(sym, time=at) if isinstance(sym, Sym) else sym
+        return f"‖{TextPrinter(notation=self.notation).p(sym)}‖"
 
     @property
     def norms(self) -> list[float]:
@@ -61,13 +79,13 @@ class DeltaOverTime(Widget):
 
         text = Text(no_wrap=True, overflow="crop")
         many = len(self.labels) > 1
-        for (_, label), norms in zip(self.labels, self.series):
+        for i, norms in enumerate(self.series):
             bars = "".join(norm_bars(list(norms)))
-            lead = f"{_named(label, self.rnn_layer, '_τ')} " if many else ""
+            lead = f"{self.norm_name(i, 'τ')} " if many else ""
             text.append(f"{lead}τ = 1 {bars} τ = {len(norms)}\n")
             ratio = norms[0] / norms[-1] if norms[-1] else float("nan")
             first, last = texts([norms[0], norms[-1]], 4)  # one format for both (core/formulas/numformat.py)
-            text.append(f"{_named(label, self.rnn_layer, '₁')} = {first}, {_named(label, self.rnn_layer, '_T')} = {last}, "
+            text.append(f"{self.norm_name(i, 1)} = {first}, {self.norm_name(i, 'T')} = {last}, "
                         f"ratio {texts([ratio], 4)[0]}\n")
         text.rstrip()
         return text

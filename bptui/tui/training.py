@@ -131,6 +131,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         self.spec = spec
         from .view_names import view_names
 
+        self.notation = notation  # the ‖δ_τ‖ panel's names (time_plot.py)
         self.names = view_names(notation, spec.L)  # ℓ_D, η, ‖G⁽ˡ⁾‖ … as the app's notation writes them
         self.epochs = epochs
         self.start_weights = [np.array(w, dtype=float) for w in weights]
@@ -188,7 +189,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         if spec.lengths is not None:  # a recurrent network: ‖δ_τ‖ back through time (time_plot.py)
             from .time_plot import DeltaOverTime
 
-            yield DeltaOverTime(spec, id="train-time")
+            yield DeltaOverTime(spec, self.notation, id="train-time")
         yield Static(RUNNING_TEXT, id="train-message", markup=False)
         yield Footer()
 

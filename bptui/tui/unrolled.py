@@ -23,10 +23,11 @@ from rich.cells import cell_len
 
 from ..core.engine.kind import timed_layers
 from ..core.kinds.rnn import equations as req
-from ..core.formulas.formula import Node, Sum, TextPrinter
+from ..core.engine.equations import LOSS_D
+from ..core.formulas.formula import Node, TextPrinter
 from ..core.engine.network import Network
 from ..core.formulas.notation import mat, num, sup, vec
-from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, value_width
+from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, value_width
 
 
 def _tsub(t: int | str) -> str:
@@ -47,25 +48,14 @@ def layer_times(net: Network, T: int) -> list[list[int | None]]:
     return [list(range(1, T + 1)) if timed else [None] for timed in timed_layers(net.kinds)]
 
 
-def box_forms(net: Network, T: int) -> dict[str, Node]:
-    """The formula tree each box of an example of T steps computes, from core/kinds/rnn/equations.py (the
-    same trees the step equations print): o⁽⁰⁾_τ, s⁽ˡ⁾_τ and o⁽ˡ⁾_τ (keys ``s{l}_{τ}``, ``o{l}_{τ}``; once:
-    ``s{l}``, ``o{l}``) and ℓ."""
-    forms: dict[str, Node] = {}
-    for tau in range(1, T + 1):
-        forms[f"x_{tau}"] = req.o0_form(tau)
-    for l, times in enumerate(layer_times(net, T), start=1):
-        recurrent = net.kinds[l - 1].over_time
-        for t in times:
-            if recurrent:
-                assert t is not None
-                forms[f"s{l}_{t}"], forms[f"o{l}_{t}"] = req.s_rnn_form(net, l, t), req.o_rnn_form(net, l, t)
-            else:
-                forms[f"s{l}{_tag(t)}"] = req.upper_s_form(l, t, T, net)
-                forms[f"o{l}{_tag(t)}"] = req.upper_o_form(net, l, t)
-    seqs = net.spec.return_sequences
-    forms["loss"] = Sum("τ", req.loss_form(net, "τ")) if seqs else req.loss_form(net, None)
-    return forms
+def box_forms(net: Network, T: int, notation: Any = None) -> dict[str, Node]:
+    """The formula tree each box of an example of T steps computes, from core/kinds/rnn (the same trees the
+    step equations print): o⁽⁰⁾_τ, s⁽ˡ⁾_τ and o⁽ˡ⁾_τ (keys ``s{l}_{τ}``, ``o{l}_{τ}``; once: ``s{l}``, ``o{l}``)
+    and ℓ; in a ``notation`` profile as its step equations group them (a separate b, row vectors)."""
+    from ..core.kinds.rnn import profiled
+
+    P = _profiled(notation)
+    return profiled.lecture_box_forms(net, T) if P is None else profiled.box_forms(net, T, P)
 
 
 def column_width(digits: int) -> int:
@@ -90,36 +80,95 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def parameter_parts(kind: Any, l: int, P: Any) -> list[Any]:
+    """The parts of layer l's stored matrix that the W box shows in profile ``P`` (engine/kind.py's
+    ``ParameterPart``): a recurrent layer's W, U and b, a dense layer's W and b, with a separate bias (as
+    its update equations write them); else the matrix whole, under W (a recurrent layer's [W | U])."""
+    from ..core.engine.equations import G, Gb, W, b
+    from ..core.engine.kind import ParameterPart
+
+    if P.separate_bias:
+        return kind.update_parts(l) or [ParameterPart(1, None, W(l), G(l)), ParameterPart(0, None, b(l), Gb(l), vector=True)]
+    return [ParameterPart(0, None, W(l), G(l))]
+
+
+def _part_value(P: Any, a: Any, part: Any, m: int | None = None) -> Any:
+    """Part ``part`` of the lecture's board matrix ``a`` (W, or with ``m`` the gradient G) as profile ``P``
+    shows it (a column-0 profile: the matrix whole; G/m in a mean profile)."""
+    from ..core.formulas.profiles import PER, shown_value
+
+    if a is None:
+        return None
+    view = P.part_view(part) if P.separate_bias else P.parts("W")[0]
+    return shown_value(a, view if m is None else view + PER[P.gradient_mode], m or 1)
+
+
+def unrolled_title(notation: Any = None) -> str:
+    """The c view's title on a recurrent network, in ``notation``."""
+    P = _profiled(notation)
+    if P is None:
+        return ("Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
+                "s, o and δ by unit; W⁽ˡ⁾ (a recurrent layer's [W | U]⁽ˡ⁾) holds G⁽ˡ⁾, summed over τ")
+    from ..core.engine.equations import G, W, b
+    from ..core.formulas.formula import Sym
+
+    p = TextPrinter(notation=P).p
+    heads = ", ".join(p(Sym(q, latex=r"\delta" if q == "δ" else None)) for q in ("s", "o", "δ"))
+    if P.separate_bias:
+        holds = (f"{p(W('l'))}, {p(req.U('l'))} and {p(b('l'))} hold their gradients "
+                 f"{p(G('l'))}, {p(Sym('G', 'l', ('U',), vector=True, group=True))}, {p(Sym('Gb', 'l', vector=True))}")
+    else:
+        holds = f"{p(W('l'))} (a recurrent layer's with {p(req.U('l'))}) holds {p(G('l'))}"
+    mean = "; each the mean over the board's update group" if P.mean else ""
+    return (f"Computation graph unrolled in time, this example's τ = 1 … T: a box per layer and τ with its "
+            f"{heads} by unit; {holds}, summed over τ{mean}")
+
+
 @lru_cache(maxsize=8)
-def _nodes(net: Network, T: int, digits: int = 4) -> tuple[list[tuple[str, str, tuple[str, ...], int]],
-                                                          list[tuple[str, str]]]:
+def _nodes(net: Network, T: int, digits: int = 4, notation: Any = None
+           ) -> tuple[list[tuple[str, str, tuple[str, ...], int]], list[tuple[str, str]]]:
     """(id, name, the fixed lines (formulas), rows of numbers) of each node, and the edges, for an example
     of T steps (a layer's box: its s formula, over more lines when wider than the columns, its o formula;
-    then the columns' heads and a row per unit). Kept for the few last networks and lengths: the
+    then the columns' heads and a row per unit), in ``notation`` (a profile: its symbols and grouping, W's
+    parts one under the other: :func:`parameter_parts`). Kept for the few last networks and lengths: the
     keypresses of an example print the trees once."""
+    from ..core.formulas.formula import Sym
+
     spec, kinds = net.spec, net.kinds
     L, d = spec.L, spec.widths[0]
-    p = TextPrinter().p
-    forms = box_forms(net, T)
+    P = _profiled(notation)
+    p = TextPrinter(notation=P).p
+    forms = box_forms(net, T, P)
     times = layer_times(net, T)
     nodes: list[tuple[str, str, tuple[str, ...], int]] = []
     edges: list[tuple[str, str]] = []
+    s_name, o_name = ("s", "o") if P is None else (p(Sym("s", vector=True)), p(Sym("o", vector=True)))
     for l, k in enumerate(kinds, start=1):
         rows, cols = k.param_shape
         shared = ", shared by every τ" if times[l - 1][0] is not None else ""
-        name = f"[W | U]{sup(l)}" if k.over_time else f"W{sup(l)}"
-        nodes.append((f"W{l}", name, (f"{rows}×{cols}{shared}",), 2))
+        if P is None:
+            name = f"[W | U]{sup(l)}" if k.over_time else f"W{sup(l)}"
+            nodes.append((f"W{l}", name, (f"{rows}×{cols}{shared}",), 2))
+        else:
+            parts = parameter_parts(k, l, P)
+            shapes = ", ".join("×".join(map(str, np.shape(_part_value(P, np.zeros((rows, cols)), part)))) for part in parts)
+            name = ", ".join(p(part.sym) for part in parts)
+            if not P.separate_bias and k.over_time:
+                name = f"[{p(parts[0].sym)} | {p(req.U(l))}]"
+            nodes.append((f"W{l}", name, (shapes + shared,), 2 * len(parts)))
         if k.over_time:
-            nodes.append((f"o{l}_0", f"o{sup(l)}{_tsub(0)}", ("0",), 0))
+            nodes.append((f"o{l}_0", f"o{sup(l)}{_tsub(0)}" if P is None else p(req.sym(getattr(k, "output_name", "o"), l, 0)), ("0",), 0))
     for tau in range(1, T + 1):
-        nodes.append((f"x_{tau}", f"o{sup(0)}{_tsub(tau)}", (p(forms[f"x_{tau}"]),), d + 1))
+        name = f"o{sup(0)}{_tsub(tau)}" if P is None else p(req.sym("o", 0, tau))
+        nodes.append((f"x_{tau}", name, (p(forms[f"x_{tau}"]),), d + (P is None or not P.separate_bias)))
     for l, k in enumerate(kinds, start=1):
         for t in times[l - 1]:
             me = box_id(l, t)
             ts = "" if t is None else _tsub(t)
-            lines = (*_wrap(f"s = {p(forms[f's{l}{_tag(t)}'])}", columns_width(digits)),
-                     f"o = {p(forms[f'o{l}{_tag(t)}'])}")
-            nodes.append((me, f"s{sup(l)}{ts}, o{sup(l)}{ts}", lines, spec.widths[l] + 1))
+            lines = (*_wrap(f"{s_name} = {p(forms[f's{l}{_tag(t)}'])}", columns_width(digits)),
+                     f"{o_name} = {p(forms[f'o{l}{_tag(t)}'])}")
+            name = f"s{sup(l)}{ts}, o{sup(l)}{ts}" if P is None else f"{p(req.sym('s', l, t))}, {p(req.sym('o', l, t))}"
+            nodes.append((me, name, lines, spec.widths[l] + 1))
             if l == 1:
                 below = f"x_{t}"
             elif t is None and times[l - 2][0] is not None:  # above a many-to-one layer: its o_T
@@ -134,7 +183,7 @@ def _nodes(net: Network, T: int, digits: int = 4) -> tuple[list[tuple[str, str, 
         edges.append((box_id(L, t), "loss"))
     seqs = spec.return_sequences
     nodes += [("y", "y", ("targets, one per τ" if seqs else "target",), 1),
-              ("loss", "ℓ", (p(forms["loss"]),), 2)]
+              ("loss", p(Sym("ℓ", latex=r"\ell")), (p(forms["loss"]),), 2)]
     edges.append(("y", "loss"))
     return nodes, edges
 
@@ -147,8 +196,8 @@ def example_length(stepper: Any) -> int:
     return int(stepper.spec.lengths[stepper.where().example - 1])
 
 
-def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
-    nodes, edges = _nodes(net, T, digits)
+def unrolled_graph(net: Network, T: int, digits: int = 4, notation: Any = None) -> Diagram:
+    nodes, edges = _nodes(net, T, digits, _profiled(notation))
     cw = column_width(digits)
     unit = columns_width(digits)
     canvas = []
@@ -167,11 +216,22 @@ def unrolled_graph(net: Network, T: int, digits: int = 4) -> Diagram:
 
 
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
+    """The numbers of each box of the example on the board, in the stepper's notation (a profile: its
+    parts of W and G, G/m in a mean profile, x without its 1 with a separate bias), and the box and edges
+    the last step marks."""
+    from ..core.engine.equations import board_group_size
+    from ..core.formulas.formula import Sym
+
     st, net = stepper.state, stepper.net
     kinds, L = net.kinds, net.L
+    P = _profiled(getattr(stepper, "notation", None))
     T = example_length(stepper)
-    fixed = {i: lines for i, _, lines, _ in _nodes(net, T, digits)[0]}
+    fixed = {i: lines for i, _, lines, _ in _nodes(net, T, digits, P)[0]}
     cw = column_width(digits)
+    p = TextPrinter(notation=P).p
+    heads = ("s", "o", "δ") if P is None else tuple(p(Sym(q, latex=r"\delta" if q == "δ" else None)) for q in "soδ")
+    loss_D = p(LOSS_D)
+    sep = P is not None and P.separate_bias
 
     def v(x: Any) -> str:
         if x is None:
@@ -201,18 +261,24 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
         lines = list(fixed[i])
         if i[0] == "W":
             l = int(i[1:])
-            texts[i] = lines + [f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
+            if P is None:
+                texts[i] = lines + [f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
+                continue
+            parts = parameter_parts(kinds[l - 1], l, P)
+            m = board_group_size(stepper)
+            texts[i] = (lines + [f"{p(part.sym)} = {v(_part_value(P, st.W[l], part))}" for part in parts]
+                        + [f"{p(part.grad)} = {v(_part_value(P, st.G[l], part, m))}" for part in parts])
             continue
         if i.endswith("_0"):  # o⁽ˡ⁾₀ = 0
             texts[i] = lines
             continue
         if i.startswith("x_"):
             x = None if st.o[0] is None else np.asarray(st.o[0])[int(i[2:]) - 1]
-            texts[i] = lines + column(x, stepper.spec.widths[0] + 1)
+            texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep))  # x without its 1
         elif i == "y":
             texts[i] = lines + [f"= {v(st.y)}"]
         elif i == "loss":
-            texts[i] = lines + [f"= {v(st.loss)}", f"ℓ_D = {num(st.loss_D, digits)}"]
+            texts[i] = lines + [f"= {v(st.loss)}", f"{loss_D} = {num(st.loss_D, digits)}"]
         else:  # h{l} or h{l}_{τ}: s, o and δ of layer l as columns
             l_text, _, t_text = i[1:].partition("_")
             l, t = int(l_text), (int(t_text) if t_text else None)
@@ -220,7 +286,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             first = int(kinds[l - 1].bias_entry and l < L)  # a hidden o's bias 1 is not a unit
             s, o, delta = (column(at(board, l, q, t), n, first if q == "o" else 0)
                            for board, q in ((st.s, "s"), (st.o, "o"), (st.delta, "delta")))
-            head = ["s".ljust(cw) + " " + "o".ljust(cw) + " " + "δ"]
+            head = [heads[0].ljust(cw) + " " + heads[1].ljust(cw) + " " + heads[2]]
             texts[i] = lines + head + [f"{a:<{cw}} {b:<{cw}} {c}" for a, b, c in zip(s, o, delta)]
             if s[0] == PENDING:
                 pending.add(i)
@@ -244,7 +310,8 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
                            into(box) if q == "s" else frozenset(), frozenset(pending))
     if q == "delta":
         return CanvasState(texts, {}, box, o_line + 1, out(box), frozenset(pending))
-    return CanvasState(texts, {}, f"W{k}", 2, into(box), frozenset(pending))  # G
+    g_line = 2 if P is None else 1 + len(parameter_parts(kinds[k - 1], k, P))  # W's box: its first gradient
+    return CanvasState(texts, {}, f"W{k}", g_line, into(box), frozenset(pending))  # G
 
 
 def unrolled_too_big(stepper: Any) -> str | None:
@@ -257,7 +324,7 @@ def unrolled_too_big(stepper: Any) -> str | None:
         return (f"The unrolled computation graph draws boxes s = W [1, x_τ] + U o_τ₋₁, o = f(s) (rnn and dense layers); "
                 f"{stepper.spec.name} has a {gated.type} layer, whose gates the layer panels show unrolled in time, "
                 "one row per gate and unit. Press c again for them.")
-    d = unrolled_graph(stepper.net, example_length(stepper))
+    d = unrolled_graph(stepper.net, example_length(stepper), notation=getattr(stepper, "notation", None))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:
         return None

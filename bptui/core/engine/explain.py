@@ -570,7 +570,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     lhs = cell.sym()
     out = builder(stepper, digits)
     examples = _group_examples(stepper, l)
-    loss_w = out.p(Partial(LOSS, Sym("w", l, (b, a))))
+    loss_w = out.p(Partial(LOSS, Sym("w", l, (b, a)), prefixed=True))  # the profile's gradient name: cs231n's db₀⁷
     # a mean profile shows G/m for the group's m examples (each example's term divided by m); the lecture the sum
     m = _group_size(stepper) if out.mean else 1
     M_GROUP = group_symbol(spec.optimizer, spec.kinds or ())

@@ -345,7 +345,7 @@ class LayerKind:
 
     def dx_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
         """∂ℓ/∂x⁽ˡ⁾ (an entry: ∂ℓ/∂x_b⁽ˡ⁾): what a kind with steps of its own hands down as ∂ℓ/∂o⁽ˡ⁻¹⁾."""
-        return Partial(Sym("ℓ", example, latex=r"\ell"), self.x_sym(l, pos))
+        return Partial(Sym("ℓ", example, latex=r"\ell"), self.x_sym(l, pos), prefixed=True)
 
     def step_at(self, state: Any, key: Any, o_below: np.ndarray, handed_down: Any) -> tuple[Any, Any]:  # pragma: no cover
         """A kind with steps of its own in a network over time: step ``key`` at τ = ``key.time`` (None:

@@ -92,7 +92,9 @@ class Profile:
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
         out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
-        out["∂ℓ/∂x"] = Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x")  # a block's
+        g = self.gradient  # a block's ∂ℓ/∂x with the profile's gradient prefix (cs231n's and ng's dx), as Partial.prefixed
+        out["∂ℓ/∂x"] = (Symbol(g.text.replace(HOLE, "x"), "{" + g.latex.replace(HOLE, "x") + "}") if HOLE in g.text else
+                        Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x"))  # a block's
         out["δʰ"] = self.delta_h()
         out.update(self.clashes())
         out.update(self.own_letters())

@@ -67,7 +67,7 @@ def _name(node: Node, P: Any) -> str:
 def _do(l: int) -> Node:
     from ..formulas.formula import Partial, Sym
 
-    return Partial(Sym("ℓ", latex=r"\ell"), E.o(l))
+    return Partial(Sym("ℓ", latex=r"\ell"), E.o(l), prefixed=True)
 
 
 def send_node(net: Any, c: int | str, block: bool) -> Node:

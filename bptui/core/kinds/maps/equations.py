@@ -56,27 +56,27 @@ def _note_conv(k: Conv2d, l: int, P: Any = None) -> str:
     return f"stride {k.stride}, padding {k.padding}; {o} outside the map is 0" + unread_note(k, l, P)
 
 
-def _lines(xs: tuple[int, ...], word: str) -> str:
-    """"row 7", "rows 6 and 7", "rows 2, 4 and 6" (from 1)."""
-    names = [str(x + 1) for x in xs]
+def _lines(xs: tuple[int, ...], word: str, P: Any = None) -> str:
+    """"row 7", "rows 6 and 7", "rows 2, 4 and 6" (from 1; from 0 in a profile that counts units from 0)."""
+    names = [str(_unit(P, x)) for x in xs]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return f"{word}{'s' if len(names) > 1 else ''} {listed}"
 
 
-def unread_lines(k: LayerKind) -> str:
+def unread_lines(k: LayerKind, P: Any = None) -> str:
     """The rows and columns of its input map that layer kind ``k`` never reads ("rows 6 and 7 and
     column 7", from 1), or "" when it reads all: a stride that does not fit the padded input evenly
     ends the last window before the input's end (⌊(H + 2p − k)/s⌋ + 1 windows, as PyTorch counts
     them); a stride larger than the window skips rows between windows."""
     rows, cols = k.unread()
-    parts = ([_lines(rows, "row")] if rows else []) + ([_lines(cols, "column")] if cols else [])
+    parts = ([_lines(rows, "row", P)] if rows else []) + ([_lines(cols, "column", P)] if cols else [])
     return " and ".join(parts)
 
 
 def unread_note(k: LayerKind, l: int, P: Any = None) -> str:
     """``; rows … of o⁽ˡ⁻¹⁾ never read`` for the note of a step of layer l (kind ``k``), or "" (in the
     notation profile ``P``: its symbol)."""
-    lines = unread_lines(k)
+    lines = unread_lines(k, P)
     return f"; {lines} of {_named(P)(E.o(l - 1))} never read" if lines else ""
 
 
@@ -132,18 +132,24 @@ def step_equations(net: Network, state: State, step: Step, pos: Pos | None = Non
     return back_delta(net, state, l, key.example, pos or (0,) * len(k.out_shape), P)
 
 
-def unread_at(k: LayerKind, l: int, pos: Pos) -> str:
+def _unit(P: Any, index: int) -> int:
+    """A map row's or column's number (``index`` from 0) as the notation profile ``P`` numbers units: from 1,
+    or from 0 (cs231n); None: the lecture's, from 1."""
+    return index + 1 if P is None else P.unit(index + 1)
+
+
+def unread_at(k: LayerKind, l: int, pos: Pos, P: Any = None) -> str:
     """Why entry ``pos`` (c, r, q) of o⁽ˡ⁻¹⁾ never reaches the loss when layer l (kind ``k``) reads
-    no window over it, or "" when some window does."""
+    no window over it, or "" when some window does (in the notation profile ``P``: its symbol and unit base)."""
     rows, cols = k.unread()
     _, r, q = pos
-    missed = [f"row {r + 1}"] if r in rows else []
-    missed += [f"column {q + 1}"] if q in cols else []
+    missed = [f"row {_unit(P, r)}"] if r in rows else []
+    missed += [f"column {_unit(P, q)}"] if q in cols else []
     if not missed:
         return ""
     counts = ([f"{k.count_text(0)} windows down"] if r in rows else []) + \
         ([f"{k.count_text(1)} windows across"] if q in cols else [])
-    return (f"never read: no window of layer {l} ({k.describe()}) covers {' or '.join(missed)} of o{_sup(l - 1)} "
+    return (f"never read: no window of layer {l} ({k.describe()}) covers {' or '.join(missed)} of {_named(P)(E.o(l - 1))} "
             f"({' and '.join(counts)}, as PyTorch counts them), so this entry does not reach the loss and its "
             "gradient is 0")
 
@@ -450,7 +456,7 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
         d_sym = _sym("δ", l + 1, "k", "i", "j", latex=r"\delta")
         up_rule: Node = Sum("k,i,j", mul(d_sym, w_sym))
         env: dict = {d_sym: np.array(vals_d), w_sym: np.array(vals_w)}
-        note = f"over the outputs (k, i, j) whose window covers ({r + 1}, {q + 1}): u = r + {above.padding} − i·{above.stride}"
+        note = f"over the outputs (k, i, j) whose window covers ({_unit(P, r)}, {_unit(P, q)}): u = r + {above.padding} − i·{above.stride}"
     elif isinstance(above, Pool2d):
         c, r, q = pos
         arg = above.argmax(o_l.reshape(-1, 1))[..., 0] if above.mode == "max" else None
@@ -473,7 +479,7 @@ def back_delta_at(net: Network, state: State, l: int, n: Any, pos: Pos, P: Any =
             from ...formulas.formula import TextPrinter
 
             named = TextPrinter(notation=P)
-            meaning = f"{named.p(Sym('g'))} = {named.p(Partial(Sym('ℓ', latex=chr(92) + 'ell'), E.o(l + 1)))}"
+            meaning = f"{named.p(Sym('g'))} = {named.p(Partial(Sym('ℓ', latex=chr(92) + 'ell'), E.o(l + 1), prefixed=True))}"
         note = meaning + (", summed over the windows whose first maximum is here" if above.mode == "max"
                           else ", over the windows that hold this entry")
         del share

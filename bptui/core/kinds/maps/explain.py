@@ -62,7 +62,7 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         x = CE._sym("x", 0, *pos)
         out.eq(Equation(CE._sym("o", 0, *pos), (x, Num(value, Ref("o", 0, pos))), bindings={x: value},
                         note="a map input has no bias entry: each convolution has its own bias"))
-        out.say(*_unread(net, 0, pos))
+        out.say(*_unread(net, 0, pos, out.notation))
         return out.done(f"{out.p(CE._sym('o', 0, *pos))} = {out.n(value)}: pixel {_pos(pos, out)} of example n = {n}", value)
     k = net.kind(l)
     if q == "s" and not k.is_map:  # a dense layer reading a map: s_b = Σ_a w_b,a [1, vec(o)]_a
@@ -98,35 +98,35 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         extra: tuple[str, ...] = (f"its receptive field: rows {out.unit(rows.start + 1)}…{out.unit(rows.stop)} and columns "
                                   f"{out.unit(cols.start + 1)}…{out.unit(cols.stop)} "
                  f"of {below} (every channel), with kernel {out.unit(pos[0] + 1)}",)
-        if CE.unread_lines(k):
-            extra += (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
+        if CE.unread_lines(k, out.notation):
+            extra += (f"{CE.unread_lines(k, out.notation)} of {below} are never read: {k.count_text(0)} windows down and "
                       f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     elif q == "o":
         eq = CE.pool_o_at(view, l, k, pos) if isinstance(k, Pool2d) else CE.conv_o_at(net, view, l, pos)
         what = f"the output of channel {out.unit(pos[0] + 1)} at {_pos(pos[1:], out)}"
         extra = ()
-        if not k.has_s and CE.unread_lines(k):
-            extra = (f"{CE.unread_lines(k)} of {below} are never read: {k.count_text(0)} windows down and "
+        if not k.has_s and CE.unread_lines(k, out.notation):
+            extra = (f"{CE.unread_lines(k, out.notation)} of {below} are never read: {k.count_text(0)} windows down and "
                      f"{k.count_text(1)} across, as PyTorch counts them (the panels mark them ×)",)
     else:
         eq = CE.back_delta_at(net, view, l, n, pos, out.notation)
-        what = f"{out.p(Partial(LOSS, Sym('o' if isinstance(k, Pool2d) else 's', l, vector=True)))} at {_pos(pos, out)}" + \
+        what = f"{out.p(Partial(LOSS, Sym('o' if isinstance(k, Pool2d) else 's', l, vector=True), prefixed=True))} at {_pos(pos, out)}" + \
             f", how the loss of example n = {n} moves with it"
         extra = ()
     out.eq(eq)
     out.say(*extra)
-    out.say(*_unread(net, l, pos))
+    out.say(*_unread(net, l, pos, out.notation))
     out.say(*_stale(stepper, l + (1 if q == "delta" else 0)))
     value = float(np.asarray(board[l])[pos])
     return out.done(f"{out.p(eq.lhs)} = {out.n(value)}: {what}", value)
 
 
-def _unread(net: Any, l: int, pos: tuple) -> tuple[str, ...]:
+def _unread(net: Any, l: int, pos: tuple, P: Any = None) -> tuple[str, ...]:
     """Why the map entry ``pos`` of layer l does not reach the loss, when the layer above reads no
     window over it (its stride leaves it out)."""
     if l >= net.L:
         return ()
-    text = CE.unread_at(net.kind(l + 1), l + 1, pos)
+    text = CE.unread_at(net.kind(l + 1), l + 1, pos, P)
     return (text,) if text else ()
 
 

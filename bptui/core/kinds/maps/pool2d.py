@@ -180,7 +180,7 @@ class Pool2d(_Windowed):
         """A pooling layer has no s: its backward quantity is ∂ℓ/∂o⁽ˡ⁾ (∂ℓ/∂o_k,i,j⁽ˡ⁾ at a position)."""
         if quantity != "delta":
             return super().cell_sym(quantity, l, pos, example)
-        return Partial(Sym("ℓ", example, latex=r"\ell"), super().cell_sym("o", l, pos))
+        return Partial(Sym("ℓ", example, latex=r"\ell"), super().cell_sym("o", l, pos), prefixed=True)
 
     # -- the engine's questions (engine/kind.py): the map family's modules answer them ---------------------
     def claims_step(self, net: Any, key: Any) -> bool:

@@ -40,7 +40,7 @@ def sym(base: str, l: int | None, t: int | str | None, latex: str | None = None)
     return Sym(base, l, vector=True, latex=latex, time=t)
 
 
-def U(l: int = 1) -> Sym:
+def U(l: int | str = 1) -> Sym:
     return Sym("U", l, vector=True)
 
 

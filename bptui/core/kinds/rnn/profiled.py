@@ -247,6 +247,77 @@ def _n(x: Any, means: Node) -> Arr:
     return Arr(np.asarray(x, dtype=float), means=means)
 
 
+def recurrent_s_form(kind: Any, l: int, x: Node, prev: Node) -> Node:
+    """With a separate bias, the right-hand side of a recurrent layer's s⁽ˡ⁾_τ that reads ``x`` (what W
+    multiplies, without a 1 on top) and ``prev`` (its own output at τ − 1): W⁽ˡ⁾ x + U⁽ˡ⁾ prev + b⁽ˡ⁾; a GRU's
+    [W⁽ˡ⁾ x + b⁽ˡ⁾, U⁽ˡ⁾ prev + b⁽ˡ⁾_{h}]."""
+    Wl, Ul, bl = E.W(l), RE.U(l), E.b(l)
+    if kind.u_bias:
+        return Op("cat", (add(Op("@", (Wl, x)), bl), add(Op("@", (Ul, prev)), u_bias(l))))
+    return add(Op("@", (Wl, x)), Op("@", (Ul, prev)), bl)
+
+
+def input_sym(net: Any, l: int, t: int | None, T: int) -> Sym:
+    """What layer l's W (without its column 0) multiplies at τ = t of an example of ``T`` steps (t None:
+    once, o_T of a many-to-one layer below): :func:`_input`'s symbol."""
+    src = source(net, l)
+    if src > 0 and net.kinds[src - 1].over_time:
+        return RE.sym("o", src, T if t is None else t)
+    assert t is not None
+    return RE.sym("o", src, t)
+
+
+def box_forms(net: Any, T: int, P: Any) -> dict[str, Node]:
+    """The unrolled computation graph's forms (tui/unrolled.py's ``box_forms``: o⁽⁰⁾_τ, s⁽ˡ⁾_τ, o⁽ˡ⁾_τ and ℓ)
+    as profile ``P`` groups them, the first forms of its step equations: with a separate bias x_τ, W x + U o + b
+    (:func:`recurrent_s_form`), W x + b, no 1 on top of an o; with row vectors every product turned around."""
+    out = dict(lecture_box_forms(net, T))
+    if P.separate_bias:
+        for key in list(out):
+            l_text, _, t_text = key[1:].partition("_")
+            t = int(t_text) if t_text else None
+            if key.startswith("x_"):
+                out[key] = Sym("x", vector=True, time=int(key[2:]))
+            elif key[0] == "s" and key != "s":
+                l = int(l_text)
+                kind = net.kinds[l - 1]
+                x = input_sym(net, l, t, T)
+                if kind.over_time:
+                    assert t is not None
+                    out[key] = recurrent_s_form(kind, l, x, RE.sym("o", l, t - 1) if kind.output_name == "o" else h_sym(l, t - 1))
+                else:
+                    out[key] = add(Op("@", (E.W(l), x)), E.b(l))
+            elif key[0] == "o":
+                form = out[key]
+                out[key] = form.args[0] if isinstance(form, Op) and form.op == "cat1" else form
+    if P.vectors == "row":
+        out = {key: flip(Equation(Sym(key), (form,))).forms[0] for key, form in out.items()}
+    return out
+
+
+def lecture_box_forms(net: Any, T: int) -> dict[str, Node]:
+    """The lecture's forms of the unrolled graph's boxes (keys x_τ, s{l}_τ, o{l}_τ, s{l}, o{l}, loss)."""
+    from ...formulas.formula import Sum
+    from ...engine.kind import timed_layers
+
+    forms: dict[str, Node] = {}
+    for tau in range(1, T + 1):
+        forms[f"x_{tau}"] = RE.o0_form(tau)
+    for l, timed in enumerate(timed_layers(net.kinds), start=1):
+        recurrent = net.kinds[l - 1].over_time
+        for t in (range(1, T + 1) if timed else [None]):
+            tag = "" if t is None else f"_{t}"
+            if recurrent:
+                assert t is not None
+                forms[f"s{l}_{t}"], forms[f"o{l}_{t}"] = RE.s_rnn_form(net, l, t), RE.o_rnn_form(net, l, t)
+            else:
+                forms[f"s{l}{tag}"] = RE.upper_s_form(l, t, T, net)
+                forms[f"o{l}{tag}"] = RE.upper_o_form(net, l, t)
+    seqs = net.spec.return_sequences
+    forms["loss"] = Sum("τ", RE.loss_form(net, "τ")) if seqs else RE.loss_form(net, None)
+    return forms
+
+
 def _recurrent_s(net: Any, state: Any, l: int, t: int) -> Equation:
     """s⁽ˡ⁾_τ = W⁽ˡ⁾ o⁽ˡ⁻¹⁾_τ + U⁽ˡ⁾ o⁽ˡ⁾_{τ−1} + b⁽ˡ⁾ (a GRU: W's product with its b, then U's with its own)."""
     kind = net.kinds[l - 1]
@@ -256,12 +327,11 @@ def _recurrent_s(net: Any, state: Any, l: int, t: int) -> Equation:
     Wv, Uv = kind.W_part(state.W[l]), kind.U_part(state.W[l])
     bh = u_bias(l)
     bound: dict = {Wl: Wv[:, 1:], Ul: Uv, bl: Wv[:, 0], x: xv, prev: pv}
+    form = recurrent_s_form(kind, l, x, prev)
     if kind.u_bias:  # a GRU: W's product with b, U's (U without its bias column) with U's own b_{h}
-        form: Node = Op("cat", (add(Op("@", (Wl, x)), bl), add(Op("@", (Ul, prev)), bh)))
         note, said = _s_note(kind, l)
         bound.update({Ul: Uv[:, 1:], bh: Uv[:, 0]})
     else:
-        form = add(Op("@", (Wl, x)), Op("@", (Ul, prev)), bl)
         note = "rows: h for each of the gates " + RE.gate_letters("ifgō")[0] if kind.gates > 1 else ""
         said = RE.gate_letters("ifgō")[1] if kind.gates > 1 else ()
     numbers = substitute(form, {Wl: _n(bound[Wl], Wl), Ul: _n(bound[Ul], Ul), bl: _n(Wv[:, 0], bl), x: x_n, prev: prev_n,

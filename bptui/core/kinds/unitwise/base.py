@@ -63,7 +63,7 @@ class Unitwise(LayerKind):
     # -- names ---------------------------------------------------------------------------------------
     def do_sym(self, l: int, pos: Any = None, example: Any = None) -> Node:
         o = Sym("o", l, vector=True) if pos is None else Sym("o", l, tuple(p + 1 for p in pos))
-        return Partial(loss_of(example), o)
+        return Partial(loss_of(example), o, prefixed=True)
 
     def step_sym(self, quantity: str, l: int, time: int | None) -> Node | None:
         if quantity == "dx":
@@ -81,7 +81,7 @@ class Unitwise(LayerKind):
 
     def unit_sym(self, quantity: str, l: int, b: int, time: int | None = None) -> Node:
         if quantity == "delta":
-            return Partial(loss_of(), Sym("x", l, (b,), time=time)) if time is not None else self.dx_sym(l, (b - 1,))
+            return Partial(loss_of(), Sym("x", l, (b,), time=time), prefixed=True) if time is not None else self.dx_sym(l, (b - 1,))
         if quantity == "s":
             return Sym(self.first, l, (b,), time=time)
         return super().unit_sym(quantity, l, b, time)

@@ -31,7 +31,7 @@ def _du(k: Unitwise, l: int | str) -> tuple[Node, Node]:
     """∂ℓ/∂u⁽ˡ⁾ and its entry b."""
     from ...formulas.formula import Partial
 
-    return Partial(loss_of(), Sym("u", l, vector=True)), Partial(loss_of(), Sym("u", l, ("b",)))
+    return Partial(loss_of(), Sym("u", l, vector=True), prefixed=True), Partial(loss_of(), Sym("u", l, ("b",)), prefixed=True)
 
 
 def _three_terms(k: Unitwise, l: int | str) -> Node:
@@ -319,7 +319,7 @@ def named(P: Any, quantity: str, l: int) -> str:
     """A note's name of layer l's o⁽ˡ⁾ or ∂ℓ/∂x⁽ˡ⁾ in the profile ``P`` (None: the lecture's)."""
     from ...formulas.formula import Partial, TextPrinter
 
-    node = Sym("o", l, vector=True) if quantity == "o" else Partial(loss_of(), Sym("x", l, vector=True))
+    node = Sym("o", l, vector=True) if quantity == "o" else Partial(loss_of(), Sym("x", l, vector=True), prefixed=True)
     return TextPrinter(notation=P).p(node)
 
 
