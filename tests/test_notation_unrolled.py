@@ -87,3 +87,25 @@ def test_the_training_screens_norms_over_time_take_the_profiles_names(name, net,
     text = plot.border_title + "\n" + str(plot.render())
     assert all(w in text for w in want), text
     assert "δ⁽" not in text and "ℓ" not in text
+
+
+def test_the_unrolled_graphs_loss_box_writes_the_cost_the_status_writes():
+    """ng's cost is a mean (the status line's J_D); the unrolled graph's loss box wrote the sum beside it."""
+    from bptui.core.engine.equations import loss_D_shown
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.notation import num
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    from .conftest import NETWORKS
+
+    P = PROFILES["ng"]
+    stepper = Stepper(load(NETWORKS / "parity.json"), notation=P)
+    while stepper.state.losses < 2:
+        stepper.forward()
+    mean = loss_D_shown(P, stepper.state)
+    assert mean != stepper.state.loss_D  # two losses: the mean is not the sum
+    state = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper), 4, P), 4)
+    shown = [line for lines in state.texts.values() for line in lines if line.startswith("J_D = ")]
+    assert shown == [f"J_D = {num(mean, 4)}"]
