@@ -109,3 +109,18 @@ def test_the_unrolled_graphs_loss_box_writes_the_cost_the_status_writes():
     state = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper), 4, P), 4)
     shown = [line for lines in state.texts.values() for line in lines if line.startswith("J_D = ")]
     assert shown == [f"J_D = {num(mean, 4)}"]
+
+
+def test_why_a_gated_network_has_no_unrolled_graph_writes_no_formula_of_the_lecture():
+    """In ng, `c` on gru_parity said the graph draws "s = W [1, x_τ] + U o_τ₋₁" (the lecture's letters and its
+    bias column); it says what it draws in words, the same in every notation."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.unrolled import unrolled_too_big
+
+    from .conftest import NETWORKS
+
+    why = unrolled_too_big(Stepper(load(NETWORKS / "gru_parity.json"), notation=PROFILES["ng"]))
+    assert why is not None and "gru layer" in why and "Press c again" in why
+    assert not any(lecture in why for lecture in ("[1, x", "o_τ", "s = W", "s and o"))

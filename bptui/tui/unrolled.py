@@ -321,7 +321,7 @@ def unrolled_too_big(stepper: Any) -> str | None:
 
     gated = next((k for k in stepper.net.kinds if not k.unrolled_box), None)
     if gated is not None:
-        return (f"The unrolled computation graph draws boxes s = W [1, x_τ] + U o_τ₋₁, o = f(s) (rnn and dense layers); "
+        return ("The unrolled computation graph draws a box per quantity of an rnn or dense layer at each τ; "
                 f"{stepper.spec.name} has a {gated.type} layer, whose gates the layer panels show unrolled in time, "
                 "one row per gate and unit. Press c again for them.")
     d = unrolled_graph(stepper.net, example_length(stepper), notation=getattr(stepper, "notation", None))
