@@ -93,14 +93,12 @@ async def test_the_training_screen_says_which_weights_r_returns_to(change_settin
     """The training screen's closing line hedged, whatever the case: "(r: back to the file's, or to
     those s applied)". It names the one r returns to, as the stepper's message does after Esc."""
     from .test_newcomer import _train
-    from .test_settings_tui import apply, open_settings, put
+    from .test_settings_tui import apply_settings
 
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         if change_settings:
-            screen = await open_settings(pilot, app)
-            put(screen, "learning_rate", "0.2")
-            await apply(pilot, app)
+            await apply_settings(pilot, app, learning_rate="0.2")
         screen = await _train(pilot, app, 1)
         said = str(screen.query_one("#train-message").render())
         assert said.endswith(f"The stepper now starts from these weights (r: back to {target}). Esc returns to it."), said

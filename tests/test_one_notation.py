@@ -177,18 +177,13 @@ def _header(app) -> str:
 
 
 async def test_the_header_names_data_the_settings_chose():
-    from .test_settings_tui import apply, open_settings, put
+    from .test_settings_tui import apply, apply_settings, open_settings, put
 
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_settings(pilot, app)
-        put(screen, "learning_rate", "0.2")  # the file's own data kept: the header as before
-        await apply(pilot, app)
+        await apply_settings(pilot, app, learning_rate="0.2")  # the file's own data kept: the header as before
         assert _header(app).startswith("xor · 2-2-1 · squared loss"), _header(app)
-        screen = await open_settings(pilot, app)
-        put(screen, "generator", "circle")
-        put(screen, "units-1", "4")
-        await apply(pilot, app)
+        await apply_settings(pilot, app, generator="circle", **{"units-1": "4"})
         assert _header(app).startswith("xor · circle data · 2-4-1 · "), _header(app)
         screen = await open_settings(pilot, app)
         from bptui.core.formats import settings as S
@@ -201,14 +196,12 @@ async def test_the_header_names_data_the_settings_chose():
 @pytest.mark.parametrize("change_settings, target", [
     (False, "the file's weights"), (True, "the weights the settings were applied with (s)")])
 async def test_after_training_the_message_names_the_weights_r_returns_to(change_settings, target):
-    from .test_settings_tui import apply, message, open_settings, put
+    from .test_settings_tui import apply_settings, message
 
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
         if change_settings:
-            screen = await open_settings(pilot, app)
-            put(screen, "learning_rate", "0.2")
-            await apply(pilot, app)
+            await apply_settings(pilot, app, learning_rate="0.2")
         await pilot.press("t")
         app.screen.query_one("#value").value = "1"
         await pilot.press("enter")

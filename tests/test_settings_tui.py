@@ -40,6 +40,14 @@ def put(screen, wid: str, value) -> None:
     widget.value = value
 
 
+async def apply_settings(pilot, app, **values) -> None:
+    """Open the settings, type each field's value (by widget id), apply them."""
+    screen = await open_settings(pilot, app)
+    for wid, value in values.items():
+        put(screen, wid, value)
+    await apply(pilot, app)
+
+
 async def test_a_typed_learning_rate_restarts_from_the_weights_on_screen():
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
