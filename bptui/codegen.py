@@ -1189,22 +1189,26 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
     def shown(l: int, keys: list[str]) -> str:
         return ", ".join(names[l]["~" + k] for k in keys)
 
-    tup = (lambda xs: ", ".join(xs) + ("," if len(xs) == 1 else ""))
+    def load(xs: list[str], what: str, make: str = "np.array({})") -> str:  # each part of a DATA entry, a name each
+        if len(xs) == 1:
+            return f"{xs[0]} = {make.format(what + '[0]')}"
+        return f"{', '.join(xs)} = ({make.format('p')} for p in {what})"
+
     shape = "D × C, a row per input" if row else "d_out × d_in" if sep else "d_out × (1 + d_in), the bias in column 0"
-    w(f"# each layer's parameters as {P.name} writes them (W: {shape})"
+    w(f"# each layer's parameters as {P.name} writes them ({P.weights.text}: {shape})"
       + ("; autograd adds each example's gradient to their .grad: the group's sum" if torch else "")
       + ("" if torch else "; their gradients so far" + (", the group's mean" if mean else "")))
     state = {"momentum": ["v"], "adam": ["m", "v"]}.get(opt.name, [])
     letters = {k: _ident(P.own_letters().get(f"{opt.name}:{k}", type(P.weights)(k, k)).text, k) for k in state}
     for i, l in enumerate(weighted):
         if torch:
-            w(f"{tup(params(l))} = (torch.tensor(p, requires_grad=True) for p in DATA[\"W\"][{i}])  # "
+            w(f"{load(params(l), f'DATA[{chr(34)}W{chr(34)}][{i}]', 'torch.tensor({}, requires_grad=True)')}  # "
               f"{shown(l, ['W', 'b'] if sep else ['W'])}")
         else:
-            w(f"{tup(params(l))} = (np.array(p) for p in DATA[\"W\"][{i}])  # {shown(l, ['W', 'b'] if sep else ['W'])}",
-              f"{tup(grads(l))} = (np.array(p) for p in DATA[\"G\"][{i}])  # {shown(l, ['dW', 'db'] if sep else ['dW'])} so far")
+            w(f"{load(params(l), f'DATA[{chr(34)}W{chr(34)}][{i}]')}  # {shown(l, ['W', 'b'] if sep else ['W'])}",
+              f"{load(grads(l), f'DATA[{chr(34)}G{chr(34)}][{i}]')}  # {shown(l, ['dW', 'db'] if sep else ['dW'])} so far")
             for k in state:
-                w(f"{tup([f'{letters[k]}_{p}' for p in params(l)])} = (np.array(p) for p in DATA[\"opt\"][{i}][{k!r}])")
+                w(load([f"{letters[k]}_{p}" for p in params(l)], f"DATA[{chr(34)}opt{chr(34)}][{i}][{k!r}]"))
             if opt.name == "adam":
                 w(f"t_{P.layer_number(l)} = DATA[\"opt\"][{i}][\"t\"]  # Adam's updates so far")
     if torch:

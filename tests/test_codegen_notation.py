@@ -16,7 +16,7 @@ import pytest
 from bptui import codegen
 from bptui.cli import main
 from bptui.core.formats.spec import load_any, parse
-from bptui.core.formulas.profiles import PROFILES, profile_json, resolve
+from bptui.core.formulas.profiles import PROFILES, profile_from_json
 
 from .conftest import NETWORKS
 from .helpers import random_spec
@@ -157,3 +157,27 @@ def test_a_kind_not_written_in_a_profile_is_refused_in_one_line(tmp_path, capsys
     code, err = _export(capsys, NETWORKS / "parity.json", "pytorch", out, "--notation", "ng")
     assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
     assert "rnn" in err and "ng" in err and not out.exists()
+
+
+def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
+    """test_codegen's seeded dense networks (every activation, loss and output, sgd/momentum/adam, L2, full batch
+    and per example), each in one profile (they take turns) and both formats: each program passes."""
+    from .test_codegen import _doc_variants
+
+    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
+    paths = {}
+    for i, (name, doc) in enumerate(v for v in _doc_variants() if v[0].startswith("dense-")):
+        spec = parse(doc, f"{name}.json")
+        P = profiles[i % len(profiles)]
+        first, last = codegen.steps_of(spec, 1, None)
+        run = codegen.record(spec, first, last)
+        for fmt in FORMATS:
+            text, _ = codegen.program(spec, fmt, run, None, P)
+            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
+            path.write_text(text)
+            paths[(name, P.name, fmt)] = path
+    assert len({p for _, p, _ in paths}) == len(profiles)
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
