@@ -181,3 +181,19 @@ def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
     for key, path in paths.items():
         status, said = results[str(path)]
         assert status == "ok", (key, said)
+
+
+def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatch):
+    """Past INLINE_LIMIT the profile's values (each step's parts) are in PROGRAM-expected.npz, and the program
+    reads and passes them; an example's part (--example) starts from bptui's state there."""
+    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    spec = load_any(str(NETWORKS / "moons.json"))
+    paths = []
+    for name, fmt in (("cs231n", "numpy"), ("ng", "pytorch")):
+        out = tmp_path / f"{name}_{fmt}.py"
+        codegen.write(spec, fmt, 200, 240, str(out), notation=PROFILES[name])
+        assert out.with_name(f"{name}_{fmt}-expected.npz").exists() and "np.load(" in out.read_text()
+        paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        assert results[str(path)][0] == "ok", results[str(path)]
