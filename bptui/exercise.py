@@ -862,11 +862,6 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if spec.kind == "graph" and args.notation not in (None, "lecture13"):
         raise ExerciseError("bptui export: --notation: a computation graph is written in the lecture's notation "
                             "(its adjoints g_v) only")
-    if fmt in ("pytorch", "numpy") and args.notation is not None and args.notation.lower() != "lecture13":
-        # its variables and comments are the lecture's s, o, δ, G and W with the bias in column 0, as the values it
-        # checks against (trace --format json's): a profile's comments would name what its code does not hold
-        raise ExerciseError(f"bptui export: --notation: a --format {fmt} program is written in the lecture's names "
-                            "(s, o, δ, G; W with the bias in column 0), as the values it checks: drop --notation")
     if spec.kind != "graph":
         from .core.engine.equations import spec_notation
 
@@ -895,7 +890,7 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     if args.seed is not None or args.round is not None:
         raise ExerciseError("bptui export: --seed and --round draw variants: add --variants N")
     if fmt in ("pytorch", "numpy"):
-        return program_command(spec, args, part, epochs)
+        return program_command(spec, args, part, epochs, notation)
     if fmt == "pdf" and not args.output:
         raise ExerciseError("bptui export: --format pdf writes a file: add --output OUT.pdf")
     names = {"markdown": "Markdown", "latex": "LaTeX", "csv": "CSV", "pdf": "a PDF"}
@@ -940,9 +935,10 @@ MAX_VARIANTS = 1_000  # three files each, in one folder: a class many times over
 MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more would change no drawn number
 
 
-def program_command(spec: Any, args: Any, part: Part | None, epochs: int) -> int:
+def program_command(spec: Any, args: Any, part: Part | None, epochs: int, notation: Any = None) -> int:
     """``bptui export --format pytorch|numpy``: the run (or its part) as a program that checks itself
-    (bptui/codegen.py), written to --output and, when bptui's values are many, OUTPUT-expected.npz beside it."""
+    (bptui/codegen.py), written to --output and, when bptui's values are many, OUTPUT-expected.npz beside it;
+    in the notation profile ``notation`` (--notation, else the file's; None: lecture13)."""
     from .codegen import steps_of, write
     from .core.util.files import check_outputs, input_files
 
@@ -956,7 +952,7 @@ def program_command(spec: Any, args: Any, part: Part | None, epochs: int) -> int
                   input_files(spec), args.force)
     first, last = steps_of(spec, epochs, part)
     with progress.shown(last, "program"):
-        write(spec, fmt, first, last, args.output, args.force)
+        write(spec, fmt, first, last, args.output, args.force, notation)
     return 0
 
 

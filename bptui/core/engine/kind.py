@@ -163,6 +163,21 @@ class LayerCode:
 
 
 @dataclass(frozen=True)
+class ProfiledCode:
+    """How a layer kind writes itself into a generated program in a notation profile (:meth:`LayerKind.profiled_code`):
+    the same lines in NumPy and PyTorch (both write ``@``, ``+``, ``.T``), each with its comment in the profile's
+    symbols. ``forward``: the pre-activation's expression from the layer's input; ``grad``: NumPy's lines that add
+    this example's term to the gradients so far (a mean profile's divided by the group's size ``m``), as the
+    program's G step; ``back``: the expression of ∂ℓ/∂ of the layer's input (without a bias entry)."""
+
+    forward: str
+    forward_comment: str
+    grad: tuple[str, ...]
+    back: str
+    back_comment: str
+
+
+@dataclass(frozen=True)
 class Draw:
     """Which examples of which epoch a batch pass trains on (``examples`` 1-based, one per column): what
     a kind that draws per example and epoch needs (dropout's masks). Passes outside training (predictions,
@@ -795,6 +810,14 @@ class LayerKind:
         """How layer l (of L) is written in a generated PyTorch or NumPy program (:class:`LayerCode`); a
         kind that cannot be written yet says so, naming its layer."""
         raise SpecError(f"{self.type} layers cannot be exported as a program yet", place=f"layers[{l}]")
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """How layer l (of L) is written in a generated program in a notation profile (codegen.py's
+        ``profiled_program``): its lines in the profile's names ``n`` (the program's identifiers of "W", "b", "z",
+        "a_in" (its input, as the profile holds it), "dz", "dW", "db", "da_in" (∂ℓ/∂ of its input) and their
+        printed symbols under the same keys with a "~" in front), ``row`` vectors, a ``separate`` bias, a
+        ``mean`` gradient. A kind that is not written in profiles yet says so, naming its layer."""
+        raise SpecError(f"{self.type} layers are not written in a notation profile's program yet", place=f"layers[{l}]")
 
     def code_from(self, l: int, L: int, src: int) -> LayerCode:
         """:meth:`code` for a layer l that reads o⁽ˢʳᶜ⁾ (a residual block's wires: src is not always

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerCode, LayerKind, Shape, ones_on_top, read_matrix
+from ..engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, ones_on_top, read_matrix
 from ..formulas.notation import sup
 from ..ops.activations import read_activation
 from ..util.errors import SpecError
@@ -122,6 +122,33 @@ class Dense(LayerKind):
                     ("G", (f"G[{l}] += np.outer({{D}}, one({{X}}))  # G{sup(l)} += δ{sup(l)} [1, x]ᵀ",
                            f"check(G[{l}], \"G{sup(l)} so far\")"))),
         )
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """z = W a + b (a column profile), z = a W + b (rows: cs231n's scores = x W + b, W D × C), or z = W a
+        with the 1 on top of a (the bias in column 0); the gradient's term δ aᵀ (aᵀ δ with rows), a mean
+        profile's over the group's m; ∂ℓ/∂a below = Wᵀ δ (δ Wᵀ with rows; without the bias row)."""
+        if self.after_map:
+            raise SpecError("dense layers after a map are not written in a notation profile's program yet",
+                            place=f"layers[{l}]")
+        t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
+        per, shown = (" / m", "/m") if mean else ("", "")
+        W, b, a, dz, dW, db = n["W"], n["b"], n["a_in"], n["dz"], n["dW"], n["db"]
+        if not separate:
+            return ProfiledCode(
+                f"{W} @ {a}", f"{t['z']} = {t['W']} {t['a_in']}",
+                (f"{dW} += np.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",),
+                f"({W}.T @ {dz})[1:]", f"{t['da_in']} = ({t['W']}ᵀ {t['dz']}) without the bias row")
+        if row:
+            return ProfiledCode(
+                f"{a} @ {W} + {b}", f"{t['z']} = {t['a_in']} {t['W']} + {t['b']}",
+                (f"{dW} += {a}.T @ {dz}{per}  # {t['dW']} ← {t['dW']} + ({t['a_in']}ᵀ {t['dz']}){shown}",
+                 f"{db} += np.sum({dz}, axis=0){per}  # {t['db']} ← {t['db']} + {t['dz']}{shown}"),
+                f"{dz} @ {W}.T", f"{t['da_in']} = {t['dz']} {t['W']}ᵀ")
+        return ProfiledCode(
+            f"{W} @ {a} + {b}", f"{t['z']} = {t['W']} {t['a_in']} + {t['b']}",
+            (f"{dW} += np.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",
+             f"{db} += {dz}{per}  # {t['db']} ← {t['db']} + {t['dz']}{shown}"),
+            f"{W}.T @ {dz}", f"{t['da_in']} = {t['W']}ᵀ {t['dz']}")
 
     def quiz_cells(self, l: int, L: int, key: Any, value: Any = None) -> tuple[QuizCell, ...]:
         """Every unit of s, o (never a hidden o's bias 1), δ, at τ in a sequence; every entry of G, W."""

@@ -1,0 +1,199 @@
+"""`bptui export --format pytorch|numpy` in a notation profile: the program is written in the profile's names
+and layout (ng's dz1, dW1, db1; nielsen's w2, delta2; cs231n's rows x @ W1 + b1; a mean profile's dW as the
+group's mean), runs, and checks every step against bptui's numbers as the profile shows them.
+
+The programs run in test_codegen's one child process (torch imported once)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bptui import codegen
+from bptui.cli import main
+from bptui.core.formats.spec import load_any, parse
+from bptui.core.formulas.profiles import PROFILES, profile_from_json
+
+from .conftest import NETWORKS
+from .helpers import random_spec
+from .test_codegen import _the_runner_ends_well, run_programs  # noqa: F401 (the child ends with the session)
+
+pytest.importorskip("torch")
+
+FORMATS = ("pytorch", "numpy")
+SHIPPED = [p for p in PROFILES if p != "lecture13"]
+# a course's own profile: the bias in column 0 of W (its o with the 1 on top), a mean gradient, its own letters
+COURSE = {"kind": "notation", "name": "course", "symbols": {
+    "pre_activation": {"text": "u", "latex": "u"}, "activation": {"text": "v", "latex": "v"},
+    "delta": {"text": "e", "latex": "e"}, "gradient": {"text": "D", "latex": "D"},
+    "weights": {"text": "M", "latex": "M"}, "bias": {"text": "c", "latex": "c"},
+    "loss": {"text": "E", "latex": "E"}, "learning_rate": {"text": "r", "latex": "r"}},
+    "bias": "column0", "vectors": "column", "layer_index": "paren", "unit_base": 1, "gradient": "mean"}
+# each profile's own names, as the program must write them (the layer numbers its own: nielsen's input is a1)
+NAMES = {"ng": ["z1 = W1 @ a0 + b1", "dz2 =", "dW2 +=", "db2 +=", "J_n ="],
+         "nielsen": ["z2 = w2 @ a1 + b2", "delta3 =", "w3", "dC_dw3", "dC_db3"],
+         "goodfellow": ["a1 = W1 @ h0 + b1", "g2 =", "dJ_dW2", "h1 ="],
+         "cs231n": ["scores1 = h0 @ W1 + b1", "h0.T @ dscores1", "db1 +=", "dh1 = dscores2 @ W2.T"],
+         "course": ["u1 = M1 @ v0", "e2 =", "D2 +="]}
+
+
+def _random_doc(seed: int, optimizer: str) -> dict:
+    spec = random_spec([3, 4, 3, 3], hidden="tanh", output="softmax", loss="cross_entropy", update="full_batch",
+                       n=5, seed=seed, l2=0.02)
+    doc = dict(spec.raw)
+    doc["training"] = {**doc["training"], "optimizer": optimizer, "update": {"batch_size": 2}, "epochs": 2}
+    return doc
+
+
+def _export(capsys, src: Path | str, fmt: str, out: Path, *extra: str) -> tuple[int, str]:
+    code = main(["export", str(src), "--format", fmt, "--output", str(out), *extra])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("course") / "course.json"
+    path.write_text(json.dumps(COURSE))
+    return path
+
+
+def test_every_profile_writes_programs_that_pass(tmp_path, capsys, course):
+    """Each shipped profile and a course's file, both formats: xor's epoch, moons and iris across updates and
+    from a state after one (momentum, Adam), regression's per-example updates, random 3-4-3-3 softmax networks
+    with L2 (Adam and momentum, 2 epochs of mini-batches); each program passes."""
+    nets: dict[str, tuple[Path, tuple[str, ...]]] = {
+        "xor": (NETWORKS / "xor.json", ()),
+        "moons": (NETWORKS / "moons.json", ("--steps", "170:200")),  # across its first momentum update
+        "moons_later": (NETWORKS / "moons.json", ("--steps", "200:380")),  # from the middle of a group, v ≠ 0
+        "iris": (NETWORKS / "iris.json", ("--steps", "150:330")),  # Adam from its state after an update
+        "regression": (NETWORKS / "regression.json", ("--steps", "1:60"))}  # half_squared, identity, per example
+    for opt in ("adam", "momentum"):
+        path = tmp_path / f"random_{opt}.json"
+        path.write_text(json.dumps(_random_doc(3, opt)))
+        nets[f"random_{opt}"] = (path, ("--epochs", "2"))
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        pname = Path(profile).stem
+        for name, (src, extra) in nets.items():
+            for fmt in FORMATS:
+                out = tmp_path / f"{pname}_{name}_{fmt}.py"
+                code, err = _export(capsys, src, fmt, out, "--notation", profile, *extra)
+                assert code == 0, err
+                text = out.read_text()
+                ast.parse(text)
+                assert f"notation {pname}" in text.split('"""')[1]  # the header names it
+                if name == "xor" and fmt == "numpy":
+                    for line in NAMES[pname]:
+                        assert line in text, (pname, line)
+                paths[(pname, name, fmt)] = out
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
+        assert "each equal to bptui's value" in said
+
+
+def test_a_mean_profile_checks_the_mean_and_a_sum_profile_the_sum(tmp_path, capsys):
+    """xor's first dW⁽²⁾ (step 7) after one example of the group of 4: ng checks (δ o₁ᵀ)/4, goodfellow the sum;
+    nielsen's input is a¹, so its layers are numbered from 2."""
+    spec = load_any(str(NETWORKS / "xor.json"))
+    run = codegen.record(spec, 1, 38)
+    delta2, o1 = np.asarray(run.values[5]), np.asarray(run.values[1])
+    for name, m in (("ng", 4), ("goodfellow", 1)):
+        text, _ = codegen.program(spec, "numpy", run, None, PROFILES[name])
+        expected = ast.literal_eval(text.split("EXPECTED = ")[1].split("\n")[0])
+        dW, db = (np.asarray(a) for a in expected[6])
+        np.testing.assert_allclose(dW, np.outer(delta2, o1[1:]) / m)
+        np.testing.assert_allclose(db, delta2 / m)
+    text, _ = codegen.program(spec, "numpy", run, None, PROFILES["cs231n"])
+    expected = ast.literal_eval(text.split("EXPECTED = ")[1].split("\n")[0])
+    np.testing.assert_allclose(expected[0][0], [[0.1, -0.2]])  # scores¹ is a row, 1 × 2
+    np.testing.assert_allclose(expected[6][0], np.outer(o1[1:], delta2) / 4)  # dW² is D × C: h¹ᵀ dscores²
+
+
+def test_a_wrong_value_fails_the_program(tmp_path):
+    """A reference value changed by 1e−3 makes each profile's program stop at that step, naming it as the profile
+    does (the checks can fail)."""
+    spec = load_any(str(NETWORKS / "xor.json"))
+    paths = {}
+    for name in SHIPPED:
+        for fmt in FORMATS:
+            run = codegen.record(spec, 1, 38)
+            run.values[15] = np.asarray(run.values[15]) + 1e-3  # step 16: G⁽²⁾ after the second example
+            text, _ = codegen.program(spec, fmt, run, None, PROFILES[name])
+            path = tmp_path / f"{name}_{fmt}.py"
+            path.write_text(text)
+            paths[(name, fmt)] = path
+    results = run_programs(list(paths.values()))
+    grads = {"ng": "dW^[2]", "nielsen": "∂C/∂w³", "goodfellow": "∇_W⁽²⁾ J", "cs231n": "dW²"}
+    for (name, fmt), path in paths.items():
+        status, said = results[str(path)]
+        assert status == "AssertionError", (name, fmt, status, said)
+        assert "step 16" in said and grads[name] in said, (name, fmt, said)
+
+
+def test_the_file_notation_is_followed_and_the_option_wins(tmp_path, capsys):
+    doc = json.loads((NETWORKS / "xor.json").read_text()) | {"notation": "ng"}
+    src = tmp_path / "xor_ng.json"
+    src.write_text(json.dumps(doc))
+    out = tmp_path / "p.py"
+    assert _export(capsys, src, "numpy", out) == (0, "")
+    assert "notation ng" in out.read_text() and "dz2 =" in out.read_text()
+    assert _export(capsys, src, "numpy", out, "--notation", "cs231n", "--force") == (0, "")
+    assert "notation cs231n" in out.read_text() and "dscores2 =" in out.read_text()
+    assert _export(capsys, src, "numpy", out, "--notation", "lecture13", "--force") == (0, "")
+    lecture = out.read_text()
+    src.write_text(json.dumps({k: v for k, v in doc.items() if k != "notation"}))
+    assert _export(capsys, src, "numpy", out, "--force") == (0, "")
+    assert out.read_text() == lecture  # lecture13 is the program it always was
+
+
+def test_a_kind_not_written_in_a_profile_is_refused_in_one_line(tmp_path, capsys):
+    out = tmp_path / "p.py"
+    code, err = _export(capsys, NETWORKS / "parity.json", "pytorch", out, "--notation", "ng")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
+    assert "rnn" in err and "ng" in err and not out.exists()
+
+
+def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
+    """test_codegen's seeded dense networks (every activation, loss and output, sgd/momentum/adam, L2, full batch
+    and per example), each in one profile (they take turns) and both formats: each program passes."""
+    from .test_codegen import _doc_variants
+
+    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
+    paths = {}
+    for i, (name, doc) in enumerate(v for v in _doc_variants() if v[0].startswith("dense-")):
+        spec = parse(doc, f"{name}.json")
+        P = profiles[i % len(profiles)]
+        first, last = codegen.steps_of(spec, 1, None)
+        run = codegen.record(spec, first, last)
+        for fmt in FORMATS:
+            text, _ = codegen.program(spec, fmt, run, None, P)
+            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
+            path.write_text(text)
+            paths[(name, P.name, fmt)] = path
+    assert len({p for _, p, _ in paths}) == len(profiles)
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
+
+
+def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatch):
+    """Past INLINE_LIMIT the profile's values (each step's parts) are in PROGRAM-expected.npz, and the program
+    reads and passes them; an example's part (--example) starts from bptui's state there."""
+    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    spec = load_any(str(NETWORKS / "moons.json"))
+    paths = []
+    for name, fmt in (("cs231n", "numpy"), ("ng", "pytorch")):
+        out = tmp_path / f"{name}_{fmt}.py"
+        codegen.write(spec, fmt, 200, 240, str(out), notation=PROFILES[name])
+        assert out.with_name(f"{name}_{fmt}-expected.npz").exists() and "np.load(" in out.read_text()
+        paths.append(out)
+    results = run_programs(paths)
+    for path in paths:
+        assert results[str(path)][0] == "ok", results[str(path)]
