@@ -1,0 +1,60 @@
+"""A teacher from another course (Andrew Ng's, CS231n, their own profile file) trying bptui in that
+course's notation as a newcomer: what they hit, each pinned by a pilot test."""
+
+from __future__ import annotations
+
+import pytest
+
+from bptui.cli import main
+
+from .conftest import NETWORKS
+
+
+@pytest.mark.parametrize("notation, blank, hint", [
+    ("ng", "z,a", "ng's z is s, a is o, dz is delta, dW and db are G"),
+    ("ng", "dz", "ng's z is s, a is o, dz is delta, dW and db are G"),
+    ("cs231n", "scores", "cs231n's scores is s, h is o, dscores is delta, dW and db are G"),
+    ("goodfellow", "a", "goodfellow's a is s, h is o, g is delta"),
+])
+def test_an_exercise_blanking_the_profiles_names_is_refused_not_empty(tmp_path, capsys, notation, blank, hint):
+    """An ng teacher asks `--blank z,a` (his pre-activation and activation): the names are attention's
+    z and a, which xor has none of, so the page came out with no blank at all (exit 0) and the key
+    empty. Now the export refuses it with one error line that says which names the page's quantities
+    keep in every notation, before writing anything."""
+    out, key = tmp_path / "page.md", tmp_path / "key.md"
+    assert main(["export", str(NETWORKS / "xor.json"), "--notation", notation, "--exercise", "--blank", blank,
+                 "--output", str(out), "--answers", str(key)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "xor.json" in err and f"--blank {blank}" in err and "no blank" in err and hint in err, err
+    assert not out.exists() and not key.exists()
+
+
+def test_an_exercise_whose_part_writes_no_blanked_quantity_is_refused(capsys):
+    """`--blank W --example 1` on a full-batch network: example 1 has no update, so the page had no
+    blank (exit 0). Now: one error line; the lecture's names need no hint."""
+    assert main(["export", str(NETWORKS / "xor.json"), "--exercise", "--blank", "W", "--example", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "--blank W" in err and "no blank" in err, err
+    assert " is s," not in err
+
+
+def test_an_exercise_with_blanks_in_a_profile_still_goes(capsys):
+    """The same page with the quantities' own names blanks them (the refusal is only for none)."""
+    assert main(["export", str(NETWORKS / "xor.json"), "--notation", "ng", "--exercise", "--blank", "s,o",
+                 "--example", "1"]) == 0
+    assert "(1)" in capsys.readouterr().out
+
+
+def test_variants_for_a_platform_without_a_blank_are_refused(tmp_path, capsys):
+    """`--variants 2 --format moodle --blank z,a` in ng wrote two cloze questions with no blank in
+    them (exit 0). Now: one error line, and no variant's network file is left behind."""
+    folder = tmp_path / "v"
+    assert main(["export", str(NETWORKS / "xor.json"), "--notation", "ng", "--exercise", "--blank", "z,a",
+                 "--variants", "2", "--output", str(folder), "--format", "moodle"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "no blank" in err, err
+    assert not folder.exists() or not any(folder.iterdir()), sorted(p.name for p in folder.iterdir())
+
