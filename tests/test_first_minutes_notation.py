@@ -58,3 +58,66 @@ def test_variants_for_a_platform_without_a_blank_are_refused(tmp_path, capsys):
     assert err.startswith("error: ") and err.count("\n") == 1 and "no blank" in err, err
     assert not folder.exists() or not any(folder.iterdir()), sorted(p.name for p in folder.iterdir())
 
+
+# -- a course's own profile file, written from docs/notation.md alone ----------------------------------------
+COURSE = {
+    "kind": "notation", "name": "bishop",
+    "symbols": {
+        "pre_activation": {"text": "a", "latex": "a"}, "activation": {"text": "z", "latex": "z"},
+        "delta": {"text": "δ", "latex": "\\delta"}, "gradient": {"text": "∂E/∂{}", "latex": "\\partial E/\\partial {}"},
+        "weights": {"text": "w", "latex": "w"}, "bias": {"text": "b", "latex": "b"},
+        "loss": {"text": "E", "latex": "E"}, "learning_rate": {"text": "η", "latex": "\\eta"}},
+    "bias": "separate", "vectors": "column", "layer_index": "paren", "unit_base": 1, "gradient": "sum",
+}
+
+
+def _course(tmp_path, **symbols):
+    import copy
+    import json
+
+    doc = copy.deepcopy(COURSE)
+    doc["symbols"].update(symbols)
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _refused(capsys, path) -> str:
+    assert main(["trace", str(NETWORKS / "xor.json"), "--notation", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured
+    assert "course.json: " in captured.err, captured.err
+    return captured.err
+
+
+def test_the_course_profile_from_the_manual_traces_xor(tmp_path, capsys):
+    """The profile written from the manual alone works: its symbols, the same numbers."""
+    assert main(["trace", str(NETWORKS / "xor.json"), "--notation", str(_course(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "a⁽¹⁾ = w⁽¹⁾ z⁽⁰⁾ + b⁽¹⁾ = [[0.5, −0.4], [0.3, 0.6]] [0, 0] + [0.1, −0.2] = [0.1, −0.2]" in out
+    assert "End of epoch 1: E_D = 1.042" in out
+
+
+@pytest.mark.parametrize("text", ["δ\n", "δ\nδ", "\tδ"])
+def test_a_symbol_with_a_line_break_is_refused(tmp_path, capsys, text):
+    """`"text": "δ\\n"` was taken (the schema's pattern ^\\S+( \\S+)*$ was searched with Python's $,
+    which matches before a final line break), and every equation with δ broke in two lines of the
+    trace. Now it is one error line naming the file and the place, in words, not a regular expression."""
+    err = _refused(capsys, _course(tmp_path, delta={"text": text, "latex": "\\delta"}))
+    assert "symbols.delta.text" in err and "^" not in err and "\\S" not in err, err
+
+
+def test_an_empty_symbol_is_refused_in_words(tmp_path, capsys):
+    err = _refused(capsys, _course(tmp_path, delta={"text": "", "latex": "\\delta"}))
+    assert "symbols.delta.text" in err and "\\S" not in err and "one line" in err, err
+
+
+@pytest.mark.parametrize("field, other", [("activation", "pre_activation"), ("bias", "weights")])
+def test_two_quantities_under_one_symbol_are_refused(tmp_path, capsys, field, other):
+    """A course that gives the activation the pre-activation's letter had its trace read
+    `a⁽¹⁾ = tanh(a⁽¹⁾)`: two quantities under one name. Now one error line names both."""
+    same = dict(COURSE["symbols"][other])
+    err = _refused(capsys, _course(tmp_path, **{field: same}))
+    assert f"symbols.{field}.text" in err and other in err, err
+
+

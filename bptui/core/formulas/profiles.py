@@ -447,6 +447,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             for key in ("text", "latex"):
                 _check_symbol(q, key, entry[key], doc["bias"])
             symbols[q] = Symbol(entry["text"], entry["latex"])
+        _check_distinct(symbols)
         if doc["vectors"] == "row" and doc["bias"] != "separate":
             raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
         if doc["unit_base"] == 0 and doc["bias"] != "separate":
@@ -464,6 +465,19 @@ def profile_from_json(doc: Any, source: str) -> Profile:
                        source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
+
+
+def _check_distinct(symbols: dict[str, Symbol]) -> None:
+    """Each quantity under a symbol of its own: a course that gave the activation the pre-activation's letter
+    would read a⁽¹⁾ = tanh(a⁽¹⁾), two quantities under one name (in the text or in the LaTeX)."""
+    for key in ("text", "latex"):
+        seen: dict[str, str] = {}
+        for q in QUANTITIES:
+            value = getattr(symbols[q], key)
+            if value in seen:
+                raise SpecError(f"{value!r} is the {seen[value]}'s symbol too: each quantity needs its own",
+                                place=f"symbols.{q}.{key}")
+            seen[value] = q
 
 
 def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:

@@ -30,7 +30,23 @@ _TYPES = {
     or (isinstance(v, float) and v.is_integer()),
 }
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+PATTERN_WORDS = {
+    NAME_PATTERN: "a name (letters, digits and _, not starting with a digit)",
+    r"^\S+( \S+)*$": "one line of visible characters (single spaces between them, none at the ends, no tab or "
+                     "line break)",
+    r"^[A-Za-z0-9\\{}_^'/,.()\[\] ]+$": "LaTeX in ASCII letters, digits, spaces and \\ { } _ ^ ' / , . ( ) [ ] "
+                                         "(a Greek letter as its command, \\delta)",
+}
+"""What a schema's ``pattern`` asks, in words, for the error line (another pattern is quoted as it is)."""
 _ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "number": "a number"}
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """JSON Schema's ``pattern`` (ECMA 262): a final ``$`` is the end of the text, where Python's ``$`` also
+    matches before a final line break ("δ\\n" would pass ``^\\S+$``)."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.search(pattern, value) is not None
 
 
 @lru_cache(maxsize=None)
@@ -137,9 +153,8 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         raise SpecError(f"contains {bad[1]} at character {bad[0] + 1}", place=where)
     if isinstance(value, str) and len(value) > sch.get("maxLength", len(value)):
         raise SpecError(f"{len(value):,} characters, at most {sch['maxLength']:,} allowed", place=where)
-    if "pattern" in sch and isinstance(value, str) and not re.search(sch["pattern"], value):
-        what = "a name (letters, digits and _, not starting with a digit)" if sch["pattern"] == NAME_PATTERN \
-            else f"of the form {sch['pattern']}"
+    if "pattern" in sch and isinstance(value, str) and not _matches(sch["pattern"], value):
+        what = PATTERN_WORDS.get(sch["pattern"], f"of the form {sch['pattern']}")
         raise SpecError(f"{describe(value)} is not {what}", place=where)
     if "const" in sch and value != sch["const"]:
         raise SpecError(f"{describe(value)} must be {describe(sch['const'])}", place=where)
