@@ -1115,7 +1115,7 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         if notation is not None and notation.name != "lecture13":  # the variant opens in the exercise's notation
             from .core.formulas.profiles import saved_name
 
-            doc = {**doc, "notation": saved_name(notation)}
+            doc = {**doc, "notation": saved_name(notation, path.parent)}
         write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)

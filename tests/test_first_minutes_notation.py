@@ -121,3 +121,57 @@ def test_two_quantities_under_one_symbol_are_refused(tmp_path, capsys, field, ot
     assert f"symbols.{field}.text" in err and other in err, err
 
 
+async def test_w_saves_a_course_profile_beside_the_file_by_a_relative_path(tmp_path, monkeypatch):
+    """`w` in a course's profile wrote `"notation": "/home/teacher/course/bishop.json"`: the file a
+    teacher hands out, with the profile beside it, failed on every student's machine. A profile in the
+    saved file's folder (or below it) is now named relative to that folder, as the manual reads it
+    (`"notation": "course.json"` is read relative to the network file); the pair opens anywhere."""
+    import json
+    import shutil
+
+    from bptui.core.formats.spec import load_any
+    from bptui.core.formulas.profiles import load_profile
+    from bptui.examples import resolve
+    from bptui.tui.app import BptuiApp
+
+    course = tmp_path / "course"
+    (course / "profiles").mkdir(parents=True)
+    monkeypatch.chdir(course)
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    for where, saved in ((course / "course.json", "course.json"),
+                         (course / "profiles" / "course.json", "profiles/course.json")):
+        where.write_text(json.dumps(COURSE, ensure_ascii=False), encoding="utf-8")
+        app = BptuiApp(load_any(resolve("xor")), load_profile(where))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("w")
+            app.screen.query_one("#value").value = "saved.json"
+            await pilot.press("enter")
+            await pilot.pause()
+        assert json.loads((course / "saved.json").read_text(encoding="utf-8"))["notation"] == saved
+    moved = shutil.move(str(course), str(tmp_path / "handed-out"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["trace", f"{moved}/saved.json"]) == 0
+
+
+async def test_w_names_a_profile_outside_the_folder_by_its_absolute_path(tmp_path, monkeypatch):
+    """A profile elsewhere (not in the saved file's folder) keeps its absolute path: moving the saved
+    file alone does not lose it."""
+    import json
+
+    from bptui.core.formats.spec import load_any
+    from bptui.core.formulas.profiles import load_profile
+    from bptui.examples import resolve
+    from bptui.tui.app import BptuiApp
+
+    (tmp_path / "out").mkdir()
+    where = tmp_path / "course.json"
+    where.write_text(json.dumps(COURSE, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "out")
+    monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
+    app = BptuiApp(load_any(resolve("xor")), load_profile(where))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        app.screen.query_one("#value").value = "saved.json"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert json.loads((tmp_path / "out" / "saved.json").read_text(encoding="utf-8"))["notation"] == str(where.resolve())

@@ -536,9 +536,18 @@ def notation_for(option: str | None, declared: Any, source: str) -> Profile:
         raise SpecError(err.message, source=source, place="notation") from None
 
 
-def saved_name(p: Profile) -> str:
-    """How a saved network file names the profile: a shipped one by its name, a course's by its file."""
-    return p.source or p.name
+def saved_name(p: Profile, folder: str | Path | None = None) -> str:
+    """How a saved network file names the profile: a shipped one by its name, a course's by its file — relative
+    to ``folder`` (the saved file's) when it lies in it or below it, as a network file's ``"notation"`` is read,
+    so that the two handed out together open anywhere; else by its absolute path."""
+    if not p.source:
+        return p.name
+    if folder is not None:
+        try:
+            return Path(p.source).relative_to(Path(folder).resolve()).as_posix()
+        except ValueError:  # elsewhere: its absolute path survives moving the saved file alone
+            pass
+    return p.source
 
 
 def profile_json(p: Profile) -> dict:
