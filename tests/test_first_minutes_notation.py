@@ -175,3 +175,16 @@ async def test_w_names_a_profile_outside_the_folder_by_its_absolute_path(tmp_pat
         await pilot.press("enter")
         await pilot.pause()
     assert json.loads((tmp_path / "out" / "saved.json").read_text(encoding="utf-8"))["notation"] == str(where.resolve())
+
+
+@pytest.mark.parametrize("fmt, forward", [("markdown", r"\mathit{scores}^{l} = h^{l-1} W^{l} + b^{l}"),
+                                          ("latex", r"\mathit{scores}^{l} = h^{l-1} W^{l} + b^{l}")])
+def test_the_exports_notation_section_writes_cs231ns_rows(capsys, fmt, forward):
+    """A CS231n teacher's worked solution said, in its notation list, `Forward: scores^l = W^l h^{l−1} +
+    b^l` — the column vectors' product — two lines above its own rules `scores¹ = h⁰ W¹ + b¹` and every
+    step's x W + b. The notation list now writes the profile's forward rule, the one tree the manual's
+    table and the help print."""
+    assert main(["export", "xor", "--notation", "cs231n", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "Forward:" in x)
+    assert forward in line and r"W^{l} h^{l-1}" not in line, line
