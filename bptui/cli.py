@@ -15,11 +15,16 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, progress
 from .core.formulas.notation import count, fmt
 from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
+
+if TYPE_CHECKING:  # annotations only: the command line imports the core lazily
+    from .core.engine.kind import LayerKind
+    from .core.formulas.formula import Node
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "grade", "serve", "examples", "import")
 
@@ -880,6 +885,19 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _checked_gradients(kind: LayerKind, l: int, separate: bool) -> list[Node]:
+    """The gradients of layer ``l``'s weights as a profile's panels and steps name them, for ``check``'s line:
+    with a separate b each block's G (a layer norm's ∂ℓ/∂γ, attention's G_Q … G_O), a recurrent layer's
+    G_U, then each block's b and a GRU's b_{h}; with the bias in column 0 each part's G (G and G_U)."""
+    if not separate:
+        return [sym for _, sym in kind.gradient_parts(l)]
+    blocks = kind.matrix_blocks(l)
+    syms = [block["G"] for *_, block in blocks]
+    syms += [sym for col, sym in kind.gradient_parts(l) if col > 0 and sym not in syms]
+    syms += [block["Gb"] for *_, block in blocks] + [grad for _, _, grad in kind.separate_biases(l)]
+    return syms
+
+
 def cmd_check(args) -> int:
     from .core.teaching.check import RTOL, gradient_check, of_the_mean, rule_text, verdict, worst_per_layer
 
@@ -902,7 +920,7 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.engine.equations import LOSS_D, G, Gb
+        from .core.engine.equations import LOSS_D, G
         from .core.formulas.formula import TextPrinter
 
         p = TextPrinter(notation=notation)
@@ -910,7 +928,11 @@ def cmd_check(args) -> int:
         what = "G" if p.notation is None else "gradients"
         print(f"{spec.name}: backprop {what} against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
-            name = f"{p.p(G(l))} and {p.p(Gb(l))}" if sep else p.p(G(l))
+            if not any(c.layer == l for c in checks):
+                continue  # no weights (dropout, a residual block's sum, pooling): nothing was checked
+            syms = _checked_gradients(spec.layer_kinds[l - 1], l, sep) if p.notation is not None else [G(l)]
+            names = [p.p(sym) for sym in syms]
+            name = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
             print(f"  {name}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
         print(f"  pass: {rule_text(p.p(LOSS_D))}")

@@ -188,3 +188,24 @@ def test_the_exports_notation_section_writes_cs231ns_rows(capsys, fmt, forward):
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if "Forward:" in x)
     assert forward in line and r"W^{l} h^{l-1}" not in line, line
+
+
+@pytest.mark.parametrize("name, notation, lines", [
+    ("parity", "cs231n", ["dW¹, dU¹ and db¹", "dW² and db²"]),
+    ("gru_parity", "ng", ["dW^[1], dU^[1], db^[1] and db^[1]_{h}", "dW^[2] and db^[2]"]),
+    ("moons_layernorm", "ng", ["dW^[1] and db^[1]", "dγ^[2] and dβ^[2]", "dW^[4] and db^[4]"]),
+    ("deep_residual", "ng", ["dW^[1] and db^[1]", "dW^[3] and db^[3]", "dW^[4] and db^[4]", "dW^[6] and db^[6]",
+                             "dW^[7] and db^[7]", "dW^[8] and db^[8]"]),
+    ("deep_residual", "lecture13", ["G⁽¹⁾", "G⁽³⁾", "G⁽⁴⁾", "G⁽⁶⁾", "G⁽⁷⁾", "G⁽⁸⁾"]),
+])
+def test_check_names_each_layers_own_gradients(capsys, name, notation, lines):
+    """`bptui check parity --notation cs231n` said `dW¹ and db¹` for the rnn, whose U (dU¹) it checked
+    too; a layer norm's line said `dW^[2] and db^[2]` for its γ and β, and a dropout layer or a residual
+    block, which has no weights, had a line `dW^[3] and db^[3]: max relative error 0.00e0` (`G⁽²⁾` in
+    the lecture's). Each line now names the gradients the layer's panel and steps name, and a layer
+    without weights has none."""
+    assert main(["check", name, "--notation", notation]) == 0
+    out = capsys.readouterr().out.splitlines()
+    names = [line.split(": max relative error")[0].strip() for line in out if ": max relative error" in line
+             and not line.startswith("overall")]
+    assert names == lines, out

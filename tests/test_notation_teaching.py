@@ -474,7 +474,7 @@ def test_check_names_the_gradients_and_the_loss_in_the_profile():
     code, out, err = _run("check", "lecture13_expression", "--notation", "ng")  # a graph: the lecture's only
     assert (code, out) == (2, "") and err.startswith("error: ") and err.count("\n") == 1
     code, out, err = _run("check", "parity", "--notation", "ng")  # a recurrent network follows every profile
-    assert code == 0 and "  dW^[1] and db^[1]: max relative error" in out, err
+    assert code == 0 and "  dW^[1], dU^[1] and db^[1]: max relative error" in out, err
 
 
 def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
