@@ -209,3 +209,18 @@ def test_check_names_each_layers_own_gradients(capsys, name, notation, lines):
     names = [line.split(": max relative error")[0].strip() for line in out if ": max relative error" in line
              and not line.startswith("overall")]
     assert names == lines, out
+
+
+def test_the_readme_tells_a_newcomer_about_the_notation_profiles():
+    """The front page said only "in the notation of the lecture it follows": a teacher from Ng's or
+    CS231n's course learnt from it nothing of `--notation`. It now names the option, every shipped
+    profile and a course's own file, and links the manual's section."""
+    import re
+    from pathlib import Path
+
+    from bptui.core.formulas.profiles import PROFILES
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "--notation" in text and "docs/notation.md#notation-profiles-every-courses-symbols" in text
+    assert all(re.search(rf"`(--notation )?{name}`", text) for name in PROFILES if name != "lecture13")
+    assert "docs/notation.md#a-courses-own-profile" in text
