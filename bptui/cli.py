@@ -724,6 +724,9 @@ def cmd_train(args) -> int:
     spec = _with_training(spec, args)
     _check_save(spec, args)
     names = _loss_names(_profile(args, spec))  # the text names ℓ_D, ℓ⁽ⁿ⁾ and η as the notation does
+    # the epoch's loss as the text names it: a mean profile's ℓ_D is the mean per example, as its trace ends the
+    # epoch and its app shows it (the JSON keeps the lecture's sum)
+    shown = (lambda v: v / spec.N) if names["mean"] else (lambda v: v)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -739,7 +742,7 @@ def cmd_train(args) -> int:
 
     def on_epoch(report) -> None:
         if progress is not None:
-            progress.update(task, completed=report.epoch, loss=report.loss)
+            progress.update(task, completed=report.epoch, loss=shown(report.loss))
 
     try:
         result = train(spec, epochs, on_epoch, stop_if_diverged=True)
@@ -748,7 +751,7 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(history[-1], '.6g')} "
+    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(shown(history[-1]), '.6g')} "
                 f"({names['η']} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
@@ -782,7 +785,7 @@ def cmd_train(args) -> int:
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(history[i], '.6g')}")
+            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(shown(history[i]), '.6g')}")
     print()
     _final_table(spec, epochs, ev, num, args, names)
     if args.save is not None:
@@ -836,7 +839,7 @@ def _loss_names(notation) -> dict:
 
     p = TextPrinter(notation=notation)
     return {"ℓ_D": p.p(LOSS_D), "ℓ": p.p(Sym("ℓ", latex=r"\ell")), "ℓ⁽ⁿ⁾": p.p(loss_sym("n")), "η": p.p(ETA),
-            "notation": notation}
+            "notation": notation, "mean": notation is not None and notation.mean}
 
 
 def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None:
@@ -846,8 +849,12 @@ def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None
     table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
-    table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
-    table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
+    if names["mean"]:  # the profile's cost is the mean (ng's J = (1/m) Σ L): the sum is only a sum
+        table.add_column(f"Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+        table.add_column(f"{names['ℓ']} = mean {names['ℓ⁽ⁿ⁾']}", justify="right")
+    else:
+        table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+        table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
     if spec.is_classifier:
         table.add_column("accuracy", justify="right")
     rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
