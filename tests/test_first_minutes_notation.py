@@ -240,3 +240,23 @@ def test_train_in_a_mean_profile_prints_the_mean_its_trace_ends_the_epoch_with(c
     assert main(["train", "xor", "--epochs", "3"]) == 0  # the lecture's ℓ_D is a sum, as before
     out = capsys.readouterr().out
     assert "epoch      1: ℓ_D = 1.04207" in out and "loss ℓ = Σₙ ℓ⁽ⁿ⁾" in out, out
+
+
+def test_a_misspelt_key_is_named_beside_the_missing_one(tmp_path, capsys):
+    """A course file with `"activaton"` said only `symbols: missing required key 'activation'`, and the
+    teacher looked for a key that is there. Now the line names the misspelling too."""
+    import copy
+    import json
+
+    doc = copy.deepcopy(COURSE)
+    doc["symbols"]["activaton"] = doc["symbols"].pop("activation")
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    err = _refused(capsys, path)
+    assert "symbols: missing required key 'activation'" in err and "'activaton'" in err, err
+    net = json.loads((NETWORKS / "xor.json").read_text(encoding="utf-8"))
+    net["lyers"] = net.pop("layers")  # a network file's likewise
+    (tmp_path / "net.json").write_text(json.dumps(net), encoding="utf-8")
+    assert main(["trace", str(tmp_path / "net.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing required key 'layers'" in err and "'lyers'" in err, err

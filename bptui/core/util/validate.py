@@ -49,6 +49,16 @@ def _matches(pattern: str, value: str) -> bool:
     return re.search(pattern, value) is not None
 
 
+def _misspelt(key: str, value: dict, props: dict) -> str:
+    """A key of ``value`` the schema does not know that looks like the missing ``key`` ("activaton"), said
+    beside it: the key the reader looks for is there, misspelt."""
+    import difflib
+
+    unknown = [k for k in value if isinstance(k, str) and k not in props]
+    close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+    return f" ({close[0]!r} is not a key: a misspelling of it?)" if close else ""
+
+
 @lru_cache(maxsize=None)
 def schema(name: str = "schema.json") -> dict:
     return json.loads((Path(__file__).parent.parent / "schemas" / name).read_text(encoding="utf-8"))
@@ -173,10 +183,10 @@ def check(value: Any, sch: dict, place: str = "") -> None:
     if isinstance(value, dict):
         if len(value) > sch.get("maxProperties", len(value)):
             raise SpecError(f"{len(value):,} entries, at most {sch['maxProperties']:,} allowed", place=where)
+        props = sch.get("properties", {})
         for key in sch.get("required", ()):
             if key not in value:
-                raise SpecError(f"missing required key {key!r}", place=where)
-        props = sch.get("properties", {})
+                raise SpecError(f"missing required key {key!r}{_misspelt(key, value, props)}", place=where)
         extra = sch.get("additionalProperties", True)
         for key, item in value.items():
             if "propertyNames" in sch:
