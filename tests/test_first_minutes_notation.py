@@ -260,3 +260,22 @@ def test_a_misspelt_key_is_named_beside_the_missing_one(tmp_path, capsys):
     assert main(["trace", str(tmp_path / "net.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing required key 'layers'" in err and "'lyers'" in err, err
+
+
+@pytest.mark.parametrize("name, a, zeroed", [("ng", 0, "db^[1] is zeroed"), ("ng", 1, "dW^[1] is zeroed"),
+                                             ("cs231n", 0, "db¹ is zeroed"), ("lecture13", 0, "G⁽¹⁾ is zeroed")])
+def test_a_bias_gradient_not_yet_summed_says_its_own_b_is_zeroed(name, a, zeroed):
+    """The side panel on ng's db₂^[1] before any example's dz reached it said `dW^[1] is zeroed at the
+    start of each update group`: the b the cell belongs to is apart from W in the profile. It now says
+    `db^[1] is zeroed` for a b cell (W's cells and the lecture's G keep theirs)."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load_any
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.core.teaching.explain import Cell, explain
+    from bptui.examples import resolve
+
+    stepper = Stepper(load_any(resolve("xor")), notation=PROFILES[name])
+    for _ in range(7):  # layer 2's G, not yet layer 1's
+        stepper.forward()
+    text = explain(stepper, Cell("G", 1, 2, a), 4).text()
+    assert zeroed + " at the start of each update group" in text, text
