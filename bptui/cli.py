@@ -15,11 +15,16 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, progress
 from .core.formulas.notation import count, fmt
 from .lms import FORMATS as LMS_FORMATS
 from .streams import note, printable
+
+if TYPE_CHECKING:  # annotations only: the command line imports the core lazily
+    from .core.engine.kind import LayerKind
+    from .core.formulas.formula import Node
 
 COMMANDS = ("trace", "train", "check", "quiz", "export", "grade", "serve", "examples", "import")
 
@@ -719,6 +724,9 @@ def cmd_train(args) -> int:
     spec = _with_training(spec, args)
     _check_save(spec, args)
     names = _loss_names(_profile(args, spec))  # the text names ℓ_D, ℓ⁽ⁿ⁾ and η as the notation does
+    # the epoch's loss as the text names it: a mean profile's ℓ_D is the mean per example, as its trace ends the
+    # epoch and its app shows it (the JSON keeps the lecture's sum)
+    shown = (lambda v: v / spec.N) if names["mean"] else (lambda v: v)
     epochs = args.epochs or spec.epochs
     progress = None
     if sys.stderr.isatty() and args.format == "text":
@@ -734,7 +742,7 @@ def cmd_train(args) -> int:
 
     def on_epoch(report) -> None:
         if progress is not None:
-            progress.update(task, completed=report.epoch, loss=report.loss)
+            progress.update(task, completed=report.epoch, loss=shown(report.loss))
 
     try:
         result = train(spec, epochs, on_epoch, stop_if_diverged=True)
@@ -743,7 +751,7 @@ def cmd_train(args) -> int:
             progress.stop()
     weights, history = result.weights, result.history
     epochs = result.epochs_done  # fewer when training diverged and stopped
-    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(history[-1], '.6g')} "
+    diverged = (f"training diverged at epoch {result.diverged}: {names['ℓ_D']} = {fmt(shown(history[-1]), '.6g')} "
                 f"({names['η']} = {fmt(spec.learning_rate, 'g')} may be too large); stopped there") if result.diverged else None
     ev = evaluate(spec, weights)
     trained = spec.with_weights(weights)
@@ -777,7 +785,7 @@ def cmd_train(args) -> int:
     else:
         marks = sorted({0, *range(0, epochs, max(1, epochs // 10)), epochs - 1})
         for i in marks:
-            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(history[i], '.6g')}")
+            print(f"  epoch {i + 1:>6}: {names['ℓ_D']} = {fmt(shown(history[i]), '.6g')}")
     print()
     _final_table(spec, epochs, ev, num, args, names)
     if args.save is not None:
@@ -831,7 +839,7 @@ def _loss_names(notation) -> dict:
 
     p = TextPrinter(notation=notation)
     return {"ℓ_D": p.p(LOSS_D), "ℓ": p.p(Sym("ℓ", latex=r"\ell")), "ℓ⁽ⁿ⁾": p.p(loss_sym("n")), "η": p.p(ETA),
-            "notation": notation}
+            "notation": notation, "mean": notation is not None and notation.mean}
 
 
 def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None:
@@ -841,8 +849,12 @@ def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None
     table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
     table.add_column("split")
     table.add_column("examples", justify="right")
-    table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
-    table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
+    if names["mean"]:  # the profile's cost is the mean (ng's J = (1/m) Σ L): the sum is only a sum
+        table.add_column(f"Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+        table.add_column(f"{names['ℓ']} = mean {names['ℓ⁽ⁿ⁾']}", justify="right")
+    else:
+        table.add_column(f"loss {names['ℓ']} = Σₙ {names['ℓ⁽ⁿ⁾']}", justify="right")
+        table.add_column(f"mean {names['ℓ⁽ⁿ⁾']}", justify="right")
     if spec.is_classifier:
         table.add_column("accuracy", justify="right")
     rows = [("training", ev.n_train, ev.train_loss, ev.train_accuracy)]
@@ -880,6 +892,19 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _checked_gradients(kind: LayerKind, l: int, separate: bool) -> list[Node]:
+    """The gradients of layer ``l``'s weights as a profile's panels and steps name them, for ``check``'s line:
+    with a separate b each block's G (a layer norm's ∂ℓ/∂γ, attention's G_Q … G_O), a recurrent layer's
+    G_U, then each block's b and a GRU's b_{h}; with the bias in column 0 each part's G (G and G_U)."""
+    if not separate:
+        return [sym for _, sym in kind.gradient_parts(l)]
+    blocks = kind.matrix_blocks(l)
+    syms = [block["G"] for *_, block in blocks]
+    syms += [sym for col, sym in kind.gradient_parts(l) if col > 0 and sym not in syms]
+    syms += [block["Gb"] for *_, block in blocks] + [grad for _, _, grad in kind.separate_biases(l)]
+    return syms
+
+
 def cmd_check(args) -> int:
     from .core.teaching.check import RTOL, gradient_check, of_the_mean, rule_text, verdict, worst_per_layer
 
@@ -902,7 +927,7 @@ def cmd_check(args) -> int:
             "rtol": RTOL, "atol": _json_number(max((c.atol for c in checks), default=0.0)),
         }))
     else:
-        from .core.engine.equations import LOSS_D, G, Gb
+        from .core.engine.equations import LOSS_D, G
         from .core.formulas.formula import TextPrinter
 
         p = TextPrinter(notation=notation)
@@ -910,7 +935,11 @@ def cmd_check(args) -> int:
         what = "G" if p.notation is None else "gradients"
         print(f"{spec.name}: backprop {what} against central finite differences, {count(len(checks), 'weight')}")
         for l, e in enumerate(worst, start=1):
-            name = f"{p.p(G(l))} and {p.p(Gb(l))}" if sep else p.p(G(l))
+            if not any(c.layer == l for c in checks):
+                continue  # no weights (dropout, a residual block's sum, pooling): nothing was checked
+            syms = _checked_gradients(spec.layer_kinds[l - 1], l, sep) if p.notation is not None else [G(l)]
+            names = [p.p(sym) for sym in syms]
+            name = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
             print(f"  {name}: max relative error {fmt(e, '.2e')}")
         print(_verdict_line(v, "weights"))
         print(f"  pass: {rule_text(p.p(LOSS_D))}")

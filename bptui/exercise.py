@@ -911,6 +911,8 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
     blanker = Blanker(spec, quantities, every, trace=key_json is not None, notation=notation) if exercise else None
     lines = progress.lines(export(spec, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation), steps,
                            "export")
+    if blanker is not None:
+        lines = with_a_blank(lines, blanker, args.blank)
     if args.output is not None and fmt == "pdf":
         write_atomic(args.output, document(lines, fmt, args.output), args.force)
     elif args.output is not None:
@@ -929,6 +931,29 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         if key_json is not None:
             write_key_json(key_json, args.file, args, blanker, kfmt)
     return 0
+
+
+def with_a_blank(lines: Iterable[str], blanker: Blanker, blank: str | None) -> Iterator[str]:
+    """The exercise's ``lines``, refused at their end (before any file is renamed into place, or any line is
+    printed) when the page has no blank: ``--blank`` named quantities the part's steps never write."""
+    yield from lines
+    if not blanker.entries:
+        raise no_blank_error(blanker.spec, blank, blanker.notation)
+
+
+def no_blank_error(spec: Any, blank: str | None, notation: Any) -> ExerciseError:
+    """``--blank`` left the page without a blank: its quantities keep bptui's names in every notation, so
+    a course's name (ng's z, cs231n's scores) may be another quantity's (attention's) or none."""
+    hint = ""
+    if notation is not None:  # the shared quantities under the profile's names, in the --blank words
+        g = notation.gradient.text  # ∂C/∂{} names W's and b's gradients; a letter of its own (G) one matrix
+        grad = (f"{g.replace('{}', notation.weights.text)} and {g.replace('{}', notation.bias.text)} are G"
+                if "{}" in g else f"{g} is G")
+        hint = (f" (--blank takes bptui's names in every notation: {notation.name}'s {notation.pre_activation.text} "
+                f"is s, {notation.activation.text} is o, {notation.delta.text} is delta, {grad})")
+    what = f"--blank {blank}" if blank is not None else "the exercise"
+    return ExerciseError(f"{what}: no step of this page writes one of these quantities, so the page would have no "
+                         f"blank{hint}", source=spec.source)
 
 
 MAX_VARIANTS = 1_000  # three files each, in one folder: a class many times over
@@ -1086,16 +1111,17 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         if notation is not None and notation.name != "lecture13":  # the variant opens in the exercise's notation
             from .core.formulas.profiles import saved_name
 
-            doc = {**doc, "notation": saved_name(notation)}
+            doc = {**doc, "notation": saved_name(notation, path.parent)}
         write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)
         epochs = part.epochs if part is not None else (args.epochs or 1)
         blanker = Blanker(variant, quantities, every, trace=True, notation=notation)
-        lines = export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation)
+        lines = with_a_blank(export(variant, "latex" if fmt == "pdf" else fmt, epochs, part, blanker, notation),
+                             blanker, args.blank)
         try:
             text = document(lines, fmt, str(exercise_path))
-        except ExerciseError:  # refused (Blanker._refuse): no variant's network without its exercise
+        except ExerciseError:  # refused (Blanker._refuse, no blank): no variant's network without its exercise
             path.unlink()
             raise
         write_atomic(exercise_path, text, args.force)

@@ -173,7 +173,7 @@ def notation_heading(notation: Profile | None) -> str:
 def _profile_notes(spec, notation: Profile) -> list[str]:
     """The notation list of a worked solution in a profile other than the lecture's, from the
     profile's data and the same trees the steps print (LaTeX)."""
-    from .core.engine.equations import G, Gb, W, b, group_symbol, o, s
+    from .core.engine.equations import G, Gb, W, forward_rule, group_symbol, o, s
     from .core.ops.optim import ETA
 
     M = group_symbol(spec.optimizer, spec.kinds or ())
@@ -191,7 +191,7 @@ def _profile_notes(spec, notation: Profile) -> list[str]:
                     own.append(f"${p.p(part.sym)}$")
         also = f"; {' and '.join(own)} {'are' if len(own) > 1 else 'is'} updated on lines of {'their' if len(own) > 1 else 'its'} own too" \
             if own else ""
-        lines.append(f"Forward: ${p.p(s(l))} = {p.p(W(l))} {p.p(o('l-1'))} + {p.p(b(l))}$, the bias a vector of its "
+        lines.append(f"Forward: ${p.p(s(l))} = {p.p(forward_rule(notation))}$, the bias a vector of its "
                      f"own; the gradients ${p.p(G(l))}$ and ${p.p(Gb(l))}$ are shown apart, and each update as two lines"
                      f"{also}.")
     if notation.mean:

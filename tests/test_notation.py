@@ -461,7 +461,7 @@ async def test_w_saves_the_apps_notation_and_the_saved_file_opens_in_it(tmp_path
     mine["symbols"]["weights"] = {"text": "Θ", "latex": r"\Theta"}
     (tmp_path / "course.json").write_text(json.dumps(mine), encoding="utf-8")
     for notation, saved in ((PROFILES["nielsen"], "nielsen"),
-                            (profile_from_json(mine, str(tmp_path / "course.json")), str(tmp_path / "course.json"))):
+                            (profile_from_json(mine, str(tmp_path / "course.json")), "course.json")):  # beside it: relative
         app = BptuiApp(load_any(resolve("xor")), notation)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("w")

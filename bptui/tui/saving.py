@@ -67,7 +67,7 @@ class SaveMode(Host):
             doc = spec.to_json()
             notation = self.stepper.notation  # the notation the app writes in (--notation wins over the file's)
             if notation is not None and (notation.name != "lecture13" or "notation" in doc):
-                doc["notation"] = saved_name(notation)
+                doc["notation"] = saved_name(notation, Path(where).parent)
             try:
                 existed = where.exists()
                 # laid out like the bundled files, written to a temporary name and renamed into place;

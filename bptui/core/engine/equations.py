@@ -100,6 +100,14 @@ LECTURE_SYMS = {"pre_activation": s, "activation": o, "delta": delta, "gradient"
                 "loss": lambda l: loss_sym(None), "learning_rate": lambda l: ETA}
 
 
+def forward_rule(p: Profile) -> Node:
+    """The right-hand side of layer l's dense forward rule as profile ``p`` writes it: W o (the lecture's, o with
+    its 1), W a + b with a separate bias, a W + b with row vectors (cs231n's x W + b). The manual's table, the
+    help and an export's notation list print it."""
+    product = Op("@", (o("l-1"), W("l")) if p.vectors == "row" else (W("l"), o("l-1")))
+    return add(product, b("l")) if p.separate_bias else product
+
+
 def profile_rows(p: Profile) -> list[tuple[str, str]]:
     """A notation profile as (what, how the profile writes it) rows: each shared quantity's symbol
     of layer l, the forward rule, the input, where the bias is, the vectors, the first unit and a
@@ -108,8 +116,7 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
 
     pr, l = TextPrinter(notation=p), "l"
     rows = [(q.replace("_", " "), pr.p(LECTURE_SYMS[q](l))) for q in QUANTITIES]
-    product = Op("@", (o("l-1"), W(l)) if p.vectors == "row" else (W(l), o("l-1")))
-    rows.append(("forward", pr.p(s(l)) + " = " + pr.p(add(product, b(l)) if p.separate_bias else product)))
+    rows.append(("forward", pr.p(s(l)) + " = " + pr.p(forward_rule(p))))
     rows.append(("input", pr.p(o(0)) + (" = x" if p.separate_bias else " = [1, x]")))
     rows.append(("where the bias is", "a vector of its own" if p.separate_bias else "column 0 of W"))
     rows.append(("vectors", p.vectors + "s"))

@@ -577,8 +577,11 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     meaning = (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
                "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
     if not examples:
+        from .equations import Gb
+
+        zeroed = out.p(Gb(l)) if out.separate and a == 0 else out.q("G", l)  # a b cell: the profile's b apart from W
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",
-                           (f"{out.p(lhs)} = 0: {out.q('G', l)} is zeroed at the start of each update group, and no "
+                           (f"{out.p(lhs)} = 0: {zeroed} is zeroed at the start of each update group, and no "
                             f"example's {out.q('delta', l)} has been added yet",), value, notation=out.notation)
     W = _weights_of_group(stepper)
     x = wiring.source(stepper.net, l)  # o⁽ˡ⁻¹⁾, or the o a residual block's wires bring

@@ -447,6 +447,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
             for key in ("text", "latex"):
                 _check_symbol(q, key, entry[key], doc["bias"])
             symbols[q] = Symbol(entry["text"], entry["latex"])
+        _check_distinct(symbols)
         if doc["vectors"] == "row" and doc["bias"] != "separate":
             raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
         if doc["unit_base"] == 0 and doc["bias"] != "separate":
@@ -464,6 +465,19 @@ def profile_from_json(doc: Any, source: str) -> Profile:
                        source=str(Path(source).resolve()))
     except SpecError as err:
         raise err.at(source) from None
+
+
+def _check_distinct(symbols: dict[str, Symbol]) -> None:
+    """Each quantity under a symbol of its own: a course that gave the activation the pre-activation's letter
+    would read a⁽¹⁾ = tanh(a⁽¹⁾), two quantities under one name (in the text or in the LaTeX)."""
+    for key in ("text", "latex"):
+        seen: dict[str, str] = {}
+        for q in QUANTITIES:
+            value = getattr(symbols[q], key)
+            if value in seen:
+                raise SpecError(f"{value!r} is the {seen[value]}'s symbol too: each quantity needs its own",
+                                place=f"symbols.{q}.{key}")
+            seen[value] = q
 
 
 def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:
@@ -522,9 +536,18 @@ def notation_for(option: str | None, declared: Any, source: str) -> Profile:
         raise SpecError(err.message, source=source, place="notation") from None
 
 
-def saved_name(p: Profile) -> str:
-    """How a saved network file names the profile: a shipped one by its name, a course's by its file."""
-    return p.source or p.name
+def saved_name(p: Profile, folder: str | Path | None = None) -> str:
+    """How a saved network file names the profile: a shipped one by its name, a course's by its file — relative
+    to ``folder`` (the saved file's) when it lies in it or below it, as a network file's ``"notation"`` is read,
+    so that the two handed out together open anywhere; else by its absolute path."""
+    if not p.source:
+        return p.name
+    if folder is not None:
+        try:
+            return Path(p.source).relative_to(Path(folder).resolve()).as_posix()
+        except ValueError:  # elsewhere: its absolute path survives moving the saved file alone
+            pass
+    return p.source
 
 
 def profile_json(p: Profile) -> dict:

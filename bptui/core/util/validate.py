@@ -30,7 +30,33 @@ _TYPES = {
     or (isinstance(v, float) and v.is_integer()),
 }
 NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+PATTERN_WORDS = {
+    NAME_PATTERN: "a name (letters, digits and _, not starting with a digit)",
+    r"^\S+( \S+)*$": "one line of visible characters (single spaces between them, none at the ends, no tab or "
+                     "line break)",
+    r"^[A-Za-z0-9\\{}_^'/,.()\[\] ]+$": "LaTeX in ASCII letters, digits, spaces and \\ { } _ ^ ' / , . ( ) [ ] "
+                                         "(a Greek letter as its command, \\delta)",
+}
+"""What a schema's ``pattern`` asks, in words, for the error line (another pattern is quoted as it is)."""
 _ARTICLE = {"object": "an object", "array": "a list", "integer": "an integer", "number": "a number"}
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """JSON Schema's ``pattern`` (ECMA 262): a final ``$`` is the end of the text, where Python's ``$`` also
+    matches before a final line break ("δ\\n" would pass ``^\\S+$``)."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.search(pattern, value) is not None
+
+
+def _misspelt(key: str, value: dict, props: dict) -> str:
+    """A key of ``value`` the schema does not know that looks like the missing ``key`` ("activaton"), said
+    beside it: the key the reader looks for is there, misspelt."""
+    import difflib
+
+    unknown = [k for k in value if isinstance(k, str) and k not in props]
+    close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+    return f" ({close[0]!r} is not a key: a misspelling of it?)" if close else ""
 
 
 @lru_cache(maxsize=None)
@@ -137,9 +163,8 @@ def check(value: Any, sch: dict, place: str = "") -> None:
         raise SpecError(f"contains {bad[1]} at character {bad[0] + 1}", place=where)
     if isinstance(value, str) and len(value) > sch.get("maxLength", len(value)):
         raise SpecError(f"{len(value):,} characters, at most {sch['maxLength']:,} allowed", place=where)
-    if "pattern" in sch and isinstance(value, str) and not re.search(sch["pattern"], value):
-        what = "a name (letters, digits and _, not starting with a digit)" if sch["pattern"] == NAME_PATTERN \
-            else f"of the form {sch['pattern']}"
+    if "pattern" in sch and isinstance(value, str) and not _matches(sch["pattern"], value):
+        what = PATTERN_WORDS.get(sch["pattern"], f"of the form {sch['pattern']}")
         raise SpecError(f"{describe(value)} is not {what}", place=where)
     if "const" in sch and value != sch["const"]:
         raise SpecError(f"{describe(value)} must be {describe(sch['const'])}", place=where)
@@ -158,10 +183,10 @@ def check(value: Any, sch: dict, place: str = "") -> None:
     if isinstance(value, dict):
         if len(value) > sch.get("maxProperties", len(value)):
             raise SpecError(f"{len(value):,} entries, at most {sch['maxProperties']:,} allowed", place=where)
+        props = sch.get("properties", {})
         for key in sch.get("required", ()):
             if key not in value:
-                raise SpecError(f"missing required key {key!r}", place=where)
-        props = sch.get("properties", {})
+                raise SpecError(f"missing required key {key!r}{_misspelt(key, value, props)}", place=where)
         extra = sch.get("additionalProperties", True)
         for key, item in value.items():
             if "propertyNames" in sch:
