@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from bptui.core.formats.spec import parse
@@ -310,3 +311,93 @@ async def test_a_big_screen_with_g_under_w_uses_its_width(notation):
             x = text[heads[0]].index("velocity") - 4  # the velocity's block: its rows stand under its heading
             rows = [line for line in text[heads[0] + 1:] if re.search(r"\d", line[max(0, x):])]
             assert len(rows) >= units, (panel.id, text)
+
+
+def shown_text(panel) -> list[str]:
+    """The lines a panel shows, as a student reads them."""
+    return [panel.render_line(y).text for y in range(panel.size.height)]
+
+
+def parts_under(panel) -> list[int]:
+    """The widths of the parts a dense panel draws under its rows, each as wide as the widest (G's band
+    under W, an optimizer's state; with row vectors, G's part beside the states)."""
+    if isinstance(panel, LayerSheet):
+        return [panel._block_width()] * len(panel.blocks)
+    return list(panel.under_widths)
+
+
+@pytest.mark.parametrize("notation", ["ng", "cs231n", "nielsen"])
+@pytest.mark.parametrize("name", ["xor", "moons", "iris", "edges", "parity"])
+async def test_a_profiles_panels_hide_no_number_beside_blank_columns(name, notation):
+    """Issue 24: moons in cs231n at 200×50 showed W¹'s units as `j=6 +1…` beside 7 blank columns (the 8th
+    unit fitted once the marker went), and at 120×40 its layer 2 scrolled its velocity away under dW²
+    beside 90 blank columns. At 80×24, 120×40, 160×45 and 200×50, at the forward and backward steps and
+    after an update: a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its
+    right, with the marker's, than a cell takes; a dense panel that scrolls its lines has fewer blank
+    columns than one more of the parts under its rows would take beside the others (G's band, an
+    optimizer's state; every part that stands on a line below the first would not fit above)."""
+    from bptui.tui.panel_base import NumberSheet
+    from bptui.tui.view import cell_width
+
+    from .test_layout import right_blank
+
+    app = app_with(name, notation)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for keys in (["n", "n", "n"], ["b"], ["u"]):
+            for key in keys:
+                await pilot.press(key)
+            for size in [(80, 24), (120, 40), (160, 45), (200, 50)]:
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+                await pilot.pause()
+                for panel in app.main.query(NumberSheet):
+                    if not (panel.display and panel.size.width):
+                        continue
+                    where = f"{name} ({notation}) at {size}, {keys}: {panel.id}"
+                    text = shown_text(panel)
+                    blank = right_blank(panel) - panel.styles.padding.right
+                    marker = max((len(m.group()) for line in text for m in re.finditer(r" \+\d+…", line)), default=0)
+                    if marker:
+                        cw = panel.cw if hasattr(panel, "cw") else cell_width(panel.digits)
+                        assert blank + marker < cw, where + "\n" + "\n".join(text)
+                    dense = isinstance(panel, LayerSheet) or isinstance(panel, ProfileSheet) and "W" in panel.own.syms
+                    room = panel.scrollable_content_region
+                    if dense and panel.virtual_size.height > room.height:
+                        parts = parts_under(panel)
+                        per = panel.per if isinstance(panel, LayerSheet) else panel.per_line
+                        if len(parts) > per:  # one more beside the others would not fit the blank columns
+                            spare = room.width - panel.virtual_size.width  # (beside its widest line, in view or not)
+                            assert spare < parts[0] + 2, where + "\n" + "\n".join(text)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 50)])
+async def test_a_row_vector_panel_puts_the_optimizers_state_beside_its_gradient(size):
+    """moons in cs231n at 120×40 after its first update: layer 2 (8 inputs, 1 unit) drew dW², db², then its
+    velocity under them, 33 lines in 16, while 90 of its 115 columns stayed blank (at 200×50 beside the
+    panels one under the other). The velocity's lines stand beside dW²'s and db²'s, line by line (its k
+    beside dW²'s k, its b beside db²), its heading over them; on a big screen the cells widened with them
+    beside each other, every line within the panel."""
+    app = app_with("moons", "cs231n")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", ProfileSheet)
+        lines = ["".join(t for t, _, _ in line) for line in panel.lines]
+        first = next(y for y, line in enumerate(lines) if line.lstrip().startswith("dW²"))
+        assert "velocity" in lines[first - 1], lines
+        velocity = np.asarray(next(iter(app.stepper.state.opt[2].arrays().values())))  # the lecture's v²: [b, w]
+        assert velocity.shape == (1, 9)
+        for k in range(8):
+            numbers = re.findall(r"[−-]?\d+\.\d+", lines[first + k])
+            assert len(numbers) == 2, lines[first + k]
+            assert float(numbers[1].replace("−", "-")) == pytest.approx(velocity[0, k + 1], abs=6e-5)
+        numbers = re.findall(r"[−-]?\d+\.\d+", lines[first + 8])
+        assert lines[first + 8].lstrip().startswith("db²") and " b " in lines[first + 8]
+        assert float(numbers[1].replace("−", "-")) == pytest.approx(velocity[0, 0], abs=6e-5)
+        assert panel.virtual_size.width <= panel.scrollable_content_region.width
+        if size == (120, 40):
+            assert panel.virtual_size.height <= 23  # 33 before
+        else:
+            assert app.main.query_one("#layers").has_class("wide") and panel.cw > panel.base_cw
+            assert panel.virtual_size.height <= panel.scrollable_content_region.height

@@ -70,6 +70,30 @@ def stretched(cw: int, avail: int, lines: Any) -> int:
     return max(cw, min(2 * cw, room))
 
 
+def shown_columns(n_all: int, avail: int, width: Any, least: int = 2) -> int:
+    """How many of a matrix's ``n_all`` columns a panel shows in ``avail`` columns, where ``width(n)`` is
+    its widest line with n of them shown (the ``+N…`` of the others included): all when they fit (the
+    marker gone), else the most that fit, ``least`` at fewest. Every number panel that hides columns
+    chooses them by this one rule, so that no column is hidden while the blank beside it would hold it."""
+    if width(n_all) <= avail:
+        return n_all
+    lo, hi = min(least, n_all), n_all - 1  # a line widens with every column (a cell is wider than the marker's change)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if width(mid) <= avail else (lo, mid - 1)
+    return lo
+
+
+def parts_per_line(width: int, count: int, avail: int) -> int:
+    """How many of ``count`` parts ``width`` columns wide stand side by side on a line of ``avail`` columns,
+    two blanks between them (one at least): what stands under a panel's rows (G under W, an optimizer's
+    state), in every number panel alike (the lecture's, a profile's of column or of row vectors)."""
+    per = max(1, count)
+    while per > 1 and per * width + 2 * (per - 1) > avail:
+        per -= 1
+    return per
+
+
 def spread(rows: int, room: int) -> tuple[int, int]:
     """(lines per row, blank lines above the first) of ``rows`` rows on a tall panel of a big screen, in
     ``room`` lines: spread evenly over the height, centred (so that a layer's middle row lines up with the

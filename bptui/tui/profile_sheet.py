@@ -7,7 +7,9 @@ profile's quantities, as its equation line writes them (``core/formulas/profiles
   (``board_group_size``), the numbers the equation line shows.
 - With column vectors a row per unit (W | b | z a δ | dW | db); with row vectors (cs231n) W shown
   D × C (the file's W without column 0, transposed) and b, scores, h, dscores, dW, db as rows of C
-  under it.
+  under it, an optimizer's state (its D lines and its b) beside dW and db as far as the width holds.
+- The parts under the rows stand side by side by the rules every number panel shares
+  (``panel_base.parts_per_line``; the columns shown, ``panel_base.shown_columns``).
 - The profile's symbols and layer index in the headings and the title, units numbered from its base.
 
 What the panel shows is read through the profile's one mapping of the lecture's board
@@ -40,7 +42,7 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import arrangement, panel_css, spread, stretched
+from .panel_base import arrangement, panel_css, parts_per_line, shown_columns, spread, stretched
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -59,7 +61,7 @@ class Lines:
         self.chunks += [[line] for line in lines]
         self.count += len(lines)
 
-    def block(self, lines: list[list[Run]]) -> None:
+    def block(self, lines: Any) -> None:  # (lines, or a Deferred part's)
         self.chunks.append(lines)
         self.count += len(lines)
 
@@ -76,6 +78,9 @@ class Deferred:
 
     def __len__(self) -> int:
         return self.count
+
+    def __getitem__(self, i: int) -> list[Run]:
+        return self.line(i)
 
     def line(self, i: int) -> list[Run]:
         made = self._made.get(i)
@@ -179,6 +184,19 @@ def _beside(lines: list[list[Run]], width: int) -> list[Run]:
     return out
 
 
+class _Joined:
+    """G's D lines and its bias's line as one part of D + 1 lines (row vectors), to stand beside an
+    optimizer's state (its D lines and its b's)."""
+
+    __slots__ = ("part", "bias")
+
+    def __init__(self, part: Deferred, bias: list[Run]) -> None:
+        self.part, self.bias = part, bias
+
+    def __getitem__(self, k: int) -> Any:
+        return self.part.line(k) if k < len(self.part) else self.bias
+
+
 def _more(hidden: int) -> str:
     """What a matrix shows after its shown columns: `` +2…`` when columns are hidden, else nothing."""
     return f" +{hidden}…" if hidden > 0 else ""
@@ -211,7 +229,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._body = 0  # the lines under the heading that spread (the rows); the lines under them (G's band,
         # an optimizer's state) follow them as they are
         self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
-        self._combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}  # parts under the rows side by side: (parts, lines)
+        self._combined: dict[tuple, tuple[tuple, Any]] = {}  # parts under the rows side by side: (parts, lines)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -277,6 +295,9 @@ class ProfileSheet(MeasuredCells, MapSheet):
             return
         super().fit_size()
 
+    under_widths: list[int] = []  # the parts under the rows (G's band, an optimizer's state), each the widest's width
+    per_line = 1  # and how many stand side by side on a line
+
     _columns_fit = False  # G under W, or row vectors: the columns shown are as many as fit the width they were built for
 
     def _widths(self, cw: int, names: dict[str, str]) -> dict[str, int]:
@@ -301,17 +322,30 @@ class ProfileSheet(MeasuredCells, MapSheet):
         gradient = (2 + block["G"] + 2 + (widths["Gb"] if sep else 0)) if weighted else 0
         return 6 + block["W"] + 2 + sum(widths[q] for q in vectors) + gradient
 
-    def _stretched(self, cw: int, names: dict[str, str], n_all: int) -> int:
+    def _stretched(self, cw: int, names: dict[str, str], n_all: int, states: list[str]) -> int:
         """The cells' width on a big screen, by the lecture's rule (:func:`~.panel_base.stretched`), when
-        every column fits the panel at ``cw`` (else the panel keeps its cells and hides or scrolls)."""
+        every column fits the panel at ``cw`` (else the panel keeps its cells and hides or scrolls): a row per
+        unit with G beside W, or with row vectors a line of the layer's units, and G's part with as many of
+        the optimizer's ``states`` (named by their headings) beside it as stand so at ``cw``, as the
+        lecture's panel widens its cells with the blocks under its rows."""
         avail, full = self.scrollable_content_region.width, self._full(cw, names, n_all)
-        if not avail or full > avail:
+        if not avail:
             return cw
-        if self.profile.vectors == "row":
-            cells = self.stepper.state.W[self.l_index].shape[0]
-        else:
-            sep = self.profile.separate_bias
-            cells = 2 * n_all + 3 + (2 if sep else 0) if "W" in names else 3
+        p, weighted = self.profile, "W" in names
+        lines: list[tuple[int, int]] = []  # (the columns that never grow with cw, the cells) of each line
+        if p.vectors == "row":
+            if full > avail:
+                return cw
+            units = self.stepper.state.W[self.l_index].shape[0]
+            lines.append((full - units * cw, units))
+            if states and weighted:  # G's part and the states, each a label and a line of units
+                label = max(len(n) for n in names.values()) + 8
+                per = parts_per_line(max([label + units * cw] + [len(t) for t in states]), len(states) + 1, avail)
+                lines.append((per * label + 2 * (per - 1), per * units))
+            return stretched(cw, avail, lines)
+        if full > avail:  # G beside W (a row per unit), every column shown
+            return cw
+        cells = 2 * n_all + 3 + (2 if p.separate_bias else 0) if weighted else 3
         return stretched(cw, avail, [(full - cells * cw, cells)])  # (the rest never grows with cw)
 
     def _title(self) -> str:
@@ -378,9 +412,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
             self._natural = natural
             self.widened()
         self.base_cw = cw
+        # momentum's v, Adam's m and v, as the profile writes them (goodfellow's v is the step, −ε v)
+        optimizer = list(optimizer_state(stepper, l, p)) if views else []
         if self.widen:
             self._stretched_in = self.room()
-            cw = self._stretched(cw, names, n_all)
+            cw = self._stretched(cw, names, n_all, [text for text, _ in optimizer])
         self.cw = cw
 
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
@@ -441,8 +477,6 @@ class ProfileSheet(MeasuredCells, MapSheet):
             text = text.ljust(width) if left else text.rjust(width)
             return (text, "header+" if q == produced else "header", None)
 
-        # momentum's v, Adam's m and v, as the profile writes them (goodfellow's v is the step, −ε v)
-        optimizer = list(optimizer_state(stepper, l, p)) if views else []
         if p.vectors == "row":
             lines = self._rows(p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, vectors,
                                key_of)
@@ -546,9 +580,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         n = n_all
         if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
             fixed = label + 2 + sum(widths[q] for q in vectors) + bar
-            n = max(min(2, n_all), min(n_all, (avail - fixed - len(_more(n_all))) // cw))
-            while n < n_all and fixed + (n + 1) * cw + len(_more(n_all - n - 1)) <= avail:
-                n += 1  # the marker shrinks as columns come back
+            n = shown_columns(n_all, avail, lambda k: fixed + k * cw + len(_more(n_all - k)))
             block = self._blocks(cw, names, n, n_all)
         self._columns_fit = stacked  # the columns shown follow the width (fit_size)
         mw = n * cw + bar + len(_more(n_all - n))
@@ -655,9 +687,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
         # velocity beside its gradient, not under it past the bottom of its panel (as the lecture's panel)
         width = max((w for _, _, w, _ in under), default=0)
-        per = max(1, len(under))
-        while per > 1 and per * width + 2 * (per - 1) > avail:
-            per -= 1
+        per = parts_per_line(width, len(under), avail)
+        self.under_widths, self.per_line = [width] * len(under), per
         combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}
         for g in range(0, len(under), per):
             together = under[g:g + per]
@@ -691,7 +722,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         label = name_w + 5
         avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
         self._columns_fit = True  # (as many as fit the width the lines were built for: fit_size)
-        C = C_all if not avail else max(min(2, C_all), min(C_all, (avail - label - len(_more(C_all))) // cw))
+        C = C_all if not avail else shown_columns(C_all, avail, lambda c: label + c * cw + len(_more(C_all - c)))
 
         produced = self._produced  # as this board has it (a deferred line is made later)
 
@@ -707,35 +738,82 @@ class ProfileSheet(MeasuredCells, MapSheet):
         lines = Lines(top + [(f"j={p.unit(c + 1)}".rjust(cw), "header", None) for c in range(C)]
                       + [(_more(C_all - C), "header", None)])
         self._head = 1
+        gradient: list = []  # G's part and Gb's line, kept aside to stand beside an optimizer's state
         for q in ("W", "b", "s", "o", "delta", "G", "Gb"):
             if q not in names:
                 continue
             if q in ("W", "G"):  # D lines each
-                lines.block(kept(q, shown[q], (q, C), lambda q=q: Deferred(
+                part = kept(q, shown[q], (q, C), lambda q=q: Deferred(
                     D, lambda k: lead(names[q] if k == 0 else "", q, k_label(k)) + [matrix(q, k, c) for c in range(C)],
-                    lambda k: [(label + c * cw, key_of(q, k, c)) for c in range(C)], label + C * cw)))
+                    lambda k: [(label + c * cw, key_of(q, k, c)) for c in range(C)], label + C * cw))
             elif q in ("b", "Gb"):
                 of = "G" if q == "Gb" else "W"
-                lines.block(kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
-                                 + [bias(of, c) for c in range(C)]]))
+                part = kept(of, shown[q], (q, C), lambda q=q, of=of: [lead(names[q], of)
+                            + [bias(of, c) for c in range(C)]])
             else:
-                lines.block(kept(q, boards[q], (q, C), lambda q=q: [lead(names[q], q)
-                                 + [vector(q, c) for c in range(C)]]))
-        self._body = lines.count - 1  # the parts' lines spread on a big screen (an optimizer's state under them, as it is)
-        for text, array in optimizer:
+                part = kept(q, boards[q], (q, C), lambda q=q: [lead(names[q], q) + [vector(q, c) for c in range(C)]])
+            if q in ("G", "Gb"):
+                gradient.append(part)
+            else:
+                lines.block(part)
+        self._body = lines.count - 1 + sum(len(part) for part in gradient)  # the parts' lines spread on a big
+        # screen (an optimizer's state under them, as it is)
 
-            def state_lines(array: Any = array) -> Deferred:
-                state, fmt = p.weights_shown(array), self.formats_for(array)
+        def state_lines(array: Any) -> Any:
+            state, fmt = p.weights_shown(array), self.formats_for(array)
 
-                def line(k: int) -> list[Run]:
-                    if k == D:
-                        return ([(f"{p.bias.text}".ljust(label), "header", None)]
-                                + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
-                    return ([(" " * name_w + k_label(k).ljust(5), "header", None)]
-                            + [number(float(state[k, c]), None, fmt) for c in range(C)])
-                return Deferred(D + 1, line, lambda k: [], label + C * cw)
-            lines.add([], [(text, "header", None)])
-            lines.block(kept("", array, (text, C), state_lines))
+            def line(k: int) -> list[Run]:
+                if k == D:
+                    return ([(f"{p.bias.text}".ljust(label), "header", None)]
+                            + [number(float(p.bias_shown(array)[c]), None, fmt) for c in range(C)])
+                return ([(" " * name_w + k_label(k).ljust(5), "header", None)]
+                        + [number(float(state[k, c]), None, fmt) for c in range(C)])
+            return Deferred(D + 1, line, lambda k: [], label + C * cw)
+
+        states = [(text, kept("", array, (text, C), lambda array=array: state_lines(array)))
+                  for text, array in optimizer]
+        # G's part (dW's D lines and db's) and the optimizer's state (its D lines and b's) stand side by side, as
+        # many to a line as the width holds, G first, as the parts under a panel's rows of column vectors do: a
+        # narrow layer's velocity beside its gradient, not under it past the bottom of its panel
+        width = max([label + C * cw] + [len(text) for text, _ in states])
+        beside = len(gradient) == 2 and bool(states)  # (G's D lines and Gb's, as the states' D lines and b's)
+        per = parts_per_line(width, len(states) + 1, avail) if beside and avail else 1
+        self.under_widths, self.per_line = [width] * (len(states) + 1) if beside else [], per
+        combined: dict[tuple, tuple[tuple, Any]] = {}
+
+        def joined(parts: list, make: Any) -> Any:
+            """Parts of D + 1 lines side by side (``make``: the Deferred of them), kept while its parts are (the
+            same lines from step to step: they are measured and drawn again only when a part changed)."""
+            key = (tuple(map(id, parts)), width)
+            hit = self._combined.get(key)
+            if hit is None or any(a is not b for a, b in zip(hit[0], parts)):
+                hit = (tuple(parts), make())
+            combined[key] = hit
+            return hit[1]
+
+        def side_by_side(parts: list, cells: Any) -> Deferred:
+            return Deferred(D + 1, lambda k: _beside([part[k] for part in parts], width), cells,
+                            (len(parts) - 1) * (width + 2) + label + C * cw)
+
+        if per > 1:
+            self._body = lines.count - 1  # (G's lines beside the state's stand as they are, under the rows spread)
+            first = states[:per - 1]
+            lines.add(_beside([[]] + [[(text, "header", None)] for text, _ in first], width))
+            g_part, gb = gradient[0], gradient[1][0]
+            gb_cells = _measured([gb])[1][0]
+            lines.block(joined([g_part, gb, *(part for _, part in first)], lambda: side_by_side(
+                [_Joined(g_part, gb), *(part for _, part in first)], lambda k: g_part.cells(k) if k < D else gb_cells)))
+            rest = states[per - 1:]
+        else:
+            for part in gradient:
+                lines.block(part)
+            rest = states
+        for g in range(0, len(rest), per):
+            together = rest[g:g + per]
+            lines.add([], _beside([[(text, "header", None)] for text, _ in together], width))
+            parts = [part for _, part in together]
+            lines.block(parts[0] if len(parts) == 1 else joined(parts, lambda: side_by_side(parts, lambda k: [])))
+        self._combined = combined
         return lines
 
     def heading_starts(self) -> list[int]:

@@ -17,7 +17,8 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, arrangement, panel_css, spread, stretched, whole_cells, with_offsets
+from .panel_base import (NumberSheet, arrangement, panel_css, parts_per_line, shown_columns, spread, stretched,
+                         whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -148,11 +149,7 @@ class LayerSheet(Fits, NumberSheet):
         tight = self.stacked and n > 2 and self._line_width(n, True) > avail
         if tight:  # the most columns that fit, or 2, in the padding's column too: none hidden beside a blank one
             avail += avail < 10**6
-            lo, hi = 2, n  # a line widens with every column (a cell is wider than the marker's change)
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if self._line_width(mid, True) <= avail else (lo, mid - 1)
-            n = lo
+            n = shown_columns(n, avail, lambda m: self._line_width(m, True))
         self.give_padding(tight)
         self.ncols = n
         self.hidden_cols = v.W.shape[1] - n
@@ -193,10 +190,7 @@ class LayerSheet(Fits, NumberSheet):
 
     def _per_line(self, avail: int) -> int:
         """How many blocks stand side by side on a line: as many as ``avail`` columns hold (one at least)."""
-        per = max(1, len(self.blocks))
-        while per > 1 and self._blocks_width(per) > avail:
-            per -= 1
-        return per
+        return parts_per_line(self._block_width(), len(self.blocks), avail) if self.blocks else 1
 
     def _groups(self) -> int:
         """The lines of blocks under the rows."""
