@@ -17,6 +17,11 @@ def big_spec(widths=(784, 128, 10), n=1000, seed=0, update="full_batch"):
     """An MNIST-sized network with random data (bptui.core.formats.spec.parse, as from a file)."""
     from bptui.core.formats.spec import parse
 
+    return parse(big_doc(widths, n, seed, update), "benchmark.json")
+
+
+def big_doc(widths=(784, 128, 10), n=1000, seed=0, update="full_batch") -> dict:
+    """The network file of :func:`big_spec`, as a document."""
     rng = np.random.default_rng(seed)
     doc = {
         "name": "-".join(map(str, widths)),
@@ -26,7 +31,7 @@ def big_spec(widths=(784, 128, 10), n=1000, seed=0, update="full_batch"):
                  "targets": np.eye(widths[-1])[rng.integers(0, widths[-1], size=n)].tolist()},
         "training": {"learning_rate": 0.1, "update": update},
     }
-    return parse(doc, "benchmark.json")
+    return doc
 
 
 def median_time(fn, repeats: int = 7, clock=time.perf_counter) -> float:

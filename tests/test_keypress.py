@@ -18,6 +18,7 @@ from bptui.core.formulas.formula import Arr, text
 from bptui.core.formulas.notation import num
 from bptui.tui.app import BptuiApp
 from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.panel_base import with_offsets
 from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell, number_format
 from bptui.tui.stepping import TextLine
@@ -134,9 +135,9 @@ def _check_kept_lines(canvas: GraphCanvas, name: str) -> None:
     """Every line the canvas keeps (drawn for the columns on screen only) shows what the whole row drawn
     afresh shows there."""
     base = canvas._style()  # the style of the blanks either side, as render_line pads
-    for row, ((x, width), start, strip) in canvas._strips.items():
-        whole = Strip(canvas._segments(row, canvas._style)[1]).crop_extend(x, x + width, base)
-        assert _drawn(strip.crop_extend(x - start, x - start + width, base)) == _drawn(whole), (name, row)
+    for row, ((x, width), strip) in canvas._strips.items():  # each placed as Textual places a line's segments
+        whole = with_offsets(Strip(canvas._segments(row, canvas._style)[1]).crop_extend(x, x + width, base), x, row)
+        assert _drawn(strip) == _drawn(whole), (name, row)
 
 
 async def test_a_diagram_drawn_for_the_columns_on_screen_scrolls_sideways_whole():

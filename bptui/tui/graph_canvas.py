@@ -23,10 +23,11 @@ from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .fitting import Fits
 from .guard import GuardedPump
-from .panel_base import LineWidths, with_offsets
+from .panel_base import OFFSET_STYLES_KEPT, LineWidths, with_offsets
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 from .view import runs
 
+LOOKS_KEPT = 4  # looks kept of each item of a row (a step's hot edges and boxes come and go: two or three looks each)
 MARK = "▶"  # before the name of the node the last step computed (visible without colour)
 HOT = "•"  # after the line the last step wrote
 # a unit's map: the decision map's colours (plots.py), low blue, middle grey, high orange
@@ -46,6 +47,38 @@ def _extent(item: tuple) -> int:
     """The columns an item of a canvas row takes (see ``_rows``)."""
     kind = item[0]
     return len(item[2]) if kind == "run" else item[4] + 2 if kind == "text" else item[3]
+
+
+_PLACED: dict[tuple[Style | None, int, int], Style | None] = {}  # (style, x, y) → the style with_offsets gives a segment there
+
+
+def _placed(text: str, style: Style | None, x: int, y: int) -> Segment:
+    """``Segment(text, style)`` at column ``x`` of row ``y``, as ``with_offsets`` places it."""
+    placed = _PLACED.get((style, x, y))
+    if placed is None:
+        if len(_PLACED) >= OFFSET_STYLES_KEPT:
+            _PLACED.clear()
+        placed = _PLACED[style, x, y] = next(iter(with_offsets(Strip([Segment(" ", style)], 1), x, y))).style
+    return Segment(text, placed)
+
+
+def _cut(out: list[Segment], c: int, ox: int, lo: int, hi: int, y: int, text: str, style: Style | None,
+         cells: int) -> tuple[int, int]:
+    """Put a segment of a row's stream that starts at cell ``c`` into ``out``, a line of columns
+    ``lo`` … ``hi``: what lies in them of it, cut as Strip.crop cuts, placed at ``ox`` (as
+    with_offsets places it); the cell after it, and where the next segment out is placed."""
+    end = c + cells
+    if end <= lo:  # left of the window
+        return end, ox
+    if c < lo or end > hi:
+        seg = Segment(text, style)
+        if c < lo:
+            seg = seg.split_cells(lo - c)[1]
+        if end > hi:
+            seg = seg.split_cells(hi - max(c, lo))[0]
+        text = seg.text
+    out.append(_placed(text, style, ox, y))
+    return end, ox + len(text)
 
 
 def _fit(text: str, width: int) -> str:
@@ -78,9 +111,12 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
 
     def __init__(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                  pinned: frozenset = frozenset(), stacked: frozenset = frozenset(), **kwargs) -> None:
-        # canvas row → (the window it was drawn for: scroll x and width, its first column, the line
-        # drawn there), until the row changes or the view scrolls sideways
-        self._strips: dict[int, tuple[tuple[int, int], int, Strip]] = {}
+        # canvas row → (the window it was drawn for: scroll x and width, the line drawn there), until
+        # the row changes or the view scrolls sideways
+        self._strips: dict[int, tuple[tuple[int, int], Strip]] = {}
+        # (row, item's index) → its looks → its segments placed (_line); (row, x, x0) → the blank between two items
+        self._items: dict[tuple[int, int], dict[tuple, tuple]] = {}
+        self._gaps: dict[tuple[int, int, int], Segment] = {}
         self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
         self.state = CanvasState({}, {})
@@ -95,28 +131,38 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
         self.grid = layout(sizes, edges, label_width, pinned, stacked=stacked)
         self._rows = _rows(self.grid, self.nodes)
-        self._node_rows, self._edge_rows = _owners(self._rows)
+        self._node_parts, self._edge_rows = _owners(self._rows)
         self._strips.clear()
+        self._items.clear()
+        self._gaps.clear()
         self.virtual_size = Size(self.grid.width, self.grid.height)
         self.refresh(layout=True)
 
     def show(self, state: CanvasState) -> None:
-        """Draw ``state``: only the lines whose nodes or edges it changes are drawn again."""
+        """Draw ``state``: only the rows whose parts it changes (a node's frame, its name, one of its
+        lines; an edge) are drawn again."""
         old, self.state = self.state, state
         if old.weighted != state.weighted:
             self._strips.clear()
             self.refresh()
         else:
             rows: set[int] = set()
+            parts = self._node_parts
             for node in _changed_nodes(old, state):
-                rows |= self._node_rows.get(node, set())
+                for part in _changed_parts(old, state, node, self.nodes[node].lines):
+                    rows |= parts.get((node, part), set())
             for edge in _changed_edges(old, state):
                 rows |= self._edge_rows.get(edge, set())
             for row in rows:
                 self._strips.pop(row, None)
-            if rows:  # one refresh for every run of rows (each refresh clears the widget's caches)
-                y, width = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
-                self.refresh(*(Region(0, first - y, width, last - first + 1) for first, last in runs(sorted(rows))))
+            # one refresh for every run of rows on screen (each refresh clears the widget's caches), inside
+            # the scrollbars (which a step leaves as they are: the compositor need not render them again, nor
+            # the title above the canvas)
+            y, (width, height) = self.scroll_offset.y, self.scrollable_content_region.size
+            shown = [(max(first - y, 0), min(last - y, height - 1)) for first, last in runs(sorted(rows))]
+            regions = [Region(0, a, width, b - a + 1) for a, b in shown if a <= b]
+            if regions:
+                self.refresh(*regions)
         self._follow()
 
     def select(self, node: str | None) -> None:
@@ -214,14 +260,82 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         window = (scroll_x, width)
         drawn = self._strips.get(row)
         if drawn is None or drawn[0] != window:  # drawn again when a step changes the row or the view scrolls
-            start, segs = self._segments(row, self._style, scroll_x, scroll_x + width)
-            drawn = self._strips[row] = (window, start, Strip(segs))
-        _, start, strip = drawn
-        return with_offsets(strip.crop_extend(scroll_x - start, scroll_x - start + width, base), scroll_x, row)
+            drawn = self._strips[row] = (window, self._line(row, scroll_x, width, base))
+        return drawn[1]
+
+    def _line(self, row: int, lo: int, width: int, base: Style) -> Strip:
+        """Canvas row ``row`` in columns ``lo`` … ``lo + width``, as Textual draws a line: what
+        ``with_offsets(Strip(segments).crop_extend(…), lo, row)`` makes of the row's ``_segments`` in
+        the window, each item's segments made (``_item_segments``) and placed (``with_offsets``) once
+        for each look it has had (``_look``; the last ``LOOKS_KEPT`` of them kept), so that a row a step
+        draws again takes what it had of the items the step left alone, and of an edge or a box the
+        step marks or leaves what it had the last time it looked so."""
+        hi = lo + width
+        out: list[Segment] = []
+        ox = lo  # where the next segment out is placed (with_offsets: lo and the lengths of those before it)
+        c = x = lo  # the stream's cell, and where the next item starts (as _segments counts them)
+        first = True
+        items, gaps = self._items, self._gaps
+        for k, item in enumerate(self._rows[row]):
+            x0, extent = item[1], _extent(item)
+            if x0 + extent <= lo:
+                continue
+            if x0 >= hi:
+                break
+            if first:
+                first = False
+                if x0 < lo:
+                    c = x = x0
+            if x0 > x:  # the blank between two items
+                gap = gaps.get((row, x, x0))
+                if gap is None:
+                    gap = gaps[(row, x, x0)] = _placed(" " * (x0 - x), base, x, row)
+                if c >= lo and c + x0 - x <= hi and ox == x:
+                    out.append(gap)
+                    ox += x0 - x
+                    c += x0 - x
+                else:
+                    c, ox = _cut(out, c, ox, lo, hi, row, gap.text, base, x0 - x)
+                if c >= hi:
+                    break
+            look = self._look(item)
+            looks = items.get((row, k))
+            if looks is None:
+                looks = items[row, k] = {}
+            kept = looks.get(look)
+            if kept is None:
+                segs = self._item_segments(item, self._style)
+                placed, col, cells = [], x0, 0
+                for seg in segs:
+                    placed.append(_placed(seg.text, seg.style, col, row))
+                    col += len(seg.text)
+                    cells += cell_len(seg.text)
+                if len(looks) >= LOOKS_KEPT:  # the look kept longest goes
+                    del looks[next(iter(looks))]
+                kept = looks[look] = (placed, segs, cells, col - x0)
+            placed, segs, cells, length = kept
+            # whole in the window, where it was placed (Strip.crop drops an empty segment at the window's start)
+            if (c > lo or c == lo and segs[0].text) and c + cells <= hi and ox == x0:
+                out += placed
+                ox += length
+                c += cells
+            else:
+                for seg in segs:
+                    c, ox = _cut(out, c, ox, lo, hi, row, seg.text, seg.style, cell_len(seg.text))
+                    if c >= hi:
+                        break
+            if c >= hi:
+                break
+            x = x0 + extent
+        if c < hi:  # the row ends inside the window: blank to its edge (Strip.crop_extend's)
+            _cut(out, c, ox, lo, hi, row, " " * (hi - c), base, hi - c)
+        return Strip(out, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._items.clear()
+        self._gaps.clear()
         self._palette.clear()
 
     def _style(self, *names: str) -> Style:
@@ -242,11 +356,10 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
     def _segments(self, row: int, style, lo: int = 0, hi: int | None = None) -> tuple[int, list[Segment]]:
         """The segments of canvas row ``row`` that columns ``lo`` … ``hi`` show (all: the whole row), and
         the column they start at (``lo``, or the start of an item that reaches into it)."""
-        st = self.state
         segs: list[Segment] = []
         x = start = lo
         for item in self._rows[row]:
-            kind, x0 = item[0], item[1]
+            x0 = item[1]
             if x0 + _extent(item) <= lo:
                 continue
             if hi is not None and x0 >= hi:
@@ -255,54 +368,66 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
                 x = start = x0
             if x0 > x:
                 segs.append(Segment(" " * (x0 - x), style()))
-            if kind == "run":  # box border or edge line, one owner
-                text, owner = item[2], item[3]
-                if owner[0] == "e" and st.weighted:  # the NN diagram: a weight's glyphs, ▷ unless hot
-                    text = text.translate(EDGE_GLYPHS[st.edge_kinds.get(owner[1], "+")])
-                    if owner[1] not in st.hot_edges:
-                        text = text.replace(ARROW, COLD_ARROW)
-                segs.append(Segment(text, self._owner_style(owner, style)))
-                x = x0 + len(text)
-            elif kind == "name":
-                node_id, width = item[2], item[3]
-                current, selected = node_id == st.current, node_id == self.selected
-                name = self.nodes[node_id].name
-                assert name is not None  # only a node with a name has a "name" item
-                text = _fit((MARK + " " if current else "") + (f"[{name}]" if selected else name), width)
-                if selected:
-                    head = len(MARK + " ") if current else 0
-                    segs.append(Segment(text[:head], style("canvas--current")))
-                    segs.append(Segment(text[head:head + len(name) + 2], style("canvas--selected")))
-                    segs.append(Segment(text[head + len(name) + 2:], style("canvas--name")))
-                else:
-                    segs.append(Segment(text, style("canvas--current" if current else "canvas--name")))
-                x = x0 + width
-            elif kind == "text":
-                node_id, k, width = item[2], item[3], item[4]
-                lines = st.texts.get(node_id, ())
-                text = lines[k] if k < len(lines) else ""
-                hot = (node_id == st.current and k == st.hot_line) or st.marked.get(node_id) in (k, -1)
-                names = ("canvas--pending" if node_id in st.pending else "canvas--text",) + \
-                    (("canvas--hot-line",) if hot else ())
-                s = style(*names)
-                paint = st.paints.get(node_id, {}).get(k)
-                if paint is not None:  # a map's levels, or a W⁽ˡ⁾ box's signs: a style per character
-                    segs += self._painted(text + (HOT if hot else ""), paint, width, names, style)
-                else:
-                    text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
-                        else _fit(text + (HOT if hot else ""), width)
-                    segs.append(Segment(" " + text + " ", s))
-                x = x0 + width + 2
-            else:  # label
-                i, width = item[2], item[3]
-                text = st.labels.get(i, "")
-                fill = "─".translate(EDGE_GLYPHS[st.edge_kinds[i]]) if i in st.edge_kinds else "─"
-                text = fill * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
-                s = style("canvas--hot-edge") if i in st.hot_edges else style(
-                    "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
-                segs.append(Segment(text, s))
-                x = x0 + width
+            segs += self._item_segments(item, style)
+            x = x0 + _extent(item)
         return start, segs
+
+    def _look(self, item: tuple) -> tuple:
+        """What of the state and the cursor an item of a row (see ``_rows``) is drawn from."""
+        st = self.state
+        kind = item[0]
+        if kind == "run":
+            owner = item[3]
+            if owner[0] == "e":
+                return st.weighted, st.edge_kinds.get(owner[1], "+"), owner[1] in st.hot_edges
+            return owner[1] == st.current, owner[1] in st.pending
+        if kind == "name":
+            return item[2] == st.current, item[2] == self.selected
+        if kind == "text":
+            return _line_look(st, item[2], item[3]) + (item[2] in st.pending,)
+        return st.labels.get(item[2], ""), st.edge_kinds.get(item[2]), item[2] in st.hot_edges
+
+    def _item_segments(self, item: tuple, style) -> list[Segment]:
+        """The segments of an item of a row (a box's border or an edge, a name, a text line, an edge's
+        label), from its look (``_look``); ``style``: the style of component classes named."""
+        st = self.state
+        kind = item[0]
+        if kind == "run":  # box border or edge line, one owner
+            text, owner = item[2], item[3]
+            if owner[0] == "e" and st.weighted:  # the NN diagram: a weight's glyphs, ▷ unless hot
+                text = text.translate(EDGE_GLYPHS[st.edge_kinds.get(owner[1], "+")])
+                if owner[1] not in st.hot_edges:
+                    text = text.replace(ARROW, COLD_ARROW)
+            return [Segment(text, self._owner_style(owner, style))]
+        if kind == "name":
+            node_id, width = item[2], item[3]
+            current, selected = node_id == st.current, node_id == self.selected
+            name = self.nodes[node_id].name
+            assert name is not None  # only a node with a name has a "name" item
+            text = _fit((MARK + " " if current else "") + (f"[{name}]" if selected else name), width)
+            if not selected:
+                return [Segment(text, style("canvas--current" if current else "canvas--name"))]
+            head = len(MARK + " ") if current else 0  # (an empty segment when it is not current, as ever)
+            return [Segment(text[:head], style("canvas--current")),
+                    Segment(text[head:head + len(name) + 2], style("canvas--selected")),
+                    Segment(text[head + len(name) + 2:], style("canvas--name"))]
+        if kind == "text":
+            node_id, k, width = item[2], item[3], item[4]
+            text, hot, paint = _line_look(st, node_id, k)
+            names = ("canvas--pending" if node_id in st.pending else "canvas--text",) + \
+                (("canvas--hot-line",) if hot else ())
+            if paint is not None:  # a map's levels, or a W⁽ˡ⁾ box's signs: a style per character
+                return self._painted(text + (HOT if hot else ""), paint, width, names, style)
+            text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
+                else _fit(text + (HOT if hot else ""), width)
+            return [Segment(" " + text + " ", style(*names))]
+        i, width = item[2], item[3]  # a label
+        text = st.labels.get(i, "")
+        fill = "─".translate(EDGE_GLYPHS[st.edge_kinds[i]]) if i in st.edge_kinds else "─"
+        text = fill * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
+        s = style("canvas--hot-edge") if i in st.hot_edges else style(
+            "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
+        return [Segment(text, s)]
 
     def _painted(self, text: str, paint: tuple, width: int, names: tuple[str, ...], style) -> list[Segment]:
         """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
@@ -355,21 +480,52 @@ def _changed_edges(old: CanvasState, new: CanvasState) -> set[int]:
             != (i in new.hot_edges, new.edge_kinds.get(i), new.labels.get(i))}
 
 
+def _changed_parts(old: CanvasState, new: CanvasState, node: str, lines: int) -> list:
+    """The parts of ``node``'s drawing that differ from ``old`` to ``new``: its "frame" (the box's
+    border and blank rows: their style follows whether it is current or pending), its "name" (▶
+    before the current node's) and its text lines by number (the text, the • and highlight of a
+    line the step wrote, a pending node's dim style, a line's paint), each as ``_segments``
+    draws it from the state."""
+    current = (node == old.current, node == new.current)
+    pending = (node in old.pending, node in new.pending)
+    parts: list = []
+    if current[0] != current[1] or pending[0] != pending[1]:
+        parts.append("frame")
+    if current[0] != current[1]:
+        parts.append("name")
+    parts += [k for k in range(lines) if pending[0] != pending[1] or _line_look(old, node, k) != _line_look(new, node, k)]
+    return parts
+
+
+def _line_look(st: CanvasState, node: str, k: int) -> tuple:
+    """What of ``st`` line ``k`` of ``node``'s text shows: the text, whether the step wrote it (its •
+    and highlight), its paint."""
+    texts = st.texts.get(node, ())
+    return (texts[k] if k < len(texts) else "", (node == st.current and k == st.hot_line) or st.marked.get(node) in (k, -1),
+            st.paints.get(node, {}).get(k))
+
+
 def _owners(rows: list[list[tuple]]) -> tuple[dict, dict]:
-    """The canvas rows each node and each edge is drawn on: a step redraws only those it changes."""
-    node_rows: dict = {}
+    """The canvas rows each part of a node (``_changed_parts``) and each edge is drawn on: a step
+    redraws only those it changes."""
+    node_parts: dict = {}
     edge_rows: dict = {}
     for y, items in enumerate(rows):
         for item in items:
             kind = item[0]
             if kind == "run":
                 owner = item[3]
-                (edge_rows if owner[0] == "e" else node_rows).setdefault(owner[1], set()).add(y)
+                if owner[0] == "e":
+                    edge_rows.setdefault(owner[1], set()).add(y)
+                else:
+                    node_parts.setdefault((owner[1], "frame"), set()).add(y)
             elif kind == "label":
                 edge_rows.setdefault(item[2], set()).add(y)
-            else:  # a name or a text line
-                node_rows.setdefault(item[2], set()).add(y)
-    return node_rows, edge_rows
+            elif kind == "name":
+                node_parts.setdefault((item[2], "name"), set()).add(y)
+            else:  # a text line
+                node_parts.setdefault((item[2], item[3]), set()).add(y)
+    return node_parts, edge_rows
 
 
 def _rows(lay: Layout, nodes: dict) -> list[list[tuple]]:

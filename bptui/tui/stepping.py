@@ -305,6 +305,53 @@ class SteadyCompositor(Compositor):
         self._kept = None
         super().clear()
 
+    _updates: Any = None  # the regions a partial update draws, while it draws them
+
+    def render_partial_update(self) -> Any:
+        self._updates = set(getattr(self, "_dirty_regions", ()))
+        try:
+            return super().render_partial_update()
+        finally:
+            self._updates = None
+
+    def _get_renders(self, crop: Region | None = None) -> Any:
+        """Textual's renders for a partial update, of the rows each widget shows of it only.
+
+        Textual renders every widget that overlaps the box around the regions to update, whole, and
+        keeps of each row the parts of the regions, each from the widget in front there: with a
+        status line at the top and a step's rows of the diagram below it, every widget on screen
+        (the screen and the containers behind the diagram too). Here a widget is rendered only from
+        the first to the last of the rows where a part of a region to update is left that no widget
+        in front of it covers (a widget's lines fill its region, and Textual takes each part of a
+        row from the first widget, front to back, that covers it): the same parts of the same rows,
+        from the same widgets."""
+        updates = self._updates
+        if not updates or crop is None:
+            yield from super()._get_renders(crop)
+            return
+        left: dict[int, list[tuple[int, int]]] = {}  # row → the parts of it still to draw, (x1, x2)
+        for y, x1, x2 in self._regions_to_spans(updates):
+            left.setdefault(y, []).append((x1, x2))
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            a, b = shown.x, shown.right
+            rows = []
+            for y in range(max(shown.y, min(left)), min(shown.bottom, max(left) + 1)):
+                parts = left.get(y)
+                if parts is None or not any(x1 < b and x2 > a for x1, x2 in parts):
+                    continue
+                rows.append(y)
+                rest = [p for x1, x2 in parts for p in ((x1, min(x2, a)), (max(x1, b), x2)) if p[0] < p[1]]
+                if rest:
+                    left[y] = rest
+                else:
+                    del left[y]
+            if rows:  # one render from the first row to the last (Textual keeps the lines between)
+                band = Region(a, rows[0], shown.width, rows[-1] - rows[0] + 1)
+                yield region, band, widget.render_lines(Region(a - region.x, band.y - region.y, band.width, band.height))
+            if not left:
+                return
+
 
 class SteppingScreen(GuardedPump, Screen[None]):
     """A screen that steps through one stepper. Subclasses compose a ``#status`` and an

@@ -1,0 +1,201 @@
+"""A keypress with a diagram open (issue 24, item 5): the canvas draws a row from its items' kept
+segments, and the line it gives is the row drawn afresh, cut to the window and placed as Textual
+places it; a step redraws the rows whose parts it changed and shows the core's numbers; the
+compositor renders each widget only in the rows of an update it paints, and paints what Textual
+paints; a burst of keys with the diagram open takes exactly as many steps and ends on the last."""
+
+from __future__ import annotations
+
+from textual import events
+from textual._compositor import Compositor
+from textual.geometry import Region
+from textual.strip import Strip
+
+from bptui.core.formulas.notation import num
+from bptui.tui.diagrams import PENDING, UNIT_LINES, _fit_text
+from bptui.tui.graph_canvas import GraphCanvas
+from bptui.tui.net_diagrams import NetworkDiagrams
+from bptui.tui.panel_base import with_offsets
+from bptui.tui.stepping import SteadyCompositor
+
+from .tui_helpers import app_for, until
+
+
+def fresh(canvas: GraphCanvas, row: int, lo: int, width: int) -> Strip:
+    """Row ``row`` in columns ``lo`` … ``lo + width`` drawn afresh from the state: its segments
+    (``_segments``, nothing kept), cut and padded by Strip.crop_extend and placed by with_offsets."""
+    base = canvas._style()
+    start, segs = canvas._segments(row, canvas._style, lo, lo + width)
+    return with_offsets(Strip(segs).crop_extend(lo - start, lo - start + width, base), lo, row)
+
+
+def drawn(strip: Strip) -> list[tuple]:
+    """Each segment's text, style and place (the offset a text selection reads)."""
+    return [(seg.text, seg.style, seg.style.meta.get("offset") if seg.style else None) for seg in strip]
+
+
+def check_lines(canvas: GraphCanvas, where: str) -> None:
+    """Every line on screen is its row drawn afresh, and so is every row in other windows (cut
+    inside an item, at the canvas's start, past its end)."""
+    x, y = int(canvas.scroll_x), int(canvas.scroll_y)
+    width, inside = canvas.line_widths()
+    shown = canvas.render_lines(Region(0, 0, *canvas.region.size))  # as the compositor gets them (Textual's kept)
+    left, top = canvas.styles.padding.left, canvas.styles.padding.top
+    for line in range(canvas.scrollable_content_region.height):  # what the screen shows: kept, or drawn now
+        row = y + line
+        if row < len(canvas._rows):
+            assert drawn(canvas.render_line(line)) == drawn(fresh(canvas, row, x, width)), (where, row)
+            assert shown[top + line].text[left:left + inside] == fresh(canvas, row, x, width).text[:inside], (where, row)
+    for lo in (0, 3, x + 5, canvas.virtual_size.width - 7):
+        for row in range(len(canvas._rows)):
+            assert drawn(canvas._line(row, lo, width, canvas._style())) == drawn(fresh(canvas, row, lo, width)), \
+                (where, lo, row)
+
+
+async def test_a_diagrams_lines_are_its_rows_drawn_afresh_after_every_step():
+    for name, key, size in (("deep_sigmoid", "d", (120, 40)), ("moons", "d", (120, 40)), ("iris", "d", (100, 30)),
+                            ("xor", "c", (120, 40))):
+        app = app_for(name)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+            canvas = app.main.query_one(f"#canvas-{'nn' if key == 'd' else 'graph'}", GraphCanvas)
+            phases = set()
+            for press in range(30 if name == "deep_sigmoid" else 14):
+                await pilot.press("n")
+                await pilot.pause()
+                phases.add(app.stepper.last.key.phase)
+                if press == 5 and key == "c":  # the cursor's node: its name drawn [s⁽¹⁾]
+                    canvas.select("s1")
+                if press == 9 and key == "c":
+                    canvas.select(None)
+                check_lines(canvas, f"{name} after {app.stepper.last.key}")
+            app.main.action_to_update()  # an update: every weight's glyph may change
+            await pilot.pause()
+            check_lines(canvas, f"{name} after the update")
+            assert {"forward", "backward"} <= phases
+
+
+def canvas_text(canvas: GraphCanvas) -> str:
+    """The whole canvas as the kept lines draw it (every row, in one window as wide as the canvas)."""
+    width = canvas.virtual_size.width
+    return "\n".join(canvas._line(row, 0, width, canvas._style()).text for row in range(len(canvas._rows)))
+
+
+def check_values(app, canvas: GraphCanvas, where: str) -> None:
+    """The NN diagram shows each unit's s, o and δ and each edge's weight as the core has them."""
+    diagram = app.main.query_one(NetworkDiagrams).diagrams["nn"]
+    text, st, digits, spec = canvas_text(canvas), app.stepper.state, app.main.digits, app.stepper.spec
+    for l in range(1, spec.L + 1):
+        units = None if st.o[l] is None else app.stepper.net.units(l, st.o[l])
+        for b in range(1, spec.widths[l] + 1):
+            for q, x in zip(UNIT_LINES, (st.s[l], units, st.delta[l])):
+                value = PENDING if x is None else num(float(x[b - 1]), digits)
+                line = _fit_text(f"{diagram.names[q, l, b]} = {value}", diagram.width)
+                assert line in text, (where, line)
+    for i, (l, r, c) in diagram.weight_edges.items():  # each edge's weight as its label
+        label = num(float(st.W[l][r, c]), digits)
+        assert label in text, (where, i, label)
+
+
+async def test_the_nn_diagram_after_each_step_shows_the_cores_numbers():
+    for name in ("deep_sigmoid", "moons"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("d")
+            await pilot.pause()
+            canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+            for _ in range(app.stepper.spec.L * 4 + 2):  # through a forward pass, the loss, a backward pass
+                await pilot.press("n")
+                await pilot.pause()
+                check_values(app, canvas, f"{name} after {app.stepper.last.key}")
+            app.main.action_to_update()  # the update: new weights on every edge
+            await pilot.pause()
+            check_values(app, canvas, f"{name} after the update")
+
+
+def painted(update) -> dict:
+    """What a partial update writes on the terminal: (x, y) → (character, style), by the steps of
+    Textual's ChopsUpdate (a chop's strip whole when its span holds it, else from the segment that
+    reaches into the span on, to the span's end), each character a cell."""
+    cells: dict = {}
+
+    def write(at: int, y: int, segments) -> int:
+        for seg in segments:
+            for char in seg.text:
+                cells[at, y] = (char, seg.style)
+                at += 1
+        return at
+
+    for y, x1, x2 in update.spans:
+        for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items()):
+            if strip is None or x > x2 or end <= x1:
+                continue
+            if x2 > x >= x1 and end <= x2:
+                write(x, y, strip)
+                continue
+            segments = iter(strip)
+            cursor = x
+            if x < x1:
+                for seg in segments:
+                    if x + len(seg.text) > x1:
+                        cursor = write(x, y, [seg])
+                        break
+                    x += len(seg.text)
+            if end <= x2:
+                write(cursor, y, segments)
+            else:
+                for seg in segments:
+                    if x >= x2:
+                        break
+                    cursor = write(cursor, y, [seg])
+                    x += len(seg.text)
+    return cells
+
+
+async def test_a_partial_update_paints_what_textuals_compositor_paints():
+    """Each frame of a few steps, rendered by the app's compositor (each widget only in the rows it
+    paints of the update) and by Textual's (every widget that overlaps the update's box, whole),
+    paints the same cells alike."""
+    for name, key in (("deep_sigmoid", "d"), ("moons", "d"), ("iris", "m"), ("xor", "c"), ("shapes", None)):
+        app = app_for(name)
+        frames = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            compositor = app.main._compositor
+            assert isinstance(compositor, SteadyCompositor)
+
+            def both():
+                regions = set(compositor._dirty_regions)
+                ours = SteadyCompositor.render_partial_update(compositor)
+                compositor._dirty_regions.update(regions)
+                theirs = Compositor.render_partial_update(compositor)
+                if ours is not None or theirs is not None:
+                    frames.append((painted(ours), painted(theirs)))
+                return ours
+
+            compositor.render_partial_update = both  # type: ignore[method-assign]
+            for _ in range(12):
+                await pilot.press("n")
+                await pilot.pause()
+        assert len(frames) >= 12, name
+        for k, (ours, theirs) in enumerate(frames):
+            assert ours == theirs, (name, k)
+
+
+async def test_a_burst_of_keys_with_the_diagram_open_takes_each_step_and_shows_the_last():
+    keys = 40
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+        for _ in range(keys):  # all at once, as a terminal delivers keys typed faster than handled
+            app._driver.send_message(events.Key("n", "n"))
+        await until(pilot, lambda: app.stepper.position == keys, "the burst handled")
+        await pilot.pause()
+        assert app.stepper.position == keys
+        check_lines(canvas, "after the burst")
+        check_values(app, canvas, "after the burst")
