@@ -238,7 +238,7 @@ class MapSheet(Fits, NumberSheet):
             self._strips.clear()
             self.refresh()
         else:  # a step: only the lines it changed, a refresh per run of them
-            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or before[y] != line]
+            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or (before[y] is not line and before[y] != line)]
             for y in changed:
                 self._strips.pop(y, None)
             self.refresh_rows(changed)
@@ -495,16 +495,34 @@ class MapSheet(Fits, NumberSheet):
         return strip
 
     def _draw(self, row: int, scroll_x: int, view: int, width: int, here: Key | None, style: dict) -> Strip:
-        """Line ``row`` as the panel shows it, scrolled to ``scroll_x``, ``view`` columns wide."""
-        segs = []
+        """Line ``row`` as the panel shows it, scrolled to ``scroll_x``, ``view`` columns wide. The runs
+        wholly left or right of the view are one unstyled segment each (cut away, only their text's
+        extent and blanks are read, for the edges' ``…``): a wide line (W⁽ˡ⁾ and G⁽ˡ⁾ side by side, a long
+        sequence's τ) costs what its part in view costs."""
+        segs: list[Segment] = []
+        x0, x1 = scroll_x, scroll_x + view
+        before: list[str] = []
+        after: list[str] = []
+        x = 0
         for text, name, key in self.lines[row]:
+            x, start = x + len(text), x
+            if x <= x0:
+                before.append(text)
+                continue
+            if start >= x1:
+                after.append(text)
+                continue
             if key is not None and key == here:
                 segs.append(Segment(f"[{text.strip()}]".rjust(len(text)), style["cursor"]))
             elif key is not None and key in self.field:
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
+        if before:
+            segs.insert(0, Segment("".join(before)))
+        if after:
+            segs.append(Segment("".join(after)))
+        strip = marked_edges(segs, x0, x1, style["base"], style["dim"])
         if view < width:
             strip = strip.extend_cell_length(width, style["base"])
         return with_offsets(strip, scroll_x, row)
