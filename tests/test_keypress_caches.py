@@ -209,6 +209,96 @@ async def test_a_layer_panels_weights_show_the_new_values_at_their_places_after_
             assert on_screen(panel) == afresh(panel)
 
 
+async def test_a_panel_the_column_scrolls_into_view_keeps_scrollbars_for_its_lines():
+    """count_tokens and shapes: the update steps scroll the panels' column from layer to layer in one frame
+    (no second frame for the scrollbars, ``NumberSheet._size_updated``); each panel's scrollbars show, at
+    every step, its lines' extent, its room and its offset, as Textual sets them for the panel afresh."""
+    for name in ("count_tokens", "shapes"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            frames = 0
+            display = app._display
+
+            def counted(screen, renderable) -> None:
+                nonlocal frames
+                frames += renderable is not None
+                display(screen, renderable)
+
+            app._display = counted  # type: ignore[method-assign]
+            scrolled = updates = 0
+            for _ in range(2):  # two groups' updates, layer by layer
+                def to_update() -> None:  # to just before the group's first update
+                    while app.stepper.next_key.phase != "update":
+                        app.stepper.forward()
+
+                app.main._move(to_update)
+                await pilot.pause()
+                while True:
+                    for panel in app.main.query(NumberSheet):
+                        height, width = panel.container_size.height, panel.container_size.width
+                        if panel.show_vertical_scrollbar:
+                            bar = panel.vertical_scrollbar
+                            assert (bar.window_virtual_size, bar.window_size, round(bar.position)) == (
+                                panel.virtual_size.height, height - panel.scrollbar_size_horizontal,
+                                round(panel.scroll_offset.y)), (name, panel.id)
+                        if panel.show_horizontal_scrollbar:
+                            bar = panel.horizontal_scrollbar
+                            assert (bar.window_virtual_size, bar.window_size, round(bar.position)) == (
+                                panel.virtual_size.width, width - panel.scrollbar_size_vertical,
+                                round(panel.scroll_offset.x)), (name, panel.id)
+                    if app.stepper.next_key.phase != "update":
+                        break
+                    top = app.main.query_one("#layers").scroll_offset.y
+                    frames = 0
+                    app.main.action_next()
+                    await pilot.pause()
+                    updates += 1
+                    scrolled += app.main.query_one("#layers").scroll_offset.y != top
+                    assert frames <= 1, (name, app.stepper.last.key)  # the scroll and the step in one frame
+            assert scrolled and updates >= 2, name
+
+
+async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
+    """shapes (a convolution, a pooling layer): a map panel keeps each row of its maps while the arrays
+    and the look it is drawn from are the same (``MapSheet._build``); at every kind of step (an update
+    dims the maps), after + and − and with the quiz's cell hidden, its lines are the lines it makes with
+    nothing kept, and the screen shows what the panel draws afresh."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet)]
+        reused = 0
+
+        def check(what: object) -> None:
+            nonlocal reused
+            for panel in panels:
+                kept = [list(line) for line in panel.lines]
+                before = {id(hit[2]) for hit in panel._map_rows.values()}
+                reused += sum(id(line) in before for line in panel.lines)
+                panel._map_rows = {}
+                panel._build(panel._produced)
+                assert [list(line) for line in panel.lines] == kept, (panel.id, what)
+                assert on_screen(panel) == afresh(panel), (panel.id, what)
+
+        for move in [app.main.action_next] * 30 + [app.main.action_to_update] + [app.main.action_next] * 3:
+            move()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        for key in ("+", "-", "-"):
+            await pilot.press(key)
+            await pilot.pause()
+            check(key)
+        panel = panels[1]
+        cell = next(key for _, _, key in panel.cells if key[0] == "o")
+        panel.show(panel.digits, cell, set())
+        assert any(text.strip() == "?" and key == cell for line in panel.lines for text, _, key in line)
+        check("the quiz's cell")
+        assert reused, "rows were kept from step to step"
+
+
 async def test_the_status_line_draws_again_only_its_changed_lines():
     """classifier and gru_parity: at every kind of step, after + and − and a resize, the status and the
     equation show on screen what they draw afresh, and the status's first line (the network's name)

@@ -77,6 +77,7 @@ class MapSheet(Fits, NumberSheet):
         self.lines: list[list[tuple[str, str, Key | None]]] = []
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._signature: tuple = ()
+        self._map_rows: dict[tuple, tuple[tuple, tuple, list]] = {}  # (band's quantities, c, i) → (arrays, look, row)
         self._titles: tuple[str, str] | None = None  # the border's title and subtitle, as last set
         # each line drawn, until it changes or what every line is drawn with does (scroll x, width,
         # cursor, field, palette): a scroll of the panels' column draws the lines on screen again
@@ -298,6 +299,10 @@ class MapSheet(Fits, NumberSheet):
         names = self._names()
         Cn, H, W = self.shape
         width = W * cw
+        # a map's row of cells (its channel c, its row i, the band's maps side by side), kept while what it is
+        # drawn from is the same: a step changes one map (a forward step's s or o, a backward step's δ), an
+        # update the kernels only, and the other maps' rows are not made again cell by cell
+        kept, now = self._map_rows, dict[tuple, tuple[tuple, tuple, list]]()
         for n, band in enumerate(bands):  # the maps, as many side by side as the width holds
             if n:
                 lines.append([])
@@ -307,19 +312,31 @@ class MapSheet(Fits, NumberSheet):
                 head.append((" " * max(width - len(name) - (2 if produced == q else 0) + 3, 1), "base", None))
             self.heading_lines.append(len(lines))
             lines.append(head)
+            qs = tuple(q for q, _ in band)
+            sources = tuple(boards[q] for q in qs)
+            # what a map row is drawn from besides its arrays (by identity: a board's arrays are never
+            # changed in place): their formats, which one the step produced, an update's dimming, the
+            # columns no window reads, the quiz's cell, the digits
+            look = (tuple(formats.get(id(a)) for a in sources), tuple(produced == q for q in qs), stale,
+                    cols, self.hidden, self.digits, cw)
             for c in range(Cn):
                 for i in range(H):
-                    row: list[tuple[str, str, Key | None]] = [(self._channel(c).ljust(5) if i == 0 else " " * 5, "header", None)]
-                    for q, _ in band:
-                        arr = boards[q]
-                        fmt = formats.get(id(arr))
-                        for j in range(W):
-                            row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
-                                              produced == q, i in rows or j in cols, fmt))
-                        row.append(("   ", "base", None))
-                    lines.append(row)
+                    place = (qs, c, i)
+                    hit = kept.get(place)
+                    if hit is None or hit[1] != look or any(a is not b for a, b in zip(hit[0], sources)):
+                        label = self._channel(c).ljust(5) if i == 0 else " " * 5
+                        row: list[tuple[str, str, Key | None]] = [(label, "header", None)]
+                        for q, arr, fmt, mark in zip(qs, sources, look[0], look[1]):
+                            for j in range(W):
+                                row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
+                                                  mark, i in rows or j in cols, fmt))
+                            row.append(("   ", "base", None))
+                        hit = (sources, look, row)
+                    now[place] = hit
+                    lines.append(hit[2])
                 if c < Cn - 1:
                     lines.append([])
+        self._map_rows = now
         for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
             while line and line[-1][2] is None and not line[-1][0].strip():
                 line.pop()
