@@ -38,7 +38,10 @@ machine, so 2.3) — an estimate only, as code with another mix of work runs ano
 instructions a ms; the timed mode's figures are higher by the pilot's own polling (about 1.5 ms a
 press). ``--views`` and ``--kinds`` choose the views (panels, m, c, d, graph) and step kinds. Slow
 (a few s a press and 20–60 s an app start under valgrind), so choose: e.g. ``--only shapes,moons
---views m,d``. Needs valgrind and gcc.
+--views m,d``. Needs valgrind and gcc. ``--by-kind`` adds a line per kind, for two commits' counts side
+by side: ``python benchmarks/compare_commits.py OLD NEW --rounds 1 --script keypress_speed.py --
+--instructions --by-kind --only count_tokens --views panels`` (a count does not depend on the load:
+one round is enough).
 """
 
 from __future__ import annotations
@@ -316,6 +319,9 @@ def counted(args, only: set[str] | None) -> None:
             flag = "  OVER" if m * per_m > BUDGET else ""
             print(f"  {name} {view} worst {m:8.2f} M  {m / bare:5.2f}× bare  ≈{m * per_m:5.1f} ms  ({kind}; {each}){flag}",
                   flush=True)
+            if args.by_kind:  # a line per kind, named by words only (compare_commits.py pairs two commits' lines)
+                for k, v in medians.items():
+                    print(f"    {name} {view} {k}: ≈ {v * per_m:.1f} ms  ({v:.2f} M)", flush=True)
 
 
 def main() -> None:
@@ -329,6 +335,9 @@ def main() -> None:
                         help="count each press's instructions under valgrind's callgrind instead of timing it")
     parser.add_argument("--views", default="", help="with --instructions: panels, m, c, d, graph (comma-separated)")
     parser.add_argument("--kinds", default="", help="with --instructions: forward, loss, backward, update, reverse")
+    parser.add_argument("--by-kind", action="store_true",
+                        help="with --instructions: each kind's estimate on a line of its own as well, so that "
+                             "compare_commits.py can set two commits' counts side by side")
     parser.add_argument("--bare-ms", type=float, default=2.3,
                         help="the bare app's settled press in ms of CPU on a quiet machine, for the estimate in ms")
     args = parser.parse_args()

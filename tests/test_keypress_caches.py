@@ -20,7 +20,7 @@ from bptui.tui import panel_base
 from bptui.tui.panel_base import NumberSheet, with_offsets
 from bptui.tui.plots import DecisionMap
 from bptui.tui.seq_sheet import SeqSheet
-from bptui.tui.sheet import LayerSheet
+from bptui.tui.sheet import HEADER_LINES, LayerSheet
 from bptui.tui.stepping import TextLine
 from bptui.tui.view import cell, number_format
 
@@ -51,6 +51,7 @@ def afresh(widget) -> list:
         widget._strips.clear()
     if isinstance(widget, LayerSheet):
         widget._drawn.clear()
+        widget._made = None
     if isinstance(widget, TextLine):  # its kept rows dropped; the rows as Textual's Static draws the whole text
         widget._rows, widget._kept = None, (0, None, {})
         widget._render_content()
@@ -142,6 +143,160 @@ async def test_a_layer_panel_draws_again_only_its_changed_lines_and_never_shows_
             app.main.action_to_update()
             await pilot.pause()
             check("a resize")
+
+
+async def test_a_layer_panels_weights_show_the_new_values_at_their_places_after_every_update():
+    """moons (momentum) and 784-128-10 (a W wider than the panel): the lines a step found changed are drawn
+    from the segments made to compare them (``LayerSheet._made_segments``), never from stale ones: after
+    each update (and the forward steps after it, an edit, + and −), every weight in view shows, at its
+    row and column, the core's cell of the new W at the digits on screen."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _common import big_spec
+
+    from bptui.tui.app import BptuiApp
+
+    for app in (app_for("moons"), BptuiApp(big_spec((784, 128, 10), n=20))):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            panels = list(app.main.query(LayerSheet))
+
+            def check(what: object) -> None:
+                digits = app.main.digits
+                for panel in panels:
+                    W, v = app.stepper.state.W[panel.view.layer], panel.view
+                    fmt = number_format(W, digits)
+                    assert v.W is W
+                    for r in range(W.shape[0]):
+                        y = panel._row_y(r + (1 if v.hidden else 0)) - panel.scroll_offset.y
+                        if not 0 <= y < panel.scrollable_content_region.height or y < HEADER_LINES:
+                            continue
+                        words = panel.render_line(y).text.replace("│", " ").split()[1:1 + panel.ncols]
+                        shown = [word.strip("[]•") for word in words]
+                        assert shown == [cell(float(x), digits, fmt) for x in W[r, :panel.ncols]], (what, panel.id, r)
+
+            updates = 0
+            for _ in range(3):
+                app.main.action_to_update()
+                await pilot.pause()
+                updates += 1
+                check(("update", updates))
+                for _ in range(len(panels)):  # the update of each layer, then forward steps
+                    app.main.action_next()
+                    await pilot.pause()
+                    check(app.stepper.last.key)
+            for key in ("+", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await edit_first_weight(pilot, app, "0.3")
+            await pilot.press("escape")
+            await pilot.pause()
+            check("an edit")
+            # segments made to compare a line, then the quiz's cell or the cursor set before the line is
+            # drawn: the line is made again (what it was made from changed), never drawn from them
+            app.main.action_to_update()
+            panel = panels[0]
+            assert panel._made is not None and panel._made[3], "the step's changed lines were made to compare"
+            row = next(row for row in panel._made[3] if HEADER_LINES <= row - panel.lead < panel._row_y(panel.rows - 1)
+                       and panel.cell_at(row - HEADER_LINES - panel.lead, 0) is not None)
+            panel.hidden = panel.cell_at(row - HEADER_LINES - panel.lead, 0)
+            assert panel.hidden[0] == "W"
+            assert panel.render_line(row - panel.scroll_offset.y).text.split()[1] == "?"
+            panel.hidden = None
+            assert on_screen(panel) == afresh(panel)
+
+
+async def test_a_panel_the_column_scrolls_into_view_keeps_scrollbars_for_its_lines():
+    """count_tokens and shapes: the update steps scroll the panels' column from layer to layer in one frame
+    (no second frame for the scrollbars, ``NumberSheet._size_updated``); each panel's scrollbars show, at
+    every step, its lines' extent, its room and its offset, as Textual sets them for the panel afresh."""
+    for name in ("count_tokens", "shapes"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            frames = 0
+            display = app._display
+
+            def counted(screen, renderable) -> None:
+                nonlocal frames
+                frames += renderable is not None
+                display(screen, renderable)
+
+            app._display = counted  # type: ignore[method-assign]
+            scrolled = updates = 0
+            for _ in range(2):  # two groups' updates, layer by layer
+                def to_update() -> None:  # to just before the group's first update
+                    while app.stepper.next_key.phase != "update":
+                        app.stepper.forward()
+
+                app.main._move(to_update)
+                await pilot.pause()
+                while True:
+                    for panel in app.main.query(NumberSheet):
+                        height, width = panel.container_size.height, panel.container_size.width
+                        if panel.show_vertical_scrollbar:
+                            bar = panel.vertical_scrollbar
+                            assert (bar.window_virtual_size, bar.window_size, round(bar.position)) == (
+                                panel.virtual_size.height, height - panel.scrollbar_size_horizontal,
+                                round(panel.scroll_offset.y)), (name, panel.id)
+                        if panel.show_horizontal_scrollbar:
+                            bar = panel.horizontal_scrollbar
+                            assert (bar.window_virtual_size, bar.window_size, round(bar.position)) == (
+                                panel.virtual_size.width, width - panel.scrollbar_size_vertical,
+                                round(panel.scroll_offset.x)), (name, panel.id)
+                    if app.stepper.next_key.phase != "update":
+                        break
+                    top = app.main.query_one("#layers").scroll_offset.y
+                    frames = 0
+                    app.main.action_next()
+                    await pilot.pause()
+                    updates += 1
+                    scrolled += app.main.query_one("#layers").scroll_offset.y != top
+                    assert frames <= 1, (name, app.stepper.last.key)  # the scroll and the step in one frame
+            assert scrolled and updates >= 2, name
+
+
+async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
+    """shapes (a convolution, a pooling layer): a map panel keeps each row of its maps while the arrays
+    and the look it is drawn from are the same (``MapSheet._build``); at every kind of step (an update
+    dims the maps), after + and − and with the quiz's cell hidden, its lines are the lines it makes with
+    nothing kept, and the screen shows what the panel draws afresh."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = [p for p in app.main.query(MapSheet)]
+        reused = 0
+
+        def check(what: object) -> None:
+            nonlocal reused
+            for panel in panels:
+                kept = [list(line) for line in panel.lines]
+                before = {id(hit[2]) for hit in panel._map_rows.values()}
+                reused += sum(id(line) in before for line in panel.lines)
+                panel._map_rows = {}
+                panel._build(panel._produced)
+                assert [list(line) for line in panel.lines] == kept, (panel.id, what)
+                assert on_screen(panel) == afresh(panel), (panel.id, what)
+
+        for move in [app.main.action_next] * 30 + [app.main.action_to_update] + [app.main.action_next] * 3:
+            move()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        for key in ("+", "-", "-"):
+            await pilot.press(key)
+            await pilot.pause()
+            check(key)
+        panel = panels[1]
+        cell = next(key for _, _, key in panel.cells if key[0] == "o")
+        panel.show(panel.digits, cell, set())
+        assert any(text.strip() == "?" and key == cell for line in panel.lines for text, _, key in line)
+        check("the quiz's cell")
+        assert reused, "rows were kept from step to step"
 
 
 async def test_the_status_line_draws_again_only_its_changed_lines():
@@ -287,6 +442,49 @@ def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
     strip = Strip([Segment(text, style) for text, style in runs])
     assert list(with_offsets(strip, x, y)) == list(strip.apply_offsets(x, y))
     assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
+
+
+NAMES = ["base", "dim", "pos", "neg", "header", "pos+"]
+PALETTE = {name: Style(color=color) for name, color in zip(NAMES, ["white", "grey50", "green", "red", "blue", "yellow"])}
+LABELS = [" │", "    ", "b=1   ", "  ? ", "·", "τ=3", "▶ W⁽¹⁾", " ", "+3…", "x a=1  "]
+NUMBERS = ["0.5", "−0.1227", "1.0e−5•", "12", "∞"]
+RUN = st.one_of(  # a label, or a cell: a number with a blank before it and its own after (as a panel's lines hold them)
+    st.tuples(st.sampled_from(LABELS), st.sampled_from(NAMES), st.none()),
+    st.tuples(st.builds(lambda n, pad: n.rjust(len(n) + 1 + pad) + " ", st.sampled_from(NUMBERS), st.integers(0, 3)),
+              st.sampled_from(NAMES), st.integers(0, 2)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(RUN, max_size=16), st.integers(0, 60), st.integers(1, 50), st.integers(0, 8),
+       st.sampled_from([None, 1, 2]))
+def test_a_map_panels_line_cut_to_its_view_is_the_whole_line_cut(runs, scroll_x, view, extra, here):
+    """A map or sequence panel draws only the runs of a line its view shows (``MapSheet._draw``): the
+    strip is the one the whole line's segments give, cut by ``marked_edges`` (a number cut at an edge
+    shown as ``…``, a ``…`` where the line goes on), with the cursor's and the field's cells, for any
+    window."""
+    from bptui.tui.map_sheet import MapSheet
+    from bptui.tui.panel_base import marked_edges
+
+    lines = [[(text, name, None if key is None else ("W", 1, key, 0)) for text, name, key in runs]]
+    here_key = None if here is None else ("W", 1, here, 0)
+    field = {("W", 1, 2, 0)}
+    style = dict(PALETTE, cursor=Style(reverse=True), field=Style(underline=True))
+    sheet = type("Sheet", (), {"lines": lines, "field": field})()
+    width = view + extra
+    got = MapSheet._draw(sheet, 0, scroll_x, view, width, here_key, style)
+    segs = []
+    for text, name, key in lines[0]:  # every run of the line, as the panel drew them before
+        if key is not None and key == here_key:
+            segs.append(Segment(f"[{text.strip()}]".rjust(len(text)), style["cursor"]))
+        elif key is not None and key in field:
+            segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
+        else:
+            segs.append(Segment(text, style.get(name, style["base"])))
+    whole = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
+    if view < width:
+        whole = whole.extend_cell_length(width, style["base"])
+    assert list(got) == list(with_offsets(whole, scroll_x, 0))
+    assert got.cell_length == width
 
 
 FILTER_STYLES = STYLES + [Style(color="#ff8800"), Style(color="#102030", bgcolor="#ffffff", bold=True),

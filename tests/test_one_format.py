@@ -2,13 +2,16 @@
 row through time, a column of the gradient bars, ‖δ_τ‖; the core's ``numformat`` picks it for every
 view. And the app's gradient check says its pass rule in the words of ``bptui check``."""
 
+import math
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bptui.cli import main
-from bptui.core.formulas.numformat import FIXED, SCIENTIFIC, cell, cell_width, number_format, texts
+from bptui.core.formulas.numformat import FIXED, SCIENTIFIC, cell, cell_width, number_format, texts, widest
 
 from .test_training_tui import _train
 from .tui_helpers import app_for
@@ -37,6 +40,26 @@ def one_format(numbers: list[str]) -> bool:
 def test_one_format_for_the_numbers_shown_together(values, digits, shown):
     assert texts(values, digits) == shown
     assert number_format(np.array(values), digits) == number_format(values, digits)  # NumPy or plain numbers
+
+
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                   st.sampled_from([0.0, -0.0, 1e-7, -3e5, 1e5, 0.069, -0.0004]),
+                   st.floats(-1e6, 1e6).map(lambda x: x * 10.0 ** -7))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(VALUES, max_size=12), st.integers(1, 8), st.booleans())
+def test_a_matrixs_format_and_widest_cell_from_its_extent(values, digits, as_row):
+    """A panel reads a matrix's extent once (``numformat.extent``) for its format and its widest cell:
+    the format is the one the plain numbers get without NumPy, and the widest cell is as wide as the
+    widest finite value's cell, or one more (a minus: a cell is measured with a sign whatever the
+    values' signs), 3 with none, whatever the values (0, ∞, nan, tiny, huge)."""
+    array = np.array(values, dtype=float).reshape((1, -1) if as_row else (-1,))
+    fmt = number_format(array, digits)
+    assert fmt == number_format([float(x) for x in values], digits)
+    for shown in (fmt, None, SCIENTIFIC):
+        cells = [len(cell(x, digits, shown)) for x in values if math.isfinite(x)]
+        assert max(cells, default=3) <= widest(array, digits, shown) <= max(cells, default=2) + 1
 
 
 def test_a_fixed_format_always_fits_its_cell():

@@ -77,6 +77,7 @@ class MapSheet(Fits, NumberSheet):
         self.lines: list[list[tuple[str, str, Key | None]]] = []
         self.cells: list[tuple[int, int, Key]] = []  # (line, x, key), in reading order
         self._signature: tuple = ()
+        self._map_rows: dict[tuple, tuple[tuple, tuple, list]] = {}  # (band's quantities, c, i) → (arrays, look, row)
         self._titles: tuple[str, str] | None = None  # the border's title and subtitle, as last set
         # each line drawn, until it changes or what every line is drawn with does (scroll x, width,
         # cursor, field, palette): a scroll of the panels' column draws the lines on screen again
@@ -238,7 +239,7 @@ class MapSheet(Fits, NumberSheet):
             self._strips.clear()
             self.refresh()
         else:  # a step: only the lines it changed, a refresh per run of them
-            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or before[y] != line]
+            changed = [y for y, line in enumerate(self.lines) if y >= len(before) or (before[y] is not line and before[y] != line)]
             for y in changed:
                 self._strips.pop(y, None)
             self.refresh_rows(changed)
@@ -298,6 +299,10 @@ class MapSheet(Fits, NumberSheet):
         names = self._names()
         Cn, H, W = self.shape
         width = W * cw
+        # a map's row of cells (its channel c, its row i, the band's maps side by side), kept while what it is
+        # drawn from is the same: a step changes one map (a forward step's s or o, a backward step's δ), an
+        # update the kernels only, and the other maps' rows are not made again cell by cell
+        kept, now = self._map_rows, dict[tuple, tuple[tuple, tuple, list]]()
         for n, band in enumerate(bands):  # the maps, as many side by side as the width holds
             if n:
                 lines.append([])
@@ -307,19 +312,31 @@ class MapSheet(Fits, NumberSheet):
                 head.append((" " * max(width - len(name) - (2 if produced == q else 0) + 3, 1), "base", None))
             self.heading_lines.append(len(lines))
             lines.append(head)
+            qs = tuple(q for q, _ in band)
+            sources = tuple(boards[q] for q in qs)
+            # what a map row is drawn from besides its arrays (by identity: a board's arrays are never
+            # changed in place): their formats, which one the step produced, an update's dimming, the
+            # columns no window reads, the quiz's cell, the digits
+            look = (tuple(formats.get(id(a)) for a in sources), tuple(produced == q for q in qs), stale,
+                    cols, self.hidden, self.digits, cw)
             for c in range(Cn):
                 for i in range(H):
-                    row: list[tuple[str, str, Key | None]] = [(self._channel(c).ljust(5) if i == 0 else " " * 5, "header", None)]
-                    for q, _ in band:
-                        arr = boards[q]
-                        fmt = formats.get(id(arr))
-                        for j in range(W):
-                            row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
-                                              produced == q, i in rows or j in cols, fmt))
-                        row.append(("   ", "base", None))
-                    lines.append(row)
+                    place = (qs, c, i)
+                    hit = kept.get(place)
+                    if hit is None or hit[1] != look or any(a is not b for a, b in zip(hit[0], sources)):
+                        label = self._channel(c).ljust(5) if i == 0 else " " * 5
+                        row: list[tuple[str, str, Key | None]] = [(label, "header", None)]
+                        for q, arr, fmt, mark in zip(qs, sources, look[0], look[1]):
+                            for j in range(W):
+                                row.append(number(None if arr is None else arr[c, i, j], (q, l, (c, i, j), None),
+                                                  mark, i in rows or j in cols, fmt))
+                            row.append(("   ", "base", None))
+                        hit = (sources, look, row)
+                    now[place] = hit
+                    lines.append(hit[2])
                 if c < Cn - 1:
                     lines.append([])
+        self._map_rows = now
         for line in lines:  # no blank run at a line's end: it would ask for a scrollbar
             while line and line[-1][2] is None and not line[-1][0].strip():
                 line.pop()
@@ -495,16 +512,34 @@ class MapSheet(Fits, NumberSheet):
         return strip
 
     def _draw(self, row: int, scroll_x: int, view: int, width: int, here: Key | None, style: dict) -> Strip:
-        """Line ``row`` as the panel shows it, scrolled to ``scroll_x``, ``view`` columns wide."""
-        segs = []
+        """Line ``row`` as the panel shows it, scrolled to ``scroll_x``, ``view`` columns wide. The runs
+        wholly left or right of the view are one unstyled segment each (cut away, only their text's
+        extent and blanks are read, for the edges' ``…``): a wide line (W⁽ˡ⁾ and G⁽ˡ⁾ side by side, a long
+        sequence's τ) costs what its part in view costs."""
+        segs: list[Segment] = []
+        x0, x1 = scroll_x, scroll_x + view
+        before: list[str] = []
+        after: list[str] = []
+        x = 0
         for text, name, key in self.lines[row]:
+            x, start = x + len(text), x
+            if x <= x0:
+                before.append(text)
+                continue
+            if start >= x1:
+                after.append(text)
+                continue
             if key is not None and key == here:
                 segs.append(Segment(f"[{text.strip()}]".rjust(len(text)), style["cursor"]))
             elif key is not None and key in self.field:
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
-        strip = marked_edges(segs, scroll_x, scroll_x + view, style["base"], style["dim"])
+        if before:
+            segs.insert(0, Segment("".join(before)))
+        if after:
+            segs.append(Segment("".join(after)))
+        strip = marked_edges(segs, x0, x1, style["base"], style["dim"])
         if view < width:
             strip = strip.extend_cell_length(width, style["base"])
         return with_offsets(strip, scroll_x, row)

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
-from ..core.formulas.numformat import widest
+from ..core.formulas.numformat import extent, format_of, widest_of
 from .guard import GuardedPump
 from .view import Rows, cell, finite, number_format, runs
 
@@ -270,6 +270,7 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         self._known_digits = digits
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
+        self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod
@@ -353,6 +354,16 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     _rebarring = False  # the scrollbars are being updated for a new extent: their layouts are real
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # A scroll of the panels' column that brings the panel into view (Textual's reflow_visible:
+        # ``layout`` False) at the size the last layout gave it changes nothing of the panel: its
+        # scrollbars already follow its lines' extent (``refresh``). Textual's ScrollView compares the
+        # compositor's virtual size (its content region's) with the panel's own lines' extent, which
+        # always differ, and draws the scrollbars again, in a second frame after the scroll's.
+        if not layout and size == self._size and container_size == self.container_size:
+            return False
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def _box_kept(self) -> bool:
         """A new extent of the lines (``virtual_size``) leaves the panel's box as the last layout made
@@ -463,9 +474,27 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         for a in arrays:
             if a is not None:
                 entry = known.get(id(a))
-                found[id(a)] = entry if entry is not None and entry[0] is a else (a, number_format(a, self.digits))
+                found[id(a)] = entry if entry is not None and entry[0] is a else (a, self._format(a))
         self._known_formats, self._known_digits = found, self.digits
         return {key: fmt for key, (_, fmt) in found.items()}
+
+    def _format(self, array: Any) -> str:
+        """An array's number format (``numformat.number_format``), from its extent (``_extent``); the
+        loading screen's :class:`~.view.Rows` without NumPy."""
+        if isinstance(array, Rows):
+            return number_format(array, self.digits)
+        return format_of(self._extent(array), self.digits)
+
+    def _extent(self, array: Any) -> tuple[float, float, float] | None:
+        """An array's ``numformat.extent``, worked out once per array for its format and its widest cell
+        (a new 128 × 785 W was scanned twice, once for each, at each update)."""
+        kept = self._known_extents
+        hit = kept.get(id(array))
+        if hit is None or hit[0] is not array:
+            if len(kept) >= 64:
+                kept.clear()
+            hit = kept[id(array)] = (array, extent(array))
+        return hit[1]
 
     def _widest(self, array: Any, fmt: str | None) -> int:
         """The widest cell of an array in its format (``numformat.widest``), kept while the array, its
@@ -478,7 +507,7 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
             if isinstance(array, Rows):
                 most = max((len(cell(x, digits, fmt)) for x in array.values() if finite(x)), default=3)
             else:
-                most = widest(array, digits, fmt)
+                most = widest_of(self._extent(array), digits, fmt)
             hit = (array, fmt, digits, most)
             if len(known) >= 64:
                 known.clear()

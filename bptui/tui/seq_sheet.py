@@ -455,32 +455,36 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
         entry = spec.layer_kinds[l - 1].editable  # not the padding of a stacked matrix (attention's): blank, no cell
 
+        w_formats = (formats.get(id(W)), formats.get(id(G)))
+        w_lists = (self._as_lists("W", W), self._as_lists("G", G)) if weights else ([], [])
+        blank = (" " * cw, "base", None)
+
         def weight_row(b: int, matrices: tuple) -> list[tuple[str, str, Key | None]]:
+            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format)."""
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
-            for q, M in matrices:
-                for a in range(cols):
-                    row.append(number(float(M[b, a]), (q, l, b, a), produced == q, formats.get(id(M)))
-                               if entry(b, a) else (" " * cw, "base", None))
+            for q, values, fmt in matrices:
+                mark = produced == q
+                for a, x in enumerate(values[b]):  # (a list's entry: the float of the array's)
+                    row.append(number(x, (q, l, b, a), mark, fmt) if entry(b, a) else blank)
                     if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
             return row
 
-        w_formats = (formats.get(id(W)), formats.get(id(G)))
-        w_lists = (self._as_lists("W", W), self._as_lists("G", G)) if weights else ([], [])
+        W_, G_ = ("W", w_lists[0], w_formats[0]), ("G", w_lists[1], w_formats[1])
         for b in range(rows if weights and not under else 0):  # dropout's d × 0: no rows
             lines.append(line(("W", b), (W, G), (labels[b], bars, produced == "W", produced == "G", *w_formats),
-                              lambda b=b: weight_row(b, (("W", W), ("G", G))), lambda b=b: (w_lists[0][b], w_lists[1][b])))
+                              lambda b=b: weight_row(b, (W_, G_)), lambda b=b: (w_lists[0][b], w_lists[1][b])))
         for b in range(rows if weights and under else 0):  # W's rows alone (G's under them): what G is, not theirs
             lines.append(line(("W", b), (W,), (labels[b], bars, produced == "W", "under", w_formats[0]),
-                              lambda b=b: weight_row(b, (("W", W),)), lambda b=b: w_lists[0][b]))
+                              lambda b=b: weight_row(b, (W_,)), lambda b=b: w_lists[0][b]))
         if weights and under:  # G⁽ˡ⁾'s rows under W⁽ˡ⁾'s, with its heading
             lines.append(line(("gap", "G"), (), (), list))
             self.heading_lines.append(len(lines))
             lines.append(line(("G heading",), (), (produced == "G",), lambda: [g_title()]))
             for b in range(rows):
                 lines.append(line(("G", b), (G,), (labels[b], bars, produced == "G", w_formats[1]),
-                                  lambda b=b: weight_row(b, (("G", G),)), lambda b=b: w_lists[1][b]))
+                                  lambda b=b: weight_row(b, (G_,)), lambda b=b: w_lists[1][b]))
         if weights:
             lines.append(line(("gap",), (), (), list))
         # the grid through time

@@ -52,6 +52,8 @@ class LayerSheet(Fits, NumberSheet):
         # style, the strip); a line whose segments and window are the same is not made again
         self._drawn: dict[int, tuple[list[Segment], tuple, Strip]] = {}
         self._window: tuple = ()  # the window of the last line drawn
+        self._layouts = 0  # counts the column layouts (what a line's segments are made from changes with one)
+        self._made: tuple[Any, dict, tuple, dict[int, list[Segment]]] | None = None  # (view, look, made from, row → segments)
         self._titled: str | None = None  # the border's title, as last set
         self._layout_columns()
 
@@ -118,6 +120,7 @@ class LayerSheet(Fits, NumberSheet):
         """Side by side (W | s o δ | G) when every panel's W fits so, else G under W with as many
         columns as fit: a column is hidden only when there is no room for it."""
         v = self.view
+        self._layouts += 1
         self.lw = max(5, len(f"b={v.W.shape[0]}") + 1)  # the unit label's column: b=128 as wide as b=1
         arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
         self._formats = formats = self.formats(arrays)
@@ -362,7 +365,7 @@ class LayerSheet(Fits, NumberSheet):
         row = self.content_row(y)
         style = self._palette()
         base = style["base"]
-        segments = self._segments(row, style)
+        segments = self._made_segments(row, style)
         width = self.line_widths()[0]
         if segments is None:
             return Strip.blank(width, base)
@@ -373,6 +376,22 @@ class LayerSheet(Fits, NumberSheet):
         strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + window[1], base), scroll_x, row)
         self._drawn[row] = (segments, window, strip)
         return strip
+
+    def _made_segments(self, row: int, style: dict) -> list[Segment] | None:
+        """Line ``row``'s segments: the ones :meth:`_refresh_changed` made to compare it when it found the
+        line changed, while what they are made from is the same (the board's view, the layout, the
+        quiz's cell, the cursor, the look), else made now (a line of a new board was made twice:
+        once to compare it, once to draw it)."""
+        made = self._made
+        if made is not None and made[0] is self.view and made[1] is style and made[2] == self._made_from():
+            segments = made[3].pop(row, None)
+            if segments is not None:
+                return segments
+        return self._segments(row, style)
+
+    def _made_from(self) -> tuple:
+        """What a line's segments are made from besides the board's view and the look (:meth:`_segments`)."""
+        return (self._layouts, self.hidden, self.cursor_cell)
 
     def _segments(self, row: int, style: dict) -> list[Segment] | None:
         """Line ``row`` of the panel as segments, before the view's columns are cut out of it; None
@@ -416,10 +435,18 @@ class LayerSheet(Fits, NumberSheet):
         shown = [*range(first, first + count),  # a pinned heading's lines, then the rows under it
                  *range(scroll_y + count, min(scroll_y + self.room().height, self.virtual_size.height))]
         changed = []
+        made: dict[int, list[Segment]] = {}  # the changed lines' new segments, for render_line
         for row in shown:
             drawn = self._drawn.get(row)
-            if drawn is None or drawn[1] != self._window or drawn[0] != self._segments(row, style):
+            if drawn is None or drawn[1] != self._window:
                 changed.append(row)
+                continue
+            segments = self._segments(row, style)
+            if drawn[0] != segments:
+                changed.append(row)
+                if segments is not None:
+                    made[row] = segments
+        self._made = (self.view, style, self._made_from(), made)
         self.refresh_rows(changed)
 
     def heading_spans(self) -> list[tuple[int, int]]:

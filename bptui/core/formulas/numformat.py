@@ -60,14 +60,36 @@ def number_format(values: Any, digits: int) -> str:
         if not xs:
             return FIXED
         return _format(min(map(abs, xs)), max(map(abs, xs)), digits, min(xs) < 0)
-    import numpy as np
+    return format_of(extent(values), digits)
 
-    a = np.asarray(values, dtype=float)
-    a = a[np.isfinite(a) & (a != 0)]
+
+def extent(values: Any) -> tuple[float, float, float] | None:
+    """(the least, the greatest, the smallest nonzero magnitude: ``INF`` when every one is 0) of an
+    array's finite values, or None when it has none: what :func:`number_format` and :func:`widest` read
+    of a matrix (worked out once, a panel reads both of a new 128 × 785 W: a few passes over it, no copy
+    of it unless it holds a value that is not finite)."""
+    import numpy as np  # a panel's arrays: NumPy is loaded by then (not at this module's import)
+
+    a = np.asarray(values, dtype=float).ravel()
     if not a.size:
+        return None
+    hi, lo = float(a.max()), float(a.min())
+    if not (finite(hi) and finite(lo)):  # (rare: a board that overflowed) the finite values only
+        a = a[np.isfinite(a)]
+        if not a.size:
+            return None  # ∞, −∞, nan
+        hi, lo = float(a.max()), float(a.min())
+    m = np.abs(a)  # the smallest nonzero magnitude: scanned without a copy per filter
+    m[m == 0] = np.inf
+    return lo, hi, float(m.min())
+
+
+def format_of(span: tuple[float, float, float] | None, digits: int) -> str:
+    """:func:`number_format` of values whose :func:`extent` is ``span``: 0 does not decide, nor do ∞ and nan."""
+    if span is None or span[2] == INF:
         return FIXED
-    m = np.abs(a)
-    return _format(float(m.min()), float(m.max()), digits, bool((a < 0).any()))
+    lo, hi, small = span
+    return _format(small, max(hi, -lo), digits, lo < 0)
 
 
 def _format(small: float, large: float, digits: int, negative: bool = False) -> str:
@@ -105,20 +127,14 @@ def cell(x: float, digits: int, fmt: str | None = None) -> str:
 def widest(values: Any, digits: int, fmt: str | None) -> int:
     """The widest :func:`cell` of the finite ``values`` in format ``fmt``: the largest and the most
     negative number give the widest fixed form, the smallest magnitude the longest exponent."""
-    import numpy as np  # a panel's arrays: NumPy is loaded by then (not at this module's import)
+    return widest_of(extent(values), digits, fmt)
 
-    a = np.asarray(values, dtype=float).ravel()
-    if not a.size:
+
+def widest_of(span: tuple[float, float, float] | None, digits: int, fmt: str | None) -> int:
+    """:func:`widest` of values whose :func:`extent` is ``span`` (3: none finite, ∞, −∞ and nan)."""
+    if span is None:
         return 3
-    hi, lo = float(a.max()), float(a.min())
-    if not (finite(hi) and finite(lo)):  # (rare: a board that overflowed) the finite values only
-        a = a[np.isfinite(a)]
-        if not a.size:
-            return 3  # ∞, −∞, nan
-        hi, lo = float(a.max()), float(a.min())
-    m = np.abs(a)  # the smallest nonzero magnitude: a 128 × 785 W is scanned without a copy per filter
-    m[m == 0] = np.inf
-    small = float(m.min())
+    lo, hi, small = span
     picks = [hi, lo] + ([-small, -max(hi, -lo)] if small != INF else [])
     return max(len(cell(x, digits, fmt)) for x in picks)
 
