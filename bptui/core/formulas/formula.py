@@ -1396,6 +1396,7 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
+        bias_state = False
         if base == "G" and s.group and sub[:1] == ("U",):  # a recurrent layer's U entry's gradient: named as u is
             # (a gated layer's u⁽ˡ⁾_{z,2,1} is one group, its gate's letter among the numbers; an rnn's is u₂,₁⁽ˡ⁾)
             # (the whole matrix's, G⁽ˡ⁾_{U}: U itself, ∂C/∂U², dU¹)
@@ -1413,6 +1414,8 @@ class Printer:
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         elif P.separate_bias and base in WEIGHT_OWN and len(sub) == 2 and sub[-1] == 0 and not s.group:
             sub = sub[:-1]  # a bias's own g and optimizer state, indexed as the bias is: s₁ beside b₁, not s₁,₀
+        elif P.separate_bias and base in WEIGHT_OWN and s.group and len(sub) == 3 and sub[-1] == 0 and sub[0] != "U":
+            sub, bias_state = sub[:-1], True  # a gated bias's: s⁽¹⁾_{ϱ,2} beside b⁽¹⁾_{ϱ,2} (not an entry of W)
         if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
             # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
             sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
@@ -1423,7 +1426,7 @@ class Printer:
             base, sub = ("b", (U_BIAS, *sub)) if P.separate_bias else (base, (*sub, 0))
         else:
             sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
-        if P.transposed and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
+        if P.transposed and not bias_state and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
             sub = sub[:-2] + (sub[-1], sub[-2])
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
