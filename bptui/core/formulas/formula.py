@@ -1409,7 +1409,7 @@ class Printer:
             # at τ the example comes first, as a time step's index group: C₁,₂, C_{1,τ} (the printers' time form)
             s = (replace(s, layer=None, sub=(s.layer, *sub)) if s.time is None else
                  replace(s, layer=None, time=s.layer, sub=(s.time, *sub)))
-            return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None
+            return replace(s, base=P.per_example_loss.text, latex=P.per_example_loss.latex), None
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         elif P.separate_bias and base in WEIGHT_OWN and len(sub) == 2 and sub[-1] == 0 and not s.group:
@@ -1446,6 +1446,8 @@ class Printer:
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
         new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
+        if base == "ℓ" and s.layer is not None:  # one example's loss ℓ⁽ⁿ⁾ (the layer's place holds the example)
+            new = P.per_example_loss
         if new is None and base.startswith("[") and base.endswith("]"):  # stacked gates, [r, z, n]: each part renamed
             new = self._stacked(s)
         if new is None:
