@@ -102,7 +102,7 @@ def test_a_keys_cost_blank_asks_the_mean_and_keeps_the_lectures_value(tmp_path):
     assert all(b["name"] == "J_D" and b["explanation"].startswith("J_D, the mean loss of the epoch so far: J_D ← ")
                for b in blanks)
     page = (tmp_path / "page.md").read_text(encoding="utf-8")
-    assert "\\frac{{J}_{\\mathcal{D}} + J^{(2)}}{2}" in page
+    assert "\\frac{{J}_{\\mathcal{D}} + \\mathcal{L}^{(2)}}{2}" in page  # Ng's per-example ℒ
 
 
 @pytest.mark.parametrize("name, mean", [("ng", True), ("goodfellow", False)])
