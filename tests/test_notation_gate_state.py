@@ -25,10 +25,14 @@ def test_a_gated_weights_optimizer_state_names_its_gate_as_the_weight_does(name,
     text = explain(stepper, Cell("W", 1, row, column), 4).text()
     lines = [line.strip() for line in text.splitlines()]
     first, second = (next(line for line in lines if line.startswith(f"{s}")) for s in states)
+    plain = str.maketrans({**dict(zip("ᵤᵣ₀₁₂₃₄₅₆₇₈₉", "ur0123456789")), "{": None, "}": None, "_": None})
     weight = lines[0].split(" = ")[0]  # b⁽¹⁾_{ϱ,1}, w⁽¹⁾_{ϱ,1,1}, u⁽¹⁾_{ϱ,1,2}, U's own bias b⁽¹⁾_{h,ϱ,1}
-    indices = weight.split("_{", 1)[1]
-    indices = indices[indices.index(f"{gate},"):]
+    indices = weight.split("_{", 1)[1].rstrip("}")
+    indices = indices[indices.index(f"{gate},"):]  # from the gate on: ϱ,1 (ng's u,1)
     for line in (first, second):
         state = line.split(" ← ")[0]
-        assert f"{gate}," in state and "ᵣ" not in state and ",r," not in state and "z," not in state, (state, text)
-        assert state.endswith(indices), (state, weight)  # a bias's state indexed as the bias: s⁽¹⁾_{ϱ,1}, not _{ϱ,1,0}
+        read = state.translate(plain)  # subscript characters as letters (ng's mᵤ,₁^[1]: mu,1^[1])
+        assert "ᵣ" not in state and "r," not in read.replace("rU", "U") and "z" not in read, (state, text)
+        # the gate's letter and the weight's indices, then the layer: a bias's state indexed as the bias, s_{ϱ,1}⁽¹⁾
+        # beside b⁽¹⁾_{ϱ,1} (not s_{ϱ,1,0}⁽¹⁾)
+        assert f"{indices}⁽" in read or f"{indices}^" in read, (state, weight)

@@ -656,9 +656,8 @@ def _explain_W(stepper: Any, cell: Cell, digits: int) -> Explanation:
         rename = {Sym("w", l, (b, a)): w_name, Sym("w", l, (b, a), "tilde"): replace(w_name, accent="tilde"),
                   Sym("G", l, (b, a)): g_name,
                   **{Sym(x, l, (b, a), acc): Sym(x, l, state_sub, acc, own="" if x == "g" else spec.optimizer.name,
-                                                  counts=counts, group=g_name.group and out.notation is not None)
-                     for x in ("g", "m", "v") for acc in ("", "hat")}}  # a profile's: grouped as its gradient is,
-        # so that a gate among the indices gives way as the gate does (goodfellow's s⁽¹⁾_{U,ϱ,1,4} beside u⁽¹⁾_{ϱ,1,4})
+                                                  counts=counts)
+                     for x in ("g", "m", "v") for acc in ("", "hat")}}
     prov = stepper.provenance(l, b - 1, a)  # the file, init, training, an edit, or the last update
     if prov.kind != "update":
         return Explanation(f"{out.p(lhs)} = {out.n(value)}: {what}", (prov.text(digits, out.p(lhs) if out.notation else None),), value,

@@ -1414,9 +1414,11 @@ class Printer:
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         elif P.separate_bias and base in WEIGHT_OWN and len(sub) == 2 and sub[-1] == 0 and not s.group:
             sub = sub[:-1]  # a bias's own g and optimizer state, indexed as the bias is: s₁ beside b₁, not s₁,₀
-        elif P.separate_bias and base in WEIGHT_OWN and s.group and len(sub) == 3 and sub[-1] == 0 and sub[0] != "U":
-            sub, bias_state = sub[:-1], True  # a gated bias's: s⁽¹⁾_{ϱ,2} beside b⁽¹⁾_{ϱ,2} (not an entry of W)
-        if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
+        elif (P.separate_bias and base in WEIGHT_OWN and len(sub) == 3 and sub[-1] == 0 and isinstance(sub[0], str)
+              and sub[0] not in OWN_PARAMETERS and sub[0] not in ("U", "b_h")):
+            sub, bias_state = sub[:-1], True  # a gated bias's: s_{ϱ,2}⁽¹⁾ beside b⁽¹⁾_{ϱ,2} (not an entry of W)
+        if (s.group or base in WEIGHT_OWN) and self._clashes:  # a gate named in the indices gives way as the gate
+            # does: s_{τ,x,u} beside u; a gated weight's optimizer state too, goodfellow's s_{U,ϱ,1,4} beside u_{ϱ,1,4}
             # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
             sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
                         for i in sub)
