@@ -339,6 +339,8 @@ class BlankGrade:
     carried: float | None = None  # the value given the student's earlier answers (when not right)
     mistake: Mistake | None = None
     explanation: str = ""
+    # the mistake's (description, formula) as the page's profile words them (Mistake.words)
+    mistake_words: tuple[str, str] | None = None
 
     def json(self) -> dict:
         return {"blank": self.blank, "name": self.name, "quantity": self.quantity, "verdict": self.verdict,
@@ -422,6 +424,8 @@ def _judge(key: Key, answers: Mapping[int, float], out: dict[int, BlankGrade], p
                 # a mistake counts where its number differs from the step's own on the student's board
                 at = visit.at if "divided_by" not in b else replace(visit.at, divided_by=int(b["divided_by"]))
                 g.mistake = naming(at, ref.quantity, index, given, _board_value(visit, ref), b["atol"], b["rtol"])
+                if g.mistake is not None:
+                    g.mistake_words = g.mistake.words(replay.notation, replay.spec.optimizer)
 
 
 def _number(x: float | None) -> float | str | None:
@@ -697,7 +701,8 @@ def _blank_lines(b: BlankGrade) -> list[str]:
             "missing": f"missing (the key's value: {_num(b.expected)})"}[b.verdict]
     lines = [head]
     if b.mistake is not None:
-        lines.append(f"mistake {b.mistake.id}: {b.mistake.description}: {b.mistake.formula}")
+        description, formula = b.mistake_words or (b.mistake.description, b.mistake.formula)
+        lines.append(f"mistake {b.mistake.id}: {description}: {formula}")
     if b.verdict in ("wrong", "missing"):
         lines.append(b.explanation)
     return lines
@@ -753,8 +758,10 @@ def class_text(c: ClassGrade, credit: float) -> Iterator[str]:
         yield f"  {q:<7} " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
     mistakes = c.by_mistake()
     yield "by mistake:" if mistakes else "by mistake: none named"
+    worded = {b.mistake.id: b.mistake_words[0] for g in c.grades for b in g.blanks
+              if b.mistake is not None and b.mistake_words is not None}  # as the (first) page's profile words it
     for m, row in mistakes.items():
-        yield f"  {m:<19} {row['blanks']} blank{'s' * (row['blanks'] != 1)}, {row['students']} student{'s' * (row['students'] != 1)}: {BY_ID[m].description}"
+        yield f"  {m:<19} {row['blanks']} blank{'s' * (row['blanks'] != 1)}, {row['students']} student{'s' * (row['students'] != 1)}: {worded.get(m, BY_ID[m].description)}"
 
 
 # -- a program's trace (code homework) --------------------------------------------------------------

@@ -134,6 +134,15 @@ class Mistake:
     description: str
     formula: str
     wrong: Wrong
+    # (description, formula) as a notation profile's page writes them (None: the lecture's words in every profile)
+    worded: Callable[[Any, Any], tuple[str, str]] | None = None
+
+    def words(self, notation: Any = None, optimizer: Any = None) -> tuple[str, str]:
+        """What the mistake is and its formula in ``notation`` (None: the lecture's), the page's group size
+        written as ``optimizer``'s profile writes it (m, or |B| beside Adam's m)."""
+        if self.worded is None or notation is None or notation.name == "lecture13":
+            return self.description, self.formula
+        return self.worded(notation, optimizer)
 
 
 # -- the mistakes' numbers ------------------------------------------------------------------------
@@ -217,6 +226,24 @@ def _sum_for_mean(at: At, q: str) -> np.ndarray | float | None:
     return None
 
 
+def _sum_for_mean_words(P: Any, optimizer: Any) -> tuple[str, str]:
+    """sum_for_mean in profile ``P``: a sum profile's words are the lecture's in its symbols; a mean profile's
+    page takes the mean itself (its cost, its gradients), so the mistake is that mean divided once more, and the
+    words name the mean the page expected."""
+    from .core.engine.equations import LOSS_D, G, W, group_symbol, loss_sym
+    from .core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    one, D, Gl, Wl, d = p(loss_sym("n")), p(LOSS_D), p(G("l")), p(W("l")), p(Sym("d", "L"))
+    if not P.mean:
+        return ("a mean taken where the file sums",
+                f"{one}/{d}, {D}/n, {Gl}/n (n: the examples so far), {Wl} updated with {Gl}/|group|")
+    m = p(group_symbol(optimizer))
+    return (f"a mean divided once more: the page's {D} = (1/k) Σₙ {one} and {Gl} = (1/{m}) Σ are means already "
+            f"(and {one} sums its outputs)",
+            f"{one}/{d}, {D}/n, {Gl}/n (n: the examples so far), {Wl} updated with {Gl}/|group|")
+
+
 def _mean_not_taken(at: At, q: str) -> np.ndarray | float | None:
     """The sum G⁽ˡ⁾ given where a mean profile's page asks for G⁽ˡ⁾/m: the answer times m (the board's
     number, as the grader reads an answer of such a blank) is m G⁽ˡ⁾; so for the sum ℓ_D where it asks for the
@@ -261,7 +288,8 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("g_not_reset", ("G",), "G not set to 0 when the update group started",
             "G⁽ˡ⁾ = G⁽ˡ⁾ of the previous group + δ⁽ˡ⁾ o⁽ˡ⁻¹⁾ᵀ", _g_not_reset),
     Mistake("sum_for_mean", ("loss", "loss_D", "G", "W"), "a mean taken where the file sums",
-            "ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far), W⁽ˡ⁾ updated with G⁽ˡ⁾/|group|", _sum_for_mean),
+            "ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far), W⁽ˡ⁾ updated with G⁽ˡ⁾/|group|", _sum_for_mean,
+            _sum_for_mean_words),
     Mistake("mean_not_taken", ("G", "loss_D"), "the sum where the page (a mean profile's) asks for the mean",
             "G⁽ˡ⁾ for G⁽ˡ⁾/m (m the update group's examples), ℓ_D for ℓ_D/k (k the losses so far)", _mean_not_taken),
     Mistake("softmax_shortcut", ("delta",), "o − y used for δ⁽ᴸ⁾ with a loss and output it does not hold for",

@@ -234,7 +234,7 @@ def test_train_in_a_mean_profile_prints_the_mean_its_trace_ends_the_epoch_with(c
     assert main(["train", "xor", "--notation", "ng", "--epochs", "3"]) == 0
     out = capsys.readouterr().out
     assert "epoch      1: J_D = 0.260516" in out and "1.04207" not in out, out
-    assert "loss J = Σₙ" not in out and "J = mean J⁽ⁿ⁾" in out, out
+    assert "loss J = Σₙ" not in out and "J = mean ℒ⁽ⁿ⁾" in out, out
     assert main(["trace", "xor", "--notation", "ng"]) == 0
     assert "End of epoch 1: J_D = 0.2605" in capsys.readouterr().out
     assert main(["train", "xor", "--epochs", "3"]) == 0  # the lecture's ℓ_D is a sum, as before

@@ -35,15 +35,15 @@ def _trace(*args: str) -> str:
 # 0.3128; (0.3128 + 0.3532)/2 = 0.333; (0.666 + 0.1677)/3 = 0.2779; (0.8337 + 0.2084)/4 = 0.2605
 def test_ng_xor_first_epoch_cost_is_the_mean_of_the_per_example_losses():
     out = _trace(str(NETWORKS / "xor.json"), "--notation", "ng", "--epochs", "1")
-    lines = re.findall(r"\[loss\] J⁽(\S)⁾ = Σₖ \(aₖ\^\[2\] − yₖ\)² = \(\S+ − \S+\)² = (\S+);   (J_D ← .*)$", out, re.M)
+    lines = re.findall(r"\[loss\] ℒ⁽(\S)⁾ = Σₖ \(aₖ\^\[2\] − yₖ\)² = \(\S+ − \S+\)² = (\S+);   (J_D ← .*)$", out, re.M)
     assert [n for n, _, _ in lines] == ["¹", "²", "³", "⁴"]
     losses = [float(v) for _, v, _ in lines]
     assert losses == [0.3128, 0.3532, 0.1677, 0.2084]
     means = ["0.3128", "0.333", "0.2779", "0.2605"]
-    assert lines[0][2] == "J_D ← J⁽¹⁾ = 0.3128"
-    assert lines[1][2] == "J_D ← (J_D + J⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333"
-    assert lines[2][2] == "J_D ← (2J_D + J⁽³⁾)/3 = (2·0.333 + 0.1677)/3 = 0.2779"
-    assert lines[3][2] == "J_D ← (3J_D + J⁽⁴⁾)/4 = (3·0.2779 + 0.2084)/4 = 0.2605"
+    assert lines[0][2] == "J_D ← ℒ⁽¹⁾ = 0.3128"
+    assert lines[1][2] == "J_D ← (J_D + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333"
+    assert lines[2][2] == "J_D ← (2J_D + ℒ⁽³⁾)/3 = (2·0.333 + 0.1677)/3 = 0.2779"
+    assert lines[3][2] == "J_D ← (3J_D + ℒ⁽⁴⁾)/4 = (3·0.2779 + 0.2084)/4 = 0.2605"
     for k, mean in enumerate(means, start=1):
         assert abs(float(mean) - sum(losses[:k]) / k) < 1e-4  # the mean of the losses as printed
     assert "End of epoch 1: J_D = 0.2605" in out
@@ -67,8 +67,8 @@ async def test_ngs_status_line_shows_the_loss_steps_mean():
         await pilot.pause()
         assert app.main.stepper.last.key.phase == "loss"
         line = str(app.query_one("#status").render()).splitlines()[1]
-        assert line.endswith("J⁽²⁾ = 0.3532 · J_D so far = 0.333"), line
-        assert "J_D ← (J_D + J⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333" in str(
+        assert line.endswith("ℒ⁽²⁾ = 0.3532 · J_D so far = 0.333"), line
+        assert "J_D ← (J_D + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333" in str(
             app.main.query_one("#equation").render())
 
 
@@ -102,7 +102,7 @@ def test_a_keys_cost_blank_asks_the_mean_and_keeps_the_lectures_value(tmp_path):
     assert all(b["name"] == "J_D" and b["explanation"].startswith("J_D, the mean loss of the epoch so far: J_D ← ")
                for b in blanks)
     page = (tmp_path / "page.md").read_text(encoding="utf-8")
-    assert "\\frac{{J}_{\\mathcal{D}} + J^{(2)}}{2}" in page
+    assert "\\frac{{J}_{\\mathcal{D}} + \\mathcal{L}^{(2)}}{2}" in page  # Ng's per-example ℒ
 
 
 @pytest.mark.parametrize("name, mean", [("ng", True), ("goodfellow", False)])

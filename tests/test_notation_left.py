@@ -239,7 +239,8 @@ def test_a_courses_profile_chooses_how_an_example_is_indexed(tmp_path, capsys):
     path = tmp_path / "course.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     assert load_profile(path).example_index == "sub"
-    assert "[loss] J₁ = Σₖ (aₖ^[2] − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor", "--notation", str(path))
+    # (ng's file carries his per-example ℒ: example_loss)
+    assert "[loss] ℒ₁ = Σₖ (aₖ^[2] − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor", "--notation", str(path))
     assert profile_json(PROFILES["ng"])["example_index"] == "paren"
     path.write_text(json.dumps(doc | {"example_index": "above"}), encoding="utf-8")
     assert main(["trace", "xor", "--notation", str(path)]) == 2

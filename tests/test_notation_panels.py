@@ -302,7 +302,7 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
 @pytest.mark.parametrize("name, first, third, after_loss", [
     ("lecture13", "η = 0.5", "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)", "ℓ⁽¹⁾ = 0.3128 · ℓ_D so far = 0.3128"),
     ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C₁ = 0.3128 · C_D so far = 0.3128"),
-    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "J⁽¹⁾ = 0.3128 · J_D so far = 0.3128"),
+    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "ℒ⁽¹⁾ = 0.3128 · J_D so far = 0.3128"),
     ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L₁ = 0.3128 · L_D so far = 0.3128"),
 ])
 async def test_the_status_line_speaks_the_profile(name, first, third, after_loss):

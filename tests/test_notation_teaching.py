@@ -484,7 +484,7 @@ def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
     code2, out, err = _run("train", "xor", "--epochs", "5", "--notation", "ng")
     assert code == code2 == 0, err
     assert "epoch      5: ℓ_D = " in lecture and "loss ℓ = Σₙ ℓ⁽ⁿ⁾" in lecture and "η = 0.5" in lecture
-    assert "epoch      5: J_D = " in out and "J = mean J⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
+    assert "epoch      5: J_D = " in out and "J = mean ℒ⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
     numbers = [float(line.split("= ")[-1]) for line in lecture.splitlines() if "epoch " in line]
     means = [float(line.split("= ")[-1]) for line in out.splitlines() if "epoch " in line]  # ng's J_D: the mean
     assert means == pytest.approx([v / 4 for v in numbers], rel=1e-5)  # the same values, over xor's 4 examples

@@ -71,11 +71,11 @@ def test_ng_unrolled_w_box_holds_w_u_b_and_their_mean_gradients():
     ("ng", "parity", ["‖dz^[1]_τ‖ over τ", "‖dz^[1]₁‖ = ", "‖dz^[1]_T‖ = "]),
     ("cs231n", "parity", ["‖dscores¹_τ‖ over τ", "‖dscores¹₁‖ = ", "‖dscores¹_T‖ = "]),
     ("nielsen", "parity", ["‖δ²_τ‖ over τ", "‖δ²₁‖ = ", "‖δ²_T‖ = "]),
-    ("ng", "long_memory_lstm", ["‖∂J/∂c^[1]_τ‖ and ‖∂J/∂h^[1]_τ‖ over τ", "‖∂J/∂c^[1]_τ‖ τ = 1", "‖∂J/∂h^[1]₁‖ = "]),
+    ("ng", "long_memory_lstm", ["‖dc^[1]_τ‖ and ‖dh^[1]_τ‖ over τ", "‖dc^[1]_τ‖ τ = 1", "‖dh^[1]₁‖ = "]),
 ])
 def test_the_training_screens_norms_over_time_take_the_profiles_names(name, net, want):
     """The ‖δ_τ‖ panel (t) names its norms as the profile's panel names the rows (the profile's δ, its layer
-    index; an LSTM's own ∂J/∂c, ∂J/∂h), over the numbers of core.engine.train.gradients_over_time."""
+    index; an LSTM's own dc, dh), over the numbers of core.engine.train.gradients_over_time."""
     from bptui.core.engine.train import gradients_over_time
     from bptui.tui.time_plot import DeltaOverTime
 

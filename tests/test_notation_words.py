@@ -216,7 +216,7 @@ def test_attentions_notes_are_the_profiles():
 # -- the loss of a sequence: the profile's per-example loss, C_{1,τ} -------------------------------------------
 @pytest.mark.parametrize("name, note", [("lecture13", "(ℓ⁽ⁿ⁾ sums over τ = 1 … 5)"), ("nielsen", "(Cₙ sums over τ = 1 … 5)"),
                                         ("cs231n", "(Lₙ sums over τ = 1 … 5)"), ("goodfellow", "(J⁽ⁿ⁾ sums over τ = 1 … 5)"),
-                                        ("ng", "(J⁽ⁿ⁾ sums over τ = 1 … 5)")])
+                                        ("ng", "(ℒ⁽ⁿ⁾ sums over τ = 1 … 5)")])
 def test_a_sequences_loss_note_names_the_profiles_loss(name, note):
     from .test_notation_left import forward_lines
 

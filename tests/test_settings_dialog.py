@@ -394,3 +394,32 @@ async def test_every_field_stands_under_its_own_sections_heading():
         placed = [w.id or str(w.render()) for w in body
                   if w.id in ("row-loss", "row-notation") or (isinstance(w, Label) and str(w.render()) in ("loss", "notation"))]
         assert placed == ["loss", "row-loss", "notation", "row-notation"]
+
+
+async def test_choosing_a_notation_renames_the_dialogs_rows_at_once():
+    """A notation chosen in the dialog renamed its own rows (η learning rate, the loss ℓ …) only when the dialog
+    was next opened; they take the chosen profile's symbols at once (the momentum and Adam rows too, built
+    before or after the choice), and the lecture's again when it is chosen back."""
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(NETWORKS / "xor.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_settings(pilot, app)
+        screen.query_one("#optimizer", Select).value = "momentum"  # μ's row built before the choice, Adam's after
+        await pilot.pause()
+
+        def names() -> list[str]:
+            seen = {row.id: str(row.render()) for row in screen.query(".row") if row.display}
+            return [seen.get(f"row-training-{key}") for key in ("learning_rate", "l2", "momentum", "beta1", "beta2", "eps")]
+
+        for notation in ("goodfellow", "ng", None):
+            screen.query_one("#notation", Select).value = notation or "lecture13"
+            screen.query_one("#optimizer", Select).value = "momentum"
+            await pilot.pause()
+            assert names()[:3] == TRAINING_NAMES[notation][:3]
+            screen.query_one("#optimizer", Select).value = "adam"
+            await pilot.pause()
+            assert names()[:2] + names()[3:] == TRAINING_NAMES[notation][:2] + TRAINING_NAMES[notation][3:]
+            loss = str(screen.query_one("#row-loss").render())
+            assert loss == {"goodfellow": "loss J", "ng": "loss J", None: "loss ℓ"}[notation]
+        await pilot.press("escape")

@@ -250,14 +250,17 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     P = _profiled(getattr(stepper, "notation", None))
     if P is not None:
         return _profile_graph_state(stepper, diagram, digits, P)
+    from . import view_names
+
     funcs = {i: text for i, _, text in _network_nodes(spec)}
 
     def v(x) -> str:
         return _value_text(x, digits)
 
+    loss_D = view_names.view_names(None, L).loss_D  # ℓ_D as the check and the training screen print it
     texts = {"o0": [funcs["o0"], f"= {v(st.o[0])}", ""],
              "y": [funcs["y"], f"= {v(st.y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"ℓ_D = {num(st.loss_D, digits)}"]}
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {num(st.loss_D, digits)}"]}
     pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
@@ -75,6 +76,13 @@ def training_labels(notation: Any = None) -> dict[str, str]:
              **{key: (sym, said) for (key, said), sym in zip(HYPER, (MU, BETA1, BETA2, EPS))}}
     return {key: (p(sym) if p(sym).replace("_", " ") == said else f"{p(sym)} {said}")
             for key, (sym, said) in words.items()}
+
+
+def loss_label(notation: Any = None) -> str:
+    """The loss row's name: the per-example loss's symbol as the equations print it in ``notation`` (ℓ, C, J …)."""
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    return f"loss {TextPrinter(notation=notation).p(Sym('ℓ', latex=chr(92) + 'ell'))}"
 
 
 def kind_text(kind: Any) -> str:
@@ -176,7 +184,10 @@ class Press(Button, Quiet):
 
 class Row(Horizontal):
     """A setting's row: its name drawn in the row's first columns (CSS ``.first``: the margin of the
-    first field), the fields beside it. One widget a row fewer than a Label for the name."""
+    first field), the fields beside it. One widget a row fewer than a Label for the name; a new name
+    (a notation chosen) is drawn at once."""
+
+    title: reactive[str] = reactive("", layout=False)
 
     def __init__(self, title: str, *fields: Widget, id: str | None = None) -> None:
         next((f for f in fields if f.display), fields[0]).add_class("first")
@@ -231,6 +242,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.spec, self.weights, self.section = spec, list(weights), section
         self.notation = notation  # the app's notation profile (None: the lecture's)
         self.chosen: Any = notation  # the notation applied: the choice when Apply is pressed
+        self.set_reactive(SettingsScreen.naming, notation)  # the rows' names: the notation chosen so far
         self.file_data = file_data if file_data is not None else spec.raw.get("data", {})
         self.start = S.current(spec)
         self.editable = S.layers_editable(spec)
@@ -240,6 +252,10 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.later: dict[str, Callable[[], Horizontal]] = {}  # place → its row, built when first shown
         self.done = False
         self.error_place: str | None = None  # the field the error shown is about
+
+    # the notation the dialog's own rows are named in (the training symbols, the loss): the app's, then the one
+    # chosen in the notation row, at once (applying it renames the app)
+    naming: reactive[Any] = reactive(None, init=False)
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -251,7 +267,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             with VerticalScroll(id="settings-body", can_focus=False):  # Tab moves through the fields, which scroll into view
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
-                yield self._row("loss ℓ", Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
+                yield self._row(loss_label(self.notation), Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,
                                                  id="loss"), "loss")
                 yield Label("notation", classes="section")
                 yield from self._notation()
@@ -330,10 +346,12 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         self.fields[place] = widget
         return row
 
-    def _row_when_shown(self, place: str, shown: bool, name: str, field: Callable[[], Widget]) -> ComposeResult:
+    def _row_when_shown(self, place: str, shown: bool, name: str | Callable[[], str],
+                        field: Callable[[], Widget]) -> ComposeResult:
         """A row that only some choices show (an optimizer's μ, a generator's n): built when first
-        shown (:meth:`_show_rows`), as most are hidden, and each costs the dialog's opening time."""
-        self.later[place] = lambda: self._row(name, field(), place)
+        shown (:meth:`_show_rows`), as most are hidden, and each costs the dialog's opening time; ``name``
+        called then (the notation chosen by then)."""
+        self.later[place] = lambda: self._row(name if isinstance(name, str) else name(), field(), place)
         if shown:
             yield self.later[place]()
 
@@ -359,8 +377,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         yield self._row(names["learning_rate"], Field(compact=True, value=S.text(t["learning_rate"]), id="learning_rate"),
                         "training.learning_rate")
         yield self._row(names["l2"], Field(compact=True, value=S.text(t["l2"]), id="l2"), "training.l2")
-        for key, _ in HYPER:
-            yield from self._row_when_shown(f"training.{key}", key in S.OPTIMIZER_KEYS[t["optimizer"]], names[key],
+        for key, _ in HYPER:  # named when built: in the notation chosen by then
+            yield from self._row_when_shown(f"training.{key}", key in S.OPTIMIZER_KEYS[t["optimizer"]],
+                                            partial(self._training_name, key),
                                             partial(Field, compact=True, value=S.text(getattr(opt, key)), id=key))
         mode = "mini_batch" if isinstance(t["update"], dict) else t["update"]
         yield self._row("update", Choice([(m, m) for m in S.UPDATE_MODES], value=mode, allow_blank=False, compact=True,
@@ -371,6 +390,9 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         yield self._row("shuffle seed", Field(compact=True, value=S.text(t.get("shuffle_seed")), id="shuffle_seed",
                                               placeholder="none: in order"), "training.shuffle_seed")
         yield self._row("epochs (t)", Field(compact=True, value=S.text(t["epochs"]), id="epochs"), "training.epochs")
+
+    def _training_name(self, key: str) -> str:
+        return training_labels(self.naming)[key]
 
     def _layer_rows(self) -> list[Widget]:
         rows: list[Widget] = []
@@ -594,6 +616,22 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                                                             for l in range(1, len(self.layer_choices) + 1)]:
             if not self.query_one(f"#{wid}", Input).value.strip():
                 raise SpecError(empty_message(place), place=place)
+
+    @on(Select.Changed, "#notation")
+    def notation_chosen(self, event: Select.Changed) -> None:
+        chosen = self.profiles().get(str(event.value))
+        self.naming = None if chosen is None or chosen.name == "lecture13" else chosen
+
+    def watch_naming(self, notation: Any) -> None:
+        """The rows named by a symbol take the notation's (those not built yet: when built)."""
+        names = training_labels(notation)
+        for key, name in names.items():
+            row = self.errors.get(f"training.{key}")
+            if isinstance(row, Row):
+                row.title = name
+        loss = self.errors.get("loss")
+        if isinstance(loss, Row):
+            loss.title = loss_label(notation)
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -757,6 +757,7 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
     L = net.L
     eqs: list[Equation] = []
     kinds = net.kinds if net.spec.is_v2 else ()
+    generic: list[int] = []  # the layers the general rules below write (no lines of their kind's own)
     for l in range(1, L + 1):
         f = net.act(l).value(s(l))
         kind = kinds[l - 1] if kinds else None
@@ -767,6 +768,7 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
         if lines is not None:  # the kind's own lines (core/kinds/: through time, a map layer's)
             eqs.extend(lines)
             continue
+        generic.append(l)
         if kind is not None and getattr(kind, "after_map", False):
             eqs.append(Equation(s(l), (Op("@", (W(l), Op("cat1", (Op("vec", (o(l - 1),)),)))),)))
         eqs.append(Equation(o(l), (Op("cat1", (f,)) if l < L else f,)))
@@ -790,10 +792,20 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
         for eq in kind.shared_rules(net):
             if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
-    eqs.append(Equation(G("l"), (add(G("l"), Op("outer", (delta("l"), o("l-1")))),), "←"))
+    eqs += [Equation(G(l), (add(G(l), Op("outer", (delta(l), x))),), "←") for l, x in gradient_inputs(net, generic)]
     for lhs, rel, rhs in update_formulas(opt, "l"):
         eqs.append(Equation(lhs, (rhs,), rel))
     return eqs
+
+
+def gradient_inputs(net: Network, layers: list[int]) -> list[tuple[int | str, Node]]:
+    """What the gradient rule of the general ``layers`` multiplies δ⁽ˡ⁾ by (with the bias in column 0), as
+    their steps write it (:func:`fed`): o⁽ˡ⁻¹⁾ for l, and a layer of its own, [1, o⁽ˡ⁻¹⁾], for each that reads
+    a layer over time (whose o has no 1: parity's G⁽²⁾ ← G⁽²⁾ + δ⁽²⁾ [1, o⁽¹⁾]ᵀ); the general l only while a
+    layer reads a plain o⁽ˡ⁻¹⁾ (or none is general)."""
+    above = [l for l in layers if fed(net, l) != o(l - 1)]
+    general: list[tuple[int | str, Node]] = [("l", o("l-1"))] if len(above) < len(layers) or not layers else []
+    return general + [(l, fed(net, l)) for l in above]
 
 
 def _sup(l: int | str) -> str:
@@ -806,12 +818,14 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
     L, sep, rows = net.L, notation.separate_bias, notation.vectors == "row"
     eqs: list[Equation] = []
     kinds = net.kinds if net.spec.is_v2 else ()
+    generic: list[int] = []  # the layers the general rules below write (no lines of their kind's own)
     for l in range(1, L + 1):
         kind = kinds[l - 1] if kinds else None
         lines = kind.profiled_rules(net, l, notation) if kind is not None else None
         if lines is not None:  # a kind's own lines in the profile (a map layer's b is its own already)
             eqs.extend(lines)
             continue
+        generic.append(l)
         x: Node = o(l - 1) if sep else fed(net, l)  # above a layer over time: [1, o⁽ˡ⁻¹⁾], as its step writes it
         if kind is not None and getattr(kind, "after_map", False):  # a dense layer reading a map: vec(o)
             x = Op("vec", (o(l - 1),)) if sep else Op("cat1", (Op("vec", (o(l - 1),)),))
@@ -834,9 +848,12 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
                 eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt, kinds)))),), eq.rel, note=eq.note)
             if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
-    outer = Op("outer", (o("l-1"), delta("l")) if rows else (delta("l"), o("l-1")))
-    for lhs, term in ((G("l"), outer), (Gb("l"), delta("l")))[:2 if sep else 1]:
-        eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),), "←"))
+    inputs = [("l", o("l-1"))] if sep else gradient_inputs(net, generic)  # column 0: [1, o⁽ˡ⁻¹⁾] above a layer over time
+    for n, x in inputs:
+        outer = Op("outer", (x, delta(n)) if rows else (delta(n), x))
+        for lhs, term in ((G(n), outer), (Gb(n), delta(n)))[:2 if sep else 1]:
+            eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),),
+                                "←"))
     states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
               for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     # W's and b's update, then the parts a kind updates on lines of their own (a recurrent layer's U, a GRU's

@@ -1396,6 +1396,7 @@ class Printer:
         P = self.notation
         assert P is not None
         base, sub = s.base, s.sub
+        bias_state = False
         if base == "G" and s.group and sub[:1] == ("U",):  # a recurrent layer's U entry's gradient: named as u is
             # (a gated layer's u⁽ˡ⁾_{z,2,1} is one group, its gate's letter among the numbers; an rnn's is u₂,₁⁽ˡ⁾)
             # (the whole matrix's, G⁽ˡ⁾_{U}: U itself, ∂C/∂U², dU¹)
@@ -1408,12 +1409,16 @@ class Printer:
             # at τ the example comes first, as a time step's index group: C₁,₂, C_{1,τ} (the printers' time form)
             s = (replace(s, layer=None, sub=(s.layer, *sub)) if s.time is None else
                  replace(s, layer=None, time=s.layer, sub=(s.time, *sub)))
-            return replace(s, base=self._renames["ℓ"].text, latex=self._renames["ℓ"].latex), None
+            return replace(s, base=P.per_example_loss.text, latex=P.per_example_loss.latex), None
         if P.separate_bias and base in ("w", "G") and len(sub) >= 2 and sub[-1] == 0:  # column 0: a bias
             base, sub = ("b" if base == "w" else "Gb"), sub[:-1]  # (a gated layer's: b⁽ˡ⁾_{f,2})
         elif P.separate_bias and base in WEIGHT_OWN and len(sub) == 2 and sub[-1] == 0 and not s.group:
             sub = sub[:-1]  # a bias's own g and optimizer state, indexed as the bias is: s₁ beside b₁, not s₁,₀
-        if s.group and self._clashes:  # a gate named in the indices gives way as the gate does: s_{τ,x,u} beside u
+        elif (P.separate_bias and base in WEIGHT_OWN and len(sub) == 3 and sub[-1] == 0 and isinstance(sub[0], str)
+              and sub[0] not in OWN_PARAMETERS and sub[0] not in ("U", "b_h")):
+            sub, bias_state = sub[:-1], True  # a gated bias's: s_{ϱ,2}⁽¹⁾ beside b⁽¹⁾_{ϱ,2} (not an entry of W)
+        if (s.group or base in WEIGHT_OWN) and self._clashes:  # a gate named in the indices gives way as the gate
+            # does: s_{τ,x,u} beside u; a gated weight's optimizer state too, goodfellow's s_{U,ϱ,1,4} beside u_{ϱ,1,4}
             # (in the target's own letters: ĝ in text, \hat{g} in LaTeX)
             sub = tuple(getattr(self._clashes[i], self.SYMBOL) if isinstance(i, str) and i in self._clashes else i
                         for i in sub)
@@ -1423,7 +1428,7 @@ class Printer:
             base, sub = ("b", (U_BIAS, *sub)) if P.separate_bias else (base, (*sub, 0))
         else:
             sub = tuple(P.unit(i) if isinstance(i, int) and k >= s.counts else i for k, i in enumerate(sub))
-        if P.transposed and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
+        if P.transposed and not bias_state and _weight_entry(base, sub, s):  # W shown D × C: the input first, w_k,j (cs231n)
             sub = sub[:-2] + (sub[-1], sub[-2])
         if base in ("G_w", "G_b") and HOLE in P.gradient.text:  # a kernel's gradient and its bias's (a conv layer)
             base = "G" if base == "G_w" else "Gb"
@@ -1443,6 +1448,8 @@ class Printer:
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
         new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
+        if base == "ℓ" and s.layer is not None:  # one example's loss ℓ⁽ⁿ⁾ (the layer's place holds the example)
+            new = P.per_example_loss
         if new is None and base.startswith("[") and base.endswith("]"):  # stacked gates, [r, z, n]: each part renamed
             new = self._stacked(s)
         if new is None:

@@ -65,6 +65,14 @@ class Profile:
     # (PyTorch's, the lecture's), or "step", v ← μ v − η g and W ← W + v (goodfellow's Algorithm 8.2), whose v
     # is −η times the other: other numbers for the same update
     velocity: str = "sum_of_gradients"
+    # the per-example loss's symbol where the course writes it apart from the cost (ng's ℒ(ŷ, y) beside his cost
+    # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
+    example_loss: Symbol | None = None
+
+    @property
+    def per_example_loss(self) -> Symbol:
+        """How one example's loss is written (ℓ⁽ⁿ⁾'s letter): :attr:`example_loss`, or the loss's own symbol."""
+        return self.example_loss if self.example_loss is not None else self.loss
 
     @property
     def separate_bias(self) -> bool:
@@ -412,7 +420,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             velocity="step"),
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
-            "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ"),
+            "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ",
+            example_loss=_s("ℒ", r"\mathcal{L}")),  # his ℒ(ŷ, y) of one example, the cost J their mean
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
             "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub"),  # his L_i
@@ -442,8 +451,10 @@ def profile_from_json(doc: Any, source: str) -> Profile:
     try:
         check(doc, schema("notation-schema.json"))
         symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
-        for q in QUANTITIES:
-            entry = doc["symbols"][q]
+        for q in (*QUANTITIES, "example_loss"):
+            entry = doc["symbols"].get(q)
+            if entry is None:  # example_loss, which may be left out: the loss's own symbol
+                continue
             for key in ("text", "latex"):
                 _check_symbol(q, key, entry[key], doc["bias"])
             symbols[q] = Symbol(entry["text"], entry["latex"])
@@ -552,8 +563,9 @@ def saved_name(p: Profile, folder: str | Path | None = None) -> str:
 
 def profile_json(p: Profile) -> dict:
     """The profile as its JSON file writes it (the shipped ones as examples for a course's own)."""
+    own = ("example_loss",) if p.example_loss is not None else ()
     return {"kind": "notation", "name": p.name, "description": p.description,
-            "symbols": {q: {"text": p.symbol(q).text, "latex": p.symbol(q).latex} for q in QUANTITIES},
+            "symbols": {q: {"text": getattr(p, q).text, "latex": getattr(p, q).latex} for q in (*QUANTITIES, *own)},
             "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,
             "gradient": p.gradient_mode, "input_layer": p.input_layer, "example_index": p.example_index,
             "velocity": p.velocity}

@@ -216,7 +216,7 @@ class Gru(Recurrent):
         if quantity == "h":
             return Sym("h", l, vector=True, time=time)
         if quantity == "dh":
-            return Partial(ELL, Sym("h", l, vector=True, time=time))
+            return Partial(ELL, Sym("h", l, vector=True, time=time), prefixed=True)
         return None
 
     def explains_own(self, spec: Any, cell: Any) -> bool:

@@ -86,7 +86,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
                          bindings={z: zv, n: nv, hp: hp_v}, note="the layer above reads {} as {}",
                          note_syms=(Sym("h", vector=True, time="τ"), Sym("o", vector=True, time="τ"))),)
     dh_v = state.extra["dh", l][t - 1]
-    dh = Partial(ELL, h_sym(l, t))
+    dh = Partial(ELL, h_sym(l, t), prefixed=True)
     if q == "dh":
         terms: list[Node] = []
         shown: list[Node] = []
@@ -97,7 +97,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             shown.append(above[1])
             d_env.update(above[2])
         if t < T:
-            dn_, zn, dhn = delta_h(l, t + 1), gate_sym("z", l, t + 1), Partial(ELL, h_sym(l, t + 1))
+            dn_, zn, dhn = delta_h(l, t + 1), gate_sym("z", l, t + 1), Partial(ELL, h_sym(l, t + 1), prefixed=True)
             back = Op("drop0", (Op("@", (Op("T", (Ul,)), dn_)),))
             dh_next = kind.delta_h(state, l, t + 1)
             zn_v, dhn_v = state.extra["gates", l][t][h:2 * h], state.extra["dh", l][t]
@@ -105,7 +105,7 @@ def equations(net: Any, state: Any, step: Any) -> tuple[Equation, ...]:
             shown += [_n(kind.U_part(state.W[l])[:, 1:].T @ dh_next, back), mul(_n(zn_v, zn), _row(dhn_v, dhn, "dh", l, t))]
             d_env.update({Ul: kind.U_part(state.W[l]), dn_: dh_next, zn: zn_v, dhn: dhn_v})
         note = "nothing from τ + 1 at τ = T" if t == T else "{} ⊙ {}: the path that keeps the gradient alive"
-        said: tuple[Node, ...] = () if t == T else (Sym("z", vector=True, time="τ+1"), Partial(ELL, Sym("h", vector=True, time="τ+1")))
+        said: tuple[Node, ...] = () if t == T else (Sym("z", vector=True, time="τ+1"), Partial(ELL, Sym("h", vector=True, time="τ+1"), prefixed=True))
         if above is None:
             note = "many-to-one: nothing comes from above before τ = T; " + note
         middle: tuple[Node, ...] = (add(*shown),) if len(shown) > 1 else ()  # one term (τ = T): its numbers are the result
@@ -149,7 +149,7 @@ def rules(net: Any, l: int) -> list[Equation]:
 
     t = "τ"
     r, z, n = (gate_sym(x, l, t) for x in ("r", "z", "n"))
-    hp, dh = h_sym(l, "τ−1"), Partial(ELL, h_sym(l, t))
+    hp, dh = h_sym(l, "τ−1"), Partial(ELL, h_sym(l, t), prefixed=True)
     Wl, Ul, Gl = Sym("W", l, vector=True), Sym("U", l, vector=True), Sym("G", l, vector=True)
     sx = lambda x: part("s", "x", x, l, t)  # noqa: E731
     sh = lambda x: part("s", "h", x, l, t)  # noqa: E731
@@ -166,7 +166,7 @@ def rules(net: Any, l: int) -> list[Equation]:
         Equation(h_sym(l, t), (add(mul(Op("()", (sub(ONE, z),)), n), mul(z, hp)),),
                  note="the layer above reads {} as {}", note_syms=(h_sym(l, t), Sym("o", l, vector=True, time=t))),
         Equation(dh, (add(above, Op("drop0", (Op("@", (Op("T", (Ul,)), delta_h(l, "τ+1"))),)),
-                          mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1")))),),
+                          mul(gate_sym("z", l, "τ+1"), Partial(ELL, h_sym(l, "τ+1"), prefixed=True))),),
                  note="τ = T … 1" + (f"; many-to-one: δ{sup(l + 1)} at τ = T only" if many_to_one else "")),
         Equation(delta(l, t), (Op("cat", (mul(dn, sh("n"), slope(r)), mul(dh, Op("()", (sub(hp, n),)), slope(z)), dn)),),
                  note="{} only of the gates' pre-activations", note_syms=(DELTA,)),

@@ -39,7 +39,7 @@ def unit_sym(quantity: str, l: int, b: int, t: int | None, h: int) -> Node:
             return Sym(gate, l, (unit,), time=t)
         return Sym("δ", l, (gate, unit), latex=r"\delta", time=t, group=True)
     if quantity == "dh":
-        return Partial(ELL, Sym("h", l, (b,), time=t))
+        return Partial(ELL, Sym("h", l, (b,), time=t), prefixed=True)
     return Sym(quantity, l, (b,), time=t)
 
 
@@ -202,7 +202,7 @@ def _explain_dh(stepper: Any, cell: Cell, out: _Builder, lhs: Node, value: float
             nums.append(mul(Num(uv, Ref("W", l, (k, 2 + d + b - 1))), Num(dv)))
             terms.append(uv * dv)
         z_s = Sym("z", l, (b,), time=t + 1)
-        dh_s = Partial(ELL, Sym("h", l, (b,), time=t + 1))
+        dh_s = Partial(ELL, Sym("h", l, (b,), time=t + 1), prefixed=True)
         zv, dv = float(st.extra["gates", l][t][h + b - 1]), float(st.extra["dh", l][t][b - 1])
         env.update({z_s: zv, dh_s: dv})
         syms.append(mul(z_s, dh_s))

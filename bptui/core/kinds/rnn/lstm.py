@@ -216,7 +216,7 @@ class Lstm(Recurrent):
         if quantity in ("c", "h"):
             return Sym(quantity, l, vector=True, time=time)
         if quantity in ("dh", "dc"):
-            return Partial(ELL, Sym(quantity[1], l, vector=True, time=time))
+            return Partial(ELL, Sym(quantity[1], l, vector=True, time=time), prefixed=True)
         return None
 
     def explains_own(self, spec: Any, cell: Any) -> bool:

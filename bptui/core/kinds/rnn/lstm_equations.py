@@ -54,11 +54,11 @@ def c_sym(l: int, t: int | str) -> Sym:
 
 
 def dh_sym(l: int, t: int | str) -> Partial:
-    return Partial(ELL, h_sym(l, t))
+    return Partial(ELL, h_sym(l, t), prefixed=True)
 
 
 def dc_sym(l: int, t: int | str) -> Partial:
-    return Partial(ELL, c_sym(l, t))
+    return Partial(ELL, c_sym(l, t), prefixed=True)
 
 
 def _n(x: Any, means: Node) -> Arr:

@@ -39,7 +39,7 @@ def unit_sym(quantity: str, l: int, b: int, t: int | None, h: int) -> Node:
         base = "δ" if quantity == "delta" else "s"
         return Sym(base, l, (gate, unit), latex=r"\delta" if base == "δ" else None, time=t, group=True)
     if quantity in ("dh", "dc"):
-        return Partial(ELL, Sym(quantity[1], l, (b,), time=t))
+        return Partial(ELL, Sym(quantity[1], l, (b,), time=t), prefixed=True)
     return Sym(quantity, l, (b,), time=t)
 
 
@@ -119,7 +119,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
             terms.append(fv * dcv)
             note = "through the cell: f at τ + 1 times {} at τ + 1, no Uᵀ and no f′ on this path"
         out.eq(Equation(lhs, (add(*forms), add(*nums), result), bindings=env, note=note,
-                        note_syms=(Partial(ELL, Sym("c", vector=True)),) if t < T else ()))
+                        note_syms=(Partial(ELL, Sym("c", vector=True), prefixed=True),) if t < T else ()))
         return out.done(f"{out.p(lhs)} = {out.n(value)}: the gradient at the cell state of {where}", value, terms)
     assert q == "delta"
     gate_d = GATES[j // h]
@@ -139,7 +139,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
                     note=("{} of the output gate comes from {}" if gate_d == "o" else "from {}")
                     + (": σ′ = σ(1 − σ)" if gate_d != "g" else ": tanh′ = 1 − tanh²"),
                     note_syms=((DELTA,) if gate_d == "o" else ())
-                    + (Partial(ELL, Sym("h" if gate_d == "o" else "c", vector=True)),)))
+                    + (Partial(ELL, Sym("h" if gate_d == "o" else "c", vector=True), prefixed=True),)))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: {out.p(DELTA)} of the {GATE_WORDS[gate_d]}'s pre-activation, {where}", value)
 
 
