@@ -439,6 +439,16 @@ def test_check_and_train_write_the_profiles_symbols_and_the_same_numbers(name, c
     expected = lecture
     for old, new in RENAMED[name]:  # train writes no G, check no f nor η
         expected = expected.replace(old, new)
+    if command[0] == "train":  # both are mean profiles: each epoch's cost is the mean over xor's 4 examples,
+        # as their trace ends an epoch, and the table heads its sum and mean columns so
+        def epochs(text: str) -> list[float]:
+            return [float(line.split("= ")[-1]) for line in text.splitlines() if "epoch " in line]
+
+        assert epochs(profiled) == pytest.approx([v / 4 for v in epochs(lecture)], rel=1e-5)
+        loss, each = {"nielsen": ("C", "Cₙ"), "cs231n": ("L", "Lₙ")}[name]
+        expected = expected.replace(f"loss {loss} = Σₙ {each}", f"Σₙ {each}").replace(f"mean {each}", f"{loss} = mean {each}")
+        expected, profiled = ("\n".join(line for line in text.splitlines() if "epoch " not in line)
+                              for text in (expected, profiled))
     # every number and word the lecture's, only the names the profile's (a table's columns as wide as its names)
     assert expected != lecture and _unruled(profiled) == _unruled(expected)
     _, json_lecture, _ = _cli(*command[:1], "xor", *command[1:], "--format", "json")
