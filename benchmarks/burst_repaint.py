@@ -55,6 +55,7 @@ class Terminal:
             env = dict(os.environ, PYTHONPATH=str(checkout), TERM="xterm-256color", COLUMNS=str(cols),
                        LINES=str(rows))
             env.pop("NO_COLOR", None)
+            os.chdir(checkout)  # python -m puts the working directory first on the path, before PYTHONPATH
             os.execve(sys.executable, [sys.executable, "-m", "bptui", str(path)], env)
         self.pid, self.fd = pid, fd
         self.out = bytearray()
