@@ -12,7 +12,8 @@ arrive; the time each frame's end is read back is recorded, with the app's CPU t
 threads' run times from /proc), until the output has been quiet for 3 s. The figures: the longest
 gap from the keys' arrival through every frame to the last (the repaint interval during the burst),
 in wall-clock time and in the app's CPU time (what a machine with a core to spare for the app would
-take: the load stretches the wall-clock gaps), the frames, the time to the last, and whether the
+take: the load stretches the wall-clock gaps), the first gap (keys → first frame) in CPU time,
+the frames, the time to the last, and whether the
 last frame's status names the step the stepper ends on (the core's stepper moved as many steps). Several checkouts
 (``--checkout``, each a directory with ``bptui/`` in it; default: this one) run one after the other
 in each run, so that they see the same load.
@@ -54,6 +55,7 @@ class Terminal:
             env = dict(os.environ, PYTHONPATH=str(checkout), TERM="xterm-256color", COLUMNS=str(cols),
                        LINES=str(rows))
             env.pop("NO_COLOR", None)
+            os.chdir(checkout)  # python -m puts the working directory first on the path, before PYTHONPATH
             os.execve(sys.executable, [sys.executable, "-m", "bptui", str(path)], env)
         self.pid, self.fd = pid, fd
         self.out = bytearray()
@@ -124,7 +126,8 @@ def expected_step(doc: dict, keys: int) -> int:
 
 def burst(checkout: Path, path: Path, keys: int, size: tuple[int, int]) -> tuple:
     """(the longest gap between frames in ms, and in ms of the app's CPU time, the frames, ms to the last
-    frame, and of CPU time, the step the last status names)."""
+    frame, and of CPU time, the step the last status names, the first gap (keys → first frame) in ms of
+    the app's CPU time)."""
     term = Terminal(checkout, path, size)
     try:
         term.pump(2.0, time.perf_counter() + 120)  # the loading screen, the network screen, then idle
@@ -142,7 +145,7 @@ def burst(checkout: Path, path: Path, keys: int, size: tuple[int, int]) -> tuple
         cpu_gap = max((b - a for a, b in zip(cpu, cpu[1:])), default=float("inf"))
         steps = STEP.findall(bytes(term.out[start:]))
         return (gap * 1e3, cpu_gap * 1e3, len(term.frames), (marks[-1] - t0) * 1e3, (cpu[-1] - c0) * 1e3,
-                int(steps[-1][0]) if steps else None)
+                int(steps[-1][0]) if steps else None, (cpu[1] - c0) * 1e3 if len(cpu) > 1 else float("inf"))
     finally:
         term.close()
 
@@ -164,16 +167,18 @@ def main() -> None:
         path.write_text(json.dumps(doc))
         for run in range(args.runs):
             for checkout in checkouts:
-                found = gap, cpu_gap, frames, wall, cpu, step = burst(checkout, path, args.keys, size)
+                found = gap, cpu_gap, frames, wall, cpu, step, first = burst(checkout, path, args.keys, size)
                 results[checkout].append(found)
-                print(f"  run {run + 1} {checkout}: longest gap {gap:6.1f} ms ({cpu_gap:5.1f} ms of the app's CPU) · "
+                print(f"  run {run + 1} {checkout}: longest gap {gap:6.1f} ms ({cpu_gap:5.1f} ms of the app's CPU; "
+                      f"the first {first:5.1f}) · "
                       f"{frames} frames · the last {wall / 1e3:.2f} s after the keys ({cpu / 1e3:.2f} s CPU) · "
                       f"its status: step {step} (the stepper's: {want})", flush=True)
     print(f"burst of {args.keys} n on 784-128-10 at {args.size} in a pseudo-terminal, {os.getloadavg()[0]:.1f} load:")
     for checkout, rs in results.items():
         gaps, cpu_gaps = [r[0] for r in rs], [r[1] for r in rs]
         print(f"  {checkout}: longest gap median {statistics.median(gaps):6.1f} ms (worst {max(gaps):.1f}), in the "
-              f"app's CPU time {statistics.median(cpu_gaps):5.1f} ms (worst {max(cpu_gaps):.1f}) · frames median "
+              f"app's CPU time {statistics.median(cpu_gaps):5.1f} ms (worst {max(cpu_gaps):.1f}; the first, keys → "
+              f"first frame, {statistics.median(r[6] for r in rs):5.1f}) · frames median "
               f"{statistics.median(r[2] for r in rs):.0f} · the last after {statistics.median(r[3] for r in rs) / 1e3:.2f} s "
               f"({statistics.median(r[4] for r in rs) / 1e3:.2f} s CPU) · last status right in "
               f"{sum(r[5] == want for r in rs)}/{len(rs)}")

@@ -8,8 +8,10 @@ For every network in networks/ (a computation graph on its own screen), in a hea
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
 diagram (d), and 784-128-10 with the panels. Before each timed press the stepper is moved (untimed)
 to just before a step of the kind measured (forward, loss, backward, update; a graph's forward and
-reverse); the timed part is the pilot pressing n and waiting until the screen is drawn, in CPU time
-(time.process_time: the pilot's idle waits are sleeps and drop out). Each kind's median over K
+reverse); the timed part is a settled press (below: the key event put in the app's queue, then
+waiting by events until its frame is drawn and its messages handled; before Dec 7 the pilot's press,
+whose waits send every widget a message and poll), in CPU time (time.process_time: the idle waits
+are sleeps and drop out). Each kind's median over K
 presses; each line names the worst. A bare Textual app's keypress is the floor under every figure.
 With ``--notation``, each network and view in each of the notation profiles named, one after the other
 in the same run, with each kind's ratio to the first profile named (name lecture13 first).
@@ -29,14 +31,20 @@ total. The press counted is a settled one, not the pilot's: the key event put in
 a terminal's driver does, then waiting by events only until a frame is drawn, the messages queued
 before it are handled and nothing is left to draw (the pilot's waits poll the process's CPU time,
 which under callgrind's slow clock gives a varying number of turns of the event loop: 9.2–13.9 M on the
-bare app's press). The same line counted in two runs agrees to 0.1–0.8 %, and a loaded
-machine changes no count. Each line gives each kind's median over K presses in millions of
+bare app's press). The wait for the queued messages (``settle``) sends a callback only to the app and
+the widgets with messages waiting, behind them, and none to an idle widget: the pilot's
+``_wait_for_screen`` (``--settle widgets``, the method before Dec 7) sends one through every widget of
+the screen and wakes each one's task, which the count took for the app's (bare app 6.91 → 5.06 M,
+count_tokens' 31 widgets about 10 M a press); both draw the same one frame a press and leave no
+widget with a refresh or a message pending. The same line counted in two runs agrees to 0.1–0.8 %,
+and a loaded machine changes no count. Each line gives each kind's median over K presses in millions of
 instructions, its ratio to the bare app's press counted the same way, and an estimate in ms of CPU
-on a quiet machine: the count at the bare app's rate, ``--bare-ms`` (its settled press timed
-natively: 2.26–2.40 ms, the least of 40 presses in three runs at load 17 on the development
-machine, so 2.3) — an estimate only, as code with another mix of work runs another number of
-instructions a ms; the timed mode's figures are higher by the pilot's own polling (about 1.5 ms a
-press). ``--views`` and ``--kinds`` choose the views (panels, m, c, d, graph) and step kinds. Slow
+on a quiet machine: the count at the bare app's rate, ``--bare-ms`` (1.67 ms: the rate the old
+method's 2.3 ms for 6.91 M gave, 0.33 ms a million, kept so that the estimates of both methods
+compare; the new settled press timed natively, medians of 40 at load 8, is 0.70–0.76 of the old's,
+as its count is) — an estimate only, as code with another mix of work runs another number of
+instructions a ms. The timed mode waits the same way (``--settle`` chooses for both). ``--views``
+and ``--kinds`` choose the views (panels, m, c, d, graph) and step kinds. Slow
 (a few s a press and 20–60 s an app start under valgrind), so choose: e.g. ``--only shapes,moons
 --views m,d``. Needs valgrind and gcc. ``--by-kind`` adds a line per kind, for two commits' counts side
 by side: ``python benchmarks/compare_commits.py OLD NEW --rounds 1 --script keypress_speed.py --
@@ -151,6 +159,35 @@ def under_callgrind(argv: list[str]) -> int:
         return proc.returncode
 
 
+SETTLE = "queues"  # how a counted press waits for what a frame left queued (--settle)
+
+
+async def settle(app) -> None:
+    """Wait until the app, its screen and the screen's widgets have handled the messages waiting in
+    their queues, sending a callback only to those with some waiting (behind them: it is handled once
+    they are) and none to an idle one. Textual's pilot (``Pilot._wait_for_screen``) puts a callback in
+    every widget's queue and waits for all of them, which wakes each widget's task and runs its idle
+    handlers (on count_tokens' 31 widgets about 2.1 ms of CPU a wait, against 0.55 ms on the bare
+    app's 5): the benchmark's own work, not the app's."""
+    while True:
+        busy = [pump for pump in (app, *app.screen.walk_children(with_self=True)) if pump._message_queue.values]
+        if not busy:
+            return
+        left = len(busy)
+        done = asyncio.Event()
+
+        def handled() -> None:
+            nonlocal left
+            left -= 1
+            if not left:
+                done.set()
+
+        for pump in busy:
+            if not pump.call_later(handled):
+                handled()
+        await asyncio.wait_for(done.wait(), 120)
+
+
 async def settled_press(app, pilot) -> None:
     """Press n as a terminal does (the key event into the app's queue) and wait, by events only, until
     its frame is drawn and nothing is left to draw: the pilot's waits poll the process's CPU time,
@@ -173,7 +210,7 @@ async def settled_press(app, pilot) -> None:
         while True:
             await asyncio.wait_for(frame.wait(), 120)
             frame.clear()
-            await pilot._wait_for_screen()  # what the frame left queued
+            await (pilot._wait_for_screen() if SETTLE == "widgets" else settle(app))  # what the frame left queued
             screen = app.screen
             if drawn and not (screen._dirty_widgets or screen._layout_required or screen._repaint_required
                               or screen._scroll_required):
@@ -183,13 +220,9 @@ async def settled_press(app, pilot) -> None:
 
 
 async def press(app, pilot, meter) -> float:
-    """One press of n, measured: timed through the pilot, or counted with the settled press."""
+    """One press of n, settled, measured: timed, or counted."""
     meter.start()
-    if isinstance(meter, Clock):
-        await pilot.press("n")
-        await pilot.pause()
-    else:
-        await settled_press(app, pilot)
+    await settled_press(app, pilot)
     return meter.stop()
 
 
@@ -338,9 +371,15 @@ def main() -> None:
     parser.add_argument("--by-kind", action="store_true",
                         help="with --instructions: each kind's estimate on a line of its own as well, so that "
                              "compare_commits.py can set two commits' counts side by side")
-    parser.add_argument("--bare-ms", type=float, default=2.3,
+    parser.add_argument("--settle", choices=("queues", "widgets"), default="queues",
+                        help="how a press waits for the messages its frame left: "
+                             "queues (each queue's own count, no message sent: the app's work alone) or widgets "
+                             "(the pilot's _wait_for_screen, a callback through every widget: the old method)")
+    parser.add_argument("--bare-ms", type=float, default=1.67,
                         help="the bare app's settled press in ms of CPU on a quiet machine, for the estimate in ms")
     args = parser.parse_args()
+    global SETTLE
+    SETTLE = args.settle
     only = set(filter(None, args.only.split(",")))
     if args.instructions:
         if CHILD not in os.environ:

@@ -199,3 +199,34 @@ async def test_a_burst_of_keys_with_the_diagram_open_takes_each_step_and_shows_t
         assert app.stepper.position == keys
         check_lines(canvas, "after the burst")
         check_values(app, canvas, "after the burst")
+
+
+def test_a_placed_style_is_the_style_with_offsets_gives():
+    """``_offset_style`` makes in one step what ``with_offsets`` makes of a segment's style at a place:
+    equal, with the same colours, attributes, link and meta, for plain, set-and-unset, null, linked
+    and meta-carrying styles, and none."""
+    import random
+
+    from rich.color import Color
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from bptui.tui.graph_canvas import _offset_style
+
+    rng = random.Random(7)
+    styles = [None, Style(), Style(color="red"), Style(bold=True, italic=False), Style(link="https://example.org"),
+              Style.from_meta({"@click": "app.bell()"}), Style(color="red") + Style.from_meta({"offset": (1, 2)})]
+    for _ in range(200):  # drawn: colours, attributes set on and off
+        attrs = {a: rng.choice((True, False, None)) for a in ("bold", "dim", "italic", "underline", "reverse", "strike")}
+        styles.append(Style(color=rng.choice((None, Color.from_rgb(rng.randrange(256), 0, 9), "blue")),
+                            bgcolor=rng.choice((None, Color.from_rgb(3, rng.randrange(256), 40))), **attrs))
+    for style in styles:
+        x, y = rng.randrange(400), rng.randrange(200)
+        want = next(iter(with_offsets(Strip([Segment(" ", style)], 1), x, y))).style
+        got = _offset_style(style, x, y)
+        assert got == want, style
+        assert (got.color, got.bgcolor, got.bold, got.dim, got.italic, got.underline, got.reverse, got.strike,
+                got.link, got.meta, got._null, got._set_attributes) == \
+            (want.color, want.bgcolor, want.bold, want.dim, want.italic, want.underline, want.reverse,
+             want.strike, want.link, want.meta, want._null, want._set_attributes), style
+        assert got.meta["offset"] == (x, y)

@@ -9,11 +9,13 @@ graph, a network's matrix-level computation graph and its neural-network diagram
 from __future__ import annotations
 
 from functools import lru_cache
+from pickle import dumps as _dumps  # rich's own for a style's meta
 
 from rich.cells import cell_len, set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
+from rich.style import _id_generator as _style_ids  # the ids from_meta gives a style's link
 from textual import events
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -23,7 +25,7 @@ from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .fitting import Fits
 from .guard import GuardedPump
-from .panel_base import OFFSET_STYLES_KEPT, LineWidths, with_offsets
+from .panel_base import OFFSET_STYLES_KEPT, LineWidths
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 from .view import runs
 
@@ -58,8 +60,33 @@ def _placed(text: str, style: Style | None, x: int, y: int) -> Segment:
     if placed is None:
         if len(_PLACED) >= OFFSET_STYLES_KEPT:
             _PLACED.clear()
-        placed = _PLACED[style, x, y] = next(iter(with_offsets(Strip([Segment(" ", style)], 1), x, y))).style
+        placed = _PLACED[style, x, y] = _offset_style(style, x, y)
     return Segment(text, placed)
+
+
+def _offset_style(style: Style | None, x: int, y: int) -> Style:
+    """``style + Style.from_meta({"offset": (x, y)})`` (``with_offsets``' style for a segment at (x, y)),
+    made in one step for a style without meta: the same fields as rich's ``Style._add`` gives them,
+    without the two strips going through ``with_offsets`` would make (a Strip makes seven caches),
+    the meta style made apart and the sum's pass through rich's cache of 1,024 sums, which a new
+    place always misses (most of a new item's cost when the canvas scrolls onto columns not drawn
+    yet)."""
+    if style is None or style._null or style._meta is not None or style._link:
+        meta = Style.from_meta({"offset": (x, y)})
+        return style + meta if style else meta
+    placed: Style = Style.__new__(Style)
+    placed._ansi = None
+    placed._style_definition = None
+    placed._color = style._color
+    placed._bgcolor = style._bgcolor
+    placed._attributes = style._attributes
+    placed._set_attributes = style._set_attributes
+    placed._link = None
+    placed._meta = _dumps({"offset": (x, y)})
+    placed._link_id = f"{next(_style_ids)}{hash(placed._meta)}"
+    placed._hash = None
+    placed._null = False
+    return placed
 
 
 def _cut(out: list[Segment], c: int, ox: int, lo: int, hi: int, y: int, text: str, style: Style | None,

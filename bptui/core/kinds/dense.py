@@ -161,9 +161,11 @@ class Dense(LayerKind):
 
     # -- the engine's questions (engine/kind.py): after a map, the map family's modules write its steps -----
     def claims_step(self, net: Any, key: Any) -> bool:
+        if not self.after_map:  # (the map family's modules are imported only for a network that has maps)
+            return False
         from .maps import equations
 
-        return self.after_map and equations.wants(net, key)
+        return equations.wants(net, key)
 
     def step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None) -> tuple:
         from .maps import equations
