@@ -1113,6 +1113,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     timed = timed_layers(kinds)
     lib = "torch" if torch else "np"
     out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
+    used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
     for l in range(1, len(kinds) + 1):
         b, src, at = names[l], l - 1, timed[l - 1]
         ix = "[t]" if at else ""
@@ -1132,6 +1133,25 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         n["~a_in"] = p(sym_in)
         n["~da_in"] = _partial(P, n["~a_in"], True)
         n["~da"] = _partial(P, n["~a"], True)
+        kind = kinds[l - 1]
+        if at and kind.over_time:
+            own_out = kind.step_sym(kind.output_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
+            n["~out"] = n["~a"] if own_out is None else p(own_out)
+            if own_out is not None:
+                n["~a_prev"] = p(kind.step_sym(kind.output_name, l, "τ−1"))
+                n["~a_first"] = p(kind.step_sym(kind.output_name, l, 0))
+            for q in kind.block_forward() + kind.block_backward():  # its own quantities at τ (an LSTM's gates, c, …)
+                if q in ("s", "o", "delta", "G", kind.output_name):
+                    continue
+                stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
+                name = stem + str(P.layer_number(l))
+                if name in used:
+                    name = f"{stem}_{P.layer_number(l)}"
+                used.add(name)
+                n.update({f"{q}_list": name, q: f"{name}[t]", f"{q}_prev": f"{name}[t - 1]", f"{q}_next": f"{name}[t + 1]",
+                          f"{q}_first": f"{name}[0]"})
+                n.update({f"~{q}{tail}": p(kind.step_sym(q, l, time)) for tail, time in
+                          (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
         out[l] = n
     return out
 
@@ -1480,7 +1500,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         n, c = names[l], codes[l]
         if c.steps:
             f, df = act(l)
-            w(*(line.format(f=f, df=df, up="" if torch else up(l)) for line in dict(c.steps)["delta"]))
+            for q in kinds[l - 1].block_backward():
+                if q != "G":
+                    w(*(line.format(f=f, df=df, up="" if torch else up(l)) for line in dict(c.steps)[q]))
         elif torch:
             w(f"check({n['z']}.grad, {(n['~dz'] + ' (' + n['z'] + '.grad)')!r}" + (at if timed[l - 1] else "") + ")")
         elif l == L:
