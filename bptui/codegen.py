@@ -979,12 +979,15 @@ def _partial(P: Any, of: str, printed: bool) -> str:
     return f"d{_ident(loss, 'loss')}_d{of}"
 
 
-def _profile_names(P: Any, L: int) -> dict[int, dict[str, str]]:
+def _profile_names(P: Any, L: int, kinds: Any = ()) -> dict[int, dict[str, str]]:
     """Each layer's names in the program (LayerKind.profiled_code's ``n``): identifiers and, under "~" keys,
-    the symbols as bptui prints them in the profile; refused (a SpecError) where two quantities would be one name."""
+    the symbols as bptui prints them in the profile (a recurrent layer's U, a GRU's U bias b_h and their gradients
+    too); refused (a SpecError) where two quantities would be one name."""
     from .core.engine import equations as E
-    from .core.formulas.formula import TextPrinter
+    from .core.formulas.formula import Sym, TextPrinter
     from .core.formulas.profiles import HOLE
+    from .core.kinds.rnn.equations import U
+    from .core.kinds.rnn.profiled import u_bias, u_bias_grad
 
     p = TextPrinter(notation=P).p
     own = HOLE not in P.gradient.text  # a gradient of a letter of its own (a course's G with the bias in W)
@@ -1000,6 +1003,12 @@ def _profile_names(P: Any, L: int) -> dict[int, dict[str, str]]:
              "~W": p(E.W(l)), "~b": p(E.b(l)), "~z": p(E.s(l)), "~a": p(E.o(l)), "~a_in": p(E.o(l - 1)),
              "~dz": p(E.delta(l)), "~dW": p(E.G(l)), "~db": p(E.Gb(l)), "~da": _partial(P, p(E.o(l)), True),
              "~da_in": _partial(P, p(E.o(l - 1)), True)}
+        if 0 < l <= len(kinds) and kinds[l - 1].over_time:
+            u = _ident(p(Sym("U")), "U")
+            n.update({"U": u + k, "dU": _partial(P, u, False) + k, "~U": p(U(l)),
+                      "~dU": p(Sym("G", l, ("U",), vector=True, group=True)),
+                      "bh": base["bias"] + "h" + k, "dbh": _partial(P, base["bias"] + "h", False) + k,
+                      "~bh": p(u_bias(l)), "~dbh": p(u_bias_grad(l))})
         out[l] = n
     every: dict[str, str] = {}
     for l, n in out.items():
@@ -1023,17 +1032,42 @@ def _row(P: Any, a: Any) -> Any:
     return a[None, :] if P.vectors == "row" and a.ndim == 1 else a
 
 
-def _shown_step(P: Any, key: Any, value: Any, m: int, L: int) -> list[Any]:
-    """bptui's value of a step (the lecture's layout) as the profile shows it, part by part: W and b apart, a
-    hidden o without its 1, G as the group's mean (profiles.shown_value of Profile.parts: the panels' views)."""
-    from .core.formulas.profiles import shown_value
+def _param_parts(P: Any, kind: Any, l: int) -> list[tuple[str, str, str, tuple[int, ...]]]:
+    """Layer l's parameters as the program holds them, each (its name's key in ``_profile_names``, its gradient's,
+    the view of the lecture's stored matrix it is (profiles.VIEWS), the columns of that part L2 leaves alone): with
+    a separate bias the profile's W and b (a recurrent layer's W, U, b and a GRU's b_h: its ``update_parts`` through
+    ``Profile.part_view``, as the panels and the update steps show them); with the bias in column 0 the matrix
+    whole (a recurrent layer's W block with its bias column and U's, as its G steps show them)."""
+    from .core.formulas.profiles import columns
+
+    own = kind.update_parts(l)
+    if own and P.separate_bias:
+        keys = {(): ("W", "dW"), ("U",): ("U", "dU"), ("b",): ("b", "db")}
+        return [(*keys.get(part.state_sub, ("bh", "dbh")), P.part_view(part), ()) for part in own]
+    if own:
+        (_, _), (u_first, _) = kind.matrix_parts(l)
+        bias = kind.bias_columns
+        return [("W", "dW", columns(0, u_first, whole=True), tuple(c for c in bias if c < u_first)),
+                ("U", "dU", columns(u_first, None, whole=True), tuple(c - u_first for c in bias if c >= u_first))]
+    if P.separate_bias:
+        return [("W", "dW", P.parts("W")[0], ()), ("b", "db", "b", ())]
+    return [("W", "dW", P.parts("W")[0], (0,))]
+
+
+def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
+    """bptui's value of a step (the lecture's layout) as the profile shows it, part by part: W and b apart (a
+    recurrent layer's W, U, b: ``_param_parts``), a hidden o without its 1, G as the group's mean
+    (profiles.shown_value of Profile.parts and part_view: the panels' views)."""
+    from .core.formulas.profiles import PER, shown_value
 
     q, l = key.quantity, key.layer
     if q == "loss":
         return [float(value)]
+    kind = kinds[l - 1]
     if q in ("G", "W"):
-        return [np.asarray(shown_value(np.asarray(value), view, m)) for view in P.parts(q)]
-    return [_row(P, shown_value(np.asarray(value), view)) for view in P.parts(q, l < L)]
+        per = PER[P.gradient_mode] if q == "G" else ""
+        return [np.asarray(shown_value(np.asarray(value), view + per, m)) for _, _, view, _ in _param_parts(P, kind, l)]
+    return [_row(P, shown_value(np.asarray(value), view)) for view in P.parts(q, l < len(kinds) and kind.bias_entry)]
 
 
 def _layout_words(P: Any) -> str:
@@ -1050,16 +1084,76 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
     none, or a network with wires or time, refused with a SpecError naming the kind, the profile and the file."""
     row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     try:
-        names = _profile_names(P, spec.L)
+        names = _profile_names(P, spec.L, net.kinds)
+        if net.recurrent:
+            names = _sequence_names(P, net, names, fmt == "pytorch")
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    if net.recurrent or net.wiring is not None or spec.input_shape:  # every kind above writes itself, but not the wires
-        raise SpecError(f"--format {fmt} --notation {P.name}: a network over time, with blocks or maps is not "
+    if net.wiring is not None or spec.input_shape:  # every kind above writes itself, but not the wires
+        raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks or maps is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network over time: each layer's names at τ (``z1[t]``, ``a1[t - 1]``, ``dz1[t + 1]``; a layer that runs
+    once, above a many-to-one layer, reads ``a1[T]``), its lists' names (``z_list`` …), the library (``lib``), what
+    its W multiplies (``a_in``: with the bias in column 0, a recurrent layer's output with a 1 on top) and, in
+    PyTorch, δ as autograd's ``z.grad``; the symbols at τ as bptui prints them in the profile."""
+    from .core.engine import equations as E
+    from .core.engine.kind import timed_layers
+    from .core.formulas.formula import TextPrinter
+    from .core.kinds.rnn import equations as RE
+
+    p = TextPrinter(notation=P).p
+    kinds = net.kinds
+    timed = timed_layers(kinds)
+    lib = "torch" if torch else "np"
+    out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
+    used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
+    for l in range(1, len(kinds) + 1):
+        b, src, at = names[l], l - 1, timed[l - 1]
+        ix = "[t]" if at else ""
+        n = {**b, "lib": lib, "z_list": b["z"], "a_list": b["a"], "dz_list": b["dz"], "z": b["z"] + ix, "a": b["a"] + ix,
+             "dz": (b["z"] + ix + ".grad") if torch else b["dz"] + ix, "da": b["da"],  # ∂ℓ/∂a at τ: a value of the moment
+             "a_prev": b["a"] + "[t - 1]", "dz_next": b["dz"] + "[t + 1]", "a_first": b["a"] + "[0]"}
+        below_timed = src == 0 or timed[src - 1]
+        a_in = names[src]["a"] + ("[t]" if at else "[T]" if below_timed else "")
+        sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
+        if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
+            a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
+        n["a_in"] = a_in
+        if at:
+            n.update({"~z": p(RE.sym("s", l, "τ")), "~a": p(RE.sym("o", l, "τ")), "~dz": p(RE.delta(l, "τ")),
+                      "~a_prev": p(RE.sym("o", l, "τ−1")), "~dz_next": p(RE.delta(l, "τ+1")),
+                      "~a_first": p(RE.sym("o", l, 0))})
+        n["~a_in"] = p(sym_in)
+        n["~da_in"] = _partial(P, n["~a_in"], True)
+        n["~da"] = _partial(P, n["~a"], True)
+        kind = kinds[l - 1]
+        if at and kind.over_time:
+            own_out = kind.step_sym(kind.output_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
+            n["~out"] = n["~a"] if own_out is None else p(own_out)
+            if own_out is not None:
+                n["~a_prev"] = p(kind.step_sym(kind.output_name, l, "τ−1"))
+                n["~a_first"] = p(kind.step_sym(kind.output_name, l, 0))
+            for q in kind.block_forward() + kind.block_backward():  # its own quantities at τ (an LSTM's gates, c, …)
+                if q in ("s", "o", "delta", "G", kind.output_name):
+                    continue
+                stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
+                name = stem + str(P.layer_number(l))
+                if name in used:
+                    name = f"{stem}_{P.layer_number(l)}"
+                used.add(name)
+                n.update({f"{q}_list": name, q: f"{name}[t]", f"{q}_prev": f"{name}[t - 1]", f"{q}_next": f"{name}[t + 1]",
+                          f"{q}_first": f"{name}[0]"})
+                n.update({f"~{q}{tail}": p(kind.step_sym(q, l, time)) for tail, time in
+                          (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
+        out[l] = n
+    return out
 
 
 def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
@@ -1072,6 +1166,7 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
     torch = fmt == "pytorch"
     mean = P.mean
     names, codes = profiled_codes(spec, net, fmt, P)
+    weighted = [l for l in range(1, L + 1) if net.kinds[l - 1].has_weights]
     opt = spec.optimizer
     framework = "PyTorch" if torch else "NumPy"
     w = Writer()
@@ -1130,13 +1225,13 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
         "x": [np.asarray(spec.x_of(k)).tolist() for k in range(spec.N)],
         "y": [np.asarray(spec.y_of(k)).tolist() for k in range(spec.N)],
         "groups": run.groups, "epochs": run.epochs, "m": run.sizes, "start": run.start,
-        "W": [[np.asarray(a).tolist() for a in _shown_step(P, _Key("W"), Wl, 1, L)] for Wl in run.W],
-        "G": [[np.asarray(a).tolist() for a in _shown_step(P, _Key("G"), Gl, m0, L)] for Gl in run.G],
-        "opt": [{"t": o.t, **{k: [np.asarray(a).tolist() for a in _shown_step(
-            P, _Key("W"), a * (1.0 if torch else state_scale(opt, k, P.velocity)), 1, L)]
-            for k, a in o.arrays().items()}} for o in run.opt],
+        "W": [[np.asarray(a).tolist() for a in _shown_step(P, _Key("W", l), run.W[l - 1], 1, net.kinds)] for l in weighted],
+        "G": [[np.asarray(a).tolist() for a in _shown_step(P, _Key("G", l), run.G[l - 1], m0, net.kinds)] for l in weighted],
+        "opt": [{"t": run.opt[l - 1].t, **{k: [np.asarray(a).tolist() for a in _shown_step(
+            P, _Key("W", l), a * (1.0 if torch else state_scale(opt, k, P.velocity)), 1, net.kinds)]
+            for k, a in run.opt[l - 1].arrays().items()}} for l in weighted],
     }
-    values = [_shown_step(P, key, v, m, L) for key, v, m in zip(run.keys, run.values, run.step_sizes)]
+    values = [_shown_step(P, key, v, m, net.kinds) for key, v, m in zip(run.keys, run.values, run.step_sizes)]
     text = repr([[p if isinstance(p, float) else p.tolist() for p in parts] for parts in values])
     arrays = None
     w(f"# the network file's data (one row per example), the update groups bptui steps (0-based examples) and their",
@@ -1180,11 +1275,19 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
     w(f'X = [{lib}.tensor(x) for x in DATA["x"]]' if torch else 'X = [np.array(x) for x in DATA["x"]]',
       f'Y = [{lib}.tensor(y) for y in DATA["y"]]' if torch else 'Y = [np.array(y) for y in DATA["y"]]', "")
 
+    parts = {l: _param_parts(P, kinds[l - 1], l) for l in weighted}  # W and b, a recurrent layer's W, U, b, …
+
     def params(l: int) -> list[str]:
-        return [names[l]["W"], names[l]["b"]] if sep else [names[l]["W"]]
+        return [names[l][k] for k, _, _, _ in parts[l]]
 
     def grads(l: int) -> list[str]:
-        return [names[l]["dW"], names[l]["db"]] if sep else [names[l]["dW"]]
+        return [names[l][g] for _, g, _, _ in parts[l]]
+
+    def pkeys(l: int) -> list[str]:
+        return [k for k, _, _, _ in parts[l]]
+
+    def gkeys(l: int) -> list[str]:
+        return [g for _, g, _, _ in parts[l]]
 
     def shown(l: int, keys: list[str]) -> str:
         return ", ".join(names[l]["~" + k] for k in keys)
@@ -1203,17 +1306,17 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
     for i, l in enumerate(weighted):
         if torch:
             w(f"{load(params(l), f'DATA[{chr(34)}W{chr(34)}][{i}]', 'torch.tensor({}, requires_grad=True)')}  # "
-              f"{shown(l, ['W', 'b'] if sep else ['W'])}")
+              f"{shown(l, pkeys(l))}")
         else:
-            w(f"{load(params(l), f'DATA[{chr(34)}W{chr(34)}][{i}]')}  # {shown(l, ['W', 'b'] if sep else ['W'])}",
-              f"{load(grads(l), f'DATA[{chr(34)}G{chr(34)}][{i}]')}  # {shown(l, ['dW', 'db'] if sep else ['dW'])} so far")
+            w(f"{load(params(l), f'DATA[{chr(34)}W{chr(34)}][{i}]')}  # {shown(l, pkeys(l))}",
+              f"{load(grads(l), f'DATA[{chr(34)}G{chr(34)}][{i}]')}  # {shown(l, gkeys(l))} so far")
             for k in state:
                 w(load([f"{letters[k]}_{p}" for p in params(l)], f"DATA[{chr(34)}opt{chr(34)}][{i}][{k!r}]"))
             if opt.name == "adam":
                 w(f"t_{P.layer_number(l)} = DATA[\"opt\"][{i}][\"t\"]  # Adam's updates so far")
     if torch:
-        weights = [names[l]["W"] for l in weighted]
-        biases = [names[l]["b"] for l in weighted]
+        weights = [names[l][k] for l in weighted for k, _, _, _ in parts[l] if k not in ("b", "bh")]
+        biases = [names[l][k] for l in weighted for k, _, _, _ in parts[l] if k in ("b", "bh")]
         decay = 2 * opt.l2 if sep else 0.0
         groups = [f"{{\"params\": [{', '.join(weights)}], \"weight_decay\": {decay!r}}}"]
         if sep:
@@ -1240,6 +1343,32 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
       "for e, group, m in zip(DATA[\"epochs\"], DATA[\"groups\"], DATA[\"m\"]):  # each update group (of epoch e, "
       "m examples): its examples, in the order bptui steps them")
     w.at += 1
+    if net.recurrent:
+        _profiled_sequence(w, spec, net, P, names, codes, torch, params, grads, shown, gkeys)
+    else:
+        _profiled_example(w, spec, net, P, names, codes, torch, params, grads, shown, gkeys)
+    if torch:
+        if not sep and opt.l2:  # no weight_decay: it would reach the bias in column 0 too
+            w("with torch.no_grad():  # L2: g = .grad + 2λ W on the weights, never on the bias (column 0)",
+              *(f"    {names[l][k]}.grad{cols} += {2 * opt.l2!r} * {names[l][k]}{cols}" for l in weighted
+                for k, _, _, bias in parts[l] for cols in ["[:, 1:]" if bias == (0,) else ""]))
+        w("optimizer.step()" + (f"  # on .grad, the group's sum m·(the mean): W − {P.learning_rate.text} (m dW), the "
+                                 f"notation's W − ({P.learning_rate.text}·m) dW" if mean else ""))
+        for l in weighted:
+            w(f"check({_parts([p + '.detach()' for p in params(l)])}, "
+              f"{(shown(l, pkeys(l)) + ' (after the update)')!r})")
+        w("optimizer.zero_grad(" + ("set_to_none=False" if net.recurrent else "")
+          + ")  # the gradients start again from zero for the next group")
+    else:
+        _profiled_update_numpy(w, spec, P, names, weighted, letters, parts)
+    w.at -= 1
+
+
+def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict[str, str]], codes: dict[int, Any],
+                      torch: bool, params: Any, grads: Any, shown: Any, gkeys: Any) -> None:
+    """One example's steps of a network without time, in the profile (inside the loop over a group's examples)."""
+    kinds, L = net.kinds, spec.L
+    row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     w("for n in group:")
     w.at += 1
     n0 = names[0]
@@ -1294,25 +1423,166 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
                   f"{n['dz']} = {up['da_in']} * ({fprime})  # {n['~dz']} = {up['~da_in']} ⊙ f′({n['~z']})",
                   f"check({n['dz']}, {n['~dz']!r})")
         elif phase == BACKWARD:
-            label = repr(shown(l, ["dW", "db"] if sep else ["dW"]) + " (so far" + (", the group's mean)" if mean else ")"))
+            label = repr(shown(l, gkeys(l)) + " (so far" + (", the group's mean)" if mean else ")"))
             if torch:
                 got = ", ".join(f"{p}.grad{' / m' if mean else ''}" for p in params(l))
                 w(f"check({got if len(params(l)) == 1 else '(' + got + ')'}, {label})" + ("  # .grad holds the group's sum so far: / m, its mean" if mean else ""))
             else:
                 w(*codes[l].grad, f"check({_parts(grads(l))}, {label})")
     w.at -= 1
-    if torch:
-        if not sep and opt.l2:  # no weight_decay: it would reach the bias in column 0 too
-            w("with torch.no_grad():  # L2: g = .grad + 2λ W on the weights, never on the bias (column 0)",
-              *(f"    {names[l]['W']}.grad[:, 1:] += {2 * opt.l2!r} * {names[l]['W']}[:, 1:]" for l in weighted))
-        w("optimizer.step()" + (f"  # on .grad, the group's sum m·(the mean): W − {P.learning_rate.text} (m dW), the "
-                                 f"notation's W − ({P.learning_rate.text}·m) dW" if mean else ""))
-        for l in weighted:
-            w(f"check({_parts([p + '.detach()' for p in params(l)])}, "
-              f"{(shown(l, ['W', 'b'] if sep else ['W']) + ' (after the update)')!r})")
-        w("optimizer.zero_grad()  # the gradients start again from zero for the next group")
+
+
+def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict[str, str]], codes: dict[int, Any],
+                       torch: bool, params: Any, grads: Any, shown: Any, gkeys: Any) -> None:
+    """One example of a network over time in the profile (inside the loop over a group's examples), in the order
+    of the lecture's program (``_body_sequences``, the schedule's): forward τ = 1 … T through the layers that run at
+    each τ, then the layers that run once, the loss, backward from the top (the layers that run once, then each
+    per-τ layer for τ = T … 1). A recurrent kind writes its own steps (``ProfiledCode.steps``); a dense layer's are
+    written here from its ``ProfiledCode``, as in ``_profiled_example``. PyTorch: autograd's δ, and each gradient
+    added τ by τ from it (bptui's G steps), checked at the end against the parameters' .grad."""
+    from .core.engine.kind import timed_layers
+
+    kinds, L = net.kinds, spec.L
+    row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
+    lib = "torch" if torch else "np"
+    timed = timed_layers(kinds)
+    per = [l for l in range(1, L + 1) if timed[l - 1]]
+    once = [l for l in range(1, L + 1) if not timed[l - 1]]
+    weighted = [l for l in range(1, L + 1) if kinds[l - 1].has_weights]
+    runs = {phase: sequence_runs(kinds, order(kinds, L)) for phase, order in
+            ((FORWARD, forward_order), (BACKWARD, backward_order))}
+    if any(at_once for rs in runs.values() for _, at_once in rs):  # pragma: no cover - such kinds refuse above
+        raise SpecError(f"a layer over the whole sequence is not written in the notation {P.name}'s program yet",
+                        source=spec.source)
+    n0, nL = names[0], names[L]
+    at = ' f" (τ = {t})"'
+
+    def label(l: int, key: str) -> str:  # a step's name in the program's check: at τ when the layer runs at each τ
+        return repr(names[l][key]) + (at if timed[l - 1] else "")
+
+    def act(l: int) -> tuple[str, str]:  # (f(z), f′(z)) of layer l in the program's library
+        a_, alpha, n = spec.activations[l - 1], repr(spec.alphas[l - 1]), names[l]
+        f = (TORCH_ROWS.get(a_, ACTIVATION_CODE[a_][0]) if torch else ACTIVATION_CODE[a_][1]).format(s=n["z"], a=alpha)
+        units = f"{n['a']}[1:]" if not sep and kinds[l - 1].bias_entry and l < L else n["a"]
+        return f, ("" if a_ == "softmax" else ACTIVATION_CODE[a_][2].format(s=n["z"], o=units, a=alpha))
+
+    def up(l: int) -> str:  # NumPy: ∂ℓ/∂ of layer l's output (at τ), from the layer reading it
+        r = l + 1
+        back = codes[r].back
+        if timed[r - 1] or not timed[l - 1]:
+            return back
+        width = kinds[l - 1].out_shape[0]
+        return f"({back} if t == T else np.zeros({(1, width) if row else width}))"
+
+    def per_step(lines: list[str]) -> list[str]:  # the output at τ: its target y_τ
+        return list(map(_per_step_y, lines)) if timed[L - 1] else lines
+
+    def forward(l: int) -> None:
+        n, c = names[l], codes[l]
+        if c.steps:
+            f, df = act(l)
+            for q in kinds[l - 1].block_forward():
+                w(*(line.format(f=f, df=df, up="") for line in dict(c.steps)[q]))
+            return
+        w(f"{n['z']} = {c.forward}  # {n['~z']} = {c.forward_comment.partition(' = ')[2]}")
+        if torch:
+            w(f"{n['z']}.retain_grad()  # keep {n['~dz']} after backward()")
+        w(f"check({n['z']}, {label(l, '~z')})")
+        f, _ = act(l)
+        if not sep and l < L:
+            one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
+            w(f"{n['a']} = {one}  # {n['~a']} = [1, f({n['~z']})]")
+        else:
+            w(f"{n['a']} = {f}  # {n['~a']} = f({n['~z']})")
+        w(f"check({n['a']}, {label(l, '~a')})")
+
+    def backward(l: int) -> None:
+        n, c = names[l], codes[l]
+        if c.steps:
+            f, df = act(l)
+            for q in kinds[l - 1].block_backward():
+                if q != "G":
+                    w(*(line.format(f=f, df=df, up="" if torch else up(l)) for line in dict(c.steps)[q]))
+        elif torch:
+            w(f"check({n['z']}.grad, {(n['~dz'] + ' (' + n['z'] + '.grad)')!r}" + (at if timed[l - 1] else "") + ")")
+        elif l == L:
+            w(*per_step(_profiled_loss_numpy(spec, n, n0)[1]), f"check({n['dz']}, {label(l, '~dz')})")
+        else:
+            _, df = act(l)
+            w(f"{n['dz']} = {up(l)} * ({df})  # {n['~dz']} = {n['~da']} ⊙ f′({n['~z']})",
+              f"check({n['dz']}, {label(l, '~dz')})")
+        said = shown(l, gkeys(l)) + " (so far" + (", the group's mean)" if mean else ")")
+        w(*c.grad, f"check({_parts(grads(l))}, {repr(said) + (at if timed[l - 1] else '')})")
+
+    w("for n in group:")
+    w.at += 1
+    a0 = n0["a_list"]
+    if row:
+        w(f"{a0} = [None, *(x[None, :] for x in X[n])]  # {n0['~a']}_τ = x_τ as a row, 1 × D, τ = 1 … T")
+    elif not sep:
+        one = "torch.cat([torch.ones(1), x])" if torch else "np.concatenate([[1.0], x])"
+        w(f"{a0} = [None, *({one} for x in X[n])]  # {n0['~a']}_τ = [1, x_τ], τ = 1 … T")
     else:
-        _profiled_update_numpy(w, spec, P, names, weighted, letters)
+        w(f"{a0} = [None, *X[n]]  # {n0['~a']}_τ = x_τ, τ = 1 … T")
+    if timed[L - 1]:
+        w("y = Y[n][:, None, :]  # y_τ as a row, one per τ" if row else "y = Y[n]  # y_τ, one row per τ")
+    else:
+        w("y = Y[n][None, :]  # y as a row" if row else "y = Y[n]")
+    w("T = len(X[n])")
+    for l in per:
+        n = names[l]
+        lists = [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
+        w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # layer {P.layer_number(l)} at τ = 1 … T",
+          *codes[l].start)
+    if torch:
+        w("# each gradient so far as the notation shows it (" + ("the group's mean: .grad / m" if mean else ".grad")
+          + "), added to τ by τ below from autograd's δ (bptui's steps)")
+        for l in weighted:
+            for g, p in zip(grads(l), params(l)):
+                w(f"{g} = {p}.grad" + (" / m" if mean else ".clone()"))
+    for run, _ in runs[FORWARD]:
+        if not run:
+            continue
+        w("for t in range(1, T + 1):  # forward through time")
+        w.at += 1
+        for l in run:
+            forward(l)
+        w.at -= 1
+    for l in once:
+        forward(l)
+    loss, sym = n0["loss"], n0["~loss"]
+    if torch:
+        code, _ = _loss_torch(spec.loss, spec.activations[-1])
+        code = code.replace("s[{L}]", nL["z"]).replace("o[{L}]", nL["a"])
+        if timed[L - 1]:
+            w(f"{loss} = sum({_per_step_y(code)} for t in range(1, T + 1))  # {sym}, summed over τ")
+        else:
+            w(f"{loss} = {code}  # {sym}, the loss of example n")
+        w(f"check({loss}, {sym!r})",
+          f"{loss}.backward()  # autograd: every {P.delta.text}, and each gradient added to the parameters' .grad",
+          "with torch.no_grad():")
+        w.at += 1
+    else:
+        value, _ = _profiled_loss_numpy(spec, nL, n0)
+        body, _, comment = value.partition("  # ")
+        if timed[L - 1]:
+            w(f"{loss} = sum({_per_step_y(body)} for t in range(1, T + 1))  # {comment}, summed over τ")
+        else:
+            w(f"{loss} = {value}")
+        w(f"check({loss}, {sym!r})")
+    for l in reversed(once):
+        backward(l)
+    for run, _ in runs[BACKWARD]:
+        for l in run:
+            w(f"for t in range(T, 0, -1):  # layer {P.layer_number(l)} backward through time")
+            w.at += 1
+            backward(l)
+            w.at -= 1
+    if torch:
+        for l in weighted:
+            for g, p, k in zip(grads(l), params(l), gkeys(l)):
+                w(f"assert_close({g}, {p}.grad{' / m' if mean else ''})  # τ by τ, {names[l]['~' + k]} adds up to autograd's")
+        w.at -= 1
     w.at -= 1
 
 
@@ -1343,16 +1613,17 @@ def _profiled_loss_numpy(spec: Any, nL: dict[str, str], n0: dict[str, str]) -> t
 
 
 def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[str, str]], weighted: list[int],
-                           letters: dict[str, str]) -> None:
+                           letters: dict[str, str], parts: dict[int, list[tuple[str, str, str, tuple[int, ...]]]]) -> None:
     """Each layer's update as the notation writes it: g the group's sum (m times a mean profile's mean), L2's 2λW on
-    the weights (never a bias: column 0 when the bias is in W), then the optimizer's rule."""
+    the weights (never a bias: column 0 when the bias is in W), then the optimizer's rule; each of the layer's
+    ``parts`` (W and b; a recurrent layer's W, U, b) on lines of its own."""
     opt = spec.optimizer
-    sep, mean = P.separate_bias, P.mean
+    mean = P.mean
     eta, lr = repr(opt.learning_rate), P.learning_rate.text
     for l in weighted:
         n = names[l]
-        parts = [("W", "dW", True), ("b", "db", False)] if sep else [("W", "dW", True)]
-        for par, grad, weights in parts:
+        for par, grad, _, bias in parts[l]:
+            weights = par not in ("b", "bh")
             p_, g_, sp, sg = n[par], n[grad], n["~" + par], n["~" + grad]
             sum_ = f"m * {g_}" if mean else g_
             line = f"g = {sum_}"
@@ -1360,7 +1631,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
             if weights and opt.l2:
                 line += f" + 2 * {opt.l2!r} * {p_}"
                 said += f" + 2λ {sp}"
-                if not sep:
+                if bias == (0,):
                     line += f"\ng[:, 0] = {sum_}[:, 0]"
                     said += " (not on the bias, column 0)"
             w(f"{line}  # {said}" if "\n" not in line else line.replace("\n", f"  # {said}\n", 1))
@@ -1381,7 +1652,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
                   f"  # {sp} ← {sp} − {lr} m̂ / (√v̂ + ε)")
             else:
                 w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·m) {sg}" if mean else f"{lr} {sg}"))
-        w(f"check({_parts([n[par] for par, _, _ in parts])}, {(', '.join(n['~' + par] for par, _, _ in parts) + ' (after the update)')!r})")
-    zeros = [f"{n_} = np.zeros_like({n_})" for l in weighted for n_ in ([names[l]["dW"], names[l]["db"]] if sep
-                                                                          else [names[l]["dW"]])]
+        w(f"check({_parts([n[par] for par, _, _, _ in parts[l]])}, "
+          f"{(', '.join(n['~' + par] for par, _, _, _ in parts[l]) + ' (after the update)')!r})")
+    zeros = [f"{names[l][g]} = np.zeros_like({names[l][g]})" for l in weighted for _, g, _, _ in parts[l]]
     w("# the gradients start again from zero for the next group", *zeros)

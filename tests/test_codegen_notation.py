@@ -154,9 +154,103 @@ def test_the_file_notation_is_followed_and_the_option_wins(tmp_path, capsys):
 
 def test_a_kind_not_written_in_a_profile_is_refused_in_one_line(tmp_path, capsys):
     out = tmp_path / "p.py"
-    code, err = _export(capsys, NETWORKS / "parity.json", "pytorch", out, "--notation", "ng")
-    assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
-    assert "rnn" in err and "ng" in err and not out.exists()
+    for net, kind in (("gru_parity", "gru"),):
+        code, err = _export(capsys, NETWORKS / f"{net}.json", "pytorch", out, "--notation", "ng")
+        assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
+        assert f"{kind} layers" in err and "ng" in err and not out.exists()
+
+
+# a recurrent network's names at τ, as each profile writes them (cs231n's rows h_prev @ U, nielsen's layers from 2)
+RNN_NAMES = {"ng": ["z1[t] = W1 @ a0[t] + U1 @ a1[t - 1] + b1", "dU1 +=", "db1 +=", "dz1[t] = (", "z2 = W2 @ a1[T] + b2"],
+             "nielsen": ["z2[t] = w2 @ a1[t] + U2 @ a2[t - 1] + b2", "dC_dU2 +=", "delta2[t] ="],
+             "goodfellow": ["a1[t] = W1 @ h0[t] + U1 @ h1[t - 1] + b1", "dJ_dU1 +=", "g1[t] ="],
+             "cs231n": ["scores1[t] = h0[t] @ W1 + h1[t - 1] @ U1 + b1", "dU1 += h1[t - 1].T @ dscores1[t]",
+                        "dscores1[t + 1] @ U1.T", "scores2 = h1[T] @ W2 + b2"],
+             "course": ["u1[t] = M1 @ v0[t] + U1 @ v1[t - 1]", "D1 += np.outer(e1[t], v0[t])"]}
+
+
+def test_rnn_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys, course):
+    """Each shipped profile and a course's file, both formats, rnn networks: parity (rnn → dense, Adam) across its
+    update, stacked_parity (rnn → rnn → dense) from its start and across its update, long_memory (plain gradient
+    descent) across its update; each program passes and writes the profile's names (W, U, b and their gradients)."""
+    nets = {"parity": ("parity", "505:540"), "stacked": ("stacked_parity", "1:40"),
+            "stacked_update": ("stacked_parity", "890:925"), "long_memory": ("long_memory", "1995:2012")}
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        pname = Path(profile).stem
+        for name, (net, steps) in nets.items():
+            for fmt in FORMATS:
+                out = tmp_path / f"{pname}_{name}_{fmt}.py"
+                code, err = _export(capsys, NETWORKS / f"{net}.json", fmt, out, "--notation", profile, "--steps", steps)
+                assert code == 0, err
+                text = out.read_text()
+                ast.parse(text)
+                assert f"notation {pname}" in text.split('"""')[1]
+                if name == "parity" and fmt == "numpy":
+                    for line in RNN_NAMES[pname]:
+                        assert line in text, (pname, line)
+                paths[(pname, name, fmt)] = out
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
+        assert "each equal to bptui's value" in said
+
+
+def test_an_rnn_gradient_in_a_mean_profile_is_each_part_over_m(tmp_path):
+    """parity's first G⁽¹⁾ step (11: τ = T = 2 of example 1, m = 28): ng checks dW = δ₂ x₂ᵀ/28, dU = δ₂ a₁ᵀ/28 and
+    db = δ₂/28, from bptui's δ (step 10) and o₁ (step 2); cs231n the same transposed (D × H, H × H), goodfellow the
+    sums; a wrong dU fails the program at that step, naming it as the profile does."""
+    spec = load_any(str(NETWORKS / "parity.json"))
+    run = codegen.record(spec, 1, 13)
+    delta, o1, x2 = np.asarray(run.values[9]), np.asarray(run.values[1]), np.asarray(spec.x_of(0))[1]
+    for name, m, turn in (("ng", 28, False), ("goodfellow", 1, False), ("cs231n", 28, True)):
+        text, _ = codegen.program(spec, "numpy", run, None, PROFILES[name])
+        expected = ast.literal_eval(text.split("EXPECTED = ")[1].split("\n")[0])
+        dW, dU, db = (np.asarray(a) for a in expected[10])
+        want_W, want_U = np.outer(delta, x2) / m, np.outer(delta, o1) / m
+        np.testing.assert_allclose(dW, want_W.T if turn else want_W)
+        np.testing.assert_allclose(dU, want_U.T if turn else want_U)
+        np.testing.assert_allclose(db, delta / m)
+    paths = {}
+    for name in ("ng", "cs231n"):
+        for fmt in FORMATS:
+            bad = codegen.record(spec, 1, 13)
+            bad.values[10] = np.asarray(bad.values[10]) + 1e-3
+            text, _ = codegen.program(spec, fmt, bad, None, PROFILES[name])
+            paths[(name, fmt)] = tmp_path / f"bad_{name}_{fmt}.py"
+            paths[(name, fmt)].write_text(text)
+    results = run_programs(list(paths.values()))
+    for (name, fmt), path in paths.items():
+        status, said = results[str(path)]
+        assert status == "AssertionError" and "step 11" in said and {"ng": "dU^[1]", "cs231n": "dU¹"}[name] in said, said
+
+
+@pytest.mark.parametrize("kinds", [("rnn-", "stack-"), ("lstm-",)])
+def test_random_recurrent_networks_in_a_profile(tmp_path, kinds):
+    """test_codegen's seeded rnn networks (many-to-one and return_sequences, an output at each τ, dense layers at
+    each τ below and above, stacked, every optimizer, L2, the update modes, shuffled), and those made LSTMs, each in
+    one profile (they take turns) and both formats: each program passes."""
+    from .test_codegen import _sequence_variants
+
+    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
+    paths = {}
+    docs = [(name, doc) for name, doc in _sequence_variants() if name.startswith(kinds)]
+    for i, (name, doc) in enumerate(docs):
+        spec = parse(doc, f"{name}.json")
+        P = profiles[i % len(profiles)]
+        first, last = codegen.steps_of(spec, 1, None)
+        run = codegen.record(spec, first, last)
+        for fmt in FORMATS:
+            text, _ = codegen.program(spec, fmt, run, None, P)
+            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
+            path.write_text(text)
+            paths[(name, P.name, fmt)] = path
+    assert len({p for _, p, _ in paths}) == min(len(profiles), len(docs))
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
 
 
 def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
@@ -197,3 +291,47 @@ def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatc
     results = run_programs(paths)
     for path in paths:
         assert results[str(path)][0] == "ok", results[str(path)]
+
+
+LSTM_NAMES = {"ng": ["gates1[t] = np.concatenate([1 / (1 + np.exp(-z1[t][..., :8]))", "c1[t] = gates1[t][..., 4:8] * c1[t - 1]",
+                     "a1[t] = gates1[t][..., 12:16] * np.tanh(c1[t])", "dh1[t] = (W2.T @ dz2 if t == T", "dc1[t] =", "dU1 +="],
+              "nielsen": ["dC_dh2[t] =", "dC_dc2[t] =", "delta2[t] = np.concatenate("],
+              "goodfellow": ["a1[t] = W1 @ h0[t] + U1 @ h1[t - 1] + b1", "dJ_dc1[t] ="],
+              "cs231n": ["scores1[t] = h0[t] @ W1 + h1[t - 1] @ U1 + b1", "dh_1[t] = (dscores2 @ W2.T if t == T",
+                         "dscores1[t + 1] @ U1.T"],
+              "course": ["u1[t] = M1 @ v0[t] + U1 @ v1[t - 1]", "c_1[t] ="]}  # its bias is c1, cs231n its ∂L/∂h¹ dh1: c_1, dh_1
+
+
+def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys, course):
+    """long_memory_lstm (T = 30, Adam) in each shipped profile and a course's file, both formats: its first example
+    into the backward pass through time, and across its update; each program passes and writes the profile's names
+    (the gates, c, ∂/∂h and ∂/∂c at τ beside W, U, b); a wrong ∂ℓ/∂c fails the program at that step."""
+    nets = {"start": "1:140", "update": "3905:3935"}
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        pname = Path(profile).stem
+        for name, steps in nets.items():
+            for fmt in FORMATS:
+                out = tmp_path / f"{pname}_{name}_{fmt}.py"
+                code, err = _export(capsys, NETWORKS / "long_memory_lstm.json", fmt, out, "--notation", profile, "--steps", steps)
+                assert code == 0, err
+                text = out.read_text()
+                if name == "start" and fmt == "numpy":
+                    for line in LSTM_NAMES[pname]:
+                        assert line in text, (pname, line)
+                paths[(pname, name, fmt)] = out
+    spec = load_any(str(NETWORKS / "long_memory_lstm.json"))
+    for fmt in FORMATS:  # step 127: ∂ℓ/∂c at τ = T of example 1 (after its 4·30 + 2 forward steps, ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
+        bad = codegen.record(spec, 120, 130)
+        assert bad.keys[7].quantity == "dc" and bad.keys[7].step == 127
+        bad.values[7] = np.asarray(bad.values[7]) + 1e-3
+        text, _ = codegen.program(spec, fmt, bad, None, PROFILES["ng"])
+        paths[("bad", fmt)] = tmp_path / f"bad_{fmt}.py"
+        paths[("bad", fmt)].write_text(text)
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        if key[0] == "bad":
+            assert status == "AssertionError" and "step 127, ∂J/∂c^[1]_τ" in said and "(τ = 30)" in said, said
+        else:
+            assert status == "ok", (key, said)

@@ -168,13 +168,21 @@ class ProfiledCode:
     the same lines in NumPy and PyTorch (both write ``@``, ``+``, ``.T``), each with its comment in the profile's
     symbols. ``forward``: the pre-activation's expression from the layer's input; ``grad``: NumPy's lines that add
     this example's term to the gradients so far (a mean profile's divided by the group's size ``m``), as the
-    program's G step; ``back``: the expression of ∂ℓ/∂ of the layer's input (without a bias entry)."""
+    program's G step (in the library ``n["lib"]`` names: np, or torch for a network over time, whose program adds
+    autograd's δ τ by τ); ``back``: the expression of ∂ℓ/∂ of the layer's input (without a bias entry).
+
+    A kind over time writes its own steps at τ too: ``steps``, the lines of each of its steps but G (a NumPy or a
+    PyTorch program's, as ``n["lib"]`` says), each with its check; codegen fills ``{f}`` (the activation of its
+    pre-activation), ``{df}`` (f′) and ``{up}`` (∂ℓ/∂ of its output at τ from the layer reading it, NumPy); ``start``:
+    the lines that begin an example (its output at τ = 0)."""
 
     forward: str
     forward_comment: str
     grad: tuple[str, ...]
     back: str
     back_comment: str
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    start: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -816,7 +824,10 @@ class LayerKind:
         ``profiled_program``): its lines in the profile's names ``n`` (the program's identifiers of "W", "b", "z",
         "a_in" (its input, as the profile holds it), "dz", "dW", "db", "da_in" (∂ℓ/∂ of its input) and their
         printed symbols under the same keys with a "~" in front), ``row`` vectors, a ``separate`` bias, a
-        ``mean`` gradient. A kind that is not written in profiles yet says so, naming its layer."""
+        ``mean`` gradient. In a network over time (codegen's ``_sequence_names``) the names are at τ (``z1[t]``,
+        ``a0[t]``), with ``lib`` (np or torch), ``a_prev``, ``dz_next``, ``a_first`` (the output at τ − 1, δ at
+        τ + 1, the output at τ = 0) and a recurrent layer's ``U``, ``dU`` (a GRU's ``bh``, ``dbh``). A kind that
+        is not written in profiles yet says so, naming its layer."""
         raise SpecError(f"{self.type} layers are not written in a notation profile's program yet", place=f"layers[{l}]")
 
     def code_from(self, l: int, L: int, src: int) -> LayerCode:

@@ -131,22 +131,23 @@ class Dense(LayerKind):
             raise SpecError("dense layers after a map are not written in a notation profile's program yet",
                             place=f"layers[{l}]")
         t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
+        lib = n.get("lib", "np")
         per, shown = (" / m", "/m") if mean else ("", "")
         W, b, a, dz, dW, db = n["W"], n["b"], n["a_in"], n["dz"], n["dW"], n["db"]
         if not separate:
             return ProfiledCode(
                 f"{W} @ {a}", f"{t['z']} = {t['W']} {t['a_in']}",
-                (f"{dW} += np.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",),
+                (f"{dW} += {lib}.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",),
                 f"({W}.T @ {dz})[1:]", f"{t['da_in']} = ({t['W']}ᵀ {t['dz']}) without the bias row")
         if row:
             return ProfiledCode(
                 f"{a} @ {W} + {b}", f"{t['z']} = {t['a_in']} {t['W']} + {t['b']}",
                 (f"{dW} += {a}.T @ {dz}{per}  # {t['dW']} ← {t['dW']} + ({t['a_in']}ᵀ {t['dz']}){shown}",
-                 f"{db} += np.sum({dz}, axis=0){per}  # {t['db']} ← {t['db']} + {t['dz']}{shown}"),
+                 f"{db} += {lib}.sum({dz}, axis=0){per}  # {t['db']} ← {t['db']} + {t['dz']}{shown}"),
                 f"{dz} @ {W}.T", f"{t['da_in']} = {t['dz']} {t['W']}ᵀ")
         return ProfiledCode(
             f"{W} @ {a} + {b}", f"{t['z']} = {t['W']} {t['a_in']} + {t['b']}",
-            (f"{dW} += np.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",
+            (f"{dW} += {lib}.outer({dz}, {a}){per}  # {t['dW']} ← {t['dW']} + ({t['dz']} {t['a_in']}ᵀ){shown}",
              f"{db} += {dz}{per}  # {t['db']} ← {t['db']} + {t['dz']}{shown}"),
             f"{W}.T @ {dz}", f"{t['da_in']} = {t['W']}ᵀ {t['dz']}")
 

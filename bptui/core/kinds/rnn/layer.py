@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
+from ...engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, matmul, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -39,6 +39,70 @@ def weight_words(notation: Any, l: int) -> tuple[Any, Any, str, str, Any]:
         return (lambda i: i), l, "W", f"h{sup(l)}", (lambda g: g)
     return (P.unit, P.layer_number(l), printer.p(Sym("W")), printer.p(Sym("h", l, vector=True)),
             lambda g: printer.p(Sym("ō" if g == "o" else g)))
+
+
+@dataclass(frozen=True)
+class ProfiledCommon:
+    """What the recurrent kinds' programs in a profile share (:func:`profiled_common`): s_τ's expression and its
+    line(s), the gradients of W, U and b at τ, what goes down to the input, Uᵀ δ_{τ+1} (the recurrence's part of
+    ∂ℓ/∂ of the output), the example's start, and the step lines' printed symbols (``e``: braces doubled, the
+    lines are templates) and labels."""
+
+    forward: str
+    said: str
+    grad: tuple[str, ...]
+    back: str
+    back_said: str
+    recur: str
+    recur_said: str
+    s_lines: tuple[str, ...]
+    start: tuple[str, ...]
+    e: dict[str, str]
+    label: Any
+    torch: bool
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def profiled_common(kind: Any, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCommon:
+    """z_τ = W a_τ + U a_{τ−1} + b (rows: a_τ W + a_{τ−1} U + b; the bias in column 0: W [1, a_τ] + U a_{τ−1}), the
+    gradients δ_τ a_τᵀ, δ_τ a_{τ−1}ᵀ, δ_τ (each over m in a mean profile; transposed with rows), Wᵀ δ_τ down, Uᵀ δ_{τ+1}
+    back in time, and the output at τ = 0 set to zeros (``kind.h`` of them): an rnn's and an LSTM's alike."""
+    t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
+    lib, torch = n["lib"], n["lib"] == "torch"
+    per, shown = (" / m", "/m") if mean else ("", "")
+    W, U, b, a, prev, z, dz, nxt = n["W"], n["U"], n["b"], n["a_in"], n["a_prev"], n["z"], n["dz"], n["dz_next"]
+    at = ' f" (τ = {{t}})"'  # the step lines are templates (codegen fills {f}, {df}, {up}): braces doubled
+    e = {k: _braces(v) for k, v in t.items()}
+    if row:
+        forward, said = f"{a} @ {W} + {prev} @ {U} + {b}", f"{t['a_in']} {t['W']} + {t['a_prev']} {t['U']} + {t['b']}"
+        recur, recur_said = f"{nxt} @ {U}.T", f"{t['dz_next']} {t['U']}ᵀ"
+        terms = [(n["dW"], f"{a}.T @ {dz}", f"{t['a_in']}ᵀ {t['dz']}"), (n["dU"], f"{prev}.T @ {dz}", f"{t['a_prev']}ᵀ {t['dz']}"),
+                 (n["db"], f"{lib}.sum({dz}, axis=0)", t["dz"])]
+        back, back_said = f"{dz} @ {W}.T", f"{t['dz']} {t['W']}ᵀ"
+    else:
+        forward = f"{W} @ {a} + {U} @ {prev}" + (f" + {b}" if separate else "")
+        said = f"{t['W']} {t['a_in']} + {t['U']} {t['a_prev']}" + (f" + {t['b']}" if separate else "")
+        recur, recur_said = f"{U}.T @ {nxt}", f"{t['U']}ᵀ {t['dz_next']}"
+        terms = [(n["dW"], f"{lib}.outer({dz}, {a})", f"{t['dz']} {t['a_in']}ᵀ"),
+                 (n["dU"], f"{lib}.outer({dz}, {prev})", f"{t['dz']} {t['a_prev']}ᵀ")]
+        if separate:
+            terms.append((n["db"], dz, t["dz"]))
+        back = f"{W}.T @ {dz}" if separate else f"({W}.T @ {dz})[1:]"
+        back_said = f"{t['W']}ᵀ {t['dz']}" + ("" if separate else " without the bias row")
+    grad = tuple(f"{g} += {term}{per}  # {sg} ← {sg} + ({term_said}){shown}"
+                 for (g, term, term_said), sg in zip(terms, (t["dW"], t["dU"], t["db"])))
+    zeros = f"{lib}.zeros({(1, kind.h) if row else kind.h})"
+    start = (f"{n['a_first']} = {zeros}  # {t['a_first']} = 0",)
+
+    def label(key: str, more: str = "") -> str:  # a check's name: the symbol at τ, then τ's number
+        return _braces(repr(t[key] + more)) + at
+
+    s_lines = (f"{z} = {forward}  # {e['z']} = {_braces(said)}",) + ((f"{z}.retain_grad()  # keep {e['dz']} after backward()",)
+                                                                     if torch else ()) + (f"check({z}, {label('z')})",)
+    return ProfiledCommon(forward, said, grad, back, back_said, recur, _braces(recur_said), s_lines, start, e, label, torch)
 
 
 @dataclass(frozen=True)
@@ -475,3 +539,20 @@ class Rnn(Recurrent):
         from . import equations
 
         return equations.rnn_equations(net, state, step)
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """At τ, as the profile's steps write it (profiled.py): z_τ = W a_τ + U a_{τ−1} + b with a separate b (rows:
+        a_τ W + a_{τ−1} U + b, cs231n's x_t @ Wx + prev_h @ Wh + b), z_τ = W [1, a_τ] + U a_{τ−1} with the bias in
+        column 0 of W; δ_τ = (∂ℓ/∂a_τ from above + Uᵀ δ_{τ+1}) ⊙ f′(z_τ) (NumPy; PyTorch's is z_τ.grad); the
+        gradients of W, U and b apart (the kind's ``update_parts``), each term over the group's m in a mean profile;
+        ∂ℓ/∂ of its input Wᵀ δ_τ (without the bias row when W holds it)."""
+        c = profiled_common(self, n, row, separate, mean)
+        e, z, dz, label = c.e, n["z"], n["dz"], c.label
+        o_lines = (f"{n['a']} = {{f}}  # {e['a']} = f({e['z']})", f"check({n['a']}, {label('a')})")
+        if c.torch:
+            d_lines: tuple[str, ...] = (f"check({z}.grad, {label('dz', ' (' + z + '.grad)')})",)
+        else:
+            d_lines = (f"{dz} = ({{up}} + ({c.recur} if t < T else 0)) * ({{df}})  # {e['dz']} = (from above + {c.recur_said}) ⊙ "
+                       f"f′({e['z']})", f"check({dz}, {label('dz')})")
+        return ProfiledCode(c.forward, c.said, c.grad, c.back, c.back_said,
+                            steps=(("s", c.s_lines), ("o", o_lines), ("delta", d_lines)), start=c.start)

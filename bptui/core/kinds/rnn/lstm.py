@@ -27,11 +27,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, matmul
+from ...engine.kind import LayerCode, ProfiledCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, recurrent_grad_sym, weight_words
+from .layer import Recurrent, profiled_common, recurrent_grad_sym, weight_words
 
 GATES = ("i", "f", "g", "o")
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -289,6 +289,49 @@ class Lstm(Recurrent):
                                "  # δ_τ = ∂ℓ/∂s_τ of i, f, g, o", f"check(d[{l}][t], {chk['δ']})")),
                     ("G", (f"G[{l}] += np.outer(d[{l}][t], np.concatenate([{inp}]))  # G{S} += δ_τ [1, x_τ, h_τ−1]ᵀ",
                            f"check(G[{l}], \"G{S} so far\")"))))
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """At τ, as the profile's steps write it: z_τ = W a_τ + U h_{τ−1} + b (the rnn's, :func:`profiled_common`), the
+        gates [i, f, g, ō] from z's blocks of h, c_τ = f ⊙ c_{τ−1} + i ⊙ g, h_τ = ō ⊙ tanh(c_τ) (kept as the layer's
+        output a_τ, what the layer above reads); back through time ∂ℓ/∂h_τ = from above + Uᵀ δ_{τ+1}, ∂ℓ/∂c_τ, δ_τ of
+        each gate (NumPy; PyTorch's are autograd's .grad of h_τ, c_τ and z_τ); the gradients as the rnn's. A row
+        profile's vectors are 1 × n rows: each block is taken on the last axis."""
+        c = profiled_common(self, n, row, separate, mean)
+        e, label, lib, h = c.e, c.label, n["lib"], self.h
+        z, gates, cell, out = n["z"], n["gates"], n["c"], n["a"]
+        cat = "torch.cat" if c.torch else "np.concatenate"
+        sig = (lambda x: f"torch.sigmoid({x})") if c.torch else (lambda x: f"1 / (1 + np.exp(-{x}))")
+        i, f, g, o = (f"{gates}[..., {a}:{b}]" for a, b in ((0, h), (h, 2 * h), (2 * h, 3 * h), (3 * h, 4 * h)))
+        keep = (lambda x, what: (f"{x}.retain_grad()  # keep {what} after backward()",)) if c.torch else (lambda x, what: ())
+        lists = [n["gates_list"], n["c_list"]] + ([] if c.torch else [n["dh_list"], n["dc_list"]])
+        start = c.start + (f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # the gates, c"
+                           + ("" if c.torch else ", ∂/∂h, ∂/∂c") + " at τ = 1 … T",
+                           f"{n['c_first']} = {lib}.zeros({(1, h) if row else h})  # {n['~c_first']} = 0")
+        forward = (
+            ("s", c.s_lines),
+            ("gates", (f"{gates} = {cat}([{sig(f'{z}[..., :{2 * h}]')}, {lib}.tanh({z}[..., {2 * h}:{3 * h}]), "
+                       f"{sig(f'{z}[..., {3 * h}:]')}], -1)  # {e['gates']}: σ, σ, tanh, σ of {e['z']}'s blocks",
+                       f"check({gates}, {label('gates')})")),
+            ("c", (f"{cell} = {f} * {n['c_prev']} + {i} * {g}  # {e['c']} = f ⊙ {e['c_prev']} + i ⊙ g",
+                   *keep(cell, e["dc"]), f"check({cell}, {label('c')})")),
+            ("h", (f"{out} = {o} * {lib}.tanh({cell})  # {e['out']} = ō ⊙ tanh({e['c']})", *keep(out, e["dh"]),
+                   f"check({out}, {label('out')})")))
+        if c.torch:
+            backward: tuple[tuple[str, tuple[str, ...]], ...] = (
+                ("dh", (f"check({out}.grad, {label('dh', ' (' + out + '.grad)')})",)),
+                ("dc", (f"check({cell}.grad, {label('dc', ' (' + cell + '.grad)')})",)),
+                ("delta", (f"check({z}.grad, {label('dz', ' (' + z + '.grad)')})",)))
+        else:
+            dh, dc, tc = n["dh"], n["dc"], f"np.tanh({cell})"
+            backward = (
+                ("dh", (f"{dh} = {{up}} + ({c.recur} if t < T else 0)  # {e['dh']} = from above + {c.recur_said}",
+                        f"check({dh}, {label('dh')})")),
+                ("dc", (f"{dc} = {dh} * {o} * (1 - {tc} ** 2) + ({n['gates_next']}[..., {h}:{2 * h}] * {n['dc_next']} if t < T "
+                        f"else 0)  # {e['dc']} = {e['dh']} ⊙ ō ⊙ (1 − tanh²) + f_τ+1 ⊙ {e['dc_next']}", f"check({dc}, {label('dc')})")),
+                ("delta", (f"{n['dz']} = np.concatenate([{dc} * {g} * {i} * (1 - {i}), {dc} * {n['c_prev']} * {f} * (1 - {f}), "
+                           f"{dc} * {i} * (1 - {g} ** 2), {dh} * {tc} * {o} * (1 - {o})], -1)  # {e['dz']} of i, f, g, ō",
+                           f"check({n['dz']}, {label('dz')})")))
+        return ProfiledCode(c.forward, c.said, c.grad, c.back, c.back_said, steps=forward + backward, start=start)
 
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
         from . import steps
