@@ -332,6 +332,6 @@ def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsy
     for key, path in paths.items():
         status, said = results[str(path)]
         if key[0] == "bad":
-            assert status == "AssertionError" and "step 127, ∂J/∂c^[1]_τ" in said and "(τ = 30)" in said, said
+            assert status == "AssertionError" and "step 127, dc^[1]_τ" in said and "(τ = 30)" in said, said
         else:
             assert status == "ok", (key, said)
