@@ -326,16 +326,41 @@ def parts_under(panel) -> list[int]:
     return list(panel.under_widths)
 
 
-@pytest.mark.parametrize("notation", ["ng", "cs231n", "nielsen"])
+def all_lines(panel) -> list[str]:
+    """Every line of a dense panel (the lecture's or a profile's), in view or not, as a student reads them."""
+    if isinstance(panel, LayerSheet):
+        style = panel._palette()
+        return ["".join(seg.text for seg in panel._segments(y, style) or []) for y in range(panel.virtual_size.height)]
+    return ["".join(text for text, _, _ in line) for line in panel.lines]
+
+
+def g_band_under(panel) -> bool:
+    """Whether G stands under W in a dense panel, by its lines in view or not."""
+    if isinstance(panel, LayerSheet):
+        return panel.stacked
+    return panel.names()["G"] not in all_lines(panel)[0]
+
+
+def rows_width(panel) -> int:
+    """The width of a dense panel's rows (with the parts beside them): its lines down to the first blank one."""
+    lines = all_lines(panel)
+    end = next((y for y, line in enumerate(lines) if y >= 2 and not line.strip()), len(lines))
+    return max(len(line.rstrip()) for line in lines[:end])
+
+
+@pytest.mark.parametrize("notation", [None, "ng", "cs231n", "nielsen"])
 @pytest.mark.parametrize("name", ["xor", "moons", "iris", "edges", "parity"])
 async def test_a_profiles_panels_hide_no_number_beside_blank_columns(name, notation):
     """Issue 24: moons in cs231n at 200×50 showed W¹'s units as `j=6 +1…` beside 7 blank columns (the 8th
     unit fitted once the marker went), and at 120×40 its layer 2 scrolled its velocity away under dW²
-    beside 90 blank columns. At 80×24, 120×40, 160×45 and 200×50, at the forward and backward steps and
-    after an update: a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its
-    right, with the marker's, than a cell takes; a dense panel that scrolls its lines has fewer blank
-    columns than one more of the parts under its rows would take beside the others (G's band, an
-    optimizer's state; every part that stands on a line below the first would not fit above)."""
+    beside 90 blank columns; iris (adam) in ng and in the lecture at 160×45 scrolled layer 1 (dW, m, v
+    under W, 32 lines in 16) beside ~50 blank columns at the right of its rows. At 80×24, 120×40, 160×45
+    and 200×50, at the forward and backward steps and after an update: a panel that hides columns of
+    numbers behind a `+N…` has fewer blank columns at its right, with the marker's, than a cell takes; a
+    dense panel that scrolls its lines has fewer blank columns than one more of the parts under its rows
+    would take beside the others (G's band, an optimizer's state; every part that stands on a line below
+    the first would not fit above), and fewer at its rows' right than a part would take beside them where
+    that leaves fewer lines of parts under the rows (G's band stays under W)."""
     from bptui.tui.panel_base import NumberSheet
     from bptui.tui.view import cell_width
 
@@ -368,6 +393,11 @@ async def test_a_profiles_panels_hide_no_number_beside_blank_columns(name, notat
                         if len(parts) > per:  # one more beside the others would not fit the blank columns
                             spare = room.width - panel.virtual_size.width  # (beside its widest line, in view or not)
                             assert spare < parts[0] + 2, where + "\n" + "\n".join(text)
+                        columns = isinstance(panel, LayerSheet) or panel.profile.vectors == "column"
+                        movable = len(parts) - (1 if g_band_under(panel) else 0)  # (G's band stays under W)
+                        if columns and movable > 0 and -(-(len(parts) - 1) // per) < -(-len(parts) // per):
+                            beside = room.width - rows_width(panel) - 2  # a part beside the rows would fit?
+                            assert beside < parts[0], where + "\n" + "\n".join(all_lines(panel))
 
 
 @pytest.mark.parametrize("size", [(120, 40), (200, 50)])
