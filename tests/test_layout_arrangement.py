@@ -262,14 +262,18 @@ def g_placed_under(panel) -> bool | None:
 
 
 @pytest.mark.parametrize("name, notation, size, steps, under", [
-    ("deep_residual", "ng", (120, 40), 40, True), ("edges", "ng", (200, 50), 30, True),
+    ("deep_residual", "ng", (120, 40), 40, True), ("edges", "ng", (200, 70), 30, True),
     ("gru_parity", "nielsen", (160, 45), 7, True), ("gru_parity", "ng", (200, 50), 7, False)])
 async def test_a_profiles_block_map_and_sequence_panels_join_the_screens_arrangement(name, notation, size, steps, under):
     """A profile's block, map and sequence panels kept their own arrangement: deep_residual in ng at 120×40
     put G under W in its dense panels and left the block's fan-in parts beside its rows (cut at the edge),
     edges at 200×50 kept the kernels' gradients beside them while the dense layer had dW under W, and a
     sequence panel never put G under W (gru_parity in nielsen at 160×45: ∂C/∂b² a scroll away). Every panel
-    with W's and G's parts puts G at one place on the screen, all beside or all under, as the dense panels do."""
+    with W's and G's parts puts G at one place on the screen, all beside or all under, as the dense panels do;
+    but a panel that would scroll so while G fits beside W in it takes its own (edges at 200×50: its conv
+    panel's 26 lines with the kernels' gradients under W in 22, beside ~80 blank columns; the lead's
+    decision, test_a_map_panel_that_would_scroll_keeps_g_beside_w): edges is seen at 200×70, where its
+    panels fit either way and keep the screen's."""
     app = app_with(name, notation)
     async with app.run_test(size=size) as pilot:
         for _ in range(steps):
@@ -326,16 +330,41 @@ def parts_under(panel) -> list[int]:
     return list(panel.under_widths)
 
 
-@pytest.mark.parametrize("notation", ["ng", "cs231n", "nielsen"])
+def all_lines(panel) -> list[str]:
+    """Every line of a dense panel (the lecture's or a profile's), in view or not, as a student reads them."""
+    if isinstance(panel, LayerSheet):
+        style = panel._palette()
+        return ["".join(seg.text for seg in panel._segments(y, style) or []) for y in range(panel.virtual_size.height)]
+    return ["".join(text for text, _, _ in line) for line in panel.lines]
+
+
+def g_band_under(panel) -> bool:
+    """Whether G stands under W in a dense panel, by its lines in view or not."""
+    if isinstance(panel, LayerSheet):
+        return panel.stacked
+    return panel.names()["G"] not in all_lines(panel)[0]
+
+
+def rows_width(panel) -> int:
+    """The width of a dense panel's rows (with the parts beside them): its lines down to the first blank one."""
+    lines = all_lines(panel)
+    end = next((y for y, line in enumerate(lines) if y >= 2 and not line.strip()), len(lines))
+    return max(len(line.rstrip()) for line in lines[:end])
+
+
+@pytest.mark.parametrize("notation", [None, "ng", "cs231n", "nielsen"])
 @pytest.mark.parametrize("name", ["xor", "moons", "iris", "edges", "parity"])
 async def test_a_profiles_panels_hide_no_number_beside_blank_columns(name, notation):
     """Issue 24: moons in cs231n at 200×50 showed W¹'s units as `j=6 +1…` beside 7 blank columns (the 8th
     unit fitted once the marker went), and at 120×40 its layer 2 scrolled its velocity away under dW²
-    beside 90 blank columns. At 80×24, 120×40, 160×45 and 200×50, at the forward and backward steps and
-    after an update: a panel that hides columns of numbers behind a `+N…` has fewer blank columns at its
-    right, with the marker's, than a cell takes; a dense panel that scrolls its lines has fewer blank
-    columns than one more of the parts under its rows would take beside the others (G's band, an
-    optimizer's state; every part that stands on a line below the first would not fit above)."""
+    beside 90 blank columns; iris (adam) in ng and in the lecture at 160×45 scrolled layer 1 (dW, m, v
+    under W, 32 lines in 16) beside ~50 blank columns at the right of its rows. At 80×24, 120×40, 160×45
+    and 200×50, at the forward and backward steps and after an update: a panel that hides columns of
+    numbers behind a `+N…` has fewer blank columns at its right, with the marker's, than a cell takes; a
+    dense panel that scrolls its lines has fewer blank columns than one more of the parts under its rows
+    would take beside the others (G's band, an optimizer's state; every part that stands on a line below
+    the first would not fit above), and fewer at its rows' right than a part would take beside them where
+    that leaves fewer lines of parts under the rows (G's band stays under W)."""
     from bptui.tui.panel_base import NumberSheet
     from bptui.tui.view import cell_width
 
@@ -368,6 +397,11 @@ async def test_a_profiles_panels_hide_no_number_beside_blank_columns(name, notat
                         if len(parts) > per:  # one more beside the others would not fit the blank columns
                             spare = room.width - panel.virtual_size.width  # (beside its widest line, in view or not)
                             assert spare < parts[0] + 2, where + "\n" + "\n".join(text)
+                        columns = isinstance(panel, LayerSheet) or panel.profile.vectors == "column"
+                        movable = len(parts) - (1 if g_band_under(panel) else 0)  # (G's band stays under W)
+                        if columns and movable > 0 and -(-(len(parts) - 1) // per) < -(-len(parts) // per):
+                            beside = room.width - rows_width(panel) - 2  # a part beside the rows would fit?
+                            assert beside < parts[0], where + "\n" + "\n".join(all_lines(panel))
 
 
 @pytest.mark.parametrize("size", [(120, 40), (200, 50)])
@@ -401,3 +435,36 @@ async def test_a_row_vector_panel_puts_the_optimizers_state_beside_its_gradient(
         else:
             assert app.main.query_one("#layers").has_class("wide") and panel.cw > panel.base_cw
             assert panel.virtual_size.height <= panel.scrollable_content_region.height
+
+
+@pytest.mark.parametrize("notation, size", [("nielsen", (120, 40)), ("ng", (120, 40)), ("nielsen", (200, 50)),
+                                            ("nielsen", (200, 70))])
+async def test_a_map_panel_that_would_scroll_keeps_g_beside_w(notation, size):
+    """edges in nielsen at 120×40 after its first update: the conv panel put ∂C/∂w² under w² (37 lines in
+    22, its δ² maps a scroll away, 35 blank columns at its right) only because the dense layer's ∂C/∂w⁴
+    does not fit beside w⁴: one arrangement per screen. A panel that would scroll so, while G fits beside
+    W in it, takes its own arrangement (G beside W: 29 lines at 120×40; at 200×50 18 lines, where under W
+    they were 26 in 22); a panel that fits either way keeps the screen's (at 200×70, G under W in every
+    panel, every line in view)."""
+    from bptui.tui.profile_map_sheet import ProfileMapSheet
+
+    app = app_with("edges", notation)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.pause()
+        conv = app.main.query_one("#layer-1", ProfileMapSheet)
+        dense = app.main.query_one("#layer-3", ProfileSheet)
+        assert g_under_w(dense)
+        width, height = conv.room()
+        kernels = 5 + 2 * conv._kernel_width() + 6  # G's kernels beside W's: what it takes
+        assert kernels <= width
+        conv_under = g_placed_under(conv)
+        if size == (200, 70):
+            assert conv_under and conv.virtual_size.height <= height, (conv.virtual_size, height)
+        else:
+            assert not conv_under, [("".join(t for t, _, _ in line)) for line in conv.lines[:12]]
+            K, _ = conv.kind.param_shape
+            kh = conv._kernel_columns()[1][1]
+            assert conv.virtual_size.height + 2 + K * kh > height  # (under W, it would scroll more)

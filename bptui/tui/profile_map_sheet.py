@@ -95,14 +95,48 @@ class ProfileMapSheet(MapSheet):
         panels: :class:`~.panel_base.Arrangement`)."""
         stacked, bands = super()._arrangement(avail)
         group = arrangement(self) if self.kind is not None and self.kind.has_weights else None
-        return stacked or (group is not None and group.others(self)), bands
+        return stacked or (group is not None and group.others(self) and not self._own), bands
+
+    _own = False  # G's kernels beside W's while the screen's stand under (``_keeps_own``)
+    _under = False  # the lines as built: G's kernels under W's
+
+    def _keeps_own(self) -> bool:
+        """Whether the panel takes its own arrangement, G's kernels beside W's, while the screen's stand
+        under: they fit beside in its width, and under them its lines would not fit the height the column
+        can give it (its room and the blank lines under the panels), so that it would scroll while the
+        blank columns at its right hold G (edges in nielsen at 120×40: 37 lines in 22, 35 columns blank,
+        for the dense layer's dW under W). A panel that fits either way keeps the screen's."""
+        width, height = self.room()
+        group = arrangement(self) if self.kind is not None and self.kind.has_weights else None
+        if not (self.lines and width and height) or group is None or not group.others(self):
+            return False
+        if super()._arrangement(width)[0]:  # (G does not fit beside W in it)
+            return False
+        assert self.kind is not None
+        K, _ = self.kind.param_shape  # G's kernels under W's: a blank line, their heading (and the channels'), K·kh
+        _, (C, kh, _) = self._kernel_columns()
+        extra = 2 + (1 if C > 1 else 0) + K * kh
+        column: Any = self.parent
+        spare = column.size.height - sum(int(p.outer_size.height) for p in column.children if p.display)
+        return self.virtual_size.height + (0 if self._under else extra) > height + max(0, spare)
 
     def _build(self, produced: str | None) -> None:
         width = self.room().width
         group = arrangement(self) if width and self.kind is not None and self.kind.has_weights else None
         if group is not None:  # tell the screen whether G's kernels fit beside W's in this panel
             group.under(self, super()._arrangement(width)[0])
+        self._own = self._keeps_own()
         super()._build(produced)
+        self._under = self._arrangement(width or 10**6)[0]
+        if self._under and self._keeps_own():  # (the lines under W would not fit: G's kernels beside them)
+            self._own, self._under = True, False
+            super()._build(produced)
+
+    def fit_size(self) -> None:
+        """A new size: the panel's own arrangement or the screen's (``_keeps_own``)."""
+        if self.lines and self._keeps_own() != self._own:
+            self._rebuild()
+        super().fit_size()
 
     def rearranged(self) -> None:
         if self.lines and self.is_attached:

@@ -42,7 +42,7 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import arrangement, panel_css, parts_per_line, shown_columns, spread, stretched
+from .panel_base import arrangement, panel_css, parts_beside, parts_per_line, shown_columns, spread, stretched
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -287,6 +287,9 @@ class ProfileSheet(MeasuredCells, MapSheet):
         if self.widen and self.lines and self.room() != self._stretched_in:
             self._rebuild()
             self._avail = self.room().width
+            return
+        if self.lines and self._tall is not None and (self._tall > self.room().height) != bool(self.beside):
+            self._rebuild()  # a new height: the parts beside the rows, or under them (_place_beside)
             return
         width = self.room().width
         if self.lines and self._columns_fit and width != self._avail:  # as many of W's columns as fit the new width
@@ -651,6 +654,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
+        first_row = lines.count  # (the line of unit 1's row)
         for i in range(units):
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
             row: list[Run] = [unit_label(i), *weights("W", i)]
@@ -687,6 +691,9 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
         # velocity beside its gradient, not under it past the bottom of its panel (as the lecture's panel)
         width = max((w for _, _, w, _ in under), default=0)
+        rows = label + (block["W"] + 2 if weighted else 0) + sum(widths[q] for q in vectors) + (  # the rows' width
+            2 + block["G"] + 2 + (widths["Gb"] if sep else 0) if weighted and not stacked else 0)
+        under = self._place_beside(lines, first_row, units, under, width, avail, rows, 1 if stacked else 0)
         per = parts_per_line(width, len(under), avail)
         self.under_widths, self.per_line = [width] * len(under), per
         combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}
@@ -709,6 +716,39 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._combined = combined
         self._columns_fit = stacked or len(under) > 1  # (the parts on a line follow the width too)
         return lines
+
+    _tall: int | None = None  # the panel's lines with every part under its rows, when a part could stand beside them
+    beside = 0  # the parts that stand beside the rows
+
+    def _place_beside(self, lines: Lines, first_row: int, units: int, under: list, width: int, avail: int,
+                      rows: int, first: int) -> list:
+        """The parts under the rows (``under``, each ``width`` wide; the rows ``rows`` wide) that stand beside
+        them instead, by the lecture's rule (:func:`~.panel_base.parts_beside`): when the panel's lines do not
+        fit its height and the blank at the rows' right holds a part, an optimizer's state stands there, its
+        heading over its rows, each unit's beside the unit's row (the ``first`` parts, G's band, stay under
+        W); the parts left under the rows."""
+        self._tall, self.beside = None, 0
+        k = parts_beside(rows, width, len(under), avail, first) if avail else 0
+        if not k:
+            return under
+        per = parts_per_line(width, len(under), avail)
+        tall = lines.count
+        for g in range(0, len(under), per):
+            tall += 1 + max(len(h) for h, _, _, _ in under[g:g + per]) + units
+        self._tall = tall
+        if tall <= self.room().height:
+            return under
+        self.beside = k
+        section = [chunk[0] for chunk in lines.chunks[:first_row + units]]  # (a line a chunk, up to the parts)
+        for i, (heads, part, _, _) in enumerate(under[first:first + k]):
+            x = rows + 2 + i * (width + 2)
+            places = [(first_row - len(heads) + j, line) for j, line in enumerate(heads)]
+            places += [(first_row + u, part[u]) for u in range(units)]
+            for y, line in places:
+                row = section[y]
+                used = sum(len(text) for text, _, _ in row)
+                row += [(" " * (x - used), "base", None), *line]
+        return under[:first] + under[first + k:]
 
     def _rows(self, p, l, shown, names, optimizer, matrix, bias, vector, heading, number, cw, kept, boards, key_of
               ) -> Lines:

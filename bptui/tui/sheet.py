@@ -17,8 +17,8 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import (NumberSheet, arrangement, panel_css, parts_per_line, shown_columns, spread, stretched,
-                         whole_cells, with_offsets)
+from .panel_base import (NumberSheet, arrangement, panel_css, parts_beside, parts_per_line, shown_columns, spread,
+                         stretched, whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -41,6 +41,7 @@ class LayerSheet(Fits, NumberSheet):
         self.stacked, self.ncols = False, 0
         self.pitch, self.lead = 1, 0
         self.per = 1  # blocks under the rows side by side on a line
+        self.beside: list[tuple[str, str, Any]] = []  # blocks beside the rows (an optimizer's state, when they scroll)
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
         self._stacked_in: tuple[int, int] | None = None  # (room, digits) in which G last had to go under W
@@ -162,12 +163,17 @@ class LayerSheet(Fits, NumberSheet):
         # as many to a line as the width holds, G first (under W): a narrow layer's velocity beside its G,
         # not under it, past the bottom of its panel, while the columns at its right stay blank
         self.per = self._per_line(avail)
+        self._place_beside(avail)
         marker = len(self._marker(n))
         if self.widen and avail < 10**6 and not self.hidden_cols:  # a big screen's: cells widened to the width
             if self.stacked:  # the rows: lw + 3 + (n + 3)·cw; the blocks' line: per·(lw + 1) + 2·(per − 1) + per·n·cw
                 lines = [(self.lw + 3 + marker, n + 3)]
             else:  # lw + 7 + (2n + 3)·cw columns in all
                 lines = [(self.lw + 7 + 2 * marker, 2 * n + 3)]
+            if self.beside:  # the rows' line and the blocks beside it: (lw + 1)·k + 2·k more, k·n cells more
+                k = len(self.beside)
+                fixed, cells = lines[0]
+                lines[0] = (fixed + k * (self.lw + 1 + marker + 2), cells + k * n)
             if self.blocks:
                 lines.append((self.per * (self.lw + 1 + marker) + 2 * (self.per - 1), self.per * n))
             self.cw = stretched(self.cw, avail, lines)
@@ -182,9 +188,28 @@ class LayerSheet(Fits, NumberSheet):
         height = self._row_y(self.rows - 1) + 1 + blocks
         self.virtual_size = Size(self._width(), height)
 
+    def _place_beside(self, avail: int) -> None:
+        """The blocks that stand beside the rows (:func:`~.panel_base.parts_beside`): when the panel's lines
+        do not fit its height and the blank at the rows' right holds a block, an optimizer's state stands
+        there, its rows beside W's (G stays under W), the others under the rows as before."""
+        self.beside = []
+        if not self.blocks or avail >= 10**6:
+            return
+        height = HEADER_LINES + self.rows + self._groups() * self._block_step()  # (rows not spread)
+        if height <= self._room.height:
+            return
+        first = 1 if self.blocks[0][0] == "G" else 0
+        rows = self._line_width(self.ncols, self.stacked)
+        k = parts_beside(rows, self._block_width(), len(self.blocks), avail, first)
+        if k:
+            self.beside = self.blocks[first:first + k]
+            self.blocks = self.blocks[:first] + self.blocks[first + k:]
+            self.per = self._per_line(avail)
+
     def _block_width(self) -> int:
-        """A block's width under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state): its unit labels and matrix."""
-        labels = (len(self._label(label, True)) for _, label, _ in self.blocks)
+        """A block's width under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state) or beside them: its unit
+        labels and matrix."""
+        labels = (len(self._label(label, True)) for _, label, _ in self.blocks + self.beside)
         return self.lw + max(self._matrix_width(self.ncols), *labels)
 
     def _blocks_width(self, per: int) -> int:
@@ -204,8 +229,10 @@ class LayerSheet(Fits, NumberSheet):
         return 1 + HEADER_LINES + self.view.W.shape[0]
 
     def _width(self) -> int:
-        """The panel's widest line: its rows', or a line of its blocks'."""
+        """The panel's widest line: its rows' (with the blocks beside them), or a line of its blocks'."""
         rows = self._line_width(self.ncols, self.stacked)
+        if self.beside:
+            rows += len(self.beside) * (2 + self._block_width())
         return max(rows, self._blocks_width(self.per)) if self.blocks else rows
 
     def _row_y(self, r: int) -> int:
@@ -220,9 +247,9 @@ class LayerSheet(Fits, NumberSheet):
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def fit_size(self) -> None:
-        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per)
+        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per, len(self.beside))
         self._layout_columns()
-        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per) != old:
+        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per, len(self.beside)) != old:
             self.refresh(layout=True)
 
     def rearranged(self) -> None:
@@ -398,10 +425,13 @@ class LayerSheet(Fits, NumberSheet):
         past its last line."""
         top = self._row_y(self.rows - 1) + 1
         if row < HEADER_LINES:
-            return self._header(row, style)
+            return self._with_beside(self._header(row, style), row + 1, style)
         if row < top:
             r, between = divmod(row - HEADER_LINES - self.lead, self.pitch)
-            return [] if between or r < 0 else self._row(r, style)
+            if between or r < 0:
+                return []
+            b = r - 1 if self.view.hidden else r  # a block's row: W's row b (none beside o's 1)
+            return self._with_beside(self._row(r, style), 1 + HEADER_LINES + b if b >= 0 else 0, style)
         if row < self.virtual_size.height:
             group, offset = divmod(row - top, self._block_step())
             if offset == 0:
@@ -415,6 +445,17 @@ class LayerSheet(Fits, NumberSheet):
                 out += self._block_line(block, offset, style)
             return out
         return None
+
+    def _with_beside(self, segs: list[Segment], offset: int, style) -> list[Segment]:
+        """A line of the rows with line ``offset`` of each block beside them (none for 0)."""
+        if not self.beside or not offset:
+            return segs
+        x, width = self._line_width(self.ncols, self.stacked) + 2, self._block_width() + 2
+        for i, block in enumerate(self.beside):
+            used = sum(seg.cell_length for seg in segs)
+            segs = segs + [Segment(" " * max(0, x + i * width - used), style["base"]),
+                           *self._block_line(block, offset, style)]
+        return segs
 
     def _block_line(self, block: tuple[str, str, Any], offset: int, style) -> list[Segment]:
         """Line ``offset`` (1: its heading's first) of a block under the rows."""
