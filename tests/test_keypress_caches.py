@@ -563,3 +563,34 @@ def test_an_equation_printed_to_a_limit_is_the_whole_equations_beginning():
             for limit in (1, 100, 500):
                 cut = step_equation(stepper, step, 4, limit=limit)
                 assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
+
+
+async def test_a_map_panel_keeps_the_strips_of_the_lines_a_step_left_as_they_were():
+    """shapes: a map panel keeps the strip of each of its lines with the line it was drawn from
+    (``MapSheet.render_line``): after a step that changes some of its lines (a new cell field from the
+    screen too, a set equal to the last), the lines it left as they were give the very strips drawn
+    before (its own scroll, which Textual draws whole, draws only the changed lines again), the
+    changed ones new strips, and every line is the one it draws afresh."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", MapSheet)
+        height = panel.scrollable_content_region.height
+        kept_lines = same = 0
+        for _ in range(12):
+            before = {panel.content_row(y): (list(panel.lines[panel.content_row(y)]), panel.render_line(y))
+                      for y in range(height) if panel.content_row(y) < len(panel.lines)}
+            scroll_x = panel.scroll_offset.x
+            app.main.action_next()
+            await pilot.pause()
+            for y in range(height):  # the lines in view now that were in view before, at the same column
+                row = panel.content_row(y)
+                if row in before and row < len(panel.lines) and panel.lines[row] == before[row][0] \
+                        and panel.scroll_offset.x == scroll_x:
+                    kept_lines += 1
+                    same += panel.render_line(y) is before[row][1]
+            assert on_screen(panel) == afresh(panel), app.stepper.last.key
+        assert kept_lines and same == kept_lines, (same, kept_lines)
+

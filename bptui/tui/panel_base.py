@@ -191,27 +191,37 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
 
 
 _OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
+_OFFSETS: dict[tuple[int, int], Style] = {}  # (x, y) → the style of the place alone, for every style at it
 OFFSET_STYLES_KEPT = 1 << 16
 
 
 def with_offsets(strip: Strip, x: int, y: int) -> Strip:
-    """``strip.apply_offsets(x, y)``: each segment's style with the place of its first character
+    """``strip.apply_offsets(x, y)`` (:func:`offset_strip`)."""
+    return offset_strip(strip, x, y, strip.cell_length)
+
+
+def offset_strip(segments: Any, x: int, y: int, cell_length: int) -> Strip:
+    """The strip of ``segments`` (``cell_length`` cells), each segment's style with the place of its first character
     (what Textual's text selection reads), where a style and a place are combined once and kept for
     every widget (Textual combines them again for every new line: a line a step draws again is
     mostly what it was, a box's border, an edge, a label, and combining them was half of its cost)."""
-    styles = _OFFSET_STYLES
+    styles, places = _OFFSET_STYLES, _OFFSETS
     if len(styles) >= OFFSET_STYLES_KEPT:
         styles.clear()
+    if len(places) >= OFFSET_STYLES_KEPT:
+        places.clear()
     out: list[Segment] = []
-    for text, style, _ in strip:
+    for text, style, _ in segments:
         key = (style, x, y)
         combined = styles.get(key)
-        if combined is None:
-            meta = Style.from_meta({"offset": (x, y)})
+        if combined is None:  # (a place's style made once, for each style that meets it there)
+            meta = places.get((x, y))
+            if meta is None:
+                meta = places[x, y] = Style.from_meta({"offset": (x, y)})
             combined = styles[key] = style + meta if style else meta
         out.append(Segment(text, combined))
         x += len(text)
-    return Strip(out, strip.cell_length)
+    return Strip(out, cell_length)
 
 
 class LineWidths:
