@@ -594,3 +594,45 @@ async def test_a_map_panel_keeps_the_strips_of_the_lines_a_step_left_as_they_wer
             assert on_screen(panel) == afresh(panel), app.stepper.last.key
         assert kept_lines and same == kept_lines, (same, kept_lines)
 
+
+async def test_a_panels_lines_between_its_borders_sides_are_textuals_lines():
+    """A number panel's styles cache (``panel_base.PanelLines``) makes each line of content between the
+    border's sides itself, the sides' segments worked out once for each run of lines: every line of
+    every panel (shapes' map and dense panels, count_tokens' sequence panels, moons' layer panels) is
+    Textual's own styles cache's, segment for segment, at a step of each kind, with a panel focused (its
+    border in another colour), after a resize (G under W, a panel that hides columns and gives them its
+    padding) and on a big screen."""
+    from textual._styles_cache import StylesCache
+
+    for name in ("shapes", "count_tokens", "moons"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            made = 0
+
+            def check(what: object) -> None:
+                nonlocal made
+                for panel in app.main.query(NumberSheet):
+                    assert isinstance(panel._styles_cache, panel_base.PanelLines)
+                    width, height = panel.outer_size
+                    region = Region(0, 0, width, height)
+                    panel._styles_cache.clear()
+                    ours = panel._styles_cache.render_widget(panel, region)
+                    theirs = StylesCache().render_widget(panel, region)
+                    assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, what)
+                    made += max(0, height - 2)
+
+            for move in [app.main.action_next] * 6 + [app.main.action_to_update]:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            await pilot.press("tab")
+            await pilot.pause()
+            check("focus")
+            for size in ((80, 30), (200, 50)):
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+                app.main.action_next()
+                await pilot.pause()
+                check(size)
+            assert made, name
