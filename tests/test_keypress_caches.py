@@ -563,3 +563,76 @@ def test_an_equation_printed_to_a_limit_is_the_whole_equations_beginning():
             for limit in (1, 100, 500):
                 cut = step_equation(stepper, step, 4, limit=limit)
                 assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
+
+
+async def test_a_map_panel_keeps_the_strips_of_the_lines_a_step_left_as_they_were():
+    """shapes: a map panel keeps the strip of each of its lines with the line it was drawn from
+    (``MapSheet.render_line``): after a step that changes some of its lines (a new cell field from the
+    screen too, a set equal to the last), the lines it left as they were give the very strips drawn
+    before (its own scroll, which Textual draws whole, draws only the changed lines again), the
+    changed ones new strips, and every line is the one it draws afresh."""
+    from bptui.tui.map_sheet import MapSheet
+
+    app = app_for("shapes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", MapSheet)
+        height = panel.scrollable_content_region.height
+        kept_lines = same = 0
+        for _ in range(12):
+            before = {panel.content_row(y): (list(panel.lines[panel.content_row(y)]), panel.render_line(y))
+                      for y in range(height) if panel.content_row(y) < len(panel.lines)}
+            scroll_x = panel.scroll_offset.x
+            app.main.action_next()
+            await pilot.pause()
+            for y in range(height):  # the lines in view now that were in view before, at the same column
+                row = panel.content_row(y)
+                if row in before and row < len(panel.lines) and panel.lines[row] == before[row][0] \
+                        and panel.scroll_offset.x == scroll_x:
+                    kept_lines += 1
+                    same += panel.render_line(y) is before[row][1]
+            assert on_screen(panel) == afresh(panel), app.stepper.last.key
+        assert kept_lines and same == kept_lines, (same, kept_lines)
+
+
+async def test_a_panels_lines_between_its_borders_sides_are_textuals_lines():
+    """A number panel's styles cache (``panel_base.PanelLines``) makes each line of content between the
+    border's sides itself, the sides' segments worked out once for each run of lines: every line of
+    every panel (shapes' map and dense panels, count_tokens' sequence panels, moons' layer panels) is
+    Textual's own styles cache's, segment for segment, at a step of each kind, with a panel focused (its
+    border in another colour), after a resize (G under W, a panel that hides columns and gives them its
+    padding) and on a big screen."""
+    from textual._styles_cache import StylesCache
+
+    for name in ("shapes", "count_tokens", "moons"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            made = 0
+
+            def check(what: object) -> None:
+                nonlocal made
+                for panel in app.main.query(NumberSheet):
+                    assert isinstance(panel._styles_cache, panel_base.PanelLines)
+                    width, height = panel.outer_size
+                    region = Region(0, 0, width, height)
+                    panel._styles_cache.clear()
+                    ours = panel._styles_cache.render_widget(panel, region)
+                    theirs = StylesCache().render_widget(panel, region)
+                    assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, what)
+                    made += max(0, height - 2)
+
+            for move in [app.main.action_next] * 6 + [app.main.action_to_update]:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            await pilot.press("tab")
+            await pilot.pause()
+            check("focus")
+            for size in ((80, 30), (200, 50)):
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+                app.main.action_next()
+                await pilot.pause()
+                check(size)
+            assert made, name

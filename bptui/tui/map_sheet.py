@@ -31,7 +31,7 @@ from textual.strip import Strip
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, marked_edges, panel_css, with_offsets
+from .panel_base import NumberSheet, marked_edges, offset_strip, panel_css, with_offsets
 from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
@@ -79,9 +79,11 @@ class MapSheet(Fits, NumberSheet):
         self._signature: tuple = ()
         self._map_rows: dict[tuple, tuple[tuple, tuple, list]] = {}  # (band's quantities, c, i) → (arrays, look, row)
         self._titles: tuple[str, str] | None = None  # the border's title and subtitle, as last set
-        # each line drawn, until it changes or what every line is drawn with does (scroll x, width,
-        # cursor, field, palette): a scroll of the panels' column draws the lines on screen again
-        self._strips: dict[int, Strip] = {}
+        # each line drawn, with the line it was drawn from (kept while the line is that one, or an equal
+        # one, and what every line is drawn with is the same: scroll x, width, cursor, palette; the field
+        # of the cursor's cell, by ``show``): the panel's own scroll, which Textual draws whole, draws
+        # again only the lines a step changed
+        self._strips: dict[int, tuple[list, Strip]] = {}
         self._strips_for: tuple = ()
         self._unread: tuple[tuple[int, ...], tuple[int, ...]] | None = None
         self._avail = 0  # the content width the lines were built for
@@ -502,13 +504,16 @@ class MapSheet(Fits, NumberSheet):
         if row >= len(self.lines):
             return Strip.blank(width, style["base"])
         here = self.cursor_cell
-        drawn_for = (scroll_x, view, width, here, id(self.field), id(style))
+        drawn_for = (scroll_x, view, width, here, id(style))  # (a new field: ``show`` drops every line's)
         if drawn_for != self._strips_for:
             self._strips.clear()
             self._strips_for = drawn_for
-        strip = self._strips.get(row)
-        if strip is None:
-            strip = self._strips[row] = self._draw(row, scroll_x, view, width, here, style)
+        line = self.lines[row]
+        kept = self._strips.get(row)
+        if kept is not None and (kept[0] is line or kept[0] == line):
+            return kept[1]
+        strip = self._draw(row, scroll_x, view, width, here, style)
+        self._strips[row] = (line, strip)
         return strip
 
     def _draw(self, row: int, scroll_x: int, view: int, width: int, here: Key | None, style: dict) -> Strip:
@@ -535,6 +540,13 @@ class MapSheet(Fits, NumberSheet):
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
             else:
                 segs.append(Segment(text, style.get(name, style["base"])))
+        if not (before or after or x0) and x <= x1:  # the whole line in view: nothing to cut or mark at an edge,
+            # one strip made (a line's columns are its texts' characters: ``x``)
+            if x < x1:
+                segs.append(Segment(" " * (x1 - x), style["base"]))
+            if view < width:
+                segs.append(Segment(" " * (width - view), style["base"]))
+            return offset_strip(segs, 0, row, max(x1, width))
         if before:
             segs.insert(0, Segment("".join(before)))
         if after:

@@ -18,7 +18,11 @@ from textual.binding import Binding
 from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual._border import get_box
+from textual._segment_tools import line_pad
+from textual._styles_cache import StylesCache
 from textual.strip import Strip
+from textual.style import Style as TStyle
 
 from . import messages
 from ..core.formulas.numformat import extent, format_of, widest_of
@@ -210,27 +214,37 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
 
 
 _OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
+_OFFSETS: dict[tuple[int, int], Style] = {}  # (x, y) → the style of the place alone, for every style at it
 OFFSET_STYLES_KEPT = 1 << 16
 
 
 def with_offsets(strip: Strip, x: int, y: int) -> Strip:
-    """``strip.apply_offsets(x, y)``: each segment's style with the place of its first character
+    """``strip.apply_offsets(x, y)`` (:func:`offset_strip`)."""
+    return offset_strip(strip, x, y, strip.cell_length)
+
+
+def offset_strip(segments: Any, x: int, y: int, cell_length: int) -> Strip:
+    """The strip of ``segments`` (``cell_length`` cells), each segment's style with the place of its first character
     (what Textual's text selection reads), where a style and a place are combined once and kept for
     every widget (Textual combines them again for every new line: a line a step draws again is
     mostly what it was, a box's border, an edge, a label, and combining them was half of its cost)."""
-    styles = _OFFSET_STYLES
+    styles, places = _OFFSET_STYLES, _OFFSETS
     if len(styles) >= OFFSET_STYLES_KEPT:
         styles.clear()
+    if len(places) >= OFFSET_STYLES_KEPT:
+        places.clear()
     out: list[Segment] = []
-    for text, style, _ in strip:
+    for text, style, _ in segments:
         key = (style, x, y)
         combined = styles.get(key)
-        if combined is None:
-            meta = Style.from_meta({"offset": (x, y)})
+        if combined is None:  # (a place's style made once, for each style that meets it there)
+            meta = places.get((x, y))
+            if meta is None:
+                meta = places[x, y] = Style.from_meta({"offset": (x, y)})
             combined = styles[key] = style + meta if style else meta
         out.append(Segment(text, combined))
         x += len(text)
-    return Strip(out, strip.cell_length)
+    return Strip(out, cell_length)
 
 
 class LineWidths:
@@ -259,6 +273,52 @@ class LineWidths:
         return widths
 
 
+class PanelLines(StylesCache):
+    """Textual's styles cache of a number panel, whose lines of content between the border's sides are
+    made from the panel's line, its padding and the sides' segments, worked out once for each run of lines
+    Textual asks for (``render``) rather than once a line: Textual's ``render_line`` looks the border,
+    the outline and the gutter up and combines the sides' colours and styles for every line (as much as
+    making the panel's own line). A line of the border's top or bottom, of padding above or below, or of a
+    panel with an outline, a hatch, a tint or an opacity is Textual's."""
+
+    _sides: tuple | None = None  # while a run of lines is drawn: what every line of content is made with
+
+    def render(self, styles: Any, size: Size, base_background: Any, background: Any, render_content_line: Any,
+               *args: Any, **kwargs: Any) -> list[Strip]:
+        self._sides = None
+        (_, left_color), _, _, (_, right_color) = border = styles.border
+        if (kwargs.get("opacity", 1.0) == 1.0 and not styles.tint.a and styles.text_opacity == 1.0
+                and not any(edge for edge, _ in styles.outline) and not styles.has_rule("hatch")
+                and border[1][0] and border[3][0] and kwargs.get("padding") is not None
+                and kwargs.get("content_size") is not None):
+            inner, outer = self.get_inner_outer(base_background, background)
+            left = get_box(border[3][0], inner, outer, TStyle(foreground=base_background + left_color))[1][0]
+            right = get_box(border[1][0], inner, outer, TStyle(foreground=base_background + right_color))[1][2]
+            pad_top, pad_right, pad_bottom, pad_left = kwargs["padding"]
+            top, bottom = styles.gutter.top, size.height - styles.gutter.bottom
+            first = 1 if border[0][0] else 0
+            last = size.height - (1 if border[2][0] else 0)
+            self._sides = (max(top, first), min(bottom, last), top, kwargs["content_size"], inner.rich_style,
+                           left, right, pad_left, pad_right, size.width)
+        try:
+            return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
+        finally:
+            self._sides = None
+
+    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Spacing,
+                    base_background: Any, background: Any, render_content_line: Any, *args: Any) -> Strip:
+        sides = self._sides
+        if sides is None or not sides[0] <= y < sides[1]:
+            return super().render_line(styles, y, size, content_size, padding, base_background, background,
+                                       render_content_line, *args)
+        _, _, top, (content_width, content_height), inner, left, right, pad_left, pad_right, width = sides
+        if y - top < content_height:
+            line = render_content_line(y - top).adjust_cell_length(content_width, inner)
+        else:
+            line = Strip.blank(content_width, inner)
+        return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
+
+
 class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
@@ -283,6 +343,7 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
 
     def __init__(self, digits: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._styles_cache = PanelLines()
         self.set_reactive(NumberSheet.digits, digits)
         self._styles: dict[str, Style] | None = None
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)

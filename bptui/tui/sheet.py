@@ -17,8 +17,8 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import (NumberSheet, arrangement, panel_css, parts_beside, parts_per_line, shown_columns, spread,
-                         stretched, whole_cells, with_offsets)
+from .panel_base import (NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line, shown_columns,
+                         spread, stretched, whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -400,7 +400,12 @@ class LayerSheet(Fits, NumberSheet):
         drawn = self._drawn.get(row)
         if drawn is not None and drawn[1] == window and drawn[0] == segments:
             return drawn[2]
-        strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + window[1], base), scroll_x, row)
+        length = sum(len(text) for text, _, _ in segments)  # (a line's columns are its texts' characters)
+        if scroll_x or length > width:  # a number the view's edge cuts shows as …
+            strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + width, base), scroll_x, row)
+        else:  # the whole line in view: one strip made
+            strip = offset_strip(segments + [Segment(" " * (width - length), base)] if length < width else segments,
+                                 0, row, width)
         self._drawn[row] = (segments, window, strip)
         return strip
 
