@@ -1105,7 +1105,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     PyTorch, δ as autograd's ``z.grad``; the symbols at τ as bptui prints them in the profile."""
     from .core.engine import equations as E
     from .core.engine.kind import timed_layers
-    from .core.formulas.formula import TextPrinter
+    from .core.formulas.formula import Sym, TextPrinter
     from .core.kinds.rnn import equations as RE
 
     p = TextPrinter(notation=P).p
@@ -1134,14 +1134,16 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         n["~da_in"] = _partial(P, n["~a_in"], True)
         n["~da"] = _partial(P, n["~a"], True)
         kind = kinds[l - 1]
+        out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
         if at and kind.over_time:
-            own_out = kind.step_sym(kind.output_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
+            own_out = kind.step_sym(out_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
             n["~out"] = n["~a"] if own_out is None else p(own_out)
             if own_out is not None:
-                n["~a_prev"] = p(kind.step_sym(kind.output_name, l, "τ−1"))
-                n["~a_first"] = p(kind.step_sym(kind.output_name, l, 0))
+                n["~a_prev"] = p(kind.step_sym(out_name, l, "τ−1"))
+                n["~a_first"] = p(kind.step_sym(out_name, l, 0))
+            n.update({f"~gate_{g}": p(Sym("ō" if g == "o" else g)) for g in getattr(kind, "gate_order", "")})  # as its panels print them
             for q in kind.block_forward() + kind.block_backward():  # its own quantities at τ (an LSTM's gates, c, …)
-                if q in ("s", "o", "delta", "G", kind.output_name):
+                if q in ("s", "o", "delta", "G", out_name):
                     continue
                 stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
                 name = stem + str(P.layer_number(l))

@@ -154,8 +154,8 @@ def test_the_file_notation_is_followed_and_the_option_wins(tmp_path, capsys):
 
 def test_a_kind_not_written_in_a_profile_is_refused_in_one_line(tmp_path, capsys):
     out = tmp_path / "p.py"
-    for net, kind in (("gru_parity", "gru"),):
-        code, err = _export(capsys, NETWORKS / f"{net}.json", "pytorch", out, "--notation", "ng")
+    for (net, kind), fmt in zip((("count_tokens", "attention"), ("tiny_transformer", "residual")), FORMATS):
+        code, err = _export(capsys, NETWORKS / f"{net}.json", fmt, out, "--notation", "ng")
         assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
         assert f"{kind} layers" in err and "ng" in err and not out.exists()
 
@@ -226,10 +226,10 @@ def test_an_rnn_gradient_in_a_mean_profile_is_each_part_over_m(tmp_path):
         assert status == "AssertionError" and "step 11" in said and {"ng": "dU^[1]", "cs231n": "dU¹"}[name] in said, said
 
 
-@pytest.mark.parametrize("kinds", [("rnn-", "stack-"), ("lstm-",)])
+@pytest.mark.parametrize("kinds", [("rnn-", "stack-"), ("lstm-",), ("gru-",)])
 def test_random_recurrent_networks_in_a_profile(tmp_path, kinds):
     """test_codegen's seeded rnn networks (many-to-one and return_sequences, an output at each τ, dense layers at
-    each τ below and above, stacked, every optimizer, L2, the update modes, shuffled), and those made LSTMs, each in
+    each τ below and above, stacked, every optimizer, L2, the update modes, shuffled), and those made LSTMs and GRUs, each in
     one profile (they take turns) and both formats: each program passes."""
     from .test_codegen import _sequence_variants
 
@@ -333,5 +333,53 @@ def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsy
         status, said = results[str(path)]
         if key[0] == "bad":
             assert status == "AssertionError" and "step 127, dc^[1]_τ" in said and "(τ = 30)" in said, said
+        else:
+            assert status == "ok", (key, said)
+
+
+GRU_NAMES = {"ng": ["z1[t] = np.concatenate([W1 @ a0[t] + b1, U1 @ a1[t - 1] + bh1])",
+                    "a1[t] = (1 - gates1[t][..., 4:8]) * gates1[t][..., 8:12] + gates1[t][..., 4:8] * a1[t - 1]",
+                    "dh1[t] = (W2.T @ dz2 if t == T", "dU1 += np.outer(np.concatenate([dz1[t][..., :8], gates1[t][..., :4] * dz1[t][..., 8:]], -1), a1[t - 1])",
+                    "dbh1 +="],
+             "nielsen": ["dC_dh2[t] =", "delta2[t] = np.concatenate(", "dC_dU2 +="],
+             "goodfellow": ["a1[t] = np.concatenate([W1 @ h0[t] + b1, U1 @ h1[t - 1] + bh1])", "dJ_dh_1[t] ="],
+             "cs231n": ["scores1[t] = np.concatenate([h0[t] @ W1 + b1, h1[t - 1] @ U1 + bh1], -1)",
+                        "dh_1[t] = (dscores2 @ W2.T if t == T", "-1) @ U1.T + gates1[t + 1][..., 4:8] * dh_1[t + 1] if t < T"],
+             "course": ["u1[t] = np.concatenate([M1 @ v0[t], U1 @ np.concatenate([[1.0], v1[t - 1]])])",
+                        "dE_dU1 += np.outer(", "np.concatenate([[1.0], v1[t - 1]])) / m"]}  # goodfellow's h1 is h⁽¹⁾: dJ_dh_1
+
+
+def test_gru_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys, course):
+    """gru_parity (T = 2 … 4, Adam) in each shipped profile and a course's file, both formats: its first examples
+    (forward, ∂ℓ/∂h and δ through time, W, U, b and b_h's gradients), and across its update (steps 717, 718); each
+    program passes and writes the profile's names (the gates, ∂/∂h at τ, U's gradient from δʰ = [δ_r, δ_z, r ⊙ δ_n]);
+    a wrong δ fails the program at that step."""
+    nets = {"start": "1:80", "update": "690:760"}
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        pname = Path(profile).stem
+        for name, steps in nets.items():
+            for fmt in FORMATS:
+                out = tmp_path / f"{pname}_{name}_{fmt}.py"
+                code, err = _export(capsys, NETWORKS / "gru_parity.json", fmt, out, "--notation", profile, "--steps", steps)
+                assert code == 0, err
+                text = out.read_text()
+                if name == "start" and fmt == "numpy":
+                    for line in GRU_NAMES[pname]:
+                        assert line in text, (pname, line)
+                paths[(pname, name, fmt)] = out
+    spec = load_any(str(NETWORKS / "gru_parity.json"))
+    for fmt in FORMATS:  # step 13: δ⁽¹⁾ at τ = T = 2 of example 1 (after 3·2 forward steps, s, o and ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
+        bad = codegen.record(spec, 1, 20)
+        assert bad.keys[12].quantity == "delta" and bad.keys[12].step == 13 and bad.keys[12].time == 2
+        bad.values[12] = np.asarray(bad.values[12]) + np.r_[1e-3, np.zeros(11)]  # δ_r of unit 1 only
+        text, _ = codegen.program(spec, fmt, bad, None, PROFILES["ng"])
+        paths[("bad", fmt)] = tmp_path / f"bad_{fmt}.py"
+        paths[("bad", fmt)].write_text(text)
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        if key[0] == "bad":
+            assert status == "AssertionError" and "step 13, dz^[1]_τ" in said and "(τ = 2)" in said, said
         else:
             assert status == "ok", (key, said)

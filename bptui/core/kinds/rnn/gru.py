@@ -26,11 +26,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, matmul
+from ...engine.kind import LayerCode, ProfiledCode, matmul
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
-from .layer import Recurrent, recurrent_grad_sym, weight_words
+from .layer import Recurrent, _braces, profiled_common, recurrent_grad_sym, weight_words
 
 GATES = ("r", "z", "n")
 GATE_WORDS = {"r": "reset gate", "z": "update gate", "n": "candidate"}
@@ -300,6 +300,97 @@ class Gru(Recurrent):
                                f"check(d[{l}][t], {chk['δ']})")),
                     ("G", (f"G[{l}] += np.concatenate([np.outer(d[{l}][t], one(x[{l}][t])), np.outer(dH{l}[t], one(o[{l}][t - 1]))], axis=1)"
                            f"  {G_text}", f"check(G[{l}], \"G{S} so far\")"))))
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """At τ, as the profile's steps write it: s_τ = [W a_τ + b; U h_{τ−1} + b_h] (the bias in column 0: [W [1, a_τ];
+        U [1, h_{τ−1}]]; rows: a_τ W + b, h_{τ−1} U + b_h), the gates r, z = σ(sx + sh), n = tanh(sx_n + r ⊙ sh_n),
+        h_τ = (1 − z) ⊙ n + z ⊙ h_{τ−1} (kept as the layer's output a_τ); back through time ∂ℓ/∂h_τ = from above +
+        Uᵀ δʰ_{τ+1} + z_{τ+1} ⊙ ∂ℓ/∂h_{τ+1} with δʰ = [δ_r, δ_z, r ⊙ δ_n], δ_τ = [δ_r, δ_z, δ_n] (NumPy; PyTorch's
+        are autograd's .grad of h_τ and of the gates' pre-activations, kept as one vector); the gradients of W, U,
+        b and b_h apart: δ_τ a_τᵀ, δʰ_τ h_{τ−1}ᵀ, δ_τ, δʰ_τ (each over m in a mean profile; transposed with rows).
+        A row profile's vectors are 1 × n rows: each block is taken on the last axis."""
+        c = profiled_common(self, n, row, separate, mean)
+        e, label, lib, h, torch = c.e, c.label, n["lib"], self.h, c.torch
+        t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
+        W, U, b, bh, a, prev, z, out, gates = n["W"], n["U"], n["b"], n["bh"], n["a_in"], n["a_prev"], n["z"], n["a"], n["gates"]
+        cat = "torch.cat" if torch else "np.concatenate"
+        sig = (lambda x: f"torch.sigmoid({x})") if torch else (lambda x: f"1 / (1 + np.exp(-{x}))")
+        one = (lambda x: f"{cat}([{lib}.ones(1), {x}])") if torch else (lambda x: f"np.concatenate([[1.0], {x}])")
+        r, u, cand = (f"{gates}[..., {i}:{j}]" for i, j in ((0, h), (h, 2 * h), (2 * h, 3 * h)))
+        R, Z, N = e["gate_r"], e["gate_z"], e["gate_n"]  # the gates' letters as the profile prints them (ng's update gate u)
+        sx, sh = f"{z}[..., :{3 * h}]", f"{z}[..., {3 * h}:]"
+        if row:
+            forward, said = f"{cat}([{a} @ {W} + {b}, {prev} @ {U} + {bh}], -1)", \
+                f"[{t['a_in']} {t['W']} + {t['b']}, {t['a_prev']} {t['U']} + {t['bh']}]"
+        elif separate:
+            forward, said = f"{cat}([{W} @ {a} + {b}, {U} @ {prev} + {bh}])", \
+                f"[{t['W']} {t['a_in']} + {t['b']}; {t['U']} {t['a_prev']} + {t['bh']}]"
+        else:
+            forward, said = f"{cat}([{W} @ {a}, {U} @ {one(prev)}])", f"[{t['W']} {t['a_in']}; {t['U']} [1, {t['a_prev']}]]"
+
+        def delta_h(dz: str, g: str) -> str:  # δʰ = [δ_r, δ_z, r ⊙ δ_n] of δ ``dz`` with the gates ``g``
+            return f"{cat}([{dz}[..., :{2 * h}], {g}[..., :{h}] * {dz}[..., {2 * h}:]], -1)"
+
+        pre, pn = f"{n['gates_list']}_pre", f"{n['gates_list']}_pre_n"  # PyTorch: r's and z's pre-activations, n's
+        dz = f"torch.cat([{pre}[t].grad, {pn}[t].grad], -1)" if torch else n["dz"]
+        dzh = f"torch.cat([{pre}[t].grad, {r} * {pn}[t].grad], -1)" if torch else delta_h(dz, gates)
+        per, shown = (" / m", "/m") if mean else ("", "")
+        if row:
+            terms = [(n["dW"], f"{a}.T @ {dz}", f"{t['a_in']}ᵀ {t['dz']}"), (n["dU"], f"{prev}.T @ {dzh}", f"{t['a_prev']}ᵀ δʰ"),
+                     (n["db"], f"{lib}.sum({dz}, axis=0)", t["dz"]), (n["dbh"], f"{lib}.sum({dzh}, axis=0)", "δʰ")]
+            back, back_said = f"{dz} @ {W}.T", f"{t['dz']} {t['W']}ᵀ"
+        else:
+            hin = prev if separate else one(prev)
+            terms = [(n["dW"], f"{lib}.outer({dz}, {a})", f"{t['dz']} {t['a_in']}ᵀ"),
+                     (n["dU"], f"{lib}.outer({dzh}, {hin})", f"δʰ {t['a_prev']}ᵀ" if separate else f"δʰ [1, {t['a_prev']}]ᵀ")]
+            if separate:
+                terms += [(n["db"], dz, t["dz"]), (n["dbh"], dzh, "δʰ")]
+            back = f"{W}.T @ {dz}" if separate else f"({W}.T @ {dz})[1:]"
+            back_said = f"{t['W']}ᵀ {t['dz']}" + ("" if separate else " without the bias row")
+        names = (t["dW"], t["dU"], t["db"], t["dbh"]) if separate else (t["dW"], t["dU"])
+        grad = tuple(f"{g} += {term}{per}  # {sg} ← {sg} + ({term_said}){shown}" for (g, term, term_said), sg in zip(terms, names))
+        if torch:
+            lists = [n["gates_list"], pre, pn]
+        else:
+            lists = [n["gates_list"], n["dh_list"]]
+        start = c.start + (f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # the gates"
+                           + (", their pre-activations" if torch else ", ∂/∂h") + " at τ = 1 … T",)
+        keep = (lambda x, what: (f"{x}.retain_grad()  # keep {what} after backward()",)) if torch else (lambda x, what: ())
+        s_lines = (f"{z} = {forward}  # {e['z']} = {_braces(said)}", f"check({z}, {label('z')})")
+        if torch:
+            gate_lines: tuple[str, ...] = (
+                f"{pre}[t] = {sx}[..., :{2 * h}] + {sh}[..., :{2 * h}]  # {R}'s and {Z}'s pre-activations: sx + sh",
+                f"{pre}[t].retain_grad()  # keep δ_{R}, δ_{Z} after backward()",
+                f"{pn}[t] = {sx}[..., {2 * h}:] + {sig(f'{pre}[t][..., :{h}]')} * {sh}[..., {2 * h}:]  # {N}'s: sx_{N} + {R} ⊙ sh_{N}",
+                f"{pn}[t].retain_grad()  # keep δ_{N} after backward()",
+                f"{gates} = torch.cat([{sig(f'{pre}[t]')}, torch.tanh({pn}[t])], -1)  # {e['gates']}: σ, σ, tanh",
+                f"check({gates}, {label('gates')})")
+        else:
+            rz = f"{sig(f'({sx}[..., :{2 * h}] + {sh}[..., :{2 * h}])')}"
+            gate_lines = (f"{gates} = {rz}  # {R}, {Z} = σ(sx + sh)",
+                          f"{gates} = np.concatenate([{gates}, np.tanh({sx}[..., {2 * h}:] + {gates}[..., :{h}] * {sh}[..., {2 * h}:])], -1)"
+                          f"  # {e['gates']}: {N} = tanh(sx_{N} + {R} ⊙ sh_{N})", f"check({gates}, {label('gates')})")
+        forward_steps = (
+            ("s", s_lines), ("gates", gate_lines),
+            ("h", (f"{out} = (1 - {u}) * {cand} + {u} * {prev}  # {e['out']} = (1 − {Z}) ⊙ {N} + {Z} ⊙ {e['a_prev']}",
+                   *keep(out, e["dh"]), f"check({out}, {label('out')})")))
+        if torch:
+            backward: tuple[tuple[str, tuple[str, ...]], ...] = (
+                ("dh", (f"check({out}.grad, {label('dh', ' (' + out + '.grad)')})",)),
+                ("delta", (f"check({dz}, {label('dz', ' (the pre-activations’ .grad)')})",)))
+        else:
+            dh, dzn, gn = n["dh"], n["dz_next"], n["gates_next"]
+            rec = f"{delta_h(dzn, gn)} @ {U}.T" if row else f"{U}.T @ {delta_h(dzn, gn)}" if separate \
+                else f"({U}.T @ {delta_h(dzn, gn)})[1:]"
+            rec_said = f"δʰ_τ+1 {t['U']}ᵀ" if row else f"{t['U']}ᵀ δʰ_τ+1"
+            dn = f"{dh} * (1 - {u}) * (1 - {cand} ** 2)"
+            backward = (
+                ("dh", (f"{dh} = {{up}} + ({rec} + {gn}[..., {h}:{2 * h}] * {n['dh_next']} if t < T else 0)"
+                        f"  # {e['dh']} = from above + {_braces(rec_said)} + {Z}_τ+1 ⊙ {e['dh_next']}", f"check({dh}, {label('dh')})")),
+                ("delta", (f"{n['dz']} = np.concatenate([{dn} * {sh}[..., {2 * h}:] * {r} * (1 - {r}), "
+                           f"{dh} * ({prev} - {cand}) * {u} * (1 - {u}), {dn}], -1)  # {e['dz']} = [δ_{R}, δ_{Z}, δ_{N}] (δʰ = [δ_{R}, δ_{Z}, {R} ⊙ δ_{N}] reaches {e['U']})",
+                           f"check({n['dz']}, {label('dz')})")))
+        return ProfiledCode(forward, said, grad, back, back_said, steps=forward_steps + backward, start=start)
 
     def time_step(self, net: Any, st: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
         from . import steps
