@@ -68,6 +68,20 @@ class Profile:
     # the per-example loss's symbol where the course writes it apart from the cost (ng's ℒ(ŷ, y) beside his cost
     # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
     example_loss: Symbol | None = None
+    # the letter an explanation's Σ over a layer's inputs runs over (Σₐ w_b,a o_a, nielsen's w_jk a_k): the
+    # first of it and SUM_LETTERS that none of the profile's symbols takes (:attr:`sum_letter`)
+    sum_index: str = "a"
+
+    @property
+    def sum_letter(self) -> str:
+        """The index of a sum over a layer's inputs as this profile writes it: :attr:`sum_index`, or the first
+        of :data:`SUM_LETTERS` its symbols leave free (a course whose activation is a)."""
+        return self.sum_letter_besides(())
+
+    def sum_letter_besides(self, taken: tuple[str, ...]) -> str:
+        """:attr:`sum_letter` where a kind's own letters ``taken`` are written too (attention's q, k, v)."""
+        used = {s.text for s in self.renames().values()} | self._used() | set(taken)
+        return next(c for c in (self.sum_index, *SUM_LETTERS) if c not in used)
 
     @property
     def per_example_loss(self) -> Symbol:
@@ -198,6 +212,8 @@ class Profile:
         sum G, or the mean G/m."""
         return shown_value(G, PER[self.gradient_mode], m)
 
+
+SUM_LETTERS = ("k", "i", "j", "p", "q")  # a sum index's letters where the profile's own is taken (subscriptable)
 
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 
@@ -408,7 +424,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     LECTURE13,
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
-            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub"),
+            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub",
+            sum_index="k"),  # his w_jk a_k
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
@@ -417,14 +434,15 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))),
                      ("adam:β₁", (_s("ρ₁", r"\rho_1"),)), ("adam:β₂", (_s("ρ₂", r"\rho_2"),)),
                      ("momentum:μ", (_s("α", r"\alpha"),))),
-            velocity="step"),
+            velocity="step", sum_index="k"),
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ",
-            example_loss=_s("ℒ", r"\mathcal{L}")),  # his ℒ(ŷ, y) of one example, the cost J their mean
+            example_loss=_s("ℒ", r"\mathcal{L}"), sum_index="k"),  # his ℒ(ŷ, y) of one example, the cost J their mean
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
-            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub"),  # his L_i
+            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub",
+            sum_index="k"),  # the panels' input index (w_k,j)  # his L_i
 )}
 DEFAULT = LECTURE13
 
