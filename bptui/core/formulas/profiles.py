@@ -414,6 +414,9 @@ CLASHES: dict[str, tuple[Symbol, ...]] = {
     "attention:a": (_s("α", r"\alpha"), _s("A")),
     "attention:z": (_s("c"), _s("ζ", r"\zeta")),
     "r": (_s("ρ", r"\rho"), _s("ϱ", r"\varrho")),
+    # an activation's parameter α (leaky ReLU's slope, ELU's scale) beside ng's learning rate α and goodfellow's
+    # momentum α: κ
+    "α": (_s("κ", r"\kappa"), _s("ϰ", r"\varkappa")),
 }
 
 
