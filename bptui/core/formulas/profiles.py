@@ -467,36 +467,57 @@ def load_profile(path: str | Path) -> Profile:
 
 
 def profile_from_json(doc: Any, source: str) -> Profile:
-    from ..util.validate import check, schema
+    """A course's profile from its JSON document; its mistakes, every one (an error line each), a SpecError
+    naming ``source`` and each place."""
+    from ..util.validate import check_all, schema
 
-    try:
-        check(doc, schema("notation-schema.json"))
-        symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
-        for q in (*QUANTITIES, "example_loss"):
-            entry = doc["symbols"].get(q)
-            if entry is None:  # example_loss, which may be left out: the loss's own symbol
-                continue
-            for key in ("text", "latex"):
-                _check_symbol(q, key, entry[key], doc["bias"])
+    errors = check_all(doc, schema("notation-schema.json"))
+    if not isinstance(doc, dict):
+        raise SpecError.of(errors).at(source)
+    bad = {e.place for e in errors}
+
+    def fine(*places: str) -> bool:
+        """Whether the schema found nothing wrong at or under these places (and they are there)."""
+        return all(p in doc for p in places if "." not in p) and not any(
+            b == p or b.startswith(p + ".") or b.startswith(p + "[") for b in bad for p in places)
+
+    def attempt(test: Callable[[], None]) -> None:
+        try:
+            test()
+        except SpecError as err:
+            errors.append(err)
+
+    symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
+    found = doc.get("symbols")
+    entries: dict = found if isinstance(found, dict) else {}
+    bias = str(doc["bias"]) if fine("bias") else "column0"
+    for q in (*QUANTITIES, "example_loss"):
+        entry = entries.get(q)
+        if not isinstance(entry, dict) or not fine(f"symbols.{q}"):
+            continue
+        before = len(errors)
+        for key in ("text", "latex"):
+            attempt(lambda key=key, q=q, entry=entry: _check_symbol(q, key, entry[key], bias))  # type: ignore[misc]
+        if len(errors) == before:
             symbols[q] = Symbol(entry["text"], entry["latex"])
-        _check_distinct(symbols)
-        if doc["vectors"] == "row" and doc["bias"] != "separate":
-            raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
-        if doc["unit_base"] == 0 and doc["bias"] != "separate":
-            raise SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
-                            "with the bias in column 0, unit 0 is the bias's", place="unit_base")
-        name = doc.get("name") or Path(source).stem
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise SpecError(f"the file's name {name!r} is not a profile name: give one in \"name\"", place="name")
-        if name in PROFILES:
-            raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
-        return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
-                       layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
-                       input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
-                       velocity=doc.get("velocity", "sum_of_gradients"), description=doc.get("description", ""),
-                       source=str(Path(source).resolve()))
-    except SpecError as err:
-        raise err.at(source) from None
+    attempt(lambda: _check_distinct(symbols))
+    if fine("vectors", "bias") and doc["vectors"] == "row" and doc["bias"] != "separate":
+        errors.append(SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors"))
+    if fine("unit_base", "bias") and doc["unit_base"] == 0 and doc["bias"] != "separate":
+        errors.append(SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
+                                "with the bias in column 0, unit 0 is the bias's", place="unit_base"))
+    name = (doc.get("name") if fine("name") else None) or Path(source).stem
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        errors.append(SpecError(f"the file's name {name!r} is not a profile name: give one in \"name\"", place="name"))
+    elif name in PROFILES:
+        errors.append(SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name"))
+    if errors:
+        raise SpecError.of(errors).at(source)
+    return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
+                   layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
+                   input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
+                   velocity=doc.get("velocity", "sum_of_gradients"), description=doc.get("description", ""),
+                   source=str(Path(source).resolve()))
 
 
 def _check_distinct(symbols: dict[str, Symbol]) -> None:
@@ -505,6 +526,8 @@ def _check_distinct(symbols: dict[str, Symbol]) -> None:
     for key in ("text", "latex"):
         seen: dict[str, str] = {}
         for q in QUANTITIES:
+            if q not in symbols:  # a symbol with a mistake of its own, reported already
+                continue
             value = getattr(symbols[q], key)
             if value in seen:
                 raise SpecError(f"{value!r} is the {seen[value]}'s symbol too: each quantity needs its own",
