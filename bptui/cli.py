@@ -418,7 +418,11 @@ def _main(argv: list[str] | None) -> int:
             code = cmd_open(args)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at the interpreter's exit
         return code
-    except (SpecError, UsageError) as err:
+    except SpecError as err:
+        for line in err.lines():  # one error line per mistake
+            report(line)
+        return 2
+    except UsageError as err:
         report(str(err))
         return 2
     except KeyboardInterrupt:

@@ -140,8 +140,10 @@ class Mistake:
     def words(self, notation: Any = None, optimizer: Any = None) -> tuple[str, str]:
         """What the mistake is and its formula in ``notation`` (None: the lecture's), the page's group size
         written as ``optimizer``'s profile writes it (m, or |B| beside Adam's m)."""
-        if self.worded is None or notation is None or notation.name == "lecture13":
+        if notation is None or notation.name == "lecture13":
             return self.description, self.formula
+        if self.worded is None:
+            return _profile_words(notation)[self.id]
         return self.worded(notation, optimizer)
 
 
@@ -242,6 +244,53 @@ def _sum_for_mean_words(P: Any, optimizer: Any) -> tuple[str, str]:
     return (f"a mean divided once more: the page's {D} = (1/k) Σₙ {one} and {Gl} = (1/{m}) Σ are means already "
             f"(and {one} sums its outputs)",
             f"{one}/{d}, {D}/n, {Gl}/n (n: the examples so far), {Wl} updated with {Gl}/|group|")
+
+
+def _profile_words(P: Any) -> dict[str, tuple[str, str]]:
+    """Every mistake's (description, formula) in profile ``P``, printed from the core's symbols by its printer
+    (ng's dz^[l], W^[l+1], a^[l−1], α): no lecture letter where the profile writes another, and no [1:] where the
+    profile keeps the bias apart (its Wᵀδ has no bias row to drop)."""
+    from .core.engine.equations import LOSS_D, G, W, delta, o, s
+    from .core.formulas.formula import Partial, Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    letter = P.renames()
+    d, sl, ol = letter["δ"].text, letter["s"].text, letter["o"].text
+    dl, dl1, dL, Wl, Wl1, Gl = p(delta("l")), p(delta("l+1")), p(delta("L")), p(W("l")), p(W("l+1")), p(G("l"))
+    sl_, ol_, ol1, oL = p(s("l")), p(o("l")), p(o("l-1")), p(o("L"))
+    eta, D = p(Sym("η", latex=r"\eta")), p(LOSS_D)
+    db, sb = p(Sym("δ", "l", ("b",), latex=r"\delta")), p(Sym("s", "l", ("b",)))
+    wbc, dc1 = p(Sym("w", "l+1", ("b", "c"))), p(Sym("δ", "l+1", ("c",), latex=r"\delta"))
+    dLo = p(Partial(Sym("ℓ", latex=r"\ell"), o("L"), prefixed=True))
+    cut = "" if P.separate_bias else "[1:]"  # the bias row of Wᵀδ: only where the bias is W's column 0
+    back = f"({Wl1}ᵀ {dl1}){cut}" if cut else f"{Wl1}ᵀ {dl1}"
+    Wt, Gt = letter["W"].text, p(Sym("G"))
+    G_term = f"{dl} {ol1}ᵀ"
+    bias_row = ((f"the bias row of {Wt}ᵀ{d} kept: unit b reads the entry of unit b − 1",
+                 f"{db} = ({Wl1}ᵀ {dl1})_{{b−1}} f′({sb})") if not P.separate_bias else
+                (f"{Wt}ᵀ {d} read one unit off: unit b reads the entry of unit b − 1",
+                 f"{db} = ({Wl1}ᵀ {dl1})_{{b−1}} f′({sb})"))
+    return {
+        "fprime_omitted": (f"{d} without ⊙ f′({sl}): the activation's derivative left out",
+                           f"{dl} = {back} (at the output: {dLo})"),
+        "fprime_at_o": (f"f′ evaluated at {ol} instead of {sl}", f"{dl} = {back} ⊙ f′({ol_})"),
+        "f_for_fprime": (f"f written for f′: multiplied by {ol} = f({sl}) instead of f′({sl})", f"{dl} = {back} ⊙ f({sl_})"),
+        "w_not_transposed": (f"{Wt} {d} for {Wt}ᵀ {d}: row b of {Wl1} read where column b belongs",
+                             f"{db} = (Σ_c {wbc} {dc1}) f′({sb})"),
+        "bias_row_in_delta": bias_row,
+        "update_sign": ("the update's sign flipped: up the gradient", f"{Wl} ← {Wl} + {eta} {Gl} (the optimizer's step added)"),
+        "eta_omitted": ("the learning rate left out of the update", f"{Wl} ← {Wl} − {Gl} (the optimizer's step without {eta})"),
+        "g_not_accumulated": (f"{Gt} set to this example's term instead of added to",
+                              f"{Gl} = {G_term} (the last example's term only)"),
+        "g_not_reset": (f"{Gt} not set to 0 when the update group started",
+                        f"{Gl} = {Gl} of the previous group + {G_term}"),
+        "mean_not_taken": ("the sum where the page (a mean profile's) asks for the mean",
+                           f"{Gl} for {Gl}/m (m the update group's examples), {D} for {D}/k (k the losses so far)"),
+        "softmax_shortcut": (f"{ol} − y used for {dL} with a loss and output it does not hold for", f"{dL} = {oL} − y"),
+        "recurrent_term_omitted": (f"{d}_τ of a recurrent layer without the term from τ + 1",
+                                   f"{p(delta(1))}_τ = " + (f"({p(W(2))}ᵀ {p(delta(2))}){cut}" if cut else f"{p(W(2))}ᵀ {p(delta(2))}") + f" ⊙ f′({p(s(1))}_τ), "
+                                   f"Uᵀ {p(delta(1))}_τ₊₁ left out"),
+    }
 
 
 def _mean_not_taken(at: At, q: str) -> np.ndarray | float | None:

@@ -117,7 +117,7 @@ def test_cs231n_names_a_weight_as_its_d_by_c_panel_does_in_the_prompt_the_explan
     for _ in range(2):
         stepper.forward()
     s = explain(stepper, Cell("s", 1, 1, kind=kind)).text()
-    assert "scores₀¹ = Σₐ wₐ,₀¹ hₐ⁰ + b₀¹" in s and "w₀,₀¹ h₀⁰ + w₁,₀¹ h₁⁰ + b₀¹" in s, s
+    assert "scores₀¹ = Σₖ wₖ,₀¹ hₖ⁰ + b₀¹" in s and "w₀,₀¹ h₀⁰ + w₁,₀¹ h₁⁰ + b₀¹" in s, s
     assert main(["export", str(NETWORKS / "xor.json"), "--notation", "cs231n", "--exercise", "--blank", "G,W",
                  "--steps", "36:38", "--answers", str(tmp_path / "key.md"), "--output", str(tmp_path / "ex.md")]) == 0
     blanks = json.loads((tmp_path / "key.json").read_text(encoding="utf-8"))["blanks"]

@@ -75,13 +75,13 @@ def test_every_explanation_in_every_profile_is_its_value(spec, digits, name):
 
 
 @pytest.mark.parametrize("name, s, G, W", [
-    ("nielsen", "z₁² = Σₐ w₁,ₐ² aₐ¹ + b₁²   (a = 1 … 2; b₁² is the bias)", "∂C/∂b₁² = (Σₙ δ₁²)/m",
+    ("nielsen", "z₁² = Σₖ w₁,ₖ² aₖ¹ + b₁²   (k = 1 … 2; b₁² is the bias)", "∂C/∂b₁² = (Σₙ δ₁²)/m",
      "b₁³ ← b₁³ − (η·m) ∂C/∂b₁³"),
-    ("ng", "z₁^[1] = Σₐ w₁,ₐ^[1] aₐ^[0] + b₁^[1]", "db₁^[1] = (Σₙ dz₁^[1])/m", "b₁^[2] ← b₁^[2] − (α·m) db₁^[2]"),
+    ("ng", "z₁^[1] = Σₖ w₁,ₖ^[1] aₖ^[0] + b₁^[1]", "db₁^[1] = (Σₙ dz₁^[1])/m", "b₁^[2] ← b₁^[2] − (α·m) db₁^[2]"),
     # cs231n's W is D × C: wₐ,₀ (the input first)
-    ("cs231n", "scores₀¹ = Σₐ wₐ,₀¹ hₐ⁰ + b₀¹   (a = 0 … 1; b₀¹ is the bias)", "db₀¹ = (Σₙ dscores₀¹)/m",
+    ("cs231n", "scores₀¹ = Σₖ wₖ,₀¹ hₖ⁰ + b₀¹   (k = 0 … 1; b₀¹ is the bias)", "db₀¹ = (Σₙ dscores₀¹)/m",
      "b₀² ← b₀² − (learning_rate·m) db₀²"),
-    ("goodfellow", "a₁⁽¹⁾ = Σₐ w₁,ₐ⁽¹⁾ hₐ⁽⁰⁾ + b₁⁽¹⁾", "∇_b₁⁽¹⁾ J = Σₙ g₁⁽¹⁾", "b₁⁽²⁾ ← b₁⁽²⁾ − ε ∇_b₁⁽²⁾ J"),
+    ("goodfellow", "a₁⁽¹⁾ = Σₖ w₁,ₖ⁽¹⁾ hₖ⁽⁰⁾ + b₁⁽¹⁾", "∇_b₁⁽¹⁾ J = Σₙ g₁⁽¹⁾", "b₁⁽²⁾ ← b₁⁽²⁾ − ε ∇_b₁⁽²⁾ J"),
 ])
 def test_xors_explanations_speak_the_profile(name, s, G, W):
     stepper = Stepper(load_any(resolve("xor")), notation=PROFILES[name])

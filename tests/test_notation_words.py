@@ -187,7 +187,7 @@ def test_attentions_words_are_the_profiles():
     matrices w_Q … (W_Q), the layer numbered from his input a¹ (the lecture's layer 3 is his 4)."""
     assert _explained("tiny_transformer", "nielsen", "q").splitlines()[:3] == [
         "q₁,₁⁴ = 0.4983: layer 4, example n = 1", "  entry 1 of q₁ = w_Q x₁ + b_Q",
-        "  q₁,₁⁴ = Σₐ w_{Q,1,a}⁴ x₁,ₐ + b_{Q,1}⁴   (a = 1 … 3; b_{Q,1}⁴ is the bias)"]  # b added, not w·1
+        "  q₁,₁⁴ = Σᵢ w_{Q,1,i}⁴ x₁,ᵢ + b_{Q,1}⁴   (i = 1 … 3; b_{Q,1}⁴ is the bias)"]  # b added, not w·1
     assert _explained("tiny_transformer", None, "q").splitlines()[:2] == [
         "q₁,₁⁽³⁾ = 0.4983: layer 3, example n = 1", "  entry 1 of q₁ = W_Q [1; x₁] (the bias first)"]
     assert "  unit 1 of a₁ = w_O c₁ + b_O" in _explained("tiny_transformer", "nielsen", "o")

@@ -35,7 +35,7 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("e", "to the end of the epoch"),
     ("t", "train for N epochs (asked; Esc stops), then step on from the trained weights;"),
     ("", "  while training: space pauses / resumes, e one epoch (paused), - + the pace"),
-    ("s", "settings: η, λ, optimizer, updates, loss, layers and activations, init, data; restarts at step 0"),
+    ("s", "settings: {η}, {λ}, optimizer, updates, loss, layers and activations, init, data; restarts at step 0"),
     ("m", "the decision map (2 inputs) or the fit (1 input) beside the panels, after each update"),
     ("d", "the neural-network (NN) diagram: units and weights; again: the layer panels"),
     ("c", "the network's computation graph (matrix level); again: the layer panels"),
@@ -52,6 +52,17 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("escape", "leave the panel (arrows step again); in the quiz, skip the question"),
     ("[  ]", "scroll sideways: the diagram on screen (c, d), else the panel with the cursor"),
 ]
+
+def keys(notation=None) -> list[tuple[str, str]]:
+    """:data:`KEYS` with the training's symbols (the settings key's {η}, {λ}) as the equations print them in
+    ``notation`` (None: the lecture's): ng's α, goodfellow's ε."""
+    from ..core.formulas.formula import TextPrinter
+    from ..core.ops.optim import ETA, LAMBDA
+
+    P = None if notation is None or notation.name == "lecture13" else notation
+    p = TextPrinter(notation=P).p
+    return [(key, about.replace("{η}", p(ETA)).replace("{λ}", p(LAMBDA))) for key, about in KEYS]
+
 
 def on_screen(notation=None) -> list[str]:
     """The ON SCREEN paragraphs, each wrapped to the help's width, with the symbols the panels, ``c`` and ``d``
@@ -221,7 +232,7 @@ def help_text(spec=None, notation=None, width: int = WIDTH) -> str:
         f"{notation_text(notation, width)}\n\n"
         f"{mine}"
         f"ON SCREEN\n{_paragraphs(on_screen(notation), width)}\n\n"
-        f"KEYS\n{_table(KEYS, width)}\n\n"
+        f"KEYS\n{_table(keys(notation), width)}\n\n"
         "Press escape or ? to close."
     )
 

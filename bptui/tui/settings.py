@@ -26,7 +26,7 @@ from ..core.formats import settings as S
 from ..core.ops.activations import ACTIVATIONS
 from ..core.formats.data import GENERATOR_DEFAULTS, IMAGE_GENERATORS, generator_shape, image_classes
 from ..core.util.errors import SpecError
-from ..core.formulas.notation import count, sup
+from ..core.formulas.notation import count
 from ..core.formats.spec import DEFAULT_INIT, DEFAULT_TRAINING
 from .guard import GuardedPump
 
@@ -83,6 +83,24 @@ def loss_label(notation: Any = None) -> str:
     from ..core.formulas.formula import Sym, TextPrinter
 
     return f"loss {TextPrinter(notation=notation).p(Sym('ℓ', latex=chr(92) + 'ell'))}"
+
+
+def inputs_label(notation: Any = None) -> str:
+    """The inputs row's name: d with the input layer's index as ``notation`` writes it (d⁽⁰⁾, ng's d^[0], nielsen's d¹)."""
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    return f"inputs {TextPrinter(notation=notation).p(Sym('d', 0))}"
+
+
+def alpha_hint(activation: str, notation: Any = None) -> str:
+    """An activation's parameter field's hint: its symbol as the equations print it in ``notation`` (α, or the
+    letter a profile whose α is another quantity's writes: profiles.CLASHES) and its default."""
+    from ..core.formulas.formula import TextPrinter
+    from ..core.ops.activations import ALPHA
+
+    a = TextPrinter(notation=notation).p(ALPHA)
+    default = ACTIVATIONS[activation].default_alpha
+    return f"{a}: none" if default is None else f"{a} {default:g}"
 
 
 def kind_text(kind: Any) -> str:
@@ -311,7 +329,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         if not self.editable:
             yield Label(self._fixed_note(), classes="note", markup=False)
         else:
-            yield self._row(f"inputs d{sup(0)}", Field(compact=True, value=S.text(start.input_units), id="input-units"),
+            yield self._row(inputs_label(self.naming), Field(compact=True, value=S.text(start.input_units), id="input-units"),
                             "layers[0]")
         yield Vertical(*self._layer_rows(), id="layer-rows", classes="row" + ("" if self.editable else " fixed"))
         if self.editable:
@@ -412,7 +430,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             act = Choice([(n, n) for n in S.activation_names(output=l == L)], value=c.activation, allow_blank=False, compact=True,
                          id=f"activation-{l}")
             alpha = Field(compact=True, value=S.text(c.alpha), id=f"alpha-{l}", classes="alpha", disabled=not S.has_alpha(c.activation),
-                          placeholder=self._alpha_hint(c.activation))
+                          placeholder=alpha_hint(c.activation, self.naming))
             more: list[Widget] = [act, alpha]
             if self.editable and l < L:
                 more.append(Press("remove", id=f"remove-{l}", compact=True))
@@ -422,11 +440,6 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
                 self.fields[f"{place}.{key}"] = widget
             rows.append(row)
         return rows
-
-    @staticmethod
-    def _alpha_hint(activation: str) -> str:
-        default = ACTIVATIONS[activation].default_alpha
-        return "α: none" if default is None else f"α {default:g}"
 
     def _data(self, d: dict) -> ComposeResult:
         yield Label("data", classes="section", id="data-title")
@@ -528,7 +541,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         if alpha.disabled != (not S.has_alpha(name)):
             alpha.value = ""
         alpha.disabled = not S.has_alpha(name)
-        alpha.placeholder = self._alpha_hint(name)
+        alpha.placeholder = alpha_hint(name, self.naming)
 
     def _read_layers(self) -> None:
         """The layer rows' values back into ``self.layer_choices`` (before the rows are rebuilt)."""
@@ -632,6 +645,15 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
         loss = self.errors.get("loss")
         if isinstance(loss, Row):
             loss.title = loss_label(notation)
+        inputs = self.errors.get("layers[0]")
+        if isinstance(inputs, Row):
+            inputs.title = inputs_label(notation)
+        for l in range(1, len(self.layer_choices) + 1):  # the activation's parameter: α, or the profile's letter
+            for alpha in self.query(f"#alpha-{l}").results(Input):
+                act = self.query(f"#activation-{l}").results(Select)
+                chosen = next((str(a.value) for a in act), None)
+                if chosen in ACTIVATIONS:
+                    alpha.placeholder = alpha_hint(chosen, notation)
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -179,6 +179,15 @@ class _Builder:
         return l if self.notation is None else self.notation.layer_number(l)
 
     @property
+    def index(self) -> str:
+        """The letter a sum over a layer's inputs runs over: the lecture's a, or the profile's (Profile.sum_letter)."""
+        return self.index_besides(())
+
+    def index_besides(self, taken: tuple[str, ...]) -> str:
+        """:attr:`index` where a kind's own letters ``taken`` are written beside it (attention's q, k, v)."""
+        return "a" if self.notation is None else self.notation.sum_letter_besides(taken)
+
+    @property
     def separate(self) -> bool:
         """Whether the notation keeps the bias apart (b, not column 0 of W with a 1 on top of o)."""
         return self.notation is not None and self.notation.separate_bias
@@ -376,7 +385,8 @@ def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
     d = len(o) - 1
     terms = [float(wi * oi) for wi, oi in zip(w, o)]
     value = float(st.s[l][b - 1])
-    w_a, o_a = Sym("w", l, (b, "a")), Sym("o", x, ("a",))
+    i = out.index
+    w_a, o_a = Sym("w", l, (b, i)), Sym("o", x, (i,))
     w_syms = [Sym("w", l, (b, a)) for a in range(d + 1)]
     o_syms = [Sym("o", x, (a,)) for a in range(d + 1)]
     sep = out.separate  # the bias b_b apart: w_b,0 o₀ is written b_b, the sum runs from the first unit
@@ -387,14 +397,14 @@ def _explain_s(stepper: Any, cell: Cell, digits: int) -> Explanation:
     numbers = substitute(expanded, {**{ws: Num(float(w[a]), Ref("W", l, (b - 1, a)) if on_board else None, means=ws)
                                        for a, ws in enumerate(w_syms)},
                                     **{os: Num(float(o[a]), Ref("o", x, (a,))) for a, os in enumerate(o_syms)}})
-    rule = add(Sum("a", mul(w_a, o_a)), w_syms[0]) if sep else Sum("a", mul(w_a, o_a))
+    rule = add(Sum(i, mul(w_a, o_a)), w_syms[0]) if sep else Sum(i, mul(w_a, o_a))
     forms: list[Node] = [rule, expanded, numbers]
     if len(terms) > 1:
         forms.append(add(*[Num(t) for t in (terms[1:] + terms[:1] if sep else terms)]))
     forms.append(Num(value, Ref("s", l, (b - 1,))))
     lhs = Sym("s", l, (b,))
-    note = (f"a = {out.units(1, d)}; {out.p(w_syms[0])} is the bias" if sep else
-            f"a = 0 … {d}; {out.p(o_syms[0])} = 1 is the bias")
+    note = (f"{i} = {out.units(1, d)}; {out.p(w_syms[0])} is the bias" if sep else
+            f"{i} = 0 … {d}; {out.p(o_syms[0])} = 1 is the bias")
     out.eq(Equation(lhs, tuple(forms), bindings=env, note=note))
     out.say(*_stale(stepper, l, out))
     title = (f"{out.p(lhs)} = {out.n(value)}: the pre-activation of unit {out.unit(b)} in layer "

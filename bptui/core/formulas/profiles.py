@@ -68,6 +68,20 @@ class Profile:
     # the per-example loss's symbol where the course writes it apart from the cost (ng's ℒ(ŷ, y) beside his cost
     # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
     example_loss: Symbol | None = None
+    # the letter an explanation's Σ over a layer's inputs runs over (Σₐ w_b,a o_a, nielsen's w_jk a_k): the
+    # first of it and SUM_LETTERS that none of the profile's symbols takes (:attr:`sum_letter`)
+    sum_index: str = "a"
+
+    @property
+    def sum_letter(self) -> str:
+        """The index of a sum over a layer's inputs as this profile writes it: :attr:`sum_index`, or the first
+        of :data:`SUM_LETTERS` its symbols leave free (a course whose activation is a)."""
+        return self.sum_letter_besides(())
+
+    def sum_letter_besides(self, taken: tuple[str, ...]) -> str:
+        """:attr:`sum_letter` where a kind's own letters ``taken`` are written too (attention's q, k, v)."""
+        used = {s.text for s in self.renames().values()} | self._used() | set(taken)
+        return next(c for c in (self.sum_index, *SUM_LETTERS) if c not in used)
 
     @property
     def per_example_loss(self) -> Symbol:
@@ -198,6 +212,8 @@ class Profile:
         sum G, or the mean G/m."""
         return shown_value(G, PER[self.gradient_mode], m)
 
+
+SUM_LETTERS = ("k", "i", "j", "p", "q")  # a sum index's letters where the profile's own is taken (subscriptable)
 
 _SUP = str.maketrans("0123456789()+-nlLk", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿˡᴸᵏ")
 
@@ -398,6 +414,9 @@ CLASHES: dict[str, tuple[Symbol, ...]] = {
     "attention:a": (_s("α", r"\alpha"), _s("A")),
     "attention:z": (_s("c"), _s("ζ", r"\zeta")),
     "r": (_s("ρ", r"\rho"), _s("ϱ", r"\varrho")),
+    # an activation's parameter α (leaky ReLU's slope, ELU's scale) beside ng's learning rate α and goodfellow's
+    # momentum α: κ
+    "α": (_s("κ", r"\kappa"), _s("ϰ", r"\varkappa")),
 }
 
 
@@ -408,7 +427,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     LECTURE13,
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
-            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub"),
+            "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub",
+            sum_index="k"),  # his w_jk a_k
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
@@ -417,14 +437,15 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             letters=(("adam:m", (_s("s"), _s("μ", r"\mu"))), ("adam:v", (_s("r"), _s("ν", r"\nu"))),
                      ("adam:β₁", (_s("ρ₁", r"\rho_1"),)), ("adam:β₂", (_s("ρ₂", r"\rho_2"),)),
                      ("momentum:μ", (_s("α", r"\alpha"),))),
-            velocity="step"),
+            velocity="step", sum_index="k"),
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ",
-            example_loss=_s("ℒ", r"\mathcal{L}")),  # his ℒ(ŷ, y) of one example, the cost J their mean
+            example_loss=_s("ℒ", r"\mathcal{L}"), sum_index="k"),  # his ℒ(ŷ, y) of one example, the cost J their mean
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
-            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub"),  # his L_i
+            "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub",
+            sum_index="k"),  # the panels' input index (w_k,j)  # his L_i
 )}
 DEFAULT = LECTURE13
 
@@ -446,36 +467,57 @@ def load_profile(path: str | Path) -> Profile:
 
 
 def profile_from_json(doc: Any, source: str) -> Profile:
-    from ..util.validate import check, schema
+    """A course's profile from its JSON document; its mistakes, every one (an error line each), a SpecError
+    naming ``source`` and each place."""
+    from ..util.validate import check_all, schema
 
-    try:
-        check(doc, schema("notation-schema.json"))
-        symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
-        for q in (*QUANTITIES, "example_loss"):
-            entry = doc["symbols"].get(q)
-            if entry is None:  # example_loss, which may be left out: the loss's own symbol
-                continue
-            for key in ("text", "latex"):
-                _check_symbol(q, key, entry[key], doc["bias"])
+    errors = check_all(doc, schema("notation-schema.json"))
+    if not isinstance(doc, dict):
+        raise SpecError.of(errors).at(source)
+    bad = {e.place for e in errors}
+
+    def fine(*places: str) -> bool:
+        """Whether the schema found nothing wrong at or under these places (and they are there)."""
+        return all(p in doc for p in places if "." not in p) and not any(
+            b == p or b.startswith(p + ".") or b.startswith(p + "[") for b in bad for p in places)
+
+    def attempt(test: Callable[[], None]) -> None:
+        try:
+            test()
+        except SpecError as err:
+            errors.append(err)
+
+    symbols: dict[str, Any] = {}  # each quantity's Symbol, by its field's name
+    found = doc.get("symbols")
+    entries: dict = found if isinstance(found, dict) else {}
+    bias = str(doc["bias"]) if fine("bias") else "column0"
+    for q in (*QUANTITIES, "example_loss"):
+        entry = entries.get(q)
+        if not isinstance(entry, dict) or not fine(f"symbols.{q}"):
+            continue
+        before = len(errors)
+        for key in ("text", "latex"):
+            attempt(lambda key=key, q=q, entry=entry: _check_symbol(q, key, entry[key], bias))  # type: ignore[misc]
+        if len(errors) == before:
             symbols[q] = Symbol(entry["text"], entry["latex"])
-        _check_distinct(symbols)
-        if doc["vectors"] == "row" and doc["bias"] != "separate":
-            raise SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors")
-        if doc["unit_base"] == 0 and doc["bias"] != "separate":
-            raise SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
-                            "with the bias in column 0, unit 0 is the bias's", place="unit_base")
-        name = doc.get("name") or Path(source).stem
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise SpecError(f"the file's name {name!r} is not a profile name: give one in \"name\"", place="name")
-        if name in PROFILES:
-            raise SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name")
-        return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
-                       layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
-                       input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
-                       velocity=doc.get("velocity", "sum_of_gradients"), description=doc.get("description", ""),
-                       source=str(Path(source).resolve()))
-    except SpecError as err:
-        raise err.at(source) from None
+    attempt(lambda: _check_distinct(symbols))
+    if fine("vectors", "bias") and doc["vectors"] == "row" and doc["bias"] != "separate":
+        errors.append(SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors"))
+    if fine("unit_base", "bias") and doc["unit_base"] == 0 and doc["bias"] != "separate":
+        errors.append(SpecError("units count from 0 only with a separate bias (\"bias\": \"separate\"): "
+                                "with the bias in column 0, unit 0 is the bias's", place="unit_base"))
+    name = (doc.get("name") if fine("name") else None) or Path(source).stem
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        errors.append(SpecError(f"the file's name {name!r} is not a profile name: give one in \"name\"", place="name"))
+    elif name in PROFILES:
+        errors.append(SpecError(f"{name!r} is a shipped profile's name: give the course's its own", place="name"))
+    if errors:
+        raise SpecError.of(errors).at(source)
+    return Profile(name, **symbols, bias_mode=doc["bias"], vectors=doc["vectors"],
+                   layer_index=doc["layer_index"], unit_base=int(doc["unit_base"]), gradient_mode=doc["gradient"],
+                   input_layer=int(doc.get("input_layer", 0)), example_index=doc.get("example_index", "paren"),
+                   velocity=doc.get("velocity", "sum_of_gradients"), description=doc.get("description", ""),
+                   source=str(Path(source).resolve()))
 
 
 def _check_distinct(symbols: dict[str, Symbol]) -> None:
@@ -484,6 +526,8 @@ def _check_distinct(symbols: dict[str, Symbol]) -> None:
     for key in ("text", "latex"):
         seen: dict[str, str] = {}
         for q in QUANTITIES:
+            if q not in symbols:  # a symbol with a mistake of its own, reported already
+                continue
             value = getattr(symbols[q], key)
             if value in seen:
                 raise SpecError(f"{value!r} is the {seen[value]}'s symbol too: each quantity needs its own",

@@ -209,6 +209,31 @@ def check(value: Any, sch: dict, place: str = "") -> None:
                 check(item, sch["items"], join(place, i))
 
 
+def check_all(value: Any, sch: dict, place: str = "") -> list[SpecError]:
+    """Every place where ``value`` breaks ``sch``, each as :func:`check` names it: an object's missing and unknown
+    keys each, and each of its entries checked on its own (a course profile's file reports every mistake)."""
+    where = place or "top level"
+    if not (isinstance(value, dict) and sch.get("type") == "object"):
+        try:
+            check(value, sch, place)
+        except SpecError as err:
+            return [err]
+        return []
+    out: list[SpecError] = []
+    props = sch.get("properties", {})
+    if len(value) > sch.get("maxProperties", len(value)):
+        return [SpecError(f"{len(value):,} entries, at most {sch['maxProperties']:,} allowed", place=where)]
+    for key in sch.get("required", ()):
+        if key not in value:
+            out.append(SpecError(f"missing required key {key!r}{_misspelt(key, value, props)}", place=where))
+    for key, item in value.items():
+        if key in props:
+            out += check_all(item, props[key], join(place, key))
+        elif sch.get("additionalProperties", True) is False:
+            out.append(SpecError(f"unknown key {key!r} (known keys: {', '.join(props)})", place=where))
+    return out
+
+
 def _takes_any_number(sch: dict) -> bool:
     """Whether every finite number fits ``sch`` (a type that includes number, and no other rule)."""
     kinds = sch.get("type", ())

@@ -387,8 +387,9 @@ def _affine(out: _Builder, kind: Attention, l: int, q: str, pos: tuple[int, ...]
     d = src1.shape[1] - 1
     w_syms = [kind.weight_sym(l, first + b, a) for a in range(d + 1)]  # a = 0: b_Q,b in the profile
     x_syms = [Sym(src, None, (t + 1, a), own="attention", counts=1) for a in range(d + 1)]
-    w_a = Sym("w", l, (name, b + 1, "a"))
-    x_a = Sym(src, None, (t + 1, "a"), own="attention", counts=1)
+    i = out.index_besides(OWN)  # not its keys' k
+    w_a = Sym("w", l, (name, b + 1, i))
+    x_a = Sym(src, None, (t + 1, i), own="attention", counts=1)
     env: dict = {w_a: part[b, 1:], x_a: src1[t, 1:], **{ws: float(part[b, a]) for a, ws in enumerate(w_syms)},
                  **{xs: float(src1[t, a]) for a, xs in enumerate(x_syms)}}
     expanded = add(*[mul(w_syms[a], x_syms[a]) for a in range(1, d + 1)], w_syms[0])
@@ -398,9 +399,9 @@ def _affine(out: _Builder, kind: Attention, l: int, q: str, pos: tuple[int, ...]
     terms = [float(part[b, a] * src1[t, a]) for a in range(1, d + 1)] + [float(part[b, 0])]
     lhs = kind.cell_sym(q, l, pos)
     result = Num(value, Ref(q, l, ((t + 1, b) if q == "o" else pos)))
-    out.eq(Equation(lhs, (add(Sum("a", mul(w_a, x_a)), w_syms[0]), expanded, numbers,
+    out.eq(Equation(lhs, (add(Sum(i, mul(w_a, x_a)), w_syms[0]), expanded, numbers,
                           add(*[Num(x) for x in terms]), result), "=", env,
-                    note=f"a = {out.units(1, d)}; {out.p(w_syms[0])} is the bias"))
+                    note=f"{i} = {out.units(1, d)}; {out.p(w_syms[0])} is the bias"))
     return out.done(f"{out.p(lhs)} = {out.n(value)}: layer {out.layer(l)}, example n = {n}", value, terms)
 
 

@@ -71,7 +71,8 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
         W = view.W[l]
         value = float(st.s[l][b - 1])
         terms = [float(W[b - 1, a] * col[a]) for a in range(len(col))]
-        w_a, o_a = Sym("w", l, (b, "a")), Sym("o", l - 1, ("a",))
+        i = out.index
+        w_a, o_a = Sym("w", l, (b, i)), Sym("o", l - 1, (i,))
         sep = out.separate  # a profile's b apart: the sum over vec(o) and then b_b
         products = [Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None) if sep and a == 0
                     else mul(Num(float(W[b - 1, a]), Ref("W", l, (b - 1, a)) if view.W[l] is st.W[l] else None),
@@ -79,11 +80,11 @@ def explain_map(stepper: Any, cell: Cell, digits: int) -> Explanation:
                                  if a else None, exact=a == 0)) for a in range(len(col))]
         filled = add(*(products[1:] + products[:1] if sep else products))
         lhs = Sym("s", l, (b,))
-        rule = add(Sum("a", mul(w_a, o_a)), Sym("w", l, (b, 0))) if sep else Sum("a", mul(w_a, o_a))
+        rule = add(Sum(i, mul(w_a, o_a)), Sym("w", l, (b, 0))) if sep else Sum(i, mul(w_a, o_a))
         env = {w_a: W[b - 1, 1:], o_a: col[1:]} if sep else {w_a: W[b - 1], o_a: col}
-        note = (f"{out.p(Sym('o', l - 1, vector=True))} flattened in C, H, W order; a = {out.units(1, len(col) - 1)}; "
+        note = (f"{out.p(Sym('o', l - 1, vector=True))} flattened in C, H, W order; {i} = {out.units(1, len(col) - 1)}; "
                 f"{out.p(Sym('w', l, (b, 0)))} is the bias" if sep else
-                "{} here is [1, vec({})], the map flattened in C, H, W order; a = 0 … " + str(len(col) - 1))
+                "{} here is [1, vec({})], the map flattened in C, H, W order; " + i + " = 0 … " + str(len(col) - 1))
         out.eq(Equation(lhs, (rule, filled, Num(value, Ref("s", l, (b - 1,)))), bindings={**env, Sym("w", l, (b, 0)): W[b - 1, 0]},
                         note=note, note_syms=() if sep else (Sym("o"), Sym("o", l - 1, vector=True))))
         out.say(*_stale(stepper, l))
