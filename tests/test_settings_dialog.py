@@ -15,7 +15,7 @@ from bptui.tui.network import NetworkScreen
 from bptui.tui.settings import SettingsScreen
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for
+from .tui_helpers import app_for, until
 
 
 def message(app) -> str:
@@ -413,13 +413,13 @@ async def test_choosing_a_notation_renames_the_dialogs_rows_at_once():
             return [seen.get(f"row-training-{key}") for key in ("learning_rate", "l2", "momentum", "beta1", "beta2", "eps")]
 
         for notation in ("goodfellow", "ng", None):
+            want = TRAINING_NAMES[notation]
             screen.query_one("#notation", Select).value = notation or "lecture13"
             screen.query_one("#optimizer", Select).value = "momentum"
-            await pilot.pause()
-            assert names()[:3] == TRAINING_NAMES[notation][:3]
+            # the rows are mounted by the Select's message: wait for them (a loaded machine delays them)
+            await until(pilot, lambda: names()[:3] == want[:3], f"the momentum rows in {notation}")
             screen.query_one("#optimizer", Select).value = "adam"
-            await pilot.pause()
-            assert names()[:2] + names()[3:] == TRAINING_NAMES[notation][:2] + TRAINING_NAMES[notation][3:]
+            await until(pilot, lambda: names()[:2] + names()[3:] == want[:2] + want[3:], f"the Adam rows in {notation}")
             loss = str(screen.query_one("#row-loss").render())
             assert loss == {"goodfellow": "loss J", "ng": "loss J", None: "loss ℓ"}[notation]
         await pilot.press("escape")
