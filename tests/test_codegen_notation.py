@@ -61,6 +61,28 @@ def course(tmp_path_factory) -> Path:
     return path
 
 
+
+def _programs(capsys, tmp_path, course, nets: dict, names: dict, shown: str) -> dict:
+    """Each network of ``nets`` (name: (file, export options)) exported in every shipped profile and the course's
+    file, both formats: the programs' paths by (profile, name, format). Each parses, its header names its
+    notation, and the NumPy program of network ``shown`` writes each line of ``names[profile]``."""
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        pname = Path(profile).stem
+        for name, (src, extra) in nets.items():
+            for fmt in FORMATS:
+                out = tmp_path / f"{pname}_{name}_{fmt}.py"
+                code, err = _export(capsys, src, fmt, out, "--notation", profile, *extra)
+                assert code == 0, err
+                text = out.read_text()
+                ast.parse(text)
+                assert f"notation {pname}" in text.split('"""')[1]  # the header names it
+                if name == shown and fmt == "numpy":
+                    for line in names[pname]:
+                        assert line in text, (pname, line)
+                paths[(pname, name, fmt)] = out
+    return paths
+
 def test_every_profile_writes_programs_that_pass(tmp_path, capsys, course):
     """Each shipped profile and a course's file, both formats: xor's epoch, moons and iris across updates and
     from a state after one (momentum, Adam), regression's per-example updates, random 3-4-3-3 softmax networks
@@ -75,21 +97,7 @@ def test_every_profile_writes_programs_that_pass(tmp_path, capsys, course):
         path = tmp_path / f"random_{opt}.json"
         path.write_text(json.dumps(_random_doc(3, opt)))
         nets[f"random_{opt}"] = (path, ("--epochs", "2"))
-    paths = {}
-    for profile in [*SHIPPED, str(course)]:
-        pname = Path(profile).stem
-        for name, (src, extra) in nets.items():
-            for fmt in FORMATS:
-                out = tmp_path / f"{pname}_{name}_{fmt}.py"
-                code, err = _export(capsys, src, fmt, out, "--notation", profile, *extra)
-                assert code == 0, err
-                text = out.read_text()
-                ast.parse(text)
-                assert f"notation {pname}" in text.split('"""')[1]  # the header names it
-                if name == "xor" and fmt == "numpy":
-                    for line in NAMES[pname]:
-                        assert line in text, (pname, line)
-                paths[(pname, name, fmt)] = out
+    paths = _programs(capsys, tmp_path, course, nets, NAMES, "xor")
     results = run_programs(list(paths.values()))
     for key, path in paths.items():
         status, said = results[str(path)]
@@ -175,21 +183,8 @@ def test_rnn_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys
     descent) across its update; each program passes and writes the profile's names (W, U, b and their gradients)."""
     nets = {"parity": ("parity", "505:540"), "stacked": ("stacked_parity", "1:40"),
             "stacked_update": ("stacked_parity", "890:925"), "long_memory": ("long_memory", "1995:2012")}
-    paths = {}
-    for profile in [*SHIPPED, str(course)]:
-        pname = Path(profile).stem
-        for name, (net, steps) in nets.items():
-            for fmt in FORMATS:
-                out = tmp_path / f"{pname}_{name}_{fmt}.py"
-                code, err = _export(capsys, NETWORKS / f"{net}.json", fmt, out, "--notation", profile, "--steps", steps)
-                assert code == 0, err
-                text = out.read_text()
-                ast.parse(text)
-                assert f"notation {pname}" in text.split('"""')[1]
-                if name == "parity" and fmt == "numpy":
-                    for line in RNN_NAMES[pname]:
-                        assert line in text, (pname, line)
-                paths[(pname, name, fmt)] = out
+    paths = _programs(capsys, tmp_path, course, {name: (NETWORKS / f"{net}.json", ("--steps", steps))
+                                                 for name, (net, steps) in nets.items()}, RNN_NAMES, "parity")
     results = run_programs(list(paths.values()))
     for key, path in paths.items():
         status, said = results[str(path)]
@@ -307,19 +302,8 @@ def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsy
     into the backward pass through time, and across its update; each program passes and writes the profile's names
     (the gates, c, ∂/∂h and ∂/∂c at τ beside W, U, b); a wrong ∂ℓ/∂c fails the program at that step."""
     nets = {"start": "1:140", "update": "3905:3935"}
-    paths = {}
-    for profile in [*SHIPPED, str(course)]:
-        pname = Path(profile).stem
-        for name, steps in nets.items():
-            for fmt in FORMATS:
-                out = tmp_path / f"{pname}_{name}_{fmt}.py"
-                code, err = _export(capsys, NETWORKS / "long_memory_lstm.json", fmt, out, "--notation", profile, "--steps", steps)
-                assert code == 0, err
-                text = out.read_text()
-                if name == "start" and fmt == "numpy":
-                    for line in LSTM_NAMES[pname]:
-                        assert line in text, (pname, line)
-                paths[(pname, name, fmt)] = out
+    paths = _programs(capsys, tmp_path, course, {name: (NETWORKS / "long_memory_lstm.json", ("--steps", steps))
+                                                 for name, steps in nets.items()}, LSTM_NAMES, "start")
     spec = load_any(str(NETWORKS / "long_memory_lstm.json"))
     for fmt in FORMATS:  # step 127: ∂ℓ/∂c at τ = T of example 1 (after its 4·30 + 2 forward steps, ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
         bad = codegen.record(spec, 120, 130)
@@ -355,19 +339,8 @@ def test_gru_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys
     program passes and writes the profile's names (the gates, ∂/∂h at τ, U's gradient from δʰ = [δ_r, δ_z, r ⊙ δ_n]);
     a wrong δ fails the program at that step."""
     nets = {"start": "1:80", "update": "690:760"}
-    paths = {}
-    for profile in [*SHIPPED, str(course)]:
-        pname = Path(profile).stem
-        for name, steps in nets.items():
-            for fmt in FORMATS:
-                out = tmp_path / f"{pname}_{name}_{fmt}.py"
-                code, err = _export(capsys, NETWORKS / "gru_parity.json", fmt, out, "--notation", profile, "--steps", steps)
-                assert code == 0, err
-                text = out.read_text()
-                if name == "start" and fmt == "numpy":
-                    for line in GRU_NAMES[pname]:
-                        assert line in text, (pname, line)
-                paths[(pname, name, fmt)] = out
+    paths = _programs(capsys, tmp_path, course, {name: (NETWORKS / "gru_parity.json", ("--steps", steps))
+                                                 for name, steps in nets.items()}, GRU_NAMES, "start")
     spec = load_any(str(NETWORKS / "gru_parity.json"))
     for fmt in FORMATS:  # step 13: δ⁽¹⁾ at τ = T = 2 of example 1 (after 3·2 forward steps, s, o and ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
         bad = codegen.record(spec, 1, 20)
