@@ -121,6 +121,20 @@ def test_two_quantities_under_one_symbol_are_refused(tmp_path, capsys, field, ot
     assert f"symbols.{field}.text" in err and other in err, err
 
 
+
+async def _saved_notation(app, saved) -> str:
+    """The ``"notation"`` that ``w`` writes into ``saved`` (a name in the working folder) from ``app``."""
+    import json
+
+    from .tui_helpers import until
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        app.screen.query_one("#value").value = saved.name
+        await pilot.press("enter")
+        await until(pilot, saved.exists, f"w writes {saved.name}")  # written to a temporary name, renamed into place
+    return json.loads(saved.read_text(encoding="utf-8"))["notation"]
+
 async def test_w_saves_a_course_profile_beside_the_file_by_a_relative_path(tmp_path, monkeypatch):
     """`w` in a course's profile wrote `"notation": "/home/teacher/course/bishop.json"`: the file a
     teacher hands out, with the profile beside it, failed on every student's machine. A profile in the
@@ -141,13 +155,8 @@ async def test_w_saves_a_course_profile_beside_the_file_by_a_relative_path(tmp_p
     for where, saved in ((course / "course.json", "course.json"),
                          (course / "profiles" / "course.json", "profiles/course.json")):
         where.write_text(json.dumps(COURSE, ensure_ascii=False), encoding="utf-8")
-        app = BptuiApp(load_any(resolve("xor")), load_profile(where))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("w")
-            app.screen.query_one("#value").value = "saved.json"
-            await pilot.press("enter")
-            await pilot.pause()
-        assert json.loads((course / "saved.json").read_text(encoding="utf-8"))["notation"] == saved
+        (course / "saved.json").unlink(missing_ok=True)
+        assert await _saved_notation(BptuiApp(load_any(resolve("xor")), load_profile(where)), course / "saved.json") == saved
     moved = shutil.move(str(course), str(tmp_path / "handed-out"))
     monkeypatch.chdir(tmp_path)
     assert main(["trace", f"{moved}/saved.json"]) == 0
@@ -168,13 +177,8 @@ async def test_w_names_a_profile_outside_the_folder_by_its_absolute_path(tmp_pat
     where.write_text(json.dumps(COURSE, ensure_ascii=False), encoding="utf-8")
     monkeypatch.chdir(tmp_path / "out")
     monkeypatch.delenv("BPTUI_SAVE_DIR", raising=False)
-    app = BptuiApp(load_any(resolve("xor")), load_profile(where))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("w")
-        app.screen.query_one("#value").value = "saved.json"
-        await pilot.press("enter")
-        await pilot.pause()
-    assert json.loads((tmp_path / "out" / "saved.json").read_text(encoding="utf-8"))["notation"] == str(where.resolve())
+    saved = await _saved_notation(BptuiApp(load_any(resolve("xor")), load_profile(where)), tmp_path / "out" / "saved.json")
+    assert saved == str(where.resolve())
 
 
 @pytest.mark.parametrize("fmt, forward", [("markdown", r"\mathit{scores}^{l} = h^{l-1} W^{l} + b^{l}"),
