@@ -49,14 +49,20 @@ def _matches(pattern: str, value: str) -> bool:
     return re.search(pattern, value) is not None
 
 
-def _misspelt(key: str, value: dict, props: dict) -> str:
-    """A key of ``value`` the schema does not know that looks like the missing ``key`` ("activaton"), said
-    beside it: the key the reader looks for is there, misspelt."""
+def _close(key: str, value: dict, props: dict) -> str | None:
+    """A key of ``value`` the schema does not know that looks like the missing ``key`` ("activaton")."""
     import difflib
 
     unknown = [k for k in value if isinstance(k, str) and k not in props]
     close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
-    return f" ({close[0]!r} is not a key: a misspelling of it?)" if close else ""
+    return close[0] if close else None
+
+
+def _misspelt(key: str, value: dict, props: dict) -> str:
+    """The misspelling of the missing ``key`` (:func:`_close`), said beside it: the key the reader looks for
+    is there, misspelt."""
+    close = _close(key, value, props)
+    return f" ({close!r} is not a key: a misspelling of it?)" if close else ""
 
 
 @lru_cache(maxsize=None)
@@ -223,13 +229,15 @@ def check_all(value: Any, sch: dict, place: str = "") -> list[SpecError]:
     props = sch.get("properties", {})
     if len(value) > sch.get("maxProperties", len(value)):
         return [SpecError(f"{len(value):,} entries, at most {sch['maxProperties']:,} allowed", place=where)]
+    misspelt = set()  # an unknown key named beside the missing one it misspells: one mistake, one line
     for key in sch.get("required", ()):
         if key not in value:
+            misspelt.add(_close(key, value, props))
             out.append(SpecError(f"missing required key {key!r}{_misspelt(key, value, props)}", place=where))
     for key, item in value.items():
         if key in props:
             out += check_all(item, props[key], join(place, key))
-        elif sch.get("additionalProperties", True) is False:
+        elif sch.get("additionalProperties", True) is False and key not in misspelt:
             out.append(SpecError(f"unknown key {key!r} (known keys: {', '.join(props)})", place=where))
     return out
 
