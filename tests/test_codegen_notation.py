@@ -83,6 +83,30 @@ def _programs(capsys, tmp_path, course, nets: dict, names: dict, shown: str) -> 
                 paths[(pname, name, fmt)] = out
     return paths
 
+
+def _with_wrong_value(tmp_path, spec, first: int, last: int, k: int, wrong) -> dict:
+    """Both formats' ng programs of steps ``first`` … ``last`` with the ``k``-th recorded value changed by
+    ``wrong(value)``: their paths by ("bad", format)."""
+    paths = {}
+    for fmt in FORMATS:
+        bad = codegen.record(spec, first, last)
+        bad.values[k] = wrong(np.asarray(bad.values[k]))
+        text, _ = codegen.program(spec, fmt, bad, None, PROFILES["ng"])
+        paths[("bad", fmt)] = tmp_path / f"bad_{fmt}.py"
+        paths[("bad", fmt)].write_text(text)
+    return paths
+
+
+def _only_the_wrong_fail(paths: dict, failure: str, at: str) -> None:
+    """Every program passes but the wrong ones, which fail naming ``failure`` and ``at``."""
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        if key[0] == "bad":
+            assert status == "AssertionError" and failure in said and at in said, said
+        else:
+            assert status == "ok", (key, said)
+
 def test_every_profile_writes_programs_that_pass(tmp_path, capsys, course):
     """Each shipped profile and a course's file, both formats: xor's epoch, moons and iris across updates and
     from a state after one (momentum, Adam), regression's per-example updates, random 3-4-3-3 softmax networks
@@ -305,20 +329,11 @@ def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsy
     paths = _programs(capsys, tmp_path, course, {name: (NETWORKS / "long_memory_lstm.json", ("--steps", steps))
                                                  for name, steps in nets.items()}, LSTM_NAMES, "start")
     spec = load_any(str(NETWORKS / "long_memory_lstm.json"))
-    for fmt in FORMATS:  # step 127: ∂ℓ/∂c at τ = T of example 1 (after its 4·30 + 2 forward steps, ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
-        bad = codegen.record(spec, 120, 130)
-        assert bad.keys[7].quantity == "dc" and bad.keys[7].step == 127
-        bad.values[7] = np.asarray(bad.values[7]) + 1e-3
-        text, _ = codegen.program(spec, fmt, bad, None, PROFILES["ng"])
-        paths[("bad", fmt)] = tmp_path / f"bad_{fmt}.py"
-        paths[("bad", fmt)].write_text(text)
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        if key[0] == "bad":
-            assert status == "AssertionError" and "step 127, dc^[1]_τ" in said and "(τ = 30)" in said, said
-        else:
-            assert status == "ok", (key, said)
+    # step 127: ∂ℓ/∂c at τ = T of example 1 (after its 4·30 + 2 forward steps, ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
+    key = codegen.record(spec, 120, 130).keys[7]
+    assert key.quantity == "dc" and key.step == 127
+    paths |= _with_wrong_value(tmp_path, spec, 120, 130, 7, lambda v: v + 1e-3)
+    _only_the_wrong_fail(paths, "step 127, dc^[1]_τ", "(τ = 30)")
 
 
 GRU_NAMES = {"ng": ["z1[t] = np.concatenate([W1 @ a0[t] + b1, U1 @ a1[t - 1] + bh1])",
@@ -342,17 +357,8 @@ def test_gru_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys
     paths = _programs(capsys, tmp_path, course, {name: (NETWORKS / "gru_parity.json", ("--steps", steps))
                                                  for name, steps in nets.items()}, GRU_NAMES, "start")
     spec = load_any(str(NETWORKS / "gru_parity.json"))
-    for fmt in FORMATS:  # step 13: δ⁽¹⁾ at τ = T = 2 of example 1 (after 3·2 forward steps, s, o and ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
-        bad = codegen.record(spec, 1, 20)
-        assert bad.keys[12].quantity == "delta" and bad.keys[12].step == 13 and bad.keys[12].time == 2
-        bad.values[12] = np.asarray(bad.values[12]) + np.r_[1e-3, np.zeros(11)]  # δ_r of unit 1 only
-        text, _ = codegen.program(spec, fmt, bad, None, PROFILES["ng"])
-        paths[("bad", fmt)] = tmp_path / f"bad_{fmt}.py"
-        paths[("bad", fmt)].write_text(text)
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        if key[0] == "bad":
-            assert status == "AssertionError" and "step 13, dz^[1]_τ" in said and "(τ = 2)" in said, said
-        else:
-            assert status == "ok", (key, said)
+    # step 13: δ⁽¹⁾ at τ = T = 2 of example 1 (after 3·2 forward steps, s, o and ℓ, δ⁽²⁾, G⁽²⁾, ∂ℓ/∂h)
+    key = codegen.record(spec, 1, 20).keys[12]
+    assert key.quantity == "delta" and key.step == 13 and key.time == 2
+    paths |= _with_wrong_value(tmp_path, spec, 1, 20, 12, lambda v: v + np.r_[1e-3, np.zeros(11)])  # δ_r of unit 1 only
+    _only_the_wrong_fail(paths, "step 13, dz^[1]_τ", "(τ = 2)")
