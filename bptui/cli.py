@@ -471,37 +471,44 @@ def cmd_open(args) -> int:
     """The app. A network file opens from its schema-checked document, so the first frame does not
     wait for NumPy; the rest of its checks run as the app loads it (errors still end in `error:`)."""
     from .core.util import validate
-    from .core.util.errors import SpecError
     from .examples import resolve
 
-    path = _existing(resolve(args.file))
-    doc = validate.read_json(path)
-    if isinstance(doc, dict) and doc.get("kind", "network") != "network":
-        from .core.formats.spec import parse_any
-        from .tui.graph_layout import too_big
-
-        spec = parse_any(doc, path)
-        names = spec.input_names + spec.forward_order
-        edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
-        why = too_big(names, edges, frozenset(spec.input_names))
-        if why:
-            raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
-        _graph_notation(args)
-        _require_terminal()
-        from .tui.graph_app import run as run_graph
-
-        return run_graph(spec, no_color=args.no_color)
     # The cyclic garbage collector waits until the network screen is up (BptuiApp.network_shown
     # freezes what is alive then and enables it): start-up builds modules, classes and widgets that
     # stay and frees little, so the collections before the first frame (about 10 ms of CPU in all,
     # in the app and in the reader child) and the network screen would scan them only to keep them.
+    # It stops before the file is read (reading imports a codec: a collection there was one too many).
     collecting = gc.isenabled()
     gc.disable()
     try:
+        path = _existing(resolve(args.file))
+        doc = validate.read_json(path)
+        if isinstance(doc, dict) and doc.get("kind", "network") != "network":
+            if collecting:  # a computation graph's app collects as any program does
+                gc.enable()
+            return _open_graph(args, doc, path)
         return _open_network(args, doc, path)
     finally:
         if collecting:
             gc.enable()
+
+
+def _open_graph(args, doc, path: str) -> int:
+    from .core.formats.spec import parse_any
+    from .core.util.errors import SpecError
+    from .tui.graph_layout import too_big
+
+    spec = parse_any(doc, path)
+    names = spec.input_names + spec.forward_order
+    edges = [(a, node.name) for node in spec.nodes for a in node.args if isinstance(a, str)]
+    why = too_big(names, edges, frozenset(spec.input_names))
+    if why:
+        raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
+    _graph_notation(args)
+    _require_terminal()
+    from .tui.graph_app import run as run_graph
+
+    return run_graph(spec, no_color=args.no_color)
 
 
 def _open_network(args, doc, path: str) -> int:
