@@ -962,7 +962,7 @@ MAX_ROUND = 17  # decimals: a float holds 15 to 17 significant digits, so more w
 
 def program_command(spec: Any, args: Any, part: Part | None, epochs: int, notation: Any = None) -> int:
     """``bptui export --format pytorch|numpy``: the run (or its part) as a program that checks itself
-    (bptui/codegen.py), written to --output and, when bptui's values are many, OUTPUT-expected.npz beside it;
+    (bptui/codegen/), written to --output and, when bptui's values are many, OUTPUT-expected.npz beside it;
     in the notation profile ``notation`` (--notation, else the file's; None: lecture13)."""
     from .codegen import steps_of, write
     from .core.util.files import check_outputs, input_files

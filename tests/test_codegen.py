@@ -428,7 +428,7 @@ def test_steps_resume_from_the_state_before_a(tmp_path, capsys, name, steps):
 
 def test_many_values_go_beside_the_program(tmp_path, monkeypatch):
     """Past the limit, bptui's values sit in PROGRAM-expected.npz, and the program reads them from there."""
-    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    monkeypatch.setattr(codegen.common, "INLINE_LIMIT", 1000)
     spec = load_any(str(NETWORKS / "xor.json"))
     paths = []
     for fmt in FORMATS:

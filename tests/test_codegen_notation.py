@@ -299,7 +299,7 @@ def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
 def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatch):
     """Past INLINE_LIMIT the profile's values (each step's parts) are in PROGRAM-expected.npz, and the program
     reads and passes them; an example's part (--example) starts from bptui's state there."""
-    monkeypatch.setattr(codegen, "INLINE_LIMIT", 1000)
+    monkeypatch.setattr(codegen.common, "INLINE_LIMIT", 1000)
     spec = load_any(str(NETWORKS / "moons.json"))
     paths = []
     for name, fmt in (("cs231n", "numpy"), ("ng", "pytorch")):

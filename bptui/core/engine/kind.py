@@ -102,7 +102,7 @@ def layers_text(first: str, kinds: Sequence["LayerKind"]) -> str:
 @dataclass(frozen=True)
 class LayerCode:
     """How a layer kind writes itself into a generated program (``bptui export --format pytorch|numpy``,
-    bptui/codegen.py). The program keeps one list per quantity, indexed by the layer: ``o[l - 1]`` (the
+    bptui/codegen/lecture.py). The program keeps one list per quantity, indexed by the layer: ``o[l - 1]`` (the
     layer's input), ``s[l]``, ``o[l]``, ``d[l]`` (δ⁽ˡ⁾), ``back[l - 1]`` (∂ℓ/∂o⁽ˡ⁻¹⁾, without a bias entry)
     and, in NumPy, ``W[l]`` and ``G[l]`` in bptui's layout (one matrix, the bias in column 0); in PyTorch
     ``layer[l]`` is the layer's module. Every string names its own layer's indices already.
@@ -813,14 +813,14 @@ class LayerKind:
             return state.delta[l] @ state.W[l][:, 1:]
         return (state.W[l].T @ state.delta[l][t - 1])[1:]
 
-    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen.py) ---------------------
+    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen/) ---------------------
     def code(self, l: int, L: int) -> LayerCode:
         """How layer l (of L) is written in a generated PyTorch or NumPy program (:class:`LayerCode`); a
         kind that cannot be written yet says so, naming its layer."""
         raise SpecError(f"{self.type} layers cannot be exported as a program yet", place=f"layers[{l}]")
 
     def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
-        """How layer l (of L) is written in a generated program in a notation profile (codegen.py's
+        """How layer l (of L) is written in a generated program in a notation profile (codegen/profiled.py's
         ``profiled_program``): its lines in the profile's names ``n`` (the program's identifiers of "W", "b", "z",
         "a_in" (its input, as the profile holds it), "dz", "dW", "db", "da_in" (∂ℓ/∂ of its input) and their
         printed symbols under the same keys with a "~" in front), ``row`` vectors, a ``separate`` bias, a

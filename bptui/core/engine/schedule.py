@@ -104,7 +104,7 @@ def sequence_runs(kinds: Sequence[Any], order: Sequence[int]) -> list[tuple[list
     whether it runs over the whole sequence at once). A layer that mixes time steps (``mixes_time``) and a
     block with one inside (its o and ∂ℓ/∂x read F's whole sequence) split the per-τ layers: each run is
     stepped τ by τ, such a layer, a run of its own, over the whole sequence at once (its steps have no τ).
-    One truth for the schedule (:func:`sequence_block`) and bptui/codegen.py."""
+    One truth for the schedule (:func:`sequence_block`) and bptui/codegen/."""
     timed = timed_layers(kinds)
     whole = {l for l in range(1, len(kinds) + 1)
              if any(kinds[m - 1].mixes_time for m in range(l, l + 1 + kinds[l - 1].span))}

@@ -129,7 +129,7 @@ class Residual(LayerKind):
     def back_one(self, W: np.ndarray, delta: np.ndarray, o: np.ndarray, below: "LayerKind | None") -> np.ndarray:
         return delta
 
-    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen.py) ---------------------
+    # -- a generated program (bptui export --format pytorch|numpy; bptui/codegen/) ---------------------
     def code(self, l: int, L: int) -> LayerCode:
         """PyTorch: the block's input as a tensor of its own (so that autograd's ``.grad`` of it is the
         fan-in ∂ℓ/∂x, the skip's part and the inner path's added up), o = x + F(x); NumPy: the lecture's

@@ -152,7 +152,7 @@ class Unitwise(LayerKind):
     def input_grad(self, state: Any, key: Any, W: np.ndarray, g: np.ndarray, o_below: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    # -- a generated program (bptui export; bptui/codegen.py) ------------------------------------------------
+    # -- a generated program (bptui export; bptui/codegen/) ------------------------------------------------
     def code_from(self, l: int, L: int, src: int) -> LayerCode:
         return self.code(l, L)  # its input is a template ({X}) the writer fills from the wires
 
