@@ -171,6 +171,8 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
         names = _profile_names(P, spec.L, net.kinds)
         if net.recurrent:
             names = _sequence_names(P, net, names, fmt == "pytorch")
+        else:
+            names = _own_step_names(P, net, names, fmt == "pytorch")
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
@@ -180,6 +182,41 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _own_step_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network without time: each layer whose kind writes steps of its own (``own_steps``: a layer norm's u, its
+    o and ∂ℓ/∂x) gets names for its own quantities (``LayerKind.code_quantities``: its identifier's stem, made
+    ∂{loss}/∂ of it as the profile writes gradients, and its symbol as the profile prints it), its parameters' in
+    place of W, b and their gradients where the profile holds its b apart (γ and β), its rules as the panels
+    print them (``~rule0`` …: the kind's ``profiled_rules``), and the library (``lib``)."""
+    from ..core.formulas.formula import TextPrinter
+
+    printer = TextPrinter(notation=P)
+    lib = "torch" if torch else "np"
+    out = dict(names)
+    for l, kind in enumerate(net.kinds, start=1):
+        own = getattr(kind, "code_quantities", None)
+        if not getattr(kind, "own_steps", False) or own is None:
+            continue
+        k = str(P.layer_number(l))
+        n = {**names[l], "lib": lib}
+        unused = ("z", "dz") + (("W", "b", "dW", "db") if P.separate_bias else ())
+        used = set(RESERVED) | {"mask", "tap"} | {v for m, ns in names.items() for key, v in ns.items() if not key.startswith("~")
+                                              and not (m == l and key in unused) and key not in ("a_in", "da_in")}
+        for key, (stem, grad, node) in own(l).items():
+            if key in ("W", "b", "dW", "db") and not P.separate_bias:
+                continue  # the bias in column 0: the layer's matrix whole, the dense names (M1, D1)
+            n["~" + key] = printer.p(node)
+            if stem is None:  # a symbol the comments print, no variable (the layer norm's ε)
+                continue
+            base = _partial(P, _ident(stem, key), False) if grad else _ident(stem, key)
+            name = base + k if base + k not in used else f"{base}_{k}"
+            used.add(name)
+            n[key] = name
+        n.update({f"~rule{i}": printer.equation(eq) for i, eq in enumerate(kind.profiled_rules(net, l, P) or ())})
+        out[l] = n
+    return out
 
 
 def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
@@ -281,6 +318,9 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")
     if not torch and "gelu" in spec.activations:
         w(ERF_CODE[1], "", "")
+    helpers = {name: code for c in codes.values() for name, code in c.helpers}  # the kinds' functions (dropout's mask)
+    for code in helpers.values():
+        w(code, "", "")
     w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
     w("def checker(start):",
       '    """check(value, name): the next step\'s value (a tuple: its parts, as W and b), asserted equal to bptui\'s',
@@ -470,6 +510,12 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
     for phase, q, at in example_block(L, kinds):
         l = at or 0
         n = names[l]
+        own = dict(codes[l].steps) if l else {}
+        if q in own:  # a kind with steps of its own (a layer norm's u, o, ∂ℓ/∂x): its lines, ∂ℓ/∂ of its output from above
+            above = codes.get(l + 1)
+            up, said = (above.back, above.back_comment) if above is not None else ("", "")
+            w(*(line.replace("{up}", up).replace("{up_comment}", said) for line in own[q]))
+            continue
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
         if phase == FORWARD and q == "s":
             c = codes[l]

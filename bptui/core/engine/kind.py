@@ -174,7 +174,9 @@ class ProfiledCode:
     A kind over time writes its own steps at τ too: ``steps``, the lines of each of its steps but G (a NumPy or a
     PyTorch program's, as ``n["lib"]`` says), each with its check; codegen fills ``{f}`` (the activation of its
     pre-activation), ``{df}`` (f′) and ``{up}`` (∂ℓ/∂ of its output at τ from the layer reading it, NumPy); ``start``:
-    the lines that begin an example (its output at τ = 0)."""
+    the lines that begin an example (its output at τ = 0). A kind with steps of its own in a network without time
+    (a layer norm's, dropout's: codegen's ``_own_step_names``) writes them so too, its ``{up}`` ∂ℓ/∂ of its output
+    from the layer above and ``{up_comment}`` that line's rule."""
 
     forward: str
     forward_comment: str
@@ -183,6 +185,7 @@ class ProfiledCode:
     back_comment: str
     steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
     start: tuple[str, ...] = ()
+    helpers: tuple[tuple[str, str], ...] = ()  # (name, code) of functions its lines call (dropout's mask)
 
 
 @dataclass(frozen=True)

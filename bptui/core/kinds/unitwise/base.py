@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, ProfiledNames, ones_on_top
+from ...engine.kind import LayerCode, LayerKind, ProfiledCode, ProfiledNames, ones_on_top
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...engine.explain import Cell
 from ...formulas.formula import Node, Partial, Sym
@@ -171,6 +171,63 @@ class Unitwise(LayerKind):
         return LayerCode(np_back=(f"back[{l - 1}] = d[{l}]  # ∂ℓ/∂o{_sup(l - 1)} = ∂ℓ/∂{x}",),
                          helpers=(TAP_CODE, *more.pop("helpers", ())), seq=tuple(seq.items()),
                          np_seq=tuple(np_seq.items()), stepwise=True, **more)
+
+    # -- a program in a notation profile (bptui export --notation; codegen/profiled.py) -------------------------
+    def code_quantities(self, l: int) -> dict[str, tuple[str | None, bool, Node]]:
+        """Its own quantities in a program in a notation profile, each key's (identifier stem, None: printed only;
+        whether the name is ∂ℓ/∂ of the stem as the profile writes gradients; its symbol, which the profile's
+        printer writes): its input x and ∂ℓ/∂x, and :meth:`own_code_quantities`. Codegen's ``_own_step_names``
+        makes them names (``x2``, ``dx2``, nielsen's ``dC_dx3``)."""
+        from .equations import _syms
+
+        return {"x": ("x", False, _syms(l)["x"]), "dx": ("x", True, self.dx_sym(l)), **self.own_code_quantities(l)}
+
+    def own_code_quantities(self, l: int) -> dict[str, tuple[str | None, bool, Node]]:  # pragma: no cover - per kind
+        raise NotImplementedError
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """Its steps in a notation profile's program (a network without time): x, its input (without the 1 on top
+        where the profile keeps the bias in column 0; in PyTorch a node of its own, whose .grad is ∂ℓ/∂x), then
+        :meth:`profiled_lines`' arithmetic, each line with its rule as the panels print it (``n["~rule…"]``), each
+        step checked; ∂ℓ/∂ of its output is ``{up}``, the layer above's (NumPy). What it sends down is its ∂ℓ/∂x."""
+        from ...util.errors import SpecError
+
+        if "~rule0" not in n:  # names at τ (codegen's _sequence_names): not written yet
+            raise SpecError(f"{self.type} layers in a network over time are not written in a notation profile's "
+                            "program yet", place=f"layers[{l}]")
+        torch = n["lib"] == "torch"
+        a_in, x = n["a_in"], n["x"]
+        take = f"{a_in}[1:]" if self.bias_entry and not separate else a_in
+        said = f"{n['~x']} = {n['~a_in']}" + (" without its 1" if take != a_in else "") + ", the layer's input"
+        x_line = (f"{x} = tap({take})  # {said}: a node of its own, whose .grad is {n['~dx']}" if torch
+                  else f"{x} = {take}  # {said}")
+
+        def one(expr: str) -> str:  # o with the 1 on top where the profile keeps the bias in column 0
+            if not self.bias_entry or separate:
+                return expr
+            return f"torch.cat([torch.ones(1), {expr}])" if torch else f"np.concatenate([[1.0], {expr}])"
+
+        forward, back, grad = self.profiled_lines(n, row, separate, " / m" if mean else "", one)
+        first = next(iter(forward))
+        forward[first] = (x_line, *forward[first])
+        if torch:
+            dx: tuple[str, ...] = (f"check({x}.grad, {(n['~dx'] + ' (' + x + '.grad)')!r})",)
+        else:
+            dx = (f"{n['da']} = {{up}}  # {{up_comment}}", *back, f"check({n['dx']}, {n['~dx']!r})")
+        helpers = (TAP_CODE,) if torch else ()
+        return ProfiledCode("", "", () if torch else grad, n["dx"], f"{n['~da_in']} = {n['~dx']}",
+                            steps=(*forward.items(), ("dx", dx)), helpers=helpers + self.profiled_helpers())
+
+    def profiled_lines(self, n: dict[str, str], row: bool, separate: bool, per: str, one: Any
+                       ) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]:  # pragma: no cover
+        """(its forward steps' lines by quantity, each ending with its check; the lines of ∂ℓ/∂x from ∂ℓ/∂ of its
+        output ``n["da"]``; NumPy's lines adding this example's term to its parameters' gradients, ``per`` the
+        mean profile's " / m"), ``one`` putting the 1 on top of its output where the profile keeps the bias in W."""
+        raise NotImplementedError
+
+    def profiled_helpers(self) -> tuple[tuple[str, str], ...]:
+        """The functions its lines call (dropout's mask)."""
+        return ()
 
     # -- the quiz and the equations -----------------------------------------------------------------------
     def board_quantity(self, quantity: str) -> str:

@@ -147,6 +147,30 @@ class Dropout(Unitwise):
                   "dx": (f"{{D}} = {{S}} * {{up}} / {keep}  # ∂ℓ/∂x = {m} ⊙ ∂ℓ/∂o/(1 − p)",)}
         return self.code_of(l, seq, np_seq, helpers=(MASK_CODE,))
 
+    def own_code_quantities(self, l: int) -> dict[str, tuple[str | None, bool, Any]]:
+        """Its mask m."""
+        from .equations import _syms
+
+        return {"m": ("m", False, _syms(l)["m"])}
+
+    def profiled_lines(self, n: dict[str, str], row: bool, separate: bool, per: str, one: Any
+                       ) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]:
+        """m, bptui's own mask of the example (n + 1, from 1) in epoch e (:meth:`mask`, by NumPy's generator in
+        both programs), o = m ⊙ x/(1 − p) and ∂ℓ/∂x = m ⊙ ∂ℓ/∂o/(1 − p) (the rules: equations.rules)."""
+        m, x, a, da, dx = (n[k] for k in ("m", "x", "a", "da", "dx"))
+        keep = f"(1 - {self.p!r})"
+        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r})"
+        if n["lib"] == "torch":
+            draw = f"torch.tensor({draw})"
+        why = (f"  # {n['~m']}: bptui's mask of example n + 1 in epoch e, default_rng([{self.seed}, e, n + 1])"
+               f".random({self.out_shape!r}) ≥ p, p = {self.p:g}")
+        forward: dict[str, tuple[str, ...]] = {"o": (f"{m} = {draw}{why}", f"{a} = {one(f'{m} * {x} / {keep}')}  # {n['~rule0']}",
+                         f"check({a}, {n['~a']!r})")}
+        return forward, (f"{dx} = {m} * {da} / {keep}  # {n['~rule1']}",), ()
+
+    def profiled_helpers(self) -> tuple[tuple[str, str], ...]:
+        return (MASK_CODE,)
+
     # -- files and names ---------------------------------------------------------------------------------
     def read_weights(self, w: Any, l: int) -> np.ndarray:
         if w is not None:

@@ -177,6 +177,47 @@ class LayerNorm(Unitwise):
                             matrix=f"torch.stack([layer[{l}].bias{{a}}, layer[{l}].weight{{a}}], 1)",
                             helpers=(LAYER_NORM_CODE,))
 
+    def own_code_quantities(self, l: int) -> dict[str, tuple[str | None, bool, Node]]:
+        """μ, σ², u, ∂ℓ/∂u and ε; γ as the weights and β as the bias (where the profile holds b apart), their
+        gradients, and γ, β as printed (the matrix [β │ γ] is the dense W where the bias is in column 0)."""
+        from . import equations
+
+        S = equations._syms(l)
+        return {"mu": ("mu", False, S["mu"]), "var": ("var", False, S["var"]), "u": ("u", False, S["u"]),
+                "du": ("u", True, equations._du(self, l)[0]), "eps": (None, False, S["eps"]),
+                "gamma": (None, False, S["gamma"]), "beta": (None, False, S["beta"]),
+                "W": ("gamma", False, S["gamma"]), "b": ("beta", False, S["beta"]),
+                "dW": ("gamma", True, S["Gg"]), "db": ("beta", True, S["Gb"])}
+
+    def profiled_lines(self, n: dict[str, str], row: bool, separate: bool, per: str, one: Any
+                       ) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]:
+        """u = (x − μ)/√(σ² + ε) from x's mean and biased variance, o = γ ⊙ u + β, ∂ℓ/∂u = γ ⊙ ∂ℓ/∂o, ∂ℓ/∂x by
+        the three paths, β's and γ's gradients (the rules μ, σ², u, o, ∂ℓ/∂u, ∂ℓ/∂x, G_β, G_γ: equations.rules).
+        With a separate b, γ is held as the panels show the weights' part: a column d × 1 (a row 1 × d with row
+        vectors), β a vector; with the bias in column 0, the matrix [β │ γ]."""
+        x, mu, var, u, du, dx, a, da = (n[k] for k in ("x", "mu", "var", "u", "du", "dx", "a", "da"))
+        W, dW, eps = n["W"], n["dW"], repr(self.eps)
+        r = [n[f"~rule{i}"] for i in range(8)]
+        if not separate:
+            gamma, beta = f"{W}[:, 1]", f"{W}[:, 0]"
+        else:
+            gamma, beta = (W if row else f"{W}[:, 0]"), n["b"]
+        held = (f" ({n['~W']} = [{n['~beta']} │ {n['~gamma']}])" if not separate else "")
+        root = f"({var} + {eps}) ** 0.5"
+        forward = {
+            "u": (f"{mu} = {x}.mean()  # {r[0]}", f"{var} = (({x} - {mu}) ** 2).mean()  # {r[1]}",
+                  f"{u} = ({x} - {mu}) / {root}  # {r[2]}, {n['~eps']} = {eps}", f"check({u}, {n['~u']!r})"),
+            "o": (f"{a} = {one(f'{gamma} * {u} + {beta}')}  # {r[3]}{held}", f"check({a}, {n['~a']!r})")}
+        back = (f"{du} = {gamma} * {da}  # {r[4]}",
+                f"{dx} = ({du} - {du}.mean() - {u} * ({du} * {u}).mean()) / {root}  # {r[5]}")
+        if not separate:
+            grad = (f"{dW}[:, 0] += {da}{per}  # {r[6]}", f"{dW}[:, 1] += {da} * {u}{per}  # {r[7]}")
+        elif row:
+            grad = (f"{n['db']} += np.sum({da}, axis=0){per}  # {r[6]}", f"{dW} += {da} * {u}{per}  # {r[7]}")
+        else:
+            grad = (f"{n['db']} += {da}{per}  # {r[6]}", f"{dW} += ({da} * {u})[:, None]{per}  # {r[7]}")
+        return forward, back, grad
+
     def from_framework(self, weight: np.ndarray, bias: np.ndarray, weight_hh: np.ndarray | None = None,
                        bias_hh: np.ndarray | None = None) -> np.ndarray:
         """[β | γ] from nn.LayerNorm's ``weight`` γ and ``bias`` β (ONNX's LayerNormalization: scale, B)."""
