@@ -133,8 +133,8 @@ def _param_parts(P: Any, kind: Any, l: int) -> list[tuple[str, str, str, tuple[i
         bias = kind.bias_columns
         return [("W", "dW", columns(0, u_first, whole=True), tuple(c for c in bias if c < u_first)),
                 ("U", "dU", columns(u_first, None, whole=True), tuple(c - u_first for c in bias if c >= u_first))]
-    if P.separate_bias:
-        return [("W", "dW", P.parts("W")[0], ()), ("b", "db", "b", ())]
+    if P.separate_bias:  # a map's kernels as its panel shows them, a row per kernel, in every profile (not W.T)
+        return [("W", "dW", "W" if kind.is_map else P.parts("W")[0], ()), ("b", "db", "b", ())]
     return [("W", "dW", P.parts("W")[0], (0,))]
 
 
@@ -173,12 +173,14 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
             names = _sequence_names(P, net, names, fmt == "pytorch")
         else:
             names = _own_step_names(P, net, names, fmt == "pytorch")
+            if any(k.is_map for k in net.kinds):
+                names = _map_names(P, net, names, fmt == "pytorch")
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    if net.wiring is not None or spec.input_shape:  # every kind above writes itself, but not the wires
-        raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks or maps is not "
+    if net.wiring is not None:  # every kind above writes itself, but not the wires
+        raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
@@ -216,6 +218,28 @@ def _own_step_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
             n[key] = name
         n.update({f"~rule{i}": printer.equation(eq) for i, eq in enumerate(kind.profiled_rules(net, l, P) or ())})
         out[l] = n
+    return out
+
+
+def _map_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network with maps: each layer's names with the library (``lib``: np, or torch for F.conv2d), a map layer's
+    symbols as its kind names them in the profile (``LayerKind.profiled_names``, as its panel shows them: the kernel
+    W, b, z, a, δ and their gradients; a pooling layer's ∂ℓ/∂a, its kind's ``cell_sym``), and the layer above's
+    ∂ℓ/∂ of its input the same."""
+    from ..core.formulas.formula import TextPrinter
+
+    p = TextPrinter(notation=P).p
+    out = {l: {**n, "lib": "torch" if torch else "np"} for l, n in names.items()}
+    for l, k in enumerate(net.kinds, start=1):
+        if not k.is_map:
+            continue
+        syms, n = k.profiled_names(l, P).syms, out[l]
+        n.update({f"~{key}": p(syms[q]) for key, q in (("W", "W"), ("b", "b"), ("dW", "G"), ("db", "Gb"), ("z", "s"),
+                                                        ("a", "o"), ("dz", "delta")) if q in syms})
+        if not k.has_s:  # a pooling layer's backward quantity is ∂ℓ/∂a
+            n["~da"] = p(k.cell_sym("delta", l))
+        if l < len(net.kinds):
+            out[l + 1]["~a_in"], out[l + 1]["~da_in"] = n["~a"], n["~da"]
     return out
 
 
@@ -308,19 +332,22 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
     if not torch and "gelu" in spec.activations:
         w("import math")
     w("from pathlib import Path", "", "import numpy as np")
+    helpers = {} if torch else _map_helpers(net)
     if torch:
         w("import torch", "import torch.nn.functional as F", "from torch.testing import assert_close", "",
           "torch.set_default_dtype(torch.float64)")
     else:
+        if helpers:
+            w("from numpy.lib.stride_tricks import sliding_window_view")
         w("from numpy.testing import assert_allclose")
     w("", f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", f"NOTATION = {P.name!r}", "",
       f"FIRST, LAST = {run.first}, {run.last}  # the steps checked (1-based, as bptui trace numbers them)",
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")
     if not torch and "gelu" in spec.activations:
         w(ERF_CODE[1], "", "")
-    helpers = {name: code for c in codes.values() for name, code in c.helpers}  # the kinds' functions (dropout's mask)
-    for code in helpers.values():
-        w(code, "", "")
+    helpers.update({name: code for c in codes.values() for name, code in c.helpers})  # the kinds' own (dropout's mask)
+    for src in helpers.values():
+        w(src, "", "")
     w("class Done(Exception):", '    """Step LAST is checked."""', "", "")
     w("def checker(start):",
       '    """check(value, name): the next step\'s value (a tuple: its parts, as W and b), asserted equal to bptui\'s',
@@ -380,6 +407,13 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
     return "\n".join(w.lines) + "\n", arrays
 
 
+def _map_helpers(net: Any) -> dict[str, str]:
+    """The window functions a NumPy program of a network with maps calls (the lecture program's: its map kinds'
+    ``LayerCode.helpers``, windows and unwindows)."""
+    L = len(net.kinds)
+    return {name: src for l, k in enumerate(net.kinds, start=1) if k.is_map for name, src in k.code(l, L).helpers}
+
+
 @dataclass(frozen=True)
 class _Key:
     """A step's quantity without a layer: the starting state's W, G (and an optimizer's state, as W)."""
@@ -424,6 +458,8 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
         return f"{', '.join(xs)} = ({make.format('p')} for p in {what})"
 
     shape = "D × C, a row per input" if row else "d_out × d_in" if sep else "d_out × (1 + d_in), the bias in column 0"
+    if any(k.is_map and k.has_weights for k in kinds):  # a map is a map in every profile
+        shape += f"; a convolution's K × {'' if sep else '(1 + '}C·kh·kw{'' if sep else ')'}, a row per kernel"
     w(f"# each layer's parameters as {P.name} writes them ({P.weights.text}: {shape})"
       + ("; autograd adds each example's gradient to their .grad: the group's sum" if torch else "")
       + ("" if torch else "; their gradients so far" + (", the group's mean" if mean else "")))
@@ -498,7 +534,11 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
     w("for n in group:")
     w.at += 1
     n0 = names[0]
-    if row:
+    if kinds[0].reads_map:  # a map is a map in every profile
+        w(f"{n0['a']}, y = X[n].reshape{kinds[0].in_shape}, Y[n]{'[None, :]' if row else ''}  # {n0['~a']} = x⁽ⁿ⁾, "
+          "a map (C, H, W); y⁽ⁿ⁾"
+          + (" as a row" if row else ""))
+    elif row:
         w(f"{n0['a']}, y = X[n][None, :], Y[n][None, :]  # {n0['~a']} = x⁽ⁿ⁾ and y⁽ⁿ⁾ as rows, 1 × D")
     elif not sep and not torch:
         w(f"{n0['a']}, y = np.concatenate([[1.0], X[n]]), Y[n]  # {n0['~a']} = [1, x⁽ⁿ⁾], y⁽ⁿ⁾")
@@ -511,7 +551,8 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
         l = at or 0
         n = names[l]
         own = dict(codes[l].steps) if l else {}
-        if q in own:  # a kind with steps of its own (a layer norm's u, o, ∂ℓ/∂x): its lines, ∂ℓ/∂ of its output from above
+        if q in own:  # a kind with steps of its own (a layer norm's u, o, ∂ℓ/∂x; a pooling layer's a, ∂ℓ/∂a): its lines,
+            # {up} ∂ℓ/∂ of its output from the layer above
             above = codes.get(l + 1)
             up, said = (above.back, above.back_comment) if above is not None else ("", "")
             w(*(line.replace("{up}", up).replace("{up_comment}", said) for line in own[q]))
@@ -525,7 +566,7 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             w(f"check({n['z']}, {n['~z']!r})")
         elif phase == FORWARD:
             f = (TORCH_ROWS.get(act, ACTIVATION_CODE[act][0]) if torch else ACTIVATION_CODE[act][1]).format(s=n["z"], a=alpha)
-            if not sep and l < L:
+            if not sep and l < L and kinds[l - 1].bias_entry:  # (a map has no 1)
                 one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
                 w(f"{n['a']} = {one}  # {n['~a']} = [1, {act}({n['~z']})]")
             else:
@@ -549,7 +590,7 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
                 w(*_profiled_loss_numpy(spec, n, names[0])[1], f"check({n['dz']}, {n['~dz']!r})")
             else:
                 up = names[l + 1]
-                units = f"{n['a']}[1:]" if not sep else n["a"]
+                units = f"{n['a']}[1:]" if not sep and kinds[l - 1].bias_entry else n["a"]
                 fprime = ACTIVATION_CODE[act][2].format(s=n["z"], o=units, a=alpha)
                 w(f"{up['da_in']} = {codes[l + 1].back}  # {codes[l + 1].back_comment}",
                   f"{n['dz']} = {up['da_in']} * ({fprime})  # {n['~dz']} = {up['~da_in']} ⊙ f′({n['~z']})",

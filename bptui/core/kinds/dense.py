@@ -126,10 +126,12 @@ class Dense(LayerKind):
     def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
         """z = W a + b (a column profile), z = a W + b (rows: cs231n's scores = x W + b, W D × C), or z = W a
         with the 1 on top of a (the bias in column 0); the gradient's term δ aᵀ (aᵀ δ with rows), a mean
-        profile's over the group's m; ∂ℓ/∂a below = Wᵀ δ (δ Wᵀ with rows; without the bias row)."""
-        if self.after_map:
-            raise SpecError("dense layers after a map are not written in a notation profile's program yet",
-                            place=f"layers[{l}]")
+        profile's over the group's m; ∂ℓ/∂a below = Wᵀ δ (δ Wᵀ with rows; without the bias row). After a map: its
+        vec (maps/profiled.py)."""
+        if self.after_map:  # vec(a) of the map below (the map family's module writes it)
+            from .maps.profiled import dense_after_map_code
+
+            return dense_after_map_code(self.in_shape, n, row, separate, mean)
         t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
         lib = n.get("lib", "np")
         per, shown = (" / m", "/m") if mean else ("", "")

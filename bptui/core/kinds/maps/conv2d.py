@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul
+from ...engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, matmul
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -153,6 +153,13 @@ class Conv2d(_Windowed):
                      f"  # ∂ℓ/∂o{sup(p)}: each δ{sup(l)}_k,i,j times the kernel, back where its window read",),
             helpers=(WINDOWS_CODE, UNWINDOWS_CODE),
         )
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """z = W ⋆ a + b in a notation profile's program, a map in every profile (rows are a dense layer's): the
+        kernels a row each, b apart or in column 0 (maps/profiled.py)."""
+        from .profiled import conv_code
+
+        return conv_code(self, l, n, separate, mean)
 
     def weights_json(self, W: np.ndarray) -> Any:
         return {"kernel": W[:, 1:].reshape(self.kernel_shape).tolist(), "bias": W[:, 0].tolist()}

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ...engine.kind import LayerCode, LayerKind, Shape
+from ...engine.kind import LayerCode, LayerKind, ProfiledCode, Shape
 from ...formulas.formula import MAP_OPS, MapOp, Node, Partial, Sym
 from .windowed import UNWINDOWS_CODE, WINDOWS_CODE, _Windowed, _offsets, fit, map_below, out_size
 from ...formulas.notation import sup
@@ -157,6 +157,13 @@ class Pool2d(_Windowed):
                     f"({C}, {H}, {Wd}), {st}, 0)  # ∂ℓ/∂o{sup(p)}: ∂ℓ/∂o{sup(l)}_c,i,j spread over its window",)
         return LayerCode(forward=f"F.{self.mode}_pool2d(o[{p}], {k}, {st})", np_forward=forward, np_back=back,
                          helpers=(WINDOWS_CODE, UNWINDOWS_CODE))
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """a = maxpool(a below) (or avgpool) in a notation profile's program, a map in every profile; its a and
+        ∂ℓ/∂a are steps of its own (maps/profiled.py)."""
+        from .profiled import pool_code
+
+        return pool_code(self, l, n)
 
     def weights_json(self, W: np.ndarray) -> Any:
         return None
