@@ -148,6 +148,8 @@ def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
     if q == "loss":
         return [float(value)]
     kind = kinds[l - 1]
+    if q != "G" and kind.board_quantity(q) == "G":  # a step of one block of G (attention's G_Q): G's views of it
+        return [np.asarray(shown_value(np.asarray(value), view, m)) for view in P.parts("G")]
     if q in ("G", "W"):
         per = PER[P.gradient_mode] if q == "G" else ""
         return [np.asarray(shown_value(np.asarray(value), view + per, m)) for _, _, view, _ in _param_parts(P, kind, l)]
@@ -206,6 +208,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
              "a_prev": b["a"] + "[t - 1]", "dz_next": b["dz"] + "[t + 1]", "a_first": b["a"] + "[0]"}
         below_timed = src == 0 or timed[src - 1]
         a_in = names[src]["a"] + ("[t]" if at else "[T]" if below_timed else "")
+        if src > 0 and kinds[src - 1].mixes_time:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
+            a_in = names[src]["a"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]") if at else "[T - 1]")
         sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
             a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
@@ -219,7 +223,9 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         n["~da"] = _partial(P, n["~a"], True)
         kind = kinds[l - 1]
         out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
-        if at and kind.over_time:
+        if kind.mixes_time:  # over the whole sequence at once: its own names, its input's rows, its printed rules
+            n.update(_whole_sequence_names(P, net, l, b, names[src]["a"], src, torch, used))
+        elif at and kind.over_time:
             own_out = kind.step_sym(out_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
             n["~out"] = n["~a"] if own_out is None else p(own_out)
             if own_out is not None:
@@ -240,6 +246,55 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                           (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
         out[l] = n
     return out
+
+
+def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: str, src: int, torch: bool,
+                          used: set[str]) -> dict[str, str]:
+    """The names of layer l, a kind that reads the whole sequence at once (``mixes_time``): each of its steps'
+    quantities by the step's key, an identifier of the symbol the profile prints for it (its ``step_sym``: a
+    kind's own letter as the profile renames it, a gradient with the profile's prefix: ng's dq1, nielsen's
+    dC_dq2), its output the profile's activation (``b["a"]``, one row per τ) and ∂ℓ/∂ of it ``do``, its δ the
+    profile's; ``X`` and ``X_rows`` its input's rows (``below``, layer ``src``'s output; with the bias in column
+    0, a 1 in front of each row); the stems of W and b and the layer's number; and the kind's printed rules and
+    symbols (``profiled_printed``)."""
+    from ..core.formulas.formula import Partial, Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    kind = net.kinds[l - 1]
+    k = str(P.layer_number(l))
+    lib = "torch" if torch else "np"
+
+    def fresh(stem: str) -> str:
+        name = stem + k
+        if name in used or name in RESERVED or not name.isidentifier():
+            name = f"{stem}_{k}"
+        used.add(name)
+        return name
+
+    n: dict[str, str] = {"o": b["a"], "~o": p(kind.step_sym("o", l, None)), "do": b["da"], "~do": b["~da"],
+                         "delta": b["dz"], "~delta": p(kind.step_sym("delta", l, None)), "num": k, "lib": lib,
+                         "W_stem": _ident(P.weights.text, "W"), "b_stem": _ident(P.symbol("bias").text, "b")}
+    for q in kind.block_forward() + kind.block_backward():
+        sym = kind.step_sym(q, l, None)
+        if q in n or sym is None or q.startswith("G"):  # the shared ones above; G: parts of the gradients' names
+            continue
+        bare = kind.step_sym(q, None, None)
+        if isinstance(bare, Partial):
+            name = fresh(_partial(P, _ident(p(bare.bottom), q[1:]), False))
+        else:
+            name = fresh(_ident(p(bare), q))
+        n[q], n["~" + q] = name, p(sym)
+    n["X"] = fresh(_ident(p(Sym("X")), "X"))
+    if src > 0 and net.kinds[src - 1].mixes_time:  # a matrix already
+        rows = below
+    else:
+        rows = f"{lib}.vstack({below}[1:T + 1])"  # the vectors at τ = 1 … T, one row each
+    if not P.separate_bias and src > 0 and not net.kinds[src - 1].bias_entry:  # a 1 in front of each row
+        ones = "torch.ones(T, 1)" if torch else "np.ones((T, 1))"
+        rows = f"{'torch.cat' if torch else 'np.concatenate'}([{ones}, {rows}], 1)"
+    n["X_rows"] = rows
+    n.update(kind.profiled_printed(net, l, P))
+    return n
 
 
 def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
@@ -537,9 +592,6 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     weighted = [l for l in range(1, L + 1) if kinds[l - 1].has_weights]
     runs = {phase: sequence_runs(kinds, order(kinds, L)) for phase, order in
             ((FORWARD, forward_order), (BACKWARD, backward_order))}
-    if any(at_once for rs in runs.values() for _, at_once in rs):  # pragma: no cover - such kinds refuse above
-        raise SpecError(f"a layer over the whole sequence is not written in the notation {P.name}'s program yet",
-                        source=spec.source)
     n0, nL = names[0], names[L]
     at = ' f" (τ = {t})"'
 
@@ -555,6 +607,8 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     def up(l: int) -> str:  # NumPy: ∂ℓ/∂ of layer l's output (at τ), from the layer reading it
         r = l + 1
         back = codes[r].back
+        if kinds[l - 1].mixes_time:  # a layer over the whole sequence at once: one row per τ
+            return f"np.vstack([{back} for t in range(1, T + 1)])"
         if timed[r - 1] or not timed[l - 1]:
             return back
         width = kinds[l - 1].out_shape[0]
@@ -597,6 +651,8 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
             _, df = act(l)
             w(f"{n['dz']} = {up(l)} * ({df})  # {n['~dz']} = {n['~da']} ⊙ f′({n['~z']})",
               f"check({n['dz']}, {label(l, '~dz')})")
+        if "G" not in kinds[l - 1].block_backward():  # its gradients are steps of its own (attention's G_Q …)
+            return
         said = shown(l, gkeys(l)) + " (so far" + (", the group's mean)" if mean else ")")
         w(*c.grad, f"check({_parts(grads(l))}, {repr(said) + (at if timed[l - 1] else '')})")
 
@@ -617,6 +673,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     w("T = len(X[n])")
     for l in per:
         n = names[l]
+        if kinds[l - 1].mixes_time:  # its quantities are matrices over the whole sequence
+            w(*codes[l].start)
+            continue
         lists = [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
         w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # layer {P.layer_number(l)} at τ = 1 … T",
           *codes[l].start)
@@ -626,8 +685,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         for l in weighted:
             for g, p in zip(grads(l), params(l)):
                 w(f"{g} = {p}.grad" + (" / m" if mean else ".clone()"))
-    for run, _ in runs[FORWARD]:
-        if not run:
+    for run, at_once in runs[FORWARD]:
+        if at_once:  # a layer over the whole sequence: once, between the runs τ by τ
+            forward(run[0])
             continue
         w("for t in range(1, T + 1):  # forward through time")
         w.at += 1
@@ -658,7 +718,10 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         w(f"check({loss}, {sym!r})")
     for l in reversed(once):
         backward(l)
-    for run, _ in runs[BACKWARD]:
+    for run, at_once in runs[BACKWARD]:
+        if at_once:
+            backward(run[0])
+            continue
         for l in run:
             w(f"for t in range(T, 0, -1):  # layer {P.layer_number(l)} backward through time")
             w.at += 1
