@@ -173,11 +173,13 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
         names = _profile_names(P, spec.L, net.kinds)
         if net.recurrent:
             names = _sequence_names(P, net, names, fmt == "pytorch")
+        elif net.wiring is not None:
+            names = _wired_names(P, net, names, fmt == "pytorch")
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    if net.wiring is not None or spec.input_shape:  # every kind above writes itself, but not the wires
+    if (net.wiring is not None and net.recurrent) or spec.input_shape:  # every kind above writes itself, but not these wires
         raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks or maps is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
@@ -245,6 +247,44 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                 n.update({f"~{q}{tail}": p(kind.step_sym(q, l, time)) for tail, time in
                           (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
         out[l] = n
+    return out
+
+
+def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network with blocks (a residual block's skip, ``net.wiring``): each layer reads the output of the layer
+    its wire comes from (``a_in``, ``da_in`` and their symbols: the block's input x, or in PyTorch the block's
+    x as a tensor of its own, whose .grad is ∂ℓ/∂x); a block's own names: ``x``, ``F`` (its inner layers'
+    output), ``dx`` (∂ℓ/∂x, the profile's gradient of x: ng's dx2, nielsen's dC_dx3), ``framework`` and its
+    printed rules (``~rules``, one a line: the program's comments)."""
+    from ..core.formulas.formula import TextPrinter
+
+    p = TextPrinter(notation=P).p
+    wires, kinds = net.wiring, net.kinds
+    used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED
+    out = {l: dict(n) for l, n in names.items()}
+
+    def fresh(stem: str, l: int) -> str:
+        k = str(P.layer_number(l))
+        name = stem + k if stem + k not in used else f"{stem}_{k}"
+        used.add(name)
+        return name
+
+    for l in range(1, len(kinds) + 1):
+        n, kind = out[l], kinds[l - 1]
+        if kind.span:
+            n.update({"framework": "torch" if torch else "np", "F": out[wires.tail[l]]["a"],
+                      "dx": fresh(_partial(P, "x", False), l), "~dx": p(kind.step_sym("dx", l, None)),
+                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}"
+                                          for e in kind.profiled_rules(net, l, P) or ())})
+            n["x"] = fresh("x", l) if torch else out[wires.src[l]]["a"]  # PyTorch: a tensor of its own
+            n["~x"] = out[wires.src[l]]["~a"]
+        src = wires.src[l]
+        inside = wires.block[l]
+        if torch and inside and l == inside + 1:  # the first inner layer reads its block's x
+            n["a_in"] = out[inside]["x"]
+        elif src != l - 1:
+            n["a_in"] = out[src]["a"]
+        n["~a_in"], n["da_in"], n["~da_in"] = out[src]["~a"], out[src]["da"], out[src]["~da"]
     return out
 
 
@@ -522,11 +562,32 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
     else:
         w(f"{n0['a']}, y = X[n], Y[n]  # {n0['~a']} = x⁽ⁿ⁾, y⁽ⁿ⁾")
     loss = n0["loss"]
+    started: set[int] = set()
+
+    def start_blocks(l: int) -> None:  # each block's lines before its first inner layer (PyTorch: its x), outer first
+        chain = []
+        while l > 1 and kinds[l - 2].span and l - 1 not in started:
+            chain.append(l - 1)
+            l -= 1
+        for b in reversed(chain):
+            started.add(b)
+            w(*codes[b].start)
+
+    def reader(l: int) -> int:  # the layer that sends ∂ℓ/∂ of layer l's output down (along the wires)
+        wires = net.wiring
+        return l + 1 if wires is None else wires.sender[wires.outer(l)]
+
     for phase, q, at in example_block(L, kinds):
         l = at or 0
         n = names[l]
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
-        if phase == FORWARD and q == "s":
+        if phase == FORWARD:
+            start_blocks(l)
+        if l and kinds[l - 1].span:  # a block: its o = x + F(x), its ∂ℓ/∂x (∂ℓ/∂o from above + the inner path's)
+            up = "" if torch or phase == FORWARD else codes[reader(l)].back
+            inner = "" if torch or phase == FORWARD else codes[l + 1].back
+            w(*(line.format(up=up, inner=inner) for line in dict(codes[l].steps)[q]))
+        elif phase == FORWARD and q == "s":
             c = codes[l]
             w(f"{n['z']} = {c.forward}  # {c.forward_comment}")
             if torch:
@@ -557,10 +618,11 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             elif l == L:
                 w(*_profiled_loss_numpy(spec, n, names[0])[1], f"check({n['dz']}, {n['~dz']!r})")
             else:
-                up = names[l + 1]
+                r = reader(l)
+                up = names[r]
                 units = f"{n['a']}[1:]" if not sep else n["a"]
                 fprime = ACTIVATION_CODE[act][2].format(s=n["z"], o=units, a=alpha)
-                w(f"{up['da_in']} = {codes[l + 1].back}  # {codes[l + 1].back_comment}",
+                w(f"{up['da_in']} = {codes[r].back}  # {codes[r].back_comment}",
                   f"{n['dz']} = {up['da_in']} * ({fprime})  # {n['~dz']} = {up['~da_in']} ⊙ f′({n['~z']})",
                   f"check({n['dz']}, {n['~dz']!r})")
         elif phase == BACKWARD:
