@@ -42,11 +42,11 @@ ATTENTION_NAMES = {
 
 def test_count_tokens_in_every_profile_writes_programs_that_pass(tmp_path, capsys, course):
     """count_tokens (attention of 2 heads over 5 tokens, Adam, groups of 10) in each shipped profile and a course's
-    file, both formats: its first two examples, and across its second update from the middle of a group (Adam's
-    state ≠ 0); each program passes and writes the profile's names."""
-    nets = {"start": (NETWORKS / "count_tokens.json", ("--steps", "1:118")),
-            "update": (NETWORKS / "count_tokens.json", ("--steps", "1150:1260"))}
-    paths = _programs(capsys, tmp_path, course, nets, ATTENTION_NAMES, "start")
+    file, both formats: from the middle of its second group (Adam's state ≠ 0, converted to the profile's layout)
+    across its second update into the next group's second example; each program passes and writes the profile's
+    names (the first example's steps: the other tests)."""
+    nets = {"update": (NETWORKS / "count_tokens.json", ("--steps", "1150:1260"))}
+    paths = _programs(capsys, tmp_path, course, nets, ATTENTION_NAMES, "update")
     results = run_programs(list(paths.values()))
     for key, path in paths.items():
         status, said = results[str(path)]
