@@ -167,7 +167,8 @@ def _layout_words(P: Any) -> str:
 
 def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
     """Each layer's names in the program and its kind's lines (``LayerKind.profiled_code``); a kind that writes
-    none, or a network with wires or time, refused with a SpecError naming the kind, the profile and the file."""
+    none, or a network with maps or with blocks over time, refused with a SpecError naming the kind, the profile
+    and the file."""
     row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     try:
         names = _profile_names(P, spec.L, net.kinds)
@@ -179,7 +180,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    if (net.wiring is not None and net.recurrent) or spec.input_shape:  # every kind above writes itself, but not these wires
+    if (net.wiring is not None and net.recurrent) or spec.input_shape:  # each kind writes itself, not these wires
         raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks or maps is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
