@@ -148,6 +148,8 @@ def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
     if q == "loss":
         return [float(value)]
     kind = kinds[l - 1]
+    if q != "G" and kind.board_quantity(q) == "G":  # a step of one block of G (attention's G_Q): G's views of it
+        return [np.asarray(shown_value(np.asarray(value), view, m)) for view in P.parts("G")]
     if q in ("G", "W"):
         per = PER[P.gradient_mode] if q == "G" else ""
         return [np.asarray(shown_value(np.asarray(value), view + per, m)) for _, _, view, _ in _param_parts(P, kind, l)]
@@ -165,7 +167,8 @@ def _layout_words(P: Any) -> str:
 
 def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
     """Each layer's names in the program and its kind's lines (``LayerKind.profiled_code``); a kind that writes
-    none, or a network with wires or time, refused with a SpecError naming the kind, the profile and the file."""
+    none, or a network with maps or with blocks over time, refused with a SpecError naming the kind, the profile
+    and the file."""
     row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     try:
         names = _profile_names(P, spec.L, net.kinds)
@@ -175,12 +178,19 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
             names = _own_step_names(P, net, names, fmt == "pytorch")
             if any(k.is_map for k in net.kinds):
                 names = _map_names(P, net, names, fmt == "pytorch")
+            if net.wiring is not None:
+                names = _wired_names(P, net, names, fmt == "pytorch")
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    if net.wiring is not None:  # every kind above writes itself, but not the wires
-        raise SpecError(f"--format {fmt} --notation {P.name}: a network with blocks is not "
+    stepping = next((k for k in net.kinds if k.own_steps or k.is_map), None)
+    if net.wiring is not None and stepping is not None:  # its own steps are not read along the wires yet
+        raise SpecError(f"--format {fmt} --notation {P.name}: {stepping.type} layers in a network with blocks are not "
+                        "written in a notation profile's program yet (without --notation: the lecture13 program)",
+                        source=spec.source)
+    if net.wiring is not None and net.recurrent:  # each kind writes itself, but not these wires
+        raise SpecError(f"--format {fmt} --notation {P.name}: a network over time with blocks is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
@@ -267,6 +277,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
              "a_prev": b["a"] + "[t - 1]", "dz_next": b["dz"] + "[t + 1]", "a_first": b["a"] + "[0]"}
         below_timed = src == 0 or timed[src - 1]
         a_in = names[src]["a"] + ("[t]" if at else "[T]" if below_timed else "")
+        if src > 0 and kinds[src - 1].mixes_time:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
+            a_in = names[src]["a"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]") if at else "[T - 1]")
         sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
             a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
@@ -280,7 +292,9 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         n["~da"] = _partial(P, n["~a"], True)
         kind = kinds[l - 1]
         out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
-        if at and kind.over_time:
+        if kind.mixes_time:  # over the whole sequence at once: its own names, its input's rows, its printed rules
+            n.update(_whole_sequence_names(P, net, l, b, names[src]["a"], src, torch, used))
+        elif at and kind.over_time:
             own_out = kind.step_sym(out_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
             n["~out"] = n["~a"] if own_out is None else p(own_out)
             if own_out is not None:
@@ -301,6 +315,93 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                           (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
         out[l] = n
     return out
+
+
+def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network with blocks (a residual block's skip, ``net.wiring``): each layer reads the output of the layer
+    its wire comes from (``a_in``, ``da_in`` and their symbols: the block's input x, or in PyTorch the block's
+    x as a tensor of its own, whose .grad is ∂ℓ/∂x); a block's own names: ``x``, ``F`` (its inner layers'
+    output), ``dx`` (∂ℓ/∂x, the profile's gradient of x: ng's dx2, nielsen's dC_dx3), ``framework`` and its
+    printed rules (``~rules``, one a line: the program's comments)."""
+    from ..core.formulas.formula import TextPrinter
+
+    p = TextPrinter(notation=P).p
+    wires, kinds = net.wiring, net.kinds
+    used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED
+    out = {l: dict(n) for l, n in names.items()}
+
+    def fresh(stem: str, l: int) -> str:
+        k = str(P.layer_number(l))
+        name = stem + k if stem + k not in used else f"{stem}_{k}"
+        used.add(name)
+        return name
+
+    for l in range(1, len(kinds) + 1):
+        n, kind = out[l], kinds[l - 1]
+        if kind.span:
+            n.update({"framework": "torch" if torch else "np", "F": out[wires.tail[l]]["a"],
+                      "dx": fresh(_partial(P, "x", False), l), "~dx": p(kind.step_sym("dx", l, None)),
+                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}"
+                                          for e in kind.profiled_rules(net, l, P) or ())})
+            n["x"] = fresh("x", l) if torch else out[wires.src[l]]["a"]  # PyTorch: a tensor of its own
+            n["~x"] = out[wires.src[l]]["~a"]
+        src = wires.src[l]
+        inside = wires.block[l]
+        if torch and inside and l == inside + 1:  # the first inner layer reads its block's x
+            n["a_in"] = out[inside]["x"]
+        elif src != l - 1:
+            n["a_in"] = out[src]["a"]
+        n["~a_in"], n["da_in"], n["~da_in"] = out[src]["~a"], out[src]["da"], out[src]["~da"]
+    return out
+
+
+def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: str, src: int, torch: bool,
+                          used: set[str]) -> dict[str, str]:
+    """The names of layer l, a kind that reads the whole sequence at once (``mixes_time``): each of its steps'
+    quantities by the step's key, an identifier of the symbol the profile prints for it (its ``step_sym``: a
+    kind's own letter as the profile renames it, a gradient with the profile's prefix: ng's dq1, nielsen's
+    dC_dq2), its output the profile's activation (``b["a"]``, one row per τ) and ∂ℓ/∂ of it ``do``, its δ the
+    profile's; ``X`` and ``X_rows`` its input's rows (``below``, layer ``src``'s output; with the bias in column
+    0, a 1 in front of each row); the stems of W and b and the layer's number; and the kind's printed rules and
+    symbols (``profiled_printed``)."""
+    from ..core.formulas.formula import Partial, Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    kind = net.kinds[l - 1]
+    k = str(P.layer_number(l))
+    lib = "torch" if torch else "np"
+
+    def fresh(stem: str) -> str:
+        name = stem + k
+        if name in used or name in RESERVED or not name.isidentifier():
+            name = f"{stem}_{k}"
+        used.add(name)
+        return name
+
+    n: dict[str, str] = {"o": b["a"], "~o": p(kind.step_sym("o", l, None)), "do": b["da"], "~do": b["~da"],
+                         "delta": b["dz"], "~delta": p(kind.step_sym("delta", l, None)), "num": k, "lib": lib,
+                         "W_stem": _ident(P.weights.text, "W"), "b_stem": _ident(P.symbol("bias").text, "b")}
+    for q in kind.block_forward() + kind.block_backward():
+        sym = kind.step_sym(q, l, None)
+        if q in n or sym is None or q.startswith("G"):  # the shared ones above; G: parts of the gradients' names
+            continue
+        bare = kind.step_sym(q, None, None)
+        if isinstance(bare, Partial):
+            name = fresh(_partial(P, _ident(p(bare.bottom), q[1:]), False))
+        else:
+            name = fresh(_ident(p(bare), q))
+        n[q], n["~" + q] = name, p(sym)
+    n["X"] = fresh(_ident(p(Sym("X")), "X"))
+    if src > 0 and net.kinds[src - 1].mixes_time:  # a matrix already
+        rows = below
+    else:
+        rows = f"{lib}.vstack({below}[1:T + 1])"  # the vectors at τ = 1 … T, one row each
+    if not P.separate_bias and src > 0 and not net.kinds[src - 1].bias_entry:  # a 1 in front of each row
+        ones = "torch.ones(T, 1)" if torch else "np.ones((T, 1))"
+        rows = f"{'torch.cat' if torch else 'np.concatenate'}([{ones}, {rows}], 1)"
+    n["X_rows"] = rows
+    n.update(kind.profiled_printed(net, l, P))
+    return n
 
 
 def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
@@ -547,10 +648,25 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
     else:
         w(f"{n0['a']}, y = X[n], Y[n]  # {n0['~a']} = x⁽ⁿ⁾, y⁽ⁿ⁾")
     loss = n0["loss"]
+    started: set[int] = set()
+
+    def start_blocks(l: int) -> None:  # each block's lines before its first inner layer (PyTorch: its x), outer first
+        chain = []
+        while l > 1 and kinds[l - 2].span and l - 1 not in started:
+            chain.append(l - 1)
+            l -= 1
+        for b in reversed(chain):
+            started.add(b)
+            w(*codes[b].start)
+
+    def reader(l: int) -> int:  # the layer that sends ∂ℓ/∂ of layer l's output down (along the wires)
+        wires = net.wiring
+        return l + 1 if wires is None else wires.sender[wires.outer(l)]
+
     for phase, q, at in example_block(L, kinds):
         l = at or 0
         n = names[l]
-        own = dict(codes[l].steps) if l else {}
+        own = dict(codes[l].steps) if l and not kinds[l - 1].span else {}  # a block's steps: below
         if q in own:  # a kind with steps of its own (a layer norm's u, o, ∂ℓ/∂x; a pooling layer's a, ∂ℓ/∂a): its lines,
             # {up} ∂ℓ/∂ of its output from the layer above
             above = codes.get(l + 1)
@@ -558,7 +674,13 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             w(*(line.replace("{up}", up).replace("{up_comment}", said) for line in own[q]))
             continue
         act, alpha = spec.activations[l - 1], repr(spec.alphas[l - 1])
-        if phase == FORWARD and q == "s":
+        if phase == FORWARD:
+            start_blocks(l)
+        if l and kinds[l - 1].span:  # a block: its o = x + F(x), its ∂ℓ/∂x (∂ℓ/∂o from above + the inner path's)
+            up = "" if torch or phase == FORWARD else codes[reader(l)].back
+            inner = "" if torch or phase == FORWARD else codes[l + 1].back
+            w(*(line.format(up=up, inner=inner) for line in dict(codes[l].steps)[q]))
+        elif phase == FORWARD and q == "s":
             c = codes[l]
             w(f"{n['z']} = {c.forward}  # {c.forward_comment}")
             if torch:
@@ -589,10 +711,11 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             elif l == L:
                 w(*_profiled_loss_numpy(spec, n, names[0])[1], f"check({n['dz']}, {n['~dz']!r})")
             else:
-                up = names[l + 1]
+                r = reader(l)
+                up = names[r]
                 units = f"{n['a']}[1:]" if not sep and kinds[l - 1].bias_entry else n["a"]
                 fprime = ACTIVATION_CODE[act][2].format(s=n["z"], o=units, a=alpha)
-                w(f"{up['da_in']} = {codes[l + 1].back}  # {codes[l + 1].back_comment}",
+                w(f"{up['da_in']} = {codes[r].back}  # {codes[r].back_comment}",
                   f"{n['dz']} = {up['da_in']} * ({fprime})  # {n['~dz']} = {up['~da_in']} ⊙ f′({n['~z']})",
                   f"check({n['dz']}, {n['~dz']!r})")
         elif phase == BACKWARD:
@@ -624,9 +747,6 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     weighted = [l for l in range(1, L + 1) if kinds[l - 1].has_weights]
     runs = {phase: sequence_runs(kinds, order(kinds, L)) for phase, order in
             ((FORWARD, forward_order), (BACKWARD, backward_order))}
-    if any(at_once for rs in runs.values() for _, at_once in rs):  # pragma: no cover - such kinds refuse above
-        raise SpecError(f"a layer over the whole sequence is not written in the notation {P.name}'s program yet",
-                        source=spec.source)
     n0, nL = names[0], names[L]
     at = ' f" (τ = {t})"'
 
@@ -642,6 +762,8 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     def up(l: int) -> str:  # NumPy: ∂ℓ/∂ of layer l's output (at τ), from the layer reading it
         r = l + 1
         back = codes[r].back
+        if kinds[l - 1].mixes_time:  # a layer over the whole sequence at once: one row per τ
+            return f"np.vstack([{back} for t in range(1, T + 1)])"
         if timed[r - 1] or not timed[l - 1]:
             return back
         width = kinds[l - 1].out_shape[0]
@@ -684,6 +806,8 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
             _, df = act(l)
             w(f"{n['dz']} = {up(l)} * ({df})  # {n['~dz']} = {n['~da']} ⊙ f′({n['~z']})",
               f"check({n['dz']}, {label(l, '~dz')})")
+        if "G" not in kinds[l - 1].block_backward():  # its gradients are steps of its own (attention's G_Q …)
+            return
         said = shown(l, gkeys(l)) + " (so far" + (", the group's mean)" if mean else ")")
         w(*c.grad, f"check({_parts(grads(l))}, {repr(said) + (at if timed[l - 1] else '')})")
 
@@ -704,6 +828,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     w("T = len(X[n])")
     for l in per:
         n = names[l]
+        if kinds[l - 1].mixes_time:  # its quantities are matrices over the whole sequence
+            w(*codes[l].start)
+            continue
         lists = [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
         w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # layer {P.layer_number(l)} at τ = 1 … T",
           *codes[l].start)
@@ -713,8 +840,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         for l in weighted:
             for g, p in zip(grads(l), params(l)):
                 w(f"{g} = {p}.grad" + (" / m" if mean else ".clone()"))
-    for run, _ in runs[FORWARD]:
-        if not run:
+    for run, at_once in runs[FORWARD]:
+        if at_once:  # a layer over the whole sequence: once, between the runs τ by τ
+            forward(run[0])
             continue
         w("for t in range(1, T + 1):  # forward through time")
         w.at += 1
@@ -745,7 +873,10 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         w(f"check({loss}, {sym!r})")
     for l in reversed(once):
         backward(l)
-    for run, _ in runs[BACKWARD]:
+    for run, at_once in runs[BACKWARD]:
+        if at_once:
+            backward(run[0])
+            continue
         for l in run:
             w(f"for t in range(T, 0, -1):  # layer {P.layer_number(l)} backward through time")
             w.at += 1

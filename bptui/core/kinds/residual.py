@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerCode, LayerKind, ProfiledNames, Shape
+from ..engine.kind import LayerCode, LayerKind, ProfiledCode, ProfiledNames, Shape
 from ..engine.explain import Cell
 from ..engine.quizcells import QuizCell
 from ..formulas.formula import Node, Ref, Sym
@@ -163,6 +163,35 @@ class Residual(LayerKind):
 
     def code_from(self, l: int, L: int, src: int) -> LayerCode:
         return self.code(l, L)  # its input is a template ({X}) the writer fills from the wires
+
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
+        """In a notation profile's program (codegen/profiled.py's ``_wired_names``: ``x`` the block's input, ``F``
+        its inner layers' output, ``a`` its own, ``dx``, its rules printed in the profile under "~rules"): o = x + F
+        (the 1 kept on top with the bias in column 0), ∂ℓ/∂x = ``{up}`` (∂ℓ/∂o from above) + ``{inner}`` (the inner
+        path's part) in NumPy, autograd's ``.grad`` of x in PyTorch (x a tensor of its own, ``start``); what the
+        layer below reads as its ∂ℓ/∂o: ``dx``. On sequences it is not written yet."""
+        if "lib" in n:  # a network over time (codegen's _sequence_names)
+            raise SpecError("residual layers over sequences are not written in a notation profile's program yet",
+                            place=f"layers[{l}]")
+        torch = n["framework"] == "torch"
+        x, F, a, dx = n["x"], n["F"], n["a"], n["dx"]
+        rule_o, rule_dx = (n["~rules"].split("\n") + ["", ""])[:2]
+        if separate:
+            join = f"{x} + {F}"
+        else:  # the bias entry 1 on top, as bptui keeps it
+            one = "torch.cat([torch.ones(1), " if torch else "np.concatenate([[1.0], "
+            join = f"{one}{x}[1:] + {F}[1:]])"
+        forward = (f"{a} = {join}  # {rule_o}", f"check({a}, {n['~a']!r})")
+        if torch:
+            grad = f"{x}.grad" + ("" if separate else "[1:]")
+            back: tuple[str, ...] = (f"check({grad}, {(n['~dx'] + ' (' + x + '.grad)')!r})",)
+            start: tuple[str, ...] = (f"{x} = {n['a_in']}.clone()  # {n['~x']}, the block's input as a tensor of its own: its .grad is "
+                     f"{n['~dx']}", f"{x}.retain_grad() if {x}.requires_grad else {x}.requires_grad_()")
+        else:
+            back = (f"{dx} = {{up}} + {{inner}}  # {rule_dx}", f"check({dx}, {n['~dx']!r})")
+            start = ()
+        return ProfiledCode(join, rule_o, (), dx, f"{n['~da_in']} = {n['~dx']}: the block's ∂ℓ/∂x (its input is that output)",
+                            steps=(("o", forward), ("dx", back)), start=start)
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """On a sequence: o and ∂ℓ/∂x (the board's δ rows) per τ; a block has no s."""

@@ -494,6 +494,18 @@ class Attention(LayerKind):
     def code_from(self, l: int, L: int, src: int) -> LayerCode:
         return self.code(l, L)  # its input rows are a template ({X}) the writer fills from the wires
 
+    def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> Any:
+        """Every step over the whole sequence in the profile's names and layout (profiled.py)."""
+        from . import profiled
+
+        return profiled.profiled_code(self, l, n, row, separate, mean)
+
+    def profiled_printed(self, net: Any, l: int, notation: Any) -> dict[str, str]:
+        """Its rules and own symbols as ``notation`` prints them: its program's comments (profiled.py)."""
+        from . import profiled
+
+        return profiled.printed(net, l, notation)
+
     # -- the stepper (steps.py, equations.py, explain.py) ----------------------------------------------
     def rules(self, net: Any, l: int) -> list | None:
         from . import equations
