@@ -65,3 +65,12 @@ def test_ng_keeps_momentums_v_and_gives_attentions_values_another_letter():
     for name in ("lecture13", "nielsen", "goodfellow", "cs231n"):  # the others: attention's v stays v
         assert TextPrinter(notation=PROFILES[name]).p(Sym("v", 1, vector=True, own="attention")).startswith("v")
 
+
+def test_the_helps_softmax_note_writes_the_profiles_letters():
+    """iris's rules in the help: the cross-entropy line's note on a target that does not sum to 1 wrote the
+    lecture's o in every profile (`o Σₖ yₖ − y` under ng's dz^[2] = a^[2] − y); it is the step's own form now."""
+    spec = load(NETWORKS / "iris.json")
+    for P, want in ((None, "(Σₖ yₖ) o⁽²⁾ − y"), (NG, "(Σₖ yₖ) a^[2] − y"), (PROFILES["cs231n"], "(Σₖ yₖ) h² − y")):
+        text = TextPrinter(4, notation=P)
+        notes = [text.note(e) for e in network_formulas(Network(spec), spec.optimizer, P) if "cancels" in e.note]
+        assert notes == [f"cross-entropy: f′ cancels; {want} when Σₖ yₖ ≠ 1"], notes

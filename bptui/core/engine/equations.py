@@ -786,8 +786,11 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
     eqs.append(Equation(loss_sym("n"), (net.loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act),)))
     loss = net.loss
     if loss.grad_formula is None:
+        # a target that does not sum to 1: the step's own form (delta_L_equation), in the notation's letters
+        yk = Sym("y", None, ("k",))
         eqs.append(Equation(delta(L), (sub(o(L), Y),),
-                            note="cross-entropy: f′ cancels" + ("; o Σₖ yₖ − y when Σₖ yₖ ≠ 1" if act == "softmax" else "")))
+                            note="cross-entropy: f′ cancels" + ("; {} when {} ≠ 1" if act == "softmax" else ""),
+                            note_syms=(sub(mul(Sum("k", yk), o(L)), Y), Sum("k", yk)) if act == "softmax" else ()))
     elif act == "softmax":
         eqs.append(Equation(delta(L), (Op("@", (fprime(net, L, s(L), o(L)), loss.grad_formula(o(L), Y))),)))
     else:
