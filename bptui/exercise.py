@@ -1034,7 +1034,9 @@ def write_key_json(path: Path, network: str, args: Any, blanker: Blanker, fmt: s
     from .keyjson import key_document, key_json_text
 
     options = export_options(args, fmt, variant, blanker.spec)
-    if blanker.notation is not None:  # the notation its names are in (its values are the lecture's, always)
+    # the notation its names are in (its values are the lecture's, always); a variant's course profile is named by
+    # the variant's network file (its copy in the folder), which the grader reads when the key names none
+    if blanker.notation is not None and not (variant is not None and blanker.notation.source):
         from .core.formulas.profiles import saved_name
 
         options["notation"] = saved_name(blanker.notation)  # a course's profile: its file, for the grader's replay
@@ -1061,6 +1063,18 @@ def write_platform(platform: str, folder: Path, spec: Any, made: list[tuple[Any,
 
 def _what(part: Part | None) -> str:
     return f" ({part.what})" if part is not None else ""
+
+
+def _profile_copy(notation: Any, folder: Path) -> Path | None:
+    """Where a variants folder keeps its copy of the course profile ``notation`` (its file's name in the folder),
+    or None: a shipped profile, or a course's whose file lies in the folder or below it already."""
+    if notation is None or not notation.source:
+        return None
+    try:
+        Path(notation.source).relative_to(folder.resolve())
+        return None
+    except ValueError:
+        return folder / Path(notation.source).name
 
 
 def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
@@ -1103,7 +1117,18 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
             except OSError as err:
                 raise SpecError(f"cannot make the folder: {err.strerror or err}", source=str(parent)) from None
         outputs += extra
+    # a course's profile from outside the folder: copied into it and named relatively, so that the folder handed
+    # out is whole (an absolute path names a file on the teacher's machine only)
+    profile = _profile_copy(notation, folder)
+    if profile is not None:
+        outputs.append((profile, "the course profile's copy"))
     check_outputs(outputs, input_files(spec), args.force)
+    if profile is not None:
+        try:
+            data = Path(notation.source).read_bytes()
+        except OSError as err:
+            raise SpecError(f"cannot read the course profile: {err.strerror or err}", source=notation.source) from None
+        write_atomic(profile, data, args.force)
     made: list[Any] = []
     docs = variants(spec, args.variants, args.seed or 0, args.round, folder)
     for i, doc in enumerate(docs, start=1):
@@ -1111,7 +1136,7 @@ def write_variants(spec: Any, args: Any, quantities: frozenset[str], every: int,
         if notation is not None and notation.name != "lecture13":  # the variant opens in the exercise's notation
             from .core.formulas.profiles import saved_name
 
-            doc = {**doc, "notation": saved_name(notation, path.parent)}
+            doc = {**doc, "notation": profile.name if profile is not None else saved_name(notation, path.parent)}
         write_atomic(path, network_text(doc), args.force)
         variant = load_any(path)  # the key is what bptui trace prints for this very file
         part = part_of(variant)

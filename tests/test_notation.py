@@ -531,7 +531,8 @@ def test_the_networks_rules_in_a_profile_are_the_steps_rules():
     iris = load_any(resolve("iris"))
     ng = [TextPrinter(notation=PROFILES["ng"]).equation(e)
           for e in network_formulas(Network(iris), iris.optimizer, PROFILES["ng"])]
-    assert "b^[l] ← b^[l] − α m̂_b^[l]/(√v̂_b^[l] + ε)" in ng and "W^[l] ← W^[l] − α m̂^[l]/(√v̂^[l] + ε)" in ng
+    # (his Adam: v and s, the lecture's m and v)
+    assert "b^[l] ← b^[l] − α v̂_b^[l]/(√ŝ_b^[l] + ε)" in ng and "W^[l] ← W^[l] − α v̂^[l]/(√ŝ^[l] + ε)" in ng
 
 
 @pytest.mark.parametrize("network", ["parity", "gru_parity", "count_tokens"])

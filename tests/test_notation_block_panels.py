@@ -275,7 +275,7 @@ async def test_the_app_opens_moons_layernorm_in_ng_steps_and_enter_edits_gamma()
         while app.stepper.last is None or app.stepper.last.key.phase != "update" or app.stepper.last.key.layer != 2:
             app.main.action_next()
         await pilot.pause()
-        assert str(app.main.query_one("#equation").render()).startswith("m^[2] ← β₁ m^[2]")
+        assert str(app.main.query_one("#equation").render()).startswith("v^[2] ← β₁ v^[2]")
         assert check_all(app.stepper, [norm, app.screen.query_one("#layer-3", ProfileSheet)]) > 0
         norm.focus()
         await pilot.pause()

@@ -153,7 +153,8 @@ def test_a_residual_block_is_written_as_each_profile_groups_it():
 def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_path):
     """count_tokens in cs231n and ng: q, k, v, e stay, with a separate b each (q = X W_Q + b_Q in cs231n's rows,
     the gradients of W_Q and b_Q apart); a dense layer at τ reads x_τ W + b (rows); a mean profile's attention
-    gradients are G/|B| (Adam); attention's weights a and heads' output z give way to ng's a and z (A and c)."""
+    gradients are G/|B| (Adam); attention's weights a and heads' output z give way to ng's a and z (A and c), its
+    values v to ng's Adam v (val)."""
     network = small("count_tokens", tmp_path, 2)
     text = _trace_text(network, "cs231n")
     assert "q¹ = X¹ W_Q¹ + b_Q¹ = " in _step(text, 1) and "scores²₁ = h¹₁ W² + b² = " in _step(text, 8)
@@ -170,7 +171,7 @@ def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_p
     assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (dq^[1]ᵀ 1)/|B|") for r in rules)
     assert sum(r.startswith("d") and "ₕ^[1] = " in r for r in rules) == 5  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v per head
     ng = _trace_text(network, "ng")
-    assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] v₁^[1] = " in _step(ng, 6)
+    assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] val₁^[1] = " in _step(ng, 6)
 
 
 @pytest.mark.parametrize("network", ["deep_residual", "layernorm", "sequence"])

@@ -286,7 +286,7 @@ def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
                           "          = 0.005375"]
     assert lines[4] == "  r₁,₁⁽¹⁾ ← ρ₂ r₁,₁⁽¹⁾ + (1 − ρ₂)·(∇_w₁,₁⁽¹⁾ J)²"
     assert "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " in _trace(capsys, adam)
-    assert "m^[1] ← β₁ m^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")
+    assert "v^[1] ← β₁ v^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")  # his v_dW
     momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
     assert ("37. [update] v⁽¹⁾ ← α v⁽¹⁾ − ε ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] − 0.5 [[0.053749, −0.0312], "
             "[0.031367, 0.060861]] = [[−0.02687, 0.0156], [−0.01568, −0.03043]];   W⁽¹⁾ ← W⁽¹⁾ + v⁽¹⁾ = ") in momentum

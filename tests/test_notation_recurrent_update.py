@@ -51,7 +51,7 @@ def test_ng_gru_parity_first_update_writes_w_u_b_and_b_h_apart():
     text = TextPrinter(4, notation=P)
     eqs = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, notation=P)
     by_lhs = {text.p(e.lhs): e for e in eqs}
-    # Adam: m, v, m̂, v̂ and the parameter, once per part, under the part's name
+    # Adam: his v, s, v̂, ŝ (the lecture's m, v, m̂, v̂) and the parameter, once per part, under the part's name
     want = {"W^[1]": (slice(1, 2), (12, 1), ""), "U^[1]": (slice(3, 7), (12, 4), "_U"),
             "b^[1]": (0, (12,), "_b"), "b^[1]_{h}": (2, (12,), "_{b_h}")}
     assert len(eqs) == 5 * len(want), list(by_lhs)
@@ -60,15 +60,15 @@ def test_ng_gru_parity_first_update_writes_w_u_b_and_b_h_apart():
         result = e.forms[-1]
         assert isinstance(result, Arr) and result.values.shape == shape, (name, np.shape(result.values))
         np.testing.assert_array_equal(result.values, W1[:, cols])
-        first = by_lhs[f"m{sub}^[1]"]
+        first = by_lhs[f"v{sub}^[1]"]
         np.testing.assert_allclose(first.forms[-1].values, 0.1 * G[:, cols], rtol=1e-12)  # (1 − β₁)·g, m = 0 before
         assert check_equation(plan(e, 4), 4, stepper, where=name) > 0
         for e2 in eqs:
             assert check_equation(plan(e2, 4), 4, stepper, where=text.p(e2.lhs)) > 0
     # the gradient beside each part is its own: dU^[1] for U's line, db^[1]_{h} for b_h's
-    assert "(|B| dU^[1])" in text.equation(by_lhs["m_U^[1]"])
-    assert "(|B| db^[1]_{h})" in text.equation(by_lhs["m_{b_h}^[1]"])
-    assert "dW^[1]" in text.equation(by_lhs["m^[1]"]) and "dU" not in text.equation(by_lhs["m^[1]"])
+    assert "(|B| dU^[1])" in text.equation(by_lhs["v_U^[1]"])
+    assert "(|B| db^[1]_{h})" in text.equation(by_lhs["v_{b_h}^[1]"])
+    assert "dW^[1]" in text.equation(by_lhs["v^[1]"]) and "dU" not in text.equation(by_lhs["v^[1]"])
     # by hand: U's entry (reset gate, unit 2; from h unit 1) = board column 1 + d + 1 + 0 = 3; Adam's first
     # step: m̂ = g, v̂ = g², so w ← w − η g/(|g| + ε), g = m·(G/m) = G (full batch: the group's sum)
     g = G[1, 3]
@@ -150,6 +150,7 @@ def test_an_entrys_explanation_names_its_state_as_its_update_line_does(name):
     lines = {(e.lhs.base, e.lhs.sub, e.lhs.accent): e for e in eqs}
     text = TextPrinter(4, notation=P)
     rows = P.vectors == "row"
+    m = "v" if name == "ng" else "m"  # Adam's first moment: ng's v (v_dW)
     for column, sub, at in ((1 + kind.d, ("b_h",), lambda v, r: v[r]), (3 + kind.d, ("U",),
                                                                           lambda v, r: v[1, r] if rows else v[r, 1])):
         row = 5
@@ -157,8 +158,8 @@ def test_an_entrys_explanation_names_its_state_as_its_update_line_does(name):
         first = exp.equations[0]
         assert first.lhs.base == "m" and first.lhs.sub[:1] == sub, text.p(first.lhs)
         line = lines["m", sub, ""]
-        assert text.p(line.lhs).startswith("m_" if sub != ("b_h",) else "m_{b_h}")
-        assert text.p(first.lhs).startswith("m_{" + sub[0] + ",")
+        assert text.p(line.lhs).startswith(m + "_" if sub != ("b_h",) else m + "_{b_h}")
+        assert text.p(first.lhs).startswith(m + "_{" + sub[0] + ",")
         assert first.forms[-1].value == at(line.forms[-1].values, row)
         assert exp.value == at(lines[{"U": ("U", (), ""), "b_h": ("b", ("h",), "")}[sub[0]]].forms[-1].values, row)
 
@@ -173,15 +174,15 @@ def test_the_networks_rules_write_u_and_b_hs_update_as_the_steps_do():
     spec = load(NETWORKS / "gru_parity.json")
     text = TextPrinter(4, notation=P)
     rules = [text.equation(e) for e in network_formulas(Network(spec), spec.optimizer, P)]
-    for rule in ("m_U^[l] ← β₁ m_U^[l] + (1 − β₁) (|B| dU^[l])", "U^[l] ← U^[l] − α m̂_U^[l]/(√v̂_U^[l] + ε)",
-                 "b^[l]_{h} ← b^[l]_{h} − α m̂_{b_h}^[l]/(√v̂_{b_h}^[l] + ε)"):
+    for rule in ("v_U^[l] ← β₁ v_U^[l] + (1 − β₁) (|B| dU^[l])", "U^[l] ← U^[l] − α v̂_U^[l]/(√ŝ_U^[l] + ε)",
+                 "b^[l]_{h} ← b^[l]_{h} − α v̂_{b_h}^[l]/(√ŝ_{b_h}^[l] + ε)"):
         assert rules.count(rule) == 1, rules
     stepper = Stepper(spec, notation=P)
     step = _first_update(stepper)
     steps = [text.p(e.lhs) + " " + e.rel + " " + text.p(e.forms[0])
              for e in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)]
-    parts = [s for s in steps if s.split(" ")[0].startswith(("m_U", "v_U", "m̂_U", "v̂_U", "U^", "m_{b_h}", "v_{b_h}",
-                                                               "m̂_{b_h}", "v̂_{b_h}", "b^[1]_{h}"))]
+    parts = [s for s in steps if s.split(" ")[0].startswith(("v_U", "s_U", "v̂_U", "ŝ_U", "U^", "v_{b_h}", "s_{b_h}",
+                                                               "v̂_{b_h}", "ŝ_{b_h}", "b^[1]_{h}"))]
     assert len(parts) == 10, steps
     for line in parts:
         assert line.replace("[1]", "[l]") in rules, line
@@ -191,7 +192,7 @@ def test_the_networks_rules_write_u_and_b_hs_update_as_the_steps_do():
 
 def test_an_exercise_blanking_the_update_shows_each_parts_state_numbers(tmp_path):
     """An exercise blanking gru_parity's update in ng: U's and b_{h}'s optimizer state are board numbers that
-    depend on no blank (m_U, v_U before the update are 0), so the page prints them as numbers, as m's and m_b's,
+    depend on no blank (his v_U, s_U before the update are 0), so the page prints them as numbers, as v's and v_b's,
     not as their names; the updated U is blanked entry by entry."""
     import re
 
@@ -202,12 +203,12 @@ def test_an_exercise_blanking_the_update_shows_each_parts_state_numbers(tmp_path
                  "--output", str(page), "--answers", str(key)]) == 0
     text = page.read_text(encoding="utf-8")
     assert "; $U^{[l]}$ and $b^{[l]}_{h}$ are updated on lines of their own too." in text  # the page's notation notes
-    for name in ("m", "m_{U}", "m_{b}", "m_{b_h}", "v_{U}", "v_{b_h}"):
+    for name in ("v", "v_{U}", "v_{b}", "v_{b_h}", "s_{U}", "s_{b_h}"):  # his v (β₁) and s (β₂)
         at = text.index(f"{name}^{{[1]}} &\\leftarrow")
         numbers = text[at:].split("\n")[1]
-        assert numbers.startswith(" &= 0.999 \\begin{bmatrix} 0" if name[0] == "v" else " &= 0.9 \\begin{bmatrix} 0"), \
+        assert numbers.startswith(" &= 0.999 \\begin{bmatrix} 0" if name[0] == "s" else " &= 0.9 \\begin{bmatrix} 0"), \
             (name, numbers[:80])
-    for name in ("\\hat{m}_{U}", "\\hat{v}_{b_h}"):
+    for name in ("\\hat{v}_{U}", "\\hat{s}_{b_h}"):
         at = text.index(f"{name}^{{[1]}} &=")
         assert "\\begin{bmatrix}" in text[at:].split("\n")[1], name
     at = text.index("U^{[1]} &\\leftarrow U^{[1]}")

@@ -77,7 +77,7 @@ def offenders(text: str, symbols: set[str]) -> list[str]:
 def test_the_lectures_symbols_come_from_the_profiles_data():
     assert lecture_only(PROFILES["nielsen"]) == {"s", "o", "G", "W", "ℓ"}
     assert lecture_only(PROFILES["goodfellow"]) == {"o", "G", "ℓ", "η", "β₁", "β₂"}  # δ and s are his own
-    assert lecture_only(PROFILES["ng"]) == {"s", "o", "δ", "G", "ℓ", "η"}
+    assert lecture_only(PROFILES["ng"]) == {"o", "δ", "G", "ℓ", "η"}  # his s is Adam's second moment (s_dW)
     assert offenders("x = o⁽²⁾_τ, G_Q; over the keys", {"o", "G"}) == ["x = o⁽²⁾_τ, G_Q; over the keys",
                                                                      "x = o⁽²⁾_τ, G_Q; over the keys"]
     assert offenders("softmax over τ; W's product", {"o", "W", "s"}) == []

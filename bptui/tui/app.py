@@ -194,6 +194,7 @@ def run(doc: Any, source: str, spec: NetworkSpec | None = None, no_color: bool =
     app = BptuiApp(spec, notation) if spec is not None else BptuiApp.from_document(doc, source, notation)
     app.run()
     if app.load_error is not None:
-        print(f"error: {app.load_error}", file=sys.stderr)
+        for line in app.load_error.lines():  # one error line per mistake (a course profile's file: every one)
+            print(f"error: {line}", file=sys.stderr)
         return 2
     return app.return_code or 0

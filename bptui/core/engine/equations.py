@@ -22,7 +22,7 @@ from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
 from .network import Network
-from ..ops.optim import ETA, Optimizer, hyper_parameters, regularised, state_written, update_formulas
+from ..ops.optim import BETA1, BETA2, ETA, Optimizer, hyper_parameters, regularised, state_written, update_formulas
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, StepKey
 from .stepper import State, Step
 
@@ -127,6 +127,14 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     return rows
 
 
+def adam_row(p: Profile) -> tuple[str, str]:
+    """How profile ``p`` names Adam's state and decay rates (``Profile.letters``: goodfellow's s, r with ρ₁, ρ₂,
+    ng's v, s), as its update lines write them: the manual's table's row under momentum's."""
+    pr = TextPrinter(notation=p)
+    first, second = (Sym(base, "l", vector=True, own="adam") for base in ("m", "v"))
+    return ("Adam's moments", f"1st {pr.p(first)} ({pr.p(BETA1)}), 2nd {pr.p(second)} ({pr.p(BETA2)})")
+
+
 def momentum_row(p: Profile) -> tuple[str, str]:
     """How profile ``p`` writes a momentum update of W⁽ˡ⁾ (``Profile.velocity``), as its steps write it: the
     manual's table's last row (the help shows a network's own update among its rules)."""
@@ -143,7 +151,7 @@ def notation_table() -> list[str]:
     from ..formulas.profiles import PROFILES
 
     profiles = list(PROFILES.values())
-    columns = [profile_rows(p) + [momentum_row(p)] for p in profiles]
+    columns = [profile_rows(p) + [momentum_row(p), adam_row(p)] for p in profiles]
     rows = [["quantity", *(f"`{p.name}`" for p in profiles)], ["---"] * (len(profiles) + 1)]
     rows += [[what, *(column[i][1] for column in columns)] for i, (what, _) in enumerate(columns[0])]
     return ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
@@ -778,8 +786,11 @@ def network_formulas(net: Network, opt: Optimizer, notation: Profile | None = No
     eqs.append(Equation(loss_sym("n"), (net.loss.formula(Sym("o", L, ("k",)), Sym("y", None, ("k",)), act),)))
     loss = net.loss
     if loss.grad_formula is None:
+        # a target that does not sum to 1: the step's own form (delta_L_equation), in the notation's letters
+        yk = Sym("y", None, ("k",))
         eqs.append(Equation(delta(L), (sub(o(L), Y),),
-                            note="cross-entropy: f′ cancels" + ("; o Σₖ yₖ − y when Σₖ yₖ ≠ 1" if act == "softmax" else "")))
+                            note="cross-entropy: f′ cancels" + ("; {} when {} ≠ 1" if act == "softmax" else ""),
+                            note_syms=(sub(mul(Sum("k", yk), o(L)), Y), Sum("k", yk)) if act == "softmax" else ()))
     elif act == "softmax":
         eqs.append(Equation(delta(L), (Op("@", (fprime(net, L, s(L), o(L)), loss.grad_formula(o(L), Y))),)))
     else:

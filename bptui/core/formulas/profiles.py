@@ -414,6 +414,8 @@ CLASHES: dict[str, tuple[Symbol, ...]] = {
     "attention:a": (_s("α", r"\alpha"), _s("A")),
     "attention:z": (_s("c"), _s("ζ", r"\zeta")),
     "r": (_s("ρ", r"\rho"), _s("ϱ", r"\varrho")),
+    # attention's values v beside ng's Adam v (his first moment v_dW, a letter of the profile's own): val
+    "attention:v": (_s("val", r"\mathit{val}"), _s("ϑ", r"\vartheta")),
     # an activation's parameter α (leaky ReLU's slope, ELU's scale) beside ng's learning rate α and goodfellow's
     # momentum α: κ
     "α": (_s("κ", r"\kappa"), _s("ϰ", r"\varkappa")),
@@ -441,7 +443,11 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ",
-            example_loss=_s("ℒ", r"\mathcal{L}"), sum_index="k"),  # his ℒ(ŷ, y) of one example, the cost J their mean
+            example_loss=_s("ℒ", r"\mathcal{L}"), sum_index="k",  # his ℒ(ŷ, y) of one example, the cost J their mean
+            # his Adam (Improving Deep Neural Networks, week 2): the first moment v (v_dW, β₁), the second s (s_dW,
+            # β₂), none of his shared symbols; attention's values v give way to them (CLASHES). His momentum's
+            # v_dW = β v_dW + (1 − β) dW is another rule (other numbers): momentum stays the lecture's μ and v
+            letters=(("adam:m", (_s("v"), _s("ν", r"\nu"))), ("adam:v", (_s("s"), _s("σ", r"\sigma"))))),
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
             "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub",
