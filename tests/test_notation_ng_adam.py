@@ -74,3 +74,19 @@ def test_the_helps_softmax_note_writes_the_profiles_letters():
         text = TextPrinter(4, notation=P)
         notes = [text.note(e) for e in network_formulas(Network(spec), spec.optimizer, P) if "cancels" in e.note]
         assert notes == [f"cross-entropy: f′ cancels; {want} when Σₖ yₖ ≠ 1"], notes
+
+
+def test_a_profile_program_names_adams_state_and_writes_its_rule_as_the_update_line_prints_it():
+    """`export --format numpy --notation P` of iris (Adam): the state's variables take the profile's letters (ng's
+    v_W1, s_W1) and the update's comment is the rule the profile's update line prints (ng's α v̂^[1]/(√ŝ^[1] + ε)
+    without the layer: `α v̂ / (√ŝ + ε)`; goodfellow's ε ŝ / (√r̂ + δ), his ε the step size)."""
+    from bptui import codegen
+
+    spec = load(NETWORKS / "iris.json")
+    run = codegen.record(spec, 1, 150)
+    for name, state, rule in (("ng", ("v_W1", "s_W1"), "W^[1] ← W^[1] − α v\u0302 / (√s\u0302 + ε)"),
+                              ("goodfellow", ("s_W1", "r_W1"), "W⁽¹⁾ ← W⁽¹⁾ − ε s\u0302 / (√r\u0302 + δ)"),
+                              ("nielsen", ("m_w2", "v_w2"), "w² ← w² − η m\u0302 / (√v\u0302 + ε)")):
+        text, _ = codegen.program(spec, "numpy", run, None, PROFILES[name])
+        assert all(f"{s} = " in text for s in state), name
+        assert f"  # {rule}" in text, (name, [line for line in text.splitlines() if "√" in line][:1])

@@ -924,6 +924,11 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
     opt = spec.optimizer
     mean = P.mean
     eta, lr = repr(opt.learning_rate), P.learning_rate.text
+    from ..core.formulas.formula import Sym, TextPrinter
+    from ..core.ops.optim import EPS
+
+    printed = TextPrinter(notation=P).p
+    adam_hats = (*(printed(Sym(k, None, (), "hat", vector=True, own="adam")) for k in "mv"), printed(EPS))
     for l in weighted:
         n = names[l]
         for par, grad, _, bias in parts[l]:
@@ -948,12 +953,13 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
                     w(f"{v} = {opt.momentum!r} * {v} + g  # v ← {mu} v + g", f"{p_} = {p_} - {eta} * {v}  # {sp} ← {sp} − {lr} v")
             elif opt.name == "adam":
                 m_, v_ = f"{letters['m']}_{p_}", f"{letters['v']}_{p_}"
+                m_hat, v_hat, eps = adam_hats  # as the profile's update lines print them (ng's v̂, ŝ; goodfellow's δ)
                 b1, b2, t = repr(opt.beta1), repr(opt.beta2), f"t_{P.layer_number(l)}"
                 if par == "W":
                     w(f"{t} = {t} + 1  # Adam's t")
                 w(f"{m_} = {b1} * {m_} + (1 - {b1}) * g  # first moment", f"{v_} = {b2} * {v_} + (1 - {b2}) * g ** 2  # second moment",
                   f"{p_} = {p_} - {eta} * ({m_} / (1 - {b1} ** {t})) / (np.sqrt({v_} / (1 - {b2} ** {t})) + {opt.eps!r})"
-                  f"  # {sp} ← {sp} − {lr} m̂ / (√v̂ + ε)")
+                  f"  # {sp} ← {sp} − {lr} {m_hat} / (√{v_hat} + {eps})")
             else:
                 w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·m) {sg}" if mean else f"{lr} {sg}"))
         w(f"check({_parts([n[par] for par, _, _, _ in parts[l]])}, "
