@@ -65,12 +65,13 @@ async def test_a_sequence_panel_shows_the_optimizers_state_after_an_update(name,
                 assert len(heads) == 1, (label, "\n".join(lines))
                 y = heads[0]
                 x = lines[y].index(label)
+                x -= 2 if lines[y][:x].endswith("▶ ") else 0  # (marked in the update that changed it)
                 shown = shown_rows(stepper, l, array)
                 for b in range(rows):
                     line = lines[y + 1 + b]
                     # this state's numbers: from its heading's column, up to the next state's on the line
-                    others = [lines[y].index(other) for other, _ in state if other != label and other in lines[y]
-                              and lines[y].index(other) > x]
+                    others = [lines[y].index(other) - 2 * lines[y][:lines[y].index(other)].endswith("▶ ")
+                              for other, _ in state if other != label and other in lines[y] and lines[y].index(other) > x]
                     part = line[x:min(others, default=len(line))].replace("│", " ")
                     got = numbers(re.sub(r"^\s*[^\s\d−.-]\S*", "", part))  # (without the row's label: b=1, j=1, r1)
                     assert len(got) == len(shown[b]), (label, b, line)

@@ -324,20 +324,22 @@ class ProfileSeqSheet(SeqSheet):
             for group_parts in ([p for p in parts if p[0] == "W"], [p for p in parts if p[0] == "G"]) if under else [parts]:
                 self.heading_lines.append(len(lines))
                 lines += self._column_lines(group_parts, block, units, bars, number, produced, m)
-        self._states = self._state_lines(under)  # (at the panel's foot, under the grid: ``set_lines``)
+        self._states = self._state_lines(under, produced == "W")  # (at the panel's foot, under the grid: ``set_lines``)
         self._runs = self._runs_now
         return lines
 
     _states: list[list[Run]] = []  # the optimizer's state's lines, as the weights' were last drawn
     _state_tops: list[int] = []  # and their headings, counted from their first line
 
-    def _state_lines(self, under: bool) -> list[list[Run]]:
+    def _state_lines(self, under: bool, updated: bool = False) -> list[list[Run]]:
         """The optimizer's state (momentum's v, Adam's m and v: each of W's shape) at the panel's foot, under
         the grid, as a dense panel of the profile shows it under its rows: its heading (``view.optimizer_state``: the profile's symbol and
         what it is), then its entries in W's parts as the profile shows W's (W │ U and b, or with row
         vectors transposed), a state's for each of W's; two side by side as W's and G's parts stand (m
         under W, v under G), one under the other when G's parts stand under W's. A state's entry is no
-        cell of the cursor's (a state is not edited) and carries no step's mark."""
+        cell of the cursor's (a state is not edited) and carries no step's mark; its heading is marked ▶ in the
+        update that changes it (``updated``), as a dense panel's."""
+        mark, style = ("▶ ", "header+") if updated else ("", "header")
         self._state_tops = []
         states = self._state()
         if not states:
@@ -361,7 +363,7 @@ class ProfileSeqSheet(SeqSheet):
                 tags = [f"state {g + i}" for i in range(len(together))]
                 if P.vectors == "row":
                     self._state_tops.append(len(lines))
-                    lines.append([(together[0][0], "header", None)])
+                    lines.append([(mark + together[0][0], style, None)])
                     lines += self._row_lines(w_parts, block, units, number, None, 1, board=together[0][1], tag=tags[0],
                                              named=parts, cw=sw)  # (its names' column as wide as the weights')
                     continue
@@ -381,7 +383,7 @@ class ProfileSeqSheet(SeqSheet):
                 label: list[Run] = [(" " * len(head[0][0]), "header", None)]
                 for (text, _), start in zip(together, starts):
                     used = sum(len(run[0]) for run in label)
-                    label.append((" " * max(start - used, 2 if len(label) > 1 else 0) + text, "header", None))
+                    label.append((" " * max(start - used, 2 if len(label) > 1 else 0) + mark + text, style, None))
                 if block.start == 0:
                     self._state_tops.append(len(lines))
                     lines.append(label)

@@ -623,13 +623,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 together = states[g:g + per]
                 lines.append(line(("gap", "state", g), (), (), list))
                 self.state_headings.append(len(lines))
-                heads = tuple(label for label, *_ in together)
+                heads = tuple(("▶ " if produced == "W" else "") + label for label, *_ in together)  # (the update's)
                 lines.append(line(("state heading", g), (), (heads, block), lambda heads=heads, block=block: [
-                    (label + " " * max(block - len(label), 2) if i + 1 < len(heads) else label, "header", None)
+                    (label + " " * max(block - len(label), 2) if i + 1 < len(heads) else label,
+                     "header+" if produced == "W" else "header", None)
                     for i, label in enumerate(heads)]))  # (the second over G⁽ˡ⁾'s columns)
                 for b in range(rows):
                     lines.append(line(("state", g, b), tuple(a for _, a, _, _ in together),
-                                      (w_labels[b], bars, heads, sw, *(fmt for *_, fmt in together)),
+                                      (w_labels[b], bars, tuple(t for t, *_ in together), sw, *(fmt for *_, fmt in together)),
                                       lambda b=b, together=together, sw=sw: state_row(b, together, sw)))
         self._lines_kept = now
         self.set_lines(lines)
