@@ -11,6 +11,7 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -700,7 +701,7 @@ def test_a_map_row_is_its_cells_in_maximal_runs_of_one_style(data):
     top, bottom = data.draw(levels, "top"), data.draw(levels, "bottom")
     k_row = data.draw(st.lists(st.integers(0, classes - 1) if classes > 0 else st.just(-1),
                                min_size=width, max_size=width), "k")
-    glyphs = data.draw(st.dictionaries(st.integers(0, width - 1), st.sampled_from("○●•012")), "points")
+    glyphs = data.draw(st.dictionaries(st.integers(-2, width + 1), st.sampled_from("○●•012中")), "points")
     plain = data.draw(st.booleans(), "plain")
     axis = Style(color="grey50")
     strip = plot._map_row("0.5", top, bottom, k_row, glyphs, plain, axis, 6)
@@ -716,5 +717,6 @@ def test_a_map_row_is_its_cells_in_maximal_runs_of_one_style(data):
                                                               (t + b) * len(plots._SHADES) // (2 * plots._LEVELS))])
         else:
             assert (ch, style) == ("▀", plot._style(t, b, k))
-    assert len(cells) == 6 + width
+    assert len(cells) == 6 + width  # (a character a cell: 中 is one character of two cells; a point off the map not drawn)
+    assert strip.cell_length == sum(cell_len(seg.text) for seg in strip)
     assert all(a.style != b.style for a, b in zip(list(strip), list(strip)[1:]))
