@@ -649,7 +649,8 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         return list(map(_per_step_y, lines)) if timed[L - 1] else lines
 
     def own(l: int, qs: list[str]) -> None:  # a layer norm's, dropout's steps ({up}: ∂ℓ/∂ of its output, NumPy)
-        said = codes[l + 1].back_comment
+        back = codes[l + 1].back_comment  # its left side as its rules print it at τ (da^[2], no τ); a recurrent kind's has none
+        said = f"{names[l]['~da']} = {back.partition(' = ')[2] or back}"
         for q in qs:
             w(*(line.replace("{up}", up(l)).replace("{up_comment}", said) for line in dict(codes[l].steps).get(q, ())))
 
