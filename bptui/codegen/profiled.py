@@ -173,7 +173,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
     try:
         names = _profile_names(P, spec.L, net.kinds)
         if net.recurrent:
-            names = _sequence_names(P, net, names, fmt == "pytorch")
+            names = _own_sequence_names(P, net, names, _sequence_names(P, net, names, fmt == "pytorch"), fmt == "pytorch")
         else:
             names = _own_step_names(P, net, names, fmt == "pytorch")
             if any(k.is_map for k in net.kinds):
@@ -250,6 +250,45 @@ def _map_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) 
             n["~da"] = p(k.cell_sym("delta", l))
         if l < len(net.kinds):
             out[l + 1]["~a_in"], out[l + 1]["~da_in"] = n["~a"], n["~da"]
+    return out
+
+
+def _own_sequence_names(P: Any, net: Any, base: dict[int, dict[str, str]], names: dict[int, dict[str, str]],
+                        torch: bool) -> dict[int, dict[str, str]]:
+    """A network over time: a layer with steps of its own at each τ (a layer norm's, dropout's) gets its names as
+    ``_own_step_names`` gives them beside the names at τ (``names``), each of its quantities of the moment a list
+    held τ by τ (``u2[t]``, ``dx2[t]``; its ``{key}_list``), ``x_in`` its input without a 1 on top, ``at`` the τ
+    its checks name (a layer that runs once, above a many-to-one layer, as without time), and ``own_lists`` the
+    lists an example begins with. Its output and ∂ℓ/∂ of it are printed as its rules print them at each τ, without
+    τ (``base``, the names without time: a⁽²⁾, as the panels print a layer norm's o⁽²⁾ = γ ⊙ u + β at τ)."""
+    from ..core.engine.kind import timed_layers
+
+    timed = timed_layers(net.kinds)
+    steps = {l for l, kind in enumerate(net.kinds, start=1) if kind.own_steps and not kind.over_time}
+    names = {l: {k: v for k, v in n.items() if l not in steps or k not in ("z_list", "dz_list")}  # no z, δ of its own
+             for l, n in names.items()}
+    own = _own_step_names(P, net, names, torch)
+    out = dict(names)
+    plain = {l for l, kind in enumerate(net.kinds, start=1) if own[l] is not names[l] and not kind.over_time}
+    for l in plain:
+        n = {**names[l], **{k: v for k, v in own[l].items() if names[l].get(k) != v},
+             "~a": base[l]["~a"], "~da": base[l]["~da"]}
+        if l - 1 in plain:
+            n.update({"~a_in": base[l]["~a_in"], "~da_in": base[l]["~da_in"]})
+        kind = net.kinds[l - 1]
+        src = l - 1
+        if not P.separate_bias and src > 0 and not net.kinds[src - 1].bias_entry:  # a recurrent layer's h: no 1 on top
+            n["x_in"] = names[src]["a_list"] + ("[t]" if timed[l - 1] else "[T]" if timed[src - 1] else "")
+        lists = [n["a_list"]]
+        if timed[l - 1]:
+            fixed = {"W", "b", "dW", "db"}
+            for key, (stem, _, _) in kind.code_quantities(l).items():
+                if stem is not None and key not in fixed:
+                    lists.append(n[key])
+                    n[f"{key}_list"], n[key] = n[key], n[key] + "[t]"
+            n["at"] = ' f" (τ = {t})"'
+        n["own_lists"] = ", ".join(lists)
+        out[l] = n
     return out
 
 
@@ -772,8 +811,17 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     def per_step(lines: list[str]) -> list[str]:  # the output at τ: its target y_τ
         return list(map(_per_step_y, lines)) if timed[L - 1] else lines
 
+    def own(l: int, qs: list[str]) -> None:  # a layer norm's, dropout's steps ({up}: ∂ℓ/∂ of its output, NumPy)
+        back = codes[l + 1].back_comment  # its left side as its rules print it at τ (da^[2], no τ); a recurrent kind's has none
+        said = f"{names[l]['~da']} = {back.partition(' = ')[2] or back}"
+        for q in qs:
+            w(*(line.replace("{up}", up(l)).replace("{up_comment}", said) for line in dict(codes[l].steps).get(q, ())))
+
     def forward(l: int) -> None:
         n, c = names[l], codes[l]
+        if "own_lists" in n:
+            own(l, kinds[l - 1].block_forward())
+            return
         if c.steps:
             f, df = act(l)
             for q in kinds[l - 1].block_forward():
@@ -793,7 +841,11 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
 
     def backward(l: int) -> None:
         n, c = names[l], codes[l]
-        if c.steps:
+        if "own_lists" in n:
+            own(l, [q for q in kinds[l - 1].block_backward() if q != "G"])
+            if not kinds[l - 1].has_weights:
+                return
+        elif c.steps:
             f, df = act(l)
             for q in kinds[l - 1].block_backward():
                 if q != "G":
@@ -831,7 +883,7 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         if kinds[l - 1].mixes_time:  # its quantities are matrices over the whole sequence
             w(*codes[l].start)
             continue
-        lists = [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
+        lists = n["own_lists"].split(", ") if "own_lists" in n else [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
         w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # layer {P.layer_number(l)} at τ = 1 … T",
           *codes[l].start)
     if torch:
