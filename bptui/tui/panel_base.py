@@ -681,6 +681,12 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = None
 
+    def on_mount(self) -> None:  # (Textual calls each class's handler along the MRO: a panel's own too)
+        # the palette made once the panel's styles are applied, after the first frame, rather than in the
+        # keypress that first scrolls the panel into view (count_tokens' layer 2 at its first update:
+        # 5.2 M instructions of 59, ``benchmarks/keypress_speed.py``); a panel drawn in the first frame has it
+        self.call_after_refresh(self._palette)
+
     # -- focus and edit: the screen decides what they mean ----------------------------------------------
     def on_focus(self) -> None:
         # runs before Widget._on_focus sets has_focus, so name the cell directly
