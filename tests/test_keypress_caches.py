@@ -720,3 +720,25 @@ def test_a_map_row_is_its_cells_in_maximal_runs_of_one_style(data):
     assert len(cells) == 6 + width  # (a character a cell: 中 is one character of two cells; a point off the map not drawn)
     assert strip.cell_length == sum(cell_len(seg.text) for seg in strip)
     assert all(a.style != b.style for a, b in zip(list(strip), list(strip)[1:]))
+
+
+async def test_a_panels_palette_made_after_mount_is_the_one_made_afresh():
+    """count_tokens at 120×40: every panel, the ones out of view too, has its palette once the first
+    frame is drawn (not in the keypress that first scrolls it into view), and that palette, and the one
+    kept after a change of its classes (focus, ``-tight``), is the one the panel makes afresh."""
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(NumberSheet))
+        assert len(panels) == 3
+        for panel in panels:
+            assert panel._styles is not None, panel.id
+            kept = dict(panel._styles)
+            panel._styles = None
+            assert panel._palette() == kept, panel.id
+        panel = panels[-1]
+        panel.give_padding(not panel.has_class("-tight"))
+        await pilot.pause()
+        kept = dict(panel._palette())
+        panel._styles = None
+        assert panel._palette() == kept
