@@ -49,6 +49,27 @@ def _random_doc(seed: int, optimizer: str) -> dict:
     return doc
 
 
+def programs_in_turns(tmp_path: Path, docs: list[tuple[str, dict]], epochs: int = 1) -> None:
+    """Each network file ``docs`` (name, document) in one profile (the shipped ones and a course file take turns),
+    both formats, over ``epochs`` epochs: each program runs in test_codegen's child and passes."""
+    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
+    paths = {}
+    for i, (name, doc) in enumerate(docs):
+        spec = parse(doc, f"{name}.json")
+        P = profiles[i % len(profiles)]
+        run = codegen.record(spec, *codegen.steps_of(spec, epochs, None))
+        for fmt in FORMATS:
+            text, _ = codegen.program(spec, fmt, run, None, P)
+            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
+            path.write_text(text)
+            paths[(name, P.name, fmt)] = path
+    assert len({p for _, p, _ in paths}) == min(len(profiles), len(docs))
+    results = run_programs(list(paths.values()))
+    for key, path in paths.items():
+        status, said = results[str(path)]
+        assert status == "ok", (key, said)
+
+
 def _export(capsys, src: Path | str, fmt: str, out: Path, *extra: str) -> tuple[int, str]:
     code = main(["export", str(src), "--format", fmt, "--output", str(out), *extra])
     return code, capsys.readouterr().err
@@ -252,24 +273,7 @@ def test_random_recurrent_networks_in_a_profile(tmp_path, kinds):
     one profile (they take turns) and both formats: each program passes."""
     from .test_codegen import _sequence_variants
 
-    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
-    paths = {}
-    docs = [(name, doc) for name, doc in _sequence_variants() if name.startswith(kinds)]
-    for i, (name, doc) in enumerate(docs):
-        spec = parse(doc, f"{name}.json")
-        P = profiles[i % len(profiles)]
-        first, last = codegen.steps_of(spec, 1, None)
-        run = codegen.record(spec, first, last)
-        for fmt in FORMATS:
-            text, _ = codegen.program(spec, fmt, run, None, P)
-            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
-            path.write_text(text)
-            paths[(name, P.name, fmt)] = path
-    assert len({p for _, p, _ in paths}) == min(len(profiles), len(docs))
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        assert status == "ok", (key, said)
+    programs_in_turns(tmp_path, [(name, doc) for name, doc in _sequence_variants() if name.startswith(kinds)])
 
 
 def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
@@ -277,23 +281,7 @@ def test_random_dense_networks_of_every_activation_loss_and_optimizer(tmp_path):
     and per example), each in one profile (they take turns) and both formats: each program passes."""
     from .test_codegen import _doc_variants
 
-    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
-    paths = {}
-    for i, (name, doc) in enumerate(v for v in _doc_variants() if v[0].startswith("dense-")):
-        spec = parse(doc, f"{name}.json")
-        P = profiles[i % len(profiles)]
-        first, last = codegen.steps_of(spec, 1, None)
-        run = codegen.record(spec, first, last)
-        for fmt in FORMATS:
-            text, _ = codegen.program(spec, fmt, run, None, P)
-            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
-            path.write_text(text)
-            paths[(name, P.name, fmt)] = path
-    assert len({p for _, p, _ in paths}) == len(profiles)
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        assert status == "ok", (key, said)
+    programs_in_turns(tmp_path, [v for v in _doc_variants() if v[0].startswith("dense-")])
 
 
 def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatch):
