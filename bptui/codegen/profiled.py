@@ -133,9 +133,11 @@ def _param_parts(P: Any, kind: Any, l: int) -> list[tuple[str, str, str, tuple[i
         bias = kind.bias_columns
         return [("W", "dW", columns(0, u_first, whole=True), tuple(c for c in bias if c < u_first)),
                 ("U", "dU", columns(u_first, None, whole=True), tuple(c - u_first for c in bias if c >= u_first))]
-    if P.separate_bias:  # a map's kernels as its panel shows them, a row per kernel, in every profile (not W.T)
-        return [("W", "dW", "W" if kind.is_map else P.parts("W")[0], ()), ("b", "db", "b", ())]
-    return [("W", "dW", P.parts("W")[0], (0,))]
+    from ..core.engine.equations import layer_parts
+
+    if P.separate_bias:  # a map's kernels as its panel and its update line show them, a row per kernel (not W.T)
+        return [("W", "dW", layer_parts(P, "W", kind)[0], ()), ("b", "db", "b", ())]
+    return [("W", "dW", layer_parts(P, "W", kind)[0], (0,))]
 
 
 def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:

@@ -331,6 +331,14 @@ class LayerKind:
         return len(self.in_shape) == 3
 
     @property
+    def kernels_as_rows(self) -> bool:
+        """Whether every profile shows this layer's stored matrix with a row per output, as stored (a map's
+        kernels: K × C·kh·kw, b apart or in column 0), a profile with row vectors too, which turns a dense W
+        around (cs231n's D × C: its rows are examples; a kernel is no row vector's product). Its W, G and
+        optimizer state are shown alike (``equations.layer_parts``)."""
+        return self.is_map
+
+    @property
     def param_shape(self) -> Shape:
         return (0, 1)
 
