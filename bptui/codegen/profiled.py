@@ -177,6 +177,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
             names = _own_step_names(P, net, names, fmt == "pytorch")
             if any(k.is_map for k in net.kinds):
                 names = _map_names(P, net, names, fmt == "pytorch")
+        _group_names(P, spec, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
@@ -186,6 +187,18 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _group_names(P: Any, spec: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
+    """Each layer's ``~group``: the update group's size as the panels print it in the profile (``mean_divisor``'s, a
+    gradient line's comment and the update's g = |B| dW): |B| where the profile's m is taken (Adam's first moment,
+    dropout's mask; ``equations.group_symbol``), m otherwise."""
+    from ..core.engine.equations import group_symbol
+    from ..core.formulas.formula import TextPrinter
+
+    group = TextPrinter(notation=P).p(group_symbol(spec.optimizer, net.kinds))
+    for n in names.values():
+        n["~group"] = group
 
 
 def _own_step_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
@@ -802,7 +815,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
             p_, g_, sp, sg = n[par], n[grad], n["~" + par], n["~" + grad]
             sum_ = f"m * {g_}" if mean else g_
             line = f"g = {sum_}"
-            said = f"g = {'m ' if mean else ''}{sg}"
+            said = f"g = {n['~group'] + ' ' if mean else ''}{sg}"  # the group's size as the panels print it
             if weights and opt.l2:
                 line += f" + 2 * {opt.l2!r} * {p_}"
                 said += f" + 2λ {sp}"
@@ -826,7 +839,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
                   f"{p_} = {p_} - {eta} * ({m_} / (1 - {b1} ** {t})) / (np.sqrt({v_} / (1 - {b2} ** {t})) + {opt.eps!r})"
                   f"  # {sp} ← {sp} − {lr} m̂ / (√v̂ + ε)")
             else:
-                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·m) {sg}" if mean else f"{lr} {sg}"))
+                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·{n['~group']}) {sg}" if mean else f"{lr} {sg}"))
         w(f"check({_parts([n[par] for par, _, _, _ in parts[l]])}, "
           f"{(', '.join(n['~' + par] for par, _, _, _ in parts[l]) + ' (after the update)')!r})")
     zeros = [f"{names[l][g]} = np.zeros_like({names[l][g]})" for l in weighted for _, g, _, _ in parts[l]]

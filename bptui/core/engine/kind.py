@@ -188,6 +188,13 @@ class ProfiledCode:
     helpers: tuple[tuple[str, str], ...] = ()  # (name, code) of functions its lines call (dropout's mask)
 
 
+def mean_divisor(n: dict[str, str], mean: bool) -> tuple[str, str]:
+    """A mean profile's gradient line divides this example's term by the update group's size: the program's `` / m``
+    and its comment's ``/|B|`` or ``/m``, the size as the panels print it (``n["~group"]``, codegen's: |B| where the
+    profile's m is taken, by Adam's first moment or dropout's mask, ``equations.group_symbol``). A sum profile: none."""
+    return (" / m", "/" + n.get("~group", "m")) if mean else ("", "")
+
+
 @dataclass(frozen=True)
 class Draw:
     """Which examples of which epoch a batch pass trains on (``examples`` 1-based, one per column): what
