@@ -274,6 +274,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     lib = "torch" if torch else "np"
     out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
     used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
+    names = _output_names(P, kinds, names, used)
     for l in range(1, len(kinds) + 1):
         b, src, at = names[l], l - 1, timed[l - 1]
         ix = "[t]" if at else ""
@@ -307,7 +308,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                     continue
                 stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
                 name = stem + str(P.layer_number(l))
-                if name in used:
+                if name in used and not (q == "d" + out_name and name == b["da"]):  # (∂ℓ/∂h_τ is ∂ℓ/∂ of its a: cs231n's dh1)
                     name = f"{stem}_{P.layer_number(l)}"
                 used.add(name)
                 n.update({f"{q}_list": name, q: f"{name}[t]", f"{q}_prev": f"{name}[t - 1]", f"{q}_next": f"{name}[t + 1]",
@@ -315,6 +316,28 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                 n.update({f"~{q}{tail}": p(kind.step_sym(q, l, time)) for tail, time in
                           (("", "τ"), ("_prev", "τ−1"), ("_next", "τ+1"), ("_first", 0))})
         out[l] = n
+    return out
+
+
+def _output_names(P: Any, kinds: Any, names: dict[int, dict[str, str]], used: set[str]) -> dict[int, dict[str, str]]:
+    """A gated layer's output (an LSTM's, a GRU's h: its ``output_name``, a symbol of its own) named as its panels
+    print it, h2 (nielsen's h²_τ), not as the profile's activation a2; the layer above reads it under that name, while
+    its comments keep what the panels print there (nielsen's z³ = w³ a²_T + b³: the layer's output read as a).
+    ``used`` (the names taken) gets the new names."""
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    out = dict(names)
+    for l, kind in enumerate(kinds, start=1):
+        own = getattr(kind, "output_name", "o")
+        if not kind.over_time or own == "o" or kind.step_sym(own, l, "τ") is None:
+            continue
+        stem, k = _ident(p(Sym(own)), own), str(P.layer_number(l))
+        name = stem + k
+        if name != names[l]["a"] and name in used:
+            name = f"{stem}_{k}"
+        used.add(name)
+        out[l] = {**names[l], "a": name}
     return out
 
 
