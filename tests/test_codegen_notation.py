@@ -301,12 +301,12 @@ def test_values_past_the_inline_limit_go_beside_the_program(tmp_path, monkeypatc
 
 
 LSTM_NAMES = {"ng": ["gates1[t] = np.concatenate([1 / (1 + np.exp(-z1[t][..., :8]))", "c1[t] = gates1[t][..., 4:8] * c1[t - 1]",
-                     "a1[t] = gates1[t][..., 12:16] * np.tanh(c1[t])", "dh1[t] = (W2.T @ dz2 if t == T", "dc1[t] =", "dU1 +="],
+                     "h1[t] = gates1[t][..., 12:16] * np.tanh(c1[t])", "dh1[t] = (W2.T @ dz2 if t == T", "dc1[t] =", "dU1 +="],
               "nielsen": ["dC_dh2[t] =", "dC_dc2[t] =", "delta2[t] = np.concatenate("],
               "goodfellow": ["a1[t] = W1 @ h0[t] + U1 @ h1[t - 1] + b1", "dJ_dc1[t] ="],
-              "cs231n": ["scores1[t] = h0[t] @ W1 + h1[t - 1] @ U1 + b1", "dh_1[t] = (dscores2 @ W2.T if t == T",
+              "cs231n": ["scores1[t] = h0[t] @ W1 + h1[t - 1] @ U1 + b1", "dh1[t] = (dscores2 @ W2.T if t == T",
                          "dscores1[t + 1] @ U1.T"],
-              "course": ["u1[t] = M1 @ v0[t] + U1 @ v1[t - 1]", "c_1[t] ="]}  # its bias is c1, cs231n its ∂L/∂h¹ dh1: c_1, dh_1
+              "course": ["u1[t] = M1 @ v0[t] + U1 @ h1[t - 1]", "c_1[t] ="]}  # its bias is c1: c_1; an LSTM's output is h (its h¹_τ)
 
 
 def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys, course):
@@ -324,16 +324,16 @@ def test_lstm_networks_in_every_profile_write_programs_that_pass(tmp_path, capsy
     _only_the_wrong_fail(paths, "step 127, dc^[1]_τ", "(τ = 30)")
 
 
-GRU_NAMES = {"ng": ["z1[t] = np.concatenate([W1 @ a0[t] + b1, U1 @ a1[t - 1] + bh1])",
-                    "a1[t] = (1 - gates1[t][..., 4:8]) * gates1[t][..., 8:12] + gates1[t][..., 4:8] * a1[t - 1]",
-                    "dh1[t] = (W2.T @ dz2 if t == T", "dU1 += np.outer(np.concatenate([dz1[t][..., :8], gates1[t][..., :4] * dz1[t][..., 8:]], -1), a1[t - 1])",
+GRU_NAMES = {"ng": ["z1[t] = np.concatenate([W1 @ a0[t] + b1, U1 @ h1[t - 1] + bh1])",
+                    "h1[t] = (1 - gates1[t][..., 4:8]) * gates1[t][..., 8:12] + gates1[t][..., 4:8] * h1[t - 1]",
+                    "dh1[t] = (W2.T @ dz2 if t == T", "dU1 += np.outer(np.concatenate([dz1[t][..., :8], gates1[t][..., :4] * dz1[t][..., 8:]], -1), h1[t - 1])",
                     "dbh1 +="],
              "nielsen": ["dC_dh2[t] =", "delta2[t] = np.concatenate(", "dC_dU2 +="],
-             "goodfellow": ["a1[t] = np.concatenate([W1 @ h0[t] + b1, U1 @ h1[t - 1] + bh1])", "dJ_dh_1[t] ="],
+             "goodfellow": ["a1[t] = np.concatenate([W1 @ h0[t] + b1, U1 @ h1[t - 1] + bh1])", "dJ_dh1[t] ="],
              "cs231n": ["scores1[t] = np.concatenate([h0[t] @ W1 + b1, h1[t - 1] @ U1 + bh1], -1)",
-                        "dh_1[t] = (dscores2 @ W2.T if t == T", "-1) @ U1.T + gates1[t + 1][..., 4:8] * dh_1[t + 1] if t < T"],
-             "course": ["u1[t] = np.concatenate([M1 @ v0[t], U1 @ np.concatenate([[1.0], v1[t - 1]])])",
-                        "dE_dU1 += np.outer(", "np.concatenate([[1.0], v1[t - 1]])) / m"]}  # goodfellow's h1 is h⁽¹⁾: dJ_dh_1
+                        "dh1[t] = (dscores2 @ W2.T if t == T", "-1) @ U1.T + gates1[t + 1][..., 4:8] * dh1[t + 1] if t < T"],
+             "course": ["u1[t] = np.concatenate([M1 @ v0[t], U1 @ np.concatenate([[1.0], h1[t - 1]])])",
+                        "dE_dU1 += np.outer(", "np.concatenate([[1.0], h1[t - 1]])) / m"]}  # ∂J/∂h⁽¹⁾_τ: dJ_dh1
 
 
 def test_gru_networks_in_every_profile_write_programs_that_pass(tmp_path, capsys, course):

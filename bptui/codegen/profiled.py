@@ -133,9 +133,11 @@ def _param_parts(P: Any, kind: Any, l: int) -> list[tuple[str, str, str, tuple[i
         bias = kind.bias_columns
         return [("W", "dW", columns(0, u_first, whole=True), tuple(c for c in bias if c < u_first)),
                 ("U", "dU", columns(u_first, None, whole=True), tuple(c - u_first for c in bias if c >= u_first))]
-    if P.separate_bias:  # a map's kernels as its panel shows them, a row per kernel, in every profile (not W.T)
-        return [("W", "dW", "W" if kind.is_map else P.parts("W")[0], ()), ("b", "db", "b", ())]
-    return [("W", "dW", P.parts("W")[0], (0,))]
+    from ..core.engine.equations import layer_parts
+
+    if P.separate_bias:  # a map's kernels as its panel and its update line show them, a row per kernel (not W.T)
+        return [("W", "dW", layer_parts(P, "W", kind)[0], ()), ("b", "db", "b", ())]
+    return [("W", "dW", layer_parts(P, "W", kind)[0], (0,))]
 
 
 def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
@@ -180,6 +182,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                 names = _map_names(P, net, names, fmt == "pytorch")
             if net.wiring is not None:
                 names = _wired_names(P, net, names, fmt == "pytorch")
+        _group_names(P, spec, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
@@ -194,6 +197,18 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _group_names(P: Any, spec: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
+    """Each layer's ``~group``: the update group's size as the panels print it in the profile (``mean_divisor``'s, a
+    gradient line's comment and the update's g = |B| dW): |B| where the profile's m is taken (Adam's first moment,
+    dropout's mask; ``equations.group_symbol``), m otherwise."""
+    from ..core.engine.equations import group_symbol
+    from ..core.formulas.formula import TextPrinter
+
+    group = TextPrinter(notation=P).p(group_symbol(spec.optimizer, net.kinds))
+    for n in names.values():
+        n["~group"] = group
 
 
 def _own_step_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
@@ -308,6 +323,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     lib = "torch" if torch else "np"
     out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
     used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
+    names = _output_names(P, kinds, names, used)
     for l in range(1, len(kinds) + 1):
         b, src, at = names[l], l - 1, timed[l - 1]
         ix = "[t]" if at else ""
@@ -345,7 +361,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                     continue
                 stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
                 name = stem + str(P.layer_number(l))
-                if name in used:
+                if name in used and not (q == "d" + out_name and name == b["da"]):  # (∂ℓ/∂h_τ is ∂ℓ/∂ of its a: cs231n's dh1)
                     name = f"{stem}_{P.layer_number(l)}"
                 used.add(name)
                 n.update({f"{q}_list": name, q: f"{name}[t]", f"{q}_prev": f"{name}[t - 1]", f"{q}_next": f"{name}[t + 1]",
@@ -441,6 +457,28 @@ def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: st
     n["X_rows"] = rows
     n.update(kind.profiled_printed(net, l, P))
     return n
+
+
+def _output_names(P: Any, kinds: Any, names: dict[int, dict[str, str]], used: set[str]) -> dict[int, dict[str, str]]:
+    """A gated layer's output (an LSTM's, a GRU's h: its ``output_name``, a symbol of its own) named as its panels
+    print it, h2 (nielsen's h²_τ), not as the profile's activation a2; the layer above reads it under that name, while
+    its comments keep what the panels print there (nielsen's z³ = w³ a²_T + b³: the layer's output read as a).
+    ``used`` (the names taken) gets the new names."""
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    out = dict(names)
+    for l, kind in enumerate(kinds, start=1):
+        own = getattr(kind, "output_name", "o")
+        if not kind.over_time or own == "o" or kind.step_sym(own, l, "τ") is None:
+            continue
+        stem, k = _ident(p(Sym(own)), own), str(P.layer_number(l))
+        name = stem + k
+        if name != names[l]["a"] and name in used:
+            name = f"{stem}_{k}"
+        used.add(name)
+        out[l] = {**names[l], "a": name}
+    return out
 
 
 def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
@@ -988,7 +1026,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
             p_, g_, sp, sg = n[par], n[grad], n["~" + par], n["~" + grad]
             sum_ = f"m * {g_}" if mean else g_
             line = f"g = {sum_}"
-            said = f"g = {'m ' if mean else ''}{sg}"
+            said = f"g = {n['~group'] + ' ' if mean else ''}{sg}"  # the group's size as the panels print it
             if weights and opt.l2:
                 line += f" + 2 * {opt.l2!r} * {p_}"
                 said += f" + 2λ {sp}"
@@ -1013,7 +1051,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
                   f"{p_} = {p_} - {eta} * ({m_} / (1 - {b1} ** {t})) / (np.sqrt({v_} / (1 - {b2} ** {t})) + {opt.eps!r})"
                   f"  # {sp} ← {sp} − {lr} {m_hat} / (√{v_hat} + {eps})")
             else:
-                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·m) {sg}" if mean else f"{lr} {sg}"))
+                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·{n['~group']}) {sg}" if mean else f"{lr} {sg}"))
         w(f"check({_parts([n[par] for par, _, _, _ in parts[l]])}, "
           f"{(', '.join(n['~' + par] for par, _, _, _ in parts[l]) + ' (after the update)')!r})")
     zeros = [f"{names[l][g]} = np.zeros_like({names[l][g]})" for l in weighted for _, g, _, _ in parts[l]]
