@@ -121,3 +121,18 @@ def test_a_grus_output_is_named_as_its_panels_print_it():
     for name, h, a in (("nielsen", "h2", "a2"), ("ng", "h1", "a1")):
         text, _ = codegen.program(spec, "numpy", codegen.record(spec, 1, 40), None, PROFILES[name])
         assert f"{h}[t] = (1 - " in text and not re.search(rf"\b{a}\[", text), name
+
+
+def test_the_programs_header_names_the_group_and_the_rate_as_the_panels_print_them():
+    """A mean profile's program says in its header how the numbers are laid out: the group's mean (1/m) Σ and the
+    update W − (η m)·(the mean), in the profile's letters and with the group's size as its panels print it (|B|
+    where Adam's first moment takes m: iris; m on xor, plain gradient descent)."""
+    import textwrap
+
+    for net, name, want in (("iris", "ng", ("(1/|B|) Σ", "W − (α |B|)·(the mean)")),
+                            ("xor", "ng", ("(1/m) Σ", "W − (α m)·(the mean)")),
+                            ("iris", "cs231n", ("(1/|B|) Σ", "W − (learning_rate |B|)·(the mean)"))):
+        spec = load_any(NETWORKS / f"{net}.json")
+        text, _ = codegen.program(spec, "numpy", codegen.record(spec, 1, 5), None, PROFILES[name])
+        header = " ".join(text.split('"""')[1].split())
+        assert all(w in header for w in want), (net, name, textwrap.shorten(header, 400))

@@ -158,12 +158,15 @@ def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
     return [_row(P, shown_value(np.asarray(value), view)) for view in P.parts(q, l < len(kinds) and kind.bias_entry)]
 
 
-def _layout_words(P: Any) -> str:
+def _layout_words(P: Any, group: str = "m") -> str:
+    """The header's words for how profile ``P`` lays the numbers out; ``group`` the update group's size as its
+    panels print it (``~group``: |B| where the profile's m is taken)."""
     bias = ("the bias b apart from W" if P.separate_bias else "the bias in column 0 of W, with the 1 on top of each "
             "layer's vector")
     rows = ("row vectors (x is 1 × D, W is D × C: x W + b)" if P.vectors == "row" else "column vectors")
-    grad = ("each gradient as the update group's mean (1/m) Σ, and the update W − (η m)·(the mean), the same numbers"
-            if P.mean else "each gradient as the update group's sum")
+    grad = (f"each gradient as the update group's mean (1/{group}) Σ, and the update {P.weights.text} − "
+            f"({P.learning_rate.text} {group})·(the mean), the same "
+            "numbers" if P.mean else "each gradient as the update group's sum")
     return f"{bias}, {rows}, {grad}"
 
 
@@ -500,7 +503,7 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
     w('"""A network file\'s training run as a ' + framework + f' program in the notation {P.name}, checked step by step '
       "against bptui.", "",
       *textwrap.wrap(f"Written by `bptui export --format {fmt} --notation {P.name}`: {what}, in the notation {P.name}"
-                     + (f" ({P.description})" if P.description else "") + f": {_layout_words(P)}. Each step is "
+                     + (f" ({P.description})" if P.description else "") + f": {_layout_words(P, names[1]['~group'])}. Each step is "
                      "computed " + ("the PyTorch way (tensors, autograd, loss.backward(), torch.optim)" if torch
                                     else "as the notation writes it")
                      + " and checked (float64) against bptui's value for that step as the notation shows it (EXPECTED "
