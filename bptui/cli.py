@@ -133,10 +133,11 @@ def _notation_option(p: argparse.ArgumentParser) -> None:
                         "changes a number")
 
 
-def _graph_notation(args) -> None:
+def _graph_notation(args, spec) -> None:
     """A computation graph writes its adjoints g_v in the lecture's notation only: --notation is refused."""
-    if getattr(args, "notation", None) not in (None, "lecture13"):
-        raise UsageError("--notation: a computation graph is written in the lecture's notation (its adjoints g_v) only")
+    from .core.graphs.graph import refuse_notation
+
+    refuse_notation(spec, getattr(args, "notation", None))
 
 
 def _profile(args, spec):
@@ -504,7 +505,7 @@ def _open_graph(args, doc, path: str) -> int:
     why = too_big(names, edges, frozenset(spec.input_names))
     if why:
         raise SpecError(f"too big for the app to draw: {why} (bptui trace FILE writes every step)", source=path)
-    _graph_notation(args)
+    _graph_notation(args, spec)
     _require_terminal()
     from .tui.graph_app import run as run_graph
 
@@ -676,7 +677,7 @@ def cmd_trace(args) -> int:
 
         if args.epochs not in (None, 1):
             raise UsageError("bptui trace: --epochs: a computation graph has one forward and one reverse pass")
-        _graph_notation(args)
+        _graph_notation(args, spec)
         lines = graph_trace_json(spec) if args.format == "json" else graph_trace_text(spec)
         for line in lines:
             sys.stdout.write(line + "\n")
@@ -922,7 +923,7 @@ def cmd_check(args) -> int:
     spec = _load(args.file)
     _check_affordable(spec)
     if spec.kind == "graph":
-        _graph_notation(args)
+        _graph_notation(args, spec)
         return _check_graph(spec, args)
     notation = _profile(args, spec)  # the text names the gradients and weights in it; the JSON is the lecture's
     checks = gradient_check(spec)
@@ -1046,7 +1047,7 @@ def cmd_quiz(args) -> int:
 
     spec = _load(args.file)
     if spec.kind == "graph":
-        _graph_notation(args)
+        _graph_notation(args, spec)
     notation = None if spec.kind == "graph" else _profile(args, spec)  # the questions in the course's notation
     quiz = Quiz(spec, Tolerance(args.tolerance, DEFAULT_ABS), seed=args.seed, steps=args.steps, notation=notation)
     if spec.kind == "graph":
@@ -1151,7 +1152,7 @@ def cmd_serve(args) -> int:
         from .core.formulas.profiles import saved_name
 
         if spec.kind == "graph":
-            _graph_notation(args)
+            _graph_notation(args, spec)
         else:
             profile = _profile(args, spec)
             _app_draws(spec, profile)

@@ -858,9 +858,10 @@ def export_command(args: Any, load: Callable[[str], Any]) -> int:
         raise ExerciseError("bptui export: --steps numbers the steps of the whole run (as bptui trace): "
                             "--epochs is not needed with it")
     notation = None
-    if spec.kind == "graph" and args.notation not in (None, "lecture13"):
-        raise ExerciseError("bptui export: --notation: a computation graph is written in the lecture's notation "
-                            "(its adjoints g_v) only")
+    if spec.kind == "graph":
+        from .core.graphs.graph import refuse_notation
+
+        refuse_notation(spec, args.notation)
     if spec.kind != "graph":
         from .core.engine.equations import spec_notation
 

@@ -483,7 +483,7 @@ def test_serve_passes_the_notation_to_each_tabs_app_and_checks_it_first(capsys, 
     assert "--notation" not in app_argv("xor.json")
     for args, says in ((["xor", "--notation", "nowhere"], "error: --notation: 'nowhere' is neither"),
                        (["lecture13_expression", "--notation", "cs231n"],
-                        "error: --notation: a computation graph is written in the lecture's notation")):
+                        "lecture13_expression.json: --notation cs231n: a computation graph is written in the lecture's notation")):
         assert main(["serve", *args, "--port", "1"]) == 2
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1

@@ -37,10 +37,10 @@ ERF_CODE = ("erf", "erf = np.vectorize(math.erf)  # the error function, elementw
 def _loss_torch(loss: str, act: str) -> tuple[str, str]:
     """(ℓ from s[L], o[L] and y in PyTorch, the lecture's formula)."""
     if loss == "cross_entropy" and act == "softmax":
-        return "F.cross_entropy(s[{L}], y)", "ℓ = −Σ_k y_k ln o_k (cross-entropy from s, y as class probabilities)"
+        return "F.cross_entropy(s[{L}], y)", "ℓ = −Σ_k y_k log o_k (cross-entropy from s, y as class probabilities)"
     if loss == "cross_entropy":
         return ("F.binary_cross_entropy_with_logits(s[{L}], y, reduction=\"sum\")",
-                "ℓ = −Σ_k y_k ln o_k + (1 − y_k) ln(1 − o_k) (from s)")
+                "ℓ = −Σ_k (y_k log o_k + (1 − y_k) log(1 − o_k)) (from s)")
     if loss == "half_squared":
         return "0.5 * F.mse_loss(o[{L}], y, reduction=\"sum\")", "ℓ = ½ Σ_k (o_k − y_k)²"
     return "F.mse_loss(o[{L}], y, reduction=\"sum\")", "ℓ = Σ_k (o_k − y_k)²"
@@ -50,11 +50,11 @@ def _loss_numpy(loss: str, act: str, alpha: float) -> tuple[str, list[str]]:
     """(ℓ in NumPy, the lines of δ⁽ᴸ⁾ = ∂ℓ/∂s⁽ᴸ⁾)."""
     o, s, d = "o[{L}]", "s[{L}]", "d[{L}]"
     if loss == "cross_entropy" and act == "softmax":
-        return (f"-np.sum(y * ({s} - {s}.max() - np.log(np.exp({s} - {s}.max()).sum())))  # ℓ = −Σ_k y_k ln o_k",
+        return (f"-np.sum(y * ({s} - {s}.max() - np.log(np.exp({s} - {s}.max()).sum())))  # ℓ = −Σ_k y_k log o_k",
                 [f"{d} = {o} * y.sum() - y  # δ⁽ᴸ⁾ = o Σ_k y_k − y (softmax and cross-entropy)"])
     if loss == "cross_entropy":
         return (f"np.sum(y * np.logaddexp(0.0, -{s}) + (1 - y) * np.logaddexp(0.0, {s}))"
-                "  # ℓ = −Σ_k y_k ln o_k + (1 − y_k) ln(1 − o_k)",
+                "  # ℓ = −Σ_k (y_k log o_k + (1 − y_k) log(1 − o_k))",
                 [f"{d} = {o} - y  # δ⁽ᴸ⁾ = o − y (sigmoid and cross-entropy)"])
     half = loss == "half_squared"
     value = (f"0.5 * np.sum(({o} - y) ** 2)  # ℓ = ½ Σ_k (o_k − y_k)²" if half

@@ -56,6 +56,14 @@ class Term:
         return self.adjoint * self.local
 
 
+def refuse_notation(spec: "GraphSpec", notation: str | None) -> None:
+    """A computation graph writes its adjoints g_v in the lecture's notation only: any other ``--notation`` is
+    refused in one error line naming the file and what to type instead."""
+    if notation not in (None, "lecture13"):
+        raise SpecError(f"--notation {notation}: a computation graph is written in the lecture's notation (its "
+                        "adjoints g_v) only: leave --notation out, or --notation lecture13", source=spec.source)
+
+
 @dataclass(frozen=True)
 class GraphSpec:
     """Everything a graph file says, checked: inputs, nodes in computing order, the output."""
