@@ -994,11 +994,11 @@ def _profiled_loss_numpy(spec: Any, nL: dict[str, str], n0: dict[str, str]) -> t
     J, sa, sdz, sda, sz = n0["~loss"], nL["~a"], nL["~dz"], nL["~da"], nL["~z"]
     loss, act = spec.loss, spec.activations[-1]
     if loss == "cross_entropy" and act == "softmax":
-        return (f"-np.sum(y * ({z} - {z}.max() - np.log(np.exp({z} - {z}.max()).sum())))  # {J} = −Σ y ln {sa}",
+        return (f"-np.sum(y * ({z} - {z}.max() - np.log(np.exp({z} - {z}.max()).sum())))  # {J} = −Σ y log {sa}",
                 [f"{dz} = {a} * y.sum() - y  # {sdz} = {sa} Σ y − y (softmax and cross-entropy)"])
     if loss == "cross_entropy":
         return (f"np.sum(y * np.logaddexp(0.0, -{z}) + (1 - y) * np.logaddexp(0.0, {z}))"
-                f"  # {J} = −Σ y ln {sa} + (1 − y) ln(1 − {sa})", [f"{dz} = {a} - y  # {sdz} = {sa} − y (sigmoid and cross-entropy)"])
+                f"  # {J} = −Σ (y log {sa} + (1 − y) log(1 − {sa}))", [f"{dz} = {a} - y  # {sdz} = {sa} − y (sigmoid and cross-entropy)"])
     half = loss == "half_squared"
     value = (f"0.5 * np.sum(({a} - y) ** 2)  # {J} = ½ Σ ({sa} − y)²" if half
              else f"np.sum(({a} - y) ** 2)  # {J} = Σ ({sa} − y)²")
