@@ -186,7 +186,7 @@ def test_the_file_notation_is_followed_and_the_option_wins(tmp_path, capsys):
 
 def test_a_kind_not_written_in_a_profile_is_refused_in_one_line(tmp_path, capsys):
     out = tmp_path / "p.py"
-    for (net, kind), fmt in zip((("tiny_transformer", "residual"), ("tiny_transformer", "residual")), FORMATS):
+    for (net, kind), fmt in zip((("tiny_transformer", "layernorm"), ("tiny_transformer", "layernorm")), FORMATS):
         code, err = _export(capsys, NETWORKS / f"{net}.json", fmt, out, "--notation", "ng")
         assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
         assert f"{kind} layers" in err and "ng" in err and not out.exists()

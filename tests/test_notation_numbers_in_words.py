@@ -138,7 +138,7 @@ def test_a_program_is_written_in_a_profile_or_refused_with_one_line(tmp_path, ca
     out.unlink()
     assert main(["export", resolve("tiny_transformer"), "--notation", "ng", "--format", fmt, "--output", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "residual layers" in err and "--notation ng" in err, err
+    assert err.startswith("error: ") and "layernorm layers" in err and "--notation ng" in err, err
     assert err.count("\n") == 1 and not out.exists()
     assert main(["export", resolve("xor"), "--notation", "lecture13", "--format", fmt, "--output", str(out)]) in (0, None)
     assert "s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾" in out.read_text(encoding="utf-8")
