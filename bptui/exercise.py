@@ -414,12 +414,11 @@ class Blanker:
     # -- a notation profile's page: the lecture's board numbers where the profile shows them ----------------
     def view(self, ref: Ref) -> Ref:
         """Board number ``ref`` as the page's profile shows it (formula.Ref's view)."""
-        from .core.engine.kind import rows_with_one
-        from .core.formulas.profiles import shown_ref
+        from .core.engine.equations import layer_ref
 
         if self.notation is None:
             return ref
-        return shown_ref(ref, self.notation, self.spec.L, rows_with_one(self.spec.layer_kinds or ()))
+        return layer_ref(ref, self.notation, self.spec.L, self.spec.layer_kinds or ())
 
     def _view_aliases(self, aliases: dict[Node, dict[tuple[int, ...] | None, int]]
                       ) -> dict[Node, dict[tuple[int, ...] | None, int]]:

@@ -35,8 +35,9 @@ ATTENTION_NAMES = {
     "cs231n": ["q1 = X1 @ W_Q1 + b_Q1", "W_Q1, W_K1, W_V1, W_O1 = W1[:3, 0:8], W1[:3, 8:16], W1[:3, 16:24], W1[:8, 24:27]",
                "h1 = z1 @ W_O1 + b_O1", "dscores1 = a1 * (da1", "dW1[:3, 0:8] += X1.T @ dq1 / m",
                "scores2[t] = h1[t - 1:t] @ W2 + b2"],
-    # the bias in column 0 (X̃ with its 1s); the course's output letter v is its values' too: the values are v_1
-    "course": ["q1 = X1 @ M_Q1.T", "v_1 = X1 @ M_V1.T", "v1 = np.concatenate([np.ones((T, 1)), z1], 1) @ M_O1.T",
+    # the bias in column 0 (X̃ with its 1s); the course's output letter v takes the values' letter: they are val
+    # (profiles.CLASHES), as the panels print them
+    "course": ["q1 = X1 @ M_Q1.T", "val1 = X1 @ M_V1.T  # val⁽¹⁾ = X̃⁽¹⁾ M_V⁽¹⁾ᵀ", "v1 = np.concatenate([np.ones((T, 1)), z1], 1) @ M_O1.T",
                "D1[8:16, 0] = 0.0", "dE_dz1 = dE_dv1 @ M_O1[:, 1:]"]}
 
 

@@ -153,3 +153,22 @@ def test_a_layer_norm_step_inside_a_block_that_is_wrong_fails(tmp_path):
         paths[("good", fmt)] = tmp_path / f"good_{fmt}.py"
         paths[("good", fmt)].write_text(text)
     _only_the_wrong_fail(paths, f"step {k + 1}, dx^[3]", "dx^[3]")
+
+
+def test_tiny_transformer_in_every_profile_across_an_adam_update(tmp_path, capsys):
+    """tiny_transformer (residual[layernorm, attention], residual[layernorm, dense], a softmax per τ; Adam) from the
+    middle of its first group, across its first update (step 1111) into the next group, in every shipped profile and
+    a course's file, both formats: each program passes."""
+    from .test_codegen_notation import _export
+
+    course = tmp_path / "course.json"
+    course.write_text(json.dumps(COURSE))
+    paths = {}
+    for profile in [*SHIPPED, str(course)]:
+        for fmt in FORMATS:
+            out = tmp_path / f"tiny_{profile.replace('/', '_')}_{fmt}.py"
+            code, err = _export(capsys, NETWORKS / "tiny_transformer.json", fmt, out, "--notation", profile,
+                                "--steps", "1000:1300")
+            assert code == 0, err
+            paths[(profile, fmt)] = out
+    _all_pass(paths)

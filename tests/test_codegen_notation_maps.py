@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from bptui import codegen
-from bptui.core.formats.spec import load_any, parse
+from bptui.core.formats.spec import load_any
 from bptui.core.formulas.profiles import PROFILES, profile_from_json
 
 from .conftest import NETWORKS
 from .helpers import random_conv_doc
 from .test_codegen import _the_runner_ends_well, run_programs  # noqa: F401 (the child ends with the session)
-from .test_codegen_notation import COURSE, FORMATS, SHIPPED, _programs
+from .test_codegen_notation import COURSE, FORMATS, _programs, programs_in_turns
 
 pytest.importorskip("torch")
 
@@ -118,24 +118,8 @@ def test_random_map_networks_in_a_profile(tmp_path):
     """test_codegen's seeded conv networks (one or two convolutions with stride and padding, max or average pooling,
     overlapping windows, dense layers after; every optimizer, L2, full batch and per example) and uneven ones (a
     stride that leaves rows unread), each in one profile (they take turns) and both formats: each program passes."""
-    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
     opts = ["sgd", "momentum", "adam"]
     docs = [(f"conv-{seed}", random_conv_doc(seed, optimizer=opts[seed % 3], l2=0.02 * (seed % 2),
                                               update=["full_batch", "per_example"][seed % 2])) for seed in range(5)]
     docs += [(f"uneven-{seed}", random_conv_doc(seed, optimizer=opts[seed % 3], uneven=True)) for seed in range(5)]
-    paths = {}
-    for i, (name, doc) in enumerate(docs):
-        spec = parse(doc, f"{name}.json")
-        P = profiles[i % len(profiles)]
-        first, last = codegen.steps_of(spec, 1, None)
-        run = codegen.record(spec, first, last)
-        for fmt in FORMATS:
-            text, _ = codegen.program(spec, fmt, run, None, P)
-            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
-            path.write_text(text)
-            paths[(name, P.name, fmt)] = path
-    assert len({p for _, p, _ in paths}) == len(profiles)
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        assert status == "ok", (key, said)
+    programs_in_turns(tmp_path, docs)

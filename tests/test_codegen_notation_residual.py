@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from bptui import codegen
-from bptui.core.formats.spec import load_any, parse
-from bptui.core.formulas.profiles import PROFILES, profile_from_json
+from bptui.core.formats.spec import load_any
+from bptui.core.formulas.profiles import PROFILES
 
 from .conftest import NETWORKS
 from .helpers import random_residual_doc
 from .test_codegen import _the_runner_ends_well, run_programs  # noqa: F401 (the child ends with the session)
-from .test_codegen_notation import COURSE, FORMATS, SHIPPED, _only_the_wrong_fail, _programs, _with_wrong_value
+from .test_codegen_notation import FORMATS, _only_the_wrong_fail, _programs, _with_wrong_value, programs_in_turns
 from .test_codegen_notation import course  # noqa: F401 (the fixture)
 
 pytest.importorskip("torch")
@@ -54,7 +54,6 @@ def test_random_residual_networks_in_a_profile(tmp_path):
     """test_codegen's seeded residual networks (one to three blocks of one to three dense layers, a block in a block
     as an inner layer's first, middle or last, a block reading the input itself; sgd, momentum and Adam, L2, the
     update modes), two epochs, each in one profile (they take turns) and both formats: each program passes."""
-    profiles = [*(PROFILES[p] for p in SHIPPED), profile_from_json(COURSE, str(tmp_path / "course.json"))]
     opts, updates = ["sgd", "momentum", "adam"], ["full_batch", "per_example", "mini_batch"]
     docs = [(f"residual-{seed}", random_residual_doc(seed, nested=seed % 2 == 1, optimizer=opts[seed % 3],
                                                       update=updates[seed % 3], l2=0.02 * (seed % 2)))
@@ -64,22 +63,7 @@ def test_random_residual_networks_in_a_profile(tmp_path):
     docs.append(("residual-on-the-input", doc | {
         "layers": [{"units": h}] + doc["layers"][2:], "weights": doc["weights"][1:],
         "data": doc["data"] | {"inputs": np.random.default_rng(3).normal(size=(3, h)).tolist()}}))
-    paths = {}
-    for i, (name, doc) in enumerate(docs):
-        spec = parse(doc, f"{name}.json")
-        P = profiles[i % len(profiles)]
-        first, last = codegen.steps_of(spec, 2, None)
-        run = codegen.record(spec, first, last)
-        for fmt in FORMATS:
-            text, _ = codegen.program(spec, fmt, run, None, P)
-            path = tmp_path / f"{name}_{P.name}_{fmt}.py"
-            path.write_text(text)
-            paths[(name, P.name, fmt)] = path
-    assert len({p for _, p, _ in paths}) == len(profiles)
-    results = run_programs(list(paths.values()))
-    for key, path in paths.items():
-        status, said = results[str(path)]
-        assert status == "ok", (key, said)
+    programs_in_turns(tmp_path, docs, epochs=2)
 
 
 def test_a_block_step_is_checked_and_a_wrong_one_fails(tmp_path):

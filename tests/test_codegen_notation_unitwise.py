@@ -9,19 +9,17 @@ The programs run in test_codegen's one child process (torch imported once)."""
 from __future__ import annotations
 
 import ast
-import json
 
 import numpy as np
 import pytest
 
 from bptui import codegen
-from bptui.cli import main
 from bptui.core.formats.spec import load_any, parse
 from bptui.core.formulas.profiles import PROFILES, profile_from_json
 
 from .conftest import NETWORKS
 from .test_codegen import _the_runner_ends_well, run_programs  # noqa: F401 (the child ends with the session)
-from .test_codegen_notation import COURSE, FORMATS, SHIPPED, _export, _only_the_wrong_fail, _programs, _with_wrong_value
+from .test_codegen_notation import COURSE, FORMATS, SHIPPED, _only_the_wrong_fail, _programs, _with_wrong_value
 from .test_codegen_notation import course  # noqa: F401 (the course's profile file, a fixture)
 from .test_unitwise import random_doc
 
@@ -121,21 +119,3 @@ def test_random_layernorm_and_dropout_networks_in_a_profile(tmp_path):
     for key, path in paths.items():
         status, said = results[str(path)]
         assert status == "ok" and "each equal to bptui's value" in said, (key, said)
-
-
-def test_layer_norm_and_dropout_over_time_are_refused_in_one_line(tmp_path, capsys):
-    """A layer norm or dropout at each τ of a network over time is not written in a profile's program yet: one
-    error line naming the kind and its layer, no program."""
-    from .test_codegen import _sequence_variants
-
-    name, doc = next((n, d) for n, d in _sequence_variants() if n.startswith("rnn-"))
-    layers = list(doc["layers"])
-    layers.insert(len(layers) - 1, {"type": "dropout", "p": 0.25, "seed": 1})
-    doc = {**doc, "layers": layers, "weights": [*doc["weights"][:-1], None, doc["weights"][-1]]}
-    src = tmp_path / "rnn_dropout.json"
-    src.write_text(json.dumps(doc))
-    out = tmp_path / "p.py"
-    for fmt in FORMATS:
-        code, err = _export(capsys, src, fmt, out, "--notation", "ng")
-        assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
-        assert "dropout layers in a network over time" in err and "ng" in err and not out.exists()

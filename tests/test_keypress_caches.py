@@ -11,6 +11,7 @@ import re
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -636,3 +637,108 @@ async def test_a_panels_lines_between_its_borders_sides_are_textuals_lines():
                 await pilot.pause()
                 check(size)
             assert made, name
+
+
+async def test_the_maps_lines_between_its_borders_sides_are_textuals_lines():
+    """The map beside the panels (``m``: moons' decision map, regression's fit) draws its lines of content
+    through the number panels' styles cache (``panel_base.PanelLines``): every line of it is Textual's own
+    styles cache's, segment for segment, after steps of each kind (an update moves its colours), after a
+    resize and on a big screen."""
+    from textual._styles_cache import StylesCache
+
+    from bptui.tui.plots import FitPlot
+
+    for name, kind in (("moons", DecisionMap), ("regression", FitPlot)):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("m")
+            await pilot.pause()
+            plot = app.main.query_one("#side-map", kind)
+            made = 0
+
+            def check(what: object) -> None:
+                nonlocal made
+                assert isinstance(plot._styles_cache, panel_base.PanelLines), name
+                width, height = plot.outer_size
+                region = Region(0, 0, width, height)
+                plot._styles_cache.clear()
+                ours = plot._styles_cache.render_widget(plot, region)
+                theirs = StylesCache().render_widget(plot, region)
+                assert [list(s) for s in ours] == [list(s) for s in theirs], (name, what)
+                made += max(0, height - 2)
+
+            for move in [app.main.action_next] * 6 + [app.main.action_to_update] + [app.main.action_next] * 2:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            for size in ((100, 30), (200, 50)):
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+                app.main.action_next()
+                await pilot.pause()
+                check(size)
+            assert made, name
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_map_row_is_its_cells_in_maximal_runs_of_one_style(data):
+    """A line of the decision map (``DecisionMap._map_row``, which compares a run's style by identity
+    first): its text is the label and a glyph per column (▀, a training point's, or in plain mode a
+    class mark or a shade), each cell in the style of its colours (``_style``), its point's
+    (``_point_style``) or the axis's, and no two segments side by side have equal styles."""
+    from bptui.core.formats.spec import load
+    from bptui.tui import plots
+
+    from .tui_helpers import NETWORKS
+
+    name = data.draw(st.sampled_from(["moons", "iris"]), "network")  # one output, several (class colours)
+    plot = DecisionMap(load(NETWORKS / f"{name}.json"))
+    width = data.draw(st.integers(1, 40), "width")
+    classes = -1 if name == "moons" else 3
+    level = st.one_of(st.just(0), st.integers(0, plots._LEVELS - 1))  # 0: one colour whatever the class
+    levels = st.lists(level, min_size=width, max_size=width)
+    top, bottom = data.draw(levels, "top"), data.draw(levels, "bottom")
+    k_row = data.draw(st.lists(st.integers(0, classes - 1) if classes > 0 else st.just(-1),
+                               min_size=width, max_size=width), "k")
+    glyphs = data.draw(st.dictionaries(st.integers(-2, width + 1), st.sampled_from("○●•012中")), "points")
+    plain = data.draw(st.booleans(), "plain")
+    axis = Style(color="grey50")
+    strip = plot._map_row("0.5", top, bottom, k_row, glyphs, plain, axis, 6)
+    cells = [(ch, seg.style) for seg in strip for ch in seg.text]
+    assert "".join(ch for ch, _ in cells[:6]) == "  0.5 " and all(s == axis for _, s in cells[:6])
+    for c, (ch, style) in enumerate(cells[6:]):
+        t, b, k = top[c], bottom[c], k_row[c]
+        if c in glyphs:
+            assert (ch, style) == (glyphs[c], plot._point_style((t + b) // 2, k))
+        elif plain:
+            assert style == axis and ch == (plots._CLASS_MARKS[k % len(plots._CLASS_MARKS)] if k >= 0 else
+                                            plots._SHADES[min(len(plots._SHADES) - 1,
+                                                              (t + b) * len(plots._SHADES) // (2 * plots._LEVELS))])
+        else:
+            assert (ch, style) == ("▀", plot._style(t, b, k))
+    assert len(cells) == 6 + width  # (a character a cell: 中 is one character of two cells; a point off the map not drawn)
+    assert strip.cell_length == sum(cell_len(seg.text) for seg in strip)
+    assert all(a.style != b.style for a, b in zip(list(strip), list(strip)[1:]))
+
+
+async def test_a_panels_palette_made_after_mount_is_the_one_made_afresh():
+    """count_tokens at 120×40: every panel, the ones out of view too, has its palette once the first
+    frame is drawn (not in the keypress that first scrolls it into view), and that palette, and the one
+    kept after a change of its classes (focus, ``-tight``), is the one the panel makes afresh."""
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(NumberSheet))
+        assert len(panels) == 3
+        for panel in panels:
+            assert panel._styles is not None, panel.id
+            kept = dict(panel._styles)
+            panel._styles = None
+            assert panel._palette() == kept, panel.id
+        panel = panels[-1]
+        panel.give_padding(not panel.has_class("-tight"))
+        await pilot.pause()
+        kept = dict(panel._palette())
+        panel._styles = None
+        assert panel._palette() == kept

@@ -230,3 +230,54 @@ def test_a_placed_style_is_the_style_with_offsets_gives():
             (want.color, want.bgcolor, want.bold, want.dim, want.italic, want.underline, want.reverse,
              want.strike, want.link, want.meta, want._null, want._set_attributes), style
         assert got.meta["offset"] == (x, y)
+
+
+async def test_a_canvas_lines_between_its_paddings_are_textuals_lines():
+    """The canvas draws its lines of content through its own styles cache (``graph_canvas.CanvasLines``),
+    the padding's segments worked out once a run of lines: every line of it is Textual's own styles
+    cache's, segment for segment, with the NN diagram and the computation graph after steps of each kind
+    (one that scrolls it, an update), focused, after a resize, and a graph file's canvas (with its border)."""
+    from textual._styles_cache import StylesCache
+
+    from bptui.tui.graph_canvas import CanvasLines
+
+    from .tui_helpers import graph_app_for
+
+    def check(canvas: GraphCanvas, what: object) -> int:
+        assert isinstance(canvas._styles_cache, CanvasLines)
+        width, height = canvas.outer_size
+        region = Region(0, 0, width, height)
+        canvas._styles_cache.clear()
+        ours = canvas._styles_cache.render_widget(canvas, region)
+        theirs = StylesCache().render_widget(canvas, region)
+        assert [list(s) for s in ours] == [list(s) for s in theirs], what
+        return height
+
+    for name, key in (("deep_sigmoid", "d"), ("xor", "c"), ("moons", "d")):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+            canvas = app.main.query_one(f"#canvas-{'nn' if key == 'd' else 'graph'}", GraphCanvas)
+            made = 0
+            for move in [app.main.action_next] * 8 + [app.main.action_to_update] + [app.main.action_next] * 2:
+                move()
+                await pilot.pause()
+                made += check(canvas, (name, app.stepper.last.key))
+            canvas.focus()
+            await pilot.pause()
+            made += check(canvas, (name, "focus"))
+            await pilot.resize_terminal(90, 30)
+            await pilot.pause()
+            app.main.action_next()
+            await pilot.pause()
+            made += check(canvas, (name, "90×30"))
+            assert made, name
+    app = graph_app_for("lecture13_expression")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        canvas = app.query_one(GraphCanvas)
+        for _ in range(4):
+            await pilot.press("n")
+            await pilot.pause()
+            check(canvas, ("lecture13_expression", "n"))

@@ -107,6 +107,30 @@ def test_whole_cells_never_cuts_a_number():
                 assert token in ("", "b=3", "−0.3011", "−0.1227", "…") or token in "b=3", (x0, x1, text)
 
 
+def test_crop_extend_is_textuals_cut():
+    """The panels' own cut of a line (string slices) gives the segments and the strip Textual's
+    ``Strip.crop_extend`` gives, at every window onto random lines of numbers, bars, labels and blanks,
+    empty segments and windows past either end included."""
+    import random
+
+    from textual.strip import Strip
+
+    from bptui.tui.panel_base import crop_extend
+
+    rng = random.Random(24)
+    styles = [Style(), Style(bold=True), Style(color="red"), None]
+    texts = ["", " ", "│", "…", " b=12 ", "−0.3011 ", "  0.4512•", "▶ W⁽³⁾ (bias │ inputs)", "τ=5 ", "   "]
+    for _ in range(300):
+        segs = [Segment(rng.choice(texts), rng.choice(styles)) for _ in range(rng.randint(0, 9))]
+        length = sum(len(seg.text) for seg in segs)
+        base = rng.choice(styles)
+        for x0 in range(-1, length + 3):
+            for x1 in range(x0, length + 4):
+                want = Strip(segs).crop_extend(x0, x1, base)
+                got = crop_extend(segs, x0, x1, base)
+                assert list(got) == list(want) and got.cell_length == want.cell_length, (segs, x0, x1)
+
+
 def test_a_line_cut_by_an_edge_is_marked_there():
     """At every window onto a line: each number shows whole or as …, and the edge column past which the
     line goes on holds a … with a blank beside it (never glued to a number: −0.13… reads as cut)."""

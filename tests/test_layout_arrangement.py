@@ -106,7 +106,7 @@ async def test_a_big_screen_spreads_the_rows_above_an_optimizers_state(notation)
             text = [panel.render_line(y).text.rstrip() for y in range(height)]
             state = [y for y, line in enumerate(text) if "velocity" in line]
             assert len(state) == 1, (panel.id, text)
-            first = state[0] + 1 + (notation is None)  # (the lecture's state names its columns too)
+            first = state[0] + 1  # (its rows right under its name: its columns are W's, named at the top)
             rows = [y for y, line in enumerate(text[first:], start=first) if line.strip()]
             units = panel.view.W.shape[0] if isinstance(panel, LayerSheet) else None
             assert rows == list(range(first, first + len(rows))) and len(rows) >= (units or 1), (panel.id, text)

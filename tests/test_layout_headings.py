@@ -6,6 +6,8 @@ every row on screen has its own heading above it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bptui.core.formats.spec import load
@@ -143,3 +145,47 @@ async def test_a_dense_panels_layout_changes_at_most_once(name):
             layouts = [s[panel][0] for s in seen]  # stacked or not, step by step
             changes = sum(a != b for a, b in zip(layouts, layouts[1:]))
             assert changes <= 1 and (changes == 0 or layouts[-1]), (name, size, panel, layouts)
+
+
+@pytest.mark.parametrize("notation", [None, "ng", "nielsen", "goodfellow"])
+async def test_a_state_beside_the_rows_has_its_heading_on_the_heading_line(notation):
+    """iris (adam) at 160×45: layer 1's 1st moment stands beside its rows (``parts_beside``), and in ng,
+    nielsen and goodfellow its heading stood on the ``unit  k=1 …`` line, among the column names; it stands
+    on the heading line with W's, b's and z's names, as the lecture's does, its rows beside the units' rows."""
+    from .test_layout_arrangement import all_lines, app_with
+
+    app = app_with("iris", notation)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", NumberSheet)
+        lines = all_lines(panel)
+        moment = [y for y, line in enumerate(lines) if "(1st moment" in line]
+        assert moment == [0], "\n".join(lines)  # beside the rows, on the heading line
+        assert "unit" in lines[1] and "moment" not in lines[1]
+        end = next(y for y, line in enumerate(lines) if y > 2 and not line.strip())  # (the rows, then the parts under them)
+        rows = [y for y, line in enumerate(lines[:end]) if len(re.findall(r"\b[bj]=\d", line)) == 2]  # a unit's, its state's
+        assert len(rows) == 8 and rows[0] in (2, 3), "\n".join(lines)
+
+
+@pytest.mark.parametrize("notation", [None, "ng"])
+async def test_an_optimizers_state_under_the_rows_has_one_heading_line(notation):
+    """iris (adam) at 200×50: the lecture's layer 2 drew m⁽²⁾ beside G⁽²⁾ and v⁽²⁾ under them, each with a
+    name's line and a ``unit  bias│ a=1 …`` line repeating W's, 17 lines in 16 rows; a state on a line of its
+    own (no G beside it) has its name's line alone over its rows, as a profile's has: the panel fits (16
+    lines), every row under its heading, the heading pinned with the rows it names (``heading_spans``)."""
+    from .test_layout_arrangement import all_lines, app_with
+
+    app = app_with("iris", notation)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", NumberSheet)
+        lines = all_lines(panel)
+        assert panel.virtual_size.height <= panel.scrollable_content_region.height, "\n".join(lines)
+        head = next(y for y, line in enumerate(lines) if "(2nd moment" in line)
+        assert "G" not in lines[head] and "dW" not in lines[head]  # (a line of the state alone)
+        assert [line.split()[0] for line in lines[head + 1:head + 4]] == ["b=1", "b=2", "b=3"] if notation is None \
+            else ["j=1", "j=2", "j=3"]
+        assert any(first == head for first, _ in panel.heading_spans())  # (pinned as its rows scroll)

@@ -288,6 +288,11 @@ def test_every_layer_network_is_drawn_in_every_profile(tmp_path):
             assert panels_fit(load(path).layer_kinds, ALL[name]) is None, (path, name)
 
 
+def grid_end(sheet) -> int | None:
+    """Where a sequence panel's grid over τ ends: at the blank line over the optimizer's state, at its foot."""
+    return sheet.state_headings[0] - 1 if sheet.state_headings else None
+
+
 def test_parity_in_nielsen_reads_as_the_core_writes_it():
     """parity after its first example's backward pass in nielsen: his layer numbers (the input a¹), w² │ U²
     without the bias and b² beside them, ∂C/∂w², ∂C/∂U² and ∂C/∂b² as G/m (m = the group), z² a² δ² over τ."""
@@ -302,7 +307,7 @@ def test_parity_in_nielsen_reads_as_the_core_writes_it():
     W = stepper.state.W[1]
     first = [parse_cell(x)[0] for x in lines[1].split()[1:7]]  # w²₁,₁, U²'s row, b²₁
     assert first == pytest.approx([*W[0, 1:], W[0, 0]], abs=5e-5)
-    grid = lines[rnn.grid_top + 1:]
+    grid = lines[rnn.grid_top + 1:grid_end(rnn)]
     assert [line.split()[0] for line in grid if not line.startswith(" ")] == ["a¹", "z²", "a²", "δ²", "‖δ²_τ‖", "log"]
     assert dense._title() == "Layer 3 · dense 1 · f³ = sigmoid · once, on a² at τ = T = 2 (many-to-one)"
 
@@ -323,7 +328,7 @@ def test_gru_parity_in_cs231n_shows_w_and_u_transposed_under_gate_rows_from_0():
     assert [parse_cell(x)[0] for x in lines[2].split()[2:]] == pytest.approx(W[:, 3], abs=5e-5)  # U's first input
     assert [parse_cell(x)[0] for x in lines[6].split()[1:]] == pytest.approx(W[:, 0], abs=5e-5)
     assert [parse_cell(x)[0] for x in lines[7].split()[1:]] == pytest.approx(W[:, 2], abs=5e-5)  # bias_hh
-    grid = lines[rnn.grid_top:]
+    grid = lines[rnn.grid_top:grid_end(rnn)]
     assert grid[1].split()[:4] == ["h⁰", "=", "x", "k=0"] and "r0" in grid[2] and "j=0" in grid[-(4 + 4 + 12 + 2)]
 
 

@@ -107,9 +107,11 @@ def _sigmoid(v):
 
 
 def _grid(sheet) -> list[tuple[list[str], list[float | None]]]:
-    """The grid's lines after the τ heading: (the label's words, the numbers along τ; None for ·)."""
+    """The grid's lines after the τ heading (up to the optimizer's state at the panel's foot): (the label's
+    words, the numbers along τ; None for ·)."""
     out = []
-    for line in _lines(sheet)[sheet.grid_top + 1:]:
+    end = sheet.state_headings[0] - 1 if sheet.state_headings else None
+    for line in _lines(sheet)[sheet.grid_top + 1:end]:
         cells = [parse_cell(c) for c in line[sheet.lead:].split()]
         out.append((line[:sheet.lead].split(), [None if c is None else c[0] for c in cells]))
     return out

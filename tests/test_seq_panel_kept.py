@@ -16,8 +16,10 @@ from .conftest import NETWORKS
 
 
 def numbers(line: list) -> int:
-    """The cells of a line that show a number (not · for one not computed yet, not the quiz's ?)."""
-    return sum(1 for text, _, key in line if key is not None and text.strip() not in ("·", "?"))
+    """The cells of a line that show a number (not · for one not computed yet, not the quiz's ?): the board's
+    cells, and an optimizer's state's entries (no cell of the cursor's: a number's style, a digit)."""
+    return sum(1 for text, style, key in line if key is not None and text.strip() not in ("·", "?")
+               or key is None and style in ("pos", "neg", "nonfinite") and any(c.isdigit() for c in text))
 
 
 def fresh(panel: SeqSheet) -> SeqSheet:

@@ -133,9 +133,11 @@ def _param_parts(P: Any, kind: Any, l: int) -> list[tuple[str, str, str, tuple[i
         bias = kind.bias_columns
         return [("W", "dW", columns(0, u_first, whole=True), tuple(c for c in bias if c < u_first)),
                 ("U", "dU", columns(u_first, None, whole=True), tuple(c - u_first for c in bias if c >= u_first))]
-    if P.separate_bias:  # a map's kernels as its panel shows them, a row per kernel, in every profile (not W.T)
-        return [("W", "dW", "W" if kind.is_map else P.parts("W")[0], ()), ("b", "db", "b", ())]
-    return [("W", "dW", P.parts("W")[0], (0,))]
+    from ..core.engine.equations import layer_parts
+
+    if P.separate_bias:  # a map's kernels as its panel and its update line show them, a row per kernel (not W.T)
+        return [("W", "dW", layer_parts(P, "W", kind)[0], ()), ("b", "db", "b", ())]
+    return [("W", "dW", layer_parts(P, "W", kind)[0], (0,))]
 
 
 def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
@@ -156,12 +158,15 @@ def _shown_step(P: Any, key: Any, value: Any, m: int, kinds: Any) -> list[Any]:
     return [_row(P, shown_value(np.asarray(value), view)) for view in P.parts(q, l < len(kinds) and kind.bias_entry)]
 
 
-def _layout_words(P: Any) -> str:
+def _layout_words(P: Any, group: str = "m") -> str:
+    """The header's words for how profile ``P`` lays the numbers out; ``group`` the update group's size as its
+    panels print it (``~group``: |B| where the profile's m is taken)."""
     bias = ("the bias b apart from W" if P.separate_bias else "the bias in column 0 of W, with the 1 on top of each "
             "layer's vector")
     rows = ("row vectors (x is 1 × D, W is D × C: x W + b)" if P.vectors == "row" else "column vectors")
-    grad = ("each gradient as the update group's mean (1/m) Σ, and the update W − (η m)·(the mean), the same numbers"
-            if P.mean else "each gradient as the update group's sum")
+    grad = (f"each gradient as the update group's mean (1/{group}) Σ, and the update {P.weights.text} − "
+            f"({P.learning_rate.text} {group})·(the mean), the same "
+            "numbers" if P.mean else "each gradient as the update group's sum")
     return f"{bias}, {rows}, {grad}"
 
 
@@ -173,7 +178,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
     try:
         names = _profile_names(P, spec.L, net.kinds)
         if net.recurrent:
-            names = _sequence_names(P, net, names, fmt == "pytorch")
+            names = _own_sequence_names(P, net, names, _sequence_names(P, net, names, fmt == "pytorch"), fmt == "pytorch")
             if net.wiring is not None:
                 names = _wired_sequence_names(P, net, names, fmt == "pytorch")
         else:
@@ -182,16 +187,29 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                 names = _map_names(P, net, names, fmt == "pytorch")
             if net.wiring is not None:
                 names = _wired_names(P, net, names, fmt == "pytorch")
+        _group_names(P, spec, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    stepping = next((k for k in net.kinds if (k.own_steps and net.recurrent) or k.is_map), None)
+    stepping = next((k for k in net.kinds if k.is_map), None)
     if net.wiring is not None and stepping is not None:  # its own steps are not read along the wires yet
         raise SpecError(f"--format {fmt} --notation {P.name}: {stepping.type} layers in a network with blocks are not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _group_names(P: Any, spec: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
+    """Each layer's ``~group``: the update group's size as the panels print it in the profile (``mean_divisor``'s, a
+    gradient line's comment and the update's g = |B| dW): |B| where the profile's m is taken (Adam's first moment,
+    dropout's mask; ``equations.group_symbol``), m otherwise."""
+    from ..core.engine.equations import group_symbol
+    from ..core.formulas.formula import TextPrinter
+
+    group = TextPrinter(notation=P).p(group_symbol(spec.optimizer, net.kinds))
+    for n in names.values():
+        n["~group"] = group
 
 
 def _own_step_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
@@ -251,6 +269,48 @@ def _map_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) 
     return out
 
 
+def _own_sequence_names(P: Any, net: Any, base: dict[int, dict[str, str]], names: dict[int, dict[str, str]],
+                        torch: bool) -> dict[int, dict[str, str]]:
+    """A network over time: a layer with steps of its own at each τ (a layer norm's, dropout's) gets its names as
+    ``_own_step_names`` gives them beside the names at τ (``names``), each of its quantities of the moment a list
+    held τ by τ (``u2[t]``, ``dx2[t]``; its ``{key}_list``), ``x_in`` its input without a 1 on top, ``at`` the τ
+    its checks name (a layer that runs once, above a many-to-one layer, as without time), and ``own_lists`` the
+    lists an example begins with. Its output and ∂ℓ/∂ of it are printed as its rules print them at each τ, without
+    τ (``base``, the names without time: a⁽²⁾, as the panels print a layer norm's o⁽²⁾ = γ ⊙ u + β at τ)."""
+    from ..core.engine.kind import timed_layers
+
+    timed = timed_layers(net.kinds)
+    steps = {l for l, kind in enumerate(net.kinds, start=1) if kind.own_steps and not kind.over_time}
+    names = {l: {k: v for k, v in n.items() if l not in steps or k not in ("z_list", "dz_list")}  # no z, δ of its own
+             for l, n in names.items()}
+    own = _own_step_names(P, net, names, torch)
+    out = dict(names)
+    plain = {l for l, kind in enumerate(net.kinds, start=1) if own[l] is not names[l] and not kind.over_time}
+    for l in plain:
+        n = {**names[l], **{k: v for k, v in own[l].items() if names[l].get(k) != v},
+             "~a": base[l]["~a"], "~da": base[l]["~da"]}
+        if l - 1 in plain:
+            n.update({"~a_in": base[l]["~a_in"], "~da_in": base[l]["~da_in"]})
+        kind = net.kinds[l - 1]
+        src = l - 1 if net.wiring is None else net.wiring.src[l]
+        if not P.separate_bias and src > 0 and not net.kinds[src - 1].bias_entry:  # a recurrent layer's h: no 1 on top
+            n["x_in"] = names[src]["a_list"] + ("[t]" if timed[l - 1] else "[T]" if timed[src - 1] else "")
+            if net.kinds[src - 1].mixes_time:  # its output: one matrix, row τ − 1 at τ
+                n["x_in"] = names[src]["a_list"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]")
+                                                    if timed[l - 1] else "[T - 1]")
+        lists = [n["a_list"]]
+        if timed[l - 1]:
+            fixed = {"W", "b", "dW", "db"}
+            for key, (stem, _, _) in kind.code_quantities(l).items():
+                if stem is not None and key not in fixed:
+                    lists.append(n[key])
+                    n[f"{key}_list"], n[key] = n[key], n[key] + "[t]"
+            n["at"] = ' f" (τ = {t})"'
+        n["own_lists"] = ", ".join(lists)
+        out[l] = n
+    return out
+
+
 def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
     """A network over time: each layer's names at τ (``z1[t]``, ``a1[t - 1]``, ``dz1[t + 1]``; a layer that runs
     once, above a many-to-one layer, reads ``a1[T]``), its lists' names (``z_list`` …), the library (``lib``), what
@@ -268,6 +328,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     lib = "torch" if torch else "np"
     out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
     used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
+    names = _output_names(P, kinds, names, used)
     for l in range(1, len(kinds) + 1):
         b, src, at = names[l], (l - 1 if net.wiring is None else net.wiring.src[l]), timed[l - 1]
         ix = "[t]" if at and l not in whole else ""
@@ -306,7 +367,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                     continue
                 stem = _partial(P, q[1:], False) if q.startswith("d") and len(q) == 2 else q
                 name = stem + str(P.layer_number(l))
-                if name in used:
+                if name in used and not (q == "d" + out_name and name == b["da"]):  # (∂ℓ/∂h_τ is ∂ℓ/∂ of its a: cs231n's dh1)
                     name = f"{stem}_{P.layer_number(l)}"
                 used.add(name)
                 n.update({f"{q}_list": name, q: f"{name}[t]", f"{q}_prev": f"{name}[t - 1]", f"{q}_next": f"{name}[t + 1]",
@@ -494,6 +555,28 @@ def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: st
     return n
 
 
+def _output_names(P: Any, kinds: Any, names: dict[int, dict[str, str]], used: set[str]) -> dict[int, dict[str, str]]:
+    """A gated layer's output (an LSTM's, a GRU's h: its ``output_name``, a symbol of its own) named as its panels
+    print it, h2 (nielsen's h²_τ), not as the profile's activation a2; the layer above reads it under that name, while
+    its comments keep what the panels print there (nielsen's z³ = w³ a²_T + b³: the layer's output read as a).
+    ``used`` (the names taken) gets the new names."""
+    from ..core.formulas.formula import Sym, TextPrinter
+
+    p = TextPrinter(notation=P).p
+    out = dict(names)
+    for l, kind in enumerate(kinds, start=1):
+        own = getattr(kind, "output_name", "o")
+        if not kind.over_time or own == "o" or kind.step_sym(own, l, "τ") is None:
+            continue
+        stem, k = _ident(p(Sym(own)), own), str(P.layer_number(l))
+        name = stem + k
+        if name != names[l]["a"] and name in used:
+            name = f"{stem}_{k}"
+        used.add(name)
+        out[l] = {**names[l], "a": name}
+    return out
+
+
 def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
                      ) -> tuple[str, dict[str, np.ndarray] | None]:
     """The program in the notation profile ``P`` (not lecture13): see the section's comment."""
@@ -513,7 +596,7 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
     w('"""A network file\'s training run as a ' + framework + f' program in the notation {P.name}, checked step by step '
       "against bptui.", "",
       *textwrap.wrap(f"Written by `bptui export --format {fmt} --notation {P.name}`: {what}, in the notation {P.name}"
-                     + (f" ({P.description})" if P.description else "") + f": {_layout_words(P)}. Each step is "
+                     + (f" ({P.description})" if P.description else "") + f": {_layout_words(P, names[1]['~group'])}. Each step is "
                      "computed " + ("the PyTorch way (tensors, autograd, loss.backward(), torch.optim)" if torch
                                     else "as the notation writes it")
                      + " and checked (float64) against bptui's value for that step as the notation shows it (EXPECTED "
@@ -900,11 +983,20 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     def per_step(lines: list[str]) -> list[str]:  # the output at τ: its target y_τ
         return list(map(_per_step_y, lines)) if timed[L - 1] else lines
 
+    def own(l: int, qs: list[str]) -> None:  # a layer norm's, dropout's steps ({up}: ∂ℓ/∂ of its output, NumPy)
+        back = codes[reader(l)].back_comment  # its left side as its rules print it at τ (da^[2], no τ); a recurrent kind's has none
+        said = f"{names[l]['~da']} = {back.partition(' = ')[2] or back}"
+        for q in qs:
+            w(*(line.replace("{up}", up(l)).replace("{up_comment}", said) for line in dict(codes[l].steps).get(q, ())))
+
     def forward(l: int) -> None:
         n, c = names[l], codes[l]
         start_blocks(l, l not in whole)
         if kinds[l - 1].span:  # a block: o = x + F(x), at τ or over the whole sequence
             w(*dict(c.steps)["o"])
+            return
+        if "own_lists" in n:
+            own(l, kinds[l - 1].block_forward())
             return
         if c.steps:
             f, df = act(l)
@@ -929,7 +1021,11 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
             w(*(line.replace("{up}", "" if torch else up(l)).replace("{inner}", "" if torch else inner(l))
                 for line in dict(c.steps)["dx"]))
             return
-        if c.steps:
+        if "own_lists" in n:
+            own(l, [q for q in kinds[l - 1].block_backward() if q != "G"])
+            if not kinds[l - 1].has_weights:
+                return
+        elif c.steps:
             f, df = act(l)
             for q in kinds[l - 1].block_backward():
                 if q != "G":
@@ -968,13 +1064,13 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
             lists = ([] if l in whole else [n["a_list"]]) + ([n["x_list"]] if torch and n["x_list"] else []) + (
                 [] if torch or l in whole else [n["dx_list"]])
             if lists:
-                w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # block "
-                  f"{P.layer_number(l)} at τ = 1 … T")
+                made = "[None] * (T + 2)" if len(lists) == 1 else f"([None] * (T + 2) for _ in range({len(lists)}))"
+                w(f"{', '.join(lists)} = {made}  # block {P.layer_number(l)} at τ = 1 … T")
             continue
         if kinds[l - 1].mixes_time:  # its quantities are matrices over the whole sequence
             w(*codes[l].start)
             continue
-        lists = [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
+        lists = n["own_lists"].split(", ") if "own_lists" in n else [n["z_list"], n["a_list"]] + ([] if torch else [n["dz_list"]])
         w(f"{', '.join(lists)} = ([None] * (T + 2) for _ in range({len(lists)}))  # layer {P.layer_number(l)} at τ = 1 … T",
           *codes[l].start)
     if torch:
@@ -1079,7 +1175,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
             p_, g_, sp, sg = n[par], n[grad], n["~" + par], n["~" + grad]
             sum_ = f"m * {g_}" if mean else g_
             line = f"g = {sum_}"
-            said = f"g = {'m ' if mean else ''}{sg}"
+            said = f"g = {n['~group'] + ' ' if mean else ''}{sg}"  # the group's size as the panels print it
             if weights and opt.l2:
                 line += f" + 2 * {opt.l2!r} * {p_}"
                 said += f" + 2λ {sp}"
@@ -1104,7 +1200,7 @@ def _profiled_update_numpy(w: Writer, spec: Any, P: Any, names: dict[int, dict[s
                   f"{p_} = {p_} - {eta} * ({m_} / (1 - {b1} ** {t})) / (np.sqrt({v_} / (1 - {b2} ** {t})) + {opt.eps!r})"
                   f"  # {sp} ← {sp} − {lr} {m_hat} / (√{v_hat} + {eps})")
             else:
-                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·m) {sg}" if mean else f"{lr} {sg}"))
+                w(f"{p_} = {p_} - {eta} * g  # {sp} ← {sp} − " + (f"({lr}·{n['~group']}) {sg}" if mean else f"{lr} {sg}"))
         w(f"check({_parts([n[par] for par, _, _, _ in parts[l]])}, "
           f"{(', '.join(n['~' + par] for par, _, _, _ in parts[l]) + ' (after the update)')!r})")
     zeros = [f"{names[l][g]} = np.zeros_like({names[l][g]})" for l in weighted for _, g, _, _ in parts[l]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pickle import dumps as _dumps  # rich's own for a style's meta
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.color import Color
@@ -17,6 +18,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.style import _id_generator as _style_ids  # the ids from_meta gives a style's link
 from textual import events
+from textual._segment_tools import line_pad
+from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -115,6 +118,50 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))
 
 
+class CanvasLines(StylesCache):
+    """Textual's styles cache of the canvas, whose lines of content are its own line padded at the
+    sides, worked out once for each run of lines Textual asks for (``render``) rather than once a line:
+    Textual's ``render_line`` looks up the border, the outline, the colours and the gutter and makes
+    its closures for every line (about as much as a line made from kept items; a step that scrolls
+    the canvas draws every line on screen). A line of a canvas with a border, an outline, a hatch, a
+    tint or an opacity, or of padding above or below, is Textual's."""
+
+    _plain: tuple | None = None  # while a run of lines is drawn: (first, end, top, content size, background, pads, width)
+
+    def render(self, styles: Any, size: Size, base_background: Any, background: Any, render_content_line: Any,
+               *args: Any, **kwargs: Any) -> list[Strip]:
+        self._plain = None
+        padding = kwargs.get("padding")
+        content_size = kwargs.get("content_size")
+        if (kwargs.get("opacity", 1.0) == 1.0 and not styles.tint.a and styles.text_opacity == 1.0
+                and padding is not None and content_size is not None
+                and not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
+                and not styles.has_rule("hatch")):
+            inner, _ = self.get_inner_outer(base_background, background)
+            top = styles.gutter.top
+            self._plain = (top, size.height - styles.gutter.bottom, content_size, inner.rich_style,
+                           padding.left, padding.right, size.width)
+        try:
+            return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
+        finally:
+            self._plain = None
+
+    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Any, base_background: Any,
+                    background: Any, render_content_line: Any, *args: Any) -> Strip:
+        plain = self._plain
+        if plain is None or not plain[0] <= y < plain[1]:
+            return super().render_line(styles, y, size, content_size, padding, base_background, background,
+                                       render_content_line, *args)
+        top, _, (content_width, content_height), inner, pad_left, pad_right, width = plain
+        if y - top < content_height:
+            line = render_content_line(y - top).adjust_cell_length(content_width, inner)
+        else:
+            line = Strip.blank(content_width, inner)
+        if pad_left or pad_right:
+            return Strip(line_pad(line, pad_left, pad_right, inner), width)
+        return Strip(list(line), width)
+
+
 class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
@@ -146,6 +193,7 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         self._gaps: dict[tuple[int, int, int], Segment] = {}
         self._palette: dict[tuple[str, ...], Style] = {}  # component classes → style (_style)
         super().__init__(**kwargs)
+        self._styles_cache = CanvasLines()
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
         self.set_diagram(nodes, edges, label_width, pinned, stacked)

@@ -184,7 +184,47 @@ def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip
             if word:
                 out.append(Segment(word, seg.style))
             x += w
-    return Strip(out).crop_extend(x0, x1, base)
+    return crop_extend(out, x0, x1, base)
+
+
+def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -> Strip:
+    """``Strip(segments).crop_extend(x0, x1, base)`` for segments whose texts are a column a character
+    (a panel's line: numbers, labels, bars, …), cut with string slices: Textual's crop measures every
+    segment's cells again and makes a strip for the extension and one for the cut (half of a wide
+    line's cost, one cut by the view's edge: count_tokens' W⁽³⁾ beside G⁽³⁾). The same segments,
+    the same strip (``tests/test_layout.py``)."""
+    length = sum(len(text) for text, _, _ in segments)
+    if length < x1:  # extended with a blank in ``base`` as far as x1
+        segments = [*segments, Segment(" " * (x1 - length), base)]
+        length = x1
+    start, end = max(0, x0), min(length, x1)
+    if start == 0 and end == length:
+        return Strip(segments, length)
+    if end <= start or start >= length:
+        return Strip([], 0)
+    out: list[Segment] = []
+    pos = 0
+    at = iter(segments)
+    seg: Segment | None = None
+    for seg in at:  # the segment the view's left edge is in: its part from the edge
+        stop = pos + len(seg.text)
+        if stop > start:
+            seg = Segment(seg.text[start - pos:], seg.style, seg.control)
+            break
+        pos = stop
+    if end >= length:  # to the line's end: every segment after the left edge's (empty ones too, as Textual's)
+        return Strip([seg, *at] if seg is not None else list(at), end - start)
+    pos = start
+    while seg is not None:
+        stop = pos + len(seg.text)
+        if stop < end:
+            out.append(seg)
+        else:  # the segment the right edge is in: its part up to the edge
+            out.append(Segment(seg.text[:end - pos], seg.style, seg.control))
+            break
+        pos = stop
+        seg = next(at, None)
+    return Strip(out, end - start)
 
 
 def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: Style) -> Strip:
@@ -640,6 +680,12 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+
+    def on_mount(self) -> None:  # (Textual calls each class's handler along the MRO: a panel's own too)
+        # the palette made once the panel's styles are applied, after the first frame, rather than in the
+        # keypress that first scrolls the panel into view (count_tokens' layer 2 at its first update:
+        # 5.2 M instructions of 59, ``benchmarks/keypress_speed.py``); a panel drawn in the first frame has it
+        self.call_after_refresh(self._palette)
 
     # -- focus and edit: the screen decides what they mean ----------------------------------------------
     def on_focus(self) -> None:

@@ -26,6 +26,7 @@ from ..core.formulas.notation import minus_signs, sup
 from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
+from .panel_base import PanelLines
 from ..core.engine.train import LayerStats, output_grid
 from .view import runs
 
@@ -262,6 +263,7 @@ class DecisionMap(StripPlot):
 
     def __init__(self, spec: NetworkSpec, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._styles_cache = PanelLines()  # its lines of content between the border's sides made leanly (an update redraws them all)
         self.spec = spec
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
         self.usable = map_usable(spec)
@@ -368,16 +370,32 @@ class DecisionMap(StripPlot):
         the lower's; a training point's glyph), a segment per run of one style."""
         segs: list[Segment] = []
         run, run_style = [f"{label:>{pad - 1}} "], axis
-        for c, (top, bottom, k) in enumerate(zip(top_row, bottom_row, k_row)):
-            glyph = glyphs.get(c)
-            if glyph is None and plain:  # characters, not colours
-                text, style = (_CLASS_MARKS[k % len(_CLASS_MARKS)] if k >= 0 else
-                               _SHADES[min(len(_SHADES) - 1, (top + bottom) * len(_SHADES) // (2 * _LEVELS))]), axis
-            elif glyph is None:
-                text, style = "▀", self._style(top, bottom, k)
+        if plain:  # characters, not colours
+            for c, (top, bottom, k) in enumerate(zip(top_row, bottom_row, k_row)):
+                glyph = glyphs.get(c)
+                if glyph is None:
+                    text, style = (_CLASS_MARKS[k % len(_CLASS_MARKS)] if k >= 0 else
+                                   _SHADES[min(len(_SHADES) - 1, (top + bottom) * len(_SHADES) // (2 * _LEVELS))]), axis
+                else:
+                    text, style = glyph, self._point_style((top + bottom) // 2, k)
+                if style is not run_style and style != run_style:
+                    segs.append(Segment("".join(run), run_style))
+                    run = []
+                run.append(text)
+                run_style = style
+            segs.append(Segment("".join(run), run_style))
+            return Strip(segs)
+        # a cell's style is kept by its (top, bottom, k) (``_style``): a column like the last is the
+        # same style object, so a run is compared by identity, and by value only where it may end
+        kept = self._cache.get
+        point = glyphs.get
+        for c, key in enumerate(zip(top_row, bottom_row, k_row)):
+            glyph = point(c)
+            if glyph is None:
+                text, style = "▀", kept(key) or self._style(*key)
             else:
-                text, style = glyph, self._point_style((top + bottom) // 2, k)
-            if style != run_style:
+                text, style = glyph, self._point_style((key[0] + key[1]) // 2, key[2])
+            if style is not run_style and style != run_style:
                 segs.append(Segment("".join(run), run_style))
                 run = []
             run.append(text)
@@ -666,6 +684,7 @@ class FitPlot(StripPlot):
 
     def __init__(self, spec: NetworkSpec, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._styles_cache = PanelLines()  # as the decision map's
         self.spec = spec
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
         self.border_title = f"the fit: o{sup(spec.L)} over x, and the data"

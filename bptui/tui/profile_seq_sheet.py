@@ -111,7 +111,8 @@ class ProfileSeqSheet(SeqSheet):
         for _ in range(2):  # the weights' lines measured anew may widen or narrow a big screen's cells: once more
             self._cells_fitted = self._fit_cells()
             look = (st.W[l], st.G[l], eq.board_group_size(self.stepper), self.digits, self.hidden,
-                    produced if produced in ("W", "G") else None, self.cw)
+                    produced if produced in ("W", "G") else None, self.cw,
+                    tuple(map(id, st.opt[l].arrays().values())), st.opt[l].t)  # (and the optimizer's state)
             kept = self._weights_of
             if not (kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]):
                 break
@@ -173,6 +174,9 @@ class ProfileSeqSheet(SeqSheet):
             out.append(hit[2])
         self._relabelled = now
         self.grid_top = grid_top
+        if self._states:  # the optimizer's state at the foot (its headings counted from its first line)
+            self.state_headings = [len(out) + 1 + y for y in self._state_tops]
+            out += [[], *self._states]
         super().set_lines(out)
 
     def _grid_labels(self) -> dict[tuple, str]:
@@ -205,10 +209,11 @@ class ProfileSeqSheet(SeqSheet):
             names += [f"‖{self.printer.p(self.row_symbol(q, 'τ'))}‖", "log"]
         return names
 
-    def _part(self, board: Any, view: str, m: int) -> tuple[Any, str]:
+    def _part(self, board: Any, view: str, m: int, of: str = "") -> tuple[Any, str]:
         """A part of a board matrix as the profile shows it (``profiles.VIEWS``; G/m), with its one
-        number format, kept while the board's array, m and the digits are the same."""
-        key = (view, m, self.digits)
+        number format, kept while the board's array, m and the digits are the same (``of``: an optimizer's
+        state's, kept apart from W's)."""
+        key = (view, m, self.digits, of)
         hit = self._shown.get(key)
         if hit is None or hit[0] is not board:
             shown = shown_value(board, view, m)
@@ -295,6 +300,7 @@ class ProfileSeqSheet(SeqSheet):
         kind, l, P = self.layer_kind, self.l_index, self.profile
         self._runs_now: dict[tuple, tuple[Any, Any]] = {}
         if not kind.has_weights:
+            self._states, self.state_headings = [], []
             return []
         m = eq.board_group_size(self.stepper)
         cw = self.cw
@@ -318,12 +324,80 @@ class ProfileSeqSheet(SeqSheet):
             for group_parts in ([p for p in parts if p[0] == "W"], [p for p in parts if p[0] == "G"]) if under else [parts]:
                 self.heading_lines.append(len(lines))
                 lines += self._column_lines(group_parts, block, units, bars, number, produced, m)
+        self._states = self._state_lines(under, produced == "W")  # (at the panel's foot, under the grid: ``set_lines``)
         self._runs = self._runs_now
         return lines
 
+    _states: list[list[Run]] = []  # the optimizer's state's lines, as the weights' were last drawn
+    _state_tops: list[int] = []  # and their headings, counted from their first line
+
+    def _state_lines(self, under: bool, updated: bool = False) -> list[list[Run]]:
+        """The optimizer's state (momentum's v, Adam's m and v: each of W's shape) at the panel's foot, under
+        the grid, as a dense panel of the profile shows it under its rows: its heading (``view.optimizer_state``: the profile's symbol and
+        what it is), then its entries in W's parts as the profile shows W's (W │ U and b, or with row
+        vectors transposed), a state's for each of W's; two side by side as W's and G's parts stand (m
+        under W, v under G), one under the other when G's parts stand under W's. A state's entry is no
+        cell of the cursor's (a state is not edited) and carries no step's mark; its heading is marked ▶ in the
+        update that changes it (``updated``), as a dense panel's."""
+        mark, style = ("▶ ", "header+") if updated else ("", "header")
+        self._state_tops = []
+        states = self._state()
+        if not states:
+            return []
+        P = self.profile
+
+        # its cells as wide as the panel's, or as its numbers need (Adam's v of e−9: not the grid's every cell)
+        w_views = P.parts("W")
+        sw = max([self.cw] + [2 + self._widest(*self._part(array, view, 1, f"state {i}"))
+                              for i, (_, array) in enumerate(states) for view in w_views])
+
+        def number(x: float, key: Key, fmt: str, mark: bool) -> Run:
+            return (self.number_text(x, fmt).rjust(sw - 1) + " ", self.number_style(x), None)
+
+        lines: list[list[Run]] = []
+        per = 1 if under or P.vectors == "row" or self._avail and self._side_by_side(sw) > self._avail else 2
+        for g in range(0, len(states), per):
+            together = states[g:g + per]
+            for block, parts, units, bars in self._weight_parts():
+                w_parts = [part for part in parts if part[0] == "W"]
+                tags = [f"state {g + i}" for i in range(len(together))]
+                if P.vectors == "row":
+                    self._state_tops.append(len(lines))
+                    lines.append([(mark + together[0][0], style, None)])
+                    lines += self._row_lines(w_parts, block, units, number, None, 1, board=together[0][1], tag=tags[0],
+                                             named=parts, cw=sw)  # (its names' column as wide as the weights')
+                    continue
+                all_parts = [part for _ in together for part in w_parts]
+                boards = [array for _, array in together for _ in w_parts]
+                head, *body = self._column_lines(all_parts, block, units, bars, number, None, 1, boards=boards,
+                                                 tags=[tag for tag in tags for _ in w_parts], cw=sw)
+                # the states' headings over their first columns (where W's names stand in a line of W's), or
+                # with a kind's blocks of rows (attention's W_Q …) over the block's names
+                at, x, starts = 1, len(head[0][0]), []
+                for i in range(len(together)):
+                    starts.append(x)
+                    for place, (_, _, split, joined) in enumerate(w_parts):
+                        gap = (i > 0 or place > 0) and not joined
+                        x += sum(len(run[0]) for run in head[at:at + gap + len(split)])
+                        at += gap + len(split)
+                label: list[Run] = [(" " * len(head[0][0]), "header", None)]
+                for (text, _), start in zip(together, starts):
+                    used = sum(len(run[0]) for run in label)
+                    label.append((" " * max(start - used, 2 if len(label) > 1 else 0) + mark + text, style, None))
+                if block.start == 0:
+                    self._state_tops.append(len(lines))
+                    lines.append(label)
+                if len(self._weight_parts()) > 1:  # (a kind's blocks: each under its names)
+                    lines.append(head)
+                lines += body
+        return lines
+
+    state_headings: list[int] = []  # the optimizer's state's headings under the weights
+
     def heading_starts(self) -> list[int]:
-        """The weights' headings (row vectors: each block's line of units), and the grid's τ line."""
-        return [*self.heading_lines, *self.unit_lines, self.grid_top]
+        """The weights' headings (row vectors: each block's line of units), the optimizer's state's, and the
+        grid's τ line."""
+        return sorted([*self.heading_lines, *self.unit_lines, self.grid_top, *self.state_headings])  # (top down)
 
     def _kept(self, look: tuple, board: Any, make: Any) -> Any:
         """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's
@@ -336,24 +410,27 @@ class ProfileSeqSheet(SeqSheet):
         return hit[1]
 
     def _column_lines(self, parts: list, block: range, units: list[str], bars: set[int], number: Any,
-                      produced: str | None, m: int) -> list[list[Run]]:
+                      produced: str | None, m: int, boards: list | None = None,
+                      tags: list[str] | None = None, cw: int = 0) -> list[list[Run]]:
         """Column vectors: a row per unit (or gate row) of the block, each part's columns under its name
         (W │ U | b | ∂ℓ/∂W | ∂ℓ/∂b), two blank columns between the names of a part and two more between
         parts; a step's product's ▶ before a part's first name (the heading of its first column leaves it
-        room: nothing moves)."""
+        room: nothing moves). ``boards``, ``tags``, ``cw``: an optimizer's state's parts (each of W's shape,
+        with their own look and cells' width)."""
         st, l = self.stepper.state, self.l_index
-        cw = self.cw
+        cw = cw or self.cw
         label = max(len(u) for u in units) + 2
         head: list[Run] = [(" " * label, "header", None)]
         body: list[list[Run]] = [[(units[r].ljust(label), "header", None)] for r in block]
         for place, (q, view, split, joined) in enumerate(parts):
-            board = st.W[l] if q == "W" else st.G[l]
+            # (``boards``: each part's own matrix of W's shape, an optimizer's state, its look ``tags``)
+            board = boards[place] if boards is not None else st.W[l] if q == "W" else st.G[l]
             gap = place > 0 and not joined  # a part's gap before it (a joined part's: its names' two columns)
 
             def make(q: str = q, view: str = view, split: list = split, board: Any = board, joined: bool = joined,
                      gap: bool = gap) -> tuple[list, list]:
                 """The part's heading runs and its runs on each row of the block."""
-                shown, fmt = self._part(board, view, m)
+                shown, fmt = self._part(board, view, m, tags[place] if tags is not None else "")  # (a state's apart)
                 heads: list[Run] = [("  ", "base", None)] if gap else []
                 rows: list[list[Run]] = [[("  ", "base", None)] if gap else [] for _ in block]
                 for i, (name, columns) in enumerate(split):
@@ -377,30 +454,31 @@ class ProfileSeqSheet(SeqSheet):
                 return heads, rows
 
             # a part is its quantity, view and columns (a GRU's b_{h} is a part of W's view of its own)
-            heads, rows = self._kept(("column", block.start, q, view, split[0][1][0], m, produced == q, joined, gap),
-                                     board, make)
+            heads, rows = self._kept(("column", block.start, q, view, split[0][1][0], m, produced == q, joined, gap,
+                                      tags[place] if tags is not None else "", cw), board, make)
             head += heads
             for line, runs in zip(body, rows):
                 line += runs
         return [head, *body, []]
 
-    def _row_lines(self, parts: list, block: range, units: list[str], number: Any, produced: str | None, m: int
-                   ) -> list[list[Run]]:
+    def _row_lines(self, parts: list, block: range, units: list[str], number: Any, produced: str | None, m: int,
+                   board: Any = None, tag: str = "", named: list | None = None, cw: int = 0) -> list[list[Run]]:
         """Row vectors (cs231n): each part transposed, a line per input k (W's, then U's) and a column
         per unit (or gate row) of the block; b (and db) a line under it; the part's name on its first line."""
         st, l, P = self.stepper.state, self.l_index, self.profile
-        cw = self.cw
-        names = [name for _, _, blocks, _ in parts for name, _ in blocks]
+        cw = cw or self.cw
+        names = [name for _, _, blocks, _ in (named or parts) for name, _ in blocks]
         name_w = max(len(n) for n in names) + 3
         label = name_w + 6
         head: list[Run] = [(" " * label, "header", None)]
         lines: list[list[Run]] = [head + [(units[r].rjust(cw - 1) + " ", "header", None) for r in block]]
+        own_board = board  # (an optimizer's state of W's shape, drawn as W's parts)
         for q, view, blocks, _ in parts:
-            board = st.W[l] if q == "W" else st.G[l]
+            board = own_board if own_board is not None else st.W[l] if q == "W" else st.G[l]
 
             def make(q: str = q, view: str = view, blocks: list = blocks, board: Any = board) -> list[list[Run]]:
                 """The part's lines: a line per input k (its name on the first), one for b."""
-                shown, fmt = self._part(board, view, m)
+                shown, fmt = self._part(board, view, m, tag)  # (a state's parts kept apart from W's)
                 base = view.partition("/")[0]
                 style = "header+" if produced == q else "header"
                 out: list[list[Run]] = []
@@ -418,6 +496,7 @@ class ProfileSeqSheet(SeqSheet):
                         out.append(line)
                 return out
 
-            lines += self._kept(("row", block.start, q, view, blocks[0][1][0], m, produced == q, name_w), board, make)
+            lines += self._kept(("row", block.start, q, view, blocks[0][1][0], m, produced == q, name_w, tag, cw), board,
+                                make)
         self.weight_name_width = max(self.weight_name_width, name_w)
         return lines + [[]]

@@ -725,7 +725,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         """The parts under the rows (``under``, each ``width`` wide; the rows ``rows`` wide) that stand beside
         them instead, by the lecture's rule (:func:`~.panel_base.parts_beside`): when the panel's lines do not
         fit its height and the blank at the rows' right holds a part, an optimizer's state stands there, its
-        heading over its rows, each unit's beside the unit's row (the ``first`` parts, G's band, stay under
+        heading on the heading line with W's and the vectors' names, each unit's beside the unit's row (the ``first`` parts, G's band, stay under
         W); the parts left under the rows."""
         self._tall, self.beside = None, 0
         k = parts_beside(rows, width, len(under), avail, first) if avail else 0
@@ -742,7 +742,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
         section = [chunk[0] for chunk in lines.chunks[:first_row + units]]  # (a line a chunk, up to the parts)
         for i, (heads, part, _, _) in enumerate(under[first:first + k]):
             x = rows + 2 + i * (width + 2)
-            places = [(first_row - len(heads) + j, line) for j, line in enumerate(heads)]
+            places = list(enumerate(heads))  # its heading on the heading's lines, W's, b's and z's names' first
+            # (an optimizer's state has one: the line of those names, not the one of W's columns under them)
             places += [(first_row + u, part[u]) for u in range(units)]
             for y, line in places:
                 row = section[y]

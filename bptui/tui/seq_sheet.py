@@ -30,7 +30,7 @@ from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
 from .panel_base import NumberSheet, arrangement, panel_css, stretched
-from .view import cell_width
+from .view import cell_width, optimizer_state
 
 BARS = "▁▂▃▄▅▆▇█"
 Run = tuple[str, str, Key | None]  # (text, style name, the cell's key)
@@ -217,9 +217,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     def board_signature(self) -> tuple:
         st, l = self.stepper.state, self.l_index
         arrays = (st.o[l], st.s[l], st.delta[l], st.W[l], st.G[l], st.o[0] if l == 1 else None,
-                  *(a for (q, m), a in st.extra.items() if m == l))
+                  *(a for (q, m), a in st.extra.items() if m == l), *st.opt[l].arrays().values())
         ahead = self.stepper.position if st.o[0] is None else None  # x read from the data (_sequence)
-        return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead)
+        return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead, st.opt[l].t)
 
     def shown(self) -> None:
         """Keep the current τ's column in view (long sequences scroll)."""
@@ -230,9 +230,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
                 self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
 
+    state_headings: list[int] = []  # the optimizer's state's headings under the weights
+
     def heading_starts(self) -> list[int]:
-        """The weights' headings and the grid's τ line."""
-        return [*self.heading_lines, self.grid_top]
+        """The weights' headings, the optimizer's state's and the grid's τ line."""
+        return sorted([*self.heading_lines, self.grid_top, *self.state_headings])  # (top down: ``pinned``)
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
         """G⁽ˡ⁾ beside W⁽ˡ⁾, or under it when the two do not fit side by side in ``avail`` columns (every
@@ -286,13 +288,24 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         boards = self._boards()
         x_seq = self._sequence()
         arrays = [st.W[l], st.G[l], x_seq if l == 1 else None, *boards.values()]
-        formats = self.formats(arrays)
+        # (an optimizer's state at the panel's foot has its own cells' width: its v of e−9 does not widen the
+        # screen's every cell at an update)
+        formats = self.formats(arrays + [a for _, a in self._state()])
         base = max([cell_width(self.digits), *self._shown_widths()]
                    + [2 + self._widest(a, formats.get(id(a))) for a in arrays if a is not None])
         # in the width the panel was laid out for (``fit_size``, after every layout that changes it)
         self.base_cw, self.cw = base, self._stretched(base, self._avail)
         self.group.align(self)
         return boards, x_seq, formats
+
+    def _state(self) -> tuple:
+        """The optimizer's state of the layer's weights, each (its heading, the matrix as the profile writes
+        it: ``view.optimizer_state``), as a dense panel shows it; none for a layer without weights (a
+        residual block) or an optimizer without state (sgd)."""
+        l = self.l_index
+        if not self.stepper.spec.layer_kinds[l - 1].has_weights:
+            return ()
+        return optimizer_state(self.stepper, l, getattr(self.stepper, "notation", None))
 
     def _shown_widths(self) -> list[int]:
         """The cells' widths that numbers the board arrays do not hold need (a profile's G/m)."""
@@ -433,6 +446,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         own = spec.layer_kinds[l - 1].panel_weights(l)  # a kind's own layout (attention's W_Q … W_O)
         title, bars, labels = own or (f"W{sup(l)} (bias │ inputs{split})", (0, d) if recurrent else (0,),
                                       [f"b={b + 1}" for b in range(rows)])
+        w_labels = labels  # (the grid's rows rebind ``labels``: an optimizer's state's rows are W's)
         w_title = f"{'▶ ' if produced == 'W' else ''}{title}"
         block = 6 + cols * cw + len(bars) + 4  # b=…, the numbers, the │ marks, the gap
         weights = spec.layer_kinds[l - 1].has_weights and self.LECTURE_WEIGHTS  # a residual block has none
@@ -466,6 +480,19 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 mark = produced == q
                 for a, x in enumerate(values[b]):  # (a list's entry: the float of the array's)
                     row.append(number(x, (q, l, b, a), mark, fmt) if entry(b, a) else blank)
+                    if a in bars:
+                        row.append(("│", "bias", None))
+                row.append(("    ", "base", None))
+            return row
+
+        def state_row(b: int, states: list, sw: int) -> list[tuple[str, str, Key | None]]:
+            """Row b of an optimizer's state (and of the one beside it), as a row of W⁽ˡ⁾ is drawn: no cell
+            of the cursor's (a state is not edited), no • (the update's product is W⁽ˡ⁾), in cells of ``sw``."""
+            row: list[tuple[str, str, Key | None]] = [(w_labels[b].ljust(6), "header", None)]
+            for _, _, values, fmt in states:
+                for a, x in enumerate(values[b]):
+                    row.append((self.number_text(float(x), fmt).rjust(sw - 1) + " ", self.number_style(float(x)), None)
+                               if entry(b, a) else (" " * sw, "base", None))
                     if a in bars:
                         row.append(("│", "bias", None))
                 row.append(("    ", "base", None))
@@ -580,6 +607,31 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         for q, name in (kind.panel_norms() if recurrent and T is not None else []):  # how the gradient fades back
             of = st.delta[l] if q == "delta" else st.extra.get((q, l))
             lines += line(("norms", q), (of,), (name, T), lambda q=q, name=name: norm_rows(q, name))
+        self.state_headings = []
+        if weights:
+            # the optimizer's state (momentum's v, Adam's m and v: each W⁽ˡ⁾'s shape) at the panel's foot, as a
+            # dense panel shows it under its rows (the grid a step writes stays where it was): its heading, then
+            # a row per b; two side by side as W⁽ˡ⁾ and G⁽ˡ⁾ stand (m under W, v under G), or one under the
+            # other as G⁽ˡ⁾ under W⁽ˡ⁾
+            states = [(label, array, self._as_lists(f"state {i}", array), formats.get(id(array)))
+                      for i, (label, array) in enumerate(self._state())]
+            # its cells as wide as the panel's, or as its numbers need (Adam's v of e−9)
+            sw = max([cw] + [2 + self._widest(array, fmt) for _, array, _, fmt in states])
+            block = 6 + cols * sw + len(bars) + 4
+            per = 1 if under or self._avail and 6 + 2 * (block - 6) - 4 > self._avail else 2  # (two where W | G fit)
+            for g in range(0, len(states), per):
+                together = states[g:g + per]
+                lines.append(line(("gap", "state", g), (), (), list))
+                self.state_headings.append(len(lines))
+                heads = tuple(("▶ " if produced == "W" else "") + label for label, *_ in together)  # (the update's)
+                lines.append(line(("state heading", g), (), (heads, block), lambda heads=heads, block=block: [
+                    (label + " " * max(block - len(label), 2) if i + 1 < len(heads) else label,
+                     "header+" if produced == "W" else "header", None)
+                    for i, label in enumerate(heads)]))  # (the second over G⁽ˡ⁾'s columns)
+                for b in range(rows):
+                    lines.append(line(("state", g, b), tuple(a for _, a, _, _ in together),
+                                      (w_labels[b], bars, tuple(t for t, *_ in together), sw, *(fmt for *_, fmt in together)),
+                                      lambda b=b, together=together, sw=sw: state_row(b, together, sw)))
         self._lines_kept = now
         self.set_lines(lines)
 

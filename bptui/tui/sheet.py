@@ -181,7 +181,7 @@ class LayerSheet(Fits, NumberSheet):
         # rows spread evenly over the height the blocks under them (G under W, an optimizer's state, as
         # they are) leave, centred (so that a layer's middle row lines up with the one of a layer beside it)
         self.pitch, self.lead = 1, 0
-        blocks = self._groups() * self._block_step()
+        blocks = self._blocks_lines()
         room = self.room().height - HEADER_LINES - blocks
         if self.stretch and room > 0:
             self.pitch, self.lead = spread(self.rows, room)
@@ -195,7 +195,7 @@ class LayerSheet(Fits, NumberSheet):
         self.beside = []
         if not self.blocks or avail >= 10**6:
             return
-        height = HEADER_LINES + self.rows + self._groups() * self._block_step()  # (rows not spread)
+        height = HEADER_LINES + self.rows + self._blocks_lines()  # (rows not spread)
         if height <= self._room.height:
             return
         first = 1 if self.blocks[0][0] == "G" else 0
@@ -224,9 +224,26 @@ class LayerSheet(Fits, NumberSheet):
         """The lines of blocks under the rows."""
         return -(-len(self.blocks) // self.per) if self.blocks else 0
 
-    def _block_step(self) -> int:
-        """A line of blocks' lines: a blank, its heading's, a row per unit."""
-        return 1 + HEADER_LINES + self.view.W.shape[0]
+    def _heads(self, group: int) -> int:
+        """The heading lines of line ``group`` of blocks: a name's and the columns' (``unit  bias│ a=1``)
+        with G's band, a name's alone for an optimizer's state (its columns are W's, named at the top: a
+        profile's panel names them so too; a line fewer for each, iris's layer 2 at 160×45)."""
+        together = self.blocks[group * self.per:(group + 1) * self.per]
+        return HEADER_LINES if any(q == "G" for q, _, _ in together) else 1
+
+    def _group_tops(self) -> list[tuple[int, int]]:
+        """Each line of blocks under the rows as (its first line, counted from the blocks' first, its
+        heading lines): a blank, its heading's lines, a row per unit."""
+        out, y = [], 0
+        for g in range(self._groups()):
+            heads = self._heads(g)
+            out.append((y, heads))
+            y += 1 + heads + self.view.W.shape[0]
+        return out
+
+    def _blocks_lines(self) -> int:
+        """The lines of the blocks under the rows."""
+        return sum(1 + heads + self.view.W.shape[0] for _, heads in self._group_tops())
 
     def _width(self) -> int:
         """The panel's widest line: its rows' (with the blocks beside them), or a line of its blocks'."""
@@ -438,7 +455,10 @@ class LayerSheet(Fits, NumberSheet):
             b = r - 1 if self.view.hidden else r  # a block's row: W's row b (none beside o's 1)
             return self._with_beside(self._row(r, style), 1 + HEADER_LINES + b if b >= 0 else 0, style)
         if row < self.virtual_size.height:
-            group, offset = divmod(row - top, self._block_step())
+            tops = self._group_tops()
+            group = sum(1 for first, _ in tops[1:] if first <= row - top)  # the line of blocks the row is in
+            first, heads = tops[group]
+            offset = row - top - first
             if offset == 0:
                 return []
             out: list[Segment] = []
@@ -447,7 +467,7 @@ class LayerSheet(Fits, NumberSheet):
                 if i:  # the next block at its place: (width + 2) columns after the one before
                     used = sum(seg.cell_length for seg in out)
                     out.append(Segment(" " * (i * (width + 2) - used), style["base"]))
-                out += self._block_line(block, offset, style)
+                out += self._block_line(block, offset, style, heads)
             return out
         return None
 
@@ -462,12 +482,14 @@ class LayerSheet(Fits, NumberSheet):
                            *self._block_line(block, offset, style)]
         return segs
 
-    def _block_line(self, block: tuple[str, str, Any], offset: int, style) -> list[Segment]:
-        """Line ``offset`` (1: its heading's first) of a block under the rows."""
+    def _block_line(self, block: tuple[str, str, Any], offset: int, style, heads: int = HEADER_LINES
+                    ) -> list[Segment]:
+        """Line ``offset`` (1: its heading's first) of a block under the rows (or beside them), of ``heads``
+        heading lines."""
         quantity, label, matrix = block
-        if offset <= HEADER_LINES:
+        if offset <= heads:
             return self._block_header(offset - 1, quantity, label, style)
-        b = offset - 1 - HEADER_LINES
+        b = offset - 1 - heads
         unit = Segment(f"b={b + 1}".rjust(self.lw - 1) + " ", style["header"])
         return [unit] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
 
@@ -498,8 +520,7 @@ class LayerSheet(Fits, NumberSheet):
     def heading_spans(self) -> list[tuple[int, int]]:
         """The heading's two lines, and each block's under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state)."""
         top = self._row_y(self.rows - 1) + 1
-        step = self._block_step()
-        return [(0, HEADER_LINES)] + [(top + g * step + 1, HEADER_LINES) for g in range(self._groups())]
+        return [(0, HEADER_LINES)] + [(top + first + 1, heads) for first, heads in self._group_tops()]
 
     def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
         head = style["header"]

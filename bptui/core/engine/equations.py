@@ -584,6 +584,33 @@ def _hidden_delta(net: Network, state: State, step: Step, l: int) -> Equation:
     return Equation(delta(l), (rhs, numbers, result), bindings=env)
 
 
+def profile_for(notation: Profile, kind: Any = None) -> Profile:
+    """``notation`` as it shows the W, G and optimizer state of a layer of ``kind``: itself, but for a kind whose
+    kernels stay rows (``LayerKind.kernels_as_rows``: a map's) the profile with column vectors, in every profile
+    (cs231n turns a dense W around, D × C, not a convolution's kernels)."""
+    if kind is not None and notation.vectors == "row" and kind.kernels_as_rows:
+        return replace(notation, vectors="column")
+    return notation
+
+
+def layer_parts(notation: Profile, quantity: str, kind: Any = None) -> tuple[str, ...]:
+    """The parts (profiles.VIEWS) ``notation`` shows a layer's ``quantity`` ("W", "G"; an optimizer's state as W)
+    as, for its ``kind`` (:func:`profile_for`): ``Profile.parts``, a map's kernels a row each."""
+    return profile_for(notation, kind).parts(quantity)
+
+
+def layer_ref(ref: Ref, notation: Profile, L: int, kinds: Sequence[Any] = ()) -> Ref:
+    """profiles.shown_ref of a board Ref in a network of ``kinds``: the part and index that hold its number as the
+    panels and the step lines show it, a W or G of a layer whose kernels stay rows (:func:`layer_parts`) in its
+    stored form in every profile; a per-τ o with its 1 on top of each row as ``rows_with_one`` says."""
+    from .kind import rows_with_one
+
+    l = ref.layer
+    if ref.quantity in ("W", "G") and isinstance(l, int) and 0 < l <= len(kinds):
+        notation = profile_for(notation, kinds[l - 1])
+    return shown_ref(ref, notation, L, rows_with_one(kinds))
+
+
 def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
             notation: Profile | None = None, m: int = 1, kinds: Sequence[Any] = ()) -> tuple[Equation, ...]:
     """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
@@ -633,8 +660,9 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         assert notation is not None
         plan = [(notation.part_view(p), notation.part_view(p) + PER[notation.gradient_mode], p) for p in own]
     else:
-        parts = notation.parts("W") if notation is not None else ("",)
-        plan = [(v, g, None) for v, g in zip(parts, notation.parts("G") if notation is not None else parts)]
+        kind = kinds[l - 1] if kinds else None  # W, its gradient and its state as its panel shows them
+        parts = layer_parts(notation, "W", kind) if notation is not None else ("",)
+        plan = [(v, g, None) for v, g in zip(parts, layer_parts(notation, "G", kind) if notation is not None else parts)]
     eqs = []
     for view, gview, own_part in plan:
         of_bias = view == "b"

@@ -188,6 +188,13 @@ class ProfiledCode:
     helpers: tuple[tuple[str, str], ...] = ()  # (name, code) of functions its lines call (dropout's mask)
 
 
+def mean_divisor(n: dict[str, str], mean: bool) -> tuple[str, str]:
+    """A mean profile's gradient line divides this example's term by the update group's size: the program's `` / m``
+    and its comment's ``/|B|`` or ``/m``, the size as the panels print it (``n["~group"]``, codegen's: |B| where the
+    profile's m is taken, by Adam's first moment or dropout's mask, ``equations.group_symbol``). A sum profile: none."""
+    return (" / m", "/" + n.get("~group", "m")) if mean else ("", "")
+
+
 @dataclass(frozen=True)
 class Draw:
     """Which examples of which epoch a batch pass trains on (``examples`` 1-based, one per column): what
@@ -329,6 +336,14 @@ class LayerKind:
     def reads_map(self) -> bool:
         """Whether the layer's input is a feature map (C, H, W)."""
         return len(self.in_shape) == 3
+
+    @property
+    def kernels_as_rows(self) -> bool:
+        """Whether every profile shows this layer's stored matrix with a row per output, as stored (a map's
+        kernels: K × C·kh·kw, b apart or in column 0), a profile with row vectors too, which turns a dense W
+        around (cs231n's D × C: its rows are examples; a kernel is no row vector's product). Its W, G and
+        optimizer state are shown alike (``equations.layer_parts``)."""
+        return self.is_map
 
     @property
     def param_shape(self) -> Shape:

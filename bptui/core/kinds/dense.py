@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, ones_on_top, read_matrix
+from ..engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, mean_divisor, ones_on_top, read_matrix
 from ..formulas.notation import sup
 from ..ops.activations import read_activation
 from ..util.errors import SpecError
@@ -134,7 +134,7 @@ class Dense(LayerKind):
             return dense_after_map_code(self.in_shape, n, row, separate, mean)
         t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
         lib = n.get("lib", "np")
-        per, shown = (" / m", "/m") if mean else ("", "")
+        per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
         W, b, a, dz, dW, db = n["W"], n["b"], n["a_in"], n["dz"], n["dW"], n["db"]
         if not separate:
             return ProfiledCode(

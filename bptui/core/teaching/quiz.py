@@ -241,10 +241,10 @@ def hide(stepper, step, cell: Cell, digits: int = 4) -> str:
 
 def _hidden(stepper, step, qc: QuizCell, digits: int) -> str:
     P = profile_of(stepper)
-    from ..engine.kind import rows_with_one
+    from ..engine.equations import layer_ref
 
-    # where the profile shows the number
-    refs = {qc.ref if P is None else shown_ref(qc.ref, P, stepper.spec.L, rows_with_one(stepper.net.kinds))}
+    # where the profile shows the number (a kernel's as stored: its row)
+    refs = {qc.ref if P is None else layer_ref(qc.ref, P, stepper.spec.L, stepper.net.kinds)}
     if qc.cell.quantity == "loss":  # ℓ_D as the profile shows it (a mean profile's, the mean: equations.loss_D_view)
         from ..engine.equations import loss_D_view
 

@@ -365,7 +365,8 @@ def conv_G_at(state: State, step: Step, l: int, k: Conv2d, pos: Pos, P: Any = No
                  *((Op("/", (Op("()", (added,)), Num(float(m), exact=True))),) if m else terms))
     env = {g_sym: float(before[K, col]), d_sym: np.array(ds), o_sym: np.array(os_), **({M: float(m)} if m else {})}
     ref = Ref("G", l, (K, col))
-    return Equation(g_sym, (rule, filled, Num(float(after[K, col]), shown_ref(ref, P, L) if P is not None else ref)),
+    shown = shown_ref(ref, E.profile_for(P, k), L) if P is not None else ref  # the kernel's G as its row shows it
+    return Equation(g_sym, (rule, filled, Num(float(after[K, col]), shown)),
                     "←", env, note=f"r = i·{k.stride} + u − {k.padding}, q = j·{k.stride} + v − {k.padding}")
 
 

@@ -168,12 +168,12 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     summed: list[Node] = [Sum("n", g), add(*[Num(t) for t in terms]) if len(terms) > 1 else Num(terms[0])]
     if out.mean:  # (Σₙ g⁽ⁿ⁾)/m, as the profile shows G
         from ...formulas.formula import Op
-        from ...formulas.profiles import shown_ref
+        from ...engine.equations import layer_ref
 
         M = group_symbol(spec.optimizer, spec.kinds or ())
         assert out.notation is not None
         forms: list[Node] = [Op("/", (f, M if i == 0 else Num(float(m), exact=True))) for i, f in enumerate(summed)]
-        forms.append(Num(value, shown_ref(ref, out.notation, spec.L)))
+        forms.append(Num(value, layer_ref(ref, out.notation, spec.L, spec.kinds or ())))  # a kernel's G: its row
         terms = [t / m for t in terms]
         env: dict = {g: np.array(terms) * m, M: float(m)}
     else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.kind import ProfiledCode
+from ...engine.kind import ProfiledCode, mean_divisor
 
 
 def _t(n: dict[str, str]) -> dict[str, str]:
@@ -33,7 +33,7 @@ def conv_code(k: Any, l: int, n: dict[str, str], separate: bool, mean: bool) -> 
     kern, bias = ((f"{W}.reshape({K}, {C}, {kh}, {kw})", b) if separate
                   else (f"{W}[:, 1:].reshape({K}, {C}, {kh}, {kw})", f"{W}[:, 0]"))
     win = f"windows({a}, {kh}, {kw}, {st}, {pad})"
-    per, shown = (" / m", "/m") if mean else ("", "")
+    per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
     if torch:
         forward = f"F.conv2d({a}[None], {kern}, {bias}, stride={st}, padding={pad})[0]"
     else:
@@ -91,7 +91,7 @@ def dense_after_map_code(shape: tuple[int, ...], n: dict[str, str], row: bool, s
     in the map's ``shape`` (C, H, W)."""
     t, lib = _t(n), n.get("lib", "np")
     W, b, a, dz, dW, db = n["W"], n["b"], n["a_in"], n["dz"], n["dW"], n["db"]
-    per, shown = (" / m", "/m") if mean else ("", "")
+    per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
     vec = f"{a}.reshape(-1)"
     if not separate:
         one = (f"torch.cat([torch.ones(1), {vec}])" if lib == "torch" else f"np.concatenate([[1.0], {vec}])")

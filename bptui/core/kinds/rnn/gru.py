@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, ProfiledCode, matmul
+from ...engine.kind import LayerCode, ProfiledCode, matmul, mean_divisor
 from ...formulas.formula import Partial, Sym
 from ...formulas.notation import sup
 from ...util.special import sigmoid
@@ -334,7 +334,7 @@ class Gru(Recurrent):
         pre, pn = f"{n['gates_list']}_pre", f"{n['gates_list']}_pre_n"  # PyTorch: r's and z's pre-activations, n's
         dz = f"torch.cat([{pre}[t].grad, {pn}[t].grad], -1)" if torch else n["dz"]
         dzh = f"torch.cat([{pre}[t].grad, {r} * {pn}[t].grad], -1)" if torch else delta_h(dz, gates)
-        per, shown = (" / m", "/m") if mean else ("", "")
+        per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
         if row:
             terms = [(n["dW"], f"{a}.T @ {dz}", f"{t['a_in']}ᵀ {t['dz']}"), (n["dU"], f"{prev}.T @ {dzh}", f"{t['a_prev']}ᵀ δʰ"),
                      (n["db"], f"{lib}.sum({dz}, axis=0)", t["dz"]), (n["dbh"], f"{lib}.sum({dzh}, axis=0)", "δʰ")]

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, matmul, own_step, read_matrix
+from ...engine.kind import LayerCode, LayerKind, ProfiledCode, Shape, matmul, mean_divisor, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells, unit_cells
 from ...ops.activations import read_activation
 from ...util.errors import SpecError
@@ -72,7 +72,7 @@ def profiled_common(kind: Any, n: dict[str, str], row: bool, separate: bool, mea
     back in time, and the output at τ = 0 set to zeros (``kind.h`` of them): an rnn's and an LSTM's alike."""
     t = {k[1:]: v for k, v in n.items() if k.startswith("~")}
     lib, torch = n["lib"], n["lib"] == "torch"
-    per, shown = (" / m", "/m") if mean else ("", "")
+    per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
     W, U, b, a, prev, z, dz, nxt = n["W"], n["U"], n["b"], n["a_in"], n["a_prev"], n["z"], n["dz"], n["dz_next"]
     at = ' f" (τ = {{t}})"'  # the step lines are templates (codegen fills {f}, {df}, {up}): braces doubled
     e = {k: _braces(v) for k, v in t.items()}

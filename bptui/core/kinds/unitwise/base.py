@@ -186,19 +186,23 @@ class Unitwise(LayerKind):
         raise NotImplementedError
 
     def profiled_code(self, l: int, L: int, n: dict[str, str], row: bool, separate: bool, mean: bool) -> ProfiledCode:
-        """Its steps in a notation profile's program (a network without time): x, its input (without the 1 on top
-        where the profile keeps the bias in column 0; in PyTorch a node of its own, whose .grad is ∂ℓ/∂x), then
-        :meth:`profiled_lines`' arithmetic, each line with its rule as the panels print it (``n["~rule…"]``), each
-        step checked; ∂ℓ/∂ of its output is ``{up}``, the layer above's (NumPy). What it sends down is its ∂ℓ/∂x."""
+        """Its steps in a notation profile's program: x, its input (without the 1 on top where the profile keeps the
+        bias in column 0; in PyTorch a node of its own, whose .grad is ∂ℓ/∂x), then :meth:`profiled_lines`'
+        arithmetic, each line with its rule as the panels print it (``n["~rule…"]``), each step checked; ∂ℓ/∂ of its
+        output is ``{up}``, the layer above's (NumPy). What it sends down is its ∂ℓ/∂x. At each τ of a network over
+        time (codegen's ``_own_sequence_names``: ``n["at"]``) its quantities are lists held τ by τ (``u2[t]``), its
+        checks name τ, its input is ``n["x_in"]`` where what it reads has no 1 on top (a recurrent layer's h), and
+        in PyTorch γ's and β's terms are added τ by τ from autograd's ∂ℓ/∂o (its o kept by retain_grad), as bptui's
+        G steps add them."""
         from ...util.errors import SpecError
 
-        if "~rule0" not in n:  # names at τ (codegen's _sequence_names): not written yet
-            raise SpecError(f"{self.type} layers in a network over time are not written in a notation profile's "
-                            "program yet", place=f"layers[{l}]")
+        if "~rule0" not in n:  # names without its own (codegen's _own_step_names, _own_sequence_names): none here
+            raise SpecError(f"{self.type} layers here are not written in a notation profile's program yet",
+                            place=f"layers[{l}]")
         torch = n["lib"] == "torch"
         a_in, x = n["a_in"], n["x"]
-        take = f"{a_in}[1:]" if self.bias_entry and not separate else a_in
-        said = f"{n['~x']} = {n['~a_in']}" + (" without its 1" if take != a_in else "") + ", the layer's input"
+        take = n.get("x_in") or (f"{a_in}[1:]" if self.bias_entry and not separate else a_in)
+        said = f"{n['~x']} = {n['~a_in']}" + (" without its 1" if take == f"{a_in}[1:]" else "") + ", the layer's input"
         x_line = (f"{x} = tap({take})  # {said}: a node of its own, whose .grad is {n['~dx']}" if torch
                   else f"{x} = {take}  # {said}")
 
@@ -207,15 +211,28 @@ class Unitwise(LayerKind):
                 return expr
             return f"torch.cat([torch.ones(1), {expr}])" if torch else f"np.concatenate([[1.0], {expr}])"
 
-        forward, back, grad = self.profiled_lines(n, row, separate, " / m" if mean else "", one)
+        per = " / m" if mean else ""
+        forward, back, grad = self.profiled_lines(n, row, separate, per, one)
         first = next(iter(forward))
         forward[first] = (x_line, *forward[first])
+        at = n.get("at", "")  # at τ of a network over time: its checks name τ
         if torch:
-            dx: tuple[str, ...] = (f"check({x}.grad, {(n['~dx'] + ' (' + x + '.grad)')!r})",)
+            dx: tuple[str, ...] = (f"check({x}.grad, {(n['~dx'] + ' (' + x + '.grad)')!r}{at})",)
         else:
-            dx = (f"{n['da']} = {{up}}  # {{up_comment}}", *back, f"check({n['dx']}, {n['~dx']!r})")
+            dx = (f"{n['da']} = {{up}}  # {{up_comment}}", *back, f"check({n['dx']}, {n['~dx']!r}{at})")
+        if torch and "own_lists" in n and self.has_weights:  # over time: γ's and β's terms τ by τ from autograd's ∂ℓ/∂o
+            a = n["a"]
+            da = f"{a}.grad[1:]" if self.bias_entry and not separate else f"{a}.grad"
+            last = list(forward)[-1]
+            forward[last] = (*forward[last][:-1], f"{a}.retain_grad()  # keep {n['~da']} after backward()",
+                             forward[last][-1])
+            grad = self.profiled_lines({**n, "da": da}, row, separate, per, one)[2]
+        elif torch:
+            grad = ()  # without time: the program checks the parameters' .grad itself
+        if at:
+            forward = {q: tuple(_at(line, at) for line in lines) for q, lines in forward.items()}
         helpers = (TAP_CODE,) if torch else ()
-        return ProfiledCode("", "", () if torch else grad, n["dx"], f"{n['~da_in']} = {n['~dx']}",
+        return ProfiledCode("", "", grad, n["dx"], f"{n['~da_in']} = {n['~dx']}",
                             steps=(*forward.items(), ("dx", dx)), helpers=helpers + self.profiled_helpers())
 
     def profiled_lines(self, n: dict[str, str], row: bool, separate: bool, per: str, one: Any
@@ -386,6 +403,11 @@ class Unitwise(LayerKind):
                                     cell, digits)
                 return _rebound(e, lambda eq: self._on_board(stepper.net, eq, cell))
         return explain.explain(self, stepper, cell, digits)
+
+
+def _at(line: str, at: str) -> str:
+    """A check's line with its name at τ (``at``: the program's f-string " (τ = {t})" after the name)."""
+    return line[:-1] + at + ")" if line.startswith("check(") else line
 
 
 TAP_CODE = (

@@ -159,11 +159,13 @@ class Dropout(Unitwise):
         both programs), o = m ⊙ x/(1 − p) and ∂ℓ/∂x = m ⊙ ∂ℓ/∂o/(1 − p) (the rules: equations.rules)."""
         m, x, a, da, dx = (n[k] for k in ("m", "x", "a", "da", "dx"))
         keep = f"(1 - {self.p!r})"
-        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r})"
+        at = ", t, T" if n.get("at") else ""  # at τ: row τ of the example's (T, d) mask
+        draw = f"mask({self.seed}, e, n + 1, {self.out_shape!r}, {self.p!r}{at})"
         if n["lib"] == "torch":
             draw = f"torch.tensor({draw})"
+        drawn = f".random((T, {', '.join(map(str, self.out_shape))}))[t - 1]" if at else f".random({self.out_shape!r})"
         why = (f"  # {n['~m']}: bptui's mask of example n + 1 in epoch e, default_rng([{self.seed}, e, n + 1])"
-               f".random({self.out_shape!r}) ≥ p, p = {self.p:g}")
+               f"{drawn} ≥ p, p = {self.p:g}")
         forward: dict[str, tuple[str, ...]] = {"o": (f"{m} = {draw}{why}", f"{a} = {one(f'{m} * {x} / {keep}')}  # {n['~rule0']}",
                          f"check({a}, {n['~a']!r})")}
         return forward, (f"{dx} = {m} * {da} / {keep}  # {n['~rule1']}",), ()

@@ -213,7 +213,7 @@ class LayerNorm(Unitwise):
         if not separate:
             grad = (f"{dW}[:, 0] += {da}{per}  # {r[6]}", f"{dW}[:, 1] += {da} * {u}{per}  # {r[7]}")
         elif row:
-            grad = (f"{n['db']} += np.sum({da}, axis=0){per}  # {r[6]}", f"{dW} += {da} * {u}{per}  # {r[7]}")
+            grad = (f"{n['db']} += {n['lib']}.sum({da}, axis=0){per}  # {r[6]}", f"{dW} += {da} * {u}{per}  # {r[7]}")
         else:
             grad = (f"{n['db']} += {da}{per}  # {r[6]}", f"{dW} += ({da} * {u})[:, None]{per}  # {r[7]}")
         return forward, back, grad
