@@ -71,7 +71,8 @@ def test_residual_blocks_over_sequences_in_every_profile(tmp_path):
     """random_doc(1) (a dense layer per τ, [attention], [dense, dense], [attention], a softmax per τ; no layer norm),
     two epochs, in every shipped profile and a course's file, both formats; and the seeded variants each in one
     profile (they take turns): a block in a block around attention on the input (seed 21, Adam, mini-batches, L2),
-    two attention blocks, one causal (seed 45, momentum per example), blocks of dense layers nested at each τ. Each
+    two attention blocks, one causal (seed 45, momentum per example), blocks of dense layers nested at each τ, layer
+    norms in a block and after attention (seed 4, in the course's file and nielsen). Each
     program passes, and cs231n's holds the blocks' o as rows (a whole sequence's: one row per τ)."""
     profiles = _profiles(tmp_path)
     docs = [("seq-1", random_doc(1))]
@@ -83,7 +84,8 @@ def test_residual_blocks_over_sequences_in_every_profile(tmp_path):
     assert "x4[t] = h2[t - 1:t].clone()" in paths[("seq-1", "cs231n", "pytorch")].read_text()
     more = [("seq-21", random_doc(21, optimizer="adam", update="mini_batch", mini_batch=2, l2=0.02)),
             ("seq-45", random_doc(45, optimizer="momentum", update="per_example")),
-            ("seq-nested", _per_step_nested())]
+            ("seq-nested", _per_step_nested()),
+            ("seq-4", random_doc(4))]  # a layer norm first in a block at τ, one after attention (course: row τ − 1)
     paths.update(_write(tmp_path, more, lambda i: [profiles[(i + 1) % len(profiles)], profiles[(i + 3) % len(profiles)]]))
     _all_pass(paths)
 
