@@ -2,8 +2,8 @@
 vectors): each layer reads the output its wire comes from (the block's input x, F's tail), a block's o = x + F(x)
 and its ∂ℓ/∂x = ∂ℓ/∂o + the inner path's part take the profile's names (ng's a2 = a1 + a4, dx2 = dx5 + W3.T @
 dz3), each comment the block's rule as the profile prints it; the programs run and check every step against
-bptui's numbers as the profile shows them. Blocks over sequences stay refused in one line
-(test_codegen_notation's refusal test).
+bptui's numbers as the profile shows them. Blocks over sequences, and a layer norm or dropout inside a block:
+test_codegen_notation_blocks.
 
 The programs run in test_codegen's one child process (torch imported once)."""
 
@@ -87,22 +87,3 @@ def test_a_block_step_is_checked_and_a_wrong_one_fails(tmp_path):
         paths[("good", fmt)] = tmp_path / f"good_{fmt}.py"
         paths[("good", fmt)].write_text(text)
     _only_the_wrong_fail(paths, "step 27, dx^[2]", "dx^[2]")
-
-
-@pytest.mark.parametrize("inner", [{"type": "layernorm"}, {"type": "dropout", "p": 0.2, "seed": 3}])
-def test_a_block_holding_a_kind_with_steps_of_its_own_is_refused_in_one_line(tmp_path, capsys, inner):
-    """A layer norm or dropout inside a residual block writes steps of its own, which the profile's program does
-    not read along the block's wires yet: refused in one line that names the kind, never a program that fails."""
-    import json
-
-    from .test_codegen_notation import _export
-
-    doc = json.loads((NETWORKS / "deep_residual.json").read_text())
-    doc["layers"][2]["layers"] = [inner, {"units": 3, "activation": "tanh"}]
-    doc.pop("weights", None)
-    path, out = tmp_path / "block.json", tmp_path / "p.py"
-    path.write_text(json.dumps(doc))
-    for fmt in FORMATS:
-        code, err = _export(capsys, path, fmt, out, "--notation", "ng")
-        assert code == 2 and err.count("\n") == 1 and err.startswith("error:"), err
-        assert f"{inner['type']} layers in a network with blocks" in err and not out.exists()

@@ -179,6 +179,8 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
         names = _profile_names(P, spec.L, net.kinds)
         if net.recurrent:
             names = _own_sequence_names(P, net, names, _sequence_names(P, net, names, fmt == "pytorch"), fmt == "pytorch")
+            if net.wiring is not None:
+                names = _wired_sequence_names(P, net, names, fmt == "pytorch")
         else:
             names = _own_step_names(P, net, names, fmt == "pytorch")
             if any(k.is_map for k in net.kinds):
@@ -190,13 +192,9 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
                         "program)", place=err.place, source=spec.source) from None
-    stepping = next((k for k in net.kinds if k.own_steps or k.is_map), None)
+    stepping = next((k for k in net.kinds if k.is_map), None)
     if net.wiring is not None and stepping is not None:  # its own steps are not read along the wires yet
         raise SpecError(f"--format {fmt} --notation {P.name}: {stepping.type} layers in a network with blocks are not "
-                        "written in a notation profile's program yet (without --notation: the lecture13 program)",
-                        source=spec.source)
-    if net.wiring is not None and net.recurrent:  # each kind writes itself, but not these wires
-        raise SpecError(f"--format {fmt} --notation {P.name}: a network over time with blocks is not "
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
@@ -294,9 +292,12 @@ def _own_sequence_names(P: Any, net: Any, base: dict[int, dict[str, str]], names
         if l - 1 in plain:
             n.update({"~a_in": base[l]["~a_in"], "~da_in": base[l]["~da_in"]})
         kind = net.kinds[l - 1]
-        src = l - 1
+        src = l - 1 if net.wiring is None else net.wiring.src[l]
         if not P.separate_bias and src > 0 and not net.kinds[src - 1].bias_entry:  # a recurrent layer's h: no 1 on top
             n["x_in"] = names[src]["a_list"] + ("[t]" if timed[l - 1] else "[T]" if timed[src - 1] else "")
+            if net.kinds[src - 1].mixes_time:  # its output: one matrix, row τ − 1 at τ
+                n["x_in"] = names[src]["a_list"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]")
+                                                    if timed[l - 1] else "[T - 1]")
         lists = [n["a_list"]]
         if timed[l - 1]:
             fixed = {"W", "b", "dW", "db"}
@@ -323,19 +324,20 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     p = TextPrinter(notation=P).p
     kinds = net.kinds
     timed = timed_layers(kinds)
+    whole = whole_sequence_layers(kinds)
     lib = "torch" if torch else "np"
     out = {0: {**names[0], "lib": lib, "a_list": names[0]["a"], "a": names[0]["a"] + "[t]"}}
     used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED  # the names taken
     names = _output_names(P, kinds, names, used)
     for l in range(1, len(kinds) + 1):
-        b, src, at = names[l], l - 1, timed[l - 1]
-        ix = "[t]" if at else ""
+        b, src, at = names[l], (l - 1 if net.wiring is None else net.wiring.src[l]), timed[l - 1]
+        ix = "[t]" if at and l not in whole else ""
         n = {**b, "lib": lib, "z_list": b["z"], "a_list": b["a"], "dz_list": b["dz"], "z": b["z"] + ix, "a": b["a"] + ix,
              "dz": (b["z"] + ix + ".grad") if torch else b["dz"] + ix, "da": b["da"],  # ∂ℓ/∂a at τ: a value of the moment
              "a_prev": b["a"] + "[t - 1]", "dz_next": b["dz"] + "[t + 1]", "a_first": b["a"] + "[0]"}
         below_timed = src == 0 or timed[src - 1]
         a_in = names[src]["a"] + ("[t]" if at else "[T]" if below_timed else "")
-        if src > 0 and kinds[src - 1].mixes_time:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
+        if src > 0 and src in whole:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
             a_in = names[src]["a"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]") if at else "[T - 1]")
         sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
@@ -351,7 +353,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         kind = kinds[l - 1]
         out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
         if kind.mixes_time:  # over the whole sequence at once: its own names, its input's rows, its printed rules
-            n.update(_whole_sequence_names(P, net, l, b, names[src]["a"], src, torch, used))
+            n.update(_whole_sequence_names(P, net, l, b, out[src]["a_list"] if src in out else names[src]["a"], src,
+                                           torch, used, whole))
         elif at and kind.over_time:
             own_out = kind.step_sym(out_name, l, "τ")  # a gated layer's h: its own symbol, read as a above
             n["~out"] = n["~a"] if own_out is None else p(own_out)
@@ -413,8 +416,98 @@ def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool
     return out
 
 
+def whole_sequence_layers(kinds: Any) -> set[int]:
+    """The layers of a network over time stepped over the whole sequence at once (the schedule's runs at once, as
+    the lecture's program's ``whole``): a layer that mixes time steps, and a block holding one."""
+    return {run[0] for run, at_once in sequence_runs(kinds, forward_order(kinds, len(kinds))) if at_once}
+
+
+def _wired_sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
+    """A network over time with blocks (the lecture's ``_body_sequences``' wires): each layer reads the output its
+    wire comes from (``_sequence_names``), a block's first inner layer in PyTorch its block's x, a tensor of its
+    own (at τ, or its rows: ``x_list``); a block's names: its o (``a``; a matrix over the whole sequence, one row
+    per τ, when it holds a layer that mixes time steps: ``rows``), ``x_units`` and ``F_units`` (its input's and
+    its inner layers' output's units, at τ or as rows), ``dx`` (∂ℓ/∂x, the profile's gradient of x), ``XG`` (PyTorch:
+    autograd's ∂ℓ/∂x), ``at`` (its checks' τ), its printed symbols and rules (``~rules``)."""
+    from ..core.engine import equations as E
+    from ..core.formulas.formula import TextPrinter
+
+    p = TextPrinter(notation=P).p
+    wires, kinds = net.wiring, net.kinds
+    whole = whole_sequence_layers(kinds)
+    sep, row, lib = P.separate_bias, P.vectors == "row", "torch" if torch else "np"
+    used = {v for n in names.values() for k, v in n.items() if not k.startswith("~")} | RESERVED
+    out = {l: dict(n) for l, n in names.items()}
+
+    def fresh(stem: str, l: int) -> str:
+        k = str(P.layer_number(l))
+        name = stem + k if stem + k not in used else f"{stem}_{k}"
+        used.add(name)
+        return name
+
+    def has_one(m: int) -> bool:  # its output holds the 1 on top (the bias in column 0)
+        return not sep and (m == 0 or (kinds[m - 1].bias_entry and m < len(kinds)))
+
+    def matrix(m: int) -> str:  # the output of a layer over the whole sequence (a layer mixing time steps: its o)
+        return out[m]["o"] if m and kinds[m - 1].mixes_time else out[m]["a"]
+
+    def at(m: int) -> str:  # layer m's output at τ, as it holds it
+        if m in whole:
+            return matrix(m) + ("[t - 1:t]" if row else "[t - 1]")
+        return out[m]["a_list"] + "[t]"
+
+    def rows(m: int) -> str:  # layer m's output, one row per τ
+        if m in whole:
+            return matrix(m)
+        return f"{lib}.vstack({out[m]['a_list']}[1:T + 1])"
+
+    def units(expr: str, m: int, many: bool) -> str:
+        return expr if not has_one(m) else expr + ("[:, 1:]" if many else "[1:]")
+
+    for l in range(1, len(kinds) + 1):
+        n, kind = out[l], kinds[l - 1]
+        src = wires.src[l]
+        if kind.span:
+            many = l in whole
+            tail = wires.tail[l]
+            n.update({"framework": lib, "rows": "1" if many else "", "at": "" if many else ' f" (τ = {t})"',
+                      "~dx": p(kind.step_sym("dx", l, None)), "~x": p(E.o(src)) if many or (src and kinds[src - 1].mixes_time) else out[src]["~a"],
+                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}"
+                                          for e in kind.profiled_rules(net, l, P) or ())})
+            dx = fresh(_partial(P, "x", False), l)
+            n["dx_list"], n["dx"] = dx, dx if many else dx + "[t]"
+            if many:
+                n["a"], n["~a"] = out[l]["a_list"], p(E.o(l))
+            x = rows(src) if many else at(src)
+            if torch:
+                name = fresh("x", l)
+                kept = many and (l + 1) not in whole  # its first inner layer runs τ by τ: x kept at each τ
+                n["x_list"] = name if kept or not many else ""
+                x_at, x_rows = at(src), x
+                if l > 1 and wires.block[l] == l - 1:  # the first layer inside a block: it reads that block's x
+                    outer = out[l - 1]
+                    x_at = outer["x_name"] if outer["x_list"] else outer["x_name"] + ("[t - 1:t]" if row else "[t - 1]")
+                    x_rows = f"torch.vstack({outer['x_list']}[1:T + 1])" if outer["x_list"] else outer["x_name"]
+                n["x_start"] = (f"{name}[t]" if kept or not many else name) + " = " + (x_at if kept or not many
+                                                                                       else x_rows) + ".clone()"
+                n["x_name"] = f"{name}[t]" if kept or not many else name
+                x = f"torch.vstack({name}[1:T + 1])" if kept else n["x_name"]
+                n["XG"] = units(f"torch.vstack([{name}[t].grad for t in range(1, T + 1)])" if kept
+                                else n["x_name"] + ".grad", src, many)
+            n["x_units"] = units(x, src, many)
+            n["F_units"] = units(rows(tail) if many else at(tail), tail, many)
+        inside = wires.block[l]
+        if torch and inside and l == inside + 1:  # the first inner layer reads its block's x
+            x_name = out[inside]["x_name"]
+            if kind.mixes_time:
+                n["X_rows"] = f"{x_name}.clone()"  # a tensor of its own again: its .grad is this layer's part
+            else:
+                n["a_in"] = x_name if inside not in whole or out[inside]["x_list"] else f"{x_name}[t - 1]"
+    return out
+
+
 def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: str, src: int, torch: bool,
-                          used: set[str]) -> dict[str, str]:
+                          used: set[str], whole: set[int] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
     """The names of layer l, a kind that reads the whole sequence at once (``mixes_time``): each of its steps'
     quantities by the step's key, an identifier of the symbol the profile prints for it (its ``step_sym``: a
     kind's own letter as the profile renames it, a gradient with the profile's prefix: ng's dq1, nielsen's
@@ -450,7 +543,7 @@ def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: st
             name = fresh(_ident(p(bare), q))
         n[q], n["~" + q] = name, p(sym)
     n["X"] = fresh(_ident(p(Sym("X")), "X"))
-    if src > 0 and net.kinds[src - 1].mixes_time:  # a matrix already
+    if src > 0 and (net.kinds[src - 1].mixes_time or src in whole):  # a matrix already
         rows = below
     else:
         rows = f"{lib}.vstack({below}[1:T + 1])"  # the vectors at τ = 1 … T, one row each
@@ -748,8 +841,10 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
         n = names[l]
         own = dict(codes[l].steps) if l and not kinds[l - 1].span else {}  # a block's steps: below
         if q in own:  # a kind with steps of its own (a layer norm's u, o, ∂ℓ/∂x; a pooling layer's a, ∂ℓ/∂a): its lines,
-            # {up} ∂ℓ/∂ of its output from the layer above
-            above = codes.get(l + 1)
+            # {up} ∂ℓ/∂ of its output from the layer reading it (along a block's wires)
+            if phase == FORWARD and q == kinds[l - 1].block_forward()[0]:
+                start_blocks(l)
+            above = codes.get(reader(l))
             up, said = (above.back, above.back_comment) if above is not None else ("", "")
             w(*(line.replace("{up}", up).replace("{up_comment}", said) for line in own[q]))
             continue
@@ -839,27 +934,67 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         units = f"{n['a']}[1:]" if not sep and kinds[l - 1].bias_entry and l < L else n["a"]
         return f, ("" if a_ == "softmax" else ACTIVATION_CODE[a_][2].format(s=n["z"], o=units, a=alpha))
 
+    wires = net.wiring
+    whole = whole_sequence_layers(kinds)
+
+    def reader(l: int) -> int:  # the layer that sends ∂ℓ/∂ of layer l's output down (along a block's wires)
+        return l + 1 if wires is None else wires.sender[wires.outer(l)]
+
+    def sent_at(r: int) -> str:  # NumPy: what layer r sends down at τ (a block's ∂ℓ/∂x at τ, or its row τ)
+        if kinds[r - 1].span:
+            return names[r]["dx"] if r not in whole else names[r]["dx"] + ("[t - 1:t]" if row else "[t - 1]")
+        return codes[r].back
+
     def up(l: int) -> str:  # NumPy: ∂ℓ/∂ of layer l's output (at τ), from the layer reading it
-        r = l + 1
-        back = codes[r].back
-        if kinds[l - 1].mixes_time:  # a layer over the whole sequence at once: one row per τ
+        r = reader(l)
+        back = sent_at(r)
+        if l in whole or kinds[l - 1].mixes_time:  # a layer over the whole sequence at once: one row per τ
+            if r in whole or kinds[r - 1].mixes_time:
+                return names[r]["dx"]
             return f"np.vstack([{back} for t in range(1, T + 1)])"
         if timed[r - 1] or not timed[l - 1]:
             return back
         width = kinds[l - 1].out_shape[0]
         return f"({back} if t == T else np.zeros({(1, width) if row else width}))"
 
+    def inner(l: int) -> str:  # NumPy: what block l's first inner layer sends to its x (at τ, or as rows)
+        r = l + 1
+        if l not in whole:
+            return sent_at(r)
+        if r in whole or kinds[r - 1].mixes_time:
+            return names[r]["dx"]
+        return f"np.vstack([{sent_at(r)} for t in range(1, T + 1)])"
+
+    started: set[int] = set()
+
+    def start_blocks(l: int, per_t: bool) -> None:  # PyTorch: each block's x (outer first), before its first inner layer
+        chain = []
+        while torch and wires is not None and l > 1 and kinds[l - 2].span and l - 1 not in started:
+            chain.append(l - 1)
+            l -= 1
+        for b in reversed(chain):
+            if bool(names[b]["x_list"]) != per_t:  # kept at τ: started in the loop over τ
+                continue
+            started.add(b)
+            x = names[b]["x_name"]
+            w(f"{names[b]['x_start']}  # {names[b]['~x']}, block {P.layer_number(b)}'s input as a tensor of its own: "
+              f"its .grad is {names[b]['~dx']}", f"{x}.retain_grad() if {x}.requires_grad else {x}.requires_grad_()")
+
     def per_step(lines: list[str]) -> list[str]:  # the output at τ: its target y_τ
         return list(map(_per_step_y, lines)) if timed[L - 1] else lines
 
     def own(l: int, qs: list[str]) -> None:  # a layer norm's, dropout's steps ({up}: ∂ℓ/∂ of its output, NumPy)
-        back = codes[l + 1].back_comment  # its left side as its rules print it at τ (da^[2], no τ); a recurrent kind's has none
+        back = codes[reader(l)].back_comment  # its left side as its rules print it at τ (da^[2], no τ); a recurrent kind's has none
         said = f"{names[l]['~da']} = {back.partition(' = ')[2] or back}"
         for q in qs:
             w(*(line.replace("{up}", up(l)).replace("{up_comment}", said) for line in dict(codes[l].steps).get(q, ())))
 
     def forward(l: int) -> None:
         n, c = names[l], codes[l]
+        start_blocks(l, l not in whole)
+        if kinds[l - 1].span:  # a block: o = x + F(x), at τ or over the whole sequence
+            w(*dict(c.steps)["o"])
+            return
         if "own_lists" in n:
             own(l, kinds[l - 1].block_forward())
             return
@@ -882,6 +1017,10 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
 
     def backward(l: int) -> None:
         n, c = names[l], codes[l]
+        if kinds[l - 1].span:  # a block: ∂ℓ/∂x = ∂ℓ/∂o (the skip's part) + the inner path's part
+            w(*(line.replace("{up}", "" if torch else up(l)).replace("{inner}", "" if torch else inner(l))
+                for line in dict(c.steps)["dx"]))
+            return
         if "own_lists" in n:
             own(l, [q for q in kinds[l - 1].block_backward() if q != "G"])
             if not kinds[l - 1].has_weights:
@@ -921,6 +1060,13 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
     w("T = len(X[n])")
     for l in per:
         n = names[l]
+        if kinds[l - 1].span:  # a block: its o and ∂ℓ/∂x at τ (PyTorch: its x), or, over the whole sequence, matrices
+            lists = ([] if l in whole else [n["a_list"]]) + ([n["x_list"]] if torch and n["x_list"] else []) + (
+                [] if torch or l in whole else [n["dx_list"]])
+            if lists:
+                made = "[None] * (T + 2)" if len(lists) == 1 else f"([None] * (T + 2) for _ in range({len(lists)}))"
+                w(f"{', '.join(lists)} = {made}  # block {P.layer_number(l)} at τ = 1 … T")
+            continue
         if kinds[l - 1].mixes_time:  # its quantities are matrices over the whole sequence
             w(*codes[l].start)
             continue

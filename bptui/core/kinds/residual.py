@@ -169,10 +169,9 @@ class Residual(LayerKind):
         its inner layers' output, ``a`` its own, ``dx``, its rules printed in the profile under "~rules"): o = x + F
         (the 1 kept on top with the bias in column 0), ∂ℓ/∂x = ``{up}`` (∂ℓ/∂o from above) + ``{inner}`` (the inner
         path's part) in NumPy, autograd's ``.grad`` of x in PyTorch (x a tensor of its own, ``start``); what the
-        layer below reads as its ∂ℓ/∂o: ``dx``. On sequences it is not written yet."""
-        if "lib" in n:  # a network over time (codegen's _sequence_names)
-            raise SpecError("residual layers over sequences are not written in a notation profile's program yet",
-                            place=f"layers[{l}]")
+        layer below reads as its ∂ℓ/∂o: ``dx``. On sequences: :meth:`_profiled_sequence_code`."""
+        if "lib" in n:  # a network over time (codegen's _sequence_names, _wired_sequence_names)
+            return self._profiled_sequence_code(n, separate)
         torch = n["framework"] == "torch"
         x, F, a, dx = n["x"], n["F"], n["a"], n["dx"]
         rule_o, rule_dx = (n["~rules"].split("\n") + ["", ""])[:2]
@@ -192,6 +191,30 @@ class Residual(LayerKind):
             start = ()
         return ProfiledCode(join, rule_o, (), dx, f"{n['~da_in']} = {n['~dx']}: the block's ∂ℓ/∂x (its input is that output)",
                             steps=(("o", forward), ("dx", back)), start=start)
+
+    def _profiled_sequence_code(self, n: dict[str, str], separate: bool) -> ProfiledCode:
+        """On a sequence (codegen/profiled.py's ``_wired_sequence_names``): o_τ = x_τ + F(x)_τ at τ, or over the whole
+        sequence at once, one row per τ, when the block holds a layer that mixes time steps (``n["rows"]``); the 1
+        kept on top (in column 0 of each row) with the bias in column 0; ∂ℓ/∂x = ``{up}`` + ``{inner}`` (NumPy: the
+        skip's part and the inner path's, at τ or as rows), autograd's ∂ℓ/∂x of its x in PyTorch (``XG``). Its
+        checks carry ``n["at"]`` (τ, when it runs at each τ)."""
+        torch, rows = n["lib"] == "torch", bool(n["rows"])
+        a, dx, at = n["a"], n["dx"], n["at"]
+        rule_o, rule_dx = (n["~rules"].split("\n") + ["", ""])[:2]
+        join = f"{n['x_units']} + {n['F_units']}"
+        if not separate:  # the 1 on top, as bptui keeps it
+            if rows:
+                join = (f"torch.cat([torch.ones(T, 1), {join}], 1)" if torch
+                        else f"np.concatenate([np.ones((T, 1)), {join}], 1)")
+            else:
+                join = f"torch.cat([torch.ones(1), {join}])" if torch else f"np.concatenate([[1.0], {join}])"
+        forward = (f"{a} = {join}  # {rule_o}", f"check({a}, {n['~a']!r}{at})")
+        if torch:
+            back: tuple[str, ...] = (f"check({n['XG']}, {(n['~dx'] + ' (x.grad)')!r}{at})",)
+        else:
+            back = (f"{dx} = {{up}} + {{inner}}  # {rule_dx}", f"check({dx}, {n['~dx']!r}{at})")
+        return ProfiledCode(join, rule_o, (), dx, f"{n['~da_in']} = {n['~dx']}: the block's ∂ℓ/∂x",
+                            steps=(("o", forward), ("dx", back)))
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
         """On a sequence: o and ∂ℓ/∂x (the board's δ rows) per τ; a block has no s."""
