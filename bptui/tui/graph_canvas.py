@@ -22,6 +22,7 @@ from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from . import messages
@@ -162,6 +163,29 @@ class CanvasLines(StylesCache):
         return Strip(list(line), width)
 
 
+class RunsScrollBarRender(ScrollBarRender):
+    """Textual's scrollbar, a horizontal one's cells in a segment per run of one style: Textual's makes a
+    segment of each cell (the same style object along the track, the thumb and the track behind it),
+    and a canvas that scrolls sideways draws its bar again, about as wide as the screen, segment by
+    segment through the renderer, the line filter and the compositor. The cells are Textual's, each
+    in its style; a vertical bar is Textual's (a segment is a line of it)."""
+
+    @classmethod
+    def render_bar(cls, *args: Any, **kwargs: Any) -> Any:
+        bar = super().render_bar(*args, **kwargs)
+        if bar.new_lines:
+            return bar
+        runs: list[Segment] = []
+        for seg in bar.segments:
+            if runs and not seg.control and not runs[-1].control and (
+                    seg.style is runs[-1].style or seg.style == runs[-1].style) and seg.text != "\n" != runs[-1].text:
+                runs[-1] = Segment(runs[-1].text + seg.text, runs[-1].style)
+            else:
+                runs.append(seg)
+        bar.segments = runs
+        return bar
+
+
 class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
@@ -197,6 +221,12 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
         self.set_diagram(nodes, edges, label_width, pinned, stacked)
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        bar = super().horizontal_scrollbar
+        bar.renderer = RunsScrollBarRender  # type: ignore[misc]  # an instance's renderer: Textual's documented way
+        return bar
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                     pinned: frozenset = frozenset(), stacked: frozenset = frozenset()) -> None:
