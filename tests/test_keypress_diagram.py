@@ -354,3 +354,80 @@ async def test_the_canvas_scrollbars_draw_textuals_lines():
             assert [_cells(line) for line in ours] == [_cells(line) for line in theirs], canvas.scroll_x
             assert sum(len(list(line)) for line in theirs) > sum(len(list(line)) for line in ours)
         assert len(seen) >= 3, seen
+
+
+def _pieces(strips) -> list[list[tuple]]:
+    return [[(seg.text, seg.style, seg.control) for seg in strip] + [strip.cell_length] for strip in strips]
+
+
+def test_a_cut_line_is_cut_as_textual_cuts_a_strip():
+    """``graph_canvas.CutLine.divide`` (the compositor's cut of a canvas line at the scrollbar's column
+    and the padding after it, without measuring every segment) gives Textual's ``Strip.divide``'s
+    pieces, segment for segment, for lines of one-cell and two-cell characters and any cuts."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from bptui.tui.graph_canvas import CutLine
+
+    styles = [Style(color="red"), Style(bold=True), Style(bgcolor="blue", meta={"offset": (3, 4)})]
+    text = st.text(alphabet="ab─│▶⁽¹⁾ 中", min_size=1, max_size=7)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(text, st.sampled_from(styles)), min_size=1, max_size=8), st.sampled_from(styles),
+           st.sampled_from([" ", "  ", "中"]), st.data())
+    def check(content, pad_style, pad, data):
+        segments = [Segment(" ", pad_style)] + [Segment(t, s) for t, s in content] + [Segment(pad, pad_style)]
+        width = sum(seg.cell_length for seg in segments)
+        three = [width - 2, width - 1, width]
+        other = sorted(set(data.draw(st.lists(st.integers(1, width), max_size=4)))) + [width]
+        for cuts in (three, other, three):  # (the second time: the kept pieces)
+            ours = CutLine(list(segments), width).divide(cuts)
+            theirs = Strip(list(segments), width).divide(cuts)
+            assert _pieces(ours) == _pieces(theirs), cuts
+        line = CutLine(list(segments), width)
+        assert line.divide(three) is line.divide(three)
+
+    check()
+
+
+async def test_a_canvas_line_is_cut_where_the_compositor_cuts_it_as_textual_cuts_it():
+    """The canvas's lines the app's filters leave as they are come out of its styles cache as
+    ``CutLine``s (kept as the filtered line of the strip Textual keeps), which the compositor cuts at
+    the vertical scrollbar's column as Textual cuts a strip, over steps that scroll the canvas; under a
+    filter that changes a line (monochrome) every line is Textual's filtered line, and no CutLine."""
+    from textual._styles_cache import StylesCache
+    from textual.filter import Monochrome
+
+    from bptui.tui.graph_canvas import CutLine
+
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+        own = canvas.get_line_filters()
+        cut = 0
+        for filters in (own, [Monochrome()], own):
+            canvas.get_line_filters = lambda filters=filters: filters  # type: ignore[method-assign]
+            for _ in range(8):
+                app.main.action_next()
+                await pilot.pause()
+                width, height = canvas.outer_size
+                region = Region(0, 0, width, height)
+                canvas._styles_cache.clear()
+                ours = canvas._styles_cache.render_widget(canvas, region)
+                theirs = StylesCache().render_widget(canvas, region)
+                assert [list(s) for s in ours] == [list(s) for s in theirs], filters
+                for line in ours:
+                    if filters is not own:
+                        assert not isinstance(line, CutLine)
+                    elif isinstance(line, CutLine):
+                        cut += 1
+                        for cuts in ([width - 2, width - 1, width], [width]):
+                            assert _pieces(line.divide(cuts)) == _pieces(Strip(list(line), width).divide(cuts))
+        assert cut > 100
+        canvas.get_line_filters = lambda: own  # type: ignore[method-assign]
+        await pilot.pause()
+        check_lines(canvas, "after the filters")
