@@ -281,3 +281,153 @@ async def test_a_canvas_lines_between_its_paddings_are_textuals_lines():
             await pilot.press("n")
             await pilot.pause()
             check(canvas, ("lecture13_expression", "n"))
+
+
+def _cells(segments) -> list[tuple]:
+    """Each cell of a scrollbar's segments: its character and style (a line break as itself)."""
+    return [(ch, seg.style) for seg in segments for ch in seg.text]
+
+
+def test_a_canvas_scrollbar_is_textuals_cells_in_runs():
+    """The canvas's scrollbar renderer (``graph_canvas.RunsScrollBarRender``) gives Textual's cells,
+    each in Textual's style, a horizontal bar in a segment per run of one style (Textual's makes one
+    of each cell), over sizes, thicknesses and every eighth of a cell of the thumb's place."""
+    from rich.color import Color
+    from textual.scrollbar import ScrollBarRender
+
+    from bptui.tui.graph_canvas import RunsScrollBarRender
+
+    back, bar = Color.parse("#203040"), Color.parse("#a0b0c0")
+    checked = 0
+    for vertical in (False, True):
+        for size, virtual, window, thickness in ((118, 300, 116, 1), (40, 41, 39, 1), (20, 20, 20, 1),
+                                                 (9, 500, 3, 2), (30, 0, 0, 1), (25, 60, 0, 1)):
+            for eighth in range(0, 8 * max(virtual - window, 1) + 1, 3):
+                args = dict(size=size, virtual_size=virtual, window_size=window, position=eighth / 8,
+                            thickness=thickness, vertical=vertical, back_color=back, bar_color=bar)
+                theirs = ScrollBarRender.render_bar(**args)
+                ours = RunsScrollBarRender.render_bar(**args)
+                assert ours.new_lines == theirs.new_lines
+                assert _cells(ours.segments) == _cells(theirs.segments), args
+                if vertical:
+                    assert ours.segments == theirs.segments  # a segment is a line of it
+                else:
+                    segs = ours.segments
+                    assert all(not (a.style == b.style and "\n" not in a.text + b.text) for a, b in zip(segs, segs[1:]))
+                    assert len(segs) <= 6 * thickness
+                checked += 1
+    assert checked > 500
+
+
+async def test_the_canvas_scrollbars_draw_textuals_lines():
+    """Scrolled sideways by steps (deep_sigmoid's NN diagram), the canvas's horizontal scrollbar is
+    drawn by ``RunsScrollBarRender`` in a few segments, and its lines are, cell for cell, the lines
+    Textual's own renderer draws for the same bar."""
+    from textual.scrollbar import ScrollBarRender
+
+    from bptui.tui.graph_canvas import RunsScrollBarRender
+
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+        seen = set()
+        for _ in range(40):
+            app.main.action_next()
+            await pilot.pause()
+            bar = canvas.horizontal_scrollbar
+            assert bar.renderer is RunsScrollBarRender
+            if not bar.display:
+                continue
+            seen.add(round(canvas.scroll_x))
+            region = Region(0, 0, *bar.size)
+            ours = bar.render_lines(region)
+            assert all(len(list(line)) <= 6 for line in ours)
+            bar.renderer = ScrollBarRender
+            bar._layout_cache.clear()
+            bar.refresh()
+            theirs = bar.render_lines(region)
+            bar.renderer = RunsScrollBarRender
+            bar._layout_cache.clear()
+            bar.refresh()
+            assert [_cells(line) for line in ours] == [_cells(line) for line in theirs], canvas.scroll_x
+            assert sum(len(list(line)) for line in theirs) > sum(len(list(line)) for line in ours)
+        assert len(seen) >= 3, seen
+
+
+def _pieces(strips) -> list[list[tuple]]:
+    return [[(seg.text, seg.style, seg.control) for seg in strip] + [strip.cell_length] for strip in strips]
+
+
+def test_a_cut_line_is_cut_as_textual_cuts_a_strip():
+    """``graph_canvas.CutLine.divide`` (the compositor's cut of a canvas line at the scrollbar's column
+    and the padding after it, without measuring every segment) gives Textual's ``Strip.divide``'s
+    pieces, segment for segment, for lines of one-cell and two-cell characters and any cuts."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from bptui.tui.graph_canvas import CutLine
+
+    styles = [Style(color="red"), Style(bold=True), Style(bgcolor="blue", meta={"offset": (3, 4)})]
+    text = st.text(alphabet="ab─│▶⁽¹⁾ 中", min_size=1, max_size=7)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(text, st.sampled_from(styles)), min_size=1, max_size=8), st.sampled_from(styles),
+           st.sampled_from([" ", "  ", "中"]), st.data())
+    def check(content, pad_style, pad, data):
+        segments = [Segment(" ", pad_style)] + [Segment(t, s) for t, s in content] + [Segment(pad, pad_style)]
+        width = sum(seg.cell_length for seg in segments)
+        three = [width - 2, width - 1, width]
+        other = sorted(set(data.draw(st.lists(st.integers(1, width), max_size=4)))) + [width]
+        for cuts in (three, other, three):  # (the second time: the kept pieces)
+            ours = CutLine(list(segments), width).divide(cuts)
+            theirs = Strip(list(segments), width).divide(cuts)
+            assert _pieces(ours) == _pieces(theirs), cuts
+        line = CutLine(list(segments), width)
+        assert line.divide(three) is line.divide(three)
+
+    check()
+
+
+async def test_a_canvas_line_is_cut_where_the_compositor_cuts_it_as_textual_cuts_it():
+    """The canvas's lines the app's filters leave as they are come out of its styles cache as
+    ``CutLine``s (kept as the filtered line of the strip Textual keeps), which the compositor cuts at
+    the vertical scrollbar's column as Textual cuts a strip, over steps that scroll the canvas; under a
+    filter that changes a line (monochrome) every line is Textual's filtered line, and no CutLine."""
+    from textual._styles_cache import StylesCache
+    from textual.filter import Monochrome
+
+    from bptui.tui.graph_canvas import CutLine
+
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+        own = canvas.get_line_filters()
+        cut = 0
+        for filters in (own, [Monochrome()], own):
+            canvas.get_line_filters = lambda filters=filters: filters  # type: ignore[method-assign]
+            for _ in range(8):
+                app.main.action_next()
+                await pilot.pause()
+                width, height = canvas.outer_size
+                region = Region(0, 0, width, height)
+                canvas._styles_cache.clear()
+                ours = canvas._styles_cache.render_widget(canvas, region)
+                theirs = StylesCache().render_widget(canvas, region)
+                assert [list(s) for s in ours] == [list(s) for s in theirs], filters
+                for line in ours:
+                    if filters is not own:
+                        assert not isinstance(line, CutLine)
+                    elif isinstance(line, CutLine):
+                        cut += 1
+                        for cuts in ([width - 2, width - 1, width], [width]):
+                            assert _pieces(line.divide(cuts)) == _pieces(Strip(list(line), width).divide(cuts))
+        assert cut > 100
+        canvas.get_line_filters = lambda: own  # type: ignore[method-assign]
+        await pilot.pause()
+        check_lines(canvas, "after the filters")

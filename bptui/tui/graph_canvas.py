@@ -22,6 +22,7 @@ from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from . import messages
@@ -140,7 +141,7 @@ class CanvasLines(StylesCache):
             inner, _ = self.get_inner_outer(base_background, background)
             top = styles.gutter.top
             self._plain = (top, size.height - styles.gutter.bottom, content_size, inner.rich_style,
-                           padding.left, padding.right, size.width)
+                           padding.left, padding.right, size.width, tuple(args[0]) if args else (), background)
         try:
             return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
         finally:
@@ -152,14 +153,83 @@ class CanvasLines(StylesCache):
         if plain is None or not plain[0] <= y < plain[1]:
             return super().render_line(styles, y, size, content_size, padding, base_background, background,
                                        render_content_line, *args)
-        top, _, (content_width, content_height), inner, pad_left, pad_right, width = plain
+        top, _, (content_width, content_height), inner, pad_left, pad_right, width, filters, background = plain
         if y - top < content_height:
             line = render_content_line(y - top).adjust_cell_length(content_width, inner)
         else:
             line = Strip.blank(content_width, inner)
         if pad_left or pad_right:
-            return Strip(line_pad(line, pad_left, pad_right, inner), width)
-        return Strip(list(line), width)
+            strip = Strip(line_pad(line, pad_left, pad_right, inner), width)
+        else:
+            return Strip(list(line), width)
+        # the line as the app's filters give it, when they give its own segments back: a CutLine,
+        # which the compositor cuts at the scrollbar's column without measuring every segment
+        segments = strip._segments
+        for line_filter in filters:
+            if line_filter.apply(segments, background) is not segments:
+                return strip
+        if filters:
+            cut = CutLine(segments, width)
+            for line_filter in filters:
+                strip._filter_cache[line_filter, background] = cut
+        return strip
+
+
+class CutLine(Strip):
+    """A canvas line between its paddings, whose cut into the part left of the vertical scrollbar, the
+    column under it and the padding after it (the compositor's, each frame it is drawn) takes its
+    segments as they are but the last of the content, cut by its last character when each of its
+    characters is a cell: ``Strip.divide`` measures every segment (new texts a character at a time).
+    Any other cut is Textual's."""
+
+    __slots__ = ()
+
+    def divide(self, cuts: Any) -> Any:
+        cuts = list(cuts)
+        segments = self._segments
+        width = self.cell_length
+        if len(cuts) != 3 or cuts[2] != width or cuts[1] != width - 1 or cuts[0] != width - 2 or len(segments) < 3:
+            return super().divide(cuts)
+        key = tuple(cuts)
+        cached = self._divide_cache.get(key)
+        if cached is not None:
+            return cached
+        last, pad = segments[-2], segments[-1]
+        text = last.text
+        if last.control or pad.control or not text or len(pad.text) != 1 or cell_len(pad.text) != 1 \
+                or cell_len(text) != len(text):
+            return super().divide(cuts)
+        if len(text) == 1:
+            left = segments[:-2]
+        else:
+            left = segments[:-2]
+            left.append(Segment(text[:-1], last.style))
+        strips = [Strip(left, width - 2), Strip([Segment(text[-1], last.style)], 1), Strip([pad], 1)]
+        self._divide_cache[key] = strips
+        return strips
+
+
+class RunsScrollBarRender(ScrollBarRender):
+    """Textual's scrollbar, a horizontal one's cells in a segment per run of one style: Textual's makes a
+    segment of each cell (the same style object along the track, the thumb and the track behind it),
+    and a canvas that scrolls sideways draws its bar again, about as wide as the screen, segment by
+    segment through the renderer, the line filter and the compositor. The cells are Textual's, each
+    in its style; a vertical bar is Textual's (a segment is a line of it)."""
+
+    @classmethod
+    def render_bar(cls, *args: Any, **kwargs: Any) -> Any:
+        bar = super().render_bar(*args, **kwargs)
+        if bar.new_lines:
+            return bar
+        runs: list[Segment] = []
+        for seg in bar.segments:
+            if runs and not seg.control and not runs[-1].control and (
+                    seg.style is runs[-1].style or seg.style == runs[-1].style) and seg.text != "\n" != runs[-1].text:
+                runs[-1] = Segment(runs[-1].text + seg.text, runs[-1].style)
+            else:
+                runs.append(seg)
+        bar.segments = runs
+        return bar
 
 
 class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
@@ -197,6 +267,12 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
         self.set_diagram(nodes, edges, label_width, pinned, stacked)
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        bar = super().horizontal_scrollbar
+        bar.renderer = RunsScrollBarRender  # type: ignore[misc]  # an instance's renderer: Textual's documented way
+        return bar
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                     pinned: frozenset = frozenset(), stacked: frozenset = frozenset()) -> None:
