@@ -96,9 +96,16 @@ async def test_a_row_vector_sequence_panel_shows_the_optimizers_state_transposed
                 heads = [y for y, line in enumerate(lines) if label in line]
                 assert len(heads) == 1, (label, "\n".join(lines))
                 shown = shown_rows(stepper, l, array)  # a line per column of it
-                assert re.fullmatch(r"\s*((j=)?[a-z]?\d+\s*)+", lines[heads[0] + 1]), lines[heads[0] + 1]  # the units (gates)
+                # its columns: from its heading's (▶) on, up to the next state's beside it (W's rows' left of it,
+                # when it stands beside them: ``parts_beside``)
+                head = lines[heads[0]]
+                x0 = head.index(label) - (2 if head[:head.index(label)].endswith("▶ ") else 0)
+                after = [head.index(other) - (2 if head[:head.index(other)].endswith("▶ ") else 0)
+                         for other, _ in optimizer_state(stepper, l, stepper.notation) if head.find(other) > x0 + 2]
+                x1 = min(after, default=10**6)
+                assert re.fullmatch(r"\s*((j=)?[a-z]?\d+\s*)+", lines[heads[0] + 1][x0:x1]), lines[heads[0] + 1]  # the units
                 for i in range(shown.shape[1]):
-                    line = lines[heads[0] + 2 + i]
+                    line = lines[heads[0] + 2 + i][x0:x1]
                     got = numbers(" ".join(w for w in line.split() if re.match(r"[−.\d-]", w)))
                     assert len(got) == shown.shape[0], (label, i, line)
                     for (value, off), want in zip(got, shown[:, i]):

@@ -98,21 +98,22 @@ def parts_per_line(width: int, count: int, avail: int) -> int:
     return per
 
 
-def parts_beside(rows: int, width: int, count: int, avail: int, first: int = 0) -> int:
+def parts_beside(rows: int, width: int, count: int, avail: int, first: int = 0, together: bool = True) -> int:
     """How many of the ``count`` parts under a panel's rows (each ``width`` columns wide: G's band, an
     optimizer's state) stand beside the rows themselves (``rows`` columns wide, two blanks after them), for
     a panel whose lines do not fit its height: as many as the blank at the rows' right holds, taken from
     the parts after the ``first`` ones (G's band stays under W), when that leaves fewer lines of parts
     under the rows (the others as :func:`parts_per_line` puts them: iris's layer 1 at 160×45, W | m over
-    G | v); 0 when none fits or no line is saved. Every number panel (the lecture's, a profile's) chooses
-    by this one rule."""
+    G | v); 0 when none fits or no line is saved. ``together`` False: the parts left under the rows stand
+    one under the other (a sequence panel's at its foot, each a line of its own). Every number panel (the
+    lecture's, a profile's, a sequence's) chooses by this one rule."""
     room, movable = avail - rows - 2, count - first
     if movable <= 0 or room < width:
         return 0
     k = min(movable, parts_per_line(width, movable, room))
 
     def lines(n: int) -> int:
-        return -(-n // parts_per_line(width, n, avail)) if n else 0
+        return -(-n // (parts_per_line(width, n, avail) if together else 1)) if n else 0
 
     return k if lines(count - k) < lines(count) else 0
 

@@ -117,6 +117,7 @@ class ProfileSeqSheet(SeqSheet):
             if not (kept is None or kept[0] is not look[0] or kept[1] is not look[1] or kept[2:] != look[2:]):
                 break
             self._weights, self._weights_of = self._weight_lines(produced), look  # kept while W, G and their look are
+            self._weight_heads = (list(self.heading_lines), list(self.unit_lines))  # (as the weights' lines stand)
             self._weight_shapes = self._measure(self._weights)
             if self._stretched(self.base_cw, self._avail) == self.cw:
                 break
@@ -174,9 +175,20 @@ class ProfileSeqSheet(SeqSheet):
             out.append(hit[2])
         self._relabelled = now
         self.grid_top = grid_top
+        self.heading_lines, self.unit_lines = (list(numbers) for numbers in self._weight_heads)  # (moved below)
         if self._states:  # the optimizer's state at the foot (its headings counted from its first line)
-            self.state_headings = [len(out) + 1 + y for y in self._state_tops]
+            foot = len(out) + 1
+            self.state_headings = [foot + y for y in self._state_tops]
             out += [[], *self._states]
+            if len(self._weight_parts()) == 1:  # beside W's rows when the panels do not fit the column's height
+                ends = [foot + y for y in self._state_tops[1:]] + [len(out)]
+                heads = 2 if self.profile.vectors == "row" else 1  # (row vectors: the state's line of units too)
+                parts = [(top - 1, top, heads, end - 1) for top, end in zip(self.state_headings, ends)]
+                rows = (0, 1, next((y for y, line in enumerate(self._weights) if not line), len(self._weights)))  # W's (G's under them)
+                top = [self.grid_top]
+                out = self._states_beside(out, rows, parts, [self.heading_lines, self.unit_lines, top,
+                                                             self.state_headings])
+                self.grid_top = top[0]
         super().set_lines(out)
 
     def _grid_labels(self) -> dict[tuple, str]:
@@ -329,6 +341,7 @@ class ProfileSeqSheet(SeqSheet):
         return lines
 
     _states: list[list[Run]] = []  # the optimizer's state's lines, as the weights' were last drawn
+    _weight_heads: tuple[list[int], list[int]] = ([], [])  # heading_lines, unit_lines as _weight_lines made them
     _state_tops: list[int] = []  # and their headings, counted from their first line
 
     def _state_lines(self, under: bool, updated: bool = False) -> list[list[Run]]:
@@ -397,7 +410,7 @@ class ProfileSeqSheet(SeqSheet):
     def heading_starts(self) -> list[int]:
         """The weights' headings (row vectors: each block's line of units), the optimizer's state's, and the
         grid's τ line."""
-        return sorted([*self.heading_lines, *self.unit_lines, self.grid_top, *self.state_headings])  # (top down)
+        return sorted({*self.heading_lines, *self.unit_lines, self.grid_top, *self.state_headings})  # (top down)
 
     def _kept(self, look: tuple, board: Any, make: Any) -> Any:
         """What ``make`` draws of a part of ``board`` (W's or G's), kept while that array and the part's

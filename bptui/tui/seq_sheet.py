@@ -24,12 +24,13 @@ from typing import Any, ClassVar
 import numpy as np
 from rich.style import Style
 from textual.geometry import Size
+from textual.widget import Widget
 
 from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import NumberSheet, arrangement, panel_css, stretched
+from .panel_base import NumberSheet, arrangement, panel_css, parts_beside, stretched
 from .view import cell_width, optimizer_state
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -79,6 +80,7 @@ class CellGroup:
         self.panels: list[SeqSheet] = []
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
         self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
+        self.tall: dict[int, int] = {}  # layer → its lines with every optimizer's state under the grid
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -234,7 +236,96 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def heading_starts(self) -> list[int]:
         """The weights' headings, the optimizer's state's and the grid's τ line."""
-        return sorted([*self.heading_lines, self.grid_top, *self.state_headings])  # (top down: ``pinned``)
+        return sorted({*self.heading_lines, self.grid_top, *self.state_headings})  # (top down: ``pinned``)
+
+    beside = 0  # the optimizer's states standing beside W⁽ˡ⁾'s rows (``_states_beside``)
+    _crowded_as = False  # whether the panels did not fit their column's height, as the lines were last built
+    _merged: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}  # (id(a row's line), id(a state's), x) → its line
+
+    def _crowded(self, tall: int) -> bool:
+        """Whether this panel's lines (``tall``: every optimizer's state under the grid) do not fit the
+        height of the panels' column, with the panels one under the other in it (each panel of the screen
+        with its lines so, its border and scrollbar), or, side by side, its own: the panel, or the one
+        under it, would scroll."""
+        self.group.tall[self.l_index] = tall
+        column = self.parent
+        if not isinstance(column, Widget) or not self.is_attached or not column.size.height:
+            return False
+        height = column.size.height
+        gutter = self.styles.gutter.height + 1  # (its border, and a horizontal scrollbar's row)
+        if column.has_class("wide"):
+            return tall + gutter > height
+        ours = {id(p): p.l_index for p in self.group.panels}
+        need = 0
+        for child in column.children:
+            if isinstance(child, Widget) and child.display:
+                l = ours.get(id(child))
+                need += (self.group.tall.get(l, 0) + gutter) if l is not None else child.outer_size.height
+        return need > height
+
+    def _states_beside(self, lines: list, rows: tuple[int, int, int], parts: list[tuple[int, int, int, int]],
+                       starts: list[list[int]]) -> list:
+        """The optimizer's states that stand beside W⁽ˡ⁾'s rows rather than at the panel's foot, by the dense
+        panels' rule (:func:`~.panel_base.parts_beside`): when the panels do not fit the column's height
+        (``_crowded``) and the blank at the right of W's rows holds a state, its heading beside W's heading
+        and its rows beside W's (G⁽ˡ⁾ stays under W⁽ˡ⁾ where it stands there), the others at the foot as
+        before. ``rows``: (first line, heading lines, end) of W's rows with their heading; ``parts``: each
+        state's (first line it takes at the foot, its heading's line, its heading lines, end); ``starts``:
+        lists of line numbers (the headings, the grid's τ line) put where their lines now stand."""
+        self.beside = 0
+        crowded = self._crowded(len(lines))
+        if crowded != self._crowded_as:  # the other panels' choice follows the new height of this one's lines
+            self._crowded_as = crowded
+            for other in self.group.panels:
+                if other is not self and other.lines and other.is_attached:
+                    other.call_later(other.rebuild)
+        if not (parts and crowded and self._avail):
+            return lines
+
+        def width(of: list) -> int:
+            return max((sum(len(run[0]) for run in line) for line in of), default=0)
+
+        r0, rh, r1 = rows
+        rows_w = width(lines[r0:r1])
+        part_w = max(width(lines[h:e]) for _, h, _, e in parts)
+        k = parts_beside(rows_w, part_w, len(parts), self._avail, together=False)  # (the foot: one under the other)
+        moved = parts[:k]
+        pad = max((hh for _, _, hh, _ in moved), default=0) - rh  # a state's headings over W's (row vectors)
+        pad = max(0, pad)
+        if not k or any(pad + rh - hh + e - h > pad + r1 - r0 for _, h, hh, e in moved):
+            return lines
+        block = [[]] * pad + lines[r0:r1]
+        where = {y: r0 + pad + y - r0 for y in range(r0, r1)}
+        if pad:
+            where[r0] = r0  # (W's heading's first line: the states' headings' line above it)
+        merged, now = self._merged, {}
+        for i, (_, h, hh, e) in enumerate(moved):
+            x = rows_w + 2 + i * (part_w + 2)
+            for j, part in enumerate(lines[h:e]):
+                t = pad + rh - hh + j
+                row = block[t]
+                key = (id(row), id(part), x)
+                hit = merged.get(key)
+                if hit is None or hit[0] is not row or hit[1] is not part:
+                    used = sum(len(run[0]) for run in row)
+                    hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
+                now[key] = hit
+                block[t] = hit[2]
+                where[h + j] = r0 + t
+        self._merged = now
+        dropped = {y for first, _, _, e in moved for y in range(first, e)}
+        out = lines[:r0] + block
+        for y in range(r1, len(lines)):
+            if y not in dropped:
+                where[y] = len(out)
+                out.append(lines[y])
+        if k == len(parts):
+            while out and not out[-1]:  # (the foot's blank line after the last state)
+                out.pop()
+        for numbers in starts:
+            numbers[:] = sorted({where.get(y, y) for y in numbers})
+        self.beside = k
+        return out
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
         """G⁽ˡ⁾ beside W⁽ˡ⁾, or under it when the two do not fit side by side in ``avail`` columns (every
@@ -359,6 +450,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._avail = width
         if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under):
             self.rebuild()
+        elif self.lines and self._crowded(self.group.tall.get(self.l_index, 0)) != self._crowded_as:
+            self.rebuild()  # (a new height of the column: the optimizer's states beside W's rows or at the foot)
 
     def realign(self) -> None:
         """Build the lines again if the screen's sequence panels' cells have another width now (or G⁽ˡ⁾
@@ -608,6 +701,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             of = st.delta[l] if q == "delta" else st.extra.get((q, l))
             lines += line(("norms", q), (of,), (name, T), lambda q=q, name=name: norm_rows(q, name))
         self.state_headings = []
+        parts: list[tuple[int, int, int, int]] = []  # each state's lines at the foot (``_states_beside``)
         if weights:
             # the optimizer's state (momentum's v, Adam's m and v: each W⁽ˡ⁾'s shape) at the panel's foot, as a
             # dense panel shows it under its rows (the grid a step writes stays where it was): its heading, then
@@ -621,6 +715,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             per = 1 if under or self._avail and 6 + 2 * (block - 6) - 4 > self._avail else 2  # (two where W | G fit)
             for g in range(0, len(states), per):
                 together = states[g:g + per]
+                parts.append((len(lines), len(lines) + 1, 1, len(lines) + 2 + rows))
                 lines.append(line(("gap", "state", g), (), (), list))
                 self.state_headings.append(len(lines))
                 heads = tuple(("▶ " if produced == "W" else "") + label for label, *_ in together)  # (the update's)
@@ -633,6 +728,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                                       (w_labels[b], bars, tuple(t for t, *_ in together), sw, *(fmt for *_, fmt in together)),
                                       lambda b=b, together=together, sw=sw: state_row(b, together, sw)))
         self._lines_kept = now
+        if weights:  # a state beside W⁽ˡ⁾'s rows when the panels do not fit the column's height
+            top = [self.grid_top]
+            lines = self._states_beside(lines, (0, 1, 1 + rows), parts, [self.heading_lines, top, self.state_headings])
+            self.grid_top = top[0]
         self.set_lines(lines)
 
     def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:

@@ -1,0 +1,86 @@
+"""Issue 24 item 2, "the whole screen used", for the sequence panels: an optimizer's state stands beside
+W's rows (``panel_base.parts_beside``, the dense panels' one rule) when the panels do not fit their
+column's height and the blank at the right of W's rows holds it, rather than at the panel's foot in a
+tall narrow column while the panel above it scrolls."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bptui.tui.seq_sheet import SeqSheet
+from bptui.tui.view import optimizer_state
+
+from .test_layout_arrangement import app_with
+
+
+def read(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def lines_of(panel) -> list[str]:
+    return ["".join(text for text, _, _ in line) for line in panel.lines]
+
+
+async def test_a_states_rows_stand_beside_ws_rows_in_cs231n():
+    """gru_parity in cs231n at 200×50 after an update: layer 2 (dense, once on h¹ at τ = T) drew W², b², dW²,
+    db², its scores, then m² and v² under each other, 33 lines in 24 of 196 columns, while layer 1 scrolled;
+    m² and v² stand beside W²'s lines, their headings on a line over W²'s units, each k's entries of the
+    three matrices on one line (the state's k beside W's), and the panel is 17 lines."""
+    app = app_with("gru_parity", "cs231n")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", SeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines)
+        assert "m² (1st moment" in lines[0] and "v² (2nd moment" in lines[0], text
+        assert lines[0].index("m²") < lines[0].index("v²")
+        assert lines[1].count("j=0") == 3, text  # W's unit, m's and v's over their columns
+        (_, m), (_, v) = optimizer_state(app.stepper, 2, app.stepper.notation)
+        for k in range(4):  # W²'s line k, m²'s and v²'s beside it: the same k three times, the state's entries
+            line = lines[2 + k]
+            assert line.count(f"k={k}") == 3, text
+            shown = [word for word in line.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", word)]
+            assert len(shown) == 3, line
+            assert read(shown[-2]) == pytest.approx(float(m[0, 1 + k]), rel=2e-3, abs=5e-5), line
+            assert read(shown[-1]) == pytest.approx(float(v[0, 1 + k]), rel=5e-3, abs=5e-7), line
+            assert read(shown[0]) == pytest.approx(float(app.stepper.state.W[2][0, 1 + k]), abs=5e-5), line
+        assert sum("m² (1st moment" in line for line in lines) == 1  # not at the foot too
+        assert len(lines) == 17 and panel.virtual_size.height == 17, text  # (33 when they stood at the foot)
+        assert panel.beside == 2
+        assert panel.heading_spans()[0] == (0, 2), panel.heading_spans()  # (both heading lines pinned together)
+
+
+async def test_a_states_rows_stand_beside_ws_rows_in_the_lecture():
+    """count_tokens in the lecture at 200×50 after an update: layer 2 (dense at each τ, G⁽²⁾ under W⁽²⁾) drew
+    m⁽²⁾ and v⁽²⁾ under its grid, 121 lines in a 39-line view, 157 of 195 columns unused at its foot; they
+    stand beside W⁽²⁾'s rows, their headings on W's heading line, row b of each on W's row b, G⁽²⁾ still
+    under W⁽²⁾: 85 lines, each heading pinned with the rows it names."""
+    app = app_with("count_tokens")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", SeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines[:20])
+        assert lines[0].startswith("W⁽²⁾") and "m⁽²⁾ (1st moment" in lines[0] and "v⁽²⁾ (2nd moment" in lines[0], text
+        (_, m), (_, v) = optimizer_state(app.stepper, 2)
+        W = app.stepper.state.W[2]
+        for b in range(W.shape[0]):
+            line = lines[1 + b]
+            assert line.count(f"b={b + 1} ") == 3, text
+            shown = [word for word in line.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", word)]
+            assert len(shown) == 3 * W.shape[1], line
+            for a in range(W.shape[1]):
+                assert read(shown[a]) == pytest.approx(float(W[b, a]), abs=5e-6), line
+                assert read(shown[W.shape[1] + a]) == pytest.approx(float(m[b, a]), rel=5e-3, abs=5e-6), line
+                assert read(shown[2 * W.shape[1] + a]) == pytest.approx(float(v[b, a]), rel=5e-3, abs=5e-9), line
+        assert lines[1 + W.shape[0] + 1].startswith("G⁽²⁾"), "\n".join(lines[:24])  # G under W, as it was
+        assert sum("(1st moment" in line for line in lines) == 1
+        assert panel.beside == 2 and len(lines) == 85, len(lines)  # (121 at the foot)
+        starts = [first for first, _ in panel.heading_spans()]
+        assert starts[:2] == [0, 2 + W.shape[0]] and panel.grid_top in starts, starts
