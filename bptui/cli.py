@@ -428,6 +428,10 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except RuntimeError as err:  # Ctrl-C while a class body runs (an import): Python wraps the interrupt
+        if isinstance(err.__cause__, KeyboardInterrupt):
+            return 130
+        raise
     except ClosedStream as err:
         report(str(err.strerror))
         return 2

@@ -307,3 +307,27 @@ def test_train_stops_and_says_so_when_it_diverges(capsys):
     assert main(["train", "regression", "--learning-rate", "1000"]) == 0
     text = capsys.readouterr().out
     assert f"Warning: training diverged at epoch {out['diverged']}: ℓ_D = " in text and "η = 1000 may be too large" in text
+
+
+def test_an_interrupt_during_an_import_ends_with_130_and_no_traceback(monkeypatch, capsys):
+    """Ctrl-C while a module's class body runs (a lazy import in a command: trace's GraphSpec) reaches the command
+    as a RuntimeError from __set_name__ whose cause is the KeyboardInterrupt (seen once in a whole-suite run on a
+    loaded machine, tests/test_fuzz_io.py's interrupted export): bptui ends as for any Ctrl-C, status 130."""
+    from bptui import cli
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise RuntimeError("Error calling __set_name__ on 'cached_property' instance") from err
+
+    monkeypatch.setattr(cli, "cmd_trace", interrupted)
+    assert cli.main(["trace", "networks/xor.json"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+    def broken(args):
+        raise RuntimeError("a bug of our own")
+
+    monkeypatch.setattr(cli, "cmd_trace", broken)
+    with pytest.raises(RuntimeError):  # any other RuntimeError is not taken for an interrupt
+        cli.main(["trace", "networks/xor.json"])
