@@ -18,7 +18,7 @@ from .conftest import NETWORKS, ROOT
 # each ```python excerpt of the section, in order: the bundled network and profile whose NumPy program it quotes
 # (None: an excerpt of a network the manual describes, not a bundled one)
 EXCERPTS = [("shapes", "ng"), ("parity", "ng"), ("moons_layernorm", "ng"), None, ("count_tokens", "ng"),
-            ("deep_residual", "ng")]
+            ("deep_residual", "ng"), None]
 
 
 def _excerpts() -> list[str]:
