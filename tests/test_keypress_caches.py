@@ -260,12 +260,16 @@ async def test_a_panel_the_column_scrolls_into_view_keeps_scrollbars_for_its_lin
             assert scrolled and updates >= 2, name
 
 
-async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
+async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh(monkeypatch):
     """shapes (a convolution, a pooling layer): a map panel keeps each row of its maps while the arrays
-    and the look it is drawn from are the same (``MapSheet._build``); at every kind of step (an update
-    dims the maps), after + and − and with the quiz's cell hidden, its lines are the lines it makes with
-    nothing kept, and the screen shows what the panel draws afresh."""
+    and the look it is drawn from are the same (``MapSheet._build``), and restyles it (``panel_base.restyled``)
+    when only its look does (an update dims the maps, the ▶ leaves them); at every kind of step, after + and
+    − and with the quiz's cell hidden, its lines are the lines it makes with nothing kept, and the screen
+    shows what the panel draws afresh."""
+    from bptui.tui import map_sheet
     from bptui.tui.map_sheet import MapSheet
+
+    restyles = counting_restyles(monkeypatch, map_sheet)
 
     app = app_for("shapes")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -298,6 +302,55 @@ async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
         assert any(text.strip() == "?" and key == cell for line in panel.lines for text, _, key in line)
         check("the quiz's cell")
         assert reused, "rows were kept from step to step"
+        assert restyles[0], "the rows an update dims were restyled"
+
+
+def counting_restyles(monkeypatch, module) -> list[int]:
+    """Count the kept lines ``module`` restyles (``panel_base.restyled`` giving a line of new styles)."""
+    count = [0]
+    real = panel_base.restyled
+
+    def counted(line, *args, **kwargs):
+        out = real(line, *args, **kwargs)
+        count[0] += out is not line
+        return out
+
+    monkeypatch.setattr(module, "restyled", counted)
+    return count
+
+
+async def test_a_sequence_panels_restyled_rows_are_the_rows_it_would_make_afresh(monkeypatch):
+    """count_tokens: a sequence panel keeps W⁽ˡ⁾'s rows when the step after its update takes the ▶ off
+    them, restyled (``panel_base.restyled``) rather than made again cell by cell; at every step over two
+    updates (and after + and −) its lines are the lines it builds with nothing kept, and the screen shows
+    what the panel draws afresh."""
+    from bptui.tui import seq_sheet
+
+    restyles = counting_restyles(monkeypatch, seq_sheet)
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+
+        def check(what: object) -> None:
+            for panel in panels:
+                kept = [list(line) for line in panel.lines]
+                panel._lines_kept, panel._cells_kept = {}, {}
+                panel._build(panel._produced)
+                assert [list(line) for line in panel.lines] == kept, (panel.id, what)
+                assert on_screen(panel) == afresh(panel), (panel.id, what)
+
+        moves = [app.main.action_to_update] + [app.main.action_next] * 5 + [app.main.action_to_update] + \
+            [app.main.action_next] * 5
+        for move in moves:
+            move()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        for key in ("+", "-"):
+            await pilot.press(key)
+            await pilot.pause()
+            check(key)
+        assert restyles[0], "the rows the ▶ left were restyled"
 
 
 async def test_the_status_line_draws_again_only_its_changed_lines():
