@@ -795,3 +795,37 @@ async def test_a_panels_palette_made_after_mount_is_the_one_made_afresh():
         kept = dict(panel._palette())
         panel._styles = None
         assert panel._palette() == kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none()),
+                          st.sampled_from(["s", "o", "delta", "W", "G", "a"]), st.booleans()), max_size=12),
+       st.booleans(), st.booleans(), st.sets(st.sampled_from(["s", "o", "delta", "W", "G", "a"])),
+       st.integers(-1, 12))
+def test_a_restyled_line_is_the_line_styled_afresh(cells, dim_before, dim, unmark, hidden):
+    """``panel_base.restyled``: a line of cells (a value or none, its quantity, whether the step marked
+    it) and labels, styled as a panel styles them (``NumberSheet.number_style``: sign, ``dim`` for an
+    update's s, o, δ, ``nonfinite``, ``+`` when marked; a cell not computed ``dim``; the quiz's hidden
+    cell ``pos``), restyled with marks taken off and dimmed, is the line styled afresh with that look."""
+    from bptui.tui.panel_base import DIMMED, restyled
+
+    def styled(marks_off: set, dimmed: bool) -> list:
+        line = [("b=1 ", "header", None)]
+        for i, (x, q, mark) in enumerate(cells):
+            key = (q, 1, i, None)
+            if i == hidden:
+                name = "pos"
+            elif x is None:
+                name = "dim"
+            else:
+                name = NumberSheet.number_style(x, dimmed and q in DIMMED, mark and q not in marks_off)
+            line.append((f"{x}", name, key))
+            line.append(("│", "bias", None))
+        return line
+
+    keep = ("s" if not cells else cells[hidden][1] if 0 <= hidden < len(cells) else "W", 1, hidden, None)
+    before = styled(set(), dim_before)
+    after = restyled(before, unmark, dim, keep if 0 <= hidden < len(cells) else None)
+    assert after == styled(unmark, dim_before or dim)
+    if after == before:
+        assert after is before  # nothing to restyle: the kept line itself, drawn as it was

@@ -588,9 +588,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     keys = [(q, l, TimeIndex(t, b), None) for t in times]
                     hit = (board, look, keys, xs, [text(x, key, fmt) for x, key in zip(xs, keys)], None, None, fmt)
             if hit[5] != marked:
-                row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
-                row += [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
-                        for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
+                head = (label.ljust(7)[:7], "header+" if produced == q else "header", None)
+                old = hit[5]
+                if old is not None and hit[6] is not None and not marked[0] and old[2] <= marked[2]:
+                    # the ▶ left the row or an update dims it: its kept cells restyled (panel_base.restyled)
+                    row = [head, *restyled(hit[6][1:], (q,) if old[0] else (), marked[2], hidden)]
+                else:
+                    row = [head] + [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
+                                    for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
                 hit = (*hit[:5], marked, row, hit[7])
             cells_now[q, b] = hit
             return hit[6]
