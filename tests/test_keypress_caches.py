@@ -260,12 +260,16 @@ async def test_a_panel_the_column_scrolls_into_view_keeps_scrollbars_for_its_lin
             assert scrolled and updates >= 2, name
 
 
-async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
+async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh(monkeypatch):
     """shapes (a convolution, a pooling layer): a map panel keeps each row of its maps while the arrays
-    and the look it is drawn from are the same (``MapSheet._build``); at every kind of step (an update
-    dims the maps), after + and − and with the quiz's cell hidden, its lines are the lines it makes with
-    nothing kept, and the screen shows what the panel draws afresh."""
+    and the look it is drawn from are the same (``MapSheet._build``), and restyles it (``panel_base.restyled``)
+    when only its look does (an update dims the maps, the ▶ leaves them); at every kind of step, after + and
+    − and with the quiz's cell hidden, its lines are the lines it makes with nothing kept, and the screen
+    shows what the panel draws afresh."""
+    from bptui.tui import map_sheet
     from bptui.tui.map_sheet import MapSheet
+
+    restyles = counting_restyles(monkeypatch, map_sheet)
 
     app = app_for("shapes")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -298,6 +302,55 @@ async def test_a_map_panels_kept_rows_are_the_rows_it_would_make_afresh():
         assert any(text.strip() == "?" and key == cell for line in panel.lines for text, _, key in line)
         check("the quiz's cell")
         assert reused, "rows were kept from step to step"
+        assert restyles[0], "the rows an update dims were restyled"
+
+
+def counting_restyles(monkeypatch, module) -> list[int]:
+    """Count the kept lines ``module`` restyles (``panel_base.restyled`` giving a line of new styles)."""
+    count = [0]
+    real = panel_base.restyled
+
+    def counted(line, *args, **kwargs):
+        out = real(line, *args, **kwargs)
+        count[0] += out is not line
+        return out
+
+    monkeypatch.setattr(module, "restyled", counted)
+    return count
+
+
+async def test_a_sequence_panels_restyled_rows_are_the_rows_it_would_make_afresh(monkeypatch):
+    """count_tokens: a sequence panel keeps W⁽ˡ⁾'s rows when the step after its update takes the ▶ off
+    them, restyled (``panel_base.restyled``) rather than made again cell by cell; at every step over two
+    updates (and after + and −) its lines are the lines it builds with nothing kept, and the screen shows
+    what the panel draws afresh."""
+    from bptui.tui import seq_sheet
+
+    restyles = counting_restyles(monkeypatch, seq_sheet)
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+
+        def check(what: object) -> None:
+            for panel in panels:
+                kept = [list(line) for line in panel.lines]
+                panel._lines_kept, panel._cells_kept = {}, {}
+                panel._build(panel._produced)
+                assert [list(line) for line in panel.lines] == kept, (panel.id, what)
+                assert on_screen(panel) == afresh(panel), (panel.id, what)
+
+        moves = [app.main.action_to_update] + [app.main.action_next] * 5 + [app.main.action_to_update] + \
+            [app.main.action_next] * 5
+        for move in moves:
+            move()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        for key in ("+", "-"):
+            await pilot.press(key)
+            await pilot.pause()
+            check(key)
+        assert restyles[0], "the rows the ▶ left were restyled"
 
 
 async def test_the_status_line_draws_again_only_its_changed_lines():
@@ -742,3 +795,37 @@ async def test_a_panels_palette_made_after_mount_is_the_one_made_afresh():
         kept = dict(panel._palette())
         panel._styles = None
         assert panel._palette() == kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none()),
+                          st.sampled_from(["s", "o", "delta", "W", "G", "a"]), st.booleans()), max_size=12),
+       st.booleans(), st.booleans(), st.sets(st.sampled_from(["s", "o", "delta", "W", "G", "a"])),
+       st.integers(-1, 12))
+def test_a_restyled_line_is_the_line_styled_afresh(cells, dim_before, dim, unmark, hidden):
+    """``panel_base.restyled``: a line of cells (a value or none, its quantity, whether the step marked
+    it) and labels, styled as a panel styles them (``NumberSheet.number_style``: sign, ``dim`` for an
+    update's s, o, δ, ``nonfinite``, ``+`` when marked; a cell not computed ``dim``; the quiz's hidden
+    cell ``pos``), restyled with marks taken off and dimmed, is the line styled afresh with that look."""
+    from bptui.tui.panel_base import DIMMED, restyled
+
+    def styled(marks_off: set, dimmed: bool) -> list:
+        line = [("b=1 ", "header", None)]
+        for i, (x, q, mark) in enumerate(cells):
+            key = (q, 1, i, None)
+            if i == hidden:
+                name = "pos"
+            elif x is None:
+                name = "dim"
+            else:
+                name = NumberSheet.number_style(x, dimmed and q in DIMMED, mark and q not in marks_off)
+            line.append((f"{x}", name, key))
+            line.append(("│", "bias", None))
+        return line
+
+    keep = ("s" if not cells else cells[hidden][1] if 0 <= hidden < len(cells) else "W", 1, hidden, None)
+    before = styled(set(), dim_before)
+    after = restyled(before, unmark, dim, keep if 0 <= hidden < len(cells) else None)
+    assert after == styled(unmark, dim_before or dim)
+    if after == before:
+        assert after is before  # nothing to restyle: the kept line itself, drawn as it was

@@ -31,10 +31,22 @@ from textual.strip import Strip
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, marked_edges, offset_strip, panel_css, with_offsets
+from .panel_base import NumberSheet, marked_edges, offset_strip, panel_css, restyled, with_offsets
 from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
+
+
+def _restyling(before: tuple, after: tuple, qs: tuple[str, ...]) -> tuple[set[str], bool] | None:
+    """How a map row's new look ``after`` (its formats, which of its band's quantities ``qs`` the step
+    produced, an update's dimming, then what else it is drawn with) restyles the row of look ``before``:
+    (the quantities whose mark goes, whether it is dimmed), when that is all it changes; else None (a
+    mark that comes, the dimming that goes, anything else: the row is made again)."""
+    if before[0] != after[0] or before[3:] != after[3:] or (before[2] and not after[2]):
+        return None
+    if any(b and not a for a, b in zip(before[1], after[1])):
+        return None
+    return {q for q, a, b in zip(qs, before[1], after[1]) if a and not b}, after[2]
 
 
 class MeasuredCells:
@@ -325,6 +337,12 @@ class MapSheet(Fits, NumberSheet):
                 for i in range(H):
                     place = (qs, c, i)
                     hit = kept.get(place)
+                    if hit is not None and hit[1] != look and all(a is b for a, b in zip(hit[0], sources)):
+                        # the same numbers in a new look (an update dims them, the ▶ leaves): the kept row
+                        # restyled, not made again cell by cell
+                        change = _restyling(hit[1], look, qs)
+                        if change is not None:
+                            hit = (sources, look, restyled(hit[2], change[0], change[1], self.hidden))
                     if hit is None or hit[1] != look or any(a is not b for a, b in zip(hit[0], sources)):
                         label = self._channel(c).ljust(5) if i == 0 else " " * 5
                         row: list[tuple[str, str, Key | None]] = [(label, "header", None)]

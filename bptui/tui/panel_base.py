@@ -254,6 +254,38 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
     return Strip(out)
 
 
+DIMMED = ("s", "o", "delta")
+"""The quantities an update dims (the example's values, which the new weights no longer make)."""
+
+
+def restyled(line: list, unmark: Any = (), dim: bool = False, keep: Any = None) -> list:
+    """A kept line of runs (text, style name, cell key) in the styles a step gives it, its texts and cells as
+    they were: the cells of the quantities in ``unmark`` lose the step's mark (``pos+`` → ``pos``: the ▶
+    left their panel), and with ``dim`` the cells of s, o and δ are dimmed (an update). What a number
+    panel draws afresh with the new look is the same line (``NumberSheet.number_style``: a cell's style
+    is its value's sign, ``dim`` or ``nonfinite``, and ``+`` when marked), made without formatting its
+    numbers again; ``keep``: the quiz's hidden cell, whose style no step changes. The line itself when
+    no style changes."""
+    out: list | None = None
+    for i, run in enumerate(line):
+        text, name, key = run
+        new = name
+        if key is not None and key != keep and name != "nonfinite":
+            q = key[0]
+            mark = name.endswith("+")
+            base = name[:-1] if mark else name
+            if q in unmark:
+                mark = False
+            if dim and q in DIMMED:
+                base = "dim"
+            new = base + "+" if mark else base
+        if new != name and out is None:
+            out = list(line[:i])
+        if out is not None:
+            out.append((text, new, key) if new != name else run)
+    return line if out is None else out
+
+
 _OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
 _OFFSETS: dict[tuple[int, int], Style] = {}  # (x, y) → the style of the place alone, for every style at it
 OFFSET_STYLES_KEPT = 1 << 16

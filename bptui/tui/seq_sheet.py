@@ -30,7 +30,7 @@ from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import NumberSheet, arrangement, panel_css, parts_beside, stretched
+from .panel_base import NumberSheet, arrangement, panel_css, parts_beside, restyled, stretched
 from .view import cell_width, optimizer_state
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -484,15 +484,26 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         kept, now = self._lines_kept, dict[tuple, tuple[Any, tuple, tuple, Any]]()
         drawn_with = (self.digits, self.hidden, cw)
 
-        def line(name: tuple, sources: tuple, look: tuple, make: Any, numbers: Any = None) -> Any:
+        def line(name: tuple, sources: tuple, look: tuple, make: Any, numbers: Any = None,
+                 marks: dict[int, str] | None = None) -> Any:
             """The line ``make`` draws, kept while the arrays it reads (``sources``, by identity: a board's
             arrays are never changed in place) and its ``look`` are the same; when an array is new, while
-            the numbers the line shows (``numbers()``) are (a G whose other rows a step wrote)."""
+            the numbers the line shows (``numbers()``) are (a G whose other rows a step wrote). ``marks``:
+            the entries of ``look`` that say a quantity is the step's product (position → quantity); when
+            only those change, from marked to not (the ▶ left the panel), the kept line is restyled
+            (``panel_base.restyled``), its numbers not formatted again."""
             look = (*look, *drawn_with)
             hit = kept.get(name)
             if hit is None or hit[2] != look or any(a is not b for a, b in zip(hit[1], sources)):
                 shown = numbers() if numbers is not None else None
-                same = hit is not None and hit[2] == look and shown is not None and hit[3] == shown
+                same = hit is not None and shown is not None and hit[3] == shown
+                if same and hit is not None and hit[2] != look:
+                    gone = _unmarked(hit[2], look, marks)
+                    if gone is not None:
+                        hit = (restyled(hit[0], gone), sources, look, shown)
+                        now[name] = hit
+                        return hit[0]
+                    same = False
                 hit = (hit[0] if same and hit is not None else make(), sources, look, shown)
             now[name] = hit
             return hit[0]
@@ -594,17 +605,18 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         W_, G_ = ("W", w_lists[0], w_formats[0]), ("G", w_lists[1], w_formats[1])
         for b in range(rows if weights and not under else 0):  # dropout's d × 0: no rows
             lines.append(line(("W", b), (W, G), (labels[b], bars, produced == "W", produced == "G", *w_formats),
-                              lambda b=b: weight_row(b, (W_, G_)), lambda b=b: (w_lists[0][b], w_lists[1][b])))
+                              lambda b=b: weight_row(b, (W_, G_)), lambda b=b: (w_lists[0][b], w_lists[1][b]),
+                              {2: "W", 3: "G"}))
         for b in range(rows if weights and under else 0):  # W's rows alone (G's under them): what G is, not theirs
             lines.append(line(("W", b), (W,), (labels[b], bars, produced == "W", "under", w_formats[0]),
-                              lambda b=b: weight_row(b, (W_,)), lambda b=b: w_lists[0][b]))
+                              lambda b=b: weight_row(b, (W_,)), lambda b=b: w_lists[0][b], {2: "W"}))
         if weights and under:  # G⁽ˡ⁾'s rows under W⁽ˡ⁾'s, with its heading
             lines.append(line(("gap", "G"), (), (), list))
             self.heading_lines.append(len(lines))
             lines.append(line(("G heading",), (), (produced == "G",), lambda: [g_title()]))
             for b in range(rows):
                 lines.append(line(("G", b), (G,), (labels[b], bars, produced == "G", w_formats[1]),
-                                  lambda b=b: weight_row(b, (G_,)), lambda b=b: w_lists[1][b]))
+                                  lambda b=b: weight_row(b, (G_,)), lambda b=b: w_lists[1][b], {2: "G"}))
         if weights:
             lines.append(line(("gap",), (), (), list))
         # the grid through time
@@ -669,9 +681,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     keys = [(q, l, TimeIndex(t, b), None) for t in times]
                     hit = (board, look, keys, xs, [text(x, key, fmt) for x, key in zip(xs, keys)], None, None, fmt)
             if hit[5] != marked:
-                row = [(label.ljust(7)[:7], "header+" if produced == q else "header", None)]
-                row += [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
-                        for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
+                head = (label.ljust(7)[:7], "header+" if produced == q else "header", None)
+                old = hit[5]
+                if old is not None and hit[6] is not None and not marked[0] and old[2] <= marked[2]:
+                    # the ▶ left the row or an update dims it: its kept cells restyled (panel_base.restyled)
+                    row = [head, *restyled(hit[6][1:], (q,) if old[0] else (), marked[2], hidden)]
+                else:
+                    row = [head] + [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
+                                    for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
                 hit = (*hit[:5], marked, row, hit[7])
             cells_now[q, b] = hit
             return hit[6]
@@ -797,6 +814,20 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     by.setdefault(quantity, set()).add(t)
             self._done_by = (done, {quantity: frozenset(ts) for quantity, ts in by.items()})
         return self._done_by[1].get(q, frozenset())
+
+
+def _unmarked(before: tuple, after: tuple, marks: dict[int, str] | None) -> set[str] | None:
+    """The quantities whose mark a line's new ``after`` look takes off, when that is all it changes of its
+    ``before`` look (its entries at ``marks``, position → quantity, from True to False); else None."""
+    if not marks or len(before) != len(after):
+        return None
+    gone = set()
+    for i, (a, b) in enumerate(zip(before, after)):
+        if a != b:
+            if marks.get(i) is None or not (a is True and b is False):
+                return None
+            gone.add(marks[i])
+    return gone
 
 
 def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
