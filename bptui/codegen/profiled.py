@@ -378,6 +378,17 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     return out
 
 
+def _fresh(stem: str, k: str, taken: set[str], used: set[str] | None = None) -> str:
+    """A program name for ``stem`` of layer ``k`` that no other quantity has: ``stem`` + ``k`` (dx2), or
+    ``stem``_``k`` (dx_2) where that is ``taken`` or no identifier; added to ``used`` (``taken`` itself unless
+    given)."""
+    name = stem + k
+    if name in taken or not name.isidentifier():
+        name = f"{stem}_{k}"
+    (taken if used is None else used).add(name)
+    return name
+
+
 def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool) -> dict[int, dict[str, str]]:
     """A network with blocks (a residual block's skip, ``net.wiring``): each layer reads the output of the layer
     its wire comes from (``a_in``, ``da_in`` and their symbols: the block's input x, or in PyTorch the block's
@@ -392,10 +403,7 @@ def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool
     out = {l: dict(n) for l, n in names.items()}
 
     def fresh(stem: str, l: int) -> str:
-        k = str(P.layer_number(l))
-        name = stem + k if stem + k not in used else f"{stem}_{k}"
-        used.add(name)
-        return name
+        return _fresh(stem, str(P.layer_number(l)), used)
 
     for l in range(1, len(kinds) + 1):
         n, kind = out[l], kinds[l - 1]
@@ -440,10 +448,7 @@ def _wired_sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], to
     out = {l: dict(n) for l, n in names.items()}
 
     def fresh(stem: str, l: int) -> str:
-        k = str(P.layer_number(l))
-        name = stem + k if stem + k not in used else f"{stem}_{k}"
-        used.add(name)
-        return name
+        return _fresh(stem, str(P.layer_number(l)), used)
 
     def has_one(m: int) -> bool:  # its output holds the 1 on top (the bias in column 0)
         return not sep and (m == 0 or (kinds[m - 1].bias_entry and m < len(kinds)))
@@ -523,11 +528,7 @@ def _whole_sequence_names(P: Any, net: Any, l: int, b: dict[str, str], below: st
     lib = "torch" if torch else "np"
 
     def fresh(stem: str) -> str:
-        name = stem + k
-        if name in used or name in RESERVED or not name.isidentifier():
-            name = f"{stem}_{k}"
-        used.add(name)
-        return name
+        return _fresh(stem, k, used | RESERVED, used)
 
     n: dict[str, str] = {"o": b["a"], "~o": p(kind.step_sym("o", l, None)), "do": b["da"], "~do": b["~da"],
                          "delta": b["dz"], "~delta": p(kind.step_sym("delta", l, None)), "num": k, "lib": lib,
