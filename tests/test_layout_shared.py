@@ -108,3 +108,17 @@ async def test_iris_at_160x45_shows_both_gradients():
                 assert shown == pytest.approx(G[layer][b].tolist(), abs=6e-5), line
             if layer == 2:
                 assert not any("moment" in line for line in text[head:]), "\n".join(text)
+
+
+def test_the_parts_by_hand():
+    """``shared_by_parts`` on heights worked out by hand (each panel's lines with its 2 lines of borders).
+    iris at 160×45: layer 1's parts end at 11 and 22 (13, 24 with borders), layer 2's at 5, 11, 16, 21, the
+    column 36: both rows (20), G's level does not fit (24 + 13 = 37), so the 16 lines left go to layer 2's
+    G (6, the shorter) and 10 of layer 1's 11. A map panel (one part, 30 lines, its own height 18) over a
+    dense panel the column holds whole (10 lines): the map panel takes the 22 left, not its 18 with 4
+    lines blank under the panels. A column short of every panel's rows: none shared."""
+    from bptui.tui.sheet import shared_by_parts
+
+    assert shared_by_parts({1: (24, 18), 2: (23, 18)}, {1: [11, 22], 2: [5, 11, 16, 21]}, 36) == {1: 23, 2: 13}
+    assert shared_by_parts({1: (30, 18), 2: (10, 18)}, {1: None, 2: [3, 8]}, 32) == {1: 22, 2: 10}
+    assert shared_by_parts({1: (24, 18), 2: (23, 18)}, {1: [11, 22], 2: [5, 11, 16, 21]}, 19) == {}

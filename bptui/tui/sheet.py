@@ -690,7 +690,8 @@ def shared_by_parts(whole: dict[int, tuple[int, int]], ends: dict[int, list[int]
     """The heights of panels whose lines the column's ``height`` does not hold (``whole``: each panel's lines
     with its borders, and its own height; ``ends``: the line after each of its parts, top down, its heading
     and rows first, then each line of the parts under them, G's band, an optimizer's state:
-    ``NumberSheet.part_ends``; None: a panel of one part, which keeps its own height). The column shows the
+    ``NumberSheet.part_ends``; None: a panel of one part, which keeps its own height, and takes the lines left
+    when every other is whole). The column shows the
     panels' parts level by level: every panel's heading and rows, then every panel's next part, as long as
     it holds that level in every panel; the lines left go to the parts of the next level, whole, the
     shortest first (top down among equals), the rest to lines of the others, top down, and to the level
@@ -728,6 +729,11 @@ def shared_by_parts(whole: dict[int, tuple[int, int]], ends: dict[int, list[int]
                 del nxt[key]
         for key in [k for k in levels if k in nxt]:  # a part that does not fit whole: its first lines, top down
             more = min(nxt[key], spare)
+            caps[key] += more
+            spare -= more
+    for key, (need, _) in whole.items():  # lines still left: to a panel of one part (a map's) that scrolls
+        more = min(need - caps[key], spare)
+        if more > 0:
             caps[key] += more
             spare -= more
     return caps
