@@ -172,8 +172,10 @@ async def test_a_state_beside_the_rows_has_its_heading_on_the_heading_line(notat
 async def test_an_optimizers_state_under_the_rows_has_one_heading_line(notation):
     """iris (adam) at 200×50: the lecture's layer 2 drew m⁽²⁾ beside G⁽²⁾ and v⁽²⁾ under them, each with a
     name's line and a ``unit  bias│ a=1 …`` line repeating W's, 17 lines in 16 rows; a state on a line of its
-    own (no G beside it) has its name's line alone over its rows, as a profile's has: the panel fits (16
-    lines), every row under its heading, the heading pinned with the rows it names (``heading_spans``)."""
+    own (no G beside it) has its name's line alone over its rows, as a profile's has: the panel is 16 lines
+    (in the lecture's notation the column, 41 lines, then holds layer 1 whole and layer 2 but its last line:
+    ``test_layout_shared``), every row under its heading, the heading pinned with the rows it names
+    (``heading_spans``)."""
     from .test_layout_arrangement import all_lines, app_with
 
     app = app_with("iris", notation)
@@ -183,7 +185,7 @@ async def test_an_optimizers_state_under_the_rows_has_one_heading_line(notation)
         await pilot.pause()
         panel = app.main.query_one("#layer-2", NumberSheet)
         lines = all_lines(panel)
-        assert panel.virtual_size.height <= panel.scrollable_content_region.height, "\n".join(lines)
+        assert panel.virtual_size.height == 16, "\n".join(lines)
         head = next(y for y, line in enumerate(lines) if "(2nd moment" in line)
         assert "G" not in lines[head] and "dW" not in lines[head]  # (a line of the state alone)
         assert [line.split()[0] for line in lines[head + 1:head + 4]] == ["b=1", "b=2", "b=3"] if notation is None \

@@ -84,3 +84,85 @@ async def test_a_states_rows_stand_beside_ws_rows_in_the_lecture():
         assert panel.beside == 2 and len(lines) == 85, len(lines)  # (121 at the foot)
         starts = [first for first, _ in panel.heading_spans()]
         assert starts[:2] == [0, 2 + W.shape[0]] and panel.grid_top in starts, starts
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45), (200, 50)])
+async def test_a_state_left_over_stands_beside_g_under_w(size):
+    """count_tokens in the lecture after an update: layer 2 (G⁽²⁾ under W⁽²⁾ in every panel, layer 3's W and G
+    do not fit side by side) put m⁽²⁾ beside W⁽²⁾'s rows at 120×40 and 160×45 and v⁽²⁾ at the panel's foot,
+    under the grid over τ, while ~100 columns at the right of G⁽²⁾'s rows stayed blank. A state that does not
+    fit beside W's rows stands beside G's (its heading on G's heading line, row b beside G's row b) where the
+    blank at their right holds it, by the same rule (``panel_base.parts_beside``); at 80×24 none fits beside
+    (the panel's 75 columns), at 200×50 both stand beside W. Every state is drawn once, with its numbers."""
+    app = app_with("count_tokens")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", SeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines[:40])
+        (_, m), (_, v) = optimizer_state(app.stepper, 2)
+        W = app.stepper.state.W[2]
+        rows = W.shape[0]
+        g = next(y for y, line in enumerate(lines) if re.match(r"(▶ )?G⁽²⁾", line))
+        assert g == 2 + rows, text  # G under W
+        assert sum("(1st moment" in line for line in lines) == 1 and sum("(2nd moment" in line for line in lines) == 1
+        room = panel.scrollable_content_region.width
+        state_w = max(len(line.rstrip()) for line in lines[g:g + 1 + rows])  # G's lines with the state beside
+        if size == (80, 24):
+            assert "moment" not in lines[0] and "moment" not in lines[g], text
+            return
+        if size == (200, 50):
+            assert "(2nd moment" in lines[0], text
+            return
+        assert "(1st moment" in lines[0] and "(2nd moment" in lines[g], text
+        assert state_w <= room
+        for b in range(rows):
+            line = lines[g + 1 + b]
+            assert line.count(f"b={b + 1} ") == 2, text
+            shown = [read(w) for w in line.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", w)]
+            assert len(shown) == 2 * W.shape[1], line
+            assert shown[:W.shape[1]] == pytest.approx(app.stepper.state.G[2][b].tolist(), abs=6e-5), line
+            assert shown[W.shape[1]:] == pytest.approx(v[b].tolist(), rel=5e-3, abs=5e-9), line
+        assert not any("moment" in line for line in lines[g + 1 + rows:]), "\n".join(lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45), (200, 50)])
+async def test_a_state_left_over_stands_beside_dw_in_ng(size):
+    """count_tokens in ng after an update: layer 2's v^[2] (1st moment) beside W^[2]'s rows, and its s^[2]
+    (2nd moment) at the panel's foot under the grid over τ (104 lines at 120×40 and 160×45); it stands beside
+    dW^[2]'s rows (their heading's line, row j beside row j, the state's bias after its weights, as beside W),
+    85 lines. At 80×24 neither stands beside, at 200×50 both beside W's rows."""
+    from bptui.tui.profile_seq_sheet import ProfileSeqSheet
+
+    app = app_with("count_tokens", "ng")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-2", ProfileSeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines[:40])
+        (_, m), (_, v) = optimizer_state(app.stepper, 2)  # the lecture's m, v: [bias │ weights]
+        rows = m.shape[0]
+        g = next(y for y, line in enumerate(lines) if "dW^[2]" in line)
+        assert g == 2 + rows, text  # dW under W
+        assert sum("(1st moment" in line for line in lines) == 1 and sum("(2nd moment" in line for line in lines) == 1
+        if size == (80, 24):
+            assert "moment" not in lines[0] and "moment" not in lines[g], text
+            return
+        if size == (200, 50):
+            assert "(2nd moment" in lines[0] and panel.virtual_size.height == 85, text
+            return
+        assert "(1st moment" in lines[0] and "s^[2] (2nd moment" in lines[g], text
+        assert max(len(line.rstrip()) for line in lines[g:g + 1 + rows]) <= panel.scrollable_content_region.width
+        for j in range(rows):
+            line = lines[g + 1 + j]
+            assert line.count(f"j={j + 1} ") == 2, text
+            shown = [read(w) for w in line.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", w)]
+            assert len(shown) == 8, line  # dW's 3, db, the state's 3 and its bias
+            assert shown[4:7] == pytest.approx(v[j, 1:].tolist(), rel=5e-3, abs=5e-9), line
+            assert shown[7] == pytest.approx(float(v[j, 0]), rel=5e-3, abs=6e-6), line  # (its column: 5 decimals)
+        assert not any("moment" in line for line in lines[g + 1 + rows:]), "\n".join(lines)
+        assert panel.virtual_size.height == 85  # (104 with the state at the foot)

@@ -555,6 +555,13 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         """The cell under the cursor, whether or not the panel has focus yet."""
         raise NotImplementedError  # pragma: no cover
 
+    def part_ends(self) -> list[int] | None:
+        """The line after each of the panel's parts, top down: its heading and rows first (what a forward or
+        backward step writes), then each line of the parts under them (G's band, an optimizer's state), the
+        last its height; what the column shows of each panel, level by level, when it does not hold every
+        panel whole (``sheet.shared_by_parts``). None: one part (the panel keeps its own height there)."""
+        return None
+
     def give_padding(self, tight: bool) -> None:
         """``tight``: the panel's columns of numbers do not all fit (``+3…``); it gives them its right
         padding's column, so that no column is hidden while a blank one is left beside it (the last

@@ -185,9 +185,11 @@ class ProfileSeqSheet(SeqSheet):
                 heads = 2 if self.profile.vectors == "row" else 1  # (row vectors: the state's line of units too)
                 parts = [(top - 1, top, heads, end - 1) for top, end in zip(self.state_headings, ends)]
                 rows = (0, 1, next((y for y, line in enumerate(self._weights) if not line), len(self._weights)))  # W's (G's under them)
+                g0 = rows[2] + 1  # G's band under W's rows, to its blank line (a state left over stands beside it)
+                g1 = next((y for y in range(g0, len(self._weights)) if not self._weights[y]), len(self._weights))
                 top = [self.grid_top]
                 out = self._states_beside(out, rows, parts, [self.heading_lines, self.unit_lines, top,
-                                                             self.state_headings])
+                                                             self.state_headings], (g0, 1, g1) if g1 - g0 > 1 else None)
                 self.grid_top = top[0]
         super().set_lines(out)
 

@@ -273,6 +273,13 @@ class ProfileSheet(MeasuredCells, MapSheet):
             return None
         return (self._full(cell_width(self.digits), self.names(), self._n_all) if narrowest else self._natural) + 4
 
+    def part_ends(self) -> list[int] | None:
+        """The heading and the rows (with the parts beside them), then each line of parts under them; with row
+        vectors (cs231n) None: its parts are not a row per unit under a heading."""
+        if not self.lines or self.profile.vectors != "column":
+            return None
+        return [y - 1 for y in sorted(self.heading_starts()) if y > 1] + [len(self.lines)]
+
     def restretched(self) -> None:
         self._rebuild()
 

@@ -264,14 +264,16 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return need > height
 
     def _states_beside(self, lines: list, rows: tuple[int, int, int], parts: list[tuple[int, int, int, int]],
-                       starts: list[list[int]]) -> list:
+                       starts: list[list[int]], g_rows: tuple[int, int, int] | None = None) -> list:
         """The optimizer's states that stand beside W⁽ˡ⁾'s rows rather than at the panel's foot, by the dense
         panels' rule (:func:`~.panel_base.parts_beside`): when the panels do not fit the column's height
         (``_crowded``) and the blank at the right of W's rows holds a state, its heading beside W's heading
-        and its rows beside W's (G⁽ˡ⁾ stays under W⁽ˡ⁾ where it stands there), the others at the foot as
-        before. ``rows``: (first line, heading lines, end) of W's rows with their heading; ``parts``: each
-        state's (first line it takes at the foot, its heading's line, its heading lines, end); ``starts``:
-        lists of line numbers (the headings, the grid's τ line) put where their lines now stand."""
+        and its rows beside W's; then, by the same rule, those left beside G⁽ˡ⁾'s rows where G stands under
+        W (``g_rows``: count_tokens' layer 2 at 160×45, W⁽²⁾ | m⁽²⁾ over G⁽²⁾ | v⁽²⁾, where v⁽²⁾ stood at the
+        foot beside ~100 blank columns at G's right); the others at the foot as before. ``rows``: (first
+        line, heading lines, end) of W's rows with their heading; ``parts``: each state's (first line it
+        takes at the foot, its heading's line, its heading lines, end); ``starts``: lists of line numbers
+        (the headings, the grid's τ line) put where their lines now stand."""
         self.beside = 0
         crowded = self._crowded(len(lines))
         if crowded != self._crowded_as:  # the other panels' choice follows the new height of this one's lines
@@ -285,46 +287,65 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         def width(of: list) -> int:
             return max((sum(len(run[0]) for run in line) for line in of), default=0)
 
-        r0, rh, r1 = rows
-        rows_w = width(lines[r0:r1])
         part_w = max(width(lines[h:e]) for _, h, _, e in parts)
-        k = parts_beside(rows_w, part_w, len(parts), self._avail, together=False)  # (the foot: one under the other)
-        moved = parts[:k]
-        pad = max((hh for _, _, hh, _ in moved), default=0) - rh  # a state's headings over W's (row vectors)
-        pad = max(0, pad)
-        if not k or any(pad + rh - hh + e - h > pad + r1 - r0 for _, h, hh, e in moved):
-            return lines
-        block = [[]] * pad + lines[r0:r1]
-        where = {y: r0 + pad + y - r0 for y in range(r0, r1)}
-        if pad:
-            where[r0] = r0  # (W's heading's first line: the states' headings' line above it)
+        where: dict[int, int] = {}  # a line's number → where it now stands
+        placed: dict[int, tuple[int, int]] = {}  # a line put in a block → (the block's first line, its line there)
+        blocks: dict[int, tuple[int, list]] = {}  # a block's first line: (its end, its lines with the states beside)
         merged, now = self._merged, {}
-        for i, (_, h, hh, e) in enumerate(moved):
-            x = rows_w + 2 + i * (part_w + 2)
-            for j, part in enumerate(lines[h:e]):
-                t = pad + rh - hh + j
-                row = block[t]
-                key = (id(row), id(part), x)
-                hit = merged.get(key)
-                if hit is None or hit[0] is not row or hit[1] is not part:
-                    used = sum(len(run[0]) for run in row)
-                    hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
-                now[key] = hit
-                block[t] = hit[2]
-                where[h + j] = r0 + t
+        left = parts
+        for r0, rh, r1 in [rows] + ([g_rows] if g_rows is not None else []):
+            rows_w = width(lines[r0:r1])
+            k = parts_beside(rows_w, part_w, len(left), self._avail, together=False)  # (the foot: one under the other)
+            moved = left[:k]
+            pad = max(0, max((hh for _, _, hh, _ in moved), default=0) - rh)  # a state's headings over W's (row vectors)
+            if not k or any(pad + rh - hh + e - h > pad + r1 - r0 for _, h, hh, e in moved):
+                break
+            block = [[]] * pad + lines[r0:r1]
+            for y in range(r0, r1):
+                placed[y] = (r0, pad + y - r0)
+            if pad:
+                placed[r0] = (r0, 0)  # (W's heading's first line: the states' headings' line above it)
+            for i, (_, h, hh, e) in enumerate(moved):
+                x = rows_w + 2 + i * (part_w + 2)
+                for j, part in enumerate(lines[h:e]):
+                    t = pad + rh - hh + j
+                    row = block[t]
+                    key = (id(row), id(part), x)
+                    hit = merged.get(key)
+                    if hit is None or hit[0] is not row or hit[1] is not part:
+                        used = sum(len(run[0]) for run in row)
+                        hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
+                    now[key] = hit
+                    block[t] = hit[2]
+                    placed[h + j] = (r0, t)
+            blocks[r0] = (r1, block)
+            self.beside = self.beside or k
+            left = left[k:]
         self._merged = now
-        dropped = {y for first, _, _, e in moved for y in range(first, e)}
-        out = lines[:r0] + block
-        for y in range(r1, len(lines)):
+        if not blocks:
+            return lines
+        moved_all = parts[:len(parts) - len(left)]
+        dropped = {y for first, _, _, e in moved_all for y in range(first, e)}
+        out: list = []
+        base: dict[int, int] = {}  # each block's first line as placed
+        y = 0
+        while y < len(lines):
+            if y in blocks:
+                end, block = blocks[y]
+                base[y] = len(out)
+                out += block
+                y = end
+                continue
             if y not in dropped:
                 where[y] = len(out)
                 out.append(lines[y])
-        if k == len(parts):
+            y += 1
+        where.update((y, base[r0] + t) for y, (r0, t) in placed.items())
+        if not left:
             while out and not out[-1]:  # (the foot's blank line after the last state)
                 out.pop()
         for numbers in starts:
             numbers[:] = sorted({where.get(y, y) for y in numbers})
-        self.beside = k
         return out
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
@@ -747,7 +768,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         self._lines_kept = now
         if weights:  # a state beside W⁽ˡ⁾'s rows when the panels do not fit the column's height
             top = [self.grid_top]
-            lines = self._states_beside(lines, (0, 1, 1 + rows), parts, [self.heading_lines, top, self.state_headings])
+            lines = self._states_beside(lines, (0, 1, 1 + rows), parts, [self.heading_lines, top, self.state_headings],
+                                        (2 + rows, 1, 3 + 2 * rows) if under else None)
             self.grid_top = top[0]
         self.set_lines(lines)
 

@@ -252,6 +252,11 @@ class LayerSheet(Fits, NumberSheet):
             rows += len(self.beside) * (2 + self._block_width())
         return max(rows, self._blocks_width(self.per)) if self.blocks else rows
 
+    def part_ends(self) -> list[int] | None:
+        """The heading and the unit rows (with the parts beside them), then each line of blocks under them."""
+        top = self._row_y(self.rows - 1) + 1
+        return [top] + [top + first + 1 + heads + self.view.W.shape[0] for first, heads in self._group_tops()]
+
     def _row_y(self, r: int) -> int:
         """The line unit row r is drawn on."""
         return HEADER_LINES + self.lead + r * self.pitch
@@ -681,6 +686,59 @@ def side_by_side(fits: bool, widths: list, width: int) -> bool:
     return len(widths) <= WIDE_LAYERS and len(widths) * max(widths) <= width  # (1fr each)
 
 
+def shared_by_parts(whole: dict[int, tuple[int, int]], ends: dict[int, list[int] | None], height: int) -> dict[int, int]:
+    """The heights of panels whose lines the column's ``height`` does not hold (``whole``: each panel's lines
+    with its borders, and its own height; ``ends``: the line after each of its parts, top down, its heading
+    and rows first, then each line of the parts under them, G's band, an optimizer's state:
+    ``NumberSheet.part_ends``; None: a panel of one part, which keeps its own height, and takes the lines left
+    when every other is whole). The column shows the
+    panels' parts level by level: every panel's heading and rows, then every panel's next part, as long as
+    it holds that level in every panel; the lines left go to the parts of the next level, whole, the
+    shortest first (top down among equals), the rest to lines of the others, top down, and to the level
+    after only when every panel shows the one before. So no panel shows a part while another hides one of
+    an earlier level, and a step changes no panel's height (its parts are those of the whole pass). iris
+    with adam at 160×45: layer 2's W, s, o, δ and G whole (11 lines), layer 1's all but the last row of G
+    and v (21 of 22), where both scrolled in 16 lines (the states of layer 2 shown, G⁽¹⁾ a scroll away),
+    and layer 2 whole would hide G⁽¹⁾. Empty when the column does not hold every panel's heading and rows
+    (the panels keep their heights, and the column scrolls)."""
+    levels: dict[int, list[int]] = {}
+    for key, (need, lines) in whole.items():
+        parts = ends.get(key)
+        border = need - parts[-1] if parts else 0  # (the borders, a scrollbar's line)
+        levels[key] = [border + end for end in parts] if parts else [min(need, lines)]
+
+    def at(key: int, level: int) -> int:
+        return levels[key][min(level, len(levels[key]) - 1)]
+
+    if sum(at(key, 0) for key in levels) > height:
+        return {}
+    level = 0
+    while sum(at(key, level + 1) for key in levels) <= height and any(len(ls) > level + 1 for ls in levels.values()):
+        level += 1
+    caps = {key: at(key, level) for key in levels}
+    spare = height - sum(caps.values())
+    while spare > 0:
+        level += 1
+        nxt = {key: at(key, level) - caps[key] for key in levels if at(key, level) > caps[key]}
+        if not nxt:
+            break
+        for key in sorted(nxt, key=lambda k: nxt[k]):  # (sorted keeps the panels' order among equals)
+            if nxt[key] <= spare:
+                caps[key] += nxt[key]
+                spare -= nxt[key]
+                del nxt[key]
+        for key in [k for k in levels if k in nxt]:  # a part that does not fit whole: its first lines, top down
+            more = min(nxt[key], spare)
+            caps[key] += more
+            spare -= more
+    for key, (need, _) in whole.items():  # lines still left: to a panel of one part (a map's) that scrolls
+        more = min(need - caps[key], spare)
+        if more > 0:
+            caps[key] += more
+            spare -= more
+    return caps
+
+
 class LayerPanels(VerticalScroll, can_focus=False):
     """The ``#layers`` column: the panels one under the other, or side by side when the room it
     is given (the screen's width, less the side panel's when that is open) holds them."""
@@ -748,6 +806,10 @@ class LayerPanels(VerticalScroll, can_focus=False):
                 if need > lines and spare > 0:
                     grown[key] = lines + min(need - lines, spare)
                     spare -= grown[key] - lines
+            if any(need > grown.get(key, min(lines, height)) for key, (need, lines) in whole.items()):
+                # a panel scrolls: the panels share the column by parts, when it holds every one's rows
+                grown = shared_by_parts(whole, {id(p): p.part_ends() for p in shown if isinstance(p, NumberSheet)},
+                                        height) or grown
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
                 continue
