@@ -42,6 +42,19 @@ def test_text_output_writes_the_real_minus(capsys, argv):
         assert "−" not in capsys.readouterr().out
 
 
+def test_the_check_help_writes_the_rule_as_the_check_does(capsys):
+    """`bptui check --help` wrote its pass rule `|g − fd| > atol + 1e-6·|fd|` with a hyphen in the
+    exponent beside a real minus, where the check's own output writes `1e−6·|fd|`; a value a user
+    types (`default 1e-3`) keeps the hyphen the shell takes."""
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    main(["check", "xor"])
+    out = capsys.readouterr().out
+    assert "1e−6·|fd|" in out and "atol + 1e−6·|fd|" in helped, helped
+    assert not ASCII_MINUS.search(helped), ASCII_MINUS.search(helped)
+
+
 def test_a_failing_check_writes_the_real_minus(capsys, monkeypatch):
     from .test_check import _break_derivative
 
