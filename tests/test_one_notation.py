@@ -20,6 +20,24 @@ async def test_o0_is_written_one_way_before_and_after_the_first_step():
     assert after.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]"), after
 
 
+async def test_after_an_update_o0_is_the_input_the_next_step_reads():
+    """After xor's update the status read `o⁽⁰⁾ = [1, x] = [1, 1, 1] · next: s⁽¹⁾ (forward)`: example 4's
+    input beside the step that computes s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾ from example 1's, [1, 0, 0] (iris after its
+    first mini-batch: example 10's beside example 59's s⁽¹⁾). The o⁽⁰⁾ beside `next: s⁽¹⁾` is the one
+    that step reads, the equation's own."""
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.main.action_to_epoch_end()
+        await pilot.pause()
+        assert app.main.stepper.where().phase == "update" and app.main.stepper.where().next.phase == "forward"
+        status = str(app.query_one("#status").render()).splitlines()[-1]
+        app.main.action_next()
+        await pilot.pause()
+        after = str(app.query_one("#status").render()).splitlines()[-1]
+    assert after.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]"), after
+    assert status.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]") and "next: s⁽¹⁾" in status, status
+
+
 def test_one_training_example_is_singular(capsys):
     main(["trace", "chain", "--epochs", "1"])
     first = capsys.readouterr().out.splitlines()[0]
