@@ -156,7 +156,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         "trace": "every step of the schedule, as a worked solution or JSON Lines",
         "train": "gradient descent for some epochs; prints the loss (and saves the weights)",
         "check": "gradient check: backprop G against central finite differences for every weight; exits 1 when "
-                 "a gradient is not finite or |g − fd| > atol + 1e-6·|fd| (atol: the difference's rounding error)",
+                 "a gradient is not finite or |g − fd| > atol + 1e−6·|fd| (atol: the difference's rounding error)",
         "quiz": "answer each step's hidden number at the terminal; right or wrong, the explanation follows",
         "export": "every step as a numbered worked solution: Markdown, a LaTeX document, or CSV",
         "grade": "grade a student's answers against an exercise's KEY.json (errors carried forward, the mistake "

@@ -473,12 +473,39 @@ def test_a_softmax_past_the_largest_float_is_explained_less_its_largest_s():
             check_equation(plan(eq, digits), digits, stepper)
 
 
+def test_a_sum_on_a_decimal_tie_rounds_as_by_hand():
+    """5.96 + 0.7695 is 6.7295 exactly, which a student rounds to 6.730; floats hold it as 6.72949999…,
+    which Python prints as 6.729, so moons's trace printed ℓ_D ← ℓ_D + ℓ⁽⁹⁾ = 5.96 + 0.7695 = 6.729
+    (iris: 65.8 + 1.175 = 66.97, xor at 3 digits: −0.15898 + 0.14713 = −0.0118). A sum whose printed
+    operands land on a tie carries the digits that take it off the tie, and a tie is rounded half away
+    from zero, as by hand (0.05 + 0.7·(−0.2913) + (−0.6)·0.3799 = −0.38185 is −0.3819)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from bptui.core.formulas.formula import printed_alike
+
+    def by_hand(text: str) -> tuple[Decimal, Decimal]:
+        sums, result = text.split(" = ")[-2:]
+        a, b = (Decimal(t.replace("−", "-")) for t in sums.split(" + "))
+        return a + b, Decimal(result.replace("−", "-"))
+
+    for a, b, digits in ((5.95996, 0.76953, 4), (65.7996, 1.17504, 4), (-0.15897896, 0.14712948, 3)):
+        eq = Equation(Sym("ℓ"), (Op("+", (Num(a), Num(b))), Num(a + b)))
+        text = TextPrinter(digits).equation(eq)
+        redone, shown = by_hand(text)
+        q = Decimal(1).scaleb(shown.adjusted() - digits + 1)
+        assert redone.quantize(q, rounding=ROUND_HALF_UP) == shown.quantize(q), text
+        check_equation(eq, digits)
+    assert printed_alike(0.05 + 0.7 * -0.2913 + -0.6 * 0.3799, -0.3818820606, 4)  # −0.38185: −0.3819
+    assert not printed_alike(5.96 + 0.7695, 6.72949, 4)  # 6.7295: 6.730, not 6.729
+
+
 def test_a_last_digit_off_is_caught():
     from .formula_checks import last_digit_holds
 
     assert last_digit_holds(np.array([404.85 * 2]), np.array([809.7]), 4)
     assert not last_digit_holds(np.array([404.9 * 2]), np.array([809.7]), 4)
     assert last_digit_holds(np.array([0.1 + 0.2]), np.array([0.3]), 4)
+    assert not last_digit_holds(np.array([5.96 + 0.7695]), np.array([6.72949]), 4)  # 6.7295 is 6.730 by hand
 
 
 def test_the_quiz_hides_by_cell_not_by_string():

@@ -20,6 +20,24 @@ async def test_o0_is_written_one_way_before_and_after_the_first_step():
     assert after.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]"), after
 
 
+async def test_after_an_update_o0_is_the_input_the_next_step_reads():
+    """After xor's update the status read `o⁽⁰⁾ = [1, x] = [1, 1, 1] · next: s⁽¹⁾ (forward)`: example 4's
+    input beside the step that computes s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾ from example 1's, [1, 0, 0] (iris after its
+    first mini-batch: example 10's beside example 59's s⁽¹⁾). The o⁽⁰⁾ beside `next: s⁽¹⁾` is the one
+    that step reads, the equation's own."""
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.main.action_to_epoch_end()
+        await pilot.pause()
+        assert app.main.stepper.where().phase == "update" and app.main.stepper.where().next.phase == "forward"
+        status = str(app.query_one("#status").render()).splitlines()[-1]
+        app.main.action_next()
+        await pilot.pause()
+        after = str(app.query_one("#status").render()).splitlines()[-1]
+    assert after.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]"), after
+    assert status.startswith("o⁽⁰⁾ = [1, x] = [1, 0, 0]") and "next: s⁽¹⁾" in status, status
+
+
 def test_one_training_example_is_singular(capsys):
     main(["trace", "chain", "--epochs", "1"])
     first = capsys.readouterr().out.splitlines()[0]
@@ -40,6 +58,19 @@ def test_text_output_writes_the_real_minus(capsys, argv):
     if argv[0] == "check":  # JSON keeps the numbers a program reads
         main([*argv, "--format", "json"])
         assert "−" not in capsys.readouterr().out
+
+
+def test_the_check_help_writes_the_rule_as_the_check_does(capsys):
+    """`bptui check --help` wrote its pass rule `|g − fd| > atol + 1e-6·|fd|` with a hyphen in the
+    exponent beside a real minus, where the check's own output writes `1e−6·|fd|`; a value a user
+    types (`default 1e-3`) keeps the hyphen the shell takes."""
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    main(["check", "xor"])
+    out = capsys.readouterr().out
+    assert "1e−6·|fd|" in out and "atol + 1e−6·|fd|" in helped, helped
+    assert not ASCII_MINUS.search(helped), ASCII_MINUS.search(helped)
 
 
 def test_a_failing_check_writes_the_real_minus(capsys, monkeypatch):

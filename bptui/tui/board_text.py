@@ -30,13 +30,16 @@ class BoardText(Host):
             example_text = f"updating the weights {at.follows.text()}"
         else:
             example_text = f"{at.example_text()}: x = {vec(at.x, digits)}, y = {vec(at.y, digits)}"
-        o0 = stepper.state.o[0]
+        o0, x = stepper.state.o[0], at.x
+        if at.phase == "update" and at.next.phase == "forward" and at.next.example is not None:
+            # the board holds the group's last input, but the next step, s⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾, reads the next example's
+            o0, x = None, spec.x_of(at.next.example - 1)
         if spec.lengths is not None:
             o0_text = ""
         elif notation is not None and notation.separate_bias:  # no 1 on top: the input is x
-            o0_text = f"{name(o(0))} = x = {vec(at.x if o0 is None else o0[1:], digits)}"
-        elif o0 is None:  # nothing on the board yet: the next example's
-            o0_text = f"{name(o(0))} = [1, x] = {vec([1.0, *at.x], digits)}"
+            o0_text = f"{name(o(0))} = x = {vec(x if o0 is None else o0[1:], digits)}"
+        elif o0 is None:  # nothing on the board yet, or after an update: the next example's
+            o0_text = f"{name(o(0))} = [1, x] = {vec([1.0, *x], digits)}"
         else:
             o0_text = f"{name(o(0))} = [1, x] = {vec(o0, digits)}"
         if spec.input_shape:  # an image: its map is the panel o⁽⁰⁾ = x

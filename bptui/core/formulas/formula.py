@@ -1031,8 +1031,24 @@ def printed_alike(redone: Any, result: Any, digits: int) -> bool:
     b = np.asarray(result, dtype=float).reshape(-1)
     if a.size != b.size:
         return False
-    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or f"{x:.{digits}g}" == f"{y:.{digits}g}"
+    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or by_hand(x, digits) == f"{y:.{digits}g}"
                for x, y in zip(a.tolist(), b.tolist()))
+
+
+def by_hand(x: float, digits: int) -> str:
+    """``x`` at ``digits`` significant digits as a student rounds what they redid: ``x`` is arithmetic
+    on printed numbers, and where it lies on a decimal tie (up to a float's last bits) the tie goes
+    away from zero. Python rounds the binary float, which decides a tie by its last bit: 5.96 + 0.7695
+    is 6.7295 exactly, held as 6.72949999… and printed 6.729, where a student writes 6.730."""
+    text = f"{x:.{digits}g}"
+    if not math.isfinite(x):
+        return text
+    near = f"{x:.{digits}e}"  # one digit more than the result shows: a tie ends in 5
+    e = near.index("e")
+    if near[e - 1] != "5" or abs(x - float(near)) > 1e-12 * abs(x):
+        return text
+    away = float(near) + math.copysign(10.0 ** (int(near[e + 1:]) - digits), x)
+    return f"{away:.{digits}g}"
 
 
 def plan(eq: Equation, digits: int) -> Equation:
