@@ -224,6 +224,21 @@ async def test_the_header_names_data_the_settings_chose():
         assert _header(app).startswith("xor · 2-4-1 · "), _header(app)
 
 
+async def test_the_training_screen_names_data_the_settings_chose():
+    from .test_settings_tui import apply_settings
+
+    app = app_for("xor")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await apply_settings(pilot, app, generator="circle")
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        title = str(app.screen.query_one("#train-title").render())
+        await app.workers.wait_for_complete()
+    assert title.startswith("Training xor · circle data · epochs 1–3 · "), title
+
+
 @pytest.mark.parametrize("change_settings, target", [
     (False, "the file's weights"), (True, "the weights the settings were applied with (s)")])
 async def test_after_training_the_message_names_the_weights_r_returns_to(change_settings, target):

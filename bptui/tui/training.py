@@ -172,7 +172,11 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
         spec = self.spec
         last = self.start_epoch + self.epochs - 1
-        yield Static(f"Training {spec.name} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
+        from ..core.formats.settings import data_label
+
+        label = data_label(spec, getattr(self.app, "file_data", None))  # as the network screen's header names it
+        data_text = "" if label is None else f" · {label}"
+        yield Static(f"Training {spec.name}{data_text} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
                      f"{self.names.eta} = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
         with Horizontal(id="train-bar-row"):
             yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
