@@ -829,3 +829,53 @@ def test_a_restyled_line_is_the_line_styled_afresh(cells, dim_before, dim, unmar
     assert after == styled(unmark, dim_before or dim)
     if after == before:
         assert after is before  # nothing to restyle: the kept line itself, drawn as it was
+
+
+async def test_a_sequence_panels_deferred_state_rows_are_the_rows_it_would_make_afresh():
+    """count_tokens and parity: an optimizer's state (Adam's m and v) at a sequence panel's foot or beside
+    W⁽ˡ⁾'s rows is deferred (``panel_base.Deferred``): a step formats the state's rows on screen, not the
+    others. Every deferred row, made when it is read (steps after the step that kept its part), is the
+    row the panel builds with nothing kept, with the cells and width its part gave for it unmade, over
+    three updates and the steps between, + and −, and a resize; the screen shows what the panel draws
+    afresh."""
+    from bptui.tui.panel_base import DeferredLine
+    from bptui.tui.seq_sheet import _measure
+
+    for name in ("count_tokens", "parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            panels = list(app.main.query(SeqSheet))
+            unmade = [0, 0]  # (deferred lines not made once a step is drawn, deferred lines)
+
+            def check(what: object) -> None:
+                for panel in panels:
+                    deferred = [line for line in panel.lines if isinstance(line, DeferredLine)]
+                    unmade[0] += sum(line.i not in line.part._made for line in deferred)
+                    unmade[1] += len(deferred)
+                    measured = [_measure(line) for line in panel.lines]  # (a deferred line's by its part, unmade)
+                    made = [list(line) for line in panel.lines]
+                    assert [_measure(line) for line in made] == measured, (name, panel.id, what)
+                    assert panel.virtual_size.width == max((w for _, w in measured), default=1), (name, panel.id)
+                    panel._lines_kept, panel._cells_kept, panel._merged = {}, {}, {}
+                    panel._build(panel._produced)
+                    assert [list(line) for line in panel.lines] == made, (name, panel.id, what)
+                    assert on_screen(panel) == afresh(panel), (name, panel.id, what)
+
+            moves = [app.main.action_to_update] + [app.main.action_next] * 4 + [app.main.action_to_update] * 2
+            for move in moves:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            for key in ("+", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await pilot.resize_terminal(160, 50)
+            await pilot.pause()
+            check("160×50")
+            for move in [app.main.action_next] * 3 + [app.main.action_to_update]:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            assert unmade[1] and unmade[0], (name, unmade)  # (rows off screen left unmade)

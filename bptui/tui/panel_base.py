@@ -286,6 +286,71 @@ def restyled(line: list, unmark: Any = (), dim: bool = False, keep: Any = None) 
     return line if out is None else out
 
 
+class Deferred:
+    """A part's lines, each made when it is first read (drawn on screen, or by a reader of ``lines``), its
+    cells' places and its width known without it: a big W or G shown D × C (a profile's panel, cs231n's 784
+    lines) or an optimizer's state under a sequence panel's grid (``seq_sheet``) formats the lines a step
+    shows, not its every line. ``make(i)``: line i's runs; ``cells(i)``: its cells as (x, key); ``width``:
+    the widest line's columns, as its runs make it (each panel's tests hold the two to each other)."""
+
+    def __init__(self, count: int, make: Any, cells: Any, width: int) -> None:
+        self.count, self._make, self.cells, self.width = count, make, cells, width
+        self._made: dict[int, list] = {}
+        self.lines = [DeferredLine(self, i) for i in range(count)]  # the same objects while the part is kept
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> list:
+        return self.line(i)
+
+    def line(self, i: int) -> list:
+        made = self._made.get(i)
+        if made is None:
+            made = self._made[i] = self._make(i)
+        return made
+
+    def mapped(self, change: Any) -> "Deferred":
+        """The part with ``change`` made to each of its lines, line by line when read (a profile's panel:
+        the step after its product draws it without the product's marks, ``profile_sheet._unmarked``)."""
+        return Deferred(self.count, lambda i: change(self.line(i)), self.cells, self.width)
+
+
+class DeferredLine:
+    """Line ``i`` of a :class:`Deferred` part: its runs, made when read (equal only to itself, so that a
+    kept part's lines are not drawn again)."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.line(self.i))
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.part.line(self.i)[k]
+
+    def __len__(self) -> int:
+        return len(self.part.line(self.i))
+
+
+class _LazyCells:
+    """Line i's cells of a :class:`Deferred` part, worked out when read."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.cells(self.i))
+
+
+def deferred_cells(part: Deferred) -> list:
+    return [_LazyCells(part, i) for i in range(part.count)]
+
+
 _OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
 _OFFSETS: dict[tuple[int, int], Style] = {}  # (x, y) → the style of the place alone, for every style at it
 OFFSET_STYLES_KEPT = 1 << 16
