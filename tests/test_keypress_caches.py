@@ -879,3 +879,56 @@ async def test_a_sequence_panels_deferred_state_rows_are_the_rows_it_would_make_
                 await pilot.pause()
                 check(app.stepper.last.key)
             assert unmade[1] and unmade[0], (name, unmade)  # (rows off screen left unmade)
+
+
+async def test_a_panels_scrollbars_lines_are_textuals_lines():
+    """A number panel's scrollbars draw their lines through ``panel_base.BarLines`` (each line its content
+    line cut to the bar's width, the bar's styles looked up once a run of lines): every line of every
+    scrollbar a panel shows (count_tokens' sequence panels, long and wide; shapes' map and dense panels)
+    is Textual's own styles cache's, segment for segment, after steps and updates that move the bars,
+    a scroll, the pointer over a bar, and a resize."""
+    from textual._styles_cache import StylesCache
+
+    for name in ("count_tokens", "shapes"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            seen: set[tuple[str, bool]] = set()
+
+            def check(what: object) -> None:
+                for panel in app.main.query(NumberSheet):
+                    for vertical, shown in ((True, panel.show_vertical_scrollbar),
+                                            (False, panel.show_horizontal_scrollbar)):
+                        if not shown:
+                            continue
+                        bar = panel.vertical_scrollbar if vertical else panel.horizontal_scrollbar
+                        assert isinstance(bar._styles_cache, panel_base.BarLines), (name, panel.id)
+                        width, height = bar.outer_size
+                        if not width or not height:
+                            continue
+                        region = Region(0, 0, width, height)
+                        bar._styles_cache.clear()
+                        ours = bar._styles_cache.render_widget(bar, region)
+                        theirs = StylesCache().render_widget(bar, region)
+                        assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, vertical, what)
+                        seen.add((panel.id or "", vertical))
+
+            for move in [app.main.action_next] * 4 + [app.main.action_to_update] * 2:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            panel = next(p for p in app.main.query(NumberSheet) if p.show_vertical_scrollbar or p.show_horizontal_scrollbar)
+            panel.scroll_to(x=5, y=3, animate=False, immediate=True)
+            await pilot.pause()
+            check("scrolled")
+            bar = panel.vertical_scrollbar if panel.show_vertical_scrollbar else panel.horizontal_scrollbar
+            bar.mouse_over = True
+            await pilot.pause()
+            check("hover")
+            bar.mouse_over = False
+            await pilot.resize_terminal(160, 50)
+            await pilot.pause()
+            app.main.action_next()
+            await pilot.pause()
+            check("160×50")
+            assert seen, name

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual._border import get_box
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
@@ -457,6 +458,47 @@ class PanelLines(StylesCache):
         return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
+class BarLines(StylesCache):
+    """Textual's styles cache of a number panel's scrollbar (``NumberSheet.vertical_scrollbar``): a bar has
+    no border, padding, outline, hatch, tint or opacity, so each of its lines is its content line cut to
+    its width in the bar's background, as Textual's ``render_line`` makes it; here without looking the
+    bar's styles up again for each line (Textual does: on a 27-line bar most of the 6 M instructions of
+    the press that first shows it, ``benchmarks/keypress_speed.py``). Any other bar's lines are Textual's."""
+
+    _plain: tuple[Any, int, int] | None = None  # while a run of lines is drawn: (background, width, content lines)
+
+    def render(self, styles: Any, size: Size, base_background: Any, background: Any, render_content_line: Any,
+               *args: Any, **kwargs: Any) -> list[Strip]:
+        self._plain = None
+        content, padding = kwargs.get("content_size"), kwargs.get("padding")
+        if (kwargs.get("opacity", 1.0) == 1.0 and not styles.tint.a and styles.text_opacity == 1.0
+                and not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
+                and not styles.has_rule("hatch") and padding is not None and not any(padding)
+                and content is not None and content.width == size.width):
+            inner, _ = self.get_inner_outer(base_background, background)
+            self._plain = (inner.rich_style, size.width, content.height)
+        try:
+            return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
+        finally:
+            self._plain = None
+
+    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Spacing,
+                    base_background: Any, background: Any, render_content_line: Any, *args: Any) -> Strip:
+        plain = self._plain
+        if plain is None:
+            return super().render_line(styles, y, size, content_size, padding, base_background, background,
+                                       render_content_line, *args)
+        inner, width, lines = plain
+        line = render_content_line(y).adjust_cell_length(width, inner) if y < lines else Strip.blank(width, inner)
+        return Strip(line, width)
+
+
+def _lean_bar(bar: ScrollBar) -> ScrollBar:
+    if type(bar._styles_cache) is StylesCache:
+        bar._styles_cache = BarLines()
+    return bar
+
+
 class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
@@ -489,6 +531,16 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
         self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().vertical_scrollbar)
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().horizontal_scrollbar)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod
