@@ -932,3 +932,46 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
             await pilot.pause()
             check("160×50")
             assert seen, name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", " ", "│", "…", " b=12 ", "−0.3011 ", "  0.4512•", "▶ W⁽³⁾ (bias │ inputs)",
+                                           "τ=5 ", "   ", "Q 1   ", "2.82e−6 ", "  ·  "]),
+                          st.sampled_from(STYLES[1:])), max_size=14),
+       st.integers(0, 70), st.integers(0, 70))
+def test_a_panels_line_cut_by_string_lengths_is_the_line_cut_by_cells(runs, x0, width):
+    """``whole_cells`` and ``marked_edges`` measure a panel's texts by their lengths (a character is a
+    column in every text a panel draws: numbers, labels, bars, ▶, superscripts): the cut line is the one
+    measured by Textual's cells (``Segment.cell_length``, as before), segment for segment, and its strip's
+    cell length is its segments'."""
+    from rich.cells import cell_len
+
+    from bptui.tui.panel_base import NUMBER, crop_extend, marked_edges, whole_cells
+
+    segs = [Segment(text, style) for text, style in runs]
+    x1 = x0 + width
+    base = Style()
+
+    def by_cells(segments: list, a: int, b: int) -> Strip:  # whole_cells as it measured with cell_length
+        out, x = [], 0
+        for seg in segments:
+            end = x + seg.cell_length
+            if not (end > a and x < b and (x < a or end > b)):
+                out.append(seg)
+                x = end
+                continue
+            for word in re.split(r"(\s+)", seg.text):
+                w = cell_len(word)
+                if x < b and x + w > a and (x < a or x + w > b) and NUMBER.match(word):
+                    at = a - x if x < a else b - 1 - x
+                    word = " " * at + "…" + " " * (w - at - 1)
+                if word:
+                    out.append(Segment(word, seg.style))
+                x += w
+        return crop_extend(out, a, b, base)
+
+    assert all(seg.cell_length == len(seg.text) for seg in segs)
+    got = whole_cells(segs, x0, x1, base)
+    assert list(got) == list(by_cells(segs, x0, x1)) and got.cell_length == Strip(list(got)).cell_length
+    marked = marked_edges(segs, x0, x1, base, base)
+    assert marked.cell_length == Strip(list(marked)).cell_length == max(0, x1 - x0)

@@ -169,11 +169,13 @@ def arrangement(panel: Any) -> Arrangement | None:
 
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
     """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
-    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
+    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value). The runs
+    are measured by their texts' lengths, as :func:`crop_extend` cuts them (a character is a column in
+    every text a panel draws), not cell by cell."""
     out: list[Segment] = []
     x = 0
     for seg in segments:
-        end = x + seg.cell_length
+        end = x + len(seg.text)
         if not (end > x0 and x < x1 and (x < x0 or end > x1)):  # whole in view, or out of it
             out.append(seg)
             x = end
@@ -252,7 +254,7 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
         out.insert(0, Segment("…" + " " * (a - x0 - 1), mark))
     if b < x1:
         out.append(Segment(" " * (x1 - b - 1) + "…", mark))
-    return Strip(out)
+    return Strip(out, x1 - x0)
 
 
 DIMMED = ("s", "o", "delta")
