@@ -829,3 +829,149 @@ def test_a_restyled_line_is_the_line_styled_afresh(cells, dim_before, dim, unmar
     assert after == styled(unmark, dim_before or dim)
     if after == before:
         assert after is before  # nothing to restyle: the kept line itself, drawn as it was
+
+
+async def test_a_sequence_panels_deferred_state_rows_are_the_rows_it_would_make_afresh():
+    """count_tokens and parity: an optimizer's state (Adam's m and v) at a sequence panel's foot or beside
+    W⁽ˡ⁾'s rows is deferred (``panel_base.Deferred``): a step formats the state's rows on screen, not the
+    others. Every deferred row, made when it is read (steps after the step that kept its part), is the
+    row the panel builds with nothing kept, with the cells and width its part gave for it unmade, over
+    three updates and the steps between, + and −, and a resize; the screen shows what the panel draws
+    afresh."""
+    from bptui.tui.panel_base import DeferredLine
+    from bptui.tui.seq_sheet import _measure
+
+    for name in ("count_tokens", "parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            panels = list(app.main.query(SeqSheet))
+            unmade = [0, 0]  # (deferred lines not made once a step is drawn, deferred lines)
+
+            def check(what: object) -> None:
+                for panel in panels:
+                    deferred = [line for line in panel.lines if isinstance(line, DeferredLine)]
+                    unmade[0] += sum(line.i not in line.part._made for line in deferred)
+                    unmade[1] += len(deferred)
+                    measured = [_measure(line) for line in panel.lines]  # (a deferred line's by its part, unmade)
+                    made = [list(line) for line in panel.lines]
+                    assert [_measure(line) for line in made] == measured, (name, panel.id, what)
+                    assert panel.virtual_size.width == max((w for _, w in measured), default=1), (name, panel.id)
+                    panel._lines_kept, panel._cells_kept, panel._merged = {}, {}, {}
+                    panel._build(panel._produced)
+                    assert [list(line) for line in panel.lines] == made, (name, panel.id, what)
+                    assert on_screen(panel) == afresh(panel), (name, panel.id, what)
+
+            moves = [app.main.action_to_update] + [app.main.action_next] * 4 + [app.main.action_to_update] * 2
+            for move in moves:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            for key in ("+", "-"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await pilot.resize_terminal(160, 50)
+            await pilot.pause()
+            check("160×50")
+            for move in [app.main.action_next] * 3 + [app.main.action_to_update]:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            assert unmade[1] and unmade[0], (name, unmade)  # (rows off screen left unmade)
+
+
+async def test_a_panels_scrollbars_lines_are_textuals_lines():
+    """A number panel's scrollbars draw their lines through ``panel_base.BarLines`` (each line its content
+    line cut to the bar's width, the bar's styles looked up once a run of lines): every line of every
+    scrollbar a panel shows (count_tokens' sequence panels, long and wide; shapes' map and dense panels)
+    is Textual's own styles cache's, segment for segment, after steps and updates that move the bars,
+    a scroll, the pointer over a bar, and a resize."""
+    from textual._styles_cache import StylesCache
+
+    for name in ("count_tokens", "shapes"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            seen: set[tuple[str, bool]] = set()
+
+            def check(what: object) -> None:
+                for panel in app.main.query(NumberSheet):
+                    for vertical, shown in ((True, panel.show_vertical_scrollbar),
+                                            (False, panel.show_horizontal_scrollbar)):
+                        if not shown:
+                            continue
+                        bar = panel.vertical_scrollbar if vertical else panel.horizontal_scrollbar
+                        assert isinstance(bar._styles_cache, panel_base.BarLines), (name, panel.id)
+                        width, height = bar.outer_size
+                        if not width or not height:
+                            continue
+                        region = Region(0, 0, width, height)
+                        bar._styles_cache.clear()
+                        ours = bar._styles_cache.render_widget(bar, region)
+                        theirs = StylesCache().render_widget(bar, region)
+                        assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, vertical, what)
+                        seen.add((panel.id or "", vertical))
+
+            for move in [app.main.action_next] * 4 + [app.main.action_to_update] * 2:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            panel = next(p for p in app.main.query(NumberSheet) if p.show_vertical_scrollbar or p.show_horizontal_scrollbar)
+            panel.scroll_to(x=5, y=3, animate=False, immediate=True)
+            await pilot.pause()
+            check("scrolled")
+            bar = panel.vertical_scrollbar if panel.show_vertical_scrollbar else panel.horizontal_scrollbar
+            bar.mouse_over = True
+            await pilot.pause()
+            check("hover")
+            bar.mouse_over = False
+            await pilot.resize_terminal(160, 50)
+            await pilot.pause()
+            app.main.action_next()
+            await pilot.pause()
+            check("160×50")
+            assert seen, name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", " ", "│", "…", " b=12 ", "−0.3011 ", "  0.4512•", "▶ W⁽³⁾ (bias │ inputs)",
+                                           "τ=5 ", "   ", "Q 1   ", "2.82e−6 ", "  ·  "]),
+                          st.sampled_from(STYLES[1:])), max_size=14),
+       st.integers(0, 70), st.integers(0, 70))
+def test_a_panels_line_cut_by_string_lengths_is_the_line_cut_by_cells(runs, x0, width):
+    """``whole_cells`` and ``marked_edges`` measure a panel's texts by their lengths (a character is a
+    column in every text a panel draws: numbers, labels, bars, ▶, superscripts): the cut line is the one
+    measured by Textual's cells (``Segment.cell_length``, as before), segment for segment, and its strip's
+    cell length is its segments'."""
+    from rich.cells import cell_len
+
+    from bptui.tui.panel_base import NUMBER, crop_extend, marked_edges, whole_cells
+
+    segs = [Segment(text, style) for text, style in runs]
+    x1 = x0 + width
+    base = Style()
+
+    def by_cells(segments: list, a: int, b: int) -> Strip:  # whole_cells as it measured with cell_length
+        out, x = [], 0
+        for seg in segments:
+            end = x + seg.cell_length
+            if not (end > a and x < b and (x < a or end > b)):
+                out.append(seg)
+                x = end
+                continue
+            for word in re.split(r"(\s+)", seg.text):
+                w = cell_len(word)
+                if x < b and x + w > a and (x < a or x + w > b) and NUMBER.match(word):
+                    at = a - x if x < a else b - 1 - x
+                    word = " " * at + "…" + " " * (w - at - 1)
+                if word:
+                    out.append(Segment(word, seg.style))
+                x += w
+        return crop_extend(out, a, b, base)
+
+    assert all(seg.cell_length == len(seg.text) for seg in segs)
+    got = whole_cells(segs, x0, x1, base)
+    assert list(got) == list(by_cells(segs, x0, x1)) and got.cell_length == Strip(list(got)).cell_length
+    marked = marked_edges(segs, x0, x1, base, base)
+    assert marked.cell_length == Strip(list(marked)).cell_length == max(0, x1 - x0)

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual._border import get_box
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
@@ -168,11 +169,13 @@ def arrangement(panel: Any) -> Arrangement | None:
 
 def whole_cells(segments: list[Segment], x0: int, x1: int, base: Style) -> Strip:
     """The columns x0 … x1 of a line, where a number the edge of the view would cut is replaced by
-    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value)."""
+    ``…`` (a number is shown whole or not at all: ``−0.30`` for −0.3011 reads as another value). The runs
+    are measured by their texts' lengths, as :func:`crop_extend` cuts them (a character is a column in
+    every text a panel draws), not cell by cell."""
     out: list[Segment] = []
     x = 0
     for seg in segments:
-        end = x + seg.cell_length
+        end = x + len(seg.text)
         if not (end > x0 and x < x1 and (x < x0 or end > x1)):  # whole in view, or out of it
             out.append(seg)
             x = end
@@ -251,7 +254,7 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
         out.insert(0, Segment("…" + " " * (a - x0 - 1), mark))
     if b < x1:
         out.append(Segment(" " * (x1 - b - 1) + "…", mark))
-    return Strip(out)
+    return Strip(out, x1 - x0)
 
 
 DIMMED = ("s", "o", "delta")
@@ -284,6 +287,71 @@ def restyled(line: list, unmark: Any = (), dim: bool = False, keep: Any = None) 
         if out is not None:
             out.append((text, new, key) if new != name else run)
     return line if out is None else out
+
+
+class Deferred:
+    """A part's lines, each made when it is first read (drawn on screen, or by a reader of ``lines``), its
+    cells' places and its width known without it: a big W or G shown D × C (a profile's panel, cs231n's 784
+    lines) or an optimizer's state under a sequence panel's grid (``seq_sheet``) formats the lines a step
+    shows, not its every line. ``make(i)``: line i's runs; ``cells(i)``: its cells as (x, key); ``width``:
+    the widest line's columns, as its runs make it (each panel's tests hold the two to each other)."""
+
+    def __init__(self, count: int, make: Any, cells: Any, width: int) -> None:
+        self.count, self._make, self.cells, self.width = count, make, cells, width
+        self._made: dict[int, list] = {}
+        self.lines = [DeferredLine(self, i) for i in range(count)]  # the same objects while the part is kept
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> list:
+        return self.line(i)
+
+    def line(self, i: int) -> list:
+        made = self._made.get(i)
+        if made is None:
+            made = self._made[i] = self._make(i)
+        return made
+
+    def mapped(self, change: Any) -> "Deferred":
+        """The part with ``change`` made to each of its lines, line by line when read (a profile's panel:
+        the step after its product draws it without the product's marks, ``profile_sheet._unmarked``)."""
+        return Deferred(self.count, lambda i: change(self.line(i)), self.cells, self.width)
+
+
+class DeferredLine:
+    """Line ``i`` of a :class:`Deferred` part: its runs, made when read (equal only to itself, so that a
+    kept part's lines are not drawn again)."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.line(self.i))
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.part.line(self.i)[k]
+
+    def __len__(self) -> int:
+        return len(self.part.line(self.i))
+
+
+class _LazyCells:
+    """Line i's cells of a :class:`Deferred` part, worked out when read."""
+
+    __slots__ = ("part", "i")
+
+    def __init__(self, part: Deferred, i: int) -> None:
+        self.part, self.i = part, i
+
+    def __iter__(self) -> Any:
+        return iter(self.part.cells(self.i))
+
+
+def deferred_cells(part: Deferred) -> list:
+    return [_LazyCells(part, i) for i in range(part.count)]
 
 
 _OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
@@ -392,6 +460,49 @@ class PanelLines(StylesCache):
         return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
+class BarLines(StylesCache):
+    """Textual's styles cache of a number panel's scrollbar (``NumberSheet.vertical_scrollbar``): a bar has
+    no border, padding, outline, hatch, tint or opacity, so each of its lines is its content line cut to
+    its width in the bar's background, as Textual's ``render_line`` makes it; here without looking the
+    bar's styles up again for each line (Textual does: a 27-line bar's first render, in the press that
+    shows it, 5.9 → 4.2 M instructions, ``benchmarks/keypress_speed.py``; what is left is mostly Textual
+    rendering the bar's Rich renderable). Any other bar's lines are Textual's."""
+
+    _plain: tuple[Any, int, int] | None = None  # while a run of lines is drawn: (background, width, content lines)
+
+    def render(self, styles: Any, size: Size, base_background: Any, background: Any, render_content_line: Any,
+               *args: Any, **kwargs: Any) -> list[Strip]:
+        self._plain = None
+        content, padding = kwargs.get("content_size"), kwargs.get("padding")
+        if (kwargs.get("opacity", 1.0) == 1.0 and not styles.tint.a and styles.text_opacity == 1.0
+                and not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
+                and not styles.has_rule("hatch") and padding is not None and not any(padding)
+                and content is not None and content.width == size.width):
+            inner, _ = self.get_inner_outer(base_background, background)
+            self._plain = (inner.rich_style, size.width, content.height)
+        try:
+            return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
+        finally:
+            self._plain = None
+
+    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Spacing,
+                    base_background: Any, background: Any, render_content_line: Any, *args: Any) -> Strip:
+        plain = self._plain
+        if plain is None:
+            return super().render_line(styles, y, size, content_size, padding, base_background, background,
+                                       render_content_line, *args)
+        inner, width, lines = plain
+        line = render_content_line(y).adjust_cell_length(width, inner) if y < lines else Strip.blank(width, inner)
+        return Strip(line, width)
+
+
+def _lean_bar(bar: ScrollBar) -> ScrollBar:
+    """A panel's scrollbar, drawing its lines through :class:`BarLines` (set once, when Textual made it)."""
+    if type(bar._styles_cache) is StylesCache:
+        bar._styles_cache = BarLines()
+    return bar
+
+
 class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
@@ -424,6 +535,16 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
         self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().vertical_scrollbar)
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().horizontal_scrollbar)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod

@@ -42,7 +42,8 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import arrangement, panel_css, parts_beside, parts_per_line, shown_columns, spread, stretched
+from .panel_base import (Deferred, arrangement, deferred_cells, panel_css, parts_beside, parts_per_line, shown_columns,
+                         spread, stretched)
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -66,57 +67,11 @@ class Lines:
         self.count += len(lines)
 
 
-class Deferred:
-    """A part's lines, each made when it is first read (drawn on screen, or by a reader of ``lines``), its
-    cells' places known without it: a big W or G shown D × C (cs231n's 784 lines) formats the lines a
-    step shows, not its every line. ``cells(i)``: line i's cells as (x, key); ``width``: each line's."""
-
-    def __init__(self, count: int, make: Any, cells: Any, width: int) -> None:
-        self.count, self._make, self.cells, self.width = count, make, cells, width
-        self._made: dict[int, list[Run]] = {}
-        self.lines = [DeferredLine(self, i) for i in range(count)]  # the same objects while the part is kept
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, i: int) -> list[Run]:
-        return self.line(i)
-
-    def line(self, i: int) -> list[Run]:
-        made = self._made.get(i)
-        if made is None:
-            made = self._made[i] = self._make(i)
-        return made
-
-    def unmarked(self) -> "Deferred":
-        """The part as the step after its product draws it (:func:`_unmarked`, line by line when read)."""
-        return Deferred(self.count, lambda i: _unmarked(self.line(i)), self.cells, self.width)
-
-
-class DeferredLine:
-    """Line ``i`` of a :class:`Deferred` part: its runs, made when read (equal only to itself, so that a
-    kept part's lines are not drawn again)."""
-
-    __slots__ = ("part", "i")
-
-    def __init__(self, part: Deferred, i: int) -> None:
-        self.part, self.i = part, i
-
-    def __iter__(self) -> Any:
-        return iter(self.part.line(self.i))
-
-    def __getitem__(self, k: Any) -> Any:
-        return self.part.line(self.i)[k]
-
-    def __len__(self) -> int:
-        return len(self.part.line(self.i))
-
-
 def _unmarked(made: Any) -> Any:
     """A step's product (runs, or lists of them) as the step after draws it: no ▶, no • and no highlight
     (the runs ``make`` gives when the quantity is not the product, without formatting a number again)."""
     if isinstance(made, Deferred):
-        return made.unmarked()
+        return made.mapped(_unmarked)
     out: list = []
     for x in made:
         if isinstance(x, list):
@@ -146,22 +101,6 @@ def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[
         cells.append(at)
         width = max(width, x)
     return lines, cells, width
-
-
-class _LazyCells:
-    """Line i's cells of a :class:`Deferred` part, worked out when read."""
-
-    __slots__ = ("part", "i")
-
-    def __init__(self, part: Deferred, i: int) -> None:
-        self.part, self.i = part, i
-
-    def __iter__(self) -> Any:
-        return iter(self.part.cells(self.i))
-
-
-def _deferred_cells(part: Deferred) -> list:
-    return [_LazyCells(part, i) for i in range(part.count)]
 
 
 def _trimmed(line: list[Run]) -> list[Run]:
@@ -511,7 +450,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             hit = self._measured.get(id(chunk))
             if hit is None or hit[0] is not chunk:
                 if isinstance(chunk, Deferred):  # its cells listed when read, its lines when drawn
-                    hit = (chunk, _deferred_cells(chunk), chunk.width)
+                    hit = (chunk, deferred_cells(chunk), chunk.width)
                 else:
                     chunk[:], cells, most = _measured(chunk)
                     hit = (chunk, cells, most)

@@ -30,7 +30,7 @@ from ..core.formulas.notation import num, sup
 from ..core.formulas.numformat import texts
 from .explain import TimeIndex
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import NumberSheet, arrangement, panel_css, parts_beside, restyled, stretched
+from .panel_base import Deferred, DeferredLine, NumberSheet, arrangement, panel_css, parts_beside, restyled, stretched
 from .view import cell_width, optimizer_state
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -285,7 +285,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             return lines
 
         def width(of: list) -> int:
-            return max((sum(len(run[0]) for run in line) for line in of), default=0)
+            return max((_measure(line)[1] for line in of), default=0)
 
         part_w = max(width(lines[h:e]) for _, h, _, e in parts)
         where: dict[int, int] = {}  # a line's number → where it now stands
@@ -314,7 +314,13 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     hit = merged.get(key)
                     if hit is None or hit[0] is not row or hit[1] is not part:
                         used = sum(len(run[0]) for run in row)
-                        hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
+                        if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
+                            cells, _ = _measure(row)
+                            hit = (row, part, Deferred(1, lambda _, row=row, part=part, x=x, used=used: [
+                                *row, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
+                                x + part.part.width).lines[0])
+                        else:
+                            hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
                     now[key] = hit
                     block[t] = hit[2]
                     placed[h + j] = (r0, t)
@@ -610,6 +616,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 row.append(("    ", "base", None))
             return row
 
+        def state_width(sw: int) -> int:
+            """The columns one state takes in a row of ``state_row``: its cells of ``sw``, its │ marks, its gap."""
+            return cols * sw + sum(a in bars for a in range(cols)) + 4
+
         def state_row(b: int, states: list, sw: int) -> list[tuple[str, str, Key | None]]:
             """Row b of an optimizer's state (and of the one beside it), as a row of W⁽ˡ⁾ is drawn: no cell
             of the cursor's (a state is not edited), no • (the update's product is W⁽ˡ⁾), in cells of ``sw``."""
@@ -761,10 +771,16 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     (label + " " * max(block - len(label), 2) if i + 1 < len(heads) else label,
                      "header+" if produced == "W" else "header", None)
                     for i, label in enumerate(heads)]))  # (the second over G⁽ˡ⁾'s columns)
-                for b in range(rows):
-                    lines.append(line(("state", g, b), tuple(a for _, a, _, _ in together),
-                                      (w_labels[b], bars, tuple(t for t, *_ in together), sw, *(fmt for *_, fmt in together)),
-                                      lambda b=b, together=together, sw=sw: state_row(b, together, sw)))
+                # its rows formatted when drawn or read (``panel_base.Deferred``): an update writes every m and v
+                # row, mostly off screen; the part kept while its arrays and look are (its lines then drawn once)
+                part = line(("state", g), tuple(a for _, a, _, _ in together),
+                            (tuple(w_labels[:rows]), bars, tuple(t for t, *_ in together), sw,
+                             *(fmt for *_, fmt in together)),
+                            lambda together=together, sw=sw: Deferred(
+                                rows, lambda b: state_row(b, together, sw), lambda b: [],
+                                max((len(label.ljust(6)) for label in w_labels[:rows]), default=0)
+                                + len(together) * state_width(sw)))
+                lines += part.lines
         self._lines_kept = now
         if weights:  # a state beside W⁽ˡ⁾'s rows when the panels do not fit the column's height
             top = [self.grid_top]
@@ -775,19 +791,15 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
         """Show ``lines`` (:meth:`MapSheet.set_lines`), each line measured once while it is kept (the same
-        list from step to step), and the cells listed when the cursor or a reader asks for them."""
+        list from step to step; a deferred line by its part's measures, not made), and the cells listed
+        when the cursor or a reader asks for them."""
         measured, now = self._measured_lines, {}
         at: list[list[tuple[int, Key]]] = []  # each line's cells as (x, key)
         widest = 0
         for line in lines:
             hit = measured.get(id(line))
             if hit is None or hit[0] is not line:
-                x, cells = 0, []
-                for text, _, key in line:
-                    if key is not None:
-                        cells.append((x, key))
-                    x += len(text)
-                hit = (line, cells, x)
+                hit = (line, *_measure(line))
             now[id(line)] = hit
             at.append(hit[1])
             widest = max(widest, hit[2])
@@ -836,6 +848,19 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     by.setdefault(quantity, set()).add(t)
             self._done_by = (done, {quantity: frozenset(ts) for quantity, ts in by.items()})
         return self._done_by[1].get(q, frozenset())
+
+
+def _measure(line: Any) -> tuple[list[tuple[int, Key]], int]:
+    """A line's cells as (x, key) and its columns; a deferred line's (``panel_base.Deferred``) as its part
+    gives them, the line not made."""
+    if isinstance(line, DeferredLine):
+        return line.part.cells(line.i), line.part.width
+    x, cells = 0, []
+    for text, _, key in line:
+        if key is not None:
+            cells.append((x, key))
+        x += len(text)
+    return cells, x
 
 
 def _unmarked(before: tuple, after: tuple, marks: dict[int, str] | None) -> set[str] | None:
