@@ -29,7 +29,8 @@ RESERVED = frozenset({"np", "torch", "F", "X", "Y", "DATA", "EXPECTED", "PARTS",
 
 def _ident(text: str, fallback: str) -> str:
     """A profile's symbol as a Python name: its ASCII letters and digits, a Greek letter by its name (δ → delta,
-    η → eta), ℓ → ell; ``fallback`` when nothing of it makes a name."""
+    η → eta), ℓ → ell, a letterlike letter by its plain one (ng's ℒ → L); ``fallback`` when nothing of it makes a
+    name."""
     import keyword
     import unicodedata
 
@@ -44,6 +45,8 @@ def _ident(text: str, fallback: str) -> str:
                 out.append(case(name[len(prefix):].replace(" ", "_")))
         if name == "SCRIPT SMALL L":
             out.append("ell")
+        elif name.startswith(("SCRIPT ", "BLACK-LETTER ", "DOUBLE-STRUCK ", "MATHEMATICAL ")) and unicodedata.normalize("NFKC", ch).isascii():
+            out.append(unicodedata.normalize("NFKC", ch))
     ident = "".join(out)
     return ident if ident.isidentifier() and not keyword.iskeyword(ident) else fallback
 
@@ -103,7 +106,7 @@ def _profile_names(P: Any, L: int, kinds: Any = ()) -> dict[int, dict[str, str]]
                 raise SpecError(f"the notation {P.name} writes two quantities, or one of the program's own names, "
                                 f"as {name!r}: its program cannot name them apart")
             every[name] = key
-    loss = _ident(P.loss.text, "loss") + "_n"
+    loss = _ident(P.per_example_loss.text, "loss") + "_n"  # one example's loss, as the profile writes it (ng's ℒ⁽ⁿ⁾)
     if loss in every or loss in RESERVED:
         raise SpecError(f"the notation {P.name} writes its loss as {loss!r}, a name the program uses already")
     out[0]["loss"], out[0]["~loss"] = loss, p(E.loss_sym("n"))
