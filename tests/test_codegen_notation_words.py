@@ -7,10 +7,13 @@ The programs are written, not run here (test_codegen_notation*.py run them in ev
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import partial
 
 import pytest
 
 from bptui import codegen
+from bptui.core.engine.equations import network_formulas
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load_any
 from bptui.core.formulas.formula import TextPrinter
@@ -19,6 +22,7 @@ from bptui.core.formulas.profiles import PROFILES
 from .conftest import NETWORKS
 
 SHIPPED = [p for p in PROFILES if p != "lecture13"]
+nfc = partial(unicodedata.normalize, "NFC")  # a hat typed here as one character, printed as a combining one
 
 
 def _program(net: str, name: str, fmt: str = "numpy", steps: tuple[int, int] = (1, 40)) -> str:
@@ -59,3 +63,55 @@ def test_the_loss_variable_is_named_after_the_one_example_loss(name):
         assert lines and all(line.startswith(f"{var} = ") for line in lines), (fmt, lines)
         assert lines[0].split("  # ")[1].startswith(symbol), lines[0]
         assert f"check({var}, " in text
+
+
+def _update_rules(net: str, name: str) -> list[str]:
+    """The profile's update rules of a layer's weights, as the help prints them (network_formulas)."""
+    spec = load_any(NETWORKS / f"{net}.json")
+    P = PROFILES[name]
+    text = TextPrinter(notation=P)
+    return [text.equation(e) for e in network_formulas(Stepper(spec, notation=P).net, spec.optimizer, P)]
+
+
+# network: the weights' update rule in each profile, as its help prints it (hand-checked against the trace's update steps)
+OPTIMIZER = {
+    ("xor", "ng"): "W^[l] ← W^[l] − (α·m) dW^[l]",
+    ("xor", "nielsen"): "wˡ ← wˡ − (η·m) ∂C/∂wˡ",
+    ("xor", "goodfellow"): "W⁽ˡ⁾ ← W⁽ˡ⁾ − ε ∇_W⁽ˡ⁾ J",
+    ("xor", "cs231n"): "Wˡ ← Wˡ − (learning_rate·m) dWˡ",
+    ("moons", "ng"): "v^[l] ← μ v^[l] + (m dW^[l]); W^[l] ← W^[l] − α v^[l]",
+    ("moons", "goodfellow"): "v⁽ˡ⁾ ← α v⁽ˡ⁾ − ε ∇_W⁽ˡ⁾ J; W⁽ˡ⁾ ← W⁽ˡ⁾ + v⁽ˡ⁾",
+    ("iris", "ng"): "v^[l] ← β₁ v^[l] + (1 − β₁) (|B| dW^[l]); s^[l] ← β₂ s^[l] + (1 − β₂) (|B| dW^[l])⊙(|B| dW^[l]); "
+                    "v̂^[l] = v^[l]/(1 − β₁ᵗ); ŝ^[l] = s^[l]/(1 − β₂ᵗ); W^[l] ← W^[l] − α v̂^[l]/(√ŝ^[l] + ε)",
+    ("iris", "goodfellow"): "s⁽ˡ⁾ ← ρ₁ s⁽ˡ⁾ + (1 − ρ₁) ∇_W⁽ˡ⁾ J; r⁽ˡ⁾ ← ρ₂ r⁽ˡ⁾ + (1 − ρ₂) ∇_W⁽ˡ⁾ J⊙∇_W⁽ˡ⁾ J; "
+                            "ŝ⁽ˡ⁾ = s⁽ˡ⁾/(1 − ρ₁ᵗ); r̂⁽ˡ⁾ = r⁽ˡ⁾/(1 − ρ₂ᵗ); W⁽ˡ⁾ ← W⁽ˡ⁾ − ε ŝ⁽ˡ⁾/(√r̂⁽ˡ⁾ + δ)",
+}
+
+
+@pytest.mark.parametrize("net,name", sorted(OPTIMIZER))
+def test_the_pytorch_optimizer_line_says_the_profiles_update_rule(net, name):
+    """The PyTorch program's optimizer line is commented with the profile's update rule of the weights, in its
+    letters (ng's α and dW, goodfellow's ε and ∇_W J, nielsen's w), not the lecture's W ← W − η g; beside
+    goodfellow's momentum (his step v ← α v − ε g) the velocity PyTorch keeps, in his letters (the same W)."""
+    text = _program(net, name, "pytorch", (1, 9))
+    line = next(line.strip() for line in text.splitlines() if line.strip().startswith("optimizer = torch.optim."))
+    comment = line.split("  # ", 1)[1]
+    assert nfc(comment).startswith(nfc(OPTIMIZER[net, name])), comment
+    assert "η g" not in comment or name == "nielsen"
+    rules = _update_rules(net, name)
+    assert all(rule in map(nfc, rules) for rule in nfc(OPTIMIZER[net, name]).split("; ")), rules  # the help's own lines
+    if (net, name) == ("moons", "goodfellow"):
+        assert comment.endswith("(PyTorch keeps v⁽ˡ⁾ ← α v⁽ˡ⁾ + ∇_W⁽ˡ⁾ J; W⁽ˡ⁾ ← W⁽ˡ⁾ − ε v⁽ˡ⁾: the same W⁽ˡ⁾)"), comment
+
+
+def test_the_pytorch_step_names_the_groups_sum_in_the_profiles_letters():
+    """A mean profile's optimizer.step() works on .grad, the group's sum: the group's size times the mean gradient, as
+    its update rule writes them (ng's m dW^[l], |B| dW^[l] beside Adam; nielsen's m ∂C/∂wˡ), never the lecture's W and
+    dW in another profile's program."""
+    for net, name, said in (("xor", "ng", "m dW^[l]"), ("iris", "ng", "|B| dW^[l]"), ("xor", "nielsen", "m ∂C/∂wˡ")):
+        text = _program(net, name, "pytorch", (1, 9))
+        line = next(line.strip() for line in text.splitlines() if line.strip().startswith("optimizer.step()"))
+        assert line.endswith(f"# on .grad: the group's sum, {said}"), line
+        group, grad = said.split(" ")
+        updates = [r for r in _update_rules(net, name) if "←" in r and grad in r.split(" ← ")[1]]  # dW's and the update's
+        assert any(f"/{group}" in r for r in updates) and any(f"{group}" in r.split(" ← ")[1] for r in updates), updates

@@ -763,11 +763,12 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
             groups.append(f"{{\"params\": [{', '.join(biases)}], \"weight_decay\": 0.0}}")
         lr = f"lr={opt.learning_rate!r}"
         if opt.name == "adam":
-            w(f"optimizer = torch.optim.Adam([{', '.join(groups)}], {lr}, betas=({opt.beta1!r}, {opt.beta2!r}), eps={opt.eps!r})")
+            made = f"torch.optim.Adam([{', '.join(groups)}], {lr}, betas=({opt.beta1!r}, {opt.beta2!r}), eps={opt.eps!r})"
         elif opt.name == "momentum":
-            w(f"optimizer = torch.optim.SGD([{', '.join(groups)}], {lr}, momentum={opt.momentum!r})  # v ← μ v + g; W ← W − η v")
+            made = f"torch.optim.SGD([{', '.join(groups)}], {lr}, momentum={opt.momentum!r})"
         else:
-            w(f"optimizer = torch.optim.SGD([{', '.join(groups)}], {lr})  # W ← W − η g")
+            made = f"torch.optim.SGD([{', '.join(groups)}], {lr})"
+        w(f"optimizer = {made}  # {_torch_rule(P, opt, kinds)}")
         w("m0 = DATA[\"m\"][0]", "with torch.no_grad():  # the state bptui had when the program starts: .grad (the sum so far"
           + (": m times the mean" if mean else "") + ") and the optimizer's")
         for i, l in enumerate(weighted):
@@ -792,8 +793,11 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
             w("with torch.no_grad():  # L2: g = .grad + 2λ W on the weights, never on the bias (column 0)",
               *(f"    {names[l][k]}.grad{cols} += {2 * opt.l2!r} * {names[l][k]}{cols}" for l in weighted
                 for k, _, _, bias in parts[l] for cols in ["[:, 1:]" if bias == (0,) else ""]))
-        w("optimizer.step()" + (f"  # on .grad, the group's sum m·(the mean): W − {P.learning_rate.text} (m dW), the "
-                                 f"notation's W − ({P.learning_rate.text}·m) dW" if mean else ""))
+        from ..core.engine.equations import G
+        from ..core.formulas.formula import TextPrinter
+
+        group, grad = names[0]["~group"], TextPrinter(notation=P).p(G("l"))  # the group's mean, as the rule prints it
+        w("optimizer.step()" + (f"  # on .grad: the group's sum, {group} {grad}" if mean else ""))
         for l in weighted:
             w(f"check({_parts([p + '.detach()' for p in params(l)])}, "
               f"{(shown(l, pkeys(l)) + ' (after the update)')!r})")
@@ -802,6 +806,25 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
     else:
         _profiled_update_numpy(w, spec, P, names, weighted, letters, parts)
     w.at -= 1
+
+
+def _torch_rule(P: Any, opt: Any, kinds: Any) -> str:
+    """The PyTorch optimizer's rule as the profile's update steps print it (the weights' lines of its help,
+    ``equations.update_rules``); beside a momentum whose velocity the profile writes otherwise (goodfellow's step
+    v ← α v − ε g) the v PyTorch keeps, in the profile's letters: the same weights."""
+    from ..core.engine.equations import W, update_rules
+    from ..core.formulas.formula import TextPrinter
+    from ..core.ops.optim import VELOCITIES
+
+    printer = TextPrinter(notation=P)
+
+    def rules(velocity: str | None = None) -> str:
+        return "; ".join(printer.equation(e) for e in update_rules(opt, P, kinds, velocity=velocity))
+
+    torch = VELOCITIES[0]  # PyTorch's momentum buffer: v ← μ v + g
+    if opt.name != "momentum" or P.velocity == torch:
+        return rules()
+    return f"{rules()} (PyTorch keeps {rules(torch)}: the same {printer.p(W('l'))})"
 
 
 def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict[str, str]], codes: dict[int, Any],

@@ -893,8 +893,6 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         for lhs, term in ((G(n), outer), (Gb(n), delta(n)))[:2 if sep else 1]:
             eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),),
                                 "←"))
-    states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
-              for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     # W's and b's update, then the parts a kind updates on lines of their own (a recurrent layer's U, a GRU's
     # b_h: LayerKind.update_parts), once per network, as its update steps write them
     written: set[tuple[str, ...]] = {(), ("b",)}
@@ -905,9 +903,22 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
                 written.add(part.state_sub)
                 groups.append((False, part))
     for of_bias, part in groups:
-        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds), part)
-        for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity):
-            new = names.get(lhs, lhs)
-            assert isinstance(new, Sym)
-            eqs.append(Equation(new, (substitute(rhs, names),), rel))
+        eqs += update_rules(opt, notation, kinds, of_bias, part)
+    return eqs
+
+
+def update_rules(opt: Optimizer, notation: Profile, kinds: Sequence[Any] = (), of_bias: bool = False, part: Any = None,
+                 velocity: str | None = None) -> list[Equation]:
+    """The update of layer l's weights (``of_bias``: its b; a kind's ``part``) as profile ``notation`` writes its
+    update steps, without numbers (the help's lines, :func:`network_formulas`): the optimizer's rule in the
+    profile's letters, a mean profile's m·(G/m). ``velocity``: momentum's v as another convention writes it
+    (optim.VELOCITIES; PyTorch's is "sum_of_gradients"), the profile's own by default."""
+    states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
+              for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
+    names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds), part)
+    eqs = []
+    for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity if velocity is None else velocity):
+        new = names.get(lhs, lhs)
+        assert isinstance(new, Sym)
+        eqs.append(Equation(new, (substitute(rhs, names),), rel))
     return eqs
