@@ -115,3 +115,26 @@ def test_the_pytorch_step_names_the_groups_sum_in_the_profiles_letters():
         group, grad = said.split(" ")
         updates = [r for r in _update_rules(net, name) if "←" in r and grad in r.split(" ← ")[1]]  # dW's and the update's
         assert any(f"/{group}" in r for r in updates) and any(f"{group}" in r.split(" ← ")[1] for r in updates), updates
+
+
+# network, profile: an activation's comment in the program (at τ: _τ), and the trace's line of it (at τ = 1)
+ACTIVATIONS = [("parity", "goodfellow", "h⁽¹⁾_τ = tanh(a⁽¹⁾_τ)", "h⁽¹⁾₁ = tanh(a⁽¹⁾₁)"),
+               ("stacked_parity", "ng", "a^[2]_τ = tanh(z^[2]_τ)", "a^[2]₁ = tanh(z^[2]₁)"),
+               ("count_tokens", "goodfellow", "h⁽²⁾_τ = tanh(a⁽²⁾_τ)", "h⁽²⁾₁ = tanh(a⁽²⁾₁)"),
+               ("count_tokens", "cs231n", "h³_τ = softmax(scores³_τ)", "h³₁ = softmax(scores³₁)"),
+               ("parity", "nielsen", "a³ = σ(z³)", "a³ = σ(z³)"),
+               ("xor", "ng", "a^[2] = σ(z^[2])", "a^[2] = σ(z^[2])"),
+               ("shapes", "cs231n", "h¹ = relu(scores¹)", "h¹ = relu(scores¹)")]
+
+
+@pytest.mark.parametrize("net,name,said,printed", ACTIVATIONS)
+def test_an_activations_comment_names_the_function_the_panels_print(net, name, said, printed):
+    """A layer's a = f(z) (at τ and once) is commented with the activation as the panels and the trace print it
+    (tanh, σ, softmax, relu), not f (a recurrent layer's and a dense layer's at τ) or the file's name (sigmoid)."""
+    steps = {"count_tokens": 60, "shapes": 20}.get(net, 80)
+    assert any(line.startswith(printed + " = ") for line in _trace(net, name, steps)), name
+    for fmt in ("numpy", "pytorch"):
+        text = _program(net, name, fmt, (1, steps))
+        comments = [line.split("  # ", 1)[1] for line in text.splitlines() if "  # " in line]
+        assert said in comments or "[1, " + said.split(" = ")[1] + "]" in text, (fmt, said)
+        assert not [c for c in comments if re.search(r"= (\[1, )?(f|sigmoid)\(", c)], fmt

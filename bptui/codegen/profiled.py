@@ -191,6 +191,7 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
             if net.wiring is not None:
                 names = _wired_names(P, net, names, fmt == "pytorch")
         _group_names(P, spec, net, names)
+        _activation_names(P, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
         raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
@@ -201,6 +202,23 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
                         "written in a notation profile's program yet (without --notation: the lecture13 program)",
                         source=spec.source)
     return names, codes
+
+
+def _activation_names(P: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
+    """Each layer's ``~act``: its activation of its pre-activation as the panels and the trace print it (tanh(z^[1]),
+    σ(z^[2]); at τ for a layer over time, tanh(a⁽²⁾_τ)), from the activation's own formula (``Activation.value``)
+    of the symbol its ``~z`` prints; none where a kind's pre-activation is another symbol (a map's, a block's)."""
+    from ..core.engine import equations as E
+    from ..core.engine.kind import timed_layers
+    from ..core.formulas.formula import TextPrinter
+    from ..core.kinds.rnn import equations as RE
+
+    p = TextPrinter(notation=P).p
+    timed = timed_layers(net.kinds) if net.recurrent else [False] * len(net.kinds)
+    for l in range(1, len(net.kinds) + 1):
+        z = RE.sym("s", l, "τ") if timed[l - 1] else E.s(l)
+        if p(z) == names[l].get("~z"):
+            names[l]["~act"] = p(net.act(l).value(z))
 
 
 def _group_names(P: Any, spec: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
@@ -892,9 +910,9 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             f = (TORCH_ROWS.get(act, ACTIVATION_CODE[act][0]) if torch else ACTIVATION_CODE[act][1]).format(s=n["z"], a=alpha)
             if not sep and l < L and kinds[l - 1].bias_entry:  # (a map has no 1)
                 one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
-                w(f"{n['a']} = {one}  # {n['~a']} = [1, {act}({n['~z']})]")
+                w(f"{n['a']} = {one}  # {n['~a']} = [1, {n['~act']}]")
             else:
-                w(f"{n['a']} = {f}  # {n['~a']} = {act}({n['~z']})")
+                w(f"{n['a']} = {f}  # {n['~a']} = {n['~act']}")
             w(f"check({n['a']}, {n['~a']!r})")
         elif phase == LOSS:
             nL = names[L]
@@ -1037,9 +1055,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         f, _ = act(l)
         if not sep and l < L:
             one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
-            w(f"{n['a']} = {one}  # {n['~a']} = [1, f({n['~z']})]")
+            w(f"{n['a']} = {one}  # {n['~a']} = [1, {n['~act']}]")
         else:
-            w(f"{n['a']} = {f}  # {n['~a']} = f({n['~z']})")
+            w(f"{n['a']} = {f}  # {n['~a']} = {n['~act']}")
         w(f"check({n['a']}, {label(l, '~a')})")
 
     def backward(l: int) -> None:
