@@ -138,3 +138,15 @@ def test_an_activations_comment_names_the_function_the_panels_print(net, name, s
         comments = [line.split("  # ", 1)[1] for line in text.splitlines() if "  # " in line]
         assert said in comments or "[1, " + said.split(" = ")[1] + "]" in text, (fmt, said)
         assert not [c for c in comments if re.search(r"= (\[1, )?(f|sigmoid)\(", c)], fmt
+
+
+@pytest.mark.parametrize("name,rsum", [("goodfellow", "ϱ"), ("ng", "r"), ("cs231n", "r")])
+def test_attentions_row_sum_is_written_as_the_panels_print_it(name, rsum):
+    """Attention's δ = A ⊙ (∂ℓ/∂A − r) names the row sum r as the profile's rule prints it (goodfellow's ϱ, his Adam's
+    r taking the letter) and says what it is as the trace's step does (ϱ_τ = A_τ·∇_A_τ J along row τ)."""
+    text = _program("count_tokens", name, "numpy", (1, 60))
+    line = next(line for line in text.splitlines() if ".sum(axis=-1, keepdims=True))  # " in line and " * (" in line)
+    comment = line.split("  # ", 1)[1]
+    said = re.search(rf"\b({rsum}_τ = [^,]+?) along row τ", comment)  # the rule's note: the row sum's definition
+    assert said and (rsum == "r" or not re.search(r"(^|[ ,(])r\b", comment)), comment
+    assert any(said.group(1) + "," in line for line in _trace("count_tokens", name, 60)), said.group(1)
