@@ -16,7 +16,7 @@ from bptui import codegen
 from bptui.core.engine.equations import network_formulas
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import load_any
-from bptui.core.formulas.formula import TextPrinter
+from bptui.core.formulas.formula import Sym, TextPrinter
 from bptui.core.formulas.profiles import PROFILES
 
 from .conftest import NETWORKS
@@ -150,3 +150,40 @@ def test_attentions_row_sum_is_written_as_the_panels_print_it(name, rsum):
     said = re.search(rf"\b({rsum}_τ = [^,]+?) along row τ", comment)  # the rule's note: the row sum's definition
     assert said and (rsum == "r" or not re.search(r"(^|[ ,(])r\b", comment)), comment
     assert any(said.group(1) + "," in line for line in _trace("count_tokens", name, 60)), said.group(1)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_grus_delta_h_is_written_as_the_panels_print_it(name):
+    """A GRU's δʰ = [δ_r, δ_z, r ⊙ δ_n] is written as the profile's panels print it (cs231n's dscoresʰ, ng's dzʰ,
+    goodfellow's gʰ: Profile.delta_h), with its layer and time (dscoresʰ¹_{τ+1}), in the comments of ∂ℓ/∂h, of δ and of
+    U's and b_h's gradients: what the trace prints there at τ = 2, 3."""
+    P = PROFILES[name]
+    text = _program("gru_parity", name, "numpy", (1, 120))
+    comments = [line.split("  # ", 1)[1] for line in text.splitlines() if "  # " in line]
+    dh = TextPrinter(notation=P).p(Sym("δʰ", 1, vector=True, time="τ+1"))  # layer 1, as the profile numbers it
+    assert P.delta_h().text in dh and dh.endswith("_{τ+1}"), dh
+    assert not [c for c in comments if "δʰ" in c] or P.delta_h().text == "δʰ", [c for c in comments if "δʰ" in c]
+    trace = _trace("gru_parity", name, 120)
+    back = next(c for c in comments if f" + {dh} " in c or f" {dh} " in c)  # ∂ℓ/∂h_τ's comment
+    assert "from above" in back, back
+    at2 = dh.replace("_{τ+1}", "₂")
+    assert any(at2 in line for line in trace), at2  # the trace's ∂ℓ/∂h₁ reads δʰ₂ so
+    grads = [c for c in comments if "ʰ" in c and " ← " in c]
+    assert len(grads) == 2 and all(dh.replace("_{τ+1}", "_τ") in c for c in grads), grads
+
+
+@pytest.mark.parametrize("net", ["long_memory_lstm", "gru_parity"])
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_gated_layers_comments_write_tau_plus_one_as_the_panels_do(net, name):
+    """An LSTM's and a GRU's comments write a symbol at τ+1 or τ−1 as the printer writes it (f¹_{τ+1}, the trace's
+    note), never f_τ+1 without braces; the LSTM's f at τ+1 and the GRU's z at τ+1 with their layer, as the trace's
+    note and step print them."""
+    P = PROFILES[name]
+    text = _program(net, name, "numpy", (1, 140))
+    comments = [line.split("  # ", 1)[1] for line in text.splitlines() if "  # " in line]
+    assert not [c for c in comments if re.search(r"_τ[+−]1", c)], [c for c in comments if re.search(r"_τ[+−]1", c)]
+    gate = {"long_memory_lstm": "f", "gru_parity": "z"}[net]
+    printed = TextPrinter(notation=P).p(Sym(gate, 1, vector=True, time="τ+1"))  # ng's GRU z is u
+    assert any(f"+ {printed} ⊙ " in c for c in comments), (printed, [c for c in comments if "τ+1" in c])
+    trace = " ".join(_trace(net, name, 140))
+    assert printed in trace or printed.replace("_{τ+1}", "₃₀") in trace or printed.replace("_{τ+1}", "₂") in trace

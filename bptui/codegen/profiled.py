@@ -383,6 +383,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                 n["~a_prev"] = p(kind.step_sym(out_name, l, "τ−1"))
                 n["~a_first"] = p(kind.step_sym(out_name, l, 0))
             n.update({f"~gate_{g}": p(Sym("ō" if g == "o" else g)) for g in getattr(kind, "gate_order", "")})  # as its panels print them
+            for key, said in getattr(kind, "code_symbols", lambda l: {})(l).items():  # its comments' own symbols and notes
+                n["~" + key] = TextPrinter(notation=P).words(*said) if isinstance(said, tuple) else p(said)
             for q in kind.block_forward() + kind.block_backward():  # its own quantities at τ (an LSTM's gates, c, …)
                 if q in ("s", "o", "delta", "G", out_name):
                     continue
