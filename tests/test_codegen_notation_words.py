@@ -187,3 +187,26 @@ def test_a_gated_layers_comments_write_tau_plus_one_as_the_panels_do(net, name):
     assert any(f"+ {printed} ⊙ " in c for c in comments), (printed, [c for c in comments if "τ+1" in c])
     trace = " ".join(_trace(net, name, 140))
     assert printed in trace or printed.replace("_{τ+1}", "₃₀") in trace or printed.replace("_{τ+1}", "₂") in trace
+
+
+def test_a_blocks_fan_in_is_written_as_its_code_multiplies_with_rows():
+    """cs231n's row vectors: a block's ∂ℓ/∂x reads dscores⁸ W⁸ᵀ beside the code dscores8 @ W8.T, as the trace's fan-in
+    step prints it (deep_residual: dx⁵ = dscores⁸ W⁸ᵀ + dscores⁶ W⁶ᵀ), not the column profiles' W⁸ᵀ dscores⁸."""
+    text = _program("deep_residual", "cs231n", "numpy", (1, 60))
+    line = next(line.strip() for line in text.splitlines() if line.strip().startswith("dx5 = "))
+    code, comment = line.split("  # ")
+    assert code == "dx5 = dscores8 @ W8.T + dscores6 @ W6.T" and comment == "dx⁵ = dscores⁸ W⁸ᵀ + dscores⁶ W⁶ᵀ", line
+    assert any(step.startswith(comment + " = ") for step in _trace("deep_residual", "cs231n", 60))
+
+
+@pytest.mark.parametrize("name,o_rule,dx_rule", [
+    ("cs231n", "h⁴_τ = h¹_τ + h⁶_τ", "dx⁴_τ = dscores⁷_τ W⁷ᵀ + dx⁵_τ"),
+    ("ng", "a^[4]_τ = a^[1]_τ + a^[6]_τ", "dx^[4]_τ = W^[7]ᵀ dz^[7]_τ + dx^[5]_τ")])
+def test_a_block_at_each_tau_writes_its_rules_at_tau(name, o_rule, dx_rule):
+    """tiny_transformer's block 4 runs at each τ: its o and ∂ℓ/∂x comments are its rules at τ (h⁴_τ = h¹_τ + h⁶_τ, as
+    the trace's note reads x = h¹_τ, F(x) = h⁶_τ), the weights without τ, as the layers at τ write theirs."""
+    text = _program("tiny_transformer", name, "numpy", (1, 120))
+    comments = [line.strip().split("  # ", 1)[1] for line in text.splitlines() if line.strip().startswith(("h4[t] = ", "a4[t] = ", "dx4[t] = "))]
+    assert comments == [o_rule, dx_rule], comments
+    x, f = o_rule.split(" = ")[1].split(" + ")
+    assert any(f"(x = {x}, F(x) = {f}: " in line for line in _trace("tiny_transformer", name, 30))

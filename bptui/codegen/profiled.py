@@ -447,6 +447,22 @@ def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool
     return out
 
 
+def _at_tau(eq: Any) -> Any:
+    """A rule at τ (a block that runs at each τ): its vectors at τ (o, δ, ∂ℓ/∂x), its weights without, as a layer's
+    rules at τ write them (z^[2]_τ = W^[2] a^[1]_τ + b^[2])."""
+    from dataclasses import replace
+
+    from ..core.formulas.formula import Equation, Partial, Sym, substitute, walk
+
+    def timed(n: Any) -> bool:
+        return isinstance(n, Sym) and n.layer is not None and n.base not in ("W", "b") and n.time is None
+
+    nodes = [n for part in (eq.lhs, *eq.forms) for n in walk(part)]
+    at: dict[Any, Any] = {n: replace(n, time="τ") for n in nodes if isinstance(n, Sym) and timed(n)}
+    at.update({n: replace(n, bottom=at[n.bottom]) for n in nodes if isinstance(n, Partial) and timed(n.bottom)})  # ∂ℓ/∂x⁽⁵⁾_τ
+    return Equation(substitute(eq.lhs, at), tuple(substitute(f, at) for f in eq.forms), eq.rel)
+
+
 def whole_sequence_layers(kinds: Any) -> set[int]:
     """The layers of a network over time stepped over the whole sequence at once (the schedule's runs at once, as
     the lecture's program's ``whole``): a layer that mixes time steps, and a block holding one."""
@@ -500,8 +516,8 @@ def _wired_sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], to
             tail = wires.tail[l]
             n.update({"framework": lib, "rows": "1" if many else "", "at": "" if many else ' f" (τ = {t})"',
                       "~dx": p(kind.step_sym("dx", l, None)), "~x": p(E.o(src)) if many or (src and kinds[src - 1].mixes_time) else out[src]["~a"],
-                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}"
-                                          for e in kind.profiled_rules(net, l, P) or ())})
+                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}" for e in
+                                          (r if many else _at_tau(r) for r in kind.profiled_rules(net, l, P) or ()))})
             dx = fresh(_partial(P, "x", False), l)
             n["dx_list"], n["dx"] = dx, dx if many else dx + "[t]"
             if many:

@@ -425,17 +425,24 @@ def sent_down(state: Any, r: int, P: Profile | None = None) -> tuple[Node, Node,
     a profile with a separate b, W⁽ʳ⁾ᵀ δ⁽ʳ⁾ with W without its column 0 (δ⁽ʳ⁾ W⁽ʳ⁾ᵀ with row vectors, W
     shown D × C): its form, the form with its numbers, and the bindings."""
     W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
+    rhs = sent_node(r, P)
     if P is None or not P.separate_bias:
-        rhs: Node = Op("drop0", (Op("@", (Op("T", (W,)), D)),))
         numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[r], Ref("W", r)),)),
                                          Arr(state.delta[r], Ref("delta", r)))),))
         return rhs, numbers, {W: state.W[r], D: state.delta[r]}
-    rows, wv = P.vectors == "row", P.parts("W")[0]
+    wv = P.parts("W")[0]
     shown = shown_value(state.W[r], wv)
-    Wn, Dn = Arr(shown, Ref("W", r, view=wv)), Arr(state.delta[r], Ref("delta", r))
-    if rows:
-        return Op("@", (D, Op("T", (W,)))), Op("@", (Dn, Op("T", (Wn,)))), {W: shown, D: state.delta[r]}
-    return Op("@", (Op("T", (W,)), D)), Op("@", (Op("T", (Wn,)), Dn)), {W: shown, D: state.delta[r]}
+    return rhs, substitute(rhs, {W: Arr(shown, Ref("W", r, view=wv)), D: Arr(state.delta[r], Ref("delta", r))}), \
+        {W: shown, D: state.delta[r]}
+
+
+def sent_node(r: int | str, P: Profile | None = None) -> Node:
+    """:func:`sent_down`'s form without numbers: (W⁽ʳ⁾ᵀ δ⁽ʳ⁾)[1:], a separate b's W⁽ʳ⁾ᵀ δ⁽ʳ⁾, row vectors'
+    δ⁽ʳ⁾ W⁽ʳ⁾ᵀ (the rules of a layer reading it, a block's fan-in, say it so)."""
+    W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
+    if P is None or not P.separate_bias:
+        return Op("drop0", (Op("@", (Op("T", (W,)), D)),))
+    return Op("@", (D, Op("T", (W,)))) if P.vectors == "row" else Op("@", (Op("T", (W,)), D))
 
 
 def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
