@@ -210,3 +210,33 @@ def test_a_block_at_each_tau_writes_its_rules_at_tau(name, o_rule, dx_rule):
     assert comments == [o_rule, dx_rule], comments
     x, f = o_rule.split(" = ")[1].split(" + ")
     assert any(f"(x = {x}, F(x) = {f}: " in line for line in _trace("tiny_transformer", name, 30))
+
+
+def test_a_course_profiles_dense_layer_over_time_reads_its_input_with_the_one_on_top(tmp_path):
+    """A course profile with the bias in column 0 of W: the dense layer above parity's rnn multiplies [1, v⁽¹⁾_T] (the
+    code's np.concatenate([[1.0], v1[T]])); its forward and gradient comments print the 1 as the trace does
+    (u⁽²⁾ = M⁽²⁾ [1, v⁽¹⁾₂], D⁽²⁾ ← D⁽²⁾ + (e⁽²⁾ [1, v⁽¹⁾₂]ᵀ)/|B|), not M⁽²⁾ v⁽¹⁾_T."""
+    import json
+
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.profiles import profile_from_json
+
+    from .test_codegen_notation import COURSE
+
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps(COURSE))
+    P = profile_from_json(COURSE, str(path))
+    spec = load_any(NETWORKS / "parity.json")
+    text, _ = codegen.program(spec, "numpy", codegen.record(spec, 1, 80), None, P)
+    lines = {line.strip().split(" = ")[0].split(" += ")[0]: line.strip() for line in text.splitlines()
+             if line.strip().startswith(("u2 = ", "D2 += "))}
+    assert lines["u2"].endswith("  # u⁽²⁾ = M⁽²⁾ [1, v⁽¹⁾_T]"), lines["u2"]
+    assert lines["D2"].endswith("  # D⁽²⁾ ← D⁽²⁾ + (e⁽²⁾ [1, v⁽¹⁾_T]ᵀ)/|B|"), lines["D2"]
+    stepper = Stepper(spec, notation=P)
+    printed = TextPrinter(notation=P)
+    seen = []
+    for _ in range(10):
+        step = stepper.forward()
+        seen += [printed.equation(e) for e in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)]
+    assert any(re.match(r"u⁽²⁾ = M⁽²⁾ \[1, v⁽¹⁾[₀-₉]+\] = ", s) for s in seen), seen  # at τ = T, the example's last
+    assert any(re.match(r"D⁽²⁾ ← D⁽²⁾ \+ \(e⁽²⁾ \[1, v⁽¹⁾[₀-₉]+\]ᵀ\)/\|B\| = ", s) for s in seen)

@@ -339,7 +339,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     PyTorch, δ as autograd's ``z.grad``; the symbols at τ as bptui prints them in the profile."""
     from ..core.engine import equations as E
     from ..core.engine.kind import timed_layers
-    from ..core.formulas.formula import Sym, TextPrinter
+    from ..core.formulas.formula import Op, Sym, TextPrinter
     from ..core.kinds.rnn import equations as RE
 
     p = TextPrinter(notation=P).p
@@ -361,15 +361,17 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         if src > 0 and src in whole:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
             a_in = names[src]["a"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]") if at else "[T - 1]")
         sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
+        shown_in: Any = sym_in
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
             a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
+            shown_in = Op("cat1", (sym_in,))  # [1, v⁽¹⁾_T], as the steps print what W multiplies (equations.fed)
         n["a_in"] = a_in
         if at:
             n.update({"~z": p(RE.sym("s", l, "τ")), "~a": p(RE.sym("o", l, "τ")), "~dz": p(RE.delta(l, "τ")),
                       "~a_prev": p(RE.sym("o", l, "τ−1")), "~dz_next": p(RE.delta(l, "τ+1")),
                       "~a_first": p(RE.sym("o", l, 0))})
-        n["~a_in"] = p(sym_in)
-        n["~da_in"] = _partial(P, n["~a_in"], True)
+        n["~a_in"] = p(shown_in)
+        n["~da_in"] = _partial(P, p(sym_in), True)
         n["~da"] = _partial(P, n["~a"], True)
         kind = kinds[l - 1]
         out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
