@@ -240,3 +240,33 @@ def test_a_course_profiles_dense_layer_over_time_reads_its_input_with_the_one_on
         seen += [printed.equation(e) for e in step_equations(stepper.net, stepper.state, step, spec.optimizer, notation=P)]
     assert any(re.match(r"u⁽²⁾ = M⁽²⁾ \[1, v⁽¹⁾[₀-₉]+\] = ", s) for s in seen), seen  # at τ = T, the example's last
     assert any(re.match(r"D⁽²⁾ ← D⁽²⁾ \+ \(e⁽²⁾ \[1, v⁽¹⁾[₀-₉]+\]ᵀ\)/\|B\| = ", s) for s in seen)
+
+
+def test_a_profile_programs_refusal_says_where_the_notation_came_from(tmp_path, capsys):
+    """A profile's program refused (a course profile whose symbols make one name of two quantities: v and v′ are v1)
+    names the notation as the command got it: --notation course when the option chose it, the file's "notation"
+    when the network file names it (no --notation was typed: "without --notation" would change nothing); the way
+    out in both, --notation lecture13 (it wins over the file's)."""
+    import json
+
+    from bptui.cli import main
+
+    from .test_codegen_notation import COURSE
+
+    course = json.loads(json.dumps(COURSE))
+    course["symbols"]["pre_activation"] = {"text": "v′", "latex": "v'"}  # v′1 and v1: one name, v1
+    (tmp_path / "clash.json").write_text(json.dumps(course))
+    doc = json.loads((NETWORKS / "xor.json").read_text())
+    doc["notation"] = str(tmp_path / "clash.json")
+    (tmp_path / "xor.json").write_text(json.dumps(doc))
+    out = str(tmp_path / "p.py")
+    said = {}
+    for case, argv in (("option", [str(NETWORKS / "xor.json"), "--notation", str(tmp_path / "clash.json")]),
+                       ("file", [str(tmp_path / "xor.json")])):
+        assert main(["export", *argv, "--format", "numpy", "--output", out]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ") and "as 'v1'" in err, err
+        assert "without --notation" not in err and err.rstrip().endswith("(--notation lecture13: the lecture13 program)"), err
+        said[case] = err
+    assert "--format numpy --notation course: " in said["option"], said["option"]
+    assert "--notation course" not in said["file"] and "--format numpy in the file's notation course: " in said["file"], said["file"]

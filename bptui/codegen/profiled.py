@@ -173,10 +173,13 @@ def _layout_words(P: Any, group: str = "m") -> str:
     return f"{bias}, {rows}, {grad}"
 
 
-def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
+def profiled_codes(spec: Any, net: Any, fmt: str, P: Any, from_file: bool = False
+                   ) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
     """Each layer's names in the program and its kind's lines (``LayerKind.profiled_code``); a kind that writes
     none, or a network with maps or with blocks over time, refused with a SpecError naming the kind, the profile
-    and the file."""
+    as the command got it (``from_file``: the network file's "notation", else --notation) and the file."""
+    said = f"--format {fmt} in the file's notation {P.name}" if from_file else f"--format {fmt} --notation {P.name}"
+    out = "(--notation lecture13: the lecture13 program)"  # the way out either way: the option wins over the file's
     row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     try:
         names = _profile_names(P, spec.L, net.kinds)
@@ -194,13 +197,11 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
         _activation_names(P, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
-        raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
-                        "program)", place=err.place, source=spec.source) from None
+        raise SpecError(f"{said}: {err.message} {out}", place=err.place, source=spec.source) from None
     stepping = next((k for k in net.kinds if k.is_map), None)
     if net.wiring is not None and stepping is not None:  # its own steps are not read along the wires yet
-        raise SpecError(f"--format {fmt} --notation {P.name}: {stepping.type} layers in a network with blocks are not "
-                        "written in a notation profile's program yet (without --notation: the lecture13 program)",
-                        source=spec.source)
+        raise SpecError(f"{said}: {stepping.type} layers in a network with blocks are not written in a notation "
+                        f"profile's program yet {out}", source=spec.source)
     return names, codes
 
 
