@@ -270,3 +270,21 @@ def test_a_profile_programs_refusal_says_where_the_notation_came_from(tmp_path, 
         said[case] = err
     assert "--format numpy --notation course: " in said["option"], said["option"]
     assert "--notation course" not in said["file"] and "--format numpy in the file's notation course: " in said["file"], said["file"]
+
+
+@pytest.mark.parametrize("name,said", [("ng", "mean dW^[l] (the group's sum / m)"), ("nielsen", "mean ∂C/∂wˡ (the group's sum / m)"),
+                                       ("cs231n", "mean dWˡ (the group's sum / m)"), ("goodfellow", "sum ∇_W⁽ˡ⁾ J")])
+def test_the_helps_group_gradient_line_names_the_profiles_gradient(name, said):
+    """The help's notation section (and the manual's table, from the same rows) says how a group's gradient is
+    written with the profile's own gradient (ng's dW^[l], nielsen's ∂C/∂wˡ), not the lecture's G/m in every profile;
+    the panels' note under it the same way."""
+    from bptui.core.engine.equations import notation_table, profile_rows
+    from bptui.tui.help import notation_text
+
+    P = PROFILES[name]
+    assert dict(profile_rows(P))["a group's gradient"] == said
+    text = " ".join(notation_text(P, 1000).split())
+    assert f"a group's gradient: {said}" in text and "G/m" not in text, text
+    if P.mean:
+        assert "the mean over the update group's m examples" in text
+    assert "G/m" not in "\n".join(notation_table())

@@ -121,7 +121,8 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     rows.append(("where the bias is", "a vector of its own" if p.separate_bias else "column 0 of W"))
     rows.append(("vectors", p.vectors + "s"))
     rows.append(("first unit", str(p.unit_base)))
-    rows.append(("a group's gradient", "mean G/m" if p.mean else "sum"))
+    grad = pr.p(G(l))  # the weights' gradient as the profile writes it (ng's dW^[l], the lecture's G⁽ˡ⁾)
+    rows.append(("a group's gradient", f"mean {grad} (the group's sum / m)" if p.mean else f"sum {grad}"))
     D, one = pr.p(LOSS_D), pr.p(loss_sym("n"))  # the epoch's loss so far, as the loss step writes it (running_loss)
     rows.append(("the epoch's loss", f"mean {D} = (1/k) Σₙ {one} of the k so far" if p.mean else f"sum {D} = Σₙ {one}"))
     return rows
