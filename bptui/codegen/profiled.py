@@ -365,7 +365,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         shown_in: Any = sym_in
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
             a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
-            shown_in = Op("cat1", (sym_in,))  # [1, v⁽¹⁾_T], as the steps print what W multiplies (equations.fed)
+            k = kinds[l - 1]  # what its W multiplies, as its steps print it (equations.fed): [1, v⁽¹⁾_T] (a layer norm's x: the units)
+            shown_in = sym_in if k.own_steps or k.span or k.mixes_time else Op("cat1", (sym_in,))
         n["a_in"] = a_in
         if at:
             n.update({"~z": p(RE.sym("s", l, "τ")), "~a": p(RE.sym("o", l, "τ")), "~dz": p(RE.delta(l, "τ")),
