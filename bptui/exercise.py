@@ -977,7 +977,7 @@ def program_command(spec: Any, args: Any, part: Part | None, epochs: int, notati
                   input_files(spec), args.force)
     first, last = steps_of(spec, epochs, part)
     with progress.shown(last, "program"):
-        write(spec, fmt, first, last, args.output, args.force, notation)
+        write(spec, fmt, first, last, args.output, args.force, notation, getattr(args, "notation", None) is None)
     return 0
 
 

@@ -34,7 +34,7 @@ COURSE = {"kind": "notation", "name": "course", "symbols": {
     "loss": {"text": "E", "latex": "E"}, "learning_rate": {"text": "r", "latex": "r"}},
     "bias": "column0", "vectors": "column", "layer_index": "paren", "unit_base": 1, "gradient": "mean"}
 # each profile's own names, as the program must write them (the layer numbers its own: nielsen's input is a1)
-NAMES = {"ng": ["z1 = W1 @ a0 + b1", "dz2 =", "dW2 +=", "db2 +=", "J_n ="],
+NAMES = {"ng": ["z1 = W1 @ a0 + b1", "dz2 =", "dW2 +=", "db2 +=", "L_n ="],
          "nielsen": ["z2 = w2 @ a1 + b2", "delta3 =", "w3", "dC_dw3", "dC_db3"],
          "goodfellow": ["a1 = W1 @ h0 + b1", "g2 =", "dJ_dW2", "h1 ="],
          "cs231n": ["scores1 = h0 @ W1 + b1", "h0.T @ dscores1", "db1 +=", "dh1 = dscores2 @ W2.T"],

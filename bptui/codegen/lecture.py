@@ -437,10 +437,11 @@ def _update_numpy(w: Writer, spec: Any, weighted: list[int]) -> None:
     w(f"for l in {tuple(weighted)!r}:", "    G[l] = np.zeros_like(G[l])  # G starts again from zero for the next group")
 
 
-def write(spec: Any, fmt: str, first: int, last: int, output: str, force: bool = False, notation: Any = None) -> None:
+def write(spec: Any, fmt: str, first: int, last: int, output: str, force: bool = False, notation: Any = None,
+          from_file: bool = False) -> None:
     """Record bptui's steps ``first`` … ``last`` and write the program to ``output`` (atomically), with
     ``OUTPUT-expected.npz`` beside it when bptui's values pass :data:`INLINE_LIMIT`; in the notation profile
-    ``notation`` (None: lecture13)."""
+    ``notation`` (None: lecture13; ``from_file``: the network file's "notation", no --notation given)."""
     from ..core.util.files import write_bytes_atomic, write_text_atomic
 
     if spec.kind == "graph":
@@ -449,7 +450,7 @@ def write(spec: Any, fmt: str, first: int, last: int, output: str, force: bool =
     if notation is not None and notation.name != "lecture13":  # refused before any step is recorded
         from ..core.engine.network import Network
 
-        profiled_codes(spec, Network(spec), fmt, notation)
+        profiled_codes(spec, Network(spec), fmt, notation, from_file)
     run = record(spec, first, last)
     npz = Path(output).with_name(Path(output).stem + "-expected.npz")
     text, arrays = program(spec, fmt, run, npz.name, notation)

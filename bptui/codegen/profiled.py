@@ -29,7 +29,8 @@ RESERVED = frozenset({"np", "torch", "F", "X", "Y", "DATA", "EXPECTED", "PARTS",
 
 def _ident(text: str, fallback: str) -> str:
     """A profile's symbol as a Python name: its ASCII letters and digits, a Greek letter by its name (δ → delta,
-    η → eta), ℓ → ell; ``fallback`` when nothing of it makes a name."""
+    η → eta), ℓ → ell, a letterlike letter by its plain one (ng's ℒ → L); ``fallback`` when nothing of it makes a
+    name."""
     import keyword
     import unicodedata
 
@@ -44,6 +45,8 @@ def _ident(text: str, fallback: str) -> str:
                 out.append(case(name[len(prefix):].replace(" ", "_")))
         if name == "SCRIPT SMALL L":
             out.append("ell")
+        elif name.startswith(("SCRIPT ", "BLACK-LETTER ", "DOUBLE-STRUCK ", "MATHEMATICAL ")) and unicodedata.normalize("NFKC", ch).isascii():
+            out.append(unicodedata.normalize("NFKC", ch))
     ident = "".join(out)
     return ident if ident.isidentifier() and not keyword.iskeyword(ident) else fallback
 
@@ -103,7 +106,7 @@ def _profile_names(P: Any, L: int, kinds: Any = ()) -> dict[int, dict[str, str]]
                 raise SpecError(f"the notation {P.name} writes two quantities, or one of the program's own names, "
                                 f"as {name!r}: its program cannot name them apart")
             every[name] = key
-    loss = _ident(P.loss.text, "loss") + "_n"
+    loss = _ident(P.per_example_loss.text, "loss") + "_n"  # one example's loss, as the profile writes it (ng's ℒ⁽ⁿ⁾)
     if loss in every or loss in RESERVED:
         raise SpecError(f"the notation {P.name} writes its loss as {loss!r}, a name the program uses already")
     out[0]["loss"], out[0]["~loss"] = loss, p(E.loss_sym("n"))
@@ -170,10 +173,13 @@ def _layout_words(P: Any, group: str = "m") -> str:
     return f"{bias}, {rows}, {grad}"
 
 
-def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
+def profiled_codes(spec: Any, net: Any, fmt: str, P: Any, from_file: bool = False
+                   ) -> tuple[dict[int, dict[str, str]], dict[int, Any]]:
     """Each layer's names in the program and its kind's lines (``LayerKind.profiled_code``); a kind that writes
     none, or a network with maps or with blocks over time, refused with a SpecError naming the kind, the profile
-    and the file."""
+    as the command got it (``from_file``: the network file's "notation", else --notation) and the file."""
+    said = f"--format {fmt} in the file's notation {P.name}" if from_file else f"--format {fmt} --notation {P.name}"
+    out = "(--notation lecture13: the lecture13 program)"  # the way out either way: the option wins over the file's
     row, sep, mean = P.vectors == "row", P.separate_bias, P.mean
     try:
         names = _profile_names(P, spec.L, net.kinds)
@@ -188,16 +194,32 @@ def profiled_codes(spec: Any, net: Any, fmt: str, P: Any) -> tuple[dict[int, dic
             if net.wiring is not None:
                 names = _wired_names(P, net, names, fmt == "pytorch")
         _group_names(P, spec, net, names)
+        _activation_names(P, net, names)
         codes = {l: k.profiled_code(l, spec.L, names[l], row, sep, mean) for l, k in enumerate(net.kinds, start=1)}
     except SpecError as err:
-        raise SpecError(f"--format {fmt} --notation {P.name}: {err.message} (without --notation: the lecture13 "
-                        "program)", place=err.place, source=spec.source) from None
+        raise SpecError(f"{said}: {err.message} {out}", place=err.place, source=spec.source) from None
     stepping = next((k for k in net.kinds if k.is_map), None)
     if net.wiring is not None and stepping is not None:  # its own steps are not read along the wires yet
-        raise SpecError(f"--format {fmt} --notation {P.name}: {stepping.type} layers in a network with blocks are not "
-                        "written in a notation profile's program yet (without --notation: the lecture13 program)",
-                        source=spec.source)
+        raise SpecError(f"{said}: {stepping.type} layers in a network with blocks are not written in a notation "
+                        f"profile's program yet {out}", source=spec.source)
     return names, codes
+
+
+def _activation_names(P: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
+    """Each layer's ``~act``: its activation of its pre-activation as the panels and the trace print it (tanh(z^[1]),
+    σ(z^[2]); at τ for a layer over time, tanh(a⁽²⁾_τ)), from the activation's own formula (``Activation.value``)
+    of the symbol its ``~z`` prints; none where a kind's pre-activation is another symbol (a map's, a block's)."""
+    from ..core.engine import equations as E
+    from ..core.engine.kind import timed_layers
+    from ..core.formulas.formula import TextPrinter
+    from ..core.kinds.rnn import equations as RE
+
+    p = TextPrinter(notation=P).p
+    timed = timed_layers(net.kinds) if net.recurrent else [False] * len(net.kinds)
+    for l in range(1, len(net.kinds) + 1):
+        z = RE.sym("s", l, "τ") if timed[l - 1] else E.s(l)
+        if p(z) == names[l].get("~z"):
+            names[l]["~act"] = p(net.act(l).value(z))
 
 
 def _group_names(P: Any, spec: Any, net: Any, names: dict[int, dict[str, str]]) -> None:
@@ -318,7 +340,7 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
     PyTorch, δ as autograd's ``z.grad``; the symbols at τ as bptui prints them in the profile."""
     from ..core.engine import equations as E
     from ..core.engine.kind import timed_layers
-    from ..core.formulas.formula import Sym, TextPrinter
+    from ..core.formulas.formula import Op, Sym, TextPrinter
     from ..core.kinds.rnn import equations as RE
 
     p = TextPrinter(notation=P).p
@@ -340,15 +362,18 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
         if src > 0 and src in whole:  # its output: one matrix, row τ − 1 at τ (a 1 × d row with rows)
             a_in = names[src]["a"] + (("[t - 1:t]" if P.vectors == "row" else "[t - 1]") if at else "[T - 1]")
         sym_in = RE.sym("o", src, "τ") if at else RE.sym("o", src, "T") if below_timed else E.o(src)
+        shown_in: Any = sym_in
         if not P.separate_bias and src > 0 and not kinds[src - 1].bias_entry:  # W [1, a]: the bias in column 0
             a_in = f"torch.cat([torch.ones(1), {a_in}])" if torch else f"np.concatenate([[1.0], {a_in}])"
+            k = kinds[l - 1]  # what its W multiplies, as its steps print it (equations.fed): [1, v⁽¹⁾_T] (a layer norm's x: the units)
+            shown_in = sym_in if k.own_steps or k.span or k.mixes_time else Op("cat1", (sym_in,))
         n["a_in"] = a_in
         if at:
             n.update({"~z": p(RE.sym("s", l, "τ")), "~a": p(RE.sym("o", l, "τ")), "~dz": p(RE.delta(l, "τ")),
                       "~a_prev": p(RE.sym("o", l, "τ−1")), "~dz_next": p(RE.delta(l, "τ+1")),
                       "~a_first": p(RE.sym("o", l, 0))})
-        n["~a_in"] = p(sym_in)
-        n["~da_in"] = _partial(P, n["~a_in"], True)
+        n["~a_in"] = p(shown_in)
+        n["~da_in"] = _partial(P, p(sym_in), True)
         n["~da"] = _partial(P, n["~a"], True)
         kind = kinds[l - 1]
         out_name = getattr(kind, "output_name", "o")  # a recurrent kind's; a kind over time without one (attention) refuses below
@@ -362,6 +387,8 @@ def _sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: b
                 n["~a_prev"] = p(kind.step_sym(out_name, l, "τ−1"))
                 n["~a_first"] = p(kind.step_sym(out_name, l, 0))
             n.update({f"~gate_{g}": p(Sym("ō" if g == "o" else g)) for g in getattr(kind, "gate_order", "")})  # as its panels print them
+            for key, said in getattr(kind, "code_symbols", lambda l: {})(l).items():  # its comments' own symbols and notes
+                n["~" + key] = TextPrinter(notation=P).words(*said) if isinstance(said, tuple) else p(said)
             for q in kind.block_forward() + kind.block_backward():  # its own quantities at τ (an LSTM's gates, c, …)
                 if q in ("s", "o", "delta", "G", out_name):
                     continue
@@ -424,6 +451,22 @@ def _wired_names(P: Any, net: Any, names: dict[int, dict[str, str]], torch: bool
     return out
 
 
+def _at_tau(eq: Any) -> Any:
+    """A rule at τ (a block that runs at each τ): its vectors at τ (o, δ, ∂ℓ/∂x), its weights without, as a layer's
+    rules at τ write them (z^[2]_τ = W^[2] a^[1]_τ + b^[2])."""
+    from dataclasses import replace
+
+    from ..core.formulas.formula import Equation, Partial, Sym, substitute, walk
+
+    def timed(n: Any) -> bool:
+        return isinstance(n, Sym) and n.layer is not None and n.base not in ("W", "b") and n.time is None
+
+    nodes = [n for part in (eq.lhs, *eq.forms) for n in walk(part)]
+    at: dict[Any, Any] = {n: replace(n, time="τ") for n in nodes if isinstance(n, Sym) and timed(n)}
+    at.update({n: replace(n, bottom=at[n.bottom]) for n in nodes if isinstance(n, Partial) and timed(n.bottom)})  # ∂ℓ/∂x⁽⁵⁾_τ
+    return Equation(substitute(eq.lhs, at), tuple(substitute(f, at) for f in eq.forms), eq.rel)
+
+
 def whole_sequence_layers(kinds: Any) -> set[int]:
     """The layers of a network over time stepped over the whole sequence at once (the schedule's runs at once, as
     the lecture's program's ``whole``): a layer that mixes time steps, and a block holding one."""
@@ -477,8 +520,8 @@ def _wired_sequence_names(P: Any, net: Any, names: dict[int, dict[str, str]], to
             tail = wires.tail[l]
             n.update({"framework": lib, "rows": "1" if many else "", "at": "" if many else ' f" (τ = {t})"',
                       "~dx": p(kind.step_sym("dx", l, None)), "~x": p(E.o(src)) if many or (src and kinds[src - 1].mixes_time) else out[src]["~a"],
-                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}"
-                                          for e in kind.profiled_rules(net, l, P) or ())})
+                      "~rules": "\n".join(f"{p(e.lhs)} {e.rel} {p(e.forms[0])}" for e in
+                                          (r if many else _at_tau(r) for r in kind.profiled_rules(net, l, P) or ()))})
             dx = fresh(_partial(P, "x", False), l)
             n["dx_list"], n["dx"] = dx, dx if many else dx + "[t]"
             if many:
@@ -760,11 +803,12 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
             groups.append(f"{{\"params\": [{', '.join(biases)}], \"weight_decay\": 0.0}}")
         lr = f"lr={opt.learning_rate!r}"
         if opt.name == "adam":
-            w(f"optimizer = torch.optim.Adam([{', '.join(groups)}], {lr}, betas=({opt.beta1!r}, {opt.beta2!r}), eps={opt.eps!r})")
+            made = f"torch.optim.Adam([{', '.join(groups)}], {lr}, betas=({opt.beta1!r}, {opt.beta2!r}), eps={opt.eps!r})"
         elif opt.name == "momentum":
-            w(f"optimizer = torch.optim.SGD([{', '.join(groups)}], {lr}, momentum={opt.momentum!r})  # v ← μ v + g; W ← W − η v")
+            made = f"torch.optim.SGD([{', '.join(groups)}], {lr}, momentum={opt.momentum!r})"
         else:
-            w(f"optimizer = torch.optim.SGD([{', '.join(groups)}], {lr})  # W ← W − η g")
+            made = f"torch.optim.SGD([{', '.join(groups)}], {lr})"
+        w(f"optimizer = {made}  # {_torch_rule(P, opt, kinds)}")
         w("m0 = DATA[\"m\"][0]", "with torch.no_grad():  # the state bptui had when the program starts: .grad (the sum so far"
           + (": m times the mean" if mean else "") + ") and the optimizer's")
         for i, l in enumerate(weighted):
@@ -789,8 +833,11 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
             w("with torch.no_grad():  # L2: g = .grad + 2λ W on the weights, never on the bias (column 0)",
               *(f"    {names[l][k]}.grad{cols} += {2 * opt.l2!r} * {names[l][k]}{cols}" for l in weighted
                 for k, _, _, bias in parts[l] for cols in ["[:, 1:]" if bias == (0,) else ""]))
-        w("optimizer.step()" + (f"  # on .grad, the group's sum m·(the mean): W − {P.learning_rate.text} (m dW), the "
-                                 f"notation's W − ({P.learning_rate.text}·m) dW" if mean else ""))
+        from ..core.engine.equations import G
+        from ..core.formulas.formula import TextPrinter
+
+        group, grad = names[0]["~group"], TextPrinter(notation=P).p(G("l"))  # the group's mean, as the rule prints it
+        w("optimizer.step()" + (f"  # on .grad: the group's sum, {group} {grad}" if mean else ""))
         for l in weighted:
             w(f"check({_parts([p + '.detach()' for p in params(l)])}, "
               f"{(shown(l, pkeys(l)) + ' (after the update)')!r})")
@@ -799,6 +846,25 @@ def _profiled_body(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict
     else:
         _profiled_update_numpy(w, spec, P, names, weighted, letters, parts)
     w.at -= 1
+
+
+def _torch_rule(P: Any, opt: Any, kinds: Any) -> str:
+    """The PyTorch optimizer's rule as the profile's update steps print it (the weights' lines of its help,
+    ``equations.update_rules``); beside a momentum whose velocity the profile writes otherwise (goodfellow's step
+    v ← α v − ε g) the v PyTorch keeps, in the profile's letters: the same weights."""
+    from ..core.engine.equations import W, update_rules
+    from ..core.formulas.formula import TextPrinter
+    from ..core.ops.optim import VELOCITIES
+
+    printer = TextPrinter(notation=P)
+
+    def rules(velocity: str | None = None) -> str:
+        return "; ".join(printer.equation(e) for e in update_rules(opt, P, kinds, velocity=velocity))
+
+    torch = VELOCITIES[0]  # PyTorch's momentum buffer: v ← μ v + g
+    if opt.name != "momentum" or P.velocity == torch:
+        return rules()
+    return f"{rules()} (PyTorch keeps {rules(torch)}: the same {printer.p(W('l'))})"
 
 
 def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, dict[str, str]], codes: dict[int, Any],
@@ -866,9 +932,9 @@ def _profiled_example(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, d
             f = (TORCH_ROWS.get(act, ACTIVATION_CODE[act][0]) if torch else ACTIVATION_CODE[act][1]).format(s=n["z"], a=alpha)
             if not sep and l < L and kinds[l - 1].bias_entry:  # (a map has no 1)
                 one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
-                w(f"{n['a']} = {one}  # {n['~a']} = [1, {act}({n['~z']})]")
+                w(f"{n['a']} = {one}  # {n['~a']} = [1, {n['~act']}]")
             else:
-                w(f"{n['a']} = {f}  # {n['~a']} = {act}({n['~z']})")
+                w(f"{n['a']} = {f}  # {n['~a']} = {n['~act']}")
             w(f"check({n['a']}, {n['~a']!r})")
         elif phase == LOSS:
             nL = names[L]
@@ -1011,9 +1077,9 @@ def _profiled_sequence(w: Writer, spec: Any, net: Any, P: Any, names: dict[int, 
         f, _ = act(l)
         if not sep and l < L:
             one = f"torch.cat([torch.ones(1), {f}])" if torch else f"np.concatenate([[1.0], {f}])"
-            w(f"{n['a']} = {one}  # {n['~a']} = [1, f({n['~z']})]")
+            w(f"{n['a']} = {one}  # {n['~a']} = [1, {n['~act']}]")
         else:
-            w(f"{n['a']} = {f}  # {n['~a']} = f({n['~z']})")
+            w(f"{n['a']} = {f}  # {n['~a']} = {n['~act']}")
         w(f"check({n['a']}, {label(l, '~a')})")
 
     def backward(l: int) -> None:

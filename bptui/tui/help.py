@@ -183,10 +183,9 @@ PANEL_NOTES = {  # what each of a profile's choices means on the panels
                 "rows": "W shown D × C (D inputs, C units): the file's W without column 0, transposed; a line "
                         "per input k, a column per unit j"},
     "first unit": {"0": "units are numbered from 0", "1": "units are numbered from 1"},
-    "a group's gradient": {"mean G/m": "gradients (panels, equations) are the mean G/m over the update group's m "
-                                       "examples",
+    "a group's gradient": {"mean": "gradients (panels, equations) are the mean over the update group's m examples",
                            "sum": "the gradients are sums over the update group's examples"},
-}
+}  # keyed by a choice's words, or (a group's gradient, in the profile's symbols) by its first word
 
 
 def notation_text(notation=None, width: int = WIDTH) -> str:
@@ -201,7 +200,8 @@ def notation_text(notation=None, width: int = WIDTH) -> str:
     symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
     choices = "\n".join(line for what, how in rows if what in PANEL_NOTES
                         for line in [*_wrap(f"{what}: {how}", width, "  ", "    "),
-                                     *_wrap(PANEL_NOTES[what].get(how, ''), width, "      ", "      ")])
+                                     *_wrap(PANEL_NOTES[what].get(how, PANEL_NOTES[what].get(how.split(" ")[0], "")),
+                                            width, "      ", "      ")])
     return "\n".join([*_wrap(f"NOTATION ({notation_title(notation)})", width, "", "  "), _table(symbols, width), choices])
 
 

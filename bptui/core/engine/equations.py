@@ -121,7 +121,8 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     rows.append(("where the bias is", "a vector of its own" if p.separate_bias else "column 0 of W"))
     rows.append(("vectors", p.vectors + "s"))
     rows.append(("first unit", str(p.unit_base)))
-    rows.append(("a group's gradient", "mean G/m" if p.mean else "sum"))
+    grad = pr.p(G(l))  # the weights' gradient as the profile writes it (ng's dW^[l], the lecture's G⁽ˡ⁾)
+    rows.append(("a group's gradient", f"mean {grad} (the group's sum / m)" if p.mean else f"sum {grad}"))
     D, one = pr.p(LOSS_D), pr.p(loss_sym("n"))  # the epoch's loss so far, as the loss step writes it (running_loss)
     rows.append(("the epoch's loss", f"mean {D} = (1/k) Σₙ {one} of the k so far" if p.mean else f"sum {D} = Σₙ {one}"))
     return rows
@@ -425,17 +426,24 @@ def sent_down(state: Any, r: int, P: Profile | None = None) -> tuple[Node, Node,
     a profile with a separate b, W⁽ʳ⁾ᵀ δ⁽ʳ⁾ with W without its column 0 (δ⁽ʳ⁾ W⁽ʳ⁾ᵀ with row vectors, W
     shown D × C): its form, the form with its numbers, and the bindings."""
     W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
+    rhs = sent_node(r, P)
     if P is None or not P.separate_bias:
-        rhs: Node = Op("drop0", (Op("@", (Op("T", (W,)), D)),))
         numbers = Op("drop0", (Op("@", (Op("T", (Arr(state.W[r], Ref("W", r)),)),
                                          Arr(state.delta[r], Ref("delta", r)))),))
         return rhs, numbers, {W: state.W[r], D: state.delta[r]}
-    rows, wv = P.vectors == "row", P.parts("W")[0]
+    wv = P.parts("W")[0]
     shown = shown_value(state.W[r], wv)
-    Wn, Dn = Arr(shown, Ref("W", r, view=wv)), Arr(state.delta[r], Ref("delta", r))
-    if rows:
-        return Op("@", (D, Op("T", (W,)))), Op("@", (Dn, Op("T", (Wn,)))), {W: shown, D: state.delta[r]}
-    return Op("@", (Op("T", (W,)), D)), Op("@", (Op("T", (Wn,)), Dn)), {W: shown, D: state.delta[r]}
+    return rhs, substitute(rhs, {W: Arr(shown, Ref("W", r, view=wv)), D: Arr(state.delta[r], Ref("delta", r))}), \
+        {W: shown, D: state.delta[r]}
+
+
+def sent_node(r: int | str, P: Profile | None = None) -> Node:
+    """:func:`sent_down`'s form without numbers: (W⁽ʳ⁾ᵀ δ⁽ʳ⁾)[1:], a separate b's W⁽ʳ⁾ᵀ δ⁽ʳ⁾, row vectors'
+    δ⁽ʳ⁾ W⁽ʳ⁾ᵀ (the rules of a layer reading it, a block's fan-in, say it so)."""
+    W, D = Sym("W", r, vector=True), Sym("δ", r, vector=True, latex=r"\delta")
+    if P is None or not P.separate_bias:
+        return Op("drop0", (Op("@", (Op("T", (W,)), D)),))
+    return Op("@", (D, Op("T", (W,)))) if P.vectors == "row" else Op("@", (Op("T", (W,)), D))
 
 
 def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: bool = False, L: int = 0,
@@ -893,8 +901,6 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         for lhs, term in ((G(n), outer), (Gb(n), delta(n)))[:2 if sep else 1]:
             eqs.append(Equation(lhs, (add(lhs, Op("/", (term, group_symbol(opt, kinds))) if notation.mean else term),),
                                 "←"))
-    states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
-              for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
     # W's and b's update, then the parts a kind updates on lines of their own (a recurrent layer's U, a GRU's
     # b_h: LayerKind.update_parts), once per network, as its update steps write them
     written: set[tuple[str, ...]] = {(), ("b",)}
@@ -905,9 +911,22 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
                 written.add(part.state_sub)
                 groups.append((False, part))
     for of_bias, part in groups:
-        names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds), part)
-        for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity):
-            new = names.get(lhs, lhs)
-            assert isinstance(new, Sym)
-            eqs.append(Equation(new, (substitute(rhs, names),), rel))
+        eqs += update_rules(opt, notation, kinds, of_bias, part)
+    return eqs
+
+
+def update_rules(opt: Optimizer, notation: Profile, kinds: Sequence[Any] = (), of_bias: bool = False, part: Any = None,
+                 velocity: str | None = None) -> list[Equation]:
+    """The update of layer l's weights (``of_bias``: its b; a kind's ``part``) as profile ``notation`` writes its
+    update steps, without numbers (the help's lines, :func:`network_formulas`): the optimizer's rule in the
+    profile's letters, a mean profile's m·(G/m). ``velocity``: momentum's v as another convention writes it
+    (optim.VELOCITIES; PyTorch's is "sum_of_gradients"), the profile's own by default."""
+    states = [Sym(n, "l", accent=a, vector=True, own=opt.name if opt is not None else "")
+              for n, a in (("m", ""), ("v", ""), ("m", "hat"), ("v", "hat"))]
+    names, _ = _update_names("l", states, notation.mean, of_bias, group_symbol(opt, kinds), part)
+    eqs = []
+    for lhs, rel, rhs in update_formulas(opt, "l", velocity=notation.velocity if velocity is None else velocity):
+        new = names.get(lhs, lhs)
+        assert isinstance(new, Sym)
+        eqs.append(Equation(new, (substitute(rhs, names),), rel))
     return eqs

@@ -1656,9 +1656,13 @@ class Printer:
         """The equation's note, its symbols (``note_syms``) printed where its {} stand."""
         if not eq.note_syms:
             return eq.note
-        words = eq.note.split("{}")
-        assert len(words) == len(eq.note_syms) + 1, eq.note
-        return "".join(w + self.p(s) for w, s in zip(words, eq.note_syms)) + words[-1]
+        return self.words(eq.note, eq.note_syms)
+
+    def words(self, text: str, syms: tuple["Node | LayerNo", ...]) -> str:
+        """Words with symbols (a note's): each of ``syms`` printed where a {} of ``text`` stands."""
+        words = text.split("{}")
+        assert len(words) == len(syms) + 1, text
+        return "".join(w + self.p(s) for w, s in zip(words, syms)) + words[-1]
 
     def ellipsis(self) -> str:
         return "…"

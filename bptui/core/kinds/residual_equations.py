@@ -165,13 +165,13 @@ def _loss_sym() -> Node:
     return Sym("ℓ", latex=r"\ell")
 
 
-def _sent(net: Any, c: int, sep: bool = False) -> Node:
-    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:] (``sep``: a profile
-    with a separate b, W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾), a block's ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a
-    layer norm, dropout, attention)."""
+def _sent(net: Any, c: int, P: Any = None) -> Node:
+    """What layer c sends down, as the rules write it: a dense layer's (W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾)[1:] (a profile ``P`` with a
+    separate b: W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾, with row vectors δ⁽ᶜ⁾ W⁽ᶜ⁾ᵀ, as its steps: ``equations.sent_node``), a block's
+    ∂ℓ/∂x⁽ᶜ⁾, and the ∂ℓ/∂x⁽ᶜ⁾ of a kind that writes its own (a layer norm, dropout, attention)."""
     k = net.kinds[c - 1]
-    if k.plain and sep:
-        return Op("@", (Op("T", (E.W(c),)), E.delta(c)))
+    if k.plain and P is not None and P.separate_bias:
+        return E.sent_node(c, P)
     if k.span or k.plain:
         return send_node(net, c, bool(k.span))
     return k.dx_sym(c)
@@ -187,7 +187,7 @@ def rules(net: Any, l: int, P: Any = None) -> list | None:
     joined = add(E.o(x), E.o(t)) if sep else Op("cat1", (add(Op("drop0", (E.o(x),)), Op("drop0", (E.o(t),))),))
     out = Equation(E.o(l), (joined,), note=f"residual block: x = {_name(E.o(x), P)}, F(x) = {_name(E.o(t), P)}")
     top = w.sender[w.outer(l)]  # the layer that reads o⁽ˡ⁾ (for a block ending a block: the outer one's reader)
-    fan = Equation(dx_sym(l), (add(_sent(net, top, sep), _sent(net, l + 1, sep)),),
+    fan = Equation(dx_sym(l), (add(_sent(net, top, P if sep else None), _sent(net, l + 1, P if sep else None)),),
                    note=f"the skip's part, then the inner path's; the layer below the block reads {_name(dx_sym(l), P)} "
                         f"as its {_name(_do(x), P)}")
     return [out, fan]

@@ -41,6 +41,7 @@ def printed(net: Any, l: int, P: Any) -> dict[str, str]:
     rules = equations.rules(net, l, P)
     per_matrix = 2 if P.separate_bias else 1
     out = {f"~rule:{q}": f"{p(e.lhs)} {e.rel} {p(e.forms[0])}" for q, e in zip(FORWARD + BACKWARD, rules)}
+    out.update({f"~note:{q}": TextPrinter(notation=P).note(e) for q, e in zip(FORWARD + BACKWARD, rules) if e.note})
     G = rules[len(FORWARD + BACKWARD):]
     for i, name in enumerate(WEIGHTS):
         lines = G[i * per_matrix:(i + 1) * per_matrix]
@@ -142,7 +143,7 @@ def profiled_code(kind: "Attention", l: int, n: dict[str, str], row: bool, separ
                        f"{dz_} = {back(do_, 'O')}  # {n['~rule:dz']}"]
         steps["da"] = [f"{dA_} = {heads(dz_)} @ {heads(v_)}.swapaxes(1, 2)  # {n['~rule:da']}"]
         steps["delta"] = [f"{D_} = {A_} * ({dA_} - ({A_} * {dA_}).sum(axis=-1, keepdims=True))  # {n['~rule:delta']}, "
-                          "r the row's Σ_τ′ of the softmax weights times their gradients"]
+                          f"{n['~note:delta']}"]  # the row sum r as the rule's note prints it (goodfellow's ϱ)
         steps["dq"] = [f"{dq_} = {stacked(f'{D_} @ {heads(k_)} / {root}')}  # {n['~rule:dq']}"]
         steps["dk"] = [f"{dk_} = {stacked(f'{D_}.swapaxes(1, 2) @ {heads(q_)} / {root}')}  # {n['~rule:dk']}"]
         steps["dv"] = [f"{dv_} = {stacked(f'{A_}.swapaxes(1, 2) @ {heads(dz_)}')}  # {n['~rule:dv']}"]

@@ -219,6 +219,16 @@ class Gru(Recurrent):
             return Partial(ELL, Sym("h", l, vector=True, time=time), prefixed=True)
         return None
 
+    def code_symbols(self, l: int) -> dict[str, Any]:
+        """What a profile's program comments name as the panels print it (codegen/profiled.py prints each in the
+        profile: a symbol, or a note's words and symbols): δʰ at τ and τ+1 (cs231n's dscoresʰ¹_τ), the update gate z
+        at τ+1 (ng's u), the gates' δ [δ_r, δ_z, δ_n] and δʰ = [δ_r, δ_z, r ⊙ δ_n] as the trace's notes write them."""
+        from . import equations, gru_equations
+
+        return {"dH": gru_equations.delta_h(l, "τ"), "dH_next": gru_equations.delta_h(l, "τ+1"),
+                "gate_z_next": gru_equations.gate_sym("z", l, "τ+1"), "gate_deltas": equations.gate_deltas("rzn"),
+                "dH_said": equations.delta_h_said()}
+
     def explains_own(self, spec: Any, cell: Any) -> bool:
         from . import gru_explain
 
@@ -336,15 +346,15 @@ class Gru(Recurrent):
         dzh = f"torch.cat([{pre}[t].grad, {r} * {pn}[t].grad], -1)" if torch else delta_h(dz, gates)
         per, shown = mean_divisor(n, mean)  # the group's size as the panels print it (|B| or m)
         if row:
-            terms = [(n["dW"], f"{a}.T @ {dz}", f"{t['a_in']}ᵀ {t['dz']}"), (n["dU"], f"{prev}.T @ {dzh}", f"{t['a_prev']}ᵀ δʰ"),
-                     (n["db"], f"{lib}.sum({dz}, axis=0)", t["dz"]), (n["dbh"], f"{lib}.sum({dzh}, axis=0)", "δʰ")]
+            terms = [(n["dW"], f"{a}.T @ {dz}", f"{t['a_in']}ᵀ {t['dz']}"), (n["dU"], f"{prev}.T @ {dzh}", f"{t['a_prev']}ᵀ {t['dH']}"),
+                     (n["db"], f"{lib}.sum({dz}, axis=0)", t["dz"]), (n["dbh"], f"{lib}.sum({dzh}, axis=0)", t["dH"])]
             back, back_said = f"{dz} @ {W}.T", f"{t['dz']} {t['W']}ᵀ"
         else:
             hin = prev if separate else one(prev)
             terms = [(n["dW"], f"{lib}.outer({dz}, {a})", f"{t['dz']} {t['a_in']}ᵀ"),
-                     (n["dU"], f"{lib}.outer({dzh}, {hin})", f"δʰ {t['a_prev']}ᵀ" if separate else f"δʰ [1, {t['a_prev']}]ᵀ")]
+                     (n["dU"], f"{lib}.outer({dzh}, {hin})", f"{t['dH']} {t['a_prev']}ᵀ" if separate else f"{t['dH']} [1, {t['a_prev']}]ᵀ")]
             if separate:
-                terms += [(n["db"], dz, t["dz"]), (n["dbh"], dzh, "δʰ")]
+                terms += [(n["db"], dz, t["dz"]), (n["dbh"], dzh, t["dH"])]
             back = f"{W}.T @ {dz}" if separate else f"({W}.T @ {dz})[1:]"
             back_said = f"{t['W']}ᵀ {t['dz']}" + ("" if separate else " without the bias row")
         names = (t["dW"], t["dU"], t["db"], t["dbh"]) if separate else (t["dW"], t["dU"])
@@ -382,13 +392,13 @@ class Gru(Recurrent):
             dh, dzn, gn = n["dh"], n["dz_next"], n["gates_next"]
             rec = f"{delta_h(dzn, gn)} @ {U}.T" if row else f"{U}.T @ {delta_h(dzn, gn)}" if separate \
                 else f"({U}.T @ {delta_h(dzn, gn)})[1:]"
-            rec_said = f"δʰ_τ+1 {t['U']}ᵀ" if row else f"{t['U']}ᵀ δʰ_τ+1"
+            rec_said = f"{t['dH_next']} {t['U']}ᵀ" if row else f"{t['U']}ᵀ {t['dH_next']}"
             dn = f"{dh} * (1 - {u}) * (1 - {cand} ** 2)"
             backward = (
                 ("dh", (f"{dh} = {{up}} + ({rec} + {gn}[..., {h}:{2 * h}] * {n['dh_next']} if t < T else 0)"
-                        f"  # {e['dh']} = from above + {_braces(rec_said)} + {Z}_τ+1 ⊙ {e['dh_next']}", f"check({dh}, {label('dh')})")),
+                        f"  # {e['dh']} = from above + {_braces(rec_said)} + {e['gate_z_next']} ⊙ {e['dh_next']}", f"check({dh}, {label('dh')})")),
                 ("delta", (f"{n['dz']} = np.concatenate([{dn} * {sh}[..., {2 * h}:] * {r} * (1 - {r}), "
-                           f"{dh} * ({prev} - {cand}) * {u} * (1 - {u}), {dn}], -1)  # {e['dz']} = [δ_{R}, δ_{Z}, δ_{N}] (δʰ = [δ_{R}, δ_{Z}, {R} ⊙ δ_{N}] reaches {e['U']})",
+                           f"{dh} * ({prev} - {cand}) * {u} * (1 - {u}), {dn}], -1)  # {e['dz']} = {e['gate_deltas']} ({e['dH_said']} reaches {e['U']})",
                            f"check({n['dz']}, {label('dz')})")))
         return ProfiledCode(forward, said, grad, back, back_said, steps=forward_steps + backward, start=start)
 

@@ -548,7 +548,7 @@ class Rnn(Recurrent):
         ∂ℓ/∂ of its input Wᵀ δ_τ (without the bias row when W holds it)."""
         c = profiled_common(self, n, row, separate, mean)
         e, z, dz, label = c.e, n["z"], n["dz"], c.label
-        o_lines = (f"{n['a']} = {{f}}  # {e['a']} = f({e['z']})", f"check({n['a']}, {label('a')})")
+        o_lines = (f"{n['a']} = {{f}}  # {e['a']} = {e['act']}", f"check({n['a']}, {label('a')})")  # tanh(z_τ), as its panels
         if c.torch:
             d_lines: tuple[str, ...] = (f"check({z}.grad, {label('dz', ' (' + z + '.grad)')})",)
         else:
