@@ -290,7 +290,6 @@ async def test_no_column_is_hidden_while_blank_columns_remain(name, notation):
     from bptui.core.formats.spec import load
     from bptui.core.formulas.profiles import PROFILES
     from bptui.tui.app import BptuiApp
-    from bptui.tui.panel_base import NumberSheet
 
     from .conftest import NETWORKS
 
@@ -301,16 +300,43 @@ async def test_no_column_is_hidden_while_blank_columns_remain(name, notation):
         for size in [(80, 24), (120, 40), (200, 50)]:
             await pilot.resize_terminal(*size)
             await pilot.pause()
-            panels = [p for p in app.main.query(NumberSheet) if p.display and p.size.width]
-            assert panels
-            for panel in panels:
-                text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
-                if re.search(r"\+\d+…", text):
-                    cw = panel.cw if isinstance(panel, LayerSheet) else cell_width(panel.digits)
-                    blank = right_blank(panel) - panel.styles.padding.right  # (no cell is drawn in the padding)
-                    assert blank < cw, f"{name} ({notation}) at {size}: {panel.id} hides columns\n{text}"
-                    if isinstance(panel, LayerSheet):
-                        assert panel.hidden_cols > 0
+            assert no_column_hidden_beside_blank(app, f"{name} ({notation}) at {size}")
+
+
+def no_column_hidden_beside_blank(app, where: str) -> int:
+    """Every panel on screen that hides columns of numbers behind a `+N…` has fewer blank columns at its
+    right than a cell takes; returns how many panels were on screen."""
+    from bptui.tui.panel_base import NumberSheet
+
+    panels = [p for p in app.main.query(NumberSheet) if p.display and p.size.width]
+    for panel in panels:
+        text = "\n".join(panel.render_line(y).text for y in range(panel.size.height))
+        if re.search(r"\+\d+…", text):
+            cw = panel.cw if isinstance(panel, LayerSheet) else cell_width(panel.digits)
+            blank = right_blank(panel) - panel.styles.padding.right  # (no cell is drawn in the padding)
+            assert blank < cw, f"{where}: {panel.id} hides columns beside {blank} blank ones\n{text}"
+            if isinstance(panel, LayerSheet):
+                assert panel.hidden_cols > 0
+    return len(panels)
+
+
+@pytest.mark.parametrize("name", ["regression", "moons", "xor"])
+async def test_beside_the_map_no_column_is_hidden_while_blank_columns_remain(name):
+    """The same rule for panels the map narrows (``m``: the fit or the decision map takes 36% of the width;
+    regression's W⁽²⁾ at 120×40 shows `+4…` there): opened at 80×24 (the map in the panels' place) and
+    at 120×40 after steps, the terminal then resized to 120×40 and 200×50, and back to 80×24 and 120×40."""
+    app = app_for(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        for _ in range(3):
+            app.main.action_next()
+        shown = 0
+        for size in [(80, 24), (120, 40), (200, 50), (80, 24), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert app.main.map_shown()
+            shown += no_column_hidden_beside_blank(app, f"{name} with m at {size}")
+        assert shown  # the panels stood beside the map at some size
 
 
 def number_extent(panel) -> tuple[set[int], int, int]:
