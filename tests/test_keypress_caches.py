@@ -513,6 +513,47 @@ async def test_a_map_beside_the_panels_follows_the_weights_line_for_line():
             assert on_screen(dm) == afresh(dm), (name, "a resize")
 
 
+async def test_the_maps_training_points_are_black_as_textuals_filter_draws_it():
+    """moons with m, over updates and a resize: a training point's style is the one Textual's ANSI-to-truecolor
+    filter makes of black, bold, on its place's colour (the filter's theme's black, set when the map is built,
+    so that its lines pass the app's filter as they are), every line of the map is one the filter leaves as
+    it is, and each line drawn to the map's width is the line the map draws afresh."""
+    from textual.filter import ANSIToTruecolor
+
+    app = app_for("moons")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        dm = app.main.query_one(DecisionMap)
+        to_truecolor = next(f for f in app._filters if isinstance(f, ANSIToTruecolor))
+        background = dm.background_colors[1]
+
+        def check(what: object) -> None:
+            points = 0
+            for y in range(dm.content_region.height):
+                strip = dm.render_line(y)
+                assert strip.cell_length == dm.content_region.width, (what, y)
+                for text, style, _ in strip:
+                    if style is not None and style.bold and text[:1] in "○●":
+                        black = Style(color="black", bgcolor=style.bgcolor, bold=True)
+                        assert style == to_truecolor.truecolor_style(black, background.rich_color), (what, y)
+                        points += 1
+                assert list(to_truecolor.apply(list(strip), background)) == list(strip), (what, y)
+            assert points, what
+            assert on_screen(dm) == afresh(dm), what
+
+        check("m")
+        for _ in range(2):
+            app.main.action_to_update()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        await pilot.resize_terminal(150, 45)
+        await pilot.pause()
+        app.main.action_to_update()
+        await pilot.pause()
+        check("a resize")
+
+
 async def test_a_sequence_panel_names_the_time_step_in_its_border_and_draws_only_what_changed():
     """long_memory_lstm and count_tokens: at every step of an example, each sequence panel shows on
     screen what it draws afresh (its border's title included: "now τ = 2"), a new title does not draw
