@@ -425,13 +425,15 @@ class LayerSheet(Fits, NumberSheet):
         drawn = self._drawn.get(row)
         if drawn is not None and drawn[1] == window and (drawn[0] is runs or drawn[0] == runs):
             return drawn[2]
-        segments = [Segment(text, style[name]) for text, name, _ in runs]
         length = sum(len(text) for text, _, _ in runs)  # (a line's columns are its texts' characters)
         if scroll_x or length > width:  # a number the view's edge cuts shows as …
+            segments = [Segment(text, style[name]) for text, name, _ in runs]
             strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + width, base), scroll_x, row)
-        else:  # the whole line in view: one strip made
-            strip = offset_strip(segments + [Segment(" " * (width - length), base)] if length < width else segments,
-                                 0, row, width)
+        else:  # the whole line in view: one strip made, its segments made once, with their places
+            styled = [(text, style[name], None) for text, name, _ in runs]
+            if length < width:
+                styled.append((" " * (width - length), base, None))
+            strip = offset_strip(styled, 0, row, width)
         self._drawn[row] = (runs, window, strip)
         return strip
 
@@ -470,8 +472,8 @@ class LayerSheet(Fits, NumberSheet):
         v = self.view
         look = (v.produced, v.stale, v.changed if v.produced is not None else None)
         hit = self._kept.get(row)
-        if hit is not None and hit[0][0] == reads[0] and all(a is b for a, b in zip(hit[0][1], reads[1])):
-            if hit[1][:2] == look[:2] and hit[1][2] is look[2]:
+        if hit is not None and hit[0][0] == reads[0]:
+            if hit[1][0] == look[0] and hit[1][1] == look[1] and hit[1][2] is look[2]:
                 return hit[2]
             change = self._restyling(hit[1], look, hit[2])
             if change is not None:
@@ -505,27 +507,41 @@ class LayerSheet(Fits, NumberSheet):
     def _reads(self, row: int) -> tuple[tuple, tuple] | None:
         """What line ``row`` of cells is made from besides its look, or None for a line made afresh each
         time (a heading, whose labels name the step; a line past the last; a panel that keeps none): (the
-        layout, the digits, the cursor's cell and the formats of the arrays it reads, compared by value;
-        the arrays, compared by identity: a board's arrays are never changed in place, and a kept line
-        keeps them alive, so that a new array never takes an old one's id)."""
+        layout, the digits, the cursor's cell, the arrays it reads by identity and their formats, compared
+        as one tuple; the arrays themselves, which the kept line keeps alive, so that a new array never
+        takes an old one's id: a board's arrays are never changed in place). Worked out once for the unit
+        rows and once for each line of blocks under them, while the board's view, the layout and the
+        cursor's cell are the same."""
         if not self.KEEPS_LINES or self.hidden is not None or row < HEADER_LINES:
             return None
-        v = self.view
-        geometry = (self._layout_key(), self.cursor_cell)
-        top = self._row_y(self.rows - 1) + 1
+        cursor = self.cursor_cell
+        memo = self._reads_memo
+        if memo is None or memo[0] is not self.view or memo[1] != self._layouts or memo[2] != cursor:
+            memo = self._reads_memo = (self.view, self._layouts, cursor, self._row_y(self.rows - 1) + 1,
+                                       self._group_tops(), {})
+        top, tops, known = memo[3], memo[4], memo[5]
         if row < top:  # the unit rows: W, s, o, δ, G beside W, the blocks beside them
-            arrays = (v.W, v.s, v.o, v.delta, v.G) + tuple(a for _, _, a in self.beside)
+            group = -1
         elif row < self.virtual_size.height:
-            tops = self._group_tops()
             group = sum(1 for first, _ in tops[1:] if first <= row - top)
             first, heads = tops[group]
             if row - top - first <= heads:  # the blank line above a line of blocks, its heading
                 return None
-            arrays = tuple(a for _, _, a in self.blocks[group * self.per:(group + 1) * self.per])
         else:
             return None
-        formats = self._formats
-        return geometry + tuple(formats.get(id(a)) for a in arrays), arrays
+        reads = known.get(group)
+        if reads is None:
+            v = self.view
+            if group < 0:
+                arrays = (v.W, v.s, v.o, v.delta, v.G) + tuple(a for _, _, a in self.beside)
+            else:
+                arrays = tuple(a for _, _, a in self.blocks[group * self.per:(group + 1) * self.per])
+            formats = self._formats
+            reads = known[group] = ((self._layout_key(), cursor, *(id(a) for a in arrays),
+                                     *(formats.get(id(a)) for a in arrays)), arrays)
+        return reads
+
+    _reads_memo: tuple | None = None  # (view, layouts, cursor's cell, the blocks' first line, their groups, group → reads)
 
     def _layout_key(self) -> tuple:
         """What places a panel's lines and their cells (the columns' layout), and the digits they are written to."""
