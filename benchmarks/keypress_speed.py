@@ -2,7 +2,7 @@
 
     python benchmarks/keypress_speed.py [--presses K] [--only NAME,...] [--burst N] [--notation NAME,...]
     python benchmarks/keypress_speed.py --instructions [--presses K] [--only NAME,...] [--views V,...]
-                                        [--kinds K,...] [--bare-ms MS]
+                                        [--kinds K,...] [--bare-ms MS] [--notation NAME,...]
 
 For every network in networks/ (a computation graph on its own screen), in a headless app of
 120×40: with the layer panels, with the map beside them (m), the computation graph (c) and the NN
@@ -14,7 +14,8 @@ whose waits send every widget a message and poll), in CPU time (time.process_tim
 are sleeps and drop out). Each kind's median over K
 presses; each line names the worst. A bare Textual app's keypress is the floor under every figure.
 With ``--notation``, each network and view in each of the notation profiles named, one after the other
-in the same run, with each kind's ratio to the first profile named (name lecture13 first).
+in the same run, with each kind's ratio to the first profile named (name lecture13 first), timed or
+counted (``--instructions``) alike.
 
 The burst: N presses of n sent at once to 784-128-10 (as a terminal delivers keys typed faster than
 they are handled), and the wall-clock gaps between the frames the app draws while it works through
@@ -344,17 +345,31 @@ def counted(args, only: set[str] | None) -> None:
         for view, key in net_views.items():
             if views and view not in views:
                 continue
-            medians = asyncio.run(per_kind(make_app, key, args.presses, meter, kinds))
-            if not medians:
-                continue
-            kind, m = max(medians.items(), key=lambda kv: kv[1])
-            each = " ".join(f"{k[0]} {v:6.2f}" for k, v in medians.items())
-            flag = "  OVER" if m * per_m > BUDGET else ""
-            print(f"  {name} {view} worst {m:8.2f} M  {m / bare:5.2f}× bare  ≈{m * per_m:5.1f} ms  ({kind}; {each}){flag}",
-                  flush=True)
-            if args.by_kind:  # a line per kind, named by words only (compare_commits.py pairs two commits' lines)
-                for k, v in medians.items():
-                    print(f"    {name} {view} {k}: ≈ {v * per_m:.1f} ms  ({v:.2f} M)", flush=True)
+            first: dict[str, float] = {}
+            for notation in notations(args):
+                medians = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses, meter, kinds))
+                if not medians:
+                    continue
+                kind, m = max(medians.items(), key=lambda kv: kv[1])
+                each = " ".join(f"{k[0]} {v:6.2f}" for k, v in medians.items())
+                ratios = "" if not first else " · ratio " + " ".join(
+                    f"{k[0]} {v / first[k]:4.2f}" for k, v in medians.items() if first.get(k))
+                first = first or medians
+                flag = "  OVER" if m * per_m > BUDGET else ""
+                named = "" if notation is None else f" {notation.name}"
+                print(f"  {name}{named} {view} worst {m:8.2f} M  {m / bare:5.2f}× bare  ≈{m * per_m:5.1f} ms  "
+                      f"({kind}; {each}){ratios}{flag}", flush=True)
+                if args.by_kind:  # a line per kind, named by words only (compare_commits.py pairs two commits' lines)
+                    for k, v in medians.items():
+                        print(f"    {name}{named} {view} {k}: ≈ {v * per_m:.1f} ms  ({v:.2f} M)", flush=True)
+
+
+def notations(args) -> list:
+    """The notation profiles ``--notation`` names, in its order, or [None] (the file's own: the lecture's),
+    for the timed and the counted modes alike."""
+    from bptui.core.formulas.profiles import PROFILES
+
+    return [PROFILES[n] for n in filter(None, args.notation.split(","))] or [None]
 
 
 def main() -> None:
@@ -386,9 +401,6 @@ def main() -> None:
             raise SystemExit(under_callgrind(sys.argv[1:]))
         counted(args, only)
         return
-    from bptui.core.formulas.profiles import PROFILES
-
-    notations = [PROFILES[n] for n in filter(None, args.notation.split(","))] or [None]
     print(f"CPU per keypress (n), processed and drawn, 120×40, median of {args.presses} per step kind; "
           f"budget {BUDGET:.1f} ms:")
     print(f"  bare Textual app (a Static, a footer): {asyncio.run(bare_press(4 * args.presses)):6.2f} ms")
@@ -396,7 +408,7 @@ def main() -> None:
     for name, make_app, views in networks(only):
         for view, key in views.items():
             first: dict[str, float] = {}
-            for notation in notations:
+            for notation in notations(args):
                 medians = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses))
                 kind, ms = max(medians.items(), key=lambda kv: kv[1])
                 kinds = " ".join(f"{k[0]} {v:5.1f}" for k, v in medians.items())

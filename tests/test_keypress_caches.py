@@ -7,6 +7,7 @@ the screen with what they draw afresh."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
@@ -53,6 +54,7 @@ def afresh(widget) -> list:
     if isinstance(widget, LayerSheet):
         widget._drawn.clear()
         widget._made = None
+        widget._kept.clear()
     if isinstance(widget, TextLine):  # its kept rows dropped; the rows as Textual's Static draws the whole text
         widget._rows, widget._kept = None, (0, None, {})
         widget._render_content()
@@ -353,6 +355,71 @@ async def test_a_sequence_panels_restyled_rows_are_the_rows_it_would_make_afresh
         assert restyles[0], "the rows the ▶ left were restyled"
 
 
+async def test_a_dense_panels_kept_and_restyled_rows_are_the_rows_it_would_make_afresh(monkeypatch):
+    """moons_layernorm (Adam: m and v under W, a layer norm's panel) and moons (momentum): a dense panel
+    keeps each line of cells while the arrays it reads are the same (``LayerSheet._line``), and restyles it
+    (``panel_base.restyled``) when only its look changes (an update dims s, o and δ; the ▶ leaves a
+    quantity); at every step over two updates, after + and −, with the cursor on a cell, after a resize
+    and a notation changed and back, every line is the line made with nothing kept, and the screen shows
+    what the panel draws afresh."""
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui import sheet
+
+    restyles = counting_restyles(monkeypatch, sheet)
+    for name in ("moons_layernorm", "moons"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            kept_lines = 0
+
+            def check(what: object) -> None:
+                nonlocal kept_lines
+                for panel in app.main.query(LayerSheet):
+                    before = {id(hit[2]) for hit in panel._kept.values()}
+                    lines = [panel._line(row) for row in range(panel.virtual_size.height)]
+                    kept_lines += sum(id(line) in before for line in lines if line)
+                    fresh = [panel._runs(row) for row in range(panel.virtual_size.height)]
+                    assert lines == fresh, (name, panel.id, what)
+                    assert on_screen(panel) == afresh(panel), (name, panel.id, what)
+
+            def to_the_update() -> None:  # the last step before an update (its first press dims s, o and δ)
+                app.main.action_to_update()
+                while app.stepper.last.key.phase == "update":
+                    app.main.action_prev()
+
+            for move in [to_the_update] + [app.main.action_next] * 6 + [to_the_update] + [app.main.action_next] * 4:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            for key in ("+", "-", "-", "+"):
+                await pilot.press(key)
+                await pilot.pause()
+                check(key)
+            await pilot.press("tab", "down", "right")
+            await pilot.pause()
+            app.main.action_to_update()
+            await pilot.pause()
+            check("the cursor on a cell, an update")
+            await pilot.press("escape")
+            await pilot.resize_terminal(100, 34)
+            await pilot.pause()
+            for move in [app.main.action_next, app.main.action_to_update, app.main.action_next]:
+                move()
+                await pilot.pause()
+                check(("a resize", app.stepper.last.key))
+            for notation in ("ng", "lecture13"):  # (the settings dialog's result: the notation alone changed)
+                app.main.settings_applied(SimpleNamespace(changes=()), PROFILES[notation])
+                await pilot.pause()
+                await pilot.pause()
+            assert app.stepper.notation.name == "lecture13" and app.main.query(LayerSheet)
+            for move in [app.main.action_next, app.main.action_to_update, app.main.action_next]:
+                move()
+                await pilot.pause()
+                check(("a notation changed and back", app.stepper.last.key))
+            assert kept_lines, (name, "lines were kept from step to step")
+    assert restyles[0], "the lines an update dims or the ▶ left were restyled"
+
+
 async def test_the_status_line_draws_again_only_its_changed_lines():
     """classifier and gru_parity: at every kind of step, after + and − and a resize, the status and the
     equation show on screen what they draw afresh, and the status's first line (the network's name)
@@ -444,6 +511,47 @@ async def test_a_map_beside_the_panels_follows_the_weights_line_for_line():
             app.main.action_to_update()
             await pilot.pause()
             assert on_screen(dm) == afresh(dm), (name, "a resize")
+
+
+async def test_the_maps_training_points_are_black_as_textuals_filter_draws_it():
+    """moons with m, over updates and a resize: a training point's style is the one Textual's ANSI-to-truecolor
+    filter makes of black, bold, on its place's colour (the filter's theme's black, set when the map is built,
+    so that its lines pass the app's filter as they are), every line of the map is one the filter leaves as
+    it is, and each line drawn to the map's width is the line the map draws afresh."""
+    from textual.filter import ANSIToTruecolor
+
+    app = app_for("moons")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        dm = app.main.query_one(DecisionMap)
+        to_truecolor = next(f for f in app._filters if isinstance(f, ANSIToTruecolor))
+        background = dm.background_colors[1]
+
+        def check(what: object) -> None:
+            points = 0
+            for y in range(dm.content_region.height):
+                strip = dm.render_line(y)
+                assert strip.cell_length == dm.content_region.width, (what, y)
+                for text, style, _ in strip:
+                    if style is not None and style.bold and text[:1] in "○●":
+                        black = Style(color="black", bgcolor=style.bgcolor, bold=True)
+                        assert style == to_truecolor.truecolor_style(black, background.rich_color), (what, y)
+                        points += 1
+                assert list(to_truecolor.apply(list(strip), background)) == list(strip), (what, y)
+            assert points, what
+            assert on_screen(dm) == afresh(dm), what
+
+        check("m")
+        for _ in range(2):
+            app.main.action_to_update()
+            await pilot.pause()
+            check(app.stepper.last.key)
+        await pilot.resize_terminal(150, 45)
+        await pilot.pause()
+        app.main.action_to_update()
+        await pilot.pause()
+        check("a resize")
 
 
 async def test_a_sequence_panel_names_the_time_step_in_its_border_and_draws_only_what_changed():

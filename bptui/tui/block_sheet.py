@@ -11,11 +11,10 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
-from rich.segment import Segment
 
 from ..core.formulas.notation import sup
 from ..core.formulas.numformat import number_format
-from .sheet import LayerSheet
+from .sheet import LayerSheet, Run
 from .view import LayerView, layer_view
 
 
@@ -57,6 +56,8 @@ def block_view(stepper: Any, l: int) -> BlockView:
 class BlockSheet(LayerSheet):
     """A residual block's panel (see the module's docstring)."""
 
+    KEEPS_LINES = False  # its cells read what its view holds besides the arrays (the columns computed yet)
+
     def __init__(self, view: LayerView, digits: int, widest: int, stepper: Any = None, **kwargs: Any) -> None:
         w = stepper.net.wiring if stepper is not None else None
         self.src: int = w.src[view.layer] if w is not None else view.layer - 1  # x = o⁽ˢʳᶜ⁾
@@ -90,53 +91,52 @@ class BlockSheet(LayerSheet):
     def columns(self) -> list[tuple[str, int | None]]:
         return [("o", None), ("delta", None)]  # no weights: o and ∂ℓ/∂x only
 
-    def _header(self, row: int, style) -> list[Segment]:
+    def _header(self, row: int) -> list[Run]:
         v, cw, l = self.view, self.cw, self.view.layer
-        head, hot = style["header"], style["header+"]
         mw = self._matrix_width(self.ncols)
-        segs = [Segment("unit".ljust(self.lw) if row == 1 else " " * self.lw, head)]
+        runs: list[Run] = [("unit".ljust(self.lw) if row == 1 else " " * self.lw, "header", None)]
         if row == 0:
-            segs.append(Segment("the block adds".ljust(mw + 2), head))
+            runs.append(("the block adds".ljust(mw + 2), "header", None))
             for name, q in (("", "s"), (f"o{sup(l)}", "o"), ("∂ℓ/∂x", "delta")):
-                segs.append(Segment(self._label(name, bool(name) and v.produced == q).rjust(cw),
-                                    hot if name and v.produced == q else head))
+                runs.append((self._label(name, bool(name) and v.produced == q).rjust(cw),
+                             "header+" if name and v.produced == q else "header", None))
             if not self.stacked:
-                segs.append(Segment("  " + self._label("the fan-in's parts", v.produced == "delta").ljust(mw),
-                                    hot if v.produced == "delta" else head))
-            return segs
-        segs.append(Segment(self._pair(f"x=o{sup(self.src)}", f"F=o{sup(self.tail)}") + "  ", head))
-        segs.append(Segment(" " * (3 * cw), head))
+                runs.append(("  " + self._label("the fan-in's parts", v.produced == "delta").ljust(mw),
+                             "header+" if v.produced == "delta" else "header", None))
+            return runs
+        runs.append((self._pair(f"x=o{sup(self.src)}", f"F=o{sup(self.tail)}") + "  ", "header", None))
+        runs.append((" " * (3 * cw), "header", None))
         if not self.stacked:
-            segs.append(Segment("  " + self._pair(f"∂ℓ/∂o{sup(l)}", "inner"), head))
-        return segs
+            runs.append(("  " + self._pair(f"∂ℓ/∂o{sup(l)}", "inner"), "header", None))
+        return runs
 
     def _pair(self, left: str, right: str) -> str:
         return left.rjust(self.cw) + "│" + right.rjust(self.cw)
 
-    def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
-        head = style["header"]
+    def _block_header(self, row: int, quantity: str, label: str) -> list[Run]:
         if row == 1:
-            return [Segment("unit".ljust(self.lw), head), Segment(self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), head)]
+            return [("unit".ljust(self.lw), "header", None),
+                    (self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), "header", None)]
         produced = self.view.produced == "delta"  # (the step of ∂ℓ/∂x adds its parts: ▶ on both, as side by side)
-        return [Segment(" " * self.lw, head),
-                Segment(self._label("the fan-in's parts", produced), style["header+"] if produced else head)]
+        return [(" " * self.lw, "header", None),
+                (self._label("the fan-in's parts", produced), "header+" if produced else "header", None)]
 
-    def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
+    def _matrix(self, M: Any, b: int, q: str, mark: bool = True) -> list[Run]:
         """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""
         v = self.view
         known = (v.known if q == "W" else (v.parts_known,) * 2) if isinstance(v, BlockView) else (True, True)
         fmt = self._formats.get(id(M))
-        segs = []
+        runs: list[Run] = []
         for a in range(self.ncols):
-            segs.append(self._number(M[b, a], style, False, False, v.stale, fmt=fmt) if known[a] else self._blank(style))
+            runs.append(self._number(M[b, a], False, False, v.stale, fmt=fmt) if known[a] else self._blank())
             if a == 0:
-                segs.append(Segment("│", style["bias"]))
-        return segs
+                runs.append(("│", "bias", None))
+        return runs
 
-    def _row(self, r: int, style) -> list[Segment]:
+    def _row(self, r: int) -> list[Run]:
         """The dense panel's row, with the s column left empty: a block has no s."""
-        segs = super()._row(r, style)
+        runs = super()._row(r)
         bias_row = self.view.hidden and r == 0
         at = 2 if bias_row else 1 + self.ncols + 1 + 1  # the label, W's columns and bar (or blank), the gap
-        segs[at] = Segment(" " * self.cw, style["base"])
-        return segs
+        runs[at] = (" " * self.cw, "base", None)
+        return runs

@@ -16,6 +16,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.filter import ANSIToTruecolor
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -117,7 +118,10 @@ class StripPlot(Widget):
         self._drawn = True
         width, base = size.width, self._base
         if y < len(self._strips):
-            return self._strips[y].crop_extend(0, width, base)
+            strip = self._strips[y]
+            # a line built to the width (the map's rows) as it is: Textual's crop measures every segment
+            # again and makes a new strip, whose caches (the filtered line) start empty
+            return strip if strip.cell_length == width else strip.crop_extend(0, width, base)
         return Strip.blank(width, base)
 
     def text(self) -> str:
@@ -265,6 +269,7 @@ class DecisionMap(StripPlot):
         super().__init__(**kwargs)
         self._styles_cache = PanelLines()  # its lines of content between the border's sides made leanly (an update redraws them all)
         self.spec = spec
+        self.classifier = spec.is_classifier  # (scans the targets: once, not at every update)
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
         self.usable = map_usable(spec)
         self._rows: dict[tuple, Strip] = {}  # the last build's lines, by what each is made of
@@ -276,6 +281,7 @@ class DecisionMap(StripPlot):
                 legend = "digit: class"
             self.border_subtitle = legend
         self._cache: dict = {}
+        self._to_truecolor: ANSIToTruecolor | None = None  # the app's filter, as the last build found it
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
@@ -304,7 +310,7 @@ class DecisionMap(StripPlot):
             t = np.clip((top - 1 / Z.shape[2]) / (1 - 1 / Z.shape[2]), 0, 1)
             return np.rint(t * (_LEVELS - 1)).astype(int), k
         z = Z[:, :, 0]
-        if not self.spec.is_classifier:  # a regression output: its own range
+        if not self.classifier:  # a regression output: its own range
             finite = z[np.isfinite(z)]
             lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
             with np.errstate(invalid="ignore", over="ignore"):
@@ -314,6 +320,7 @@ class DecisionMap(StripPlot):
 
     # the lines are built once per update (cached styles, no Rich Text)
     def _build(self) -> list[Strip]:
+        self._to_truecolor = self._truecolor()  # (for the points' styles: looked up once, not at each point)
         axis = self.rich_style + self.get_component_rich_style("map--axis")
         w, h = self.content_region.width, self.content_region.height
         if not self.usable:
@@ -337,15 +344,16 @@ class DecisionMap(StripPlot):
             on_row.setdefault(r, []).append((c, g))
         strips = []
         kept, self._rows = self._rows, {}
+        base = self.rich_style
         for r in range(rows):
             top_row, bottom_row = level[2 * rows - 1 - 2 * r], level[2 * rows - 2 - 2 * r]
             k_row = cls[2 * rows - 1 - 2 * r]
             # a row is made of its colours, points and label: an update step changes few of them
             key = (r, ylabels.get(r, ""), tuple(top_row), tuple(bottom_row), tuple(k_row),
-                   tuple(sorted(on_row.get(r, ()))), plain, axis)
+                   tuple(sorted(on_row.get(r, ()))), plain, axis, w, base)
             strip = kept.get(key)
             if strip is None:
-                strip = self._map_row(key[1], top_row, bottom_row, k_row, dict(key[5]), plain, axis, pad)
+                strip = self._map_row(key[1], top_row, bottom_row, k_row, dict(key[5]), plain, axis, pad, (w, base))
             strips.append(self._rows.setdefault(key, strip))
         left, right = minus_signs(f"{xs[0]:.2g}"), minus_signs(f"{xs[-1]:.2g}")
         middle = "x₁"
@@ -353,21 +361,23 @@ class DecisionMap(StripPlot):
         strips.append(Strip([Segment(" " * pad + left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right,
                                      axis)]))
         if plain:
-            scale = ("shade: the output, 0 blank … 1 █" if self.spec.widths[-1] == 1 and self.spec.is_classifier
+            scale = ("shade: the output, 0 blank … 1 █" if self.spec.widths[-1] == 1 and self.classifier
                      else "pattern: the winning class, " + " ".join(
                          f"{k} {_CLASS_MARKS[k % len(_CLASS_MARKS)]}" for k in range(min(self.spec.widths[-1], 10)))
                      if self.spec.widths[-1] > 1 else "shade: the output, low blank … high █")
         else:
             scale = "output: 0 blue · ½ grey · 1 orange" if self.spec.widths[-1] == 1 and \
-                self.spec.is_classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
+                self.classifier else "colour: the winning class" if self.spec.widths[-1] > 1 else \
                 "output: low blue · high orange"
         strips.append(Strip([Segment(scale, axis)]))
         return strips
 
     def _map_row(self, label: str, top_row: list[int], bottom_row: list[int], k_row: list[int],
-                 glyphs: dict[int, str], plain: bool, axis: Style, pad: int) -> Strip:
+                 glyphs: dict[int, str], plain: bool, axis: Style, pad: int,
+                 extend: tuple[int, Style] | None = None) -> Strip:
         """One line of the map: its label, then a cell per column (▀: the upper half-row's colour over
-        the lower's; a training point's glyph), a segment per run of one style."""
+        the lower's; a training point's glyph), a segment per run of one style; ``extend``: (width, style)
+        of the blank after the colours (the map's rows, not in plain mode)."""
         segs: list[Segment] = []
         run, run_style = [f"{label:>{pad - 1}} "], axis
         if plain:  # characters, not colours
@@ -401,15 +411,36 @@ class DecisionMap(StripPlot):
             run.append(text)
             run_style = style
         segs.append(Segment("".join(run), run_style))
+        if extend is not None and (length := sum(len(text) for text, _, _ in segs)) < extend[0]:
+            # to the panel's width, as render_line would extend it (a cell a character: the label, ▀ and
+            # the training points' glyphs, ``class_glyphs``)
+            segs.append(Segment(" " * (extend[0] - length), extend[1]))
+            return Strip(segs, extend[0])
         return Strip(segs)
 
     def _point_style(self, level: int, k: int) -> Style:
-        key = ("point", level, k)
+        """A training point's style: its glyph in black, bold, on the colour of its place; as the app's
+        ANSI-to-truecolor filter makes it (black in its theme's colour), so that a line with points passes
+        the filter as it is (``filters.TruecolorLines``) rather than made again a segment at a time."""
+        to_truecolor = self._to_truecolor
+        key = ("point", level, k, None if to_truecolor is None else to_truecolor._terminal_theme)
         style = self._cache.get(key)
         if style is None:
-            style = Style(color="black", bgcolor=Color.from_rgb(*self._colour(level, k)), bold=True)
+            bgcolor = Color.from_rgb(*self._colour(level, k))
+            style = Style(color="black", bgcolor=bgcolor, bold=True)
+            if to_truecolor is not None:
+                style = to_truecolor.truecolor_style(style, bgcolor)
             self._cache[key] = style
         return style
+
+    def _truecolor(self) -> ANSIToTruecolor | None:
+        """The app's ANSI-to-truecolor filter, or None: none enabled (the app writes ANSI colours), or no
+        app (the plot drawn alone)."""
+        try:
+            filters = self.app._filters
+        except Exception:  # (no active app)
+            return None
+        return next((f for f in filters if isinstance(f, ANSIToTruecolor) and f.enabled), None)
 
 
 # -- gradients per layer --------------------------------------------------------------------------

@@ -17,13 +17,14 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import (NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line, shown_columns,
-                         spread, stretched, whole_cells, with_offsets)
+from .panel_base import (NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line,
+                         restyled, shown_columns, spread, stretched, whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
 
 HEADER_LINES = 2
+Run = tuple[str, str, Any]  # (text, the palette's name for its style, the cell's key or None): a piece of a line
 
 
 class LayerSheet(Fits, NumberSheet):
@@ -49,12 +50,15 @@ class LayerSheet(Fits, NumberSheet):
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
         self._formats: dict[int, str] = {}  # id(array) → its number format: one per matrix or vector
-        # each line as last drawn: (its segments, the window it was cut for: scroll x, width, base
-        # style, the strip); a line whose segments and window are the same is not made again
-        self._drawn: dict[int, tuple[list[Segment], tuple, Strip]] = {}
+        # each line as last drawn: (its runs, the window it was cut for: scroll x, width, base
+        # style, the strip); a line whose runs and window are the same is not made again
+        self._drawn: dict[int, tuple[list[Run], tuple, Strip]] = {}
         self._window: tuple = ()  # the window of the last line drawn
-        self._layouts = 0  # counts the column layouts (what a line's segments are made from changes with one)
-        self._made: tuple[Any, dict, tuple, dict[int, list[Segment]]] | None = None  # (view, look, made from, row → segments)
+        self._layouts = 0  # counts the column layouts (what a line's runs are made from changes with one)
+        self._made: tuple[Any, dict, tuple, dict[int, list[Run]]] | None = None  # (view, look, made from, row → runs)
+        # each line of cells as last made: (what it reads, its look, its runs), kept while what it reads is the
+        # same, and restyled (``panel_base.restyled``) when only its look changed (``_line``)
+        self._kept: dict[int, tuple[tuple[tuple, tuple], tuple, list[Run]]] = {}
         self._titled: str | None = None  # the border's title, as last set
         self._layout_columns()
 
@@ -409,56 +413,158 @@ class LayerSheet(Fits, NumberSheet):
             self.cursor_moved()
 
     # -- drawing ----------------------------------------------------------------------------------
+    KEEPS_LINES = True
+    """A line of cells is kept while what it reads is the same and restyled when only its look changes
+    (``_line``); a panel whose cells read more than its view's arrays (a block's) makes them afresh."""
+
     def render_line(self, y: int) -> Strip:
         scroll_x = self.scroll_offset.x
         row = self.content_row(y)
         style = self._palette()
         base = style["base"]
-        segments = self._made_segments(row, style)
+        runs = self._made_runs(row, style)
         width = self.line_widths()[0]
-        if segments is None:
+        if runs is None:
             return Strip.blank(width, base)
         window = self._window = (scroll_x, width, base)
         drawn = self._drawn.get(row)
-        if drawn is not None and drawn[1] == window and drawn[0] == segments:
+        if drawn is not None and drawn[1] == window and (drawn[0] is runs or drawn[0] == runs):
             return drawn[2]
-        length = sum(len(text) for text, _, _ in segments)  # (a line's columns are its texts' characters)
+        length = sum(len(text) for text, _, _ in runs)  # (a line's columns are its texts' characters)
         if scroll_x or length > width:  # a number the view's edge cuts shows as …
+            segments = [Segment(text, style[name]) for text, name, _ in runs]
             strip = with_offsets(whole_cells(segments, scroll_x, scroll_x + width, base), scroll_x, row)
-        else:  # the whole line in view: one strip made
-            strip = offset_strip(segments + [Segment(" " * (width - length), base)] if length < width else segments,
-                                 0, row, width)
-        self._drawn[row] = (segments, window, strip)
+        else:  # the whole line in view: one strip made, its segments made once, with their places
+            styled = [(text, style[name], None) for text, name, _ in runs]
+            if length < width:
+                styled.append((" " * (width - length), base, None))
+            strip = offset_strip(styled, 0, row, width)
+        self._drawn[row] = (runs, window, strip)
         return strip
 
-    def _made_segments(self, row: int, style: dict) -> list[Segment] | None:
-        """Line ``row``'s segments: the ones :meth:`_refresh_changed` made to compare it when it found the
+    def _made_runs(self, row: int, style: dict) -> list[Run] | None:
+        """Line ``row``'s runs: the ones :meth:`_refresh_changed` made to compare it when it found the
         line changed, while what they are made from is the same (the board's view, the layout, the
         quiz's cell, the cursor, the look), else made now (a line of a new board was made twice:
         once to compare it, once to draw it)."""
         made = self._made
         if made is not None and made[0] is self.view and made[1] is style and made[2] == self._made_from():
-            segments = made[3].pop(row, None)
-            if segments is not None:
-                return segments
-        return self._segments(row, style)
+            runs = made[3].pop(row, None)
+            if runs is not None:
+                return runs
+        return self._line(row)
 
     def _made_from(self) -> tuple:
-        """What a line's segments are made from besides the board's view and the look (:meth:`_segments`)."""
+        """What a line's runs are made from besides the board's view and the look (:meth:`_runs`)."""
         return (self._layouts, self.hidden, self.cursor_cell)
 
     def _segments(self, row: int, style: dict) -> list[Segment] | None:
-        """Line ``row`` of the panel as segments, before the view's columns are cut out of it; None
-        past its last line."""
+        """Line ``row`` of the panel as segments in the panel's look ``style`` (its palette), before the
+        view's columns are cut out of it; None past its last line."""
+        runs = self._runs(row)
+        return None if runs is None else [Segment(text, style[name]) for text, name, _ in runs]
+
+    def _line(self, row: int) -> list[Run] | None:
+        """Line ``row``'s runs (:meth:`_runs`), a line of cells kept from the last time it was made while
+        what it reads (:meth:`_reads`) is the same: as it was when its look (the quantity the step produced,
+        an update's dimming) is too, restyled (``panel_base.restyled``) when only the look changed so (the
+        ▶ left its cells, an update dims s, o and δ), else made again. An update draws every row of a panel
+        again (s, o and δ dimmed) and changes the numbers of its W only: the other panels' rows and the
+        blocks under W (G⁽ˡ⁾, an optimizer's state it did not change) are not made again cell by cell."""
+        reads = self._reads(row)
+        if reads is None:
+            return self._runs(row)
+        v = self.view
+        look = (v.produced, v.stale, v.changed if v.produced is not None else None)
+        hit = self._kept.get(row)
+        if hit is not None and hit[0][0] == reads[0]:
+            if hit[1][0] == look[0] and hit[1][1] == look[1] and hit[1][2] is look[2]:
+                return hit[2]
+            change = self._restyling(hit[1], look, hit[2])
+            if change is not None:
+                again: list[Run] = restyled(hit[2], *change)
+                self._kept[row] = (reads, look, again)
+                return again
+        runs = self._runs(row)
+        if runs is not None:
+            if len(self._kept) > 4 * self.virtual_size.height + 64:  # (rows of older layouts)
+                self._kept.clear()
+            self._kept[row] = (reads, look, runs)
+        return runs
+
+    @staticmethod
+    def _restyling(before: tuple, after: tuple, runs: list[Run]) -> tuple[set[str], bool] | None:
+        """How the look ``after`` (the quantity produced, the dimming, the produced cells' changes) restyles
+        a kept line of look ``before``: (the quantities whose mark goes, whether it is dimmed), or None,
+        when the line must be made again: the dimming that goes, or, when the step's product or its
+        changes are new, a mark that comes to its cells, a ``•`` of a change it shows (its text goes with
+        the mark), the cursor's cell (its text is its cell's, in brackets)."""
+        (was, stale, _), (now, dim, _) = before, after
+        if stale and not dim:
+            return None
+        if was == now and before[2] is after[2]:
+            return set(), dim and not stale
+        for text, name, key in runs:
+            if name == "cursor" or text.endswith("•") or (key is not None and key[0] == now):
+                return None
+        return ({was} if was is not None else set()), dim and not stale
+
+    def _reads(self, row: int) -> tuple[tuple, tuple] | None:
+        """What line ``row`` of cells is made from besides its look, or None for a line made afresh each
+        time (a heading, whose labels name the step; a line past the last; a panel that keeps none): (the
+        layout, the digits, the cursor's cell, the arrays it reads by identity and their formats, compared
+        as one tuple; the arrays themselves, which the kept line keeps alive, so that a new array never
+        takes an old one's id: a board's arrays are never changed in place). Worked out once for the unit
+        rows and once for each line of blocks under them, while the board's view, the layout and the
+        cursor's cell are the same."""
+        if not self.KEEPS_LINES or self.hidden is not None or row < HEADER_LINES:
+            return None
+        cursor = self.cursor_cell
+        memo = self._reads_memo
+        if memo is None or memo[0] is not self.view or memo[1] != self._layouts or memo[2] != cursor:
+            memo = self._reads_memo = (self.view, self._layouts, cursor, self._row_y(self.rows - 1) + 1,
+                                       self._group_tops(), {})
+        top, tops, known = memo[3], memo[4], memo[5]
+        if row < top:  # the unit rows: W, s, o, δ, G beside W, the blocks beside them
+            group = -1
+        elif row < self.virtual_size.height:
+            group = sum(1 for first, _ in tops[1:] if first <= row - top)
+            first, heads = tops[group]
+            if row - top - first <= heads:  # the blank line above a line of blocks, its heading
+                return None
+        else:
+            return None
+        reads = known.get(group)
+        if reads is None:
+            v = self.view
+            if group < 0:
+                arrays = (v.W, v.s, v.o, v.delta, v.G) + tuple(a for _, _, a in self.beside)
+            else:
+                arrays = tuple(a for _, _, a in self.blocks[group * self.per:(group + 1) * self.per])
+            formats = self._formats
+            reads = known[group] = ((self._layout_key(), cursor, *(id(a) for a in arrays),
+                                     *(formats.get(id(a)) for a in arrays)), arrays)
+        return reads
+
+    _reads_memo: tuple | None = None  # (view, layouts, cursor's cell, the blocks' first line, their groups, group → reads)
+
+    def _layout_key(self) -> tuple:
+        """What places a panel's lines and their cells (the columns' layout), and the digits they are written to."""
+        return (self.cw, self.ncols, self.lw, self.stacked, self.per, self.pitch, self.lead, self.rows,
+                self.hidden_cols, len(self.blocks), len(self.beside), self.digits)
+
+    def _runs(self, row: int) -> list[Run] | None:
+        """Line ``row`` of the panel as runs, before the view's columns are cut out of it; None past its
+        last line."""
         top = self._row_y(self.rows - 1) + 1
         if row < HEADER_LINES:
-            return self._with_beside(self._header(row, style), row + 1, style)
+            return self._with_beside(self._header(row), row + 1)
         if row < top:
             r, between = divmod(row - HEADER_LINES - self.lead, self.pitch)
             if between or r < 0:
                 return []
             b = r - 1 if self.view.hidden else r  # a block's row: W's row b (none beside o's 1)
-            return self._with_beside(self._row(r, style), 1 + HEADER_LINES + b if b >= 0 else 0, style)
+            return self._with_beside(self._row(r), 1 + HEADER_LINES + b if b >= 0 else 0)
         if row < self.virtual_size.height:
             tops = self._group_tops()
             group = sum(1 for first, _ in tops[1:] if first <= row - top)  # the line of blocks the row is in
@@ -466,59 +572,58 @@ class LayerSheet(Fits, NumberSheet):
             offset = row - top - first
             if offset == 0:
                 return []
-            out: list[Segment] = []
+            out: list[Run] = []
             width = self._block_width()
             for i, block in enumerate(self.blocks[group * self.per:(group + 1) * self.per]):  # two blanks between
                 if i:  # the next block at its place: (width + 2) columns after the one before
-                    used = sum(seg.cell_length for seg in out)
-                    out.append(Segment(" " * (i * (width + 2) - used), style["base"]))
-                out += self._block_line(block, offset, style, heads)
+                    used = sum(len(text) for text, _, _ in out)
+                    out.append((" " * (i * (width + 2) - used), "base", None))
+                out += self._block_line(block, offset, heads)
             return out
         return None
 
-    def _with_beside(self, segs: list[Segment], offset: int, style) -> list[Segment]:
+    def _with_beside(self, runs: list[Run], offset: int) -> list[Run]:
         """A line of the rows with line ``offset`` of each block beside them (none for 0)."""
         if not self.beside or not offset:
-            return segs
+            return runs
         x, width = self._line_width(self.ncols, self.stacked) + 2, self._block_width() + 2
         for i, block in enumerate(self.beside):
-            used = sum(seg.cell_length for seg in segs)
-            segs = segs + [Segment(" " * max(0, x + i * width - used), style["base"]),
-                           *self._block_line(block, offset, style)]
-        return segs
+            used = sum(len(text) for text, _, _ in runs)
+            runs = runs + [(" " * max(0, x + i * width - used), "base", None), *self._block_line(block, offset)]
+        return runs
 
-    def _block_line(self, block: tuple[str, str, Any], offset: int, style, heads: int = HEADER_LINES
-                    ) -> list[Segment]:
+    def _block_line(self, block: tuple[str, str, Any], offset: int, heads: int = HEADER_LINES) -> list[Run]:
         """Line ``offset`` (1: its heading's first) of a block under the rows (or beside them), of ``heads``
         heading lines."""
         quantity, label, matrix = block
         if offset <= heads:
-            return self._block_header(offset - 1, quantity, label, style)
+            return self._block_header(offset - 1, quantity, label)
         b = offset - 1 - heads
-        unit = Segment(f"b={b + 1}".rjust(self.lw - 1) + " ", style["header"])
-        return [unit] + self._matrix(matrix, b, quantity, style, mark=quantity == "G")
+        unit = (f"b={b + 1}".rjust(self.lw - 1) + " ", "header", None)
+        return [unit] + self._matrix(matrix, b, quantity, mark=quantity == "G")
 
     def _refresh_changed(self) -> None:
         """Redraw the lines in view that a new board changes, and no other: a step changes a
         column or a header of a panel, and a line drawn again costs Textual as much as a new one.
-        A line is compared as segments, the last drawn line's against the new board's."""
+        A line is compared as runs, the last drawn line's against the new board's (a kept line of
+        cells, :meth:`_line`, by identity)."""
         style = self._palette()
         first, count = self.pinned()
         scroll_y = self.scroll_offset.y
         shown = [*range(first, first + count),  # a pinned heading's lines, then the rows under it
                  *range(scroll_y + count, min(scroll_y + self.room().height, self.virtual_size.height))]
         changed = []
-        made: dict[int, list[Segment]] = {}  # the changed lines' new segments, for render_line
+        made: dict[int, list[Run]] = {}  # the changed lines' new runs, for render_line
         for row in shown:
             drawn = self._drawn.get(row)
             if drawn is None or drawn[1] != self._window:
                 changed.append(row)
                 continue
-            segments = self._segments(row, style)
-            if drawn[0] != segments:
+            runs = self._line(row)
+            if drawn[0] is not runs and drawn[0] != runs:
                 changed.append(row)
-                if segments is not None:
-                    made[row] = segments
+                if runs is not None:
+                    made[row] = runs
         self._made = (self.view, style, self._made_from(), made)
         self.refresh_rows(changed)
 
@@ -527,40 +632,39 @@ class LayerSheet(Fits, NumberSheet):
         top = self._row_y(self.rows - 1) + 1
         return [(0, HEADER_LINES)] + [(top + first + 1, heads) for first, heads in self._group_tops()]
 
-    def _block_header(self, row: int, quantity: str, label: str, style) -> list[Segment]:
-        head = style["header"]
+    def _block_header(self, row: int, quantity: str, label: str) -> list[Run]:
         if row == 1:
-            return [Segment("unit".ljust(self.lw), head), Segment(self._matrix_header(), head)]
+            return [("unit".ljust(self.lw), "header", None), (self._matrix_header(), "header", None)]
         produced = self.view.produced == quantity
         name = self._label(label, produced)
-        return [Segment(" " * self.lw, head), Segment(name, style["header+"] if produced else head)]
+        return [(" " * self.lw, "header", None), (name, "header+" if produced else "header", None)]
 
     def _label(self, name: str, produced: bool) -> str:
         return ("▶ " if produced else "") + name
 
-    def _header(self, row: int, style) -> list[Segment]:
-        v, cw, l = self.view, self.cw, self.view.layer
-        head = style["header"]
-        hot = style["header+"]
+    def _header(self, row: int) -> list[Run]:
+        v, cw = self.view, self.cw
         mw = self._matrix_width(self.ncols)
-        segs = [Segment("unit".ljust(self.lw) if row == 1 else " " * self.lw, head)]
+        runs: list[Run] = [("unit".ljust(self.lw) if row == 1 else " " * self.lw, "header", None)]
         if row == 0:
             for name, q, width in ((self._heading("W"), "W", mw), ):
-                segs.append(Segment(self._label(name, v.produced == q).ljust(width + 2), hot if v.produced == q else head))
+                runs.append((self._label(name, v.produced == q).ljust(width + 2), "header+" if v.produced == q else "header",
+                             None))
             for q in ("s", "o", "delta"):
                 name = self._heading(q)
-                segs.append(Segment(self._label(name, v.produced == q).rjust(cw), hot if v.produced == q else head))
+                runs.append((self._label(name, v.produced == q).rjust(cw), "header+" if v.produced == q else "header", None))
             if self.stacked:
-                return segs
+                return runs
             name = self._heading("G")
-            segs.append(Segment("  " + self._label(name, v.produced == "G").ljust(mw), hot if v.produced == "G" else head))
-            return segs
+            runs.append(("  " + self._label(name, v.produced == "G").ljust(mw), "header+" if v.produced == "G" else "header",
+                         None))
+            return runs
         cols = self._matrix_header()
-        segs.append(Segment(cols + "  ", head))
-        segs.append(Segment(" " * (3 * cw), head))
+        runs.append((cols + "  ", "header", None))
+        runs.append((" " * (3 * cw), "header", None))
         if not self.stacked:
-            segs.append(Segment("  " + cols, head))
-        return segs
+            runs.append(("  " + cols, "header", None))
+        return runs
 
     def _matrix_header(self) -> str:
         cw = self.cw
@@ -572,68 +676,70 @@ class LayerSheet(Fits, NumberSheet):
         text = names[0].rjust(cw) + "│" + "".join(name.rjust(cw) for name in names[1:])
         return text + self._marker(self.ncols)
 
-    def _number(self, x, style, changed: bool, produced: bool, dim: bool, here: bool = False,
-                secret: bool = False, fmt: str | None = None) -> Segment:
+    def _number(self, x, changed: bool, produced: bool, dim: bool, here: bool = False,
+                secret: bool = False, fmt: str | None = None, key: tuple | None = None) -> Run:
+        """A cell: its text and style (``NumberSheet.number_style``), and ``key``, the quantity and place it
+        shows (what ``panel_base.restyled`` restyles it by); the cursor's cell and the quiz's have none
+        (a kept line with either is never restyled: ``_reads``)."""
         x = float(x)
         text = "? " if secret else self.number_text(x, fmt) + ("•" if changed else " ")
         if here:  # brackets mark the cursor without colour too
-            return Segment(f"[{text.strip()}]".rjust(self.cw), style["cursor"])
+            return (f"[{text.strip()}]".rjust(self.cw), "cursor", None)
         name = self.number_style(0.0 if secret else x, dim, produced)
-        return Segment(text.rjust(self.cw), style[name])
+        return (text.rjust(self.cw), name, None if secret else key)
 
-    def _blank(self, style) -> Segment:
-        return Segment("·".rjust(self.cw - 1) + " ", style["dim"])
+    def _blank(self) -> Run:
+        return ("·".rjust(self.cw - 1) + " ", "dim", None)
 
-    def _matrix(self, M: Any, b: int, q: str, style, mark: bool = True) -> list[Segment]:
+    def _matrix(self, M: Any, b: int, q: str, mark: bool = True) -> list[Run]:
         """Row b of matrix M; ``mark``: M is the quantity q itself (its changes and cursor show)."""
         v = self.view
         produced = mark and v.produced == q
         here = self.cursor_cell
         fmt = self._formats.get(id(M))
-        segs = []
+        runs: list[Run] = []
         for a in range(self.ncols):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
             at = (q, v.layer, b, a) if mark else None
-            segs.append(self._number(M[b, a], style, changed, produced, False, here == at and mark,
-                                     self.hidden == at and mark, fmt))
+            runs.append(self._number(M[b, a], changed, produced, False, here == at and mark,
+                                     self.hidden == at and mark, fmt, at))
             if a == 0:
-                segs.append(Segment("│", style["bias"]))
+                runs.append(("│", "bias", None))
         if self.hidden_cols:
-            segs.append(Segment(" " * len(self._marker(self.ncols)), style["base"]))
-        return segs
+            runs.append((" " * len(self._marker(self.ncols)), "base", None))
+        return runs
 
-    def _row(self, r: int, style) -> list[Segment]:
+    def _row(self, r: int) -> list[Run]:
         v = self.view
         bias_row = v.hidden and r == 0
         b = r - 1 if v.hidden else r  # index into W's rows
         label = "b=0" if bias_row else f"b={b + 1}"
-        segs = [Segment(label.rjust(self.lw - 1) + " ", style["header"])]
+        runs: list[Run] = [(label.rjust(self.lw - 1) + " ", "header", None)]
         mw = self._matrix_width(self.ncols)
         if bias_row:
-            segs.append(Segment(" " * (mw + 2), style["base"]))
+            runs.append((" " * (mw + 2), "base", None))
         else:
-            segs += self._matrix(v.W, b, "W", style)
-            segs.append(Segment("  ", style["base"]))
+            runs += self._matrix(v.W, b, "W")
+            runs.append(("  ", "base", None))
         cursor = self.cursor_cell
         for q, arr in (("s", v.s), ("o", v.o), ("delta", v.delta)):
             idx = r if q == "o" else b
-            here = cursor == (q, v.layer, idx, None)
+            at = (q, v.layer, idx, None)
+            here = cursor == at
             if bias_row and q != "o":
-                segs.append(Segment(" " * self.cw, style["base"]))
+                runs.append((" " * self.cw, "base", None))
             elif arr is None:
-                blank = self._blank(style)
-                segs.append(Segment("[·]".rjust(self.cw), style["cursor"]) if here else blank)
+                runs.append(("[·]".rjust(self.cw), "cursor", None) if here else self._blank())
             else:
                 produced = v.produced == q
                 changed = produced and v.changed is not None and bool(v.changed[idx])
-                secret = self.hidden == (q, v.layer, idx, None)
-                segs.append(self._number(arr[idx], style, changed, produced, v.stale, here, secret,
-                                         self._formats.get(id(arr))))
+                secret = self.hidden == at
+                runs.append(self._number(arr[idx], changed, produced, v.stale, here, secret,
+                                         self._formats.get(id(arr)), at))
         if not bias_row and not self.stacked:
-            segs.append(Segment("  ", style["base"]))
-            segs += self._matrix(v.G, b, "G", style)
-        return segs
-
+            runs.append(("  ", "base", None))
+            runs += self._matrix(v.G, b, "G")
+        return runs
 
 def panels(views: list[LayerView], digits: int, bind: Any = None) -> list[LayerSheet]:
     """A LayerSheet per layer, all with one layout (the widest layer's); ``bind``: the screen's
