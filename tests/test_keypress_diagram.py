@@ -6,6 +6,8 @@ paints; a burst of keys with the diagram open takes exactly as many steps and en
 
 from __future__ import annotations
 
+from types import MethodType
+
 from textual import events
 from textual._compositor import Compositor
 from textual.geometry import Region
@@ -158,7 +160,8 @@ MAPS = ("_full_map", "_full_map_invalidated", "_visible_map", "_visible_widgets"
 
 
 def both_renders(compositor: SteadyCompositor, frames: list):
-    """A partial update that renders each frame twice, the app's way and Textual's, from the same
+    """A partial update that renders each frame twice, the app's way (its renders and chops) and
+    Textual's, from the same
     maps of the screen, and keeps what each paints in ``frames``; the app goes on with the app's
     render and the maps it left. (A widget rendered asks for its region, which rebuilds the map of
     every widget when it was invalidated: the second render would otherwise see that map, made
@@ -171,7 +174,11 @@ def both_renders(compositor: SteadyCompositor, frames: list):
         after = {name: getattr(compositor, name) for name in MAPS}
         vars(compositor).update(before)
         compositor._dirty_regions.update(regions)
-        theirs = Compositor.render_partial_update(compositor)
+        compositor._render_chops = MethodType(Compositor._render_chops, compositor)  # type: ignore[method-assign]
+        try:  # Textual's chops and renders
+            theirs = Compositor.render_partial_update(compositor)
+        finally:
+            del compositor._render_chops
         vars(compositor).update(after)
         if ours is not None or theirs is not None:
             frames.append((painted(ours), painted(theirs)))

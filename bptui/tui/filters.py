@@ -47,11 +47,15 @@ class TruecolorLines(LineFilter):
                 return self.inner.apply(segments, background)
             if style is None:
                 continue
-            same = known.get(style)
-            if same is None:
-                if len(known) >= STYLES_KEPT:
-                    known.clear()
-                same = known[style] = unchanged(style)
+            same: bool | None
+            if style._hash is None:  # a style not hashed yet (a new place's, most often): its verdict
+                same = unchanged(style)  # costs less than its hash, which nothing else may ask for
+            else:
+                same = known.get(style)
+                if same is None:
+                    if len(known) >= STYLES_KEPT:
+                        known.clear()
+                    same = known[style] = unchanged(style)
             if not same:
                 return self.inner.apply(segments, background)
         return segments

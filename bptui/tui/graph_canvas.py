@@ -175,6 +175,44 @@ class CanvasLines(StylesCache):
         return strip
 
 
+class _KeepsNothing:
+    """A strip's cache that keeps nothing: for a piece of a line the compositor cut for a frame."""
+
+    __slots__ = ()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return 0
+
+    def clear(self) -> None:
+        pass
+
+
+_KEEPS_NOTHING = _KeepsNothing()
+
+
+class Piece(Strip):
+    """A strip the compositor cut from a canvas line (``CutLine.divide``), without Textual's seven caches
+    (each a cache object and a dict): a piece is painted where it was cut, its line keeps it for the
+    next frame, and a crop or a style asked of it is made again."""
+
+    __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int) -> None:  # (no super(): the caches are the point)
+        self._segments = segments
+        self._cell_length = cell_length
+        self._divide_cache = self._crop_cache = self._style_cache = self._filter_cache = _KEEPS_NOTHING  # type: ignore[assignment]
+        self._line_length_cache = self._crop_extend_cache = self._offsets_cache = _KEEPS_NOTHING  # type: ignore[assignment]
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+
 class CutLine(Strip):
     """A canvas line between its paddings, whose cut into the part left of the vertical scrollbar, the
     column under it and the padding after it (the compositor's, each frame it is drawn) takes its
@@ -204,7 +242,7 @@ class CutLine(Strip):
         else:
             left = segments[:-2]
             left.append(Segment(text[:-1], last.style))
-        strips = [Strip(left, width - 2), Strip([Segment(text[-1], last.style)], 1), Strip([pad], 1)]
+        strips: list[Strip] = [Piece(left, width - 2), Piece([Segment(text[-1], last.style)], 1), Piece([pad], 1)]
         self._divide_cache[key] = strips
         return strips
 
@@ -282,6 +320,7 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
         self.grid = layout(sizes, edges, label_width, pinned, stacked=stacked)
         self._rows = _rows(self.grid, self.nodes)
+        self._extents = [[_extent(item) for item in items] for items in self._rows]  # each item's columns, once
         self._node_parts, self._edge_rows = _owners(self._rows)
         self._strips.clear()
         self._items.clear()
@@ -427,8 +466,8 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         c = x = lo  # the stream's cell, and where the next item starts (as _segments counts them)
         first = True
         items, gaps = self._items, self._gaps
-        for k, item in enumerate(self._rows[row]):
-            x0, extent = item[1], _extent(item)
+        for k, (item, extent) in enumerate(zip(self._rows[row], self._extents[row])):
+            x0 = item[1]
             if x0 + extent <= lo:
                 continue
             if x0 >= hi:
