@@ -20,6 +20,7 @@ from rich.style import _id_generator as _style_ids  # the ids from_meta gives a 
 from textual import events
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
+from textual.cache import FIFOCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
@@ -159,7 +160,7 @@ class CanvasLines(StylesCache):
         else:
             line = Strip.blank(content_width, inner)
         if pad_left or pad_right:
-            strip = Strip(line_pad(line, pad_left, pad_right, inner), width)
+            strip = Piece(line_pad(line, pad_left, pad_right, inner), width, ("_filter_cache", "_crop_cache"))
         else:
             return Strip(list(line), width)
         # the line as the app's filters give it, when they give its own segments back: a CutLine,
@@ -196,24 +197,34 @@ class _KeepsNothing:
 _KEEPS_NOTHING = _KeepsNothing()
 
 
+_CACHES = {"_divide_cache": 4, "_crop_cache": 16, "_style_cache": 16, "_filter_cache": 4, "_line_length_cache": 4,
+           "_crop_extend_cache": 4, "_offsets_cache": 4}  # a Strip's caches and their sizes (Textual's)
+
+
 class Piece(Strip):
-    """A strip the compositor cut from a canvas line (``CutLine.divide``), without Textual's seven caches
-    (each a cache object and a dict): a piece is painted where it was cut, its line keeps it for the
-    next frame, and a crop or a style asked of it is made again."""
+    """A strip of the canvas's lines with only the caches it is asked again through (``keep``): Textual's
+    Strip makes seven (each a cache object and its dict), and a step that scrolls the canvas makes
+    three or four strips of each line on screen, which live until the line is drawn again (the young
+    collector's work grows with them). A cache left out keeps nothing: what is asked of it is made
+    again. Without ``keep``: a piece the compositor cut for a frame (``CutLine.divide``), or the
+    canvas's own line (its styles cache pads it once)."""
 
     __slots__ = ()
 
-    def __init__(self, segments: list[Segment], cell_length: int) -> None:  # (no super(): the caches are the point)
+    def __init__(self, segments: list[Segment], cell_length: int, keep: tuple[str, ...] = ()) -> None:
+        # (no super().__init__: the caches not kept are the point)
         self._segments = segments
         self._cell_length = cell_length
         self._divide_cache = self._crop_cache = self._style_cache = self._filter_cache = _KEEPS_NOTHING  # type: ignore[assignment]
         self._line_length_cache = self._crop_extend_cache = self._offsets_cache = _KEEPS_NOTHING  # type: ignore[assignment]
+        for name in keep:
+            setattr(self, name, FIFOCache(_CACHES[name]))
         self._render_cache = None
         self._link_ids = None
         self._cell_count = None
 
 
-class CutLine(Strip):
+class CutLine(Piece):
     """A canvas line between its paddings, whose cut into the part left of the vertical scrollbar, the
     column under it and the padding after it (the compositor's, each frame it is drawn) takes its
     segments as they are but the last of the content, cut by its last character when each of its
@@ -221,6 +232,9 @@ class CutLine(Strip):
     Any other cut is Textual's."""
 
     __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int) -> None:
+        super().__init__(segments, cell_length, ("_divide_cache", "_crop_cache"))
 
     def divide(self, cuts: Any) -> Any:
         cuts = list(cuts)
@@ -519,7 +533,7 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
             x = x0 + extent
         if c < hi:  # the row ends inside the window: blank to its edge (Strip.crop_extend's)
             _cut(out, c, ox, lo, hi, row, " " * (hi - c), base, hi - c)
-        return Strip(out, width)
+        return Piece(out, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
