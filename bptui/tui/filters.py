@@ -38,20 +38,28 @@ class TruecolorLines(LineFilter):
     def __init__(self, inner: ANSIToTruecolor) -> None:
         super().__init__(enabled=inner.enabled)
         self.inner = inner
-        self._unchanged: dict[Style, bool] = {}
+        # each style's verdict by the style's id, with the style held (so that its id is not another's):
+        # a dict keyed by the style would hash it, and most of the styles a scroll draws are new, a
+        # place's (``panel_base.with_offsets``), hashed by nothing else
+        self._styles: dict[int, Style] = {}
+        self._unchanged: dict[int, bool] = {}
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        known = self._unchanged
+        styles, known = self._styles, self._unchanged
         for _, style, control in segments:
             if control is not None:  # (the filter drops a segment's control codes)
                 return self.inner.apply(segments, background)
             if style is None:
                 continue
-            same = known.get(style)
-            if same is None:
+            key = id(style)
+            if styles.get(key) is style:
+                same = known[key]
+            else:
                 if len(known) >= STYLES_KEPT:
+                    styles.clear()
                     known.clear()
-                same = known[style] = unchanged(style)
+                styles[key] = style
+                same = known[key] = unchanged(style)
             if not same:
                 return self.inner.apply(segments, background)
         return segments

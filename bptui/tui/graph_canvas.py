@@ -20,6 +20,7 @@ from rich.style import _id_generator as _style_ids  # the ids from_meta gives a 
 from textual import events
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
+from textual.cache import FIFOCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
@@ -159,7 +160,7 @@ class CanvasLines(StylesCache):
         else:
             line = Strip.blank(content_width, inner)
         if pad_left or pad_right:
-            strip = Strip(line_pad(line, pad_left, pad_right, inner), width)
+            strip = Piece(line_pad(line, pad_left, pad_right, inner), width, ("_filter_cache", "_crop_cache"))
         else:
             return Strip(list(line), width)
         # the line as the app's filters give it, when they give its own segments back: a CutLine,
@@ -175,7 +176,55 @@ class CanvasLines(StylesCache):
         return strip
 
 
-class CutLine(Strip):
+class _KeepsNothing:
+    """A strip's cache that keeps nothing: for a piece of a line the compositor cut for a frame."""
+
+    __slots__ = ()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return 0
+
+    def clear(self) -> None:
+        pass
+
+
+_KEEPS_NOTHING = _KeepsNothing()
+
+
+_CACHES = {"_divide_cache": 4, "_crop_cache": 16, "_style_cache": 16, "_filter_cache": 4, "_line_length_cache": 4,
+           "_crop_extend_cache": 4, "_offsets_cache": 4}  # a Strip's caches and their sizes (Textual's)
+
+
+class Piece(Strip):
+    """A strip of the canvas's lines with only the caches it is asked again through (``keep``): Textual's
+    Strip makes seven (each a cache object and its dict), and a step that scrolls the canvas makes
+    three or four strips of each line on screen, which live until the line is drawn again (the young
+    collector's work grows with them). A cache left out keeps nothing: what is asked of it is made
+    again. Without ``keep``: a piece the compositor cut for a frame (``CutLine.divide``), or the
+    canvas's own line (its styles cache pads it once)."""
+
+    __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int, keep: tuple[str, ...] = ()) -> None:
+        # (no super().__init__: the caches not kept are the point)
+        self._segments = segments
+        self._cell_length = cell_length
+        self._divide_cache = self._crop_cache = self._style_cache = self._filter_cache = _KEEPS_NOTHING  # type: ignore[assignment]
+        self._line_length_cache = self._crop_extend_cache = self._offsets_cache = _KEEPS_NOTHING  # type: ignore[assignment]
+        for name in keep:
+            setattr(self, name, FIFOCache(_CACHES[name]))
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+
+class CutLine(Piece):
     """A canvas line between its paddings, whose cut into the part left of the vertical scrollbar, the
     column under it and the padding after it (the compositor's, each frame it is drawn) takes its
     segments as they are but the last of the content, cut by its last character when each of its
@@ -183,6 +232,9 @@ class CutLine(Strip):
     Any other cut is Textual's."""
 
     __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int) -> None:
+        super().__init__(segments, cell_length, ("_divide_cache", "_crop_cache"))
 
     def divide(self, cuts: Any) -> Any:
         cuts = list(cuts)
@@ -204,7 +256,7 @@ class CutLine(Strip):
         else:
             left = segments[:-2]
             left.append(Segment(text[:-1], last.style))
-        strips = [Strip(left, width - 2), Strip([Segment(text[-1], last.style)], 1), Strip([pad], 1)]
+        strips: list[Strip] = [Piece(left, width - 2), Piece([Segment(text[-1], last.style)], 1), Piece([pad], 1)]
         self._divide_cache[key] = strips
         return strips
 
@@ -282,6 +334,7 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         sizes = {n.id: BoxSize(n.width + (4 if n.round else 5), n.lines + 2, n.name is not None) for n in nodes}  # 5: room for •
         self.grid = layout(sizes, edges, label_width, pinned, stacked=stacked)
         self._rows = _rows(self.grid, self.nodes)
+        self._extents = [[_extent(item) for item in items] for items in self._rows]  # each item's columns, once
         self._node_parts, self._edge_rows = _owners(self._rows)
         self._strips.clear()
         self._items.clear()
@@ -427,8 +480,8 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         c = x = lo  # the stream's cell, and where the next item starts (as _segments counts them)
         first = True
         items, gaps = self._items, self._gaps
-        for k, item in enumerate(self._rows[row]):
-            x0, extent = item[1], _extent(item)
+        for k, (item, extent) in enumerate(zip(self._rows[row], self._extents[row])):
+            x0 = item[1]
             if x0 + extent <= lo:
                 continue
             if x0 >= hi:
@@ -480,7 +533,7 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
             x = x0 + extent
         if c < hi:  # the row ends inside the window: blank to its edge (Strip.crop_extend's)
             _cut(out, c, ox, lo, hi, row, " " * (hi - c), base, hi - c)
-        return Strip(out, width)
+        return Piece(out, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

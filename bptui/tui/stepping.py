@@ -314,6 +314,34 @@ class SteadyCompositor(Compositor):
         finally:
             self._updates = None
 
+    def _render_chops(self, crop: Region, is_rendered_line: Callable[[int], bool]) -> Any:
+        """Textual's chops, but a widget's line that no other widget cuts (its one cut its own width) is
+        taken as it is: Textual's ``Strip.divide`` returns ``[line]`` for it and keeps that in the line's
+        own cache, a cycle through the line that only the cyclic collector frees (a scrollbar's lines,
+        drawn again at each scroll, were most of a scrolling step's cyclic garbage)."""
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        intersection = Region.intersection
+        for region, clip, strips in self._get_renders(crop):
+            render_region = intersection(region, clip)
+            render_x = render_region.x
+            first_cut, last_cut = render_region.column_span
+            for y, strip in zip(render_region.line_range, strips):
+                if not is_rendered_line(y):
+                    continue
+                chops_line = chops[y]
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                ends = [cut - render_x for cut in final_cuts[1:]]
+                if len(ends) == 1 and ends[0] == strip.cell_length:
+                    cut_strips: Any = (strip,)
+                else:
+                    cut_strips = strip.divide(ends)
+                get_chops_line = chops_line.get
+                for cut, piece in zip(final_cuts, cut_strips):  # front to back: the first piece of a cut wins
+                    if get_chops_line(cut) is None:
+                        chops_line[cut] = piece
+        return chops
+
     def _get_renders(self, crop: Region | None = None) -> Any:
         """Textual's renders for a partial update, of the rows each widget shows of it only.
 
