@@ -113,7 +113,7 @@ class BlockSheet(LayerSheet):
     def _pair(self, left: str, right: str) -> str:
         return left.rjust(self.cw) + "│" + right.rjust(self.cw)
 
-    def _block_header(self, row: int, quantity: str, label: str) -> list[Run]:
+    def _block_header(self, row: int, quantity: str, label: str, n: int | None = None) -> list[Run]:
         if row == 1:
             return [("unit".ljust(self.lw), "header", None),
                     (self._pair(f"∂ℓ/∂o{sup(self.view.layer)}", "inner"), "header", None)]
@@ -121,8 +121,9 @@ class BlockSheet(LayerSheet):
         return [(" " * self.lw, "header", None),
                 (self._label("the fan-in's parts", produced), "header+" if produced else "header", None)]
 
-    def _matrix(self, M: Any, b: int, q: str, mark: bool = True) -> list[Run]:
-        """Row b of [x, F(x)] or of the fan-in's parts; a column not computed yet is a dot."""
+    def _matrix(self, M: Any, b: int, q: str, mark: bool = True, n: int | None = None) -> list[Run]:
+        """Row b of [x, F(x)] or of the fan-in's parts (both columns: a block hides none, ``n`` is its 2);
+        a column not computed yet is a dot."""
         v = self.view
         known = (v.known if q == "W" else (v.parts_known,) * 2) if isinstance(v, BlockView) else (True, True)
         fmt = self._formats.get(id(M))

@@ -42,6 +42,7 @@ class LayerSheet(Fits, NumberSheet):
         self.stacked, self.ncols = False, 0
         self.pitch, self.lead = 1, 0
         self.per = 1  # blocks under the rows side by side on a line
+        self.bcols = 0  # the columns each block under the rows shows (W's, or more where its line holds them)
         self.beside: list[tuple[str, str, Any]] = []  # blocks beside the rows (an optimizer's state, when they scroll)
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
@@ -125,6 +126,8 @@ class LayerSheet(Fits, NumberSheet):
         """Side by side (W | s o δ | G) when every panel's W fits so, else G under W with as many
         columns as fit: a column is hidden only when there is no room for it."""
         v = self.view
+        was = self.columns() if self._layouts else []  # the cursor's cell, kept when the columns shown change
+        at = was[min(self.cursor[1], len(was) - 1)] if was else None
         self._layouts += 1
         self.lw = max(5, len(f"b={v.W.shape[0]}") + 1)  # the unit label's column: b=128 as wide as b=1
         arrays = (v.W, v.G, v.s, v.o, v.delta) + tuple(a for _, a in v.optimizer)
@@ -166,8 +169,13 @@ class LayerSheet(Fits, NumberSheet):
         # the blocks under the rows (G under W, an optimizer's state: each of G's shape) stand side by side,
         # as many to a line as the width holds, G first (under W): a narrow layer's velocity beside its G,
         # not under it, past the bottom of its panel, while the columns at its right stay blank
+        self.bcols = n
         self.per = self._per_line(avail)
         self._place_beside(avail)
+        if self.hidden_cols and self.blocks:  # a line of blocks under the rows as wide as it is (G may show
+            # columns W hides): each block as many of its own columns as the line holds, its own +k…
+            per = self.per
+            self.bcols = max(n, shown_columns(v.W.shape[1], avail, lambda m: per * self._block_width(m) + 2 * (per - 1)))
         marker = len(self._marker(n))
         if self.widen and avail < 10**6 and not self.hidden_cols:  # a big screen's: cells widened to the width
             if self.stacked:  # the rows: lw + 3 + (n + 3)·cw; the blocks' line: per·(lw + 1) + 2·(per − 1) + per·n·cw
@@ -191,6 +199,21 @@ class LayerSheet(Fits, NumberSheet):
             self.pitch, self.lead = spread(self.rows, room)
         height = self._row_y(self.rows - 1) + 1 + blocks
         self.virtual_size = Size(self._width(), height)
+        if at is not None:
+            self._keep_cursor(at)
+
+    def _keep_cursor(self, at: tuple[str, int | None]) -> None:
+        """The cursor on cell ``at`` (quantity, column) of a row again after the columns shown changed (a
+        resize, G's own columns under W): on the same cell, else on the last column of its quantity shown."""
+        columns = self.columns()
+        if at in columns:
+            c = columns.index(at)
+        else:
+            c = max((i for i, (q, _) in enumerate(columns) if q == at[0]), default=len(columns) - 1)
+        if c != self.cursor[1]:
+            self.cursor = (self.cursor[0], max(c, 0))
+            if self.has_focus and columns[c] != at:  # another cell: the screen explains the one it is on
+                self.cursor_moved()
 
     def _place_beside(self, avail: int) -> None:
         """The blocks that stand beside the rows (:func:`~.panel_base.parts_beside`): when the panel's lines
@@ -204,25 +227,26 @@ class LayerSheet(Fits, NumberSheet):
             return
         first = 1 if self.blocks[0][0] == "G" else 0
         rows = self._line_width(self.ncols, self.stacked)
-        k = parts_beside(rows, self._block_width(), len(self.blocks), avail, first)
+        k = parts_beside(rows, self._block_width(self.ncols), len(self.blocks), avail, first)
         if k:
             self.beside = self.blocks[first:first + k]
             self.blocks = self.blocks[:first] + self.blocks[first + k:]
             self.per = self._per_line(avail)
 
-    def _block_width(self) -> int:
-        """A block's width under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state) or beside them: its unit
-        labels and matrix."""
+    def _block_width(self, n: int | None = None) -> int:
+        """A block's width under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state: ``bcols`` columns) or beside
+        them (``n``: W's ``ncols``): its unit labels and matrix."""
         labels = (len(self._label(label, True)) for _, label, _ in self.blocks + self.beside)
-        return self.lw + max(self._matrix_width(self.ncols), *labels)
+        return self.lw + max(self._matrix_width(self.bcols if n is None else n), *labels)
 
     def _blocks_width(self, per: int) -> int:
         """The width of a line of ``per`` blocks side by side, two blanks between them."""
         return per * self._block_width() + 2 * (per - 1)
 
     def _per_line(self, avail: int) -> int:
-        """How many blocks stand side by side on a line: as many as ``avail`` columns hold (one at least)."""
-        return parts_per_line(self._block_width(), len(self.blocks), avail) if self.blocks else 1
+        """How many blocks stand side by side on a line: as many as ``avail`` columns hold (one at least),
+        each with W's columns (then each shows as many of its own as the line holds)."""
+        return parts_per_line(self._block_width(self.ncols), len(self.blocks), avail) if self.blocks else 1
 
     def _groups(self) -> int:
         """The lines of blocks under the rows."""
@@ -230,10 +254,11 @@ class LayerSheet(Fits, NumberSheet):
 
     def _heads(self, group: int) -> int:
         """The heading lines of line ``group`` of blocks: a name's and the columns' (``unit  bias│ a=1``)
-        with G's band, a name's alone for an optimizer's state (its columns are W's, named at the top: a
-        profile's panel names them so too; a line fewer for each, iris's layer 2 at 160×45)."""
+        with G's band or columns other than W's, a name's alone for an optimizer's state showing W's columns
+        (named at the top: a profile's panel names them so too; a line fewer for each, iris's layer 2 at
+        160×45)."""
         together = self.blocks[group * self.per:(group + 1) * self.per]
-        return HEADER_LINES if any(q == "G" for q, _, _ in together) else 1
+        return HEADER_LINES if self.bcols != self.ncols or any(q == "G" for q, _, _ in together) else 1
 
     def _group_tops(self) -> list[tuple[int, int]]:
         """Each line of blocks under the rows as (its first line, counted from the blocks' first, its
@@ -253,7 +278,7 @@ class LayerSheet(Fits, NumberSheet):
         """The panel's widest line: its rows' (with the blocks beside them), or a line of its blocks'."""
         rows = self._line_width(self.ncols, self.stacked)
         if self.beside:
-            rows += len(self.beside) * (2 + self._block_width())
+            rows += len(self.beside) * (2 + self._block_width(self.ncols))
         return max(rows, self._blocks_width(self.per)) if self.blocks else rows
 
     def part_ends(self) -> list[int] | None:
@@ -273,9 +298,9 @@ class LayerSheet(Fits, NumberSheet):
         return blocks + [("W", label, array) for label, array in v.optimizer]
 
     def fit_size(self) -> None:
-        old = (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per, len(self.beside))
+        old = (self.stacked, self.ncols, self.bcols, self.cw, self.pitch, self.lead, self.per, len(self.beside))
         self._layout_columns()
-        if (self.stacked, self.ncols, self.cw, self.pitch, self.lead, self.per, len(self.beside)) != old:
+        if (self.stacked, self.ncols, self.bcols, self.cw, self.pitch, self.lead, self.per, len(self.beside)) != old:
             self.refresh(layout=True)
 
     def rearranged(self) -> None:
@@ -332,9 +357,11 @@ class LayerSheet(Fits, NumberSheet):
 
     # -- the cursor ---------------------------------------------------------------------------------
     def columns(self) -> list[tuple[str, int | None]]:
-        """The cells of one row, left to right: W's shown columns, s, o, δ, G's shown columns."""
+        """The cells of one row, left to right: W's shown columns, s, o, δ, G's shown columns (under the rows,
+        G's own: it may show columns W hides)."""
         matrix: list[tuple[str, int | None]] = [("W", a) for a in range(self.ncols)]
-        return matrix + [("s", None), ("o", None), ("delta", None)] + [("G", a) for a in range(self.ncols)]
+        g = self.bcols if self.stacked else self.ncols
+        return matrix + [("s", None), ("o", None), ("delta", None)] + [("G", a) for a in range(g)]
 
     def cell_at(self, r: int, c: int) -> tuple | None:
         """(quantity, layer, index, column) of the cell at unit row r, column c; None if empty."""
@@ -586,21 +613,24 @@ class LayerSheet(Fits, NumberSheet):
         """A line of the rows with line ``offset`` of each block beside them (none for 0)."""
         if not self.beside or not offset:
             return runs
-        x, width = self._line_width(self.ncols, self.stacked) + 2, self._block_width() + 2
+        x, width = self._line_width(self.ncols, self.stacked) + 2, self._block_width(self.ncols) + 2
         for i, block in enumerate(self.beside):
             used = sum(len(text) for text, _, _ in runs)
-            runs = runs + [(" " * max(0, x + i * width - used), "base", None), *self._block_line(block, offset)]
+            runs = runs + [(" " * max(0, x + i * width - used), "base", None),
+                           *self._block_line(block, offset, n=self.ncols)]
         return runs
 
-    def _block_line(self, block: tuple[str, str, Any], offset: int, heads: int = HEADER_LINES) -> list[Run]:
-        """Line ``offset`` (1: its heading's first) of a block under the rows (or beside them), of ``heads``
-        heading lines."""
+    def _block_line(self, block: tuple[str, str, Any], offset: int, heads: int = HEADER_LINES,
+                    n: int | None = None) -> list[Run]:
+        """Line ``offset`` (1: its heading's first) of a block under the rows (or beside them: ``n``, W's
+        columns), of ``heads`` heading lines."""
         quantity, label, matrix = block
+        n = self.bcols if n is None else n
         if offset <= heads:
-            return self._block_header(offset - 1, quantity, label)
+            return self._block_header(offset - 1, quantity, label, n)
         b = offset - 1 - heads
         unit = (f"b={b + 1}".rjust(self.lw - 1) + " ", "header", None)
-        return [unit] + self._matrix(matrix, b, quantity, mark=quantity == "G")
+        return [unit] + self._matrix(matrix, b, quantity, mark=quantity == "G", n=n)
 
     def _refresh_changed(self) -> None:
         """Redraw the lines in view that a new board changes, and no other: a step changes a
@@ -632,9 +662,11 @@ class LayerSheet(Fits, NumberSheet):
         top = self._row_y(self.rows - 1) + 1
         return [(0, HEADER_LINES)] + [(top + first + 1, heads) for first, heads in self._group_tops()]
 
-    def _block_header(self, row: int, quantity: str, label: str) -> list[Run]:
+    def _block_header(self, row: int, quantity: str, label: str, n: int | None = None) -> list[Run]:
+        """Line ``row`` of a block's heading: its name, then its first ``n`` columns' names (W's shown ones
+        by default)."""
         if row == 1:
-            return [("unit".ljust(self.lw), "header", None), (self._matrix_header(), "header", None)]
+            return [("unit".ljust(self.lw), "header", None), (self._matrix_header(n), "header", None)]
         produced = self.view.produced == quantity
         name = self._label(label, produced)
         return [(" " * self.lw, "header", None), (name, "header+" if produced else "header", None)]
@@ -666,15 +698,17 @@ class LayerSheet(Fits, NumberSheet):
             runs.append(("  " + cols, "header", None))
         return runs
 
-    def _matrix_header(self) -> str:
+    def _matrix_header(self, n: int | None = None) -> str:
+        """The column names of a matrix's first ``n`` columns (W's shown ones by default), and its ``+k…``."""
         cw = self.cw
         v = self.view
-        names = v.kind.panel_columns() if v.kind is not None else ("bias",) + tuple(f"a={a}" for a in range(1, self.ncols))
-        names = names[:self.ncols]
+        n = self.ncols if n is None else n
+        names = v.kind.panel_columns() if v.kind is not None else ("bias",) + tuple(f"a={a}" for a in range(1, n))
+        names = names[:n]
         if not names:
             return " "
         text = names[0].rjust(cw) + "│" + "".join(name.rjust(cw) for name in names[1:])
-        return text + self._marker(self.ncols)
+        return text + self._marker(n)
 
     def _number(self, x, changed: bool, produced: bool, dim: bool, here: bool = False,
                 secret: bool = False, fmt: str | None = None, key: tuple | None = None) -> Run:
@@ -691,22 +725,25 @@ class LayerSheet(Fits, NumberSheet):
     def _blank(self) -> Run:
         return ("·".rjust(self.cw - 1) + " ", "dim", None)
 
-    def _matrix(self, M: Any, b: int, q: str, mark: bool = True) -> list[Run]:
-        """Row b of matrix M; ``mark``: M is the quantity q itself (its changes and cursor show)."""
+    def _matrix(self, M: Any, b: int, q: str, mark: bool = True, n: int | None = None) -> list[Run]:
+        """Row b of matrix M, its first ``n`` columns (W's shown ones by default); ``mark``: M is the
+        quantity q itself (its changes and cursor show)."""
         v = self.view
+        n = self.ncols if n is None else n
         produced = mark and v.produced == q
         here = self.cursor_cell
         fmt = self._formats.get(id(M))
         runs: list[Run] = []
-        for a in range(self.ncols):
+        for a in range(n):
             changed = produced and v.changed is not None and bool(v.changed[b, a])
             at = (q, v.layer, b, a) if mark else None
             runs.append(self._number(M[b, a], changed, produced, False, here == at and mark,
                                      self.hidden == at and mark, fmt, at))
             if a == 0:
                 runs.append(("│", "bias", None))
-        if self.hidden_cols:
-            runs.append((" " * len(self._marker(self.ncols)), "base", None))
+        marker = self._marker(n)
+        if marker:
+            runs.append((" " * len(marker), "base", None))
         return runs
 
     def _row(self, r: int) -> list[Run]:
