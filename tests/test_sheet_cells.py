@@ -108,7 +108,7 @@ async def test_no_number_runs_into_its_neighbour():
                     for b in range(view.W.shape[0]):
                         text = texts[top + b]
                         tokens = [t for t in re.split(SPLIT, text) if t and not t.startswith("b=")]
-                        values = [float(view.G[b, a]) for a in range(sheet.ncols)]
+                        values = [float(view.G[b, a]) for a in range(sheet.bcols)]  # G shows its own columns
                         assert len(tokens) == len(values), (text, values)
                         for token, x in zip(tokens, values):
                             assert NUMBER.match(token) and reads_as(token, x), (token, x, text)
