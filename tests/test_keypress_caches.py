@@ -1052,8 +1052,10 @@ async def test_a_scrollbars_lines_are_textuals_lines_over_random_bars():
 async def test_a_panels_scrollbars_lines_are_textuals_lines():
     """A number panel's scrollbars draw their lines through ``panel_base.BarLines`` (``bar_lines``, kept
     per the bar's key): every line of every scrollbar a panel shows (count_tokens' sequence panels, long
-    and wide; shapes' map and dense panels) is Textual's own styles cache's, cell by cell and style by
-    style, after steps and updates that move the bars, a scroll, the pointer over a bar, and a resize."""
+    and wide; shapes' map and dense panels), and the panels' column's and the equation box's when they
+    show one, is Textual's own styles cache's, cell by cell and style by style, as the last frame left it
+    and drawn again, after steps and updates that move the bars, a scroll, the pointer over a bar, and
+    resizes."""
     from textual._styles_cache import StylesCache
 
     for name in ("count_tokens", "shapes"):
@@ -1063,7 +1065,7 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
             seen: set[tuple[str, bool]] = set()
 
             def check(what: object) -> None:
-                for panel in app.main.query(NumberSheet):
+                for panel in [*app.main.query(NumberSheet), app.main.query_one("#layers"), app.main.query_one("#equation-box")]:
                     for vertical, shown in ((True, panel.show_vertical_scrollbar),
                                             (False, panel.show_horizontal_scrollbar)):
                         if not shown:
@@ -1074,10 +1076,12 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
                         if not width or not height:
                             continue
                         region = Region(0, 0, width, height)
+                        kept = bar._styles_cache.render_widget(bar, region)  # as the last frame left them
                         bar._styles_cache.clear()
                         ours = bar._styles_cache.render_widget(bar, region)
                         theirs = StylesCache().render_widget(bar, region)
                         assert [_bar_cells(s) for s in ours] == [_bar_cells(s) for s in theirs], (name, panel.id, vertical, what)
+                        assert [_bar_cells(s) for s in kept] == [_bar_cells(s) for s in theirs], (name, panel.id, vertical, what)
                         seen.add((panel.id or "", vertical))
 
             for move in [app.main.action_next] * 4 + [app.main.action_to_update] * 2:
@@ -1098,6 +1102,11 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
             app.main.action_next()
             await pilot.pause()
             check("160×50")
+            await pilot.resize_terminal(90, 24)
+            await pilot.pause()
+            app.main.action_next()
+            await pilot.pause()
+            check("90×24")
             assert seen, name
 
 

@@ -10,13 +10,14 @@ A panel draws with the Line API (``render_line``) and says which cell is under i
 from __future__ import annotations
 
 import re
-from itertools import islice
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -504,22 +505,30 @@ def bar_lines(key: tuple) -> tuple[Strip, ...]:
         size=height if vertical else width, virtual_size=virtual_size, window_size=window_size,
         position=position, thickness=width if vertical else height, vertical=vertical,
         back_color=style.bgcolor or Color.parse("#555555"), bar_color=style.color or Color.parse("bright_magenta"))
-    stream: list[Segment] = []
-    if bar.new_lines:
-        line_break = Segment.line()
-        for segment in bar.segments:
-            stream += (segment, line_break)
-    else:
-        stream = list(bar.segments)
-    if base:  # as Textual's _Styled does: the widget's style under each segment's
-        stream = [Segment(text, base + segment_style, None) for text, segment_style, _ in stream]
+    # the renderer repeats one segment object along each part of the bar (the track before the thumb, the
+    # thumb, the track after it): a run of one object is a segment of its text repeated (a vertical bar:
+    # a line of it, repeated), in the widget's style under the segment's, as Textual's _Styled gives each
+    rows: list[tuple[tuple[str, Any], ...]] = []
+    row: list[tuple[str, Any]] = []
+    for _, same in groupby(bar.segments, key=id):
+        run = list(same)
+        text, segment_style, _ = run[0]
+        if bar.new_lines:  # a segment, then a line break
+            rows += [((text, segment_style),)] * len(run)
+        elif text == "\n":
+            rows += [tuple(row)] + [()] * (len(run) - 1)
+            row = []
+        else:
+            row.append((text * len(run), segment_style))
+    if row:
+        rows.append(tuple(row))
     made: dict[tuple, Strip] = {}
     strips: list[Strip] = []
-    for line in islice(Segment.split_and_crop_lines(stream, width, include_new_lines=False, pad=False), height):
-        runs = tuple(Segment.simplify(line))
-        strip = made.get(runs)
+    for cells in rows[:height]:
+        strip = made.get(cells)
         if strip is None:
-            strip = made[runs] = Strip(Strip(runs).adjust_cell_length(width, inner), width)
+            line = Strip([Segment(text, base + segment_style if base else segment_style) for text, segment_style in cells])
+            strip = made[cells] = Strip(line.adjust_cell_length(width, inner), width)
         strips.append(strip)
     if len(strips) < height:
         strips += [Strip(Strip.blank(width, base).adjust_cell_length(width, inner), width)] * (height - len(strips))
@@ -535,17 +544,33 @@ class BarLines(StylesCache):
     (``benchmarks/keypress_speed.py``: a new 27-line bar 4.2 M instructions, a 115-wide one 3.6 M).
     A bar without a key (an outline, a tint, …) is drawn by Textual."""
 
+    _lines: tuple[Size, tuple[Strip, ...]] | None = None  # the bar's size and its lines, until it is dirty
+
+    def clear(self) -> None:
+        self._lines = None
+        super().clear()
+
     def render_widget(self, widget: Any, crop: Region) -> list[Strip]:
-        key = bar_key(widget)
-        if key is None or not widget.size.region.contains_region(crop):
+        # the bar's key is looked up again when Textual's own cache would draw a line again: a line set
+        # dirty (a refresh: the bar moved, its colours changed, …), the cache cleared, a new size
+        size = widget.region.size
+        drawn = self._lines
+        if drawn is None or self._dirty_lines or drawn[0] != size:
+            key = bar_key(widget)
+            if key is None or not size.region.contains_region(crop):
+                self._lines = None
+                return super().render_widget(widget, crop)
+            drawn = self._lines = (size, bar_lines(key))
+            self._dirty_lines.clear()
+        elif not size.region.contains_region(crop):
             return super().render_widget(widget, crop)
-        lines = bar_lines(key)[crop.y:crop.bottom]
+        lines = drawn[1][crop.y:crop.bottom]
         filters = widget.get_line_filters()
         if filters:
             background = widget.background_colors[1]
             for line_filter in filters:
                 lines = tuple(strip.apply_filter(line_filter, background) for strip in lines)
-        if crop.column_span != (0, key[-2]):
+        if crop.column_span != (0, size.width):
             x1, x2 = crop.column_span
             return [strip.crop(x1, x2) for strip in lines]
         return list(lines)
@@ -571,6 +596,11 @@ class LeanBars:
     def horizontal_scrollbar(self) -> ScrollBar:
         """Textual's bar, its lines drawn through :class:`BarLines`."""
         return _lean_bar(super().horizontal_scrollbar)  # type: ignore[misc]
+
+
+class LeanScroll(LeanBars, VerticalScroll):
+    """Textual's ``VerticalScroll``, its scrollbars' lines drawn through :class:`BarLines` (the panels'
+    column, the equation's box, the help's and the settings' bodies)."""
 
 
 class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True):
