@@ -989,12 +989,73 @@ async def test_a_sequence_panels_deferred_state_rows_are_the_rows_it_would_make_
             assert unmade[1] and unmade[0], (name, unmade)  # (rows off screen left unmade)
 
 
+def _bar_cells(strip) -> list[tuple]:
+    """Each cell of a scrollbar's line: its character, its style, its control codes; and the line's length."""
+    return [(ch, seg.style, seg.control) for seg in strip for ch in seg.text] + [strip.cell_length]
+
+
+async def test_a_scrollbars_lines_are_textuals_lines_over_random_bars():
+    """``panel_base.bar_lines`` (a bar's lines straight from its key, without rich's console) draws what
+    Textual's own path draws for the same bar (its renderer's renderable made into strips by Textual's
+    ``Visual.to_strips`` in the bar's style, then Textual's styles cache), cell by cell and style by
+    style, over random lengths, thicknesses, content and window sizes, thumb places (every eighth of a
+    cell), vertical and horizontal, the bar's colours at rest and under the pointer."""
+    import random
+
+    from rich.style import Style as RStyle
+    from textual._styles_cache import StylesCache
+    from textual.geometry import Size, Spacing
+    from textual.scrollbar import ScrollBarRender
+    from textual.visual import visualize, Visual
+
+    app = app_for("count_tokens")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = next(p for p in app.main.query(NumberSheet) if p.show_vertical_scrollbar)
+        bar = panel.vertical_scrollbar
+        base_background, background = bar.background_colors
+        base = bar.visual_style.rich_style
+        inner = StylesCache().get_inner_outer(base_background, background)[0].rich_style
+        rng = random.Random(24)
+        styles = [bar.render().style]
+        bar.mouse_over = True
+        styles.append(bar.render().style)
+        bar.mouse_over = False
+        assert styles[0] != styles[1]
+        thumbs = 0
+        for case in range(400):
+            vertical = rng.random() < 0.5
+            length = rng.randint(1, 130)
+            thickness = rng.choice((1, 1, 1, 2, 3))
+            width, height = (thickness, length) if vertical else (length, thickness)
+            virtual = rng.choice((0, length, *[rng.randint(1, 600)] * 4))
+            window = rng.choice((0, *[rng.randint(1, virtual - 1)] * 4)) if virtual > 1 else 0  # as ScrollBar gives it: < virtual
+            position = rng.randint(0, 8 * max(virtual - window, 0)) / 8
+            style = rng.choice(styles)
+            renderer = ScrollBarRender(virtual_size=virtual, window_size=window, position=position,
+                                       thickness=thickness, vertical=vertical, style=style)
+            visual = visualize(bar, renderer)
+            content = Visual.to_strips(bar, visual, width, height, bar.visual_style)
+            theirs = StylesCache().render(
+                bar.styles, Size(width, height), base_background, background,
+                lambda y: content[y] if y < len(content) else Strip.blank(width, base), [], None, None,
+                content_size=Size(width, height), padding=Spacing(), crop=Region(0, 0, width, height))
+            key = (ScrollBarRender, vertical, virtual, window, position, thickness, style, base, inner, width, height)
+            ours = panel_base.bar_lines(key)
+            assert panel_base.bar_lines(key) is ours  # kept per key
+            assert [_bar_cells(s) for s in ours] == [_bar_cells(s) for s in theirs], key
+            assert sum(len(list(s)) for s in ours) <= sum(len(list(s)) for s in theirs)
+            thumbs += any(seg.style and seg.style.meta.get("@mouse.down") == "grab" for s in ours for seg in s)
+        assert thumbs > 150, thumbs
+
+
 async def test_a_panels_scrollbars_lines_are_textuals_lines():
-    """A number panel's scrollbars draw their lines through ``panel_base.BarLines`` (each line its content
-    line cut to the bar's width, the bar's styles looked up once a run of lines): every line of every
-    scrollbar a panel shows (count_tokens' sequence panels, long and wide; shapes' map and dense panels)
-    is Textual's own styles cache's, segment for segment, after steps and updates that move the bars,
-    a scroll, the pointer over a bar, and a resize."""
+    """A number panel's scrollbars draw their lines through ``panel_base.BarLines`` (``bar_lines``, kept
+    per the bar's key): every line of every scrollbar a panel shows (count_tokens' sequence panels, long
+    and wide; shapes' map and dense panels), and the panels' column's and the equation box's when they
+    show one, is Textual's own styles cache's, cell by cell and style by style, as the last frame left it
+    and drawn again, after steps and updates that move the bars, a scroll, the pointer over a bar, and
+    resizes."""
     from textual._styles_cache import StylesCache
 
     for name in ("count_tokens", "shapes"):
@@ -1004,7 +1065,7 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
             seen: set[tuple[str, bool]] = set()
 
             def check(what: object) -> None:
-                for panel in app.main.query(NumberSheet):
+                for panel in [*app.main.query(NumberSheet), app.main.query_one("#layers"), app.main.query_one("#equation-box")]:
                     for vertical, shown in ((True, panel.show_vertical_scrollbar),
                                             (False, panel.show_horizontal_scrollbar)):
                         if not shown:
@@ -1015,10 +1076,12 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
                         if not width or not height:
                             continue
                         region = Region(0, 0, width, height)
+                        kept = bar._styles_cache.render_widget(bar, region)  # as the last frame left them
                         bar._styles_cache.clear()
                         ours = bar._styles_cache.render_widget(bar, region)
                         theirs = StylesCache().render_widget(bar, region)
-                        assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, vertical, what)
+                        assert [_bar_cells(s) for s in ours] == [_bar_cells(s) for s in theirs], (name, panel.id, vertical, what)
+                        assert [_bar_cells(s) for s in kept] == [_bar_cells(s) for s in theirs], (name, panel.id, vertical, what)
                         seen.add((panel.id or "", vertical))
 
             for move in [app.main.action_next] * 4 + [app.main.action_to_update] * 2:
@@ -1039,6 +1102,11 @@ async def test_a_panels_scrollbars_lines_are_textuals_lines():
             app.main.action_next()
             await pilot.pause()
             check("160×50")
+            await pilot.resize_terminal(90, 24)
+            await pilot.pause()
+            app.main.action_next()
+            await pilot.pause()
+            check("90×24")
             assert seen, name
 
 

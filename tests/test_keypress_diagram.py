@@ -344,48 +344,18 @@ async def test_a_canvas_lines_between_its_paddings_are_textuals_lines():
 
 
 def _cells(segments) -> list[tuple]:
-    """Each cell of a scrollbar's segments: its character and style (a line break as itself)."""
-    return [(ch, seg.style) for seg in segments for ch in seg.text]
-
-
-def test_a_canvas_scrollbar_is_textuals_cells_in_runs():
-    """The canvas's scrollbar renderer (``graph_canvas.RunsScrollBarRender``) gives Textual's cells,
-    each in Textual's style, a horizontal bar in a segment per run of one style (Textual's makes one
-    of each cell), over sizes, thicknesses and every eighth of a cell of the thumb's place."""
-    from rich.color import Color
-    from textual.scrollbar import ScrollBarRender
-
-    from bptui.tui.graph_canvas import RunsScrollBarRender
-
-    back, bar = Color.parse("#203040"), Color.parse("#a0b0c0")
-    checked = 0
-    for vertical in (False, True):
-        for size, virtual, window, thickness in ((118, 300, 116, 1), (40, 41, 39, 1), (20, 20, 20, 1),
-                                                 (9, 500, 3, 2), (30, 0, 0, 1), (25, 60, 0, 1)):
-            for eighth in range(0, 8 * max(virtual - window, 1) + 1, 3):
-                args = dict(size=size, virtual_size=virtual, window_size=window, position=eighth / 8,
-                            thickness=thickness, vertical=vertical, back_color=back, bar_color=bar)
-                theirs = ScrollBarRender.render_bar(**args)
-                ours = RunsScrollBarRender.render_bar(**args)
-                assert ours.new_lines == theirs.new_lines
-                assert _cells(ours.segments) == _cells(theirs.segments), args
-                if vertical:
-                    assert ours.segments == theirs.segments  # a segment is a line of it
-                else:
-                    segs = ours.segments
-                    assert all(not (a.style == b.style and "\n" not in a.text + b.text) for a, b in zip(segs, segs[1:]))
-                    assert len(segs) <= 6 * thickness
-                checked += 1
-    assert checked > 500
+    """Each cell of a scrollbar's segments: its character, style and control codes."""
+    return [(ch, seg.style, seg.control) for seg in segments for ch in seg.text]
 
 
 async def test_the_canvas_scrollbars_draw_textuals_lines():
-    """Scrolled sideways by steps (deep_sigmoid's NN diagram), the canvas's horizontal scrollbar is
-    drawn by ``RunsScrollBarRender`` in a few segments, and its lines are, cell for cell, the lines
-    Textual's own renderer draws for the same bar."""
-    from textual.scrollbar import ScrollBarRender
+    """Scrolled sideways and down by steps (deep_sigmoid's NN diagram), the canvas's scrollbars, both,
+    draw their lines through ``panel_base.BarLines`` (kept per bar's key), a horizontal bar in a few
+    segments, and their lines are, cell for cell and style for style, the lines Textual's own styles
+    cache and renderer draw for the same bar."""
+    from textual._styles_cache import StylesCache
 
-    from bptui.tui.graph_canvas import RunsScrollBarRender
+    from bptui.tui.panel_base import BarLines
 
     app = app_for("deep_sigmoid")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -393,27 +363,25 @@ async def test_the_canvas_scrollbars_draw_textuals_lines():
         await pilot.pause()
         canvas = app.main.query_one("#canvas-nn", GraphCanvas)
         seen = set()
-        for _ in range(40):
+        for step in range(40):
             app.main.action_next()
             await pilot.pause()
-            bar = canvas.horizontal_scrollbar
-            assert bar.renderer is RunsScrollBarRender
-            if not bar.display:
-                continue
-            seen.add(round(canvas.scroll_x))
-            region = Region(0, 0, *bar.size)
-            ours = bar.render_lines(region)
-            assert all(len(list(line)) <= 6 for line in ours)
-            bar.renderer = ScrollBarRender
-            bar._layout_cache.clear()
-            bar.refresh()
-            theirs = bar.render_lines(region)
-            bar.renderer = RunsScrollBarRender
-            bar._layout_cache.clear()
-            bar.refresh()
-            assert [_cells(line) for line in ours] == [_cells(line) for line in theirs], canvas.scroll_x
-            assert sum(len(list(line)) for line in theirs) > sum(len(list(line)) for line in ours)
-        assert len(seen) >= 3, seen
+            if step == 20:
+                canvas.scroll_to(y=3, animate=False, immediate=True)
+                await pilot.pause()
+            for bar in (canvas.horizontal_scrollbar, canvas.vertical_scrollbar):
+                assert isinstance(bar._styles_cache, BarLines)
+                if not bar.display or not bar.size:
+                    continue
+                seen.add((bar.vertical, round(canvas.scroll_y if bar.vertical else canvas.scroll_x)))
+                region = Region(0, 0, *bar.size)
+                ours = bar.render_lines(region)
+                if not bar.vertical:
+                    assert all(len(list(line)) <= 6 for line in ours)
+                theirs = StylesCache().render_widget(bar, region)
+                assert [_cells(line) + [line.cell_length] for line in ours] == \
+                    [_cells(line) + [line.cell_length] for line in theirs], (bar.vertical, canvas.scroll_offset)
+        assert len({x for vertical, x in seen if not vertical}) >= 3, seen
 
 
 def _pieces(strips) -> list[list[tuple]]:

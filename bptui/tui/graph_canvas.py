@@ -23,14 +23,13 @@ from textual._styles_cache import StylesCache
 from textual.cache import FIFOCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from . import messages
 from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
 from .fitting import Fits
 from .guard import GuardedPump
-from .panel_base import OFFSET_STYLES_KEPT, LineWidths
+from .panel_base import OFFSET_STYLES_KEPT, LeanBars, LineWidths
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 from .view import runs
 
@@ -261,30 +260,7 @@ class CutLine(Piece):
         return strips
 
 
-class RunsScrollBarRender(ScrollBarRender):
-    """Textual's scrollbar, a horizontal one's cells in a segment per run of one style: Textual's makes a
-    segment of each cell (the same style object along the track, the thumb and the track behind it),
-    and a canvas that scrolls sideways draws its bar again, about as wide as the screen, segment by
-    segment through the renderer, the line filter and the compositor. The cells are Textual's, each
-    in its style; a vertical bar is Textual's (a segment is a line of it)."""
-
-    @classmethod
-    def render_bar(cls, *args: Any, **kwargs: Any) -> Any:
-        bar = super().render_bar(*args, **kwargs)
-        if bar.new_lines:
-            return bar
-        runs: list[Segment] = []
-        for seg in bar.segments:
-            if runs and not seg.control and not runs[-1].control and (
-                    seg.style is runs[-1].style or seg.style == runs[-1].style) and seg.text != "\n" != runs[-1].text:
-                runs[-1] = Segment(runs[-1].text + seg.text, runs[-1].style)
-            else:
-                runs.append(seg)
-        bar.segments = runs
-        return bar
-
-
-class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
+class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "canvas--box", "canvas--name", "canvas--text", "canvas--current", "canvas--pending",
         "canvas--edge", "canvas--hot-edge", "canvas--hot-line", "canvas--label", "canvas--selected",
@@ -319,12 +295,6 @@ class GraphCanvas(LineWidths, Fits, GuardedPump, ScrollView, can_focus=True):
         self.state = CanvasState({}, {})
         self.selected: str | None = None  # the node under the cursor: [name] in its title line
         self.set_diagram(nodes, edges, label_width, pinned, stacked)
-
-    @property
-    def horizontal_scrollbar(self) -> ScrollBar:
-        bar = super().horizontal_scrollbar
-        bar.renderer = RunsScrollBarRender  # type: ignore[misc]  # an instance's renderer: Textual's documented way
-        return bar
 
     def set_diagram(self, nodes: list[CanvasNode], edges: list[tuple[str, str]], label_width: int = 0,
                     pinned: frozenset = frozenset(), stacked: frozenset = frozenset()) -> None:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .folded import wrap as _wrap
+from .panel_base import LeanScroll
 
 NOTATION = [
     ("o⁽⁰⁾ = [1, x]", "the input, with a leading 1 for the bias"),
@@ -257,7 +258,7 @@ class HelpScreen(ModalScreen[None]):
         self.text = text or (lambda width: help_text(width=width))
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with LeanScroll():
             yield HelpText(self.text)
 
 

@@ -23,7 +23,7 @@ from .edit_mode import EditMode
 from .footer import SteadyFooter
 from .check_mode import GradCheckMode
 from .keys import NETWORK_BINDINGS
-from .panel_base import NumberSheet
+from .panel_base import LeanScroll, NumberSheet
 from .quizmode import NetworkQuiz
 from .saving import SaveMode
 from .settings_mode import SettingsMode, settings_commands
@@ -64,7 +64,7 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         from .panels import network_panels
 
         yield TextLine(id="status", steady=True)
-        with VerticalScroll(id="equation-box", can_focus=False):
+        with LeanScroll(id="equation-box", can_focus=False):
             yield TextLine(id="equation")
         yield MessageLine(id="message")
         with Horizontal(id="main"):

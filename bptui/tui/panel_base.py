@@ -10,15 +10,19 @@ A panel draws with the Line API (``render_line``) and says which cell is under i
 from __future__ import annotations
 
 import re
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.geometry import Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.cache import FIFOCache
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual._border import get_box
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
@@ -460,50 +464,146 @@ class PanelLines(StylesCache):
         return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
+_BAR_LINES: FIFOCache = FIFOCache(256)  # a bar's key (bar_key) → its lines, as Textual draws them
+
+
+def bar_key(bar: ScrollBar) -> tuple | None:
+    """What a scrollbar's lines are made of: its renderer's class, the bar's length, the window's and
+    the content's sizes, the thumb's place, the bar's style, the widget's own style and background and
+    its size; or ``None`` for a bar whose lines only Textual's whole path draws (an outline, a border,
+    padding, a tint, a hatch, an opacity, links, a selection, a renderer that is not a ``ScrollBarRender``
+    of Textual's ``__rich_console__``)."""
+    styles = bar.styles
+    width, height = size = bar.region.size
+    if (not width or not height or bar.BLANK or bar.auto_links or bar.text_selection is not None
+            or bar.opacity != 1.0 or styles.tint.a or styles.text_opacity != 1.0
+            or any(edge for edge, _ in styles.border) or any(edge for edge, _ in styles.outline)
+            or styles.has_rule("hatch") or any(styles.padding) or styles.content_align != ("left", "top")
+            or bar.content_region.size != size):
+        return None
+    renderer = bar.render()
+    if (not isinstance(renderer, ScrollBarRender) or not isinstance(renderer.style, Style)
+            or type(renderer).__rich_console__ is not ScrollBarRender.__rich_console__):
+        return None
+    base_background, background = bar.background_colors
+    inner, _ = bar._styles_cache.get_inner_outer(base_background, background)
+    return (type(renderer), renderer.vertical, renderer.virtual_size, renderer.window_size, renderer.position,
+            renderer.thickness, renderer.style, bar.visual_style.rich_style, inner.rich_style, width, height)
+
+
+def bar_lines(key: tuple) -> tuple[Strip, ...]:
+    """A scrollbar's lines (``key``: :func:`bar_key`), each what Textual's path draws (the renderer's
+    ``render_bar`` as its ``__rich_console__`` calls it, its segments in the widget's style, cut into
+    lines of the widget's width, each line adjusted to the content's width in the background, blank
+    lines below), without rich's console or Textual's per-line styles; a line's runs of one style in one
+    segment (Textual's horizontal bar has a segment a cell), lines alike one strip. Kept per key."""
+    lines = _BAR_LINES.get(key)
+    if lines is not None:
+        return lines
+    renderer, vertical, virtual_size, window_size, position, thickness, style, base, inner, width, height = key
+    bar = renderer.render_bar(
+        size=height if vertical else width, virtual_size=virtual_size, window_size=window_size,
+        position=position, thickness=width if vertical else height, vertical=vertical,
+        back_color=style.bgcolor or Color.parse("#555555"), bar_color=style.color or Color.parse("bright_magenta"))
+    # the renderer repeats one segment object along each part of the bar (the track before the thumb, the
+    # thumb, the track after it): a run of one object is a segment of its text repeated (a vertical bar:
+    # a line of it, repeated), in the widget's style under the segment's, as Textual's _Styled gives each
+    rows: list[tuple[tuple[str, Any], ...]] = []
+    row: list[tuple[str, Any]] = []
+    for _, same in groupby(bar.segments, key=id):
+        run = list(same)
+        text, segment_style, _ = run[0]
+        if bar.new_lines:  # a segment, then a line break
+            rows += [((text, segment_style),)] * len(run)
+        elif text == "\n":
+            rows += [tuple(row)] + [()] * (len(run) - 1)
+            row = []
+        else:
+            row.append((text * len(run), segment_style))
+    if row:
+        rows.append(tuple(row))
+    made: dict[tuple, Strip] = {}
+    strips: list[Strip] = []
+    for cells in rows[:height]:
+        strip = made.get(cells)
+        if strip is None:
+            line = Strip([Segment(text, base + segment_style if base else segment_style) for text, segment_style in cells])
+            strip = made[cells] = Strip(line.adjust_cell_length(width, inner), width)
+        strips.append(strip)
+    if len(strips) < height:
+        strips += [Strip(Strip.blank(width, base).adjust_cell_length(width, inner), width)] * (height - len(strips))
+    lines = _BAR_LINES[key] = tuple(strips)
+    return lines
+
+
 class BarLines(StylesCache):
-    """Textual's styles cache of a number panel's scrollbar (``NumberSheet.vertical_scrollbar``): a bar has
-    no border, padding, outline, hatch, tint or opacity, so each of its lines is its content line cut to
-    its width in the bar's background, as Textual's ``render_line`` makes it; here without looking the
-    bar's styles up again for each line (Textual does: a 27-line bar's first render, in the press that
-    shows it, 5.9 → 4.2 M instructions, ``benchmarks/keypress_speed.py``; what is left is mostly Textual
-    rendering the bar's Rich renderable). Any other bar's lines are Textual's."""
+    """Textual's styles cache of a scrollbar (``LeanBars``: the number panels', the canvas's, the
+    scrolling containers'): its lines are :func:`bar_lines`, made once per bar's key (:func:`bar_key`);
+    a bar that moves or comes back to a place it had takes its lines from there. Textual's path renders
+    the bar's Rich renderable through rich's console and looks the bar's styles up for each line
+    (``benchmarks/keypress_speed.py``: a new 27-line bar 4.2 M instructions, a 115-wide one 3.6 M).
+    A bar without a key (an outline, a tint, …) is drawn by Textual."""
 
-    _plain: tuple[Any, int, int] | None = None  # while a run of lines is drawn: (background, width, content lines)
+    _lines: tuple[Size, tuple[Strip, ...]] | None = None  # the bar's size and its lines, until it is dirty
 
-    def render(self, styles: Any, size: Size, base_background: Any, background: Any, render_content_line: Any,
-               *args: Any, **kwargs: Any) -> list[Strip]:
-        self._plain = None
-        content, padding = kwargs.get("content_size"), kwargs.get("padding")
-        if (kwargs.get("opacity", 1.0) == 1.0 and not styles.tint.a and styles.text_opacity == 1.0
-                and not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
-                and not styles.has_rule("hatch") and padding is not None and not any(padding)
-                and content is not None and content.width == size.width):
-            inner, _ = self.get_inner_outer(base_background, background)
-            self._plain = (inner.rich_style, size.width, content.height)
-        try:
-            return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
-        finally:
-            self._plain = None
+    def clear(self) -> None:
+        self._lines = None
+        super().clear()
 
-    def render_line(self, styles: Any, y: int, size: Size, content_size: Size, padding: Spacing,
-                    base_background: Any, background: Any, render_content_line: Any, *args: Any) -> Strip:
-        plain = self._plain
-        if plain is None:
-            return super().render_line(styles, y, size, content_size, padding, base_background, background,
-                                       render_content_line, *args)
-        inner, width, lines = plain
-        line = render_content_line(y).adjust_cell_length(width, inner) if y < lines else Strip.blank(width, inner)
-        return Strip(line, width)
+    def render_widget(self, widget: Any, crop: Region) -> list[Strip]:
+        # the bar's key is looked up again when Textual's own cache would draw a line again: a line set
+        # dirty (a refresh: the bar moved, its colours changed, …), the cache cleared, a new size
+        size = widget.region.size
+        drawn = self._lines
+        if drawn is None or self._dirty_lines or drawn[0] != size:
+            key = bar_key(widget)
+            if key is None or not size.region.contains_region(crop):
+                self._lines = None
+                return super().render_widget(widget, crop)
+            drawn = self._lines = (size, bar_lines(key))
+            self._dirty_lines.clear()
+        elif not size.region.contains_region(crop):
+            return super().render_widget(widget, crop)
+        lines = drawn[1][crop.y:crop.bottom]
+        filters = widget.get_line_filters()
+        if filters:
+            background = widget.background_colors[1]
+            for line_filter in filters:
+                lines = tuple(strip.apply_filter(line_filter, background) for strip in lines)
+        if crop.column_span != (0, size.width):
+            x1, x2 = crop.column_span
+            return [strip.crop(x1, x2) for strip in lines]
+        return list(lines)
 
 
 def _lean_bar(bar: ScrollBar) -> ScrollBar:
-    """A panel's scrollbar, drawing its lines through :class:`BarLines` (set once, when Textual made it)."""
+    """A scrollbar, drawing its lines through :class:`BarLines` (set once, when Textual made it)."""
     if type(bar._styles_cache) is StylesCache:
         bar._styles_cache = BarLines()
     return bar
 
 
-class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
+class LeanBars:
+    """A scrolling widget whose scrollbars draw their lines through :class:`BarLines` (put before
+    Textual's widget class among the bases)."""
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().vertical_scrollbar)  # type: ignore[misc]
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        """Textual's bar, its lines drawn through :class:`BarLines`."""
+        return _lean_bar(super().horizontal_scrollbar)  # type: ignore[misc]
+
+
+class LeanScroll(LeanBars, VerticalScroll):
+    """Textual's ``VerticalScroll``, its scrollbars' lines drawn through :class:`BarLines` (the panels'
+    column, the equation's box, the help's and the settings' bodies)."""
+
+
+class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
     BINDINGS = [
@@ -535,16 +635,6 @@ class NumberSheet(LineWidths, GuardedPump, ScrollView, can_focus=True):
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
         self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """Textual's bar, its lines drawn through :class:`BarLines`."""
-        return _lean_bar(super().vertical_scrollbar)
-
-    @property
-    def horizontal_scrollbar(self) -> ScrollBar:
-        """Textual's bar, its lines drawn through :class:`BarLines`."""
-        return _lean_bar(super().horizontal_scrollbar)
 
     # -- what the screen calls ---------------------------------------------------------------------------
     @classmethod

@@ -29,6 +29,7 @@ from ..core.util.errors import SpecError
 from ..core.formulas.notation import count
 from ..core.formats.spec import DEFAULT_INIT, DEFAULT_TRAINING
 from .guard import GuardedPump
+from .panel_base import LeanScroll
 
 # the command palette's entries: (section, title, help)
 SECTIONS = [
@@ -282,7 +283,7 @@ class SettingsScreen(GuardedPump, ModalScreen[S.Applied | None]):
             yield Label(f"Settings of {spec.name}", id="settings-title", markup=False)
             yield Label("Tab/Enter: next field · ctrl+s or Apply: apply, from step 0 · Esc: cancel",
                         id="settings-hint", markup=False)
-            with VerticalScroll(id="settings-body", can_focus=False):  # Tab moves through the fields, which scroll into view
+            with LeanScroll(id="settings-body", can_focus=False):  # Tab moves through the fields, which scroll into view
                 yield from self._training(start.training)
                 yield Label("loss", classes="section")
                 yield self._row(loss_label(self.notation), Choice([(n, n) for n in S.LOSS_NAMES], value=start.loss, allow_blank=False, compact=True,

@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import (NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line,
+from .panel_base import (LeanScroll, NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line,
                          restyled, shown_columns, spread, stretched, whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
@@ -882,7 +882,7 @@ def shared_by_parts(whole: dict[int, tuple[int, int]], ends: dict[int, list[int]
     return caps
 
 
-class LayerPanels(VerticalScroll, can_focus=False):
+class LayerPanels(LeanScroll, can_focus=False):
     """The ``#layers`` column: the panels one under the other, or side by side when the room it
     is given (the screen's width, less the side panel's when that is open) holds them."""
 
