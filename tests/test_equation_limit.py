@@ -66,3 +66,23 @@ def test_an_update_line_to_a_limit_agrees_with_the_whole_in_every_profile():
                 for limit in (1, 25, 120, 496, 10_000):
                     cut = step_equation(stepper, step, 4, limit=limit)
                     assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
+
+
+def test_the_kept_cuts_of_a_line_are_richs_for_that_line_and_width():
+    """The equation line's cut, measured and then drawn, is wrapped once (``stepping._cuts``, kept by line and
+    width): each line and width gets rich's own cuts and Textual's row count, a line of the same length with other
+    words, or the same line at another width, never the cuts kept for another."""
+    from rich._wrap import divide_line
+    from textual.content import Content
+    from textual.style import Style
+
+    from bptui.tui.stepping import _cuts, _line_strips, text_rows
+
+    line = "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " + ", ".join(f"{(-1) ** i * i / 7:.4f}" for i in range(60))
+    other = line.replace(", ", " ,", 30)  # as long, cut elsewhere
+    assert divide_line(other, 37, fold=True) != divide_line(line, 37, fold=True)
+    for text, width in ((line, 37), (other, 37), (line, 80), (line, 37), (other, 21), (line, 21)):
+        assert _cuts(text, width) == divide_line(text, width, fold=True), width
+        assert text_rows(text, width) == len(Content(text).wrap(width)), width
+        rows = [strip.text for strip in _line_strips(0, text, width, Style())]
+        assert "".join(rows).replace(" ", "") == text.replace(" ", "") and len(rows) == text_rows(text, width)
