@@ -73,7 +73,15 @@ def _line_rows(line: str, width: int) -> int:
     plain = Content(line).expand_tabs(8).plain
     if cell_len(plain) <= width:
         return 1
-    return len(divide_line(plain, width, fold=True)) + 1
+    return len(_cuts(plain, width)) + 1
+
+
+@lru_cache(maxsize=16)
+def _cuts(line: str, width: int) -> list[int]:
+    """rich's ``divide_line(line, width, fold=True)``: where a line wrapped at ``width`` is cut (read, never
+    changed). Kept for the few last lines: the equation line's cut is measured (:func:`text_rows`) and then
+    drawn (:func:`_line_strips`), the same line at the same width."""
+    return divide_line(line, width, fold=True)
 
 
 SEPARATOR = " · "  # between the parts of a status line: where a line too long for its row is cut
@@ -149,7 +157,7 @@ def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
     in the whole text: its cuts, a cut row's trailing spaces dropped, each segment's place in the
     text (the offsets a text selection reads). Content's wrapping, formatting and styling of each
     row was most of what the status and the equation cost a step."""
-    cuts = divide_line(line, width, fold=True)
+    cuts = _cuts(line, width)
     rows = []
     for start, end in zip([0, *cuts], [*cuts, len(line)]):
         text = (line[start:end] if end == len(line) else line[start:end].rstrip())[:width]

@@ -11,7 +11,7 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -350,7 +350,7 @@ def dense_step_equations(net: Network, state: State, step: Step, optimizer: Opti
                   o(l - 1): _arr(state.o[l - 1], "o", l - 1)}
         return (Equation(G(l), (rhs, substitute(rhs, values), _arr(step.value, "G", l)), "←", env),)
     if key.phase == UPDATE:
-        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns)
+        return tuple(_update_of(net, state, step, optimizer or Optimizer(), None))
     raise ValueError(key)  # pragma: no cover
 
 
@@ -366,8 +366,7 @@ def profiled_step_equations(net: Network, state: State, step: Step, notation: Pr
     sep, rows = notation.separate_bias, notation.vectors == "row"
     m = group_size(net, key) if notation.mean else 1
     if key.phase == UPDATE:
-        assert l is not None
-        return _update(optimizer or Optimizer(), state, step, net.kinds[l - 1].bias_columns, notation, m, net.kinds)
+        return tuple(_update_of(net, state, step, optimizer or Optimizer(), notation))
     if key.phase == BACKWARD and key.quantity == "G":
         assert l is not None
         return _gradient(state, step, l, sep, m if notation.mean else None, rows, L, group_symbol(optimizer, net.kinds))
@@ -619,12 +618,13 @@ def layer_ref(ref: Ref, notation: Profile, L: int, kinds: Sequence[Any] = ()) ->
     return shown_ref(ref, notation, L, rows_with_one(kinds))
 
 
-def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
-            notation: Profile | None = None, m: int = 1, kinds: Sequence[Any] = ()) -> tuple[Equation, ...]:
+def _update_equations(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0,),
+                      notation: Profile | None = None, m: int = 1, kinds: Sequence[Any] = ()) -> Iterator[Equation]:
     """The optimizer's equations (its table's trees) with this update's numbers; in a profile with a
     separate bias, once for W (without column 0) and once for b (column 0), a recurrent layer's once per part
     (W, U, b and a GRU's b_h, each with its own gradient and optimizer state: m_U, v_U); in a mean profile with
-    the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same."""
+    the gradient as G/m for the group's m examples: W − η·(m·G/m), every number the same. One at a time, as
+    they are printed: the equation line stops at the one that fills its lines (:func:`equation`)."""
     l = step.key.layer
     assert l is not None
     W0, W1, G_l = step.before, step.value, state.G[l]
@@ -671,7 +671,6 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         kind = kinds[l - 1] if kinds else None  # W, its gradient and its state as its panel shows them
         parts = layer_parts(notation, "W", kind) if notation is not None else ("",)
         plan = [(v, g, None) for v, g in zip(parts, layer_parts(notation, "G", kind) if notation is not None else parts)]
-    eqs = []
     for view, gview, own_part in plan:
         of_bias = view == "b"
         names, grad = _update_names(l, states, mean, of_bias, M, own_part)
@@ -683,24 +682,25 @@ def _update(opt: Optimizer, state: State, step: Step, bias: tuple[int, ...] = (0
         def part(v: Any, view: str = view) -> Any:
             return shown_value(v, view) if isinstance(v, np.ndarray) and v.ndim == 2 else v
 
+        # every number the equations read, by the name this part gives it, as this part shows it (once a part)
+        G_l = G(l)
+        known = {**params, **after}
+        named = [(sym, grad if sym == G_l else names.get(sym, sym), part(value)) for sym, value in known.items()]
         for lhs0, rel, rhs0 in update_formulas(opt, l, velocity=velocity):
             lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
             assert isinstance(lhs, Sym)
-            env0: dict[Node, Any] = {**params, **after}
-            if rel == "←":
-                env0[lhs0] = before[lhs0]
             env: dict[Node, Any] = {}
-            for sym, value in env0.items():
-                new = grad if sym == G(l) else names.get(sym, sym)
-                env[new] = part(value)
+            for sym, new, value in named:  # an update's left side with its value before it (W ← W − η G)
+                env[new] = part(before[lhs0]) if rel == "←" and sym == lhs0 else value
+            if rel == "←" and lhs0 not in known:
+                env[grad if lhs0 == G_l else names.get(lhs0, lhs0)] = part(before[lhs0])
             values = dict(shown)
             for sym, value in env.items():
                 if isinstance(sym, Sym) and sym.vector:
                     ref = refs.get(sym) if not (sym == lhs and rel == "←") else None
                     values[sym] = _shown(value, ref, means=None if ref else sym)
             result = _shown(part(after[lhs0]), refs.get(lhs))
-            eqs.append(Equation(lhs, (rhs, substitute(rhs, values), result), rel, env))
-    return tuple(eqs)
+            yield Equation(lhs, (rhs, substitute(rhs, values), result), rel, env)
 
 
 def _kind_names(names: dict[Node, Node], grad: Sym, l: int, syms: dict[str, Node]) -> tuple[dict[Node, Node], Sym]:
@@ -756,11 +756,35 @@ def equation(net: Network, state: State, step: Step, digits: int = 4, lr: float 
     opt = optimizer or Optimizer("sgd", lr, l2)
     printer = TextPrinter(digits, notation=notation)
     parts: list[str] = []
-    for e in step_equations(net, state, step, opt, pos, notation):
-        parts.append(printer.equation(e))
-        if limit is not None and sum(map(len, parts)) + len(SEPARATOR) * (len(parts) - 1) >= limit:
+    eqs: Iterable[Equation]
+    if limit is not None and step.key.phase == UPDATE and not any(k.claims_step(net, step.key) for k in net.kinds):
+        eqs = _update_of(net, state, step, opt, notation)  # the same equations, built as they are printed
+    else:
+        eqs = step_equations(net, state, step, opt, pos, notation)
+    shown = 0  # characters of the text so far
+    for e in eqs:
+        if parts:
+            shown += len(SEPARATOR)
+        # an equation that reaches the limit is printed as far as the form that reaches it
+        parts.append(printer.equation(e, None if limit is None else limit - shown))
+        shown += len(parts[-1])
+        if limit is not None and shown >= limit:
             break
     return SEPARATOR.join(parts)
+
+
+def _update_of(net: Network, state: State, step: Step, optimizer: Optimizer, notation: Profile | None
+               ) -> Iterator[Equation]:
+    """An update step's equations one at a time, as :func:`_step_equations` writes them (a step no kind
+    claims): :func:`dense_step_equations`' or, in a profile that separates b or means G,
+    :func:`profiled_step_equations`'."""
+    l = step.key.layer
+    assert l is not None
+    bias = net.kinds[l - 1].bias_columns
+    if notation is not None and (notation.separate_bias or notation.mean):
+        m = group_size(net, step.key) if notation.mean else 1
+        return _update_equations(optimizer, state, step, bias, notation, m, net.kinds)
+    return _update_equations(optimizer, state, step, bias)
 
 
 SEPARATOR = ";   "  # between the equations of one step

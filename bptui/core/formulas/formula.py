@@ -1922,9 +1922,18 @@ class TextPrinter(Printer):
             return len(v) > self.vec_limit
         return v.shape[0] > self.mat_limit or v.shape[1] > self.mat_limit
 
-    def equation(self, eq: Equation) -> str:
+    def equation(self, eq: Equation, limit: int | None = None) -> str:
+        """``eq`` as a line; ``limit``: a reader shows at most that many characters, and the line is
+        its whole text's beginning as far as the form that reaches it (no form after it is printed)."""
         eq = self.planned(eq)
-        text = f"{self.p(eq.lhs)} {eq.rel} " + " = ".join(self.p(f) for f in eq.forms)
+        text = f"{self.p(eq.lhs)} {eq.rel} "
+        if limit is not None:
+            for i, f in enumerate(eq.forms):
+                text += (" = " if i else "") + self.p(f)
+                if len(text) >= limit:
+                    return text
+        else:
+            text += " = ".join(self.p(f) for f in eq.forms)
         return text + (f"   ({self.note(eq)})" if eq.note else "")
 
     def chain(self, eq: Equation) -> list[str]:

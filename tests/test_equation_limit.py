@@ -1,0 +1,88 @@
+"""The equation line of an update step printed to the line's limit (``equation(limit=…)``): the optimizer's
+equations are built one at a time as they are printed, and the one that reaches the limit is printed only as
+far as the form that reaches it; the text is always the whole text's beginning, as long as the limit at least."""
+
+from bptui.core.engine import equations
+from bptui.core.engine.equations import SEPARATOR, step_equation
+from bptui.core.engine.stepper import Stepper
+from bptui.core.formats.spec import load
+from bptui.core.formulas.profiles import PROFILES
+
+from .conftest import NETWORKS
+
+
+def _updates(name: str, notation=None, count: int = 3):
+    stepper = Stepper(load(NETWORKS / f"{name}.json"), notation=notation)
+    while stepper.next_key.phase != "update":
+        stepper.forward()
+    for _ in range(count):
+        if stepper.next_key is None or stepper.next_key.phase != "update":
+            return
+        yield stepper, stepper.forward()
+
+
+def test_an_update_line_builds_and_prints_only_what_its_limit_shows(monkeypatch):
+    built: list[object] = []
+    real = equations.Equation
+
+    def counted(*args, **kwargs):
+        built.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(equations, "Equation", counted)
+    checked = within = 0
+    for notation in (None, PROFILES["nielsen"]):  # adam's five equations; nielsen's W and b apart: ten
+        for stepper, step in _updates("moons_layernorm", notation):
+            built.clear()
+            whole = step_equation(stepper, step, 4)
+            every = len(built)
+            assert every >= 5 and whole.count(SEPARATOR) == every - 1, step.key
+            for limit in (1, 40, 100, 300):
+                built.clear()
+                cut = step_equation(stepper, step, 4, limit=limit)
+                assert whole.startswith(cut) and len(cut) >= limit, (step.key, limit)
+                assert len(built) == cut.count(SEPARATOR) + 1 < every, (step.key, limit, len(built))
+                # cut after a form of the equation that reached the limit: its next form, its note or the next
+                # equation follows in the whole
+                rest = whole[len(cut):]
+                assert rest.startswith((" = ", "   (", SEPARATOR)), (step.key, limit, rest[:20])
+                within += rest.startswith(" = ")
+                checked += 1
+    assert checked == 2 * 3 * 4 and within >= checked // 2, (checked, within)
+
+
+def test_an_update_line_to_a_limit_agrees_with_the_whole_in_every_profile():
+    """Every profile's update lines of an sgd, a momentum and an adam network (W and b apart, a mean G, a
+    layer norm's γ and β): cut at each limit, the whole text's beginning; without a limit, the whole."""
+    for name in ("xor", "moons", "moons_layernorm", "count_tokens"):
+        for notation in (None, *PROFILES.values()):
+            try:
+                updates = list(_updates(name, notation, 4))
+            except Exception:  # a profile that does not fit the network (profile_fits)
+                continue
+            for stepper, step in updates:
+                whole = step_equation(stepper, step, 4)
+                assert step_equation(stepper, step, 4, limit=None) == whole
+                for limit in (1, 25, 120, 496, 10_000):
+                    cut = step_equation(stepper, step, 4, limit=limit)
+                    assert whole.startswith(cut) and len(cut) >= min(limit, len(whole)), (name, step.key, limit)
+
+
+def test_the_kept_cuts_of_a_line_are_richs_for_that_line_and_width():
+    """The equation line's cut, measured and then drawn, is wrapped once (``stepping._cuts``, kept by line and
+    width): each line and width gets rich's own cuts and Textual's row count, a line of the same length with other
+    words, or the same line at another width, never the cuts kept for another."""
+    from rich._wrap import divide_line
+    from textual.content import Content
+    from textual.style import Style
+
+    from bptui.tui.stepping import _cuts, _line_strips, text_rows
+
+    line = "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " + ", ".join(f"{(-1) ** i * i / 7:.4f}" for i in range(60))
+    other = line.replace(", ", " ,", 30)  # as long, cut elsewhere
+    assert divide_line(other, 37, fold=True) != divide_line(line, 37, fold=True)
+    for text, width in ((line, 37), (other, 37), (line, 80), (line, 37), (other, 21), (line, 21)):
+        assert _cuts(text, width) == divide_line(text, width, fold=True), width
+        assert text_rows(text, width) == len(Content(text).wrap(width)), width
+        rows = [strip.text for strip in _line_strips(0, text, width, Style())]
+        assert "".join(rows).replace(" ", "") == text.replace(" ", "") and len(rows) == text_rows(text, width)
