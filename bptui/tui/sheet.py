@@ -950,9 +950,12 @@ class LayerPanels(LeanScroll, can_focus=False):
                     grown[key] = lines + min(need - lines, spare)
                     spare -= grown[key] - lines
             if any(need > grown.get(key, min(lines, height)) for key, (need, lines) in whole.items()):
-                # a panel scrolls: the panels share the column by parts, when it holds every one's rows
-                grown = shared_by_parts(whole, {id(p): p.part_ends() for p in shown if isinstance(p, NumberSheet)},
-                                        height) or grown
+                # a panel scrolls: the panels that scroll share the column by parts, when it holds every one's
+                # rows; a panel whole on its own stays whole (one part): made to scroll, it would lose its
+                # scrollbar's columns too (moons in ng at 120×40: W⁽²⁾'s k=8 and the v⁽²⁾ the update made)
+                ends = {id(p): None if whole[id(p)][0] <= grown.get(id(p), min(whole[id(p)][1], height))
+                        else p.part_ends() for p in shown if isinstance(p, NumberSheet)}
+                grown = shared_by_parts(whole, ends, height) or grown
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
                 continue
