@@ -475,17 +475,19 @@ def _no_color(args) -> bool | None:
 def cmd_open(args) -> int:
     """The app. A network file opens from its schema-checked document, so the first frame does not
     wait for NumPy; the rest of its checks run as the app loads it (errors still end in `error:`)."""
-    from .core.util import validate
-    from .examples import resolve
-
     # The cyclic garbage collector waits until the network screen is up (BptuiApp.network_shown
     # freezes what is alive then and enables it): start-up builds modules, classes and widgets that
     # stay and frees little, so the collections before the first frame (about 10 ms of CPU in all,
     # in the app and in the reader child) and the network screen would scan them only to keep them.
-    # It stops before the file is read (reading imports a codec: a collection there was one too many).
+    # It stops before the file is read (reading imports a codec: a collection there was one too many), and
+    # before the reader's modules are imported (a gen-0 collection could fall in their import, by the count
+    # of what was allocated before: so it did in one checkout and not in another of the same commit).
     collecting = gc.isenabled()
     gc.disable()
     try:
+        from .core.util import validate
+        from .examples import resolve
+
         path = _existing(resolve(args.file))
         doc = validate.read_json(path)
         if isinstance(doc, dict) and doc.get("kind", "network") != "network":
