@@ -13,6 +13,15 @@ from .modes import Host
 from .stepping import TextLine, fit_head, status_room, text_rows
 
 
+def data_text(app: Any, spec: Any) -> str:
+    """`` · circle data`` after the network's name where the settings chose other data than the file's
+    (the header, the training screen's title); empty where they did not."""
+    from ..core.formats.settings import data_label
+
+    label = data_label(spec, getattr(app, "file_data", None))
+    return "" if label is None else f" · {label}"
+
+
 class BoardText(Host):
     def status_text(self) -> str:
         from ..core.engine.equations import ETA, LOSS_D, loss_D_shown, loss_sym, o, step_symbol
@@ -63,14 +72,11 @@ class BoardText(Host):
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
             loss_text = f"{name(loss_sym(at.example))} = ? · "
-        from ..core.formats.settings import data_label
-
-        label = data_label(spec, getattr(self.app, "file_data", None))  # data the settings chose
-        data_text = "" if label is None else f" · {label}"
+        data = data_text(self.app, spec)
         score = self.score
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         return (
-            f"{spec.name}{data_text} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
+            f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
             f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else num(loss_D_shown(notation, stepper.state), digits)}"
             f"{quiz_text}\n"

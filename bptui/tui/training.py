@@ -172,11 +172,9 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
 
         spec = self.spec
         last = self.start_epoch + self.epochs - 1
-        from ..core.formats.settings import data_label
+        from .board_text import data_text
 
-        label = data_label(spec, getattr(self.app, "file_data", None))  # as the network screen's header names it
-        data_text = "" if label is None else f" · {label}"
-        yield Static(f"Training {spec.name}{data_text} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
+        yield Static(f"Training {spec.name}{data_text(self.app, spec)} · epochs {self.start_epoch}–{last} · {spec.optimizer.name} · "
                      f"{self.names.eta} = {num(spec.learning_rate)} · {spec.update_text}", id="train-title", markup=False)
         with Horizontal(id="train-bar-row"):
             yield ProgressBar(total=self.epochs, show_eta=False, id="train-bar")
