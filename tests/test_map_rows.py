@@ -128,3 +128,35 @@ async def test_the_map_beside_the_panels_draws_the_rows_made_cell_by_cell():
             await pilot.pause()
             dm.show([w * 1.5 for w in dm.weights])
             await check("a theme")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_the_grid_carried_on_from_a_changed_layer_is_the_grid_computed_whole(data):
+    """``OutputGrid`` (the map's network on its grid, carried forward from the first layer whose weights
+    changed) gives exactly ``output_grid``'s numbers over a run of new weights: one layer changed (an
+    update), several, none, weights changed in place after they were shown, a new size; and for a network
+    with residual wiring (computed whole)."""
+    from bptui.core.engine.train import OutputGrid
+
+    name = data.draw(st.sampled_from(["moons_layernorm", "deep_relu", "xor", "classifier", "deep_residual"]), "network")
+    spec = load(NETWORKS / f"{name}.json")
+    grid = OutputGrid(spec)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
+    weights = [np.array(w, dtype=float) for w in spec.weights]
+    size = (data.draw(st.integers(1, 9), "width"), data.draw(st.integers(1, 9), "height"))
+    for _ in range(data.draw(st.integers(1, 6), "shows")):
+        move = data.draw(st.sampled_from(["layer", "layers", "none", "in place", "size"]), "move")
+        if move == "layer":
+            l = data.draw(st.integers(0, len(weights) - 1), "layer")
+            weights = [w + rng.normal(0, 1, w.shape) if i == l else w for i, w in enumerate(weights)]
+        elif move == "layers":
+            weights = [w * rng.uniform(0.5, 1.5) for w in weights]
+        elif move == "in place":  # the arrays shown before, changed (training may write into them)
+            weights[data.draw(st.integers(0, len(weights) - 1), "changed")] += 0.25
+        elif move == "size":
+            size = (data.draw(st.integers(1, 9), "new width"), data.draw(st.integers(1, 9), "new height"))
+        got = grid(weights, *size)
+        want = output_grid(spec, weights, *size)
+        for a, b in zip(got, want):
+            assert a.shape == b.shape and np.array_equal(a, b, equal_nan=True), (name, move)

@@ -28,7 +28,7 @@ from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
 from .panel_base import PanelLines
-from ..core.engine.train import LayerStats, output_grid
+from ..core.engine.train import LayerStats, OutputGrid
 from .view import runs
 
 # -- the loss curve -------------------------------------------------------------------------------
@@ -295,6 +295,7 @@ class DecisionMap(StripPlot):
             self.border_subtitle = legend
         self._cache: dict = {}
         self._to_truecolor: ANSIToTruecolor | None = None  # the app's filter, as the last build found it
+        self._outputs: OutputGrid | None = None  # the network on the map's grid, made at the first build
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
@@ -342,7 +343,9 @@ class DecisionMap(StripPlot):
             return [Strip([Segment(line, axis)]) for line in note]
         pad = 6
         width, rows = max(4, w - pad - 1), max(2, h - 2)
-        xs, ys, Z = output_grid(self.spec, self.weights, width, 2 * rows)
+        if self._outputs is None:
+            self._outputs = OutputGrid(self.spec)
+        xs, ys, Z = self._outputs(self.weights, width, 2 * rows)  # (carried on from the layer an update changed)
         level, cls = self._levels(Z)
         on_row = self._points(xs, ys, width, rows)
         ylabels = {0: minus_signs(f"{ys[-1]:.2g}"), rows - 1: minus_signs(f"{ys[0]:.2g}"), rows // 2: "x₂"}
