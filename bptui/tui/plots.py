@@ -110,6 +110,14 @@ class StripPlot(Widget):
         """The panel's lines, for its content region's size now."""
         raise NotImplementedError
 
+    def notify_style_update(self) -> None:
+        """New styles (a theme): lines built in other colours than the panel's now are built again at the
+        next drawing (its colours are in them)."""
+        super().notify_style_update()
+        if self._strips is not None and self.rich_style != getattr(self, "_base", None):
+            self._strips = None
+            self.refresh()
+
     _size_now: Size | None = None  # the content's size, while Textual draws a run of lines (render_lines)
 
     def render_lines(self, crop: Region) -> list[Strip]:
