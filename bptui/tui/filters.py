@@ -11,6 +11,7 @@ once, and any other line goes through Textual's filter."""
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from textual.filter import ANSIToTruecolor, LineFilter
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from rich.style import Style
     from textual.color import Color
 
+_STYLE, _CONTROL = itemgetter(1), itemgetter(2)  # a segment's style, its control codes
 STYLES_KEPT = 1 << 16  # styles whose verdict is kept (a screen of offset styles is a few thousand)
 
 
@@ -43,8 +45,14 @@ class TruecolorLines(LineFilter):
         # place's (``panel_base.with_offsets``), hashed by nothing else
         self._styles: dict[int, Style] = {}
         self._unchanged: dict[int, bool] = {}
+        # the ids of the styles held in ``_styles`` that the filter keeps (and None's): an id there is its
+        # style's (held, so no other object has it), so a line of them is checked in one pass in C
+        self._kept: set[int] = {id(None)}
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        kept = self._kept
+        if all(map(kept.__contains__, map(id, map(_STYLE, segments)))) and not any(map(_CONTROL, segments)):
+            return segments
         styles, known = self._styles, self._unchanged
         for _, style, control in segments:
             if control is not None:  # (the filter drops a segment's control codes)
@@ -58,8 +66,12 @@ class TruecolorLines(LineFilter):
                 if len(known) >= STYLES_KEPT:
                     styles.clear()
                     known.clear()
+                    kept.clear()
+                    kept.add(id(None))
                 styles[key] = style
                 same = known[key] = unchanged(style)
+                if same:
+                    kept.add(key)
             if not same:
                 return self.inner.apply(segments, background)
         return segments

@@ -28,7 +28,7 @@ from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
 from .panel_base import PanelLines
-from ..core.engine.train import LayerStats, output_grid
+from ..core.engine.train import LayerStats, OutputGrid
 from .view import runs
 
 # -- the loss curve -------------------------------------------------------------------------------
@@ -110,8 +110,29 @@ class StripPlot(Widget):
         """The panel's lines, for its content region's size now."""
         raise NotImplementedError
 
+    def notify_style_update(self) -> None:
+        """New styles (a theme): lines built in other colours than the panel's now are built again at the
+        next drawing (its colours are in them)."""
+        super().notify_style_update()
+        if self._strips is not None and self.rich_style != getattr(self, "_base", None):
+            self._strips = None
+            self.refresh()
+
+    _size_now: Size | None = None  # the content's size, while Textual draws a run of lines (render_lines)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the content's size worked out once for the lines Textual asks for, not once a line (Textual
+        # works the region out anew at each call: as much as handing out a line)
+        self._size_now = self.content_region.size
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._size_now = None
+
     def render_line(self, y: int) -> Strip:
-        size = self.content_region.size
+        size = self._size_now
+        if size is None:
+            size = self.content_region.size
         if self._strips is None or self._built_for != size:  # new numbers, or a new size
             self._strips, self._built_for = self._build(), size
             self._base = self.rich_style  # (computing it costs more than a line: once per build)
@@ -282,6 +303,7 @@ class DecisionMap(StripPlot):
             self.border_subtitle = legend
         self._cache: dict = {}
         self._to_truecolor: ANSIToTruecolor | None = None  # the app's filter, as the last build found it
+        self._outputs: OutputGrid | None = None  # the network on the map's grid, made at the first build
 
     def show(self, weights: Sequence[np.ndarray]) -> None:
         self.weights = list(weights)
@@ -329,32 +351,18 @@ class DecisionMap(StripPlot):
             return [Strip([Segment(line, axis)]) for line in note]
         pad = 6
         width, rows = max(4, w - pad - 1), max(2, h - 2)
-        xs, ys, Z = output_grid(self.spec, self.weights, width, 2 * rows)
+        if self._outputs is None:
+            self._outputs = OutputGrid(self.spec)
+        xs, ys, Z = self._outputs(self.weights, width, 2 * rows)  # (carried on from the layer an update changed)
         level, cls = self._levels(Z)
-        # the training points: grid column and half-row (0 at the smallest y) of each
-        X = self.spec.inputs
-        cols = np.rint((X[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (width - 1)).astype(int)
-        halves = np.rint((X[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (2 * rows - 1)).astype(int)
-        points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
+        on_row = self._points(xs, ys, width, rows)
         ylabels = {0: minus_signs(f"{ys[-1]:.2g}"), rows - 1: minus_signs(f"{ys[0]:.2g}"), rows // 2: "x₂"}
-        level, cls = level.tolist(), cls.tolist()
         plain = bool(getattr(self.app, "no_color", False))
-        on_row: dict[int, list[tuple[int, str]]] = {}
-        for (r, c), g in points.items():
-            on_row.setdefault(r, []).append((c, g))
-        strips = []
-        kept, self._rows = self._rows, {}
         base = self.rich_style
-        for r in range(rows):
-            top_row, bottom_row = level[2 * rows - 1 - 2 * r], level[2 * rows - 2 - 2 * r]
-            k_row = cls[2 * rows - 1 - 2 * r]
-            # a row is made of its colours, points and label: an update step changes few of them
-            key = (r, ylabels.get(r, ""), tuple(top_row), tuple(bottom_row), tuple(k_row),
-                   tuple(sorted(on_row.get(r, ()))), plain, axis, w, base)
-            strip = kept.get(key)
-            if strip is None:
-                strip = self._map_row(key[1], top_row, bottom_row, k_row, dict(key[5]), plain, axis, pad, (w, base))
-            strips.append(self._rows.setdefault(key, strip))
+        if plain:
+            strips = self._plain_rows(level, cls, rows, ylabels, on_row, axis, pad, w, base)
+        else:
+            strips = self._colour_rows(level, cls, rows, width, ylabels, on_row, axis, pad, w, base)
         left, right = minus_signs(f"{xs[0]:.2g}"), minus_signs(f"{xs[-1]:.2g}")
         middle = "x₁"
         gap = max(1, width - len(left) - len(right) - len(middle))
@@ -371,6 +379,134 @@ class DecisionMap(StripPlot):
                 "output: low blue · high orange"
         strips.append(Strip([Segment(scale, axis)]))
         return strips
+
+    def _points(self, xs: np.ndarray, ys: np.ndarray, width: int, rows: int) -> dict[int, list[tuple[int, str]]]:
+        """The training points on the grid, by line: (column, glyph) of each (its half-row's line, 0 at the
+        top), worked out again only for a new grid (the data does not move)."""
+        grid = (width, rows, float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))
+        known = self._cache.get("points")
+        if known is not None and known[0] == grid:
+            return known[1]
+        X = self.spec.inputs
+        cols = np.rint((X[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (width - 1)).astype(int)
+        halves = np.rint((X[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (2 * rows - 1)).astype(int)
+        points = {(rows - 1 - hr // 2, c): g for c, hr, g in zip(cols.tolist(), halves.tolist(), self.glyphs)}
+        on_row: dict[int, list[tuple[int, str]]] = {}
+        for (r, c), g in points.items():
+            on_row.setdefault(r, []).append((c, g))
+        self._cache["points"] = (grid, on_row)
+        return on_row
+
+    def _plain_rows(self, level: np.ndarray, cls: np.ndarray, rows: int, ylabels: dict[int, str],
+                    on_row: dict[int, list[tuple[int, str]]], axis: Style, pad: int, w: int, base: Style) -> list[Strip]:
+        """The map's rows without colour (characters: ``_map_row``), each kept while what it is made of is."""
+        levels, classes = level.tolist(), cls.tolist()
+        strips = []
+        kept, self._rows = self._rows, {}
+        for r in range(rows):
+            top_row, bottom_row = levels[2 * rows - 1 - 2 * r], levels[2 * rows - 2 - 2 * r]
+            k_row = classes[2 * rows - 1 - 2 * r]
+            key = (r, ylabels.get(r, ""), tuple(top_row), tuple(bottom_row), tuple(k_row),
+                   tuple(sorted(on_row.get(r, ()))), True, axis, w, base)
+            strip = kept.get(key)
+            if strip is None:
+                strip = self._map_row(key[1], top_row, bottom_row, k_row, dict(key[5]), True, axis, pad, (w, base))
+            strips.append(self._rows.setdefault(key, strip))
+        return strips
+
+    def _rgb_table(self) -> np.ndarray:
+        """Each colour ``_colour`` gives, packed as 0xRRGGBB: row 0 a single output's levels (k = −1),
+        row 1 + k % 10 class k's; worked out once per map."""
+        table = self._cache.get("rgb")
+        if table is None:
+            rgb = np.array([[self._colour(level, k) for level in range(_LEVELS)]
+                            for k in range(-1, len(_CLASS_COLOURS))], dtype=np.int64)
+            table = self._cache["rgb"] = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        return table
+
+    def _colour_rows(self, level: np.ndarray, cls: np.ndarray, rows: int, width: int, ylabels: dict[int, str],
+                     on_row: dict[int, list[tuple[int, str]]], axis: Style, pad: int, w: int,
+                     base: Style) -> list[Strip]:
+        """The map's rows in colour, each the line ``_map_row`` makes of it, built a run at a time: each
+        cell's look is one number (its upper and lower colours, ▀'s; a training point's colour and a
+        mark), found for the whole map at once with NumPy, and a row's segments are its runs of one
+        number (equal numbers, equal styles: a segment a run, none beside one of an equal style). A
+        row is kept while its numbers, points and label are the same (an update step changes few)."""
+        flip = slice(None, None, -1)
+        top, bottom, k = level[flip][0::2], level[flip][1::2], cls[flip][0::2]  # line r: half-rows 2r, 2r + 1 from the top
+        table = self._rgb_table()
+        kind = np.where(k < 0, 0, k % len(_CLASS_COLOURS) + 1)  # each cell's row of the table
+        code = (table[kind, top] << 24) | table[kind, bottom]
+        marks = self._cache.get("marks")
+        if marks is None or marks[0] is not on_row or marks[1] != (rows, width):
+            glyph_at = {r * width + c: g for r, row in on_row.items() for c, g in row if 0 <= c < width and 0 <= r < rows}
+            at = np.fromiter(glyph_at, dtype=np.int64, count=len(glyph_at))
+            marks = self._cache["marks"] = (on_row, (rows, width), glyph_at, np.divmod(at, width))
+        glyph_at, (rs, cs) = marks[2], marks[3]
+        if glyph_at:  # a point's cell: its glyph's style (black on its place's colour), as one number beyond ▀'s
+            code[rs, cs] = (1 << 48) | table[kind[rs, cs], (top[rs, cs] + bottom[rs, cs]) // 2]
+        flat = code.ravel()
+        starts = np.ones(flat.size, dtype=bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        starts[::width] = True
+        runs_at = np.flatnonzero(starts).tolist()
+        runs_at.append(flat.size)
+        codes = flat.tolist()
+        truecolor = self._to_truecolor
+        theme = truecolor._terminal_theme if truecolor is not None else None
+        shade = (theme, axis, w, base, pad)
+        # a run's segment by its number and length (a point's: its glyphs), made once: its style is the
+        # number's (the points' through the filter's theme: the segments made for another are dropped)
+        made = self._cache.get(("runs", theme))
+        if made is None or len(made) > 4096:
+            made = self._cache[("runs", theme)] = {}
+        kept, self._rows = self._rows, {}
+        strips = []
+        run = 0
+        for r in range(rows):
+            label = ylabels.get(r, "")
+            key = (r, label, code[r].tobytes(), tuple(sorted(on_row.get(r, ()))), shade)
+            end = (r + 1) * width
+            strip = kept.get(key)
+            if strip is not None:
+                while runs_at[run] < end:
+                    run += 1
+            else:
+                head = f"{label:>{pad - 1}} "
+                segs: list[Segment] = []
+                while (start := runs_at[run]) < end:
+                    run += 1
+                    stop = runs_at[run]
+                    number = codes[start]
+                    what = (number, stop - start) if number >> 48 == 0 else (
+                        number, "".join([glyph_at[i] for i in range(start, stop)]))
+                    seg = made.get(what)
+                    if seg is None:
+                        seg = made[what] = self._run_segment(what, int(top.flat[start]), int(bottom.flat[start]),
+                                                             int(k.flat[start]))
+                    if not segs:
+                        if seg.style == axis:  # (a first cell in the label's style: one run, as _map_row's)
+                            head += seg.text
+                            continue
+                        segs.append(Segment(head, axis))
+                    segs.append(seg)
+                if not segs:
+                    segs.append(Segment(head, axis))
+                length = max(len(label), pad - 1) + 1 + width
+                if length < w:  # to the panel's width, as render_line would extend it (a cell a character)
+                    segs.append(Segment(" " * (w - length), base))
+                    strip = Strip(segs, w)
+                else:
+                    strip = Strip(segs)
+            strips.append(self._rows.setdefault(key, strip))
+        return strips
+
+    def _run_segment(self, what: tuple, top: int, bottom: int, k: int) -> Segment:
+        """A run's segment: (its number, its length) ▀ in the style of its first cell's colours, or (a
+        point's number, its glyphs) in the point's style."""
+        if isinstance(what[1], str):
+            return Segment(what[1], self._point_style((top + bottom) // 2, k))
+        return Segment("▀" * what[1], self._cache.get((top, bottom, k)) or self._style(top, bottom, k))
 
     def _map_row(self, label: str, top_row: list[int], bottom_row: list[int], k_row: list[int],
                  glyphs: dict[int, str], plain: bool, axis: Style, pad: int,

@@ -293,6 +293,54 @@ def plane_ranges(spec: NetworkSpec) -> tuple[tuple[float, float], tuple[float, f
     return around(0), around(1)
 
 
+class OutputGrid:
+    """:func:`output_grid` for one network, again and again (the decision map after each update): the
+    grid's inputs made once per size, and the layers' outputs on them kept, so that new weights are
+    carried forward from the first layer whose weights changed (an update step changes one layer's;
+    the layers below it give what they gave). The same numbers as :func:`output_grid`: each layer's
+    output is the same function of the same input. A network with residual wiring or over time is
+    computed whole each time."""
+
+    def __init__(self, spec: NetworkSpec) -> None:
+        self.spec = spec
+        self.net = Network(spec)
+        self._size: tuple[int, int] | None = None
+        self._grid: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._weights: list[np.ndarray] = []  # copies of the weights the outputs below are of
+        self._O: list[np.ndarray] = []  # O⁽⁰⁾ … O⁽ᴸ⁾ on the grid
+
+    def __call__(self, weights: Sequence[np.ndarray], width: int, height: int):
+        """(xs, ys, Z) as :func:`output_grid` gives them for these weights and size."""
+        net = self.net
+        if net.wiring is not None or net.recurrent:
+            return output_grid(self.spec, weights, width, height)
+        if self._size != (width, height):
+            xs, ys, points = _grid_points(self.spec, width, height)
+            self._size, self._grid = (width, height), (xs, ys)
+            self._O, self._weights = [net.o0(points)], []
+        first = 1  # the first layer whose weights are not those the kept outputs are of
+        while (first <= len(self._weights) and first < len(self._O)
+               and np.array_equal(self._weights[first - 1], weights[first - 1])):
+            first += 1
+        O = self._O[:first]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for l in range(first, net.L + 1):
+                O.append(net.layer_forward(l, weights[l - 1], O[-1])[1])
+        self._O, self._weights = O, [np.array(w) for w in weights]
+        xs, ys = self._grid
+        return xs, ys, O[-1].T.reshape(height, width, -1)
+
+
+def _grid_points(spec: NetworkSpec, width: int, height: int, x_range: tuple[float, float] | None = None,
+                 y_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid's x and y coordinates and its points as rows (x₁, x₂), row by row from the smallest y."""
+    x_default, y_default = plane_ranges(spec)
+    xs = np.linspace(*(x_range or x_default), width)
+    ys = np.linspace(*(y_range or y_default), height)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
 def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 40, height: int = 20,
                 x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None):
     """The network's output over a ``height`` × ``width`` grid of 2-D inputs (a decision-boundary map).
@@ -303,11 +351,7 @@ def output_grid(spec: NetworkSpec, weights: Sequence[np.ndarray], width: int = 4
     """
     if spec.widths[0] != 2:
         raise ValueError(f"a grid needs 2 inputs, this network has {spec.widths[0]}")
-    x_default, y_default = plane_ranges(spec)
-    xs = np.linspace(*(x_range or x_default), width)
-    ys = np.linspace(*(y_range or y_default), height)
-    gx, gy = np.meshgrid(xs, ys)
-    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    xs, ys, points = _grid_points(spec, width, height, x_range, y_range)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         Z = Network(spec).predict(weights, points)
     return xs, ys, Z.reshape(height, width, -1)
