@@ -118,3 +118,45 @@ async def test_a_panel_rebuilt_after_steps_it_did_not_draw_marks_the_last_step()
 def marked(sheet: ProfileSheet) -> bool:
     """Whether a number of the panel carries the • of a step's change."""
     return any("•" in run[0] for line in sheet.lines for run in list(line))
+
+
+def test_an_update_dims_the_parts_it_did_not_change_without_formatting_them_again():
+    """An update dims every panel's s, o and δ and changes one layer's W: a panel the update did not touch
+    restyles its kept parts (``panel_base.restyled``, the lecture panel's rule) and styles no number anew, and
+    its lines are those of a panel made afresh for the board (dimmed, the step before's ▶ and • gone), in every
+    profile; so are they the step after, when the dimming goes (the parts made again), and with a quiz's cell."""
+    from .test_notation_panels import ALL
+
+    spec = parse({"layers": [{"units": 3}, {"units": 4, "activation": "tanh"}, {"units": 2, "activation": "sigmoid"}],
+                  "init": {"seed": 5, "scale": 0.5}, "loss": "squared",
+                  "data": {"inputs": [[0.1, 0.5, -0.3], [0.7, -0.2, 0.4]], "targets": [[0, 1], [1, 0]]},
+                  "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 2}}, "small.json")
+    for name in sorted(ALL):
+        for hidden in (None, ("s", 1, 0, None)):
+            stepper = Stepper(spec, notation=ALL[name])
+            while stepper.next_key.phase != "update":
+                stepper.forward()
+            kept = built(stepper, 4)
+            rebuilt(stepper, kept, 4, hidden)
+            styled: list[int] = []
+            for sheet in kept:
+                sheet.number_style = lambda *a, sheet=sheet, **k: styled.append(sheet.l_index) or type(sheet).number_style(*a, **k)
+            step = stepper.forward()
+            assert step.key.phase == "update"
+            rebuilt(stepper, kept, 4, hidden)
+            untouched = [s.l_index for s in kept if s.l_index != step.key.layer]  # (a deferred line, made when
+            # read below, is styled then)
+            assert untouched and not set(styled) & set(untouched), (name, step.key, styled)
+            fresh = built(stepper, 4)
+            if hidden:
+                rebuilt(stepper, fresh, 4, hidden)
+            same(kept, fresh)
+            dimmed = [run for s in kept if s.l_index in untouched for line in s.lines for run in list(line)
+                      if run[2] is not None and run[2][0] in ("s", "o", "delta") and run[2] != hidden]
+            assert dimmed and all(run[1] in ("dim", "nonfinite") for run in dimmed), (name, dimmed[:3])
+            stepper.forward()  # the next example's first step: the dimming goes, the parts made again
+            rebuilt(stepper, kept, 4, hidden)
+            fresh = built(stepper, 4)
+            if hidden:
+                rebuilt(stepper, fresh, 4, hidden)
+            same(kept, fresh)

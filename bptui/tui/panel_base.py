@@ -93,6 +93,17 @@ def shown_columns(n_all: int, avail: int, width: Any, least: int = 2) -> int:
     return lo
 
 
+def block_columns(n: int, n_all: int, avail: int, per: int, width: Any) -> int:
+    """The columns each block under a panel's rows shows (G under W, an optimizer's state; ``per`` of them
+    side by side on a line, two blanks between; ``width(m)``: a block's width with m of its columns shown, its
+    ``+k…`` included): W's ``n`` when W shows them all, else as many of its own as the line holds (G may show
+    columns W hides, W sharing its line with s, o and δ), never fewer than W's. The lecture's panel and a
+    profile's choose by this one rule (:func:`shown_columns`)."""
+    if n >= n_all:
+        return n
+    return max(n, shown_columns(n_all, avail, lambda m: per * width(m) + 2 * (per - 1)))
+
+
 def parts_per_line(width: int, count: int, avail: int) -> int:
     """How many of ``count`` parts ``width`` columns wide stand side by side on a line of ``avail`` columns,
     two blanks between them (one at least): what stands under a panel's rows (G under W, an optimizer's

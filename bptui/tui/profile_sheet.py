@@ -38,11 +38,10 @@ from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
-from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import (Deferred, arrangement, deferred_cells, panel_css, parts_beside, parts_per_line, shown_columns,
+from .panel_base import (DIMMED, Deferred, arrangement, block_columns, deferred_cells, restyled, panel_css, parts_beside, parts_per_line, shown_columns,
                          spread, stretched)
 from .view import cell_width, optimizer_state
 
@@ -86,6 +85,17 @@ def _unmarked(made: Any) -> Any:
                 text = text.replace("▶ ", "", 1).ljust(len(text))
         out.append((text, style, key))
     return out
+
+
+def _dimmed(made: Any, hidden: Key | None) -> Any:
+    """A part of s, o or δ (its runs, or its lines' runs) as an update draws it: its cells dimmed
+    (``panel_base.restyled``: the runs a part made with the update's look holds), the quiz's ``hidden`` cell
+    as it was."""
+    if isinstance(made, Deferred):
+        return made.mapped(lambda line: restyled(line, (), True, hidden))
+    if made and isinstance(made[0], list):
+        return [restyled(line, (), True, hidden) for line in made]
+    return restyled(made, (), True, hidden)
 
 
 def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
@@ -134,6 +144,17 @@ class _Joined:
 
     def __getitem__(self, k: int) -> Any:
         return self.part.line(k) if k < len(self.part) else self.bias
+
+
+def padded_columns(n_all: int, avail: int, width: Any) -> tuple[int, bool]:
+    """The columns a matrix shows (``panel_base.shown_columns``) in ``avail`` columns, or in one more, the
+    panel's right padding's (``give_padding``), when that shows one more (as the lecture's panel gives it):
+    none hidden beside a blank one; and whether it takes that column."""
+    n = shown_columns(n_all, avail, width)
+    if n == n_all:
+        return n, False
+    more = shown_columns(n_all, avail + 1, width)
+    return (more, True) if more > n else (n, False)
 
 
 def _more(hidden: int) -> str:
@@ -368,6 +389,10 @@ class ProfileSheet(MeasuredCells, MapSheet):
             cw = self._stretched(cw, names, n_all, [text for text, _ in optimizer])
         self.cw = cw
 
+        if self._texts_for != digits:  # the texts remembered (NumberSheet.number_text) are of these digits
+            self._texts, self._texts_for = {}, digits
+        text = self.number_text
+
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
@@ -377,8 +402,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             dim = stale and key is not None and key[0] in ("s", "o", "delta")
             dot = key is not None and mark and changed is not None and bool(
                 changed[key[2]] if key[3] is None else changed[key[2], key[3]])
-            return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
-                    self.number_style(float(x), dim, mark), key)
+            return (text(float(x), fmt).rjust(cw - 1) + ("•" if dot else " "), self.number_style(float(x), dim, mark), key)
 
         def key_of(q: str, i: int, j: int) -> Key:
             """The lecture's key of entry (i, j) of W's or G's part as shown."""
@@ -409,7 +433,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
             lines), kept while that array and its ``look`` (its part, place and widths) are the same: a step
             formats only the numbers it changed, not a big layer's every cell. A step's product is drawn
             with its ▶, • and highlight, and the step after draws it from that without them."""
-            look = (q, *look, *drawn_with, stale and q in ("s", "o", "delta"))
+            dim = stale and q in DIMMED
+            look = (q, *look, *drawn_with, dim)
             if q == produced:
                 made = make()
                 kept_now[("product", *look)] = (source, made)
@@ -417,7 +442,18 @@ class ProfileSheet(MeasuredCells, MapSheet):
             hit = self._kept.get(look)
             if hit is None or hit[0] is not source:
                 was = self._kept.get(("product", *look))
-                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
+                if was is not None and was[0] is source:
+                    hit = (source, _unmarked(was[1]))
+                elif dim:  # an update dims s, o and δ: their part as the step before drew it, restyled
+                    # (``panel_base.restyled``, the lecture's panel's rule), not formatted again
+                    calm = look[:-1] + (False,)
+                    was, product = self._kept.get(calm), self._kept.get(("product", *calm))
+                    if was is not None and was[0] is source:
+                        hit = (source, _dimmed(was[1], hidden))
+                    elif product is not None and product[0] is source:
+                        hit = (source, _dimmed(_unmarked(product[1]), hidden))
+                if hit is None or hit[0] is not source:
+                    hit = (source, make())
             kept_now[look] = hit
             return hit[1]
 
@@ -522,45 +558,57 @@ class ProfileSheet(MeasuredCells, MapSheet):
         bar = 0 if sep else 1  # the │ after the bias column
         block = self._blocks(cw, names, n_all, n_all)
         self._full_width = self._full(cw, names, n_all)
-        avail = self.scrollable_content_region.width
+        avail = self._content_width()
         group = arrangement(self) if avail else None  # G under W in every panel of the screen, or in none
         beside = not 0 < avail < self._full_width  # (G fits beside W in this panel)
         stacked = (group.under(self, not beside) if group is not None else not beside) and weighted
         n = n_all
-        if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…)
+        tight = False
+        if stacked:  # W beside the vectors must fit: the columns that do not are hidden (+N…), the padding's
+            # column given to them (as the lecture's panel does): none hidden beside a blank one
             fixed = label + 2 + sum(widths[q] for q in vectors) + bar
-            n = shown_columns(n_all, avail, lambda k: fixed + k * cw + len(_more(n_all - k)))
+            n, tight = padded_columns(n_all, avail, lambda k: fixed + k * cw + len(_more(n_all - k)))
+            avail += tight
             block = self._blocks(cw, names, n, n_all)
         self._columns_fit = stacked  # the columns shown follow the width (fit_size)
-        mw = n * cw + bar + len(_more(n_all - n))
         own = self.own.columns
-        cols = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
-                 ).rjust(cw) for a in range(n)]
-        if not sep and weighted:
-            cols.insert(1, "│")
-        col_line = "".join(cols) + _more(n_all - n)
+
+        def col_line(k: int) -> str:
+            """The names of a matrix's first k columns (W's shown ones, or a part's under the rows), its +N…."""
+            names = [(own[a] if own is not None else "bias" if a == 0 and not sep else f"k={p.unit(a + (1 if sep else 0))}"
+                      ).rjust(cw) for a in range(k)]
+            if not sep and weighted:
+                names.insert(1, "│")
+            return "".join(names) + _more(n_all - k)
 
         def pad(run: Run, width: int) -> Run:
             return (run[0].rjust(width), run[1], run[2])
 
-        def row_of(q: str, i: int) -> list[Run]:
+        def room_after(q: str, k: int) -> Run:
+            """The room after a matrix's first k columns: its hidden columns' (their +N… is on the heading's
+            line, the part's block as wide as its name) and the gap after the block."""
+            blocks = block if k == n else self._blocks(cw, names, k, n_all)
+            return (" " * (blocks[q] - (k * cw + bar) + 2), "base", None)
+
+        def row_of(q: str, i: int, k: int) -> list[Run]:
             out: list[Run] = []
-            for j in range(n):
+            for j in range(k):
                 out.append(matrix(q, i, j))
                 if j == 0 and not sep:
                     out.append(("│", "bias", None))
-            # the hidden columns' room (their +N… is on the heading's line), and the gap after the block
-            return out + [(" " * (block[q] - mw + len(_more(n_all - n)) + 2), "base", None)]
+            return out + [room_after(q, k)]
 
-        parts: dict[str, list] = {}
+        parts: dict[Any, list] = {}  # q (a column), or (q, k): W's or G's first k columns
 
-        def weights(q: str, i: int) -> list[Run]:
-            """Row ``i`` of W's or G's part as shown (all its rows made, or kept, at once); none without weights."""
+        def weights(q: str, i: int, k: int = n) -> list[Run]:
+            """Row ``i`` of W's or G's part as shown, its first k columns (all its rows made, or kept, at once);
+            none without weights."""
             if not weighted:
                 return []
-            if q not in parts:
-                parts[q] = kept(q, shown[q], (q, n, block[q]), lambda: [row_of(q, r) for r in range(units)])
-            return parts[q][i]
+            if (q, k) not in parts:
+                parts[q, k] = kept(q, shown[q], (q, k, self._blocks(cw, names, k, n_all)[q]),
+                                   lambda: [row_of(q, r, k) for r in range(units)])
+            return parts[q, k][i]
 
         def column(q: str, i: int) -> Run:
             """Entry ``i`` of b, ∂/∂b (``Gb``), s, o or δ as shown, padded to its column (the column's
@@ -576,12 +624,12 @@ class ProfileSheet(MeasuredCells, MapSheet):
                                     lambda: [pad(vector(q, r), widths[q]) for r in range(count)])
             return parts[q][i]
 
-        def gradient_head(lead: list[Run]) -> list[Run]:
-            return lead + [heading(names["G"], "G", block["G"] + 2)] + (
+        def gradient_head(lead: list[Run], k: int = n) -> list[Run]:
+            return lead + [heading(names["G"], "G", self._blocks(cw, names, k, n_all)["G"] + 2)] + (
                 [heading(names["Gb"], "G", widths["Gb"], left=False)] if sep else [])
 
-        def gradients(i: int) -> list[Run]:
-            return weights("G", i) + ([column("Gb", i)] if sep else [])
+        def gradients(i: int, k: int = n) -> list[Run]:
+            return weights("G", i, k) + ([column("Gb", i)] if sep else [])
 
         def unit_label(i: int) -> Run:
             return (f"j={p.unit(i + 1)}".ljust(label), "header", None)
@@ -590,11 +638,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
         second: list[Run] = [("unit".ljust(label), "header", None)]
         if weighted:
             head.append(heading(names["W"], "W", block["W"] + 2))
-            second.append((col_line.ljust(block["W"] + 2), "header", None))
+            second.append((col_line(n).ljust(block["W"] + 2), "header", None))
         head += [heading(names[q], "W" if q == "b" else q, widths[q], left=False) for q in vectors]
         if not stacked and weighted:
             head = gradient_head(head + [("  ", "base", None)])
-            second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line, "header", None)]
+            second += [(" " * sum(widths[q] for q in vectors), "base", None), ("  " + col_line(n), "header", None)]
         lines = Lines(head, second)
         self.heading_lines, self.state_headings, self._head = [0], [], 2
         if hidden_o and not sep:  # o's 1, the lecture's unit 0
@@ -610,59 +658,90 @@ class ProfileSheet(MeasuredCells, MapSheet):
                 row.append(column(q, unit if q == "o" and not sep else i))
             lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
         self._body = lines.count - 2  # the rows spread on a big screen (what follows under them, as it is)
-        # the parts under the rows, each as (its heading's lines, its rows, its width, whether it is G's band):
-        # G's band (its heading, its columns, a row per unit), then momentum's v, adam's m and v (W's and b's parts)
-        under: list[tuple[list[list[Run]], list[list[Run]], int, bool]] = []
-        if stacked:
-            band = kept("G", shown["G"], ("band", n, block["G"], widths["Gb"] if sep else 0),
-                        lambda: [[unit_label(i), *gradients(i)] for i in range(units)])
-            under.append(([gradient_head([(" " * label, "header", None)]),
-                           [("unit".ljust(label), "header", None), (col_line, "header", None)]],
-                          band, label + block["G"] + 2 + (widths["Gb"] if sep else 0), True))
-        for text, array in optimizer:
+        # the parts under the rows, each as (its heading's lines, its rows, its width, whether it is G's band), with
+        # k columns (W's n, or as many of their own as their line holds): G's band (its heading, its columns, a row
+        # per unit), then momentum's v, adam's m and v (W's and b's parts); their rows made when first asked for
+        Under = tuple[list[list[Run]], Any, int, bool]
 
-            def state_rows(array: Any = array) -> list[list[Run]]:
+        def band_part(k: int) -> Under:
+            width = label + self._blocks(cw, names, k, n_all)["G"] + 2 + (widths["Gb"] if sep else 0)
+            rows = lambda: kept("G", shown["G"], ("band", k, self._blocks(cw, names, k, n_all)["G"],
+                                                 widths["Gb"] if sep else 0),
+                                lambda: [[unit_label(i), *gradients(i, k)] for i in range(units)])
+            return ([gradient_head([(" " * label, "header", None)], k),
+                     [("unit".ljust(label), "header", None), (col_line(k), "header", None)]], rows, width, True)
+
+        def state_part(text: str, array: Any, k: int) -> Under:
+            """An optimizer's state with k columns: named (W's columns named at the top), and with columns of
+            its own (k other than W's n) its columns' names under its name."""
+            blocks = self._blocks(cw, names, k, n_all)
+
+            def state_rows() -> list[list[Run]]:
                 state, fmt = p.weights_shown(array), self.formats_for(array)
                 rows = []
                 for i in range(units):
-                    row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(n))]
+                    row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(k))]
                     if sep:
-                        row += [(" " * (block["W"] - mw + len(_more(n_all - n)) + 2), "base", None),
-                                pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
+                        row += [room_after("W", k), pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
                     rows.append(row)
                 return rows
-            width = max(label + block["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
-            under.append(([[(" " * label, "header", None), (text, "header", None)]],
-                          kept("", array, (text, n, block["W"]), state_rows), width, False))
+            width = max(label + blocks["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+            heads: list[list[Run]] = [[(" " * label, "header", None), (text, "header", None)]]
+            if k != n:
+                heads.append([("unit".ljust(label), "header", None), (col_line(k), "header", None)])
+            return heads, lambda: kept("", array, (text, k, blocks["W"]), state_rows), width, False
+
+        def parts_under(k: int) -> list[Under]:
+            return ([band_part(k)] if stacked else []) + [state_part(text, array, k) for text, array in optimizer]
+
+        under = parts_under(n)
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
         # velocity beside its gradient, not under it past the bottom of its panel (as the lecture's panel)
         width = max((w for _, _, w, _ in under), default=0)
         rows = label + (block["W"] + 2 if weighted else 0) + sum(widths[q] for q in vectors) + (  # the rows' width
             2 + block["G"] + 2 + (widths["Gb"] if sep else 0) if weighted and not stacked else 0)
-        under = self._place_beside(lines, first_row, units, under, width, avail, rows, 1 if stacked else 0)
-        per = parts_per_line(width, len(under), avail)
-        self.under_widths, self.per_line = [width] * len(under), per
+        first = 1 if stacked else 0
+        left = self._place_beside(lines, first_row, units, under, width, avail, rows, first)
+        per = parts_per_line(width, len(left), avail)
+        moved = len(under) - len(left)  # (the states beside the rows keep W's columns, beside W's rows)
+        self.per_line, self.under_widths = per, []
         combined: dict[tuple, tuple[tuple, list[list[Run]]]] = {}
-        for g in range(0, len(under), per):
-            together = under[g:g + per]
+        for g in range(0, len(left), per):
+            at = [j if j < first else j + moved for j in range(g, min(g + per, len(left)))]  # (in parts_under's)
+            together, wide = [left[j] for j in range(g, min(g + per, len(left)))], width
+            if n < n_all:  # a line of parts under the rows as wide as it is: each as many of its own columns as
+                # the line holds (the lecture's rule, panel_base.block_columns), its own headings and +k…, in the
+                # padding's column too when that shows one more
+                k, more = (block_columns(n, n_all, avail + extra, per, lambda k: max(parts_under(k)[j][2] for j in at))
+                           for extra in (0, 0 if tight else 1))
+                if more > k:
+                    k, tight = more, True
+                if k != n:
+                    every = parts_under(k)
+                    together = [every[j] for j in at]
+                    wide = max(w for _, _, w, _ in together)
+            self.under_widths += [wide] * len(together)
             (self.heading_lines if any(band for *_, band in together) else self.state_headings).append(lines.count + 1)
             heads = max(len(h) for h, _, _, _ in together)
-            lines.add([], *(_beside([h[j] if j < len(h) else [] for h, _, _, _ in together], width)
+            lines.add([], *(_beside([h[j] if j < len(h) else [] for h, _, _, _ in together], wide)
                             for j in range(heads)))
-            if len(together) == 1:
-                lines.block(together[0][1])  # (the part as kept: measured once)
+            parts_now = tuple(make() for _, make, _, _ in together)
+            if len(parts_now) == 1:
+                lines.block(parts_now[0])  # (the part as kept: measured once)
                 continue
-            parts_now = tuple(rows for _, rows, _, _ in together)
-            key = (tuple(map(id, parts_now)), width)
+            key = (tuple(map(id, parts_now)), wide)
             hit = self._combined.get(key)  # kept while its parts are (measured once, as they are)
             if hit is None or any(a is not b for a, b in zip(hit[0], parts_now)):
-                hit = (parts_now, [_beside([rows[i] for rows in parts_now], width) for i in range(units)])
+                hit = (parts_now, [_beside([rows[i] for rows in parts_now], wide) for i in range(units)])
             combined[key] = hit
             lines.block(hit[1])
+        under = left
+        self.give_padding(tight)
         self._combined = combined
         self._columns_fit = stacked or len(under) > 1  # (the parts on a line follow the width too)
         return lines
 
+    _texts_for = -1  # the digits of the texts remembered (NumberSheet.number_text)
     _tall: int | None = None  # the panel's lines with every part under its rows, when a part could stand beside them
     beside = 0  # the parts that stand beside the rows
 
@@ -690,7 +769,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
             x = rows + 2 + i * (width + 2)
             places = list(enumerate(heads))  # its heading on the heading's lines, W's, b's and z's names' first
             # (an optimizer's state has one: the line of those names, not the one of W's columns under them)
-            places += [(first_row + u, part[u]) for u in range(units)]
+            rows_of = part()  # (the part's rows, made now)
+            places += [(first_row + u, rows_of[u]) for u in range(units)]
             for y, line in places:
                 row = section[y]
                 used = sum(len(text) for text, _, _ in row)
@@ -707,9 +787,13 @@ class ProfileSheet(MeasuredCells, MapSheet):
         own = self.own.columns
         name_w = max(len(names[q]) for q in names) + 3
         label = name_w + 5
-        avail = self.scrollable_content_region.width  # the units that do not fit are hidden (+N…)
+        avail = self._content_width()  # the units that do not fit are hidden (+N…), the padding's column given
+        # to them (as the lecture's panel does): none hidden beside a blank one
         self._columns_fit = True  # (as many as fit the width the lines were built for: fit_size)
-        C = C_all if not avail else shown_columns(C_all, avail, lambda c: label + c * cw + len(_more(C_all - c)))
+        C, tight = (C_all, False) if not avail else padded_columns(C_all, avail,
+                                                                   lambda c: label + c * cw + len(_more(C_all - c)))
+        avail += tight
+        self.give_padding(tight)
 
         produced = self._produced  # as this board has it (a deferred line is made later)
 
@@ -802,6 +886,12 @@ class ProfileSheet(MeasuredCells, MapSheet):
             lines.block(parts[0] if len(parts) == 1 else joined(parts, lambda: side_by_side(parts, lambda k: [])))
         self._combined = combined
         return lines
+
+    def _content_width(self) -> int:
+        """The content's width as the panel has it with its right padding (0 before a layout): the same whether
+        or not it has given its padding's column to the numbers (``give_padding``)."""
+        width = self.scrollable_content_region.width
+        return width + self.styles.padding.right - 1 if width else 0
 
     def heading_starts(self) -> list[int]:
         """The headings, and an optimizer's state's under the rows: each names the rows under it."""

@@ -17,8 +17,8 @@ from textual.widget import Widget
 
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import (LeanScroll, NumberSheet, arrangement, offset_strip, panel_css, parts_beside, parts_per_line,
-                         restyled, shown_columns, spread, stretched, whole_cells, with_offsets)
+from .panel_base import (LeanScroll, NumberSheet, arrangement, block_columns, offset_strip, panel_css, parts_beside,
+                         parts_per_line, restyled, shown_columns, spread, stretched, whole_cells, with_offsets)
 from .view import LayerView, cell_width
 
 __all__ = ["HEADER_LINES", "LayerSheet", "LayerPanels", "arrange_panels", "panels", "whole_cells"]
@@ -172,10 +172,9 @@ class LayerSheet(Fits, NumberSheet):
         self.bcols = n
         self.per = self._per_line(avail)
         self._place_beside(avail)
-        if self.hidden_cols and self.blocks:  # a line of blocks under the rows as wide as it is (G may show
-            # columns W hides): each block as many of its own columns as the line holds, its own +k…
-            per = self.per
-            self.bcols = max(n, shown_columns(v.W.shape[1], avail, lambda m: per * self._block_width(m) + 2 * (per - 1)))
+        if self.blocks:  # a line of blocks under the rows as wide as it is (G may show columns W hides):
+            # each block as many of its own columns as the line holds, its own +k…
+            self.bcols = block_columns(n, v.W.shape[1], avail, self.per, self._block_width)
         marker = len(self._marker(n))
         if self.widen and avail < 10**6 and not self.hidden_cols:  # a big screen's: cells widened to the width
             if self.stacked:  # the rows: lw + 3 + (n + 3)·cw; the blocks' line: per·(lw + 1) + 2·(per − 1) + per·n·cw
