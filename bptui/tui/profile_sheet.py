@@ -38,10 +38,11 @@ from textual.geometry import Size
 
 from ..core.engine import equations as eq
 from ..core.formulas.formula import TextPrinter
+from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import (DIMMED, Deferred, arrangement, block_columns, deferred_cells, restyled, panel_css, parts_beside, parts_per_line, shown_columns,
+from .panel_base import (Deferred, arrangement, block_columns, deferred_cells, panel_css, parts_beside, parts_per_line, shown_columns,
                          spread, stretched)
 from .view import cell_width, optimizer_state
 
@@ -85,17 +86,6 @@ def _unmarked(made: Any) -> Any:
                 text = text.replace("▶ ", "", 1).ljust(len(text))
         out.append((text, style, key))
     return out
-
-
-def _dimmed(made: Any, hidden: Key | None) -> Any:
-    """A part of s, o or δ (its runs, or its lines' runs) as an update draws it: its cells dimmed
-    (``panel_base.restyled``: the runs a part made with the update's look holds), the quiz's ``hidden`` cell
-    as it was."""
-    if isinstance(made, Deferred):
-        return made.mapped(lambda line: restyled(line, (), True, hidden))
-    if made and isinstance(made[0], list):
-        return [restyled(line, (), True, hidden) for line in made]
-    return restyled(made, (), True, hidden)
 
 
 def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
@@ -389,10 +379,6 @@ class ProfileSheet(MeasuredCells, MapSheet):
             cw = self._stretched(cw, names, n_all, [text for text, _ in optimizer])
         self.cw = cw
 
-        if self._texts_for != digits:  # the texts remembered (NumberSheet.number_text) are of these digits
-            self._texts, self._texts_for = {}, digits
-        text = self.number_text
-
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
@@ -402,7 +388,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
             dim = stale and key is not None and key[0] in ("s", "o", "delta")
             dot = key is not None and mark and changed is not None and bool(
                 changed[key[2]] if key[3] is None else changed[key[2], key[3]])
-            return (text(float(x), fmt).rjust(cw - 1) + ("•" if dot else " "), self.number_style(float(x), dim, mark), key)
+            return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
+                    self.number_style(float(x), dim, mark), key)
 
         def key_of(q: str, i: int, j: int) -> Key:
             """The lecture's key of entry (i, j) of W's or G's part as shown."""
@@ -433,8 +420,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             lines), kept while that array and its ``look`` (its part, place and widths) are the same: a step
             formats only the numbers it changed, not a big layer's every cell. A step's product is drawn
             with its ▶, • and highlight, and the step after draws it from that without them."""
-            dim = stale and q in DIMMED
-            look = (q, *look, *drawn_with, dim)
+            look = (q, *look, *drawn_with, stale and q in ("s", "o", "delta"))
             if q == produced:
                 made = make()
                 kept_now[("product", *look)] = (source, made)
@@ -442,18 +428,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             hit = self._kept.get(look)
             if hit is None or hit[0] is not source:
                 was = self._kept.get(("product", *look))
-                if was is not None and was[0] is source:
-                    hit = (source, _unmarked(was[1]))
-                elif dim:  # an update dims s, o and δ: their part as the step before drew it, restyled
-                    # (``panel_base.restyled``, the lecture's panel's rule), not formatted again
-                    calm = look[:-1] + (False,)
-                    was, product = self._kept.get(calm), self._kept.get(("product", *calm))
-                    if was is not None and was[0] is source:
-                        hit = (source, _dimmed(was[1], hidden))
-                    elif product is not None and product[0] is source:
-                        hit = (source, _dimmed(_unmarked(product[1]), hidden))
-                if hit is None or hit[0] is not source:
-                    hit = (source, make())
+                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
             kept_now[look] = hit
             return hit[1]
 
@@ -741,7 +716,6 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._columns_fit = stacked or len(under) > 1  # (the parts on a line follow the width too)
         return lines
 
-    _texts_for = -1  # the digits of the texts remembered (NumberSheet.number_text)
     _tall: int | None = None  # the panel's lines with every part under its rows, when a part could stand beside them
     beside = 0  # the parts that stand beside the rows
 
