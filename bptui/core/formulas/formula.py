@@ -2187,8 +2187,14 @@ def join_text(eqs: Sequence[Equation], digits: int = 4, sep: str = "; ") -> str:
 
 def substitute(node: Node, mapping: dict) -> Node:
     """``node`` with every subtree that is a key of ``mapping`` replaced by its value (top-down):
-    the symbolic form becomes the form with the numbers filled in, node for node."""
+    the symbolic form becomes the form with the numbers filled in, node for node. Only a node of a kind
+    some key is (a Sym, mostly) is looked up: a node equals only one of its own class, and looking up an
+    operator hashes its whole subtree (each level again, on the way down)."""
+    keyed = {type(k) for k in mapping}
+
     def swap(n: Node) -> Node:
+        if type(n) not in keyed:
+            return n
         try:
             return mapping.get(n, n)
         except TypeError:
