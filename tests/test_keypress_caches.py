@@ -606,6 +606,28 @@ def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
     assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(STYLES + [Style(link="https://example.org"), Style.from_meta({"@click": "app.bell()"}),
+                                 Style(color="red") + Style.from_meta({"offset": (1, 2)}), Style(bold=False, dim=True),
+                                 Style(color="#102030", bgcolor="grey50", underline=True, strike=False)]),
+       st.integers(0, 400), st.integers(0, 400))
+def test_a_style_placed_in_one_step_is_the_style_and_its_place_combined(style, x, y):
+    """``offset_style`` (a place's style made without rich's sum, for a style without meta) is
+    ``style + Style.from_meta({"offset": (x, y)})``: equal, with the same colours, attributes, link,
+    meta and null flag, for plain, set-and-unset, linked, meta-carrying and null styles, and none;
+    and a line placed through it is Textual's ``apply_offsets``'s, segment for segment."""
+    meta = Style.from_meta({"offset": (x, y)})
+    want = style + meta if style else meta
+    got = panel_base.offset_style(style, x, y)
+    assert got == want
+    assert (got.color, got.bgcolor, got.bold, got.dim, got.italic, got.underline, got.reverse, got.strike,
+            got.link, got.meta, got._null, got._set_attributes, got._attributes) == \
+        (want.color, want.bgcolor, want.bold, want.dim, want.italic, want.underline, want.reverse, want.strike,
+         want.link, want.meta, want._null, want._set_attributes, want._attributes)
+    strip = Strip([Segment("ab", style), Segment("−0.5", style), Segment(" ", None)])
+    assert list(with_offsets(strip, x, y)) == list(strip.apply_offsets(x, y))
+
 NAMES = ["base", "dim", "pos", "neg", "header", "pos+"]
 PALETTE = {name: Style(color=color) for name, color in zip(NAMES, ["white", "grey50", "green", "red", "blue", "yellow"])}
 LABELS = [" │", "    ", "b=1   ", "  ? ", "·", "τ=3", "▶ W⁽¹⁾", " ", "+3…", "x a=1  "]
