@@ -20,7 +20,7 @@ from rich.style import Style
 from rich.style import _id_generator as _style_ids  # the ids from_meta gives a style's link
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.cache import FIFOCache
@@ -209,9 +209,9 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
         length = x1
     start, end = max(0, x0), min(length, x1)
     if start == 0 and end == length:
-        return Strip(segments, length)
+        return LeanStrip(list(segments), length)
     if end <= start or start >= length:
-        return Strip([], 0)
+        return LeanStrip([], 0)
     out: list[Segment] = []
     pos = 0
     at = iter(segments)
@@ -223,7 +223,7 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
             break
         pos = stop
     if end >= length:  # to the line's end: every segment after the left edge's (empty ones too, as Textual's)
-        return Strip([seg, *at] if seg is not None else list(at), end - start)
+        return LeanStrip([seg, *at] if seg is not None else list(at), end - start)
     pos = start
     while seg is not None:
         stop = pos + len(seg.text)
@@ -234,7 +234,7 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
             break
         pos = stop
         seg = next(at, None)
-    return Strip(out, end - start)
+    return LeanStrip(out, end - start)
 
 
 def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: Style) -> Strip:
@@ -260,7 +260,7 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
         out.insert(0, Segment("…" + " " * (a - x0 - 1), mark))
     if b < x1:
         out.append(Segment(" " * (x1 - b - 1) + "…", mark))
-    return Strip(out, x1 - x0)
+    return LeanStrip(out, x1 - x0)
 
 
 DIMMED = ("s", "o", "delta")
@@ -360,8 +360,55 @@ def deferred_cells(part: Deferred) -> list:
     return [_LazyCells(part, i) for i in range(part.count)]
 
 
-_OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
+_OFFSET_STYLES: dict[tuple[int, int, int], tuple[Style | None, Style]] = {}  # (id(style), x, y) → (style, placed)
 OFFSET_STYLES_KEPT = 1 << 16
+
+
+def _lazy_cache(name: str, size: int) -> property:
+    """A :class:`LeanStrip`'s cache ``name`` (one of Textual's ``Strip`` slots), made when first read."""
+    slot = Strip.__dict__[name]
+
+    def get(self: Strip) -> FIFOCache:
+        try:
+            return slot.__get__(self, Strip)
+        except AttributeError:
+            cache: FIFOCache = FIFOCache(size)
+            slot.__set__(self, cache)
+            return cache
+
+    def put(self: Strip, value: FIFOCache) -> None:
+        slot.__set__(self, value)
+
+    return property(get, put)
+
+
+class LeanStrip(Strip):
+    """Textual's ``Strip``, its seven caches (of its cuts, crops, styles, filters, …) each made when first
+    used rather than with the strip: a Strip's making is 27.6 k instructions under callgrind, most of it
+    the caches' (a line of a number panel makes two strips, its content and its content between the
+    border's sides, and most are never cut, cropped or restyled). The same segments, the same methods."""
+
+    __slots__ = ()
+    _divide_cache = _lazy_cache("_divide_cache", 4)
+    _crop_cache = _lazy_cache("_crop_cache", 16)
+    _style_cache = _lazy_cache("_style_cache", 16)
+    _filter_cache = _lazy_cache("_filter_cache", 4)
+    _line_length_cache = _lazy_cache("_line_length_cache", 4)
+    _crop_extend_cache = _lazy_cache("_crop_extend_cache", 4)
+    _offsets_cache = _lazy_cache("_offsets_cache", 4)
+
+    def __init__(self, segments: list[Segment], cell_length: int | None = None) -> None:
+        self._segments = segments  # (a list made for the strip: every caller's is its own, not copied again)
+        self._cell_length = cell_length
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+
+_segment = tuple.__new__
+"""``_segment(Segment, (text, style, control))`` is ``Segment(text, style, control)`` (a NamedTuple's
+``__new__`` is ``tuple.__new__`` of its fields), made without the Python call of the class's own ``__new__``
+(about 3.6 k instructions a segment under callgrind, a line's segments made again for every line drawn)."""
 
 
 def offset_style(style: Style | None, x: int, y: int) -> Style:
@@ -403,13 +450,15 @@ def offset_strip(segments: Any, x: int, y: int, cell_length: int) -> Strip:
         styles.clear()
     out: list[Segment] = []
     for text, style, _ in segments:
-        key = (style, x, y)
-        combined = styles.get(key)
-        if combined is None:
-            combined = styles[key] = offset_style(style, x, y)
-        out.append(Segment(text, combined))
+        # by the style's id, the style held in the entry (no other object takes its id while it is kept): a key
+        # of ints is hashed in C, a Style by a Python method; the segment made as its class's __new__ makes it
+        key = (id(style), x, y)
+        hit = styles.get(key)
+        if hit is None:
+            hit = styles[key] = (style, offset_style(style, x, y))
+        out.append(_segment(Segment, (text, hit[1], None)))
         x += len(text)
-    return Strip(out, cell_length)
+    return LeanStrip(out, cell_length)
 
 
 class LineWidths:
@@ -481,7 +530,7 @@ class PanelLines(StylesCache):
             line = render_content_line(y - top).adjust_cell_length(content_width, inner)
         else:
             line = Strip.blank(content_width, inner)
-        return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
+        return LeanStrip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
 _BAR_LINES: FIFOCache = FIFOCache(256)  # a bar's key (bar_key) → its lines, as Textual draws them
@@ -653,6 +702,7 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
         self._known_digits = digits
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
+        self._texts_digits = digits  # the digits ``_texts`` are at (``digits`` as a plain attribute: read per cell)
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
         self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
 
@@ -816,12 +866,32 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         columns of the rows under them, up to the next run (a panel's own)."""
         return []
 
+    _drawing: tuple[Offset, tuple[int, int]] | None = None  # while a run of lines is drawn: the scroll, ``pinned``
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the scroll offset and the pinned heading, worked out once for a run of lines rather than a few
+        # times a line (``render_line``, ``content_row``: each a look-up of two reactives; count_tokens'
+        # layer 2 scrolled into view, 27 lines, read them 210 times); nothing scrolls while lines are drawn
+        self._drawing = (self.scroll_offset, self.pinned())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    @property
+    def scroll_offset(self) -> Offset:
+        drawing = self._drawing
+        return drawing[0] if drawing is not None else super().scroll_offset
+
     def pinned(self) -> tuple[int, int]:
         """(first line, count) of the heading lines drawn over the top of the view, or (0, 0): the heading
         of the rows in view, when the panel is scrolled past it (a panel taller than its room keeps
         its column names in view as its rows scroll, as a spreadsheet's frozen rows; the lines under
         them scroll sideways with the rows, so a name stays over its column). When the next heading
         would be half hidden under this one, it is the one drawn."""
+        drawing = self._drawing
+        if drawing is not None:
+            return drawing[1]
         top = self.scroll_offset.y
         if top <= 0:
             return (0, 0)
@@ -917,11 +987,11 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         if text is None:
             if len(texts) >= self.TEXTS_KEPT:
                 texts.clear()
-            text = texts[x, fmt] = cell(x, self.digits, fmt)
+            text = texts[x, fmt] = cell(x, self._texts_digits, fmt)
         return text
 
     def _watch_digits(self) -> None:
-        self._texts = {}  # (the subclasses' watch_digits lay the panel out again)
+        self._texts, self._texts_digits = {}, self.digits  # (the subclasses' watch_digits lay the panel out again)
 
     @staticmethod
     def number_style(x: float, dim: bool = False, produced: bool = False) -> str:
