@@ -404,6 +404,16 @@ class LeanStrip(Strip):
         self._link_ids = None
         self._cell_count = None
 
+    def apply_filter(self, filter: Any, background: Any) -> Strip:
+        """Textual's ``apply_filter``, the filtered line a ``LeanStrip`` too (each line a panel draws goes
+        through the app's filters: ``filters.TruecolorLines``)."""
+        cache = self._filter_cache
+        filtered = cache.get((filter, background))
+        if filtered is None:
+            filtered = cache[filter, background] = LeanStrip(list(filter.apply(self._segments, background)),
+                                                             self._cell_length)
+        return filtered
+
 
 _segment = tuple.__new__
 """``_segment(Segment, (text, style, control))`` is ``Segment(text, style, control)`` (a NamedTuple's
