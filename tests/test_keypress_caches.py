@@ -606,6 +606,28 @@ def test_a_line_with_its_places_is_textuals_line_with_its_places(runs, x, y):
     assert len(panel_base._OFFSET_STYLES) <= panel_base.OFFSET_STYLES_KEPT
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(STYLES + [Style(link="https://example.org"), Style.from_meta({"@click": "app.bell()"}),
+                                 Style(color="red") + Style.from_meta({"offset": (1, 2)}), Style(bold=False, dim=True),
+                                 Style(color="#102030", bgcolor="grey50", underline=True, strike=False)]),
+       st.integers(0, 400), st.integers(0, 400))
+def test_a_style_placed_in_one_step_is_the_style_and_its_place_combined(style, x, y):
+    """``offset_style`` (a place's style made without rich's sum, for a style without meta) is
+    ``style + Style.from_meta({"offset": (x, y)})``: equal, with the same colours, attributes, link,
+    meta and null flag, for plain, set-and-unset, linked, meta-carrying and null styles, and none;
+    and a line placed through it is Textual's ``apply_offsets``'s, segment for segment."""
+    meta = Style.from_meta({"offset": (x, y)})
+    want = style + meta if style else meta
+    got = panel_base.offset_style(style, x, y)
+    assert got == want
+    assert (got.color, got.bgcolor, got.bold, got.dim, got.italic, got.underline, got.reverse, got.strike,
+            got.link, got.meta, got._null, got._set_attributes, got._attributes) == \
+        (want.color, want.bgcolor, want.bold, want.dim, want.italic, want.underline, want.reverse, want.strike,
+         want.link, want.meta, want._null, want._set_attributes, want._attributes)
+    strip = Strip([Segment("ab", style), Segment("−0.5", style), Segment(" ", None)])
+    assert list(with_offsets(strip, x, y)) == list(strip.apply_offsets(x, y))
+
 NAMES = ["base", "dim", "pos", "neg", "header", "pos+"]
 PALETTE = {name: Style(color=color) for name, color in zip(NAMES, ["white", "grey50", "green", "red", "blue", "yellow"])}
 LABELS = [" │", "    ", "b=1   ", "  ? ", "·", "τ=3", "▶ W⁽¹⁾", " ", "+3…", "x a=1  "]
@@ -1151,3 +1173,74 @@ def test_a_panels_line_cut_by_string_lengths_is_the_line_cut_by_cells(runs, x0, 
     assert list(got) == list(by_cells(segs, x0, x1)) and got.cell_length == Strip(list(got)).cell_length
     marked = marked_edges(segs, x0, x1, base, base)
     assert marked.cell_length == Strip(list(marked)).cell_length == max(0, x1 - x0)
+
+
+async def test_a_panels_lines_drawn_in_one_run_are_its_lines_drawn_one_by_one():
+    """A number panel works out its scroll offset and its pinned heading once for a run of lines
+    (``NumberSheet.render_lines``): each line of the run is the line Textual's own path draws one by one
+    (``render_line`` outside a run, the offset and the heading looked up for it), segment for segment, in
+    count_tokens' and parity's panels scrolled to each line in turn (a heading pinned over the rows, or
+    not), after steps of each kind up to two updates."""
+    from textual._styles_cache import StylesCache
+
+    for name in ("count_tokens", "parity"):
+        app = app_for(name)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            pinned = compared = 0
+
+            def check(what: object) -> None:
+                nonlocal pinned, compared
+                for panel in app.main.query(NumberSheet):
+                    width, height = panel.outer_size
+                    if not height:
+                        continue
+                    region = Region(0, 0, width, height)
+                    for top in range(0, max(1, panel.virtual_size.height - panel.room().height + 1)):
+                        panel.scroll_to(y=top, animate=False, immediate=True)
+                        pinned += panel.pinned() != (0, 0)
+                        panel._strips.clear()
+                        panel._styles_cache.clear()
+                        ours = panel.render_lines(region)
+                        assert panel._drawing is None
+                        panel._strips.clear()
+                        theirs = StylesCache().render_widget(panel, region)
+                        assert [list(s) for s in ours] == [list(s) for s in theirs], (name, panel.id, top, what)
+                        compared += 1
+
+            moves = [app.main.action_next] * 3 + [app.main.action_to_update, app.main.action_next]
+            for move in moves:
+                move()
+                await pilot.pause()
+                check(app.stepper.last.key)
+            assert compared and pinned, (name, compared, pinned)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.text("ab─│▶ ", min_size=1, max_size=5), st.sampled_from(STYLES)), max_size=10),
+       st.integers(0, 30), st.integers(0, 30), st.lists(st.integers(1, 30), max_size=3), st.sampled_from(STYLES))
+def test_a_lean_strip_is_textuals_strip_through_every_cache(runs, a, b, cuts, style):
+    """``LeanStrip`` (a Strip whose caches are made when first used) gives what Textual's ``Strip`` of the
+    same segments gives, through each of the methods that keep their results (cut, crop, crop and extend,
+    lengths, style, filter, places), asked twice (the second from its cache), and equals it."""
+    from textual.color import Color
+    from textual.filter import ANSIToTruecolor
+    from rich.terminal_theme import DEFAULT_TERMINAL_THEME
+
+    segments = [Segment(text, s) for text, s in runs]
+    lean, strip = panel_base.LeanStrip(list(segments)), Strip(segments)
+    x0, x1 = min(a, b), max(a, b)
+    ends = sorted(set(cuts))
+    line_filter = ANSIToTruecolor(DEFAULT_TERMINAL_THEME)
+    for _ in range(2):
+        assert lean == strip and lean.cell_length == strip.cell_length and lean.text == strip.text
+        assert list(lean.crop(x0, x1)) == list(strip.crop(x0, x1))
+        assert [list(s) for s in lean.divide(ends)] == [list(s) for s in strip.divide(ends)]
+        assert list(lean.crop_extend(x0, x1, style)) == list(strip.crop_extend(x0, x1, style))
+        assert list(lean.adjust_cell_length(x1, style)) == list(strip.adjust_cell_length(x1, style))
+        assert list(lean.extend_cell_length(x1, style)) == list(strip.extend_cell_length(x1, style))
+        if style is not None:
+            assert list(lean.apply_style(style)) == list(strip.apply_style(style))
+        assert list(lean.apply_filter(line_filter, Color(0, 0, 0))) == list(strip.apply_filter(line_filter, Color(0, 0, 0)))
+        assert list(lean.apply_offsets(a, b)) == list(strip.apply_offsets(a, b))
+        assert list(lean.simplify()) == list(strip.simplify())

@@ -10,15 +10,17 @@ A panel draws with the Line API (``render_line``) and says which cell is under i
 from __future__ import annotations
 
 import re
+from pickle import dumps as _dumps  # rich's own for a style's meta
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
+from rich.style import _id_generator as _style_ids  # the ids from_meta gives a style's link
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.cache import FIFOCache
@@ -218,9 +220,9 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
         length = x1
     start, end = max(0, x0), min(length, x1)
     if start == 0 and end == length:
-        return Strip(segments, length)
+        return LeanStrip(list(segments), length)
     if end <= start or start >= length:
-        return Strip([], 0)
+        return LeanStrip([], 0)
     out: list[Segment] = []
     pos = 0
     at = iter(segments)
@@ -232,7 +234,7 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
             break
         pos = stop
     if end >= length:  # to the line's end: every segment after the left edge's (empty ones too, as Textual's)
-        return Strip([seg, *at] if seg is not None else list(at), end - start)
+        return LeanStrip([seg, *at] if seg is not None else list(at), end - start)
     pos = start
     while seg is not None:
         stop = pos + len(seg.text)
@@ -243,7 +245,7 @@ def crop_extend(segments: list[Segment], x0: int, x1: int, base: Style | None) -
             break
         pos = stop
         seg = next(at, None)
-    return Strip(out, end - start)
+    return LeanStrip(out, end - start)
 
 
 def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: Style) -> Strip:
@@ -269,7 +271,7 @@ def marked_edges(segments: list[Segment], x0: int, x1: int, base: Style, mark: S
         out.insert(0, Segment("…" + " " * (a - x0 - 1), mark))
     if b < x1:
         out.append(Segment(" " * (x1 - b - 1) + "…", mark))
-    return Strip(out, x1 - x0)
+    return LeanStrip(out, x1 - x0)
 
 
 DIMMED = ("s", "o", "delta")
@@ -369,9 +371,89 @@ def deferred_cells(part: Deferred) -> list:
     return [_LazyCells(part, i) for i in range(part.count)]
 
 
-_OFFSET_STYLES: dict[tuple[Style | None, int, int], Style] = {}
-_OFFSETS: dict[tuple[int, int], Style] = {}  # (x, y) → the style of the place alone, for every style at it
+_OFFSET_STYLES: dict[tuple[int, int, int], tuple[Style | None, Style]] = {}  # (id(style), x, y) → (style, placed)
 OFFSET_STYLES_KEPT = 1 << 16
+
+
+def _lazy_cache(name: str, size: int) -> property:
+    """A :class:`LeanStrip`'s cache ``name`` (one of Textual's ``Strip`` slots), made when first read."""
+    slot = Strip.__dict__[name]
+
+    def get(self: Strip) -> FIFOCache:
+        try:
+            return slot.__get__(self, Strip)
+        except AttributeError:
+            cache: FIFOCache = FIFOCache(size)
+            slot.__set__(self, cache)
+            return cache
+
+    def put(self: Strip, value: FIFOCache) -> None:
+        slot.__set__(self, value)
+
+    return property(get, put)
+
+
+class LeanStrip(Strip):
+    """Textual's ``Strip``, its seven caches (of its cuts, crops, styles, filters, …) each made when first
+    used rather than with the strip: a Strip's making is 27.6 k instructions under callgrind, most of it
+    the caches' (a line of a number panel makes two strips, its content and its content between the
+    border's sides, and most are never cut, cropped or restyled). The same segments, the same methods."""
+
+    __slots__ = ()
+    _divide_cache = _lazy_cache("_divide_cache", 4)
+    _crop_cache = _lazy_cache("_crop_cache", 16)
+    _style_cache = _lazy_cache("_style_cache", 16)
+    _filter_cache = _lazy_cache("_filter_cache", 4)
+    _line_length_cache = _lazy_cache("_line_length_cache", 4)
+    _crop_extend_cache = _lazy_cache("_crop_extend_cache", 4)
+    _offsets_cache = _lazy_cache("_offsets_cache", 4)
+
+    def __init__(self, segments: list[Segment], cell_length: int | None = None) -> None:
+        self._segments = segments  # (a list made for the strip: every caller's is its own, not copied again)
+        self._cell_length = cell_length
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+    def apply_filter(self, filter: Any, background: Any) -> Strip:
+        """Textual's ``apply_filter``, the filtered line a ``LeanStrip`` too (each line a panel draws goes
+        through the app's filters: ``filters.TruecolorLines``)."""
+        cache = self._filter_cache
+        filtered = cache.get((filter, background))
+        if filtered is None:
+            filtered = cache[filter, background] = LeanStrip(list(filter.apply(self._segments, background)),
+                                                             self._cell_length)
+        return filtered
+
+
+_segment = tuple.__new__
+"""``_segment(Segment, (text, style, control))`` is ``Segment(text, style, control)`` (a NamedTuple's
+``__new__`` is ``tuple.__new__`` of its fields), made without the Python call of the class's own ``__new__``
+(about 3.6 k instructions a segment under callgrind, a line's segments made again for every line drawn)."""
+
+
+def offset_style(style: Style | None, x: int, y: int) -> Style:
+    """``style + Style.from_meta({"offset": (x, y)})`` (what Textual's ``apply_offsets`` gives a segment at
+    (x, y)), made in one step for a style without meta or link: the same fields as rich's ``Style._add``
+    gives them, without the meta style made apart and the sum's pass through rich's cache of 1,024 sums,
+    which a new place always misses (a panel scrolled onto lines not drawn yet: count_tokens' layer 2 at
+    its first update, 238 new places of 420 segments, about 30 k instructions each)."""
+    if style is None or style._null or style._meta is not None or style._link:
+        meta = Style.from_meta({"offset": (x, y)})
+        return style + meta if style else meta
+    placed: Style = Style.__new__(Style)
+    placed._ansi = None
+    placed._style_definition = None
+    placed._color = style._color
+    placed._bgcolor = style._bgcolor
+    placed._attributes = style._attributes
+    placed._set_attributes = style._set_attributes
+    placed._link = None
+    placed._meta = _dumps({"offset": (x, y)})
+    placed._link_id = f"{next(_style_ids)}{hash(placed._meta)}"
+    placed._hash = None
+    placed._null = False
+    return placed
 
 
 def with_offsets(strip: Strip, x: int, y: int) -> Strip:
@@ -381,26 +463,23 @@ def with_offsets(strip: Strip, x: int, y: int) -> Strip:
 
 def offset_strip(segments: Any, x: int, y: int, cell_length: int) -> Strip:
     """The strip of ``segments`` (``cell_length`` cells), each segment's style with the place of its first character
-    (what Textual's text selection reads), where a style and a place are combined once and kept for
-    every widget (Textual combines them again for every new line: a line a step draws again is
+    (what Textual's text selection reads), where a style and a place are combined once (``offset_style``) and
+    kept for every widget (Textual combines them again for every new line: a line a step draws again is
     mostly what it was, a box's border, an edge, a label, and combining them was half of its cost)."""
-    styles, places = _OFFSET_STYLES, _OFFSETS
+    styles = _OFFSET_STYLES
     if len(styles) >= OFFSET_STYLES_KEPT:
         styles.clear()
-    if len(places) >= OFFSET_STYLES_KEPT:
-        places.clear()
     out: list[Segment] = []
     for text, style, _ in segments:
-        key = (style, x, y)
-        combined = styles.get(key)
-        if combined is None:  # (a place's style made once, for each style that meets it there)
-            meta = places.get((x, y))
-            if meta is None:
-                meta = places[x, y] = Style.from_meta({"offset": (x, y)})
-            combined = styles[key] = style + meta if style else meta
-        out.append(Segment(text, combined))
+        # by the style's id, the style held in the entry (no other object takes its id while it is kept): a key
+        # of ints is hashed in C, a Style by a Python method; the segment made as its class's __new__ makes it
+        key = (id(style), x, y)
+        hit = styles.get(key)
+        if hit is None:
+            hit = styles[key] = (style, offset_style(style, x, y))
+        out.append(_segment(Segment, (text, hit[1], None)))
         x += len(text)
-    return Strip(out, cell_length)
+    return LeanStrip(out, cell_length)
 
 
 class LineWidths:
@@ -472,7 +551,7 @@ class PanelLines(StylesCache):
             line = render_content_line(y - top).adjust_cell_length(content_width, inner)
         else:
             line = Strip.blank(content_width, inner)
-        return Strip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
+        return LeanStrip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
 _BAR_LINES: FIFOCache = FIFOCache(256)  # a bar's key (bar_key) → its lines, as Textual draws them
@@ -644,6 +723,7 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         self._known_formats: dict[int, tuple[Any, str]] = {}  # id(array) → (array, its format)
         self._known_digits = digits
         self._texts: dict[tuple[float, str | None], str] = {}  # (value, format) → its cell, at these digits
+        self._texts_digits = digits  # the digits ``_texts`` are at (``digits`` as a plain attribute: read per cell)
         self._known_widest: dict[int, tuple[Any, str | None, int, int]] = {}  # id(array) → (array, format, digits, widest)
         self._known_extents: dict[int, tuple[Any, tuple[float, float, float] | None]] = {}  # id(array) → (array, extent)
 
@@ -807,12 +887,32 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         columns of the rows under them, up to the next run (a panel's own)."""
         return []
 
+    _drawing: tuple[Offset, tuple[int, int]] | None = None  # while a run of lines is drawn: the scroll, ``pinned``
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the scroll offset and the pinned heading, worked out once for a run of lines rather than a few
+        # times a line (``render_line``, ``content_row``: each a look-up of two reactives; count_tokens'
+        # layer 2 scrolled into view, 27 lines, read them 210 times); nothing scrolls while lines are drawn
+        self._drawing = (self.scroll_offset, self.pinned())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    @property
+    def scroll_offset(self) -> Offset:
+        drawing = self._drawing
+        return drawing[0] if drawing is not None else super().scroll_offset
+
     def pinned(self) -> tuple[int, int]:
         """(first line, count) of the heading lines drawn over the top of the view, or (0, 0): the heading
         of the rows in view, when the panel is scrolled past it (a panel taller than its room keeps
         its column names in view as its rows scroll, as a spreadsheet's frozen rows; the lines under
         them scroll sideways with the rows, so a name stays over its column). When the next heading
         would be half hidden under this one, it is the one drawn."""
+        drawing = self._drawing
+        if drawing is not None:
+            return drawing[1]
         top = self.scroll_offset.y
         if top <= 0:
             return (0, 0)
@@ -908,11 +1008,11 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         if text is None:
             if len(texts) >= self.TEXTS_KEPT:
                 texts.clear()
-            text = texts[x, fmt] = cell(x, self.digits, fmt)
+            text = texts[x, fmt] = cell(x, self._texts_digits, fmt)
         return text
 
     def _watch_digits(self) -> None:
-        self._texts = {}  # (the subclasses' watch_digits lay the panel out again)
+        self._texts, self._texts_digits = {}, self.digits  # (the subclasses' watch_digits lay the panel out again)
 
     @staticmethod
     def number_style(x: float, dim: bool = False, produced: bool = False) -> str:
