@@ -459,3 +459,111 @@ async def test_a_canvas_line_is_cut_where_the_compositor_cuts_it_as_textual_cuts
         canvas.get_line_filters = lambda: own  # type: ignore[method-assign]
         await pilot.pause()
         check_lines(canvas, "after the filters")
+
+
+async def test_a_diagrams_kept_lines_are_its_rows_drawn_afresh_after_scrolls_a_resize_digits_and_a_theme():
+    """The rows' kept looks (``GraphCanvas._current``, looked up once after a step changes a row) and the
+    items' kept segments give the rows drawn afresh after what changes them or only the window: scrolls
+    sideways and back, a resize, more and fewer digits (wider boxes), a new theme (new colours), an update
+    of every layer (new weights, new maps), and in a profile with each unit's own b (ng)."""
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+
+    from .tui_helpers import NETWORKS, load
+
+    for name, notation in (("deep_sigmoid", None), ("moons", PROFILES["ng"])):
+        app = BptuiApp(load(NETWORKS / f"{name}.json"), notation)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("d")
+            await pilot.pause()
+            canvas = app.main.query_one("#canvas-nn", GraphCanvas)
+            for keys, what in ((("n",) * 6, "steps"), (("]", "]", "]"), "scrolled right"), (("n",), "a step"),
+                               (("[", "["), "scrolled back"), (("u",), "an update"), (("plus",), "a digit more"),
+                               (("n", "n"), "steps"), (("minus", "minus"), "two digits fewer"), (("u",), "an update")):
+                for key in keys:
+                    await pilot.press(key)
+                    await pilot.pause()
+                check_lines(canvas, f"{name} {what}")
+            await pilot.resize_terminal(100, 34)
+            await pilot.pause()
+            check_lines(canvas, f"{name} resized")
+            await pilot.press("n")
+            await pilot.pause()
+            check_lines(canvas, f"{name} resized, a step")
+            app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+            await pilot.pause()
+            check_lines(canvas, f"{name} a new theme")
+            await pilot.press("u")
+            await pilot.pause()
+            check_lines(canvas, f"{name} a new theme, an update")
+
+
+def test_a_texts_cells_are_richs_cells():
+    """``diagrams.cells`` (kept per text, and a text of characters found one cell wide is as wide as it is
+    long) is rich's ``cell_len`` for every text: the diagram's own characters, wide ones (a CJK letter, an
+    emoji), zero-width ones (a combining accent, a joiner, a variation selector), each met first in a text
+    with others and then alone, and texts met again."""
+    import random
+
+    from rich.cells import cell_len
+
+    from bptui.tui.diagrams import cells
+
+    rng = random.Random(24)
+    alphabet = list("s₁⁽¹⁾ = −0.1234e5δoxw·•▶▷◆░▒▓█─│┄━ℓᵀ⊙…?") + ["中", "😀", "\u0301", "\u200d", "\ufe0f", "\u00ad", "\t"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in range(3000)]
+    texts += alphabet + texts[:500]
+    for text in texts:
+        assert cells(text) == cell_len(text), repr(text)
+
+
+def test_a_placed_styles_meta_is_the_pickle_of_its_place():
+    """A place's meta made from the template (both numbers under 256) is pickle's own bytes, and so is one
+    pickled past it; the placed style kept for a style and a place is the one made for that place and no
+    other (a place as an int: no two places alike)."""
+    from pickle import dumps
+
+    from rich.style import Style
+
+    from bptui.tui.graph_canvas import _offset_style, _placed
+
+    style = Style(color="red", bold=True)
+    for x in (*range(0, 300, 7), 255, 256, 1 << 20):
+        for y in (*range(0, 300, 11), 255, 256, 1 << 33):
+            assert _offset_style(style, x, y)._meta == dumps({"offset": (x, y)}), (x, y)
+            seg = _placed("ab", style, x, y)
+            assert seg.style.meta == {"offset": (x, y)} and seg.style.color == style.color and seg.style.bold
+            assert _placed("cd", style, x, y).style is seg.style
+
+
+def test_a_unit_maps_art_kept_across_updates_is_the_art_made_afresh():
+    """Each layer's update (W⁽¹⁾ first: every map changes; then W⁽²⁾, …) keeps the art of the layers under
+    it, and every unit's art after it is the art a new cache makes of the new weights."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.tui.diagrams import MAP_ROWS, MapCache
+
+    from .tui_helpers import NETWORKS, load
+
+    for name in ("deep_sigmoid", "deep_relu", "moons"):
+        spec = load(NETWORKS / f"{name}.json")
+        stepper = Stepper(spec)
+        cache = MapCache()
+        width = 20
+        updates = 0
+        while updates < 2 * spec.L:
+            stepper.forward()
+            if stepper.last.key.phase != "update":
+                continue
+            updates += 1
+            W = list(stepper.state.W[1:])
+            before = {(l, b): cache._art.get((l, b)) for l in range(spec.L + 1) for b in range(1, spec.widths[l] + 1)}
+            maps = cache.get(spec, W, width)
+            fresh_cache = MapCache()
+            fresh = fresh_cache.get(spec, W, width)
+            for l in range(spec.L + 1):
+                for b in range(1, spec.widths[l] + 1):
+                    art = cache.unit_art(maps, l, b)
+                    assert art == fresh_cache.unit_art(fresh, l, b), (name, stepper.last.key, l, b)
+                    assert len(art[0]) == MAP_ROWS
+                    if before[l, b] is not None and l < stepper.last.key.layer:  # under the weights written: kept
+                        assert art is before[l, b], (name, stepper.last.key, l, b)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 
 from ..core.graphs.graph import GraphSpec, formula_text
 from ..core.graphs.graph_stepper import FORWARD, GraphStepper
@@ -26,6 +26,30 @@ if TYPE_CHECKING:
 PENDING = "·"  # a value not computed yet
 MAX_UNITS, MAX_LAYERS = 8, 6  # the largest network the neural-network diagram draws
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+_ONE_CELL: set[str] = set()  # characters rich measures one cell wide, added as texts bring them
+CELLS_KEPT = 1 << 12
+_CELLS: dict[str, int] = {}  # a text → its cells (the last CELLS_KEPT texts measured)
+
+
+def cells(text: str) -> int:
+    """``rich.cells.cell_len(text)``, kept per text, and without measuring each character of a new text
+    made of characters already found one cell wide: rich measures a new text a character at a time
+    unless each is Latin, Greek or a box-drawing one (a unit's line ``s₁⁽¹⁾ = −0.1234`` about 30,000
+    instructions, a tenth of a step's diagram). A joiner or a variation selector is never among them: a
+    text of such characters is as many cells wide as it has characters, as rich counts it."""
+    n = _CELLS.get(text)
+    if n is None:
+        if len(_CELLS) >= CELLS_KEPT:
+            _CELLS.clear()
+        if _ONE_CELL.issuperset(text):
+            n = len(text)
+        else:
+            n = cell_len(text)
+            _ONE_CELL.update(c for c in set(text) if c not in "\u200d\ufe0f" and get_character_cell_size(c) == 1)
+        _CELLS[text] = n
+    return n
 
 
 def sub(i: int) -> str:
@@ -549,8 +573,16 @@ class MapCache:
         if self._maps is None or self._spec is not spec or len(self._maps.xs) != width \
                 or len(self._for) != len(weights) \
                 or any(a is not b for a, b in zip(self._for, weights)):  # new spec or weights, or wider boxes (+)
+            # layer l's map is made from W⁽¹⁾ … W⁽ˡ⁾ alone (its range too): the art of the layers below the
+            # first weights that changed (an update writes one W⁽ˡ⁾) is the art the new maps give
+            same = -1
+            if self._maps is not None and self._spec is spec and len(self._maps.xs) == width \
+                    and len(self._for) == len(weights):
+                same = 0
+                while same < len(weights) and weights[same] is self._for[same]:
+                    same += 1
             self._maps = unit_maps(spec, weights, width, MAP_ROWS)
-            self._art = {}
+            self._art = {lb: art for lb, art in self._art.items() if lb[0] <= same}
             self._spec = spec  # held, like the weights, so an id is never reused while compared
             self._for = tuple(weights)
             self.computed += 1
@@ -573,7 +605,7 @@ class MapCache:
 
 
 def _fit_text(text: str, width: int) -> str:
-    if cell_len(text) <= width:
+    if cells(text) <= width:
         return text
     while cell_len(text) > width - 1:
         text = text[:-1]

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import messages
-from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState
+from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState, cells
 from .fitting import Fits
 from .guard import GuardedPump
 from .panel_base import OFFSET_STYLES_KEPT, LeanBars, LineWidths
@@ -55,17 +55,48 @@ def _extent(item: tuple) -> int:
     return len(item[2]) if kind == "run" else item[4] + 2 if kind == "text" else item[3]
 
 
-_PLACED: dict[tuple[Style | None, int, int], Style | None] = {}  # (style, x, y) → the style with_offsets gives a segment there
+# style → its place (x << 32 | y) → the style with_offsets gives a segment there: an int for a place, not a
+# tuple (an object the collector tracks: each new place's, kept, brought the young collections sooner)
+_PLACED: dict[Style | None, dict[Any, Style]] = {}
+_placed_count = 0  # places kept, of every style
 
 
 def _placed(text: str, style: Style | None, x: int, y: int) -> Segment:
     """``Segment(text, style)`` at column ``x`` of row ``y``, as ``with_offsets`` places it."""
-    placed = _PLACED.get((style, x, y))
+    global _placed_count
+    places = _PLACED.get(style)
+    if places is None:
+        places = _PLACED[style] = {}
+    place = x << 32 | y if x >= 0 and 0 <= y < 1 << 32 else (x, y)
+    placed = places.get(place)
     if placed is None:
-        if len(_PLACED) >= OFFSET_STYLES_KEPT:
+        if _placed_count >= OFFSET_STYLES_KEPT:
             _PLACED.clear()
-        placed = _PLACED[style, x, y] = _offset_style(style, x, y)
-    return Segment(text, placed)
+            _placed_count = 0
+            places = _PLACED[style] = {}
+        placed = places[place] = _offset_style(style, x, y)
+        _placed_count += 1
+    return _new(Segment, (text, placed, None))  # Segment(text, placed), without its __new__ in Python
+
+
+_new = tuple.__new__
+
+EDGE_TEXTS_KEPT = 1 << 12
+_EDGE_TEXTS: dict[tuple[str, str, bool], str] = {}  # (an edge's run, its weight's glyph kind, hot) → the run drawn
+
+
+def _meta_template() -> tuple[bytes, bytes]:
+    """The pickle of ``{"offset": (x, y)}`` around its two numbers, for 0 ≤ x, y < 256 (each ``K`` and a
+    byte, pickle's BININT1): what comes before them and after; two empty ones if this Python's pickle
+    does not write them so (then every meta is pickled)."""
+    made = _dumps({"offset": (1, 2)})
+    head, sep, tail = made.partition(b"K\x01K\x02")
+    if not sep or any(_dumps({"offset": (x, y)}) != head + bytes((75, x, 75, y)) + tail for x, y in ((0, 0), (255, 255))):
+        return b"", b""
+    return head, tail
+
+
+_META_HEAD, _META_TAIL = _meta_template()
 
 
 def _offset_style(style: Style | None, x: int, y: int) -> Style:
@@ -74,7 +105,7 @@ def _offset_style(style: Style | None, x: int, y: int) -> Style:
     without the two strips going through ``with_offsets`` would make (a Strip makes seven caches),
     the meta style made apart and the sum's pass through rich's cache of 1,024 sums, which a new
     place always misses (most of a new item's cost when the canvas scrolls onto columns not drawn
-    yet)."""
+    yet); its meta pickled from a template (``_meta_template``) where the numbers fit one byte each."""
     if style is None or style._null or style._meta is not None or style._link:
         meta = Style.from_meta({"offset": (x, y)})
         return style + meta if style else meta
@@ -86,7 +117,8 @@ def _offset_style(style: Style | None, x: int, y: int) -> Style:
     placed._attributes = style._attributes
     placed._set_attributes = style._set_attributes
     placed._link = None
-    placed._meta = _dumps({"offset": (x, y)})
+    placed._meta = _META_HEAD + bytes((75, x, 75, y)) + _META_TAIL if 0 <= x < 256 and 0 <= y < 256 and _META_HEAD \
+        else _dumps({"offset": (x, y)})
     placed._link_id = f"{next(_style_ids)}{hash(placed._meta)}"
     placed._hash = None
     placed._null = False
@@ -114,9 +146,10 @@ def _cut(out: list[Segment], c: int, ox: int, lo: int, hi: int, y: int, text: st
 
 def _fit(text: str, width: int) -> str:
     """``text`` in ``width`` cells: padded, or cut with a … in its last cell."""
-    if cell_len(text) > width:
+    n = cells(text)
+    if n > width:
         return set_cell_size(text, width - 1) + "…"
-    return text + " " * (width - cell_len(text))
+    return text + " " * (width - n)
 
 
 class CanvasLines(StylesCache):
@@ -286,6 +319,9 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
         # canvas row → (the window it was drawn for: scroll x and width, the line drawn there), until
         # the row changes or the view scrolls sideways
         self._strips: dict[int, tuple[tuple[int, int], Strip]] = {}
+        # canvas row → each item's kept look as the state and the cursor have it (None: not looked up yet),
+        # until a step changes the row (as ``_strips``): a row drawn again for a scroll alone looks nothing up
+        self._current: dict[int, list] = {}
         # (row, item's index) → its looks → its segments placed (_line); (row, x, x0) → the blank between two items
         self._items: dict[tuple[int, int], dict[tuple, tuple]] = {}
         self._gaps: dict[tuple[int, int, int], Segment] = {}
@@ -307,6 +343,7 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
         self._extents = [[_extent(item) for item in items] for items in self._rows]  # each item's columns, once
         self._node_parts, self._edge_rows = _owners(self._rows)
         self._strips.clear()
+        self._current.clear()
         self._items.clear()
         self._gaps.clear()
         self.virtual_size = Size(self.grid.width, self.grid.height)
@@ -318,6 +355,7 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
         old, self.state = self.state, state
         if old.weighted != state.weighted:
             self._strips.clear()
+            self._current.clear()
             self.refresh()
         else:
             rows: set[int] = set()
@@ -329,6 +367,7 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
                 rows |= self._edge_rows.get(edge, set())
             for row in rows:
                 self._strips.pop(row, None)
+                self._current.pop(row, None)
             # one refresh for every run of rows on screen (each refresh clears the widget's caches), inside
             # the scrollbars (which a step leaves as they are: the compositor need not render them again, nor
             # the title above the canvas)
@@ -343,6 +382,7 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
         """Mark ``node`` as the cursor's (None: no cursor): only a restyle, the layout stays."""
         self.selected = node
         self._strips.clear()
+        self._current.clear()
         self.refresh()
         self._follow()
 
@@ -443,13 +483,17 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
         the window, each item's segments made (``_item_segments``) and placed (``with_offsets``) once
         for each look it has had (``_look``; the last ``LOOKS_KEPT`` of them kept), so that a row a step
         draws again takes what it had of the items the step left alone, and of an edge or a box the
-        step marks or leaves what it had the last time it looked so."""
+        step marks or leaves what it had the last time it looked so; each item's look looked up once
+        after a step changes the row (``_current``), not again when the view scrolls."""
         hi = lo + width
         out: list[Segment] = []
         ox = lo  # where the next segment out is placed (with_offsets: lo and the lengths of those before it)
         c = x = lo  # the stream's cell, and where the next item starts (as _segments counts them)
         first = True
         items, gaps = self._items, self._gaps
+        current = self._current.get(row)
+        if current is None:
+            current = self._current[row] = [None] * len(self._rows[row])
         for k, (item, extent) in enumerate(zip(self._rows[row], self._extents[row])):
             x0 = item[1]
             if x0 + extent <= lo:
@@ -472,30 +516,33 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
                     c, ox = _cut(out, c, ox, lo, hi, row, gap.text, base, x0 - x)
                 if c >= hi:
                     break
-            look = self._look(item)
-            looks = items.get((row, k))
-            if looks is None:
-                looks = items[row, k] = {}
-            kept = looks.get(look)
-            if kept is None:
-                segs = self._item_segments(item, self._style)
-                placed, col, cells = [], x0, 0
-                for seg in segs:
-                    placed.append(_placed(seg.text, seg.style, col, row))
-                    col += len(seg.text)
-                    cells += cell_len(seg.text)
-                if len(looks) >= LOOKS_KEPT:  # the look kept longest goes
-                    del looks[next(iter(looks))]
-                kept = looks[look] = (placed, segs, cells, col - x0)
-            placed, segs, cells, length = kept
+            kept = current[k]
+            if kept is None:  # its look, and what was made of it (a function call is a fifth of a new item's cost)
+                look = self._look(item)
+                looks = items.get((row, k))
+                if looks is None:
+                    looks = items[row, k] = {}
+                kept = looks.get(look)
+                if kept is None:
+                    segs = self._item_segments(item, self._style)
+                    placed, col, span = [], x0, 0
+                    for seg in segs:
+                        placed.append(_placed(seg.text, seg.style, col, row))
+                        col += len(seg.text)
+                        span += cells(seg.text)
+                    if len(looks) >= LOOKS_KEPT:  # the look kept longest goes
+                        del looks[next(iter(looks))]
+                    kept = looks[look] = (placed, segs, span, col - x0)
+                current[k] = kept
+            placed, segs, span, length = kept
             # whole in the window, where it was placed (Strip.crop drops an empty segment at the window's start)
-            if (c > lo or c == lo and segs[0].text) and c + cells <= hi and ox == x0:
+            if (c > lo or c == lo and segs[0].text) and c + span <= hi and ox == x0:
                 out += placed
                 ox += length
-                c += cells
+                c += span
             else:
                 for seg in segs:
-                    c, ox = _cut(out, c, ox, lo, hi, row, seg.text, seg.style, cell_len(seg.text))
+                    c, ox = _cut(out, c, ox, lo, hi, row, seg.text, seg.style, cells(seg.text))
                     if c >= hi:
                         break
             if c >= hi:
@@ -508,6 +555,7 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._current.clear()
         self._items.clear()
         self._gaps.clear()
         self._palette.clear()
@@ -563,16 +611,23 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
 
     def _item_segments(self, item: tuple, style) -> list[Segment]:
         """The segments of an item of a row (a box's border or an edge, a name, a text line, an edge's
-        label), from its look (``_look``); ``style``: the style of component classes named."""
+        label), from its look (``_look``); ``style``: the style of component classes named. (A segment
+        made as ``_new(Segment, (text, style, None))``: ``Segment(text, style)`` without the Python
+        ``__new__`` of a named tuple, a third of its cost.)"""
         st = self.state
         kind = item[0]
         if kind == "run":  # box border or edge line, one owner
             text, owner = item[2], item[3]
             if owner[0] == "e" and st.weighted:  # the NN diagram: a weight's glyphs, ▷ unless hot
-                text = text.translate(EDGE_GLYPHS[st.edge_kinds.get(owner[1], "+")])
-                if owner[1] not in st.hot_edges:
-                    text = text.replace(ARROW, COLD_ARROW)
-            return [Segment(text, self._owner_style(owner, style))]
+                key = (text, st.edge_kinds.get(owner[1], "+"), owner[1] in st.hot_edges)
+                glyphs = _EDGE_TEXTS.get(key)
+                if glyphs is None:  # (a translation goes through a dict a character at a time: once per key)
+                    if len(_EDGE_TEXTS) >= EDGE_TEXTS_KEPT:
+                        _EDGE_TEXTS.clear()
+                    glyphs = _EDGE_TEXTS[key] = text.translate(EDGE_GLYPHS[key[1]]) if key[2] else \
+                        text.translate(EDGE_GLYPHS[key[1]]).replace(ARROW, COLD_ARROW)
+                text = glyphs
+            return [_new(Segment, (text, self._owner_style(owner, style), None))]
         if kind == "name":
             node_id, width = item[2], item[3]
             current, selected = node_id == st.current, node_id == self.selected
@@ -594,21 +649,22 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
                 return self._painted(text + (HOT if hot else ""), paint, width, names, style)
             text = (text + (HOT if hot else "")).center(width) if self.nodes[node_id].round \
                 else _fit(text + (HOT if hot else ""), width)
-            return [Segment(" " + text + " ", style(*names))]
+            return [_new(Segment, (" " + text + " ", style(*names), None))]
         i, width = item[2], item[3]  # a label
         text = st.labels.get(i, "")
         fill = "─".translate(EDGE_GLYPHS[st.edge_kinds[i]]) if i in st.edge_kinds else "─"
-        text = fill * (width - cell_len(text)) + text if cell_len(text) <= width else _fit(text, width)
+        n = cells(text)
+        text = fill * (width - n) + text if n <= width else _fit(text, width)
         s = style("canvas--hot-edge") if i in st.hot_edges else style(
             "canvas--negative" if st.edge_kinds.get(i, "+")[0] == "-" else "canvas--label")
-        return [Segment(text, s)]
+        return [_new(Segment, (text, s, None))]
 
     def _painted(self, text: str, paint: tuple, width: int, names: tuple[str, ...], style) -> list[Segment]:
         """A line whose characters each have a paint: a map level (its colour behind the shade glyph)
         or a weight's sign (``-`` in the negative colour); ``names``: the line's component classes."""
         base = style(*names)
-        pad = max(0, width - cell_len(text))
-        segs = [Segment(" " * (1 + pad // 2), base)]
+        pad = max(0, width - cells(text))
+        segs = [_new(Segment, (" " * (1 + pad // 2), base, None))]
         start = 0
         for k in range(1, len(paint) + 1):  # a segment per run of one paint: fewer segments to draw
             if k < len(paint) and paint[k] == paint[start]:
@@ -618,9 +674,9 @@ class GraphCanvas(LineWidths, LeanBars, Fits, GuardedPump, ScrollView, can_focus
                 cell = style() + _level_style(p)
             else:
                 cell = style(*names, "canvas--negative") if p == "-" else base
-            segs.append(Segment(text[start:k], cell))
+            segs.append(_new(Segment, (text[start:k], cell, None)))
             start = k
-        segs.append(Segment(text[len(paint):] + " " * (1 + pad - pad // 2), base))
+        segs.append(_new(Segment, (text[len(paint):] + " " * (1 + pad - pad // 2), base, None)))
         return segs
 
     def _owner_style(self, owner, style):
