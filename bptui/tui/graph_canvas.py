@@ -9,14 +9,12 @@ graph, a network's matrix-level computation graph and its neural-network diagram
 from __future__ import annotations
 
 from functools import lru_cache
-from pickle import dumps as _dumps  # rich's own for a style's meta
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from rich.style import _id_generator as _style_ids  # the ids from_meta gives a style's link
 from textual import events
 from textual._segment_tools import line_pad
 from textual._styles_cache import StylesCache
@@ -30,6 +28,7 @@ from .diagrams import COLD_ARROW, EDGE_GLYPHS, SHADES, CanvasNode, CanvasState, 
 from .fitting import Fits
 from .guard import GuardedPump
 from .panel_base import OFFSET_STYLES_KEPT, LeanBars, LineWidths
+from .panel_base import offset_style as _offset_style
 from .graph_layout import ARROW, LINE_CHARS, UP_ARROW, BoxSize, Layout, layout
 from .view import runs
 
@@ -83,46 +82,6 @@ _new = tuple.__new__
 
 EDGE_TEXTS_KEPT = 1 << 12
 _EDGE_TEXTS: dict[tuple[str, str, bool], str] = {}  # (an edge's run, its weight's glyph kind, hot) → the run drawn
-
-
-def _meta_template() -> tuple[bytes, bytes]:
-    """The pickle of ``{"offset": (x, y)}`` around its two numbers, for 0 ≤ x, y < 256 (each ``K`` and a
-    byte, pickle's BININT1): what comes before them and after; two empty ones if this Python's pickle
-    does not write them so (then every meta is pickled)."""
-    made = _dumps({"offset": (1, 2)})
-    head, sep, tail = made.partition(b"K\x01K\x02")
-    if not sep or any(_dumps({"offset": (x, y)}) != head + bytes((75, x, 75, y)) + tail for x, y in ((0, 0), (255, 255))):
-        return b"", b""
-    return head, tail
-
-
-_META_HEAD, _META_TAIL = _meta_template()
-
-
-def _offset_style(style: Style | None, x: int, y: int) -> Style:
-    """``style + Style.from_meta({"offset": (x, y)})`` (``with_offsets``' style for a segment at (x, y)),
-    made in one step for a style without meta: the same fields as rich's ``Style._add`` gives them,
-    without the two strips going through ``with_offsets`` would make (a Strip makes seven caches),
-    the meta style made apart and the sum's pass through rich's cache of 1,024 sums, which a new
-    place always misses (most of a new item's cost when the canvas scrolls onto columns not drawn
-    yet); its meta pickled from a template (``_meta_template``) where the numbers fit one byte each."""
-    if style is None or style._null or style._meta is not None or style._link:
-        meta = Style.from_meta({"offset": (x, y)})
-        return style + meta if style else meta
-    placed: Style = Style.__new__(Style)
-    placed._ansi = None
-    placed._style_definition = None
-    placed._color = style._color
-    placed._bgcolor = style._bgcolor
-    placed._attributes = style._attributes
-    placed._set_attributes = style._set_attributes
-    placed._link = None
-    placed._meta = _META_HEAD + bytes((75, x, 75, y)) + _META_TAIL if 0 <= x < 256 and 0 <= y < 256 and _META_HEAD \
-        else _dumps({"offset": (x, y)})
-    placed._link_id = f"{next(_style_ids)}{hash(placed._meta)}"
-    placed._hash = None
-    placed._null = False
-    return placed
 
 
 def _cut(out: list[Segment], c: int, ox: int, lo: int, hi: int, y: int, text: str, style: Style | None,
