@@ -54,6 +54,7 @@ V2_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json")
 GRAPH_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "graph"]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: without it (-p no:xdist) pytest does not know it
 def pytest_xdist_auto_num_workers(config):
     """``-n auto`` starts half as many test processes again as the machine has cores (3 on 2 cores): a
     TUI test spends most of its wall-clock time asleep in the pilot's waits for the app to go idle (20 ms
