@@ -54,6 +54,21 @@ V2_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json")
 GRAPH_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "graph"]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: without it (-p no:xdist) pytest does not know it
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` starts half as many test processes again as the machine has cores (3 on 2 cores): a
+    TUI test spends most of its wall-clock time asleep in the pilot's waits for the app to go idle (20 ms
+    at least after each key, twice; tests/test_tui.py: 845 waits, 17 s asleep beside 8.3 s of CPU), and
+    while one process sleeps another can use its core. PYTEST_XDIST_AUTO_NUM_WORKERS still sets the
+    number outright."""
+    import os
+
+    from xdist.plugin import pytest_xdist_auto_num_workers as cores
+
+    n = cores(config)
+    return n if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") else n + max(1, n // 2)
+
+
 @pytest.fixture
 def xor_path() -> Path:
     return NETWORKS / "xor.json"

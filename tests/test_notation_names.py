@@ -35,7 +35,7 @@ from .conftest import NETWORKS
 from .formula_checks import check_equation
 from .test_formula import networks
 from .test_notation import ALL
-from .test_notation_panels import heading_of, map_panels, runs_at
+from .test_notation_panels import Runs, heading_of, map_panels, runs_at
 from .test_notation_recurrent import recurrent_doc
 
 SEPARATE = [n for n, P in ALL.items() if P.separate_bias]
@@ -140,9 +140,10 @@ def _parts(sheet) -> dict[tuple, str]:
     from .test_notation_seq_panels import name_over
 
     out = {}
+    runs = Runs(sheet)  # each heading line's runs read once for the board's cells
     for y, x, key in sheet.cells:
         if key[0] in ("W", "G"):
-            out[y, x] = name_over(sheet, y, x) if isinstance(sheet, ProfileSeqSheet) else heading_of(sheet, y, x)
+            out[y, x] = name_over(sheet, y, x) if isinstance(sheet, ProfileSeqSheet) else heading_of(sheet, y, x, runs)
     return out
 
 
