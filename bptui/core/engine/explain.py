@@ -763,7 +763,7 @@ def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms = [float((o[k] - y[k]) ** 2) for k in range(len(o))]
     o_k, y_k = Sym("o", L, ("k",)), Sym("y", None, ("k",))
     forms: list[Node] = [net.loss.formula(o_k, y_k, act), net.loss.terms(o, y, act, L, s)]
-    forms.append(Num(value, Ref("loss")))
+    forms.append(Num(value, Ref("loss"), ln=net.loss.ln_past_floats(o, y, act, s)))
     out.eq(Equation(lhs, tuple(forms), bindings={o_k: o, y_k: y}))
     factor = 1.0 if net.loss.name == "cross_entropy" else scale
     return out.done(title, value, terms, factor)
