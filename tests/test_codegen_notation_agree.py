@@ -126,10 +126,11 @@ def test_a_grus_output_is_named_as_its_panels_print_it():
 def test_the_programs_header_names_the_group_and_the_rate_as_the_panels_print_them():
     """A mean profile's program says in its header how the numbers are laid out: the group's mean (1/m) Σ and the
     update W − (η m)·(the mean), in the profile's letters and with the group's size as its panels print it (|B|
-    where Adam's first moment takes m: iris; m on xor, plain gradient descent)."""
+    where Adam's first moment takes m: iris in cs231n; m on xor, plain gradient descent, and in ng, whose Adam
+    writes its first moment v)."""
     import textwrap
 
-    for net, name, want in (("iris", "ng", ("(1/|B|) Σ", "W − (α |B|)·(the mean)")),
+    for net, name, want in (("iris", "ng", ("(1/m) Σ", "W − (α m)·(the mean)")),
                             ("xor", "ng", ("(1/m) Σ", "W − (α m)·(the mean)")),
                             ("iris", "cs231n", ("(1/|B|) Σ", "W − (learning_rate |B|)·(the mean)"))):
         spec = load_any(NETWORKS / f"{net}.json")

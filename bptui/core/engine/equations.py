@@ -74,12 +74,19 @@ M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
 M_ADAM = Sym("|B|", latex=r"|B|")  # the same beside Adam's m⁽ˡ⁾: the size of the update group B
 
 
+M_BESIDE_ADAM = Sym("|B|", latex=r"|B|", own="adam")  # |B| beside Adam's m⁽ˡ⁾: m where the profile renames that m
+
+
 def group_symbol(opt: Optimizer | None, kinds: Sequence[Any] = ()) -> Sym:
-    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when the
-    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters), or when a
-    layer of ``kinds`` has an m of its own (dropout's mask m⁽ˡ⁾: ``LayerKind.letters``)."""
-    if opt is not None and opt.name == "adam" or any("m" in k.letters for k in kinds):
+    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when a layer
+    of ``kinds`` has an m of its own (dropout's mask m⁽ˡ⁾: ``LayerKind.letters``), or when the optimizer is
+    Adam, whose first moment is m⁽ˡ⁾ (its paper's letter) — unless the profile writes that moment with a
+    letter of its own (ng's v): the printer settles it (``Profile.renames``: "adam:|B|" is m there), so
+    every caller passes the optimizer and the profile decides."""
+    if any("m" in k.letters for k in kinds):
         return M_ADAM
+    if opt is not None and opt.name == "adam":
+        return M_BESIDE_ADAM
     return M
 
 
@@ -109,10 +116,12 @@ def forward_rule(p: Profile) -> Node:
     return add(product, b("l")) if p.separate_bias else product
 
 
-def profile_rows(p: Profile) -> list[tuple[str, str]]:
+def profile_rows(p: Profile, group: Sym = M) -> list[tuple[str, str]]:
     """A notation profile as (what, how the profile writes it) rows: each shared quantity's symbol
     of layer l, the forward rule, the input, where the bias is, the vectors, the first unit and a
-    group's gradient. The manual's table (:func:`notation_table`) and the app's help read them."""
+    group's gradient, divided by ``group`` (the group's size: a network's :func:`group_symbol`, |B|
+    beside Adam's m; the manual's table, of no network, m). The manual's table (:func:`notation_table`)
+    and the app's help read them."""
     from ..formulas.profiles import QUANTITIES
 
     pr, l = TextPrinter(notation=p), "l"
@@ -123,7 +132,7 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     rows.append(("vectors", p.vectors + "s"))
     rows.append(("first unit", str(p.unit_base)))
     grad = pr.p(G(l))  # the weights' gradient as the profile writes it (ng's dW^[l], the lecture's G⁽ˡ⁾)
-    rows.append(("a group's gradient", f"mean {grad} (the group's sum / m)" if p.mean else f"sum {grad}"))
+    rows.append(("a group's gradient", f"mean {grad} (the group's sum / {pr.p(group)})" if p.mean else f"sum {grad}"))
     D, one = pr.p(LOSS_D), pr.p(loss_sym("n"))  # the epoch's loss so far, as the loss step writes it (running_loss)
     rows.append(("the epoch's loss", f"mean {D} = (1/k) Σₙ {one} of the k so far" if p.mean else f"sum {D} = Σₙ {one}"))
     return rows
