@@ -1477,6 +1477,8 @@ class Printer:
                 return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
+        if base == "∂ℓ/∂x" and HOLE in P.gradient.text and not P.gradient.text.endswith(HOLE):  # a block's, with a
+            return replace(s, base="x", latex=None, sub=sub), P.gradient  # prefix around x: the layer on x, ∇_x⁽⁵⁾ J
         new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
         if base == "ℓ" and s.layer is not None:  # one example's loss ℓ⁽ⁿ⁾ (the layer's place holds the example)
             new = P.per_example_loss
