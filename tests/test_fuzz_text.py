@@ -509,8 +509,11 @@ def test_loss_lines_at_underflow_are_true(tmp_path_factory, capsys, kind, scale,
     stepper = Stepper(load_any(path))
     for _ in range(3):  # the side panel's explanation of ℓ⁽¹⁾
         stepper.forward()
-    chain = explain(stepper, Cell("loss")).lines
+    explained = explain(stepper, Cell("loss"))
+    chain = explained.lines
     check_loss_line(chain[-2].strip().removeprefix("= "), chain[-1].strip().removeprefix("= "), f"explain {kind}")
+    title = explained.text().splitlines()[0]  # ℓ⁽¹⁾ = 2.225e−348: the loss of example n = 1 (…)
+    assert title.split(": ")[0].split(" = ")[1] == chain[-1].strip().removeprefix("= "), (title, chain)
     assert main(["export", str(path), "--format", "latex"]) == 0
     tex = capsys.readouterr().out.splitlines()
     for i, row in enumerate(tex):
