@@ -1,9 +1,12 @@
 """MkDocs hook (mkdocs.yml: hooks): the pictures live once in the repository, the app's screenshots in
-screenshots/ (written by scripts/screenshots.py) and the snapshot tests' SVGs in tests/__snapshots__/; the site
-serves them under the same paths, so that the manual's links to them resolve and `mkdocs build --strict` checks them."""
+screenshots/ (written by scripts/screenshots.py) and the snapshot tests' SVGs in tests/__snapshots__/. A page
+links them where they live, relative to itself (docs/app.md's ../screenshots/01-start.svg), so the link works
+where the page is read on GitHub; the site serves them under their paths from the repository's root and the
+hook points each page's link there, so that `mkdocs build --strict` checks them too."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,15 @@ def on_files(files: Files, config: Any) -> Files:
 TABLE = ("<!-- notation-table -->", "<!-- /notation-table -->")
 
 
+# a page's link to a picture outside docs/ (../screenshots/…, ../tests/__snapshots__/…), its path from the root
+OUTSIDE = re.compile(r"(!\[[^\]]*\]\(\s*<?)\.\./((?:screenshots|tests/__snapshots__)/)")
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """The notation profiles' table (docs/notation.md), made afresh from the profiles' data, so the
-    site cannot show symbols the profiles do not have."""
+    """Each picture's link as the site serves it (:data:`OUTSIDE`: its path from the repository's root, under
+    which :func:`on_files` serves it); and the notation profiles' table (docs/notation.md), made afresh from
+    the profiles' data, so the site cannot show symbols the profiles do not have."""
+    markdown = OUTSIDE.sub(r"\1\2", markdown)
     start, end = TABLE
     if start not in markdown:
         return markdown

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 
-from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, by_hand, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref,
+from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, Call, Op, by_hand, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref,
                                          TextPrinter, Unbound, evaluate, has_numbers, interval, overlaps, plan,
-                                         probability_text, shown_value, walk)
+                                         below_floats, probability_text, shown_value, walk)
 from bptui.core.engine.equations import group_size
 from bptui.core.formulas.notation import minus_signs, num
 from bptui.core.formulas.profiles import shown_value as profile_view
@@ -105,6 +106,7 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
                     assert last_digit_holds(redone, target, digits), (
                         f"{where}: redoing form {i} of {TextPrinter(digits).equation(eq)} on the page gives "
                         f"{[num(x, digits) for x in redone]}, not {[num(x, digits) for x in target]}")
+    checked += check_past_the_floats(eq, digits, where)
     for leaf in leaves(eq):
         x = leaf.value if isinstance(leaf, Num) else leaf.values
         if leaf.means is not None:  # a derived number is the value of its formula
@@ -119,6 +121,85 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
             if board is not None and _finite(board):
                 assert _close(x, board), f"{where}: {x} shown for {leaf.ref}, the board has {board}"
         checked += 1
+    return checked
+
+
+def _printed_mp(node, printer: TextPrinter, bindings: dict):
+    """A scalar form's arithmetic redone in mpmath on its numbers exactly as the page prints them (a
+    probability as written, ``1 − 2.225e−348`` too); None for a form that is not such arithmetic."""
+    if isinstance(node, Num):
+        if node.exact:
+            return mpmath.mpf(node.value)
+        text = printer.p(node).replace("−", "-")
+        if not math.isfinite(node.value):
+            return None
+        return 1 - mpmath.mpf(text[4:]) if text.startswith("1 - ") else mpmath.mpf(text)
+    if isinstance(node, Sym):
+        value = bindings.get(node)
+        return mpmath.mpf(float(value)) if value is not None and np.ndim(value) == 0 else None
+    if isinstance(node, Call) and node.fn == "log" and len(node.args) == 1:
+        a = _printed_mp(node.args[0], printer, bindings)
+        return mpmath.log(a) if a is not None and a > 0 else None
+    if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()"):
+        return None
+    args = [_printed_mp(a, printer, bindings) for a in node.args]
+    if any(a is None for a in args):
+        return None
+    if node.op == "+":
+        return mpmath.fsum(args)
+    if node.op == "-":
+        return args[0] - args[1]
+    if node.op == "*":
+        return mpmath.fprod(args)
+    if node.op == "neg":
+        return -args[0]
+    return args[0] ** 2 if node.op == "sq" else args[0]
+
+
+def _past_the_floats(node) -> bool:
+    """A number the floats cannot hold as printed: a probability within 10⁻¹⁵ of 0 or 1 (``Num.logs``), or a loss
+    written from its logarithm (``Num.ln``). (Other arithmetic on subnormal numbers is not held to it yet: an
+    attention δ's explanation prints 2.3e−14·(9.1e−316 − 1.8e−315) = 0.)"""
+    for n in walk(node):
+        if isinstance(n, Num) and not n.exact and math.isfinite(n.value):
+            if n.logs is not None and not 1e-15 < n.value < 1 - 1e-15:
+                return True
+            if n.ln is not None:
+                return True
+    return False
+
+
+def check_past_the_floats(eq: Equation, digits: int, where: str = "") -> int:
+    """Where a scalar line holds numbers past the floats (a saturated probability, a loss below 10⁻³⁰⁸),
+    its arithmetic redone exactly (mpmath, as a student does on paper) on the numbers as printed gives
+    the result as printed, to its last digit: ``−log(1 − 5.649e−348)`` is 5.649e−348, not 0. Returns how
+    many forms it checked."""
+    result = eq.result
+    if not isinstance(result, Num) or result.exact or not math.isfinite(result.value):
+        return 0
+    if not any(_past_the_floats(f) for f in eq.forms):
+        return 0
+    printer = TextPrinter(digits)
+    shown = printer.p(result).replace("−", "-")
+    if shown.startswith("1 - ") or shown.startswith("-1 - "):
+        return 0
+    target = mpmath.mpf(shown)
+    checked = 0
+    with mpmath.workdps(2100):  # 1 − 1.5e−1980 keeps its last digit
+        for i, form in enumerate(eq.forms[:-1]):
+            if printer._elided(form) or any(isinstance(n, Sym) for n in walk(form)):  # numbers only: what is redone
+                continue
+            redone = _printed_mp(form, printer, eq.bindings)
+            if redone is None:
+                continue
+            text = TextPrinter(digits).equation(eq)
+            if target == 0:
+                assert redone == 0, f"{where}: form {i} of {text} is {mpmath.nstr(redone, 6)} as printed, not 0"
+            else:
+                unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(target))) - digits + 1)
+                assert abs(redone - target) <= unit / 2 * (1 + mpmath.mpf(10) ** -9), (
+                    f"{where}: form {i} of {text} is {mpmath.nstr(redone, digits + 3)} as printed, not {shown}")
+            checked += 1
     return checked
 
 
@@ -172,6 +253,12 @@ def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -
                 assert ("1 − " if complement else "") + minus_signs(digits_text) in text, f"{fine} missing from {text}"
                 if latex is not None:
                     assert ("1 - " if complement else "") + LatexPrinter._g(digits_text) in latex
+                continue
+            small = below_floats(leaf, digits)  # a loss past the floats: from its logarithm, not 0
+            if small is not None:
+                assert minus_signs(small) in text, f"{small} missing from {text}"
+                if latex is not None:
+                    assert LatexPrinter._g(small) in latex
                 continue
             # a term after the first of a sum is printed with its sign apart: "− 0.4"
             assert num(abs(leaf.value), digits) in text, f"{num(leaf.value, digits)} missing from {text}"

@@ -53,6 +53,8 @@ def test_a_gradient_comment_divides_by_the_group_as_the_panels_print_it(net, nam
     P = PROFILES[name]
     spec = load_any(str(NETWORKS / f"{net}.json"))
     steps, group = NETS[net]
+    if group == "|B|" and spec.optimizer.name == "adam" and name == "ng":  # his Adam's first moment is v: m is free
+        group = "m"
     stepper = Stepper(spec, notation=P)
     assert TextPrinter(notation=P).p(group_symbol(spec.optimizer, stepper.net.kinds)) == group
     assert _printed_group(stepper, P) == {group}  # the trace's gradient steps
@@ -115,6 +117,22 @@ def test_an_lstms_output_is_named_as_its_panels_print_it(name):
     assert any(line.startswith(symbol.replace("_τ", "₃₀")) for line in trace)  # the LSTM's h at τ = T
 
 
+@pytest.mark.parametrize("name", sorted(GATED))
+def test_an_lstms_cell_gradient_comment_is_the_traces_rule_at_tau(name):
+    """long_memory_lstm: the comment of ∂ℓ/∂c_τ's line is the rule the trace prints at τ, ō and c with their layer
+    and τ (ng's dc^[1]_τ = dh^[1]_τ ⊙ ō^[1]_τ ⊙ (1 − tanh(c^[1]_τ)⊙tanh(c^[1]_τ)) + …), not ō ⊙ (1 − tanh²)."""
+    P = PROFILES[name]
+    spec = load_any(str(NETWORKS / "long_memory_lstm.json"))
+    text, _ = codegen.program(spec, "numpy", codegen.record(spec, 1, 140), None, P)
+    comments = [line.split("  # ", 1)[1] for line in text.splitlines() if "(1 - np.tanh(" in line and "  # " in line
+                and "* dc" not in line.split("  # ")[0].split(" = ")[0]]
+    assert comments and all("tanh²" not in c for c in comments), comments
+    rule = comments[0].split(" + ")[0]  # the part at τ, before the path from τ+1
+    at_29 = rule.replace("_τ", "₂₉")
+    trace = [line.split(" + ")[0] for line in _trace_lines(spec, P, 140) if " ⊙ (1 − tanh(" in line]
+    assert at_29 in trace, (at_29, trace[:2])
+
+
 def test_a_grus_output_is_named_as_its_panels_print_it():
     """gru_parity in nielsen and ng: its output list is h too (h²_τ = (1 − z) ⊙ n + z ⊙ h²_{τ−1})."""
     spec = load_any(str(NETWORKS / "gru_parity.json"))
@@ -126,10 +144,11 @@ def test_a_grus_output_is_named_as_its_panels_print_it():
 def test_the_programs_header_names_the_group_and_the_rate_as_the_panels_print_them():
     """A mean profile's program says in its header how the numbers are laid out: the group's mean (1/m) Σ and the
     update W − (η m)·(the mean), in the profile's letters and with the group's size as its panels print it (|B|
-    where Adam's first moment takes m: iris; m on xor, plain gradient descent)."""
+    where Adam's first moment takes m: iris in cs231n; m on xor, plain gradient descent, and in ng, whose Adam
+    writes its first moment v)."""
     import textwrap
 
-    for net, name, want in (("iris", "ng", ("(1/|B|) Σ", "W − (α |B|)·(the mean)")),
+    for net, name, want in (("iris", "ng", ("(1/m) Σ", "W − (α m)·(the mean)")),
                             ("xor", "ng", ("(1/m) Σ", "W − (α m)·(the mean)")),
                             ("iris", "cs231n", ("(1/|B|) Σ", "W − (learning_rate |B|)·(the mean)"))):
         spec = load_any(NETWORKS / f"{net}.json")

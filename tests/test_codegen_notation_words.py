@@ -81,7 +81,7 @@ OPTIMIZER = {
     ("xor", "cs231n"): "Wˡ ← Wˡ − (learning_rate·m) dWˡ",
     ("moons", "ng"): "v^[l] ← μ v^[l] + (m dW^[l]); W^[l] ← W^[l] − α v^[l]",
     ("moons", "goodfellow"): "v⁽ˡ⁾ ← α v⁽ˡ⁾ − ε ∇_W⁽ˡ⁾ J; W⁽ˡ⁾ ← W⁽ˡ⁾ + v⁽ˡ⁾",
-    ("iris", "ng"): "v^[l] ← β₁ v^[l] + (1 − β₁) (|B| dW^[l]); s^[l] ← β₂ s^[l] + (1 − β₂) (|B| dW^[l])⊙(|B| dW^[l]); "
+    ("iris", "ng"): "v^[l] ← β₁ v^[l] + (1 − β₁) (m dW^[l]); s^[l] ← β₂ s^[l] + (1 − β₂) (m dW^[l])⊙(m dW^[l]); "
                     "v̂^[l] = v^[l]/(1 − β₁ᵗ); ŝ^[l] = s^[l]/(1 − β₂ᵗ); W^[l] ← W^[l] − α v̂^[l]/(√ŝ^[l] + ε)",
     ("iris", "goodfellow"): "s⁽ˡ⁾ ← ρ₁ s⁽ˡ⁾ + (1 − ρ₁) ∇_W⁽ˡ⁾ J; r⁽ˡ⁾ ← ρ₂ r⁽ˡ⁾ + (1 − ρ₂) ∇_W⁽ˡ⁾ J⊙∇_W⁽ˡ⁾ J; "
                             "ŝ⁽ˡ⁾ = s⁽ˡ⁾/(1 − ρ₁ᵗ); r̂⁽ˡ⁾ = r⁽ˡ⁾/(1 − ρ₂ᵗ); W⁽ˡ⁾ ← W⁽ˡ⁾ − ε ŝ⁽ˡ⁾/(√r̂⁽ˡ⁾ + δ)",
@@ -106,9 +106,11 @@ def test_the_pytorch_optimizer_line_says_the_profiles_update_rule(net, name):
 
 def test_the_pytorch_step_names_the_groups_sum_in_the_profiles_letters():
     """A mean profile's optimizer.step() works on .grad, the group's sum: the group's size times the mean gradient, as
-    its update rule writes them (ng's m dW^[l], |B| dW^[l] beside Adam; nielsen's m ∂C/∂wˡ), never the lecture's W and
+    its update rule writes them (ng's m dW^[l], also beside his Adam's v; cs231n's |B| dWˡ beside Adam's m; nielsen's
+    m ∂C/∂wˡ), never the lecture's W and
     dW in another profile's program."""
-    for net, name, said in (("xor", "ng", "m dW^[l]"), ("iris", "ng", "|B| dW^[l]"), ("xor", "nielsen", "m ∂C/∂wˡ")):
+    for net, name, said in (("xor", "ng", "m dW^[l]"), ("iris", "ng", "m dW^[l]"), ("iris", "cs231n", "|B| dWˡ"),
+                            ("xor", "nielsen", "m ∂C/∂wˡ")):
         text = _program(net, name, "pytorch", (1, 9))
         line = next(line.strip() for line in text.splitlines() if line.strip().startswith("optimizer.step()"))
         assert line.endswith(f"# on .grad: the group's sum, {said}"), line
@@ -288,3 +290,21 @@ def test_the_helps_group_gradient_line_names_the_profiles_gradient(name, said):
     if P.mean:
         assert "the mean over the update group's m examples" in text
     assert "G/m" not in "\n".join(notation_table())
+
+
+@pytest.mark.parametrize("name,net,group", [("nielsen", "iris", "|B|"), ("cs231n", "iris", "|B|"), ("ng", "iris", "m"),
+                                            ("nielsen", "xor", "m")])
+def test_the_helps_group_gradient_line_names_the_group_as_the_networks_lines_do(name, net, group):
+    """The help's "a group's gradient" row and its note name the group's size as this network's update lines, trace
+    and program do: |B| beside Adam's m⁽ˡ⁾ (iris in nielsen and cs231n), m where nothing else takes m (ng's Adam
+    writes v; plain gradient descent)."""
+    from bptui.tui.help import help_text
+
+    P = PROFILES[name]
+    spec = load_any(NETWORKS / f"{net}.json")
+    text = " ".join(help_text(spec, P, 1000).split())
+    assert f"(the group's sum / {group})" in text and f"the mean over the update group's {group} examples" in text, text
+    other = "m" if group == "|B|" else "|B|"
+    assert f"(the group's sum / {other})" not in text and f"group's {other} examples" not in text
+    rules = _update_rules(net, name)  # the help's rules of this network, as its steps write them
+    assert not any(f"/{other}" in r or f"({other} " in r or f"·{other})" in r for r in rules), rules

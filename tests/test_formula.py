@@ -132,10 +132,10 @@ def test_every_number_is_its_value_and_the_arithmetic_shown_holds(spec, digits):
 
 @st.composite
 def saturated_networks(draw):
-    """A network whose outputs are within 10⁻⁸ of 0 or 1 (or rounded to them: a logit up to ±45):
-    large output biases and weights, hidden units saturated at random too; cross-entropy or the
-    squared losses, sigmoid or softmax outputs, targets that agree with the saturated side or not
-    (δ near 0 or near ±1)."""
+    """A network whose outputs are within 10⁻⁸ of 0 or 1 (or rounded to them: a logit up to ±45, or past
+    the floats: up to ±1600, where 1 − o is 10⁻⁶⁹⁵ and a loss below the smallest float): large output
+    biases and weights, hidden units saturated at random too; cross-entropy or the squared losses,
+    sigmoid or softmax outputs, targets that agree with the saturated side or not (δ near 0 or near ±1)."""
     loss = draw(st.sampled_from(list(LOSSES)))
     out = draw(st.sampled_from(["sigmoid", "softmax"]))
     seed = draw(st.integers(0, 10_000))
@@ -144,10 +144,11 @@ def saturated_networks(draw):
     hidden = draw(st.sampled_from(["tanh", "sigmoid", "relu"]))
     W1 = rng.normal(0, draw(st.sampled_from([0.5, 4.0, 12.0])), size=(h, d + 1))
     W2 = rng.normal(0, 0.5, size=(k, h + 1))
-    W2[:, 0] = rng.choice([-1.0, 1.0], size=k) * rng.uniform(22.0, 45.0, size=k)  # e^−18.4 is 10⁻⁸
-    if out == "softmax":  # one unit takes all, by a logit 22 to 45 above the others
+    top = draw(st.sampled_from([1.0, 1.0, 35.0]))  # the logits' scale: within the floats, or past them
+    W2[:, 0] = rng.choice([-1.0, 1.0], size=k) * rng.uniform(22.0, 45.0, size=k) * top  # e^−18.4 is 10⁻⁸
+    if out == "softmax":  # one unit takes all, by a logit 22 to 45 (or to 1600) above the others
         W2[:, 0] = rng.uniform(-5.0, 5.0, size=k)
-        W2[int(rng.integers(0, k)), 0] = rng.uniform(27.0, 50.0)
+        W2[int(rng.integers(0, k)), 0] = rng.uniform(27.0, 50.0) * top
     X = rng.normal(0, 1.5, size=(3, d)).round(draw(st.integers(1, 6)))
     if loss == "cross_entropy" or draw(st.booleans()):
         Y = rng.choice([0.0, 1.0], size=(3, k))

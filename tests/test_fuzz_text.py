@@ -481,8 +481,8 @@ def check_loss_line(numbers: str, result: str, where: str) -> None:
     value, spread = redo(numbers)
     r = mpmath.mpf(result.replace("−", "-"))
     assert mpmath.isfinite(value), f"{where}: {numbers} = {value}, printed {result}"
-    if r == 0:
-        assert abs(value) < 1e-300, f"{where}: {numbers} = {value}, printed 0"
+    if r == 0:  # 0 only where the arithmetic gives 0: −log(1 − 2.225e−348) is 2.225e−348, past the floats
+        assert value == 0, f"{where}: {numbers} = {value}, printed 0"
         return
     mantissa = result.replace("−", "").split("e")[0].replace(".", "").lstrip("0")  # %g drops trailing zeros
     ulp = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(r))) - max(len(mantissa), 4) + 1)
@@ -509,8 +509,11 @@ def test_loss_lines_at_underflow_are_true(tmp_path_factory, capsys, kind, scale,
     stepper = Stepper(load_any(path))
     for _ in range(3):  # the side panel's explanation of ℓ⁽¹⁾
         stepper.forward()
-    chain = explain(stepper, Cell("loss")).lines
+    explained = explain(stepper, Cell("loss"))
+    chain = explained.lines
     check_loss_line(chain[-2].strip().removeprefix("= "), chain[-1].strip().removeprefix("= "), f"explain {kind}")
+    title = explained.text().splitlines()[0]  # ℓ⁽¹⁾ = 2.225e−348: the loss of example n = 1 (…)
+    assert title.split(": ")[0].split(" = ")[1] == chain[-1].strip().removeprefix("= "), (title, chain)
     assert main(["export", str(path), "--format", "latex"]) == 0
     tex = capsys.readouterr().out.splitlines()
     for i, row in enumerate(tex):
@@ -521,8 +524,11 @@ def test_loss_lines_at_underflow_are_true(tmp_path_factory, capsys, kind, scale,
 
 
 def test_the_loss_check_catches_the_old_lines():
-    for numbers, result in (("−log(1 − 1)", "50"), ("−log(0)", "1.123e+05"), ("−log(1)", "1.929e−22")):
+    for numbers, result in (("−log(1 − 1)", "50"), ("−log(0)", "1.123e+05"), ("−log(1)", "1.929e−22"),
+                            ("−log(1 − 2.225e−348)", "0"), ("(1 − (1 − 3.1e−200))²", "0")):
         with pytest.raises(AssertionError):
             check_loss_line(numbers, result, "old")
     check_loss_line("−log(1 − (1 − 1.929e−22))", "50", "new")
     check_loss_line("−log(1.862e−782)", "1800", "new")
+    check_loss_line("−log(1 − 2.225e−348)", "2.225e−348", "new")
+    check_loss_line("½(1.5e−200 − 0)²", "1.125e−400", "new")

@@ -150,10 +150,37 @@ def test_a_residual_block_is_written_as_each_profile_groups_it():
     assert "dW^[6] ← dW^[6] + (dz^[6] a^[2]ᵀ)/m = " in _step(text, 21) and "db^[6] ← db^[6] + dz^[6]/m = " in _step(text, 21)
 
 
+def test_goodfellows_block_gradient_puts_the_layer_on_x():
+    """deep_residual in goodfellow: the block's gradient is ∇_{x⁽⁵⁾} J, as his ∇_{h⁽ᵏ⁾} J puts the layer on the
+    variable (it read ∇_x J⁽⁵⁾, J of a layer 5); text and LaTeX, and at τ ∇_x⁽⁴⁾₂ J. The other profiles unchanged."""
+    from bptui.core.formulas.formula import LatexPrinter, TextPrinter
+    from bptui.core.kinds.residual import dx_sym
+
+    G = PROFILES["goodfellow"]
+    text = _trace_text("deep_residual", "goodfellow")
+    assert "∇_x⁽⁵⁾ J = W⁽⁸⁾ᵀ g⁽⁸⁾ + W⁽⁶⁾ᵀ g⁽⁶⁾ = " in _step(text, 22) and "∇_x J⁽" not in text
+    assert TextPrinter(notation=G).p(dx_sym(4, time=2)) == "∇_x⁽⁴⁾₂ J"
+    assert LatexPrinter(notation=G).p(dx_sym(5)) == r"\nabla_{x^{(5)}} J"
+    assert "dx^[5] = W^[8]ᵀ dz^[8] + W^[6]ᵀ dz^[6] = " in _step(_trace_text("deep_residual", "ng"), 22)
+    assert TextPrinter(notation=PROFILES["nielsen"]).p(dx_sym(5)) == "∂C/∂x⁶"  # his layers count from the input a¹
+
+
+def test_a_layer_norm_at_tau_writes_its_tau(tmp_path):
+    """tiny_transformer: its layer norms run at each τ, and every line of theirs names τ as the dense layers' beside
+    them do (μ⁽²⁾₂, u⁽²⁾₂, o⁽⁵⁾₅, ∂ℓ/∂o⁽⁵⁾₅ = (W⁽⁶⁾ᵀ δ⁽⁶⁾₅)[1:]; goodfellow's ∇_h⁽⁵⁾₅ J), γ and β without one."""
+    network = small("tiny_transformer", tmp_path)
+    lecture = _trace_text(network, "lecture13")
+    assert "μ⁽²⁾₂ = (Σ_b x⁽²⁾_{2,b})/3 = " in _step(lecture, 3) and "u⁽²⁾₂ = (x⁽²⁾₂ − μ⁽²⁾₂)/√(σ²⁽²⁾₂ + ε) = " in _step(lecture, 3)
+    assert "o⁽²⁾₂ = [1, γ⁽²⁾ ⊙ u⁽²⁾₂ + β⁽²⁾] = " in _step(lecture, 4)
+    assert "∂ℓ/∂o⁽⁵⁾₅ = (W⁽⁶⁾ᵀ δ⁽⁶⁾₅)[1:] = " in _step(lecture, 75)
+    assert "G_β⁽⁵⁾ ← G_β⁽⁵⁾ + ∂ℓ/∂o⁽⁵⁾₅ = " in _step(lecture, 76)
+    assert "∇_h⁽⁵⁾₅ J = W⁽⁶⁾ᵀ g⁽⁶⁾₅ = " in _step(_trace_text(network, "goodfellow"), 75)
+
+
 def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_path):
     """count_tokens in cs231n and ng: q, k, v, e stay, with a separate b each (q = X W_Q + b_Q in cs231n's rows,
     the gradients of W_Q and b_Q apart); a dense layer at τ reads x_τ W + b (rows); a mean profile's attention
-    gradients are G/|B| (Adam); attention's weights a and heads' output z give way to ng's a and z (A and c), its
+    gradients are G/|B| beside Adam's m (cs231n; ng's Adam writes v, so G/m); attention's weights a and heads' output z give way to ng's a and z (A and c), its
     values v to ng's Adam v (val)."""
     network = small("count_tokens", tmp_path, 2)
     text = _trace_text(network, "cs231n")
@@ -168,7 +195,7 @@ def test_attention_in_a_profile_keeps_its_own_letters_where_they_meet_none(tmp_p
     rules = [TextPrinter(notation=PROFILES["ng"]).equation(eq)
              for eq in network_formulas(stepper.net, stepper.spec.optimizer, PROFILES["ng"])]
     assert any(r.startswith("q^[1] = X^[1] W_Q^[1]ᵀ + b_Q^[1]ᵀ") for r in rules)  # the rules group them as the steps
-    assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (dq^[1]ᵀ 1)/|B|") for r in rules)
+    assert any(r.startswith("db_Q^[1] ← db_Q^[1] + (dq^[1]ᵀ 1)/m") for r in rules)  # his Adam's moment is v: m is free
     assert sum(r.startswith("d") and "ₕ^[1] = " in r for r in rules) == 5  # ∂ℓ/∂a, δ, ∂ℓ/∂q, ∂ℓ/∂k, ∂ℓ/∂v per head
     ng = _trace_text(network, "ng")
     assert "A₁^[1] = softmax(e₁^[1]) = " in _step(ng, 5) and "c₁^[1] = A₁^[1] val₁^[1] = " in _step(ng, 6)

@@ -286,7 +286,7 @@ def test_goodfellow_writes_adams_moments_s_and_r(tmp_path, capsys):
                           "          = 0.005375"]
     assert lines[4] == "  r₁,₁⁽¹⁾ ← ρ₂ r₁,₁⁽¹⁾ + (1 − ρ₂)·(∇_w₁,₁⁽¹⁾ J)²"
     assert "m⁽¹⁾ ← β₁ m⁽¹⁾ + (1 − β₁) G⁽¹⁾ = " in _trace(capsys, adam)
-    assert "v^[1] ← β₁ v^[1] + (1 − β₁) (|B| dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")  # his v_dW
+    assert "v^[1] ← β₁ v^[1] + (1 − β₁) (m dW^[1]) = " in _trace(capsys, adam, "--notation", "ng")  # his v_dW, his m
     momentum = _trace(capsys, _with_optimizer(tmp_path, "momentum"), "--notation", "goodfellow")
     assert ("37. [update] v⁽¹⁾ ← α v⁽¹⁾ − ε ∇_W⁽¹⁾ J = 0.9 [[0, 0], [0, 0]] − 0.5 [[0.053749, −0.0312], "
             "[0.031367, 0.060861]] = [[−0.02687, 0.0156], [−0.01568, −0.03043]];   W⁽¹⁾ ← W⁽¹⁾ + v⁽¹⁾ = ") in momentum
@@ -377,11 +377,11 @@ def test_a_dense_layers_gradient_above_a_sequence_is_worked_as_g_over_m():
     assert ng.text().splitlines() == [
         "dw₁,₁^[2] = 0.02148: ∂J/∂w₁,₁^[2] averaged over the m = 28 examples of this update group",
         "  dW^[2] averages dz^[2] a^[1]ᵀ over the examples of the update group; see its G step's equation",
-        "  dw₁,₁^[2] = (Σₙ dz₁^[2] a₁^[1])/|B|", "            = 0.6014/28", "            = 0.02148"]
+        "  dw₁,₁^[2] = (Σₙ dz₁^[2] a₁^[1])/m", "            = 0.6014/28", "            = 0.02148"]  # his m (his Adam's is v)
     assert lecture.text().splitlines()[1:] == [
         "  G⁽²⁾ sums δ⁽²⁾ o⁽¹⁾ᵀ over the examples of the update group; see its G step's equation", "  G₁,₁⁽²⁾ = 0.6014"]
     bias, _ = explained("parity", "ng", 40, 2, 1, 0)
-    assert bias.text().splitlines()[2:] == ["  db₁^[2] = (Σₙ dz₁^[2])/|B|", "          = −0.6122/28", "          = −0.02186"]
+    assert bias.text().splitlines()[2:] == ["  db₁^[2] = (Σₙ dz₁^[2])/m", "          = −0.6122/28", "          = −0.02186"]
     nielsen, lecture = explained("count_tokens", "nielsen", 70, 3, 1, 1)
     assert nielsen.value == pytest.approx(lecture.value / 10, rel=1e-12)
     assert nielsen.text().splitlines()[2:] == ["  ∂C/∂w₁,₁⁴ = (Σ_{n,τ} δ⁴_{τ,1} a³_{τ,1})/|B|", "            = −0.3372/10",

@@ -47,13 +47,19 @@ def test_iris_in_ng_names_adams_state_v_and_s_with_the_lectures_m_and_v_numbers(
     np.testing.assert_array_equal(eqs["s^[1]"].forms[-1].values, v[:, 1:])
     np.testing.assert_array_equal(eqs["v_b^[1]"].forms[-1].values, m[:, 0])
     np.testing.assert_array_equal(eqs["s_b^[1]"].forms[-1].values, v[:, 0])
-    assert text.equation(eqs["v^[1]"]).startswith("v^[1] ← β₁ v^[1] + (1 − β₁) (|B| dW^[1])")
-    assert text.equation(eqs["s^[1]"]).startswith("s^[1] ← β₂ s^[1] + (1 − β₂) (|B| dW^[1])⊙(|B| dW^[1])")
+    # the group's size is m, his letter: his Adam's first moment is v, so nothing else takes m (issue 23's leftover:
+    # it read |B| in ng too, where only a profile writing Adam's moment m needs another letter)
+    assert text.equation(eqs["v^[1]"]).startswith("v^[1] ← β₁ v^[1] + (1 − β₁) (m dW^[1])")
+    assert text.equation(eqs["s^[1]"]).startswith("s^[1] ← β₂ s^[1] + (1 − β₂) (m dW^[1])⊙(m dW^[1])")
     assert text.equation(eqs["W^[1]"]).startswith("W^[1] ← W^[1] − α v̂^[1]/(√s\u0302^[1] + ε)")
     # the help's rules
     rules = [text.equation(e) for e in network_formulas(Network(ng.spec), ng.spec.optimizer, NG)]
-    assert "v^[l] ← β₁ v^[l] + (1 − β₁) (|B| dW^[l])" in rules, rules
-    assert not any(r.startswith("m") for r in rules), rules
+    assert "v^[l] ← β₁ v^[l] + (1 − β₁) (m dW^[l])" in rules, rules
+    assert not any(r.startswith("m") or "|B|" in r for r in rules), rules
+    # nielsen keeps Adam's m⁽ˡ⁾: his group's size is |B| beside it
+    nielsen = TextPrinter(4, notation=PROFILES["nielsen"])
+    rules = [nielsen.equation(e) for e in network_formulas(Network(ng.spec), ng.spec.optimizer, PROFILES["nielsen"])]
+    assert any("(|B| ∂C/∂w" in r for r in rules) and not any("(m ∂C/∂w" in r for r in rules), rules
 
 
 def test_ng_keeps_momentums_v_and_gives_attentions_values_another_letter():

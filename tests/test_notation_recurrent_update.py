@@ -66,8 +66,8 @@ def test_ng_gru_parity_first_update_writes_w_u_b_and_b_h_apart():
         for e2 in eqs:
             assert check_equation(plan(e2, 4), 4, stepper, where=text.p(e2.lhs)) > 0
     # the gradient beside each part is its own: dU^[1] for U's line, db^[1]_{h} for b_h's
-    assert "(|B| dU^[1])" in text.equation(by_lhs["v_U^[1]"])
-    assert "(|B| db^[1]_{h})" in text.equation(by_lhs["v_{b_h}^[1]"])
+    assert "(m dU^[1])" in text.equation(by_lhs["v_U^[1]"])  # the group's m: his Adam's moment is v
+    assert "(m db^[1]_{h})" in text.equation(by_lhs["v_{b_h}^[1]"])
     assert "dW^[1]" in text.equation(by_lhs["v^[1]"]) and "dU" not in text.equation(by_lhs["v^[1]"])
     # by hand: U's entry (reset gate, unit 2; from h unit 1) = board column 1 + d + 1 + 0 = 3; Adam's first
     # step: m̂ = g, v̂ = g², so w ← w − η g/(|g| + ε), g = m·(G/m) = G (full batch: the group's sum)
@@ -174,7 +174,7 @@ def test_the_networks_rules_write_u_and_b_hs_update_as_the_steps_do():
     spec = load(NETWORKS / "gru_parity.json")
     text = TextPrinter(4, notation=P)
     rules = [text.equation(e) for e in network_formulas(Network(spec), spec.optimizer, P)]
-    for rule in ("v_U^[l] ← β₁ v_U^[l] + (1 − β₁) (|B| dU^[l])", "U^[l] ← U^[l] − α v̂_U^[l]/(√ŝ_U^[l] + ε)",
+    for rule in ("v_U^[l] ← β₁ v_U^[l] + (1 − β₁) (m dU^[l])", "U^[l] ← U^[l] − α v̂_U^[l]/(√ŝ_U^[l] + ε)",
                  "b^[l]_{h} ← b^[l]_{h} − α v̂_{b_h}^[l]/(√ŝ_{b_h}^[l] + ε)"):
         assert rules.count(rule) == 1, rules
     stepper = Stepper(spec, notation=P)

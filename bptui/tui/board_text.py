@@ -68,7 +68,7 @@ class BoardText(Host):
             if at.phase != "update":
                 example_text = seq_example
         loss = stepper.state.loss
-        loss_text = "" if loss is None or at.phase == "update" else f"{name(loss_sym(at.example))} = {num(loss, digits)} · "
+        loss_text = "" if loss is None or at.phase == "update" else f"{name(loss_sym(at.example))} = {self._loss(loss, digits)} · "
         asking_loss = self.asked is not None and self.asked.quantity == "loss"
         if asking_loss:
             loss_text = f"{name(loss_sym(at.example))} = ? · "
@@ -82,6 +82,15 @@ class BoardText(Host):
             f"{quiz_text}\n"
             f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
         )
+
+    def _loss(self, loss: float, digits: int) -> str:
+        """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""
+        if not 0 <= loss < 2.2250738585072014e-308 or self.spec.lengths is not None:
+            return num(loss, digits)
+        from ..core.engine.equations import loss_num
+        from ..core.formulas.formula import TextPrinter
+
+        return TextPrinter(digits).p(loss_num(self.stepper.net, self.stepper.state, loss))
 
     def _update_text(self) -> str:
         """How the weights are updated: full_batch, per_example or mini-batches of k, and the

@@ -184,25 +184,28 @@ PANEL_NOTES = {  # what each of a profile's choices means on the panels
                 "rows": "W shown D × C (D inputs, C units): the file's W without column 0, transposed; a line "
                         "per input k, a column per unit j"},
     "first unit": {"0": "units are numbered from 0", "1": "units are numbered from 1"},
-    "a group's gradient": {"mean": "gradients (panels, equations) are the mean over the update group's m examples",
+    "a group's gradient": {"mean": "gradients (panels, equations) are the mean over the update group's {m} examples",
                            "sum": "the gradients are sums over the update group's examples"},
-}  # keyed by a choice's words, or (a group's gradient, in the profile's symbols) by its first word
+}  # keyed by a choice's words, or (a group's gradient, in the profile's symbols) by its first word; {m}: the group's size
 
 
-def notation_text(notation=None, width: int = WIDTH) -> str:
+def notation_text(notation=None, width: int = WIDTH, spec=None) -> str:
     """The help's NOTATION section: the lecture's, or a profile's from its data (``profile_rows``:
     the rows of the manual's table), with what each of its choices means on the panels; wrapped to
-    ``width`` columns."""
+    ``width`` columns. With ``spec``, the group's size as its update lines write it (|B| beside Adam's m)."""
     if notation is None or notation.name == "lecture13":
         return f"NOTATION (the lecture's)\n{_table(NOTATION, width)}"
-    from ..core.engine.equations import profile_rows
+    from ..core.engine.equations import M, group_symbol, profile_rows
+    from ..core.formulas.formula import TextPrinter
 
-    rows = profile_rows(notation)
+    group = group_symbol(spec.optimizer, spec.kinds or ()) if spec else M
+    rows = profile_rows(notation, group)
+    m = TextPrinter(notation=notation).p(group)
     symbols = [(how, what) for what, how in rows if what not in PANEL_NOTES]
     choices = "\n".join(line for what, how in rows if what in PANEL_NOTES
                         for line in [*_wrap(f"{what}: {how}", width, "  ", "    "),
-                                     *_wrap(PANEL_NOTES[what].get(how, PANEL_NOTES[what].get(how.split(" ")[0], "")),
-                                            width, "      ", "      ")])
+                                     *_wrap(PANEL_NOTES[what].get(how, PANEL_NOTES[what].get(how.split(" ")[0], ""))
+                                            .replace("{m}", m), width, "      ", "      ")])
     return "\n".join([*_wrap(f"NOTATION ({notation_title(notation)})", width, "", "  "), _table(symbols, width), choices])
 
 
@@ -230,7 +233,7 @@ def help_text(spec=None, notation=None, width: int = WIDTH) -> str:
         mine = "\n".join(title + rules) + "\n\n"
     return (
         "bptui — backpropagation one step at a time\n\n"
-        f"{notation_text(notation, width)}\n\n"
+        f"{notation_text(notation, width, spec)}\n\n"
         f"{mine}"
         f"ON SCREEN\n{_paragraphs(on_screen(notation), width)}\n\n"
         f"KEYS\n{_table(keys(notation), width)}\n\n"

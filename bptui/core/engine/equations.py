@@ -10,6 +10,7 @@ values of its symbols (``bindings``), so a test can evaluate each form and compa
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import sup
-from ..formulas.formula import Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
+from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
@@ -73,12 +74,19 @@ M = Sym("m")  # a mean profile's group size: the gradient shown is G/m
 M_ADAM = Sym("|B|", latex=r"|B|")  # the same beside Adam's m⁽ˡ⁾: the size of the update group B
 
 
+M_BESIDE_ADAM = Sym("|B|", latex=r"|B|", own="adam")  # |B| beside Adam's m⁽ˡ⁾: m where the profile renames that m
+
+
 def group_symbol(opt: Optimizer | None, kinds: Sequence[Any] = ()) -> Sym:
-    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when the
-    optimizer is Adam, whose first moment is m⁽ˡ⁾ (the optimizer keeps its paper's letters), or when a
-    layer of ``kinds`` has an m of its own (dropout's mask m⁽ˡ⁾: ``LayerKind.letters``)."""
-    if opt is not None and opt.name == "adam" or any("m" in k.letters for k in kinds):
+    """How a mean profile writes the update group's size: m (nielsen's and ng's 1/m), or |B| when a layer
+    of ``kinds`` has an m of its own (dropout's mask m⁽ˡ⁾: ``LayerKind.letters``), or when the optimizer is
+    Adam, whose first moment is m⁽ˡ⁾ (its paper's letter) — unless the profile writes that moment with a
+    letter of its own (ng's v): the printer settles it (``Profile.renames``: "adam:|B|" is m there), so
+    every caller passes the optimizer and the profile decides."""
+    if any("m" in k.letters for k in kinds):
         return M_ADAM
+    if opt is not None and opt.name == "adam":
+        return M_BESIDE_ADAM
     return M
 
 
@@ -108,10 +116,12 @@ def forward_rule(p: Profile) -> Node:
     return add(product, b("l")) if p.separate_bias else product
 
 
-def profile_rows(p: Profile) -> list[tuple[str, str]]:
+def profile_rows(p: Profile, group: Sym = M) -> list[tuple[str, str]]:
     """A notation profile as (what, how the profile writes it) rows: each shared quantity's symbol
     of layer l, the forward rule, the input, where the bias is, the vectors, the first unit and a
-    group's gradient. The manual's table (:func:`notation_table`) and the app's help read them."""
+    group's gradient, divided by ``group`` (the group's size: a network's :func:`group_symbol`, |B|
+    beside Adam's m; the manual's table, of no network, m). The manual's table (:func:`notation_table`)
+    and the app's help read them."""
     from ..formulas.profiles import QUANTITIES
 
     pr, l = TextPrinter(notation=p), "l"
@@ -122,7 +132,7 @@ def profile_rows(p: Profile) -> list[tuple[str, str]]:
     rows.append(("vectors", p.vectors + "s"))
     rows.append(("first unit", str(p.unit_base)))
     grad = pr.p(G(l))  # the weights' gradient as the profile writes it (ng's dW^[l], the lecture's G⁽ˡ⁾)
-    rows.append(("a group's gradient", f"mean {grad} (the group's sum / m)" if p.mean else f"sum {grad}"))
+    rows.append(("a group's gradient", f"mean {grad} (the group's sum / {pr.p(group)})" if p.mean else f"sum {grad}"))
     D, one = pr.p(LOSS_D), pr.p(loss_sym("n"))  # the epoch's loss so far, as the loss step writes it (running_loss)
     rows.append(("the epoch's loss", f"mean {D} = (1/k) Σₙ {one} of the k so far" if p.mean else f"sum {D} = Σₙ {one}"))
     return rows
@@ -257,7 +267,8 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     eqs = _step_equations(net, state, step, optimizer, pos, notation)
     if step.key.phase == LOSS and loss_D_view(notation):  # every kind's ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ as the running mean
         n = step.key.example
-        return tuple(running_loss(state, float(step.value), n, notation) if e.lhs == LOSS_D else e for e in eqs)
+        ln = next((e.result.ln for e in eqs if e.lhs == loss_sym(n) and isinstance(e.result, Num)), None)
+        return tuple(running_loss(state, float(step.value), n, notation, ln) if e.lhs == LOSS_D else e for e in eqs)
     return eqs
 
 
@@ -491,6 +502,18 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
     return tuple(out)
 
 
+def loss_num(net: Network, state: State, value: float) -> Num:
+    """The board's ℓ⁽ⁿ⁾ (``value``) as every view writes it: past the floats (0 or subnormal there) from the
+    logarithm its loss line's argument is printed from (Loss.ln_past_floats), ``−log(1 − 2.225e−348) =
+    2.225e−348``, not 0."""
+    L = net.L
+    o_L, y = state.o[L], state.y
+    ln = None
+    if o_L is not None and y is not None and 0 <= value < TINY:
+        ln = net.loss.ln_past_floats(o_L, y, net.act(L).name, state.s[L])
+    return Num(float(value), Ref("loss"), ln=ln)
+
+
 def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     L, n = net.L, step.key.example
     act = net.act(L).name
@@ -498,9 +521,10 @@ def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     o_L, y = state.o[L], state.y
     assert o_L is not None and y is not None
     rule = loss_rule(net)
-    ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L, state.s[L]), Num(float(step.value), Ref("loss"))),
-                   bindings={ok: o_L, yk: y})
-    return ell, running_loss(state, float(step.value), n)
+    ln = loss_num(net, state, float(step.value)).ln  # a loss past the floats, written from its logarithm
+    ell = Equation(loss_sym(n), (rule, net.loss.terms(o_L, y, act, L, state.s[L]),
+                                 Num(float(step.value), Ref("loss"), ln=ln)), bindings={ok: o_L, yk: y})
+    return ell, running_loss(state, float(step.value), n, ln=ln)
 
 
 # how a profile shows the board's ℓ_D (the sum of this epoch's ℓ⁽ⁿ⁾ so far): a sum profile the sum, a mean profile
@@ -517,17 +541,21 @@ def loss_D_shown(notation: Profile | None, state: Any) -> float:
     return float(shown_value(float(state.loss_D), loss_D_view(notation), max(int(state.losses), 1)))
 
 
-def running_loss(state: Any, value: float, n: int | str | None, notation: Profile | None = None) -> Equation:
+def running_loss(state: Any, value: float, n: int | str | None, notation: Profile | None = None,
+                 ln: float | None = None) -> Equation:
     """ℓ_D after example n's loss ``value``: ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ (the lecture's sum), or in a mean profile the mean of the
     k losses so far, ℓ_D ← ((k − 1) ℓ_D + ℓ⁽ⁿ⁾)/k with k and k − 1 written as the numbers they are: the k − 1 losses'
     sum and this one over their count, ng's J = (1/m) Σ L over the examples so far, each number written once
-    (ℓ_D ← ℓ⁽ⁿ⁾ for the epoch's first)."""
+    (ℓ_D ← ℓ⁽ⁿ⁾ for the epoch's first). ``ln``: ℓ⁽ⁿ⁾'s logarithm where it is past the floats (the loss line's
+    result), so that it reads as there; ℓ_D too while the loss before it is 0."""
     k = int(state.losses)
     if not loss_D_view(notation) or k < 1:
         before = state.loss_D - value
-        return Equation(LOSS_D, (add(LOSS_D, loss_sym(n)), add(Num(before, means=LOSS_D), Num(value, Ref("loss"))),
-                                 Num(state.loss_D, Ref("loss_D"))), "←", {LOSS_D: before, loss_sym(n): value})
-    result = Num(state.loss_D / k, Ref("loss_D", view=loss_D_view(notation)))
+        total = ln if before == 0 else None
+        return Equation(LOSS_D, (add(LOSS_D, loss_sym(n)), add(Num(before, means=LOSS_D), Num(value, Ref("loss"), ln=ln)),
+                                 Num(state.loss_D, Ref("loss_D"), ln=total)), "←", {LOSS_D: before, loss_sym(n): value})
+    mean_ln = None if ln is None or state.loss_D - value != 0 else ln - math.log(k)
+    result = Num(state.loss_D / k, Ref("loss_D", view=loss_D_view(notation)), ln=mean_ln)
     if k == 1:
         return Equation(LOSS_D, (loss_sym(n), result), "←", {loss_sym(n): value})
     before = (state.loss_D - value) / (k - 1)
@@ -536,7 +564,7 @@ def running_loss(state: Any, value: float, n: int | str | None, notation: Profil
     def mean(total: Node, new: Node) -> Node:
         return Op("/", (add(total if k == 2 else mul(before_k, total), new), K))
 
-    return Equation(LOSS_D, (mean(LOSS_D, loss_sym(n)), mean(Num(before, means=LOSS_D), Num(value, Ref("loss"))), result),
+    return Equation(LOSS_D, (mean(LOSS_D, loss_sym(n)), mean(Num(before, means=LOSS_D), Num(value, Ref("loss"), ln=ln)), result),
                     "←", {LOSS_D: before, loss_sym(n): value})
 
 

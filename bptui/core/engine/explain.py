@@ -751,7 +751,8 @@ def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
     act = net.act(L).name
     lhs = Sym("ℓ", n, latex=r"\ell") if n else Sym("ℓ", latex=r"\ell")
     out = builder(stepper, digits)
-    title = f"{out.p(lhs)} = {out.n(value)}: the loss of example n = {n} ({spec.loss})"
+    result = Num(value, Ref("loss"), ln=net.loss.ln_past_floats(o, y, act, s))  # past the floats: from its logarithm
+    title = f"{out.p(lhs)} = {out.p(result)}: the loss of example n = {n} ({spec.loss})"
     if net.loss.name == "cross_entropy":
         if act == "softmax":
             lse = float(np.logaddexp.reduce(s))
@@ -763,7 +764,7 @@ def _explain_loss(stepper: Any, cell: Cell, digits: int) -> Explanation:
         terms = [float((o[k] - y[k]) ** 2) for k in range(len(o))]
     o_k, y_k = Sym("o", L, ("k",)), Sym("y", None, ("k",))
     forms: list[Node] = [net.loss.formula(o_k, y_k, act), net.loss.terms(o, y, act, L, s)]
-    forms.append(Num(value, Ref("loss")))
+    forms.append(result)
     out.eq(Equation(lhs, tuple(forms), bindings={o_k: o, y_k: y}))
     factor = 1.0 if net.loss.name == "cross_entropy" else scale
     return out.done(title, value, terms, factor)

@@ -100,6 +100,9 @@ class Num:
     # what the loss is computed from: floats round a saturated p to 0 or 1 (or its digits to 1), and
     # the printers write it with the digits that keep −log(p), −log(1 − p) true (probability_text)
     logs: tuple[float, float] | None = field(default=None, compare=False)
+    # ln of a positive number below the smallest normal float (a loss past the floats: 0 or subnormal there),
+    # from the logarithms its line is computed from; the printers write it from this (:func:`below_floats`)
+    ln: float | None = field(default=None, compare=False)
     # digits printed beyond the printer's: an operand that needs them for the arithmetic shown to
     # give the result to its last digit (:func:`plan`)
     extra: int = field(default=0, compare=False)
@@ -463,13 +466,24 @@ def probability_text(n: Num, digits: int) -> tuple[bool, str] | None:
     return False, f"{p:.{decimals}f}"
 
 
+TINY = 2.2250738585072014e-308  # the smallest normal float: below it a float keeps fewer digits, then none
+
+
+def below_floats(n: Num, digits: int) -> str | None:
+    """A number past the floats (``Num.ln``: a loss of 2.225e−348, 0 in floats) as ``%g`` writes it with
+    ``digits`` significant digits, from its logarithm; None for any other number."""
+    if n.ln is None or not math.isfinite(n.ln) or abs(n.value) >= TINY:
+        return None
+    return g_from_ln(n.ln, digits)
+
+
 def printed_decimal(n: Num, digits: int) -> Decimal:
     """A finite number exactly as the printers write it with ``digits`` significant digits: a
     probability with ``logs`` as :func:`probability_text` writes it (1 − q, or p's own digits), any other
     as ``%g`` does. The caller's decimal context holds enough digits for 1 − q (:func:`_decimal_digits`)."""
     shown = probability_text(n, digits)
     if shown is None:
-        return Decimal(f"{n.value:.{digits}g}")
+        return Decimal(below_floats(n, digits) or f"{n.value:.{digits}g}")
     complement, text = shown
     return 1 - Decimal(text) if complement else Decimal(text)
 
@@ -1463,6 +1477,8 @@ class Printer:
                 return replace(s, base=P.gradient.text, latex=P.gradient.latex, sub=sub), None
             grad = P.gradient
             base = "b" if base == "Gb" else "w" if sub else "W"
+        if base == "∂ℓ/∂x" and HOLE in P.gradient.text and not P.gradient.text.endswith(HOLE):  # a block's, with a
+            return replace(s, base="x", latex=None, sub=sub), P.gradient  # prefix around x: the layer on x, ∇_x⁽⁵⁾ J
         new = (self._renames.get(f"{s.own}:{base}") if s.own else None) or self._renames.get(base)
         if base == "ℓ" and s.layer is not None:  # one example's loss ℓ⁽ⁿ⁾ (the layer's place holds the example)
             new = P.per_example_loss
@@ -1769,6 +1785,8 @@ class TextPrinter(Printer):
             return n.spelled or const_text(n.value)
         if (shown := probability_text(n, self.digits + n.extra)) is not None:
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
+        if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
+            return minus_signs(small)
         return num(n.value, self.digits + n.extra)
 
     def _p_Hidden(self, h: Hidden) -> str:
@@ -2018,6 +2036,8 @@ class LatexPrinter(Printer):
             return f"{n.value:.12g}"
         if (shown := probability_text(n, self.digits + n.extra)) is not None:
             return ("1 - " if shown[0] else "") + self._g(shown[1])
+        if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
+            return self._g(small)
         return self._num(n.value, n.extra)
 
     def _p_Hidden(self, h: Hidden) -> str:

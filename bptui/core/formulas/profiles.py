@@ -120,6 +120,9 @@ class Profile:
         out["δʰ"] = self.delta_h()
         out.update(self.clashes())
         out.update(self.own_letters())
+        first = out.get("adam:m")
+        if first is not None and first.text != "m":  # Adam's first moment in a letter of the course's (ng's v):
+            out["adam:|B|"] = Symbol("m", "m")  # the group's size is m again (engine/equations.group_symbol)
         return out
 
     def delta_h(self) -> Symbol:

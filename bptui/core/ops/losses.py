@@ -10,6 +10,7 @@ checked against this table by a test.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -71,6 +72,46 @@ class Loss:
                 ln_q = np.array([np.logaddexp.reduce(np.delete(ln_p, k)) if len(s) > 1 else -np.inf
                                  for k in range(len(s))])
         return [(float(a), float(b)) for a, b in zip(ln_p, ln_q)]
+
+
+    def ln_past_floats(self, o: np.ndarray, y: np.ndarray, act: str, s: np.ndarray | None = None) -> float | None:
+        """ln ℓ where ℓ is below the smallest normal float (0 there, or subnormal with its digits lost), from
+        the logarithms the line's o_k are printed from (:meth:`logs`): a term −log(1 − q) is q to within
+        q²/2, so its ln is ln q; (1 − q − 1)² is q², its ln 2 ln q. None where ℓ is a float's own number
+        (or o is no probability), so the line's result is printed from the very logarithm its argument
+        is: ``−log(1 − 2.225e−348) = 2.225e−348``."""
+        logs = self.logs(o, act, s)
+        o, y = np.asarray(o, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+        if any(pair is None for pair in logs):
+            return None
+        terms: list[float] = []  # ln of each term of ℓ
+        for k, pair in enumerate(logs):
+            assert pair is not None
+            ln_p, ln_q = pair
+            if self.name == "cross_entropy":
+                weights = [(y[k], ln_p, ln_q)] + ([(1.0 - y[k], ln_q, ln_p)] if act == "sigmoid" else [])
+                for weight, ln_x, ln_rest in weights:  # weight · −log x, x = 1 − rest
+                    if weight != 0:
+                        terms.append(math.log(weight) + _ln_minus_log(ln_x, ln_rest))
+            elif y[k] in (0.0, 1.0):  # (o − y)² with o = p, or o = 1 − q
+                ln_gap = ln_p if y[k] == 0.0 else ln_q
+                terms.append(2 * ln_gap + (math.log(0.5) if self.name == "half_squared" else 0.0))
+            else:
+                gap = abs(float(o[k]) - float(y[k]))
+                terms.append(2 * math.log(gap) if gap > 0 else -math.inf)
+        ln = float(np.logaddexp.reduce(terms)) if terms else -math.inf
+        return ln if math.isfinite(ln) and ln < _LN_TINY else None
+
+
+def _ln_minus_log(ln_x: float, ln_rest: float) -> float:
+    """ln(−ln x) for x = 1 − rest given by both logarithms: ln rest where rest is past the floats
+    (−log(1 − rest) is rest there), else from ln x itself."""
+    if ln_rest < -700.0:
+        return ln_rest
+    return math.log(-ln_x) if ln_x < 0 else -math.inf
+
+
+_LN_TINY = math.log(2.2250738585072014e-308)  # below it a float keeps fewer digits, then none
 
 
 def _squared_value(s, o, y, act, scale=1.0):

@@ -16,6 +16,7 @@ A recurrent layer l above another reads [1, o⁽ˡ⁻¹⁾_τ] with its W, and t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +25,7 @@ import numpy as np
 from ...ops.activations import IDENTITY_NOTE
 from ...engine import equations as eqs
 from . import steps as rnn_steps
-from ...formulas.formula import Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
+from ...formulas.formula import TINY, Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
 from .layer import Recurrent, Rnn
 from ...engine.kind import timed_layers
 from ...engine.network import Network
@@ -418,20 +419,28 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
     per = [float(net.example_loss(state.s[L][t], state.o[L][t], state.y[t])) for t in range(T)]
     ell_t = Sym("ℓ", n, latex=r"\ell", time="τ")
     # each time step's loss, from o⁽ᴸ⁾_τ and y_τ (the loss's own formula, retimed), then their sum
-    steps = []
+    steps, lns = [], []  # lns: each ℓ⁽ⁿ⁾_τ's logarithm where it is past the floats (eqs.loss_num)
     for t in range(1, T + 1):
         e = eqs._loss(net, _at_time(net, state, t), Step(step.key, per[t - 1]))[0]
         e = retime(e, t, {L})
         lhs = Sym("ℓ", n, latex=r"\ell", time=t)
-        result = Num(per[t - 1], means=None)  # ℓ⁽ⁿ⁾_τ is not on the board; the sum below is
+        lns.append(e.forms[-1].ln if isinstance(e.forms[-1], Num) else None)
+        result = Num(per[t - 1], means=None, ln=lns[-1])  # ℓ⁽ⁿ⁾_τ is not on the board; the sum below is
         steps.append(Equation(lhs, e.forms[:-1] + (result,), e.rel, e.bindings))
-    terms = [Num(v, means=Sym("ℓ", n, latex=r"\ell", time=t)) for t, v in enumerate(per, start=1)]  # ℓ⁽ⁿ⁾_τ (an exercise: by name)
-    total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*terms), Num(float(step.value), Ref("loss"))),
+    terms = [Num(v, means=Sym("ℓ", n, latex=r"\ell", time=t), ln=lns[t - 1])  # ℓ⁽ⁿ⁾_τ (an exercise: by name)
+             for t, v in enumerate(per, start=1)]
+    ln = None  # the sum's, past the floats: from its terms' logarithms
+    if 0 <= float(step.value) < TINY:
+        got = float(np.logaddexp.reduce([x if x is not None else (math.log(v) if v > 0 else -math.inf)
+                                         for x, v in zip(lns, per)]))
+        ln = got if math.isfinite(got) else None
+    total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*terms), Num(float(step.value), Ref("loss"), ln=ln)),
                      bindings={}, note=f"{{}} sums over τ = 1 … {T}", note_syms=(eqs.loss_sym("n"),))
     before = state.loss_D - float(step.value)
     D = eqs.LOSS_D
-    acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D), Num(float(step.value), Ref("loss"))),
-                       Num(state.loss_D, Ref("loss_D"))), "←", {D: before, eqs.loss_sym(n): float(step.value)})
+    acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D), Num(float(step.value), Ref("loss"), ln=ln)),
+                       Num(state.loss_D, Ref("loss_D"), ln=ln if before == 0 else None)), "←",
+                   {D: before, eqs.loss_sym(n): float(step.value)})
     return (*steps, total, acc)
 
 

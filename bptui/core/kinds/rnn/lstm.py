@@ -221,10 +221,11 @@ class Lstm(Recurrent):
 
     def code_symbols(self, l: int) -> dict[str, Any]:
         """What a profile's program comments name as the panels print it (codegen/profiled.py prints each in the
-        profile): the forget gate f at τ+1 (f¹_{τ+1}, as the trace's note of ∂ℓ/∂c_τ)."""
+        profile): the forget gate f at τ+1 (f¹_{τ+1}, as the trace's note of ∂ℓ/∂c_τ), and the output gate ō at τ
+        (ō¹_τ, as the trace's rule of ∂ℓ/∂c_τ writes it)."""
         from . import lstm_equations
 
-        return {"gate_f_next": lstm_equations.gate_sym("f", l, "τ+1")}
+        return {"gate_f_next": lstm_equations.gate_sym("f", l, "τ+1"), "gate_o_now": lstm_equations.gate_sym("o", l, "τ")}
 
     def explains_own(self, spec: Any, cell: Any) -> bool:
         from . import lstm_explain
@@ -334,7 +335,8 @@ class Lstm(Recurrent):
                 ("dh", (f"{dh} = {{up}} + ({c.recur} if t < T else 0)  # {e['dh']} = from above + {c.recur_said}",
                         f"check({dh}, {label('dh')})")),
                 ("dc", (f"{dc} = {dh} * {o} * (1 - {tc} ** 2) + ({n['gates_next']}[..., {h}:{2 * h}] * {n['dc_next']} if t < T "
-                        f"else 0)  # {e['dc']} = {e['dh']} ⊙ ō ⊙ (1 − tanh²) + {e['gate_f_next']} ⊙ {e['dc_next']}", f"check({dc}, {label('dc')})")),
+                        f"else 0)  # {e['dc']} = {e['dh']} ⊙ {e['gate_o_now']} ⊙ (1 − tanh({e['c']})⊙tanh({e['c']})) + "
+                        f"{e['gate_f_next']} ⊙ {e['dc_next']}", f"check({dc}, {label('dc')})")),
                 ("delta", (f"{n['dz']} = np.concatenate([{dc} * {g} * {i} * (1 - {i}), {dc} * {n['c_prev']} * {f} * (1 - {f}), "
                            f"{dc} * {i} * (1 - {g} ** 2), {dh} * {tc} * {o} * (1 - {o})], -1)  # {e['dz']} of i, f, g, ō",
                            f"check({n['dz']}, {label('dz')})")))

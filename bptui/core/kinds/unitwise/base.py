@@ -20,6 +20,9 @@ from ...formulas.formula import Node, Partial, Sym
 from ...engine.schedule import BACKWARD, FORWARD
 from ...engine.wiring import reader, source, wiring_of
 
+# a unit-wise layer's quantities that are one vector per τ in a network over time (its input, u, o, μ, σ², the mask)
+_AT_TAU = ("x", "u", "o", "μ", "σ²", "m")
+
 
 def loss_of(example: Any = None) -> Sym:
     return Sym("ℓ", example, latex=r"\ell")
@@ -301,7 +304,7 @@ class Unitwise(LayerKind):
         from dataclasses import replace
 
         from ...engine.kind import timed_layers
-        from ...formulas.formula import Arr, Num, Ref, _rebuild
+        from ...formulas.formula import Arr, Num, Partial, Ref, Sym, _rebuild
 
         t = key.time
         l = key.layer if net.kind(key.layer) is self else key.layer + 1
@@ -328,12 +331,28 @@ class Unitwise(LayerKind):
                 return ref
             return replace(ref, index=(net.kind(m).time_row(ref.quantity, t) if m else t - 1,) + (ref.index or ()))
 
+        def at_tau(n: Any) -> Any:
+            """A symbol of a quantity that is one vector per τ, with its τ (∂ℓ/∂o⁽⁵⁾₁, μ⁽⁵⁾₁, as the dense layers at
+            τ beside it write theirs); the parameters (γ, β, W, G) and constants stay as they are."""
+            if isinstance(n, Partial):
+                return replace(n, bottom=at_tau(n.bottom))
+            if not isinstance(n, Sym) or t is None or n.time is not None or not isinstance(n.layer, int):
+                return n
+            mine = n.layer == l and n.base in _AT_TAU
+            other = (n.layer != l and n.base in ("s", "o", "δ") and 0 < n.layer <= len(timed) and timed[n.layer - 1]
+                     and not net.kind(n.layer).over_time)
+            return replace(n, time=t) if mine or other else n
+
         def f(node: Any) -> Any:
             if isinstance(node, (Num, Arr)) and node.ref is not None:
-                return replace(node, ref=on_board(node.ref))
-            return node
+                return replace(node, ref=on_board(node.ref), means=None if node.means is None else _rebuild(node.means, g))
+            return at_tau(node)
 
-        return replace(eq, forms=tuple(_rebuild(form, f) for form in eq.forms))
+        def g(node: Any) -> Any:
+            return at_tau(node)
+
+        bindings = {at_tau(k): v for k, v in eq.bindings.items()}
+        return replace(eq, lhs=_rebuild(eq.lhs, g), forms=tuple(_rebuild(form, f) for form in eq.forms), bindings=bindings)
 
     def state_at(self, net: Any, state: Any, key: Any) -> Any:
         """The board of a network over time as this layer's equations read it at τ = ``key.time``: the
