@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-FIXED, SCIENTIFIC, MIXED = "f", "e", "m"
+FIXED, SCIENTIFIC = "f", "e"
 INF = float("inf")
 
 
@@ -50,13 +50,9 @@ def number_format(values: Any, digits: int) -> str:
     ``0.47`` and ``6.9e−2``: fixed decimals, ``digits`` of them or more so that the smallest nonzero
     value keeps two significant digits (``0.069`` at 2 digits), as long as the widest number fits
     its cell (a sign, and a cursor's brackets, beside it) or is no wider than the scientific form;
-    otherwise the numbers that keep two significant digits in as many decimals as fit stay fixed, and only
-    those smaller take the scientific form (``−0.1860`` beside ``−3.50e−7``, never ``−1.86e−1``: a matrix
-    does not switch to ``6.9e−2`` where ``0.069`` fits); from 10⁵ on, or where not even the largest keeps
-    its digits in fixed form, scientific for all. ∞, nan and 0 do not decide. The format is ``FIXED``
-    (``digits`` decimals), ``f<k>`` (k decimals), ``m<k>`` (k decimals for what they keep two digits of,
-    scientific for the rest) or ``SCIENTIFIC``. ``values``: a NumPy array, or plain numbers (a list, a
-    list of lists)."""
+    otherwise (or from 10⁵ on) scientific for all. ∞, nan and 0 do not decide. The format is
+    ``FIXED`` (``digits`` decimals), ``f<k>`` (k decimals) or ``SCIENTIFIC``. ``values``: a NumPy
+    array, or plain numbers (a list, a list of lists)."""
     if values is None:
         return FIXED
     if isinstance(values, (list, tuple)):  # without NumPy
@@ -103,15 +99,10 @@ def _format(small: float, large: float, digits: int, negative: bool = False) -> 
     decimals = max(digits, 1 - math.floor(math.log10(small)))  # two significant digits of the smallest
     if decimals == digits:
         return FIXED
-    whole = len(str(int(large))) + 1  # the integer part and the point
+    fixed_width = len(str(int(large))) + 1 + decimals
     scientific_width = 2 + max(digits - 2, 1) + len(f"e{math.floor(math.log10(small))}")
-    room = cell_width(digits) - 2 - negative  # "[−0.00069]" in its cell
-    if whole + decimals <= room or whole + decimals <= scientific_width:
-        return f"{FIXED}{decimals}"
-    most = max(digits, room - whole)  # the decimals that fit: the numbers they keep two digits of stay fixed
-    if large < 10.0 ** (1 - most) or whole + most > max(room, scientific_width):
-        return SCIENTIFIC
-    return f"{MIXED}{most}"
+    fits = negative + fixed_width <= cell_width(digits) - 2  # "[−0.00069]" in its cell
+    return f"{FIXED}{decimals}" if fits or fixed_width <= scientific_width else SCIENTIFIC
 
 
 def cell(x: float, digits: int, fmt: str | None = None) -> str:
@@ -123,9 +114,6 @@ def cell(x: float, digits: int, fmt: str | None = None) -> str:
     if fmt is None:
         ax = abs(x)
         fmt = _format(ax, ax, digits, x < 0) if ax else FIXED
-    if fmt.startswith(MIXED):  # fixed where k decimals keep two significant digits, else scientific
-        k = int(fmt[1:])
-        fmt = fmt.replace(MIXED, FIXED) if abs(x) >= 10.0 ** (1 - k) else SCIENTIFIC
     if x == 0:
         text = "0"
     elif fmt.startswith(FIXED):
