@@ -491,3 +491,34 @@ async def test_the_loss_curve_scales_to_the_finite_losses_and_says_when_some_are
         curve.show([math.nan], [])
         await pilot.pause()
         assert "(the curve appears after the first epoch)" in curve.text()
+
+
+@pytest.mark.parametrize("notation", ["lecture13", "ng", "goodfellow", "nielsen", "cs231n"])
+async def test_the_fit_plot_names_the_output_in_the_apps_notation(notation, monkeypatch):
+    """The fit's title and legend name the curve as the notation's printer writes the network's output
+    o⁽ᴸ⁾ (ng's a^[2], goodfellow's h⁽²⁾), beside the panels (``m``) and on the training screen (``t``):
+    in ng they read the lecture's o⁽²⁾ beside panels written a^[2]."""
+    from textual.content import Content
+
+    from bptui.core.engine.equations import o
+    from bptui.core.formulas.formula import TextPrinter
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.app import BptuiApp
+
+    profile = PROFILES[notation]
+    output = TextPrinter(notation=None if notation == "lecture13" else profile).p(o(2))
+    assert notation == "lecture13" or output != "o⁽²⁾"
+    monkeypatch.setattr(training, "CLOCK", lambda: 0.0)  # no redrawing but the last
+    app = BptuiApp(load(NETWORKS / "regression.json"), profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        fits = [app.main.query_one("#side-map", FitPlot)]
+        await pilot.press("t", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fits.append(app.screen.query_one(FitPlot))
+        for fit in fits:
+            await until(pilot, lambda: fit.plot_width > 0, "the fit drawn")
+            assert Content.from_markup(fit.border_title).plain == f"the fit: {output} over x, and the data"
+            assert f"⣿ {output} at x" in fit.text()

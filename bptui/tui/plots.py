@@ -849,12 +849,13 @@ class FitPlot(StripPlot):
     FitPlot > .fit--data { color: $text-warning; text-style: bold; }
     """
 
-    def __init__(self, spec: NetworkSpec, **kwargs) -> None:
+    def __init__(self, spec: NetworkSpec, names: ViewNames | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self._styles_cache = PanelLines()  # as the decision map's
         self.spec = spec
+        self.output = (names or view_names(None, spec.L)).output  # o⁽ᴸ⁾ as the notation writes it
         self.weights: list[np.ndarray] = [np.asarray(w) for w in spec.weights]
-        self.border_title = f"the fit: o{sup(spec.L)} over x, and the data"
+        self.border_title = f"the fit: {escape(self.output)} over x, and the data"  # markup: ng's ^[2] is text
         self.xs = np.zeros(0)  # the x of each dot column of the last drawing
         self.outputs = np.zeros((0, spec.widths[-1]))  # the network's output there
         self.y_span: tuple[float, float] = (0.0, 1.0)
@@ -920,7 +921,7 @@ class FitPlot(StripPlot):
         legend = [Segment(" " * (pad + 2), base), Segment("● data (x, y)", data_style)]
         if tests:
             legend.append(Segment("  ○ test", data_style))
-        legend += [Segment("   ", base), Segment(f"⣿ o{sup(spec.L)} at x", curve_style)]
+        legend += [Segment("   ", base), Segment(f"⣿ {self.output} at x", curve_style)]
         strips.append(Strip(legend))
         return strips
 
@@ -941,7 +942,7 @@ def fits(spec: NetworkSpec) -> bool:
     return spec.widths[0] == 1 and not spec.is_v2
 
 
-def input_plot(spec: NetworkSpec, **kwargs) -> DecisionMap | FitPlot:
-    """The picture of what the network computes over its inputs: the fit for one input, else the
-    decision map (which says when it cannot be drawn)."""
-    return FitPlot(spec, **kwargs) if fits(spec) else DecisionMap(spec, **kwargs)
+def input_plot(spec: NetworkSpec, names: ViewNames | None = None, **kwargs) -> DecisionMap | FitPlot:
+    """The picture of what the network computes over its inputs: the fit for one input (its curve named
+    in ``names``' notation), else the decision map (which says when it cannot be drawn)."""
+    return FitPlot(spec, names, **kwargs) if fits(spec) else DecisionMap(spec, **kwargs)

@@ -39,8 +39,9 @@ class MapMode(Host):
             return
         if self._side_map is None:
             from .plots import input_plot
+            from .view_names import view_names
 
-            self._side_map = input_plot(self.spec, id="side-map")
+            self._side_map = input_plot(self.spec, view_names(self.stepper.notation, self.spec.L), id="side-map")
             self.query_one("#main").mount(self._side_map, before=self.query_one("#explain"))
         else:
             self._side_map.display = not self._side_map.display

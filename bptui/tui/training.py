@@ -183,7 +183,7 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
         with Horizontal(id="train-row"):
             yield LossCurve(self.epochs, self.has_test, id="train-curve", title=self.names.curve)
             if draws_input_plot(spec):  # no room spent on a note that the map cannot be drawn
-                self.map_view = input_plot(spec, id="train-map")
+                self.map_view = input_plot(spec, self.names, id="train-map")
                 yield self.map_view
         with Horizontal(id="train-grads-row"):
             yield GradientBars(spec.L, id="train-grads", names=self.names)

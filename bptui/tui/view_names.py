@@ -22,6 +22,7 @@ class ViewNames:
     mean_delta: str  # |δ⁽ˡ⁾|: |dz^[l]|
     grad_ratio: str  # ‖G⁽¹⁾‖/‖G⁽ᴸ⁾‖ of the network's L (the gradient curves' legend)
     mean: bool  # the profile's gradient is a mean G/m: a norm over the training set is of G/N
+    output: str  # o⁽ᴸ⁾, the network's output (the fit plot's curve): ng's a^[L], goodfellow's h⁽ᴸ⁾
 
 
 def _norm(p: Any, P: Any, l: int | str) -> str:
@@ -37,7 +38,7 @@ def _norm(p: Any, P: Any, l: int | str) -> str:
 @lru_cache(maxsize=16)
 def view_names(notation: Any = None, L: int = 1) -> ViewNames:
     """The names in ``notation`` (a Profile, None or lecture13: the lecture's) for a network of ``L`` layers."""
-    from ..core.engine.equations import LOSS_D, delta
+    from ..core.engine.equations import LOSS_D, delta, o
     from ..core.formulas.formula import Call, Partial, Sym, TextPrinter
     from ..core.ops.optim import ETA
 
@@ -53,4 +54,4 @@ def view_names(notation: Any = None, L: int = 1) -> ViewNames:
     return ViewNames(loss=p.p(Sym("ℓ", latex=r"\ell")), on_screen=on_screen, loss_D=loss_D, curve=curve, eta=p.p(ETA), d_loss_d_w=p.p(Partial(LOSS_D, Sym("w"))),
                      grad_norm=_norm(p, P, "l"), mean_delta=p.p(Call("abs", (delta("l"),))),
                      grad_ratio=_norm(p, P, 1) + "/" + _norm(p, P, L),
-                     mean=P is not None and P.mean)
+                     mean=P is not None and P.mean, output=p.p(o(L)))
