@@ -736,15 +736,22 @@ async def test_a_block_under_the_rows_shows_its_own_columns(name):
     app = app_for(name)
     checked = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        for size in ((80, 24), (120, 40), (200, 50)):
-            await pilot.resize_terminal(*size)
-            await pilot.pause()
-            for keys in ((), ("m",), ("n", "n", "n"), ("b",), ("u",), ("plus",), ("minus", "minus"), ("m",)):
-                for key in keys:
-                    await pilot.press(key)
-                await pilot.pause()
-                checked += block_lines_checked(app, f"{name} {size} after {keys}")
+        async for size, keys in sizes_and_keys(pilot):
+            checked += block_lines_checked(app, f"{name} {size} after {keys}")
     assert checked
+
+
+async def sizes_and_keys(pilot):
+    """At 80×24, 120×40 and 200×50 each, the map open and closed, steps, a backward pass, an update and
+    ``+``/``−`` digits: yields (size, keys) after each group of keys is pressed and the app is idle."""
+    for size in ((80, 24), (120, 40), (200, 50)):
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        for keys in ((), ("m",), ("n", "n", "n"), ("b",), ("u",), ("plus",), ("minus", "minus"), ("m",)):
+            for key in keys:
+                await pilot.press(key)
+            await pilot.pause()
+            yield size, keys
 
 
 @pytest.mark.parametrize("name", ["regression", "moons"])

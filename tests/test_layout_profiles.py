@@ -14,7 +14,7 @@ from bptui.core.formulas.numformat import cell, number_format
 from bptui.core.formulas.profiles import PROFILES, shown_value
 from bptui.tui.profile_sheet import ProfileSheet
 
-from .test_layout import LOOKS_NUMERIC, SEPARATORS
+from .test_layout import LOOKS_NUMERIC, SEPARATORS, sizes_and_keys
 
 MORE = re.compile(r"\+(\d+)…")
 
@@ -100,17 +100,11 @@ async def test_a_profiles_parts_under_the_rows_hide_no_column_beside_blank_colum
     app = BptuiApp(load(NETWORKS / f"{name}.json"), PROFILES[notation])
     parts = bands = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        for size in ((80, 24), (120, 40), (200, 50)):
-            await pilot.resize_terminal(*size)
-            await pilot.pause()
-            for keys in ((), ("m",), ("n", "n", "n"), ("b",), ("u",), ("plus",), ("minus", "minus"), ("m",)):
-                for key in keys:
-                    await pilot.press(key)
-                await pilot.pause()
-                for panel in app.main.query(ProfileSheet):
-                    if type(panel) is not ProfileSheet or not (panel.display and panel.size.width):
-                        continue
-                    where = f"{name} in {notation} at {size} after {keys}"
-                    parts += hidden_beside_blank(panel, where)
-                    bands += band_checked(panel, app.main.stepper, where)
+        async for size, keys in sizes_and_keys(pilot):
+            for panel in app.main.query(ProfileSheet):
+                if type(panel) is not ProfileSheet or not (panel.display and panel.size.width):
+                    continue
+                where = f"{name} in {notation} at {size} after {keys}"
+                parts += hidden_beside_blank(panel, where)
+                bands += band_checked(panel, app.main.stepper, where)
     assert notation == "cs231n" or bands, "no band under the rows was checked"
