@@ -122,6 +122,12 @@ def _break_line(line: str, width: int) -> str:
     return "\n".join(rows)
 
 
+def equation_rows(status: TextLine) -> int:
+    """The rows the equation gets under ``status`` without x (:func:`fit_head`'s rule): ``EQUATION_LINES``
+    less the rows the status takes beyond its room, ``EQUATION_LEAST`` at least."""
+    return max(EQUATION_LEAST, EQUATION_LINES - max(0, (status.lines or 0) - status.room))
+
+
 def fit_head(screen: Screen, status: TextLine) -> int:
     """Give the equation (``#equation`` in ``#equation-box``) the rows of the head that the status
     leaves: the status and the equation together keep ``status_room`` + ``EQUATION_LINES`` rows
@@ -132,7 +138,7 @@ def fit_head(screen: Screen, status: TextLine) -> int:
     or at the step that makes it longer. With x (the whole equation) its box takes what it needs.
     Returns the equation's lines."""
     box = screen.query_one("#equation-box")
-    lines = max(EQUATION_LEAST, EQUATION_LINES - max(0, (status.lines or 0) - status.room))
+    lines = equation_rows(status)
     fit = (box.has_class("whole"), lines)
     if getattr(screen, "_head_fit", None) != fit:
         screen._head_fit = fit  # type: ignore[attr-defined]
