@@ -86,3 +86,44 @@ def test_the_kept_cuts_of_a_line_are_richs_for_that_line_and_width():
         assert text_rows(text, width) == len(Content(text).wrap(width)), width
         rows = [strip.text for strip in _line_strips(0, text, width, Style())]
         assert "".join(rows).replace(" ", "") == text.replace(" ", "") and len(rows) == text_rows(text, width)
+
+
+async def test_the_app_builds_an_update_line_as_far_as_its_rows_show_it(monkeypatch):
+    """The equation line asks the core for an update's text as far as the rows it has (one row more, and a
+    little, to tell that it goes on): tiny_transformer's status takes a row of the equation's three at 120×40,
+    so its update lines are built and planned for two rows, not three. What the line shows is the whole
+    equation cut as it always was: the same text as with the whole equation built."""
+    from bptui.tui.stepping import TextLine
+
+    from .tui_helpers import app_for
+
+    asked: list[int | None] = []
+    real = equations.step_equation
+
+    def step_equation_spy(stepper, step, digits=4, pos=None, limit=None):
+        asked.append(limit)
+        return real(stepper, step, digits, pos, limit)
+
+    monkeypatch.setattr(equations, "step_equation", step_equation_spy)
+    app = app_for("tiny_transformer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, stepper = app.screen, app.stepper
+        while stepper.next_key.phase != "update":
+            stepper.forward()
+        screen.position = stepper.position
+        await pilot.pause()
+        equation = screen.query_one("#equation", TextLine)
+        width = equation.content_region.width
+        for _ in range(5):  # each layer's update
+            await pilot.press("n")
+            await pilot.pause()
+            step = stepper.last
+            assert step.key.phase == "update"
+            rows = equation.styles.height.value
+            assert rows == 2  # the status took one of the equation's three rows
+            assert asked[-1] is not None and asked[-1] <= (rows + 1) * width + 24, (asked[-1], width)
+            shown = str(equation.content)
+            whole = real(stepper, step, screen.digits, None, None)
+            asked.clear()
+            screen._show_equation(whole)  # the whole text, cut by the line as it cuts any
+            assert str(equation.content) == shown, step.key

@@ -161,3 +161,49 @@ async def test_a_lost_resize_leaves_the_graph_laid_out_for_its_size(lost_resizes
         for sizes in (SIZES[1:], SIZES[2:3]):
             await resize(app, pilot, sizes, quick=False)
             assert laid_out(app) == [], sizes
+
+
+async def test_a_scroll_of_the_panels_column_lays_no_widget_out_again(monkeypatch):
+    """An update press scrolls the panels' column to the layer it writes (tiny_transformer: seven panels,
+    more than the screen). A scroll moves widgets and resizes none, and Textual's map of every widget is
+    rebuilt only when a widget not in its map of those on screen is looked up: the widgets that lay
+    themselves out do not ask for their sizes after a scroll, the panels out of view (and their
+    scrollbars) that a step draws again are marked dirty with the size the last layout gave them, and
+    a widget out of view that is in that map already is not taken for a new one: no press builds that
+    map (each did, a few million instructions). Each widget is laid out for its size all the same."""
+    from textual._compositor import Compositor
+
+    app = app_for("tiny_transformer")
+    async with app.run_test(size=SIZES[0]) as pilot:
+        screen, stepper = app.screen, app.stepper
+        while not (stepper.next_key.phase == "update" and stepper.next_key.layer == 2):
+            stepper.forward()
+        screen.position = stepper.position  # every panel drawn again, the screen laid out
+        await pilot.pause()
+        built: list[int] = []
+        arrange = Compositor._arrange_root
+
+        def counted(self, root, size, visible_only=True):
+            if not visible_only:
+                built.append(1)
+            return arrange(self, root, size, visible_only)
+
+        scrolls = []
+        reflow_visible = Compositor.reflow_visible
+
+        def scrolled(self, parent, size):
+            scrolls.append(1)
+            return reflow_visible(self, parent, size)
+
+        monkeypatch.setattr(Compositor, "_arrange_root", counted)
+        monkeypatch.setattr(Compositor, "reflow_visible", scrolled)
+        for layer in (2, 3, 5, 6):
+            column = screen.query_one("#layers")
+            before = column.scroll_offset
+            await pilot.press("n")
+            await pilot.pause()
+            assert stepper.last.key.phase == "update" and stepper.last.key.layer == layer
+            assert column.scroll_offset != before  # the column followed the layer
+        assert scrolls and not built, (len(scrolls), len(built))
+        monkeypatch.undo()
+        assert laid_out(app) == []

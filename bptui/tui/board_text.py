@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from ..core.engine.kind import layers_text
 from ..core.formulas.notation import num, vec
 from .modes import Host
-from .stepping import TextLine, fit_head, status_room, text_rows
+from .stepping import TextLine, equation_rows, fit_head, status_room, text_rows
 
 
 def data_text(app: Any, spec: Any) -> str:
@@ -115,11 +115,13 @@ class BoardText(Host):
         return step_equation(self.stepper, step, self.digits, self._cursor_position(step), self._equation_room())
 
     def _equation_room(self) -> int | None:
-        """How many characters of an equation the equation line shows (its three lines, with more than
-        enough to tell that the text goes on); None when x shows the whole equation."""
+        """How many characters of an equation the equation line shows (the rows it has under the status,
+        ``equation_rows``: three, or two beside a long status, and one row more, with more than enough to
+        tell that the text goes on; the line is cut within its rows, at most as many characters as they
+        hold); None when x shows the whole equation."""
         if self.query_one("#equation-box").has_class("whole"):
             return None
-        return 4 * self._equation_width() + 24
+        return (equation_rows(self.query_one("#status", TextLine)) + 1) * self._equation_width() + 24
 
     def _equation_width(self) -> int:
         # before the first layout the line has no width yet: the screen's (it spans the screen)

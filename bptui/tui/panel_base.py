@@ -683,10 +683,33 @@ class BarLines(StylesCache):
         return list(lines)
 
 
+def laid_out_dirty(widget: Any, regions: tuple[Region, ...], textuals: Any) -> None:
+    """Textual's ``Widget._set_dirty`` (``textuals``, the widget's own), but for the whole widget with the
+    content's size worked out from the size the last layout gave it (``outer_size`` less its gutter) rather
+    than ``size``, which looks a widget out of view up in the compositor's map of every widget: after a
+    scroll that map is rebuilt for it (a few million instructions), and a step marks the panels out of view
+    and their scrollbars dirty too. The styles cache is cleared (every line drawn again) either way."""
+    if regions:
+        textuals(*regions)
+        return
+    widget._dirty_regions.clear()
+    widget._repaint_regions.clear()
+    widget._styles_cache.clear()
+    width, height = outer_size = widget.outer_size
+    gutter = widget.styles.gutter
+    widget._styles_cache.set_dirty(Region(0, 0, max(0, width - gutter.width), max(0, height - gutter.height)))
+    widget._dirty_regions.add(outer_size.region)
+    if outer_size:
+        widget._repaint_regions.add(outer_size.region)
+
+
 def _lean_bar(bar: ScrollBar) -> ScrollBar:
-    """A scrollbar, drawing its lines through :class:`BarLines` (set once, when Textual made it)."""
+    """A scrollbar, drawing its lines through :class:`BarLines` and marked dirty by :func:`laid_out_dirty`
+    (both set once, when Textual made it)."""
     if type(bar._styles_cache) is StylesCache:
         bar._styles_cache = BarLines()
+        textuals = bar._set_dirty
+        bar._set_dirty = lambda *regions: laid_out_dirty(bar, regions, textuals)  # type: ignore[method-assign]
     return bar
 
 
@@ -897,6 +920,18 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         gutter = self.gutter if scrollbars else self.styles.gutter
         width, height = self.outer_size
         return Size(max(0, width - gutter.width), max(0, height - gutter.height))
+
+    def refresh_lines(self, y_start: int, line_count: int = 1) -> None:
+        """ScrollView's, its width from ``room`` (the size the last layout gave the panel), not ``size``,
+        which looks a panel out of view up in the compositor's map of every widget: after a scroll
+        (an update press scrolls the column to its layer) that map is rebuilt for it, a few million
+        instructions, and a step draws its board again in panels out of view too."""
+        width = max(self.virtual_size.width, self.room(scrollbars=False).width)
+        self.refresh(Region(0, y_start - self.scroll_offset.y, width, line_count))
+
+    def _set_dirty(self, *regions: Region) -> None:
+        """Textual's, with the size the last layout gave the panel (:func:`laid_out_dirty`)."""
+        laid_out_dirty(self, regions, super()._set_dirty)
 
     # -- the heading lines: in view while the rows scroll ------------------------------------------------
     def heading_spans(self) -> list[tuple[int, int]]:

@@ -122,6 +122,12 @@ def _break_line(line: str, width: int) -> str:
     return "\n".join(rows)
 
 
+def equation_rows(status: TextLine) -> int:
+    """The rows the equation gets under ``status`` without x (:func:`fit_head`'s rule): ``EQUATION_LINES``
+    less the rows the status takes beyond its room, ``EQUATION_LEAST`` at least."""
+    return max(EQUATION_LEAST, EQUATION_LINES - max(0, (status.lines or 0) - status.room))
+
+
 def fit_head(screen: Screen, status: TextLine) -> int:
     """Give the equation (``#equation`` in ``#equation-box``) the rows of the head that the status
     leaves: the status and the equation together keep ``status_room`` + ``EQUATION_LINES`` rows
@@ -132,7 +138,7 @@ def fit_head(screen: Screen, status: TextLine) -> int:
     or at the step that makes it longer. With x (the whole equation) its box takes what it needs.
     Returns the equation's lines."""
     box = screen.query_one("#equation-box")
-    lines = max(EQUATION_LEAST, EQUATION_LINES - max(0, (status.lines or 0) - status.room))
+    lines = equation_rows(status)
     fit = (box.has_class("whole"), lines)
     if getattr(screen, "_head_fit", None) != fit:
         screen._head_fit = fit  # type: ignore[attr-defined]
@@ -194,10 +200,12 @@ class TextLine(Static):
         self._rows: tuple[str, list[Strip]] | None = None  # the text the rows were drawn for, and its rows
 
     def show(self, text: str) -> None:
-        width = self.content_region.width
         if self.steady:  # a status spans the screen: its width less the padding, before the first layout too, and
-            # while a resize is handled (the region keeps the old width until the layout that follows)
+            # while a resize is handled (the region keeps the old width until the layout that follows); its region
+            # not looked up (after a scroll, the compositor's map of every widget would be rebuilt for it)
             width = self.app.size.width - self.styles.padding.width
+        else:
+            width = self.content_region.width
         width = max(width, 1)
         if self.steady:  # a status: its lines wrap between their parts
             text = break_at_separators(text, width)
@@ -313,6 +321,16 @@ class SteadyCompositor(Compositor):
         self._kept = None
         super().clear()
 
+    def update_widgets(self, widgets: set[Any]) -> None:
+        """Textual's, but the map of every widget is not forgotten for widgets that are in it, out of view:
+        Textual takes a widget it does not find among those on screen for a new one (a panel out of view
+        that a step drew again, its scrollbars), and the next look-up of any widget's region rebuilds that
+        map (a few million instructions). What Textual does with the widgets on screen is the same."""
+        if not getattr(self, "_full_map_invalidated", True) and not widgets.issubset(self.visible_widgets.keys()) \
+                and widgets.issubset(self._full_map.keys()):
+            widgets = widgets & self.visible_widgets.keys()  # (Textual updates only those: the rest are out of view)
+        super().update_widgets(widgets)
+
     _updates: Any = None  # the regions a partial update draws, while it draws them
 
     def render_partial_update(self) -> Any:
@@ -415,6 +433,16 @@ class SteppingScreen(GuardedPump, Screen[None]):
         self._compositor = SteadyCompositor()
         self.stepper: Any = stepper  # a Stepper or a GraphStepper (the subclass says which)
         self.set_reactive(SteppingScreen.position, stepper.position)
+
+    layouts = 0
+    """Layouts of the screen so far, a scroll's reflow of the widgets in view not counted: what
+    ``fitting.Fits`` compares its size after (a scroll changes no widget's size)."""
+
+    def _refresh_layout(self, size: Any = None, scroll: bool = False) -> None:
+        # Textual's scroll-only path: a scroll with no layout asked for (``Screen._refresh_layout``)
+        if not (scroll and not self._layout_required and not self._layout_widgets):
+            self.layouts += 1
+        super()._refresh_layout(size, scroll)
 
     def compute_board(self) -> tuple:
         return (self.position, self.revision, self.digits, self.asked, self.quizzing)
