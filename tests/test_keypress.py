@@ -413,3 +413,18 @@ async def test_an_update_that_scrolls_the_column_lays_out_only_the_widgets_on_sc
         finally:
             Compositor._arrange_root = original  # type: ignore[method-assign]
     assert layers == [1, 3, 4, 6, 7, 8] and scrolls >= 4
+
+
+def test_a_fitting_widget_off_its_screen_has_textuals_size():
+    """``Fits`` reads a widget's size from its screen's compositor (``SteadyCompositor.content_size``); a widget
+    on no screen has Textual's size for it, none."""
+    from textual.geometry import Size
+    from textual.widget import Widget
+
+    from bptui.tui.fitting import Fits
+
+    class Fitted(Fits, Widget):
+        pass
+
+    widget = Fitted()
+    assert widget._size_now() == widget.size == Size(0, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.dom import NoScreen
 from textual.geometry import Size
 
 
@@ -35,7 +36,10 @@ class Fits:
         """The widget's ``size``, as its screen's compositor gives it without building its map of every
         widget again after a scroll (``stepping.SteadyCompositor.content_size``), where it can."""
         widget: Any = self
-        sized = getattr(widget.screen._compositor, "content_size", None)
+        try:
+            sized = getattr(widget.screen._compositor, "content_size", None)
+        except NoScreen:  # (a widget off its screen: Textual's size, none)
+            sized = None
         return sized(widget) if sized is not None else widget.size
 
     def fit(self) -> None:
