@@ -343,3 +343,88 @@ async def test_a_sequence_panels_lines_are_as_wide_as_its_cells_were_widened_for
                     planned = max(planned, panel._avail)
                 widest = max(sum(len(text) for text, _, _ in line) for line in panel.lines)
                 assert widest <= planned, f"{name} {panel.id}: a line of {widest} columns, planned {planned}"
+
+
+async def test_an_update_that_scrolls_the_column_lays_out_only_the_widgets_on_screen():
+    """deep_residual at 120×40 with the map open: each update press writes another layer's W, and the
+    panels' column scrolls to it. That scroll is laid out over the widgets on screen only, once a press:
+    the compositor's map of every widget is not built again (Textual built it two or three times a press,
+    2.4 M instructions each: a panel out of view repainted by the step, its width and a ``Fits`` widget's
+    size looked up after the scroll, and the column's scrollbar of no width repainted at each scroll), no
+    frame repaints the whole screen, and the screen the frames paint is the screen drawn afresh."""
+    from textual._compositor import Compositor
+
+    from .test_keypress_diagram import painted
+
+    app = app_for("deep_residual")
+    arranged = {True: 0, False: 0}
+    original = Compositor._arrange_root
+
+    def counted(self, parent, size, visible_only=True):
+        arranged[visible_only] += 1
+        return original(self, parent, size, visible_only)
+
+    def drawn_afresh() -> dict:
+        return {(x, y): (char, seg.style) for y, strip in enumerate(Compositor.render_strips(compositor))
+                for x, (char, seg) in enumerate((c, seg) for seg in strip for c in seg.text)}
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+
+        def before_the_update() -> None:
+            while app.stepper.next_key.phase != "update":
+                app.stepper.forward()
+
+        app.main._move(before_the_update)
+        await pilot.pause()
+        compositor = app.main._compositor
+        screen = drawn_afresh()
+        frames: list = []
+        partial = compositor.render_partial_update
+
+        def kept() -> object:
+            update = partial()
+            if update is not None:
+                frames.append(update)
+            return update
+
+        compositor.render_partial_update = kept  # type: ignore[method-assign]
+        full = compositor.render_full_update
+        compositor.render_full_update = lambda: frames.append(None) or full()  # type: ignore[method-assign]
+        Compositor._arrange_root = counted  # type: ignore[method-assign]
+        column = app.main.query_one("#layers")
+        layers, scrolls = [], 0
+        try:
+            while app.stepper.next_key.phase == "update":
+                arranged.update({True: 0, False: 0})
+                y = column.scroll_y
+                await pilot.press("n")
+                await pilot.pause()
+                layers.append(app.stepper.last.key.layer)
+                scrolled = column.scroll_y != y
+                scrolls += scrolled
+                assert arranged == {True: int(scrolled), False: 0}, (layers[-1], arranged)
+                assert None not in frames, f"a full repaint at layer {layers[-1]}"
+                for update in frames:
+                    screen.update(painted(update))
+                frames.clear()
+                assert screen == drawn_afresh(), layers[-1]
+        finally:
+            Compositor._arrange_root = original  # type: ignore[method-assign]
+    assert layers == [1, 3, 4, 6, 7, 8] and scrolls >= 4
+
+
+def test_a_fitting_widget_off_its_screen_has_textuals_size():
+    """``Fits`` reads a widget's size from its screen's compositor (``SteadyCompositor.content_size``); a widget
+    on no screen has Textual's size for it, none."""
+    from textual.geometry import Size
+    from textual.widget import Widget
+
+    from bptui.tui.fitting import Fits
+
+    class Fitted(Fits, Widget):
+        pass
+
+    widget = Fitted()
+    assert widget._size_now() == widget.size == Size(0, 0)

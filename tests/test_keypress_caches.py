@@ -920,11 +920,45 @@ async def test_a_panels_palette_made_after_mount_is_the_one_made_afresh():
             panel._styles = None
             assert panel._palette() == kept, panel.id
         panel = panels[-1]
-        panel.give_padding(not panel.has_class("-tight"))
+        panel.give_padding(not panel.tight)
         await pilot.pause()
         kept = dict(panel._palette())
         panel._styles = None
         assert panel._palette() == kept
+
+
+async def test_a_panel_that_gives_its_padding_keeps_its_palette_and_pads_as_before():
+    """deep_residual at 120×40 with the map open: as the backward pass writes each layer's δ and G, the
+    panels' G goes under W and the panels whose columns no longer all fit give their right padding's column to
+    their numbers (``give_padding``: left 1, right 0, where a panel has 1 and 1). That changes their padding,
+    not their look: every panel, the ones out of view too, keeps its palette (not made again in a keypress),
+    the palette it makes afresh; closing the map pads them as their columns need again."""
+    from textual.geometry import Spacing
+
+    def padded(panel) -> bool:
+        return panel.styles.padding == (Spacing(0, 0, 0, 1) if panel.tight else Spacing(0, 1, 0, 1))
+
+    app = app_for("deep_residual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(NumberSheet))
+        kept = {panel.id: panel._palette() for panel in panels}
+        await pilot.press("m")
+        await pilot.pause()
+        done = ("backward", "G", 1)  # the forward pass, the loss, the backward pass to layer 1's G
+        while app.stepper.last is None or (app.stepper.last.key.phase, app.stepper.last.key.quantity,
+                                           app.stepper.last.key.layer) != done:
+            app.screen.action_next()
+            await pilot.pause()
+            assert all(padded(panel) for panel in panels)
+            assert all(panel._styles is kept[panel.id] for panel in panels)
+        assert len([panel for panel in panels if panel.tight]) >= 3  # the dense layers' W: columns hidden, +k…
+        for panel in panels:
+            panel._styles = None
+            assert panel._palette() == kept[panel.id], panel.id
+        await pilot.press("m")
+        await pilot.pause()
+        assert all(padded(panel) for panel in panels)
 
 
 @settings(max_examples=200, deadline=None)

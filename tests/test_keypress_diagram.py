@@ -190,10 +190,11 @@ def both_renders(compositor: SteadyCompositor, frames: list):
 async def test_a_frame_drawn_before_a_scroll_is_laid_out_is_compared_on_the_same_map():
     """The compositor's renders of one frame, the app's and Textual's, are compared from the same
     map of the screen, also when the frame is drawn while a scroll waits to be laid out: a widget
-    rendered asks for its region, which rebuilds the compositor's map of every widget when a refresh
-    of a widget out of view invalidated it, and that map has the column where it scrolled, not where
-    the frame's cuts were made (on a loaded machine the column's UpdateScroll can be handled after
-    the update timer has drawn a frame; shapes' first step failed so once in a whole-suite run)."""
+    rendered asks for its region, which rebuilds the compositor's map of every widget when it is stale
+    (Textual made it so at a refresh of a widget out of view; the app's compositor, at a new widget's),
+    and that map has the column where it scrolled, not where the frame's cuts were made (on a loaded
+    machine the column's UpdateScroll can be handled after the update timer has drawn a frame; shapes'
+    first step failed so once in a whole-suite run)."""
     from textual.widget import Widget
 
     app = app_for("shapes")
@@ -214,6 +215,7 @@ async def test_a_frame_drawn_before_a_scroll_is_laid_out_is_compared_on_the_same
         sheet.set_reactive(Widget.scroll_y, sheet.scroll_y + 3)
         bar.position = sheet.scroll_y
         compositor.render_partial_update = both_renders(compositor, frames)  # type: ignore[method-assign]
+        compositor._full_map_invalidated = True  # the map stale (as a new widget's repaint leaves it)
         screen._dirty_widgets |= {out_of_view, bar}  # the bar's Update handled, the column's UpdateScroll not
         # the map of every widget forgotten, as a refresh of a widget new to it makes Textual forget it (a panel out
         # of view that is in it no longer does: SteadyCompositor.update_widgets)

@@ -59,6 +59,58 @@ async def test_the_block_panel_steps_forward_and_back():
         assert block.view.delta is None and np.isnan(block.view.G).all()  # the fan-in undone with its step
 
 
+def test_two_block_views_are_the_same_when_they_show_the_same():
+    """``same_view``: a view made anew with the same numbers and look is the same; a number changed, a sign
+    of zero (a cell shows −0.0000), a column computed (nan to a number), the step's mark or the dimming is not."""
+    from dataclasses import replace
+
+    from bptui.tui.block_sheet import BlockView, same_view
+
+    W = np.array([[0.5, np.nan], [-0.25, np.nan]])
+    view = BlockView(layer=2, activation="sigmoid", W=W, G=np.full((2, 2), np.nan), s=None, o=np.array([1.0, 0.5, 0.0]),
+                     delta=None, hidden=True, produced=None, changed=None, stale=False, known=(True, False))
+    assert same_view(view, replace(view, W=W.copy(), G=np.full((2, 2), np.nan), o=view.o.copy()))
+    assert not same_view(view, replace(view, W=W + np.array([[0, 0], [1e-15, 0]])))
+    assert not same_view(view, replace(view, o=np.array([1.0, 0.5, -0.0])))
+    assert not same_view(view, replace(view, W=np.array([[0.5, 0.1], [-0.25, 0.2]]), known=(True, True)))
+    assert not same_view(view, replace(view, produced="o"))
+    assert not same_view(view, replace(view, stale=True))
+    assert not same_view(view, replace(view, delta=np.zeros(2)))
+
+
+@pytest.mark.asyncio
+async def test_a_block_panel_a_step_leaves_as_it_was_keeps_its_view():
+    """deep_residual at 120×40: an update step changes neither block's numbers nor their look, and each
+    block's panel keeps the view it shows (the view made anew is the same, ``same_view``), so that its lines
+    are not made and compared again; the next example's forward pass, which writes x, F(x) and o, shows them."""
+    from bptui.tui.block_sheet import block_view, same_view
+
+    app = app_for("deep_residual")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        st = app.stepper
+        blocks = [app.query_one(f"#layer-{l}", BlockSheet) for l in (2, 5)]
+        app.main._move(lambda: st.run_until(lambda step: step.key.phase == "update"))  # the first update
+        await pilot.pause()
+        views = [block.view for block in blocks]
+        assert all(view.stale for view in views)
+        updates = 1
+        while st.next_key.phase == "update":
+            updates += 1
+            await pilot.press("n")
+            await pilot.pause()
+            assert all(block.view is view for block, view in zip(blocks, views)), st.last.key
+            assert all(same_view(block.view, block_view(st, block.view.layer)) for block in blocks)
+        assert updates == 6  # W⁽¹⁾, W⁽³⁾, W⁽⁴⁾, W⁽⁶⁾, W⁽⁷⁾, W⁽⁸⁾
+        while st.last.key.layer != 2:
+            await pilot.press("n")
+        await pilot.pause()
+        assert (st.last.key.phase, st.last.key.quantity) == ("forward", "o")
+        block = blocks[0]
+        assert block.view is not views[0] and block.view.o is st.state.o[2] and not block.view.stale
+        assert _row(block, 1)[3] == f"{st.state.o[2][1]:.4f}•"
+
+
 @pytest.mark.asyncio
 async def test_the_whole_network_keys_on_a_residual_network():
     app = app_for("deep_residual")

@@ -53,6 +53,24 @@ def block_view(stepper: Any, l: int) -> BlockView:
                      parts_known=st.delta[l] is not None)
 
 
+def same_view(a: LayerView, b: LayerView) -> bool:
+    """Whether two block views show the same: equal fields, their arrays equal bit for bit (a nan made the
+    same way, a column not computed yet, for a nan; −0.0 is not 0.0, whose sign a cell shows)."""
+    if type(a) is not type(b):
+        return False
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if x is y:
+            continue
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape
+                    and x.dtype == y.dtype and x.tobytes() == y.tobytes()):
+                return False
+        elif type(x) is not type(y) or x != y:
+            return False
+    return True
+
+
 class BlockSheet(LayerSheet):
     """A residual block's panel (see the module's docstring)."""
 
@@ -69,7 +87,11 @@ class BlockSheet(LayerSheet):
         return [cls(block_view(stepper, l), digits, 2, stepper, id=f"layer-{l}") for l in layers]
 
     def show_board(self, stepper: Any, hidden: Any = None, field: set | None = None) -> None:
-        self.show(block_view(stepper, self.view.layer), hidden)
+        view = block_view(stepper, self.view.layer)
+        # a block's view is made anew at each step (x | F(x) and the fan-in's parts are new arrays): one with
+        # the numbers and look of the view shown keeps the panel as it is (an update step, which changes
+        # neither, drew both blocks of deep_residual afresh)
+        self.show(self.view if same_view(view, self.view) else view, hidden)
 
     def formats(self, arrays: Any) -> dict[int, str]:
         """The panel's formats, with each sum in one format with its parts: o beside x | F(x), and the

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.dom import NoScreen
 from textual.geometry import Size
 
 
@@ -39,12 +40,22 @@ class Fits:
             if layouts == self._checked:
                 return
             self._checked = layouts
-        if self.size != self._fitted:  # type: ignore[attr-defined]
+        if self._size_now() != self._fitted:
             self.fit()
+
+    def _size_now(self) -> Size:
+        """The widget's ``size``, as its screen's compositor gives it without building its map of every
+        widget again after a scroll (``stepping.SteadyCompositor.content_size``), where it can."""
+        widget: Any = self
+        try:
+            sized = getattr(widget.screen._compositor, "content_size", None)
+        except NoScreen:  # (a widget off its screen: Textual's size, none)
+            sized = None
+        return sized(widget) if sized is not None else widget.size
 
     def fit(self) -> None:
         """Lay the widget out for its size now."""
-        self._fitted = self.size  # type: ignore[attr-defined]
+        self._fitted = self._size_now()
         self.fit_size()
 
     def fit_size(self) -> None:

@@ -49,7 +49,6 @@ NAME {
     scrollbar-size: 1 1;
 }
 NAME:focus { border: round $accent; }
-NAME.-tight { padding: 0 0 0 1; }
 NAME > .sheet--header { color: $text-muted; text-style: bold; }
 NAME > .sheet--pos { color: $text-primary; }
 NAME > .sheet--neg { color: $text-error; }
@@ -904,12 +903,19 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         panel whole (``sheet.shared_by_parts``). None: one part (the panel keeps its own height there)."""
         return None
 
+    tight = False
+    """The panel gave its right padding's column to its numbers (``give_padding``)."""
+
     def give_padding(self, tight: bool) -> None:
         """``tight``: the panel's columns of numbers do not all fit (``+3…``); it gives them its right
         padding's column, so that no column is hidden while a blank one is left beside it (the last
-        cell's own blank keeps its numbers off the border)."""
-        if self.has_class("-tight") != tight:
-            self.set_class(tight, "-tight")
+        cell's own blank keeps its numbers off the border). Set as the panel's own padding, not by a CSS
+        class: a class applies the stylesheet to the panel again, and its palette with it (deep_residual
+        with the map open: a backward step onto a layer made its palette again, 3.5 M instructions, and
+        the first update those of the panels out of view)."""
+        if self.tight != tight:
+            self.tight = tight
+            self.styles.padding = (0, 0, 0, 1) if tight else None  # (None: the panel's CSS padding, 0 1)
 
     def room(self, scrollbars: bool = True) -> Size:
         """The size of the panel's content area, less its scrollbars' (``scrollable_content_region``),

@@ -12,6 +12,7 @@ from textual import events
 from textual.containers import VerticalScroll
 from textual.css.scalar import Scalar, Unit
 from textual.geometry import Region, Size
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -898,6 +899,16 @@ class LayerPanels(LeanScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.screen.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Textual's, but the column's scrollbar, of no width (``app.tcss``), is given its position without
+        being repainted: drawn nowhere, it is in no map of the compositor's, and its repaint after a scroll
+        (the step's layer followed) looked it up in a map of every widget built again for it (2.4 M
+        instructions, deep_residual's update with the map open), and marked that map stale."""
+        if not self.styles.scrollbar_size_vertical and self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.set_reactive(ScrollBar.position, bar.validate_position(new_value))
+        super().watch_scroll_y(old_value, new_value)
 
     def rearrange(self) -> None:
         """A panel's numbers need another width (``NumberSheet.widened``): arrange the panels again for
