@@ -10,7 +10,7 @@ import re
 import pytest
 
 from bptui.tui.seq_sheet import SeqSheet
-from bptui.tui.view import optimizer_state
+from bptui.tui.view import cell, number_format, optimizer_state
 
 from .test_layout_arrangement import app_with
 
@@ -93,7 +93,9 @@ async def test_a_state_left_over_stands_beside_g_under_w(size):
     under the grid over τ, while ~100 columns at the right of G⁽²⁾'s rows stayed blank. A state that does not
     fit beside W's rows stands beside G's (its heading on G's heading line, row b beside G's row b) where the
     blank at their right holds it, by the same rule (``panel_base.parts_beside``); at 80×24 none fits beside
-    (the panel's 75 columns), at 200×50 both stand beside W. Every state is drawn once, with its numbers."""
+    (the panel's 75 columns), at 200×50 both stand beside W, and at 160×45 too since a state's width is
+    counted to its last number (not the blanks after W's last cell and after the state's: 141 of 155
+    columns). Every state is drawn once, with its numbers."""
     app = app_with("count_tokens")
     async with app.run_test(size=size) as pilot:
         await pilot.press("u")
@@ -113,8 +115,9 @@ async def test_a_state_left_over_stands_beside_g_under_w(size):
         if size == (80, 24):
             assert "moment" not in lines[0] and "moment" not in lines[g], text
             return
-        if size == (200, 50):
+        if size in ((160, 45), (200, 50)):
             assert "(2nd moment" in lines[0], text
+            assert max(len(line.rstrip()) for line in lines) <= room
             return
         assert "(1st moment" in lines[0] and "(2nd moment" in lines[g], text
         assert state_w <= room
@@ -133,7 +136,8 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
     """count_tokens in ng after an update: layer 2's v^[2] (1st moment) beside W^[2]'s rows, and its s^[2]
     (2nd moment) at the panel's foot under the grid over τ (104 lines at 120×40 and 160×45); it stands beside
     dW^[2]'s rows (their heading's line, row j beside row j, the state's bias after its weights, as beside W),
-    85 lines. At 80×24 neither stands beside, at 200×50 both beside W's rows."""
+    85 lines. At 80×24 neither stands beside, at 200×50 both beside W's rows, and at 160×45 too since the
+    parts are counted to their last numbers (not the blanks after them)."""
     from bptui.tui.profile_seq_sheet import ProfileSeqSheet
 
     app = app_with("count_tokens", "ng")
@@ -152,8 +156,9 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
         if size == (80, 24):
             assert "moment" not in lines[0] and "moment" not in lines[g], text
             return
-        if size == (200, 50):
+        if size in ((160, 45), (200, 50)):
             assert "(2nd moment" in lines[0] and panel.virtual_size.height == 85, text
+            assert max(len(line.rstrip()) for line in lines) <= panel.scrollable_content_region.width
             return
         assert "(1st moment" in lines[0] and "s^[2] (2nd moment" in lines[g], text
         assert max(len(line.rstrip()) for line in lines[g:g + 1 + rows]) <= panel.scrollable_content_region.width
@@ -166,3 +171,46 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
             assert shown[7] == pytest.approx(float(v[j, 0]), rel=5e-3, abs=6e-6), line  # (its column: 5 decimals)
         assert not any("moment" in line for line in lines[g + 1 + rows:]), "\n".join(lines)
         assert panel.virtual_size.height == 85  # (104 with the state at the foot)
+
+
+def shown_width(line: str) -> int:
+    """The columns a line's text takes, its blanks at the right not counted."""
+    return len(line.rstrip())
+
+
+@pytest.mark.parametrize("keys", [("b",), ("u",)])
+async def test_an_attention_layers_state_stands_beside_its_stacked_w(keys):
+    """count_tokens in the lecture at 200×50 after the backward pass (G⁽¹⁾'s entries of 5 decimals widen the
+    cells to 10) and after an update: layer 1's stacked W_Q, W_K, W_V, W_O and m⁽¹⁾ beside them needed 206
+    columns with the blanks after W's last cell and after m's (W's rows 102 with their gap, 2, m's 102) and
+    the panel has 195, so m⁽¹⁾ and v⁽¹⁾ both stood at the panel's foot, 137 lines down, while 97 columns
+    at the right of W's 27 rows were blank. m⁽¹⁾ stands beside W's rows (its own cells, its labels as wide
+    as they are, two blanks after W's last cell's), every one of its columns shown, the panel not
+    scrolled sideways; the numbers are the stepper's."""
+    app = app_with("count_tokens")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", SeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines[:30])
+        assert panel.cw == 10, panel.cw
+        assert lines[0].startswith("W_Q") and "m⁽¹⁾ (1st moment" in lines[0], text
+        assert sum("(1st moment" in line for line in lines) == 1
+        (_, m), _ = optimizer_state(app.stepper, 1)
+        W = app.stepper.state.W[1]
+        entry = app.stepper.spec.layer_kinds[0].editable
+        digits = app.main.digits
+        for b in range(W.shape[0]):
+            line = lines[1 + b]
+            assert line.count(f"{line[:3]} ") == 2, line  # W's row's label and the state's
+            numbers = re.sub(r"\b[QKVO] \d+\b", "", line)  # (the labels: Q 1 … O 3)
+            shown = [w for w in numbers.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", w)]
+            entries = [a for a in range(W.shape[1]) if entry(b, a)]  # (Q, K, V's rows: the bias and x's 3)
+            assert shown == [cell(float(W[b, a]), digits, number_format(W, digits)) for a in entries] + [
+                cell(float(m[b, a]), digits, number_format(m, digits)) for a in entries], line
+        room = panel.scrollable_content_region.width
+        assert max(shown_width(line) for line in lines) <= room
+        assert panel.virtual_size.width <= room, (panel.virtual_size.width, room)
+        assert panel.beside >= 1
