@@ -214,3 +214,73 @@ async def test_an_attention_layers_state_stands_beside_its_stacked_w(keys):
         assert max(shown_width(line) for line in lines) <= room
         assert panel.virtual_size.width <= room, (panel.virtual_size.width, room)
         assert panel.beside >= 1
+
+
+@pytest.mark.parametrize("name, layer", [("count_tokens", 1), ("count_tokens", 2)])
+async def test_a_resize_puts_the_states_where_a_fresh_start_does(name, layer):
+    """count_tokens in the lecture after three steps at 120×40 (m⁽¹⁾ and v⁽¹⁾ at layer 1's foot: W's rows and
+    a state do not fit its 115 columns), the terminal then resized to 200×50: the states stayed at the foot,
+    under the 78 lines of the grid, until the next step built the lines again, while a fresh start at
+    200×50 shows m⁽¹⁾ beside W's rows. After the resize each panel's lines are a fresh start's, and back at
+    120×40 the 120×40 start's."""
+    async def lines_at(size, resized=None):
+        app = app_with(name)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("n", "n", "n")
+            await pilot.pause()
+            if resized is not None:
+                for other in resized:
+                    await pilot.resize_terminal(*other)
+                    await pilot.pause()
+                    await pilot.pause()
+            return lines_of(app.main.query_one(f"#layer-{layer}", SeqSheet))
+
+    small, big = await lines_at((120, 40)), await lines_at((200, 50))
+    assert small != big
+    assert await lines_at((120, 40), [(200, 50)]) == big
+    assert await lines_at((200, 50), [(120, 40)]) == small
+
+
+def seq_panels_checked(app, where: str) -> int:
+    """Each sequence panel on screen scrolls sideways only to show a number (not for the blanks after its
+    lines' last numbers), and, when the panels do not fit their column's height, an optimizer's state at its
+    foot would not fit beside W's rows (two blanks after W's last cell's, the state's lines to their last
+    number): returns how many panels it checked."""
+    checked = 0
+    for panel in app.main.query(SeqSheet):
+        if not (panel.display and panel.size.width) or not type(panel).LECTURE_WEIGHTS:
+            continue
+        texts = lines_of(panel)
+        room = panel.scrollable_content_region.width
+        widest = max(len(text.rstrip()) for text in texts)
+        assert panel.virtual_size.width <= room or widest > room, (
+            f"{where}: {panel.id} scrolls sideways ({panel.virtual_size.width} columns in {room}) over blanks: "
+            f"its lines take {widest}")
+        l = panel.l_index
+        if panel._crowded_as and panel.stepper.spec.layer_kinds[l - 1].has_weights:
+            rows = panel.stepper.spec.weights[l - 1].shape[0]
+            w_lines = texts[:1 + rows]
+            w_end = max(len(text.rstrip()) for text in w_lines) + (0 if "moment" in w_lines[0] else 1)
+            for top in panel.state_headings:
+                if top > panel.grid_top:  # at the foot
+                    state = max(len(text.rstrip()) for text in texts[top:top + 1 + rows])
+                    assert w_end + 2 + state > room, f"{where}: {panel.id}: {texts[top]!r} at the foot, " \
+                        f"{state} columns beside W's rows' {w_end} in {room}"
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("name", ["count_tokens", "tiny_transformer", "parity", "gru_parity", "long_memory_lstm"])
+async def test_a_sequence_panel_hides_no_column_beside_blank_ones(name):
+    """Every sequence panel (attention, recurrent, gated) at 80×24, 120×40 and 200×50, the map open and
+    closed, after steps, a backward pass, an update and ``+``/``−`` digits: it scrolls sideways only for
+    numbers (parity's layer 1 at 80×24 with 5 digits scrolled 3 columns for the gap after its last cell,
+    its lines 73 columns in 75), and a state at its foot does not fit beside W's rows."""
+    from .test_layout import sizes_and_keys
+
+    app = app_with(name)
+    checked = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        async for size, keys in sizes_and_keys(pilot):
+            checked += seq_panels_checked(app, f"{name} at {size} after {keys}")
+    assert checked

@@ -480,11 +480,13 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def fit_size(self) -> None:
         """A new width may widen or narrow the cells (a big screen's, ``_stretched``), or put G⁽ˡ⁾ under W⁽ˡ⁾
-        or back beside it: the lines are built again when it does (a scrollbar that comes or goes changes
-        the width too)."""
+        or back beside it, or an optimizer's state beside W's rows or at the foot (``_states_beside``, in a
+        panel that does not fit its column's height): the lines are built again when it may (a scrollbar
+        that comes or goes changes the width too)."""
         width, before, under = self.room().width, self._avail, self._under
         self._avail = width
-        if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under):
+        if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under
+                                               or (self._crowded_as and self.state_headings)):
             self.rebuild()
         elif self.lines and self._crowded(self.group.tall.get(self.l_index, 0)) != self._crowded_as:
             self.rebuild()  # (a new height of the column: the optimizer's states beside W's rows or at the foot)
