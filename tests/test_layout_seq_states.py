@@ -10,7 +10,7 @@ import re
 import pytest
 
 from bptui.tui.seq_sheet import SeqSheet
-from bptui.tui.view import optimizer_state
+from bptui.tui.view import cell, number_format, optimizer_state
 
 from .test_layout_arrangement import app_with
 
@@ -93,7 +93,9 @@ async def test_a_state_left_over_stands_beside_g_under_w(size):
     under the grid over τ, while ~100 columns at the right of G⁽²⁾'s rows stayed blank. A state that does not
     fit beside W's rows stands beside G's (its heading on G's heading line, row b beside G's row b) where the
     blank at their right holds it, by the same rule (``panel_base.parts_beside``); at 80×24 none fits beside
-    (the panel's 75 columns), at 200×50 both stand beside W. Every state is drawn once, with its numbers."""
+    (the panel's 75 columns), at 200×50 both stand beside W, and at 160×45 too since a state's width is
+    counted to its last number (not the blanks after W's last cell and after the state's: 141 of 155
+    columns). Every state is drawn once, with its numbers."""
     app = app_with("count_tokens")
     async with app.run_test(size=size) as pilot:
         await pilot.press("u")
@@ -113,8 +115,9 @@ async def test_a_state_left_over_stands_beside_g_under_w(size):
         if size == (80, 24):
             assert "moment" not in lines[0] and "moment" not in lines[g], text
             return
-        if size == (200, 50):
+        if size in ((160, 45), (200, 50)):
             assert "(2nd moment" in lines[0], text
+            assert max(len(line.rstrip()) for line in lines) <= room
             return
         assert "(1st moment" in lines[0] and "(2nd moment" in lines[g], text
         assert state_w <= room
@@ -133,7 +136,8 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
     """count_tokens in ng after an update: layer 2's v^[2] (1st moment) beside W^[2]'s rows, and its s^[2]
     (2nd moment) at the panel's foot under the grid over τ (104 lines at 120×40 and 160×45); it stands beside
     dW^[2]'s rows (their heading's line, row j beside row j, the state's bias after its weights, as beside W),
-    85 lines. At 80×24 neither stands beside, at 200×50 both beside W's rows."""
+    85 lines. At 80×24 neither stands beside, at 200×50 both beside W's rows, and at 160×45 too since the
+    parts are counted to their last numbers (not the blanks after them)."""
     from bptui.tui.profile_seq_sheet import ProfileSeqSheet
 
     app = app_with("count_tokens", "ng")
@@ -152,8 +156,9 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
         if size == (80, 24):
             assert "moment" not in lines[0] and "moment" not in lines[g], text
             return
-        if size == (200, 50):
+        if size in ((160, 45), (200, 50)):
             assert "(2nd moment" in lines[0] and panel.virtual_size.height == 85, text
+            assert max(len(line.rstrip()) for line in lines) <= panel.scrollable_content_region.width
             return
         assert "(1st moment" in lines[0] and "s^[2] (2nd moment" in lines[g], text
         assert max(len(line.rstrip()) for line in lines[g:g + 1 + rows]) <= panel.scrollable_content_region.width
@@ -166,3 +171,116 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
             assert shown[7] == pytest.approx(float(v[j, 0]), rel=5e-3, abs=6e-6), line  # (its column: 5 decimals)
         assert not any("moment" in line for line in lines[g + 1 + rows:]), "\n".join(lines)
         assert panel.virtual_size.height == 85  # (104 with the state at the foot)
+
+
+def shown_width(line: str) -> int:
+    """The columns a line's text takes, its blanks at the right not counted."""
+    return len(line.rstrip())
+
+
+@pytest.mark.parametrize("keys", [("b",), ("u",)])
+async def test_an_attention_layers_state_stands_beside_its_stacked_w(keys):
+    """count_tokens in the lecture at 200×50 after the backward pass (G⁽¹⁾'s entries of 5 decimals widen the
+    cells to 10) and after an update: layer 1's stacked W_Q, W_K, W_V, W_O and m⁽¹⁾ beside them needed 206
+    columns with the blanks after W's last cell and after m's (W's rows 102 with their gap, 2, m's 102) and
+    the panel has 195, so m⁽¹⁾ and v⁽¹⁾ both stood at the panel's foot, 137 lines down, while 97 columns
+    at the right of W's 27 rows were blank. m⁽¹⁾ stands beside W's rows (its own cells, its labels as wide
+    as they are, two blanks after W's last cell's), every one of its columns shown, the panel not
+    scrolled sideways; the numbers are the stepper's."""
+    app = app_with("count_tokens")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", SeqSheet)
+        lines = lines_of(panel)
+        text = "\n".join(lines[:30])
+        assert panel.cw == 10, panel.cw
+        assert lines[0].startswith("W_Q") and "m⁽¹⁾ (1st moment" in lines[0], text
+        assert sum("(1st moment" in line for line in lines) == 1
+        (_, m), _ = optimizer_state(app.stepper, 1)
+        W = app.stepper.state.W[1]
+        entry = app.stepper.spec.layer_kinds[0].editable
+        digits = app.main.digits
+        for b in range(W.shape[0]):
+            line = lines[1 + b]
+            assert line.count(f"{line[:3]} ") == 2, line  # W's row's label and the state's
+            numbers = re.sub(r"\b[QKVO] \d+\b", "", line)  # (the labels: Q 1 … O 3)
+            shown = [w for w in numbers.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", w)]
+            entries = [a for a in range(W.shape[1]) if entry(b, a)]  # (Q, K, V's rows: the bias and x's 3)
+            assert shown == [cell(float(W[b, a]), digits, number_format(W, digits)) for a in entries] + [
+                cell(float(m[b, a]), digits, number_format(m, digits)) for a in entries], line
+        room = panel.scrollable_content_region.width
+        assert max(shown_width(line) for line in lines) <= room
+        assert panel.virtual_size.width <= room, (panel.virtual_size.width, room)
+        assert panel.beside >= 1
+
+
+@pytest.mark.parametrize("name, layer", [("count_tokens", 1), ("count_tokens", 2)])
+async def test_a_resize_puts_the_states_where_a_fresh_start_does(name, layer):
+    """count_tokens in the lecture after three steps at 120×40 (m⁽¹⁾ and v⁽¹⁾ at layer 1's foot: W's rows and
+    a state do not fit its 115 columns), the terminal then resized to 200×50: the states stayed at the foot,
+    under the 78 lines of the grid, until the next step built the lines again, while a fresh start at
+    200×50 shows m⁽¹⁾ beside W's rows. After the resize each panel's lines are a fresh start's, and back at
+    120×40 the 120×40 start's."""
+    async def lines_at(size, resized=None):
+        app = app_with(name)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("n", "n", "n")
+            await pilot.pause()
+            if resized is not None:
+                for other in resized:
+                    await pilot.resize_terminal(*other)
+                    await pilot.pause()
+                    await pilot.pause()
+            return lines_of(app.main.query_one(f"#layer-{layer}", SeqSheet))
+
+    small, big = await lines_at((120, 40)), await lines_at((200, 50))
+    assert small != big
+    assert await lines_at((120, 40), [(200, 50)]) == big
+    assert await lines_at((200, 50), [(120, 40)]) == small
+
+
+def seq_panels_checked(app, where: str) -> int:
+    """Each sequence panel on screen scrolls sideways only to show a number (not for the blanks after its
+    lines' last numbers), and, when the panels do not fit their column's height, an optimizer's state at its
+    foot would not fit beside W's rows (two blanks after W's last cell's, the state's lines to their last
+    number): returns how many panels it checked."""
+    checked = 0
+    for panel in app.main.query(SeqSheet):
+        if not (panel.display and panel.size.width) or not type(panel).LECTURE_WEIGHTS:
+            continue
+        texts = lines_of(panel)
+        room = panel.scrollable_content_region.width
+        widest = max(len(text.rstrip()) for text in texts)
+        assert panel.virtual_size.width <= room or widest > room, (
+            f"{where}: {panel.id} scrolls sideways ({panel.virtual_size.width} columns in {room}) over blanks: "
+            f"its lines take {widest}")
+        l = panel.l_index
+        if panel._crowded_as and panel.stepper.spec.layer_kinds[l - 1].has_weights:
+            rows = panel.stepper.spec.weights[l - 1].shape[0]
+            w_lines = texts[:1 + rows]
+            w_end = max(len(text.rstrip()) for text in w_lines) + (0 if "moment" in w_lines[0] else 1)
+            for top in panel.state_headings:
+                if top > panel.grid_top:  # at the foot
+                    state = max(len(text.rstrip()) for text in texts[top:top + 1 + rows])
+                    assert w_end + 2 + state > room, f"{where}: {panel.id}: {texts[top]!r} at the foot, " \
+                        f"{state} columns beside W's rows' {w_end} in {room}"
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("name", ["count_tokens", "tiny_transformer", "parity", "gru_parity", "long_memory_lstm"])
+async def test_a_sequence_panel_hides_no_column_beside_blank_ones(name):
+    """Every sequence panel (attention, recurrent, gated) at 80×24, 120×40 and 200×50, the map open and
+    closed, after steps, a backward pass, an update and ``+``/``−`` digits: it scrolls sideways only for
+    numbers (parity's layer 1 at 80×24 with 5 digits scrolled 3 columns for the gap after its last cell,
+    its lines 73 columns in 75), and a state at its foot does not fit beside W's rows."""
+    from .test_layout import sizes_and_keys
+
+    app = app_with(name)
+    checked = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        async for size, keys in sizes_and_keys(pilot):
+            checked += seq_panels_checked(app, f"{name} at {size} after {keys}")
+    assert checked

@@ -284,18 +284,25 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if not (parts and crowded and self._avail):
             return lines
 
-        def width(of: list) -> int:
-            return max((_measure(line)[1] for line in of), default=0)
+        def width(of: list) -> int:  # (to the last number's digit: the blanks after it are not the part's)
+            return max((_ends(line)[2] for line in of), default=0)
 
-        part_w = max(width(lines[h:e]) for _, h, _, e in parts)
+        part_ws = {h: width(lines[h:e]) for _, h, _, e in parts}  # (each its own: m of e−3 narrower than v of e−10)
         where: dict[int, int] = {}  # a line's number → where it now stands
         placed: dict[int, tuple[int, int]] = {}  # a line put in a block → (the block's first line, its line there)
         blocks: dict[int, tuple[int, list]] = {}  # a block's first line: (its end, its lines with the states beside)
         merged, now = self._merged, {}
         left = parts
         for r0, rh, r1 in [rows] + ([g_rows] if g_rows is not None else []):
+            if not left:
+                break
             rows_w = width(lines[r0:r1])
-            k = parts_beside(rows_w, part_w, len(left), self._avail, together=False)  # (the foot: one under the other)
+            ws = [part_ws[h] for _, h, _, _ in left]
+            fit, x = 0, rows_w + 2  # the states that stand in turn at the rows' right, two blanks before each
+            while fit < len(ws) and x + ws[fit] <= self._avail:
+                x, fit = x + ws[fit] + 2, fit + 1
+            k = min(fit, parts_beside(rows_w, max(ws[:fit] or ws[:1]), len(left), self._avail, together=False))  # (the
+            # foot: one under the other)
             moved = left[:k]
             pad = max(0, max((hh for _, _, hh, _ in moved), default=0) - rh)  # a state's headings over W's (row vectors)
             if not k or any(pad + rh - hh + e - h > pad + r1 - r0 for _, h, hh, e in moved):
@@ -305,25 +312,27 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 placed[y] = (r0, pad + y - r0)
             if pad:
                 placed[r0] = (r0, 0)  # (W's heading's first line: the states' headings' line above it)
-            for i, (_, h, hh, e) in enumerate(moved):
-                x = rows_w + 2 + i * (part_w + 2)
+            x = rows_w
+            for _, h, hh, e in moved:
+                x += 2
                 for j, part in enumerate(lines[h:e]):
                     t = pad + rh - hh + j
                     row = block[t]
                     key = (id(row), id(part), x)
                     hit = merged.get(key)
                     if hit is None or hit[0] is not row or hit[1] is not part:
-                        used = sum(len(run[0]) for run in row)
+                        ends, used, _ = _ends(row)  # (W's row to its last cell: the gap after it is the state's)
                         if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
-                            cells, _ = _measure(row)
-                            hit = (row, part, Deferred(1, lambda _, row=row, part=part, x=x, used=used: [
-                                *row, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
+                            cells, _ = _measure(ends)
+                            hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
+                                *ends, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
                                 x + part.part.width).lines[0])
                         else:
-                            hit = (row, part, [*row, (" " * (x - used), "base", None), *part])
+                            hit = (row, part, [*ends, (" " * (x - used), "base", None), *part])
                     now[key] = hit
                     block[t] = hit[2]
                     placed[h + j] = (r0, t)
+                x += part_ws[h]
             blocks[r0] = (r1, block)
             self.beside = self.beside or k
             left = left[k:]
@@ -471,11 +480,13 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def fit_size(self) -> None:
         """A new width may widen or narrow the cells (a big screen's, ``_stretched``), or put G⁽ˡ⁾ under W⁽ˡ⁾
-        or back beside it: the lines are built again when it does (a scrollbar that comes or goes changes
-        the width too)."""
+        or back beside it, or an optimizer's state beside W's rows or at the foot (``_states_beside``, in a
+        panel that does not fit its column's height): the lines are built again when it may (a scrollbar
+        that comes or goes changes the width too)."""
         width, before, under = self.room().width, self._avail, self._under
         self._avail = width
-        if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under):
+        if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under
+                                               or (self._crowded_as and self.state_headings)):
             self.rebuild()
         elif self.lines and self._crowded(self.group.tall.get(self.l_index, 0)) != self._crowded_as:
             self.rebuild()  # (a new height of the column: the optimizer's states beside W's rows or at the foot)
@@ -620,18 +631,28 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             """The columns one state takes in a row of ``state_row``: its cells of ``sw``, its │ marks, its gap."""
             return cols * sw + sum(a in bars for a in range(cols)) + 4
 
-        def state_row(b: int, states: list, sw: int) -> list[tuple[str, str, Key | None]]:
+        def state_row(b: int, states: list, widths: list[int]) -> list[tuple[str, str, Key | None]]:
             """Row b of an optimizer's state (and of the one beside it), as a row of W⁽ˡ⁾ is drawn: no cell
-            of the cursor's (a state is not edited), no • (the update's product is W⁽ˡ⁾), in cells of ``sw``."""
+            of the cursor's (a state is not edited), no • (the update's product is W⁽ˡ⁾), each state in cells
+            of its own width (``widths``: the first under W's columns when its numbers are as wide), and no
+            blank after its last number (no cursor's bracket there): ``state_line_width`` columns."""
             row: list[tuple[str, str, Key | None]] = [(w_labels[b].ljust(6), "header", None)]
-            for _, _, values, fmt in states:
+            for i, ((_, _, values, fmt), sw) in enumerate(zip(states, widths)):
+                if i:
+                    row.append(("    ", "base", None))
                 for a, x in enumerate(values[b]):
                     row.append((self.number_text(float(x), fmt).rjust(sw - 1) + " ", self.number_style(float(x)), None)
                                if entry(b, a) else (" " * sw, "base", None))
                     if a in bars:
                         row.append(("│", "bias", None))
-                row.append(("    ", "base", None))
+            last = row[-1]
+            row[-1] = (last[0][:-1], last[1], last[2])  # (the last cell's blank: a bar never ends a row)
             return row
+
+        def state_line_width(widths: list[int]) -> int:
+            """The columns a row of ``state_row`` takes: the labels', each state's, a gap between two, less the
+            last cell's blank."""
+            return 6 + sum(state_width(sw) for sw in widths) - 4 - 1
 
         W_, G_ = ("W", w_lists[0], w_formats[0]), ("G", w_lists[1], w_formats[1])
         for b in range(rows if weights and not under else 0):  # dropout's d × 0: no rows
@@ -757,12 +778,15 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             # other as G⁽ˡ⁾ under W⁽ˡ⁾
             states = [(label, array, self._as_lists(f"state {i}", array), formats.get(id(array)))
                       for i, (label, array) in enumerate(self._state())]
-            # its cells as wide as the panel's, or as its numbers need (Adam's v of e−9)
-            sw = max([cw] + [2 + self._widest(array, fmt) for _, array, _, fmt in states])
+            # its cells as wide as the panel's, or as its own numbers need (Adam's v of e−9; m of e−3 beside it
+            # does not take v's width)
+            own = [max(cw, 2 + self._widest(array, fmt)) for _, array, _, fmt in states]
+            sw = max([cw] + own)
             block = 6 + cols * sw + len(bars) + 4
             per = 1 if under or self._avail and 6 + 2 * (block - 6) - 4 > self._avail else 2  # (two where W | G fit)
             for g in range(0, len(states), per):
-                together = states[g:g + per]
+                together, widths = states[g:g + per], own[g:g + per]
+                block = 6 + state_width(widths[0])  # (the second's heading over its columns)
                 parts.append((len(lines), len(lines) + 1, 1, len(lines) + 2 + rows))
                 lines.append(line(("gap", "state", g), (), (), list))
                 self.state_headings.append(len(lines))
@@ -774,12 +798,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 # its rows formatted when drawn or read (``panel_base.Deferred``): an update writes every m and v
                 # row, mostly off screen; the part kept while its arrays and look are (its lines then drawn once)
                 part = line(("state", g), tuple(a for _, a, _, _ in together),
-                            (tuple(w_labels[:rows]), bars, tuple(t for t, *_ in together), sw,
+                            (tuple(w_labels[:rows]), bars, tuple(t for t, *_ in together), tuple(widths),
                              *(fmt for *_, fmt in together)),
-                            lambda together=together, sw=sw: Deferred(
-                                rows, lambda b: state_row(b, together, sw), lambda b: [],
-                                max((len(label.ljust(6)) for label in w_labels[:rows]), default=0)
-                                + len(together) * state_width(sw)))
+                            lambda together=together, widths=widths: Deferred(
+                                rows, lambda b: state_row(b, together, widths), lambda b: [],
+                                state_line_width(widths)))
                 lines += part.lines
         self._lines_kept = now
         if weights:  # a state beside W⁽ˡ⁾'s rows when the panels do not fit the column's height
@@ -861,6 +884,21 @@ def _measure(line: Any) -> tuple[list[tuple[int, Key]], int]:
             cells.append((x, key))
         x += len(text)
     return cells, x
+
+
+def _ends(line: Any) -> tuple[Any, int, int]:
+    """A line without the blank runs after its last number or label (a row's gap after its matrix), the
+    columns it then takes, and the columns to its last number's last digit (not its cell's blank after it,
+    where the cursor's bracket goes); a deferred line as its part gives them (a state's row ends at its
+    last number's digit)."""
+    if isinstance(line, DeferredLine):
+        return line, line.part.width, line.part.width
+    end = len(line)
+    while end and line[end - 1][2] is None and not line[end - 1][0].strip():
+        end -= 1
+    kept = line if end == len(line) else line[:end]
+    used = sum(len(run[0]) for run in kept)
+    return kept, used, used - (len(kept[-1][0]) - len(kept[-1][0].rstrip()) if kept else 0)
 
 
 def _unmarked(before: tuple, after: tuple, marks: dict[int, str] | None) -> set[str] | None:
