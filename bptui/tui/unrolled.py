@@ -27,7 +27,7 @@ from ..core.engine.equations import LOSS_D
 from ..core.formulas.formula import Node, TextPrinter
 from ..core.engine.network import Network
 from ..core.formulas.notation import mat, num, sup, vec
-from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, value_width
+from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, board_input, value_width
 
 
 def _tsub(t: int | str) -> str:
@@ -256,6 +256,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()
+    o0, y = board_input(stepper)  # (before the first step: the example the status names)
     for node in diagram.nodes:
         i = node.id
         lines = list(fixed[i])
@@ -273,10 +274,10 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             texts[i] = lines
             continue
         if i.startswith("x_"):
-            x = None if st.o[0] is None else np.asarray(st.o[0])[int(i[2:]) - 1]
+            x = None if o0 is None else np.asarray(o0)[int(i[2:]) - 1]
             texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep))  # x without its 1
         elif i == "y":
-            texts[i] = lines + [f"= {v(st.y)}"]
+            texts[i] = lines + [f"= {v(y)}"]
         elif i == "loss":
             texts[i] = lines + [f"= {v(st.loss)}", f"{loss_D} = {num(loss_D_shown(P, st), digits)}"]
         else:  # h{l} or h{l}_{τ}: s, o and δ of layer l as columns
