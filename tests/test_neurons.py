@@ -137,13 +137,16 @@ def box_text(canvas: GraphCanvas, node: str) -> list[str]:
 
 
 def expected_lines(stepper, l: int, b: int, digits: int) -> list[str]:
-    """s, o, δ of unit b of layer l as the stepper holds them (· before they are computed)."""
+    """s, o, δ of unit b of layer l as the stepper holds them (· before they are computed); x as the status
+    names it (before the first step, the example that comes next: given, not computed)."""
+    from bptui.tui.diagrams import board_input
+
     st = stepper.state
 
     def v(x, i):
         return "·" if x is None else num(float(x[i]), digits)
 
-    o = st.o[l]
+    o = board_input(stepper)[0] if l == 0 else st.o[l]
     units = None if o is None else stepper.net.units(l, o)
     if l == 0:
         return [f"x{sub(b)} = {v(units, b - 1)}"]
@@ -257,9 +260,10 @@ async def test_units_maps_are_the_core_grid_and_recomputed_only_when_weights_cha
         spec = app.spec
         width = canvas.nodes["u1_1"].width
         m = unit_maps(spec, app.stepper.weights, width, MAP_ROWS)
+        x0 = np.asarray(app.stepper.where().x)  # before the first step: the example the status names, ◆
         for l, b in ((0, 1), (0, 2), (1, 1), (1, 2), (2, 1)):
             rows = box_text(canvas, f"u{l}_{b}")[:MAP_ROWS]
-            assert rows == [r.strip() for r in map_rows(spec, m, l, b)]  # drawn, as plain text
+            assert rows == [r.strip() for r in map_rows(spec, m, l, b, x0)]  # drawn, as plain text
             levels = m.level(l, b, len(SHADES))[::-1]
             assert canvas.state.paints[f"u{l}_{b}"][0] == tuple(levels[0].tolist())  # and its colours
         await pilot.press("n")  # example 1 on the board, x = (0, 0): ◆ in every map

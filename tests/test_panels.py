@@ -4,6 +4,8 @@ non-finite style every panel shares, what the input map and a recurrent layer sh
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,35 @@ async def test_d_says_what_it_cannot_draw_without_a_legend(name):
         for legend_line in (LEGEND + MAP_LEGEND).strip().splitlines():
             assert legend_line.strip()[:30] not in title
         assert "┄┄" not in title and "━━" not in title
+
+
+RECURRENT = {"rnn", "lstm", "gru"}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["parity", "gru_parity", "count_tokens", "tiny_transformer", "edges", "deep_residual"])
+async def test_the_note_of_a_diagram_not_drawn_names_the_networks_own_layers(name):
+    """The note in place of a diagram not drawn says what the network has: count_tokens' ``d`` said it
+    "has a recurrent layer" (it has attention and dense layers), its ``c`` "has a attention layer, whose
+    gates the layer panels show", and tiny_transformer's ``c`` a residual layer's gates. A note names a
+    kind only if the network has it, a recurrent layer only if it has one, gates only if a layer has them."""
+    app = app_for(name)
+    kinds = {k.type: k for k in app.stepper.net.kinds}
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("d", "c"):
+            await pilot.press(key)
+            await pilot.pause()
+            note = str(app.query_one("#diagram-note").render())
+            await pilot.press(key)
+            if not note:
+                continue  # (drawn)
+            said = note.split(f"{name} has", 1)[1]  # (before it, what the diagram draws)
+            named = set(re.findall(r"\b(rnn|lstm|gru|attention|residual|layernorm|dropout|conv2d|maxpool2d|avgpool2d)\b",
+                                   said))
+            assert named and named <= set(kinds), (key, note)
+            assert ("recurrent" in note) <= bool(RECURRENT & set(kinds)), (key, note)
+            assert ("gate" in note) <= any(getattr(k, "gates", 1) > 1 for k in kinds.values()), (key, note)
+            assert " a attention" not in note and " a residual" not in note and "has  " not in note
 
 
 FOOTER = "n p f b u e t s m d c g z w ? q".split()

@@ -168,7 +168,7 @@ class BoardText(Host):
             keep = room * width - cell_len(pointer)
             while keep > 0 and text_rows(text[:keep] + pointer, width) > room:
                 keep -= 8
-            text = text[:keep] + pointer
+            text = text[:keep].rstrip() + pointer  # (a cut after a space: no blank before the …)
         widget.update(text, layout=False)
 
     def action_whole_equation(self) -> None:

@@ -269,6 +269,19 @@ def _profile_graph(spec: NetworkSpec, digits: int, P) -> Diagram:
     return Diagram(nodes, edges, pinned=frozenset({"o0"}))
 
 
+def board_input(stepper: Stepper) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """o⁽⁰⁾ = [1, x] and y of the example the status names: the board's; with nothing on the board (before
+    the first step, after ``r`` or an edit) the example that comes next, which the status shows too (a given
+    input is no value yet to be computed)."""
+    st = stepper.state
+    if st.o[0] is not None or stepper.last is not None:
+        return st.o[0], st.y
+    at = stepper.where()
+    x = np.asarray(at.x, dtype=float)
+    ones = np.ones(x.shape[:-1] + (1,))  # a sequence's [1, x_τ], one row per τ
+    return np.concatenate([ones, x], axis=-1), np.asarray(at.y, dtype=float)
+
+
 def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> CanvasState:
     spec, st, L = stepper.spec, stepper.state, stepper.spec.L
     P = _profiled(getattr(stepper, "notation", None))
@@ -282,10 +295,11 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
         return _value_text(x, digits)
 
     loss_D = view_names.view_names(None, L).loss_D  # ℓ_D as the check and the training screen print it
-    texts = {"o0": [funcs["o0"], f"= {v(st.o[0])}", ""],
-             "y": [funcs["y"], f"= {v(st.y)}", ""],
+    o0, y = board_input(stepper)
+    texts = {"o0": [funcs["o0"], f"= {v(o0)}", ""],
+             "y": [funcs["y"], f"= {v(y)}", ""],
              "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {num(st.loss_D, digits)}"]}
-    pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
+    pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
         texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"δ = {v(st.delta[l])}"]
@@ -309,10 +323,11 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
     def v(x) -> str:
         return _value_text(x, digits)
 
-    texts = {"o0": [funcs["o0"], f"= {v(st.o[0] if not sep or st.o[0] is None else shown_value(st.o[0], 'x'))}", ""],
-             "y": [funcs["y"], f"= {v(st.y)}", ""],
+    o0, y = board_input(stepper)
+    texts = {"o0": [funcs["o0"], f"= {v(o0 if not sep or o0 is None else shown_value(o0, 'x'))}", ""],
+             "y": [funcs["y"], f"= {v(y)}", ""],
              "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {num(loss_D_shown(P, st), digits)}"]}
-    pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
+    pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",
                           f"{names['G']} = {v(shown_value(st.G[l], g_parts[0], m))}"]
@@ -633,15 +648,16 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     pending: set = set()
     first_value = MAP_ROWS if diagram.maps else 0  # the line of s (of x in layer 0)
     here = None  # where the example on the board lies in the maps: (line from the top, column)
-    if unit_maps is not None and st.o[0] is not None:
-        i, j = unit_maps.cell(st.o[0][1:])
+    o0 = board_input(stepper)[0]
+    if unit_maps is not None and o0 is not None:
+        i, j = unit_maps.cell(o0[1:])
         here = (MAP_ROWS - 1 - i, j)
 
     def value(x) -> str:
         return PENDING if x is None else num(float(x), digits)
 
     for l in range(spec.L + 1):
-        o = st.o[l]
+        o = o0 if l == 0 else st.o[l]
         units = None if o is None else net.units(l, o)
         for b in range(0 if l < spec.L and not diagram.separate else 1, spec.widths[l] + 1):
             node = f"u{l}_{b}"

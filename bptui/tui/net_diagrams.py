@@ -60,12 +60,13 @@ class NetworkDiagrams(Fits, Container):
 
             too_big = unrolled_too_big(self.stepper)
         if spec.is_v2 and self.mode is not None and not unrolled:  # not drawn yet for map layers: say so, draw nothing wrong
+            from .unrolled import kinds_words
+
+            sequence = spec.lengths is not None
+            own = [k for k in spec.layer_kinds if k.is_map or k.own_steps or k.span or (sequence and k.over_time)]
             too_big = (f"The {'computation graph' if self.mode != NN else 'neural-network diagram'} is drawn for "
-                       f"dense networks; {spec.name} has "
-                       + ("a recurrent layer, which the layer panels show unrolled in time, one column per τ"
-                          if spec.lengths is not None else
-                          ", ".join(dict.fromkeys(k.type for k in spec.layer_kinds if k.is_map or k.own_steps or k.span))
-                          + " layers, which the layer panels show")
+                       f"dense networks; {spec.name} has {kinds_words(own)}, which the layer panels show"
+                       + (" unrolled in time, one column per τ" if sequence else "")
                        + f". Press {'d' if self.mode == NN else 'c'} again for the panels.")
         self.note = too_big
         note = self.query_one("#diagram-note", Static)

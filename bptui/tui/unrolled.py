@@ -27,7 +27,7 @@ from ..core.engine.equations import LOSS_D
 from ..core.formulas.formula import Node, TextPrinter
 from ..core.engine.network import Network
 from ..core.formulas.notation import mat, num, sup, vec
-from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, value_width
+from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, board_input, value_width
 
 
 def _tsub(t: int | str) -> str:
@@ -256,6 +256,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()
+    o0, y = board_input(stepper)  # (before the first step: the example the status names)
     for node in diagram.nodes:
         i = node.id
         lines = list(fixed[i])
@@ -273,10 +274,10 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             texts[i] = lines
             continue
         if i.startswith("x_"):
-            x = None if st.o[0] is None else np.asarray(st.o[0])[int(i[2:]) - 1]
+            x = None if o0 is None else np.asarray(o0)[int(i[2:]) - 1]
             texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep))  # x without its 1
         elif i == "y":
-            texts[i] = lines + [f"= {v(st.y)}"]
+            texts[i] = lines + [f"= {v(y)}"]
         elif i == "loss":
             texts[i] = lines + [f"= {v(st.loss)}", f"{loss_D} = {num(loss_D_shown(P, st), digits)}"]
         else:  # h{l} or h{l}_{τ}: s, o and δ of layer l as columns
@@ -314,16 +315,28 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     return CanvasState(texts, {}, f"W{k}", g_line, into(box), frozenset(pending))  # G
 
 
+def kinds_words(kinds: Any) -> str:
+    """The layer kinds of ``kinds`` as a note names them, each once in their order: ``an attention layer``,
+    ``a gru layer``, ``residual layers`` (two of them), ``residual, layernorm and attention layers`` (rnn and
+    lstm are read letter by letter: an rnn)."""
+    types = [k.type for k in kinds]
+    names = list(dict.fromkeys(types))
+    if len(types) == 1:
+        return f"{'an' if names[0][0] in 'aeiou' or names[0] in ('rnn', 'lstm') else 'a'} {names[0]} layer"
+    return (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + f"{names[-1]} layers"
+
+
 def unrolled_too_big(stepper: Any) -> str | None:
     """Why the unrolled graph of the example on the board cannot be drawn (a layer it has no box for, or
     too big to lay out), or None."""
     from .graph_layout import too_big
 
-    gated = next((k for k in stepper.net.kinds if not k.unrolled_box), None)
-    if gated is not None:
+    boxless = [k for k in stepper.net.kinds if not k.unrolled_box]
+    if boxless:
+        gated = any(getattr(k, "gates", 1) > 1 for k in boxless)  # an LSTM's, a GRU's: a row per gate and unit
         return ("The unrolled computation graph draws a box per quantity of an rnn or dense layer at each τ; "
-                f"{stepper.spec.name} has a {gated.type} layer, whose gates the layer panels show unrolled in time, "
-                "one row per gate and unit. Press c again for them.")
+                f"{stepper.spec.name} has {kinds_words(boxless)}, which the layer panels show unrolled in time"
+                + (", one row per gate and unit" if gated else "") + ". Press c again for them.")
     d = unrolled_graph(stepper.net, example_length(stepper), notation=getattr(stepper, "notation", None))
     why = too_big([n.id for n in d.nodes], d.edges, d.pinned)
     if why is None:

@@ -1335,8 +1335,12 @@ def blank_text(label: int, first: bool, latex: bool = False, width: int = BLANK_
 
 # -- printing numbers -------------------------------------------------------------------------------
 def const_text(c: float) -> str:
-    """A constant written in a formula: exact up to 12 digits, a real minus sign."""
-    return f"{c:.12g}".replace("-", "−")
+    """A constant written in a formula: exact up to 12 digits, a real minus sign, its exponent as
+    :func:`~bptui.core.formulas.notation.num` writes one (``1e−8``, ``1e20``; not ``1e-08``, ``1e+20``)."""
+    return _EXPONENT.sub(r"e\1\2", f"{c:.12g}").replace("-", "−")
+
+
+_EXPONENT = re.compile(r"e(-?)\+?0*(\d)")
 
 
 # -- printers ---------------------------------------------------------------------------------------
@@ -2033,7 +2037,7 @@ class LatexPrinter(Printer):
         if n.exact:
             if n.spelled == "½":
                 return r"\tfrac{1}{2}"
-            return f"{n.value:.12g}"
+            return self._g(f"{n.value:.12g}")  # (1e-08: 1 \times 10^{-8}, as every other number)
         if (shown := probability_text(n, self.digits + n.extra)) is not None:
             return ("1 - " if shown[0] else "") + self._g(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
