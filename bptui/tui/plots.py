@@ -27,7 +27,7 @@ from ..core.formulas.notation import minus_signs, sup
 from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
-from .panel_base import LeanStrip, PanelLines
+from .panel_base import LeanStrip, PanelLines, _segment
 from ..core.engine.train import LayerStats, OutputGrid
 from .view import runs
 
@@ -451,7 +451,7 @@ class DecisionMap(StripPlot):
         starts[1:] = flat[1:] != flat[:-1]
         starts[::width] = True
         at = np.flatnonzero(starts)  # each run's first cell (a row's first cell starts one)
-        lengths = np.diff(at, append=flat.size)
+        lengths = np.concatenate((at[1:], (flat.size,))) - at
         runs_at, numbers = at.tolist(), flat[at].tolist()
         whats = list(zip(numbers, lengths.tolist()))  # each run's (number, length): a ▀ run's segment's key
         bounds = np.searchsorted(at, np.arange(0, flat.size + 1, width)).tolist()  # each row's first run
@@ -503,8 +503,8 @@ class DecisionMap(StripPlot):
         """A run's segment: (its number, its length) ▀ in the style of its first cell's colours, or (a
         point's number, its glyphs) in the point's style."""
         if isinstance(what[1], str):
-            return Segment(what[1], self._point_style((top + bottom) // 2, k))
-        return Segment("▀" * what[1], self._cache.get((top, bottom, k)) or self._style(top, bottom, k))
+            return _segment(Segment, (what[1], self._point_style((top + bottom) // 2, k), None))
+        return _segment(Segment, ("▀" * what[1], self._cache.get((top, bottom, k)) or self._style(top, bottom, k), None))
 
     def _map_row(self, label: str, top_row: list[int], bottom_row: list[int], k_row: list[int],
                  glyphs: dict[int, str], plain: bool, axis: Style, pad: int,

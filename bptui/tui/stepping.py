@@ -30,7 +30,7 @@ from textual.widgets import Static
 from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
-from .panel_base import one_cell
+from .panel_base import LeanStrip, one_cell
 from .pacing import FRAME
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
     rows = []
     for start, end in zip([0, *cuts], [*cuts, len(line)]):
         text = (line[start:end] if end == len(line) else line[start:end].rstrip())[:width]
-        rows.append(Strip([Segment(text, _offset_style(style, start, y))], len(text)))
+        rows.append(LeanStrip([Segment(text, _offset_style(style, start, y))], len(text)))
     return rows
 
 
