@@ -472,7 +472,7 @@ class DecisionMap(StripPlot):
             strip = kept.get(key)
             if strip is None:
                 first, last = bounds[r], bounds[r + 1]
-                segs: list[Segment] = list(map(found, whats[first:last]))  # (a point's run is never found so)
+                segs: list = list(map(found, whats[first:last]))  # (a point's run is never found so)
                 if None in segs:
                     for i, seg in enumerate(segs):
                         if seg is None:

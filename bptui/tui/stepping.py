@@ -191,7 +191,7 @@ def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
     text (the offsets a text selection reads). Content's wrapping, formatting and styling of each
     row was most of what the status and the equation cost a step."""
     cuts = _cuts(line, width)
-    rows = []
+    rows: list[Strip] = []
     for start, end in zip([0, *cuts], [*cuts, len(line)]):
         text = (line[start:end] if end == len(line) else line[start:end].rstrip())[:width]
         rows.append(LeanStrip([Segment(text, _offset_style(style, start, y))], len(text)))
