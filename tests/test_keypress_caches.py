@@ -1278,3 +1278,42 @@ def test_a_lean_strip_is_textuals_strip_through_every_cache(runs, a, b, cuts, st
         assert list(lean.apply_filter(line_filter, Color(0, 0, 0))) == list(strip.apply_filter(line_filter, Color(0, 0, 0)))
         assert list(lean.apply_offsets(a, b)) == list(strip.apply_offsets(a, b))
         assert list(lean.simplify()) == list(strip.simplify())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text("ab │▶−•⁽²⁾∂ℓ中\u200d", min_size=0, max_size=6), st.sampled_from(STYLES)),
+                min_size=1, max_size=10), st.data())
+def test_a_lean_strip_is_cut_as_textual_cuts_a_strip_without_measuring_its_cells(runs, data):
+    """``LeanStrip.divide`` (the compositor's cut of a panel's line where another widget's edge stands in
+    it: the panel's own scrollbar, the border after it) gives Textual's ``Strip.divide``'s pieces, segment
+    for segment and with their cell lengths, for any cuts of lines of one-cell, two-cell and zero-width
+    characters, asked twice (the second from its cache); a line whose every character is a cell is cut by
+    its texts' lengths, no segment measured (rich measures a text of −, • or ⁽²⁾ a character at a time)."""
+    import rich.segment
+
+    segments = [Segment(text, style) for text, style in runs]
+    width = Strip(segments).cell_length
+    scrollbar = [c for c in (width - 3, width - 2, width) if c > 0]
+    other = sorted(set(data.draw(st.lists(st.integers(0, width + 2), max_size=4))))
+    one = all(cell_len(c) == 1 for text, _ in runs for c in text)
+    measured = []
+    real = rich.segment.cached_cell_len
+
+    def counting(text: str, *args: object) -> int:
+        measured.append(text)
+        return real(text, *args)
+
+    for cuts in (scrollbar, other, scrollbar):
+        lean = panel_base.LeanStrip(list(segments), width)
+        theirs = Strip(list(segments), width).divide(cuts)
+        measured.clear()
+        rich.segment.cached_cell_len = counting
+        try:
+            ours, again = lean.divide(cuts), lean.divide(cuts)
+        finally:
+            rich.segment.cached_cell_len = real
+        for got in (ours, again):
+            assert [list(s) for s in got] == [list(s) for s in theirs], cuts
+            assert [s.cell_length for s in got] == [s.cell_length for s in theirs], cuts
+        if one and cuts == scrollbar and len(cuts) > 1:
+            assert not measured, measured

@@ -107,3 +107,48 @@ async def test_moons_status_wraps_between_its_parts_at_120_columns() -> None:
         loss = f"ℓ_D so far = {num(app.main.stepper.state.loss_D, app.main.digits)}"
         assert loss in rows, rows
         assert rows[1].endswith("ℓ⁽¹⁾ = 0.662") and rows[1].startswith("epoch 1 · example 1 of 160"), rows
+
+
+@settings(max_examples=1000, deadline=None)
+@given(TEXTS, st.integers(1, 130))
+def test_a_lines_cuts_are_richs_divide_line(text: str, width: int) -> None:
+    """Where a line is cut (``stepping._cuts``: what the equation and the status draw and count) is rich's
+    ``divide_line(line, width, fold=True)``, for lines of one-cell characters (cut by their lengths) and any
+    other (rich's own)."""
+    from rich._wrap import divide_line
+
+    from bptui.tui.stepping import _cuts
+
+    for line in text.split("\n"):
+        _cuts.cache_clear()
+        assert _cuts(line, width) == divide_line(line, width, fold=True), line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="abc019.,=+−·⊙⁽⁾¹²ₖ…[]", min_size=1, max_size=40),
+                          st.text(alphabet=" ", min_size=1, max_size=4)), max_size=30).map("".join),
+       st.integers(1, 60))
+def test_a_line_of_one_cell_characters_is_wrapped_without_measuring_its_cells(line: str, width: int) -> None:
+    """A line whose every character is a cell (an equation's numbers with −, ⁽¹⁾ and …) is counted and cut
+    by its characters: rich measures a new text a character at a time, and the equation line is measured
+    again for each cut it tries (``BoardText._show_equation``: about a million instructions a try)."""
+    import rich._wrap
+
+    from bptui.tui import stepping
+
+    measured: list[str] = []
+    real_wrap, real_stepping = rich._wrap.cell_len, stepping.cell_len
+
+    def counting(text: str, *args: object) -> int:
+        measured.append(text)
+        return real_wrap(text, *args)
+
+    stepping._line_rows.cache_clear()
+    stepping._cuts.cache_clear()
+    rich._wrap.cell_len = stepping.cell_len = counting  # type: ignore[assignment]
+    try:
+        rows = text_rows(line, width)
+    finally:
+        rich._wrap.cell_len, stepping.cell_len = real_wrap, real_stepping  # type: ignore[assignment]
+    assert rows == wrapped(line, width)
+    assert not measured, measured

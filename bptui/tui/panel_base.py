@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from pickle import dumps as _dumps  # rich's own for a style's meta
 from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import get_character_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -414,6 +416,57 @@ class LeanStrip(Strip):
         self._link_ids = None
         self._cell_count = None
 
+    def divide(self, cuts: Any) -> Any:
+        """Textual's ``divide`` (the pieces between the cuts: the compositor's, where another widget's edge
+        stands in the line, such as a panel's own scrollbar and the border after it), made by the texts'
+        lengths when each of the line's characters is a cell (:func:`one_cell`) and the cuts go up from
+        the line's start: Textual measures each segment's cells, and rich measures a new text of ``−``,
+        ``•`` or ``⁽²⁾`` a character at a time (about 150 k instructions a panel's line). The pieces are
+        ``LeanStrip``\ s, kept as Textual keeps them; any other line or cut is Textual's."""
+        length = self.cell_length
+        cuts = [cut for cut in cuts if cut <= length]
+        segments = self._segments
+        if (cuts == [length] or not cuts or cuts[0] <= 0 or any(a >= b for a, b in zip(cuts, cuts[1:]))
+                or any(map(_CONTROL, segments)) or not one_cell("".join(map(_TEXT, segments)))):
+            return super().divide(cuts)
+        key = tuple(cuts)
+        cache = self._divide_cache
+        strips = cache.get(key)
+        if strips is not None:
+            return strips
+        strips = []
+        piece: list[Segment] = []
+        ends = iter(cuts)
+        cut = next(ends)
+        start = pos = 0  # the piece's first column, the next segment's
+        for segment in segments:  # Segment.divide's steps, a segment's cells its characters
+            text = segment[0]
+            while text:
+                end = pos + len(text)
+                if end < cut:
+                    piece.append(segment)
+                    pos = end
+                    break
+                if end == cut:
+                    piece.append(segment)
+                    text = ""
+                else:
+                    at = cut - pos
+                    style = segment[1]
+                    piece.append(_segment(Segment, (text[:at], style, None)))
+                    text = text[at:]
+                    segment = _segment(Segment, (text, style, None))
+                strips.append(LeanStrip(piece, cut - start))
+                piece = []
+                start = pos = cut
+                cut = next(ends, -1)
+                if cut < 0:
+                    cache[key] = strips
+                    return strips
+        strips.append(LeanStrip(piece, cut - start))  # (the line ends before the cut: its last piece)
+        cache[key] = strips
+        return strips
+
     def apply_filter(self, filter: Any, background: Any) -> Strip:
         """Textual's ``apply_filter``, the filtered line a ``LeanStrip`` too (each line a panel draws goes
         through the app's filters: ``filters.TruecolorLines``)."""
@@ -423,6 +476,24 @@ class LeanStrip(Strip):
             filtered = cache[filter, background] = LeanStrip(list(filter.apply(self._segments, background)),
                                                              self._cell_length)
         return filtered
+
+
+_TEXT, _CONTROL = itemgetter(0), itemgetter(2)  # a segment's text, its control codes
+_ONE_CELL: set[str] = set()  # characters rich measures one cell wide, added as lines bring them
+
+
+def one_cell(text: str) -> bool:
+    """Whether each character of ``text`` is one cell wide as rich measures it (so that the text is as many
+    cells as characters, and a cut at a cell is a cut at that character): looked up in the characters
+    found so, a new one measured once (a joiner, a variation selector, a control code, a wide or a
+    combining character is not one)."""
+    if _ONE_CELL.issuperset(text):
+        return True
+    new = set(text).difference(_ONE_CELL)
+    if not all(c not in "\u200d\ufe0f" and get_character_cell_size(c) == 1 for c in new):
+        return False
+    _ONE_CELL.update(new)
+    return True
 
 
 _segment = tuple.__new__

@@ -27,7 +27,7 @@ from ..core.formulas.notation import minus_signs, sup
 from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
-from .panel_base import PanelLines
+from .panel_base import LeanStrip, PanelLines, _segment
 from ..core.engine.train import LayerStats, OutputGrid
 from .view import runs
 
@@ -440,64 +440,62 @@ class DecisionMap(StripPlot):
         marks = self._cache.get("marks")
         if marks is None or marks[0] is not on_row or marks[1] != (rows, width):
             glyph_at = {r * width + c: g for r, row in on_row.items() for c, g in row if 0 <= c < width and 0 <= r < rows}
-            at = np.fromiter(glyph_at, dtype=np.int64, count=len(glyph_at))
-            marks = self._cache["marks"] = (on_row, (rows, width), glyph_at, np.divmod(at, width))
-        glyph_at, (rs, cs) = marks[2], marks[3]
+            points = np.fromiter(glyph_at, dtype=np.int64, count=len(glyph_at))
+            marks = self._cache["marks"] = (on_row, (rows, width), glyph_at, np.divmod(points, width),
+                                            [tuple(sorted(on_row.get(r, ()))) for r in range(rows)])
+        glyph_at, (rs, cs), row_points = marks[2], marks[3], marks[4]
         if glyph_at:  # a point's cell: its glyph's style (black on its place's colour), as one number beyond ▀'s
             code[rs, cs] = (1 << 48) | table[kind[rs, cs], (top[rs, cs] + bottom[rs, cs]) // 2]
         flat = code.ravel()
         starts = np.ones(flat.size, dtype=bool)
         starts[1:] = flat[1:] != flat[:-1]
         starts[::width] = True
-        runs_at = np.flatnonzero(starts).tolist()
-        runs_at.append(flat.size)
-        codes = flat.tolist()
+        at = np.flatnonzero(starts)  # each run's first cell (a row's first cell starts one)
+        lengths = np.concatenate((at[1:], (flat.size,))) - at
+        runs_at, numbers = at.tolist(), flat[at].tolist()
+        whats = list(zip(numbers, lengths.tolist()))  # each run's (number, length): a ▀ run's segment's key
+        bounds = np.searchsorted(at, np.arange(0, flat.size + 1, width)).tolist()  # each row's first run
         truecolor = self._to_truecolor
         theme = truecolor._terminal_theme if truecolor is not None else None
         shade = (theme, axis, w, base, pad)
-        # a run's segment by its number and length (a point's: its glyphs), made once: its style is the
-        # number's (the points' through the filter's theme: the segments made for another are dropped)
+        # a run's segment by its number and length (a point's: its number and glyphs), made once: its style is
+        # the number's (the points' through the filter's theme: the segments made for another are dropped)
         made = self._cache.get(("runs", theme))
         if made is None or len(made) > 4096:
             made = self._cache[("runs", theme)] = {}
+        found = made.get
         kept, self._rows = self._rows, {}
         strips = []
-        run = 0
         for r in range(rows):
             label = ylabels.get(r, "")
-            key = (r, label, code[r].tobytes(), tuple(sorted(on_row.get(r, ()))), shade)
-            end = (r + 1) * width
+            key = (r, label, code[r].tobytes(), row_points[r], shade)
             strip = kept.get(key)
-            if strip is not None:
-                while runs_at[run] < end:
-                    run += 1
-            else:
+            if strip is None:
+                first, last = bounds[r], bounds[r + 1]
+                segs: list = list(map(found, whats[first:last]))  # (a point's run is never found so)
+                if None in segs:
+                    for i, seg in enumerate(segs):
+                        if seg is None:
+                            start = runs_at[first + i]
+                            number = numbers[first + i]
+                            what = whats[first + i] if number >> 48 == 0 else (
+                                number, "".join([glyph_at[c] for c in range(start, start + whats[first + i][1])]))
+                            seg = found(what)
+                            if seg is None:
+                                seg = made[what] = self._run_segment(what, int(top.flat[start]),
+                                                                     int(bottom.flat[start]), int(k.flat[start]))
+                            segs[i] = seg
                 head = f"{label:>{pad - 1}} "
-                segs: list[Segment] = []
-                while (start := runs_at[run]) < end:
-                    run += 1
-                    stop = runs_at[run]
-                    number = codes[start]
-                    what = (number, stop - start) if number >> 48 == 0 else (
-                        number, "".join([glyph_at[i] for i in range(start, stop)]))
-                    seg = made.get(what)
-                    if seg is None:
-                        seg = made[what] = self._run_segment(what, int(top.flat[start]), int(bottom.flat[start]),
-                                                             int(k.flat[start]))
-                    if not segs:
-                        if seg.style == axis:  # (a first cell in the label's style: one run, as _map_row's)
-                            head += seg.text
-                            continue
-                        segs.append(Segment(head, axis))
-                    segs.append(seg)
-                if not segs:
-                    segs.append(Segment(head, axis))
+                if segs and segs[0].style == axis:  # (a first cell in the label's style: one run, as _map_row's)
+                    segs[0] = Segment(head + segs[0].text, axis)
+                else:
+                    segs.insert(0, Segment(head, axis))
                 length = max(len(label), pad - 1) + 1 + width
                 if length < w:  # to the panel's width, as render_line would extend it (a cell a character)
                     segs.append(Segment(" " * (w - length), base))
-                    strip = Strip(segs, w)
+                    strip = LeanStrip(segs, w)
                 else:
-                    strip = Strip(segs)
+                    strip = LeanStrip(segs)
             strips.append(self._rows.setdefault(key, strip))
         return strips
 
@@ -505,8 +503,8 @@ class DecisionMap(StripPlot):
         """A run's segment: (its number, its length) ▀ in the style of its first cell's colours, or (a
         point's number, its glyphs) in the point's style."""
         if isinstance(what[1], str):
-            return Segment(what[1], self._point_style((top + bottom) // 2, k))
-        return Segment("▀" * what[1], self._cache.get((top, bottom, k)) or self._style(top, bottom, k))
+            return _segment(Segment, (what[1], self._point_style((top + bottom) // 2, k), None))
+        return _segment(Segment, ("▀" * what[1], self._cache.get((top, bottom, k)) or self._style(top, bottom, k), None))
 
     def _map_row(self, label: str, top_row: list[int], bottom_row: list[int], k_row: list[int],
                  glyphs: dict[int, str], plain: bool, axis: Style, pad: int,

@@ -13,8 +13,8 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
-from rich._wrap import divide_line
-from rich.cells import cell_len, get_character_cell_size
+from rich._wrap import divide_line, re_word
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual import on
@@ -30,6 +30,7 @@ from textual.widgets import Static
 from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
+from .panel_base import LeanStrip, one_cell
 from .pacing import FRAME
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ def _line_rows(line: str, width: int) -> int:
     the same."""
     if width < 1:
         return len(Content(line).wrap(width))
+    if one_cell(line):  # (Content keeps such a line as it is: no tab, no control code; a cell a character)
+        return 1 if len(line) <= width else len(_cuts(line, width)) + 1
     plain = Content(line).expand_tabs(8).plain
     if cell_len(plain) <= width:
         return 1
@@ -80,8 +83,38 @@ def _line_rows(line: str, width: int) -> int:
 def _cuts(line: str, width: int) -> list[int]:
     """rich's ``divide_line(line, width, fold=True)``: where a line wrapped at ``width`` is cut (read, never
     changed). Kept for the few last lines: the equation line's cut is measured (:func:`text_rows`) and then
-    drawn (:func:`_line_strips`), the same line at the same width."""
+    drawn (:func:`_line_strips`), the same line at the same width. A line whose every character is a cell is
+    cut by its characters (:func:`_cell_cuts`)."""
+    if width >= 1 and one_cell(line):
+        return _cell_cuts(line, width)
     return divide_line(line, width, fold=True)
+
+
+def _cell_cuts(line: str, width: int) -> list[int]:
+    """rich's ``divide_line(line, width, fold=True)`` for a line whose every character is one cell: its steps,
+    with a text's length for its cells (rich measures each new word a character at a time: an equation
+    line of new numbers, about a million instructions, measured again for each cut the equation tries)."""
+    cuts: list[int] = []
+    offset = 0  # the cells taken on the row so far
+    for word in re_word.finditer(line):  # (rich's words(): each match starts where the last one ended)
+        start = word.start()
+        text = word.group()
+        length = len(text.rstrip())
+        if width - offset >= length:
+            offset += len(text)
+        elif length > width:  # folded across rows of ``width`` (rich's chop_cells of one-cell characters)
+            pieces = [text[at:at + width] for at in range(0, len(text), width)]
+            for piece in pieces[:-1]:
+                if start:
+                    cuts.append(start)
+                start += len(piece)
+            if start:
+                cuts.append(start)
+            offset = len(pieces[-1])
+        elif offset and start:
+            cuts.append(start)
+            offset = len(text)
+    return cuts
 
 
 SEPARATOR = " · "  # between the parts of a status line: where a line too long for its row is cut
@@ -155,7 +188,7 @@ _TEXT_RULES = ("text_align", "text_overflow", "text_wrap", "line_pad")  # rules 
 def _one_cell(text: str) -> bool:
     """Whether every character of ``text`` but its newlines takes one cell (no tab, no control code,
     no wide, combining or zero-width character)."""
-    return all(get_character_cell_size(c) == 1 for c in set(text) if c != "\n")
+    return one_cell(text.replace("\n", ""))
 
 
 def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
@@ -164,10 +197,10 @@ def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
     text (the offsets a text selection reads). Content's wrapping, formatting and styling of each
     row was most of what the status and the equation cost a step."""
     cuts = _cuts(line, width)
-    rows = []
+    rows: list[Strip] = []
     for start, end in zip([0, *cuts], [*cuts, len(line)]):
         text = (line[start:end] if end == len(line) else line[start:end].rstrip())[:width]
-        rows.append(Strip([Segment(text, _offset_style(style, start, y))], len(text)))
+        rows.append(LeanStrip([Segment(text, _offset_style(style, start, y))], len(text)))
     return rows
 
 
