@@ -10,6 +10,7 @@ import re
 import pytest
 
 from bptui.tui.panel_base import NumberSheet
+from bptui.tui.sheet import bar_covers
 
 from .test_layout_arrangement import all_lines, app_with
 
@@ -34,7 +35,8 @@ def check_levels(app, where: str) -> None:
     """No panel that scrolls shows a line of a part past the level of the first part another panel does not
     show whole (in a column that holds them); a panel whole on its own stays whole (made to scroll, it
     would lose its scrollbar's columns too: moons in ng at 120×40 hid W⁽²⁾'s k=8 and the v⁽²⁾ its update
-    made)."""
+    made), but only where its scrollbar would stand over its numbers (iris at 200×50: layer 2 whole, v⁽²⁾
+    in view, hid the last row of G⁽¹⁾, m⁽¹⁾ and v⁽¹⁾)."""
     layers = app.main.query_one("#layers")
     panels = [p for p in layers.children if isinstance(p, NumberSheet) and p.display]
     if layers.has_class("wide") or sum(p.outer_size.height for p in panels) > layers.size.height:
@@ -48,6 +50,8 @@ def check_levels(app, where: str) -> None:
         for q in panels:
             if q is not p and full < len(ends[q.id]) and shown[q.id] < ends[q.id][-1]:
                 assert shown[q.id] <= ends[q.id][full], (where, p.id, q.id, shown, ends)
+            elif q is not p and full + 1 < len(ends[q.id]):  # q whole, a later part of it shown: only where a
+                assert bar_covers(q), (where, p.id, q.id, shown, ends)  # scrollbar would stand over its numbers
 
 
 @pytest.mark.parametrize("name, notation", [("iris", None), ("iris", "ng"), ("moons", None), ("moons", "nielsen")])

@@ -829,6 +829,12 @@ def side_by_side(fits: bool, widths: list, width: int) -> bool:
     return len(widths) <= WIDE_LAYERS and len(widths) * max(widths) <= width  # (1fr each)
 
 
+def bar_covers(panel: Any) -> bool:
+    """Whether a vertical scrollbar on ``panel`` would stand over its numbers: its lines are wider than its
+    content's room less the scrollbar's columns (from the size the last layout gave it)."""
+    return bool(panel.virtual_size.width > panel.room(scrollbars=False).width - panel.styles.scrollbar_size_vertical)
+
+
 def shared_by_parts(whole: dict[int, tuple[int, int]], ends: dict[int, list[int] | None], height: int) -> dict[int, int]:
     """The heights of panels whose lines the column's ``height`` does not hold (``whole``: each panel's lines
     with its borders, and its own height; ``ends``: the line after each of its parts, top down, its heading
@@ -961,10 +967,12 @@ class LayerPanels(LeanScroll, can_focus=False):
                     spare -= grown[key] - lines
             if any(need > grown.get(key, min(lines, height)) for key, (need, lines) in whole.items()):
                 # a panel scrolls: the panels that scroll share the column by parts, when it holds every one's
-                # rows; a panel whole on its own stays whole (one part): made to scroll, it would lose its
-                # scrollbar's columns too (moons in ng at 120×40: W⁽²⁾'s k=8 and the v⁽²⁾ the update made)
+                # rows; a panel whole on its own whose scrollbar would cover numbers stays whole (one part): made
+                # to scroll, it would lose its scrollbar's columns too (moons in ng at 120×40: W⁽²⁾'s k=8 and the
+                # v⁽²⁾ the update made); one with blank columns for a scrollbar shares by parts like the rest (iris
+                # at 200×50: layer 2 whole hid layer 1's last row of G⁽¹⁾, m⁽¹⁾ and v⁽¹⁾)
                 ends = {id(p): None if whole[id(p)][0] <= grown.get(id(p), min(whole[id(p)][1], height))
-                        else p.part_ends() for p in shown if isinstance(p, NumberSheet)}
+                        and bar_covers(p) else p.part_ends() for p in shown if isinstance(p, NumberSheet)}
                 grown = shared_by_parts(whole, ends, height) or grown
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
