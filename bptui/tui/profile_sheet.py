@@ -180,6 +180,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # an optimizer's state) follow them as they are
         self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
         self._combined: dict[tuple, tuple[tuple, Any]] = {}  # parts under the rows side by side: (parts, lines)
+        self._known_blocks: dict[tuple[int, int, int], tuple[dict, dict[str, int]]] = {}  # (cw, n, n_all) → (names, _blocks)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -266,9 +267,18 @@ class ProfileSheet(MeasuredCells, MapSheet):
         return {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
 
     def _blocks(self, cw: int, names: dict[str, str], n: int, n_all: int) -> dict[str, int]:
-        """W's and G's blocks' widths with n of their n_all columns shown (column vectors)."""
+        """W's and G's blocks' widths with n of their n_all columns shown (column vectors), worked out once for
+        each (the search for the columns a line of parts under the rows holds asks for many n at each build)."""
+        known = self._known_blocks
+        hit = known.get((cw, n, n_all))
+        if hit is not None and hit[0] is names:
+            return hit[1]
         mw = n * cw + (0 if self.profile.separate_bias else 1) + len(_more(n_all - n))
-        return {q: max(mw, len(names[q]) + 2) if "W" in names else -2 for q in ("W", "G")}
+        blocks = {q: max(mw, len(names[q]) + 2) if "W" in names else -2 for q in ("W", "G")}
+        if len(known) >= 256:
+            known.clear()
+        known[cw, n, n_all] = (names, blocks)
+        return blocks
 
     def _full(self, cw: int, names: dict[str, str], n_all: int) -> int:
         """A line's width with every column shown in cells of ``cw``: a row per unit with G beside W, or
@@ -319,9 +329,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
     # -- what it shows ----------------------------------------------------------------------------
     def names(self) -> dict[str, str]:
         """The headings: each quantity's symbol as the profile prints it (the equation line's), as the layer's
-        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout)."""
-        p = self.printer.p
-        return {q: p(sym) for q, sym in self.own.syms.items()}
+        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout); printed
+        once a panel (they name the layer's quantities, whatever the board), the same dict after."""
+        if self._printed_names is None:
+            p = self.printer.p
+            self._printed_names = {q: p(sym) for q, sym in self.own.syms.items()}
+        return self._printed_names
+
+    _printed_names: dict[str, str] | None = None
 
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
@@ -638,8 +653,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # per unit), then momentum's v, adam's m and v (W's and b's parts); their rows made when first asked for
         Under = tuple[list[list[Run]], Any, int, bool]
 
+        def band_width(k: int) -> int:
+            return label + self._blocks(cw, names, k, n_all)["G"] + 2 + (widths["Gb"] if sep else 0)
+
+        def state_width(text: str, k: int) -> int:
+            return max(label + self._blocks(cw, names, k, n_all)["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+
         def band_part(k: int) -> Under:
-            width = label + self._blocks(cw, names, k, n_all)["G"] + 2 + (widths["Gb"] if sep else 0)
+            width = band_width(k)
             rows = lambda: kept("G", shown["G"], ("band", k, self._blocks(cw, names, k, n_all)["G"],
                                                  widths["Gb"] if sep else 0),
                                 lambda: [[unit_label(i), *gradients(i, k)] for i in range(units)])
@@ -660,7 +681,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
                         row += [room_after("W", k), pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
                     rows.append(row)
                 return rows
-            width = max(label + blocks["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+            width = state_width(text, k)
             heads: list[list[Run]] = [[(" " * label, "header", None), (text, "header", None)]]
             if k != n:
                 heads.append([("unit".ljust(label), "header", None), (col_line(k), "header", None)])
@@ -668,6 +689,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
         def parts_under(k: int) -> list[Under]:
             return ([band_part(k)] if stacked else []) + [state_part(text, array, k) for text, array in optimizer]
+
+        def widths_under(k: int) -> list[int]:
+            """The widths of ``parts_under(k)``, without making their headings (the search for the columns a
+            line of them holds asks for many k)."""
+            return ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
 
         under = parts_under(n)
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
@@ -687,7 +713,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             if n < n_all:  # a line of parts under the rows as wide as it is: each as many of its own columns as
                 # the line holds (the lecture's rule, panel_base.block_columns), its own headings and +k…, in the
                 # padding's column too when that shows one more
-                k, more = (block_columns(n, n_all, avail + extra, per, lambda k: max(parts_under(k)[j][2] for j in at))
+                k, more = (block_columns(n, n_all, avail + extra, per, lambda k: max(widths_under(k)[j] for j in at))
                            for extra in (0, 0 if tight else 1))
                 if more > k:
                     k, tight = more, True
