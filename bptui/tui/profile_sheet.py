@@ -676,15 +676,23 @@ class ProfileSheet(MeasuredCells, MapSheet):
             its own (k other than W's n) its columns' names under its name."""
             blocks = self._blocks(cw, names, k, n_all)
 
-            def state_rows() -> list[list[Run]]:
+            def state_rows() -> Any:
+                """Its rows, each made when first drawn or read (:class:`Deferred`: an update's new state under
+                the rows, out of view, is not formatted) when every cell is ``cw`` wide, as its widest number
+                (``_widest``) says: then each row is as wide as the last unit's label, k cells and a separate
+                bias's; else made at once and measured."""
                 state, fmt = p.weights_shown(array), self.formats_for(array)
-                rows = []
-                for i in range(units):
-                    row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(k))]
+                bias_of: Any = p.bias_shown(array) if sep else None
+
+                def row(i: int) -> list[Run]:
+                    out = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(k))]
                     if sep:
-                        row += [room_after("W", k), pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
-                    rows.append(row)
-                return rows
+                        out += [room_after("W", k), pad(number(float(bias_of[i]), None, fmt), widths["b"])]
+                    return out
+                if max(3, self._widest(array, fmt)) > cw - 1:  # (a number wider than a cell: its row is wider)
+                    return [row(i) for i in range(units)]
+                width = len(unit_label(units - 1)[0]) + k * cw + (len(room_after("W", k)[0]) + widths["b"] if sep else 0)
+                return Deferred(units, row, lambda i: [], width)
             width = state_width(text, k)
             heads: list[list[Run]] = [[(" " * label, "header", None), (text, "header", None)]]
             if k != n:
