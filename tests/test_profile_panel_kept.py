@@ -154,3 +154,27 @@ def test_an_update_formats_the_optimizer_state_under_the_rows_when_it_is_read():
         assert [text.strip() for text, style, _ in line if style in ("pos", "neg")] == \
             [cell(float(x), 4, fmt) for x in weights[i]] + [cell(float(bias[i]), 4, fmt)]
         assert sum(len(text) for text, _, _ in line) == part.width
+
+
+def test_an_update_dims_s_o_and_delta_without_formatting_them_again():
+    """The first update dims s, o and δ in every panel (the example's values, which the new weights no longer
+    make): a panel whose layer the update did not change formats no number for it, and holds what a panel
+    made anew for that board holds."""
+    from unittest import mock
+
+    from .test_notation_panels import built
+
+    for name in ("ng", "cs231n", "goodfellow"):
+        stepper = Stepper(_WIDE, notation=ALL[name])
+        sheets = built(stepper)
+        while stepper.next_key.phase != "update":
+            stepper.forward()
+            sheets = built(stepper, sheets=sheets)
+        stepper.forward()
+        updated = stepper.last.key.layer
+        others = [sheet for sheet in sheets if sheet.l_index != updated]
+        assert others
+        with mock.patch.object(ProfileSheet, "number_text", side_effect=AssertionError("a number formatted")):
+            built(stepper, sheets=others)
+        same(others, built(stepper, sheets=[ProfileSheet(stepper, s.l_index, 4) for s in others]))
+        assert any(style == "dim" for sheet in others for line in sheet.lines for _, style, _ in line)

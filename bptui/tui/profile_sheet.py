@@ -42,8 +42,8 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import (Deferred, arrangement, block_columns, deferred_cells, panel_css, parts_beside, parts_per_line, shown_columns,
-                         spread, stretched)
+from .panel_base import (Deferred, arrangement, block_columns, deferred_cells, panel_css, parts_beside, parts_per_line, restyled,
+                         shown_columns, spread, stretched)
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -86,6 +86,15 @@ def _unmarked(made: Any) -> Any:
                 text = text.replace("▶ ", "", 1).ljust(len(text))
         out.append((text, style, key))
     return out
+
+
+def _dimmed(made: list, hidden: Key | None) -> list:
+    """A part of s, o or δ (its runs, or lines of them) as an update draws it, from the part drawn before it: its
+    cells dimmed (``panel_base.restyled``, the quiz's hidden cell as it is), their texts and keys kept, without
+    formatting a number again (what ``number`` makes with ``dim``)."""
+    if made and isinstance(made[0], list):
+        return [restyled(line, dim=True, keep=hidden) for line in made]
+    return restyled(made, dim=True, keep=hidden)
 
 
 def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
@@ -447,7 +456,13 @@ class ProfileSheet(MeasuredCells, MapSheet):
             hit = self._kept.get(look)
             if hit is None or hit[0] is not source:
                 was = self._kept.get(("product", *look))
-                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
+                bright = self._kept.get((*look[:-1], False)) if look[-1] else None  # s, o or δ before an update dimmed it
+                if was is not None and was[0] is source:
+                    hit = (source, _unmarked(was[1]))
+                elif bright is not None and bright[0] is source and isinstance(bright[1], list):
+                    hit = (source, _dimmed(bright[1], hidden))
+                else:
+                    hit = (source, make())
             kept_now[look] = hit
             return hit[1]
 
