@@ -174,7 +174,7 @@ def test_an_update_dims_s_o_and_delta_without_formatting_them_again():
         updated = stepper.last.key.layer
         others = [sheet for sheet in sheets if sheet.l_index != updated]
         assert others
-        with mock.patch.object(ProfileSheet, "number_text", side_effect=AssertionError("a number formatted")):
+        with mock.patch("bptui.tui.profile_sheet.cell", side_effect=AssertionError("a number formatted")):
             built(stepper, sheets=others)
         same(others, built(stepper, sheets=[ProfileSheet(stepper, s.l_index, 4) for s in others]))
         assert any(style == "dim" for sheet in others for line in sheet.lines for _, style, _ in line)

@@ -403,10 +403,6 @@ class ProfileSheet(MeasuredCells, MapSheet):
             cw = self._stretched(cw, names, n_all, [text for text, _ in optimizer])
         self.cw = cw
 
-        if self._texts_digits != digits:  # (the texts remembered at other digits)
-            self._texts, self._texts_digits = {}, digits
-        text_of = self.number_text  # a value's text remembered: an update dims s, o and δ, the same numbers
-
         def number(x: float | None, key: Key | None, fmt: str | None) -> Run:
             if x is None:
                 return ("·".rjust(cw - 1) + " ", "dim", key)
@@ -416,8 +412,8 @@ class ProfileSheet(MeasuredCells, MapSheet):
             dim = stale and key is not None and key[0] in ("s", "o", "delta")
             dot = key is not None and mark and changed is not None and bool(
                 changed[key[2]] if key[3] is None else changed[key[2], key[3]])
-            x = float(x)
-            return (text_of(x, fmt).rjust(cw - 1) + ("•" if dot else " "), self.number_style(x, dim, mark), key)
+            return (cell(float(x), digits, fmt).rjust(cw - 1) + ("•" if dot else " "),
+                    self.number_style(float(x), dim, mark), key)
 
         def key_of(q: str, i: int, j: int) -> Key:
             """The lecture's key of entry (i, j) of W's or G's part as shown."""
