@@ -118,3 +118,63 @@ async def test_a_panel_rebuilt_after_steps_it_did_not_draw_marks_the_last_step()
 def marked(sheet: ProfileSheet) -> bool:
     """Whether a number of the panel carries the • of a step's change."""
     return any("•" in run[0] for line in sheet.lines for run in list(line))
+
+
+def test_an_update_formats_the_optimizer_state_under_the_rows_when_it_is_read():
+    """ng shows momentum's v under a dense layer's rows (its W part and its b, a row per unit): the update that
+    makes a new v formats none of its rows until they are drawn or read (Deferred, as wide as they are);
+    read, each row is the unit's v in the state's one format."""
+    from bptui.core.formulas.numformat import cell
+    from bptui.tui.profile_sheet import Deferred
+    from bptui.tui.view import number_format, optimizer_state
+
+    from .test_notation_panels import built
+
+    doc = {"layers": [{"units": 3}, {"units": 5, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+           "init": {"seed": 2, "scale": 0.5}, "loss": "cross_entropy",
+           "data": {"inputs": [[0.1 * i, -0.2 * i, 0.3] for i in range(4)], "targets": [[0], [1], [1], [0]]},
+           "training": {"learning_rate": 0.1, "update": "full_batch", "optimizer": "momentum", "momentum": 0.9,
+                        "epochs": 1}}
+    P = ALL["ng"]
+    stepper = Stepper(parse(doc, "momentum.json"), notation=P)
+    sheets = built(stepper)
+    while not (stepper.last is not None and stepper.last.key.phase == "update" and stepper.last.key.layer == 1):
+        stepper.forward()
+        sheets = built(stepper, sheets=sheets)
+    sheet = sheets[0]
+    parts = [part for part, _, _ in sheet._measured.values() if isinstance(part, Deferred)]
+    assert len(parts) == 1 and not parts[0]._made
+    (_, v), = optimizer_state(stepper, 1, P)
+    fmt = number_format(v, 4)
+    weights, bias = P.weights_shown(v), P.bias_shown(v)
+    part = parts[0]
+    assert part.count == 5
+    for i in range(part.count):
+        line = list(sheet.lines[sheet.lines.index(part.lines[i])])
+        assert [text.strip() for text, style, _ in line if style in ("pos", "neg")] == \
+            [cell(float(x), 4, fmt) for x in weights[i]] + [cell(float(bias[i]), 4, fmt)]
+        assert sum(len(text) for text, _, _ in line) == part.width
+
+
+def test_an_update_dims_s_o_and_delta_without_formatting_them_again():
+    """The first update dims s, o and δ in every panel (the example's values, which the new weights no longer
+    make): a panel whose layer the update did not change formats no number for it, and holds what a panel
+    made anew for that board holds."""
+    from unittest import mock
+
+    from .test_notation_panels import built
+
+    for name in ("ng", "cs231n", "goodfellow"):
+        stepper = Stepper(_WIDE, notation=ALL[name])
+        sheets = built(stepper)
+        while stepper.next_key.phase != "update":
+            stepper.forward()
+            sheets = built(stepper, sheets=sheets)
+        stepper.forward()
+        updated = stepper.last.key.layer
+        others = [sheet for sheet in sheets if sheet.l_index != updated]
+        assert others
+        with mock.patch("bptui.tui.profile_sheet.cell", side_effect=AssertionError("a number formatted")):
+            built(stepper, sheets=others)
+        same(others, built(stepper, sheets=[ProfileSheet(stepper, s.l_index, 4) for s in others]))
+        assert any(style == "dim" for sheet in others for line in sheet.lines for _, style, _ in line)

@@ -539,11 +539,12 @@ class MapSheet(Fits, NumberSheet):
         wholly left or right of the view are one unstyled segment each (cut away, only their text's
         extent and blanks are read, for the edges' ``…``): a wide line (W⁽ˡ⁾ and G⁽ˡ⁾ side by side, a long
         sequence's τ) costs what its part in view costs."""
-        segs: list[Segment] = []
+        segs: list[Any] = []  # Segments, or (text, style, None) runs
         x0, x1 = scroll_x, scroll_x + view
         before: list[str] = []
         after: list[str] = []
         x = 0
+        field, base = self.field, style["base"]
         for text, name, key in self.lines[row]:
             x, start = x + len(text), x
             if x <= x0:
@@ -554,17 +555,18 @@ class MapSheet(Fits, NumberSheet):
                 continue
             if key is not None and key == here:
                 segs.append(Segment(f"[{text.strip()}]".rjust(len(text)), style["cursor"]))
-            elif key is not None and key in self.field:
+            elif key is not None and field and key in field:
                 segs.append(Segment(("›" + text.strip()).rjust(len(text) - 1) + " ", style["field"]))
-            else:
-                segs.append(Segment(text, style.get(name, style["base"])))
+            else:  # (text, style, control), as a Segment is: made one only if the line is cut below
+                segs.append((text, style.get(name, base), None))
         if not (before or after or x0) and x <= x1:  # the whole line in view: nothing to cut or mark at an edge,
-            # one strip made (a line's columns are its texts' characters: ``x``)
+            # one strip made (a line's columns are its texts' characters: ``x``) of the runs as they are
             if x < x1:
-                segs.append(Segment(" " * (x1 - x), style["base"]))
+                segs.append((" " * (x1 - x), base, None))
             if view < width:
-                segs.append(Segment(" " * (width - view), style["base"]))
+                segs.append((" " * (width - view), base, None))
             return offset_strip(segs, 0, row, max(x1, width))
+        segs = [seg if type(seg) is Segment else Segment(*seg) for seg in segs]
         if before:
             segs.insert(0, Segment("".join(before)))
         if after:

@@ -42,8 +42,8 @@ from ..core.formulas.numformat import cell
 from ..core.formulas.profiles import lecture_index, shown_value
 
 from .map_sheet import Key, MapSheet, MeasuredCells
-from .panel_base import (Deferred, arrangement, block_columns, deferred_cells, panel_css, parts_beside, parts_per_line, shown_columns,
-                         spread, stretched)
+from .panel_base import (Deferred, arrangement, block_columns, deferred_cells, panel_css, parts_beside, parts_per_line, restyled,
+                         shown_columns, spread, stretched)
 from .view import cell_width, optimizer_state
 
 Run = tuple[str, str, Key | None]  # (text, style name, the lecture's cell key)
@@ -86,6 +86,15 @@ def _unmarked(made: Any) -> Any:
                 text = text.replace("▶ ", "", 1).ljust(len(text))
         out.append((text, style, key))
     return out
+
+
+def _dimmed(made: list, hidden: Key | None) -> list:
+    """A part of s, o or δ (its runs, or lines of them) as an update draws it, from the part drawn before it: its
+    cells dimmed (``panel_base.restyled``, the quiz's hidden cell as it is), their texts and keys kept, without
+    formatting a number again (what ``number`` makes with ``dim``)."""
+    if made and isinstance(made[0], list):
+        return [restyled(line, dim=True, keep=hidden) for line in made]
+    return restyled(made, dim=True, keep=hidden)
 
 
 def _measured(lines: list[list[Run]]) -> tuple[list[list[Run]], list[list[tuple[int, Key]]], int]:
@@ -180,6 +189,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # an optimizer's state) follow them as they are
         self._stretched_in: Any = None  # the room the cells were widened and the rows spread for
         self._combined: dict[tuple, tuple[tuple, Any]] = {}  # parts under the rows side by side: (parts, lines)
+        self._known_blocks: dict[tuple[int, int, int], tuple[dict, dict[str, int]]] = {}  # (cw, n, n_all) → (names, _blocks)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[Any]:
@@ -266,9 +276,18 @@ class ProfileSheet(MeasuredCells, MapSheet):
         return {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
 
     def _blocks(self, cw: int, names: dict[str, str], n: int, n_all: int) -> dict[str, int]:
-        """W's and G's blocks' widths with n of their n_all columns shown (column vectors)."""
+        """W's and G's blocks' widths with n of their n_all columns shown (column vectors), worked out once for
+        each (the search for the columns a line of parts under the rows holds asks for many n at each build)."""
+        known = self._known_blocks
+        hit = known.get((cw, n, n_all))
+        if hit is not None and hit[0] is names:
+            return hit[1]
         mw = n * cw + (0 if self.profile.separate_bias else 1) + len(_more(n_all - n))
-        return {q: max(mw, len(names[q]) + 2) if "W" in names else -2 for q in ("W", "G")}
+        blocks = {q: max(mw, len(names[q]) + 2) if "W" in names else -2 for q in ("W", "G")}
+        if len(known) >= 256:
+            known.clear()
+        known[cw, n, n_all] = (names, blocks)
+        return blocks
 
     def _full(self, cw: int, names: dict[str, str], n_all: int) -> int:
         """A line's width with every column shown in cells of ``cw``: a row per unit with G beside W, or
@@ -319,9 +338,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
     # -- what it shows ----------------------------------------------------------------------------
     def names(self) -> dict[str, str]:
         """The headings: each quantity's symbol as the profile prints it (the equation line's), as the layer's
-        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout)."""
-        p = self.printer.p
-        return {q: p(sym) for q, sym in self.own.syms.items()}
+        kind names it (``LayerKind.profiled_names``: a layer norm's γ, β, u, ∂C/∂x; no W for dropout); printed
+        once a panel (they name the layer's quantities, whatever the board), the same dict after."""
+        if self._printed_names is None:
+            p = self.printer.p
+            self._printed_names = {q: p(sym) for q, sym in self.own.syms.items()}
+        return self._printed_names
+
+    _printed_names: dict[str, str] | None = None
 
     def _build(self, produced: str | None) -> None:
         stepper, p, l = self.stepper, self.profile, self.l_index
@@ -428,7 +452,13 @@ class ProfileSheet(MeasuredCells, MapSheet):
             hit = self._kept.get(look)
             if hit is None or hit[0] is not source:
                 was = self._kept.get(("product", *look))
-                hit = (source, _unmarked(was[1]) if was is not None and was[0] is source else make())
+                bright = self._kept.get((*look[:-1], False)) if look[-1] else None  # s, o or δ before an update dimmed it
+                if was is not None and was[0] is source:
+                    hit = (source, _unmarked(was[1]))
+                elif bright is not None and bright[0] is source and isinstance(bright[1], list):
+                    hit = (source, _dimmed(bright[1], hidden))
+                else:
+                    hit = (source, make())
             kept_now[look] = hit
             return hit[1]
 
@@ -638,8 +668,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
         # per unit), then momentum's v, adam's m and v (W's and b's parts); their rows made when first asked for
         Under = tuple[list[list[Run]], Any, int, bool]
 
+        def band_width(k: int) -> int:
+            return label + self._blocks(cw, names, k, n_all)["G"] + 2 + (widths["Gb"] if sep else 0)
+
+        def state_width(text: str, k: int) -> int:
+            return max(label + self._blocks(cw, names, k, n_all)["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+
         def band_part(k: int) -> Under:
-            width = label + self._blocks(cw, names, k, n_all)["G"] + 2 + (widths["Gb"] if sep else 0)
+            width = band_width(k)
             rows = lambda: kept("G", shown["G"], ("band", k, self._blocks(cw, names, k, n_all)["G"],
                                                  widths["Gb"] if sep else 0),
                                 lambda: [[unit_label(i), *gradients(i, k)] for i in range(units)])
@@ -651,16 +687,24 @@ class ProfileSheet(MeasuredCells, MapSheet):
             its own (k other than W's n) its columns' names under its name."""
             blocks = self._blocks(cw, names, k, n_all)
 
-            def state_rows() -> list[list[Run]]:
+            def state_rows() -> Any:
+                """Its rows, each made when first drawn or read (:class:`Deferred`: an update's new state under
+                the rows, out of view, is not formatted) when every cell is ``cw`` wide, as its widest number
+                (``_widest``) says: then each row is as wide as the last unit's label, k cells and a separate
+                bias's; else made at once and measured."""
                 state, fmt = p.weights_shown(array), self.formats_for(array)
-                rows = []
-                for i in range(units):
-                    row = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(k))]
+                bias_of: Any = p.bias_shown(array) if sep else None
+
+                def row(i: int) -> list[Run]:
+                    out = [unit_label(i), *(number(float(state[i, j]), None, fmt) for j in range(k))]
                     if sep:
-                        row += [room_after("W", k), pad(number(float(p.bias_shown(array)[i]), None, fmt), widths["b"])]
-                    rows.append(row)
-                return rows
-            width = max(label + blocks["W"] + 2 + (widths["b"] if sep else 0), label + len(text))
+                        out += [room_after("W", k), pad(number(float(bias_of[i]), None, fmt), widths["b"])]
+                    return out
+                if max(3, self._widest(array, fmt)) > cw - 1:  # (a number wider than a cell: its row is wider)
+                    return [row(i) for i in range(units)]
+                width = len(unit_label(units - 1)[0]) + k * cw + (len(room_after("W", k)[0]) + widths["b"] if sep else 0)
+                return Deferred(units, row, lambda i: [], width)
+            width = state_width(text, k)
             heads: list[list[Run]] = [[(" " * label, "header", None), (text, "header", None)]]
             if k != n:
                 heads.append([("unit".ljust(label), "header", None), (col_line(k), "header", None)])
@@ -668,6 +712,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
         def parts_under(k: int) -> list[Under]:
             return ([band_part(k)] if stacked else []) + [state_part(text, array, k) for text, array in optimizer]
+
+        def widths_under(k: int) -> list[int]:
+            """The widths of ``parts_under(k)``, without making their headings (the search for the columns a
+            line of them holds asks for many k)."""
+            return ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
 
         under = parts_under(n)
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
@@ -687,7 +736,7 @@ class ProfileSheet(MeasuredCells, MapSheet):
             if n < n_all:  # a line of parts under the rows as wide as it is: each as many of its own columns as
                 # the line holds (the lecture's rule, panel_base.block_columns), its own headings and +k…, in the
                 # padding's column too when that shows one more
-                k, more = (block_columns(n, n_all, avail + extra, per, lambda k: max(parts_under(k)[j][2] for j in at))
+                k, more = (block_columns(n, n_all, avail + extra, per, lambda k: max(widths_under(k)[j] for j in at))
                            for extra in (0, 0 if tight else 1))
                 if more > k:
                     k, tight = more, True
