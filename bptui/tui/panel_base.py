@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pickle import dumps as _dumps  # rich's own for a style's meta
 from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.color import Color
@@ -425,9 +426,8 @@ class LeanStrip(Strip):
         lines). The same pieces, segment for segment (``tests/test_keypress_cuts.py``); a line with another
         character, or a control segment, is cut by Textual's."""
         segments = self._segments
-        for text, _, control in segments:
-            if control or not one_cell_each(text):
-                return super().divide(cuts)
+        if any(map(_control, segments)) or not one_cell_each("".join(map(_text, segments))):
+            return super().divide(cuts)
         cell_length = self.cell_length
         cuts = [cut for cut in cuts if cut <= cell_length]
         if cuts == [cell_length]:
@@ -484,6 +484,7 @@ class LeanStrip(Strip):
 
 
 _segment = tuple.__new__
+_text, _control = itemgetter(0), itemgetter(2)  # a segment's text, its control codes
 """``_segment(Segment, (text, style, control))`` is ``Segment(text, style, control)`` (a NamedTuple's
 ``__new__`` is ``tuple.__new__`` of its fields), made without the Python call of the class's own ``__new__``
 (about 3.6 k instructions a segment under callgrind, a line's segments made again for every line drawn)."""
