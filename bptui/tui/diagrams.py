@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import cell_len
 
 from ..core.graphs.graph import GraphSpec, formula_text
 from ..core.graphs.graph_stepper import FORWARD, GraphStepper
 from ..core.formulas.notation import mat, num, sup, vec
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.stepper import Stepper
+from .cells import cells  # (graph_canvas reads it here)
 
 if TYPE_CHECKING:
     from ..core.teaching.explain import Cell
@@ -26,30 +27,6 @@ if TYPE_CHECKING:
 PENDING = "·"  # a value not computed yet
 MAX_UNITS, MAX_LAYERS = 8, 6  # the largest network the neural-network diagram draws
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-_ONE_CELL: set[str] = set()  # characters rich measures one cell wide, added as texts bring them
-CELLS_KEPT = 1 << 12
-_CELLS: dict[str, int] = {}  # a text → its cells (the last CELLS_KEPT texts measured)
-
-
-def cells(text: str) -> int:
-    """``rich.cells.cell_len(text)``, kept per text, and without measuring each character of a new text
-    made of characters already found one cell wide: rich measures a new text a character at a time
-    unless each is Latin, Greek or a box-drawing one (a unit's line ``s₁⁽¹⁾ = −0.1234`` about 30,000
-    instructions, a tenth of a step's diagram). A joiner or a variation selector is never among them: a
-    text of such characters is as many cells wide as it has characters, as rich counts it."""
-    n = _CELLS.get(text)
-    if n is None:
-        if len(_CELLS) >= CELLS_KEPT:
-            _CELLS.clear()
-        if _ONE_CELL.issuperset(text):
-            n = len(text)
-        else:
-            n = cell_len(text)
-            _ONE_CELL.update(c for c in set(text) if c not in "\u200d\ufe0f" and get_character_cell_size(c) == 1)
-        _CELLS[text] = n
-    return n
 
 
 def sub(i: int) -> str:

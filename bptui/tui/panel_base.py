@@ -15,7 +15,6 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.cells import get_character_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -34,6 +33,7 @@ from textual.strip import Strip
 from textual.style import Style as TStyle
 
 from . import messages
+from .cells import one_cell_each
 from ..core.formulas.numformat import extent, format_of, widest_of
 from .guard import GuardedPump
 from .view import Rows, cell, finite, number_format, runs
@@ -419,7 +419,7 @@ class LeanStrip(Strip):
     def divide(self, cuts: Any) -> Any:
         """Textual's ``divide`` (the pieces between the cuts: the compositor's, where another widget's edge
         stands in the line, such as a panel's own scrollbar and the border after it), made by the texts'
-        lengths when each of the line's characters is a cell (:func:`one_cell`) and the cuts go up from
+        lengths when each of the line's characters is a cell (``cells.one_cell_each``) and the cuts go up from
         the line's start: Textual measures each segment's cells, and rich measures a new text of ``−``,
         ``•`` or ``⁽²⁾`` a character at a time (about 150 k instructions a panel's line). The pieces are
         ``LeanStrip``\ s, kept as Textual keeps them; any other line or cut is Textual's."""
@@ -427,7 +427,7 @@ class LeanStrip(Strip):
         cuts = [cut for cut in cuts if cut <= length]
         segments = self._segments
         if (cuts == [length] or not cuts or cuts[0] <= 0 or any(a >= b for a, b in zip(cuts, cuts[1:]))
-                or any(map(_CONTROL, segments)) or not one_cell("".join(map(_TEXT, segments)))):
+                or any(map(_CONTROL, segments)) or not one_cell_each("".join(map(_TEXT, segments)))):
             return super().divide(cuts)
         key = tuple(cuts)
         cache = self._divide_cache
@@ -479,23 +479,6 @@ class LeanStrip(Strip):
 
 
 _TEXT, _CONTROL = itemgetter(0), itemgetter(2)  # a segment's text, its control codes
-_ONE_CELL: set[str] = set()  # characters rich measures one cell wide, added as lines bring them
-
-
-def one_cell(text: str) -> bool:
-    """Whether each character of ``text`` is one cell wide as rich measures it (so that the text is as many
-    cells as characters, and a cut at a cell is a cut at that character): looked up in the characters
-    found so, a new one measured once (a joiner, a variation selector, a control code, a wide or a
-    combining character is not one)."""
-    if _ONE_CELL.issuperset(text):
-        return True
-    new = set(text).difference(_ONE_CELL)
-    if not all(c not in "\u200d\ufe0f" and get_character_cell_size(c) == 1 for c in new):
-        return False
-    _ONE_CELL.update(new)
-    return True
-
-
 _segment = tuple.__new__
 """``_segment(Segment, (text, style, control))`` is ``Segment(text, style, control)`` (a NamedTuple's
 ``__new__`` is ``tuple.__new__`` of its fields), made without the Python call of the class's own ``__new__``

@@ -30,7 +30,8 @@ from textual.widgets import Static
 from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
-from .panel_base import LeanStrip, one_cell
+from .cells import one_cell_each
+from .panel_base import LeanStrip
 from .pacing import FRAME
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def _line_rows(line: str, width: int) -> int:
     the same."""
     if width < 1:
         return len(Content(line).wrap(width))
-    if one_cell(line):  # (Content keeps such a line as it is: no tab, no control code; a cell a character)
+    if one_cell_each(line):  # (Content keeps such a line as it is: no tab, no control code; a cell a character)
         return 1 if len(line) <= width else len(_cuts(line, width)) + 1
     plain = Content(line).expand_tabs(8).plain
     if cell_len(plain) <= width:
@@ -85,7 +86,7 @@ def _cuts(line: str, width: int) -> list[int]:
     changed). Kept for the few last lines: the equation line's cut is measured (:func:`text_rows`) and then
     drawn (:func:`_line_strips`), the same line at the same width. A line whose every character is a cell is
     cut by its characters (:func:`_cell_cuts`)."""
-    if width >= 1 and one_cell(line):
+    if width >= 1 and one_cell_each(line):
         return _cell_cuts(line, width)
     return divide_line(line, width, fold=True)
 
@@ -188,7 +189,7 @@ _TEXT_RULES = ("text_align", "text_overflow", "text_wrap", "line_pad")  # rules 
 def _one_cell(text: str) -> bool:
     """Whether every character of ``text`` but its newlines takes one cell (no tab, no control code,
     no wide, combining or zero-width character)."""
-    return one_cell(text.replace("\n", ""))
+    return one_cell_each(text.replace("\n", ""))
 
 
 def _line_strips(y: int, line: str, width: int, style: Any) -> list[Strip]:
