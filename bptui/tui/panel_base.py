@@ -422,7 +422,7 @@ class LeanStrip(Strip):
         lengths when each of the line's characters is a cell (``cells.one_cell_each``) and the cuts go up from
         the line's start: Textual measures each segment's cells, and rich measures a new text of ``−``,
         ``•`` or ``⁽²⁾`` a character at a time (about 150 k instructions a panel's line). The pieces are
-        ``LeanStrip``\ s, kept as Textual keeps them; any other line or cut is Textual's."""
+        LeanStrip pieces, kept as Textual keeps them; any other line or cut is Textual's."""
         length = self.cell_length
         cuts = [cut for cut in cuts if cut <= length]
         segments = self._segments
