@@ -315,6 +315,15 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     return CanvasState(texts, {}, f"W{k}", g_line, into(box), frozenset(pending))  # G
 
 
+def article(name: str) -> str:
+    """``a`` or ``an`` before ``name``: a name with no vowel is read letter by letter (rnn, lstm: "an rnn"),
+    so its first letter's own name decides (ar, el, es, ef, aitch, em, en, ex begin with a vowel's sound)."""
+    letter = name[:1].lower()
+    if any(c in "aeiou" for c in name.lower()):
+        return "an" if letter in "aeiou" else "a"
+    return "an" if letter in "aefhilmnorsx" else "a"
+
+
 def kinds_words(kinds: Any) -> str:
     """The layer kinds of ``kinds`` as a note names them, each once in their order: ``an attention layer``,
     ``a gru layer``, ``residual layers`` (two of them), ``residual, layernorm and attention layers`` (rnn and
@@ -322,7 +331,7 @@ def kinds_words(kinds: Any) -> str:
     types = [k.type for k in kinds]
     names = list(dict.fromkeys(types))
     if len(types) == 1:
-        return f"{'an' if names[0][0] in 'aeiou' or names[0] in ('rnn', 'lstm') else 'a'} {names[0]} layer"
+        return f"{article(names[0])} {names[0]} layer"
     return (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + f"{names[-1]} layers"
 
 
