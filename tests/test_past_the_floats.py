@@ -1,9 +1,12 @@
-"""ℓ_D past the float range: a network whose every loss is below the smallest normal float (an output of
+"""Numbers past the float range. ℓ_D: a network whose every loss is below the smallest normal float (an output of
 e^−800 with target 0: −log(1 − 6.047e−348) = 6.047e−348, 0 in floats) sums its losses exactly, and every
 view prints that sum in the numbers' format rule (``%g`` at the digits shown): the header's ``ℓ_D so
 far``, the trace's ℓ_D lines and end of epoch (text and the JSON's printed equation), the export's
 end of epoch (Markdown and LaTeX), in the lecture's sum and in a mean profile's mean. The exact values
-are computed here in mpmath from the logits, apart from bptui's own arithmetic."""
+are computed here in mpmath from the logits, apart from bptui's own arithmetic. And a line of arithmetic whose
+exact result is below the smallest normal float (an attention δ's explanation on subnormal numbers,
+a·(da − r), which the floats round to 0) prints that exact result, its operands with the digits that
+make it true, as the property test (formula_checks.check_past_the_floats) redoes it."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import mpmath
 import pytest
 
 from bptui.cli import main
-from bptui.core.formulas.formula import LatexPrinter
+from bptui.core.formulas.formula import LatexPrinter, Num
 from bptui.core.formulas.notation import minus_signs, short_exponent
 
 # logits −800 + 0.5·x: −799.5, −800.5, −799.75 (exact in floats); targets 0, so ℓ⁽ⁿ⁾ = log(1 + e^s)
@@ -176,3 +179,75 @@ async def test_a_sequence_sums_its_losses_exactly(tmp_path, capsys):
         await pilot.pause()
         status = str(app.query_one("#status").render())
         assert f"ℓ⁽¹⁾ = {printed(first)} · ℓ_D so far = {printed(first)}" in status, status
+
+
+def test_arithmetic_past_the_floats_prints_its_exact_result():
+    """2.3e−14·(9.1e−316 − 1.8e−315) is −2.0e−329, 0 in floats (the line printed ``= 0``); 1e−200·3e−200 is
+    3e−400. Text and LaTeX, at 2 to 6 digits, the operands each a float exactly (mpmath from the float)."""
+    from bptui.core.formulas.formula import Equation, Num, Sym, TextPrinter, group, mul, sub
+
+    from .formula_checks import check_equation, check_text
+
+    cases = []
+    a, da, r = 2.3456789e-14, 9.1234567e-316, 1.8123457e-315
+    cases.append((Equation(Sym("δ"), (mul(Num(a), group(sub(Num(da), Num(r)))), Num(a * (da - r)))),
+                  lambda: mpmath.mpf(a) * (mpmath.mpf(da) - mpmath.mpf(r))))
+    b, c = 1.2345678e-200, 3.3333333e-200
+    cases.append((Equation(Sym("g"), (mul(Num(b), Num(c)), Num(b * c))), lambda: mpmath.mpf(b) * mpmath.mpf(c)))
+    for eq, exact in cases:
+        assert eq.result.value == 0.0  # what the floats give
+        with mpmath.workdps(60):
+            want = exact()
+        for d in (2, 3, 4, 6):
+            text = TextPrinter(d).equation(eq)
+            assert text.endswith(" = " + printed(want, d)), (d, text)
+            rows = " ".join(part for row in LatexPrinter(d).rows(eq) for part in row)
+            assert rows.endswith(latex(want, d)), rows
+            assert check_equation(eq, d) > 0
+            check_text(eq, d, text, rows)
+
+
+@pytest.mark.parametrize("logit", [735.0, 740.0])
+def test_attention_gradients_on_subnormal_numbers_are_true(logit):
+    """A softmax output 735 (740) logits past its target's rival (o − y ≈ e^−735, subnormal): attention's
+    ∂ℓ/∂z, ∂ℓ/∂a, r, δ = a(∂ℓ/∂a − r) and G are subnormal floats, whose products keep a few digits or none
+    (∂ℓ/∂z₂,₂⁽¹⁾ = (−3.956e−320)·0.006514 + 3.956e−320·0.8054 printed 3.161e−320, the float; it is
+    3.160e−320). Every explanation's arithmetic of the layer's backward steps as printed, redone exactly,
+    gives its result as printed (text and LaTeX, at 2 and 4 digits), and its title names the number its last
+    line prints."""
+    import numpy as np
+
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TINY, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_text
+
+    rng = np.random.default_rng(1)
+    doc = {"name": "att", "layers": [{"units": 2}, {"type": "attention", "dim": 2, "heads": 1, "causal": False},
+                                     {"units": 2, "activation": "softmax"}],
+           "weights": [{n: rng.normal(0, 0.8, size=(2, 3)).tolist() for n in "QKVO"}, [[logit, 1.0, -1.0], [0.0, -1.0, 1.0]]],
+           "loss": "cross_entropy",
+           "data": {"inputs": [[[1.0, 0.5], [-0.5, 1.0], [0.3, -0.2]]], "targets": [[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]]},
+           "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+    stepper = Stepper(parse(doc, "att.json"))
+    subnormal = 0
+    for _ in range(len(stepper.schedule)):
+        key = stepper.forward().key
+        if key.layer != 1 or key.phase != "backward":
+            continue
+        for cell in quiz.candidates(stepper.spec, key):
+            for digits in (2, 4):
+                e = explain(stepper, cell, digits)
+                latex = LatexPrinter(digits)
+                for eq in e.equations:
+                    eq = plan(eq, digits)
+                    check_equation(eq, digits, stepper, where=f"{cell} at step {key.step}")
+                    check_text(eq, digits, e.text(), " ".join(r for row in latex.rows(eq) for r in row))
+                    subnormal += isinstance(eq.result, Num) and 0 < abs(eq.result.value) < TINY
+                last = e.lines[-1].strip()
+                if cell.quantity != "G" and last.startswith("= "):  # a worked line's result (G's: a sum over τ)
+                    assert e.text().splitlines()[0].split(": ")[0].endswith(f" = {last[2:]}"), e.text()
+    assert subnormal > 10
