@@ -251,3 +251,21 @@ def test_attention_gradients_on_subnormal_numbers_are_true(logit):
                 if cell.quantity != "G" and last.startswith("= "):  # a worked line's result (G's: a sum over τ)
                     assert e.text().splitlines()[0].split(": ")[0].endswith(f" = {last[2:]}"), e.text()
     assert subnormal > 10
+
+
+def test_the_nn_diagram_prints_the_exact_sum(path):
+    """The NN diagram's loss box (d; the `c` graph of the lecture's network) writes ℓ_D as the header does;
+    in a mean profile, the mean."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.diagrams import network_graph, network_graph_state
+
+    spec = load(path)
+    stepper = Stepper(spec)
+    stepper.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
+    assert network_graph_state(stepper, network_graph(spec, 4), 4).texts["loss"][-1] == f"ℓ_D = {printed(running()[-1])}"
+    ng = Stepper(spec, notation=PROFILES["ng"])
+    ng.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
+    assert network_graph_state(ng, network_graph(spec, 4), 4).texts["loss"][-1].endswith(
+        f" = {printed(running(mean=True)[-1])}")

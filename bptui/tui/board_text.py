@@ -24,7 +24,7 @@ def data_text(app: Any, spec: Any) -> str:
 
 class BoardText(Host):
     def status_text(self) -> str:
-        from ..core.engine.equations import ETA, LOSS_D, loss_sym, o, step_symbol
+        from ..core.engine.equations import ETA, LOSS_D, loss_D_text, loss_sym, o, step_symbol
         from ..core.formulas.formula import TextPrinter
         from .panels import profiled
 
@@ -78,21 +78,10 @@ class BoardText(Host):
         return (
             f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else self._loss_D(notation, digits)}"
+            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else loss_D_text(notation, stepper.state, digits)}"
             f"{quiz_text}\n"
             f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
         )
-
-    def _loss_D(self, notation: Any, digits: int) -> str:
-        """The board's ℓ_D as the profile writes it; past the floats, the exact sum of its losses (1.298e−347, not 0)."""
-        from ..core.engine.equations import loss_D_num, loss_D_shown
-
-        st = self.stepper.state
-        if st.loss_D_ln is None:
-            return num(loss_D_shown(notation, st), digits)
-        from ..core.formulas.formula import TextPrinter
-
-        return TextPrinter(digits).p(loss_D_num(notation, st))
 
     def _loss(self, loss: float, digits: int) -> str:
         """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""

@@ -274,6 +274,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     P = _profiled(getattr(stepper, "notation", None))
     if P is not None:
         return _profile_graph_state(stepper, diagram, digits, P)
+    from ..core.engine.equations import loss_D_text
     from . import view_names
 
     funcs = {i: text for i, _, text in _network_nodes(spec)}
@@ -284,7 +285,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     loss_D = view_names.view_names(None, L).loss_D  # ℓ_D as the check and the training screen print it
     texts = {"o0": [funcs["o0"], f"= {v(st.o[0])}", ""],
              "y": [funcs["y"], f"= {v(st.y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {num(st.loss_D, digits)}"]}
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {loss_D_text(None, st, digits)}"]}
     pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
@@ -297,7 +298,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
 def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> CanvasState:
     """:func:`network_graph_state` in profile ``P``: each box holds the numbers the profile's panels show
     (its parts of W and G, b apart, o without its 1, G/m for the board's group in a mean profile)."""
-    from ..core.engine.equations import board_group_size, loss_D_shown
+    from ..core.engine.equations import board_group_size, loss_D_text
     from ..core.formulas.profiles import shown_value
 
     spec, st, L, sep = stepper.spec, stepper.state, stepper.spec.L, P.separate_bias
@@ -311,7 +312,7 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
 
     texts = {"o0": [funcs["o0"], f"= {v(st.o[0] if not sep or st.o[0] is None else shown_value(st.o[0], 'x'))}", ""],
              "y": [funcs["y"], f"= {v(st.y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {num(loss_D_shown(P, st), digits)}"]}
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {loss_D_text(P, st, digits)}"]}
     pending = {n for n, x in (("o0", st.o[0]), ("y", st.y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
-from ..formulas.notation import sup
+from ..formulas.notation import num, sup
 from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
@@ -543,6 +543,14 @@ def loss_D_num(notation: Profile | None, state: Any) -> Num:
     view = loss_D_view(notation)
     return Num(loss_D_shown(notation, state), Ref("loss_D", view=view),
                ln=_mean_ln(state.loss_D_ln, max(int(state.losses), 1) if view else 1))
+
+
+def loss_D_text(notation: Profile | None, state: Any, digits: int = 4) -> str:
+    """The board's ℓ_D as every view writes it (the header's "so far", the end of an epoch, the NN diagram):
+    :func:`loss_D_num` at ``digits``, exact past the floats."""
+    if state.loss_D_ln is None:  # a float's own number (every state but one past the floats): as num writes it
+        return num(loss_D_shown(notation, state), digits)
+    return TextPrinter(digits).p(loss_D_num(notation, state))
 
 
 def _mean_ln(ln: float | None, k: int) -> float | None:
