@@ -17,7 +17,7 @@ import numpy as np
 from typing import TYPE_CHECKING
 
 from .core.util.escape import latex_text, markdown_text
-from .core.formulas.formula import Arr, LatexPrinter, Ref, Sym, blank_text
+from .core.formulas.formula import Arr, LatexPrinter, Num, Ref, Sym, blank_text
 from .core.formulas.profiles import QUANTITIES, Profile
 from .core.formulas.notation import num
 from . import progress
@@ -74,7 +74,7 @@ def _network_events(spec, epochs: int, part: "Part | None" = None,
                     notation: Profile | None = None) -> Iterator[tuple[str, Any]]:
     """("epoch", k), ("example", (n, x, y, o0)), ("update", text), ("step", (stepper, step)), ("end", (k, ℓ_D));
     with a ``part``, only its steps (the run walked up to it), each heading its first step needs."""
-    from .core.engine.equations import loss_D_shown
+    from .core.engine.equations import loss_D_num
     from .core.engine.stepper import Stepper
 
     stepper = Stepper(spec, notation=notation)
@@ -96,7 +96,7 @@ def _network_events(spec, epochs: int, part: "Part | None" = None,
             yield "update", stepper.where().follows.text()
         yield "step", (stepper, step)
         if key.phase == "update" and key.layer == spec.L and key.step % per_epoch == 0:
-            yield "end", (key.epoch, loss_D_shown(notation, st))  # a mean profile's ℓ_D: the mean
+            yield "end", (key.epoch, loss_D_num(notation, st))  # a mean profile's ℓ_D: the mean; past the floats, exact
 
 
 def _graph_events(spec, part: "Part | None" = None) -> Iterator[tuple[str, Any]]:
@@ -359,12 +359,15 @@ def markdown(spec, epochs: int = 1, part: "Part | None" = None, blanker: "Blanke
             yield "$$"
 
 
-def _shown(value: float, ref: Ref, blanker: "Blanker | None") -> str:
-    """A board number in a summary line: its blank's number in an exercise, else its value."""
+def _shown(value: "float | Num", ref: Ref, blanker: "Blanker | None") -> str:
+    """A board number in a summary line: its blank's number in an exercise, else its value (a Num as the
+    printers write it: ℓ_D past the floats from its logarithm)."""
     shown = blanker.shown(ref) if blanker is not None else None
     if shown == "formula":  # it depends on a blank: never its number
         return r"\text{(its formula above)}"
-    return tnum(value) if shown is None else blank_text(int(shown), False, latex=True)
+    if shown is not None:
+        return blank_text(int(shown), False, latex=True)
+    return LatexPrinter(DIGITS).p(value) if isinstance(value, Num) else tnum(value)
 
 
 def _grad_line(spec, stepper, blanker: "Blanker | None" = None) -> str:

@@ -315,8 +315,9 @@ def _put(st: Any, ref: Ref, value: float) -> None:
     elif ref.quantity == "loss":
         st.loss_D += value - st.loss  # ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ with the student's ℓ⁽ⁿ⁾
         st.loss = value
+        st.loss_D_ln = None  # the student's numbers are floats
     elif ref.quantity == "loss_D":
-        st.loss_D = value
+        st.loss_D, st.loss_D_ln = value, None
     else:
         assert ref.layer is not None and ref.index is not None
         arrays = _arrays(st, ref.quantity)

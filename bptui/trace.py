@@ -7,7 +7,7 @@ from typing import Iterator
 
 from .core.graphs.graph import GraphSpec
 from .core.graphs.graph_stepper import GraphStepper
-from .core.engine.equations import loss_D_shown, step_equation, value_json
+from .core.engine.equations import loss_D_text, step_equation, value_json
 from .core.engine.kind import layers_text
 from .core.util.jsonout import dumps
 from .core.formulas.formula import Arr, Sym, TextPrinter
@@ -116,7 +116,7 @@ def trace_text(spec: NetworkSpec, epochs: int, notation: Profile = DEFAULT) -> I
             yield f"Update {stepper.where().follows.text()}:"
         yield f"  {k.step:>4}. [{k.phase}] {eq}"
         if k.phase == "update" and k.layer == spec.L and k.step % len(stepper.schedule) == 0:
-            yield f"End of epoch {k.epoch}: {loss_D} = {num(loss_D_shown(notation, stepper.state))}"
+            yield f"End of epoch {k.epoch}: {loss_D} = {loss_D_text(notation, stepper.state)}"
 
 
 # -- computation graphs -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ digits shown, and the arithmetic shown holds on the numbers as shown."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import mpmath
 import numpy as np
@@ -72,6 +73,7 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
     if not _finite(value):
         return 0
     shown = interval(result, digits)
+    past = isinstance(result, Num) and below_floats(result, digits) is not None
     for i, form in enumerate(eq.forms[:-1]):
         # every form evaluates (exactly) to the result; a symbolic form may meet ∞ where its numbers do
         # not (e^1500/(e^1500 + e^−1200), log of a saturated 0): the check below takes ∞ and nan as "no word"
@@ -96,8 +98,9 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
                 assert overlaps(iv, shown), (f"{where}: the numbers shown in form {i} of "
                                              f"{TextPrinter(digits).equation(eq)} give {iv}, not {value}")
                 checked += 1
-            # and redoing the arithmetic on the page gives the result as printed, to its last digit
-            if not printer._elided(form) and all(
+            # and redoing the arithmetic on the page gives the result as printed, to its last digit (a result
+            # past the floats, printed from its exact arithmetic, is held to it by the exact redo below)
+            if not past and not printer._elided(form) and all(
                     not isinstance(n, Sym) or n in eq.bindings for n in walk(form)):
                 with np.errstate(all="ignore"):
                     redone = np.asarray(shown_value(form, digits, eq.bindings), dtype=float).reshape(-1)
@@ -157,16 +160,20 @@ def _printed_mp(node, printer: TextPrinter, bindings: dict):
 
 
 def _past_the_floats(node) -> bool:
-    """A number the floats cannot hold as printed: a probability within 10⁻¹⁵ of 0 or 1 (``Num.logs``), or a loss
-    written from its logarithm (``Num.ln``). (Other arithmetic on subnormal numbers is not held to it yet: an
-    attention δ's explanation prints 2.3e−14·(9.1e−316 − 1.8e−315) = 0.)"""
+    """A number the floats cannot hold as printed: a probability within 10⁻¹⁵ of 0 or 1 (``Num.logs``), a number
+    written from its logarithm (``Num.ln``: a loss, or a result, past the floats), or a nonzero number below
+    √(smallest normal float), 1.5e−154, whose products the floats may lose (an attention δ's explanation on
+    subnormal numbers: 2.3e−14·(9.1e−316 − 1.8e−315) is −2.1e−329, not 0)."""
     for n in walk(node):
         if isinstance(n, Num) and not n.exact and math.isfinite(n.value):
             if n.logs is not None and not 1e-15 < n.value < 1 - 1e-15:
                 return True
-            if n.ln is not None:
+            if n.ln is not None or 0 < abs(n.value) < SQRT_TINY:
                 return True
     return False
+
+
+SQRT_TINY = 1.4916681462400413e-154  # a product of numbers above it stays a normal float
 
 
 def check_past_the_floats(eq: Equation, digits: int, where: str = "") -> int:
@@ -196,7 +203,9 @@ def check_past_the_floats(eq: Equation, digits: int, where: str = "") -> int:
             if target == 0:
                 assert redone == 0, f"{where}: form {i} of {text} is {mpmath.nstr(redone, 6)} as printed, not 0"
             else:
-                unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(target))) - digits + 1)
+                # the printed result's last digit (its exponent read from the text: log10 of 1e−320 in binary
+                # lies a little below −320)
+                unit = mpmath.mpf(10) ** (Decimal(shown).adjusted() - digits + 1)
                 assert abs(redone - target) <= unit / 2 * (1 + mpmath.mpf(10) ** -9), (
                     f"{where}: form {i} of {text} is {mpmath.nstr(redone, digits + 3)} as printed, not {shown}")
             checked += 1

@@ -24,7 +24,7 @@ def data_text(app: Any, spec: Any) -> str:
 
 class BoardText(Host):
     def status_text(self) -> str:
-        from ..core.engine.equations import ETA, LOSS_D, loss_D_shown, loss_sym, o, step_symbol
+        from ..core.engine.equations import ETA, LOSS_D, loss_D_text, loss_sym, o, step_symbol
         from ..core.formulas.formula import TextPrinter
         from .panels import profiled
 
@@ -78,14 +78,14 @@ class BoardText(Host):
         return (
             f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
             f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else num(loss_D_shown(notation, stepper.state), digits)}"
+            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else loss_D_text(notation, stepper.state, digits)}"
             f"{quiz_text}\n"
             f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
         )
 
     def _loss(self, loss: float, digits: int) -> str:
         """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""
-        if not 0 <= loss < 2.2250738585072014e-308 or self.spec.lengths is not None:
+        if not 0 <= loss < 2.2250738585072014e-308:
             return num(loss, digits)
         from ..core.engine.equations import loss_num
         from ..core.formulas.formula import TextPrinter

@@ -264,6 +264,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     P = _profiled(getattr(stepper, "notation", None))
     if P is not None:
         return _profile_graph_state(stepper, diagram, digits, P)
+    from ..core.engine.equations import loss_D_text
     from . import view_names
 
     funcs = {i: text for i, _, text in _network_nodes(spec)}
@@ -275,7 +276,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0)}", ""],
              "y": [funcs["y"], f"= {v(y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {num(st.loss_D, digits)}"]}
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {loss_D_text(None, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
@@ -288,7 +289,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
 def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> CanvasState:
     """:func:`network_graph_state` in profile ``P``: each box holds the numbers the profile's panels show
     (its parts of W and G, b apart, o without its 1, G/m for the board's group in a mean profile)."""
-    from ..core.engine.equations import board_group_size, loss_D_shown
+    from ..core.engine.equations import board_group_size, loss_D_text
     from ..core.formulas.profiles import shown_value
 
     spec, st, L, sep = stepper.spec, stepper.state, stepper.spec.L, P.separate_bias
@@ -303,7 +304,7 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0 if not sep or o0 is None else shown_value(o0, 'x'))}", ""],
              "y": [funcs["y"], f"= {v(y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {num(loss_D_shown(P, st), digits)}"]}
+             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {loss_D_text(P, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",

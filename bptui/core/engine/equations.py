@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
-from ..formulas.notation import sup
+from ..formulas.notation import num, sup
 from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
@@ -504,14 +504,10 @@ def _gradient(state: State, step: Step, l: int, sep: bool, m: int | None, rows: 
 
 def loss_num(net: Network, state: State, value: float) -> Num:
     """The board's ℓ⁽ⁿ⁾ (``value``) as every view writes it: past the floats (0 or subnormal there) from the
-    logarithm its loss line's argument is printed from (Loss.ln_past_floats), ``−log(1 − 2.225e−348) =
+    logarithm its loss line's argument is printed from (Network.loss_ln), ``−log(1 − 2.225e−348) =
     2.225e−348``, not 0."""
     L = net.L
-    o_L, y = state.o[L], state.y
-    ln = None
-    if o_L is not None and y is not None and 0 <= value < TINY:
-        ln = net.loss.ln_past_floats(o_L, y, net.act(L).name, state.s[L])
-    return Num(float(value), Ref("loss"), ln=ln)
+    return Num(float(value), Ref("loss"), ln=net.loss_ln(state.s[L], state.o[L], state.y, float(value)))
 
 
 def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
@@ -541,21 +537,43 @@ def loss_D_shown(notation: Profile | None, state: Any) -> float:
     return float(shown_value(float(state.loss_D), loss_D_view(notation), max(int(state.losses), 1)))
 
 
+def loss_D_num(notation: Profile | None, state: Any) -> Num:
+    """The board's ℓ_D as a profile writes it (:func:`loss_D_shown`), past the floats from the logarithm of the
+    exact sum (State.loss_D_ln): ``ℓ_D so far = 1.298e−347``, not 0."""
+    view = loss_D_view(notation)
+    return Num(loss_D_shown(notation, state), Ref("loss_D", view=view),
+               ln=_mean_ln(state.loss_D_ln, max(int(state.losses), 1) if view else 1))
+
+
+def loss_D_text(notation: Profile | None, state: Any, digits: int = 4) -> str:
+    """The board's ℓ_D as every view writes it (the header's "so far", the end of an epoch, the NN diagram):
+    :func:`loss_D_num` at ``digits``, exact past the floats."""
+    if state.loss_D_ln is None:  # a float's own number (every state but one past the floats): as num writes it
+        return num(loss_D_shown(notation, state), digits)
+    return TextPrinter(digits).p(loss_D_num(notation, state))
+
+
+def _mean_ln(ln: float | None, k: int) -> float | None:
+    """ln(x/k) from ln x (None: x is a float's own number)."""
+    return None if ln is None else ln - math.log(k) if k > 1 else ln
+
+
 def running_loss(state: Any, value: float, n: int | str | None, notation: Profile | None = None,
                  ln: float | None = None) -> Equation:
     """ℓ_D after example n's loss ``value``: ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ (the lecture's sum), or in a mean profile the mean of the
     k losses so far, ℓ_D ← ((k − 1) ℓ_D + ℓ⁽ⁿ⁾)/k with k and k − 1 written as the numbers they are: the k − 1 losses'
     sum and this one over their count, ng's J = (1/m) Σ L over the examples so far, each number written once
     (ℓ_D ← ℓ⁽ⁿ⁾ for the epoch's first). ``ln``: ℓ⁽ⁿ⁾'s logarithm where it is past the floats (the loss line's
-    result), so that it reads as there; ℓ_D too while the loss before it is 0."""
+    result), so that it reads as there; ℓ_D before and after from the exact sum's (State.loss_D_ln_before,
+    State.loss_D_ln), as the header writes them."""
     k = int(state.losses)
+    after_ln, before_ln = state.loss_D_ln, state.loss_D_ln_before
     if not loss_D_view(notation) or k < 1:
         before = state.loss_D - value
-        total = ln if before == 0 else None
-        return Equation(LOSS_D, (add(LOSS_D, loss_sym(n)), add(Num(before, means=LOSS_D), Num(value, Ref("loss"), ln=ln)),
-                                 Num(state.loss_D, Ref("loss_D"), ln=total)), "←", {LOSS_D: before, loss_sym(n): value})
-    mean_ln = None if ln is None or state.loss_D - value != 0 else ln - math.log(k)
-    result = Num(state.loss_D / k, Ref("loss_D", view=loss_D_view(notation)), ln=mean_ln)
+        return Equation(LOSS_D, (add(LOSS_D, loss_sym(n)), add(Num(before, means=LOSS_D, ln=before_ln),
+                                                                 Num(value, Ref("loss"), ln=ln)),
+                                 Num(state.loss_D, Ref("loss_D"), ln=after_ln)), "←", {LOSS_D: before, loss_sym(n): value})
+    result = Num(state.loss_D / k, Ref("loss_D", view=loss_D_view(notation)), ln=_mean_ln(after_ln, k))
     if k == 1:
         return Equation(LOSS_D, (loss_sym(n), result), "←", {loss_sym(n): value})
     before = (state.loss_D - value) / (k - 1)
@@ -564,7 +582,8 @@ def running_loss(state: Any, value: float, n: int | str | None, notation: Profil
     def mean(total: Node, new: Node) -> Node:
         return Op("/", (add(total if k == 2 else mul(before_k, total), new), K))
 
-    return Equation(LOSS_D, (mean(LOSS_D, loss_sym(n)), mean(Num(before, means=LOSS_D), Num(value, Ref("loss"), ln=ln)), result),
+    return Equation(LOSS_D, (mean(LOSS_D, loss_sym(n)), mean(Num(before, means=LOSS_D, ln=_mean_ln(before_ln, k - 1)),
+                                                             Num(value, Ref("loss"), ln=ln)), result),
                     "←", {LOSS_D: before, loss_sym(n): value})
 
 

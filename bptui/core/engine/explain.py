@@ -28,7 +28,7 @@ import numpy as np
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.formula import adjoint_sym
 from ..formulas.profiles import shown_ref
-from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute
+from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, plan, sub, substitute
 from .kind import LayerKind
 from ..formulas.notation import num, sub as subscript, sup
 from ..ops.optim import ETA, hyper_parameters, regularised, state_written, update_formulas
@@ -157,6 +157,11 @@ class _Builder:
 
     def n(self, x: float) -> str:
         return num(x, self.printer.digits)
+
+    def result(self) -> str:
+        """The last equation's result as its line prints it: a result past the floats from its exact arithmetic
+        (−2.1e−329 where the float reads 0: formula.plan)."""
+        return self.printer.p(plan(self.equations[-1], self.printer.digits).result)
 
     def p(self, node: Node) -> str:
         return self.printer.p(node)

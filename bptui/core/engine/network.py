@@ -6,6 +6,7 @@ example, so the whole data set goes through each layer in one matrix product.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -112,6 +113,27 @@ class Network:
 
     def example_loss(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.loss.value(s_L, o_L, y, self.acts[-1])
+
+    def loss_ln(self, s_L: Any, o_L: Any, y: Any, value: float) -> float | None:
+        """ln ℓ⁽ⁿ⁾ where ℓ⁽ⁿ⁾ (``value``, a float) is past the floats: below the smallest normal float, 0 there
+        or subnormal with its digits lost. From the logarithms its loss line's argument is printed from
+        (Loss.ln_past_floats), so that every view writes the one number the line does; a sequence's (o⁽ᴸ⁾ with a
+        row per τ) from its rows' losses, summed. None where ℓ⁽ⁿ⁾ is a float's own number (or o is no probability)."""
+        if not 0 <= value < 2.2250738585072014e-308 or o_L is None or y is None:
+            return None
+        act = self.acts[-1].name
+        if not (self.spec.lengths is not None and self.spec.return_sequences and np.ndim(o_L) == 2):
+            return self.loss.ln_past_floats(o_L, y, act, s_L)
+        terms = []  # ln ℓ⁽ⁿ⁾_τ, each as its own line writes it
+        for t in range(len(o_L)):
+            s_t: Any = None if s_L is None else s_L[t]
+            ln = self.loss.ln_past_floats(o_L[t], y[t], act, s_t)
+            if ln is None:
+                v = float(self.example_loss(s_t, o_L[t], y[t]))
+                ln = math.log(v) if v > 0 else -math.inf
+            terms.append(ln)
+        got = float(np.logaddexp.reduce(terms)) if terms else -math.inf
+        return got if math.isfinite(got) else None
 
     def output_delta(self, s_L: np.ndarray, o_L: np.ndarray, y: np.ndarray) -> np.ndarray:
         return output_delta(self.loss, self.acts[-1], self.alphas[-1], s_L, o_L, y)

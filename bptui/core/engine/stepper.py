@@ -10,6 +10,7 @@ the replay a step back can cost.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence
 import numpy as np
 
 from ..ops import optim
-from ..formulas.formula import Sym, TextPrinter
+from ..formulas.formula import TINY, Sym, TextPrinter
 from ..formulas.profiles import Profile
 from .kind import LayerKind
 from .network import Network
@@ -49,6 +50,11 @@ def _layer(key: StepKey) -> int:
     return key.layer
 
 
+def _ln(x: float) -> float:
+    """ln x of a float ≥ 0 (−∞ for 0)."""
+    return math.log(x) if x > 0 else -math.inf
+
+
 # W⁽⁰⁾ and G⁽⁰⁾ do not exist: index 0 of those lists holds this empty matrix, so that W[l] is W⁽ˡ⁾
 NO_LAYER = _ro(np.zeros((0, 0)))
 
@@ -74,11 +80,30 @@ class State:
     # a kind's own quantities over time, keyed (quantity, l): an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c
     extra: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     losses: int = 0  # how many examples' ℓ⁽ⁿ⁾ ℓ_D holds (a mean profile shows ℓ_D / losses: loss_D_shown)
+    # ln of the exact ℓ_D where it is past the floats (below the smallest normal float: 0 there, or subnormal
+    # with its digits lost), summed from its losses' logarithms (Network.loss_ln); None where the float ℓ_D is
+    # its own number. ``loss_D_ln_before``: the same of ℓ_D before the last ℓ⁽ⁿ⁾ was added (its ℓ_D line's term)
+    loss_D_ln: float | None = None
+    loss_D_ln_before: float | None = None
 
     def copy(self) -> "State":
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
                      list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates), dict(self.extra),
-                     self.losses)
+                     self.losses, self.loss_D_ln, self.loss_D_ln_before)
+
+    def add_loss(self, value: float, ln: Callable[[], float | None]) -> None:
+        """ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ with ℓ⁽ⁿ⁾ = ``value``; where the sum is past the floats, its logarithm too, from
+        ℓ⁽ⁿ⁾'s (``ln()``: Network.loss_ln, asked only there) and the sum's before it."""
+        before, before_ln = self.loss_D, self.loss_D_ln
+        self.loss_D += value
+        self.losses += 1
+        self.loss_D_ln_before, self.loss_D_ln = before_ln, None
+        if 0 <= self.loss_D < TINY:
+            new = ln()
+            terms = [_ln(before) if before_ln is None else before_ln, _ln(value) if new is None else new]
+            hi, lo = max(terms), min(terms)  # ln(e^hi + e^lo)
+            total = hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+            self.loss_D_ln = total if math.isfinite(total) else None
 
 
 @dataclass(frozen=True)
@@ -553,7 +578,7 @@ class Stepper:
         if key.group_start:
             snap.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in snap.W[1:]]
         if key.epoch_start:
-            snap.loss_D, snap.losses = 0.0, 0
+            snap.loss_D, snap.losses, snap.loss_D_ln, snap.loss_D_ln_before = 0.0, 0, None, None
         return snap
 
     def _at_boundary(self, key: StepKey) -> None:
@@ -585,7 +610,7 @@ class Stepper:
             if key.group_start:
                 st.G = [NO_LAYER] + [_ro(np.zeros_like(w)) for w in st.W[1:]]
             if key.epoch_start:
-                st.loss_D, st.losses = 0.0, 0
+                st.loss_D, st.losses, st.loss_D_ln, st.loss_D_ln_before = 0.0, 0, None, None
             assert key.example is not None  # an example's first step names it
             n = key.example - 1
             st.x, st.y = spec.x_of(n), spec.y_of(n)
@@ -603,14 +628,12 @@ class Stepper:
             value, before = net.sequence_kind.sequence_step(net, st, key)
             if key.phase == LOSS:
                 assert isinstance(value, float)
-                st.loss = value
-                st.loss_D += value
-                st.losses += 1
+                st.loss = loss = value
+                st.add_loss(loss, lambda: net.loss_ln(st.s[L], st.o[L], st.y, loss))
             return Step(key, value, before)
         if key.phase == LOSS:
-            value = st.loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
-            st.loss_D += value
-            st.losses += 1
+            value = st.loss = loss = float(net.example_loss(_known(st.s[L]), _known(st.o[L]), _known(st.y)))
+            st.add_loss(loss, lambda: net.loss_ln(st.s[L], st.o[L], st.y, loss))
             return Step(key, value)
         l = _layer(key)
         if net.wiring is not None and key.phase != UPDATE:  # residual blocks: along the wires (wiring.py)

@@ -32,7 +32,7 @@ import re
 import math
 import weakref
 from types import MappingProxyType
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
 
@@ -100,9 +100,11 @@ class Num:
     # what the loss is computed from: floats round a saturated p to 0 or 1 (or its digits to 1), and
     # the printers write it with the digits that keep −log(p), −log(1 − p) true (probability_text)
     logs: tuple[float, float] | None = field(default=None, compare=False)
-    # ln of a positive number below the smallest normal float (a loss past the floats: 0 or subnormal there),
-    # from the logarithms its line is computed from; the printers write it from this (:func:`below_floats`)
+    # ln |x| of a number x below the smallest normal float (a loss past the floats: 0 or subnormal there, from the
+    # logarithms its line is computed from; a result the floats lose, from its exact arithmetic: :func:`plan`),
+    # x < 0 where ``negative``; the printers write it from this (:func:`below_floats`)
     ln: float | None = field(default=None, compare=False)
+    negative: bool = field(default=False, compare=False)
     # digits printed beyond the printer's: an operand that needs them for the arithmetic shown to
     # give the result to its last digit (:func:`plan`)
     extra: int = field(default=0, compare=False)
@@ -471,10 +473,10 @@ TINY = 2.2250738585072014e-308  # the smallest normal float: below it a float ke
 
 def below_floats(n: Num, digits: int) -> str | None:
     """A number past the floats (``Num.ln``: a loss of 2.225e−348, 0 in floats) as ``%g`` writes it with
-    ``digits`` significant digits, from its logarithm; None for any other number."""
+    ``digits`` significant digits, from its logarithm (and its sign); None for any other number."""
     if n.ln is None or not math.isfinite(n.ln) or abs(n.value) >= TINY:
         return None
-    return g_from_ln(n.ln, digits)
+    return ("-" if n.negative else "") + g_from_ln(n.ln, digits)
 
 
 def printed_decimal(n: Num, digits: int) -> Decimal:
@@ -802,6 +804,7 @@ class _Redo:
         self.rounded: dict[tuple[int, int], Any] = {}  # (id, digits) → the number as printed
         self.holds_probability: dict[int, bool] = {}  # id of a node → whether a saturated probability is in it
         self.probabilities = True  # whether a form may hold one (plan knows it does not: no node is asked)
+        self.unrounded = False  # every number as it is, not as printed (:meth:`exact_unrounded`)
 
     def _probabilities(self, node: Node) -> bool:
         """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
@@ -818,7 +821,7 @@ class _Redo:
         one that is not finite."""
         if not math.isfinite(node.value):
             return None
-        if node.exact:
+        if node.exact or self.unrounded:
             return Decimal(node.value)
         return printed_decimal(node, self.d + self.extra.get(id(node), node.extra))
 
@@ -861,6 +864,15 @@ class _Redo:
         if node.op == "sq":
             return v[0] * v[0]
         return v[0]
+
+    def exact_unrounded(self, node: Node) -> Decimal | None:
+        """A scalar form's arithmetic done exactly (in the caller's decimal context) on its numbers as they
+        are, every float's exact value: what the floats approximate; None where it is not such arithmetic."""
+        self.unrounded = True
+        try:
+            return self._exact(node)
+        finally:
+            self.unrounded = False
 
     def value(self, node: Node) -> Any:
         if type(node) in self.keyed:
@@ -1112,6 +1124,11 @@ def _plan(eq: Equation, digits: int) -> Equation:
     y = _finite_value(result)
     if y is None:
         return done
+    if isinstance(result, Num) and result.ln is None and result.logs is None and not result.exact \
+            and abs(result.value) < TINY and _tiny_operands(forms):
+        past = _past_the_floats(eq, done, forms, digits)
+        if past is not None:
+            return past
     redo = _Redo(digits, eq.bindings)
     redo.probabilities = any(_saturated(n) for f, _ in forms for n in walk(f))
 
@@ -1132,6 +1149,51 @@ def _plan(eq: Equation, digits: int) -> Equation:
         return done
     kept = tuple(f for f in eq.forms if id(f) not in false)
     return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
+
+
+_SQRT_TINY = 1.4916681462400413e-154  # √TINY: a product of numbers above it stays a normal float
+
+
+def _tiny_operands(forms: list[tuple[Node, list[int]]]) -> bool:
+    """Whether a form holds a nonzero number whose products the floats may lose (below √TINY)."""
+    return any(isinstance(n, Num) and not n.exact and 0 < abs(n.value) < _SQRT_TINY
+               for f, _ in forms for n in walk(f))
+
+
+def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[int]]],
+                     digits: int) -> Equation | None:
+    """:func:`plan` of a scalar line whose exact arithmetic lies below the smallest normal float, where the
+    floats round it to 0 or keep a few of its digits (an attention δ's explanation on subnormal numbers:
+    2.3e−14·(9.1e−316 − 1.8e−315), 0 in floats): the result written from the exact arithmetic on the
+    unrounded numbers (``Num.ln`` and the sign: −2.1e−329), each form's operands with the fewest extra
+    digits (the same for all of them) for the arithmetic on the page, redone exactly, to give it; a form
+    no digits make hold is left out. None where the exact result is 0 or a normal float (the floats'
+    own plan holds)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = _Redo(digits, eq.bindings).exact_unrounded(forms[-1][0])
+        if exact is None or exact == 0 or abs(exact) >= Decimal(TINY):
+            return None
+        result = eq.result
+        assert isinstance(result, Num)
+        shown = replace(result, ln=float(abs(exact).ln()), negative=exact < 0)
+        target = Decimal(below_floats(shown, digits) or "0")
+        planned: dict[int, Node] = {}
+        for form, operands in forms:
+            for k in range(FLOAT_DIGITS - digits + 1):
+                trial = {i: k for i in operands}
+                got = _Redo(digits, eq.bindings, trial)._exact(form)
+                if got is not None and got != 0 and _rounded_decimal(got, digits) == target:
+                    planned[id(form)] = _rebuild(form, _given(trial)) if k else form
+                    break
+    kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
+                 if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
+    return replace(done, forms=kept + (shown,))
+
+
+def _rounded_decimal(x: Decimal, digits: int) -> Decimal:
+    """``x`` at ``digits`` significant digits, a tie away from zero (as by hand)."""
+    return x.quantize(Decimal(1).scaleb(x.adjusted() - digits + 1), rounding=ROUND_HALF_UP)
 
 
 def _true_in_floats(form: Node, bindings: dict, y: np.ndarray) -> bool:

@@ -336,7 +336,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         out.eq(Equation(r_sym, (rsum, Num(r, means=r_sym)), "=", {r_sym: r}, f"{{}} of row {t + 1}", note_syms=(Sym("r"),)))
         filled = mul(at("a", h, t, u), group(sub(at("da", h, t, u), Num(r, means=r_sym))))
         out.eq(Equation(sym(q, *pos), (filled, Num(value, Ref("delta", l, pos))), "=", {r_sym: r}))
-        return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: {d_} of score {said(out, 'scores', t + 1, u + 1)}, "
+        return out.done(f"{out.p(sym(q, *pos))} = {out.result()}: {d_} of score {said(out, 'scores', t + 1, u + 1)}, "
                         f"example n = {n}", value)
     elif q in ("dq", "dk"):
         t, c = pos
@@ -372,7 +372,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out.say(words)
     out.eq(Equation(sym(q, *pos), (form, Num(value, Ref(q, l, ((pos[0] + 1,) + pos[1:]) if q == "o" else pos))),
                     "=", {}))
-    return out.done(f"{out.p(sym(q, *pos))} = {out.n(value)}: layer {out.layer(l)}, example n = {n}", value, terms, factor)
+    return out.done(f"{out.p(sym(q, *pos))} = {out.result()}: layer {out.layer(l)}, example n = {n}", value, terms, factor)
 
 
 def _affine(out: _Builder, kind: Attention, l: int, q: str, pos: tuple[int, ...], value: float, W: np.ndarray,

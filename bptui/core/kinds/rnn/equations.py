@@ -16,7 +16,6 @@ A recurrent layer l above another reads [1, o⁽ˡ⁻¹⁾_τ] with its W, and t
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 from ...ops.activations import IDENTITY_NOTE
 from ...engine import equations as eqs
 from . import steps as rnn_steps
-from ...formulas.formula import TINY, Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
+from ...formulas.formula import Arr, Equation, LayerNo, Node, Num, Op, Ref, Sum, Sym, _rebuild, add, mul, substitute
 from .layer import Recurrent, Rnn
 from ...engine.kind import timed_layers
 from ...engine.network import Network
@@ -208,7 +207,8 @@ def _at_time(net: Network, st: Any, t: int | None) -> State:
         elif timed[l - 1] and t is not None:
             s[l], o[l], d[l] = st.s[l][t - 1], st.o[l][t - 1], st.delta[l][t - 1]
     y = st.y if t is None or not net.spec.return_sequences else st.y[t - 1]
-    return State(list(st.W), list(st.G), st.loss_D, s, o, d, st.loss, st.x, y, losses=st.losses)
+    return State(list(st.W), list(st.G), st.loss_D, s, o, d, st.loss, st.x, y, losses=st.losses,
+                 loss_D_ln=st.loss_D_ln, loss_D_ln_before=st.loss_D_ln_before)
 
 
 def step_equations(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
@@ -429,17 +429,14 @@ def _loss(net: Network, state: Any, step: Step) -> tuple[Equation, ...]:
         steps.append(Equation(lhs, e.forms[:-1] + (result,), e.rel, e.bindings))
     terms = [Num(v, means=Sym("ℓ", n, latex=r"\ell", time=t), ln=lns[t - 1])  # ℓ⁽ⁿ⁾_τ (an exercise: by name)
              for t, v in enumerate(per, start=1)]
-    ln = None  # the sum's, past the floats: from its terms' logarithms
-    if 0 <= float(step.value) < TINY:
-        got = float(np.logaddexp.reduce([x if x is not None else (math.log(v) if v > 0 else -math.inf)
-                                         for x, v in zip(lns, per)]))
-        ln = got if math.isfinite(got) else None
+    ln = net.loss_ln(state.s[L], state.o[L], state.y, float(step.value))  # the sum's, past the floats: from its terms'
     total = Equation(eqs.loss_sym(n), (Sum("τ", ell_t), add(*terms), Num(float(step.value), Ref("loss"), ln=ln)),
                      bindings={}, note=f"{{}} sums over τ = 1 … {T}", note_syms=(eqs.loss_sym("n"),))
     before = state.loss_D - float(step.value)
     D = eqs.LOSS_D
-    acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D), Num(float(step.value), Ref("loss"), ln=ln)),
-                       Num(state.loss_D, Ref("loss_D"), ln=ln if before == 0 else None)), "←",
+    acc = Equation(D, (add(D, eqs.loss_sym(n)), add(Num(before, means=D, ln=state.loss_D_ln_before),
+                                                    Num(float(step.value), Ref("loss"), ln=ln)),
+                       Num(state.loss_D, Ref("loss_D"), ln=state.loss_D_ln)), "←",
                    {D: before, eqs.loss_sym(n): float(step.value)})
     return (*steps, total, acc)
 

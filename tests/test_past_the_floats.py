@@ -1,0 +1,271 @@
+"""Numbers past the float range. ℓ_D: a network whose every loss is below the smallest normal float (an output of
+e^−800 with target 0: −log(1 − 6.047e−348) = 6.047e−348, 0 in floats) sums its losses exactly, and every
+view prints that sum in the numbers' format rule (``%g`` at the digits shown): the header's ``ℓ_D so
+far``, the trace's ℓ_D lines and end of epoch (text and the JSON's printed equation), the export's
+end of epoch (Markdown and LaTeX), in the lecture's sum and in a mean profile's mean. The exact values
+are computed here in mpmath from the logits, apart from bptui's own arithmetic. And a line of arithmetic whose
+exact result is below the smallest normal float (an attention δ's explanation on subnormal numbers,
+a·(da − r), which the floats round to 0) prints that exact result, its operands with the digits that
+make it true, as the property test (formula_checks.check_past_the_floats) redoes it."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from bptui.cli import main
+from bptui.core.formulas.formula import LatexPrinter, Num
+from bptui.core.formulas.notation import minus_signs, short_exponent
+
+# logits −800 + 0.5·x: −799.5, −800.5, −799.75 (exact in floats); targets 0, so ℓ⁽ⁿ⁾ = log(1 + e^s)
+LOGITS = ("-799.5", "-800.5", "-799.75")
+DOC = {"name": "sat", "layers": [{"units": 1}, {"units": 1, "activation": "sigmoid"}], "weights": [[[-800.0, 0.5]]],
+       "loss": "cross_entropy", "data": {"inputs": [[1.0], [-1.0], [0.5]], "targets": [[0.0], [0.0], [0.0]]},
+       "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    p = tmp_path / "sat.json"
+    p.write_text(json.dumps(DOC))
+    return p
+
+
+def exact_losses() -> list:
+    with mpmath.workdps(50):
+        return [mpmath.log1p(mpmath.exp(mpmath.mpf(s))) for s in LOGITS]
+
+
+def running(mean: bool = False) -> list:
+    """ℓ_D after each example (a mean profile's: the mean of the losses so far), exactly."""
+    out, total = [], mpmath.mpf(0)
+    with mpmath.workdps(50):
+        for k, loss in enumerate(exact_losses(), start=1):
+            total += loss
+            out.append(total / k if mean else +total)
+    return out
+
+
+def g(x, digits: int = 4) -> str:
+    """x as %g writes it (trailing zeros dropped), from its exact decimal digits."""
+    mantissa, e, exponent = format(Decimal(mpmath.nstr(x, 40)), f".{digits}g").partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return short_exponent(mantissa + e + exponent)
+
+
+def printed(x, digits: int = 4) -> str:
+    """x as the views write a number: %g at ``digits``, short exponent, real minus."""
+    return minus_signs(g(x, digits))
+
+
+def latex(x, digits: int = 4) -> str:
+    return LatexPrinter._g(g(x, digits))
+
+
+def test_the_exact_values_are_past_the_floats():
+    sums = running()
+    assert all(float(x) == 0.0 for x in sums + exact_losses())  # 0 in floats, every one
+    assert [printed(x) for x in exact_losses()] == ["6.047e−348", "2.225e−348", "4.71e−348"]
+    assert [printed(x) for x in sums] == ["6.047e−348", "8.272e−348", "1.298e−347"]
+
+
+def _run(capsys, *args: str) -> list[str]:
+    capsys.readouterr()
+    assert main(list(args)) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_the_trace_sums_the_losses_exactly(capsys, path):
+    lines = _run(capsys, "trace", str(path))
+    sums, losses = running(), exact_losses()
+    steps = [line for line in lines if "[loss]" in line]
+    assert len(steps) == 3
+    for n, line in enumerate(steps):
+        acc = line.split(";")[1].strip()
+        before = "0" if n == 0 else printed(sums[n - 1])
+        assert acc == f"ℓ_D ← ℓ_D + ℓ⁽{'¹²³'[n]}⁾ = {before} + {printed(losses[n])} = {printed(sums[n])}", line
+    assert f"End of epoch 1: ℓ_D = {printed(sums[-1])}" in lines
+
+
+def test_a_mean_profile_prints_the_exact_mean(capsys, path):
+    lines = _run(capsys, "trace", str(path), "--notation", "ng")
+    means = running(mean=True)
+    steps = [line for line in lines if "[loss]" in line]
+    assert steps[0].endswith(f"J_D ← ℒ⁽¹⁾ = {printed(means[0])}")
+    assert steps[1].endswith(f"J_D ← (J_D + ℒ⁽²⁾)/2 = ({printed(means[0])} + {printed(exact_losses()[1])})/2 = "
+                             f"{printed(means[1])}")
+    assert steps[2].endswith(f"= (2·{printed(means[1])} + {printed(exact_losses()[2])})/3 = {printed(means[2])}")
+    assert f"End of epoch 1: J_D = {printed(means[-1])}" in lines
+
+
+def test_the_trace_json_equation_is_the_texts(capsys, path):
+    """JSON's numbers stay floats (0: the contract); its printed equation is the text trace's."""
+    text = [line.split("] ", 1)[1] for line in _run(capsys, "trace", str(path)) if "[loss]" in line]
+    rows = [json.loads(line) for line in _run(capsys, "trace", str(path), "--format", "json")]
+    losses = [row for row in rows if row["quantity"] == "loss"]
+    assert [row["equation"] for row in losses] == text
+    assert [row["value"] for row in losses] == [0.0, 0.0, 0.0]
+    assert text[2].endswith(f"= {printed(running()[-1])}")
+
+
+def test_the_export_ends_the_epoch_with_the_exact_sum(capsys, path):
+    total = running()[-1]
+    markdown = _run(capsys, "export", str(path))
+    assert any(line.startswith("End of epoch 1:") and line.endswith(f"= {latex(total)}$.") for line in markdown), \
+        [line for line in markdown if line.startswith("End of epoch")]
+    tex = _run(capsys, "export", str(path), "--format", "latex")
+    assert any(line.startswith("End of epoch 1:") and line.endswith(f"= {latex(total)}$.") for line in tex)
+    mean = _run(capsys, "export", str(path), "--notation", "ng")
+    assert any(line.startswith("End of epoch 1:") and line.endswith(f"= {latex(running(mean=True)[-1])}$.")
+               for line in mean)
+
+
+def test_csv_keeps_the_float(capsys, path):
+    """The CSV's value column is the float the step computed (a spreadsheet's cell is a float64: 0 for
+    6.047e−348), as docs/code-export.md says."""
+    rows = [line.split(",") for line in _run(capsys, "export", str(path), "--format", "csv")]
+    assert [row[-1] for row in rows if row[4] == "loss"] == ["0", "0", "0"]
+
+
+async def test_the_header_prints_the_exact_sum(path):
+    from bptui.core.formats.spec import load
+    from bptui.tui.app import BptuiApp
+
+    app = BptuiApp(load(path))
+    sums, losses = running(), exact_losses()
+    async with app.run_test(size=(160, 40)) as pilot:
+        main_screen = app.main
+        for n in range(3):
+            while main_screen.stepper.position < 5 * n + 3:  # through example n + 1's loss step
+                main_screen.action_next()
+            await pilot.pause()
+            status = str(app.query_one("#status").render())
+            assert f"ℓ⁽{'¹²³'[n]}⁾ = {printed(losses[n])} · ℓ_D so far = {printed(sums[n])}" in status, status
+        assert re.search(r"ℓ_D so far = 1\.298e−347\b", status)
+
+
+# a sequence's loss per τ (return_sequences): each τ's output e^−800 with target 0 (its rnn layer's o is not read)
+SEQ = {"name": "seqsat", "layers": [{"units": 1}, {"type": "rnn", "units": 1, "activation": "tanh", "return_sequences": True},
+                                    {"units": 1, "activation": "sigmoid"}],
+       "weights": [{"W": [[0.0, 0.5]], "U": [[0.0]]}, [[-800.0, 0.0]]],
+       "loss": "cross_entropy", "data": {"inputs": [[[1.0], [0.0]], [[1.0]]], "targets": [[[0.0], [0.0]], [[0.0]]]},
+       "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+async def test_a_sequence_sums_its_losses_exactly(tmp_path, capsys):
+    from bptui.core.formats.spec import load
+    from bptui.tui.app import BptuiApp
+
+    path = tmp_path / "seq.json"
+    path.write_text(json.dumps(SEQ))
+    with mpmath.workdps(50):
+        one = mpmath.log1p(mpmath.exp(mpmath.mpf(-800)))
+        first, total = 2 * one, 3 * one
+    steps = [line for line in _run(capsys, "trace", str(path)) if "[loss]" in line or "End of epoch" in line]
+    assert steps[0].endswith(f"ℓ_D ← ℓ_D + ℓ⁽¹⁾ = 0 + {printed(first)} = {printed(first)}")
+    assert steps[1].endswith(f"ℓ_D ← ℓ_D + ℓ⁽²⁾ = {printed(first)} + {printed(one)} = {printed(total)}")
+    assert steps[2] == f"End of epoch 1: ℓ_D = {printed(total)}"
+    app = BptuiApp(load(path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        main_screen = app.main
+        while main_screen.stepper.state.loss is None:
+            main_screen.action_next()
+        await pilot.pause()
+        status = str(app.query_one("#status").render())
+        assert f"ℓ⁽¹⁾ = {printed(first)} · ℓ_D so far = {printed(first)}" in status, status
+
+
+def test_arithmetic_past_the_floats_prints_its_exact_result():
+    """2.3e−14·(9.1e−316 − 1.8e−315) is −2.0e−329, 0 in floats (the line printed ``= 0``); 1e−200·3e−200 is
+    3e−400. Text and LaTeX, at 2 to 6 digits, the operands each a float exactly (mpmath from the float)."""
+    from bptui.core.formulas.formula import Equation, Num, Sym, TextPrinter, group, mul, sub
+
+    from .formula_checks import check_equation, check_text
+
+    cases = []
+    a, da, r = 2.3456789e-14, 9.1234567e-316, 1.8123457e-315
+    cases.append((Equation(Sym("δ"), (mul(Num(a), group(sub(Num(da), Num(r)))), Num(a * (da - r)))),
+                  lambda: mpmath.mpf(a) * (mpmath.mpf(da) - mpmath.mpf(r))))
+    b, c = 1.2345678e-200, 3.3333333e-200
+    cases.append((Equation(Sym("g"), (mul(Num(b), Num(c)), Num(b * c))), lambda: mpmath.mpf(b) * mpmath.mpf(c)))
+    for eq, exact in cases:
+        assert eq.result.value == 0.0  # what the floats give
+        with mpmath.workdps(60):
+            want = exact()
+        for d in (2, 3, 4, 6):
+            text = TextPrinter(d).equation(eq)
+            assert text.endswith(" = " + printed(want, d)), (d, text)
+            rows = " ".join(part for row in LatexPrinter(d).rows(eq) for part in row)
+            assert rows.endswith(latex(want, d)), rows
+            assert check_equation(eq, d) > 0
+            check_text(eq, d, text, rows)
+
+
+@pytest.mark.parametrize("logit", [735.0, 740.0])
+def test_attention_gradients_on_subnormal_numbers_are_true(logit):
+    """A softmax output 735 (740) logits past its target's rival (o − y ≈ e^−735, subnormal): attention's
+    ∂ℓ/∂z, ∂ℓ/∂a, r, δ = a(∂ℓ/∂a − r) and G are subnormal floats, whose products keep a few digits or none
+    (∂ℓ/∂z₂,₂⁽¹⁾ = (−3.956e−320)·0.006514 + 3.956e−320·0.8054 printed 3.161e−320, the float; it is
+    3.160e−320). Every explanation's arithmetic of the layer's backward steps as printed, redone exactly,
+    gives its result as printed (text and LaTeX, at 2 and 4 digits), and its title names the number its last
+    line prints."""
+    import numpy as np
+
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TINY, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_text
+
+    rng = np.random.default_rng(1)
+    doc = {"name": "att", "layers": [{"units": 2}, {"type": "attention", "dim": 2, "heads": 1, "causal": False},
+                                     {"units": 2, "activation": "softmax"}],
+           "weights": [{n: rng.normal(0, 0.8, size=(2, 3)).tolist() for n in "QKVO"}, [[logit, 1.0, -1.0], [0.0, -1.0, 1.0]]],
+           "loss": "cross_entropy",
+           "data": {"inputs": [[[1.0, 0.5], [-0.5, 1.0], [0.3, -0.2]]], "targets": [[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]]},
+           "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+    stepper = Stepper(parse(doc, "att.json"))
+    subnormal = 0
+    for _ in range(len(stepper.schedule)):
+        key = stepper.forward().key
+        if key.layer != 1 or key.phase != "backward":
+            continue
+        for cell in quiz.candidates(stepper.spec, key):
+            for digits in (2, 4):
+                e = explain(stepper, cell, digits)
+                latex = LatexPrinter(digits)
+                for eq in e.equations:
+                    eq = plan(eq, digits)
+                    check_equation(eq, digits, stepper, where=f"{cell} at step {key.step}")
+                    check_text(eq, digits, e.text(), " ".join(r for row in latex.rows(eq) for r in row))
+                    subnormal += isinstance(eq.result, Num) and 0 < abs(eq.result.value) < TINY
+                last = e.lines[-1].strip()
+                if cell.quantity != "G" and last.startswith("= "):  # a worked line's result (G's: a sum over τ)
+                    assert e.text().splitlines()[0].split(": ")[0].endswith(f" = {last[2:]}"), e.text()
+    assert subnormal > 10
+
+
+def test_the_nn_diagram_prints_the_exact_sum(path):
+    """The NN diagram's loss box (d; the `c` graph of the lecture's network) writes ℓ_D as the header does;
+    in a mean profile, the mean."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.diagrams import network_graph, network_graph_state
+
+    spec = load(path)
+    stepper = Stepper(spec)
+    stepper.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
+    assert network_graph_state(stepper, network_graph(spec, 4), 4).texts["loss"][-1] == f"ℓ_D = {printed(running()[-1])}"
+    ng = Stepper(spec, notation=PROFILES["ng"])
+    ng.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
+    assert network_graph_state(ng, network_graph(spec, 4), 4).texts["loss"][-1].endswith(
+        f" = {printed(running(mean=True)[-1])}")
