@@ -113,3 +113,13 @@ def test_no_array_in_an_equation_mixes_fixed_and_scientific(name, steps):
                     mixed.append((i, " & ".join(cells)))
     assert seen > 0
     assert not mixed, mixed[:5]
+
+
+def test_a_hidden_entry_does_not_decide_the_form():
+    """The quiz's ? and an exercise's blanks: the form is chosen over the numbers shown, so a tiny answer
+    does not turn its vector scientific (a hint); shown, it does."""
+    v = np.array([0.5, 0.25, 1e-7])
+    assert TextPrinter(4).p(Arr(v)) == "[5e−1, 2.5e−1, 1e−7]"
+    assert TextPrinter(4).p(Arr(v, hidden=(2,))) == "[0.5, 0.25, ?]"
+    assert "1e−7" not in TextPrinter(4).p(Arr(v, blanks=(((2,), 1, True),)))
+    assert "10^{-1}" not in LatexPrinter(4).p(Arr(v, hidden=(2,)))

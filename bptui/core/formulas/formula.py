@@ -1414,8 +1414,9 @@ def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...
     equation is written in, each with its significant digits: the panels' rule for a matrix
     (numformat.significant_form) over all its numbers, less those a quiz hides (``unshown``: their
     size is no hint)."""
-    unshown = list(unshown)
-    if unshown:
+    shape = np.shape(values)
+    unshown = [i for i in unshown if len(i) == len(shape) and all(0 <= k < n for k, n in zip(i, shape))]
+    if unshown:  # (a blank outside the array is none of its entries: no printer writes it)
         values = np.array(values, dtype=float)
         for index in unshown:
             values[index] = 0.0  # 0 does not decide the form
