@@ -11,7 +11,7 @@ import numpy as np
 
 from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, Call, Op, by_hand, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref,
                                          TextPrinter, Unbound, evaluate, has_numbers, interval, overlaps, plan,
-                                         below_floats, probability_text, shown_value, walk)
+                                         array_form, below_floats, probability_text, shown_value, walk)
 from bptui.core.engine.equations import group_size
 from bptui.core.formulas.notation import minus_signs, num
 from bptui.core.formulas.profiles import shown_value as profile_view
@@ -275,5 +275,8 @@ def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -
                 assert LatexPrinter(digits)._num(abs(leaf.value)) in latex
         elif isinstance(leaf, Arr) and leaf.values.ndim == 1 and len(leaf.values) <= 6 and _finite(leaf.values):
             # in order, side by side (a vector joined to another, [o⁽⁰⁾_τ, o⁽¹⁾_{τ−1}], prints as one row)
-            row = ", ".join(num(x, digits) for x in leaf.values)
-            assert row in text, f"[{row}] missing from {text}"
+            # every entry in the array's one form (the panels' rule), or the form of the vector it is
+            # joined to ([1, x_τ, o_{τ−1}] is one vector): its digits either way
+            rows = [", ".join(num(x, digits, form) for x in leaf.values) for form in ("f", "e")]
+            own = array_form(leaf.values, base)
+            assert any(row in text for row in rows), f"[{rows[own == 'e']}] missing from {text}"

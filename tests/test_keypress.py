@@ -14,7 +14,7 @@ from textual import events
 from textual.screen import Screen
 from textual.strip import Strip
 
-from bptui.core.formulas.formula import Arr, text
+from bptui.core.formulas.formula import Arr, array_form, text
 from bptui.core.formulas.notation import num
 from bptui.tui.app import BptuiApp
 from bptui.tui.graph_canvas import GraphCanvas
@@ -184,7 +184,8 @@ def test_a_long_row_prints_as_when_every_entry_was_formatted(n, data, digits):
     rng = np.random.default_rng(n)
     values = rng.normal(size=n) * 10.0 ** rng.integers(-4, 4, size=n)
     hide = data.draw(st.none() | st.integers(0, n - 1))
-    cells = ["?" if i == hide else num(x, digits) for i, x in enumerate(values)]
+    form = array_form(values, digits, [(hide,)] if hide is not None else [])  # the row's one form
+    cells = ["?" if i == hide else num(x, digits, form) for i, x in enumerate(values)]
     limit = 8  # the text printer's vec_limit
     if n <= limit:
         expected = "[" + ", ".join(cells) + "]"

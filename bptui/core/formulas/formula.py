@@ -40,7 +40,8 @@ import numpy as np
 
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
-from .notation import minus_signs, num
+from .notation import g_text, minus_signs, num
+from .numformat import extent, significant_form
 from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -108,6 +109,9 @@ class Num:
     # digits printed beyond the printer's: an operand that needs them for the arithmetic shown to
     # give the result to its last digit (:func:`plan`)
     extra: int = field(default=0, compare=False)
+    # an array's entry written on its own (LaTeX's σ(0.1) of a column): the array's one form, "f" or "e"
+    # (:func:`array_form`); None: as %g writes the number alone
+    form: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1467,6 +1471,26 @@ def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
     return len(sub) in (3, 4) and all(isinstance(i, str) for i in sub[:len(sub) - 2])
 
 
+def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...]] = ()) -> str:
+    """The one form, fixed (``"f"``) or scientific (``"e"``), every entry of a vector or matrix in an
+    equation is written in, each with its significant digits: the panels' rule for a matrix
+    (numformat.significant_form) over all its numbers, less those a quiz hides (``unshown``: their
+    size is no hint)."""
+    shape = np.shape(values)
+    unshown = [i for i in unshown if len(i) == len(shape) and all(0 <= k < n for k, n in zip(i, shape))]
+    if unshown:  # (a blank outside the array is none of its entries: no printer writes it)
+        values = np.array(values, dtype=float)
+        for index in unshown:
+            values[index] = 0.0  # 0 does not decide the form
+    return significant_form(extent(values), digits)
+
+
+def _arr_form(a: Arr, digits: int) -> str:
+    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide."""
+    unshown = ([a.hidden] if a.hidden is not None else []) + [index for index, _, _ in a.blanks]
+    return array_form(a.values, digits, unshown)
+
+
 class Printer:
     """Walks a tree with one small method per node kind (SymPy's printers are the model)."""
 
@@ -1853,32 +1877,33 @@ class TextPrinter(Printer):
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
             return minus_signs(small)
-        return num(n.value, self.digits + n.extra)
+        return num(n.value, self.digits + n.extra, n.form)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first)
 
     def _row(self, v: np.ndarray, hide: int | None, limit: int, blanks: Mapping[int, str] | None = None,
-             extra: int = 0) -> str:
+             extra: int = 0, form: str | None = None) -> str:
         n = len(v)
         if n <= limit:
-            return self._joined(self._cells(v, hide, blanks, extra), hide, limit)
+            return self._joined(self._cells(v, hide, blanks, extra, form=form), hide, limit)
         # a long row shows its first limit − 2 entries and its last two: only those are formatted
         # (every entry of a 785-wide W row at each update step cost 8 ms on 784-128-10)
-        head = self._cells(v[: limit - 2], hide, blanks, extra)
-        tail = self._cells(v[n - 2:], hide, blanks, extra, start=n - 2)
+        head = self._cells(v[: limit - 2], hide, blanks, extra, form=form)
+        tail = self._cells(v[n - 2:], hide, blanks, extra, start=n - 2, form=form)
         return self._joined(head + [""] * (n - limit) + tail, hide, limit)
 
     def _cells(self, v: np.ndarray, hide: int | None, blanks: Mapping[int, str] | None = None,
-               extra: int = 0, start: int = 0) -> list[str]:
+               extra: int = 0, start: int = 0, form: str | None = None) -> list[str]:
         """A vector's entries as printed (``v`` begins at entry ``start``): ? for the quiz's
-        question, a blank's label, else the number (with the vector's ``extra`` digits)."""
+        question, a blank's label, else the number (with the vector's ``extra`` digits, in the
+        array's one ``form``: :func:`array_form`)."""
         blanks = blanks or {}
         digits = self.digits + extra
         entries = v.tolist() if isinstance(v, np.ndarray) else v  # floats: num formats them alike, faster
         if hide is None and not blanks:
-            return [num(x, digits) for x in entries]
-        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits)
+            return [num(x, digits, form) for x in entries]
+        return ["?" if i == hide else blanks[i] if i in blanks else num(x, digits, form)
                 for i, x in enumerate(entries, start)]
 
     def _joined(self, cells: list[str], hide: int | None, limit: int) -> str:
@@ -1890,27 +1915,30 @@ class TextPrinter(Printer):
         return "[" + ", ".join(cells[: limit - 2]) + f", …{hidden_note}, " + ", ".join(cells[-2:]) + \
             f"] ({len(cells)} values)"
 
-    def _p_Arr(self, a: Arr) -> str:
+    def _p_Arr(self, a: Arr, form: str | None = None) -> str:
+        """A vector, a matrix or a feature map, every entry in one form (``form``: a whole feature map's,
+        for one of its channels; else the array's own, :func:`array_form`)."""
         v = a.values
+        form = form or _arr_form(a, self.digits)
         if v.ndim >= 3:  # a feature map: one matrix per channel (a kernel: per output, then input channel)
             hid = a.hidden
             parts = []
             for c in range(min(len(v), 4)):
                 inner = (hid[1:] if hid is not None and hid[0] == c else None)
                 per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
-                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra)))
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra), form))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
             blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
-            text = self._row(v, hide, self.vec_limit, blanks, a.extra)
+            text = self._row(v, hide, self.vec_limit, blanks, a.extra, form)
             return text + "ᵀ" if a.row else text
         rows = []
         for i, r in enumerate(v[: self.mat_limit]):
             hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
             marks = {index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i}
-            rows.append(self._row(r, hide, self.mat_limit, marks, a.extra))
+            rows.append(self._row(r, hide, self.mat_limit, marks, a.extra, form))
         body = ", ".join(rows)
         if len(v) > self.mat_limit:
             hidden = a.hidden is not None and a.hidden[0] >= self.mat_limit
@@ -1944,16 +1972,23 @@ class TextPrinter(Printer):
             return "[" + "; ".join(self.p(a) for a in args) + "]"
         if op == "cat":
             if all(isinstance(a, Arr) and a.values.ndim == 1 and not a.row for a in args):
-                # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0]
+                # numbers: one flat vector, [1, x_τ, o_{τ−1}] as [1, 0, 0, 0, 0, 0], in one form
+                parts = [a for a in args if isinstance(a, Arr)]
+                whole = Arr(np.concatenate([a.values for a in parts]))
+                at0 = np.cumsum([0] + [len(a.values) for a in parts])
+                whole = replace(whole, blanks=tuple(((int(at0[k] + i[0]),), 0, False)
+                                                    for k, a in enumerate(parts) for i, _, _ in a.blanks),
+                                hidden=next(((int(at0[k] + a.hidden[0]),) for k, a in enumerate(parts)
+                                             if a.hidden is not None), None))
+                form = _arr_form(whole, self.digits)
                 cells: list[str] = []
                 hide: int | None = None
-                for a in args:
-                    assert isinstance(a, Arr)
+                for a in parts:
                     at = a.hidden[0] if a.hidden is not None else None
                     if at is not None:
                         hide = len(cells) + at
                     cells += self._cells(a.values, at, {i[0]: blank_text(label, first) for i, label, first in a.blanks},
-                                         a.extra)
+                                         a.extra, form=form)
                 return self._joined(cells, hide, self.vec_limit)
             return "[" + ", ".join(self.p(a) for a in args) + "]"
         if op == "drop0":  # o⁽¹⁾[1:], (W⁽²⁾ᵀ δ⁽²⁾)[1:]
@@ -2044,13 +2079,14 @@ class LatexPrinter(Printer):
     def _blank(self, label: int, first: bool) -> str:
         return blank_text(label, first, latex=True, width=max(BLANK_WIDTH, self.blank_widths.get(label, 0)))
 
-    def _num(self, x: float, extra: int = 0) -> str:
+    def _num(self, x: float, extra: int = 0, form: str | None = None) -> str:
+        """A number with the printer's digits and ``extra`` more, in ``form`` (its array's: :func:`array_form`)."""
         x = float(x)
         if x == 0:
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        return self._g(f"{x:.{self.digits + extra}g}")
+        return self._g(g_text(x, self.digits + extra, form))
 
     @staticmethod
     def _g(text: str) -> str:
@@ -2104,7 +2140,7 @@ class LatexPrinter(Printer):
             return ("1 - " if shown[0] else "") + self._g(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
             return self._g(small)
-        return self._num(n.value, n.extra)
+        return self._num(n.value, n.extra, n.form)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else self._blank(h.label, h.first)
@@ -2114,13 +2150,15 @@ class LatexPrinter(Printer):
             return list(range(n))
         return list(range(self.limit - 2)) + [None, n - 1]
 
-    def _p_Arr(self, a: Arr) -> str:
+    def _p_Arr(self, a: Arr, form: str | None = None) -> str:
+        """A vector, a matrix or a feature map's matrices, every entry in one form (as the text's)."""
         m = a.values
         hidden = a.hidden
+        form = form or _arr_form(a, self.digits)
         if m.ndim >= 3:  # a feature map: its channels' matrices side by side
             parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
                                      blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c),
-                                     extra=a.extra))
+                                     extra=a.extra), form)
                      for c in range(min(len(m), 4))]
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
         blanks = {index: self._blank(label, first) for index, label, first in a.blanks}
@@ -2139,7 +2177,7 @@ class LatexPrinter(Printer):
                 elif j is None:
                     cells.append(r"\cdots")
                 else:
-                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j], a.extra))
+                    cells.append("?" if hidden == (i, j) else blanks.get((i, j)) or self._num(m[i, j], a.extra, form))
             rows.append(" & ".join(cells))
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
@@ -2200,7 +2238,9 @@ class LatexPrinter(Printer):
             arg = node.args[0]
             if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
                 blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
-                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra), *node.args[1:])))
+                form = _arr_form(arg, self.digits)  # the column's entries in one form
+                return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra, form=form),
+                                              *node.args[1:])))
                         for i, x in enumerate(arg.values)]
         return None
 

@@ -19,9 +19,10 @@ def sub(*indices: int | str) -> str:
     return ",".join(str(i).translate(_SUB) for i in indices)
 
 
-def num(x: float, digits: int = 4) -> str:
+def num(x: float, digits: int = 4, form: str | None = None) -> str:
     """A number with ``digits`` significant digits, a real minus sign, no ``-0``; ∞, −∞ and nan
-    for values that are not finite."""
+    for values that are not finite. ``form``: ``"f"`` (fixed) or ``"e"`` (scientific), the one form
+    of the array the number is an entry of (:func:`g_text`); None: as ``%g`` writes it alone."""
     x = float(x)
     if x == 0:
         return "0"
@@ -29,8 +30,30 @@ def num(x: float, digits: int = 4) -> str:
         return "nan"
     if x in _INFINITIES:
         return "∞" if x > 0 else "−∞"
-    text = f"{x:.{digits}g}"
+    text = f"{x:.{digits}g}" if form is None else g_text(x, digits, form)
     return (short_exponent(text) if "e" in text else text).replace("-", "−")  # minus_signs
+
+
+def g_text(x: float, digits: int, form: str | None) -> str:
+    """A finite number as ``f"{x:.{digits}g}"`` writes it (the same digits, the same value), in ``form``:
+    ``"e"`` scientific (``1.021e-04``, not ``0.0001021``), ``"f"`` fixed (``0.00001234``, not
+    ``1.234e-05``), None as ``%g`` chooses; trailing zeros dropped, as ``%g`` drops them."""
+    text = f"{x:.{digits}g}"
+    if form is None or ("e" in text) == (form == "e"):
+        return text
+    if form == "e":
+        mantissa, exp = f"{x:.{max(digits - 1, 0)}e}".split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exp}"
+    mantissa, exp = text.split("e")  # fixed: %g's digits moved past the point
+    sign, mantissa = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+    figures, point = mantissa.replace(".", ""), 1 + int(exp)
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{figures}"
+    if point >= len(figures):
+        return sign + figures + "0" * (point - len(figures))
+    return f"{sign}{figures[:point]}.{figures[point:]}"
 
 
 _INFINITIES = (float("inf"), float("-inf"))

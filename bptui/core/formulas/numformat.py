@@ -105,6 +105,18 @@ def _format(small: float, large: float, digits: int, negative: bool = False) -> 
     return f"{FIXED}{decimals}" if fits or fixed_width <= scientific_width else SCIENTIFIC
 
 
+def significant_form(span: tuple[float, float, float] | None, digits: int) -> str:
+    """The form, ``FIXED`` or ``SCIENTIFIC``, of numbers shown together with ``digits`` significant
+    digits each (an equation's vector or matrix): the panels' choice (:func:`format_of`), and scientific
+    also where the fixed form would write more integer digits than the significant ones (12345 at 4
+    digits is 1.234e4, not 12340). ``span``: the numbers' :func:`extent`."""
+    fmt = format_of(span, digits)
+    if fmt == SCIENTIFIC or span is None or span[2] == INF:
+        return fmt if fmt == SCIENTIFIC else FIXED
+    large = max(span[1], -span[0])
+    return SCIENTIFIC if float(f"{large:.{digits}g}") >= 10.0 ** digits else FIXED
+
+
 def cell(x: float, digits: int, fmt: str | None = None) -> str:
     """A number in a fixed width: ``digits`` decimals (or the ``f<k>`` format's k), or a short scientific
     form (``fmt``: the format of its matrix, from :func:`number_format`; None chooses for this number
