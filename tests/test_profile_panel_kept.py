@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from textual.geometry import Region
+from textual.geometry import Region, Size
 
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import parse
@@ -45,6 +45,7 @@ def same(kept, fresh) -> None:
 @example(spec=_WIDE, digits=4, name="cs231n", width=60, start=0.0, moves=["forward"] * 30 + ["back", "hide", "forward"])
 def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, name, width, start, moves):
     ProfileSheet.scrollable_content_region = property(lambda self: Region(0, 0, width, 20))  # type: ignore[assignment]
+    ProfileSheet.room = lambda self, scrollbars=True: Size(width, 20)  # type: ignore[method-assign]  # (the width it is built for)
     try:
         stepper = Stepper(spec, notation=ALL[name])
         stepper.goto(int(start * len(stepper.schedule)))  # anywhere in the epoch: its updates too
@@ -65,7 +66,7 @@ def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, 
                 rebuilt(stepper, fresh, digits, hidden)
             same(kept, fresh)
     finally:
-        del ProfileSheet.scrollable_content_region  # Widget's again
+        del ProfileSheet.scrollable_content_region, ProfileSheet.room  # Widget's and NumberSheet's again
 
 
 def test_cs231n_makes_a_big_parts_lines_when_they_are_read():

@@ -912,8 +912,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def _content_width(self) -> int:
         """The content's width as the panel has it with its right padding (0 before a layout): the same whether
-        or not it has given its padding's column to the numbers (``give_padding``)."""
-        width = self.scrollable_content_region.width
+        or not it has given its padding's column to the numbers (``give_padding``). From the size the last
+        layout gave the panel (``room``, as the lecture's panel reads it): Textual's
+        ``scrollable_content_region`` looks the panel up in the compositor's map of every widget, which an
+        update's scroll of the panels' column leaves to be built again (2.4 M instructions)."""
+        width = self.room().width
         return width + self.styles.padding.right - 1 if width else 0
 
     def heading_starts(self) -> list[int]:
