@@ -272,8 +272,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def _widths(self, cw: int, names: dict[str, str]) -> dict[str, int]:
         """Each vector column's width (column vectors): as wide as its heading with the ▶ of a step's product,
-        so that nothing moves."""
-        return {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        so that nothing moves. Worked out once for each cell width (the same dict after)."""
+        known = self._known_widths
+        if known is None or known[0] != cw or known[1] is not names:
+            known = self._known_widths = (cw, names, {q: max(cw, len(names.get(q, "")) + 3)
+                                                      for q in ("b", "s", "o", "delta", "Gb")})
+        return known[2]
+
+    _known_widths: tuple[int, dict, dict[str, int]] | None = None
 
     def _blocks(self, cw: int, names: dict[str, str], n: int, n_all: int) -> dict[str, int]:
         """W's and G's blocks' widths with n of their n_all columns shown (column vectors), worked out once for
@@ -717,10 +723,15 @@ class ProfileSheet(MeasuredCells, MapSheet):
         def parts_under(k: int) -> list[Under]:
             return ([band_part(k)] if stacked else []) + [state_part(text, array, k) for text, array in optimizer]
 
+        known_under: dict[int, list[int]] = {}
+
         def widths_under(k: int) -> list[int]:
             """The widths of ``parts_under(k)``, without making their headings (the search for the columns a
-            line of them holds asks for many k)."""
-            return ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
+            line of them holds asks for many k, each worked out once a build)."""
+            hit = known_under.get(k)
+            if hit is None:
+                hit = known_under[k] = ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
+            return hit
 
         under = parts_under(n)
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
@@ -779,17 +790,19 @@ class ProfileSheet(MeasuredCells, MapSheet):
         their parts are the same lists. As wide as the first and the last unit's rows, which are the widest:
         every row holds the same cells, each as wide as its column (its number no wider than ``cw`` less
         its blank and its •), and a unit's label as wide as the last's."""
-        unit_row(0)  # the parts the rows are made of, made or kept now
+        ends = {0: unit_row(0)}  # (the parts the rows are made of, made or kept now)
         used = tuple(parts.values())
         kept = self._kept_rows
         if kept is not None and kept[0] == look and len(kept[1]) == len(used) and all(
                 a is b for a, b in zip(kept[1], used)):
             return kept[2]
-        width = max(_measured([unit_row(i)])[2] for i in {0, units - 1})
+        ends[units - 1] = ends.get(units - 1) or unit_row(units - 1)
+        width = max(sum(len(text) for text, _, _ in row) for row in ends.values())  # (trimmed rows)
 
         def cells(i: int) -> list[tuple[int, Key]]:
             return _measured([rows.line(i)])[1][0]
         rows = Deferred(units, unit_row, cells, width)
+        rows._made.update(ends)  # (made already)
         self._kept_rows = (look, used, rows)
         return rows
 
