@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual import events
@@ -346,18 +347,24 @@ async def test_a_sequence_panels_lines_are_as_wide_as_its_cells_were_widened_for
                 assert widest <= planned, f"{name} {panel.id}: a line of {widest} columns, planned {planned}"
 
 
-async def test_an_update_that_scrolls_the_column_lays_out_only_the_widgets_on_screen():
+@pytest.mark.parametrize("name, notation, updated", [("deep_residual", None, [1, 3, 4, 6, 7, 8]),
+                                                     ("moons_layernorm", "ng", [1, 2, 4])])
+async def test_an_update_that_scrolls_the_column_lays_out_only_the_widgets_on_screen(name, notation, updated):
     """deep_residual at 120×40 with the map open: each update press writes another layer's W, and the
     panels' column scrolls to it. That scroll is laid out over the widgets on screen only, once a press:
     the compositor's map of every widget is not built again (Textual built it two or three times a press,
     2.4 M instructions each: a panel out of view repainted by the step, its width and a ``Fits`` widget's
     size looked up after the scroll, and the column's scrollbar of no width repainted at each scroll), no
-    frame repaints the whole screen, and the screen the frames paint is the screen drawn afresh."""
+    frame repaints the whole screen, and the screen the frames paint is the screen drawn afresh. The same
+    in a notation profile's panels (moons_layernorm in ng: a profile's panel read its width from
+    Textual's ``scrollable_content_region``, which looks the panel up in that map)."""
     from textual._compositor import Compositor
+
+    from bptui.core.formulas.profiles import PROFILES
 
     from .test_keypress_diagram import painted
 
-    app = app_for("deep_residual")
+    app = app_for(name) if notation is None else BptuiApp(app_for(name).spec, PROFILES[notation])
     arranged = {True: 0, False: 0}
     original = Compositor._arrange_root
 
@@ -413,7 +420,7 @@ async def test_an_update_that_scrolls_the_column_lays_out_only_the_widgets_on_sc
                 assert screen == drawn_afresh(), layers[-1]
         finally:
             Compositor._arrange_root = original  # type: ignore[method-assign]
-    assert layers == [1, 3, 4, 6, 7, 8] and scrolls >= 4
+    assert layers == updated and scrolls >= len(updated) - 2
 
 
 def test_a_fitting_widget_off_its_screen_has_textuals_size():

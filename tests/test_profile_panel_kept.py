@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from textual.geometry import Region
+from textual.geometry import Region, Size
 
 from bptui.core.engine.stepper import Stepper
 from bptui.core.formats.spec import parse
@@ -45,6 +45,7 @@ def same(kept, fresh) -> None:
 @example(spec=_WIDE, digits=4, name="cs231n", width=60, start=0.0, moves=["forward"] * 30 + ["back", "hide", "forward"])
 def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, name, width, start, moves):
     ProfileSheet.scrollable_content_region = property(lambda self: Region(0, 0, width, 20))  # type: ignore[assignment]
+    ProfileSheet.room = lambda self, scrollbars=True: Size(width, 20)  # type: ignore[method-assign]  # (the width it is built for)
     try:
         stepper = Stepper(spec, notation=ALL[name])
         stepper.goto(int(start * len(stepper.schedule)))  # anywhere in the epoch: its updates too
@@ -65,7 +66,7 @@ def test_a_panel_drawn_step_after_step_holds_what_a_new_one_holds(spec, digits, 
                 rebuilt(stepper, fresh, digits, hidden)
             same(kept, fresh)
     finally:
-        del ProfileSheet.scrollable_content_region  # Widget's again
+        del ProfileSheet.scrollable_content_region, ProfileSheet.room  # Widget's and NumberSheet's again
 
 
 def test_cs231n_makes_a_big_parts_lines_when_they_are_read():
@@ -142,7 +143,7 @@ def test_an_update_formats_the_optimizer_state_under_the_rows_when_it_is_read():
         stepper.forward()
         sheets = built(stepper, sheets=sheets)
     sheet = sheets[0]
-    parts = [part for part, _, _ in sheet._measured.values() if isinstance(part, Deferred)]
+    parts = [part for part, _, _ in sheet._measured.values() if isinstance(part, Deferred) and part is not rows_of(sheet)]
     assert len(parts) == 1 and not parts[0]._made
     (_, v), = optimizer_state(stepper, 1, P)
     fmt = number_format(v, 4)
@@ -154,6 +155,34 @@ def test_an_update_formats_the_optimizer_state_under_the_rows_when_it_is_read():
         assert [text.strip() for text, style, _ in line if style in ("pos", "neg")] == \
             [cell(float(x), 4, fmt) for x in weights[i]] + [cell(float(bias[i]), 4, fmt)]
         assert sum(len(text) for text, _, _ in line) == part.width
+
+
+def rows_of(sheet):
+    """A panel's rows (a row per unit), as its lines hold them."""
+    from bptui.tui.panel_base import Deferred
+
+    (rows,) = [part for part, _, _ in sheet._measured.values() if isinstance(part, Deferred) and part.lines[0] in sheet.lines
+               and sheet.lines.index(part.lines[0]) == 2]
+    return rows
+
+
+def test_a_step_puts_together_only_the_rows_drawn_or_read():
+    """A dense panel's rows (a row per unit: W's row, b, z, a, dz in ng) are put together, measured and compared
+    with the rows before only when drawn or read: the update of W¹ makes the first and the last row (the rows'
+    width) and no other; read, every row holds the board's numbers under its headings, and the panel's width is
+    its widest line's."""
+    from .test_notation_panels import built, check_board
+
+    stepper = Stepper(_WIDE, notation=ALL["ng"])
+    sheets = built(stepper)
+    while not (stepper.last is not None and stepper.last.key.phase == "update" and stepper.last.key.layer == 1):
+        stepper.forward()
+        sheets = built(stepper, sheets=sheets)
+    sheet = sheets[0]
+    rows = rows_of(sheet)
+    assert rows.count == 12 and set(rows._made) <= {0, 11}
+    assert check_board(stepper, [sheet]) > 0
+    assert sheet.virtual_size.width == max(sum(len(text) for text, _, _ in line) for line in sheet.lines)
 
 
 def test_an_update_dims_s_o_and_delta_without_formatting_them_again():

@@ -267,8 +267,13 @@ class MapSheet(Fits, NumberSheet):
         at = self.product_cells()
         if at:
             top, bottom = at[0][0] - 1, at[-1][0]
-            height = max(1, min(bottom - top + 1, self.room().height))
-            self.scroll_to_region(Region(at[0][1], top, self.cell_columns(), height), animate=False, immediate=True)
+            room = self.room()
+            region = Region(at[0][1], top, self.cell_columns(), max(1, min(bottom - top + 1, room.height)))
+            if region in Region(*self.scroll_offset, *room) and not (self._layout_required or self.screen._layout_required):
+                return  # in view already: Textual's scroll_to_region would not scroll, but would look the panel's
+                # size up in the compositor's map of every widget, which a scroll of the panels' column leaves to
+                # be built again (2.4 M instructions); the size the last layout gave it is that size
+            self.scroll_to_region(region, animate=False, immediate=True)
 
     def product_cells(self) -> list[tuple[int, int]]:
         """Where the cells of what the last step produced in this layer stand, as (line, x)."""

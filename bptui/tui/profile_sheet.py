@@ -272,8 +272,14 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def _widths(self, cw: int, names: dict[str, str]) -> dict[str, int]:
         """Each vector column's width (column vectors): as wide as its heading with the ▶ of a step's product,
-        so that nothing moves."""
-        return {q: max(cw, len(names.get(q, "")) + 3) for q in ("b", "s", "o", "delta", "Gb")}
+        so that nothing moves. Worked out once for each cell width (the same dict after)."""
+        known = self._known_widths
+        if known is None or known[0] != cw or known[1] is not names:
+            known = self._known_widths = (cw, names, {q: max(cw, len(names.get(q, "")) + 3)
+                                                      for q in ("b", "s", "o", "delta", "Gb")})
+        return known[2]
+
+    _known_widths: tuple[int, dict, dict[str, int]] | None = None
 
     def _blocks(self, cw: int, names: dict[str, str], n: int, n_all: int) -> dict[str, int]:
         """W's and G's blocks' widths with n of their n_all columns shown (column vectors), worked out once for
@@ -654,14 +660,18 @@ class ProfileSheet(MeasuredCells, MapSheet):
             lines.add([("j=0".ljust(label), "header", None), (" " * (block["W"] + 2), "base", None),
                        (" " * (widths["s"]), "base", None), column("o", 0)])
         first_row = lines.count  # (the line of unit 1's row)
-        for i in range(units):
+
+        def unit_row(i: int) -> list[Run]:
+            """Unit i's row, of the parts' runs (W's row, its entries of b, s, o, δ, G's row and Gb's)."""
             unit = i + 1 if hidden_o and not sep else i  # o's index in the lecture's o (past its 1)
             row: list[Run] = [unit_label(i), *weights("W", i)]
             if sep and weighted:
                 row.append(column("b", i))
             for q in ("s", "o", "delta"):
                 row.append(column(q, unit if q == "o" and not sep else i))
-            lines.add(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
+            return _trimmed(row if stacked or not weighted else row + [("  ", "base", None), *gradients(i)])
+
+        lines.block(self._unit_rows(units, unit_row, parts, (stacked, n, cw, units)))
         self._body = lines.count - 2  # the rows spread on a big screen (what follows under them, as it is)
         # the parts under the rows, each as (its heading's lines, its rows, its width, whether it is G's band), with
         # k columns (W's n, or as many of their own as their line holds): G's band (its heading, its columns, a row
@@ -713,10 +723,15 @@ class ProfileSheet(MeasuredCells, MapSheet):
         def parts_under(k: int) -> list[Under]:
             return ([band_part(k)] if stacked else []) + [state_part(text, array, k) for text, array in optimizer]
 
+        known_under: dict[int, list[int]] = {}
+
         def widths_under(k: int) -> list[int]:
             """The widths of ``parts_under(k)``, without making their headings (the search for the columns a
-            line of them holds asks for many k)."""
-            return ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
+            line of them holds asks for many k, each worked out once a build)."""
+            hit = known_under.get(k)
+            if hit is None:
+                hit = known_under[k] = ([band_width(k)] if stacked else []) + [state_width(text, k) for text, _ in optimizer]
+            return hit
 
         under = parts_under(n)
         # side by side, as many to a line as the width holds, G's band first (under W): a narrow layer's
@@ -765,6 +780,32 @@ class ProfileSheet(MeasuredCells, MapSheet):
         self._columns_fit = stacked or len(under) > 1  # (the parts on a line follow the width too)
         return lines
 
+    _kept_rows: tuple[tuple, tuple, Deferred] | None = None  # the rows as last made: (their look, their parts, the rows)
+
+    def _unit_rows(self, units: int, unit_row: Any, parts: dict, look: tuple) -> Deferred:
+        """The rows, a row per unit (column vectors), each made of the parts' runs when it is first drawn or read
+        (:class:`Deferred`: a step that changes a panel out of view, or rows under its view, does not put them
+        together, measure them and compare them with the rows before; the parts themselves are made, or kept,
+        whole, with a step's marks and an update's dimming); the same rows, drawn again for no step, while
+        their parts are the same lists. As wide as the first and the last unit's rows, which are the widest:
+        every row holds the same cells, each as wide as its column (its number no wider than ``cw`` less
+        its blank and its •), and a unit's label as wide as the last's."""
+        ends = {0: unit_row(0)}  # (the parts the rows are made of, made or kept now)
+        used = tuple(parts.values())
+        kept = self._kept_rows
+        if kept is not None and kept[0] == look and len(kept[1]) == len(used) and all(
+                a is b for a, b in zip(kept[1], used)):
+            return kept[2]
+        ends[units - 1] = ends.get(units - 1) or unit_row(units - 1)
+        width = max(sum(len(text) for text, _, _ in row) for row in ends.values())  # (trimmed rows)
+
+        def cells(i: int) -> list[tuple[int, Key]]:
+            return _measured([rows.line(i)])[1][0]
+        rows = Deferred(units, unit_row, cells, width)
+        rows._made.update(ends)  # (made already)
+        self._kept_rows = (look, used, rows)
+        return rows
+
     _tall: int | None = None  # the panel's lines with every part under its rows, when a part could stand beside them
     beside = 0  # the parts that stand beside the rows
 
@@ -787,6 +828,9 @@ class ProfileSheet(MeasuredCells, MapSheet):
         if tall <= self.room().height:
             return under
         self.beside = k
+        made = lines.chunks[first_row]  # (the heading's lines a chunk each, then the rows')
+        lines.chunks[first_row:first_row + 1] = [[list(row)] for row in made]  # (made now, to stand the parts beside)
+        self._kept_rows = None
         section = [chunk[0] for chunk in lines.chunks[:first_row + units]]  # (a line a chunk, up to the parts)
         for i, (heads, part, _, _) in enumerate(under[first:first + k]):
             x = rows + 2 + i * (width + 2)
@@ -912,8 +956,11 @@ class ProfileSheet(MeasuredCells, MapSheet):
 
     def _content_width(self) -> int:
         """The content's width as the panel has it with its right padding (0 before a layout): the same whether
-        or not it has given its padding's column to the numbers (``give_padding``)."""
-        width = self.scrollable_content_region.width
+        or not it has given its padding's column to the numbers (``give_padding``). From the size the last
+        layout gave the panel (``room``, as the lecture's panel reads it): Textual's
+        ``scrollable_content_region`` looks the panel up in the compositor's map of every widget, which an
+        update's scroll of the panels' column leaves to be built again (2.4 M instructions)."""
+        width = self.room().width
         return width + self.styles.padding.right - 1 if width else 0
 
     def heading_starts(self) -> list[int]:
