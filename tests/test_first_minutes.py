@@ -202,15 +202,27 @@ async def test_a_long_line_of_the_explanation_goes_on_under_its_own_column(size)
 
 
 @pytest.mark.parametrize("size", [(40, 12), (60, 20)])
-async def test_the_help_reads_at_a_small_size(size):
+@pytest.mark.parametrize("name, formula, meaning", [
+    ("xor", "o⁽⁰⁾ = [1, x]", "the input, with a leading 1 for the bias"),
+    ("lecture13", "g_y = 1", "the reverse pass starts at the output"),
+])
+async def test_the_help_reads_at_a_small_size(size, name, formula, meaning):
     """At 40×12 the help's tables put each word of a meaning on its own line (`the` / `input,` /
     `with` …), its second column starting past the dialog's width. Below the width a table's two
     columns need, each row is written as a formula (or key) on its line and its meaning under it,
     wrapped to the width: every line fits, and a short meaning takes one or two lines."""
-    from bptui.tui.app import BptuiApp
+    from bptui.core.formats.spec import load_any
     from bptui.tui.help import HelpScreen
 
-    app = BptuiApp(load(NETWORKS / "xor.json"))
+    spec = load_any(NETWORKS / f"{name}.json")
+    if name == "lecture13":
+        from bptui.tui.graph_app import GraphApp
+
+        app = GraphApp(spec)
+    else:
+        from bptui.tui.app import BptuiApp
+
+        app = BptuiApp(spec)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
@@ -219,8 +231,7 @@ async def test_the_help_reads_at_a_small_size(size):
         lines, width = _help_lines(app)
         too_long = [line for line in lines if cell_len(line) > width]
         assert not too_long, too_long
-        at = next(i for i, line in enumerate(lines) if line.strip().startswith("o⁽⁰⁾ = [1, x]"))
-        meaning = "the input, with a leading 1 for the bias"
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(formula))
         for n in (1, 2, 3):
             if " ".join(" ".join(lines[at:at + n + 1]).split()).endswith(meaning):
                 break

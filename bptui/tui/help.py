@@ -168,7 +168,7 @@ GRAPH_ON_SCREEN = [
 def graph_help_text(width: int = WIDTH) -> str:
     """The graph app's help, wrapped to ``width`` columns."""
     return (
-        "bptui — reverse-mode automatic differentiation one step at a time\n\n"
+        f"{chr(10).join(_wrap('bptui — reverse-mode automatic differentiation one step at a time', width, '', '  '))}\n\n"
         f"NOTATION (the lecture's)\n{_table(GRAPH_NOTATION, width)}\n\n"
         f"ON SCREEN\n{_paragraphs(GRAPH_ON_SCREEN, width)}\n\n"
         f"KEYS\n{_table(GRAPH_KEYS, width)}\n\n"
