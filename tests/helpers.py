@@ -326,3 +326,21 @@ def assert_sequence_fd(net, spec, W: list, G: list, rng, per_layer: int) -> None
             numeric = (net.dataset_loss(up, spec.inputs, spec.targets, spec.lengths)
                        - net.dataset_loss(down, spec.inputs, spec.targets, spec.lengths)) / (2 * eps)
             assert g[i] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (l + 1, i)
+
+
+def assert_one_error_line(capsys, tmp_path, command: str, doc: dict, expected: str) -> None:
+    """``bptui COMMAND`` on ``doc`` written to a file (its ``weights`` left out when None): status 2,
+    nothing on stdout, and one ``error: PATH: …`` line on stderr that says ``expected``."""
+    import json
+
+    from bptui.cli import main
+
+    if doc.get("weights") is None:
+        doc.pop("weights", None)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    code = main([command, str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
+    assert expected in err, err

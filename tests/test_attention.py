@@ -292,3 +292,14 @@ def test_each_rows_softmax_is_the_shifted_one_at_any_size_of_scores(seed):
     dA = rng.normal(size=a.shape)
     np.testing.assert_allclose(softmax_back(a, dA), a * (dA - (a * dA).sum(axis=-1, keepdims=True)),
                                rtol=1e-12, atol=1e-15)
+
+
+def test_the_stacked_weights_heading_names_each_matrix_with_its_layer():
+    """The panel's heading wrote `W_Q, W_K, W_V, W_O⁽¹⁾ stacked`, the layer on W_O alone, where every
+    equation writes W_Q⁽¹⁾, W_K⁽¹⁾, W_V⁽¹⁾ and W_O⁽¹⁾: each matrix carries its layer, as the equations write it."""
+    from bptui.core.formulas.notation import sup
+
+    spec = load(NETWORKS / "tiny_transformer.json")
+    l = next(i for i, k in enumerate(spec.layer_kinds, start=1) if k.type == "attention")
+    title = spec.layer_kinds[l - 1].panel_weights(l)[0]
+    assert sup(l) == "⁽³⁾" and title.startswith(f"W_Q{sup(l)}, W_K{sup(l)}, W_V{sup(l)}, W_O{sup(l)} stacked"), title

@@ -20,7 +20,7 @@ from bptui.core.engine.train import evaluate, train
 from bptui.core.engine.wiring import nest
 
 from .conftest import NETWORKS, V2_EXAMPLES
-from .helpers import random_conv_doc, random_conv_spec
+from .helpers import assert_one_error_line, random_conv_doc, random_conv_spec
 
 
 def run(capsys, *argv):
@@ -318,15 +318,7 @@ BAD = {
 @pytest.mark.parametrize("case", list(BAD))
 @pytest.mark.parametrize("command", ["trace", "check"])
 def test_bad_v2_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, command):
-    doc, expected = BAD[case]
-    if doc.get("weights") is None:
-        doc.pop("weights", None)
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(doc))
-    code, out, err = run(capsys, command, path)
-    assert code == 2 and out == "", err
-    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
-    assert expected in err, err
+    assert_one_error_line(capsys, tmp_path, command, *BAD[case])
 
 
 def test_v1_files_are_unchanged_by_the_v2_reader():

@@ -199,3 +199,45 @@ async def test_a_long_line_of_the_explanation_goes_on_under_its_own_column(size)
         assert all(cell_len(line) <= width for line in shown), (width, shown)
         # a folded line goes on two columns right of where it starts: only the heading starts at the edge
         assert sum(not line.startswith(" ") for line in shown) == sum(not line.startswith(" ") for line in given), shown
+
+
+@pytest.mark.parametrize("size", [(40, 12), (60, 20)])
+@pytest.mark.parametrize("name, formula, meaning", [
+    ("xor", "o⁽⁰⁾ = [1, x]", "the input, with a leading 1 for the bias"),
+    ("lecture13", "g_y = 1", "the reverse pass starts at the output"),
+])
+async def test_the_help_reads_at_a_small_size(size, name, formula, meaning):
+    """At 40×12 the help's tables put each word of a meaning on its own line (`the` / `input,` /
+    `with` …), its second column starting past the dialog's width. Below the width a table's two
+    columns need, each row is written as a formula (or key) on its line and its meaning under it,
+    wrapped to the width: every line fits, and a short meaning takes one or two lines."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.help import HelpScreen
+
+    spec = load_any(NETWORKS / f"{name}.json")
+    if name == "lecture13":
+        from bptui.tui.graph_app import GraphApp
+
+        app = GraphApp(spec)
+    else:
+        from bptui.tui.app import BptuiApp
+
+        app = BptuiApp(spec)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        lines, width = _help_lines(app)
+        too_long = [line for line in lines if cell_len(line) > width]
+        assert not too_long, too_long
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(formula))
+        for n in (1, 2, 3):
+            if " ".join(" ".join(lines[at:at + n + 1]).split()).endswith(meaning):
+                break
+        else:
+            raise AssertionError(lines[at:at + 8])
+        assert n <= 2, lines[at:at + n + 1]
+        keys = lines.index("KEYS")
+        quit_row = next(i for i in range(keys, len(lines)) if lines[i].split()[:1] == ["q"])
+        assert " ".join(lines[quit_row:quit_row + 2]).split()[:2] == ["q", "quit"], lines[quit_row:quit_row + 2]

@@ -204,4 +204,16 @@ def test_the_help_names_the_digit_keys():
     from bptui.tui.help import help_text
 
     text = help_text(load(NETWORKS / "xor.json"))
-    assert "+  −" in text and "more / fewer digits" in text
+    assert "+  -" in text and "more / fewer digits" in text
+    # the key is the one typed, `-`, in every row that names it (the pace's `- +` and the digits' row
+    # wrote it `-` and `−`); a number's sign stays `−`
+    keys = text[text.index("KEYS"):]
+    assert "−" not in "".join(line[:16] for line in keys.splitlines()), keys
+    assert "- + the pace" in keys
+
+
+def test_the_graph_help_names_the_digit_keys_as_typed():
+    from bptui.tui.help import graph_help_text
+
+    keys = graph_help_text()[graph_help_text().index("KEYS"):]
+    assert "  +  -  " in keys and "−" not in "".join(line[:22] for line in keys.splitlines()), keys

@@ -18,7 +18,7 @@ from bptui.core.formats.spec import load, parse
 from bptui.core.engine.train import delta_over_time, evaluate, train
 
 from .conftest import NETWORKS
-from .helpers import random_rnn_spec
+from .helpers import assert_one_error_line, random_rnn_spec
 
 
 def run(capsys, *argv):
@@ -195,15 +195,7 @@ BAD = {
 @pytest.mark.parametrize("case", list(BAD))
 @pytest.mark.parametrize("command", ["trace", "check"])
 def test_bad_recurrent_input_gives_one_error_line_and_exit_2(capsys, tmp_path, case, command):
-    doc, expected = BAD[case]
-    if doc.get("weights") is None:
-        doc.pop("weights", None)
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(doc))
-    code, out, err = run(capsys, command, path)
-    assert code == 2 and out == "", err
-    assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
-    assert expected in err, err
+    assert_one_error_line(capsys, tmp_path, command, *BAD[case])
 
 
 def test_the_good_file_loads_and_init_draws_W_and_U():

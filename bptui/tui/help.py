@@ -46,7 +46,7 @@ KEYS = [  # the footer's keys in its order (keys.py), then the ones only here
     ("?", "this help"),
     ("q", "quit"),
     ("r", "reset to the file's weights (after s: to the weights the settings were applied with)"),
-    ("+  −", "more / fewer digits"),
+    ("+  -", "more / fewer digits"),
     ("x", "the whole equation of the step (long ones are cut to three lines)"),
     ("tab, click", "put the cursor in a panel: ← → ↑ ↓ move it, the side panel explains the cell"),
     ("enter", "on a W cell: type a new weight (its update group restarts with it)"),
@@ -108,11 +108,21 @@ WIDTH = 98
 the plain text (``help_text()``) is wrapped to it, the dialog to the width it has."""
 
 
+NARROW = 24
+"""The fewest columns a table's second column is given beside the first; with less room (a dialog
+below about 70 columns) each row is its first column on a line and its second under it."""
+
+
 def _table(rows: list[tuple[str, str]], width: int = WIDTH) -> str:
-    """Two columns, the second wrapped under itself (never under the first) to ``width``."""
+    """Two columns, the second wrapped under itself (never under the first) to ``width``; where the
+    second would get fewer than ``NARROW`` columns, each row stacked: the first column, then the second
+    under it, four columns in, each wrapped to ``width``."""
     from rich.cells import cell_len
 
     column = max(cell_len(a) for a, _ in rows) + 3
+    if column + 2 + NARROW > width:
+        return "\n".join(line for a, b in rows
+                         for line in [*_wrap(a, width, "  ", "    "), *_wrap(b, width, "      ", "      ")])
     return "\n".join(line for a, b in rows
                      for line in _wrap(b, width, f"  {a}{' ' * (column - cell_len(a))}", " " * (column + 2)))
 
@@ -136,7 +146,7 @@ GRAPH_KEYS = [
     ("f", "to the end of the forward pass"),
     ("b", "to the end of the reverse pass"),
     ("r", "reset to the start"),
-    ("+  −", "more / fewer digits"),
+    ("+  -", "more / fewer digits"),
     ("tab, click", "put the cursor on a node; the side panel explains its value and adjoint"),
     ("← → ↑ ↓", "with the cursor: move it between the nodes in computing order"),
     ("escape", "take the cursor away (arrows step again); in the quiz, skip the question"),
@@ -158,7 +168,7 @@ GRAPH_ON_SCREEN = [
 def graph_help_text(width: int = WIDTH) -> str:
     """The graph app's help, wrapped to ``width`` columns."""
     return (
-        "bptui — reverse-mode automatic differentiation one step at a time\n\n"
+        f"{chr(10).join(_wrap('bptui — reverse-mode automatic differentiation one step at a time', width, '', '  '))}\n\n"
         f"NOTATION (the lecture's)\n{_table(GRAPH_NOTATION, width)}\n\n"
         f"ON SCREEN\n{_paragraphs(GRAPH_ON_SCREEN, width)}\n\n"
         f"KEYS\n{_table(GRAPH_KEYS, width)}\n\n"
@@ -232,7 +242,7 @@ def help_text(spec=None, notation=None, width: int = WIDTH) -> str:
                  for line in _wrap(rule.strip(), width, "  ", "      ")]
         mine = "\n".join(title + rules) + "\n\n"
     return (
-        "bptui — backpropagation one step at a time\n\n"
+        f"{chr(10).join(_wrap('bptui — backpropagation one step at a time', width, '', '  '))}\n\n"
         f"{notation_text(notation, width, spec)}\n\n"
         f"{mine}"
         f"ON SCREEN\n{_paragraphs(on_screen(notation), width)}\n\n"

@@ -308,7 +308,8 @@ class Attention(LayerKind):
         labelled by its matrix; entries outside the four matrices show 0."""
         labels = [f"{name} {r + 1}" for name in WEIGHTS[:3] for r in range(self.dk)]
         labels += [f"O {r + 1}" for r in range(self.d)]
-        return (f"W_Q, W_K, W_V, W_O{sup(l)} stacked (bias │ x_τ; O: bias │ z_τ)", (0,), labels)
+        stacked = ", ".join(f"W_{name}{sup(l)}" for name in "QKVO")  # each with its layer, as the equations
+        return (f"{stacked} stacked (bias │ x_τ; O: bias │ z_τ)", (0,), labels)
 
     def panel_rows_over(self, T: int) -> list[tuple[str, list[str]]]:
         """a_τ,τ′ with the query τ along the row: one row per head h and key τ′ (column τ, row τ′ of the
