@@ -1090,6 +1090,7 @@ def cmd_quiz(args) -> int:
                 why = err.strerror if isinstance(err, OSError) else f"not UTF-8 text ({err.reason})"
                 raise UsageError(f"standard input: cannot read: {why or err}") from None
             if text.strip().lower() in ("q", "quit", "exit"):
+                quiz.leave(question)
                 _quiz_score(quiz.score)
                 return 0
             if not text.strip():

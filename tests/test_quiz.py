@@ -153,7 +153,9 @@ def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
     assert proc.returncode == 0 and proc.stderr == ""
     assert "a = x·z = 2·3 = ?" in proc.stdout
     assert "a = x·z = 2·3 = ?" in proc.stdout and "hint: b = ln(x) = ln(2) = ?" in proc.stdout
-    assert proc.stdout.rstrip().endswith("score: 1 of 1 right (100%)\n  value: 1 of 1 right (1 at the first try, 0 at the second)")
+    # the second question, left after a wrong try, counts as asked and skipped
+    assert proc.stdout.rstrip().endswith("score: 1 of 2 right (50%); 1 skipped\n"
+                                         "  value: 1 of 2 right (1 at the first try, 0 at the second)")
     first = right_answers("xor", 1)[0]
     proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", "xor", "--tolerance", "0.5"],
                           input=f"{first * 1.4}\nq\n", capture_output=True, text=True, timeout=HANG)

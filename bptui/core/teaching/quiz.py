@@ -377,6 +377,13 @@ class Quiz:
         self.attempt = 1
         return ask(self.stepper, step, self.seed, digits=self.digits)
 
+    def leave(self, question: Question) -> None:
+        """The student quits with the question open: after a wrong try it counts as asked and
+        skipped (the summary then says so); one never answered is not counted."""
+        if self.attempt > 1:
+            self.score.skip(question)
+            self.attempt = 1
+
     def answer(self, question: Question, text: str) -> Verdict:
         """Judge an answer (ValueError if it is not one: nothing counted); the score counts a
         question once it is over: right, or wrong at the second try."""
