@@ -224,6 +224,9 @@ def test_data_generators_and_the_files_own_data():
     assert np.array_equal(a.spec.inputs, reference.inputs) and np.array_equal(a.spec.test_targets, reference.test_targets)
     assert a.spec.N == 40 and a.spec.input_shift is not None
     assert "data: the circle generator (was the file's data)" in a.changes
+    assert "data standardize: yes" in a.changes  # asked for: said; off, the default, is not a change
+    off = S.apply(spec, spec.weights, replace(c, data={**data, "standardize": False}))
+    assert "data n 50" in off.changes and not any("standardize" in line for line in off.changes)
     # sine has one input: d⁽⁰⁾ = 1 keeps column 0 (the biases) of W⁽¹⁾ only
     sine = {**data, "generator": "sine"}
     b = S.apply(spec, spec.weights, replace(c, data=sine, input_units=1))

@@ -442,7 +442,9 @@ def describe(old: NetworkSpec, new: NetworkSpec, resized: Sequence[Resized] = ()
         out += _diff(old_data, new_data, "data ")
     else:
         out.append(f"data: {_data_name(new_data)} (was {_data_name(old_data)})")
-        out += [d for d in _diff({}, {k: v for k, v in new_data.items() if k != "generator"}, "data ")]
+        # the new data's settings, but standardize when it is off (the default, not a change)
+        out += _diff({}, {k: v for k, v in new_data.items()
+                          if k != "generator" and not (k == "standardize" and v is False)}, "data ")
     out += [r.text() for r in resized]
     return out
 
