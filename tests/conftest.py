@@ -20,6 +20,41 @@ settings.load_profile("deterministic")
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+
+def _settled_pauses() -> None:
+    """``pilot.pause()`` (and ``resize_terminal``, which ends with it) returns once the app has handled
+    what it queued and the screen has nothing left to lay out or draw, by events, not the clock: Textual's
+    pause waits until the process's CPU time stops advancing over 20 ms, which a loaded machine (load
+    10–25 on 2 cores) fakes by not running the process, so a test read a layout half done (the shared
+    column's heights after a resize, tests/test_layout_shared.py). A pause with a ``delay`` is the clock's."""
+    from textual.pilot import Pilot
+
+    pause = Pilot.pause
+
+    async def settled(self, delay: float | None = None) -> None:
+        await pause(self, delay)
+        if delay is not None:
+            return
+        app = self.app
+        for _ in range(50):  # a bound, not a clock: a screen that redraws for ever (training) stops here
+            try:
+                screen = app.screen
+            except Exception:  # no screen (the app has ended)
+                return
+            queued = any(pump._message_queue.qsize() for pump in (app, *screen.walk_children(with_self=True)))
+            drawing = (screen._layout_required or screen._scroll_required or screen._repaint_required
+                       or screen._recompose_required or screen._dirty_widgets or screen._callbacks)
+            if not queued and not drawing:
+                return
+            await self._wait_for_screen()
+            screen._on_timer_update()
+
+    Pilot.pause = settled  # type: ignore[method-assign]
+
+
+_settled_pauses()
+
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ROOT / "networks"
 # seconds a child process (`python -m bptui …`, pdflatex) may run before a test calls it hung: a few on

@@ -901,6 +901,8 @@ class LayerPanels(LeanScroll, can_focus=False):
 
         self.arrangement = Arrangement()  # G beside W or under it, one choice for every panel (panel_base)
         self._seen: dict[int, int] = {}  # each panel's widest natural width in this room (arrange_panels)
+        # for each column size and panels' lines, the panels left whole on their own (fit_panels), decided once
+        self._alone: dict[tuple, frozenset[int]] = {}
         self._rearranging = False
 
     def on_mount(self) -> None:
@@ -971,8 +973,17 @@ class LayerPanels(LeanScroll, can_focus=False):
                 # to scroll, it would lose its scrollbar's columns too (moons in ng at 120×40: W⁽²⁾'s k=8 and the
                 # v⁽²⁾ the update made); one with blank columns for a scrollbar shares by parts like the rest (iris
                 # at 200×50: layer 2 whole hid layer 1's last row of G⁽¹⁾, m⁽¹⁾ and v⁽¹⁾)
-                ends = {id(p): None if whole[id(p)][0] <= grown.get(id(p), min(whole[id(p)][1], height))
-                        and bar_covers(p) else p.part_ends() for p in shown if isinstance(p, NumberSheet)}
+                # decided once for a column's size and its panels' lines: bar_covers reads the lines as the last
+                # layout made them, narrower beside a scrollbar, so deciding again could flip a panel between
+                # whole and shared from one step to the next with no line changed (which layout came last
+                # depends on the order a loaded machine ran the frames in)
+                key = (self.size.width, height, tuple((id(p), whole[id(p)]) for p in shown))
+                alone = self._alone.get(key)
+                if alone is None:
+                    alone = self._alone[key] = frozenset(
+                        id(p) for p in shown if isinstance(p, NumberSheet)
+                        and whole[id(p)][0] <= grown.get(id(p), min(whole[id(p)][1], height)) and bar_covers(p))
+                ends = {id(p): None if id(p) in alone else p.part_ends() for p in shown if isinstance(p, NumberSheet)}
                 grown = shared_by_parts(whole, ends, height) or grown
         for panel in self.children:
             if not isinstance(panel, NumberSheet):
@@ -987,6 +998,7 @@ class LayerPanels(LeanScroll, can_focus=False):
         digits = getattr(self.screen, "digits", 0) if self.is_attached else 0
         if (width, digits) != (self.arranged, self._digits):  # a new room: the widths seen in the last one go
             self._seen.clear()
+            self._alone.clear()
         self.arranged, self._digits = width, digits
         if width:
             arrange_panels(self, width, self._seen)
