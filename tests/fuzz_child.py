@@ -63,8 +63,6 @@ def _run_forked(order: dict) -> None:
     """In the forked process: the limits, the case's files as its standard streams, the case; never returns."""
     code = 0
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (order["memory"], order["memory"]))
-        resource.setrlimit(resource.RLIMIT_CPU, (order["cpu"], order["cpu"] + 5))
         null = os.open(os.devnull, os.O_RDONLY)
         out = os.open(order["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         err = os.open(order["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -74,6 +72,8 @@ def _run_forked(order: dict) -> None:
         sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+        resource.setrlimit(resource.RLIMIT_AS, (order["memory"], order["memory"]))  # the streams made, the case limited
+        resource.setrlimit(resource.RLIMIT_CPU, (order["cpu"], order["cpu"] + 5))
         main(order["case"])
     except BaseException:  # noqa: BLE001 - a status the parent reports
         traceback.print_exc()

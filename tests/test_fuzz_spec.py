@@ -306,7 +306,7 @@ def test_a_forked_case_runs_under_its_limits(tmp_path: Path) -> None:
     done = forked(*case("cpu", long), cpu=1)
     assert done["status"] == -signal.SIGXCPU and 0.5 < done["cpu"] < 10, done
     big = ["export", str(NETWORKS / "shapes.json"), "--format", "latex"]
-    done = forked(*case("memory", big), memory=1 << 20)  # 1 MiB more than it has: the first large allocation fails
+    done = forked(*case("memory", big), memory=1 << 20)  # 1 MiB, far below what it has: its next new block fails
     (report,) = [json.loads(line) for line in (tmp_path / "memory.out").read_text().splitlines()]
     assert done["status"] == 0 and "MemoryError" in report["traceback"], (done, report)
     done = forked(*case("xor", ["check", str(NETWORKS / "xor.json")]))
