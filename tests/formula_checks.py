@@ -199,15 +199,16 @@ def check_past_the_floats(eq: Equation, digits: int, where: str = "") -> int:
             redone = _printed_mp(form, printer, eq.bindings)
             if redone is None:
                 continue
-            text = TextPrinter(digits).equation(eq)
             if target == 0:
-                assert redone == 0, f"{where}: form {i} of {text} is {mpmath.nstr(redone, 6)} as printed, not 0"
+                assert redone == 0, (f"{where}: form {i} of {TextPrinter(digits).equation(eq)} is "
+                                     f"{mpmath.nstr(redone, 6)} as printed, not 0")
             else:
                 # the printed result's last digit (its exponent read from the text: log10 of 1e−320 in binary
                 # lies a little below −320)
                 unit = mpmath.mpf(10) ** (Decimal(shown).adjusted() - digits + 1)
                 assert abs(redone - target) <= unit / 2 * (1 + mpmath.mpf(10) ** -9), (
-                    f"{where}: form {i} of {text} is {mpmath.nstr(redone, digits + 3)} as printed, not {shown}")
+                    f"{where}: form {i} of {TextPrinter(digits).equation(eq)} is {mpmath.nstr(redone, digits + 3)} "
+                    f"as printed, not {shown}")
             checked += 1
     return checked
 

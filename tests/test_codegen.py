@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -301,9 +302,11 @@ def test_a_changed_value_fails(tmp_path, capsys):
         sources[f"unitwise{seed}"].write_text(json.dumps(unitwise_doc(seed, l2=0.1)))
     for name, src in sources.items():
         for fmt in FORMATS:
+            program = tmp_path / f"{name}_{fmt}_unchanged.py"  # exported once; each copy gets its own change
+            assert export(capsys, src, fmt, program, *(("--steps", SHORT[name]) if name in SHORT else ()))[0] == 0
             for k in range(3):
                 out = tmp_path / f"{name}_{fmt}_{k}.py"
-                export(capsys, src, fmt, out, *(("--steps", SHORT[name]) if name in SHORT else ()))
+                shutil.copyfile(program, out)
                 steps[str(out)] = _change_one(out, rng)
     assert_each_fails_at(steps)
 
@@ -318,9 +321,11 @@ def _each_fails_where_changed(tmp_path, rng, docs: dict, own, copies: int) -> No
         first, last = codegen.steps_of(spec, 1, None)
         among = [i + 1 for i in range(last) if own(spec, sch.key(i))]
         for fmt in FORMATS:
+            program = tmp_path / f"{label}_{fmt}_unchanged.py"  # written once; each copy gets its own change
+            codegen.write(spec, fmt, first, last, str(program))
             for k in range(copies):
                 out = tmp_path / f"{label}_{fmt}_{k}.py"
-                codegen.write(spec, fmt, first, last, str(out))
+                shutil.copyfile(program, out)
                 steps[str(out)] = _change_one(out, rng, among)
     assert_each_fails_at(steps)
 

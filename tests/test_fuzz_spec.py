@@ -5,8 +5,8 @@ and hostile input"): ``conv`` (edges, shapes, two_channel: sizes, wrong types, w
 ``pooling`` (the pooling layers and their null weights), ``recurrent`` (parity, long_memory: units,
 sequence lengths, ragged, nested and non-finite sequences, W and U) and ``options`` (``--variants``,
 ``--round``, ``--steps``, ``--example``, ``--blank-every`` and ``--epochs`` on a v1, a v2, a
-recurrent network and a graph). Every case runs one to two commands in a child process
-(tests/fuzz_child.py) under RLIMIT_AS = 2 GiB, so a size that is not checked before allocating
+recurrent network and a graph). Every case runs one to two commands in a child process of its own
+(tests/fuzz_child.py, forked from one that imported bptui once) under RLIMIT_AS = 2 GiB, so a size that is not checked before allocating
 fails the case with a MemoryError instead of stalling the machine, and under RLIMIT_CPU (a bound on
 CPU time, which a loaded machine does not stretch as it stretches wall-clock time). Each command
 must end with status 0 (1 from ``check``: gradients that disagree) or 2 with exactly one
@@ -261,8 +261,62 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT + 5))
 
 
+_forks: dict[str, subprocess.Popen] = {}  # the process that forks one child per case (tests/fuzz_child.py --fork)
+
+
+def forked(spec: Path, stdout: Path, stderr: Path, memory: int = MEMORY_LIMIT, cpu: int = CPU_LIMIT) -> dict:
+    """Run a case file (tests/fuzz_child.py) in a child process of its own, forked under the limits
+    (RLIMIT_AS, RLIMIT_CPU) from a process that has imported bptui once for every case of this test
+    process; its status, CPU seconds and peak MiB."""
+    proc = _forks.get("server")
+    if proc is None or proc.poll() is not None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "NO_COLOR": "1"}
+        proc = _forks["server"] = subprocess.Popen([sys.executable, "-m", "tests.fuzz_child", "--fork"], cwd=ROOT,
+                                                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps({"case": str(spec), "stdout": str(stdout), "stderr": str(stderr),
+                                 "memory": memory, "cpu": cpu}) + "\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline()  # the forked child is bounded by RLIMIT_CPU; a killed server answers ""
+    assert line, f"the forking process ended with {proc.wait()}"
+    return json.loads(line)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _the_forking_process_ends():
+    yield
+    proc = _forks.pop("server", None)
+    if proc is not None:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+
+
+def test_a_forked_case_runs_under_its_limits(tmp_path: Path) -> None:
+    """The forked child of each case has the case's limits: a run past RLIMIT_CPU is stopped by a signal
+    (its status says so), an allocation past RLIMIT_AS is a MemoryError reported as a traceback, and
+    the next case runs unharmed (its own process, its own limits)."""
+    def case(name: str, argv: list[str]) -> tuple[Path, Path, Path]:
+        spec = tmp_path / f"{name}.json"
+        spec.write_text(json.dumps({"commands": [argv]}), encoding="utf-8")
+        return spec, tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+
+    long = ["trace", str(NETWORKS / "shapes.json"), "--epochs", "100", "--format", "json"]
+    done = forked(*case("cpu", long), cpu=1)
+    assert done["status"] == -signal.SIGXCPU and 0.5 < done["cpu"] < 10, done
+    big = ["export", str(NETWORKS / "shapes.json"), "--format", "latex"]
+    done = forked(*case("memory", big), memory=1 << 20)  # 1 MiB, far below what it has: its next new block fails
+    (report,) = [json.loads(line) for line in (tmp_path / "memory.out").read_text().splitlines()]
+    assert done["status"] == 0 and "MemoryError" in report["traceback"], (done, report)
+    done = forked(*case("xor", ["check", str(NETWORKS / "xor.json")]))
+    (report,) = [json.loads(line) for line in (tmp_path / "xor.out").read_text().splitlines()]
+    assert done["status"] == 0 and report["code"] == 0 and "traceback" not in report, (done, report)
+
+
 def run_case(case: Case, tmp: Path) -> list[dict]:
-    """The case's commands in one child process under the limits: one report per command."""
+    """The case's commands in a child process of their own under the limits (forked: :func:`forked`):
+    one report per command."""
     path = tmp / f"{case.base}.json"
     if case.doc is None:
         path = NETWORKS / f"{case.base}.json"
@@ -272,17 +326,11 @@ def run_case(case: Case, tmp: Path) -> list[dict]:
                 for c in case.commands]
     spec = tmp / "case.json"
     spec.write_text(json.dumps({"commands": commands}), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "NO_COLOR": "1"}
-    with open(tmp / "stdout", "wb") as out, open(tmp / "stderr", "wb") as err:
-        child = subprocess.Popen([sys.executable, "-m", "tests.fuzz_child", str(spec)], cwd=ROOT, env=env,
-                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=_limits)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+    done = forked(spec, tmp / "stdout", tmp / "stderr")
     what = f"{case.name} ({commands})"
-    assert child.returncode == 0, f"{what}: the child ended with {child.returncode} (a signal: over the CPU limit?)" \
-                                  f"\n{(tmp / 'stderr').read_text()[-2000:]}"
-    COSTS.setdefault(case.family, []).append((usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, case.name))
+    assert done["status"] == 0, f"{what}: the child ended with {done['status']} (a signal: over the CPU limit?)" \
+                                f"\n{(tmp / 'stderr').read_text()[-2000:]}"
+    COSTS.setdefault(case.family, []).append((done["cpu"], done["maxrss_mib"], case.name))
     reports = [json.loads(line) for line in (tmp / "stdout").read_text().splitlines()]
     assert len(reports) == len(commands), what
     for report, command in zip(reports, commands):
