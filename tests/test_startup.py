@@ -222,7 +222,7 @@ def test_a_notation_the_file_does_not_ask_for_waits_for_the_first_frame(declared
 async def test_the_footers_keys_are_styled_once_when_the_app_starts():
     """The stepping screen's compact footer builds its keys with their ``-compact`` class, which the key's
     ``compact`` (bound to the footer's) would otherwise add once each is mounted, styling it a second
-    time: fourteen keys, about a fifth of the app's start. Every key is compact, and none is styled again."""
+    time: about a tenth of a start's instructions. Every key is compact, and none is styled again."""
     from textual.dom import DOMNode
     from textual.widgets._footer import FooterKey
 

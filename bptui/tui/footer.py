@@ -39,7 +39,8 @@ class SteadyFooter(Fits, Footer):
         for widget in super().compose():
             if isinstance(widget, FooterKey) and self.compact:
                 # the class the key's ``compact`` (bound to the footer's) gives it once mounted, given now:
-                # added then, it styles the key again, each of fourteen, a fifth of the app's start
+                # added then, it styles the key again, each of them, a tenth of a
+                # start's instructions (docs/benchmarks.md)
                 widget.add_class("-compact", update=False)
             yield widget
         self.call_after_refresh(self._fit)
