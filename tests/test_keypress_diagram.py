@@ -32,8 +32,11 @@ def fresh(canvas: GraphCanvas, row: int, lo: int, width: int) -> Strip:
 
 
 def drawn(strip: Strip) -> list[tuple]:
-    """Each segment's text, style and place (the offset a text selection reads)."""
-    return [(seg.text, seg.style, seg.style.meta.get("offset") if seg.style else None) for seg in strip]
+    """Each segment's text and style, its place included: rich's styles are equal when their colours,
+    attributes, link and meta are (``Style.__eq__`` compares them all, the meta as its pickled bytes), and
+    the meta holds the offset a text selection reads (``with_offsets``), so it is compared without
+    unpickling it for every segment."""
+    return [(seg.text, seg.style) for seg in strip]
 
 
 def check_lines(canvas: GraphCanvas, where: str) -> None:
@@ -46,8 +49,9 @@ def check_lines(canvas: GraphCanvas, where: str) -> None:
     for line in range(canvas.scrollable_content_region.height):  # what the screen shows: kept, or drawn now
         row = y + line
         if row < len(canvas._rows):
-            assert drawn(canvas.render_line(line)) == drawn(fresh(canvas, row, x, width)), (where, row)
-            assert shown[top + line].text[left:left + inside] == fresh(canvas, row, x, width).text[:inside], (where, row)
+            again = fresh(canvas, row, x, width)
+            assert drawn(canvas.render_line(line)) == drawn(again), (where, row)
+            assert shown[top + line].text[left:left + inside] == again.text[:inside], (where, row)
     for lo in (0, 3, x + 5, canvas.virtual_size.width - 7):
         for row in range(len(canvas._rows)):
             assert drawn(canvas._line(row, lo, width, canvas._style())) == drawn(fresh(canvas, row, lo, width)), \

@@ -129,10 +129,11 @@ def test_weight_glyphs_by_sign_and_size():
 
 
 # -- the diagram in the app ---------------------------------------------------------------------------
-def box_text(canvas: GraphCanvas, node: str) -> list[str]:
-    """The lines inside ``node``'s box as the canvas draws them (plain text, no colour)."""
+def box_text(canvas: GraphCanvas, node: str, rows: list[str] | None = None) -> list[str]:
+    """The lines inside ``node``'s box as the canvas draws them (plain text, no colour); ``rows``: the
+    canvas's ``text_lines()`` read once for the state it is in, for a test that reads every box of it."""
     b = canvas.grid.boxes[node]
-    rows = canvas.text_lines()
+    rows = canvas.text_lines() if rows is None else rows
     return [rows[y][b.x + 1:b.x + b.w - 1].strip() for y in range(b.y + 1, b.y + b.h - 1)]
 
 
@@ -179,9 +180,10 @@ async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_us
             if k:
                 await pilot.press("n")
             digits = app.screen.digits
+            rows = canvas.text_lines()  # (the canvas as this step left it: every box below reads it)
             for l in range(L + 1):
                 for b in range(1, spec.widths[l] + 1):
-                    lines = box_text(canvas, f"u{l}_{b}")
+                    lines = box_text(canvas, f"u{l}_{b}", rows)
                     values = [line.rstrip("•").strip() for line in lines[(MAP_ROWS if maps else 0):]]
                     assert values == expected_lines(stepper, l, b, digits), (k, l, b)
             last = stepper.last
@@ -199,7 +201,7 @@ async def test_the_diagram_shows_each_units_s_o_delta_and_the_edges_each_step_us
             if q in ("s", "o", "delta"):  # the unit lines the step wrote carry •
                 line = {"s": 0, "o": 1, "delta": 2}[q] + (MAP_ROWS if maps else 0)
                 for b in range(1, spec.widths[l] + 1):
-                    assert box_text(canvas, f"u{l}_{b}")[line].endswith("•")
+                    assert box_text(canvas, f"u{l}_{b}", rows)[line].endswith("•")
                     assert state.marked[f"u{l}_{b}"] == line
         await pilot.press("u")  # through the next update: the last step writes W⁽ᴸ⁾
         key = stepper.last.key

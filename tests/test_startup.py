@@ -217,3 +217,32 @@ def test_a_notation_the_file_does_not_ask_for_waits_for_the_first_frame(declared
     seen = json.loads(done.stdout.splitlines()[-1])
     name = declared or "lecture13"
     assert seen == {"profiles at the first frame": declared is not None, "notation": name, "its stepper's": name}
+
+
+async def test_the_footers_keys_are_styled_once_when_the_app_starts():
+    """The stepping screen's compact footer builds its keys with their ``-compact`` class, which the key's
+    ``compact`` (bound to the footer's) would otherwise add once each is mounted, styling it a second
+    time: about a tenth of a start's instructions. Every key is compact, and none is styled again."""
+    from textual.dom import DOMNode
+    from textual.widgets._footer import FooterKey
+
+    from .tui_helpers import app_for
+
+    restyled: list[FooterKey] = []
+    update_node_styles = DOMNode.update_node_styles
+
+    def counted(self, *args, **kwargs):
+        if isinstance(self, FooterKey):
+            restyled.append(self)
+        return update_node_styles(self, *args, **kwargs)
+
+    DOMNode.update_node_styles = counted  # type: ignore[method-assign]
+    try:
+        app = app_for("moons")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            keys = list(app.screen.query(FooterKey))
+            assert len(keys) >= 14 and all(key.has_class("-compact") and key.compact for key in keys)
+            assert restyled == []
+    finally:
+        DOMNode.update_node_styles = update_node_styles  # type: ignore[method-assign]

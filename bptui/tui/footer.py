@@ -36,7 +36,13 @@ class SteadyFooter(Fits, Footer):
 
     def compose(self) -> ComposeResult:
         self._shown = self._keys() if self._bindings_ready else None
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and self.compact:
+                # the class the key's ``compact`` (bound to the footer's) gives it once mounted, given now:
+                # added then, it styles the key again, each of them, a tenth of a
+                # start's instructions (docs/benchmarks.md)
+                widget.add_class("-compact", update=False)
+            yield widget
         self.call_after_refresh(self._fit)
 
     def fit_size(self) -> None:
