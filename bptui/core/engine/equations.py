@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import num, sup
-from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
+from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node, walk
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
@@ -718,36 +718,78 @@ def _update_equations(opt: Optimizer, state: State, step: Step, bias: tuple[int,
         kind = kinds[l - 1] if kinds else None  # W, its gradient and its state as its panel shows them
         parts = layer_parts(notation, "W", kind) if notation is not None else ("",)
         plan = [(v, g, None) for v, g in zip(parts, layer_parts(notation, "G", kind) if notation is not None else parts)]
+    known = {**params, **after}
+    key = (opt, l, id(notation), kinds[l - 1] if kinds else None, mean, M, tuple(states), Sym("t") in after)
     for view, gview, own_part in plan:
-        of_bias = view == "b"
-        names, grad = _update_names(l, states, mean, of_bias, M, own_part)
-        if kinds and notation is not None and own_part is None:
-            names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
-        shown_W, shown_G = names.get(W(l), W(l)), grad
-        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=gview)}
-
         def part(v: Any, view: str = view) -> Any:
             return shown_value(v, view) if isinstance(v, np.ndarray) and v.ndim == 2 else v
 
-        # every number the equations read, by the name this part gives it, as this part shows it (once a part)
-        G_l = G(l)
-        known = {**params, **after}
-        named = [(sym, grad if sym == G_l else names.get(sym, sym), part(value)) for sym, value in known.items()]
-        for lhs0, rel, rhs0 in update_formulas(opt, l, velocity=velocity):
-            lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
-            assert isinstance(lhs, Sym)
+        # every number the equations read, by the name this part gives it, as this part shows it: taken when an
+        # equation first names it (once a part), so that the first equation printed takes only its own
+        taken: dict[Node, Any] = {}
+
+        def shown_part(sym: Node) -> Any:
+            if sym not in taken:
+                taken[sym] = part(known[sym])
+            return taken[sym]
+
+        for lhs0, rel, lhs, rhs, reads, result_ref in _part_formulas(
+                key, opt, l, notation, kinds, states, tuple(known), mean, M, view, gview, own_part):
             env: dict[Node, Any] = {}
-            for sym, new, value in named:  # an update's left side with its value before it (W ← W − η G)
-                env[new] = part(before[lhs0]) if rel == "←" and sym == lhs0 else value
-            if rel == "←" and lhs0 not in known:
-                env[grad if lhs0 == G_l else names.get(lhs0, lhs0)] = part(before[lhs0])
+            for sym, new, old, _ref in reads:  # an update's left side with its value before it (W ← W − η G)
+                env[new] = part(before[lhs0]) if old else shown_part(sym)
             values = dict(shown)
-            for sym, value in env.items():
-                if isinstance(sym, Sym) and sym.vector:
-                    ref = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                    values[sym] = _shown(value, ref, means=None if ref else sym)
-            result = _shown(part(after[lhs0]), refs.get(lhs))
+            for _sym, new, _old, ref in reads:
+                if ref is not False:  # a vector's numbers, named by its part's Ref (W's, G's) or by itself
+                    values[new] = _shown(env[new], ref, means=None if ref else new)
+            result = _shown(part(after[lhs0]), result_ref)
             yield Equation(lhs, (rhs, substitute(rhs, values), result), rel, env)
+
+
+# the symbolic side of a part's update equations, by what makes it (_part_formulas): the same for every update
+# of a layer, so made once; (notation, entry), the notation kept to tell it from another one at the same id
+_PART_FORMULAS: dict[tuple, tuple[Profile | None, tuple]] = {}
+
+
+def _part_formulas(key: tuple, opt: Optimizer, l: int, notation: Profile | None, kinds: Sequence[Any],
+                   states: Sequence[Sym], known: tuple[Node, ...], mean: bool, M: Sym, view: str, gview: str,
+                   own_part: Any) -> tuple:
+    """The optimizer's formulas (``update_formulas``) as one part of layer ``l``'s update writes them, each with what
+    it reads: (lhs of the lecture, relation, lhs, rhs as the part names them, its reads, the result's Ref), a read
+    (the lecture's symbol among ``known``, its name here, whether it is the left side's value before the update,
+    the Ref its numbers are written with: None for a vector written as itself, False for a number that is not a
+    vector) for each symbol the equation names, in the order of ``known`` and then the left side's own when it is
+    not among them. ``key`` (with the part) names it: made once and kept."""
+    whole = (*key, view, gview, own_part)
+    kept = _PART_FORMULAS.get(whole)
+    if kept is not None and kept[0] is notation:
+        return kept[1]
+    of_bias = view == "b"
+    names, grad = _update_names(l, states, mean, of_bias, M, own_part)
+    if kinds and notation is not None and own_part is None:
+        names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
+    refs: dict[Node, Ref] = {names.get(W(l), W(l)): Ref("W", l, view=view), grad: Ref("G", l, view=gview)}
+    G_l = G(l)
+    named = [(sym, grad if sym == G_l else names.get(sym, sym)) for sym in known]
+    velocity = notation.velocity if notation is not None else "sum_of_gradients"
+    out = []
+    for lhs0, rel, rhs0 in update_formulas(opt, l, velocity=velocity):
+        lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
+        assert isinstance(lhs, Sym)
+        used = {n for n in walk(rhs) if isinstance(n, Sym)}
+        used.add(lhs)
+        before = rel == "←"
+        reads = [(sym, new, before and sym == lhs0) for sym, new in named if new in used or not isinstance(new, Sym)]
+        if before and lhs0 not in known:
+            reads.append((lhs0, grad if lhs0 == G_l else names.get(lhs0, lhs0), True))
+        written = tuple((sym, new, old, (refs.get(new) if not (new == lhs and before) else None)
+                         if isinstance(new, Sym) and new.vector else False) for sym, new, old in reads)
+        out.append((lhs0, rel, lhs, rhs, written, refs.get(lhs)))
+    if len(_PART_FORMULAS) > 512:
+        _PART_FORMULAS.clear()
+    made = tuple(out)
+    _PART_FORMULAS[whole] = (notation, made)
+    return made
 
 
 def _kind_names(names: dict[Node, Node], grad: Sym, l: int, syms: dict[str, Node]) -> tuple[dict[Node, Node], Sym]:
