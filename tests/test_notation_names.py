@@ -305,6 +305,8 @@ def test_a_profiles_symbol_is_worked_out_once_and_written_alike(monkeypatch):
     """A printer in a profile works a symbol's letters out (``Printer.profiled``) once per profile and printer
     kind, not once per printer (the app makes one per equation): a second printer writes the same text without
     working it out again; two symbols alike but for their kind (Adam's m, ng's v, beside another m) stay apart."""
+    from dataclasses import replace
+
     from bptui.core.formulas.formula import LatexPrinter, Printer
 
     worked: list[Sym] = []
@@ -315,7 +317,7 @@ def test_a_profiles_symbol_is_worked_out_once_and_written_alike(monkeypatch):
         return real(self, s)
 
     monkeypatch.setattr(Printer, "profiled", counted)
-    P = PROFILES["ng"]
+    P = replace(PROFILES["ng"])  # a profile object of its own: none of its symbols written yet
     adam_m, other_m = Sym("m", 2, vector=True, own="adam"), Sym("m", 2, vector=True)
     for kind in (TextPrinter, LatexPrinter):
         first = [kind(notation=P).p(s) for s in (adam_m, other_m, adam_m)]
