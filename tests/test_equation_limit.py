@@ -2,6 +2,8 @@
 equations are built one at a time as they are printed, and the one that reaches the limit is printed only as
 far as the form that reaches it; the text is always the whole text's beginning, as long as the limit at least."""
 
+import numpy as np
+
 from bptui.core.engine import equations
 from bptui.core.engine.equations import SEPARATOR, step_equation
 from bptui.core.engine.stepper import Stepper
@@ -127,3 +129,64 @@ async def test_the_app_builds_an_update_line_as_far_as_its_rows_show_it(monkeypa
             asked.clear()
             screen._show_equation(whole)  # the whole text, cut by the line as it cuts any
             assert str(equation.content) == shown, step.key
+
+
+def test_an_update_equation_takes_the_shown_part_of_only_the_numbers_it_names(monkeypatch):
+    """A profile's update equation is built with the numbers it names only: its bindings are its own symbols
+    (the left side and the right side's), each the board's number as the part shows it, and the part of an
+    array (a layer norm's γ column, ng's W and b apart) is taken only for those, so that the first equation
+    printed takes no other array's part (ng's v^[2] ← β₁ v^[2] + (1 − β₁) (|B| dγ^[2]) takes v's before and
+    after and dγ's, not m̂'s, ŝ's, W's …)."""
+    from bptui.core.formulas.formula import Sym, evaluate, walk
+
+    taken: list[object] = []
+    real = equations.shown_value
+
+    def counted(value, view, *args):
+        taken.append(view)
+        return real(value, view, *args)
+
+    monkeypatch.setattr(equations, "shown_value", counted)
+    checked = 0
+    for name in ("moons_layernorm", "moons"):
+        for notation in (PROFILES["ng"], PROFILES["nielsen"], PROFILES["cs231n"]):
+            for stepper, step in _updates(name, notation, 4):
+                taken.clear()
+                first = next(equations._update_of(stepper.net, stepper.state, step, stepper.spec.optimizer, notation))
+                named = {n for n in walk(first.forms[0]) if isinstance(n, Sym)} | {first.lhs}
+                assert set(first.bindings) == named, (name, notation.name, step.key, set(first.bindings) ^ named)
+                arrays = [k for k, v in first.bindings.items() if np.ndim(v) == 2]
+                assert len(taken) == len(arrays) + 1, (name, notation.name, step.key, taken, arrays)  # and the result
+                got = np.asarray(evaluate(first.forms[0], first.bindings), dtype=float)
+                result = first.forms[-1]
+                assert np.allclose(got, np.asarray(getattr(result, "values", getattr(result, "value", None))),
+                                   rtol=1e-12, atol=0), (name, notation.name, step.key)
+                checked += 1
+    assert checked >= 12, checked
+
+
+def test_an_update_writes_its_symbols_once_a_layer(monkeypatch):
+    """The symbolic side of a layer's update (the optimizer's formulas renamed as the profile writes the part)
+    is made once and kept: a later update of the same layer only fills in the numbers."""
+    made: list[object] = []
+    real = equations.update_formulas
+
+    def counted(*args, **kwargs):
+        made.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(equations, "update_formulas", counted)
+    for notation in (None, PROFILES["ng"], PROFILES["nielsen"]):
+        stepper = Stepper(load(NETWORKS / "moons_layernorm.json"), notation=notation)
+        texts: dict[int, list[str]] = {}
+        for _ in range(3):  # three groups' updates of every layer
+            while stepper.next_key.phase != "update":
+                stepper.forward()
+            while stepper.next_key is not None and stepper.next_key.phase == "update":
+                step = stepper.forward()
+                made.clear()
+                text = step_equation(stepper, step, 4)
+                texts.setdefault(step.key.layer, []).append(text)
+                if len(texts[step.key.layer]) > 1:
+                    assert made == [], (notation and notation.name, step.key)
+        assert len(texts) >= 3 and all(len(t) == 3 for t in texts.values())

@@ -299,3 +299,31 @@ def test_a_sequences_input_is_explained_in_the_profiles_names(name):
     assert f"input {P.unit(2)} at time step τ = 1" in text, text
     assert f"({o0} = {'x_τ' if P.separate_bias else '[1, x_τ]'})" in text, text
     assert name == "lecture13" or P.name == "column_mean" or "o⁽⁰⁾" not in text, text
+
+
+def test_a_profiles_symbol_is_worked_out_once_and_written_alike(monkeypatch):
+    """A printer in a profile works a symbol's letters out (``Printer.profiled``) once per profile and printer
+    kind, not once per printer (the app makes one per equation): a second printer writes the same text without
+    working it out again; two symbols alike but for their kind (Adam's m, ng's v, beside another m) stay apart."""
+    from dataclasses import replace
+
+    from bptui.core.formulas.formula import LatexPrinter, Printer
+
+    worked: list[Sym] = []
+    real = Printer.profiled
+
+    def counted(self, s):
+        worked.append(s)
+        return real(self, s)
+
+    monkeypatch.setattr(Printer, "profiled", counted)
+    P = replace(PROFILES["ng"])  # a profile object of its own: none of its symbols written yet
+    adam_m, other_m = Sym("m", 2, vector=True, own="adam"), Sym("m", 2, vector=True)
+    for kind in (TextPrinter, LatexPrinter):
+        first = [kind(notation=P).p(s) for s in (adam_m, other_m, adam_m)]
+        assert len(worked) >= 2
+        worked.clear()
+        again = [kind(notation=P).p(s) for s in (adam_m, other_m)]
+        assert again == first[:2] and worked == [], (kind.__name__, worked)
+        assert first[0] == first[2] and first[0] != first[1], first
+    assert TextPrinter(notation=P).p(adam_m) == "v^[2]" and TextPrinter(notation=P).p(other_m) == "m^[2]"

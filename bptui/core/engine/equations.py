@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import num, sup
-from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node
+from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node, walk
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
@@ -718,36 +718,95 @@ def _update_equations(opt: Optimizer, state: State, step: Step, bias: tuple[int,
         kind = kinds[l - 1] if kinds else None  # W, its gradient and its state as its panel shows them
         parts = layer_parts(notation, "W", kind) if notation is not None else ("",)
         plan = [(v, g, None) for v, g in zip(parts, layer_parts(notation, "G", kind) if notation is not None else parts)]
-    for view, gview, own_part in plan:
-        of_bias = view == "b"
-        names, grad = _update_names(l, states, mean, of_bias, M, own_part)
-        if kinds and notation is not None and own_part is None:
-            names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
-        shown_W, shown_G = names.get(W(l), W(l)), grad
-        refs: dict[Node, Ref] = {shown_W: Ref("W", l, view=view), shown_G: Ref("G", l, view=gview)}
-
+    known = {**params, **after}
+    names_of_states = tuple(st.base + st.accent for st in states)
+    for i, (view, gview, own_part) in enumerate(plan):
         def part(v: Any, view: str = view) -> Any:
             return shown_value(v, view) if isinstance(v, np.ndarray) and v.ndim == 2 else v
 
-        # every number the equations read, by the name this part gives it, as this part shows it (once a part)
-        G_l = G(l)
-        known = {**params, **after}
-        named = [(sym, grad if sym == G_l else names.get(sym, sym), part(value)) for sym, value in known.items()]
-        for lhs0, rel, rhs0 in update_formulas(opt, l, velocity=velocity):
-            lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
-            assert isinstance(lhs, Sym)
+        # every number the equations read, by the name this part gives it, as this part shows it: taken when an
+        # equation first names it (once a part), so that the first equation printed takes only its own
+        taken: dict[Node, Any] = {}
+
+        def shown_part(sym: Node) -> Any:
+            if sym not in taken:
+                taken[sym] = part(known[sym])
+            return taken[sym]
+
+        key = (id(opt), id(kinds), id(notation), l, i, mean, names_of_states)
+        formulas = _PART_FORMULAS.get(key)
+        if formulas is None or not formulas.made_for(opt, kinds, notation):
+            if len(_PART_FORMULAS) >= 512:
+                _PART_FORMULAS.clear()
+            formulas = _PART_FORMULAS[key] = _PartFormulas(opt, l, notation, kinds, states, tuple(known), mean, M,
+                                                           view, gview, own_part)
+        for k in range(len(formulas)):
+            lhs0, rel, lhs, rhs, reads, result_ref = formulas.entry(k)
             env: dict[Node, Any] = {}
-            for sym, new, value in named:  # an update's left side with its value before it (W ← W − η G)
-                env[new] = part(before[lhs0]) if rel == "←" and sym == lhs0 else value
-            if rel == "←" and lhs0 not in known:
-                env[grad if lhs0 == G_l else names.get(lhs0, lhs0)] = part(before[lhs0])
+            for sym, new, old, _ref in reads:  # an update's left side with its value before it (W ← W − η G)
+                env[new] = part(before[lhs0]) if old else shown_part(sym)
             values = dict(shown)
-            for sym, value in env.items():
-                if isinstance(sym, Sym) and sym.vector:
-                    ref = refs.get(sym) if not (sym == lhs and rel == "←") else None
-                    values[sym] = _shown(value, ref, means=None if ref else sym)
-            result = _shown(part(after[lhs0]), refs.get(lhs))
+            for _sym, new, _old, ref in reads:
+                if ref is not False:  # a vector's numbers, named by its part's Ref (W's, G's) or by itself
+                    values[new] = _shown(env[new], ref, means=None if ref else new)
+            result = _shown(part(after[lhs0]), result_ref)
             yield Equation(lhs, (rhs, substitute(rhs, values), result), rel, env)
+
+
+class _PartFormulas:
+    """The symbolic side of one part's update equations: the optimizer's formulas (``update_formulas``) as the part
+    of layer ``l``'s update writes them, each with what it reads, made one at a time as they are first printed and
+    kept (:data:`_PART_FORMULAS`): the same for every update of the layer. An entry (:meth:`entry`): the lecture's
+    left side, the relation, the left and right sides as the part names them, its reads and the result's Ref; a
+    read: the lecture's symbol among ``known``, its name here, whether it is the left side's value before the
+    update, and the Ref its numbers are written with (None: a vector written as itself; False: not a vector), for
+    each symbol the equation names, in the order of ``known``, then the left side's own when it is not among them."""
+
+    def __init__(self, opt: Optimizer, l: int, notation: Profile | None, kinds: Sequence[Any], states: Sequence[Sym],
+                 known: tuple[Node, ...], mean: bool, M: Sym, view: str, gview: str, own_part: Any) -> None:
+        self.opt, self.kinds, self.notation, self.l, self.known = opt, kinds, notation, l, known
+        names, grad = _update_names(l, states, mean, view == "b", M, own_part)
+        if kinds and notation is not None and own_part is None:
+            names, grad = _kind_names(names, grad, l, kinds[l - 1].profiled_names(l, notation).syms)
+        self.names, self.grad = names, grad
+        self.refs: dict[Node, Ref] = {names.get(W(l), W(l)): Ref("W", l, view=view), grad: Ref("G", l, view=gview)}
+        G_l = G(l)
+        self.named = [(sym, grad if sym == G_l else names.get(sym, sym)) for sym in known]
+        velocity = notation.velocity if notation is not None else "sum_of_gradients"
+        self.formulas = update_formulas(opt, l, velocity=velocity)
+        self.made: list[tuple] = []
+
+    def made_for(self, opt: Optimizer, kinds: Sequence[Any], notation: Profile | None) -> bool:
+        """Whether these are the formulas of the objects whose ids keyed them (an id is reused once one is gone)."""
+        return self.opt is opt and self.kinds is kinds and self.notation is notation
+
+    def __len__(self) -> int:
+        return len(self.formulas)
+
+    def entry(self, k: int) -> tuple:
+        while len(self.made) <= k:
+            self.made.append(self._make(*self.formulas[len(self.made)]))
+        return self.made[k]
+
+    def _make(self, lhs0: Sym, rel: str, rhs0: Node) -> tuple:
+        names, grad, refs = self.names, self.grad, self.refs
+        lhs, rhs = names.get(lhs0, lhs0), substitute(rhs0, names)
+        assert isinstance(lhs, Sym)
+        used = {n for n in walk(rhs) if isinstance(n, Sym)}
+        used.add(lhs)
+        before = rel == "←"
+        reads = [(sym, new, before and sym == lhs0) for sym, new in self.named
+                 if new in used or not isinstance(new, Sym)]
+        if before and lhs0 not in self.known:
+            reads.append((lhs0, grad if lhs0 == G(self.l) else names.get(lhs0, lhs0), True))
+        written = tuple((sym, new, old, (refs.get(new) if not (new == lhs and before) else None)
+                         if isinstance(new, Sym) and new.vector else False) for sym, new, old in reads)
+        return lhs0, rel, lhs, rhs, written, refs.get(lhs)
+
+
+# the symbolic side of each part's update equations (_PartFormulas), by the ids of the optimizer, the network's
+# kinds and the profile, the layer, the part's place in its plan, the mean and the optimizer's states: made once
+_PART_FORMULAS: dict[tuple, _PartFormulas] = {}
 
 
 def _kind_names(names: dict[Node, Node], grad: Sym, l: int, syms: dict[str, Node]) -> tuple[dict[Node, Node], Sym]:

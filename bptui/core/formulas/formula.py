@@ -1441,19 +1441,27 @@ U_BIAS = "h"
 _NO_LETTERS: tuple[Mapping[str, Symbol], Mapping[str, Symbol]] = (MappingProxyType({}), MappingProxyType({}))
 
 
-_LETTERS: dict[int, tuple[Profile, Mapping[str, Symbol], Mapping[str, Symbol]]] = {}
+# a profile's renames and clashes, and the symbols its printers have written: (printer class, symbol, its kind's
+# name, its counts) → text (``own`` and ``counts`` are no part of a Sym's equality, but change its letters)
+_LETTERS: dict[int, tuple[Profile, Mapping[str, Symbol], Mapping[str, Symbol], dict[tuple, str]]] = {}
 
 
-def _letters(notation: Profile) -> tuple[Mapping[str, Symbol], Mapping[str, Symbol]]:
+def _letters_entry(notation: Profile) -> tuple[Profile, Mapping[str, Symbol], Mapping[str, Symbol], dict[tuple, str]]:
     """A profile's renames and clashes, worked out once per profile object (a printer is made per
-    equation); by identity, as hashing a profile's every field costs about what is saved. The entry
-    holds its profile, so that its id is not reused while it is cached."""
+    equation), and its written symbols; by identity, as hashing a profile's every field costs about what is
+    saved. The entry holds its profile, so that its id is not reused while it is cached."""
     got = _LETTERS.get(id(notation))
     if got is None or got[0] is not notation:
         if len(_LETTERS) >= 64:  # profiles read from course files, one object per reading
             _LETTERS.clear()
         got = _LETTERS[id(notation)] = (notation, MappingProxyType(notation.renames()),
-                                        MappingProxyType(notation.clashes()))
+                                        MappingProxyType(notation.clashes()), {})
+    return got
+
+
+def _letters(notation: Profile) -> tuple[Mapping[str, Symbol], Mapping[str, Symbol]]:
+    """A profile's renames and clashes (:func:`_letters_entry`)."""
+    got = _letters_entry(notation)
     return got[1], got[2]
 
 
@@ -1503,6 +1511,7 @@ class Printer:
         # the notation profile symbols are written in (None: the lecture's, printed as the trees carry them)
         self.notation = notation if notation is None or notation.name != "lecture13" else None
         self._renames, self._clashes = _letters(self.notation) if self.notation is not None else _NO_LETTERS
+        self._written: dict[tuple, str] = _letters_entry(self.notation)[3] if self.notation is not None else {}
         # a row-vector profile (cs231n): a vector is a row, an Arr's ``row`` flag then means a column (its ᵀ)
         self.row_vectors = self.notation is not None and self.notation.vectors == "row"
         if self.notation is not None:
@@ -1597,9 +1606,16 @@ class Printer:
     def _p_profiled_Sym(self, s: Sym, lecture: Sym | None = None) -> str:
         """A symbol in the profile's letters (the printer's ``_p_Sym`` when it has a profile: the
         lecture's own printing pays nothing for profiles)."""
-        shown, grad = self.profiled(s)
-        text = type(self)._p_Sym(self, shown, s)  # the target's own printing, the layer written as the profile's
-        return text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
+        key = (type(self), s, s.own, s.counts)  # a symbol's text depends on the profile and the target only:
+        text = self._written.get(key)  # worked out once per profile and target, kept with the profile's letters
+        if text is None:
+            shown, grad = self.profiled(s)
+            text = type(self)._p_Sym(self, shown, s)  # the target's own printing, the layer written as the profile's
+            text = text if grad is None else getattr(grad, self.SYMBOL).replace(HOLE, text)
+            if len(self._written) >= 4096:
+                self._written.clear()
+            self._written[key] = text
+        return text
 
     def _p_LayerNo(self, n: LayerNo) -> str:
         return str(n.layer if self.notation is None else self.notation.layer_number(n.layer))
