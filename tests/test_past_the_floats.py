@@ -269,3 +269,38 @@ def test_the_nn_diagram_prints_the_exact_sum(path):
     ng.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
     assert network_graph_state(ng, network_graph(spec, 4), 4).texts["loss"][-1].endswith(
         f" = {printed(running(mean=True)[-1])}")
+
+
+def test_the_nn_diagram_prints_the_exact_loss(path):
+    """The NN diagram's loss box writes ℓ⁽ⁿ⁾ as its loss line and the header do (6.047e−348 from its
+    logarithm, not the float 0), in the lecture's notation and in a profile's."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.diagrams import network_graph, network_graph_state
+
+    spec = load(path)
+    for notation in (None, PROFILES["ng"]):
+        stepper = Stepper(spec) if notation is None else Stepper(spec, notation=notation)
+        for n, loss in enumerate(exact_losses(), start=1):
+            stepper.run_until(lambda s: s.key.phase == "loss" and s.key.example == n)
+            box = network_graph_state(stepper, network_graph(spec, 4), 4).texts["loss"]
+            assert box[1] == f"= {printed(loss)}", (notation, box)
+
+
+def test_the_unrolled_graph_prints_the_exact_loss(tmp_path):
+    """The unrolled graph's loss box writes a sequence's ℓ⁽ⁿ⁾ (the sum of its τ's losses, each e^−800 past
+    the floats) as the header does, and ℓ_D beside it."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    path = tmp_path / "seq.json"
+    path.write_text(json.dumps(SEQ))
+    with mpmath.workdps(50):
+        one = mpmath.log1p(mpmath.exp(mpmath.mpf(-800)))
+    stepper = Stepper(load(path))
+    stepper.run_until(lambda s: s.key.phase == "loss")
+    box = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper)), 4).texts["loss"]
+    assert box[-2:] == [f"= {printed(2 * one)}", f"ℓ_D = {printed(2 * one)}"], box
+
