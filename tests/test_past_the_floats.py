@@ -304,3 +304,72 @@ def test_the_unrolled_graph_prints_the_exact_loss(tmp_path):
     box = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper)), 4).texts["loss"]
     assert box[-2:] == [f"= {printed(2 * one)}", f"ℓ_D = {printed(2 * one)}"], box
 
+
+def _class_zero(targets):
+    """Targets of the same nesting with every example (and τ) of class 0: a one-hot row's 1 first, else 0."""
+    if isinstance(targets[0], list):
+        if not isinstance(targets[0][0], list) and len(targets[0]) > 1:
+            return [[1.0] + [0.0] * (len(row) - 1) for row in targets]
+        return [_class_zero(t) for t in targets]
+    return [0.0 for _ in targets]
+
+
+def _exact_loss(loss: str, act: str, s, y) -> mpmath.mpf:
+    """ℓ⁽ⁿ⁾ from the output's logits s (a row per τ for a sequence's outputs) exactly, in mpmath."""
+    import numpy as np
+
+    rows_s, rows_y = np.atleast_2d(np.asarray(s, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
+    total = mpmath.mpf(0)
+    for s_t, y_t in zip(rows_s.tolist(), rows_y.tolist()):
+        z = [mpmath.mpf(v) for v in s_t]
+        if loss == "cross_entropy" and act == "softmax":
+            # −log softmax_c = log(1 + Σ_{j≠c} e^{z_j − z_c}): no digit lost to 1 + e^−800
+            total += mpmath.fsum(t * mpmath.log1p(mpmath.fsum(mpmath.exp(w - v) for j, w in enumerate(z) if j != c))
+                                 for c, (v, t) in enumerate(zip(z, y_t)) if t)
+        elif loss == "cross_entropy":
+            total += mpmath.fsum(t * mpmath.log1p(mpmath.exp(-v)) + (1 - t) * mpmath.log1p(mpmath.exp(v))
+                                 for v, t in zip(z, y_t))
+        else:  # an identity output: o = s
+            total += mpmath.fsum((v - t) ** 2 for v, t in zip(z, y_t)) * (mpmath.mpf(1) / 2 if loss == "half_squared" else 1)
+    return total
+
+
+@pytest.mark.parametrize("name", ["edges", "shapes", "parity", "gru_parity", "count_tokens", "tiny_transformer",
+                                  "deep_residual", "regression"])
+def test_every_output_below_the_floats_prints_its_exact_loss(name):
+    """Whatever the layers below the (dense) output — conv maps, a recurrent layer's o_T, attention and a
+    transformer's residual blocks with a loss per τ, dense residual blocks — and a probability or an identity
+    output: the output's weights 0 but its bias (±800 toward its target for a sigmoid, 800 on the target's class
+    for a softmax, 10⁻²⁰⁰ from a target 0 for an identity), its first ℓ⁽ⁿ⁾ lies below the smallest float; the
+    header's ℓ⁽ⁿ⁾ and ℓ_D (equations.loss_text, loss_D_text) print it exactly, from the logits, in mpmath."""
+    import numpy as np
+
+    from bptui.core.engine.equations import loss_D_text, loss_text
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    source = Path(__file__).parent.parent / "networks" / f"{name}.json"
+    doc = json.loads(source.read_text())
+    if "targets" in doc["data"]:
+        doc["data"]["targets"] = _class_zero(doc["data"]["targets"])
+    if name == "deep_residual":  # its squared loss reads o, 0 in floats: cross-entropy reads the logits
+        doc["loss"] = "cross_entropy"
+    stepper = Stepper(parse(doc, str(source)))
+    net, L, st = stepper.net, stepper.spec.L, stepper.state
+    stepper.forward()  # the first example on the board (its y), before the output layer's step
+    act, y = net.act(L).name, np.atleast_2d(st.y)
+    W = np.zeros_like(st.W[L])
+    if act == "softmax":
+        W[:, 0] = np.where(y[0] == 1, 800.0, 0.0)
+    elif act == "sigmoid":
+        W[:, 0] = np.where(y[0] == 1, 800.0, -800.0)
+    else:
+        assert not y.any()
+        W[:, 0] = 1e-200
+    st.W[L] = W
+    stepper.run_until(lambda s: s.key.phase == "loss")
+    with mpmath.workdps(50):
+        want = _exact_loss(stepper.spec.loss, act, st.s[L], st.y)
+    assert float(want) < 2.2250738585072014e-308 and want > 0
+    assert loss_text(net, st, 4) == printed(want), name
+    assert loss_D_text(None, st, 4) == printed(want), name
