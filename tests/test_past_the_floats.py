@@ -373,3 +373,91 @@ def test_every_output_below_the_floats_prints_its_exact_loss(name):
     assert float(want) < 2.2250738585072014e-308 and want > 0
     assert loss_text(net, st, 4) == printed(want), name
     assert loss_D_text(None, st, 4) == printed(want), name
+
+
+def _attention(logit: float):
+    """The attention network of test_attention_gradients_on_subnormal_numbers_are_true: its backward steps'
+    vectors and matrices subnormal (a softmax output ``logit`` past its rival)."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    return Stepper(parse(_attention_doc(logit), "att.json"))
+
+
+def _attention_doc(logit: float) -> dict:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    return {"name": "att", "layers": [{"units": 2}, {"type": "attention", "dim": 2, "heads": 1, "causal": False},
+                                      {"units": 2, "activation": "softmax"}],
+            "weights": [{n: rng.normal(0, 0.8, size=(2, 3)).tolist() for n in "QKVO"},
+                        [[logit, 1.0, -1.0], [0.0, -1.0, 1.0]]],
+            "loss": "cross_entropy",
+            "data": {"inputs": [[[1.0, 0.5], [-0.5, 1.0], [0.3, -0.2]]], "targets": [[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]]},
+            "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+def test_an_array_past_the_floats_prints_its_exact_entries():
+    _da_line()
+
+
+def _da_line():
+    """∂ℓ/∂a⁽¹⁾ = ∂ℓ/∂z⁽¹⁾ v⁽¹⁾ᵀ on subnormal ∂ℓ/∂z: the floats keep a few digits of each product's sum
+    (−9.061e−321, −3.743e−320); the exact products, from the board's numbers in mpmath, are −9.062e−321 and
+    −3.742e−320. The line prints every entry as the exact arithmetic gives it, with its worked form."""
+    import numpy as np
+
+    from bptui.core.engine.equations import step_equation
+
+    stepper = _attention(735.0)
+    while (step := stepper.forward()).key.quantity != "da":
+        pass
+    dz, v = (np.asarray(stepper.state.extra[q, 1], dtype=float) for q in ("dz", "v"))
+    with mpmath.workdps(60):
+        exact = [[mpmath.fsum(mpmath.mpf(a) * mpmath.mpf(b) for a, b in zip(row, col)) for col in v.tolist()]
+                 for row in dz.tolist()]
+    assert printed(exact[0][2]) == "−9.062e−321" and float(step.value[0][0][2]) < 0  # and the float: −9.061e−321
+    text = step_equation(stepper, step, 4)
+    want = "[" + ", ".join("[" + ", ".join(printed(x) for x in row) + "]" for row in exact) + "]"
+    assert text.endswith(" = " + want), text
+    assert text.count(" = ") == 3, text  # the form with the numbers is shown
+    return want, exact
+
+
+def test_the_trace_and_export_print_an_arrays_exact_entries(tmp_path, capsys):
+    """The same line in the trace (text, and the JSON's printed equation, its value the floats) and the
+    export (Markdown and LaTeX)."""
+    want, exact = _da_line()
+    path = tmp_path / "att.json"
+    path.write_text(json.dumps(_attention_doc(735.0)))
+    line = next(x for x in _run(capsys, "trace", str(path)) if "[backward] ∂ℓ/∂a⁽¹⁾ =" in x)
+    assert line.endswith(" = " + want), line
+    row = next(json.loads(x) for x in _run(capsys, "trace", str(path), "--format", "json") if '"da"' in x)
+    assert row["equation"].endswith(" = " + want) and row["value"][0][0][2] == -9.0612e-321
+    entries = " & ".join(latex(x) for x in exact[0])
+    for fmt in ("markdown", "latex"):
+        assert any(entries in x for x in _run(capsys, "export", str(path), "--format", fmt)), fmt
+
+
+@pytest.mark.parametrize("logit", [735.0, 740.0])
+def test_every_array_line_past_the_floats_checks_exactly(logit):
+    """Every step's equation of the attention network on subnormal numbers, redone exactly (mpmath, entry by
+    entry) on the numbers as printed, gives each entry of its result as printed (text and LaTeX, at 2 and 4
+    digits): formula_checks.check_past_the_floats_array; and the lines it checks are many."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import TextPrinter, plan
+
+    from .formula_checks import check_equation, check_past_the_floats_array, check_text
+
+    stepper = _attention(logit)
+    arrays = 0
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+            for digits in (2, 4):
+                planned = plan(eq, digits)
+                check_equation(planned, digits, stepper, where=f"step {step.key.step}")
+                check_text(planned, digits, TextPrinter(digits).equation(planned),
+                           " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
+                arrays += check_past_the_floats_array(planned, digits)
+    assert arrays > 20
