@@ -4,6 +4,7 @@ digits shown, and the arithmetic shown holds on the numbers as shown."""
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 
 import mpmath
@@ -11,7 +12,7 @@ import numpy as np
 
 from bptui.core.formulas.formula import (FLOAT_DIGITS, Arr, Call, Op, by_hand, Equation, Hidden, Sym, Interval, LatexPrinter, Num, Ref,
                                          TextPrinter, Unbound, evaluate, has_numbers, interval, overlaps, plan,
-                                         array_form, below_floats, probability_text, shown_value, walk)
+                                         array_form, below_floats, probability_text, shown_value, small_texts, walk)
 from bptui.core.engine.equations import group_size
 from bptui.core.formulas.notation import minus_signs, num
 from bptui.core.formulas.profiles import shown_value as profile_view
@@ -73,7 +74,9 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
     if not _finite(value):
         return 0
     shown = interval(result, digits)
-    past = isinstance(result, Num) and below_floats(result, digits) is not None
+    # a result past the floats, printed from its exact arithmetic (a number, or an array's entries: Arr.small)
+    past = (isinstance(result, Num) and below_floats(result, digits) is not None) or (
+        isinstance(result, Arr) and bool(result.small))
     for i, form in enumerate(eq.forms[:-1]):
         # every form evaluates (exactly) to the result; a symbolic form may meet ∞ where its numbers do
         # not (e^1500/(e^1500 + e^−1200), log of a saturated 0): the check below takes ∞ and nan as "no word"
@@ -109,7 +112,7 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
                     assert last_digit_holds(redone, target, digits), (
                         f"{where}: redoing form {i} of {TextPrinter(digits).equation(eq)} on the page gives "
                         f"{[num(x, digits) for x in redone]}, not {[num(x, digits) for x in target]}")
-    checked += check_past_the_floats(eq, digits, where)
+    checked += check_past_the_floats(eq, digits, where) + check_past_the_floats_array(eq, digits, where)
     for leaf in leaves(eq):
         x = leaf.value if isinstance(leaf, Num) else leaf.values
         if leaf.means is not None:  # a derived number is the value of its formula
@@ -159,6 +162,95 @@ def _printed_mp(node, printer: TextPrinter, bindings: dict):
     return args[0] ** 2 if node.op == "sq" else args[0]
 
 
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
+
+
+def _printed_entries(a: Arr, printer: TextPrinter) -> list[str] | None:
+    """An array's entries as its printed text writes them (read back from the text, in order), None where
+    the printer elides some or it is no vector or matrix of numbers."""
+    if a.values.ndim not in (1, 2) or a.hidden is not None or a.blanks or printer.elides(a):
+        return None
+    texts = _NUMBER.findall(printer.p(a).replace("−", "-").replace("ᵀ", ""))
+    return texts if len(texts) == a.values.size else None
+
+
+def _printed_mp_array(node, printer: TextPrinter, bindings: dict):
+    """A form's arithmetic on numbers, vectors and matrices redone in mpmath, entry by entry, on its numbers
+    exactly as the page prints them (read back from the text); None for a form that is not such arithmetic."""
+    if isinstance(node, Num):
+        return _printed_mp(node, printer, bindings)
+    if isinstance(node, Arr):
+        texts = _printed_entries(node, printer)
+        if texts is None:
+            return None
+        return np.array([mpmath.mpf(t) for t in texts], dtype=object).reshape(node.values.shape)
+    if isinstance(node, Sym):
+        value = bindings.get(node)
+        if value is None:
+            return None
+        return (mpmath.mpf(float(value)) if np.ndim(value) == 0 else
+                np.array([mpmath.mpf(x) for x in np.ravel(value).tolist()], dtype=object).reshape(np.shape(value)))
+    if not isinstance(node, Op):
+        return None
+    args = [_printed_mp_array(a, printer, bindings) for a in node.args]
+    if any(a is None for a in args):
+        return None
+    obj = [np.asarray(a, dtype=object) if isinstance(a, np.ndarray) else a for a in args]
+    if node.op in ("+", "*"):
+        out = obj[0]
+        for x in obj[1:]:
+            out = out + x if node.op == "+" else out * x
+        return out
+    if node.op == "-":
+        return obj[0] - obj[1]
+    if node.op == "neg":
+        return -obj[0]
+    if node.op == "sq":
+        return obj[0] * obj[0]
+    if node.op == "()":
+        return obj[0]
+    if node.op == "@":
+        return np.matmul(obj[0], obj[1])
+    if node.op == "outer":
+        return np.multiply.outer(obj[0], obj[1])
+    if node.op == "T":
+        return obj[0].T
+    return None
+
+
+def check_past_the_floats_array(eq: Equation, digits: int, where: str = "") -> int:
+    """Where an array's line holds numbers below √(smallest normal float) (an attention layer's subnormal δ, G
+    or ∂ℓ/∂z), its arithmetic redone exactly (mpmath, entry by entry) on the numbers as printed gives every
+    entry of the result as printed, to its last digit: G ← G + δ oᵀ with δ = [0, 3.9565e−320] gives the
+    exact −1.7915e−320·…, not the subnormal float's digits. Returns how many forms it checked."""
+    result = eq.result
+    printer = TextPrinter(digits)
+    if not isinstance(result, Arr) or not any(_past_the_floats(f) for f in eq.forms):
+        return 0
+    shown = _printed_entries(result, printer)
+    if shown is None:
+        return 0
+    checked = 0
+    with mpmath.workdps(60):
+        for i, form in enumerate(eq.forms[:-1]):
+            if printer._elided(form) or any(isinstance(n, Sym) for n in walk(form)):
+                continue
+            redone = _printed_mp_array(form, printer, eq.bindings)
+            if redone is None or np.size(redone) != len(shown):
+                continue
+            text = printer.equation(eq)
+            for got, want in zip(np.ravel(np.asarray(redone, dtype=object)).tolist(), shown):
+                target = mpmath.mpf(want)
+                if target == 0:
+                    assert got == 0, f"{where}: form {i} of {text} gives {mpmath.nstr(got, 6)} as printed, not 0"
+                    continue
+                unit = mpmath.mpf(10) ** (Decimal(want).adjusted() - digits + 1)
+                assert abs(got - target) <= unit / 2 * (1 + mpmath.mpf(10) ** -9), (
+                    f"{where}: form {i} of {text} gives {mpmath.nstr(got, digits + 3)} as printed, not {want}")
+            checked += 1
+    return checked
+
+
 def _past_the_floats(node) -> bool:
     """A number the floats cannot hold as printed: a probability within 10⁻¹⁵ of 0 or 1 (``Num.logs``), a number
     written from its logarithm (``Num.ln``: a loss, or a result, past the floats), or a nonzero number below
@@ -170,6 +262,8 @@ def _past_the_floats(node) -> bool:
                 return True
             if n.ln is not None or 0 < abs(n.value) < SQRT_TINY:
                 return True
+        if isinstance(n, Arr) and (n.small or np.any((n.values != 0) & (np.abs(n.values) < SQRT_TINY))):
+            return True
     return False
 
 
@@ -278,6 +372,8 @@ def check_text(eq: Equation, digits: int, text: str, latex: str | None = None) -
             # in order, side by side (a vector joined to another, [o⁽⁰⁾_τ, o⁽¹⁾_{τ−1}], prints as one row)
             # every entry in the array's one form (the panels' rule), or the form of the vector it is
             # joined to ([1, x_τ, o_{τ−1}] is one vector): its digits either way
-            rows = [", ".join(num(x, digits, form) for x in leaf.values) for form in ("f", "e")]
+            small = {i[0]: minus_signs(t) for i, t in small_texts(leaf, digits).items()}  # past the floats: exact
+            rows = [", ".join(small.get(k) or num(x, digits, form) for k, x in enumerate(leaf.values))
+                    for form in ("f", "e")]
             own = array_form(leaf.values, base)
             assert any(row in text for row in rows), f"[{rows[own == 'e']}] missing from {text}"

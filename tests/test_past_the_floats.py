@@ -269,3 +269,195 @@ def test_the_nn_diagram_prints_the_exact_sum(path):
     ng.run_until(lambda s: s.key.phase == "loss" and s.key.example == 3)
     assert network_graph_state(ng, network_graph(spec, 4), 4).texts["loss"][-1].endswith(
         f" = {printed(running(mean=True)[-1])}")
+
+
+def test_the_nn_diagram_prints_the_exact_loss(path):
+    """The NN diagram's loss box writes ℓ⁽ⁿ⁾ as its loss line and the header do (6.047e−348 from its
+    logarithm, not the float 0), in the lecture's notation and in a profile's."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.tui.diagrams import network_graph, network_graph_state
+
+    spec = load(path)
+    for notation in (None, PROFILES["ng"]):
+        stepper = Stepper(spec) if notation is None else Stepper(spec, notation=notation)
+        for n, loss in enumerate(exact_losses(), start=1):
+            stepper.run_until(lambda s: s.key.phase == "loss" and s.key.example == n)
+            box = network_graph_state(stepper, network_graph(spec, 4), 4).texts["loss"]
+            assert box[1] == f"= {printed(loss)}", (notation, box)
+
+
+def test_the_unrolled_graph_prints_the_exact_loss(tmp_path):
+    """The unrolled graph's loss box writes a sequence's ℓ⁽ⁿ⁾ (the sum of its τ's losses, each e^−800 past
+    the floats) as the header does, and ℓ_D beside it."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    path = tmp_path / "seq.json"
+    path.write_text(json.dumps(SEQ))
+    with mpmath.workdps(50):
+        one = mpmath.log1p(mpmath.exp(mpmath.mpf(-800)))
+    stepper = Stepper(load(path))
+    stepper.run_until(lambda s: s.key.phase == "loss")
+    box = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper)), 4).texts["loss"]
+    assert box[-2:] == [f"= {printed(2 * one)}", f"ℓ_D = {printed(2 * one)}"], box
+
+
+def _class_zero(targets):
+    """Targets of the same nesting with every example (and τ) of class 0: a one-hot row's 1 first, else 0."""
+    if isinstance(targets[0], list):
+        if not isinstance(targets[0][0], list) and len(targets[0]) > 1:
+            return [[1.0] + [0.0] * (len(row) - 1) for row in targets]
+        return [_class_zero(t) for t in targets]
+    return [0.0 for _ in targets]
+
+
+def _exact_loss(loss: str, act: str, s, y) -> mpmath.mpf:
+    """ℓ⁽ⁿ⁾ from the output's logits s (a row per τ for a sequence's outputs) exactly, in mpmath."""
+    import numpy as np
+
+    rows_s, rows_y = np.atleast_2d(np.asarray(s, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
+    total = mpmath.mpf(0)
+    for s_t, y_t in zip(rows_s.tolist(), rows_y.tolist()):
+        z = [mpmath.mpf(v) for v in s_t]
+        if loss == "cross_entropy" and act == "softmax":
+            # −log softmax_c = log(1 + Σ_{j≠c} e^{z_j − z_c}): no digit lost to 1 + e^−800
+            total += mpmath.fsum(t * mpmath.log1p(mpmath.fsum(mpmath.exp(w - v) for j, w in enumerate(z) if j != c))
+                                 for c, (v, t) in enumerate(zip(z, y_t)) if t)
+        elif loss == "cross_entropy":
+            total += mpmath.fsum(t * mpmath.log1p(mpmath.exp(-v)) + (1 - t) * mpmath.log1p(mpmath.exp(v))
+                                 for v, t in zip(z, y_t))
+        else:  # an identity output: o = s
+            total += mpmath.fsum((v - t) ** 2 for v, t in zip(z, y_t)) * (mpmath.mpf(1) / 2 if loss == "half_squared" else 1)
+    return total
+
+
+@pytest.mark.parametrize("name", ["edges", "shapes", "parity", "gru_parity", "count_tokens", "tiny_transformer",
+                                  "deep_residual", "regression"])
+def test_every_output_below_the_floats_prints_its_exact_loss(name):
+    """Whatever the layers below the (dense) output — conv maps, a recurrent layer's o_T, attention and a
+    transformer's residual blocks with a loss per τ, dense residual blocks — and a probability or an identity
+    output: the output's weights 0 but its bias (±800 toward its target for a sigmoid, 800 on the target's class
+    for a softmax, 10⁻²⁰⁰ from a target 0 for an identity), its first ℓ⁽ⁿ⁾ lies below the smallest float; the
+    header's ℓ⁽ⁿ⁾ and ℓ_D (equations.loss_text, loss_D_text) print it exactly, from the logits, in mpmath."""
+    import numpy as np
+
+    from bptui.core.engine.equations import loss_D_text, loss_text
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    source = Path(__file__).parent.parent / "networks" / f"{name}.json"
+    doc = json.loads(source.read_text())
+    if "targets" in doc["data"]:
+        doc["data"]["targets"] = _class_zero(doc["data"]["targets"])
+    if name == "deep_residual":  # its squared loss reads o, 0 in floats: cross-entropy reads the logits
+        doc["loss"] = "cross_entropy"
+    stepper = Stepper(parse(doc, str(source)))
+    net, L, st = stepper.net, stepper.spec.L, stepper.state
+    stepper.forward()  # the first example on the board (its y), before the output layer's step
+    act, y = net.act(L).name, np.atleast_2d(st.y)
+    W = np.zeros_like(st.W[L])
+    if act == "softmax":
+        W[:, 0] = np.where(y[0] == 1, 800.0, 0.0)
+    elif act == "sigmoid":
+        W[:, 0] = np.where(y[0] == 1, 800.0, -800.0)
+    else:
+        assert not y.any()
+        W[:, 0] = 1e-200
+    st.W[L] = W
+    stepper.run_until(lambda s: s.key.phase == "loss")
+    with mpmath.workdps(50):
+        want = _exact_loss(stepper.spec.loss, act, st.s[L], st.y)
+    assert float(want) < 2.2250738585072014e-308 and want > 0
+    assert loss_text(net, st, 4) == printed(want), name
+    assert loss_D_text(None, st, 4) == printed(want), name
+
+
+def _attention(logit: float):
+    """The attention network of test_attention_gradients_on_subnormal_numbers_are_true: its backward steps'
+    vectors and matrices subnormal (a softmax output ``logit`` past its rival)."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    return Stepper(parse(_attention_doc(logit), "att.json"))
+
+
+def _attention_doc(logit: float) -> dict:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    return {"name": "att", "layers": [{"units": 2}, {"type": "attention", "dim": 2, "heads": 1, "causal": False},
+                                      {"units": 2, "activation": "softmax"}],
+            "weights": [{n: rng.normal(0, 0.8, size=(2, 3)).tolist() for n in "QKVO"},
+                        [[logit, 1.0, -1.0], [0.0, -1.0, 1.0]]],
+            "loss": "cross_entropy",
+            "data": {"inputs": [[[1.0, 0.5], [-0.5, 1.0], [0.3, -0.2]]], "targets": [[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]]},
+            "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+def test_an_array_past_the_floats_prints_its_exact_entries():
+    _da_line()
+
+
+def _da_line():
+    """∂ℓ/∂a⁽¹⁾ = ∂ℓ/∂z⁽¹⁾ v⁽¹⁾ᵀ on subnormal ∂ℓ/∂z: the floats keep a few digits of each product's sum
+    (−9.061e−321, −3.743e−320); the exact products, from the board's numbers in mpmath, are −9.062e−321 and
+    −3.742e−320. The line prints every entry as the exact arithmetic gives it, with its worked form."""
+    import numpy as np
+
+    from bptui.core.engine.equations import step_equation
+
+    stepper = _attention(735.0)
+    while (step := stepper.forward()).key.quantity != "da":
+        pass
+    dz, v = (np.asarray(stepper.state.extra[q, 1], dtype=float) for q in ("dz", "v"))
+    with mpmath.workdps(60):
+        exact = [[mpmath.fsum(mpmath.mpf(a) * mpmath.mpf(b) for a, b in zip(row, col)) for col in v.tolist()]
+                 for row in dz.tolist()]
+    assert printed(exact[0][2]) == "−9.062e−321" and float(step.value[0][0][2]) < 0  # and the float: −9.061e−321
+    text = step_equation(stepper, step, 4)
+    want = "[" + ", ".join("[" + ", ".join(printed(x) for x in row) + "]" for row in exact) + "]"
+    assert text.endswith(" = " + want), text
+    assert text.count(" = ") == 3, text  # the form with the numbers is shown
+    return want, exact
+
+
+def test_the_trace_and_export_print_an_arrays_exact_entries(tmp_path, capsys):
+    """The same line in the trace (text, and the JSON's printed equation, its value the floats) and the
+    export (Markdown and LaTeX)."""
+    want, exact = _da_line()
+    path = tmp_path / "att.json"
+    path.write_text(json.dumps(_attention_doc(735.0)))
+    line = next(x for x in _run(capsys, "trace", str(path)) if "[backward] ∂ℓ/∂a⁽¹⁾ =" in x)
+    assert line.endswith(" = " + want), line
+    row = next(json.loads(x) for x in _run(capsys, "trace", str(path), "--format", "json") if '"da"' in x)
+    assert row["equation"].endswith(" = " + want) and row["value"][0][0][2] == -9.0612e-321
+    entries = " & ".join(latex(x) for x in exact[0])
+    for fmt in ("markdown", "latex"):
+        assert any(entries in x for x in _run(capsys, "export", str(path), "--format", fmt)), fmt
+
+
+@pytest.mark.parametrize("logit", [735.0, 740.0])
+def test_every_array_line_past_the_floats_checks_exactly(logit):
+    """Every step's equation of the attention network on subnormal numbers, redone exactly (mpmath, entry by
+    entry) on the numbers as printed, gives each entry of its result as printed (text and LaTeX, at 2 and 4
+    digits): formula_checks.check_past_the_floats_array; and the lines it checks are many."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import TextPrinter, plan
+
+    from .formula_checks import check_equation, check_past_the_floats_array, check_text
+
+    stepper = _attention(logit)
+    arrays = 0
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+            for digits in (2, 4):
+                planned = plan(eq, digits)
+                check_equation(planned, digits, stepper, where=f"step {step.key.step}")
+                check_text(planned, digits, TextPrinter(digits).equation(planned),
+                           " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
+                arrays += check_past_the_floats_array(planned, digits)
+    assert arrays > 20

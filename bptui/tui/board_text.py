@@ -85,12 +85,9 @@ class BoardText(Host):
 
     def _loss(self, loss: float, digits: int) -> str:
         """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""
-        if not 0 <= loss < 2.2250738585072014e-308:
-            return num(loss, digits)
-        from ..core.engine.equations import loss_num
-        from ..core.formulas.formula import TextPrinter
+        from ..core.engine.equations import loss_text
 
-        return TextPrinter(digits).p(loss_num(self.stepper.net, self.stepper.state, loss))
+        return loss_text(self.stepper.net, self.stepper.state, digits)
 
     def _update_text(self) -> str:
         """How the weights are updated: full_batch, per_example or mini-batches of k, and the

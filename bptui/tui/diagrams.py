@@ -276,7 +276,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0)}", ""],
              "y": [funcs["y"], f"= {v(y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{loss_D} = {loss_D_text(None, st, digits)}"]}
+             "loss": [funcs["loss"], f"= {_loss_box(stepper, digits)}", f"{loss_D} = {loss_D_text(None, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
@@ -304,7 +304,7 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0 if not sep or o0 is None else shown_value(o0, 'x'))}", ""],
              "y": [funcs["y"], f"= {v(y)}", ""],
-             "loss": [funcs["loss"], f"= {v(st.loss)}", f"{names['loss_D']} = {loss_D_text(P, st, digits)}"]}
+             "loss": [funcs["loss"], f"= {_loss_box(stepper, digits)}", f"{names['loss_D']} = {loss_D_text(P, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
         texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",
@@ -317,6 +317,14 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
         texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(o_l)}", ""]
         pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
     return _marked(stepper, diagram, L, texts, frozenset(pending))
+
+
+def _loss_box(stepper: Stepper, digits: int) -> str:
+    """The loss box's ℓ⁽ⁿ⁾ as the header and its loss line write it (equations.loss_text: exact past the
+    floats); PENDING before it is computed."""
+    from ..core.engine.equations import loss_text
+
+    return PENDING if stepper.state.loss is None else loss_text(stepper.net, stepper.state, digits)
 
 
 def _value_text(x: Any, digits: int) -> str:

@@ -219,7 +219,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     """The numbers of each box of the example on the board, in the stepper's notation (a profile: its
     parts of W and G, G/m in a mean profile, x without its 1 with a separate bias), and the box and edges
     the last step marks."""
-    from ..core.engine.equations import board_group_size, loss_D_text
+    from ..core.engine.equations import board_group_size, loss_D_text, loss_text
     from ..core.formulas.formula import Sym
 
     st, net = stepper.state, stepper.net
@@ -279,7 +279,8 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
         elif i == "y":
             texts[i] = lines + [f"= {v(y)}"]
         elif i == "loss":
-            texts[i] = lines + [f"= {v(st.loss)}", f"{loss_D} = {loss_D_text(P, st, digits)}"]
+            loss = PENDING if st.loss is None else loss_text(net, st, digits)  # exact past the floats
+            texts[i] = lines + [f"= {loss}", f"{loss_D} = {loss_D_text(P, st, digits)}"]
         else:  # h{l} or h{l}_{τ}: s, o and δ of layer l as columns
             l_text, _, t_text = i[1:].partition("_")
             l, t = int(l_text), (int(t_text) if t_text else None)

@@ -510,6 +510,15 @@ def loss_num(net: Network, state: State, value: float) -> Num:
     return Num(float(value), Ref("loss"), ln=net.loss_ln(state.s[L], state.o[L], state.y, float(value)))
 
 
+def loss_text(net: Network, state: Any, digits: int = 4) -> str:
+    """The board's ℓ⁽ⁿ⁾ as every view writes it (the header, the NN diagram's and the unrolled graph's loss
+    boxes): :func:`loss_num` at ``digits``, past the floats from its logarithm as its loss line writes it."""
+    value = float(state.loss)
+    if not 0 <= value < TINY:  # a float's own number (every loss but one past the floats): as num writes it
+        return num(value, digits)
+    return TextPrinter(digits).p(loss_num(net, state, value))
+
+
 def _loss(net: Network, state: State, step: Step) -> tuple[Equation, ...]:
     L, n = net.L, step.key.example
     act = net.act(L).name

@@ -118,7 +118,10 @@ class Network:
         """ln ℓ⁽ⁿ⁾ where ℓ⁽ⁿ⁾ (``value``, a float) is past the floats: below the smallest normal float, 0 there
         or subnormal with its digits lost. From the logarithms its loss line's argument is printed from
         (Loss.ln_past_floats), so that every view writes the one number the line does; a sequence's (o⁽ᴸ⁾ with a
-        row per τ) from its rows' losses, summed. None where ℓ⁽ⁿ⁾ is a float's own number (or o is no probability)."""
+        row per τ) from its rows' losses, summed. The output layer is dense in every network (spec.parse refuses
+        another kind there), so whatever stands below it (conv maps, a recurrent layer's o_T, attention, residual
+        blocks) s⁽ᴸ⁾ and o⁽ᴸ⁾ are a vector, or a row per τ. None where ℓ⁽ⁿ⁾ is a float's own number (or
+        cross-entropy's o is no probability: the line then prints the float)."""
         if not 0 <= value < 2.2250738585072014e-308 or o_L is None or y is None:
             return None
         act = self.acts[-1].name

@@ -123,6 +123,9 @@ class Arr:
     means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
     blanks: tuple[tuple[tuple[int, ...], int, bool], ...] = ()  # an exercise's blanks: (index, number, first)
     extra: int = 0  # digits beyond the printer's, for every entry alike (:func:`plan`)
+    # the entries past the floats, (index, ln |x|, x < 0): a result whose exact arithmetic lies below the smallest
+    # normal float where the floats keep 0 or a subnormal's few digits (:func:`plan`); printed from it
+    small: tuple[tuple[tuple[int, ...], float, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -809,6 +812,7 @@ class _Redo:
         self.holds_probability: dict[int, bool] = {}  # id of a node → whether a saturated probability is in it
         self.probabilities = True  # whether a form may hold one (plan knows it does not: no node is asked)
         self.unrounded = False  # every number as it is, not as printed (:meth:`exact_unrounded`)
+        self.divides = False  # whether :meth:`_exact` divides too (a mean past the floats: (J + ℒ)/2), in its context
 
     def _probabilities(self, node: Node) -> bool:
         """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
@@ -846,7 +850,7 @@ class _Redo:
                 return None
             a = self._exact(node.args[0])
             return a.ln() if a is not None and a > 0 else None
-        if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()"):
+        if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()") + ("/",) * self.divides:
             if type(node) in self.keyed and node in self.env and np.ndim(self.env[node]) == 0:
                 return Decimal(float(self.env[node]))
             return None
@@ -867,6 +871,8 @@ class _Redo:
             return -v[0]
         if node.op == "sq":
             return v[0] * v[0]
+        if node.op == "/":
+            return v[0] / v[1] if v[1] != 0 else None
         return v[0]
 
     def exact_unrounded(self, node: Node) -> Decimal | None:
@@ -1128,9 +1134,14 @@ def _plan(eq: Equation, digits: int) -> Equation:
     y = _finite_value(result)
     if y is None:
         return done
-    if isinstance(result, Num) and result.ln is None and result.logs is None and not result.exact \
-            and abs(result.value) < TINY and _tiny_operands(forms):
+    if isinstance(result, Num) and result.logs is None and not result.exact and abs(result.value) < TINY \
+            and (_ln_operands(forms) if result.ln is not None else _tiny_operands(forms)):
         past = _past_the_floats(eq, done, forms, digits)
+        if past is not None:
+            return past
+    if isinstance(result, Arr) and not result.small and y.size and float(np.min(np.abs(y))) < TINY \
+            and _tiny_arrays(forms):
+        past = _past_the_floats_array(eq, done, forms, digits, y)
         if past is not None:
             return past
     redo = _Redo(digits, eq.bindings)
@@ -1164,6 +1175,12 @@ def _tiny_operands(forms: list[tuple[Node, list[int]]]) -> bool:
                for f, _ in forms for n in walk(f))
 
 
+def _ln_operands(forms: list[tuple[Node, list[int]]]) -> bool:
+    """Whether a form holds a number past the floats written from its logarithm (``Num.ln``: a sequence's
+    ℓ⁽ⁿ⁾_τ in its sum over τ), which the floats cannot redo."""
+    return any(isinstance(n, Num) and n.ln is not None for f, _ in forms for n in walk(f))
+
+
 def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[int]]],
                      digits: int) -> Equation | None:
     """:func:`plan` of a scalar line whose exact arithmetic lies below the smallest normal float, where the
@@ -1172,22 +1189,164 @@ def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[
     unrounded numbers (``Num.ln`` and the sign: −2.1e−329), each form's operands with the fewest extra
     digits (the same for all of them) for the arithmetic on the page, redone exactly, to give it; a form
     no digits make hold is left out. None where the exact result is 0 or a normal float (the floats'
-    own plan holds)."""
+    own plan holds). A result written from its logarithm already (a sum over τ of losses past the floats, each
+    term from its own) keeps it: its terms get the digits that give it."""
     with localcontext() as ctx:
         ctx.prec = 60
-        exact = _Redo(digits, eq.bindings).exact_unrounded(forms[-1][0])
-        if exact is None or exact == 0 or abs(exact) >= Decimal(TINY):
-            return None
         result = eq.result
         assert isinstance(result, Num)
-        shown = replace(result, ln=float(abs(exact).ln()), negative=exact < 0)
+        if result.ln is not None:
+            shown = result
+        else:
+            redo = _Redo(digits, eq.bindings)
+            redo.divides = True
+            exact = redo.exact_unrounded(forms[-1][0])
+            if exact is None or exact == 0 or abs(exact) >= Decimal(TINY):
+                return None
+            shown = replace(result, ln=float(abs(exact).ln()), negative=exact < 0)
         target = Decimal(below_floats(shown, digits) or "0")
         planned: dict[int, Node] = {}
         for form, operands in forms:
             for k in range(FLOAT_DIGITS - digits + 1):
                 trial = {i: k for i in operands}
-                got = _Redo(digits, eq.bindings, trial)._exact(form)
+                redo = _Redo(digits, eq.bindings, trial)
+                redo.divides = True
+                got = redo._exact(form)
                 if got is not None and got != 0 and _rounded_decimal(got, digits) == target:
+                    planned[id(form)] = _rebuild(form, _given(trial)) if k else form
+                    break
+    kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
+                 if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
+    return replace(done, forms=kept + (shown,))
+
+
+def _tiny_arrays(forms: list[tuple[Node, list[int]]]) -> bool:
+    """Whether a form holds a nonzero number, or an array with a nonzero entry, whose products the floats may
+    lose (below √TINY): a result below the smallest normal float comes from one."""
+    for f, _ in forms:
+        for n in walk(f):
+            if isinstance(n, Num) and not n.exact and 0 < abs(n.value) < _SQRT_TINY:
+                return True
+            if isinstance(n, Arr):
+                a = np.abs(np.asarray(n.values, dtype=float))
+                if np.any((a > 0) & (a < _SQRT_TINY)):
+                    return True
+    return False
+
+
+def _decimals(x: Any) -> np.ndarray:
+    """Every entry of ``x`` (floats) as the exact Decimal it is, in an array of objects."""
+    a = np.asarray(x, dtype=float)
+    return np.array([Decimal(v) for v in a.ravel().tolist()], dtype=object).reshape(a.shape)
+
+
+class _ExactArrays:
+    """A form's arithmetic on vectors and matrices (+, −, ⊙ and a number times an array, a matrix product, an
+    outer product, a transpose, joins) done exactly in Decimal, entry by entry, in the caller's decimal
+    context: on the numbers as they are (every float's exact value), or with ``printed`` on the numbers as
+    printed (``digits``, and ``extra`` digits by id). None where the form is other arithmetic (a function,
+    a division)."""
+
+    def __init__(self, digits: int, env: dict, extra: Mapping[int, int] | None = None, printed: bool = False) -> None:
+        self.d, self.env, self.extra, self.printed = digits, env, extra or {}, printed
+
+    def value(self, node: Node) -> Any:
+        if isinstance(node, Num):
+            if not math.isfinite(node.value):
+                return None
+            if node.exact or not self.printed:
+                return Decimal(node.value)
+            return printed_decimal(node, self.d + self.extra.get(id(node), node.extra))
+        if isinstance(node, Arr):
+            if not np.all(np.isfinite(node.values)):
+                return None
+            if not self.printed:
+                return _decimals(node.values)
+            d = self.d + self.extra.get(id(node), node.extra)
+            a = np.asarray(node.values, dtype=float)
+            return np.array([Decimal(f"{v:.{d}g}") for v in a.ravel().tolist()], dtype=object).reshape(a.shape)
+        if isinstance(node, Sym):
+            got = self.env.get(node)
+            if got is None or not np.all(np.isfinite(np.asarray(got, dtype=float))):
+                return None
+            return Decimal(float(got)) if np.ndim(got) == 0 else _decimals(got)
+        if not isinstance(node, Op):
+            return None
+        v = [self.value(a) for a in node.args]
+        if any(x is None for x in v):
+            return None
+        op = node.op
+        if op == "+":
+            out = v[0]
+            for x in v[1:]:
+                out = out + x
+            return out
+        if op == "-":
+            return v[0] - v[1]
+        if op == "*":
+            out = v[0]
+            for x in v[1:]:
+                out = out * x
+            return out
+        if op == "neg":
+            return -v[0]
+        if op == "sq":
+            return v[0] * v[0]
+        if op == "()":
+            return v[0]
+        if op == "@":
+            return np.matmul(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
+        if op == "outer":
+            return np.multiply.outer(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
+        if op == "T":
+            return np.asarray(v[0], dtype=object).T
+        if op == "drop0":
+            return np.asarray(v[0], dtype=object)[1:]
+        if op == "cat1":
+            return np.concatenate([np.array([Decimal(1)], dtype=object), np.asarray(v[0], dtype=object)])
+        if op == "cat":
+            return np.concatenate([np.asarray(a, dtype=object).reshape(-1) for a in v])
+        if op in ("hcat", "vcat"):
+            return (np.hstack if op == "hcat" else np.vstack)([np.asarray(a, dtype=object) for a in v])
+        return None
+
+
+def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node, list[int]]], digits: int,
+                           y: np.ndarray) -> Equation | None:
+    """:func:`_past_the_floats` of a line whose result is a vector or matrix: each entry whose exact arithmetic
+    lies below the smallest normal float, where the floats keep 0 or a subnormal's few digits (a G ← G + δ oᵀ
+    on an attention layer's subnormal δ), written from it (``Arr.small``); every form's operands with the
+    fewest extra digits (the same for all of them) for the arithmetic on the page, redone exactly, to give
+    every entry as printed; a form no digits make hold is left out. None where no entry is such a number."""
+    result = eq.result
+    assert isinstance(result, Arr)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = _ExactArrays(digits, eq.bindings).value(forms[-1][0])
+        if exact is None or np.size(exact) != y.size:
+            return None
+        exact = np.asarray(exact, dtype=object).reshape(y.shape)
+        small: list[tuple[tuple[int, ...], float, bool]] = []
+        for index in zip(*np.nonzero(np.abs(y) < TINY)):
+            x = exact[index]
+            if x.is_finite() and x != 0 and abs(x) < Decimal(TINY):
+                small.append((tuple(int(i) for i in index), float(abs(x).ln()), bool(x < 0)))
+        if not small:
+            return None
+        shown = replace(result, small=tuple(small))
+        target = np.array([Decimal(f"{v:.{digits}g}") for v in y.ravel().tolist()], dtype=object).reshape(y.shape)
+        for index, text in small_texts(shown, digits).items():
+            target[index] = Decimal(text)
+        planned: dict[int, Node] = {}
+        for form, operands in forms:
+            for k in range(FLOAT_DIGITS - digits + 1):
+                trial = {i: k for i in operands}
+                got = _ExactArrays(digits, eq.bindings, trial, printed=True).value(form)
+                if got is None or np.size(got) != y.size:
+                    break
+                got = np.asarray(got, dtype=object).reshape(y.shape)
+                if all(t == (g if g == 0 or t == 0 else _rounded_decimal(g, digits))
+                       for g, t in zip(got.ravel().tolist(), target.ravel().tolist())):
                     planned[id(form)] = _rebuild(form, _given(trial)) if k else form
                     break
     kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
@@ -1494,9 +1653,21 @@ def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...
 
 
 def _arr_form(a: Arr, digits: int) -> str:
-    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide."""
+    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide; an entry
+    past the floats (``Arr.small``) counts as the number below them it is, not the float's 0."""
     unshown = ([a.hidden] if a.hidden is not None else []) + [index for index, _, _ in a.blanks]
-    return array_form(a.values, digits, unshown)
+    values = a.values
+    if a.small:
+        values = np.array(values, dtype=float)
+        for index, _, negative in a.small:
+            values[index] = -TINY if negative else TINY
+    return array_form(values, digits, unshown)
+
+
+def small_texts(a: Arr, digits: int) -> dict[tuple[int, ...], str]:
+    """An array's entries past the floats (``Arr.small``) as ``%g`` writes them with ``digits`` significant
+    digits, from their logarithms: 2.1e−329, not 0."""
+    return {index: ("-" if negative else "") + g_from_ln(ln, digits) for index, ln, negative in a.small}
 
 
 class Printer:
@@ -1942,18 +2113,22 @@ class TextPrinter(Printer):
             for c in range(min(len(v), 4)):
                 inner = (hid[1:] if hid is not None and hid[0] == c else None)
                 per_channel = tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c)
-                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra), form))
+                small = tuple((i[1:], ln, neg) for i, ln, neg in a.small if i[0] == c)
+                parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra, small=small), form))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
+        small = {index: minus_signs(text) for index, text in small_texts(a, self.digits + a.extra).items()}
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
-            blanks = {index[0]: blank_text(label, first) for index, label, first in a.blanks}
+            blanks = {index[0]: text for index, text in small.items()}  # an entry past the floats: its own text
+            blanks.update({index[0]: blank_text(label, first) for index, label, first in a.blanks})
             text = self._row(v, hide, self.vec_limit, blanks, a.extra, form)
             return text + "ᵀ" if a.row else text
         rows = []
         for i, r in enumerate(v[: self.mat_limit]):
             hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
-            marks = {index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i}
+            marks = {index[1]: text for index, text in small.items() if index[0] == i}
+            marks.update({index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i})
             rows.append(self._row(r, hide, self.mat_limit, marks, a.extra, form))
         body = ", ".join(rows)
         if len(v) > self.mat_limit:
@@ -2174,10 +2349,12 @@ class LatexPrinter(Printer):
         if m.ndim >= 3:  # a feature map: its channels' matrices side by side
             parts = [self._p_Arr(Arr(m[c], hidden=hidden[1:] if hidden is not None and hidden[0] == c else None,
                                      blanks=tuple((i[1:], n, f) for i, n, f in a.blanks if i[0] == c),
-                                     extra=a.extra), form)
+                                     extra=a.extra, small=tuple((i[1:], ln, neg) for i, ln, neg in a.small if i[0] == c)),
+                                 form)
                      for c in range(min(len(m), 4))]
             return r",\; ".join(parts) + (r",\; \ldots" if len(m) > 4 else "")
-        blanks = {index: self._blank(label, first) for index, label, first in a.blanks}
+        blanks = {index: self._g(text) for index, text in small_texts(a, self.digits + a.extra).items()}  # past the floats
+        blanks.update({index: self._blank(label, first) for index, label, first in a.blanks})
         if m.ndim == 1:
             row = a.row != self.row_vectors  # with row vectors, the flag means a column
             m = m.reshape(1, -1) if row else m.reshape(-1, 1)

@@ -11,6 +11,7 @@ checked against this table by a test.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Callable
 
@@ -77,28 +78,31 @@ class Loss:
     def ln_past_floats(self, o: np.ndarray, y: np.ndarray, act: str, s: np.ndarray | None = None) -> float | None:
         """ln ℓ where ℓ is below the smallest normal float (0 there, or subnormal with its digits lost), from
         the logarithms the line's o_k are printed from (:meth:`logs`): a term −log(1 − q) is q to within
-        q²/2, so its ln is ln q; (1 − q − 1)² is q², its ln 2 ln q. None where ℓ is a float's own number
-        (or o is no probability), so the line's result is printed from the very logarithm its argument
-        is: ``−log(1 − 2.225e−348) = 2.225e−348``."""
+        q²/2, so its ln is ln q; (1 − q − 1)² is q², its ln 2 ln q. A squared loss's term on an output that
+        is no probability (an identity's o_k, or a target between 0 and 1) is (o_k − y_k)² on the floats
+        the line prints, done exactly. None where ℓ is a float's own number (or cross-entropy's o is no
+        probability), so the line's result is printed from the very logarithm its argument is:
+        ``−log(1 − 2.225e−348) = 2.225e−348``, ``½(1e−200 − 0)² = 5e−401``."""
         logs = self.logs(o, act, s)
         o, y = np.asarray(o, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
-        if any(pair is None for pair in logs):
+        if self.name == "cross_entropy" and any(pair is None for pair in logs):
             return None
         terms: list[float] = []  # ln of each term of ℓ
         for k, pair in enumerate(logs):
-            assert pair is not None
-            ln_p, ln_q = pair
             if self.name == "cross_entropy":
+                assert pair is not None
+                ln_p, ln_q = pair
                 weights = [(y[k], ln_p, ln_q)] + ([(1.0 - y[k], ln_q, ln_p)] if act == "sigmoid" else [])
                 for weight, ln_x, ln_rest in weights:  # weight · −log x, x = 1 − rest
                     if weight != 0:
                         terms.append(math.log(weight) + _ln_minus_log(ln_x, ln_rest))
-            elif y[k] in (0.0, 1.0):  # (o − y)² with o = p, or o = 1 − q
-                ln_gap = ln_p if y[k] == 0.0 else ln_q
-                terms.append(2 * ln_gap + (math.log(0.5) if self.name == "half_squared" else 0.0))
-            else:
-                gap = abs(float(o[k]) - float(y[k]))
-                terms.append(2 * math.log(gap) if gap > 0 else -math.inf)
+                continue
+            half = math.log(0.5) if self.name == "half_squared" else 0.0
+            if pair is not None and y[k] in (0.0, 1.0):  # (o − y)² with o = p, or o = 1 − q
+                terms.append(2 * (pair[0] if y[k] == 0.0 else pair[1]) + half)
+            else:  # (o − y)² on the floats as they are, exactly (their difference may lie below the floats)
+                gap = abs(Decimal(float(o[k])) - Decimal(float(y[k])))
+                terms.append(2 * float(gap.ln()) + half if gap else -math.inf)
         ln = float(np.logaddexp.reduce(terms)) if terms else -math.inf
         return ln if math.isfinite(ln) and ln < _LN_TINY else None
 
