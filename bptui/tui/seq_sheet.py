@@ -348,7 +348,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             self.beside = self.beside or k
             left = left[k:]
         unpinned: set[int] = set()  # the headings of the states beside the grid's rows
-        if left and grid is not None:
+        # (the grid's τ line is as wide as its rows: they are measured, line by line, only where a state may fit)
+        if left and grid is not None and _ends(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
             g1 = parts[0][0]  # the end of the grid's lines (with its norms): the foot's first blank line
             x = width(lines[grid:g1]) + 2
             block, t, k = list(lines[grid:g1]), 1, 0  # (from the grid's first row: its τ line stays its own)
