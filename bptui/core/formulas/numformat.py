@@ -149,7 +149,7 @@ def widest_of(span: tuple[float, float, float] | None, digits: int, fmt: str | N
     if span is None:
         return 3
     lo, hi, small = span
-    sign = -1.0 if lo < 0 else 1.0
+    sign = -1.0 if lo < 0 or fmt is None else 1.0  # (each number in its own format: one in between may be wider)
     picks = [hi, lo] + ([sign * small, sign * max(hi, -lo)] if small != INF else [])
     return max(len(cell(x, digits, fmt)) for x in picks)
 
