@@ -826,3 +826,40 @@ async def test_a_resize_keeps_the_cursor_in_g_on_a_column_g_shows():
             assert (q, l, b) == ("G", 2, 0)
             assert a == ([c for c in sheet.columns() if c[0] == "G"][-1][1] if size != (80, 24) else 3)  # (as left at 50)
             assert app.query_one("#explain").text.startswith(explain(app.main.stepper, Cell("G", 2, 1, a)).text())
+
+
+NUMBER_TOKEN = re.compile(r"(?<![=\w.⁽⁾^\[])−?\d+(?:\.\d+)?(?:e−?\d+)?(?![\w.])")
+
+
+@pytest.mark.parametrize("name, notation, optimizer", [
+    ("iris", None, None), ("iris", "ng", None), ("edges", None, "adam"), ("deep_residual", None, None),
+    ("deep_residual", "ng", None), ("moons", "cs231n", "adam")])
+async def test_a_cell_is_no_wider_than_its_panels_numbers_need(name, notation, optimizer):
+    """Issue 24 item 2: a matrix with no negative entry (Adam's v, squared; a softmax's o) was measured with
+    a minus's column (``numformat.widest_of``), so iris's layer 1 after an update drew every cell 10 columns
+    wide where its widest number (v's, of 7 characters) needs 9 (a blank before it and one after), and its
+    layer 2 hid a column behind `+1…`. After a backward pass and an update at 120×40, a dense panel's cells (the
+    lecture's, a block's, a profile's; before a big screen widens them) are as wide as the longest number it
+    shows with a blank either side, or the digits' least cell."""
+    from bptui.tui.profile_sheet import ProfileSheet
+
+    from .test_layout_arrangement import all_lines, app_with
+
+    app = app_with(name, notation, optimizer)
+    checked = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b", "u")
+        await pilot.pause()
+        await pilot.pause()
+        for panel in app.main.query("#layers > *"):
+            if not (isinstance(panel, (LayerSheet, ProfileSheet)) and panel.display and panel.size.width):
+                continue
+            lines = all_lines(panel)
+            if any(re.search(r"\+\d+…", line) for line in lines):  # (its widest number may be hidden)
+                continue
+            longest = max(len(m.group()) for line in lines for m in NUMBER_TOKEN.finditer(line))
+            assert panel.base_cw <= max(cell_width(panel.digits), 2 + longest), (
+                f"{name} ({notation}): {panel.id}'s cells {panel.base_cw} wide for numbers of {longest}\n"
+                + "\n".join(lines))
+            checked += 1
+    assert checked

@@ -284,3 +284,70 @@ async def test_a_sequence_panel_hides_no_column_beside_blank_ones(name):
         async for size, keys in sizes_and_keys(pilot):
             checked += seq_panels_checked(app, f"{name} at {size} after {keys}")
     assert checked
+
+
+def numbers_in(text: str) -> list[str]:
+    return [word for word in text.split() if re.fullmatch(r"−?[\d.]+(e−?\d+)?", word)]
+
+
+@pytest.mark.parametrize("name, layer, size", [("tiny_transformer", 3, (200, 50)), ("tiny_transformer", 3, (160, 45)),
+                                               ("gru_parity", 1, (200, 50)), ("gru_parity", 1, (160, 45))])
+async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(name, layer, size):
+    """tiny_transformer at 200×50 after an update: layer 3's W | G fill the panel's width, so m⁽³⁾ and v⁽³⁾
+    stood at its foot under the 75 lines of the grid, 105 lines down, while ~140 columns at the grid's right
+    were blank (gru_parity's layer 1: 75 lines down). They stand beside the grid's rows, one under the
+    other from its first row down, two blanks after its last number: the grid stays where it was (its lines
+    as they were, its τ line its own, pinned over its rows), every line within the panel, nothing at the
+    foot, and the states' numbers are the stepper's."""
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one(f"#layer-{layer}", SeqSheet)
+        lines = lines_of(panel)
+        top = panel.grid_top
+        text = "\n".join(lines[top:top + 40])
+        assert lines[top].lstrip().startswith("τ=1") and "moment" not in lines[top], text  # (its τ line, pinned)
+        grid_end = next((y for y in range(top, len(lines)) if not lines[y].strip()), len(lines))
+        heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
+        assert len(heads) == 2 and heads[0] == top + 1 and top < heads[1] < grid_end, (heads, top, grid_end, text)
+        room = panel.scrollable_content_region.width
+        assert max(len(line.rstrip()) for line in lines) <= room
+        assert not any(line.strip() for line in lines[grid_end:]), "\n".join(lines[grid_end:])  # no foot
+        assert not set(heads) & {first for first, _ in panel.heading_spans()}  # (a grid's row is never pinned)
+        assert top in {first for first, _ in panel.heading_spans()}
+        (_, m), (_, v) = optimizer_state(app.stepper, layer)
+        W = app.stepper.state.W[layer]
+        entry = app.stepper.spec.layer_kinds[layer - 1].editable
+        x = re.search(r"m⁽", lines[heads[0]]).start()  # the states' first column
+        assert re.search(r"v⁽", lines[heads[1]]).start() == x
+        grid_w = max(len(line[:x].rstrip()) for line in lines[top:grid_end])
+        assert x == grid_w + 2, (x, grid_w)  # two blanks after the grid's last number
+        for head, state in zip(heads, (m, v)):
+            fmt = number_format(state, app.main.digits)
+            for b in range(W.shape[0]):
+                shown = numbers_in(lines[head + 1 + b][x + 6:])  # (after the row's label: Q 1, r1)
+                assert shown == [cell(float(state[b, a]), app.main.digits, fmt) for a in range(W.shape[1])
+                                 if entry(b, a)], lines[head + 1 + b]
+
+
+async def test_count_tokens_v_stands_beside_g_after_an_update():
+    """count_tokens at 200×50 after an update: v⁽¹⁾ (all positive, 1.05e−10 its widest) took cells 11 wide
+    (a minus's column it never shows), 105 columns beside G⁽¹⁾'s 96 in 195, so it stood at layer 1's foot,
+    137 lines down; in cells as wide as its numbers need it stands beside G⁽¹⁾'s rows (W⁽¹⁾ | m⁽¹⁾ over
+    G⁽¹⁾ | v⁽¹⁾), its heading on G's heading line, nothing at the foot."""
+    app = app_with("count_tokens")
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", SeqSheet)
+        lines = lines_of(panel)
+        W = app.stepper.state.W[1]
+        g = 2 + W.shape[0]
+        text = "\n".join(lines[:g + 3])
+        assert lines[g].startswith("G⁽¹⁾") and "v⁽¹⁾ (2nd moment" in lines[g], text
+        assert "m⁽¹⁾ (1st moment" in lines[0]
+        assert not any("moment" in line for line in lines[g + 1:])
+        assert max(len(line.rstrip()) for line in lines) <= panel.scrollable_content_region.width

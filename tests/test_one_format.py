@@ -52,14 +52,35 @@ VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
 def test_a_matrixs_format_and_widest_cell_from_its_extent(values, digits, as_row):
     """A panel reads a matrix's extent once (``numformat.extent``) for its format and its widest cell:
     the format is the one the plain numbers get without NumPy, and the widest cell is as wide as the
-    widest finite value's cell, or one more (a minus: a cell is measured with a sign whatever the
-    values' signs), 3 with none, whatever the values (0, ∞, nan, tiny, huge)."""
+    widest finite value's cell, or one more (a minus, when some value is negative: not always the
+    widest one's), 3 with none, whatever the values (0, ∞, nan, tiny, huge)."""
     array = np.array(values, dtype=float).reshape((1, -1) if as_row else (-1,))
     fmt = number_format(array, digits)
     assert fmt == number_format([float(x) for x in values], digits)
     for shown in (fmt, None, SCIENTIFIC):
         cells = [len(cell(x, digits, shown)) for x in values if math.isfinite(x)]
         assert max(cells, default=3) <= widest(array, digits, shown) <= max(cells, default=2) + 1
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(VALUES.map(abs), max_size=12), st.integers(1, 8), st.booleans())
+def test_the_widest_cell_of_numbers_without_a_minus_has_no_column_for_one(values, digits, as_row):
+    """An array with no negative entry (Adam's v, squared; a softmax's o) is measured without a minus's
+    column: its widest cell is exactly its widest number's, in its own format or the scientific one, so a
+    panel's cells of v are not a column wider than v's numbers need (v of 1.05e−10 took 11 columns of
+    cells where 10 hold it)."""
+    array = np.array(values, dtype=float).reshape((1, -1) if as_row else (-1,))
+    for shown in (number_format(array, digits), SCIENTIFIC):
+        cells = [len(cell(x, digits, shown)) for x in values if math.isfinite(x)]
+        assert widest(array, digits, shown) == max(cells, default=3), [cell(x, digits, shown) for x in values]
+
+
+def test_a_negative_entry_gives_the_minus_its_column():
+    """A negative entry gives the minus its column (an m of −1.05e−10 in 9 columns, a v of 1.05e−10 in 8)."""
+    assert widest(np.array([2.82e-6, 1.05e-10]), 4, SCIENTIFIC) == len("1.05e−10")
+    assert widest(np.array([2.82e-6, -1.05e-10]), 4, SCIENTIFIC) == len("−1.05e−10")
+    assert widest(np.array([0.00034, 0.00482]), 4, "f5") == len("0.00482")
+    assert widest(np.array([-0.00034, 0.00482]), 4, "f5") == len("−0.00034")
 
 
 def test_a_fixed_format_always_fits_its_cell():
@@ -104,7 +125,8 @@ async def test_a_recurrent_panel_uses_one_format_per_matrix_and_row():
         await pilot.pause()
         sheet = app.query_one("#layer-1", SeqSheet)
         rows = ["".join(t for t, _, _ in line) for line in sheet.lines]
-    grid = {name: [NUMBER.findall(r.split(maxsplit=2)[-1]) for r in rows if r.startswith(name)]
+        T = rows[sheet.grid_top].count("τ=")  # (a row's T cells: an optimizer's state may stand beside them)
+    grid = {name: [NUMBER.findall(r.split(maxsplit=2)[-1])[:T] for r in rows if r.startswith(name)]
             for name in ("s b=", "o b=", "δ b=", "‖δ_τ‖")}
     assert grid["δ b="] and grid["‖δ_τ‖"], rows
     for numbers in grid.values():

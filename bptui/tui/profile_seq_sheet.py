@@ -189,7 +189,8 @@ class ProfileSeqSheet(SeqSheet):
                 g1 = next((y for y in range(g0, len(self._weights)) if not self._weights[y]), len(self._weights))
                 top = [self.grid_top]
                 out = self._states_beside(out, rows, parts, [self.heading_lines, self.unit_lines, top,
-                                                             self.state_headings], (g0, 1, g1) if g1 - g0 > 1 else None)
+                                                             self.state_headings], (g0, 1, g1) if g1 - g0 > 1 else None,
+                                          self.grid_top)
                 self.grid_top = top[0]
         super().set_lines(out)
 

@@ -239,6 +239,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return sorted({*self.heading_lines, self.grid_top, *self.state_headings})  # (top down: ``pinned``)
 
     beside = 0  # the optimizer's states standing beside W⁽ˡ⁾'s rows (``_states_beside``)
+    beside_grid = 0  # and those beside the grid's rows
     _crowded_as = False  # whether the panels did not fit their column's height, as the lines were last built
     _merged: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}  # (id(a row's line), id(a state's), x) → its line
 
@@ -264,7 +265,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return need > height
 
     def _states_beside(self, lines: list, rows: tuple[int, int, int], parts: list[tuple[int, int, int, int]],
-                       starts: list[list[int]], g_rows: tuple[int, int, int] | None = None) -> list:
+                       starts: list[list[int]], g_rows: tuple[int, int, int] | None = None,
+                       grid: int | None = None) -> list:
         """The optimizer's states that stand beside W⁽ˡ⁾'s rows rather than at the panel's foot, by the dense
         panels' rule (:func:`~.panel_base.parts_beside`): when the panels do not fit the column's height
         (``_crowded``) and the blank at the right of W's rows holds a state, its heading beside W's heading
@@ -273,8 +275,13 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         foot beside ~100 blank columns at G's right); the others at the foot as before. ``rows``: (first
         line, heading lines, end) of W's rows with their heading; ``parts``: each state's (first line it
         takes at the foot, its heading's line, its heading lines, end); ``starts``: lists of line numbers
-        (the headings, the grid's τ line) put where their lines now stand."""
-        self.beside = 0
+        (the headings, the grid's τ line) put where their lines now stand. A state that fits neither stands
+        beside the grid's rows (``grid``: its τ line) where the blank at their right holds it, the states one
+        under the other from the grid's first row down (tiny_transformer's layer 3 at 200×50: W | G fill the
+        width, and m⁽³⁾ and v⁽³⁾ stood under the 75 lines of the grid, 105 lines down, beside ~140 blank
+        columns at the grid's right): the grid stays where it was, its τ line (pinned over its rows when
+        the panel scrolls) its own; a state's heading there is not pinned (it would pin a row of the grid)."""
+        self.beside = self.beside_grid = 0
         crowded = self._crowded(len(lines))
         if crowded != self._crowded_as:  # the other panels' choice follows the new height of this one's lines
             self._crowded_as = crowded
@@ -288,10 +295,27 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             return max((_ends(line)[2] for line in of), default=0)
 
         part_ws = {h: width(lines[h:e]) for _, h, _, e in parts}  # (each its own: m of e−3 narrower than v of e−10)
+        merged, now = self._merged, {}
+
+        def merge(row: Any, part: Any, x: int) -> Any:
+            """``row`` with a state's line ``part`` beside it from column ``x``, kept while both are."""
+            key = (id(row), id(part), x)
+            hit = merged.get(key)
+            if hit is None or hit[0] is not row or hit[1] is not part:
+                ends, used, _ = _ends(row)  # (the row to its last cell: the gap after it is the state's)
+                if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
+                    cells, _ = _measure(ends)
+                    hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
+                        *ends, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
+                        x + part.part.width).lines[0])
+                else:
+                    hit = (row, part, [*ends, (" " * (x - used), "base", None), *part])
+            now[key] = hit
+            return hit[2]
+
         where: dict[int, int] = {}  # a line's number → where it now stands
         placed: dict[int, tuple[int, int]] = {}  # a line put in a block → (the block's first line, its line there)
         blocks: dict[int, tuple[int, list]] = {}  # a block's first line: (its end, its lines with the states beside)
-        merged, now = self._merged, {}
         left = parts
         for r0, rh, r1 in [rows] + ([g_rows] if g_rows is not None else []):
             if not left:
@@ -317,25 +341,31 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 x += 2
                 for j, part in enumerate(lines[h:e]):
                     t = pad + rh - hh + j
-                    row = block[t]
-                    key = (id(row), id(part), x)
-                    hit = merged.get(key)
-                    if hit is None or hit[0] is not row or hit[1] is not part:
-                        ends, used, _ = _ends(row)  # (W's row to its last cell: the gap after it is the state's)
-                        if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
-                            cells, _ = _measure(ends)
-                            hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
-                                *ends, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
-                                x + part.part.width).lines[0])
-                        else:
-                            hit = (row, part, [*ends, (" " * (x - used), "base", None), *part])
-                    now[key] = hit
-                    block[t] = hit[2]
+                    block[t] = merge(block[t], part, x)
                     placed[h + j] = (r0, t)
                 x += part_ws[h]
             blocks[r0] = (r1, block)
             self.beside = self.beside or k
             left = left[k:]
+        unpinned: set[int] = set()  # the headings of the states beside the grid's rows
+        # (the grid's τ line is as wide as its rows: they are measured, line by line, only where a state may fit)
+        if left and grid is not None and _ends(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
+            g1 = parts[0][0]  # the end of the grid's lines (with its norms): the foot's first blank line
+            x = width(lines[grid:g1]) + 2
+            block, t, k = list(lines[grid:g1]), 1, 0  # (from the grid's first row: its τ line stays its own)
+            for _, h, _, e in left:
+                if x + part_ws[h] > self._avail or t + e - h > len(block):
+                    break
+                for j, part in enumerate(lines[h:e]):
+                    block[t + j] = merge(block[t + j], part, x)
+                    placed[h + j] = (grid, t + j)
+                unpinned.add(h)
+                t, k = t + e - h + 1, k + 1
+            if k:
+                blocks[grid] = (g1, block)
+                placed.update((y, (grid, y - grid)) for y in range(grid, g1) if y not in placed)
+                self.beside_grid = k
+                left = left[k:]
         self._merged = now
         if not blocks:
             return lines
@@ -360,7 +390,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             while out and not out[-1]:  # (the foot's blank line after the last state)
                 out.pop()
         for numbers in starts:
-            numbers[:] = sorted({where.get(y, y) for y in numbers})
+            numbers[:] = sorted({where.get(y, y) for y in numbers if y not in unpinned})
         return out
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
@@ -486,7 +516,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         width, before, under = self.room().width, self._avail, self._under
         self._avail = width
         if self.lines and width != before and (self._stretched(self.base_cw, width) != self.cw or self._under != under
-                                               or (self._crowded_as and self.state_headings)):
+                                               or (self._crowded_as and (self.state_headings or self.beside_grid))):
             self.rebuild()
         elif self.lines and self._crowded(self.group.tall.get(self.l_index, 0)) != self._crowded_as:
             self.rebuild()  # (a new height of the column: the optimizer's states beside W's rows or at the foot)
@@ -784,6 +814,15 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             sw = max([cw] + own)
             block = 6 + cols * sw + len(bars) + 4
             per = 1 if under or self._avail and 6 + 2 * (block - 6) - 4 > self._avail else 2  # (two where W | G fit)
+            if per == 2 and len(states) > 1 and self._avail:
+                # a pair that would stand beside neither W | G's rows nor the grid's, where one state fits beside
+                # the grid's in a panel that does not fit the column's height (``_states_beside``): one under the
+                # other, as they then stand there (tiny_transformer's layer 3 at 200×50)
+                pair, one = state_line_width(own[:2]), max(state_line_width([w]) for w in own)
+                grid_w, rows_w = self.lead + len(times) * cw - 1, 6 + 2 * (cols * cw + len(bars)) + 3
+                if (rows_w + 2 + pair > self._avail and grid_w + 2 + pair > self._avail >= grid_w + 2 + one
+                        and self._crowded(len(lines) + (2 + rows) * -(-len(states) // 2))):
+                    per = 1
             for g in range(0, len(states), per):
                 together, widths = states[g:g + per], own[g:g + per]
                 block = 6 + state_width(widths[0])  # (the second's heading over its columns)
@@ -808,7 +847,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if weights:  # a state beside W⁽ˡ⁾'s rows when the panels do not fit the column's height
             top = [self.grid_top]
             lines = self._states_beside(lines, (0, 1, 1 + rows), parts, [self.heading_lines, top, self.state_headings],
-                                        (2 + rows, 1, 3 + 2 * rows) if under else None)
+                                        (2 + rows, 1, 3 + 2 * rows) if under else None, self.grid_top)
             self.grid_top = top[0]
         self.set_lines(lines)
 

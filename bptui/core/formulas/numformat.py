@@ -143,11 +143,14 @@ def widest(values: Any, digits: int, fmt: str | None) -> int:
 
 
 def widest_of(span: tuple[float, float, float] | None, digits: int, fmt: str | None) -> int:
-    """:func:`widest` of values whose :func:`extent` is ``span`` (3: none finite, ∞, −∞ and nan)."""
+    """:func:`widest` of values whose :func:`extent` is ``span`` (3: none finite, ∞, −∞ and nan): the
+    smallest and the largest magnitude give the longest exponent, with a minus only when a value is
+    negative (Adam's v, squared, is measured to its numbers: no column for a sign it never shows)."""
     if span is None:
         return 3
     lo, hi, small = span
-    picks = [hi, lo] + ([-small, -max(hi, -lo)] if small != INF else [])
+    sign = -1.0 if lo < 0 or fmt is None else 1.0  # (each number in its own format: one in between may be wider)
+    picks = [hi, lo] + ([sign * small, sign * max(hi, -lo)] if small != INF else [])
     return max(len(cell(x, digits, fmt)) for x in picks)
 
 
