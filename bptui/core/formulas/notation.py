@@ -89,27 +89,39 @@ def minus_signs(text: str) -> str:
     return text.replace("-", "−")
 
 
-def vec(v, digits: int = 4, limit: int = 8) -> str:
-    """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are."""
+def vec(v, digits: int = 4, limit: int = 8, form: str | None = None) -> str:
+    """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are. Every entry in one
+    form, fixed or scientific: ``form``, or the whole vector's by the panels' rule (:func:`array_form`)."""
     import numpy as np  # here, not at the top: the app's first frame formats without NumPy
 
     v = np.asarray(v).ravel()
+    form = form or array_form(v, digits)
     if len(v) <= limit:
-        return "[" + ", ".join(num(x, digits) for x in v) + "]"
-    head = ", ".join(num(x, digits) for x in v[: limit - 2])
-    tail = ", ".join(num(x, digits) for x in v[-2:])
+        return "[" + ", ".join(num(x, digits, form) for x in v.tolist()) + "]"
+    head = ", ".join(num(x, digits, form) for x in v[: limit - 2].tolist())
+    tail = ", ".join(num(x, digits, form) for x in v[-2:].tolist())
     return f"[{head}, …, {tail}] ({len(v)} values)"
 
 
 def mat(m, digits: int = 4, limit: int = 6) -> str:
-    """A matrix row by row, ``[[…], […]]``; big ones are cut with their shape."""
+    """A matrix row by row, ``[[…], […]]``, every entry in the whole matrix's one form; big ones are cut
+    with their shape."""
     import numpy as np
 
     m = np.asarray(m)
     if m.ndim == 1:
         return vec(m, digits, limit)
-    rows = [vec(r, digits, limit) for r in m[:limit]]
+    form = array_form(m, digits)
+    rows = [vec(r, digits, limit, form) for r in m[:limit]]
     body = ", ".join(rows)
     if len(m) > limit:
         return f"[{body}, …] ({m.shape[0]}×{m.shape[1]})"
     return f"[{body}]"
+
+
+def array_form(values, digits: int) -> str:
+    """The one form, ``"f"`` fixed or ``"e"`` scientific, of the entries of a vector or matrix written with
+    ``digits`` significant digits each: the panels' rule (numformat.significant_form) over all of them."""
+    from .numformat import extent, significant_form
+
+    return significant_form(extent(values), digits)

@@ -1,0 +1,126 @@
+"""One form for every array shown (issue 24 item 6): a vector or matrix written anywhere (the status
+line's o⁽⁰⁾, the diagrams' boxes, the unrolled graph, LaTeX's joined columns) is written in one form,
+fixed or scientific, by the panels' rule (numformat.significant_form), never ``0.069`` beside
+``6.9e−2``; and an equation's array takes the form its panel shows it in."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from bptui.core.formulas.notation import mat, vec
+
+NUMBER = re.compile(r"(?<![\w⁽⁾])−?\d+(?:\.\d+)?(?:e−?\d+)?")
+
+
+def forms(text: str) -> set[str]:
+    """The forms the numbers of ``text`` are written in: scientific or fixed (an integer reads either way)."""
+    return {"e" if "e" in n else "f" for n in NUMBER.findall(text) if "e" in n or "." in n}
+
+
+def test_a_vector_is_written_in_one_form():
+    """o⁽⁰⁾ = [1, x] of the status line, a box of the diagrams: not 0.5 beside 4e−5."""
+    assert vec([1.0, 0.5, 4e-5], 6) == "[1, 0.5, 0.00004]"  # the panels' rule: fixed fits its cell
+    assert vec([1.0, 0.5, 4e-5], 4) == "[1e0, 5e−1, 4e−5]"  # 0.000040 would not
+    assert vec([0.069, 0.00004, -0.4], 4) == "[6.9e−2, 4e−5, −4e−1]"  # −0.400000 would not fit its cell
+    assert vec([0.5, 0.25, 1e-7], 4) == "[5e−1, 2.5e−1, 1e−7]"
+
+
+def test_a_matrix_is_written_in_one_form_over_all_its_rows():
+    """A row of small numbers does not turn scientific alone, nor one of big numbers fixed."""
+    m = np.array([[0.5, -0.25], [1e-7, 3e-7]])
+    text = mat(m, 4)
+    assert text == "[[5e−1, −2.5e−1], [1e−7, 3e−7]]"
+    assert forms(text) == {"e"}
+    # an elided long vector: the form is the whole vector's, as the panel shows it
+    long = np.concatenate([np.full(10, 0.5), [1e-7]])
+    assert forms(vec(long, 4)) == {"e"}
+
+
+def _steps(name: str, every: int = 1, most: int | None = None):
+    """A bundled network's stepper after each of its steps (every ``every``-th, at most ``most``)."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+
+    from .conftest import NETWORKS
+
+    stepper = Stepper(load(NETWORKS / f"{name}.json"))
+    n = len(stepper.schedule) if most is None else min(most, len(stepper.schedule))
+    for i in range(n):
+        stepper.forward()
+        if i % every == 0:
+            yield i, stepper
+
+
+def mixed_arrays(lines: list[str]) -> list[str]:
+    """The array literals of ``lines`` that mix fixed and scientific entries."""
+    from .test_equation_format import text_arrays
+
+    return [a for line in lines for a in text_arrays(line) if len(forms(a)) > 1]
+
+
+@pytest.mark.parametrize("name,every,most", [("moons", 7, 600), ("iris", 7, 600), ("xor", 1, None),
+                                             ("deep_sigmoid", 3, 300)])
+def test_the_status_line_and_the_diagrams_write_each_array_in_one_form(name, every, most):
+    """The status line's o⁽⁰⁾ = [1, x] = […], the computation graph's (c) boxes and the NN diagram's (d)
+    units: a layer's s, o and δ written on its units, and its weights on the edges, in one form each, as
+    the layer's panel writes the vector or matrix; no box's vector or matrix mixes the forms."""
+    from bptui.tui.board_text import BoardText
+
+    class Status(BoardText):
+        """The app's status line of a stepper, without the app."""
+
+        def __init__(self, stepper):
+            self.stepper, self.spec, self.digits = stepper, stepper.spec, 4
+            self.asked = self.app = self.score = None
+    from bptui.tui.diagrams import UNIT_LINES, network_graph, network_graph_state, nn_diagram, nn_state
+
+    bad: list = []
+    seen = 0
+    for i, stepper in _steps(name, every, most):
+        spec = stepper.spec
+        graph = network_graph_state(stepper, network_graph(spec, 4, None), 4)
+        lines = [t for ls in graph.texts.values() for t in ls]
+        lines.append(Status(stepper).status_text())
+        bad += [(i, "c", a) for a in mixed_arrays(lines)]
+        d = nn_diagram(spec, 4)
+        nn = nn_state(stepper, d, 4)
+        by_line: dict[tuple, set[str]] = {}
+        for node, texts in nn.texts.items():
+            if not node.startswith("u") or node.endswith("_0"):
+                continue
+            layer = node[1:].split("_")[0]
+            values = [t.split(" = ", 1)[1] for t in texts if " = " in t][-(len(UNIT_LINES) if layer != "0" else 1):]
+            for k, value in enumerate(values):
+                by_line.setdefault((layer, k), set()).update(forms(value))
+                seen += 1
+        bad += [(i, "d", key, f) for key, f in by_line.items() if len(f) > 1]
+        labels: dict[int, set[str]] = {}
+        for e, (l, _, _) in (d.weight_edges or {}).items():
+            labels.setdefault(l, set()).update(forms(nn.labels[e]))
+        bad += [(i, "d W", l, f) for l, f in labels.items() if len(f) > 1]
+    assert seen
+    assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("name", ["parity", "gru_parity"])
+def test_the_unrolled_graph_writes_each_column_in_one_form(name):
+    """The unrolled graph's box of a layer at τ: its s, o and δ columns each in the vector's one form."""
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    bad, seen = [], 0
+    for i, stepper in _steps(name, 2, 400):
+        d = unrolled_graph(stepper.net, example_length(stepper), 4, None)
+        state = unrolled_state(stepper, d, 4)
+        for node, lines in state.texts.items():
+            if not node.startswith("h"):
+                continue
+            rows = [line.split() for line in lines if line.split() and NUMBER.match(line.split()[0])]
+            for column in zip(*rows):
+                seen += 1
+                if len(forms(" ".join(column))) > 1:
+                    bad.append((i, node, column))
+    assert seen
+    assert not bad, bad[:5]
