@@ -124,3 +124,24 @@ def test_the_unrolled_graph_writes_each_column_in_one_form(name):
                     bad.append((i, node, column))
     assert seen
     assert not bad, bad[:5]
+
+
+def test_latex_joins_a_vectors_parts_in_one_form():
+    """export's [1, x_τ, o_{τ−1}] (and [1, σ(…)]): one column, every number in the joined vector's one form,
+    as the text writes it; not a column of columns whose parts choose their form each."""
+    from bptui.core.formulas.formula import Arr, Call, LatexPrinter, ONE, Op, TextPrinter
+
+    joined = Op("cat", (Arr(np.array([1.0, 0.0])), Arr(np.array([-0.67978, 0.5, 1e-7]))))
+    latex = LatexPrinter(4).p(joined)
+    assert latex == (r"\begin{bmatrix} 1 \times 10^{0} \\ 0 \\ -6.798 \times 10^{-1} \\ 5 \times 10^{-1} \\ "
+                     r"1 \times 10^{-7} \end{bmatrix}")
+    assert TextPrinter(4).p(joined) == "[1e0, 0, −6.798e−1, 5e−1, 1e−7]"  # the text's one vector alike
+    fixed = Op("cat", (Arr(np.array([1.0, 0.0])), Arr(np.array([-0.67978, 0.04187]))))
+    assert LatexPrinter(4).p(fixed) == r"\begin{bmatrix} 1 \\ 0 \\ -0.6798 \\ 0.04187 \end{bmatrix}"
+    # [1, σ(s)] with the arguments in one form; a long joined column is cut as an array is
+    ones = Op("cat1", (Call("tanh", (Arr(np.array([0.5, 1e-7])),)),))
+    assert LatexPrinter(4).p(ones) == (r"\begin{bmatrix} 1 \\ \tanh(5 \times 10^{-1}) \\ \tanh(1 \times 10^{-7}) "
+                                       r"\end{bmatrix}")
+    long = Op("cat", (Arr(np.array([1.0])), Arr(np.arange(1.0, 11.0) / 8)))
+    assert LatexPrinter(4).p(long).count(r"\\") == 5 and r"\vdots" in LatexPrinter(4).p(long)
+    assert ONE.exact

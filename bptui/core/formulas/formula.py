@@ -2204,12 +2204,13 @@ class LatexPrinter(Printer):
             return r"\left[" + r" \;\middle|\; ".join(self.p(a) for a in args) + r"\right]"
         if op == "vcat":
             return r"\begin{bmatrix}" + r" \\ ".join(self.p(a) for a in args) + r"\end{bmatrix}"
-        if op == "cat1":
-            entries = self._entries(args[0])
-            return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
-        if op == "cat":
+        if op in ("cat1", "cat"):
+            parts = (ONE, *args) if op == "cat1" else args
+            joined = self._joined(parts)
+            if joined is not None:
+                return joined
             cells: list[str] = []
-            for a in args:
+            for a in parts:
                 entries = self._entries(a)
                 cells += entries if entries is not None else [self.p(a)]
             return self._column(cells)
@@ -2231,14 +2232,48 @@ class LatexPrinter(Printer):
 
     _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "softmax_rows", "diag", "max", "min"}
 
-    def _entries(self, node: Node) -> list[str] | None:
+    def _joined(self, parts: Sequence[Node]) -> str | None:
+        """[a, b, …] of column vectors of numbers (a recurrent layer's [1, x_τ, o_{τ−1}], [1, σ(s)]) as one
+        column, every number in the joined vector's one form (:func:`array_form` over all its parts' numbers,
+        as the text writes it), cut as an array is; None unless every part is a constant, a column of
+        numbers or a function applied to one (:meth:`_entries`)."""
+        columns: list[Arr] = []
+        for a in parts:
+            if isinstance(a, Call) and self._entries(a) is not None:
+                a = a.args[0]
+            if isinstance(a, Num) and a.exact:  # [1, …]'s 1, written as it is: it does not decide the form
+                a = Arr(np.zeros(1))
+            if not (isinstance(a, Arr) and a.values.ndim == 1 and not a.row):
+                return None
+            columns.append(a)
+        at = np.cumsum([0] + [len(a.values) for a in columns])
+        whole = Arr(np.concatenate([np.asarray(a.values, dtype=float) for a in columns]),
+                    hidden=next(((int(at[k] + a.hidden[0]),) for k, a in enumerate(columns) if a.hidden is not None), None),
+                    blanks=tuple(((int(at[k] + i[0]),), 0, False) for k, a in enumerate(columns) for i, _, _ in a.blanks))
+        form = _arr_form(whole, self.digits)
+        cells: list[str] = []
+        for a, column in zip(parts, columns):
+            if isinstance(a, Num):
+                cells.append(self.p(a))
+            elif isinstance(a, Call):
+                cells += self._entries(a, form) or []
+            else:
+                blanks = {index[0]: self._blank(label, first) for index, label, first in column.blanks}
+                hide = column.hidden[0] if column.hidden is not None else None
+                cells += ["?" if i == hide else blanks.get(i) or self._num(x, column.extra, form)
+                          for i, x in enumerate(column.values.tolist())]
+        keep = self._keep(len(cells))
+        return self._column([r"\vdots" if i is None else cells[i] for i in keep])
+
+    def _entries(self, node: Node, form: str | None = None) -> list[str] | None:
         """A function applied to a column vector of numbers, written entry by entry
-        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else."""
+        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else. ``form``: the numbers' one
+        form (a joined vector's: :meth:`_joined`), else the column's own."""
         if isinstance(node, Call) and node.fn in self._ELEMENTWISE and len(node.args[:FUNCTIONS[node.fn].shown]) == 1:
             arg = node.args[0]
             if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
                 blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
-                form = _arr_form(arg, self.digits)  # the column's entries in one form
+                form = form or _arr_form(arg, self.digits)  # the column's entries in one form
                 return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra, form=form),
                                               *node.args[1:])))
                         for i, x in enumerate(arg.values)]
