@@ -40,8 +40,7 @@ import numpy as np
 
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
-from .notation import g_text, minus_signs, num
-from .numformat import extent, significant_form
+from .notation import array_form as shown_form, g_text, minus_signs, num
 from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -123,6 +122,9 @@ class Arr:
     means: "Node | None" = None  # the formula it is the value of (a derived array: f′(s⁽ˡ⁾), Wᵀδ, …)
     blanks: tuple[tuple[tuple[int, ...], int, bool], ...] = ()  # an exercise's blanks: (index, number, first)
     extra: int = 0  # digits beyond the printer's, for every entry alike (:func:`plan`)
+    # the arrays its panel writes in one format with it (a residual block's o with x and F(x), its ∂ℓ/∂x with
+    # the fan-in's parts): its one form is chosen over them all, as the panel's (:func:`array_form`)
+    together: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1471,24 +1473,28 @@ def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
     return len(sub) in (3, 4) and all(isinstance(i, str) for i in sub[:len(sub) - 2])
 
 
-def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...]] = ()) -> str:
+def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...]] = (),
+               together: Sequence[np.ndarray] = ()) -> str:
     """The one form, fixed (``"f"``) or scientific (``"e"``), every entry of a vector or matrix in an
     equation is written in, each with its significant digits: the panels' rule for a matrix
-    (numformat.significant_form) over all its numbers, less those a quiz hides (``unshown``: their
-    size is no hint)."""
+    (notation.array_form) over all its numbers, less those a quiz hides (``unshown``: their size is no
+    hint), and over the arrays its panel writes in one format with it (``together``: :attr:`Arr.together`)."""
     shape = np.shape(values)
     unshown = [i for i in unshown if len(i) == len(shape) and all(0 <= k < n for k, n in zip(i, shape))]
     if unshown:  # (a blank outside the array is none of its entries: no printer writes it)
         values = np.array(values, dtype=float)
         for index in unshown:
             values[index] = 0.0  # 0 does not decide the form
-    return significant_form(extent(values), digits)
+    if len(together):
+        values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in (values, *together)])
+    return shown_form(values, digits)
 
 
 def _arr_form(a: Arr, digits: int) -> str:
-    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide."""
+    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide; the arrays
+    its panel shows with it do."""
     unshown = ([a.hidden] if a.hidden is not None else []) + [index for index, _, _ in a.blanks]
-    return array_form(a.values, digits, unshown)
+    return array_form(a.values, digits, unshown, a.together)
 
 
 class Printer:
