@@ -145,3 +145,63 @@ def test_latex_joins_a_vectors_parts_in_one_form():
     long = Op("cat", (Arr(np.array([1.0])), Arr(np.arange(1.0, 11.0) / 8)))
     assert LatexPrinter(4).p(long).count(r"\\") == 5 and r"\vdots" in LatexPrinter(4).p(long)
     assert ONE.exact
+
+
+def panel_arrays(stepper) -> list[tuple[int, str, np.ndarray, str]]:
+    """(layer, name, values, form: "f" or "e") of every array the panels show on the stepper's board, as the
+    panels' widgets choose their formats, and of each column of a residual block's x | F(x) and of its fan-in's
+    parts (shown in their block's format)."""
+    from bptui.core.formulas.numformat import SCIENTIFIC
+    from bptui.tui.block_sheet import BlockSheet
+    from bptui.tui.panels import network_panels
+
+    out = []
+    for panel in network_panels(stepper, 4):
+        v, formats = panel.view, panel._formats
+        named = [(q, getattr(v, q)) for q in ("W", "G", "s", "o", "delta")] + list(v.optimizer)
+        for q, a in named:
+            if a is None or id(a) not in formats:
+                continue
+            form = "e" if formats[id(a)] == SCIENTIFIC else "f"
+            a = np.asarray(a, dtype=float)
+            out.append((v.layer, q, a, form))
+            if isinstance(panel, BlockSheet) and q in ("W", "G"):
+                out += [(v.layer, f"{q}[:, {c}]", a[:, c], form) for c in range(a.shape[1])]
+    return out
+
+
+@pytest.mark.parametrize("name", ["deep_residual", "moons", "iris"])
+def test_an_equations_array_takes_the_form_its_panel_shows_it_in(name):
+    """On every step, each vector or matrix of the equation line that a panel shows (the quantity it names, of
+    its layer; or, unnamed, an array a panel shows: a residual block's fan-in part) is written in the form the
+    panel writes it in, fixed or scientific, with the digits the last-digit rule gives it: deep_residual's
+    ∂ℓ/∂x⁽⁵⁾ = … = [−1.432e−4, …] as its block's panel, not [−0.0001432, …]."""
+    from bptui.core.engine.equations import step_equation, step_equations
+    from bptui.core.formulas.formula import Arr, TextPrinter, walk
+
+    bad, seen = [], 0
+    for i, stepper in _steps(name):
+        step = stepper.last
+        line = step_equation(stepper, step, 4)
+        shown = panel_arrays(stepper)
+        printer = TextPrinter(4, notation=stepper.notation)
+        for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer, None, stepper.notation):
+            eq = printer.planned(eq)
+            for a in (n for f in eq.forms for n in walk(f) if isinstance(n, Arr)):
+                ref = a.ref
+                named = ref is not None and ref.index is None and ref.view == ""
+                if ref is not None and not named or np.nanmax(np.abs(a.values), initial=0) >= 1e4:
+                    continue  # an entry's or a view's array; or one fixed decimals would write past its digits
+                panel = {form for l, q, values, form in shown
+                         if (not named or (l, q) == (ref.layer, ref.quantity))
+                         and values.shape == a.values.shape and np.array_equal(values, a.values)}
+                if len(panel) != 1:
+                    continue  # no panel shows it (or two panels, in two forms)
+                text = printer.p(a)
+                assert text in line, (i, text, line)
+                seen += 1
+                if not forms(text) <= panel:
+                    bad.append((i, text, panel))
+    assert seen
+    assert not bad, bad[:5]
+
