@@ -40,7 +40,7 @@ import numpy as np
 
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
-from .notation import array_form as shown_form, g_text, minus_signs, num
+from .notation import array_form as shown_form, g_text, minus_signs, num, number_form
 from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -1883,7 +1883,7 @@ class TextPrinter(Printer):
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
             return minus_signs(small)
-        return num(n.value, self.digits + n.extra, n.form)
+        return num(n.value, self.digits + n.extra, n.form or number_form(n.value, self.digits))
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first)
@@ -2092,7 +2092,7 @@ class LatexPrinter(Printer):
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        return self._g(g_text(x, self.digits + extra, form))
+        return self._g(g_text(x, self.digits + extra, form or number_form(x, self.digits)))
 
     @staticmethod
     def _g(text: str) -> str:

@@ -22,7 +22,8 @@ def sub(*indices: int | str) -> str:
 def num(x: float, digits: int = 4, form: str | None = None) -> str:
     """A number with ``digits`` significant digits, a real minus sign, no ``-0``; ∞, −∞ and nan
     for values that are not finite. ``form``: ``"f"`` (fixed) or ``"e"`` (scientific), the one form
-    of the array the number is an entry of (:func:`g_text`); None: as ``%g`` writes it alone."""
+    of the array the number is an entry of (:func:`g_text`); None: the form of the number alone by
+    the same rule (:func:`number_form`)."""
     x = float(x)
     if x == 0:
         return "0"
@@ -30,8 +31,17 @@ def num(x: float, digits: int = 4, form: str | None = None) -> str:
         return "nan"
     if x in _INFINITIES:
         return "∞" if x > 0 else "−∞"
-    text = f"{x:.{digits}g}" if form is None else g_text(x, digits, form)
+    text = g_text(x, digits, number_form(x, digits) if form is None else form)
     return (short_exponent(text) if "e" in text else text).replace("-", "−")  # minus_signs
+
+
+def number_form(x: float, digits: int) -> str:
+    """The form, ``"f"`` or ``"e"``, of a finite number written alone with ``digits`` significant digits: the
+    rule of an array's numbers (numformat.significant_form) for an array of one, so that a number alone and
+    the same number in a vector read alike (``%g`` writes −0.00012 at 2 digits where a panel writes −1.2e−4)."""
+    from .numformat import significant_form
+
+    return significant_form((x, x, abs(x) if x else float("inf")), digits)
 
 
 def g_text(x: float, digits: int, form: str | None) -> str:
