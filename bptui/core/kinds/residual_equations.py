@@ -118,7 +118,9 @@ def _panel_forms(net: Any, state: Any, eqs: tuple[Equation, ...]) -> tuple[Equat
     """``eqs`` with each block's o and ∂ℓ/∂x (as the board holds them, or o without its 1) to be written in one
     form with the arrays the block's panel shows them with (:func:`shown_together`)."""
     def give(n: Node) -> Node:
-        ref = n.ref if isinstance(n, Arr) else None
+        if not isinstance(n, Arr):
+            return n
+        ref = n.ref
         if ref is None or ref.index is not None or ref.layer is None or (ref.quantity, ref.view) not in PANEL_GROUPS:
             return n
         together = shown_together(net, state, ref.layer, ref.quantity)
