@@ -221,3 +221,12 @@ def test_a_number_alone_takes_the_form_it_takes_in_a_vector(x, digits, text):
     assert TextPrinter(digits).p(Num(x)) == text
     assert ("times 10^" in tnum(x, digits)) == ("e" in text)
     assert LatexPrinter(digits).p(Num(x)) == tnum(x, digits)
+
+
+def test_a_number_that_is_not_finite_alone():
+    """An overflowed scalar in an equation (∞, nan) has no form to choose: written as it is."""
+    from bptui.core.formulas.formula import Num, TextPrinter
+    from bptui.core.formulas.notation import num
+
+    assert [TextPrinter(4).p(Num(x)) for x in (float("nan"), float("inf"), -float("inf"), 0.0)] == ["nan", "∞", "−∞", "0"]
+    assert num(float("nan"), 4) == "nan"

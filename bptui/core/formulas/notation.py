@@ -39,9 +39,11 @@ def number_form(x: float, digits: int) -> str:
     """The form, ``"f"`` or ``"e"``, of a finite number written alone with ``digits`` significant digits: the
     rule of an array's numbers (numformat.significant_form) for an array of one, so that a number alone and
     the same number in a vector read alike (``%g`` writes −0.00012 at 2 digits where a panel writes −1.2e−4)."""
-    from .numformat import significant_form
+    from .numformat import finite, significant_form
 
-    return significant_form((x, x, abs(x) if x else float("inf")), digits)
+    if not x or not finite(x):  # 0, ∞, −∞ and nan are written as they are: either form
+        return "f"
+    return significant_form((x, x, abs(x)), digits)
 
 
 def g_text(x: float, digits: int, form: str | None) -> str:
