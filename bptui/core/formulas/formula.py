@@ -1883,7 +1883,7 @@ class TextPrinter(Printer):
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
             return minus_signs(small)
-        return num(n.value, self.digits + n.extra, n.form or number_form(n.value, self.digits))
+        return num(n.value, self.digits + n.extra, n.form)  # alone: the form at its digits (notation.number_form)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first)
@@ -2092,7 +2092,7 @@ class LatexPrinter(Printer):
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        return self._g(g_text(x, self.digits + extra, form or number_form(x, self.digits)))
+        return self._g(g_text(x, self.digits + extra, form or number_form(x, self.digits + extra)))
 
     @staticmethod
     def _g(text: str) -> str:
