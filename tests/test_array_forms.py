@@ -206,18 +206,20 @@ def test_an_equations_array_takes_the_form_its_panel_shows_it_in(name):
     assert not bad, bad[:5]
 
 
-@pytest.mark.parametrize("x,digits,text", [(-0.00012, 2, "−1.2e−4"), (0.00001234, 6, "0.00001234"),
+@pytest.mark.parametrize("x,digits,text", [(9.9996e-5, 4, "1e−4"), (0.00001234, 6, "0.00001234"),
                                            (0.0001234, 4, "0.0001234"), (1.234e-5, 4, "1.234e−5"),
                                            (12345.0, 4, "1.234e4"), (-0.5, 4, "−0.5")])
 def test_a_number_alone_takes_the_form_it_takes_in_a_vector(x, digits, text):
     """trace's and export's numbers that no array holds (η, a loss, a scalar's value): the rule of an array of
-    one, not %g's (which writes −0.00012 at 2 digits where a panel and a vector write −1.2e−4); the real
-    minus in text, LaTeX's 10^{…} for the scientific form."""
+    one (of its magnitude: −x reads as x), not %g's (which writes 9.9996e−5 as 0.0001 at 4 digits where a
+    vector writes 1e−4, and 1.234e−05 at 6 where a vector writes 0.00001234); the real minus in text,
+    LaTeX's 10^{…} for the scientific form."""
     from bptui.core.formulas.formula import LatexPrinter, Num, TextPrinter
     from bptui.core.formulas.notation import num
     from bptui.export import tnum
 
     assert num(x, digits) == text == vec([x], digits)[1:-1]
+    assert num(-x, digits).lstrip("−") == text.lstrip("−")  # its negative in the same form
     assert TextPrinter(digits).p(Num(x)) == text
     assert ("times 10^" in tnum(x, digits)) == ("e" in text)
     assert LatexPrinter(digits).p(Num(x)) == tnum(x, digits)

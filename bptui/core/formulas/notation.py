@@ -37,13 +37,14 @@ def num(x: float, digits: int = 4, form: str | None = None) -> str:
 
 def number_form(x: float, digits: int) -> str:
     """The form, ``"f"`` or ``"e"``, of a finite number written alone with ``digits`` significant digits: the
-    rule of an array's numbers (numformat.significant_form) for an array of one, so that a number alone and
-    the same number in a vector read alike (``%g`` writes −0.00012 at 2 digits where a panel writes −1.2e−4)."""
+    rule of an array's numbers (numformat.significant_form) for an array of one, its magnitude (a number and
+    its negative alike): ``%g``'s form at 4 digits, but at the edge (9.9996e−5 is 1e−4, not %g's 0.0001),
+    and the panels' fixed decimals at more digits (0.00001234 at 6, where %g writes 1.234e−05)."""
     from .numformat import finite, significant_form
 
     if not x or not finite(x):  # 0, ∞, −∞ and nan are written as they are: either form
         return "f"
-    return significant_form((x, x, abs(x)), digits)
+    return significant_form((abs(x), abs(x), abs(x)), digits)  # (its sign does not decide: −x reads as x)
 
 
 def g_text(x: float, digits: int, form: str | None) -> str:
