@@ -91,9 +91,13 @@ def test_minus_zero_is_found_in_floats_and_arrays() -> None:
 @settings(max_examples=500, deadline=None)
 @given(FLOATS, st.integers(1, 17))
 def test_num_is_the_composition_it_shortens(x: float, digits: int) -> None:
+    """num writes %g's digits (the same number) in the form of a vector of one (notation.number_form)."""
+    from bptui.core.formulas.notation import g_text, number_form
+
     if x == 0 or math.isnan(x) or math.isinf(x):
         return
-    assert num(x, digits) == minus_signs(short_exponent(f"{x:.{digits}g}"))
+    assert num(x, digits) == minus_signs(short_exponent(g_text(x, digits, number_form(x, digits))))
+    assert float(num(x, digits).replace("−", "-")) == float(f"{x:.{digits}g}")
     assert num(np.float64(x), digits) == num(x, digits)
 
 

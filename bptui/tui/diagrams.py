@@ -15,7 +15,7 @@ from rich.cells import cell_len
 
 from ..core.graphs.graph import GraphSpec, formula_text
 from ..core.graphs.graph_stepper import FORWARD, GraphStepper
-from ..core.formulas.notation import mat, num, sup, vec
+from ..core.formulas.notation import array_form, mat, num, sup, vec
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.stepper import Stepper
 from .cells import cells  # (graph_canvas reads it here)
@@ -639,12 +639,20 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
         i, j = unit_maps.cell(o0[1:])
         here = (MAP_ROWS - 1 - i, j)
 
-    def value(x) -> str:
-        return PENDING if x is None else num(float(x), digits)
+    def value(x, form: str | None = None) -> str:
+        return PENDING if x is None else num(float(x), digits, form)
+
+    def form_of(x) -> str | None:
+        """A vector's (a layer's s, o or δ, a matrix's weights) one form, which each of its entries is written
+        in, unit by unit: the panels' rule (notation.array_form)."""
+        return None if x is None else array_form(x, digits)
 
     for l in range(spec.L + 1):
         o = o0 if l == 0 else st.o[l]
         units = None if o is None else net.units(l, o)
+        forms = {q: form_of(x) for q, x in (("s", st.s[l] if l else None), ("o", units),
+                                             ("delta", st.delta[l] if l else None))}
+        bias_form = form_of(W[l][:, 0]) if l and diagram.separate else None
         for b in range(0 if l < spec.L and not diagram.separate else 1, spec.widths[l] + 1):
             node = f"u{l}_{b}"
             if b == 0:
@@ -658,26 +666,30 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
                     r, j = here
                     lines[r] = lines[r][:j] + EXAMPLE + lines[r][j + 1:]
             if l == 0:
-                lines.append(f"{names['x', 0, b]} = {value(None if units is None else units[b - 1])}")
+                lines.append(f"{names['x', 0, b]} = {value(None if units is None else units[b - 1], forms['o'])}")
             else:
                 s, d = st.s[l], st.delta[l]
-                shown = {q: value(None if x is None else x[b - 1]) for q, x in (("s", s), ("o", units), ("delta", d))}
+                shown = {q: value(None if x is None else x[b - 1], forms[q]) for q, x in (("s", s), ("o", units),
+                                                                                         ("delta", d))}
                 if hidden is not None and hidden.layer == l and hidden.unit == b and hidden.quantity in shown:
                     shown[hidden.quantity] = "?"
                 lines += [f"{names[q, l, b]} = {shown[q]}" for q in UNIT_LINES]
                 if diagram.separate:  # the unit's own b: the lecture's w_b,0 (column 0 of W⁽ˡ⁾)
                     bias_asked = hidden is not None and hidden.quantity == "W" and (hidden.layer, hidden.unit,
                                                                                     hidden.column) == (l, b, 0)
-                    lines.append(f"{names['b', l, b]} = {'?' if bias_asked else value(W[l][b - 1, 0])}")
+                    lines.append(f"{names['b', l, b]} = {'?' if bias_asked else value(W[l][b - 1, 0], bias_form)}")
             if units is None:
                 pending.add(node)
             texts[node] = [_fit_text(t, width) for t in lines]
     labels, kinds = {}, {}
     asked = (hidden.layer, hidden.unit - 1, hidden.column) if hidden is not None and hidden.quantity == "W" \
         and hidden.unit is not None else None
+    weight_forms: dict[int, str] = {}  # each W⁽ˡ⁾'s one form (its weights less the b a profile shows apart)
     for i, (l, row, col) in (diagram.weight_edges or {}).items():
         w = float(W[l][row, col])
-        labels[i] = "?" if (l, row, col) == asked else num(w, digits)
+        if l not in weight_forms:
+            weight_forms[l] = array_form(W[l][:, 1:] if diagram.separate else W[l], digits)
+        labels[i] = "?" if (l, row, col) == asked else num(w, digits, weight_forms[l])
         kinds[i] = "?" if (l, row, col) == asked else weight_kind(w, big)
     for l in range(1, spec.L + 1):
         if f"W{l}" in {n.id for n in diagram.nodes}:

@@ -26,7 +26,7 @@ from ..core.kinds.rnn import equations as req
 from ..core.engine.equations import LOSS_D
 from ..core.formulas.formula import Node, TextPrinter
 from ..core.engine.network import Network
-from ..core.formulas.notation import mat, num, sup, vec
+from ..core.formulas.notation import array_form, mat, num, sup, vec
 from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, board_input, value_width
 
 
@@ -252,7 +252,8 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     def column(a: np.ndarray | None, n: int, first: int = 0) -> list[str]:
         if a is None or not np.all(np.isfinite(a)) and np.all(np.isnan(a)):
             return [PENDING] * n
-        return [num(float(x), digits) for x in a[first:first + n]]
+        form = array_form(a, digits)  # the vector's one form (its units and, for o, its bias 1 alike)
+        return [num(x, digits, form) for x in a[first:first + n].tolist()]
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()

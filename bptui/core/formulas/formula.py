@@ -40,8 +40,7 @@ import numpy as np
 
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
-from .notation import g_text, minus_signs, num
-from .numformat import extent, significant_form
+from .notation import array_form as shown_form, g_text, minus_signs, num, number_form
 from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -126,6 +125,9 @@ class Arr:
     # the entries past the floats, (index, ln |x|, x < 0): a result whose exact arithmetic lies below the smallest
     # normal float where the floats keep 0 or a subnormal's few digits (:func:`plan`); printed from it
     small: tuple[tuple[tuple[int, ...], float, bool], ...] = ()
+    # the arrays its panel writes in one format with it (a residual block's o with x and F(x), its ∂ℓ/∂x with
+    # the fan-in's parts): its one form is chosen over them all, as the panel's (:func:`array_form`)
+    together: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1638,30 +1640,34 @@ def _weight_entry(base: str, sub: tuple, s: Sym) -> bool:
     return len(sub) in (3, 4) and all(isinstance(i, str) for i in sub[:len(sub) - 2])
 
 
-def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...]] = ()) -> str:
+def array_form(values: np.ndarray, digits: int, unshown: Iterable[tuple[int, ...]] = (),
+               together: Sequence[np.ndarray] = ()) -> str:
     """The one form, fixed (``"f"``) or scientific (``"e"``), every entry of a vector or matrix in an
     equation is written in, each with its significant digits: the panels' rule for a matrix
-    (numformat.significant_form) over all its numbers, less those a quiz hides (``unshown``: their
-    size is no hint)."""
+    (notation.array_form) over all its numbers, less those a quiz hides (``unshown``: their size is no
+    hint), and over the arrays its panel writes in one format with it (``together``: :attr:`Arr.together`)."""
     shape = np.shape(values)
     unshown = [i for i in unshown if len(i) == len(shape) and all(0 <= k < n for k, n in zip(i, shape))]
     if unshown:  # (a blank outside the array is none of its entries: no printer writes it)
         values = np.array(values, dtype=float)
         for index in unshown:
             values[index] = 0.0  # 0 does not decide the form
-    return significant_form(extent(values), digits)
+    if len(together):
+        values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in (values, *together)])
+    return shown_form(values, digits)
 
 
 def _arr_form(a: Arr, digits: int) -> str:
-    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide; an entry
-    past the floats (``Arr.small``) counts as the number below them it is, not the float's 0."""
+    """:func:`array_form` of an :class:`Arr` node: its hidden entry and its blanks do not decide; the arrays
+    its panel shows with it do; an entry past the floats (``Arr.small``) counts as the number below them it
+    is, not the float's 0."""
     unshown = ([a.hidden] if a.hidden is not None else []) + [index for index, _, _ in a.blanks]
     values = a.values
     if a.small:
         values = np.array(values, dtype=float)
         for index, _, negative in a.small:
             values[index] = -TINY if negative else TINY
-    return array_form(values, digits, unshown)
+    return array_form(values, digits, unshown, a.together)
 
 
 def small_texts(a: Arr, digits: int) -> dict[tuple[int, ...], str]:
@@ -2064,7 +2070,7 @@ class TextPrinter(Printer):
             return ("1 − " if shown[0] else "") + minus_signs(shown[1])
         if n.ln is not None and (small := below_floats(n, self.digits + n.extra)) is not None:
             return minus_signs(small)
-        return num(n.value, self.digits + n.extra, n.form)
+        return num(n.value, self.digits + n.extra, n.form)  # alone: the form at its digits (notation.number_form)
 
     def _p_Hidden(self, h: Hidden) -> str:
         return "?" if h.label is None else blank_text(h.label, h.first)
@@ -2277,7 +2283,7 @@ class LatexPrinter(Printer):
             return "0"
         if not math.isfinite(x):
             return r"\mathrm{nan}" if math.isnan(x) else (r"\infty" if x > 0 else r"-\infty")
-        return self._g(g_text(x, self.digits + extra, form))
+        return self._g(g_text(x, self.digits + extra, form or number_form(x, self.digits + extra)))
 
     @staticmethod
     def _g(text: str) -> str:
@@ -2397,12 +2403,13 @@ class LatexPrinter(Printer):
             return r"\left[" + r" \;\middle|\; ".join(self.p(a) for a in args) + r"\right]"
         if op == "vcat":
             return r"\begin{bmatrix}" + r" \\ ".join(self.p(a) for a in args) + r"\end{bmatrix}"
-        if op == "cat1":
-            entries = self._entries(args[0])
-            return self._column(["1", *(entries if entries is not None else [self.p(args[0])])])
-        if op == "cat":
+        if op in ("cat1", "cat"):
+            parts = (ONE, *args) if op == "cat1" else args
+            joined = self._joined(parts)
+            if joined is not None:
+                return joined
             cells: list[str] = []
-            for a in args:
+            for a in parts:
                 entries = self._entries(a)
                 cells += entries if entries is not None else [self.p(a)]
             return self._column(cells)
@@ -2424,14 +2431,48 @@ class LatexPrinter(Printer):
 
     _ELEMENTWISE = frozenset(FUNCTIONS) - {"softmax", "softmax_rows", "diag", "max", "min"}
 
-    def _entries(self, node: Node) -> list[str] | None:
+    def _joined(self, parts: Sequence[Node]) -> str | None:
+        """[a, b, …] of column vectors of numbers (a recurrent layer's [1, x_τ, o_{τ−1}], [1, σ(s)]) as one
+        column, every number in the joined vector's one form (:func:`array_form` over all its parts' numbers,
+        as the text writes it), cut as an array is; None unless every part is a constant, a column of
+        numbers or a function applied to one (:meth:`_entries`)."""
+        columns: list[Arr] = []
+        for a in parts:
+            if isinstance(a, Call) and self._entries(a) is not None:
+                a = a.args[0]
+            if isinstance(a, Num) and a.exact:  # [1, …]'s 1, written as it is: it does not decide the form
+                a = Arr(np.zeros(1))
+            if not (isinstance(a, Arr) and a.values.ndim == 1 and not a.row):
+                return None
+            columns.append(a)
+        at = np.cumsum([0] + [len(a.values) for a in columns])
+        whole = Arr(np.concatenate([np.asarray(a.values, dtype=float) for a in columns]),
+                    hidden=next(((int(at[k] + a.hidden[0]),) for k, a in enumerate(columns) if a.hidden is not None), None),
+                    blanks=tuple(((int(at[k] + i[0]),), 0, False) for k, a in enumerate(columns) for i, _, _ in a.blanks))
+        form = _arr_form(whole, self.digits)
+        cells: list[str] = []
+        for a, column in zip(parts, columns):
+            if isinstance(a, Num):
+                cells.append(self.p(a))
+            elif isinstance(a, Call):
+                cells += self._entries(a, form) or []
+            else:
+                blanks = {index[0]: self._blank(label, first) for index, label, first in column.blanks}
+                hide = column.hidden[0] if column.hidden is not None else None
+                cells += ["?" if i == hide else blanks.get(i) or self._num(x, column.extra, form)
+                          for i, x in enumerate(column.values.tolist())]
+        keep = self._keep(len(cells))
+        return self._column([r"\vdots" if i is None else cells[i] for i in keep])
+
+    def _entries(self, node: Node, form: str | None = None) -> list[str] | None:
         """A function applied to a column vector of numbers, written entry by entry
-        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else."""
+        (σ(0.1), σ(−0.2) …), as a list of entries; None for anything else. ``form``: the numbers' one
+        form (a joined vector's: :meth:`_joined`), else the column's own."""
         if isinstance(node, Call) and node.fn in self._ELEMENTWISE and len(node.args[:FUNCTIONS[node.fn].shown]) == 1:
             arg = node.args[0]
             if isinstance(arg, Arr) and arg.values.ndim == 1 and not arg.row and len(arg.values) <= self.limit:
                 blanks = {index[0]: Hidden(None, label) for index, label, _ in arg.blanks}  # a blank stays one
-                form = _arr_form(arg, self.digits)  # the column's entries in one form
+                form = form or _arr_form(arg, self.digits)  # the column's entries in one form
                 return [self.p(Call(node.fn, (blanks.get(i) or Num(float(x), extra=arg.extra, form=form),
                                               *node.args[1:])))
                         for i, x in enumerate(arg.values)]

@@ -22,7 +22,8 @@ def sub(*indices: int | str) -> str:
 def num(x: float, digits: int = 4, form: str | None = None) -> str:
     """A number with ``digits`` significant digits, a real minus sign, no ``-0``; ∞, −∞ and nan
     for values that are not finite. ``form``: ``"f"`` (fixed) or ``"e"`` (scientific), the one form
-    of the array the number is an entry of (:func:`g_text`); None: as ``%g`` writes it alone."""
+    of the array the number is an entry of (:func:`g_text`); None: the form of the number alone by
+    the same rule (:func:`number_form`)."""
     x = float(x)
     if x == 0:
         return "0"
@@ -30,8 +31,20 @@ def num(x: float, digits: int = 4, form: str | None = None) -> str:
         return "nan"
     if x in _INFINITIES:
         return "∞" if x > 0 else "−∞"
-    text = f"{x:.{digits}g}" if form is None else g_text(x, digits, form)
+    text = g_text(x, digits, number_form(x, digits) if form is None else form)
     return (short_exponent(text) if "e" in text else text).replace("-", "−")  # minus_signs
+
+
+def number_form(x: float, digits: int) -> str:
+    """The form, ``"f"`` or ``"e"``, of a finite number written alone with ``digits`` significant digits: the
+    rule of an array's numbers (numformat.significant_form) for an array of one, its magnitude (a number and
+    its negative alike): ``%g``'s form at 4 digits, but at the edge (9.9996e−5 is 1e−4, not %g's 0.0001),
+    and the panels' fixed decimals at more digits (0.00001234 at 6, where %g writes 1.234e−05)."""
+    from .numformat import finite, significant_form
+
+    if not x or not finite(x):  # 0, ∞, −∞ and nan are written as they are: either form
+        return "f"
+    return significant_form((abs(x), abs(x), abs(x)), digits)  # (its sign does not decide: −x reads as x)
 
 
 def g_text(x: float, digits: int, form: str | None) -> str:
@@ -89,27 +102,39 @@ def minus_signs(text: str) -> str:
     return text.replace("-", "−")
 
 
-def vec(v, digits: int = 4, limit: int = 8) -> str:
-    """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are."""
+def vec(v, digits: int = 4, limit: int = 8, form: str | None = None) -> str:
+    """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are. Every entry in one
+    form, fixed or scientific: ``form``, or the whole vector's by the panels' rule (:func:`array_form`)."""
     import numpy as np  # here, not at the top: the app's first frame formats without NumPy
 
     v = np.asarray(v).ravel()
+    form = form or array_form(v, digits)
     if len(v) <= limit:
-        return "[" + ", ".join(num(x, digits) for x in v) + "]"
-    head = ", ".join(num(x, digits) for x in v[: limit - 2])
-    tail = ", ".join(num(x, digits) for x in v[-2:])
+        return "[" + ", ".join(num(x, digits, form) for x in v.tolist()) + "]"
+    head = ", ".join(num(x, digits, form) for x in v[: limit - 2].tolist())
+    tail = ", ".join(num(x, digits, form) for x in v[-2:].tolist())
     return f"[{head}, …, {tail}] ({len(v)} values)"
 
 
 def mat(m, digits: int = 4, limit: int = 6) -> str:
-    """A matrix row by row, ``[[…], […]]``; big ones are cut with their shape."""
+    """A matrix row by row, ``[[…], […]]``, every entry in the whole matrix's one form; big ones are cut
+    with their shape."""
     import numpy as np
 
     m = np.asarray(m)
     if m.ndim == 1:
         return vec(m, digits, limit)
-    rows = [vec(r, digits, limit) for r in m[:limit]]
+    form = array_form(m, digits)
+    rows = [vec(r, digits, limit, form) for r in m[:limit]]
     body = ", ".join(rows)
     if len(m) > limit:
         return f"[{body}, …] ({m.shape[0]}×{m.shape[1]})"
     return f"[{body}]"
+
+
+def array_form(values, digits: int) -> str:
+    """The one form, ``"f"`` fixed or ``"e"`` scientific, of the entries of a vector or matrix written with
+    ``digits`` significant digits each: the panels' rule (numformat.significant_form) over all of them."""
+    from .numformat import extent, significant_form
+
+    return significant_form(extent(values), digits)

@@ -10,6 +10,7 @@ the updates) is the dense path's (core/engine/equations.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,8 @@ import numpy as np
 from ..engine import equations as E
 from ..engine.schedule import BACKWARD, FORWARD
 from ..engine.kind import own_step
-from ..engine.wiring import Wiring
-from ..formulas.formula import Arr, Equation, Node, Op, Ref, Sym, add, group, mul, substitute
+from ..engine.wiring import Wiring, send_one, up_one
+from ..formulas.formula import Arr, Equation, Node, Op, Ref, Sym, _rebuild, add, group, mul, substitute
 from ..ops.activations import IDENTITY_NOTE
 from .residual import dx_sym
 
@@ -90,13 +91,56 @@ def send_form(net: Any, state: Any, c: int, P: Any = None) -> tuple[Node, np.nda
             {E.W(c): state.W[c], E.delta(c): state.delta[c]})
 
 
-def _filled(node: Node, value: np.ndarray, c: int, net: Any) -> Node:
-    """``node`` with its numbers: a block's ∂ℓ/∂x⁽ᶜ⁾ as the board holds it, a product as its result."""
+def _filled(node: Node, value: np.ndarray, c: int, net: Any, together: tuple = ()) -> Node:
+    """``node`` with its numbers: a block's ∂ℓ/∂x⁽ᶜ⁾ as the board holds it, a product as its result (a fan-in's
+    part: written in one form ``together`` with the arrays its block's panel shows it with)."""
     k = net.kinds[c - 1]
-    return E._arr(value, "delta", c) if k.span or k.own_steps else Arr(np.asarray(value), means=node)
+    return E._arr(value, "delta", c) if k.span or k.own_steps else Arr(np.asarray(value), means=node, together=together)
+
+
+def shown_together(net: Any, state: Any, l: int, quantity: str) -> tuple[np.ndarray, ...]:
+    """What block l's panel writes in one format with its ``quantity`` (tui/block_sheet.py): its o with x and
+    F(x) over the units, its ∂ℓ/∂x⁽ˡ⁾ with the fan-in's two parts (the skip's, the inner path's), those on the
+    board; () for a layer that is no block, or another quantity. An equation writes the array in the form
+    the panel writes it in."""
+    w: Wiring | None = _wiring(net)
+    if w is None or not 1 <= l <= net.L or not net.kinds[l - 1].span:
+        return ()
+    units = net.spec.widths[l]
+    if quantity == "o":
+        return tuple(state.o[a][-units:] for a in (w.src[l], w.tail[l]) if state.o[a] is not None)
+    if quantity == "delta" and state.delta[l] is not None:
+        return (up_one(net, state, l), send_one(net, state, l + 1))
+    return ()
+
+
+def _panel_forms(net: Any, state: Any, eqs: tuple[Equation, ...]) -> tuple[Equation, ...]:
+    """``eqs`` with each block's o and ∂ℓ/∂x (as the board holds them, or o without its 1) to be written in one
+    form with the arrays the block's panel shows them with (:func:`shown_together`)."""
+    def give(n: Node) -> Node:
+        if not isinstance(n, Arr):
+            return n
+        ref = n.ref
+        if ref is None or ref.index is not None or ref.layer is None or (ref.quantity, ref.view) not in PANEL_GROUPS:
+            return n
+        together = shown_together(net, state, ref.layer, ref.quantity)
+        return replace(n, together=together) if together else n
+
+    if not any(k.span for k in net.kinds):
+        return eqs
+    return tuple(replace(eq, forms=tuple(_rebuild(f, give) for f in eq.forms)) for eq in eqs)
+
+
+PANEL_GROUPS = {("o", ""), ("o", "x"), ("delta", "")}  # a block's arrays its panel writes with others
 
 
 def step_equations(net: Any, state: Any, step: Any, P: Any = None) -> tuple[Equation, ...]:
+    """Step ``step``'s equations (:func:`_step_equations`), each block's o and ∂ℓ/∂x in the form its panel
+    writes it in."""
+    return _panel_forms(net, state, _step_equations(net, state, step, P))
+
+
+def _step_equations(net: Any, state: Any, step: Any, P: Any = None) -> tuple[Equation, ...]:
     """Step ``step``'s equations, in the notation profile ``P`` (None: the lecture's): with a separate b,
     s⁽ˡ⁾ = W⁽ˡ⁾ o⁽ˢʳᶜ⁾ + b⁽ˡ⁾, o⁽ᵏ⁾ = x + F(x) and what a dense layer sends down W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾, no 1 on top
     of o; the gradients of W and b apart and, with a mean gradient, G/m."""
@@ -144,7 +188,9 @@ def step_equations(net: Any, state: Any, step: Any, P: Any = None) -> tuple[Equa
     if net.kinds[l - 1].span:  # the fan-in: the skip's part and the inner path's part
         inner, inner_value, more = send_form(net, state, l + 1, P)
         rhs = add(up, inner)
-        numbers = add(_filled(up, up_value, w.sender[w.outer(l)], net), _filled(inner, inner_value, l + 1, net))
+        total = np.asarray(step.value)  # the fan-in's parts: in one form with it, as its panel writes them
+        numbers = add(_filled(up, up_value, w.sender[w.outer(l)], net, (inner_value, total)),
+                      _filled(inner, inner_value, l + 1, net, (up_value, total)))
         first = l + 1 if P is None else P.layer_number(l + 1)
         why = (f"x reaches {_name(_loss_sym(), P)} twice: through the skip ({_name(_do(l), P)}) and through the "
                f"block's first layer {first}" + (f"; {note}" if note else ""))
@@ -155,7 +201,9 @@ def step_equations(net: Any, state: Any, step: Any, P: Any = None) -> tuple[Equa
     fp = net.df(l, state.s[l], net.units(l, state.o[l]))
     env = {**env, E.s(l): state.s[l], E.o(l): net.units(l, state.o[l]) if sep else state.o[l], **E._alpha(net, l)}
     shown_up = group(up) if sep and not isinstance(up, Sym) else up  # W⁽ᶜ⁾ᵀ δ⁽ᶜ⁾ in brackets before ⊙
-    return (Equation(E.delta(l), (mul(shown_up, df), mul(_filled(up, up_value, w.sender[w.outer(l)], net), Arr(fp, means=df)), result),
+    top = w.outer(l)  # F's last layer: ∂ℓ/∂o⁽ˡ⁾ is the skip's part of block top's fan-in, in its form there
+    part = (*shown_together(net, state, top, "delta"), state.delta[top]) if top != l and state.delta[top] is not None else ()
+    return (Equation(E.delta(l), (mul(shown_up, df), mul(_filled(up, up_value, w.sender[top], net, part), Arr(fp, means=df)), result),
                      bindings=env, note=note),)
 
 
