@@ -977,10 +977,10 @@ class LayerPanels(LeanScroll, can_focus=False):
                 # layout made them, narrower beside a scrollbar, so deciding again could flip a panel between
                 # whole and shared from one step to the next with no line changed (which layout came last
                 # depends on the order a loaded machine ran the frames in)
-                key = (self.size.width, height, tuple((id(p), whole[id(p)]) for p in shown))
-                alone = self._alone.get(key)
+                room_key = (self.size.width, height, tuple((id(p), whole[id(p)]) for p in shown))
+                alone = self._alone.get(room_key)
                 if alone is None:
-                    alone = self._alone[key] = frozenset(
+                    alone = self._alone[room_key] = frozenset(
                         id(p) for p in shown if isinstance(p, NumberSheet)
                         and whole[id(p)][0] <= grown.get(id(p), min(whole[id(p)][1], height)) and bar_covers(p))
                 ends = {id(p): None if id(p) in alone else p.part_ends() for p in shown if isinstance(p, NumberSheet)}

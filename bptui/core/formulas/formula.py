@@ -2123,17 +2123,17 @@ class TextPrinter(Printer):
                 parts.append(self._p_Arr(Arr(v[c], hidden=inner, blanks=per_channel, extra=a.extra, small=small), form))
             more = f", … ({len(v)} channels)" if len(v) > 4 else ""
             return "[" + ", ".join(parts) + more + "]"
-        small = {index: minus_signs(text) for index, text in small_texts(a, self.digits + a.extra).items()}
+        exact = {index: minus_signs(text) for index, text in small_texts(a, self.digits + a.extra).items()}
         if v.ndim == 1:
             hide = a.hidden[0] if a.hidden is not None else None
-            blanks = {index[0]: text for index, text in small.items()}  # an entry past the floats: its own text
+            blanks = {index[0]: text for index, text in exact.items()}  # an entry past the floats: its own text
             blanks.update({index[0]: blank_text(label, first) for index, label, first in a.blanks})
             text = self._row(v, hide, self.vec_limit, blanks, a.extra, form)
             return text + "ᵀ" if a.row else text
         rows = []
         for i, r in enumerate(v[: self.mat_limit]):
             hide = a.hidden[1] if a.hidden is not None and a.hidden[0] == i else None
-            marks = {index[1]: text for index, text in small.items() if index[0] == i}
+            marks = {index[1]: text for index, text in exact.items() if index[0] == i}
             marks.update({index[1]: blank_text(label, first) for index, label, first in a.blanks if index[0] == i})
             rows.append(self._row(r, hide, self.mat_limit, marks, a.extra, form))
         body = ", ".join(rows)
