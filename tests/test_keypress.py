@@ -338,10 +338,10 @@ async def test_a_sequence_panels_lines_are_as_wide_as_its_cells_were_widened_for
             panels = list(app.main.query(SeqSheet))
             assert panels, name
             for panel in panels:
-                # the plan is the cells' (an optimizer's state placed beside W's rows is not in it: it stands
-                # there only when the lines so widened still fit the panel's room, ``_states_beside``)
+                # the plan is the cells' (an optimizer's state placed beside W's rows or the grid's is not in it:
+                # it stands there only when the lines so widened still fit the panel's room, ``_states_beside``)
                 planned = max(fixed + cells * panel.cw for fixed, cells in panel._line_shapes(panel.cw))
-                if panel.beside:
+                if panel.beside or panel.beside_grid:
                     planned = max(planned, panel._avail)
                 widest = max(sum(len(text) for text, _, _ in line) for line in panel.lines)
                 assert widest <= planned, f"{name} {panel.id}: a line of {widest} columns, planned {planned}"

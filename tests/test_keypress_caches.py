@@ -1214,12 +1214,13 @@ async def test_a_panels_lines_drawn_in_one_run_are_its_lines_drawn_one_by_one():
     (``NumberSheet.render_lines``): each line of the run is the line Textual's own path draws one by one
     (``render_line`` outside a run, the offset and the heading looked up for it), segment for segment, in
     count_tokens' and parity's panels scrolled to each line in turn (a heading pinned over the rows, or
-    not), after steps of each kind up to two updates."""
+    not), after steps of each kind up to two updates (parity at 120×24: at 120×40 its Adam states stand beside
+    the grid's rows and its panels no longer scroll)."""
     from textual._styles_cache import StylesCache
 
-    for name in ("count_tokens", "parity"):
+    for name, size in (("count_tokens", (120, 40)), ("parity", (120, 24))):
         app = app_for(name)
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
             pinned = compared = 0
 

@@ -18,6 +18,7 @@ from bptui.tui.profile_sheet import ProfileSheet
 from bptui.tui.sheet import LayerSheet
 
 from .conftest import ALL_EXAMPLES, GRAPH_EXAMPLES, NETWORKS
+from .tui_helpers import until
 
 SIZES = ((80, 24), (120, 40))
 
@@ -88,8 +89,9 @@ async def check_app(app, size: tuple[int, int], where: str) -> int:
             if bottom:  # the panel's view, with its pinned heading, starts on screen when the column follows it
                 panel.scroll_to(0, bottom, animate=False, immediate=True)
                 layers.follow(panel)
-                await pilot.pause()
-                assert layers.region.y <= panel.content_region.y < layers.region.bottom, (where, panel.id)
+                await pilot.pause()  # (the scroll's next frame; until: a loaded machine may draw it after the pause)
+                await until(pilot, lambda: layers.region.y <= panel.content_region.y < layers.region.bottom,
+                            f"{where}: {panel.id}'s view on screen once the column follows it")
         return checked
 
 
