@@ -81,6 +81,8 @@ class CellGroup:
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
         self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
         self.tall: dict[int, int] = {}  # layer → its lines with every optimizer's state under the grid
+        # (the stepper, its position, the steps of its example done): ``SeqSheet._done``, read once for every panel
+        self.done: tuple[Any, int, set] = (None, -1, set())
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -128,7 +130,6 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         super().__init__(stepper, layer, digits, **kwargs)
         self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
         self._x: Any = None
-        self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
         self._done_by: tuple[set | None, dict[str, frozenset]] = (None, {})  # (_done's set, its τ by quantity)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
         # a cell's columns: its widest number's with a blank before it (a bar │ never touches a number) and
@@ -172,23 +173,31 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def _done(self) -> set[tuple[str, int | None, int | None]]:
         """(quantity, layer, τ) of the steps done in the example on the board: a NaN among them is
-        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept from
-        one step to the next, so that stepping forward costs one schedule key."""
+        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept for the
+        screen's sequence panels together (``CellGroup.done``), from one step to the next, so that
+        stepping forward costs one schedule key, whichever panel reads it (a panel whose board a
+        step did not touch, built again at a later one, does not walk back through the example)."""
         stepper = self.stepper
         p = stepper.position
-        at, done = self._done_at
-        if at == p:
+        of, at, done = self.group.done
+        if of is stepper and at == p:
             return done
-        if at != p - 1 or p == 0:  # a jump: walk back to the example's first step
+        if of is not stepper or not 0 <= p - at <= self.CATCH_UP or p == 0:  # a jump: walk back to the example's first step
             done, q = set(), p
             while q > 0 and self._add_done(done, stepper.schedule.key(q - 1)):
                 q -= 1
         else:
-            key = stepper.schedule.key(p - 1)
-            done = set(done) if not key.example_start else set()
-            self._add_done(done, key)
-        self._done_at = (p, done)
+            done = set(done)  # (a new set: a panel's ``_done_by`` knows a set by its identity)
+            for q in range(at, p):
+                key = stepper.schedule.key(q)
+                if key.example_start:
+                    done.clear()
+                self._add_done(done, key)
+        self.group.done = (stepper, p, done)
         return done
+
+    CATCH_UP: ClassVar[int] = 16
+    """The most steps ``_done`` reads forward from the position it last read (more: it walks back)."""
 
     @staticmethod
     def _add_done(done: set, key: Any) -> bool:
