@@ -133,3 +133,28 @@ async def test_the_sequence_panels_share_the_steps_done_and_read_each_step_once(
         finally:
             SeqSheet._add_done = staticmethod(add_done)  # type: ignore[method-assign]
         assert read <= 2 * presses, (read, presses)
+
+
+async def test_a_sequence_panel_measures_the_ends_of_a_kept_line_once(monkeypatch):
+    """tiny_transformer at 120×40 (its optimizer's states beside W's rows): a line kept from one build to
+    the next (the same object) has its ends measured once while it is kept, and the panel places its states
+    as a new panel does from the same board (``fresh``)."""
+    from bptui.tui import seq_sheet
+
+    app = BptuiApp(load(NETWORKS / "tiny_transformer.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+        measured: list[int] = []
+        ends = seq_sheet._ends
+        monkeypatch.setattr(seq_sheet, "_ends", lambda line: (measured.append(id(line)), ends(line))[1])
+        for _ in range(60):
+            app.main.action_next()
+            await pilot.pause()
+        assert any(panel.beside for panel in panels)
+        measured.clear()
+        for panel in panels:
+            panel.rebuild()
+        assert not measured, len(measured)
+        for panel in panels:
+            assert [list(line) for line in panel.lines] == [list(line) for line in fresh(panel).lines], panel.id

@@ -251,6 +251,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     beside_grid = 0  # and those beside the grid's rows
     _crowded_as = False  # whether the panels did not fit their column's height, as the lines were last built
     _merged: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}  # (id(a row's line), id(a state's), x) → its line
+    _ends_known: dict[int, tuple[Any, tuple[Any, int, int]]] = {}  # id(a line) → (it, its ``_ends``)
 
     def _crowded(self, tall: int) -> bool:
         """Whether this panel's lines (``tall``: every optimizer's state under the grid) do not fit the
@@ -300,8 +301,18 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if not (parts and crowded and self._avail):
             return lines
 
+        known_ends, now_ends = self._ends_known, {}
+
+        def ends_of(line: Any) -> tuple[Any, int, int]:
+            """``_ends`` of a line, measured once while the line is kept (the same object from build to build)."""
+            hit = known_ends.get(id(line))
+            if hit is None or hit[0] is not line:
+                hit = (line, _ends(line))
+            now_ends[id(line)] = hit
+            return hit[1]
+
         def width(of: list) -> int:  # (to the last number's digit: the blanks after it are not the part's)
-            return max((_ends(line)[2] for line in of), default=0)
+            return max((ends_of(line)[2] for line in of), default=0)
 
         part_ws = {h: width(lines[h:e]) for _, h, _, e in parts}  # (each its own: m of e−3 narrower than v of e−10)
         merged, now = self._merged, {}
@@ -311,7 +322,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             key = (id(row), id(part), x)
             hit = merged.get(key)
             if hit is None or hit[0] is not row or hit[1] is not part:
-                ends, used, _ = _ends(row)  # (the row to its last cell: the gap after it is the state's)
+                ends, used, _ = ends_of(row)  # (the row to its last cell: the gap after it is the state's)
                 if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
                     cells, _ = _measure(ends)
                     hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
@@ -358,7 +369,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             left = left[k:]
         unpinned: set[int] = set()  # the headings of the states beside the grid's rows
         # (the grid's τ line is as wide as its rows: they are measured, line by line, only where a state may fit)
-        if left and grid is not None and _ends(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
+        if left and grid is not None and ends_of(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
             g1 = parts[0][0]  # the end of the grid's lines (with its norms): the foot's first blank line
             x = width(lines[grid:g1]) + 2
             block, t, k = list(lines[grid:g1]), 1, 0  # (from the grid's first row: its τ line stays its own)
@@ -375,7 +386,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 placed.update((y, (grid, y - grid)) for y in range(grid, g1) if y not in placed)
                 self.beside_grid = k
                 left = left[k:]
-        self._merged = now
+        self._merged, self._ends_known = now, now_ends
         if not blocks:
             return lines
         moved_all = parts[:len(parts) - len(left)]
