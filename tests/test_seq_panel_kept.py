@@ -86,3 +86,75 @@ async def test_a_profile_sequence_panel_formats_only_the_grid_lines_a_step_chang
     """The same in nielsen's and cs231n's notation (column and row vectors, G/m)."""
     for name, notation in (("long_memory_lstm", "nielsen"), ("count_tokens", "cs231n"), ("gru_parity", "nielsen")):
         await steps_format_only_what_they_change(name, notation, 30)
+
+
+def done_afresh(stepper) -> set:
+    """(quantity, layer, τ) of every step done in the example on the board, read off the schedule from
+    the example's first step."""
+    done: set = set()
+    for q in range(stepper.position):
+        key = stepper.schedule.key(q)
+        if key.example is None or key.example_start:
+            done = set()
+        if key.example is not None:
+            done.add((key.quantity, key.layer, key.time))
+    return done
+
+
+async def test_the_sequence_panels_share_the_steps_done_and_read_each_step_once():
+    """tiny_transformer, through its first example and update: the steps done in the example (which tell a
+    NaN that is a value from a number not computed yet) are what the schedule says at every step, in every
+    panel, and the screen's sequence panels read them off the schedule together, a step at a time: a panel
+    whose board the last step did not touch does not walk back through the whole example again (7 panels
+    of a 49-step example each read up to 48 steps' keys)."""
+    app = BptuiApp(load(NETWORKS / "tiny_transformer.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+        assert len(panels) > 2
+        read = 0
+        add_done = SeqSheet._add_done
+
+        def counted(done: set, key) -> bool:
+            nonlocal read
+            read += 1
+            return add_done(done, key)
+
+        SeqSheet._add_done = staticmethod(counted)  # type: ignore[method-assign]
+        try:
+            presses = app.stepper.schedule.per_example if app.stepper.schedule.lengths is None else \
+                len(app.stepper.schedule.blocks[int(app.stepper.schedule.lengths[0])]) + 4
+            for _ in range(presses):
+                app.main.action_next()
+                await pilot.pause()
+                expected = done_afresh(app.stepper)
+                for panel in panels:
+                    assert panel._done() == expected, (panel.id, app.stepper.last.key)
+        finally:
+            SeqSheet._add_done = staticmethod(add_done)  # type: ignore[method-assign]
+        assert read <= 2 * presses, (read, presses)
+
+
+async def test_a_sequence_panel_measures_the_ends_of_a_kept_line_once(monkeypatch):
+    """tiny_transformer at 120×40 (its optimizer's states beside W's rows): a line kept from one build to
+    the next (the same object) has its ends measured once while it is kept, and the panel places its states
+    as a new panel does from the same board (``fresh``)."""
+    from bptui.tui import seq_sheet
+
+    app = BptuiApp(load(NETWORKS / "tiny_transformer.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+        measured: list[int] = []
+        ends = seq_sheet._ends
+        monkeypatch.setattr(seq_sheet, "_ends", lambda line: (measured.append(id(line)), ends(line))[1])
+        for _ in range(60):
+            app.main.action_next()
+            await pilot.pause()
+        assert any(panel.beside for panel in panels)
+        measured.clear()
+        for panel in panels:
+            panel.rebuild()
+        assert not measured, len(measured)
+        for panel in panels:
+            assert [list(line) for line in panel.lines] == [list(line) for line in fresh(panel).lines], panel.id

@@ -81,6 +81,8 @@ class CellGroup:
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
         self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
         self.tall: dict[int, int] = {}  # layer → its lines with every optimizer's state under the grid
+        # (the stepper, its position, the steps of its example done): ``SeqSheet._done``, read once for every panel
+        self.done: tuple[Any, int, set] = (None, -1, set())
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -128,7 +130,6 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         super().__init__(stepper, layer, digits, **kwargs)
         self._x_of: Any = None  # the o⁽⁰⁾ whose x_τ columns ``_x`` holds
         self._x: Any = None
-        self._done_at: tuple[int, set] = (-1, set())  # (position, the steps of its example done)
         self._done_by: tuple[set | None, dict[str, frozenset]] = (None, {})  # (_done's set, its τ by quantity)
         self.lead = 7  # the grid's label column: τ = 1's column starts after it
         # a cell's columns: its widest number's with a blank before it (a bar │ never touches a number) and
@@ -172,23 +173,31 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
 
     def _done(self) -> set[tuple[str, int | None, int | None]]:
         """(quantity, layer, τ) of the steps done in the example on the board: a NaN among them is
-        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept from
-        one step to the next, so that stepping forward costs one schedule key."""
+        a value that is not a number, elsewhere one not computed yet (the board's NaN). Kept for the
+        screen's sequence panels together (``CellGroup.done``), from one step to the next, so that
+        stepping forward costs one schedule key, whichever panel reads it (a panel whose board a
+        step did not touch, built again at a later one, does not walk back through the example)."""
         stepper = self.stepper
         p = stepper.position
-        at, done = self._done_at
-        if at == p:
+        of, at, done = self.group.done
+        if of is stepper and at == p:
             return done
-        if at != p - 1 or p == 0:  # a jump: walk back to the example's first step
+        if of is not stepper or not 0 <= p - at <= self.CATCH_UP or p == 0:  # a jump: walk back to the example's first step
             done, q = set(), p
             while q > 0 and self._add_done(done, stepper.schedule.key(q - 1)):
                 q -= 1
         else:
-            key = stepper.schedule.key(p - 1)
-            done = set(done) if not key.example_start else set()
-            self._add_done(done, key)
-        self._done_at = (p, done)
+            done = set(done)  # (a new set: a panel's ``_done_by`` knows a set by its identity)
+            for q in range(at, p):
+                key = stepper.schedule.key(q)
+                if key.example_start:
+                    done.clear()
+                self._add_done(done, key)
+        self.group.done = (stepper, p, done)
         return done
+
+    CATCH_UP: ClassVar[int] = 16
+    """The most steps ``_done`` reads forward from the position it last read (more: it walks back)."""
 
     @staticmethod
     def _add_done(done: set, key: Any) -> bool:
@@ -242,6 +251,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     beside_grid = 0  # and those beside the grid's rows
     _crowded_as = False  # whether the panels did not fit their column's height, as the lines were last built
     _merged: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}  # (id(a row's line), id(a state's), x) → its line
+    _ends_known: dict[int, tuple[Any, tuple[Any, int, int]]] = {}  # id(a line) → (it, its ``_ends``)
 
     def _crowded(self, tall: int) -> bool:
         """Whether this panel's lines (``tall``: every optimizer's state under the grid) do not fit the
@@ -291,8 +301,18 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if not (parts and crowded and self._avail):
             return lines
 
+        known_ends, now_ends = self._ends_known, {}
+
+        def ends_of(line: Any) -> tuple[Any, int, int]:
+            """``_ends`` of a line, measured once while the line is kept (the same object from build to build)."""
+            hit = known_ends.get(id(line))
+            if hit is None or hit[0] is not line:
+                hit = (line, _ends(line))
+            now_ends[id(line)] = hit
+            return hit[1]
+
         def width(of: list) -> int:  # (to the last number's digit: the blanks after it are not the part's)
-            return max((_ends(line)[2] for line in of), default=0)
+            return max((ends_of(line)[2] for line in of), default=0)
 
         part_ws = {h: width(lines[h:e]) for _, h, _, e in parts}  # (each its own: m of e−3 narrower than v of e−10)
         merged, now = self._merged, {}
@@ -302,7 +322,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             key = (id(row), id(part), x)
             hit = merged.get(key)
             if hit is None or hit[0] is not row or hit[1] is not part:
-                ends, used, _ = _ends(row)  # (the row to its last cell: the gap after it is the state's)
+                ends, used, _ = ends_of(row)  # (the row to its last cell: the gap after it is the state's)
                 if isinstance(part, DeferredLine):  # (a deferred state's row: the line made when drawn)
                     cells, _ = _measure(ends)
                     hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
@@ -349,7 +369,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             left = left[k:]
         unpinned: set[int] = set()  # the headings of the states beside the grid's rows
         # (the grid's τ line is as wide as its rows: they are measured, line by line, only where a state may fit)
-        if left and grid is not None and _ends(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
+        if left and grid is not None and ends_of(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
             g1 = parts[0][0]  # the end of the grid's lines (with its norms): the foot's first blank line
             x = width(lines[grid:g1]) + 2
             block, t, k = list(lines[grid:g1]), 1, 0  # (from the grid's first row: its τ line stays its own)
@@ -366,7 +386,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 placed.update((y, (grid, y - grid)) for y in range(grid, g1) if y not in placed)
                 self.beside_grid = k
                 left = left[k:]
-        self._merged = now
+        self._merged, self._ends_known = now, now_ends
         if not blocks:
             return lines
         moved_all = parts[:len(parts) - len(left)]
