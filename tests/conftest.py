@@ -22,35 +22,106 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 
 
-def _settled_pauses() -> None:
-    """``pilot.pause()`` (and ``resize_terminal``, which ends with it) returns once the app has handled
-    what it queued and the screen has nothing left to lay out or draw, by events, not the clock: Textual's
-    pause waits until the process's CPU time stops advancing over 20 ms, which a loaded machine (load
-    10–25 on 2 cores) fakes by not running the process, so a test read a layout half done (the shared
-    column's heights after a resize, tests/test_layout_shared.py). A pause with a ``delay`` is the clock's."""
-    from textual.pilot import Pilot
+async def _settle(app) -> bool:
+    """Wait, by events, until the app, its screen and the screen's widgets have handled what they have
+    queued and the screen has nothing left to lay out or draw (drawn now where it has); False when a
+    worker runs (its thread's work is waited for by the clock, as Textual does) or the app has ended."""
+    import asyncio
 
-    pause = Pilot.pause
+    from textual.worker import WorkerState
 
-    async def settled(self, delay: float | None = None) -> None:
-        await pause(self, delay)
-        if delay is not None:
-            return
-        app = self.app
-        for _ in range(50):  # a bound, not a clock: a screen that redraws for ever (training) stops here
-            try:
-                screen = app.screen
-            except Exception:  # no screen (the app has ended)
-                return
-            queued = any(pump._message_queue.qsize() for pump in (app, *screen.walk_children(with_self=True)))
-            drawing = (screen._layout_required or screen._scroll_required or screen._repaint_required
-                       or screen._recompose_required or screen._dirty_widgets or screen._callbacks)
-            if not queued and not drawing:
-                return
-            await self._wait_for_screen()
+    for _ in range(50):  # a bound, not a clock: a screen that redraws for ever (training) stops here
+        if any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers):
+            return False
+        try:
+            screen = app.screen
+        except Exception:  # no screen (the app has ended)
+            return False
+        if app._resize_timer is not None:  # a resize waits 1/120 s for the next one (Textual's debounce): now
+            app._check_resize()
+        busy = [pump for pump in (app, *screen.walk_children(with_self=True)) if pump._message_queue.qsize()]
+        if busy:
+            left = len(busy)
+            done = asyncio.Event()
+
+            def handled() -> None:
+                nonlocal left
+                left -= 1
+                if not left:
+                    done.set()
+
+            for pump in busy:
+                if not pump.call_later(handled):
+                    handled()
+            if left:
+                await asyncio.wait_for(done.wait(), 120)
+            continue
+        if (screen._layout_required or screen._scroll_required or screen._repaint_required
+                or screen._recompose_required or screen._dirty_widgets or screen._callbacks):
             screen._on_timer_update()
+            await asyncio.sleep(0)
+            continue
+        return True
+    return True
 
-    Pilot.pause = settled  # type: ignore[method-assign]
+
+def _settled_pauses() -> None:
+    """The pilot waits for the app by events, not by the clock: ``pilot.pause()`` (and ``resize_terminal``,
+    which ends with it) and each key ``pilot.press`` sends return once the app has handled what it
+    queued and the screen has nothing left to lay out or draw (:func:`_settle`). Textual's waits poll
+    the process's CPU time for 20 ms at least, twice a key: most of an app test's wall-clock time was
+    asleep there (tests/test_tui.py: 845 waits, 17 s asleep beside 8.3 s of CPU), and a loaded machine
+    (load 10–25 on 2 cores) fakes their idleness by not running the process, so a test read a layout
+    half done (the shared column's heights after a resize, tests/test_layout_shared.py). While a worker
+    runs, and for a pause with a ``delay``, the clock's waits are kept."""
+    import unicodedata
+
+    from textual import events
+    from textual._wait import wait_for_idle
+    from textual.app import App
+    from textual.pilot import Pilot
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    async def pause(self, delay: float | None = None) -> None:
+        await self._wait_for_screen()
+        if delay is not None:
+            import asyncio
+
+            await asyncio.sleep(delay)
+        elif not await _settle(self.app):
+            await wait_for_idle(0)
+        self.app.screen._on_timer_update()
+
+    async def press_keys(self, keys) -> None:  # Textual's App._press_keys, its waits by events
+        import asyncio
+
+        app = self
+        assert app._driver is not None
+        for key in keys:
+            if key.startswith("wait:"):
+                _, wait_ms = key.split(":")
+                await asyncio.sleep(float(wait_ms) / 1000)
+                await app._animator.wait_until_complete()
+                continue
+            if len(key) == 1 and not key.isalnum():
+                key = _character_to_key(key)
+            original_key = REPLACED_KEYS.get(key, key)
+            char: str | None
+            try:
+                char = unicodedata.lookup(_get_unicode_name_from_key(original_key))
+            except KeyError:
+                char = key if len(key) == 1 else None
+            key_event = events.Key(key, char)
+            key_event.set_sender(app)
+            await app._post_message(key_event)  # (the driver's send_message posts it from a task run later)
+            if not await _settle(app):
+                await wait_for_idle(0)
+            await app._animator.wait_until_complete()
+            if not await _settle(app):
+                await wait_for_idle(0)
+
+    Pilot.pause = pause  # type: ignore[method-assign]
+    App._press_keys = press_keys  # type: ignore[method-assign]
 
 
 _settled_pauses()
@@ -91,11 +162,10 @@ GRAPH_EXAMPLES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.jso
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: without it (-p no:xdist) pytest does not know it
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto`` starts half as many test processes again as the machine has cores (3 on 2 cores): a
-    TUI test spends most of its wall-clock time asleep in the pilot's waits for the app to go idle (20 ms
-    at least after each key, twice; tests/test_tui.py: 845 waits, 17 s asleep beside 8.3 s of CPU), and
-    while one process sleeps another can use its core. PYTEST_XDIST_AUTO_NUM_WORKERS still sets the
-    number outright."""
+    """``-n auto`` starts half as many test processes again as the machine has cores (3 on 2 cores): a test
+    that waits (a subprocess, a browser, a server's silence limit, an app's worker thread, the clock's waits
+    the pilot keeps while a worker runs) leaves its core to another. PYTEST_XDIST_AUTO_NUM_WORKERS still sets
+    the number outright."""
     import os
 
     from xdist.plugin import pytest_xdist_auto_num_workers as cores
