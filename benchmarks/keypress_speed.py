@@ -50,7 +50,10 @@ and ``--kinds`` choose the views (panels, m, c, d, graph) and step kinds. Slow
 --views m,d``. Needs valgrind and gcc. ``--by-kind`` adds a line per kind, for two commits' counts side
 by side: ``python benchmarks/compare_commits.py OLD NEW --rounds 1 --script keypress_speed.py --
 --instructions --by-kind --only count_tokens --views panels`` (a count does not depend on the load:
-one round is enough).
+one round is enough). ``--max`` adds each kind's costliest single press and which of the K it was
+(``#1`` the first press of that kind: the bound is on every press, and a median of K hides one slow
+press, such as the one whose step moves the column onto a layer out of view); with ``--by-kind`` a
+``max`` line per kind beside the median's.
 """
 
 from __future__ import annotations
@@ -248,8 +251,8 @@ def _sync(app) -> None:
 
 
 async def per_kind(make_app, view: str | None, presses: int, meter=None,
-                   kinds: tuple[str, ...] = KINDS) -> dict[str, float]:
-    """Median CPU (ms; or instructions, by ``meter``) of pressing n, by the kind of step it does."""
+                   kinds: tuple[str, ...] = KINDS) -> dict[str, list[float]]:
+    """CPU (ms; or instructions, by ``meter``) of each press of n, in order, by the kind of step it does."""
     meter = meter or Clock()
     app = make_app()
     times: dict[str, list[float]] = {}
@@ -276,7 +279,17 @@ async def per_kind(make_app, view: str | None, presses: int, meter=None,
                 counted = await press(app, pilot, meter)
                 assert stepper.last.key.phase == kind
                 times.setdefault(kind, []).append(counted)
+    return times
+
+
+def medians_of(times: dict[str, list[float]]) -> dict[str, float]:
     return {kind: statistics.median(ts) for kind, ts in times.items()}
+
+
+def maxima(times: dict[str, list[float]], scale: float = 1.0, unit: str = "M") -> str:
+    """Each kind's costliest single press and which of its presses it was (1 = the first of that kind)."""
+    return " · max " + " ".join(
+        f"{k[0]} {max(ts) * scale:.2f}{unit} (#{ts.index(max(ts)) + 1})" for k, ts in times.items())
 
 
 async def burst(spec, n: int) -> tuple[float, int, float]:
@@ -347,7 +360,8 @@ def counted(args, only: set[str] | None) -> None:
                 continue
             first: dict[str, float] = {}
             for notation in notations(args):
-                medians = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses, meter, kinds))
+                times = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses, meter, kinds))
+                medians = medians_of(times)
                 if not medians:
                     continue
                 kind, m = max(medians.items(), key=lambda kv: kv[1])
@@ -357,11 +371,15 @@ def counted(args, only: set[str] | None) -> None:
                 first = first or medians
                 flag = "  OVER" if m * per_m > BUDGET else ""
                 named = "" if notation is None else f" {notation.name}"
+                most = maxima(times) if args.max else ""
                 print(f"  {name}{named} {view} worst {m:8.2f} M  {m / bare:5.2f}× bare  ≈{m * per_m:5.1f} ms  "
-                      f"({kind}; {each}){ratios}{flag}", flush=True)
+                      f"({kind}; {each}){ratios}{most}{flag}", flush=True)
                 if args.by_kind:  # a line per kind, named by words only (compare_commits.py pairs two commits' lines)
                     for k, v in medians.items():
                         print(f"    {name}{named} {view} {k}: ≈ {v * per_m:.1f} ms  ({v:.2f} M)", flush=True)
+                        if args.max:
+                            top = max(times[k])
+                            print(f"    {name}{named} {view} {k} max: ≈ {top * per_m:.1f} ms  ({top:.2f} M)", flush=True)
 
 
 def notations(args) -> list:
@@ -383,6 +401,8 @@ def main() -> None:
                         help="count each press's instructions under valgrind's callgrind instead of timing it")
     parser.add_argument("--views", default="", help="with --instructions: panels, m, c, d, graph (comma-separated)")
     parser.add_argument("--kinds", default="", help="with --instructions: forward, loss, backward, update, reverse")
+    parser.add_argument("--max", action="store_true",
+                        help="also each kind's costliest single press and which press it was (a median hides one slow press)")
     parser.add_argument("--by-kind", action="store_true",
                         help="with --instructions: each kind's estimate on a line of its own as well, so that "
                              "compare_commits.py can set two commits' counts side by side")
@@ -409,7 +429,8 @@ def main() -> None:
         for view, key in views.items():
             first: dict[str, float] = {}
             for notation in notations(args):
-                medians = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses))
+                times = asyncio.run(per_kind(lambda n=notation: make_app(notation=n), key, args.presses))
+                medians = medians_of(times)
                 kind, ms = max(medians.items(), key=lambda kv: kv[1])
                 kinds = " ".join(f"{k[0]} {v:5.1f}" for k, v in medians.items())
                 ratios = "" if not first else " · ratio " + " ".join(
@@ -417,7 +438,8 @@ def main() -> None:
                 first = first or medians
                 flag = "  OVER" if ms > BUDGET else ""
                 named = "" if notation is None else f" {notation.name}"
-                print(f"  {name}{named} {view} worst {ms:6.2f} ms  ({kind}; {kinds}){ratios}{flag}")
+                most = maxima(times, unit=" ms") if args.max else ""
+                print(f"  {name}{named} {view} worst {ms:6.2f} ms  ({kind}; {kinds}){ratios}{most}{flag}")
                 worst = max(worst, (ms, f"{name}{named} {view} {kind}"))
     print(f"worst keypress of all: {worst[0]:6.2f} ms  ({worst[1]})")
     if args.burst:
