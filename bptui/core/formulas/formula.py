@@ -1247,7 +1247,8 @@ def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[
                     break
     kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
                  if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
-    if result.ln is None and _exact_calls(forms):  # a function's result the board holds as a float
+    if result.ln is None and shown.ln is not None and _exact_calls(forms) and _differs(
+            shown.ln, shown.negative, result.value, digits):  # a function's result the board holds as a float
         note = (eq.note + "; " if eq.note else "") + "held in floats as {}"
         return replace(done, forms=kept + (shown,), note=note, note_syms=eq.note_syms + (result,))
     return replace(done, forms=kept + (shown,))
@@ -1292,10 +1293,10 @@ def _bound_past_the_floats(eq: Equation, done: Equation, digits: int) -> Equatio
     return None
 
 
-def _differs(x: Decimal, y: float, digits: int) -> bool:
-    """Whether the exact ``x`` (below the smallest normal float) prints otherwise than its float ``y`` at
-    ``digits``: 0 for 6.047e−348, a subnormal's last digits lost; where both print alike the float stands."""
-    return ("-" if x < 0 else "") + g_from_ln(float(abs(x).ln()), digits) != f"{y:.{digits}g}"
+def _differs(ln: float, negative: bool, y: float, digits: int) -> bool:
+    """Whether the exact number of logarithm ``ln`` (below the smallest normal float) prints otherwise than
+    its float ``y`` at ``digits``: 0 for 6.047e−348, a subnormal's last digits lost."""
+    return ("-" if negative else "") + g_from_ln(ln, digits) != f"{y:.{digits}g}"
 
 
 def _exactly_applied(fn: str, args: list) -> Any:
@@ -1421,7 +1422,7 @@ def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node,
             x = exact[index]
             if x.is_finite() and x != 0 and abs(x) < Decimal(TINY):
                 small.append((tuple(int(i) for i in index), float(abs(x).ln()), bool(x < 0)))
-                differs = differs or _differs(x, y[index], digits)
+                differs = differs or _differs(small[-1][1], small[-1][2], y[index], digits)
         if not small:
             return None
         shown = replace(result, small=tuple(small))
