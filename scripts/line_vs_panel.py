@@ -5,7 +5,7 @@ arithmetic past the floats: ``Arr.small``, ``Num.ln``) beside the float as a pan
 (0.5 beside 0.5000 agrees; 0.09115 beside 0.0911 is not compared: the panel shows fewer): the line's
 number must be the panel's float rounded to the line's digits.
 
-    python scripts/line_vs_panel.py [--digits 4] [names...]
+    python scripts/line_vs_panel.py [--digits 4] [names or network files...]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def compare(name: str, digits: int) -> tuple[int, int, int, int, list[str]]:
     from bptui.core.formulas.numformat import cell, number_format
     from bptui.core.teaching.quiz import equations_of
 
-    spec = load_any(ROOT / "networks" / f"{name}.json")
+    spec = load_any(Path(name) if name.endswith(".json") else ROOT / "networks" / f"{name}.json")
     if spec.kind == "graph":
         from bptui.core.graphs.graph_stepper import GraphStepper
         stepper = GraphStepper(spec)
@@ -68,21 +68,22 @@ def compare(name: str, digits: int) -> tuple[int, int, int, int, list[str]]:
             r = plan(eq, digits).result
             if isinstance(r, Num) and not r.exact:
                 floats, fmt = np.array([r.value]), None
-                exact += r.ln is not None
+                past = {0} if r.ln is not None else set()
             elif isinstance(r, Arr) and r.values.dtype.kind == "f" and r.values.ndim in (1, 2) and not printer.elides(r):
                 floats, fmt = r.values.ravel(), number_format(r.values, digits)
-                exact += len(r.small)
+                past = {int(np.ravel_multi_index(i, r.values.shape)) for i, _, _ in r.small}
             else:
                 continue
             texts = _NUMBER.findall(printer.p(r).replace("−", "-").replace("ᵀ", ""))
             if len(texts) != floats.size:
                 continue
             results += 1
-            for line, x in zip(texts, floats.tolist()):
+            exact += len(past)
+            for k, (line, x) in enumerate(zip(texts, floats.tolist())):
                 panel = cell(x, digits, fmt).replace("−", "-")
                 if not _NUMBER.fullmatch(panel):
                     continue
-                if significant(line) > shown(panel):  # the panel shows fewer digits: not the same digits
+                if significant(line) > shown(panel) and k not in past:  # the panel shows fewer digits
                     continue
                 compared += 1
                 # the float at the line's digits: the panel's number where it shows as many, its rounding where more
