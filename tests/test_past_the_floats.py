@@ -618,8 +618,8 @@ def test_saturated_gates_print_their_exact_values(name, rows):
 
 
 def test_a_division_past_the_floats_prints_its_exact_entries():
-    """[1.2345678e−321, 7.7777e−322]/0.3 is [4.115226e−321, 2.5925667e−321]; the subnormal floats keep
-    4.116e−321 and 2.584e−321. A worked line prints the exact quotients (its operands with the digits that give
+    """[1.2345678e−321, 7.7777e−322] (floats: 1.235e−321, 7.757e−322)/0.3 is [4.117e−321, 2.586e−321]; the
+    subnormal floats keep 4.116e−321 and 2.584e−321. A worked line prints the exact quotients (its operands with the digits that give
     them), and a line with no numbers to redo (m̂ = m/(1 − β₁ᵗ)) prints them from its bound floats: text and LaTeX,
     at 2 to 6 digits, mpmath the reference."""
     import numpy as np
