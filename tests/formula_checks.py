@@ -146,11 +146,16 @@ def _printed_mp(node, printer: TextPrinter, bindings: dict):
     if isinstance(node, Call) and node.fn == "log" and len(node.args) == 1:
         a = _printed_mp(node.args[0], printer, bindings)
         return mpmath.log(a) if a is not None and a > 0 else None
-    if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()"):
+    if isinstance(node, Call) and node.fn in _MP_FUNCTIONS and node.fn != "softmax_rows":  # σ(−799.5)
+        args = [_printed_mp(a, printer, bindings) for a in node.args]
+        return None if any(a is None for a in args) else _MP_FUNCTIONS[node.fn](*args)
+    if not isinstance(node, Op) or node.op not in ("+", "-", "*", "neg", "sq", "()", "/"):
         return None
     args = [_printed_mp(a, printer, bindings) for a in node.args]
     if any(a is None for a in args):
         return None
+    if node.op == "/":
+        return args[0] / args[1] if args[1] != 0 else None
     if node.op == "+":
         return mpmath.fsum(args)
     if node.op == "-":
@@ -190,6 +195,9 @@ def _printed_mp_array(node, printer: TextPrinter, bindings: dict):
             return None
         return (mpmath.mpf(float(value)) if np.ndim(value) == 0 else
                 np.array([mpmath.mpf(x) for x in np.ravel(value).tolist()], dtype=object).reshape(np.shape(value)))
+    if isinstance(node, Call) and node.fn in _MP_FUNCTIONS:  # σ(−799.5) = 6.047e−348, not the floats' 0
+        args = [_printed_mp_array(a, printer, bindings) for a in node.args]
+        return None if any(a is None for a in args) else _MP_FUNCTIONS[node.fn](*args)
     if not isinstance(node, Op):
         return None
     args = [_printed_mp_array(a, printer, bindings) for a in node.args]
@@ -215,16 +223,46 @@ def _printed_mp_array(node, printer: TextPrinter, bindings: dict):
         return np.multiply.outer(obj[0], obj[1])
     if node.op == "T":
         return obj[0].T
+    if node.op == "/":
+        return obj[0] / obj[1]
+    if node.op == "cat":  # gates' σ(·), σ(·), tanh(·) joined
+        return np.concatenate([np.asarray(a, dtype=object).reshape(-1) for a in obj])
     return None
 
 
-def check_past_the_floats_array(eq: Equation, digits: int, where: str = "") -> int:
+def _mp_each(f):
+    def apply(x, *_):
+        if isinstance(x, np.ndarray):
+            return np.array([f(v) for v in x.ravel().tolist()], dtype=object).reshape(x.shape)
+        return f(x)
+    return apply
+
+
+def _mp_softmax(x, causal=0):
+    """softmax over the last axis in mpmath (a causal matrix's row τ over its first τ + 1 entries)."""
+    a = np.asarray(x, dtype=object)
+    rows = a.reshape(-1, a.shape[-1])
+    out = np.empty(rows.shape, dtype=object)
+    for r, row in enumerate(rows.tolist()):
+        n = r % a.shape[-2] + 1 if causal and a.ndim >= 2 else len(row)
+        e = [mpmath.exp(v) for v in row[:n]]
+        out[r] = [v / mpmath.fsum(e) for v in e] + [mpmath.mpf(0)] * (len(row) - n)
+    return out.reshape(a.shape)
+
+
+# the functions a line past the floats may apply, as a reference apart from bptui's decimals
+_MP_FUNCTIONS = {"sigmoid": _mp_each(lambda v: 1 / (1 + mpmath.exp(-v))), "tanh": _mp_each(mpmath.tanh),
+                 "exp": _mp_each(mpmath.exp), "softplus": _mp_each(lambda v: mpmath.log1p(mpmath.exp(v))),
+                 "softmax": _mp_softmax, "softmax_rows": _mp_softmax}
+
+
+def check_past_the_floats_array(eq: Equation, digits: int, where: str = "", printer: TextPrinter | None = None) -> int:
     """Where an array's line holds numbers below √(smallest normal float) (an attention layer's subnormal δ, G
     or ∂ℓ/∂z), its arithmetic redone exactly (mpmath, entry by entry) on the numbers as printed gives every
     entry of the result as printed, to its last digit: G ← G + δ oᵀ with δ = [0, 3.9565e−320] gives the
     exact −1.7915e−320·…, not the subnormal float's digits. Returns how many forms it checked."""
     result = eq.result
-    printer = TextPrinter(digits)
+    printer = printer or TextPrinter(digits)  # a wider printer shows every entry of a long vector
     if not isinstance(result, Arr) or not any(_past_the_floats(f) for f in eq.forms):
         return 0
     shown = _printed_entries(result, printer)

@@ -461,3 +461,211 @@ def test_every_array_line_past_the_floats_checks_exactly(logit):
                            " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
                 arrays += check_past_the_floats_array(planned, digits)
     assert arrays > 20
+
+
+# a softmax output whose second unit is e^−800 of the first's: o₂ = e^−800/(1 + e^−800), 0 in floats
+SOFT = {"name": "softsat", "layers": [{"units": 1}, {"units": 2, "activation": "softmax"}],
+        "weights": [[[800.0, 0.0], [0.0, 0.5]]], "loss": "cross_entropy",
+        "data": {"inputs": [[0.0], [1.0]], "targets": [[1.0, 0.0], [1.0, 0.0]]},
+        "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+def _sigmoid(s):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(s)))
+
+
+def _softmax(s):
+    e = [mpmath.exp(mpmath.mpf(v)) for v in s]
+    return [v / mpmath.fsum(e) for v in e]
+
+
+@pytest.mark.parametrize("doc, exact", [
+    (DOC, lambda: [[_sigmoid(s)] for s in LOGITS]),
+    (SOFT, lambda: [_softmax(["800", "0"]), _softmax(["800", "0.5"])]),
+])
+def test_a_function_line_at_saturation_prints_its_exact_value(tmp_path, capsys, doc, exact):
+    """σ(−799.5) is 3.604e−348 and a softmax's e^−800/(1 + e^−800) 3.6e−348, 0 in floats: the function's line
+    prints the exact entries (mpmath here, from the logits), and says the floats hold it as 0, which the δ and
+    G lines after it read (their own arithmetic on that 0 holds)."""
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(doc))
+    with mpmath.workdps(50):
+        want = exact()
+    lines = [x.split("] ", 1)[1] for x in _run(capsys, "trace", str(path)) if "[forward] o⁽¹⁾" in x]
+    assert len(lines) == len(want)
+    for line, row in zip(lines, want):
+        result, note = re.fullmatch(r".* = \[([^\]]*)\]   \(held in floats as \[([^\]]*)\]\)", line).groups()
+        entries = [mpmath.mpf(t.replace("−", "-")) for t in result.split(", ")]  # 1e0 beside 3.668e−348: one form
+        assert entries == [mpmath.mpf(printed(x).replace("−", "-")) for x in row], line
+        assert [float(t.replace("−", "-")) for t in note.split(", ")] == [float(x) for x in row], line
+        assert any(float(x) == 0 for x in row)
+    tex = "\n".join(_run(capsys, "export", str(path), "--format", "latex"))
+    assert latex(want[0][-1]) in tex
+
+
+def test_function_lines_past_the_floats_check_exactly():
+    """Every step's equation of the saturated networks, redone exactly in mpmath on the numbers as printed
+    (σ and softmax too), gives each entry of its result as printed, at 2 to 6 digits."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter, plan
+
+    from .formula_checks import check_equation, check_past_the_floats_array, check_text
+
+    functions = 0
+    for doc in (DOC, SOFT):
+        stepper = Stepper(parse(doc, "f.json"))
+        for _ in range(len(stepper.schedule)):
+            step = stepper.forward()
+            for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+                for digits in (2, 4, 6):
+                    planned = plan(eq, digits)
+                    check_equation(planned, digits, stepper, where=f"step {step.key.step}")
+                    check_text(planned, digits, TextPrinter(digits).equation(planned),
+                               " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
+                    if step.key.quantity == "o":
+                        functions += check_past_the_floats_array(planned, digits)
+    assert functions == 3 * (3 + 2) * 1
+
+
+@pytest.mark.parametrize("doc, exact", [
+    (DOC, lambda: [_sigmoid(LOGITS[0])]),
+    (SOFT, lambda: _softmax(["800", "0"])),
+])
+def test_a_units_explanation_at_saturation_prints_its_exact_value(doc, exact):
+    """A unit's explanation of o at saturation (σ(−799.5), e^(−800)/(e^0 + e^(−800))) ends on the exact value
+    (mpmath here), its title names it, and it says the floats hold 0; its arithmetic checks exactly."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_past_the_floats, check_text
+
+    stepper = Stepper(parse(doc, "f.json"))
+    stepper.forward()
+    key = stepper.forward().key
+    with mpmath.workdps(50):
+        want = exact()
+    cells = [c for c in quiz.candidates(stepper.spec, key)]
+    assert len(cells) == len(want)
+    redone = 0
+    for cell, x in zip(cells, want):
+        e = explain(stepper, cell, 4)
+        text = e.text()
+        assert text.splitlines()[0].split(": ")[0].endswith(f" = {printed(x)}"), text
+        assert text.splitlines()[-1].strip() == f"= {printed(x)}", text
+        if float(x) == 0:
+            assert "held in floats as 0" in text, text
+        for digits in (2, 4, 6):
+            for eq in e.equations:
+                planned = plan(eq, digits)
+                check_equation(planned, digits, stepper)
+                check_text(planned, digits, TextPrinter(digits).equation(planned),
+                           " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
+                redone += check_past_the_floats(planned, digits)
+    assert redone >= 3
+
+
+@pytest.mark.parametrize("name, rows", [("gru_parity", (0, 4)), ("long_memory_lstm", (0, 4, 12))])
+def test_saturated_gates_print_their_exact_values(name, rows):
+    """A GRU's r and z, an LSTM's i, f and ō of unit 1, their bias −800 (σ of about −800: 0 in floats): the gates'
+    line prints each such entry exactly (its arithmetic, σ and tanh too, redone in mpmath on the numbers as
+    printed, gives every entry as printed), says the floats hold 0, and each gate's explanation ends on the
+    value σ(s) has from the board's s, in mpmath, and names it in its title."""
+    import numpy as np
+
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import load
+    from bptui.core.formulas.formula import TextPrinter, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_past_the_floats_array, check_text
+
+    class Wide(TextPrinter):
+        vec_limit = 16  # every entry shown: the exact redo reads them all back
+
+    stepper = Stepper(load(Path(__file__).parent.parent / "networks" / f"{name}.json"))
+    W = np.array(stepper.state.W[1])
+    W[list(rows), 0] = -800.0
+    stepper.state.W[1] = W
+    stepper.forward()
+    step = stepper.forward()
+    assert step.key.quantity == "gates"
+    (eq,) = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
+    checked = 0
+    for digits in (2, 4):
+        planned = plan(eq, digits)
+        check_equation(planned, digits, stepper)
+        text = Wide(digits).equation(planned)
+        check_text(planned, digits, text, " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
+        checked += check_past_the_floats_array(planned, digits, printer=Wide(digits))
+        assert "held in floats as [0, " in text, text
+    assert checked >= 2
+    cells = list(quiz.candidates(stepper.spec, step.key))  # the gates' entries in order
+    s = np.ravel(np.asarray(stepper.state.s[1])[0])  # τ = 1: a GRU's x part, then its h part; an LSTM's one s
+    for r in rows:
+        e = explain(stepper, cells[r], 4)
+        first, last = e.text().splitlines()[0], e.text().splitlines()[-1].strip()
+        with mpmath.workdps(50):
+            pre = mpmath.mpf(float(s[r])) + (mpmath.mpf(float(s[r + len(cells)])) if len(s) == 2 * len(cells) else 0)
+            want = printed(_sigmoid(pre))
+        assert last == f"= {want}" and first.split(": ")[0].endswith(f" = {want}"), e.text()
+
+
+def test_a_division_past_the_floats_prints_its_exact_entries():
+    """[1.2345678e−321, 7.7777e−322] (floats: 1.235e−321, 7.757e−322)/0.3 is [4.117e−321, 2.586e−321]; the
+    subnormal floats keep 4.116e−321 and 2.584e−321. A worked line prints the exact quotients (its operands with the digits that give
+    them), and a line with no numbers to redo (m̂ = m/(1 − β₁ᵗ)) prints them from its bound floats: text and LaTeX,
+    at 2 to 6 digits, mpmath the reference."""
+    import numpy as np
+
+    from bptui.core.formulas.formula import ONE, Arr, Equation, Num, Op, Sym, TextPrinter, group, plan, sub
+
+    from .formula_checks import check_equation, check_past_the_floats_array, check_text
+
+    a, d = np.array([1.2345678e-321, 7.7777e-322]), 0.3
+    with mpmath.workdps(60):
+        want = [mpmath.mpf(float(x)) / mpmath.mpf(d) for x in a]
+    assert [f"{x:.4g}" for x in a / d] == ["4.116e-321", "2.584e-321"]  # the floats' digits
+    m, beta, t = Sym("m"), Sym("β₁"), Sym("t")
+    lines = [Equation(Sym("u"), (Op("/", (Arr(a), Num(d))), Arr(a / d))),
+             Equation(Sym("m̂"), (Op("/", (m, group(sub(ONE, Op("^", (beta, t)))))), Arr(a / (1 - 0.7))),
+                      bindings={m: a, beta: 0.7, t: 1})]
+    with mpmath.workdps(60):
+        hat = [mpmath.mpf(float(x)) / (1 - mpmath.mpf(0.7)) for x in a]
+    for eq, exact in zip(lines, (want, hat)):
+        for digits in (2, 4, 6):
+            text = TextPrinter(digits).equation(eq)
+            assert text.endswith(" = [" + ", ".join(printed(x, digits) for x in exact) + "]"), (digits, text)
+            rows = " ".join(part for row in LatexPrinter(digits).rows(eq) for part in row)
+            assert all(latex(x, digits) in rows for x in exact), rows
+            check_equation(eq, digits)
+            check_text(eq, digits, text, rows)
+    assert check_past_the_floats_array(plan(lines[0], 4), 4) == 1
+
+
+def test_a_matrix_as_stored_says_its_subnormal_floats_have_few_digits():
+    """G as stored after an attention layer's G_Q on subnormal numbers (−4.941e−324, the smallest subnormal,
+    for a product the arithmetic gives otherwise) has no arithmetic to redo: its line says the floats hold its
+    entries below the normal range with few true digits; a line of normal numbers says nothing of it."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.formulas.formula import FEW_DIGITS, TextPrinter
+
+    stepper = _attention(740.0)
+    noted = plain = 0
+    for _ in range(len(stepper.schedule)):
+        step = stepper.forward()
+        for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer):
+            text = TextPrinter(4).equation(eq)
+            if text.startswith("G⁽¹⁾ = [[−1.976e−323"):
+                assert text.endswith(f"; {FEW_DIGITS})"), text
+                noted += 1
+            elif step.key.phase == "forward":
+                assert FEW_DIGITS not in text, text
+                plain += 1
+    assert noted == 4 and plain > 5

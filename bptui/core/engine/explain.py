@@ -442,7 +442,9 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
     value = float(st.o[l][idx])
     s = st.s[l]
     s_b = Sym("s", l, (b,))
-    title = f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} in layer {out.layer(l)}, example n = {n}"
+
+    def title() -> str:  # its last line's result as printed: σ(−799.5) = 6.047e−348, held in floats as 0
+        return f"{out.p(lhs)} = {out.result()}: the output of unit {out.unit(b)} in layer {out.layer(l)}, example n = {n}"
     result = Num(value, Ref("o", l, (idx,)))
     if net.act(l).name == "softmax":
         s_k = Sym("s", l, ("k",))
@@ -458,12 +460,12 @@ def _explain_o(stepper: Any, cell: Cell, digits: int) -> Explanation:
             numbers = Op("/", (Call("exp", (Num(float(s[b - 1]), Ref("s", l, (b - 1,))),)),
                                add(*[Call("exp", (Num(float(v), Ref("s", l, (k,))),)) for k, v in enumerate(s)])))
         out.eq(Equation(lhs, (rhs, numbers, result), bindings={s_b: float(s[b - 1]), s_k: s}, note=note))
-        return out.done(title, value)
+        return out.done(title(), value)
     f_s = net.act(l).value(s_b)
     env = {s_b: float(s[b - 1]), **_alpha_env(net, l)}
     applied = substitute(f_s, {s_b: Num(float(s[b - 1]), Ref("s", l, (b - 1,)))})
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env))
-    return out.done(title, value)
+    return out.done(title(), value)
 
 
 def _explain_delta(stepper: Any, cell: Cell, digits: int) -> Explanation:

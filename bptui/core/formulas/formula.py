@@ -40,6 +40,7 @@ import numpy as np
 
 from ..util.escape import latex_math
 from ..util.special import ACTIVATION_F, normal_cdf
+from .exact_functions import EXACT
 from .notation import array_form as shown_form, g_text, minus_signs, num, number_form
 from .profiles import HOLE, Profile, Symbol, moved, whole_view
 
@@ -814,7 +815,9 @@ class _Redo:
         self.holds_probability: dict[int, bool] = {}  # id of a node → whether a saturated probability is in it
         self.probabilities = True  # whether a form may hold one (plan knows it does not: no node is asked)
         self.unrounded = False  # every number as it is, not as printed (:meth:`exact_unrounded`)
-        self.divides = False  # whether :meth:`_exact` divides too (a mean past the floats: (J + ℒ)/2), in its context
+        # whether :meth:`_exact` divides too (a mean past the floats: (J + ℒ)/2) and applies the functions of
+        # exact_functions (σ(−799.5)), in its context: on a line past the floats
+        self.divides = False
 
     def _probabilities(self, node: Node) -> bool:
         """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
@@ -848,6 +851,9 @@ class _Redo:
         if isinstance(node, Num):
             return self._decimal(node)
         if isinstance(node, Call):
+            if self.divides and node.fn in EXACT:  # past the floats: σ(−799.5), e^(−800) (exact_functions)
+                args = [self._exact(a) for a in node.args]
+                return None if any(a is None for a in args) else _exactly_applied(node.fn, args)
             if node.fn != "log" or len(node.args) != 1:
                 return None
             a = self._exact(node.args[0])
@@ -1112,8 +1118,30 @@ def plan(eq: Equation, digits: int) -> Equation:
     if plans is None:
         plans = _PLANS[eq] = {}
     if digits not in plans:
-        plans[digits] = _plan(eq, digits)
+        plans[digits] = _few_digits_noted(_plan(eq, digits))
     return plans[digits]
+
+
+FEW_DIGITS = "entries below 2.2e−308 as floats hold them, with few true digits"  # a subnormal float's note (docs/notation.md)
+
+
+def _few_digits_noted(eq: Equation) -> Equation:
+    """A planned line whose result holds a subnormal float printed as the float (no exact arithmetic gives it:
+    G as stored, a form no decimals redo) says so in its note: the floats keep few of its digits (4.941e−324
+    is the smallest, the float nearest whatever the arithmetic gave)."""
+    r = eq.result
+    if isinstance(r, Num):
+        if r.ln is not None or r.exact or not 0 < abs(r.value) < TINY:
+            return eq
+    elif isinstance(r, Arr) and r.values.dtype.kind == "f":
+        a = np.abs(r.values)
+        tiny = (a > 0) & (a < TINY)
+        if not tiny.any() or (r.small and all(tiny[index] == (index in {i for i, _, _ in r.small})
+                                              for index in zip(*np.nonzero(tiny)))):
+            return eq
+    else:
+        return eq
+    return replace(eq, note=(eq.note + "; " if eq.note else "") + FEW_DIGITS)
 
 
 _PLANS: "weakref.WeakKeyDictionary[Equation, dict[int, Equation]]" = weakref.WeakKeyDictionary()
@@ -1132,17 +1160,17 @@ def _plan(eq: Equation, digits: int) -> Equation:
         if operands is not None:
             forms.append((f, operands))
     if not forms:
-        return done
+        return _bound_past_the_floats(eq, done, digits) or done
     y = _finite_value(result)
     if y is None:
         return done
     if isinstance(result, Num) and result.logs is None and not result.exact and abs(result.value) < TINY \
-            and (_ln_operands(forms) if result.ln is not None else _tiny_operands(forms)):
+            and (_ln_operands(forms) if result.ln is not None else _tiny_operands(forms) or _exact_calls(forms)):
         past = _past_the_floats(eq, done, forms, digits)
         if past is not None:
             return past
     if isinstance(result, Arr) and not result.small and y.size and float(np.min(np.abs(y))) < TINY \
-            and _tiny_arrays(forms):
+            and (_tiny_arrays(forms) or _exact_calls(forms)):
         past = _past_the_floats_array(eq, done, forms, digits, y)
         if past is not None:
             return past
@@ -1219,6 +1247,10 @@ def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[
                     break
     kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
                  if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
+    if result.ln is None and shown.ln is not None and _exact_calls(forms) and _differs(
+            shown.ln, shown.negative, result.value, digits):  # a function's result the board holds as a float
+        note = (eq.note + "; " if eq.note else "") + "held in floats as {}"
+        return replace(done, forms=kept + (shown,), note=note, note_syms=eq.note_syms + (result,))
     return replace(done, forms=kept + (shown,))
 
 
@@ -1234,6 +1266,52 @@ def _tiny_arrays(forms: list[tuple[Node, list[int]]]) -> bool:
                 if np.any((a > 0) & (a < _SQRT_TINY)):
                     return True
     return False
+
+
+def _bound_past_the_floats(eq: Equation, done: Equation, digits: int) -> Equation | None:
+    """A line with no numbers to redo (``m̂ = m/(1 − β₁ᵗ) = […]``) whose result holds subnormal floats: each
+    such entry written from its first form's arithmetic done exactly on the bound floats (``Arr.small``),
+    as :func:`_past_the_floats_array` writes a worked line's. None where there is none or no such arithmetic."""
+    result = eq.result
+    if not isinstance(result, Arr) or result.small or result.values.dtype.kind != "f" or not eq.bindings:
+        return None
+    y = result.values
+    tiny = (np.abs(y) > 0) & (np.abs(y) < TINY)
+    if not tiny.any():
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for form in eq.forms[:-1]:
+            exact = _ExactArrays(digits, eq.bindings).value(form)
+            if exact is None or np.size(exact) != y.size:
+                continue
+            exact = np.asarray(exact, dtype=object).reshape(y.shape)
+            small = tuple((tuple(int(i) for i in index), float(abs(x).ln()), bool(x < 0))
+                          for index in zip(*np.nonzero(np.abs(y) < TINY))
+                          if (x := exact[index]).is_finite() and x != 0 and abs(x) < Decimal(TINY))
+            return replace(done, forms=eq.forms[:-1] + (replace(result, small=small),)) if small else None
+    return None
+
+
+def _differs(ln: float, negative: bool, y: float, digits: int) -> bool:
+    """Whether the exact number of logarithm ``ln`` (below the smallest normal float) prints otherwise than
+    its float ``y`` at ``digits``: 0 for 6.047e−348, a subnormal's last digits lost."""
+    return ("-" if negative else "") + g_from_ln(ln, digits) != f"{y:.{digits}g}"
+
+
+def _exactly_applied(fn: str, args: list) -> Any:
+    """``fn`` of ``args`` in decimals (exact_functions.EXACT); None where decimals have no such number (√ of a
+    negative, e^(10¹⁰⁰⁰⁰⁰⁰))."""
+    try:
+        return EXACT[fn](*args)
+    except ArithmeticError:
+        return None
+
+
+def _exact_calls(forms: list[tuple[Node, list[int]]]) -> bool:
+    """Whether a form applies a function whose floats may lose a result below the smallest normal float
+    (σ(−799.5), 0 in floats: ``exact_functions.EXACT``)."""
+    return any(isinstance(n, Call) and n.fn in EXACT for f, _ in forms for n in walk(f))
 
 
 def _decimals(x: Any) -> np.ndarray:
@@ -1272,6 +1350,9 @@ class _ExactArrays:
             if got is None or not np.all(np.isfinite(np.asarray(got, dtype=float))):
                 return None
             return Decimal(float(got)) if np.ndim(got) == 0 else _decimals(got)
+        if isinstance(node, Call) and node.fn in EXACT:  # σ, softmax, … at saturation (core/formulas/exact_functions)
+            args = [self.value(a) for a in node.args]
+            return None if any(x is None for x in args) else _exactly_applied(node.fn, args)
         if not isinstance(node, Op):
             return None
         v = [self.value(a) for a in node.args]
@@ -1296,6 +1377,13 @@ class _ExactArrays:
             return v[0] * v[0]
         if op == "()":
             return v[0]
+        if op == "/":  # a softmax's normalisation, layer norm's, Adam's m̂/(√v̂ + ε); None for a 0 divisor
+            try:
+                return v[0] / v[1]
+            except ArithmeticError:
+                return None
+        if op == "^" and isinstance(v[1], Decimal) and v[1] == v[1].to_integral_value():  # β₁ᵗ
+            return v[0] ** int(v[1])
         if op == "@":
             return np.matmul(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
         if op == "outer":
@@ -1329,10 +1417,12 @@ def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node,
             return None
         exact = np.asarray(exact, dtype=object).reshape(y.shape)
         small: list[tuple[tuple[int, ...], float, bool]] = []
+        differs = False  # whether an entry prints otherwise than the float the board holds
         for index in zip(*np.nonzero(np.abs(y) < TINY)):
             x = exact[index]
             if x.is_finite() and x != 0 and abs(x) < Decimal(TINY):
                 small.append((tuple(int(i) for i in index), float(abs(x).ln()), bool(x < 0)))
+                differs = differs or _differs(small[-1][1], small[-1][2], y[index], digits)
         if not small:
             return None
         shown = replace(result, small=tuple(small))
@@ -1353,6 +1443,9 @@ def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node,
                     break
     kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
                  if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
+    if differs and _exact_calls(forms):  # a function's result the board holds as floats, which the lines after it read
+        note = (eq.note + "; " if eq.note else "") + "held in floats as {}"
+        return replace(done, forms=kept + (shown,), note=note, note_syms=eq.note_syms + (result,))
     return replace(done, forms=kept + (shown,))
 
 

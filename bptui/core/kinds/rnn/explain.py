@@ -248,7 +248,7 @@ def _explain_o1(stepper: Any, cell: Cell, digits: int) -> Explanation:
     out = builder(stepper, digits)
     out.eq(Equation(lhs, (f_s, applied, result) if f_s != s_b else (f_s, result), bindings=env,
                     note="the recurrent layer's o has no bias entry: U multiplies the units"))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: the output of unit {out.unit(b)} of {_which(net, l, out)} at τ = {t}, "
+    return out.done(f"{out.p(lhs)} = {out.result()}: the output of unit {out.unit(b)} of {_which(net, l, out)} at τ = {t}, "
                     f"example n = {current_example(stepper)}", value)
 
 

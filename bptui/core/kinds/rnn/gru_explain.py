@@ -135,7 +135,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         env2 = {sx_s[gate]: sx[gate], sh_s[gate]: sh[gate], g_s["r"]: g_v["r"]}
         out.eq(Equation(lhs, (form, numbers, result), bindings=env2,
                         note="U's part of n inside r ⊙ (·)" if gate == "n" else ""))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of unit {out.unit(u + 1)} of {where}", value)
+        return out.done(f"{out.p(lhs)} = {out.result()}: the {GATE_WORDS[gate]} of unit {out.unit(u + 1)} of {where}", value)
     if q == "h":
         one_z = Op("()", (sub(ONE, g_s["z"]),))
         out.eq(Equation(lhs, (add(mul(one_z, g_s["n"]), mul(g_s["z"], hp_s)),

@@ -82,7 +82,7 @@ def explain(stepper: Any, cell: Cell, digits: int) -> Explanation:
         fn = "tanh" if gate == "g" else "sigmoid"
         sv = float(st.s[l][t - 1][j])
         out.eq(Equation(lhs, (Call(fn, (sp,)), Call(fn, (Num(sv, Ref("s", l, (t - 1, j))),)), result), bindings={sp: sv}))
-        return out.done(f"{out.p(lhs)} = {out.n(value)}: the {GATE_WORDS[gate]} of {where}", value)
+        return out.done(f"{out.p(lhs)} = {out.result()}: the {GATE_WORDS[gate]} of {where}", value)
     if q == "c":
         c_env = {gs["f"]: gate_v["f"], cp_sym: cpb, gs["i"]: gate_v["i"], gs["g"]: gate_v["g"]}
         out.eq(Equation(lhs, (add(mul(gs["f"], cp_sym), mul(gs["i"], gs["g"])),
