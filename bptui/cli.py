@@ -158,7 +158,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         "check": "gradient check: backprop G against central finite differences for every weight; exits 1 when "
                  "a gradient is not finite or |g − fd| > atol + 1e−6·|fd| (atol: the difference's rounding error)",
         "quiz": "answer each step's hidden number at the terminal; right or wrong, the explanation follows",
-        "export": "every step as a numbered worked solution: Markdown, a LaTeX document, or CSV",
+        "export": "every step as a numbered worked solution (markdown, a latex document, a pdf, or csv), an "
+                  "exercise and its key, a program that computes every step (pytorch, numpy), or one variant per "
+                  "student for a course platform (moodle, gift, qti for Canvas, prairielearn, gradescope)",
         "grade": "grade a student's answers against an exercise's KEY.json (errors carried forward, the mistake "
                  "named), a class's against their variants' keys, or a program's trace against the run; exits 1 "
                  "when a row or file was bad (the rest is graded)",
