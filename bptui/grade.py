@@ -854,6 +854,8 @@ def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[Trac
 
     source = str(path)
     data = read_bytes(path, MAX_TRACE_BYTES, "trace")
+    if not data.startswith(b"PK"):  # no zip: NumPy would try it as a pickle and suggest loading it unsafely
+        raise SpecError("not an .npz file (NumPy's zip of arrays, as np.savez writes)", source=source)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {name: np.asarray(z[name], dtype=float) for name in z.files}
@@ -1007,6 +1009,9 @@ def _trace_explanation(stepper: Any, step: Any, index: Any, digits: int) -> str:
 
 
 def trace_text(r: TraceResult) -> Iterator[str]:
+    if r.first is None and not r.compared:
+        yield f"no step of the trace could be compared with the run (0 of {r.total} steps)"
+        return
     if r.first is None:
         yield f"the trace agrees with the run: {r.compared} of {r.total} steps compared, every value within tolerance"
         return
@@ -1192,6 +1197,8 @@ def _trace_command(args: Any, problems: Problems) -> str:
     rtol = TRACE_RTOL if args.rtol is None else args.rtol
     atol = TRACE_ATOL if args.atol is None else args.atol
     r = compare_trace(spec, epochs, source, given, rtol, atol)
+    if not r.compared and not problems.lines:  # an empty submission: nothing bad in it, and nothing passed
+        problems.lines.append(str(GradeError("no line of it names a step of the run", source=path)))
     if args.format == "json":
         return json.dumps({"compared": r.compared, "steps": r.total, "first": r.first}, ensure_ascii=False,
                           indent=1) + "\n"

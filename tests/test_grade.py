@@ -503,6 +503,29 @@ def test_a_programs_trace(keys, tmp_path, capsys):
     assert out.err.count("error: ") == 1 and "junk" in out.err
 
 
+
+def test_a_trace_with_nothing_to_compare_is_not_said_to_agree(tmp_path, capsys):
+    """A trace none of whose lines could be read compared no step: the verdict says so (exit 1, each bad
+    line an error), never "agrees"; a file that is no .npz at all is named as such, with no advice to
+    unpickle it."""
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("not json\n", encoding="utf-8")
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(garbage)]) == 1
+    out = capsys.readouterr()
+    assert "agrees" not in out.out and out.err.startswith(f"error: {garbage}: line 1: not JSON")
+    assert out.out == "no step of the trace could be compared with the run (0 of 38 steps)\n"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")  # an empty submission passes nothing: exit 1, as a grader's script reads
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(empty)]) == 1
+    out = capsys.readouterr()
+    assert out.out == "no step of the trace could be compared with the run (0 of 38 steps)\n"
+    assert out.err == f"error: {empty}: no line of it names a step of the run\n"
+    npz = tmp_path / "homework.npz"
+    npz.write_bytes(b"x")
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(npz)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {npz}: not an .npz file (NumPy's zip of arrays, as np.savez writes)\n"
+
 @pytest.mark.parametrize("mistake", ["recurrent_term_omitted", "fprime_omitted"])
 def test_a_recurrent_programs_trace(tmp_path, capsys, mistake):
     """parity (many-to-one): δ⁽¹⁾_τ below T gets nothing from layer 2, only Uᵀδ⁽¹⁾_τ₊₁; a program that
