@@ -850,17 +850,14 @@ def read_trace_npz(path: str | Path, spec: Any, problems: Problems) -> dict[Trac
     """An ``.npz`` of arrays ``W1``, ``s1``, ``o1``, ``delta1``, ``G1``, … (and ``loss``): s, o, δ, G and
     ℓ⁽ⁿ⁾ stacked over the first epoch's examples in the order they are stepped (o without a hidden
     layer's leading 1, G as it stands after the example's +=), W over the epoch's updates."""
-    from .core.util.files import read_bytes
+    from .core.util.files import npz_arrays, read_bytes
 
     source = str(path)
     data = read_bytes(path, MAX_TRACE_BYTES, "trace")
-    if not data.startswith(b"PK"):  # no zip: NumPy would try it as a pickle and suggest loading it unsafely
-        raise SpecError("not an .npz file (NumPy's zip of arrays, as np.savez writes)", source=source)
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {name: np.asarray(z[name], dtype=float) for name in z.files}
-    except (ValueError, OSError, EOFError, KeyError, TypeError) as err:
-        raise SpecError(f"not an .npz of arrays: {err}", source=source) from None
+        arrays = {name: np.asarray(a, dtype=float) for name, a in npz_arrays(data, MAX_TRACE_BYTES, source).items()}
+    except (ValueError, TypeError) as err:  # strings, say
+        raise SpecError(f"not an .npz of numbers: {err}", source=source) from None
     sch = spec
     from .core.engine.stepper import Stepper
 

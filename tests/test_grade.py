@@ -524,7 +524,18 @@ def test_a_trace_with_nothing_to_compare_is_not_said_to_agree(tmp_path, capsys):
     npz.write_bytes(b"x")
     assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(npz)]) == 2
     err = capsys.readouterr().err
-    assert err == f"error: {npz}: not an .npz file (NumPy's zip of arrays, as np.savez writes)\n"
+    assert err == f"error: {npz}: not a NumPy .npz (not a zip archive)\n"
+
+
+def test_a_compressed_npz_trace_is_measured_before_it_is_unpacked(tmp_path, capsys, monkeypatch):
+    """A trace's .npz may be compressed: what its arrays unpack into is held to the trace's limit before any
+    is read (a few kB of zeros can unpack into gigabytes), as `bptui import` holds a data file."""
+    monkeypatch.setattr("bptui.grade.MAX_TRACE_BYTES", 50_000)
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, W1=np.zeros((100, 100)))  # 80 kB of arrays in well under 1 kB
+    assert path.stat().st_size < 2_000
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {path}: its arrays unpack into 80,128 bytes, at most 50,000\n"
 
 @pytest.mark.parametrize("mistake", ["recurrent_term_omitted", "fprime_omitted"])
 def test_a_recurrent_programs_trace(tmp_path, capsys, mistake):
