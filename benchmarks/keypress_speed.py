@@ -167,29 +167,12 @@ SETTLE = "queues"  # how a counted press waits for what a frame left queued (--s
 
 
 async def settle(app) -> None:
-    """Wait until the app, its screen and the screen's widgets have handled the messages waiting in
-    their queues, sending a callback only to those with some waiting (behind them: it is handled once
-    they are) and none to an idle one. Textual's pilot (``Pilot._wait_for_screen``) puts a callback in
-    every widget's queue and waits for all of them, which wakes each widget's task and runs its idle
-    handlers (on count_tokens' 31 widgets about 2.1 ms of CPU a wait, against 0.55 ms on the bare
-    app's 5): the benchmark's own work, not the app's."""
-    while True:
-        busy = [pump for pump in (app, *app.screen.walk_children(with_self=True)) if pump._message_queue.values]
-        if not busy:
-            return
-        left = len(busy)
-        done = asyncio.Event()
+    """Wait until the app, its screen and its widgets have handled what waits in their queues, by events
+    (:func:`bptui.tui.queues.handle_queued`, which also says why not Textual's pilot's wait)."""
+    from bptui.tui.queues import handle_queued
 
-        def handled() -> None:
-            nonlocal left
-            left -= 1
-            if not left:
-                done.set()
-
-        for pump in busy:
-            if not pump.call_later(handled):
-                handled()
-        await asyncio.wait_for(done.wait(), 120)
+    while await handle_queued(app):
+        pass
 
 
 async def settled_press(app, pilot) -> None:

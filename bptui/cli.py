@@ -158,7 +158,9 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         "check": "gradient check: backprop G against central finite differences for every weight; exits 1 when "
                  "a gradient is not finite or |g − fd| > atol + 1e−6·|fd| (atol: the difference's rounding error)",
         "quiz": "answer each step's hidden number at the terminal; right or wrong, the explanation follows",
-        "export": "every step as a numbered worked solution: Markdown, a LaTeX document, or CSV",
+        "export": "every step as a numbered worked solution (markdown, a latex document, a pdf, or csv), an "
+                  "exercise and its key, a program that computes every step (pytorch, numpy), or one variant per "
+                  "student for a course platform (moodle, gift, qti for Canvas, prairielearn, gradescope)",
         "grade": "grade a student's answers against an exercise's KEY.json (errors carried forward, the mistake "
                  "named), a class's against their variants' keys, or a program's trace against the run; exits 1 "
                  "when a row or file was bad (the rest is graded)",
@@ -1068,6 +1070,7 @@ def cmd_quiz(args) -> int:
     print(f"Each step's equation is shown with one number hidden as ?. Type that number (0.25, 1/4) or an "
           f"expression (ln(2), e^6, sqrt(2)/2, with e and π); right within a relative {num(args.tolerance)}. "
           "A wrong answer gets a hint and a second try. q quits.")
+    typed = _typed_at_a_terminal()
     while (question := quiz.next()) is not None:
         k = question.key
         where = f"step {k.step} of {quiz.total} · {k.phase}"
@@ -1076,9 +1079,12 @@ def cmd_quiz(args) -> int:
         print()
         print(where)
         print(f"  {question.equation}")
+        prompted = False
         while True:
-            sys.stdout.write(f"{question.symbol} = ")  # the prompt: an error writing it is standard output's
-            sys.stdout.flush()
+            if not prompted:
+                sys.stdout.write(f"{question.symbol} = ")  # the prompt: an error writing it is standard output's
+                sys.stdout.flush()
+                prompted = True
             try:
                 text = input()
             except EOFError:
@@ -1089,12 +1095,16 @@ def cmd_quiz(args) -> int:
             except (OSError, UnicodeDecodeError) as err:  # standard input is a folder, or not text
                 why = err.strerror if isinstance(err, OSError) else f"not UTF-8 text ({err.reason})"
                 raise UsageError(f"standard input: cannot read: {why or err}") from None
+            if not text.strip():  # no answer: a terminal has moved to a new line, so ask again there
+                prompted = not typed
+                continue
+            if not typed:  # answers from a pipe are not echoed: the transcript writes each after its prompt
+                print(text)
+            prompted = False
             if text.strip().lower() in ("q", "quit", "exit"):
                 quiz.leave(question)
                 _quiz_score(quiz.score)
                 return 0
-            if not text.strip():
-                continue
             try:
                 verdict = quiz.answer(question, text)
             except ValueError as err:
@@ -1113,6 +1123,14 @@ def cmd_quiz(args) -> int:
     print()
     _quiz_score(quiz.score)
     return 0
+
+
+def _typed_at_a_terminal() -> bool:
+    """Whether standard input is a terminal, which echoes what is typed (a pipe or a file does not)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):  # replaced, closed or detached
+        return False
 
 
 def _quiz_score(score) -> None:

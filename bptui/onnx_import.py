@@ -30,7 +30,7 @@ import numpy as np
 from .core.formats.spec import MAX_WEIGHTS, parse
 from .core.kinds import KINDS, LayerKind
 from .core.util.errors import SpecError
-from .core.util.files import MAX_CSV_FILE_BYTES, MAX_NETWORK_FILE_BYTES, read_bytes
+from .core.util.files import MAX_CSV_FILE_BYTES, MAX_NETWORK_FILE_BYTES, npz_arrays, read_bytes
 
 MAX_TENSOR = MAX_WEIGHTS  # numbers in one tensor of the model: bptui's limit on all weights (docs/network-files.md)
 MAX_NODES = 10_000
@@ -626,18 +626,7 @@ def read_npz(path: str, sequences: bool) -> tuple[list, list]:
     """(inputs, targets) of ``x`` and ``y`` in an .npz (never unpickled: object arrays are refused).
     Sequences are padded, (N, T, d), with ``lengths`` (N) giving each one's T (default: all T)."""
     raw = read_bytes(path, MAX_CSV_FILE_BYTES, "data file")
-    try:  # a compressed .npz could unpack into far more than it holds: its arrays' sizes, before any is read
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise SpecError("not a NumPy .npz (not a zip archive)", source=path) from None
-    if unpacked > MAX_CSV_FILE_BYTES:
-        raise SpecError(f"its arrays unpack into {unpacked:,} bytes, at most {MAX_CSV_FILE_BYTES:,}", source=path)
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as err:
-        raise SpecError(f"not a NumPy .npz of numbers ({_text(err, 100)})", source=path) from None
+    arrays = npz_arrays(raw, MAX_CSV_FILE_BYTES, path)
     for key in ("x", "y"):
         if key not in arrays:
             raise SpecError(f"no array {key!r} (an .npz with x, y and, for sequences, lengths)", source=path)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:  # mkdocs is the docs extra's; the tests (the test extra) call on_page_markdown without it
+    from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parent.parent
 PICTURES = ("screenshots/*.svg", "tests/__snapshots__/*/*.svg")
 
 
 def on_files(files: Files, config: Any) -> Files:
+    from mkdocs.structure.files import File
+
     for pattern in PICTURES:
         for path in sorted(ROOT.glob(pattern)):
             files.append(File(path.relative_to(ROOT).as_posix(), str(ROOT), config["site_dir"],

@@ -30,6 +30,8 @@ async def _settle(app) -> bool:
 
     from textual.worker import WorkerState
 
+    from bptui.tui.queues import handle_queued
+
     for _ in range(50):  # a bound, not a clock: a screen that redraws for ever (training) stops here
         if any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers):
             return False
@@ -39,22 +41,7 @@ async def _settle(app) -> bool:
             return False
         if app._resize_timer is not None:  # a resize waits 1/120 s for the next one (Textual's debounce): now
             app._check_resize()
-        busy = [pump for pump in (app, *screen.walk_children(with_self=True)) if pump._message_queue.qsize()]
-        if busy:
-            left = len(busy)
-            done = asyncio.Event()
-
-            def handled() -> None:
-                nonlocal left
-                left -= 1
-                if not left:
-                    done.set()
-
-            for pump in busy:
-                if not pump.call_later(handled):
-                    handled()
-            if left:
-                await asyncio.wait_for(done.wait(), 120)
+        if await handle_queued(app):
             continue
         if (screen._layout_required or screen._scroll_required or screen._repaint_required
                 or screen._recompose_required or screen._dirty_widgets or screen._callbacks):

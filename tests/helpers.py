@@ -95,17 +95,7 @@ def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str 
             layers.append({"type": str(rng.choice(["maxpool2d", "avgpool2d"])), "size": size, "stride": stride})
             weights.append(None)
             shape = (shape[0], (shape[1] - size) // stride + 1, (shape[2] - size) // stride + 1)
-    d = shape[0] * shape[1] * shape[2]
-    loss = loss or str(rng.choice(["squared", "half_squared", "cross_entropy"]))
-    out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
-    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
-    if rng.random() < 0.5:
-        h = int(rng.integers(2, 5))
-        layers.append({"units": h, "activation": str(rng.choice(CONV_ACTIVATIONS))})
-        weights.append(rng.normal(0, 0.6, size=(h, d + 1)).tolist())
-        d = h
-    layers.append({"units": out, "activation": out_act})
-    weights.append(rng.normal(0, 0.6, size=(out, d + 1)).tolist())
+    loss, out = _dense_head(rng, layers, weights, shape[0] * shape[1] * shape[2], loss, CONV_ACTIVATIONS, 5)
     X = rng.normal(0, 1, size=(n, C, H, W))
     if loss == "cross_entropy":
         Y = np.eye(out)[rng.integers(0, out, size=n)]
@@ -115,6 +105,23 @@ def random_conv_doc(seed: int, n: int = 3, loss: str | None = None, update: str 
     return {"layers": layers, "weights": weights, "loss": loss,
             "data": {"inputs": inputs, "targets": Y.tolist()},
             "training": {"learning_rate": 0.1, "update": update, "l2": l2, "optimizer": optimizer}}
+
+
+def _dense_head(rng, layers: list, weights: list, below: int, loss: str | None, activations, widest: int):
+    """The random files' dense top, appended to ``layers`` and ``weights``: a loss (drawn unless given), an
+    output of 1–3 units (2–3 for softmax), and half the time a hidden dense layer of 2 to ``widest`` − 1
+    units between; ``below`` is the width under it. Returns the loss and the output's width."""
+    loss = loss or str(rng.choice(["squared", "half_squared", "cross_entropy"]))
+    out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
+    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
+    if rng.random() < 0.5:
+        hidden = int(rng.integers(2, widest))
+        layers.append({"units": hidden, "activation": str(rng.choice(activations))})
+        weights.append(rng.normal(0, 0.6, size=(hidden, below + 1)).tolist())
+        below = hidden
+    layers.append({"units": out, "activation": out_act})
+    weights.append(rng.normal(0, 0.6, size=(out, below + 1)).tolist())
+    return loss, out
 
 
 def random_conv_spec(seed: int, **kw):
@@ -135,17 +142,7 @@ def random_rnn_doc(seed: int, n: int = 5, loss: str | None = None, update: str =
     act = str(rng.choice(RNN_ACTIVATIONS))
     layers: list[dict] = [{"units": d}, {"type": "rnn", "units": h, "activation": act, "return_sequences": seqs}]
     weights: list = [{"W": rng.normal(0, 0.6, size=(h, d + 1)).tolist(), "U": rng.normal(0, 0.6, size=(h, h)).tolist()}]
-    below = h
-    loss = loss or str(rng.choice(["squared", "half_squared", "cross_entropy"]))
-    out = int(rng.integers(1, 4)) if loss != "cross_entropy" else int(rng.integers(2, 4))
-    out_act = "softmax" if loss == "cross_entropy" else str(rng.choice(["sigmoid", "identity", "tanh"]))
-    if rng.random() < 0.5:
-        m = int(rng.integers(2, 4))
-        layers.append({"units": m, "activation": str(rng.choice(RNN_ACTIVATIONS))})
-        weights.append(rng.normal(0, 0.6, size=(m, below + 1)).tolist())
-        below = m
-    layers.append({"units": out, "activation": out_act})
-    weights.append(rng.normal(0, 0.6, size=(out, below + 1)).tolist())
+    loss, out = _dense_head(rng, layers, weights, h, loss, RNN_ACTIVATIONS, 4)
     return {"layers": layers, "weights": weights, "loss": loss,
             **_sequences_and_training(rng, n, d, out, loss, seqs, update, optimizer, l2, mini_batch, shuffle_seed)}
 

@@ -331,3 +331,19 @@ def test_an_interrupt_during_an_import_ends_with_130_and_no_traceback(monkeypatc
     monkeypatch.setattr(cli, "cmd_trace", broken)
     with pytest.raises(RuntimeError):  # any other RuntimeError is not taken for an interrupt
         cli.main(["trace", "networks/xor.json"])
+
+
+def test_every_export_format_is_named_in_the_help_and_the_commands_table(capsys):
+    """`bptui export --help` and the manual's table of commands (docs/index.md) name every --format choice."""
+    from bptui.cli import _command_parser
+
+    parser = _command_parser("export")
+    formats = next(a.choices for a in parser._actions if a.dest == "format")
+    assert {"markdown", "pytorch", "moodle", "gradescope"} <= set(formats)
+    description = " ".join(parser.description.split()).lower()
+    table = [line for line in (NETWORKS.parent / "docs" / "index.md").read_text().splitlines()
+             if line.startswith("| `bptui export ")]
+    named = {name for row in table for name in row.split("--format ")[1].split(" ")[0].split("\\|")}
+    assert named == set(formats)
+    for name in formats:
+        assert name in description, name

@@ -49,3 +49,16 @@ def test_the_site_serves_each_picture_where_its_page_links_it():
             assert not served.startswith("../"), f"{page.name}: {link} leaves the site"
             assert (ROOT / served).is_file() and any(
                 (ROOT / served).match(pattern) for pattern in mkdocs_hooks.PICTURES), f"{page.name}: {link}"
+
+
+def test_the_hook_rewrites_pages_where_mkdocs_is_not_installed():
+    """The README's test command installs the test extra, which has no mkdocs (the docs extra has it): the
+    hook's page rewriting, which the test above runs, imports none of it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['mkdocs'] = None; sys.path.insert(0, 'scripts'); import mkdocs_hooks; "
+            "print(mkdocs_hooks.on_page_markdown('![start](../screenshots/01-start.svg)', None, {}, None))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-600:]
+    assert proc.stdout == "![start](screenshots/01-start.svg)\n"

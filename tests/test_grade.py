@@ -503,6 +503,40 @@ def test_a_programs_trace(keys, tmp_path, capsys):
     assert out.err.count("error: ") == 1 and "junk" in out.err
 
 
+
+def test_a_trace_with_nothing_to_compare_is_not_said_to_agree(tmp_path, capsys):
+    """A trace none of whose lines could be read compared no step: the verdict says so (exit 1, each bad
+    line an error), never "agrees"; a file that is no .npz at all is named as such, with no advice to
+    unpickle it."""
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("not json\n", encoding="utf-8")
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(garbage)]) == 1
+    out = capsys.readouterr()
+    assert "agrees" not in out.out and out.err.startswith(f"error: {garbage}: line 1: not JSON")
+    assert out.out == "no step of the trace could be compared with the run (0 of 38 steps)\n"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")  # an empty submission passes nothing: exit 1, as a grader's script reads
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(empty)]) == 1
+    out = capsys.readouterr()
+    assert out.out == "no step of the trace could be compared with the run (0 of 38 steps)\n"
+    assert out.err == f"error: {empty}: no line of it names a step of the run\n"
+    npz = tmp_path / "homework.npz"
+    npz.write_bytes(b"x")
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(npz)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {npz}: not a NumPy .npz (not a zip archive)\n"
+
+
+def test_a_compressed_npz_trace_is_measured_before_it_is_unpacked(tmp_path, capsys, monkeypatch):
+    """A trace's .npz may be compressed: what its arrays unpack into is held to the trace's limit before any
+    is read (a few kB of zeros can unpack into gigabytes), as `bptui import` holds a data file."""
+    monkeypatch.setattr("bptui.grade.MAX_TRACE_BYTES", 50_000)
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, W1=np.zeros((100, 100)))  # 80 kB of arrays in well under 1 kB
+    assert path.stat().st_size < 2_000
+    assert main(["grade", str(NETWORKS / "xor.json"), "--trace", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {path}: its arrays unpack into 80,128 bytes, at most 50,000\n"
+
 @pytest.mark.parametrize("mistake", ["recurrent_term_omitted", "fprime_omitted"])
 def test_a_recurrent_programs_trace(tmp_path, capsys, mistake):
     """parity (many-to-one): δ⁽¹⁾_τ below T gets nothing from layer 2, only Uᵀδ⁽¹⁾_τ₊₁; a program that

@@ -17,7 +17,7 @@ from bptui.tui.help import HelpScreen
 from bptui.tui.net_diagrams import NetworkDiagrams
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
-from .tui_helpers import app_for, big_spec, graph_app_for
+from .tui_helpers import app_for, big_spec, graph_app_for, trace_rows
 
 
 def canvas_text(app, selector=GraphCanvas) -> str:
@@ -27,11 +27,6 @@ def canvas_text(app, selector=GraphCanvas) -> str:
 def box_lines(app, name: str) -> list[str]:
     """The text inside ``name``'s box (the canvas's own state, as drawn)."""
     return list(app.query_one(GraphCanvas).state.texts[name])
-
-
-def trace_rows(capsys, name):
-    main(["trace", name, "--format", "json"])
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 async def test_stepping_a_graph_shows_the_core_values_forward_and_back(capsys):

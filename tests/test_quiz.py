@@ -163,6 +163,23 @@ def test_bptui_quiz_ends_on_q_and_on_eof_in_a_subprocess():
     assert "score: 1 of 1 right (100%)" in proc.stdout
 
 
+def test_bptui_quiz_from_a_pipe_writes_each_answer_after_its_prompt():
+    """Read from a pipe, the answers are not echoed by a terminal: the transcript writes each one after its
+    prompt, as a terminal session reads, and an empty line (no answer) neither repeats the prompt nor counts."""
+    values = right_answers("lecture13", 2)
+    stdin = f"{values[0] + 1}\n\n\n{values[0] + 2}\n\n{values[1]}\n"  # wrong, blank lines, wrong, right, EOF
+    proc = subprocess.run([sys.executable, "-m", "bptui", "quiz", str(NETWORKS / "lecture13.json"), "--steps", "2"],
+                          input=stdin, capture_output=True, text=True, timeout=HANG)
+    assert proc.returncode == 0 and proc.stderr == ""
+    out = proc.stdout
+    assert "a = a =" not in out and "b = b =" not in out
+    assert f"\na = {values[0] + 1}\nnot quite ({values[0] + 1:g}). hint: a = x·z = 2·3 = ?\none more try:\n" \
+           f"a = {values[0] + 2}\nwrong: a = 6, not 8\n" in out
+    assert f"\nb = {values[1]}\nright: b = 0.693147\n" in out
+    assert out.rstrip().endswith("\n\nscore: 1 of 2 right (50%)\n"
+                                 "  value: 1 of 2 right (1 at the first try, 0 at the second)")
+
+
 def test_bptui_quiz_bad_input(capsys):
     assert main(["quiz", "nope.json"]) == 2
     assert capsys.readouterr().err.startswith("error: nope.json: no such file")

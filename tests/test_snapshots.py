@@ -2,7 +2,7 @@
 
 from bptui.tui.app import BptuiApp
 
-from .tui_helpers import app_for, big_spec
+from .tui_helpers import app_for, big_spec, snap_trained
 
 
 def test_first_screen(snap_compare):
@@ -50,25 +50,16 @@ def test_quiz_mode(snap_compare):
 
 # -- training and the gradient check (the clock is frozen: no timings, and the screen is updated
 # after the first and the last epoch only, whatever the machine's speed) --------------------------
-async def _train_and_wait(pilot):
-    await pilot.press("t", "enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def test_training_screen(snap_compare, monkeypatch):
-    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
-    assert snap_compare(app_for("xor"), run_before=_train_and_wait, terminal_size=(120, 40))
+    assert snap_trained(snap_compare, monkeypatch, "xor", (120, 40))
 
 
 def test_decision_boundary(snap_compare, monkeypatch):
-    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
-    assert snap_compare(app_for("moons"), run_before=_train_and_wait, terminal_size=(120, 40))
+    assert snap_trained(snap_compare, monkeypatch, "moons", (120, 40))
 
 
 def test_training_small_terminal(snap_compare, monkeypatch):
-    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
-    assert snap_compare(app_for("deep_sigmoid"), run_before=_train_and_wait, terminal_size=(80, 24))
+    assert snap_trained(snap_compare, monkeypatch, "deep_sigmoid", (80, 24))
 
 
 def test_gradient_check(snap_compare):

@@ -131,6 +131,20 @@ async def test_g_checks_every_weight_worst_first():
         assert not isinstance(app.screen, GradCheckScreen)
 
 
+
+async def test_g_keeps_the_verdict_with_its_words_on_a_narrow_screen():
+    """At 80 columns the summary's first line wraps: its verdict comes first, "all pass ✓" on one line,
+    never a ✓ alone on a line of its own."""
+    app = app_for("xor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = app.screen.query_one("#check-summary")
+        lines = [summary.render_line(y).text.strip() for y in range(summary.size.height)]
+        assert lines[0].startswith("all pass ✓ · 9 weights, at the file's weights"), lines
+        assert "✓" not in lines, lines
+
 async def test_g_flags_what_bptui_check_fails(monkeypatch):
     """✗ follows the check's rule (|g − fd| > atol + 1e−6·|fd|): a 1% error in tanh′ fails the six
     weights of layer 1, listed first; layer 2's pass."""

@@ -12,7 +12,7 @@ from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell, number_format
 
 from .conftest import NETWORKS
-from .tui_helpers import app_for, big_spec, until
+from .tui_helpers import app_for, big_spec, trace_rows, until
 
 
 def screen_text(app) -> str:
@@ -23,13 +23,8 @@ def screen_text(app) -> str:
     return "\n".join(lines)
 
 
-def trace_rows(capsys, name, epochs=1):
-    main(["trace", name, "--format", "json", "--epochs", str(epochs)])
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-
-
 async def test_stepping_shows_the_trace_values(capsys):
-    rows = trace_rows(capsys, "xor")
+    rows = trace_rows(capsys, "xor", epochs=1)
     app = app_for("xor")
     async with app.run_test(size=(140, 40)) as pilot:
         for row in rows:
@@ -184,8 +179,7 @@ async def test_update_equations_show_the_files_optimizer(capsys, name):
         await pilot.press("x")  # the whole equation
         position = app.stepper.position
         shown = str(app.query_one("#equation").render())
-    main(["trace", name, "--format", "json"])
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()[:position]]
+    rows = trace_rows(capsys, name)[:position]
     assert rows[-1]["phase"] == "update" and shown == rows[-1]["equation"]
     assert ("v" if name == "moons" else "m̂") in shown
 

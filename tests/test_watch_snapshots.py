@@ -2,25 +2,17 @@
 beside the stepping panels (m). The clock is frozen: the training screen is updated after the last
 epoch only, and says 0.00 s."""
 
-from .tui_helpers import app_for
-
-
-async def _train_and_wait(pilot):
-    await pilot.press("t", "enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from .tui_helpers import app_for, snap_trained
 
 
 def test_gradient_curves(snap_compare, monkeypatch):
     # deep_sigmoid after its 200 epochs: layer 1's ‖G‖ far below layer 6's all along
-    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
-    assert snap_compare(app_for("deep_sigmoid"), run_before=_train_and_wait, terminal_size=(120, 40))
+    assert snap_trained(snap_compare, monkeypatch, "deep_sigmoid", (120, 40))
 
 
 def test_regression_fit(snap_compare, monkeypatch):
     # regression after its 300 epochs: the fitted function through the nine points of sin(x)
-    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
-    assert snap_compare(app_for("regression"), run_before=_train_and_wait, terminal_size=(120, 40))
+    assert snap_trained(snap_compare, monkeypatch, "regression", (120, 40))
 
 
 def test_map_beside_the_panels(snap_compare):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Callable
 
 import numpy as np
 
+from bptui.cli import main
 from bptui.core.formats.spec import load, parse
 from bptui.tui.app import BptuiApp
 
@@ -40,6 +42,24 @@ async def until(pilot, condition: Callable[[], object], what: str, seconds: floa
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
         await asyncio.sleep(0.05)
+
+
+def snap_trained(snap_compare, monkeypatch, name: str, size: tuple[int, int]) -> bool:
+    """The snapshot of ``name``'s training screen after training (t, then Enter at the prompt) to its end,
+    the clock frozen: no timings, and the screen updated after the first and the last epoch only."""
+    async def train_and_wait(pilot) -> None:
+        await pilot.press("t", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    monkeypatch.setattr("bptui.tui.training.CLOCK", lambda: 0.0)
+    return snap_compare(app_for(name), run_before=train_and_wait, terminal_size=size)
+
+
+def trace_rows(capsys, name: str, epochs: int | None = None) -> list[dict]:
+    """The rows of ``bptui trace NAME --format json`` (``--epochs`` when given), through ``main``."""
+    main(["trace", name, "--format", "json", *(["--epochs", str(epochs)] if epochs is not None else [])])
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 def app_for(name: str) -> BptuiApp:

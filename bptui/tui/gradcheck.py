@@ -84,8 +84,8 @@ def summary(checks: list[WeightCheck], where: str, notation: Any = None) -> str:
     bad = f"{v.failed} weight{'s' if v.failed != 1 else ''} fail ✗"
     if v.nonfinite:
         bad += f" ({v.nonfinite} not finite)"
-    return (f"{count(len(checks), 'weight')}, at {where} · worst relative error {_error_text(v.worst)} · "
-            f"{'all pass ✓' if v.ok else bad}\n"
+    return (f"{'all pass ✓' if v.ok else bad} · {count(len(checks), 'weight')}, at {where} · worst relative error "
+            f"{_error_text(v.worst)}\n"  # the verdict first: where the line wraps, it stays with its words
             f"finite difference ({loss}(w+h) − {loss}(w−h)) / 2h in extended precision\n"
             f"✓ when {rule_text(loss)}\n"  # the words of `bptui check` (its --notation too)
             "relative error |a−b| / max(|a|, |b|, 1e−8); failures first, then the worst")

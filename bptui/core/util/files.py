@@ -125,6 +125,32 @@ def read_bytes(path: str | Path, limit: int, what: str = "network file", place: 
     return data
 
 
+def npz_arrays(raw: bytes, limit: int, source: str) -> dict[str, Any]:
+    """The arrays of an ``.npz`` read as ``raw`` (a student's trace, a data file), by name. Refused with a
+    SpecError naming ``source``: no zip archive; arrays that unpack into more than ``limit`` bytes (a
+    compressed file can hold far more than its size, read before any array is); an array that needs
+    pickle (never unpickled)."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise SpecError("not a NumPy .npz (not a zip archive)", source=source) from None
+    if unpacked > limit:
+        raise SpecError(f"its arrays unpack into {unpacked:,} bytes, at most {limit:,}", source=source)
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as err:
+        text = "".join(ch if ch.isprintable() else "?" for ch in str(err))
+        raise SpecError(f"not a NumPy .npz of numbers ({text if len(text) <= 100 else text[:99] + '…'})",
+                        source=source) from None
+
+
 def read_text(path: str | Path, limit: int, what: str = "network file", place: str = "") -> str:
     """A regular file's text (UTF-8, a leading byte order mark dropped), at most ``limit`` bytes."""
     data = read_bytes(path, limit, what, place)
