@@ -131,3 +131,58 @@ async def test_the_diagram_and_the_panel_show_the_same_text_on_screen():
         diagram = canvas_text(app.main.query_one("#canvas-nn", GraphCanvas))
     assert "0.0997" in panel and "−0.1590" in panel
     assert "o₁⁽¹⁾ = 0.0997" in diagram and "δ₂⁽¹⁾ = −0.1590" in diagram
+
+
+def _unrolled_checks(stepper, digits):
+    """(where, shown, the sequence panel's text) for every number of the unrolled graph's boxes of a layer at
+    τ (s, o, δ by unit: the panel's cell in the format of the layer's whole per-τ board), of x_τ (the panel's
+    x row, in the format of the example's x), and of W⁽ˡ⁾, G⁽ˡ⁾ (in the format of the whole matrix)."""
+    from bptui.tui.diagrams import PENDING
+    from bptui.tui.unrolled import example_length, unrolled_graph, unrolled_state
+
+    st, net = stepper.state, stepper.net
+    d = unrolled_graph(net, example_length(stepper), digits, None)
+    texts = unrolled_state(stepper, d, digits).texts
+    x_seq = None if st.o[0] is None else np.asarray(st.o[0])[:, 1:]
+    for node, lines in texts.items():
+        if node.startswith("h"):
+            l_text, _, t_text = node[1:].partition("_")
+            l, t = int(l_text), (int(t_text) if t_text else None)
+            kind = net.kinds[l - 1]
+            first = int(kind.bias_entry and l < net.L)
+            rows = [line.split() for line in lines]
+            rows = rows[[i for i, r in enumerate(rows) if r[:1] == ["s"]][-1] + 1:]  # under the columns' heads
+            for k, (q, board) in enumerate((("s", st.s[l]), ("o", st.o[l]), ("delta", st.delta[l]))):
+                for unit, row in enumerate(rows):
+                    if board is None or row[k] == PENDING:
+                        continue
+                    a = np.asarray(board, dtype=float)
+                    index = (unit + (first if q == "o" else 0),) if t is None else \
+                        (kind.time_row(q, t), unit + (first if q == "o" else 0))
+                    yield (node, q, unit), row[k], panel_text(a, index, digits)
+        elif node.startswith("x_") and x_seq is not None:
+            t = int(node[2:])
+            values = lines[-stepper.spec.widths[0]:]
+            for unit, shown in enumerate(values):
+                yield (node, unit), shown, panel_text(x_seq, (t - 1, unit), digits)
+        elif node.startswith("W"):
+            l = int(node[1:])
+            for line, array in ((lines[-2], st.W[l]), (lines[-1], st.G[l])):
+                a = np.asarray(array, dtype=float)
+                box = re.sub(r" \((?:\d+×\d+|\d+ values)\)", "", line.split("= ", 1)[1])
+                yield (node, line[:1]), ENTRY.findall(box), [panel_text(a, i, digits) for i in _shown(a.shape)]
+
+
+@pytest.mark.parametrize("name,every", [("parity", 3), ("gru_parity", 7)])
+def test_the_unrolled_graph_writes_each_number_as_its_panel(name, every):
+    bad, seen = [], 0
+    for i, stepper in _steppers(name, every):
+        if i > 400:
+            break
+        for digits in (range(MIN_DIGITS, MAX_DIGITS + 1) if i % (every * 9) == 0 else (4,)):
+            for where, shown, want in _unrolled_checks(stepper, digits):
+                seen += 1
+                if shown != want:
+                    bad.append((i, digits, where, shown, want))
+    assert seen > 100
+    assert not bad, bad[:5]

@@ -274,7 +274,7 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
         return _value_text(x, digits)
 
     def panel(x) -> str:
-        return _panel_text(x, digits)
+        return panel_text(x, digits)
 
     loss_D = view_names.view_names(None, L).loss_D  # ℓ_D as the check and the training screen print it
     o0, y = board_input(stepper)
@@ -306,7 +306,7 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
         return _value_text(x, digits)
 
     def panel(x, like=None) -> str:
-        return _panel_text(x, digits, like)
+        return panel_text(x, digits, like)
 
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0 if not sep or o0 is None else shown_value(o0, 'x'))}", ""],
@@ -342,7 +342,7 @@ def _value_text(x: Any, digits: int) -> str:
     return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
 
 
-def _panel_text(x: Any, digits: int, like: Any = None) -> str:
+def panel_text(x: Any, digits: int, like: Any = None) -> str:
     """A box's array as its layer panel writes it: each entry the panel's cell (numformat.cell) in the format
     of the panel's whole array (numformat.number_format of ``like``, or of ``x``); PENDING before it is
     computed."""
