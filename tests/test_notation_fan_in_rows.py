@@ -5,6 +5,8 @@ step), in the label column's seven places."""
 
 from __future__ import annotations
 
+import pytest
+
 from bptui.core.engine.kind import FAN_IN_ROW
 from bptui.core.formats.spec import load
 
@@ -39,3 +41,34 @@ async def test_the_residual_blocks_panel_names_its_fan_in_rows_as_the_lecture_do
         sheet = app.main.query_one("#layer-1", SeqSheet)
         text = "\n".join(sheet.render_line(y).text for y in range(sheet.size.height))
     assert "∂x b=1" in text and "dx b=1" not in text
+
+
+
+@pytest.mark.parametrize("profile", [None, "ng", "cs231n", "goodfellow", "nielsen"])
+def test_a_blocks_fan_in_on_a_sequence_is_written_as_its_panels_name_it(profile):
+    """tiny_transformer's first block, its fan-in step at each τ: the equation's left side is the symbol on the
+    block's rows (``row_symbol``, the kind's dx_sym: ng's dx^[1]₁, not ∂J/∂x^[1]₁ beside rows that read dx^[1])
+    and its skip's part the symbol a block's panel heads it with (the kind's "up": ng's da^[1]), in every
+    profile as in the lecture."""
+    from dataclasses import replace
+
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formulas.formula import TextPrinter
+    from bptui.core.formulas.profiles import PROFILES
+    from bptui.core.kinds.residual import dx_sym
+
+    P = None if profile is None else PROFILES[profile]
+    stepper = Stepper(load(NETWORKS / "tiny_transformer.json"), notation=P)
+    stepper.run_until(lambda s: s.key.layer == 1 and s.key.quantity in ("dx", "delta"))
+    p = TextPrinter(notation=P).p
+    up = stepper.net.kinds[0].profiled_names(1, P).syms["up"] if P is not None else None
+    eqs = step_equations(stepper.net, stepper.state, stepper.last, stepper.spec.optimizer, notation=P)
+    assert len(eqs) == 5  # one a τ (tiny_transformer's T = 5: attention inside mixes the τ)
+    for tau, eq in enumerate(eqs, start=1):
+        line = TextPrinter(notation=P).equation(eq)
+        lhs = p(dx_sym(1, None, tau))
+        assert line.startswith(f"{lhs} = "), (profile, line, lhs)
+        if up is not None:
+            skip = p(replace(up, bottom=replace(up.bottom, time=tau)))
+            assert line.startswith(f"{lhs} = {skip} + "), (profile, line, skip)
