@@ -341,3 +341,12 @@ def assert_one_error_line(capsys, tmp_path, command: str, doc: dict, expected: s
     assert code == 2 and out == "", err
     assert err.count("\n") == 1 and err.startswith(f"error: {path}: "), err
     assert expected in err, err
+
+
+def panel_text(array: Any, index: Any, digits: int = 4) -> str:
+    """An entry of a layer panel's array as the panel writes it (panel_base: ``numformat.cell`` in the one
+    format of the whole array, ``numformat.number_format``): what the diagrams write of the same entry."""
+    from bptui.core.formulas.numformat import cell, number_format
+
+    a = np.asarray(array, dtype=float)
+    return cell(float(a[index]), digits, number_format(a, digits))

@@ -17,6 +17,7 @@ from bptui.tui.help import HelpScreen
 from bptui.tui.net_diagrams import NetworkDiagrams
 
 from .conftest import GRAPH_EXAMPLES, NETWORKS
+from .helpers import panel_text
 from .tui_helpers import app_for, big_spec, graph_app_for, trace_rows
 
 
@@ -128,7 +129,7 @@ async def test_c_toggles_the_networks_computation_graph():
             assert name in text
         state = app.query_one("#canvas-graph", GraphCanvas).state
         assert "▶ s⁽¹⁾" in text and (state.current, state.hot_line) == ("s1", 1)
-        assert state.texts["s1"][1] == "= [0.1, −0.2]"
+        assert state.texts["s1"][1] == "= [0.1000, −0.2000]"  # as the panel writes s⁽¹⁾
         await pilot.press("n", "n", "n", "n")  # o⁽¹⁾ s⁽²⁾ o⁽²⁾ ℓ: the graph follows
         state = app.query_one("#canvas-graph", GraphCanvas).state
         assert state.current == "loss" and state.texts["loss"][1] == f"= {num(app.stepper.state.loss)}"
@@ -179,12 +180,12 @@ async def test_d_draws_the_neural_network_diagram_with_the_current_weights():
         for name in ("x₁", "x₂", "o₁⁽¹⁾", "o₂⁽¹⁾", "o₁⁽²⁾", "ℓ"):
             assert (name in text) == (name != "ℓ")  # no loss node in this convention
         assert text.count(ARROW) + text.count(COLD_ARROW) == 9  # 3·2 + 3·1 weights, bias included
-        for w in (0.1, 0.5, -0.4, -0.2, 0.3, 0.6, 0.05, 0.7, -0.6):
-            assert num(w) in text
+        for w in ("0.1000", "0.5000", "−0.4000", "−0.2000", "0.3000", "0.6000", "0.0500", "0.7000", "−0.6000"):
+            assert w in text  # as the panels write W⁽¹⁾ and W⁽²⁾
         await pilot.press("u")  # after the update the labels are the new weights
         labels = app.query_one("#canvas-nn", GraphCanvas).state.labels
         W1 = app.stepper.state.W[1]
-        assert labels[0] == num(W1[0, 0]) and labels[0] != num(0.1)
+        assert labels[0] == panel_text(W1, (0, 0)) and labels[0] != "0.1000"
         await pilot.press("c")  # straight from one diagram to the other
         assert app.query_one("#canvas-graph").display and not app.query_one("#canvas-nn").display
         await pilot.press("c")

@@ -13,13 +13,14 @@ from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
-from bptui.core.formulas.notation import num
+
 from bptui.tui.diagrams import PENDING, UNIT_LINES, _fit_text
 from bptui.tui.graph_canvas import GraphCanvas
 from bptui.tui.net_diagrams import NetworkDiagrams
 from bptui.tui.panel_base import with_offsets
 from bptui.tui.stepping import SteadyCompositor
 
+from .helpers import panel_text
 from .tui_helpers import app_for, until
 
 
@@ -95,12 +96,13 @@ def check_values(app, canvas: GraphCanvas, where: str) -> None:
     for l in range(1, spec.L + 1):
         units = None if st.o[l] is None else app.stepper.net.units(l, st.o[l])
         for b in range(1, spec.widths[l] + 1):
-            for q, x in zip(UNIT_LINES, (st.s[l], units, st.delta[l])):
-                value = PENDING if x is None else num(float(x[b - 1]), digits)
+            o_at = b - 1 + (l < spec.L)  # the panel's o has its 1 on top in a hidden layer
+            for q, x, i in zip(UNIT_LINES, (st.s[l], units, st.delta[l]), (b - 1, o_at, b - 1)):
+                value = PENDING if x is None else panel_text(st.o[l] if q == "o" else x, i, digits)
                 line = _fit_text(f"{diagram.names[q, l, b]} = {value}", diagram.width)
                 assert line in text, (where, line)
     for i, (l, r, c) in diagram.weight_edges.items():  # each edge's weight as its label
-        label = num(float(st.W[l][r, c]), digits)
+        label = panel_text(st.W[l], (r, c), digits)
         assert label in text, (where, i, label)
 
 

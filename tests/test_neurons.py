@@ -7,7 +7,7 @@ import pytest
 
 from bptui.core.ops.activations import ACTIVATIONS
 from bptui.core.engine.neurons import unit_maps, weights_used
-from bptui.core.formulas.notation import num, sub, sup
+from bptui.core.formulas.notation import array_form, num, sub, sup
 from bptui.core.formats.spec import load
 from bptui.core.engine.stepper import Stepper
 from bptui.core.engine.train import output_grid, plane_ranges
@@ -18,6 +18,7 @@ from bptui.tui.graph_layout import ARROW
 from bptui.tui.net_diagrams import NetworkDiagrams
 
 from .conftest import NETWORKS
+from .helpers import panel_text
 from .tui_helpers import app_for
 
 
@@ -144,15 +145,16 @@ def expected_lines(stepper, l: int, b: int, digits: int) -> list[str]:
 
     st = stepper.state
 
-    def v(x, i):
-        return "·" if x is None else num(float(x[i]), digits)
+    def v(x, i):  # as the layer's panel writes the entry of its array
+        return "·" if x is None else panel_text(x, i, digits)
 
     o = board_input(stepper)[0] if l == 0 else st.o[l]
     units = None if o is None else stepper.net.units(l, o)
-    if l == 0:
-        return [f"x{sub(b)} = {v(units, b - 1)}"]
+    if l == 0:  # as the status line's o⁽⁰⁾ = [1, x] writes it
+        return [f"x{sub(b)} = {'·' if units is None else num(float(units[b - 1]), digits, array_form(units, digits))}"]
     u = f"{sub(b)}{sup(l)}"
-    return [f"s{u} = {v(st.s[l], b - 1)}", f"o{u} = {v(units, b - 1)}", f"δ{u} = {v(st.delta[l], b - 1)}"]
+    hidden = l < stepper.spec.L  # the panel's o has its 1 on top
+    return [f"s{u} = {v(st.s[l], b - 1)}", f"o{u} = {v(o, b - (not hidden))}", f"δ{u} = {v(st.delta[l], b - 1)}"]
 
 
 def arrows(canvas: GraphCanvas) -> dict:
@@ -227,7 +229,7 @@ async def test_each_edge_shows_its_weight_by_label_and_glyph():
         assert big == 0.7
         for i, (l, row, col) in d.weight_edges.items():
             w = float(W[l][row, col])
-            assert canvas.state.labels[i] == num(w)
+            assert canvas.state.labels[i] == panel_text(W[l], (row, col))
             assert canvas.state.edge_kinds[i] == ("-" if w < 0 else "+") * (2 if abs(w) >= 0.35 else 1)
         text = "\n".join(canvas.text_lines())
         assert "━" in text and "┅" in text and "┄" in text  # heavy +, heavy −, light −: drawn as such
@@ -325,7 +327,7 @@ def test_nn_state_without_an_app():
     d = nn_diagram(spec, 4)
     stepper.forward()
     state = nn_state(stepper, d, 4)
-    assert state.texts["u1_1"][MAP_ROWS] == f"s₁⁽¹⁾ = {num(stepper.state.s[1][0])}"
+    assert state.texts["u1_1"][MAP_ROWS] == f"s₁⁽¹⁾ = {panel_text(stepper.state.s[1], 0)}"
 
 
 async def test_the_quiz_question_is_not_given_away_by_the_diagram():
@@ -337,11 +339,12 @@ async def test_the_quiz_question_is_not_given_away_by_the_diagram():
         canvas = app.query_one("#canvas-nn", GraphCanvas)
         b = q.cell.unit
         lines = box_text(canvas, f"u1_{b}")
-        assert lines[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = ?•" and num(q.value) not in "\n".join(lines)
+        shown = panel_text(app.stepper.state.s[1], b - 1)
+        assert lines[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = ?•" and shown not in "\n".join(lines)
         other = 3 - b  # the other unit's s is not asked: shown
-        assert box_text(canvas, f"u1_{other}")[MAP_ROWS] == f"s{sub(other)}⁽¹⁾ = {num(app.stepper.state.s[1][other - 1])}•"
+        assert box_text(canvas, f"u1_{other}")[MAP_ROWS] == f"s{sub(other)}⁽¹⁾ = {panel_text(app.stepper.state.s[1], other - 1)}•"
         await pilot.press("escape")  # skipped: the value is shown
-        assert box_text(canvas, f"u1_{b}")[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = {num(q.value)}•"
+        assert box_text(canvas, f"u1_{b}")[MAP_ROWS] == f"s{sub(b)}⁽¹⁾ = {shown}•"
 
 
 def test_a_weight_asked_by_the_quiz_shows_neither_value_nor_sign():
@@ -371,7 +374,7 @@ async def test_more_digits_widen_the_boxes_and_their_maps():
         await pilot.press("plus", "plus")
         assert app.screen.digits == 6 and canvas.nodes["u1_1"].width == width + 2 and cache.computed == 3  # once per width
         assert all(len(row) == width + 2 for row in canvas.state.texts["u1_1"][:MAP_ROWS])
-        assert box_text(canvas, "u1_1")[MAP_ROWS] == f"s₁⁽¹⁾ = {num(app.stepper.state.s[1][0], 6)}•"
+        assert box_text(canvas, "u1_1")[MAP_ROWS] == f"s₁⁽¹⁾ = {panel_text(app.stepper.state.s[1], 0, 6)}•"
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the stepper's own s⁽²⁾ = ∞
@@ -401,4 +404,4 @@ async def test_every_edge_label_is_its_weight_whole(name):
         assert d.weight_edges
         for i, (l, row, col) in d.weight_edges.items():
             x, y, width = canvas.grid.labels[i]
-            assert rows[y][x:x + width].lstrip("─━┄┅") == num(float(W[l][row, col])), (l, row, col)
+            assert rows[y][x:x + width].lstrip("─━┄┅") == panel_text(W[l], (row, col)), (l, row, col)

@@ -52,15 +52,20 @@ def test_ng_unrolled_w_box_holds_w_u_b_and_their_mean_gradients():
     """parity in ng: layer 1's box W^[1], U^[1], b^[1] with dW^[1], dU^[1], db^[1] = G's columns / m (full batch:
     m = 28); the inputs' boxes x_τ without the 1."""
     from bptui.core.formulas.notation import mat, vec
+    from bptui.core.formulas.numformat import number_format
+
+    def panel(a):  # as ng's sequence panel writes a part: each entry its cell, in the part's one format
+        return (mat if a.ndim == 2 else vec)(a, 4, cells=number_format(a, 4))
 
     st = Stepper(load(NETWORKS / "parity.json"), notation=PROFILES["ng"])
     st.run_until(lambda s: s.key.quantity == "G" and s.key.layer == 1)
     d = unrolled_graph(st.net, example_length(st), 4, PROFILES["ng"])
     state = unrolled_state(st, d, 4)
     W, G = st.state.W[1], st.state.G[1]
-    assert state.texts["W1"][1:] == [f"W^[1] = {mat(W[:, 1:2], 4)}", f"U^[1] = {mat(W[:, 2:], 4)}",
-                                     f"b^[1] = {vec(W[:, 0], 4)}", f"dW^[1] = {mat(G[:, 1:2] / 28, 4)}",
-                                     f"dU^[1] = {mat(G[:, 2:] / 28, 4)}", f"db^[1] = {vec(G[:, 0] / 28, 4)}"]
+    assert state.texts["W1"][1:] == [f"W^[1] = {panel(W[:, 1:2])}", f"U^[1] = {panel(W[:, 2:])}",
+                                     f"b^[1] = {panel(W[:, 0])}", f"dW^[1] = {panel(G[:, 1:2] / 28)}",
+                                     f"dU^[1] = {panel(G[:, 2:] / 28)}", f"db^[1] = {panel(G[:, 0] / 28)}"]
+    assert "0.0335]" in state.texts["W1"][2]  # U^[1]'s 0.03348 as the panel writes it
     assert state.current == "W1" and state.hot_line == 4
     x1 = np.asarray(st.state.o[0])[0]
     assert state.texts["x_1"][0] == "x₁" and len(state.texts["x_1"]) == 2 and x1[0] == 1

@@ -51,8 +51,8 @@ def test_ng_diagram_names_units_as_ng_does():
     spec = load(NETWORKS / "xor.json")
     stepper = Stepper(spec, notation=PROFILES["ng"])
     stepper.run_until(lambda s: s.key.phase == "update")
-    from bptui.core.formulas.notation import num
-    assert f"b₁^[1] = {num(float(stepper.state.W[1][0, 0]), 4)}" in state.texts["u1_1"]
+    from .helpers import panel_text
+    assert f"b₁^[1] = {panel_text(stepper.state.W[1][:, 0], 0)}" in state.texts["u1_1"]  # as ng's b column writes it
 
 
 def test_cs231n_diagram_counts_units_from_0():
@@ -196,13 +196,18 @@ def test_ng_computation_graph_shows_what_ng_s_panels_show():
     """ng's c: a b^[l] box into z^[l] = W^[l] a^[l-1] + b^[l], W without its column 0, a without its 1, and the
     gradients dW, db as G/m of the board's group (xor under full batch: m = 4)."""
     from bptui.core.formulas.notation import mat, vec
+    from bptui.core.formulas.numformat import number_format
+
+    def panel(a, like=None):  # each entry as ng's panel writes it: its cell, in the format of the panel's array
+        return (mat if np.ndim(a) == 2 else vec)(a, 4, cells=number_format(a if like is None else like, 4))
 
     stepper, d, state, text = graph_texts(PROFILES["ng"], lambda s: s.key.quantity == "G" and s.key.layer == 1)
     st = stepper.state
     assert ("b1", "s1") in d.edges and "W^[1] a^[0] + b^[1]" in state.texts["s1"]
-    assert state.texts["W1"][1:] == [f"= {mat(st.W[1][:, 1:], 4)}", f"dW = {mat(st.G[1][:, 1:] / 4, 4)}"]
-    assert state.texts["b1"][1:] == [f"= {vec(st.W[1][:, 0], 4)}", f"db = {vec(st.G[1][:, 0] / 4, 4)}"]
-    assert state.texts["o1"][1] == f"= {vec(st.o[1][1:], 4)}" and state.texts["o0"][0] == "x"
+    assert state.texts["W1"][1:] == [f"= {panel(st.W[1][:, 1:])}", f"dW = {panel(st.G[1][:, 1:] / 4)}"]
+    assert state.texts["b1"][1:] == [f"= {panel(st.W[1][:, 0])}", f"db = {panel(st.G[1][:, 0] / 4)}"]
+    assert state.texts["W1"][1] == "= [[0.5000, −0.4000], [0.3000, 0.6000]]"  # xor's W⁽¹⁾ as the panel shows it
+    assert state.texts["o1"][1] == f"= {panel(st.o[1][1:], st.o[1])}" and state.texts["o0"][0] == "x"
     assert "dz^[l]" in text and "z^[1]" in text
 
 

@@ -197,14 +197,16 @@ def test_the_unrolled_graph_has_a_column_of_boxes_per_time_step():
         st.forward()
     d = unrolled_graph(st.net, 2)
     state = unrolled_state(st, d, 4)
-    from bptui.core.formulas.notation import num
+    from .helpers import panel_text
 
     lines = state.texts["h1_1"]
     head = 1 + next(i for i, line in enumerate(lines) if line.startswith("o = "))  # the columns' heads
     assert lines[head].split() == ["s", "o", "δ"]
     rows = [line.split() for line in lines[head + 1:]]
-    assert [r[2] for r in rows] == [num(x, 4) for x in st.state.delta[1][0]]  # δ⁽¹⁾₁ by unit
-    assert [r[1] for r in state.texts["h1_2"][head + 1:] for r in [r.split()]] == [num(x, 4) for x in st.state.o[1][2]]
+    # δ⁽¹⁾₁ by unit, as the panel writes it (its cell, in the format of the whole per-τ board)
+    assert [r[2] for r in rows] == [panel_text(st.state.delta[1], (0, u), 4) for u in range(len(rows))]
+    assert [r[1] for r in state.texts["h1_2"][head + 1:] for r in [r.split()]] == [
+        panel_text(st.state.o[1], (2, u), 4) for u in range(len(rows))]
     assert state.current == "h1_1" and state.hot_line == head
     assert state.hot_edges == d.edges_from("h1_1")  # back from layer 1 at τ = 2 and from layer 2
 

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from ..core.graphs.graph import GraphSpec, formula_text
 from ..core.graphs.graph_stepper import FORWARD, GraphStepper
 from ..core.formulas.notation import array_form, mat, num, sup, vec
+from ..core.formulas.numformat import cell, number_format
 from ..core.formats.spec import NetworkSpec
 from ..core.engine.stepper import Stepper
 from .cells import cells  # (graph_canvas reads it here)
@@ -272,6 +273,9 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
     def v(x) -> str:
         return _value_text(x, digits)
 
+    def panel(x) -> str:
+        return panel_text(x, digits)
+
     loss_D = view_names.view_names(None, L).loss_D  # ℓ_D as the check and the training screen print it
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0)}", ""],
@@ -279,9 +283,9 @@ def network_graph_state(stepper: Stepper, diagram: Diagram, digits: int) -> Canv
              "loss": [funcs["loss"], f"= {_loss_box(stepper, digits)}", f"{loss_D} = {loss_D_text(None, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
-        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
-        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"δ = {v(st.delta[l])}"]
-        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(st.o[l])}", ""]
+        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {panel(st.W[l])}", f"G = {panel(st.G[l])}"]
+        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {panel(st.s[l])}", f"δ = {panel(st.delta[l])}"]
+        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {panel(st.o[l])}", ""]
         pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
     return _marked(stepper, diagram, L, texts, frozenset(pending))
 
@@ -301,20 +305,23 @@ def _profile_graph_state(stepper: Stepper, diagram: Diagram, digits: int, P) -> 
     def v(x) -> str:
         return _value_text(x, digits)
 
+    def panel(x, like=None) -> str:
+        return panel_text(x, digits, like)
+
     o0, y = board_input(stepper)
     texts = {"o0": [funcs["o0"], f"= {v(o0 if not sep or o0 is None else shown_value(o0, 'x'))}", ""],
              "y": [funcs["y"], f"= {v(y)}", ""],
              "loss": [funcs["loss"], f"= {_loss_box(stepper, digits)}", f"{names['loss_D']} = {loss_D_text(P, st, digits)}"]}
     pending = {n for n, x in (("o0", o0), ("y", y), ("loss", st.loss)) if x is None}
     for l in range(1, L + 1):
-        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {v(shown_value(st.W[l], w_part[0]))}",
-                          f"{names['G']} = {v(shown_value(st.G[l], g_parts[0], m))}"]
+        texts[f"W{l}"] = [funcs[f"W{l}"], f"= {panel(shown_value(st.W[l], w_part[0]))}",
+                          f"{names['G']} = {panel(shown_value(st.G[l], g_parts[0], m))}"]
         if sep:
-            texts[f"b{l}"] = [funcs[f"b{l}"], f"= {v(shown_value(st.W[l], w_part[1]))}",
-                              f"{names['Gb']} = {v(shown_value(st.G[l], g_parts[1], m))}"]
-        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {v(st.s[l])}", f"{names['delta']} = {v(st.delta[l])}"]
+            texts[f"b{l}"] = [funcs[f"b{l}"], f"= {panel(shown_value(st.W[l], w_part[1]))}",
+                              f"{names['Gb']} = {panel(shown_value(st.G[l], g_parts[1], m))}"]
+        texts[f"s{l}"] = [funcs[f"s{l}"], f"= {panel(st.s[l])}", f"{names['delta']} = {panel(st.delta[l])}"]
         o_l = st.o[l] if not sep or l == L or st.o[l] is None else shown_value(st.o[l], "x")
-        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {v(o_l)}", ""]
+        texts[f"o{l}"] = [funcs[f"o{l}"], f"= {panel(o_l, st.o[l])}", ""]  # the panel's format: o with its 1
         pending |= {f"{q}{l}" for q, x in (("s", st.s[l]), ("o", st.o[l])) if x is None}
     return _marked(stepper, diagram, L, texts, frozenset(pending))
 
@@ -333,6 +340,18 @@ def _value_text(x: Any, digits: int) -> str:
         return PENDING
     x = np.asarray(x)
     return num(float(x), digits) if x.ndim == 0 else vec(x, digits) if x.ndim == 1 else mat(x, digits)
+
+
+def panel_text(x: Any, digits: int, like: Any = None) -> str:
+    """A box's array as its layer panel writes it: each entry the panel's cell (numformat.cell) in the format
+    of the panel's whole array (numformat.number_format of ``like``, or of ``x``); PENDING before it is
+    computed."""
+    if x is None:
+        return PENDING
+    x = np.asarray(x)
+    fmt = number_format(x if like is None else like, digits)
+    return cell(float(x), digits, fmt) if x.ndim == 0 else vec(x, digits, cells=fmt) if x.ndim == 1 \
+        else mat(x, digits, cells=fmt)
 
 
 def _marked(stepper: Stepper, diagram: Diagram, L: int, texts: dict, pending: frozenset) -> CanvasState:
@@ -639,18 +658,21 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
         i, j = unit_maps.cell(o0[1:])
         here = (MAP_ROWS - 1 - i, j)
 
-    def value(x, form: str | None = None) -> str:
-        return PENDING if x is None else num(float(x), digits, form)
+    def value(x, fmt: str | None) -> str:
+        """An entry of a layer's s, o, δ or b as its panel's cell writes it (numformat.cell, in ``fmt``: the
+        panel's format of the whole array, :func:`form_of`)."""
+        return PENDING if x is None else cell(float(x), digits, fmt)
 
     def form_of(x) -> str | None:
-        """A vector's (a layer's s, o or δ, a matrix's weights) one form, which each of its entries is written
-        in, unit by unit: the panels' rule (notation.array_form)."""
-        return None if x is None else array_form(x, digits)
+        """A vector's (a layer's s, o or δ, a matrix's weights) one format, which each of its entries is
+        written in, unit by unit: its panel's (numformat.number_format of the array the panel shows: o with
+        its 1)."""
+        return None if x is None else number_format(x, digits)
 
     for l in range(spec.L + 1):
         o = o0 if l == 0 else st.o[l]
         units = None if o is None else net.units(l, o)
-        forms = {q: form_of(x) for q, x in (("s", st.s[l] if l else None), ("o", units),
+        forms = {q: form_of(x) for q, x in (("s", st.s[l] if l else None), ("o", o if l else None),
                                              ("delta", st.delta[l] if l else None))}
         bias_form = form_of(W[l][:, 0]) if l and diagram.separate else None
         for b in range(0 if l < spec.L and not diagram.separate else 1, spec.widths[l] + 1):
@@ -666,7 +688,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
                     r, j = here
                     lines[r] = lines[r][:j] + EXAMPLE + lines[r][j + 1:]
             if l == 0:
-                lines.append(f"{names['x', 0, b]} = {value(None if units is None else units[b - 1], forms['o'])}")
+                x = PENDING if units is None else num(float(units[b - 1]), digits, array_form(units, digits))
+                lines.append(f"{names['x', 0, b]} = {x}")  # as the status line's o⁽⁰⁾ = [1, x] writes it
             else:
                 s, d = st.s[l], st.delta[l]
                 shown = {q: value(None if x is None else x[b - 1], forms[q]) for q, x in (("s", s), ("o", units),
@@ -688,8 +711,8 @@ def nn_state(stepper: Stepper, diagram: Diagram, digits: int, cache: MapCache | 
     for i, (l, row, col) in (diagram.weight_edges or {}).items():
         w = float(W[l][row, col])
         if l not in weight_forms:
-            weight_forms[l] = array_form(W[l][:, 1:] if diagram.separate else W[l], digits)
-        labels[i] = "?" if (l, row, col) == asked else num(w, digits, weight_forms[l])
+            weight_forms[l] = number_format(W[l][:, 1:] if diagram.separate else W[l], digits)
+        labels[i] = "?" if (l, row, col) == asked else cell(w, digits, weight_forms[l])
         kinds[i] = "?" if (l, row, col) == asked else weight_kind(w, big)
     for l in range(1, spec.L + 1):
         if f"W{l}" in {n.id for n in diagram.nodes}:

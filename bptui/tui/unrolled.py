@@ -26,8 +26,10 @@ from ..core.kinds.rnn import equations as req
 from ..core.engine.equations import LOSS_D
 from ..core.formulas.formula import Node, TextPrinter
 from ..core.engine.network import Network
-from ..core.formulas.notation import array_form, mat, num, sup, vec
-from .diagrams import MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, board_input, value_width
+from ..core.formulas.notation import mat, num, sup, vec
+from ..core.formulas.numformat import cell, number_format
+from .diagrams import (MAX_BOX, PENDING, CanvasNode, CanvasState, Diagram, _profiled, board_input, panel_text,
+                       value_width)
 
 
 def _tsub(t: int | str) -> str:
@@ -249,11 +251,20 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
         a = np.asarray(a, dtype=float)
         return a if t is None else a[kinds[l - 1].time_row(q, t)]
 
-    def column(a: np.ndarray | None, n: int, first: int = 0) -> list[str]:
+    def panel(x: Any) -> str:
+        """W⁽ˡ⁾, G⁽ˡ⁾ (or a profile's part of them) as the sequence panel writes each entry: its cell, in the
+        format of the whole matrix."""
+        if x is None or np.asarray(x).ndim and np.all(np.isnan(np.asarray(x, dtype=float))):
+            return PENDING
+        return panel_text(x, digits)
+
+    def column(a: np.ndarray | None, n: int, first: int = 0, whole: Any = None) -> list[str]:
+        """Entries ``first`` … of ``a`` (a layer's s, o or δ at τ), each as the sequence panel's cell writes it,
+        in the format of ``whole``, the panel's array (the layer's per-τ board; x_τ's: the example's x)."""
         if a is None or not np.all(np.isfinite(a)) and np.all(np.isnan(a)):
             return [PENDING] * n
-        form = array_form(a, digits)  # the vector's one form (its units and, for o, its bias 1 alike)
-        return [num(x, digits, form) for x in a[first:first + n].tolist()]
+        fmt = number_format(a if whole is None else whole, digits)
+        return [cell(x, digits, fmt) for x in a[first:first + n].tolist()]
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()
@@ -264,19 +275,20 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
         if i[0] == "W":
             l = int(i[1:])
             if P is None:
-                texts[i] = lines + [f"= {v(st.W[l])}", f"G = {v(st.G[l])}"]
+                texts[i] = lines + [f"= {panel(st.W[l])}", f"G = {panel(st.G[l])}"]
                 continue
             parts = parameter_parts(kinds[l - 1], l, P)
             m = board_group_size(stepper)
-            texts[i] = (lines + [f"{p(part.sym)} = {v(_part_value(P, st.W[l], part))}" for part in parts]
-                        + [f"{p(part.grad)} = {v(_part_value(P, st.G[l], part, m))}" for part in parts])
+            texts[i] = (lines + [f"{p(part.sym)} = {panel(_part_value(P, st.W[l], part))}" for part in parts]
+                        + [f"{p(part.grad)} = {panel(_part_value(P, st.G[l], part, m))}" for part in parts])
             continue
         if i.endswith("_0"):  # o⁽ˡ⁾₀ = 0
             texts[i] = lines
             continue
         if i.startswith("x_"):
             x = None if o0 is None else np.asarray(o0)[int(i[2:]) - 1]
-            texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep))  # x without its 1
+            xs = None if o0 is None else np.asarray(o0)[:, 1:]  # the panel's x row: the example's x, in its format
+            texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep), xs)  # x without its 1
         elif i == "y":
             texts[i] = lines + [f"= {v(y)}"]
         elif i == "loss":
@@ -287,7 +299,7 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             l, t = int(l_text), (int(t_text) if t_text else None)
             n = stepper.spec.widths[l]
             first = int(kinds[l - 1].bias_entry and l < L)  # a hidden o's bias 1 is not a unit
-            s, o, delta = (column(at(board, l, q, t), n, first if q == "o" else 0)
+            s, o, delta = (column(at(board, l, q, t), n, first if q == "o" else 0, board[l])
                            for board, q in ((st.s, "s"), (st.o, "o"), (st.delta, "delta")))
             head = [heads[0].ljust(cw) + " " + heads[1].ljust(cw) + " " + heads[2]]
             texts[i] = lines + head + [f"{a:<{cw}} {b:<{cw}} {c}" for a, b, c in zip(s, o, delta)]

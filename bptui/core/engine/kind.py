@@ -237,6 +237,12 @@ class ParameterPart:
     vector: bool = False
 
 
+FAN_IN_ROW = "∂x"
+"""The name on the rows of a layer unrolled in time that hold ∂ℓ/∂x, the gradient it sends to its input x
+(a layer norm's, a dropout's, an attention layer's, a residual block's): the lecture's ∂ℓ/∂x in the seven
+places of the sequence panel's label column."""
+
+
 @dataclass(frozen=True)
 class LayerKind:
     """The shape-and-arithmetic part of one layer l (see the module's docstring)."""
@@ -653,7 +659,7 @@ class LayerKind:
         """What the dense panel's title says after the layer's number: its f⁽ˡ⁾."""
         return f"f{sup(l)} = {activation}"
 
-    # the names of s, o and δ on the rows of a layer unrolled in time (a layer norm's u, o, ∂ℓ/∂x)
+    # the names of s, o and δ on the rows of a layer unrolled in time (a layer norm's u, o, ∂ℓ/∂x: FAN_IN_ROW)
     row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "s"), ("o", "o"), ("delta", "δ"))
 
     def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:

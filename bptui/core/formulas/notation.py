@@ -102,30 +102,41 @@ def minus_signs(text: str) -> str:
     return text.replace("-", "−")
 
 
-def vec(v, digits: int = 4, limit: int = 8, form: str | None = None) -> str:
+def vec(v, digits: int = 4, limit: int = 8, form: str | None = None, cells: str | None = None) -> str:
     """``[1, 0.5, −0.25]``; longer vectors keep their ends and say how long they are. Every entry in one
-    form, fixed or scientific: ``form``, or the whole vector's by the panels' rule (:func:`array_form`)."""
+    form, fixed or scientific: ``form``, or the whole vector's by the panels' rule (:func:`array_form`).
+    ``cells``: a panel's number format (numformat.number_format of the array the panel shows), each entry
+    then written as the panel's cell writes it (numformat.cell: ``0.0997``, not ``0.09967``)."""
     import numpy as np  # here, not at the top: the app's first frame formats without NumPy
 
     v = np.asarray(v).ravel()
-    form = form or array_form(v, digits)
+    if cells is not None:
+        from .numformat import cell
+
+        def entry(x: float) -> str:
+            return cell(x, digits, cells)
+    else:
+        form = form or array_form(v, digits)
+
+        def entry(x: float) -> str:
+            return num(x, digits, form)
     if len(v) <= limit:
-        return "[" + ", ".join(num(x, digits, form) for x in v.tolist()) + "]"
-    head = ", ".join(num(x, digits, form) for x in v[: limit - 2].tolist())
-    tail = ", ".join(num(x, digits, form) for x in v[-2:].tolist())
+        return "[" + ", ".join(entry(x) for x in v.tolist()) + "]"
+    head = ", ".join(entry(x) for x in v[: limit - 2].tolist())
+    tail = ", ".join(entry(x) for x in v[-2:].tolist())
     return f"[{head}, …, {tail}] ({len(v)} values)"
 
 
-def mat(m, digits: int = 4, limit: int = 6) -> str:
+def mat(m, digits: int = 4, limit: int = 6, cells: str | None = None) -> str:
     """A matrix row by row, ``[[…], […]]``, every entry in the whole matrix's one form; big ones are cut
-    with their shape."""
+    with their shape. ``cells``: as :func:`vec`'s, the panel's one format of the whole matrix."""
     import numpy as np
 
     m = np.asarray(m)
     if m.ndim == 1:
-        return vec(m, digits, limit)
+        return vec(m, digits, limit, cells=cells)
     form = array_form(m, digits)
-    rows = [vec(r, digits, limit, form) for r in m[:limit]]
+    rows = [vec(r, digits, limit, form, cells) for r in m[:limit]]
     body = ", ".join(rows)
     if len(m) > limit:
         return f"[{body}, …] ({m.shape[0]}×{m.shape[1]})"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.kind import LayerCode, LayerKind, ProfiledCode, ProfiledNames, Shape
+from ..engine.kind import FAN_IN_ROW, LayerCode, LayerKind, ProfiledCode, ProfiledNames, Shape
 from ..engine.explain import Cell
 from ..engine.quizcells import QuizCell
 from ..formulas.formula import Node, Ref, Sym
@@ -216,10 +216,8 @@ class Residual(LayerKind):
         return ProfiledCode(join, rule_o, (), dx, f"{n['~da_in']} = {n['~dx']}: the block's ∂ℓ/∂x",
                             steps=(("o", forward), ("dx", back)))
 
-    def panel_rows(self, width: int) -> list[tuple[str, list[str]]]:
-        """On a sequence: o and ∂ℓ/∂x (the board's δ rows) per τ; a block has no s."""
-        return [(q, [f"{name} b={b + 1}" if b == 0 or width < 4 else f"  b={b + 1}" for b in range(width)])
-                for q, name in (("o", "o"), ("delta", "dx"))]  # dx: ∂ℓ/∂x, as the trace names it
+    # on a sequence: o and ∂ℓ/∂x (the board's δ rows) per τ, named as every kind's fan-in rows; a block has no s
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("o", "o"), ("delta", FAN_IN_ROW))
 
     def sequence_sent(self, state: Any, l: int, t: int | None = None) -> np.ndarray:
         """Its ∂ℓ/∂x, on the board's δ rows."""

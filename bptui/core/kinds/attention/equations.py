@@ -209,13 +209,14 @@ def block_equations(net: Network, st: Any, step: Step, P: Any = None) -> tuple[E
                                 f"F(x) = {_named(P, Sym('o', w.tail[l], vector=True, time='τ'))}: the skip "
                            "adds the block's input to its layers' output"))
             continue
+        # with the profile's gradient prefix, as the block's rows (its dx_sym) and its panel's skip part name them
         ell = Sym("ℓ", latex=r"\ell")
-        up, inner = Partial(ell, Sym("o", l, vector=True, time=tau)), Partial(ell, Sym("x", l + 1, vector=True, time=tau))
+        up, inner = dl(Sym("o", l, vector=True, time=tau)), dl(Sym("x", l + 1, vector=True, time=tau))
         env = {up: steps.from_above(net, st, l, tau), inner: net.kinds[l].sequence_sent(st, l + 1, tau)}
-        out.append(_eq(Partial(ell, Sym("x", l, vector=True, time=tau)), add(up, inner), env, value[i],
+        out.append(_eq(dl(Sym("x", l, vector=True, time=tau)), add(up, inner), env, value[i],
                        Ref("delta", l, (tau - 1,)), note="x_τ reaches {} twice: through the skip ({}) and "
                        f"through the block's first layer {_layer(P, l + 1)}",
-                       note_syms=(ell, Partial(ell, Sym("o", l, vector=True, time="τ")))))
+                       note_syms=(ell, dl(Sym("o", l, vector=True, time="τ")))))
     return tuple(out)
 
 

@@ -167,10 +167,10 @@ def _explain_block(stepper: Any, cell: Cell, digits: int) -> Explanation:
     inner = float(net.kinds[l].sequence_sent(st, l + 1, t)[b - 1])
     value = float(st.delta[l][t - 1][b - 1])
     lhs = Sym("∂ℓ/∂x", l, (b,), time=t, latex=r"\partial\ell/\partial x")
-    out.say(f"the fan-in: x_τ reaches {out.p(LOSS)} through the skip ({out.p(Partial(LOSS, Sym('o', l, vector=True, time='τ')))})"
+    out.say(f"the fan-in: x_τ reaches {out.p(LOSS)} through the skip ({out.p(Partial(LOSS, Sym('o', l, vector=True, time='τ'), prefixed=True))})"
             f" and through the block's first layer {out.layer(l + 1)}")
     out.eq(Equation(lhs, (add(Num(up), Num(inner)), Num(value, Ref("delta", l, (t - 1, b - 1)))), "=", {}))
-    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of {out.p(Partial(LOSS, Sym('x')))} of block "
+    return out.done(f"{out.p(lhs)} = {out.n(value)}: unit {out.unit(b)} of {out.p(Partial(LOSS, Sym('x'), prefixed=True))} of block "
                     f"{out.layer(l)} at τ = {t}, example n = {current_example(stepper)}", value, terms=(up, inner))
 
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
+from ...engine.kind import FAN_IN_ROW, LayerCode, LayerKind, Shape, matmul, own_step, read_matrix
 from ...engine.quizcells import QuizCell, matrix_cells
 from ...formulas.formula import Node, Partial, Sym
 from ...formulas.notation import sup
@@ -298,7 +298,7 @@ class Attention(LayerKind):
 
         return [rows("q", "q", self.dk), rows("k", "k", self.dk), rows("v", "v", self.dk), rows("z", "z", self.dk),
                 rows("o", "o", self.d), rows("dq", "∂q", self.dk), rows("dk", "∂k", self.dk),
-                rows("dv", "∂v", self.dk), rows("dx", "∂x", self.d)]
+                rows("dv", "∂v", self.dk), rows("dx", FAN_IN_ROW, self.d)]
 
     def heat(self, quantity: str) -> bool:
         return quantity == "a"

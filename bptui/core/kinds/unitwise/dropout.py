@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import Draw, LayerCode, LayerKind, Shape
+from ...engine.kind import FAN_IN_ROW, Draw, LayerCode, LayerKind, Shape
 from ...util.errors import SpecError
 from .base import Unitwise
 
@@ -29,7 +29,7 @@ class Dropout(Unitwise):
     letters: ClassVar[frozenset[str]] = frozenset({"m"})  # its mask m⁽ˡ⁾: a mean profile writes the group size |B|
     per_time: ClassVar[bool] = True  # on a sequence: m_τ, o_τ of each time step's d units (a (T, d) mask)
     in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
-    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "m"), ("o", "o"), ("delta", "∂x"))  # unrolled in time
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "m"), ("o", "o"), ("delta", FAN_IN_ROW))  # unrolled in time
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...engine.kind import LayerCode, LayerKind, Shape
+from ...engine.kind import FAN_IN_ROW, LayerCode, LayerKind, Shape
 from ...formulas.formula import Node, Sym
 from ...formulas.notation import fmt
 from ...util.errors import SpecError
@@ -28,7 +28,7 @@ class LayerNorm(Unitwise):
     first: ClassVar[str] = "u"
     per_time: ClassVar[bool] = True  # on a sequence: u_τ, o_τ of each time step's d units
     in_block: ClassVar[bool] = True  # inside a residual block, or beside one (along the wires: wiring.py)
-    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "u"), ("o", "o"), ("delta", "∂x"))  # unrolled in time
+    row_names: ClassVar[tuple[tuple[str, str], ...]] = (("s", "u"), ("o", "o"), ("delta", FAN_IN_ROW))  # unrolled in time
 
     @classmethod
     def read(cls, layer: dict, below: Shape, l: int, L: int) -> tuple[LayerKind, str, float]:
