@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bptui.cli import main
@@ -49,6 +49,7 @@ VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(VALUES, max_size=12), st.integers(1, 8), st.booleans())
+@example([1.0, 1000.0, 1e5], 2, False)  # each in its own format: 1000.00 is wider than either end's cell
 def test_a_matrixs_format_and_widest_cell_from_its_extent(values, digits, as_row):
     """A panel reads a matrix's extent once (``numformat.extent``) for its format and its widest cell:
     the format is the one the plain numbers get without NumPy, and the widest cell is as wide as the

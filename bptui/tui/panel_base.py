@@ -34,7 +34,7 @@ from textual.style import Style as TStyle
 
 from . import messages
 from .cells import one_cell_each
-from ..core.formulas.numformat import extent, format_of, widest_of
+from ..core.formulas.numformat import extent, format_of, widest, widest_of
 from .guard import GuardedPump
 from .view import Rows, cell, finite, number_format, runs
 
@@ -1100,6 +1100,8 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         if hit is None or hit[0] is not array or hit[1] != fmt or hit[2] != digits:
             if isinstance(array, Rows):
                 most = max((len(cell(x, digits, fmt)) for x in array.values() if finite(x)), default=3)
+            elif fmt is None:  # each number in its own format: one between the extent's ends may be the widest
+                most = widest(array, digits, fmt)
             else:
                 most = widest_of(self._extent(array), digits, fmt)
             hit = (array, fmt, digits, most)

@@ -138,8 +138,17 @@ def cell(x: float, digits: int, fmt: str | None = None) -> str:
 
 def widest(values: Any, digits: int, fmt: str | None) -> int:
     """The widest :func:`cell` of the finite ``values`` in format ``fmt``: the largest and the most
-    negative number give the widest fixed form, the smallest magnitude the longest exponent."""
-    return widest_of(extent(values), digits, fmt)
+    negative number give the widest fixed form, the smallest magnitude the longest exponent. Each number
+    in its own format (``fmt`` None), the ones under 1e5 are measured apart from the larger ones (in the
+    scientific form): 1000.00 is wider than 1.0e5, and no end of the array's extent is it."""
+    span = extent(values)
+    if fmt is None and span is not None and max(span[1], -span[0]) >= 1e5 and span[2] < 1e5:
+        import numpy as np  # (as extent: an array's values)
+
+        a = np.asarray(values, dtype=float).ravel()
+        under = extent(a[np.abs(a) < 1e5])
+        return max(widest_of(span, digits, fmt), widest_of(under, digits, fmt))
+    return widest_of(span, digits, fmt)
 
 
 def widest_of(span: tuple[float, float, float] | None, digits: int, fmt: str | None) -> int:
