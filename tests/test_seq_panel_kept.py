@@ -158,3 +158,59 @@ async def test_a_sequence_panel_measures_the_ends_of_a_kept_line_once(monkeypatc
         assert not measured, len(measured)
         for panel in panels:
             assert [list(line) for line in panel.lines] == [list(line) for line in fresh(panel).lines], panel.id
+
+
+async def test_a_step_onto_another_tau_draws_only_the_tau_line_of_a_panel_it_did_not_write_in(monkeypatch):
+    """tiny_transformer through its first example, its loss and its backward pass into layer 5: at a step
+    that moves the current τ, a panel neither the step nor the one before it wrote in has its grid's τ line (its
+    ▶) made again and
+    nothing else (its lines not walked: ``set_lines`` not called), and shows what a new panel builds from the
+    same board, its title and its cells; the panel the step wrote in is built as before."""
+    app = BptuiApp(load(NETWORKS / "tiny_transformer.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panels = list(app.main.query(SeqSheet))
+        assert len(panels) == 7
+        set_by: list[str] = []
+        set_lines = SeqSheet.set_lines
+        stepping = [False]  # in the step's drawing of the board (not the new panels this test builds, whose
+        # states placed anew ask the screen's panels to build again: ``_states_beside``)
+        monkeypatch.setattr(SeqSheet, "set_lines", lambda self, lines: (
+            stepping[0] and set_by.append(self.id), set_lines(self, lines))[1])
+        show_board = SeqSheet.show_board
+
+        def showing(self, *args):
+            stepping[0] = True
+            try:
+                show_board(self, *args)
+            finally:
+                stepping[0] = False
+
+        monkeypatch.setattr(SeqSheet, "show_board", showing)
+        retimed = 0
+        from bptui.tui.seq_sheet import current_time
+        for _ in range(80):
+            t_before = current_time(app.stepper)
+            wrote = app.stepper.last.key.layer if app.stepper.last is not None else None  # (its ▶ leaves: built)
+            widths = [(p.cw, p._avail, p._crowded_as) for p in panels]  # (a new cells' width builds every panel)
+            set_by.clear()
+            app.main.action_next()
+            await pilot.pause()
+            last = app.stepper.last.key
+            for panel in panels:
+                new = fresh(panel)
+                what = (last, panel.id)
+                assert [list(line) for line in new.lines] == [list(line) for line in panel.lines], what
+                assert new.cells == panel.cells and new.virtual_size == panel.virtual_size, what
+                assert panel.border_title == panel._title(), what
+                head = panel.lines[panel.grid_top]
+                t = current_time(app.stepper)
+                if t is not None and app.stepper.spec.timed[panel.l_index - 1]:
+                    assert [text.strip() for text, _, _ in head if "▶" in text] == [f"▶τ={t}"], what
+            if t_before is not None and current_time(app.stepper) not in (None, t_before) \
+                    and widths == [(p.cw, p._avail, p._crowded_as) for p in panels]:
+                others = [p.id for p in panels if p.l_index not in (last.layer, wrote)]
+                assert not set(others) & set(set_by), (last, sorted(set_by))
+                retimed += 1
+        assert app.stepper.last.key.phase == "backward" and app.stepper.last.key.layer == 5
+        assert retimed >= 10, retimed

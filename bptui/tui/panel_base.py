@@ -25,6 +25,7 @@ from textual.geometry import Offset, Region, Size, Spacing
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.cache import FIFOCache
+from textual.content import Content
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual._border import get_box
 from textual._segment_tools import line_pad
@@ -786,6 +787,20 @@ class LeanScroll(LeanBars, VerticalScroll):
     column, the equation's box, the help's and the settings' bodies)."""
 
 
+_BORDER_TEXTS: dict[str, Content] = {}  # a border's markup → its Content (``border_content``)
+
+
+def border_content(markup: str) -> Content:
+    """A border title's (or subtitle's) Content as Textual's setter makes it from ``markup``, parsed once
+    per text: a Content is never changed in place, and the setter takes a Content as it is."""
+    hit = _BORDER_TEXTS.get(markup)
+    if hit is None:
+        if len(_BORDER_TEXTS) >= 512:  # (the titles a run of steps shows again: τ's, a layer's; bounded)
+            _BORDER_TEXTS.clear()
+        hit = _BORDER_TEXTS[markup] = Content.from_markup(markup).expand_tabs(4).split()[0]
+    return hit
+
+
 class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True):
     """The base of the number panels (see the module's docstring)."""
 
@@ -876,10 +891,17 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
     def retitle(self, title: str | None, subtitle: str | None = None) -> None:
         """Set the border's title and subtitle, drawing again only the border's top and bottom lines
         (Textual's setters draw the whole panel again: a panel whose title names the step, such as
-        a sequence's ``now τ = 3``, would be drawn whole at every step)."""
+        a sequence's ``now τ = 3``, would be drawn whole at every step). Only the one that changed is
+        set, from its markup parsed once per text (``border_content``): a step that moves τ retitles
+        every sequence panel of the screen, and Textual's setter parses the markup each time."""
         self._retitling = True
         try:
-            self.border_title, self.border_subtitle = title, subtitle
+            title_content = None if title is None else border_content(title)
+            if self._border_title is not title_content:
+                self.border_title = title_content
+            subtitle_content = None if subtitle is None else border_content(subtitle)
+            if self._border_subtitle is not subtitle_content:
+                self.border_subtitle = subtitle_content
         finally:
             self._retitling = False
 

@@ -48,6 +48,7 @@ class ProfileSeqSheet(SeqSheet):
 
     DEFAULT_CSS = panel_css("ProfileSeqSheet", "100%")
     LECTURE_WEIGHTS = False  # the profile's W │ U, b and their gradients instead (``_weight_lines``)
+    RETIMES = False  # (its lines around the grid are its own: built at each step)
 
     def __init__(self, stepper: Any, layer: int, digits: int, **kwargs: Any) -> None:
         super().__init__(stepper, layer, digits, **kwargs)

@@ -551,6 +551,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     def rebuild(self) -> None:
         """Build the lines again (a new width of the cells) and draw the panel again."""
         self._produced = self.produced_now()
+        self._built = None  # (every line looked at again: not only τ's, ``_retimed``)
         self._build(self._produced)
         self._strips.clear()
         self.refresh(layout=True)
@@ -562,6 +563,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
         boards, x_seq, formats = self._cells_fitted or self._fit_cells()  # (a profile's panel fitted them first)
         self._cells_fitted = None
+        if self._retimed(produced, boards, x_seq):
+            return
         cw = self.cw
         last = self.stepper.last
         stale = last is not None and last.key.phase == "update"
@@ -647,9 +650,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         # G⁽ˡ⁾ beside W⁽ˡ⁾, or under it (``_weights_under``: every column of both inside the panel), the same
         # choice as every panel of the screen makes (``Arrangement``)
         group = arrangement(self) if weights and self._avail else None
-        under = self._under
+        under, own_under = self._under, None
         if group is not None:
-            under = group.under(self, 6 + 2 * (cols * self.base_cw + len(bars)) + 4 > self._avail)
+            own_under = 6 + 2 * (cols * self.base_cw + len(bars)) + 4 > self._avail
+            under = group.under(self, own_under)
 
         def g_title() -> tuple[str, str, Key | None]:
             return (f"{'▶ ' if produced == 'G' else ''}G{sup(l)}", "header+" if produced == "G" else "header", None)
@@ -727,18 +731,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         times: list[int | None] = list(range(1, T + 1)) if (T is not None and timed) else [None]
         span = tuple(times)
 
-        def heading() -> list[tuple[str, str, Key | None]]:
-            head: list[tuple[str, str, Key | None]] = [(" " * 7, "header", None)]
-            for t in times:
-                label = "once" if t is None else f"τ={t}"
-                if t is not None and t == t_now:
-                    head.append((("▶" + label).rjust(cw - 1) + " ", "header+", None))
-                else:
-                    head.append((label.rjust(cw - 1) + " ", "header", None))
-            return head
-
         self.grid_top = len(lines)
-        lines.append(line(("τ",), (), (span, t_now), heading))
+        lines.append(line(("τ",), (), (span, t_now), lambda: self._heading(times, t_now)))
         listed = self._listed(boards)
 
         def value(q: str, t: int | None, b: int) -> float | None:
@@ -870,6 +864,86 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                                         (2 + rows, 1, 3 + 2 * rows) if under else None, self.grid_top)
             self.grid_top = top[0]
         self.set_lines(lines)
+        group = arrangement(self) if weights and self._avail else None
+        self._built = (self._retime_key(produced, boards, x_seq), times, weights, group, own_under, under)
+
+    def _heading(self, times: list[int | None], t_now: int | None) -> list[Run]:
+        """The grid's τ line: a label per τ (``once`` for a layer that runs once), ▶ at the current τ."""
+        cw = self.cw
+        head: list[Run] = [(" " * 7, "header", None)]
+        for t in times:
+            label = "once" if t is None else f"τ={t}"
+            if t is not None and t == t_now:
+                head.append((("▶" + label).rjust(cw - 1) + " ", "header+", None))
+            else:
+                head.append((label.rjust(cw - 1) + " ", "header", None))
+        return head
+
+    RETIMES: ClassVar[bool] = True
+    """Whether a step that moves only τ in this panel draws its τ line again alone (``_retimed``; a profile's
+    panel builds lines of its own around the grid: each step builds them)."""
+
+    _built: tuple | None = None  # what the last whole build was made from (``_retime_key``), its τ, and its choices
+
+    def _retime_key(self, produced: str | None, boards: dict[str, Any], x_seq: Any) -> tuple:
+        """What the panel's lines are built from, but the current τ: the arrays it reads (by identity, as
+        ``board_signature`` has them), the step's product, an update's dimming, the cells' width and room,
+        the input's sequence, and which of its NaN are values (steps done of this layer)."""
+        sig = self.board_signature()  # (…, current τ, ahead, the optimizer's step count)
+        last = self.stepper.last
+        nan = tuple((q, self._nan_done(q, board)) for q, board in boards.items()
+                    if board is not None and self._has_nan(board))
+        return (sig[:-3] + sig[-2:], produced, last is not None and last.key.phase == "update", self.digits,
+                self.hidden, self.cw, self.base_cw, self._avail, self._under, id(x_seq), nan)
+
+    def _retimed(self, produced: str | None, boards: dict[str, Any], x_seq: Any) -> bool:
+        """A step that moved only the current τ in a panel it did not write in (another layer's step, the loss):
+        the panel's lines are what they were but the grid's τ line (its ▶), which alone is drawn again, when
+        what the last whole build was made from is the same (``_retime_key``), and so are the choices it made
+        with the other panels (G under W, the states beside W's rows). A step onto another τ draws every
+        sequence panel of the screen again, and building each whole walked all its lines (tiny_transformer's
+        seven panels, 296 lines: about 10 M instructions at the first backward press)."""
+        built = self._built
+        if built is None or produced is not None or not self.RETIMES or not self.lines:
+            return False
+        key, times, weights, group, own_under, under = built
+        if key != self._retime_key(produced, boards, x_seq):
+            return False
+        if weights and self._crowded(self.group.tall.get(self.l_index, 0)) != self._crowded_as:
+            return False  # (the column's height: the states beside W's rows or at the foot, as ``fit_size`` asks)
+        if group is not None:  # (as the whole build asks the screen's arrangement: G under W or beside it)
+            found = arrangement(self)
+            if found is not group or found is None or found.under(self, own_under) != under:
+                return False
+        kept = self._lines_kept.get(("τ",))
+        g = self.grid_top
+        if kept is None or not 0 <= g < len(self.lines) or self.lines[g] is not kept[0]:
+            return False
+        t_now = current_time(self.stepper)
+        look = (tuple(times), t_now, self.digits, self.hidden, self.cw)
+        if kept[2] == look:
+            return True
+        new, old = self._heading(times, t_now), self.lines[g]
+        if new == old:  # (a layer that runs once: no τ marked)
+            self._lines_kept[("τ",)] = (old, (), look, None)
+            return True
+        self._lines_kept[("τ",)] = (new, (), look, None)
+        measured = self._measured_lines.get(id(old))
+        hit = (new, *_measure(new))
+        lines = list(self.lines)
+        lines[g] = new
+        if measured is None or measured[0] is not old or measured[2] != hit[2]:
+            self.set_lines(lines)  # (another width: measured whole)
+            return True
+        del self._measured_lines[id(old)]
+        self._measured_lines[id(new)] = hit
+        known = self._ends_known.get(id(old))
+        if known is not None and known[0] is old:  # (its ends, as the states beside the grid's rows measured them)
+            self._ends_known = {**{k: v for k, v in self._ends_known.items() if k != id(old)}, id(new): (new, _ends(new))}
+        at = list(self._at)
+        at[g] = hit[1]
+        self._at, self.lines, self.cells = at, lines, None
+        return True
 
     def set_lines(self, lines: list[list[tuple[str, str, Key | None]]]) -> None:
         """Show ``lines`` (:meth:`MapSheet.set_lines`), each line measured once while it is kept (the same
