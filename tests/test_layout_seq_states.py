@@ -12,6 +12,7 @@ import pytest
 from bptui.tui.seq_sheet import SeqSheet
 from bptui.tui.view import cell, number_format, optimizer_state
 
+from .conftest import ALL_EXAMPLES, NETWORKS, _kind
 from .test_layout_arrangement import app_with
 
 
@@ -351,3 +352,43 @@ async def test_count_tokens_v_stands_beside_g_after_an_update():
         assert "m⁽¹⁾ (1st moment" in lines[0]
         assert not any("moment" in line for line in lines[g + 1:])
         assert max(len(line.rstrip()) for line in lines) <= panel.scrollable_content_region.width
+
+
+NETWORK_FILES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "network"]
+
+
+@pytest.mark.parametrize("name", NETWORK_FILES)
+async def test_no_panel_scrolls_sideways_for_the_gap_after_its_last_block(name):
+    """tiny_transformer at 200×50 after an update: layer 3's W | G rows took 196 columns in its 195 (the
+    four blanks after G⁽³⁾'s last cell, a gap before a block that never comes), so the panel scrolled one
+    column sideways, over blanks (gru_parity's layer 1 at 160×45: 158 in 155). Every panel drawn from its
+    lines, of every bundled network, at 80×24, 120×40, 160×45 and 200×50 after an update, is no wider than
+    its room unless a line's cells, numbers or labels are (the blanks after a line's last one not counted)."""
+    app = app_with(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        for size in [(80, 24), (120, 40), (160, 45), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            for panel in app.main.query("#layers > *"):
+                if not (panel.display and panel.size.width) or not isinstance(getattr(panel, "lines", None), list):
+                    continue
+                room = panel.scrollable_content_region.width
+                widest = max((drawn_width(line) for line in panel.lines), default=0)
+                assert panel.virtual_size.width <= room or widest > room, (
+                    f"{name} at {size}: {panel.id} is {panel.virtual_size.width} columns wide in {room}, "
+                    f"its lines' cells and labels {widest}")
+
+
+def drawn_width(line: list) -> int:
+    """The columns a panel's line takes to the end of its last cell (a cell's blank after its number, where
+    the cursor's bracket goes, counted) or its last label or number: the blank runs after them not counted."""
+    runs = list(line)
+    while runs and runs[-1][2] is None and not runs[-1][0].strip():
+        runs.pop()
+    if not runs:
+        return 0
+    last = runs[-1][0] if runs[-1][2] is not None else runs[-1][0].rstrip()
+    return sum(len(text) for text, _, _ in runs[:-1]) + len(last)

@@ -524,7 +524,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if kind.has_weights and self.LECTURE_WEIGHTS:
             cols = spec.weights[l - 1].shape[1]
             bars = self._weight_bars()
-            shapes.append((6 + bars + 4, cols) if under else (6 + 2 * (bars + 4), 2 * cols))  # (weight_row's line)
+            shapes.append((6 + bars, cols) if under else (6 + 2 * bars + 4, 2 * cols))  # (weight_row's line: no gap after it)
         self._shapes = ((T, under), shapes)
         return shapes
 
@@ -666,15 +666,17 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         blank = (" " * cw, "base", None)
 
         def weight_row(b: int, matrices: tuple) -> list[tuple[str, str, Key | None]]:
-            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format)."""
+            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format), a gap
+            between two (none after the last: the line ends at its last cell, as wide as it is shown)."""
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
-            for q, values, fmt in matrices:
+            for i, (q, values, fmt) in enumerate(matrices):
+                if i:
+                    row.append(("    ", "base", None))
                 mark = produced == q
                 for a, x in enumerate(values[b]):  # (a list's entry: the float of the array's)
                     row.append(number(x, (q, l, b, a), mark, fmt) if entry(b, a) else blank)
                     if a in bars:
                         row.append(("│", "bias", None))
-                row.append(("    ", "base", None))
             return row
 
         def state_width(sw: int) -> int:
