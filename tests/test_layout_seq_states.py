@@ -297,9 +297,12 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
     """tiny_transformer at 200×50 after an update: layer 3's W | G fill the panel's width, so m⁽³⁾ and v⁽³⁾
     stood at its foot under the 75 lines of the grid, 105 lines down, while ~140 columns at the grid's right
     were blank (gru_parity's layer 1: 75 lines down). They stand beside the grid's rows, one under the
-    other from its first row down, two blanks after its last number: the grid stays where it was (its lines
-    as they were, its τ line its own, pinned over its rows), every line within the panel, nothing at the
-    foot, and the states' numbers are the stepper's."""
+    other from its first row down, two blanks after its last number, every line within the panel, nothing
+    at the foot, and the states' numbers are the stepper's. Each state's heading is pinned over its rows as
+    the grid's τ line is over the grid's (its heading beside the grid's first row was not pinned, and scrolled
+    away while its rows were in view): m⁽³⁾'s on the grid's τ line, v⁽³⁾'s on a copy of the τ line over v's
+    rows, so that a view scrolled to a state's rows keeps both the τ of the grid's columns and the state's name
+    at its top."""
     app = app_with(name)
     async with app.run_test(size=size) as pilot:
         await pilot.press("u")
@@ -309,15 +312,20 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
         lines = lines_of(panel)
         top = panel.grid_top
         text = "\n".join(lines[top:top + 40])
-        assert lines[top].lstrip().startswith("τ=1") and "moment" not in lines[top], text  # (its τ line, pinned)
         grid_end = next((y for y in range(top, len(lines)) if not lines[y].strip()), len(lines))
         heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
-        assert len(heads) == 2 and heads[0] == top + 1 and top < heads[1] < grid_end, (heads, top, grid_end, text)
+        assert len(heads) == 2 and heads[0] == top and top < heads[1] < grid_end, (heads, top, grid_end, text)
+        for head in heads:  # (a τ line: the grid's, or its copy)
+            assert lines[head].lstrip().startswith("τ=1") and lines[head][:panel.lead + 4] == lines[top][:panel.lead + 4]
         room = panel.scrollable_content_region.width
         assert max(len(line.rstrip()) for line in lines) <= room
         assert not any(line.strip() for line in lines[grid_end:]), "\n".join(lines[grid_end:])  # no foot
-        assert not set(heads) & {first for first, _ in panel.heading_spans()}  # (a grid's row is never pinned)
-        assert top in {first for first, _ in panel.heading_spans()}
+        assert set(heads) <= {first for first, _ in panel.heading_spans()}  # each pinned over its rows
+        for head, name_ in zip(heads, ("m⁽", "v⁽")):
+            panel.scroll_to(0, head + 4, animate=False, immediate=True)
+            await pilot.pause()
+            assert panel.pinned() == (head, 1), (panel.pinned(), head)
+            assert name_ in panel.render_line(0).text and "τ=1" in panel.render_line(0).text, panel.render_line(0).text
         (_, m), (_, v) = optimizer_state(app.stepper, layer)
         W = app.stepper.state.W[layer]
         entry = app.stepper.spec.layer_kinds[layer - 1].editable
@@ -331,6 +339,7 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
                 shown = numbers_in(lines[head + 1 + b][x + 6:])  # (after the row's label: Q 1, r1)
                 assert shown == [cell(float(state[b, a]), app.main.digits, fmt) for a in range(W.shape[1])
                                  if entry(b, a)], lines[head + 1 + b]
+        assert [y for y in range(top, grid_end) if "τ=1" in lines[y][:x]] == heads  # (no other τ line)
 
 
 async def test_count_tokens_v_stands_beside_g_after_an_update():
