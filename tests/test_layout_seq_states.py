@@ -401,3 +401,46 @@ def drawn_width(line: list) -> int:
         return 0
     last = runs[-1][0] if runs[-1][2] is not None else runs[-1][0].rstrip()
     return sum(len(text) for text, _, _ in runs[:-1]) + len(last)
+
+
+@pytest.mark.parametrize("name, layer, size", [("long_memory_lstm", 1, (120, 40)), ("long_memory_lstm", 1, (160, 45)),
+                                               ("long_memory_lstm", 1, (200, 50)), ("count_tokens", 3, (160, 45))])
+async def test_a_state_that_stands_beside_nothing_is_under_the_weights_in_its_update(name, layer, size):
+    """long_memory_lstm's layer 1 after an update at 160×45: its grid's lines are 306 columns wide and W⁽¹⁾ | G⁽¹⁾'s
+    134 of 155, so m⁽¹⁾ | v⁽¹⁾ fit beside nothing and stood at the panel's foot, under the grid's 70 lines, 71
+    lines down (count_tokens' layer 3: its m⁽³⁾ and v⁽³⁾ of 17 columns, wider than the panel, under the grid,
+    half out of view). In the update, which writes them and leaves the grid dimmed, they stand under the block
+    they belong to, the weights (under G⁽ˡ⁾, as a dense panel's), over the grid, their numbers the stepper's;
+    at the next step, which writes the grid, the grid stands under the weights again and the states at the
+    foot, the panel as tall."""
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one(f"#layer-{layer}", SeqSheet)
+        lines = lines_of(panel)
+        rows = app.stepper.state.W[layer].shape[0]
+        weights_end = 3 + 2 * rows if panel._under else 1 + rows  # (W's heading and rows; G's under them)
+        heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
+        text = "\n".join(line[:150] for line in lines[:weights_end + 3 + 2 * rows])
+        assert heads and heads[0] == weights_end + 1 and all(y < panel.grid_top for y in heads), (heads, text)
+        assert "m⁽" in lines[heads[0]]
+        assert panel.grid_top > heads[-1] + rows and lines[panel.grid_top].lstrip().startswith("τ=1")
+        assert set(heads) <= set(panel.heading_starts())  # (pinned over their rows)
+        (_, m), _ = optimizer_state(app.stepper, layer)
+        W = app.stepper.state.W[layer]
+        entry = app.stepper.spec.layer_kinds[layer - 1].editable
+        fmt = number_format(m, app.main.digits)
+        for b in range(rows):
+            wanted = [cell(float(m[b, a]), app.main.digits, fmt) for a in range(W.shape[1]) if entry(b, a)]
+            assert numbers_in(lines[heads[0] + 1 + b])[:len(wanted)] == wanted, lines[heads[0] + 1 + b]
+        height = len(lines)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        lines = lines_of(panel)
+        heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
+        assert panel.grid_top == weights_end + 1 and lines[panel.grid_top].lstrip().lstrip("▶").startswith("τ=1"), (
+            "\n".join(line[:150] for line in lines[:weights_end + 3]))
+        assert heads and all(y > panel.grid_top for y in heads) and len(lines) == height

@@ -290,7 +290,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         under the other from the grid's τ line down (tiny_transformer's layer 3 at 200×50: W | G fill the
         width, and m⁽³⁾ and v⁽³⁾ stood under the 75 lines of the grid, 105 lines down, beside ~140 blank
         columns at the grid's right): each state's heading on a τ line, pinned over the rows in view as the
-        panel scrolls, the first's on the grid's own, each later one's on a copy of the τ line over its rows."""
+        panel scrolls, the first's on the grid's own, each later one's on a copy of the τ line over its rows.
+        A state that fits beside nothing stands at the foot, and in an update under the weights, over the grid."""
         self.beside = self.beside_grid = 0
         crowded = self._crowded(len(lines))
         if crowded != self._crowded_as:  # the other panels' choice follows the new height of this one's lines
@@ -392,14 +393,24 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 self.beside_grid = k
                 left = left[k:]
         self._merged, self._ends_known = now, now_ends
-        if not blocks:
+        # a state that stands beside nothing, in the update that writes it: under the weights' block it belongs
+        # to (W⁽ˡ⁾ | G⁽ˡ⁾, or G⁽ˡ⁾ under W⁽ˡ⁾), over the grid the update leaves dimmed, as a dense panel's stands
+        # under its rows, rather than at the foot, under every line of the grid (long_memory_lstm's layer 1 at
+        # 160×45: 71 lines down); at the foot again at the next step, which writes the grid
+        last = self.stepper.last
+        under = left if grid is not None and last is not None and last.key.phase == "update" else []
+        if not (blocks or under):
             return lines
-        moved_all = parts[:len(parts) - len(left)]
-        dropped = {y for first, _, _, e in moved_all for y in range(first, e)}
+        dropped = {y for first, _, _, e in parts[:len(parts) - len(left)] + under for y in range(first, e)}
         out: list = []
         base: dict[int, int] = {}  # each block's first line as placed
         y = 0
         while y < len(lines):
+            if y == grid:
+                for first, h, _, e in under:  # (each its heading and rows, then its blank line)
+                    for z in [*range(h, e), first]:
+                        where[z] = len(out)
+                        out.append(lines[z])
             if y in blocks:
                 end, block = blocks[y]
                 base[y] = len(out)
@@ -411,9 +422,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 out.append(lines[y])
             y += 1
         where.update((y, base[r0] + t) for y, (r0, t) in placed.items())
-        if not left:
-            while out and not out[-1]:  # (the foot's blank line after the last state)
-                out.pop()
+        while out and not out[-1]:  # (the foot's blank line after the last state)
+            out.pop()
         for numbers in starts:
             numbers[:] = sorted({where.get(y, y) for y in numbers})
         return out
