@@ -34,7 +34,7 @@ import weakref
 from types import MappingProxyType
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -1065,12 +1065,56 @@ FLOAT_DIGITS = 17  # the most significant digits an operand gets: a float's, whi
 def printed_alike(redone: Any, result: Any, digits: int) -> bool:
     """Whether arithmetic redone on the numbers as printed gives the result as printed: every entry
     the same at ``digits`` significant digits (a float's last bit apart: 0.1 + 0.2 is 0.3)."""
-    a = np.asarray(redone, dtype=float).reshape(-1)
-    b = np.asarray(result, dtype=float).reshape(-1)
-    if a.size != b.size:
-        return False
-    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or by_hand(x, digits) == f"{y:.{digits}g}"
-               for x, y in zip(a.tolist(), b.tolist()))
+    with np.errstate(all="ignore"):
+        return _Alike(result, digits)(redone)
+
+
+class _Alike:
+    """:func:`printed_alike` against one result, asked again and again (:func:`plan`'s trials; the caller
+    turns NumPy's warnings off). The result's entries are read once: each one's text, and the reach around
+    its printed value ŷ within which every number prints the same, by hand too: 0.999 of half a unit in ŷ's
+    last place (a number that near ŷ rounds to it and lies more than 10⁻¹² of itself from a tie, for
+    ``digits`` ≤ :data:`REACHED`; none where ŷ is a power of ten, whose lower neighbours are closer). A
+    redone entry within its reach is alike with no text written; only the others are rounded as by hand
+    (:func:`by_hand`). In a big array the reaches are checked for all entries at once."""
+
+    BIG = 64  # entries from which one pass of NumPy over the array is quicker than a Python loop
+    REACHED = 8  # the most digits with a reach: 0.001 of half a unit stays above 10⁻¹² of the number
+
+    def __init__(self, result: Any, digits: int) -> None:
+        self.b = np.asarray(result, dtype=float).reshape(-1)
+        self.digits = digits
+        self.entries = [(y, *self._reach(y, digits)) for y in self.b.tolist()]
+        if self.b.size >= self.BIG:
+            self.shown = np.array([e[2] for e in self.entries])
+            self.reach = np.array([e[3] for e in self.entries])
+
+    @classmethod
+    def _reach(cls, y: float, digits: int) -> tuple[str, float, float]:
+        """``y``'s text, its printed value and its reach (−1: none). ``%.{digits}g`` rounds as
+        ``%.{digits − 1}e`` does, which writes the printed value's exponent and whether it is a power of ten."""
+        text = f"{y:.{digits}g}"
+        if digits > cls.REACHED or y == 0 or not math.isfinite(y):
+            return text, y, -1.0
+        sci = f"{y:.{digits - 1}e}"
+        e = sci.index("e")
+        if sci[:e].lstrip("-").rstrip("0") in ("1", "1."):
+            return text, y, -1.0
+        return text, float(text), 0.999 * 0.5 * 10.0 ** (int(sci[e + 1:]) - digits + 1)
+
+    def __call__(self, redone: Any) -> bool:
+        a = np.asarray(redone, dtype=float).reshape(-1)
+        entries = self.entries
+        if a.size != len(entries):
+            return False
+        if a.size < self.BIG:
+            pairs: Iterable[tuple[float, tuple[float, str, float, float]]] = zip(a.tolist(), entries)
+        else:
+            far = np.flatnonzero(~(np.abs(a - self.shown) <= self.reach)).tolist()
+            pairs = zip(a[far].tolist(), [entries[i] for i in far])
+        d = self.digits
+        return all(abs(x - shown) <= reach or x == y or abs(x - y) <= 1e-12 * abs(y) or by_hand(x, d) == text
+                   for x, (y, text, shown, reach) in pairs)
 
 
 def by_hand(x: float, digits: int) -> str:
@@ -1120,17 +1164,19 @@ _PLANS: "weakref.WeakKeyDictionary[Equation, dict[int, Equation]]" = weakref.Wea
 
 
 def _plan(eq: Equation, digits: int) -> Equation:
-    done = replace(eq, planned=digits)
+    done = _copied(eq, planned=digits)
     result = eq.result
     printer = TextPrinter(digits)
     hidden = not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))
     if hidden or not has_numbers(result):
         return done
     forms = []
+    saturated = False  # whether a form holds a saturated probability (:func:`_saturated`)
     for f in eq.forms[:-1]:
-        operands = _survey(f, eq.bindings, printer)
-        if operands is not None:
-            forms.append((f, operands))
+        surveyed = _survey(f, eq.bindings, printer)
+        if surveyed is not None:
+            forms.append((f, surveyed[0]))
+            saturated = saturated or surveyed[1]
     if not forms:
         return done
     y = _finite_value(result)
@@ -1147,25 +1193,27 @@ def _plan(eq: Equation, digits: int) -> Equation:
         if past is not None:
             return past
     redo = _Redo(digits, eq.bindings)
-    redo.probabilities = any(_saturated(n) for f, _ in forms for n in walk(f))
+    redo.probabilities = saturated
 
-    def holds(form: Node, trial: dict[int, int]) -> bool:
+    alike = _Alike(y, digits)
+
+    def holds(form: Node, trial: dict[int, int]) -> bool:  # called where NumPy's warnings are off (below)
         redo.extra = trial
         try:
-            with np.errstate(all="ignore"):
-                try:
-                    shown = redo.value(form)
-                except _Spread:  # a range, not a point: the interval rules, on the form as printed
-                    shown = _ival(_rebuild(form, _given(trial)) if trial else form, digits, eq.bindings, False).lo
-                return printed_alike(shown, y, digits)
+            try:
+                shown = redo.value(form)
+            except _Spread:  # a range, not a point: the interval rules, on the form as printed
+                shown = _ival(_rebuild(form, _given(trial)) if trial else form, digits, eq.bindings, False).lo
+            return alike(shown)
         except (Unbound, TypeError, ValueError):
             return True  # nothing a student can redo
-    extra, false = _fewest_digits(forms, holds, FLOAT_DIGITS - digits)
+    with np.errstate(all="ignore"):
+        extra, false = _fewest_digits(forms, holds, FLOAT_DIGITS - digits)
     false = {i for i in false if _true_in_floats(next(f for f, _ in forms if id(f) == i), eq.bindings, y)}
     if not extra and not false:
         return done
     kept = tuple(f for f in eq.forms if id(f) not in false)
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
+    return _copied(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
 
 
 _SQRT_TINY = 1.4916681462400413e-154  # √TINY: a product of numbers above it stays a normal float
@@ -1414,12 +1462,12 @@ def _fewest_digits(forms: list[tuple[Node, list[int]]], holds: Callable[[Node, d
     return {i: e for i, e in extra.items() if e}, false
 
 
-def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
+def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[list[int], bool] | None:
     """One walk of a form: None unless it holds numbers (:func:`has_numbers`) and a student can redo
     all of it from the page (:func:`redoable`, and nothing ``printer`` elides), else its roundable
-    numbers' ids in the order of :func:`walk`, each once. A symbolic form ends the walk at its first
-    free symbol."""
-    numbers = False
+    numbers' ids in the order of :func:`walk`, each once, and whether a saturated probability is among
+    its numbers (:func:`_saturated`). A symbolic form ends the walk at its first free symbol."""
+    numbers = saturated = False
     operands: dict[int, None] = {}
     stack = [form]
     while stack:
@@ -1430,6 +1478,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
                 return None
             stack.extend(args[::-1])
         elif isinstance(n, Num):
+            saturated = saturated or _saturated(n)
             if not n.exact:
                 numbers = True
                 operands[id(n)] = None  # a probability too: 1 − q gets q's digits
@@ -1442,7 +1491,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
             if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
                 return None
             stack.extend(reversed(children(n)))
-    return list(operands) if numbers else None
+    return (list(operands), saturated) if numbers else None
 
 
 def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
@@ -1454,11 +1503,19 @@ def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
 
 
 def _with_extra(n: Num | Arr, extra: int) -> Num | Arr:
-    """``replace(n, extra=extra)``, without its checks: a number's fields copied as they are (the
-    node classes have no ``__post_init__`` and nothing but their fields in ``__dict__``)."""
-    new = object.__new__(type(n))
-    new.__dict__.update(n.__dict__)
-    new.__dict__["extra"] = extra
+    """``replace(n, extra=extra)``, without its checks (:func:`_copied`)."""
+    return _copied(n, extra=extra)
+
+
+_Copied = TypeVar("_Copied")
+
+
+def _copied(x: _Copied, **changes: Any) -> _Copied:
+    """``replace(x, **changes)`` of a node or an :class:`Equation`, without its checks: the fields copied as
+    they are (these dataclasses have no ``__post_init__`` and nothing but their fields in ``__dict__``)."""
+    new = object.__new__(type(x))
+    new.__dict__.update(x.__dict__)
+    new.__dict__.update(changes)
     return new
 
 
