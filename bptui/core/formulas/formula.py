@@ -372,7 +372,12 @@ def _compare(rel: str, a: Any, b: Any) -> np.ndarray:
     return {">": a > b, "≥": a >= b, "<": a < b, "≤": a <= b, "=": a == b}[rel]
 
 
-def _apply_op(op: str, v: list) -> Any:
+def _apply_op(op: str, v: list, exact: bool = False) -> Any:
+    """An operator on its operands' values: floats and arrays of floats; with ``exact``, Decimals and arrays
+    of Decimals (:class:`_ExactArrays`), where an operator that is not such arithmetic (a division, a power,
+    a feature map) gives None."""
+    whole = object if exact else None  # an array as it comes (of floats), or of Decimals
+    entries = object if exact else float
     if op == "+":
         total = v[0]
         for x in v[1:]:
@@ -387,30 +392,32 @@ def _apply_op(op: str, v: list) -> Any:
         return total
     if op == "sq":
         return v[0] * v[0]
+    if op == "neg":
+        return -v[0]
+    if op == "()":
+        return v[0]
+    if op == "@":
+        return np.asarray(v[0], dtype=whole) @ np.asarray(v[1], dtype=whole)
+    if op == "outer":
+        return np.outer(np.asarray(v[0], dtype=whole), np.asarray(v[1], dtype=whole))
+    if op == "cat1":
+        return np.concatenate([np.array([Decimal(1) if exact else 1.0], dtype=entries), np.asarray(v[0], dtype=entries)])
+    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
+        return np.concatenate([np.asarray(a, dtype=entries).reshape(-1) for a in v])
+    if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
+        return np.hstack([np.asarray(a, dtype=entries) for a in v])
+    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
+        return np.vstack([np.asarray(a, dtype=entries) for a in v])
+    if op == "drop0":
+        return np.asarray(v[0], dtype=whole)[1:]
+    if op == "T":
+        return np.asarray(v[0], dtype=whole).T
+    if exact:
+        return None
     if op == "/":
         return v[0] / v[1]
     if op == "^":
         return np.power(v[0], v[1])
-    if op == "neg":
-        return -v[0]
-    if op == "@":
-        return np.asarray(v[0]) @ np.asarray(v[1])
-    if op == "outer":
-        return np.outer(v[0], v[1])
-    if op == "cat1":
-        return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
-    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
-        return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
-    if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
-        return np.hstack([np.asarray(a, dtype=float) for a in v])
-    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
-        return np.vstack([np.asarray(a, dtype=float) for a in v])
-    if op == "drop0":
-        return np.asarray(v[0])[1:]
-    if op == "T":
-        return np.asarray(v[0]).T
-    if op == "()":
-        return v[0]
     if op in MAP_OPS:
         return MAP_OPS[op].f(*v)
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
@@ -1325,40 +1332,7 @@ class _ExactArrays:
         v = [self.value(a) for a in node.args]
         if any(x is None for x in v):
             return None
-        op = node.op
-        if op == "+":
-            out = v[0]
-            for x in v[1:]:
-                out = out + x
-            return out
-        if op == "-":
-            return v[0] - v[1]
-        if op == "*":
-            out = v[0]
-            for x in v[1:]:
-                out = out * x
-            return out
-        if op == "neg":
-            return -v[0]
-        if op == "sq":
-            return v[0] * v[0]
-        if op == "()":
-            return v[0]
-        if op == "@":
-            return np.matmul(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
-        if op == "outer":
-            return np.multiply.outer(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
-        if op == "T":
-            return np.asarray(v[0], dtype=object).T
-        if op == "drop0":
-            return np.asarray(v[0], dtype=object)[1:]
-        if op == "cat1":
-            return np.concatenate([np.array([Decimal(1)], dtype=object), np.asarray(v[0], dtype=object)])
-        if op == "cat":
-            return np.concatenate([np.asarray(a, dtype=object).reshape(-1) for a in v])
-        if op in ("hcat", "vcat"):
-            return (np.hstack if op == "hcat" else np.vstack)([np.asarray(a, dtype=object) for a in v])
-        return None
+        return _apply_op(node.op, v, exact=True)
 
 
 def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node, list[int]]], digits: int,
