@@ -182,6 +182,24 @@ def test_saturated_networks_check_to_the_last_digit(spec, digits):
     assert checked > 0 and nearest < 1e-8  # the strategy does draw saturated outputs
 
 
+def test_a_logarithm_of_one_minus_a_probability_written_as_one_minus_q_checks_exactly():
+    """``ℓ = −log(1 − (1 − 1.97e−15)) = 33.9`` (3 digits): the page's numbers give 33.861, printed 33.9; redone in
+    floats, 1 − 1.97e−15 is 1 − 1.998e−15 and the log 33.846 (a hypothesis example the checker once refused).
+    The check redoes such a line exactly, as a student does, and the line holds."""
+    doc = {"layers": [{"units": 1}, {"units": 2, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+           "weights": [[[0.06286511054669665, -0.06605243164565094], [0.32021132522164103, 0.052450058576519853]],
+                       [[34.50337480370473, 0.18079752745474237, 0.6520000225650686]]],
+           "loss": "cross_entropy", "data": {"inputs": [[-1.9], [-0.9], [0.1]], "targets": [[1], [0], [1]]},
+           "training": {"learning_rate": 0.5, "update": "full_batch", "optimizer": "sgd"}}
+    stepper = Stepper(parse(doc, "saturated.json"))
+    lines = []
+    for _ in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        check_step(stepper, step, 3)
+        lines += [TextPrinter(3).equation(eq) for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)]
+    assert any("−log(1 − (1 − 1.97e−15)) = 33.9" in line for line in lines)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.sampled_from(["residual", "sequence"]), st.integers(2, 6),
        st.sampled_from([1.0, 6.0]))
