@@ -251,14 +251,6 @@ _SHADES = " ░▒▓█"
 _CLASS_MARKS = "·░▒▓╳+=%#@"
 
 
-def number_text(x: float) -> str:
-    """``1.23e−04``, or ``∞``, ``−∞``, ``nan``: a panel's number, readable without colour."""
-    from .view import nonfinite_text
-
-    special = nonfinite_text(float(x))
-    return special if special is not None else minus_signs(f"{x:8.2e}")
-
-
 def _mix(a, b, t: float) -> tuple[int, int, int]:
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
 
