@@ -80,9 +80,15 @@ def short_exponent(text: str) -> str:
 _EXPONENT = re.compile(r"e([+-]?)0*(\d)")
 
 
+def whole(n: int) -> str:
+    """A count as every message and screen writes it: grouped by thousands, ``999,999,999,999``, ``38``."""
+    return f"{n:,}"
+
+
 def count(n: int, noun: str) -> str:
-    """``count(1, "training example")`` → ``1 training example``, ``count(4, …)`` → ``4 training examples``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    """``count(1, "training example")`` → ``1 training example``, ``count(4, …)`` → ``4 training examples``,
+    ``count(100480, "weight")`` → ``100,480 weights`` (:func:`whole`)."""
+    return f"{whole(n)} {noun}" if n == 1 else f"{whole(n)} {noun}s"
 
 
 def ordinal(n: int) -> str:
