@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from rich.console import JustifyMethod
 from rich.text import Text
 
 from ..core.teaching.check import WeightCheck, gradient_check, of_the_mean, rule_text, verdict
@@ -67,7 +68,7 @@ def _sci(x: float) -> str:
     return fmt(x, " .6e")
 
 
-LINED_UP = "left"  # the numbers' columns: padded after the number, the points in one place (the exponents' lengths vary)
+LINED_UP: JustifyMethod = "left"  # the numbers' columns: padded after the number, the points in one place (the exponents' lengths vary)
 
 
 def _error_text(x: float) -> str:
