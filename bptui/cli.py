@@ -163,7 +163,7 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                   "student for a course platform (moodle, gift, qti for Canvas, prairielearn, gradescope)",
         "grade": "grade a student's answers against an exercise's KEY.json (errors carried forward, the mistake "
                  "named), a class's against their variants' keys, or a program's trace against the run; exits 1 "
-                 "when a row or file was bad (the rest is graded)",
+                 "when a row or file was bad or a student on the roster could not be graded (the rest is graded)",
         "serve": "serve the terminal app in a web browser (textual-serve)",
         "examples": "list the bundled example networks (it writes no equation, so it takes no --notation)",
         "import": "a network file from a small ONNX model (needs the onnx extra: pip install 'bptui[onnx]'); it "

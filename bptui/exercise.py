@@ -27,7 +27,7 @@ import numpy as np
 
 from . import progress
 from .core.util.errors import SpecError
-from .core.formulas.notation import count
+from .core.formulas.notation import count, whole
 from .keyjson import json_path, row_ref, shown_text, time_of, unit_of
 from .lms import FORMATS as LMS_FORMATS
 from .core.formulas.formula import (Arr, Equation, Hidden, LatexPrinter, Node, Num, Partial, Ref, Sym, _rebuild, blank,
@@ -112,12 +112,12 @@ def steps_part(spec: Any, text: str) -> Part:
 
         total = len(GraphStepper(spec).schedule)
         if b > total:
-            raise ExerciseError(f"--steps: {text}: the graph has {total} steps", source=spec.source)
-        return Part(a, b, 1, f"steps {a} to {b} of {total}")
+            raise ExerciseError(f"--steps: {text}: the graph has {count(total, 'step')}", source=spec.source)
+        return Part(a, b, 1, f"steps {whole(a)} to {whole(b)} of {whole(total)}")
     from .core.engine.stepper import Stepper
 
     per_epoch = len(Stepper(spec).schedule)
-    return Part(a, b, -(-b // per_epoch), f"steps {a} to {b} of the run; {per_epoch} steps an epoch")
+    return Part(a, b, -(-b // per_epoch), f"steps {whole(a)} to {whole(b)} of the run; {count(per_epoch, 'step')} an epoch")
 
 
 def example_part(spec: Any, n: int, epoch: int = 1) -> Part:

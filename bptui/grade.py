@@ -571,8 +571,9 @@ def read_class_csv(path: str | Path, blanks_of: Mapping[str, Iterable[int]], pro
     return {s: a.values for s, a in out.items()}
 
 
-def read_roster(path: str | Path, problems: Problems) -> dict[str, int]:
-    """The roster CSV, rows ``student,variant`` (variant ``3``, ``03`` or ``variant-03``)."""
+def read_roster(path: str | Path, problems: Problems, places: dict[str, str] | None = None) -> dict[str, int]:
+    """The roster CSV, rows ``student,variant`` (variant ``3``, ``03`` or ``variant-03``); ``places``, when
+    given, is told each student's row (``line 5``)."""
     source = str(path)
     text = _read(path, "roster")
     out: dict[str, int] = {}
@@ -586,6 +587,8 @@ def read_roster(path: str | Path, problems: Problems) -> dict[str, int]:
             problems.add(source, place, f"student {student!r} is on the roster twice; the first row counts")
         else:
             out[student] = int(variant.group(1))
+            if places is not None:
+                places[student] = place
     return out
 
 
@@ -1137,7 +1140,12 @@ def _class_command(args: Any, folder: Path, problems: Problems) -> str:
     if not keys:
         raise SpecError("no variant's key here (variant-01-key.json, …: bptui export --variants writes them)",
                         source=str(folder))
-    roster = read_roster(args.roster, problems)
+    places: dict[str, str] = {}
+    roster = read_roster(args.roster, problems, places)
+    for student, variant in roster.items():  # not graded (grade_class lists them): a bad row, and the status is 1
+        if variant not in keys:
+            problems.add(str(args.roster), places[student],
+                         f"student {student!r} is not graded: no key of variant {variant} in {folder}")
     blanks_of = {s: keys[v].blanks if v in keys else {} for s, v in roster.items()}
     answers_path = Path(args.answers)
     answers: dict[str, dict[int, float]] = {}

@@ -827,7 +827,7 @@ def describe(stepper: Any, step: Any, ref: Ref, digits: int, notation: Any = Non
         from .core.engine.equations import LOSS_D
 
         eq = equations_of(stepper, step, notation=notation)[-1]
-        printer = TextPrinter(digits, notation=notation)  # ℓ_D as the profile writes it (ng's J_D)
+        printer = TextPrinter(digits, notation=notation)  # ℓ_D as the profile writes it (ng's J)
         mean = " mean" if notation is not None and notation.mean else ""  # ng's J: the mean of the losses so far
         return equation_latex(eq, digits, notation), f"{printer.p(LOSS_D)}, the{mean} loss of the epoch so far: {printer.equation(eq)}"
     ex = explain(stepper, cell, digits)

@@ -296,7 +296,7 @@ def _profile_words(P: Any) -> dict[str, tuple[str, str]]:
 def _mean_not_taken(at: At, q: str) -> np.ndarray | float | None:
     """The sum G⁽ˡ⁾ given where a mean profile's page asks for G⁽ˡ⁾/m: the answer times m (the board's
     number, as the grader reads an answer of such a blank) is m G⁽ˡ⁾; so for the sum ℓ_D where it asks for the
-    mean ℓ_D/k of the k losses so far (ng's J_D)."""
+    mean ℓ_D/k of the k losses so far (ng's J)."""
     if at.divided_by < 2:
         return None
     if q == "loss_D":

@@ -402,3 +402,15 @@ def test_variants_of_a_gated_network(tmp_path, kind, shape):
         assert {b["quantity"] for b in key.blanks.values()} >= {"gates", "dh", "delta", "G", "W"}
         Replay(key)  # raises unless every blank's value is the variant's run's
     assert len(set(drawn)) == 2 and json.dumps(doc["weights"]) not in drawn
+
+
+def test_a_message_groups_every_count_one_way(capsys):
+    """``--steps`` past the limit: every count in the message grouped by thousands, the part's steps too
+    (not "999,999,999,999 steps" beside "steps 1 to 999999999999"); ``count`` groups as the messages do."""
+    from bptui.core.formulas.notation import count
+
+    code = main(["export", str(NETWORKS / "xor.json"), "--steps", "1:999999999999"])
+    err = capsys.readouterr().err
+    assert code != 0 and "steps 1 to 999,999,999,999 of the run" in err, err
+    assert not re.search(r"\d{4}", err), err  # every count of more than three digits grouped
+    assert (count(1, "weight"), count(100480, "weight")) == ("1 weight", "100,480 weights")

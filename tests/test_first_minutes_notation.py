@@ -231,16 +231,16 @@ def test_the_readme_tells_a_newcomer_about_the_notation_profiles():
 
 
 def test_train_in_a_mean_profile_prints_the_mean_its_trace_ends_the_epoch_with(capsys):
-    """`bptui train xor --notation ng` printed `epoch 1: J_D = 1.04207`, the lecture's sum, where
-    `bptui trace xor --notation ng` ends epoch 1 with `J_D = 0.2605` (ng's J is the mean), and its table
-    headed the sum `loss J = Σₙ J⁽ⁿ⁾`. Now each epoch's J_D is the mean the trace and the app show, and
+    """`bptui train xor --notation ng` printed `epoch 1: J = 1.04207`, the lecture's sum, where
+    `bptui trace xor --notation ng` ends epoch 1 with `J = 0.2605` (ng's J is the mean), and its table
+    headed the sum `loss J = Σₙ J⁽ⁿ⁾`. Now each epoch's J is the mean the trace and the app show, and
     the table calls the sum a sum and J the mean."""
     assert main(["train", "xor", "--notation", "ng", "--epochs", "3"]) == 0
     out = capsys.readouterr().out
-    assert "epoch      1: J_D = 0.260516" in out and "1.04207" not in out, out
+    assert "epoch      1: J = 0.260516" in out and "1.04207" not in out, out
     assert "loss J = Σₙ" not in out and "J = mean ℒ⁽ⁿ⁾" in out, out
     assert main(["trace", "xor", "--notation", "ng"]) == 0
-    assert "End of epoch 1: J_D = 0.2605" in capsys.readouterr().out
+    assert "End of epoch 1: J = 0.2605" in capsys.readouterr().out
     assert main(["train", "xor", "--epochs", "3"]) == 0  # the lecture's ℓ_D is a sum, as before
     out = capsys.readouterr().out
     assert "epoch      1: ℓ_D = 1.04207" in out and "loss ℓ = Σₙ ℓ⁽ⁿ⁾" in out, out

@@ -70,3 +70,34 @@ async def test_the_bar_gives_way_to_the_table():
         await pilot.pause()
         assert not screen.query_one(ProgressBar).display and screen.query_one(DataTable).display
         assert len(screen.checks) == 9 and np.all([c.ok for c in screen.checks])
+
+
+async def test_the_table_writes_every_number_by_the_one_rule_and_lines_up_the_points():
+    """deep_sigmoid's gradients run from e−4 to e−7 and their relative errors from e−9 to e−10: every number as
+    the rest of bptui writes it (the real minus, no zero-padded exponent: ``−2.14676e−5``, not ``e−05``), the
+    columns lined up by padding, each column's decimal points in one place."""
+    import re
+
+    from textual.geometry import Region
+
+    app = app_for("deep_sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        lines = [s.text for s in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+    rows = [line for line in lines[1:] if "✓" in line or "✗" in line]
+    assert len(rows) >= 12
+    number = re.compile(r"−?\d\.\d+e−?[1-9]\d*")
+    points: list[set[int]] = [set(), set(), set()]
+    exponents = set()
+    for row in rows:
+        found = list(number.finditer(row))
+        assert len(found) == 3, row
+        assert "-" not in row and not re.search(r"e[−+]?0", row), row
+        for k, m in enumerate(found):
+            points[k].add(row.index(".", m.start()))
+            exponents.add(m[0].split("e")[1])
+    assert all(len(p) == 1 for p in points), points  # each column's points in one place
+    assert {"−5", "−9", "−10"} <= exponents  # exponents of one and two digits, side by side

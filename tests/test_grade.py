@@ -362,7 +362,12 @@ def test_a_class_by_roster(tmp_path, capsys):
     (tmp_path / "all.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     code = main(["grade", str(folder), str(tmp_path / "all.csv"), "--roster", str(tmp_path / "roster.csv"), "--format", "json"])
     captured = capsys.readouterr()
-    assert code == 1 and captured.err.count("error: ") == 1 and "line" in captured.err and "zed" in captured.err
+    # two bad rows, an error line each: zed's answer (not on the roster) and dee's roster row (variant 9 has no key:
+    # dee is not graded, and a grade book import must hear of it from the status too)
+    errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
+    assert code == 1 and len(errors) == 2 and all("line" in e for e in errors), errors
+    assert "zed" in errors[1] and "all.csv" in errors[1]
+    assert "roster.csv" in errors[0] and "line 5" in errors[0] and "'dee'" in errors[0] and "variant 9" in errors[0]
     doc = json.loads(captured.out)
     by = {s["student"]: s for s in doc["students"]}
     assert by["ann"]["score"] == by["ann"]["max_score"] == len(keys[1]["blanks"])
@@ -379,10 +384,17 @@ def test_a_class_by_roster(tmp_path, capsys):
         student, blank, value = line.split(",")
         with open(answers / f"{student}.csv", "a", encoding="utf-8") as f:
             f.write(f"{blank},{value}\n")
-    assert main(["grade", str(folder), str(answers), "--roster", str(tmp_path / "roster.csv"), "--format", "csv"]) == 0
-    again = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert main(["grade", str(folder), str(answers), "--roster", str(tmp_path / "roster.csv"), "--format", "csv"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("error: ") == 1 and "'dee'" in captured.err, captured.err  # all graded but dee
+    again = list(csv.DictReader(io.StringIO(captured.out)))
     assert Counter(r["verdict"] for r in again) == Counter(
         b["verdict"] for s in doc["students"] for b in s["blanks"])
+    # every student on the roster graded: status 0, as text, no error line
+    (tmp_path / "roster.csv").write_text("student,variant\nann,1\nbob,variant-02\ncy,3\n", encoding="utf-8")
+    assert main(["grade", str(folder), str(answers), "--roster", str(tmp_path / "roster.csv")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "not graded" not in captured.out and "ann" in captured.out
 
 
 # -- hostile answers --------------------------------------------------------------------------------

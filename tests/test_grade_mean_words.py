@@ -1,5 +1,5 @@
 """The grader's sum_for_mean in a mean profile's page (issue 23): the mistake read "a mean taken where the file
-sums", the lecture's words, where ng's page asks for the mean J_D = (1/k) Σₙ ℒ⁽ⁿ⁾ itself: a student who divides
+sums", the lecture's words, where ng's page asks for the mean J = (1/k) Σₙ ℒ⁽ⁿ⁾ itself: a student who divides
 that mean once more is told the mean the page expected, in the page's symbols; the lecture's page keeps its words."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from bptui.grade import class_text, grade, grade_text, load_key, ClassGrade
 
 
 @pytest.mark.parametrize("notation, words", [
-    ("ng", "a mean divided once more: the page's J_D = (1/k) Σₙ ℒ⁽ⁿ⁾ and dW^[l] = (1/m) Σ are means already"),
+    ("ng", "a mean divided once more: the page's J = (1/k) Σₙ ℒ⁽ⁿ⁾ and dW^[l] = (1/m) Σ are means already"),
     ("cs231n", "a mean divided once more: the page's L_D = (1/k) Σₙ Lₙ and dWˡ = (1/m) Σ are means already"),
     (None, "a mean taken where the file sums: ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far)"),
 ])
@@ -21,7 +21,7 @@ def test_a_mean_divided_again_is_named_with_the_mean_the_page_asked_for(tmp_path
                  "--output", str(tmp_path / "page.md"), "--epochs", "1"]) == 0
     key = load_key(tmp_path / "key.json")
     losses = sorted((n for n, b in key.blanks.items() if b["quantity"] == "loss_D"), key=lambda n: key.blanks[n]["step"])
-    third = losses[2]  # ℓ_D after three examples: the page's J_D = ℓ_D/3 in a mean profile
+    third = losses[2]  # ℓ_D after three examples: the page's J = ℓ_D/3 in a mean profile
     per = {n: int(b.get("divided_by", 1)) for n, b in key.blanks.items()}
     assert per[third] == (3 if notation else 1)
     answers = {n: float(b["value"]) / per[n] for n, b in key.blanks.items()}

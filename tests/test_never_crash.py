@@ -143,5 +143,5 @@ async def test_two_enters_in_a_prompt_do_not_crash(keys, tmp_path, monkeypatch):
 def test_the_gradient_check_table_reads_inf_and_nan():
     from bptui.tui.gradcheck import _error_text, _sci
 
-    assert [_sci(x) for x in (0.5, math.inf, -math.inf, math.nan)] == [" 5.000000e−01", " ∞", "−∞", " nan"]
+    assert [_sci(x) for x in (0.5, math.inf, -math.inf, math.nan)] == [" 5.000000e−1", " ∞", "−∞", " nan"]
     assert [_error_text(x) for x in (1e-9, math.inf, math.nan)] == ["1.00e−9", "∞", "nan"]

@@ -1,5 +1,5 @@
 """A mean profile's cost is a mean (issue 23: ng's "the cost J a mean"): the loss step writes ℓ_D as the running
-mean of the per-example losses, J_D ← J_D + (J⁽ⁿ⁾ − J_D)/k, and every view that shows it (the trace's end of epoch,
+mean of the per-example losses, J ← J + (J⁽ⁿ⁾ − J)/k, and every view that shows it (the trace's end of epoch,
 the status line, the graph, the keys, the training screen, the gradient check) shows that same mean; a sum
 profile (lecture13, goodfellow) keeps the sum."""
 
@@ -35,18 +35,18 @@ def _trace(*args: str) -> str:
 # 0.3128; (0.3128 + 0.3532)/2 = 0.333; (0.666 + 0.1677)/3 = 0.2779; (0.8337 + 0.2084)/4 = 0.2605
 def test_ng_xor_first_epoch_cost_is_the_mean_of_the_per_example_losses():
     out = _trace(str(NETWORKS / "xor.json"), "--notation", "ng", "--epochs", "1")
-    lines = re.findall(r"\[loss\] ℒ⁽(\S)⁾ = Σₖ \(aₖ\^\[2\] − yₖ\)² = \(\S+ − \S+\)² = (\S+);   (J_D ← .*)$", out, re.M)
+    lines = re.findall(r"\[loss\] ℒ⁽(\S)⁾ = Σₖ \(aₖ\^\[2\] − yₖ\)² = \(\S+ − \S+\)² = (\S+);   (J ← .*)$", out, re.M)
     assert [n for n, _, _ in lines] == ["¹", "²", "³", "⁴"]
     losses = [float(v) for _, v, _ in lines]
     assert losses == [0.3128, 0.3532, 0.1677, 0.2084]
     means = ["0.3128", "0.333", "0.2779", "0.2605"]
-    assert lines[0][2] == "J_D ← ℒ⁽¹⁾ = 0.3128"
-    assert lines[1][2] == "J_D ← (J_D + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333"
-    assert lines[2][2] == "J_D ← (2J_D + ℒ⁽³⁾)/3 = (2·0.333 + 0.1677)/3 = 0.2779"
-    assert lines[3][2] == "J_D ← (3J_D + ℒ⁽⁴⁾)/4 = (3·0.2779 + 0.2084)/4 = 0.2605"
+    assert lines[0][2] == "J ← ℒ⁽¹⁾ = 0.3128"
+    assert lines[1][2] == "J ← (J + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333"
+    assert lines[2][2] == "J ← (2J + ℒ⁽³⁾)/3 = (2·0.333 + 0.1677)/3 = 0.2779"
+    assert lines[3][2] == "J ← (3J + ℒ⁽⁴⁾)/4 = (3·0.2779 + 0.2084)/4 = 0.2605"
     for k, mean in enumerate(means, start=1):
         assert abs(float(mean) - sum(losses[:k]) / k) < 1e-4  # the mean of the losses as printed
-    assert "End of epoch 1: J_D = 0.2605" in out
+    assert "End of epoch 1: J = 0.2605" in out
     assert "1.042" not in out  # the sum is nowhere
 
 
@@ -67,8 +67,8 @@ async def test_ngs_status_line_shows_the_loss_steps_mean():
         await pilot.pause()
         assert app.main.stepper.last.key.phase == "loss"
         line = str(app.query_one("#status").render()).splitlines()[1]
-        assert line.endswith("ℒ⁽²⁾ = 0.3532 · J_D so far = 0.333"), line
-        assert "J_D ← (J_D + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333" in str(
+        assert line.endswith("ℒ⁽²⁾ = 0.3532 · J so far = 0.333"), line
+        assert "J ← (J + ℒ⁽²⁾)/2 = (0.3128 + 0.3532)/2 = 0.333" in str(
             app.main.query_one("#equation").render())
 
 
@@ -79,7 +79,7 @@ def test_the_graph_shows_the_mean():
     stepper = Stepper(spec, notation=PROFILES["ng"])
     stepper.run_until(lambda s: s.key.phase == "loss" and s.key.example == 2)
     state = network_graph_state(stepper, network_graph(spec, 4, PROFILES["ng"]), 4)
-    assert state.texts["loss"][-1] == "J_D = 0.333"
+    assert state.texts["loss"][-1] == "J = 0.333"
 
 
 def test_a_keys_cost_blank_asks_the_mean_and_keeps_the_lectures_value(tmp_path):
@@ -99,10 +99,10 @@ def test_a_keys_cost_blank_asks_the_mean_and_keeps_the_lectures_value(tmp_path):
     assert [b["value"] for b in blanks[:4]] == pytest.approx(sums)
     assert [b.get("divided_by", 1) for b in blanks[:4]] == [1, 2, 3, 4]
     assert [b["shown"] for b in blanks[:4]] == ["0.3128", "0.333", "0.2779", "0.2605"]
-    assert all(b["name"] == "J_D" and b["explanation"].startswith("J_D, the mean loss of the epoch so far: J_D ← ")
+    assert all(b["name"] == "J" and b["explanation"].startswith("J, the mean loss of the epoch so far: J ← ")
                for b in blanks)
     page = (tmp_path / "page.md").read_text(encoding="utf-8")
-    assert "\\frac{{J}_{\\mathcal{D}} + \\mathcal{L}^{(2)}}{2}" in page  # Ng's per-example ℒ
+    assert "\\frac{J + \\mathcal{L}^{(2)}}{2}" in page and "mathcal{D}" not in page  # Ng's per-example ℒ, his cost J
 
 
 @pytest.mark.parametrize("name, mean", [("ng", True), ("goodfellow", False)])
@@ -127,13 +127,13 @@ def test_the_gradient_check_differentiates_the_cost_on_screen(name, mean):
 def test_the_training_screens_words_follow_the_profile():
     from bptui.tui.view_names import view_names
 
-    assert view_names(PROFILES["ng"]).curve == "J_D, the mean loss per example, per epoch"
+    assert view_names(PROFILES["ng"]).curve == "J, the mean loss per example, per epoch"
     assert view_names(None).curve == "mean loss per example (ℓ_D / N), per epoch"
     assert view_names(PROFILES["goodfellow"]).curve == "mean loss per example (J_D / N), per epoch"
 
 
 async def test_ngs_g_screen_shows_the_dw_on_screen():
-    """g after an update group's gradient (xor: all 4 examples, full batch): ng's check lists ∂J_D/∂w of the mean J,
+    """g after an update group's gradient (xor: all 4 examples, full batch): ng's check lists ∂J/∂w of the mean J,
     each the dW (db) its panel shows, and says so."""
     from bptui.tui.app import BptuiApp
     from bptui.tui.gradcheck import GradCheckScreen
@@ -160,7 +160,7 @@ async def test_ngs_g_screen_shows_the_dw_on_screen():
 
 
 def test_the_grader_takes_the_mean_and_names_the_sum_written_for_it(tmp_path):
-    """ng's page asks J_D as the mean: the key's answers as shown are right; the sum written for the third J_D is
+    """ng's page asks J as the mean: the key's answers as shown are right; the sum written for the third J is
     named mean_not_taken."""
     from bptui.cli import main
     from bptui.grade import grade, load_key

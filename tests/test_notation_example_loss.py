@@ -24,14 +24,14 @@ from .test_notation import _run
 def test_ng_writes_one_examples_loss_script_l_and_the_cost_j():
     P = PROFILES["ng"]
     text, latex = TextPrinter(4, notation=P), LatexPrinter(4, notation=P)
-    assert (text.p(loss_sym(3)), text.p(LOSS_D)) == ("ℒ⁽³⁾", "J_D")
+    assert (text.p(loss_sym(3)), text.p(LOSS_D)) == ("ℒ⁽³⁾", "J")
     assert latex.p(loss_sym("n")).startswith(r"\mathcal{L}")
     stepper = Stepper(load_any(resolve("xor")), notation=P)
     while (step := stepper.forward()).key.phase != "loss":
         pass
     lines = [text.equation(e) for e in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer,
                                                        notation=P)]
-    assert lines[0].startswith("ℒ⁽¹⁾ = Σₖ (aₖ^[2] − yₖ)² = ") and lines[1].startswith("J_D ← ℒ⁽¹⁾"), lines
+    assert lines[0].startswith("ℒ⁽¹⁾ = Σₖ (aₖ^[2] − yₖ)² = ") and lines[1].startswith("J ← ℒ⁽¹⁾"), lines
     assert cell_symbol(stepper, Cell("loss"), 1) == "ℒ⁽¹⁾"
     assert explain(stepper, Cell("loss"), 4).text().startswith("ℒ⁽¹⁾ = ")
 

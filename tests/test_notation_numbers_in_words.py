@@ -99,7 +99,7 @@ def test_the_keys_loss_explanation_is_the_profiles(tmp_path):
                  "--output", str(tmp_path / "v")]) in (0, None)
     key = json.loads((tmp_path / "v" / "variant-01-key.json").read_text(encoding="utf-8"))
     said = [b["explanation"] for b in key["blanks"] if b["quantity"] == "loss_D"]
-    assert said and all(t.startswith("J_D, the mean loss of the epoch so far: J_D ← ") for t in said), said  # ng's J: a mean
+    assert said and all(t.startswith("J, the mean loss of the epoch so far: J ← ") for t in said), said  # ng's J: a mean
     assert not any("ℓ" in b["explanation"] for b in key["blanks"])
     assert "ℓ" not in (tmp_path / "v" / "questions.gift").read_text(encoding="utf-8")
 

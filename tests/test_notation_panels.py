@@ -302,7 +302,7 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
 @pytest.mark.parametrize("name, first, third, after_loss", [
     ("lecture13", "η = 0.5", "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)", "ℓ⁽¹⁾ = 0.3128 · ℓ_D so far = 0.3128"),
     ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C₁ = 0.3128 · C_D so far = 0.3128"),
-    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "ℒ⁽¹⁾ = 0.3128 · J_D so far = 0.3128"),
+    ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "ℒ⁽¹⁾ = 0.3128 · J so far = 0.3128"),
     ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L₁ = 0.3128 · L_D so far = 0.3128"),
 ])
 async def test_the_status_line_speaks_the_profile(name, first, third, after_loss):
@@ -465,14 +465,14 @@ def test_the_option_wins_over_the_files_notation_and_refusals_come_first(command
     path = tmp_path / "xor_ng.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     _, out, _ = _cli(command, str(path))
-    assert "J_D" in out or "dW^[1]" in out
+    assert "J ← " in out or "J = " in out or "dW^[1]" in out
     _, out, _ = _cli(command, str(path), "--notation", "nielsen")
     assert "C_D" in out or "∂C/∂w²" in out
-    assert "J_D" not in out and "dW^[1]" not in out
+    assert "J ← " not in out and "J = " not in out and "dW^[1]" not in out
     code, out, err = _cli(command, str(path), "--notation", "nowhere")
     assert (code, out) == (2, "") and err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1
     code, out, err = _cli(command, "parity", "--notation", "ng")  # a recurrent layer: written in profiles too
-    assert (code, err) == (0, "") and ("J_D" in out or "dW^[1]" in out)
+    assert (code, err) == (0, "") and ("J ← " in out or "J = " in out or "dW^[1]" in out)
     code, out, err = _cli(command, "lecture13_expression", "--notation", "ng")
     assert (code, out) == (2, "") and err.count("\n") == 1
 

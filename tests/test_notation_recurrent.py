@@ -186,7 +186,7 @@ def test_an_exercise_on_a_recurrent_network_in_a_profile(tmp_path):
 
     blanks = keys["ng"]["blanks"]
     per = {b["blank"]: b.get("divided_by", 1) for b in blanks}
-    assert {b["quantity"] for b in blanks if per[b["blank"]] > 1} == {"G", "loss_D"}  # G/m, and the mean J_D
+    assert {b["quantity"] for b in blanks if per[b["blank"]] > 1} == {"G", "loss_D"}  # G/m, and the mean J
     assert set(verdicts(blanks, {b["blank"]: b["value"] / per[b["blank"]] for b in blanks}).values()) == {"right"}
     first_delta = min(b["blank"] for b in blanks if b["quantity"] == "delta")
     wrong: dict[int, float] = {}

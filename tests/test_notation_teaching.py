@@ -219,6 +219,8 @@ def _printed_letters(stepper, P, explained: bool = True) -> dict[str, set]:
                     bare = with_(node, layer=None, sub=(), accent="", time=None, T=False)
                     # a weight is an entry of W: one quantity; the group's size is its own, whatever its letter
                     same = "group size" if node in (M, M_ADAM) else {"w": "W"}.get(node.base, node.base)
+                    if same == "ℓ_D" and P.data_loss == P.loss:  # ng's cost J is the data set's loss: ℓ_D is J
+                        same = "ℓ"
                     seen.setdefault(printer.p(bare), set()).add(same)
     return seen
 
@@ -466,7 +468,7 @@ def test_check_names_the_gradients_and_the_loss_in_the_profile():
     assert code == 0 and "  G⁽¹⁾: max relative error" in lecture and "|ℓ_D|" in lecture
     code, out, err = _run("check", "xor", "--notation", "ng")
     assert code == 0, err
-    assert "  dW^[1] and db^[1]: max relative error" in out and "|J_D|" in out and "G⁽" not in out
+    assert "  dW^[1] and db^[1]: max relative error" in out and "|J|" in out and "G⁽" not in out
     assert [line.split(": ")[-1] for line in out.splitlines()[1:3]] == \
         [line.split(": ")[-1] for line in lecture.splitlines()[1:3]]  # the same numbers
     code, out, err = _run("check", "moons_layernorm", "--notation", "ng")  # a layer norm follows every profile
@@ -484,9 +486,9 @@ def test_train_names_the_loss_and_the_learning_rate_in_the_profile():
     code2, out, err = _run("train", "xor", "--epochs", "5", "--notation", "ng")
     assert code == code2 == 0, err
     assert "epoch      5: ℓ_D = " in lecture and "loss ℓ = Σₙ ℓ⁽ⁿ⁾" in lecture and "η = 0.5" in lecture
-    assert "epoch      5: J_D = " in out and "J = mean ℒ⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
+    assert "epoch      5: J = " in out and "J = mean ℒ⁽ⁿ⁾" in out and "α = 0.5" in out and "ℓ" not in out
     numbers = [float(line.split("= ")[-1]) for line in lecture.splitlines() if "epoch " in line]
-    means = [float(line.split("= ")[-1]) for line in out.splitlines() if "epoch " in line]  # ng's J_D: the mean
+    means = [float(line.split("= ")[-1]) for line in out.splitlines() if "epoch " in line]  # ng's J: the mean
     assert means == pytest.approx([v / 4 for v in numbers], rel=1e-5)  # the same values, over xor's 4 examples
 
 

@@ -69,7 +69,7 @@ def test_ng_unrolled_w_box_holds_w_u_b_and_their_mean_gradients():
     assert state.current == "W1" and state.hot_line == 4
     x1 = np.asarray(st.state.o[0])[0]
     assert state.texts["x_1"][0] == "x₁" and len(state.texts["x_1"]) == 2 and x1[0] == 1
-    assert "J_D = " in state.texts["loss"][-1] and state.texts["loss"][0].startswith("−")
+    assert "J = " in state.texts["loss"][-1] and state.texts["loss"][0].startswith("−")
 
 
 @pytest.mark.parametrize("name, net, want", [
@@ -95,7 +95,7 @@ def test_the_training_screens_norms_over_time_take_the_profiles_names(name, net,
 
 
 def test_the_unrolled_graphs_loss_box_writes_the_cost_the_status_writes():
-    """ng's cost is a mean (the status line's J_D); the unrolled graph's loss box wrote the sum beside it."""
+    """ng's cost is a mean (the status line's J); the unrolled graph's loss box wrote the sum beside it."""
     from bptui.core.engine.equations import loss_D_shown
     from bptui.core.engine.stepper import Stepper
     from bptui.core.formats.spec import load
@@ -112,8 +112,8 @@ def test_the_unrolled_graphs_loss_box_writes_the_cost_the_status_writes():
     mean = loss_D_shown(P, stepper.state)
     assert mean != stepper.state.loss_D  # two losses: the mean is not the sum
     state = unrolled_state(stepper, unrolled_graph(stepper.net, example_length(stepper), 4, P), 4)
-    shown = [line for lines in state.texts.values() for line in lines if line.startswith("J_D = ")]
-    assert shown == [f"J_D = {num(mean, 4)}"]
+    shown = [line for lines in state.texts.values() for line in lines if line.startswith("J = ")]
+    assert shown == [f"J = {num(mean, 4)}"]
 
 
 def test_why_a_gated_network_has_no_unrolled_graph_writes_no_formula_of_the_lecture():

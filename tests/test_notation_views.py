@@ -92,7 +92,7 @@ async def test_the_gradient_check_is_in_the_profile(name):
     text = await _check_texts(P)
     assert not [m for m in lecture_only(P) if m in text], text
     if name == "ng":
-        assert "∂J_D/∂w" in text and "b₁^[1]" in text and "w₁,₁^[1]" in text and "(bias)" not in text
+        assert "∂J/∂w" in text and "J_D" not in text and "b₁^[1]" in text and "w₁,₁^[1]" in text and "(bias)" not in text
     if name == "lecture13":
         assert "w₁,₀⁽¹⁾ (bias)" in text and "∂ℓ_D/∂w" in text
 
@@ -121,14 +121,14 @@ async def test_the_training_screen_is_in_the_profile(name):
     P = PROFILES[name]
     text, (result, _) = await _train_texts(P)
     assert not [m for m in lecture_only(P) if m in text], text
-    expected = {"ng": ("α = ", "J_D", "dW^[l]", "|dz^[l]|"), "goodfellow": ("ε = ", "J_D", "∇_W⁽ˡ⁾ J", "|g⁽ˡ⁾|"),
+    expected = {"ng": ("α = ", "J (mean", "dW^[l]", "|dz^[l]|"), "goodfellow": ("ε = ", "J_D", "∇_W⁽ˡ⁾ J", "|g⁽ˡ⁾|"),
                 "nielsen": ("η = ", "C_D", "∂C/∂wˡ", "|δˡ|"), "lecture13": ("η = ", "ℓ_D", "‖G⁽ˡ⁾‖", "|δ⁽ˡ⁾|"),
                 "cs231n": ("learning_rate = ", "L_D", "dWˡ", "|dscoresˡ|")}[name]
     assert all(e in text for e in expected), (expected, text)
-    if name == "ng":  # ng's J_D is the mean over the examples: the curve's number, the status's and the message's
-        assert "‖dW^[l], db^[l]‖ per layer over the epochs" in text and "J_D, the mean loss per example, per epoch" in text
-        assert f"J_D (mean, before each update) = {num(result.history[-1] / 4, 4)}" in text, text
-        assert "J_D now = " in text and "(the mean over the 4 examples)" in text and "per example)" not in text
+    if name == "ng":  # ng's J is the mean over the examples (no J_D): the curve's number, the status's, the message's
+        assert "‖dW^[l], db^[l]‖ per layer over the epochs" in text and "J, the mean loss per example, per epoch" in text
+        assert f"J (mean, before each update) = {num(result.history[-1] / 4, 4)}" in text and "J_D" not in text, text
+        assert "J now = " in text and "(the mean over the 4 examples)" in text and "per example)" not in text
     if name == "goodfellow":  # a sum profile: the sum
         assert f"J_D (sum, before each update) = {num(result.history[-1], 4)}" in text, text
         assert "mean loss per example (J_D / N)" in text

@@ -97,11 +97,11 @@ def test_a_mean_profile_prints_the_exact_mean(capsys, path):
     lines = _run(capsys, "trace", str(path), "--notation", "ng")
     means = running(mean=True)
     steps = [line for line in lines if "[loss]" in line]
-    assert steps[0].endswith(f"J_D ← ℒ⁽¹⁾ = {printed(means[0])}")
-    assert steps[1].endswith(f"J_D ← (J_D + ℒ⁽²⁾)/2 = ({printed(means[0])} + {printed(exact_losses()[1])})/2 = "
+    assert steps[0].endswith(f"J ← ℒ⁽¹⁾ = {printed(means[0])}")
+    assert steps[1].endswith(f"J ← (J + ℒ⁽²⁾)/2 = ({printed(means[0])} + {printed(exact_losses()[1])})/2 = "
                              f"{printed(means[1])}")
     assert steps[2].endswith(f"= (2·{printed(means[1])} + {printed(exact_losses()[2])})/3 = {printed(means[2])}")
-    assert f"End of epoch 1: J_D = {printed(means[-1])}" in lines
+    assert f"End of epoch 1: J = {printed(means[-1])}" in lines
 
 
 def test_the_trace_json_equation_is_the_texts(capsys, path):

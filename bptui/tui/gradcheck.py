@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from rich.console import JustifyMethod
 from rich.text import Text
 
 from ..core.teaching.check import WeightCheck, gradient_check, of_the_mean, rule_text, verdict
@@ -56,13 +57,18 @@ def profile_of(stepper: Any) -> Any:
 
 
 def _sci(x: float) -> str:
-    # a space where a positive number has no sign, so that the digits line up; ∞, −∞, nan as such
+    """A gradient with 7 significant digits by the one number rule (the real minus, no zero-padded exponent:
+    ``−2.14676e−5``), a space where a positive number has no sign; ∞, −∞, nan as such. Its column is
+    left-aligned (:data:`LINED_UP`), so that the decimal points line up whatever the exponent's length."""
     from .view import nonfinite_text
 
     special = nonfinite_text(float(x))
     if special is not None:
         return special if special.startswith("−") else " " + special
-    return f"{x: .6e}".replace("-", "−")
+    return fmt(x, " .6e")
+
+
+LINED_UP: JustifyMethod = "left"  # the numbers' columns: padded after the number, the points in one place (the exponents' lengths vary)
 
 
 def _error_text(x: float) -> str:
@@ -184,8 +190,8 @@ class GradCheckScreen(GuardedPump, ModalScreen[None]):
             table.add_row(
                 f"{c.layer if P is None else P.layer_number(c.layer)}",
                 weight_name(c, self.spec, self.stepper) + (" (bias)" if bias else ""),
-                Text(_sci(c.backprop), justify="right"), Text(_sci(c.numeric), justify="right"),
-                Text(_error_text(c.rel_error), style=style, justify="right"),
+                Text(_sci(c.backprop), justify=LINED_UP), Text(_sci(c.numeric), justify=LINED_UP),
+                Text(_error_text(c.rel_error), style=style, justify=LINED_UP),
                 Text("✗" if bad else "✓", style="bold red" if bad else "green"),
             )
         self._bar_timer.stop()

@@ -23,7 +23,7 @@ from textual.widget import Widget
 
 from textual.markup import escape
 
-from ..core.formulas.notation import minus_signs, sup
+from ..core.formulas.notation import minus_signs, nums, sup
 from ..core.formulas.numformat import SCIENTIFIC, cell, texts, ticks
 from .view_names import ViewNames, view_names
 from ..core.formats.spec import NetworkSpec
@@ -249,14 +249,6 @@ _LEVELS = 48  # colours are quantised to this many levels, so the styles can be 
 # level (low blank … high █), a pattern for the winning class of several
 _SHADES = " ░▒▓█"
 _CLASS_MARKS = "·░▒▓╳+=%#@"
-
-
-def number_text(x: float) -> str:
-    """``1.23e−04``, or ``∞``, ``−∞``, ``nan``: a panel's number, readable without colour."""
-    from .view import nonfinite_text
-
-    special = nonfinite_text(float(x))
-    return special if special is not None else minus_signs(f"{x:8.2e}")
 
 
 def _mix(a, b, t: float) -> tuple[int, int, int]:
@@ -633,22 +625,23 @@ class GradientBars(Widget):
             return text
         lo, hi = decades([v for s in self.stats for v in (s.G_norm, s.mean_abs_delta)])
         label = 6  # "l = 1 "
-        number = 9  # " 1.23e-04"
-        bar = max(4, (self.content_region.width - label - 2 * number - 3) // 2)
+        g_texts = norm_texts([s.G_norm for s in self.stats])  # one format for each column
+        d_texts = nums([s.mean_abs_delta for s in self.stats], 4)  # 4 significant digits, as ℓ_D's beside them
+        gw, dw = (max(8, *map(len, column)) for column in (g_texts, d_texts))  # " 1.23e−4", or wider numbers
+        number = 1 + gw  # " 1.23e−4"
+        bar = max(4, (self.content_region.width - label - 2 - gw - dw - 3) // 2)
         g, d = self.names.grad_norm, f"mean {self.names.mean_delta}"
-        heads = tuple(minus_signs(h) for h in (f"{g}  1e{lo} … 1e{hi}", f"{d}  1e{lo} … 1e{hi}"))
-        if len(heads[0]) > bar + number:  # narrow: the names only
-            heads = (g, d)
+        room = (bar + number, bar + 1 + dw)  # narrow: a column's name only
+        heads = tuple(head if len(head) <= r else name for name, r in zip((g, d), room)
+                      for head in [minus_signs(f"{name}  1e{lo} … 1e{hi}")])
         text.append(" " * label + heads[0].ljust(bar + number) + "   ", axis)
         text.append(heads[1], axis)
-        g_texts = norm_texts([s.G_norm for s in self.stats])  # one format for each column
-        d_texts = texts([s.mean_abs_delta for s in self.stats], 4)
         for s, g, d in zip(self.stats, g_texts, d_texts):
             text.append(f"\nl = {s.layer}".ljust(label + 1), axis)
             text.append(log_bar(s.G_norm, lo, hi, bar), g_style)
-            text.append(f" {g:>8}   ")
+            text.append(f" {g:>{gw}}   ")
             text.append(log_bar(s.mean_abs_delta, lo, hi, bar), d_style)
-            text.append(f" {d:>8}")
+            text.append(f" {d:>{dw}}")
         return text
 
 

@@ -14,7 +14,7 @@ class ViewNames:
     loss: str  # ℓ, a loss summed over some examples (nielsen's C)
     on_screen: str  # what the panels show of the gradient the check computes: "the G on screen", ng's
     # "m · the dW^[l], db^[l] on screen" (the check's is the sum; a mean profile shows G/m)
-    loss_D: str  # ℓ_D, the data set's (a group's) loss: the sum of ℓ⁽ⁿ⁾, a mean profile's their mean (nielsen's C_D, ng's J_D)
+    loss_D: str  # ℓ_D, the data set's (a group's) loss: the sum of ℓ⁽ⁿ⁾, a mean profile's their mean (nielsen's C_D, ng's J)
     curve: str  # the loss curve's title: the mean loss per example, ℓ_D / N (a mean profile's ℓ_D itself)
     eta: str  # η: goodfellow's ε, ng's α
     d_loss_d_w: str  # ∂ℓ_D/∂w, a weight's gradient as the check computes it

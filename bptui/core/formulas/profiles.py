@@ -68,6 +68,9 @@ class Profile:
     # the per-example loss's symbol where the course writes it apart from the cost (ng's ℒ(ŷ, y) beside his cost
     # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
     example_loss: Symbol | None = None
+    # the data set's loss where the course's own letter is the whole data set's cost (ng's J = (1/m) Σ ℒ, written
+    # J, not J_D); None: the loss's letter with the data set's D (ℓ_D, nielsen's C_D) (:attr:`data_loss`)
+    cost: Symbol | None = None
     # the letter an explanation's Σ over a layer's inputs runs over (Σₐ w_b,a o_a, nielsen's w_jk a_k): the
     # first of it and SUM_LETTERS that none of the profile's symbols takes (:attr:`sum_letter`)
     sum_index: str = "a"
@@ -87,6 +90,15 @@ class Profile:
     def per_example_loss(self) -> Symbol:
         """How one example's loss is written (ℓ⁽ⁿ⁾'s letter): :attr:`example_loss`, or the loss's own symbol."""
         return self.example_loss if self.example_loss is not None else self.loss
+
+    @property
+    def data_loss(self) -> Symbol:
+        """How the data set's (a group's) loss ℓ_D is written, by every view, ``trace`` and ``export``: the course's
+        :attr:`cost` (ng's J = (1/m) Σ ℒ is the data set's already: J, not J_D), else the loss's letter with the
+        data set's D (ℓ_D, nielsen's C_D beside his C_x)."""
+        if self.cost is not None:
+            return self.cost
+        return Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
 
     @property
     def separate_bias(self) -> bool:
@@ -113,7 +125,7 @@ class Profile:
         out = {LECTURE_BASE[q]: self.symbol(q) for q in QUANTITIES if q != "gradient"}
         w = self.weights
         out["w"] = Symbol(w.text.lower(), w.latex.lower()) if len(w.text) == 1 and w.latex.isalpha() else w
-        out["ℓ_D"] = Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
+        out["ℓ_D"] = self.data_loss
         g = self.gradient  # a block's ∂ℓ/∂x with the profile's gradient prefix (cs231n's and ng's dx), as Partial.prefixed
         out["∂ℓ/∂x"] = (Symbol(g.text.replace(HOLE, "x"), "{" + g.latex.replace(HOLE, "x") + "}") if HOLE in g.text else
                         Symbol("∂" + self.loss.text + "/∂x", r"\partial " + self.loss.latex + r"/\partial x"))  # a block's
@@ -446,7 +458,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("ng", _s("z"), _s("a"), _s("dz"), _s("d{}"), _s("W"), _s("b"), _s("J"), _s("α", r"\alpha"),
             "separate", "column", "bracket", 1, "mean", 0,
             "deeplearning.ai: z^[l] = W^[l] a^[l−1] + b^[l], dW^[l] = (1/m) Σ dz^[l] a^[l−1]ᵀ",
-            example_loss=_s("ℒ", r"\mathcal{L}"), sum_index="k",  # his ℒ(ŷ, y) of one example, the cost J their mean
+            example_loss=_s("ℒ", r"\mathcal{L}"), cost=_s("J"), sum_index="k",  # his ℒ(ŷ, y) of one example, the cost J their mean
             # his Adam (Improving Deep Neural Networks, week 2): the first moment v (v_dW, β₁), the second s (s_dW,
             # β₂), none of his shared symbols; attention's values v give way to them (CLASHES). His momentum's
             # v_dW = β v_dW + (1 − β) dW is another rule (other numbers): momentum stays the lecture's μ and v
