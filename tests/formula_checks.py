@@ -118,7 +118,8 @@ def check_equation(eq: Equation, digits: int, stepper=None, where: str = "") -> 
         x = leaf.value if isinstance(leaf, Num) else leaf.values
         if leaf.means is not None:  # a derived number is the value of its formula
             try:
-                meant = evaluate(leaf.means, eq.bindings)
+                with np.errstate(all="ignore"):  # (an ELU's e^s of s = 4506 in the branch np.where leaves: ∞)
+                    meant = evaluate(leaf.means, eq.bindings)
             except Unbound:
                 meant = None
             if meant is not None and _finite(meant) and _finite(x):

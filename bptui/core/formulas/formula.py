@@ -1082,6 +1082,7 @@ def has_numbers(node: Node) -> bool:
 
 # -- every calculation shown checks to its last digit ------------------------------------------------
 FLOAT_DIGITS = 17  # the most significant digits an operand gets: a float's, which print it exactly
+EXACT_FROM = 15  # from this many digits of an operand on, a scalar line is redone in decimals, not in floats
 
 
 def printed_alike(redone: Any, result: Any, digits: int) -> bool:
@@ -1241,9 +1242,20 @@ def _plan(eq: Equation, digits: int) -> Equation:
 
     alike = _Alike(y, digits)
 
+    scalar = isinstance(result, Num)
+
     def holds(form: Node, trial: dict[int, int]) -> bool:  # called where NumPy's warnings are off (below)
         redo.extra = trial
         try:
+            if scalar and trial and digits + max(trial.values()) >= EXACT_FROM:
+                # operands of 15 digits and more, where the floats' own rounding of them counts (the difference
+                # of two numbers alike in 10 of their 16 digits): the arithmetic as a student does it
+                try:
+                    exact = redo._exactly(form)
+                except _Spread:  # a number printed as a range (−0): the floats' way below
+                    exact = None
+                if exact is not None:
+                    return alike(exact)
             try:
                 shown = redo.value(form)
             except _Spread:  # a range, not a point: the interval rules, on the form as printed
