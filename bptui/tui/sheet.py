@@ -162,6 +162,9 @@ class LayerSheet(Fits, NumberSheet):
             self._arranged_cw = base_cw
             self.widened()
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
+        own_room = self._keeps_own(avail, kept=True) if self.stacked else None
+        if own_room is not None:  # (kept in this room: not laid out under W first)
+            self.stacked = False
         avail, n = self._place_parts(avail)
         own_room = self._keeps_own(avail) if self.stacked else None
         if own_room is not None:  # G beside W in this panel, the screen's under, when that saves lines
@@ -223,7 +226,7 @@ class LayerSheet(Fits, NumberSheet):
             self.bcols = block_columns(n, v.W.shape[1], avail, self.per, self._block_width)
         return avail, n
 
-    def _keeps_own(self, avail: int) -> tuple[int, int, int] | None:
+    def _keeps_own(self, avail: int, kept: bool = False) -> tuple[int, int, int] | None:
         """Whether the panel may take its own arrangement, G beside W, while the screen's stands under
         (``panel_base.Arrangement``: another layer's W is too wide for G beside it), and then the room it
         is in: G fits beside W in this panel's width, and with G under W its lines would not fit the height
@@ -234,18 +237,18 @@ class LayerSheet(Fits, NumberSheet):
         saves lines (``_layout_columns``); a panel that fits either way keeps the screen's, as a profile's
         map panel does (``ProfileMapSheet._keeps_own``). Once taken in a room it is kept there, and once G
         did not fit beside W there it is not taken again, not back and forth as the numbers' widths come
-        and go."""
+        and go (``kept``: the room when it was taken in it, else None, without laying the panel out)."""
         column: Any = self.parent
         if avail >= 10**6 or column is None or not self._room.height:
             return None
-        room = (avail, self.digits, column.size.height)
+        room = (self._avail, self.digits, column.size.height)
         if self._cramped_in == room:
             return None
         if self._line_width(self.view.W.shape[1], False) > self._avail:  # (an update's e−7 in this room: for good)
             self._cramped_in = room
             return None
-        if self._own_in == room:
-            return room
+        if self._own_in == room or kept:  # (``kept``: only whether it was taken in this room)
+            return room if self._own_in == room else None
         height = HEADER_LINES + self.rows + self._blocks_lines()  # (rows not spread)
         spare = 0 if column.has_class("wide") else \
             column.size.height - sum(int(p.outer_size.height) for p in column.children if p.display)
