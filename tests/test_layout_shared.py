@@ -93,8 +93,9 @@ def numbers(line: str) -> list[float]:
 
 async def test_iris_at_160x45_shows_both_gradients():
     """iris with adam at 160×45 after its backward pass: layer 2 shows W⁽²⁾, s, o, δ and G⁽²⁾ whole (its m and
-    v a scroll away), layer 1 its rows and G⁽¹⁾'s first 7 rows with v⁽¹⁾ beside them (one line short of
-    whole), where layer 1 showed 2 of G⁽¹⁾'s rows; the numbers on screen are G's."""
+    v a scroll away); layer 1, whose lines with G⁽¹⁾ under W⁽¹⁾ would not fit, puts G⁽¹⁾ beside W⁽¹⁾ and m⁽¹⁾,
+    v⁽¹⁾ under them, and shows them all whole, where it showed G⁽¹⁾'s first 7 rows with v⁽¹⁾ beside them (one
+    line short of whole; 2 of G⁽¹⁾'s rows before the column was shared by parts); the numbers on screen are G's."""
     app = app_with("iris")
     async with app.run_test(size=(160, 45)) as pilot:
         for _ in range(9):
@@ -102,18 +103,25 @@ async def test_iris_at_160x45_shows_both_gradients():
         await pilot.pause()
         await pilot.pause()
         G = app.stepper.state.G
-        for layer, rows in ((1, 7), (2, 3)):
-            panel = app.main.query_one(f"#layer-{layer}", NumberSheet)
-            assert panel.scroll_offset.y == 0
-            text = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
-            head = next(y for y, line in enumerate(text) if re.match(r"\s*(▶ )?G⁽", line))
-            for b in range(rows):
-                line = text[head + 2 + b]
-                assert line.lstrip().startswith(f"b={b + 1} "), "\n".join(text)
-                shown = numbers(line)[:G[layer].shape[1]]
-                assert shown == pytest.approx(G[layer][b].tolist(), abs=6e-5), line
-            if layer == 2:
-                assert not any("moment" in line for line in text[head:]), "\n".join(text)
+        panel = app.main.query_one("#layer-1", NumberSheet)
+        assert panel.virtual_size.height <= panel.scrollable_content_region.height  # whole
+        text = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        assert re.search(r"δ⁽¹⁾\s+(▶ )?G⁽¹⁾", text[0]), "\n".join(text)  # beside W⁽¹⁾, s, o, δ
+        rows = [line for line in text if re.match(r"\s*b=[1-8] ", line)]
+        assert len(rows) == 16 and all(line.count("b=") == 2 for line in rows[8:]), "\n".join(text)  # m⁽¹⁾ | v⁽¹⁾ under
+        for b, line in enumerate(rows[:8]):
+            shown = numbers(line)[-G[1].shape[1]:]  # (W, s, o, δ, then G)
+            assert shown == pytest.approx(G[1][b].tolist(), abs=6e-5), line
+        panel = app.main.query_one("#layer-2", NumberSheet)
+        assert panel.scroll_offset.y == 0
+        text = [panel.render_line(y).text for y in range(panel.scrollable_content_region.height)]
+        head = next(y for y, line in enumerate(text) if re.match(r"\s*(▶ )?G⁽", line))
+        for b in range(3):
+            line = text[head + 2 + b]
+            assert line.lstrip().startswith(f"b={b + 1} "), "\n".join(text)
+            shown = numbers(line)[:G[2].shape[1]]
+            assert shown == pytest.approx(G[2][b].tolist(), abs=6e-5), line
+        assert not any("moment" in line for line in text[head:]), "\n".join(text)
 
 
 def test_the_parts_by_hand():

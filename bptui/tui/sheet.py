@@ -48,6 +48,8 @@ class LayerSheet(Fits, NumberSheet):
         self._avail = 0  # the content width the columns were laid out for
         self._room = Size(0, 0)  # the room (``room()``) they were laid out in
         self._stacked_in: tuple[int, int] | None = None  # (room, digits) in which G last had to go under W
+        self._own_in: tuple[int, int, int] | None = None  # (room, digits, column's height) of G beside W on its own
+        self._cramped_in: tuple[int, int, int] | None = None  # and where G last did not fit beside W on its own
         self._arranged_cw = 0  # the cells' width (not widened) the screen last arranged its panels for
         self.cursor = (1 if view.hidden else 0, 0)  # (unit row, column) on screen
         self.hidden: tuple | None = None  # a cell the quiz asks for, drawn as "?"
@@ -151,31 +153,29 @@ class LayerSheet(Fits, NumberSheet):
         elif self._stacked_in == (avail, self.digits):
             own = True
         # one arrangement for every panel of the screen (the one the widest layer allows): G beside W
-        # in all of them, or under W in all
+        # in all of them, or under W in all, but a panel that would scroll so while G fits beside its W
+        # (``_keeps_own``)
         group = arrangement(self) if self._room.width else None
         self.stacked = group.under(self, own) if group is not None else own
         base_cw = self.base_cw
         if base_cw != self._arranged_cw:  # a number of another width: the screen arranges its panels again
             self._arranged_cw = base_cw
             self.widened()
-        tight = self.stacked and n > 2 and self._line_width(n, True) > avail
-        if tight:  # the most columns that fit, or 2, in the padding's column too: none hidden beside a blank one
-            avail += avail < 10**6
-            n = shown_columns(n, avail, lambda m: self._line_width(m, True))
-        self.give_padding(tight)
-        self.ncols = n
-        self.hidden_cols = v.W.shape[1] - n
         self.rows = v.W.shape[0] + (1 if v.hidden else 0)
-        self.blocks = self._blocks()
-        # the blocks under the rows (G under W, an optimizer's state: each of G's shape) stand side by side,
-        # as many to a line as the width holds, G first (under W): a narrow layer's velocity beside its G,
-        # not under it, past the bottom of its panel, while the columns at its right stay blank
-        self.bcols = n
-        self.per = self._per_line(avail)
-        self._place_beside(avail)
-        if self.blocks:  # a line of blocks under the rows as wide as it is (G may show columns W hides):
-            # each block as many of its own columns as the line holds, its own +k…
-            self.bcols = block_columns(n, v.W.shape[1], avail, self.per, self._block_width)
+        own_room = self._keeps_own(avail, kept=True) if self.stacked else None
+        if own_room is not None:  # (kept in this room: not laid out under W first)
+            self.stacked = False
+        avail, n = self._place_parts(avail)
+        own_room = self._keeps_own(avail) if self.stacked else None
+        if own_room is not None:  # G beside W in this panel, the screen's under, when that saves lines
+            under = HEADER_LINES + self.rows + self._blocks_lines()
+            self.stacked = False
+            avail, n = self._place_parts(self._avail)
+            if self._own_in == own_room or HEADER_LINES + self.rows + self._blocks_lines() < under:
+                self._own_in = own_room
+            else:  # as many lines either way (iris with adam at 160×45: W | m over G | v): the screen's
+                self.stacked = True
+                avail, n = self._place_parts(self._avail)
         marker = len(self._marker(n))
         if self.widen and avail < 10**6 and not self.hidden_cols:  # a big screen's: cells widened to the width
             if self.stacked:  # the rows: lw + 3 + (n + 3)·cw; the blocks' line: per·(lw + 1) + 2·(per − 1) + per·n·cw
@@ -201,6 +201,58 @@ class LayerSheet(Fits, NumberSheet):
         self.virtual_size = Size(self._width(), height)
         if at is not None:
             self._keep_cursor(at)
+
+    def _place_parts(self, avail: int) -> tuple[int, int]:
+        """W's columns shown, and the blocks under the rows or beside them, for the arrangement chosen
+        (``stacked``) in ``avail`` columns; returns (the columns the parts take, W's columns shown)."""
+        v = self.view
+        n = v.W.shape[1]
+        tight = self.stacked and n > 2 and self._line_width(n, True) > avail
+        if tight:  # the most columns that fit, or 2, in the padding's column too: none hidden beside a blank one
+            avail += avail < 10**6
+            n = shown_columns(n, avail, lambda m: self._line_width(m, True))
+        self.give_padding(tight)
+        self.ncols = n
+        self.hidden_cols = v.W.shape[1] - n
+        self.blocks = self._blocks()
+        # the blocks under the rows (G under W, an optimizer's state: each of G's shape) stand side by side,
+        # as many to a line as the width holds, G first (under W): a narrow layer's velocity beside its G,
+        # not under it, past the bottom of its panel, while the columns at its right stay blank
+        self.bcols = n
+        self.per = self._per_line(avail)
+        self._place_beside(avail)
+        if self.blocks:  # a line of blocks under the rows as wide as it is (G may show columns W hides):
+            # each block as many of its own columns as the line holds, its own +k…
+            self.bcols = block_columns(n, v.W.shape[1], avail, self.per, self._block_width)
+        return avail, n
+
+    def _keeps_own(self, avail: int, kept: bool = False) -> tuple[int, int, int] | None:
+        """Whether the panel may take its own arrangement, G beside W, while the screen's stands under
+        (``panel_base.Arrangement``: another layer's W is too wide for G beside it), and then the room it
+        is in: G fits beside W in this panel's width, and with G under W its lines would not fit the height
+        the column can give it (its room and the blank lines under the panels), so that it would scroll
+        while the blank columns at its rows' right hold G (moons at 120×40 after an update: layer 1's G⁽¹⁾
+        and v⁽¹⁾ under its rows, 22 lines in 17, G⁽¹⁾'s rows b=4…8 and v⁽¹⁾'s out of view beside 53 blank
+        columns; with G⁽¹⁾ beside W⁽¹⁾ and v⁽¹⁾ under them, 21, G⁽¹⁾ whole). The panel takes it when that
+        saves lines (``_layout_columns``); a panel that fits either way keeps the screen's, as a profile's
+        map panel does (``ProfileMapSheet._keeps_own``). Once taken in a room it is kept there, and once G
+        did not fit beside W there it is not taken again, not back and forth as the numbers' widths come
+        and go (``kept``: the room when it was taken in it, else None, without laying the panel out)."""
+        column: Any = self.parent
+        if avail >= 10**6 or column is None or not self._room.height:
+            return None
+        room = (self._avail, self.digits, column.size.height)
+        if self._cramped_in == room:
+            return None
+        if self._line_width(self.view.W.shape[1], False) > self._avail:  # (an update's e−7 in this room: for good)
+            self._cramped_in = room
+            return None
+        if self._own_in == room or kept:  # (``kept``: only whether it was taken in this room)
+            return room if self._own_in == room else None
+        height = HEADER_LINES + self.rows + self._blocks_lines()  # (rows not spread)
+        spare = 0 if column.has_class("wide") else \
+            column.size.height - sum(int(p.outer_size.height) for p in column.children if p.display)
+        return room if height > self._room.height + max(0, spare) else None
 
     def _keep_cursor(self, at: tuple[str, int | None]) -> None:
         """The cursor on cell ``at`` (quantity, column) of a row again after the columns shown changed (a

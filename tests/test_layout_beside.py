@@ -1,0 +1,56 @@
+"""Issue 24, "the whole screen": no dense panel scrolls its rows or what stands under them (G⁽ˡ⁾ under
+W⁽ˡ⁾, an optimizer's state) out of sight while a part under its rows would fit in the blank columns beside
+them (moons at 120×40 after ``b`` and ``u``: layer 1 put G⁽¹⁾ and v⁽¹⁾ under its rows and scrolled G⁽¹⁾'s
+rows b=4…8 and v⁽¹⁾'s out of view, columns 57–118 beside the unit rows blank), over the bundled dense
+networks, with their own optimizer and with Adam, at 80×24, 120×40 and 200×50."""
+
+from __future__ import annotations
+
+import pytest
+
+from bptui.tui.sheet import LayerSheet
+
+from .conftest import EXAMPLES
+from .test_layout_arrangement import all_lines, app_with
+
+SIZES = ((80, 24), (120, 40), (200, 50))
+CASES = [(name, None) for name in EXAMPLES] + [(name, "adam") for name in EXAMPLES if name not in ("iris",)]
+
+
+def unused_beside(panel: LayerSheet) -> tuple[int, list[tuple[str, int]]] | None:
+    """For a panel that scrolls vertically: the blank columns at the right of its heading and unit rows
+    (as drawn, the parts beside them included), and each part under the rows with the columns it takes
+    (its unit labels and matrix); None for a panel whose lines all fit its height."""
+    content = panel.scrollable_content_region
+    if panel.virtual_size.height <= content.height:
+        return None
+    lines = all_lines(panel)
+    top = next(y for y, line in enumerate(lines) if y >= 2 and not line.strip())  # the blank line under the rows
+    used = max(len(line.rstrip()) for line in lines[:top])
+    blank = content.width - used
+    return blank, [(label, panel._block_width(panel.ncols)) for _, label, _ in panel.blocks]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name,optimizer", CASES, ids=[f"{n}-{o or 'own'}" for n, o in CASES])
+async def test_no_panel_scrolls_while_a_part_under_its_rows_fits_beside_them(name, optimizer, size):
+    app = app_with(name, None, optimizer)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("b", "u")
+        for _ in range(3):
+            await pilot.pause()
+        checked = 0
+        for panel in app.main.query(LayerSheet):
+            if not panel.display or not panel.size.height:
+                continue
+            found = unused_beside(panel)
+            checked += 1
+            if found is None:
+                continue
+            blank, parts = found
+            fits = [(label, width) for label, width in parts if width + 2 <= blank]
+            assert not fits, (f"{name} ({optimizer or 'its own optimizer'}) at {size}: {panel.id} scrolls "
+                              f"({panel.virtual_size.height} lines in {panel.scrollable_content_region.height}) "
+                              f"while {fits} would stand in the {blank} blank columns beside its rows\n"
+                              + "\n".join(all_lines(panel)))
+        assert checked, name
