@@ -782,7 +782,19 @@ class LeanBars:
         return _lean_bar(super().horizontal_scrollbar)  # type: ignore[misc]
 
 
-class LeanScroll(LeanBars, VerticalScroll):
+class OneLayout:
+    """A widget whose new virtual size after a layout pass does not ask for another (put before Textual's
+    widget class among the bases). Textual's ``virtual_size`` is a reactive with ``layout=True``, so
+    that every widget whose content changed size asks for a second pass over the whole screen, which
+    arranges everything as the first did: the arrangement does not depend on a widget's virtual size, a
+    scrolling widget's bars follow it in ``_scroll_update`` (run either way), and their showing or
+    hiding asks for its own layout (``show_vertical_scrollbar``)."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+
+
+class LeanScroll(OneLayout, LeanBars, VerticalScroll):
     """Textual's ``VerticalScroll``, its scrollbars' lines drawn through :class:`BarLines` (the panels'
     column, the equation's box, the help's and the settings' bodies)."""
 

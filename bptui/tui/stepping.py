@@ -31,7 +31,7 @@ from ..core.formulas.notation import num
 from . import messages
 from .guard import GuardedPump
 from .cells import one_cell_each
-from .panel_base import LeanStrip
+from .panel_base import LeanStrip, OneLayout
 from .pacing import FRAME
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def _offset_style(style: Any, x: int, y: int) -> RichStyle:
     return (style + style).rich_style_with_offset(x, y)
 
 
-class TextLine(Static):
+class TextLine(OneLayout, Static):
     """A line of text (status, equation) drawn row by row: a row's strips are kept while its line of
     text and the width are the same, a change repaints only the rows that differ, and a new layout is
     asked for only when the height may change (a layout pass would redraw the whole screen).

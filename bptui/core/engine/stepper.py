@@ -11,6 +11,7 @@ the replay a step back can cost.
 from __future__ import annotations
 
 import math
+from importlib import import_module
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
@@ -391,6 +392,8 @@ class Stepper:
         self.spec = spec
         self.base_origin = origin if origin is not None else Origin.of_spec(spec)  # of the spec's weights
         self.net = Network(spec)
+        for module in dict.fromkeys(m for kind in self.net.kinds for m in kind.step_modules):  # not on a keypress
+            import_module(module)
         # the notation the step equations are written in (None: the lecture's); it names and groups
         # the numbers, never changes them (core/formulas/profiles.py)
         self.notation = notation
