@@ -182,6 +182,24 @@ def test_saturated_networks_check_to_the_last_digit(spec, digits):
     assert checked > 0 and nearest < 1e-8  # the strategy does draw saturated outputs
 
 
+def test_a_logarithm_of_one_minus_a_probability_written_as_one_minus_q_checks_exactly():
+    """``ℓ = −log(1 − (1 − 1.97e−15)) = 33.9`` (3 digits): the page's numbers give 33.861, printed 33.9; redone in
+    floats, 1 − 1.97e−15 is 1 − 1.998e−15 and the log 33.846 (a hypothesis example the checker once refused).
+    The check redoes such a line exactly, as a student does, and the line holds."""
+    doc = {"layers": [{"units": 1}, {"units": 2, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+           "weights": [[[0.06286511054669665, -0.06605243164565094], [0.32021132522164103, 0.052450058576519853]],
+                       [[34.50337480370473, 0.18079752745474237, 0.6520000225650686]]],
+           "loss": "cross_entropy", "data": {"inputs": [[-1.9], [-0.9], [0.1]], "targets": [[1], [0], [1]]},
+           "training": {"learning_rate": 0.5, "update": "full_batch", "optimizer": "sgd"}}
+    stepper = Stepper(parse(doc, "saturated.json"))
+    lines = []
+    for _ in range(2 * len(stepper.schedule)):
+        step = stepper.forward()
+        check_step(stepper, step, 3)
+        lines += [TextPrinter(3).equation(eq) for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)]
+    assert any("−log(1 − (1 − 1.97e−15)) = 33.9" in line for line in lines)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.sampled_from(["residual", "sequence"]), st.integers(2, 6),
        st.sampled_from([1.0, 6.0]))
@@ -498,6 +516,46 @@ def test_a_sum_on_a_decimal_tie_rounds_as_by_hand():
         check_equation(eq, digits)
     assert printed_alike(0.05 + 0.7 * -0.2913 + -0.6 * 0.3799, -0.3818820606, 4)  # −0.38185: −0.3819
     assert not printed_alike(5.96 + 0.7695, 6.72949, 4)  # 6.7295: 6.730, not 6.729
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 9), st.sampled_from([1, 3, 70]), st.integers(0, 2**32 - 1))
+def test_printed_alike_is_each_entry_rounded_as_by_hand(digits, size, seed):
+    """printed_alike decides most entries by how far the redone number lies from the printed result (within
+    0.999 of half a unit in its last place: the same text, by hand too), a big array all at once: its answer
+    is, entry by entry, the texts compared (by_hand on the redone number, %g on the result), near a cell's
+    edge, at a tie, at a power of ten (whose lower neighbours are ten times closer: 9.9994 is 9.999, not 10),
+    past the 1e−12 agreement and at inf and nan alike."""
+    from bptui.core.formulas.formula import by_hand, printed_alike
+
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(-10, 10, size) * 10.0 ** rng.integers(-12, 12, size)
+    kind = seed % 4
+    if kind == 1:  # powers of ten and their neighbours
+        y = np.sign(y) * 10.0 ** rng.integers(-6, 6, size) * rng.choice([1, 1 - 1e-9, 1 + 1e-9, 9.99999999], size)
+    half = np.array([shown_halfwidth(v, digits) for v in y])
+    printed = np.array([float(f"{v:.{digits}g}") for v in y])
+    x = printed + half * rng.choice([-1, 1], size) * rng.choice([0, 0.3, 0.998, 0.9995, 1 - 1e-13, 1, 1 + 1e-13, 1.5, 12],
+                                                                 size)
+    if kind == 3:
+        x = np.where(rng.random(size) < 0.2, np.nan, x)
+        y = np.where(rng.random(size) < 0.2, np.inf, y)
+    want = all(a == b or abs(a - b) <= 1e-12 * abs(b) or by_hand(a, digits) == f"{b:.{digits}g}"
+               for a, b in zip(x.tolist(), y.tolist()))
+    assert printed_alike(x, y, digits) == want
+    assert printed_alike(x[0], y[:1], digits) == (x[0] == y[0] or abs(x[0] - y[0]) <= 1e-12 * abs(y[0])
+                                                  or by_hand(float(x[0]), digits) == f"{y[0]:.{digits}g}")
+
+
+def test_a_power_of_ten_has_closer_neighbours_below():
+    """Half a unit of 10.00 is 0.005 above it but 0.0005 below: 9.9994 prints 9.999, 9.9996 prints 10."""
+    from bptui.core.formulas.formula import printed_alike
+
+    assert not printed_alike(9.9994, 10.0, 4)
+    assert printed_alike(9.9996, 10.0, 4)
+    assert not printed_alike(np.full(70, -0.099994), np.full(70, -0.1), 4)
+    assert printed_alike(np.full(70, 10.004), np.full(70, 10.0), 4)
+    assert not printed_alike(np.full(70, 10.0051), np.full(70, 10.0), 4)
 
 
 def test_a_last_digit_off_is_caught():

@@ -12,6 +12,7 @@ import pytest
 from bptui.tui.seq_sheet import SeqSheet
 from bptui.tui.view import cell, number_format, optimizer_state
 
+from .conftest import ALL_EXAMPLES, NETWORKS, _kind
 from .test_layout_arrangement import app_with
 
 
@@ -296,9 +297,12 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
     """tiny_transformer at 200×50 after an update: layer 3's W | G fill the panel's width, so m⁽³⁾ and v⁽³⁾
     stood at its foot under the 75 lines of the grid, 105 lines down, while ~140 columns at the grid's right
     were blank (gru_parity's layer 1: 75 lines down). They stand beside the grid's rows, one under the
-    other from its first row down, two blanks after its last number: the grid stays where it was (its lines
-    as they were, its τ line its own, pinned over its rows), every line within the panel, nothing at the
-    foot, and the states' numbers are the stepper's."""
+    other from its first row down, two blanks after its last number, every line within the panel, nothing
+    at the foot, and the states' numbers are the stepper's. Each state's heading is pinned over its rows as
+    the grid's τ line is over the grid's (its heading beside the grid's first row was not pinned, and scrolled
+    away while its rows were in view): m⁽³⁾'s on the grid's τ line, v⁽³⁾'s on a copy of the τ line over v's
+    rows, so that a view scrolled to a state's rows keeps both the τ of the grid's columns and the state's name
+    at its top."""
     app = app_with(name)
     async with app.run_test(size=size) as pilot:
         await pilot.press("u")
@@ -308,15 +312,20 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
         lines = lines_of(panel)
         top = panel.grid_top
         text = "\n".join(lines[top:top + 40])
-        assert lines[top].lstrip().startswith("τ=1") and "moment" not in lines[top], text  # (its τ line, pinned)
         grid_end = next((y for y in range(top, len(lines)) if not lines[y].strip()), len(lines))
         heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
-        assert len(heads) == 2 and heads[0] == top + 1 and top < heads[1] < grid_end, (heads, top, grid_end, text)
+        assert len(heads) == 2 and heads[0] == top and top < heads[1] < grid_end, (heads, top, grid_end, text)
+        for head in heads:  # (a τ line: the grid's, or its copy)
+            assert lines[head].lstrip().startswith("τ=1") and lines[head][:panel.lead + 4] == lines[top][:panel.lead + 4]
         room = panel.scrollable_content_region.width
         assert max(len(line.rstrip()) for line in lines) <= room
         assert not any(line.strip() for line in lines[grid_end:]), "\n".join(lines[grid_end:])  # no foot
-        assert not set(heads) & {first for first, _ in panel.heading_spans()}  # (a grid's row is never pinned)
-        assert top in {first for first, _ in panel.heading_spans()}
+        assert set(heads) <= {first for first, _ in panel.heading_spans()}  # each pinned over its rows
+        for head, name_ in zip(heads, ("m⁽", "v⁽")):
+            panel.scroll_to(0, head + 4, animate=False, immediate=True)
+            await pilot.pause()
+            assert panel.pinned() == (head, 1), (panel.pinned(), head)
+            assert name_ in panel.render_line(0).text and "τ=1" in panel.render_line(0).text, panel.render_line(0).text
         (_, m), (_, v) = optimizer_state(app.stepper, layer)
         W = app.stepper.state.W[layer]
         entry = app.stepper.spec.layer_kinds[layer - 1].editable
@@ -330,6 +339,7 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
                 shown = numbers_in(lines[head + 1 + b][x + 6:])  # (after the row's label: Q 1, r1)
                 assert shown == [cell(float(state[b, a]), app.main.digits, fmt) for a in range(W.shape[1])
                                  if entry(b, a)], lines[head + 1 + b]
+        assert [y for y in range(top, grid_end) if "τ=1" in lines[y][:x]] == heads  # (no other τ line)
 
 
 async def test_count_tokens_v_stands_beside_g_after_an_update():
@@ -351,3 +361,86 @@ async def test_count_tokens_v_stands_beside_g_after_an_update():
         assert "m⁽¹⁾ (1st moment" in lines[0]
         assert not any("moment" in line for line in lines[g + 1:])
         assert max(len(line.rstrip()) for line in lines) <= panel.scrollable_content_region.width
+
+
+NETWORK_FILES = [name for name in ALL_EXAMPLES if _kind(NETWORKS / f"{name}.json") == "network"]
+
+
+@pytest.mark.parametrize("name", NETWORK_FILES)
+async def test_no_panel_scrolls_sideways_for_the_gap_after_its_last_block(name):
+    """tiny_transformer at 200×50 after an update: layer 3's W | G rows took 196 columns in its 195 (the
+    four blanks after G⁽³⁾'s last cell, a gap before a block that never comes), so the panel scrolled one
+    column sideways, over blanks (gru_parity's layer 1 at 160×45: 158 in 155). Every panel drawn from its
+    lines, of every bundled network, at 80×24, 120×40, 160×45 and 200×50 after an update, is no wider than
+    its room unless a line's cells, numbers or labels are (the blanks after a line's last one not counted)."""
+    app = app_with(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        for size in [(80, 24), (120, 40), (160, 45), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            for panel in app.main.query("#layers > *"):
+                if not (panel.display and panel.size.width) or not isinstance(getattr(panel, "lines", None), list):
+                    continue
+                room = panel.scrollable_content_region.width
+                widest = max((drawn_width(line) for line in panel.lines), default=0)
+                assert panel.virtual_size.width <= room or widest > room, (
+                    f"{name} at {size}: {panel.id} is {panel.virtual_size.width} columns wide in {room}, "
+                    f"its lines' cells and labels {widest}")
+
+
+def drawn_width(line: list) -> int:
+    """The columns a panel's line takes to the end of its last cell (a cell's blank after its number, where
+    the cursor's bracket goes, counted) or its last label or number: the blank runs after them not counted."""
+    runs = list(line)
+    while runs and runs[-1][2] is None and not runs[-1][0].strip():
+        runs.pop()
+    if not runs:
+        return 0
+    last = runs[-1][0] if runs[-1][2] is not None else runs[-1][0].rstrip()
+    return sum(len(text) for text, _, _ in runs[:-1]) + len(last)
+
+
+@pytest.mark.parametrize("name, layer, size", [("long_memory_lstm", 1, (120, 40)), ("long_memory_lstm", 1, (160, 45)),
+                                               ("long_memory_lstm", 1, (200, 50)), ("count_tokens", 3, (160, 45))])
+async def test_a_state_that_stands_beside_nothing_is_under_the_weights_in_its_update(name, layer, size):
+    """long_memory_lstm's layer 1 after an update at 160×45: its grid's lines are 306 columns wide and W⁽¹⁾ | G⁽¹⁾'s
+    134 of 155, so m⁽¹⁾ | v⁽¹⁾ fit beside nothing and stood at the panel's foot, under the grid's 70 lines, 71
+    lines down (count_tokens' layer 3: its m⁽³⁾ and v⁽³⁾ of 17 columns, wider than the panel, under the grid,
+    half out of view). In the update, which writes them and leaves the grid dimmed, they stand under the block
+    they belong to, the weights (under G⁽ˡ⁾, as a dense panel's), over the grid, their numbers the stepper's;
+    at the next step, which writes the grid, the grid stands under the weights again and the states at the
+    foot, the panel as tall."""
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one(f"#layer-{layer}", SeqSheet)
+        lines = lines_of(panel)
+        rows = app.stepper.state.W[layer].shape[0]
+        weights_end = 3 + 2 * rows if panel._under else 1 + rows  # (W's heading and rows; G's under them)
+        heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
+        text = "\n".join(line[:150] for line in lines[:weights_end + 3 + 2 * rows])
+        assert heads and heads[0] == weights_end + 1 and all(y < panel.grid_top for y in heads), (heads, text)
+        assert "m⁽" in lines[heads[0]]
+        assert panel.grid_top > heads[-1] + rows and lines[panel.grid_top].lstrip().startswith("τ=1")
+        assert set(heads) <= set(panel.heading_starts())  # (pinned over their rows)
+        (_, m), _ = optimizer_state(app.stepper, layer)
+        W = app.stepper.state.W[layer]
+        entry = app.stepper.spec.layer_kinds[layer - 1].editable
+        fmt = number_format(m, app.main.digits)
+        for b in range(rows):
+            wanted = [cell(float(m[b, a]), app.main.digits, fmt) for a in range(W.shape[1]) if entry(b, a)]
+            assert numbers_in(lines[heads[0] + 1 + b])[:len(wanted)] == wanted, lines[heads[0] + 1 + b]
+        height = len(lines)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        lines = lines_of(panel)
+        heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
+        assert panel.grid_top == weights_end + 1 and lines[panel.grid_top].lstrip().lstrip("▶").startswith("τ=1"), (
+            "\n".join(line[:150] for line in lines[:weights_end + 3]))
+        assert heads and all(y > panel.grid_top for y in heads) and len(lines) == height

@@ -287,10 +287,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         takes at the foot, its heading's line, its heading lines, end); ``starts``: lists of line numbers
         (the headings, the grid's τ line) put where their lines now stand. A state that fits neither stands
         beside the grid's rows (``grid``: its τ line) where the blank at their right holds it, the states one
-        under the other from the grid's first row down (tiny_transformer's layer 3 at 200×50: W | G fill the
+        under the other from the grid's τ line down (tiny_transformer's layer 3 at 200×50: W | G fill the
         width, and m⁽³⁾ and v⁽³⁾ stood under the 75 lines of the grid, 105 lines down, beside ~140 blank
-        columns at the grid's right): the grid stays where it was, its τ line (pinned over its rows when
-        the panel scrolls) its own; a state's heading there is not pinned (it would pin a row of the grid)."""
+        columns at the grid's right): each state's heading on a τ line, pinned over the rows in view as the
+        panel scrolls, the first's on the grid's own, each later one's on a copy of the τ line over its rows.
+        A state that fits beside nothing stands at the foot, and in an update under the weights, over the grid."""
         self.beside = self.beside_grid = 0
         crowded = self._crowded(len(lines))
         if crowded != self._crowded_as:  # the other panels' choice follows the new height of this one's lines
@@ -367,34 +368,49 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             blocks[r0] = (r1, block)
             self.beside = self.beside or k
             left = left[k:]
-        unpinned: set[int] = set()  # the headings of the states beside the grid's rows
         # (the grid's τ line is as wide as its rows: they are measured, line by line, only where a state may fit)
         if left and grid is not None and ends_of(lines[grid])[2] + 2 + min(part_ws[h] for _, h, _, _ in left) <= self._avail:
             g1 = parts[0][0]  # the end of the grid's lines (with its norms): the foot's first blank line
             x = width(lines[grid:g1]) + 2
-            block, t, k = list(lines[grid:g1]), 1, 0  # (from the grid's first row: its τ line stays its own)
+            # each state's heading on a τ line, pinned with it over the rows in view: the first's on the grid's
+            # own, each later one's on a copy of it put over the state's rows (one more line in the grid)
+            block, t, k = list(lines[grid:g1]), 0, 0
+            copies: list[int] = []  # where a copy of the τ line stands in the block
             for _, h, _, e in left:
-                if x + part_ws[h] > self._avail or t + e - h > len(block):
+                if x + part_ws[h] > self._avail or t + e - h > len(block) + (1 if k else 0):
                     break
+                if k:
+                    block.insert(t, lines[grid])
+                    copies.append(t)
                 for j, part in enumerate(lines[h:e]):
                     block[t + j] = merge(block[t + j], part, x)
                     placed[h + j] = (grid, t + j)
-                unpinned.add(h)
-                t, k = t + e - h + 1, k + 1
+                t, k = t + e - h, k + 1
             if k:
                 blocks[grid] = (g1, block)
-                placed.update((y, (grid, y - grid)) for y in range(grid, g1) if y not in placed)
+                placed.update((y, (grid, y - grid + sum(c <= y - grid + i for i, c in enumerate(copies))))
+                              for y in range(grid, g1) if y not in placed)
                 self.beside_grid = k
                 left = left[k:]
         self._merged, self._ends_known = now, now_ends
-        if not blocks:
+        # a state that stands beside nothing, in the update that writes it: under the weights' block it belongs
+        # to (W⁽ˡ⁾ | G⁽ˡ⁾, or G⁽ˡ⁾ under W⁽ˡ⁾), over the grid the update leaves dimmed, as a dense panel's stands
+        # under its rows, rather than at the foot, under every line of the grid (long_memory_lstm's layer 1 at
+        # 160×45: 71 lines down); at the foot again at the next step, which writes the grid
+        last = self.stepper.last
+        under = left if grid is not None and last is not None and last.key.phase == "update" else []
+        if not (blocks or under):
             return lines
-        moved_all = parts[:len(parts) - len(left)]
-        dropped = {y for first, _, _, e in moved_all for y in range(first, e)}
+        dropped = {y for first, _, _, e in parts[:len(parts) - len(left)] + under for y in range(first, e)}
         out: list = []
         base: dict[int, int] = {}  # each block's first line as placed
         y = 0
         while y < len(lines):
+            if y == grid:
+                for first, h, _, e in under:  # (each its heading and rows, then its blank line)
+                    for z in [*range(h, e), first]:
+                        where[z] = len(out)
+                        out.append(lines[z])
             if y in blocks:
                 end, block = blocks[y]
                 base[y] = len(out)
@@ -406,11 +422,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 out.append(lines[y])
             y += 1
         where.update((y, base[r0] + t) for y, (r0, t) in placed.items())
-        if not left:
-            while out and not out[-1]:  # (the foot's blank line after the last state)
-                out.pop()
+        while out and not out[-1]:  # (the foot's blank line after the last state)
+            out.pop()
         for numbers in starts:
-            numbers[:] = sorted({where.get(y, y) for y in numbers if y not in unpinned})
+            numbers[:] = sorted({where.get(y, y) for y in numbers})
         return out
 
     def _arrangement(self, avail: int) -> tuple[bool, list[list[tuple[str, str]]]]:
@@ -524,7 +539,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if kind.has_weights and self.LECTURE_WEIGHTS:
             cols = spec.weights[l - 1].shape[1]
             bars = self._weight_bars()
-            shapes.append((6 + bars + 4, cols) if under else (6 + 2 * (bars + 4), 2 * cols))  # (weight_row's line)
+            shapes.append((6 + bars, cols) if under else (6 + 2 * bars + 4, 2 * cols))  # (weight_row's line: no gap after it)
         self._shapes = ((T, under), shapes)
         return shapes
 
@@ -670,15 +685,17 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         blank = (" " * cw, "base", None)
 
         def weight_row(b: int, matrices: tuple) -> list[tuple[str, str, Key | None]]:
-            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format)."""
+            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format), a gap
+            between two (none after the last: the line ends at its last cell, as wide as it is shown)."""
             row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
-            for q, values, fmt in matrices:
+            for i, (q, values, fmt) in enumerate(matrices):
+                if i:
+                    row.append(("    ", "base", None))
                 mark = produced == q
                 for a, x in enumerate(values[b]):  # (a list's entry: the float of the array's)
                     row.append(number(x, (q, l, b, a), mark, fmt) if entry(b, a) else blank)
                     if a in bars:
                         row.append(("│", "bias", None))
-                row.append(("    ", "base", None))
             return row
 
         def state_width(sw: int) -> int:

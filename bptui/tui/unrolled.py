@@ -217,6 +217,21 @@ def unrolled_graph(net: Network, T: int, digits: int = 4, notation: Any = None) 
     return Diagram(canvas, list(edges), pinned=pinned, stacked=stacked)  # a copy: the cached list stays as it is
 
 
+COLUMNS_KEPT = 1 << 12
+# (a column's values as bytes, their dtype and shape, digits, rows, first row, the format of its panel's array) →
+# its lines: a step changes one box's s, o or δ, and the other columns of the example (s, o, δ of every box, each
+# x_τ) are not written again
+_COLUMNS: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _column(a: np.ndarray, digits: int, n: int, first: int, fmt: str) -> tuple[str, ...]:
+    """The lines of a column of numbers: ``n`` entries of ``a`` from ``first``, each as the sequence panel's
+    cell writes it in ``fmt``; pending while ``a`` is all NaN."""
+    if not np.all(np.isfinite(a)) and np.all(np.isnan(a)):
+        return (PENDING,) * n
+    return tuple(cell(x, digits, fmt) for x in a[first:first + n].tolist())
+
+
 def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
     """The numbers of each box of the example on the board, in the stepper's notation (a profile: its
     parts of W and G, G/m in a mean profile, x without its 1 with a separate bias), and the box and edges
@@ -258,17 +273,29 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             return PENDING
         return panel_text(x, digits)
 
+    formats: dict[int, tuple[Any, str]] = {}  # id(an array) → (it, its format): a layer's board once, not once a τ
+
     def column(a: np.ndarray | None, n: int, first: int = 0, whole: Any = None) -> list[str]:
         """Entries ``first`` … of ``a`` (a layer's s, o or δ at τ), each as the sequence panel's cell writes it,
         in the format of ``whole``, the panel's array (the layer's per-τ board; x_τ's: the example's x)."""
-        if a is None or not np.all(np.isfinite(a)) and np.all(np.isnan(a)):
+        if a is None:
             return [PENDING] * n
-        fmt = number_format(a if whole is None else whole, digits)
-        return [cell(x, digits, fmt) for x in a[first:first + n].tolist()]
+        src = a if whole is None else whole
+        known = formats.get(id(src))
+        if known is None or known[0] is not src:
+            known = formats[id(src)] = (src, number_format(src, digits))
+        key = (a.tobytes(), a.dtype.str, a.shape, digits, n, first, known[1])
+        kept = _COLUMNS.get(key)
+        if kept is None:
+            if len(_COLUMNS) >= COLUMNS_KEPT:
+                _COLUMNS.clear()
+            kept = _COLUMNS[key] = _column(a, digits, n, first, known[1])
+        return list(kept)
 
     texts: dict[str, list[str]] = {}
     pending: set[str] = set()
     o0, y = board_input(stepper)  # (before the first step: the example the status names)
+    xs = None if o0 is None else np.asarray(o0)[:, 1:]  # the panel's x row: the example's x, in its format
     for node in diagram.nodes:
         i = node.id
         lines = list(fixed[i])
@@ -287,7 +314,6 @@ def unrolled_state(stepper: Any, diagram: Diagram, digits: int) -> CanvasState:
             continue
         if i.startswith("x_"):
             x = None if o0 is None else np.asarray(o0)[int(i[2:]) - 1]
-            xs = None if o0 is None else np.asarray(o0)[:, 1:]  # the panel's x row: the example's x, in its format
             texts[i] = lines + column(x, stepper.spec.widths[0] + (not sep), int(sep), xs)  # x without its 1
         elif i == "y":
             texts[i] = lines + [f"= {v(y)}"]

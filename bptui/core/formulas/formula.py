@@ -34,7 +34,7 @@ import weakref
 from types import MappingProxyType
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -373,7 +373,12 @@ def _compare(rel: str, a: Any, b: Any) -> np.ndarray:
     return {">": a > b, "≥": a >= b, "<": a < b, "≤": a <= b, "=": a == b}[rel]
 
 
-def _apply_op(op: str, v: list) -> Any:
+def _apply_op(op: str, v: list, exact: bool = False) -> Any:
+    """An operator on its operands' values: floats and arrays of floats; with ``exact``, Decimals and arrays
+    of Decimals (:class:`_ExactArrays`), where an operator that is not such arithmetic (a power other than a
+    whole number's, a division by 0, a feature map) gives None."""
+    whole = object if exact else None  # an array as it comes (of floats), or of Decimals
+    entries = object if exact else float
     if op == "+":
         total = v[0]
         for x in v[1:]:
@@ -388,30 +393,41 @@ def _apply_op(op: str, v: list) -> Any:
         return total
     if op == "sq":
         return v[0] * v[0]
-    if op == "/":
-        return v[0] / v[1]
-    if op == "^":
-        return np.power(v[0], v[1])
     if op == "neg":
         return -v[0]
-    if op == "@":
-        return np.asarray(v[0]) @ np.asarray(v[1])
-    if op == "outer":
-        return np.outer(v[0], v[1])
-    if op == "cat1":
-        return np.concatenate([[1.0], np.asarray(v[0], dtype=float)])
-    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
-        return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v])
-    if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
-        return np.hstack([np.asarray(a, dtype=float) for a in v])
-    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
-        return np.vstack([np.asarray(a, dtype=float) for a in v])
-    if op == "drop0":
-        return np.asarray(v[0])[1:]
-    if op == "T":
-        return np.asarray(v[0]).T
     if op == "()":
         return v[0]
+    if op == "@":
+        return np.asarray(v[0], dtype=whole) @ np.asarray(v[1], dtype=whole)
+    if op == "outer":
+        return np.outer(np.asarray(v[0], dtype=whole), np.asarray(v[1], dtype=whole))
+    if op == "cat1":
+        return np.concatenate([np.array([Decimal(1) if exact else 1.0], dtype=entries), np.asarray(v[0], dtype=entries)])
+    if op == "cat":  # [a, b]: two vectors one after the other (a recurrent layer's [1, x_τ, o_{τ−1}])
+        return np.concatenate([np.asarray(a, dtype=entries).reshape(-1) for a in v])
+    if op == "hcat":  # [A │ B]: two matrices side by side (a GRU's G_W and G_U)
+        return np.hstack([np.asarray(a, dtype=entries) for a in v])
+    if op == "vcat":  # [A; B]: one matrix on top of the other (the same, transposed, with row vectors)
+        return np.vstack([np.asarray(a, dtype=entries) for a in v])
+    if op == "drop0":
+        return np.asarray(v[0], dtype=whole)[1:]
+    if op == "T":
+        return np.asarray(v[0], dtype=whole).T
+    if op == "/":  # a softmax's normalisation, layer norm's, Adam's m̂/(√v̂ + ε); exact: None for a 0 divisor
+        if not exact:
+            return v[0] / v[1]
+        try:
+            return v[0] / v[1]
+        except ArithmeticError:
+            return None
+    if op == "^":
+        if not exact:
+            return np.power(v[0], v[1])
+        if isinstance(v[1], Decimal) and v[1] == v[1].to_integral_value():  # β₁ᵗ
+            return v[0] ** int(v[1])
+        return None
+    if exact:
+        return None
     if op in MAP_OPS:
         return MAP_OPS[op].f(*v)
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
@@ -1071,12 +1087,56 @@ FLOAT_DIGITS = 17  # the most significant digits an operand gets: a float's, whi
 def printed_alike(redone: Any, result: Any, digits: int) -> bool:
     """Whether arithmetic redone on the numbers as printed gives the result as printed: every entry
     the same at ``digits`` significant digits (a float's last bit apart: 0.1 + 0.2 is 0.3)."""
-    a = np.asarray(redone, dtype=float).reshape(-1)
-    b = np.asarray(result, dtype=float).reshape(-1)
-    if a.size != b.size:
-        return False
-    return all(x == y or abs(x - y) <= 1e-12 * abs(y) or by_hand(x, digits) == f"{y:.{digits}g}"
-               for x, y in zip(a.tolist(), b.tolist()))
+    with np.errstate(all="ignore"):
+        return _Alike(result, digits)(redone)
+
+
+class _Alike:
+    """:func:`printed_alike` against one result, asked again and again (:func:`plan`'s trials; the caller
+    turns NumPy's warnings off). The result's entries are read once: each one's text, and the reach around
+    its printed value ŷ within which every number prints the same, by hand too: 0.999 of half a unit in ŷ's
+    last place (a number that near ŷ rounds to it and lies more than 10⁻¹² of itself from a tie, for
+    ``digits`` ≤ :data:`REACHED`; none where ŷ is a power of ten, whose lower neighbours are closer). A
+    redone entry within its reach is alike with no text written; only the others are rounded as by hand
+    (:func:`by_hand`). In a big array the reaches are checked for all entries at once."""
+
+    BIG = 64  # entries from which one pass of NumPy over the array is quicker than a Python loop
+    REACHED = 8  # the most digits with a reach: 0.001 of half a unit stays above 10⁻¹² of the number
+
+    def __init__(self, result: Any, digits: int) -> None:
+        self.b = np.asarray(result, dtype=float).reshape(-1)
+        self.digits = digits
+        self.entries = [(y, *self._reach(y, digits)) for y in self.b.tolist()]
+        if self.b.size >= self.BIG:
+            self.shown = np.array([e[2] for e in self.entries])
+            self.reach = np.array([e[3] for e in self.entries])
+
+    @classmethod
+    def _reach(cls, y: float, digits: int) -> tuple[str, float, float]:
+        """``y``'s text, its printed value and its reach (−1: none). ``%.{digits}g`` rounds as
+        ``%.{digits − 1}e`` does, which writes the printed value's exponent and whether it is a power of ten."""
+        text = f"{y:.{digits}g}"
+        if digits > cls.REACHED or y == 0 or not math.isfinite(y):
+            return text, y, -1.0
+        sci = f"{y:.{digits - 1}e}"
+        e = sci.index("e")
+        if sci[:e].lstrip("-").rstrip("0") in ("1", "1."):
+            return text, y, -1.0
+        return text, float(text), 0.999 * 0.5 * 10.0 ** (int(sci[e + 1:]) - digits + 1)
+
+    def __call__(self, redone: Any) -> bool:
+        a = np.asarray(redone, dtype=float).reshape(-1)
+        entries = self.entries
+        if a.size != len(entries):
+            return False
+        if a.size < self.BIG:
+            pairs: Iterable[tuple[float, tuple[float, str, float, float]]] = zip(a.tolist(), entries)
+        else:
+            far = np.flatnonzero(~(np.abs(a - self.shown) <= self.reach)).tolist()
+            pairs = zip(a[far].tolist(), [entries[i] for i in far])
+        d = self.digits
+        return all(abs(x - shown) <= reach or x == y or abs(x - y) <= 1e-12 * abs(y) or by_hand(x, d) == text
+                   for x, (y, text, shown, reach) in pairs)
 
 
 def by_hand(x: float, digits: int) -> str:
@@ -1148,17 +1208,19 @@ _PLANS: "weakref.WeakKeyDictionary[Equation, dict[int, Equation]]" = weakref.Wea
 
 
 def _plan(eq: Equation, digits: int) -> Equation:
-    done = replace(eq, planned=digits)
+    done = _copied(eq, planned=digits)
     result = eq.result
     printer = TextPrinter(digits)
     hidden = not isinstance(result, (Num, Arr)) and any(isinstance(n, Hidden) for n in walk(result))
     if hidden or not has_numbers(result):
         return done
     forms = []
+    saturated = False  # whether a form holds a saturated probability (:func:`_saturated`)
     for f in eq.forms[:-1]:
-        operands = _survey(f, eq.bindings, printer)
-        if operands is not None:
-            forms.append((f, operands))
+        surveyed = _survey(f, eq.bindings, printer)
+        if surveyed is not None:
+            forms.append((f, surveyed[0]))
+            saturated = saturated or surveyed[1]
     if not forms:
         return _bound_past_the_floats(eq, done, digits) or done
     y = _finite_value(result)
@@ -1175,25 +1237,27 @@ def _plan(eq: Equation, digits: int) -> Equation:
         if past is not None:
             return past
     redo = _Redo(digits, eq.bindings)
-    redo.probabilities = any(_saturated(n) for f, _ in forms for n in walk(f))
+    redo.probabilities = saturated
 
-    def holds(form: Node, trial: dict[int, int]) -> bool:
+    alike = _Alike(y, digits)
+
+    def holds(form: Node, trial: dict[int, int]) -> bool:  # called where NumPy's warnings are off (below)
         redo.extra = trial
         try:
-            with np.errstate(all="ignore"):
-                try:
-                    shown = redo.value(form)
-                except _Spread:  # a range, not a point: the interval rules, on the form as printed
-                    shown = _ival(_rebuild(form, _given(trial)) if trial else form, digits, eq.bindings, False).lo
-                return printed_alike(shown, y, digits)
+            try:
+                shown = redo.value(form)
+            except _Spread:  # a range, not a point: the interval rules, on the form as printed
+                shown = _ival(_rebuild(form, _given(trial)) if trial else form, digits, eq.bindings, False).lo
+            return alike(shown)
         except (Unbound, TypeError, ValueError):
             return True  # nothing a student can redo
-    extra, false = _fewest_digits(forms, holds, FLOAT_DIGITS - digits)
+    with np.errstate(all="ignore"):
+        extra, false = _fewest_digits(forms, holds, FLOAT_DIGITS - digits)
     false = {i for i in false if _true_in_floats(next(f for f, _ in forms if id(f) == i), eq.bindings, y)}
     if not extra and not false:
         return done
     kept = tuple(f for f in eq.forms if id(f) not in false)
-    return replace(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
+    return _copied(done, forms=tuple(_rebuild(f, _given(extra)) for f in kept) if extra else kept)
 
 
 _SQRT_TINY = 1.4916681462400413e-154  # √TINY: a product of numbers above it stays a normal float
@@ -1358,47 +1422,7 @@ class _ExactArrays:
         v = [self.value(a) for a in node.args]
         if any(x is None for x in v):
             return None
-        op = node.op
-        if op == "+":
-            out = v[0]
-            for x in v[1:]:
-                out = out + x
-            return out
-        if op == "-":
-            return v[0] - v[1]
-        if op == "*":
-            out = v[0]
-            for x in v[1:]:
-                out = out * x
-            return out
-        if op == "neg":
-            return -v[0]
-        if op == "sq":
-            return v[0] * v[0]
-        if op == "()":
-            return v[0]
-        if op == "/":  # a softmax's normalisation, layer norm's, Adam's m̂/(√v̂ + ε); None for a 0 divisor
-            try:
-                return v[0] / v[1]
-            except ArithmeticError:
-                return None
-        if op == "^" and isinstance(v[1], Decimal) and v[1] == v[1].to_integral_value():  # β₁ᵗ
-            return v[0] ** int(v[1])
-        if op == "@":
-            return np.matmul(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
-        if op == "outer":
-            return np.multiply.outer(np.asarray(v[0], dtype=object), np.asarray(v[1], dtype=object))
-        if op == "T":
-            return np.asarray(v[0], dtype=object).T
-        if op == "drop0":
-            return np.asarray(v[0], dtype=object)[1:]
-        if op == "cat1":
-            return np.concatenate([np.array([Decimal(1)], dtype=object), np.asarray(v[0], dtype=object)])
-        if op == "cat":
-            return np.concatenate([np.asarray(a, dtype=object).reshape(-1) for a in v])
-        if op in ("hcat", "vcat"):
-            return (np.hstack if op == "hcat" else np.vstack)([np.asarray(a, dtype=object) for a in v])
-        return None
+        return _apply_op(node.op, v, exact=True)
 
 
 def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node, list[int]]], digits: int,
@@ -1507,12 +1531,12 @@ def _fewest_digits(forms: list[tuple[Node, list[int]]], holds: Callable[[Node, d
     return {i: e for i, e in extra.items() if e}, false
 
 
-def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
+def _survey(form: Node, bindings: dict, printer: "Printer") -> tuple[list[int], bool] | None:
     """One walk of a form: None unless it holds numbers (:func:`has_numbers`) and a student can redo
     all of it from the page (:func:`redoable`, and nothing ``printer`` elides), else its roundable
-    numbers' ids in the order of :func:`walk`, each once. A symbolic form ends the walk at its first
-    free symbol."""
-    numbers = False
+    numbers' ids in the order of :func:`walk`, each once, and whether a saturated probability is among
+    its numbers (:func:`_saturated`). A symbolic form ends the walk at its first free symbol."""
+    numbers = saturated = False
     operands: dict[int, None] = {}
     stack = [form]
     while stack:
@@ -1523,6 +1547,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
                 return None
             stack.extend(args[::-1])
         elif isinstance(n, Num):
+            saturated = saturated or _saturated(n)
             if not n.exact:
                 numbers = True
                 operands[id(n)] = None  # a probability too: 1 − q gets q's digits
@@ -1535,7 +1560,7 @@ def _survey(form: Node, bindings: dict, printer: "Printer") -> list[int] | None:
             if isinstance(n, (Partial, Hidden)) or (isinstance(n, Sym) and n not in bindings):
                 return None
             stack.extend(reversed(children(n)))
-    return list(operands) if numbers else None
+    return (list(operands), saturated) if numbers else None
 
 
 def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
@@ -1547,11 +1572,19 @@ def _given(extra: Mapping[int, int]) -> Callable[[Node], Node]:
 
 
 def _with_extra(n: Num | Arr, extra: int) -> Num | Arr:
-    """``replace(n, extra=extra)``, without its checks: a number's fields copied as they are (the
-    node classes have no ``__post_init__`` and nothing but their fields in ``__dict__``)."""
-    new = object.__new__(type(n))
-    new.__dict__.update(n.__dict__)
-    new.__dict__["extra"] = extra
+    """``replace(n, extra=extra)``, without its checks (:func:`_copied`)."""
+    return _copied(n, extra=extra)
+
+
+_Copied = TypeVar("_Copied")
+
+
+def _copied(x: _Copied, **changes: Any) -> _Copied:
+    """``replace(x, **changes)`` of a node or an :class:`Equation`, without its checks: the fields copied as
+    they are (these dataclasses have no ``__post_init__`` and nothing but their fields in ``__dict__``)."""
+    new = object.__new__(type(x))
+    new.__dict__.update(x.__dict__)
+    new.__dict__.update(changes)
     return new
 
 
