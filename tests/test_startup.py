@@ -246,3 +246,41 @@ async def test_the_footers_keys_are_styled_once_when_the_app_starts():
             assert restyled == []
     finally:
         DOMNode.update_node_styles = update_node_styles  # type: ignore[method-assign]
+
+
+READY = """
+import json, sys
+sys.argv = ["bptui", {path!r}]
+from bptui.tui import app as tui
+class Ready(tui.BptuiApp):
+    def network_shown(self):
+        before = set(sys.modules)
+        super().network_shown()
+        print(json.dumps({{"before": sorted(before), "after": sorted(sys.modules)}}))
+        self.exit()
+tui.BptuiApp = Ready
+from textual.app import App
+_run = App.run
+App.run = lambda self, **kw: _run(self, headless=True, size=(120, 40))
+from bptui.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("name, modules", [
+    ("tiny_transformer", {"attention.equations", "rnn.equations", "unitwise.equations", "residual_equations"}),
+    ("count_tokens", {"attention.equations", "rnn.equations"}),
+    ("shapes", {"maps.equations"}),
+    ("xor", set()),
+])
+def test_the_network_screen_imports_the_step_equations_of_its_kinds(name, modules):
+    """Once the network screen is on screen (after its first frame), the modules that write the steps'
+    equations of the network's own kinds are imported: the first press of a step of a kind (tiny_transformer's
+    q⁽³⁾, its attention layer's first) does not compile them (this machine's Python writes no .pyc files: about
+    30 M instructions); no other kind's, and none before the frame."""
+    out = subprocess.run([sys.executable, "-c", READY.format(path=str(NETWORKS / f"{name}.json"))], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    prefix = "bptui.core.kinds."
+    equations = {m[len(prefix):] for m in seen["after"] if m.startswith(prefix) and m.endswith("equations")}
+    assert equations == modules

@@ -766,6 +766,11 @@ class LayerKind:
         """The equations of ``step`` (claimed by :meth:`claims_step`); for a map, the scalar form at ``pos``."""
         raise NotImplementedError
 
+    def prepare_steps(self) -> None:
+        """Import the modules that write this kind's steps' equations (:meth:`step_equations`), ahead of its
+        first step: the app calls it once its network screen is up, so that the first press of a step of
+        this kind does not import (and, without .pyc files, compile) them. Here: none (the dense path's)."""
+
     def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
                                 optimizer: Any = None) -> tuple:
         """:meth:`step_equations` as the notation profile ``notation`` names and groups them (a separate

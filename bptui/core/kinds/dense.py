@@ -175,6 +175,10 @@ class Dense(LayerKind):
 
         return equations.step_equations(net, state, step, pos)
 
+    def prepare_steps(self) -> None:
+        if self.after_map:  # (as ``claims_step``: the map family's modules only for a network that has maps)
+            from .maps import equations  # noqa: F401
+
     def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
                                 optimizer: Any = None) -> tuple:
         from .maps import equations

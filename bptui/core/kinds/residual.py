@@ -305,6 +305,9 @@ class Residual(LayerKind):
 
         return residual_equations.step_equations(net, state, step)
 
+    def prepare_steps(self) -> None:
+        from . import residual_equations  # noqa: F401
+
     def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
                                 optimizer: Any = None) -> tuple:
         from . import residual_equations

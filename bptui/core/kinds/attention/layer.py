@@ -564,6 +564,9 @@ class Attention(LayerKind):
 
         return equations.step_equations(net, state, step)
 
+    def prepare_steps(self) -> None:
+        from . import equations  # noqa: F401
+
     def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
                                 optimizer: Any = None) -> tuple:
         from . import equations

@@ -254,6 +254,9 @@ class Recurrent(LayerKind):
 
         return tuple(flat_ones(e) for e in equations.step_equations(net, state, step))  # [1, h] one vector
 
+    def prepare_steps(self) -> None:
+        from . import equations, profiled  # noqa: F401
+
     def follows_profiles(self) -> bool:  # every profile: a separate b (per gate block), G/m, rows (profiled.py)
         return True
 

@@ -291,6 +291,9 @@ class Unitwise(LayerKind):
         eqs = equations.step_equations(self, net, self.state_at(net, state, step.key), step, pos, notation)
         return tuple(self._on_board(net, eq, step.key) for eq in eqs)
 
+    def prepare_steps(self) -> None:
+        from . import equations  # noqa: F401
+
     def profiled_step_equations(self, net: Any, state: Any, step: Any, pos: tuple[int, ...] | None, notation: Any,
                                 optimizer: Any = None) -> tuple:
         """In a profile with a separate b, o⁽ˡ⁾ without its 1 on top and what a dense layer above sends
