@@ -174,12 +174,12 @@ class BptuiApp(LeanFilters, PacedApp, GuardedApp, App[None]):
         and the collector scanned them again and again: 0.74–0.96 ms of collections a keypress on
         count_tokens stepping on with the panels, 0.33 ms with these (CPU time in gc.callbacks, 60
         presses, two runs each). Before that, each of the network's kinds imports the modules that write
-        its steps' equations (``LayerKind.prepare_steps``): a kind's first step imported them, and without
+        its steps' equations (``Stepper.prepare_steps``): a kind's first step imported them, and without
         .pyc files compiled them (tiny_transformer's first attention step, q⁽³⁾: the attention and
-        recurrent equations, about 30 M instructions of its press)."""
-        if self.spec is not None:
-            for kind in dict.fromkeys(self.spec.layer_kinds or ()):
-                kind.prepare_steps()
+        recurrent equations, about 30 M instructions of its press; moons_layernorm's first forward press
+        with the map, 35 M)."""
+        if self.stepper is not None:
+            self.stepper.prepare_steps()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()

@@ -273,10 +273,6 @@ class LayerKind:
     # the layer reads the whole sequence below it at once (self-attention: o_τ reads every x_τ′), so the
     # step schedule does all its τ before it and gives its steps no τ of their own
     mixes_time: ClassVar[bool] = False
-    # the modules (full names) that write its steps' equations where the kind's own module does not
-    # import them: a stepper imports them when it is made, so that no keypress does (an import compiles
-    # and runs the module within the press); the reader of a file, which needs none of them, does not
-    step_modules: ClassVar[tuple[str, ...]] = ()
 
     def trace_quantity(self, quantity: str) -> tuple[str, dict]:
         """A step's ``quantity`` as the trace's JSON names it, with fields of its own (an attention

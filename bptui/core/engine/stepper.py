@@ -11,7 +11,6 @@ the replay a step back can cost.
 from __future__ import annotations
 
 import math
-from importlib import import_module
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Literal, Sequence, Union
@@ -392,8 +391,6 @@ class Stepper:
         self.spec = spec
         self.base_origin = origin if origin is not None else Origin.of_spec(spec)  # of the spec's weights
         self.net = Network(spec)
-        for module in dict.fromkeys(m for kind in self.net.kinds for m in kind.step_modules):  # not on a keypress
-            import_module(module)
         # the notation the step equations are written in (None: the lecture's); it names and groups
         # the numbers, never changes them (core/formulas/profiles.py)
         self.notation = notation
@@ -407,6 +404,14 @@ class Stepper:
         self.reset()
 
     # -- state ------------------------------------------------------------------------------------
+
+    def prepare_steps(self) -> None:
+        """Import the modules that write the steps' equations of the network's kinds
+        (``LayerKind.prepare_steps``), ahead of their first step: the app calls it once its network screen
+        is up, so that no keypress imports (and, without .pyc files, compiles) them. The reader of a file
+        and a stepper's own making import none of them."""
+        for kind in dict.fromkeys(self.net.kinds):
+            kind.prepare_steps()
     def reset(self, weights: Sequence[np.ndarray] | None = None,
               opt: Sequence[optim.OptState] | None = None, origin: Origin | None = None) -> None:
         """Back to step 0 with the file's weights (or ``weights``, and optimizer state ``opt``, one

@@ -39,7 +39,6 @@ class Unitwise(LayerKind):
     unrolled_box: ClassVar[bool] = False
     first: ClassVar[str] = "s"  # the letter of the board's s row: layernorm's u, dropout's m
     first_name: ClassVar[str] = ""
-    step_modules: ClassVar[tuple[str, ...]] = (f"{__package__}.equations",)  # equations.py (it imports this module)
 
     @property
     def bias_entry(self) -> bool:  # type: ignore[override]  # a vector's o⁽ˡ⁾ = [1, …]; a map has none
