@@ -34,6 +34,23 @@ def tally(eqs, digits: int) -> tuple[int, int, int, int, int]:
     return total, needing, operands, most, left_out
 
 
+def one_epoch(spec):
+    """A stepper for ``spec`` and a function that says whether it has a step of its first epoch left (a graph:
+    its forward and reverse pass)."""
+    if spec.kind == "graph":
+        from bptui.core.graphs.graph_stepper import GraphStepper
+        graph = GraphStepper(spec)
+        return graph, lambda: not graph.at_end
+    from bptui.core.engine.stepper import Stepper
+    stepper = Stepper(spec)
+    left = [len(stepper.schedule)]
+
+    def more() -> bool:
+        left[0] -= 1
+        return left[0] >= 0
+    return stepper, more
+
+
 def count(name: str, digits: int, explanations: bool = False) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """:func:`tally` of one epoch's step equations, and (``explanations``) of the explanations' equations
     of the cells each step writes (zeros without)."""
@@ -41,19 +58,7 @@ def count(name: str, digits: int, explanations: bool = False) -> tuple[tuple[int
     from bptui.core.teaching.explain import explain
     from bptui.core.teaching.quiz import candidates, equations_of
 
-    spec = load_any(ROOT / "networks" / f"{name}.json")
-    if spec.kind == "graph":
-        from bptui.core.graphs.graph_stepper import GraphStepper
-        stepper = GraphStepper(spec)
-        more = lambda: not stepper.at_end  # noqa: E731
-    else:
-        from bptui.core.engine.stepper import Stepper
-        stepper = Stepper(spec)
-        left = [len(stepper.schedule)]
-
-        def more() -> bool:
-            left[0] -= 1
-            return left[0] >= 0
+    stepper, more = one_epoch(load_any(ROOT / "networks" / f"{name}.json"))
     eqs: list = []
     explained: list = []
     while more():

@@ -46,19 +46,9 @@ def compare(name: str, digits: int) -> tuple[int, int, int, int, list[str]]:
     from bptui.core.formulas.numformat import cell, number_format
     from bptui.core.teaching.quiz import equations_of
 
-    spec = load_any(Path(name) if name.endswith(".json") else ROOT / "networks" / f"{name}.json")
-    if spec.kind == "graph":
-        from bptui.core.graphs.graph_stepper import GraphStepper
-        stepper = GraphStepper(spec)
-        more = lambda: not stepper.at_end  # noqa: E731
-    else:
-        from bptui.core.engine.stepper import Stepper
-        stepper = Stepper(spec)
-        left = [len(stepper.schedule)]
+    from last_digit_count import one_epoch  # (scripts/, this script's folder)
 
-        def more() -> bool:
-            left[0] -= 1
-            return left[0] >= 0
+    stepper, more = one_epoch(load_any(Path(name) if name.endswith(".json") else ROOT / "networks" / f"{name}.json"))
     printer = TextPrinter(digits)
     results = compared = exact = differ = 0
     examples: list[str] = []
