@@ -54,18 +54,25 @@ def _nn_checks(stepper, diagram, digits):
         yield (l, row, col, "W"), state.labels[e], panel_text(W, (row, col - 1 if sep else col), digits)
 
 
+def _differences(steppers, every: int, diagrams: dict, checks) -> tuple[list, int]:
+    """Each number a diagram writes beside its panel's text, at every step ``steppers`` gives (every digits
+    setting at every ``every``·7th, 4 digits elsewhere): (the ones that differ, how many were compared)."""
+    bad, seen = [], 0
+    for i, stepper in steppers:
+        for digits in (range(MIN_DIGITS, MAX_DIGITS + 1) if i % (every * 7) == 0 else (4,)):
+            for where, shown, want in checks(stepper, diagrams[digits], digits):
+                seen += 1
+                if shown != want:
+                    bad.append((i, digits, where, shown, want))
+    return bad, seen
+
+
 @pytest.mark.parametrize("name,every,profile", [("xor", 1, None), ("moons", 5, None), ("xor", 1, "ng"),
                                                 ("moons", 11, "cs231n")])
 def test_the_nn_diagram_writes_each_number_as_its_panel(name, every, profile):
     notation = None if profile is None else PROFILES[profile]
-    bad, seen = [], 0
     diagrams = {d: nn_diagram(load(NETWORKS / f"{name}.json"), d, notation) for d in range(MIN_DIGITS, MAX_DIGITS + 1)}
-    for i, stepper in _steppers(name, every, notation):
-        for digits in (range(MIN_DIGITS, MAX_DIGITS + 1) if i % (every * 7) == 0 else (4,)):
-            for where, shown, want in _nn_checks(stepper, diagrams[digits], digits):
-                seen += 1
-                if shown != want:
-                    bad.append((i, digits, where, shown, want))
+    bad, seen = _differences(_steppers(name, every, notation), every, diagrams, _nn_checks)
     assert seen > 100
     assert not bad, bad[:5]
 
@@ -97,15 +104,9 @@ def _shown(shape: tuple[int, ...]):
 
 @pytest.mark.parametrize("name,every", [("xor", 1), ("moons", 5)])
 def test_the_computation_graph_writes_each_number_as_its_panel(name, every):
-    bad, seen = [], 0
     spec = load(NETWORKS / f"{name}.json")
     diagrams = {d: network_graph(spec, d) for d in range(MIN_DIGITS, MAX_DIGITS + 1)}
-    for i, stepper in _steppers(name, every):
-        for digits in (range(MIN_DIGITS, MAX_DIGITS + 1) if i % (every * 7) == 0 else (4,)):
-            for where, shown, want in _graph_checks(stepper, diagrams[digits], digits):
-                seen += 1
-                if shown != want:
-                    bad.append((i, digits, where, shown, want))
+    bad, seen = _differences(_steppers(name, every), every, diagrams, _graph_checks)
     assert seen > 100
     assert not bad, bad[:5]
 
