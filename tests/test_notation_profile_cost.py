@@ -1,6 +1,8 @@
 """A course's own profile file names the data set's loss (``symbols.cost``, :attr:`Profile.cost`), as ng's J is
 named: the status line, the training screen, the gradient check, ``trace``, ``check`` and ``export`` write it; a
-bad value is an ``error:`` line naming the file and the place, exit 2."""
+bad value is an ``error:`` line naming the file and the place, exit 2. And the shipped profiles write the data
+loss as their courses do: Nielsen's cost C = (1/n) Σₓ Cₓ (chapter 2), CS231n's data loss L = (1/N) Σᵢ Lᵢ (the
+notes' "Neural Networks Part 2": loss functions), ng's J."""
 
 from __future__ import annotations
 
@@ -106,3 +108,14 @@ def test_every_shipped_profiles_file_keeps_its_data_loss(name):
     P = PROFILES[name]
     doc = {**profile_json(P), "name": "course"}
     assert profile_from_json(doc, "course.json").data_loss == P.data_loss
+
+
+@pytest.mark.parametrize("name, cost, per_example", [
+    ("nielsen", "C", "C₁"),  # C = (1/n) Σₓ Cₓ
+    ("cs231n", "L", "L₁"),  # L = (1/N) Σᵢ Lᵢ, the data loss
+    ("ng", "J", "ℒ⁽¹⁾"),  # J = (1/m) Σ ℒ
+])
+def test_the_shipped_profiles_write_the_cost_as_their_courses_do(name, cost, per_example):
+    code, out, err = _run("trace", str(NETWORKS / "xor.json"), "--notation", name, "--epochs", "1")
+    assert code == 0 and f"End of epoch 1: {cost} = 0.2605" in out
+    assert f"{cost} ← {per_example} = 0.3128" in out and "_D" not in out

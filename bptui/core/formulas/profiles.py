@@ -69,8 +69,8 @@ class Profile:
     # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
     example_loss: Symbol | None = None
     # the data set's loss where the course's own letter is the whole data set's cost (ng's J = (1/m) Σ ℒ, written
-    # J, not J_D); None: the loss's letter with the data set's D (ℓ_D, nielsen's C_D) (:attr:`data_loss`); a
-    # course's file: ``symbols.cost``
+    # J, not J_D; nielsen's C = (1/n) Σₓ Cₓ; cs231n's L = (1/N) Σᵢ Lᵢ); None: the loss's letter with the data
+    # set's D (ℓ_D, goodfellow's J_D) (:attr:`data_loss`); a course's file: ``symbols.cost``
     cost: Symbol | None = None
     # the letter an explanation's Σ over a layer's inputs runs over (Σₐ w_b,a o_a, nielsen's w_jk a_k): the
     # first of it and SUM_LETTERS that none of the profile's symbols takes (:attr:`sum_letter`)
@@ -96,7 +96,7 @@ class Profile:
     def data_loss(self) -> Symbol:
         """How the data set's (a group's) loss ℓ_D is written, by every view, ``trace`` and ``export``: the course's
         :attr:`cost` (ng's J = (1/m) Σ ℒ is the data set's already: J, not J_D), else the loss's letter with the
-        data set's D (ℓ_D, nielsen's C_D beside his C_x)."""
+        data set's D (ℓ_D, goodfellow's J_D)."""
         if self.cost is not None:
             return self.cost
         return Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
@@ -446,7 +446,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
             "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub",
-            sum_index="k"),  # his w_jk a_k
+            cost=_s("C"), sum_index="k"),  # his cost C = (1/n) Σₓ Cₓ (chapter 2), not C_D; his w_jk a_k
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
@@ -467,7 +467,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
             "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub",
-            sum_index="k"),  # the panels' input index (w_k,j)  # his L_i
+            # the notes' data loss L = (1/N) Σᵢ Lᵢ (Neural Networks Part 2, loss functions), not L_D; his L_i
+            cost=_s("L"), sum_index="k"),  # the panels' input index (w_k,j)
 )}
 DEFAULT = LECTURE13
 
