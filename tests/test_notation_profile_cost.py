@@ -119,3 +119,20 @@ def test_the_shipped_profiles_write_the_cost_as_their_courses_do(name, cost, per
     code, out, err = _run("trace", str(NETWORKS / "xor.json"), "--notation", name, "--epochs", "1")
     assert code == 0 and f"End of epoch 1: {cost} = 0.2605" in out
     assert f"{cost} ← {per_example} = 0.3128" in out and "_D" not in out
+
+
+def test_a_group_of_one_example_is_named_in_the_singular():
+    """Per-example updates in a mean profile: each gradient is the mean over a group of m = 1 example (not
+    "the m = 1 examples"); a group of 4 keeps its plural."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.teaching.explain import Cell, explain
+
+    doc = json.loads((NETWORKS / "xor.json").read_text(encoding="utf-8"))
+    for update, words in (("per_example", "the m = 1 example of this update group"),
+                          ("full_batch", "the m = 4 examples of this update group")):
+        doc["training"]["update"] = update
+        stepper = Stepper(parse(doc, "xor.json"), notation=PROFILES["ng"])
+        stepper.run_until(lambda s: s.key.quantity == "G" and s.key.layer == 2)
+        text = explain(stepper, Cell("G", 2, 1, 1), 4).text()
+        assert words in text, text
