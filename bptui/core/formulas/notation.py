@@ -122,18 +122,16 @@ def vec(v, digits: int = 4, limit: int = 8, form: str | None = None, cells: str 
     if cells is not None:
         from .numformat import cell
 
-        def entry(x: float) -> str:
-            return cell(x, digits, cells)
+        def entries(xs) -> list[str]:
+            return [cell(x, digits, cells) for x in xs.tolist()]
     else:
-        form = form or array_form(v, digits)
+        form = form or array_form(v, digits)  # the whole vector's, its cut entries' too
 
-        def entry(x: float) -> str:
-            return num(x, digits, form)
+        def entries(xs) -> list[str]:
+            return nums(xs, digits, form)
     if len(v) <= limit:
-        return "[" + ", ".join(entry(x) for x in v.tolist()) + "]"
-    head = ", ".join(entry(x) for x in v[: limit - 2].tolist())
-    tail = ", ".join(entry(x) for x in v[-2:].tolist())
-    return f"[{head}, …, {tail}] ({len(v)} values)"
+        return "[" + ", ".join(entries(v)) + "]"
+    return f"[{', '.join(entries(v[: limit - 2]))}, …, {', '.join(entries(v[-2:]))}] ({len(v)} values)"
 
 
 def nums(values, digits: int = 4, form: str | None = None, zeros: bool = False) -> list[str]:
