@@ -563,8 +563,8 @@ def _check_distinct(symbols: dict[str, Symbol]) -> None:
 
 def _check_cost(symbols: dict[str, Symbol]) -> None:
     """The cost under the loss's letter (ng's J, Nielsen's C: the data set's loss is the course's loss) or a
-    symbol of its own, not another quantity's: ``E⁽¹⁾ = W⁽¹⁾ o⁽⁰⁾`` beside ``W ← W + ℓ⁽¹⁾`` would read as two
-    quantities under one name."""
+    symbol of its own, not another quantity's: a cost W would read ``W ← W + ℓ⁽¹⁾`` beside ``W⁽¹⁾ ← W⁽¹⁾ − η G⁽¹⁾``,
+    two quantities under one name."""
     cost = symbols.get("cost")
     if cost is None:  # none given, or a mistake of its own, reported already
         return
