@@ -6,6 +6,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +33,26 @@ def big_doc(widths=(784, 128, 10), n=1000, seed=0, update="full_batch") -> dict:
         "training": {"learning_rate": 0.1, "update": update},
     }
     return doc
+
+
+def side_by_side(run: Callable[[Path], list[float]], names: Sequence[str], against: Path | None, repeats: int,
+                 heading: str, scale: float = 1e3, width: int = 12) -> None:
+    """The figures of ``names`` (``run(root)``: one list a run of the checkout at ``root``, in the order of
+    ``names``) measured ``repeats`` times in this checkout and, with ``against``, in another one, interleaved so
+    that both see the same machine load; their medians times ``scale`` printed under ``heading``, side by side
+    with their ratio. (A script's child process, measuring another checkout, must not import this module: it
+    puts this checkout first on the path.)"""
+    roots = {"this": ROOT} | ({"against": against.resolve()} if against else {})
+    times: dict[str, list[list[float]]] = {k: [] for k in roots}
+    for _ in range(repeats):
+        for key, root in roots.items():
+            times[key].append(run(root))
+    print(heading)
+    print(f"{'network':<{width}}" + "".join(f"{k:>10}" for k in roots) + ("     ratio" if against else ""))
+    for i, name in enumerate(names):
+        med = {k: statistics.median(t[i] for t in ts) * scale for k, ts in times.items()}
+        ratio = f"{med['this'] / med['against']:>10.2f}" if against else ""
+        print(f"{name:<{width}}" + "".join(f"{m:>10.3f}" for m in med.values()) + ratio)
 
 
 def median_time(fn, repeats: int = 7, clock=time.perf_counter) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -70,17 +69,10 @@ def main() -> None:
     if args.child:
         child()
         return
-    roots = {"this": ROOT} | ({"against": args.against.resolve()} if args.against else {})
-    times: dict[str, list[list[float]]] = {k: [] for k in roots}
-    for _ in range(args.repeats):
-        for key, root in roots.items():
-            times[key].append(run(root))
-    print(f"ms per step to print its equations, median of {args.repeats} (CPU time)")
-    print(f"{'network':<12}" + "".join(f"{k:>10}" for k in roots) + ("     ratio" if args.against else ""))
-    for i, name in enumerate(NETS):
-        med = {k: statistics.median(t[i] for t in ts) * 1e3 for k, ts in times.items()}
-        ratio = f"{med['this'] / med['against']:>10.2f}" if args.against else ""
-        print(f"{name:<12}" + "".join(f"{m:>10.3f}" for m in med.values()) + ratio)
+    from _common import side_by_side  # (not in the child: it would put this checkout first on the path)
+
+    side_by_side(run, list(NETS), args.against, args.repeats,
+                 f"ms per step to print its equations, median of {args.repeats} (CPU time)")
 
 
 if __name__ == "__main__":

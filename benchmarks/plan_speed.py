@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,19 +104,12 @@ def main() -> None:
     if args.child:
         child()
         return
-    roots = {"this": ROOT} | ({"against": args.against.resolve()} if args.against else {})
-    times: dict[str, list[list[float]]] = {k: [] for k in roots}
+    from _common import side_by_side  # (not in the child: it would put this checkout first on the path)
+
     repeats = 1 if args.instructions else args.repeats
-    for _ in range(repeats):
-        for key, root in roots.items():
-            times[key].append(run(root, args.instructions))
     unit, scale = ("k instructions (callgrind)", 1e-3) if args.instructions else (f"ms, median of {repeats} (CPU time)", 1e3)
-    print(f"per step to plan its equations at {' and '.join(map(str, DIGITS))} digits: {unit}")
-    print(f"{'network':<18}" + "".join(f"{k:>10}" for k in roots) + ("     ratio" if args.against else ""))
-    for i, name in enumerate(NETS):
-        med = {k: statistics.median(t[i] for t in ts) * scale for k, ts in times.items()}
-        ratio = f"{med['this'] / med['against']:>10.2f}" if args.against else ""
-        print(f"{name:<18}" + "".join(f"{m:>10.3f}" for m in med.values()) + ratio)
+    side_by_side(lambda root: run(root, args.instructions), list(NETS), args.against, repeats,
+                 f"per step to plan its equations at {' and '.join(map(str, DIGITS))} digits: {unit}", scale, 18)
 
 
 if __name__ == "__main__":

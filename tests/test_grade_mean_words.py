@@ -12,7 +12,7 @@ from bptui.grade import class_text, grade, grade_text, load_key, ClassGrade
 
 @pytest.mark.parametrize("notation, words", [
     ("ng", "a mean divided once more: the page's J = (1/k) Σₙ ℒ⁽ⁿ⁾ and dW^[l] = (1/m) Σ are means already"),
-    ("cs231n", "a mean divided once more: the page's L_D = (1/k) Σₙ Lₙ and dWˡ = (1/m) Σ are means already"),
+    ("cs231n", "a mean divided once more: the page's L = (1/k) Σₙ Lₙ and dWˡ = (1/m) Σ are means already"),
     (None, "a mean taken where the file sums: ℓ⁽ⁿ⁾/d⁽ᴸ⁾, ℓ_D/n, G⁽ˡ⁾/n (n: the examples so far)"),
 ])
 def test_a_mean_divided_again_is_named_with_the_mean_the_page_asked_for(tmp_path, notation, words):

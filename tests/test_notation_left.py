@@ -214,11 +214,11 @@ def test_nielsen_names_an_examples_cost_below_it(capsys):
     """nielsen writes the cost of one example x as C_x (chapter 2): C₁, C₂, never C⁽¹⁾ (his plain
     superscripts are layers); the lecture keeps ℓ⁽ⁿ⁾ and goodfellow J⁽ⁿ⁾. His C is their mean (a mean profile)."""
     text = _trace(capsys, "xor", "--notation", "nielsen")
-    assert "5. [loss] C₁ = Σₖ (aₖ³ − yₖ)² = (0.5593 − 0)² = 0.3128;   C_D ← C₁ = 0.3128" in text
-    assert "[loss] C₂ = Σₖ (aₖ³ − yₖ)² = (0.4057 − 1)² = 0.3532;   C_D ← (C_D + C₂)/2 = (0.3128 + 0.3532)/2 = 0.333" in text
+    assert "5. [loss] C₁ = Σₖ (aₖ³ − yₖ)² = (0.5593 − 0)² = 0.3128;   C ← C₁ = 0.3128" in text
+    assert "[loss] C₂ = Σₖ (aₖ³ − yₖ)² = (0.4057 − 1)² = 0.3532;   C ← (C + C₂)/2 = (0.3128 + 0.3532)/2 = 0.333" in text
     assert "C⁽" not in text
     latex = _export(capsys, "xor", "--notation", "nielsen", "--format", "latex")
-    assert r"C_{1} &= \sum_{k} (a_{k}^{3} - y_{k})^{2} \\" in latex and r"\frac{{C}_{\mathcal{D}} + C_{2}}{2} \\" in latex
+    assert r"C_{1} &= \sum_{k} (a_{k}^{3} - y_{k})^{2} \\" in latex and r"\frac{C + C_{2}}{2} \\" in latex
     assert r"$C_{n} = \sum_{k} (a_{k}^{3} - y_{k})^{2}$" in _export(capsys, "xor", "--notation", "nielsen")
     assert "[loss] ℓ⁽¹⁾ = Σₖ (oₖ⁽²⁾ − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor")
     assert "[loss] J⁽¹⁾ = Σₖ (hₖ⁽²⁾ − yₖ)² = (0.5593 − 0)² = 0.3128" in _trace(capsys, "xor", "--notation", "goodfellow")

@@ -78,8 +78,8 @@ def test_a_bracketed_layer_index_writes_a_real_minus():
         assert not re.search(r"\[l-", text), text
 
 
-@pytest.mark.parametrize("name, follow", [(None, "so G and ℓ_D follow"), ("cs231n", "so dW, db and L_D follow"),
-                                          ("nielsen", "so ∂C/∂w, ∂C/∂b and C_D follow")])
+@pytest.mark.parametrize("name, follow", [(None, "so G and ℓ_D follow"), ("cs231n", "so dW, db and L follow"),
+                                          ("nielsen", "so ∂C/∂w, ∂C/∂b and C follow")])
 def test_an_edits_message_names_the_profiles_gradient_and_loss(name, follow):
     from bptui.core.engine.stepper import Stepper
 

@@ -301,9 +301,9 @@ async def test_an_edit_in_cs231n_changes_the_files_entry_the_cursor_is_on():
 # -- the status line and the help (item 2) --------------------------------------------------------------
 @pytest.mark.parametrize("name, first, third, after_loss", [
     ("lecture13", "η = 0.5", "o⁽⁰⁾ = [1, x] = [1, 0, 0] · next: s⁽¹⁾ (forward)", "ℓ⁽¹⁾ = 0.3128 · ℓ_D so far = 0.3128"),
-    ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C₁ = 0.3128 · C_D so far = 0.3128"),
+    ("nielsen", "η = 0.5", "a¹ = x = [0, 0] · next: z² (forward)", "C₁ = 0.3128 · C so far = 0.3128"),
     ("ng", "α = 0.5", "a^[0] = x = [0, 0] · next: z^[1] (forward)", "ℒ⁽¹⁾ = 0.3128 · J so far = 0.3128"),
-    ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L₁ = 0.3128 · L_D so far = 0.3128"),
+    ("cs231n", "learning_rate = 0.5", "h⁰ = x = [0, 0] · next: scores¹ (forward)", "L₁ = 0.3128 · L so far = 0.3128"),
 ])
 async def test_the_status_line_speaks_the_profile(name, first, third, after_loss):
     from bptui.tui.app import BptuiApp
@@ -418,9 +418,9 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 # what the lecture's text says, as each profile writes it (the numbers stay)
 RENAMED = {
-    "nielsen": [("f⁽²⁾", "f³"), ("f⁽¹⁾", "f²"), ("ℓ_D", "C_D"), ("ℓ⁽ⁿ⁾", "Cₙ"), ("loss ℓ", "loss C"),
+    "nielsen": [("f⁽²⁾", "f³"), ("f⁽¹⁾", "f²"), ("ℓ_D", "C"), ("ℓ⁽ⁿ⁾", "Cₙ"), ("loss ℓ", "loss C"),
                 ("backprop G ", "backprop gradients "), ("G⁽¹⁾", "∂C/∂w² and ∂C/∂b²"), ("G⁽²⁾", "∂C/∂w³ and ∂C/∂b³")],
-    "cs231n": [("f⁽²⁾", "f²"), ("f⁽¹⁾", "f¹"), ("η =", "learning_rate ="), ("ℓ_D", "L_D"), ("ℓ⁽ⁿ⁾", "Lₙ"),
+    "cs231n": [("f⁽²⁾", "f²"), ("f⁽¹⁾", "f¹"), ("η =", "learning_rate ="), ("ℓ_D", "L"), ("ℓ⁽ⁿ⁾", "Lₙ"),
                ("loss ℓ", "loss L"), ("backprop G ", "backprop gradients "), ("G⁽¹⁾", "dW¹ and db¹"), ("G⁽²⁾", "dW² and db²")],
 }
 
@@ -467,7 +467,7 @@ def test_the_option_wins_over_the_files_notation_and_refusals_come_first(command
     _, out, _ = _cli(command, str(path))
     assert "J ← " in out or "J = " in out or "dW^[1]" in out
     _, out, _ = _cli(command, str(path), "--notation", "nielsen")
-    assert "C_D" in out or "∂C/∂w²" in out
+    assert "C = " in out or "∂C/∂w²" in out
     assert "J ← " not in out and "J = " not in out and "dW^[1]" not in out
     code, out, err = _cli(command, str(path), "--notation", "nowhere")
     assert (code, out) == (2, "") and err.startswith("error: --notation: 'nowhere' is neither") and err.count("\n") == 1

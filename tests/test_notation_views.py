@@ -122,8 +122,8 @@ async def test_the_training_screen_is_in_the_profile(name):
     text, (result, _) = await _train_texts(P)
     assert not [m for m in lecture_only(P) if m in text], text
     expected = {"ng": ("α = ", "J (mean", "dW^[l]", "|dz^[l]|"), "goodfellow": ("ε = ", "J_D", "∇_W⁽ˡ⁾ J", "|g⁽ˡ⁾|"),
-                "nielsen": ("η = ", "C_D", "∂C/∂wˡ", "|δˡ|"), "lecture13": ("η = ", "ℓ_D", "‖G⁽ˡ⁾‖", "|δ⁽ˡ⁾|"),
-                "cs231n": ("learning_rate = ", "L_D", "dWˡ", "|dscoresˡ|")}[name]
+                "nielsen": ("η = ", "C (mean", "∂C/∂wˡ", "|δˡ|"), "lecture13": ("η = ", "ℓ_D", "‖G⁽ˡ⁾‖", "|δ⁽ˡ⁾|"),
+                "cs231n": ("learning_rate = ", "L (mean", "dWˡ", "|dscoresˡ|")}[name]
     assert all(e in text for e in expected), (expected, text)
     if name == "ng":  # ng's J is the mean over the examples (no J_D): the curve's number, the status's, the message's
         assert "‖dW^[l], db^[l]‖ per layer over the epochs" in text and "J, the mean loss per example, per epoch" in text

@@ -114,12 +114,45 @@ async def test_the_gradient_bars_use_one_format_per_column():
     d = [NUMBER.findall(line)[2] for line in lines]
     assert g == texts([s.G_norm for s in stats], 4)
     assert one_format(g) and one_format(d) and "+" not in "".join(lines)
-    # mean |δ⁽ˡ⁾| with the 4 significant digits the screen's other numbers have (0.005012, not 0.0050), each
-    # the number computed, in one form: the numbers of an equation's vector (notation.nums)
+    # mean |δ⁽ˡ⁾| with the 4 significant digits the screen's other numbers have (0.005012, not 0.0050), trailing
+    # zeros kept (0.1200, not 0.12), each the number computed, in one form (notation.nums)
     figures = [t.split("e")[0].replace("−", "").replace(".", "").lstrip("0") for t in d]
-    assert all(len(f) == 4 or float(t.replace("−", "-")) == round(float(t.replace("−", "-")), 4 - len(f))
-               for f, t in zip(figures, d)), d
+    assert all(len(f) == 4 for f in figures) and len({"e" in t for t in d}) == 1, d
     assert [float(t.replace("−", "-")) for t in d] == [float(f"{s.mean_abs_delta:.4g}") for s in stats]
+
+
+async def test_the_mean_deltas_keep_their_trailing_zeros():
+    """A column of measured numbers says how many digits it holds: mean |δ⁽ˡ⁾| = 0.12 is 0.1200 (4 significant
+    digits, as 0.02350 and 0.005012 beside it), as the ‖G⁽ˡ⁾‖ column beside it keeps its zeros."""
+    from textual.app import App
+
+    from bptui.core.engine.train import LayerStats
+    from bptui.tui.plots import GradientBars
+
+    class Bars(App):
+        def compose(self):
+            yield GradientBars(3)
+
+    app = Bars()
+    async with app.run_test(size=(100, 10)) as pilot:
+        bars = app.query_one(GradientBars)
+        bars.show([LayerStats(1, 0.5, 0.12), LayerStats(2, 0.25, 0.0235), LayerStats(3, 0.125, 0.005012)])
+        await pilot.pause()
+        lines = str(bars.render()).splitlines()[1:]
+    assert [line.split()[-1] for line in lines] == ["0.1200", "0.02350", "0.005012"]
+
+
+@pytest.mark.parametrize("values, shown", [
+    ([0.12, 0.0235, 0.005012], ["0.1200", "0.02350", "0.005012"]),
+    ([1.2e-5, 3e-4], ["1.200e−5", "3.000e−4"]),  # one form: scientific for both
+    ([1234.0, -0.5, 0.0], ["1234", "−0.5000", "0"]),  # no "1234." (%#g's point), 0 as every view writes it
+    ([99999.0, 0.5], ["1.000e5", "5.000e−1"]),  # 99999 rounds to 5 figures: scientific for both, zeros kept
+])
+def test_numbers_with_their_trailing_zeros(values, shown):
+    from bptui.core.formulas.notation import nums
+
+    assert nums(values, 4, zeros=True) == shown
+    assert [float(t.replace("−", "-")) for t in shown] == [float(f"{x:.4g}") for x in values]
 
 
 async def test_a_recurrent_panel_uses_one_format_per_matrix_and_row():

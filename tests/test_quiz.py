@@ -180,6 +180,22 @@ def test_bptui_quiz_from_a_pipe_writes_each_answer_after_its_prompt():
                                  "  value: 1 of 2 right (1 at the first try, 0 at the second)")
 
 
+def test_a_piped_answer_is_echoed_as_typed_and_judged_in_the_texts_form(monkeypatch, capsys):
+    """The transcript of answers from a pipe reads as a terminal session does: the answer as the student typed
+    it (``-0.25``, the hyphen-minus a keyboard types; a terminal echoes it so), and every line the quiz writes
+    after it in the project's text form: ``not quite (−0.25)``, ``not −1e−7``, the right value ``−0.2``."""
+    values = right_answers("xor", 2, seed=1)
+    assert values[0] == pytest.approx(-0.2) and values[1] == pytest.approx(-0.197375, abs=1e-6)
+    answers = iter(["-0.2", "-0.25", "-1e-7"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr("bptui.cli._typed_at_a_terminal", lambda: False)
+    assert main(["quiz", "xor", "--steps", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "\ns₂⁽¹⁾ = -0.2\nright: s₂⁽¹⁾ = −0.2\n" in out
+    assert "\no₂⁽¹⁾ = -0.25\nnot quite (−0.25). hint: " in out
+    assert "\no₂⁽¹⁾ = -1e-7\nwrong: o₂⁽¹⁾ = −0.197375, not −1e−7\n" in out
+
+
 def test_bptui_quiz_bad_input(capsys):
     assert main(["quiz", "nope.json"]) == 2
     assert capsys.readouterr().err.startswith("error: nope.json: no such file")

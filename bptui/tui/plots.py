@@ -626,7 +626,8 @@ class GradientBars(Widget):
         lo, hi = decades([v for s in self.stats for v in (s.G_norm, s.mean_abs_delta)])
         label = 6  # "l = 1 "
         g_texts = norm_texts([s.G_norm for s in self.stats])  # one format for each column
-        d_texts = nums([s.mean_abs_delta for s in self.stats], 4)  # 4 significant digits, as ℓ_D's beside them
+        # 4 significant digits (as ℓ_D's beside them), trailing zeros kept as the ‖G⁽ˡ⁾‖ column keeps them
+        d_texts = nums([s.mean_abs_delta for s in self.stats], 4, zeros=True)
         gw, dw = (max(8, *map(len, column)) for column in (g_texts, d_texts))  # " 1.23e−4", or wider numbers
         number = 1 + gw  # " 1.23e−4"
         bar = max(4, (self.content_region.width - label - 2 - gw - dw - 3) // 2)

@@ -30,7 +30,7 @@ from ..formulas.formula import adjoint_sym
 from ..formulas.profiles import shown_ref
 from ..formulas.formula import ONE, Call, Equation, Ind, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, plan, sub, substitute
 from .kind import LayerKind
-from ..formulas.notation import num, sub as subscript, sup
+from ..formulas.notation import count, num, sub as subscript, sup
 from ..ops.optim import ETA, hyper_parameters, regularised, state_written, update_formulas
 from .schedule import BACKWARD, UPDATE
 from . import wiring
@@ -591,7 +591,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     # a mean profile shows G/m for the group's m examples (each example's term divided by m); the lecture the sum
     m = _group_size(stepper) if out.mean else 1
     M_GROUP = group_symbol(spec.optimizer, spec.kinds or ())
-    meaning = (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
+    meaning = (f"{loss_w} averaged over the m = {count(m, 'example')} of this update group: the terms of the examples so far, "
                "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
     if not examples:
         from .equations import Gb

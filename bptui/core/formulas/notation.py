@@ -19,11 +19,13 @@ def sub(*indices: int | str) -> str:
     return ",".join(str(i).translate(_SUB) for i in indices)
 
 
-def num(x: float, digits: int = 4, form: str | None = None) -> str:
+def num(x: float, digits: int = 4, form: str | None = None, zeros: bool = False) -> str:
     """A number with ``digits`` significant digits, a real minus sign, no ``-0``; ∞, −∞ and nan
     for values that are not finite. ``form``: ``"f"`` (fixed) or ``"e"`` (scientific), the one form
     of the array the number is an entry of (:func:`g_text`); None: the form of the number alone by
-    the same rule (:func:`number_form`)."""
+    the same rule (:func:`number_form`). ``zeros``: its trailing zeros kept (``0.1200``, a measured number
+    in a table's column, which says how many digits it holds), else dropped as ``%g`` drops them (``0.12``,
+    an equation's)."""
     x = float(x)
     if x == 0:
         return "0"
@@ -31,7 +33,7 @@ def num(x: float, digits: int = 4, form: str | None = None) -> str:
         return "nan"
     if x in _INFINITIES:
         return "∞" if x > 0 else "−∞"
-    text = g_text(x, digits, number_form(x, digits) if form is None else form)
+    text = g_text(x, digits, number_form(x, digits) if form is None else form, zeros)
     return (short_exponent(text) if "e" in text else text).replace("-", "−")  # minus_signs
 
 
@@ -47,16 +49,17 @@ def number_form(x: float, digits: int) -> str:
     return significant_form((abs(x), abs(x), abs(x)), digits)  # (its sign does not decide: −x reads as x)
 
 
-def g_text(x: float, digits: int, form: str | None) -> str:
+def g_text(x: float, digits: int, form: str | None, zeros: bool = False) -> str:
     """A finite number as ``f"{x:.{digits}g}"`` writes it (the same digits, the same value), in ``form``:
     ``"e"`` scientific (``1.021e-04``, not ``0.0001021``), ``"f"`` fixed (``0.00001234``, not
-    ``1.234e-05``), None as ``%g`` chooses; trailing zeros dropped, as ``%g`` drops them."""
-    text = f"{x:.{digits}g}"
+    ``1.234e-05``), None as ``%g`` chooses; trailing zeros dropped, as ``%g`` drops them, or with
+    ``zeros`` kept, as ``%#g`` keeps them (``0.1200``; a whole number without ``%#g``'s point: ``1234``)."""
+    text = f"{x:#.{digits}g}".replace(".e", "e").rstrip(".") if zeros else f"{x:.{digits}g}"
     if form is None or ("e" in text) == (form == "e"):
         return text
     if form == "e":
         mantissa, exp = f"{x:.{max(digits - 1, 0)}e}".split("e")
-        if "." in mantissa:
+        if "." in mantissa and not zeros:
             mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{exp}"
     mantissa, exp = text.split("e")  # fixed: %g's digits moved past the point
@@ -119,27 +122,26 @@ def vec(v, digits: int = 4, limit: int = 8, form: str | None = None, cells: str 
     if cells is not None:
         from .numformat import cell
 
-        def entry(x: float) -> str:
-            return cell(x, digits, cells)
+        def entries(xs) -> list[str]:
+            return [cell(x, digits, cells) for x in xs.tolist()]
     else:
-        form = form or array_form(v, digits)
+        form = form or array_form(v, digits)  # the whole vector's, its cut entries' too
 
-        def entry(x: float) -> str:
-            return num(x, digits, form)
+        def entries(xs) -> list[str]:
+            return nums(xs, digits, form)
     if len(v) <= limit:
-        return "[" + ", ".join(entry(x) for x in v.tolist()) + "]"
-    head = ", ".join(entry(x) for x in v[: limit - 2].tolist())
-    tail = ", ".join(entry(x) for x in v[-2:].tolist())
-    return f"[{head}, …, {tail}] ({len(v)} values)"
+        return "[" + ", ".join(entries(v)) + "]"
+    return f"[{', '.join(entries(v[: limit - 2]))}, …, {', '.join(entries(v[-2:]))}] ({len(v)} values)"
 
 
-def nums(values, digits: int = 4, form: str | None = None) -> list[str]:
+def nums(values, digits: int = 4, form: str | None = None, zeros: bool = False) -> list[str]:
     """Numbers shown together, each with ``digits`` significant digits (:func:`num`) in one form, fixed or
     scientific: ``form``, or theirs by the panels' rule (:func:`array_form`): a vector's entries, a column
-    of a table (the training screen's mean |δ⁽ˡ⁾|: ``0.005012`` beside ``0.0235``, not ``0.0050``)."""
+    of a table (the training screen's mean |δ⁽ˡ⁾|: ``0.005012`` beside ``0.02350``, not ``0.0050``; with
+    ``zeros``, its trailing zeros kept)."""
     xs = [float(x) for x in (values.tolist() if hasattr(values, "tolist") else values)]
     form = form or array_form(xs, digits)
-    return [num(x, digits, form) for x in xs]
+    return [num(x, digits, form, zeros) for x in xs]
 
 
 def mat(m, digits: int = 4, limit: int = 6, cells: str | None = None) -> str:

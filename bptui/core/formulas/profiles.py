@@ -69,7 +69,8 @@ class Profile:
     # J = (1/m) Σ ℒ); None: the loss's own (the lecture's ℓ⁽ⁿ⁾ beside ℓ_D, nielsen's C_x beside C)
     example_loss: Symbol | None = None
     # the data set's loss where the course's own letter is the whole data set's cost (ng's J = (1/m) Σ ℒ, written
-    # J, not J_D); None: the loss's letter with the data set's D (ℓ_D, nielsen's C_D) (:attr:`data_loss`)
+    # J, not J_D; nielsen's C = (1/n) Σₓ Cₓ; cs231n's L = (1/N) Σᵢ Lᵢ); None: the loss's letter with the data
+    # set's D (ℓ_D, goodfellow's J_D) (:attr:`data_loss`); a course's file: ``symbols.cost``
     cost: Symbol | None = None
     # the letter an explanation's Σ over a layer's inputs runs over (Σₐ w_b,a o_a, nielsen's w_jk a_k): the
     # first of it and SUM_LETTERS that none of the profile's symbols takes (:attr:`sum_letter`)
@@ -95,7 +96,7 @@ class Profile:
     def data_loss(self) -> Symbol:
         """How the data set's (a group's) loss ℓ_D is written, by every view, ``trace`` and ``export``: the course's
         :attr:`cost` (ng's J = (1/m) Σ ℒ is the data set's already: J, not J_D), else the loss's letter with the
-        data set's D (ℓ_D, nielsen's C_D beside his C_x)."""
+        data set's D (ℓ_D, goodfellow's J_D)."""
         if self.cost is not None:
             return self.cost
         return Symbol(self.loss.text + "_D", "{" + self.loss.latex + r"}_{\mathcal{D}}")
@@ -445,7 +446,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("nielsen", _s("z"), _s("a"), _s("δ", r"\delta"), _s("∂C/∂{}", r"\partial C/\partial {}"), _s("w"), _s("b"),
             _s("C"), _s("η", r"\eta"), "separate", "column", "plain", 1, "mean", 1,
             "Neural Networks and Deep Learning, chapter 2: zˡ = wˡ aˡ⁻¹ + bˡ, the input a¹", example_index="sub",
-            sum_index="k"),  # his w_jk a_k
+            cost=_s("C"), sum_index="k"),  # his cost C = (1/n) Σₓ Cₓ (chapter 2), not C_D; his w_jk a_k
     Profile("goodfellow", _s("a"), _s("h"), _s("g"), _s("∇_{} J", r"\nabla_{{}} J"), _s("W"), _s("b"), _s("J"),
             _s("ε", r"\epsilon"), "separate", "column", "paren", 1, "sum", 0,
             "Deep Learning, algorithm 6.4: a⁽ᵏ⁾ = b⁽ᵏ⁾ + W⁽ᵏ⁾ h⁽ᵏ⁻¹⁾, J summed over the group",
@@ -466,12 +467,15 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("cs231n", _s("scores", r"\mathit{scores}"), _s("h"), _s("dscores", r"\mathit{dscores}"), _s("d{}"), _s("W"), _s("b"), _s("L"),
             _s("learning_rate", r"\mathit{learning\_rate}"), "separate", "row", "plain", 0, "mean", 0,
             "CS231n: row vectors, scores = x W + b, dW = xᵀ dscores", example_index="sub",
-            sum_index="k"),  # the panels' input index (w_k,j)  # his L_i
+            # the notes' data loss L = (1/N) Σᵢ Lᵢ (Neural Networks Part 2, loss functions), not L_D; his L_i
+            cost=_s("L"), sum_index="k"),  # the panels' input index (w_k,j)
 )}
 DEFAULT = LECTURE13
 
 
 # -- a course's own profile, from a JSON file ------------------------------------------------------------
+# the symbols a course's file may give beside the shared quantities' (each optional: None, the default)
+OWN_SYMBOLS = ("example_loss", "cost")
 # LaTeX commands a symbol may use: letters and the few that typeset symbols (no \input, \write, …)
 _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
           "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega")
@@ -512,7 +516,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
     found = doc.get("symbols")
     entries: dict = found if isinstance(found, dict) else {}
     bias = str(doc["bias"]) if fine("bias") else "column0"
-    for q in (*QUANTITIES, "example_loss"):
+    for q in (*QUANTITIES, *OWN_SYMBOLS):
         entry = entries.get(q)
         if not isinstance(entry, dict) or not fine(f"symbols.{q}"):
             continue
@@ -522,6 +526,7 @@ def profile_from_json(doc: Any, source: str) -> Profile:
         if len(errors) == before:
             symbols[q] = Symbol(entry["text"], entry["latex"])
     attempt(lambda: _check_distinct(symbols))
+    attempt(lambda: _check_cost(symbols))
     if fine("vectors", "bias") and doc["vectors"] == "row" and doc["bias"] != "separate":
         errors.append(SpecError("row vectors (x W + b) need a separate bias (\"bias\": \"separate\")", place="vectors"))
     if fine("unit_base", "bias") and doc["unit_base"] == 0 and doc["bias"] != "separate":
@@ -554,6 +559,21 @@ def _check_distinct(symbols: dict[str, Symbol]) -> None:
                 raise SpecError(f"{value!r} is the {seen[value]}'s symbol too: each quantity needs its own",
                                 place=f"symbols.{q}.{key}")
             seen[value] = q
+
+
+def _check_cost(symbols: dict[str, Symbol]) -> None:
+    """The cost under the loss's letter (ng's J, Nielsen's C: the data set's loss is the course's loss) or a
+    symbol of its own, not another quantity's: a cost W would read ``W ← W + ℓ⁽¹⁾`` beside ``W⁽¹⁾ ← W⁽¹⁾ − η G⁽¹⁾``,
+    two quantities under one name."""
+    cost = symbols.get("cost")
+    if cost is None:  # none given, or a mistake of its own, reported already
+        return
+    for key in ("text", "latex"):
+        value = getattr(cost, key)
+        for q in QUANTITIES:
+            if q != "loss" and q in symbols and getattr(symbols[q], key) == value:
+                raise SpecError(f"{value!r} is the symbol of the {q.replace('_', ' ')} too: the cost takes the loss's "
+                                "letter or one of its own", place=f"symbols.cost.{key}")
 
 
 def _check_symbol(quantity: str, key: str, value: str, bias: str) -> None:
@@ -628,7 +648,7 @@ def saved_name(p: Profile, folder: str | Path | None = None) -> str:
 
 def profile_json(p: Profile) -> dict:
     """The profile as its JSON file writes it (the shipped ones as examples for a course's own)."""
-    own = ("example_loss",) if p.example_loss is not None else ()
+    own = tuple(q for q in OWN_SYMBOLS if getattr(p, q) is not None)
     return {"kind": "notation", "name": p.name, "description": p.description,
             "symbols": {q: {"text": getattr(p, q).text, "latex": getattr(p, q).latex} for q in (*QUANTITIES, *own)},
             "bias": p.bias_mode, "vectors": p.vectors, "layer_index": p.layer_index, "unit_base": p.unit_base,

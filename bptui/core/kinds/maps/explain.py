@@ -17,7 +17,7 @@ from ...engine.explain import LOSS, MAX_TERMS, Cell, Explanation, _group_example
     _weights_of_group, builder, current_example, example_pass, group_symbol
 from ...formulas.formula import Equation, Node, Num, Partial, Ref, Sum, Sym, add, mul
 from .. import Conv2d, Pool2d
-from ...formulas.notation import sup
+from ...formulas.notation import count, sup
 
 
 def handles(spec: Any, cell: Cell) -> bool:
@@ -149,7 +149,7 @@ def _explain_G(stepper: Any, cell: Cell, digits: int) -> Explanation:
     w = out.p(k.weight_sym(l, b - 1, a))
     loss = out.p(Sym("ℓ", latex=r"\ell"))
     meaning = (f"∂{loss}/∂{w} ({'a bias' if a == 0 else 'a weight'} of layer {out.layer(l)}), "
-               + (f"averaged over the m = {m} examples of this update group: the terms so far, each divided by m"
+               + (f"averaged over the m = {count(m, 'example')} of this update group: the terms so far, each divided by m"
                   if out.mean else "summed over this update group's examples so far"))
     if not examples:
         return Explanation(f"{out.p(lhs)} = 0: {meaning} (none yet)",

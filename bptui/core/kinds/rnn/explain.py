@@ -26,7 +26,7 @@ from ...engine.explain import Cell, Explanation, _Builder, _alpha_env, _group_si
 from ...formulas.profiles import shown_ref
 from ...formulas.formula import Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, mul, substitute
 from ...engine.kind import timed_layers
-from ...formulas.notation import sup
+from ...formulas.notation import count, sup
 from ...engine.schedule import BACKWARD, FORWARD, StepKey
 from ...engine.stepper import Step
 from .layer import Rnn
@@ -521,7 +521,7 @@ def _explain_G_upper(stepper: Any, cell: Cell, digits: int) -> Explanation:
                               Ref("G", l, (b - 1, a)), env)
     out.eq(Equation(lhs, forms, bindings=env))
     loss_w = out.p(Partial(Sym("ℓ", latex=r"\ell"), Sym("b", l, (b,)) if out.separate and a == 0 else Sym("w", l, (b, a))))
-    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {loss_w} averaged over the m = {m} examples of this update group",
+    return out.done(f"{out.p(lhs)} = {out.n(shown)}: {loss_w} averaged over the m = {count(m, 'example')} of this update group",
                     shown)
 
 

@@ -13,7 +13,7 @@ from ...engine.explain import LOSS, Cell, Explanation, _group_examples, _group_s
 from ...formulas.formula import Call, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, add, const, mul, sub
 from ...engine.kind import rows_with_one, timed_layers
 from ...engine.wiring import reader, source
-from ...formulas.notation import sup
+from ...formulas.notation import count, sup
 from .base import Unitwise
 
 
@@ -142,7 +142,7 @@ def _summed(out: Any, stepper: Any, lhs: Node, each: Node, terms: list[float], v
 def _meaning(out: Any, what: Node, m: int) -> str:
     """What a G entry is: ∂ℓ/∂``what`` summed over the group's examples so far, or a mean profile's mean."""
     loss_w = out.p(Partial(LOSS, what))
-    return (f"{loss_w} averaged over the m = {m} examples of this update group: the terms of the examples so far, "
+    return (f"{loss_w} averaged over the m = {count(m, 'example')} of this update group: the terms of the examples so far, "
             "each divided by m" if out.mean else f"{loss_w} summed over the examples of this update group so far")
 
 
