@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from bptui.tui.seq_sheet import SeqSheet
+from bptui.tui.explain import TimeIndex
+from bptui.tui.seq_sheet import SeqSheet, current_time
 from bptui.tui.view import cell, number_format, optimizer_state
 
 from .conftest import ALL_EXAMPLES, NETWORKS, _kind
@@ -444,3 +445,52 @@ async def test_a_state_that_stands_beside_nothing_is_under_the_weights_in_its_up
         assert panel.grid_top == weights_end + 1 and lines[panel.grid_top].lstrip().lstrip("▶").startswith("τ=1"), (
             "\n".join(line[:150] for line in lines[:weights_end + 3]))
         assert heads and all(y > panel.grid_top for y in heads) and len(lines) == height
+
+
+def written_lines(panel) -> list[int]:
+    """The lines of what the last step wrote in the panel's layer (its board's quantity: an LSTM's h is the
+    board's o), each found by its first cell's key."""
+    q = panel.stepper.spec.layer_kinds[panel.l_index - 1].board_quantity(panel.produced_now())
+    return [y for y, line in enumerate(panel.lines)
+            if (keys := [key for _, _, key in line if key is not None]) and keys[0][:2] == (q, panel.l_index)]
+
+
+@pytest.mark.parametrize("name", ["long_memory_lstm", "gru_parity", "stacked_parity", "parity", "long_memory",
+                                  "count_tokens", "tiny_transformer"])
+async def test_the_rows_a_step_writes_stand_in_its_panels_view(name):
+    """A sequence panel taller than its room showed its top lines whatever the step wrote: long_memory_lstm's
+    layer 1 at 120×40 (29 lines in view) kept W⁽¹⁾ and G⁽¹⁾ in view while every forward step wrote s, the
+    gates, c or h at lines 38 to 77, and at 160×45 the gates on; gru_parity's backward steps wrote ∂h and δ
+    out of view at every size, parity's, long_memory's and stacked_parity's at 80×24. At 80×24, 120×40,
+    160×45 and 200×50, over the first four τ of the forward pass and the first steps of the backward pass,
+    the lines a step writes in a panel are drawn in its view, under the heading pinned over them (all of
+    them, or as many as the view holds from the first), and the cell at τ in its columns. Fails on main."""
+    app = app_with(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for size in [(80, 24), (120, 40), (160, 45), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            app.main.action_reset()
+            await pilot.pause()
+            for backward in (False, True):
+                if backward:
+                    app.main.action_to_loss()
+                for _ in range(16):
+                    app.main.action_next()
+                    await pilot.pause()
+                    for panel in app.main.query(SeqSheet):
+                        if not (panel.display and panel.size.width) or panel.produced_now() is None:
+                            continue
+                        written = written_lines(panel)
+                        if not written:
+                            continue
+                        room = panel.room()
+                        pin = panel.pinned()[1]
+                        drawn = [panel.content_row(y) for y in range(pin, room.height)]
+                        where = f"{name} at {size}, {app.stepper.last.key}: {panel.id}'s lines {written[0]}…" \
+                                f"{written[-1]}, the view's {drawn[0]}…{drawn[-1]}"
+                        shown = [y for y in drawn if y in written]  # (from the first; the view full of them)
+                        assert shown[:1] == written[:1] and (shown == written or shown[-1] == drawn[-1]), where
+                        t = current_time(app.stepper)
+                        xs = [x for x, key in panel._at[written[0]] if isinstance(key[2], TimeIndex) and key[2].t == t]
+                        if xs:
+                            assert panel.scroll_offset.x <= xs[0] < panel.scroll_offset.x + room.width, where
