@@ -6,10 +6,13 @@ tall narrow column while the panel above it scrolls."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
-from bptui.tui.seq_sheet import SeqSheet
+from bptui.tui.explain import TimeIndex
+from bptui.tui.seq_sheet import SeqSheet, current_time
 from bptui.tui.view import cell, number_format, optimizer_state
 
 from .conftest import ALL_EXAMPLES, NETWORKS, _kind
@@ -24,18 +27,26 @@ def lines_of(panel) -> list[str]:
     return ["".join(text for text, _, _ in line) for line in panel.lines]
 
 
+@asynccontextmanager
+async def panel_after(name: str, size: tuple[int, int], layer: int, keys: tuple[str, ...] = ("u",),
+                      notation: str | None = None, kind: type = SeqSheet) -> AsyncIterator[tuple]:
+    """The app on the bundled network ``name`` (in profile ``notation``) at ``size`` after ``keys``, idle:
+    (the app, its pilot, layer ``layer``'s panel, the texts of the panel's lines)."""
+    app = app_with(name, notation)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.pause()
+        panel = app.main.query_one(f"#layer-{layer}", kind)
+        yield app, pilot, panel, lines_of(panel)
+
+
 async def test_a_states_rows_stand_beside_ws_rows_in_cs231n():
     """gru_parity in cs231n at 200×50 after an update: layer 2 (dense, once on h¹ at τ = T) drew W², b², dW²,
     db², its scores, then m² and v² under each other, 33 lines in 24 of 196 columns, while layer 1 scrolled;
     m² and v² stand beside W²'s lines, their headings on a line over W²'s units, each k's entries of the
     three matrices on one line (the state's k beside W's), and the panel is 17 lines."""
-    app = app_with("gru_parity", "cs231n")
-    async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-2", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("gru_parity", (200, 50), 2, notation="cs231n") as (app, pilot, panel, lines):
         text = "\n".join(lines)
         assert "m² (1st moment" in lines[0] and "v² (2nd moment" in lines[0], text
         assert lines[0].index("m²") < lines[0].index("v²")
@@ -60,13 +71,7 @@ async def test_a_states_rows_stand_beside_ws_rows_in_the_lecture():
     m⁽²⁾ and v⁽²⁾ under its grid, 121 lines in a 39-line view, 157 of 195 columns unused at its foot; they
     stand beside W⁽²⁾'s rows, their headings on W's heading line, row b of each on W's row b, G⁽²⁾ still
     under W⁽²⁾: 85 lines, each heading pinned with the rows it names."""
-    app = app_with("count_tokens")
-    async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-2", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("count_tokens", (200, 50), 2) as (app, pilot, panel, lines):
         text = "\n".join(lines[:20])
         assert lines[0].startswith("W⁽²⁾") and "m⁽²⁾ (1st moment" in lines[0] and "v⁽²⁾ (2nd moment" in lines[0], text
         (_, m), (_, v) = optimizer_state(app.stepper, 2)
@@ -97,13 +102,7 @@ async def test_a_state_left_over_stands_beside_g_under_w(size):
     (the panel's 75 columns), at 200×50 both stand beside W, and at 160×45 too since a state's width is
     counted to its last number (not the blanks after W's last cell and after the state's: 141 of 155
     columns). Every state is drawn once, with its numbers."""
-    app = app_with("count_tokens")
-    async with app.run_test(size=size) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-2", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("count_tokens", size, 2) as (app, pilot, panel, lines):
         text = "\n".join(lines[:40])
         (_, m), (_, v) = optimizer_state(app.stepper, 2)
         W = app.stepper.state.W[2]
@@ -141,13 +140,7 @@ async def test_a_state_left_over_stands_beside_dw_in_ng(size):
     parts are counted to their last numbers (not the blanks after them)."""
     from bptui.tui.profile_seq_sheet import ProfileSeqSheet
 
-    app = app_with("count_tokens", "ng")
-    async with app.run_test(size=size) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-2", ProfileSeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("count_tokens", size, 2, notation="ng", kind=ProfileSeqSheet) as (app, pilot, panel, lines):
         text = "\n".join(lines[:40])
         (_, m), (_, v) = optimizer_state(app.stepper, 2)  # the lecture's m, v: [bias │ weights]
         rows = m.shape[0]
@@ -188,13 +181,7 @@ async def test_an_attention_layers_state_stands_beside_its_stacked_w(keys):
     at the right of W's 27 rows were blank. m⁽¹⁾ stands beside W's rows (its own cells, its labels as wide
     as they are, two blanks after W's last cell's), every one of its columns shown, the panel not
     scrolled sideways; the numbers are the stepper's."""
-    app = app_with("count_tokens")
-    async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.press(*keys)
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-1", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("count_tokens", (200, 50), 1, keys=keys) as (app, pilot, panel, lines):
         text = "\n".join(lines[:30])
         assert panel.cw == 10, panel.cw
         assert lines[0].startswith("W_Q") and "m⁽¹⁾ (1st moment" in lines[0], text
@@ -303,13 +290,7 @@ async def test_a_state_that_fits_beside_neither_w_nor_g_stands_beside_the_grid(n
     away while its rows were in view): m⁽³⁾'s on the grid's τ line, v⁽³⁾'s on a copy of the τ line over v's
     rows, so that a view scrolled to a state's rows keeps both the τ of the grid's columns and the state's name
     at its top."""
-    app = app_with(name)
-    async with app.run_test(size=size) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one(f"#layer-{layer}", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after(name, size, layer) as (app, pilot, panel, lines):
         top = panel.grid_top
         text = "\n".join(lines[top:top + 40])
         grid_end = next((y for y in range(top, len(lines)) if not lines[y].strip()), len(lines))
@@ -347,13 +328,7 @@ async def test_count_tokens_v_stands_beside_g_after_an_update():
     (a minus's column it never shows), 105 columns beside G⁽¹⁾'s 96 in 195, so it stood at layer 1's foot,
     137 lines down; in cells as wide as its numbers need it stands beside G⁽¹⁾'s rows (W⁽¹⁾ | m⁽¹⁾ over
     G⁽¹⁾ | v⁽¹⁾), its heading on G's heading line, nothing at the foot."""
-    app = app_with("count_tokens")
-    async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one("#layer-1", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after("count_tokens", (200, 50), 1) as (app, pilot, panel, lines):
         W = app.stepper.state.W[1]
         g = 2 + W.shape[0]
         text = "\n".join(lines[:g + 3])
@@ -413,13 +388,7 @@ async def test_a_state_that_stands_beside_nothing_is_under_the_weights_in_its_up
     they belong to, the weights (under G⁽ˡ⁾, as a dense panel's), over the grid, their numbers the stepper's;
     at the next step, which writes the grid, the grid stands under the weights again and the states at the
     foot, the panel as tall."""
-    app = app_with(name)
-    async with app.run_test(size=size) as pilot:
-        await pilot.press("u")
-        await pilot.pause()
-        await pilot.pause()
-        panel = app.main.query_one(f"#layer-{layer}", SeqSheet)
-        lines = lines_of(panel)
+    async with panel_after(name, size, layer) as (app, pilot, panel, lines):
         rows = app.stepper.state.W[layer].shape[0]
         weights_end = 3 + 2 * rows if panel._under else 1 + rows  # (W's heading and rows; G's under them)
         heads = [y for y, line in enumerate(lines) if "moment, t = 1)" in line]
@@ -444,3 +413,52 @@ async def test_a_state_that_stands_beside_nothing_is_under_the_weights_in_its_up
         assert panel.grid_top == weights_end + 1 and lines[panel.grid_top].lstrip().lstrip("▶").startswith("τ=1"), (
             "\n".join(line[:150] for line in lines[:weights_end + 3]))
         assert heads and all(y > panel.grid_top for y in heads) and len(lines) == height
+
+
+def written_lines(panel) -> list[int]:
+    """The lines of what the last step wrote in the panel's layer (its board's quantity: an LSTM's h is the
+    board's o), each found by its first cell's key."""
+    q = panel.stepper.spec.layer_kinds[panel.l_index - 1].board_quantity(panel.produced_now())
+    return [y for y, line in enumerate(panel.lines)
+            if (keys := [key for _, _, key in line if key is not None]) and keys[0][:2] == (q, panel.l_index)]
+
+
+@pytest.mark.parametrize("name", ["long_memory_lstm", "gru_parity", "stacked_parity", "parity", "long_memory",
+                                  "count_tokens", "tiny_transformer"])
+async def test_the_rows_a_step_writes_stand_in_its_panels_view(name):
+    """A sequence panel taller than its room showed its top lines whatever the step wrote: long_memory_lstm's
+    layer 1 at 120×40 (29 lines in view) kept W⁽¹⁾ and G⁽¹⁾ in view while every forward step wrote s, the
+    gates, c or h at lines 38 to 77, and at 160×45 the gates on; gru_parity's backward steps wrote ∂h and δ
+    out of view at every size, parity's, long_memory's and stacked_parity's at 80×24. At 80×24, 120×40,
+    160×45 and 200×50, over the first four τ of the forward pass and the first steps of the backward pass,
+    the lines a step writes in a panel are drawn in its view, under the heading pinned over them (all of
+    them, or as many as the view holds from the first), and the cell at τ in its columns. Fails on main."""
+    app = app_with(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for size in [(80, 24), (120, 40), (160, 45), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            app.main.action_reset()
+            await pilot.pause()
+            for backward in (False, True):
+                if backward:
+                    app.main.action_to_loss()
+                for _ in range(16):
+                    app.main.action_next()
+                    await pilot.pause()
+                    for panel in app.main.query(SeqSheet):
+                        if not (panel.display and panel.size.width) or panel.produced_now() is None:
+                            continue
+                        written = written_lines(panel)
+                        if not written:
+                            continue
+                        room = panel.room()
+                        pin = panel.pinned()[1]
+                        drawn = [panel.content_row(y) for y in range(pin, room.height)]
+                        where = f"{name} at {size}, {app.stepper.last.key}: {panel.id}'s lines {written[0]}…" \
+                                f"{written[-1]}, the view's {drawn[0]}…{drawn[-1]}"
+                        shown = [y for y in drawn if y in written]  # (from the first; the view full of them)
+                        assert shown[:1] == written[:1] and (shown == written or shown[-1] == drawn[-1]), where
+                        t = current_time(app.stepper)
+                        xs = [x for x, key in panel._at[written[0]] if isinstance(key[2], TimeIndex) and key[2].t == t]
+                        if xs:
+                            assert panel.scroll_offset.x <= xs[0] < panel.scroll_offset.x + room.width, where

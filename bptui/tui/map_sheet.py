@@ -31,7 +31,7 @@ from textual.strip import Strip
 from ..core.engine.kind import LayerKind
 from ..core.formulas.notation import sup
 from .fitting import Fits
-from .panel_base import NumberSheet, marked_edges, offset_strip, panel_css, restyled, with_offsets
+from .panel_base import DeferredLine, NumberSheet, marked_edges, offset_strip, panel_css, restyled, with_offsets
 from .view import cell_width
 
 Key = tuple  # (quantity, layer, index, column): index a map position (k, i, j) or a W/G row
@@ -440,8 +440,9 @@ class MapSheet(Fits, NumberSheet):
         spans = []
         for first in starts:
             end = first + 1
-            while (end < len(lines) and end not in starts and lines[end]
-                   and all(key is None and name in named for _, name, key in lines[end])):
+            while (end < len(lines) and end not in starts and not isinstance(lines[end], DeferredLine) and lines[end]
+                   and all(key is None and name in named for _, name, key in lines[end])):  # (a deferred line: a
+                # row of numbers, made when drawn: not made to be looked at here)
                 end += 1
             spans.append((first, end - first))
         self._spans = (lines, list(starts), spans)

@@ -1059,7 +1059,10 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         drawing = self._drawing
         if drawing is not None:
             return drawing[1]
-        top = self.scroll_offset.y
+        return self.pinned_at(self.scroll_offset.y)
+
+    def pinned_at(self, top: int) -> tuple[int, int]:
+        """:meth:`pinned` with the view's top at line ``top``."""
         if top <= 0:
             return (0, 0)
         spans = self.heading_spans()

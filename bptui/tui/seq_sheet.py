@@ -233,13 +233,42 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         return tuple(id(a) for a in arrays) + (current_time(self.stepper), ahead, st.opt[l].t)
 
     def shown(self) -> None:
-        """Keep the current τ's column in view (long sequences scroll)."""
+        """Keep the current τ's column in view (long sequences scroll), and after a step the rows it wrote
+        in this panel (the grid's at τ, or W's in an update), under the heading pinned over them: a panel
+        taller than its room scrolls by as little as shows them, so that rows the step read above them
+        stay in view as far as the room allows (long_memory_lstm's layer 1 at 120×40, 29 lines: W⁽¹⁾ and
+        G⁽¹⁾ stood in view while a forward step wrote s, the gates, c and h at lines 38 to 77)."""
+        if not self.lines:
+            return
+        x: int | None = None
         t = current_time(self.stepper)
-        if t is not None and self.lines and self.stepper.spec.timed[self.l_index - 1]:
+        if t is not None and self.stepper.spec.timed[self.l_index - 1]:
             cw = self.cw
-            x = self.lead + (t - 1) * cw
-            if not (self.scroll_x <= x < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
-                self.scroll_to(x=max(0, x - 2 * cw), animate=False, immediate=True)
+            at = self.lead + (t - 1) * cw
+            if not (self.scroll_x <= at < self.scroll_x + max(self.room(scrollbars=False).width - cw, cw)):
+                x = max(0, at - 2 * cw)
+        y = self._rows_in_view() if self.stepped and not self.has_focus and self._produced is not None else None
+        if x is not None or y is not None:
+            self.scroll_to(x=x, y=y, animate=False, immediate=True)
+
+    def _rows_in_view(self) -> int | None:
+        """The view's top that shows the lines of what the last step wrote in this layer (the board's
+        quantity: an LSTM's h is the board's o), or None when they are in view already. The first of
+        them is shown when they are more than the room holds."""
+        l = self.l_index
+        q = self.stepper.spec.layer_kinds[l - 1].board_quantity(self._produced)
+        ys = [y for y, cells in enumerate(self._at) if cells and cells[0][1][0] == q and cells[0][1][1] == l]
+        if not ys:
+            return None
+        first, last, height = ys[0], ys[-1], self.room().height
+        top = self.scroll_offset.y
+        if top + self.pinned_at(top)[1] <= first and last < top + height:
+            return None
+        if last >= top + height:  # below the view: scrolled down by as little as shows the last
+            top = last - height + 1
+        while top > 0 and top + self.pinned_at(top)[1] > first:  # above it, or more than it holds: the first
+            top -= 1
+        return top
 
     state_headings: list[int] = []  # the optimizer's state's headings under the weights
 
