@@ -605,6 +605,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         step builds again the rows whose numbers it wrote (a forward step at τ: a quantity's rows), not
         the panel's every cell, and an update draws the rows it dims again from their texts."""
         st, l, spec = self.stepper.state, self.l_index, self.stepper.spec
+        if produced is not None:  # the board's row the step wrote (an LSTM's or a GRU's h: the grid's o)
+            produced = self._produced = spec.layer_kinds[l - 1].board_quantity(produced)
         boards, x_seq, formats = self._cells_fitted or self._fit_cells()  # (a profile's panel fitted them first)
         self._cells_fitted = None
         if self._retimed(produced, boards, x_seq):
