@@ -305,9 +305,18 @@ class DecisionMap(StripPlot):
         key = (top, bottom, k)
         style = self._cache.get(key)
         if style is None:
-            style = Style(color=Color.from_rgb(*self._colour(top, k)), bgcolor=Color.from_rgb(*self._colour(bottom, k)))
+            style = Style(color=self._color(top, k), bgcolor=self._color(bottom, k))
             self._cache[key] = style
         return style
+
+    def _color(self, level: int, k: int) -> Color:
+        """``_colour``'s colour as a rich Color, made once per map (an update's new cell styles pair colours
+        made before: 48 levels of one output or of each class)."""
+        key = ("color", level, k)
+        color = self._cache.get(key)
+        if color is None:
+            color = self._cache[key] = Color.from_rgb(*self._colour(level, k))
+        return color
 
     def _colour(self, level: int, k: int) -> tuple[int, int, int]:
         t = level / (_LEVELS - 1)
@@ -335,7 +344,8 @@ class DecisionMap(StripPlot):
     # the lines are built once per update (cached styles, no Rich Text)
     def _build(self) -> list[Strip]:
         self._to_truecolor = self._truecolor()  # (for the points' styles: looked up once, not at each point)
-        axis = self.rich_style + self.get_component_rich_style("map--axis")
+        base = self.rich_style  # (Textual works it out from the ancestors at each read: once a build)
+        axis = base + self.get_component_rich_style("map--axis")
         w, h = self.content_region.width, self.content_region.height
         if not self.usable:
             note = ["A map of the output needs two input features;", f"this network has d{sup(0)} = "
@@ -350,7 +360,6 @@ class DecisionMap(StripPlot):
         on_row = self._points(xs, ys, width, rows)
         ylabels = {0: minus_signs(f"{ys[-1]:.2g}"), rows - 1: minus_signs(f"{ys[0]:.2g}"), rows // 2: "x₂"}
         plain = bool(getattr(self.app, "no_color", False))
-        base = self.rich_style
         if plain:
             strips = self._plain_rows(level, cls, rows, ylabels, on_row, axis, pad, w, base)
         else:
@@ -433,9 +442,8 @@ class DecisionMap(StripPlot):
         if marks is None or marks[0] is not on_row or marks[1] != (rows, width):
             glyph_at = {r * width + c: g for r, row in on_row.items() for c, g in row if 0 <= c < width and 0 <= r < rows}
             points = np.fromiter(glyph_at, dtype=np.int64, count=len(glyph_at))
-            marks = self._cache["marks"] = (on_row, (rows, width), glyph_at, np.divmod(points, width),
-                                            [tuple(sorted(on_row.get(r, ()))) for r in range(rows)])
-        glyph_at, (rs, cs), row_points = marks[2], marks[3], marks[4]
+            marks = self._cache["marks"] = (on_row, (rows, width), glyph_at, np.divmod(points, width), object())
+        glyph_at, (rs, cs), points_now = marks[2], marks[3], marks[4]  # (the last: these points, as one key)
         if glyph_at:  # a point's cell: its glyph's style (black on its place's colour), as one number beyond ▀'s
             code[rs, cs] = (1 << 48) | table[kind[rs, cs], (top[rs, cs] + bottom[rs, cs]) // 2]
         flat = code.ravel()
@@ -449,7 +457,12 @@ class DecisionMap(StripPlot):
         bounds = np.searchsorted(at, np.arange(0, flat.size + 1, width)).tolist()  # each row's first run
         truecolor = self._to_truecolor
         theme = truecolor._terminal_theme if truecolor is not None else None
+        # what every row is drawn with, as one key (a row's key hashes an object, not the styles, at each look-up)
         shade = (theme, axis, w, base, pad)
+        shading = self._cache.get("shade")
+        if shading is None or shading[0] != shade:
+            shading = self._cache["shade"] = (shade, object())
+        shade_now = shading[1]
         # a run's segment by its number and length (a point's: its number and glyphs), made once: its style is
         # the number's (the points' through the filter's theme: the segments made for another are dropped)
         made = self._cache.get(("runs", theme))
@@ -460,7 +473,7 @@ class DecisionMap(StripPlot):
         strips = []
         for r in range(rows):
             label = ylabels.get(r, "")
-            key = (r, label, code[r].tobytes(), row_points[r], shade)
+            key = (r, label, code[r].tobytes(), points_now, shade_now)
             strip = kept.get(key)
             if strip is None:
                 first, last = bounds[r], bounds[r + 1]
@@ -552,7 +565,7 @@ class DecisionMap(StripPlot):
         key = ("point", level, k, None if to_truecolor is None else to_truecolor._terminal_theme)
         style = self._cache.get(key)
         if style is None:
-            bgcolor = Color.from_rgb(*self._colour(level, k))
+            bgcolor = self._color(level, k)
             style = Style(color="black", bgcolor=bgcolor, bold=True)
             if to_truecolor is not None:
                 style = to_truecolor.truecolor_style(style, bgcolor)
