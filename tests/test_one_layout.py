@@ -50,3 +50,43 @@ async def test_a_step_whose_status_grows_lays_the_screen_out_once():
         await pilot.pause()
         await pilot.pause()
         assert screen_text(app) == shown
+
+
+async def test_a_step_onto_a_layer_out_of_view_scrolls_without_a_layout_and_draws_lines_the_filter_keeps():
+    """tiny_transformer's q⁽³⁾ (its first step in layer 3, out of view): the press scrolls the column onto
+    layer 3 (Textual's reflow of the widgets in view) and lays nothing out. The panel draws its lines new;
+    each of them, placed (``offset_strip``) in styles the app's ANSI-to-truecolor filter keeps, passes the
+    filter as it is (``KeptStrip``) rather than having the filter judge each new place's style (3 M of the
+    press's 54 M). The screen after the press is the screen a layout forced after it draws."""
+    from bptui.tui.panel_base import KeptStrip
+    from bptui.tui.sheet import LayerPanels
+
+    app = app_for("tiny_transformer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        stepper = app.stepper
+        while not (stepper.next_key.quantity == "q" and stepper.next_key.layer == 3):
+            await pilot.press("n")
+        await pilot.pause()
+        screen = app.screen
+        column = screen.query_one(LayerPanels)
+        panel = screen.query_one("#layer-3")
+        assert panel.region.height == 0 or not column.region.overlaps(panel.region)  # out of view
+        layouts, top = screen.layouts, column.scroll_y
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        assert (stepper.last.key.quantity, stepper.last.key.layer) == ("q", 3)
+        assert column.scroll_y > top and column.region.contains_region(panel.region)  # scrolled into view
+        assert screen.layouts == layouts
+        drawn = panel._styles_cache._cache
+        first, last = 1, panel.outer_size.height - 1  # between the border's top and bottom lines
+        content = [drawn[y] for y in range(first, last) if y in drawn]
+        assert len(content) == last - first
+        filled = [line for line in content if line.text.strip("│ ")]
+        assert filled and all(type(line) is KeptStrip for line in filled)
+        shown = screen_text(app)
+        screen.refresh(layout=True)
+        await pilot.pause()
+        await pilot.pause()
+        assert screen_text(app) == shown

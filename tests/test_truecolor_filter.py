@@ -47,3 +47,49 @@ def test_the_filter_gives_textuals_lines_over_a_run_of_lines(lines, kept, backgr
                                for seg in segments)
     finally:
         filters.STYLES_KEPT = old
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.text("ab─ ", min_size=1, max_size=3), st.integers(0, len(MAKERS) - 1)),
+                         min_size=1, max_size=8), min_size=1, max_size=6),
+       st.integers(0, 300), st.sampled_from(["#000000", "#ffffff"]))
+def test_a_placed_line_through_the_filter_is_textuals(lines, y, background):
+    """A line placed by ``offset_strip`` (each style with its place), through the app's filter, gives Textual's
+    filter's segments, whether its styles are ones the filter keeps (the line as it is) or not (a system
+    colour, a dim colour: made again)."""
+    from bptui.tui.panel_base import offset_strip
+
+    textual = ANSIToTruecolor(MONOKAI)
+    ours = filters.TruecolorLines(textual)
+    color = Color.parse(background)
+    for runs in lines:
+        segments = [Segment(text, SHARED[n]) for text, n in runs]
+        strip = offset_strip(segments, 0, y, sum(len(text) for text, _ in runs))
+        for _ in range(2):
+            assert list(strip.apply_filter(ours, color)) == textual.apply(list(strip), color)
+
+
+def test_a_new_place_of_a_style_the_filter_knows_is_not_judged_again(monkeypatch):
+    """A line drawn at places not drawn before (a panel scrolled into view) has new styles, one a place; the
+    filter's verdict on a place's style is its style's (the place changes no colour), known from the style
+    and not worked out again for each new place (about 7 k instructions a segment: 3 M of the 30 new lines
+    of a panel scrolled into view, ``benchmarks/keypress_speed.py``)."""
+    from bptui.tui.panel_base import offset_strip
+
+    ours = filters.TruecolorLines(ANSIToTruecolor(MONOKAI))
+    color = Color.parse("#000000")
+    styles = [Style(color="#ff8800"), Style(color="#102030", bgcolor="#ffffff", bold=True), None]
+    segments = [Segment("ab ", style) for style in styles]
+    offset_strip(segments, 0, 900, 9).apply_filter(ours, color)  # the styles seen once
+    judged: list = []
+    real = filters.unchanged
+
+    def counted(style):
+        judged.append(style)
+        return real(style)
+
+    monkeypatch.setattr(filters, "unchanged", counted)
+    for y in range(901, 931):  # 30 new lines
+        line = offset_strip(segments, 0, y, 9)
+        assert line.apply_filter(ours, color).text == "ab " * 3
+    assert judged == []

@@ -35,6 +35,7 @@ from textual.style import Style as TStyle
 
 from . import messages
 from .cells import one_cell_each
+from . import filters as line_filters
 from ..core.formulas.numformat import extent, format_of, widest, widest_of
 from .guard import GuardedPump
 from .view import Rows, cell, finite, number_format, runs
@@ -373,8 +374,21 @@ def deferred_cells(part: Deferred) -> list:
     return [_LazyCells(part, i) for i in range(part.count)]
 
 
-_OFFSET_STYLES: dict[tuple[int, int, int], tuple[Style | None, Style]] = {}  # (id(style), x, y) → (style, placed)
+# (id(style), x, y) → (style, placed, whether the app's ANSI-to-truecolor filter keeps ``placed`` as it is)
+_OFFSET_STYLES: dict[tuple[int, int, int], tuple[Style | None, Style, bool]] = {}
 OFFSET_STYLES_KEPT = 1 << 16
+_KEPT_STYLES: dict[int, tuple[Style | None, bool]] = {}  # id(style) → (style, the filter keeps it: filters.unchanged)
+
+
+def kept_by_filter(style: Style | None) -> bool:
+    """The app's ANSI-to-truecolor filter returns ``style`` as it is (``filters.unchanged``; None: it has no
+    colour), judged once per style object (held, so that no other object takes its id while it is kept)."""
+    hit = _KEPT_STYLES.get(id(style))
+    if hit is None or hit[0] is not style:
+        if len(_KEPT_STYLES) >= OFFSET_STYLES_KEPT:
+            _KEPT_STYLES.clear()
+        hit = _KEPT_STYLES[id(style)] = (style, style is None or line_filters.unchanged(style))
+    return hit[1]
 
 
 def _lazy_cache(name: str, size: int) -> property:
@@ -471,12 +485,24 @@ class LeanStrip(Strip):
     def apply_filter(self, filter: Any, background: Any) -> Strip:
         """Textual's ``apply_filter``, the filtered line a ``LeanStrip`` too (each line a panel draws goes
         through the app's filters: ``filters.TruecolorLines``)."""
+        if type(filter) is line_filters.TruecolorLines and type(self) is KeptStrip:  # (the filter returns it as it is)
+            return self
         cache = self._filter_cache
         filtered = cache.get((filter, background))
         if filtered is None:
             filtered = cache[filter, background] = LeanStrip(list(filter.apply(self._segments, background)),
                                                              self._cell_length)
         return filtered
+
+
+class KeptStrip(LeanStrip):
+    """A :class:`LeanStrip` with no control codes, each of whose styles the app's ANSI-to-truecolor filter
+    returns as it is (``filters.TruecolorLines``, ``kept_by_filter``): the filter returns it as it is,
+    without looking each style up. A line placed by :func:`offset_strip` has a new style for each new place
+    (a panel scrolled into view: 30 new lines of about 14 places each, the filter's look-ups of them 3 M
+    instructions); a place changes no colour, so its style's verdict is the placed style's."""
+
+    __slots__ = ()
 
 
 _TEXT, _CONTROL = itemgetter(0), itemgetter(2)  # a segment's text, its control codes
@@ -540,17 +566,22 @@ def offset_strip(segments: Any, x: int, y: int, cell_length: int) -> Strip:
     styles = _OFFSET_STYLES
     if len(styles) >= OFFSET_STYLES_KEPT:
         styles.clear()
+    kept_styles = _KEPT_STYLES
     out: list[Segment] = []
+    kept = True  # every placed style one the app's filter keeps (a place changes no colour: its style's verdict)
     for text, style, _ in segments:
         # by the style's id, the style held in the entry (no other object takes its id while it is kept): a key
         # of ints is hashed in C, a Style by a Python method; the segment made as its class's __new__ makes it
         key = (id(style), x, y)
         hit = styles.get(key)
         if hit is None:
-            hit = styles[key] = (style, offset_style(style, x, y))
+            judged = kept_styles.get(id(style))  # (kept_by_filter, looked up here: a call a new place is a third of it)
+            hit = styles[key] = (style, offset_style(style, x, y),
+                                 judged[1] if judged is not None and judged[0] is style else kept_by_filter(style))
         out.append(_segment(Segment, (text, hit[1], None)))
+        kept = kept and hit[2]
         x += len(text)
-    return LeanStrip(out, cell_length)
+    return (KeptStrip if kept else LeanStrip)(out, cell_length)
 
 
 class LineWidths:
@@ -604,8 +635,12 @@ class PanelLines(StylesCache):
             top, bottom = styles.gutter.top, size.height - styles.gutter.bottom
             first = 1 if border[0][0] else 0
             last = size.height - (1 if border[2][0] else 0)
-            self._sides = (max(top, first), min(bottom, last), top, kwargs["content_size"], inner.rich_style,
-                           left, right, pad_left, pad_right, size.width)
+            inner_style = inner.rich_style
+            # a line between the sides is kept by the app's filter as it is when its content is (``KeptStrip``)
+            kept = (left.control is None and right.control is None and kept_by_filter(left.style)
+                    and kept_by_filter(right.style) and kept_by_filter(inner_style))
+            self._sides = (max(top, first), min(bottom, last), top, kwargs["content_size"], inner_style,
+                           left, right, pad_left, pad_right, size.width, kept)
         try:
             return super().render(styles, size, base_background, background, render_content_line, *args, **kwargs)
         finally:
@@ -617,12 +652,13 @@ class PanelLines(StylesCache):
         if sides is None or not sides[0] <= y < sides[1]:
             return super().render_line(styles, y, size, content_size, padding, base_background, background,
                                        render_content_line, *args)
-        _, _, top, (content_width, content_height), inner, left, right, pad_left, pad_right, width = sides
+        _, _, top, (content_width, content_height), inner, left, right, pad_left, pad_right, width, kept = sides
         if y - top < content_height:
             line = render_content_line(y - top).adjust_cell_length(content_width, inner)
         else:
             line = Strip.blank(content_width, inner)
-        return LeanStrip([left, *line_pad(line, pad_left, pad_right, inner), right], width)
+        made = KeptStrip if kept and type(line) is KeptStrip else LeanStrip
+        return made([left, *line_pad(line, pad_left, pad_right, inner), right], width)
 
 
 _BAR_LINES: FIFOCache = FIFOCache(256)  # a bar's key (bar_key) → its lines, as Textual draws them
