@@ -72,3 +72,50 @@ async def test_no_panel_scrolls_while_a_part_under_its_rows_fits_beside_them(nam
                 f"({panel.virtual_size.height} lines in {panel.scrollable_content_region.height}) while "
                 f"W | s o δ | G fits its width and its lines so fit its height\n" + "\n".join(all_lines(panel)))
         assert checked, name
+
+
+@pytest.mark.parametrize("name, size", [("moons", (80, 24)), ("classifier", (80, 24)), ("iris", (120, 40))])
+async def test_a_dense_panel_scrolls_to_the_gradient_its_step_writes_under_the_rows(name, size):
+    """moons at 80×24: layer 1 puts G⁽¹⁾ (and v⁽¹⁾ beside it) under its rows, 22 lines in 12; at the step that
+    writes G⁽¹⁾ the panel stayed at its top, G⁽¹⁾'s heading and every row of it out of view. After a step, what
+    the step wrote is in view with its heading (as a map panel's is): G⁽ˡ⁾'s block at its step, its numbers the
+    stepper's; the unit rows again at the next step that writes them; and a reader's cursor in the panel keeps
+    the panel where the reader put it."""
+    app = app_with(name)
+    async with app.run_test(size=size) as pilot:
+        screen = app.main
+        while not (screen.stepper.next_key.quantity == "G" and screen.stepper.next_key.layer == 1):
+            screen.action_next()
+        await pilot.pause()
+        panel = app.main.query_one("#layer-1", LayerSheet)
+        assert panel.stacked and panel.virtual_size.height > panel.scrollable_content_region.height
+        screen.action_next()
+        await pilot.pause()
+        await pilot.pause()
+        shown = [panel.render_line(y).text.rstrip() for y in range(panel.scrollable_content_region.height)]
+        text = "\n".join(shown)
+        heading = [y for y, line in enumerate(shown) if line.lstrip().startswith("▶ G⁽¹⁾")]
+        assert heading, text
+        G = app.stepper.state.G[1]
+        units = G.shape[0]
+        rows = [line for line in shown[heading[0]:] if line.lstrip().startswith("b=")]
+        fits = panel.scrollable_content_region.height - heading[0] - 2  # (its heading's two lines)
+        assert len(rows) >= min(units, fits), text
+        for b, line in enumerate(rows[:units]):
+            assert line.split()[0] == f"b={b + 1}", text
+            bias = float(line.split()[1].replace("−", "-").rstrip("•│"))
+            assert bias == pytest.approx(float(G[b, 0]), abs=5e-4, rel=2e-3), line
+        while screen.stepper.next_key.layer != 1 or screen.stepper.next_key.phase != "forward":
+            screen.action_next()
+        screen.action_next()  # s⁽¹⁾ of the next example: the unit rows
+        await pilot.pause()
+        await pilot.pause()
+        shown = [panel.render_line(y).text.rstrip() for y in range(panel.scrollable_content_region.height)]
+        assert "▶ s⁽¹⁾" in shown[0] and shown[3].lstrip().startswith("b=1"), "\n".join(shown)
+        panel.focus()  # the reader's cursor: the steps leave the panel's scroll to the reader
+        await pilot.pause()
+        while not (screen.stepper.next_key.quantity == "G" and screen.stepper.next_key.layer == 1):
+            screen.action_next()
+        screen.action_next()
+        await pilot.pause()
+        assert int(panel.scroll_y) == 0

@@ -93,6 +93,33 @@ class LayerSheet(Fits, NumberSheet):
             return
         self.view, self.hidden = view, hidden
         self._relayout(changed_only=True)
+        self._show_product()
+
+    def _show_product(self) -> None:
+        """After a step, what it wrote in this layer in view, with its heading, when the panel scrolls and the
+        reader's cursor is not in it (as a map panel's product is: moons at 80×24 stayed at its top at the step
+        that writes G⁽¹⁾, its block under the rows, 22 lines in 12, out of view): G⁽ˡ⁾'s block under W⁽ˡ⁾ from
+        its heading, else the unit rows (s, o, δ, G⁽ˡ⁾ beside W⁽ˡ⁾, an update's W⁽ˡ⁾ with the states under
+        them) from the panel's top; a product taller than the view shows its top."""
+        v = self.view
+        room = self._room.height
+        if v.produced is None or self.has_focus or not room or self.virtual_size.height <= room:
+            return
+        if v.produced == "G" and self.stacked and self.blocks and self.blocks[0][0] == "G":
+            top = self._row_y(self.rows - 1) + 1  # the blocks' first line: a blank, then G's heading
+            start, heads = top + 1, self._group_tops()[0][1]
+            end = start + heads + self.view.W.shape[0] - 1
+        elif v.produced in ("s", "o", "delta", "G", "W"):
+            start, end = 0, self._row_y(self.rows - 1)
+            if v.produced == "W":  # (the states the update wrote, under the rows)
+                end = self.virtual_size.height - 1
+        else:
+            return
+        scroll_y = int(self.scroll_offset.y)
+        _, pinned = self.pinned()
+        if scroll_y + pinned <= start and min(end, start + room - 1) < scroll_y + room:
+            return  # in view already
+        self.scroll_to(y=min(start, self.virtual_size.height - room), animate=False, immediate=True)
 
     def watch_digits(self) -> None:
         self._relayout()
