@@ -13,6 +13,7 @@ import pytest
 
 from bptui.tui.explain import TimeIndex
 from bptui.tui.seq_sheet import SeqSheet, current_time
+from bptui.tui.sheet import LayerSheet
 from bptui.tui.view import cell, number_format, optimizer_state
 
 from .conftest import ALL_EXAMPLES, NETWORKS, _kind
@@ -347,8 +348,15 @@ async def test_no_panel_scrolls_sideways_for_the_gap_after_its_last_block(name):
     four blanks after G⁽³⁾'s last cell, a gap before a block that never comes), so the panel scrolled one
     column sideways, over blanks (gru_parity's layer 1 at 160×45: 158 in 155). Every panel drawn from its
     lines, of every bundled network, at 80×24, 120×40, 160×45 and 200×50 after an update, is no wider than
-    its room unless a line's cells, numbers or labels are (the blanks after a line's last one not counted)."""
-    app = app_with(name)
+    its room unless a line's cells, numbers or labels are (the blanks after a line's last one not counted):
+    the lecture's dense panels too (their lines made as they draw them, the parts beside the rows and under
+    them included), with the network's own optimizer and with Adam (two states beside or under the rows)."""
+    for optimizer in (None, "adam"):
+        await no_sideways_scroll_for_blanks(name, optimizer)
+
+
+async def no_sideways_scroll_for_blanks(name: str, optimizer: str | None) -> None:
+    app = app_with(name, None, optimizer)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("u")
         await pilot.pause()
@@ -357,13 +365,23 @@ async def test_no_panel_scrolls_sideways_for_the_gap_after_its_last_block(name):
             await pilot.pause()
             await pilot.pause()
             for panel in app.main.query("#layers > *"):
-                if not (panel.display and panel.size.width) or not isinstance(getattr(panel, "lines", None), list):
+                lines = panel_lines(panel)
+                if not (panel.display and panel.size.width) or lines is None:
                     continue
                 room = panel.scrollable_content_region.width
-                widest = max((drawn_width(line) for line in panel.lines), default=0)
+                widest = max((drawn_width(line) for line in lines), default=0)
                 assert panel.virtual_size.width <= room or widest > room, (
-                    f"{name} at {size}: {panel.id} is {panel.virtual_size.width} columns wide in {room}, "
-                    f"its lines' cells and labels {widest}")
+                    f"{name} ({optimizer or 'its own optimizer'}) at {size}: {panel.id} is "
+                    f"{panel.virtual_size.width} columns wide in {room}, its lines' cells and labels {widest}")
+
+
+def panel_lines(panel) -> list | None:
+    """A panel's lines as runs (text, style, key), in view or not: a panel drawn from its lines (``lines``), or
+    the lecture's dense panel (``LayerSheet``), whose lines are made as they are drawn; None for another."""
+    if isinstance(panel, LayerSheet):
+        return [panel._runs(y) or [] for y in range(panel.virtual_size.height)]
+    lines = getattr(panel, "lines", None)
+    return lines if isinstance(lines, list) else None
 
 
 def drawn_width(line: list) -> int:

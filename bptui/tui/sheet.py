@@ -92,21 +92,55 @@ class LayerSheet(Fits, NumberSheet):
         if self._signature(view, self.digits, hidden) == self._signature(self.view, self.digits, self.hidden):
             return
         self.view, self.hidden = view, hidden
-        self._relayout(changed_only=True)
+        self._relayout(changed_only=True, step=True)
+
+    def _show_product(self) -> bool:
+        """After a step, what it wrote in this layer in view, with its heading, when the panel scrolls and the
+        reader's cursor is not in it (as a map panel's product is: moons at 80×24 stayed at its top at the step
+        that writes G⁽¹⁾, its block under the rows, 22 lines in 12, out of view): G⁽ˡ⁾'s block under W⁽ˡ⁾ from
+        its heading, else the unit rows (s, o, δ, G⁽ˡ⁾ beside W⁽ˡ⁾, an update's W⁽ˡ⁾ with the states under
+        them) from the panel's top; a product taller than the view shows its top. Returns whether it scrolled."""
+        v = self.view
+        room = self._room.height
+        if v.produced is None or self.has_focus or not room or self.virtual_size.height <= room:
+            return False
+        if v.produced == "G" and self.stacked and self.blocks and self.blocks[0][0] == "G":
+            top = self._row_y(self.rows - 1) + 1  # the blocks' first line: a blank, then G's heading
+            start, heads = top + 1, self._group_tops()[0][1]
+            end = start + heads + self.view.W.shape[0] - 1
+        elif v.produced in ("s", "o", "delta", "G", "W"):
+            start, end = 0, self._row_y(self.rows - 1)
+            if v.produced == "W":  # (the states the update wrote, under the rows)
+                end = self.virtual_size.height - 1
+        else:
+            return False
+        scroll_y = int(self.scroll_offset.y)
+        _, pinned = self.pinned()
+        if scroll_y + pinned <= start and min(end, start + room - 1) < scroll_y + room:
+            return False  # in view already
+        target = min(start, self.virtual_size.height - room)
+        if target == scroll_y:
+            return False
+        self.scroll_to(y=target, animate=False, immediate=True)
+        return True
 
     def watch_digits(self) -> None:
         self._relayout()
 
-    def _relayout(self, changed_only: bool = False) -> None:
+    def _relayout(self, changed_only: bool = False, step: bool = False) -> None:
         """Lay the columns out again and redraw: the whole panel, or (``changed_only``: a new board,
-        the panel's extent kept) only its lines in view that changed."""
+        the panel's extent kept) only its lines in view that changed; ``step``: a new board, whose product
+        the panel scrolls to (``_show_product``: the scroll draws the view again)."""
         old = self.virtual_size
         self._layout_columns()
         title = self._title()
         if title != self._titled:  # (Textual's setter draws the whole panel again, even for the same title)
             self.border_title = self._titled = title
+        scrolled = step and self._show_product()
         if self.virtual_size != old:
             self.refresh(layout=True)
+        elif scrolled:  # (the lines of the view it left are not compared)
+            pass
         elif changed_only:
             self._refresh_changed()
         else:
