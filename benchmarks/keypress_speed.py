@@ -53,7 +53,7 @@ by side: ``python benchmarks/compare_commits.py OLD NEW --rounds 1 --script keyp
 one round is enough). ``--max`` adds each kind's costliest single press and which of the K it was
 (``#1`` the first press of that kind: the bound is on every press, and a median of K hides one slow
 press, such as the one whose step moves the column onto a layer out of view); with ``--by-kind`` a
-``max`` line per kind beside the median's.
+``max`` line per kind beside the median's. ``--each`` prints every press's count in order, by kind.
 """
 
 from __future__ import annotations
@@ -363,6 +363,9 @@ def counted(args, only: set[str] | None) -> None:
                         if args.max:
                             top = max(times[k])
                             print(f"    {name}{named} {view} {k} max: ≈ {top * per_m:.1f} ms  ({top:.2f} M)", flush=True)
+                if args.each:  # every press's count in order, each kind's own #1, #2, …
+                    for k, ts in times.items():
+                        print(f"      {name}{named} {view} {k} each: " + " ".join(f"{t:.2f}" for t in ts), flush=True)
 
 
 def notations(args) -> list:
@@ -386,6 +389,8 @@ def main() -> None:
     parser.add_argument("--kinds", default="", help="with --instructions: forward, loss, backward, update, reverse")
     parser.add_argument("--max", action="store_true",
                         help="also each kind's costliest single press and which press it was (a median hides one slow press)")
+    parser.add_argument("--each", action="store_true",
+                        help="with --instructions: every press's count, in order, by kind (which press is the costly one)")
     parser.add_argument("--by-kind", action="store_true",
                         help="with --instructions: each kind's estimate on a line of its own as well, so that "
                              "compare_commits.py can set two commits' counts side by side")
