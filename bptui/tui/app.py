@@ -21,6 +21,7 @@ from textual import log
 from textual.app import App
 from textual.screen import Screen
 
+from .collector import IdleCollector
 from .guard import GuardedApp
 from .filters import LeanFilters
 from .pacing import PacedApp
@@ -38,7 +39,7 @@ STARTED = time.perf_counter()  # this module is imported first thing by `bptui F
 GC_THRESHOLDS = (10_000, 100, 10)  # the cyclic collector's, once the network screen is up (network_shown)
 
 
-class BptuiApp(LeanFilters, PacedApp, GuardedApp, App[None]):
+class BptuiApp(IdleCollector, LeanFilters, PacedApp, GuardedApp, App[None]):
     """Step through backpropagation on one network."""
 
     TITLE = "bptui"
@@ -177,12 +178,14 @@ class BptuiApp(LeanFilters, PacedApp, GuardedApp, App[None]):
         its steps' equations (``Stepper.prepare_steps``): a kind's first step imported them, and without
         .pyc files compiled them (tiny_transformer's first attention step, q⁽³⁾: the attention and
         recurrent equations, about 30 M instructions of its press; moons_layernorm's first forward press
-        with the map, 35 M)."""
+        with the map, 35 M). The young collections run between keypresses where a student leaves time
+        (``collector``)."""
         if self.stepper is not None:
             self.stepper.prepare_steps()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
+        self.collect_at_idle()
 
     def say(self, text: str) -> None:
         """On the message line of the network screen (errors found anywhere are said there)."""
