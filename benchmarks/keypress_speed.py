@@ -206,8 +206,18 @@ async def settled_press(app, pilot) -> None:
         app._display = display
 
 
+async def student_pause(app) -> None:
+    """The time a student leaves between two keys, in which the app's collection due at idle runs
+    (``bptui/tui/collector.py``): not part of the next press (a burst of keys leaves none, ``--burst``)."""
+    for _ in range(2_000):
+        if getattr(app, "_idle_collection", None) is None:
+            return
+        await asyncio.sleep(0.01)
+
+
 async def press(app, pilot, meter) -> float:
     """One press of n, settled, measured: timed, or counted."""
+    await student_pause(app)
     meter.start()
     await settled_press(app, pilot)
     return meter.stop()
