@@ -474,6 +474,17 @@ def _sigmoid(s):
     return 1 / (1 + mpmath.exp(-mpmath.mpf(s)))
 
 
+def _gelu(s):
+    return mpmath.mpf(s) * mpmath.ncdf(mpmath.mpf(s))
+
+
+# a GELU output at s = −39.5 and −40.5: s·Φ(s) is −1.1e−341, 0 in floats (Φ below their range)
+GELU = {"name": "gelusat", "layers": [{"units": 1}, {"units": 1, "activation": "gelu"}],
+        "weights": [[[-40.0, 0.5]]], "loss": "half_squared",
+        "data": {"inputs": [[1.0], [-1.0]], "targets": [[0.0], [0.0]]},
+        "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
 def _softmax(s):
     e = [mpmath.exp(mpmath.mpf(v)) for v in s]
     return [v / mpmath.fsum(e) for v in e]
@@ -482,6 +493,7 @@ def _softmax(s):
 @pytest.mark.parametrize("doc, exact", [
     (DOC, lambda: [[_sigmoid(s)] for s in LOGITS]),
     (SOFT, lambda: [_softmax(["800", "0"]), _softmax(["800", "0.5"])]),
+    (GELU, lambda: [[_gelu("-39.5")], [_gelu("-40.5")]]),
 ])
 def test_a_function_line_at_saturation_prints_its_exact_value(tmp_path, capsys, doc, exact):
     """σ(−799.5) is 3.604e−348 and a softmax's e^−800/(1 + e^−800) 3.6e−348, 0 in floats: the function's line
@@ -514,7 +526,7 @@ def test_function_lines_past_the_floats_check_exactly():
     from .formula_checks import check_equation, check_past_the_floats_array, check_text
 
     functions = 0
-    for doc in (DOC, SOFT):
+    for doc in (DOC, SOFT, GELU):
         stepper = Stepper(parse(doc, "f.json"))
         for _ in range(len(stepper.schedule)):
             step = stepper.forward()
@@ -526,7 +538,7 @@ def test_function_lines_past_the_floats_check_exactly():
                                " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
                     if step.key.quantity == "o":
                         functions += check_past_the_floats_array(planned, digits)
-    assert functions == 3 * (3 + 2) * 1
+    assert functions == 3 * (3 + 2 + 2) * 1
 
 
 @pytest.mark.parametrize("doc, exact", [
@@ -669,3 +681,44 @@ def test_a_matrix_as_stored_says_its_subnormal_floats_have_few_digits():
                 assert FEW_DIGITS not in text, text
                 plain += 1
     assert noted == 4 and plain > 5
+
+
+def test_exact_gelu_and_elu_agree_with_mpmath():
+    """GELU's s·Φ(s) (Φ through erfc in decimals) and ELU's α(eˢ − 1) to 50 digits of mpmath's, from
+    the normal range to far past the floats and at subnormal arguments (where eˢ − 1 would cancel)."""
+    from decimal import localcontext
+
+    from bptui.core.formulas.exact_functions import EXACT
+
+    with localcontext() as ctx, mpmath.workdps(80):
+        ctx.prec = 60
+        for s in ("-800.5", "-39.5", "-9", "-5.25", "-2", "-0.3", "1e-12", "0", "0.7", "3", "6.5", "9", "40"):
+            got, want = EXACT["gelu"](Decimal(s)), _gelu(s)
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-50"), (s, got, want)
+        for s, alpha in (("-1e-320", "1"), ("-3.5e-200", "0.5"), ("-0.25", "1"), ("-800", "2"), ("1.5", "1")):
+            got = EXACT["elu"](Decimal(s), Decimal(alpha))
+            x = mpmath.mpf(s)
+            want = x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x)
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-50"), (s, got, want)
+
+
+def test_an_elu_line_on_a_subnormal_argument_prints_its_exact_value():
+    """ELU(s) at s = −1e−320 (the float −9.99988671826831e−321): α(eˢ − 1) is s less s²/2, the line prints it
+    from the exact arithmetic (mpmath here), which needs no note of few true digits."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import FEW_DIGITS, TextPrinter, plan
+
+    doc = json.loads(json.dumps(GELU))
+    doc["layers"][1]["activation"] = "elu"
+    doc["weights"] = [[[-1e-320, 0.0]]]
+    stepper = Stepper(parse(doc, "elu.json"))
+    stepper.forward()
+    step = stepper.forward()
+    (eq,) = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
+    with mpmath.workdps(50):
+        want = mpmath.expm1(mpmath.mpf(float(stepper.state.s[1][0])))
+    for digits in (4, 6):
+        line = TextPrinter(digits).equation(plan(eq, digits))
+        assert line.endswith(f"= [{printed(want, digits)}]") and FEW_DIGITS not in line, line
