@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 
 from bptui.cli import main
@@ -722,3 +723,99 @@ def test_an_elu_line_on_a_subnormal_argument_prints_its_exact_value():
     for digits in (4, 6):
         line = TextPrinter(digits).equation(plan(eq, digits))
         assert line.endswith(f"= [{printed(want, digits)}]") and FEW_DIGITS not in line, line
+
+
+# a hidden sigmoid unit at s = −799.5 (o⁽¹⁾ = [1, 6.047e−348, σ(0.3)], [1, 0, 0.5744] in floats) below a sigmoid output
+HIDDEN = {"name": "hidsat", "layers": [{"units": 1}, {"units": 2, "activation": "sigmoid"},
+                                       {"units": 1, "activation": "sigmoid"}],
+          "weights": [[[-800.0, 0.5], [0.1, 0.2]], [[0.1, 0.3, -0.2]]], "loss": "squared",
+          "data": {"inputs": [[1.0]], "targets": [[1.0]]},
+          "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+def _held(x) -> str:
+    return f"held in floats as [{', '.join(printed(v) if v else '0' for v in x)}]"  # −0.0 as 0
+
+
+@pytest.mark.parametrize("doc, notation, lines", [
+    # a line that reads the saturated o from the board prints the float, and says so; the others do not
+    (DOC, None, {"δ⁽¹⁾": "o⁽¹⁾ ", "G⁽¹⁾": None, "s⁽¹⁾": None}),
+    (GELU, None, {"ℓ⁽¹⁾": "o⁽¹⁾ ", "δ⁽¹⁾": "o⁽¹⁾ ", "G⁽¹⁾": None}),
+    (HIDDEN, None, {"s⁽²⁾": "o⁽¹⁾ ", "G⁽²⁾": "o⁽¹⁾ ", "δ⁽¹⁾": "o⁽¹⁾ ", "δ⁽²⁾": None, "o⁽²⁾": None, "G⁽¹⁾": None}),
+    (HIDDEN, "ng", {"z^[2]": "a^[1] ", "dW^[2]": "a^[1] ", "dz^[1]": "a^[1] ", "dz^[2]": None, "dW^[1]": None}),
+])
+def test_a_line_reading_a_saturated_output_says_it_reads_the_float(tmp_path, capsys, doc, notation, lines):
+    """The δ, G, next s and (on floats) loss lines after a function line at saturation read o⁽ˡ⁾ from the
+    board, whose float is 0 where the o line prints 6.047e−348: each says so beside its arithmetic,
+    ``(o⁽¹⁾ held in floats as [0])``, in the trace (text) and the export (LaTeX and Markdown), the floats
+    those of the board (a hidden layer's with its 1); a line that reads no such o says nothing of it."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(doc))
+    stepper = Stepper(parse(doc, "f.json"))
+    layer = 1
+    stepper.run_until(lambda st: st.key.phase == "forward" and st.key.quantity == "o" and st.key.layer == layer)
+    board = np.asarray(stepper.state.o[layer], dtype=float)
+    if notation == "ng":
+        board = board[1:]  # a separate bias: no 1 in a^[1]
+    assert 0.0 in board.tolist()  # the float of an entry the o line prints past the floats
+    args = ["trace", str(path)] + (["--notation", notation] if notation else [])
+    text = [x.split("] ", 1)[1] for x in _run(capsys, *args) if "] " in x and x.lstrip()[:1].isdigit()]
+    note = _held(board)
+    for lhs, name in lines.items():
+        found = [x for x in text if x.startswith(lhs + " ")]
+        assert found, lhs
+        for x in found[:1]:
+            clause = next((c for c in re.split(r";   ", x) if c.startswith(lhs + " ")), x)
+            if name is None:
+                assert "held in floats" not in clause, clause
+            else:
+                assert clause.endswith(f"   ({name}{note})"), clause
+    for fmt in ("latex", "markdown"):
+        doc_text = "\n".join(_run(capsys, "export", str(path), "--format", fmt, *args[2:]))
+        floats = r" \\ ".join(latex(v) if v else "0" for v in board)
+        assert (rf"\text{{ held in floats as }}\begin{{bmatrix}} {floats} \end{{bmatrix}}\text{{)}}"
+                in doc_text), fmt
+
+
+@pytest.mark.parametrize("doc, cells", [
+    (DOC, {("delta", 1, 1): "o₁⁽¹⁾"}),
+    (HIDDEN, {("s", 2, 1): "o₁⁽¹⁾", ("G", 2, 1): "o₁⁽¹⁾", ("delta", 1, 1): "o₁⁽¹⁾", ("delta", 1, 2): None,
+              ("G", 2, 2): None, ("delta", 2, 1): None}),
+])
+def test_a_units_explanation_reading_a_saturated_output_says_it_reads_the_float(doc, cells):
+    """A unit's explanation that reads o_b⁽ˡ⁾ from the board where its o line prints it past the floats
+    (s₁⁽²⁾'s 0.3·0, δ₁⁽¹⁾'s o₁⁽¹⁾·(1 − o₁⁽¹⁾) on 0, G₁,₁⁽²⁾'s δ·0) says ``o₁⁽¹⁾ held in floats as 0``; one
+    that reads no such entry says nothing of it. Its arithmetic on the floats holds as printed."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_text
+
+    stepper = Stepper(parse(doc, "f.json"))
+    seen = set()
+    for _ in range(len(stepper.schedule) // len(doc["data"]["inputs"])):  # the first example's steps
+        key = stepper.forward().key
+        for cell in quiz.candidates(stepper.spec, key):
+            at = (cell.quantity, cell.layer, cell.unit if cell.quantity != "G" else cell.column)
+            if cell.quantity == "G" and cell.unit != 1 or at not in cells:
+                continue
+            e = explain(stepper, cell, 4)
+            said = [line for line in e.text().splitlines() if "held in floats" in line]
+            if cells[at] is None:
+                assert not said, e.text()
+            else:
+                assert len(said) == 1 and said[0].endswith(f"; {cells[at]} held in floats as 0)"), e.text()
+            for eq in e.equations:
+                planned = plan(eq, 4)
+                check_equation(planned, 4, stepper)
+                check_text(planned, 4, TextPrinter(4).equation(planned),
+                           " ".join(r for row in LatexPrinter(4).rows(planned) for r in row))
+            seen.add(at)
+    assert seen == set(cells)
+
