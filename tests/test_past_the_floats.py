@@ -819,3 +819,17 @@ def test_a_units_explanation_reading_a_saturated_output_says_it_reads_the_float(
             seen.add(at)
     assert seen == set(cells)
 
+
+def test_the_quiz_takes_and_gives_the_number_its_line_prints(monkeypatch, capsys, path):
+    """`bptui quiz` asking o₁⁽¹⁾ = σ(−799.5) and ℓ⁽¹⁾ (6.047e−348, 0 in floats): the line hides the note's float
+    too (``(held in floats as [?])``: it is the asked number's); the student who types the number the lines
+    print is right, and the verdict gives that number (mpmath here) and what the floats hold, not a bare 0."""
+    answers = iter(["-799.5", "6.047e-348", "6.047e-348"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    assert main(["quiz", str(path), "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    want = printed(_sigmoid(LOGITS[0]), 6)
+    assert "σ([−799.5]) = [?]   (held in floats as [?])" in out, out
+    assert f"right: o₁⁽¹⁾ = {want} (held in floats as 0)" in out, out
+    assert f"right: ℓ⁽¹⁾ = {printed(exact_losses()[0], 6)} (held in floats as 0)" in out, out
+    assert "score: 3 of 3 right" in out
