@@ -1050,7 +1050,7 @@ def _check_graph(spec, args) -> int:
 
 def cmd_quiz(args) -> int:
     from .core.formulas.notation import num
-    from .core.teaching.quiz import DEFAULT_ABS, Quiz, Tolerance
+    from .core.teaching.quiz import DEFAULT_ABS, Quiz, Tolerance, answer_text as quiz_answer_text
     from .core.engine.schedule import StepKey
 
     spec = _load(args.file)
@@ -1114,7 +1114,7 @@ def cmd_quiz(args) -> int:
                 break
             print(f"not quite ({num(verdict.given, 6)}). hint: {verdict.hint}")
             print("one more try:")
-        right = num(question.value, 6)
+        right = quiz_answer_text(verdict.explanation, question.value, 6)
         if verdict.right:
             print(f"right{' at the second try' if verdict.attempt > 1 else ''}: {question.symbol} = {right}")
         else:

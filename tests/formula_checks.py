@@ -255,6 +255,8 @@ def _mp_softmax(x, causal=0):
 # the functions a line past the floats may apply, as a reference apart from bptui's decimals
 _MP_FUNCTIONS = {"sigmoid": _mp_each(lambda v: 1 / (1 + mpmath.exp(-v))), "tanh": _mp_each(mpmath.tanh),
                  "exp": _mp_each(mpmath.exp), "softplus": _mp_each(lambda v: mpmath.log1p(mpmath.exp(v))),
+                 "gelu": _mp_each(lambda v: v * mpmath.ncdf(v)),
+                 "elu": lambda x, alpha: _mp_each(lambda v: v if v > 0 else alpha * mpmath.expm1(v))(x),
                  "softmax": _mp_softmax, "softmax_rows": _mp_softmax}
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 
 from bptui.cli import main
@@ -474,6 +475,17 @@ def _sigmoid(s):
     return 1 / (1 + mpmath.exp(-mpmath.mpf(s)))
 
 
+def _gelu(s):
+    return mpmath.mpf(s) * mpmath.ncdf(mpmath.mpf(s))
+
+
+# a GELU output at s = −39.5 and −40.5: s·Φ(s) is −1.1e−341, 0 in floats (Φ below their range)
+GELU = {"name": "gelusat", "layers": [{"units": 1}, {"units": 1, "activation": "gelu"}],
+        "weights": [[[-40.0, 0.5]]], "loss": "half_squared",
+        "data": {"inputs": [[1.0], [-1.0]], "targets": [[0.0], [0.0]]},
+        "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
 def _softmax(s):
     e = [mpmath.exp(mpmath.mpf(v)) for v in s]
     return [v / mpmath.fsum(e) for v in e]
@@ -482,6 +494,7 @@ def _softmax(s):
 @pytest.mark.parametrize("doc, exact", [
     (DOC, lambda: [[_sigmoid(s)] for s in LOGITS]),
     (SOFT, lambda: [_softmax(["800", "0"]), _softmax(["800", "0.5"])]),
+    (GELU, lambda: [[_gelu("-39.5")], [_gelu("-40.5")]]),
 ])
 def test_a_function_line_at_saturation_prints_its_exact_value(tmp_path, capsys, doc, exact):
     """σ(−799.5) is 3.604e−348 and a softmax's e^−800/(1 + e^−800) 3.6e−348, 0 in floats: the function's line
@@ -514,7 +527,7 @@ def test_function_lines_past_the_floats_check_exactly():
     from .formula_checks import check_equation, check_past_the_floats_array, check_text
 
     functions = 0
-    for doc in (DOC, SOFT):
+    for doc in (DOC, SOFT, GELU):
         stepper = Stepper(parse(doc, "f.json"))
         for _ in range(len(stepper.schedule)):
             step = stepper.forward()
@@ -526,7 +539,7 @@ def test_function_lines_past_the_floats_check_exactly():
                                " ".join(r for row in LatexPrinter(digits).rows(planned) for r in row))
                     if step.key.quantity == "o":
                         functions += check_past_the_floats_array(planned, digits)
-    assert functions == 3 * (3 + 2) * 1
+    assert functions == 3 * (3 + 2 + 2) * 1
 
 
 @pytest.mark.parametrize("doc, exact", [
@@ -669,3 +682,154 @@ def test_a_matrix_as_stored_says_its_subnormal_floats_have_few_digits():
                 assert FEW_DIGITS not in text, text
                 plain += 1
     assert noted == 4 and plain > 5
+
+
+def test_exact_gelu_and_elu_agree_with_mpmath():
+    """GELU's s·Φ(s) (Φ through erfc in decimals) and ELU's α(eˢ − 1) to 50 digits of mpmath's, from
+    the normal range to far past the floats and at subnormal arguments (where eˢ − 1 would cancel)."""
+    from decimal import localcontext
+
+    from bptui.core.formulas.exact_functions import EXACT
+
+    with localcontext() as ctx, mpmath.workdps(80):
+        ctx.prec = 60
+        for s in ("-800.5", "-39.5", "-9", "-5.25", "-2", "-0.3", "1e-12", "0", "0.7", "3", "6.5", "9", "40"):
+            got, want = EXACT["gelu"](Decimal(s)), _gelu(s)
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-50"), (s, got, want)
+        for s, alpha in (("-1e-320", "1"), ("-3.5e-200", "0.5"), ("-0.25", "1"), ("-800", "2"), ("1.5", "1")):
+            got = EXACT["elu"](Decimal(s), Decimal(alpha))
+            x = mpmath.mpf(s)
+            want = x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x)
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-50"), (s, got, want)
+
+
+def test_an_elu_line_on_a_subnormal_argument_prints_its_exact_value():
+    """ELU(s) at s = −1e−320 (the float −9.99988671826831e−321): α(eˢ − 1) is s less s²/2, the line prints it
+    from the exact arithmetic (mpmath here), which needs no note of few true digits."""
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import FEW_DIGITS, TextPrinter, plan
+
+    doc = json.loads(json.dumps(GELU))
+    doc["layers"][1]["activation"] = "elu"
+    doc["weights"] = [[[-1e-320, 0.0]]]
+    stepper = Stepper(parse(doc, "elu.json"))
+    stepper.forward()
+    step = stepper.forward()
+    (eq,) = step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)
+    with mpmath.workdps(50):
+        want = mpmath.expm1(mpmath.mpf(float(stepper.state.s[1][0])))
+    for digits in (4, 6):
+        line = TextPrinter(digits).equation(plan(eq, digits))
+        assert line.endswith(f"= [{printed(want, digits)}]") and FEW_DIGITS not in line, line
+
+
+# a hidden sigmoid unit at s = −799.5 (o⁽¹⁾ = [1, 6.047e−348, σ(0.3)], [1, 0, 0.5744] in floats) below a sigmoid output
+HIDDEN = {"name": "hidsat", "layers": [{"units": 1}, {"units": 2, "activation": "sigmoid"},
+                                       {"units": 1, "activation": "sigmoid"}],
+          "weights": [[[-800.0, 0.5], [0.1, 0.2]], [[0.1, 0.3, -0.2]]], "loss": "squared",
+          "data": {"inputs": [[1.0]], "targets": [[1.0]]},
+          "training": {"learning_rate": 0.1, "update": "full_batch", "epochs": 1}}
+
+
+def _held(x) -> str:
+    return f"held in floats as [{', '.join(printed(v) if v else '0' for v in x)}]"  # −0.0 as 0
+
+
+@pytest.mark.parametrize("doc, notation, lines", [
+    # a line that reads the saturated o from the board prints the float, and says so; the others do not
+    (DOC, None, {"δ⁽¹⁾": "o⁽¹⁾ ", "G⁽¹⁾": None, "s⁽¹⁾": None}),
+    (GELU, None, {"ℓ⁽¹⁾": "o⁽¹⁾ ", "δ⁽¹⁾": "o⁽¹⁾ ", "G⁽¹⁾": None}),
+    (HIDDEN, None, {"s⁽²⁾": "o⁽¹⁾ ", "G⁽²⁾": "o⁽¹⁾ ", "δ⁽¹⁾": "o⁽¹⁾ ", "δ⁽²⁾": None, "o⁽²⁾": None, "G⁽¹⁾": None}),
+    (HIDDEN, "ng", {"z^[2]": "a^[1] ", "dW^[2]": "a^[1] ", "dz^[1]": "a^[1] ", "dz^[2]": None, "dW^[1]": None}),
+])
+def test_a_line_reading_a_saturated_output_says_it_reads_the_float(tmp_path, capsys, doc, notation, lines):
+    """The δ, G, next s and (on floats) loss lines after a function line at saturation read o⁽ˡ⁾ from the
+    board, whose float is 0 where the o line prints 6.047e−348: each says so beside its arithmetic,
+    ``(o⁽¹⁾ held in floats as [0])``, in the trace (text) and the export (LaTeX and Markdown), the floats
+    those of the board (a hidden layer's with its 1); a line that reads no such o says nothing of it."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(doc))
+    stepper = Stepper(parse(doc, "f.json"))
+    layer = 1
+    stepper.run_until(lambda st: st.key.phase == "forward" and st.key.quantity == "o" and st.key.layer == layer)
+    board = np.asarray(stepper.state.o[layer], dtype=float)
+    if notation == "ng":
+        board = board[1:]  # a separate bias: no 1 in a^[1]
+    assert 0.0 in board.tolist()  # the float of an entry the o line prints past the floats
+    args = ["trace", str(path)] + (["--notation", notation] if notation else [])
+    text = [x.split("] ", 1)[1] for x in _run(capsys, *args) if "] " in x and x.lstrip()[:1].isdigit()]
+    note = _held(board)
+    for lhs, name in lines.items():
+        found = [x for x in text if x.startswith(lhs + " ")]
+        assert found, lhs
+        for x in found[:1]:
+            clause = next((c for c in re.split(r";   ", x) if c.startswith(lhs + " ")), x)
+            if name is None:
+                assert "held in floats" not in clause, clause
+            else:
+                assert clause.endswith(f"   ({name}{note})"), clause
+    for fmt in ("latex", "markdown"):
+        doc_text = "\n".join(_run(capsys, "export", str(path), "--format", fmt, *args[2:]))
+        floats = r" \\ ".join(latex(v) if v else "0" for v in board)
+        assert (rf"\text{{ held in floats as }}\begin{{bmatrix}} {floats} \end{{bmatrix}}\text{{)}}"
+                in doc_text), fmt
+
+
+@pytest.mark.parametrize("doc, cells", [
+    (DOC, {("delta", 1, 1): "o₁⁽¹⁾"}),
+    (HIDDEN, {("s", 2, 1): "o₁⁽¹⁾", ("G", 2, 1): "o₁⁽¹⁾", ("delta", 1, 1): "o₁⁽¹⁾", ("delta", 1, 2): None,
+              ("G", 2, 2): None, ("delta", 2, 1): None}),
+])
+def test_a_units_explanation_reading_a_saturated_output_says_it_reads_the_float(doc, cells):
+    """A unit's explanation that reads o_b⁽ˡ⁾ from the board where its o line prints it past the floats
+    (s₁⁽²⁾'s 0.3·0, δ₁⁽¹⁾'s o₁⁽¹⁾·(1 − o₁⁽¹⁾) on 0, G₁,₁⁽²⁾'s δ·0) says ``o₁⁽¹⁾ held in floats as 0``; one
+    that reads no such entry says nothing of it. Its arithmetic on the floats holds as printed."""
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter, plan
+    from bptui.core.teaching import quiz
+    from bptui.core.teaching.explain import explain
+
+    from .formula_checks import check_equation, check_text
+
+    stepper = Stepper(parse(doc, "f.json"))
+    seen = set()
+    for _ in range(len(stepper.schedule) // len(doc["data"]["inputs"])):  # the first example's steps
+        key = stepper.forward().key
+        for cell in quiz.candidates(stepper.spec, key):
+            at = (cell.quantity, cell.layer, cell.unit if cell.quantity != "G" else cell.column)
+            if cell.quantity == "G" and cell.unit != 1 or at not in cells:
+                continue
+            e = explain(stepper, cell, 4)
+            said = [line for line in e.text().splitlines() if "held in floats" in line]
+            if cells[at] is None:
+                assert not said, e.text()
+            else:
+                assert len(said) == 1 and said[0].endswith(f"; {cells[at]} held in floats as 0)"), e.text()
+            for eq in e.equations:
+                planned = plan(eq, 4)
+                check_equation(planned, 4, stepper)
+                check_text(planned, 4, TextPrinter(4).equation(planned),
+                           " ".join(r for row in LatexPrinter(4).rows(planned) for r in row))
+            seen.add(at)
+    assert seen == set(cells)
+
+
+def test_the_quiz_takes_and_gives_the_number_its_line_prints(monkeypatch, capsys, path):
+    """`bptui quiz` asking o₁⁽¹⁾ = σ(−799.5) and ℓ⁽¹⁾ (6.047e−348, 0 in floats): the line hides the note's float
+    too (``(held in floats as [?])``: it is the asked number's); the student who types the number the lines
+    print is right, and the verdict gives that number (mpmath here) and what the floats hold, not a bare 0."""
+    answers = iter(["-799.5", "6.047e-348", "6.047e-348"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    assert main(["quiz", str(path), "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    want = printed(_sigmoid(LOGITS[0]), 6)
+    assert "σ([−799.5]) = [?]   (held in floats as [?])" in out, out
+    assert f"right: o₁⁽¹⁾ = {want} (held in floats as 0)" in out, out
+    assert f"right: ℓ⁽¹⁾ = {printed(exact_losses()[0], 6)} (held in floats as 0)" in out, out
+    assert "score: 3 of 3 right" in out

@@ -641,8 +641,10 @@ class SteppingScreen(GuardedPump, Screen[None]):
 
     @on(messages.QuizAnswered)
     def quiz_answered(self, message: messages.QuizAnswered) -> None:
+        from ..core.teaching.quiz import answer_text
+
         q, verdict = message.question, message.verdict
-        right = num(q.value, 8)
+        right = answer_text(verdict.explanation, q.value, 8)  # past the floats: the number its line prints
         if not verdict.final:  # the quiz line keeps the question open for a second try
             self.say(f"✗ Not quite ({num(verdict.given, 6)}). Hint: {verdict.hint}  One more try, or Esc to skip.")
             return
@@ -658,9 +660,12 @@ class SteppingScreen(GuardedPump, Screen[None]):
 
             quiz = self.quiz_line()
             assert quiz is not None
+            from ..core.teaching.quiz import answer_text
+
             quiz.skip()
-            self.say(f"Skipped: {question.symbol} = {num(question.value, 8)}.")
-            self._reveal(explain(self.stepper, question.cell, self.digits))
+            explanation = explain(self.stepper, question.cell, self.digits)
+            self.say(f"Skipped: {question.symbol} = {answer_text(explanation, question.value, 8)}.")
+            self._reveal(explanation)
 
     def _reveal(self, explanation: Explanation, refit: bool = False) -> None:
         """Show the answer's explanation in the side panel, with as many terms as its rows hold."""

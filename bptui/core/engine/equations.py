@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ops.activations import IDENTITY_NOTE
 from ..formulas.notation import num, sup
-from ..formulas.formula import TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, mul, sub, substitute, value_node, walk
+from ..formulas.formula import HELD, TINY, Arr, Equation, Node, Num, Op, Partial, Ref, Sum, Sym, TextPrinter, add, group, held_past_the_floats, mul, sub, substitute, value_node, walk
 from ..formulas.profiles import PARTS, PER, Profile, shown_ref, shown_value
 from ..util.errors import SpecError
 from ..ops.losses import LOSSES
@@ -264,12 +264,62 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     """The equations of ``step``, just done, on the board ``state``; for a step of a map layer, the
     scalar form is at ``pos`` (0-based; a conv G: (k, c, u, v)), by default the first position.
     ``notation``: the profile that groups them (a separate b, a mean gradient; :func:`profile_fits`)."""
-    eqs = _step_equations(net, state, step, optimizer, pos, notation)
+    eqs = tuple(held_noted(net, state, e) for e in _step_equations(net, state, step, optimizer, pos, notation))
     if step.key.phase == LOSS and loss_D_view(notation):  # every kind's ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ as the running mean
         n = step.key.example
         ln = next((e.result.ln for e in eqs if e.lhs == loss_sym(n) and isinstance(e.result, Num)), None)
         return tuple(running_loss(state, float(step.value), n, notation, ln) if e.lhs == LOSS_D else e for e in eqs)
     return eqs
+
+
+def held(net: Network, state: Any, l: int) -> np.ndarray | None:
+    """Which entries of dense layer l's o⁽ˡ⁾ (as the board stores it: a hidden layer's with its 1 first) its
+    function's line prints past the floats, the board holding another number (σ(−799.5) = 6.047e−348, held
+    in floats as 0: formula.held_past_the_floats); None where there is none."""
+    if not 1 <= l <= net.L or getattr(net.kinds[l - 1], "type", "") != "dense":
+        return None
+    s_l, o_l = state.s[l], state.o[l]
+    if s_l is None or o_l is None:
+        return None
+    o_l = np.asarray(o_l)
+    one = o_l.shape[-1] == np.shape(s_l)[-1] + 1  # a hidden layer's o with its 1
+    act = net.act(l)
+    mask = held_past_the_floats(act.name, [s_l, *([net.alphas[l - 1]] if act.uses_alpha else [])],
+                                o_l[..., 1:] if one else o_l)
+    if mask is None or not one:
+        return mask
+    return np.concatenate([np.zeros(mask.shape[:-1] + (1,), dtype=bool), mask], axis=-1)
+
+
+def held_noted(net: Network, state: Any, eq: Equation) -> Equation:
+    """``eq`` saying ``o⁽ˡ⁾ held in floats as [1, 0]`` (formula.HELD) where it reads from the board a dense
+    layer's o⁽ˡ⁾, or a unit's o_b⁽ˡ⁾ (an explanation's), whose function's line prints past the floats
+    (:func:`held`): its numbers are the floats', true as printed, and the note says why they are not the o
+    line's. A loss line written from its logarithm (``−log(1 − 6.047e−348)``) prints the exact number and
+    says nothing."""
+    if isinstance(eq.result, Num) and eq.result.ln is not None:
+        return eq
+    for name in eq.bindings:
+        if not (isinstance(name, Sym) and name.base == "o" and isinstance(name.layer, int) and name.time is None
+                and not name.accent):
+            continue
+        unit = name.sub[0] if len(name.sub) == 1 and isinstance(name.sub[0], int) else None
+        if unit is None and name.sub not in ((), ("k",)):
+            continue
+        mask = held(net, state, name.layer)
+        if mask is None or mask.ndim != 1:
+            continue
+        if unit is not None:  # o_b⁽ˡ⁾: a hidden layer's b counts from its 1 (o₀), the output's from 1
+            index = unit if name.layer < net.L else unit - 1
+            if not 0 <= index < mask.size or not mask[index]:
+                continue
+            said: Node = Num(float(np.ravel(eq.bindings[name])[0]) if np.size(eq.bindings[name]) == 1
+                             else float(np.asarray(state.o[name.layer])[index]))
+        else:
+            said = Arr(np.asarray(eq.bindings[name], dtype=float))
+        eq = replace(eq, note=(eq.note + "; " if eq.note else "") + "{} " + HELD,
+                     note_syms=eq.note_syms + (name if unit is not None else o(name.layer), said))
+    return eq
 
 
 def _step_equations(net: Network, state: State, step: Step, optimizer: Optimizer | None,

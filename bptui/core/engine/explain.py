@@ -21,7 +21,7 @@ the same :class:`~bptui.core.engine.network.Network` calls the stepper makes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -120,8 +120,11 @@ class Explanation:
 class _Builder:
     """Collects an explanation's lines: words, and equations printed one form a line."""
 
-    def __init__(self, digits: int, max_terms: int = MAX_TERMS, notation: Any = None) -> None:
+    def __init__(self, digits: int, max_terms: int = MAX_TERMS, notation: Any = None,
+                 noted: Callable[[Equation], Equation] | None = None) -> None:
         self.printer = TextPrinter(digits, notation=notation)
+        # what an equation says of the board's floats it reads past the floats (equations.held_noted)
+        self.noted = noted
         self.notation = self.printer.notation  # None for the lecture's
         self.printer.max_terms = max_terms
         self.lines: list[str] = []
@@ -134,6 +137,8 @@ class _Builder:
         return self
 
     def eq(self, eq: Equation) -> "_Builder":
+        if self.noted is not None:
+            eq = self.noted(eq)
         self.equations.append(eq)
         self.parts.append(eq)
         self.printer.elisions.clear()
@@ -228,8 +233,14 @@ def notation_of(stepper: Any) -> Any:
 
 
 def builder(stepper: Any, digits: int) -> _Builder:
-    """The explanation's builder in the stepper's notation."""
-    return _Builder(digits, notation=notation_of(stepper))
+    """The explanation's builder in the stepper's notation; its equations say where they read a float the
+    board holds for a number printed past the floats (equations.held_noted)."""
+    net, state = getattr(stepper, "net", None), getattr(stepper, "state", None)
+    if net is None or state is None or not hasattr(net, "kinds"):  # a graph's stepper
+        return _Builder(digits, notation=notation_of(stepper))
+    from .equations import held_noted  # equations imports this module's neighbours: at call time
+
+    return _Builder(digits, notation=notation_of(stepper), noted=lambda eq: held_noted(net, state, eq))
 
 
 # -- networks ---------------------------------------------------------------------------------------

@@ -1183,6 +1183,7 @@ def plan(eq: Equation, digits: int) -> Equation:
     return plans[digits]
 
 
+HELD = "held in floats as {}"  # a number printed past the floats beside the float the board holds (docs/notation.md)
 FEW_DIGITS = "entries below 2.2e−308 as floats hold them, with few true digits"  # a subnormal float's note (docs/notation.md)
 
 
@@ -1325,7 +1326,7 @@ def _past_the_floats(eq: Equation, done: Equation, forms: list[tuple[Node, list[
                  if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
     if result.ln is None and shown.ln is not None and _exact_calls(forms) and _differs(
             shown.ln, shown.negative, result.value, digits):  # a function's result the board holds as a float
-        note = (eq.note + "; " if eq.note else "") + "held in floats as {}"
+        note = (eq.note + "; " if eq.note else "") + HELD
         return replace(done, forms=kept + (shown,), note=note, note_syms=eq.note_syms + (result,))
     return replace(done, forms=kept + (shown,))
 
@@ -1373,6 +1374,28 @@ def _differs(ln: float, negative: bool, y: float, digits: int) -> bool:
     """Whether the exact number of logarithm ``ln`` (below the smallest normal float) prints otherwise than
     its float ``y`` at ``digits``: 0 for 6.047e−348, a subnormal's last digits lost."""
     return ("-" if negative else "") + g_from_ln(ln, digits) != f"{y:.{digits}g}"
+
+
+def held_past_the_floats(fn: str, args: Sequence[Any], values: Any) -> np.ndarray | None:
+    """Which entries of ``fn`` of ``args`` (floats: s⁽ˡ⁾ and an activation's α) lie below the smallest normal
+    float, done exactly (exact_functions, as its line prints them), where ``values`` (the floats the board
+    holds for them, in the same shape) holds another number: 0 for σ(−799.5) = 6.047e−348. A mask of
+    ``values``' shape, None where there is no such entry; no decimals where no entry of ``values`` is below
+    the normal range, the usual case."""
+    y = np.asarray(values, dtype=float)
+    if fn not in EXACT or not np.any(np.abs(y) < TINY):
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = _exactly_applied(fn, [_decimals(a) if np.ndim(a) else Decimal(float(a)) for a in args])
+        if exact is None or np.size(exact) != y.size:
+            return None
+        exact = np.asarray(exact, dtype=object).reshape(y.shape)
+        mask = np.zeros(y.shape, dtype=bool)
+        for index in zip(*np.nonzero(np.abs(y) < TINY)):
+            x = exact[index]
+            mask[index] = x.is_finite() and x != 0 and abs(x) < Decimal(TINY) and x != Decimal(float(y[index]))
+    return mask if mask.any() else None
 
 
 def _exactly_applied(fn: str, args: list) -> Any:
@@ -1480,7 +1503,7 @@ def _past_the_floats_array(eq: Equation, done: Equation, forms: list[tuple[Node,
     kept = tuple(planned.get(id(f), f) for f in eq.forms[:-1]
                  if id(f) in planned or all(id(f) != id(g) for g, _ in forms))
     if differs and _exact_calls(forms):  # a function's result the board holds as floats, which the lines after it read
-        note = (eq.note + "; " if eq.note else "") + "held in floats as {}"
+        note = (eq.note + "; " if eq.note else "") + HELD
         return replace(done, forms=kept + (shown,), note=note, note_syms=eq.note_syms + (result,))
     return replace(done, forms=kept + (shown,))
 
@@ -1644,7 +1667,14 @@ def hide(eq: Equation, refs: Iterable[Ref], digits: int = 4) -> Equation:
                 return Hidden(node.ref)
         return node
 
-    return replace(eq, lhs=eq.lhs, forms=tuple(_rebuild(f, mask) for f in eq.forms))
+    return replace(eq, lhs=eq.lhs, forms=tuple(_rebuild(f, mask) for f in eq.forms),
+                   note_syms=_masked_syms(eq.note_syms, mask))
+
+
+def _masked_syms(syms: tuple["Node | LayerNo", ...], mask: Callable[[Node], Node]) -> tuple["Node | LayerNo", ...]:
+    """A note's symbols with the hidden numbers hidden there too: the float a line's result is held as
+    (:data:`HELD`) is the asked number's."""
+    return tuple(s if isinstance(s, LayerNo) else _rebuild(s, mask) for s in syms)
 
 
 def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
@@ -1684,7 +1714,8 @@ def blank(eq: Equation, labels: Mapping[Ref, int], first: Collection[Ref] = (),
         return mask
 
     last = len(eq.forms) - 1
-    return replace(eq, forms=tuple(_rebuild(f, masker(i == last)) for i, f in enumerate(eq.forms)))
+    return replace(eq, forms=tuple(_rebuild(f, masker(i == last)) for i, f in enumerate(eq.forms)),
+                   note_syms=_masked_syms(eq.note_syms, masker(False)))
 
 
 BLANK_WIDTH = 9  # characters of room a blank leaves at least, for a handwritten −0.09864
@@ -2663,7 +2694,23 @@ class LatexPrinter(Printer):
         rel = r"\leftarrow" if eq.rel == "←" else "="
         out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
         out += [("", "=", self.p(f)) for f in eq.forms[1:]]
+        if HELD in eq.note:
+            out[-1] = out[-1][:2] + (out[-1][2] + self.held_note(eq),)
         return out
+
+    def held_note(self, eq: Equation) -> str:
+        """The clauses of ``eq``'s note that say what the board holds past the floats (:data:`HELD`: the text's
+        ``(o⁽¹⁾ held in floats as [0])``), in LaTeX after its last form: the export says what the app's line
+        says of a number it prints past the floats. The note's other clauses are the text's alone."""
+        parts, k = [], 0
+        for clause in eq.note.split("; "):
+            n = clause.count("{}")
+            if clause.endswith(HELD):
+                words = clause.split("{}")
+                parts.append("".join((rf"\text{{{w}}}" if w else "") + self.p(sym)
+                                     for w, sym in zip(words, eq.note_syms[k:k + n])))
+            k += n
+        return (r" \quad \text{(}" + r"\text{; }".join(parts) + r"\text{)}") if parts else ""
 
 
 def text(node_or_eq: Node | Equation, digits: int = 4) -> str:

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from .explain import MAX_TERMS, Cell, Explanation, explain
-from ..formulas.formula import Equation, Ref, Sym, TextPrinter, is_numeric
+from ..formulas.formula import HELD, TINY, Equation, Num, Ref, Sym, TextPrinter, is_numeric, plan
 from ..formulas.profiles import shown_ref
 from ..formulas.formula import hide as formula_hide
-from ..formulas.notation import sup
+from ..formulas.notation import num, sup
 from ..engine.protocols import StepKeyLike
 from ..engine.quizcells import QuizCell
 
@@ -325,6 +325,22 @@ def check(stepper, question: Question, text: str, tolerance: Tolerance = Toleran
     final = right or attempt >= tries
     return Verdict(question, given, right, explain(stepper, question.cell, digits), attempt, final,
                    "" if final else hint(stepper, question, digits))
+
+
+def answer_text(explanation: Explanation, value: float, digits: int = 6) -> str:
+    """The right answer ``value`` (the board's float) as the screen prints it, at ``digits``: where the float
+    lies below the normal range and the explanation's last line prints the number past the floats (σ(−799.5)
+    = 6.047e−348), that number, saying what the floats hold, ``6.04712e−348 (held in floats as 0)``: the
+    student who typed the line's number reads it back (an answer that small is within the tolerance's
+    absolute floor, the float's too)."""
+    shown = num(value, digits)
+    if not abs(value) < TINY or not explanation.equations:
+        return shown
+    last = plan(explanation.equations[-1], digits).result
+    if not isinstance(last, Num) or last.ln is None:
+        return shown
+    exact = TextPrinter(digits).p(last)
+    return exact if exact == shown else f"{exact} ({HELD.format(shown)})"
 
 
 def hint(stepper, question: Question, digits: int = 4, max_terms: int = MAX_TERMS) -> str:
