@@ -173,6 +173,11 @@ class _LazyCells:
     def __iter__(self) -> Any:
         return iter(self.line.cells())
 
+    def __eq__(self, other: object) -> bool:  # (the cells, as a list of them is)
+        return list(self) == (list(other) if isinstance(other, (list, _LazyCells)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 class Once:
     """A value worked out when first asked for (``get``), then kept."""
