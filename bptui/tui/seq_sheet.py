@@ -71,6 +71,128 @@ def delta_norms(stepper: Any, l: int = 1, quantity: str = "delta") -> list[float
     return [None if not np.all(np.isfinite(row)) else float(np.linalg.norm(row)) for row in np.asarray(D)]
 
 
+class LazyLine:
+    """A panel's line of runs (text, style name, cell key) made when it is first read: drawn on screen, or
+    read by a reader of ``lines``. Its layout (``slots``: its runs with each cell's text left out, None: a
+    cell of ``cw`` columns, a number's ending in its blank when it has a key, a blank one when not) gives
+    its columns, its cells and its ends without its numbers formatted: a new cells' width builds a panel's
+    every line again, and the rows out of view (count_tokens' layer 1: 194 lines, 28 in view; the panels
+    under it, none) are formatted when scrolled into view. ``make`` and ``slots`` read only what the build
+    that made them saw. ``tail``: the layout's ``_tail``, when known without it (a grid's row, a row of
+    W⁽ˡ⁾ whose layout its panel keeps)."""
+
+    __slots__ = ("_make", "_runs", "_layout", "_slots", "cw", "width", "tail")
+
+    def __init__(self, make: Any, slots: Any, cw: int, width: int,
+                 tail: tuple[int, int, int, int] | None = None) -> None:
+        self._make, self._runs, self._layout, self._slots = make, None, slots, None
+        self.cw, self.width, self.tail = cw, width, tail  # (a cell's columns; the line's, as its runs take them)
+
+    def runs(self) -> list:
+        runs = self._runs
+        if runs is None:
+            runs = self._runs = self._make()
+            self._make = None
+        return runs
+
+    @property
+    def made(self) -> bool:
+        return self._runs is not None
+
+    def slots(self) -> list:
+        slots = self._slots
+        if slots is None:
+            slots = self._slots = self._layout()
+            self._layout = None
+        return slots
+
+    def __iter__(self) -> Any:
+        return iter(self.runs())
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.runs()[k]
+
+    def __len__(self) -> int:
+        return len(self.runs())
+
+    def __bool__(self) -> bool:
+        return True  # (a row: its label at least)
+
+    def cells(self) -> list[tuple[int, Key]]:
+        """Its cells as (x, key), from its layout."""
+        x, cells, cw = 0, [], self.cw
+        for text, _, key in self.slots():
+            if key is not None:
+                cells.append((x, key))
+            x += cw if text is None else len(text)
+        return cells
+
+    def ends(self) -> tuple[Any, int, int]:
+        """``_ends`` of the line, from its layout (``_tail``): the line without its blank runs after its last
+        number or label (made when read), its columns, and its columns to its last number's last digit."""
+        tail = self.tail
+        if tail is None:
+            tail = self.tail = _tail(self.slots())
+        kept, fixed, cells, trailing = tail
+        used = fixed + cells * self.cw
+        if used == self.width:
+            return self, used, used - trailing
+        return LazyLine(lambda: self.runs()[:kept], lambda: self.slots()[:kept], self.cw, used,
+                        (kept, fixed, cells, trailing)), used, used - trailing
+
+    def restyled(self, unmark: Any = (), dim: bool = False, keep: Any = None) -> "LazyLine":
+        """``panel_base.restyled`` of the line, made when read."""
+        return LazyLine(lambda: restyled(self.runs(), unmark, dim, keep), self.slots, self.cw, self.width)
+
+
+def _tail(slots: list) -> tuple[int, int, int, int]:
+    """A lazy line's layout to its last number or label (its blank runs and blank cells after it left out,
+    as ``_ends`` leaves them out of a line): (its runs, their fixed columns, their cells, the blanks after
+    its last digit), the columns the cells' width's: a row's layout is the same at any cells' width."""
+    kept = len(slots)
+    while kept and slots[kept - 1][2] is None and (slots[kept - 1][0] is None or not slots[kept - 1][0].strip()):
+        kept -= 1
+    fixed = cells = 0
+    for text, _, _ in slots[:kept]:
+        if text is None:
+            cells += 1
+        else:
+            fixed += len(text)
+    last = slots[kept - 1][0] if kept else None
+    return kept, fixed, cells, (1 if last is None else len(last) - len(last.rstrip())) if kept else 0
+
+
+class _LazyCells:
+    """A lazy line's cells (x, key), worked out when read (the cursor, a reader of ``cells``)."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: LazyLine) -> None:
+        self.line = line
+
+    def __iter__(self) -> Any:
+        return iter(self.line.cells())
+
+    def __eq__(self, other: object) -> bool:  # (the cells, as a list of them is)
+        return list(self) == (list(other) if isinstance(other, (list, _LazyCells)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Once:
+    """A value worked out when first asked for (``get``), then kept."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Any) -> None:
+        self._make, self._value = make, None
+
+    def get(self) -> Any:
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        return self._value
+
+
 class CellGroup:
     """The sequence panels of a screen, whose cells have one width: as wide as the widest any of them
     needs, widened on a big screen as far as every panel's lines fit. A panel whose cells change width
@@ -149,6 +271,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         # W), the lines' shapes at it)
         self._under = False  # G⁽ˡ⁾ under W⁽ˡ⁾ (``_weights_under``), as the cells' width was last chosen for
         self._cells_fitted: tuple[dict[str, Any], Any, dict[int, str]] | None = None  # _fit_cells's, for the next _build
+        self._tails: tuple[Any, dict[tuple[int, tuple], tuple[int, int, int, int]]] = (None, {})  # (spec, W's rows' _tail)
 
     @classmethod
     def for_layers(cls, stepper: Any, layers: list[int], digits: int) -> list[NumberSheet]:
@@ -358,6 +481,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                     hit = (row, part, Deferred(1, lambda _, ends=ends, part=part, x=x, used=used: [
                         *ends, (" " * (x - used), "base", None), *part], lambda _, cells=cells: cells,
                         x + part.part.width).lines[0])
+                elif isinstance(ends, LazyLine):  # (a row made when drawn: the two made then)
+                    gap = (" " * (x - used), "base", None)
+                    hit = (row, part, LazyLine(lambda ends=ends, gap=gap, part=part: [*ends, gap, *part],
+                                               lambda ends=ends, gap=gap, part=part: [*ends.slots(), gap, *part],
+                                               ends.cw, max(x, used) + sum(len(text) for text, _, _ in part)))
                 else:
                     hit = (row, part, [*ends, (" " * (x - used), "base", None), *part])
             now[key] = hit
@@ -620,6 +748,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         heat = spec.layer_kinds[l - 1].heat
         kept, now = self._lines_kept, dict[tuple, tuple[Any, tuple, tuple, Any]]()
         drawn_with = (self.digits, self.hidden, cw)
+        defers = self.DEFERS_ROWS
+
+        def lazy(make: Any, slots: Any, width: int, tail: tuple[int, int, int, int] | None = None) -> Any:
+            """A row made when drawn (``LazyLine``: its layout ``slots``, its columns ``width``), or now."""
+            return LazyLine(make, slots, cw, width, tail) if defers else make()
 
         def line(name: tuple, sources: tuple, look: tuple, make: Any, numbers: Any = None,
                  marks: dict[int, str] | None = None) -> Any:
@@ -637,7 +770,8 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                 if same and hit is not None and hit[2] != look:
                     gone = _unmarked(hit[2], look, marks)
                     if gone is not None:
-                        hit = (restyled(hit[0], gone), sources, look, shown)
+                        old = hit[0]
+                        hit = (old.restyled(gone) if isinstance(old, LazyLine) else restyled(old, gone), sources, look, shown)
                         now[name] = hit
                         return hit[0]
                     same = False
@@ -714,20 +848,46 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         w_formats = (formats.get(id(W)), formats.get(id(G)))
         w_lists = (self._as_lists("W", W), self._as_lists("G", G)) if weights else ([], [])
         blank = (" " * cw, "base", None)
+        w_bars = sum(a in bars for a in range(cols))  # the │ marks in a row of one matrix
+        if self._tails[0] is not spec:
+            self._tails = (spec, {})
+        tails = self._tails[1]  # a row of W⁽ˡ⁾ (and G⁽ˡ⁾) as laid out, at any cells' width: (b, its matrices) → _tail
 
-        def weight_row(b: int, matrices: tuple) -> list[tuple[str, str, Key | None]]:
-            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it): each matrix as (q, its rows as lists, its format), a gap
-            between two (none after the last: the line ends at its last cell, as wide as it is shown)."""
-            row: list[tuple[str, str, Key | None]] = [(labels[b].ljust(6), "header", None)]
-            for i, (q, values, fmt) in enumerate(matrices):
+        def weight_slots(b: int, qs: tuple) -> list[tuple[str | None, str, Key | None]]:
+            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it) as laid out, each number's text left out (None): each matrix
+            q of ``qs``, a gap between two (none after the last: the line ends at its last cell, as wide as
+            it is shown)."""
+            row: list[tuple[str | None, str, Key | None]] = [(w_labels[b].ljust(6), "header", None)]
+            for i, q in enumerate(qs):
                 if i:
                     row.append(("    ", "base", None))
-                mark = produced == q
-                for a, x in enumerate(values[b]):  # (a list's entry: the float of the array's)
-                    row.append(number(x, (q, l, b, a), mark, fmt) if entry(b, a) else blank)
+                for a in range(cols):
+                    row.append((None, "", (q, l, b, a)) if entry(b, a) else (None, "base", None))
                     if a in bars:
                         row.append(("│", "bias", None))
             return row
+
+        def weight_row(b: int, matrices: tuple) -> Any:
+            """Row b of W⁽ˡ⁾ (and of G⁽ˡ⁾ beside it), ``weight_slots`` with its numbers: each matrix as (q, its
+            rows as lists, its format)."""
+            qs = tuple(q for q, _, _ in matrices)
+            of = {q: (values[b], fmt, produced == q) for q, values, fmt in matrices}
+
+            def make() -> list[tuple[str, str, Key | None]]:
+                row = weight_slots(b, qs)
+                for i, run in enumerate(row):
+                    key = run[2]
+                    if key is not None:
+                        values, fmt, mark = of[key[0]]
+                        row[i] = number(values[key[3]], key, mark, fmt)  # (a list's entry: the float of the array's)
+                    elif run[0] is None:
+                        row[i] = blank
+                return row  # type: ignore[return-value]
+
+            tail = tails.get((b, qs))
+            if tail is None:
+                tail = tails[b, qs] = _tail(weight_slots(b, qs))
+            return lazy(make, lambda: weight_slots(b, qs), 6 + len(qs) * (cols * cw + w_bars) + 4 * (len(qs) - 1), tail)
 
         def state_width(sw: int) -> int:
             """The columns one state takes in a row of ``state_row``: its cells of ``sw``, its │ marks, its gap."""
@@ -797,12 +957,18 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             return float(vec_[b + 1 if q == "o" and l < spec.L else b])
 
         if l == 1:  # the input sequence, x_τ
-            def x_row(a: int) -> list[Run]:
-                row: list[Run] = [(f"x a={a + 1}".ljust(7), "header", None)]
-                for t in times:
-                    x = None if t is None else float(x_seq[t - 1][a])
-                    row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
-                return row
+            def x_row(a: int) -> Any:
+                head: Run = (f"x a={a + 1}".ljust(7), "header", None)
+
+                def make() -> list[Run]:
+                    row: list[Run] = [head]
+                    for t in times:
+                        x = None if t is None else float(x_seq[t - 1][a])
+                        row.append(number(x, ("o", 0, TimeIndex(t, a), None), False, formats.get(id(x_seq))))
+                    return row
+
+                return lazy(make, lambda: [head, *((None, "", ("o", 0, TimeIndex(t, a), None)) for t in times)],
+                            len(head[0]) + len(times) * cw, (1 + len(times), len(head[0]), len(times), 1))
 
             x_lists = self._as_lists("x", x_seq)
             for a in range(spec.widths[0]):
@@ -810,32 +976,49 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
                                   lambda a=a: [row[a] for row in x_lists]))
         kind = spec.layer_kinds[l - 1]  # the rows its panel shows (a gated layer's gates, c, ∂ℓ/∂h …)
 
-        def grid_row(q: str, b: int, label: str, look: tuple, marked: tuple) -> list[tuple[str, str, Key | None]]:
+        def grid_cells(q: str, b: int, fmt: str | None, nan_done: frozenset | None) -> tuple[Once, Once, Once]:
+            """Row b of quantity q over τ: its cells' keys, numbers (a NaN of a step not done: None, ·) and
+            texts, each worked out when the row is first drawn, compared or its cells listed."""
+            keys = Once(lambda: [(q, l, TimeIndex(t, b), None) for t in times])
+            xs = Once(lambda: [x if x is None or x == x or t in (nan_done or ()) else None
+                               for t, x in ((t, value(q, t, b)) for t in times)])
+            return keys, xs, Once(lambda: [text(x, key, fmt) for x, key in zip(xs.get(), keys.get())])
+
+        grid_width, grid_tail = 7 + len(times) * cw, (1 + len(times), 7, len(times), 1)
+
+        def grid_row(q: str, b: int, label: str, look: tuple, marked: tuple) -> Any:
             """Row b of quantity q over τ. Its cells' numbers and texts are kept while the board's array and
             their ``look`` are the same, and its styles while ``marked`` (the step's product, an update's
-            dimmed values) is: an update or the step after a product draws the row again from its texts."""
+            dimmed values) is: an update or the step after a product draws the row again from its texts (or
+            its kept runs, restyled). Both made when the row is drawn (``lazy``)."""
             board = boards.get(q)
             hit = cells_kept.get((q, b))
             if hit is None or hit[0] is not board or hit[1] != look:
-                xs = [known(value(q, t, b), (q, l, t)) for t in times]
                 fmt = formats.get(id(board))
-                if hit is not None and hit[1][:-1] == look[:-1] and hit[7] == fmt and hit[3] == xs:
+                cells = grid_cells(q, b, fmt, look[-1])
+                if hit is not None and hit[1][:-1] == look[:-1] and hit[5] == fmt and hit[2][1].get() == cells[1].get():
                     hit = (board, look, *hit[2:])  # a new array, the same numbers: its texts and styles kept
                 else:
-                    keys = [(q, l, TimeIndex(t, b), None) for t in times]
-                    hit = (board, look, keys, xs, [text(x, key, fmt) for x, key in zip(xs, keys)], None, None, fmt)
-            if hit[5] != marked:
+                    hit = (board, look, cells, None, None, fmt)
+            if hit[3] != marked:
                 head = (label.ljust(7)[:7], "header+" if produced == q else "header", None)
-                old = hit[5]
-                if old is not None and hit[6] is not None and not marked[0] and old[2] <= marked[2]:
+                old, kept_row, cells = hit[3], hit[4], hit[2]
+                if old is not None and kept_row is not None and not marked[0] and old[2] <= marked[2] and (
+                        not isinstance(kept_row, LazyLine) or kept_row.made):
                     # the ▶ left the row or an update dims it: its kept cells restyled (panel_base.restyled)
-                    row = [head, *restyled(hit[6][1:], (q,) if old[0] else (), marked[2], hidden)]
+                    unmark, dim = (q,) if old[0] else (), marked[2]
+
+                    def make() -> list[Run]:
+                        return [head, *restyled(kept_row[1:], unmark, dim, hidden)]
                 else:
-                    row = [head] + [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
-                                    for t, key, x, txt in zip(times, hit[2], hit[3], hit[4])]
-                hit = (*hit[:5], marked, row, hit[7])
+                    def make() -> list[Run]:
+                        keys, xs, texts = (part.get() for part in cells)
+                        return [head] + [(txt, style(x, key, produced == q and (t is None or t == t_now)), key)
+                                         for t, key, x, txt in zip(times, keys, xs, texts)]
+                row = lazy(make, lambda: [head, *((None, "", key) for key in cells[0].get())], grid_width, grid_tail)
+                hit = (*hit[:3], marked, row, hit[5])
             cells_now[q, b] = hit
-            return hit[6]
+            return hit[4]
 
         cells_kept, cells_now = self._cells_kept, dict[tuple[str, int], tuple]()
         for q, labels in kind.panel_rows(spec.widths[l]) + (kind.panel_rows_over(T) if T is not None else []):
@@ -926,6 +1109,10 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
             else:
                 head.append((label.rjust(cw - 1) + " ", "header", None))
         return head
+
+    DEFERS_ROWS: ClassVar[bool] = True
+    """Whether the rows of W⁽ˡ⁾, G⁽ˡ⁾, x and the grid are made when drawn (``LazyLine``), not as the panel is built
+    (a test builds a panel without to compare)."""
 
     RETIMES: ClassVar[bool] = True
     """Whether a step that moves only τ in this panel draws its τ line again alone (``_retimed``; a profile's
@@ -1059,6 +1246,8 @@ def _measure(line: Any) -> tuple[list[tuple[int, Key]], int]:
     gives them, the line not made."""
     if isinstance(line, DeferredLine):
         return line.part.cells(line.i), line.part.width
+    if isinstance(line, LazyLine):
+        return _LazyCells(line), line.width  # type: ignore[return-value]
     x, cells = 0, []
     for text, _, key in line:
         if key is not None:
@@ -1074,6 +1263,8 @@ def _ends(line: Any) -> tuple[Any, int, int]:
     last number's digit)."""
     if isinstance(line, DeferredLine):
         return line, line.part.width, line.part.width
+    if isinstance(line, LazyLine):
+        return line.ends()
     end = len(line)
     while end and line[end - 1][2] is None and not line[end - 1][0].strip():
         end -= 1
