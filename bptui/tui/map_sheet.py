@@ -438,11 +438,16 @@ class MapSheet(Fits, NumberSheet):
             return known[2]
         named = ("header", "header+", "base", "bias")
         spans = []
+        def names_columns(line: Any) -> bool:
+            if isinstance(line, DeferredLine):  # (a row of numbers, made when drawn: not made to be looked at here)
+                return False
+            slots = getattr(line, "slots", None)  # (a line made when drawn, ``seq_sheet.LazyLine``: its layout)
+            runs = slots() if slots is not None else line
+            return bool(runs) and all(key is None and name in named for _, name, key in runs)
+
         for first in starts:
             end = first + 1
-            while (end < len(lines) and end not in starts and not isinstance(lines[end], DeferredLine) and lines[end]
-                   and all(key is None and name in named for _, name, key in lines[end])):  # (a deferred line: a
-                # row of numbers, made when drawn: not made to be looked at here)
+            while end < len(lines) and end not in starts and names_columns(lines[end]):
                 end += 1
             spans.append((first, end - first))
         self._spans = (lines, list(starts), spans)

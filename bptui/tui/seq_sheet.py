@@ -176,7 +176,18 @@ class _LazyCells:
     def __eq__(self, other: object) -> bool:  # (the cells, as a list of them is)
         return list(self) == (list(other) if isinstance(other, (list, _LazyCells)) else other)
 
+    def first_key(self) -> Key | None:
+        """The key of its first cell, from the line's layout (no number formatted, no other cell placed)."""
+        return next((key for _, _, key in self.line.slots() if key is not None), None)
+
     __hash__ = None  # type: ignore[assignment]
+
+
+def _first_key(cells: Any) -> Key | None:
+    """The key of a line's first cell (a lazy line's from its layout), None for a line with none."""
+    if isinstance(cells, _LazyCells):
+        return cells.first_key()
+    return cells[0][1] if cells else None
 
 
 class Once:
@@ -380,7 +391,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         them is shown when they are more than the room holds."""
         l = self.l_index
         q = self.stepper.spec.layer_kinds[l - 1].board_quantity(self._produced)
-        ys = [y for y, cells in enumerate(self._at) if cells and cells[0][1][0] == q and cells[0][1][1] == l]
+        ys = [y for y, key in enumerate(map(_first_key, self._at)) if key is not None and key[0] == q and key[1] == l]
         if not ys:
             return None
         first, last, height = ys[0], ys[-1], self.room().height
