@@ -189,3 +189,24 @@ def colour_setting_stays_in_its_test():
         os.environ.pop("NO_COLOR", None)
     else:
         os.environ["NO_COLOR"] = before
+
+
+@pytest.fixture(autouse=True)
+def no_error_said(request, monkeypatch):
+    """An error the app caught and said on screen ("Something went wrong: …", ``tui/guard.report``) fails
+    the test it happened in: the app carries on after one, and a test that reads only a panel's lines saw
+    stale lines and nothing else (a sequence panel's scroll that indexed a lazily made line raised at every
+    step). A test that provokes one on purpose is marked ``says_an_error``."""
+    from bptui.tui import guard
+
+    said: list[str] = []
+    report = guard.report
+
+    def reported(app, error) -> None:
+        said.append(guard.describe(error))
+        report(app, error)
+
+    monkeypatch.setattr(guard, "report", reported)
+    yield
+    if said and request.node.get_closest_marker("says_an_error") is None:
+        pytest.fail(f"the app said an error {len(said)} time(s): {said[0]}", pytrace=False)

@@ -71,6 +71,7 @@ async def test_overflow_to_inf_and_nan_does_not_crash_the_app():
         assert "∞" in text or "nan" in text, text
 
 
+@pytest.mark.says_an_error
 async def test_an_action_that_raises_says_so_and_the_app_carries_on(monkeypatch):
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -89,6 +90,7 @@ async def test_an_action_that_raises_says_so_and_the_app_carries_on(monkeypatch)
         assert app.stepper.position == 1
 
 
+@pytest.mark.says_an_error
 async def test_a_handler_that_raises_in_a_widget_says_so(monkeypatch):
     app = app_for("xor")
     async with app.run_test(size=(120, 40)) as pilot:
