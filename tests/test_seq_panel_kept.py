@@ -43,12 +43,19 @@ async def steps_format_only_what_they_change(name: str, notation: str | None, st
             number_text = panel.number_text
             panel.number_text = (lambda x, fmt=None, p=panel, f=number_text:  # type: ignore[method-assign]
                                  (formatted.__setitem__(p.id, formatted.get(p.id, 0) + 1), f(x, fmt))[1])
+        drawn: dict[str, set[int]] = {}  # the lines each panel drew in a press (a scroll brings new ones into view)
+        for panel in panels:
+            render_line = panel.render_line
+            panel.render_line = (lambda y, p=panel, f=render_line:  # type: ignore[method-assign]
+                                 (drawn.setdefault(p.id, set()).add(p.content_row(y)), f(y))[1])
         main = app.main
         moves = [main.action_next] * steps + [main.action_to_update] + [main.action_next] * 4 + ["+", "-"]
         kept = 0  # lines a step left as they were, over the whole run
         for move in moves:
             before = {p.id: list(p.lines) for p in panels}
+            unmade = {p.id: {y for y, line in enumerate(p.lines) if getattr(line, "made", True) is False} for p in panels}
             formatted.clear()
+            drawn.clear()
             if isinstance(move, str):
                 await pilot.press(move)
             else:
@@ -66,7 +73,10 @@ async def steps_format_only_what_they_change(name: str, notation: str | None, st
                 # the profile's W │ U, b and their gradients are formatted a part at a time (its weights
                 # over the grid); the grid, and the lecture's every line, a changed line at a time
                 weights = panel.lines[:panel.grid_top] if isinstance(panel, ProfileSeqSheet) else []
-                bound = sum(numbers(line) for line in changed) + sum(numbers(line) for line in weights)
+                # and the lines made when first drawn, which the step's scroll brought into view (never drawn before)
+                first_drawn = [panel.lines[y] for y in drawn.get(panel.id, set()) & unmade[panel.id] if y < len(panel.lines)]
+                bound = sum(numbers(line) for line in changed) + sum(numbers(line) for line in weights) \
+                    + sum(numbers(line) for line in first_drawn)
                 if isinstance(move, str):  # + and −: every number again (x's 0 and 1 read the same at both
                     # digits), and again when the screen's one cell width settles only once the last panel has
                     # taken the new digits (the panels take them one after the other: ``CellGroup``)
