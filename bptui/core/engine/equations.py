@@ -276,7 +276,7 @@ def held(net: Network, state: Any, l: int) -> np.ndarray | None:
     """Which entries of dense layer l's o⁽ˡ⁾ (as the board stores it: a hidden layer's with its 1 first) its
     function's line prints past the floats, the board holding another number (σ(−799.5) = 6.047e−348, held
     in floats as 0: formula.held_past_the_floats); None where there is none."""
-    if not 1 <= l <= net.L or getattr(net.kinds[l - 1], "type", "") != "dense":
+    if not 1 <= l <= net.L or not net.kinds[l - 1].function_of_s:
         return None
     s_l, o_l = state.s[l], state.o[l]
     if s_l is None or o_l is None:

@@ -258,6 +258,9 @@ class LayerKind:
     """The view hint: which family of panels draws the layer (``"dense"``: W, s, o, δ, G by unit;
     ``"map"``: feature maps by channel; ``"sequence"``: unrolled in time). The app's table
     (``tui/panels.py``) turns it into a widget; the core names no widget."""
+    # o = f(s) entry by entry with the layer's own activation, as its board stores it (a dense layer's): a
+    # function line past the floats leaves the board another number (``engine.equations.held``)
+    function_of_s: ClassVar[bool] = False
     # a hidden layer's o⁽ˡ⁾ starts with the bias entry 1 (the lecture's dense layer: o⁽ˡ⁾ = [1, f(s⁽ˡ⁾)])
     bias_entry: ClassVar[bool] = False
     # the layer runs over time (τ = 1..T): its examples are sequences, and it steps them τ by τ

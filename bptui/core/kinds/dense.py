@@ -23,6 +23,7 @@ class Dense(LayerKind):
     after_map: bool = False  # o⁽ˡ⁻¹⁾ is a feature map: it has no bias entry of its own
     type: ClassVar[str] = "dense"
     bias_entry: ClassVar[bool] = True
+    function_of_s: ClassVar[bool] = True
     per_time: ClassVar[bool] = True  # at τ: s_τ = W [1, x_τ], o_τ = [1, f(s_τ)]
     keys: ClassVar[frozenset[str]] = frozenset({"type", "units", "activation", "alpha"})
     output: ClassVar[bool] = True
