@@ -489,11 +489,15 @@ class MapSheet(Fits, NumberSheet):
                 target = lines[at]
                 row = [n for n, (yy, _, _) in enumerate(self.cells) if yy == target]
                 self.cursor = min(row, key=lambda n: abs(self.cells[n][1] - x))
-        y, x, _ = self.cells[self.cursor]
-        self.scroll_to_region(Region(x, y, self.cell_columns(), 1), spacing=self.heading_room(), animate=False,
-                              immediate=True)
+        self.scroll_to_cursor()
         self._signature = ()
         self.cursor_moved()
+
+    def scroll_to_cursor(self) -> None:
+        if self.cells:
+            y, x, _ = self.cells[self.cursor]
+            self.scroll_to_region(Region(x, y, self.cell_columns(), 1), spacing=self.heading_room(), animate=False,
+                                  immediate=True)
 
     _pressed: Key | None = None  # the cell under the pointer when the button went down
 

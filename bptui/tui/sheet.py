@@ -481,10 +481,10 @@ class LayerSheet(Fits, NumberSheet):
             if self.cell_at(r, c) is None:
                 r, c = (r + 1, c) if dr < 0 else (r, self.columns().index(("o", None)))
         self.cursor = (r, c)
-        self._scroll_to_cursor()
+        self.scroll_to_cursor()
         self.cursor_moved()
 
-    def _scroll_to_cursor(self) -> None:
+    def scroll_to_cursor(self) -> None:
         r, c = self.cursor
         q, _ = self.columns()[c]
         y = self._row_y(r)
