@@ -275,6 +275,12 @@ class MapSheet(Fits, NumberSheet):
                 # be built again (2.4 M instructions); the size the last layout gave it is that size
             self.scroll_to_region(region, animate=False, immediate=True)
 
+    def on_resize(self) -> None:
+        """A new size (the terminal's, the panels' arrangement): the view keeps its top, which can leave what
+        the last step wrote below it (long_memory_lstm's c⁽¹⁾₂ at 120×40 made 80×24): shown again."""
+        if self.stepped:
+            self.call_after_refresh(self.shown)
+
     def product_cells(self) -> list[tuple[int, int]]:
         """Where the cells of what the last step produced in this layer stand, as (line, x)."""
         return [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]

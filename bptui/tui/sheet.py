@@ -124,6 +124,12 @@ class LayerSheet(Fits, NumberSheet):
         self.scroll_to(y=target, animate=False, immediate=True)
         return True
 
+    def on_resize(self) -> None:
+        """A new size (the terminal's, the panels' arrangement): what the last step wrote in view again, once
+        the columns are laid out in it (moons at G⁽¹⁾, 120×40 made 80×24: G⁽¹⁾'s block went under W⁽¹⁾, the
+        view stayed at the top)."""
+        self.call_after_refresh(self._show_product)
+
     def watch_digits(self) -> None:
         self._relayout()
 
