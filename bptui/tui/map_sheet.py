@@ -275,6 +275,12 @@ class MapSheet(Fits, NumberSheet):
                 # be built again (2.4 M instructions); the size the last layout gave it is that size
             self.scroll_to_region(region, animate=False, immediate=True)
 
+    def on_resize(self) -> None:
+        """A new size (the terminal's, the panels' arrangement): the view keeps its top, which can leave what
+        the last step wrote below it (long_memory_lstm's c⁽¹⁾₂ at 120×40 made 80×24): shown again."""
+        if self.stepped:
+            self.call_after_refresh(self.shown)
+
     def product_cells(self) -> list[tuple[int, int]]:
         """Where the cells of what the last step produced in this layer stand, as (line, x)."""
         return [(y, x) for y, x, key in self.cells if key[0] == self._produced and key[1] == self.l_index]
@@ -494,11 +500,15 @@ class MapSheet(Fits, NumberSheet):
                 target = lines[at]
                 row = [n for n, (yy, _, _) in enumerate(self.cells) if yy == target]
                 self.cursor = min(row, key=lambda n: abs(self.cells[n][1] - x))
-        y, x, _ = self.cells[self.cursor]
-        self.scroll_to_region(Region(x, y, self.cell_columns(), 1), spacing=self.heading_room(), animate=False,
-                              immediate=True)
+        self.scroll_to_cursor()
         self._signature = ()
         self.cursor_moved()
+
+    def scroll_to_cursor(self) -> None:
+        if self.cells:
+            y, x, _ = self.cells[self.cursor]
+            self.scroll_to_region(Region(x, y, self.cell_columns(), 1), spacing=self.heading_room(), animate=False,
+                                  immediate=True)
 
     _pressed: Key | None = None  # the cell under the pointer when the button went down
 

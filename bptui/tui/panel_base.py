@@ -1241,6 +1241,12 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
         # runs before Widget._on_focus sets has_focus, so name the cell directly
         self.refresh()
         self.post_message(messages.CursorMoved(self.focus_cell()))
+        # a step may have scrolled the panel off the cursor's cell (to the rows it wrote): the reader
+        # who moves in sees the cell the explanation names, once the explanation's room is laid out
+        self.call_after_refresh(self.scroll_to_cursor)
+
+    def scroll_to_cursor(self) -> None:
+        """The cursor's cell in view, below a pinned heading (a panel's own)."""
 
     def on_blur(self) -> None:
         self.refresh()

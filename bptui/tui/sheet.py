@@ -124,6 +124,12 @@ class LayerSheet(Fits, NumberSheet):
         self.scroll_to(y=target, animate=False, immediate=True)
         return True
 
+    def on_resize(self) -> None:
+        """A new size (the terminal's, the panels' arrangement): what the last step wrote in view again, once
+        the columns are laid out in it (moons at G⁽¹⁾, 120×40 made 80×24: G⁽¹⁾'s block went under W⁽¹⁾, the
+        view stayed at the top)."""
+        self.call_after_refresh(self._show_product)
+
     def watch_digits(self) -> None:
         self._relayout()
 
@@ -481,10 +487,10 @@ class LayerSheet(Fits, NumberSheet):
             if self.cell_at(r, c) is None:
                 r, c = (r + 1, c) if dr < 0 else (r, self.columns().index(("o", None)))
         self.cursor = (r, c)
-        self._scroll_to_cursor()
+        self.scroll_to_cursor()
         self.cursor_moved()
 
-    def _scroll_to_cursor(self) -> None:
+    def scroll_to_cursor(self) -> None:
         r, c = self.cursor
         q, _ = self.columns()[c]
         y = self._row_y(r)
