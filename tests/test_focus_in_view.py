@@ -49,7 +49,8 @@ def produced_lines(panel) -> list[int]:
     if isinstance(panel, SeqSheet):
         l = panel.l_index
         q = panel.stepper.spec.layer_kinds[l - 1].board_quantity(panel._produced)
-        return [y for y, cells in enumerate(panel._at) if cells and cells[0][1][0] == q and cells[0][1][1] == l]
+        return [y for y, cells in enumerate(panel._at) if (first := next(iter(cells), None)) is not None
+                and first[1][0] == q and first[1][1] == l]
     assert panel.view.produced == "G" and panel.stacked, (panel.view.produced, panel.stacked)
     top = panel._row_y(panel.rows - 1) + 1  # a blank, G's heading, its column names, its rows
     return list(range(top + 3, top + 3 + panel.view.W.shape[0]))
