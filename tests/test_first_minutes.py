@@ -241,3 +241,26 @@ async def test_the_help_reads_at_a_small_size(size, name, formula, meaning):
         keys = lines.index("KEYS")
         quit_row = next(i for i in range(keys, len(lines)) if lines[i].split()[:1] == ["q"])
         assert " ".join(lines[quit_row:quit_row + 2]).split()[:2] == ["q", "quit"], lines[quit_row:quit_row + 2]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_sideways_scroll_with_no_panel_to_scroll_says_how(size):
+    """`[` / `]` on the layer panels with the cursor in none of them did nothing and said nothing (the help's
+    "else the panel with the cursor"): a key that seems dead. It says how to give it a panel; with the cursor in
+    one, or a diagram on screen (c, d), it scrolls as before and says nothing."""
+    from bptui.tui.stepping import MessageLine
+
+    app = app_for("xor")
+    async with app.run_test(size=size) as pilot:
+        said = lambda: app.screen.query_one(MessageLine).text  # noqa: E731
+        await pilot.press("n", "right_square_bracket")
+        await pilot.pause()
+        assert "Tab" in said() and "[ ]" in said(), said()
+        await pilot.press("n")  # a step clears the message line
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press("escape", "c", "right_square_bracket")
+        await pilot.pause()
+        assert said() == ""
