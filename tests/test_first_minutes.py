@@ -264,3 +264,33 @@ async def test_a_sideways_scroll_with_no_panel_to_scroll_says_how(size):
         await pilot.press("escape", "c", "right_square_bracket")
         await pilot.pause()
         assert said() == ""
+
+
+@pytest.mark.parametrize("name", ["xor", "lecture13"])
+async def test_plus_and_minus_at_their_end_say_so(name):
+    """`-` at the fewest digits and `+` at the most did nothing and said nothing, as `p` at the first step
+    does not (it says "Already at the first step."). They say so; a press that changes the digits takes the
+    remark away again, and says nothing itself."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.stepping import MAX_DIGITS, MIN_DIGITS, MessageLine
+
+    if name == "lecture13":
+        from bptui.tui.graph_app import GraphApp
+
+        app = GraphApp(load_any(NETWORKS / f"{name}.json"))
+    else:
+        app = app_for(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = lambda: app.screen.query_one(MessageLine).text  # noqa: E731
+        await pilot.press("n", "minus")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press(*["minus"] * 10)
+        await pilot.pause()
+        assert app.screen.digits == MIN_DIGITS and said() == "Already at the fewest digits: + shows more.", said()
+        await pilot.press("plus")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press(*["plus"] * 10)
+        await pilot.pause()
+        assert app.screen.digits == MAX_DIGITS and said() == "Already at the most digits: - shows fewer.", said()
