@@ -294,3 +294,22 @@ async def test_plus_and_minus_at_their_end_say_so(name):
         await pilot.press(*["plus"] * 10)
         await pilot.pause()
         assert app.screen.digits == MAX_DIGITS and said() == "Already at the most digits: - shows fewer.", said()
+
+
+@pytest.mark.parametrize("key", ["s", "t", "u", "e", "m", "d", "c", "g", "w"])
+async def test_the_network_apps_keys_say_why_they_do_nothing_on_a_graph(key):
+    """A student who stepped xor and opens lecture13 presses the keys they learned there: s, t, u, e, m, d, c,
+    g and w did nothing on a computation graph and said nothing. They say why (no weights) and where the keys
+    are; the graph's own keys still work (n steps)."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.graph_app import GraphApp
+    from bptui.tui.stepping import MessageLine
+
+    app = GraphApp(load_any(NETWORKS / "lecture13.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.screen.query_one(MessageLine).text == "No s t u e m d c g w here (a graph has no weights); ? lists this app's keys."
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.stepper.position == 1 and app.screen.query_one(MessageLine).text == ""
