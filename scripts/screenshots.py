@@ -30,14 +30,21 @@ SHOTS = [
 ]
 
 
-async def shoot(name: str, network: str, keys: list[str], size: tuple[int, int]) -> Path:
+async def render(network: str, keys: list[str], size: tuple[int, int]) -> str:
+    """The SVG of the app on ``network`` at ``size`` after ``keys``."""
     app = BptuiApp(load(ROOT / "networks" / f"{network}.json"))
     async with app.run_test(size=size) as pilot:
         if keys:
             await pilot.press(*keys)
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        path = ROOT / "screenshots" / f"{name}.svg"
-        path.write_text(app.export_screenshot(title=f"bptui {network}"), encoding="utf-8")
+        await pilot.pause()  # what the last refresh scheduled (the footer fits its keys after a refresh)
+        return app.export_screenshot(title=f"bptui {network}")
+
+
+async def shoot(name: str, network: str, keys: list[str], size: tuple[int, int]) -> Path:
+    path = ROOT / "screenshots" / f"{name}.svg"
+    path.write_text(await render(network, keys, size), encoding="utf-8")
     return path
 
 

@@ -241,3 +241,75 @@ async def test_the_help_reads_at_a_small_size(size, name, formula, meaning):
         keys = lines.index("KEYS")
         quit_row = next(i for i in range(keys, len(lines)) if lines[i].split()[:1] == ["q"])
         assert " ".join(lines[quit_row:quit_row + 2]).split()[:2] == ["q", "quit"], lines[quit_row:quit_row + 2]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_sideways_scroll_with_no_panel_to_scroll_says_how(size):
+    """`[` / `]` on the layer panels with the cursor in none of them did nothing and said nothing (the help's
+    "else the panel with the cursor"): a key that seems dead. It says how to give it a panel; with the cursor in
+    one, or a diagram on screen (c, d), it scrolls as before and says nothing."""
+    from bptui.tui.stepping import MessageLine
+
+    app = app_for("xor")
+    async with app.run_test(size=size) as pilot:
+        said = lambda: app.screen.query_one(MessageLine).text  # noqa: E731
+        await pilot.press("n", "right_square_bracket")
+        await pilot.pause()
+        assert "Tab" in said() and "[ ]" in said(), said()
+        await pilot.press("n")  # a step clears the message line
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press("escape", "c", "right_square_bracket")
+        await pilot.pause()
+        assert said() == ""
+
+
+@pytest.mark.parametrize("name", ["xor", "lecture13"])
+async def test_plus_and_minus_at_their_end_say_so(name):
+    """`-` at the fewest digits and `+` at the most did nothing and said nothing, as `p` at the first step
+    does not (it says "Already at the first step."). They say so; a press that changes the digits takes the
+    remark away again, and says nothing itself."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.stepping import MAX_DIGITS, MIN_DIGITS, MessageLine
+
+    if name == "lecture13":
+        from bptui.tui.graph_app import GraphApp
+
+        app = GraphApp(load_any(NETWORKS / f"{name}.json"))
+    else:
+        app = app_for(name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        said = lambda: app.screen.query_one(MessageLine).text  # noqa: E731
+        await pilot.press("n", "minus")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press(*["minus"] * 10)
+        await pilot.pause()
+        assert app.screen.digits == MIN_DIGITS and said() == "Already at the fewest digits: + shows more.", said()
+        await pilot.press("plus")
+        await pilot.pause()
+        assert said() == ""
+        await pilot.press(*["plus"] * 10)
+        await pilot.pause()
+        assert app.screen.digits == MAX_DIGITS and said() == "Already at the most digits: - shows fewer.", said()
+
+
+@pytest.mark.parametrize("key", ["s", "t", "u", "e", "m", "d", "c", "g", "w"])
+async def test_the_network_apps_keys_say_why_they_do_nothing_on_a_graph(key):
+    """A student who stepped xor and opens lecture13 presses the keys they learned there: s, t, u, e, m, d, c,
+    g and w did nothing on a computation graph and said nothing. They say why (no weights) and where the keys
+    are; the graph's own keys still work (n steps)."""
+    from bptui.core.formats.spec import load_any
+    from bptui.tui.graph_app import GraphApp
+    from bptui.tui.stepping import MessageLine
+
+    app = GraphApp(load_any(NETWORKS / "lecture13.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.screen.query_one(MessageLine).text == "No s t u e m d c g w here (a graph has no weights); ? lists this app's keys."
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.stepper.position == 1 and app.screen.query_one(MessageLine).text == ""

@@ -224,3 +224,24 @@ def test_skipped_questions_count_as_asked():
     assert quiz.score.asked == 2 and quiz.score.right == 1 and quiz.score.skipped == 1
     assert quiz.score.summary() == "score: 1 of 2 right (50%); 1 skipped"
     assert isinstance(quiz.score, Score)
+
+
+def test_the_manuals_quiz_transcript_is_what_the_quiz_prints(monkeypatch, capsys):
+    """docs/teaching.md shows a quiz on xor at step 8 as a student sees it, answers included; the quiz prints the
+    same lines (up to the manual's `…`), so the page cannot drift from the program (its operands once lost the
+    digits the equation line now carries)."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "teaching.md").read_text(encoding="utf-8")
+    block = page.split("```\nstep 8 of 38", 1)[1].split("```", 1)[0]
+    shown = ("step 8 of 38" + block).split("\n…")[0].splitlines()
+    typed = [line.split(" = ", 1)[1] for line in shown if line.startswith("δ₁⁽¹⁾ = ") and "·" not in line
+             and ":" not in line]
+    assert typed == ["0.2", "0.2757*0.7*(1 - 0.09967^2)"]
+    answers = iter(["1e9"] * 14 + typed + ["q"])  # steps 1–7 wrong twice (1e9 is never right), then the page's
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr("bptui.cli._typed_at_a_terminal", lambda: False)
+    assert main(["quiz", "xor"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    start = out.index(shown[0])
+    assert out[start:start + len(shown)] == shown

@@ -77,6 +77,7 @@ class GraphScreen(SteppingScreen):
         Binding("q", "app.quit", "Quit", id="quit"),
         Binding("left_square_bracket", "scroll_graph(-8)", "", show=False),
         Binding("right_square_bracket", "scroll_graph(8)", "", show=False),
+        Binding("s,t,u,e,m,d,c,g,w", "network_key", "", show=False),  # the network app's keys: say why not here
     ]
 
     node: var[str | None] = var(None, init=False, bindings=True)
@@ -252,6 +253,11 @@ class GraphScreen(SteppingScreen):
 
     def action_scroll_graph(self, dx: int) -> None:
         self.query_one(GraphCanvas).scroll_relative(x=dx, animate=False)
+
+    def action_network_key(self) -> None:
+        """A key of the network app (settings, training, updates, map, diagrams, check, save): a graph has no
+        weights for it, which a student who learned the keys there is told rather than left to wonder."""
+        self.say("No s t u e m d c g w here (a graph has no weights); ? lists this app's keys.")
 
 
 class GraphApp(LeanFilters, PacedApp, GuardedApp, App[None]):

@@ -199,4 +199,6 @@ class NetworkScreen(BoardText, EditMode, SaveMode, SettingsMode, TrainMode, Grad
         target = self.query_one(NetworkDiagrams).canvas() or self.focused
         if isinstance(target, ScrollView):
             target.scroll_relative(x=dx, animate=False)
+        else:  # no panel has the cursor: say how to give [ ] one, rather than do nothing
+            self.say("[ ] scroll the panel with the cursor sideways: Tab or a click puts it in one.")
 

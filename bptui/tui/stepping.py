@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .quizmode import QuizLine
 
 MIN_DIGITS, MAX_DIGITS = 1, 8
+_DIGITS_END = ("Already at the fewest digits: + shows more.", "Already at the most digits: - shows fewer.")
 
 
 EQUATION_LINES = 3  # the equation's lines under the status, when the status keeps to its room (x: the whole)
@@ -578,7 +579,14 @@ class SteppingScreen(GuardedPump, Screen[None]):
         self._move(self.stepper.back)
 
     def action_digits(self, change: int) -> None:
-        self.digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
+        """+ / -: a digit more or fewer; at the end of the range, say so (as p at the first step does)."""
+        digits = min(MAX_DIGITS, max(MIN_DIGITS, self.digits + change))
+        message = self.query_one(MessageLine)
+        if digits == self.digits:
+            self.say(_DIGITS_END[change > 0])
+        elif message.text in _DIGITS_END:  # the remark is stale once the digits change
+            self.say("")
+        self.digits = digits
 
     # -- quiz mode (the answer line in quizmode.py, the arithmetic in core/teaching/quiz.py) -----------------
     def quiz_line(self, create: bool = True) -> QuizLine | None:
