@@ -148,6 +148,21 @@ class Writer:
                 self.lines.append(("    " * self.at + part) if part else "")
 
 
+def packages(w: Writer, torch: bool, *more: str, functional: bool = True) -> None:
+    """The program's imports of NumPy (and PyTorch, and ``more`` from them): where one is not installed, the
+    program says so on one line, as bptui says an error, with what to install, and exits with status 2,
+    not with a traceback (the program imports ``sys`` before). PyTorch then set to float64, as bptui computes."""
+    lines = ["import numpy as np", *(("import torch", *(("import torch.nn.functional as F",) if functional else ()),
+                                       "from torch.testing import assert_close") if torch else ()), *more]
+    w("try:", *(f"    {line}" for line in lines),
+      "except ModuleNotFoundError as missing:  # (NumPy or PyTorch not installed where the program runs)",
+      "    package = (missing.name or '?').split('.')[0]",
+      "    print(f\"error: {sys.argv[0]}: this program needs {package}: pip install {package}\", file=sys.stderr)",
+      "    raise SystemExit(2)", "")
+    if torch:
+        w("torch.set_default_dtype(torch.float64)", "")
+
+
 def _sym(q: str, l: int | None) -> str:
     return {"s": "s", "o": "o", "delta": "δ", "G": "G", "W": "W"}.get(q, q) + (sup(l) if l is not None else "")
 

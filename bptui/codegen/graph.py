@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from .common import ATOL, RTOL, Run, Writer
+from .common import ATOL, RTOL, Run, Writer, packages
 
 
 # -- a computation graph: the scalar function under autograd (PyTorch), or its adjoints in reverse order (NumPy) --
@@ -66,12 +66,9 @@ def graph_program(spec: Any, fmt: str, first: int, last: int) -> str:
       + ("The function is written in tensor operations and differentiated by autograd (backward());"
          if torch else "Each node's value in computing order, then each adjoint g = Σ g_consumer · ∂consumer/∂arg in reverse order;"),
       "each value is checked (float64) against bptui's, kept in EXPECTED at the end. Run it: python PROGRAM.py", '"""', "")
-    w("import numpy as np")
-    if torch:
-        w("import torch", "from torch.testing import assert_close", "", "torch.set_default_dtype(torch.float64)")
-    else:
-        w("from numpy.testing import assert_allclose")
-    w("", f"SOURCE = {spec.source!r}  # the graph file", f"NAME = {spec.name!r}", "",
+    w("import sys", "")
+    packages(w, torch, *(() if torch else ("from numpy.testing import assert_allclose",)), functional=False)
+    w(f"SOURCE = {spec.source!r}  # the graph file", f"NAME = {spec.name!r}", "",
       f"FIRST, LAST = {first}, {last}  # the steps checked (1-based, as bptui trace numbers them)",
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "", "")
     w("class Done(Exception):", '    """Step LAST is checked."""', "", "")

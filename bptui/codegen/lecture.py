@@ -30,7 +30,7 @@ from ..core.engine.wiring import reader, source
 from ..core.formulas.notation import sup
 from ..core.util.errors import SpecError
 from . import common
-from .common import (ACTIVATION_CODE, ATOL, ERF_CODE, RTOL, Run, Writer, _loss_numpy, _loss_torch, _per_step_y,
+from .common import (ACTIVATION_CODE, ATOL, ERF_CODE, RTOL, Run, Writer, packages, _loss_numpy, _loss_torch, _per_step_y,
                      _sym, record)
 from .graph import graph_program
 from .profiled import profiled_codes, profiled_program
@@ -70,16 +70,10 @@ def program(spec: Any, fmt: str, run: Run, npz_name: str | None, notation: Any =
     if not torch and "gelu" in spec.activations:
         helpers[ERF_CODE[0]] = ERF_CODE[1]
         w("import math")
-    w("from pathlib import Path", "", "import numpy as np")
-    if torch:
-        w("import torch", "import torch.nn.functional as F", "from torch.testing import assert_close")
-    else:
-        if any("sliding_window_view" in src for src in helpers.values()):
-            w("from numpy.lib.stride_tricks import sliding_window_view")
-        w("from numpy.testing import assert_allclose")
-    w("")
-    if torch:
-        w("torch.set_default_dtype(torch.float64)")
+    w("import sys", "from pathlib import Path", "")
+    windows = ("from numpy.lib.stride_tricks import sliding_window_view",) if not torch and any(
+        "sliding_window_view" in src for src in helpers.values()) else ()
+    packages(w, torch, *(() if torch else (*windows, "from numpy.testing import assert_allclose")))
     w(f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", "")
     w(f"FIRST, LAST = {run.first}, {run.last}  # the steps checked (1-based, as bptui trace numbers them)",
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")

@@ -18,7 +18,7 @@ from ..core.engine.schedule import (BACKWARD, FORWARD, LOSS, backward_order, exa
                                     sequence_runs)
 from ..core.util.errors import SpecError
 from . import common
-from .common import ACTIVATION_CODE, ATOL, ERF_CODE, RTOL, Run, Writer, _loss_torch, _per_step_y
+from .common import ACTIVATION_CODE, ATOL, ERF_CODE, RTOL, Run, Writer, packages, _loss_torch, _per_step_y
 
 
 # names a profile's identifiers must not take (the program's own)
@@ -649,16 +649,11 @@ def profiled_program(spec: Any, fmt: str, run: Run, npz_name: str | None, P: Any
       '"""', "")
     if not torch and "gelu" in spec.activations:
         w("import math")
-    w("from pathlib import Path", "", "import numpy as np")
+    w("import sys", "from pathlib import Path", "")
     helpers = {} if torch else _map_helpers(net)
-    if torch:
-        w("import torch", "import torch.nn.functional as F", "from torch.testing import assert_close", "",
-          "torch.set_default_dtype(torch.float64)")
-    else:
-        if helpers:
-            w("from numpy.lib.stride_tricks import sliding_window_view")
-        w("from numpy.testing import assert_allclose")
-    w("", f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", f"NOTATION = {P.name!r}", "",
+    windows = ("from numpy.lib.stride_tricks import sliding_window_view",) if helpers else ()
+    packages(w, torch, *(() if torch else (*windows, "from numpy.testing import assert_allclose")))
+    w(f"SOURCE = {spec.source!r}  # the network file", f"NAME = {spec.name!r}", f"NOTATION = {P.name!r}", "",
       f"FIRST, LAST = {run.first}, {run.last}  # the steps checked (1-based, as bptui trace numbers them)",
       f"RTOL, ATOL = {RTOL!r}, {ATOL!r}", "")
     if not torch and "gelu" in spec.activations:
