@@ -866,7 +866,7 @@ def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None
     from rich.table import Table
 
     names = names or _loss_names(None)
-    table = Table(title=f"after {count(epochs, 'epoch')}", title_justify="left")
+    table = Table()  # (its title on a line of its own: a table's title is padded to the table's width)
     table.add_column("split")
     table.add_column("examples", justify="right")
     if names["mean"]:  # the profile's cost is the mean (ng's J = (1/m) Σ L): the sum is only a sum
@@ -885,7 +885,9 @@ def _final_table(spec, epochs, ev, num, args, names: dict | None = None) -> None
         if spec.is_classifier:
             cells.append(f"{100 * acc:.1f}%")
         table.add_row(*cells)
-    _console(no_color=_no_color(args), highlight=False).print(table)
+    console = _console(no_color=_no_color(args), highlight=False)
+    console.print(f"after {count(epochs, 'epoch')}", highlight=False)
+    console.print(table)
 
 
 def _json_number(x: float) -> float | None:

@@ -347,3 +347,12 @@ def test_every_export_format_is_named_in_the_help_and_the_commands_table(capsys)
     assert named == set(formats)
     for name in formats:
         assert name in description, name
+
+
+@pytest.mark.parametrize("name", ["xor", "iris"])
+def test_train_writes_no_line_with_trailing_blanks(capsys, name):
+    """The text `bptui train` prints ends each line at its last character: its table's title was padded to
+    the table's width ("after 3 epochs" and 49 blanks)."""
+    code, out, _ = run(capsys, "train", name, "--epochs", "3")
+    assert code == 0 and "after 3 epochs\n" in out, out
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []

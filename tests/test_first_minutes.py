@@ -101,7 +101,8 @@ async def test_the_training_screen_says_which_weights_r_returns_to(change_settin
             await apply_settings(pilot, app, learning_rate="0.2")
         screen = await _train(pilot, app, 1)
         said = str(screen.query_one("#train-message").render())
-        assert said.endswith(f"The stepper now starts from these weights (r: back to {target}). Esc returns to it."), said
+        assert said.endswith(f"The stepper now starts from these weights; r goes back to {target}. Esc returns to it."), said
+        assert "((" not in said and "))" not in said, said  # (no parentheses nested in the closing line)
 
 
 async def test_the_gradient_bars_give_the_ratio_under_the_curves():

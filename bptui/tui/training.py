@@ -418,8 +418,8 @@ class TrainScreen(GuardedPump, ModalScreen[None]):
             parts.append(f"accuracy {ev.train_accuracy:.0%}" + (f" (test {ev.test_accuracy:.0%})"
                                                                 if ev.test_accuracy is not None else ""))
         message = self.query_one("#train-message", Static)
-        message.update(" · ".join(parts) + ".\nThe stepper now starts from these weights "
-                       f"(r: back to {self.returns_to}). Esc returns to it.")
+        message.update(" · ".join(parts) + ".\nThe stepper now starts from these weights; "
+                       f"r goes back to {self.returns_to}. Esc returns to it.")
         if self.on_done is not None:
             self.on_done(result)
 
