@@ -27,7 +27,11 @@ def wrapped(text: str, width: int) -> int:
     return len(Content(text).wrap(width))
 
 
-@settings(max_examples=2000)
+# 800 examples: each of ten wrong counts tried on text_rows (tabs not expanded or at 4, control codes kept, len
+# for cells, a word that just fits taken for one that does not, a fold's offset one off, a fold cut at the line's
+# start, text.splitlines, the blank after a word counted, the one-cell path for any line) fails by the 388th (the
+# same examples on every run: the deterministic profile); 2000 caught no more
+@settings(max_examples=800)
 @given(TEXTS, st.integers(1, 130))
 def test_text_rows_is_contents_wrap(text: str, width: int) -> None:
     assert text_rows(text, width) == wrapped(text, width)
