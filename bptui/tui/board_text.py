@@ -75,13 +75,40 @@ class BoardText(Host):
         data = data_text(self.app, spec)
         score = self.score
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
-        return (
-            f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
-            f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-            f"{loss_text}{name(LOSS_D)} so far = {'?' if asking_loss else loss_D_text(notation, stepper.state, digits)}"
-            f"{quiz_text}\n"
-            f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
-        )
+        so_far = '?' if asking_loss else loss_D_text(notation, stepper.state, digits)
+
+        def status(example_text: str) -> str:
+            return (
+                f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
+                f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
+                f"{loss_text}{name(LOSS_D)} so far = {so_far}{quiz_text}\n"
+                f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
+            )
+
+        text = status(example_text)
+        width, room = self._status_cells() if spec.lengths is not None and at.phase != "update" else (0, 0)
+        if width and text_rows(text, width) > room:  # a sequence's rows: as many as keep to the room, or to
+            # the fewest rows one of them takes (no row written out that would not save a row of the status)
+            texts = {shown: status(status_lines(stepper, digits, shown)[0]) for shown in range(1, 8)}
+            target = max(room, text_rows(texts[1], width))
+            if text_rows(text, width) > target:
+                text = next((texts[k] for k in range(7, 0, -1) if text_rows(texts[k], width) <= target), texts[1])
+        return text
+
+    def _status_cells(self) -> tuple[int, int]:
+        """The status's width in cells and the rows it keeps (``status_room``): (0, 0) before it is laid
+        out (not mounted). A sequence's status writes as many of x_τ's and y_τ's rows as keep it to them, eight at the
+        most and one at the least: tiny_transformer's five of each took its status to 7 of 24 rows at 80×24."""
+        from textual.css.query import NoMatches
+
+        try:
+            self.query_one("#status", TextLine)
+        except NoMatches:
+            return 0, 0
+        # the screen's width, less the line's padding (it spans the screen): its region's is the old one
+        # while a resize is handled, and none before the first layout
+        width = self.status_width or self.app.size.width
+        return max(width - 2, 0), status_room(width)
 
     def _loss(self, loss: float, digits: int) -> str:
         """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""

@@ -1298,13 +1298,14 @@ def _unmarked(before: tuple, after: tuple, marks: dict[int, str] | None) -> set[
     return gone
 
 
-def status_lines(stepper: Any, digits: int) -> tuple[str, str]:
-    """(the example, o⁽⁰⁾) parts of the status block for a sequence: its length and its rows."""
-    spec = stepper.spec
+def status_lines(stepper: Any, digits: int, shown: int = 8) -> tuple[str, str]:
+    """(the example, o⁽⁰⁾) parts of the status block for a sequence: its length and its first ``shown``
+    rows (the rest elided: ``, … (T steps)``)."""
     at = stepper.where()
+
     def rows(a: np.ndarray) -> str:
-        text = ", ".join("[" + ", ".join(num(float(v), digits) for v in r) + "]" for r in a[:8])
-        return text + (f", … ({len(a)} steps)" if len(a) > 8 else "")
+        text = ", ".join("[" + ", ".join(num(float(v), digits) for v in r) + "]" for r in a[:shown])
+        return text + (f", … ({len(a)} steps)" if len(a) > shown else "")
 
     x, y = np.asarray(at.x), np.asarray(at.y)
     ytext = f"y_τ = {rows(y)}" if y.ndim == 2 else "y = [" + ", ".join(num(float(v), digits) for v in y[:8]) + "]"
