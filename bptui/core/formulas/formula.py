@@ -571,16 +571,19 @@ def _rounded_entries(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     return ok, np.where(ok, np.rint(x * scale) / scale, x)  # rint: np.round's own way at 0 decimals
 
 
-def _shown_entries(x: np.ndarray, d: int) -> np.ndarray:
+def _shown_entries(x: np.ndarray, d: int, quiet: bool = False) -> np.ndarray:
     """Every entry of ``x`` (floats) as printed with ``d`` significant digits, read-only; kept by
     the numbers' bytes, as the same vectors come back in step after step (the last :data:`_SHOWN_MOST`,
     of at most :data:`_SHOWN_SIZE` entries each: a few MB). A pure function of its key, so the one
-    store serves every caller (the app too)."""
+    store serves every caller (the app too). ``quiet``: NumPy's warnings are off already."""
     key = (d, x.shape, x.tobytes()) if x.size <= _SHOWN_SIZE else None
     got = _SHOWN.get(key) if key is not None else None
     if got is None:
-        with np.errstate(all="ignore"):
+        if quiet:
             got = _rounded_entries(x, d)[1]
+        else:
+            with np.errstate(all="ignore"):
+                got = _rounded_entries(x, d)[1]
         got.flags.writeable = False
         if key is not None:
             if len(_SHOWN) >= _SHOWN_MOST:
@@ -974,7 +977,7 @@ class _Redo:
             if isinstance(node, Num):
                 got = np.float64(rounded(node.value, d))
             else:
-                got = _shown_entries(np.asarray(node.values, dtype=float), d)
+                got = _shown_entries(np.asarray(node.values, dtype=float), d, self.quiet)
             self.rounded[key] = got = _one_zero(got)
         return got
 
