@@ -1258,13 +1258,14 @@ def _plan(eq: Equation, digits: int) -> Equation:
     redo = _Redo(digits, eq.bindings)
     redo.probabilities = saturated
     redo.quiet = True  # holds runs where NumPy's warnings are off (below)
-    redo.kept = {}  # the trials share the operations whose numbers keep their digits
 
     alike = _Alike(y, digits)
 
     scalar = isinstance(result, Num)
 
     def holds(form: Node, trial: dict[int, int]) -> bool:  # called where NumPy's warnings are off (below)
+        if trial and redo.kept is None:  # a search past the first trial: the trials share the operations
+            redo.kept = {}  # whose numbers keep their digits (one trial alone would only pay for the keys)
         redo.extra = trial
         try:
             if scalar and trial and digits + max(trial.values()) >= EXACT_FROM:
