@@ -571,16 +571,19 @@ def _rounded_entries(x: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     return ok, np.where(ok, np.rint(x * scale) / scale, x)  # rint: np.round's own way at 0 decimals
 
 
-def _shown_entries(x: np.ndarray, d: int) -> np.ndarray:
+def _shown_entries(x: np.ndarray, d: int, quiet: bool = False) -> np.ndarray:
     """Every entry of ``x`` (floats) as printed with ``d`` significant digits, read-only; kept by
     the numbers' bytes, as the same vectors come back in step after step (the last :data:`_SHOWN_MOST`,
     of at most :data:`_SHOWN_SIZE` entries each: a few MB). A pure function of its key, so the one
-    store serves every caller (the app too)."""
+    store serves every caller (the app too). ``quiet``: NumPy's warnings are off already."""
     key = (d, x.shape, x.tobytes()) if x.size <= _SHOWN_SIZE else None
     got = _SHOWN.get(key) if key is not None else None
     if got is None:
-        with np.errstate(all="ignore"):
+        if quiet:
             got = _rounded_entries(x, d)[1]
+        else:
+            with np.errstate(all="ignore"):
+                got = _rounded_entries(x, d)[1]
         got.flags.writeable = False
         if key is not None:
             if len(_SHOWN) >= _SHOWN_MOST:
@@ -721,6 +724,17 @@ def _imul(a: Interval, b: Interval) -> Interval:
     return Interval(np.minimum.reduce(c), np.maximum.reduce(c))
 
 
+_MOVES: dict[str, Callable[[list], Any]] = {  # the operators that only move entries, on one end of each interval
+    "cat1": lambda v: np.concatenate([[1.0], v[0]]),
+    "cat": lambda v: np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in v]),
+    "hcat": lambda v: np.hstack([np.asarray(a, dtype=float) for a in v]),
+    "vcat": lambda v: np.vstack([np.asarray(a, dtype=float) for a in v]),
+    "drop0": lambda v: np.asarray(v[0])[1:],
+    "T": lambda v: np.asarray(v[0]).T,
+    "()": lambda v: v[0],
+}
+
+
 def _iop(op: str, v: list[Interval]) -> Interval:
     if op == "+":
         return Interval(sum(x.lo for x in v), sum(x.hi for x in v))
@@ -775,23 +789,9 @@ def _iop(op: str, v: list[Interval]) -> Interval:
         a, b = v
         return _imul(Interval(np.asarray(a.lo)[:, None], np.asarray(a.hi)[:, None]),
                      Interval(np.asarray(b.lo)[None, :], np.asarray(b.hi)[None, :]))
-    if op == "cat1":
-        return Interval(np.concatenate([[1.0], v[0].lo]), np.concatenate([[1.0], v[0].hi]))
-    if op == "cat":
-        return Interval(np.concatenate([np.asarray(a.lo, dtype=float).reshape(-1) for a in v]),
-                        np.concatenate([np.asarray(a.hi, dtype=float).reshape(-1) for a in v]))
-    if op == "hcat":
-        return Interval(np.hstack([np.asarray(a.lo, dtype=float) for a in v]),
-                        np.hstack([np.asarray(a.hi, dtype=float) for a in v]))
-    if op == "vcat":
-        return Interval(np.vstack([np.asarray(a.lo, dtype=float) for a in v]),
-                        np.vstack([np.asarray(a.hi, dtype=float) for a in v]))
-    if op == "drop0":
-        return Interval(np.asarray(v[0].lo)[1:], np.asarray(v[0].hi)[1:])
-    if op == "T":
-        return Interval(np.asarray(v[0].lo).T, np.asarray(v[0].hi).T)
-    if op == "()":
-        return v[0]
+    move = _MOVES.get(op)
+    if move is not None:  # each end moved alike
+        return Interval(move([x.lo for x in v]), move([x.hi for x in v]))
     if op in MAP_OPS:  # map-level forms are symbolic: their numbers are shown position by position
         raise Unbound(op)
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
@@ -834,6 +834,10 @@ class _Redo:
         # whether :meth:`_exact` divides too (a mean past the floats: (J + ℒ)/2) and applies the functions of
         # exact_functions (σ(−799.5)), in its context: on a line past the floats
         self.divides = False
+        self.quiet = False  # whether NumPy's warnings are off around it already (plan's trials): no errstate a product
+        # plan's trials: each operation's value kept by the extra digits of the numbers under it (None: not kept)
+        self.kept: dict[tuple[int | None, ...], Any] | None = None
+        self.under: dict[int, tuple[int, ...]] = {}  # id of an operation → the ids of the numbers under it
 
     def _probabilities(self, node: Node) -> bool:
         """Whether ``node`` holds a saturated probability (:func:`_saturated`), each node's answer kept:
@@ -920,7 +924,18 @@ class _Redo:
             if exact is not None:
                 return exact
         if isinstance(node, Op):
-            return self._op(node.op, [self.value(a) for a in node.args])
+            kept = self.kept
+            if kept is None:
+                return self._op(node.op, [self.value(a) for a in node.args])
+            under = self.under.get(id(node))
+            if under is None:  # the numbers under the operation, by id (one walk of it)
+                under = self.under[id(node)] = tuple(id(n) for n in walk(node) if isinstance(n, (Num, Arr)))
+            extra = self.extra
+            key = (id(node), *[extra.get(i) for i in under])
+            got = kept.get(key)
+            if got is None:
+                got = kept[key] = self._op(node.op, [self.value(a) for a in node.args])
+            return got
         if isinstance(node, Num):
             if node.exact:
                 return _one_zero(np.float64(node.value))
@@ -962,18 +977,20 @@ class _Redo:
             if isinstance(node, Num):
                 got = np.float64(rounded(node.value, d))
             else:
-                got = _shown_entries(np.asarray(node.values, dtype=float), d)
+                got = _shown_entries(np.asarray(node.values, dtype=float), d, self.quiet)
             self.rounded[key] = got = _one_zero(got)
         return got
 
-    @staticmethod
-    def _mul(a: Any, b: Any) -> Any:
+    def _mul(self, a: Any, b: Any) -> Any:
         """``a·b``, 0 where it is not a number (0·∞), as :func:`_imul` takes it."""
         if isinstance(a, float) and isinstance(b, float):
             p = float(a) * float(b)
             return np.float64(0.0 if p != p else p)
-        with np.errstate(invalid="ignore"):
+        if self.quiet:
             q = np.multiply(a, b)
+        else:
+            with np.errstate(invalid="ignore"):
+                q = np.multiply(a, b)
         if type(q) is np.ndarray and q.ndim and q.dtype == np.float64 and q.flags.c_contiguous \
                 and not np.count_nonzero(np.isnan(q)):
             return q  # no 0·∞ in it: what np.where would copy, entry for entry and in the same layout
@@ -1019,7 +1036,7 @@ class _Redo:
             raise ValueError("interval @ only for a matrix times a vector")  # pragma: no cover
         if op == "outer":
             return self._mul(np.asarray(v[0])[:, None], np.asarray(v[1])[None, :])
-        return _iop(op, [Interval(x, x) for x in v]).lo  # the rest only move entries
+        return _MOVES[op](v) if op in _MOVES else _iop(op, [Interval(x, x) for x in v]).lo  # the rest only move entries
 
 
 def overlaps(a: Interval, b: Interval, slack: float = 1e-9) -> bool:
@@ -1240,12 +1257,15 @@ def _plan(eq: Equation, digits: int) -> Equation:
             return past
     redo = _Redo(digits, eq.bindings)
     redo.probabilities = saturated
+    redo.quiet = True  # holds runs where NumPy's warnings are off (below)
 
     alike = _Alike(y, digits)
 
     scalar = isinstance(result, Num)
 
     def holds(form: Node, trial: dict[int, int]) -> bool:  # called where NumPy's warnings are off (below)
+        if trial and redo.kept is None:  # a search past the first trial: the trials share the operations
+            redo.kept = {}  # whose numbers keep their digits (one trial alone would only pay for the keys)
         redo.extra = trial
         try:
             if scalar and trial and digits + max(trial.values()) >= EXACT_FROM:

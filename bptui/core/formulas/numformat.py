@@ -73,6 +73,13 @@ def extent(values: Any) -> tuple[float, float, float] | None:
     a = np.asarray(values, dtype=float).ravel()
     if not a.size:
         return None
+    if a.size <= _FEW:  # an equation's vector: one pass in Python, quicker than NumPy's five on a few entries
+        xs = a.tolist()
+        lo, hi = min(xs), max(xs)
+        # (a 0 at an end: NumPy's sign of it, −0 or 0, is kept by taking NumPy's way below)
+        if lo and hi and all(map(math.isfinite, xs)):
+            magnitudes = [abs(x) for x in xs if x]
+            return lo, hi, min(magnitudes)
     hi, lo = float(a.max()), float(a.min())
     if not (finite(hi) and finite(lo)):  # (rare: a board that overflowed) the finite values only
         a = a[np.isfinite(a)]
@@ -82,6 +89,9 @@ def extent(values: Any) -> tuple[float, float, float] | None:
     m = np.abs(a)  # the smallest nonzero magnitude: scanned without a copy per filter
     m[m == 0] = np.inf
     return lo, hi, float(m.min())
+
+
+_FEW = 32  # entries up to which :func:`extent` reads an array in Python
 
 
 def format_of(span: tuple[float, float, float] | None, digits: int) -> str:
