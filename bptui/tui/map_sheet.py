@@ -287,7 +287,7 @@ class MapSheet(Fits, NumberSheet):
         line = self.lines[y]
         slots = getattr(line, "slots", None)
         runs = slots() if slots is not None and not isinstance(line, DeferredLine) else line
-        lead = []
+        lead: list[str] = []
         for text, _, key in runs:
             if key is not None or text is None:
                 return "".join(lead), True

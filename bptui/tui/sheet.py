@@ -759,7 +759,7 @@ class LayerSheet(Fits, NumberSheet):
     def line_lead(self, y: int) -> tuple[str, bool]:
         """Line ``y``'s text before its first cell, and whether it has one: a row's unit (its name, under the
         heading that names the columns), a heading's text."""
-        lead = []
+        lead: list[str] = []
         for text, _, key in self._line(y) or ():
             if key is not None:
                 return "".join(lead).lstrip(), True
