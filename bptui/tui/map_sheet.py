@@ -270,10 +270,29 @@ class MapSheet(Fits, NumberSheet):
             room = self.room()
             region = Region(at[0][1], top, self.cell_columns(), max(1, min(bottom - top + 1, room.height)))
             if region in Region(*self.scroll_offset, *room) and not (self._layout_required or self.screen._layout_required):
-                return  # in view already: Textual's scroll_to_region would not scroll, but would look the panel's
+                # in view already: Textual's scroll_to_region would not scroll, but would look the panel's
                 # size up in the compositor's map of every widget, which a scroll of the panels' column leaves to
                 # be built again (2.4 M instructions); the size the last layout gave it is that size
-            self.scroll_to_region(region, animate=False, immediate=True)
+                y = int(self.scroll_offset.y)
+            else:
+                self.scroll_to_region(region, animate=False, immediate=True)
+                y = int(self.scroll_offset.y)
+            named = self.named_top(y, at[0][0], bottom, room.height)
+            if named != y:
+                self.scroll_to(y=named, animate=False, immediate=True)
+
+    def line_lead(self, y: int) -> tuple[str, bool]:
+        """Line ``y``'s text before its first cell (a row's name, a heading's text) and whether it has a cell
+        (a lazy line's from its layout: its numbers not formatted)."""
+        line = self.lines[y]
+        slots = getattr(line, "slots", None)
+        runs = slots() if slots is not None and not isinstance(line, DeferredLine) else line
+        lead: list[str] = []
+        for text, _, key in runs:
+            if key is not None or text is None:
+                return "".join(lead), True
+            lead.append(text)
+        return "".join(lead), False
 
     def on_resize(self) -> None:
         """A new size (the terminal's, the panels' arrangement): the view keeps its top, which can leave what

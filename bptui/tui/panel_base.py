@@ -1114,6 +1114,57 @@ class NumberSheet(LineWidths, LeanBars, GuardedPump, ScrollView, can_focus=True)
             first, count = spans[at + 1]
         return (first, count)
 
+    def line_lead(self, y: int) -> tuple[str, bool]:
+        """Line ``y``'s text before its first cell (a row's name, a heading's text), and whether it has a
+        cell (a panel's own; none: every line a named row)."""
+        return "x", True
+
+    def is_heading(self, y: int) -> bool:
+        """Whether line ``y`` is a heading: a line of text without a cell that starts a run of heading lines
+        (``heading_spans``) or stands under a blank line (``m¹ (1st moment, t = 0)``), not a row of numbers
+        the reader does not edit (an optimizer's state's)."""
+        lead, cell = self.line_lead(y)
+        if cell or not lead.strip():
+            return False
+        return y == 0 or any(first == y for first, _ in self.heading_spans()) or not self.line_lead(y - 1)[0].strip() \
+            and not self.line_lead(y - 1)[1]
+
+    def names_view(self, top: int, height: int) -> bool:
+        """Whether the view with its top at line ``top`` names what it shows: under a heading pinned over it
+        a row that heading names, with its own name at its left (not a blank line, another heading, or a
+        matrix's or a group's later row whose name is out of view: ``  b=2``, ``     k=7``), and its last line
+        not a heading whose rows are under the view (``m¹ (1st moment, t = 0)``)."""
+        end = self.virtual_size.height
+        count = self.pinned_at(top)[1]
+        if top > 0 and count and top + count < end:
+            y = top + count
+            if self.line_lead(y)[0][:1].strip() == "" or self.is_heading(y) or any(
+                    f < y < f + n for f, n in self.heading_spans()):  # (a heading's later line: its name hidden)
+                return False
+        bottom = top + height - 1
+        if count + 1 < height and bottom + 1 < end and self.is_heading(bottom):
+            return False
+        return True
+
+    def named_top(self, top: int, first: int, last: int, height: int) -> int:
+        """``top``, or when the view there does not name what it shows (:meth:`names_view`) the nearest top that
+        does with the lines ``first`` … ``last`` (what a step wrote) in view under its pinned heading, or their
+        first when they are more than the room holds (parity's layer 1 at 80×24 pinned G⁽¹⁾'s heading over the
+        blank under G's rows, the τ line and the rows of τ = 2 under it)."""
+        if height <= 0 or self.names_view(top, height):
+            return top
+        most = max(0, self.virtual_size.height - height)
+        whole = last < top + height
+
+        def shows(t: int) -> bool:
+            return t + self.pinned_at(t)[1] <= first and (last < t + height or not whole)
+
+        for d in range(1, height):
+            for t in (top - d, top + d):
+                if 0 <= t <= most and shows(t) and self.names_view(t, height):
+                    return t
+        return top
+
     def content_row(self, y: int) -> int:
         """The panel's line drawn on line ``y`` of the view (a pinned heading's, or the scrolled rows')."""
         first, count = self.pinned()

@@ -395,14 +395,14 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         if not ys:
             return None
         first, last, height = ys[0], ys[-1], self.room().height
-        top = self.scroll_offset.y
-        if top + self.pinned_at(top)[1] <= first and last < top + height:
-            return None
-        if last >= top + height:  # below the view: scrolled down by as little as shows the last
-            top = last - height + 1
-        while top > 0 and top + self.pinned_at(top)[1] > first:  # above it, or more than it holds: the first
-            top -= 1
-        return top
+        now = top = self.scroll_offset.y
+        if not (top + self.pinned_at(top)[1] <= first and last < top + height):
+            if last >= top + height:  # below the view: scrolled down by as little as shows the last
+                top = last - height + 1
+            while top > 0 and top + self.pinned_at(top)[1] > first:  # above it, or more than it holds: the first
+                top -= 1
+        top = self.named_top(top, first, last, height)  # (and what the view shows named)
+        return None if top == now else top
 
     state_headings: list[int] = []  # the optimizer's state's headings under the weights
 

@@ -117,8 +117,10 @@ class LayerSheet(Fits, NumberSheet):
         scroll_y = int(self.scroll_offset.y)
         _, pinned = self.pinned()
         if scroll_y + pinned <= start and min(end, start + room - 1) < scroll_y + room:
-            return False  # in view already
-        target = min(start, self.virtual_size.height - room)
+            target = scroll_y  # in view already
+        else:
+            target = min(start, self.virtual_size.height - room)
+        target = self.named_top(target, start, end, room)  # (and what the view shows named)
         if target == scroll_y:
             return False
         self.scroll_to(y=target, animate=False, immediate=True)
@@ -753,6 +755,16 @@ class LayerSheet(Fits, NumberSheet):
         """The heading's two lines, and each block's under the rows (G⁽ˡ⁾ under W⁽ˡ⁾, an optimizer's state)."""
         top = self._row_y(self.rows - 1) + 1
         return [(0, HEADER_LINES)] + [(top + first + 1, heads) for first, heads in self._group_tops()]
+
+    def line_lead(self, y: int) -> tuple[str, bool]:
+        """Line ``y``'s text before its first cell, and whether it has one: a row's unit (its name, under the
+        heading that names the columns), a heading's text."""
+        lead: list[str] = []
+        for text, _, key in self._line(y) or ():
+            if key is not None:
+                return "".join(lead).lstrip(), True
+            lead.append(text)
+        return "".join(lead), False
 
     def _block_header(self, row: int, quantity: str, label: str, n: int | None = None) -> list[Run]:
         """Line ``row`` of a block's heading: its name, then its first ``n`` columns' names (W's shown ones
