@@ -68,8 +68,14 @@ def problems(panel) -> list[str]:
 
 
 def screen_problems(app) -> list[str]:
+    """Every panel's problems; a panel at its top that the last step did not write in is left as the screen's
+    layout put it (tiny_transformer's layer 5 at 80×24 ends its view on its τ line before its first step)."""
     found = []
+    last = app.stepper.last
+    written = None if last is None else f"layer-{last.key.layer}"
     for panel in app.main.query("#layers > *"):
+        if panel.id != written and panel.scroll_offset.y == 0 and last is not None:
+            continue
         if isinstance(panel, NumberSheet) and panel.display and panel.size.height:
             found += [f"{panel.id} scrolled to {panel.scroll_offset.y}: {p}\n" + "\n".join(drawn(panel, y) for y in range(len(view_of(panel))))
                       for p in problems(panel)]
