@@ -833,3 +833,35 @@ def test_the_quiz_takes_and_gives_the_number_its_line_prints(monkeypatch, capsys
     assert f"right: o₁⁽¹⁾ = {want} (held in floats as 0)" in out, out
     assert f"right: ℓ⁽¹⁾ = {printed(exact_losses()[0], 6)} (held in floats as 0)" in out, out
     assert "score: 3 of 3 right" in out
+
+
+@pytest.mark.parametrize("s", [-8.5, -10.0, -17.25, -26.0, -37.0])
+def test_gelu_in_floats_keeps_its_tail(s):
+    """GELU's float s·Φ(s) below s ≈ −8.3, where ½s(1 + erf(s/√2)) gives 0 (erf rounds to −1) for a value
+    of about −1e−17 and less: written as ½s·erfc(−s/√2) it is within a few ulps of mpmath's down to the
+    normal range's end (−37.5), and Φ (GELU's f′ reads it) too; the line needs no exact form there."""
+    from bptui.core.ops.activations import ACTIVATIONS
+    from bptui.core.util.special import normal_cdf
+
+    with mpmath.workdps(50):
+        want, phi = _gelu(s), mpmath.ncdf(mpmath.mpf(s))
+    got = float(ACTIVATIONS["gelu"].f(np.array([s]), 0.0)[0])
+    assert abs(mpmath.mpf(got) - want) <= 4 * abs(want) * mpmath.mpf(2) ** -53, (s, got, want)
+    cdf = float(normal_cdf(np.array([s]))[0])
+    assert abs(mpmath.mpf(cdf) - phi) <= 4 * phi * mpmath.mpf(2) ** -53, (s, cdf, phi)
+
+
+def test_a_gelu_line_in_the_normal_range_prints_its_float_value(tmp_path, capsys):
+    """A GELU output at s = −10 and −11 (s·Φ(s) = −7.6e−23 and −2.1e−27: normal floats) prints its value, as
+    mpmath gives it, with no note of the floats: the floats hold it."""
+    doc = json.loads(json.dumps(GELU))
+    doc["weights"] = [[[-10.5, 0.5]]]
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(doc))
+    lines = [x.split("] ", 1)[1] for x in _run(capsys, "trace", str(path)) if "[forward] o⁽¹⁾" in x]
+    assert len(lines) == 2
+    for line, s in zip(lines, ("-10", "-11")):
+        with mpmath.workdps(50):
+            want = printed(_gelu(s))
+        assert line.endswith(f" = [{want}]"), line
+
