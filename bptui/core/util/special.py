@@ -166,8 +166,8 @@ def _phi64(s: NDArray[np.float64]) -> NDArray[np.float64]:
         c = _VELTKAMP * x
         xh = c - (c - x)
         xl = x - xh
-        c = _VELTKAMP * _HALF_ROOT2
-        kh = c - (c - _HALF_ROOT2)
+        k = _VELTKAMP * _HALF_ROOT2
+        kh = k - (k - _HALF_ROOT2)
         kl = _HALF_ROOT2 - kh
         dz = ((xh * kh - z) + xh * kl + xl * kh) + xl * kl + x * _HALF_ROOT2_LOW
         dz = np.where(np.isfinite(dz), dz, 0.0)
