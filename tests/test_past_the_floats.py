@@ -865,3 +865,40 @@ def test_a_gelu_line_in_the_normal_range_prints_its_float_value(tmp_path, capsys
             want = printed(_gelu(s))
         assert line.endswith(f" = [{want}]"), line
 
+
+def test_no_note_where_the_exact_value_and_the_float_print_alike(tmp_path, capsys):
+    """ELU(s) at s = −1e−310 (a subnormal float): α(eˢ − 1) is s less s²/2, which the float −1e−310 holds to
+    every digit shown, though not exactly: neither the o line nor the lines that read o⁽¹⁾ from the board say
+    what the floats hold (it prints alike), in the trace at 2 to 8 digits and in the export. At s = −1e−321 and
+    α = 0.3 (αs = −2.99e−322, the float −3.014e−322) the lines say it at 4 digits, not at 2 (−3e−322 both)."""
+    doc = json.loads(json.dumps(GELU))
+    doc["layers"][1]["activation"] = "elu"
+    doc["weights"] = [[[-1e-310, 0.0]]]
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(doc))
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter
+
+    def lines(weight: float, digits: int) -> list[str]:
+        doc["weights"] = [[[weight, 0.0]]]
+        doc["layers"][1]["alpha"] = 0.3
+        stepper = Stepper(parse(doc, "e.json"))
+        out = []
+        for _ in range(len(stepper.schedule)):
+            step = stepper.forward()
+            out += [TextPrinter(digits).equation(eq)
+                    for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)]
+        return out
+
+    for digits in (2, 4, 6, 8):
+        text = lines(-1e-310, digits)
+        assert any(x.startswith("δ⁽¹⁾") for x in text) and not any("held in floats" in x for x in text), text
+    text = "\n".join(_run(capsys, "trace", str(path)))
+    assert "δ⁽¹⁾" in text and "held in floats" not in text, text
+    tex = "\n".join(_run(capsys, "export", str(path), "--format", "latex"))
+    assert "held in floats" not in tex
+    assert any(x.startswith("δ⁽¹⁾") and "held in floats as [−3.014e−322]" in x for x in lines(-1e-321, 4))
+    assert not any("held in floats" in x for x in lines(-1e-321, 2))
+
