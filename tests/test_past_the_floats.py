@@ -902,3 +902,35 @@ def test_no_note_where_the_exact_value_and_the_float_print_alike(tmp_path, capsy
     assert any(x.startswith("δ⁽¹⁾") and "held in floats as [−3.014e−322]" in x for x in lines(-1e-321, 4))
     assert not any("held in floats" in x for x in lines(-1e-321, 2))
 
+
+@pytest.mark.parametrize("name", ["hidsat", "deep_residual", "moons_layernorm"])
+def test_every_note_reaches_the_latex_and_markdown_exports(tmp_path, capsys, name):
+    """Every note a line of the trace carries (a residual block's ``(x = o⁽¹⁾, F(x) = o⁽⁴⁾: the skip adds …)``,
+    layer norm's, ``(o⁽¹⁾ held in floats as [1, 0, 0.5744])``) stands after the same line of the LaTeX and
+    Markdown exports, its words as text and its symbols in math (the rules' list adds its own); the LaTeX of
+    the saturated network and of the residual one compiles."""
+    import shutil
+    import subprocess
+
+    from bptui.core.util.escape import latex_text
+    from bptui.exercise import pdflatex_command
+
+    if name == "hidsat":
+        path = tmp_path / "hidsat.json"
+        path.write_text(json.dumps(HIDDEN))
+        name = str(path)
+    trace = _run(capsys, "trace", name)
+    notes = [m.group(1) for x in trace for m in re.finditer(r"   \(([^;]*?)[;)]", x)]
+    assert notes
+    for fmt in ("latex", "markdown"):
+        out = [x for x in _run(capsys, "export", name, "--format", fmt) if "rules:" not in x]
+        assert sum(x.count(r"\quad \text{(}") for x in out) == sum(x.count("   (") for x in trace), fmt
+        doc = "\n".join(out)
+        words = {w for note in notes for w in re.findall(r"(?:^| )([a-z]{5,})(?=[ ,:]|$)", note)}
+        assert words and all(f" {latex_text(w)}" in doc for w in words), (fmt, words)
+    if shutil.which("pdflatex") and not name.startswith("moons"):
+        (tmp_path / "doc.tex").write_text("\n".join(_run(capsys, "export", name, "--format", "latex")) + "\n",
+                                          encoding="utf-8")
+        command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
+        proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:]

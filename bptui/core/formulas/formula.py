@@ -38,7 +38,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 
 import numpy as np
 
-from ..util.escape import latex_math
+from ..util.escape import latex_math, latex_text
 from ..util.special import ACTIVATION_F, normal_cdf
 from .exact_functions import EXACT
 from .notation import array_form as shown_form, g_text, minus_signs, num, number_form
@@ -2728,23 +2728,24 @@ class LatexPrinter(Printer):
         rel = r"\leftarrow" if eq.rel == "←" else "="
         out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
         out += [("", "=", self.p(f)) for f in eq.forms[1:]]
-        if HELD in eq.note:
-            out[-1] = out[-1][:2] + (out[-1][2] + self.held_note(eq),)
+        if eq.note:
+            out[-1] = out[-1][:2] + (out[-1][2] + self.note_after(eq),)
         return out
 
-    def held_note(self, eq: Equation) -> str:
-        """The clauses of ``eq``'s note that say what the board holds past the floats (:data:`HELD`: the text's
-        ``(o⁽¹⁾ held in floats as [0])``), in LaTeX after its last form: the export says what the app's line
-        says of a number it prints past the floats. The note's other clauses are the text's alone."""
-        parts, k = [], 0
-        for clause in eq.note.split("; "):
-            n = clause.count("{}")
-            if clause.endswith(HELD):
-                words = clause.split("{}")
-                parts.append("".join((rf"\text{{{w}}}" if w else "") + self.p(sym)
-                                     for w, sym in zip(words, eq.note_syms[k:k + n])))
-            k += n
-        return (r" \quad \text{(}" + r"\text{; }".join(parts) + r"\text{)}") if parts else ""
+    def note_after(self, eq: Equation) -> str:
+        """``eq``'s note in LaTeX after its last form, as the text prints it after its line (``(o⁽¹⁾ held in
+        floats as [0])``, ``(summed over τ)``): its words as text, its symbols (``note_syms``) in math where
+        its {} stand, so the export says what the app's line says."""
+        return r" \quad \text{(}" + self.words(eq.note, eq.note_syms) + r"\text{)}"
+
+    def words(self, text: str, syms: tuple["Node | LayerNo", ...]) -> str:
+        """Words with symbols in math (a note's): the words as text (``latex_text``: τ as ``$\tau$``), each of
+        ``syms`` printed where a {} of ``text`` stands."""
+        words = text.split("{}")
+        assert len(words) == len(syms) + 1, text
+        return "".join((rf"\text{{{latex_text(w, line=True)}}}" if w else "") + self.p(s)
+                       for w, s in zip(words, syms)) + (rf"\text{{{latex_text(words[-1], line=True)}}}"
+                                                        if words[-1] else "")
 
 
 def text(node_or_eq: Node | Equation, digits: int = 4) -> str:
