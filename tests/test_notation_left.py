@@ -36,7 +36,8 @@ def test_a_gate_that_gives_way_is_written_in_latex_inside_an_index():
     symbol ĝ⁽¹⁾ itself is \\hat{g}; never \\text{\\^{g}}."""
     text, latex = forward_lines("long_memory_lstm", "goodfellow", 3)[1]
     assert "tanh(a⁽¹⁾_{1,ĝ})" in text
-    assert r"\tanh(a^{(1)}_{1,\hat{g}})" in latex and r"\text" not in latex
+    assert r"\tanh(a^{(1)}_{1,\hat{g}})" in latex and r"\^{g}" not in latex
+    assert latex.endswith(r"\text{; tanh for the cell candidate }\hat{g}\text{)}")  # the line's note, ĝ in math
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (texlive-latex-base)")

@@ -833,3 +833,104 @@ def test_the_quiz_takes_and_gives_the_number_its_line_prints(monkeypatch, capsys
     assert f"right: o₁⁽¹⁾ = {want} (held in floats as 0)" in out, out
     assert f"right: ℓ⁽¹⁾ = {printed(exact_losses()[0], 6)} (held in floats as 0)" in out, out
     assert "score: 3 of 3 right" in out
+
+
+@pytest.mark.parametrize("s", [-8.5, -10.0, -17.25, -26.0, -37.0])
+def test_gelu_in_floats_keeps_its_tail(s):
+    """GELU's float s·Φ(s) below s ≈ −8.3, where ½s(1 + erf(s/√2)) gives 0 (erf rounds to −1) for a value
+    of about −1e−17 and less: written as ½s·erfc(−s/√2) it is within a few ulps of mpmath's down to the
+    normal range's end (−37.5), and Φ (GELU's f′ reads it) too; the line needs no exact form there."""
+    from bptui.core.ops.activations import ACTIVATIONS
+    from bptui.core.util.special import normal_cdf
+
+    with mpmath.workdps(50):
+        want, phi = _gelu(s), mpmath.ncdf(mpmath.mpf(s))
+    got = float(ACTIVATIONS["gelu"].f(np.array([s]), 0.0)[0])
+    assert abs(mpmath.mpf(got) - want) <= 4 * abs(want) * mpmath.mpf(2) ** -53, (s, got, want)
+    cdf = float(normal_cdf(np.array([s]))[0])
+    assert abs(mpmath.mpf(cdf) - phi) <= 4 * phi * mpmath.mpf(2) ** -53, (s, cdf, phi)
+
+
+def test_a_gelu_line_in_the_normal_range_prints_its_float_value(tmp_path, capsys):
+    """A GELU output at s = −10 and −11 (s·Φ(s) = −7.6e−23 and −2.1e−27: normal floats) prints its value, as
+    mpmath gives it, with no note of the floats: the floats hold it."""
+    doc = json.loads(json.dumps(GELU))
+    doc["weights"] = [[[-10.5, 0.5]]]
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(doc))
+    lines = [x.split("] ", 1)[1] for x in _run(capsys, "trace", str(path)) if "[forward] o⁽¹⁾" in x]
+    assert len(lines) == 2
+    for line, s in zip(lines, ("-10", "-11")):
+        with mpmath.workdps(50):
+            want = printed(_gelu(s))
+        assert line.endswith(f" = [{want}]"), line
+
+
+def test_no_note_where_the_exact_value_and_the_float_print_alike(tmp_path, capsys):
+    """ELU(s) at s = −1e−310 (a subnormal float): α(eˢ − 1) is s less s²/2, which the float −1e−310 holds to
+    every digit shown, though not exactly: neither the o line nor the lines that read o⁽¹⁾ from the board say
+    what the floats hold (it prints alike), in the trace at 2 to 8 digits and in the export. At s = −1e−321 and
+    α = 0.3 (αs = −2.99e−322, the float −3.014e−322) the lines say it at 4 digits, not at 2 (−3e−322 both)."""
+    doc = json.loads(json.dumps(GELU))
+    doc["layers"][1]["activation"] = "elu"
+    doc["weights"] = [[[-1e-310, 0.0]]]
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(doc))
+    from bptui.core.engine.equations import step_equations
+    from bptui.core.engine.stepper import Stepper
+    from bptui.core.formats.spec import parse
+    from bptui.core.formulas.formula import TextPrinter
+
+    def lines(weight: float, digits: int) -> list[str]:
+        doc["weights"] = [[[weight, 0.0]]]
+        doc["layers"][1]["alpha"] = 0.3
+        stepper = Stepper(parse(doc, "e.json"))
+        out = []
+        for _ in range(len(stepper.schedule)):
+            step = stepper.forward()
+            out += [TextPrinter(digits).equation(eq)
+                    for eq in step_equations(stepper.net, stepper.state, step, stepper.spec.optimizer)]
+        return out
+
+    for digits in (2, 4, 6, 8):
+        text = lines(-1e-310, digits)
+        assert any(x.startswith("δ⁽¹⁾") for x in text) and not any("held in floats" in x for x in text), text
+    text = "\n".join(_run(capsys, "trace", str(path)))
+    assert "δ⁽¹⁾" in text and "held in floats" not in text, text
+    tex = "\n".join(_run(capsys, "export", str(path), "--format", "latex"))
+    assert "held in floats" not in tex
+    assert any(x.startswith("δ⁽¹⁾") and "held in floats as [−3.014e−322]" in x for x in lines(-1e-321, 4))
+    assert not any("held in floats" in x for x in lines(-1e-321, 2))
+
+
+@pytest.mark.parametrize("name", ["hidsat", "deep_residual", "moons_layernorm"])
+def test_every_note_reaches_the_latex_and_markdown_exports(tmp_path, capsys, name):
+    """Every note a line of the trace carries (a residual block's ``(x = o⁽¹⁾, F(x) = o⁽⁴⁾: the skip adds …)``,
+    layer norm's, ``(o⁽¹⁾ held in floats as [1, 0, 0.5744])``) stands after the same line of the LaTeX and
+    Markdown exports, its words as text and its symbols in math (the rules' list adds its own); the LaTeX of
+    the saturated network and of the residual one compiles."""
+    import shutil
+    import subprocess
+
+    from bptui.core.util.escape import latex_text
+    from bptui.exercise import pdflatex_command
+
+    if name == "hidsat":
+        path = tmp_path / "hidsat.json"
+        path.write_text(json.dumps(HIDDEN))
+        name = str(path)
+    trace = _run(capsys, "trace", name)
+    notes = [m.group(1) for x in trace for m in re.finditer(r"   \(([^;]*?)[;)]", x)]
+    assert notes
+    for fmt in ("latex", "markdown"):
+        out = [x for x in _run(capsys, "export", name, "--format", fmt) if "rules:" not in x]
+        assert sum(x.count(r"\quad \text{(}") for x in out) == sum(x.count("   (") for x in trace), fmt
+        doc = "\n".join(out)
+        words = {w for note in notes for w in re.findall(r"(?:^| )([a-z]{5,})(?=[ ,:]|$)", note)}
+        assert words and all(f" {latex_text(w)}" in doc for w in words), (fmt, words)
+    if shutil.which("pdflatex") and not name.startswith("moons"):
+        (tmp_path / "doc.tex").write_text("\n".join(_run(capsys, "export", name, "--format", "latex")) + "\n",
+                                          encoding="utf-8")
+        command, env = pdflatex_command("pdflatex", "doc.tex", str(tmp_path))
+        proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:]

@@ -272,23 +272,25 @@ def step_equations(net: Network, state: State, step: Step, optimizer: Optimizer 
     return eqs
 
 
-def held(net: Network, state: Any, l: int) -> np.ndarray | None:
-    """Which entries of dense layer l's o⁽ˡ⁾ (as the board stores it: a hidden layer's with its 1 first) its
-    function's line prints past the floats, the board holding another number (σ(−799.5) = 6.047e−348, held
-    in floats as 0: formula.held_past_the_floats); None where there is none."""
+def held(net: Network, state: Any, l: int) -> Arr | None:
+    """Dense layer l's o⁽ˡ⁾ as the board stores it (a hidden layer's with its 1 first), with the entries its
+    function's line prints past the floats where the board holds another number (``Arr.small``: σ(−799.5) =
+    6.047e−348, held in floats as 0: formula.held_past_the_floats); None where there is none."""
     if not 1 <= l <= net.L or not net.kinds[l - 1].function_of_s:
         return None
     s_l, o_l = state.s[l], state.o[l]
     if s_l is None or o_l is None:
         return None
-    o_l = np.asarray(o_l)
+    o_l = np.asarray(o_l, dtype=float)
     one = o_l.shape[-1] == np.shape(s_l)[-1] + 1  # a hidden layer's o with its 1
     act = net.act(l)
-    mask = held_past_the_floats(act.name, [s_l, *([net.alphas[l - 1]] if act.uses_alpha else [])],
-                                o_l[..., 1:] if one else o_l)
-    if mask is None or not one:
-        return mask
-    return np.concatenate([np.zeros(mask.shape[:-1] + (1,), dtype=bool), mask], axis=-1)
+    small = held_past_the_floats(act.name, [s_l, *([net.alphas[l - 1]] if act.uses_alpha else [])],
+                                 o_l[..., 1:] if one else o_l)
+    if not small:
+        return None
+    if one:
+        small = tuple((index[:-1] + (index[-1] + 1,), ln, negative) for index, ln, negative in small)
+    return Arr(o_l, small=small)
 
 
 def held_noted(net: Network, state: Any, eq: Equation) -> Equation:
@@ -306,17 +308,18 @@ def held_noted(net: Network, state: Any, eq: Equation) -> Equation:
         unit = name.sub[0] if len(name.sub) == 1 and isinstance(name.sub[0], int) else None
         if unit is None and name.sub not in ((), ("k",)):
             continue
-        mask = held(net, state, name.layer)
-        if mask is None or mask.ndim != 1:
+        exact = held(net, state, name.layer)  # the float said means it (formula._alike_unnoted: at few digits alike)
+        if exact is None or exact.values.ndim != 1:
             continue
         if unit is not None:  # o_b⁽ˡ⁾: a hidden layer's b counts from its 1 (o₀), the output's from 1
             index = unit if name.layer < net.L else unit - 1
-            if not 0 <= index < mask.size or not mask[index]:
+            entry = next(((ln, negative) for (i,), ln, negative in exact.small if i == index), None)
+            if entry is None:
                 continue
             said: Node = Num(float(np.ravel(eq.bindings[name])[0]) if np.size(eq.bindings[name]) == 1
-                             else float(np.asarray(state.o[name.layer])[index]))
+                             else float(exact.values[index]), means=Num(0.0, ln=entry[0], negative=entry[1]))
         else:
-            said = Arr(np.asarray(eq.bindings[name], dtype=float))
+            said = Arr(np.asarray(eq.bindings[name], dtype=float), means=exact)
         eq = replace(eq, note=(eq.note + "; " if eq.note else "") + "{} " + HELD,
                      note_syms=eq.note_syms + (name if unit is not None else o(name.layer), said))
     return eq

@@ -38,7 +38,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 
 import numpy as np
 
-from ..util.escape import latex_math
+from ..util.escape import latex_math, latex_text
 from ..util.special import ACTIVATION_F, normal_cdf
 from .exact_functions import EXACT
 from .notation import array_form as shown_form, g_text, minus_signs, num, number_form
@@ -1196,7 +1196,7 @@ def plan(eq: Equation, digits: int) -> Equation:
     if plans is None:
         plans = _PLANS[eq] = {}
     if digits not in plans:
-        plans[digits] = _few_digits_noted(_plan(eq, digits))
+        plans[digits] = _few_digits_noted(_alike_unnoted(_plan(eq, digits), digits))
     return plans[digits]
 
 
@@ -1396,26 +1396,60 @@ def _differs(ln: float, negative: bool, y: float, digits: int) -> bool:
     return ("-" if negative else "") + g_from_ln(ln, digits) != f"{y:.{digits}g}"
 
 
-def held_past_the_floats(fn: str, args: Sequence[Any], values: Any) -> np.ndarray | None:
-    """Which entries of ``fn`` of ``args`` (floats: s⁽ˡ⁾ and an activation's α) lie below the smallest normal
+def held_past_the_floats(fn: str, args: Sequence[Any], values: Any) -> tuple[tuple[tuple[int, ...], float, bool], ...]:
+    """The entries of ``fn`` of ``args`` (floats: s⁽ˡ⁾ and an activation's α) below the smallest normal
     float, done exactly (exact_functions, as its line prints them), where ``values`` (the floats the board
-    holds for them, in the same shape) holds another number: 0 for σ(−799.5) = 6.047e−348. A mask of
-    ``values``' shape, None where there is no such entry; no decimals where no entry of ``values`` is below
-    the normal range, the usual case."""
+    holds for them, in the same shape) holds another number: 0 for σ(−799.5) = 6.047e−348. Each as
+    ``Arr.small`` writes one, (index in ``values``, ln |x|, x < 0); none where there is no such entry, and no
+    decimals where no entry of ``values`` is below the normal range, the usual case. Whether a line says so
+    depends on its digits (:func:`_alike_unnoted`)."""
     y = np.asarray(values, dtype=float)
     if fn not in EXACT or not np.any(np.abs(y) < TINY):
-        return None
+        return ()
     with localcontext() as ctx:
         ctx.prec = 60
         exact = _exactly_applied(fn, [_decimals(a) if np.ndim(a) else Decimal(float(a)) for a in args])
         if exact is None or np.size(exact) != y.size:
-            return None
+            return ()
         exact = np.asarray(exact, dtype=object).reshape(y.shape)
-        mask = np.zeros(y.shape, dtype=bool)
-        for index in zip(*np.nonzero(np.abs(y) < TINY)):
-            x = exact[index]
-            mask[index] = x.is_finite() and x != 0 and abs(x) < Decimal(TINY) and x != Decimal(float(y[index]))
-    return mask if mask.any() else None
+        return tuple((tuple(int(i) for i in index), float(abs(x).ln()), bool(x < 0))
+                     for index in zip(*np.nonzero(np.abs(y) < TINY))
+                     if (x := exact[index]).is_finite() and x != 0 and abs(x) < Decimal(TINY)
+                     and x != Decimal(float(y[index])))
+
+
+def _alike_unnoted(eq: Equation, digits: int) -> Equation:
+    """``eq`` without the clauses of its note that say what the board holds for a number its function's line
+    prints past the floats (``o⁽¹⁾ held in floats as [−1e−310]``: equations.held_noted, the float said
+    ``means`` the exact number, an ``Arr.small`` or a ``Num.ln``) where at ``digits`` every such number prints
+    as its float does (a subnormal float's digits kept: the function's line then says nothing either,
+    :func:`_differs`)."""
+    if HELD not in eq.note:
+        return eq
+    clauses: list[str] = []
+    syms: list[Node | LayerNo] = []
+    k, dropped = 0, False
+    for clause in eq.note.split("; "):
+        n = clause.count("{}")
+        own = eq.note_syms[k:k + n]
+        k += n
+        said = own[-1] if own and clause.endswith(HELD) and n == 2 else None
+        exact = getattr(said, "means", None)
+        if isinstance(said, Arr) and isinstance(exact, Arr) and exact.small:
+            y = np.asarray(said.values, dtype=float)
+            alike = not any(_differs(ln, negative, float(y[index]), digits) for index, ln, negative in exact.small)
+        elif isinstance(said, Num) and isinstance(exact, Num) and exact.ln is not None:
+            alike = not _differs(exact.ln, exact.negative, said.value, digits)
+        else:
+            alike = False
+        if alike:
+            dropped = True
+            continue
+        clauses.append(clause)
+        syms.extend(own)
+    if not dropped:
+        return eq
+    return replace(eq, note="; ".join(clauses), note_syms=tuple(syms) + eq.note_syms[k:])
 
 
 def _exactly_applied(fn: str, args: list) -> Any:
@@ -2714,23 +2748,24 @@ class LatexPrinter(Printer):
         rel = r"\leftarrow" if eq.rel == "←" else "="
         out = [(self.p(eq.lhs), rel, self.p(eq.forms[0]))]
         out += [("", "=", self.p(f)) for f in eq.forms[1:]]
-        if HELD in eq.note:
-            out[-1] = out[-1][:2] + (out[-1][2] + self.held_note(eq),)
+        if eq.note:
+            out[-1] = out[-1][:2] + (out[-1][2] + self.note_after(eq),)
         return out
 
-    def held_note(self, eq: Equation) -> str:
-        """The clauses of ``eq``'s note that say what the board holds past the floats (:data:`HELD`: the text's
-        ``(o⁽¹⁾ held in floats as [0])``), in LaTeX after its last form: the export says what the app's line
-        says of a number it prints past the floats. The note's other clauses are the text's alone."""
-        parts, k = [], 0
-        for clause in eq.note.split("; "):
-            n = clause.count("{}")
-            if clause.endswith(HELD):
-                words = clause.split("{}")
-                parts.append("".join((rf"\text{{{w}}}" if w else "") + self.p(sym)
-                                     for w, sym in zip(words, eq.note_syms[k:k + n])))
-            k += n
-        return (r" \quad \text{(}" + r"\text{; }".join(parts) + r"\text{)}") if parts else ""
+    def note_after(self, eq: Equation) -> str:
+        """``eq``'s note in LaTeX after its last form, as the text prints it after its line (``(o⁽¹⁾ held in
+        floats as [0])``, ``(summed over τ)``): its words as text, its symbols (``note_syms``) in math where
+        its {} stand, so the export says what the app's line says."""
+        return r" \quad \text{(}" + self.words(eq.note, eq.note_syms) + r"\text{)}"
+
+    def words(self, text: str, syms: tuple["Node | LayerNo", ...]) -> str:
+        """Words with symbols in math (a note's): the words as text (``latex_text``: τ as ``$\tau$``), each of
+        ``syms`` printed where a {} of ``text`` stands."""
+        words = text.split("{}")
+        assert len(words) == len(syms) + 1, text
+        return "".join((rf"\text{{{latex_text(w, line=True)}}}" if w else "") + self.p(s)
+                       for w, s in zip(words, syms)) + (rf"\text{{{latex_text(words[-1], line=True)}}}"
+                                                        if words[-1] else "")
 
 
 def text(node_or_eq: Node | Equation, digits: int = 4) -> str:

@@ -150,9 +150,36 @@ def erfc(x: ArrayLike) -> NDArray[np.floating]:
 
 
 # -- the activations' arithmetic (f of each; core/ops/activations.py states the rest of each) --------
+_HALF_ROOT2 = math.sqrt(0.5)  # 1/√2 in float64, and what it leaves out: 1/√2 = _HALF_ROOT2 + _HALF_ROOT2_LOW
+_HALF_ROOT2_LOW = -4.833646656726457e-17
+_VELTKAMP = 134217729.0  # 2²⁷ + 1: splits a double into two halves whose products are exact
+
+
+def _phi64(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Φ(s) = ½ erfc(z), z = −s/√2, in float64, within a few ulps down to the normal range's end. ½(1 +
+    erf(s/√2)) is 0 from s ≈ −8.3 on (erf rounds to −1) for Φ(−10) = 7.6e−24; and erfc of the rounded z
+    is off by 2z² times z's rounding (1e−13 at s = −37): the rounding dz (Dekker's exact product of −s and
+    the float 1/√2, and the constant's own remainder) is put back by erfc′(z) = −(2/√π) e^(−z²)."""
+    x = -np.asarray(s, dtype=np.float64)
+    z = x * _HALF_ROOT2
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = _VELTKAMP * x
+        xh = c - (c - x)
+        xl = x - xh
+        k = _VELTKAMP * _HALF_ROOT2
+        kh = k - (k - _HALF_ROOT2)
+        kl = _HALF_ROOT2 - kh
+        dz = ((xh * kh - z) + xh * kl + xl * kh) + xl * kl + x * _HALF_ROOT2_LOW
+        dz = np.where(np.isfinite(dz), dz, 0.0)
+        return 0.5 * (erfc(z) - 2 / math.sqrt(math.pi) * np.exp(-z * z) * dz)
+
+
 def normal_cdf(s: np.ndarray) -> np.ndarray:
-    """Φ(s), the standard normal distribution function (GELU is s·Φ(s))."""
-    return 0.5 * (1.0 + erf(s / math.sqrt(2.0)))
+    """Φ(s), the standard normal distribution function (GELU is s·Φ(s)): ½ erfc(−s/√2) (:func:`_phi64`),
+    in a wider float through that float's erfc."""
+    if extended(s.dtype):
+        return 0.5 * erfc(-s / np.sqrt(s.dtype.type(2)))
+    return _phi64(s)
 
 
 def sigmoid(s: np.ndarray) -> np.ndarray:
@@ -174,11 +201,12 @@ def leaky(s: np.ndarray, a: float) -> np.ndarray:
 
 
 def gelu(s: np.ndarray, a: float) -> np.ndarray:
-    """s Φ(s), Φ the standard normal CDF: in float64 with math.erf; in extended precision (the
-    gradient check) as ½ s erfc(−s/√2) with bptui's own erfc, every constant in that precision."""
+    """s Φ(s), Φ the standard normal CDF, as ½ s erfc(−s/√2): in float64 with math.erfc (within a few ulps
+    down to the normal range's end, s ≈ −37.5, where ½s(1 + erf(s/√2)) gave 0 from s ≈ −8.3 on); in
+    extended precision (the gradient check) with bptui's own erfc, every constant in that precision."""
     if extended(s.dtype):
         return 0.5 * s * erfc(-s / np.sqrt(s.dtype.type(2)))
-    return 0.5 * s * (1.0 + erf(s / math.sqrt(2.0)))
+    return s * _phi64(s)
 
 
 def dgelu(s: np.ndarray, o: np.ndarray, a: float) -> np.ndarray:
