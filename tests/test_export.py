@@ -169,3 +169,15 @@ def test_map_input_heading_has_no_bias(name, fmt):
     assert "[1, x]" not in text
     x = spec.x_of(0)
     assert f"o^{{(0)}} = x = {bmatrix(np.asarray(x).reshape(spec.input_shape))}" in text
+
+
+@pytest.mark.parametrize("notation, src", [("lecture13", "o^{(src)}"), ("ng", "a^{[src]}")])
+def test_a_residual_networks_rules_note_writes_its_symbols_in_math(tmp_path, capsys, notation, src):
+    """The rules' note "o⁽ˢʳᶜ⁾: the output before layer l in its own list …" in the LaTeX export: its symbols
+    printed in math by the printer (it was text made in advance, whose ⁽src⁾ came out as o^{(} s r c^{)})."""
+    out = tmp_path / "r.tex"
+    assert main(["export", "deep_residual", "--format", "latex", "--output", str(out), "--steps", "1:3",
+                 "--notation", notation]) == 0
+    tex = out.read_text()
+    assert rf"\text{{(}}{src}\text{{: the output before layer l in its own list" in tex
+    assert r"\ensuremath{o^{(}}" not in tex and "sr\\ensuremath" not in tex

@@ -1084,7 +1084,8 @@ def _profile_formulas(net: Network, opt: Optimizer, notation: Profile) -> list[E
         for eq in kind.shared_rules(net, notation):
             if eq.rel == "←" and notation.mean and isinstance(eq.forms[0], Op) and eq.forms[0].op == "+":
                 head, term = eq.forms[0].args
-                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt, kinds)))),), eq.rel, note=eq.note)
+                eq = Equation(eq.lhs, (add(head, Op("/", (term, group_symbol(opt, kinds)))),), eq.rel, note=eq.note,
+                              note_syms=eq.note_syms)
             if not any((e.lhs, e.forms, e.rel) == (eq.lhs, eq.forms, eq.rel) for e in eqs):  # each block's alike
                 eqs.append(eq)
     inputs = [("l", o("l-1"))] if sep else gradient_inputs(net, generic)  # column 0: [1, o⁽ˡ⁻¹⁾] above a layer over time

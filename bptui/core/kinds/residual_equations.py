@@ -249,6 +249,6 @@ def shared_rules(net: Any, P: Any = None) -> list:
     src, l = E.o("src"), "l"
     product = Op("@", (src, E.W(l)) if rows else (E.W(l), src))
     return [Equation(E.s(l), (add(product, E.b(l)) if sep else product,),
-                     note=f"{_name(src, P)}: the output before layer l in its own list of layers (a block's first "
-                          "layer reads the block's input, the layer after a block the block's output); "
-                          f"{_name(E.W(l), P)}'s gradient reads it in place of {_name(E.o('l-1'), P)}")]
+                     note="{}: the output before layer l in its own list of layers (a block's first layer reads "
+                          "the block's input, the layer after a block the block's output); {}'s gradient reads it "
+                          "in place of {}", note_syms=(src, E.W(l), E.o("l-1")))]
