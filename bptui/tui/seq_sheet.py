@@ -636,8 +636,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     # -- the cells' width ------------------------------------------------------------------------------------
     def _boards(self) -> dict[str, Any]:
         """The board's per-τ arrays this panel shows, by quantity (a kind's own too: an LSTM's c)."""
-        st, l = self.stepper.state, self.l_index
-        return {"s": st.s[l], "o": st.o[l], "delta": st.delta[l], **{q: a for (q, m), a in st.extra.items() if m == l}}
+        return {q: a for q, a in self.stepper.state.layer_arrays(self.l_index).items() if q not in ("W", "G")}
 
     def _fit_cells(self) -> tuple[dict[str, Any], Any, dict[int, str]]:
         """The boards, x_τ and every array's number format; and the cells' width (``cw``): as wide as the
@@ -651,7 +650,11 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         # (an optimizer's state at the panel's foot has its own cells' width: its v of e−9 does not widen the
         # screen's every cell at an update)
         formats = self.formats(arrays + [a for _, a in self._state()])
-        base = max([cell_width(self.digits), *self._shown_widths()]
+        # as wide as every number of the example on the board needs, through its backward and its
+        # update (``Stepper.widths_ahead``): the cells keep one width from the example's first step to
+        # its last, and the grid does not move sideways when a δ of e−5 or a G comes
+        ahead = getattr(self.stepper, "widths_ahead", None)
+        base = max([cell_width(self.digits), *self._shown_widths(), ahead(self.digits).get(l, 0) if ahead else 0]
                    + [2 + self._widest(a, formats.get(id(a))) for a in arrays if a is not None])
         # in the width the panel was laid out for (``fit_size``, after every layout that changes it)
         self.base_cw, self.cw = base, self._stretched(base, self._avail)
