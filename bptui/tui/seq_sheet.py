@@ -213,9 +213,28 @@ class CellGroup:
         self.panels: list[SeqSheet] = []
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
         self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
+        self.high: dict[tuple[int, int], int] = {}  # (layer, digits) → the widest base width in the run (``kept``)
         self.tall: dict[int, int] = {}  # layer → its lines with every optimizer's state under the grid
         # (the stepper, its position, the steps of its example done): ``SeqSheet._done``, read once for every panel
         self.done: tuple[Any, int, set] = (None, -1, set())
+
+    def kept(self, panel: "SeqSheet") -> int:
+        """The cells' width ``panel``'s numbers have needed in the run so far at its digits (``keep``): its
+        cells never narrow while it is stepped, so that the grid does not move sideways when an example
+        ends and the next one's forward pass has no δ of e−5 yet; and before any step (the app's start, a
+        reset, an edit's restart) the width every number of the first example needs through its backward
+        and its update (``Stepper.widths_ahead``, its steps run on a copy: there, not in a step's press),
+        so that a δ of e−5 or a G does not widen the cells in the middle of an example."""
+        stepper, l = panel.stepper, panel.l_index
+        high = self.high.get((l, panel.digits), 0)
+        ahead = getattr(stepper, "widths_ahead", None)
+        if ahead is not None and stepper.last is None:
+            high = max(high, ahead(panel.digits).get(l, 0))
+        return high
+
+    def keep(self, panel: "SeqSheet", base: int) -> None:
+        key = (panel.l_index, panel.digits)
+        self.high[key] = max(self.high.get(key, 0), base)
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -650,12 +669,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         # (an optimizer's state at the panel's foot has its own cells' width: its v of e−9 does not widen the
         # screen's every cell at an update)
         formats = self.formats(arrays + [a for _, a in self._state()])
-        # as wide as every number of the example on the board needs, through its backward and its
-        # update (``Stepper.widths_ahead``): the cells keep one width from the example's first step to
-        # its last, and the grid does not move sideways when a δ of e−5 or a G comes
-        ahead = getattr(self.stepper, "widths_ahead", None)
-        base = max([cell_width(self.digits), *self._shown_widths(), ahead(self.digits).get(l, 0) if ahead else 0]
+        base = max([cell_width(self.digits), *self._shown_widths(), self.group.kept(self)]
                    + [2 + self._widest(a, formats.get(id(a))) for a in arrays if a is not None])
+        self.group.keep(self, base)
         # in the width the panel was laid out for (``fit_size``, after every layout that changes it)
         self.base_cw, self.cw = base, self._stretched(base, self._avail)
         self.group.align(self)
