@@ -1,7 +1,7 @@
-"""A sequence panel's cells keep one width through an example (issue 24, items 2 and 5): the width is
-chosen at the example's first step for every number the example will show (its δ of e−5, its G, its
-update), so that the grid never widens or narrows under the reader's eyes while the example is stepped,
-and no step after the first builds a panel again at a new width."""
+"""A sequence panel's cells keep one width through an example (issue 24, items 2 and 5): before the first
+step the width is chosen for every number the first example will show (its δ of e−5, its G, its update),
+and the cells never narrow in the run, so that the grid never widens or narrows under the reader's eyes
+while an example is stepped, and no step after an example's first builds a panel again at a new width."""
 
 from __future__ import annotations
 

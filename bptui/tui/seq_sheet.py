@@ -206,8 +206,9 @@ class Once:
 
 class CellGroup:
     """The sequence panels of a screen, whose cells have one width: as wide as the widest any of them
-    needs, widened on a big screen as far as every panel's lines fit. A panel whose cells change width
-    (a number of e−5 comes) builds the others again at the new width (``align``)."""
+    needs (and has needed in the run, ``kept``), widened on a big screen as far as every panel's lines
+    fit. A panel whose cells change width (a later example's number of e−10 comes, fewer digits) builds
+    the others again at the new width (``align``)."""
 
     def __init__(self) -> None:
         self.panels: list[SeqSheet] = []

@@ -612,9 +612,9 @@ class Stepper:
     def widths_ahead(self, digits: int) -> dict[int, int]:
         """Layer l → the columns of a cell that every number of layer l's arrays (``State.layer_arrays``)
         fits at every step of the example on the board, its group's update included
-        (``numformat.array_cell_width`` of each array as it stands after each step): a sequence panel's
-        cells have this width from the example's first step to its last, the grid never widening nor
-        narrowing while the example is stepped. Worked out once per example (and digits): its steps run
+        (``numformat.array_cell_width`` of each array as it stands after each step): before any step, a
+        sequence panel's cells have this width from the start, the grid never widening while the first
+        example is stepped. Worked out once per example (and digits): its steps run
         once more on a copy (``ahead``), and only the arrays a step made new are measured."""
         p = self.position - 1 if self.last is not None and self.position > 0 else self.position
         floor = self._checkpoints.get(self.floor)
