@@ -283,9 +283,10 @@ async def test_a_step_onto_another_layer_scrolls_its_panel_into_view_without_rep
 
 async def test_a_step_that_lengthens_an_overflowing_panels_lines_lays_nothing_out():
     """count_tokens at 120×40: the attention panel is taller than its room (it scrolls), and the step
-    that computes the scores widens and lengthens its lines. The panel's box stays as it was, so the
-    step lays nothing out (a layout of the screen drew all of it again: 13–19 ms of the press), and a
-    layout forced after it changes nothing on screen."""
+    that computes the scores writes its rows (it widened and lengthened its lines before the cells' width
+    was chosen for the whole example at its first step: its lines' extent stays now). The panel's box
+    stays as it was, so the step lays nothing out (a layout of the screen drew all of it again: 13–19 ms
+    of the press), and a layout forced after it changes nothing on screen."""
     from textual._compositor import Compositor
 
     def screen_text() -> list[str]:
@@ -313,7 +314,7 @@ async def test_a_step_that_lengthens_an_overflowing_panels_lines_lays_nothing_ou
             await pilot.pause()
         finally:
             Screen._refresh_layout = original  # type: ignore[method-assign]
-        assert app.stepper.last.key.quantity == "scores" and panel.virtual_size != extent
+        assert app.stepper.last.key.quantity == "scores" and panel.virtual_size == extent
         assert layouts == 0
         shown = screen_text()
         app.screen.refresh(layout=True)

@@ -1,5 +1,6 @@
-"""A sequence panel makes the rows it shows (issue 24, item 5): when a step needs cells of another width,
-every sequence panel of the screen is built again at that width, and only the rows drawn on screen are
+"""A sequence panel makes the rows it shows (issue 24, item 5): when the cells change width (fewer digits; a
+step did, before the width was chosen for a whole example), every sequence panel of the screen is built
+again at that width, and only the rows drawn on screen are
 formatted then (count_tokens' attention scores, tiny_transformer's v⁽³⁾: 10 columns where they had 9,
 seven panels and some 560 numbers, of which about 30 rows are in view); the others when they are drawn
 (scrolled into view) or read. What the panels show is at every step what a panel whose every line is made
@@ -37,8 +38,8 @@ def assert_as_made_afresh(panel: SeqSheet, what: tuple) -> None:
 
 
 async def width_changes(name: str, presses: int) -> int:
-    """Step ``name`` at 120×40; at each press that changes the cells' width, each panel formats no more
-    numbers than the rows it draws show. The number of such presses."""
+    """Step ``name`` at 120×40, then show fewer digits; at each press that changes the cells' width, each
+    panel formats no more numbers than the rows it draws show. The number of such presses."""
     app = BptuiApp(load(NETWORKS / f"{name}.json"))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -53,11 +54,14 @@ async def width_changes(name: str, presses: int) -> int:
             panel.render_line = (lambda y, p=panel, f=render_line:  # type: ignore[method-assign]
                                  (drawn.setdefault(p.id, set()).add(p.content_row(y)), f(y))[1])
         found = 0
-        for _ in range(presses):
+        for move in [app.main.action_next] * presses + ["-"]:
             widths = [p.cw for p in panels]
             formatted.clear()
             drawn.clear()
-            app.main.action_next()
+            if move == "-":
+                await pilot.press("-")
+            else:
+                move()
             await pilot.pause()
             if [p.cw for p in panels] == widths:
                 continue
@@ -73,9 +77,11 @@ async def width_changes(name: str, presses: int) -> int:
 
 
 async def test_a_new_cells_width_formats_only_the_rows_in_view():
-    """count_tokens' attention scores and tiny_transformer's v⁽³⁾ need cells of 10 columns where they had
-    9: each sequence panel formats no more numbers at that press than the rows it draws show (before: every
-    row of every panel, 559 numbers in count_tokens' three panels)."""
+    """Fewer digits (−) after steps of count_tokens and tiny_transformer narrow the cells (10 columns to 9):
+    each sequence panel formats no more numbers at that press than the rows it draws show (before: every
+    row of every panel, 559 numbers in count_tokens' three panels, when the attention scores' step widened
+    the cells; a step no longer does, the cells' width being chosen at an example's first step for the
+    whole example)."""
     assert await width_changes("count_tokens", 8) >= 1
     assert await width_changes("tiny_transformer", 24) >= 1
 

@@ -206,16 +206,36 @@ class Once:
 
 class CellGroup:
     """The sequence panels of a screen, whose cells have one width: as wide as the widest any of them
-    needs, widened on a big screen as far as every panel's lines fit. A panel whose cells change width
-    (a number of e−5 comes) builds the others again at the new width (``align``)."""
+    needs (and has needed in the run, ``kept``), widened on a big screen as far as every panel's lines
+    fit. A panel whose cells change width (a later example's number of e−10 comes, fewer digits) builds
+    the others again at the new width (``align``)."""
 
     def __init__(self) -> None:
         self.panels: list[SeqSheet] = []
         self.needs: dict[int, tuple[int, list[tuple[int, int]], int]] = {}  # layer → (base width, line shapes, room)
         self.under: dict[int, bool] = {}  # layer → whether its G⁽ˡ⁾ stands under its W⁽ˡ⁾
+        self.high: dict[tuple[int, int], int] = {}  # (layer, digits) → the widest base width in the run (``kept``)
         self.tall: dict[int, int] = {}  # layer → its lines with every optimizer's state under the grid
         # (the stepper, its position, the steps of its example done): ``SeqSheet._done``, read once for every panel
         self.done: tuple[Any, int, set] = (None, -1, set())
+
+    def kept(self, panel: "SeqSheet") -> int:
+        """The cells' width ``panel``'s numbers have needed in the run so far at its digits (``keep``): its
+        cells never narrow while it is stepped, so that the grid does not move sideways when an example
+        ends and the next one's forward pass has no δ of e−5 yet; and before any step (the app's start, a
+        reset, an edit's restart) the width every number of the first example needs through its backward
+        and its update (``Stepper.widths_ahead``, its steps run on a copy: there, not in a step's press),
+        so that a δ of e−5 or a G does not widen the cells in the middle of an example."""
+        stepper, l = panel.stepper, panel.l_index
+        high = self.high.get((l, panel.digits), 0)
+        ahead = getattr(stepper, "widths_ahead", None)
+        if ahead is not None and stepper.last is None:
+            high = max(high, ahead(panel.digits).get(l, 0))
+        return high
+
+    def keep(self, panel: "SeqSheet", base: int) -> None:
+        key = (panel.l_index, panel.digits)
+        self.high[key] = max(self.high.get(key, 0), base)
 
     def base(self) -> int:
         """The cells' width the widest numbers of the panels need (not widened)."""
@@ -636,8 +656,7 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
     # -- the cells' width ------------------------------------------------------------------------------------
     def _boards(self) -> dict[str, Any]:
         """The board's per-τ arrays this panel shows, by quantity (a kind's own too: an LSTM's c)."""
-        st, l = self.stepper.state, self.l_index
-        return {"s": st.s[l], "o": st.o[l], "delta": st.delta[l], **{q: a for (q, m), a in st.extra.items() if m == l}}
+        return {q: a for q, a in self.stepper.state.layer_arrays(self.l_index).items() if q not in ("W", "G")}
 
     def _fit_cells(self) -> tuple[dict[str, Any], Any, dict[int, str]]:
         """The boards, x_τ and every array's number format; and the cells' width (``cw``): as wide as the
@@ -651,8 +670,9 @@ SeqSheet > .sheet--heat4 { background: $primary 75%; }
         # (an optimizer's state at the panel's foot has its own cells' width: its v of e−9 does not widen the
         # screen's every cell at an update)
         formats = self.formats(arrays + [a for _, a in self._state()])
-        base = max([cell_width(self.digits), *self._shown_widths()]
+        base = max([cell_width(self.digits), *self._shown_widths(), self.group.kept(self)]
                    + [2 + self._widest(a, formats.get(id(a))) for a in arrays if a is not None])
+        self.group.keep(self, base)
         # in the width the panel was laid out for (``fit_size``, after every layout that changes it)
         self.base_cw, self.cw = base, self._stretched(base, self._avail)
         self.group.align(self)

@@ -259,6 +259,25 @@ class Schedule:
         layer = self.updated[offset - size * self.per_example]
         return StepKey(i + 1, epoch + 1, None, UPDATE, "W", layer, group=g + 1)
 
+    def example_keys(self, i: int) -> list[StepKey]:
+        """The steps from an example's first, at position ``i``, up to the next example's first: its block
+        (``key`` of each, the block read once for them all) and, after its group's last example, the
+        group's updates."""
+        first = self.key(i)
+        assert first.example_start and first.example is not None, first
+        keys = [first]
+        if self.lengths is not None:
+            block = self.blocks[int(self.lengths[first.example - 1])]
+            keys += [StepKey(i + 1 + j, first.epoch, first.example, phase, quantity, layer, group=first.group, time=time)
+                     for j, (phase, quantity, layer, time) in enumerate(block[1:], 1)]
+        else:
+            keys += [self.key(p) for p in range(i + 1, i + self.per_example)]
+        p = i + len(keys)
+        while not (key := self.key(p)).example_start:
+            keys.append(key)
+            p += 1
+        return keys
+
     def follows(self, epoch: int, group: int) -> Follows:
         """The examples of update group ``group`` of a 1-based ``epoch``: what its update follows."""
         a = (group - 1) * self.group_size

@@ -24,6 +24,7 @@ from .kind import LayerKind
 from .network import Network
 from . import wiring as wired
 from ..formulas.notation import num, ordinal, sup
+from ..formulas.numformat import extents, span_cell_width
 from .protocols import K, V
 from .schedule import BACKWARD, FORWARD, LOSS, UPDATE, Follows, Schedule, StepKey
 from .netspec import DEFAULT_INIT, NetworkSpec
@@ -90,6 +91,12 @@ class State:
         return State(list(self.W), list(self.G), self.loss_D, list(self.s), list(self.o),
                      list(self.delta), self.loss, self.x, self.y, list(self.opt), list(self.updates), dict(self.extra),
                      self.losses, self.loss_D_ln, self.loss_D_ln_before)
+
+    def layer_arrays(self, l: int) -> dict[str, np.ndarray | None]:
+        """Layer l's arrays on the board, by quantity: W, G, and its rows over τ (s, o, δ and the kind's
+        own: an LSTM's gates, c, ∂ℓ/∂h, ∂ℓ/∂c); what a sequence panel shows of the layer."""
+        return {"W": self.W[l], "G": self.G[l], "s": self.s[l], "o": self.o[l], "delta": self.delta[l],
+                **{q: a for (q, m), a in self.extra.items() if m == l}}
 
     def add_loss(self, value: float, ln: Callable[[], float | None]) -> None:
         """ℓ_D ← ℓ_D + ℓ⁽ⁿ⁾ with ℓ⁽ⁿ⁾ = ``value``; where the sum is past the floats, its logarithm too, from
@@ -437,6 +444,7 @@ class Stepper:
         self._checkpoints: dict[int, State] = {}
         self._latest: tuple[int, State] | None = None
         self._checkpoints[0] = self._fresh_example(self.state, 0)
+        self._widths: tuple[int, int, State | None, int, dict[int, int]] | None = None  # widths_ahead's, kept
 
     @property
     def next_key(self) -> StepKey:
@@ -564,6 +572,83 @@ class Stepper:
         while not stop(done[-1]):
             done.append(self.forward())
         return done
+
+    # -- the example on the board, ahead ----------------------------------------------------------
+    def example_keys(self) -> list[StepKey]:
+        """The steps of the example on the board (the last step's; before any step, the next one's): from
+        its first step up to the next example's first, the update steps of its group included when it is
+        the group's last (``Schedule.example_keys``)."""
+        sch = self.schedule
+        first = self.position - 1 if self.last is not None and self.position > 0 else self.position
+        while first > 0 and not sch.key(first).example_start:
+            first -= 1
+        return sch.example_keys(first)
+
+    def ahead(self, visit: Callable[[State], None]) -> list[StepKey]:
+        """Show ``visit`` the board after each step of the example on the board (``example_keys``), as the
+        steps compute it, worked out on a copy from the state before the example's first step (replayed
+        from the nearest checkpoint when the stepper has not kept it): the stepper stays where it is, with
+        its state, history and checkpoints."""
+        keys = self.example_keys()
+        first = keys[0].step - 1
+        if self._latest is not None and self._latest[0] == first:
+            begin, start = self._latest
+        elif first == self.position:
+            begin, start = first, self.state
+        else:
+            begin, start = max(((p, s) for p, s in self._candidates() if p <= first), key=lambda ps: ps[0])
+        here, last = self.state, self.last
+        try:
+            self.state = start.copy()
+            for p in range(begin, first):  # (to the example's first step, from a checkpoint before it)
+                self._apply(self.schedule.key(p))
+            for key in keys:
+                self._apply(key)
+                visit(self.state)
+        finally:
+            self.state, self.last = here, last
+        return keys
+
+    def widths_ahead(self, digits: int) -> dict[int, int]:
+        """Layer l → the columns of a cell that every number of layer l's arrays (``State.layer_arrays``)
+        fits at every step of the example on the board, its group's update included
+        (``numformat.array_cell_width`` of each array as it stands after each step): before any step, a
+        sequence panel's cells have this width from the start, the grid never widening while the first
+        example is stepped. Worked out once per example (and digits): its steps run
+        once more on a copy (``ahead``), and only the arrays a step made new are measured."""
+        p = self.position - 1 if self.last is not None and self.position > 0 else self.position
+        floor = self._checkpoints.get(self.floor)
+        kept = self._widths
+        if kept is not None and kept[0] <= p < kept[1] and kept[2] is floor and kept[3] == digits:
+            return kept[4]
+        layers = range(1, self.spec.L + 1)
+        seen: set[int] = set()  # the arrays met, by id (``shown`` keeps each, so that no id is used again)
+        shown: dict[tuple[int, tuple[int, ...]], list[np.ndarray]] = {}  # (layer, shape) → its arrays met
+
+        def measure(state: State) -> None:
+            for arrays in (state.W, state.G, state.s, state.o, state.delta):
+                for l in layers:
+                    a = arrays[l]
+                    if a is not None and id(a) not in seen:
+                        seen.add(id(a))
+                        shown.setdefault((l, a.shape), []).append(a)
+            for (_, l), a in state.extra.items():
+                if id(a) not in seen:
+                    seen.add(id(a))
+                    shown.setdefault((l, a.shape), []).append(a)
+
+        measure(self.state)  # (what the board shows now: a jump into the example's middle included)
+        keys = self.ahead(measure)
+        widths = {l: 0 for l in layers}
+        of_span: dict[tuple[float, float, float] | None, int] = {}  # (many arrays of an example share an extent)
+        for (l, _), arrays in shown.items():
+            for span in set(extents(arrays)):
+                w = of_span.get(span)
+                if w is None:
+                    w = of_span[span] = span_cell_width(span, digits)
+                widths[l] = max(widths[l], w)
+        self._widths = (keys[0].step - 1, keys[-1].step, floor, digits, widths)
+        return widths
 
     # -- checkpoints ------------------------------------------------------------------------------
     def _candidates(self) -> Iterator[tuple[int, State]]:

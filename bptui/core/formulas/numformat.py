@@ -91,6 +91,26 @@ def extent(values: Any) -> tuple[float, float, float] | None:
     return lo, hi, float(m.min())
 
 
+def extents(arrays: Any) -> list[tuple[float, float, float] | None]:
+    """:func:`extent` of each of some arrays of one shape, worked out for all at once (the arrays one
+    board array goes through while an example is stepped: a few passes over them stacked, not a few
+    per array)."""
+    import numpy as np  # (as extent)
+
+    a = np.asarray(arrays, dtype=float).reshape(len(arrays), -1)
+    if not a.shape[1]:
+        return [None] * len(arrays)
+    hi, lo = np.fmax.reduce(a, axis=1), np.fmin.reduce(a, axis=1)  # (NaN left out: nan where every one is)
+    m = np.abs(a)
+    m[m == 0] = np.inf
+    small = np.fmin.reduce(m, axis=1)
+    ok = np.isfinite(hi) & np.isfinite(lo)
+    out: list[tuple[float, float, float] | None] = list(zip(lo.tolist(), hi.tolist(), small.tolist()))
+    for i in np.flatnonzero(~ok).tolist():  # (rare: ∞ or −∞, or no number yet) as extent has them
+        out[i] = extent(a[i])
+    return out
+
+
 _FEW = 32  # entries up to which :func:`extent` reads an array in Python
 
 
@@ -171,6 +191,18 @@ def widest_of(span: tuple[float, float, float] | None, digits: int, fmt: str | N
     sign = -1.0 if lo < 0 or fmt is None else 1.0  # (each number in its own format: one in between may be wider)
     picks = [hi, lo] + ([sign * small, sign * max(hi, -lo)] if small != INF else [])
     return max(len(cell(x, digits, fmt)) for x in picks)
+
+
+def array_cell_width(values: Any, digits: int) -> int:
+    """The columns a panel's cell needs for the numbers of an array shown together: its widest number
+    in the array's one format (:func:`format_of`), with a blank before it and one after (or the cursor's
+    brackets around it)."""
+    return span_cell_width(extent(values), digits)
+
+
+def span_cell_width(span: tuple[float, float, float] | None, digits: int) -> int:
+    """:func:`array_cell_width` of numbers whose :func:`extent` is ``span``."""
+    return 2 + widest_of(span, digits, format_of(span, digits))
 
 
 def texts(values: Iterable[float], digits: int) -> list[str]:
