@@ -628,7 +628,8 @@ def test_a_hidden_identity_layers_delta_leaves_the_factor_out():
     assert TextPrinter(4).equation(eq) == "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [−0.2048, 0.2341]   (identity: f′ = 1)"
     np.testing.assert_array_equal(evaluate(eq.forms[0], eq.bindings), stepper.state.delta[1])
     rows = LatexPrinter(4).rows(eq)
-    assert [r[2] for r in rows] == [r"\left(W^{(2)T} \delta^{(2)}\right)_{1:}", r"\begin{bmatrix} -0.2048 \\ 0.2341 \end{bmatrix}"]
+    assert [r[2] for r in rows] == [r"\left(W^{(2)T} \delta^{(2)}\right)_{1:}", r"\begin{bmatrix} -0.2048 \\ 0.2341 \end{bmatrix}"
+                                    r" \quad \text{(}\text{identity: f$'$ = 1}\text{)}"]  # (the note, as the text's)
     assert hide(stepper, step, Cell("delta", 1, 2)) == "δ⁽¹⁾ = (W⁽²⁾ᵀ δ⁽²⁾)[1:] = [−0.2048, ?]   (identity: f′ = 1)"
     e = explain(stepper, Cell("delta", 1, 2))
     assert e.lines == ("δ₂⁽¹⁾ = ∂ℓ⁽¹⁾/∂o₂⁽¹⁾ · ∂o₂⁽¹⁾/∂s₂⁽¹⁾   (c = 1 … 1; identity: f′ = 1)",
