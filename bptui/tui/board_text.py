@@ -77,23 +77,27 @@ class BoardText(Host):
         quiz_text = "" if score is None else f" · quiz {score.right} of {score.asked} right"
         so_far = '?' if asking_loss else loss_D_text(notation, stepper.state, digits)
 
-        def status(example_text: str) -> str:
-            return (
-                f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}\n"
-                f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
-                f"{loss_text}{name(LOSS_D)} so far = {so_far}{quiz_text}\n"
-                f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
-            )
+        head = f"{spec.name}{data} · {shape} · {spec.loss} loss · {self._update_text()} · {name(ETA)} = {num(spec.learning_rate)}"
+        foot = f"{o0_text} · next: {name(step_symbol(at.next, spec.layer_kinds))} ({at.next.phase})"
 
-        text = status(example_text)
+        def middle(example_text: str) -> str:
+            return (f"epoch {at.epoch} · {example_text} · step {at.step_in_epoch} of {at.steps_per_epoch} · {at.phase} · "
+                    f"{loss_text}{name(LOSS_D)} so far = {so_far}{quiz_text}")
+
+        line = middle(example_text)
         width, room = self._status_cells() if spec.lengths is not None and at.phase != "update" else (0, 0)
-        if width and text_rows(text, width) > room:  # a sequence's rows: as many as keep to the room, or to
-            # the fewest rows one of them takes (no row written out that would not save a row of the status)
-            texts = {shown: status(status_lines(stepper, digits, shown)[0]) for shown in range(1, 8)}
-            target = max(room, text_rows(texts[1], width))
-            if text_rows(text, width) > target:
-                text = next((texts[k] for k in range(7, 0, -1) if text_rows(texts[k], width) <= target), texts[1])
-        return text
+        if width and text_rows(line, width) > (room := room - text_rows(head, width) - text_rows(foot, width)):
+            # a sequence's rows: as many as keep the status to its room, or to the fewest rows one of them
+            # takes (no row written out that would not save a row of the status); the line's rows grow with them
+            lines = [middle(status_lines(stepper, digits, 1)[0])]
+            target = max(room, text_rows(lines[0], width))
+            for shown in range(2, 9):  # (eight: as many as it writes at the most)
+                more = middle(status_lines(stepper, digits, shown)[0])
+                if text_rows(more, width) > target:
+                    break
+                lines.append(more)
+            line = lines[-1]
+        return f"{head}\n{line}\n{foot}"
 
     def _status_cells(self) -> tuple[int, int]:
         """The status's width in cells and the rows it keeps (``status_room``): (0, 0) before it is laid
