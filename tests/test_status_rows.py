@@ -1,5 +1,6 @@
-"""A sequence's status writes as many of x_τ's and y_τ's rows as keep it to its room (``status_room``),
-or to the fewest rows it can take (one of each written): tiny_transformer's five of each took 7 of 24 rows
+"""A sequence's status writes as many of x_τ's and y_τ's rows as keep it from moving the panels down (its
+room, ``status_room``, and the row it may take from the equation), or to the fewest rows it can take (one of
+each written): tiny_transformer's five of each took 7 of 24 rows
 at 80×24, where its panels had 12. Each row it writes is the example's own, its first ones."""
 
 import numpy as np
@@ -8,7 +9,7 @@ from textual.content import Content
 
 from bptui.core.formulas.notation import num
 from bptui.tui.seq_sheet import status_lines
-from bptui.tui.stepping import status_room
+from bptui.tui.stepping import EQUATION_LEAST, EQUATION_LINES, status_room
 
 from .tui_helpers import app_for
 
@@ -30,7 +31,7 @@ async def test_a_sequences_status_keeps_to_its_room_with_the_rows_it_can(name, s
             await pilot.pause()
             stepper, digits = screen.stepper, screen.digits
             width = screen.query_one("#status").content_region.width
-            room = status_room(size[0])
+            room = status_room(size[0]) + EQUATION_LINES - EQUATION_LEAST  # (a row taken from the equation)
             text = screen.status_text()
             x = np.asarray(stepper.where().x)
             x_part = text.split("x_τ = ")[1].split(", y")[0]

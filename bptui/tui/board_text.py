@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from ..core.engine.kind import layers_text
 from ..core.formulas.notation import num, vec
 from .modes import Host
-from .stepping import TextLine, equation_rows, fit_head, status_room, text_rows
+from .stepping import EQUATION_LEAST, EQUATION_LINES, TextLine, equation_rows, fit_head, status_room, text_rows
 
 
 def data_text(app: Any, spec: Any) -> str:
@@ -100,9 +100,11 @@ class BoardText(Host):
         return f"{head}\n{line}\n{foot}"
 
     def _status_cells(self) -> tuple[int, int]:
-        """The status's width in cells and the rows it keeps (``status_room``): (0, 0) before it is laid
-        out (not mounted). A sequence's status writes as many of x_τ's and y_τ's rows as keep it to them, eight at the
-        most and one at the least: tiny_transformer's five of each took its status to 7 of 24 rows at 80×24."""
+        """The status's width in cells and the most rows it takes before it moves the panels down: its room
+        (``status_room``) and the row it may take from the equation (``fit_head``); (0, 0) before it is
+        mounted. A sequence's status writes as many of x_τ's and y_τ's rows as keep it to them, eight at the
+        most and one at the least: tiny_transformer's five of each took its status to 7 of 24 rows at 80×24,
+        and moved its panels down two rows."""
         from textual.css.query import NoMatches
 
         try:
@@ -112,7 +114,7 @@ class BoardText(Host):
         # the screen's width, less the line's padding (it spans the screen): its region's is the old one
         # while a resize is handled, and none before the first layout
         width = self.status_width or self.app.size.width
-        return max(width - 2, 0), status_room(width)
+        return max(width - 2, 0), status_room(width) + EQUATION_LINES - EQUATION_LEAST
 
     def _loss(self, loss: float, digits: int) -> str:
         """The board's ℓ⁽ⁿ⁾ as its loss line writes it: past the floats, from its logarithm (2.225e−348, not 0)."""
