@@ -86,7 +86,7 @@ async def test_space_pauses_e_trains_exactly_one_epoch_and_space_resumes():
         await until(pilot, lambda: screen.done > done + 3, "an epoch after the resume")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(pilot, lambda: screen.result is not None, "the stopped run's result")
         result = screen.result
         assert result.cancelled and result.epochs_done > done + 3
         for got, w in zip(app.stepper.weights, train(spec, result.epochs_done).weights):
@@ -102,7 +102,8 @@ async def test_escape_stops_a_paused_run():
         done = await _settle(pilot, screen)
         await pilot.press("escape")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        # (the worker's end reaches the screen as a callback: under load, after more than one pause)
+        await until(pilot, lambda: screen.result is not None, "the stopped run's result")
         assert screen.result.cancelled and screen.result.epochs_done == done
         assert "Stopped after" in str(screen.query_one("#train-message").render())
 
